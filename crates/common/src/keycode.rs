@@ -1,0 +1,1 @@
+//! The order-preserving key codec (being written).

@@ -1,0 +1,1 @@
+//! File IO behind a trait, with fault injection for tests (being written).

@@ -1,0 +1,231 @@
+//! Ordered key-value storage, the bottom layer of Basalt.
+//!
+//! This crate knows nothing of transactions or SQL. It offers one trait, [`Engine`]: an ordered
+//! map from byte strings to byte strings with point reads, ordered range scans in both
+//! directions, atomic write batches, an explicit `sync`, and consistent read snapshots.
+//!
+//! Implementations:
+//! - [`MemoryEngine`]: a persistent (structurally shared) ordered map, used by `:memory:`
+//!   databases and tests. Snapshots are O(1).
+//!
+//! # Invariants every engine keeps
+//! - A [`WriteBatch`] is applied atomically: a reader (or a snapshot) sees all of it or none.
+//! - A [`Snapshot`] never changes, whatever is written after it was taken.
+//! - After [`Engine::sync`] returns `Ok`, every batch written before the call survives a crash.
+//!   Batches written after the last sync may or may not survive; the transaction layer never
+//!   depends on them, because its commit log is the source of truth and the engine is a cache of
+//!   the log that is made durable at checkpoints.
+//! - Scans yield keys in strictly increasing (forward) or strictly decreasing (reverse) byte
+//!   order, bounded by the [`KeyRange`].
+
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod io;
+mod memory;
+pub mod redb_engine;
+
+use std::ops::Bound;
+
+pub use error::{Result, StorageError};
+pub use memory::MemoryEngine;
+
+/// A key and its value, as returned by scans.
+pub type KvPair = (Vec<u8>, Vec<u8>);
+
+/// An iterator over a range of key-value pairs. It owns what it needs (no borrow of the engine),
+/// so it can be kept across calls.
+pub type ScanIter = Box<dyn Iterator<Item = Result<KvPair>> + Send>;
+
+/// The order in which a scan yields keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Increasing byte order.
+    Forward,
+    /// Decreasing byte order.
+    Reverse,
+}
+
+/// A range of keys: a lower and an upper bound, each inclusive, exclusive or unbounded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRange {
+    /// Lower bound.
+    pub start: Bound<Vec<u8>>,
+    /// Upper bound.
+    pub end: Bound<Vec<u8>>,
+}
+
+impl KeyRange {
+    /// Every key.
+    pub fn all() -> Self {
+        KeyRange { start: Bound::Unbounded, end: Bound::Unbounded }
+    }
+
+    /// `[start, end)`.
+    pub fn new(start: impl Into<Vec<u8>>, end: impl Into<Vec<u8>>) -> Self {
+        KeyRange { start: Bound::Included(start.into()), end: Bound::Excluded(end.into()) }
+    }
+
+    /// Every key that starts with `prefix`.
+    pub fn prefix(prefix: &[u8]) -> Self {
+        let start = Bound::Included(prefix.to_vec());
+        let end = match prefix_successor(prefix) {
+            Some(next) => Bound::Excluded(next),
+            None => Bound::Unbounded,
+        };
+        KeyRange { start, end }
+    }
+
+    /// Whether `key` lies inside the range.
+    pub fn contains(&self, key: &[u8]) -> bool {
+        let above_start = match &self.start {
+            Bound::Included(s) => key >= s.as_slice(),
+            Bound::Excluded(s) => key > s.as_slice(),
+            Bound::Unbounded => true,
+        };
+        let below_end = match &self.end {
+            Bound::Included(e) => key <= e.as_slice(),
+            Bound::Excluded(e) => key < e.as_slice(),
+            Bound::Unbounded => true,
+        };
+        above_start && below_end
+    }
+
+    /// The bounds as borrowed slices, for APIs that take `(Bound<&[u8]>, Bound<&[u8]>)`.
+    pub fn as_slices(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+        (bound_as_slice(&self.start), bound_as_slice(&self.end))
+    }
+
+    /// Whether the range is empty (its start lies after its end).
+    pub fn is_empty(&self) -> bool {
+        match (&self.start, &self.end) {
+            (Bound::Included(s), Bound::Included(e)) => s > e,
+            (Bound::Included(s), Bound::Excluded(e))
+            | (Bound::Excluded(s), Bound::Included(e))
+            | (Bound::Excluded(s), Bound::Excluded(e)) => s >= e,
+            _ => false,
+        }
+    }
+}
+
+fn bound_as_slice(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match b {
+        Bound::Included(v) => Bound::Included(v.as_slice()),
+        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+/// The smallest byte string greater than every string that starts with `prefix`, or `None` when
+/// there is none (the prefix is empty or all `0xFF`).
+pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut next = prefix.to_vec();
+    while let Some(last) = next.pop() {
+        if last < 0xFF {
+            next.push(last + 1);
+            return Some(next);
+        }
+    }
+    None
+}
+
+/// One change in a [`WriteBatch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOp {
+    /// Set `key` to `value`.
+    Put(Vec<u8>, Vec<u8>),
+    /// Remove `key` (no error if absent).
+    Delete(Vec<u8>),
+}
+
+/// Changes applied atomically by [`Engine::write`], in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteBatch {
+    ops: Vec<WriteOp>,
+}
+
+impl WriteBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a put.
+    pub fn put(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.ops.push(WriteOp::Put(key.into(), value.into()));
+    }
+
+    /// Adds a delete.
+    pub fn delete(&mut self, key: impl Into<Vec<u8>>) {
+        self.ops.push(WriteOp::Delete(key.into()));
+    }
+
+    /// The changes, in order.
+    pub fn ops(&self) -> &[WriteOp] {
+        &self.ops
+    }
+
+    /// Takes the changes out.
+    pub fn into_ops(self) -> Vec<WriteOp> {
+        self.ops
+    }
+
+    /// Number of changes.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Whether the batch holds no change.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+/// A consistent, read-only view of an engine at one moment.
+pub trait Snapshot: Send + Sync {
+    /// The value of `key`, if present.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// The pairs inside `range`, in `direction` order.
+    fn scan(&self, range: KeyRange, direction: Direction) -> Result<ScanIter>;
+}
+
+/// An ordered key-value store. See the crate docs for the invariants.
+pub trait Engine: Send + Sync {
+    /// A short name for diagnostics ("memory", "redb", ...).
+    fn name(&self) -> &'static str;
+    /// The value of `key`, if present.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// The pairs inside `range`, in `direction` order, read from one consistent snapshot.
+    fn scan(&self, range: KeyRange, direction: Direction) -> Result<ScanIter>;
+    /// Applies `batch` atomically. Not necessarily durable until [`Engine::sync`].
+    fn write(&self, batch: WriteBatch) -> Result<()>;
+    /// Makes every batch written so far durable.
+    fn sync(&self) -> Result<()>;
+    /// A consistent read-only view of the current state.
+    fn snapshot(&self) -> Result<Box<dyn Snapshot>>;
+}
+
+/// The first pair inside `range` in `direction` order: the building block of "seek" reads.
+pub fn first_in(engine: &dyn Engine, range: KeyRange, direction: Direction) -> Result<Option<KvPair>> {
+    engine.scan(range, direction)?.next().transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_ranges() {
+        assert_eq!(prefix_successor(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_successor(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_successor(b"\xff\xff"), None);
+        let r = KeyRange::prefix(b"ab");
+        assert!(r.contains(b"ab"));
+        assert!(r.contains(b"ab\xff\xff"));
+        assert!(!r.contains(b"ac"));
+        assert!(!r.contains(b"aa"));
+        assert!(KeyRange::new("b", "a").is_empty());
+        assert!(KeyRange::new("a", "a").is_empty());
+        assert!(!KeyRange::new("a", "b").is_empty());
+    }
+}

@@ -1,0 +1,198 @@
+//! The in-memory engine: a persistent ordered map behind a lock.
+//!
+//! `imbl::OrdMap` shares structure between versions, so a snapshot is an O(1) clone and a write
+//! batch copies only the paths it touches. Writers take the lock briefly to swap in the new map;
+//! readers clone the current map and then read without any lock. Scans walk their snapshot in
+//! chunks, re-seeking after the last key returned, so an iterator owns its data and borrows
+//! nothing.
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use imbl::OrdMap;
+use parking_lot::RwLock;
+
+use crate::{Direction, Engine, KeyRange, KvPair, Result, ScanIter, Snapshot, WriteBatch, WriteOp};
+
+type Map = OrdMap<Vec<u8>, Vec<u8>>;
+
+/// An ordered key-value engine held in memory. Nothing survives the process; `sync` is a no-op.
+#[derive(Default)]
+pub struct MemoryEngine {
+    map: RwLock<Map>,
+}
+
+impl MemoryEngine {
+    /// An empty engine.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn current(&self) -> Map {
+        self.map.read().clone()
+    }
+}
+
+impl Engine for MemoryEngine {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.map.read().get(key).cloned())
+    }
+
+    fn scan(&self, range: KeyRange, direction: Direction) -> Result<ScanIter> {
+        Ok(Box::new(MemoryScan::new(Arc::new(self.current()), range, direction)))
+    }
+
+    fn write(&self, batch: WriteBatch) -> Result<()> {
+        let mut map = self.map.write();
+        for op in batch.into_ops() {
+            match op {
+                WriteOp::Put(k, v) => {
+                    map.insert(k, v);
+                }
+                WriteOp::Delete(k) => {
+                    map.remove(&k);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn sync(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Result<Box<dyn Snapshot>> {
+        Ok(Box::new(MemorySnapshot(Arc::new(self.current()))))
+    }
+}
+
+struct MemorySnapshot(Arc<Map>);
+
+impl Snapshot for MemorySnapshot {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.0.get(key).cloned())
+    }
+
+    fn scan(&self, range: KeyRange, direction: Direction) -> Result<ScanIter> {
+        Ok(Box::new(MemoryScan::new(self.0.clone(), range, direction)))
+    }
+}
+
+const CHUNK: usize = 128;
+
+/// A scan over a snapshot that fetches `CHUNK` pairs at a time.
+struct MemoryScan {
+    map: Arc<Map>,
+    range: KeyRange,
+    direction: Direction,
+    buffer: std::vec::IntoIter<KvPair>,
+    done: bool,
+}
+
+impl MemoryScan {
+    fn new(map: Arc<Map>, range: KeyRange, direction: Direction) -> Self {
+        let done = range.is_empty();
+        MemoryScan { map, range, direction, buffer: Vec::new().into_iter(), done }
+    }
+
+    fn refill(&mut self) {
+        let chunk: Vec<KvPair> = {
+            let bounds = (self.range.start.clone(), self.range.end.clone());
+            let iter = self.map.range::<_, Vec<u8>>(bounds);
+            match self.direction {
+                Direction::Forward => iter.take(CHUNK).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                Direction::Reverse => {
+                    iter.rev().take(CHUNK).map(|(k, v)| (k.clone(), v.clone())).collect()
+                }
+            }
+        };
+        if chunk.len() < CHUNK {
+            self.done = true;
+        } else if let Some((last, _)) = chunk.last() {
+            // Continue strictly after the last key handed out.
+            match self.direction {
+                Direction::Forward => self.range.start = Bound::Excluded(last.clone()),
+                Direction::Reverse => self.range.end = Bound::Excluded(last.clone()),
+            }
+        }
+        self.buffer = chunk.into_iter();
+    }
+}
+
+impl Iterator for MemoryScan {
+    type Item = Result<KvPair>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(pair) = self.buffer.next() {
+                return Some(Ok(pair));
+            }
+            if self.done {
+                return None;
+            }
+            self.refill();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::first_in;
+
+    fn key(i: u32) -> Vec<u8> {
+        i.to_be_bytes().to_vec()
+    }
+
+    #[test]
+    fn scans_cross_chunk_boundaries_in_both_directions() {
+        let e = MemoryEngine::new();
+        let mut b = WriteBatch::new();
+        for i in 0..1000u32 {
+            b.put(key(i), key(i * 2));
+        }
+        e.write(b).unwrap();
+        let fwd: Vec<_> = e
+            .scan(KeyRange::new(key(10), key(900)), Direction::Forward)
+            .unwrap()
+            .map(|r| r.unwrap().0)
+            .collect();
+        assert_eq!(fwd, (10..900).map(key).collect::<Vec<_>>());
+        let rev: Vec<_> = e
+            .scan(KeyRange::new(key(10), key(900)), Direction::Reverse)
+            .unwrap()
+            .map(|r| r.unwrap().0)
+            .collect();
+        assert_eq!(rev, (10..900).rev().map(key).collect::<Vec<_>>());
+        assert_eq!(
+            first_in(&e, KeyRange::all(), Direction::Reverse).unwrap().unwrap().0,
+            key(999)
+        );
+    }
+
+    #[test]
+    fn snapshots_and_open_scans_do_not_see_later_writes() {
+        let e = MemoryEngine::new();
+        let mut b = WriteBatch::new();
+        b.put("a", "1");
+        b.put("b", "2");
+        e.write(b).unwrap();
+        let snap = e.snapshot().unwrap();
+        let mut scan = e.scan(KeyRange::all(), Direction::Forward).unwrap();
+        let mut b = WriteBatch::new();
+        b.delete("a");
+        b.put("c", "3");
+        e.write(b).unwrap();
+        assert_eq!(snap.get(b"a").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(snap.get(b"c").unwrap(), None);
+        assert_eq!(scan.next().unwrap().unwrap().0, b"a".to_vec());
+        assert_eq!(scan.next().unwrap().unwrap().0, b"b".to_vec());
+        assert!(scan.next().is_none());
+        assert_eq!(e.get(b"a").unwrap(), None);
+        assert_eq!(e.get(b"c").unwrap(), Some(b"3".to_vec()));
+    }
+}

@@ -1,0 +1,3 @@
+//! Transactions (being written).
+
+pub mod wal;
