@@ -118,16 +118,7 @@ fn bound_as_slice(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
 
 /// The smallest byte string greater than every string that starts with `prefix`, or `None` when
 /// there is none (the prefix is empty or all `0xFF`).
-pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut next = prefix.to_vec();
-    while let Some(last) = next.pop() {
-        if last < 0xFF {
-            next.push(last + 1);
-            return Some(next);
-        }
-    }
-    None
-}
+pub use basalt_common::keycode::prefix_end as prefix_successor;
 
 /// One change in a [`WriteBatch`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,16 +16,27 @@ use crate::{Direction, Engine, KeyRange, KvPair, Result, ScanIter, Snapshot, Wri
 
 type Map = OrdMap<Vec<u8>, Vec<u8>>;
 
-/// An ordered key-value engine held in memory. Nothing survives the process; `sync` is a no-op.
+/// An ordered key-value engine held in memory. Nothing survives the process.
+///
+/// For crash tests it can also model a disk: `sync` then records the current state as the
+/// durable one, and [`MemoryEngine::simulate_crash`] throws away everything written after the
+/// last sync, as a crash would.
 #[derive(Default)]
 pub struct MemoryEngine {
     map: RwLock<Map>,
+    durable: RwLock<Map>,
 }
 
 impl MemoryEngine {
     /// An empty engine.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Returns the engine to its state at the last `sync`, as after a crash.
+    pub fn simulate_crash(&self) {
+        let durable = self.durable.read().clone();
+        *self.map.write() = durable;
     }
 
     fn current(&self) -> Map {
@@ -62,6 +73,8 @@ impl Engine for MemoryEngine {
     }
 
     fn sync(&self) -> Result<()> {
+        let current = self.current();
+        *self.durable.write() = current;
         Ok(())
     }
 
@@ -82,35 +95,40 @@ impl Snapshot for MemorySnapshot {
     }
 }
 
-const CHUNK: usize = 128;
+/// Chunk sizes grow from small (point lookups read one pair) to large (long scans).
+const FIRST_CHUNK: usize = 2;
+const MAX_CHUNK: usize = 256;
 
-/// A scan over a snapshot that fetches `CHUNK` pairs at a time.
+/// A scan over a snapshot that fetches a growing chunk of pairs at a time.
 struct MemoryScan {
     map: Arc<Map>,
     range: KeyRange,
     direction: Direction,
     buffer: std::vec::IntoIter<KvPair>,
+    chunk: usize,
     done: bool,
 }
 
 impl MemoryScan {
     fn new(map: Arc<Map>, range: KeyRange, direction: Direction) -> Self {
         let done = range.is_empty();
-        MemoryScan { map, range, direction, buffer: Vec::new().into_iter(), done }
+        MemoryScan { map, range, direction, buffer: Vec::new().into_iter(), chunk: FIRST_CHUNK, done }
     }
 
     fn refill(&mut self) {
+        let size = self.chunk;
+        self.chunk = (self.chunk * 4).min(MAX_CHUNK);
         let chunk: Vec<KvPair> = {
             let bounds = (self.range.start.clone(), self.range.end.clone());
             let iter = self.map.range::<_, Vec<u8>>(bounds);
             match self.direction {
-                Direction::Forward => iter.take(CHUNK).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                Direction::Forward => iter.take(size).map(|(k, v)| (k.clone(), v.clone())).collect(),
                 Direction::Reverse => {
-                    iter.rev().take(CHUNK).map(|(k, v)| (k.clone(), v.clone())).collect()
+                    iter.rev().take(size).map(|(k, v)| (k.clone(), v.clone())).collect()
                 }
             }
         };
-        if chunk.len() < CHUNK {
+        if chunk.len() < size {
             self.done = true;
         } else if let Some((last, _)) = chunk.last() {
             // Continue strictly after the last key handed out.
@@ -172,6 +190,22 @@ mod tests {
             first_in(&e, KeyRange::all(), Direction::Reverse).unwrap().unwrap().0,
             key(999)
         );
+    }
+
+    #[test]
+    fn simulated_crash_keeps_only_synced_state() {
+        let e = MemoryEngine::new();
+        let mut b = WriteBatch::new();
+        b.put("a", "1");
+        e.write(b).unwrap();
+        e.sync().unwrap();
+        let mut b = WriteBatch::new();
+        b.put("b", "2");
+        b.delete("a");
+        e.write(b).unwrap();
+        e.simulate_crash();
+        assert_eq!(e.get(b"a").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(e.get(b"b").unwrap(), None);
     }
 
     #[test]
