@@ -1,1 +1,132 @@
-//! Basalt (being written).
+//! Basalt: an embedded, transactional database.
+//!
+//! Today this facade exposes Basalt's transactional key-value layer — ACID transactions with
+//! READ COMMITTED, REPEATABLE READ and SERIALIZABLE isolation over a durable commit log. The SQL
+//! engine is built on top of it and will be reached through this same crate.
+//!
+//! ```
+//! use basalt::{Database, IsolationLevel, Transaction};
+//!
+//! let db = Database::memory();
+//! let mut txn = db.begin(IsolationLevel::RepeatableRead)?;
+//! txn.put(b"greeting".to_vec(), b"hello".to_vec())?;
+//! txn.commit()?;
+//!
+//! let mut txn = db.begin(IsolationLevel::ReadCommitted)?;
+//! assert_eq!(txn.get(b"greeting")?, Some(b"hello".to_vec()));
+//! # Ok::<(), basalt::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+use std::path::Path;
+
+pub use basalt_common::SqlState;
+pub use basalt_storage::{Direction, KeyRange};
+pub use basalt_txn::{
+    CommitInfo, GcStats, IsolationLevel, LocalTxn, LockMode, LockOutcome, LockWait, Options,
+    SavepointId, Transaction, TxnError as Error, TxnKv, TxnOptions,
+};
+
+use basalt_txn::LocalKv;
+
+/// A Basalt database: a directory on disk, or memory only.
+///
+/// `Database` is cheap to clone and can be shared between threads; every clone is the same
+/// database. It closes when the last clone is dropped, after a final checkpoint.
+#[derive(Clone)]
+pub struct Database {
+    kv: LocalKv,
+}
+
+impl Database {
+    /// Opens the database in directory `path`, creating it if needed, and recovers from a crash
+    /// if the last process did not close it.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let db = basalt::Database::open(dir.path().join("app.basalt"))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open(path: impl AsRef<Path>) -> Result<Database, Error> {
+        Self::open_with(path, Options::default())
+    }
+
+    /// Opens with explicit [`Options`] (commit durability, checkpoint and GC intervals, ...).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let options = basalt::Options { synchronous_commit: false, ..Default::default() };
+    /// let db = basalt::Database::open_with(dir.path().join("app.basalt"), options)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Database, Error> {
+        Ok(Database { kv: LocalKv::open(path, options)? })
+    }
+
+    /// A new, empty database held in memory (`:memory:`).
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// ```
+    pub fn memory() -> Database {
+        Database { kv: LocalKv::memory() }
+    }
+
+    /// Starts a transaction at `isolation`.
+    ///
+    /// ```
+    /// use basalt::{IsolationLevel, Transaction};
+    /// let db = basalt::Database::memory();
+    /// let txn = db.begin(IsolationLevel::Serializable)?;
+    /// txn.commit()?;
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn begin(&self, isolation: IsolationLevel) -> Result<LocalTxn, Error> {
+        self.kv.begin(TxnOptions::isolation(isolation))
+    }
+
+    /// Starts a transaction with full [`TxnOptions`].
+    ///
+    /// ```
+    /// use basalt::{IsolationLevel, Transaction, TxnOptions};
+    /// let db = basalt::Database::memory();
+    /// let mut txn = db.begin_with(TxnOptions { read_only: true, ..Default::default() })?;
+    /// assert!(txn.put(b"k".to_vec(), b"v".to_vec()).is_err());
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn begin_with(&self, options: TxnOptions) -> Result<LocalTxn, Error> {
+        self.kv.begin(options)
+    }
+
+    /// Makes everything committed so far durable in the data file and trims the commit log.
+    ///
+    /// ```
+    /// basalt::Database::memory().checkpoint()?;
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn checkpoint(&self) -> Result<(), Error> {
+        self.kv.checkpoint()
+    }
+
+    /// Removes row versions that no transaction can see any more (`VACUUM`).
+    ///
+    /// ```
+    /// let stats = basalt::Database::memory().vacuum()?;
+    /// assert_eq!(stats.versions_removed, 0);
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn vacuum(&self) -> Result<GcStats, Error> {
+        self.kv.vacuum()
+    }
+
+    /// The transactional key-value interface underneath, for layers built on it.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let _kv = db.kv();
+    /// ```
+    pub fn kv(&self) -> &LocalKv {
+        &self.kv
+    }
+}
