@@ -1,3 +1,31 @@
-//! Transactions (being written).
+//! Basalt's transaction layer: the commit log, MVCC, row locks, serializable snapshot isolation,
+//! garbage collection and recovery, exposed through the engine-neutral [`TxnKv`] interface.
+//!
+//! Modules, bottom up:
+//! - [`wal`]: the segmented, checksummed commit log and its recovery scan.
+//! - [`record`]: the commit record (a transaction's write set) stored in the log.
+//! - [`mvcc`]: how versions are laid out in the ordered key-value engine, read at a snapshot,
+//!   and garbage-collected.
+//! - [`lock`]: row locks with wait queues, deadlock detection and timeouts.
+//! - [`ssi`]: rw-dependency tracking for SERIALIZABLE.
+//! - [`local`]: the local engine tying them together — group commit, checkpoints, recovery.
+//! - [`kv`]: the [`TxnKv`]/[`Transaction`] traits the SQL layer programs against.
 
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod kv;
+pub mod local;
+pub mod lock;
+pub mod mvcc;
+pub mod record;
+pub mod ssi;
 pub mod wal;
+
+pub use error::{Result, SerializationReason, TxnError};
+pub use kv::{
+    CommitInfo, IsolationLevel, LockMode, LockOutcome, LockWait, SavepointId, Transaction,
+    TxnKv, TxnOptions, TxnScan, Ts,
+};
+pub use local::{LocalKv, LocalTxn, Options};
+pub use mvcc::GcStats;

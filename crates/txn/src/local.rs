@@ -1,0 +1,929 @@
+//! The local transaction engine: MVCC over an ordered key-value [`Engine`], with Basalt's own
+//! commit log, group commit, row locks, serializable snapshot isolation, garbage collection,
+//! checkpoints and crash recovery.
+//!
+//! # A transaction's life
+//! 1. `begin` hands out a [`LocalTxn`] with no snapshot yet. Its first read or write takes one
+//!    (the visible timestamp at that moment), as PostgreSQL takes its snapshot at the first
+//!    statement; READ COMMITTED drops it at each [`Transaction::start_statement`].
+//! 2. Reads go to the private write buffer first, then to the engine at the snapshot
+//!    ([`crate::mvcc`]). SERIALIZABLE transactions record the keys and ranges they read.
+//! 3. Writes take an exclusive row lock ([`crate::lock`]), check (REPEATABLE READ and
+//!    SERIALIZABLE) that no version newer than the snapshot exists — else 40001 — and go to the
+//!    write buffer, with an undo entry when savepoints are set.
+//! 4. Commit: the write set is encoded as one log record. Under the commit mutex a SERIALIZABLE
+//!    transaction is validated ([`crate::ssi`]), then the transaction gets the next commit
+//!    timestamp and joins the commit queue, so queue order = timestamp order.
+//! 5. Group commit (leader/follower): whoever finds no leader at work becomes the leader, takes the
+//!    whole queue, appends all its records to the log with one write, makes them durable with one
+//!    fsync if any of them asked for it (`synchronous_commit`), applies their versions to the
+//!    engine in one batch together with the applied log position, advances the visible
+//!    timestamp to the batch's last commit timestamp, and wakes the others. Commits that arrive
+//!    meanwhile form the next batch, so one fsync serves many writers.
+//! 6. Only then does the transaction release its row locks, so a waiter sees the new version.
+//!
+//! # Crash points (see docs/commit-protocol.md for the full analysis)
+//! - Before the log write: nothing of the transaction exists anywhere; it was not acknowledged.
+//! - After the write, before fsync: the record may or may not survive; recovery cuts a torn tail.
+//!   Not acknowledged (unless `synchronous_commit = off`, which promises no more).
+//! - After fsync, before the engine write: recovery replays the record from the log.
+//! - After the engine write: the engine is a cache of the log; recovery replays from the last
+//!   checkpointed position, which is idempotent (versions are keyed by their timestamp).
+//!
+//! # Checkpoints
+//! A checkpoint syncs the log, then the engine, and then deletes log segments whose records are
+//! all applied. Holding the log mutex across both syncs keeps the engine from ever being durable
+//! ahead of the log (PostgreSQL's WAL-before-data rule).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, TryLockError};
+use std::io::{Read, Seek, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use basalt_storage::io::{Io, OsIo};
+use basalt_storage::redb_engine::RedbEngine;
+use basalt_storage::{Direction, Engine, KeyRange, KvPair, MemoryEngine, WriteBatch};
+use parking_lot::{Condvar, Mutex};
+
+use crate::kv::{
+    CommitInfo, IsolationLevel, LockMode, LockOutcome, LockWait, SavepointId, Transaction,
+    TxnKv, TxnOptions, TxnScan, Ts,
+};
+use crate::lock::{Acquired, LockManager};
+use crate::mvcc::{self, GcStats};
+use crate::record::{self, Write};
+use crate::ssi::{RwSet, SsiState};
+use crate::wal::{RecoveryReport, Wal, WalOptions};
+use crate::{Result, SerializationReason, TxnError};
+
+/// Settings of a local database.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Whether commits wait for the log fsync by default (`synchronous_commit`).
+    pub synchronous_commit: bool,
+    /// Size of a log segment file.
+    pub wal_segment_size: u64,
+    /// A checkpoint runs after this many bytes of log records since the last one.
+    pub checkpoint_wal_bytes: u64,
+    /// A checkpoint runs at least this often when anything was written.
+    pub checkpoint_interval: Duration,
+    /// Background garbage collection runs this often.
+    pub gc_interval: Duration,
+    /// Commits made with `synchronous_commit = off` reach disk within about this delay
+    /// (PostgreSQL's `wal_writer_delay`).
+    pub wal_writer_delay: Duration,
+    /// While waiting for a lock, deadlock detection re-runs this often.
+    pub deadlock_timeout: Duration,
+    /// Default lock timeout; `None` waits for ever.
+    pub lock_timeout: Option<Duration>,
+    /// Whether to run the background thread (log flusher, checkpointer, garbage collector).
+    pub background: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            synchronous_commit: true,
+            wal_segment_size: 16 << 20,
+            checkpoint_wal_bytes: 64 << 20,
+            checkpoint_interval: Duration::from_secs(60),
+            gc_interval: Duration::from_secs(10),
+            wal_writer_delay: Duration::from_millis(200),
+            deadlock_timeout: Duration::from_millis(100),
+            lock_timeout: None,
+            background: true,
+        }
+    }
+}
+
+struct Pending {
+    ts: Ts,
+    record: Vec<u8>,
+    writes: Vec<Write>,
+    sync: bool,
+}
+
+#[derive(Default)]
+struct CommitState {
+    next_ts: Ts,
+    queue: Vec<Pending>,
+    leader: bool,
+    /// Outcomes of processed commits, by timestamp: `Ok(durable)` or the error text.
+    done: HashMap<Ts, std::result::Result<bool, String>>,
+    /// Set after a log failure: the database refuses commits until reopened.
+    failed: Option<String>,
+}
+
+#[derive(Default)]
+struct Clock {
+    visible: Ts,
+    /// Multiset of snapshots in use.
+    active: BTreeMap<Ts, usize>,
+}
+
+impl Clock {
+    /// No snapshot in use or to be taken is older than this.
+    fn watermark(&self) -> Ts {
+        self.active.keys().next().map_or(self.visible, |&a| a.min(self.visible))
+    }
+}
+
+struct Shared {
+    engine: Arc<dyn Engine>,
+    wal: Option<Mutex<Wal>>,
+    commit: Mutex<CommitState>,
+    commit_cv: Condvar,
+    clock: Mutex<Clock>,
+    locks: LockManager,
+    ssi: Mutex<SsiState>,
+    next_txn_id: AtomicU64,
+    applied_lsn: AtomicU64,
+    wal_bytes_since_checkpoint: AtomicU64,
+    options: Options,
+    recovery: Option<RecoveryReport>,
+    _dir_lock: Option<File>,
+}
+
+/// A snapshot in use; unregistered when the last holder drops it.
+struct SnapshotGuard {
+    ts: Ts,
+    shared: Arc<Shared>,
+}
+
+impl Drop for SnapshotGuard {
+    fn drop(&mut self) {
+        let mut clock = self.shared.clock.lock();
+        if let Some(n) = clock.active.get_mut(&self.ts) {
+            *n -= 1;
+            if *n == 0 {
+                clock.active.remove(&self.ts);
+            }
+        }
+    }
+}
+
+/// A transactional key-value database on this machine: on disk ([`LocalKv::open`]) or in
+/// memory ([`LocalKv::memory`]). Clones share the database; it closes (with a final checkpoint)
+/// when the last clone is dropped.
+#[derive(Clone)]
+pub struct LocalKv {
+    handle: Arc<Handle>,
+}
+
+struct Handle {
+    shared: Arc<Shared>,
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    background: Option<JoinHandle<()>>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        *self.stop.0.lock() = true;
+        self.stop.1.notify_all();
+        if let Some(h) = self.background.take() {
+            let _ = h.join();
+        }
+        // A clean shutdown leaves nothing to replay; errors here only mean more replay later.
+        let _ = self.shared.checkpoint();
+    }
+}
+
+const MARKER: &str = "BASALT";
+const MARKER_TEXT: &str = "basalt database directory, format 1\n";
+
+impl LocalKv {
+    /// Opens (creating if needed) the database in directory `dir`, running crash recovery.
+    ///
+    /// Fails without changing anything if `dir` is a non-empty directory that is not a Basalt
+    /// database, if another process has it open ("database is locked by process N"), or if its
+    /// files are corrupt.
+    pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<LocalKv> {
+        let dir = dir.as_ref();
+        let open_err = |what: &str, e: std::io::Error| {
+            TxnError::Open(format!("cannot open database {}: {what}: {e}", dir.display()))
+        };
+        if dir.exists() && !dir.is_dir() {
+            return Err(TxnError::Open(format!(
+                "cannot open database {}: not a directory (a Basalt database is a directory)",
+                dir.display()
+            )));
+        }
+        let marker = dir.join(MARKER);
+        if dir.is_dir() && !marker.exists() {
+            let non_empty = std::fs::read_dir(dir)
+                .map_err(|e| open_err("cannot list directory", e))?
+                .next()
+                .is_some();
+            if non_empty {
+                return Err(TxnError::Open(format!(
+                    "cannot open database {}: the directory is not empty and is not a Basalt \
+                     database (no {MARKER} file)",
+                    dir.display()
+                )));
+            }
+        }
+        std::fs::create_dir_all(dir).map_err(|e| open_err("cannot create directory", e))?;
+        let lock = lock_directory(dir)?;
+        if !marker.exists() {
+            let mut f = File::create(&marker).map_err(|e| open_err("cannot write marker", e))?;
+            f.write_all(MARKER_TEXT.as_bytes()).map_err(|e| open_err("cannot write marker", e))?;
+            f.sync_all().map_err(|e| open_err("cannot write marker", e))?;
+            File::open(dir).and_then(|d| d.sync_all()).map_err(|e| open_err("cannot sync", e))?;
+        } else {
+            let mut text = String::new();
+            File::open(&marker)
+                .and_then(|mut f| f.read_to_string(&mut text))
+                .map_err(|e| open_err("cannot read marker", e))?;
+            if text != MARKER_TEXT {
+                return Err(TxnError::Open(format!(
+                    "cannot open database {}: unknown format in {MARKER}: {:?}",
+                    dir.display(),
+                    text.lines().next().unwrap_or("")
+                )));
+            }
+        }
+        let engine = RedbEngine::open(&dir.join("data.redb"))?;
+        Self::open_parts(
+            Arc::new(engine),
+            Some((Arc::new(OsIo), dir.join("wal"))),
+            options,
+            Some(lock),
+        )
+    }
+
+    /// An empty database held in memory: no log, nothing survives the process.
+    pub fn memory() -> LocalKv {
+        let options = Options { synchronous_commit: false, ..Options::default() };
+        match Self::open_parts(Arc::new(MemoryEngine::new()), None, options, None) {
+            Ok(kv) => kv,
+            // An empty memory engine has no metadata to misread and no log to recover.
+            Err(e) => unreachable!("opening an empty memory database failed: {e}"),
+        }
+    }
+
+    /// Opens a database over the given engine and, if given, a log directory accessed through
+    /// `io` (tests use a simulated disk). Runs recovery.
+    pub fn open_parts(
+        engine: Arc<dyn Engine>,
+        wal: Option<(Arc<dyn Io>, PathBuf)>,
+        options: Options,
+        dir_lock: Option<File>,
+    ) -> Result<LocalKv> {
+        let mut applied = read_meta_u64(&*engine, "applied_lsn")?;
+        let mut max_ts = read_meta_u64(&*engine, "last_ts")?;
+        let mut recovery = None;
+        let wal = match wal {
+            None => None,
+            Some((io, path)) => {
+                let wal_options =
+                    WalOptions { segment_size: options.wal_segment_size, ..WalOptions::default() };
+                let (wal, report) = Wal::open(io, &path, wal_options)?;
+                recovery = Some(report);
+                let (last, ts) = replay(&*engine, &wal, applied)?;
+                applied = applied.max(last);
+                max_ts = max_ts.max(ts);
+                if wal.next_lsn() <= applied {
+                    return Err(TxnError::Corrupt(format!(
+                        "the data file has applied log position {applied} but the log ends at {}; \
+                         the log is missing records",
+                        wal.next_lsn().saturating_sub(1)
+                    )));
+                }
+                Some(Mutex::new(wal))
+            }
+        };
+        let shared = Arc::new(Shared {
+            engine,
+            wal,
+            commit: Mutex::new(CommitState { next_ts: max_ts + 1, ..CommitState::default() }),
+            commit_cv: Condvar::new(),
+            clock: Mutex::new(Clock { visible: max_ts, active: BTreeMap::new() }),
+            locks: LockManager::new(options.deadlock_timeout),
+            ssi: Mutex::new(SsiState::default()),
+            next_txn_id: AtomicU64::new(1),
+            applied_lsn: AtomicU64::new(applied),
+            wal_bytes_since_checkpoint: AtomicU64::new(0),
+            options,
+            recovery,
+            _dir_lock: dir_lock,
+        });
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let background = if shared.options.background {
+            let weak = Arc::downgrade(&shared);
+            let stop = stop.clone();
+            Some(
+                std::thread::Builder::new()
+                    .name("basalt-background".into())
+                    .spawn(move || background_loop(weak, stop))
+                    .map_err(|e| TxnError::Open(format!("cannot start background thread: {e}")))?,
+            )
+        } else {
+            None
+        };
+        Ok(LocalKv { handle: Arc::new(Handle { shared, stop, background }) })
+    }
+
+    fn shared(&self) -> &Arc<Shared> {
+        &self.handle.shared
+    }
+
+    /// What recovery found in the log when the database was opened (e.g. a torn tail it cut).
+    pub fn recovery_report(&self) -> Option<&RecoveryReport> {
+        self.shared().recovery.as_ref()
+    }
+
+    /// Makes everything applied so far durable in the engine and removes log segments that are
+    /// no longer needed.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.shared().checkpoint()
+    }
+
+    /// Removes versions no running or future snapshot can see (`VACUUM`).
+    pub fn vacuum(&self) -> Result<GcStats> {
+        self.shared().vacuum()
+    }
+
+    /// The newest visible commit timestamp.
+    pub fn visible_ts(&self) -> Ts {
+        self.shared().clock.lock().visible
+    }
+
+    /// Number of keys with row-lock holders or waiters.
+    pub fn locked_keys(&self) -> usize {
+        self.shared().locks.locked_keys()
+    }
+
+    /// Number of snapshots in use.
+    pub fn active_snapshots(&self) -> usize {
+        self.shared().clock.lock().active.values().sum()
+    }
+}
+
+fn lock_directory(dir: &Path) -> Result<File> {
+    let path = dir.join("LOCK");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| TxnError::Open(format!("cannot open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            let holder = text.trim();
+            let holder = if holder.is_empty() { "another process".to_string() } else { format!("process {holder}") };
+            return Err(TxnError::Open(format!(
+                "database {} is locked by {holder}",
+                dir.display()
+            )));
+        }
+        Err(TryLockError::Error(e)) => {
+            return Err(TxnError::Open(format!("cannot lock {}: {e}", path.display())));
+        }
+    }
+    let pid = std::process::id().to_string();
+    let written = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| file.write_all(pid.as_bytes()));
+    written.map_err(|e| TxnError::Open(format!("cannot write {}: {e}", path.display())))?;
+    Ok(file)
+}
+
+fn read_meta_u64(engine: &dyn Engine, name: &str) -> Result<u64> {
+    match engine.get(&mvcc::meta_key(name))? {
+        None => Ok(0),
+        Some(v) => {
+            let bytes: [u8; 8] = v.as_slice().try_into().map_err(|_| {
+                TxnError::Corrupt(format!("metadata {name} has {} bytes, expected 8", v.len()))
+            })?;
+            Ok(u64::from_be_bytes(bytes))
+        }
+    }
+}
+
+fn put_meta(batch: &mut WriteBatch, applied_lsn: u64, last_ts: Ts) {
+    batch.put(mvcc::meta_key("applied_lsn"), applied_lsn.to_be_bytes().to_vec());
+    batch.put(mvcc::meta_key("last_ts"), last_ts.to_be_bytes().to_vec());
+}
+
+/// Re-applies log records after `applied`; returns the last LSN and the largest timestamp seen.
+fn replay(engine: &dyn Engine, wal: &Wal, applied: u64) -> Result<(u64, Ts)> {
+    const BATCH_RECORDS: usize = 512;
+    let mut batch = WriteBatch::new();
+    let mut in_batch = 0;
+    let mut last_lsn = applied;
+    let mut max_ts = 0;
+    let mut expected = applied + 1;
+    wal.replay(applied + 1, |lsn, payload| -> Result<()> {
+        if lsn != expected {
+            return Err(TxnError::Corrupt(format!(
+                "the log is missing records {expected}..{} needed by recovery",
+                lsn.saturating_sub(1)
+            )));
+        }
+        expected += 1;
+        let (ts, writes) = record::decode(payload)?;
+        for (key, value) in &writes {
+            mvcc::add_version(&mut batch, key, ts, value.as_deref());
+        }
+        last_lsn = lsn;
+        max_ts = max_ts.max(ts);
+        in_batch += 1;
+        if in_batch >= BATCH_RECORDS {
+            put_meta(&mut batch, last_lsn, max_ts);
+            engine.write(std::mem::take(&mut batch))?;
+            in_batch = 0;
+        }
+        Ok(())
+    })?;
+    if in_batch > 0 {
+        put_meta(&mut batch, last_lsn, max_ts);
+        engine.write(batch)?;
+    }
+    Ok((last_lsn, max_ts))
+}
+
+fn background_loop(shared: Weak<Shared>, stop: Arc<(Mutex<bool>, Condvar)>) {
+    let mut last_flush = Instant::now();
+    let mut last_checkpoint = Instant::now();
+    let mut last_gc = Instant::now();
+    loop {
+        let tick = {
+            let Some(s) = shared.upgrade() else { return };
+            s.options.wal_writer_delay.min(Duration::from_millis(100))
+        };
+        {
+            let mut stopped = stop.0.lock();
+            if !*stopped {
+                stop.1.wait_for(&mut stopped, tick);
+            }
+            if *stopped {
+                return;
+            }
+        }
+        let Some(s) = shared.upgrade() else { return };
+        // Errors in background work surface to the next commit through the log's poisoned
+        // state; here there is nobody to report them to.
+        if last_flush.elapsed() >= s.options.wal_writer_delay {
+            last_flush = Instant::now();
+            let _ = s.flush_log();
+        }
+        let wal_bytes = s.wal_bytes_since_checkpoint.load(Ordering::Relaxed);
+        if wal_bytes >= s.options.checkpoint_wal_bytes
+            || (wal_bytes > 0 && last_checkpoint.elapsed() >= s.options.checkpoint_interval)
+        {
+            last_checkpoint = Instant::now();
+            let _ = s.checkpoint();
+        }
+        if last_gc.elapsed() >= s.options.gc_interval {
+            last_gc = Instant::now();
+            let _ = s.vacuum();
+        }
+    }
+}
+
+impl Shared {
+    fn take_snapshot(self: &Arc<Self>) -> Arc<SnapshotGuard> {
+        let mut clock = self.clock.lock();
+        let ts = clock.visible;
+        *clock.active.entry(ts).or_insert(0) += 1;
+        Arc::new(SnapshotGuard { ts, shared: self.clone() })
+    }
+
+    fn watermark(&self) -> Ts {
+        self.clock.lock().watermark()
+    }
+
+    fn checkpoint(&self) -> Result<()> {
+        let Some(wal) = &self.wal else { return Ok(self.engine.sync()?) };
+        let mut wal = wal.lock();
+        let applied = self.applied_lsn.load(Ordering::Acquire);
+        let bytes = self.wal_bytes_since_checkpoint.swap(0, Ordering::Relaxed);
+        let result = (|| -> Result<()> {
+            wal.sync()?;
+            self.engine.sync()?;
+            wal.remove_segments_before(applied + 1)?;
+            Ok(())
+        })();
+        if result.is_err() {
+            self.wal_bytes_since_checkpoint.fetch_add(bytes, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn flush_log(&self) -> Result<()> {
+        if let Some(wal) = &self.wal {
+            let mut wal = wal.lock();
+            if wal.durable_lsn() + 1 < wal.next_lsn() {
+                wal.sync()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn vacuum(&self) -> Result<GcStats> {
+        let watermark = self.watermark();
+        self.ssi.lock().prune(Some(watermark));
+        mvcc::collect_garbage(&*self.engine, watermark)
+    }
+
+    /// Waits until the commit with timestamp `ts` was processed, processing batches as leader
+    /// whenever no other thread does.
+    fn wait_or_lead(&self, ts: Ts) -> Result<bool> {
+        let mut st = self.commit.lock();
+        loop {
+            if let Some(outcome) = st.done.remove(&ts) {
+                return outcome.map_err(TxnError::Failed);
+            }
+            if !st.leader && !st.queue.is_empty() {
+                st.leader = true;
+                let batch = std::mem::take(&mut st.queue);
+                drop(st);
+                let outcome = self.process_batch(&batch);
+                st = self.commit.lock();
+                st.leader = false;
+                if let Err(msg) = &outcome {
+                    if self.wal_poisoned() {
+                        st.failed.get_or_insert_with(|| msg.clone());
+                    }
+                }
+                for p in &batch {
+                    st.done.insert(p.ts, outcome.clone());
+                }
+                self.commit_cv.notify_all();
+                continue;
+            }
+            self.commit_cv.wait(&mut st);
+        }
+    }
+
+    fn wal_poisoned(&self) -> bool {
+        self.wal.as_ref().is_some_and(|w| w.lock().is_poisoned())
+    }
+
+    /// Logs, syncs and applies one batch; returns whether it is durable.
+    fn process_batch(&self, batch: &[Pending]) -> std::result::Result<bool, String> {
+        let mut lsn = self.applied_lsn.load(Ordering::Acquire);
+        let mut durable = false;
+        if let Some(wal) = &self.wal {
+            let mut wal = wal.lock();
+            let payloads: Vec<&[u8]> = batch.iter().map(|p| p.record.as_slice()).collect();
+            lsn = wal.append(&payloads).map_err(|e| format!("commit log write failed: {e}"))?;
+            let bytes: usize = payloads.iter().map(|p| p.len()).sum();
+            self.wal_bytes_since_checkpoint.fetch_add(bytes as u64, Ordering::Relaxed);
+            if batch.iter().any(|p| p.sync) {
+                wal.sync().map_err(|e| format!("commit log fsync failed: {e}"))?;
+            }
+            durable = wal.durable_lsn() >= lsn;
+        }
+        let mut writes = WriteBatch::new();
+        let mut last_ts = 0;
+        for p in batch {
+            for (key, value) in &p.writes {
+                mvcc::add_version(&mut writes, key, p.ts, value.as_deref());
+            }
+            last_ts = p.ts;
+        }
+        put_meta(&mut writes, lsn, last_ts);
+        if let Err(e) = self.engine.write(writes) {
+            // The log has the commits and recovery will apply them, but this process can no
+            // longer show a consistent state: stop accepting commits.
+            let msg = format!("applying committed writes failed: {e}");
+            self.commit.lock().failed.get_or_insert_with(|| msg.clone());
+            return Err(msg);
+        }
+        self.applied_lsn.store(lsn, Ordering::Release);
+        self.clock.lock().visible = last_ts;
+        Ok(durable)
+    }
+}
+
+impl TxnKv for LocalKv {
+    type Txn = LocalTxn;
+
+    fn begin(&self, options: TxnOptions) -> Result<LocalTxn> {
+        let shared = self.shared().clone();
+        let id = shared.next_txn_id.fetch_add(1, Ordering::Relaxed);
+        let rw = (options.isolation == IsolationLevel::Serializable).then(RwSet::default);
+        Ok(LocalTxn {
+            shared,
+            id,
+            options,
+            snapshot: None,
+            writes: BTreeMap::new(),
+            undo: Vec::new(),
+            lock_log: Vec::new(),
+            savepoints: Vec::new(),
+            rw,
+            active: true,
+        })
+    }
+}
+
+/// A transaction of a [`LocalKv`] database.
+pub struct LocalTxn {
+    shared: Arc<Shared>,
+    id: u64,
+    options: TxnOptions,
+    snapshot: Option<Arc<SnapshotGuard>>,
+    /// Private writes: `None` deletes.
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Previous write-buffer state of keys written after the first savepoint.
+    undo: Vec<(Vec<u8>, Option<Option<Vec<u8>>>)>,
+    /// Row locks taken, in order: the key and whether it was new or an upgrade.
+    lock_log: Vec<(Vec<u8>, Acquired)>,
+    /// For each savepoint: lengths of `undo` and `lock_log` when it was set.
+    savepoints: Vec<(usize, usize)>,
+    /// Read and write sets (SERIALIZABLE only).
+    rw: Option<RwSet>,
+    active: bool,
+}
+
+impl LocalTxn {
+    fn check_active(&self) -> Result<()> {
+        if self.active { Ok(()) } else { Err(TxnError::NotActive) }
+    }
+
+    fn snapshot(&mut self) -> Arc<SnapshotGuard> {
+        match &self.snapshot {
+            Some(s) => s.clone(),
+            None => {
+                let s = self.shared.take_snapshot();
+                self.snapshot = Some(s.clone());
+                s
+            }
+        }
+    }
+
+    fn record_read(&mut self, key: &[u8]) {
+        if let Some(rw) = &mut self.rw {
+            if !rw.reads.contains(key) {
+                rw.reads.insert(key.to_vec());
+            }
+        }
+    }
+
+    /// Takes a row lock and, under snapshot isolation levels, checks that the row did not change
+    /// after the snapshot. Returns `false` if skipped.
+    fn lock_row(&mut self, key: &[u8], mode: LockMode, wait: LockWait) -> Result<bool> {
+        let snapshot = self.snapshot().ts;
+        let timeout = self.options.lock_timeout.or(self.shared.options.lock_timeout);
+        let acquired = self.shared.locks.acquire(self.id, key, mode, wait, timeout)?;
+        match acquired {
+            Acquired::Skipped => return Ok(false),
+            Acquired::AlreadyHeld => return Ok(true),
+            Acquired::New | Acquired::Upgraded => self.lock_log.push((key.to_vec(), acquired)),
+        }
+        if self.options.isolation != IsolationLevel::ReadCommitted {
+            if let Some((ts, _)) = mvcc::read_version(&*self.shared.engine, key, Ts::MAX)? {
+                if ts > snapshot {
+                    return Err(TxnError::Serialization(SerializationReason::ConcurrentUpdate));
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) -> Result<()> {
+        self.check_active()?;
+        if self.options.read_only {
+            return Err(TxnError::ReadOnly(if value.is_some() { "a write" } else { "a delete" }));
+        }
+        if !self.writes.contains_key(&key) {
+            self.lock_row(&key, LockMode::Exclusive, LockWait::Block)?;
+        }
+        let previous = self.writes.insert(key.clone(), value);
+        if !self.savepoints.is_empty() {
+            self.undo.push((key, previous));
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        self.active = false;
+        let keys = self.lock_log.iter().filter(|(_, a)| *a == Acquired::New).map(|(k, _)| k.as_slice());
+        self.shared.locks.release_all(self.id, keys);
+        self.lock_log.clear();
+        self.snapshot = None;
+        self.writes.clear();
+        self.undo.clear();
+    }
+
+    fn commit_inner(&mut self) -> Result<CommitInfo> {
+        self.check_active()?;
+        if self.writes.is_empty() {
+            if let (Some(rw), Some(snap)) = (self.rw.take(), &self.snapshot) {
+                let snapshot = snap.ts;
+                let mut st = self.shared.commit.lock();
+                let ts = st.next_ts;
+                st.next_ts += 1;
+                let watermark = self.shared.watermark();
+                if !self.shared.ssi.lock().try_commit(snapshot, ts, rw, Some(watermark)) {
+                    return Err(TxnError::Serialization(SerializationReason::ReadWriteDependencies));
+                }
+            }
+            return Ok(CommitInfo { commit_ts: None, durable: true });
+        }
+        let writes: Vec<Write> = std::mem::take(&mut self.writes).into_iter().collect();
+        let mut rec = record::encode(writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())));
+        let sync = self.options.synchronous_commit.unwrap_or(self.shared.options.synchronous_commit);
+        let ts = {
+            let mut st = self.shared.commit.lock();
+            if let Some(msg) = &st.failed {
+                return Err(TxnError::Failed(msg.clone()));
+            }
+            let ts = st.next_ts;
+            if let Some(mut rw) = self.rw.take() {
+                rw.writes = writes.iter().map(|(k, _)| k.clone()).collect();
+                let snapshot = self.snapshot.as_ref().map_or(ts - 1, |s| s.ts);
+                let watermark = self.shared.watermark();
+                if !self.shared.ssi.lock().try_commit(snapshot, ts, rw, Some(watermark)) {
+                    return Err(TxnError::Serialization(SerializationReason::ReadWriteDependencies));
+                }
+            }
+            st.next_ts += 1;
+            record::set_ts(&mut rec, ts);
+            st.queue.push(Pending { ts, record: rec, writes, sync });
+            ts
+        };
+        let durable = self.shared.wait_or_lead(ts)?;
+        Ok(CommitInfo { commit_ts: Some(ts), durable })
+    }
+}
+
+impl Drop for LocalTxn {
+    fn drop(&mut self) {
+        if self.active {
+            self.finish();
+        }
+    }
+}
+
+impl Transaction for LocalTxn {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn isolation(&self) -> IsolationLevel {
+        self.options.isolation
+    }
+
+    fn start_statement(&mut self) {
+        if self.options.isolation == IsolationLevel::ReadCommitted {
+            self.snapshot = None;
+        }
+    }
+
+    fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.check_active()?;
+        if let Some(v) = self.writes.get(key) {
+            return Ok(v.clone());
+        }
+        let ts = self.snapshot().ts;
+        self.record_read(key);
+        Ok(mvcc::read_version(&*self.shared.engine, key, ts)?.and_then(|(_, v)| v))
+    }
+
+    fn get_latest(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.check_active()?;
+        if let Some(v) = self.writes.get(key) {
+            return Ok(v.clone());
+        }
+        self.record_read(key);
+        let ts = self.shared.clock.lock().visible;
+        Ok(mvcc::read_version(&*self.shared.engine, key, ts)?.and_then(|(_, v)| v))
+    }
+
+    fn scan(&mut self, range: KeyRange, direction: Direction) -> Result<TxnScan> {
+        self.check_active()?;
+        let snapshot = self.snapshot();
+        if let Some(rw) = &mut self.rw {
+            rw.ranges.push(range.clone());
+        }
+        let committed = mvcc::SnapshotScan::new(&*self.shared.engine, &range, direction, snapshot.ts)?;
+        let own = self.writes.range::<Vec<u8>, _>((range.start.clone(), range.end.clone()));
+        let mut own: Vec<(Vec<u8>, Option<Vec<u8>>)> =
+            own.map(|(k, v)| (k.clone(), v.clone())).collect();
+        if direction == Direction::Reverse {
+            own.reverse();
+        }
+        Ok(Box::new(MergeScan {
+            committed: committed.peekable(),
+            own: own.into_iter().peekable(),
+            direction,
+            _snapshot: snapshot,
+        }))
+    }
+
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
+        self.write(key, Some(value))
+    }
+
+    fn delete(&mut self, key: Vec<u8>) -> Result<()> {
+        self.write(key, None)
+    }
+
+    fn lock(&mut self, key: &[u8], mode: LockMode, wait: LockWait) -> Result<LockOutcome> {
+        self.check_active()?;
+        if mode == LockMode::Exclusive && self.options.read_only {
+            return Err(TxnError::ReadOnly("SELECT FOR UPDATE"));
+        }
+        self.record_read(key);
+        Ok(if self.lock_row(key, mode, wait)? { LockOutcome::Locked } else { LockOutcome::Skipped })
+    }
+
+    fn savepoint(&mut self) -> SavepointId {
+        self.savepoints.push((self.undo.len(), self.lock_log.len()));
+        SavepointId(self.savepoints.len() - 1)
+    }
+
+    fn rollback_to_savepoint(&mut self, savepoint: SavepointId) -> Result<()> {
+        self.check_active()?;
+        let &(undo_len, lock_len) =
+            self.savepoints.get(savepoint.0).ok_or(TxnError::NoSuchSavepoint)?;
+        for (key, previous) in self.undo.drain(undo_len..).rev() {
+            match previous {
+                Some(v) => self.writes.insert(key, v),
+                None => self.writes.remove(&key),
+            };
+        }
+        for (key, acquired) in self.lock_log.drain(lock_len..).rev() {
+            match acquired {
+                Acquired::Upgraded => self.shared.locks.downgrade(self.id, &key),
+                _ => self.shared.locks.release(self.id, &key),
+            }
+        }
+        self.savepoints.truncate(savepoint.0 + 1);
+        Ok(())
+    }
+
+    fn release_savepoint(&mut self, savepoint: SavepointId) -> Result<()> {
+        self.check_active()?;
+        if savepoint.0 >= self.savepoints.len() {
+            return Err(TxnError::NoSuchSavepoint);
+        }
+        self.savepoints.truncate(savepoint.0);
+        if self.savepoints.is_empty() {
+            self.undo.clear();
+        }
+        Ok(())
+    }
+
+    fn commit(mut self) -> Result<CommitInfo> {
+        let result = self.commit_inner();
+        self.finish();
+        result
+    }
+
+    fn rollback(mut self) {
+        self.finish();
+    }
+}
+
+/// Merges committed data at a snapshot with the transaction's own writes.
+struct MergeScan {
+    committed: std::iter::Peekable<mvcc::SnapshotScan>,
+    own: std::iter::Peekable<std::vec::IntoIter<(Vec<u8>, Option<Vec<u8>>)>>,
+    direction: Direction,
+    _snapshot: Arc<SnapshotGuard>,
+}
+
+impl Iterator for MergeScan {
+    type Item = Result<KvPair>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let take_own = match (self.committed.peek(), self.own.peek()) {
+                (None, None) => return None,
+                (Some(Err(_)), _) => return self.committed.next(),
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+                (Some(Ok((ck, _))), Some((ok, _))) => {
+                    let ord = ck.cmp(ok);
+                    if ord == std::cmp::Ordering::Equal {
+                        self.committed.next(); // shadowed by our own write
+                        true
+                    } else {
+                        (ord == std::cmp::Ordering::Greater) == (self.direction == Direction::Forward)
+                    }
+                }
+            };
+            if !take_own {
+                return self.committed.next();
+            }
+            match self.own.next() {
+                Some((k, Some(v))) => return Some(Ok((k, v))),
+                Some((_, None)) => continue,
+                None => return None,
+            }
+        }
+    }
+}

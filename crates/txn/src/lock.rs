@@ -1,0 +1,430 @@
+//! The row lock manager: shared and exclusive locks on keys, FIFO wait queues, deadlock
+//! detection and lock timeouts.
+//!
+//! # Design
+//! One table maps a key to its holders and its queue of waiters, behind a single mutex. A
+//! request is granted at once when it is compatible with every other holder and nobody waits
+//! ahead of it (FIFO, so a stream of shared lockers cannot starve an exclusive one). An upgrade
+//! (shared holder asking for exclusive) goes to the front of the queue. Otherwise the requester
+//! enqueues a waiter and sleeps on its own parker; whoever releases a lock grants waiters from the
+//! front of the queue while they are compatible and wakes them.
+//!
+//! # Deadlocks
+//! A transaction waits for the holders of its key whose mode conflicts with its request and for
+//! the conflicting waiters queued ahead of it. On enqueueing, and again every
+//! `deadlock_check_interval` while it sleeps, the waiter searches this waits-for graph from
+//! itself; if it finds a cycle back to itself it leaves the queue and fails with 40P01 (like
+//! PostgreSQL, the transaction that runs the check is the victim). Checking at every new wait
+//! finds each cycle when it closes; the periodic re-check covers cycles formed when a lock passes
+//! from one holder to the next waiter.
+//!
+//! # Invariants
+//! - A key's entry exists only while it has holders or waiters.
+//! - A waiter is either in its key's queue (not granted) or among the holders (granted), never
+//!   both; the parker's flag says which, and is set under the table mutex.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::kv::{LockMode, LockWait};
+use crate::{Result, TxnError};
+
+/// Transaction identifier used as the lock owner.
+pub type TxnId = u64;
+
+fn compatible(a: LockMode, b: LockMode) -> bool {
+    a == LockMode::Shared && b == LockMode::Shared
+}
+
+/// How a lock request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acquired {
+    /// Newly taken: the caller must release it at the end of the transaction.
+    New,
+    /// A shared lock the caller held was upgraded to exclusive.
+    Upgraded,
+    /// The caller already held the lock in this or a stronger mode.
+    AlreadyHeld,
+    /// Not taken (`SKIP LOCKED`).
+    Skipped,
+}
+
+#[derive(Default)]
+struct Parker {
+    granted: Mutex<bool>,
+    cv: Condvar,
+}
+
+struct Waiter {
+    txn: TxnId,
+    mode: LockMode,
+    parker: Arc<Parker>,
+}
+
+#[derive(Default)]
+struct Entry {
+    holders: Vec<(TxnId, LockMode)>,
+    queue: VecDeque<Waiter>,
+}
+
+#[derive(Default)]
+struct Table {
+    entries: HashMap<Vec<u8>, Entry>,
+    /// What each waiting transaction waits for: its key and requested mode.
+    waiting: HashMap<TxnId, (Vec<u8>, LockMode)>,
+}
+
+/// The lock manager. Cheap to share behind an `Arc`.
+pub struct LockManager {
+    table: Mutex<Table>,
+    deadlock_check_interval: Duration,
+}
+
+impl LockManager {
+    /// A lock manager that re-checks for deadlocks every `deadlock_check_interval` while a
+    /// transaction waits.
+    pub fn new(deadlock_check_interval: Duration) -> Self {
+        LockManager { table: Mutex::new(Table::default()), deadlock_check_interval }
+    }
+
+    /// Takes `mode` on `key` for `txn`.
+    pub fn acquire(
+        &self,
+        txn: TxnId,
+        key: &[u8],
+        mode: LockMode,
+        wait: LockWait,
+        timeout: Option<Duration>,
+    ) -> Result<Acquired> {
+        let (parker, upgrade) = {
+            let mut table = self.table.lock();
+            let entry = table.entries.entry(key.to_vec()).or_default();
+            let held = entry.holders.iter().position(|&(t, _)| t == txn);
+            if let Some(i) = held {
+                if entry.holders[i].1 >= mode {
+                    return Ok(Acquired::AlreadyHeld);
+                }
+            }
+            let others_ok =
+                entry.holders.iter().all(|&(t, m)| t == txn || compatible(m, mode));
+            let is_upgrade = held.is_some();
+            if others_ok && (entry.queue.is_empty() || is_upgrade) {
+                return Ok(match held {
+                    Some(i) => {
+                        entry.holders[i].1 = mode;
+                        Acquired::Upgraded
+                    }
+                    None => {
+                        entry.holders.push((txn, mode));
+                        Acquired::New
+                    }
+                });
+            }
+            match wait {
+                LockWait::NoWait => {
+                    Self::forget_if_unused(&mut table, key);
+                    return Err(TxnError::LockNotAvailable(
+                        "could not obtain lock on row".to_string(),
+                    ));
+                }
+                LockWait::SkipLocked => {
+                    Self::forget_if_unused(&mut table, key);
+                    return Ok(Acquired::Skipped);
+                }
+                LockWait::Block => {}
+            }
+            let parker = Arc::new(Parker::default());
+            let waiter = Waiter { txn, mode, parker: parker.clone() };
+            if is_upgrade {
+                entry.queue.push_front(waiter);
+            } else {
+                entry.queue.push_back(waiter);
+            }
+            table.waiting.insert(txn, (key.to_vec(), mode));
+            if Self::in_cycle(&table, txn) {
+                Self::leave_queue(&mut table, txn, key);
+                return Err(deadlock_error());
+            }
+            (parker, is_upgrade)
+        };
+        let kind = if upgrade { Acquired::Upgraded } else { Acquired::New };
+        self.wait(txn, key, &parker, timeout).map(|()| kind)
+    }
+
+    fn wait(
+        &self,
+        txn: TxnId,
+        key: &[u8],
+        parker: &Parker,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let mut slice = self.deadlock_check_interval;
+            if let Some(d) = deadline {
+                slice = slice.min(d.saturating_duration_since(Instant::now()));
+            }
+            {
+                let mut granted = parker.granted.lock();
+                if !*granted {
+                    parker.cv.wait_for(&mut granted, slice);
+                }
+                if *granted {
+                    return Ok(());
+                }
+            }
+            let mut table = self.table.lock();
+            if *parker.granted.lock() {
+                return Ok(());
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                Self::leave_queue(&mut table, txn, key);
+                return Err(TxnError::LockNotAvailable(
+                    "canceling statement due to lock timeout".to_string(),
+                ));
+            }
+            if Self::in_cycle(&table, txn) {
+                Self::leave_queue(&mut table, txn, key);
+                return Err(deadlock_error());
+            }
+        }
+    }
+
+    /// Releases every lock `txn` holds on `keys` and grants waiters that can now proceed.
+    pub fn release_all<'a>(&self, txn: TxnId, keys: impl IntoIterator<Item = &'a [u8]>) {
+        let mut table = self.table.lock();
+        for key in keys {
+            Self::release_locked(&mut table, txn, key);
+        }
+    }
+
+    /// Releases `txn`'s lock on `key`.
+    pub fn release(&self, txn: TxnId, key: &[u8]) {
+        let mut table = self.table.lock();
+        Self::release_locked(&mut table, txn, key);
+    }
+
+    /// Downgrades `txn`'s lock on `key` back to shared (undoing an upgrade at a savepoint
+    /// rollback).
+    pub fn downgrade(&self, txn: TxnId, key: &[u8]) {
+        let mut table = self.table.lock();
+        if let Some(entry) = table.entries.get_mut(key) {
+            for h in entry.holders.iter_mut().filter(|(t, _)| *t == txn) {
+                h.1 = LockMode::Shared;
+            }
+        }
+        Self::grant_waiters(&mut table, key);
+    }
+
+    /// Number of keys with holders or waiters (for tests and monitoring).
+    pub fn locked_keys(&self) -> usize {
+        self.table.lock().entries.len()
+    }
+
+    fn release_locked(table: &mut Table, txn: TxnId, key: &[u8]) {
+        if let Some(entry) = table.entries.get_mut(key) {
+            entry.holders.retain(|&(t, _)| t != txn);
+        }
+        Self::grant_waiters(table, key);
+    }
+
+    fn grant_waiters(table: &mut Table, key: &[u8]) {
+        let Some(entry) = table.entries.get_mut(key) else { return };
+        let mut granted = Vec::new();
+        while let Some(front) = entry.queue.front() {
+            let ok = entry.holders.iter().all(|&(t, m)| t == front.txn || compatible(m, front.mode));
+            if !ok {
+                break;
+            }
+            let Some(w) = entry.queue.pop_front() else { break };
+            match entry.holders.iter_mut().find(|(t, _)| *t == w.txn) {
+                Some(h) => h.1 = w.mode,
+                None => entry.holders.push((w.txn, w.mode)),
+            }
+            granted.push(w);
+        }
+        if entry.holders.is_empty() && entry.queue.is_empty() {
+            table.entries.remove(key);
+        }
+        for w in granted {
+            table.waiting.remove(&w.txn);
+            *w.parker.granted.lock() = true;
+            w.parker.cv.notify_one();
+        }
+    }
+
+    fn leave_queue(table: &mut Table, txn: TxnId, key: &[u8]) {
+        table.waiting.remove(&txn);
+        if let Some(entry) = table.entries.get_mut(key) {
+            entry.queue.retain(|w| w.txn != txn);
+        }
+        // Leaving may unblock waiters queued behind us.
+        Self::grant_waiters(table, key);
+    }
+
+    fn forget_if_unused(table: &mut Table, key: &[u8]) {
+        if table.entries.get(key).is_some_and(|e| e.holders.is_empty() && e.queue.is_empty()) {
+            table.entries.remove(key);
+        }
+    }
+
+    /// The transactions `txn` waits for.
+    fn blockers(table: &Table, txn: TxnId) -> Vec<TxnId> {
+        let Some((key, mode)) = table.waiting.get(&txn) else { return Vec::new() };
+        let Some(entry) = table.entries.get(key) else { return Vec::new() };
+        let mut out: Vec<TxnId> = entry
+            .holders
+            .iter()
+            .filter(|&&(t, m)| t != txn && !compatible(m, *mode))
+            .map(|&(t, _)| t)
+            .collect();
+        for w in &entry.queue {
+            if w.txn == txn {
+                break;
+            }
+            if !compatible(w.mode, *mode) {
+                out.push(w.txn);
+            }
+        }
+        out
+    }
+
+    fn in_cycle(table: &Table, start: TxnId) -> bool {
+        let mut seen = HashSet::new();
+        let mut stack = Self::blockers(table, start);
+        while let Some(t) = stack.pop() {
+            if t == start {
+                return true;
+            }
+            if seen.insert(t) {
+                stack.extend(Self::blockers(table, t));
+            }
+        }
+        false
+    }
+}
+
+fn deadlock_error() -> TxnError {
+    TxnError::Deadlock("a cycle of transactions waits for row locks held by each other".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::thread;
+
+    fn mgr() -> Arc<LockManager> {
+        Arc::new(LockManager::new(Duration::from_millis(20)))
+    }
+
+    #[test]
+    fn shared_locks_coexist_exclusive_waits() {
+        let m = mgr();
+        assert_eq!(m.acquire(1, b"k", LockMode::Shared, LockWait::Block, None).unwrap(), Acquired::New);
+        assert_eq!(m.acquire(2, b"k", LockMode::Shared, LockWait::Block, None).unwrap(), Acquired::New);
+        assert!(matches!(
+            m.acquire(3, b"k", LockMode::Exclusive, LockWait::NoWait, None),
+            Err(TxnError::LockNotAvailable(_))
+        ));
+        assert_eq!(
+            m.acquire(3, b"k", LockMode::Exclusive, LockWait::SkipLocked, None).unwrap(),
+            Acquired::Skipped
+        );
+        let (tx, rx) = mpsc::channel();
+        let m2 = m.clone();
+        let h = thread::spawn(move || {
+            let r = m2.acquire(3, b"k", LockMode::Exclusive, LockWait::Block, None);
+            tx.send(()).unwrap();
+            r
+        });
+        thread::sleep(Duration::from_millis(50));
+        assert!(rx.try_recv().is_err(), "exclusive must wait for shared holders");
+        m.release(1, b"k");
+        thread::sleep(Duration::from_millis(30));
+        assert!(rx.try_recv().is_err());
+        m.release(2, b"k");
+        assert_eq!(h.join().unwrap().unwrap(), Acquired::New);
+        m.release(3, b"k");
+        assert_eq!(m.locked_keys(), 0);
+    }
+
+    #[test]
+    fn lock_timeout_fails_with_55p03_and_leaves_no_trace() {
+        let m = mgr();
+        m.acquire(1, b"k", LockMode::Exclusive, LockWait::Block, None).unwrap();
+        let start = Instant::now();
+        let err = m
+            .acquire(2, b"k", LockMode::Exclusive, LockWait::Block, Some(Duration::from_millis(60)))
+            .unwrap_err();
+        assert!(start.elapsed() >= Duration::from_millis(60));
+        assert_eq!(err.sqlstate().code(), "55P03");
+        m.release(1, b"k");
+        assert_eq!(m.locked_keys(), 0);
+    }
+
+    #[test]
+    fn two_way_deadlock_is_detected_and_one_victim_aborts() {
+        let m = mgr();
+        m.acquire(1, b"a", LockMode::Exclusive, LockWait::Block, None).unwrap();
+        m.acquire(2, b"b", LockMode::Exclusive, LockWait::Block, None).unwrap();
+        let m2 = m.clone();
+        let h = thread::spawn(move || {
+            let r = m2.acquire(1, b"b", LockMode::Exclusive, LockWait::Block, None);
+            if r.is_ok() {
+                m2.release_all(1, [&b"a"[..], &b"b"[..]]);
+            }
+            r
+        });
+        thread::sleep(Duration::from_millis(50));
+        let r2 = m.acquire(2, b"a", LockMode::Exclusive, LockWait::Block, None);
+        assert_eq!(r2.unwrap_err().sqlstate().code(), "40P01");
+        m.release_all(2, [&b"a"[..], &b"b"[..]]);
+        assert_eq!(h.join().unwrap().unwrap(), Acquired::New);
+        assert_eq!(m.locked_keys(), 0);
+    }
+
+    #[test]
+    fn upgrade_deadlock_between_two_shared_holders() {
+        let m = mgr();
+        m.acquire(1, b"k", LockMode::Shared, LockWait::Block, None).unwrap();
+        m.acquire(2, b"k", LockMode::Shared, LockWait::Block, None).unwrap();
+        let m2 = m.clone();
+        let h = thread::spawn(move || m2.acquire(1, b"k", LockMode::Exclusive, LockWait::Block, None));
+        thread::sleep(Duration::from_millis(50));
+        let r = m.acquire(2, b"k", LockMode::Exclusive, LockWait::Block, None);
+        assert_eq!(r.unwrap_err().sqlstate().code(), "40P01");
+        m.release(2, b"k");
+        assert_eq!(h.join().unwrap().unwrap(), Acquired::Upgraded);
+        m.release(1, b"k");
+        assert_eq!(m.locked_keys(), 0);
+    }
+
+    #[test]
+    fn three_way_deadlock_is_detected() {
+        let m = mgr();
+        for (t, k) in [(1, b"a"), (2, b"b"), (3, b"c")] {
+            m.acquire(t, k, LockMode::Exclusive, LockWait::Block, None).unwrap();
+        }
+        let spawn = |t: TxnId, k: &'static [u8; 1], own: &'static [u8; 1]| {
+            let m = m.clone();
+            thread::spawn(move || {
+                let r = m.acquire(t, k, LockMode::Exclusive, LockWait::Block, None);
+                m.release_all(t, [&own[..], &k[..]]);
+                r
+            })
+        };
+        let h1 = spawn(1, b"b", b"a");
+        thread::sleep(Duration::from_millis(30));
+        let h2 = spawn(2, b"c", b"b");
+        thread::sleep(Duration::from_millis(30));
+        let h3 = spawn(3, b"a", b"c");
+        let results = [h1.join().unwrap(), h2.join().unwrap(), h3.join().unwrap()];
+        let deadlocks = results.iter().filter(|r| r.is_err()).count();
+        assert_eq!(deadlocks, 1, "exactly one victim: {results:?}");
+        assert_eq!(m.locked_keys(), 0);
+    }
+}

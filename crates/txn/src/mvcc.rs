@@ -1,0 +1,377 @@
+//! Multi-version storage layout: how versions of keys live in the ordered key-value engine, how a
+//! snapshot reads them, and how old versions are garbage-collected.
+//!
+//! # Layout
+//! Every committed write of a user key `k` at commit timestamp `ts` is one engine entry:
+//!
+//! ```text
+//! b'd' ++ escape(k) ++ (!ts as big-endian u64)  ->  0x00 (tombstone) | 0x01 ++ value
+//! ```
+//!
+//! `escape` doubles as a terminator-based, prefix-free encoding (`0x00` becomes `0x00 0xFF`, and
+//! `0x00 0x00` ends the key), so the versions of one key are contiguous and the order of user
+//! keys is preserved. The timestamp is inverted so a forward scan meets the newest version of a
+//! key first. Engine metadata (the last applied log position, the newest commit timestamp) lives
+//! under `b'm'`.
+//!
+//! # Reading at a snapshot
+//! A read at snapshot `s` of key `k` seeks to `b'd' ++ escape(k) ++ !s` and takes the first
+//! entry still belonging to `k`: the newest version with `ts <= s`. A tombstone means "absent".
+//! A range scan walks the versions in order and, per user key, keeps the newest version `<= s`.
+//!
+//! # Invariants
+//! - Versions are immutable once written, and are written only after their commit record is in
+//!   the log; they become visible when the visible timestamp passes their `ts`.
+//! - Garbage collection with watermark `w` (no running snapshot is older than `w`) keeps, for
+//!   each key, every version newer than `w` and the newest version `<= w` unless it is a
+//!   tombstone; everything older is removed. Readers at `s >= w` therefore read exactly what
+//!   they read before. Re-applying log records after a crash may bring back removed versions;
+//!   they are garbage again and change no read.
+
+use std::ops::Bound;
+
+use basalt_storage::{Direction, Engine, KeyRange, KvPair, ScanIter, WriteBatch};
+
+use crate::kv::Ts;
+use crate::{Result, TxnError};
+
+/// Prefix of version entries.
+const DATA: u8 = b'd';
+/// Prefix of metadata entries.
+pub(crate) const META: u8 = b'm';
+const TOMBSTONE: u8 = 0;
+const VALUE: u8 = 1;
+
+/// The metadata key holding the log position of the last applied commit record.
+pub(crate) fn meta_key(name: &str) -> Vec<u8> {
+    let mut k = vec![META];
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// Appends the escaped, terminated form of `key`.
+fn escape_into(out: &mut Vec<u8>, key: &[u8]) {
+    for &b in key {
+        out.push(b);
+        if b == 0 {
+            out.push(0xFF);
+        }
+    }
+    out.extend_from_slice(&[0, 0]);
+}
+
+/// `b'd' ++ escape(key)`: the prefix shared by every version of `key`.
+pub(crate) fn key_prefix(key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(key.len() + 12);
+    out.push(DATA);
+    escape_into(&mut out, key);
+    out
+}
+
+/// The engine key of `key`'s version at `ts`.
+pub(crate) fn version_key(key: &[u8], ts: Ts) -> Vec<u8> {
+    let mut out = key_prefix(key);
+    out.extend_from_slice(&(!ts).to_be_bytes());
+    out
+}
+
+/// The engine value of a version.
+pub(crate) fn version_value(value: Option<&[u8]>) -> Vec<u8> {
+    match value {
+        None => vec![TOMBSTONE],
+        Some(v) => {
+            let mut out = Vec::with_capacity(v.len() + 1);
+            out.push(VALUE);
+            out.extend_from_slice(v);
+            out
+        }
+    }
+}
+
+/// Splits an engine key into (user key, ts).
+pub(crate) fn decode_version_key(raw: &[u8]) -> Result<(Vec<u8>, Ts)> {
+    let bad = || TxnError::Corrupt(format!("malformed version key {raw:02x?}"));
+    let rest = raw.strip_prefix(&[DATA]).ok_or_else(bad)?;
+    let mut key = Vec::with_capacity(rest.len());
+    let mut i = 0;
+    loop {
+        match (rest.get(i), rest.get(i + 1)) {
+            (Some(0), Some(0)) => break,
+            (Some(0), Some(0xFF)) => {
+                key.push(0);
+                i += 2;
+            }
+            (Some(&b), _) if b != 0 => {
+                key.push(b);
+                i += 1;
+            }
+            _ => return Err(bad()),
+        }
+    }
+    let ts_bytes: [u8; 8] = rest.get(i + 2..).and_then(|t| t.try_into().ok()).ok_or_else(bad)?;
+    Ok((key, !u64::from_be_bytes(ts_bytes)))
+}
+
+fn decode_version_value(raw: Vec<u8>) -> Result<Option<Vec<u8>>> {
+    match raw.first() {
+        Some(&TOMBSTONE) if raw.len() == 1 => Ok(None),
+        Some(&VALUE) => {
+            let mut v = raw;
+            v.remove(0);
+            Ok(Some(v))
+        }
+        _ => Err(TxnError::Corrupt("malformed version value".to_string())),
+    }
+}
+
+/// Adds a committed write of `key` at `ts` to `batch`.
+pub(crate) fn add_version(batch: &mut WriteBatch, key: &[u8], ts: Ts, value: Option<&[u8]>) {
+    batch.put(version_key(key, ts), version_value(value));
+}
+
+/// The newest version of `key` with a timestamp `<= ts`: `Some((version_ts, value))`, where
+/// `value` is `None` for a tombstone.
+pub(crate) fn read_version(
+    engine: &dyn Engine,
+    key: &[u8],
+    ts: Ts,
+) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
+    let prefix = key_prefix(key);
+    let mut start = prefix.clone();
+    start.extend_from_slice(&(!ts).to_be_bytes());
+    let mut end = prefix;
+    end.extend_from_slice(&[0xFF; 8]);
+    let range = KeyRange { start: Bound::Included(start), end: Bound::Included(end) };
+    let Some(item) = engine.scan(range, Direction::Forward)?.next() else { return Ok(None) };
+    let (raw_key, raw_value) = item?;
+    let (_, version_ts) = decode_version_key(&raw_key)?;
+    Ok(Some((version_ts, decode_version_value(raw_value)?)))
+}
+
+/// Maps a range of user keys to the range of engine keys holding their versions.
+pub(crate) fn engine_range(range: &KeyRange) -> KeyRange {
+    let start = match &range.start {
+        Bound::Included(k) => Bound::Included(key_prefix(k)),
+        Bound::Excluded(k) => {
+            let mut s = key_prefix(k);
+            s.extend_from_slice(&[0xFF; 8]);
+            Bound::Excluded(s)
+        }
+        Bound::Unbounded => Bound::Included(vec![DATA]),
+    };
+    let end = match &range.end {
+        Bound::Included(k) => {
+            let mut e = key_prefix(k);
+            e.extend_from_slice(&[0xFF; 8]);
+            Bound::Included(e)
+        }
+        Bound::Excluded(k) => Bound::Excluded(key_prefix(k)),
+        Bound::Unbounded => Bound::Excluded(vec![DATA + 1]),
+    };
+    KeyRange { start, end }
+}
+
+/// A scan of committed data at a snapshot: yields `(user key, value)` for each key whose newest
+/// version `<= ts` is not a tombstone.
+pub(crate) struct SnapshotScan {
+    inner: ScanIter,
+    ts: Ts,
+    direction: Direction,
+    /// Reverse scans: the key being collected and its best version so far.
+    pending: Option<(Vec<u8>, Option<Option<Vec<u8>>>)>,
+    /// Forward scans: the key whose visible version was already decided.
+    done_key: Option<Vec<u8>>,
+    finished: bool,
+}
+
+impl SnapshotScan {
+    pub(crate) fn new(engine: &dyn Engine, range: &KeyRange, direction: Direction, ts: Ts) -> Result<Self> {
+        let inner = engine.scan(engine_range(range), direction)?;
+        Ok(SnapshotScan { inner, ts, direction, pending: None, done_key: None, finished: false })
+    }
+
+    fn next_forward(&mut self) -> Result<Option<KvPair>> {
+        for item in self.inner.by_ref() {
+            let (raw_key, raw_value) = item?;
+            let (key, ts) = decode_version_key(&raw_key)?;
+            if ts > self.ts || self.done_key.as_deref() == Some(key.as_slice()) {
+                continue;
+            }
+            let value = decode_version_value(raw_value)?;
+            self.done_key = Some(key.clone());
+            if let Some(v) = value {
+                return Ok(Some((key, v)));
+            }
+        }
+        Ok(None)
+    }
+
+    fn next_reverse(&mut self) -> Result<Option<KvPair>> {
+        // Versions of a key arrive oldest first; the last one <= ts wins.
+        loop {
+            let Some(item) = self.inner.next() else {
+                return Ok(self.pending.take().and_then(|(k, v)| v.flatten().map(|v| (k, v))));
+            };
+            let (raw_key, raw_value) = item?;
+            let (key, ts) = decode_version_key(&raw_key)?;
+            let mut emitted = None;
+            if self.pending.as_ref().is_some_and(|(k, _)| *k != key) {
+                emitted = self.pending.take().and_then(|(k, v)| v.flatten().map(|v| (k, v)));
+            }
+            let entry = self.pending.get_or_insert_with(|| (key, None));
+            if ts <= self.ts {
+                entry.1 = Some(decode_version_value(raw_value)?);
+            }
+            if emitted.is_some() {
+                return Ok(emitted);
+            }
+        }
+    }
+}
+
+impl Iterator for SnapshotScan {
+    type Item = Result<KvPair>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.finished {
+            return None;
+        }
+        let r = match self.direction {
+            Direction::Forward => self.next_forward(),
+            Direction::Reverse => self.next_reverse(),
+        };
+        match r {
+            Ok(Some(pair)) => Some(Ok(pair)),
+            Ok(None) => {
+                self.finished = true;
+                None
+            }
+            Err(e) => {
+                self.finished = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// What a garbage-collection pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GcStats {
+    /// Versions examined.
+    pub versions_seen: u64,
+    /// Versions removed.
+    pub versions_removed: u64,
+    /// The watermark used.
+    pub watermark: Ts,
+}
+
+/// Removes every version no snapshot at or after `watermark` can see.
+pub(crate) fn collect_garbage(engine: &dyn Engine, watermark: Ts) -> Result<GcStats> {
+    const BATCH: usize = 1024;
+    let mut stats = GcStats { watermark, ..GcStats::default() };
+    let mut batch = WriteBatch::new();
+    let mut current: Option<Vec<u8>> = None;
+    // Whether the newest version <= watermark of the current key was already seen.
+    let mut kept_visible = false;
+    for item in engine.scan(engine_range(&KeyRange::all()), Direction::Forward)? {
+        let (raw_key, raw_value) = item?;
+        let (key, ts) = decode_version_key(&raw_key)?;
+        stats.versions_seen += 1;
+        if current.as_deref() != Some(key.as_slice()) {
+            current = Some(key);
+            kept_visible = false;
+        }
+        if ts > watermark {
+            continue;
+        }
+        if kept_visible {
+            batch.delete(raw_key);
+        } else {
+            kept_visible = true;
+            if raw_value.first() == Some(&TOMBSTONE) {
+                batch.delete(raw_key);
+            }
+        }
+        if batch.len() >= BATCH {
+            stats.versions_removed += batch.len() as u64;
+            engine.write(std::mem::take(&mut batch))?;
+        }
+    }
+    stats.versions_removed += batch.len() as u64;
+    if !batch.is_empty() {
+        engine.write(batch)?;
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use basalt_storage::MemoryEngine;
+
+    fn put(e: &MemoryEngine, key: &[u8], ts: Ts, value: Option<&[u8]>) {
+        let mut b = WriteBatch::new();
+        add_version(&mut b, key, ts, value);
+        e.write(b).unwrap();
+    }
+
+    #[test]
+    fn version_keys_round_trip_and_order() {
+        for key in [&b""[..], b"a", b"a\x00", b"\x00\x00", b"\xff"] {
+            for ts in [0, 1, 77, u64::MAX] {
+                assert_eq!(decode_version_key(&version_key(key, ts)).unwrap(), (key.to_vec(), ts));
+            }
+        }
+        // User-key order is kept and versions of a key are newest first.
+        assert!(version_key(b"a", 1) < version_key(b"a\x00", 9));
+        assert!(version_key(b"a\x00", 1) < version_key(b"a\x01", 9));
+        assert!(version_key(b"a", 9) < version_key(b"a", 1));
+        assert!(decode_version_key(b"d\x01\x00").is_err());
+        assert!(decode_version_key(b"x").is_err());
+    }
+
+    #[test]
+    fn snapshot_reads_pick_the_newest_visible_version() {
+        let e = MemoryEngine::new();
+        put(&e, b"k", 5, Some(b"v5"));
+        put(&e, b"k", 9, None);
+        put(&e, b"k", 12, Some(b"v12"));
+        put(&e, b"k\x00", 3, Some(b"other"));
+        assert_eq!(read_version(&e, b"k", 4).unwrap(), None);
+        assert_eq!(read_version(&e, b"k", 5).unwrap(), Some((5, Some(b"v5".to_vec()))));
+        assert_eq!(read_version(&e, b"k", 10).unwrap(), Some((9, None)));
+        assert_eq!(read_version(&e, b"k", 99).unwrap(), Some((12, Some(b"v12".to_vec()))));
+        let scan = |ts, dir| {
+            SnapshotScan::new(&e, &KeyRange::all(), dir, ts)
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect::<Vec<_>>()
+        };
+        let at10 = vec![(b"k\x00".to_vec(), b"other".to_vec())];
+        assert_eq!(scan(10, Direction::Forward), at10);
+        assert_eq!(scan(10, Direction::Reverse), at10);
+        let at12 = vec![(b"k".to_vec(), b"v12".to_vec()), (b"k\x00".to_vec(), b"other".to_vec())];
+        assert_eq!(scan(12, Direction::Forward), at12);
+        assert_eq!(scan(12, Direction::Reverse), at12.into_iter().rev().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn gc_keeps_what_snapshots_at_the_watermark_see() {
+        let e = MemoryEngine::new();
+        put(&e, b"a", 1, Some(b"1"));
+        put(&e, b"a", 3, Some(b"3"));
+        put(&e, b"a", 7, Some(b"7"));
+        put(&e, b"b", 2, Some(b"2"));
+        put(&e, b"b", 4, None);
+        put(&e, b"c", 6, None);
+        let stats = collect_garbage(&e, 5).unwrap();
+        assert_eq!(stats.versions_seen, 6);
+        // a@1 (shadowed by a@3), b@2 and the tombstone b@4.
+        assert_eq!(stats.versions_removed, 3);
+        for ts in [5, 6, 7, 8] {
+            assert_eq!(read_version(&e, b"a", ts).unwrap().map(|v| v.0), Some(if ts >= 7 { 7 } else { 3 }));
+            assert!(read_version(&e, b"b", ts).unwrap().is_none());
+        }
+        assert_eq!(read_version(&e, b"c", 6).unwrap(), Some((6, None)));
+    }
+}
