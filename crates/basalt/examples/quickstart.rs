@@ -8,7 +8,9 @@
 use basalt::{Database, IsolationLevel, KeyRange, Transaction};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "basalt-data".to_string());
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "basalt-data".to_string());
     let db = Database::open(&dir)?;
     println!("opened embedded database in {dir}");
 
@@ -21,7 +23,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     txn.put(b"meta/runs".to_vec(), runs.to_be_bytes().to_vec())?;
     txn.put(format!("run/{runs:06}").into_bytes(), b"committed".to_vec())?;
     let info = txn.commit()?;
-    println!("run {runs} committed at timestamp {:?} (durable: {})", info.commit_ts, info.durable);
+    println!(
+        "run {runs} committed at timestamp {:?} (durable: {})",
+        info.commit_ts, info.durable
+    );
 
     // A savepoint rolled back leaves no trace.
     let mut txn = db.begin(IsolationLevel::ReadCommitted)?;
@@ -32,11 +37,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Range scan over every run so far.
     let mut txn = db.begin(IsolationLevel::RepeatableRead)?;
-    let rows: Vec<_> = txn.scan(KeyRange::prefix(b"run/"), basalt::Direction::Forward)?.collect();
+    let rows: Vec<_> = txn
+        .scan(KeyRange::prefix(b"run/"), basalt::Direction::Forward)?
+        .collect();
     println!("{} run records:", rows.len());
     for row in rows.iter().rev().take(5) {
         let (k, v) = row.as_ref().map_err(|e| e.to_string())?;
-        println!("  {} = {}", String::from_utf8_lossy(k), String::from_utf8_lossy(v));
+        println!(
+            "  {} = {}",
+            String::from_utf8_lossy(k),
+            String::from_utf8_lossy(v)
+        );
     }
     Ok(())
 }

@@ -61,7 +61,9 @@ impl Database {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Database, Error> {
-        Ok(Database { kv: LocalKv::open(path, options)? })
+        Ok(Database {
+            kv: LocalKv::open(path, options)?,
+        })
     }
 
     /// A new, empty database held in memory (`:memory:`).
@@ -70,7 +72,9 @@ impl Database {
     /// let db = basalt::Database::memory();
     /// ```
     pub fn memory() -> Database {
-        Database { kv: LocalKv::memory() }
+        Database {
+            kv: LocalKv::memory(),
+        }
     }
 
     /// Starts a transaction at `isolation`.

@@ -32,7 +32,9 @@ impl StorageError {
     /// The SQLSTATE a client sees for this error.
     pub fn sqlstate(&self) -> SqlState {
         match self {
-            StorageError::Io(e) if e.kind() == std::io::ErrorKind::StorageFull => SqlState::DISK_FULL,
+            StorageError::Io(e) if e.kind() == std::io::ErrorKind::StorageFull => {
+                SqlState::DISK_FULL
+            }
             StorageError::Io(_) => SqlState::IO_ERROR,
             StorageError::Corrupt(_) | StorageError::Foreign(_) => SqlState::DATA_CORRUPTED,
             StorageError::Locked { .. } => SqlState::OBJECT_IN_USE,

@@ -58,12 +58,18 @@ pub struct KeyRange {
 impl KeyRange {
     /// Every key.
     pub fn all() -> Self {
-        KeyRange { start: Bound::Unbounded, end: Bound::Unbounded }
+        KeyRange {
+            start: Bound::Unbounded,
+            end: Bound::Unbounded,
+        }
     }
 
     /// `[start, end)`.
     pub fn new(start: impl Into<Vec<u8>>, end: impl Into<Vec<u8>>) -> Self {
-        KeyRange { start: Bound::Included(start.into()), end: Bound::Excluded(end.into()) }
+        KeyRange {
+            start: Bound::Included(start.into()),
+            end: Bound::Excluded(end.into()),
+        }
     }
 
     /// Every key that starts with `prefix`.
@@ -197,7 +203,11 @@ pub trait Engine: Send + Sync {
 }
 
 /// The first pair inside `range` in `direction` order: the building block of "seek" reads.
-pub fn first_in(engine: &dyn Engine, range: KeyRange, direction: Direction) -> Result<Option<KvPair>> {
+pub fn first_in(
+    engine: &dyn Engine,
+    range: KeyRange,
+    direction: Direction,
+) -> Result<Option<KvPair>> {
     engine.scan(range, direction)?.next().transpose()
 }
 

@@ -54,7 +54,11 @@ impl Engine for MemoryEngine {
     }
 
     fn scan(&self, range: KeyRange, direction: Direction) -> Result<ScanIter> {
-        Ok(Box::new(MemoryScan::new(Arc::new(self.current()), range, direction)))
+        Ok(Box::new(MemoryScan::new(
+            Arc::new(self.current()),
+            range,
+            direction,
+        )))
     }
 
     fn write(&self, batch: WriteBatch) -> Result<()> {
@@ -112,7 +116,14 @@ struct MemoryScan {
 impl MemoryScan {
     fn new(map: Arc<Map>, range: KeyRange, direction: Direction) -> Self {
         let done = range.is_empty();
-        MemoryScan { map, range, direction, buffer: Vec::new().into_iter(), chunk: FIRST_CHUNK, done }
+        MemoryScan {
+            map,
+            range,
+            direction,
+            buffer: Vec::new().into_iter(),
+            chunk: FIRST_CHUNK,
+            done,
+        }
     }
 
     fn refill(&mut self) {
@@ -122,10 +133,15 @@ impl MemoryScan {
             let bounds = (self.range.start.clone(), self.range.end.clone());
             let iter = self.map.range::<_, Vec<u8>>(bounds);
             match self.direction {
-                Direction::Forward => iter.take(size).map(|(k, v)| (k.clone(), v.clone())).collect(),
-                Direction::Reverse => {
-                    iter.rev().take(size).map(|(k, v)| (k.clone(), v.clone())).collect()
-                }
+                Direction::Forward => iter
+                    .take(size)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                Direction::Reverse => iter
+                    .rev()
+                    .take(size)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
             }
         };
         if chunk.len() < size {
@@ -187,7 +203,10 @@ mod tests {
             .collect();
         assert_eq!(rev, (10..900).rev().map(key).collect::<Vec<_>>());
         assert_eq!(
-            first_in(&e, KeyRange::all(), Direction::Reverse).unwrap().unwrap().0,
+            first_in(&e, KeyRange::all(), Direction::Reverse)
+                .unwrap()
+                .unwrap()
+                .0,
             key(999)
         );
     }

@@ -58,7 +58,10 @@ pub struct TxnOptions {
 impl TxnOptions {
     /// Options with the given isolation level and defaults otherwise.
     pub fn isolation(isolation: IsolationLevel) -> Self {
-        TxnOptions { isolation, ..Default::default() }
+        TxnOptions {
+            isolation,
+            ..Default::default()
+        }
     }
 }
 

@@ -24,8 +24,8 @@ pub mod wal;
 
 pub use error::{Result, SerializationReason, TxnError};
 pub use kv::{
-    CommitInfo, IsolationLevel, LockMode, LockOutcome, LockWait, SavepointId, Transaction,
-    TxnKv, TxnOptions, TxnScan, Ts,
+    CommitInfo, IsolationLevel, LockMode, LockOutcome, LockWait, SavepointId, Transaction, Ts,
+    TxnKv, TxnOptions, TxnScan,
 };
 pub use local::{LocalKv, LocalTxn, Options};
 pub use mvcc::GcStats;

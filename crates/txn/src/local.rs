@@ -50,8 +50,8 @@ use basalt_storage::{Direction, Engine, KeyRange, KvPair, MemoryEngine, WriteBat
 use parking_lot::{Condvar, Mutex};
 
 use crate::kv::{
-    CommitInfo, IsolationLevel, LockMode, LockOutcome, LockWait, SavepointId, Transaction,
-    TxnKv, TxnOptions, TxnScan, Ts,
+    CommitInfo, IsolationLevel, LockMode, LockOutcome, LockWait, SavepointId, Transaction, Ts,
+    TxnKv, TxnOptions, TxnScan,
 };
 use crate::lock::{Acquired, LockManager};
 use crate::mvcc::{self, GcStats};
@@ -128,7 +128,10 @@ struct Clock {
 impl Clock {
     /// No snapshot in use or to be taken is older than this.
     fn watermark(&self) -> Ts {
-        self.active.keys().next().map_or(self.visible, |&a| a.min(self.visible))
+        self.active
+            .keys()
+            .next()
+            .map_or(self.visible, |&a| a.min(self.visible))
     }
 }
 
@@ -204,7 +207,10 @@ impl LocalKv {
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<LocalKv> {
         let dir = dir.as_ref();
         let open_err = |what: &str, e: std::io::Error| {
-            TxnError::Open(format!("cannot open database {}: {what}: {e}", dir.display()))
+            TxnError::Open(format!(
+                "cannot open database {}: {what}: {e}",
+                dir.display()
+            ))
         };
         if dir.exists() && !dir.is_dir() {
             return Err(TxnError::Open(format!(
@@ -230,9 +236,13 @@ impl LocalKv {
         let lock = lock_directory(dir)?;
         if !marker.exists() {
             let mut f = File::create(&marker).map_err(|e| open_err("cannot write marker", e))?;
-            f.write_all(MARKER_TEXT.as_bytes()).map_err(|e| open_err("cannot write marker", e))?;
-            f.sync_all().map_err(|e| open_err("cannot write marker", e))?;
-            File::open(dir).and_then(|d| d.sync_all()).map_err(|e| open_err("cannot sync", e))?;
+            f.write_all(MARKER_TEXT.as_bytes())
+                .map_err(|e| open_err("cannot write marker", e))?;
+            f.sync_all()
+                .map_err(|e| open_err("cannot write marker", e))?;
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| open_err("cannot sync", e))?;
         } else {
             let mut text = String::new();
             File::open(&marker)
@@ -257,7 +267,10 @@ impl LocalKv {
 
     /// An empty database held in memory: no log, nothing survives the process.
     pub fn memory() -> LocalKv {
-        let options = Options { synchronous_commit: false, ..Options::default() };
+        let options = Options {
+            synchronous_commit: false,
+            ..Options::default()
+        };
         match Self::open_parts(Arc::new(MemoryEngine::new()), None, options, None) {
             Ok(kv) => kv,
             // An empty memory engine has no metadata to misread and no log to recover.
@@ -279,8 +292,10 @@ impl LocalKv {
         let wal = match wal {
             None => None,
             Some((io, path)) => {
-                let wal_options =
-                    WalOptions { segment_size: options.wal_segment_size, ..WalOptions::default() };
+                let wal_options = WalOptions {
+                    segment_size: options.wal_segment_size,
+                    ..WalOptions::default()
+                };
                 let (wal, report) = Wal::open(io, &path, wal_options)?;
                 recovery = Some(report);
                 let (last, ts) = replay(&*engine, &wal, applied)?;
@@ -299,9 +314,15 @@ impl LocalKv {
         let shared = Arc::new(Shared {
             engine,
             wal,
-            commit: Mutex::new(CommitState { next_ts: max_ts + 1, ..CommitState::default() }),
+            commit: Mutex::new(CommitState {
+                next_ts: max_ts + 1,
+                ..CommitState::default()
+            }),
             commit_cv: Condvar::new(),
-            clock: Mutex::new(Clock { visible: max_ts, active: BTreeMap::new() }),
+            clock: Mutex::new(Clock {
+                visible: max_ts,
+                active: BTreeMap::new(),
+            }),
             locks: LockManager::new(options.deadlock_timeout),
             ssi: Mutex::new(SsiState::default()),
             next_txn_id: AtomicU64::new(1),
@@ -324,7 +345,13 @@ impl LocalKv {
         } else {
             None
         };
-        Ok(LocalKv { handle: Arc::new(Handle { shared, stop, background }) })
+        Ok(LocalKv {
+            handle: Arc::new(Handle {
+                shared,
+                stop,
+                background,
+            }),
+        })
     }
 
     fn shared(&self) -> &Arc<Shared> {
@@ -378,14 +405,21 @@ fn lock_directory(dir: &Path) -> Result<File> {
             let mut text = String::new();
             let _ = file.read_to_string(&mut text);
             let holder = text.trim();
-            let holder = if holder.is_empty() { "another process".to_string() } else { format!("process {holder}") };
+            let holder = if holder.is_empty() {
+                "another process".to_string()
+            } else {
+                format!("process {holder}")
+            };
             return Err(TxnError::Open(format!(
                 "database {} is locked by {holder}",
                 dir.display()
             )));
         }
         Err(TryLockError::Error(e)) => {
-            return Err(TxnError::Open(format!("cannot lock {}: {e}", path.display())));
+            return Err(TxnError::Open(format!(
+                "cannot lock {}: {e}",
+                path.display()
+            )));
         }
     }
     let pid = std::process::id().to_string();
@@ -410,7 +444,10 @@ fn read_meta_u64(engine: &dyn Engine, name: &str) -> Result<u64> {
 }
 
 fn put_meta(batch: &mut WriteBatch, applied_lsn: u64, last_ts: Ts) {
-    batch.put(mvcc::meta_key("applied_lsn"), applied_lsn.to_be_bytes().to_vec());
+    batch.put(
+        mvcc::meta_key("applied_lsn"),
+        applied_lsn.to_be_bytes().to_vec(),
+    );
     batch.put(mvcc::meta_key("last_ts"), last_ts.to_be_bytes().to_vec());
 }
 
@@ -495,7 +532,10 @@ impl Shared {
         let mut clock = self.clock.lock();
         let ts = clock.visible;
         *clock.active.entry(ts).or_insert(0) += 1;
-        Arc::new(SnapshotGuard { ts, shared: self.clone() })
+        Arc::new(SnapshotGuard {
+            ts,
+            shared: self.clone(),
+        })
     }
 
     fn watermark(&self) -> Ts {
@@ -503,7 +543,9 @@ impl Shared {
     }
 
     fn checkpoint(&self) -> Result<()> {
-        let Some(wal) = &self.wal else { return Ok(self.engine.sync()?) };
+        let Some(wal) = &self.wal else {
+            return Ok(self.engine.sync()?);
+        };
         let mut wal = wal.lock();
         let applied = self.applied_lsn.load(Ordering::Acquire);
         let bytes = self.wal_bytes_since_checkpoint.swap(0, Ordering::Relaxed);
@@ -514,7 +556,8 @@ impl Shared {
             Ok(())
         })();
         if result.is_err() {
-            self.wal_bytes_since_checkpoint.fetch_add(bytes, Ordering::Relaxed);
+            self.wal_bytes_since_checkpoint
+                .fetch_add(bytes, Ordering::Relaxed);
         }
         result
     }
@@ -550,10 +593,10 @@ impl Shared {
                 let outcome = self.process_batch(&batch);
                 st = self.commit.lock();
                 st.leader = false;
-                if let Err(msg) = &outcome {
-                    if self.wal_poisoned() {
-                        st.failed.get_or_insert_with(|| msg.clone());
-                    }
+                if let Err(msg) = &outcome
+                    && self.wal_poisoned()
+                {
+                    st.failed.get_or_insert_with(|| msg.clone());
                 }
                 for p in &batch {
                     st.done.insert(p.ts, outcome.clone());
@@ -576,11 +619,15 @@ impl Shared {
         if let Some(wal) = &self.wal {
             let mut wal = wal.lock();
             let payloads: Vec<&[u8]> = batch.iter().map(|p| p.record.as_slice()).collect();
-            lsn = wal.append(&payloads).map_err(|e| format!("commit log write failed: {e}"))?;
+            lsn = wal
+                .append(&payloads)
+                .map_err(|e| format!("commit log write failed: {e}"))?;
             let bytes: usize = payloads.iter().map(|p| p.len()).sum();
-            self.wal_bytes_since_checkpoint.fetch_add(bytes as u64, Ordering::Relaxed);
+            self.wal_bytes_since_checkpoint
+                .fetch_add(bytes as u64, Ordering::Relaxed);
             if batch.iter().any(|p| p.sync) {
-                wal.sync().map_err(|e| format!("commit log fsync failed: {e}"))?;
+                wal.sync()
+                    .map_err(|e| format!("commit log fsync failed: {e}"))?;
             }
             durable = wal.durable_lsn() >= lsn;
         }
@@ -628,6 +675,9 @@ impl TxnKv for LocalKv {
     }
 }
 
+/// A buffered write: the new value, or `None` for a delete.
+type BufferedWrite = Option<Vec<u8>>;
+
 /// A transaction of a [`LocalKv`] database.
 pub struct LocalTxn {
     shared: Arc<Shared>,
@@ -637,7 +687,7 @@ pub struct LocalTxn {
     /// Private writes: `None` deletes.
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// Previous write-buffer state of keys written after the first savepoint.
-    undo: Vec<(Vec<u8>, Option<Option<Vec<u8>>>)>,
+    undo: Vec<(Vec<u8>, Option<BufferedWrite>)>,
     /// Row locks taken, in order: the key and whether it was new or an upgrade.
     lock_log: Vec<(Vec<u8>, Acquired)>,
     /// For each savepoint: lengths of `undo` and `lock_log` when it was set.
@@ -649,7 +699,11 @@ pub struct LocalTxn {
 
 impl LocalTxn {
     fn check_active(&self) -> Result<()> {
-        if self.active { Ok(()) } else { Err(TxnError::NotActive) }
+        if self.active {
+            Ok(())
+        } else {
+            Err(TxnError::NotActive)
+        }
     }
 
     fn snapshot(&mut self) -> Arc<SnapshotGuard> {
@@ -664,10 +718,10 @@ impl LocalTxn {
     }
 
     fn record_read(&mut self, key: &[u8]) {
-        if let Some(rw) = &mut self.rw {
-            if !rw.reads.contains(key) {
-                rw.reads.insert(key.to_vec());
-            }
+        if let Some(rw) = &mut self.rw
+            && !rw.reads.contains(key)
+        {
+            rw.reads.insert(key.to_vec());
         }
     }
 
@@ -675,19 +729,26 @@ impl LocalTxn {
     /// after the snapshot. Returns `false` if skipped.
     fn lock_row(&mut self, key: &[u8], mode: LockMode, wait: LockWait) -> Result<bool> {
         let snapshot = self.snapshot().ts;
-        let timeout = self.options.lock_timeout.or(self.shared.options.lock_timeout);
-        let acquired = self.shared.locks.acquire(self.id, key, mode, wait, timeout)?;
+        let timeout = self
+            .options
+            .lock_timeout
+            .or(self.shared.options.lock_timeout);
+        let acquired = self
+            .shared
+            .locks
+            .acquire(self.id, key, mode, wait, timeout)?;
         match acquired {
             Acquired::Skipped => return Ok(false),
             Acquired::AlreadyHeld => return Ok(true),
             Acquired::New | Acquired::Upgraded => self.lock_log.push((key.to_vec(), acquired)),
         }
-        if self.options.isolation != IsolationLevel::ReadCommitted {
-            if let Some((ts, _)) = mvcc::read_version(&*self.shared.engine, key, Ts::MAX)? {
-                if ts > snapshot {
-                    return Err(TxnError::Serialization(SerializationReason::ConcurrentUpdate));
-                }
-            }
+        if self.options.isolation != IsolationLevel::ReadCommitted
+            && let Some((ts, _)) = mvcc::read_version(&*self.shared.engine, key, Ts::MAX)?
+            && ts > snapshot
+        {
+            return Err(TxnError::Serialization(
+                SerializationReason::ConcurrentUpdate,
+            ));
         }
         Ok(true)
     }
@@ -695,7 +756,11 @@ impl LocalTxn {
     fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) -> Result<()> {
         self.check_active()?;
         if self.options.read_only {
-            return Err(TxnError::ReadOnly(if value.is_some() { "a write" } else { "a delete" }));
+            return Err(TxnError::ReadOnly(if value.is_some() {
+                "a write"
+            } else {
+                "a delete"
+            }));
         }
         if !self.writes.contains_key(&key) {
             self.lock_row(&key, LockMode::Exclusive, LockWait::Block)?;
@@ -709,7 +774,11 @@ impl LocalTxn {
 
     fn finish(&mut self) {
         self.active = false;
-        let keys = self.lock_log.iter().filter(|(_, a)| *a == Acquired::New).map(|(k, _)| k.as_slice());
+        let keys = self
+            .lock_log
+            .iter()
+            .filter(|(_, a)| *a == Acquired::New)
+            .map(|(k, _)| k.as_slice());
         self.shared.locks.release_all(self.id, keys);
         self.lock_log.clear();
         self.snapshot = None;
@@ -726,15 +795,28 @@ impl LocalTxn {
                 let ts = st.next_ts;
                 st.next_ts += 1;
                 let watermark = self.shared.watermark();
-                if !self.shared.ssi.lock().try_commit(snapshot, ts, rw, Some(watermark)) {
-                    return Err(TxnError::Serialization(SerializationReason::ReadWriteDependencies));
+                if !self
+                    .shared
+                    .ssi
+                    .lock()
+                    .try_commit(snapshot, ts, rw, Some(watermark))
+                {
+                    return Err(TxnError::Serialization(
+                        SerializationReason::ReadWriteDependencies,
+                    ));
                 }
             }
-            return Ok(CommitInfo { commit_ts: None, durable: true });
+            return Ok(CommitInfo {
+                commit_ts: None,
+                durable: true,
+            });
         }
         let writes: Vec<Write> = std::mem::take(&mut self.writes).into_iter().collect();
         let mut rec = record::encode(writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())));
-        let sync = self.options.synchronous_commit.unwrap_or(self.shared.options.synchronous_commit);
+        let sync = self
+            .options
+            .synchronous_commit
+            .unwrap_or(self.shared.options.synchronous_commit);
         let ts = {
             let mut st = self.shared.commit.lock();
             if let Some(msg) = &st.failed {
@@ -745,17 +827,32 @@ impl LocalTxn {
                 rw.writes = writes.iter().map(|(k, _)| k.clone()).collect();
                 let snapshot = self.snapshot.as_ref().map_or(ts - 1, |s| s.ts);
                 let watermark = self.shared.watermark();
-                if !self.shared.ssi.lock().try_commit(snapshot, ts, rw, Some(watermark)) {
-                    return Err(TxnError::Serialization(SerializationReason::ReadWriteDependencies));
+                if !self
+                    .shared
+                    .ssi
+                    .lock()
+                    .try_commit(snapshot, ts, rw, Some(watermark))
+                {
+                    return Err(TxnError::Serialization(
+                        SerializationReason::ReadWriteDependencies,
+                    ));
                 }
             }
             st.next_ts += 1;
             record::set_ts(&mut rec, ts);
-            st.queue.push(Pending { ts, record: rec, writes, sync });
+            st.queue.push(Pending {
+                ts,
+                record: rec,
+                writes,
+                sync,
+            });
             ts
         };
         let durable = self.shared.wait_or_lead(ts)?;
-        Ok(CommitInfo { commit_ts: Some(ts), durable })
+        Ok(CommitInfo {
+            commit_ts: Some(ts),
+            durable,
+        })
     }
 }
 
@@ -808,9 +905,12 @@ impl Transaction for LocalTxn {
         if let Some(rw) = &mut self.rw {
             rw.ranges.push(range.clone());
         }
-        let committed = mvcc::SnapshotScan::new(&*self.shared.engine, &range, direction, snapshot.ts)?;
-        let own = self.writes.range::<Vec<u8>, _>((range.start.clone(), range.end.clone()));
-        let mut own: Vec<(Vec<u8>, Option<Vec<u8>>)> =
+        let committed =
+            mvcc::SnapshotScan::new(&*self.shared.engine, &range, direction, snapshot.ts)?;
+        let own = self
+            .writes
+            .range::<Vec<u8>, _>((range.start.clone(), range.end.clone()));
+        let mut own: Vec<(Vec<u8>, BufferedWrite)> =
             own.map(|(k, v)| (k.clone(), v.clone())).collect();
         if direction == Direction::Reverse {
             own.reverse();
@@ -837,7 +937,11 @@ impl Transaction for LocalTxn {
             return Err(TxnError::ReadOnly("SELECT FOR UPDATE"));
         }
         self.record_read(key);
-        Ok(if self.lock_row(key, mode, wait)? { LockOutcome::Locked } else { LockOutcome::Skipped })
+        Ok(if self.lock_row(key, mode, wait)? {
+            LockOutcome::Locked
+        } else {
+            LockOutcome::Skipped
+        })
     }
 
     fn savepoint(&mut self) -> SavepointId {
@@ -847,8 +951,10 @@ impl Transaction for LocalTxn {
 
     fn rollback_to_savepoint(&mut self, savepoint: SavepointId) -> Result<()> {
         self.check_active()?;
-        let &(undo_len, lock_len) =
-            self.savepoints.get(savepoint.0).ok_or(TxnError::NoSuchSavepoint)?;
+        let &(undo_len, lock_len) = self
+            .savepoints
+            .get(savepoint.0)
+            .ok_or(TxnError::NoSuchSavepoint)?;
         for (key, previous) in self.undo.drain(undo_len..).rev() {
             match previous {
                 Some(v) => self.writes.insert(key, v),
@@ -891,7 +997,7 @@ impl Transaction for LocalTxn {
 /// Merges committed data at a snapshot with the transaction's own writes.
 struct MergeScan {
     committed: std::iter::Peekable<mvcc::SnapshotScan>,
-    own: std::iter::Peekable<std::vec::IntoIter<(Vec<u8>, Option<Vec<u8>>)>>,
+    own: std::iter::Peekable<std::vec::IntoIter<(Vec<u8>, BufferedWrite)>>,
     direction: Direction,
     _snapshot: Arc<SnapshotGuard>,
 }
@@ -912,7 +1018,8 @@ impl Iterator for MergeScan {
                         self.committed.next(); // shadowed by our own write
                         true
                     } else {
-                        (ord == std::cmp::Ordering::Greater) == (self.direction == Direction::Forward)
+                        (ord == std::cmp::Ordering::Greater)
+                            == (self.direction == Direction::Forward)
                     }
                 }
             };

@@ -87,7 +87,10 @@ impl LockManager {
     /// A lock manager that re-checks for deadlocks every `deadlock_check_interval` while a
     /// transaction waits.
     pub fn new(deadlock_check_interval: Duration) -> Self {
-        LockManager { table: Mutex::new(Table::default()), deadlock_check_interval }
+        LockManager {
+            table: Mutex::new(Table::default()),
+            deadlock_check_interval,
+        }
     }
 
     /// Takes `mode` on `key` for `txn`.
@@ -103,13 +106,15 @@ impl LockManager {
             let mut table = self.table.lock();
             let entry = table.entries.entry(key.to_vec()).or_default();
             let held = entry.holders.iter().position(|&(t, _)| t == txn);
-            if let Some(i) = held {
-                if entry.holders[i].1 >= mode {
-                    return Ok(Acquired::AlreadyHeld);
-                }
+            if let Some(i) = held
+                && entry.holders[i].1 >= mode
+            {
+                return Ok(Acquired::AlreadyHeld);
             }
-            let others_ok =
-                entry.holders.iter().all(|&(t, m)| t == txn || compatible(m, mode));
+            let others_ok = entry
+                .holders
+                .iter()
+                .all(|&(t, m)| t == txn || compatible(m, mode));
             let is_upgrade = held.is_some();
             if others_ok && (entry.queue.is_empty() || is_upgrade) {
                 return Ok(match held {
@@ -137,7 +142,11 @@ impl LockManager {
                 LockWait::Block => {}
             }
             let parker = Arc::new(Parker::default());
-            let waiter = Waiter { txn, mode, parker: parker.clone() };
+            let waiter = Waiter {
+                txn,
+                mode,
+                parker: parker.clone(),
+            };
             if is_upgrade {
                 entry.queue.push_front(waiter);
             } else {
@@ -150,7 +159,11 @@ impl LockManager {
             }
             (parker, is_upgrade)
         };
-        let kind = if upgrade { Acquired::Upgraded } else { Acquired::New };
+        let kind = if upgrade {
+            Acquired::Upgraded
+        } else {
+            Acquired::New
+        };
         self.wait(txn, key, &parker, timeout).map(|()| kind)
     }
 
@@ -232,14 +245,21 @@ impl LockManager {
     }
 
     fn grant_waiters(table: &mut Table, key: &[u8]) {
-        let Some(entry) = table.entries.get_mut(key) else { return };
+        let Some(entry) = table.entries.get_mut(key) else {
+            return;
+        };
         let mut granted = Vec::new();
         while let Some(front) = entry.queue.front() {
-            let ok = entry.holders.iter().all(|&(t, m)| t == front.txn || compatible(m, front.mode));
+            let ok = entry
+                .holders
+                .iter()
+                .all(|&(t, m)| t == front.txn || compatible(m, front.mode));
             if !ok {
                 break;
             }
-            let Some(w) = entry.queue.pop_front() else { break };
+            let Some(w) = entry.queue.pop_front() else {
+                break;
+            };
             match entry.holders.iter_mut().find(|(t, _)| *t == w.txn) {
                 Some(h) => h.1 = w.mode,
                 None => entry.holders.push((w.txn, w.mode)),
@@ -266,15 +286,23 @@ impl LockManager {
     }
 
     fn forget_if_unused(table: &mut Table, key: &[u8]) {
-        if table.entries.get(key).is_some_and(|e| e.holders.is_empty() && e.queue.is_empty()) {
+        if table
+            .entries
+            .get(key)
+            .is_some_and(|e| e.holders.is_empty() && e.queue.is_empty())
+        {
             table.entries.remove(key);
         }
     }
 
     /// The transactions `txn` waits for.
     fn blockers(table: &Table, txn: TxnId) -> Vec<TxnId> {
-        let Some((key, mode)) = table.waiting.get(&txn) else { return Vec::new() };
-        let Some(entry) = table.entries.get(key) else { return Vec::new() };
+        let Some((key, mode)) = table.waiting.get(&txn) else {
+            return Vec::new();
+        };
+        let Some(entry) = table.entries.get(key) else {
+            return Vec::new();
+        };
         let mut out: Vec<TxnId> = entry
             .holders
             .iter()
@@ -324,14 +352,23 @@ mod tests {
     #[test]
     fn shared_locks_coexist_exclusive_waits() {
         let m = mgr();
-        assert_eq!(m.acquire(1, b"k", LockMode::Shared, LockWait::Block, None).unwrap(), Acquired::New);
-        assert_eq!(m.acquire(2, b"k", LockMode::Shared, LockWait::Block, None).unwrap(), Acquired::New);
+        assert_eq!(
+            m.acquire(1, b"k", LockMode::Shared, LockWait::Block, None)
+                .unwrap(),
+            Acquired::New
+        );
+        assert_eq!(
+            m.acquire(2, b"k", LockMode::Shared, LockWait::Block, None)
+                .unwrap(),
+            Acquired::New
+        );
         assert!(matches!(
             m.acquire(3, b"k", LockMode::Exclusive, LockWait::NoWait, None),
             Err(TxnError::LockNotAvailable(_))
         ));
         assert_eq!(
-            m.acquire(3, b"k", LockMode::Exclusive, LockWait::SkipLocked, None).unwrap(),
+            m.acquire(3, b"k", LockMode::Exclusive, LockWait::SkipLocked, None)
+                .unwrap(),
             Acquired::Skipped
         );
         let (tx, rx) = mpsc::channel();
@@ -342,7 +379,10 @@ mod tests {
             r
         });
         thread::sleep(Duration::from_millis(50));
-        assert!(rx.try_recv().is_err(), "exclusive must wait for shared holders");
+        assert!(
+            rx.try_recv().is_err(),
+            "exclusive must wait for shared holders"
+        );
         m.release(1, b"k");
         thread::sleep(Duration::from_millis(30));
         assert!(rx.try_recv().is_err());
@@ -355,10 +395,17 @@ mod tests {
     #[test]
     fn lock_timeout_fails_with_55p03_and_leaves_no_trace() {
         let m = mgr();
-        m.acquire(1, b"k", LockMode::Exclusive, LockWait::Block, None).unwrap();
+        m.acquire(1, b"k", LockMode::Exclusive, LockWait::Block, None)
+            .unwrap();
         let start = Instant::now();
         let err = m
-            .acquire(2, b"k", LockMode::Exclusive, LockWait::Block, Some(Duration::from_millis(60)))
+            .acquire(
+                2,
+                b"k",
+                LockMode::Exclusive,
+                LockWait::Block,
+                Some(Duration::from_millis(60)),
+            )
             .unwrap_err();
         assert!(start.elapsed() >= Duration::from_millis(60));
         assert_eq!(err.sqlstate().code(), "55P03");
@@ -369,8 +416,10 @@ mod tests {
     #[test]
     fn two_way_deadlock_is_detected_and_one_victim_aborts() {
         let m = mgr();
-        m.acquire(1, b"a", LockMode::Exclusive, LockWait::Block, None).unwrap();
-        m.acquire(2, b"b", LockMode::Exclusive, LockWait::Block, None).unwrap();
+        m.acquire(1, b"a", LockMode::Exclusive, LockWait::Block, None)
+            .unwrap();
+        m.acquire(2, b"b", LockMode::Exclusive, LockWait::Block, None)
+            .unwrap();
         let m2 = m.clone();
         let h = thread::spawn(move || {
             let r = m2.acquire(1, b"b", LockMode::Exclusive, LockWait::Block, None);
@@ -390,10 +439,13 @@ mod tests {
     #[test]
     fn upgrade_deadlock_between_two_shared_holders() {
         let m = mgr();
-        m.acquire(1, b"k", LockMode::Shared, LockWait::Block, None).unwrap();
-        m.acquire(2, b"k", LockMode::Shared, LockWait::Block, None).unwrap();
+        m.acquire(1, b"k", LockMode::Shared, LockWait::Block, None)
+            .unwrap();
+        m.acquire(2, b"k", LockMode::Shared, LockWait::Block, None)
+            .unwrap();
         let m2 = m.clone();
-        let h = thread::spawn(move || m2.acquire(1, b"k", LockMode::Exclusive, LockWait::Block, None));
+        let h =
+            thread::spawn(move || m2.acquire(1, b"k", LockMode::Exclusive, LockWait::Block, None));
         thread::sleep(Duration::from_millis(50));
         let r = m.acquire(2, b"k", LockMode::Exclusive, LockWait::Block, None);
         assert_eq!(r.unwrap_err().sqlstate().code(), "40P01");
@@ -407,7 +459,8 @@ mod tests {
     fn three_way_deadlock_is_detected() {
         let m = mgr();
         for (t, k) in [(1, b"a"), (2, b"b"), (3, b"c")] {
-            m.acquire(t, k, LockMode::Exclusive, LockWait::Block, None).unwrap();
+            m.acquire(t, k, LockMode::Exclusive, LockWait::Block, None)
+                .unwrap();
         }
         let spawn = |t: TxnId, k: &'static [u8; 1], own: &'static [u8; 1]| {
             let m = m.clone();

@@ -108,7 +108,10 @@ pub(crate) fn decode_version_key(raw: &[u8]) -> Result<(Vec<u8>, Ts)> {
             _ => return Err(bad()),
         }
     }
-    let ts_bytes: [u8; 8] = rest.get(i + 2..).and_then(|t| t.try_into().ok()).ok_or_else(bad)?;
+    let ts_bytes: [u8; 8] = rest
+        .get(i + 2..)
+        .and_then(|t| t.try_into().ok())
+        .ok_or_else(bad)?;
     Ok((key, !u64::from_be_bytes(ts_bytes)))
 }
 
@@ -141,8 +144,13 @@ pub(crate) fn read_version(
     start.extend_from_slice(&(!ts).to_be_bytes());
     let mut end = prefix;
     end.extend_from_slice(&[0xFF; 8]);
-    let range = KeyRange { start: Bound::Included(start), end: Bound::Included(end) };
-    let Some(item) = engine.scan(range, Direction::Forward)?.next() else { return Ok(None) };
+    let range = KeyRange {
+        start: Bound::Included(start),
+        end: Bound::Included(end),
+    };
+    let Some(item) = engine.scan(range, Direction::Forward)?.next() else {
+        return Ok(None);
+    };
     let (raw_key, raw_value) = item?;
     let (_, version_ts) = decode_version_key(&raw_key)?;
     Ok(Some((version_ts, decode_version_value(raw_value)?)))
@@ -171,6 +179,9 @@ pub(crate) fn engine_range(range: &KeyRange) -> KeyRange {
     KeyRange { start, end }
 }
 
+/// A decoded version: the value, or `None` for a tombstone.
+type Version = Option<Vec<u8>>;
+
 /// A scan of committed data at a snapshot: yields `(user key, value)` for each key whose newest
 /// version `<= ts` is not a tombstone.
 pub(crate) struct SnapshotScan {
@@ -178,16 +189,28 @@ pub(crate) struct SnapshotScan {
     ts: Ts,
     direction: Direction,
     /// Reverse scans: the key being collected and its best version so far.
-    pending: Option<(Vec<u8>, Option<Option<Vec<u8>>>)>,
+    pending: Option<(Vec<u8>, Option<Version>)>,
     /// Forward scans: the key whose visible version was already decided.
     done_key: Option<Vec<u8>>,
     finished: bool,
 }
 
 impl SnapshotScan {
-    pub(crate) fn new(engine: &dyn Engine, range: &KeyRange, direction: Direction, ts: Ts) -> Result<Self> {
+    pub(crate) fn new(
+        engine: &dyn Engine,
+        range: &KeyRange,
+        direction: Direction,
+        ts: Ts,
+    ) -> Result<Self> {
         let inner = engine.scan(engine_range(range), direction)?;
-        Ok(SnapshotScan { inner, ts, direction, pending: None, done_key: None, finished: false })
+        Ok(SnapshotScan {
+            inner,
+            ts,
+            direction,
+            pending: None,
+            done_key: None,
+            finished: false,
+        })
     }
 
     fn next_forward(&mut self) -> Result<Option<KvPair>> {
@@ -210,15 +233,21 @@ impl SnapshotScan {
         // Versions of a key arrive oldest first; the last one <= ts wins.
         loop {
             let Some(item) = self.inner.next() else {
-                return Ok(self.pending.take().and_then(|(k, v)| v.flatten().map(|v| (k, v))));
+                return Ok(self
+                    .pending
+                    .take()
+                    .and_then(|(k, v)| v.flatten().map(|v| (k, v))));
             };
             let (raw_key, raw_value) = item?;
             let (key, ts) = decode_version_key(&raw_key)?;
             let mut emitted = None;
             if self.pending.as_ref().is_some_and(|(k, _)| *k != key) {
-                emitted = self.pending.take().and_then(|(k, v)| v.flatten().map(|v| (k, v)));
+                emitted = self
+                    .pending
+                    .take()
+                    .and_then(|(k, v)| v.flatten().map(|v| (k, v)));
             }
-            let entry = self.pending.get_or_insert_with(|| (key, None));
+            let entry = self.pending.get_or_insert((key, None));
             if ts <= self.ts {
                 entry.1 = Some(decode_version_value(raw_value)?);
             }
@@ -268,7 +297,10 @@ pub struct GcStats {
 /// Removes every version no snapshot at or after `watermark` can see.
 pub(crate) fn collect_garbage(engine: &dyn Engine, watermark: Ts) -> Result<GcStats> {
     const BATCH: usize = 1024;
-    let mut stats = GcStats { watermark, ..GcStats::default() };
+    let mut stats = GcStats {
+        watermark,
+        ..GcStats::default()
+    };
     let mut batch = WriteBatch::new();
     let mut current: Option<Vec<u8>> = None;
     // Whether the newest version <= watermark of the current key was already seen.
@@ -319,7 +351,10 @@ mod tests {
     fn version_keys_round_trip_and_order() {
         for key in [&b""[..], b"a", b"a\x00", b"\x00\x00", b"\xff"] {
             for ts in [0, 1, 77, u64::MAX] {
-                assert_eq!(decode_version_key(&version_key(key, ts)).unwrap(), (key.to_vec(), ts));
+                assert_eq!(
+                    decode_version_key(&version_key(key, ts)).unwrap(),
+                    (key.to_vec(), ts)
+                );
             }
         }
         // User-key order is kept and versions of a key are newest first.
@@ -338,9 +373,15 @@ mod tests {
         put(&e, b"k", 12, Some(b"v12"));
         put(&e, b"k\x00", 3, Some(b"other"));
         assert_eq!(read_version(&e, b"k", 4).unwrap(), None);
-        assert_eq!(read_version(&e, b"k", 5).unwrap(), Some((5, Some(b"v5".to_vec()))));
+        assert_eq!(
+            read_version(&e, b"k", 5).unwrap(),
+            Some((5, Some(b"v5".to_vec())))
+        );
         assert_eq!(read_version(&e, b"k", 10).unwrap(), Some((9, None)));
-        assert_eq!(read_version(&e, b"k", 99).unwrap(), Some((12, Some(b"v12".to_vec()))));
+        assert_eq!(
+            read_version(&e, b"k", 99).unwrap(),
+            Some((12, Some(b"v12".to_vec())))
+        );
         let scan = |ts, dir| {
             SnapshotScan::new(&e, &KeyRange::all(), dir, ts)
                 .unwrap()
@@ -350,9 +391,15 @@ mod tests {
         let at10 = vec![(b"k\x00".to_vec(), b"other".to_vec())];
         assert_eq!(scan(10, Direction::Forward), at10);
         assert_eq!(scan(10, Direction::Reverse), at10);
-        let at12 = vec![(b"k".to_vec(), b"v12".to_vec()), (b"k\x00".to_vec(), b"other".to_vec())];
+        let at12 = vec![
+            (b"k".to_vec(), b"v12".to_vec()),
+            (b"k\x00".to_vec(), b"other".to_vec()),
+        ];
         assert_eq!(scan(12, Direction::Forward), at12);
-        assert_eq!(scan(12, Direction::Reverse), at12.into_iter().rev().collect::<Vec<_>>());
+        assert_eq!(
+            scan(12, Direction::Reverse),
+            at12.into_iter().rev().collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -369,7 +416,10 @@ mod tests {
         // a@1 (shadowed by a@3), b@2 and the tombstone b@4.
         assert_eq!(stats.versions_removed, 3);
         for ts in [5, 6, 7, 8] {
-            assert_eq!(read_version(&e, b"a", ts).unwrap().map(|v| v.0), Some(if ts >= 7 { 7 } else { 3 }));
+            assert_eq!(
+                read_version(&e, b"a", ts).unwrap().map(|v| v.0),
+                Some(if ts >= 7 { 7 } else { 3 })
+            );
             assert!(read_version(&e, b"b", ts).unwrap().is_none());
         }
         assert_eq!(read_version(&e, b"c", 6).unwrap(), Some((6, None)));

@@ -70,20 +70,26 @@ fn corrupt(msg: String) -> TxnError {
 }
 
 fn take_u8(buf: &mut &[u8]) -> Result<u8> {
-    let (&b, rest) = buf.split_first().ok_or_else(|| corrupt("truncated".into()))?;
+    let (&b, rest) = buf
+        .split_first()
+        .ok_or_else(|| corrupt("truncated".into()))?;
     *buf = rest;
     Ok(b)
 }
 
 fn take_array<const N: usize>(buf: &mut &[u8]) -> Result<[u8; N]> {
-    let (head, rest) = buf.split_at_checked(N).ok_or_else(|| corrupt("truncated".into()))?;
+    let (head, rest) = buf
+        .split_at_checked(N)
+        .ok_or_else(|| corrupt("truncated".into()))?;
     *buf = rest;
     head.try_into().map_err(|_| corrupt("truncated".into()))
 }
 
 fn take_bytes(buf: &mut &[u8]) -> Result<Vec<u8>> {
     let len = u32::from_le_bytes(take_array(buf)?) as usize;
-    let (head, rest) = buf.split_at_checked(len).ok_or_else(|| corrupt("truncated".into()))?;
+    let (head, rest) = buf
+        .split_at_checked(len)
+        .ok_or_else(|| corrupt("truncated".into()))?;
     *buf = rest;
     Ok(head.to_vec())
 }

@@ -98,26 +98,36 @@ impl SsiState {
             if rw.read_any_of(&other.rw.writes) {
                 earliest_out = Some(earliest_out.map_or(other.commit, |e| e.min(other.commit)));
                 // (b): C -> other -> Y with Y committed before `other`.
-                if let Some(y) = other.earliest_out {
-                    if !read_only || y <= snapshot {
-                        return false;
-                    }
+                if let Some(y) = other.earliest_out
+                    && (!read_only || y <= snapshot)
+                {
+                    return false;
                 }
             }
             // In-edge other -> C: other read what C writes.
             if !read_only && other.rw.read_any_of(&rw.writes) {
-                let bound = if other.read_only { other.snapshot } else { other.commit };
+                let bound = if other.read_only {
+                    other.snapshot
+                } else {
+                    other.commit
+                };
                 in_bound = Some(in_bound.map_or(bound, |b| b.max(bound)));
             }
         }
         // (a): X -> C -> Y with Y committed no later than X (or before X's snapshot when X is
         // read-only).
-        if let (Some(y), Some(x)) = (earliest_out, in_bound) {
-            if y <= x {
-                return false;
-            }
+        if let (Some(y), Some(x)) = (earliest_out, in_bound)
+            && y <= x
+        {
+            return false;
         }
-        self.committed.push_back(Committed { snapshot, commit, read_only, rw, earliest_out });
+        self.committed.push_back(Committed {
+            snapshot,
+            commit,
+            read_only,
+            rw,
+            earliest_out,
+        });
         self.prune(oldest_active_snapshot);
         true
     }

@@ -3,6 +3,8 @@
 //! random moment, reopens the database and checks that every acknowledged commit is present and
 //! that no transaction is partly visible. Repeated over many cycles on the same directory.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -27,23 +29,34 @@ fn row_key(thread: usize, seq: u64, part: usize) -> Vec<u8> {
 #[test]
 #[ignore = "child process entry point of the crash tests"]
 fn crash_child() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
-    let options = Options { checkpoint_wal_bytes: 256 << 10, ..Options::default() };
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let options = Options {
+        checkpoint_wal_bytes: 256 << 10,
+        ..Options::default()
+    };
     let kv = LocalKv::open(&dir, options).expect("child opens the database");
     let mut handles = Vec::new();
     for t in 0..THREADS {
         let kv = kv.clone();
         handles.push(std::thread::spawn(move || {
             let counter = format!("counter/{t}").into_bytes();
-            let mut txn = kv.begin(TxnOptions::isolation(IsolationLevel::RepeatableRead)).unwrap();
+            let mut txn = kv
+                .begin(TxnOptions::isolation(IsolationLevel::RepeatableRead))
+                .unwrap();
             let start = txn.get(&counter).unwrap().map_or(0, |v| decode(&v));
             txn.rollback();
             for seq in start + 1.. {
-                let mut txn = kv.begin(TxnOptions::isolation(IsolationLevel::RepeatableRead)).unwrap();
+                let mut txn = kv
+                    .begin(TxnOptions::isolation(IsolationLevel::RepeatableRead))
+                    .unwrap();
                 for part in 0..KEYS_PER_TXN {
-                    txn.put(row_key(t, seq, part), seq.to_be_bytes().to_vec()).unwrap();
+                    txn.put(row_key(t, seq, part), seq.to_be_bytes().to_vec())
+                        .unwrap();
                 }
-                txn.put(counter.clone(), seq.to_be_bytes().to_vec()).unwrap();
+                txn.put(counter.clone(), seq.to_be_bytes().to_vec())
+                    .unwrap();
                 let info = txn.commit().unwrap();
                 assert!(info.durable);
                 println!("ACK {t} {seq}");
@@ -62,21 +75,39 @@ fn decode(v: &[u8]) -> u64 {
 /// Checks the database against the acknowledged commits; returns the number of transactions
 /// found.
 fn verify(dir: &Path, acked: &BTreeMap<usize, u64>) -> u64 {
-    let options = Options { background: false, ..Options::default() };
+    let options = Options {
+        background: false,
+        ..Options::default()
+    };
     let kv = LocalKv::open(dir, options).expect("reopen after kill -9");
-    let mut txn = kv.begin(TxnOptions::isolation(IsolationLevel::RepeatableRead)).unwrap();
+    let mut txn = kv
+        .begin(TxnOptions::isolation(IsolationLevel::RepeatableRead))
+        .unwrap();
     let mut found = 0;
     for t in 0..THREADS {
-        let counter = txn.get(format!("counter/{t}").as_bytes()).unwrap().map_or(0, |v| decode(&v));
+        let counter = txn
+            .get(format!("counter/{t}").as_bytes())
+            .unwrap()
+            .map_or(0, |v| decode(&v));
         let acked_seq = acked.get(&t).copied().unwrap_or(0);
-        assert!(counter >= acked_seq, "thread {t}: acknowledged commit {acked_seq} lost (counter {counter})");
+        assert!(
+            counter >= acked_seq,
+            "thread {t}: acknowledged commit {acked_seq} lost (counter {counter})"
+        );
         // Every transaction up to the counter is whole; nothing beyond it exists.
         let rows: Vec<_> = txn
-            .scan(KeyRange::prefix(format!("row/{t}/").as_bytes()), Direction::Forward)
+            .scan(
+                KeyRange::prefix(format!("row/{t}/").as_bytes()),
+                Direction::Forward,
+            )
             .unwrap()
             .map(|r| r.unwrap())
             .collect();
-        assert_eq!(rows.len() as u64, counter * KEYS_PER_TXN as u64, "thread {t}: partial or extra rows");
+        assert_eq!(
+            rows.len() as u64,
+            counter * KEYS_PER_TXN as u64,
+            "thread {t}: partial or extra rows"
+        );
         for (i, (key, value)) in rows.iter().enumerate() {
             let seq = (i / KEYS_PER_TXN) as u64 + 1;
             assert_eq!(key, &row_key(t, seq, i % KEYS_PER_TXN));
@@ -90,7 +121,10 @@ fn verify(dir: &Path, acked: &BTreeMap<usize, u64>) -> u64 {
 
 #[test]
 fn acknowledged_commits_survive_kill_9() {
-    let cycles: usize = std::env::var("BASALT_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(12);
+    let cycles: usize = std::env::var("BASALT_CRASH_CYCLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(12);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     let exe = std::env::current_exe().unwrap();
@@ -99,7 +133,13 @@ fn acknowledged_commits_survive_kill_9() {
     let mut total_found = 0;
     for cycle in 0..cycles {
         let mut child = Command::new(&exe)
-            .args(["--exact", "crash_child", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "crash_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, &db)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -119,7 +159,9 @@ fn acknowledged_commits_survive_kill_9() {
             }
         });
         // Let it get going (first ACK), then kill at a random moment.
-        let first = rx.recv_timeout(Duration::from_secs(30)).expect("child made no commit");
+        let first = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("child made no commit");
         let entry = acked.entry(first.0).or_default();
         *entry = (*entry).max(first.1);
         let deadline = Instant::now() + Duration::from_millis(rng.random_range(20..400));
@@ -137,7 +179,9 @@ fn acknowledged_commits_survive_kill_9() {
             *e = (*e).max(seq);
         }
         total_found = verify(&db, &acked);
-        eprintln!("cycle {cycle}: {total_found} transactions present, acknowledged up to {acked:?}");
+        eprintln!(
+            "cycle {cycle}: {total_found} transactions present, acknowledged up to {acked:?}"
+        );
     }
     assert!(total_found > 0);
 }
@@ -149,14 +193,23 @@ fn second_process_gets_database_is_locked() {
     let kv = LocalKv::open(&db, Options::default()).unwrap();
     let exe = std::env::current_exe().unwrap();
     let out = Command::new(&exe)
-        .args(["--exact", "open_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "open_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, &db)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let pid = std::process::id();
     assert!(
-        text.contains(&format!("OPEN-ERROR: database {} is locked by process {pid}", db.display())),
+        text.contains(&format!(
+            "OPEN-ERROR: database {} is locked by process {pid}",
+            db.display()
+        )),
         "child said: {text}"
     );
     drop(kv);
@@ -165,7 +218,9 @@ fn second_process_gets_database_is_locked() {
 #[test]
 #[ignore = "child process entry point of the crash tests"]
 fn open_child() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     match LocalKv::open(&dir, Options::default()) {
         Ok(_) => println!("OPEN-OK"),
         Err(e) => println!("OPEN-ERROR: {e}"),
