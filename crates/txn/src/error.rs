@@ -38,6 +38,15 @@ pub enum TxnError {
     /// Data read back from storage or the log does not decode.
     #[error("data corrupted: {0}")]
     Corrupt(String),
+    /// The commit did not happen because writing the commit log failed (for example a full
+    /// disk); `sqlstate` tells which failure.
+    #[error("{message}")]
+    CommitFailed {
+        /// What failed.
+        message: String,
+        /// The SQLSTATE of the underlying failure.
+        sqlstate: SqlState,
+    },
     /// The database stopped accepting commits after an IO failure; it must be reopened, which runs
     /// recovery (PostgreSQL restarts in the same situation).
     #[error("database needs recovery after an earlier failure: {0}")]
@@ -80,6 +89,7 @@ impl TxnError {
             TxnError::Storage(e) => e.sqlstate(),
             TxnError::Wal(e) => e.sqlstate(),
             TxnError::Corrupt(_) => SqlState::DATA_CORRUPTED,
+            TxnError::CommitFailed { sqlstate, .. } => *sqlstate,
             TxnError::Failed(_) => SqlState::IO_ERROR,
             TxnError::Open(_) => SqlState::OBJECT_IN_USE,
         }

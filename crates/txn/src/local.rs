@@ -100,6 +100,22 @@ impl Default for Options {
     }
 }
 
+/// Why a commit batch failed, shared by every commit of the batch.
+#[derive(Debug, Clone)]
+struct BatchError {
+    message: String,
+    sqlstate: basalt_common::SqlState,
+}
+
+impl From<BatchError> for TxnError {
+    fn from(e: BatchError) -> Self {
+        TxnError::CommitFailed {
+            message: e.message,
+            sqlstate: e.sqlstate,
+        }
+    }
+}
+
 struct Pending {
     ts: Ts,
     record: Vec<u8>,
@@ -112,8 +128,8 @@ struct CommitState {
     next_ts: Ts,
     queue: Vec<Pending>,
     leader: bool,
-    /// Outcomes of processed commits, by timestamp: `Ok(durable)` or the error text.
-    done: HashMap<Ts, std::result::Result<bool, String>>,
+    /// Outcomes of processed commits, by timestamp: `Ok(durable)` or the failure.
+    done: HashMap<Ts, std::result::Result<bool, BatchError>>,
     /// Set after a log failure: the database refuses commits until reopened.
     failed: Option<String>,
 }
@@ -584,7 +600,7 @@ impl Shared {
         let mut st = self.commit.lock();
         loop {
             if let Some(outcome) = st.done.remove(&ts) {
-                return outcome.map_err(TxnError::Failed);
+                return outcome.map_err(TxnError::from);
             }
             if !st.leader && !st.queue.is_empty() {
                 st.leader = true;
@@ -593,10 +609,10 @@ impl Shared {
                 let outcome = self.process_batch(&batch);
                 st = self.commit.lock();
                 st.leader = false;
-                if let Err(msg) = &outcome
+                if let Err(e) = &outcome
                     && self.wal_poisoned()
                 {
-                    st.failed.get_or_insert_with(|| msg.clone());
+                    st.failed.get_or_insert_with(|| e.message.clone());
                 }
                 for p in &batch {
                     st.done.insert(p.ts, outcome.clone());
@@ -613,21 +629,24 @@ impl Shared {
     }
 
     /// Logs, syncs and applies one batch; returns whether it is durable.
-    fn process_batch(&self, batch: &[Pending]) -> std::result::Result<bool, String> {
+    fn process_batch(&self, batch: &[Pending]) -> std::result::Result<bool, BatchError> {
         let mut lsn = self.applied_lsn.load(Ordering::Acquire);
         let mut durable = false;
         if let Some(wal) = &self.wal {
             let mut wal = wal.lock();
             let payloads: Vec<&[u8]> = batch.iter().map(|p| p.record.as_slice()).collect();
-            lsn = wal
-                .append(&payloads)
-                .map_err(|e| format!("commit log write failed: {e}"))?;
+            lsn = wal.append(&payloads).map_err(|e| BatchError {
+                message: format!("commit log write failed: {e}"),
+                sqlstate: e.sqlstate(),
+            })?;
             let bytes: usize = payloads.iter().map(|p| p.len()).sum();
             self.wal_bytes_since_checkpoint
                 .fetch_add(bytes as u64, Ordering::Relaxed);
             if batch.iter().any(|p| p.sync) {
-                wal.sync()
-                    .map_err(|e| format!("commit log fsync failed: {e}"))?;
+                wal.sync().map_err(|e| BatchError {
+                    message: format!("commit log fsync failed: {e}"),
+                    sqlstate: e.sqlstate(),
+                })?;
             }
             durable = wal.durable_lsn() >= lsn;
         }
@@ -643,9 +662,15 @@ impl Shared {
         if let Err(e) = self.engine.write(writes) {
             // The log has the commits and recovery will apply them, but this process can no
             // longer show a consistent state: stop accepting commits.
-            let msg = format!("applying committed writes failed: {e}");
-            self.commit.lock().failed.get_or_insert_with(|| msg.clone());
-            return Err(msg);
+            let message = format!("applying committed writes failed: {e}");
+            self.commit
+                .lock()
+                .failed
+                .get_or_insert_with(|| message.clone());
+            return Err(BatchError {
+                message,
+                sqlstate: e.sqlstate(),
+            });
         }
         self.applied_lsn.store(lsn, Ordering::Release);
         self.clock.lock().visible = last_ts;
