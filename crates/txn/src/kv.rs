@@ -47,8 +47,8 @@ pub struct TxnOptions {
     pub isolation: IsolationLevel,
     /// Whether writes are refused (25006).
     pub read_only: bool,
-    /// How long to wait for a row lock before failing with 55P03; `None` waits for ever
-    /// (PostgreSQL's `lock_timeout = 0`).
+    /// How long to wait for a row lock before failing with 55P03; `None` takes the database's
+    /// default, which waits for ever unless set (PostgreSQL's `lock_timeout = 0`).
     pub lock_timeout: Option<Duration>,
     /// Whether commit waits for the log to be on disk (`synchronous_commit`); `None` takes the
     /// database's default.
@@ -96,7 +96,7 @@ pub enum LockOutcome {
 
 /// A savepoint inside a transaction, from [`Transaction::savepoint`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SavepointId(pub(crate) usize);
+pub struct SavepointId(pub(crate) u64);
 
 /// What a successful commit reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +141,9 @@ pub trait Transaction: Send {
     /// Removes `key` (takes the row lock).
     fn delete(&mut self, key: Vec<u8>) -> Result<()>;
     /// Takes a row lock on `key` without writing (`SELECT ... FOR UPDATE/SHARE`). Under
-    /// REPEATABLE READ and SERIALIZABLE, fails with 40001 if the row changed after the snapshot.
+    /// REPEATABLE READ and SERIALIZABLE, fails with 40001 if the row changed after the snapshot
+    /// (and then does not keep the lock, so a retry checks again). Refused (25006) in a
+    /// read-only transaction, as in PostgreSQL.
     fn lock(&mut self, key: &[u8], mode: LockMode, wait: LockWait) -> Result<LockOutcome>;
     /// Sets a savepoint.
     fn savepoint(&mut self) -> SavepointId;

@@ -694,6 +694,7 @@ impl TxnKv for LocalKv {
             undo: Vec::new(),
             lock_log: Vec::new(),
             savepoints: Vec::new(),
+            next_savepoint: 0,
             rw,
             active: true,
         })
@@ -715,8 +716,11 @@ pub struct LocalTxn {
     undo: Vec<(Vec<u8>, Option<BufferedWrite>)>,
     /// Row locks taken, in order: the key and whether it was new or an upgrade.
     lock_log: Vec<(Vec<u8>, Acquired)>,
-    /// For each savepoint: lengths of `undo` and `lock_log` when it was set.
-    savepoints: Vec<(usize, usize)>,
+    /// Savepoints set, oldest first: their id and the lengths of `undo` and `lock_log` when
+    /// they were set.
+    savepoints: Vec<(u64, usize, usize)>,
+    /// Id of the next savepoint (ids are never reused within a transaction).
+    next_savepoint: u64,
     /// Read and write sets (SERIALIZABLE only).
     rw: Option<RwSet>,
     active: bool,
@@ -765,17 +769,34 @@ impl LocalTxn {
         match acquired {
             Acquired::Skipped => return Ok(false),
             Acquired::AlreadyHeld => return Ok(true),
-            Acquired::New | Acquired::Upgraded => self.lock_log.push((key.to_vec(), acquired)),
+            Acquired::New | Acquired::Upgraded => {}
         }
-        if self.options.isolation != IsolationLevel::ReadCommitted
-            && let Some((ts, _)) = mvcc::read_version(&*self.shared.engine, key, Ts::MAX)?
-            && ts > snapshot
-        {
-            return Err(TxnError::Serialization(
-                SerializationReason::ConcurrentUpdate,
-            ));
+        if self.options.isolation != IsolationLevel::ReadCommitted {
+            let newer = match mvcc::read_version(&*self.shared.engine, key, Ts::MAX) {
+                Ok(v) => v.is_some_and(|(ts, _)| ts > snapshot),
+                Err(e) => {
+                    self.undo_lock(key, acquired);
+                    return Err(e);
+                }
+            };
+            if newer {
+                // Give the lock back so that a retry of the same write checks again instead of
+                // finding the lock held and skipping the check.
+                self.undo_lock(key, acquired);
+                return Err(TxnError::Serialization(
+                    SerializationReason::ConcurrentUpdate,
+                ));
+            }
         }
+        self.lock_log.push((key.to_vec(), acquired));
         Ok(true)
+    }
+
+    fn undo_lock(&self, key: &[u8], acquired: Acquired) {
+        match acquired {
+            Acquired::Upgraded => self.shared.locks.downgrade(self.id, key),
+            _ => self.shared.locks.release(self.id, key),
+        }
     }
 
     fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) -> Result<()> {
@@ -795,6 +816,13 @@ impl LocalTxn {
             self.undo.push((key, previous));
         }
         Ok(())
+    }
+
+    fn savepoint_index(&self, savepoint: SavepointId) -> Result<usize> {
+        self.savepoints
+            .iter()
+            .position(|&(id, _, _)| id == savepoint.0)
+            .ok_or(TxnError::NoSuchSavepoint)
     }
 
     fn finish(&mut self) {
@@ -926,7 +954,11 @@ impl Transaction for LocalTxn {
 
     fn scan(&mut self, range: KeyRange, direction: Direction) -> Result<TxnScan> {
         self.check_active()?;
+        // The first statement takes the snapshot even when its range is empty.
         let snapshot = self.snapshot();
+        if range.is_empty() {
+            return Ok(Box::new(std::iter::empty()));
+        }
         if let Some(rw) = &mut self.rw {
             rw.ranges.push(range.clone());
         }
@@ -958,8 +990,11 @@ impl Transaction for LocalTxn {
 
     fn lock(&mut self, key: &[u8], mode: LockMode, wait: LockWait) -> Result<LockOutcome> {
         self.check_active()?;
-        if mode == LockMode::Exclusive && self.options.read_only {
-            return Err(TxnError::ReadOnly("SELECT FOR UPDATE"));
+        if self.options.read_only {
+            return Err(TxnError::ReadOnly(match mode {
+                LockMode::Exclusive => "SELECT FOR UPDATE",
+                LockMode::Shared => "SELECT FOR SHARE",
+            }));
         }
         self.record_read(key);
         Ok(if self.lock_row(key, mode, wait)? {
@@ -970,16 +1005,17 @@ impl Transaction for LocalTxn {
     }
 
     fn savepoint(&mut self) -> SavepointId {
-        self.savepoints.push((self.undo.len(), self.lock_log.len()));
-        SavepointId(self.savepoints.len() - 1)
+        let id = self.next_savepoint;
+        self.next_savepoint += 1;
+        self.savepoints
+            .push((id, self.undo.len(), self.lock_log.len()));
+        SavepointId(id)
     }
 
     fn rollback_to_savepoint(&mut self, savepoint: SavepointId) -> Result<()> {
         self.check_active()?;
-        let &(undo_len, lock_len) = self
-            .savepoints
-            .get(savepoint.0)
-            .ok_or(TxnError::NoSuchSavepoint)?;
+        let index = self.savepoint_index(savepoint)?;
+        let (_, undo_len, lock_len) = self.savepoints[index];
         for (key, previous) in self.undo.drain(undo_len..).rev() {
             match previous {
                 Some(v) => self.writes.insert(key, v),
@@ -992,16 +1028,14 @@ impl Transaction for LocalTxn {
                 _ => self.shared.locks.release(self.id, &key),
             }
         }
-        self.savepoints.truncate(savepoint.0 + 1);
+        self.savepoints.truncate(index + 1);
         Ok(())
     }
 
     fn release_savepoint(&mut self, savepoint: SavepointId) -> Result<()> {
         self.check_active()?;
-        if savepoint.0 >= self.savepoints.len() {
-            return Err(TxnError::NoSuchSavepoint);
-        }
-        self.savepoints.truncate(savepoint.0);
+        let index = self.savepoint_index(savepoint)?;
+        self.savepoints.truncate(index);
         if self.savepoints.is_empty() {
             self.undo.clear();
         }

@@ -310,6 +310,12 @@ pub(crate) fn collect_garbage(engine: &dyn Engine, watermark: Ts) -> Result<GcSt
         let (key, ts) = decode_version_key(&raw_key)?;
         stats.versions_seen += 1;
         if current.as_deref() != Some(key.as_slice()) {
+            // Flush only between keys: a tombstone and the versions it hides go in one atomic
+            // batch, or a reader could see a deleted row again in between.
+            if batch.len() >= BATCH {
+                stats.versions_removed += batch.len() as u64;
+                engine.write(std::mem::take(&mut batch))?;
+            }
             current = Some(key);
             kept_visible = false;
         }
@@ -323,10 +329,6 @@ pub(crate) fn collect_garbage(engine: &dyn Engine, watermark: Ts) -> Result<GcSt
             if raw_value.first() == Some(&TOMBSTONE) {
                 batch.delete(raw_key);
             }
-        }
-        if batch.len() >= BATCH {
-            stats.versions_removed += batch.len() as u64;
-            engine.write(std::mem::take(&mut batch))?;
         }
     }
     stats.versions_removed += batch.len() as u64;
