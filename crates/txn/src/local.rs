@@ -35,7 +35,7 @@
 //! all applied. Holding the log mutex across both syncs keeps the engine from ever being durable
 //! ahead of the log (PostgreSQL's WAL-before-data rule).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write as _};
 use std::path::{Path, PathBuf};
@@ -54,7 +54,7 @@ use crate::kv::{
     TxnKv, TxnOptions, TxnScan,
 };
 use crate::lock::{Acquired, LockManager};
-use crate::mvcc::{self, GcStats};
+use crate::mvcc::{self, GcStats, VersionStore};
 use crate::record::{self, Write};
 use crate::ssi::{RwSet, SsiState};
 use crate::wal::{RecoveryReport, Wal, WalOptions};
@@ -69,6 +69,9 @@ pub struct Options {
     pub wal_segment_size: u64,
     /// A checkpoint runs after this many bytes of log records since the last one.
     pub checkpoint_wal_bytes: u64,
+    /// A checkpoint runs when the versions committed since the last one take about this much
+    /// memory (they are kept in memory until a checkpoint moves them to the data file).
+    pub checkpoint_memory_bytes: u64,
     /// A checkpoint runs at least this often when anything was written.
     pub checkpoint_interval: Duration,
     /// Background garbage collection runs this often.
@@ -90,6 +93,7 @@ impl Default for Options {
             synchronous_commit: true,
             wal_segment_size: 16 << 20,
             checkpoint_wal_bytes: 64 << 20,
+            checkpoint_memory_bytes: 64 << 20,
             checkpoint_interval: Duration::from_secs(60),
             gc_interval: Duration::from_secs(10),
             wal_writer_delay: Duration::from_millis(200),
@@ -116,7 +120,30 @@ impl From<BatchError> for TxnError {
     }
 }
 
+/// Where a committing thread waits: for its outcome, or to be handed the leader's role.
+#[derive(Default)]
+struct Slot {
+    state: Mutex<SlotState>,
+    cv: Condvar,
+}
+
+#[derive(Default)]
+enum SlotState {
+    #[default]
+    Waiting,
+    Lead,
+    Done(std::result::Result<bool, BatchError>),
+}
+
+impl Slot {
+    fn set(&self, state: SlotState) {
+        *self.state.lock() = state;
+        self.cv.notify_one();
+    }
+}
+
 struct Pending {
+    slot: Arc<Slot>,
     ts: Ts,
     record: Vec<u8>,
     writes: Vec<Write>,
@@ -128,8 +155,6 @@ struct CommitState {
     next_ts: Ts,
     queue: Vec<Pending>,
     leader: bool,
-    /// Outcomes of processed commits, by timestamp: `Ok(durable)` or the failure.
-    done: HashMap<Ts, std::result::Result<bool, BatchError>>,
     /// Set after a log failure: the database refuses commits until reopened.
     failed: Option<String>,
 }
@@ -152,10 +177,13 @@ impl Clock {
 }
 
 struct Shared {
-    engine: Arc<dyn Engine>,
+    store: VersionStore,
+    /// Serializes checkpoints.
+    checkpoint_lock: Mutex<()>,
+    /// The newest commit timestamp applied to the store.
+    applied_ts: AtomicU64,
     wal: Option<Mutex<Wal>>,
     commit: Mutex<CommitState>,
-    commit_cv: Condvar,
     clock: Mutex<Clock>,
     locks: LockManager,
     ssi: Mutex<SsiState>,
@@ -304,6 +332,7 @@ impl LocalKv {
     ) -> Result<LocalKv> {
         let mut applied = read_meta_u64(&*engine, "applied_lsn")?;
         let mut max_ts = read_meta_u64(&*engine, "last_ts")?;
+        let store = VersionStore::new(engine);
         let mut recovery = None;
         let wal = match wal {
             None => None,
@@ -314,7 +343,7 @@ impl LocalKv {
                 };
                 let (wal, report) = Wal::open(io, &path, wal_options)?;
                 recovery = Some(report);
-                let (last, ts) = replay(&*engine, &wal, applied)?;
+                let (last, ts) = replay(&store, &wal, applied)?;
                 applied = applied.max(last);
                 max_ts = max_ts.max(ts);
                 if wal.next_lsn() <= applied {
@@ -328,13 +357,14 @@ impl LocalKv {
             }
         };
         let shared = Arc::new(Shared {
-            engine,
+            store,
+            checkpoint_lock: Mutex::new(()),
+            applied_ts: AtomicU64::new(max_ts),
             wal,
             commit: Mutex::new(CommitState {
                 next_ts: max_ts + 1,
                 ..CommitState::default()
             }),
-            commit_cv: Condvar::new(),
             clock: Mutex::new(Clock {
                 visible: max_ts,
                 active: BTreeMap::new(),
@@ -385,8 +415,10 @@ impl LocalKv {
         self.shared().checkpoint()
     }
 
-    /// Removes versions no running or future snapshot can see (`VACUUM`).
+    /// Removes versions no running or future snapshot can see (`VACUUM`). Runs a checkpoint
+    /// first, so that recent versions held in memory are covered too.
     pub fn vacuum(&self) -> Result<GcStats> {
+        self.shared().checkpoint()?;
         self.shared().vacuum()
     }
 
@@ -467,8 +499,9 @@ fn put_meta(batch: &mut WriteBatch, applied_lsn: u64, last_ts: Ts) {
     batch.put(mvcc::meta_key("last_ts"), last_ts.to_be_bytes().to_vec());
 }
 
-/// Re-applies log records after `applied`; returns the last LSN and the largest timestamp seen.
-fn replay(engine: &dyn Engine, wal: &Wal, applied: u64) -> Result<(u64, Ts)> {
+/// Re-applies log records after `applied` to the store's memory table; returns the last LSN
+/// and the largest timestamp seen.
+fn replay(store: &VersionStore, wal: &Wal, applied: u64) -> Result<(u64, Ts)> {
     const BATCH_RECORDS: usize = 512;
     let mut batch = WriteBatch::new();
     let mut in_batch = 0;
@@ -491,15 +524,13 @@ fn replay(engine: &dyn Engine, wal: &Wal, applied: u64) -> Result<(u64, Ts)> {
         max_ts = max_ts.max(ts);
         in_batch += 1;
         if in_batch >= BATCH_RECORDS {
-            put_meta(&mut batch, last_lsn, max_ts);
-            engine.write(std::mem::take(&mut batch))?;
+            store.apply(std::mem::take(&mut batch), || {})?;
             in_batch = 0;
         }
         Ok(())
     })?;
     if in_batch > 0 {
-        put_meta(&mut batch, last_lsn, max_ts);
-        engine.write(batch)?;
+        store.apply(batch, || {})?;
     }
     Ok((last_lsn, max_ts))
 }
@@ -531,6 +562,7 @@ fn background_loop(shared: Weak<Shared>, stop: Arc<(Mutex<bool>, Condvar)>) {
         }
         let wal_bytes = s.wal_bytes_since_checkpoint.load(Ordering::Relaxed);
         if wal_bytes >= s.options.checkpoint_wal_bytes
+            || s.store.active_bytes() >= s.options.checkpoint_memory_bytes
             || (wal_bytes > 0 && last_checkpoint.elapsed() >= s.options.checkpoint_interval)
         {
             last_checkpoint = Instant::now();
@@ -559,23 +591,51 @@ impl Shared {
     }
 
     fn checkpoint(&self) -> Result<()> {
-        let Some(wal) = &self.wal else {
-            return Ok(self.engine.sync()?);
-        };
-        let mut wal = wal.lock();
-        let applied = self.applied_lsn.load(Ordering::Acquire);
+        let _one_at_a_time = self.checkpoint_lock.lock();
         let bytes = self.wal_bytes_since_checkpoint.swap(0, Ordering::Relaxed);
-        let result = (|| -> Result<()> {
-            wal.sync()?;
-            self.engine.sync()?;
-            wal.remove_segments_before(applied + 1)?;
-            Ok(())
-        })();
+        let result = self.checkpoint_inner();
         if result.is_err() {
             self.wal_bytes_since_checkpoint
                 .fetch_add(bytes, Ordering::Relaxed);
         }
         result
+    }
+
+    fn checkpoint_inner(&self) -> Result<()> {
+        let mark = || {
+            (
+                self.applied_lsn.load(Ordering::Acquire),
+                self.applied_ts.load(Ordering::Acquire),
+            )
+        };
+        // WAL before data: every record in the table being flushed is durable in the log first.
+        // Holding the log lock while switching tables keeps records appended after the sync out
+        // of that table (a leader appends under this lock and applies after releasing it).
+        let (table, (upto, last_ts)) = match &self.wal {
+            Some(wal) => {
+                let mut wal = wal.lock();
+                wal.sync()?;
+                self.store.begin_flush(mark)
+            }
+            None => self.store.begin_flush(mark),
+        };
+        let engine = self.store.engine();
+        let mut batch = WriteBatch::new();
+        for item in table.scan(KeyRange::all(), Direction::Forward)? {
+            let (k, v) = item?;
+            batch.put(k, v);
+            if batch.len() >= 16 * 1024 {
+                engine.write(std::mem::take(&mut batch))?;
+            }
+        }
+        put_meta(&mut batch, upto, last_ts);
+        engine.write(batch)?;
+        engine.sync()?;
+        self.store.finish_flush();
+        if let Some(wal) = &self.wal {
+            wal.lock().remove_segments_before(upto + 1)?;
+        }
+        Ok(())
     }
 
     fn flush_log(&self) -> Result<()> {
@@ -591,36 +651,51 @@ impl Shared {
     fn vacuum(&self) -> Result<GcStats> {
         let watermark = self.watermark();
         self.ssi.lock().prune(Some(watermark));
-        mvcc::collect_garbage(&*self.engine, watermark)
+        mvcc::collect_garbage(&**self.store.engine(), watermark)
     }
 
-    /// Waits until the commit with timestamp `ts` was processed, processing batches as leader
-    /// whenever no other thread does.
-    fn wait_or_lead(&self, ts: Ts) -> Result<bool> {
-        let mut st = self.commit.lock();
+    /// Waits until the commit in `slot` was processed. If `lead` (nobody was leading when it
+    /// joined the queue), or when the previous leader hands the role over, this thread leads:
+    /// it takes the whole queue, processes it as one batch, gives every member its outcome
+    /// (each is woken alone, no thundering herd) and passes the role to the first commit queued
+    /// meanwhile.
+    fn wait_or_lead(&self, slot: &Arc<Slot>, mut lead: bool) -> Result<bool> {
         loop {
-            if let Some(outcome) = st.done.remove(&ts) {
-                return outcome.map_err(TxnError::from);
-            }
-            if !st.leader && !st.queue.is_empty() {
-                st.leader = true;
+            if lead {
+                let mut st = self.commit.lock();
                 let batch = std::mem::take(&mut st.queue);
                 drop(st);
                 let outcome = self.process_batch(&batch);
-                st = self.commit.lock();
-                st.leader = false;
+                let mut st = self.commit.lock();
                 if let Err(e) = &outcome
                     && self.wal_poisoned()
                 {
                     st.failed.get_or_insert_with(|| e.message.clone());
                 }
-                for p in &batch {
-                    st.done.insert(p.ts, outcome.clone());
+                match st.queue.first() {
+                    Some(next) => next.slot.set(SlotState::Lead),
+                    None => st.leader = false,
                 }
-                self.commit_cv.notify_all();
-                continue;
+                drop(st);
+                for p in &batch {
+                    if !Arc::ptr_eq(&p.slot, slot) {
+                        p.slot.set(SlotState::Done(outcome.clone()));
+                    }
+                }
+                // This thread's own commit was in the batch: it joined the queue before it led.
+                return outcome.map_err(TxnError::from);
             }
-            self.commit_cv.wait(&mut st);
+            let mut state = slot.state.lock();
+            loop {
+                match std::mem::take(&mut *state) {
+                    SlotState::Waiting => slot.cv.wait(&mut state),
+                    SlotState::Lead => {
+                        lead = true;
+                        break;
+                    }
+                    SlotState::Done(outcome) => return outcome.map_err(TxnError::from),
+                }
+            }
         }
     }
 
@@ -658,8 +733,11 @@ impl Shared {
             }
             last_ts = p.ts;
         }
-        put_meta(&mut writes, lsn, last_ts);
-        if let Err(e) = self.engine.write(writes) {
+        let applied = self.store.apply(writes, || {
+            self.applied_lsn.store(lsn, Ordering::Release);
+            self.applied_ts.store(last_ts, Ordering::Release);
+        });
+        if let Err(e) = applied {
             // The log has the commits and recovery will apply them, but this process can no
             // longer show a consistent state: stop accepting commits.
             let message = format!("applying committed writes failed: {e}");
@@ -672,7 +750,6 @@ impl Shared {
                 sqlstate: e.sqlstate(),
             });
         }
-        self.applied_lsn.store(lsn, Ordering::Release);
         self.clock.lock().visible = last_ts;
         Ok(durable)
     }
@@ -772,7 +849,7 @@ impl LocalTxn {
             Acquired::New | Acquired::Upgraded => {}
         }
         if self.options.isolation != IsolationLevel::ReadCommitted {
-            let newer = match mvcc::read_version(&*self.shared.engine, key, Ts::MAX) {
+            let newer = match self.shared.store.read_version(key, Ts::MAX) {
                 Ok(v) => v.is_some_and(|(ts, _)| ts > snapshot),
                 Err(e) => {
                     self.undo_lock(key, acquired);
@@ -870,7 +947,7 @@ impl LocalTxn {
             .options
             .synchronous_commit
             .unwrap_or(self.shared.options.synchronous_commit);
-        let ts = {
+        let (ts, slot, lead) = {
             let mut st = self.shared.commit.lock();
             if let Some(msg) = &st.failed {
                 return Err(TxnError::Failed(msg.clone()));
@@ -893,15 +970,19 @@ impl LocalTxn {
             }
             st.next_ts += 1;
             record::set_ts(&mut rec, ts);
+            let slot = Arc::new(Slot::default());
             st.queue.push(Pending {
+                slot: slot.clone(),
                 ts,
                 record: rec,
                 writes,
                 sync,
             });
-            ts
+            let lead = !st.leader;
+            st.leader = true;
+            (ts, slot, lead)
         };
-        let durable = self.shared.wait_or_lead(ts)?;
+        let durable = self.shared.wait_or_lead(&slot, lead)?;
         Ok(CommitInfo {
             commit_ts: Some(ts),
             durable,
@@ -939,7 +1020,11 @@ impl Transaction for LocalTxn {
         }
         let ts = self.snapshot().ts;
         self.record_read(key);
-        Ok(mvcc::read_version(&*self.shared.engine, key, ts)?.and_then(|(_, v)| v))
+        Ok(self
+            .shared
+            .store
+            .read_version(key, ts)?
+            .and_then(|(_, v)| v))
     }
 
     fn get_latest(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -949,7 +1034,11 @@ impl Transaction for LocalTxn {
         }
         self.record_read(key);
         let ts = self.shared.clock.lock().visible;
-        Ok(mvcc::read_version(&*self.shared.engine, key, ts)?.and_then(|(_, v)| v))
+        Ok(self
+            .shared
+            .store
+            .read_version(key, ts)?
+            .and_then(|(_, v)| v))
     }
 
     fn scan(&mut self, range: KeyRange, direction: Direction) -> Result<TxnScan> {
@@ -962,8 +1051,8 @@ impl Transaction for LocalTxn {
         if let Some(rw) = &mut self.rw {
             rw.ranges.push(range.clone());
         }
-        let committed =
-            mvcc::SnapshotScan::new(&*self.shared.engine, &range, direction, snapshot.ts)?;
+        let versions = self.shared.store.scan(&range, direction)?;
+        let committed = mvcc::SnapshotScan::over(versions, direction, snapshot.ts);
         let own = self
             .writes
             .range::<Vec<u8>, _>((range.start.clone(), range.end.clone()));

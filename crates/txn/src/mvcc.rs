@@ -29,8 +29,13 @@
 //!   they are garbage again and change no read.
 
 use std::ops::Bound;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use basalt_storage::{Direction, Engine, KeyRange, KvPair, ScanIter, WriteBatch};
+use basalt_storage::{
+    Direction, Engine, KeyRange, KvPair, MemoryEngine, ScanIter, WriteBatch, WriteOp,
+};
+use parking_lot::RwLock;
 
 use crate::kv::Ts;
 use crate::{Result, TxnError};
@@ -196,21 +201,16 @@ pub(crate) struct SnapshotScan {
 }
 
 impl SnapshotScan {
-    pub(crate) fn new(
-        engine: &dyn Engine,
-        range: &KeyRange,
-        direction: Direction,
-        ts: Ts,
-    ) -> Result<Self> {
-        let inner = engine.scan(engine_range(range), direction)?;
-        Ok(SnapshotScan {
+    /// A scan at `ts` over `inner`, a stream of version entries in `direction` order.
+    pub(crate) fn over(inner: ScanIter, direction: Direction, ts: Ts) -> Self {
+        SnapshotScan {
             inner,
             ts,
             direction,
             pending: None,
             done_key: None,
             finished: false,
-        })
+        }
     }
 
     fn next_forward(&mut self) -> Result<Option<KvPair>> {
@@ -280,6 +280,193 @@ impl Iterator for SnapshotScan {
                 Some(Err(e))
             }
         }
+    }
+}
+
+/// The layers holding committed versions: an in-memory table of recent commits (`active`), the
+/// table being written to the engine by a checkpoint (`flushing`), and the engine.
+///
+/// Commits go to `active` only, so a commit costs an insertion into a persistent in-memory map
+/// rather than an engine transaction; a checkpoint moves them to the engine in bulk. Every
+/// version in a memory table is newer than every version of the same key in the engine (a
+/// checkpoint moves all of `active` at once), so a point read can stop at the first layer that
+/// has a version `<= ts`. Versions are immutable, so a version present in two layers while a
+/// flush runs is the same in both.
+pub(crate) struct VersionStore {
+    engine: Arc<dyn Engine>,
+    tables: RwLock<Tables>,
+    /// Approximate bytes in `active`.
+    active_bytes: AtomicU64,
+}
+
+/// What a flushing table covers: the last log position and the newest commit timestamp applied
+/// to it.
+pub(crate) type FlushMark = (u64, Ts);
+
+#[derive(Default)]
+struct Tables {
+    active: Arc<MemoryEngine>,
+    flushing: Option<(Arc<MemoryEngine>, FlushMark)>,
+}
+
+impl VersionStore {
+    pub(crate) fn new(engine: Arc<dyn Engine>) -> Self {
+        VersionStore {
+            engine,
+            tables: RwLock::new(Tables::default()),
+            active_bytes: AtomicU64::new(0),
+        }
+    }
+
+    /// The engine underneath.
+    pub(crate) fn engine(&self) -> &Arc<dyn Engine> {
+        &self.engine
+    }
+
+    /// Adds committed versions to the active memory table. `after` runs under the same lock, so
+    /// that a checkpoint switching tables sees it done for every version it moves.
+    pub(crate) fn apply(&self, batch: WriteBatch, after: impl FnOnce()) -> Result<()> {
+        let bytes: usize = batch
+            .ops()
+            .iter()
+            .map(|op| match op {
+                WriteOp::Put(k, v) => k.len() + v.len() + 32,
+                WriteOp::Delete(k) => k.len() + 32,
+            })
+            .sum();
+        let tables = self.tables.read();
+        tables.active.write(batch)?;
+        self.active_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        after();
+        Ok(())
+    }
+
+    /// Bytes of versions waiting in memory for the next checkpoint.
+    pub(crate) fn active_bytes(&self) -> u64 {
+        self.active_bytes.load(Ordering::Relaxed)
+    }
+
+    /// The newest version of `key` with a timestamp `<= ts`.
+    pub(crate) fn read_version(&self, key: &[u8], ts: Ts) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
+        let (active, flushing) = {
+            let t = self.tables.read();
+            (t.active.clone(), t.flushing.as_ref().map(|f| f.0.clone()))
+        };
+        if let Some(found) = read_version(&*active, key, ts)? {
+            return Ok(Some(found));
+        }
+        if let Some(flushing) = flushing
+            && let Some(found) = read_version(&*flushing, key, ts)?
+        {
+            return Ok(Some(found));
+        }
+        read_version(&*self.engine, key, ts)
+    }
+
+    /// The version entries of the user keys in `range`, from every layer, in `direction` order.
+    pub(crate) fn scan(&self, range: &KeyRange, direction: Direction) -> Result<ScanIter> {
+        let range = engine_range(range);
+        let (active, flushing) = {
+            let t = self.tables.read();
+            (t.active.clone(), t.flushing.as_ref().map(|f| f.0.clone()))
+        };
+        let mut sources = vec![active.scan(range.clone(), direction)?];
+        if let Some(flushing) = flushing {
+            sources.push(flushing.scan(range.clone(), direction)?);
+        }
+        sources.push(self.engine.scan(range, direction)?);
+        Ok(Box::new(MergeScan::new(sources, direction)))
+    }
+
+    /// Starts a checkpoint: the active table becomes the flushing one (unless an earlier flush
+    /// did not finish, which is retried first). `mark` runs while no commit can apply and says
+    /// what the table covers. Returns the table to write to the engine and its mark.
+    pub(crate) fn begin_flush(
+        &self,
+        mark: impl FnOnce() -> FlushMark,
+    ) -> (Arc<MemoryEngine>, FlushMark) {
+        let mut t = self.tables.write();
+        if let Some(pending) = &t.flushing {
+            return pending.clone();
+        }
+        let full = std::mem::take(&mut t.active);
+        self.active_bytes.store(0, Ordering::Relaxed);
+        let mark = mark();
+        t.flushing = Some((full.clone(), mark));
+        (full, mark)
+    }
+
+    /// Ends a checkpoint whose table is now durable in the engine.
+    pub(crate) fn finish_flush(&self) {
+        self.tables.write().flushing = None;
+    }
+}
+
+/// Merges sorted streams of version entries; on equal keys the earlier source wins and the
+/// others are skipped (they hold the same immutable version).
+struct MergeScan {
+    sources: Vec<ScanIter>,
+    /// The next item of each source, read ahead.
+    heads: Vec<Option<basalt_storage::Result<KvPair>>>,
+    direction: Direction,
+}
+
+impl MergeScan {
+    fn new(mut sources: Vec<ScanIter>, direction: Direction) -> Self {
+        let heads = sources.iter_mut().map(Iterator::next).collect();
+        MergeScan {
+            sources,
+            heads,
+            direction,
+        }
+    }
+
+    fn head_key(&self, i: usize) -> Option<&[u8]> {
+        match &self.heads[i] {
+            Some(Ok((k, _))) => Some(k),
+            _ => None,
+        }
+    }
+
+    fn advance(&mut self, i: usize) -> Option<basalt_storage::Result<KvPair>> {
+        let next = self.sources[i].next();
+        std::mem::replace(&mut self.heads[i], next)
+    }
+}
+
+impl Iterator for MergeScan {
+    type Item = basalt_storage::Result<KvPair>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(i) = self.heads.iter().position(|h| matches!(h, Some(Err(_)))) {
+            return self.advance(i);
+        }
+        let mut best: Option<usize> = None;
+        for i in 0..self.heads.len() {
+            let Some(key) = self.head_key(i) else {
+                continue;
+            };
+            let better = match best.and_then(|b| self.head_key(b)) {
+                None => true,
+                Some(best_key) => match self.direction {
+                    Direction::Forward => key < best_key,
+                    Direction::Reverse => key > best_key,
+                },
+            };
+            if better {
+                best = Some(i);
+            }
+        }
+        let b = best?;
+        let item = self.advance(b);
+        if let Some(Ok((key, _))) = &item {
+            for i in 0..self.heads.len() {
+                if i != b && self.head_key(i) == Some(key.as_slice()) {
+                    self.advance(i);
+                }
+            }
+        }
+        item
     }
 }
 
@@ -385,8 +572,8 @@ mod tests {
             Some((12, Some(b"v12".to_vec())))
         );
         let scan = |ts, dir| {
-            SnapshotScan::new(&e, &KeyRange::all(), dir, ts)
-                .unwrap()
+            let inner = e.scan(engine_range(&KeyRange::all()), dir).unwrap();
+            SnapshotScan::over(inner, dir, ts)
                 .map(|r| r.unwrap())
                 .collect::<Vec<_>>()
         };
@@ -401,6 +588,67 @@ mod tests {
         assert_eq!(
             scan(12, Direction::Reverse),
             at12.into_iter().rev().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn version_store_reads_across_memory_tables_and_engine() {
+        let engine = Arc::new(MemoryEngine::new());
+        let store = VersionStore::new(engine.clone());
+        let apply = |key: &[u8], ts: Ts, value: Option<&[u8]>| {
+            let mut b = WriteBatch::new();
+            add_version(&mut b, key, ts, value);
+            store.apply(b, || {}).unwrap();
+        };
+        apply(b"a", 1, Some(b"a1"));
+        apply(b"c", 2, Some(b"c2"));
+        // Move them to "flushing", and copy one of them to the engine as a checkpoint would.
+        let (table, _) = store.begin_flush(|| (0, 2));
+        put(&engine, b"a", 1, Some(b"a1"));
+        apply(b"a", 3, None);
+        apply(b"b", 4, Some(b"b4"));
+        let scan = |ts, dir| {
+            SnapshotScan::over(store.scan(&KeyRange::all(), dir).unwrap(), dir, ts)
+                .map(|r| r.unwrap())
+                .collect::<Vec<_>>()
+        };
+        let at2 = vec![
+            (b"a".to_vec(), b"a1".to_vec()),
+            (b"c".to_vec(), b"c2".to_vec()),
+        ];
+        assert_eq!(scan(2, Direction::Forward), at2);
+        assert_eq!(
+            scan(2, Direction::Reverse),
+            at2.iter().rev().cloned().collect::<Vec<_>>()
+        );
+        let at9 = vec![
+            (b"b".to_vec(), b"b4".to_vec()),
+            (b"c".to_vec(), b"c2".to_vec()),
+        ];
+        assert_eq!(scan(9, Direction::Forward), at9);
+        assert_eq!(
+            scan(9, Direction::Reverse),
+            at9.iter().rev().cloned().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            store.read_version(b"a", 2).unwrap(),
+            Some((1, Some(b"a1".to_vec())))
+        );
+        assert_eq!(store.read_version(b"a", 9).unwrap(), Some((3, None)));
+        // The merged stream holds each version once.
+        assert_eq!(
+            store
+                .scan(&KeyRange::all(), Direction::Forward)
+                .unwrap()
+                .count(),
+            4
+        );
+        drop(table);
+        store.finish_flush();
+        assert_eq!(
+            store.read_version(b"c", 9).unwrap(),
+            None,
+            "c2 was only in the flushed table"
         );
     }
 
