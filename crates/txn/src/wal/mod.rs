@@ -111,6 +111,37 @@ impl WalOptions {
     }
 }
 
+/// A sync of the log started by [`Wal::begin_sync`], run without holding the log.
+pub struct SyncJob {
+    id: u64,
+    files: Vec<Arc<dyn IoFile>>,
+    upto: Lsn,
+    name: String,
+}
+
+impl SyncJob {
+    /// Fsyncs the job's segments (blocking on the disk).
+    pub fn run(&self) -> io::Result<()> {
+        for f in &self.files {
+            f.sync_data()?;
+        }
+        Ok(())
+    }
+
+    /// The last LSN the job makes durable.
+    pub fn upto(&self) -> Lsn {
+        self.upto
+    }
+}
+
+impl fmt::Debug for SyncJob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SyncJob")
+            .field("upto", &self.upto)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A segment of the open log.
 #[derive(Debug, Clone)]
 struct Segment {
@@ -127,7 +158,7 @@ pub struct Wal {
     opts: WalOptions,
     /// Oldest first; the last one is the current segment.
     segments: Vec<Segment>,
-    current: Box<dyn IoFile>,
+    current: Arc<dyn IoFile>,
     /// Length of the current segment file.
     capacity: u64,
     /// Where the next frame goes in the current segment.
@@ -135,8 +166,11 @@ pub struct Wal {
     next_lsn: Lsn,
     durable_lsn: Lsn,
     /// Handles of earlier segments written since the last sync.
-    unsynced: Vec<Box<dyn IoFile>>,
+    unsynced: Vec<Arc<dyn IoFile>>,
     current_dirty: bool,
+    /// Syncs started by [`Wal::begin_sync`] and not yet finished: their id and files.
+    inflight: Vec<(u64, Vec<Arc<dyn IoFile>>)>,
+    next_sync_id: u64,
     /// The first write or fsync failure, as (message, kind).
     poisoned: Option<(String, io::ErrorKind)>,
     buf: Vec<u8>,
@@ -256,7 +290,7 @@ impl Wal {
                 let file = io
                     .open(&path, OpenOptions::read_write())
                     .map_err(|e| WalError::io(format!("opening {}", path.display()), e))?;
-                (file, last.len, last.end)
+                (Arc::from(file), last.len, last.end)
             }
             None => {
                 let file =
@@ -268,7 +302,11 @@ impl Wal {
                 });
                 report.created = true;
                 report.segments = 1;
-                (file, opts.segment_size, SEGMENT_HEADER_LEN as u64)
+                (
+                    Arc::from(file),
+                    opts.segment_size,
+                    SEGMENT_HEADER_LEN as u64,
+                )
             }
         };
         let wal = Wal {
@@ -283,6 +321,8 @@ impl Wal {
             durable_lsn: next_lsn - 1,
             unsynced: Vec::new(),
             current_dirty: false,
+            inflight: Vec::new(),
+            next_sync_id: 0,
             poisoned: None,
             buf: Vec::new(),
         };
@@ -461,7 +501,7 @@ impl Wal {
 
     /// Makes `file` (a new, empty segment) the current segment.
     fn rotate(&mut self, first_lsn: Lsn, size: u64, file: Box<dyn IoFile>) {
-        let old = std::mem::replace(&mut self.current, file);
+        let old = std::mem::replace(&mut self.current, Arc::from(file));
         if self.current_dirty {
             self.unsynced.push(old);
         }
@@ -481,24 +521,63 @@ impl Wal {
     /// Makes every record appended so far durable (`fdatasync` of each segment written since the
     /// last sync). On failure the log is poisoned.
     pub fn sync(&mut self) -> Result<(), WalError> {
-        self.check_poisoned()?;
-        let target = self.next_lsn - 1;
-        let mut files = std::mem::take(&mut self.unsynced);
-        for file in files.drain(..) {
-            if let Err(e) = file.sync_data() {
-                let error = WalError::io("syncing an earlier log segment", e);
-                return Err(self.poison(error));
-            }
+        if let Some(job) = self.begin_sync()? {
+            let result = job.run();
+            self.finish_sync(job, result)?;
         }
+        Ok(())
+    }
+
+    /// Starts a sync that can run without holding the log, so that appends (and further syncs)
+    /// go on while it waits for the disk: [`SyncJob::run`] it, then [`Wal::finish_sync`].
+    /// Returns `None` when everything appended is already durable.
+    ///
+    /// A job covers every record appended before it began: it fsyncs the segments written since
+    /// the last sync and also those of syncs still in flight, so its success alone proves that
+    /// (jobs may finish in any order).
+    pub fn begin_sync(&mut self) -> Result<Option<SyncJob>, WalError> {
+        self.check_poisoned()?;
+        let upto = self.next_lsn - 1;
+        if upto <= self.durable_lsn && self.inflight.is_empty() {
+            return Ok(None);
+        }
+        let mut files: Vec<Arc<dyn IoFile>> = std::mem::take(&mut self.unsynced);
         if self.current_dirty {
-            if let Err(e) = self.current.sync_data() {
-                let name = self.segments.last().map_or("?", |s| s.name.as_str());
-                let error = WalError::io(format!("syncing log segment {name}"), e);
-                return Err(self.poison(error));
-            }
+            files.push(self.current.clone());
             self.current_dirty = false;
         }
-        self.durable_lsn = target;
+        for (_, other) in &self.inflight {
+            for f in other {
+                if !files.iter().any(|g| Arc::ptr_eq(f, g)) {
+                    files.push(f.clone());
+                }
+            }
+        }
+        let id = self.next_sync_id;
+        self.next_sync_id += 1;
+        self.inflight.push((id, files.clone()));
+        let name = self
+            .segments
+            .last()
+            .map_or_else(String::new, |s| s.name.clone());
+        Ok(Some(SyncJob {
+            id,
+            files,
+            upto,
+            name,
+        }))
+    }
+
+    /// Records the result of a [`SyncJob`]: on success every record up to the job's LSN is
+    /// durable; on failure the log is poisoned.
+    pub fn finish_sync(&mut self, job: SyncJob, result: io::Result<()>) -> Result<(), WalError> {
+        self.inflight.retain(|(id, _)| *id != job.id);
+        if let Err(e) = result {
+            let error = WalError::io(format!("syncing log segment {}", job.name), e);
+            return Err(self.poison(error));
+        }
+        self.check_poisoned()?;
+        self.durable_lsn = self.durable_lsn.max(job.upto);
         Ok(())
     }
 
