@@ -6,7 +6,13 @@
 //!
 //! Implementations:
 //! - [`MemoryEngine`]: a persistent (structurally shared) ordered map, used by `:memory:`
-//!   databases and tests. Snapshots are O(1).
+//!   databases, by the transaction layer's in-memory table of recent commits, and by tests.
+//!   Snapshots are O(1).
+//! - [`redb_engine::RedbEngine`]: the on-disk engine, one redb file (a copy-on-write B+tree);
+//!   chosen over fjall by the figures in `docs/storage-engine.md`.
+//!
+//! File IO for Basalt's own files (the commit log) goes through [`io::Io`], which has a real
+//! implementation, a simulated disk that can crash and tear writes, and a fault injector.
 //!
 //! # Invariants every engine keeps
 //! - A [`WriteBatch`] is applied atomically: a reader (or a snapshot) sees all of it or none.
