@@ -396,11 +396,28 @@ fn from_redb(e: impl Into<redb::Error>) -> StorageError {
     }
 }
 
+/// Runs a redb call, turning a panic (redb can panic on a damaged page rather than return an
+/// error) into a corruption error, so bad data on disk never takes the process down.
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(StorageError::Corrupt(format!(
+            "the data file failed during {what} ({msg}); it may be damaged"
+        )))
+    })
+}
+
 fn get_in(table: &Table, key: &[u8]) -> Result<Option<Vec<u8>>> {
-    Ok(table
-        .get(key)
-        .map_err(from_redb)?
-        .map(|v| v.value().to_vec()))
+    guarded("a read", || {
+        Ok(table
+            .get(key)
+            .map_err(from_redb)?
+            .map(|v| v.value().to_vec()))
+    })
 }
 
 fn scan_in(table: &Table, range: KeyRange, direction: Direction) -> Result<ScanIter> {
@@ -408,16 +425,28 @@ fn scan_in(table: &Table, range: KeyRange, direction: Direction) -> Result<ScanI
         // redb expects start <= end; an empty range yields nothing.
         return Ok(Box::new(std::iter::empty()));
     }
-    let iter = table
-        .range::<&[u8]>(range.as_slices())
-        .map_err(from_redb)?
-        .map(|item| -> Result<KvPair> {
-            let (k, v) = item.map_err(from_redb)?;
-            Ok((k.value().to_vec(), v.value().to_vec()))
-        });
+    let iter = guarded("a scan", || {
+        table.range::<&[u8]>(range.as_slices()).map_err(from_redb)
+    })?;
+    let convert = |item: std::result::Result<_, redb::StorageError>| -> Result<KvPair> {
+        let (k, v): (redb::AccessGuard<'_, &[u8]>, redb::AccessGuard<'_, &[u8]>) =
+            item.map_err(from_redb)?;
+        Ok((k.value().to_vec(), v.value().to_vec()))
+    };
     Ok(match direction {
-        Direction::Forward => Box::new(iter),
-        Direction::Reverse => Box::new(iter.rev()),
+        Direction::Forward => {
+            let mut iter = iter;
+            Box::new(std::iter::from_fn(move || {
+                guarded("a scan", || Ok(iter.next().map(convert))).unwrap_or_else(|e| Some(Err(e)))
+            }))
+        }
+        Direction::Reverse => {
+            let mut iter = iter;
+            Box::new(std::iter::from_fn(move || {
+                guarded("a scan", || Ok(iter.next_back().map(convert)))
+                    .unwrap_or_else(|e| Some(Err(e)))
+            }))
+        }
     })
 }
 
@@ -438,6 +467,27 @@ impl Engine for RedbEngine {
         if batch.is_empty() {
             return Ok(());
         }
+        guarded("a write", || self.write_unguarded(&batch))
+    }
+
+    fn sync(&self) -> Result<()> {
+        guarded("a sync", || {
+            let mut txn = self.db.begin_write().map_err(from_redb)?;
+            txn.set_durability(Durability::Immediate)
+                .map_err(from_redb)?;
+            txn.commit().map_err(from_redb)
+        })
+    }
+
+    fn snapshot(&self) -> Result<Box<dyn Snapshot>> {
+        Ok(Box::new(RedbSnapshot {
+            table: self.table()?,
+        }))
+    }
+}
+
+impl RedbEngine {
+    fn write_unguarded(&self, batch: &WriteBatch) -> Result<()> {
         let mut txn = self.db.begin_write().map_err(from_redb)?;
         txn.set_durability(Durability::None).map_err(from_redb)?;
         {
@@ -457,19 +507,6 @@ impl Engine for RedbEngine {
             }
         }
         txn.commit().map_err(from_redb)
-    }
-
-    fn sync(&self) -> Result<()> {
-        let mut txn = self.db.begin_write().map_err(from_redb)?;
-        txn.set_durability(Durability::Immediate)
-            .map_err(from_redb)?;
-        txn.commit().map_err(from_redb)
-    }
-
-    fn snapshot(&self) -> Result<Box<dyn Snapshot>> {
-        Ok(Box::new(RedbSnapshot {
-            table: self.table()?,
-        }))
     }
 }
 
