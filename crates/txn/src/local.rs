@@ -615,6 +615,23 @@ impl Shared {
         self.clock.lock().watermark()
     }
 
+    /// The SSI check of a SERIALIZABLE transaction committing at `ts` (caller holds the commit
+    /// mutex, so no other commit is validated meanwhile).
+    fn ssi_commit(&self, snapshot: Ts, ts: Ts, rw: RwSet) -> Result<()> {
+        let watermark = self.watermark();
+        if self
+            .ssi
+            .lock()
+            .try_commit(snapshot, ts, rw, Some(watermark))
+        {
+            Ok(())
+        } else {
+            Err(TxnError::Serialization(
+                SerializationReason::ReadWriteDependencies,
+            ))
+        }
+    }
+
     fn checkpoint(&self) -> Result<()> {
         let _one_at_a_time = self.checkpoint_lock.lock();
         let bytes = self.wal_bytes_since_checkpoint.swap(0, Ordering::Relaxed);
@@ -1028,17 +1045,7 @@ impl LocalTxn {
                 let mut st = self.shared.commit.lock();
                 let ts = st.next_ts;
                 st.next_ts += 1;
-                let watermark = self.shared.watermark();
-                if !self
-                    .shared
-                    .ssi
-                    .lock()
-                    .try_commit(snapshot, ts, rw, Some(watermark))
-                {
-                    return Err(TxnError::Serialization(
-                        SerializationReason::ReadWriteDependencies,
-                    ));
-                }
+                self.shared.ssi_commit(snapshot, ts, rw)?;
             }
             return Ok(CommitInfo {
                 commit_ts: None,
@@ -1060,17 +1067,7 @@ impl LocalTxn {
             if let Some(mut rw) = self.rw.take() {
                 rw.writes = writes.iter().map(|(k, _)| k.clone()).collect();
                 let snapshot = self.snapshot.as_ref().map_or(ts - 1, |s| s.ts);
-                let watermark = self.shared.watermark();
-                if !self
-                    .shared
-                    .ssi
-                    .lock()
-                    .try_commit(snapshot, ts, rw, Some(watermark))
-                {
-                    return Err(TxnError::Serialization(
-                        SerializationReason::ReadWriteDependencies,
-                    ));
-                }
+                self.shared.ssi_commit(snapshot, ts, rw)?;
             }
             st.next_ts += 1;
             record::set_ts(&mut rec, ts);
