@@ -13,6 +13,9 @@ macro_rules! codes {
     ($($(#[$doc:meta])* $name:ident = $code:literal;)*) => {
         impl SqlState {
             $($(#[$doc])* pub const $name: SqlState = SqlState($code);)*
+
+            /// Every code named here.
+            pub const ALL: &'static [SqlState] = &[$(SqlState($code)),*];
         }
     };
 }
@@ -26,16 +29,56 @@ codes! {
     FEATURE_NOT_SUPPORTED = "0A000";
     /// `22000` data_exception.
     DATA_EXCEPTION = "22000";
+    /// `22001` string_data_right_truncation.
+    STRING_DATA_RIGHT_TRUNCATION = "22001";
+    /// `22003` numeric_value_out_of_range.
+    NUMERIC_VALUE_OUT_OF_RANGE = "22003";
+    /// `22007` invalid_datetime_format.
+    INVALID_DATETIME_FORMAT = "22007";
+    /// `22008` datetime_field_overflow.
+    DATETIME_FIELD_OVERFLOW = "22008";
+    /// `22009` invalid_time_zone_displacement_value.
+    INVALID_TIME_ZONE_DISPLACEMENT_VALUE = "22009";
+    /// `22012` division_by_zero.
+    DIVISION_BY_ZERO = "22012";
+    /// `22015` interval_field_overflow.
+    INTERVAL_FIELD_OVERFLOW = "22015";
+    /// `22023` invalid_parameter_value.
+    INVALID_PARAMETER_VALUE = "22023";
+    /// `2202E` array_subscript_error.
+    ARRAY_SUBSCRIPT_ERROR = "2202E";
+    /// `22P02` invalid_text_representation.
+    INVALID_TEXT_REPRESENTATION = "22P02";
+    /// `22P05` untranslatable_character.
+    UNTRANSLATABLE_CHARACTER = "22P05";
+    /// `23505` unique_violation.
+    UNIQUE_VIOLATION = "23505";
+    /// `25001` active_sql_transaction.
+    ACTIVE_SQL_TRANSACTION = "25001";
     /// `25006` read_only_sql_transaction.
     READ_ONLY_SQL_TRANSACTION = "25006";
     /// `25P02` in_failed_sql_transaction.
     IN_FAILED_SQL_TRANSACTION = "25P02";
     /// `3B001` invalid_savepoint_specification.
     INVALID_SAVEPOINT_SPECIFICATION = "3B001";
+    /// `42601` syntax_error.
+    SYNTAX_ERROR = "42601";
+    /// `42704` undefined_object.
+    UNDEFINED_OBJECT = "42704";
+    /// `42804` datatype_mismatch.
+    DATATYPE_MISMATCH = "42804";
+    /// `42846` cannot_coerce.
+    CANNOT_COERCE = "42846";
+    /// `42883` undefined_function.
+    UNDEFINED_FUNCTION = "42883";
     /// `40001` serialization_failure.
     SERIALIZATION_FAILURE = "40001";
     /// `40P01` deadlock_detected.
     DEADLOCK_DETECTED = "40P01";
+    /// `54000` program_limit_exceeded.
+    PROGRAM_LIMIT_EXCEEDED = "54000";
+    /// `54001` statement_too_complex.
+    STATEMENT_TOO_COMPLEX = "54001";
     /// `53100` disk_full.
     DISK_FULL = "53100";
     /// `53200` out_of_memory.
@@ -62,6 +105,11 @@ impl SqlState {
         self.0
     }
 
+    /// The named code with this five-character string, if Basalt knows it.
+    pub fn from_code(code: &str) -> Option<SqlState> {
+        SqlState::ALL.iter().copied().find(|s| s.0 == code)
+    }
+
     /// Whether a client may simply retry the whole transaction (serialization failures and
     /// deadlocks, as PostgreSQL documents for class 40).
     pub fn is_retryable(self) -> bool {
@@ -85,5 +133,18 @@ mod tests {
         assert!(SqlState::DEADLOCK_DETECTED.is_retryable());
         assert!(!SqlState::LOCK_NOT_AVAILABLE.is_retryable());
         assert_eq!(SqlState::DATA_CORRUPTED.to_string().len(), 5);
+        assert_eq!(
+            SqlState::from_code("22P02"),
+            Some(SqlState::INVALID_TEXT_REPRESENTATION)
+        );
+        assert_eq!(SqlState::from_code("99999"), None);
+        for s in SqlState::ALL {
+            assert_eq!(s.code().len(), 5, "{s}");
+            assert_eq!(
+                SqlState::ALL.iter().filter(|t| t == &s).count(),
+                1,
+                "duplicate {s}"
+            );
+        }
     }
 }

@@ -1,0 +1,513 @@
+//! [`DataType`]: PostgreSQL's built-in types that Basalt supports, with their OIDs, names as
+//! `format_type` prints them, storage lengths and type modifiers.
+//!
+//! A type modifier (typmod) is kept inside the variant that accepts one: `numeric(p,s)`,
+//! `varchar(n)`, `char(n)` and the fractional-second precision of `time` and `timestamp[tz]`.
+//! `None` means "no modifier" (PostgreSQL's typmod `-1`), which is not the same thing as a
+//! default: `char` written without a length in a type name means `char(1)`, but a value of
+//! type `bpchar` has no length limit.
+
+use super::error::{TypeError, TypeResult, codes};
+
+/// Maximum precision of `numeric(p,s)` (PostgreSQL's `NUMERIC_MAX_PRECISION`).
+pub const NUMERIC_MAX_PRECISION: i32 = 1000;
+/// Smallest scale of `numeric(p,s)` (PostgreSQL 15 allows negative scales).
+pub const NUMERIC_MIN_SCALE: i32 = -1000;
+/// Largest scale of `numeric(p,s)`.
+pub const NUMERIC_MAX_SCALE: i32 = 1000;
+/// Largest length of `varchar(n)` and `char(n)` (PostgreSQL's `MaxAttrSize`).
+pub const MAX_CHAR_LENGTH: u32 = 10_485_760;
+/// Largest fractional-second precision of `time(p)` and `timestamp(p)`.
+pub const MAX_TIME_PRECISION: u8 = 6;
+
+/// A PostgreSQL data type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DataType {
+    /// `boolean` (OID 16).
+    Bool,
+    /// `smallint` / `int2` (OID 21).
+    Int2,
+    /// `integer` / `int4` (OID 23).
+    Int4,
+    /// `bigint` / `int8` (OID 20).
+    Int8,
+    /// `real` / `float4` (OID 700).
+    Float4,
+    /// `double precision` / `float8` (OID 701).
+    Float8,
+    /// `numeric(precision, scale)` (OID 1700); `None` is unconstrained `numeric`.
+    Numeric(Option<NumericTypmod>),
+    /// `text` (OID 25).
+    Text,
+    /// `character varying(n)` (OID 1043); `None` has no length limit.
+    Varchar(Option<u32>),
+    /// `character(n)` / `bpchar` (OID 1042); `None` (`bpchar`) has no length limit.
+    Bpchar(Option<u32>),
+    /// `bytea` (OID 17).
+    Bytea,
+    /// `date` (OID 1082).
+    Date,
+    /// `time(p) without time zone` (OID 1083).
+    Time(Option<u8>),
+    /// `timestamp(p) without time zone` (OID 1114).
+    Timestamp(Option<u8>),
+    /// `timestamp(p) with time zone` (OID 1184).
+    Timestamptz(Option<u8>),
+    /// `interval` (OID 1186).
+    Interval,
+    /// `uuid` (OID 2950).
+    Uuid,
+    /// `json` (OID 114).
+    Json,
+    /// `jsonb` (OID 3802).
+    Jsonb,
+    /// A one-dimensional array of the element type (never itself an array).
+    Array(Box<DataType>),
+    /// `unknown` (OID 705): the type of an untyped string literal and of a bare `NULL`
+    /// before the binder resolves it.
+    Unknown,
+}
+
+/// The modifier of `numeric(precision, scale)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NumericTypmod {
+    /// Total number of significant decimal digits, 1..=1000.
+    pub precision: i32,
+    /// Digits after the decimal point, -1000..=1000 (negative rounds to tens, hundreds...).
+    pub scale: i32,
+}
+
+/// One row of the built-in type table.
+struct TypeInfo {
+    oid: u32,
+    array_oid: u32,
+    typname: &'static str,
+    typlen: i16,
+}
+
+impl DataType {
+    fn info(&self) -> TypeInfo {
+        let (oid, array_oid, typname, typlen) = match self {
+            DataType::Bool => (16, 1000, "bool", 1),
+            DataType::Int2 => (21, 1005, "int2", 2),
+            DataType::Int4 => (23, 1007, "int4", 4),
+            DataType::Int8 => (20, 1016, "int8", 8),
+            DataType::Float4 => (700, 1021, "float4", 4),
+            DataType::Float8 => (701, 1022, "float8", 8),
+            DataType::Numeric(_) => (1700, 1231, "numeric", -1),
+            DataType::Text => (25, 1009, "text", -1),
+            DataType::Varchar(_) => (1043, 1015, "varchar", -1),
+            DataType::Bpchar(_) => (1042, 1014, "bpchar", -1),
+            DataType::Bytea => (17, 1001, "bytea", -1),
+            DataType::Date => (1082, 1182, "date", 4),
+            DataType::Time(_) => (1083, 1183, "time", 8),
+            DataType::Timestamp(_) => (1114, 1115, "timestamp", 8),
+            DataType::Timestamptz(_) => (1184, 1185, "timestamptz", 8),
+            DataType::Interval => (1186, 1187, "interval", 16),
+            DataType::Uuid => (2950, 2951, "uuid", 16),
+            DataType::Json => (114, 199, "json", -1),
+            DataType::Jsonb => (3802, 3807, "jsonb", -1),
+            DataType::Array(elem) => (elem.info().array_oid, 0, "", -1),
+            DataType::Unknown => (705, 0, "unknown", -2),
+        };
+        TypeInfo {
+            oid,
+            array_oid,
+            typname,
+            typlen,
+        }
+    }
+
+    /// The type's OID in `pg_type` (arrays: the array type's OID, e.g. 1007 for `integer[]`).
+    pub fn oid(&self) -> u32 {
+        self.info().oid
+    }
+
+    /// The OID of the array type whose elements are this type (0 for arrays and `unknown`).
+    pub fn array_oid(&self) -> u32 {
+        self.info().array_oid
+    }
+
+    /// `pg_type.typname`: `int4`, `varchar`, `_int4` for `integer[]`.
+    pub fn typname(&self) -> String {
+        match self {
+            DataType::Array(elem) => format!("_{}", elem.info().typname),
+            other => other.info().typname.to_owned(),
+        }
+    }
+
+    /// `pg_type.typlen`: the fixed size in bytes, `-1` for variable length, `-2` for
+    /// `unknown` (a C string).
+    pub fn typlen(&self) -> i16 {
+        self.info().typlen
+    }
+
+    /// The type with this OID and no modifier.
+    pub fn from_oid(oid: u32) -> Option<DataType> {
+        let scalar = |oid| {
+            Some(match oid {
+                16 => DataType::Bool,
+                21 => DataType::Int2,
+                23 => DataType::Int4,
+                20 => DataType::Int8,
+                700 => DataType::Float4,
+                701 => DataType::Float8,
+                1700 => DataType::Numeric(None),
+                25 => DataType::Text,
+                1043 => DataType::Varchar(None),
+                1042 => DataType::Bpchar(None),
+                17 => DataType::Bytea,
+                1082 => DataType::Date,
+                1083 => DataType::Time(None),
+                1114 => DataType::Timestamp(None),
+                1184 => DataType::Timestamptz(None),
+                1186 => DataType::Interval,
+                2950 => DataType::Uuid,
+                114 => DataType::Json,
+                3802 => DataType::Jsonb,
+                705 => DataType::Unknown,
+                _ => return None,
+            })
+        };
+        if let Some(t) = scalar(oid) {
+            return Some(t);
+        }
+        [
+            16, 21, 23, 20, 700, 701, 1700, 25, 1043, 1042, 17, 1082, 1083, 1114, 1184, 1186, 2950,
+            114, 3802,
+        ]
+        .into_iter()
+        .filter_map(scalar)
+        .find(|t| t.array_oid() == oid)
+        .map(|t| DataType::Array(Box::new(t)))
+    }
+
+    /// PostgreSQL's typmod integer for this type (`-1` when there is none), as sent in
+    /// `RowDescription` and stored in `pg_attribute.atttypmod`.
+    pub fn typmod(&self) -> i32 {
+        match self {
+            DataType::Numeric(Some(m)) => ((m.precision << 16) | (m.scale & 0x7ff)) + 4,
+            DataType::Varchar(Some(n)) | DataType::Bpchar(Some(n)) => {
+                i32::try_from(*n).unwrap_or(i32::MAX - 4) + 4
+            }
+            DataType::Time(Some(p))
+            | DataType::Timestamp(Some(p))
+            | DataType::Timestamptz(Some(p)) => i32::from(*p),
+            DataType::Array(elem) => elem.typmod(),
+            _ => -1,
+        }
+    }
+
+    /// The element type of an array type.
+    pub fn element(&self) -> Option<&DataType> {
+        match self {
+            DataType::Array(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The same type without its modifier (`varchar(10)` → `varchar`).
+    pub fn without_typmod(&self) -> DataType {
+        match self {
+            DataType::Numeric(_) => DataType::Numeric(None),
+            DataType::Varchar(_) => DataType::Varchar(None),
+            DataType::Bpchar(_) => DataType::Bpchar(None),
+            DataType::Time(_) => DataType::Time(None),
+            DataType::Timestamp(_) => DataType::Timestamp(None),
+            DataType::Timestamptz(_) => DataType::Timestamptz(None),
+            DataType::Array(e) => DataType::Array(Box::new(e.without_typmod())),
+            other => other.clone(),
+        }
+    }
+
+    /// Whether both are the same type, ignoring modifiers.
+    pub fn same_base(&self, other: &DataType) -> bool {
+        self.without_typmod() == other.without_typmod()
+    }
+
+    /// Whether the type is one of PostgreSQL's string category (`text`, `varchar`, `bpchar`).
+    pub fn is_string(&self) -> bool {
+        matches!(
+            self,
+            DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_)
+        )
+    }
+
+    /// The name `format_type(oid, typmod)` prints, e.g. `character varying(10)`,
+    /// `numeric(10,2)`, `timestamp(3) with time zone`, `integer[]`.
+    pub fn format_type(&self) -> String {
+        match self {
+            DataType::Bool => "boolean".into(),
+            DataType::Int2 => "smallint".into(),
+            DataType::Int4 => "integer".into(),
+            DataType::Int8 => "bigint".into(),
+            DataType::Float4 => "real".into(),
+            DataType::Float8 => "double precision".into(),
+            DataType::Numeric(None) => "numeric".into(),
+            DataType::Numeric(Some(m)) => format!("numeric({},{})", m.precision, m.scale),
+            DataType::Text => "text".into(),
+            DataType::Varchar(None) => "character varying".into(),
+            DataType::Varchar(Some(n)) => format!("character varying({n})"),
+            DataType::Bpchar(None) => "bpchar".into(),
+            DataType::Bpchar(Some(n)) => format!("character({n})"),
+            DataType::Bytea => "bytea".into(),
+            DataType::Date => "date".into(),
+            DataType::Time(p) => format!("time{} without time zone", precision_suffix(*p)),
+            DataType::Timestamp(p) => {
+                format!("timestamp{} without time zone", precision_suffix(*p))
+            }
+            DataType::Timestamptz(p) => format!("timestamp{} with time zone", precision_suffix(*p)),
+            DataType::Interval => "interval".into(),
+            DataType::Uuid => "uuid".into(),
+            DataType::Json => "json".into(),
+            DataType::Jsonb => "jsonb".into(),
+            DataType::Array(e) => format!("{}[]", e.format_type()),
+            DataType::Unknown => "unknown".into(),
+        }
+    }
+
+    /// The type name used in input error messages (`invalid input syntax for type X`):
+    /// `format_type` without the modifier.
+    pub fn error_name(&self) -> String {
+        match self {
+            DataType::Bpchar(_) => "character".into(),
+            other => other.without_typmod().format_type(),
+        }
+    }
+
+    /// Looks a type up by one of its SQL names or aliases and applies the modifiers written
+    /// after it, as the grammar does: `from_name("varchar", &[10])` is `varchar(10)`,
+    /// `from_name("char", &[])` is `char(1)`, `from_name("float", &[20])` is `real`.
+    /// A name ending in `[]` or starting with `_` is an array type.
+    pub fn from_name(name: &str, typmods: &[i32]) -> TypeResult<DataType> {
+        let lower = name.trim().to_ascii_lowercase();
+        let collapsed = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+        if let Some(elem) = collapsed.strip_suffix("[]") {
+            let elem = elem.trim_end();
+            let elem = elem.strip_suffix("[]").map(str::trim_end).unwrap_or(elem);
+            let inner = DataType::from_name(elem, typmods)?;
+            return Ok(match inner {
+                DataType::Array(_) => inner,
+                other => DataType::Array(Box::new(other)),
+            });
+        }
+        if let Some(elem) = collapsed.strip_prefix('_') {
+            let inner = DataType::from_name(elem, typmods)?;
+            if !matches!(inner, DataType::Array(_) | DataType::Unknown) {
+                return Ok(DataType::Array(Box::new(inner)));
+            }
+        }
+        let no_mods = |t: DataType| -> TypeResult<DataType> {
+            if typmods.is_empty() {
+                Ok(t)
+            } else {
+                Err(TypeError::new(
+                    codes::SYNTAX_ERROR,
+                    format!("type modifier is not allowed for type \"{}\"", t.typname()),
+                ))
+            }
+        };
+        match collapsed.as_str() {
+            "bool" | "boolean" => no_mods(DataType::Bool),
+            "int2" | "smallint" => no_mods(DataType::Int2),
+            "int" | "int4" | "integer" => no_mods(DataType::Int4),
+            "int8" | "bigint" => no_mods(DataType::Int8),
+            "float4" | "real" => no_mods(DataType::Float4),
+            "float8" | "double precision" => no_mods(DataType::Float8),
+            "float" => match typmods {
+                [] => Ok(DataType::Float8),
+                [p] if *p < 1 => Err(TypeError::new(
+                    codes::INVALID_PARAMETER_VALUE,
+                    "precision for type float must be at least 1 bit",
+                )),
+                [p] if *p <= 24 => Ok(DataType::Float4),
+                [p] if *p <= 53 => Ok(DataType::Float8),
+                [_] => Err(TypeError::new(
+                    codes::INVALID_PARAMETER_VALUE,
+                    "precision for type float must be less than 54 bits",
+                )),
+                _ => Err(TypeError::new(
+                    codes::SYNTAX_ERROR,
+                    "syntax error at or near \",\"",
+                )),
+            },
+            "numeric" | "decimal" | "dec" => numeric_typmod(typmods).map(DataType::Numeric),
+            "text" => no_mods(DataType::Text),
+            "varchar" | "character varying" | "char varying" => {
+                char_typmod("varchar", typmods).map(DataType::Varchar)
+            }
+            "char" | "character" => {
+                char_typmod("bpchar", typmods).map(|n| DataType::Bpchar(Some(n.unwrap_or(1))))
+            }
+            "bpchar" => char_typmod("bpchar", typmods).map(DataType::Bpchar),
+            "bytea" => no_mods(DataType::Bytea),
+            "date" => no_mods(DataType::Date),
+            "time" | "time without time zone" => time_typmod("TIME", typmods).map(DataType::Time),
+            "timestamp" | "timestamp without time zone" => {
+                time_typmod("TIMESTAMP", typmods).map(DataType::Timestamp)
+            }
+            "timestamptz" | "timestamp with time zone" => {
+                time_typmod("TIMESTAMP", typmods).map(DataType::Timestamptz)
+            }
+            "interval" => no_mods(DataType::Interval),
+            "uuid" => no_mods(DataType::Uuid),
+            "json" => no_mods(DataType::Json),
+            "jsonb" => no_mods(DataType::Jsonb),
+            "unknown" => no_mods(DataType::Unknown),
+            _ => Err(TypeError::new(
+                codes::UNDEFINED_OBJECT,
+                format!("type \"{}\" does not exist", name.trim()),
+            )),
+        }
+    }
+
+    /// Parses a whole type name with modifiers, as `format_type` prints it or as written in
+    /// SQL: `numeric(10,2)`, `character varying(5)[]`, `timestamp(3) with time zone`, `int[]`.
+    pub fn parse(text: &str) -> TypeResult<DataType> {
+        let t = text.trim();
+        let (body, array) = match t.strip_suffix("[]") {
+            Some(b) => (
+                b.trim_end().strip_suffix("[]").unwrap_or(b).trim_end(),
+                true,
+            ),
+            None => (t, false),
+        };
+        let mut base = String::new();
+        let mut mods = Vec::new();
+        let mut rest = body;
+        while let Some(open) = rest.find('(') {
+            base.push_str(&rest[..open]);
+            let Some(close) = rest[open..].find(')') else {
+                return Err(TypeError::new(
+                    codes::SYNTAX_ERROR,
+                    format!("syntax error in type name \"{t}\""),
+                ));
+            };
+            for m in rest[open + 1..open + close].split(',') {
+                let v = m.trim().parse::<i32>().map_err(|_| {
+                    TypeError::new(
+                        codes::SYNTAX_ERROR,
+                        format!("syntax error in type name \"{t}\""),
+                    )
+                })?;
+                mods.push(v);
+            }
+            rest = &rest[open + close + 1..];
+        }
+        base.push_str(rest);
+        let dt = DataType::from_name(&base, &mods)?;
+        Ok(if array && !matches!(dt, DataType::Array(_)) {
+            DataType::Array(Box::new(dt))
+        } else {
+            dt
+        })
+    }
+}
+
+fn precision_suffix(p: Option<u8>) -> String {
+    p.map(|p| format!("({p})")).unwrap_or_default()
+}
+
+fn numeric_typmod(typmods: &[i32]) -> TypeResult<Option<NumericTypmod>> {
+    let (precision, scale) = match typmods {
+        [] => return Ok(None),
+        [p] => (*p, 0),
+        [p, s] => (*p, *s),
+        _ => {
+            return Err(TypeError::new(
+                codes::INVALID_PARAMETER_VALUE,
+                "invalid NUMERIC type modifier",
+            ));
+        }
+    };
+    if !(1..=NUMERIC_MAX_PRECISION).contains(&precision) {
+        return Err(TypeError::new(
+            codes::INVALID_PARAMETER_VALUE,
+            format!("NUMERIC precision {precision} must be between 1 and {NUMERIC_MAX_PRECISION}"),
+        ));
+    }
+    if !(NUMERIC_MIN_SCALE..=NUMERIC_MAX_SCALE).contains(&scale) {
+        return Err(TypeError::new(
+            codes::INVALID_PARAMETER_VALUE,
+            format!(
+                "NUMERIC scale {scale} must be between {NUMERIC_MIN_SCALE} and {NUMERIC_MAX_SCALE}"
+            ),
+        ));
+    }
+    Ok(Some(NumericTypmod { precision, scale }))
+}
+
+fn char_typmod(name: &str, typmods: &[i32]) -> TypeResult<Option<u32>> {
+    match typmods {
+        [] => Ok(None),
+        [n] if *n < 1 => Err(TypeError::new(
+            codes::INVALID_PARAMETER_VALUE,
+            format!("length for type {name} must be at least 1"),
+        )),
+        [n] => match u32::try_from(*n) {
+            Ok(n) if n <= MAX_CHAR_LENGTH => Ok(Some(n)),
+            _ => Err(TypeError::new(
+                codes::INVALID_PARAMETER_VALUE,
+                format!("length for type {name} cannot exceed {MAX_CHAR_LENGTH}"),
+            )),
+        },
+        _ => Err(TypeError::new(
+            codes::SYNTAX_ERROR,
+            format!("invalid type modifier for type {name}"),
+        )),
+    }
+}
+
+fn time_typmod(name: &str, typmods: &[i32]) -> TypeResult<Option<u8>> {
+    match typmods {
+        [] => Ok(None),
+        [p] if *p < 0 => Err(TypeError::new(
+            codes::INVALID_PARAMETER_VALUE,
+            format!("{name}({p}) precision must not be negative"),
+        )),
+        // PostgreSQL warns and clamps precisions above 6.
+        [p] => Ok(Some(
+            u8::try_from((*p).min(i32::from(MAX_TIME_PRECISION))).unwrap_or(MAX_TIME_PRECISION),
+        )),
+        _ => Err(TypeError::new(codes::SYNTAX_ERROR, "invalid type modifier")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oids_and_names() {
+        assert_eq!(DataType::Int4.oid(), 23);
+        assert_eq!(DataType::Array(Box::new(DataType::Text)).oid(), 1009);
+        assert_eq!(
+            DataType::from_oid(1007),
+            Some(DataType::Array(Box::new(DataType::Int4)))
+        );
+        assert_eq!(
+            DataType::parse("numeric(10,2)").unwrap().format_type(),
+            "numeric(10,2)"
+        );
+        assert_eq!(
+            DataType::parse("varchar(10)").unwrap().format_type(),
+            "character varying(10)"
+        );
+        assert_eq!(
+            DataType::parse("char").unwrap().format_type(),
+            "character(1)"
+        );
+        assert_eq!(DataType::parse("int[]").unwrap().format_type(), "integer[]");
+        assert_eq!(DataType::parse("_int4").unwrap().format_type(), "integer[]");
+        assert_eq!(
+            DataType::parse("timestamp(3) with time zone")
+                .unwrap()
+                .format_type(),
+            "timestamp(3) with time zone"
+        );
+        assert_eq!(DataType::parse("float(10)").unwrap(), DataType::Float4);
+        assert_eq!(DataType::parse("numeric(10,2)").unwrap().typmod(), 655366);
+        assert_eq!(DataType::parse("nope").unwrap_err().code(), "42704");
+        assert_eq!(DataType::parse("varchar(0)").unwrap_err().code(), "22023");
+    }
+}

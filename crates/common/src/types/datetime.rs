@@ -1,0 +1,1422 @@
+//! `date`, `time`, `timestamp` and `timestamptz`: representation, input and output.
+//!
+//! # Representation (PostgreSQL's)
+//!
+//! - `date`: days since 2000-01-01 as `i32`; `i32::MIN` is `-infinity`, `i32::MAX` is
+//!   `infinity`. Valid dates run from 4714-11-24 BC to 5874897-12-31.
+//! - `time`: microseconds since midnight, `0..=86_400_000_000` (`24:00:00` is allowed).
+//! - `timestamp` / `timestamptz`: microseconds since 2000-01-01 00:00:00 as `i64`;
+//!   `i64::MIN` / `i64::MAX` are `-infinity` / `infinity`. A `timestamptz` is stored in UTC
+//!   and shown in the session time zone. Valid values run from 4714-11-24 00:00:00 BC to
+//!   294276-12-31 23:59:59.999999.
+//!
+//! The calendar is the proleptic Gregorian one with astronomical year numbering inside
+//! (year 0 is 1 BC), as in PostgreSQL.
+//!
+//! # Input
+//!
+//! The parser follows PostgreSQL's two steps (`ParseDateTime`, then `DecodeDateTime`): the
+//! string is cut into typed fields (number, date, time, time zone, word), then each field is
+//! decoded according to what has been seen so far, with `DateStyle = ISO, MDY`: `1999-01-08`,
+//! `1/8/1999`, `Jan-08-1999`, `08-Jan-1999`, `January 8, 1999`, `19990108`, `1999.008`,
+//! `1999-01-08T04:05:06Z`, `04:05:06.789`, `4:05 PM`, `BC`/`AD`, the special words `epoch`,
+//! `infinity`, `-infinity`, `now`, `today`, `tomorrow`, `yesterday`, `allballs`, numeric time
+//! zone offsets (`+05`, `-0530`, `+05:30`) and the common fixed time zone abbreviations
+//! (`UTC`, `GMT`, `Z`, `EST`, `PST`, `CET`, `JST`...).
+//!
+//! **Not supported yet:** IANA time zone names (`America/New_York`) in input and as the
+//! session time zone; [`TimeZone`] is UTC or a fixed offset. Julian-day input (`J2451187`)
+//! and labelled ISO fields (`y1999m01d08`) are rejected as invalid syntax.
+
+use super::error::{TypeError, TypeResult, codes};
+
+/// Microseconds per second.
+pub const USECS_PER_SEC: i64 = 1_000_000;
+/// Microseconds per day.
+pub const USECS_PER_DAY: i64 = 86_400_000_000;
+/// `date` `-infinity`.
+pub const DATE_NEG_INFINITY: i32 = i32::MIN;
+/// `date` `infinity`.
+pub const DATE_INFINITY: i32 = i32::MAX;
+/// `timestamp` `-infinity`.
+pub const TIMESTAMP_NEG_INFINITY: i64 = i64::MIN;
+/// `timestamp` `infinity`.
+pub const TIMESTAMP_INFINITY: i64 = i64::MAX;
+/// Smallest valid timestamp: 4714-11-24 00:00:00 BC.
+pub const MIN_TIMESTAMP: i64 = -211_813_488_000_000_000;
+/// One past the largest valid timestamp: 294277-01-01 00:00:00.
+pub const END_TIMESTAMP: i64 = 9_223_371_331_200_000_000;
+/// Smallest valid date (days): 4714-11-24 BC.
+pub const MIN_DATE: i32 = -2_451_545;
+/// One past the largest valid date (days): 5874898-01-01.
+pub const END_DATE: i32 = 2_145_031_949;
+
+/// The session time zone used to read and show `timestamptz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeZone {
+    /// UTC.
+    #[default]
+    Utc,
+    /// A fixed offset, in seconds east of Greenwich (`+05:30` is `19800`).
+    Fixed(i32),
+}
+
+impl TimeZone {
+    /// Seconds east of UTC at the given instant (fixed for the supported zones).
+    pub fn offset_secs(&self, _utc_micros: i64) -> i32 {
+        match self {
+            TimeZone::Utc => 0,
+            TimeZone::Fixed(s) => *s,
+        }
+    }
+
+    /// Recognises the names of UTC: `UTC`, `GMT`, `Etc/UTC`, `Etc/GMT`, `Z`, `UCT`,
+    /// `Universal`, `Zulu`, `Greenwich` (any case). Other names, IANA regions included, are
+    /// not supported yet (`None`). Offsets are not parsed here on purpose: `SET TIME ZONE`
+    /// reads them with POSIX sign conventions (`UTC+5` is five hours *west*), which the
+    /// session layer should resolve before building a [`TimeZone::Fixed`].
+    pub fn from_name(name: &str) -> Option<TimeZone> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "utc" | "gmt" | "etc/utc" | "etc/gmt" | "z" | "uct" | "universal" | "zulu"
+            | "etc/uct" | "etc/universal" | "etc/zulu" | "greenwich" | "etc/greenwich" => {
+                Some(TimeZone::Utc)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Settings and inputs the I/O functions depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TypeContext {
+    /// The session `TimeZone`.
+    pub time_zone: TimeZone,
+    /// The transaction start time (microseconds since 2000-01-01 UTC), for `now`, `today`,
+    /// `tomorrow` and `yesterday`; `None` rejects those words.
+    pub now: Option<i64>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Calendar arithmetic.
+
+/// Days from 2000-01-01 to the given proleptic Gregorian date (astronomical year).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    // Howard Hinnant's days_from_civil, shifted from 1970 to 2000.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468 - 10_957
+}
+
+/// The date (astronomical year, month, day) of a day number counted from 2000-01-01.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 10_957 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+fn is_leap(year: i64) -> bool {
+    year.rem_euclid(4) == 0 && (year.rem_euclid(100) != 0 || year.rem_euclid(400) == 0)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// PostgreSQL's `IS_VALID_JULIAN`: a coarse guard (November 4714 BC to May 5874898) that
+/// keeps the day arithmetic in range.
+fn is_valid_julian(y: i64, m: i64) -> bool {
+    // Year and month only, as PostgreSQL's macro: the exact bounds are checked on the
+    // resulting day or timestamp.
+    (y > -4713 || (y == -4713 && m >= 11)) && (y < 5_874_898 || (y == 5_874_898 && m < 6))
+}
+
+// ---------------------------------------------------------------------------------------
+// Tokenizer (PostgreSQL's ParseDateTime).
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ft {
+    Number,
+    Date,
+    Time,
+    Tz,
+    Str,
+    Special,
+}
+
+/// Parse failure kinds, mapped to PostgreSQL's messages by [`dt_error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DtErr {
+    BadFormat,
+    FieldOverflow,
+    MdFieldOverflow,
+    TzDispOverflow,
+    IntervalOverflow,
+}
+
+pub(crate) fn dt_error(e: DtErr, input: &str, type_name: &str) -> TypeError {
+    match e {
+        DtErr::BadFormat => TypeError::new(
+            codes::INVALID_DATETIME_FORMAT,
+            format!("invalid input syntax for type {type_name}: \"{input}\""),
+        ),
+        DtErr::FieldOverflow => TypeError::new(
+            codes::DATETIME_FIELD_OVERFLOW,
+            format!("date/time field value out of range: \"{input}\""),
+        ),
+        DtErr::MdFieldOverflow => TypeError::new(
+            codes::DATETIME_FIELD_OVERFLOW,
+            format!("date/time field value out of range: \"{input}\""),
+        ),
+        DtErr::TzDispOverflow => TypeError::new(
+            codes::INVALID_TIME_ZONE_DISPLACEMENT_VALUE,
+            format!("time zone displacement out of range: \"{input}\""),
+        ),
+        DtErr::IntervalOverflow => TypeError::new(
+            codes::INTERVAL_FIELD_OVERFLOW,
+            format!("interval field value out of range: \"{input}\""),
+        ),
+    }
+}
+
+fn is_dt_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r')
+}
+
+/// Cuts the input into typed, lowercased fields.
+pub(crate) fn tokenize(input: &str, for_interval: bool) -> Result<Vec<(Ft2, String)>, DtErr> {
+    let b = input.as_bytes();
+    let mut i = 0;
+    let mut out = Vec::new();
+    let take_while = |i: &mut usize, buf: &mut String, pred: &dyn Fn(u8) -> bool| {
+        while *i < b.len() && pred(b[*i]) {
+            buf.push(b[*i].to_ascii_lowercase() as char);
+            *i += 1;
+        }
+    };
+    while i < b.len() {
+        let c = b[i];
+        let mut buf = String::new();
+        let ft;
+        if is_dt_space(c) {
+            i += 1;
+            continue;
+        } else if c.is_ascii_digit() {
+            take_while(&mut i, &mut buf, &|c| c.is_ascii_digit());
+            if i < b.len() && b[i] == b':' {
+                ft = Ft::Time;
+                take_while(&mut i, &mut buf, &|c| {
+                    c.is_ascii_digit() || c == b':' || c == b'.'
+                });
+            } else if i < b.len() && matches!(b[i], b'-' | b'/' | b'.') {
+                let delim = b[i];
+                buf.push(delim as char);
+                i += 1;
+                if i < b.len() && b[i].is_ascii_digit() {
+                    let mut t = if delim == b'.' { Ft::Number } else { Ft::Date };
+                    take_while(&mut i, &mut buf, &|c| c.is_ascii_digit());
+                    if i < b.len() && b[i] == delim {
+                        t = Ft::Date;
+                        take_while(&mut i, &mut buf, &|c| c.is_ascii_digit() || c == delim);
+                    }
+                    ft = t;
+                } else {
+                    ft = Ft::Date;
+                    take_while(&mut i, &mut buf, &|c| {
+                        c.is_ascii_alphanumeric() || c == delim
+                    });
+                }
+            } else {
+                ft = Ft::Number;
+            }
+        } else if c == b'.' {
+            buf.push('.');
+            i += 1;
+            take_while(&mut i, &mut buf, &|c| c.is_ascii_digit());
+            ft = Ft::Number;
+        } else if c.is_ascii_alphabetic() {
+            ft = Ft::Str;
+            take_while(&mut i, &mut buf, &|c| c.is_ascii_alphabetic());
+            let next = b.get(i).copied();
+            let is_date = match next {
+                Some(b'-' | b'/' | b'.') => true,
+                Some(n) if n == b'+' || n.is_ascii_digit() => {
+                    !for_interval && keyword(&buf).is_none()
+                }
+                _ => false,
+            };
+            if is_date && !for_interval {
+                take_while(&mut i, &mut buf, &|c| {
+                    matches!(c, b'+' | b'-' | b'/' | b'_' | b'.' | b':')
+                        || c.is_ascii_alphanumeric()
+                });
+                out.push((Ft2(Ft::Date), buf));
+                continue;
+            }
+        } else if c == b'+' || c == b'-' {
+            buf.push(c as char);
+            i += 1;
+            while i < b.len() && is_dt_space(b[i]) {
+                i += 1;
+            }
+            match b.get(i) {
+                Some(d) if d.is_ascii_digit() => {
+                    ft = Ft::Tz;
+                    take_while(&mut i, &mut buf, &|c| {
+                        c.is_ascii_digit() || c == b':' || c == b'.' || c == b'-'
+                    });
+                }
+                Some(a) if a.is_ascii_alphabetic() => {
+                    ft = Ft::Special;
+                    take_while(&mut i, &mut buf, &|c| c.is_ascii_alphabetic());
+                }
+                _ => return Err(DtErr::BadFormat),
+            }
+        } else if c.is_ascii_punctuation() {
+            i += 1;
+            continue;
+        } else {
+            return Err(DtErr::BadFormat);
+        }
+        out.push((Ft2(ft), buf));
+    }
+    Ok(out)
+}
+
+/// A field type (newtype so the tokenizer can be shared with the interval parser).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ft2(Ft);
+
+impl Ft2 {
+    pub(crate) fn is_number(self) -> bool {
+        self.0 == Ft::Number
+    }
+    pub(crate) fn is_time(self) -> bool {
+        self.0 == Ft::Time
+    }
+    pub(crate) fn is_tz(self) -> bool {
+        self.0 == Ft::Tz
+    }
+    pub(crate) fn is_date(self) -> bool {
+        self.0 == Ft::Date
+    }
+    pub(crate) fn is_word(self) -> bool {
+        matches!(self.0, Ft::Str | Ft::Special)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Keywords.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kw {
+    Month(i64),
+    Dow,
+    Julian,
+    Am,
+    Pm,
+    Ad,
+    Bc,
+    Epoch,
+    Late,
+    Early,
+    Now,
+    Today,
+    Tomorrow,
+    Yesterday,
+    Allballs,
+    IsoTime,
+    Ignore,
+    /// A time zone abbreviation: seconds east of UTC.
+    Tz(i32),
+}
+
+fn keyword(w: &str) -> Option<Kw> {
+    Some(match w {
+        "jan" | "january" => Kw::Month(1),
+        "feb" | "february" => Kw::Month(2),
+        "mar" | "march" => Kw::Month(3),
+        "apr" | "april" => Kw::Month(4),
+        "may" => Kw::Month(5),
+        "jun" | "june" => Kw::Month(6),
+        "jul" | "july" => Kw::Month(7),
+        "aug" | "august" => Kw::Month(8),
+        "sep" | "sept" | "september" => Kw::Month(9),
+        "oct" | "october" => Kw::Month(10),
+        "nov" | "november" => Kw::Month(11),
+        "dec" | "december" => Kw::Month(12),
+        "sun" | "sunday" | "mon" | "monday" | "tue" | "tues" | "tuesday" | "wed" | "wednesday"
+        | "thu" | "thur" | "thurs" | "thursday" | "fri" | "friday" | "sat" | "saturday" => Kw::Dow,
+        "am" | "a.m." => Kw::Am,
+        "pm" | "p.m." => Kw::Pm,
+        "ad" => Kw::Ad,
+        "bc" => Kw::Bc,
+        "epoch" => Kw::Epoch,
+        "infinity" | "+infinity" => Kw::Late,
+        "-infinity" => Kw::Early,
+        "now" => Kw::Now,
+        "today" => Kw::Today,
+        "tomorrow" => Kw::Tomorrow,
+        "yesterday" => Kw::Yesterday,
+        "allballs" => Kw::Allballs,
+        "t" => Kw::IsoTime,
+        "j" | "jd" | "julian" => Kw::Julian,
+        "on" | "at" => Kw::Ignore,
+        _ => return tz_abbrev(w).map(Kw::Tz),
+    })
+}
+
+/// A subset of PostgreSQL's default `timezone_abbreviations` (fixed offsets only), in
+/// seconds east of UTC.
+fn tz_abbrev(w: &str) -> Option<i32> {
+    let h = 3600;
+    Some(match w {
+        "utc" | "gmt" | "z" | "zulu" | "ut" | "uct" | "wet" => 0,
+        "west" | "bst" | "cet" | "met" | "wat" => h,
+        "cest" | "mest" | "eet" | "ist" | "sast" | "cat" => 2 * h,
+        "eest" | "msk" | "eat" => 3 * h,
+        "msd" => 4 * h,
+        "jst" | "kst" => 9 * h,
+        "aest" => 10 * h,
+        "aedt" => 11 * h,
+        "nzst" => 12 * h,
+        "nzdt" => 13 * h,
+        "ast" | "edt" => -4 * h,
+        "adt" => -3 * h,
+        "est" | "cdt" => -5 * h,
+        "cst" | "mdt" => -6 * h,
+        "mst" | "pdt" => -7 * h,
+        "pst" | "akdt" => -8 * h,
+        "akst" => -9 * h,
+        "hst" => -10 * h,
+        "nst" => -(3 * h + 1800),
+        "ndt" => -(2 * h + 1800),
+        _ => return None,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Field decoding (PostgreSQL's DecodeDateTime and helpers).
+
+const F_YEAR: u32 = 1;
+const F_MONTH: u32 = 2;
+const F_DAY: u32 = 4;
+const F_DOY: u32 = 8;
+const F_HOUR: u32 = 16;
+const F_MIN: u32 = 32;
+const F_SEC: u32 = 64;
+const F_TZ: u32 = 128;
+const F_AMPM: u32 = 256;
+const F_ADBC: u32 = 512;
+const F_DOW: u32 = 1024;
+const DATE_M: u32 = F_YEAR | F_MONTH | F_DAY;
+const TIME_M: u32 = F_HOUR | F_MIN | F_SEC;
+
+/// Decoded broken-down time.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Tm {
+    pub(crate) year: i64,
+    pub(crate) mon: i64,
+    pub(crate) mday: i64,
+    pub(crate) yday: i64,
+    pub(crate) hour: i64,
+    pub(crate) min: i64,
+    pub(crate) sec: i64,
+    pub(crate) fsec: i64,
+}
+
+/// What the input denoted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dtype {
+    Date,
+    Epoch,
+    Late,
+    Early,
+}
+
+/// C `strtol` on a prefix: optional whitespace and sign, digits; returns value and rest.
+pub(crate) fn strtol(s: &str) -> Result<(i64, &str), DtErr> {
+    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let (neg, body) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let end = body
+        .bytes()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(body.len());
+    if end == 0 {
+        return Ok((0, s));
+    }
+    let mut v: i64 = 0;
+    for c in body[..end].bytes() {
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(i64::from(c - b'0')))
+            .ok_or(DtErr::FieldOverflow)?;
+        if v > i64::from(i32::MAX) {
+            return Err(DtErr::FieldOverflow);
+        }
+    }
+    Ok((if neg { -v } else { v }, &body[end..]))
+}
+
+/// `.fff` → microseconds, rounded like `rint(frac * 1e6)`.
+pub(crate) fn parse_fraction(s: &str) -> Result<i64, DtErr> {
+    if !s.starts_with('.') || !s[1..].bytes().all(|c| c.is_ascii_digit()) {
+        return Err(DtErr::BadFormat);
+    }
+    let frac: f64 = format!("0{s}").parse().map_err(|_| DtErr::BadFormat)?;
+    Ok((frac * 1e6).round_ties_even() as i64)
+}
+
+fn decode_time(s: &str, tm: &mut Tm) -> Result<(), DtErr> {
+    let (hour, rest) = strtol(s)?;
+    let Some(rest) = rest.strip_prefix(':') else {
+        return Err(DtErr::BadFormat);
+    };
+    let (min, rest) = strtol(rest)?;
+    tm.hour = hour;
+    tm.min = min;
+    tm.sec = 0;
+    tm.fsec = 0;
+    if rest.is_empty() {
+    } else if rest.starts_with('.') {
+        tm.fsec = parse_fraction(rest)?;
+        tm.sec = tm.min;
+        tm.min = tm.hour;
+        tm.hour = 0;
+    } else if let Some(rest) = rest.strip_prefix(':') {
+        let (sec, rest) = strtol(rest)?;
+        tm.sec = sec;
+        if !rest.is_empty() {
+            tm.fsec = parse_fraction(rest)?;
+        }
+    } else {
+        return Err(DtErr::BadFormat);
+    }
+    if tm.hour < 0
+        || tm.min < 0
+        || tm.min > 59
+        || tm.sec < 0
+        || tm.sec > 60
+        || tm.fsec < 0
+        || tm.fsec > USECS_PER_SEC
+    {
+        return Err(DtErr::FieldOverflow);
+    }
+    Ok(())
+}
+
+fn time_overflows(tm: &Tm) -> bool {
+    if tm.hour < 0
+        || tm.hour > 24
+        || tm.min < 0
+        || tm.min >= 60
+        || tm.sec < 0
+        || tm.sec > 60
+        || tm.fsec < 0
+        || tm.fsec > USECS_PER_SEC
+    {
+        return true;
+    }
+    ((tm.hour * 60 + tm.min) * 60 + tm.sec) * USECS_PER_SEC + tm.fsec > USECS_PER_DAY
+}
+
+/// `+hh[:mm[:ss]]` / `-hhmm` → seconds *west* of UTC (PostgreSQL's sign convention).
+pub(crate) fn decode_timezone(s: &str) -> Result<i32, DtErr> {
+    let neg = match s.as_bytes().first() {
+        Some(b'+') => false,
+        Some(b'-') => true,
+        _ => return Err(DtErr::BadFormat),
+    };
+    let (mut hr, rest) = strtol(&s[1..]).map_err(|_| DtErr::TzDispOverflow)?;
+    let mut min = 0;
+    let mut sec = 0;
+    let mut cp = rest;
+    if let Some(r) = rest.strip_prefix(':') {
+        let (m, r2) = strtol(r).map_err(|_| DtErr::TzDispOverflow)?;
+        min = m;
+        cp = r2;
+        if let Some(r3) = r2.strip_prefix(':') {
+            let (sv, r4) = strtol(r3).map_err(|_| DtErr::TzDispOverflow)?;
+            sec = sv;
+            cp = r4;
+        }
+    } else if rest.is_empty() && s.len() > 3 {
+        min = hr % 100;
+        hr /= 100;
+    }
+    if !(0..=15).contains(&hr) || !(0..60).contains(&min) || !(0..60).contains(&sec) {
+        return Err(DtErr::TzDispOverflow);
+    }
+    let tz = ((hr * 60 + min) * 60 + sec) as i32;
+    if !cp.is_empty() {
+        return Err(DtErr::BadFormat);
+    }
+    Ok(if neg { tz } else { -tz })
+}
+
+struct DateParse {
+    tm: Tm,
+    fmask: u32,
+    have_text_month: bool,
+    is2digits: bool,
+}
+
+fn decode_number(flen: usize, s: &str, st: &mut DateParse, tmask: &mut u32) -> Result<(), DtErr> {
+    *tmask = 0;
+    let (val, rest) = strtol(s)?;
+    if rest.len() == s.len() {
+        return Err(DtErr::BadFormat);
+    }
+    if rest.starts_with('.') {
+        if s.len() - rest.len() > 2 {
+            return decode_number_field(s, st.fmask | DATE_M, tmask, &mut st.tm, &mut st.is2digits);
+        }
+        st.tm.fsec = parse_fraction(rest)?;
+    } else if !rest.is_empty() {
+        return Err(DtErr::BadFormat);
+    }
+    if flen == 3 && (st.fmask & DATE_M) == F_YEAR && (1..=366).contains(&val) {
+        *tmask = F_DOY | F_MONTH | F_DAY;
+        st.tm.yday = val;
+        return Ok(());
+    }
+    let tm = &mut st.tm;
+    match st.fmask & DATE_M {
+        0 => {
+            if flen >= 3 {
+                *tmask = F_YEAR;
+                tm.year = val;
+            } else {
+                *tmask = F_MONTH;
+                tm.mon = val;
+            }
+        }
+        F_YEAR => {
+            *tmask = F_MONTH;
+            tm.mon = val;
+        }
+        F_MONTH => {
+            if st.have_text_month && flen >= 3 {
+                *tmask = F_YEAR;
+                tm.year = val;
+            } else {
+                *tmask = F_DAY;
+                tm.mday = val;
+            }
+        }
+        m if m == F_YEAR | F_MONTH => {
+            if st.have_text_month && flen >= 3 && st.is2digits {
+                *tmask = F_DAY;
+                tm.mday = tm.year;
+                tm.year = val;
+                st.is2digits = false;
+            } else {
+                *tmask = F_DAY;
+                tm.mday = val;
+            }
+        }
+        F_DAY => {
+            *tmask = F_MONTH;
+            tm.mon = val;
+        }
+        m if m == F_MONTH | F_DAY => {
+            *tmask = F_YEAR;
+            tm.year = val;
+        }
+        DATE_M => return decode_number_field(s, st.fmask, tmask, &mut st.tm, &mut st.is2digits),
+        _ => return Err(DtErr::BadFormat),
+    }
+    if *tmask == F_YEAR {
+        st.is2digits = flen <= 2;
+    }
+    Ok(())
+}
+
+/// Run-together digits: `YYYYMMDD`, `YYMMDD`, `hhmmss`, `hhmm`, optionally with a fraction.
+fn decode_number_field(
+    s: &str,
+    fmask: u32,
+    tmask: &mut u32,
+    tm: &mut Tm,
+    is2digits: &mut bool,
+) -> Result<(), DtErr> {
+    let mut digits = s;
+    if let Some(dot) = s.find('.') {
+        tm.fsec = parse_fraction(&s[dot..])?;
+        digits = &s[..dot];
+    } else if (fmask & DATE_M) != DATE_M && digits.len() >= 6 {
+        let n = digits.len();
+        let num = |t: &str| t.parse::<i64>().map_err(|_| DtErr::BadFormat);
+        *tmask = DATE_M;
+        tm.mday = num(&digits[n - 2..])?;
+        tm.mon = num(&digits[n - 4..n - 2])?;
+        tm.year = num(&digits[..n - 4])?;
+        if n - 4 == 2 {
+            *is2digits = true;
+        }
+        return Ok(());
+    }
+    if !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(DtErr::BadFormat);
+    }
+    if (fmask & TIME_M) != TIME_M {
+        let num = |t: &str| t.parse::<i64>().map_err(|_| DtErr::BadFormat);
+        if digits.len() == 6 {
+            *tmask = TIME_M;
+            tm.sec = num(&digits[4..])?;
+            tm.min = num(&digits[2..4])?;
+            tm.hour = num(&digits[..2])?;
+            return Ok(());
+        } else if digits.len() == 4 {
+            *tmask = TIME_M;
+            tm.sec = 0;
+            tm.min = num(&digits[2..])?;
+            tm.hour = num(&digits[..2])?;
+            return Ok(());
+        }
+    }
+    Err(DtErr::BadFormat)
+}
+
+fn decode_date(s: &str, st: &mut DateParse, tmask: &mut u32) -> Result<(), DtErr> {
+    let b = s.as_bytes();
+    let mut fields: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && !b[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        if i >= b.len() {
+            return Err(DtErr::BadFormat);
+        }
+        let start = i;
+        if b[i].is_ascii_digit() {
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        } else {
+            while i < b.len() && b[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+        }
+        fields.push(&s[start..i]);
+        if i < b.len() && !b[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        if fields.len() > 25 {
+            return Err(DtErr::BadFormat);
+        }
+    }
+    let mut numeric = Vec::new();
+    for f in fields {
+        if f.as_bytes()
+            .first()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+        {
+            match keyword(f) {
+                Some(Kw::Ignore) => continue,
+                Some(Kw::Month(m)) => {
+                    st.tm.mon = m;
+                    st.have_text_month = true;
+                    if st.fmask & F_MONTH != 0 {
+                        return Err(DtErr::BadFormat);
+                    }
+                    st.fmask |= F_MONTH;
+                    *tmask |= F_MONTH;
+                }
+                _ => return Err(DtErr::BadFormat),
+            }
+        } else {
+            numeric.push(f);
+        }
+    }
+    for f in numeric {
+        if f.is_empty() {
+            return Err(DtErr::BadFormat);
+        }
+        let mut dmask = 0;
+        decode_number(f.len(), f, st, &mut dmask)?;
+        if st.fmask & dmask != 0 {
+            return Err(DtErr::BadFormat);
+        }
+        st.fmask |= dmask;
+        *tmask |= dmask;
+    }
+    if (st.fmask & !(F_DOY | F_TZ)) & DATE_M != DATE_M {
+        return Err(DtErr::BadFormat);
+    }
+    Ok(())
+}
+
+fn validate_date(st: &mut DateParse, bc: bool, julian: bool) -> Result<(), DtErr> {
+    let tm = &mut st.tm;
+    if st.fmask & F_YEAR != 0 {
+        if julian {
+            // The year came from a Julian day number and is already astronomical.
+        } else if bc {
+            if tm.year <= 0 {
+                return Err(DtErr::FieldOverflow);
+            }
+            tm.year = -(tm.year - 1);
+        } else if st.is2digits {
+            if tm.year < 0 {
+                return Err(DtErr::FieldOverflow);
+            }
+            if tm.year < 70 {
+                tm.year += 2000;
+            } else if tm.year < 100 {
+                tm.year += 1900;
+            }
+        } else if tm.year <= 0 {
+            return Err(DtErr::FieldOverflow);
+        }
+    }
+    if st.fmask & F_DOY != 0 {
+        let (_, m, d) = civil_from_days(days_from_civil(tm.year, 1, 1) + tm.yday - 1);
+        tm.mon = i64::from(m);
+        tm.mday = i64::from(d);
+    }
+    if st.fmask & F_MONTH != 0 && !(1..=12).contains(&tm.mon) {
+        return Err(DtErr::MdFieldOverflow);
+    }
+    if st.fmask & F_DAY != 0 && !(1..=31).contains(&tm.mday) {
+        return Err(DtErr::MdFieldOverflow);
+    }
+    if st.fmask & DATE_M == DATE_M && tm.mday > days_in_month(tm.year, tm.mon) {
+        return Err(DtErr::FieldOverflow);
+    }
+    Ok(())
+}
+
+/// The outcome of decoding a date/time string.
+pub(crate) struct Decoded {
+    dtype: Dtype,
+    pub(crate) tm: Tm,
+    /// Explicit zone in the input: seconds east of UTC.
+    tz_east: Option<i32>,
+}
+
+/// PostgreSQL's `DecodeDateTime` (`time_only = false`) or `DecodeTimeOnly` (`true`).
+fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, DtErr> {
+    let fields = tokenize(input, false)?;
+    let mut st = DateParse {
+        tm: Tm::default(),
+        fmask: 0,
+        have_text_month: false,
+        is2digits: false,
+    };
+    let mut dtype = Dtype::Date;
+    let mut tz_east: Option<i32> = None;
+    let mut bc = false;
+    let mut mer: Option<bool> = None; // Some(true) = PM
+    let mut iso_t = false;
+    let mut julian_next = false;
+    let mut is_julian = false;
+    for (idx, (ft, field)) in fields.iter().enumerate() {
+        let mut tmask: u32 = 0;
+        match ft.0 {
+            Ft::Date => {
+                if iso_t || (st.fmask & DATE_M) == DATE_M {
+                    // Run-together time with a trailing zone: hhmmss-zz.
+                    if !field.as_bytes().first().is_some_and(u8::is_ascii_digit) && !iso_t {
+                        return Err(DtErr::BadFormat);
+                    }
+                    let Some(pos) = field.find(['-', '+']) else {
+                        return Err(DtErr::BadFormat);
+                    };
+                    let west = decode_timezone(&field[pos..])?;
+                    tz_east = Some(-west);
+                    let mut m2 = 0;
+                    decode_number_field(
+                        &field[..pos],
+                        st.fmask | DATE_M,
+                        &mut m2,
+                        &mut st.tm,
+                        &mut st.is2digits,
+                    )?;
+                    tmask = m2 | F_TZ;
+                    iso_t = false;
+                } else {
+                    decode_date(field, &mut st, &mut tmask)?;
+                    // decode_date already merged into fmask
+                    continue;
+                }
+            }
+            Ft::Time => {
+                iso_t = false;
+                decode_time(field, &mut st.tm)?;
+                tmask = TIME_M;
+                if time_overflows(&st.tm) {
+                    return Err(DtErr::FieldOverflow);
+                }
+            }
+            Ft::Tz => {
+                tz_east = Some(-decode_timezone(field)?);
+                tmask = F_TZ;
+            }
+            Ft::Number if julian_next => {
+                julian_next = false;
+                let jd: i64 = field.parse().map_err(|_| DtErr::BadFormat)?;
+                if jd < 0 {
+                    return Err(DtErr::FieldOverflow);
+                }
+                // Julian day 2451545 is 2000-01-01.
+                let (y, m, d) = civil_from_days(jd - 2_451_545);
+                st.tm.year = y;
+                st.tm.mon = i64::from(m);
+                st.tm.mday = i64::from(d);
+                is_julian = true;
+                tmask = DATE_M;
+            }
+            Ft::Number => {
+                if iso_t {
+                    decode_number_field(
+                        field,
+                        st.fmask | DATE_M,
+                        &mut tmask,
+                        &mut st.tm,
+                        &mut st.is2digits,
+                    )?;
+                    if tmask != TIME_M {
+                        return Err(DtErr::BadFormat);
+                    }
+                    iso_t = false;
+                } else {
+                    let flen = field.len();
+                    let has_dot = field.contains('.');
+                    let before_dot = field.find('.').unwrap_or(flen);
+                    if time_only {
+                        if has_dot && before_dot > 2
+                            || flen >= 4 && !has_dot && (st.fmask & TIME_M) != TIME_M
+                        {
+                            decode_number_field(
+                                field,
+                                st.fmask | DATE_M,
+                                &mut tmask,
+                                &mut st.tm,
+                                &mut st.is2digits,
+                            )?;
+                        } else if st.fmask & DATE_M == 0
+                            && st.fmask & F_HOUR == 0
+                            && !has_dot
+                            && mer_follows(&fields, idx)
+                        {
+                            // "4 pm": a lone hour before AM/PM.
+                            st.tm.hour = field.parse().map_err(|_| DtErr::BadFormat)?;
+                            st.tm.min = 0;
+                            st.tm.sec = 0;
+                            tmask = TIME_M;
+                        } else {
+                            decode_number(flen, field, &mut st, &mut tmask)?;
+                        }
+                    } else if has_dot && st.fmask & DATE_M == 0 {
+                        decode_date(field, &mut st, &mut tmask)?;
+                        continue;
+                    } else if (has_dot && before_dot > 2)
+                        || (flen >= 6 && ((st.fmask & DATE_M) == 0 || (st.fmask & TIME_M) == 0))
+                    {
+                        // Run-together date or time (20011223, 040506, 040506.789).
+                        decode_number_field(
+                            field,
+                            st.fmask,
+                            &mut tmask,
+                            &mut st.tm,
+                            &mut st.is2digits,
+                        )?;
+                    } else {
+                        decode_number(flen, field, &mut st, &mut tmask)?;
+                    }
+                }
+            }
+            Ft::Str | Ft::Special => {
+                let Some(kw) = keyword(field) else {
+                    // Unknown words, including IANA zone names (not supported yet).
+                    return Err(DtErr::BadFormat);
+                };
+                match kw {
+                    Kw::Ignore => continue,
+                    Kw::Month(m) => {
+                        if st.fmask & F_MONTH != 0
+                            && !st.have_text_month
+                            && st.fmask & F_DAY == 0
+                            && (1..=31).contains(&st.tm.mon)
+                        {
+                            st.tm.mday = st.tm.mon;
+                            tmask = F_DAY;
+                        } else {
+                            tmask = F_MONTH;
+                        }
+                        st.have_text_month = true;
+                        st.tm.mon = m;
+                    }
+                    Kw::Dow => tmask = F_DOW,
+                    Kw::Julian => {
+                        julian_next = true;
+                        continue;
+                    }
+                    Kw::Am | Kw::Pm => {
+                        mer = Some(kw == Kw::Pm);
+                        tmask = F_AMPM;
+                    }
+                    Kw::Ad | Kw::Bc => {
+                        bc = kw == Kw::Bc;
+                        tmask = F_ADBC;
+                    }
+                    Kw::Tz(east) => {
+                        tz_east = Some(east);
+                        tmask = F_TZ;
+                    }
+                    Kw::IsoTime => {
+                        if !time_only && (st.fmask & DATE_M) != DATE_M {
+                            return Err(DtErr::BadFormat);
+                        }
+                        match fields.get(idx + 1) {
+                            Some((f, _)) if matches!(f.0, Ft::Number | Ft::Time | Ft::Date) => {}
+                            _ => return Err(DtErr::BadFormat),
+                        }
+                        iso_t = true;
+                        continue;
+                    }
+                    Kw::Allballs => {
+                        st.tm.hour = 0;
+                        st.tm.min = 0;
+                        st.tm.sec = 0;
+                        st.tm.fsec = 0;
+                        tz_east = Some(0);
+                        tmask = TIME_M | F_TZ;
+                    }
+                    Kw::Epoch | Kw::Late | Kw::Early => {
+                        if time_only {
+                            return Err(DtErr::BadFormat);
+                        }
+                        dtype = match kw {
+                            Kw::Epoch => Dtype::Epoch,
+                            Kw::Late => Dtype::Late,
+                            _ => Dtype::Early,
+                        };
+                        tmask = DATE_M | TIME_M | F_TZ;
+                    }
+                    Kw::Now | Kw::Today | Kw::Tomorrow | Kw::Yesterday => {
+                        let Some(now) = ctx.now else {
+                            return Err(DtErr::BadFormat);
+                        };
+                        let local = now.saturating_add(
+                            i64::from(ctx.time_zone.offset_secs(now)) * USECS_PER_SEC,
+                        );
+                        let days = local.div_euclid(USECS_PER_DAY);
+                        let (y, m, d) = civil_from_days(
+                            days + match kw {
+                                Kw::Tomorrow => 1,
+                                Kw::Yesterday => -1,
+                                _ => 0,
+                            },
+                        );
+                        st.tm.year = y;
+                        st.tm.mon = i64::from(m);
+                        st.tm.mday = i64::from(d);
+                        tmask = DATE_M;
+                        if kw == Kw::Now {
+                            let t = local.rem_euclid(USECS_PER_DAY);
+                            st.tm.hour = t / 3_600_000_000;
+                            st.tm.min = t / 60_000_000 % 60;
+                            st.tm.sec = t / USECS_PER_SEC % 60;
+                            st.tm.fsec = t % USECS_PER_SEC;
+                            tz_east = Some(ctx.time_zone.offset_secs(now));
+                            tmask = DATE_M | TIME_M | F_TZ;
+                        }
+                        if time_only && kw != Kw::Now {
+                            return Err(DtErr::BadFormat);
+                        }
+                        // Already absolute: don't let year adjustment touch it.
+                        st.is2digits = false;
+                        if bc {
+                            return Err(DtErr::BadFormat);
+                        }
+                    }
+                }
+            }
+        }
+        if tmask & st.fmask != 0 {
+            return Err(DtErr::BadFormat);
+        }
+        st.fmask |= tmask;
+    }
+    if iso_t || julian_next {
+        return Err(DtErr::BadFormat);
+    }
+    if dtype == Dtype::Date {
+        validate_date(&mut st, bc, is_julian)?;
+    }
+    if let Some(pm) = mer {
+        if st.tm.hour > 12 {
+            return Err(DtErr::FieldOverflow);
+        }
+        if !pm && st.tm.hour == 12 {
+            st.tm.hour = 0;
+        } else if pm && st.tm.hour != 12 {
+            st.tm.hour += 12;
+        }
+    }
+    if time_only {
+        if st.fmask & TIME_M != TIME_M {
+            return Err(DtErr::BadFormat);
+        }
+        if time_overflows(&st.tm) {
+            return Err(DtErr::FieldOverflow);
+        }
+    } else if dtype == Dtype::Date && st.fmask & DATE_M != DATE_M {
+        return Err(DtErr::BadFormat);
+    }
+    Ok(Decoded {
+        dtype,
+        tm: st.tm,
+        tz_east,
+    })
+}
+
+fn mer_follows(fields: &[(Ft2, String)], idx: usize) -> bool {
+    fields
+        .get(idx + 1)
+        .is_some_and(|(_, w)| matches!(keyword(w), Some(Kw::Am | Kw::Pm)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Conversions between broken-down time and the stored integers.
+
+fn tm_time_micros(tm: &Tm) -> i64 {
+    ((tm.hour * 60 + tm.min) * 60 + tm.sec) * USECS_PER_SEC + tm.fsec
+}
+
+/// Broken-down local time to timestamp microseconds, with PostgreSQL's range checks.
+/// The range is checked by the caller, after any zone adjustment, as PostgreSQL does.
+fn tm_to_timestamp(tm: &Tm) -> Option<i64> {
+    if !is_valid_julian(tm.year, tm.mon) {
+        return None;
+    }
+    let days = days_from_civil(tm.year, tm.mon as u32, tm.mday as u32);
+    days.checked_mul(USECS_PER_DAY)?
+        .checked_add(tm_time_micros(tm))
+}
+
+/// `date_in`.
+pub fn parse_date(input: &str, ctx: &TypeContext) -> TypeResult<i32> {
+    let d = decode(input, ctx, false).map_err(|e| dt_error(e, input, "date"))?;
+    match d.dtype {
+        Dtype::Epoch => Ok(days_from_civil(1970, 1, 1) as i32),
+        Dtype::Late => Ok(DATE_INFINITY),
+        Dtype::Early => Ok(DATE_NEG_INFINITY),
+        Dtype::Date => {
+            let out_of_range = || {
+                TypeError::new(
+                    codes::DATETIME_FIELD_OVERFLOW,
+                    format!("date out of range: \"{input}\""),
+                )
+            };
+            if !is_valid_julian(d.tm.year, d.tm.mon) {
+                return Err(out_of_range());
+            }
+            let days = days_from_civil(d.tm.year, d.tm.mon as u32, d.tm.mday as u32);
+            if days < i64::from(MIN_DATE) || days >= i64::from(END_DATE) {
+                return Err(out_of_range());
+            }
+            Ok(days as i32)
+        }
+    }
+}
+
+/// `timestamp_in` (`with_tz = false`) and `timestamptz_in` (`true`), before any typmod.
+pub fn parse_timestamp(input: &str, with_tz: bool, ctx: &TypeContext) -> TypeResult<i64> {
+    let type_name = if with_tz {
+        "timestamp with time zone"
+    } else {
+        "timestamp"
+    };
+    let d = decode(input, ctx, false).map_err(|e| dt_error(e, input, type_name))?;
+    match d.dtype {
+        Dtype::Epoch => Ok(days_from_civil(1970, 1, 1) * USECS_PER_DAY),
+        Dtype::Late => Ok(TIMESTAMP_INFINITY),
+        Dtype::Early => Ok(TIMESTAMP_NEG_INFINITY),
+        Dtype::Date => {
+            let out_of_range = || {
+                TypeError::new(
+                    codes::DATETIME_FIELD_OVERFLOW,
+                    format!("timestamp out of range: \"{input}\""),
+                )
+            };
+            let local = tm_to_timestamp(&d.tm).ok_or_else(out_of_range)?;
+            if !with_tz {
+                if !(MIN_TIMESTAMP..END_TIMESTAMP).contains(&local) {
+                    return Err(out_of_range());
+                }
+                return Ok(local);
+            }
+            let east = match d.tz_east {
+                Some(e) => e,
+                None => local_offset(local, &ctx.time_zone),
+            };
+            let utc = local
+                .checked_sub(i64::from(east) * USECS_PER_SEC)
+                .ok_or_else(out_of_range)?;
+            if !(MIN_TIMESTAMP..END_TIMESTAMP).contains(&utc) {
+                return Err(out_of_range());
+            }
+            Ok(utc)
+        }
+    }
+}
+
+/// The offset of a zone for a local wall-clock time (fixed zones: the fixed offset).
+fn local_offset(_local: i64, tz: &TimeZone) -> i32 {
+    tz.offset_secs(0)
+}
+
+/// `time_in`, before any typmod.
+pub fn parse_time(input: &str, ctx: &TypeContext) -> TypeResult<i64> {
+    let d = decode(input, ctx, true).map_err(|e| dt_error(e, input, "time"))?;
+    Ok(tm_time_micros(&d.tm))
+}
+
+/// Rounds microseconds to `precision` fractional digits, half away from zero
+/// (`AdjustTimestampForTypmod`); infinities are kept.
+pub fn round_to_precision(micros: i64, precision: Option<u8>) -> i64 {
+    let Some(p) = precision else { return micros };
+    if p >= 6 || micros == i64::MIN || micros == i64::MAX {
+        return micros;
+    }
+    let scale = 10i64.pow(u32::from(6 - p));
+    let half = scale / 2;
+    if micros >= 0 {
+        (micros.saturating_add(half) / scale) * scale
+    } else {
+        -((micros.saturating_neg().saturating_add(half) / scale) * scale)
+    }
+}
+
+/// Applies a timestamp precision and re-checks the range.
+pub fn adjust_timestamp(micros: i64, precision: Option<u8>) -> TypeResult<i64> {
+    let v = round_to_precision(micros, precision);
+    if v != i64::MIN && v != i64::MAX && !(MIN_TIMESTAMP..END_TIMESTAMP).contains(&v) {
+        return Err(TypeError::new(
+            codes::DATETIME_FIELD_OVERFLOW,
+            "timestamp out of range",
+        ));
+    }
+    Ok(v)
+}
+
+// ---------------------------------------------------------------------------------------
+// Output (DateStyle = ISO).
+
+fn push_year(out: &mut String, year: i64) {
+    let shown = if year > 0 { year } else { 1 - year };
+    out.push_str(&format!("{shown:04}"));
+}
+
+/// `date_out`: `YYYY-MM-DD`, ` BC` for years before 1 AD, `infinity`, `-infinity`.
+pub fn format_date(days: i32) -> String {
+    match days {
+        DATE_INFINITY => "infinity".into(),
+        DATE_NEG_INFINITY => "-infinity".into(),
+        _ => {
+            let (y, m, d) = civil_from_days(i64::from(days));
+            let mut s = String::with_capacity(13);
+            push_year(&mut s, y);
+            s.push_str(&format!("-{m:02}-{d:02}"));
+            if y <= 0 {
+                s.push_str(" BC");
+            }
+            s
+        }
+    }
+}
+
+/// `HH:MM:SS` plus the fraction without trailing zeros.
+fn push_time(out: &mut String, micros: i64) {
+    let hour = micros / 3_600_000_000;
+    let min = micros / 60_000_000 % 60;
+    let sec = micros / USECS_PER_SEC % 60;
+    let frac = micros % USECS_PER_SEC;
+    out.push_str(&format!("{hour:02}:{min:02}:{sec:02}"));
+    if frac != 0 {
+        let f = format!("{frac:06}");
+        out.push('.');
+        out.push_str(f.trim_end_matches('0'));
+    }
+}
+
+/// `time_out`.
+pub fn format_time(micros: i64) -> String {
+    let mut s = String::with_capacity(15);
+    push_time(&mut s, micros);
+    s
+}
+
+/// `timestamp_out`.
+pub fn format_timestamp(micros: i64) -> String {
+    format_ts(micros, None)
+}
+
+/// `timestamptz_out` in the given session time zone.
+pub fn format_timestamptz(micros: i64, tz: &TimeZone) -> String {
+    format_ts(micros, Some(tz.offset_secs(micros)))
+}
+
+fn format_ts(micros: i64, offset_east: Option<i32>) -> String {
+    match micros {
+        TIMESTAMP_INFINITY => return "infinity".into(),
+        TIMESTAMP_NEG_INFINITY => return "-infinity".into(),
+        _ => {}
+    }
+    let local = micros.saturating_add(i64::from(offset_east.unwrap_or(0)) * USECS_PER_SEC);
+    let days = local.div_euclid(USECS_PER_DAY);
+    let time = local.rem_euclid(USECS_PER_DAY);
+    let (y, m, d) = civil_from_days(days);
+    let mut s = String::with_capacity(32);
+    push_year(&mut s, y);
+    s.push_str(&format!("-{m:02}-{d:02} "));
+    push_time(&mut s, time);
+    if let Some(east) = offset_east {
+        push_offset(&mut s, east);
+    }
+    if y <= 0 {
+        s.push_str(" BC");
+    }
+    s
+}
+
+/// `+HH`, `+HH:MM` or `+HH:MM:SS` (PostgreSQL's `EncodeTimezone`).
+pub(crate) fn push_offset(out: &mut String, east: i32) {
+    let sign = if east < 0 { '-' } else { '+' };
+    let a = east.unsigned_abs();
+    let (h, m, sec) = (a / 3600, a / 60 % 60, a % 60);
+    out.push(sign);
+    out.push_str(&format!("{h:02}"));
+    if m != 0 || sec != 0 {
+        out.push_str(&format!(":{m:02}"));
+    }
+    if sec != 0 {
+        out.push_str(&format!(":{sec:02}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> TypeContext {
+        TypeContext::default()
+    }
+
+    fn d(s: &str) -> String {
+        match parse_date(s, &ctx()) {
+            Ok(v) => format_date(v),
+            Err(e) => format!("{}: {}", e.code(), e.message()),
+        }
+    }
+
+    fn ts(s: &str) -> String {
+        match parse_timestamp(s, false, &ctx()) {
+            Ok(v) => format_timestamp(v),
+            Err(e) => format!("{}: {}", e.code(), e.message()),
+        }
+    }
+
+    #[test]
+    fn calendar_round_trip() {
+        for days in [-2_451_545i64, -1, 0, 1, 365, 10_000, 2_145_031_948] {
+            let (y, m, dd) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, dd), days);
+        }
+        assert_eq!(days_from_civil(2000, 1, 1), 0);
+        assert_eq!(days_from_civil(1970, 1, 1), -10_957);
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(d("1999-01-08"), "1999-01-08");
+        assert_eq!(d("1/8/99"), "1999-01-08");
+        assert_eq!(d("08-Jan-1999"), "1999-01-08");
+        assert_eq!(d("Jan-08-1999"), "1999-01-08");
+        assert_eq!(d("January 8, 1999"), "1999-01-08");
+        assert_eq!(d("19990108"), "1999-01-08");
+        assert_eq!(d("990108"), "1999-01-08");
+        assert_eq!(d("1999.008"), "1999-01-08");
+        assert_eq!(d("Sat Jan 01 2000"), "2000-01-01");
+        assert_eq!(d("4714-11-24 BC"), "4714-11-24 BC");
+        assert_eq!(
+            d("4714-11-23 BC"),
+            "22008: date out of range: \"4714-11-23 BC\""
+        );
+        assert_eq!(
+            d("1999-02-30"),
+            "22008: date/time field value out of range: \"1999-02-30\""
+        );
+        assert_eq!(
+            d("abc"),
+            "22007: invalid input syntax for type date: \"abc\""
+        );
+        assert_eq!(d("5874897-12-31"), "5874897-12-31");
+        assert_eq!(d("epoch"), "1970-01-01");
+        assert_eq!(d("-infinity"), "-infinity");
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(ts("1999-12-31 23:59:60"), "2000-01-01 00:00:00");
+        assert_eq!(ts("19990108T040506"), "1999-01-08 04:05:06");
+        assert_eq!(
+            ts("2000-01-01 12:30:00.1234575"),
+            "2000-01-01 12:30:00.123458"
+        );
+        assert_eq!(ts("2000-01-01 04:05:06 BC"), "2000-01-01 04:05:06 BC");
+        assert_eq!(
+            ts("294277-01-01"),
+            "22008: timestamp out of range: \"294277-01-01\""
+        );
+        let v = parse_timestamp("2000-01-01 00:00:00+05:30", true, &ctx()).unwrap();
+        assert_eq!(
+            format_timestamptz(v, &TimeZone::Utc),
+            "1999-12-31 18:30:00+00"
+        );
+        assert_eq!(
+            format_timestamptz(v, &TimeZone::Fixed(19800)),
+            "2000-01-01 00:00:00+05:30"
+        );
+        let v = parse_timestamp("2000-01-01 00:00:00 pst", true, &ctx()).unwrap();
+        assert_eq!(
+            format_timestamptz(v, &TimeZone::Utc),
+            "2000-01-01 08:00:00+00"
+        );
+    }
+
+    #[test]
+    fn times() {
+        let t = |s: &str| parse_time(s, &ctx()).map(format_time).map_err(|e| e.code());
+        assert_eq!(t("23:59:60"), Ok("24:00:00".into()));
+        assert_eq!(t("12:00 am"), Ok("00:00:00".into()));
+        assert_eq!(t("040506"), Ok("04:05:06".into()));
+        assert_eq!(t("04:05:06.789-08"), Ok("04:05:06.789".into()));
+        assert_eq!(t("T04:05"), Ok("04:05:00".into()));
+        assert_eq!(t("24:00:01"), Err("22008"));
+        assert_eq!(t("2000-01-01"), Err("22007"));
+    }
+}

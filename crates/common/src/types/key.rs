@@ -1,0 +1,82 @@
+//! Mapping values to order-preserving index keys ([`KeyValue`]).
+//!
+//! The mapping is monotone: for two values `a`, `b` of one type, `a.cmp(b)` (the order of
+//! [`Value`], which is PostgreSQL's b-tree order) equals the order of the encoded keys.
+//!
+//! | type | key |
+//! |---|---|
+//! | `boolean` | `Bool` |
+//! | `smallint`, `integer`, `bigint` | `Int` |
+//! | `real`, `double precision` | `Float` (`real` widened exactly) |
+//! | `text`, `varchar` | `Text` |
+//! | `char(n)` | `Text` without trailing spaces (they are insignificant) |
+//! | `bytea` | `Bytes` |
+//! | `uuid` | `Uuid` |
+//! | `date`, `time`, `timestamp`, `timestamptz` | `Int` (the stored integer; infinities are its extremes) |
+//! | `interval` | `Bytes`: the 128-bit span, big-endian, sign bit flipped |
+//! | `numeric` | `Bytes`: the scheme below |
+//! | `jsonb` | `Bytes`: kind byte, then a self-delimiting encoding per kind |
+//! | arrays | `Bytes`: the elements' keycode encodings (ascending, NULLs last) concatenated |
+//! | `json` | none: PostgreSQL has no b-tree order for `json` (42883) |
+//!
+//! # Numeric keys
+//!
+//! A class byte orders the kinds: `0x01` -Infinity, `0x02` negative, `0x03` zero, `0x04`
+//! positive, `0x05` Infinity, `0x06` NaN. A non-zero finite value is written as its
+//! significand's digits `d1 d2 d3 …` (no leading or trailing zeros) and the decimal exponent
+//! `e` of `d1` (value = 0.d1d2d3… × 10^(e+1)). For a positive value the body is `e` as a
+//! 4-byte big-endian integer with the sign bit flipped, then the digits in pairs, each pair
+//! one byte `1 + 10·hi + lo` (a last lone digit is paired with 0), then a `0x00` terminator.
+//! A larger exponent means a larger value; for equal exponents the digit strings compare
+//! lexicographically, a shorter one first (it is a prefix padded with zeros), and the
+//! terminator is smaller than every pair byte. For a negative value the body of its
+//! magnitude is bitwise inverted, which reverses its order; the inverted terminator `0xFF`
+//! then makes a shorter digit string sort *after* its extensions, as it must (-0.12 > -0.123).
+//! Equal values (`1.0`, `1.00`) get equal keys, so the display scale is not kept.
+
+use crate::keycode::{KeyValue, SortOrder, encode_into};
+
+use super::error::{TypeError, TypeResult, codes};
+use super::value::Value;
+
+/// The index key of a value; see the module doc.
+pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
+    Ok(match value {
+        Value::Null => KeyValue::Null,
+        Value::Bool(b) => KeyValue::Bool(*b),
+        Value::Int2(v) => KeyValue::Int(i64::from(*v)),
+        Value::Int4(v) => KeyValue::Int(i64::from(*v)),
+        Value::Int8(v) => KeyValue::Int(*v),
+        Value::Float4(v) => KeyValue::Float(f64::from(*v)),
+        Value::Float8(v) => KeyValue::Float(*v),
+        Value::Numeric(n) => KeyValue::Bytes(n.key_bytes()),
+        Value::Text(s) => KeyValue::Text(s.clone()),
+        Value::Bpchar(s) => KeyValue::Text(s.trim_end_matches(' ').to_owned()),
+        Value::Bytea(b) => KeyValue::Bytes(b.clone()),
+        Value::Uuid(u) => KeyValue::Uuid(*u),
+        Value::Date(d) => KeyValue::Int(i64::from(*d)),
+        Value::Time(t) | Value::Timestamp(t) | Value::Timestamptz(t) => KeyValue::Int(*t),
+        Value::Interval(iv) => {
+            let flipped = (iv.span() as u128) ^ (1u128 << 127);
+            KeyValue::Bytes(flipped.to_be_bytes().to_vec())
+        }
+        Value::Jsonb(j) => {
+            let mut out = Vec::new();
+            j.key_bytes(&mut out);
+            KeyValue::Bytes(out)
+        }
+        Value::Array(a) => {
+            let mut out = Vec::new();
+            for e in &a.elements {
+                encode_into(&mut out, &to_key_value(e)?, SortOrder::ASC);
+            }
+            KeyValue::Bytes(out)
+        }
+        Value::Json(_) => {
+            return Err(TypeError::new(
+                codes::UNDEFINED_FUNCTION,
+                "could not identify a comparison function for type json",
+            ));
+        }
+    })
+}

@@ -1,0 +1,79 @@
+//! Text input and output of every supported type: the dispatch over PostgreSQL's
+//! `typinput` / `typoutput` functions.
+//!
+//! [`parse_text`] behaves as the input function called with the column's typmod, as `COPY`
+//! and the extended protocol's text parameters do: `varchar(n)` and `char(n)` reject
+//! over-long values (unless the excess is spaces), `numeric(p,s)` rounds and checks the
+//! precision, `timestamp(p)` rounds the fraction. A cast from an untyped literal
+//! (`'abc'::varchar(2)`) instead truncates; that is [`super::cast::cast`]'s job.
+
+use super::array::{format_array, parse_array};
+use super::datatype::DataType;
+use super::datetime::{
+    TypeContext, adjust_timestamp, format_date, format_time, format_timestamp, format_timestamptz,
+    parse_date, parse_time, parse_timestamp, round_to_precision,
+};
+use super::error::TypeResult;
+use super::interval::{format_interval, parse_interval};
+use super::json::{parse_json, parse_jsonb};
+use super::numeric::Numeric;
+use super::scalar::{
+    LengthCheck, apply_bpchar, apply_varchar, format_bool, format_bytea, format_float4,
+    format_float8, format_uuid, parse_bool, parse_bytea, parse_float4, parse_float8, parse_int2,
+    parse_int4, parse_int8, parse_uuid,
+};
+use super::value::Value;
+
+/// Reads `input` as a value of type `ty` (PostgreSQL's input function with typmod).
+pub fn parse_text(input: &str, ty: &DataType, ctx: &TypeContext) -> TypeResult<Value> {
+    Ok(match ty {
+        DataType::Bool => Value::Bool(parse_bool(input)?),
+        DataType::Int2 => Value::Int2(parse_int2(input)?),
+        DataType::Int4 => Value::Int4(parse_int4(input)?),
+        DataType::Int8 => Value::Int8(parse_int8(input)?),
+        DataType::Float4 => Value::Float4(parse_float4(input)?),
+        DataType::Float8 => Value::Float8(parse_float8(input)?),
+        DataType::Numeric(typmod) => Value::Numeric(Numeric::parse(input)?.apply_typmod(*typmod)?),
+        DataType::Text | DataType::Unknown => Value::Text(input.to_owned()),
+        DataType::Varchar(n) => Value::Text(apply_varchar(input, *n, LengthCheck::Strict)?),
+        DataType::Bpchar(n) => Value::Bpchar(apply_bpchar(input, *n, LengthCheck::Strict)?),
+        DataType::Bytea => Value::Bytea(parse_bytea(input)?),
+        DataType::Date => Value::Date(parse_date(input, ctx)?),
+        DataType::Time(p) => Value::Time(round_to_precision(parse_time(input, ctx)?, *p)),
+        DataType::Timestamp(p) => {
+            Value::Timestamp(adjust_timestamp(parse_timestamp(input, false, ctx)?, *p)?)
+        }
+        DataType::Timestamptz(p) => {
+            Value::Timestamptz(adjust_timestamp(parse_timestamp(input, true, ctx)?, *p)?)
+        }
+        DataType::Interval => Value::Interval(parse_interval(input)?),
+        DataType::Uuid => Value::Uuid(parse_uuid(input)?),
+        DataType::Json => Value::Json(parse_json(input)?),
+        DataType::Jsonb => Value::Jsonb(parse_jsonb(input)?),
+        DataType::Array(elem) => parse_array(input, elem, ctx)?,
+    })
+}
+
+/// PostgreSQL's output function of the value's type; `None` for NULL.
+pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
+    Some(match value {
+        Value::Null => return None,
+        Value::Bool(v) => format_bool(*v).to_owned(),
+        Value::Int2(v) => v.to_string(),
+        Value::Int4(v) => v.to_string(),
+        Value::Int8(v) => v.to_string(),
+        Value::Float4(v) => format_float4(*v),
+        Value::Float8(v) => format_float8(*v),
+        Value::Numeric(v) => v.to_text(),
+        Value::Text(v) | Value::Bpchar(v) | Value::Json(v) => v.clone(),
+        Value::Bytea(v) => format_bytea(v),
+        Value::Date(v) => format_date(*v),
+        Value::Time(v) => format_time(*v),
+        Value::Timestamp(v) => format_timestamp(*v),
+        Value::Timestamptz(v) => format_timestamptz(*v, &ctx.time_zone),
+        Value::Interval(v) => format_interval(v),
+        Value::Uuid(v) => format_uuid(v),
+        Value::Jsonb(v) => v.to_text(),
+        Value::Array(a) => format_array(&a.elements, ctx),
+    })
+}

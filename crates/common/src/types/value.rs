@@ -1,0 +1,257 @@
+//! [`Value`]: one SQL value of any supported type, with PostgreSQL's total order, equality
+//! and a hash consistent with that equality.
+//!
+//! A value does not carry its full type: `text`, `varchar(n)` and `unknown` literals all hold
+//! [`Value::Text`], and modifiers live in the [`DataType`] of the column or expression.
+//! What the value must know to compare and print itself correctly is kept: `char(n)` values
+//! are [`Value::Bpchar`] (trailing spaces are insignificant when comparing) and arrays carry
+//! their element type.
+//!
+//! # Order and equality
+//!
+//! [`Ord`] is the order of PostgreSQL's default b-tree operator class of each type, with the
+//! `"C"` collation for strings; [`PartialEq`] and [`Hash`] agree with it:
+//!
+//! - floats: `-0 = 0`, `NaN = NaN`, and `NaN` is greater than every other value;
+//! - `numeric`: by value (`1.0 = 1.00`), `NaN` greatest;
+//! - `char(n)`: trailing spaces ignored; `text`/`varchar`/`bytea`/`uuid`: byte-wise;
+//! - `interval`: by total span with 30-day months (`1 mon = 30 days`);
+//! - arrays: element by element (a NULL element is greater than any value), then length;
+//! - `jsonb`: see [`super::json`]. `json` has no order in PostgreSQL; here its text is
+//!   compared byte-wise so that [`Ord`] stays total.
+//!
+//! NULL sorts after every value (ascending `NULLS LAST`) and equals NULL *for sorting and
+//! grouping*; SQL's three-valued `=` is the executor's business. Values of different types
+//! order by a fixed type rank: the binder never compares them, but the order stays total.
+
+use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
+
+use super::datatype::DataType;
+use super::interval::Interval;
+use super::json::Jsonb;
+use super::numeric::Numeric;
+
+/// One SQL value.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// SQL NULL (of any type).
+    Null,
+    /// `boolean`.
+    Bool(bool),
+    /// `smallint`.
+    Int2(i16),
+    /// `integer`.
+    Int4(i32),
+    /// `bigint`.
+    Int8(i64),
+    /// `real`.
+    Float4(f32),
+    /// `double precision`.
+    Float8(f64),
+    /// `numeric`.
+    Numeric(Numeric),
+    /// `text`, `varchar` and untyped literals.
+    Text(String),
+    /// `char(n)`, stored padded with spaces to its length.
+    Bpchar(String),
+    /// `bytea`.
+    Bytea(Vec<u8>),
+    /// `date`: days since 2000-01-01 (see [`super::datetime`]).
+    Date(i32),
+    /// `time`: microseconds since midnight.
+    Time(i64),
+    /// `timestamp`: microseconds since 2000-01-01 00:00:00.
+    Timestamp(i64),
+    /// `timestamptz`: microseconds since 2000-01-01 00:00:00 UTC.
+    Timestamptz(i64),
+    /// `interval`.
+    Interval(Interval),
+    /// `uuid`.
+    Uuid([u8; 16]),
+    /// `json`: the text as it was given.
+    Json(String),
+    /// `jsonb`.
+    Jsonb(Jsonb),
+    /// A one-dimensional array (lower bound 1).
+    Array(Box<ArrayValue>),
+}
+
+/// A one-dimensional array value.
+#[derive(Debug, Clone)]
+pub struct ArrayValue {
+    /// The element type.
+    pub element_type: DataType,
+    /// The elements; NULL elements are [`Value::Null`].
+    pub elements: Vec<Value>,
+}
+
+impl Value {
+    /// Whether this is NULL.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// An array value.
+    pub fn array(element_type: DataType, elements: Vec<Value>) -> Value {
+        Value::Array(Box::new(ArrayValue {
+            element_type,
+            elements,
+        }))
+    }
+
+    /// The type this value naturally has, without modifiers (`None` for NULL). `Text`
+    /// answers `text`, `Bpchar` answers `bpchar`.
+    pub fn data_type(&self) -> Option<DataType> {
+        Some(match self {
+            Value::Null => return None,
+            Value::Bool(_) => DataType::Bool,
+            Value::Int2(_) => DataType::Int2,
+            Value::Int4(_) => DataType::Int4,
+            Value::Int8(_) => DataType::Int8,
+            Value::Float4(_) => DataType::Float4,
+            Value::Float8(_) => DataType::Float8,
+            Value::Numeric(_) => DataType::Numeric(None),
+            Value::Text(_) => DataType::Text,
+            Value::Bpchar(_) => DataType::Bpchar(None),
+            Value::Bytea(_) => DataType::Bytea,
+            Value::Date(_) => DataType::Date,
+            Value::Time(_) => DataType::Time(None),
+            Value::Timestamp(_) => DataType::Timestamp(None),
+            Value::Timestamptz(_) => DataType::Timestamptz(None),
+            Value::Interval(_) => DataType::Interval,
+            Value::Uuid(_) => DataType::Uuid,
+            Value::Json(_) => DataType::Json,
+            Value::Jsonb(_) => DataType::Jsonb,
+            Value::Array(a) => DataType::Array(Box::new(a.element_type.clone())),
+        })
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Value::Bool(_) => 0,
+            Value::Int2(_) => 1,
+            Value::Int4(_) => 2,
+            Value::Int8(_) => 3,
+            Value::Float4(_) => 4,
+            Value::Float8(_) => 5,
+            Value::Numeric(_) => 6,
+            Value::Text(_) => 7,
+            Value::Bpchar(_) => 8,
+            Value::Bytea(_) => 9,
+            Value::Date(_) => 10,
+            Value::Time(_) => 11,
+            Value::Timestamp(_) => 12,
+            Value::Timestamptz(_) => 13,
+            Value::Interval(_) => 14,
+            Value::Uuid(_) => 15,
+            Value::Json(_) => 16,
+            Value::Jsonb(_) => 17,
+            Value::Array(_) => 18,
+            Value::Null => 255,
+        }
+    }
+}
+
+/// PostgreSQL's float order: `NaN` equal to itself and above everything, `-0 = 0`.
+pub fn cmp_f64(a: f64, b: f64) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+    }
+}
+
+fn float_hash_bits(v: f64) -> u64 {
+    if v.is_nan() {
+        0x7FF8_0000_0000_0000
+    } else if v == 0.0 {
+        0
+    } else {
+        v.to_bits()
+    }
+}
+
+impl Ord for Value {
+    fn cmp(&self, other: &Self) -> Ordering {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => Ordering::Equal,
+            (Bool(a), Bool(b)) => a.cmp(b),
+            (Int2(a), Int2(b)) => a.cmp(b),
+            (Int4(a), Int4(b)) => a.cmp(b),
+            (Int8(a), Int8(b)) => a.cmp(b),
+            (Float4(a), Float4(b)) => cmp_f64(f64::from(*a), f64::from(*b)),
+            (Float8(a), Float8(b)) => cmp_f64(*a, *b),
+            (Numeric(a), Numeric(b)) => a.cmp(b),
+            (Text(a), Text(b)) | (Json(a), Json(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (Bpchar(a), Bpchar(b)) => a
+                .trim_end_matches(' ')
+                .as_bytes()
+                .cmp(b.trim_end_matches(' ').as_bytes()),
+            (Bytea(a), Bytea(b)) => a.cmp(b),
+            (Date(a), Date(b)) => a.cmp(b),
+            (Time(a), Time(b))
+            | (Timestamp(a), Timestamp(b))
+            | (Timestamptz(a), Timestamptz(b)) => a.cmp(b),
+            (Interval(a), Interval(b)) => a.cmp(b),
+            (Uuid(a), Uuid(b)) => a.cmp(b),
+            (Jsonb(a), Jsonb(b)) => a.cmp(b),
+            (Array(a), Array(b)) => {
+                for (x, y) in a.elements.iter().zip(&b.elements) {
+                    let o = x.cmp(y);
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+                a.elements.len().cmp(&b.elements.len())
+            }
+            (a, b) => a.rank().cmp(&b.rank()),
+        }
+    }
+}
+
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Value {}
+
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.rank().hash(state);
+        match self {
+            Value::Null => {}
+            Value::Bool(v) => v.hash(state),
+            Value::Int2(v) => v.hash(state),
+            Value::Int4(v) => v.hash(state),
+            Value::Int8(v) => v.hash(state),
+            Value::Float4(v) => float_hash_bits(f64::from(*v)).hash(state),
+            Value::Float8(v) => float_hash_bits(*v).hash(state),
+            Value::Numeric(v) => v.hash(state),
+            Value::Text(v) | Value::Json(v) => v.as_bytes().hash(state),
+            Value::Bpchar(v) => v.trim_end_matches(' ').as_bytes().hash(state),
+            Value::Bytea(v) => v.hash(state),
+            Value::Date(v) => v.hash(state),
+            Value::Time(v) | Value::Timestamp(v) | Value::Timestamptz(v) => v.hash(state),
+            Value::Interval(v) => v.hash(state),
+            Value::Uuid(v) => v.hash(state),
+            Value::Jsonb(v) => v.hash(state),
+            Value::Array(a) => {
+                a.elements.len().hash(state);
+                for e in &a.elements {
+                    e.hash(state);
+                }
+            }
+        }
+    }
+}
