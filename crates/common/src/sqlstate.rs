@@ -23,6 +23,8 @@ macro_rules! codes {
 codes! {
     /// `00000` successful_completion.
     SUCCESSFUL_COMPLETION = "00000";
+    /// `01000` warning.
+    WARNING = "01000";
     /// `08006` connection_failure.
     CONNECTION_FAILURE = "08006";
     /// `0A000` feature_not_supported.
@@ -47,10 +49,16 @@ codes! {
     INVALID_PARAMETER_VALUE = "22023";
     /// `2202E` array_subscript_error.
     ARRAY_SUBSCRIPT_ERROR = "2202E";
+    /// `22021` character_not_in_repertoire.
+    CHARACTER_NOT_IN_REPERTOIRE = "22021";
+    /// `22025` invalid_escape_sequence.
+    INVALID_ESCAPE_SEQUENCE = "22025";
     /// `22P02` invalid_text_representation.
     INVALID_TEXT_REPRESENTATION = "22P02";
     /// `22P05` untranslatable_character.
     UNTRANSLATABLE_CHARACTER = "22P05";
+    /// `22P06` nonstandard_use_of_escape_character.
+    NONSTANDARD_USE_OF_ESCAPE_CHARACTER = "22P06";
     /// `23505` unique_violation.
     UNIQUE_VIOLATION = "23505";
     /// `25001` active_sql_transaction.
@@ -61,16 +69,26 @@ codes! {
     IN_FAILED_SQL_TRANSACTION = "25P02";
     /// `3B001` invalid_savepoint_specification.
     INVALID_SAVEPOINT_SPECIFICATION = "3B001";
+    /// `25P01` no_active_sql_transaction.
+    NO_ACTIVE_SQL_TRANSACTION = "25P01";
     /// `42601` syntax_error.
     SYNTAX_ERROR = "42601";
+    /// `42602` invalid_name.
+    INVALID_NAME = "42602";
     /// `42704` undefined_object.
     UNDEFINED_OBJECT = "42704";
+    /// `42710` duplicate_object.
+    DUPLICATE_OBJECT = "42710";
     /// `42804` datatype_mismatch.
     DATATYPE_MISMATCH = "42804";
     /// `42846` cannot_coerce.
     CANNOT_COERCE = "42846";
     /// `42883` undefined_function.
     UNDEFINED_FUNCTION = "42883";
+    /// `42939` reserved_name.
+    RESERVED_NAME = "42939";
+    /// `42P20` windowing_error.
+    WINDOWING_ERROR = "42P20";
     /// `40001` serialization_failure.
     SERIALIZATION_FAILURE = "40001";
     /// `40P01` deadlock_detected.
@@ -87,6 +105,8 @@ codes! {
     OBJECT_NOT_IN_PREREQUISITE_STATE = "55000";
     /// `55006` object_in_use.
     OBJECT_IN_USE = "55006";
+    /// `55P02` cant_change_runtime_param.
+    CANT_CHANGE_RUNTIME_PARAM = "55P02";
     /// `55P03` lock_not_available.
     LOCK_NOT_AVAILABLE = "55P03";
     /// `57014` query_canceled.

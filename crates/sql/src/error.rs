@@ -1,0 +1,333 @@
+//! Errors and notices of the SQL layer, shaped like PostgreSQL's: a SQLSTATE, a message, and an
+//! optional detail, hint and (for syntax errors) a 1-based character position in the statement
+//! text.
+//!
+//! [`basalt_common::SqlState`] names only the codes the lower layers raise and cannot be extended
+//! from outside its crate, so this crate keeps its own code type, [`SqlCode`], with the
+//! constants it needs; every [`SqlState`] converts into it unchanged. [`SqlError::sqlstate`]
+//! maps back to the nearest named [`SqlState`] for callers that need that type; the exact code is
+//! always [`SqlError::code`].
+
+use std::fmt;
+
+use basalt_common::SqlState;
+use basalt_txn::TxnError;
+
+/// A five-character SQLSTATE code, as PostgreSQL reports it (see its `errcodes.txt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SqlCode(&'static str);
+
+macro_rules! codes {
+    ($($(#[$doc:meta])* $name:ident = $code:literal;)*) => {
+        impl SqlCode {
+            $($(#[$doc])* pub const $name: SqlCode = SqlCode($code);)*
+
+            /// Every code this crate names.
+            pub const ALL: &'static [SqlCode] = &[$(SqlCode($code)),*];
+        }
+    };
+}
+
+codes! {
+    /// `01000` warning.
+    WARNING = "01000";
+    /// `0A000` feature_not_supported.
+    FEATURE_NOT_SUPPORTED = "0A000";
+    /// `22021` character_not_in_repertoire.
+    CHARACTER_NOT_IN_REPERTOIRE = "22021";
+    /// `22023` invalid_parameter_value.
+    INVALID_PARAMETER_VALUE = "22023";
+    /// `22025` invalid_escape_sequence.
+    INVALID_ESCAPE_SEQUENCE = "22025";
+    /// `22P06` nonstandard_use_of_escape_character.
+    NONSTANDARD_USE_OF_ESCAPE_CHARACTER = "22P06";
+    /// `25001` active_sql_transaction.
+    ACTIVE_SQL_TRANSACTION = "25001";
+    /// `25006` read_only_sql_transaction.
+    READ_ONLY_SQL_TRANSACTION = "25006";
+    /// `25P01` no_active_sql_transaction.
+    NO_ACTIVE_SQL_TRANSACTION = "25P01";
+    /// `25P02` in_failed_sql_transaction.
+    IN_FAILED_SQL_TRANSACTION = "25P02";
+    /// `3B001` invalid_savepoint_specification.
+    INVALID_SAVEPOINT_SPECIFICATION = "3B001";
+    /// `42601` syntax_error.
+    SYNTAX_ERROR = "42601";
+    /// `42602` invalid_name.
+    INVALID_NAME = "42602";
+    /// `42704` undefined_object.
+    UNDEFINED_OBJECT = "42704";
+    /// `42710` duplicate_object.
+    DUPLICATE_OBJECT = "42710";
+    /// `42939` reserved_name.
+    RESERVED_NAME = "42939";
+    /// `42P20` windowing_error.
+    WINDOWING_ERROR = "42P20";
+    /// `54001` statement_too_complex.
+    STATEMENT_TOO_COMPLEX = "54001";
+    /// `55P02` cant_change_runtime_param.
+    CANT_CHANGE_RUNTIME_PARAM = "55P02";
+    /// `XX000` internal_error.
+    INTERNAL_ERROR = "XX000";
+}
+
+impl SqlCode {
+    /// The five-character code, e.g. `"42601"`.
+    pub fn code(self) -> &'static str {
+        self.0
+    }
+
+    /// The [`SqlState`] with this code (`XX000` for a code `SqlState` does not name; every code
+    /// this crate raises is named there).
+    pub fn to_sqlstate(self) -> SqlState {
+        SqlState::from_code(self.0).unwrap_or(SqlState::INTERNAL_ERROR)
+    }
+}
+
+impl From<SqlState> for SqlCode {
+    fn from(state: SqlState) -> Self {
+        SqlCode(state.code())
+    }
+}
+
+impl fmt::Display for SqlCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// What can go wrong in the SQL layer. Every variant has a SQLSTATE ([`SqlError::code`]) and
+/// PostgreSQL's message text (its `Display`).
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    /// The parser rejected the statement text (mostly 42601).
+    #[error("{message}")]
+    Syntax {
+        /// The SQLSTATE; 42601 unless the parser's message is one PostgreSQL raises with
+        /// another code.
+        code: SqlCode,
+        /// PostgreSQL's message, e.g. `syntax error at or near "SELEC"`.
+        message: String,
+        /// PostgreSQL's detail line, where it gives one.
+        detail: Option<String>,
+        /// PostgreSQL's hint, where it gives one.
+        hint: Option<String>,
+        /// The 1-based character position of the error in the whole query string.
+        position: Option<u32>,
+    },
+    /// A statement or option that PostgreSQL accepts but Basalt does not (0A000).
+    #[error("feature not supported: {0}")]
+    Unsupported(String),
+    /// A statement other than COMMIT/ROLLBACK in a transaction that failed (25P02).
+    #[error("current transaction is aborted, commands ignored until end of transaction block")]
+    InFailedTransaction,
+    /// A transaction-block-only command outside a transaction block (25P01); the text names
+    /// the command, e.g. `SAVEPOINT`.
+    #[error("{0} can only be used in transaction blocks")]
+    NoTransactionBlock(&'static str),
+    /// A transaction characteristic changed too late (25001), with PostgreSQL's message.
+    #[error("{0}")]
+    ActiveTransaction(&'static str),
+    /// `RELEASE` or `ROLLBACK TO` names no savepoint (3B001).
+    #[error("savepoint \"{0}\" does not exist")]
+    NoSuchSavepoint(String),
+    /// `SET`/`SHOW`/`RESET` of a parameter that does not exist (42704).
+    #[error("unrecognized configuration parameter \"{0}\"")]
+    UnknownParameter(String),
+    /// An attempt to change a read-only parameter such as `server_version` (55P02).
+    #[error("parameter \"{0}\" cannot be changed")]
+    ReadOnlyParameter(String),
+    /// A value a parameter does not accept (22023 unless `code` says otherwise).
+    #[error("{message}")]
+    InvalidValue {
+        /// The SQLSTATE.
+        code: SqlCode,
+        /// PostgreSQL's message.
+        message: String,
+        /// PostgreSQL's detail line.
+        detail: Option<String>,
+        /// PostgreSQL's hint.
+        hint: Option<String>,
+    },
+    /// The transaction layer failed; its SQLSTATE is kept.
+    #[error(transparent)]
+    Txn(#[from] TxnError),
+}
+
+impl SqlError {
+    /// An [`SqlError::InvalidValue`] with code 22023 and no detail or hint.
+    pub fn invalid_value(message: impl Into<String>) -> Self {
+        SqlError::InvalidValue {
+            code: SqlCode::INVALID_PARAMETER_VALUE,
+            message: message.into(),
+            detail: None,
+            hint: None,
+        }
+    }
+
+    /// The SQLSTATE of this error.
+    pub fn code(&self) -> SqlCode {
+        match self {
+            SqlError::Syntax { code, .. } | SqlError::InvalidValue { code, .. } => *code,
+            SqlError::Unsupported(_) => SqlCode::FEATURE_NOT_SUPPORTED,
+            SqlError::InFailedTransaction => SqlCode::IN_FAILED_SQL_TRANSACTION,
+            SqlError::NoTransactionBlock(_) => SqlCode::NO_ACTIVE_SQL_TRANSACTION,
+            SqlError::ActiveTransaction(_) => SqlCode::ACTIVE_SQL_TRANSACTION,
+            SqlError::NoSuchSavepoint(_) => SqlCode::INVALID_SAVEPOINT_SPECIFICATION,
+            SqlError::UnknownParameter(_) => SqlCode::UNDEFINED_OBJECT,
+            SqlError::ReadOnlyParameter(_) => SqlCode::CANT_CHANGE_RUNTIME_PARAM,
+            SqlError::Txn(e) => e.sqlstate().into(),
+        }
+    }
+
+    /// The nearest [`SqlState`] (exact for every code `SqlState` names; see
+    /// [`SqlCode::to_sqlstate`]).
+    pub fn sqlstate(&self) -> SqlState {
+        self.code().to_sqlstate()
+    }
+
+    /// The primary message (PostgreSQL's `M` field).
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+
+    /// The detail (PostgreSQL's `D` field).
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            SqlError::Syntax { detail, .. } | SqlError::InvalidValue { detail, .. } => {
+                detail.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// The hint (PostgreSQL's `H` field).
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            SqlError::Syntax { hint, .. } | SqlError::InvalidValue { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The 1-based character position in the query string (PostgreSQL's `P` field).
+    pub fn position(&self) -> Option<u32> {
+        match self {
+            SqlError::Syntax { position, .. } => *position,
+            _ => None,
+        }
+    }
+
+    /// Whether retrying the whole transaction may succeed (class 40).
+    pub fn is_retryable(&self) -> bool {
+        self.code().code().starts_with("40")
+    }
+}
+
+/// The severity of a [`Notice`], PostgreSQL's levels that reach a client below ERROR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// `DEBUG`.
+    Debug,
+    /// `LOG`.
+    Log,
+    /// `INFO` (always sent to the client).
+    Info,
+    /// `NOTICE`.
+    Notice,
+    /// `WARNING`.
+    Warning,
+}
+
+impl Severity {
+    /// The name PostgreSQL puts in the `S`/`V` fields.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Debug => "DEBUG",
+            Severity::Log => "LOG",
+            Severity::Info => "INFO",
+            Severity::Notice => "NOTICE",
+            Severity::Warning => "WARNING",
+        }
+    }
+}
+
+/// A message that does not fail the statement (PostgreSQL's NoticeResponse), e.g. the warning
+/// `there is no transaction in progress`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The level.
+    pub severity: Severity,
+    /// The SQLSTATE.
+    pub code: SqlCode,
+    /// The message.
+    pub message: String,
+    /// The detail, if any.
+    pub detail: Option<String>,
+    /// The hint, if any.
+    pub hint: Option<String>,
+}
+
+impl Notice {
+    /// A `WARNING` with the given code and message.
+    pub fn warning(code: SqlCode, message: impl Into<String>) -> Self {
+        Notice {
+            severity: Severity::Warning,
+            code,
+            message: message.into(),
+            detail: None,
+            hint: None,
+        }
+    }
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:  {}", self.severity.as_str(), self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use basalt_txn::SerializationReason;
+
+    #[test]
+    fn codes_and_messages() {
+        let e = SqlError::UnknownParameter("foo".into());
+        assert_eq!(e.code().code(), "42704");
+        assert_eq!(
+            e.to_string(),
+            "unrecognized configuration parameter \"foo\""
+        );
+        assert_eq!(
+            SqlError::InFailedTransaction.sqlstate(),
+            SqlState::IN_FAILED_SQL_TRANSACTION
+        );
+        assert_eq!(
+            SqlError::Unsupported("SELECT".into()).to_string(),
+            "feature not supported: SELECT"
+        );
+    }
+
+    #[test]
+    fn txn_errors_keep_their_sqlstate() {
+        let e: SqlError = TxnError::Serialization(SerializationReason::ConcurrentUpdate).into();
+        assert_eq!(e.code().code(), "40001");
+        assert_eq!(e.sqlstate(), SqlState::SERIALIZATION_FAILURE);
+        assert!(e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            "could not serialize access due to concurrent update"
+        );
+        let e: SqlError = TxnError::LockNotAvailable("canceling statement".into()).into();
+        assert_eq!(e.code().code(), "55P03");
+    }
+
+    #[test]
+    fn every_code_is_a_named_sqlstate() {
+        for &code in SqlCode::ALL {
+            assert_eq!(code.to_sqlstate().code(), code.code());
+        }
+        assert_eq!(SqlCode::from(SqlState::DEADLOCK_DETECTED).code(), "40P01");
+    }
+}

@@ -1,0 +1,1150 @@
+//! A SQL session: PostgreSQL's transaction state machine over any [`TxnKv`], and its settings.
+//!
+//! # Transaction states
+//!
+//! A session is *idle*, or runs a transaction block of one of three kinds:
+//!
+//! | kind | begins | ends |
+//! | --- | --- | --- |
+//! | single | any statement sent alone while idle (autocommit) | after that statement: commit, or rollback if it failed |
+//! | implicit | the first statement of a query string holding several, while idle | at the end of the string (commit), or at the first error (rollback, the rest is skipped) |
+//! | explicit | `BEGIN` / `START TRANSACTION` (an implicit or single block turns explicit) | `COMMIT` / `ROLLBACK` |
+//!
+//! An error inside an explicit block puts it in the *failed* state: every statement but
+//! `COMMIT`, `ROLLBACK`, `ROLLBACK TO SAVEPOINT` (and `PREPARE TRANSACTION`) fails with 25P02
+//! until then; `COMMIT` rolls back and reports `ROLLBACK`; `ROLLBACK TO` a savepoint set before
+//! the error makes the block usable again. Misplaced commands behave as PostgreSQL's do:
+//! `BEGIN` inside a block and `COMMIT`/`ROLLBACK` outside one are warnings, savepoint commands
+//! outside an explicit block are errors (25P01).
+//!
+//! # Savepoints
+//!
+//! Savepoints form a stack. Names may repeat; `RELEASE` and `ROLLBACK TO` act on the newest
+//! savepoint of that name. `RELEASE` drops it and every later one, keeping their changes;
+//! `ROLLBACK TO` undoes everything after it, drops the later ones and keeps it.
+//!
+//! # When the key-value transaction begins
+//!
+//! `BEGIN` does not begin a [`Transaction`]: the first statement that reads or writes data does
+//! (PostgreSQL's "first snapshot"), with the isolation level, read-only flag, `lock_timeout` and
+//! `synchronous_commit` in force at that moment. So `BEGIN; SET TRANSACTION ISOLATION LEVEL
+//! ...` works, and changing the level after that first statement fails with 25001 as in
+//! PostgreSQL. Savepoints set before that moment are created in the key-value transaction when
+//! it begins, which is equivalent since nothing happened in between.
+//!
+//! # Settings
+//!
+//! `SET` inside a transaction that rolls back (or back to a savepoint set before it) is undone;
+//! `SET LOCAL` lasts until the transaction ends. See [`crate::settings`].
+
+use std::sync::Arc;
+
+use basalt_txn::{SavepointId, Transaction, TxnKv, TxnOptions};
+use pg_query::protobuf::{
+    self, DiscardMode, TransactionStmtKind, VariableSetKind, a_const, node::Node,
+};
+
+use crate::describe::{is_transaction_exit, statement_name};
+use crate::error::{Notice, SqlCode, SqlError};
+use crate::parse::{ParseCache, ParseOptions, Statement};
+use crate::settings::{Isolation, Param, Scope, SetArg, Settings, Snapshot};
+
+/// What one statement returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementResult {
+    /// The command tag, as PostgreSQL's CommandComplete sends it (`BEGIN`, `SET`, `SHOW`, ...).
+    pub tag: String,
+    /// Column names; empty for statements that return no rows.
+    pub columns: Vec<String>,
+    /// Rows as text (`None` is NULL).
+    pub rows: Vec<Vec<Option<String>>>,
+    /// Notices and warnings the statement raised, in order.
+    pub notices: Vec<Notice>,
+}
+
+impl StatementResult {
+    fn tag(tag: &str) -> Self {
+        StatementResult {
+            tag: tag.to_string(),
+            columns: Vec::new(),
+            rows: Vec::new(),
+            notices: Vec::new(),
+        }
+    }
+}
+
+/// What a query string returned: the results of the statements that ran, in order, and the
+/// error that stopped it, if any (PostgreSQL skips the statements after an error).
+#[derive(Debug)]
+pub struct Batch {
+    /// The results of the statements that completed.
+    pub results: Vec<StatementResult>,
+    /// The error, if a statement (or the parse) failed.
+    pub error: Option<SqlError>,
+    /// Notices the failing statement raised before its error.
+    pub error_notices: Vec<Notice>,
+}
+
+impl Batch {
+    /// The results, or the error if there was one.
+    pub fn into_result(self) -> Result<Vec<StatementResult>, SqlError> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.results),
+        }
+    }
+}
+
+/// The transaction status a client sees (PostgreSQL's ReadyForQuery indicator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionStatus {
+    /// Not in a transaction block (`I`).
+    Idle,
+    /// In a transaction block (`T`).
+    InTransaction,
+    /// In a failed transaction block (`E`).
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BlockKind {
+    Single,
+    Implicit,
+    Explicit,
+}
+
+struct Savepoint {
+    name: String,
+    /// The key-value savepoint; `None` until the key-value transaction begins.
+    id: Option<SavepointId>,
+    settings: Snapshot,
+}
+
+struct Block<T> {
+    kind: BlockKind,
+    failed: bool,
+    /// The key-value transaction, begun by the first data statement.
+    kv: Option<T>,
+    savepoints: Vec<Savepoint>,
+    /// Settings as they were when the block began, saved before its first change.
+    settings_at_start: Option<Snapshot>,
+}
+
+/// Transaction characteristics carried over by `COMMIT AND CHAIN` / `ROLLBACK AND CHAIN`.
+#[derive(Debug, Clone, Copy)]
+struct Characteristics {
+    isolation: Isolation,
+    read_only: bool,
+    deferrable: bool,
+}
+
+/// A SQL session over the transactional key-value store `K`.
+///
+/// ```
+/// use basalt_sql::Session;
+/// use basalt_txn::LocalKv;
+///
+/// let mut session = Session::new(LocalKv::memory());
+/// session.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")?;
+/// let results = session.execute("SHOW transaction_isolation")?;
+/// assert_eq!(results[0].rows, [[Some("serializable".to_string())]]);
+/// session.execute("COMMIT")?;
+/// # Ok::<(), basalt_sql::SqlError>(())
+/// ```
+pub struct Session<K: TxnKv> {
+    kv: K,
+    cache: Arc<ParseCache>,
+    settings: Settings,
+    block: Option<Block<K::Txn>>,
+    /// Whether the current statement already called `start_statement`.
+    statement_started: bool,
+}
+
+impl<K: TxnKv> Session<K> {
+    /// A session with its own parse cache.
+    pub fn new(kv: K) -> Self {
+        Session::with_parse_cache(kv, Arc::new(ParseCache::default()))
+    }
+
+    /// A session sharing `cache` with other sessions of the same database.
+    pub fn with_parse_cache(kv: K, cache: Arc<ParseCache>) -> Self {
+        Session {
+            kv,
+            cache,
+            settings: Settings::new(),
+            block: None,
+            statement_started: false,
+        }
+    }
+
+    /// The session's settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Sets a parameter's default for this session, as connection parameters do (`RESET`
+    /// returns to it).
+    pub fn set_default(&mut self, name: &str, value: &str) -> Result<(), SqlError> {
+        self.settings.set_default(name, value)
+    }
+
+    /// The transaction status.
+    pub fn transaction_status(&self) -> TransactionStatus {
+        match &self.block {
+            Some(b) if b.kind == BlockKind::Explicit && b.failed => TransactionStatus::Failed,
+            Some(b) if b.kind == BlockKind::Explicit => TransactionStatus::InTransaction,
+            _ => TransactionStatus::Idle,
+        }
+    }
+
+    /// Runs a query string (one or more statements) and returns the results, or the first
+    /// error. See [`Session::run`] to also get the results of the statements before an error.
+    pub fn execute(&mut self, sql: &str) -> Result<Vec<StatementResult>, SqlError> {
+        self.run(sql).into_result()
+    }
+
+    /// Runs a query string as PostgreSQL's simple query protocol does: statements run in order
+    /// (several in one string share one implicit transaction unless they control transactions
+    /// themselves) until the first error, which aborts the implicit transaction or puts an
+    /// explicit one in the failed state.
+    pub fn run(&mut self, sql: &str) -> Batch {
+        let mut batch = Batch {
+            results: Vec::new(),
+            error: None,
+            error_notices: Vec::new(),
+        };
+        let options = ParseOptions {
+            standard_conforming_strings: self.settings.standard_conforming_strings(),
+        };
+        let parsed = match self.cache.parse(sql, options) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                // A parse error inside a transaction block fails the block, as in PostgreSQL.
+                self.abort_on_error();
+                batch.error = Some(e);
+                return batch;
+            }
+        };
+        let multi = parsed.len() > 1;
+        let mut lexer_warnings: Vec<Notice> = parsed
+            .warnings()
+            .iter()
+            .filter(|n| self.settings.sends(n.severity))
+            .cloned()
+            .collect();
+        for stmt in parsed.statements() {
+            if self.block.is_none() {
+                self.start_block(if multi {
+                    BlockKind::Implicit
+                } else {
+                    BlockKind::Single
+                });
+            }
+            self.statement_started = false;
+            let mut notices = std::mem::take(&mut lexer_warnings);
+            match self.execute_statement(&stmt, &mut notices) {
+                Ok(mut result) => {
+                    result.notices = notices;
+                    batch.results.push(result);
+                    if self
+                        .block
+                        .as_ref()
+                        .is_some_and(|b| b.kind == BlockKind::Single)
+                        && let Err(e) = self.finish_block()
+                    {
+                        // The statement did not happen after all: its commit failed.
+                        if let Some(result) = batch.results.pop() {
+                            batch.error_notices = result.notices;
+                        }
+                        batch.error = Some(e);
+                        return batch;
+                    }
+                }
+                Err(e) => {
+                    self.abort_on_error();
+                    batch.error = Some(e);
+                    batch.error_notices = notices;
+                    return batch;
+                }
+            }
+        }
+        if self
+            .block
+            .as_ref()
+            .is_some_and(|b| b.kind == BlockKind::Implicit)
+            && let Err(e) = self.finish_block()
+        {
+            batch.error = Some(e);
+        }
+        batch
+    }
+
+    fn start_block(&mut self, kind: BlockKind) {
+        self.settings.start_transaction();
+        self.block = Some(Block {
+            kind,
+            failed: false,
+            kv: None,
+            savepoints: Vec::new(),
+            settings_at_start: None,
+        });
+    }
+
+    /// Commits the current block (single or implicit, or an explicit one on COMMIT).
+    fn finish_block(&mut self) -> Result<(), SqlError> {
+        let Some(block) = self.block.take() else {
+            return Ok(());
+        };
+        let committed = match block.kv {
+            Some(txn) => txn.commit().map(|_| ()),
+            None => Ok(()),
+        };
+        match committed {
+            Ok(()) => self.settings.end_transaction(),
+            Err(e) => {
+                // Nothing of the transaction happened: its SETs go too.
+                if let Some(s) = block.settings_at_start {
+                    self.settings.restore(s);
+                }
+                self.settings.end_transaction();
+                return Err(e.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Rolls the current block back entirely.
+    fn rollback_block(&mut self) {
+        if let Some(block) = self.block.take() {
+            if let Some(txn) = block.kv {
+                txn.rollback();
+            }
+            if let Some(s) = block.settings_at_start {
+                self.settings.restore(s);
+            }
+            self.settings.end_transaction();
+        }
+    }
+
+    /// After a failed statement: an explicit block fails, any other block rolls back.
+    fn abort_on_error(&mut self) {
+        match &mut self.block {
+            Some(b) if b.kind == BlockKind::Explicit => b.failed = true,
+            Some(_) => self.rollback_block(),
+            None => {}
+        }
+    }
+
+    /// Saves the settings before the block's first change, so that a rollback restores them.
+    fn save_settings(&mut self) {
+        if let Some(b) = &mut self.block
+            && b.settings_at_start.is_none()
+        {
+            b.settings_at_start = Some(self.settings.snapshot());
+        }
+    }
+
+    fn in_subtransaction(&self) -> bool {
+        self.block
+            .as_ref()
+            .is_some_and(|b| !b.savepoints.is_empty())
+    }
+
+    /// Whether the first data statement of the block ran (PostgreSQL's `FirstSnapshotSet`).
+    fn snapshot_taken(&self) -> bool {
+        self.block.as_ref().is_some_and(|b| b.kv.is_some())
+    }
+
+    /// The key-value transaction the current statement reads and writes in, begun on first use
+    /// with the transaction characteristics and settings in force (see the module doc).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn data_transaction(&mut self) -> Result<&mut K::Txn, SqlError> {
+        if self.block.is_none() {
+            self.start_block(BlockKind::Single);
+        }
+        let options = TxnOptions {
+            isolation: self.settings.transaction_isolation().level(),
+            read_only: self.settings.transaction_read_only(),
+            lock_timeout: self.settings.lock_timeout(),
+            synchronous_commit: self.settings.synchronous_commit(),
+        };
+        let Some(block) = self.block.as_mut() else {
+            return Err(SqlError::Unsupported("no transaction".into()));
+        };
+        if block.kv.is_none() {
+            let mut txn = self.kv.begin(options)?;
+            for sp in &mut block.savepoints {
+                sp.id = Some(txn.savepoint());
+            }
+            block.kv = Some(txn);
+            self.statement_started = true;
+        }
+        let Some(txn) = block.kv.as_mut() else {
+            return Err(SqlError::Unsupported("no transaction".into()));
+        };
+        if !self.statement_started {
+            txn.start_statement();
+            self.statement_started = true;
+        }
+        Ok(txn)
+    }
+
+    fn execute_statement(
+        &mut self,
+        stmt: &Statement<'_>,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let Some(node) = stmt.node() else {
+            return Err(SqlError::Unsupported("empty statement".into()));
+        };
+        if self.transaction_status() == TransactionStatus::Failed && !is_transaction_exit(node) {
+            return Err(SqlError::InFailedTransaction);
+        }
+        match node {
+            Node::TransactionStmt(t) => self.transaction_statement(t, notices),
+            Node::VariableSetStmt(s) => self.set_statement(s, notices),
+            Node::VariableShowStmt(s) => self.show_statement(&s.name),
+            Node::DiscardStmt(d) => self.discard_statement(d),
+            other => Err(SqlError::Unsupported(statement_name(other))),
+        }
+    }
+
+    fn warn(&self, notices: &mut Vec<Notice>, code: SqlCode, message: &str) {
+        let notice = Notice::warning(code, message);
+        if self.settings.sends(notice.severity) {
+            notices.push(notice);
+        }
+    }
+
+    fn block_kind(&self) -> Option<BlockKind> {
+        self.block.as_ref().map(|b| b.kind)
+    }
+
+    fn characteristics(&self) -> Characteristics {
+        Characteristics {
+            isolation: self.settings.transaction_isolation(),
+            read_only: self.settings.transaction_read_only(),
+            deferrable: self.settings.transaction_deferrable(),
+        }
+    }
+
+    fn transaction_statement(
+        &mut self,
+        t: &protobuf::TransactionStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        use TransactionStmtKind as K;
+        let kind = K::try_from(t.kind).unwrap_or(K::Undefined);
+        match kind {
+            K::TransStmtBegin | K::TransStmtStart => {
+                if self.block_kind() == Some(BlockKind::Explicit) {
+                    self.warn(
+                        notices,
+                        SqlCode::ACTIVE_SQL_TRANSACTION,
+                        "there is already a transaction in progress",
+                    );
+                } else if let Some(b) = &mut self.block {
+                    b.kind = BlockKind::Explicit;
+                }
+                self.apply_transaction_modes(&t.options, Scope::Local)?;
+                Ok(StatementResult::tag(if kind == K::TransStmtBegin {
+                    "BEGIN"
+                } else {
+                    "START TRANSACTION"
+                }))
+            }
+            K::TransStmtCommit | K::TransStmtRollback => {
+                let commit = kind == K::TransStmtCommit;
+                let command = if commit { "COMMIT" } else { "ROLLBACK" };
+                match self.block_kind() {
+                    Some(BlockKind::Explicit) => {
+                        let failed = self.block.as_ref().is_some_and(|b| b.failed);
+                        let chain = t.chain.then(|| self.characteristics());
+                        let tag = if commit && !failed {
+                            self.finish_block()?;
+                            "COMMIT"
+                        } else {
+                            self.rollback_block();
+                            "ROLLBACK"
+                        };
+                        if let Some(c) = chain {
+                            self.start_block(BlockKind::Explicit);
+                            self.set_characteristics(c);
+                        }
+                        Ok(StatementResult::tag(tag))
+                    }
+                    other => {
+                        if t.chain {
+                            return Err(SqlError::NoTransactionBlock(if commit {
+                                "COMMIT AND CHAIN"
+                            } else {
+                                "ROLLBACK AND CHAIN"
+                            }));
+                        }
+                        self.warn(
+                            notices,
+                            SqlCode::NO_ACTIVE_SQL_TRANSACTION,
+                            "there is no transaction in progress",
+                        );
+                        // In an implicit block the statements before this one commit or roll
+                        // back now; a single block ends after the statement anyway.
+                        if other == Some(BlockKind::Implicit) {
+                            if commit {
+                                self.finish_block()?;
+                            } else {
+                                self.rollback_block();
+                            }
+                        }
+                        Ok(StatementResult::tag(command))
+                    }
+                }
+            }
+            K::TransStmtSavepoint => {
+                self.require_explicit("SAVEPOINT")?;
+                let settings = self.settings.snapshot();
+                if let Some(b) = &mut self.block {
+                    let id = b.kv.as_mut().map(|txn| txn.savepoint());
+                    b.savepoints.push(Savepoint {
+                        name: t.savepoint_name.clone(),
+                        id,
+                        settings,
+                    });
+                }
+                Ok(StatementResult::tag("SAVEPOINT"))
+            }
+            K::TransStmtRelease => {
+                self.require_explicit("RELEASE SAVEPOINT")?;
+                let index = self.find_savepoint(&t.savepoint_name)?;
+                if let Some(b) = &mut self.block {
+                    if let (Some(txn), Some(id)) = (b.kv.as_mut(), b.savepoints[index].id) {
+                        txn.release_savepoint(id)?;
+                    }
+                    b.savepoints.truncate(index);
+                }
+                Ok(StatementResult::tag("RELEASE"))
+            }
+            K::TransStmtRollbackTo => {
+                self.require_explicit("ROLLBACK TO SAVEPOINT")?;
+                let index = self.find_savepoint(&t.savepoint_name)?;
+                let mut restore = None;
+                if let Some(b) = &mut self.block {
+                    if let (Some(txn), Some(id)) = (b.kv.as_mut(), b.savepoints[index].id) {
+                        txn.rollback_to_savepoint(id)?;
+                    }
+                    b.savepoints.truncate(index + 1);
+                    restore = Some(b.savepoints[index].settings.clone());
+                    b.failed = false;
+                }
+                if let Some(s) = restore {
+                    self.settings.restore(s);
+                }
+                Ok(StatementResult::tag("ROLLBACK"))
+            }
+            K::TransStmtPrepare => Err(SqlError::Unsupported("PREPARE TRANSACTION".into())),
+            K::TransStmtCommitPrepared => Err(SqlError::Unsupported("COMMIT PREPARED".into())),
+            K::TransStmtRollbackPrepared => Err(SqlError::Unsupported("ROLLBACK PREPARED".into())),
+            K::Undefined => Err(SqlError::Unsupported("transaction statement".into())),
+        }
+    }
+
+    fn require_explicit(&self, command: &'static str) -> Result<(), SqlError> {
+        if self.block_kind() == Some(BlockKind::Explicit) {
+            Ok(())
+        } else {
+            Err(SqlError::NoTransactionBlock(command))
+        }
+    }
+
+    /// The index of the newest savepoint called `name`.
+    fn find_savepoint(&self, name: &str) -> Result<usize, SqlError> {
+        self.block
+            .as_ref()
+            .and_then(|b| b.savepoints.iter().rposition(|s| s.name == name))
+            .ok_or_else(|| SqlError::NoSuchSavepoint(name.to_string()))
+    }
+
+    fn set_characteristics(&mut self, c: Characteristics) {
+        // A new block has no snapshot and no savepoint, so these cannot fail.
+        let _ = self.set_transaction_param(
+            Param::TRANSACTION_ISOLATION,
+            Some(c.isolation.name()),
+            Scope::Local,
+        );
+        let _ = self.set_transaction_param(
+            Param::TRANSACTION_READ_ONLY,
+            Some(if c.read_only { "on" } else { "off" }),
+            Scope::Local,
+        );
+        let _ = self.set_transaction_param(
+            Param::TRANSACTION_DEFERRABLE,
+            Some(if c.deferrable { "on" } else { "off" }),
+            Scope::Local,
+        );
+    }
+
+    /// Applies `ISOLATION LEVEL ...`, `READ ONLY`/`READ WRITE`, `[NOT] DEFERRABLE` items.
+    fn apply_transaction_modes(
+        &mut self,
+        items: &[protobuf::Node],
+        scope: Scope,
+    ) -> Result<(), SqlError> {
+        for item in items {
+            let Some(Node::DefElem(def)) = item.node.as_ref() else {
+                continue;
+            };
+            let param = match def.defname.as_str() {
+                "transaction_isolation" => Param::TRANSACTION_ISOLATION,
+                "transaction_read_only" => Param::TRANSACTION_READ_ONLY,
+                "transaction_deferrable" => Param::TRANSACTION_DEFERRABLE,
+                other => return Err(SqlError::Unsupported(format!("transaction mode {other}"))),
+            };
+            let arg = def.arg.as_deref().map(set_arg).transpose()?;
+            let value = match arg {
+                Some(SetArg::Str(s)) => s,
+                Some(SetArg::Int(i)) => i.to_string(),
+                Some(SetArg::Float(f)) => f,
+                None => continue,
+            };
+            self.set_transaction_param(param, Some(&value), scope)?;
+        }
+        Ok(())
+    }
+
+    /// Sets one of the transaction characteristics after PostgreSQL's checks (`check_XactIsoLevel`,
+    /// `check_transaction_read_only`, `check_transaction_deferrable`).
+    fn set_transaction_param(
+        &mut self,
+        param: Param,
+        value: Option<&str>,
+        scope: Scope,
+    ) -> Result<(), SqlError> {
+        let before = self.settings.clone();
+        self.save_settings();
+        self.settings.set_str(param.name(), value, scope)?;
+        let check = if param == Param::TRANSACTION_ISOLATION {
+            if self.settings.transaction_isolation() != before.transaction_isolation() {
+                if self.snapshot_taken() {
+                    Err("SET TRANSACTION ISOLATION LEVEL must be called before any query")
+                } else if self.in_subtransaction() {
+                    Err("SET TRANSACTION ISOLATION LEVEL must not be called in a subtransaction")
+                } else {
+                    Ok(())
+                }
+            } else {
+                Ok(())
+            }
+        } else if param == Param::TRANSACTION_READ_ONLY {
+            if before.transaction_read_only() && !self.settings.transaction_read_only() {
+                if self.in_subtransaction() {
+                    Err("cannot set transaction read-write mode inside a read-only transaction")
+                } else if self.snapshot_taken() {
+                    Err("transaction read-write mode must be set before any query")
+                } else {
+                    Ok(())
+                }
+            } else {
+                Ok(())
+            }
+        } else if self.in_subtransaction() {
+            Err("SET TRANSACTION [NOT] DEFERRABLE cannot be called within a subtransaction")
+        } else if self.snapshot_taken() {
+            Err("SET TRANSACTION [NOT] DEFERRABLE must be called before any query")
+        } else {
+            Ok(())
+        };
+        if let Err(message) = check {
+            self.settings = before;
+            return Err(SqlError::ActiveTransaction(message));
+        }
+        Ok(())
+    }
+
+    fn set_statement(
+        &mut self,
+        s: &protobuf::VariableSetStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        use VariableSetKind as V;
+        let kind = V::try_from(s.kind).unwrap_or(V::Undefined);
+        let in_block = self.block_kind() != Some(BlockKind::Single);
+        let scope = if s.is_local {
+            Scope::Local
+        } else {
+            Scope::Session
+        };
+        let name = s.name.as_str();
+        match kind {
+            V::VarSetMulti => {
+                match name {
+                    "TRANSACTION" => {
+                        if !in_block {
+                            self.warn(
+                                notices,
+                                SqlCode::NO_ACTIVE_SQL_TRANSACTION,
+                                "SET TRANSACTION can only be used in transaction blocks",
+                            );
+                        }
+                        self.apply_transaction_modes(&s.args, Scope::Session)?;
+                    }
+                    "SESSION CHARACTERISTICS" => {
+                        for item in &s.args {
+                            let Some(Node::DefElem(def)) = item.node.as_ref() else {
+                                continue;
+                            };
+                            let target = match def.defname.as_str() {
+                                "transaction_isolation" => "default_transaction_isolation",
+                                "transaction_read_only" => "default_transaction_read_only",
+                                "transaction_deferrable" => "default_transaction_deferrable",
+                                other => {
+                                    return Err(SqlError::Unsupported(format!(
+                                        "transaction mode {other}"
+                                    )));
+                                }
+                            };
+                            let args: Vec<SetArg> = def
+                                .arg
+                                .as_deref()
+                                .map(set_arg)
+                                .transpose()?
+                                .into_iter()
+                                .collect();
+                            self.save_settings();
+                            self.settings.set(target, Some(&args), scope)?;
+                        }
+                    }
+                    "TRANSACTION SNAPSHOT" => {
+                        return Err(SqlError::Unsupported("SET TRANSACTION SNAPSHOT".into()));
+                    }
+                    other => return Err(SqlError::Unsupported(format!("SET {other}"))),
+                }
+                Ok(StatementResult::tag("SET"))
+            }
+            V::VarSetValue | V::VarSetDefault | V::VarSetCurrent | V::VarReset => {
+                if matches!(name, "role" | "session_authorization") {
+                    return Err(SqlError::Unsupported(if name == "role" {
+                        "SET ROLE".into()
+                    } else {
+                        "SET SESSION AUTHORIZATION".into()
+                    }));
+                }
+                if s.is_local && !in_block && kind != V::VarReset {
+                    self.warn(
+                        notices,
+                        SqlCode::NO_ACTIVE_SQL_TRANSACTION,
+                        "SET LOCAL can only be used in transaction blocks",
+                    );
+                }
+                let value = match kind {
+                    V::VarSetValue => {
+                        let args = s.args.iter().map(set_arg).collect::<Result<Vec<_>, _>>()?;
+                        Some(Settings::flatten(name, &args)?)
+                    }
+                    V::VarSetCurrent => Some(self.settings.show(name)?.1),
+                    _ => None,
+                };
+                if let Some(param) = Param::lookup(name).filter(|p| {
+                    matches!(
+                        *p,
+                        Param::TRANSACTION_ISOLATION
+                            | Param::TRANSACTION_READ_ONLY
+                            | Param::TRANSACTION_DEFERRABLE
+                    )
+                }) {
+                    if kind == V::VarReset && param == Param::TRANSACTION_ISOLATION && !in_block {
+                        self.warn(
+                            notices,
+                            SqlCode::NO_ACTIVE_SQL_TRANSACTION,
+                            "RESET TRANSACTION can only be used in transaction blocks",
+                        );
+                    }
+                    self.set_transaction_param(param, value.as_deref(), scope)?;
+                } else {
+                    self.save_settings();
+                    self.settings.set_str(name, value.as_deref(), scope)?;
+                }
+                Ok(StatementResult::tag(if kind == V::VarReset {
+                    "RESET"
+                } else {
+                    "SET"
+                }))
+            }
+            V::VarResetAll => {
+                self.save_settings();
+                self.settings.reset_all();
+                Ok(StatementResult::tag("RESET"))
+            }
+            V::Undefined => Err(SqlError::Unsupported("SET".into())),
+        }
+    }
+
+    fn show_statement(&self, name: &str) -> Result<StatementResult, SqlError> {
+        let mut result = StatementResult::tag("SHOW");
+        if name.eq_ignore_ascii_case("all") {
+            result.columns = vec!["name".into(), "setting".into(), "description".into()];
+            result.rows = self
+                .settings
+                .show_all()
+                .into_iter()
+                .map(|row| row.into_iter().map(Some).collect())
+                .collect();
+            return Ok(result);
+        }
+        if matches!(name, "session_authorization" | "role" | "is_superuser") {
+            return Err(SqlError::Unsupported(format!("SHOW {name}")));
+        }
+        let (column, value) = self.settings.show(name)?;
+        result.columns = vec![if column.is_empty() {
+            name.to_string()
+        } else {
+            column.to_string()
+        }];
+        result.rows = vec![vec![Some(value)]];
+        Ok(result)
+    }
+
+    fn discard_statement(
+        &mut self,
+        d: &protobuf::DiscardStmt,
+    ) -> Result<StatementResult, SqlError> {
+        match DiscardMode::try_from(d.target) {
+            Ok(DiscardMode::DiscardAll) => {
+                if self.block_kind() != Some(BlockKind::Single) {
+                    return Err(SqlError::ActiveTransaction(
+                        "DISCARD ALL cannot run inside a transaction block",
+                    ));
+                }
+                self.save_settings();
+                self.settings.reset_all();
+                Ok(StatementResult::tag("DISCARD ALL"))
+            }
+            // Nothing is cached per session yet: no plans, sequence values or temporary tables.
+            Ok(DiscardMode::DiscardPlans) => Ok(StatementResult::tag("DISCARD PLANS")),
+            Ok(DiscardMode::DiscardSequences) => Ok(StatementResult::tag("DISCARD SEQUENCES")),
+            Ok(DiscardMode::DiscardTemp) => Ok(StatementResult::tag("DISCARD TEMP")),
+            _ => Err(SqlError::Unsupported("DISCARD".into())),
+        }
+    }
+}
+
+/// A `SET` argument node as PostgreSQL's `flatten_set_variable_args` reads it.
+fn set_arg(node: &protobuf::Node) -> Result<SetArg, SqlError> {
+    match node.node.as_ref() {
+        Some(Node::AConst(c)) => match &c.val {
+            Some(a_const::Val::Ival(i)) => Ok(SetArg::Int(i64::from(i.ival))),
+            Some(a_const::Val::Fval(f)) => Ok(SetArg::Float(f.fval.clone())),
+            Some(a_const::Val::Sval(s)) => Ok(SetArg::Str(s.sval.clone())),
+            Some(a_const::Val::Boolval(b)) => {
+                Ok(SetArg::Str(if b.boolval { "true" } else { "false" }.into()))
+            }
+            Some(a_const::Val::Bsval(b)) => Ok(SetArg::Str(b.bsval.clone())),
+            // PostgreSQL's A_Const for integer 0 has no value in the protobuf form.
+            None if !c.isnull => Ok(SetArg::Int(0)),
+            None => Err(SqlError::Unsupported("SET to NULL".into())),
+        },
+        Some(Node::TypeCast(_)) => Err(SqlError::Unsupported("SET TIME ZONE INTERVAL".into())),
+        _ => Err(SqlError::Unsupported("this SET value".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use basalt_txn::{IsolationLevel, LocalKv, LocalTxn, Transaction, TxnKv, TxnOptions};
+    use parking_lot::Mutex;
+
+    use super::*;
+
+    /// Records the options of every transaction begun.
+    #[derive(Clone)]
+    struct Recording {
+        inner: LocalKv,
+        begun: Arc<Mutex<Vec<TxnOptions>>>,
+    }
+
+    impl TxnKv for Recording {
+        type Txn = LocalTxn;
+        fn begin(&self, options: TxnOptions) -> basalt_txn::Result<LocalTxn> {
+            self.begun.lock().push(options.clone());
+            self.inner.begin(options)
+        }
+    }
+
+    fn recording() -> (Session<Recording>, Arc<Mutex<Vec<TxnOptions>>>) {
+        let begun = Arc::new(Mutex::new(Vec::new()));
+        let kv = Recording {
+            inner: LocalKv::memory(),
+            begun: Arc::clone(&begun),
+        };
+        (Session::new(kv), begun)
+    }
+
+    fn ok<K: TxnKv>(s: &mut Session<K>, sql: &str) -> Vec<StatementResult> {
+        s.execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    fn err<K: TxnKv>(s: &mut Session<K>, sql: &str) -> SqlError {
+        match s.execute(sql) {
+            Err(e) => e,
+            Ok(r) => panic!("{sql} succeeded: {r:?}"),
+        }
+    }
+
+    fn put<K: TxnKv>(s: &mut Session<K>, key: &[u8], value: &[u8]) {
+        let txn = s.data_transaction().unwrap_or_else(|e| panic!("{e}"));
+        txn.put(key.to_vec(), value.to_vec())
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    fn get<K: TxnKv>(s: &mut Session<K>, key: &[u8]) -> Option<Vec<u8>> {
+        let txn = s.data_transaction().unwrap_or_else(|e| panic!("{e}"));
+        txn.get(key).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn transaction_begins_at_first_data_statement_with_current_settings() {
+        let (mut s, begun) = recording();
+        ok(&mut s, "SET lock_timeout = '250ms'");
+        ok(&mut s, "SET synchronous_commit = off");
+        ok(&mut s, "BEGIN");
+        ok(
+            &mut s,
+            "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ ONLY",
+        );
+        assert!(begun.lock().is_empty(), "BEGIN begins nothing");
+        get(&mut s, b"k");
+        let options = begun
+            .lock()
+            .last()
+            .cloned()
+            .unwrap_or_else(|| panic!("not begun"));
+        assert_eq!(options.isolation, IsolationLevel::Serializable);
+        assert!(options.read_only);
+        assert_eq!(options.lock_timeout, Some(Duration::from_millis(250)));
+        assert_eq!(options.synchronous_commit, Some(false));
+        ok(&mut s, "ROLLBACK");
+        // Defaults: the database decides lock timeout and durability.
+        let (mut s, begun) = recording();
+        ok(
+            &mut s,
+            "SET default_transaction_isolation = 'repeatable read'",
+        );
+        ok(&mut s, "BEGIN");
+        put(&mut s, b"k", b"v");
+        let options = begun
+            .lock()
+            .last()
+            .cloned()
+            .unwrap_or_else(|| panic!("not begun"));
+        assert_eq!(options.isolation, IsolationLevel::RepeatableRead);
+        assert_eq!(options.lock_timeout, None);
+        assert_eq!(options.synchronous_commit, None);
+    }
+
+    #[test]
+    fn isolation_cannot_change_after_the_first_query() {
+        let (mut s, _) = recording();
+        ok(&mut s, "BEGIN");
+        get(&mut s, b"k");
+        let e = err(&mut s, "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+        assert_eq!(e.code(), SqlCode::ACTIVE_SQL_TRANSACTION);
+        assert_eq!(
+            e.to_string(),
+            "SET TRANSACTION ISOLATION LEVEL must be called before any query"
+        );
+        assert_eq!(s.transaction_status(), TransactionStatus::Failed);
+        ok(&mut s, "ROLLBACK");
+        // The same level is accepted; going read-only is accepted, read-write again is not.
+        ok(&mut s, "BEGIN");
+        get(&mut s, b"k");
+        ok(&mut s, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
+        ok(&mut s, "SET TRANSACTION READ ONLY");
+        let e = err(&mut s, "SET TRANSACTION READ WRITE");
+        assert_eq!(
+            e.to_string(),
+            "transaction read-write mode must be set before any query"
+        );
+        ok(&mut s, "ROLLBACK");
+    }
+
+    #[test]
+    fn savepoints_undo_writes_including_savepoints_set_before_the_transaction_began() {
+        let (mut s, _) = recording();
+        ok(&mut s, "BEGIN");
+        ok(&mut s, "SAVEPOINT a");
+        put(&mut s, b"x", b"1");
+        ok(&mut s, "SAVEPOINT b");
+        put(&mut s, b"y", b"2");
+        ok(&mut s, "ROLLBACK TO b");
+        assert_eq!(get(&mut s, b"y"), None);
+        assert_eq!(get(&mut s, b"x"), Some(b"1".to_vec()));
+        ok(&mut s, "ROLLBACK TO a");
+        assert_eq!(get(&mut s, b"x"), None);
+        put(&mut s, b"z", b"3");
+        ok(&mut s, "RELEASE a");
+        ok(&mut s, "COMMIT");
+        ok(&mut s, "BEGIN");
+        assert_eq!(get(&mut s, b"z"), Some(b"3".to_vec()));
+        assert_eq!(get(&mut s, b"x"), None);
+        ok(&mut s, "COMMIT");
+    }
+
+    #[test]
+    fn failed_statement_in_savepoint_is_undone_by_rollback_to() {
+        let (mut s, _) = recording();
+        ok(&mut s, "BEGIN");
+        put(&mut s, b"a", b"1");
+        ok(&mut s, "SAVEPOINT s");
+        put(&mut s, b"b", b"2");
+        err(&mut s, "SELEC");
+        assert_eq!(
+            err(&mut s, "SHOW search_path").code(),
+            SqlCode::IN_FAILED_SQL_TRANSACTION
+        );
+        ok(&mut s, "ROLLBACK TO SAVEPOINT s");
+        assert_eq!(s.transaction_status(), TransactionStatus::InTransaction);
+        assert_eq!(get(&mut s, b"b"), None);
+        ok(&mut s, "COMMIT");
+        ok(&mut s, "BEGIN");
+        assert_eq!(get(&mut s, b"a"), Some(b"1".to_vec()));
+        ok(&mut s, "COMMIT");
+    }
+
+    #[test]
+    fn commit_of_failed_transaction_rolls_back() {
+        let (mut s, _) = recording();
+        ok(&mut s, "BEGIN");
+        put(&mut s, b"a", b"1");
+        err(&mut s, "SELECT 1");
+        let r = ok(&mut s, "COMMIT");
+        assert_eq!(r[0].tag, "ROLLBACK");
+        assert_eq!(s.transaction_status(), TransactionStatus::Idle);
+        ok(&mut s, "BEGIN");
+        assert_eq!(get(&mut s, b"a"), None);
+        ok(&mut s, "ROLLBACK");
+    }
+
+    #[test]
+    fn lock_timeout_reaches_the_transaction_layer() {
+        let kv = LocalKv::memory();
+        let mut holder = Session::new(kv.clone());
+        let mut waiter = Session::new(kv);
+        ok(&mut holder, "BEGIN");
+        put(&mut holder, b"row", b"1");
+        ok(&mut waiter, "SET lock_timeout = 50");
+        ok(&mut waiter, "BEGIN");
+        let started = Instant::now();
+        let txn = waiter.data_transaction().unwrap_or_else(|e| panic!("{e}"));
+        let e = txn.put(b"row".to_vec(), b"2".to_vec()).err();
+        let e = SqlError::from(e.unwrap_or_else(|| panic!("no lock conflict")));
+        assert_eq!(e.code().code(), "55P03");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        ok(&mut holder, "COMMIT");
+        ok(&mut waiter, "ROLLBACK");
+    }
+
+    #[test]
+    fn autocommit_commits_after_the_statement() {
+        let kv = LocalKv::memory();
+        let mut s = Session::new(kv.clone());
+        // A data statement outside a block runs in a single-statement transaction that ends
+        // with the statement.
+        put(&mut s, b"k", b"v");
+        ok(&mut s, "SHOW search_path");
+        assert_eq!(s.transaction_status(), TransactionStatus::Idle);
+        let mut other = Session::new(kv);
+        ok(&mut other, "BEGIN");
+        assert_eq!(get(&mut other, b"k"), Some(b"v".to_vec()));
+        ok(&mut other, "COMMIT");
+    }
+
+    #[test]
+    fn multi_statement_strings_share_an_implicit_transaction() {
+        let (mut s, _) = recording();
+        // ROLLBACK in an implicit block rolls back the statements before it.
+        let r = ok(
+            &mut s,
+            "SET statement_timeout = 7; ROLLBACK; SHOW statement_timeout",
+        );
+        assert_eq!(r[1].notices.len(), 1);
+        assert_eq!(r[2].rows, [[Some("0".to_string())]]);
+        // COMMIT commits them.
+        let r = ok(
+            &mut s,
+            "SET statement_timeout = 9; COMMIT; SHOW statement_timeout",
+        );
+        assert_eq!(
+            r[1].notices[0].message,
+            "there is no transaction in progress"
+        );
+        assert_eq!(r[2].rows, [[Some("9ms".to_string())]]);
+        // An error rolls back the whole string and skips the rest.
+        let batch = s.run("SET statement_timeout = 8; SELECT 1; SET statement_timeout = 10");
+        assert_eq!(batch.results.len(), 1);
+        assert!(batch.error.is_some());
+        assert_eq!(
+            ok(&mut s, "SHOW statement_timeout")[0].rows,
+            [[Some("9ms".to_string())]]
+        );
+        // SET LOCAL in an implicit block warns not, and lasts until its end.
+        let r = ok(
+            &mut s,
+            "SET LOCAL statement_timeout = 5; SHOW statement_timeout",
+        );
+        assert!(r[0].notices.is_empty());
+        assert_eq!(r[1].rows, [[Some("5ms".to_string())]]);
+        assert_eq!(
+            ok(&mut s, "SHOW statement_timeout")[0].rows,
+            [[Some("9ms".to_string())]]
+        );
+        // BEGIN in the middle turns the block explicit; an error then leaves it failed.
+        let batch = s.run("SET statement_timeout = 10; BEGIN; SELECT 1; SHOW statement_timeout");
+        assert_eq!(batch.results.len(), 2);
+        assert_eq!(s.transaction_status(), TransactionStatus::Failed);
+        ok(&mut s, "ROLLBACK");
+        assert_eq!(
+            ok(&mut s, "SHOW statement_timeout")[0].rows,
+            [[Some("9ms".to_string())]]
+        );
+        // Savepoints need an explicit block.
+        let e = err(&mut s, "SAVEPOINT a; SHOW statement_timeout");
+        assert_eq!(e.code(), SqlCode::NO_ACTIVE_SQL_TRANSACTION);
+        // A parse error anywhere runs nothing.
+        let batch = s.run("SET statement_timeout = 11; SELEC");
+        assert!(batch.results.is_empty());
+        assert_eq!(batch.error.and_then(|e| e.position()), Some(29));
+    }
+
+    #[test]
+    fn chain_keeps_characteristics() {
+        let (mut s, _) = recording();
+        ok(&mut s, "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY");
+        ok(&mut s, "COMMIT AND CHAIN");
+        let r = ok(
+            &mut s,
+            "SHOW transaction_isolation; SHOW transaction_read_only",
+        );
+        assert_eq!(r[0].rows, [[Some("serializable".to_string())]]);
+        assert_eq!(r[1].rows, [[Some("on".to_string())]]);
+        err(&mut s, "SELEC");
+        assert_eq!(ok(&mut s, "ROLLBACK AND CHAIN")[0].tag, "ROLLBACK");
+        assert_eq!(s.transaction_status(), TransactionStatus::InTransaction);
+        ok(&mut s, "ROLLBACK");
+        assert_eq!(
+            ok(&mut s, "SHOW transaction_isolation")[0].rows,
+            [[Some("read committed".to_string())]]
+        );
+    }
+
+    #[test]
+    fn client_min_messages_filters_warnings() {
+        let (mut s, _) = recording();
+        ok(&mut s, "SET client_min_messages = error");
+        let r = ok(&mut s, "COMMIT");
+        assert!(r[0].notices.is_empty());
+        ok(&mut s, "RESET client_min_messages");
+        let r = ok(&mut s, "COMMIT");
+        assert_eq!(r[0].notices.len(), 1);
+    }
+}

@@ -1,0 +1,136 @@
+//! Runs every sqllogictest file in `tests/slt/` against an embedded, in-memory Basalt.
+//!
+//! Each file gets a fresh database; `connection` records open further sessions on it. Errors
+//! are rendered as `SQLSTATE: message` followed by `DETAIL:`, `HINT:` and `POSITION:` lines, so
+//! `statement error <regex>` checks the message and a multi-line expected error checks
+//! everything. `scripts/pg-check-slt.sh` runs the same files against PostgreSQL 15 with the same
+//! rendering. Set `SLT_FILTER=<substring>` to run only matching files.
+
+use std::path::PathBuf;
+
+use basalt_sql::{Session, SqlError};
+use basalt_txn::LocalKv;
+use sqllogictest::{DBOutput, DefaultColumnType};
+
+/// An error as the slt files see it.
+#[derive(Debug)]
+struct SltError {
+    code: String,
+    text: String,
+}
+
+impl std::fmt::Display for SltError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for SltError {}
+
+impl From<SqlError> for SltError {
+    fn from(e: SqlError) -> Self {
+        let code = e.code().code().to_string();
+        let mut text = format!("{code}: {e}");
+        if let Some(detail) = e.detail() {
+            text.push_str(&format!("\nDETAIL: {detail}"));
+        }
+        if let Some(hint) = e.hint() {
+            text.push_str(&format!("\nHINT: {hint}"));
+        }
+        if let Some(position) = e.position() {
+            text.push_str(&format!("\nPOSITION: {position}"));
+        }
+        SltError { code, text }
+    }
+}
+
+struct Db {
+    session: Session<LocalKv>,
+}
+
+impl sqllogictest::DB for Db {
+    type Error = SltError;
+    type ColumnType = DefaultColumnType;
+
+    fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+        let results = self.session.execute(sql)?;
+        let Some(last) = results.last() else {
+            return Ok(DBOutput::StatementComplete(0));
+        };
+        if last.columns.is_empty() {
+            return Ok(DBOutput::StatementComplete(0));
+        }
+        let rows = last
+            .rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|v| match v.as_deref() {
+                        None => "NULL".to_string(),
+                        Some("") => "(empty)".to_string(),
+                        Some(s) => s.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(DBOutput::Rows {
+            types: vec![DefaultColumnType::Text; last.columns.len()],
+            rows,
+        })
+    }
+
+    fn engine_name(&self) -> &str {
+        "basalt"
+    }
+
+    fn error_sql_state(err: &SltError) -> Option<String> {
+        Some(err.code.clone())
+    }
+}
+
+fn main() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
+    let filter = std::env::var("SLT_FILTER").unwrap_or_default();
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "slt"))
+            .filter(|p| p.to_string_lossy().contains(&filter))
+            .collect(),
+        Err(e) => {
+            eprintln!("cannot read {}: {e}", dir.display());
+            std::process::exit(1);
+        }
+    };
+    files.sort();
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for file in &files {
+        let kv = LocalKv::memory();
+        let mut runner = sqllogictest::Runner::new(move || {
+            let session = Session::new(kv.clone());
+            async move { Ok::<_, SltError>(Db { session }) }
+        });
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match runner.run_file(file) {
+            Ok(()) => {
+                passed += 1;
+                eprintln!("slt {name} ... ok");
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("slt {name} ... FAILED\n{e}\n");
+            }
+        }
+    }
+    if files.is_empty() {
+        eprintln!("no .slt files in {}", dir.display());
+        std::process::exit(1);
+    }
+    eprintln!("slt: {passed} passed, {failed} failed");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
