@@ -153,10 +153,10 @@ pub(crate) fn read_version(
         start: Bound::Included(start),
         end: Bound::Included(end),
     };
-    let Some(item) = engine.scan(range, Direction::Forward)?.next() else {
+    let Some((raw_key, raw_value)) = basalt_storage::first_in(engine, range, Direction::Forward)?
+    else {
         return Ok(None);
     };
-    let (raw_key, raw_value) = item?;
     let (_, version_ts) = decode_version_key(&raw_key)?;
     Ok(Some((version_ts, decode_version_value(raw_value)?)))
 }

@@ -111,15 +111,49 @@ fn underflow() -> TypeError {
     TypeError::out_of_range("value out of range: underflow")
 }
 
-/// `float8` arithmetic with PostgreSQL's checks (`float8pl`, `float8mi`, `float8mul`,
-/// `float8div`); `%` is not defined for floats and answers 42883.
-pub fn float8_arith(op: ArithOp, a: f64, b: f64) -> TypeResult<f64> {
+/// What float arithmetic needs of `f32` and `f64`.
+trait Float:
+    Copy
+    + PartialEq
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+{
+    const ZERO: Self;
+    fn is_nan(self) -> bool;
+    fn is_infinite(self) -> bool;
+}
+
+impl Float for f64 {
+    const ZERO: Self = 0.0;
+    fn is_nan(self) -> bool {
+        f64::is_nan(self)
+    }
+    fn is_infinite(self) -> bool {
+        f64::is_infinite(self)
+    }
+}
+
+impl Float for f32 {
+    const ZERO: Self = 0.0;
+    fn is_nan(self) -> bool {
+        f32::is_nan(self)
+    }
+    fn is_infinite(self) -> bool {
+        f32::is_infinite(self)
+    }
+}
+
+/// Float arithmetic with PostgreSQL's overflow, underflow and division checks, computed in the
+/// operands' own precision; `type_name` names the type in the error for `%`.
+fn float_arith<F: Float>(op: ArithOp, a: F, b: F, type_name: &str) -> TypeResult<F> {
     let r = match op {
         ArithOp::Add => a + b,
         ArithOp::Sub => a - b,
         ArithOp::Mul => a * b,
         ArithOp::Div => {
-            if b == 0.0 && !a.is_nan() {
+            if b == F::ZERO && !a.is_nan() {
                 return Err(TypeError::division_by_zero());
             }
             a / b
@@ -127,7 +161,7 @@ pub fn float8_arith(op: ArithOp, a: f64, b: f64) -> TypeResult<f64> {
         ArithOp::Mod => {
             return Err(TypeError::new(
                 codes::UNDEFINED_FUNCTION,
-                "operator does not exist: double precision % double precision",
+                format!("operator does not exist: {type_name} % {type_name}"),
             ));
         }
     };
@@ -139,51 +173,25 @@ pub fn float8_arith(op: ArithOp, a: f64, b: f64) -> TypeResult<f64> {
         return Err(overflow());
     }
     let zero_ok = match op {
-        ArithOp::Mul => a == 0.0 || b == 0.0,
-        ArithOp::Div => a == 0.0 || b.is_infinite(),
+        ArithOp::Mul => a == F::ZERO || b == F::ZERO,
+        ArithOp::Div => a == F::ZERO || b.is_infinite(),
         _ => true,
     };
-    if r == 0.0 && !zero_ok {
+    if r == F::ZERO && !zero_ok {
         return Err(underflow());
     }
     Ok(r)
 }
 
+/// `float8` arithmetic with PostgreSQL's checks (`float8pl`, `float8mi`, `float8mul`,
+/// `float8div`); `%` is not defined for floats and answers 42883.
+pub fn float8_arith(op: ArithOp, a: f64, b: f64) -> TypeResult<f64> {
+    float_arith(op, a, b, "double precision")
+}
+
 /// `float4` arithmetic, computed and checked in single precision as PostgreSQL does.
 pub fn float4_arith(op: ArithOp, a: f32, b: f32) -> TypeResult<f32> {
-    let r = match op {
-        ArithOp::Add => a + b,
-        ArithOp::Sub => a - b,
-        ArithOp::Mul => a * b,
-        ArithOp::Div => {
-            if b == 0.0 && !a.is_nan() {
-                return Err(TypeError::division_by_zero());
-            }
-            a / b
-        }
-        ArithOp::Mod => {
-            return Err(TypeError::new(
-                codes::UNDEFINED_FUNCTION,
-                "operator does not exist: real % real",
-            ));
-        }
-    };
-    let inf_input = match op {
-        ArithOp::Div => a.is_infinite(),
-        _ => a.is_infinite() || b.is_infinite(),
-    };
-    if r.is_infinite() && !inf_input {
-        return Err(overflow());
-    }
-    let zero_ok = match op {
-        ArithOp::Mul => a == 0.0 || b == 0.0,
-        ArithOp::Div => a == 0.0 || b.is_infinite(),
-        _ => true,
-    };
-    if r == 0.0 && !zero_ok {
-        return Err(underflow());
-    }
-    Ok(r)
+    float_arith(op, a, b, "real")
 }
 
 /// `numeric` arithmetic.
