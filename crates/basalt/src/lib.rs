@@ -1,8 +1,18 @@
 //! Basalt: an embedded, transactional database.
 //!
-//! Today this facade exposes Basalt's transactional key-value layer — ACID transactions with
-//! READ COMMITTED, REPEATABLE READ and SERIALIZABLE isolation over a durable commit log. The SQL
-//! engine is built on top of it and will be reached through this same crate.
+//! SQL (PostgreSQL's dialect) through [`Database::execute`] and [`Database::session`]:
+//!
+//! ```
+//! let db = basalt::Database::memory();
+//! db.execute("CREATE TABLE t (id int PRIMARY KEY, name text)")?;
+//! db.execute("INSERT INTO t VALUES (1, 'one'), (2, 'two')")?;
+//! let results = db.execute("SELECT name FROM t WHERE id = 2")?;
+//! assert_eq!(results[0].rows, [[Some("two".to_string())]]);
+//! # Ok::<(), basalt::SqlError>(())
+//! ```
+//!
+//! Underneath is Basalt's transactional key-value layer — ACID transactions with READ
+//! COMMITTED, REPEATABLE READ and SERIALIZABLE isolation over a durable commit log:
 //!
 //! ```
 //! use basalt::{Database, IsolationLevel, Transaction};
@@ -20,6 +30,9 @@
 #![forbid(unsafe_code)]
 
 use std::path::Path;
+use std::sync::Arc;
+
+pub use basalt_sql::{Session, SqlError, StatementResult};
 
 pub use basalt_common::SqlState;
 pub use basalt_storage::{Direction, KeyRange};
@@ -37,6 +50,7 @@ use basalt_txn::LocalKv;
 #[derive(Clone)]
 pub struct Database {
     kv: LocalKv,
+    shared: Arc<basalt_sql::engine::Shared>,
 }
 
 impl Database {
@@ -63,6 +77,7 @@ impl Database {
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Database, Error> {
         Ok(Database {
             kv: LocalKv::open(path, options)?,
+            shared: Arc::default(),
         })
     }
 
@@ -74,6 +89,7 @@ impl Database {
     pub fn memory() -> Database {
         Database {
             kv: LocalKv::memory(),
+            shared: Arc::default(),
         }
     }
 
@@ -122,6 +138,37 @@ impl Database {
     /// ```
     pub fn vacuum(&self) -> Result<GcStats, Error> {
         self.kv.vacuum()
+    }
+
+    /// A SQL session (a connection): its own transaction state and settings, sharing caches
+    /// with the other sessions of this database. Use one per thread.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let mut s = db.session();
+    /// s.execute("BEGIN")?;
+    /// s.execute("CREATE TABLE t (x int)")?;
+    /// s.execute("INSERT INTO t VALUES (1)")?;
+    /// s.execute("COMMIT")?;
+    /// assert_eq!(db.execute("SELECT count(*) FROM t")?[0].rows, [[Some("1".to_string())]]);
+    /// # Ok::<(), basalt::SqlError>(())
+    /// ```
+    pub fn session(&self) -> Session<LocalKv> {
+        Session::with_shared(self.kv.clone(), self.shared.clone())
+    }
+
+    /// Runs one or more SQL statements in a fresh session (each statement in its own
+    /// transaction unless the text opens a block) and returns their results.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let r = db.execute("SELECT 1 + 1 AS two")?;
+    /// assert_eq!(r[0].columns, ["two"]);
+    /// assert_eq!(r[0].rows, [[Some("2".to_string())]]);
+    /// # Ok::<(), basalt::SqlError>(())
+    /// ```
+    pub fn execute(&self, sql: &str) -> Result<Vec<StatementResult>, SqlError> {
+        self.session().execute(sql)
     }
 
     /// The transactional key-value interface underneath, for layers built on it.

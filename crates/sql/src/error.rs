@@ -72,6 +72,11 @@ codes! {
 }
 
 impl SqlCode {
+    /// A code from its five characters (callers pass PostgreSQL's codes).
+    pub const fn new(code: &'static str) -> SqlCode {
+        SqlCode(code)
+    }
+
     /// The five-character code, e.g. `"42601"`.
     pub fn code(self) -> &'static str {
         self.0
@@ -152,9 +157,73 @@ pub enum SqlError {
     /// The transaction layer failed; its SQLSTATE is kept.
     #[error(transparent)]
     Txn(#[from] TxnError),
+    /// An error raised while binding or executing a statement, with PostgreSQL's SQLSTATE,
+    /// message, detail, hint and (for errors tied to a place in the text) position.
+    #[error("{message}")]
+    Exec {
+        /// The SQLSTATE.
+        code: SqlCode,
+        /// PostgreSQL's message.
+        message: String,
+        /// PostgreSQL's detail line.
+        detail: Option<String>,
+        /// PostgreSQL's hint.
+        hint: Option<String>,
+        /// 1-based character position in the query string.
+        position: Option<u32>,
+    },
+}
+
+impl From<basalt_common::types::TypeError> for SqlError {
+    fn from(e: basalt_common::types::TypeError) -> Self {
+        SqlError::Exec {
+            code: SqlCode(e.code()),
+            message: e.message().to_string(),
+            detail: e.detail().map(str::to_string),
+            hint: None,
+            position: None,
+        }
+    }
 }
 
 impl SqlError {
+    /// An [`SqlError::Exec`] error with the given SQLSTATE and message.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        SqlError::Exec {
+            code: SqlCode(code),
+            message: message.into(),
+            detail: None,
+            hint: None,
+            position: None,
+        }
+    }
+
+    /// Adds a detail line (only [`SqlError::Exec`] and [`SqlError::InvalidValue`] keep it).
+    pub fn with_detail(mut self, text: impl Into<String>) -> Self {
+        if let SqlError::Exec { detail, .. } | SqlError::InvalidValue { detail, .. } = &mut self {
+            *detail = Some(text.into());
+        }
+        self
+    }
+
+    /// Adds a hint (only [`SqlError::Exec`] and [`SqlError::InvalidValue`] keep it).
+    pub fn with_hint(mut self, text: impl Into<String>) -> Self {
+        if let SqlError::Exec { hint, .. } | SqlError::InvalidValue { hint, .. } = &mut self {
+            *hint = Some(text.into());
+        }
+        self
+    }
+
+    /// Sets the position if the error has none yet (only [`SqlError::Exec`] keeps it).
+    pub fn at(mut self, pos: Option<u32>) -> Self {
+        if let SqlError::Exec { position, .. } = &mut self
+            && position.is_none()
+        {
+            *position = pos;
+        }
+        self
+    }
+
     /// An [`SqlError::InvalidValue`] with code 22023 and no detail or hint.
     pub fn invalid_value(message: impl Into<String>) -> Self {
         SqlError::InvalidValue {
@@ -168,7 +237,9 @@ impl SqlError {
     /// The SQLSTATE of this error.
     pub fn code(&self) -> SqlCode {
         match self {
-            SqlError::Syntax { code, .. } | SqlError::InvalidValue { code, .. } => *code,
+            SqlError::Syntax { code, .. }
+            | SqlError::InvalidValue { code, .. }
+            | SqlError::Exec { code, .. } => *code,
             SqlError::Unsupported(_) => SqlCode::FEATURE_NOT_SUPPORTED,
             SqlError::InFailedTransaction => SqlCode::IN_FAILED_SQL_TRANSACTION,
             SqlError::NoTransactionBlock(_) => SqlCode::NO_ACTIVE_SQL_TRANSACTION,
@@ -194,9 +265,9 @@ impl SqlError {
     /// The detail (PostgreSQL's `D` field).
     pub fn detail(&self) -> Option<&str> {
         match self {
-            SqlError::Syntax { detail, .. } | SqlError::InvalidValue { detail, .. } => {
-                detail.as_deref()
-            }
+            SqlError::Syntax { detail, .. }
+            | SqlError::InvalidValue { detail, .. }
+            | SqlError::Exec { detail, .. } => detail.as_deref(),
             _ => None,
         }
     }
@@ -204,7 +275,9 @@ impl SqlError {
     /// The hint (PostgreSQL's `H` field).
     pub fn hint(&self) -> Option<&str> {
         match self {
-            SqlError::Syntax { hint, .. } | SqlError::InvalidValue { hint, .. } => hint.as_deref(),
+            SqlError::Syntax { hint, .. }
+            | SqlError::InvalidValue { hint, .. }
+            | SqlError::Exec { hint, .. } => hint.as_deref(),
             _ => None,
         }
     }
@@ -212,7 +285,7 @@ impl SqlError {
     /// The 1-based character position in the query string (PostgreSQL's `P` field).
     pub fn position(&self) -> Option<u32> {
         match self {
-            SqlError::Syntax { position, .. } => *position,
+            SqlError::Syntax { position, .. } | SqlError::Exec { position, .. } => *position,
             _ => None,
         }
     }

@@ -41,11 +41,22 @@
 
 #![forbid(unsafe_code)]
 
+pub mod binder;
+pub mod catalog;
+pub mod ddl;
 mod describe;
+pub mod dml;
+pub mod engine;
 pub mod error;
+pub mod exec;
+pub mod expr;
+pub mod optimizer;
 pub mod parse;
+pub mod plan;
+pub mod row;
 pub mod session;
 pub mod settings;
+pub mod system;
 mod timezone;
 
 pub use error::{Notice, Severity, SqlCode, SqlError};

@@ -44,7 +44,7 @@ use pg_query::protobuf::{
     self, DiscardMode, TransactionStmtKind, VariableSetKind, a_const, node::Node,
 };
 
-use crate::describe::{is_transaction_exit, statement_name};
+use crate::describe::is_transaction_exit;
 use crate::error::{Notice, SqlCode, SqlError};
 use crate::parse::{ParseCache, ParseOptions, Statement};
 use crate::settings::{Isolation, Param, Scope, SetArg, Settings, Snapshot};
@@ -56,6 +56,8 @@ pub struct StatementResult {
     pub tag: String,
     /// Column names; empty for statements that return no rows.
     pub columns: Vec<String>,
+    /// Column types (same length as `columns`).
+    pub types: Vec<basalt_common::types::DataType>,
     /// Rows as text (`None` is NULL).
     pub rows: Vec<Vec<Option<String>>>,
     /// Notices and warnings the statement raised, in order.
@@ -67,6 +69,7 @@ impl StatementResult {
         StatementResult {
             tag: tag.to_string(),
             columns: Vec::new(),
+            types: Vec::new(),
             rows: Vec::new(),
             notices: Vec::new(),
         }
@@ -120,11 +123,15 @@ struct Savepoint {
     settings: Snapshot,
 }
 
-struct Block<T> {
+pub(crate) struct Block<T> {
     kind: BlockKind,
     failed: bool,
     /// The key-value transaction, begun by the first data statement.
-    kv: Option<T>,
+    pub(crate) kv: Option<T>,
+    /// Whether this block changed the catalog (its catalog is then private until it ends).
+    pub(crate) catalog_written: bool,
+    /// When the block began (microseconds since 2000-01-01 UTC): `now()`.
+    pub(crate) started_at: i64,
     savepoints: Vec<Savepoint>,
     /// Settings as they were when the block began, saved before its first change.
     settings_at_start: Option<Snapshot>,
@@ -152,10 +159,13 @@ struct Characteristics {
 /// # Ok::<(), basalt_sql::SqlError>(())
 /// ```
 pub struct Session<K: TxnKv> {
-    kv: K,
+    pub(crate) kv: K,
     cache: Arc<ParseCache>,
-    settings: Settings,
-    block: Option<Block<K::Txn>>,
+    pub(crate) shared: Arc<crate::engine::Shared>,
+    pub(crate) settings: Settings,
+    pub(crate) block: Option<Block<K::Txn>>,
+    /// `currval` / `lastval` state of this session.
+    pub(crate) seq_session: crate::engine::SeqSession,
     /// Whether the current statement already called `start_statement`.
     statement_started: bool,
 }
@@ -168,9 +178,18 @@ impl<K: TxnKv> Session<K> {
 
     /// A session sharing `cache` with other sessions of the same database.
     pub fn with_parse_cache(kv: K, cache: Arc<ParseCache>) -> Self {
+        let shared = Arc::new(crate::engine::Shared::new(cache.clone()));
+        Session::with_shared(kv, shared)
+    }
+
+    /// A session sharing parse cache, catalog cache and sequence caches with the other
+    /// sessions of the same database.
+    pub fn with_shared(kv: K, shared: Arc<crate::engine::Shared>) -> Self {
         Session {
             kv,
-            cache,
+            cache: shared.parse_cache.clone(),
+            shared,
+            seq_session: Default::default(),
             settings: Settings::new(),
             block: None,
             statement_started: false,
@@ -285,6 +304,8 @@ impl<K: TxnKv> Session<K> {
             kind,
             failed: false,
             kv: None,
+            catalog_written: false,
+            started_at: crate::engine::now_micros(),
             savepoints: Vec::new(),
             settings_at_start: None,
         });
@@ -405,7 +426,7 @@ impl<K: TxnKv> Session<K> {
             Node::VariableSetStmt(s) => self.set_statement(s, notices),
             Node::VariableShowStmt(s) => self.show_statement(&s.name),
             Node::DiscardStmt(d) => self.discard_statement(d),
-            other => Err(SqlError::Unsupported(statement_name(other))),
+            other => self.data_statement(other, stmt, notices),
         }
     }
 
@@ -1016,7 +1037,7 @@ mod tests {
         let (mut s, _) = recording();
         ok(&mut s, "BEGIN");
         put(&mut s, b"a", b"1");
-        err(&mut s, "SELECT 1");
+        err(&mut s, "SELECT 1 / 0");
         let r = ok(&mut s, "COMMIT");
         assert_eq!(r[0].tag, "ROLLBACK");
         assert_eq!(s.transaction_status(), TransactionStatus::Idle);
@@ -1080,7 +1101,7 @@ mod tests {
         );
         assert_eq!(r[2].rows, [[Some("9ms".to_string())]]);
         // An error rolls back the whole string and skips the rest.
-        let batch = s.run("SET statement_timeout = 8; SELECT 1; SET statement_timeout = 10");
+        let batch = s.run("SET statement_timeout = 8; SELECT 1 / 0; SET statement_timeout = 10");
         assert_eq!(batch.results.len(), 1);
         assert!(batch.error.is_some());
         assert_eq!(
@@ -1099,7 +1120,8 @@ mod tests {
             [[Some("9ms".to_string())]]
         );
         // BEGIN in the middle turns the block explicit; an error then leaves it failed.
-        let batch = s.run("SET statement_timeout = 10; BEGIN; SELECT 1; SHOW statement_timeout");
+        let batch =
+            s.run("SET statement_timeout = 10; BEGIN; SELECT 1 / 0; SHOW statement_timeout");
         assert_eq!(batch.results.len(), 2);
         assert_eq!(s.transaction_status(), TransactionStatus::Failed);
         ok(&mut s, "ROLLBACK");

@@ -88,33 +88,43 @@ impl sqllogictest::DB for Db {
     }
 }
 
-fn main() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
-    let filter = std::env::var("SLT_FILTER").unwrap_or_default();
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+fn slt_files(dir: &std::path::Path, filter: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "slt"))
-            .filter(|p| p.to_string_lossy().contains(&filter))
+            .filter(|p| p.to_string_lossy().contains(filter))
             .collect(),
         Err(e) => {
             eprintln!("cannot read {}: {e}", dir.display());
-            std::process::exit(1);
+            Vec::new()
         }
     };
     files.sort();
+    files
+}
+
+/// Runs one file on a fresh database; `Err` carries the runner's report.
+fn run_file(file: &std::path::Path) -> Result<(), String> {
+    let kv = LocalKv::memory();
+    let mut runner = sqllogictest::Runner::new(move || {
+        let session = Session::new(kv.clone());
+        async move { Ok::<_, SltError>(Db { session }) }
+    });
+    runner.run_file(file).map_err(|e| e.to_string())
+}
+
+fn main() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
+    let filter = std::env::var("SLT_FILTER").unwrap_or_default();
+    let files = slt_files(&dir, &filter);
     let (mut passed, mut failed) = (0usize, 0usize);
     for file in &files {
-        let kv = LocalKv::memory();
-        let mut runner = sqllogictest::Runner::new(move || {
-            let session = Session::new(kv.clone());
-            async move { Ok::<_, SltError>(Db { session }) }
-        });
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        match runner.run_file(file) {
+        match run_file(file) {
             Ok(()) => {
                 passed += 1;
                 eprintln!("slt {name} ... ok");
@@ -129,7 +139,35 @@ fn main() {
         eprintln!("no .slt files in {}", dir.display());
         std::process::exit(1);
     }
-    eprintln!("slt: {passed} passed, {failed} failed");
+    // The PostgreSQL-verified corpus the engine is growing into (tests/slt/pending): reported,
+    // not required. A file that passes completely should be promoted to tests/slt/.
+    let pending = slt_files(&dir.join("pending"), &filter);
+    let mut pending_passed = Vec::new();
+    for file in &pending {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match run_file(file) {
+            Ok(()) => pending_passed.push(name),
+            Err(e) => {
+                let first = e.lines().next().unwrap_or_default().to_string();
+                if std::env::var("SLT_PENDING_VERBOSE").is_ok() {
+                    eprintln!("slt pending/{name} ... not yet\n{e}\n");
+                } else {
+                    eprintln!("slt pending/{name} ... not yet: {first}");
+                }
+            }
+        }
+    }
+    for name in &pending_passed {
+        eprintln!("slt pending/{name} ... passes: promote it to tests/slt/");
+    }
+    eprintln!(
+        "slt: {passed} passed, {failed} failed; pending corpus: {} of {} files pass",
+        pending_passed.len(),
+        pending.len()
+    );
     if failed > 0 {
         std::process::exit(1);
     }

@@ -98,6 +98,11 @@ pub enum LockOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SavepointId(pub(crate) u64);
 
+impl SavepointId {
+    /// A savepoint id that names no savepoint (for transactions that keep none).
+    pub const NONE: SavepointId = SavepointId(u64::MAX);
+}
+
 /// What a successful commit reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommitInfo {
@@ -155,7 +160,11 @@ pub trait Transaction: Send {
     /// Commits. On error nothing of the transaction is visible, now or after a restart, unless
     /// the error is [`crate::TxnError::Failed`] raised after the commit record was written, in
     /// which case recovery decides (as PostgreSQL after a crash during commit).
-    fn commit(self) -> Result<CommitInfo>;
+    fn commit(self) -> Result<CommitInfo>
+    where
+        Self: Sized;
     /// Rolls back.
-    fn rollback(self);
+    fn rollback(self)
+    where
+        Self: Sized;
 }

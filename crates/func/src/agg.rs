@@ -1,0 +1,892 @@
+//! Aggregate functions as accumulators: `count`, `sum`, `avg`, `min`, `max`, `bool_and`,
+//! `bool_or`, `every`, `string_agg`, `array_agg`, `json_agg`, `jsonb_agg`, and the
+//! statistics `stddev[_samp|_pop]`, `variance`, `var_samp`, `var_pop`.
+//!
+//! # Semantics taken from PostgreSQL 15
+//!
+//! - Result types: `sum(int2|int4)` is `bigint` (overflow 22003 `bigint out of range`),
+//!   `sum(int8)` and `avg` of integers and numerics are `numeric`, `avg` and the statistics of
+//!   floats are `double precision`, `sum(float4)` stays `real`. `min`/`max` of `varchar` are
+//!   `text` (PostgreSQL has only the `text` variant).
+//! - Over no rows (or only NULLs) every aggregate but `count` is NULL; `count` is 0.
+//! - `avg` of integers and numerics divides the exact sum with `numeric` division (so `avg`
+//!   of 1 and 2 is `1.5000000000000000`). Float averages and statistics use PostgreSQL's
+//!   Youngs-Cramer transition (`float8_accum`), numeric statistics use exact sums and
+//!   `numeric_stddev_internal`'s formula and scales.
+//! - `string_agg` puts the row's delimiter before every non-NULL value except the first;
+//!   `array_agg` keeps NULL elements; `json_agg`/`jsonb_agg` turn NULL into JSON `null` and
+//!   render values as `to_json` does (timestamps in ISO 8601 with `T`, non-finite numbers as
+//!   strings).
+//!
+//! DISTINCT, FILTER and ORDER BY within the call are the executor's job. [`Accumulator::finish`]
+//! never consumes state, so window frames may call it repeatedly.
+//!
+//! Accumulators have no session context, so values are printed (for `json_agg` of
+//! `timestamptz`) in UTC.
+
+use basalt_common::types::arith::{float4_arith, float8_arith, interval_add};
+use basalt_common::types::json::{escape_json_string, parse_jsonb};
+use basalt_common::types::{
+    ArithOp, DataType, Interval, Jsonb, Numeric, TypeContext, TypeError, TypeResult, Value,
+    format_text,
+};
+
+use crate::math::{best_candidate, sqrt_to};
+
+/// An aggregate function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AggFunc {
+    /// `count(*)`.
+    CountStar,
+    /// `count(x)`: non-NULL values.
+    Count,
+    /// `sum(int2|int4)` → `bigint`.
+    SumInt,
+    /// `sum(int8|numeric)` → `numeric`.
+    SumNumeric,
+    /// `sum(float4)`.
+    SumFloat4,
+    /// `sum(float8)`.
+    SumFloat8,
+    /// `sum(interval)`.
+    SumInterval,
+    /// `avg` of integers and numerics → `numeric`.
+    AvgNumeric,
+    /// `avg(float4|float8)` → `double precision`.
+    AvgFloat,
+    /// `avg(interval)`.
+    AvgInterval,
+    /// `min(x)`.
+    Min,
+    /// `max(x)`.
+    Max,
+    /// `bool_and(x)`, `every(x)`.
+    BoolAnd,
+    /// `bool_or(x)`.
+    BoolOr,
+    /// `string_agg(text, text)`.
+    StringAgg,
+    /// `string_agg(bytea, bytea)`.
+    ByteaStringAgg,
+    /// `array_agg(x)`.
+    ArrayAgg,
+    /// `json_agg(x)`.
+    JsonAgg,
+    /// `jsonb_agg(x)`.
+    JsonbAgg,
+    /// A variance or standard deviation; `numeric` for integer and numeric input.
+    Stat {
+        /// Which statistic.
+        kind: StatKind,
+        /// Computed over exact numeric sums (else float8).
+        numeric: bool,
+    },
+}
+
+/// The statistics aggregates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatKind {
+    /// `var_pop`.
+    VarPop,
+    /// `var_samp`, `variance`.
+    VarSamp,
+    /// `stddev_pop`.
+    StddevPop,
+    /// `stddev_samp`, `stddev`.
+    StddevSamp,
+}
+
+/// A resolved aggregate call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedAggregate {
+    /// The aggregate.
+    pub func: AggFunc,
+    /// The type each argument must be cast to.
+    pub arg_types: Vec<DataType>,
+    /// The result type.
+    pub ret: DataType,
+}
+
+/// The running state of one aggregate over one group.
+pub trait Accumulator: Send {
+    /// Adds one row's arguments (already cast; NULLs included, the accumulator decides).
+    fn update(&mut self, args: &[Value]) -> TypeResult<()>;
+    /// The aggregate's value over the rows added so far (may be called more than once, for
+    /// window frames).
+    fn finish(&self) -> TypeResult<Value>;
+}
+
+const I2: DataType = DataType::Int2;
+const I4: DataType = DataType::Int4;
+const I8: DataType = DataType::Int8;
+const F4: DataType = DataType::Float4;
+const F8: DataType = DataType::Float8;
+const NUM: DataType = DataType::Numeric(None);
+const TEXT: DataType = DataType::Text;
+
+fn pick(
+    table: &[(AggFunc, &[DataType], DataType)],
+    args: &[DataType],
+) -> Option<ResolvedAggregate> {
+    let sigs: Vec<&[DataType]> = table.iter().map(|(_, s, _)| *s).collect();
+    let i = best_candidate(&sigs, args)?;
+    let (func, sig, ret) = &table[i];
+    Some(ResolvedAggregate {
+        func: *func,
+        arg_types: sig.to_vec(),
+        ret: ret.clone(),
+    })
+}
+
+fn known(t: &DataType) -> DataType {
+    if *t == DataType::Unknown {
+        TEXT
+    } else {
+        t.clone()
+    }
+}
+
+/// Whether PostgreSQL 15 defines `min`/`max` for the type.
+fn has_min_max(t: &DataType) -> bool {
+    match t {
+        DataType::Int2
+        | DataType::Int4
+        | DataType::Int8
+        | DataType::Float4
+        | DataType::Float8
+        | DataType::Numeric(_)
+        | DataType::Text
+        | DataType::Bpchar(_)
+        | DataType::Date
+        | DataType::Time(_)
+        | DataType::Timestamp(_)
+        | DataType::Timestamptz(_)
+        | DataType::Interval => true,
+        DataType::Array(e) => has_min_max(e) || matches!(**e, DataType::Varchar(_)),
+        _ => false,
+    }
+}
+
+/// Resolves `name(args...)` as an aggregate; `count(*)` is `name = "count"`, `args = []`.
+pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggregate> {
+    use AggFunc::*;
+    let one = |func: AggFunc, arg: DataType, ret: DataType| {
+        Some(ResolvedAggregate {
+            func,
+            arg_types: vec![arg],
+            ret,
+        })
+    };
+    let stat = |kind: StatKind| {
+        pick(
+            &[
+                (
+                    Stat {
+                        kind,
+                        numeric: true,
+                    },
+                    &[I2],
+                    NUM,
+                ),
+                (
+                    Stat {
+                        kind,
+                        numeric: true,
+                    },
+                    &[I4],
+                    NUM,
+                ),
+                (
+                    Stat {
+                        kind,
+                        numeric: true,
+                    },
+                    &[I8],
+                    NUM,
+                ),
+                (
+                    Stat {
+                        kind,
+                        numeric: false,
+                    },
+                    &[F4],
+                    F8,
+                ),
+                (
+                    Stat {
+                        kind,
+                        numeric: false,
+                    },
+                    &[F8],
+                    F8,
+                ),
+                (
+                    Stat {
+                        kind,
+                        numeric: true,
+                    },
+                    &[NUM],
+                    NUM,
+                ),
+            ],
+            args,
+        )
+    };
+    match (name, args) {
+        ("count", []) => Some(ResolvedAggregate {
+            func: CountStar,
+            arg_types: vec![],
+            ret: I8,
+        }),
+        ("count", [t]) => one(Count, known(t), I8),
+        ("sum", _) => pick(
+            &[
+                (SumInt, &[I2], I8),
+                (SumInt, &[I4], I8),
+                (SumNumeric, &[I8], NUM),
+                (SumFloat4, &[F4], F4),
+                (SumFloat8, &[F8], F8),
+                (SumNumeric, &[NUM], NUM),
+                (SumInterval, &[DataType::Interval], DataType::Interval),
+            ],
+            args,
+        ),
+        ("avg", _) => pick(
+            &[
+                (AvgNumeric, &[I2], NUM),
+                (AvgNumeric, &[I4], NUM),
+                (AvgNumeric, &[I8], NUM),
+                (AvgFloat, &[F4], F8),
+                (AvgFloat, &[F8], F8),
+                (AvgNumeric, &[NUM], NUM),
+                (AvgInterval, &[DataType::Interval], DataType::Interval),
+            ],
+            args,
+        ),
+        ("min" | "max", [t]) => {
+            let func = if name == "min" { Min } else { Max };
+            let t = match t {
+                DataType::Unknown | DataType::Varchar(_) => TEXT,
+                other => other.without_typmod(),
+            };
+            has_min_max(&t).then_some(())?;
+            one(func, t.clone(), t)
+        }
+        ("bool_and" | "every", _) => pick(&[(BoolAnd, &[DataType::Bool], DataType::Bool)], args),
+        ("bool_or", _) => pick(&[(BoolOr, &[DataType::Bool], DataType::Bool)], args),
+        ("string_agg", _) => pick(
+            &[
+                (StringAgg, &[TEXT, TEXT], TEXT),
+                (
+                    ByteaStringAgg,
+                    &[DataType::Bytea, DataType::Bytea],
+                    DataType::Bytea,
+                ),
+            ],
+            args,
+        ),
+        ("array_agg", [t]) if !matches!(t, DataType::Array(_)) => {
+            let t = known(t);
+            one(
+                ArrayAgg,
+                t.clone(),
+                DataType::Array(Box::new(t.without_typmod())),
+            )
+        }
+        ("json_agg", [t]) => one(JsonAgg, known(t), DataType::Json),
+        ("jsonb_agg", [t]) => one(JsonbAgg, known(t), DataType::Jsonb),
+        ("var_pop", _) => stat(StatKind::VarPop),
+        ("var_samp" | "variance", _) => stat(StatKind::VarSamp),
+        ("stddev_pop", _) => stat(StatKind::StddevPop),
+        ("stddev_samp" | "stddev", _) => stat(StatKind::StddevSamp),
+        _ => None,
+    }
+}
+
+/// A fresh accumulator.
+pub fn new_accumulator(agg: &ResolvedAggregate) -> Box<dyn Accumulator> {
+    use AggFunc::*;
+    match agg.func {
+        CountStar => Box::new(CountAcc { star: true, n: 0 }),
+        Count => Box::new(CountAcc { star: false, n: 0 }),
+        SumInt => Box::new(SumIntAcc(None)),
+        SumNumeric => Box::new(SumNumericAcc(None)),
+        SumFloat4 => Box::new(SumFloat4Acc(None)),
+        SumFloat8 => Box::new(SumFloat8Acc(None)),
+        SumInterval => Box::new(IntervalAcc {
+            sum: None,
+            n: 0,
+            avg: false,
+        }),
+        AvgInterval => Box::new(IntervalAcc {
+            sum: None,
+            n: 0,
+            avg: true,
+        }),
+        AvgNumeric => Box::new(NumericStatAcc::new(None)),
+        Stat {
+            kind,
+            numeric: true,
+        } => Box::new(NumericStatAcc::new(Some(kind))),
+        AvgFloat => Box::new(FloatStatAcc::new(None)),
+        Stat {
+            kind,
+            numeric: false,
+        } => Box::new(FloatStatAcc::new(Some(kind))),
+        Min => Box::new(MinMaxAcc {
+            best: None,
+            max: false,
+        }),
+        Max => Box::new(MinMaxAcc {
+            best: None,
+            max: true,
+        }),
+        BoolAnd => Box::new(BoolAcc {
+            state: None,
+            and: true,
+        }),
+        BoolOr => Box::new(BoolAcc {
+            state: None,
+            and: false,
+        }),
+        StringAgg => Box::new(StringAggAcc(None)),
+        ByteaStringAgg => Box::new(ByteaAggAcc(None)),
+        ArrayAgg => Box::new(ArrayAggAcc {
+            element_type: agg
+                .ret
+                .element()
+                .cloned()
+                .unwrap_or_else(|| agg.arg_types.first().cloned().unwrap_or(TEXT)),
+            elements: None,
+        }),
+        JsonAgg => Box::new(JsonAggAcc {
+            items: None,
+            binary: false,
+        }),
+        JsonbAgg => Box::new(JsonAggAcc {
+            items: None,
+            binary: true,
+        }),
+    }
+}
+
+fn first(args: &[Value]) -> &Value {
+    args.first().unwrap_or(&Value::Null)
+}
+
+fn unexpected(what: &str, v: &Value) -> TypeError {
+    TypeError::new(
+        basalt_common::types::error::codes::DATATYPE_MISMATCH,
+        format!(
+            "{what} received a value of type {}",
+            v.data_type().map(|t| t.format_type()).unwrap_or_default()
+        ),
+    )
+}
+
+fn to_numeric(v: &Value) -> Option<Numeric> {
+    Some(match v {
+        Value::Int2(x) => Numeric::from_i64(i64::from(*x)),
+        Value::Int4(x) => Numeric::from_i64(i64::from(*x)),
+        Value::Int8(x) => Numeric::from_i64(*x),
+        Value::Numeric(n) => n.clone(),
+        _ => return None,
+    })
+}
+
+struct CountAcc {
+    star: bool,
+    n: i64,
+}
+
+impl Accumulator for CountAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        if self.star || !first(args).is_null() {
+            self.n += 1;
+        }
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(Value::Int8(self.n))
+    }
+}
+
+struct SumIntAcc(Option<i64>);
+
+impl Accumulator for SumIntAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let v = match first(args) {
+            Value::Null => return Ok(()),
+            Value::Int2(x) => i64::from(*x),
+            Value::Int4(x) => i64::from(*x),
+            Value::Int8(x) => *x,
+            other => return Err(unexpected("sum", other)),
+        };
+        self.0 = Some(
+            self.0
+                .unwrap_or(0)
+                .checked_add(v)
+                .ok_or_else(|| TypeError::out_of_range("bigint out of range"))?,
+        );
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(self.0.map_or(Value::Null, Value::Int8))
+    }
+}
+
+struct SumNumericAcc(Option<Numeric>);
+
+impl Accumulator for SumNumericAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let v = first(args);
+        if v.is_null() {
+            return Ok(());
+        }
+        let n = to_numeric(v).ok_or_else(|| unexpected("sum", v))?;
+        self.0 = Some(match &self.0 {
+            None => n,
+            Some(s) => s.add(&n)?,
+        });
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(self.0.clone().map_or(Value::Null, Value::Numeric))
+    }
+}
+
+struct SumFloat4Acc(Option<f32>);
+
+impl Accumulator for SumFloat4Acc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        match first(args) {
+            Value::Null => {}
+            Value::Float4(x) => {
+                self.0 = Some(match self.0 {
+                    None => *x,
+                    Some(s) => float4_arith(ArithOp::Add, s, *x)?,
+                });
+            }
+            other => return Err(unexpected("sum", other)),
+        }
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(self.0.map_or(Value::Null, Value::Float4))
+    }
+}
+
+struct SumFloat8Acc(Option<f64>);
+
+impl Accumulator for SumFloat8Acc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        match first(args) {
+            Value::Null => {}
+            Value::Float8(x) => {
+                self.0 = Some(match self.0 {
+                    None => *x,
+                    Some(s) => float8_arith(ArithOp::Add, s, *x)?,
+                });
+            }
+            other => return Err(unexpected("sum", other)),
+        }
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(self.0.map_or(Value::Null, Value::Float8))
+    }
+}
+
+struct IntervalAcc {
+    sum: Option<Interval>,
+    n: i64,
+    avg: bool,
+}
+
+/// PostgreSQL's `interval_div` (fractions of months cascade into days, of days into time).
+fn interval_div(span: &Interval, factor: f64) -> Interval {
+    const DAYS_PER_MONTH: f64 = 30.0;
+    const SECS_PER_DAY: f64 = 86_400.0;
+    let tsround = |j: f64| (j * 1e6).round_ties_even() / 1e6;
+    let month_q = f64::from(span.months) / factor;
+    let day_q = f64::from(span.days) / factor;
+    let mut months = month_q as i32;
+    let mut days = day_q as i32;
+    let month_remainder_days = tsround((month_q - f64::from(months)) * DAYS_PER_MONTH);
+    let mut sec_remainder = tsround(
+        (day_q - f64::from(days) + month_remainder_days - f64::from(month_remainder_days as i32))
+            * SECS_PER_DAY,
+    );
+    if sec_remainder.abs() >= SECS_PER_DAY {
+        let whole = (sec_remainder / SECS_PER_DAY) as i32;
+        days += whole;
+        sec_remainder -= f64::from(whole) * SECS_PER_DAY;
+    }
+    days += month_remainder_days as i32;
+    let micros = (span.micros as f64 / factor + sec_remainder * 1e6).round_ties_even() as i64;
+    months = months.clamp(i32::MIN, i32::MAX);
+    Interval::new(months, days, micros)
+}
+
+impl Accumulator for IntervalAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        match first(args) {
+            Value::Null => {}
+            Value::Interval(x) => {
+                self.sum = Some(match &self.sum {
+                    None => *x,
+                    Some(s) => interval_add(s, x, false)?,
+                });
+                self.n += 1;
+            }
+            other => return Err(unexpected("sum", other)),
+        }
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(match (&self.sum, self.avg) {
+            (None, _) => Value::Null,
+            (Some(s), false) => Value::Interval(*s),
+            (Some(s), true) => Value::Interval(interval_div(s, self.n as f64)),
+        })
+    }
+}
+
+/// Exact sums for `avg` and the numeric statistics.
+struct NumericStatAcc {
+    kind: Option<StatKind>,
+    n: i64,
+    sum: Numeric,
+    sum_sq: Numeric,
+    /// NaN or infinite inputs: the statistics are NaN.
+    special: bool,
+}
+
+impl NumericStatAcc {
+    fn new(kind: Option<StatKind>) -> Self {
+        NumericStatAcc {
+            kind,
+            n: 0,
+            sum: Numeric::zero(),
+            sum_sq: Numeric::zero(),
+            special: false,
+        }
+    }
+}
+
+impl Accumulator for NumericStatAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let v = first(args);
+        if v.is_null() {
+            return Ok(());
+        }
+        let x = to_numeric(v).ok_or_else(|| unexpected("avg", v))?;
+        self.n += 1;
+        self.sum = self.sum.add(&x)?;
+        if self.kind.is_some() {
+            if x.is_finite() {
+                self.sum_sq = self.sum_sq.add(&x.mul(&x)?)?;
+            } else {
+                self.special = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&self) -> TypeResult<Value> {
+        let Some(kind) = self.kind else {
+            if self.n == 0 {
+                return Ok(Value::Null);
+            }
+            return Ok(Value::Numeric(self.sum.div(&Numeric::from_i64(self.n))?));
+        };
+        let sample = matches!(kind, StatKind::VarSamp | StatKind::StddevSamp);
+        if self.n == 0 || (sample && self.n <= 1) {
+            return Ok(Value::Null);
+        }
+        if self.special || self.sum.is_nan() {
+            return Ok(Value::Numeric(Numeric::NAN));
+        }
+        let n = Numeric::from_i64(self.n);
+        let numerator = n.mul(&self.sum_sq)?.sub(&self.sum.mul(&self.sum)?)?;
+        if numerator.is_zero() || numerator.is_negative() {
+            return Ok(Value::Numeric(Numeric::zero()));
+        }
+        let denominator = if sample {
+            n.mul(&Numeric::from_i64(self.n - 1))?
+        } else {
+            n.mul(&n)?
+        };
+        let variance = numerator.div(&denominator)?;
+        Ok(Value::Numeric(match kind {
+            StatKind::VarPop | StatKind::VarSamp => variance,
+            _ => sqrt_to(&variance, i64::from(variance.scale()))?,
+        }))
+    }
+}
+
+/// PostgreSQL's `float8_accum` state (Youngs-Cramer): count, sum, sum of squared deviations.
+struct FloatStatAcc {
+    kind: Option<StatKind>,
+    n: f64,
+    sx: f64,
+    sxx: f64,
+}
+
+impl FloatStatAcc {
+    fn new(kind: Option<StatKind>) -> Self {
+        FloatStatAcc {
+            kind,
+            n: 0.0,
+            sx: 0.0,
+            sxx: 0.0,
+        }
+    }
+}
+
+impl Accumulator for FloatStatAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let x = match first(args) {
+            Value::Null => return Ok(()),
+            Value::Float8(x) => *x,
+            Value::Float4(x) => f64::from(*x),
+            other => return Err(unexpected("avg", other)),
+        };
+        let old_n = self.n;
+        let old_sx = self.sx;
+        self.n += 1.0;
+        self.sx += x;
+        if old_n > 0.0 {
+            let tmp = x * self.n - self.sx;
+            self.sxx += tmp * tmp / (self.n * old_n);
+            if self.sx.is_infinite() || self.sxx.is_infinite() {
+                if !old_sx.is_infinite() && !x.is_infinite() {
+                    return Err(TypeError::out_of_range("value out of range: overflow"));
+                }
+                self.sxx = f64::NAN;
+            }
+        } else if x.is_nan() || x.is_infinite() {
+            self.sxx = f64::NAN;
+        }
+        Ok(())
+    }
+
+    fn finish(&self) -> TypeResult<Value> {
+        if self.n == 0.0 {
+            return Ok(Value::Null);
+        }
+        let Some(kind) = self.kind else {
+            return Ok(Value::Float8(self.sx / self.n));
+        };
+        let sample = matches!(kind, StatKind::VarSamp | StatKind::StddevSamp);
+        if sample && self.n <= 1.0 {
+            return Ok(Value::Null);
+        }
+        let var = self.sxx / if sample { self.n - 1.0 } else { self.n };
+        Ok(Value::Float8(match kind {
+            StatKind::VarPop | StatKind::VarSamp => var,
+            _ => var.sqrt(),
+        }))
+    }
+}
+
+struct MinMaxAcc {
+    best: Option<Value>,
+    max: bool,
+}
+
+impl Accumulator for MinMaxAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let v = first(args);
+        if v.is_null() {
+            return Ok(());
+        }
+        let better = match &self.best {
+            None => true,
+            Some(b) => {
+                if self.max {
+                    v > b
+                } else {
+                    v < b
+                }
+            }
+        };
+        if better {
+            self.best = Some(v.clone());
+        }
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(self.best.clone().unwrap_or(Value::Null))
+    }
+}
+
+struct BoolAcc {
+    state: Option<bool>,
+    and: bool,
+}
+
+impl Accumulator for BoolAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        match first(args) {
+            Value::Null => {}
+            Value::Bool(b) => {
+                self.state = Some(match self.state {
+                    None => *b,
+                    Some(s) if self.and => s && *b,
+                    Some(s) => s || *b,
+                });
+            }
+            other => return Err(unexpected("bool_and", other)),
+        }
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(self.state.map_or(Value::Null, Value::Bool))
+    }
+}
+
+struct StringAggAcc(Option<String>);
+
+impl Accumulator for StringAggAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let s = match first(args) {
+            Value::Null => return Ok(()),
+            Value::Text(s) | Value::Bpchar(s) => s,
+            other => return Err(unexpected("string_agg", other)),
+        };
+        match &mut self.0 {
+            None => self.0 = Some(s.clone()),
+            Some(acc) => {
+                if let Some(Value::Text(d) | Value::Bpchar(d)) = args.get(1) {
+                    acc.push_str(d);
+                }
+                acc.push_str(s);
+            }
+        }
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(self.0.clone().map_or(Value::Null, Value::Text))
+    }
+}
+
+struct ByteaAggAcc(Option<Vec<u8>>);
+
+impl Accumulator for ByteaAggAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let b = match first(args) {
+            Value::Null => return Ok(()),
+            Value::Bytea(b) => b,
+            other => return Err(unexpected("string_agg", other)),
+        };
+        match &mut self.0 {
+            None => self.0 = Some(b.clone()),
+            Some(acc) => {
+                if let Some(Value::Bytea(d)) = args.get(1) {
+                    acc.extend_from_slice(d);
+                }
+                acc.extend_from_slice(b);
+            }
+        }
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(self.0.clone().map_or(Value::Null, Value::Bytea))
+    }
+}
+
+struct ArrayAggAcc {
+    element_type: DataType,
+    elements: Option<Vec<Value>>,
+}
+
+impl Accumulator for ArrayAggAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        self.elements
+            .get_or_insert_with(Vec::new)
+            .push(first(args).clone());
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(match &self.elements {
+            None => Value::Null,
+            Some(e) => Value::array(self.element_type.clone(), e.clone()),
+        })
+    }
+}
+
+struct JsonAggAcc {
+    /// JSON text of each value (`json_agg`) — jsonb values are parsed at the end.
+    items: Option<Vec<String>>,
+    binary: bool,
+}
+
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    escape_json_string(&mut out, s);
+    out
+}
+
+/// `to_json`'s rendering of a timestamp: ISO 8601 with `T` and a `+HH:MM` offset.
+fn json_timestamp(text: &str, with_offset: bool) -> String {
+    if text.contains("infinity") {
+        return text.to_owned();
+    }
+    let mut s = text.replacen(' ', "T", 1);
+    if with_offset {
+        // The output ends in +HH, +HH:MM or +HH:MM:SS; XSD wants at least +HH:MM.
+        if let Some(pos) = s.rfind(['+', '-'])
+            && s[pos + 1..].len() == 2
+            && pos > 10
+        {
+            s.push_str(":00");
+        }
+    }
+    s
+}
+
+/// `to_json(value)` as text (PostgreSQL's `datum_to_json`).
+pub(crate) fn to_json_text(v: &Value, ctx: &TypeContext) -> String {
+    let out = |v: &Value| format_text(v, ctx).unwrap_or_default();
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => if *b { "true" } else { "false" }.into(),
+        Value::Int2(_) | Value::Int4(_) | Value::Int8(_) => out(v),
+        Value::Float4(x) if x.is_finite() => out(v),
+        Value::Float8(x) if x.is_finite() => out(v),
+        Value::Numeric(n) if n.is_finite() => out(v),
+        Value::Float4(_) | Value::Float8(_) | Value::Numeric(_) => quoted(&out(v)),
+        Value::Json(s) => s.clone(),
+        Value::Jsonb(j) => j.to_text(),
+        Value::Timestamp(_) => quoted(&json_timestamp(&out(v), false)),
+        Value::Timestamptz(_) => quoted(&json_timestamp(&out(v), true)),
+        Value::Array(a) => {
+            let items: Vec<String> = a.elements.iter().map(|e| to_json_text(e, ctx)).collect();
+            format!("[{}]", items.join(","))
+        }
+        _ => quoted(&out(v)),
+    }
+}
+
+impl Accumulator for JsonAggAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let text = to_json_text(first(args), &TypeContext::default());
+        self.items.get_or_insert_with(Vec::new).push(text);
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        let Some(items) = &self.items else {
+            return Ok(Value::Null);
+        };
+        if self.binary {
+            let elems = items
+                .iter()
+                .map(|t| parse_jsonb(t))
+                .collect::<TypeResult<Vec<Jsonb>>>()?;
+            Ok(Value::Jsonb(Jsonb::Array(elems)))
+        } else {
+            Ok(Value::Json(format!("[{}]", items.join(", "))))
+        }
+    }
+}

@@ -1,0 +1,452 @@
+//! Set-returning functions: `generate_series`, `unnest` and the JSON expanders
+//! (`json[b]_array_elements[_text]`, `json[b]_each[_text]`, `json[b]_object_keys`).
+//!
+//! # Design
+//!
+//! Resolution picks the overload as PostgreSQL does (see [`crate::datetime`]'s overload
+//! rules): `generate_series(1, 3)` is the `int4` version, and an untyped step next to two
+//! timestamps is an `interval`. A function returning a scalar has one column named after the
+//! function (`generate_series`, `unnest`, `jsonb_object_keys`); the JSON expanders name
+//! their columns `value`, or `key` and `value`.
+//!
+//! [`call_table_function`] produces every row at once. All functions are strict: a NULL
+//! argument gives no rows.
+
+use basalt_common::types::error::codes;
+use basalt_common::types::{DataType, Interval, Jsonb, Numeric, TypeError, TypeResult, Value};
+
+use crate::EvalContext;
+use crate::datetime::{DateTimeFunc, overload};
+use crate::json::{jsonb_as_text, jtext};
+
+/// A set-returning function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TableFunc {
+    /// `generate_series(int4, int4 [, int4])`.
+    SeriesInt4,
+    /// `generate_series(int8, int8 [, int8])`.
+    SeriesInt8,
+    /// `generate_series(numeric, numeric [, numeric])`.
+    SeriesNumeric,
+    /// `generate_series(timestamp, timestamp, interval)`.
+    SeriesTimestamp,
+    /// `generate_series(timestamptz, timestamptz, interval)`.
+    SeriesTimestamptz,
+    /// `unnest(anyarray)`.
+    Unnest,
+    /// `jsonb_array_elements` / `json_array_elements` (`as_text`: the `_text` versions).
+    ArrayElements {
+        /// `jsonb` rather than `json`.
+        jsonb: bool,
+        /// Values as text.
+        as_text: bool,
+    },
+    /// `jsonb_each` / `json_each` (`as_text`: the `_text` versions).
+    Each {
+        /// `jsonb` rather than `json`.
+        jsonb: bool,
+        /// Values as text.
+        as_text: bool,
+    },
+    /// `jsonb_object_keys` / `json_object_keys`.
+    ObjectKeys {
+        /// `jsonb` rather than `json`.
+        jsonb: bool,
+    },
+}
+
+/// A resolved set-returning function call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedTableFunction {
+    /// The function.
+    pub func: TableFunc,
+    /// The type each argument must be cast to.
+    pub arg_types: Vec<DataType>,
+    /// Output columns (name, type); one column named after the function for scalar results
+    /// (`generate_series`), `key`/`value` for `jsonb_each`, ...
+    pub columns: Vec<(String, DataType)>,
+    /// NULL in any argument gives no rows.
+    pub strict: bool,
+}
+
+/// Resolves a set-returning function call.
+pub fn resolve_table_function(name: &str, args: &[DataType]) -> Option<ResolvedTableFunction> {
+    use DataType as T;
+    use TableFunc as F;
+    let one = |func: F, arg_types: Vec<DataType>, col: &str, ty: DataType| {
+        Some(ResolvedTableFunction {
+            func,
+            arg_types,
+            columns: vec![(col.to_owned(), ty)],
+            strict: true,
+        })
+    };
+    let j = |jsonb: bool| if jsonb { T::Jsonb } else { T::Json };
+    match name {
+        "generate_series" => {
+            let num = T::Numeric(None);
+            let ts = T::Timestamp(None);
+            let tstz = T::Timestamptz(None);
+            let cands: Vec<(Vec<DataType>, F, DataType)> = vec![
+                (vec![T::Int4, T::Int4], F::SeriesInt4, T::Int4),
+                (vec![T::Int4, T::Int4, T::Int4], F::SeriesInt4, T::Int4),
+                (vec![T::Int8, T::Int8], F::SeriesInt8, T::Int8),
+                (vec![T::Int8, T::Int8, T::Int8], F::SeriesInt8, T::Int8),
+                (
+                    vec![num.clone(), num.clone()],
+                    F::SeriesNumeric,
+                    num.clone(),
+                ),
+                (
+                    vec![num.clone(), num.clone(), num.clone()],
+                    F::SeriesNumeric,
+                    num,
+                ),
+                (
+                    vec![ts.clone(), ts.clone(), T::Interval],
+                    F::SeriesTimestamp,
+                    ts,
+                ),
+                (
+                    vec![tstz.clone(), tstz.clone(), T::Interval],
+                    F::SeriesTimestamptz,
+                    tstz,
+                ),
+            ];
+            let params: Vec<Vec<DataType>> = cands.iter().map(|c| c.0.clone()).collect();
+            let i = overload::select(args, &params)?;
+            let (p, f, ret) = cands.into_iter().nth(i)?;
+            one(f, p, "generate_series", ret)
+        }
+        "unnest" => match args {
+            [T::Array(elem)] => one(
+                F::Unnest,
+                vec![T::Array(elem.clone())],
+                "unnest",
+                (**elem).clone(),
+            ),
+            _ => None,
+        },
+        "jsonb_array_elements"
+        | "json_array_elements"
+        | "jsonb_array_elements_text"
+        | "json_array_elements_text" => {
+            let jsonb = name.starts_with("jsonb");
+            let as_text = name.ends_with("_text");
+            let [a] = args else { return None };
+            if !overload::coercible(a, &j(jsonb)) {
+                return None;
+            }
+            let ty = if as_text { T::Text } else { j(jsonb) };
+            one(
+                F::ArrayElements { jsonb, as_text },
+                vec![j(jsonb)],
+                "value",
+                ty,
+            )
+        }
+        "jsonb_each" | "json_each" | "jsonb_each_text" | "json_each_text" => {
+            let jsonb = name.starts_with("jsonb");
+            let as_text = name.ends_with("_text");
+            let [a] = args else { return None };
+            if !overload::coercible(a, &j(jsonb)) {
+                return None;
+            }
+            let ty = if as_text { T::Text } else { j(jsonb) };
+            Some(ResolvedTableFunction {
+                func: F::Each { jsonb, as_text },
+                arg_types: vec![j(jsonb)],
+                columns: vec![("key".to_owned(), T::Text), ("value".to_owned(), ty)],
+                strict: true,
+            })
+        }
+        "jsonb_object_keys" | "json_object_keys" => {
+            let jsonb = name.starts_with("jsonb");
+            let [a] = args else { return None };
+            if !overload::coercible(a, &j(jsonb)) {
+                return None;
+            }
+            one(F::ObjectKeys { jsonb }, vec![j(jsonb)], name, T::Text)
+        }
+        _ => None,
+    }
+}
+
+fn bad_args() -> TypeError {
+    TypeError::new("XX000", "wrong argument types for a set-returning function")
+}
+
+fn param_error(msg: impl Into<String>) -> TypeError {
+    TypeError::new(codes::INVALID_PARAMETER_VALUE, msg)
+}
+
+fn zero_step() -> TypeError {
+    param_error("step size cannot equal zero")
+}
+
+/// Produces all rows of a set-returning function call.
+pub fn call_table_function(
+    f: &ResolvedTableFunction,
+    args: &[Value],
+    ctx: &EvalContext,
+) -> TypeResult<Vec<Vec<Value>>> {
+    if args.iter().any(Value::is_null) {
+        return Ok(Vec::new());
+    }
+    use TableFunc as F;
+    let single = |vals: Vec<Value>| vals.into_iter().map(|v| vec![v]).collect::<Vec<_>>();
+    Ok(match f.func {
+        F::SeriesInt4 | F::SeriesInt8 => {
+            let get = |i: usize, default: i64| -> TypeResult<i64> {
+                match args.get(i) {
+                    None => Ok(default),
+                    Some(Value::Int4(v)) => Ok(i64::from(*v)),
+                    Some(Value::Int8(v)) => Ok(*v),
+                    Some(Value::Int2(v)) => Ok(i64::from(*v)),
+                    Some(_) => Err(bad_args()),
+                }
+            };
+            let (start, stop, step) = (get(0, 0)?, get(1, 0)?, get(2, 1)?);
+            if step == 0 {
+                return Err(zero_step());
+            }
+            let mut out = Vec::new();
+            let mut cur = start;
+            while (step > 0 && cur <= stop) || (step < 0 && cur >= stop) {
+                out.push(if f.func == F::SeriesInt4 {
+                    Value::Int4(i32::try_from(cur).map_err(|_| bad_args())?)
+                } else {
+                    Value::Int8(cur)
+                });
+                // Stop rather than overflow, as PostgreSQL does.
+                match cur.checked_add(step) {
+                    Some(n) if f.func == F::SeriesInt8 || i32::try_from(n).is_ok() => cur = n,
+                    _ => break,
+                }
+            }
+            single(out)
+        }
+        F::SeriesNumeric => {
+            let get = |i: usize| -> TypeResult<Option<&Numeric>> {
+                match args.get(i) {
+                    None => Ok(None),
+                    Some(Value::Numeric(n)) => Ok(Some(n)),
+                    Some(_) => Err(bad_args()),
+                }
+            };
+            let start = get(0)?.ok_or_else(bad_args)?;
+            let stop = get(1)?.ok_or_else(bad_args)?;
+            let one = Numeric::from_i64(1);
+            let step = get(2)?.unwrap_or(&one);
+            for (n, what) in [
+                (start, "start value"),
+                (stop, "stop value"),
+                (step, "step size"),
+            ] {
+                if n.is_nan() {
+                    return Err(param_error(format!("{what} cannot be NaN")));
+                }
+                if n.is_infinite() {
+                    return Err(param_error(format!("{what} cannot be infinity")));
+                }
+            }
+            if step.is_zero() {
+                return Err(zero_step());
+            }
+            let up = !step.is_negative();
+            let mut out = Vec::new();
+            let mut cur = start.clone();
+            while (up && cur <= *stop) || (!up && cur >= *stop) {
+                out.push(Value::Numeric(cur.clone()));
+                cur = cur.add(step)?;
+            }
+            single(out)
+        }
+        F::SeriesTimestamp | F::SeriesTimestamptz => {
+            let get = |i: usize| -> TypeResult<i64> {
+                match args.get(i) {
+                    Some(Value::Timestamp(v) | Value::Timestamptz(v)) => Ok(*v),
+                    _ => Err(bad_args()),
+                }
+            };
+            let (start, stop) = (get(0)?, get(1)?);
+            let step = match args.get(2) {
+                Some(Value::Interval(iv)) => *iv,
+                _ => return Err(bad_args()),
+            };
+            let zero = Interval::default();
+            if step == zero {
+                return Err(zero_step());
+            }
+            let up = step > zero;
+            let add = if f.func == F::SeriesTimestamp {
+                DateTimeFunc::TsPlusInterval
+            } else {
+                DateTimeFunc::TstzPlusInterval
+            };
+            let wrap = |v: i64| {
+                if f.func == F::SeriesTimestamp {
+                    Value::Timestamp(v)
+                } else {
+                    Value::Timestamptz(v)
+                }
+            };
+            let mut out = Vec::new();
+            let mut cur = start;
+            while (up && cur <= stop) || (!up && cur >= stop) {
+                out.push(wrap(cur));
+                let next = crate::datetime::call(add, &[wrap(cur), Value::Interval(step)], ctx)?;
+                match next {
+                    Value::Timestamp(n) | Value::Timestamptz(n) if n != cur => cur = n,
+                    _ => break,
+                }
+            }
+            single(out)
+        }
+        F::Unnest => match args.first() {
+            Some(Value::Array(a)) => single(a.elements.clone()),
+            _ => return Err(bad_args()),
+        },
+        F::ArrayElements { jsonb, as_text } => {
+            let name = if jsonb {
+                "jsonb_array_elements"
+            } else {
+                "json_array_elements"
+            };
+            let name = if as_text {
+                format!("{name}_text")
+            } else {
+                name.to_owned()
+            };
+            if jsonb {
+                let items = match args.first() {
+                    Some(Value::Jsonb(Jsonb::Array(items))) => items,
+                    Some(Value::Jsonb(Jsonb::Object(_))) => {
+                        return Err(param_error("cannot extract elements from an object"));
+                    }
+                    Some(Value::Jsonb(_)) => {
+                        return Err(param_error("cannot extract elements from a scalar"));
+                    }
+                    _ => return Err(bad_args()),
+                };
+                single(
+                    items
+                        .iter()
+                        .map(|j| {
+                            if as_text {
+                                jsonb_as_text(j).map_or(Value::Null, Value::Text)
+                            } else {
+                                Value::Jsonb(j.clone())
+                            }
+                        })
+                        .collect(),
+                )
+            } else {
+                let t = json_arg(args)?;
+                match jtext::kind(t) {
+                    jtext::Kind::Array => {}
+                    jtext::Kind::Object => {
+                        return Err(param_error(format!("cannot call {name} on a non-array")));
+                    }
+                    _ => return Err(param_error(format!("cannot call {name} on a scalar"))),
+                }
+                let mut out = Vec::new();
+                for e in jtext::elements(t) {
+                    out.push(json_value(e, as_text)?);
+                }
+                single(out)
+            }
+        }
+        F::Each { jsonb, as_text } => {
+            if jsonb {
+                let pairs = match args.first() {
+                    Some(Value::Jsonb(Jsonb::Object(pairs))) => pairs,
+                    Some(Value::Jsonb(_)) => {
+                        let name = if as_text {
+                            "jsonb_each_text"
+                        } else {
+                            "jsonb_each"
+                        };
+                        return Err(param_error(format!("cannot call {name} on a non-object")));
+                    }
+                    _ => return Err(bad_args()),
+                };
+                pairs
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = if as_text {
+                            jsonb_as_text(v).map_or(Value::Null, Value::Text)
+                        } else {
+                            Value::Jsonb(v.clone())
+                        };
+                        vec![Value::Text(k.clone()), v]
+                    })
+                    .collect()
+            } else {
+                let t = json_arg(args)?;
+                match jtext::kind(t) {
+                    jtext::Kind::Object => {}
+                    jtext::Kind::Array => {
+                        return Err(param_error("cannot deconstruct an array as an object"));
+                    }
+                    _ => return Err(param_error("cannot deconstruct a scalar")),
+                }
+                let mut out = Vec::new();
+                for (k, v) in jtext::fields(t) {
+                    out.push(vec![Value::Text(k), json_value(v, as_text)?]);
+                }
+                out
+            }
+        }
+        F::ObjectKeys { jsonb } => {
+            if jsonb {
+                match args.first() {
+                    Some(Value::Jsonb(Jsonb::Object(pairs))) => {
+                        single(pairs.iter().map(|(k, _)| Value::Text(k.clone())).collect())
+                    }
+                    Some(Value::Jsonb(Jsonb::Array(_))) => {
+                        return Err(param_error("cannot call jsonb_object_keys on an array"));
+                    }
+                    Some(Value::Jsonb(_)) => {
+                        return Err(param_error("cannot call jsonb_object_keys on a scalar"));
+                    }
+                    _ => return Err(bad_args()),
+                }
+            } else {
+                let t = json_arg(args)?;
+                match jtext::kind(t) {
+                    jtext::Kind::Object => {}
+                    jtext::Kind::Array => {
+                        return Err(param_error("cannot call json_object_keys on an array"));
+                    }
+                    _ => return Err(param_error("cannot call json_object_keys on a scalar")),
+                }
+                single(
+                    jtext::fields(t)
+                        .into_iter()
+                        .map(|(k, _)| Value::Text(k))
+                        .collect(),
+                )
+            }
+        }
+    })
+}
+
+fn json_arg(args: &[Value]) -> TypeResult<&str> {
+    match args.first() {
+        Some(Value::Json(t)) => Ok(t.trim_matches(jtext::is_ws)),
+        _ => Err(bad_args()),
+    }
+}
+
+/// One `json` element as a `json` value, or as text for the `_text` functions.
+fn json_value(t: &str, as_text: bool) -> TypeResult<Value> {
+    if !as_text {
+        return Ok(Value::Json(t.to_owned()));
+    }
+    Ok(match jtext::kind(t) {
+        jtext::Kind::Null => Value::Null,
+        jtext::Kind::String => Value::Text(jtext::unescape(t)?),
+        _ => Value::Text(t.to_owned()),
+    })
+}

@@ -1,0 +1,3162 @@
+//! The binder: from `pg_query` parse trees to [`Plan`]s and [`Expr`]s.
+//!
+//! Names are resolved against the catalog (tables through `search_path`), the FROM clause's
+//! columns, and enclosing queries' columns (correlated subqueries); types are checked and
+//! coerced with PostgreSQL's rules (untyped literals take the type the context wants,
+//! numbers widen along `smallint < integer < bigint < numeric < real < double precision`);
+//! functions, operators and aggregates are resolved through [`basalt_func`]. Constant
+//! sub-expressions of immutable functions are folded here.
+//!
+//! A SELECT is planned in PostgreSQL's logical order: FROM (joins) → WHERE → GROUP BY /
+//! aggregates → HAVING → window functions → select list (plus hidden ORDER BY columns) →
+//! DISTINCT → ORDER BY → LIMIT/OFFSET → drop hidden columns.
+
+use std::collections::HashMap;
+
+use basalt_common::types::{
+    ArithOp, CastContext, DataType, TypeContext, Value, cast::cast_unknown_literal, cast_context,
+};
+use pg_query::protobuf::{self, node::Node};
+
+use crate::catalog::{Catalog, Relation, Table};
+use crate::error::SqlError;
+use crate::expr::{BoolTest, CmpOp, Expr, SeqFunc, Subquery, SubqueryKind, const_context};
+use crate::plan::{
+    Access, AggCall, Cte, Frame, FrameBound, JoinKind, Plan, SetOpKind, SortKey, WindowCall,
+    WindowFunc,
+};
+
+/// A column visible in a scope.
+#[derive(Debug, Clone)]
+pub struct ScopeCol {
+    /// The qualifier (table name or alias).
+    pub table: Option<String>,
+    /// Column name.
+    pub name: String,
+    /// Type.
+    pub ty: DataType,
+    /// Hidden from `*` (e.g. a USING join's right copy).
+    pub hidden: bool,
+}
+
+/// The columns of a FROM clause, in row order.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Columns.
+    pub cols: Vec<ScopeCol>,
+}
+
+/// A bound query: plan, output names and types.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// The plan.
+    pub plan: Plan,
+    /// Output column names.
+    pub names: Vec<String>,
+    /// Output column types.
+    pub types: Vec<DataType>,
+}
+
+struct CteDef {
+    name: String,
+    id: usize,
+    names: Vec<String>,
+    types: Vec<DataType>,
+    /// Bound while binding its own recursive term.
+    working: bool,
+}
+
+/// Aggregation state while binding one SELECT's list.
+#[derive(Default)]
+struct AggCollect {
+    aggs: Vec<AggCall>,
+    windows: Vec<WindowCall>,
+    allowed: bool,
+    windows_allowed: bool,
+    context: &'static str,
+}
+
+/// The binder for one statement.
+pub struct Binder<'a> {
+    /// The catalog.
+    pub catalog: &'a Catalog,
+    /// The schemas to search, in order.
+    pub search_path: Vec<u32>,
+    /// Type context (time zone).
+    pub types: TypeContext,
+    /// Parameter types ($1 = index 0); Unknown until inferred.
+    pub params: Vec<DataType>,
+    /// Scopes of the enclosing queries (innermost last) and whether a reference to them was
+    /// made while binding at each level.
+    levels: Vec<(Scope, bool)>,
+    ctes: Vec<CteDef>,
+    next_id: usize,
+    agg: Option<AggCollect>,
+}
+
+/// Position of a node for errors (1-based), from a parse location.
+pub fn pos(location: i32) -> Option<u32> {
+    u32::try_from(location).ok().map(|l| l + 1)
+}
+
+fn err(code: &'static str, msg: impl Into<String>) -> SqlError {
+    SqlError::new(code, msg)
+}
+
+/// The string of a `String` node.
+pub fn node_str(n: &protobuf::Node) -> Option<&str> {
+    match n.node.as_ref()? {
+        Node::String(s) => Some(&s.sval),
+        _ => None,
+    }
+}
+
+/// The names of a list of `String` nodes.
+pub fn names(nodes: &[protobuf::Node]) -> Vec<String> {
+    nodes
+        .iter()
+        .filter_map(|n| node_str(n).map(str::to_string))
+        .collect()
+}
+
+/// The type a `TypeName` names (serial types map to their integer type).
+pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
+    let parts = names(&t.names);
+    let name = match parts.as_slice() {
+        [n] => n.clone(),
+        [s, n] if s == "pg_catalog" => n.clone(),
+        _ => parts.join("."),
+    };
+    let mut mods = Vec::new();
+    for m in &t.typmods {
+        match m.node.as_ref() {
+            Some(Node::AConst(c)) => match &c.val {
+                Some(protobuf::a_const::Val::Ival(i)) => mods.push(i.ival),
+                _ => {
+                    return Err(
+                        err("42601", "type modifiers must be simple constants").at(pos(c.location))
+                    );
+                }
+            },
+            _ => return Err(err("42601", "type modifiers must be simple constants")),
+        }
+    }
+    let name = match name.as_str() {
+        // Object-identifier aliases: names are kept as text and resolved where used
+        // (`nextval('s'::regclass)`).
+        "regclass" | "regtype" | "regproc" | "regnamespace" => "text".to_string(),
+        "serial" | "serial4" => "int4".to_string(),
+        "bigserial" | "serial8" => "int8".to_string(),
+        "smallserial" | "serial2" => "int2".to_string(),
+        // The grammar turns `interval` with fields into typmods; Basalt keeps plain interval.
+        "interval" => {
+            mods.clear();
+            name
+        }
+        _ => name,
+    };
+    let base = DataType::from_name(&name, &mods).map_err(|e| {
+        if e.code() == "42704" || e.message().contains("does not exist") {
+            err("42704", format!("type \"{name}\" does not exist")).at(pos(t.location))
+        } else {
+            SqlError::from(e).at(pos(t.location))
+        }
+    })?;
+    if !t.array_bounds.is_empty() && !matches!(base, DataType::Array(_)) {
+        return Ok(DataType::Array(Box::new(base)));
+    }
+    Ok(base)
+}
+
+/// The rank of a numeric type in PostgreSQL's implicit widening order.
+fn num_rank(t: &DataType) -> Option<u8> {
+    Some(match t {
+        DataType::Int2 => 1,
+        DataType::Int4 => 2,
+        DataType::Int8 => 3,
+        DataType::Numeric(_) => 4,
+        DataType::Float4 => 5,
+        DataType::Float8 => 6,
+        _ => return None,
+    })
+}
+
+fn time_rank(t: &DataType) -> Option<u8> {
+    Some(match t {
+        DataType::Date => 1,
+        DataType::Timestamp(_) => 2,
+        DataType::Timestamptz(_) => 3,
+        _ => return None,
+    })
+}
+
+/// The common type of several (for CASE, UNION, COALESCE, IN, comparisons), or an error
+/// naming `context`.
+pub fn common_type(types: &[DataType], context: &str) -> Result<DataType, SqlError> {
+    let known: Vec<&DataType> = types.iter().filter(|t| **t != DataType::Unknown).collect();
+    let Some(first) = known.first() else {
+        return Ok(DataType::Text);
+    };
+    let mut best = (*first).clone();
+    for t in &known[1..] {
+        if t.same_base(&best) {
+            if *t != &best {
+                best = best.without_typmod();
+            }
+            continue;
+        }
+        if let (Some(a), Some(b)) = (num_rank(&best), num_rank(t)) {
+            if b > a {
+                best = (*t).clone();
+            }
+            continue;
+        }
+        if let (Some(a), Some(b)) = (time_rank(&best), time_rank(t)) {
+            if b > a {
+                best = (*t).clone();
+            }
+            continue;
+        }
+        if best.is_string() && t.is_string() {
+            best = DataType::Text;
+            continue;
+        }
+        return Err(err(
+            "42804",
+            format!(
+                "{context} types {} and {} cannot be matched",
+                best.format_type(),
+                t.format_type()
+            ),
+        ));
+    }
+    Ok(best)
+}
+
+impl<'a> Binder<'a> {
+    /// A binder over `catalog`.
+    pub fn new(catalog: &'a Catalog, search_path: Vec<u32>, types: TypeContext) -> Binder<'a> {
+        Binder {
+            catalog,
+            search_path,
+            types,
+            params: Vec::new(),
+            levels: Vec::new(),
+            ctes: Vec::new(),
+            next_id: 0,
+            agg: None,
+        }
+    }
+
+    fn fresh_id(&mut self) -> usize {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Names.
+
+    /// Finds a table (or view) by possibly qualified name.
+    pub fn lookup_relation(&self, schema: &str, name: &str) -> Option<(u32, Relation)> {
+        if !schema.is_empty() {
+            let s = self.catalog.schema_oid(schema)?;
+            return self.catalog.relation_in(s, name).map(|r| (s, r));
+        }
+        self.search_path
+            .iter()
+            .find_map(|s| self.catalog.relation_in(*s, name).map(|r| (*s, r)))
+    }
+
+    /// The table a RangeVar names, or 42P01.
+    pub fn table(&self, rv: &protobuf::RangeVar) -> Result<&'a Table, SqlError> {
+        match self.lookup_relation(&rv.schemaname, &rv.relname) {
+            Some((_, Relation::Table(oid))) => self
+                .catalog
+                .tables
+                .get(&oid)
+                .ok_or_else(|| err("XX000", "catalog entry vanished")),
+            Some(_) => Err(err("42809", format!("\"{}\" is not a table", rv.relname))),
+            None => Err(undefined_table(rv)),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Queries.
+
+    /// Binds a query statement (SELECT, VALUES, set operations).
+    pub fn bind_query(&mut self, node: &protobuf::Node) -> Result<Query, SqlError> {
+        match node.node.as_ref() {
+            Some(Node::SelectStmt(s)) => self.bind_select(s),
+            _ => Err(err("0A000", "feature not supported: this query form")),
+        }
+    }
+
+    fn bind_with(&mut self, with: &protobuf::WithClause) -> Result<Vec<Cte>, SqlError> {
+        let mut out = Vec::new();
+        for c in &with.ctes {
+            let Some(Node::CommonTableExpr(cte)) = c.node.as_ref() else {
+                continue;
+            };
+            if self
+                .ctes
+                .iter()
+                .rev()
+                .any(|d| d.name == cte.ctename && !d.working)
+                && out.iter().any(|_: &Cte| true)
+            {
+                // shadowing inside one WITH is an error in PostgreSQL
+            }
+            let Some(q) = cte.ctequery.as_deref() else {
+                continue;
+            };
+            let Some(Node::SelectStmt(sel)) = q.node.as_ref() else {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: data-modifying statements in WITH",
+                ));
+            };
+            let id = self.fresh_id();
+            let alias = names(&cte.aliascolnames);
+            let recursive_parts = with.recursive
+                && sel.op == protobuf::SetOperation::SetopUnion as i32
+                && self.references_name(sel.rarg.as_deref(), &cte.ctename);
+            if recursive_parts {
+                let (Some(l), Some(r)) = (sel.larg.as_deref(), sel.rarg.as_deref()) else {
+                    continue;
+                };
+                let base = self.bind_select(l)?;
+                let mut names_ = base.names.clone();
+                for (i, a) in alias.iter().enumerate() {
+                    if let Some(n) = names_.get_mut(i) {
+                        *n = a.clone();
+                    }
+                }
+                self.ctes.push(CteDef {
+                    name: cte.ctename.clone(),
+                    id,
+                    names: names_.clone(),
+                    types: base.types.clone(),
+                    working: true,
+                });
+                let rec = self.bind_select(r);
+                self.ctes.pop();
+                let rec = rec?;
+                if rec.types.len() != base.types.len() {
+                    return Err(err(
+                        "42601",
+                        "each UNION query must have the same number of columns",
+                    ));
+                }
+                let rec_plan = coerce_plan(rec.plan, &rec.types, &base.types, self)?;
+                out.push(Cte {
+                    id,
+                    plan: base.plan,
+                    recursive: Some((rec_plan, sel.all)),
+                });
+                self.ctes.push(CteDef {
+                    name: cte.ctename.clone(),
+                    id,
+                    names: names_,
+                    types: base.types,
+                    working: false,
+                });
+            } else {
+                let q = self.bind_select(sel)?;
+                let mut names_ = q.names.clone();
+                for (i, a) in alias.iter().enumerate() {
+                    if let Some(n) = names_.get_mut(i) {
+                        *n = a.clone();
+                    }
+                }
+                out.push(Cte {
+                    id,
+                    plan: q.plan,
+                    recursive: None,
+                });
+                self.ctes.push(CteDef {
+                    name: cte.ctename.clone(),
+                    id,
+                    names: names_,
+                    types: q.types,
+                    working: false,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn references_name(&self, sel: Option<&protobuf::SelectStmt>, name: &str) -> bool {
+        let Some(sel) = sel else { return false };
+        format!("{sel:?}").contains(&format!("relname: \"{name}\""))
+    }
+
+    /// Binds a SELECT (or VALUES, or set operation).
+    pub fn bind_select(&mut self, s: &protobuf::SelectStmt) -> Result<Query, SqlError> {
+        let with_count = self.ctes.len();
+        let ctes = match &s.with_clause {
+            Some(w) => self.bind_with(w)?,
+            None => Vec::new(),
+        };
+        let result = self.bind_select_body(s);
+        self.ctes.truncate(with_count);
+        let mut q = result?;
+        if !ctes.is_empty() {
+            q.plan = Plan::With {
+                ctes,
+                input: Box::new(q.plan),
+            };
+        }
+        Ok(q)
+    }
+
+    fn bind_select_body(&mut self, s: &protobuf::SelectStmt) -> Result<Query, SqlError> {
+        if s.into_clause.is_some() {
+            return Err(err("0A000", "feature not supported: SELECT INTO"));
+        }
+        if !s.locking_clause.is_empty() {
+            // Row locks are taken by the executor for FOR UPDATE/SHARE (see the session).
+        }
+        let op = s.op;
+        if op != protobuf::SetOperation::SetopNone as i32 && op != 0 {
+            return self.bind_set_op(s);
+        }
+        if !s.values_lists.is_empty() {
+            let q = self.bind_values(&s.values_lists)?;
+            return self.finish_order_limit(q, s, None);
+        }
+        // FROM
+        let (mut plan, scope) = self.bind_from(&s.from_clause)?;
+        // WHERE
+        if let Some(w) = &s.where_clause {
+            let pred = self.bind_condition(w, &scope, "WHERE")?;
+            plan = Plan::Filter {
+                input: Box::new(plan),
+                pred,
+            };
+        }
+        // Select list (aggregates and windows collected).
+        self.agg = Some(AggCollect {
+            allowed: true,
+            windows_allowed: true,
+            context: "",
+            ..Default::default()
+        });
+        let targets = self.bind_targets(&s.target_list, &scope);
+        let targets = match targets {
+            Ok(t) => t,
+            Err(e) => {
+                self.agg = None;
+                return Err(e);
+            }
+        };
+        // GROUP BY
+        let mut groups = Vec::new();
+        for g in &s.group_clause {
+            let e = self.bind_group_item(g, &scope, &targets);
+            match e {
+                Ok(e) => groups.push(e),
+                Err(e) => {
+                    self.agg = None;
+                    return Err(e);
+                }
+            }
+        }
+        let having = match &s.having_clause {
+            Some(h) => match self.bind_condition(h, &scope, "HAVING") {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    self.agg = None;
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
+        // ORDER BY keys (may add aggregates).
+        let order = self.bind_sort_items(&s.sort_clause, &scope, &targets);
+        let collected = self.agg.take().unwrap_or_default();
+        let order = order?;
+        let mut target_exprs: Vec<Expr> = targets.iter().map(|t| t.expr.clone()).collect();
+        let mut order_exprs: Vec<SortKey> = order;
+        let mut having = having;
+        let aggregated = !groups.is_empty() || !collected.aggs.is_empty() || having.is_some();
+        if aggregated {
+            let ngroups = groups.len();
+            let gl = groups.clone();
+            let rewrite = |e: Expr| -> Result<Expr, SqlError> { post_agg(e, &gl, ngroups) };
+            target_exprs = target_exprs
+                .into_iter()
+                .map(&rewrite)
+                .collect::<Result<_, _>>()?;
+            for k in &mut order_exprs {
+                k.expr = rewrite(std::mem::replace(&mut k.expr, Expr::Const(Value::Null)))?;
+            }
+            having = having.map(rewrite).transpose()?;
+            plan = Plan::Aggregate {
+                input: Box::new(plan),
+                groups,
+                aggs: collected.aggs,
+            };
+            if let Some(h) = having {
+                plan = Plan::Filter {
+                    input: Box::new(plan),
+                    pred: h,
+                };
+            }
+        }
+        let mut windows = collected.windows;
+        if !windows.is_empty() {
+            let base = plan.width();
+            if aggregated {
+                // Window arguments were bound over the FROM row; they must be grouped too.
+                return Err(err(
+                    "0A000",
+                    "feature not supported: window functions over aggregated queries",
+                ));
+            }
+            let w = std::mem::take(&mut windows);
+            let fix = |e: Expr| -> Result<Expr, SqlError> {
+                e.rewrite(&mut |x| {
+                    Ok(match x {
+                        Expr::Window(i) => Expr::Column(base + i),
+                        x => x,
+                    })
+                })
+            };
+            target_exprs = target_exprs
+                .into_iter()
+                .map(fix)
+                .collect::<Result<_, _>>()?;
+            for k in &mut order_exprs {
+                k.expr = fix(std::mem::replace(&mut k.expr, Expr::Const(Value::Null)))?;
+            }
+            plan = Plan::Window {
+                input: Box::new(plan),
+                calls: w,
+            };
+        }
+        let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
+        let types: Vec<DataType> = targets.iter().map(|t| t.ty.clone()).collect();
+        let visible = target_exprs.len();
+        // DISTINCT / DISTINCT ON
+        let distinct_on = if s.distinct_clause.is_empty() {
+            None
+        } else if s.distinct_clause.len() == 1 && s.distinct_clause[0].node.is_none() {
+            Some(None)
+        } else {
+            let mut on = Vec::new();
+            for d in &s.distinct_clause {
+                on.push(self.bind_output_ref(d, &scope, &targets)?);
+            }
+            Some(Some(on))
+        };
+        // Sort keys become hidden output columns.
+        let mut sort_keys = Vec::new();
+        let mut exprs = target_exprs;
+        for k in order_exprs {
+            let idx = match exprs.iter().position(|e| *e == k.expr) {
+                Some(i) => i,
+                None => {
+                    if matches!(distinct_on, Some(None)) {
+                        return Err(err(
+                            "42P10",
+                            "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
+                        ));
+                    }
+                    exprs.push(k.expr.clone());
+                    exprs.len() - 1
+                }
+            };
+            sort_keys.push(SortKey {
+                expr: Expr::Column(idx),
+                desc: k.desc,
+                nulls_first: k.nulls_first,
+            });
+        }
+        let mut on_cols = Vec::new();
+        if let Some(Some(on)) = &distinct_on {
+            for e in on {
+                let idx = match exprs.iter().position(|x| x == e) {
+                    Some(i) => i,
+                    None => {
+                        exprs.push(e.clone());
+                        exprs.len() - 1
+                    }
+                };
+                on_cols.push(Expr::Column(idx));
+            }
+        }
+        let width = exprs.len();
+        plan = Plan::Project {
+            input: Box::new(plan),
+            exprs,
+        };
+        match &distinct_on {
+            Some(None) => {
+                plan = Plan::Distinct {
+                    input: Box::new(plan),
+                    on: None,
+                };
+                if !sort_keys.is_empty() {
+                    plan = Plan::Sort {
+                        input: Box::new(plan),
+                        keys: sort_keys,
+                    };
+                }
+            }
+            Some(Some(_)) => {
+                // DISTINCT ON keeps the first row of each group in ORDER BY order.
+                for (i, k) in sort_keys.iter().enumerate() {
+                    if i < on_cols.len() && !on_cols.contains(&k.expr) {
+                        return Err(err(
+                            "42P10",
+                            "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
+                        ));
+                    }
+                }
+                let mut keys = sort_keys;
+                if keys.is_empty() {
+                    keys = on_cols
+                        .iter()
+                        .map(|e| SortKey {
+                            expr: e.clone(),
+                            desc: false,
+                            nulls_first: false,
+                        })
+                        .collect();
+                }
+                plan = Plan::Sort {
+                    input: Box::new(plan),
+                    keys,
+                };
+                plan = Plan::Distinct {
+                    input: Box::new(plan),
+                    on: Some(on_cols),
+                };
+            }
+            None => {
+                if !sort_keys.is_empty() {
+                    plan = Plan::Sort {
+                        input: Box::new(plan),
+                        keys: sort_keys,
+                    };
+                }
+            }
+        }
+        plan = self.bind_limit(plan, s)?;
+        if width != visible {
+            plan = Plan::Project {
+                input: Box::new(plan),
+                exprs: (0..visible).map(Expr::Column).collect(),
+            };
+        }
+        Ok(Query { plan, names, types })
+    }
+
+    fn bind_limit(&mut self, plan: Plan, s: &protobuf::SelectStmt) -> Result<Plan, SqlError> {
+        if s.limit_option == protobuf::LimitOption::WithTies as i32 {
+            return Err(err("0A000", "feature not supported: FETCH ... WITH TIES"));
+        }
+        let empty = Scope::default();
+        let limit = match &s.limit_count {
+            Some(n) if !is_null_const(n) => {
+                let (e, t) = self.bind_expr(n, &empty)?;
+                Some(self.coerce(e, &t, &DataType::Int8, CastContext::Assignment)?)
+            }
+            _ => None,
+        };
+        let offset = match &s.limit_offset {
+            Some(n) => {
+                let (e, t) = self.bind_expr(n, &empty)?;
+                Some(self.coerce(e, &t, &DataType::Int8, CastContext::Assignment)?)
+            }
+            None => None,
+        };
+        if limit.is_none() && offset.is_none() {
+            return Ok(plan);
+        }
+        Ok(Plan::Limit {
+            input: Box::new(plan),
+            limit,
+            offset,
+        })
+    }
+
+    /// ORDER BY and LIMIT for VALUES and set operations (keys refer to output columns).
+    fn finish_order_limit(
+        &mut self,
+        q: Query,
+        s: &protobuf::SelectStmt,
+        _unused: Option<()>,
+    ) -> Result<Query, SqlError> {
+        let mut plan = q.plan;
+        if !s.sort_clause.is_empty() {
+            let scope = Scope {
+                cols: q
+                    .names
+                    .iter()
+                    .zip(&q.types)
+                    .map(|(n, t)| ScopeCol {
+                        table: None,
+                        name: n.clone(),
+                        ty: t.clone(),
+                        hidden: false,
+                    })
+                    .collect(),
+            };
+            let mut keys = Vec::new();
+            for item in &s.sort_clause {
+                let Some(Node::SortBy(sb)) = item.node.as_ref() else {
+                    continue;
+                };
+                let Some(n) = sb.node.as_deref() else {
+                    continue;
+                };
+                let expr = if let Some(i) = position_ref(n, q.names.len())? {
+                    Expr::Column(i)
+                } else {
+                    let (e, _) = self.bind_expr(n, &scope)?;
+                    e
+                };
+                let (desc, nulls_first) = sort_dir(sb);
+                keys.push(SortKey {
+                    expr,
+                    desc,
+                    nulls_first,
+                });
+            }
+            plan = Plan::Sort {
+                input: Box::new(plan),
+                keys,
+            };
+        }
+        plan = self.bind_limit(plan, s)?;
+        Ok(Query {
+            plan,
+            names: q.names,
+            types: q.types,
+        })
+    }
+
+    fn bind_set_op(&mut self, s: &protobuf::SelectStmt) -> Result<Query, SqlError> {
+        let (Some(l), Some(r)) = (s.larg.as_deref(), s.rarg.as_deref()) else {
+            return Err(err("42601", "set operation without operands"));
+        };
+        let left = self.bind_select(l)?;
+        let right = self.bind_select(r)?;
+        let op = match protobuf::SetOperation::try_from(s.op) {
+            Ok(protobuf::SetOperation::SetopUnion) => SetOpKind::Union,
+            Ok(protobuf::SetOperation::SetopIntersect) => SetOpKind::Intersect,
+            _ => SetOpKind::Except,
+        };
+        let opname = match op {
+            SetOpKind::Union => "UNION",
+            SetOpKind::Intersect => "INTERSECT",
+            SetOpKind::Except => "EXCEPT",
+        };
+        if left.types.len() != right.types.len() {
+            return Err(err(
+                "42601",
+                format!("each {opname} query must have the same number of columns"),
+            ));
+        }
+        let mut types = Vec::new();
+        for (a, b) in left.types.iter().zip(&right.types) {
+            types.push(common_type(&[a.clone(), b.clone()], opname)?);
+        }
+        let lp = coerce_plan(left.plan, &left.types, &types, self)?;
+        let rp = coerce_plan(right.plan, &right.types, &types, self)?;
+        let q = Query {
+            plan: Plan::SetOp {
+                op,
+                all: s.all,
+                left: Box::new(lp),
+                right: Box::new(rp),
+            },
+            names: left.names,
+            types,
+        };
+        self.finish_order_limit(q, s, None)
+    }
+
+    fn bind_values(&mut self, lists: &[protobuf::Node]) -> Result<Query, SqlError> {
+        let empty = Scope::default();
+        let mut rows: Vec<Vec<(Expr, DataType)>> = Vec::new();
+        for l in lists {
+            let Some(Node::List(list)) = l.node.as_ref() else {
+                continue;
+            };
+            let mut row = Vec::new();
+            for item in &list.items {
+                row.push(self.bind_expr(item, &empty)?);
+            }
+            if let Some(first) = rows.first()
+                && first.len() != row.len()
+            {
+                return Err(err("42601", "VALUES lists must all be the same length"));
+            }
+            rows.push(row);
+        }
+        let width = rows.first().map_or(0, Vec::len);
+        let mut types = Vec::new();
+        for c in 0..width {
+            let col: Vec<DataType> = rows.iter().map(|r| r[c].1.clone()).collect();
+            types.push(common_type(&col, "VALUES")?);
+        }
+        let mut out = Vec::new();
+        for row in rows {
+            let mut r = Vec::new();
+            for (c, (e, t)) in row.into_iter().enumerate() {
+                r.push(self.coerce(e, &t, &types[c], CastContext::Implicit)?);
+            }
+            out.push(r);
+        }
+        Ok(Query {
+            plan: Plan::Values { rows: out, width },
+            names: (1..=width).map(|i| format!("column{i}")).collect(),
+            types,
+        })
+    }
+
+    // -----------------------------------------------------------------------------------
+    // FROM.
+
+    /// Binds a FROM list (cross-joined).
+    pub fn bind_from(&mut self, from: &[protobuf::Node]) -> Result<(Plan, Scope), SqlError> {
+        let mut acc: Option<(Plan, Scope)> = None;
+        for item in from {
+            let (p, s) = self.bind_from_item(item, acc.as_ref().map(|a| &a.1))?;
+            acc = Some(match acc {
+                None => (p, s),
+                Some((lp, mut ls)) => {
+                    let lateral = is_lateral(item);
+                    ls.cols.extend(s.cols);
+                    (
+                        Plan::Join {
+                            kind: JoinKind::Inner,
+                            left: Box::new(lp),
+                            right: Box::new(p),
+                            on: None,
+                            hash_keys: Vec::new(),
+                            lateral,
+                        },
+                        ls,
+                    )
+                }
+            });
+        }
+        Ok(acc.unwrap_or((Plan::Unit, Scope::default())))
+    }
+
+    fn bind_from_item(
+        &mut self,
+        item: &protobuf::Node,
+        left: Option<&Scope>,
+    ) -> Result<(Plan, Scope), SqlError> {
+        match item.node.as_ref() {
+            Some(Node::RangeVar(rv)) => self.bind_range_var(rv),
+            Some(Node::JoinExpr(j)) => self.bind_join(j),
+            Some(Node::RangeSubselect(rs)) => {
+                let Some(q) = rs.subquery.as_deref() else {
+                    return Err(err("42601", "subquery in FROM without a query"));
+                };
+                let pushed = rs.lateral && left.is_some();
+                if pushed {
+                    self.levels.push((left.cloned().unwrap_or_default(), false));
+                }
+                let r = self.bind_query(q);
+                if pushed {
+                    self.levels.pop();
+                }
+                let q = r?;
+                let alias = rs.alias.as_ref();
+                let Some(alias) = alias else {
+                    return Err(err("42601", "subquery in FROM must have an alias"));
+                };
+                let colnames = names(&alias.colnames);
+                let scope = Scope {
+                    cols: q
+                        .names
+                        .iter()
+                        .zip(&q.types)
+                        .enumerate()
+                        .map(|(i, (n, t))| ScopeCol {
+                            table: Some(alias.aliasname.clone()),
+                            name: colnames.get(i).cloned().unwrap_or_else(|| n.clone()),
+                            ty: t.clone(),
+                            hidden: false,
+                        })
+                        .collect(),
+                };
+                Ok((q.plan, scope))
+            }
+            Some(Node::RangeFunction(rf)) => self.bind_range_function(rf, left),
+            _ => Err(err("0A000", "feature not supported: this FROM item")),
+        }
+    }
+
+    fn bind_range_function(
+        &mut self,
+        rf: &protobuf::RangeFunction,
+        left: Option<&Scope>,
+    ) -> Result<(Plan, Scope), SqlError> {
+        if rf.functions.len() != 1 || rf.is_rowsfrom {
+            return Err(err("0A000", "feature not supported: ROWS FROM"));
+        }
+        let Some(Node::List(l)) = rf.functions[0].node.as_ref() else {
+            return Err(err("42601", "bad function in FROM"));
+        };
+        let Some(Node::FuncCall(fc)) = l.items.first().and_then(|n| n.node.as_ref()) else {
+            return Err(err("0A000", "feature not supported: this function in FROM"));
+        };
+        let fname = names(&fc.funcname);
+        let name = fname.last().cloned().unwrap_or_default();
+        let pushed = left.is_some();
+        if pushed {
+            self.levels.push((left.cloned().unwrap_or_default(), false));
+        }
+        let mut args = Vec::new();
+        let mut types = Vec::new();
+        let empty = Scope::default();
+        let mut result = Ok(());
+        for a in &fc.args {
+            match self.bind_expr(a, &empty) {
+                Ok((e, t)) => {
+                    args.push(e);
+                    types.push(t);
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        if pushed {
+            self.levels.pop();
+        }
+        result?;
+        let (plan, cols) = if let Some(r) = basalt_func::resolve_table_function(&name, &types) {
+            let mut cargs = Vec::new();
+            for ((e, t), to) in args.into_iter().zip(types.iter()).zip(&r.arg_types) {
+                cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
+            }
+            let cols = r.columns.clone();
+            (
+                Plan::TableFunction {
+                    func: r,
+                    args: cargs,
+                    ordinality: rf.ordinality,
+                },
+                cols,
+            )
+        } else {
+            // A scalar function in FROM yields one row.
+            let (e, t) = self.bind_func_call(fc, &empty)?;
+            (
+                Plan::Values {
+                    rows: vec![vec![e]],
+                    width: 1,
+                },
+                vec![(name.clone(), t)],
+            )
+        };
+        let alias = rf.alias.as_ref();
+        let table = alias.map_or(name.clone(), |a| a.aliasname.clone());
+        let colnames = alias.map(|a| names(&a.colnames)).unwrap_or_default();
+        let mut scope_cols: Vec<ScopeCol> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, (n, t))| ScopeCol {
+                table: Some(table.clone()),
+                name: colnames.get(i).cloned().unwrap_or_else(|| {
+                    if cols.len() == 1 && alias.is_some() {
+                        table.clone()
+                    } else {
+                        n.clone()
+                    }
+                }),
+                ty: t.clone(),
+                hidden: false,
+            })
+            .collect();
+        if rf.ordinality {
+            scope_cols.push(ScopeCol {
+                table: Some(table.clone()),
+                name: colnames
+                    .get(cols.len())
+                    .cloned()
+                    .unwrap_or_else(|| "ordinality".into()),
+                ty: DataType::Int8,
+                hidden: false,
+            });
+        }
+        Ok((plan, Scope { cols: scope_cols }))
+    }
+
+    fn bind_range_var(&mut self, rv: &protobuf::RangeVar) -> Result<(Plan, Scope), SqlError> {
+        let alias = rv
+            .alias
+            .as_ref()
+            .map(|a| (a.aliasname.clone(), names(&a.colnames)));
+        let qualifier = alias.as_ref().map_or(rv.relname.clone(), |a| a.0.clone());
+        let colnames = alias.map(|a| a.1).unwrap_or_default();
+        // CTE?
+        if rv.schemaname.is_empty()
+            && let Some(c) = self.ctes.iter().rev().find(|c| c.name == rv.relname)
+        {
+            let plan = if c.working {
+                Plan::WorkTable {
+                    id: c.id,
+                    width: c.names.len(),
+                }
+            } else {
+                Plan::CteScan {
+                    id: c.id,
+                    width: c.names.len(),
+                }
+            };
+            let scope = Scope {
+                cols: c
+                    .names
+                    .iter()
+                    .zip(&c.types)
+                    .enumerate()
+                    .map(|(i, (n, t))| ScopeCol {
+                        table: Some(qualifier.clone()),
+                        name: colnames.get(i).cloned().unwrap_or_else(|| n.clone()),
+                        ty: t.clone(),
+                        hidden: false,
+                    })
+                    .collect(),
+            };
+            return Ok((plan, scope));
+        }
+        if let Some(virt) = crate::system::virtual_table(self, rv)? {
+            let (q, names_) = virt;
+            let scope = Scope {
+                cols: names_
+                    .iter()
+                    .zip(&q.types)
+                    .enumerate()
+                    .map(|(i, (n, t))| ScopeCol {
+                        table: Some(qualifier.clone()),
+                        name: colnames.get(i).cloned().unwrap_or_else(|| n.clone()),
+                        ty: t.clone(),
+                        hidden: false,
+                    })
+                    .collect(),
+            };
+            return Ok((q.plan, scope));
+        }
+        match self.lookup_relation(&rv.schemaname, &rv.relname) {
+            Some((_, Relation::Table(oid))) => {
+                let t = self
+                    .catalog
+                    .tables
+                    .get(&oid)
+                    .ok_or_else(|| err("XX000", "catalog entry vanished"))?;
+                let scope = Scope {
+                    cols: t
+                        .columns
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| ScopeCol {
+                            table: Some(qualifier.clone()),
+                            name: colnames.get(i).cloned().unwrap_or_else(|| c.name.clone()),
+                            ty: c.ty.clone(),
+                            hidden: false,
+                        })
+                        .collect(),
+                };
+                Ok((
+                    Plan::Scan {
+                        table: oid,
+                        name: t.name.clone(),
+                        width: t.columns.len(),
+                        access: Access::Full,
+                        filter: None,
+                        emit_key: false,
+                    },
+                    scope,
+                ))
+            }
+            Some((_, Relation::View(oid))) => {
+                let v = self
+                    .catalog
+                    .views
+                    .get(&oid)
+                    .ok_or_else(|| err("XX000", "catalog entry vanished"))?;
+                let parsed = crate::parse::parse(&v.query, crate::parse::ParseOptions::default())?;
+                let Some(stmt) = parsed.statements().next() else {
+                    return Err(err("XX000", "empty view definition"));
+                };
+                let Some(Node::SelectStmt(sel)) = stmt.node() else {
+                    return Err(err("XX000", "bad view definition"));
+                };
+                let saved = std::mem::take(&mut self.levels);
+                let q = self.bind_select(sel);
+                self.levels = saved;
+                let q = q?;
+                let scope = Scope {
+                    cols: v
+                        .columns
+                        .iter()
+                        .zip(&q.types)
+                        .enumerate()
+                        .map(|(i, (n, t))| ScopeCol {
+                            table: Some(qualifier.clone()),
+                            name: colnames.get(i).cloned().unwrap_or_else(|| n.clone()),
+                            ty: t.clone(),
+                            hidden: false,
+                        })
+                        .collect(),
+                };
+                Ok((q.plan, scope))
+            }
+            Some(_) => Err(err(
+                "42809",
+                format!("\"{}\" is not a table or view", rv.relname),
+            )),
+            None => Err(undefined_table(rv)),
+        }
+    }
+
+    fn bind_join(&mut self, j: &protobuf::JoinExpr) -> Result<(Plan, Scope), SqlError> {
+        let (Some(l), Some(r)) = (j.larg.as_deref(), j.rarg.as_deref()) else {
+            return Err(err("42601", "join without operands"));
+        };
+        let (lp, ls) = self.bind_from_item(l, None)?;
+        let lateral = is_lateral(r);
+        let (rp, rs) = self.bind_from_item(r, Some(&ls))?;
+        let kind = match protobuf::JoinType::try_from(j.jointype) {
+            Ok(protobuf::JoinType::JoinLeft) => JoinKind::Left,
+            Ok(protobuf::JoinType::JoinRight) => JoinKind::Right,
+            Ok(protobuf::JoinType::JoinFull) => JoinKind::Full,
+            _ => JoinKind::Inner,
+        };
+        let lw = ls.cols.len();
+        let mut scope = Scope {
+            cols: ls.cols.clone(),
+        };
+        scope.cols.extend(rs.cols.clone());
+        let mut using: Vec<String> = names(&j.using_clause);
+        if j.is_natural {
+            using = ls
+                .cols
+                .iter()
+                .filter(|c| !c.hidden && rs.cols.iter().any(|r| r.name == c.name && !r.hidden))
+                .map(|c| c.name.clone())
+                .collect();
+        }
+        let mut on = None;
+        let mut hash_keys = Vec::new();
+        if !using.is_empty() || j.is_natural {
+            let mut conds: Vec<Expr> = Vec::new();
+            let mut merged = Vec::new();
+            for name in &using {
+                let li = ls.cols.iter().position(|c| &c.name == name && !c.hidden);
+                let ri = rs.cols.iter().position(|c| &c.name == name && !c.hidden);
+                let (Some(li), Some(ri)) = (li, ri) else {
+                    let side = if li.is_none() { "left" } else { "right" };
+                    return Err(err(
+                        "42703",
+                        format!(
+                            "column \"{name}\" specified in USING clause does not exist in {side} table"
+                        ),
+                    ));
+                };
+                let lt = ls.cols[li].ty.clone();
+                let rt = rs.cols[ri].ty.clone();
+                let ct = common_type(&[lt.clone(), rt.clone()], "JOIN/USING")?;
+                let le = self.coerce(Expr::Column(li), &lt, &ct, CastContext::Implicit)?;
+                let re = self.coerce(Expr::Column(lw + ri), &rt, &ct, CastContext::Implicit)?;
+                hash_keys.push((le.clone(), shift(re.clone(), lw)));
+                conds.push(Expr::Cmp(
+                    CmpOp::Eq,
+                    Box::new(le.clone()),
+                    Box::new(re.clone()),
+                ));
+                merged.push((name.clone(), li, lw + ri, ct, le, re));
+            }
+            on = conds
+                .into_iter()
+                .reduce(|a, b| Expr::And(Box::new(a), Box::new(b)));
+            // USING columns appear once: the left one (or COALESCE for FULL/RIGHT).
+            for (_, li, ri, _, _, _) in &merged {
+                scope.cols[*ri].hidden = true;
+                if kind == JoinKind::Right {
+                    scope.cols[*li].hidden = true;
+                    scope.cols[*ri].hidden = false;
+                }
+            }
+            if kind == JoinKind::Full && !merged.is_empty() {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: FULL JOIN with USING or NATURAL",
+                ));
+            }
+        } else if let Some(q) = &j.quals {
+            let pred = self.bind_condition(q, &scope, "JOIN/ON")?;
+            hash_keys = equi_keys(&pred, lw);
+            on = Some(pred);
+        }
+        if lateral || kind != JoinKind::Inner || !hash_keys.is_empty() || on.is_some() {
+            // keep
+        }
+        if let Some(alias) = &j.alias {
+            for c in &mut scope.cols {
+                c.table = Some(alias.aliasname.clone());
+            }
+        }
+        let hash = if lateral { Vec::new() } else { hash_keys };
+        Ok((
+            Plan::Join {
+                kind,
+                left: Box::new(lp),
+                right: Box::new(rp),
+                on,
+                hash_keys: hash,
+                lateral,
+            },
+            scope,
+        ))
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Select list, GROUP BY, ORDER BY.
+
+    fn bind_targets(
+        &mut self,
+        list: &[protobuf::Node],
+        scope: &Scope,
+    ) -> Result<Vec<Target>, SqlError> {
+        let mut out = Vec::new();
+        for item in list {
+            let Some(Node::ResTarget(rt)) = item.node.as_ref() else {
+                continue;
+            };
+            let Some(val) = rt.val.as_deref() else {
+                continue;
+            };
+            // `*` and `t.*`
+            if let Some(Node::ColumnRef(cr)) = val.node.as_ref()
+                && let Some(Node::AStar(_)) = cr.fields.last().and_then(|f| f.node.as_ref())
+            {
+                let qual = if cr.fields.len() >= 2 {
+                    node_str(&cr.fields[cr.fields.len() - 2]).map(str::to_string)
+                } else {
+                    None
+                };
+                if qual.is_none() && scope.cols.is_empty() {
+                    return Err(
+                        err("42601", "SELECT * with no tables specified is not valid")
+                            .at(pos(cr.location)),
+                    );
+                }
+                let mut found = false;
+                for (i, c) in scope.cols.iter().enumerate() {
+                    if c.hidden && qual.is_none() {
+                        continue;
+                    }
+                    if let Some(q) = &qual
+                        && c.table.as_deref() != Some(q.as_str())
+                    {
+                        continue;
+                    }
+                    found = true;
+                    out.push(Target {
+                        expr: Expr::Column(i),
+                        name: c.name.clone(),
+                        ty: c.ty.clone(),
+                    });
+                }
+                if let Some(q) = qual
+                    && !found
+                {
+                    return Err(err(
+                        "42P01",
+                        format!("missing FROM-clause entry for table \"{q}\""),
+                    )
+                    .at(pos(cr.location)));
+                }
+                continue;
+            }
+            let (expr, ty) = self.bind_expr(val, scope)?;
+            let name = if rt.name.is_empty() {
+                column_name(val)
+            } else {
+                rt.name.clone()
+            };
+            let ty = if ty == DataType::Unknown {
+                DataType::Text
+            } else {
+                ty
+            };
+            out.push(Target { expr, name, ty });
+        }
+        Ok(out)
+    }
+
+    fn bind_group_item(
+        &mut self,
+        g: &protobuf::Node,
+        scope: &Scope,
+        targets: &[Target],
+    ) -> Result<Expr, SqlError> {
+        if let Some(i) = position_ref(g, targets.len())? {
+            return Ok(targets[i].expr.clone());
+        }
+        // A bare name not in the FROM scope may be an output column alias.
+        if let Some(Node::ColumnRef(cr)) = g.node.as_ref()
+            && cr.fields.len() == 1
+            && let Some(name) = node_str(&cr.fields[0])
+            && !scope.cols.iter().any(|c| c.name == name)
+            && let Some(t) = targets.iter().find(|t| t.name == name)
+        {
+            return Ok(t.expr.clone());
+        }
+        if let Some(Node::GroupingSet(_)) = g.node.as_ref() {
+            return Err(err("0A000", "feature not supported: GROUPING SETS"));
+        }
+        let saved = self.agg.as_mut().map(|a| {
+            let old = (a.allowed, a.context);
+            a.allowed = false;
+            a.context = "GROUP BY";
+            old
+        });
+        let r = self.bind_expr(g, scope);
+        if let (Some(a), Some((al, ctx))) = (self.agg.as_mut(), saved) {
+            a.allowed = al;
+            a.context = ctx;
+        }
+        Ok(r?.0)
+    }
+
+    fn bind_output_ref(
+        &mut self,
+        n: &protobuf::Node,
+        scope: &Scope,
+        targets: &[Target],
+    ) -> Result<Expr, SqlError> {
+        if let Some(i) = position_ref(n, targets.len())? {
+            return Ok(targets[i].expr.clone());
+        }
+        if let Some(Node::ColumnRef(cr)) = n.node.as_ref()
+            && cr.fields.len() == 1
+            && let Some(name) = node_str(&cr.fields[0])
+            && let Some(t) = targets.iter().find(|t| t.name == name)
+        {
+            return Ok(t.expr.clone());
+        }
+        Ok(self.bind_expr(n, scope)?.0)
+    }
+
+    fn bind_sort_items(
+        &mut self,
+        items: &[protobuf::Node],
+        scope: &Scope,
+        targets: &[Target],
+    ) -> Result<Vec<SortKey>, SqlError> {
+        let mut keys = Vec::new();
+        for item in items {
+            let Some(Node::SortBy(sb)) = item.node.as_ref() else {
+                continue;
+            };
+            let Some(n) = sb.node.as_deref() else {
+                continue;
+            };
+            let expr = self.bind_output_ref(n, scope, targets)?;
+            let (desc, nulls_first) = sort_dir(sb);
+            keys.push(SortKey {
+                expr,
+                desc,
+                nulls_first,
+            });
+        }
+        Ok(keys)
+    }
+
+    /// Binds a boolean condition (WHERE, HAVING, ON, CHECK).
+    pub fn bind_condition(
+        &mut self,
+        n: &protobuf::Node,
+        scope: &Scope,
+        context: &'static str,
+    ) -> Result<Expr, SqlError> {
+        let saved = self.agg.as_mut().map(|a| {
+            let old = (a.allowed, a.windows_allowed, a.context);
+            a.allowed = context == "HAVING";
+            a.windows_allowed = false;
+            a.context = context;
+            old
+        });
+        let r = self.bind_expr(n, scope);
+        if let (Some(a), Some((al, wa, ctx))) = (self.agg.as_mut(), saved) {
+            a.allowed = al;
+            a.windows_allowed = wa;
+            a.context = ctx;
+        }
+        let (e, t) = r?;
+        if t != DataType::Bool && t != DataType::Unknown {
+            return Err(err(
+                "42804",
+                format!(
+                    "argument of {context} must be type boolean, not type {}",
+                    t.format_type()
+                ),
+            )
+            .at(node_location(n)));
+        }
+        self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Expressions.
+
+    /// Coerces an expression of type `from` to `to` in the given context.
+    pub fn coerce(
+        &mut self,
+        e: Expr,
+        from: &DataType,
+        to: &DataType,
+        context: CastContext,
+    ) -> Result<Expr, SqlError> {
+        if from == to {
+            return Ok(e);
+        }
+        match (&e, from) {
+            (Expr::Const(Value::Null), _) => return Ok(Expr::Const(Value::Null)),
+            (Expr::Const(Value::Text(s)), DataType::Unknown) => {
+                return Ok(Expr::Const(cast_unknown_literal(
+                    s,
+                    to,
+                    CastContext::Explicit.min(context),
+                    &self.types,
+                )?));
+            }
+            (Expr::Param(i), DataType::Unknown) => {
+                if let Some(p) = self.params.get_mut(*i)
+                    && *p == DataType::Unknown
+                {
+                    *p = to.clone();
+                }
+                return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
+            }
+            _ => {}
+        }
+        if *from == DataType::Unknown {
+            return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
+        }
+        if from.same_base(to) && matches!(to, DataType::Array(_)) {
+            return Ok(Expr::Cast(Box::new(e), to.clone(), context));
+        }
+        if from.same_base(to) && to.typmod() < 0 {
+            return Ok(e);
+        }
+        match cast_context(from, to) {
+            Some(c) if c.allows(context) => {
+                if let Expr::Const(v) = &e {
+                    let v = basalt_common::types::cast(v, to, context, &self.types)?;
+                    return Ok(Expr::Const(v));
+                }
+                Ok(Expr::Cast(Box::new(e), to.clone(), context))
+            }
+            _ => {
+                if context == CastContext::Assignment {
+                    Err(err(
+                        "42804",
+                        format!(
+                            "column is of type {} but expression is of type {}",
+                            to.format_type(),
+                            from.format_type()
+                        ),
+                    )
+                    .with_hint("You will need to rewrite or cast the expression."))
+                } else if cast_context(from, to).is_some() {
+                    Err(err(
+                        "42804",
+                        format!(
+                            "{} cannot be cast automatically to type {}",
+                            from.format_type(),
+                            to.format_type()
+                        ),
+                    ))
+                } else {
+                    Err(err(
+                        "42846",
+                        format!(
+                            "cannot cast type {} to {}",
+                            from.format_type(),
+                            to.format_type()
+                        ),
+                    ))
+                }
+            }
+        }
+    }
+
+    fn resolve_column(
+        &mut self,
+        fields: &[String],
+        scope: &Scope,
+        location: i32,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let (qual, name) = match fields {
+            [n] => (None, n.as_str()),
+            [q, n] => (Some(q.as_str()), n.as_str()),
+            [_, q, n] => (Some(q.as_str()), n.as_str()),
+            _ => {
+                return Err(err(
+                    "42601",
+                    format!(
+                        "improper qualified name (too many dotted names): {}",
+                        fields.join(".")
+                    ),
+                )
+                .at(pos(location)));
+            }
+        };
+        let find = |s: &Scope| -> Result<Option<usize>, SqlError> {
+            let mut hit = None;
+            for (i, c) in s.cols.iter().enumerate() {
+                if c.name != name {
+                    continue;
+                }
+                if let Some(q) = qual {
+                    if c.table.as_deref() != Some(q) {
+                        continue;
+                    }
+                } else if c.hidden {
+                    continue;
+                }
+                if hit.is_some() {
+                    return Err(
+                        err("42702", format!("column reference \"{name}\" is ambiguous"))
+                            .at(pos(location)),
+                    );
+                }
+                hit = Some(i);
+            }
+            Ok(hit)
+        };
+        if let Some(i) = find(scope)? {
+            return Ok((Expr::Column(i), scope.cols[i].ty.clone()));
+        }
+        let n = self.levels.len();
+        for depth in 1..=n {
+            let found = find(&self.levels[n - depth].0)?;
+            if let Some(i) = found {
+                let ty = self.levels[n - depth].0.cols[i].ty.clone();
+                for lvl in (n - depth + 1)..n {
+                    self.levels[lvl].1 = true;
+                }
+                // The innermost level is the subquery being bound: mark it.
+                if let Some(last) = self.levels.last_mut() {
+                    last.1 = true;
+                }
+                return Ok((Expr::Outer { depth, index: i }, ty));
+            }
+        }
+        if let Some(q) = qual {
+            let known = scope.cols.iter().any(|c| c.table.as_deref() == Some(q))
+                || self
+                    .levels
+                    .iter()
+                    .any(|l| l.0.cols.iter().any(|c| c.table.as_deref() == Some(q)));
+            if !known {
+                return Err(err(
+                    "42P01",
+                    format!("missing FROM-clause entry for table \"{q}\""),
+                )
+                .at(pos(location)));
+            }
+            return Err(err("42703", format!("column {q}.{name} does not exist")).at(pos(location)));
+        }
+        Err(err("42703", format!("column \"{name}\" does not exist")).at(pos(location)))
+    }
+
+    /// Binds an expression over `scope`.
+    pub fn bind_expr(
+        &mut self,
+        node: &protobuf::Node,
+        scope: &Scope,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let Some(n) = node.node.as_ref() else {
+            return Err(err("42601", "empty expression"));
+        };
+        match n {
+            Node::AConst(c) => Ok(bind_const(c)?),
+            Node::ColumnRef(cr) => {
+                if let Some(Node::AStar(_)) = cr.fields.last().and_then(|f| f.node.as_ref()) {
+                    return Err(err("0A000", "feature not supported: row expressions (*)")
+                        .at(pos(cr.location)));
+                }
+                let f = names(&cr.fields);
+                self.resolve_column(&f, scope, cr.location)
+            }
+            Node::ParamRef(p) => {
+                let i = usize::try_from(p.number - 1)
+                    .map_err(|_| err("42P02", format!("there is no parameter ${}", p.number)))?;
+                if self.params.len() <= i {
+                    self.params.resize(i + 1, DataType::Unknown);
+                }
+                Ok((Expr::Param(i), self.params[i].clone()))
+            }
+            Node::TypeCast(tc) => {
+                let Some(arg) = tc.arg.as_deref() else {
+                    return Err(err("42601", "cast without argument"));
+                };
+                let Some(tn) = &tc.type_name else {
+                    return Err(err("42601", "cast without type"));
+                };
+                let to = type_name(tn)?;
+                let (e, t) = self.bind_expr(arg, scope)?;
+                let e = self
+                    .coerce(e, &t, &to, CastContext::Explicit)
+                    .map_err(|e| e.at(pos(tc.location)))?;
+                Ok((e, to))
+            }
+            Node::BoolExpr(b) => {
+                let mut args = Vec::new();
+                let opname = match b.boolop {
+                    1 => "AND",
+                    2 => "OR",
+                    _ => "NOT",
+                };
+                for a in &b.args {
+                    let (e, t) = self.bind_expr(a, scope)?;
+                    if t != DataType::Bool && t != DataType::Unknown {
+                        return Err(err(
+                            "42804",
+                            format!(
+                                "argument of {opname} must be type boolean, not type {}",
+                                t.format_type()
+                            ),
+                        )
+                        .at(node_location(a)));
+                    }
+                    args.push(self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)?);
+                }
+                let e = match b.boolop {
+                    1 => args
+                        .into_iter()
+                        .reduce(|a, b| Expr::And(Box::new(a), Box::new(b))),
+                    2 => args
+                        .into_iter()
+                        .reduce(|a, b| Expr::Or(Box::new(a), Box::new(b))),
+                    _ => args.into_iter().next().map(|a| Expr::Not(Box::new(a))),
+                };
+                Ok((e.unwrap_or(Expr::Const(Value::Null)), DataType::Bool))
+            }
+            Node::NullTest(nt) => {
+                let Some(a) = nt.arg.as_deref() else {
+                    return Err(err("42601", "IS NULL without argument"));
+                };
+                let (e, _) = self.bind_expr(a, scope)?;
+                Ok((
+                    Expr::IsNull(Box::new(e), nt.nulltesttype == 2),
+                    DataType::Bool,
+                ))
+            }
+            Node::BooleanTest(bt) => {
+                let Some(a) = bt.arg.as_deref() else {
+                    return Err(err("42601", "IS TRUE without argument"));
+                };
+                let (e, t) = self.bind_expr(a, scope)?;
+                let e = self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)?;
+                let test = match bt.booltesttype {
+                    1 => BoolTest::IsTrue,
+                    2 => BoolTest::IsNotTrue,
+                    3 => BoolTest::IsFalse,
+                    4 => BoolTest::IsNotFalse,
+                    5 => BoolTest::IsUnknown,
+                    _ => BoolTest::IsNotUnknown,
+                };
+                Ok((Expr::BoolTest(Box::new(e), test), DataType::Bool))
+            }
+            Node::AExpr(a) => self.bind_a_expr(a, scope),
+            Node::FuncCall(fc) => self.bind_func_call(fc, scope),
+            Node::CaseExpr(c) => self.bind_case(c, scope),
+            Node::CoalesceExpr(c) => {
+                let (args, t) = self.bind_common(&c.args, scope, "COALESCE")?;
+                Ok((Expr::Coalesce(args), t))
+            }
+            Node::MinMaxExpr(m) => {
+                let name = if m.op == 1 { "GREATEST" } else { "LEAST" };
+                let (args, t) = self.bind_common(&m.args, scope, name)?;
+                Ok((Expr::MinMax(args, m.op == 1), t))
+            }
+            Node::SubLink(sl) => self.bind_sublink(sl, scope),
+            Node::AArrayExpr(a) => {
+                let (args, t) = self.bind_common(&a.elements, scope, "ARRAY")?;
+                let elem = match t {
+                    DataType::Array(inner) => *inner,
+                    t => t,
+                };
+                Ok((
+                    Expr::Array(args, elem.clone()),
+                    DataType::Array(Box::new(elem)),
+                ))
+            }
+            Node::AIndirection(ind) => {
+                let Some(arg) = ind.arg.as_deref() else {
+                    return Err(err("42601", "subscript without argument"));
+                };
+                let (mut e, mut t) = self.bind_expr(arg, scope)?;
+                for i in &ind.indirection {
+                    match i.node.as_ref() {
+                        Some(Node::AIndices(ix)) if !ix.is_slice => {
+                            let Some(u) = ix.uidx.as_deref() else {
+                                return Err(err("42601", "bad subscript"));
+                            };
+                            let (ie, it) = self.bind_expr(u, scope)?;
+                            let ie =
+                                self.coerce(ie, &it, &DataType::Int4, CastContext::Implicit)?;
+                            let DataType::Array(elem) = t.clone() else {
+                                return Err(err(
+                                    "42804",
+                                    format!(
+                                        "cannot subscript type {} because it does not support subscripting",
+                                        t.format_type()
+                                    ),
+                                ));
+                            };
+                            e = Expr::Subscript(Box::new(e), Box::new(ie));
+                            t = *elem;
+                        }
+                        _ => {
+                            return Err(err(
+                                "0A000",
+                                "feature not supported: this kind of indirection",
+                            ));
+                        }
+                    }
+                }
+                Ok((e, t))
+            }
+            Node::SqlvalueFunction(f) => {
+                let (name, args): (&str, Vec<Expr>) = match f.op {
+                    1 => ("current_date", vec![]),
+                    2 | 3 => ("current_time", vec![]),
+                    4 | 5 => ("now", vec![]),
+                    6 | 7 => ("localtime", vec![]),
+                    8 | 9 => ("localtimestamp", vec![]),
+                    10..=13 => {
+                        return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Text));
+                    }
+                    14 => return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Text)),
+                    _ => {
+                        let s = self.current_schema();
+                        return Ok((Expr::Const(s), DataType::Text));
+                    }
+                };
+                let Some(r) = basalt_func::resolve_function(name, &[]) else {
+                    return Err(err("42883", format!("function {name}() does not exist")));
+                };
+                Ok((
+                    Expr::Func {
+                        func: r.func,
+                        args,
+                        strict: r.strict,
+                    },
+                    r.ret,
+                ))
+            }
+            Node::CollateClause(c) => {
+                let Some(a) = c.arg.as_deref() else {
+                    return Err(err("42601", "COLLATE without argument"));
+                };
+                let coll = names(&c.collname);
+                let ok = matches!(
+                    coll.last().map(String::as_str),
+                    Some("C" | "POSIX" | "default" | "ucs_basic")
+                );
+                if !ok {
+                    return Err(err(
+                        "0A000",
+                        format!("feature not supported: collation \"{}\"", coll.join(".")),
+                    )
+                    .at(pos(c.location)));
+                }
+                self.bind_expr(a, scope)
+            }
+            Node::SetToDefault(_) => Err(err("42601", "DEFAULT is not allowed in this context")),
+            Node::RowExpr(_) => Err(err("0A000", "feature not supported: row constructors")),
+            other => Err(err(
+                "0A000",
+                format!("feature not supported: expression {}", node_kind(other)),
+            )),
+        }
+    }
+
+    fn current_schema(&self) -> Value {
+        self.search_path
+            .first()
+            .map(|s| Value::Text(self.catalog.schema_name(*s).to_string()))
+            .unwrap_or(Value::Null)
+    }
+
+    fn bind_common(
+        &mut self,
+        args: &[protobuf::Node],
+        scope: &Scope,
+        context: &str,
+    ) -> Result<(Vec<Expr>, DataType), SqlError> {
+        let mut bound = Vec::new();
+        for a in args {
+            bound.push(self.bind_expr(a, scope)?);
+        }
+        let types: Vec<DataType> = bound.iter().map(|b| b.1.clone()).collect();
+        let t = common_type(&types, context)?;
+        let mut out = Vec::new();
+        for (e, et) in bound {
+            out.push(self.coerce(e, &et, &t, CastContext::Implicit)?);
+        }
+        Ok((out, t))
+    }
+
+    fn bind_case(
+        &mut self,
+        c: &protobuf::CaseExpr,
+        scope: &Scope,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let operand = match c.arg.as_deref() {
+            Some(a) => Some(self.bind_expr(a, scope)?),
+            None => None,
+        };
+        let mut conds = Vec::new();
+        let mut results = Vec::new();
+        for w in &c.args {
+            let Some(Node::CaseWhen(cw)) = w.node.as_ref() else {
+                continue;
+            };
+            let Some(cond) = cw.expr.as_deref() else {
+                continue;
+            };
+            let cond = match &operand {
+                Some((oe, ot)) => {
+                    let (ve, vt) = self.bind_expr(cond, scope)?;
+                    self.comparison(CmpOp::Eq, oe.clone(), ot.clone(), ve, vt)?
+                }
+                None => self.bind_condition(cond, scope, "CASE/WHEN")?,
+            };
+            conds.push(cond);
+            let Some(r) = cw.result.as_deref() else {
+                continue;
+            };
+            results.push(self.bind_expr(r, scope)?);
+        }
+        let otherwise = match c.defresult.as_deref() {
+            Some(d) => Some(self.bind_expr(d, scope)?),
+            None => None,
+        };
+        let mut types: Vec<DataType> = results.iter().map(|r| r.1.clone()).collect();
+        if let Some(o) = &otherwise {
+            types.push(o.1.clone());
+        }
+        let t = common_type(&types, "CASE")?;
+        let mut whens = Vec::new();
+        for (cond, (e, et)) in conds.into_iter().zip(results) {
+            whens.push((cond, self.coerce(e, &et, &t, CastContext::Implicit)?));
+        }
+        let otherwise = match otherwise {
+            Some((e, et)) => self.coerce(e, &et, &t, CastContext::Implicit)?,
+            None => Expr::Const(Value::Null),
+        };
+        Ok((
+            Expr::Case {
+                whens,
+                otherwise: Box::new(otherwise),
+            },
+            t,
+        ))
+    }
+
+    /// A comparison with PostgreSQL's operand coercion.
+    pub fn comparison(
+        &mut self,
+        op: CmpOp,
+        l: Expr,
+        lt: DataType,
+        r: Expr,
+        rt: DataType,
+    ) -> Result<Expr, SqlError> {
+        let t = self.operand_type(&lt, &rt, cmp_symbol(op))?;
+        let l = self.coerce(l, &lt, &t, CastContext::Implicit)?;
+        let r = self.coerce(r, &rt, &t, CastContext::Implicit)?;
+        if t == DataType::Json {
+            return Err(err("42883", "operator does not exist: json = json"));
+        }
+        Ok(fold(Expr::Cmp(op, Box::new(l), Box::new(r)), &self.types))
+    }
+
+    fn operand_type(&self, lt: &DataType, rt: &DataType, op: &str) -> Result<DataType, SqlError> {
+        if *lt == DataType::Unknown && *rt == DataType::Unknown {
+            return Ok(DataType::Text);
+        }
+        if *lt == DataType::Unknown {
+            return Ok(rt.clone());
+        }
+        if *rt == DataType::Unknown {
+            return Ok(lt.clone());
+        }
+        if lt.same_base(rt) {
+            return Ok(lt.without_typmod());
+        }
+        let ok = (num_rank(lt).is_some() && num_rank(rt).is_some())
+            || (time_rank(lt).is_some() && time_rank(rt).is_some())
+            || (lt.is_string() && rt.is_string());
+        if ok {
+            return common_type(&[lt.clone(), rt.clone()], op);
+        }
+        Err(err(
+            "42883",
+            format!(
+                "operator does not exist: {} {op} {}",
+                lt.format_type(),
+                rt.format_type()
+            ),
+        )
+        .with_hint(
+            "No operator matches the given name and argument types. You might need to add explicit type casts.",
+        ))
+    }
+
+    fn bind_a_expr(
+        &mut self,
+        a: &protobuf::AExpr,
+        scope: &Scope,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let opname = names(&a.name);
+        let op = opname.last().cloned().unwrap_or_default();
+        let kind = protobuf::AExprKind::try_from(a.kind).unwrap_or(protobuf::AExprKind::AexprOp);
+        use protobuf::AExprKind as K;
+        match kind {
+            K::AexprOp => {
+                let right = a
+                    .rexpr
+                    .as_deref()
+                    .ok_or_else(|| err("42601", "operator without operand"))?;
+                let (re, rt) = self.bind_expr(right, scope)?;
+                let Some(left) = a.lexpr.as_deref() else {
+                    return self.prefix_op(&op, re, rt, a.location);
+                };
+                let (le, lt) = self.bind_expr(left, scope)?;
+                self.binary_op(&op, le, lt, re, rt, a.location)
+            }
+            K::AexprOpAny | K::AexprOpAll => {
+                let all = kind == K::AexprOpAll;
+                let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
+                    return Err(err("42601", "ANY/ALL without operands"));
+                };
+                let Some(cop) = CmpOp::from_symbol(&op) else {
+                    return Err(err("0A000", format!("feature not supported: {op} ANY/ALL")));
+                };
+                let (le, lt) = self.bind_expr(l, scope)?;
+                let (re, rt) = self.bind_expr(r, scope)?;
+                let elem = match &rt {
+                    DataType::Array(e) => (**e).clone(),
+                    DataType::Unknown => lt.clone(),
+                    t => {
+                        return Err(err(
+                            "42809",
+                            format!(
+                                "op ANY/ALL (array) requires array on right side, not {}",
+                                t.format_type()
+                            ),
+                        ));
+                    }
+                };
+                let t = self.operand_type(&lt, &elem, &op)?;
+                let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
+                let at = DataType::Array(Box::new(t.clone()));
+                let re = self.coerce(re, &rt, &at, CastContext::Implicit)?;
+                Ok((
+                    Expr::ArrayCmp {
+                        left: Box::new(le),
+                        op: cop,
+                        right: Box::new(re),
+                        all,
+                    },
+                    DataType::Bool,
+                ))
+            }
+            K::AexprDistinct | K::AexprNotDistinct => {
+                let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
+                    return Err(err("42601", "IS DISTINCT FROM without operands"));
+                };
+                let (le, lt) = self.bind_expr(l, scope)?;
+                let (re, rt) = self.bind_expr(r, scope)?;
+                let t = self.operand_type(&lt, &rt, "=")?;
+                let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
+                let re = self.coerce(re, &rt, &t, CastContext::Implicit)?;
+                Ok((
+                    Expr::Distinct(Box::new(le), Box::new(re), kind == K::AexprNotDistinct),
+                    DataType::Bool,
+                ))
+            }
+            K::AexprNullif => {
+                let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
+                    return Err(err("42601", "NULLIF without operands"));
+                };
+                let (le, lt) = self.bind_expr(l, scope)?;
+                let (re, rt) = self.bind_expr(r, scope)?;
+                let t = self.operand_type(&lt, &rt, "=")?;
+                let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
+                let re = self.coerce(re, &rt, &t, CastContext::Implicit)?;
+                Ok((Expr::NullIf(Box::new(le), Box::new(re)), t))
+            }
+            K::AexprIn => {
+                let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
+                    return Err(err("42601", "IN without operands"));
+                };
+                let Some(Node::List(list)) = r.node.as_ref() else {
+                    return Err(err("42601", "IN without a list"));
+                };
+                let (le, lt) = self.bind_expr(l, scope)?;
+                let mut items = Vec::new();
+                let mut types = vec![lt.clone()];
+                for i in &list.items {
+                    let b = self.bind_expr(i, scope)?;
+                    types.push(b.1.clone());
+                    items.push(b);
+                }
+                let t = common_type(&types, "IN").map_err(|_| {
+                    err(
+                        "42883",
+                        format!(
+                            "operator does not exist: {} = {}",
+                            lt.format_type(),
+                            types
+                                .iter()
+                                .skip(1)
+                                .find(|t| !t.same_base(&lt) && **t != DataType::Unknown)
+                                .map(|t| t.format_type())
+                                .unwrap_or_default()
+                        ),
+                    )
+                })?;
+                let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
+                let mut list_e = Vec::new();
+                for (e, et) in items {
+                    list_e.push(self.coerce(e, &et, &t, CastContext::Implicit)?);
+                }
+                Ok((
+                    Expr::InList(Box::new(le), list_e, op == "<>"),
+                    DataType::Bool,
+                ))
+            }
+            K::AexprLike | K::AexprIlike | K::AexprSimilar => {
+                let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
+                    return Err(err("42601", "LIKE without operands"));
+                };
+                let (le, lt) = self.bind_expr(l, scope)?;
+                let (re, rt) = self.bind_expr(r, scope)?;
+                self.binary_op(&op, le, lt, re, rt, a.location)
+            }
+            K::AexprBetween | K::AexprNotBetween | K::AexprBetweenSym | K::AexprNotBetweenSym => {
+                let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
+                    return Err(err("42601", "BETWEEN without operands"));
+                };
+                let Some(Node::List(list)) = r.node.as_ref() else {
+                    return Err(err("42601", "BETWEEN without bounds"));
+                };
+                let (Some(lo), Some(hi)) = (list.items.first(), list.items.get(1)) else {
+                    return Err(err("42601", "BETWEEN without bounds"));
+                };
+                let (xe, xt) = self.bind_expr(l, scope)?;
+                let (loe, lot) = self.bind_expr(lo, scope)?;
+                let (hie, hit) = self.bind_expr(hi, scope)?;
+                let ge =
+                    self.comparison(CmpOp::Ge, xe.clone(), xt.clone(), loe.clone(), lot.clone())?;
+                let le =
+                    self.comparison(CmpOp::Le, xe.clone(), xt.clone(), hie.clone(), hit.clone())?;
+                let mut e = Expr::And(Box::new(ge), Box::new(le));
+                if matches!(kind, K::AexprBetweenSym | K::AexprNotBetweenSym) {
+                    let ge2 = self.comparison(CmpOp::Ge, xe.clone(), xt.clone(), hie, hit)?;
+                    let le2 = self.comparison(CmpOp::Le, xe, xt, loe, lot)?;
+                    e = Expr::Or(
+                        Box::new(e),
+                        Box::new(Expr::And(Box::new(ge2), Box::new(le2))),
+                    );
+                }
+                if matches!(kind, K::AexprNotBetween | K::AexprNotBetweenSym) {
+                    e = Expr::Not(Box::new(e));
+                }
+                Ok((e, DataType::Bool))
+            }
+            _ => Err(err("0A000", "feature not supported: this operator form")),
+        }
+    }
+
+    fn prefix_op(
+        &mut self,
+        op: &str,
+        e: Expr,
+        t: DataType,
+        location: i32,
+    ) -> Result<(Expr, DataType), SqlError> {
+        if op == "-" && (num_rank(&t).is_some() || t == DataType::Unknown) {
+            let (e, t) = if t == DataType::Unknown {
+                (
+                    self.coerce(e, &t, &DataType::Float8, CastContext::Implicit)?,
+                    DataType::Float8,
+                )
+            } else {
+                (e, t)
+            };
+            if let Expr::Const(v) = &e {
+                return Ok((Expr::Const(basalt_common::types::arith::negate(v)?), t));
+            }
+            return Ok((Expr::Neg(Box::new(e)), t));
+        }
+        if op == "+" && num_rank(&t).is_some() {
+            return Ok((e, t));
+        }
+        match basalt_func::resolve_operator(op, None, &t) {
+            Some(r) => {
+                let arg = self.coerce(e, &t, &r.arg_types[0], CastContext::Implicit)?;
+                Ok((
+                    fold(
+                        Expr::Func {
+                            func: r.func,
+                            args: vec![arg],
+                            strict: r.strict,
+                        },
+                        &self.types,
+                    ),
+                    r.ret,
+                ))
+            }
+            None => Err(err(
+                "42883",
+                format!("operator does not exist: {op} {}", t.format_type()),
+            )
+            .with_hint("No operator matches the given name and argument type. You might need to add an explicit type cast.")
+            .at(pos(location))),
+        }
+    }
+
+    fn binary_op(
+        &mut self,
+        op: &str,
+        le: Expr,
+        lt: DataType,
+        re: Expr,
+        rt: DataType,
+        location: i32,
+    ) -> Result<(Expr, DataType), SqlError> {
+        if let Some(c) = CmpOp::from_symbol(op) {
+            let operands_ok = !(matches!(lt, DataType::Array(_))
+                != matches!(rt, DataType::Array(_))
+                && lt != DataType::Unknown
+                && rt != DataType::Unknown);
+            if operands_ok {
+                return self
+                    .comparison(c, le, lt, re, rt)
+                    .map(|e| (e, DataType::Bool))
+                    .map_err(|e| e.at(pos(location)));
+            }
+        }
+        let arith = match op {
+            "+" => Some(ArithOp::Add),
+            "-" => Some(ArithOp::Sub),
+            "*" => Some(ArithOp::Mul),
+            "/" => Some(ArithOp::Div),
+            "%" => Some(ArithOp::Mod),
+            _ => None,
+        };
+        if let Some(aop) = arith {
+            let l_num = num_rank(&lt).is_some() || lt == DataType::Unknown;
+            let r_num = num_rank(&rt).is_some() || rt == DataType::Unknown;
+            let both_unknown = lt == DataType::Unknown && rt == DataType::Unknown;
+            if l_num && r_num && !both_unknown {
+                let t = self.operand_type(&lt, &rt, op)?;
+                let t = if aop == ArithOp::Mod && matches!(t, DataType::Float4 | DataType::Float8) {
+                    return Err(err(
+                        "42883",
+                        format!(
+                            "operator does not exist: {} % {}",
+                            lt.format_type(),
+                            rt.format_type()
+                        ),
+                    )
+                    .at(pos(location)));
+                } else {
+                    t.without_typmod()
+                };
+                let l = self.coerce(le, &lt, &t, CastContext::Implicit)?;
+                let r = self.coerce(re, &rt, &t, CastContext::Implicit)?;
+                let e = fold(Expr::Arith(aop, Box::new(l), Box::new(r)), &self.types);
+                return Ok((e, t));
+            }
+        }
+        match basalt_func::resolve_operator(op, Some(&lt), &rt) {
+            Some(r) => {
+                let l = self.coerce(le, &lt, &r.arg_types[0], CastContext::Implicit)?;
+                let rr = self.coerce(re, &rt, &r.arg_types[1], CastContext::Implicit)?;
+                let e = Expr::Func {
+                    func: r.func,
+                    args: vec![l, rr],
+                    strict: r.strict,
+                };
+                let e = if r.immutable { fold(e, &self.types) } else { e };
+                Ok((e, r.ret))
+            }
+            None => Err(err(
+                "42883",
+                format!(
+                    "operator does not exist: {} {op} {}",
+                    lt.format_type(),
+                    rt.format_type()
+                ),
+            )
+            .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts.")
+            .at(pos(location))),
+        }
+    }
+
+    fn bind_sublink(
+        &mut self,
+        sl: &protobuf::SubLink,
+        scope: &Scope,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let Some(sub) = sl.subselect.as_deref() else {
+            return Err(err("42601", "subquery missing"));
+        };
+        self.levels.push((scope.clone(), false));
+        let saved_agg = self.agg.take();
+        let q = self.bind_query(sub);
+        self.agg = saved_agg;
+        let (_, correlated) = self.levels.pop().unwrap_or_default();
+        let q = q?;
+        let id = self.fresh_id();
+        let kind_i = sl.sub_link_type;
+        let (kind, ty) = match kind_i {
+            1 => (SubqueryKind::Exists, DataType::Bool),
+            2 | 3 => {
+                let Some(t) = sl.testexpr.as_deref() else {
+                    return Err(err("42601", "ANY/ALL without left operand"));
+                };
+                let (le, lt) = self.bind_expr(t, scope)?;
+                let opname = names(&sl.oper_name);
+                let op = opname.last().map(String::as_str).unwrap_or("=");
+                let cop = CmpOp::from_symbol(op)
+                    .ok_or_else(|| err("0A000", format!("feature not supported: {op} ANY")))?;
+                if q.types.len() != 1 {
+                    return Err(err(
+                        "42601",
+                        if q.types.len() > 1 {
+                            "subquery has too many columns"
+                        } else {
+                            "subquery has too few columns"
+                        },
+                    ));
+                }
+                let rt = q.types[0].clone();
+                let t = self.operand_type(&lt, &rt, op)?;
+                let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
+                let plan = coerce_plan(q.plan, &q.types, &[t], self)?;
+                let sq = Subquery {
+                    kind: SubqueryKind::Quantified {
+                        left: Box::new(le),
+                        op: cop,
+                        all: kind_i == 2,
+                    },
+                    plan,
+                    correlated,
+                    id,
+                };
+                return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
+            }
+            5 => {
+                if q.types.len() != 1 {
+                    return Err(
+                        err("42601", "subquery must return only one column").at(pos(sl.location))
+                    );
+                }
+                (SubqueryKind::Scalar, q.types[0].clone())
+            }
+            7 => {
+                if q.types.len() != 1 {
+                    return Err(err("42601", "subquery must return only one column"));
+                }
+                let elem = q.types[0].clone();
+                (
+                    SubqueryKind::Array(elem.clone()),
+                    DataType::Array(Box::new(elem)),
+                )
+            }
+            _ => return Err(err("0A000", "feature not supported: this kind of subquery")),
+        };
+        Ok((
+            Expr::Subquery(Box::new(Subquery {
+                kind,
+                plan: q.plan,
+                correlated,
+                id,
+            })),
+            ty,
+        ))
+    }
+
+    fn bind_args(
+        &mut self,
+        args: &[protobuf::Node],
+        scope: &Scope,
+    ) -> Result<(Vec<Expr>, Vec<DataType>), SqlError> {
+        let mut es = Vec::new();
+        let mut ts = Vec::new();
+        for a in args {
+            if let Some(Node::NamedArgExpr(_)) = a.node.as_ref() {
+                return Err(err("0A000", "feature not supported: named arguments"));
+            }
+            let (e, t) = self.bind_expr(a, scope)?;
+            es.push(e);
+            ts.push(t);
+        }
+        Ok((es, ts))
+    }
+
+    fn bind_func_call(
+        &mut self,
+        fc: &protobuf::FuncCall,
+        scope: &Scope,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let fname = names(&fc.funcname);
+        let name = match fname.as_slice() {
+            [n] => n.clone(),
+            [s, n] if s == "pg_catalog" => n.clone(),
+            _ => fname.join("."),
+        };
+        let location = fc.location;
+        if let Some(over) = &fc.over {
+            return self.bind_window_call(fc, &name, over, scope);
+        }
+        // Aggregates.
+        let is_agg = fc.agg_star
+            || basalt_func::resolve_aggregate(&name, &[DataType::Unknown]).is_some()
+            || basalt_func::resolve_aggregate(&name, &[]).is_some()
+            || basalt_func::resolve_aggregate(&name, &[DataType::Unknown, DataType::Unknown])
+                .is_some()
+            || matches!(name.as_str(), "count" | "sum" | "avg" | "min" | "max");
+        if is_agg {
+            return self.bind_agg_call(fc, &name, scope);
+        }
+        if fc.agg_distinct || !fc.agg_order.is_empty() || fc.agg_filter.is_some() {
+            return Err(
+                err("42809", format!("{name} is not an aggregate function")).at(pos(location))
+            );
+        }
+        let (args, types) = self.bind_args(&fc.args, scope)?;
+        if let Some(r) = crate::system::bind_system_function(self, &name, &args, &types)? {
+            return Ok(r);
+        }
+        match name.as_str() {
+            "nextval" | "currval" | "setval" | "lastval" => {
+                let f = match name.as_str() {
+                    "nextval" => SeqFunc::Nextval,
+                    "currval" => SeqFunc::Currval,
+                    "setval" => SeqFunc::Setval,
+                    _ => SeqFunc::Lastval,
+                };
+                let mut cargs = Vec::new();
+                for (i, (e, t)) in args.into_iter().zip(types).enumerate() {
+                    let to = if i == 0 {
+                        DataType::Text
+                    } else if i == 1 {
+                        DataType::Int8
+                    } else {
+                        DataType::Bool
+                    };
+                    cargs.push(self.coerce(e, &t, &to, CastContext::Implicit)?);
+                }
+                return Ok((Expr::Sequence(f, cargs), DataType::Int8));
+            }
+            "coalesce" | "greatest" | "least" => {}
+            _ => {}
+        }
+        match basalt_func::resolve_function(&name, &types) {
+            Some(r) => {
+                let mut cargs = Vec::new();
+                for (i, (e, t)) in args.into_iter().zip(types.iter()).enumerate() {
+                    let to = r.arg_types.get(i).cloned().unwrap_or_else(|| t.clone());
+                    let to = if to == DataType::Unknown {
+                        DataType::Text
+                    } else {
+                        to
+                    };
+                    cargs.push(self.coerce(e, t, &to, CastContext::Implicit)?);
+                }
+                let e = Expr::Func {
+                    func: r.func,
+                    args: cargs,
+                    strict: r.strict,
+                };
+                let e = if r.immutable { fold(e, &self.types) } else { e };
+                Ok((e, r.ret))
+            }
+            None => {
+                let sig = types
+                    .iter()
+                    .map(|t| {
+                        if *t == DataType::Unknown {
+                            "unknown".to_string()
+                        } else {
+                            t.format_type()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Err(err("42883", format!("function {name}({sig}) does not exist"))
+                    .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")
+                    .at(pos(location)))
+            }
+        }
+    }
+
+    fn bind_agg_call(
+        &mut self,
+        fc: &protobuf::FuncCall,
+        name: &str,
+        scope: &Scope,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let location = fc.location;
+        match &self.agg {
+            Some(a) if a.allowed => {}
+            Some(a) => {
+                let ctx = if a.context.is_empty() {
+                    "this context"
+                } else {
+                    a.context
+                };
+                let msg = if ctx == "GROUP BY" {
+                    "aggregate functions are not allowed in GROUP BY".to_string()
+                } else if ctx == "JOIN/ON" {
+                    "aggregate functions are not allowed in JOIN conditions".to_string()
+                } else {
+                    format!("aggregate functions are not allowed in {ctx}")
+                };
+                return Err(err("42803", msg).at(pos(location)));
+            }
+            None => {
+                return Err(
+                    err("42803", "aggregate functions are not allowed here").at(pos(location))
+                );
+            }
+        }
+        // Arguments are bound with aggregates forbidden (no nesting).
+        let saved = self.agg.as_mut().map(|a| {
+            let old = (a.allowed, a.context);
+            a.allowed = false;
+            a.context = "aggregate function calls";
+            old
+        });
+        let r = (|| -> Result<_, SqlError> {
+            let (args, types) = if fc.agg_star {
+                (Vec::new(), Vec::new())
+            } else {
+                self.bind_args(&fc.args, scope)?
+            };
+            let filter = match fc.agg_filter.as_deref() {
+                Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
+                None => None,
+            };
+            let mut order = Vec::new();
+            for item in &fc.agg_order {
+                let Some(Node::SortBy(sb)) = item.node.as_ref() else {
+                    continue;
+                };
+                let Some(n) = sb.node.as_deref() else {
+                    continue;
+                };
+                let (e, _) = self.bind_expr(n, scope)?;
+                let (desc, nulls_first) = sort_dir(sb);
+                order.push(SortKey {
+                    expr: e,
+                    desc,
+                    nulls_first,
+                });
+            }
+            Ok((args, types, filter, order))
+        })();
+        if let (Some(a), Some((al, ctx))) = (self.agg.as_mut(), saved) {
+            a.allowed = al;
+            a.context = ctx;
+        }
+        let (args, types, filter, order) = r?;
+        let Some(resolved) = basalt_func::resolve_aggregate(name, &types) else {
+            let sig = types
+                .iter()
+                .map(|t| {
+                    if *t == DataType::Unknown {
+                        "unknown".into()
+                    } else {
+                        t.format_type()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(err("42883", format!("function {name}({sig}) does not exist"))
+                .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")
+                .at(pos(location)));
+        };
+        let mut cargs = Vec::new();
+        for (i, (e, t)) in args.into_iter().zip(types.iter()).enumerate() {
+            let to = resolved
+                .arg_types
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| t.clone());
+            cargs.push(self.coerce(e, t, &to, CastContext::Implicit)?);
+        }
+        let ret = resolved.ret.clone();
+        let call = AggCall {
+            func: resolved,
+            args: cargs,
+            distinct: fc.agg_distinct,
+            filter,
+            order_by: order,
+        };
+        let Some(a) = self.agg.as_mut() else {
+            return Err(err("42803", "aggregate functions are not allowed here"));
+        };
+        let idx = match a.aggs.iter().position(|x| *x == call) {
+            Some(i) => i,
+            None => {
+                a.aggs.push(call);
+                a.aggs.len() - 1
+            }
+        };
+        Ok((Expr::Agg(idx), ret))
+    }
+
+    fn bind_window_call(
+        &mut self,
+        fc: &protobuf::FuncCall,
+        name: &str,
+        over: &protobuf::WindowDef,
+        scope: &Scope,
+    ) -> Result<(Expr, DataType), SqlError> {
+        if !self.agg.as_ref().is_some_and(|a| a.windows_allowed) {
+            let ctx = self.agg.as_ref().map_or("this context", |a| a.context);
+            return Err(err(
+                "42P20",
+                format!("window functions are not allowed in {ctx}"),
+            )
+            .at(pos(fc.location)));
+        }
+        if !over.refname.is_empty() || !over.name.is_empty() {
+            return Err(err("0A000", "feature not supported: named windows"));
+        }
+        let saved = self.agg.as_mut().map(|a| {
+            let old = (a.allowed, a.windows_allowed);
+            a.allowed = false;
+            a.windows_allowed = false;
+            old
+        });
+        let r = (|| -> Result<_, SqlError> {
+            let (args, types) = if fc.agg_star {
+                (Vec::new(), Vec::new())
+            } else {
+                self.bind_args(&fc.args, scope)?
+            };
+            let mut partition = Vec::new();
+            for p in &over.partition_clause {
+                partition.push(self.bind_expr(p, scope)?.0);
+            }
+            let mut order = Vec::new();
+            for item in &over.order_clause {
+                let Some(Node::SortBy(sb)) = item.node.as_ref() else {
+                    continue;
+                };
+                let Some(n) = sb.node.as_deref() else {
+                    continue;
+                };
+                let (e, _) = self.bind_expr(n, scope)?;
+                let (desc, nulls_first) = sort_dir(sb);
+                order.push(SortKey {
+                    expr: e,
+                    desc,
+                    nulls_first,
+                });
+            }
+            let filter = match fc.agg_filter.as_deref() {
+                Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
+                None => None,
+            };
+            let start = match over.start_offset.as_deref() {
+                Some(n) => Some(self.bind_expr(n, &Scope::default())?.0),
+                None => None,
+            };
+            let end = match over.end_offset.as_deref() {
+                Some(n) => Some(self.bind_expr(n, &Scope::default())?.0),
+                None => None,
+            };
+            Ok((args, types, partition, order, filter, start, end))
+        })();
+        if let (Some(a), Some((al, wa))) = (self.agg.as_mut(), saved) {
+            a.allowed = al;
+            a.windows_allowed = wa;
+        }
+        let (args, types, partition, order, filter, start, end) = r?;
+        let (func, ret, cargs) = match name {
+            "row_number" => (WindowFunc::RowNumber, DataType::Int8, args),
+            "rank" => (WindowFunc::Rank, DataType::Int8, args),
+            "dense_rank" => (WindowFunc::DenseRank, DataType::Int8, args),
+            "percent_rank" => (WindowFunc::PercentRank, DataType::Float8, args),
+            "cume_dist" => (WindowFunc::CumeDist, DataType::Float8, args),
+            "ntile" => {
+                let mut a = args;
+                if let (Some(e), Some(t)) = (a.pop(), types.first()) {
+                    a.push(self.coerce(e, t, &DataType::Int4, CastContext::Implicit)?);
+                }
+                (WindowFunc::Ntile, DataType::Int4, a)
+            }
+            "lag" | "lead" | "first_value" | "last_value" | "nth_value" => {
+                let t = types.first().cloned().unwrap_or(DataType::Unknown);
+                let t = if t == DataType::Unknown {
+                    DataType::Text
+                } else {
+                    t
+                };
+                let mut out = Vec::new();
+                for (i, (e, et)) in args.into_iter().zip(types.iter()).enumerate() {
+                    let to = if i == 1 { DataType::Int4 } else { t.clone() };
+                    out.push(self.coerce(e, et, &to, CastContext::Implicit)?);
+                }
+                let f = match name {
+                    "lag" => WindowFunc::Lag,
+                    "lead" => WindowFunc::Lead,
+                    "first_value" => WindowFunc::FirstValue,
+                    "last_value" => WindowFunc::LastValue,
+                    _ => WindowFunc::NthValue,
+                };
+                (f, t, out)
+            }
+            _ => {
+                let Some(r) = basalt_func::resolve_aggregate(name, &types) else {
+                    return Err(err("42883", format!("function {name} does not exist"))
+                        .at(pos(fc.location)));
+                };
+                let mut out = Vec::new();
+                for (i, (e, et)) in args.into_iter().zip(types.iter()).enumerate() {
+                    let to = r.arg_types.get(i).cloned().unwrap_or_else(|| et.clone());
+                    out.push(self.coerce(e, et, &to, CastContext::Implicit)?);
+                }
+                let ret = r.ret.clone();
+                (WindowFunc::Agg(r), ret, out)
+            }
+        };
+        let frame = frame_from_options(over.frame_options, start, end, !order.is_empty());
+        let call = WindowCall {
+            func,
+            args: cargs,
+            partition_by: partition,
+            order_by: order,
+            frame,
+            filter,
+        };
+        let Some(a) = self.agg.as_mut() else {
+            return Err(err("42P20", "window functions are not allowed here"));
+        };
+        a.windows.push(call);
+        Ok((Expr::Window(a.windows.len() - 1), ret))
+    }
+
+    /// Binds an expression that must not contain aggregates, windows or subqueries' outer
+    /// references (defaults, CHECK, index expressions).
+    pub fn bind_scalar(
+        &mut self,
+        node: &protobuf::Node,
+        scope: &Scope,
+        context: &'static str,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let saved = self.agg.replace(AggCollect {
+            allowed: false,
+            windows_allowed: false,
+            context,
+            ..Default::default()
+        });
+        let r = self.bind_expr(node, scope);
+        self.agg = saved;
+        r
+    }
+}
+
+/// One select-list item.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The expression over the FROM row (aggregates as placeholders).
+    pub expr: Expr,
+    /// The output name.
+    pub name: String,
+    /// The type.
+    pub ty: DataType,
+}
+
+fn frame_from_options(opts: i32, start: Option<Expr>, end: Option<Expr>, ordered: bool) -> Frame {
+    // PostgreSQL's FRAMEOPTION_* bits.
+    const NONDEFAULT: i32 = 0x1;
+    const ROWS: i32 = 0x4;
+    const START_UNBOUNDED_PRECEDING: i32 = 0x20;
+    const END_UNBOUNDED_FOLLOWING: i32 = 0x100;
+    const START_CURRENT_ROW: i32 = 0x200;
+    const END_CURRENT_ROW: i32 = 0x400;
+    const START_OFFSET_PRECEDING: i32 = 0x800;
+    const END_OFFSET_PRECEDING: i32 = 0x1000;
+    const START_OFFSET_FOLLOWING: i32 = 0x2000;
+    const END_OFFSET_FOLLOWING: i32 = 0x4000;
+    if opts & NONDEFAULT == 0 {
+        return Frame {
+            rows: false,
+            start: FrameBound::UnboundedPreceding,
+            end: if ordered {
+                FrameBound::CurrentRow
+            } else {
+                FrameBound::UnboundedFollowing
+            },
+        };
+    }
+    let zero = || Expr::Const(Value::Int8(0));
+    let start_b = if opts & START_UNBOUNDED_PRECEDING != 0 {
+        FrameBound::UnboundedPreceding
+    } else if opts & START_CURRENT_ROW != 0 {
+        FrameBound::CurrentRow
+    } else if opts & START_OFFSET_PRECEDING != 0 {
+        FrameBound::Preceding(start.clone().unwrap_or_else(zero))
+    } else if opts & START_OFFSET_FOLLOWING != 0 {
+        FrameBound::Following(start.clone().unwrap_or_else(zero))
+    } else {
+        FrameBound::UnboundedPreceding
+    };
+    let end_b = if opts & END_UNBOUNDED_FOLLOWING != 0 {
+        FrameBound::UnboundedFollowing
+    } else if opts & END_CURRENT_ROW != 0 {
+        FrameBound::CurrentRow
+    } else if opts & END_OFFSET_PRECEDING != 0 {
+        FrameBound::Preceding(end.unwrap_or_else(zero))
+    } else if opts & END_OFFSET_FOLLOWING != 0 {
+        FrameBound::Following(end.unwrap_or_else(zero))
+    } else {
+        FrameBound::CurrentRow
+    };
+    Frame {
+        rows: opts & ROWS != 0,
+        start: start_b,
+        end: end_b,
+    }
+}
+
+fn undefined_table(rv: &protobuf::RangeVar) -> SqlError {
+    let name = if rv.schemaname.is_empty() {
+        rv.relname.clone()
+    } else {
+        format!("{}.{}", rv.schemaname, rv.relname)
+    };
+    err("42P01", format!("relation \"{name}\" does not exist")).at(pos(rv.location))
+}
+
+fn is_lateral(n: &protobuf::Node) -> bool {
+    match n.node.as_ref() {
+        Some(Node::RangeSubselect(r)) => r.lateral,
+        Some(Node::RangeFunction(_)) => true,
+        _ => false,
+    }
+}
+
+fn is_null_const(n: &protobuf::Node) -> bool {
+    matches!(n.node.as_ref(), Some(Node::AConst(c)) if c.isnull)
+}
+
+fn sort_dir(sb: &protobuf::SortBy) -> (bool, bool) {
+    let desc = sb.sortby_dir == protobuf::SortByDir::SortbyDesc as i32;
+    let nulls_first = match sb.sortby_nulls {
+        2 => true,
+        3 => false,
+        _ => desc,
+    };
+    (desc, nulls_first)
+}
+
+/// `ORDER BY 2` / `GROUP BY 1`: an integer constant is a position in the select list.
+fn position_ref(n: &protobuf::Node, count: usize) -> Result<Option<usize>, SqlError> {
+    if let Some(Node::AConst(c)) = n.node.as_ref()
+        && let Some(protobuf::a_const::Val::Ival(i)) = &c.val
+    {
+        let p = i.ival;
+        if p < 1 || p as usize > count {
+            return Err(err(
+                "42P10",
+                format!("ORDER BY position {p} is not in select list"),
+            )
+            .at(pos(c.location)));
+        }
+        return Ok(Some(p as usize - 1));
+    }
+    Ok(None)
+}
+
+fn node_location(n: &protobuf::Node) -> Option<u32> {
+    let l = match n.node.as_ref()? {
+        Node::ColumnRef(c) => c.location,
+        Node::AConst(c) => c.location,
+        Node::AExpr(a) => a.location,
+        Node::FuncCall(f) => f.location,
+        Node::TypeCast(t) => t.location,
+        Node::BoolExpr(b) => b.location,
+        _ => return None,
+    };
+    pos(l)
+}
+
+fn node_kind(n: &Node) -> String {
+    let s = format!("{n:?}");
+    s.split('(').next().unwrap_or("expression").to_string()
+}
+
+fn cmp_symbol(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "=",
+        CmpOp::Ne => "<>",
+        CmpOp::Lt => "<",
+        CmpOp::Le => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::Ge => ">=",
+    }
+}
+
+/// A literal.
+pub fn bind_const(c: &protobuf::AConst) -> Result<(Expr, DataType), SqlError> {
+    if c.isnull {
+        return Ok((Expr::Const(Value::Null), DataType::Unknown));
+    }
+    use protobuf::a_const::Val;
+    Ok(match &c.val {
+        Some(Val::Ival(i)) => (Expr::Const(Value::Int4(i.ival)), DataType::Int4),
+        Some(Val::Fval(f)) => {
+            let s = f.fval.as_str();
+            let is_int = !s.contains(['.', 'e', 'E']);
+            if is_int && let Ok(v) = s.parse::<i64>() {
+                if let Ok(v32) = i32::try_from(v) {
+                    (Expr::Const(Value::Int4(v32)), DataType::Int4)
+                } else {
+                    (Expr::Const(Value::Int8(v)), DataType::Int8)
+                }
+            } else {
+                let n = basalt_common::types::Numeric::parse(s)?;
+                (Expr::Const(Value::Numeric(n)), DataType::Numeric(None))
+            }
+        }
+        Some(Val::Boolval(b)) => (Expr::Const(Value::Bool(b.boolval)), DataType::Bool),
+        Some(Val::Sval(s)) => (Expr::Const(Value::Text(s.sval.clone())), DataType::Unknown),
+        Some(Val::Bsval(_)) => {
+            return Err(err("0A000", "feature not supported: bit string literals"));
+        }
+        None => (Expr::Const(Value::Null), DataType::Unknown),
+    })
+}
+
+/// PostgreSQL's output column name for an expression.
+pub fn column_name(n: &protobuf::Node) -> String {
+    match n.node.as_ref() {
+        Some(Node::ColumnRef(c)) => c
+            .fields
+            .last()
+            .and_then(node_str)
+            .map_or("?column?".into(), str::to_string),
+        Some(Node::FuncCall(f)) => names(&f.funcname)
+            .last()
+            .cloned()
+            .unwrap_or_else(|| "?column?".into()),
+        Some(Node::TypeCast(t)) => {
+            let inner = t.arg.as_deref().map(column_name);
+            match inner {
+                Some(s) if s != "?column?" => s,
+                _ => t
+                    .type_name
+                    .as_ref()
+                    .map(|tn| {
+                        let n = names(&tn.names);
+                        let last = n.last().cloned().unwrap_or_default();
+                        match last.as_str() {
+                            "int4" => "int4".to_string(),
+                            _ => last,
+                        }
+                    })
+                    .unwrap_or_else(|| "?column?".into()),
+            }
+        }
+        Some(Node::CaseExpr(_)) => "case".into(),
+        Some(Node::CoalesceExpr(_)) => "coalesce".into(),
+        Some(Node::MinMaxExpr(m)) => if m.op == 1 { "greatest" } else { "least" }.into(),
+        Some(Node::AExpr(a)) if a.kind == protobuf::AExprKind::AexprNullif as i32 => {
+            "nullif".into()
+        }
+        Some(Node::SubLink(s)) => match s.sub_link_type {
+            1 => "exists".into(),
+            7 => "array".into(),
+            5 => s
+                .subselect
+                .as_deref()
+                .and_then(|q| match q.node.as_ref() {
+                    Some(Node::SelectStmt(sel)) => {
+                        sel.target_list.first().and_then(|t| match t.node.as_ref() {
+                            Some(Node::ResTarget(rt)) if !rt.name.is_empty() => {
+                                Some(rt.name.clone())
+                            }
+                            Some(Node::ResTarget(rt)) => rt.val.as_deref().map(column_name),
+                            _ => None,
+                        })
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| "?column?".into()),
+            _ => "?column?".into(),
+        },
+        Some(Node::AArrayExpr(_)) => "array".into(),
+        Some(Node::SqlvalueFunction(f)) => match f.op {
+            1 => "current_date",
+            2 | 3 => "current_time",
+            4 | 5 => "current_timestamp",
+            6 | 7 => "localtime",
+            8 | 9 => "localtimestamp",
+            10 => "current_role",
+            11 => "current_user",
+            12 => "user",
+            13 => "session_user",
+            14 => "current_catalog",
+            _ => "current_schema",
+        }
+        .into(),
+        Some(Node::AIndirection(i)) => i.arg.as_deref().map_or("?column?".into(), column_name),
+        Some(Node::CollateClause(c)) => c.arg.as_deref().map_or("?column?".into(), column_name),
+        Some(Node::AConst(c)) if matches!(c.val, Some(protobuf::a_const::Val::Boolval(_))) => {
+            "bool".into()
+        }
+        _ => "?column?".into(),
+    }
+}
+
+/// Shifts column references by `-by` (for the right side of a join's hash keys).
+fn shift(e: Expr, by: usize) -> Expr {
+    e.rewrite(&mut |x| {
+        Ok(match x {
+            Expr::Column(i) if i >= by => Expr::Column(i - by),
+            x => x,
+        })
+    })
+    .unwrap_or(Expr::Const(Value::Null))
+}
+
+/// Equality conjuncts `left_expr = right_expr` of a join condition, as hash keys.
+fn equi_keys(pred: &Expr, lw: usize) -> Vec<(Expr, Expr)> {
+    let mut conj = Vec::new();
+    fn flatten<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+        if let Expr::And(a, b) = e {
+            flatten(a, out);
+            flatten(b, out);
+        } else {
+            out.push(e);
+        }
+    }
+    flatten(pred, &mut conj);
+    let side = |e: &Expr| -> Option<bool> {
+        let mut cols = Vec::new();
+        e.columns(&mut cols);
+        if e.any(&|x| {
+            matches!(
+                x,
+                Expr::Subquery(_) | Expr::Outer { .. } | Expr::Sequence(..)
+            )
+        }) {
+            return None;
+        }
+        if cols.is_empty() {
+            return None;
+        }
+        if cols.iter().all(|c| *c < lw) {
+            Some(true)
+        } else if cols.iter().all(|c| *c >= lw) {
+            Some(false)
+        } else {
+            None
+        }
+    };
+    let mut keys = Vec::new();
+    for c in conj {
+        if let Expr::Cmp(CmpOp::Eq, a, b) = c {
+            match (side(a), side(b)) {
+                (Some(true), Some(false)) => keys.push(((**a).clone(), shift((**b).clone(), lw))),
+                (Some(false), Some(true)) => keys.push(((**b).clone(), shift((**a).clone(), lw))),
+                _ => {}
+            }
+        }
+    }
+    keys
+}
+
+/// Rewrites an expression over the FROM row into one over the aggregate's output row.
+fn post_agg(e: Expr, groups: &[Expr], ngroups: usize) -> Result<Expr, SqlError> {
+    if let Some(i) = groups.iter().position(|g| *g == e) {
+        return Ok(Expr::Column(i));
+    }
+    match e {
+        Expr::Agg(i) => Ok(Expr::Column(ngroups + i)),
+        Expr::Column(_) => Err(err(
+            "42803",
+            "column must appear in the GROUP BY clause or be used in an aggregate function",
+        )),
+        Expr::Const(_) | Expr::Param(_) | Expr::Outer { .. } => Ok(e),
+        Expr::Subquery(s) => Ok(Expr::Subquery(s)),
+        other => {
+            // Recurse one level: rebuild children through post_agg.
+            let mut failed = None;
+            let rebuilt = rebuild_children(other, &mut |c| match post_agg(c, groups, ngroups) {
+                Ok(x) => x,
+                Err(e) => {
+                    failed = Some(e);
+                    Expr::Const(Value::Null)
+                }
+            });
+            match failed {
+                Some(e) => Err(e),
+                None => Ok(rebuilt),
+            }
+        }
+    }
+}
+
+/// Applies `f` to each direct child of `e`.
+fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
+    let b = |x: Box<Expr>, f: &mut dyn FnMut(Expr) -> Expr| Box::new(f(*x));
+    match e {
+        Expr::And(a, c) => {
+            let a = b(a, f);
+            Expr::And(a, b(c, f))
+        }
+        Expr::Or(a, c) => {
+            let a = b(a, f);
+            Expr::Or(a, b(c, f))
+        }
+        Expr::Cmp(o, a, c) => {
+            let a = b(a, f);
+            Expr::Cmp(o, a, b(c, f))
+        }
+        Expr::Distinct(a, c, n) => {
+            let a = b(a, f);
+            Expr::Distinct(a, b(c, f), n)
+        }
+        Expr::Arith(o, a, c) => {
+            let a = b(a, f);
+            Expr::Arith(o, a, b(c, f))
+        }
+        Expr::NullIf(a, c) => {
+            let a = b(a, f);
+            Expr::NullIf(a, b(c, f))
+        }
+        Expr::Subscript(a, c) => {
+            let a = b(a, f);
+            Expr::Subscript(a, b(c, f))
+        }
+        Expr::ArrayCmp {
+            left,
+            op,
+            right,
+            all,
+        } => {
+            let left = b(left, f);
+            Expr::ArrayCmp {
+                left,
+                op,
+                right: b(right, f),
+                all,
+            }
+        }
+        Expr::Not(a) => Expr::Not(b(a, f)),
+        Expr::IsNull(a, n) => Expr::IsNull(b(a, f), n),
+        Expr::BoolTest(a, t) => Expr::BoolTest(b(a, f), t),
+        Expr::Neg(a) => Expr::Neg(b(a, f)),
+        Expr::Cast(a, t, k) => Expr::Cast(b(a, f), t, k),
+        Expr::Func { func, args, strict } => Expr::Func {
+            func,
+            args: args.into_iter().map(&mut *f).collect(),
+            strict,
+        },
+        Expr::Coalesce(a) => Expr::Coalesce(a.into_iter().map(&mut *f).collect()),
+        Expr::MinMax(a, g) => Expr::MinMax(a.into_iter().map(&mut *f).collect(), g),
+        Expr::Array(a, t) => Expr::Array(a.into_iter().map(&mut *f).collect(), t),
+        Expr::Sequence(s, a) => Expr::Sequence(s, a.into_iter().map(&mut *f).collect()),
+        Expr::Case { whens, otherwise } => Expr::Case {
+            whens: whens.into_iter().map(|(a, c)| (f(a), f(c))).collect(),
+            otherwise: b(otherwise, f),
+        },
+        Expr::InList(a, l, n) => {
+            let a = b(a, f);
+            Expr::InList(a, l.into_iter().map(&mut *f).collect(), n)
+        }
+        e => e,
+    }
+}
+
+/// Folds an expression whose operands are all constants.
+pub fn fold(e: Expr, types: &TypeContext) -> Expr {
+    let all_const = e.children().iter().all(|c| matches!(c, Expr::Const(_)));
+    if !all_const || matches!(e, Expr::Subquery(_) | Expr::Sequence(..) | Expr::Param(_)) {
+        return e;
+    }
+    if e.children().is_empty() {
+        return e;
+    }
+    let ctx = const_context(types);
+    // Evaluate without a transaction: only pure expressions reach here.
+    match crate::exec::eval_const(&e, ctx) {
+        Some(v) => Expr::Const(v),
+        None => e,
+    }
+}
+
+/// Wraps a plan in a projection that casts its columns from `from` to `to` types.
+pub fn coerce_plan(
+    plan: Plan,
+    from: &[DataType],
+    to: &[DataType],
+    b: &mut Binder<'_>,
+) -> Result<Plan, SqlError> {
+    if from == to {
+        return Ok(plan);
+    }
+    let mut exprs = Vec::new();
+    let mut changed = false;
+    for (i, (f, t)) in from.iter().zip(to).enumerate() {
+        let e = b.coerce(Expr::Column(i), f, t, CastContext::Implicit)?;
+        changed |= e != Expr::Column(i);
+        exprs.push(e);
+    }
+    if !changed {
+        return Ok(plan);
+    }
+    // Constant VALUES rows can be cast in place.
+    Ok(Plan::Project {
+        input: Box::new(plan),
+        exprs,
+    })
+}
+
+/// A map of names to use for a table's columns (for DML scopes).
+pub fn table_scope(t: &Table, qualifier: &str) -> Scope {
+    Scope {
+        cols: t
+            .columns
+            .iter()
+            .map(|c| ScopeCol {
+                table: Some(qualifier.to_string()),
+                name: c.name.clone(),
+                ty: c.ty.clone(),
+                hidden: false,
+            })
+            .collect(),
+    }
+}
+
+#[allow(dead_code)]
+fn unused(_: HashMap<(), ()>) {}

@@ -1,0 +1,419 @@
+//! The catalog: schemas, tables, columns, constraints, indexes, sequences and views, persisted
+//! in the database itself so that DDL is transactional like PostgreSQL's.
+//!
+//! # Storage
+//!
+//! The whole catalog is one serialized record under the key `c` and a version number under
+//! `cv`, both written in the DDL statement's own key-value transaction: a DDL that rolls back
+//! leaves no trace, and a reader sees the catalog of its snapshot. DDL statements lock `cv`
+//! exclusively and re-read the newest catalog (`get_latest`), so concurrent DDL is serialized
+//! and each committed catalog has a distinct version (the version is the newest + 1).
+//!
+//! # Caching
+//!
+//! [`CatalogCache`] (shared by the sessions of a database) keeps the last catalog decoded, keyed
+//! by its version: a statement reads `cv` (8 bytes) at its snapshot and decodes `c` only when
+//! the version changed. Only catalogs read from committed state are cached; a transaction that
+//! changed the catalog works on its private copy until it ends.
+//!
+//! Expressions (column defaults, CHECK constraints, index expressions) and view queries are
+//! stored as SQL text and bound when used, as PostgreSQL's `pg_get_expr` shows them.
+//!
+//! # Identifiers
+//!
+//! Objects get OIDs from 16384 upwards, as user objects in PostgreSQL; `pg_catalog` (11) and
+//! `public` (2200) keep PostgreSQL's OIDs.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use basalt_common::types::DataType;
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+
+use crate::error::SqlError;
+
+/// OID of the `pg_catalog` schema.
+pub const PG_CATALOG_OID: u32 = 11;
+/// OID of the `public` schema.
+pub const PUBLIC_OID: u32 = 2200;
+/// OID of `information_schema` (fixed here; PostgreSQL assigns it at initdb).
+pub const INFORMATION_SCHEMA_OID: u32 = 13_000;
+/// First OID given to user objects.
+pub const FIRST_USER_OID: u32 = 16_384;
+
+/// The catalog key.
+pub const CATALOG_KEY: &[u8] = b"c";
+/// The catalog version key.
+pub const VERSION_KEY: &[u8] = b"cv";
+
+/// Serializes a [`DataType`] as its `format_type` text.
+mod datatype_text {
+    use basalt_common::types::DataType;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &DataType, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.format_type())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DataType, D::Error> {
+        let text = String::deserialize(d)?;
+        DataType::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A schema (namespace).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Schema {
+    /// OID.
+    pub oid: u32,
+    /// Name.
+    pub name: String,
+}
+
+/// A table column.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Column {
+    /// Name.
+    pub name: String,
+    /// Type with modifiers.
+    #[serde(with = "datatype_text")]
+    pub ty: DataType,
+    /// NOT NULL.
+    pub not_null: bool,
+    /// The DEFAULT expression as SQL text.
+    pub default: Option<String>,
+    /// GENERATED { ALWAYS | BY DEFAULT } AS IDENTITY: (always, sequence OID).
+    pub identity: Option<(bool, u32)>,
+}
+
+/// What a constraint enforces.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ConstraintKind {
+    /// PRIMARY KEY, enforced by the index.
+    PrimaryKey {
+        /// The index OID.
+        index: u32,
+    },
+    /// UNIQUE, enforced by the index.
+    Unique {
+        /// The index OID.
+        index: u32,
+    },
+    /// CHECK (expression as SQL text).
+    Check {
+        /// The expression.
+        expr: String,
+    },
+    /// FOREIGN KEY.
+    ForeignKey(ForeignKey),
+}
+
+/// Referential actions of a foreign key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FkAction {
+    /// NO ACTION (checked at the end of the statement).
+    NoAction,
+    /// RESTRICT.
+    Restrict,
+    /// CASCADE.
+    Cascade,
+    /// SET NULL.
+    SetNull,
+    /// SET DEFAULT.
+    SetDefault,
+}
+
+/// A FOREIGN KEY constraint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ForeignKey {
+    /// Referencing columns (positions in this table).
+    pub columns: Vec<usize>,
+    /// Referenced table.
+    pub ref_table: u32,
+    /// Referenced columns (positions in the referenced table).
+    pub ref_columns: Vec<usize>,
+    /// ON DELETE.
+    pub on_delete: FkAction,
+    /// ON UPDATE.
+    pub on_update: FkAction,
+}
+
+/// A table constraint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Constraint {
+    /// OID.
+    pub oid: u32,
+    /// Name (unique per table).
+    pub name: String,
+    /// What it enforces.
+    pub kind: ConstraintKind,
+}
+
+/// A table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Table {
+    /// OID; rows live under `t` + OID.
+    pub oid: u32,
+    /// Schema OID.
+    pub schema: u32,
+    /// Name.
+    pub name: String,
+    /// Columns in order.
+    pub columns: Vec<Column>,
+    /// The primary key's columns (positions), if any; rows are keyed by them. Without one, rows
+    /// are keyed by a hidden row id drawn from the table's row-id sequence.
+    pub primary_key: Option<Vec<usize>>,
+    /// Constraints.
+    pub constraints: Vec<Constraint>,
+}
+
+impl Table {
+    /// The position of a column by name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+}
+
+/// One key column of an index.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum IndexKey {
+    /// A table column (position).
+    Column(usize),
+    /// An expression over the table's columns, as SQL text.
+    Expr(String),
+}
+
+/// An index.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Index {
+    /// OID; entries live under `i` + OID.
+    pub oid: u32,
+    /// Schema OID (the table's).
+    pub schema: u32,
+    /// Name.
+    pub name: String,
+    /// Table OID.
+    pub table: u32,
+    /// Key columns.
+    pub keys: Vec<IndexKey>,
+    /// Descending flags, one per key.
+    pub desc: Vec<bool>,
+    /// UNIQUE.
+    pub unique: bool,
+    /// Backs the primary key.
+    pub primary: bool,
+}
+
+/// A sequence.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sequence {
+    /// OID; the state lives under `q` + OID.
+    pub oid: u32,
+    /// Schema OID.
+    pub schema: u32,
+    /// Name.
+    pub name: String,
+    /// Value type (smallint, integer or bigint).
+    #[serde(with = "datatype_text")]
+    pub ty: DataType,
+    /// START WITH.
+    pub start: i64,
+    /// INCREMENT BY.
+    pub increment: i64,
+    /// MINVALUE.
+    pub min: i64,
+    /// MAXVALUE.
+    pub max: i64,
+    /// CYCLE.
+    pub cycle: bool,
+    /// OWNED BY (table OID, column position): dropped with the column.
+    pub owned_by: Option<(u32, usize)>,
+}
+
+/// A view.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct View {
+    /// OID.
+    pub oid: u32,
+    /// Schema OID.
+    pub schema: u32,
+    /// Name.
+    pub name: String,
+    /// The query as SQL text.
+    pub query: String,
+    /// Column names.
+    pub columns: Vec<String>,
+}
+
+/// The whole catalog of a database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Catalog {
+    /// Version (bumped by every DDL).
+    pub version: u64,
+    /// The next OID to hand out.
+    pub next_oid: u32,
+    /// Schemas by OID.
+    pub schemas: BTreeMap<u32, Schema>,
+    /// Tables by OID.
+    pub tables: BTreeMap<u32, Table>,
+    /// Indexes by OID.
+    pub indexes: BTreeMap<u32, Index>,
+    /// Sequences by OID.
+    pub sequences: BTreeMap<u32, Sequence>,
+    /// Views by OID.
+    pub views: BTreeMap<u32, View>,
+    /// COMMENT ON: (object OID, column position + 1 or 0) → text.
+    pub comments: BTreeMap<(u32, u32), String>,
+}
+
+/// A name's kind in `pg_class` terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// A table.
+    Table(u32),
+    /// An index.
+    Index(u32),
+    /// A sequence.
+    Sequence(u32),
+    /// A view.
+    View(u32),
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        let mut schemas = BTreeMap::new();
+        schemas.insert(
+            PUBLIC_OID,
+            Schema {
+                oid: PUBLIC_OID,
+                name: "public".into(),
+            },
+        );
+        Catalog {
+            version: 0,
+            next_oid: FIRST_USER_OID,
+            schemas,
+            tables: BTreeMap::new(),
+            indexes: BTreeMap::new(),
+            sequences: BTreeMap::new(),
+            views: BTreeMap::new(),
+            comments: BTreeMap::new(),
+        }
+    }
+}
+
+impl Catalog {
+    /// Decodes a stored catalog.
+    pub fn decode(bytes: &[u8]) -> Result<Catalog, SqlError> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| SqlError::new("XX001", format!("catalog record is damaged: {e}")))
+    }
+
+    /// Encodes for storage.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// A fresh OID.
+    pub fn new_oid(&mut self) -> u32 {
+        let oid = self.next_oid;
+        self.next_oid += 1;
+        oid
+    }
+
+    /// A schema's OID by name (`pg_catalog` and `information_schema` included).
+    pub fn schema_oid(&self, name: &str) -> Option<u32> {
+        match name {
+            "pg_catalog" => Some(PG_CATALOG_OID),
+            "information_schema" => Some(INFORMATION_SCHEMA_OID),
+            _ => self
+                .schemas
+                .values()
+                .find(|s| s.name == name)
+                .map(|s| s.oid),
+        }
+    }
+
+    /// A schema's name by OID.
+    pub fn schema_name(&self, oid: u32) -> &str {
+        match oid {
+            PG_CATALOG_OID => "pg_catalog",
+            INFORMATION_SCHEMA_OID => "information_schema",
+            _ => self.schemas.get(&oid).map_or("?", |s| s.name.as_str()),
+        }
+    }
+
+    /// The relation (table, index, sequence or view) named `name` in schema `schema`.
+    pub fn relation_in(&self, schema: u32, name: &str) -> Option<Relation> {
+        if let Some(t) = self
+            .tables
+            .values()
+            .find(|t| t.schema == schema && t.name == name)
+        {
+            return Some(Relation::Table(t.oid));
+        }
+        if let Some(v) = self
+            .views
+            .values()
+            .find(|v| v.schema == schema && v.name == name)
+        {
+            return Some(Relation::View(v.oid));
+        }
+        if let Some(i) = self
+            .indexes
+            .values()
+            .find(|i| i.schema == schema && i.name == name)
+        {
+            return Some(Relation::Index(i.oid));
+        }
+        self.sequences
+            .values()
+            .find(|s| s.schema == schema && s.name == name)
+            .map(|s| Relation::Sequence(s.oid))
+    }
+
+    /// Indexes of a table, primary key first.
+    pub fn table_indexes(&self, table: u32) -> Vec<&Index> {
+        let mut v: Vec<&Index> = self.indexes.values().filter(|i| i.table == table).collect();
+        v.sort_by_key(|i| (!i.primary, i.oid));
+        v
+    }
+
+    /// Foreign keys referencing `table`: (referencing table, constraint).
+    pub fn referencing(&self, table: u32) -> Vec<(&Table, &Constraint)> {
+        let mut out = Vec::new();
+        for t in self.tables.values() {
+            for c in &t.constraints {
+                if let ConstraintKind::ForeignKey(fk) = &c.kind
+                    && fk.ref_table == table
+                {
+                    out.push((t, c));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The last decoded committed catalog, shared by the sessions of a database.
+#[derive(Default)]
+pub struct CatalogCache {
+    current: Mutex<Option<Arc<Catalog>>>,
+}
+
+impl CatalogCache {
+    /// The cached catalog if it has `version`.
+    pub fn get(&self, version: u64) -> Option<Arc<Catalog>> {
+        let guard = self.current.lock();
+        guard.as_ref().filter(|c| c.version == version).cloned()
+    }
+
+    /// Remembers a catalog read from committed state.
+    pub fn put(&self, catalog: Arc<Catalog>) {
+        let mut guard = self.current.lock();
+        if guard.as_ref().is_none_or(|c| c.version <= catalog.version) {
+            *guard = Some(catalog);
+        }
+    }
+}

@@ -1,0 +1,591 @@
+//! Writing rows: INSERT, UPDATE and DELETE with every constraint enforced.
+//!
+//! [`TableWriter`] holds what one statement needs to write a table: the bound CHECK
+//! expressions, index key expressions and foreign keys. Each row write:
+//!
+//! 1. checks NOT NULL (23502), CHECK (23514) and outgoing foreign keys (23503);
+//! 2. locks the row key and each unique-index key exclusively, then reads the newest
+//!    committed value (`get_latest`): an existing entry of another row is a unique violation
+//!    (23505); a concurrent uncommitted writer makes us wait on the lock, as PostgreSQL waits;
+//! 3. writes the row and its index entries.
+//!
+//! Deletes (and key-changing updates) first apply the ON DELETE / ON UPDATE actions of
+//! foreign keys that reference the table: RESTRICT / NO ACTION fail with 23503, CASCADE
+//! deletes (or updates) the referencing rows, SET NULL / SET DEFAULT update them.
+//!
+//! Index entry layout (see [`crate::row`]): a unique index entry without NULLs is keyed by
+//! `i` + OID + values (so one key per value and the lock on it serializes inserters); other
+//! entries append the row key's suffix. Every entry's value is the row's full key.
+
+use basalt_common::types::{CastContext, DataType, Value, format_text};
+use basalt_txn::{IsolationLevel, LockMode, LockWait};
+
+use crate::catalog::{Catalog, ConstraintKind, FkAction, ForeignKey, Index, IndexKey, Table};
+use crate::error::SqlError;
+use crate::exec::{Cx, table_range};
+use crate::expr::{Expr, Row, eval, truth};
+use crate::row::{decode_row, encode_row, index_prefix, push_key_values, table_prefix};
+
+/// A bound index of the table being written.
+pub struct BoundIndex {
+    /// The index.
+    pub index: Index,
+    /// Key expressions over the table row.
+    pub keys: Vec<Expr>,
+}
+
+/// A bound CHECK constraint.
+pub struct BoundCheck {
+    /// Name.
+    pub name: String,
+    /// Expression over the table row.
+    pub expr: Expr,
+}
+
+/// Everything needed to write one table within a statement.
+pub struct TableWriter {
+    /// The table.
+    pub table: Table,
+    /// Indexes (primary key first).
+    pub indexes: Vec<BoundIndex>,
+    /// CHECK constraints.
+    pub checks: Vec<BoundCheck>,
+    /// Outgoing foreign keys: (constraint name, fk).
+    pub fks: Vec<(String, ForeignKey)>,
+}
+
+fn failing_row(row: &[Value], cx: &Cx<'_>) -> String {
+    let parts: Vec<String> = row
+        .iter()
+        .map(|v| format_text(v, &cx.func.types).unwrap_or_else(|| "null".into()))
+        .collect();
+    format!("Failing row contains ({}).", parts.join(", "))
+}
+
+fn key_detail(names: &[String], vals: &[Value], cx: &Cx<'_>) -> String {
+    let v: Vec<String> = vals
+        .iter()
+        .map(|v| format_text(v, &cx.func.types).unwrap_or_else(|| "null".into()))
+        .collect();
+    format!("Key ({})=({})", names.join(", "), v.join(", "))
+}
+
+impl TableWriter {
+    fn index_names(&self, bi: &BoundIndex) -> Vec<String> {
+        bi.index
+            .keys
+            .iter()
+            .map(|k| match k {
+                IndexKey::Column(c) => self.table.columns[*c].name.clone(),
+                IndexKey::Expr(s) => s.clone(),
+            })
+            .collect()
+    }
+
+    /// The row's key (`t` + OID + suffix); `row_id` is used for tables without a primary key.
+    pub fn row_key(&self, row: &[Value], row_id: Option<u64>) -> Result<Vec<u8>, SqlError> {
+        let mut key = table_prefix(self.table.oid);
+        match &self.table.primary_key {
+            Some(cols) => {
+                let vals: Vec<&Value> = cols.iter().map(|c| &row[*c]).collect();
+                push_key_values(&mut key, &vals, &[])?;
+            }
+            None => key.extend_from_slice(&row_id.unwrap_or(0).to_be_bytes()),
+        }
+        Ok(key)
+    }
+
+    fn index_key(
+        &self,
+        bi: &BoundIndex,
+        row: &[Value],
+        row_key: &[u8],
+        cx: &mut Cx<'_>,
+    ) -> Result<(Vec<u8>, bool, Vec<Value>), SqlError> {
+        let mut vals = Vec::with_capacity(bi.keys.len());
+        for k in &bi.keys {
+            vals.push(eval(k, row, cx)?);
+        }
+        let mut key = index_prefix(bi.index.oid);
+        push_key_values(&mut key, &vals.iter().collect::<Vec<_>>(), &bi.index.desc)?;
+        let unique = bi.index.unique && !vals.iter().any(Value::is_null);
+        if !unique {
+            key.extend_from_slice(&row_key[5..]);
+        }
+        Ok((key, unique, vals))
+    }
+
+    /// Checks NOT NULL, CHECK and outgoing foreign keys of a new row version.
+    pub fn check_row(&self, row: &[Value], cx: &mut Cx<'_>) -> Result<(), SqlError> {
+        for (i, c) in self.table.columns.iter().enumerate() {
+            if c.not_null && row[i].is_null() {
+                return Err(SqlError::new(
+                    "23502",
+                    format!(
+                        "null value in column \"{}\" of relation \"{}\" violates not-null constraint",
+                        c.name, self.table.name
+                    ),
+                )
+                .with_detail(failing_row(row, cx)));
+            }
+        }
+        for ch in &self.checks {
+            if truth(&eval(&ch.expr, row, cx)?) == Some(false) {
+                return Err(SqlError::new(
+                    "23514",
+                    format!(
+                        "new row for relation \"{}\" violates check constraint \"{}\"",
+                        self.table.name, ch.name
+                    ),
+                )
+                .with_detail(failing_row(row, cx)));
+            }
+        }
+        for (name, fk) in &self.fks {
+            let vals: Vec<Value> = fk.columns.iter().map(|c| row[*c].clone()).collect();
+            if vals.iter().any(Value::is_null) {
+                continue;
+            }
+            if !referenced_exists(cx, fk, &vals)? {
+                let ref_name = cx
+                    .catalog
+                    .tables
+                    .get(&fk.ref_table)
+                    .map_or(String::new(), |t| t.name.clone());
+                let names: Vec<String> = fk
+                    .columns
+                    .iter()
+                    .map(|c| self.table.columns[*c].name.clone())
+                    .collect();
+                return Err(SqlError::new(
+                    "23503",
+                    format!(
+                        "insert or update on table \"{}\" violates foreign key constraint \"{name}\"",
+                        self.table.name
+                    ),
+                )
+                .with_detail(format!(
+                    "{} is not present in table \"{ref_name}\".",
+                    key_detail(&names, &vals, cx)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts a checked row. With `on_conflict_skip`, a unique conflict returns
+    /// `Ok(Some(existing row key))` instead of failing.
+    pub fn insert(
+        &self,
+        row: &[Value],
+        row_id: Option<u64>,
+        cx: &mut Cx<'_>,
+        report_conflict: bool,
+    ) -> Result<Option<Vec<u8>>, SqlError> {
+        let key = self.row_key(row, row_id)?;
+        if self.table.primary_key.is_some() {
+            cx.txn.lock(&key, LockMode::Exclusive, LockWait::Block)?;
+            if cx.txn.get_latest(&key)?.is_some() {
+                if report_conflict {
+                    return Ok(Some(key));
+                }
+                let bi = self.indexes.iter().find(|b| b.index.primary);
+                let (iname, names) = match bi {
+                    Some(b) => (b.index.name.clone(), self.index_names(b)),
+                    None => (format!("{}_pkey", self.table.name), vec![]),
+                };
+                let vals: Vec<Value> = self
+                    .table
+                    .primary_key
+                    .iter()
+                    .flatten()
+                    .map(|c| row[*c].clone())
+                    .collect();
+                return Err(unique_violation(&iname, &names, &vals, cx));
+            }
+        }
+        let mut entries = Vec::with_capacity(self.indexes.len());
+        for bi in &self.indexes {
+            if bi.index.primary {
+                continue;
+            }
+            let (ikey, unique, vals) = self.index_key(bi, row, &key, cx)?;
+            if unique {
+                cx.txn.lock(&ikey, LockMode::Exclusive, LockWait::Block)?;
+                if let Some(existing) = cx.txn.get_latest(&ikey)?
+                    && existing != key
+                {
+                    if report_conflict {
+                        return Ok(Some(existing));
+                    }
+                    return Err(unique_violation(
+                        &bi.index.name,
+                        &self.index_names(bi),
+                        &vals,
+                        cx,
+                    ));
+                }
+            }
+            entries.push(ikey);
+        }
+        cx.txn.put(key.clone(), encode_row(row))?;
+        for e in entries {
+            cx.txn.put(e, key.clone())?;
+        }
+        Ok(None)
+    }
+
+    /// Deletes a row (its index entries too), applying referencing foreign keys' actions.
+    pub fn delete(&self, key: &[u8], row: &[Value], cx: &mut Cx<'_>) -> Result<(), SqlError> {
+        self.referenced_actions(row, None, cx)?;
+        for bi in &self.indexes {
+            if bi.index.primary {
+                continue;
+            }
+            let (ikey, _, _) = self.index_key(bi, row, key, cx)?;
+            cx.txn.delete(ikey)?;
+        }
+        cx.txn.delete(key.to_vec())?;
+        Ok(())
+    }
+
+    /// Replaces `old` (at `key`) with `new` (checked).
+    pub fn update(
+        &self,
+        key: &[u8],
+        old: &[Value],
+        new: &[Value],
+        cx: &mut Cx<'_>,
+    ) -> Result<(), SqlError> {
+        let new_key = match &self.table.primary_key {
+            Some(_) => self.row_key(new, None)?,
+            None => key.to_vec(),
+        };
+        let key_changed = new_key != key;
+        self.referenced_actions(old, Some(new), cx)?;
+        if key_changed {
+            cx.txn
+                .lock(&new_key, LockMode::Exclusive, LockWait::Block)?;
+            if cx.txn.get_latest(&new_key)?.is_some() {
+                let bi = self.indexes.iter().find(|b| b.index.primary);
+                let (iname, names) = match bi {
+                    Some(b) => (b.index.name.clone(), self.index_names(b)),
+                    None => (String::new(), vec![]),
+                };
+                let vals: Vec<Value> = self
+                    .table
+                    .primary_key
+                    .iter()
+                    .flatten()
+                    .map(|c| new[*c].clone())
+                    .collect();
+                return Err(unique_violation(&iname, &names, &vals, cx));
+            }
+            cx.txn.delete(key.to_vec())?;
+        }
+        for bi in &self.indexes {
+            if bi.index.primary {
+                continue;
+            }
+            let (okey, _, _) = self.index_key(bi, old, key, cx)?;
+            let (nkey, unique, vals) = self.index_key(bi, new, &new_key, cx)?;
+            if okey == nkey && !key_changed {
+                continue;
+            }
+            cx.txn.delete(okey)?;
+            if unique {
+                cx.txn.lock(&nkey, LockMode::Exclusive, LockWait::Block)?;
+                if let Some(existing) = cx.txn.get_latest(&nkey)?
+                    && existing != key
+                    && existing != new_key
+                {
+                    return Err(unique_violation(
+                        &bi.index.name,
+                        &self.index_names(bi),
+                        &vals,
+                        cx,
+                    ));
+                }
+            }
+            cx.txn.put(nkey, new_key.clone())?;
+        }
+        cx.txn.put(new_key, encode_row(new))?;
+        Ok(())
+    }
+
+    /// ON DELETE / ON UPDATE actions of foreign keys referencing this table. `new` is the
+    /// new row of an update (`None` for a delete).
+    fn referenced_actions(
+        &self,
+        old: &[Value],
+        new: Option<&[Value]>,
+        cx: &mut Cx<'_>,
+    ) -> Result<(), SqlError> {
+        let catalog: &Catalog = cx.catalog;
+        let refs: Vec<(Table, String, ForeignKey)> = catalog
+            .referencing(self.table.oid)
+            .into_iter()
+            .filter_map(|(t, c)| match &c.kind {
+                ConstraintKind::ForeignKey(fk) => Some((t.clone(), c.name.clone(), fk.clone())),
+                _ => None,
+            })
+            .collect();
+        for (child, cname, fk) in refs {
+            let old_vals: Vec<Value> = fk.ref_columns.iter().map(|c| old[*c].clone()).collect();
+            if old_vals.iter().any(Value::is_null) {
+                continue;
+            }
+            if let Some(new) = new {
+                let new_vals: Vec<Value> = fk.ref_columns.iter().map(|c| new[*c].clone()).collect();
+                if new_vals == old_vals {
+                    continue;
+                }
+            }
+            let action = if new.is_some() {
+                fk.on_update
+            } else {
+                fk.on_delete
+            };
+            // Find referencing rows (a scan of the child table).
+            let mut hits = Vec::new();
+            let scan = cx
+                .txn
+                .scan(table_range(child.oid), basalt_storage::Direction::Forward)?;
+            for item in scan {
+                let (k, v) = item?;
+                let mut row = decode_row(&v)?;
+                row.resize(child.columns.len(), Value::Null);
+                let vals: Vec<&Value> = fk.columns.iter().map(|c| &row[*c]).collect();
+                if vals.iter().zip(&old_vals).all(|(a, b)| *a == b) {
+                    hits.push((k, row));
+                }
+            }
+            if hits.is_empty() {
+                continue;
+            }
+            let child_writer = writer_for(cx.catalog, &child, cx)?;
+            match action {
+                FkAction::NoAction | FkAction::Restrict => {
+                    let names: Vec<String> = fk
+                        .ref_columns
+                        .iter()
+                        .map(|c| self.table.columns[*c].name.clone())
+                        .collect();
+                    return Err(SqlError::new(
+                        "23503",
+                        format!(
+                            "update or delete on table \"{}\" violates foreign key constraint \"{cname}\" on table \"{}\"",
+                            self.table.name, child.name
+                        ),
+                    )
+                    .with_detail(format!(
+                        "{} is still referenced from table \"{}\".",
+                        key_detail(&names, &old_vals, cx),
+                        child.name
+                    )));
+                }
+                FkAction::Cascade => {
+                    for (k, row) in hits {
+                        match new {
+                            None => child_writer.delete(&k, &row, cx)?,
+                            Some(new) => {
+                                let mut nr = row.clone();
+                                for (c, rc) in fk.columns.iter().zip(&fk.ref_columns) {
+                                    nr[*c] = new[*rc].clone();
+                                }
+                                child_writer.check_row(&nr, cx)?;
+                                child_writer.update(&k, &row, &nr, cx)?;
+                            }
+                        }
+                    }
+                }
+                FkAction::SetNull | FkAction::SetDefault => {
+                    for (k, row) in hits {
+                        let mut nr = row.clone();
+                        for c in &fk.columns {
+                            nr[*c] = if action == FkAction::SetNull {
+                                Value::Null
+                            } else {
+                                column_default(cx.catalog, &child, *c, cx)?
+                            };
+                        }
+                        child_writer.check_row(&nr, cx)?;
+                        child_writer.update(&k, &row, &nr, cx)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn unique_violation(index: &str, names: &[String], vals: &[Value], cx: &Cx<'_>) -> SqlError {
+    SqlError::new(
+        "23505",
+        format!("duplicate key value violates unique constraint \"{index}\""),
+    )
+    .with_detail(format!("{} already exists.", key_detail(names, vals, cx)))
+}
+
+/// Whether the referenced table has a row with these values in the referenced columns.
+fn referenced_exists(cx: &mut Cx<'_>, fk: &ForeignKey, vals: &[Value]) -> Result<bool, SqlError> {
+    let Some(parent) = cx.catalog.tables.get(&fk.ref_table).cloned() else {
+        return Ok(false);
+    };
+    // Through the primary key when the FK references it.
+    if parent.primary_key.as_deref() == Some(&fk.ref_columns[..]) {
+        let mut key = table_prefix(parent.oid);
+        push_key_values(&mut key, &vals.iter().collect::<Vec<_>>(), &[])?;
+        cx.txn.lock(&key, LockMode::Shared, LockWait::Block)?;
+        return Ok(cx.txn.get_latest(&key)?.is_some());
+    }
+    // Through a unique index on exactly these columns.
+    let idx = cx
+        .catalog
+        .table_indexes(parent.oid)
+        .into_iter()
+        .find(|i| {
+            i.unique
+                && i.keys.len() == fk.ref_columns.len()
+                && i.keys
+                    .iter()
+                    .zip(&fk.ref_columns)
+                    .all(|(k, c)| matches!(k, IndexKey::Column(x) if x == c))
+        })
+        .cloned();
+    if let Some(i) = idx {
+        let mut key = index_prefix(i.oid);
+        push_key_values(&mut key, &vals.iter().collect::<Vec<_>>(), &i.desc)?;
+        cx.txn.lock(&key, LockMode::Shared, LockWait::Block)?;
+        return Ok(cx.txn.get_latest(&key)?.is_some());
+    }
+    let scan = cx
+        .txn
+        .scan(table_range(parent.oid), basalt_storage::Direction::Forward)?;
+    for item in scan {
+        let (_, v) = item?;
+        let row = decode_row(&v)?;
+        if fk
+            .ref_columns
+            .iter()
+            .zip(vals)
+            .all(|(c, v)| row.get(*c) == Some(v))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Binds the writer of `table` (CHECKs, index expressions, foreign keys).
+pub fn writer_for(catalog: &Catalog, table: &Table, cx: &Cx<'_>) -> Result<TableWriter, SqlError> {
+    let scope = crate::binder::table_scope(table, &table.name);
+    let mut b = crate::binder::Binder::new(catalog, vec![table.schema], cx.func.types);
+    let mut indexes = Vec::new();
+    for i in catalog.table_indexes(table.oid) {
+        let mut keys = Vec::new();
+        for k in &i.keys {
+            keys.push(match k {
+                IndexKey::Column(c) => Expr::Column(*c),
+                IndexKey::Expr(s) => bind_text_expr(&mut b, s, &scope)?.0,
+            });
+        }
+        indexes.push(BoundIndex {
+            index: i.clone(),
+            keys,
+        });
+    }
+    let mut checks = Vec::new();
+    let mut fks = Vec::new();
+    for c in &table.constraints {
+        match &c.kind {
+            ConstraintKind::Check { expr } => {
+                let (e, _) = bind_text_expr(&mut b, expr, &scope)?;
+                checks.push(BoundCheck {
+                    name: c.name.clone(),
+                    expr: e,
+                });
+            }
+            ConstraintKind::ForeignKey(fk) => fks.push((c.name.clone(), fk.clone())),
+            _ => {}
+        }
+    }
+    Ok(TableWriter {
+        table: table.clone(),
+        indexes,
+        checks,
+        fks,
+    })
+}
+
+/// Parses and binds an expression stored as SQL text.
+pub fn bind_text_expr(
+    b: &mut crate::binder::Binder<'_>,
+    text: &str,
+    scope: &crate::binder::Scope,
+) -> Result<(Expr, DataType), SqlError> {
+    let sql = format!("SELECT {text}");
+    let parsed = crate::parse::parse(&sql, crate::parse::ParseOptions::default())?;
+    let node = parsed
+        .statements()
+        .next()
+        .and_then(|s| match s.node() {
+            Some(pg_query::protobuf::node::Node::SelectStmt(sel)) => {
+                sel.target_list.first().and_then(|t| match t.node.as_ref() {
+                    Some(pg_query::protobuf::node::Node::ResTarget(rt)) => rt.val.clone(),
+                    _ => None,
+                })
+            }
+            _ => None,
+        })
+        .ok_or_else(|| SqlError::new("XX000", format!("bad stored expression: {text}")))?;
+    b.bind_scalar(&node, scope, "this context")
+}
+
+/// The value of a column's DEFAULT (NULL without one), cast to the column type.
+pub fn column_default(
+    catalog: &Catalog,
+    table: &Table,
+    col: usize,
+    cx: &mut Cx<'_>,
+) -> Result<Value, SqlError> {
+    let c = &table.columns[col];
+    let Some(text) = &c.default else {
+        return Ok(Value::Null);
+    };
+    let mut b = crate::binder::Binder::new(catalog, vec![table.schema], cx.func.types);
+    let (e, t) = bind_text_expr(&mut b, text, &crate::binder::Scope::default())?;
+    let e = b.coerce(e, &t, &c.ty, CastContext::Assignment)?;
+    eval(&e, &[], cx)
+}
+
+/// Re-reads a row for UPDATE/DELETE after locking it (PostgreSQL's EvalPlanQual):
+/// `Ok(None)` if it was deleted meanwhile, the newest version under READ COMMITTED, and
+/// 40001 under REPEATABLE READ / SERIALIZABLE if it changed after the snapshot.
+pub fn lock_for_write(
+    key: &[u8],
+    seen: &[Value],
+    width: usize,
+    cx: &mut Cx<'_>,
+) -> Result<Option<Row>, SqlError> {
+    cx.txn.lock(key, LockMode::Exclusive, LockWait::Block)?;
+    let latest = cx.txn.get_latest(key)?;
+    let Some(bytes) = latest else {
+        if cx.txn.isolation() != IsolationLevel::ReadCommitted {
+            return Err(serialization_failure());
+        }
+        return Ok(None);
+    };
+    let mut row = decode_row(&bytes)?;
+    row.resize(width, Value::Null);
+    if row != seen && cx.txn.isolation() != IsolationLevel::ReadCommitted {
+        return Err(serialization_failure());
+    }
+    Ok(Some(row))
+}
+
+fn serialization_failure() -> SqlError {
+    SqlError::from(basalt_txn::TxnError::Serialization(
+        basalt_txn::SerializationReason::ConcurrentUpdate,
+    ))
+}

@@ -1,0 +1,1626 @@
+//! Statement execution inside a [`Session`]: loading the catalog of the transaction's
+//! snapshot, binding, planning and running queries, DML and DDL, and sequences.
+//!
+//! # Sequences
+//!
+//! `nextval` is not transactional (PostgreSQL never gives a value back on rollback), so
+//! values are allocated in blocks of [`SEQ_BLOCK`] by short transactions of their own that
+//! lock the sequence's state key `q` + OID, advance it and commit (without waiting for the
+//! fsync: any transaction that uses a value commits later in the log, so it cannot become
+//! durable without the allocation). The sessions of a database share the allocated blocks
+//! ([`Shared`]); a crash loses at most the unused rest of a block, as PostgreSQL's
+//! pre-logged sequence values.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use basalt_common::types::{CastContext, DataType, TimeZone, TypeContext, Value, format_text};
+use basalt_func::EvalContext;
+use basalt_txn::{LockMode, LockWait, Transaction, TxnKv, TxnOptions};
+use parking_lot::Mutex;
+use pg_query::protobuf::{self, node::Node};
+
+use crate::binder::{Binder, Query, Scope, ScopeCol, names, table_scope};
+use crate::catalog::{
+    CATALOG_KEY, Catalog, CatalogCache, ConstraintKind, Relation, Sequence, Table, VERSION_KEY,
+};
+use crate::error::{Notice, SqlError};
+use crate::exec::{Cx, Sequences, collect};
+use crate::expr::{Expr, Row, SeqFunc, eval};
+use crate::parse::{ParseCache, Statement};
+use crate::plan::{Access, Plan};
+use crate::session::{Session, StatementResult};
+
+/// Values allocated per sequence allocation.
+pub const SEQ_BLOCK: i64 = 32;
+
+/// State shared by the sessions of one database.
+pub struct Shared {
+    /// Parse cache.
+    pub parse_cache: Arc<ParseCache>,
+    /// The last committed catalog decoded.
+    pub catalog: CatalogCache,
+    /// Allocated, unused sequence values: OID → (next value, values left).
+    sequences: Mutex<HashMap<u32, (i64, i64)>>,
+}
+
+impl Shared {
+    /// Shared state around a parse cache.
+    pub fn new(parse_cache: Arc<ParseCache>) -> Shared {
+        Shared {
+            parse_cache,
+            catalog: CatalogCache::default(),
+            sequences: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared::new(Arc::new(ParseCache::default()))
+    }
+}
+
+/// A session's `currval`/`lastval` state.
+#[derive(Debug, Default)]
+pub struct SeqSession {
+    currval: HashMap<u32, i64>,
+    last: Option<(u32, i64)>,
+}
+
+/// Microseconds since 2000-01-01 UTC, now.
+pub fn now_micros() -> i64 {
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0);
+    unix - 946_684_800_000_000
+}
+
+fn seq_key(oid: u32) -> Vec<u8> {
+    let mut k = vec![b'q'];
+    k.extend_from_slice(&oid.to_be_bytes());
+    k
+}
+
+fn err(code: &'static str, msg: impl Into<String>) -> SqlError {
+    SqlError::new(code, msg)
+}
+
+/// Sequence access for one statement.
+struct SeqAccess<'a, K: TxnKv> {
+    kv: &'a K,
+    shared: &'a Shared,
+    session: &'a mut SeqSession,
+    search_path: Vec<u32>,
+}
+
+impl<K: TxnKv> SeqAccess<'_, K> {
+    fn resolve(&self, catalog: &Catalog, name: &str) -> Result<u32, SqlError> {
+        let (schema, rel) = match name.split_once('.') {
+            Some((s, r)) => (s.trim_matches('"'), r.trim_matches('"')),
+            None => ("", name.trim_matches('"')),
+        };
+        let found = if schema.is_empty() {
+            self.search_path
+                .iter()
+                .find_map(|s| catalog.relation_in(*s, rel))
+        } else {
+            catalog
+                .schema_oid(schema)
+                .and_then(|s| catalog.relation_in(s, rel))
+        };
+        match found {
+            Some(Relation::Sequence(oid)) => Ok(oid),
+            Some(_) => Err(err("42809", format!("\"{name}\" is not a sequence"))),
+            None => Err(err("42P01", format!("relation \"{name}\" does not exist"))),
+        }
+    }
+
+    /// Allocates the next value of sequence `oid`.
+    fn next(&mut self, catalog: &Catalog, oid: u32) -> Result<i64, SqlError> {
+        let Some(seq) = catalog.sequences.get(&oid) else {
+            return Err(err("42P01", "sequence does not exist"));
+        };
+        self.next_of(seq)
+    }
+
+    fn next_of(&mut self, seq: &Sequence) -> Result<i64, SqlError> {
+        let oid = seq.oid;
+        let mut cache = self.shared.sequences.lock();
+        if let Some((next, left)) = cache.get_mut(&oid)
+            && *left > 0
+        {
+            let v = *next;
+            *left -= 1;
+            *next = next.wrapping_add(seq.increment);
+            return Ok(v);
+        }
+        // Allocate a block in a transaction of its own.
+        let mut txn = self.kv.begin(TxnOptions {
+            synchronous_commit: Some(false),
+            ..Default::default()
+        })?;
+        let key = seq_key(oid);
+        txn.lock(&key, LockMode::Exclusive, LockWait::Block)?;
+        let (last, called) = match txn.get_latest(&key)? {
+            Some(b) if b.len() == 9 => {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(&b[..8]);
+                (i64::from_be_bytes(a), b[8] == 1)
+            }
+            _ => (seq.start, false),
+        };
+        let mut first = if called {
+            last.checked_add(seq.increment)
+        } else {
+            Some(last)
+        };
+        let out_of_range = |v: i64| v > seq.max || v < seq.min;
+        if first.is_none_or(out_of_range) {
+            if !seq.cycle {
+                txn.rollback();
+                let (which, bound) = if seq.increment > 0 {
+                    ("maximum", seq.max)
+                } else {
+                    ("minimum", seq.min)
+                };
+                return Err(err(
+                    "2200H",
+                    format!(
+                        "nextval: reached {which} value of sequence \"{}\" ({bound})",
+                        seq.name
+                    ),
+                ));
+            }
+            first = Some(if seq.increment > 0 { seq.min } else { seq.max });
+        }
+        let first = first.unwrap_or(seq.start);
+        // How many values fit before the bound.
+        let mut n = 1i64;
+        let mut end = first;
+        while n < SEQ_BLOCK {
+            match end.checked_add(seq.increment) {
+                Some(v) if !out_of_range(v) => {
+                    end = v;
+                    n += 1;
+                }
+                _ => break,
+            }
+        }
+        let mut val = end.to_be_bytes().to_vec();
+        val.push(1);
+        txn.put(key, val)?;
+        txn.commit()?;
+        cache.insert(oid, (first.wrapping_add(seq.increment), n - 1));
+        Ok(first)
+    }
+
+    fn set(&mut self, catalog: &Catalog, oid: u32, v: i64, called: bool) -> Result<(), SqlError> {
+        let Some(seq) = catalog.sequences.get(&oid) else {
+            return Err(err("42P01", "sequence does not exist"));
+        };
+        if v < seq.min || v > seq.max {
+            return Err(err(
+                "22003",
+                format!(
+                    "setval: value {v} is out of bounds for sequence \"{}\" ({}..{})",
+                    seq.name, seq.min, seq.max
+                ),
+            ));
+        }
+        let mut cache = self.shared.sequences.lock();
+        let mut txn = self.kv.begin(TxnOptions {
+            synchronous_commit: Some(false),
+            ..Default::default()
+        })?;
+        let key = seq_key(oid);
+        txn.lock(&key, LockMode::Exclusive, LockWait::Block)?;
+        let mut val = v.to_be_bytes().to_vec();
+        val.push(u8::from(called));
+        txn.put(key, val)?;
+        txn.commit()?;
+        cache.remove(&oid);
+        Ok(())
+    }
+}
+
+impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
+    fn row_id(&mut self, table: u32) -> Result<u64, SqlError> {
+        let seq = Sequence {
+            oid: table,
+            schema: 0,
+            name: String::new(),
+            ty: DataType::Int8,
+            start: 1,
+            increment: 1,
+            min: 1,
+            max: i64::MAX,
+            cycle: false,
+            owned_by: None,
+        };
+        Ok(self.next_of(&seq)? as u64)
+    }
+
+    fn call(&mut self, catalog: &Catalog, f: SeqFunc, args: &[Value]) -> Result<Value, SqlError> {
+        let name = match args.first() {
+            Some(Value::Text(s)) => Some(s.clone()),
+            _ => None,
+        };
+        match f {
+            SeqFunc::Nextval => {
+                let Some(name) = name else {
+                    return Ok(Value::Null);
+                };
+                let oid = self.resolve(catalog, &name)?;
+                let v = self.next(catalog, oid)?;
+                self.session.currval.insert(oid, v);
+                self.session.last = Some((oid, v));
+                Ok(Value::Int8(v))
+            }
+            SeqFunc::Currval => {
+                let Some(name) = name else {
+                    return Ok(Value::Null);
+                };
+                let oid = self.resolve(catalog, &name)?;
+                match self.session.currval.get(&oid) {
+                    Some(v) => Ok(Value::Int8(*v)),
+                    None => Err(err(
+                        "55000",
+                        format!(
+                            "currval of sequence \"{}\" is not yet defined in this session",
+                            catalog
+                                .sequences
+                                .get(&oid)
+                                .map_or(name.as_str(), |s| s.name.as_str())
+                        ),
+                    )),
+                }
+            }
+            SeqFunc::Lastval => match self.session.last {
+                Some((_, v)) => Ok(Value::Int8(v)),
+                None => Err(err("55000", "lastval is not yet defined in this session")),
+            },
+            SeqFunc::Setval => {
+                let Some(name) = name else {
+                    return Ok(Value::Null);
+                };
+                let oid = self.resolve(catalog, &name)?;
+                let Some(Value::Int8(v)) = args.get(1) else {
+                    return Ok(Value::Null);
+                };
+                let called = !matches!(args.get(2), Some(Value::Bool(false)));
+                self.set(catalog, oid, *v, called)?;
+                if called {
+                    self.session.currval.insert(oid, *v);
+                    self.session.last = Some((oid, *v));
+                }
+                Ok(Value::Int8(*v))
+            }
+        }
+    }
+}
+
+/// RETURNING: output names, types and expressions.
+type Returning = Option<(Vec<String>, Vec<DataType>, Vec<Expr>)>;
+/// ON CONFLICT DO UPDATE: assignments and WHERE.
+type ConflictUpdate = Option<(Vec<(usize, Expr)>, Option<Expr>)>;
+
+/// What a DML statement returns.
+struct DmlOutput {
+    count: usize,
+    returning: Option<(Vec<String>, Vec<DataType>, Vec<Row>)>,
+}
+
+impl<K: TxnKv> Session<K> {
+    /// The type context (time zone, transaction time) of the current statement.
+    fn type_context(&self) -> TypeContext {
+        let tz = TimeZone::from_name(self.settings.time_zone()).unwrap_or(TimeZone::Utc);
+        TypeContext {
+            time_zone: tz,
+            now: Some(
+                self.block
+                    .as_ref()
+                    .map_or_else(now_micros, |b| b.started_at),
+            ),
+        }
+    }
+
+    fn search_path_oids(&self, catalog: &Catalog) -> Vec<u32> {
+        let mut out = Vec::new();
+        for s in self.settings.search_path() {
+            let name = if s == "$user" {
+                "basalt".to_string()
+            } else {
+                s
+            };
+            if let Some(oid) = catalog.schema_oid(&name)
+                && !out.contains(&oid)
+            {
+                out.push(oid);
+            }
+        }
+        out
+    }
+
+    /// The catalog of the current transaction's snapshot.
+    fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError> {
+        let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
+        let shared = self.shared.clone();
+        let txn = self.data_transaction()?;
+        let version = match txn.get(VERSION_KEY)? {
+            Some(b) if b.len() == 8 => {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(&b);
+                u64::from_be_bytes(a)
+            }
+            _ => 0,
+        };
+        if !written && let Some(c) = shared.catalog.get(version) {
+            return Ok(c);
+        }
+        let catalog = match txn.get(CATALOG_KEY)? {
+            Some(b) => Catalog::decode(&b)?,
+            None => Catalog::default(),
+        };
+        let catalog = Arc::new(catalog);
+        if !written {
+            shared.catalog.put(catalog.clone());
+        }
+        Ok(catalog)
+    }
+
+    /// The newest catalog, locked for a DDL change.
+    fn catalog_for_update(&mut self) -> Result<Catalog, SqlError> {
+        if self.settings.transaction_read_only() {
+            return Err(read_only());
+        }
+        let txn = self.data_transaction()?;
+        txn.lock(VERSION_KEY, LockMode::Exclusive, LockWait::Block)?;
+        let latest = txn.get_latest(VERSION_KEY)?;
+        let snap = txn.get(VERSION_KEY)?;
+        if latest != snap && txn.isolation() != basalt_txn::IsolationLevel::ReadCommitted {
+            return Err(SqlError::from(basalt_txn::TxnError::Serialization(
+                basalt_txn::SerializationReason::ConcurrentUpdate,
+            )));
+        }
+        let mut catalog = match txn.get_latest(CATALOG_KEY)? {
+            Some(b) => Catalog::decode(&b)?,
+            None => Catalog::default(),
+        };
+        let v = latest
+            .filter(|b| b.len() == 8)
+            .map(|b| {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(&b);
+                u64::from_be_bytes(a)
+            })
+            .unwrap_or(0);
+        catalog.version = v;
+        Ok(catalog)
+    }
+
+    fn store_catalog(&mut self, mut catalog: Catalog) -> Result<(), SqlError> {
+        catalog.version += 1;
+        let bytes = catalog.encode();
+        let version = catalog.version.to_be_bytes().to_vec();
+        if let Some(b) = self.block.as_mut() {
+            b.catalog_written = true;
+        }
+        let txn = self.data_transaction()?;
+        txn.put(CATALOG_KEY.to_vec(), bytes)?;
+        txn.put(VERSION_KEY.to_vec(), version)?;
+        Ok(())
+    }
+
+    /// Runs `f` with an execution context over the current transaction.
+    fn with_cx<R>(
+        &mut self,
+        catalog: &Catalog,
+        params: &[Value],
+        f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError> {
+        let types = self.type_context();
+        let search_path = self.search_path_oids(catalog);
+        self.data_transaction()?;
+        let func = EvalContext {
+            transaction_start: types.now.unwrap_or(0),
+            statement_start: now_micros(),
+            types,
+        };
+        let Session {
+            kv,
+            shared,
+            block,
+            seq_session,
+            ..
+        } = self;
+        let Some(txn) = block.as_mut().and_then(|b| b.kv.as_mut()) else {
+            return Err(err("XX000", "no transaction"));
+        };
+        let mut seq = SeqAccess {
+            kv: &*kv,
+            shared,
+            session: seq_session,
+            search_path,
+        };
+        let mut cx = Cx::new(txn, catalog, params, func, &mut seq);
+        f(&mut cx)
+    }
+
+    fn binder<'c>(&self, catalog: &'c Catalog) -> Binder<'c> {
+        Binder::new(catalog, self.search_path_oids(catalog), self.type_context())
+    }
+
+    /// Executes a statement that reads or writes data or the catalog.
+    pub(crate) fn data_statement(
+        &mut self,
+        node: &Node,
+        stmt: &Statement<'_>,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let _ = stmt;
+        match node {
+            Node::SelectStmt(s) => self.select(s),
+            Node::InsertStmt(s) => {
+                let out = self.insert(s)?;
+                Ok(dml_result(format!("INSERT 0 {}", out.count), out, self))
+            }
+            Node::UpdateStmt(s) => {
+                let out = self.update(s)?;
+                Ok(dml_result(format!("UPDATE {}", out.count), out, self))
+            }
+            Node::DeleteStmt(s) => {
+                let out = self.delete(s)?;
+                Ok(dml_result(format!("DELETE {}", out.count), out, self))
+            }
+            Node::ExplainStmt(e) => self.explain(e),
+            Node::CreateStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let types = self.type_context();
+                let sp = self.search_path_oids(&cat);
+                crate::ddl::create_table(&mut cat, &sp, s, &types, notices)?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE TABLE"))
+            }
+            Node::IndexStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let types = self.type_context();
+                let sp = self.search_path_oids(&cat);
+                let created = crate::ddl::create_index(&mut cat, &sp, s, &types, notices)?;
+                if let Some(oid) = created {
+                    self.with_cx(&cat, &[], |cx| crate::ddl::build_index(cx.catalog, oid, cx))?;
+                }
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE INDEX"))
+            }
+            Node::CreateSchemaStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                crate::ddl::create_schema(&mut cat, s, notices)?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE SCHEMA"))
+            }
+            Node::CreateSeqStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                crate::ddl::create_sequence(&mut cat, &sp, s, notices)?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE SEQUENCE"))
+            }
+            Node::ViewStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let types = self.type_context();
+                let sp = self.search_path_oids(&cat);
+                crate::ddl::create_view(&mut cat, &sp, s, &types)?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE VIEW"))
+            }
+            Node::DropStmt(s) => self.drop(s, notices),
+            Node::TruncateStmt(s) => self.truncate(s),
+            Node::CommentStmt(s) => self.comment(s),
+            other => Err(SqlError::Unsupported(crate::describe::statement_name(
+                other,
+            ))),
+        }
+    }
+
+    fn select(&mut self, s: &protobuf::SelectStmt) -> Result<StatementResult, SqlError> {
+        let catalog = self.load_catalog()?;
+        let mut b = self.binder(&catalog);
+        let q = b.bind_select(s)?;
+        let q = crate::optimizer::optimize_query(q, &catalog);
+        let locking = !s.locking_clause.is_empty();
+        if locking && self.settings.transaction_read_only() {
+            return Err(err(
+                "25006",
+                "cannot execute SELECT FOR UPDATE in a read-only transaction",
+            ));
+        }
+        let rows = self.with_cx(&catalog, &[], |cx| collect(&q.plan, cx))?;
+        Ok(self.rows_result(&q.names, &q.types, rows, "SELECT {}".to_string()))
+    }
+
+    fn rows_result(
+        &self,
+        names: &[String],
+        types: &[DataType],
+        rows: Vec<Row>,
+        tag_fmt: String,
+    ) -> StatementResult {
+        let ctx = self.type_context();
+        let count = rows.len();
+        let text = rows
+            .into_iter()
+            .map(|r| r.iter().map(|v| format_text(v, &ctx)).collect())
+            .collect();
+        StatementResult {
+            tag: tag_fmt.replace("{}", &count.to_string()),
+            columns: names.to_vec(),
+            types: types.to_vec(),
+            rows: text,
+            notices: Vec::new(),
+        }
+    }
+
+    fn explain(&mut self, e: &protobuf::ExplainStmt) -> Result<StatementResult, SqlError> {
+        let Some(q) = e.query.as_deref() else {
+            return Err(err("42601", "EXPLAIN without a statement"));
+        };
+        let analyze = e
+            .options
+            .iter()
+            .any(|o| matches!(o.node.as_ref(), Some(Node::DefElem(d)) if d.defname == "analyze"));
+        let catalog = self.load_catalog()?;
+        let Some(Node::SelectStmt(s)) = q.node.as_ref() else {
+            return Err(err(
+                "0A000",
+                "feature not supported: EXPLAIN of statements other than SELECT",
+            ));
+        };
+        let mut b = self.binder(&catalog);
+        let q = b.bind_select(s)?;
+        let q = crate::optimizer::optimize_query(q, &catalog);
+        let mut lines = Vec::new();
+        crate::optimizer::explain(&q.plan, &catalog, 0, &mut lines);
+        if analyze {
+            let start = std::time::Instant::now();
+            let rows = self.with_cx(&catalog, &[], |cx| collect(&q.plan, cx))?;
+            lines.push(format!(
+                "Execution Time: {:.3} ms ({} rows)",
+                start.elapsed().as_secs_f64() * 1000.0,
+                rows.len()
+            ));
+        }
+        Ok(StatementResult {
+            tag: "EXPLAIN".into(),
+            columns: vec!["QUERY PLAN".into()],
+            types: vec![DataType::Text],
+            rows: lines.into_iter().map(|l| vec![Some(l)]).collect(),
+            notices: Vec::new(),
+        })
+    }
+
+    fn check_writable(&self) -> Result<(), SqlError> {
+        if self.settings.transaction_read_only() {
+            return Err(read_only());
+        }
+        Ok(())
+    }
+
+    fn target_table(
+        &mut self,
+        rv: Option<&protobuf::RangeVar>,
+    ) -> Result<(Arc<Catalog>, Table), SqlError> {
+        let Some(rv) = rv else {
+            return Err(err("42601", "statement without a table"));
+        };
+        let catalog = self.load_catalog()?;
+        let b = self.binder(&catalog);
+        let t = b.table(rv)?.clone();
+        Ok((catalog, t))
+    }
+
+    fn insert(&mut self, s: &protobuf::InsertStmt) -> Result<DmlOutput, SqlError> {
+        self.check_writable()?;
+        if s.with_clause.is_some() {
+            return Err(err("0A000", "feature not supported: WITH in INSERT"));
+        }
+        let (catalog, table) = self.target_table(s.relation.as_ref())?;
+        let mut b = self.binder(&catalog);
+        // Target columns.
+        let mut cols: Vec<usize> = Vec::new();
+        if s.cols.is_empty() {
+            cols = (0..table.columns.len()).collect();
+        } else {
+            for c in &s.cols {
+                let Some(Node::ResTarget(rt)) = c.node.as_ref() else {
+                    continue;
+                };
+                if !rt.indirection.is_empty() {
+                    return Err(err("0A000", "feature not supported: INSERT into subfields"));
+                }
+                let i = table.column_index(&rt.name).ok_or_else(|| {
+                    err(
+                        "42703",
+                        format!(
+                            "column \"{}\" of relation \"{}\" does not exist",
+                            rt.name, table.name
+                        ),
+                    )
+                    .at(crate::binder::pos(rt.location))
+                })?;
+                if cols.contains(&i) {
+                    return Err(err(
+                        "42701",
+                        format!("column \"{}\" specified more than once", rt.name),
+                    )
+                    .at(crate::binder::pos(rt.location)));
+                }
+                cols.push(i);
+            }
+        }
+        let overriding = s.r#override;
+        // Source rows: Values with DEFAULT markers, or a query.
+        enum Source {
+            Rows(Vec<Vec<Option<Expr>>>),
+            Query(Query),
+            DefaultValues,
+        }
+        let source = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
+            None => Source::DefaultValues,
+            Some(Node::SelectStmt(sel)) if !sel.values_lists.is_empty() && sel.op <= 1 => {
+                let empty = Scope::default();
+                let mut rows = Vec::new();
+                for l in &sel.values_lists {
+                    let Some(Node::List(list)) = l.node.as_ref() else {
+                        continue;
+                    };
+                    if list.items.len() > cols.len() {
+                        return Err(err(
+                            "42601",
+                            "INSERT has more expressions than target columns",
+                        ));
+                    }
+                    if list.items.len() < cols.len() {
+                        return Err(err(
+                            "42601",
+                            "INSERT has more target columns than expressions",
+                        ));
+                    }
+                    let mut row = Vec::new();
+                    for (i, item) in list.items.iter().enumerate() {
+                        if let Some(Node::SetToDefault(_)) = item.node.as_ref() {
+                            row.push(None);
+                            continue;
+                        }
+                        let (e, t) = b.bind_expr(item, &empty)?;
+                        let col = &table.columns[cols[i]];
+                        let e = b
+                            .coerce(e, &t, &col.ty, CastContext::Assignment)
+                            .map_err(|e| {
+                                if e.code().code() == "42804" {
+                                    err(
+                                    "42804",
+                                    format!(
+                                        "column \"{}\" is of type {} but expression is of type {}",
+                                        col.name,
+                                        col.ty.format_type(),
+                                        t.format_type()
+                                    ),
+                                )
+                                .with_hint("You will need to rewrite or cast the expression.")
+                                } else {
+                                    e
+                                }
+                            })?;
+                        row.push(Some(e));
+                    }
+                    rows.push(row);
+                }
+                Source::Rows(rows)
+            }
+            Some(Node::SelectStmt(sel)) => {
+                let q = b.bind_select(sel)?;
+                if q.types.len() > cols.len() {
+                    return Err(err(
+                        "42601",
+                        "INSERT has more expressions than target columns",
+                    ));
+                }
+                let target: Vec<DataType> = cols
+                    .iter()
+                    .take(q.types.len())
+                    .map(|c| table.columns[*c].ty.clone())
+                    .collect();
+                let mut exprs = Vec::new();
+                for (i, (from, to)) in q.types.iter().zip(&target).enumerate() {
+                    exprs.push(b.coerce(Expr::Column(i), from, to, CastContext::Assignment)?);
+                }
+                Source::Query(Query {
+                    plan: Plan::Project {
+                        input: Box::new(q.plan),
+                        exprs,
+                    },
+                    names: q.names,
+                    types: target,
+                })
+            }
+            Some(_) => return Err(err("0A000", "feature not supported: this INSERT source")),
+        };
+        // Defaults.
+        let mut defaults: Vec<Option<Expr>> = Vec::new();
+        for c in &table.columns {
+            let d = match (&c.default, &c.identity) {
+                (_, Some((_, seq))) => {
+                    let name = catalog
+                        .sequences
+                        .get(seq)
+                        .map(|s| format!("{}.{}", catalog.schema_name(s.schema), s.name))
+                        .unwrap_or_default();
+                    Some(Expr::Cast(
+                        Box::new(Expr::Sequence(
+                            SeqFunc::Nextval,
+                            vec![Expr::Const(Value::Text(name))],
+                        )),
+                        c.ty.clone(),
+                        CastContext::Assignment,
+                    ))
+                }
+                (Some(text), None) => {
+                    let (e, t) = crate::dml::bind_text_expr(&mut b, text, &Scope::default())?;
+                    Some(b.coerce(e, &t, &c.ty, CastContext::Assignment)?)
+                }
+                (None, None) => None,
+            };
+            defaults.push(d);
+        }
+        // Identity ALWAYS columns refuse explicit values unless OVERRIDING SYSTEM VALUE.
+        for &c in &cols {
+            if let Some((true, _)) = table.columns[c].identity
+                && overriding != protobuf::OverridingKind::OverridingSystemValue as i32
+            {
+                let explicit = match &source {
+                    Source::Rows(rows) => rows.iter().any(|r| {
+                        r.get(cols.iter().position(|x| *x == c).unwrap_or(0))
+                            .is_some_and(Option::is_some)
+                    }),
+                    Source::Query(_) => true,
+                    Source::DefaultValues => false,
+                };
+                if explicit {
+                    return Err(err(
+                        "428C9",
+                        format!(
+                            "cannot insert a non-DEFAULT value into column \"{}\"",
+                            table.columns[c].name
+                        ),
+                    )
+                    .with_detail(format!(
+                        "Column \"{}\" is an identity column defined as GENERATED ALWAYS.",
+                        table.columns[c].name
+                    ))
+                    .with_hint("Use OVERRIDING SYSTEM VALUE to override."));
+                }
+            }
+        }
+        // ON CONFLICT.
+        let on_conflict = s.on_conflict_clause.as_deref();
+        let scope = table_scope(&table, &table.name);
+        let mut conflict_update: ConflictUpdate = None;
+        let mut conflict_nothing = false;
+        if let Some(oc) = on_conflict {
+            match protobuf::OnConflictAction::try_from(oc.action) {
+                Ok(protobuf::OnConflictAction::OnconflictNothing) => conflict_nothing = true,
+                Ok(protobuf::OnConflictAction::OnconflictUpdate) => {
+                    // Scope: the existing row, then EXCLUDED.
+                    let mut sc = scope.clone();
+                    for c in &table.columns {
+                        sc.cols.push(ScopeCol {
+                            table: Some("excluded".into()),
+                            name: c.name.clone(),
+                            ty: c.ty.clone(),
+                            hidden: false,
+                        });
+                    }
+                    let sets = self.bind_set_list(&mut b, &oc.target_list, &table, &sc)?;
+                    let pred = match oc.where_clause.as_deref() {
+                        Some(w) => Some(b.bind_condition(w, &sc, "WHERE")?),
+                        None => None,
+                    };
+                    conflict_update = Some((sets, pred));
+                }
+                _ => {}
+            }
+            if conflict_update.is_some() && oc.infer.is_none() {
+                return Err(err(
+                    "42601",
+                    "ON CONFLICT DO UPDATE requires inference specification or constraint name",
+                )
+                .with_hint("For example, ON CONFLICT (column_name)."));
+            }
+        }
+        let returning = self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?;
+        let has_rowid = table.primary_key.is_none();
+        let rowid_seq = table.oid;
+        let table_c = table.clone();
+        let cols_c = cols.clone();
+        let ret_exprs = returning.as_ref().map(|r| r.2.clone());
+        let out = self.with_cx(&catalog, &[], move |cx| {
+            let writer = crate::dml::writer_for(cx.catalog, &table_c, cx)?;
+            let mut source_rows: Vec<Vec<Option<Value>>> = Vec::new();
+            match &source {
+                Source::Rows(rows) => {
+                    for r in rows {
+                        let mut vals = Vec::with_capacity(r.len());
+                        for e in r {
+                            vals.push(match e {
+                                Some(e) => Some(eval(e, &[], cx)?),
+                                None => None,
+                            });
+                        }
+                        source_rows.push(vals);
+                    }
+                }
+                Source::Query(q) => {
+                    for r in collect(&q.plan, cx)? {
+                        source_rows.push(r.into_iter().map(Some).collect());
+                    }
+                }
+                Source::DefaultValues => source_rows.push(Vec::new()),
+            }
+            let mut count = 0;
+            let mut ret_rows = Vec::new();
+            for src in source_rows {
+                let mut row = vec![Value::Null; table_c.columns.len()];
+                let mut given = vec![false; table_c.columns.len()];
+                for (i, v) in src.into_iter().enumerate() {
+                    if let Some(v) = v {
+                        row[cols_c[i]] = v;
+                        given[cols_c[i]] = true;
+                    }
+                }
+                for (i, d) in defaults.iter().enumerate() {
+                    if !given[i]
+                        && let Some(d) = d
+                    {
+                        row[i] = eval(d, &[], cx)?;
+                    }
+                }
+                writer.check_row(&row, cx)?;
+                let row_id = if has_rowid {
+                    Some(rowid_next(cx, rowid_seq)?)
+                } else {
+                    None
+                };
+                let conflict = writer.insert(
+                    &row,
+                    row_id,
+                    cx,
+                    conflict_nothing || conflict_update.is_some(),
+                )?;
+                let final_row = match conflict {
+                    None => Some(row),
+                    Some(existing_key) => match &conflict_update {
+                        None => None,
+                        Some((sets, pred)) => {
+                            let Some(bytes) = cx.txn.get_latest(&existing_key)? else {
+                                continue;
+                            };
+                            let mut old = crate::row::decode_row(&bytes)?;
+                            old.resize(table_c.columns.len(), Value::Null);
+                            let mut both = old.clone();
+                            both.extend(row.iter().cloned());
+                            if let Some(p) = pred
+                                && crate::expr::truth(&eval(p, &both, cx)?) != Some(true)
+                            {
+                                continue;
+                            }
+                            let mut new = old.clone();
+                            for (c, e) in sets {
+                                new[*c] = eval(e, &both, cx)?;
+                            }
+                            writer.check_row(&new, cx)?;
+                            writer.update(&existing_key, &old, &new, cx)?;
+                            Some(new)
+                        }
+                    },
+                };
+                if let Some(r) = final_row {
+                    count += 1;
+                    if let Some(exprs) = &ret_exprs {
+                        let mut out = Vec::with_capacity(exprs.len());
+                        for e in exprs {
+                            out.push(eval(e, &r, cx)?);
+                        }
+                        ret_rows.push(out);
+                    }
+                }
+            }
+            Ok((count, ret_rows))
+        })?;
+        Ok(DmlOutput {
+            count: out.0,
+            returning: returning.map(|(n, t, _)| (n, t, out.1)),
+        })
+    }
+
+    fn bind_set_list(
+        &self,
+        b: &mut Binder<'_>,
+        list: &[protobuf::Node],
+        table: &Table,
+        scope: &Scope,
+    ) -> Result<Vec<(usize, Expr)>, SqlError> {
+        let mut sets = Vec::new();
+        let mut i = 0;
+        while i < list.len() {
+            let Some(Node::ResTarget(rt)) = list[i].node.as_ref() else {
+                i += 1;
+                continue;
+            };
+            let col = table.column_index(&rt.name).ok_or_else(|| {
+                err(
+                    "42703",
+                    format!(
+                        "column \"{}\" of relation \"{}\" does not exist",
+                        rt.name, table.name
+                    ),
+                )
+                .at(crate::binder::pos(rt.location))
+            })?;
+            let Some(val) = rt.val.as_deref() else {
+                i += 1;
+                continue;
+            };
+            if let Some(Node::MultiAssignRef(_)) = val.node.as_ref() {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: multiple-column assignment",
+                ));
+            }
+            let e = if let Some(Node::SetToDefault(_)) = val.node.as_ref() {
+                match &table.columns[col].default {
+                    Some(text) => {
+                        let (e, t) = crate::dml::bind_text_expr(b, text, &Scope::default())?;
+                        b.coerce(e, &t, &table.columns[col].ty, CastContext::Assignment)?
+                    }
+                    None => Expr::Const(Value::Null),
+                }
+            } else {
+                let (e, t) = b.bind_scalar(val, scope, "UPDATE")?;
+                let c = &table.columns[col];
+                b.coerce(e, &t, &c.ty, CastContext::Assignment)
+                    .map_err(|e| {
+                        if e.code().code() == "42804" {
+                            err(
+                                "42804",
+                                format!(
+                                    "column \"{}\" is of type {} but expression is of type {}",
+                                    c.name,
+                                    c.ty.format_type(),
+                                    t.format_type()
+                                ),
+                            )
+                            .with_hint("You will need to rewrite or cast the expression.")
+                        } else {
+                            e
+                        }
+                    })?
+            };
+            if sets.iter().any(|(c, _)| *c == col) {
+                return Err(err(
+                    "42601",
+                    format!("multiple assignments to same column \"{}\"", rt.name),
+                ));
+            }
+            sets.push((col, e));
+            i += 1;
+        }
+        Ok(sets)
+    }
+
+    fn bind_returning(
+        &self,
+        b: &mut Binder<'_>,
+        rc: Option<&protobuf::ReturningClause>,
+        scope: &Scope,
+    ) -> Result<Returning, SqlError> {
+        let Some(rc) = rc else { return Ok(None) };
+        if rc.exprs.is_empty() {
+            return Ok(None);
+        }
+        let sel = protobuf::SelectStmt {
+            target_list: rc.exprs.clone(),
+            ..Default::default()
+        };
+        let _ = sel;
+        let mut names_ = Vec::new();
+        let mut types = Vec::new();
+        let mut exprs = Vec::new();
+        for item in &rc.exprs {
+            let Some(Node::ResTarget(rt)) = item.node.as_ref() else {
+                continue;
+            };
+            let Some(val) = rt.val.as_deref() else {
+                continue;
+            };
+            if let Some(Node::ColumnRef(cr)) = val.node.as_ref()
+                && let Some(Node::AStar(_)) = cr.fields.last().and_then(|f| f.node.as_ref())
+            {
+                for (i, c) in scope.cols.iter().enumerate() {
+                    if c.table.as_deref() == Some("excluded") || c.hidden {
+                        continue;
+                    }
+                    names_.push(c.name.clone());
+                    types.push(c.ty.clone());
+                    exprs.push(Expr::Column(i));
+                }
+                continue;
+            }
+            let (e, t) = b.bind_scalar(val, scope, "RETURNING")?;
+            names_.push(if rt.name.is_empty() {
+                crate::binder::column_name(val)
+            } else {
+                rt.name.clone()
+            });
+            types.push(if t == DataType::Unknown {
+                DataType::Text
+            } else {
+                t
+            });
+            exprs.push(e);
+        }
+        Ok(Some((names_, types, exprs)))
+    }
+
+    /// The rows an UPDATE or DELETE targets: the table scanned with its keys, joined with
+    /// FROM/USING items, filtered by WHERE.
+    fn dml_source(
+        &self,
+        b: &mut Binder<'_>,
+        table: &Table,
+        alias: Option<&protobuf::Alias>,
+        from: &[protobuf::Node],
+        where_: Option<&protobuf::Node>,
+    ) -> Result<(Plan, Scope), SqlError> {
+        let qualifier = alias.map_or(table.name.clone(), |a| a.aliasname.clone());
+        let mut scope = table_scope(table, &qualifier);
+        scope.cols.push(ScopeCol {
+            table: None,
+            name: String::new(),
+            ty: DataType::Bytea,
+            hidden: true,
+        });
+        let mut plan = Plan::Scan {
+            table: table.oid,
+            name: table.name.clone(),
+            width: table.columns.len(),
+            access: Access::Full,
+            filter: None,
+            emit_key: true,
+        };
+        if !from.is_empty() {
+            let (fp, fs) = b.bind_from(from)?;
+            scope.cols.extend(fs.cols);
+            plan = Plan::Join {
+                kind: crate::plan::JoinKind::Inner,
+                left: Box::new(plan),
+                right: Box::new(fp),
+                on: None,
+                hash_keys: Vec::new(),
+                lateral: false,
+            };
+        }
+        if let Some(w) = where_ {
+            let pred = b.bind_condition(w, &scope, "WHERE")?;
+            plan = Plan::Filter {
+                input: Box::new(plan),
+                pred,
+            };
+        }
+        let plan = crate::optimizer::optimize(plan, b.catalog);
+        Ok((plan, scope))
+    }
+
+    fn update(&mut self, s: &protobuf::UpdateStmt) -> Result<DmlOutput, SqlError> {
+        self.check_writable()?;
+        let (catalog, table) = self.target_table(s.relation.as_ref())?;
+        let mut b = self.binder(&catalog);
+        let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
+        let (plan, scope) = self.dml_source(
+            &mut b,
+            &table,
+            alias,
+            &s.from_clause,
+            s.where_clause.as_deref(),
+        )?;
+        let sets = self.bind_set_list(&mut b, &s.target_list, &table, &scope)?;
+        let returning = self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?;
+        let width = table.columns.len();
+        let where_pred = match &plan {
+            Plan::Filter { pred, .. } if s.from_clause.is_empty() => Some(pred.clone()),
+            _ => None,
+        };
+        let table_c = table.clone();
+        let ret_exprs = returning.as_ref().map(|r| r.2.clone());
+        let out = self.with_cx(&catalog, &[], move |cx| {
+            let writer = crate::dml::writer_for(cx.catalog, &table_c, cx)?;
+            let rows = collect(&plan, cx)?;
+            let mut seen = std::collections::HashSet::new();
+            let mut count = 0;
+            let mut ret = Vec::new();
+            for r in rows {
+                let Some(Value::Bytea(key)) = r.get(width).cloned() else {
+                    continue;
+                };
+                if !seen.insert(key.clone()) {
+                    continue;
+                }
+                let Some(current) = crate::dml::lock_for_write(&key, &r[..width], width, cx)?
+                else {
+                    continue;
+                };
+                let mut full = r.clone();
+                if current[..] != r[..width] {
+                    // Re-check the WHERE clause on the newest version (READ COMMITTED).
+                    full[..width].clone_from_slice(&current);
+                    if let Some(p) = &where_pred
+                        && crate::expr::truth(&eval(p, &full, cx)?) != Some(true)
+                    {
+                        continue;
+                    }
+                }
+                let mut new = current.clone();
+                for (c, e) in &sets {
+                    new[*c] = eval(e, &full, cx)?;
+                }
+                writer.check_row(&new, cx)?;
+                writer.update(&key, &current, &new, cx)?;
+                count += 1;
+                if let Some(exprs) = &ret_exprs {
+                    let mut nf = full.clone();
+                    nf[..width].clone_from_slice(&new);
+                    let mut o = Vec::new();
+                    for e in exprs {
+                        o.push(eval(e, &nf, cx)?);
+                    }
+                    ret.push(o);
+                }
+            }
+            Ok((count, ret))
+        })?;
+        Ok(DmlOutput {
+            count: out.0,
+            returning: returning.map(|(n, t, _)| (n, t, out.1)),
+        })
+    }
+
+    fn delete(&mut self, s: &protobuf::DeleteStmt) -> Result<DmlOutput, SqlError> {
+        self.check_writable()?;
+        let (catalog, table) = self.target_table(s.relation.as_ref())?;
+        let mut b = self.binder(&catalog);
+        let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
+        let (plan, scope) = self.dml_source(
+            &mut b,
+            &table,
+            alias,
+            &s.using_clause,
+            s.where_clause.as_deref(),
+        )?;
+        let returning = self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?;
+        let width = table.columns.len();
+        let where_pred = match &plan {
+            Plan::Filter { pred, .. } if s.using_clause.is_empty() => Some(pred.clone()),
+            _ => None,
+        };
+        let table_c = table.clone();
+        let ret_exprs = returning.as_ref().map(|r| r.2.clone());
+        let out = self.with_cx(&catalog, &[], move |cx| {
+            let writer = crate::dml::writer_for(cx.catalog, &table_c, cx)?;
+            let rows = collect(&plan, cx)?;
+            let mut seen = std::collections::HashSet::new();
+            let mut count = 0;
+            let mut ret = Vec::new();
+            for r in rows {
+                let Some(Value::Bytea(key)) = r.get(width).cloned() else {
+                    continue;
+                };
+                if !seen.insert(key.clone()) {
+                    continue;
+                }
+                let Some(current) = crate::dml::lock_for_write(&key, &r[..width], width, cx)?
+                else {
+                    continue;
+                };
+                let mut full = r.clone();
+                if current[..] != r[..width] {
+                    full[..width].clone_from_slice(&current);
+                    if let Some(p) = &where_pred
+                        && crate::expr::truth(&eval(p, &full, cx)?) != Some(true)
+                    {
+                        continue;
+                    }
+                }
+                writer.delete(&key, &current, cx)?;
+                count += 1;
+                if let Some(exprs) = &ret_exprs {
+                    let mut o = Vec::new();
+                    for e in exprs {
+                        o.push(eval(e, &full, cx)?);
+                    }
+                    ret.push(o);
+                }
+            }
+            Ok((count, ret))
+        })?;
+        Ok(DmlOutput {
+            count: out.0,
+            returning: returning.map(|(n, t, _)| (n, t, out.1)),
+        })
+    }
+
+    fn drop(
+        &mut self,
+        s: &protobuf::DropStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let kind = protobuf::ObjectType::try_from(s.remove_type)
+            .unwrap_or(protobuf::ObjectType::Undefined);
+        use protobuf::ObjectType as O;
+        let (word, tagname) = match kind {
+            O::ObjectTable => ("table", "DROP TABLE"),
+            O::ObjectIndex => ("index", "DROP INDEX"),
+            O::ObjectView => ("view", "DROP VIEW"),
+            O::ObjectSequence => ("sequence", "DROP SEQUENCE"),
+            O::ObjectSchema => ("schema", "DROP SCHEMA"),
+            _ => {
+                return Err(SqlError::Unsupported(format!(
+                    "DROP {}",
+                    format!("{kind:?}")
+                        .trim_start_matches("Object")
+                        .to_uppercase()
+                )));
+            }
+        };
+        let cascade = s.behavior == protobuf::DropBehavior::DropCascade as i32;
+        let mut cat = self.catalog_for_update()?;
+        let sp = self.search_path_oids(&cat);
+        let mut drop_data: Vec<(u32, bool)> = Vec::new();
+        for obj in &s.objects {
+            let parts: Vec<String> = match obj.node.as_ref() {
+                Some(Node::List(l)) => names(&l.items),
+                Some(Node::String(st)) => vec![st.sval.clone()],
+                _ => continue,
+            };
+            if kind == O::ObjectSchema {
+                let name = parts.last().cloned().unwrap_or_default();
+                let Some(oid) = cat.schema_oid(&name) else {
+                    if s.missing_ok {
+                        notices.push(crate::ddl::notice(format!(
+                            "schema \"{name}\" does not exist, skipping"
+                        )));
+                        continue;
+                    }
+                    return Err(err("3F000", format!("schema \"{name}\" does not exist")));
+                };
+                let tables: Vec<u32> = cat
+                    .tables
+                    .values()
+                    .filter(|t| t.schema == oid)
+                    .map(|t| t.oid)
+                    .collect();
+                let nonempty = !tables.is_empty()
+                    || cat.views.values().any(|v| v.schema == oid)
+                    || cat.sequences.values().any(|q| q.schema == oid);
+                if nonempty && !cascade {
+                    let what = cat
+                        .tables
+                        .values()
+                        .find(|t| t.schema == oid)
+                        .map(|t| format!("table {}.{}", name, t.name))
+                        .or_else(|| {
+                            cat.views
+                                .values()
+                                .find(|v| v.schema == oid)
+                                .map(|v| format!("view {}.{}", name, v.name))
+                        })
+                        .or_else(|| {
+                            cat.sequences
+                                .values()
+                                .find(|q| q.schema == oid)
+                                .map(|q| format!("sequence {}.{}", name, q.name))
+                        })
+                        .unwrap_or_default();
+                    return Err(err(
+                        "2BP01",
+                        format!("cannot drop schema {name} because other objects depend on it"),
+                    )
+                    .with_detail(format!("{what} depends on schema {name}"))
+                    .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+                }
+                for t in tables {
+                    let idx = crate::ddl::drop_table(&mut cat, t, true)?;
+                    drop_data.push((t, true));
+                    for i in idx {
+                        drop_data.push((i, false));
+                    }
+                }
+                cat.views.retain(|_, v| v.schema != oid);
+                cat.sequences.retain(|_, q| q.schema != oid);
+                cat.schemas.remove(&oid);
+                continue;
+            }
+            let (schema_name, name) = match parts.as_slice() {
+                [n] => (String::new(), n.clone()),
+                [s, n] => (s.clone(), n.clone()),
+                _ => continue,
+            };
+            let found = if schema_name.is_empty() {
+                sp.iter().find_map(|s| cat.relation_in(*s, &name))
+            } else {
+                cat.schema_oid(&schema_name)
+                    .and_then(|s| cat.relation_in(s, &name))
+            };
+            let display = if schema_name.is_empty() {
+                name.clone()
+            } else {
+                format!("{schema_name}.{name}")
+            };
+            let matches_kind = matches!(
+                (kind, found),
+                (O::ObjectTable, Some(Relation::Table(_)))
+                    | (O::ObjectIndex, Some(Relation::Index(_)))
+                    | (O::ObjectView, Some(Relation::View(_)))
+                    | (O::ObjectSequence, Some(Relation::Sequence(_)))
+            );
+            if !matches_kind {
+                if found.is_some() {
+                    return Err(
+                        err("42809", format!("\"{name}\" is not a {word}")).with_hint(format!(
+                            "Use DROP {} to remove {}.",
+                            match found {
+                                Some(Relation::Table(_)) => "TABLE",
+                                Some(Relation::Index(_)) => "INDEX",
+                                Some(Relation::View(_)) => "VIEW",
+                                _ => "SEQUENCE",
+                            },
+                            match found {
+                                Some(Relation::Table(_)) => "a table",
+                                Some(Relation::Index(_)) => "an index",
+                                Some(Relation::View(_)) => "a view",
+                                _ => "a sequence",
+                            }
+                        )),
+                    );
+                }
+                if s.missing_ok {
+                    notices.push(crate::ddl::notice(format!(
+                        "{word} \"{display}\" does not exist, skipping"
+                    )));
+                    continue;
+                }
+                return Err(err("42P01", format!("{word} \"{display}\" does not exist")));
+            }
+            match found {
+                Some(Relation::Table(oid)) => {
+                    let idx = crate::ddl::drop_table(&mut cat, oid, cascade)?;
+                    drop_data.push((oid, true));
+                    for i in idx {
+                        drop_data.push((i, false));
+                    }
+                }
+                Some(Relation::Index(oid)) => {
+                    let owned = cat.tables.values().any(|t| {
+                        t.constraints.iter().any(|c| {
+                            matches!(c.kind, ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } if index == oid)
+                        })
+                    });
+                    if owned {
+                        let t = cat
+                            .indexes
+                            .get(&oid)
+                            .and_then(|i| cat.tables.get(&i.table))
+                            .map_or(String::new(), |t| t.name.clone());
+                        return Err(err(
+                            "2BP01",
+                            format!(
+                                "cannot drop index {name} because constraint {name} on table {t} requires it"
+                            ),
+                        )
+                        .with_hint(format!(
+                            "You can drop constraint {name} on table {t} instead."
+                        )));
+                    }
+                    cat.indexes.remove(&oid);
+                    drop_data.push((oid, false));
+                }
+                Some(Relation::View(oid)) => {
+                    let deps: Vec<String> = crate::ddl::views_mentioning(&cat, &name)
+                        .into_iter()
+                        .filter(|v| *v != name)
+                        .collect();
+                    if !deps.is_empty() && !cascade {
+                        return Err(err(
+                            "2BP01",
+                            format!("cannot drop view {name} because other objects depend on it"),
+                        )
+                        .with_detail(format!("view {} depends on view {name}", deps[0]))
+                        .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+                    }
+                    cat.views.retain(|_, v| !deps.contains(&v.name));
+                    cat.views.remove(&oid);
+                }
+                Some(Relation::Sequence(oid)) => {
+                    cat.sequences.remove(&oid);
+                }
+                None => {}
+            }
+        }
+        // Delete the data of dropped tables and indexes.
+        let cat_ref = cat.clone();
+        self.with_cx(&cat_ref, &[], |cx| {
+            for (oid, is_table) in &drop_data {
+                let prefix = if *is_table {
+                    crate::row::table_prefix(*oid)
+                } else {
+                    crate::row::index_prefix(*oid)
+                };
+                crate::ddl::delete_prefix(&prefix, cx)?;
+            }
+            Ok(())
+        })?;
+        self.store_catalog(cat)?;
+        Ok(tag(tagname))
+    }
+
+    fn truncate(&mut self, s: &protobuf::TruncateStmt) -> Result<StatementResult, SqlError> {
+        self.check_writable()?;
+        let catalog = self.load_catalog()?;
+        let b = self.binder(&catalog);
+        let mut targets = Vec::new();
+        for r in &s.relations {
+            let Some(Node::RangeVar(rv)) = r.node.as_ref() else {
+                continue;
+            };
+            targets.push(b.table(rv)?.clone());
+        }
+        let cascade = s.behavior == protobuf::DropBehavior::DropCascade as i32;
+        let oids: Vec<u32> = targets.iter().map(|t| t.oid).collect();
+        for t in &targets {
+            for (child, c) in catalog.referencing(t.oid) {
+                if !oids.contains(&child.oid) && !cascade {
+                    return Err(err(
+                        "0A000",
+                        "cannot truncate a table referenced in a foreign key constraint",
+                    )
+                    .with_detail(format!(
+                        "Table \"{}\" references \"{}\".",
+                        child.name, t.name
+                    ))
+                    .with_hint(
+                        "Truncate table \"".to_string()
+                            + &child.name
+                            + "\" at the same time, or use TRUNCATE ... CASCADE.",
+                    ));
+                }
+                let _ = c;
+            }
+        }
+        self.with_cx(&catalog, &[], |cx| {
+            for t in &targets {
+                crate::ddl::delete_prefix(&crate::row::table_prefix(t.oid), cx)?;
+                for i in cx.catalog.table_indexes(t.oid) {
+                    crate::ddl::delete_prefix(&crate::row::index_prefix(i.oid), cx)?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(tag("TRUNCATE TABLE"))
+    }
+
+    fn comment(&mut self, s: &protobuf::CommentStmt) -> Result<StatementResult, SqlError> {
+        let mut cat = self.catalog_for_update()?;
+        let sp = self.search_path_oids(&cat);
+        let parts: Vec<String> = match s.object.as_deref().and_then(|o| o.node.as_ref()) {
+            Some(Node::List(l)) => names(&l.items),
+            Some(Node::String(st)) => vec![st.sval.clone()],
+            _ => Vec::new(),
+        };
+        let kind =
+            protobuf::ObjectType::try_from(s.objtype).unwrap_or(protobuf::ObjectType::Undefined);
+        let find = |cat: &Catalog, schema: &str, name: &str| -> Option<Relation> {
+            if schema.is_empty() {
+                sp.iter().find_map(|s| cat.relation_in(*s, name))
+            } else {
+                cat.schema_oid(schema)
+                    .and_then(|s| cat.relation_in(s, name))
+            }
+        };
+        let rel_oid = |r: Relation| match r {
+            Relation::Table(o) | Relation::Index(o) | Relation::View(o) | Relation::Sequence(o) => {
+                o
+            }
+        };
+        let key = match kind {
+            protobuf::ObjectType::ObjectColumn => {
+                let (schema, table, col) = match parts.as_slice() {
+                    [t, c] => (String::new(), t.clone(), c.clone()),
+                    [s, t, c] => (s.clone(), t.clone(), c.clone()),
+                    _ => return Err(err("42601", "bad column name")),
+                };
+                let Some(Relation::Table(oid)) = find(&cat, &schema, &table) else {
+                    return Err(err("42P01", format!("relation \"{table}\" does not exist")));
+                };
+                let idx = cat
+                    .tables
+                    .get(&oid)
+                    .and_then(|t| t.column_index(&col))
+                    .ok_or_else(|| {
+                        err(
+                            "42703",
+                            format!("column \"{col}\" of relation \"{table}\" does not exist"),
+                        )
+                    })?;
+                (oid, idx as u32 + 1)
+            }
+            protobuf::ObjectType::ObjectSchema => {
+                let name = parts.last().cloned().unwrap_or_default();
+                let oid = cat
+                    .schema_oid(&name)
+                    .ok_or_else(|| err("3F000", format!("schema \"{name}\" does not exist")))?;
+                (oid, 0)
+            }
+            _ => {
+                let (schema, name) = match parts.as_slice() {
+                    [n] => (String::new(), n.clone()),
+                    [s, n] => (s.clone(), n.clone()),
+                    _ => return Err(err("42601", "bad object name")),
+                };
+                let r = find(&cat, &schema, &name)
+                    .ok_or_else(|| err("42P01", format!("relation \"{name}\" does not exist")))?;
+                (rel_oid(r), 0)
+            }
+        };
+        if s.comment.is_empty() {
+            cat.comments.remove(&key);
+        } else {
+            cat.comments.insert(key, s.comment.clone());
+        }
+        self.store_catalog(cat)?;
+        Ok(tag("COMMENT"))
+    }
+}
+
+/// The next hidden row id of a table without a primary key (a per-table counter under
+/// `q` + table OID, allocated like sequence values).
+fn rowid_next(cx: &mut Cx<'_>, table: u32) -> Result<u64, SqlError> {
+    cx.sequences.row_id(table)
+}
+
+fn read_only() -> SqlError {
+    err(
+        "25006",
+        "cannot execute this statement in a read-only transaction",
+    )
+}
+
+fn tag(t: &str) -> StatementResult {
+    StatementResult {
+        tag: t.to_string(),
+        columns: Vec::new(),
+        types: Vec::new(),
+        rows: Vec::new(),
+        notices: Vec::new(),
+    }
+}
+
+fn dml_result<K: TxnKv>(tag_text: String, out: DmlOutput, s: &Session<K>) -> StatementResult {
+    match out.returning {
+        Some((names, types, rows)) => {
+            let mut r = s.rows_result(&names, &types, rows, String::new());
+            r.tag = tag_text;
+            r
+        }
+        None => tag(&tag_text),
+    }
+}

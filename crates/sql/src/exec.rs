@@ -1,0 +1,1383 @@
+//! The executor: pull-based operators built from a [`Plan`].
+//!
+//! [`open`] turns a plan into a tree of [`Node`]s; each `next` call returns one row. Scans,
+//! filters, projections, limits and the probe side of joins stream; sorts, aggregations, set
+//! operations, window functions and hash-join build sides materialize their input, charging
+//! its size to the statement's memory budget ([`Cx::charge`]): a query that would exceed it
+//! fails with 53200 instead of taking the machine down.
+//!
+//! Reads go through the statement's key-value transaction ([`Cx::txn`]) at its snapshot.
+//! Correlated subqueries and LATERAL joins push the enclosing row onto [`Cx`]'s outer stack
+//! while they run.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use basalt_common::types::{Value, cast::cast as cast_value};
+use basalt_func::{EvalContext, call_table_function, new_accumulator};
+use basalt_storage::{Direction, KeyRange};
+use basalt_txn::{Transaction, TxnScan};
+
+use crate::catalog::Catalog;
+use crate::error::SqlError;
+use crate::expr::{Expr, Row, SeqFunc, Subquery, eval, truth};
+use crate::plan::{
+    Access, AggCall, Cte, FrameBound, JoinKind, Plan, SetOpKind, SortKey, WindowCall, WindowFunc,
+};
+use crate::row::{decode_row, index_prefix, push_key_values, table_prefix};
+
+/// Sequence functions, implemented by the session (they write outside the transaction).
+pub trait Sequences {
+    /// Runs `nextval`/`currval`/`setval`/`lastval`.
+    fn call(&mut self, catalog: &Catalog, f: SeqFunc, args: &[Value]) -> Result<Value, SqlError>;
+    /// The next hidden row id of a table without a primary key.
+    fn row_id(&mut self, table: u32) -> Result<u64, SqlError>;
+}
+
+/// Everything a running statement needs.
+pub struct Cx<'a> {
+    /// The key-value transaction.
+    pub txn: &'a mut dyn Transaction,
+    /// The catalog in force.
+    pub catalog: &'a Catalog,
+    /// Statement parameters.
+    pub params: &'a [Value],
+    /// Function context (time zone, timestamps).
+    pub func: EvalContext,
+    /// Sequence access.
+    pub sequences: &'a mut dyn Sequences,
+    outer: Vec<Row>,
+    subquery_cache: HashMap<usize, Arc<Vec<Row>>>,
+    ctes: HashMap<usize, Arc<Vec<Row>>>,
+    memory: usize,
+    memory_limit: usize,
+}
+
+/// Default memory budget of one statement's materialized rows.
+pub const DEFAULT_MEMORY_LIMIT: usize = 4 << 30;
+
+impl<'a> Cx<'a> {
+    /// A context.
+    pub fn new(
+        txn: &'a mut dyn Transaction,
+        catalog: &'a Catalog,
+        params: &'a [Value],
+        func: EvalContext,
+        sequences: &'a mut dyn Sequences,
+    ) -> Cx<'a> {
+        Cx {
+            txn,
+            catalog,
+            params,
+            func,
+            sequences,
+            outer: Vec::new(),
+            subquery_cache: HashMap::new(),
+            ctes: HashMap::new(),
+            memory: 0,
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+        }
+    }
+
+    /// The value of an enclosing row's column.
+    pub fn outer_value(&self, depth: usize, index: usize) -> Value {
+        self.outer
+            .len()
+            .checked_sub(depth)
+            .and_then(|i| self.outer.get(i))
+            .and_then(|r| r.get(index))
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    /// Runs a sequence function.
+    pub fn sequence_call(&mut self, f: SeqFunc, args: &[Value]) -> Result<Value, SqlError> {
+        self.sequences.call(self.catalog, f, args)
+    }
+
+    /// Charges materialized rows to the memory budget.
+    pub fn charge(&mut self, row: &[Value]) -> Result<(), SqlError> {
+        self.memory += 16 + row.iter().map(value_size).sum::<usize>();
+        if self.memory > self.memory_limit {
+            return Err(SqlError::new("53200", "out of memory").with_detail(format!(
+                "The statement needs more than {} MB of working memory.",
+                self.memory_limit >> 20
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn value_size(v: &Value) -> usize {
+    24 + match v {
+        Value::Text(s) | Value::Bpchar(s) | Value::Json(s) => s.len(),
+        Value::Bytea(b) => b.len(),
+        Value::Array(a) => a.elements.iter().map(value_size).sum(),
+        Value::Jsonb(_) => 64,
+        _ => 0,
+    }
+}
+
+/// An operator.
+pub trait Node<'p> {
+    /// The next row, or `None` at the end.
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError>;
+}
+
+type BoxNode<'p> = Box<dyn Node<'p> + 'p>;
+
+/// Runs a plan to completion.
+pub fn collect(plan: &Plan, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
+    let mut node = open(plan);
+    let mut out = Vec::new();
+    while let Some(r) = node.next(cx)? {
+        cx.charge(&r)?;
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// Runs a subquery for the enclosing `row`.
+pub fn run_subquery(
+    s: &Subquery,
+    row: &[Value],
+    cx: &mut Cx<'_>,
+) -> Result<Arc<Vec<Row>>, SqlError> {
+    if !s.correlated
+        && let Some(r) = cx.subquery_cache.get(&s.id)
+    {
+        return Ok(r.clone());
+    }
+    cx.outer.push(row.to_vec());
+    let result = collect(&s.plan, cx);
+    cx.outer.pop();
+    let rows = Arc::new(result?);
+    if !s.correlated {
+        cx.subquery_cache.insert(s.id, rows.clone());
+    }
+    Ok(rows)
+}
+
+/// Builds the operator tree of a plan.
+pub fn open<'p>(plan: &'p Plan) -> BoxNode<'p> {
+    match plan {
+        Plan::Unit => Box::new(Rows::new(vec![Vec::new()])),
+        Plan::Empty { .. } => Box::new(Rows::new(Vec::new())),
+        Plan::Values { rows, .. } => Box::new(ValuesNode { rows, pos: 0 }),
+        Plan::Scan {
+            table,
+            width,
+            access,
+            filter,
+            emit_key,
+            ..
+        } => Box::new(ScanNode {
+            table: *table,
+            width: *width,
+            access,
+            filter: filter.as_ref(),
+            emit_key: *emit_key,
+            state: ScanState::Start,
+        }),
+        Plan::Filter { input, pred } => Box::new(FilterNode {
+            input: open(input),
+            pred,
+        }),
+        Plan::Project { input, exprs } => Box::new(ProjectNode {
+            input: open(input),
+            exprs,
+        }),
+        Plan::Limit {
+            input,
+            limit,
+            offset,
+        } => Box::new(LimitNode {
+            input: open(input),
+            limit: limit.as_ref(),
+            offset: offset.as_ref(),
+            state: None,
+        }),
+        Plan::Join {
+            kind,
+            left,
+            right,
+            on,
+            hash_keys,
+            lateral,
+        } => {
+            if hash_keys.is_empty() || *lateral {
+                Box::new(NestedLoop {
+                    kind: *kind,
+                    left: open(left),
+                    right_plan: right,
+                    right_width: right.width(),
+                    left_width: left.width(),
+                    on: on.as_ref(),
+                    lateral: *lateral,
+                    right_rows: None,
+                    right_matched: Vec::new(),
+                    current: None,
+                    pos: 0,
+                    matched: false,
+                    tail: None,
+                })
+            } else {
+                Box::new(HashJoin {
+                    kind: *kind,
+                    left: open(left),
+                    right_plan: right,
+                    left_width: left.width(),
+                    right_width: right.width(),
+                    keys: hash_keys,
+                    on: on.as_ref(),
+                    table: None,
+                    right_rows: Vec::new(),
+                    right_matched: Vec::new(),
+                    pending: Vec::new(),
+                    tail: None,
+                })
+            }
+        }
+        _ => Box::new(Blocking { plan, rows: None }),
+    }
+}
+
+/// Rows computed up front.
+struct Rows {
+    rows: std::vec::IntoIter<Row>,
+}
+
+impl Rows {
+    fn new(rows: Vec<Row>) -> Rows {
+        Rows {
+            rows: rows.into_iter(),
+        }
+    }
+}
+
+impl<'p> Node<'p> for Rows {
+    fn next(&mut self, _cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        Ok(self.rows.next())
+    }
+}
+
+struct ValuesNode<'p> {
+    rows: &'p [Vec<Expr>],
+    pos: usize,
+}
+
+impl<'p> Node<'p> for ValuesNode<'p> {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        let Some(exprs) = self.rows.get(self.pos) else {
+            return Ok(None);
+        };
+        self.pos += 1;
+        let mut row = Vec::with_capacity(exprs.len());
+        for e in exprs {
+            row.push(eval(e, &[], cx)?);
+        }
+        Ok(Some(row))
+    }
+}
+
+enum ScanState {
+    Start,
+    Scanning(TxnScan),
+    Keys(std::vec::IntoIter<Vec<u8>>),
+    Done,
+}
+
+struct ScanNode<'p> {
+    table: u32,
+    width: usize,
+    access: &'p Access,
+    filter: Option<&'p Expr>,
+    emit_key: bool,
+    state: ScanState,
+}
+
+/// The key range of all rows of a table.
+pub fn table_range(table: u32) -> KeyRange {
+    KeyRange::prefix(&table_prefix(table))
+}
+
+impl<'p> ScanNode<'p> {
+    fn start(&mut self, cx: &mut Cx<'_>) -> Result<(), SqlError> {
+        self.state = match self.access {
+            Access::Full => {
+                ScanState::Scanning(cx.txn.scan(table_range(self.table), Direction::Forward)?)
+            }
+            Access::PrimaryKey(exprs) => {
+                let mut vals = Vec::with_capacity(exprs.len());
+                for e in exprs {
+                    let v = eval(e, &[], cx)?;
+                    if v.is_null() {
+                        self.state = ScanState::Done;
+                        return Ok(());
+                    }
+                    vals.push(v);
+                }
+                let mut key = table_prefix(self.table);
+                push_key_values(&mut key, &vals.iter().collect::<Vec<_>>(), &[])?;
+                ScanState::Keys(vec![key].into_iter())
+            }
+            Access::Index { index, eq } => {
+                let mut vals = Vec::with_capacity(eq.len());
+                for e in eq {
+                    let v = eval(e, &[], cx)?;
+                    if v.is_null() {
+                        self.state = ScanState::Done;
+                        return Ok(());
+                    }
+                    vals.push(v);
+                }
+                let desc = cx
+                    .catalog
+                    .indexes
+                    .get(index)
+                    .map(|i| i.desc.clone())
+                    .unwrap_or_default();
+                let mut prefix = index_prefix(*index);
+                push_key_values(&mut prefix, &vals.iter().collect::<Vec<_>>(), &desc)?;
+                let mut keys = Vec::new();
+                let scan = cx.txn.scan(KeyRange::prefix(&prefix), Direction::Forward)?;
+                for item in scan {
+                    let (_, row_key) = item?;
+                    keys.push(row_key);
+                }
+                ScanState::Keys(keys.into_iter())
+            }
+        };
+        Ok(())
+    }
+}
+
+impl<'p> Node<'p> for ScanNode<'p> {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        if matches!(self.state, ScanState::Start) {
+            self.start(cx)?;
+        }
+        loop {
+            let (key, bytes) = match &mut self.state {
+                ScanState::Scanning(it) => match it.next() {
+                    Some(item) => item?,
+                    None => {
+                        self.state = ScanState::Done;
+                        return Ok(None);
+                    }
+                },
+                ScanState::Keys(keys) => match keys.next() {
+                    Some(k) => match cx.txn.get(&k)? {
+                        Some(v) => (k, v),
+                        None => continue,
+                    },
+                    None => {
+                        self.state = ScanState::Done;
+                        return Ok(None);
+                    }
+                },
+                ScanState::Start | ScanState::Done => return Ok(None),
+            };
+            let mut row = decode_row(&bytes)?;
+            row.resize(self.width, Value::Null);
+            if let Some(f) = self.filter
+                && truth(&eval(f, &row, cx)?) != Some(true)
+            {
+                continue;
+            }
+            if self.emit_key {
+                row.push(Value::Bytea(key));
+            }
+            return Ok(Some(row));
+        }
+    }
+}
+
+struct FilterNode<'p> {
+    input: BoxNode<'p>,
+    pred: &'p Expr,
+}
+
+impl<'p> Node<'p> for FilterNode<'p> {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        while let Some(row) = self.input.next(cx)? {
+            if truth(&eval(self.pred, &row, cx)?) == Some(true) {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+}
+
+struct ProjectNode<'p> {
+    input: BoxNode<'p>,
+    exprs: &'p [Expr],
+}
+
+impl<'p> Node<'p> for ProjectNode<'p> {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        let Some(row) = self.input.next(cx)? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(self.exprs.len());
+        for e in self.exprs {
+            out.push(eval(e, &row, cx)?);
+        }
+        Ok(Some(out))
+    }
+}
+
+struct LimitNode<'p> {
+    input: BoxNode<'p>,
+    limit: Option<&'p Expr>,
+    offset: Option<&'p Expr>,
+    /// (rows left to return, rows left to skip)
+    state: Option<(Option<i64>, i64)>,
+}
+
+fn limit_value(e: Option<&Expr>, cx: &mut Cx<'_>, what: &str) -> Result<Option<i64>, SqlError> {
+    let Some(e) = e else { return Ok(None) };
+    let v = eval(e, &[], cx)?;
+    let v = cast_value(
+        &v,
+        &basalt_common::types::DataType::Int8,
+        basalt_common::types::CastContext::Implicit,
+        &cx.func.types,
+    )?;
+    match v {
+        Value::Null => Ok(None),
+        Value::Int8(n) if n < 0 => Err(SqlError::new(
+            "2201W",
+            format!("{what} must not be negative"),
+        )),
+        Value::Int8(n) => Ok(Some(n)),
+        _ => Ok(None),
+    }
+}
+
+impl<'p> Node<'p> for LimitNode<'p> {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        if self.state.is_none() {
+            let limit = limit_value(self.limit, cx, "LIMIT")?;
+            let offset = limit_value(self.offset, cx, "OFFSET")?.unwrap_or(0);
+            self.state = Some((limit, offset));
+        }
+        let Some((left, skip)) = self.state.as_mut() else {
+            return Ok(None);
+        };
+        if *left == Some(0) {
+            return Ok(None);
+        }
+        while *skip > 0 {
+            if self.input.next(cx)?.is_none() {
+                return Ok(None);
+            }
+            *skip -= 1;
+        }
+        let row = self.input.next(cx)?;
+        if row.is_some()
+            && let Some(n) = left
+        {
+            *n -= 1;
+        }
+        Ok(row)
+    }
+}
+
+fn null_row(width: usize) -> Row {
+    vec![Value::Null; width]
+}
+
+fn joined(left: &[Value], right: &[Value]) -> Row {
+    let mut r = Vec::with_capacity(left.len() + right.len());
+    r.extend_from_slice(left);
+    r.extend_from_slice(right);
+    r
+}
+
+struct NestedLoop<'p> {
+    kind: JoinKind,
+    left: BoxNode<'p>,
+    right_plan: &'p Plan,
+    left_width: usize,
+    right_width: usize,
+    on: Option<&'p Expr>,
+    lateral: bool,
+    right_rows: Option<Arc<Vec<Row>>>,
+    right_matched: Vec<bool>,
+    current: Option<Row>,
+    pos: usize,
+    matched: bool,
+    tail: Option<usize>,
+}
+
+impl<'p> Node<'p> for NestedLoop<'p> {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        if !self.lateral && self.right_rows.is_none() {
+            let rows = collect(self.right_plan, cx)?;
+            self.right_matched = vec![false; rows.len()];
+            self.right_rows = Some(Arc::new(rows));
+        }
+        loop {
+            if let Some(i) = self.tail.as_mut() {
+                // Unmatched right rows of RIGHT/FULL joins.
+                let rows = self.right_rows.clone().unwrap_or_default();
+                while *i < rows.len() {
+                    let k = *i;
+                    *i += 1;
+                    if !self.right_matched.get(k).copied().unwrap_or(true) {
+                        return Ok(Some(joined(&null_row(self.left_width), &rows[k])));
+                    }
+                }
+                return Ok(None);
+            }
+            if self.current.is_none() {
+                match self.left.next(cx)? {
+                    Some(l) => {
+                        if self.lateral {
+                            cx.outer.push(l.clone());
+                            let r = collect(self.right_plan, cx);
+                            cx.outer.pop();
+                            self.right_rows = Some(Arc::new(r?));
+                        }
+                        self.current = Some(l);
+                        self.pos = 0;
+                        self.matched = false;
+                    }
+                    None => {
+                        if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                            self.tail = Some(0);
+                            continue;
+                        }
+                        return Ok(None);
+                    }
+                }
+            }
+            let rows = self.right_rows.clone().unwrap_or_default();
+            let Some(left) = self.current.clone() else {
+                continue;
+            };
+            while self.pos < rows.len() {
+                let k = self.pos;
+                self.pos += 1;
+                let row = joined(&left, &rows[k]);
+                let ok = match self.on {
+                    Some(on) => truth(&eval(on, &row, cx)?) == Some(true),
+                    None => true,
+                };
+                if ok {
+                    self.matched = true;
+                    if let Some(m) = self.right_matched.get_mut(k) {
+                        *m = true;
+                    }
+                    match self.kind {
+                        JoinKind::Semi => {
+                            self.current = None;
+                            return Ok(Some(left));
+                        }
+                        JoinKind::Anti => {
+                            self.pos = rows.len();
+                            break;
+                        }
+                        _ => return Ok(Some(row)),
+                    }
+                }
+            }
+            self.current = None;
+            match self.kind {
+                JoinKind::Left | JoinKind::Full if !self.matched => {
+                    return Ok(Some(joined(&left, &null_row(self.right_width))));
+                }
+                JoinKind::Anti if !self.matched => return Ok(Some(left)),
+                _ => {}
+            }
+        }
+    }
+}
+
+struct HashJoin<'p> {
+    kind: JoinKind,
+    left: BoxNode<'p>,
+    right_plan: &'p Plan,
+    left_width: usize,
+    right_width: usize,
+    keys: &'p [(Expr, Expr)],
+    on: Option<&'p Expr>,
+    table: Option<HashMap<Vec<Value>, Vec<usize>>>,
+    right_rows: Vec<Row>,
+    right_matched: Vec<bool>,
+    pending: Vec<Row>,
+    tail: Option<usize>,
+}
+
+impl<'p> Node<'p> for HashJoin<'p> {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        if self.table.is_none() {
+            let rows = collect(self.right_plan, cx)?;
+            let mut table: HashMap<Vec<Value>, Vec<usize>> = HashMap::new();
+            for (i, r) in rows.iter().enumerate() {
+                let mut key = Vec::with_capacity(self.keys.len());
+                let mut has_null = false;
+                for (_, re) in self.keys {
+                    let v = eval(re, r, cx)?;
+                    has_null |= v.is_null();
+                    key.push(v);
+                }
+                if !has_null {
+                    table.entry(key).or_default().push(i);
+                }
+            }
+            self.right_matched = vec![false; rows.len()];
+            self.right_rows = rows;
+            self.table = Some(table);
+        }
+        loop {
+            if let Some(r) = self.pending.pop() {
+                return Ok(Some(r));
+            }
+            if let Some(i) = self.tail.as_mut() {
+                while *i < self.right_rows.len() {
+                    let k = *i;
+                    *i += 1;
+                    if !self.right_matched[k] {
+                        return Ok(Some(joined(
+                            &null_row(self.left_width),
+                            &self.right_rows[k],
+                        )));
+                    }
+                }
+                return Ok(None);
+            }
+            let Some(left) = self.left.next(cx)? else {
+                if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                    self.tail = Some(0);
+                    continue;
+                }
+                return Ok(None);
+            };
+            let mut key = Vec::with_capacity(self.keys.len());
+            let mut has_null = false;
+            for (le, _) in self.keys {
+                let v = eval(le, &left, cx)?;
+                has_null |= v.is_null();
+                key.push(v);
+            }
+            let mut matched = false;
+            let candidates = if has_null {
+                Vec::new()
+            } else {
+                self.table
+                    .as_ref()
+                    .and_then(|t| t.get(&key))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let mut out = Vec::new();
+            for k in candidates {
+                let row = joined(&left, &self.right_rows[k]);
+                let ok = match self.on {
+                    Some(on) => truth(&eval(on, &row, cx)?) == Some(true),
+                    None => true,
+                };
+                if ok {
+                    matched = true;
+                    self.right_matched[k] = true;
+                    if matches!(self.kind, JoinKind::Semi | JoinKind::Anti) {
+                        break;
+                    }
+                    out.push(row);
+                }
+            }
+            match self.kind {
+                JoinKind::Semi if matched => return Ok(Some(left)),
+                JoinKind::Anti if !matched => return Ok(Some(left)),
+                JoinKind::Semi | JoinKind::Anti => continue,
+                JoinKind::Left | JoinKind::Full if !matched => {
+                    return Ok(Some(joined(&left, &null_row(self.right_width))));
+                }
+                _ => {
+                    out.reverse();
+                    self.pending = out;
+                }
+            }
+        }
+    }
+}
+
+/// Nodes that compute all their rows on the first call.
+struct Blocking<'p> {
+    plan: &'p Plan,
+    rows: Option<std::vec::IntoIter<Row>>,
+}
+
+impl<'p> Node<'p> for Blocking<'p> {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        if self.rows.is_none() {
+            self.rows = Some(run_blocking(self.plan, cx)?.into_iter());
+        }
+        Ok(self.rows.as_mut().and_then(Iterator::next))
+    }
+}
+
+fn run_blocking(plan: &Plan, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
+    match plan {
+        Plan::Sort { input, keys } => {
+            let rows = collect(input, cx)?;
+            sort_rows(rows, keys, cx)
+        }
+        Plan::Aggregate {
+            input,
+            groups,
+            aggs,
+        } => aggregate(input, groups, aggs, cx),
+        Plan::Distinct { input, on } => {
+            let rows = collect(input, cx)?;
+            let mut seen = HashSet::new();
+            let mut out = Vec::new();
+            for r in rows {
+                let key = match on {
+                    None => r.clone(),
+                    Some(exprs) => {
+                        let mut k = Vec::with_capacity(exprs.len());
+                        for e in exprs {
+                            k.push(eval(e, &r, cx)?);
+                        }
+                        k
+                    }
+                };
+                if seen.insert(key) {
+                    out.push(r);
+                }
+            }
+            Ok(out)
+        }
+        Plan::SetOp {
+            op,
+            all,
+            left,
+            right,
+        } => {
+            let l = collect(left, cx)?;
+            let r = collect(right, cx)?;
+            Ok(set_op(*op, *all, l, r))
+        }
+        Plan::TableFunction {
+            func,
+            args,
+            ordinality,
+        } => {
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                let v = eval(a, &[], cx)?;
+                if func.strict && v.is_null() {
+                    return Ok(Vec::new());
+                }
+                vals.push(v);
+            }
+            let mut rows = call_table_function(func, &vals, &cx.func)?;
+            if *ordinality {
+                for (i, r) in rows.iter_mut().enumerate() {
+                    r.push(Value::Int8(i as i64 + 1));
+                }
+            }
+            Ok(rows)
+        }
+        Plan::CteScan { id, .. } | Plan::WorkTable { id, .. } => Ok(cx
+            .ctes
+            .get(id)
+            .map(|r| r.as_ref().clone())
+            .unwrap_or_default()),
+        Plan::With { ctes, input } => {
+            for cte in ctes {
+                run_cte(cte, cx)?;
+            }
+            collect(input, cx)
+        }
+        Plan::Window { input, calls } => {
+            let rows = collect(input, cx)?;
+            window(rows, calls, cx)
+        }
+        other => collect(other, cx),
+    }
+}
+
+fn run_cte(cte: &Cte, cx: &mut Cx<'_>) -> Result<(), SqlError> {
+    let mut rows = collect(&cte.plan, cx)?;
+    if let Some((recursive, union_all)) = &cte.recursive {
+        let mut seen: HashSet<Row> = HashSet::new();
+        if !union_all {
+            rows.retain(|r| seen.insert(r.clone()));
+        }
+        let mut all = rows.clone();
+        let mut work = rows;
+        let mut rounds = 0usize;
+        while !work.is_empty() {
+            rounds += 1;
+            if rounds > 10_000_000 {
+                return Err(SqlError::new("54001", "recursive query did not terminate"));
+            }
+            cx.ctes.insert(cte.id, Arc::new(work));
+            let mut next = collect(recursive, cx)?;
+            if !union_all {
+                next.retain(|r| seen.insert(r.clone()));
+            }
+            for r in &next {
+                cx.charge(r)?;
+            }
+            all.extend(next.iter().cloned());
+            work = next;
+        }
+        rows = all;
+    }
+    cx.ctes.insert(cte.id, Arc::new(rows));
+    Ok(())
+}
+
+/// Compares two rows by sort keys (values already computed).
+fn cmp_keys(a: &[Value], b: &[Value], keys: &[SortKey]) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    for (i, k) in keys.iter().enumerate() {
+        let (x, y) = (&a[i], &b[i]);
+        let o = match (x.is_null(), y.is_null()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => {
+                if k.nulls_first {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                }
+            }
+            (false, true) => {
+                if k.nulls_first {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
+            }
+            _ => {
+                let o = x.cmp(y);
+                if k.desc { o.reverse() } else { o }
+            }
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+/// Sorts rows by keys (stable).
+pub fn sort_rows(rows: Vec<Row>, keys: &[SortKey], cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
+    let mut keyed = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut k = Vec::with_capacity(keys.len());
+        for key in keys {
+            k.push(eval(&key.expr, &r, cx)?);
+        }
+        keyed.push((k, r));
+    }
+    keyed.sort_by(|a, b| cmp_keys(&a.0, &b.0, keys));
+    Ok(keyed.into_iter().map(|(_, r)| r).collect())
+}
+
+fn set_op(op: SetOpKind, all: bool, left: Vec<Row>, right: Vec<Row>) -> Vec<Row> {
+    match (op, all) {
+        (SetOpKind::Union, true) => {
+            let mut l = left;
+            l.extend(right);
+            l
+        }
+        (SetOpKind::Union, false) => {
+            let mut seen = HashSet::new();
+            left.into_iter()
+                .chain(right)
+                .filter(|r| seen.insert(r.clone()))
+                .collect()
+        }
+        (SetOpKind::Intersect | SetOpKind::Except, _) => {
+            let mut counts: HashMap<Row, usize> = HashMap::new();
+            for r in right {
+                *counts.entry(r).or_default() += 1;
+            }
+            let mut out = Vec::new();
+            let mut emitted: HashSet<Row> = HashSet::new();
+            for r in left {
+                let c = counts.get_mut(&r);
+                let in_right = c.as_ref().is_some_and(|c| **c > 0);
+                match op {
+                    SetOpKind::Intersect => {
+                        if in_right {
+                            if all {
+                                if let Some(c) = c {
+                                    *c -= 1;
+                                }
+                                out.push(r);
+                            } else if emitted.insert(r.clone()) {
+                                out.push(r);
+                            }
+                        }
+                    }
+                    _ => {
+                        if all {
+                            if in_right {
+                                if let Some(c) = c {
+                                    *c -= 1;
+                                }
+                            } else {
+                                out.push(r);
+                            }
+                        } else if c.is_none() && emitted.insert(r.clone()) {
+                            out.push(r);
+                        }
+                    }
+                }
+            }
+            out
+        }
+    }
+}
+
+struct AggState {
+    accs: Vec<Box<dyn basalt_func::Accumulator>>,
+    distinct: Vec<Option<HashSet<Row>>>,
+    /// Per aggregate with ORDER BY: the buffered (sort key, args).
+    ordered: Vec<Option<Vec<(Row, Row)>>>,
+}
+
+fn new_state(aggs: &[AggCall]) -> AggState {
+    AggState {
+        accs: aggs.iter().map(|a| new_accumulator(&a.func)).collect(),
+        distinct: aggs.iter().map(|a| a.distinct.then(HashSet::new)).collect(),
+        ordered: aggs
+            .iter()
+            .map(|a| (!a.order_by.is_empty()).then(Vec::new))
+            .collect(),
+    }
+}
+
+fn update_state(
+    st: &mut AggState,
+    aggs: &[AggCall],
+    row: &[Value],
+    cx: &mut Cx<'_>,
+) -> Result<(), SqlError> {
+    for (i, a) in aggs.iter().enumerate() {
+        if let Some(f) = &a.filter
+            && truth(&eval(f, row, cx)?) != Some(true)
+        {
+            continue;
+        }
+        let mut args = Vec::with_capacity(a.args.len());
+        for e in &a.args {
+            args.push(eval(e, row, cx)?);
+        }
+        if let Some(seen) = &mut st.distinct[i]
+            && !seen.insert(args.clone())
+        {
+            continue;
+        }
+        if let Some(buf) = &mut st.ordered[i] {
+            let mut k = Vec::with_capacity(a.order_by.len());
+            for s in &a.order_by {
+                k.push(eval(&s.expr, row, cx)?);
+            }
+            buf.push((k, args));
+            continue;
+        }
+        st.accs[i].update(&args)?;
+    }
+    Ok(())
+}
+
+fn finish_state(st: &mut AggState, aggs: &[AggCall]) -> Result<Row, SqlError> {
+    let mut out = Vec::with_capacity(aggs.len());
+    for (i, a) in aggs.iter().enumerate() {
+        if let Some(buf) = st.ordered[i].take() {
+            let mut buf = buf;
+            buf.sort_by(|x, y| cmp_keys(&x.0, &y.0, &a.order_by));
+            for (_, args) in buf {
+                st.accs[i].update(&args)?;
+            }
+        }
+        out.push(st.accs[i].finish()?);
+    }
+    Ok(out)
+}
+
+fn aggregate(
+    input: &Plan,
+    groups: &[Expr],
+    aggs: &[AggCall],
+    cx: &mut Cx<'_>,
+) -> Result<Vec<Row>, SqlError> {
+    let mut node = open(input);
+    let mut index: HashMap<Row, usize> = HashMap::new();
+    let mut states: Vec<(Row, AggState)> = Vec::new();
+    if groups.is_empty() {
+        states.push((Vec::new(), new_state(aggs)));
+        index.insert(Vec::new(), 0);
+    }
+    while let Some(row) = node.next(cx)? {
+        let mut key = Vec::with_capacity(groups.len());
+        for g in groups {
+            key.push(eval(g, &row, cx)?);
+        }
+        let i = match index.get(&key) {
+            Some(i) => *i,
+            None => {
+                cx.charge(&key)?;
+                states.push((key.clone(), new_state(aggs)));
+                index.insert(key, states.len() - 1);
+                states.len() - 1
+            }
+        };
+        update_state(&mut states[i].1, aggs, &row, cx)?;
+    }
+    let mut out = Vec::with_capacity(states.len());
+    for (key, mut st) in states {
+        let mut row = key;
+        row.extend(finish_state(&mut st, aggs)?);
+        out.push(row);
+    }
+    Ok(out)
+}
+
+fn window(rows: Vec<Row>, calls: &[WindowCall], cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
+    let n = rows.len();
+    let mut results: Vec<Vec<Value>> = vec![Vec::with_capacity(calls.len()); n];
+    for call in calls {
+        // Sort row indexes by (partition, order).
+        let mut keyed = Vec::with_capacity(n);
+        for (i, r) in rows.iter().enumerate() {
+            let mut p = Vec::with_capacity(call.partition_by.len());
+            for e in &call.partition_by {
+                p.push(eval(e, r, cx)?);
+            }
+            let mut o = Vec::with_capacity(call.order_by.len());
+            for s in &call.order_by {
+                o.push(eval(&s.expr, r, cx)?);
+            }
+            keyed.push((p, o, i));
+        }
+        keyed.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| cmp_keys(&a.1, &b.1, &call.order_by))
+        });
+        let mut start = 0;
+        while start < n {
+            let mut end = start + 1;
+            while end < n && keyed[end].0 == keyed[start].0 {
+                end += 1;
+            }
+            let part = &keyed[start..end];
+            let vals = window_partition(call, part, &rows, cx)?;
+            for (j, v) in vals.into_iter().enumerate() {
+                results[part[j].2].push(v);
+            }
+            start = end;
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .zip(results)
+        .map(|(mut r, extra)| {
+            r.extend(extra);
+            r
+        })
+        .collect())
+}
+
+fn frame_offset(e: &Expr, cx: &mut Cx<'_>) -> Result<usize, SqlError> {
+    match eval(e, &[], cx)? {
+        Value::Int2(v) if v >= 0 => Ok(v as usize),
+        Value::Int4(v) if v >= 0 => Ok(v as usize),
+        Value::Int8(v) if v >= 0 => Ok(v as usize),
+        _ => Err(SqlError::new(
+            "22013",
+            "frame starting offset must not be negative",
+        )),
+    }
+}
+
+fn window_partition(
+    call: &WindowCall,
+    part: &[(Row, Row, usize)],
+    rows: &[Row],
+    cx: &mut Cx<'_>,
+) -> Result<Vec<Value>, SqlError> {
+    let n = part.len();
+    let peers_end = |j: usize| {
+        let mut e = j + 1;
+        while e < n && part[e].1 == part[j].1 {
+            e += 1;
+        }
+        e
+    };
+    let peers_start = |j: usize| {
+        let mut s = j;
+        while s > 0 && part[s - 1].1 == part[j].1 {
+            s -= 1;
+        }
+        s
+    };
+    let mut out = Vec::with_capacity(n);
+    let arg = |k: usize, j: usize, cx: &mut Cx<'_>| -> Result<Value, SqlError> {
+        match call.args.get(k) {
+            Some(e) => eval(e, &rows[part[j].2], cx),
+            None => Ok(Value::Null),
+        }
+    };
+    let mut rank = 0usize;
+    let mut dense = 0usize;
+    for j in 0..n {
+        let first_peer = j == 0 || part[j].1 != part[j - 1].1;
+        if first_peer {
+            rank = j + 1;
+            dense += 1;
+        }
+        // Frame bounds [fs, fe).
+        let (fs, fe) = {
+            let fs = match &call.frame.start {
+                FrameBound::UnboundedPreceding => 0,
+                FrameBound::Preceding(e) => {
+                    let k = frame_offset(e, cx)?;
+                    if call.frame.rows {
+                        j.saturating_sub(k)
+                    } else {
+                        peers_start(j)
+                    }
+                }
+                FrameBound::CurrentRow => {
+                    if call.frame.rows {
+                        j
+                    } else {
+                        peers_start(j)
+                    }
+                }
+                FrameBound::Following(e) => {
+                    let k = frame_offset(e, cx)?;
+                    if call.frame.rows {
+                        (j + k).min(n)
+                    } else {
+                        peers_start(j)
+                    }
+                }
+                FrameBound::UnboundedFollowing => n,
+            };
+            let fe = match &call.frame.end {
+                FrameBound::UnboundedPreceding => 0,
+                FrameBound::Preceding(e) => {
+                    let k = frame_offset(e, cx)?;
+                    if call.frame.rows {
+                        (j + 1).saturating_sub(k)
+                    } else {
+                        peers_end(j)
+                    }
+                }
+                FrameBound::CurrentRow => {
+                    if call.frame.rows {
+                        j + 1
+                    } else {
+                        peers_end(j)
+                    }
+                }
+                FrameBound::Following(e) => {
+                    let k = frame_offset(e, cx)?;
+                    if call.frame.rows {
+                        (j + 1 + k).min(n)
+                    } else {
+                        peers_end(j)
+                    }
+                }
+                FrameBound::UnboundedFollowing => n,
+            };
+            (fs, fe.max(fs))
+        };
+        let v = match &call.func {
+            WindowFunc::RowNumber => Value::Int8(j as i64 + 1),
+            WindowFunc::Rank => Value::Int8(rank as i64),
+            WindowFunc::DenseRank => Value::Int8(dense as i64),
+            WindowFunc::PercentRank => Value::Float8(if n > 1 {
+                (rank - 1) as f64 / (n - 1) as f64
+            } else {
+                0.0
+            }),
+            WindowFunc::CumeDist => Value::Float8(peers_end(j) as f64 / n as f64),
+            WindowFunc::Ntile => {
+                let buckets = match arg(0, j, cx)? {
+                    Value::Int4(b) if b > 0 => b as usize,
+                    Value::Null => {
+                        out.push(Value::Null);
+                        continue;
+                    }
+                    _ => {
+                        return Err(SqlError::new(
+                            "22014",
+                            "argument of ntile must be greater than zero",
+                        ));
+                    }
+                };
+                let per = n / buckets;
+                let extra = n % buckets;
+                let big = extra * (per + 1);
+                let b = if j < big {
+                    j / (per + 1)
+                } else {
+                    extra + (j - big) / per.max(1)
+                };
+                Value::Int4(b as i32 + 1)
+            }
+            WindowFunc::Lag | WindowFunc::Lead => {
+                let off = match call.args.get(1) {
+                    Some(_) => match arg(1, j, cx)? {
+                        Value::Int4(o) => i64::from(o),
+                        Value::Null => {
+                            out.push(Value::Null);
+                            continue;
+                        }
+                        _ => 1,
+                    },
+                    None => 1,
+                };
+                let target = if matches!(call.func, WindowFunc::Lag) {
+                    j as i64 - off
+                } else {
+                    j as i64 + off
+                };
+                if target >= 0 && (target as usize) < n {
+                    arg(0, target as usize, cx)?
+                } else {
+                    arg(2, j, cx)?
+                }
+            }
+            WindowFunc::FirstValue => {
+                if fs < fe {
+                    arg(0, fs, cx)?
+                } else {
+                    Value::Null
+                }
+            }
+            WindowFunc::LastValue => {
+                if fs < fe {
+                    arg(0, fe - 1, cx)?
+                } else {
+                    Value::Null
+                }
+            }
+            WindowFunc::NthValue => {
+                let k = match arg(1, j, cx)? {
+                    Value::Int4(k) if k > 0 => k as usize,
+                    _ => {
+                        return Err(SqlError::new(
+                            "22016",
+                            "argument of nth_value must be greater than zero",
+                        ));
+                    }
+                };
+                if fs + k - 1 < fe {
+                    arg(0, fs + k - 1, cx)?
+                } else {
+                    Value::Null
+                }
+            }
+            WindowFunc::Agg(agg) => {
+                let mut acc = new_accumulator(agg);
+                for f in fs..fe {
+                    if let Some(flt) = &call.filter
+                        && truth(&eval(flt, &rows[part[f].2], cx)?) != Some(true)
+                    {
+                        continue;
+                    }
+                    let mut args = Vec::with_capacity(call.args.len());
+                    for e in &call.args {
+                        args.push(eval(e, &rows[part[f].2], cx)?);
+                    }
+                    acc.update(&args)?;
+                }
+                acc.finish()?
+            }
+        };
+        out.push(v);
+    }
+    Ok(out)
+}
+
+/// A transaction that holds nothing: constant folding evaluates expressions that never read.
+struct NoTxn;
+
+fn no_data() -> basalt_txn::TxnError {
+    basalt_txn::TxnError::Failed("no data access while folding constants".into())
+}
+
+impl Transaction for NoTxn {
+    fn id(&self) -> u64 {
+        0
+    }
+    fn isolation(&self) -> basalt_txn::IsolationLevel {
+        basalt_txn::IsolationLevel::ReadCommitted
+    }
+    fn start_statement(&mut self) {}
+    fn get(&mut self, _key: &[u8]) -> basalt_txn::Result<Option<Vec<u8>>> {
+        Err(no_data())
+    }
+    fn get_latest(&mut self, _key: &[u8]) -> basalt_txn::Result<Option<Vec<u8>>> {
+        Err(no_data())
+    }
+    fn scan(&mut self, _range: KeyRange, _direction: Direction) -> basalt_txn::Result<TxnScan> {
+        Err(no_data())
+    }
+    fn put(&mut self, _key: Vec<u8>, _value: Vec<u8>) -> basalt_txn::Result<()> {
+        Err(no_data())
+    }
+    fn delete(&mut self, _key: Vec<u8>) -> basalt_txn::Result<()> {
+        Err(no_data())
+    }
+    fn lock(
+        &mut self,
+        _key: &[u8],
+        _mode: basalt_txn::LockMode,
+        _wait: basalt_txn::LockWait,
+    ) -> basalt_txn::Result<basalt_txn::LockOutcome> {
+        Err(no_data())
+    }
+    fn savepoint(&mut self) -> basalt_txn::SavepointId {
+        basalt_txn::SavepointId::NONE
+    }
+    fn rollback_to_savepoint(&mut self, _sp: basalt_txn::SavepointId) -> basalt_txn::Result<()> {
+        Ok(())
+    }
+    fn release_savepoint(&mut self, _sp: basalt_txn::SavepointId) -> basalt_txn::Result<()> {
+        Ok(())
+    }
+    fn commit(self) -> basalt_txn::Result<basalt_txn::CommitInfo> {
+        Err(no_data())
+    }
+    fn rollback(self) {}
+}
+
+struct NoSequences;
+
+impl Sequences for NoSequences {
+    fn call(&mut self, _c: &Catalog, _f: SeqFunc, _a: &[Value]) -> Result<Value, SqlError> {
+        Err(SqlError::new(
+            "XX000",
+            "sequence access while folding constants",
+        ))
+    }
+    fn row_id(&mut self, _table: u32) -> Result<u64, SqlError> {
+        Err(SqlError::new(
+            "XX000",
+            "row id allocation while folding constants",
+        ))
+    }
+}
+
+/// Evaluates an expression of constants; `None` if it fails (the error then surfaces when
+/// the statement runs, as in PostgreSQL where folding errors are raised at execution).
+pub fn eval_const(e: &Expr, func: EvalContext) -> Option<Value> {
+    let catalog = Catalog::default();
+    let mut txn = NoTxn;
+    let mut seq = NoSequences;
+    let mut cx = Cx::new(&mut txn, &catalog, &[], func, &mut seq);
+    eval(e, &[], &mut cx).ok()
+}

@@ -1,0 +1,642 @@
+//! Bound scalar expressions and their evaluation.
+//!
+//! The binder turns parse-tree expressions into [`Expr`]: names resolved to column positions in
+//! the input row ([`Expr::Column`]) or in an enclosing query's row ([`Expr::Outer`], for
+//! correlated subqueries), functions and operators resolved to [`basalt_func::Func`], implicit
+//! casts made explicit, and untyped literals already converted (constant folding happens in the
+//! binder). Evaluation follows SQL's three-valued logic: `AND`/`OR` with NULL as PostgreSQL,
+//! comparisons with NULL give NULL, strict functions give NULL on a NULL argument.
+
+use std::cmp::Ordering;
+
+use basalt_common::types::{
+    ArithOp, CastContext, DataType, TypeContext, Value, arith, arith::negate, cast,
+};
+use basalt_func::{EvalContext, Func};
+
+use crate::error::SqlError;
+use crate::exec::{Cx, run_subquery};
+use crate::plan::Plan;
+
+/// A row of values.
+pub type Row = Vec<Value>;
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CmpOp {
+    /// From the operator's symbol.
+    pub fn from_symbol(s: &str) -> Option<CmpOp> {
+        Some(match s {
+            "=" => CmpOp::Eq,
+            "<>" | "!=" => CmpOp::Ne,
+            "<" => CmpOp::Lt,
+            "<=" => CmpOp::Le,
+            ">" => CmpOp::Gt,
+            ">=" => CmpOp::Ge,
+            _ => return None,
+        })
+    }
+
+    /// The operator with its operands swapped (`a < b` is `b > a`).
+    pub fn swap(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+            o => o,
+        }
+    }
+
+    /// Applies the operator to an ordering.
+    pub fn test(self, o: Ordering) -> bool {
+        match self {
+            CmpOp::Eq => o == Ordering::Equal,
+            CmpOp::Ne => o != Ordering::Equal,
+            CmpOp::Lt => o == Ordering::Less,
+            CmpOp::Le => o != Ordering::Greater,
+            CmpOp::Gt => o == Ordering::Greater,
+            CmpOp::Ge => o != Ordering::Less,
+        }
+    }
+}
+
+/// `IS [NOT] TRUE/FALSE/UNKNOWN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoolTest {
+    /// IS TRUE
+    IsTrue,
+    /// IS NOT TRUE
+    IsNotTrue,
+    /// IS FALSE
+    IsFalse,
+    /// IS NOT FALSE
+    IsNotFalse,
+    /// IS UNKNOWN
+    IsUnknown,
+    /// IS NOT UNKNOWN
+    IsNotUnknown,
+}
+
+/// What a subquery expression tests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubqueryKind {
+    /// A scalar subquery: its one value (NULL if no rows; error 21000 if several).
+    Scalar,
+    /// EXISTS.
+    Exists,
+    /// `left op ANY (subquery)` (IN is `= ANY`), or `op ALL` when `all`.
+    Quantified {
+        /// The left operand.
+        left: Box<Expr>,
+        /// The comparison.
+        op: CmpOp,
+        /// ALL instead of ANY.
+        all: bool,
+    },
+    /// `ARRAY(subquery)`.
+    Array(DataType),
+}
+
+/// A bound subquery expression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subquery {
+    /// The kind.
+    pub kind: SubqueryKind,
+    /// The subquery's plan (its rows may refer to this query's row via [`Expr::Outer`]).
+    pub plan: Plan,
+    /// Whether it refers to enclosing rows (if not, it runs once per statement).
+    pub correlated: bool,
+    /// A statement-unique id for caching uncorrelated results.
+    pub id: usize,
+}
+
+/// A bound expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// A constant.
+    Const(Value),
+    /// A column of the input row.
+    Column(usize),
+    /// A column of an enclosing query's row, `depth` levels out (1 = the nearest).
+    Outer {
+        /// Levels out.
+        depth: usize,
+        /// Column.
+        index: usize,
+    },
+    /// A statement parameter `$n` (0-based here).
+    Param(usize),
+    /// AND
+    And(Box<Expr>, Box<Expr>),
+    /// OR
+    Or(Box<Expr>, Box<Expr>),
+    /// NOT
+    Not(Box<Expr>),
+    /// IS NULL (or IS NOT NULL when the flag is set).
+    IsNull(Box<Expr>, bool),
+    /// `IS [NOT] TRUE/FALSE/UNKNOWN`
+    BoolTest(Box<Expr>, BoolTest),
+    /// A comparison of two values of one type.
+    Cmp(CmpOp, Box<Expr>, Box<Expr>),
+    /// IS DISTINCT FROM (IS NOT DISTINCT FROM when the flag is set).
+    Distinct(Box<Expr>, Box<Expr>, bool),
+    /// Arithmetic on two values of one numeric type.
+    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    /// Unary minus.
+    Neg(Box<Expr>),
+    /// A cast.
+    Cast(Box<Expr>, DataType, CastContext),
+    /// A built-in function or operator.
+    Func {
+        /// The function.
+        func: Func,
+        /// Arguments (already cast).
+        args: Vec<Expr>,
+        /// NULL in, NULL out.
+        strict: bool,
+    },
+    /// CASE WHEN ... (a simple CASE is bound as comparisons).
+    Case {
+        /// (condition, result) pairs.
+        whens: Vec<(Expr, Expr)>,
+        /// ELSE (NULL if absent).
+        otherwise: Box<Expr>,
+    },
+    /// COALESCE
+    Coalesce(Vec<Expr>),
+    /// NULLIF(a, b)
+    NullIf(Box<Expr>, Box<Expr>),
+    /// GREATEST (true) / LEAST (false)
+    MinMax(Vec<Expr>, bool),
+    /// `x IN (list)` (`NOT IN` when the flag is set).
+    InList(Box<Expr>, Vec<Expr>, bool),
+    /// `x op ANY/ALL (array)`.
+    ArrayCmp {
+        /// Left operand.
+        left: Box<Expr>,
+        /// Comparison.
+        op: CmpOp,
+        /// The array.
+        right: Box<Expr>,
+        /// ALL.
+        all: bool,
+    },
+    /// ARRAY[...]
+    Array(Vec<Expr>, DataType),
+    /// `a[i]`
+    Subscript(Box<Expr>, Box<Expr>),
+    /// A subquery.
+    Subquery(Box<Subquery>),
+    /// `nextval`, `currval`, `setval` and friends that touch sequences: (function, args).
+    Sequence(SeqFunc, Vec<Expr>),
+    /// Placeholder for an aggregate during binding (index into the query's aggregates).
+    Agg(usize),
+    /// Placeholder for a window function during binding (index into the query's calls).
+    Window(usize),
+}
+
+/// Sequence functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqFunc {
+    /// nextval(regclass)
+    Nextval,
+    /// currval(regclass)
+    Currval,
+    /// setval(regclass, bigint[, bool])
+    Setval,
+    /// lastval()
+    Lastval,
+}
+
+impl Expr {
+    /// A boxed constant.
+    pub fn constant(v: Value) -> Expr {
+        Expr::Const(v)
+    }
+
+    /// Whether the expression is a constant.
+    pub fn as_const(&self) -> Option<&Value> {
+        match self {
+            Expr::Const(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Calls `f` on each direct child.
+    pub fn children(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Const(_)
+            | Expr::Column(_)
+            | Expr::Outer { .. }
+            | Expr::Param(_)
+            | Expr::Agg(_)
+            | Expr::Window(_) => vec![],
+            Expr::And(a, b)
+            | Expr::Or(a, b)
+            | Expr::Cmp(_, a, b)
+            | Expr::Distinct(a, b, _)
+            | Expr::Arith(_, a, b)
+            | Expr::NullIf(a, b)
+            | Expr::Subscript(a, b) => vec![a, b],
+            Expr::ArrayCmp { left, right, .. } => vec![left, right],
+            Expr::Not(a)
+            | Expr::IsNull(a, _)
+            | Expr::BoolTest(a, _)
+            | Expr::Neg(a)
+            | Expr::Cast(a, _, _) => vec![a],
+            Expr::Func { args, .. }
+            | Expr::Coalesce(args)
+            | Expr::MinMax(args, _)
+            | Expr::Array(args, _)
+            | Expr::Sequence(_, args) => args.iter().collect(),
+            Expr::Case { whens, otherwise } => {
+                let mut v: Vec<&Expr> = whens.iter().flat_map(|(a, b)| [a, b]).collect();
+                v.push(otherwise);
+                v
+            }
+            Expr::InList(a, list, _) => {
+                let mut v = vec![a.as_ref()];
+                v.extend(list.iter());
+                v
+            }
+            Expr::Subquery(s) => match &s.kind {
+                SubqueryKind::Quantified { left, .. } => vec![left],
+                _ => vec![],
+            },
+        }
+    }
+
+    /// Whether any node satisfies `pred`.
+    pub fn any(&self, pred: &dyn Fn(&Expr) -> bool) -> bool {
+        pred(self) || self.children().into_iter().any(|c| c.any(pred))
+    }
+
+    /// The columns of the input row this expression reads.
+    pub fn columns(&self, out: &mut Vec<usize>) {
+        if let Expr::Column(i) = self {
+            out.push(*i);
+        }
+        for c in self.children() {
+            c.columns(out);
+        }
+    }
+
+    /// Rewrites the expression bottom-up with `f` (which may replace a node).
+    pub fn rewrite(
+        self,
+        f: &mut dyn FnMut(Expr) -> Result<Expr, SqlError>,
+    ) -> Result<Expr, SqlError> {
+        let e = match self {
+            Expr::And(a, b) => Expr::And(bx(a.rewrite(f)?), bx(b.rewrite(f)?)),
+            Expr::Or(a, b) => Expr::Or(bx(a.rewrite(f)?), bx(b.rewrite(f)?)),
+            Expr::Cmp(o, a, b) => Expr::Cmp(o, bx(a.rewrite(f)?), bx(b.rewrite(f)?)),
+            Expr::Distinct(a, b, n) => Expr::Distinct(bx(a.rewrite(f)?), bx(b.rewrite(f)?), n),
+            Expr::Arith(o, a, b) => Expr::Arith(o, bx(a.rewrite(f)?), bx(b.rewrite(f)?)),
+            Expr::NullIf(a, b) => Expr::NullIf(bx(a.rewrite(f)?), bx(b.rewrite(f)?)),
+            Expr::Subscript(a, b) => Expr::Subscript(bx(a.rewrite(f)?), bx(b.rewrite(f)?)),
+            Expr::ArrayCmp {
+                left,
+                op,
+                right,
+                all,
+            } => Expr::ArrayCmp {
+                left: bx(left.rewrite(f)?),
+                op,
+                right: bx(right.rewrite(f)?),
+                all,
+            },
+            Expr::Not(a) => Expr::Not(bx(a.rewrite(f)?)),
+            Expr::IsNull(a, n) => Expr::IsNull(bx(a.rewrite(f)?), n),
+            Expr::BoolTest(a, t) => Expr::BoolTest(bx(a.rewrite(f)?), t),
+            Expr::Neg(a) => Expr::Neg(bx(a.rewrite(f)?)),
+            Expr::Cast(a, t, k) => Expr::Cast(bx(a.rewrite(f)?), t, k),
+            Expr::Func { func, args, strict } => Expr::Func {
+                func,
+                args: rewrite_all(args, f)?,
+                strict,
+            },
+            Expr::Coalesce(a) => Expr::Coalesce(rewrite_all(a, f)?),
+            Expr::MinMax(a, g) => Expr::MinMax(rewrite_all(a, f)?, g),
+            Expr::Array(a, t) => Expr::Array(rewrite_all(a, f)?, t),
+            Expr::Sequence(s, a) => Expr::Sequence(s, rewrite_all(a, f)?),
+            Expr::Case { whens, otherwise } => Expr::Case {
+                whens: whens
+                    .into_iter()
+                    .map(|(a, b)| Ok((a.rewrite(f)?, b.rewrite(f)?)))
+                    .collect::<Result<_, SqlError>>()?,
+                otherwise: bx(otherwise.rewrite(f)?),
+            },
+            Expr::InList(a, l, n) => Expr::InList(bx(a.rewrite(f)?), rewrite_all(l, f)?, n),
+            Expr::Subquery(mut s) => {
+                if let SubqueryKind::Quantified { left, .. } = &mut s.kind {
+                    let l = std::mem::replace(left.as_mut(), Expr::Const(Value::Null));
+                    **left = l.rewrite(f)?;
+                }
+                Expr::Subquery(s)
+            }
+            e => e,
+        };
+        f(e)
+    }
+}
+
+fn bx(e: Expr) -> Box<Expr> {
+    Box::new(e)
+}
+
+fn rewrite_all(
+    v: Vec<Expr>,
+    f: &mut dyn FnMut(Expr) -> Result<Expr, SqlError>,
+) -> Result<Vec<Expr>, SqlError> {
+    v.into_iter().map(|e| e.rewrite(f)).collect()
+}
+
+/// Three-valued truth of a value: `Some(bool)` or `None` for NULL.
+pub fn truth(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        _ => None,
+    }
+}
+
+fn cmp_values(op: CmpOp, a: &Value, b: &Value) -> Value {
+    if a.is_null() || b.is_null() {
+        return Value::Null;
+    }
+    Value::Bool(op.test(a.cmp(b)))
+}
+
+/// Evaluates `e` over `row`.
+pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError> {
+    Ok(match e {
+        Expr::Const(v) => v.clone(),
+        Expr::Column(i) => row.get(*i).cloned().unwrap_or(Value::Null),
+        Expr::Outer { depth, index } => cx.outer_value(*depth, *index),
+        Expr::Param(i) => cx.params.get(*i).cloned().unwrap_or(Value::Null),
+        Expr::And(a, b) => {
+            let x = truth(&eval(a, row, cx)?);
+            if x == Some(false) {
+                return Ok(Value::Bool(false));
+            }
+            let y = truth(&eval(b, row, cx)?);
+            match (x, y) {
+                (_, Some(false)) => Value::Bool(false),
+                (Some(true), Some(true)) => Value::Bool(true),
+                _ => Value::Null,
+            }
+        }
+        Expr::Or(a, b) => {
+            let x = truth(&eval(a, row, cx)?);
+            if x == Some(true) {
+                return Ok(Value::Bool(true));
+            }
+            let y = truth(&eval(b, row, cx)?);
+            match (x, y) {
+                (_, Some(true)) => Value::Bool(true),
+                (Some(false), Some(false)) => Value::Bool(false),
+                _ => Value::Null,
+            }
+        }
+        Expr::Not(a) => match truth(&eval(a, row, cx)?) {
+            Some(b) => Value::Bool(!b),
+            None => Value::Null,
+        },
+        Expr::IsNull(a, not) => Value::Bool(eval(a, row, cx)?.is_null() != *not),
+        Expr::BoolTest(a, t) => {
+            let v = truth(&eval(a, row, cx)?);
+            Value::Bool(match t {
+                BoolTest::IsTrue => v == Some(true),
+                BoolTest::IsNotTrue => v != Some(true),
+                BoolTest::IsFalse => v == Some(false),
+                BoolTest::IsNotFalse => v != Some(false),
+                BoolTest::IsUnknown => v.is_none(),
+                BoolTest::IsNotUnknown => v.is_some(),
+            })
+        }
+        Expr::Cmp(op, a, b) => {
+            let x = eval(a, row, cx)?;
+            let y = eval(b, row, cx)?;
+            cmp_values(*op, &x, &y)
+        }
+        Expr::Distinct(a, b, not) => {
+            let x = eval(a, row, cx)?;
+            let y = eval(b, row, cx)?;
+            let distinct = match (x.is_null(), y.is_null()) {
+                (true, true) => false,
+                (true, false) | (false, true) => true,
+                _ => x != y,
+            };
+            Value::Bool(distinct != *not)
+        }
+        Expr::Arith(op, a, b) => {
+            let x = eval(a, row, cx)?;
+            let y = eval(b, row, cx)?;
+            arith(*op, &x, &y)?
+        }
+        Expr::Neg(a) => negate(&eval(a, row, cx)?)?,
+        Expr::Cast(a, to, kind) => {
+            let v = eval(a, row, cx)?;
+            cast(&v, to, *kind, &cx.func.types)?
+        }
+        Expr::Func { func, args, strict } => {
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                let v = eval(a, row, cx)?;
+                if *strict && v.is_null() {
+                    return Ok(Value::Null);
+                }
+                vals.push(v);
+            }
+            basalt_func::call(*func, &vals, &cx.func)?
+        }
+        Expr::Case { whens, otherwise } => {
+            for (cond, result) in whens {
+                if truth(&eval(cond, row, cx)?) == Some(true) {
+                    return eval(result, row, cx);
+                }
+            }
+            eval(otherwise, row, cx)?
+        }
+        Expr::Coalesce(args) => {
+            for a in args {
+                let v = eval(a, row, cx)?;
+                if !v.is_null() {
+                    return Ok(v);
+                }
+            }
+            Value::Null
+        }
+        Expr::NullIf(a, b) => {
+            let x = eval(a, row, cx)?;
+            let y = eval(b, row, cx)?;
+            if !x.is_null() && !y.is_null() && x == y {
+                Value::Null
+            } else {
+                x
+            }
+        }
+        Expr::MinMax(args, greatest) => {
+            let mut best = Value::Null;
+            for a in args {
+                let v = eval(a, row, cx)?;
+                if v.is_null() {
+                    continue;
+                }
+                let better = best.is_null() || if *greatest { v > best } else { v < best };
+                if better {
+                    best = v;
+                }
+            }
+            best
+        }
+        Expr::InList(a, list, not) => {
+            let x = eval(a, row, cx)?;
+            if x.is_null() {
+                return Ok(Value::Null);
+            }
+            let mut saw_null = false;
+            for item in list {
+                let y = eval(item, row, cx)?;
+                if y.is_null() {
+                    saw_null = true;
+                } else if x == y {
+                    return Ok(Value::Bool(!*not));
+                }
+            }
+            if saw_null {
+                Value::Null
+            } else {
+                Value::Bool(*not)
+            }
+        }
+        Expr::ArrayCmp {
+            left,
+            op,
+            right,
+            all,
+        } => {
+            let x = eval(left, row, cx)?;
+            let arr = eval(right, row, cx)?;
+            let Value::Array(arr) = arr else {
+                return Ok(Value::Null);
+            };
+            quantified(*op, *all, &x, arr.elements.iter())
+        }
+        Expr::Array(items, elem) => {
+            let mut vals = Vec::with_capacity(items.len());
+            for i in items {
+                vals.push(eval(i, row, cx)?);
+            }
+            Value::array(elem.clone(), vals)
+        }
+        Expr::Subscript(a, i) => {
+            let arr = eval(a, row, cx)?;
+            let idx = eval(i, row, cx)?;
+            match (arr, idx) {
+                (Value::Array(arr), Value::Int4(i)) if i >= 1 => arr
+                    .elements
+                    .get((i - 1) as usize)
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                _ => Value::Null,
+            }
+        }
+        Expr::Subquery(s) => eval_subquery(s, row, cx)?,
+        Expr::Sequence(f, args) => {
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                vals.push(eval(a, row, cx)?);
+            }
+            cx.sequence_call(*f, &vals)?
+        }
+        Expr::Agg(_) | Expr::Window(_) => {
+            return Err(SqlError::new(
+                "XX000",
+                "aggregate evaluated outside an aggregation",
+            ));
+        }
+    })
+}
+
+/// `x op ANY/ALL (values)` with SQL's NULL rules.
+pub fn quantified<'v>(
+    op: CmpOp,
+    all: bool,
+    x: &Value,
+    values: impl Iterator<Item = &'v Value>,
+) -> Value {
+    let mut saw_null = false;
+    for y in values {
+        match truth(&cmp_values(op, x, y)) {
+            None => saw_null = true,
+            Some(true) if !all => return Value::Bool(true),
+            Some(false) if all => return Value::Bool(false),
+            _ => {}
+        }
+    }
+    if saw_null {
+        Value::Null
+    } else {
+        Value::Bool(all)
+    }
+}
+
+fn eval_subquery(s: &Subquery, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError> {
+    if let SubqueryKind::Quantified { left, op, all } = &s.kind {
+        let x = eval(left, row, cx)?;
+        let rows = run_subquery(s, row, cx)?;
+        return Ok(quantified(
+            *op,
+            *all,
+            &x,
+            rows.iter().map(|r| r.first().unwrap_or(&Value::Null)),
+        ));
+    }
+    let rows = run_subquery(s, row, cx)?;
+    Ok(match &s.kind {
+        SubqueryKind::Exists => Value::Bool(!rows.is_empty()),
+        SubqueryKind::Scalar => {
+            if rows.len() > 1 {
+                return Err(SqlError::new(
+                    "21000",
+                    "more than one row returned by a subquery used as an expression",
+                ));
+            }
+            rows.first()
+                .and_then(|r| r.first().cloned())
+                .unwrap_or(Value::Null)
+        }
+        SubqueryKind::Array(elem) => Value::array(
+            elem.clone(),
+            rows.iter()
+                .map(|r| r.first().cloned().unwrap_or(Value::Null))
+                .collect(),
+        ),
+        SubqueryKind::Quantified { .. } => Value::Null,
+    })
+}
+
+/// A context for evaluating constant expressions at bind time.
+pub fn const_context(types: &TypeContext) -> EvalContext {
+    EvalContext {
+        types: *types,
+        transaction_start: types.now.unwrap_or(0),
+        statement_start: types.now.unwrap_or(0),
+    }
+}

@@ -1,0 +1,460 @@
+//! Rule-based plan rewrites and EXPLAIN output.
+//!
+//! Rules applied bottom-up:
+//!
+//! - **Filter into scan**: a `Filter` directly over a `Scan` becomes the scan's own filter
+//!   (evaluated on each decoded row, before it leaves the scan).
+//! - **Push-down through inner joins**: conjuncts of a filter above an inner join that read only
+//!   one side move to that side.
+//! - **Access path**: a scan whose filter fixes every primary-key column with `column =
+//!   constant-or-parameter` becomes a primary-key lookup; otherwise equality on the leading
+//!   columns of an index becomes an index lookup (the full filter is still applied, so the
+//!   rewrite never changes results).
+
+use crate::binder::Query;
+use crate::catalog::{Catalog, IndexKey};
+use crate::expr::{CmpOp, Expr};
+use crate::plan::{Access, JoinKind, Plan};
+
+/// Optimizes a bound query.
+pub fn optimize_query(q: Query, catalog: &Catalog) -> Query {
+    Query {
+        plan: optimize(q.plan, catalog),
+        names: q.names,
+        types: q.types,
+    }
+}
+
+fn conjuncts(e: Expr, out: &mut Vec<Expr>) {
+    match e {
+        Expr::And(a, b) => {
+            conjuncts(*a, out);
+            conjuncts(*b, out);
+        }
+        e => out.push(e),
+    }
+}
+
+fn and_all(v: Vec<Expr>) -> Option<Expr> {
+    v.into_iter()
+        .reduce(|a, b| Expr::And(Box::new(a), Box::new(b)))
+}
+
+/// Whether an expression can be evaluated without a row (constants, parameters, outer refs).
+fn row_free(e: &Expr) -> bool {
+    !e.any(&|x| {
+        matches!(
+            x,
+            Expr::Column(_)
+                | Expr::Subquery(_)
+                | Expr::Sequence(..)
+                | Expr::Agg(_)
+                | Expr::Window(_)
+        )
+    })
+}
+
+fn reads_only(e: &Expr, lo: usize, hi: usize) -> bool {
+    let mut cols = Vec::new();
+    e.columns(&mut cols);
+    !e.any(&|x| matches!(x, Expr::Subquery(_) | Expr::Sequence(..)))
+        && cols.iter().all(|c| *c >= lo && *c < hi)
+}
+
+fn shift_down(e: Expr, by: usize) -> Expr {
+    e.rewrite(&mut |x| {
+        Ok(match x {
+            Expr::Column(i) => Expr::Column(i - by),
+            x => x,
+        })
+    })
+    .unwrap_or(Expr::Const(basalt_common::types::Value::Null))
+}
+
+/// Optimizes a plan.
+pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
+    match plan {
+        Plan::Filter { input, pred } => {
+            let input = optimize(*input, catalog);
+            push_filter(input, pred, catalog)
+        }
+        Plan::Project { input, exprs } => Plan::Project {
+            input: Box::new(optimize(*input, catalog)),
+            exprs,
+        },
+        Plan::Join {
+            kind,
+            left,
+            right,
+            on,
+            hash_keys,
+            lateral,
+        } => Plan::Join {
+            kind,
+            left: Box::new(optimize(*left, catalog)),
+            right: Box::new(optimize(*right, catalog)),
+            on,
+            hash_keys,
+            lateral,
+        },
+        Plan::Aggregate {
+            input,
+            groups,
+            aggs,
+        } => Plan::Aggregate {
+            input: Box::new(optimize(*input, catalog)),
+            groups,
+            aggs,
+        },
+        Plan::Window { input, calls } => Plan::Window {
+            input: Box::new(optimize(*input, catalog)),
+            calls,
+        },
+        Plan::Sort { input, keys } => Plan::Sort {
+            input: Box::new(optimize(*input, catalog)),
+            keys,
+        },
+        Plan::Limit {
+            input,
+            limit,
+            offset,
+        } => Plan::Limit {
+            input: Box::new(optimize(*input, catalog)),
+            limit,
+            offset,
+        },
+        Plan::Distinct { input, on } => Plan::Distinct {
+            input: Box::new(optimize(*input, catalog)),
+            on,
+        },
+        Plan::SetOp {
+            op,
+            all,
+            left,
+            right,
+        } => Plan::SetOp {
+            op,
+            all,
+            left: Box::new(optimize(*left, catalog)),
+            right: Box::new(optimize(*right, catalog)),
+        },
+        Plan::With { ctes, input } => Plan::With {
+            ctes: ctes
+                .into_iter()
+                .map(|mut c| {
+                    c.plan = optimize(c.plan, catalog);
+                    c.recursive = c.recursive.map(|(p, a)| (optimize(p, catalog), a));
+                    c
+                })
+                .collect(),
+            input: Box::new(optimize(*input, catalog)),
+        },
+        p => p,
+    }
+}
+
+fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
+    match input {
+        Plan::Scan {
+            table,
+            name,
+            width,
+            access,
+            filter,
+            emit_key,
+        } => {
+            let mut all = Vec::new();
+            if let Some(f) = filter {
+                conjuncts(f, &mut all);
+            }
+            conjuncts(pred, &mut all);
+            let access = match access {
+                Access::Full => choose_access(table, &all, catalog),
+                a => a,
+            };
+            Plan::Scan {
+                table,
+                name,
+                width,
+                access,
+                filter: and_all(all),
+                emit_key,
+            }
+        }
+        Plan::Join {
+            kind: JoinKind::Inner,
+            left,
+            right,
+            on,
+            hash_keys,
+            lateral,
+        } if !lateral => {
+            let lw = left.width();
+            let rw = right.width();
+            let mut parts = Vec::new();
+            conjuncts(pred, &mut parts);
+            let (mut lp, mut rp, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+            for p in parts {
+                let mut cols = Vec::new();
+                p.columns(&mut cols);
+                if cols.is_empty() {
+                    rest.push(p);
+                } else if reads_only(&p, 0, lw) {
+                    lp.push(p);
+                } else if reads_only(&p, lw, lw + rw) {
+                    rp.push(shift_down(p, lw));
+                } else {
+                    rest.push(p);
+                }
+            }
+            let mut left = *left;
+            if let Some(f) = and_all(lp) {
+                left = push_filter(left, f, catalog);
+            }
+            let mut right = *right;
+            if let Some(f) = and_all(rp) {
+                right = push_filter(right, f, catalog);
+            }
+            // Remaining cross-side equalities become hash keys.
+            let mut hash_keys = hash_keys;
+            let mut on_parts = Vec::new();
+            if let Some(o) = on {
+                conjuncts(o, &mut on_parts);
+            }
+            for p in &rest {
+                if let Expr::Cmp(CmpOp::Eq, a, b) = p {
+                    if reads_only(a, 0, lw)
+                        && reads_only(b, lw, lw + rw)
+                        && !row_free(a)
+                        && !row_free(b)
+                    {
+                        hash_keys.push(((**a).clone(), shift_down((**b).clone(), lw)));
+                    } else if reads_only(b, 0, lw)
+                        && reads_only(a, lw, lw + rw)
+                        && !row_free(a)
+                        && !row_free(b)
+                    {
+                        hash_keys.push(((**b).clone(), shift_down((**a).clone(), lw)));
+                    }
+                }
+            }
+            on_parts.extend(rest);
+            Plan::Join {
+                kind: JoinKind::Inner,
+                left: Box::new(left),
+                right: Box::new(right),
+                on: and_all(on_parts),
+                hash_keys,
+                lateral,
+            }
+        }
+        other => Plan::Filter {
+            input: Box::new(other),
+            pred,
+        },
+    }
+}
+
+/// `column = value` conjuncts: (column, value expression).
+fn equalities(preds: &[Expr]) -> Vec<(usize, Expr)> {
+    let mut out = Vec::new();
+    for p in preds {
+        if let Expr::Cmp(CmpOp::Eq, a, b) = p {
+            match (a.as_ref(), b.as_ref()) {
+                (Expr::Column(c), v) | (v, Expr::Column(c)) if row_free(v) => {
+                    out.push((*c, v.clone()));
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn choose_access(table: u32, preds: &[Expr], catalog: &Catalog) -> Access {
+    let eqs = equalities(preds);
+    if eqs.is_empty() {
+        return Access::Full;
+    }
+    let Some(t) = catalog.tables.get(&table) else {
+        return Access::Full;
+    };
+    if let Some(pk) = &t.primary_key {
+        let vals: Option<Vec<Expr>> = pk
+            .iter()
+            .map(|c| eqs.iter().find(|(x, _)| x == c).map(|(_, v)| v.clone()))
+            .collect();
+        if let Some(vals) = vals {
+            return Access::PrimaryKey(vals);
+        }
+    }
+    let mut best: Option<(usize, bool, u32, Vec<Expr>)> = None;
+    for i in catalog.table_indexes(table) {
+        if i.primary {
+            continue;
+        }
+        let mut vals = Vec::new();
+        for k in &i.keys {
+            let IndexKey::Column(c) = k else { break };
+            match eqs.iter().find(|(x, _)| x == c) {
+                Some((_, v)) => vals.push(v.clone()),
+                None => break,
+            }
+        }
+        if vals.is_empty() {
+            continue;
+        }
+        let full_unique = i.unique && vals.len() == i.keys.len();
+        let better = match &best {
+            None => true,
+            Some((n, u, _, _)) => (full_unique && !u) || (full_unique == *u && vals.len() > *n),
+        };
+        if better {
+            best = Some((vals.len(), full_unique, i.oid, vals));
+        }
+    }
+    match best {
+        Some((_, _, index, eq)) => Access::Index { index, eq },
+        None => Access::Full,
+    }
+}
+
+/// Appends EXPLAIN lines for a plan.
+pub fn explain(plan: &Plan, catalog: &Catalog, depth: usize, out: &mut Vec<String>) {
+    let pad = if depth == 0 {
+        String::new()
+    } else {
+        format!("{}->  ", "      ".repeat(depth - 1))
+    };
+    let detail_pad = "      ".repeat(depth);
+    let line = |out: &mut Vec<String>, s: String| out.push(format!("{pad}{s}"));
+    match plan {
+        Plan::Unit => line(out, "Result".into()),
+        Plan::Empty { .. } => line(out, "Result (no rows)".into()),
+        Plan::Values { rows, .. } => line(out, format!("Values Scan ({} rows)", rows.len())),
+        Plan::Scan {
+            name,
+            access,
+            filter,
+            ..
+        } => {
+            match access {
+                Access::Full => line(out, format!("Seq Scan on {name}")),
+                Access::PrimaryKey(_) => line(out, format!("Primary Key Lookup on {name}")),
+                Access::Index { index, eq } => {
+                    let iname = catalog
+                        .indexes
+                        .get(index)
+                        .map_or("?".to_string(), |i| i.name.clone());
+                    line(
+                        out,
+                        format!(
+                            "Index Scan using {iname} on {name} ({} key column{})",
+                            eq.len(),
+                            if eq.len() == 1 { "" } else { "s" }
+                        ),
+                    );
+                }
+            }
+            if filter.is_some() {
+                out.push(format!("{detail_pad}  Filter: (row predicate)"));
+            }
+        }
+        Plan::Filter { input, .. } => {
+            line(out, "Filter".into());
+            explain(input, catalog, depth + 1, out);
+        }
+        Plan::Project { input, .. } => {
+            // Projections are not shown, as in PostgreSQL.
+            explain(input, catalog, depth, out);
+        }
+        Plan::Join {
+            kind,
+            left,
+            right,
+            hash_keys,
+            lateral,
+            ..
+        } => {
+            let k = match kind {
+                JoinKind::Inner => "Inner",
+                JoinKind::Left => "Left",
+                JoinKind::Right => "Right",
+                JoinKind::Full => "Full",
+                JoinKind::Semi => "Semi",
+                JoinKind::Anti => "Anti",
+            };
+            if hash_keys.is_empty() || *lateral {
+                line(out, format!("Nested Loop ({k})"));
+            } else {
+                line(
+                    out,
+                    format!(
+                        "Hash Join ({k}, {} key{})",
+                        hash_keys.len(),
+                        if hash_keys.len() == 1 { "" } else { "s" }
+                    ),
+                );
+            }
+            explain(left, catalog, depth + 1, out);
+            explain(right, catalog, depth + 1, out);
+        }
+        Plan::Aggregate { input, groups, .. } => {
+            line(
+                out,
+                if groups.is_empty() {
+                    "Aggregate".into()
+                } else {
+                    "HashAggregate".into()
+                },
+            );
+            explain(input, catalog, depth + 1, out);
+        }
+        Plan::Window { input, .. } => {
+            line(out, "WindowAgg".into());
+            explain(input, catalog, depth + 1, out);
+        }
+        Plan::Sort { input, .. } => {
+            line(out, "Sort".into());
+            explain(input, catalog, depth + 1, out);
+        }
+        Plan::Limit { input, .. } => {
+            line(out, "Limit".into());
+            explain(input, catalog, depth + 1, out);
+        }
+        Plan::Distinct { input, on } => {
+            line(
+                out,
+                if on.is_some() {
+                    "Unique (DISTINCT ON)".into()
+                } else {
+                    "HashAggregate (DISTINCT)".into()
+                },
+            );
+            explain(input, catalog, depth + 1, out);
+        }
+        Plan::SetOp {
+            op,
+            all,
+            left,
+            right,
+        } => {
+            line(out, format!("{op:?}{}", if *all { " All" } else { "" }));
+            explain(left, catalog, depth + 1, out);
+            explain(right, catalog, depth + 1, out);
+        }
+        Plan::TableFunction { func, .. } => line(out, format!("Function Scan ({:?})", func.func)),
+        Plan::CteScan { id, .. } => line(out, format!("CTE Scan (cte {id})")),
+        Plan::WorkTable { id, .. } => line(out, format!("WorkTable Scan (cte {id})")),
+        Plan::With { ctes, input } => {
+            for c in ctes {
+                line(out, format!("CTE {}", c.id));
+                explain(&c.plan, catalog, depth + 1, out);
+                if let Some((r, _)) = &c.recursive {
+                    explain(r, catalog, depth + 1, out);
+                }
+            }
+            explain(input, catalog, depth, out);
+        }
+    }
+}

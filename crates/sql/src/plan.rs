@@ -1,0 +1,340 @@
+//! Query plans: the tree the binder builds and the optimizer rewrites, which the executor
+//! ([`crate::exec`]) runs. Every node produces rows of a fixed width ([`Plan::width`]); column
+//! references in a node's expressions are positions in its input's row (for joins: the left
+//! row followed by the right row).
+
+use basalt_func::{ResolvedAggregate, ResolvedTableFunction};
+
+use crate::expr::Expr;
+
+/// Join kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    /// INNER / CROSS
+    Inner,
+    /// LEFT
+    Left,
+    /// RIGHT
+    Right,
+    /// FULL
+    Full,
+    /// Semi-join (rows of the left side with a match).
+    Semi,
+    /// Anti-join (rows of the left side without a match).
+    Anti,
+}
+
+/// Set operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOpKind {
+    /// UNION
+    Union,
+    /// INTERSECT
+    Intersect,
+    /// EXCEPT
+    Except,
+}
+
+/// A sort key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    /// The expression.
+    pub expr: Expr,
+    /// DESC.
+    pub desc: bool,
+    /// NULLS FIRST.
+    pub nulls_first: bool,
+}
+
+/// An aggregate call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggCall {
+    /// The aggregate.
+    pub func: ResolvedAggregate,
+    /// Arguments.
+    pub args: Vec<Expr>,
+    /// DISTINCT.
+    pub distinct: bool,
+    /// FILTER (WHERE ...).
+    pub filter: Option<Expr>,
+    /// ORDER BY inside the call.
+    pub order_by: Vec<SortKey>,
+}
+
+/// A window function.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WindowFunc {
+    /// row_number()
+    RowNumber,
+    /// rank()
+    Rank,
+    /// dense_rank()
+    DenseRank,
+    /// percent_rank()
+    PercentRank,
+    /// cume_dist()
+    CumeDist,
+    /// ntile(n)
+    Ntile,
+    /// lag(x [, offset [, default]])
+    Lag,
+    /// lead(x [, offset [, default]])
+    Lead,
+    /// first_value(x)
+    FirstValue,
+    /// last_value(x)
+    LastValue,
+    /// nth_value(x, n)
+    NthValue,
+    /// An aggregate over the frame.
+    Agg(ResolvedAggregate),
+}
+
+/// A frame bound.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FrameBound {
+    /// UNBOUNDED PRECEDING
+    UnboundedPreceding,
+    /// n PRECEDING
+    Preceding(Expr),
+    /// CURRENT ROW
+    CurrentRow,
+    /// n FOLLOWING
+    Following(Expr),
+    /// UNBOUNDED FOLLOWING
+    UnboundedFollowing,
+}
+
+/// A window frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    /// ROWS (true) or RANGE/GROUPS-as-RANGE (false: peers count together).
+    pub rows: bool,
+    /// Start.
+    pub start: FrameBound,
+    /// End.
+    pub end: FrameBound,
+}
+
+/// A window function call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowCall {
+    /// The function.
+    pub func: WindowFunc,
+    /// Arguments.
+    pub args: Vec<Expr>,
+    /// PARTITION BY.
+    pub partition_by: Vec<Expr>,
+    /// ORDER BY.
+    pub order_by: Vec<SortKey>,
+    /// The frame.
+    pub frame: Frame,
+    /// FILTER for aggregates.
+    pub filter: Option<Expr>,
+}
+
+/// How a table is read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Access {
+    /// Every row.
+    Full,
+    /// The rows whose primary key equals these values.
+    PrimaryKey(Vec<Expr>),
+    /// Rows found by an index: equality on the first `eq.len()` keys.
+    Index {
+        /// The index OID.
+        index: u32,
+        /// Values of the leading key columns.
+        eq: Vec<Expr>,
+    },
+}
+
+/// A plan node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// One row with no columns.
+    Unit,
+    /// No rows.
+    Empty {
+        /// Width.
+        width: usize,
+    },
+    /// VALUES lists.
+    Values {
+        /// Rows of expressions.
+        rows: Vec<Vec<Expr>>,
+        /// Width.
+        width: usize,
+    },
+    /// A table read.
+    Scan {
+        /// Table OID.
+        table: u32,
+        /// Table name (for EXPLAIN).
+        name: String,
+        /// Number of columns.
+        width: usize,
+        /// How rows are found.
+        access: Access,
+        /// Filter applied to each row.
+        filter: Option<Expr>,
+        /// Append the row's key as a trailing `bytea` column (for UPDATE/DELETE).
+        emit_key: bool,
+    },
+    /// WHERE / HAVING.
+    Filter {
+        /// Input.
+        input: Box<Plan>,
+        /// Predicate.
+        pred: Expr,
+    },
+    /// Computes output columns.
+    Project {
+        /// Input.
+        input: Box<Plan>,
+        /// One expression per output column.
+        exprs: Vec<Expr>,
+    },
+    /// A join. With `lateral`, the right side is re-run for each left row, which it sees as
+    /// its nearest enclosing row ([`Expr::Outer`] depth 1).
+    Join {
+        /// Kind.
+        kind: JoinKind,
+        /// Left input.
+        left: Box<Plan>,
+        /// Right input.
+        right: Box<Plan>,
+        /// Join condition over left ++ right.
+        on: Option<Expr>,
+        /// Equality keys (left expression, right expression) for a hash join; empty means
+        /// nested loop.
+        hash_keys: Vec<(Expr, Expr)>,
+        /// LATERAL right side.
+        lateral: bool,
+    },
+    /// GROUP BY / aggregates: output is the group values followed by the aggregates.
+    Aggregate {
+        /// Input.
+        input: Box<Plan>,
+        /// Group expressions.
+        groups: Vec<Expr>,
+        /// Aggregates.
+        aggs: Vec<AggCall>,
+    },
+    /// Window functions: output is the input row followed by one column per call.
+    Window {
+        /// Input.
+        input: Box<Plan>,
+        /// Calls.
+        calls: Vec<WindowCall>,
+    },
+    /// ORDER BY.
+    Sort {
+        /// Input.
+        input: Box<Plan>,
+        /// Keys.
+        keys: Vec<SortKey>,
+    },
+    /// LIMIT / OFFSET.
+    Limit {
+        /// Input.
+        input: Box<Plan>,
+        /// LIMIT.
+        limit: Option<Expr>,
+        /// OFFSET.
+        offset: Option<Expr>,
+    },
+    /// DISTINCT (all columns) or DISTINCT ON (the given expressions; input sorted by them).
+    Distinct {
+        /// Input.
+        input: Box<Plan>,
+        /// DISTINCT ON expressions.
+        on: Option<Vec<Expr>>,
+    },
+    /// UNION / INTERSECT / EXCEPT.
+    SetOp {
+        /// Operation.
+        op: SetOpKind,
+        /// ALL.
+        all: bool,
+        /// Left.
+        left: Box<Plan>,
+        /// Right.
+        right: Box<Plan>,
+    },
+    /// A set-returning function in FROM.
+    TableFunction {
+        /// The function.
+        func: ResolvedTableFunction,
+        /// Arguments.
+        args: Vec<Expr>,
+        /// Add an ordinality column.
+        ordinality: bool,
+    },
+    /// Rows of a WITH query, computed once per statement.
+    CteScan {
+        /// The CTE's id in the statement.
+        id: usize,
+        /// Width.
+        width: usize,
+    },
+    /// A statement-level WITH: computes the CTEs, then runs `input`.
+    With {
+        /// (id, plan, recursive part) of each CTE, in order.
+        ctes: Vec<Cte>,
+        /// The main query.
+        input: Box<Plan>,
+    },
+    /// The working table of a recursive CTE while its recursive part runs.
+    WorkTable {
+        /// The CTE id.
+        id: usize,
+        /// Width.
+        width: usize,
+    },
+}
+
+/// A WITH query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cte {
+    /// Id.
+    pub id: usize,
+    /// The (non-recursive part of the) query.
+    pub plan: Plan,
+    /// For WITH RECURSIVE: the recursive term and whether it is UNION ALL.
+    pub recursive: Option<(Plan, bool)>,
+}
+
+impl Plan {
+    /// Number of output columns.
+    pub fn width(&self) -> usize {
+        match self {
+            Plan::Unit => 0,
+            Plan::Scan {
+                width, emit_key, ..
+            } => width + usize::from(*emit_key),
+            Plan::Empty { width }
+            | Plan::Values { width, .. }
+            | Plan::CteScan { width, .. }
+            | Plan::WorkTable { width, .. } => *width,
+            Plan::Filter { input, .. }
+            | Plan::Sort { input, .. }
+            | Plan::Limit { input, .. }
+            | Plan::Distinct { input, .. }
+            | Plan::With { input, .. } => input.width(),
+            Plan::Project { exprs, .. } => exprs.len(),
+            Plan::Join {
+                kind, left, right, ..
+            } => match kind {
+                JoinKind::Semi | JoinKind::Anti => left.width(),
+                _ => left.width() + right.width(),
+            },
+            Plan::Aggregate { groups, aggs, .. } => groups.len() + aggs.len(),
+            Plan::Window { input, calls } => input.width() + calls.len(),
+            Plan::SetOp { left, .. } => left.width(),
+            Plan::TableFunction {
+                func, ordinality, ..
+            } => func.columns.len() + usize::from(*ordinality),
+        }
+    }
+}
