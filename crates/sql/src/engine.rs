@@ -314,7 +314,7 @@ struct DmlOutput {
 
 impl<K: TxnKv> Session<K> {
     /// The type context (time zone, transaction time) of the current statement.
-    fn type_context(&self) -> TypeContext {
+    pub(crate) fn type_context(&self) -> TypeContext {
         let tz = TimeZone::from_name(self.settings.time_zone()).unwrap_or(TimeZone::Utc);
         TypeContext {
             time_zone: tz,
@@ -326,7 +326,7 @@ impl<K: TxnKv> Session<K> {
         }
     }
 
-    fn search_path_oids(&self, catalog: &Catalog) -> Vec<u32> {
+    pub(crate) fn search_path_oids(&self, catalog: &Catalog) -> Vec<u32> {
         let mut out = Vec::new();
         for s in self.settings.search_path() {
             let name = if s == "$user" {
@@ -344,7 +344,7 @@ impl<K: TxnKv> Session<K> {
     }
 
     /// The catalog of the current transaction's snapshot.
-    fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError> {
+    pub(crate) fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError> {
         let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
         let shared = self.shared.clone();
         let txn = self.data_transaction()?;
@@ -371,7 +371,7 @@ impl<K: TxnKv> Session<K> {
     }
 
     /// The newest catalog, locked for a DDL change.
-    fn catalog_for_update(&mut self) -> Result<Catalog, SqlError> {
+    pub(crate) fn catalog_for_update(&mut self) -> Result<Catalog, SqlError> {
         if self.settings.transaction_read_only() {
             return Err(read_only());
         }
@@ -400,7 +400,7 @@ impl<K: TxnKv> Session<K> {
         Ok(catalog)
     }
 
-    fn store_catalog(&mut self, mut catalog: Catalog) -> Result<(), SqlError> {
+    pub(crate) fn store_catalog(&mut self, mut catalog: Catalog) -> Result<(), SqlError> {
         catalog.version += 1;
         let bytes = catalog.encode();
         let version = catalog.version.to_be_bytes().to_vec();
@@ -414,7 +414,7 @@ impl<K: TxnKv> Session<K> {
     }
 
     /// Runs `f` with an execution context over the current transaction.
-    fn with_cx<R>(
+    pub(crate) fn with_cx<R>(
         &mut self,
         catalog: &Catalog,
         params: &[Value],
@@ -448,7 +448,7 @@ impl<K: TxnKv> Session<K> {
         f(&mut cx)
     }
 
-    fn binder<'c>(&self, catalog: &'c Catalog) -> Binder<'c> {
+    pub(crate) fn binder<'c>(&self, catalog: &'c Catalog) -> Binder<'c> {
         Binder::new(catalog, self.search_path_oids(catalog), self.type_context())
     }
 
@@ -518,6 +518,8 @@ impl<K: TxnKv> Session<K> {
             Node::DropStmt(s) => self.drop(s, notices),
             Node::TruncateStmt(s) => self.truncate(s),
             Node::CommentStmt(s) => self.comment(s),
+            Node::AlterTableStmt(s) => self.alter_table(s, notices),
+            Node::RenameStmt(s) => self.rename(s, notices),
             other => Err(SqlError::Unsupported(crate::describe::statement_name(
                 other,
             ))),
@@ -600,7 +602,7 @@ impl<K: TxnKv> Session<K> {
         })
     }
 
-    fn check_writable(&self) -> Result<(), SqlError> {
+    pub(crate) fn check_writable(&self) -> Result<(), SqlError> {
         if self.settings.transaction_read_only() {
             return Err(read_only());
         }

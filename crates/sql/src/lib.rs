@@ -44,6 +44,7 @@
 pub mod binder;
 pub mod catalog;
 pub mod ddl;
+mod ddl_alter;
 mod describe;
 pub mod dml;
 pub mod engine;
