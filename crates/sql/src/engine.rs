@@ -433,8 +433,14 @@ impl<K: TxnKv> Session<K> {
             shared,
             block,
             seq_session,
+            params: session_params,
             ..
         } = self;
+        let params: &[Value] = if params.is_empty() {
+            session_params
+        } else {
+            params
+        };
         let Some(txn) = block.as_mut().and_then(|b| b.kv.as_mut()) else {
             return Err(err("XX000", "no transaction"));
         };
@@ -543,7 +549,7 @@ impl<K: TxnKv> Session<K> {
     }
 
     fn rows_result(
-        &self,
+        &mut self,
         names: &[String],
         types: &[DataType],
         rows: Vec<Row>,
@@ -551,10 +557,14 @@ impl<K: TxnKv> Session<K> {
     ) -> StatementResult {
         let ctx = self.type_context();
         let count = rows.len();
-        let text = rows
-            .into_iter()
-            .map(|r| r.iter().map(|v| format_text(v, &ctx)).collect())
-            .collect();
+        let text = if let Some(capture) = self.capture.as_mut() {
+            *capture = rows;
+            Vec::new()
+        } else {
+            rows.into_iter()
+                .map(|r| r.iter().map(|v| format_text(v, &ctx)).collect())
+                .collect()
+        };
         StatementResult {
             tag: tag_fmt.replace("{}", &count.to_string()),
             columns: names.to_vec(),
@@ -1616,7 +1626,7 @@ fn tag(t: &str) -> StatementResult {
     }
 }
 
-fn dml_result<K: TxnKv>(tag_text: String, out: DmlOutput, s: &Session<K>) -> StatementResult {
+fn dml_result<K: TxnKv>(tag_text: String, out: DmlOutput, s: &mut Session<K>) -> StatementResult {
     match out.returning {
         Some((names, types, rows)) => {
             let mut r = s.rows_result(&names, &types, rows, String::new());

@@ -62,7 +62,7 @@ mod timezone;
 
 pub use error::{Notice, Severity, SqlCode, SqlError};
 pub use parse::{ParseCache, ParseOptions, Parsed};
-pub use session::{Batch, Session, StatementResult, TransactionStatus};
+pub use session::{Batch, QueryResult, Session, StatementResult, TransactionStatus};
 pub use settings::{Isolation, Settings};
 
 /// The parse-tree types statements are bound from (re-exported from `pg_query`).

@@ -76,6 +76,19 @@ impl StatementResult {
     }
 }
 
+/// What [`Session::query`] returned: rows as typed values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryResult {
+    /// The command tag (`SELECT 3`, `INSERT 0 1`, ...).
+    pub tag: String,
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Column types.
+    pub types: Vec<basalt_common::types::DataType>,
+    /// Rows.
+    pub rows: Vec<Vec<basalt_common::types::Value>>,
+}
+
 /// What a query string returned: the results of the statements that ran, in order, and the
 /// error that stopped it, if any (PostgreSQL skips the statements after an error).
 #[derive(Debug)]
@@ -166,6 +179,10 @@ pub struct Session<K: TxnKv> {
     pub(crate) block: Option<Block<K::Txn>>,
     /// `currval` / `lastval` state of this session.
     pub(crate) seq_session: crate::engine::SeqSession,
+    /// Parameter values of the statement being run by [`Session::query`].
+    pub(crate) params: Vec<basalt_common::types::Value>,
+    /// Typed rows of the last row-returning statement, when [`Session::query`] asks for them.
+    pub(crate) capture: Option<Vec<Vec<basalt_common::types::Value>>>,
     /// Whether the current statement already called `start_statement`.
     statement_started: bool,
 }
@@ -190,6 +207,8 @@ impl<K: TxnKv> Session<K> {
             cache: shared.parse_cache.clone(),
             shared,
             seq_session: Default::default(),
+            params: Vec::new(),
+            capture: None,
             settings: Settings::new(),
             block: None,
             statement_started: false,
@@ -220,6 +239,43 @@ impl<K: TxnKv> Session<K> {
     /// error. See [`Session::run`] to also get the results of the statements before an error.
     pub fn execute(&mut self, sql: &str) -> Result<Vec<StatementResult>, SqlError> {
         self.run(sql).into_result()
+    }
+
+    /// Runs one statement with parameter values for `$1`, `$2`, ... and returns its rows as
+    /// typed values. Transaction rules are [`Session::execute`]'s.
+    ///
+    /// ```
+    /// use basalt_common::types::Value;
+    /// use basalt_sql::Session;
+    /// use basalt_txn::LocalKv;
+    ///
+    /// let mut s = Session::new(LocalKv::memory());
+    /// s.execute("CREATE TABLE t (id int PRIMARY KEY, name text)")?;
+    /// s.query("INSERT INTO t VALUES ($1, $2)", &[Value::Int4(7), Value::Text("seven".into())])?;
+    /// let r = s.query("SELECT name, id + 1 FROM t WHERE id = $1", &[Value::Int4(7)])?;
+    /// assert_eq!(r.rows, [[Value::Text("seven".into()), Value::Int4(8)]]);
+    /// # Ok::<(), basalt_sql::SqlError>(())
+    /// ```
+    pub fn query(
+        &mut self,
+        sql: &str,
+        params: &[basalt_common::types::Value],
+    ) -> Result<QueryResult, SqlError> {
+        self.params = params.to_vec();
+        self.capture = Some(Vec::new());
+        let batch = self.run(sql);
+        self.params.clear();
+        let rows = self.capture.take().unwrap_or_default();
+        let mut results = batch.into_result()?;
+        let Some(last) = results.pop() else {
+            return Ok(QueryResult::default());
+        };
+        Ok(QueryResult {
+            tag: last.tag,
+            columns: last.columns,
+            types: last.types,
+            rows,
+        })
     }
 
     /// Runs a query string as PostgreSQL's simple query protocol does: statements run in order
