@@ -37,6 +37,8 @@ pub struct ScopeCol {
     pub ty: DataType,
     /// Hidden from `*` (e.g. a USING join's right copy).
     pub hidden: bool,
+    /// The table column this is (table OID, position), for functional dependencies.
+    pub origin: Option<(u32, usize)>,
 }
 
 /// The columns of a FROM clause, in row order.
@@ -89,6 +91,8 @@ pub struct Binder<'a> {
     /// Scopes of the enclosing queries (innermost last) and whether a reference to them was
     /// made while binding at each level.
     levels: Vec<(Scope, bool)>,
+    /// The whole query string, to place errors about literals.
+    pub source: Option<std::sync::Arc<str>>,
     ctes: Vec<CteDef>,
     next_id: usize,
     agg: Option<AggCollect>,
@@ -242,10 +246,20 @@ impl<'a> Binder<'a> {
             types,
             params: Vec::new(),
             levels: Vec::new(),
+            source: None,
             ctes: Vec::new(),
             next_id: 0,
             agg: None,
         }
+    }
+
+    /// Where the literal `'text'` appears in the query string (1-based characters): errors
+    /// converting an untyped literal point at it, as PostgreSQL's do.
+    fn literal_position(&self, text: &str) -> Option<u32> {
+        let src = self.source.as_deref()?;
+        let quoted = format!("'{}'", text.replace('\'', "''"));
+        let byte = src.find(&quoted)?;
+        u32::try_from(src[..byte].chars().count() + 1).ok()
     }
 
     fn fresh_id(&mut self) -> usize {
@@ -479,10 +493,20 @@ impl<'a> Binder<'a> {
         let mut order_exprs: Vec<SortKey> = order;
         let mut having = having;
         let aggregated = !groups.is_empty() || !collected.aggs.is_empty() || having.is_some();
+        let mut agg_groups: Option<Vec<Expr>> = None;
         if aggregated {
+            add_dependent_groups(
+                &mut groups,
+                &target_exprs,
+                &order_exprs,
+                having.as_ref(),
+                &scope,
+                self.catalog,
+            );
             let ngroups = groups.len();
             let gl = groups.clone();
-            let rewrite = |e: Expr| -> Result<Expr, SqlError> { post_agg(e, &gl, ngroups) };
+            let sc = scope.clone();
+            let rewrite = |e: Expr| -> Result<Expr, SqlError> { post_agg(e, &gl, ngroups, &sc) };
             target_exprs = target_exprs
                 .into_iter()
                 .map(&rewrite)
@@ -491,6 +515,7 @@ impl<'a> Binder<'a> {
                 k.expr = rewrite(std::mem::replace(&mut k.expr, Expr::Const(Value::Null)))?;
             }
             having = having.map(rewrite).transpose()?;
+            agg_groups = Some(groups.clone());
             plan = Plan::Aggregate {
                 input: Box::new(plan),
                 groups,
@@ -506,14 +531,29 @@ impl<'a> Binder<'a> {
         let mut windows = collected.windows;
         if !windows.is_empty() {
             let base = plan.width();
-            if aggregated {
-                // Window arguments were bound over the FROM row; they must be grouped too.
-                return Err(err(
-                    "0A000",
-                    "feature not supported: window functions over aggregated queries",
-                ));
+            let mut w = std::mem::take(&mut windows);
+            if let Some(groups) = &agg_groups {
+                // Window arguments were bound over the FROM row: move them onto the
+                // aggregate's output, like the select list.
+                let n = groups.len();
+                let r = |e: Expr| post_agg(e, groups, n, &scope);
+                for call in &mut w {
+                    call.args = std::mem::take(&mut call.args)
+                        .into_iter()
+                        .map(r)
+                        .collect::<Result<_, _>>()?;
+                    call.partition_by = std::mem::take(&mut call.partition_by)
+                        .into_iter()
+                        .map(r)
+                        .collect::<Result<_, _>>()?;
+                    for k in &mut call.order_by {
+                        k.expr = r(std::mem::replace(&mut k.expr, Expr::Const(Value::Null)))?;
+                    }
+                    if let Some(f) = call.filter.take() {
+                        call.filter = Some(r(f)?);
+                    }
+                }
             }
-            let w = std::mem::take(&mut windows);
             let fix = |e: Expr| -> Result<Expr, SqlError> {
                 e.rewrite(&mut |x| {
                     Ok(match x {
@@ -700,6 +740,7 @@ impl<'a> Binder<'a> {
                         name: n.clone(),
                         ty: t.clone(),
                         hidden: false,
+                        origin: None,
                     })
                     .collect(),
             };
@@ -884,6 +925,7 @@ impl<'a> Binder<'a> {
                             name: colnames.get(i).cloned().unwrap_or_else(|| n.clone()),
                             ty: t.clone(),
                             hidden: false,
+                            origin: None,
                         })
                         .collect(),
                 };
@@ -976,6 +1018,7 @@ impl<'a> Binder<'a> {
                 }),
                 ty: t.clone(),
                 hidden: false,
+                origin: None,
             })
             .collect();
         if rf.ordinality {
@@ -987,6 +1030,7 @@ impl<'a> Binder<'a> {
                     .unwrap_or_else(|| "ordinality".into()),
                 ty: DataType::Int8,
                 hidden: false,
+                origin: None,
             });
         }
         Ok((plan, Scope { cols: scope_cols }))
@@ -1025,6 +1069,7 @@ impl<'a> Binder<'a> {
                         name: colnames.get(i).cloned().unwrap_or_else(|| n.clone()),
                         ty: t.clone(),
                         hidden: false,
+                        origin: None,
                     })
                     .collect(),
             };
@@ -1042,6 +1087,7 @@ impl<'a> Binder<'a> {
                         name: colnames.get(i).cloned().unwrap_or_else(|| n.clone()),
                         ty: t.clone(),
                         hidden: false,
+                        origin: None,
                     })
                     .collect(),
             };
@@ -1064,6 +1110,7 @@ impl<'a> Binder<'a> {
                             name: colnames.get(i).cloned().unwrap_or_else(|| c.name.clone()),
                             ty: c.ty.clone(),
                             hidden: false,
+                            origin: Some((oid, i)),
                         })
                         .collect(),
                 };
@@ -1107,6 +1154,7 @@ impl<'a> Binder<'a> {
                             name: colnames.get(i).cloned().unwrap_or_else(|| n.clone()),
                             ty: t.clone(),
                             hidden: false,
+                            origin: None,
                         })
                         .collect(),
                 };
@@ -1426,12 +1474,10 @@ impl<'a> Binder<'a> {
         match (&e, from) {
             (Expr::Const(Value::Null), _) => return Ok(Expr::Const(Value::Null)),
             (Expr::Const(Value::Text(s)), DataType::Unknown) => {
-                return Ok(Expr::Const(cast_unknown_literal(
-                    s,
-                    to,
-                    CastContext::Explicit.min(context),
-                    &self.types,
-                )?));
+                return match cast_unknown_literal(s, to, context, &self.types) {
+                    Ok(v) => Ok(Expr::Const(v)),
+                    Err(e) => Err(SqlError::from(e).at(self.literal_position(s))),
+                };
             }
             (Expr::Param(i), DataType::Unknown) => {
                 if let Some(p) = self.params.get_mut(*i)
@@ -2332,6 +2378,26 @@ impl<'a> Binder<'a> {
         if let Some(over) = &fc.over {
             return self.bind_window_call(fc, &name, over, scope);
         }
+        if matches!(
+            name.as_str(),
+            "row_number"
+                | "rank"
+                | "dense_rank"
+                | "percent_rank"
+                | "cume_dist"
+                | "ntile"
+                | "lag"
+                | "lead"
+                | "first_value"
+                | "last_value"
+                | "nth_value"
+        ) {
+            return Err(err(
+                "42809",
+                format!("window function {name} requires an OVER clause"),
+            )
+            .at(pos(fc.location)));
+        }
         // Aggregates.
         let is_agg = fc.agg_star
             || basalt_func::resolve_aggregate(&name, &[DataType::Unknown]).is_some()
@@ -2550,7 +2616,6 @@ impl<'a> Binder<'a> {
         }
         let saved = self.agg.as_mut().map(|a| {
             let old = (a.allowed, a.windows_allowed);
-            a.allowed = false;
             a.windows_allowed = false;
             old
         });
@@ -2996,31 +3061,112 @@ fn equi_keys(pred: &Expr, lw: usize) -> Vec<(Expr, Expr)> {
 }
 
 /// Rewrites an expression over the FROM row into one over the aggregate's output row.
-fn post_agg(e: Expr, groups: &[Expr], ngroups: usize) -> Result<Expr, SqlError> {
+fn post_agg(e: Expr, groups: &[Expr], ngroups: usize, scope: &Scope) -> Result<Expr, SqlError> {
     if let Some(i) = groups.iter().position(|g| *g == e) {
         return Ok(Expr::Column(i));
     }
     match e {
         Expr::Agg(i) => Ok(Expr::Column(ngroups + i)),
-        Expr::Column(_) => Err(err(
-            "42803",
-            "column must appear in the GROUP BY clause or be used in an aggregate function",
-        )),
+        Expr::Window(i) => Ok(Expr::Window(i)),
+        Expr::Column(c) => {
+            let name = scope
+                .cols
+                .get(c)
+                .map_or(String::new(), |col| match &col.table {
+                    Some(t) => format!("{t}.{}", col.name),
+                    None => col.name.clone(),
+                });
+            Err(err(
+                "42803",
+                format!(
+                    "column \"{name}\" must appear in the GROUP BY clause or be used in an aggregate function"
+                ),
+            ))
+        }
         Expr::Const(_) | Expr::Param(_) | Expr::Outer { .. } => Ok(e),
         Expr::Subquery(s) => Ok(Expr::Subquery(s)),
         other => {
             // Recurse one level: rebuild children through post_agg.
             let mut failed = None;
-            let rebuilt = rebuild_children(other, &mut |c| match post_agg(c, groups, ngroups) {
-                Ok(x) => x,
-                Err(e) => {
-                    failed = Some(e);
-                    Expr::Const(Value::Null)
-                }
-            });
+            let rebuilt =
+                rebuild_children(other, &mut |c| match post_agg(c, groups, ngroups, scope) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        failed = Some(e);
+                        Expr::Const(Value::Null)
+                    }
+                });
             match failed {
                 Some(e) => Err(e),
                 None => Ok(rebuilt),
+            }
+        }
+    }
+}
+
+/// Columns functionally dependent on grouped primary keys (PostgreSQL allows selecting any
+/// column of a table whose primary key is grouped) become extra group keys.
+fn add_dependent_groups(
+    groups: &mut Vec<Expr>,
+    targets: &[Expr],
+    order: &[SortKey],
+    having: Option<&Expr>,
+    scope: &Scope,
+    catalog: &Catalog,
+) {
+    if groups.is_empty() {
+        return;
+    }
+    let grouped_tables: Vec<u32> = catalog
+        .tables
+        .values()
+        .filter(|t| {
+            t.primary_key.as_ref().is_some_and(|pk| {
+                pk.iter().all(|pc| {
+                    groups.iter().any(|g| {
+                        matches!(g, Expr::Column(i)
+                            if scope.cols.get(*i).and_then(|c| c.origin) == Some((t.oid, *pc)))
+                    })
+                })
+            })
+        })
+        .map(|t| t.oid)
+        .collect();
+    if grouped_tables.is_empty() {
+        return;
+    }
+    let mut cols = Vec::new();
+    let mut visit = |e: &Expr| {
+        let mut v = Vec::new();
+        collect_non_agg_columns(e, &mut v);
+        cols.extend(v);
+    };
+    for t in targets {
+        visit(t);
+    }
+    for k in order {
+        visit(&k.expr);
+    }
+    if let Some(h) = having {
+        visit(h);
+    }
+    for c in cols {
+        let Some((t, _)) = scope.cols.get(c).and_then(|x| x.origin) else {
+            continue;
+        };
+        if grouped_tables.contains(&t) && !groups.contains(&Expr::Column(c)) {
+            groups.push(Expr::Column(c));
+        }
+    }
+}
+
+fn collect_non_agg_columns(e: &Expr, out: &mut Vec<usize>) {
+    match e {
+        Expr::Column(i) => out.push(*i),
+        Expr::Agg(_) | Expr::Subquery(_) => {}
+        e => {
+            for c in e.children() {
+                collect_non_agg_columns(c, out);
             }
         }
     }
@@ -3153,6 +3299,7 @@ pub fn table_scope(t: &Table, qualifier: &str) -> Scope {
                 name: c.name.clone(),
                 ty: c.ty.clone(),
                 hidden: false,
+                origin: None,
             })
             .collect(),
     }

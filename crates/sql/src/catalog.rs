@@ -62,6 +62,25 @@ mod datatype_text {
     }
 }
 
+/// Serializes the comment map as a list (JSON object keys must be strings).
+mod comment_list {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Map = BTreeMap<(u32, u32), String>;
+
+    pub fn serialize<S: Serializer>(m: &Map, s: S) -> Result<S::Ok, S::Error> {
+        let v: Vec<(&(u32, u32), &String)> = m.iter().collect();
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
+        let v: Vec<((u32, u32), String)> = Vec::deserialize(d)?;
+        Ok(v.into_iter().collect())
+    }
+}
+
 /// A schema (namespace).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Schema {
@@ -264,6 +283,7 @@ pub struct Catalog {
     /// Views by OID.
     pub views: BTreeMap<u32, View>,
     /// COMMENT ON: (object OID, column position + 1 or 0) → text.
+    #[serde(with = "comment_list")]
     pub comments: BTreeMap<(u32, u32), String>,
 }
 
@@ -311,8 +331,9 @@ impl Catalog {
     }
 
     /// Encodes for storage.
-    pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+    pub fn encode(&self) -> Result<Vec<u8>, SqlError> {
+        serde_json::to_vec(self)
+            .map_err(|e| SqlError::new("XX000", format!("cannot encode the catalog: {e}")))
     }
 
     /// A fresh OID.

@@ -402,7 +402,7 @@ impl<K: TxnKv> Session<K> {
 
     pub(crate) fn store_catalog(&mut self, mut catalog: Catalog) -> Result<(), SqlError> {
         catalog.version += 1;
-        let bytes = catalog.encode();
+        let bytes = catalog.encode()?;
         let version = catalog.version.to_be_bytes().to_vec();
         if let Some(b) = self.block.as_mut() {
             b.catalog_written = true;
@@ -455,7 +455,9 @@ impl<K: TxnKv> Session<K> {
     }
 
     pub(crate) fn binder<'c>(&self, catalog: &'c Catalog) -> Binder<'c> {
-        Binder::new(catalog, self.search_path_oids(catalog), self.type_context())
+        let mut b = Binder::new(catalog, self.search_path_oids(catalog), self.type_context());
+        b.source = self.current_sql.clone();
+        b
     }
 
     /// Executes a statement that reads or writes data or the catalog.
@@ -832,6 +834,7 @@ impl<K: TxnKv> Session<K> {
                             name: c.name.clone(),
                             ty: c.ty.clone(),
                             hidden: false,
+                            origin: None,
                         });
                     }
                     let sets = self.bind_set_list(&mut b, &oc.target_list, &table, &sc)?;
@@ -1102,6 +1105,7 @@ impl<K: TxnKv> Session<K> {
             name: String::new(),
             ty: DataType::Bytea,
             hidden: true,
+            origin: None,
         });
         let mut plan = Plan::Scan {
             table: table.oid,

@@ -447,7 +447,7 @@ fn limit_value(e: Option<&Expr>, cx: &mut Cx<'_>, what: &str) -> Result<Option<i
     match v {
         Value::Null => Ok(None),
         Value::Int8(n) if n < 0 => Err(SqlError::new(
-            "2201W",
+            if what == "OFFSET" { "2201X" } else { "2201W" },
             format!("{what} must not be negative"),
         )),
         Value::Int8(n) => Ok(Some(n)),

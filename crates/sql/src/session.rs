@@ -179,6 +179,8 @@ pub struct Session<K: TxnKv> {
     pub(crate) block: Option<Block<K::Txn>>,
     /// `currval` / `lastval` state of this session.
     pub(crate) seq_session: crate::engine::SeqSession,
+    /// The query string being run (for error positions).
+    pub(crate) current_sql: Option<Arc<str>>,
     /// Parameter values of the statement being run by [`Session::query`].
     pub(crate) params: Vec<basalt_common::types::Value>,
     /// Typed rows of the last row-returning statement, when [`Session::query`] asks for them.
@@ -209,6 +211,7 @@ impl<K: TxnKv> Session<K> {
             seq_session: Default::default(),
             params: Vec::new(),
             capture: None,
+            current_sql: None,
             settings: Settings::new(),
             block: None,
             statement_started: false,
@@ -301,6 +304,7 @@ impl<K: TxnKv> Session<K> {
             }
         };
         let multi = parsed.len() > 1;
+        self.current_sql = Some(Arc::from(sql));
         let mut lexer_warnings: Vec<Notice> = parsed
             .warnings()
             .iter()
