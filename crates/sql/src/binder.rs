@@ -91,6 +91,8 @@ pub struct Binder<'a> {
     /// Scopes of the enclosing queries (innermost last) and whether a reference to them was
     /// made while binding at each level.
     levels: Vec<(Scope, bool)>,
+    /// The WINDOW clause of the SELECT being bound.
+    named_windows: Vec<protobuf::WindowDef>,
     /// The whole query string, to place errors about literals.
     pub source: Option<std::sync::Arc<str>>,
     ctes: Vec<CteDef>,
@@ -247,6 +249,7 @@ impl<'a> Binder<'a> {
             params: Vec::new(),
             levels: Vec::new(),
             source: None,
+            named_windows: Vec::new(),
             ctes: Vec::new(),
             next_id: 0,
             agg: None,
@@ -449,6 +452,27 @@ impl<'a> Binder<'a> {
             };
         }
         // Select list (aggregates and windows collected).
+        let saved_windows = std::mem::replace(
+            &mut self.named_windows,
+            s.window_clause
+                .iter()
+                .filter_map(|w| match w.node.as_ref() {
+                    Some(Node::WindowDef(d)) => Some((**d).clone()),
+                    _ => None,
+                })
+                .collect(),
+        );
+        let r = self.bind_select_list_onwards(s, plan, scope);
+        self.named_windows = saved_windows;
+        r
+    }
+
+    fn bind_select_list_onwards(
+        &mut self,
+        s: &protobuf::SelectStmt,
+        mut plan: Plan,
+        scope: Scope,
+    ) -> Result<Query, SqlError> {
         self.agg = Some(AggCollect {
             allowed: true,
             windows_allowed: true,
@@ -1197,6 +1221,7 @@ impl<'a> Binder<'a> {
         }
         let mut on = None;
         let mut hash_keys = Vec::new();
+        let mut merged_cols: Vec<(String, DataType, Expr)> = Vec::new();
         if !using.is_empty() || j.is_natural {
             let mut conds: Vec<Expr> = Vec::new();
             let mut merged = Vec::new();
@@ -1228,45 +1253,63 @@ impl<'a> Binder<'a> {
             on = conds
                 .into_iter()
                 .reduce(|a, b| Expr::And(Box::new(a), Box::new(b)));
-            // USING columns appear once: the left one (or COALESCE for FULL/RIGHT).
+            // USING columns appear once, first: the left value (right for RIGHT JOIN,
+            // COALESCE for FULL); the originals stay reachable qualified.
             for (_, li, ri, _, _, _) in &merged {
+                scope.cols[*li].hidden = true;
                 scope.cols[*ri].hidden = true;
-                if kind == JoinKind::Right {
-                    scope.cols[*li].hidden = true;
-                    scope.cols[*ri].hidden = false;
-                }
             }
-            if kind == JoinKind::Full && !merged.is_empty() {
-                return Err(err(
-                    "0A000",
-                    "feature not supported: FULL JOIN with USING or NATURAL",
-                ));
-            }
+            merged_cols = merged
+                .into_iter()
+                .map(|(name, _, _, ct, le, re)| {
+                    let e = match kind {
+                        JoinKind::Right => re,
+                        JoinKind::Full => Expr::Coalesce(vec![le, re]),
+                        _ => le,
+                    };
+                    (name, ct, e)
+                })
+                .collect();
         } else if let Some(q) = &j.quals {
             let pred = self.bind_condition(q, &scope, "JOIN/ON")?;
             hash_keys = equi_keys(&pred, lw);
             on = Some(pred);
         }
-        if lateral || kind != JoinKind::Inner || !hash_keys.is_empty() || on.is_some() {
-            // keep
+        let mut plan = Plan::Join {
+            kind,
+            left: Box::new(lp),
+            right: Box::new(rp),
+            on,
+            hash_keys: if lateral { Vec::new() } else { hash_keys },
+            lateral,
+        };
+        if !merged_cols.is_empty() {
+            let width = scope.cols.len();
+            let mut exprs: Vec<Expr> = merged_cols.iter().map(|m| m.2.clone()).collect();
+            exprs.extend((0..width).map(Expr::Column));
+            let mut cols: Vec<ScopeCol> = merged_cols
+                .into_iter()
+                .map(|(name, ty, _)| ScopeCol {
+                    table: None,
+                    name,
+                    ty,
+                    hidden: false,
+                    origin: None,
+                })
+                .collect();
+            cols.extend(scope.cols);
+            scope = Scope { cols };
+            plan = Plan::Project {
+                input: Box::new(plan),
+                exprs,
+            };
         }
         if let Some(alias) = &j.alias {
             for c in &mut scope.cols {
                 c.table = Some(alias.aliasname.clone());
             }
         }
-        let hash = if lateral { Vec::new() } else { hash_keys };
-        Ok((
-            Plan::Join {
-                kind,
-                left: Box::new(lp),
-                right: Box::new(rp),
-                on,
-                hash_keys: hash,
-                lateral,
-            },
-            scope,
-        ))
+        Ok((plan, scope))
     }
 
     // -----------------------------------------------------------------------------------
@@ -1592,12 +1635,9 @@ impl<'a> Binder<'a> {
             let found = find(&self.levels[n - depth].0)?;
             if let Some(i) = found {
                 let ty = self.levels[n - depth].0.cols[i].ty.clone();
-                for lvl in (n - depth + 1)..n {
+                // Every subquery between the reference and the scope it names is correlated.
+                for lvl in (n - depth)..n {
                     self.levels[lvl].1 = true;
-                }
-                // The innermost level is the subquery being bound: mark it.
-                if let Some(last) = self.levels.last_mut() {
-                    last.1 = true;
                 }
                 return Ok((Expr::Outer { depth, index: i }, ty));
             }
@@ -2611,9 +2651,31 @@ impl<'a> Binder<'a> {
             )
             .at(pos(fc.location)));
         }
-        if !over.refname.is_empty() || !over.name.is_empty() {
-            return Err(err("0A000", "feature not supported: named windows"));
-        }
+        let merged;
+        let over = if !over.name.is_empty() || !over.refname.is_empty() {
+            let wanted = if over.name.is_empty() {
+                &over.refname
+            } else {
+                &over.name
+            };
+            let Some(base) = self.named_windows.iter().find(|w| &w.name == wanted) else {
+                return Err(err("42704", format!("window \"{wanted}\" does not exist"))
+                    .at(pos(over.location)));
+            };
+            let mut m = base.clone();
+            if over.name.is_empty() {
+                if !over.order_clause.is_empty() {
+                    m.order_clause = over.order_clause.clone();
+                }
+                m.frame_options = over.frame_options;
+                m.start_offset = over.start_offset.clone();
+                m.end_offset = over.end_offset.clone();
+            }
+            merged = m;
+            &merged
+        } else {
+            over
+        };
         let saved = self.agg.as_mut().map(|a| {
             let old = (a.allowed, a.windows_allowed);
             a.windows_allowed = false;
@@ -2774,6 +2836,7 @@ fn frame_from_options(opts: i32, start: Option<Expr>, end: Option<Expr>, ordered
     if opts & NONDEFAULT == 0 {
         return Frame {
             rows: false,
+            groups: false,
             start: FrameBound::UnboundedPreceding,
             end: if ordered {
                 FrameBound::CurrentRow
@@ -2807,6 +2870,7 @@ fn frame_from_options(opts: i32, start: Option<Expr>, end: Option<Expr>, ordered
     };
     Frame {
         rows: opts & ROWS != 0,
+        groups: opts & 0x8 != 0,
         start: start_b,
         end: end_b,
     }

@@ -524,6 +524,7 @@ impl<K: TxnKv> Session<K> {
                 Ok(tag("CREATE VIEW"))
             }
             Node::DropStmt(s) => self.drop(s, notices),
+            Node::CreateTableAsStmt(s) => self.create_table_as(s, notices),
             Node::TruncateStmt(s) => self.truncate(s),
             Node::CommentStmt(s) => self.comment(s),
             Node::AlterTableStmt(s) => self.alter_table(s, notices),
@@ -1487,6 +1488,89 @@ impl<K: TxnKv> Session<K> {
         })?;
         self.store_catalog(cat)?;
         Ok(tag(tagname))
+    }
+
+    fn create_table_as(
+        &mut self,
+        s: &protobuf::CreateTableAsStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        if s.objtype != protobuf::ObjectType::ObjectTable as i32 {
+            return Err(SqlError::Unsupported("CREATE MATERIALIZED VIEW".into()));
+        }
+        let (Some(into), Some(q)) = (s.into.as_deref(), s.query.as_deref()) else {
+            return Err(err("42601", "CREATE TABLE AS without a query"));
+        };
+        let Some(rv) = &into.rel else {
+            return Err(err("42601", "CREATE TABLE AS without a name"));
+        };
+        let mut cat = self.catalog_for_update()?;
+        let sp = self.search_path_oids(&cat);
+        let schema = crate::ddl::creation_schema(&cat, &sp, &rv.schemaname)?;
+        if cat.relation_in(schema, &rv.relname).is_some() {
+            if s.if_not_exists {
+                notices.push(crate::ddl::notice(format!(
+                    "relation \"{}\" already exists, skipping",
+                    rv.relname
+                )));
+                return Ok(tag("CREATE TABLE AS"));
+            }
+            return Err(err(
+                "42P07",
+                format!("relation \"{}\" already exists", rv.relname),
+            ));
+        }
+        let query = {
+            let mut b = self.binder(&cat);
+            let q = b.bind_query(q)?;
+            crate::optimizer::optimize_query(q, &cat)
+        };
+        let colnames = names(&into.col_names);
+        if colnames.len() > query.names.len() {
+            return Err(err("42601", "too many column names were specified"));
+        }
+        let oid = cat.new_oid();
+        let table = Table {
+            oid,
+            schema,
+            name: rv.relname.clone(),
+            columns: query
+                .names
+                .iter()
+                .zip(&query.types)
+                .enumerate()
+                .map(|(i, (n, t))| crate::catalog::Column {
+                    name: colnames.get(i).cloned().unwrap_or_else(|| n.clone()),
+                    ty: if *t == DataType::Unknown {
+                        DataType::Text
+                    } else {
+                        t.clone()
+                    },
+                    not_null: false,
+                    default: None,
+                    identity: None,
+                })
+                .collect(),
+            primary_key: None,
+            constraints: Vec::new(),
+        };
+        cat.tables.insert(oid, table.clone());
+        let skip = into.skip_data;
+        let count = self.with_cx(&cat, &[], |cx| {
+            if skip {
+                return Ok(0);
+            }
+            let rows = collect(&query.plan, cx)?;
+            let writer = crate::dml::writer_for(cx.catalog, &table, cx)?;
+            let n = rows.len();
+            for r in rows {
+                let id = cx.sequences.row_id(oid)?;
+                writer.insert(&r, Some(id), cx, false)?;
+            }
+            Ok(n)
+        })?;
+        self.store_catalog(cat)?;
+        Ok(tag(&format!("SELECT {count}")))
     }
 
     fn truncate(&mut self, s: &protobuf::TruncateStmt) -> Result<StatementResult, SqlError> {

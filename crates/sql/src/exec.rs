@@ -1099,6 +1099,139 @@ fn frame_offset(e: &Expr, cx: &mut Cx<'_>) -> Result<usize, SqlError> {
     }
 }
 
+/// The frame of row `j` as `[start, end)` indexes into the partition.
+fn frame_bounds(
+    call: &WindowCall,
+    part: &[(Row, Row, usize)],
+    j: usize,
+    n: usize,
+    peers_start: &dyn Fn(usize) -> usize,
+    peers_end: &dyn Fn(usize) -> usize,
+    cx: &mut Cx<'_>,
+) -> Result<(usize, usize), SqlError> {
+    let frame = &call.frame;
+    // GROUPS: peer-group numbers.
+    let group_of = |i: usize| -> usize { (1..=i).filter(|&x| part[x].1 != part[x - 1].1).count() };
+    let group_start = |g: usize| -> usize {
+        let mut cur = 0;
+        for i in 0..n {
+            if i > 0 && part[i].1 != part[i - 1].1 {
+                cur += 1;
+            }
+            if cur == g {
+                return i;
+            }
+        }
+        n
+    };
+    // RANGE offset: rows whose first sort key is within the offset of this row's.
+    let range_edge =
+        |e: &Expr, preceding: bool, start: bool, cx: &mut Cx<'_>| -> Result<usize, SqlError> {
+            let Some(key) = call.order_by.first() else {
+                return Ok(if start { 0 } else { n });
+            };
+            let v = part[j].1.first().cloned().unwrap_or(Value::Null);
+            if v.is_null() {
+                return Ok(if start { peers_start(j) } else { peers_end(j) });
+            }
+            let off = eval(e, &[], cx)?;
+            let off = match v.data_type() {
+                Some(t) => cast_value(
+                    &off,
+                    &t,
+                    basalt_common::types::CastContext::Implicit,
+                    &cx.func.types,
+                )?,
+                None => off,
+            };
+            let sub = preceding != key.desc;
+            let bound = basalt_common::types::arith(
+                if sub {
+                    basalt_common::types::ArithOp::Sub
+                } else {
+                    basalt_common::types::ArithOp::Add
+                },
+                &v,
+                &off,
+            )?;
+            // In sort order: start = first row not before the bound, end = first row after it.
+            let before = |x: &Value| if key.desc { x > &bound } else { x < &bound };
+            let after = |x: &Value| if key.desc { x < &bound } else { x > &bound };
+            let mut i = 0;
+            if start {
+                while i < n && part[i].1.first().is_some_and(|x| !x.is_null() && before(x)) {
+                    i += 1;
+                }
+            } else {
+                while i < n && part[i].1.first().is_some_and(|x| !x.is_null() && !after(x)) {
+                    i += 1;
+                }
+            }
+            Ok(i)
+        };
+    let fs = match &frame.start {
+        FrameBound::UnboundedPreceding => 0,
+        FrameBound::CurrentRow => {
+            if frame.rows {
+                j
+            } else {
+                peers_start(j)
+            }
+        }
+        FrameBound::Preceding(e) => {
+            if frame.rows {
+                j.saturating_sub(frame_offset(e, cx)?)
+            } else if frame.groups {
+                group_start(group_of(j).saturating_sub(frame_offset(e, cx)?))
+            } else {
+                range_edge(e, true, true, cx)?
+            }
+        }
+        FrameBound::Following(e) => {
+            if frame.rows {
+                (j + frame_offset(e, cx)?).min(n)
+            } else if frame.groups {
+                group_start(group_of(j) + frame_offset(e, cx)?)
+            } else {
+                range_edge(e, false, true, cx)?
+            }
+        }
+        FrameBound::UnboundedFollowing => n,
+    };
+    let fe = match &frame.end {
+        FrameBound::UnboundedPreceding => 0,
+        FrameBound::CurrentRow => {
+            if frame.rows {
+                j + 1
+            } else {
+                peers_end(j)
+            }
+        }
+        FrameBound::Preceding(e) => {
+            if frame.rows {
+                (j + 1).saturating_sub(frame_offset(e, cx)?)
+            } else if frame.groups {
+                let g = group_of(j);
+                let k = frame_offset(e, cx)?;
+                if k > g { 0 } else { group_start(g - k + 1) }
+            } else {
+                range_edge(e, true, false, cx)?
+            }
+        }
+        FrameBound::Following(e) => {
+            if frame.rows {
+                (j + 1 + frame_offset(e, cx)?).min(n)
+            } else if frame.groups {
+                group_start(group_of(j) + frame_offset(e, cx)? + 1)
+            } else {
+                range_edge(e, false, false, cx)?
+            }
+        }
+        FrameBound::UnboundedFollowing => n,
+    };
+    Ok((fs, fe.max(fs)))
+}
+
 fn window_partition(
     call: &WindowCall,
     part: &[(Row, Row, usize)],
@@ -1136,63 +1269,7 @@ fn window_partition(
             dense += 1;
         }
         // Frame bounds [fs, fe).
-        let (fs, fe) = {
-            let fs = match &call.frame.start {
-                FrameBound::UnboundedPreceding => 0,
-                FrameBound::Preceding(e) => {
-                    let k = frame_offset(e, cx)?;
-                    if call.frame.rows {
-                        j.saturating_sub(k)
-                    } else {
-                        peers_start(j)
-                    }
-                }
-                FrameBound::CurrentRow => {
-                    if call.frame.rows {
-                        j
-                    } else {
-                        peers_start(j)
-                    }
-                }
-                FrameBound::Following(e) => {
-                    let k = frame_offset(e, cx)?;
-                    if call.frame.rows {
-                        (j + k).min(n)
-                    } else {
-                        peers_start(j)
-                    }
-                }
-                FrameBound::UnboundedFollowing => n,
-            };
-            let fe = match &call.frame.end {
-                FrameBound::UnboundedPreceding => 0,
-                FrameBound::Preceding(e) => {
-                    let k = frame_offset(e, cx)?;
-                    if call.frame.rows {
-                        (j + 1).saturating_sub(k)
-                    } else {
-                        peers_end(j)
-                    }
-                }
-                FrameBound::CurrentRow => {
-                    if call.frame.rows {
-                        j + 1
-                    } else {
-                        peers_end(j)
-                    }
-                }
-                FrameBound::Following(e) => {
-                    let k = frame_offset(e, cx)?;
-                    if call.frame.rows {
-                        (j + 1 + k).min(n)
-                    } else {
-                        peers_end(j)
-                    }
-                }
-                FrameBound::UnboundedFollowing => n,
-            };
-            (fs, fe.max(fs))
-        };
+        let (fs, fe) = frame_bounds(call, part, j, n, &peers_start, &peers_end, cx)?;
         let v = match &call.func {
             WindowFunc::RowNumber => Value::Int8(j as i64 + 1),
             WindowFunc::Rank => Value::Int8(rank as i64),

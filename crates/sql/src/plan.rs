@@ -108,8 +108,10 @@ pub enum FrameBound {
 /// A window frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {
-    /// ROWS (true) or RANGE/GROUPS-as-RANGE (false: peers count together).
+    /// ROWS (true) or RANGE / GROUPS (false: peers count together).
     pub rows: bool,
+    /// GROUPS: offsets count peer groups.
+    pub groups: bool,
     /// Start.
     pub start: FrameBound,
     /// End.
