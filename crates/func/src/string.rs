@@ -332,7 +332,7 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             pick(&rows[..if name == "substr" { 4 } else { 6 }], args)
         }
         "strpos" => pick(&[(Strpos, &[TEXT, TEXT], I4)], args),
-        // position(sub in s) arrives as position(sub, s).
+        // position(sub IN s) arrives as position(s, sub), PostgreSQL's textpos(haystack, needle).
         "position" => pick(
             &[
                 (PositionText, &[TEXT, TEXT], I4),
@@ -2165,11 +2165,11 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             i4(s.find(sub).map_or(0, |b| s[..b].chars().count() + 1))
         }
         PositionText => {
-            let (sub, s) = (t(0)?, t(1)?);
+            let (s, sub) = (t(0)?, t(1)?);
             i4(s.find(sub).map_or(0, |b| s[..b].chars().count() + 1))
         }
         PositionBytea => {
-            let (Some(Value::Bytea(needle)), Some(Value::Bytea(hay))) = (a(0), a(1)) else {
+            let (Some(Value::Bytea(hay)), Some(Value::Bytea(needle))) = (a(0), a(1)) else {
                 return Err(wrong_args(f));
             };
             let pos = if needle.is_empty() {

@@ -91,6 +91,8 @@ pub struct Binder<'a> {
     /// Scopes of the enclosing queries (innermost last) and whether a reference to them was
     /// made while binding at each level.
     levels: Vec<(Scope, bool)>,
+    /// Select-list positions already bound as set-returning function columns.
+    srf_targets: HashMap<usize, (Expr, DataType)>,
     /// The WINDOW clause of the SELECT being bound.
     named_windows: Vec<protobuf::WindowDef>,
     /// The whole query string, to place errors about literals.
@@ -250,6 +252,7 @@ impl<'a> Binder<'a> {
             levels: Vec::new(),
             source: None,
             named_windows: Vec::new(),
+            srf_targets: HashMap::new(),
             ctes: Vec::new(),
             next_id: 0,
             agg: None,
@@ -471,8 +474,83 @@ impl<'a> Binder<'a> {
         &mut self,
         s: &protobuf::SelectStmt,
         mut plan: Plan,
-        scope: Scope,
+        mut scope: Scope,
     ) -> Result<Query, SqlError> {
+        // A set-returning function in the select list runs once per input row, as a LATERAL
+        // join; its column replaces the call.
+        let mut srf_targets: HashMap<usize, (Expr, DataType)> = HashMap::new();
+        for (ti, item) in s.target_list.iter().enumerate() {
+            let Some(Node::ResTarget(rt)) = item.node.as_ref() else {
+                continue;
+            };
+            let Some(Node::FuncCall(fc)) = rt.val.as_deref().and_then(|v| v.node.as_ref()) else {
+                continue;
+            };
+            if fc.over.is_some() || fc.agg_star {
+                continue;
+            }
+            let fname = names(&fc.funcname);
+            let name = fname.last().cloned().unwrap_or_default();
+            if basalt_func::resolve_table_function(&name, &[DataType::Unknown]).is_none()
+                && basalt_func::resolve_table_function(&name, &[DataType::Int4, DataType::Int4])
+                    .is_none()
+                && !matches!(
+                    name.as_str(),
+                    "unnest"
+                        | "generate_series"
+                        | "jsonb_array_elements"
+                        | "json_array_elements"
+                        | "jsonb_array_elements_text"
+                        | "json_array_elements_text"
+                        | "jsonb_object_keys"
+                        | "json_object_keys"
+                )
+            {
+                continue;
+            }
+            self.levels.push((scope.clone(), false));
+            let bound = self.bind_args(&fc.args, &Scope::default());
+            self.levels.pop();
+            let (args, types) = bound?;
+            let Some(r) = basalt_func::resolve_table_function(&name, &types) else {
+                continue;
+            };
+            if r.columns.len() != 1 {
+                continue;
+            }
+            if !srf_targets.is_empty() {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: several set-returning functions in one select list",
+                ));
+            }
+            let mut cargs = Vec::new();
+            for ((e, t), to) in args.into_iter().zip(types.iter()).zip(&r.arg_types) {
+                cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
+            }
+            let ty = r.columns[0].1.clone();
+            plan = Plan::Join {
+                kind: JoinKind::Inner,
+                left: Box::new(plan),
+                right: Box::new(Plan::TableFunction {
+                    func: r,
+                    args: cargs,
+                    ordinality: false,
+                }),
+                on: None,
+                hash_keys: Vec::new(),
+                lateral: true,
+            };
+            scope.cols.push(ScopeCol {
+                table: None,
+                name: String::new(),
+                ty: ty.clone(),
+                hidden: true,
+                origin: None,
+            });
+            srf_targets.insert(ti, (Expr::Column(scope.cols.len() - 1), ty));
+        }
+        self.srf_targets = srf_targets;
         self.agg = Some(AggCollect {
             allowed: true,
             windows_allowed: true,
@@ -1321,13 +1399,26 @@ impl<'a> Binder<'a> {
         scope: &Scope,
     ) -> Result<Vec<Target>, SqlError> {
         let mut out = Vec::new();
-        for item in list {
+        let srf = std::mem::take(&mut self.srf_targets);
+        for (ti, item) in list.iter().enumerate() {
             let Some(Node::ResTarget(rt)) = item.node.as_ref() else {
                 continue;
             };
             let Some(val) = rt.val.as_deref() else {
                 continue;
             };
+            if let Some((e, t)) = srf.get(&ti) {
+                out.push(Target {
+                    expr: e.clone(),
+                    name: if rt.name.is_empty() {
+                        column_name(val)
+                    } else {
+                        rt.name.clone()
+                    },
+                    ty: t.clone(),
+                });
+                continue;
+            }
             // `*` and `t.*`
             if let Some(Node::ColumnRef(cr)) = val.node.as_ref()
                 && let Some(Node::AStar(_)) = cr.fields.last().and_then(|f| f.node.as_ref())
@@ -3368,6 +3459,3 @@ pub fn table_scope(t: &Table, qualifier: &str) -> Scope {
             .collect(),
     }
 }
-
-#[allow(dead_code)]
-fn unused(_: HashMap<(), ()>) {}

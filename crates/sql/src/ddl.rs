@@ -178,6 +178,7 @@ pub fn create_table(
     let mut fks: Vec<(Option<String>, Vec<usize>, protobuf::Constraint)> = Vec::new();
     let mut sequences: Vec<(usize, bool, Option<bool>)> = Vec::new();
     let mut table_constraints: Vec<&protobuf::Constraint> = Vec::new();
+    let mut identity_options: Vec<(usize, Vec<protobuf::Node>)> = Vec::new();
     for elt in &s.table_elts {
         match elt.node.as_ref() {
             Some(Node::ColumnDef(cd)) => {
@@ -241,7 +242,14 @@ pub fn create_table(
                             fks.push((conname, vec![idx], (**con).clone()));
                         }
                         Ok(protobuf::ConstrType::ConstrIdentity) => {
+                            if !matches!(col.ty, DataType::Int2 | DataType::Int4 | DataType::Int8) {
+                                return Err(err(
+                                    "22023",
+                                    "identity column type must be smallint, integer, or bigint",
+                                ));
+                            }
                             col.not_null = true;
+                            identity_options.push((idx, con.options.clone()));
                             sequences.push((idx, true, Some(con.generated_when == "a")));
                         }
                         Ok(protobuf::ConstrType::ConstrGenerated) => {
@@ -317,23 +325,25 @@ pub fn create_table(
         let col = table.columns[idx].clone();
         let seq_name = choose_name(cat, schema, &format!("{}_{}_seq", table.name, col.name));
         let seq_oid = cat.new_oid();
-        let (min, max) = int_bounds(&col.ty);
-        cat.sequences.insert(
-            seq_oid,
-            Sequence {
-                oid: seq_oid,
-                schema,
-                name: seq_name.clone(),
-                ty: col.ty.clone(),
-                start: 1,
-                increment: 1,
-                min: 1,
-                max,
-                cycle: false,
-                owned_by: Some((oid, idx)),
-            },
-        );
-        let _ = min;
+        let mut seq = Sequence {
+            oid: seq_oid,
+            schema,
+            name: seq_name.clone(),
+            ty: col.ty.clone(),
+            start: 1,
+            increment: 1,
+            min: 1,
+            max: int_bounds(&col.ty).1,
+            cycle: false,
+            owned_by: Some((oid, idx)),
+        };
+        let opts = identity_options
+            .iter()
+            .find(|(i, _)| *i == idx)
+            .map(|(_, o)| o.clone())
+            .unwrap_or_default();
+        apply_seq_options(&mut seq, &opts, true)?;
+        cat.sequences.insert(seq_oid, seq);
         let c = &mut table.columns[idx];
         if identity {
             c.identity = Some((always.unwrap_or(false), seq_oid));
@@ -381,15 +391,27 @@ pub fn create_table(
             }
         }
     }
-    for (name, text) in checks {
+    let mut check_cols = Vec::new();
+    {
+        let scope = table_scope(&table, &table.name);
+        let mut b = Binder::new(cat, search_path.to_vec(), *types);
+        for (_, text) in &checks {
+            let (e, _) = crate::dml::bind_text_expr(&mut b, text, &scope)?;
+            let mut cols = Vec::new();
+            e.columns(&mut cols);
+            cols.sort_unstable();
+            cols.dedup();
+            check_cols.push(if cols.len() == 1 {
+                Some(table.columns[cols[0]].name.clone())
+            } else {
+                None
+            });
+        }
+    }
+    for ((name, text), col) in checks.into_iter().zip(check_cols) {
         let n = match name {
             Some(n) => n,
             None => {
-                let col = table
-                    .columns
-                    .iter()
-                    .find(|c| text.contains(&c.name))
-                    .map(|c| c.name.clone());
                 let base = match col {
                     Some(c) => format!("{}_{}_check", table.name, c),
                     None => format!("{}_check", table.name),
@@ -1003,6 +1025,12 @@ pub fn create_view(
         b.bind_query(q)?
     };
     let mut columns = query.names.clone();
+    if s.aliases.len() > columns.len() {
+        return Err(err(
+            "42601",
+            "CREATE VIEW specifies more column names than columns",
+        ));
+    }
     for (i, a) in names(&s.aliases).into_iter().enumerate() {
         if let Some(c) = columns.get_mut(i) {
             *c = a;
@@ -1018,6 +1046,19 @@ pub fn create_view(
             if let Some(v) = cat.views.get_mut(&oid) {
                 if columns.len() < v.columns.len() {
                     return Err(err("42P16", "cannot drop columns from view"));
+                }
+                for (old, new) in v.columns.iter().zip(&columns) {
+                    if old != new {
+                        return Err(err(
+                            "42P16",
+                            format!(
+                                "cannot change name of view column \"{old}\" to \"{new}\""
+                            ),
+                        )
+                        .with_hint(
+                            "Use ALTER VIEW ... RENAME COLUMN ... to change name of view column instead.",
+                        ));
+                    }
                 }
                 v.query = text;
                 v.columns = columns;

@@ -262,7 +262,6 @@ impl TableWriter {
             None => key.to_vec(),
         };
         let key_changed = new_key != key;
-        self.referenced_actions(old, Some(new), cx)?;
         if key_changed {
             cx.txn
                 .lock(&new_key, LockMode::Exclusive, LockWait::Block)?;
@@ -310,6 +309,9 @@ impl TableWriter {
             cx.txn.put(nkey, new_key.clone())?;
         }
         cx.txn.put(new_key, encode_row(new))?;
+        // Referencing rows follow (ON UPDATE actions run after the row changed, as
+        // PostgreSQL's RI triggers do).
+        self.referenced_actions(old, Some(new), cx)?;
         Ok(())
     }
 

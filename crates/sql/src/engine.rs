@@ -686,6 +686,24 @@ impl<K: TxnKv> Session<K> {
             Some(Node::SelectStmt(sel)) if !sel.values_lists.is_empty() && sel.op <= 1 => {
                 let empty = Scope::default();
                 let mut rows = Vec::new();
+                let lens: Vec<usize> = sel
+                    .values_lists
+                    .iter()
+                    .map(|l| match l.node.as_ref() {
+                        Some(Node::List(list)) => list.items.len(),
+                        _ => 0,
+                    })
+                    .collect();
+                if lens.windows(2).any(|w| w[0] != w[1]) {
+                    return Err(err("42601", "VALUES lists must all be the same length"));
+                }
+                if s.cols.is_empty()
+                    && let Some(n) = lens.first()
+                    && *n < cols.len()
+                {
+                    // Without a column list, values fill the leading columns.
+                    cols.truncate(*n);
+                }
                 for l in &sel.values_lists {
                     let Some(Node::List(list)) = l.node.as_ref() else {
                         continue;
@@ -736,6 +754,15 @@ impl<K: TxnKv> Session<K> {
             }
             Some(Node::SelectStmt(sel)) => {
                 let q = b.bind_select(sel)?;
+                if s.cols.is_empty() && q.types.len() < cols.len() {
+                    cols.truncate(q.types.len());
+                }
+                if q.types.len() < cols.len() {
+                    return Err(err(
+                        "42601",
+                        "INSERT has more target columns than expressions",
+                    ));
+                }
                 if q.types.len() > cols.len() {
                     return Err(err(
                         "42601",
@@ -820,7 +847,12 @@ impl<K: TxnKv> Session<K> {
         }
         // ON CONFLICT.
         let on_conflict = s.on_conflict_clause.as_deref();
-        let scope = table_scope(&table, &table.name);
+        let target_alias = s
+            .relation
+            .as_ref()
+            .and_then(|r| r.alias.as_ref())
+            .map_or(table.name.clone(), |a| a.aliasname.clone());
+        let scope = table_scope(&table, &target_alias);
         let mut conflict_update: ConflictUpdate = None;
         let mut conflict_nothing = false;
         if let Some(oc) = on_conflict {
@@ -846,6 +878,55 @@ impl<K: TxnKv> Session<K> {
                     conflict_update = Some((sets, pred));
                 }
                 _ => {}
+            }
+            if let Some(infer) = oc.infer.as_deref() {
+                let mut want: Vec<usize> = Vec::new();
+                for e in &infer.index_elems {
+                    if let Some(Node::IndexElem(ie)) = e.node.as_ref() {
+                        match table.column_index(&ie.name) {
+                            Some(c) => want.push(c),
+                            None => {
+                                return Err(err(
+                                    "42703",
+                                    format!("column \"{}\" does not exist", ie.name),
+                                ));
+                            }
+                        }
+                    }
+                }
+                want.sort_unstable();
+                let found = if !infer.conname.is_empty() {
+                    let exists = table.constraints.iter().any(|c| c.name == infer.conname);
+                    if !exists {
+                        return Err(err(
+                            "42704",
+                            format!(
+                                "constraint \"{}\" for table \"{}\" does not exist",
+                                infer.conname, table.name
+                            ),
+                        ));
+                    }
+                    true
+                } else {
+                    catalog.table_indexes(table.oid).iter().any(|i| {
+                        let mut cols: Vec<usize> = i
+                            .keys
+                            .iter()
+                            .filter_map(|k| match k {
+                                crate::catalog::IndexKey::Column(c) => Some(*c),
+                                crate::catalog::IndexKey::Expr(_) => None,
+                            })
+                            .collect();
+                        cols.sort_unstable();
+                        i.unique && cols.len() == i.keys.len() && cols == want
+                    })
+                };
+                if !found {
+                    return Err(err(
+                        "42P10",
+                        "there is no unique or exclusion constraint matching the ON CONFLICT specification",
+                    ));
+                }
             }
             if conflict_update.is_some() && oc.infer.is_none() {
                 return Err(err(
@@ -886,6 +967,7 @@ impl<K: TxnKv> Session<K> {
             }
             let mut count = 0;
             let mut ret_rows = Vec::new();
+            let mut touched: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
             for src in source_rows {
                 let mut row = vec![Value::Null; table_c.columns.len()];
                 let mut given = vec![false; table_c.columns.len()];
@@ -919,6 +1001,13 @@ impl<K: TxnKv> Session<K> {
                     Some(existing_key) => match &conflict_update {
                         None => None,
                         Some((sets, pred)) => {
+                            if !touched.insert(existing_key.clone()) {
+                                return Err(err(
+                                    "21000",
+                                    "ON CONFLICT DO UPDATE command cannot affect row a second time",
+                                )
+                                .with_hint("Ensure that no rows proposed for insertion within the same command have duplicate constrained values."));
+                            }
                             let Some(bytes) = cx.txn.get_latest(&existing_key)? else {
                                 continue;
                             };
@@ -988,13 +1077,91 @@ impl<K: TxnKv> Session<K> {
                 i += 1;
                 continue;
             };
-            if let Some(Node::MultiAssignRef(_)) = val.node.as_ref() {
-                return Err(err(
-                    "0A000",
-                    "feature not supported: multiple-column assignment",
-                ));
+            // SET (a, b) = (x, y) / = (SELECT x, y): one assignment per column.
+            let multi;
+            let val = if let Some(Node::MultiAssignRef(m)) = val.node.as_ref() {
+                let k = usize::try_from(m.colno - 1).unwrap_or(0);
+                let Some(src) = m.source.as_deref().and_then(|n| n.node.as_ref()) else {
+                    return Err(err("42601", "bad multiple-column assignment"));
+                };
+                multi = match src {
+                    Node::RowExpr(r) => {
+                        if r.args.len() != usize::try_from(m.ncolumns).unwrap_or(0) {
+                            return Err(err(
+                                "42601",
+                                "number of columns does not match number of values",
+                            ));
+                        }
+                        r.args.get(k).cloned()
+                    }
+                    Node::SubLink(sl) => {
+                        let mut sl = (**sl).clone();
+                        sl.sub_link_type = protobuf::SubLinkType::ExprSublink as i32;
+                        if let Some(Node::SelectStmt(sel)) =
+                            sl.subselect.as_deref_mut().and_then(|n| n.node.as_mut())
+                        {
+                            if sel.target_list.len() != usize::try_from(m.ncolumns).unwrap_or(0) {
+                                return Err(err(
+                                    "42601",
+                                    "number of columns does not match number of values",
+                                ));
+                            }
+                            let t = sel.target_list.get(k).cloned();
+                            sel.target_list = t.into_iter().collect();
+                        }
+                        Some(protobuf::Node {
+                            node: Some(Node::SubLink(Box::new(sl))),
+                        })
+                    }
+                    _ => {
+                        return Err(err(
+                            "0A000",
+                            "feature not supported: this multiple-column assignment source",
+                        ));
+                    }
+                };
+                match multi.as_ref() {
+                    Some(n) => n,
+                    None => return Err(err("42601", "bad multiple-column assignment")),
+                }
+            } else {
+                val
+            };
+            let is_default = matches!(val.node.as_ref(), Some(Node::SetToDefault(_)));
+            if let Some((always, seq)) = table.columns[col].identity {
+                if always && !is_default {
+                    return Err(err(
+                        "428C9",
+                        format!("column \"{}\" can only be updated to DEFAULT", rt.name),
+                    )
+                    .with_detail(format!(
+                        "Column \"{}\" is an identity column defined as GENERATED ALWAYS.",
+                        rt.name
+                    )));
+                }
+                if is_default {
+                    let name = b
+                        .catalog
+                        .sequences
+                        .get(&seq)
+                        .map(|q| format!("{}.{}", b.catalog.schema_name(q.schema), q.name))
+                        .unwrap_or_default();
+                    sets.push((
+                        col,
+                        Expr::Cast(
+                            Box::new(Expr::Sequence(
+                                SeqFunc::Nextval,
+                                vec![Expr::Const(Value::Text(name))],
+                            )),
+                            table.columns[col].ty.clone(),
+                            CastContext::Assignment,
+                        ),
+                    ));
+                    i += 1;
+                    continue;
+                }
             }
-            let e = if let Some(Node::SetToDefault(_)) = val.node.as_ref() {
+            let e = if is_default {
                 match &table.columns[col].default {
                     Some(text) => {
                         let (e, t) = crate::dml::bind_text_expr(b, text, &Scope::default())?;
