@@ -326,6 +326,13 @@ impl<'a> Binder<'a> {
             {
                 // shadowing inside one WITH is an error in PostgreSQL
             }
+            if with.ctes.iter().filter(|o| matches!(o.node.as_ref(), Some(Node::CommonTableExpr(x)) if x.ctename == cte.ctename)).count() > 1 {
+                return Err(err(
+                    "42712",
+                    format!("WITH query name \"{}\" specified more than once", cte.ctename),
+                )
+                .at(pos(cte.location)));
+            }
             let Some(q) = cte.ctequery.as_deref() else {
                 continue;
             };
@@ -382,6 +389,18 @@ impl<'a> Binder<'a> {
                 });
             } else {
                 let q = self.bind_select(sel)?;
+                if alias.len() > q.names.len() {
+                    return Err(err(
+                        "42P10",
+                        format!(
+                            "WITH query \"{}\" has {} columns available but {} columns specified",
+                            cte.ctename,
+                            q.names.len(),
+                            alias.len()
+                        ),
+                    )
+                    .at(pos(cte.location)));
+                }
                 let mut names_ = q.names.clone();
                 for (i, a) in alias.iter().enumerate() {
                     if let Some(n) = names_.get_mut(i) {
@@ -1468,11 +1487,8 @@ impl<'a> Binder<'a> {
             } else {
                 rt.name.clone()
             };
-            let ty = if ty == DataType::Unknown {
-                DataType::Text
-            } else {
-                ty
-            };
+            // An untyped literal stays `unknown` here so that UNION and INSERT ... SELECT can
+            // still give it a type; the statement's result reports it as text.
             out.push(Target { expr, name, ty });
         }
         Ok(out)
@@ -1484,7 +1500,7 @@ impl<'a> Binder<'a> {
         scope: &Scope,
         targets: &[Target],
     ) -> Result<Expr, SqlError> {
-        if let Some(i) = position_ref(g, targets.len())? {
+        if let Some(i) = position_ref_in(g, targets.len(), "GROUP BY")? {
             return Ok(targets[i].expr.clone());
         }
         // A bare name not in the FROM scope may be an output column alias.
@@ -1564,6 +1580,10 @@ impl<'a> Binder<'a> {
         scope: &Scope,
         context: &'static str,
     ) -> Result<Expr, SqlError> {
+        let had_agg = self.agg.is_some();
+        if !had_agg {
+            self.agg = Some(AggCollect::default());
+        }
         let saved = self.agg.as_mut().map(|a| {
             let old = (a.allowed, a.windows_allowed, a.context);
             a.allowed = context == "HAVING";
@@ -1576,6 +1596,9 @@ impl<'a> Binder<'a> {
             a.allowed = al;
             a.windows_allowed = wa;
             a.context = ctx;
+        }
+        if !had_agg {
+            self.agg = None;
         }
         let (e, t) = r?;
         if t != DataType::Bool && t != DataType::Unknown {
@@ -2626,7 +2649,9 @@ impl<'a> Binder<'a> {
                 } else {
                     a.context
                 };
-                let msg = if ctx == "GROUP BY" {
+                let msg = if ctx == "aggregate function calls" {
+                    "aggregate function calls cannot be nested".to_string()
+                } else if ctx == "GROUP BY" {
                     "aggregate functions are not allowed in GROUP BY".to_string()
                 } else if ctx == "JOIN/ON" {
                     "aggregate functions are not allowed in JOIN conditions".to_string()
@@ -3000,6 +3025,14 @@ fn sort_dir(sb: &protobuf::SortBy) -> (bool, bool) {
 
 /// `ORDER BY 2` / `GROUP BY 1`: an integer constant is a position in the select list.
 fn position_ref(n: &protobuf::Node, count: usize) -> Result<Option<usize>, SqlError> {
+    position_ref_in(n, count, "ORDER BY")
+}
+
+fn position_ref_in(
+    n: &protobuf::Node,
+    count: usize,
+    clause: &str,
+) -> Result<Option<usize>, SqlError> {
     if let Some(Node::AConst(c)) = n.node.as_ref()
         && let Some(protobuf::a_const::Val::Ival(i)) = &c.val
     {
@@ -3007,7 +3040,7 @@ fn position_ref(n: &protobuf::Node, count: usize) -> Result<Option<usize>, SqlEr
         if p < 1 || p as usize > count {
             return Err(err(
                 "42P10",
-                format!("ORDER BY position {p} is not in select list"),
+                format!("{clause} position {p} is not in select list"),
             )
             .at(pos(c.location)));
         }

@@ -548,7 +548,18 @@ impl<K: TxnKv> Session<K> {
             ));
         }
         let rows = self.with_cx(&catalog, &[], |cx| collect(&q.plan, cx))?;
-        Ok(self.rows_result(&q.names, &q.types, rows, "SELECT {}".to_string()))
+        let types: Vec<DataType> = q
+            .types
+            .iter()
+            .map(|t| {
+                if *t == DataType::Unknown {
+                    DataType::Text
+                } else {
+                    t.clone()
+                }
+            })
+            .collect();
+        Ok(self.rows_result(&q.names, &types, rows, "SELECT {}".to_string()))
     }
 
     fn rows_result(
