@@ -91,6 +91,8 @@ pub struct Binder<'a> {
     /// Scopes of the enclosing queries (innermost last) and whether a reference to them was
     /// made while binding at each level.
     levels: Vec<(Scope, bool)>,
+    /// The row lock of the SELECT whose FROM clause is being bound.
+    row_lock: Option<crate::plan::RowLock>,
     /// Select-list positions already bound as set-returning function columns.
     srf_targets: HashMap<usize, (Expr, DataType)>,
     /// The WINDOW clause of the SELECT being bound.
@@ -253,6 +255,7 @@ impl<'a> Binder<'a> {
             source: None,
             named_windows: Vec::new(),
             srf_targets: HashMap::new(),
+            row_lock: None,
             ctes: Vec::new(),
             next_id: 0,
             agg: None,
@@ -452,9 +455,30 @@ impl<'a> Binder<'a> {
         if s.into_clause.is_some() {
             return Err(err("0A000", "feature not supported: SELECT INTO"));
         }
-        if !s.locking_clause.is_empty() {
-            // Row locks are taken by the executor for FOR UPDATE/SHARE (see the session).
+        let row_lock = match s.locking_clause.first().and_then(|n| n.node.as_ref()) {
+            Some(Node::LockingClause(lc)) => Some(crate::plan::RowLock {
+                exclusive: lc.strength >= protobuf::LockClauseStrength::LcsFornokeyupdate as i32,
+                nowait: lc.wait_policy == protobuf::LockWaitPolicy::LockWaitError as i32,
+                skip_locked: lc.wait_policy == protobuf::LockWaitPolicy::LockWaitSkip as i32,
+            }),
+            _ => None,
+        };
+        if row_lock.is_some()
+            && (!s.group_clause.is_empty() || !s.distinct_clause.is_empty() || s.op > 1)
+        {
+            let what = if !s.group_clause.is_empty() {
+                "GROUP BY clause"
+            } else if !s.distinct_clause.is_empty() {
+                "DISTINCT clause"
+            } else {
+                "UNION/INTERSECT/EXCEPT"
+            };
+            return Err(err(
+                "0A000",
+                format!("FOR UPDATE is not allowed with {what}"),
+            ));
         }
+
         let op = s.op;
         if op != protobuf::SetOperation::SetopNone as i32 && op != 0 {
             return self.bind_set_op(s);
@@ -464,7 +488,10 @@ impl<'a> Binder<'a> {
             return self.finish_order_limit(q, s, None);
         }
         // FROM
-        let (mut plan, scope) = self.bind_from(&s.from_clause)?;
+        self.row_lock = row_lock;
+        let from = self.bind_from(&s.from_clause);
+        self.row_lock = None;
+        let (mut plan, scope) = from?;
         // WHERE
         if let Some(w) = &s.where_clause {
             let pred = self.bind_condition(w, &scope, "WHERE")?;
@@ -1243,6 +1270,7 @@ impl<'a> Binder<'a> {
                         access: Access::Full,
                         filter: None,
                         emit_key: false,
+                        lock: self.row_lock,
                     },
                     scope,
                 ))

@@ -1293,6 +1293,7 @@ impl<K: TxnKv> Session<K> {
             access: Access::Full,
             filter: None,
             emit_key: true,
+            lock: None,
         };
         if !from.is_empty() {
             let (fp, fs) = b.bind_from(from)?;

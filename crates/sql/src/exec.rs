@@ -170,8 +170,10 @@ pub fn open<'p>(plan: &'p Plan) -> BoxNode<'p> {
             access,
             filter,
             emit_key,
+            lock,
             ..
         } => Box::new(ScanNode {
+            lock: *lock,
             table: *table,
             width: *width,
             access,
@@ -293,6 +295,7 @@ struct ScanNode<'p> {
     access: &'p Access,
     filter: Option<&'p Expr>,
     emit_key: bool,
+    lock: Option<crate::plan::RowLock>,
     state: ScanState,
 }
 
@@ -384,6 +387,47 @@ impl<'p> Node<'p> for ScanNode<'p> {
                 && truth(&eval(f, &row, cx)?) != Some(true)
             {
                 continue;
+            }
+            if let Some(lock) = self.lock {
+                // FOR UPDATE / FOR SHARE: lock, then re-read the newest version (READ
+                // COMMITTED re-checks it; the other levels fail if it changed).
+                let mode = if lock.exclusive {
+                    basalt_txn::LockMode::Exclusive
+                } else {
+                    basalt_txn::LockMode::Shared
+                };
+                let wait = if lock.skip_locked {
+                    basalt_txn::LockWait::SkipLocked
+                } else if lock.nowait {
+                    basalt_txn::LockWait::NoWait
+                } else {
+                    basalt_txn::LockWait::Block
+                };
+                if cx.txn.lock(&key, mode, wait)? == basalt_txn::LockOutcome::Skipped {
+                    continue;
+                }
+                let Some(latest) = cx.txn.get_latest(&key)? else {
+                    if cx.txn.isolation() != basalt_txn::IsolationLevel::ReadCommitted {
+                        return Err(SqlError::from(basalt_txn::TxnError::Serialization(
+                            basalt_txn::SerializationReason::ConcurrentUpdate,
+                        )));
+                    }
+                    continue;
+                };
+                if latest != bytes {
+                    if cx.txn.isolation() != basalt_txn::IsolationLevel::ReadCommitted {
+                        return Err(SqlError::from(basalt_txn::TxnError::Serialization(
+                            basalt_txn::SerializationReason::ConcurrentUpdate,
+                        )));
+                    }
+                    row = decode_row(&latest)?;
+                    row.resize(self.width, Value::Null);
+                    if let Some(f) = self.filter
+                        && truth(&eval(f, &row, cx)?) != Some(true)
+                    {
+                        continue;
+                    }
+                }
             }
             if self.emit_key {
                 row.push(Value::Bytea(key));

@@ -162,6 +162,7 @@ fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
             access,
             filter,
             emit_key,
+            lock,
         } => {
             let mut all = Vec::new();
             if let Some(f) = filter {
@@ -179,6 +180,7 @@ fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
                 access,
                 filter: and_all(all),
                 emit_key,
+                lock,
             }
         }
         Plan::Join {

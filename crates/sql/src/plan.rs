@@ -135,6 +135,17 @@ pub struct WindowCall {
     pub filter: Option<Expr>,
 }
 
+/// A row lock taken by a scan (`SELECT ... FOR UPDATE / FOR SHARE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowLock {
+    /// Exclusive (FOR UPDATE / FOR NO KEY UPDATE) or shared (FOR SHARE / FOR KEY SHARE).
+    pub exclusive: bool,
+    /// NOWAIT.
+    pub nowait: bool,
+    /// SKIP LOCKED.
+    pub skip_locked: bool,
+}
+
 /// How a table is read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Access {
@@ -182,6 +193,8 @@ pub enum Plan {
         filter: Option<Expr>,
         /// Append the row's key as a trailing `bytea` column (for UPDATE/DELETE).
         emit_key: bool,
+        /// SELECT ... FOR UPDATE / FOR SHARE: lock each row returned.
+        lock: Option<RowLock>,
     },
     /// WHERE / HAVING.
     Filter {
