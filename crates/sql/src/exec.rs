@@ -324,6 +324,74 @@ impl<'p> ScanNode<'p> {
                 push_key_values(&mut key, &vals.iter().collect::<Vec<_>>(), &[])?;
                 ScanState::Keys(vec![key].into_iter())
             }
+            Access::Range {
+                index,
+                eq,
+                lower,
+                upper,
+            } => {
+                let mut prefix = match index {
+                    None => table_prefix(self.table),
+                    Some(i) => index_prefix(*i),
+                };
+                let mut vals = Vec::with_capacity(eq.len());
+                for e in eq {
+                    let v = eval(e, &[], cx)?;
+                    if v.is_null() {
+                        self.state = ScanState::Done;
+                        return Ok(());
+                    }
+                    vals.push(v);
+                }
+                push_key_values(&mut prefix, &vals.iter().collect::<Vec<_>>(), &[])?;
+                let bound = |b: &Option<(Expr, bool)>,
+                             cx: &mut Cx<'_>|
+                 -> Result<Option<Option<(Vec<u8>, bool)>>, SqlError> {
+                    let Some((e, inclusive)) = b else {
+                        return Ok(Some(None));
+                    };
+                    let v = eval(e, &[], cx)?;
+                    if v.is_null() {
+                        return Ok(None);
+                    }
+                    let mut k = prefix.clone();
+                    push_key_values(&mut k, &[&v], &[])?;
+                    Ok(Some(Some((k, *inclusive))))
+                };
+                let (Some(lo), Some(hi)) = (bound(lower, cx)?, bound(upper, cx)?) else {
+                    self.state = ScanState::Done;
+                    return Ok(());
+                };
+                use std::ops::Bound;
+                let start = match lo {
+                    None => Bound::Included(prefix.clone()),
+                    Some((k, true)) => Bound::Included(k),
+                    Some((k, false)) => match basalt_common::keycode::prefix_end(&k) {
+                        Some(e) => Bound::Included(e),
+                        None => Bound::Unbounded,
+                    },
+                };
+                let end = match hi {
+                    None => basalt_common::keycode::prefix_end(&prefix)
+                        .map_or(Bound::Unbounded, Bound::Excluded),
+                    Some((k, true)) => basalt_common::keycode::prefix_end(&k)
+                        .map_or(Bound::Unbounded, Bound::Excluded),
+                    Some((k, false)) => Bound::Excluded(k),
+                };
+                let range = KeyRange { start, end };
+                let scan = cx.txn.scan(range, Direction::Forward)?;
+                match index {
+                    None => ScanState::Scanning(scan),
+                    Some(_) => {
+                        let mut keys = Vec::new();
+                        for item in scan {
+                            let (_, row_key) = item?;
+                            keys.push(row_key);
+                        }
+                        ScanState::Keys(keys.into_iter())
+                    }
+                }
+            }
             Access::Index { index, eq } => {
                 let mut vals = Vec::with_capacity(eq.len());
                 for e in eq {

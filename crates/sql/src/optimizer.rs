@@ -275,9 +275,6 @@ fn equalities(preds: &[Expr]) -> Vec<(usize, Expr)> {
 
 fn choose_access(table: u32, preds: &[Expr], catalog: &Catalog) -> Access {
     let eqs = equalities(preds);
-    if eqs.is_empty() {
-        return Access::Full;
-    }
     let Some(t) = catalog.tables.get(&table) else {
         return Access::Full;
     };
@@ -290,6 +287,7 @@ fn choose_access(table: u32, preds: &[Expr], catalog: &Catalog) -> Access {
             return Access::PrimaryKey(vals);
         }
     }
+    let range = choose_range(t, preds, catalog);
     let mut best: Option<(usize, bool, u32, Vec<Expr>)> = None;
     for i in catalog.table_indexes(table) {
         if i.primary {
@@ -315,10 +313,104 @@ fn choose_access(table: u32, preds: &[Expr], catalog: &Catalog) -> Access {
             best = Some((vals.len(), full_unique, i.oid, vals));
         }
     }
-    match best {
-        Some((_, _, index, eq)) => Access::Index { index, eq },
-        None => Access::Full,
+    let range_eq = match &range {
+        Some(Access::Range { eq, .. }) => Some(eq.len()),
+        _ => None,
+    };
+    match (best, range) {
+        (Some((n, unique, index, eq)), range) => {
+            if !unique && range_eq.is_some_and(|r| r >= n) {
+                range.unwrap_or(Access::Index { index, eq })
+            } else {
+                Access::Index { index, eq }
+            }
+        }
+        (None, Some(r)) => r,
+        (None, None) => Access::Full,
     }
+}
+
+/// Bounds `column op value` from the conjuncts: (column, lower, upper).
+type Bounds = (Option<(Expr, bool)>, Option<(Expr, bool)>);
+
+fn bounds_for(col: usize, preds: &[Expr]) -> Bounds {
+    let mut lower = None;
+    let mut upper = None;
+    for p in preds {
+        let Expr::Cmp(op, a, b) = p else { continue };
+        let (op, v) = match (a.as_ref(), b.as_ref()) {
+            (Expr::Column(c), v) if *c == col && row_free(v) => (*op, v),
+            (v, Expr::Column(c)) if *c == col && row_free(v) => (op.swap(), v),
+            _ => continue,
+        };
+        match op {
+            CmpOp::Gt => lower = Some((v.clone(), false)),
+            CmpOp::Ge => lower = Some((v.clone(), true)),
+            CmpOp::Lt => upper = Some((v.clone(), false)),
+            CmpOp::Le => upper = Some((v.clone(), true)),
+            _ => {}
+        }
+    }
+    (lower, upper)
+}
+
+/// A range scan on the primary key or an ascending index: equality on a key prefix and
+/// bounds on the next column. Chosen only when it narrows more than equality alone.
+fn choose_range(t: &crate::catalog::Table, preds: &[Expr], catalog: &Catalog) -> Option<Access> {
+    let eqs = equalities(preds);
+    let mut candidates: Vec<(Option<u32>, Vec<usize>)> = Vec::new();
+    if let Some(pk) = &t.primary_key {
+        candidates.push((None, pk.clone()));
+    }
+    for i in catalog.table_indexes(t.oid) {
+        if i.primary || i.desc.iter().any(|d| *d) {
+            continue;
+        }
+        let cols: Option<Vec<usize>> = i
+            .keys
+            .iter()
+            .map(|k| match k {
+                IndexKey::Column(c) => Some(*c),
+                IndexKey::Expr(_) => None,
+            })
+            .collect();
+        if let Some(cols) = cols {
+            candidates.push((Some(i.oid), cols));
+        }
+    }
+    let mut best: Option<(usize, Access)> = None;
+    for (index, cols) in candidates {
+        let mut eq = Vec::new();
+        for c in &cols {
+            match eqs.iter().find(|(x, _)| x == c) {
+                Some((_, v)) => eq.push(v.clone()),
+                None => break,
+            }
+        }
+        let (lower, upper) = match cols.get(eq.len()) {
+            Some(next) => bounds_for(*next, preds),
+            None => (None, None),
+        };
+        // A key prefix fixed by equality is a range too (the rest of the key is free).
+        if lower.is_none() && upper.is_none() && (eq.is_empty() || index.is_some()) {
+            continue;
+        }
+        let score = eq.len() * 2
+            + usize::from(lower.is_some() || upper.is_some())
+            + usize::from(lower.is_some() && upper.is_some());
+        if best.as_ref().is_none_or(|(s, _)| score > *s) {
+            best = Some((
+                score,
+                Access::Range {
+                    index,
+                    eq,
+                    lower,
+                    upper,
+                },
+            ));
+        }
+    }
+    best.map(|(_, a)| a)
 }
 
 /// Appends EXPLAIN lines for a plan.
@@ -343,6 +435,23 @@ pub fn explain(plan: &Plan, catalog: &Catalog, depth: usize, out: &mut Vec<Strin
             match access {
                 Access::Full => line(out, format!("Seq Scan on {name}")),
                 Access::PrimaryKey(_) => line(out, format!("Primary Key Lookup on {name}")),
+                Access::Range { index, eq, .. } => {
+                    let iname = match index {
+                        None => "primary key".to_string(),
+                        Some(i) => catalog
+                            .indexes
+                            .get(i)
+                            .map_or("?".to_string(), |x| x.name.clone()),
+                    };
+                    line(
+                        out,
+                        format!(
+                            "Index Range Scan using {iname} on {name} ({} equal key column{})",
+                            eq.len(),
+                            if eq.len() == 1 { "" } else { "s" }
+                        ),
+                    );
+                }
                 Access::Index { index, eq } => {
                     let iname = catalog
                         .indexes

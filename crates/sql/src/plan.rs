@@ -160,6 +160,18 @@ pub enum Access {
         /// Values of the leading key columns.
         eq: Vec<Expr>,
     },
+    /// A key range of the primary key (`index: None`) or of an index: equality on the
+    /// first `eq.len()` key columns, then bounds on the next one.
+    Range {
+        /// The index OID, or `None` for the primary key.
+        index: Option<u32>,
+        /// Values of the leading key columns.
+        eq: Vec<Expr>,
+        /// Lower bound on the next key column, and whether it is inclusive.
+        lower: Option<(Expr, bool)>,
+        /// Upper bound on the next key column, and whether it is inclusive.
+        upper: Option<(Expr, bool)>,
+    },
 }
 
 /// A plan node.

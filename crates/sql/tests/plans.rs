@@ -1,0 +1,149 @@
+//! Plan snapshots: the optimizer's choices for typical queries, as EXPLAIN prints them, and
+//! the results of the same queries (an access path must never change an answer).
+#![allow(clippy::unwrap_used)]
+
+use basalt_sql::Session;
+use basalt_txn::LocalKv;
+
+fn session() -> Session<LocalKv> {
+    let mut s = Session::new(LocalKv::memory());
+    s.execute(
+        "CREATE TABLE t (id int PRIMARY KEY, a int, b text);
+         CREATE INDEX t_a ON t (a);
+         CREATE UNIQUE INDEX t_b ON t (b);
+         CREATE TABLE u (x int, y int, PRIMARY KEY (x, y));
+         INSERT INTO t SELECT g, g % 10, 'b' || g FROM generate_series(1, 200) g;
+         INSERT INTO u SELECT g % 5, g FROM generate_series(1, 50) g;",
+    )
+    .unwrap();
+    s
+}
+
+fn plan(s: &mut Session<LocalKv>, sql: &str) -> String {
+    let r = s.execute(&format!("EXPLAIN {sql}")).unwrap();
+    r[0].rows
+        .iter()
+        .map(|row| row[0].clone().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn rows(s: &mut Session<LocalKv>, sql: &str) -> Vec<String> {
+    let r = s.execute(sql).unwrap();
+    r[0].rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|v| v.clone().unwrap_or_else(|| "NULL".into()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+#[test]
+fn access_paths() {
+    let mut s = session();
+    let cases: &[(&str, &str)] = &[
+        (
+            "SELECT * FROM t WHERE id = 5",
+            "Primary Key Lookup on t\n  Filter: (row predicate)",
+        ),
+        (
+            "SELECT * FROM t WHERE b = 'b7'",
+            "Index Scan using t_b on t (1 key column)\n  Filter: (row predicate)",
+        ),
+        (
+            "SELECT * FROM t WHERE a = 3",
+            "Index Scan using t_a on t (1 key column)\n  Filter: (row predicate)",
+        ),
+        (
+            "SELECT * FROM t WHERE id BETWEEN 10 AND 20",
+            "Index Range Scan using primary key on t (0 equal key columns)\n  Filter: (row predicate)",
+        ),
+        (
+            "SELECT * FROM t WHERE a = 3 AND id > 100",
+            "Index Scan using t_a on t (1 key column)\n  Filter: (row predicate)",
+        ),
+        (
+            "SELECT * FROM u WHERE x = 2 AND y < 20",
+            "Index Range Scan using primary key on u (1 equal key column)\n  Filter: (row predicate)",
+        ),
+        (
+            "SELECT * FROM t WHERE a + 1 = 4",
+            "Seq Scan on t\n  Filter: (row predicate)",
+        ),
+        (
+            "SELECT t.id FROM t JOIN u ON t.id = u.y WHERE u.x = 1",
+            "Hash Join (Inner, 1 key)\n->  Seq Scan on t\n->  Index Range Scan using primary key on u (1 equal key column)\n        Filter: (row predicate)",
+        ),
+        (
+            "SELECT a, count(*) FROM t GROUP BY a ORDER BY a",
+            "Sort\n->  HashAggregate\n      ->  Seq Scan on t",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (sql, expected) in cases {
+        let got = plan(&mut s, sql);
+        if got != *expected {
+            failures.push(format!("{sql}\n--- expected\n{expected}\n--- got\n{got}\n"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn access_paths_do_not_change_answers() {
+    let mut s = session();
+    let checks: &[(&str, &str)] = &[
+        (
+            "SELECT id FROM t WHERE id = 5",
+            "SELECT id FROM t WHERE id + 0 = 5",
+        ),
+        (
+            "SELECT id FROM t WHERE id BETWEEN 10 AND 20 ORDER BY id",
+            "SELECT id FROM t WHERE id + 0 BETWEEN 10 AND 20 ORDER BY id",
+        ),
+        (
+            "SELECT id FROM t WHERE id > 195 ORDER BY id",
+            "SELECT id FROM t WHERE id + 0 > 195 ORDER BY id",
+        ),
+        (
+            "SELECT id FROM t WHERE id < 3 ORDER BY id",
+            "SELECT id FROM t WHERE id + 0 < 3 ORDER BY id",
+        ),
+        (
+            "SELECT y FROM u WHERE x = 2 AND y <= 22 ORDER BY y",
+            "SELECT y FROM u WHERE x + 0 = 2 AND y + 0 <= 22 ORDER BY y",
+        ),
+        (
+            "SELECT y FROM u WHERE x = 2 AND y > 40 AND y < 48 ORDER BY y",
+            "SELECT y FROM u WHERE x + 0 = 2 AND y + 0 > 40 AND y + 0 < 48 ORDER BY y",
+        ),
+        (
+            "SELECT id FROM t WHERE a = 3 ORDER BY id",
+            "SELECT id FROM t WHERE a + 0 = 3 ORDER BY id",
+        ),
+        (
+            "SELECT id FROM t WHERE b = 'b7'",
+            "SELECT id FROM t WHERE b || '' = 'b7'",
+        ),
+        (
+            "SELECT id FROM t WHERE id = NULL",
+            "SELECT id FROM t WHERE false",
+        ),
+        (
+            "SELECT id FROM t WHERE id > NULL",
+            "SELECT id FROM t WHERE false",
+        ),
+    ];
+    for (indexed, scanned) in checks {
+        let a = rows(&mut s, indexed);
+        let b = rows(&mut s, scanned);
+        assert_eq!(a, b, "{indexed} vs {scanned}");
+    }
+    assert_eq!(
+        rows(&mut s, "SELECT count(*) FROM t WHERE id BETWEEN 10 AND 20"),
+        ["11"]
+    );
+}
