@@ -31,6 +31,9 @@ use crate::parse::{ParseCache, Statement};
 use crate::plan::{Access, Plan};
 use crate::session::{Session, StatementResult};
 
+/// Plans a session keeps (the cache is emptied when full).
+pub const PLAN_CACHE_SIZE: usize = 512;
+
 /// Values allocated per sequence allocation.
 pub const SEQ_BLOCK: i64 = 32;
 
@@ -469,7 +472,7 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<StatementResult, SqlError> {
         let _ = stmt;
         match node {
-            Node::SelectStmt(s) => self.select(s),
+            Node::SelectStmt(s) => self.select(s, stmt.text()),
             Node::InsertStmt(s) => {
                 let out = self.insert(s)?;
                 Ok(dml_result(format!("INSERT 0 {}", out.count), out, self))
@@ -535,11 +538,43 @@ impl<K: TxnKv> Session<K> {
         }
     }
 
-    fn select(&mut self, s: &protobuf::SelectStmt) -> Result<StatementResult, SqlError> {
+    fn select(
+        &mut self,
+        s: &protobuf::SelectStmt,
+        text: &str,
+    ) -> Result<StatementResult, SqlError> {
         let catalog = self.load_catalog()?;
-        let mut b = self.binder(&catalog);
-        let q = b.bind_select(s)?;
-        let q = crate::optimizer::optimize_query(q, &catalog);
+        // Plans are cached per statement text, catalog version and the settings binding
+        // depends on (search_path, TimeZone): DDL changes the version and so invalidates them.
+        let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
+        let key = format!(
+            "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+            catalog.version,
+            self.settings.time_zone(),
+            self.settings.date_style(),
+            self.settings.search_path().join(","),
+            text
+        );
+        let cached = if written {
+            None
+        } else {
+            self.plan_cache.get(&key).cloned()
+        };
+        let q = match cached {
+            Some(q) => q,
+            None => {
+                let mut b = self.binder(&catalog);
+                let q = b.bind_select(s)?;
+                let q = Arc::new(crate::optimizer::optimize_query(q, &catalog));
+                if !written {
+                    if self.plan_cache.len() >= PLAN_CACHE_SIZE {
+                        self.plan_cache.clear();
+                    }
+                    self.plan_cache.insert(key, q.clone());
+                }
+                q
+            }
+        };
         let locking = !s.locking_clause.is_empty();
         if locking && self.settings.transaction_read_only() {
             return Err(err(

@@ -179,6 +179,8 @@ pub struct Session<K: TxnKv> {
     pub(crate) block: Option<Block<K::Txn>>,
     /// `currval` / `lastval` state of this session.
     pub(crate) seq_session: crate::engine::SeqSession,
+    /// Bound and optimized SELECT plans by statement (see `engine`).
+    pub(crate) plan_cache: std::collections::HashMap<String, Arc<crate::binder::Query>>,
     /// The query string being run (for error positions).
     pub(crate) current_sql: Option<Arc<str>>,
     /// Parameter values of the statement being run by [`Session::query`].
@@ -212,6 +214,7 @@ impl<K: TxnKv> Session<K> {
             params: Vec::new(),
             capture: None,
             current_sql: None,
+            plan_cache: std::collections::HashMap::new(),
             settings: Settings::new(),
             block: None,
             statement_started: false,

@@ -147,3 +147,27 @@ fn access_paths_do_not_change_answers() {
         ["11"]
     );
 }
+
+#[test]
+fn cached_plans_follow_ddl_and_settings() {
+    let mut s = Session::new(LocalKv::memory());
+    s.execute("CREATE TABLE c (a int); INSERT INTO c VALUES (1)")
+        .unwrap();
+    assert_eq!(rows(&mut s, "SELECT * FROM c"), ["1"]);
+    assert_eq!(rows(&mut s, "SELECT * FROM c"), ["1"]);
+    s.execute("DROP TABLE c; CREATE TABLE c (a int, b text); INSERT INTO c VALUES (2, 'x')")
+        .unwrap();
+    assert_eq!(rows(&mut s, "SELECT * FROM c"), ["2 x"]);
+    // A plan bound with another search_path must not be reused.
+    s.execute(
+        "CREATE SCHEMA other; CREATE TABLE other.c (z text); INSERT INTO other.c VALUES ('o')",
+    )
+    .unwrap();
+    s.execute("SET search_path = other, public").unwrap();
+    assert_eq!(rows(&mut s, "SELECT * FROM c"), ["o"]);
+    // Inside a transaction that changed the catalog, its own catalog is used.
+    s.execute("BEGIN; DROP TABLE other.c").unwrap();
+    assert_eq!(rows(&mut s, "SELECT * FROM c"), ["2 x"]);
+    s.execute("ROLLBACK").unwrap();
+    assert_eq!(rows(&mut s, "SELECT * FROM c"), ["o"]);
+}
