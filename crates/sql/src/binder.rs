@@ -2164,6 +2164,12 @@ impl<'a> Binder<'a> {
                     .rexpr
                     .as_deref()
                     .ok_or_else(|| err("42601", "operator without operand"))?;
+                if let (Some(Node::RowExpr(l)), Some(Node::RowExpr(r))) = (
+                    a.lexpr.as_deref().and_then(|n| n.node.as_ref()),
+                    right.node.as_ref(),
+                ) {
+                    return self.row_comparison(&op, &l.args, &r.args, scope, a.location);
+                }
                 let (re, rt) = self.bind_expr(right, scope)?;
                 let Some(left) = a.lexpr.as_deref() else {
                     return self.prefix_op(&op, re, rt, a.location);
@@ -2240,6 +2246,29 @@ impl<'a> Binder<'a> {
                 let Some(Node::List(list)) = r.node.as_ref() else {
                     return Err(err("42601", "IN without a list"));
                 };
+                if let Some(Node::RowExpr(lrow)) = l.node.as_ref() {
+                    // (a, b) IN ((1, 2), (3, 4)): a disjunction of row equalities.
+                    let mut terms = Vec::new();
+                    for item in &list.items {
+                        let Some(Node::RowExpr(rrow)) = item.node.as_ref() else {
+                            return Err(err("42601", "IN list items must be rows here"));
+                        };
+                        terms.push(
+                            self.row_comparison("=", &lrow.args, &rrow.args, scope, a.location)?
+                                .0,
+                        );
+                    }
+                    let any = terms
+                        .into_iter()
+                        .reduce(|x, y| Expr::Or(Box::new(x), Box::new(y)))
+                        .unwrap_or(Expr::Const(Value::Bool(false)));
+                    let e = if op == "<>" {
+                        Expr::Not(Box::new(any))
+                    } else {
+                        any
+                    };
+                    return Ok((e, DataType::Bool));
+                }
                 let (le, lt) = self.bind_expr(l, scope)?;
                 let mut items = Vec::new();
                 let mut types = vec![lt.clone()];
@@ -2314,6 +2343,72 @@ impl<'a> Binder<'a> {
             }
             _ => Err(err("0A000", "feature not supported: this operator form")),
         }
+    }
+
+    /// `ROW(a, b) op ROW(c, d)` as PostgreSQL compares rows: `=` / `<>` pairwise, the
+    /// ordering operators lexicographically (NULL where the first undecided pair has one).
+    fn row_comparison(
+        &mut self,
+        op: &str,
+        left: &[protobuf::Node],
+        right: &[protobuf::Node],
+        scope: &Scope,
+        location: i32,
+    ) -> Result<(Expr, DataType), SqlError> {
+        if left.len() != right.len() {
+            return Err(
+                err("42601", "unequal number of entries in row expressions").at(pos(location))
+            );
+        }
+        let Some(cop) = CmpOp::from_symbol(op) else {
+            return Err(err(
+                "0A000",
+                format!("feature not supported: row comparison with {op}"),
+            ));
+        };
+        let mut pairs = Vec::new();
+        for (l, r) in left.iter().zip(right) {
+            let (le, lt) = self.bind_expr(l, scope)?;
+            let (re, rt) = self.bind_expr(r, scope)?;
+            let t = self.operand_type(&lt, &rt, op)?;
+            let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
+            let re = self.coerce(re, &rt, &t, CastContext::Implicit)?;
+            pairs.push((le, re));
+        }
+        let cmp = |o: CmpOp, (a, b): &(Expr, Expr)| {
+            Expr::Cmp(o, Box::new(a.clone()), Box::new(b.clone()))
+        };
+        let e = match cop {
+            CmpOp::Eq => pairs
+                .iter()
+                .map(|p| cmp(CmpOp::Eq, p))
+                .reduce(|x, y| Expr::And(Box::new(x), Box::new(y))),
+            CmpOp::Ne => pairs
+                .iter()
+                .map(|p| cmp(CmpOp::Ne, p))
+                .reduce(|x, y| Expr::Or(Box::new(x), Box::new(y))),
+            _ => {
+                // a1 < b1 OR (a1 = b1 AND (a2 < b2 OR ...)); the last pair uses op itself.
+                let strict = match cop {
+                    CmpOp::Le => CmpOp::Lt,
+                    CmpOp::Ge => CmpOp::Gt,
+                    o => o,
+                };
+                let mut acc: Option<Expr> = None;
+                for (i, p) in pairs.iter().enumerate().rev() {
+                    let last = i + 1 == pairs.len();
+                    acc = Some(match acc {
+                        None => cmp(if last { cop } else { strict }, p),
+                        Some(rest) => Expr::Or(
+                            Box::new(cmp(strict, p)),
+                            Box::new(Expr::And(Box::new(cmp(CmpOp::Eq, p)), Box::new(rest))),
+                        ),
+                    });
+                }
+                acc
+            }
+        };
+        Ok((e.unwrap_or(Expr::Const(Value::Bool(true))), DataType::Bool))
     }
 
     fn prefix_op(
@@ -2465,6 +2560,51 @@ impl<'a> Binder<'a> {
                 let Some(t) = sl.testexpr.as_deref() else {
                     return Err(err("42601", "ANY/ALL without left operand"));
                 };
+                if let Some(Node::RowExpr(row)) = t.node.as_ref() {
+                    let opname = names(&sl.oper_name);
+                    let op = opname.last().map(String::as_str).unwrap_or("=");
+                    let cop = match op {
+                        "=" => CmpOp::Eq,
+                        "<>" => CmpOp::Ne,
+                        _ => {
+                            return Err(err(
+                                "0A000",
+                                format!("feature not supported: row {op} ANY/ALL (subquery)"),
+                            ));
+                        }
+                    };
+                    if q.types.len() != row.args.len() {
+                        return Err(err(
+                            "42601",
+                            if q.types.len() > row.args.len() {
+                                "subquery has too many columns"
+                            } else {
+                                "subquery has too few columns"
+                            },
+                        )
+                        .at(pos(sl.location)));
+                    }
+                    let mut left = Vec::new();
+                    let mut types = Vec::new();
+                    for (arg, rt) in row.args.iter().zip(&q.types) {
+                        let (le, lt) = self.bind_expr(arg, scope)?;
+                        let t = self.operand_type(&lt, rt, op)?;
+                        left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
+                        types.push(t);
+                    }
+                    let plan = coerce_plan(q.plan, &q.types, &types, self)?;
+                    let sq = Subquery {
+                        kind: SubqueryKind::RowQuantified {
+                            left,
+                            op: cop,
+                            all: kind_i == 2,
+                        },
+                        plan,
+                        correlated,
+                        id,
+                    };
+                    return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
+                }
                 let (le, lt) = self.bind_expr(t, scope)?;
                 let opname = names(&sl.oper_name);
                 let op = opname.last().map(String::as_str).unwrap_or("=");
@@ -2478,7 +2618,8 @@ impl<'a> Binder<'a> {
                         } else {
                             "subquery has too few columns"
                         },
-                    ));
+                    )
+                    .at(pos(sl.location)));
                 }
                 let rt = q.types[0].clone();
                 let t = self.operand_type(&lt, &rt, op)?;

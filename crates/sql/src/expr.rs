@@ -111,6 +111,15 @@ pub enum SubqueryKind {
     },
     /// `ARRAY(subquery)`.
     Array(DataType),
+    /// `(a, b) = ANY (subquery)` (IN) or `(a, b) <> ALL (subquery)` (NOT IN).
+    RowQuantified {
+        /// The left row.
+        left: Vec<Expr>,
+        /// `=` or `<>`.
+        op: CmpOp,
+        /// ALL instead of ANY.
+        all: bool,
+    },
 }
 
 /// A bound subquery expression.
@@ -277,6 +286,7 @@ impl Expr {
             }
             Expr::Subquery(s) => match &s.kind {
                 SubqueryKind::Quantified { left, .. } => vec![left],
+                SubqueryKind::RowQuantified { left, .. } => left.iter().collect(),
                 _ => vec![],
             },
         }
@@ -347,6 +357,10 @@ impl Expr {
                 if let SubqueryKind::Quantified { left, .. } = &mut s.kind {
                     let l = std::mem::replace(left.as_mut(), Expr::Const(Value::Null));
                     **left = l.rewrite(f)?;
+                }
+                if let SubqueryKind::RowQuantified { left, .. } = &mut s.kind {
+                    let l = std::mem::take(left);
+                    *left = rewrite_all(l, f)?;
                 }
                 Expr::Subquery(s)
             }
@@ -598,6 +612,41 @@ pub fn quantified<'v>(
 }
 
 fn eval_subquery(s: &Subquery, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError> {
+    if let SubqueryKind::RowQuantified { left, op, all } = &s.kind {
+        let mut xs = Vec::with_capacity(left.len());
+        for e in left {
+            xs.push(eval(e, row, cx)?);
+        }
+        let rows = run_subquery(s, row, cx)?;
+        let mut saw_null = false;
+        for r in rows.iter() {
+            // Row equality: false if a pair differs, NULL if undecided, true otherwise.
+            let mut eq = Some(true);
+            for (x, y) in xs.iter().zip(r) {
+                if x.is_null() || y.is_null() {
+                    eq = eq.and(None);
+                } else if x != y {
+                    eq = Some(false);
+                    break;
+                }
+            }
+            let t = match op {
+                CmpOp::Ne => eq.map(|b| !b),
+                _ => eq,
+            };
+            match t {
+                None => saw_null = true,
+                Some(true) if !all => return Ok(Value::Bool(true)),
+                Some(false) if *all => return Ok(Value::Bool(false)),
+                _ => {}
+            }
+        }
+        return Ok(if saw_null {
+            Value::Null
+        } else {
+            Value::Bool(*all)
+        });
+    }
     if let SubqueryKind::Quantified { left, op, all } = &s.kind {
         let x = eval(left, row, cx)?;
         let rows = run_subquery(s, row, cx)?;
@@ -628,7 +677,7 @@ fn eval_subquery(s: &Subquery, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, 
                 .map(|r| r.first().cloned().unwrap_or(Value::Null))
                 .collect(),
         ),
-        SubqueryKind::Quantified { .. } => Value::Null,
+        SubqueryKind::Quantified { .. } | SubqueryKind::RowQuantified { .. } => Value::Null,
     })
 }
 
