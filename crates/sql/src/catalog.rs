@@ -185,6 +185,18 @@ pub struct Table {
     pub primary_key: Option<Vec<usize>>,
     /// Constraints.
     pub constraints: Vec<Constraint>,
+    /// Statistics gathered by ANALYZE.
+    #[serde(default)]
+    pub stats: Option<TableStats>,
+}
+
+/// Statistics of a table, gathered by ANALYZE, for the optimizer's estimates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableStats {
+    /// Number of rows.
+    pub rows: u64,
+    /// Distinct non-NULL values per column.
+    pub distinct: Vec<u64>,
 }
 
 impl Table {

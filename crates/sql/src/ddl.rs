@@ -172,6 +172,7 @@ pub fn create_table(
         columns: Vec::new(),
         primary_key: None,
         constraints: Vec::new(),
+        stats: None,
     };
     let mut pending_idx: Vec<PendingIndex> = Vec::new();
     let mut checks: Vec<(Option<String>, String)> = Vec::new();

@@ -528,6 +528,7 @@ impl<K: TxnKv> Session<K> {
             }
             Node::DropStmt(s) => self.drop(s, notices),
             Node::CreateTableAsStmt(s) => self.create_table_as(s, notices),
+            Node::VacuumStmt(s) => self.analyze(s),
             Node::TruncateStmt(s) => self.truncate(s),
             Node::CommentStmt(s) => self.comment(s),
             Node::AlterTableStmt(s) => self.alter_table(s, notices),
@@ -642,15 +643,20 @@ impl<K: TxnKv> Session<K> {
         let q = b.bind_select(s)?;
         let q = crate::optimizer::optimize_query(q, &catalog);
         let mut lines = Vec::new();
-        crate::optimizer::explain(&q.plan, &catalog, 0, &mut lines);
         if analyze {
             let start = std::time::Instant::now();
-            let rows = self.with_cx(&catalog, &[], |cx| collect(&q.plan, cx))?;
+            let plan = &q.plan;
+            let (rows, stats) =
+                crate::exec::with_analyze(|| self.with_cx(&catalog, &[], |cx| collect(plan, cx)));
+            let rows = rows?;
+            crate::optimizer::explain_analyzed(&q.plan, &catalog, Some(&stats), &mut lines);
             lines.push(format!(
                 "Execution Time: {:.3} ms ({} rows)",
                 start.elapsed().as_secs_f64() * 1000.0,
                 rows.len()
             ));
+        } else {
+            crate::optimizer::explain_analyzed(&q.plan, &catalog, None, &mut lines);
         }
         Ok(StatementResult {
             tag: "EXPLAIN".into(),
@@ -1767,6 +1773,7 @@ impl<K: TxnKv> Session<K> {
                 .collect(),
             primary_key: None,
             constraints: Vec::new(),
+            stats: None,
         };
         cat.tables.insert(oid, table.clone());
         let skip = into.skip_data;
@@ -1785,6 +1792,77 @@ impl<K: TxnKv> Session<K> {
         })?;
         self.store_catalog(cat)?;
         Ok(tag(&format!("SELECT {count}")))
+    }
+
+    /// ANALYZE [table, ...] (and VACUUM [ANALYZE], whose space reclamation the storage
+    /// layer does on its own): row and distinct-value counts for the optimizer.
+    fn analyze(&mut self, s: &protobuf::VacuumStmt) -> Result<StatementResult, SqlError> {
+        let analyze = !s.is_vacuumcmd
+            || s.options.iter().any(
+                |o| matches!(o.node.as_ref(), Some(Node::DefElem(d)) if d.defname == "analyze"),
+            );
+        let tagname = if s.is_vacuumcmd { "VACUUM" } else { "ANALYZE" };
+        if s.is_vacuumcmd && self.block.as_ref().is_some_and(|b| b.kind_is_explicit()) {
+            return Err(err("25001", "VACUUM cannot run inside a transaction block"));
+        }
+        if !analyze {
+            return Ok(tag(tagname));
+        }
+        let mut cat = self.catalog_for_update()?;
+        let sp = self.search_path_oids(&cat);
+        let mut targets = Vec::new();
+        for r in &s.rels {
+            if let Some(Node::VacuumRelation(vr)) = r.node.as_ref()
+                && let Some(rv) = &vr.relation
+            {
+                targets.push(crate::ddl::lookup_table(&cat, &sp, rv)?);
+            }
+        }
+        if targets.is_empty() {
+            targets = cat.tables.keys().copied().collect();
+        }
+        let snapshot = cat.clone();
+        let stats = self.with_cx(&snapshot, &[], |cx| {
+            let mut out = Vec::new();
+            for oid in &targets {
+                let Some(t) = cx.catalog.tables.get(oid) else {
+                    continue;
+                };
+                let width = t.columns.len();
+                let mut distinct: Vec<std::collections::HashSet<Value>> =
+                    vec![std::collections::HashSet::new(); width];
+                let mut rows = 0u64;
+                let scan = cx.txn.scan(
+                    crate::exec::table_range(*oid),
+                    basalt_storage::Direction::Forward,
+                )?;
+                for item in scan {
+                    let (_, v) = item?;
+                    let row = crate::row::decode_row(&v)?;
+                    rows += 1;
+                    for (i, val) in row.into_iter().enumerate().take(width) {
+                        if !val.is_null() && distinct[i].len() < 100_000 {
+                            distinct[i].insert(val);
+                        }
+                    }
+                }
+                out.push((
+                    *oid,
+                    crate::catalog::TableStats {
+                        rows,
+                        distinct: distinct.iter().map(|d| d.len() as u64).collect(),
+                    },
+                ));
+            }
+            Ok(out)
+        })?;
+        for (oid, st) in stats {
+            if let Some(t) = cat.tables.get_mut(&oid) {
+                t.stats = Some(st);
+            }
+        }
+        self.store_catalog(cat)?;
+        Ok(tag(tagname))
     }
 
     fn truncate(&mut self, s: &protobuf::TruncateStmt) -> Result<StatementResult, SqlError> {

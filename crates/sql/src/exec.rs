@@ -158,8 +158,82 @@ pub fn run_subquery(
     Ok(rows)
 }
 
+thread_local! {
+    /// Per-node counters while EXPLAIN ANALYZE runs: plan node address → (rows, loops, time).
+    static ANALYZE: std::cell::RefCell<Option<HashMap<usize, NodeStats>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// What EXPLAIN ANALYZE measured for one plan node.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NodeStats {
+    /// Rows returned (over all loops).
+    pub rows: u64,
+    /// Times the node was started.
+    pub loops: u64,
+    /// Time spent in the node and its inputs.
+    pub time: std::time::Duration,
+}
+
+/// Runs `f` with per-node counting on; returns its result and the counters.
+pub fn with_analyze<R>(f: impl FnOnce() -> R) -> (R, HashMap<usize, NodeStats>) {
+    ANALYZE.with(|a| *a.borrow_mut() = Some(HashMap::new()));
+    let r = f();
+    let stats = ANALYZE.with(|a| a.borrow_mut().take()).unwrap_or_default();
+    (r, stats)
+}
+
+/// The key of a plan node in [`with_analyze`]'s counters.
+pub fn node_id(plan: &Plan) -> usize {
+    plan as *const Plan as usize
+}
+
+struct Counted<'p> {
+    id: usize,
+    inner: BoxNode<'p>,
+}
+
+impl<'p> Node<'p> for Counted<'p> {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        let start = std::time::Instant::now();
+        let r = self.inner.next(cx);
+        let elapsed = start.elapsed();
+        let produced = matches!(r, Ok(Some(_)));
+        ANALYZE.with(|a| {
+            if let Some(m) = a.borrow_mut().as_mut() {
+                let e = m.entry(self.id).or_default();
+                e.time += elapsed;
+                e.rows += u64::from(produced);
+            }
+        });
+        r
+    }
+}
+
 /// Builds the operator tree of a plan.
 pub fn open<'p>(plan: &'p Plan) -> BoxNode<'p> {
+    let node = open_node(plan);
+    let counting = ANALYZE.with(|a| {
+        let mut a = a.borrow_mut();
+        match a.as_mut() {
+            Some(m) => {
+                m.entry(node_id(plan)).or_default().loops += 1;
+                true
+            }
+            None => false,
+        }
+    });
+    if counting {
+        Box::new(Counted {
+            id: node_id(plan),
+            inner: node,
+        })
+    } else {
+        node
+    }
+}
+
+fn open_node<'p>(plan: &'p Plan) -> BoxNode<'p> {
     match plan {
         Plan::Unit => Box::new(Rows::new(vec![Vec::new()])),
         Plan::Empty { .. } => Box::new(Rows::new(Vec::new())),

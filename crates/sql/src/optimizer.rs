@@ -89,14 +89,17 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
             on,
             hash_keys,
             lateral,
-        } => Plan::Join {
-            kind,
-            left: Box::new(optimize(*left, catalog)),
-            right: Box::new(optimize(*right, catalog)),
-            on,
-            hash_keys,
-            lateral,
-        },
+        } => index_nested_loop(
+            Plan::Join {
+                kind,
+                left: Box::new(optimize(*left, catalog)),
+                right: Box::new(optimize(*right, catalog)),
+                on,
+                hash_keys,
+                lateral,
+            },
+            catalog,
+        ),
         Plan::Aggregate {
             input,
             groups,
@@ -241,19 +244,119 @@ fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
                 }
             }
             on_parts.extend(rest);
-            Plan::Join {
-                kind: JoinKind::Inner,
-                left: Box::new(left),
-                right: Box::new(right),
-                on: and_all(on_parts),
-                hash_keys,
-                lateral,
-            }
+            index_nested_loop(
+                Plan::Join {
+                    kind: JoinKind::Inner,
+                    left: Box::new(left),
+                    right: Box::new(right),
+                    on: and_all(on_parts),
+                    hash_keys,
+                    lateral,
+                },
+                catalog,
+            )
         }
         other => Plan::Filter {
             input: Box::new(other),
             pred,
         },
+    }
+}
+
+/// Turns a hash join whose right side is a table read by a key the left side supplies into an
+/// index nested-loop join (the right side looks rows up per left row), when the estimates
+/// say the left side is small next to the right.
+fn index_nested_loop(plan: Plan, catalog: &Catalog) -> Plan {
+    let Plan::Join {
+        kind,
+        left,
+        right,
+        on,
+        hash_keys,
+        lateral: false,
+    } = plan
+    else {
+        return plan;
+    };
+    let rebuild = |left, right, on, hash_keys| Plan::Join {
+        kind,
+        left,
+        right,
+        on,
+        hash_keys,
+        lateral: false,
+    };
+    if !matches!(kind, JoinKind::Inner | JoinKind::Left) || hash_keys.len() != 1 {
+        return rebuild(left, right, on, hash_keys);
+    }
+    let Plan::Scan {
+        table,
+        access: Access::Full,
+        filter,
+        emit_key: false,
+        lock,
+        name,
+        width,
+    } = right.as_ref()
+    else {
+        return rebuild(left, right, on, hash_keys);
+    };
+    let (lkey, rkey) = &hash_keys[0];
+    let Expr::Column(rc) = rkey else {
+        return rebuild(left, right, on, hash_keys);
+    };
+    let outer_free = |e: &Expr| !e.any(&|x| matches!(x, Expr::Outer { .. }));
+    if filter.as_ref().is_some_and(|f| !outer_free(f)) || !outer_free(lkey) {
+        return rebuild(left, right, on, hash_keys);
+    }
+    let l_est = estimate(&left, catalog);
+    let r_est = estimate(&right, catalog);
+    if l_est * 4.0 >= r_est {
+        return rebuild(left, right, on, hash_keys);
+    }
+    // The left key, evaluated against the left row the nested loop provides.
+    let probe = lkey
+        .clone()
+        .rewrite(&mut |x| {
+            Ok(match x {
+                Expr::Column(i) => Expr::Outer { depth: 1, index: i },
+                x => x,
+            })
+        })
+        .unwrap_or(Expr::Const(basalt_common::types::Value::Null));
+    let Some(t) = catalog.tables.get(table) else {
+        return rebuild(left, right, on, hash_keys);
+    };
+    let access = if t.primary_key.as_deref() == Some(&[*rc][..]) {
+        Some(Access::PrimaryKey(vec![probe]))
+    } else {
+        catalog
+            .table_indexes(*table)
+            .into_iter()
+            .find(|i| !i.primary && matches!(i.keys.first(), Some(IndexKey::Column(c)) if c == rc))
+            .map(|i| Access::Index {
+                index: i.oid,
+                eq: vec![probe],
+            })
+    };
+    let Some(access) = access else {
+        return rebuild(left, right, on, hash_keys);
+    };
+    Plan::Join {
+        kind,
+        right: Box::new(Plan::Scan {
+            table: *table,
+            name: name.clone(),
+            width: *width,
+            access,
+            filter: filter.clone(),
+            emit_key: false,
+            lock: *lock,
+        }),
+        left,
+        on,
+        hash_keys: Vec::new(),
+        lateral: true,
     }
 }
 
@@ -411,6 +514,163 @@ fn choose_range(t: &crate::catalog::Table, preds: &[Expr], catalog: &Catalog) ->
         }
     }
     best.map(|(_, a)| a)
+}
+
+/// Estimated rows of a plan, from ANALYZE statistics where there are some (1000 rows per
+/// table otherwise) and fixed selectivities for filters.
+pub fn estimate(plan: &Plan, catalog: &Catalog) -> f64 {
+    match plan {
+        Plan::Unit => 1.0,
+        Plan::Empty { .. } => 0.0,
+        Plan::Values { rows, .. } => rows.len() as f64,
+        Plan::Scan {
+            table,
+            access,
+            filter,
+            ..
+        } => {
+            let t = catalog.tables.get(table);
+            let rows = t
+                .and_then(|t| t.stats.as_ref())
+                .map_or(1000.0, |s| s.rows as f64);
+            let distinct = |c: usize| -> f64 {
+                t.and_then(|t| t.stats.as_ref())
+                    .and_then(|s| s.distinct.get(c).copied())
+                    .map_or(10.0, |d| d.max(1) as f64)
+            };
+            let base = match access {
+                Access::Full => rows,
+                Access::PrimaryKey(_) => 1.0_f64.min(rows),
+                Access::Index { index, eq } => {
+                    let i = catalog.indexes.get(index);
+                    match i {
+                        Some(i) if i.unique && eq.len() == i.keys.len() => 1.0_f64.min(rows),
+                        Some(i) => match i.keys.first() {
+                            Some(IndexKey::Column(c)) => rows / distinct(*c),
+                            _ => rows / 10.0,
+                        },
+                        None => rows / 10.0,
+                    }
+                }
+                Access::Range { eq, .. } => rows / 3.0 / (10.0_f64.powi(eq.len() as i32)),
+            };
+            if filter.is_some() && matches!(access, Access::Full) {
+                (base / 3.0).max(1.0)
+            } else {
+                base.max(if rows > 0.0 { 1.0 } else { 0.0 })
+            }
+        }
+        Plan::Filter { input, .. } => (estimate(input, catalog) / 3.0).max(1.0),
+        Plan::Project { input, .. }
+        | Plan::Sort { input, .. }
+        | Plan::Window { input, .. }
+        | Plan::With { input, .. } => estimate(input, catalog),
+        Plan::Limit { input, limit, .. } => {
+            let n = estimate(input, catalog);
+            match limit.as_ref().and_then(Expr::as_const) {
+                Some(basalt_common::types::Value::Int8(l)) => n.min(*l as f64),
+                _ => n,
+            }
+        }
+        Plan::Distinct { input, .. } => (estimate(input, catalog) / 2.0).max(1.0),
+        Plan::Join {
+            kind,
+            left,
+            right,
+            hash_keys,
+            on,
+            ..
+        } => {
+            let l = estimate(left, catalog);
+            let r = estimate(right, catalog);
+            match kind {
+                JoinKind::Semi | JoinKind::Anti => l,
+                _ if !hash_keys.is_empty() => l.max(r),
+                _ if on.is_some() => (l * r / 3.0).max(1.0),
+                _ => l * r,
+            }
+        }
+        Plan::Aggregate { input, groups, .. } => {
+            if groups.is_empty() {
+                1.0
+            } else {
+                (estimate(input, catalog) / 10.0).max(1.0)
+            }
+        }
+        Plan::SetOp { left, right, .. } => estimate(left, catalog) + estimate(right, catalog),
+        Plan::TableFunction { .. } => 1000.0,
+        Plan::CteScan { .. } | Plan::WorkTable { .. } => 100.0,
+    }
+}
+
+/// Appends EXPLAIN lines for a plan, with estimated rows and, after EXPLAIN ANALYZE, what
+/// each node did.
+pub fn explain_analyzed(
+    plan: &Plan,
+    catalog: &Catalog,
+    stats: Option<&std::collections::HashMap<usize, crate::exec::NodeStats>>,
+    out: &mut Vec<String>,
+) {
+    let mut lines = Vec::new();
+    explain(plan, catalog, 0, &mut lines);
+    // Pair lines with nodes in the same walk order.
+    let mut nodes = Vec::new();
+    walk_shown(plan, &mut nodes);
+    let mut ni = 0;
+    for l in lines {
+        let is_detail = l.trim_start().starts_with("Filter:");
+        if is_detail || ni >= nodes.len() {
+            out.push(l);
+            continue;
+        }
+        let node = nodes[ni];
+        ni += 1;
+        let mut text = format!("{l}  (rows={:.0})", estimate(node, catalog));
+        if let Some(st) = stats {
+            match st.get(&crate::exec::node_id(node)) {
+                Some(s) => text.push_str(&format!(
+                    " (actual rows={} loops={} time={:.3} ms)",
+                    s.rows,
+                    s.loops,
+                    s.time.as_secs_f64() * 1000.0
+                )),
+                None => text.push_str(" (never executed)"),
+            }
+        }
+        out.push(text);
+    }
+}
+
+/// The nodes EXPLAIN prints, in its order.
+fn walk_shown<'p>(plan: &'p Plan, out: &mut Vec<&'p Plan>) {
+    match plan {
+        Plan::Project { input, .. } => walk_shown(input, out),
+        Plan::With { ctes, input } => {
+            for c in ctes {
+                out.push(plan);
+                walk_shown(&c.plan, out);
+                if let Some((r, _)) = &c.recursive {
+                    walk_shown(r, out);
+                }
+            }
+            walk_shown(input, out);
+        }
+        Plan::Filter { input, .. }
+        | Plan::Sort { input, .. }
+        | Plan::Limit { input, .. }
+        | Plan::Distinct { input, .. }
+        | Plan::Aggregate { input, .. }
+        | Plan::Window { input, .. } => {
+            out.push(plan);
+            walk_shown(input, out);
+        }
+        Plan::Join { left, right, .. } | Plan::SetOp { left, right, .. } => {
+            out.push(plan);
+            walk_shown(left, out);
+            walk_shown(right, out);
+        }
+        p => out.push(p),
+    }
 }
 
 /// Appends EXPLAIN lines for a plan.

@@ -150,6 +150,13 @@ pub(crate) struct Block<T> {
     settings_at_start: Option<Snapshot>,
 }
 
+impl<T> Block<T> {
+    /// Whether this is an explicit block (BEGIN ... COMMIT).
+    pub(crate) fn kind_is_explicit(&self) -> bool {
+        self.kind == BlockKind::Explicit
+    }
+}
+
 /// Transaction characteristics carried over by `COMMIT AND CHAIN` / `ROLLBACK AND CHAIN`.
 #[derive(Debug, Clone, Copy)]
 struct Characteristics {
