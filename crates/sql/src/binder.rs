@@ -1799,7 +1799,11 @@ impl<'a> Binder<'a> {
             }
             return Err(err("42703", format!("column {q}.{name} does not exist")).at(pos(location)));
         }
-        Err(err("42703", format!("column \"{name}\" does not exist")).at(pos(location)))
+        let e = err("42703", format!("column \"{name}\" does not exist")).at(pos(location));
+        Err(match closest_column(name, scope) {
+            Some(hint) => e.with_hint(hint),
+            None => e,
+        })
     }
 
     /// Binds an expression over `scope`.
@@ -3158,6 +3162,59 @@ fn frame_from_options(opts: i32, start: Option<Expr>, end: Option<Expr>, ordered
         groups: opts & 0x8 != 0,
         start: start_b,
         end: end_b,
+    }
+}
+
+/// Levenshtein distance (unit costs).
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// PostgreSQL's "Perhaps you meant to reference the column ..." hint: the closest column
+/// name within 3 edits and no more than half the name's length.
+fn closest_column(name: &str, scope: &Scope) -> Option<String> {
+    let limit = 3.min(name.chars().count() / 2);
+    let mut best: Option<(usize, Vec<String>)> = None;
+    for c in &scope.cols {
+        if c.hidden || c.name.is_empty() {
+            continue;
+        }
+        let d = levenshtein(name, &c.name);
+        if d == 0 || d > limit {
+            continue;
+        }
+        let full = match &c.table {
+            Some(t) => format!("{t}.{}", c.name),
+            None => c.name.clone(),
+        };
+        match &mut best {
+            Some((bd, v)) if *bd == d => {
+                if !v.contains(&full) {
+                    v.push(full);
+                }
+            }
+            Some((bd, _)) if *bd < d => {}
+            _ => best = Some((d, vec![full])),
+        }
+    }
+    match best?.1.as_slice() {
+        [one] => Some(format!(
+            "Perhaps you meant to reference the column \"{one}\"."
+        )),
+        [a, b] => Some(format!(
+            "Perhaps you meant to reference the column \"{a}\" or the column \"{b}\"."
+        )),
+        _ => None,
     }
 }
 
