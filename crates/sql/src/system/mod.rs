@@ -1,0 +1,213 @@
+//! System functions that need the session or catalog (`version()`, `pg_typeof`,
+//! `current_schema()`, `format_type`, `pg_get_indexdef`, ...) and the virtual relations of
+//! `pg_catalog` and `information_schema`.
+//!
+//! # Virtual relations
+//!
+//! `pg_class`, `pg_attribute`, `information_schema.columns` and the rest are not stored: when
+//! a statement names one, [`virtual_table`] computes its rows from the statement's
+//! [`Catalog`](crate::catalog::Catalog) snapshot and hands the binder a `VALUES` plan of
+//! constants. They are therefore exactly as transactional as the catalog (a transaction sees
+//! its own uncommitted DDL) and cost nothing until used. Name resolution follows PostgreSQL:
+//! `pg_catalog` is searched first unless the search path lists it explicitly, so an
+//! unqualified `pg_class` is the catalog's even if `public` has a table of that name;
+//! `information_schema` relations need qualification unless that schema is on the path.
+//!
+//! The relations list the virtual relations themselves (with PostgreSQL 15's fixed OIDs), then
+//! the user's tables, indexes, sequences and views. Types: `oid` is `bigint` (PostgreSQL's is
+//! unsigned 32-bit), `name` and `"char"` are `text`; see [`tables`] for the full mapping.
+//!
+//! # Functions
+//!
+//! [`bind_system_function`] folds a call with constant arguments to its value, and turns a
+//! call over columns (`pg_table_is_visible(c.oid)`) into a `CASE` over the catalog's objects,
+//! so evaluation needs no catalog access.
+//!
+//! # Invariants
+//!
+//! Every row a virtual relation produces has exactly as many values as it has columns, each
+//! of the column's type or NULL (checked by the unit test below for an empty catalog and by
+//! `tests/catalog.rs` for a populated one).
+
+mod functions;
+pub mod tables;
+
+use basalt_common::types::{DataType, Value};
+use pg_query::protobuf;
+
+use crate::binder::{Binder, Query};
+use crate::catalog::{INFORMATION_SCHEMA_OID, PG_CATALOG_OID};
+use crate::error::SqlError;
+use crate::expr::Expr;
+use crate::plan::Plan;
+
+pub use functions::{format_type, resolve_type, split_name};
+pub use tables::{Ctx, T, VRel};
+
+/// The server version string PostgreSQL clients see.
+pub const VERSION: &str = "PostgreSQL 15.0 (Basalt 0.1.0) on x86_64-pc-linux-gnu, 64-bit";
+
+/// The context the virtual relations and functions are computed in.
+fn ctx<'c>(b: &Binder<'c>) -> Ctx<'c> {
+    let mut path = b.search_path.clone();
+    if !path.contains(&PG_CATALOG_OID) {
+        path.insert(0, PG_CATALOG_OID);
+    }
+    Ctx {
+        cat: b.catalog,
+        path,
+        session_path: b.search_path.clone(),
+        types: b.types,
+    }
+}
+
+/// Binds a call to a function that needs the binder's context; `None` if `name` is not one.
+pub fn bind_system_function(
+    b: &mut Binder<'_>,
+    name: &str,
+    args: &[Expr],
+    types: &[DataType],
+) -> Result<Option<(Expr, DataType)>, SqlError> {
+    let text = |s: &str| Some((Expr::Const(Value::Text(s.to_string())), DataType::Text));
+    Ok(match (name, args.len()) {
+        ("version", 0) => text(VERSION),
+        ("current_database" | "current_catalog", 0) => text(tables::DATABASE_NAME),
+        ("current_user" | "session_user" | "user" | "current_role", 0) => text(tables::ROLE_NAME),
+        ("current_schema", 0) => {
+            let s = b
+                .search_path
+                .first()
+                .map(|s| b.catalog.schema_name(*s).to_string());
+            Some((
+                Expr::Const(s.map_or(Value::Null, Value::Text)),
+                DataType::Text,
+            ))
+        }
+        ("pg_typeof", 1) => {
+            let t = match &types[0] {
+                DataType::Unknown => "unknown".to_string(),
+                t => t.format_type(),
+            };
+            text(&t)
+        }
+        ("pg_backend_pid", 0) => Some((
+            Expr::Const(Value::Int4(std::process::id() as i32)),
+            DataType::Int4,
+        )),
+        _ => {
+            let c = ctx(b);
+            functions::bind(b, &c, name, args, types)?
+        }
+    })
+}
+
+/// The virtual relation a (possibly qualified) name finds, if any.
+pub fn resolve(ctx: &Ctx<'_>, schema: &str, name: &str) -> Option<&'static VRel> {
+    match schema {
+        "pg_catalog" => tables::find(PG_CATALOG_OID, name),
+        "information_schema" => tables::find(INFORMATION_SCHEMA_OID, name),
+        "" => {
+            for s in &ctx.path {
+                if *s == PG_CATALOG_OID || *s == INFORMATION_SCHEMA_OID {
+                    if let Some(r) = tables::find(*s, name) {
+                        return Some(r);
+                    }
+                } else if ctx.cat.relation_in(*s, name).is_some() {
+                    return None;
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// A relation of `pg_catalog` / `information_schema` by name, as a query with column names;
+/// `None` if `rv` names no virtual relation.
+pub fn virtual_table(
+    b: &mut Binder<'_>,
+    rv: &protobuf::RangeVar,
+) -> Result<Option<(Query, Vec<String>)>, SqlError> {
+    let c = ctx(b);
+    let Some(def) = resolve(&c, &rv.schemaname, &rv.relname) else {
+        return Ok(None);
+    };
+    let width = def.cols.len();
+    let rows: Vec<Vec<Expr>> = (def.rows)(&c)
+        .into_iter()
+        .map(|r| r.into_iter().map(Expr::Const).collect())
+        .collect();
+    let names: Vec<String> = def.cols.iter().map(|(n, _)| (*n).to_string()).collect();
+    let types = def.cols.iter().map(|(_, t)| t.data_type()).collect();
+    let plan = if rows.is_empty() {
+        Plan::Empty { width }
+    } else {
+        Plan::Values { rows, width }
+    };
+    Ok(Some((
+        Query {
+            plan,
+            names: names.clone(),
+            types,
+        },
+        names,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    fn check_widths(cat: &Catalog) {
+        let c = Ctx {
+            cat,
+            path: vec![PG_CATALOG_OID, crate::catalog::PUBLIC_OID],
+            session_path: vec![crate::catalog::PUBLIC_OID],
+            types: Default::default(),
+        };
+        for r in tables::RELS {
+            for row in (r.rows)(&c) {
+                assert_eq!(row.len(), r.cols.len(), "{}", r.name);
+                for (v, (col, t)) in row.iter().zip(r.cols) {
+                    if let Some(vt) = v.data_type() {
+                        assert!(
+                            vt.same_base(&t.data_type()),
+                            "{}.{col}: {vt:?} is not {:?}",
+                            r.name,
+                            t.data_type()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rows_match_columns() {
+        check_widths(&Catalog::default());
+    }
+
+    #[test]
+    fn format_type_matches_postgres() {
+        assert_eq!(format_type(1042, None), "character");
+        assert_eq!(format_type(1042, Some(-1)), "bpchar");
+        assert_eq!(format_type(1042, Some(9)), "character(5)");
+        assert_eq!(format_type(1043, None), "character varying");
+        assert_eq!(format_type(1700, Some(655_366)), "numeric(10,2)");
+        assert_eq!(format_type(1083, Some(3)), "time(3) without time zone");
+        assert_eq!(format_type(99_999, None), "???");
+        assert_eq!(format_type(1007, Some(-1)), "integer[]");
+        assert_eq!(format_type(1015, Some(14)), "character varying(10)[]");
+    }
+
+    #[test]
+    fn split_names() {
+        assert_eq!(split_name("a.B"), Some(vec!["a".into(), "b".into()]));
+        assert_eq!(
+            split_name("\"My \"\"T\".x"),
+            Some(vec!["My \"T".into(), "x".into()])
+        );
+        assert_eq!(split_name("a..b"), None);
+    }
+}

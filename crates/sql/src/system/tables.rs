@@ -1,0 +1,2396 @@
+//! The virtual relations of `pg_catalog` and `information_schema`: their columns (PostgreSQL
+//! 15's names, in PostgreSQL's order) and their rows, computed from the [`Catalog`] each time
+//! a statement names one.
+//!
+//! Column types follow PostgreSQL's where Basalt has the type; otherwise: `oid` (unsigned
+//! 32-bit) is `bigint`, `name`, `"char"`, `regproc`, `regtype` and `pg_node_tree` are `text`,
+//! `int2vector` is `smallint[]`, `oidvector` and `oid[]` are `bigint[]`, `aclitem[]` is
+//! `text[]` (always NULL). information_schema's domains map to their base types
+//! (`sql_identifier` and `character_data` → `text`, `cardinal_number` → `integer`,
+//! `yes_or_no` → `text`).
+
+use std::cell::Cell;
+
+use basalt_common::types::{DataType, TypeContext, Value};
+
+use crate::catalog::{
+    Catalog, ConstraintKind, FkAction, INFORMATION_SCHEMA_OID, IndexKey, PG_CATALOG_OID, Table,
+};
+
+/// OID of the one role, `basalt` (PostgreSQL's bootstrap superuser OID).
+pub const ROLE_OID: u32 = 10;
+/// The role's name.
+pub const ROLE_NAME: &str = "basalt";
+/// The database's name.
+pub const DATABASE_NAME: &str = "basalt";
+/// The database's OID.
+pub const DATABASE_OID: u32 = 5;
+/// OID of the `heap` access method (tables).
+pub const HEAP_AM: u32 = 2;
+/// OID of the `btree` access method (indexes).
+pub const BTREE_AM: u32 = 403;
+/// OID of the `default` collation.
+pub const DEFAULT_COLLATION: u32 = 100;
+/// OID of `pg_class` (the `classoid` of relations in `pg_description`).
+pub const PG_CLASS_OID: u32 = 1259;
+/// OID of `pg_namespace`.
+pub const PG_NAMESPACE_OID: u32 = 2615;
+/// OID of `pg_constraint`.
+pub const PG_CONSTRAINT_OID: u32 = 2606;
+/// OID of `pg_type`.
+pub const PG_TYPE_OID: u32 = 1247;
+/// OID of `pg_proc`.
+pub const PG_PROC_OID: u32 = 1255;
+/// OID of `pg_database`.
+pub const PG_DATABASE_OID: u32 = 1262;
+
+/// A column type of a virtual relation (see the module doc for the mapping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum T {
+    /// `oid` → bigint.
+    Oid,
+    /// `name` → text.
+    Name,
+    /// `"char"` → text.
+    Char,
+    /// boolean.
+    Bool,
+    /// smallint.
+    I2,
+    /// integer.
+    I4,
+    /// bigint.
+    I8,
+    /// real.
+    F4,
+    /// text (also `regproc`, `regtype`, `pg_node_tree`).
+    Text,
+    /// text[] (also `aclitem[]`, `"char"[]`).
+    TextArr,
+    /// smallint[] (also `int2vector`).
+    I2Arr,
+    /// bigint[] (`oidvector`, `oid[]`).
+    OidArr,
+    /// timestamp with time zone.
+    Tstz,
+}
+
+impl T {
+    /// The Basalt type.
+    pub fn data_type(self) -> DataType {
+        match self {
+            T::Oid | T::I8 => DataType::Int8,
+            T::Name | T::Char | T::Text => DataType::Text,
+            T::Bool => DataType::Bool,
+            T::I2 => DataType::Int2,
+            T::I4 => DataType::Int4,
+            T::F4 => DataType::Float4,
+            T::TextArr => DataType::Array(Box::new(DataType::Text)),
+            T::I2Arr => DataType::Array(Box::new(DataType::Int2)),
+            T::OidArr => DataType::Array(Box::new(DataType::Int8)),
+            T::Tstz => DataType::Timestamptz(None),
+        }
+    }
+}
+
+/// What a statement's virtual relations are computed from.
+pub struct Ctx<'c> {
+    /// The catalog of the statement's snapshot.
+    pub cat: &'c Catalog,
+    /// The effective search path: `pg_catalog` first unless listed explicitly.
+    pub path: Vec<u32>,
+    /// The session's search path as set (without the implicit `pg_catalog`).
+    pub session_path: Vec<u32>,
+    /// Type context (for binding view queries).
+    pub types: TypeContext,
+}
+
+/// A virtual relation.
+pub struct VRel {
+    /// Schema OID (`pg_catalog` or `information_schema`).
+    pub schema: u32,
+    /// Name.
+    pub name: &'static str,
+    /// OID (PostgreSQL 15's, for catalogs with fixed OIDs).
+    pub oid: u32,
+    /// `r` (catalog table) or `v` (view), as in PostgreSQL.
+    pub kind: char,
+    /// Columns.
+    pub cols: &'static [(&'static str, T)],
+    /// The rows.
+    pub rows: fn(&Ctx<'_>) -> Vec<Vec<Value>>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Value helpers.
+
+fn oid(x: u32) -> Value {
+    Value::Int8(i64::from(x))
+}
+fn name(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+fn ch(c: char) -> Value {
+    if c == '\0' {
+        Value::Text(String::new())
+    } else {
+        Value::Text(c.to_string())
+    }
+}
+fn bool_(b: bool) -> Value {
+    Value::Bool(b)
+}
+fn i2(x: i64) -> Value {
+    Value::Int2(i16::try_from(x).unwrap_or(i16::MAX))
+}
+fn i4(x: i64) -> Value {
+    Value::Int4(i32::try_from(x).unwrap_or(i32::MAX))
+}
+fn i8_(x: i64) -> Value {
+    Value::Int8(x)
+}
+fn null() -> Value {
+    Value::Null
+}
+fn text_opt(s: Option<&str>) -> Value {
+    s.map_or(Value::Null, name)
+}
+fn i2arr(v: impl IntoIterator<Item = i64>) -> Value {
+    Value::array(DataType::Int2, v.into_iter().map(i2).collect())
+}
+fn oidarr(v: impl IntoIterator<Item = u32>) -> Value {
+    Value::array(DataType::Int8, v.into_iter().map(oid).collect())
+}
+fn yes_no(b: bool) -> Value {
+    name(if b { "YES" } else { "NO" })
+}
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+// ---------------------------------------------------------------------------------------
+// Built-in types.
+
+/// One built-in scalar type's `pg_type` facts (PostgreSQL 15's values).
+pub struct TypeFacts {
+    /// The type.
+    pub ty: DataType,
+    /// typbyval.
+    pub byval: bool,
+    /// typcategory.
+    pub category: char,
+    /// typispreferred.
+    pub preferred: bool,
+    /// typalign.
+    pub align: char,
+    /// typstorage.
+    pub storage: char,
+    /// Whether the I/O functions are spelled `x_in` rather than `xin`.
+    pub underscore_io: bool,
+    /// Whether it has typmodin/typmodout functions.
+    pub typmod_io: bool,
+    /// Default btree operator class OID (0: none).
+    pub opclass: u32,
+}
+
+/// The built-in scalar types (arrays are derived from them).
+pub fn scalar_types() -> Vec<TypeFacts> {
+    use DataType as D;
+    let f = |ty, byval, category, preferred, align, storage, underscore_io, typmod_io, opclass| {
+        TypeFacts {
+            ty,
+            byval,
+            category,
+            preferred,
+            align,
+            storage,
+            underscore_io,
+            typmod_io,
+            opclass,
+        }
+    };
+    vec![
+        f(D::Bool, true, 'B', true, 'c', 'p', false, false, 10003),
+        f(D::Bytea, false, 'U', false, 'i', 'x', false, false, 10006),
+        f(D::Int8, true, 'N', false, 'd', 'p', false, false, 3124),
+        f(D::Int2, true, 'N', false, 's', 'p', false, false, 1979),
+        f(D::Int4, true, 'N', false, 'i', 'p', false, false, 1978),
+        f(D::Text, false, 'S', true, 'i', 'x', false, false, 3126),
+        f(D::Json, false, 'U', false, 'i', 'x', true, false, 0),
+        f(D::Float4, true, 'N', false, 'i', 'p', false, false, 10012),
+        f(D::Float8, true, 'N', true, 'd', 'p', false, false, 3123),
+        f(D::Unknown, false, 'X', false, 'c', 'p', false, false, 0),
+        f(
+            D::Bpchar(None),
+            false,
+            'S',
+            false,
+            'i',
+            'x',
+            false,
+            true,
+            10004,
+        ),
+        f(
+            D::Varchar(None),
+            false,
+            'S',
+            false,
+            'i',
+            'x',
+            false,
+            true,
+            3126,
+        ),
+        f(D::Date, true, 'D', false, 'i', 'p', true, false, 3122),
+        f(D::Time(None), true, 'D', false, 'd', 'p', true, true, 10038),
+        f(
+            D::Timestamp(None),
+            true,
+            'D',
+            false,
+            'd',
+            'p',
+            true,
+            true,
+            3128,
+        ),
+        f(
+            D::Timestamptz(None),
+            true,
+            'D',
+            true,
+            'd',
+            'p',
+            true,
+            true,
+            3127,
+        ),
+        f(D::Interval, false, 'T', true, 'd', 'p', true, true, 10022),
+        f(
+            D::Numeric(None),
+            false,
+            'N',
+            false,
+            'i',
+            'm',
+            true,
+            true,
+            3125,
+        ),
+        f(D::Uuid, false, 'U', false, 'c', 'p', true, false, 10065),
+        f(D::Jsonb, false, 'U', false, 'i', 'x', true, false, 10088),
+    ]
+}
+
+/// Every built-in type (scalars, then their arrays) without modifiers.
+pub fn builtin_types() -> Vec<DataType> {
+    let scalars: Vec<DataType> = scalar_types().into_iter().map(|f| f.ty).collect();
+    let mut out = scalars.clone();
+    for s in scalars {
+        if s.array_oid() != 0 {
+            out.push(DataType::Array(Box::new(s)));
+        }
+    }
+    out
+}
+
+/// The collation of a type's values (`default` for strings, 0 otherwise).
+pub fn type_collation(t: &DataType) -> u32 {
+    let base = t.element().unwrap_or(t);
+    if base.is_string() {
+        DEFAULT_COLLATION
+    } else {
+        0
+    }
+}
+
+/// The default btree operator class of a column type (0 if none).
+pub fn default_opclass(t: &DataType) -> u32 {
+    if matches!(t, DataType::Array(_)) {
+        return 10000;
+    }
+    scalar_types()
+        .into_iter()
+        .find(|f| f.ty.same_base(t))
+        .map_or(0, |f| f.opclass)
+}
+
+fn facts_of(t: &DataType) -> Option<TypeFacts> {
+    scalar_types().into_iter().find(|f| f.ty.same_base(t))
+}
+
+fn pg_type_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let mut rows = Vec::new();
+    for f in scalar_types() {
+        let t = &f.ty;
+        let base = t.typname();
+        let io = |suffix: &str| {
+            if f.underscore_io {
+                format!("{base}_{suffix}")
+            } else {
+                format!("{base}{suffix}")
+            }
+        };
+        let (modin, modout) = if f.typmod_io {
+            (format!("{base}typmodin"), format!("{base}typmodout"))
+        } else {
+            ("-".to_string(), "-".to_string())
+        };
+        let subscript = if *t == DataType::Jsonb {
+            "jsonb_subscript_handler"
+        } else {
+            "-"
+        };
+        let coll = type_collation(t);
+        rows.push(vec![
+            oid(t.oid()),
+            name(&base),
+            oid(PG_CATALOG_OID),
+            oid(ROLE_OID),
+            i2(i64::from(t.typlen())),
+            bool_(f.byval),
+            ch(if *t == DataType::Unknown { 'p' } else { 'b' }),
+            ch(f.category),
+            bool_(f.preferred),
+            bool_(true),
+            ch(','),
+            oid(0),
+            name(subscript),
+            oid(0),
+            oid(t.array_oid()),
+            name(&io("in")),
+            name(&io("out")),
+            name(&io("recv")),
+            name(&io("send")),
+            name(&modin),
+            name(&modout),
+            name("-"),
+            ch(f.align),
+            ch(f.storage),
+            bool_(false),
+            oid(0),
+            i4(-1),
+            i4(0),
+            oid(coll),
+            null(),
+            null(),
+            null(),
+        ]);
+        if t.array_oid() != 0 {
+            let at = DataType::Array(Box::new(t.clone()));
+            rows.push(vec![
+                oid(at.oid()),
+                name(&at.typname()),
+                oid(PG_CATALOG_OID),
+                oid(ROLE_OID),
+                i2(-1),
+                bool_(false),
+                ch('b'),
+                ch('A'),
+                bool_(false),
+                bool_(true),
+                ch(','),
+                oid(0),
+                name("array_subscript_handler"),
+                oid(t.oid()),
+                oid(0),
+                name("array_in"),
+                name("array_out"),
+                name("array_recv"),
+                name("array_send"),
+                name(&modin),
+                name(&modout),
+                name("array_typanalyze"),
+                ch(if f.align == 'd' { 'd' } else { 'i' }),
+                ch('x'),
+                bool_(false),
+                oid(0),
+                i4(-1),
+                i4(0),
+                oid(coll),
+                null(),
+                null(),
+                null(),
+            ]);
+        }
+    }
+    rows
+}
+
+// ---------------------------------------------------------------------------------------
+// Relations (pg_class and friends).
+
+/// A relation as `pg_class` shows it.
+pub struct RelInfo {
+    /// OID.
+    pub oid: u32,
+    /// Name.
+    pub name: String,
+    /// Schema OID.
+    pub schema: u32,
+    /// relkind: `r`, `i`, `S`, `v`.
+    pub kind: char,
+    /// relnatts.
+    pub natts: usize,
+    /// relchecks.
+    pub checks: usize,
+    /// relhasindex.
+    pub has_index: bool,
+    /// relhastriggers (foreign keys in either direction, as PostgreSQL's RI triggers).
+    pub triggers: bool,
+}
+
+/// Every relation: the virtual ones, then the catalog's tables, indexes, sequences and views.
+pub fn relations(cat: &Catalog) -> Vec<RelInfo> {
+    let mut out: Vec<RelInfo> = RELS
+        .iter()
+        .map(|r| RelInfo {
+            oid: r.oid,
+            name: r.name.to_string(),
+            schema: r.schema,
+            kind: r.kind,
+            natts: r.cols.len(),
+            checks: 0,
+            has_index: false,
+            triggers: false,
+        })
+        .collect();
+    for t in cat.tables.values() {
+        let has_fk = t
+            .constraints
+            .iter()
+            .any(|c| matches!(c.kind, ConstraintKind::ForeignKey(_)));
+        out.push(RelInfo {
+            oid: t.oid,
+            name: t.name.clone(),
+            schema: t.schema,
+            kind: 'r',
+            natts: t.columns.len(),
+            checks: t
+                .constraints
+                .iter()
+                .filter(|c| matches!(c.kind, ConstraintKind::Check { .. }))
+                .count(),
+            has_index: cat.indexes.values().any(|i| i.table == t.oid),
+            triggers: has_fk || !cat.referencing(t.oid).is_empty(),
+        });
+    }
+    for i in cat.indexes.values() {
+        out.push(RelInfo {
+            oid: i.oid,
+            name: i.name.clone(),
+            schema: i.schema,
+            kind: 'i',
+            natts: i.keys.len(),
+            checks: 0,
+            has_index: false,
+            triggers: false,
+        });
+    }
+    for s in cat.sequences.values() {
+        out.push(RelInfo {
+            oid: s.oid,
+            name: s.name.clone(),
+            schema: s.schema,
+            kind: 'S',
+            natts: 3,
+            checks: 0,
+            has_index: false,
+            triggers: false,
+        });
+    }
+    for v in cat.views.values() {
+        out.push(RelInfo {
+            oid: v.oid,
+            name: v.name.clone(),
+            schema: v.schema,
+            kind: 'v',
+            natts: v.columns.len(),
+            checks: 0,
+            has_index: false,
+            triggers: false,
+        });
+    }
+    out
+}
+
+/// Whether relation `r` is the one its unqualified name finds through the search path.
+pub fn rel_visible(ctx: &Ctx<'_>, rels: &[RelInfo], r: &RelInfo) -> bool {
+    for s in &ctx.path {
+        if let Some(first) = rels.iter().find(|x| x.schema == *s && x.name == r.name) {
+            return first.oid == r.oid;
+        }
+    }
+    false
+}
+
+fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    relations(ctx.cat)
+        .into_iter()
+        .map(|r| {
+            let (am, pages, tuples) = match r.kind {
+                'r' => (HEAP_AM, 0, -1.0),
+                'i' => (BTREE_AM, 1, 0.0),
+                'S' => (0, 1, 1.0),
+                _ => (0, 0, -1.0),
+            };
+            let user = r.oid >= crate::catalog::FIRST_USER_OID;
+            vec![
+                oid(r.oid),
+                name(&r.name),
+                oid(r.schema),
+                oid(0),
+                oid(0),
+                oid(ROLE_OID),
+                oid(am),
+                oid(if r.kind == 'v' || !user { 0 } else { r.oid }),
+                oid(0),
+                i4(pages),
+                Value::Float4(tuples),
+                i4(0),
+                oid(0),
+                bool_(r.has_index),
+                bool_(false),
+                ch('p'),
+                ch(r.kind),
+                i2(count(r.natts)),
+                i2(count(r.checks)),
+                bool_(r.kind == 'v'),
+                bool_(r.triggers),
+                bool_(false),
+                bool_(false),
+                bool_(false),
+                bool_(true),
+                ch(if r.kind == 'r' { 'd' } else { 'n' }),
+                bool_(false),
+                oid(0),
+                i8_(0),
+                i8_(if r.kind == 'r' { 1 } else { 0 }),
+                null(),
+                null(),
+                null(),
+            ]
+        })
+        .collect()
+}
+
+fn pg_namespace_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let mut v = vec![
+        vec![
+            oid(PG_CATALOG_OID),
+            name("pg_catalog"),
+            oid(ROLE_OID),
+            null(),
+        ],
+        vec![
+            oid(INFORMATION_SCHEMA_OID),
+            name("information_schema"),
+            oid(ROLE_OID),
+            null(),
+        ],
+    ];
+    for s in ctx.cat.schemas.values() {
+        v.push(vec![oid(s.oid), name(&s.name), oid(ROLE_OID), null()]);
+    }
+    v
+}
+
+// ---------------------------------------------------------------------------------------
+// Attributes.
+
+/// A column as `pg_attribute` shows it.
+pub struct AttInfo {
+    /// The relation.
+    pub rel: u32,
+    /// Name.
+    pub name: String,
+    /// Type (with modifier).
+    pub ty: DataType,
+    /// attnum (1-based).
+    pub num: usize,
+    /// attnotnull.
+    pub not_null: bool,
+    /// atthasdef.
+    pub has_def: bool,
+    /// attidentity: `a`, `d` or none.
+    pub identity: char,
+}
+
+thread_local! {
+    /// Set while view column types are being computed, so that a view over `pg_attribute`
+    /// does not recurse.
+    static TYPING_VIEWS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The output types of a view, by binding its query (text when that fails or recurses).
+pub fn view_types(ctx: &Ctx<'_>, v: &crate::catalog::View) -> Vec<DataType> {
+    let fallback = vec![DataType::Text; v.columns.len()];
+    if TYPING_VIEWS.with(Cell::get) {
+        return fallback;
+    }
+    TYPING_VIEWS.with(|c| c.set(true));
+    let result = (|| {
+        let parsed = crate::parse::parse(&v.query, crate::parse::ParseOptions::default()).ok()?;
+        let stmt = parsed.statements().next()?;
+        let Some(pg_query::protobuf::node::Node::SelectStmt(sel)) = stmt.node() else {
+            return None;
+        };
+        let mut b = crate::binder::Binder::new(ctx.cat, ctx.session_path.clone(), ctx.types);
+        b.bind_select(sel).ok().map(|q| q.types)
+    })();
+    TYPING_VIEWS.with(|c| c.set(false));
+    match result {
+        Some(t) if t.len() == v.columns.len() => t,
+        _ => fallback,
+    }
+}
+
+/// Every column of every relation, in (relation, attnum) order within each kind.
+pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
+    let mut out = Vec::new();
+    let att = |rel, name: &str, ty: DataType, num| AttInfo {
+        rel,
+        name: name.to_string(),
+        ty,
+        num,
+        not_null: false,
+        has_def: false,
+        identity: '\0',
+    };
+    for r in RELS {
+        for (i, (n, t)) in r.cols.iter().enumerate() {
+            out.push(att(r.oid, n, t.data_type(), i + 1));
+        }
+    }
+    let cat = ctx.cat;
+    for t in cat.tables.values() {
+        for (i, c) in t.columns.iter().enumerate() {
+            out.push(AttInfo {
+                rel: t.oid,
+                name: c.name.clone(),
+                ty: c.ty.clone(),
+                num: i + 1,
+                not_null: c.not_null,
+                has_def: c.default.is_some(),
+                identity: match c.identity {
+                    Some((true, _)) => 'a',
+                    Some((false, _)) => 'd',
+                    None => '\0',
+                },
+            });
+        }
+    }
+    for ix in cat.indexes.values() {
+        let table = cat.tables.get(&ix.table);
+        let mut exprs = 0;
+        for (i, k) in ix.keys.iter().enumerate() {
+            let (n, ty) = match (k, table) {
+                (IndexKey::Column(c), Some(t)) => match t.columns.get(*c) {
+                    Some(col) => (col.name.clone(), col.ty.clone()),
+                    None => ("?".to_string(), DataType::Text),
+                },
+                _ => {
+                    let n = if exprs == 0 {
+                        "expr".to_string()
+                    } else {
+                        format!("expr{exprs}")
+                    };
+                    exprs += 1;
+                    (n, DataType::Text)
+                }
+            };
+            out.push(att(ix.oid, &n, ty, i + 1));
+        }
+    }
+    for s in cat.sequences.values() {
+        out.push(att(s.oid, "last_value", DataType::Int8, 1));
+        out.push(att(s.oid, "log_cnt", DataType::Int8, 2));
+        out.push(att(s.oid, "is_called", DataType::Bool, 3));
+    }
+    for v in cat.views.values() {
+        for (i, (n, t)) in v.columns.iter().zip(view_types(ctx, v)).enumerate() {
+            out.push(att(v.oid, n, t, i + 1));
+        }
+    }
+    out
+}
+
+fn pg_attribute_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    attributes(ctx)
+        .into_iter()
+        .map(|a| {
+            let facts = facts_of(a.ty.element().unwrap_or(&a.ty));
+            let is_array = matches!(a.ty, DataType::Array(_));
+            let (byval, align, storage) = match (&facts, is_array) {
+                (Some(f), false) => (f.byval, f.align, f.storage),
+                (Some(f), true) => (false, if f.align == 'd' { 'd' } else { 'i' }, 'x'),
+                (None, _) => (false, 'i', 'x'),
+            };
+            vec![
+                oid(a.rel),
+                name(&a.name),
+                oid(a.ty.oid()),
+                i4(-1),
+                i2(i64::from(a.ty.typlen())),
+                i2(count(a.num)),
+                i4(i64::from(is_array)),
+                i4(-1),
+                i4(i64::from(a.ty.typmod())),
+                bool_(byval),
+                ch(align),
+                ch(storage),
+                ch('\0'),
+                bool_(a.not_null),
+                bool_(a.has_def),
+                bool_(false),
+                ch(a.identity),
+                ch('\0'),
+                bool_(false),
+                bool_(true),
+                i4(0),
+                oid(type_collation(&a.ty)),
+                null(),
+                null(),
+                null(),
+                null(),
+            ]
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Indexes, constraints, defaults, comments.
+
+/// The text of an index key: the column's name (quoted as needed) or the expression.
+pub fn index_key_text(t: Option<&Table>, k: &IndexKey) -> String {
+    match (k, t) {
+        (IndexKey::Column(c), Some(t)) => t
+            .columns
+            .get(*c)
+            .map_or_else(|| "?".to_string(), |col| quote_ident(&col.name)),
+        (IndexKey::Expr(e), _) => format!("({e})"),
+        (IndexKey::Column(_), None) => "?".to_string(),
+    }
+}
+
+/// `pg_get_indexdef(oid)`: `CREATE [UNIQUE] INDEX name ON schema.table USING btree (keys)`.
+pub fn index_def(cat: &Catalog, ix: &crate::catalog::Index) -> String {
+    let t = cat.tables.get(&ix.table);
+    let keys: Vec<String> = ix
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let mut s = index_key_text(t, k);
+            if ix.desc.get(i).copied().unwrap_or(false) {
+                s.push_str(" DESC");
+            }
+            s
+        })
+        .collect();
+    format!(
+        "CREATE {}INDEX {} ON {}.{} USING btree ({})",
+        if ix.unique { "UNIQUE " } else { "" },
+        quote_ident(&ix.name),
+        quote_ident(cat.schema_name(ix.schema)),
+        quote_ident(t.map_or("?", |t| t.name.as_str())),
+        keys.join(", ")
+    )
+}
+
+/// `quote_ident` as PostgreSQL spells identifiers in generated SQL.
+pub fn quote_ident(s: &str) -> String {
+    basalt_func::string::quote_ident(s)
+}
+
+fn column_list(t: &Table, cols: &[usize]) -> String {
+    cols.iter()
+        .map(|c| {
+            t.columns
+                .get(*c)
+                .map_or_else(|| "?".to_string(), |col| quote_ident(&col.name))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn index_columns(cat: &Catalog, index: u32) -> Vec<usize> {
+    cat.indexes.get(&index).map_or_else(Vec::new, |ix| {
+        ix.keys
+            .iter()
+            .filter_map(|k| match k {
+                IndexKey::Column(c) => Some(*c),
+                IndexKey::Expr(_) => None,
+            })
+            .collect()
+    })
+}
+
+fn fk_action_text(a: FkAction) -> &'static str {
+    match a {
+        FkAction::NoAction => "NO ACTION",
+        FkAction::Restrict => "RESTRICT",
+        FkAction::Cascade => "CASCADE",
+        FkAction::SetNull => "SET NULL",
+        FkAction::SetDefault => "SET DEFAULT",
+    }
+}
+
+fn fk_action_code(a: FkAction) -> char {
+    match a {
+        FkAction::NoAction => 'a',
+        FkAction::Restrict => 'r',
+        FkAction::Cascade => 'c',
+        FkAction::SetNull => 'n',
+        FkAction::SetDefault => 'd',
+    }
+}
+
+/// A relation's name as generated SQL writes it: qualified unless visible through `path`.
+pub fn rel_name_for_sql(ctx: &Ctx<'_>, schema: u32, name: &str) -> String {
+    let visible = ctx
+        .path
+        .iter()
+        .find(|s| ctx.cat.relation_in(**s, name).is_some())
+        == Some(&schema);
+    if visible {
+        quote_ident(name)
+    } else {
+        format!(
+            "{}.{}",
+            quote_ident(ctx.cat.schema_name(schema)),
+            quote_ident(name)
+        )
+    }
+}
+
+/// `pg_get_constraintdef(oid, pretty)`.
+pub fn constraint_def(
+    ctx: &Ctx<'_>,
+    t: &Table,
+    c: &crate::catalog::Constraint,
+    pretty: bool,
+) -> String {
+    match &c.kind {
+        ConstraintKind::PrimaryKey { index } => format!(
+            "PRIMARY KEY ({})",
+            column_list(t, &index_columns(ctx.cat, *index))
+        ),
+        ConstraintKind::Unique { index } => {
+            format!(
+                "UNIQUE ({})",
+                column_list(t, &index_columns(ctx.cat, *index))
+            )
+        }
+        ConstraintKind::Check { expr } => {
+            if pretty {
+                format!("CHECK ({expr})")
+            } else {
+                format!("CHECK (({expr}))")
+            }
+        }
+        ConstraintKind::ForeignKey(fk) => {
+            let (rname, rcols) = match ctx.cat.tables.get(&fk.ref_table) {
+                Some(rt) => (
+                    rel_name_for_sql(ctx, rt.schema, &rt.name),
+                    column_list(rt, &fk.ref_columns),
+                ),
+                None => ("?".to_string(), String::new()),
+            };
+            let mut s = format!(
+                "FOREIGN KEY ({}) REFERENCES {rname}({rcols})",
+                column_list(t, &fk.columns)
+            );
+            if fk.on_update != FkAction::NoAction {
+                s.push_str(" ON UPDATE ");
+                s.push_str(fk_action_text(fk.on_update));
+            }
+            if fk.on_delete != FkAction::NoAction {
+                s.push_str(" ON DELETE ");
+                s.push_str(fk_action_text(fk.on_delete));
+            }
+            s
+        }
+    }
+}
+
+/// The unique index of `table` whose key columns are exactly `cols` (a foreign key's
+/// `conindid`).
+fn unique_index_on(cat: &Catalog, table: u32, cols: &[usize]) -> u32 {
+    cat.table_indexes(table)
+        .into_iter()
+        .find(|ix| {
+            ix.unique && {
+                let mut a = index_columns(cat, ix.oid);
+                let mut b = cols.to_vec();
+                a.sort_unstable();
+                b.sort_unstable();
+                a == b && a.len() == ix.keys.len()
+            }
+        })
+        .map_or(0, |ix| ix.oid)
+}
+
+fn pg_index_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let cat = ctx.cat;
+    cat.indexes
+        .values()
+        .map(|ix| {
+            let t = cat.tables.get(&ix.table);
+            let col_ty = |k: &IndexKey| match (k, t) {
+                (IndexKey::Column(c), Some(t)) => t.columns.get(*c).map(|c| c.ty.clone()),
+                _ => None,
+            };
+            let exprs: Vec<&str> = ix
+                .keys
+                .iter()
+                .filter_map(|k| match k {
+                    IndexKey::Expr(e) => Some(e.as_str()),
+                    IndexKey::Column(_) => None,
+                })
+                .collect();
+            vec![
+                oid(ix.oid),
+                oid(ix.table),
+                i2(count(ix.keys.len())),
+                i2(count(ix.keys.len())),
+                bool_(ix.unique),
+                bool_(false),
+                bool_(ix.primary),
+                bool_(false),
+                bool_(true),
+                bool_(false),
+                bool_(true),
+                bool_(false),
+                bool_(true),
+                bool_(true),
+                bool_(false),
+                i2arr(ix.keys.iter().map(|k| match k {
+                    IndexKey::Column(c) => count(*c) + 1,
+                    IndexKey::Expr(_) => 0,
+                })),
+                oidarr(ix.keys.iter().map(|k| match col_ty(k) {
+                    Some(ty) => type_collation(&ty),
+                    None => DEFAULT_COLLATION,
+                })),
+                oidarr(ix.keys.iter().map(|k| match col_ty(k) {
+                    Some(ty) => default_opclass(&ty),
+                    None => 0,
+                })),
+                i2arr(ix.desc.iter().map(|d| if *d { 3 } else { 0 })),
+                if exprs.is_empty() {
+                    null()
+                } else {
+                    name(&exprs.join(", "))
+                },
+                null(),
+            ]
+        })
+        .collect()
+}
+
+fn pg_constraint_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let cat = ctx.cat;
+    let mut rows = Vec::new();
+    for t in cat.tables.values() {
+        for c in &t.constraints {
+            let blank = ch(' ');
+            let (contype, key, index, fref, upd, del, matcht, fkey, bin) = match &c.kind {
+                ConstraintKind::PrimaryKey { index } => (
+                    'p',
+                    index_columns(cat, *index),
+                    *index,
+                    0,
+                    blank.clone(),
+                    blank.clone(),
+                    blank.clone(),
+                    null(),
+                    null(),
+                ),
+                ConstraintKind::Unique { index } => (
+                    'u',
+                    index_columns(cat, *index),
+                    *index,
+                    0,
+                    blank.clone(),
+                    blank.clone(),
+                    blank.clone(),
+                    null(),
+                    null(),
+                ),
+                ConstraintKind::Check { expr } => (
+                    'c',
+                    Vec::new(),
+                    0,
+                    0,
+                    blank.clone(),
+                    blank.clone(),
+                    blank.clone(),
+                    null(),
+                    name(expr),
+                ),
+                ConstraintKind::ForeignKey(fk) => (
+                    'f',
+                    fk.columns.clone(),
+                    unique_index_on(cat, fk.ref_table, &fk.ref_columns),
+                    fk.ref_table,
+                    ch(fk_action_code(fk.on_update)),
+                    ch(fk_action_code(fk.on_delete)),
+                    ch('s'),
+                    i2arr(fk.ref_columns.iter().map(|c| count(*c) + 1)),
+                    null(),
+                ),
+            };
+            rows.push(vec![
+                oid(c.oid),
+                name(&c.name),
+                oid(t.schema),
+                ch(contype),
+                bool_(false),
+                bool_(false),
+                bool_(true),
+                oid(t.oid),
+                oid(0),
+                oid(index),
+                oid(0),
+                oid(fref),
+                upd,
+                del,
+                matcht,
+                bool_(true),
+                i4(0),
+                bool_(false),
+                if key.is_empty() && contype == 'c' {
+                    null()
+                } else {
+                    i2arr(key.iter().map(|c| count(*c) + 1))
+                },
+                fkey,
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+                bin,
+            ]);
+        }
+    }
+    rows
+}
+
+/// The synthetic OID of a column default (the catalog does not assign one): above the
+/// 32-bit range, so it never collides with a real OID.
+pub fn attrdef_oid(table: u32, attnum: usize) -> i64 {
+    (1_i64 << 32) + i64::from(table) * 2048 + count(attnum)
+}
+
+fn pg_attrdef_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let mut rows = Vec::new();
+    for t in ctx.cat.tables.values() {
+        for (i, c) in t.columns.iter().enumerate() {
+            if let Some(d) = &c.default {
+                rows.push(vec![
+                    i8_(attrdef_oid(t.oid, i + 1)),
+                    oid(t.oid),
+                    i2(count(i) + 1),
+                    name(d),
+                ]);
+            }
+        }
+    }
+    rows
+}
+
+/// The catalog (`classoid`) an object OID's comment belongs to.
+pub fn comment_class(cat: &Catalog, objoid: u32) -> u32 {
+    if cat.schemas.contains_key(&objoid) {
+        PG_NAMESPACE_OID
+    } else if cat
+        .tables
+        .values()
+        .any(|t| t.constraints.iter().any(|c| c.oid == objoid))
+    {
+        PG_CONSTRAINT_OID
+    } else {
+        PG_CLASS_OID
+    }
+}
+
+fn pg_description_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    ctx.cat
+        .comments
+        .iter()
+        .map(|((o, sub), text)| {
+            vec![
+                oid(*o),
+                oid(comment_class(ctx.cat, *o)),
+                i4(i64::from(*sub)),
+                name(text),
+            ]
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Functions.
+
+/// A built-in function as `pg_proc` shows it (PostgreSQL 15's OIDs and first signature).
+pub struct ProcInfo {
+    /// OID.
+    pub oid: u32,
+    /// Name.
+    pub name: &'static str,
+    /// prokind: `f`, `a`, `w`.
+    pub kind: char,
+    /// provolatile.
+    pub volatile: char,
+    /// proisstrict.
+    pub strict: bool,
+    /// proretset.
+    pub retset: bool,
+    /// prorettype.
+    pub ret: u32,
+    /// proargtypes.
+    pub args: &'static [u32],
+}
+
+macro_rules! procs {
+    ($(($oid:literal, $name:literal, $kind:literal, $vol:literal, $strict:literal, $set:literal, $ret:literal, [$($a:literal),*])),* $(,)?) => {
+        /// The functions `pg_proc` lists.
+        pub static PROCS: &[ProcInfo] = &[$(ProcInfo {
+            oid: $oid, name: $name, kind: $kind, volatile: $vol, strict: $strict,
+            retset: $set, ret: $ret, args: &[$($a),*],
+        }),*];
+    };
+}
+
+procs![
+    (1394, "abs", 'f', 'i', true, false, 700, [700]),
+    (1199, "age", 'f', 'i', true, false, 1186, [1184, 1184]),
+    (4053, "array_agg", 'a', 'i', false, false, 2277, [2277]),
+    (2176, "array_length", 'f', 'i', true, false, 23, [2277, 23]),
+    (1620, "ascii", 'f', 'i', true, false, 23, [25]),
+    (2100, "avg", 'a', 'i', false, false, 1700, [20]),
+    (2517, "bool_and", 'a', 'i', false, false, 16, [16]),
+    (2518, "bool_or", 'a', 'i', false, false, 16, [16]),
+    (884, "btrim", 'f', 'i', true, false, 25, [25, 25]),
+    (1711, "ceil", 'f', 'i', true, false, 1700, [1700]),
+    (1372, "char_length", 'f', 'i', true, false, 23, [1042]),
+    (1621, "chr", 'f', 'i', true, false, 25, [23]),
+    (2649, "clock_timestamp", 'f', 'v', true, false, 1184, []),
+    (2803, "count", 'a', 'i', false, false, 20, []),
+    (1217, "date_trunc", 'f', 's', true, false, 1184, [25, 1184]),
+    (3102, "dense_rank", 'w', 'i', false, false, 20, []),
+    (1347, "exp", 'f', 'i', true, false, 701, [701]),
+    (3112, "first_value", 'w', 'i', true, false, 2283, [2283]),
+    (1712, "floor", 'f', 'i', true, false, 1700, [1700]),
+    (3432, "gen_random_uuid", 'f', 'v', true, false, 2950, []),
+    (
+        938,
+        "generate_series",
+        'f',
+        'i',
+        true,
+        true,
+        1114,
+        [1114, 1114, 1186]
+    ),
+    (872, "initcap", 'f', 'i', true, false, 25, [25]),
+    (3175, "json_agg", 'a', 's', false, false, 114, [2283]),
+    (3201, "json_build_object", 'f', 's', false, false, 114, []),
+    (3267, "jsonb_agg", 'a', 's', false, false, 3802, [2283]),
+    (3274, "jsonb_build_object", 'f', 's', false, false, 3802, []),
+    (3106, "lag", 'w', 'i', true, false, 2283, [2283]),
+    (3113, "last_value", 'w', 'i', true, false, 2283, [2283]),
+    (2559, "lastval", 'f', 'v', true, false, 20, []),
+    (3109, "lead", 'w', 'i', true, false, 2283, [2283]),
+    (3060, "left", 'f', 'i', true, false, 25, [25, 23]),
+    (1317, "length", 'f', 'i', true, false, 23, [25]),
+    (1341, "ln", 'f', 'i', true, false, 701, [701]),
+    (870, "lower", 'f', 'i', true, false, 25, [25]),
+    (873, "lpad", 'f', 'i', true, false, 25, [25, 23, 25]),
+    (2050, "max", 'a', 'i', false, false, 2277, [2277]),
+    (2311, "md5", 'f', 'i', true, false, 25, [25]),
+    (2051, "min", 'a', 'i', false, false, 2277, [2277]),
+    (940, "mod", 'f', 'i', true, false, 21, [21, 21]),
+    (1299, "now", 'f', 's', true, false, 1184, []),
+    (3105, "ntile", 'w', 'i', true, false, 23, [23]),
+    (720, "octet_length", 'f', 'i', true, false, 23, [17]),
+    (2026, "pg_backend_pid", 'f', 's', true, false, 23, []),
+    (849, "position", 'f', 'i', true, false, 23, [25, 25]),
+    (1368, "power", 'f', 'i', true, false, 701, [701, 701]),
+    (1282, "quote_ident", 'f', 'i', true, false, 25, [25]),
+    (1598, "random", 'f', 'v', true, false, 701, []),
+    (3101, "rank", 'w', 'i', false, false, 20, []),
+    (
+        2284,
+        "regexp_replace",
+        'f',
+        'i',
+        true,
+        false,
+        25,
+        [25, 25, 25]
+    ),
+    (1622, "repeat", 'f', 'i', true, false, 25, [25, 23]),
+    (2087, "replace", 'f', 'i', true, false, 25, [25, 25, 25]),
+    (3062, "reverse", 'f', 'i', true, false, 25, [25]),
+    (3061, "right", 'f', 'i', true, false, 25, [25, 23]),
+    (1342, "round", 'f', 'i', true, false, 701, [701]),
+    (3100, "row_number", 'w', 'i', false, false, 20, []),
+    (874, "rpad", 'f', 'i', true, false, 25, [25, 23, 25]),
+    (1706, "sign", 'f', 'i', true, false, 1700, [1700]),
+    (2088, "split_part", 'f', 'i', true, false, 25, [25, 25, 23]),
+    (1344, "sqrt", 'f', 'i', true, false, 701, [701]),
+    (3696, "starts_with", 'f', 'i', true, false, 16, [25, 25]),
+    (2648, "statement_timestamp", 'f', 's', true, false, 1184, []),
+    (3538, "string_agg", 'a', 'i', false, false, 25, [25, 25]),
+    (868, "strpos", 'f', 'i', true, false, 23, [25, 25]),
+    (877, "substr", 'f', 'i', true, false, 25, [25, 23, 23]),
+    (2107, "sum", 'a', 'i', false, false, 1700, [20]),
+    (1768, "to_char", 'f', 's', true, false, 25, [1186, 25]),
+    (1158, "to_timestamp", 'f', 'i', true, false, 1184, [701]),
+    (878, "translate", 'f', 'i', true, false, 25, [25, 25, 25]),
+    (1343, "trunc", 'f', 'i', true, false, 701, [701]),
+    (2331, "unnest", 'f', 'i', true, true, 2283, [2277]),
+    (871, "upper", 'f', 'i', true, false, 25, [25]),
+    (89, "version", 'f', 's', true, false, 25, []),
+];
+
+/// A type OID's name as function signatures print it (including the polymorphic types).
+pub fn type_oid_name(o: u32) -> String {
+    match o {
+        2283 => "anyelement".to_string(),
+        2277 => "anyarray".to_string(),
+        _ => DataType::from_oid(o).map_or_else(|| "???".to_string(), |t| t.format_type()),
+    }
+}
+
+fn pg_proc_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
+    PROCS
+        .iter()
+        .map(|p| {
+            vec![
+                oid(p.oid),
+                name(p.name),
+                oid(PG_CATALOG_OID),
+                oid(ROLE_OID),
+                oid(12),
+                Value::Float4(1.0),
+                Value::Float4(if p.retset { 1000.0 } else { 0.0 }),
+                oid(0),
+                name("-"),
+                ch(p.kind),
+                bool_(false),
+                bool_(false),
+                bool_(p.strict),
+                bool_(p.retset),
+                ch(p.volatile),
+                ch('s'),
+                i2(count(p.args.len())),
+                i2(0),
+                oid(p.ret),
+                oidarr(p.args.iter().copied()),
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+                name(p.name),
+                null(),
+                null(),
+                null(),
+                null(),
+            ]
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Database, roles, settings, access methods and small fixed catalogs.
+
+fn pg_database_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
+    vec![vec![
+        oid(DATABASE_OID),
+        name(DATABASE_NAME),
+        oid(ROLE_OID),
+        i4(6),
+        ch('c'),
+        bool_(false),
+        bool_(true),
+        i4(-1),
+        i8_(0),
+        i8_(1),
+        oid(1663),
+        name("C"),
+        name("C"),
+        null(),
+        null(),
+        null(),
+    ]]
+}
+
+fn pg_roles_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
+    vec![vec![
+        name(ROLE_NAME),
+        bool_(true),
+        bool_(true),
+        bool_(true),
+        bool_(true),
+        bool_(true),
+        bool_(true),
+        i4(-1),
+        name("********"),
+        null(),
+        bool_(true),
+        null(),
+        oid(ROLE_OID),
+    ]]
+}
+
+fn pg_user_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
+    vec![vec![
+        name(ROLE_NAME),
+        oid(ROLE_OID),
+        bool_(true),
+        bool_(true),
+        bool_(true),
+        bool_(true),
+        name("********"),
+        null(),
+        null(),
+    ]]
+}
+
+/// `pg_settings.vartype` of a built-in parameter.
+fn setting_vartype(param: &str) -> &'static str {
+    match param {
+        "default_transaction_deferrable"
+        | "default_transaction_read_only"
+        | "integer_datetimes"
+        | "standard_conforming_strings"
+        | "transaction_deferrable"
+        | "transaction_read_only" => "bool",
+        "extra_float_digits"
+        | "idle_in_transaction_session_timeout"
+        | "lock_timeout"
+        | "max_identifier_length"
+        | "server_version_num"
+        | "statement_timeout" => "integer",
+        "bytea_output"
+        | "client_min_messages"
+        | "default_transaction_isolation"
+        | "IntervalStyle"
+        | "synchronous_commit"
+        | "transaction_isolation" => "enum",
+        _ => "string",
+    }
+}
+
+fn pg_settings_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
+    // The binder has no access to the session's settings: these are the defaults.
+    let settings = crate::settings::Settings::new();
+    settings
+        .show_all()
+        .into_iter()
+        .map(|[n, setting, desc]| {
+            let unit = match n.as_str() {
+                "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
+                    Some("ms")
+                }
+                _ => None,
+            };
+            let internal = matches!(
+                n.as_str(),
+                "integer_datetimes"
+                    | "max_identifier_length"
+                    | "server_encoding"
+                    | "server_version"
+                    | "server_version_num"
+            );
+            let setting = if unit == Some("ms") {
+                // `SHOW` prints `0` or `5s`; pg_settings gives the number in the unit.
+                setting
+                    .strip_suffix("ms")
+                    .map(str::to_string)
+                    .unwrap_or(setting)
+            } else {
+                setting
+            };
+            vec![
+                name(&n),
+                name(&setting),
+                text_opt(unit),
+                null(),
+                name(&desc),
+                null(),
+                name(if internal { "internal" } else { "user" }),
+                name(setting_vartype(&n)),
+                name(if internal { "override" } else { "default" }),
+                null(),
+                null(),
+                null(),
+                name(&setting),
+                name(&setting),
+                null(),
+                null(),
+                bool_(false),
+            ]
+        })
+        .collect()
+}
+
+fn pg_am_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
+    vec![
+        vec![
+            oid(HEAP_AM),
+            name("heap"),
+            name("heap_tableam_handler"),
+            ch('t'),
+        ],
+        vec![oid(BTREE_AM), name("btree"), name("bthandler"), ch('i')],
+    ]
+}
+
+fn pg_collation_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let row = |o, n: &str, p, enc, c: Option<&str>| {
+        vec![
+            oid(o),
+            name(n),
+            oid(PG_CATALOG_OID),
+            oid(ROLE_OID),
+            ch(p),
+            bool_(true),
+            i4(enc),
+            text_opt(c),
+            text_opt(c),
+            null(),
+            null(),
+        ]
+    };
+    vec![
+        row(DEFAULT_COLLATION, "default", 'd', -1, None),
+        row(950, "C", 'c', -1, Some("C")),
+        row(951, "POSIX", 'c', -1, Some("POSIX")),
+    ]
+}
+
+fn pg_tablespace_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
+    vec![
+        vec![oid(1663), name("pg_default"), oid(ROLE_OID), null(), null()],
+        vec![oid(1664), name("pg_global"), oid(ROLE_OID), null(), null()],
+    ]
+}
+
+fn pg_opclass_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let mut seen = Vec::new();
+    let mut rows = Vec::new();
+    for f in scalar_types() {
+        if f.opclass == 0 || seen.contains(&f.opclass) {
+            continue;
+        }
+        seen.push(f.opclass);
+        rows.push(vec![
+            oid(f.opclass),
+            oid(BTREE_AM),
+            name(&format!("{}_ops", f.ty.typname())),
+            oid(PG_CATALOG_OID),
+            oid(ROLE_OID),
+            oid(0),
+            oid(f.ty.oid()),
+            bool_(true),
+            oid(0),
+        ]);
+    }
+    rows
+}
+
+fn pg_sequence_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    ctx.cat
+        .sequences
+        .values()
+        .map(|s| {
+            vec![
+                oid(s.oid),
+                oid(s.ty.oid()),
+                i8_(s.start),
+                i8_(s.increment),
+                i8_(s.max),
+                i8_(s.min),
+                i8_(1),
+                bool_(s.cycle),
+            ]
+        })
+        .collect()
+}
+
+fn no_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
+    Vec::new()
+}
+
+// ---------------------------------------------------------------------------------------
+// Views of pg_catalog.
+
+fn pg_tables_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    relations(ctx.cat)
+        .into_iter()
+        .filter(|r| r.kind == 'r')
+        .map(|r| {
+            vec![
+                name(ctx.cat.schema_name(r.schema)),
+                name(&r.name),
+                name(ROLE_NAME),
+                null(),
+                bool_(r.has_index),
+                bool_(false),
+                bool_(r.triggers),
+                bool_(false),
+            ]
+        })
+        .collect()
+}
+
+fn pg_views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    relations(ctx.cat)
+        .into_iter()
+        .filter(|r| r.kind == 'v')
+        .map(|r| {
+            let def = ctx.cat.views.get(&r.oid).map(|v| v.query.as_str());
+            vec![
+                name(ctx.cat.schema_name(r.schema)),
+                name(&r.name),
+                name(ROLE_NAME),
+                text_opt(def),
+            ]
+        })
+        .collect()
+}
+
+fn pg_indexes_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let cat = ctx.cat;
+    cat.indexes
+        .values()
+        .map(|ix| {
+            let table = cat.tables.get(&ix.table).map_or("?", |t| t.name.as_str());
+            vec![
+                name(cat.schema_name(ix.schema)),
+                name(table),
+                name(&ix.name),
+                null(),
+                name(&index_def(cat, ix)),
+            ]
+        })
+        .collect()
+}
+
+fn pg_sequences_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    ctx.cat
+        .sequences
+        .values()
+        .map(|s| {
+            vec![
+                name(ctx.cat.schema_name(s.schema)),
+                name(&s.name),
+                name(ROLE_NAME),
+                name(&s.ty.format_type()),
+                i8_(s.start),
+                i8_(s.min),
+                i8_(s.max),
+                i8_(s.increment),
+                bool_(s.cycle),
+                i8_(1),
+                null(),
+            ]
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// information_schema.
+
+fn schemata_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    pg_namespace_rows(ctx)
+        .into_iter()
+        .map(|r| {
+            let n = r.get(1).cloned().unwrap_or(Value::Null);
+            vec![
+                name(DATABASE_NAME),
+                n,
+                name(ROLE_NAME),
+                null(),
+                null(),
+                null(),
+                null(),
+            ]
+        })
+        .collect()
+}
+
+fn tables_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    relations(ctx.cat)
+        .into_iter()
+        .filter(|r| r.kind == 'r' || r.kind == 'v')
+        .map(|r| {
+            let base = r.kind == 'r';
+            vec![
+                name(DATABASE_NAME),
+                name(ctx.cat.schema_name(r.schema)),
+                name(&r.name),
+                name(if base { "BASE TABLE" } else { "VIEW" }),
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+                yes_no(base),
+                yes_no(false),
+                null(),
+            ]
+        })
+        .collect()
+}
+
+/// information_schema's `data_type` of a column type.
+pub fn sql_data_type(t: &DataType) -> String {
+    match t {
+        DataType::Array(_) => "ARRAY".to_string(),
+        DataType::Bpchar(_) => "character".to_string(),
+        other => other.without_typmod().format_type(),
+    }
+}
+
+fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let cat = ctx.cat;
+    let rels = relations(cat);
+    let mut rows = Vec::new();
+    for a in attributes(ctx) {
+        let Some(r) = rels.iter().find(|r| r.oid == a.rel) else {
+            continue;
+        };
+        if r.kind != 'r' && r.kind != 'v' {
+            continue;
+        }
+        let table = cat.tables.get(&a.rel);
+        let col = table.and_then(|t| t.columns.get(a.num - 1));
+        let ty = &a.ty;
+        let (char_max, char_octets) = match ty {
+            DataType::Varchar(Some(n)) | DataType::Bpchar(Some(n)) => {
+                (i4(i64::from(*n)), i4(i64::from(*n) * 4))
+            }
+            DataType::Varchar(None) | DataType::Bpchar(None) | DataType::Text => {
+                (null(), i4(1_073_741_824))
+            }
+            _ => (null(), null()),
+        };
+        let (precision, radix, scale) = match ty {
+            DataType::Int2 => (i4(16), i4(2), i4(0)),
+            DataType::Int4 => (i4(32), i4(2), i4(0)),
+            DataType::Int8 => (i4(64), i4(2), i4(0)),
+            DataType::Float4 => (i4(24), i4(2), null()),
+            DataType::Float8 => (i4(53), i4(2), null()),
+            DataType::Numeric(Some(m)) => {
+                (i4(i64::from(m.precision)), i4(10), i4(i64::from(m.scale)))
+            }
+            DataType::Numeric(None) => (null(), i4(10), null()),
+            _ => (null(), null(), null()),
+        };
+        let dt_precision = match ty {
+            DataType::Date => i4(0),
+            DataType::Time(p) | DataType::Timestamp(p) | DataType::Timestamptz(p) => {
+                i4(i64::from(p.unwrap_or(6)))
+            }
+            DataType::Interval => i4(6),
+            _ => null(),
+        };
+        let identity = col.and_then(|c| c.identity);
+        let seq = identity.and_then(|(_, s)| cat.sequences.get(&s));
+        let seq_text = |f: fn(&crate::catalog::Sequence) -> i64| {
+            seq.map_or(Value::Null, |s| name(&f(s).to_string()))
+        };
+        rows.push(vec![
+            name(DATABASE_NAME),
+            name(cat.schema_name(r.schema)),
+            name(&r.name),
+            name(&a.name),
+            i4(count(a.num)),
+            text_opt(col.and_then(|c| c.default.as_deref())),
+            yes_no(!a.not_null),
+            name(&sql_data_type(ty)),
+            char_max,
+            char_octets,
+            precision,
+            radix,
+            scale,
+            dt_precision,
+            null(),
+            null(),
+            null(),
+            null(),
+            null(),
+            null(),
+            null(),
+            null(),
+            null(),
+            null(),
+            null(),
+            name(DATABASE_NAME),
+            name("pg_catalog"),
+            name(&ty.typname()),
+            null(),
+            null(),
+            null(),
+            null(),
+            name(&a.num.to_string()),
+            yes_no(false),
+            yes_no(identity.is_some()),
+            match identity {
+                Some((true, _)) => name("ALWAYS"),
+                Some((false, _)) => name("BY DEFAULT"),
+                None => null(),
+            },
+            seq_text(|s| s.start),
+            seq_text(|s| s.increment),
+            seq_text(|s| s.max),
+            seq_text(|s| s.min),
+            yes_no(seq.is_some_and(|s| s.cycle)),
+            name("NEVER"),
+            null(),
+            yes_no(r.kind == 'r'),
+        ]);
+    }
+    rows
+}
+
+/// PostgreSQL's name for a NOT NULL constraint in information_schema:
+/// `<schema oid>_<table oid>_<attnum>_not_null`.
+fn not_null_name(t: &Table, attnum: usize) -> String {
+    format!("{}_{}_{}_not_null", t.schema, t.oid, attnum)
+}
+
+fn table_constraints_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let cat = ctx.cat;
+    let mut rows = Vec::new();
+    for t in cat.tables.values() {
+        let schema = cat.schema_name(t.schema);
+        let row = |cname: &str, kind: &str, nulls: Value| {
+            vec![
+                name(DATABASE_NAME),
+                name(schema),
+                name(cname),
+                name(DATABASE_NAME),
+                name(schema),
+                name(&t.name),
+                name(kind),
+                yes_no(false),
+                yes_no(false),
+                yes_no(true),
+                nulls,
+            ]
+        };
+        for c in &t.constraints {
+            let (kind, nulls) = match c.kind {
+                ConstraintKind::PrimaryKey { .. } => ("PRIMARY KEY", null()),
+                ConstraintKind::Unique { .. } => ("UNIQUE", yes_no(true)),
+                ConstraintKind::Check { .. } => ("CHECK", null()),
+                ConstraintKind::ForeignKey(_) => ("FOREIGN KEY", null()),
+            };
+            rows.push(row(&c.name, kind, nulls));
+        }
+        for (i, c) in t.columns.iter().enumerate() {
+            if c.not_null {
+                rows.push(row(&not_null_name(t, i + 1), "CHECK", null()));
+            }
+        }
+    }
+    rows
+}
+
+fn key_column_usage_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let cat = ctx.cat;
+    let mut rows = Vec::new();
+    for t in cat.tables.values() {
+        let schema = cat.schema_name(t.schema);
+        for c in &t.constraints {
+            let (cols, refs): (Vec<usize>, Option<Vec<usize>>) = match &c.kind {
+                ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } => {
+                    (index_columns(cat, *index), None)
+                }
+                ConstraintKind::ForeignKey(fk) => {
+                    // Position of each referenced column in the referenced unique index.
+                    let ix = unique_index_on(cat, fk.ref_table, &fk.ref_columns);
+                    let ix_cols = index_columns(cat, ix);
+                    let pos = fk
+                        .ref_columns
+                        .iter()
+                        .map(|rc| ix_cols.iter().position(|x| x == rc).map_or(0, |p| p + 1))
+                        .collect();
+                    (fk.columns.clone(), Some(pos))
+                }
+                ConstraintKind::Check { .. } => continue,
+            };
+            for (i, col) in cols.iter().enumerate() {
+                let colname = t.columns.get(*col).map_or("?", |c| c.name.as_str());
+                rows.push(vec![
+                    name(DATABASE_NAME),
+                    name(schema),
+                    name(&c.name),
+                    name(DATABASE_NAME),
+                    name(schema),
+                    name(&t.name),
+                    name(colname),
+                    i4(count(i) + 1),
+                    match &refs {
+                        Some(p) => p.get(i).map_or(Value::Null, |x| i4(count(*x))),
+                        None => null(),
+                    },
+                ]);
+            }
+        }
+    }
+    rows
+}
+
+fn views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    ctx.cat
+        .views
+        .values()
+        .map(|v| {
+            vec![
+                name(DATABASE_NAME),
+                name(ctx.cat.schema_name(v.schema)),
+                name(&v.name),
+                name(&v.query),
+                name("NONE"),
+                yes_no(false),
+                yes_no(false),
+                yes_no(false),
+                yes_no(false),
+                yes_no(false),
+            ]
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// The definitions.
+
+const PC: u32 = PG_CATALOG_OID;
+const IS: u32 = INFORMATION_SCHEMA_OID;
+
+macro_rules! cols {
+    ($($n:literal : $t:ident),* $(,)?) => { &[$(($n, T::$t)),*] };
+}
+
+/// Every virtual relation.
+pub static RELS: &[VRel] = &[
+    VRel {
+        schema: PC,
+        name: "pg_namespace",
+        oid: 2615,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "nspname": Name, "nspowner": Oid, "nspacl": TextArr
+        ],
+        rows: pg_namespace_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_class",
+        oid: PG_CLASS_OID,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "relname": Name, "relnamespace": Oid, "reltype": Oid,
+            "reloftype": Oid, "relowner": Oid, "relam": Oid, "relfilenode": Oid,
+            "reltablespace": Oid, "relpages": I4, "reltuples": F4, "relallvisible": I4,
+            "reltoastrelid": Oid, "relhasindex": Bool, "relisshared": Bool,
+            "relpersistence": Char, "relkind": Char, "relnatts": I2, "relchecks": I2,
+            "relhasrules": Bool, "relhastriggers": Bool, "relhassubclass": Bool,
+            "relrowsecurity": Bool, "relforcerowsecurity": Bool, "relispopulated": Bool,
+            "relreplident": Char, "relispartition": Bool, "relrewrite": Oid,
+            "relfrozenxid": I8, "relminmxid": I8, "relacl": TextArr, "reloptions": TextArr,
+            "relpartbound": Text
+        ],
+        rows: pg_class_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_attribute",
+        oid: 1249,
+        kind: 'r',
+        cols: cols![
+            "attrelid": Oid, "attname": Name, "atttypid": Oid, "attstattarget": I4,
+            "attlen": I2, "attnum": I2, "attndims": I4, "attcacheoff": I4, "atttypmod": I4,
+            "attbyval": Bool, "attalign": Char, "attstorage": Char, "attcompression": Char,
+            "attnotnull": Bool, "atthasdef": Bool, "atthasmissing": Bool,
+            "attidentity": Char, "attgenerated": Char, "attisdropped": Bool,
+            "attislocal": Bool, "attinhcount": I4, "attcollation": Oid, "attacl": TextArr,
+            "attoptions": TextArr, "attfdwoptions": TextArr, "attmissingval": Text
+        ],
+        rows: pg_attribute_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_type",
+        oid: PG_TYPE_OID,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "typname": Name, "typnamespace": Oid, "typowner": Oid,
+            "typlen": I2, "typbyval": Bool, "typtype": Char, "typcategory": Char,
+            "typispreferred": Bool, "typisdefined": Bool, "typdelim": Char,
+            "typrelid": Oid, "typsubscript": Text, "typelem": Oid, "typarray": Oid,
+            "typinput": Text, "typoutput": Text, "typreceive": Text, "typsend": Text,
+            "typmodin": Text, "typmodout": Text, "typanalyze": Text, "typalign": Char,
+            "typstorage": Char, "typnotnull": Bool, "typbasetype": Oid, "typtypmod": I4,
+            "typndims": I4, "typcollation": Oid, "typdefaultbin": Text, "typdefault": Text,
+            "typacl": TextArr
+        ],
+        rows: pg_type_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_index",
+        oid: 2610,
+        kind: 'r',
+        cols: cols![
+            "indexrelid": Oid, "indrelid": Oid, "indnatts": I2, "indnkeyatts": I2,
+            "indisunique": Bool, "indnullsnotdistinct": Bool, "indisprimary": Bool,
+            "indisexclusion": Bool, "indimmediate": Bool, "indisclustered": Bool,
+            "indisvalid": Bool, "indcheckxmin": Bool, "indisready": Bool,
+            "indislive": Bool, "indisreplident": Bool, "indkey": I2Arr,
+            "indcollation": OidArr, "indclass": OidArr, "indoption": I2Arr,
+            "indexprs": Text, "indpred": Text
+        ],
+        rows: pg_index_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_constraint",
+        oid: PG_CONSTRAINT_OID,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "conname": Name, "connamespace": Oid, "contype": Char,
+            "condeferrable": Bool, "condeferred": Bool, "convalidated": Bool,
+            "conrelid": Oid, "contypid": Oid, "conindid": Oid, "conparentid": Oid,
+            "confrelid": Oid, "confupdtype": Char, "confdeltype": Char,
+            "confmatchtype": Char, "conislocal": Bool, "coninhcount": I4,
+            "connoinherit": Bool, "conkey": I2Arr, "confkey": I2Arr, "conpfeqop": OidArr,
+            "conppeqop": OidArr, "conffeqop": OidArr, "confdelsetcols": I2Arr,
+            "conexclop": OidArr, "conbin": Text
+        ],
+        rows: pg_constraint_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_attrdef",
+        oid: 2604,
+        kind: 'r',
+        cols: cols!["oid": Oid, "adrelid": Oid, "adnum": I2, "adbin": Text],
+        rows: pg_attrdef_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_description",
+        oid: 2609,
+        kind: 'r',
+        cols: cols!["objoid": Oid, "classoid": Oid, "objsubid": I4, "description": Text],
+        rows: pg_description_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_proc",
+        oid: PG_PROC_OID,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "proname": Name, "pronamespace": Oid, "proowner": Oid,
+            "prolang": Oid, "procost": F4, "prorows": F4, "provariadic": Oid,
+            "prosupport": Text, "prokind": Char, "prosecdef": Bool, "proleakproof": Bool,
+            "proisstrict": Bool, "proretset": Bool, "provolatile": Char,
+            "proparallel": Char, "pronargs": I2, "pronargdefaults": I2, "prorettype": Oid,
+            "proargtypes": OidArr, "proallargtypes": OidArr, "proargmodes": TextArr,
+            "proargnames": TextArr, "proargdefaults": Text, "protrftypes": OidArr,
+            "prosrc": Text, "probin": Text, "prosqlbody": Text, "proconfig": TextArr,
+            "proacl": TextArr
+        ],
+        rows: pg_proc_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_database",
+        oid: PG_DATABASE_OID,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "datname": Name, "datdba": Oid, "encoding": I4,
+            "datlocprovider": Char, "datistemplate": Bool, "datallowconn": Bool,
+            "datconnlimit": I4, "datfrozenxid": I8, "datminmxid": I8, "dattablespace": Oid,
+            "datcollate": Text, "datctype": Text, "daticulocale": Text,
+            "datcollversion": Text, "datacl": TextArr
+        ],
+        rows: pg_database_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_roles",
+        oid: 12000,
+        kind: 'v',
+        cols: cols![
+            "rolname": Name, "rolsuper": Bool, "rolinherit": Bool, "rolcreaterole": Bool,
+            "rolcreatedb": Bool, "rolcanlogin": Bool, "rolreplication": Bool,
+            "rolconnlimit": I4, "rolpassword": Text, "rolvaliduntil": Tstz,
+            "rolbypassrls": Bool, "rolconfig": TextArr, "oid": Oid
+        ],
+        rows: pg_roles_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_user",
+        oid: 12014,
+        kind: 'v',
+        cols: cols![
+            "usename": Name, "usesysid": Oid, "usecreatedb": Bool, "usesuper": Bool,
+            "userepl": Bool, "usebypassrls": Bool, "passwd": Text, "valuntil": Tstz,
+            "useconfig": TextArr
+        ],
+        rows: pg_user_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_settings",
+        oid: 12104,
+        kind: 'v',
+        cols: cols![
+            "name": Text, "setting": Text, "unit": Text, "category": Text,
+            "short_desc": Text, "extra_desc": Text, "context": Text, "vartype": Text,
+            "source": Text, "min_val": Text, "max_val": Text, "enumvals": TextArr,
+            "boot_val": Text, "reset_val": Text, "sourcefile": Text, "sourceline": I4,
+            "pending_restart": Bool
+        ],
+        rows: pg_settings_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_am",
+        oid: 2601,
+        kind: 'r',
+        cols: cols!["oid": Oid, "amname": Name, "amhandler": Text, "amtype": Char],
+        rows: pg_am_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_tables",
+        oid: 12033,
+        kind: 'v',
+        cols: cols![
+            "schemaname": Name, "tablename": Name, "tableowner": Name, "tablespace": Name,
+            "hasindexes": Bool, "hasrules": Bool, "hastriggers": Bool, "rowsecurity": Bool
+        ],
+        rows: pg_tables_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_views",
+        oid: 12028,
+        kind: 'v',
+        cols: cols![
+            "schemaname": Name, "viewname": Name, "viewowner": Name, "definition": Text
+        ],
+        rows: pg_views_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_indexes",
+        oid: 12043,
+        kind: 'v',
+        cols: cols![
+            "schemaname": Name, "tablename": Name, "indexname": Name, "tablespace": Name,
+            "indexdef": Text
+        ],
+        rows: pg_indexes_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_sequences",
+        oid: 12048,
+        kind: 'v',
+        cols: cols![
+            "schemaname": Name, "sequencename": Name, "sequenceowner": Name,
+            "data_type": Text, "start_value": I8, "min_value": I8, "max_value": I8,
+            "increment_by": I8, "cycle": Bool, "cache_size": I8, "last_value": I8
+        ],
+        rows: pg_sequences_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_collation",
+        oid: 3456,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "collname": Name, "collnamespace": Oid, "collowner": Oid,
+            "collprovider": Char, "collisdeterministic": Bool, "collencoding": I4,
+            "collcollate": Text, "collctype": Text, "colliculocale": Text,
+            "collversion": Text
+        ],
+        rows: pg_collation_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_tablespace",
+        oid: 1213,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "spcname": Name, "spcowner": Oid, "spcacl": TextArr,
+            "spcoptions": TextArr
+        ],
+        rows: pg_tablespace_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_opclass",
+        oid: 2616,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "opcmethod": Oid, "opcname": Name, "opcnamespace": Oid,
+            "opcowner": Oid, "opcfamily": Oid, "opcintype": Oid, "opcdefault": Bool,
+            "opckeytype": Oid
+        ],
+        rows: pg_opclass_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_sequence",
+        oid: 2224,
+        kind: 'r',
+        cols: cols![
+            "seqrelid": Oid, "seqtypid": Oid, "seqstart": I8, "seqincrement": I8,
+            "seqmax": I8, "seqmin": I8, "seqcache": I8, "seqcycle": Bool
+        ],
+        rows: pg_sequence_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_inherits",
+        oid: 2611,
+        kind: 'r',
+        cols: cols![
+            "inhrelid": Oid, "inhparent": Oid, "inhseqno": I4, "inhdetachpending": Bool
+        ],
+        rows: no_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_policy",
+        oid: 3256,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "polname": Name, "polrelid": Oid, "polcmd": Char,
+            "polpermissive": Bool, "polroles": OidArr, "polqual": Text, "polwithcheck": Text
+        ],
+        rows: no_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_trigger",
+        oid: 2620,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "tgrelid": Oid, "tgparentid": Oid, "tgname": Name, "tgfoid": Oid,
+            "tgtype": I2, "tgenabled": Char, "tgisinternal": Bool, "tgconstrrelid": Oid,
+            "tgconstrindid": Oid, "tgconstraint": Oid, "tgdeferrable": Bool,
+            "tginitdeferred": Bool, "tgnargs": I2, "tgattr": I2Arr, "tgargs": Text,
+            "tgqual": Text, "tgoldtable": Name, "tgnewtable": Name
+        ],
+        rows: no_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_enum",
+        oid: 3501,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "enumtypid": Oid, "enumsortorder": F4, "enumlabel": Name
+        ],
+        rows: no_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_range",
+        oid: 3541,
+        kind: 'r',
+        cols: cols![
+            "rngtypid": Oid, "rngsubtype": Oid, "rngmultitypid": Oid, "rngcollation": Oid,
+            "rngsubopc": Oid, "rngcanonical": Text, "rngsubdiff": Text
+        ],
+        rows: no_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_auth_members",
+        oid: 1261,
+        kind: 'r',
+        cols: cols![
+            "roleid": Oid, "member": Oid, "grantor": Oid, "admin_option": Bool
+        ],
+        rows: no_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_statistic_ext",
+        oid: 3381,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "stxrelid": Oid, "stxname": Name, "stxnamespace": Oid,
+            "stxowner": Oid, "stxstattarget": I4, "stxkeys": I2Arr, "stxkind": TextArr,
+            "stxexprs": Text
+        ],
+        rows: no_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_publication",
+        oid: 6104,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "pubname": Name, "pubowner": Oid, "puballtables": Bool,
+            "pubinsert": Bool, "pubupdate": Bool, "pubdelete": Bool, "pubtruncate": Bool,
+            "pubviaroot": Bool
+        ],
+        rows: no_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_publication_rel",
+        oid: 6106,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "prpubid": Oid, "prrelid": Oid, "prqual": Text, "prattrs": I2Arr
+        ],
+        rows: no_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_publication_namespace",
+        oid: 6237,
+        kind: 'r',
+        cols: cols!["oid": Oid, "pnpubid": Oid, "pnnspid": Oid],
+        rows: no_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_partitioned_table",
+        oid: 3350,
+        kind: 'r',
+        cols: cols![
+            "partrelid": Oid, "partstrat": Char, "partnatts": I2, "partdefid": Oid,
+            "partattrs": I2Arr, "partclass": OidArr, "partcollation": OidArr,
+            "partexprs": Text
+        ],
+        rows: no_rows,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_extension",
+        oid: 3079,
+        kind: 'r',
+        cols: cols![
+            "oid": Oid, "extname": Name, "extowner": Oid, "extnamespace": Oid,
+            "extrelocatable": Bool, "extversion": Text, "extconfig": OidArr,
+            "extcondition": TextArr
+        ],
+        rows: no_rows,
+    },
+    VRel {
+        schema: IS,
+        name: "schemata",
+        oid: 13382,
+        kind: 'v',
+        cols: cols![
+            "catalog_name": Name, "schema_name": Name, "schema_owner": Name,
+            "default_character_set_catalog": Name, "default_character_set_schema": Name,
+            "default_character_set_name": Name, "sql_path": Text
+        ],
+        rows: schemata_rows,
+    },
+    VRel {
+        schema: IS,
+        name: "tables",
+        oid: 13425,
+        kind: 'v',
+        cols: cols![
+            "table_catalog": Name, "table_schema": Name, "table_name": Name,
+            "table_type": Text, "self_referencing_column_name": Name,
+            "reference_generation": Text, "user_defined_type_catalog": Name,
+            "user_defined_type_schema": Name, "user_defined_type_name": Name,
+            "is_insertable_into": Text, "is_typed": Text, "commit_action": Text
+        ],
+        rows: tables_rows,
+    },
+    VRel {
+        schema: IS,
+        name: "columns",
+        oid: 13295,
+        kind: 'v',
+        cols: cols![
+            "table_catalog": Name, "table_schema": Name, "table_name": Name,
+            "column_name": Name, "ordinal_position": I4, "column_default": Text,
+            "is_nullable": Text, "data_type": Text, "character_maximum_length": I4,
+            "character_octet_length": I4, "numeric_precision": I4,
+            "numeric_precision_radix": I4, "numeric_scale": I4, "datetime_precision": I4,
+            "interval_type": Text, "interval_precision": I4, "character_set_catalog": Name,
+            "character_set_schema": Name, "character_set_name": Name,
+            "collation_catalog": Name, "collation_schema": Name, "collation_name": Name,
+            "domain_catalog": Name, "domain_schema": Name, "domain_name": Name,
+            "udt_catalog": Name, "udt_schema": Name, "udt_name": Name,
+            "scope_catalog": Name, "scope_schema": Name, "scope_name": Name,
+            "maximum_cardinality": I4, "dtd_identifier": Name, "is_self_referencing": Text,
+            "is_identity": Text, "identity_generation": Text, "identity_start": Text,
+            "identity_increment": Text, "identity_maximum": Text,
+            "identity_minimum": Text, "identity_cycle": Text, "is_generated": Text,
+            "generation_expression": Text, "is_updatable": Text
+        ],
+        rows: columns_rows,
+    },
+    VRel {
+        schema: IS,
+        name: "table_constraints",
+        oid: 13411,
+        kind: 'v',
+        cols: cols![
+            "constraint_catalog": Name, "constraint_schema": Name, "constraint_name": Name,
+            "table_catalog": Name, "table_schema": Name, "table_name": Name,
+            "constraint_type": Text, "is_deferrable": Text, "initially_deferred": Text,
+            "enforced": Text, "nulls_distinct": Text
+        ],
+        rows: table_constraints_rows,
+    },
+    VRel {
+        schema: IS,
+        name: "key_column_usage",
+        oid: 13329,
+        kind: 'v',
+        cols: cols![
+            "constraint_catalog": Name, "constraint_schema": Name, "constraint_name": Name,
+            "table_catalog": Name, "table_schema": Name, "table_name": Name,
+            "column_name": Name, "ordinal_position": I4,
+            "position_in_unique_constraint": I4
+        ],
+        rows: key_column_usage_rows,
+    },
+    VRel {
+        schema: IS,
+        name: "views",
+        oid: 13483,
+        kind: 'v',
+        cols: cols![
+            "table_catalog": Name, "table_schema": Name, "table_name": Name,
+            "view_definition": Text, "check_option": Text, "is_updatable": Text,
+            "is_insertable_into": Text, "is_trigger_updatable": Text,
+            "is_trigger_deletable": Text, "is_trigger_insertable_into": Text
+        ],
+        rows: views_rows,
+    },
+];
+
+/// The virtual relation `name` in schema `schema`.
+pub fn find(schema: u32, name: &str) -> Option<&'static VRel> {
+    RELS.iter().find(|r| r.schema == schema && r.name == name)
+}
