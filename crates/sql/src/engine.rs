@@ -730,7 +730,7 @@ impl<K: TxnKv> Session<K> {
         // Source rows: Values with DEFAULT markers, or a query.
         enum Source {
             Rows(Vec<Vec<Option<Expr>>>),
-            Query(Query),
+            Query(Box<Query>),
             DefaultValues,
         }
         let source = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
@@ -830,14 +830,14 @@ impl<K: TxnKv> Session<K> {
                 for (i, (from, to)) in q.types.iter().zip(&target).enumerate() {
                     exprs.push(b.coerce(Expr::Column(i), from, to, CastContext::Assignment)?);
                 }
-                Source::Query(Query {
+                Source::Query(Box::new(Query {
                     plan: Plan::Project {
                         input: Box::new(q.plan),
                         exprs,
                     },
                     names: q.names,
                     types: target,
-                })
+                }))
             }
             Some(_) => return Err(err("0A000", "feature not supported: this INSERT source")),
         };

@@ -356,6 +356,10 @@ impl<'p> Node<'p> for ValuesNode<'p> {
     }
 }
 
+/// A range bound's key: `None` when the bound value is NULL (no rows), `Some(None)` when
+/// there is no bound, else the encoded key and whether it is inclusive.
+type BoundKey = Option<Option<(Vec<u8>, bool)>>;
+
 enum ScanState {
     Start,
     Scanning(TxnScan),
@@ -418,20 +422,19 @@ impl<'p> ScanNode<'p> {
                     vals.push(v);
                 }
                 push_key_values(&mut prefix, &vals.iter().collect::<Vec<_>>(), &[])?;
-                let bound = |b: &Option<(Expr, bool)>,
-                             cx: &mut Cx<'_>|
-                 -> Result<Option<Option<(Vec<u8>, bool)>>, SqlError> {
-                    let Some((e, inclusive)) = b else {
-                        return Ok(Some(None));
+                let bound =
+                    |b: &Option<(Expr, bool)>, cx: &mut Cx<'_>| -> Result<BoundKey, SqlError> {
+                        let Some((e, inclusive)) = b else {
+                            return Ok(Some(None));
+                        };
+                        let v = eval(e, &[], cx)?;
+                        if v.is_null() {
+                            return Ok(None);
+                        }
+                        let mut k = prefix.clone();
+                        push_key_values(&mut k, &[&v], &[])?;
+                        Ok(Some(Some((k, *inclusive))))
                     };
-                    let v = eval(e, &[], cx)?;
-                    if v.is_null() {
-                        return Ok(None);
-                    }
-                    let mut k = prefix.clone();
-                    push_key_values(&mut k, &[&v], &[])?;
-                    Ok(Some(Some((k, *inclusive))))
-                };
                 let (Some(lo), Some(hi)) = (bound(lower, cx)?, bound(upper, cx)?) else {
                     self.state = ScanState::Done;
                     return Ok(());
