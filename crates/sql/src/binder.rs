@@ -155,6 +155,7 @@ pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
         // Object-identifier aliases: names are kept as text and resolved where used
         // (`nextval('s'::regclass)`).
         "regclass" | "regtype" | "regproc" | "regnamespace" => "text".to_string(),
+        "oid" | "xid" | "cid" | "regoper" | "regprocedure" => "int8".to_string(),
         "serial" | "serial4" => "int4".to_string(),
         "bigserial" | "serial8" => "int8".to_string(),
         "smallserial" | "serial2" => "int2".to_string(),
@@ -1840,6 +1841,24 @@ impl<'a> Binder<'a> {
                 let Some(tn) = &tc.type_name else {
                     return Err(err("42601", "cast without type"));
                 };
+                let tnames = names(&tn.names);
+                let last = tnames.last().map(String::as_str).unwrap_or("");
+                if matches!(last, "regclass" | "regtype" | "regnamespace")
+                    && tn.array_bounds.is_empty()
+                {
+                    // A name literal becomes the object's OID (an integer here).
+                    let (e, t) = self.bind_expr(arg, scope)?;
+                    if let Expr::Const(Value::Text(text)) = &e {
+                        let oid = crate::system::reg_literal(self, last, text)
+                            .map_err(|e| e.at(pos(tc.location)))?;
+                        return Ok((Expr::Const(Value::Int8(oid)), DataType::Int8));
+                    }
+                    if num_rank(&t).is_some_and(|r| r <= 3) {
+                        let e = self.coerce(e, &t, &DataType::Int8, CastContext::Explicit)?;
+                        return Ok((e, DataType::Int8));
+                    }
+                    return Ok((e, t));
+                }
                 let to = type_name(tn)?;
                 let (e, t) = self.bind_expr(arg, scope)?;
                 let e = self
@@ -2754,7 +2773,9 @@ impl<'a> Binder<'a> {
                 };
                 let mut cargs = Vec::new();
                 for (i, (e, t)) in args.into_iter().zip(types).enumerate() {
-                    let to = if i == 0 {
+                    let to = if i == 0 && t == DataType::Int8 {
+                        DataType::Int8
+                    } else if i == 0 {
                         DataType::Text
                     } else if i == 1 {
                         DataType::Int8

@@ -246,8 +246,15 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
     }
 
     fn call(&mut self, catalog: &Catalog, f: SeqFunc, args: &[Value]) -> Result<Value, SqlError> {
+        // The sequence: a name, or its OID (from a `'name'::regclass` literal).
         let name = match args.first() {
             Some(Value::Text(s)) => Some(s.clone()),
+            Some(Value::Int8(oid)) => u32::try_from(*oid).ok().and_then(|o| {
+                catalog
+                    .sequences
+                    .get(&o)
+                    .map(|q| format!("{}.{}", catalog.schema_name(q.schema), q.name))
+            }),
             _ => None,
         };
         match f {

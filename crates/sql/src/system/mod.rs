@@ -48,7 +48,7 @@ pub use tables::{Ctx, T, VRel};
 pub const VERSION: &str = "PostgreSQL 15.0 (Basalt 0.1.0) on x86_64-pc-linux-gnu, 64-bit";
 
 /// The context the virtual relations and functions are computed in.
-fn ctx<'c>(b: &Binder<'c>) -> Ctx<'c> {
+pub(crate) fn ctx<'c>(b: &Binder<'c>) -> Ctx<'c> {
     let mut path = b.search_path.clone();
     if !path.contains(&PG_CATALOG_OID) {
         path.insert(0, PG_CATALOG_OID);
@@ -209,5 +209,32 @@ mod tests {
             Some(vec!["My \"T".into(), "x".into()])
         );
         assert_eq!(split_name("a..b"), None);
+    }
+}
+
+/// The OID a `regclass` / `regtype` / `regnamespace` literal names, resolved at bind time as
+/// PostgreSQL's input functions do (42P01 / 42704 / 3F000 when nothing matches).
+pub fn reg_literal(b: &Binder<'_>, kind: &str, text: &str) -> Result<i64, SqlError> {
+    if let Ok(n) = text.trim().parse::<i64>() {
+        return Ok(n);
+    }
+    let c = ctx(b);
+    match kind {
+        "regclass" => {
+            let rels = tables::relations(c.cat);
+            functions::resolve_class(&c, &rels, text)
+                .map(i64::from)
+                .ok_or_else(|| {
+                    SqlError::new("42P01", format!("relation \"{text}\" does not exist"))
+                })
+        }
+        "regtype" => functions::resolve_type(text)
+            .map(i64::from)
+            .ok_or_else(|| SqlError::new("42704", format!("type \"{text}\" does not exist"))),
+        _ => c
+            .cat
+            .schema_oid(text.trim_matches('"'))
+            .map(i64::from)
+            .ok_or_else(|| SqlError::new("3F000", format!("schema \"{text}\" does not exist"))),
     }
 }
