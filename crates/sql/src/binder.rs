@@ -99,6 +99,8 @@ pub struct Binder<'a> {
     named_windows: Vec<protobuf::WindowDef>,
     /// The whole query string, to place errors about literals.
     pub source: Option<std::sync::Arc<str>>,
+    /// The session's settings, for `current_setting()`.
+    pub settings: Option<&'a crate::settings::Settings>,
     ctes: Vec<CteDef>,
     next_id: usize,
     agg: Option<AggCollect>,
@@ -254,6 +256,7 @@ impl<'a> Binder<'a> {
             params: Vec::new(),
             levels: Vec::new(),
             source: None,
+            settings: None,
             named_windows: Vec::new(),
             srf_targets: HashMap::new(),
             row_lock: None,
@@ -1850,7 +1853,7 @@ impl<'a> Binder<'a> {
                     let (e, t) = self.bind_expr(arg, scope)?;
                     if let Expr::Const(Value::Text(text)) = &e {
                         let oid = crate::system::reg_literal(self, last, text)
-                            .map_err(|e| e.at(pos(tc.location)))?;
+                            .map_err(|e| e.at(self.literal_position(text)))?;
                         return Ok((Expr::Const(Value::Int8(oid)), DataType::Int8));
                     }
                     if num_rank(&t).is_some_and(|r| r <= 3) {
@@ -2760,6 +2763,17 @@ impl<'a> Binder<'a> {
             );
         }
         let (args, types) = self.bind_args(&fc.args, scope)?;
+        if name == "current_setting"
+            && let Some(Expr::Const(Value::Text(param))) = args.first()
+        {
+            let missing_ok = matches!(args.get(1), Some(Expr::Const(Value::Bool(true))));
+            let value = match self.settings.map(|st| st.show(param)) {
+                Some(Ok((_, v))) => Value::Text(v),
+                Some(Err(e)) if !missing_ok => return Err(e),
+                _ => Value::Null,
+            };
+            return Ok((Expr::Const(value), DataType::Text));
+        }
         if let Some(r) = crate::system::bind_system_function(self, &name, &args, &types)? {
             return Ok(r);
         }

@@ -464,9 +464,10 @@ impl<K: TxnKv> Session<K> {
         f(&mut cx)
     }
 
-    pub(crate) fn binder<'c>(&self, catalog: &'c Catalog) -> Binder<'c> {
+    pub(crate) fn binder<'c>(&'c self, catalog: &'c Catalog) -> Binder<'c> {
         let mut b = Binder::new(catalog, self.search_path_oids(catalog), self.type_context());
         b.source = self.current_sql.clone();
+        b.settings = Some(&self.settings);
         b
     }
 
