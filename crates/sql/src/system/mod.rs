@@ -154,6 +154,33 @@ pub fn virtual_table(
     )))
 }
 
+/// The OID a `regclass` / `regtype` / `regnamespace` literal names, resolved at bind time as
+/// PostgreSQL's input functions do (42P01 / 42704 / 3F000 when nothing matches).
+pub fn reg_literal(b: &Binder<'_>, kind: &str, text: &str) -> Result<i64, SqlError> {
+    if let Ok(n) = text.trim().parse::<i64>() {
+        return Ok(n);
+    }
+    let c = ctx(b);
+    match kind {
+        "regclass" => {
+            let rels = tables::relations(c.cat);
+            functions::resolve_class(&c, &rels, text)
+                .map(i64::from)
+                .ok_or_else(|| {
+                    SqlError::new("42P01", format!("relation \"{text}\" does not exist"))
+                })
+        }
+        "regtype" => functions::resolve_type(text)
+            .map(i64::from)
+            .ok_or_else(|| SqlError::new("42704", format!("type \"{text}\" does not exist"))),
+        _ => c
+            .cat
+            .schema_oid(text.trim_matches('"'))
+            .map(i64::from)
+            .ok_or_else(|| SqlError::new("3F000", format!("schema \"{text}\" does not exist"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,32 +236,5 @@ mod tests {
             Some(vec!["My \"T".into(), "x".into()])
         );
         assert_eq!(split_name("a..b"), None);
-    }
-}
-
-/// The OID a `regclass` / `regtype` / `regnamespace` literal names, resolved at bind time as
-/// PostgreSQL's input functions do (42P01 / 42704 / 3F000 when nothing matches).
-pub fn reg_literal(b: &Binder<'_>, kind: &str, text: &str) -> Result<i64, SqlError> {
-    if let Ok(n) = text.trim().parse::<i64>() {
-        return Ok(n);
-    }
-    let c = ctx(b);
-    match kind {
-        "regclass" => {
-            let rels = tables::relations(c.cat);
-            functions::resolve_class(&c, &rels, text)
-                .map(i64::from)
-                .ok_or_else(|| {
-                    SqlError::new("42P01", format!("relation \"{text}\" does not exist"))
-                })
-        }
-        "regtype" => functions::resolve_type(text)
-            .map(i64::from)
-            .ok_or_else(|| SqlError::new("42704", format!("type \"{text}\" does not exist"))),
-        _ => c
-            .cat
-            .schema_oid(text.trim_matches('"'))
-            .map(i64::from)
-            .ok_or_else(|| SqlError::new("3F000", format!("schema \"{text}\" does not exist"))),
     }
 }
