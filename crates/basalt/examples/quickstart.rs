@@ -1,11 +1,12 @@
 //! Opens (or creates) an embedded Basalt database in `./basalt-data` (or the directory given as
-//! the first argument), runs a few transactions and prints what they did.
+//! the first argument), creates a table if it is missing, records this run in a transaction and
+//! queries what the runs so far left behind.
 //!
-//! Run it twice: the second run finds the first run's committed data.
+//! Run it twice: the second run finds the first run's committed rows.
 
 #![allow(clippy::print_stdout)]
 
-use basalt::{Database, IsolationLevel, KeyRange, Transaction};
+use basalt::{Database, params};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args()
@@ -14,39 +15,64 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = Database::open(&dir)?;
     println!("opened embedded database in {dir}");
 
-    // Count this run durably.
-    let mut txn = db.begin(IsolationLevel::Serializable)?;
-    let runs = match txn.get(b"meta/runs")? {
-        Some(v) => u64::from_be_bytes(v.as_slice().try_into()?) + 1,
-        None => 1,
-    };
-    txn.put(b"meta/runs".to_vec(), runs.to_be_bytes().to_vec())?;
-    txn.put(format!("run/{runs:06}").into_bytes(), b"committed".to_vec())?;
-    let info = txn.commit()?;
-    println!(
-        "run {runs} committed at timestamp {:?} (durable: {})",
-        info.commit_ts, info.durable
-    );
+    let mut conn = db.connect();
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS runs (
+             id bigint PRIMARY KEY,
+             started timestamptz NOT NULL DEFAULT now(),
+             note text
+         );
+         CREATE TABLE IF NOT EXISTS events (
+             run_id bigint NOT NULL REFERENCES runs (id),
+             seq int NOT NULL,
+             kind text NOT NULL,
+             PRIMARY KEY (run_id, seq)
+         )",
+    )?;
 
-    // A savepoint rolled back leaves no trace.
-    let mut txn = db.begin(IsolationLevel::ReadCommitted)?;
-    let sp = txn.savepoint();
-    txn.put(b"run/scratch".to_vec(), b"never committed".to_vec())?;
-    txn.rollback_to_savepoint(sp)?;
-    txn.commit()?;
+    // One transaction per run: either all of its rows are there or none are.
+    let tx = conn.transaction()?;
+    let run: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM runs", (), |r| {
+        r.get(0)
+    })?;
+    tx.execute(
+        "INSERT INTO runs (id, note) VALUES ($1, $2)",
+        params![run, format!("quickstart run {run}")],
+    )?;
+    let event = tx.prepare("INSERT INTO events VALUES ($1, $2, $3)")?;
+    for (seq, kind) in ["open", "create", "insert", "query"].iter().enumerate() {
+        event.execute(params![run, seq as i32, kind])?;
+    }
+    drop(event);
+    tx.commit()?;
+    println!("run {run} committed");
 
-    // Range scan over every run so far.
-    let mut txn = db.begin(IsolationLevel::RepeatableRead)?;
-    let rows: Vec<_> = txn
-        .scan(KeyRange::prefix(b"run/"), basalt::Direction::Forward)?
-        .collect();
-    println!("{} run records:", rows.len());
-    for row in rows.iter().rev().take(5) {
-        let (k, v) = row.as_ref().map_err(|e| e.to_string())?;
+    // A transaction dropped without commit leaves no trace.
+    {
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM events", ())?;
+    }
+
+    let rows = conn.query(
+        "SELECT r.id, r.note, count(e.seq) AS events, r.started::text
+           FROM runs r LEFT JOIN events e ON e.run_id = r.id
+          GROUP BY r.id, r.note, r.started
+          ORDER BY r.id DESC
+          LIMIT 5",
+        (),
+    )?;
+    println!("latest runs (of {}):", {
+        let total: i64 = conn.query_row("SELECT count(*) FROM runs", (), |r| r.get(0))?;
+        total
+    });
+    for row in &rows {
+        let id: i64 = row.get("id")?;
+        let note: Option<&str> = row.get("note")?;
+        let events: i64 = row.get("events")?;
+        let started: String = row.get(3)?;
         println!(
-            "  {} = {}",
-            String::from_utf8_lossy(k),
-            String::from_utf8_lossy(v)
+            "  #{id:<3} {:<20} {events} events, started {started}",
+            note.unwrap_or("-")
         );
     }
     Ok(())

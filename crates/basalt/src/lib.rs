@@ -1,15 +1,42 @@
-//! Basalt: an embedded, transactional database.
+//! Basalt: an embedded, transactional, PostgreSQL-compatible database.
 //!
-//! SQL (PostgreSQL's dialect) through [`Database::execute`] and [`Database::session`]:
+//! # SQL
+//!
+//! Open a [`Database`] (a directory, or memory), [`connect`](Database::connect) to get a
+//! [`Connection`], and run PostgreSQL's dialect with typed parameters (`$1`, `$2`, ...) and
+//! typed rows:
 //!
 //! ```
-//! let db = basalt::Database::memory();
-//! db.execute("CREATE TABLE t (id int PRIMARY KEY, name text)")?;
-//! db.execute("INSERT INTO t VALUES (1, 'one'), (2, 'two')")?;
-//! let results = db.execute("SELECT name FROM t WHERE id = 2")?;
-//! assert_eq!(results[0].rows, [[Some("two".to_string())]]);
-//! # Ok::<(), basalt::SqlError>(())
+//! use basalt::{Database, params};
+//!
+//! let db = Database::memory();
+//! let mut conn = db.connect();
+//! conn.execute("CREATE TABLE users (id int PRIMARY KEY, name text, karma float8)", ())?;
+//!
+//! let tx = conn.transaction()?;                       // rolls back if dropped
+//! let insert = tx.prepare("INSERT INTO users VALUES ($1, $2, $3)")?;
+//! insert.execute(params![1, "ada", 9.5])?;
+//! insert.execute(params![2, None::<&str>, 1.0])?;    // NULL
+//! drop(insert);
+//! tx.commit()?;
+//!
+//! let row = conn.query_one("SELECT name, karma FROM users WHERE id = $1", [1])?;
+//! let name: Option<String> = row.get("name")?;
+//! let karma: f64 = row.get(1)?;
+//! assert_eq!((name.as_deref(), karma), (Some("ada"), 9.5));
+//! # Ok::<(), basalt::Error>(())
 //! ```
+//!
+//! Parameters are anything implementing [`Params`]: `()`, arrays and slices of one
+//! [`ToSql`] type, tuples, or the [`params!`] macro for mixed types. Values read with
+//! [`Row::get`] convert through [`FromSql`] (`i16`/`i32`/`i64`, `f32`/`f64`, `bool`,
+//! `String`/`&str`, `Vec<u8>`/`&[u8]`, [`Numeric`], [`Value`], and `Option<T>` for NULL).
+//! Every failure is an [`Error`] with a PostgreSQL SQLSTATE ([`Error::code`]).
+//!
+//! [`Database::execute`] runs a script in a fresh session and returns text rows, and
+//! [`Database::session`] gives the SQL engine's [`Session`] itself.
+//!
+//! # Key-value layer
 //!
 //! Underneath is Basalt's transactional key-value layer — ACID transactions with READ
 //! COMMITTED, REPEATABLE READ and SERIALIZABLE isolation over a durable commit log:
@@ -26,19 +53,32 @@
 //! assert_eq!(txn.get(b"greeting")?, Some(b"hello".to_vec()));
 //! # Ok::<(), basalt::Error>(())
 //! ```
+//!
+//! SQL tables live in the same key-value store; write to one layer or the other, not to the
+//! SQL tables' keys directly.
 
 #![forbid(unsafe_code)]
+
+mod connection;
+mod convert;
+mod error;
+mod rows;
 
 use std::path::Path;
 use std::sync::Arc;
 
-pub use basalt_sql::{Session, SqlError, StatementResult};
+pub use connection::{Connection, Statement, TransactionGuard};
+pub use convert::{FromSql, Params, ToSql};
+pub use error::{Error, FromSqlError};
+pub use rows::{Row, RowIndex, Rows};
 
 pub use basalt_common::SqlState;
+pub use basalt_common::types::{DataType, Numeric, Value};
+pub use basalt_sql::{Session, SqlCode, SqlError, StatementResult, TransactionStatus};
 pub use basalt_storage::{Direction, KeyRange};
 pub use basalt_txn::{
     CommitInfo, GcStats, IsolationLevel, LocalTxn, LockMode, LockOutcome, LockWait, Options,
-    SavepointId, Transaction, TxnError as Error, TxnKv, TxnOptions,
+    SavepointId, Transaction, TxnError, TxnKv, TxnOptions,
 };
 
 use basalt_txn::LocalKv;
@@ -76,7 +116,7 @@ impl Database {
     /// ```
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Database, Error> {
         Ok(Database {
-            kv: LocalKv::open(path, options)?,
+            kv: LocalKv::open(path, options).map_err(Error::Kv)?,
             shared: Arc::default(),
         })
     }
@@ -103,7 +143,7 @@ impl Database {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn begin(&self, isolation: IsolationLevel) -> Result<LocalTxn, Error> {
-        self.kv.begin(TxnOptions::isolation(isolation))
+        Ok(self.kv.begin(TxnOptions::isolation(isolation))?)
     }
 
     /// Starts a transaction with full [`TxnOptions`].
@@ -116,7 +156,7 @@ impl Database {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn begin_with(&self, options: TxnOptions) -> Result<LocalTxn, Error> {
-        self.kv.begin(options)
+        Ok(self.kv.begin(options)?)
     }
 
     /// Makes everything committed so far durable in the data file and trims the commit log.
@@ -126,7 +166,7 @@ impl Database {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn checkpoint(&self) -> Result<(), Error> {
-        self.kv.checkpoint()
+        Ok(self.kv.checkpoint()?)
     }
 
     /// Removes row versions that no transaction can see any more (`VACUUM`).
@@ -137,11 +177,26 @@ impl Database {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn vacuum(&self) -> Result<GcStats, Error> {
-        self.kv.vacuum()
+        Ok(self.kv.vacuum()?)
     }
 
-    /// A SQL session (a connection): its own transaction state and settings, sharing caches
-    /// with the other sessions of this database. Use one per thread.
+    /// A [`Connection`]: a SQL session with typed parameters and rows. Connections of one
+    /// database share its parse and catalog caches; use one per thread.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// let two: i32 = conn.query_row("SELECT 1 + $1", [1], |r| r.get(0))?;
+    /// assert_eq!(two, 2);
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn connect(&self) -> Connection {
+        Connection::new(self.session(), self.shared.clone())
+    }
+
+    /// The SQL engine's own session: its own transaction state and settings, text results
+    /// and notices, sharing caches with the other sessions of this database. Use one per
+    /// thread. [`Database::connect`] wraps one in a typed API.
     ///
     /// ```
     /// let db = basalt::Database::memory();
@@ -151,7 +206,7 @@ impl Database {
     /// s.execute("INSERT INTO t VALUES (1)")?;
     /// s.execute("COMMIT")?;
     /// assert_eq!(db.execute("SELECT count(*) FROM t")?[0].rows, [[Some("1".to_string())]]);
-    /// # Ok::<(), basalt::SqlError>(())
+    /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn session(&self) -> Session<LocalKv> {
         Session::with_shared(self.kv.clone(), self.shared.clone())
@@ -165,10 +220,10 @@ impl Database {
     /// let r = db.execute("SELECT 1 + 1 AS two")?;
     /// assert_eq!(r[0].columns, ["two"]);
     /// assert_eq!(r[0].rows, [[Some("2".to_string())]]);
-    /// # Ok::<(), basalt::SqlError>(())
+    /// # Ok::<(), basalt::Error>(())
     /// ```
-    pub fn execute(&self, sql: &str) -> Result<Vec<StatementResult>, SqlError> {
-        self.session().execute(sql)
+    pub fn execute(&self, sql: &str) -> Result<Vec<StatementResult>, Error> {
+        Ok(self.session().execute(sql)?)
     }
 
     /// The transactional key-value interface underneath, for layers built on it.

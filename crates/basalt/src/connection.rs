@@ -1,0 +1,534 @@
+//! [`Connection`]: a SQL session with typed parameters and rows, prepared [`Statement`]s and
+//! RAII [`TransactionGuard`]s.
+//!
+//! # Design
+//!
+//! A connection wraps one [`Session`] of the SQL engine. Its methods take `&self` (the session
+//! sits in a `RefCell`, borrowed only for the duration of one call and never across user
+//! code), so several [`Statement`]s of one connection can be alive at once. A connection is
+//! meant for one thread at a time: it is not `Sync`; open one per thread with
+//! [`crate::Database::connect`] — connections of one database share its parse and catalog
+//! caches.
+//!
+//! Transactions follow PostgreSQL's rules, as the session implements them: a statement run
+//! outside a transaction block commits on its own (autocommit); [`Connection::transaction`]
+//! sends `BEGIN` and returns a guard that sends `ROLLBACK` when dropped unless
+//! [`TransactionGuard::commit`] was called.
+//!
+//! Results are materialised: [`Rows`] holds every row of the statement when the call returns.
+
+use std::cell::RefCell;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use basalt_common::types::Value;
+use basalt_sql::engine::Shared;
+use basalt_sql::{ParseOptions, QueryResult, Session, TransactionStatus};
+use basalt_txn::{IsolationLevel, LocalKv};
+
+use crate::convert::Params;
+use crate::error::Error;
+use crate::rows::{Row, Rows};
+
+/// A connection to a [`crate::Database`]: runs SQL with parameters and returns typed rows.
+///
+/// ```
+/// use basalt::params;
+/// let db = basalt::Database::memory();
+/// let conn = db.connect();
+/// conn.execute("CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL)", ())?;
+/// let n = conn.execute("INSERT INTO users VALUES ($1, $2), ($3, $4)", params![1, "ada", 2, "bob"])?;
+/// assert_eq!(n, 2);
+/// for row in &conn.query("SELECT id, name FROM users ORDER BY id", ())? {
+///     let id: i32 = row.get("id")?;
+///     let name: &str = row.get("name")?;
+///     assert!(matches!((id, name), (1, "ada") | (2, "bob")));
+/// }
+/// # Ok::<(), basalt::Error>(())
+/// ```
+pub struct Connection {
+    session: RefCell<Session<LocalKv>>,
+    shared: Arc<Shared>,
+}
+
+/// The number of rows a command tag reports (`INSERT 0 5` → 5, `UPDATE 2` → 2), 0 for tags
+/// without a count (`CREATE TABLE`).
+fn rows_in_tag(tag: &str) -> u64 {
+    let mut words = tag.split_ascii_whitespace();
+    match words.next() {
+        Some("INSERT" | "UPDATE" | "DELETE" | "MERGE" | "SELECT" | "COPY" | "FETCH" | "MOVE") => {
+            words.last().and_then(|n| n.parse().ok()).unwrap_or(0)
+        }
+        _ => 0,
+    }
+}
+
+impl Connection {
+    pub(crate) fn new(session: Session<LocalKv>, shared: Arc<Shared>) -> Connection {
+        Connection {
+            session: RefCell::new(session),
+            shared,
+        }
+    }
+
+    fn run(&self, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
+        let mut session = self.session.borrow_mut();
+        let mut result = session.query(sql, &params)?;
+        if result.rows.is_empty()
+            && !result.columns.is_empty()
+            && params.is_empty()
+            && matches!(result.tag.as_str(), "SHOW" | "EXPLAIN")
+        {
+            // `Session::query` returns no typed rows for these text-only statements (their
+            // text rows are dropped); they have no side effects, so run again for the text.
+            if let Some(last) = session.execute(sql)?.pop() {
+                result.rows = last
+                    .rows
+                    .into_iter()
+                    .map(|row| {
+                        row.into_iter()
+                            .map(|v| v.map_or(Value::Null, Value::Text))
+                            .collect()
+                    })
+                    .collect();
+            }
+        }
+        Ok(result)
+    }
+
+    /// Runs one statement with parameters `$1`, `$2`, ... and returns the number of rows it
+    /// inserted, updated, deleted or returned (0 for statements that report no count).
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// assert_eq!(conn.execute("CREATE TABLE t (x int)", ())?, 0);
+    /// assert_eq!(conn.execute("INSERT INTO t SELECT generate_series(1, 10)", ())?, 10);
+    /// assert_eq!(conn.execute("DELETE FROM t WHERE x > $1", [7])?, 3);
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn execute(&self, sql: &str, params: impl Params) -> Result<u64, Error> {
+        let result = self.run(sql, params.into_values())?;
+        Ok(rows_in_tag(&result.tag))
+    }
+
+    /// Runs a string of one or more statements without parameters (a script: schema
+    /// creation, migrations). Several statements share one implicit transaction unless the
+    /// text controls transactions itself.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// conn.execute_batch("CREATE TABLE a (x int); CREATE TABLE b (y int); INSERT INTO a VALUES (1)")?;
+    /// assert_eq!(conn.query_row("SELECT count(*) FROM a", (), |r| r.get::<i64>(0))?, 1);
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn execute_batch(&self, sql: &str) -> Result<(), Error> {
+        self.session.borrow_mut().execute(sql)?;
+        Ok(())
+    }
+
+    /// Runs one statement with parameters and returns all its rows.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// let rows = conn.query("SELECT g FROM generate_series(1, $1) AS g", [4])?;
+    /// assert_eq!(rows.len(), 4);
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn query(&self, sql: &str, params: impl Params) -> Result<Rows, Error> {
+        let r = self.run(sql, params.into_values())?;
+        Ok(Rows::new(r.tag, r.columns, r.types, r.rows))
+    }
+
+    /// Runs a query that must return exactly one row: [`Error::NoRows`] if it returns none,
+    /// [`Error::TooManyRows`] if it returns more.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// let row = conn.query_one("SELECT $1::text || '!'", ["hi"])?;
+    /// assert_eq!(row.get::<String>(0)?, "hi!");
+    /// assert!(matches!(conn.query_one("SELECT 1 WHERE false", ()), Err(basalt::Error::NoRows)));
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn query_one(&self, sql: &str, params: impl Params) -> Result<Row, Error> {
+        self.query_opt(sql, params)?.ok_or(Error::NoRows)
+    }
+
+    /// Runs a query that returns at most one row: `None` if it returns none,
+    /// [`Error::TooManyRows`] if it returns more.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// assert!(conn.query_opt("SELECT 1 WHERE false", ())?.is_none());
+    /// assert!(matches!(
+    ///     conn.query_opt("SELECT generate_series(1, 2)", ()),
+    ///     Err(basalt::Error::TooManyRows)
+    /// ));
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn query_opt(&self, sql: &str, params: impl Params) -> Result<Option<Row>, Error> {
+        let mut rows = self.query(sql, params)?.into_iter();
+        let first = rows.next();
+        if rows.next().is_some() {
+            return Err(Error::TooManyRows);
+        }
+        Ok(first)
+    }
+
+    /// Runs a query and passes its first row to `f` ([`Error::NoRows`] if there is none;
+    /// later rows are ignored).
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// let (a, b) = conn.query_row("SELECT 1, 'one'", (), |r| Ok((r.get::<i32>(0)?, r.get::<String>(1)?)))?;
+    /// assert_eq!((a, b.as_str()), (1, "one"));
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        f: impl FnOnce(&Row) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let rows = self.query(sql, params)?;
+        f(rows.get(0).ok_or(Error::NoRows)?)
+    }
+
+    /// Prepares a statement to run many times with different parameters. The text is parsed
+    /// now, so syntax errors surface here.
+    ///
+    /// For now a [`Statement`] keeps the SQL text and each execution goes through the
+    /// database's shared parse cache (a hash lookup instead of a parse); binding and planning
+    /// run on every execution. Caching plans is planned.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// conn.execute("CREATE TABLE kv (k int PRIMARY KEY, v text)", ())?;
+    /// let insert = conn.prepare("INSERT INTO kv VALUES ($1, $2)")?;
+    /// for (k, v) in [(1, "a"), (2, "b"), (3, "c")] {
+    ///     insert.execute((k, v))?;
+    /// }
+    /// let get = conn.prepare("SELECT v FROM kv WHERE k = $1")?;
+    /// assert_eq!(get.query_one([2])?.get::<String>(0)?, "b");
+    /// assert_eq!(conn.prepare("SELEC 1").err().map(|e| e.code()), Some("42601"));
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn prepare(&self, sql: &str) -> Result<Statement<'_>, Error> {
+        let options = ParseOptions {
+            standard_conforming_strings: self
+                .session
+                .borrow()
+                .settings()
+                .standard_conforming_strings(),
+        };
+        self.shared.parse_cache.parse(sql, options)?;
+        Ok(Statement {
+            conn: self,
+            sql: sql.to_string(),
+        })
+    }
+
+    /// Begins a transaction (`BEGIN`, at the session's default isolation level, READ
+    /// COMMITTED unless `default_transaction_isolation` says otherwise). The guard rolls back
+    /// when dropped unless [`TransactionGuard::commit`] is called; statements run through it
+    /// (it dereferences to the connection).
+    ///
+    /// Fails with [`Error::TransactionInProgress`] if a transaction block is already open
+    /// (e.g. one begun with an explicit `BEGIN`).
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let mut conn = db.connect();
+    /// conn.execute("CREATE TABLE t (x int)", ())?;
+    /// {
+    ///     let tx = conn.transaction()?;
+    ///     tx.execute("INSERT INTO t VALUES (1)", ())?;
+    ///     // dropped without commit: rolled back
+    /// }
+    /// let tx = conn.transaction()?;
+    /// tx.execute("INSERT INTO t VALUES (2)", ())?;
+    /// tx.commit()?;
+    /// assert_eq!(conn.query_row("SELECT sum(x) FROM t", (), |r| r.get::<i64>(0))?, 2);
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn transaction(&mut self) -> Result<TransactionGuard<'_>, Error> {
+        self.begin_guard("BEGIN")
+    }
+
+    /// Begins a transaction at `isolation` (see [`Connection::transaction`]).
+    ///
+    /// ```
+    /// use basalt::IsolationLevel;
+    /// let db = basalt::Database::memory();
+    /// let mut conn = db.connect();
+    /// let tx = conn.transaction_with(IsolationLevel::Serializable)?;
+    /// let level: String = tx.query_row("SHOW transaction_isolation", (), |r| r.get(0))?;
+    /// assert_eq!(level, "serializable");
+    /// tx.commit()?;
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn transaction_with(
+        &mut self,
+        isolation: IsolationLevel,
+    ) -> Result<TransactionGuard<'_>, Error> {
+        self.begin_guard(match isolation {
+            IsolationLevel::ReadCommitted => "BEGIN ISOLATION LEVEL READ COMMITTED",
+            IsolationLevel::RepeatableRead => "BEGIN ISOLATION LEVEL REPEATABLE READ",
+            IsolationLevel::Serializable => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+        })
+    }
+
+    fn begin_guard(&mut self, begin: &str) -> Result<TransactionGuard<'_>, Error> {
+        if self.transaction_status() != TransactionStatus::Idle {
+            return Err(Error::TransactionInProgress);
+        }
+        self.session.get_mut().execute(begin)?;
+        Ok(TransactionGuard {
+            conn: self,
+            finished: false,
+        })
+    }
+
+    /// Whether a transaction block is open, failed, or not (PostgreSQL's ReadyForQuery
+    /// status).
+    ///
+    /// ```
+    /// use basalt::TransactionStatus;
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// assert_eq!(conn.transaction_status(), TransactionStatus::Idle);
+    /// conn.execute("BEGIN", ())?;
+    /// assert_eq!(conn.transaction_status(), TransactionStatus::InTransaction);
+    /// assert!(conn.execute("SELECT 1/0", ()).is_err());
+    /// assert_eq!(conn.transaction_status(), TransactionStatus::Failed);
+    /// conn.execute("ROLLBACK", ())?;
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn transaction_status(&self) -> TransactionStatus {
+        self.session.borrow().transaction_status()
+    }
+
+    /// The underlying SQL session, for what this API does not cover (text results, notices,
+    /// [`Session::run`]).
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let mut conn = db.connect();
+    /// let results = conn.session_mut().execute("SHOW server_version")?;
+    /// assert_eq!(results.len(), 1);
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn session_mut(&mut self) -> &mut Session<LocalKv> {
+        self.session.get_mut()
+    }
+}
+
+/// A statement prepared by [`Connection::prepare`], to run many times with different
+/// parameters.
+///
+/// ```
+/// let db = basalt::Database::memory();
+/// let conn = db.connect();
+/// let square = conn.prepare("SELECT $1::int8 * $1")?;
+/// for i in 1..=3i64 {
+///     assert_eq!(square.query_row([i], |r| r.get::<i64>(0))?, i * i);
+/// }
+/// assert_eq!(square.sql(), "SELECT $1::int8 * $1");
+/// # Ok::<(), basalt::Error>(())
+/// ```
+pub struct Statement<'c> {
+    conn: &'c Connection,
+    sql: String,
+}
+
+impl Statement<'_> {
+    /// The statement text.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// assert_eq!(conn.prepare("SELECT 1")?.sql(), "SELECT 1");
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// Runs the statement; see [`Connection::execute`].
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// conn.execute("CREATE TABLE t (x int)", ())?;
+    /// let insert = conn.prepare("INSERT INTO t VALUES ($1)")?;
+    /// assert_eq!(insert.execute([5])?, 1);
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn execute(&self, params: impl Params) -> Result<u64, Error> {
+        self.conn.execute(&self.sql, params)
+    }
+
+    /// Runs the statement and returns its rows; see [`Connection::query`].
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// let s = conn.prepare("SELECT generate_series(1, $1)")?;
+    /// assert_eq!(s.query([2])?.len(), 2);
+    /// assert_eq!(s.query([5])?.len(), 5);
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn query(&self, params: impl Params) -> Result<Rows, Error> {
+        self.conn.query(&self.sql, params)
+    }
+
+    /// Runs the statement, which must return exactly one row; see [`Connection::query_one`].
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// let s = conn.prepare("SELECT $1::int + 1")?;
+    /// assert_eq!(s.query_one([1])?.get::<i32>(0)?, 2);
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn query_one(&self, params: impl Params) -> Result<Row, Error> {
+        self.conn.query_one(&self.sql, params)
+    }
+
+    /// Runs the statement, which returns at most one row; see [`Connection::query_opt`].
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// let s = conn.prepare("SELECT 1 WHERE $1")?;
+    /// assert!(s.query_opt([true])?.is_some());
+    /// assert!(s.query_opt([false])?.is_none());
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn query_opt(&self, params: impl Params) -> Result<Option<Row>, Error> {
+        self.conn.query_opt(&self.sql, params)
+    }
+
+    /// Runs the statement and passes its first row to `f`; see [`Connection::query_row`].
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// let s = conn.prepare("SELECT upper($1)")?;
+    /// assert_eq!(s.query_row(["abc"], |r| r.get::<String>(0))?, "ABC");
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn query_row<T>(
+        &self,
+        params: impl Params,
+        f: impl FnOnce(&Row) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.conn.query_row(&self.sql, params, f)
+    }
+}
+
+/// An open transaction block of a [`Connection`]; rolls back when dropped unless
+/// [`TransactionGuard::commit`] was called. Dereferences to the connection, so statements
+/// (and prepared statements) run through it.
+///
+/// ```
+/// let db = basalt::Database::memory();
+/// let mut conn = db.connect();
+/// conn.execute("CREATE TABLE t (x int)", ())?;
+/// let tx = conn.transaction()?;
+/// let insert = tx.prepare("INSERT INTO t VALUES ($1)")?;
+/// for i in 0..100 {
+///     insert.execute([i])?;
+/// }
+/// drop(insert);
+/// tx.commit()?;
+/// assert_eq!(conn.query_row("SELECT count(*) FROM t", (), |r| r.get::<i64>(0))?, 100);
+/// # Ok::<(), basalt::Error>(())
+/// ```
+pub struct TransactionGuard<'c> {
+    conn: &'c mut Connection,
+    finished: bool,
+}
+
+impl TransactionGuard<'_> {
+    /// Commits (`COMMIT`). Fails with [`Error::TransactionAborted`] if a statement of the
+    /// transaction failed (the block was rolled back instead), or with the commit's error (for
+    /// example a serialization failure, 40001).
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let mut conn = db.connect();
+    /// conn.execute("CREATE TABLE t (x int PRIMARY KEY)", ())?;
+    /// let tx = conn.transaction()?;
+    /// tx.execute("INSERT INTO t VALUES (1)", ())?;
+    /// assert!(tx.execute("INSERT INTO t VALUES (1)", ()).is_err());
+    /// assert!(matches!(tx.commit(), Err(basalt::Error::TransactionAborted)));
+    /// assert_eq!(conn.query_row("SELECT count(*) FROM t", (), |r| r.get::<i64>(0))?, 0);
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn commit(mut self) -> Result<(), Error> {
+        self.finished = true;
+        let results = self.conn.session.get_mut().execute("COMMIT")?;
+        if results.last().is_some_and(|r| r.tag == "ROLLBACK") {
+            return Err(Error::TransactionAborted);
+        }
+        Ok(())
+    }
+
+    /// Rolls back (`ROLLBACK`), as dropping the guard does, but reports errors.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let mut conn = db.connect();
+    /// conn.execute("CREATE TABLE t (x int)", ())?;
+    /// let tx = conn.transaction()?;
+    /// tx.execute("INSERT INTO t VALUES (1)", ())?;
+    /// tx.rollback()?;
+    /// assert_eq!(conn.query_row("SELECT count(*) FROM t", (), |r| r.get::<i64>(0))?, 0);
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn rollback(mut self) -> Result<(), Error> {
+        self.finished = true;
+        self.conn.session.get_mut().execute("ROLLBACK")?;
+        Ok(())
+    }
+}
+
+impl Deref for TransactionGuard<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for TransactionGuard<'_> {
+    fn drop(&mut self) {
+        if !self.finished && self.conn.transaction_status() != TransactionStatus::Idle {
+            // Nothing to report to: an error here leaves the session as ROLLBACK leaves it.
+            let _ = self.conn.session.get_mut().execute("ROLLBACK");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rows_in_tag;
+
+    #[test]
+    fn counts_from_tags() {
+        assert_eq!(rows_in_tag("INSERT 0 12"), 12);
+        assert_eq!(rows_in_tag("UPDATE 3"), 3);
+        assert_eq!(rows_in_tag("DELETE 0"), 0);
+        assert_eq!(rows_in_tag("SELECT 7"), 7);
+        assert_eq!(rows_in_tag("CREATE TABLE"), 0);
+        assert_eq!(rows_in_tag("SET"), 0);
+        assert_eq!(rows_in_tag(""), 0);
+    }
+}
