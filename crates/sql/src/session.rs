@@ -283,10 +283,33 @@ impl<K: TxnKv> Session<K> {
         let Some(last) = results.pop() else {
             return Ok(QueryResult::default());
         };
+        // Statements answered by the session itself (SHOW, EXPLAIN) have text rows only.
+        let rows = if rows.is_empty() && !last.rows.is_empty() {
+            last.rows
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|v| {
+                            v.clone().map_or(
+                                basalt_common::types::Value::Null,
+                                basalt_common::types::Value::Text,
+                            )
+                        })
+                        .collect()
+                })
+                .collect()
+        } else {
+            rows
+        };
+        let types = if last.types.is_empty() && !last.columns.is_empty() {
+            vec![basalt_common::types::DataType::Text; last.columns.len()]
+        } else {
+            last.types
+        };
         Ok(QueryResult {
             tag: last.tag,
             columns: last.columns,
-            types: last.types,
+            types,
             rows,
         })
     }

@@ -1,0 +1,53 @@
+//! `Session::query`: parameters and typed rows, including statements the session answers
+//! itself (SHOW, EXPLAIN), which come back as text.
+#![allow(clippy::unwrap_used)]
+
+use basalt_common::types::{DataType, Value};
+use basalt_sql::Session;
+use basalt_txn::LocalKv;
+
+#[test]
+fn typed_rows_parameters_and_session_statements() {
+    let mut s = Session::new(LocalKv::memory());
+    s.execute("CREATE TABLE t (id int PRIMARY KEY, name text)")
+        .unwrap();
+    let r = s
+        .query(
+            "INSERT INTO t VALUES ($1, $2), ($3, $4)",
+            &[
+                Value::Int8(1),
+                Value::Text("one".into()),
+                Value::Int4(2),
+                Value::Null,
+            ],
+        )
+        .unwrap();
+    assert_eq!(r.tag, "INSERT 0 2");
+    let r = s
+        .query(
+            "SELECT id, name FROM t WHERE id >= $1 ORDER BY id",
+            &[Value::Int4(1)],
+        )
+        .unwrap();
+    assert_eq!(r.types, [DataType::Int4, DataType::Text]);
+    assert_eq!(
+        r.rows,
+        [
+            vec![Value::Int4(1), Value::Text("one".into())],
+            vec![Value::Int4(2), Value::Null],
+        ]
+    );
+    let r = s.query("SHOW TimeZone", &[]).unwrap();
+    assert_eq!(r.columns, ["TimeZone"]);
+    assert_eq!(r.types, [DataType::Text]);
+    assert_eq!(r.rows, [[Value::Text("UTC".into())]]);
+    let r = s
+        .query("EXPLAIN SELECT * FROM t WHERE id = 1", &[])
+        .unwrap();
+    assert_eq!(r.rows.len(), 2);
+    // A wrong parameter value is an error of the cast, not a panic.
+    let e = s
+        .query("SELECT * FROM t WHERE id = $1", &[Value::Text("x".into())])
+        .unwrap_err();
+    assert_eq!(e.code().code(), "22P02");
+}
