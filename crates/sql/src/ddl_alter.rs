@@ -1,27 +1,2296 @@
-//! ALTER TABLE and RENAME.
+//! ALTER TABLE and ALTER ... RENAME.
+//!
+//! # Design
+//!
+//! An `ALTER TABLE` statement takes the catalog for update once, applies its actions in order
+//! to that private copy, does the data work each action needs right after it (in the
+//! statement's transaction, against the catalog as changed so far), and writes the catalog back
+//! at the end. Any error leaves the transaction to be rolled back, so a statement with several
+//! actions either applies all of them or none, as in PostgreSQL.
+//!
+//! Data work comes in two forms:
+//!
+//! - a *rebuild* ([`rebuild`]) reads every row, maps it to the table's new shape (ADD COLUMN
+//!   evaluates the default per row, DROP COLUMN removes a value, ALTER COLUMN TYPE converts
+//!   one), re-keys it (the primary key decides a row's key, so adding or dropping a primary key
+//!   or changing a key column moves rows; rows of a table without one keep or get a hidden row
+//!   id), verifies NOT NULL and the constraints being added, and rebuilds every index;
+//! - a *verification* ([`verify`]) only scans the rows (SET NOT NULL, ADD CHECK, ADD FOREIGN
+//!   KEY).
+//!
+//! Columns are positions, so dropping a column shifts every position stored after it: the
+//! primary key, index keys, foreign keys of this table and of tables referencing it, column
+//! comments and sequences owned by columns. Objects that depend on the dropped column go with
+//! it (indexes, CHECK and UNIQUE / PRIMARY KEY constraints using it, this table's foreign keys
+//! on it); foreign keys of other tables and views that use it block the drop unless CASCADE.
+//!
+//! Expressions and view queries are stored as SQL text, so renaming a column or a relation
+//! edits that text: the text is parsed, the parse tree (walked through its serde form, which
+//! reaches every node kind) gives the locations of column references and relation names, the
+//! identifier tokens at those locations are replaced, and the result is parsed and deparsed
+//! again into canonical form. View queries are matched by name (the tables they read and the
+//! column names they use), which is conservative where names are ambiguous.
 
+use std::collections::HashSet;
+
+use basalt_common::types::{CastContext, DataType, TypeContext, Value, format_text};
+use basalt_storage::Direction;
 use basalt_txn::TxnKv;
-use pg_query::protobuf;
+use pg_query::protobuf::{self, node::Node};
 
+use crate::binder::{Binder, Scope, names, node_str, table_scope, type_name};
+use crate::catalog::{
+    Catalog, Column, Constraint, ConstraintKind, FkAction, ForeignKey, Index, IndexKey, Relation,
+    Sequence, Table,
+};
+use crate::ddl::{build_index, delete_prefix, deparse_expr, deparse_stmt, notice};
+use crate::dml::{TableWriter, bind_text_expr};
 use crate::error::{Notice, SqlError};
+use crate::exec::{Cx, table_range};
+use crate::expr::{Expr, SeqFunc, eval, truth};
+use crate::row::{decode_row, encode_row, index_prefix, push_key_values, table_prefix};
 use crate::session::{Session, StatementResult};
+
+fn err(code: &'static str, msg: impl Into<String>) -> SqlError {
+    SqlError::new(code, msg)
+}
+
+fn tag(t: &str) -> StatementResult {
+    StatementResult {
+        tag: t.to_string(),
+        columns: Vec::new(),
+        types: Vec::new(),
+        rows: Vec::new(),
+        notices: Vec::new(),
+    }
+}
+
+fn notice_with_code(code: &'static str, message: String) -> Notice {
+    let mut n = notice(message);
+    n.code = crate::error::SqlCode::new(code);
+    n
+}
+
+/// What the statement resolves names with.
+struct Env {
+    search_path: Vec<u32>,
+    types: TypeContext,
+}
+
+fn find_relation(cat: &Catalog, sp: &[u32], rv: &protobuf::RangeVar) -> Option<Relation> {
+    if rv.schemaname.is_empty() {
+        sp.iter().find_map(|s| cat.relation_in(*s, &rv.relname))
+    } else {
+        cat.schema_oid(&rv.schemaname)
+            .and_then(|s| cat.relation_in(s, &rv.relname))
+    }
+}
+
+fn table(cat: &Catalog, oid: u32) -> Result<&Table, SqlError> {
+    cat.tables
+        .get(&oid)
+        .ok_or_else(|| err("XX000", "catalog entry vanished"))
+}
+
+fn table_mut(cat: &mut Catalog, oid: u32) -> Result<&mut Table, SqlError> {
+    cat.tables
+        .get_mut(&oid)
+        .ok_or_else(|| err("XX000", "catalog entry vanished"))
+}
+
+fn column_of(t: &Table, name: &str) -> Result<usize, SqlError> {
+    t.column_index(name).ok_or_else(|| {
+        err(
+            "42703",
+            format!(
+                "column \"{name}\" of relation \"{}\" does not exist",
+                t.name
+            ),
+        )
+    })
+}
+
+fn name_taken(cat: &Catalog, schema: u32, name: &str) -> bool {
+    cat.relation_in(schema, name).is_some()
+}
+
+/// A name not used by a relation of the schema nor a constraint of the table, like
+/// PostgreSQL's `ChooseConstraintName` / `ChooseRelationName`.
+fn choose_name(cat: &Catalog, t: &Table, base: &str, relation_too: bool) -> String {
+    let taken = |n: &str| {
+        t.constraints.iter().any(|c| c.name == n) || (relation_too && name_taken(cat, t.schema, n))
+    };
+    let mut n = base.to_string();
+    let mut i = 0;
+    while taken(&n) {
+        i += 1;
+        n = format!("{base}{i}");
+    }
+    n
+}
+
+fn already_exists(con: &str, t: &str) -> SqlError {
+    err(
+        "42710",
+        format!("constraint \"{con}\" for relation \"{t}\" already exists"),
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// References in SQL text.
+
+/// A column reference: its fields (`None` for `*`) and byte location.
+struct ColRef {
+    fields: Vec<Option<String>>,
+    location: usize,
+}
+
+/// A relation named in a FROM clause.
+struct RelRef {
+    schema: String,
+    name: String,
+    alias: Option<String>,
+    location: usize,
+}
+
+/// The references of a parsed text and its tokens.
+struct Refs {
+    cols: Vec<ColRef>,
+    rels: Vec<RelRef>,
+    tokens: Vec<protobuf::ScanToken>,
+}
+
+fn json_str(v: &serde_json::Value, key: &str) -> String {
+    v.get(key)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn json_loc(v: &serde_json::Value) -> Option<usize> {
+    v.get("location")
+        .and_then(serde_json::Value::as_i64)
+        .and_then(|l| usize::try_from(l).ok())
+}
+
+fn walk(v: &serde_json::Value, cols: &mut Vec<ColRef>, rels: &mut Vec<RelRef>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let Some(cr) = m.get("ColumnRef")
+                && let Some(location) = json_loc(cr)
+            {
+                let fields = cr
+                    .get("fields")
+                    .and_then(serde_json::Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .map(|f| {
+                                f.get("node")
+                                    .and_then(|n| n.get("String"))
+                                    .map(|s| json_str(s, "sval"))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                cols.push(ColRef { fields, location });
+            }
+            if let Some(rv) = m.get("RangeVar")
+                && let Some(location) = json_loc(rv)
+            {
+                let alias = rv
+                    .get("alias")
+                    .filter(|a| !a.is_null())
+                    .map(|a| json_str(a, "aliasname"))
+                    .filter(|a| !a.is_empty());
+                rels.push(RelRef {
+                    schema: json_str(rv, "schemaname"),
+                    name: json_str(rv, "relname"),
+                    alias,
+                    location,
+                });
+            }
+            for x in m.values() {
+                walk(x, cols, rels);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for x in a {
+                walk(x, cols, rels);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn analyze(sql: &str) -> Result<Refs, SqlError> {
+    let parsed = pg_query::parse(sql, pg_query::ParserOptions::DEFAULT)
+        .map_err(|e| err("XX000", format!("cannot parse: {e}")))?;
+    let json = serde_json::to_value(&parsed.protobuf)
+        .map_err(|e| err("XX000", format!("cannot walk parse tree: {e}")))?;
+    let mut cols = Vec::new();
+    let mut rels = Vec::new();
+    walk(&json, &mut cols, &mut rels);
+    let tokens = pg_query::scan(sql)
+        .map_err(|e| err("XX000", format!("cannot scan: {e}")))?
+        .tokens;
+    Ok(Refs { cols, rels, tokens })
+}
+
+impl Refs {
+    /// The byte range of the `skip`-th token after the one starting at `location`.
+    fn token(&self, location: usize, skip: usize) -> Option<(usize, usize)> {
+        let i = self
+            .tokens
+            .iter()
+            .position(|t| usize::try_from(t.start).ok() == Some(location))?;
+        let t = self.tokens.get(i + skip)?;
+        Some((usize::try_from(t.start).ok()?, usize::try_from(t.end).ok()?))
+    }
+
+    /// The columns referenced without qualification or with one (the last field).
+    fn column_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in &self.cols {
+            if let Some(Some(n)) = c.fields.last()
+                && !out.contains(n)
+            {
+                out.push(n.clone());
+            }
+        }
+        out
+    }
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Replaces byte ranges of `sql` with quoted identifiers.
+fn apply_edits(sql: &str, mut edits: Vec<((usize, usize), String)>) -> String {
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0.0));
+    edits.dedup_by(|a, b| a.0 == b.0);
+    let mut out = sql.to_string();
+    for ((start, end), name) in edits {
+        if start <= end
+            && end <= out.len()
+            && out.is_char_boundary(start)
+            && out.is_char_boundary(end)
+        {
+            out.replace_range(start..end, &quote_ident(&name));
+        }
+    }
+    out
+}
+
+const EXPR_PREFIX: &str = "SELECT ";
+
+/// The expression of a stored text, parsed.
+fn parse_expr(text: &str) -> Result<protobuf::Node, SqlError> {
+    let sql = format!("{EXPR_PREFIX}{text}");
+    let parsed = pg_query::parse(&sql, pg_query::ParserOptions::DEFAULT)
+        .map_err(|e| err("XX000", format!("cannot parse: {e}")))?;
+    parsed
+        .protobuf
+        .stmts
+        .first()
+        .and_then(|s| s.stmt.as_deref())
+        .and_then(|n| match n.node.as_ref() {
+            Some(Node::SelectStmt(sel)) => sel.target_list.first().cloned(),
+            _ => None,
+        })
+        .and_then(|t| match t.node {
+            Some(Node::ResTarget(rt)) => rt.val.map(|v| *v),
+            _ => None,
+        })
+        .ok_or_else(|| err("XX000", format!("bad stored expression: {text}")))
+}
+
+/// Whether a stored expression over `t` references column `col`.
+fn expr_uses_column(text: &str, col: &str) -> bool {
+    analyze(&format!("{EXPR_PREFIX}{text}"))
+        .map(|r| r.column_names().iter().any(|n| n == col))
+        .unwrap_or(true)
+}
+
+/// Renames column `old` of table `t` to `new` in a stored expression over `t`.
+fn rename_in_expr(text: &str, t: &str, old: &str, new: &str) -> Result<String, SqlError> {
+    let sql = format!("{EXPR_PREFIX}{text}");
+    let refs = analyze(&sql)?;
+    let mut edits = Vec::new();
+    for c in &refs.cols {
+        let f: Vec<&str> = c
+            .fields
+            .iter()
+            .map(|x| x.as_deref().unwrap_or("*"))
+            .collect();
+        let skip = match f.as_slice() {
+            [n] if *n == old => Some(0),
+            [q, n] if *q == t && *n == old => Some(2),
+            [_, q, n] if *q == t && *n == old => Some(4),
+            _ => None,
+        };
+        if let Some(r) = skip.and_then(|s| refs.token(c.location, s)) {
+            edits.push((r, new.to_string()));
+        }
+    }
+    if edits.is_empty() {
+        return Ok(text.to_string());
+    }
+    let edited = apply_edits(&sql, edits);
+    let expr = edited.strip_prefix(EXPR_PREFIX).unwrap_or(&edited);
+    deparse_expr(&parse_expr(expr)?)
+}
+
+/// Deparses a view query text again (canonical form).
+fn canonical_query(sql: &str) -> Result<String, SqlError> {
+    let parsed = pg_query::parse(sql, pg_query::ParserOptions::DEFAULT)
+        .map_err(|e| err("XX000", format!("cannot parse: {e}")))?;
+    let node = parsed
+        .protobuf
+        .stmts
+        .first()
+        .and_then(|s| s.stmt.as_deref())
+        .and_then(|n| n.node.clone())
+        .ok_or_else(|| err("XX000", "empty view definition"))?;
+    deparse_stmt(node)
+}
+
+/// Whether a relation reference names `rel` of schema `schema`.
+fn names_rel(cat: &Catalog, sp_first: u32, r: &RelRef, schema: u32, rel: &str) -> bool {
+    r.name == rel
+        && if r.schema.is_empty() {
+            // Unqualified names were resolved through the search path at creation; the
+            // view's own schema is the best guess left.
+            sp_first == schema || cat.relation_in(sp_first, rel).is_none()
+        } else {
+            cat.schema_oid(&r.schema) == Some(schema)
+        }
+}
+
+/// The view's references to table `t`: the qualifiers that name it, or `None` if it does
+/// not read `t`.
+fn view_table_qualifiers(
+    cat: &Catalog,
+    view_schema: u32,
+    refs: &Refs,
+    t: &Table,
+) -> Option<Vec<String>> {
+    let mut quals = Vec::new();
+    for r in &refs.rels {
+        if names_rel(cat, view_schema, r, t.schema, &t.name) {
+            quals.push(r.alias.clone().unwrap_or_else(|| r.name.clone()));
+        }
+    }
+    (!quals.is_empty()).then_some(quals)
+}
+
+/// Whether another relation the view reads has a column named `col`.
+fn other_rel_has_column(cat: &Catalog, refs: &Refs, t: &Table, col: &str) -> bool {
+    refs.rels.iter().any(|r| {
+        if r.name == t.name {
+            return false;
+        }
+        cat.tables
+            .values()
+            .any(|x| x.name == r.name && x.column_index(col).is_some())
+            || cat
+                .views
+                .values()
+                .any(|v| v.name == r.name && v.columns.iter().any(|c| c == col))
+    })
+}
+
+/// Views that use column `col` of table `t` (by name, or through `*`).
+fn views_using_column(cat: &Catalog, t: &Table, col: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for v in cat.views.values() {
+        let Ok(refs) = analyze(&v.query) else {
+            continue;
+        };
+        let Some(quals) = view_table_qualifiers(cat, v.schema, &refs, t) else {
+            continue;
+        };
+        let uses = refs.cols.iter().any(|c| {
+            let f: Vec<Option<&str>> = c.fields.iter().map(Option::as_deref).collect();
+            match f.as_slice() {
+                [Some(n)] => *n == col && !other_rel_has_column(cat, &refs, t, col),
+                [None] => true,
+                [Some(q), None] => quals.iter().any(|x| x == q),
+                [.., Some(q), Some(n)] => *n == col && quals.iter().any(|x| x == q),
+                _ => false,
+            }
+        });
+        if uses {
+            out.push(v.oid);
+        }
+    }
+    out
+}
+
+/// Renames column `old` of `t` to `new` in the views that read `t`.
+fn rename_column_in_views(
+    cat: &mut Catalog,
+    t: &Table,
+    old: &str,
+    new: &str,
+) -> Result<(), SqlError> {
+    let mut updates = Vec::new();
+    for v in cat.views.values() {
+        let refs = analyze(&v.query)?;
+        let Some(quals) = view_table_qualifiers(cat, v.schema, &refs, t) else {
+            continue;
+        };
+        let ambiguous = other_rel_has_column(cat, &refs, t, old);
+        let mut edits = Vec::new();
+        for c in &refs.cols {
+            let f: Vec<&str> = c
+                .fields
+                .iter()
+                .map(|x| x.as_deref().unwrap_or("*"))
+                .collect();
+            let skip = match f.as_slice() {
+                [n] if *n == old && !ambiguous => Some(0),
+                [q, n] if *n == old && quals.iter().any(|x| x == q) => Some(2),
+                [_, q, n] if *n == old && quals.iter().any(|x| x == q) => Some(4),
+                _ => None,
+            };
+            if let Some(r) = skip.and_then(|s| refs.token(c.location, s)) {
+                edits.push((r, new.to_string()));
+            }
+        }
+        if !edits.is_empty() {
+            updates.push((v.oid, canonical_query(&apply_edits(&v.query, edits))?));
+        }
+    }
+    for (oid, q) in updates {
+        if let Some(v) = cat.views.get_mut(&oid) {
+            v.query = q;
+        }
+    }
+    Ok(())
+}
+
+/// Renames relation `old` (in `schema`) to `new` in the views that read it.
+fn rename_relation_in_views(
+    cat: &mut Catalog,
+    schema: u32,
+    old: &str,
+    new: &str,
+) -> Result<(), SqlError> {
+    let mut updates = Vec::new();
+    for v in cat.views.values() {
+        let refs = analyze(&v.query)?;
+        let mut edits = Vec::new();
+        let mut bare = false;
+        for r in &refs.rels {
+            if !names_rel(cat, v.schema, r, schema, old) {
+                continue;
+            }
+            let skip = if r.schema.is_empty() { 0 } else { 2 };
+            if let Some(range) = refs.token(r.location, skip) {
+                edits.push((range, new.to_string()));
+            }
+            bare |= r.alias.is_none();
+        }
+        if edits.is_empty() {
+            continue;
+        }
+        if bare {
+            for c in &refs.cols {
+                let f: Vec<&str> = c
+                    .fields
+                    .iter()
+                    .map(|x| x.as_deref().unwrap_or("*"))
+                    .collect();
+                let skip = match f.as_slice() {
+                    [q, _] if *q == old => Some(0),
+                    [_, q, _] if *q == old => Some(2),
+                    _ => None,
+                };
+                if let Some(range) = skip.and_then(|s| refs.token(c.location, s)) {
+                    edits.push((range, new.to_string()));
+                }
+            }
+        }
+        updates.push((v.oid, canonical_query(&apply_edits(&v.query, edits))?));
+    }
+    for (oid, q) in updates {
+        if let Some(v) = cat.views.get_mut(&oid) {
+            v.query = q;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Data work.
+
+/// Maps an old row to the new shape.
+type RowMap<'f> = dyn FnMut(Vec<Value>, &mut Cx<'_>) -> Result<Vec<Value>, SqlError> + 'f;
+
+/// What to verify on every row.
+#[derive(Default)]
+struct Checks {
+    /// Columns that must not be NULL.
+    not_null: Vec<usize>,
+    /// CHECK constraints (names) to verify.
+    checks: Vec<String>,
+    /// Foreign keys (names) to verify.
+    fks: Vec<String>,
+}
+
+/// The bound form of [`Checks`].
+struct Verifier {
+    table: Table,
+    not_null: Vec<usize>,
+    checks: Vec<(String, Expr)>,
+    fks: Option<TableWriter>,
+}
+
+impl Verifier {
+    fn new(cat: &Catalog, t: &Table, what: &Checks, types: TypeContext) -> Result<Self, SqlError> {
+        let scope = table_scope(t, &t.name);
+        let mut b = Binder::new(cat, vec![t.schema], types);
+        let mut checks = Vec::new();
+        let mut fks = Vec::new();
+        for c in &t.constraints {
+            match &c.kind {
+                ConstraintKind::Check { expr } if what.checks.contains(&c.name) => {
+                    checks.push((c.name.clone(), bind_text_expr(&mut b, expr, &scope)?.0));
+                }
+                ConstraintKind::ForeignKey(fk) if what.fks.contains(&c.name) => {
+                    fks.push((c.name.clone(), fk.clone()));
+                }
+                _ => {}
+            }
+        }
+        let fks = (!fks.is_empty()).then(|| {
+            let mut plain = t.clone();
+            for c in &mut plain.columns {
+                c.not_null = false;
+            }
+            TableWriter {
+                table: plain,
+                indexes: Vec::new(),
+                checks: Vec::new(),
+                fks,
+            }
+        });
+        Ok(Verifier {
+            table: t.clone(),
+            not_null: what.not_null.clone(),
+            checks,
+            fks,
+        })
+    }
+
+    fn check(&self, row: &[Value], cx: &mut Cx<'_>) -> Result<(), SqlError> {
+        for &c in &self.not_null {
+            if row.get(c).is_none_or(Value::is_null) {
+                return Err(err(
+                    "23502",
+                    format!(
+                        "column \"{}\" of relation \"{}\" contains null values",
+                        self.table.columns.get(c).map_or("", |c| c.name.as_str()),
+                        self.table.name
+                    ),
+                ));
+            }
+        }
+        for (name, e) in &self.checks {
+            if truth(&eval(e, row, cx)?) == Some(false) {
+                return Err(err(
+                    "23514",
+                    format!(
+                        "check constraint \"{name}\" of relation \"{}\" is violated by some row",
+                        self.table.name
+                    ),
+                ));
+            }
+        }
+        if let Some(w) = &self.fks {
+            w.check_row(row, cx)?;
+        }
+        Ok(())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.not_null.is_empty() && self.checks.is_empty() && self.fks.is_none()
+    }
+}
+
+/// Verifies the rows of table `oid` (as `cat` describes it).
+fn verify(cx: &mut Cx<'_>, cat: &Catalog, oid: u32, what: &Checks) -> Result<(), SqlError> {
+    let t = table(cat, oid)?;
+    let v = Verifier::new(cat, t, what, cx.func.types)?;
+    if v.is_empty() {
+        return Ok(());
+    }
+    let scan = cx.txn.scan(table_range(oid), Direction::Forward)?;
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = scan.collect::<Result<_, _>>()?;
+    for (_, bytes) in rows {
+        let mut row = decode_row(&bytes)?;
+        row.resize(t.columns.len(), Value::Null);
+        v.check(&row, cx)?;
+    }
+    Ok(())
+}
+
+/// Rewrites every row of `old` into the shape `cat` gives table `old.oid`: maps it, verifies
+/// it, re-keys it, and rebuilds every index of the table (`old_indexes` are the entries to
+/// remove first).
+fn rebuild(
+    cx: &mut Cx<'_>,
+    cat: &Catalog,
+    old: &Table,
+    old_indexes: &[u32],
+    what: &Checks,
+    map: &mut RowMap<'_>,
+) -> Result<(), SqlError> {
+    let new = table(cat, old.oid)?;
+    let verifier = Verifier::new(cat, new, what, cx.func.types)?;
+    let scan = cx.txn.scan(table_range(old.oid), Direction::Forward)?;
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = scan.collect::<Result<_, _>>()?;
+    let mut mapped = Vec::with_capacity(rows.len());
+    for (key, bytes) in rows {
+        let mut row = decode_row(&bytes)?;
+        row.resize(old.columns.len(), Value::Null);
+        let mut row = map(row, cx)?;
+        row.resize(new.columns.len(), Value::Null);
+        verifier.check(&row, cx)?;
+        mapped.push((key, row));
+    }
+    // New keys: the primary key's values, or the hidden row id (kept when there was one).
+    let pk_index = cat.table_indexes(new.oid).into_iter().find(|i| i.primary);
+    let mut seen = HashSet::new();
+    let mut keyed = Vec::with_capacity(mapped.len());
+    for (key, row) in mapped {
+        let new_key = match &new.primary_key {
+            Some(cols) => {
+                let vals: Vec<&Value> = cols.iter().map(|c| &row[*c]).collect();
+                let mut k = table_prefix(new.oid);
+                push_key_values(&mut k, &vals, &[])?;
+                if !seen.insert(k.clone()) {
+                    let names: Vec<String> =
+                        cols.iter().map(|c| new.columns[*c].name.clone()).collect();
+                    let shown: Vec<String> = vals
+                        .iter()
+                        .map(|v| format_text(v, &cx.func.types).unwrap_or_else(|| "null".into()))
+                        .collect();
+                    let iname =
+                        pk_index.map_or_else(|| format!("{}_pkey", new.name), |i| i.name.clone());
+                    return Err(err(
+                        "23505",
+                        format!("could not create unique index \"{iname}\""),
+                    )
+                    .with_detail(format!(
+                        "Key ({})=({}) is duplicated.",
+                        names.join(", "),
+                        shown.join(", ")
+                    )));
+                }
+                k
+            }
+            None if old.primary_key.is_none() => key.clone(),
+            None => {
+                let mut k = table_prefix(new.oid);
+                k.extend_from_slice(&cx.sequences.row_id(new.oid)?.to_be_bytes());
+                k
+            }
+        };
+        keyed.push((key, new_key, row));
+    }
+    for i in old_indexes {
+        delete_prefix(&index_prefix(*i), cx)?;
+    }
+    for i in cat.table_indexes(new.oid) {
+        delete_prefix(&index_prefix(i.oid), cx)?;
+    }
+    for (key, new_key, _) in &keyed {
+        if key != new_key {
+            cx.txn.delete(key.clone())?;
+        }
+    }
+    for (_, new_key, row) in keyed {
+        cx.txn.put(new_key, encode_row(&row))?;
+    }
+    let idx: Vec<u32> = cat
+        .table_indexes(new.oid)
+        .into_iter()
+        .map(|i| i.oid)
+        .collect();
+    for i in idx {
+        build_index(cat, i, cx)?;
+    }
+    Ok(())
+}
+
+fn index_oids(cat: &Catalog, t: u32) -> Vec<u32> {
+    cat.table_indexes(t).into_iter().map(|i| i.oid).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Catalog changes shared by ADD COLUMN and ADD CONSTRAINT.
+
+/// Adds a CHECK constraint (validated for type, not against rows); returns its name.
+fn add_check(
+    cat: &mut Catalog,
+    env: &Env,
+    oid: u32,
+    name: Option<String>,
+    expr: &protobuf::Node,
+) -> Result<String, SqlError> {
+    let text = deparse_expr(expr)?;
+    let t = table(cat, oid)?.clone();
+    {
+        let scope = table_scope(&t, &t.name);
+        let mut b = Binder::new(cat, env.search_path.clone(), env.types);
+        let (_, ty) = bind_text_expr(&mut b, &text, &scope)?;
+        if ty != DataType::Bool {
+            return Err(err(
+                "42804",
+                format!(
+                    "argument of CHECK must be type boolean, not type {}",
+                    ty.format_type()
+                ),
+            ));
+        }
+    }
+    let name = match name {
+        Some(n) => {
+            if t.constraints.iter().any(|c| c.name == n) {
+                return Err(already_exists(&n, &t.name));
+            }
+            n
+        }
+        None => {
+            let used: Vec<String> = analyze(&format!("{EXPR_PREFIX}{text}"))?
+                .column_names()
+                .into_iter()
+                .filter(|n| t.column_index(n).is_some())
+                .collect();
+            let base = match used.as_slice() {
+                [c] => format!("{}_{c}_check", t.name),
+                _ => format!("{}_check", t.name),
+            };
+            choose_name(cat, &t, &base, false)
+        }
+    };
+    let coid = cat.new_oid();
+    table_mut(cat, oid)?.constraints.push(Constraint {
+        oid: coid,
+        name: name.clone(),
+        kind: ConstraintKind::Check { expr: text },
+    });
+    Ok(name)
+}
+
+/// Adds a PRIMARY KEY or UNIQUE constraint and its index; returns the index OID.
+fn add_index_constraint(
+    cat: &mut Catalog,
+    oid: u32,
+    name: Option<String>,
+    cols: Vec<usize>,
+    primary: bool,
+) -> Result<u32, SqlError> {
+    let t = table(cat, oid)?.clone();
+    if primary && t.primary_key.is_some() {
+        return Err(err(
+            "42P16",
+            format!(
+                "multiple primary keys for table \"{}\" are not allowed",
+                t.name
+            ),
+        ));
+    }
+    let name = match name {
+        Some(n) => {
+            if name_taken(cat, t.schema, &n) {
+                return Err(err("42P07", format!("relation \"{n}\" already exists")));
+            }
+            if t.constraints.iter().any(|c| c.name == n) {
+                return Err(already_exists(&n, &t.name));
+            }
+            n
+        }
+        None => {
+            let base = if primary {
+                format!("{}_pkey", t.name)
+            } else {
+                let names: Vec<&str> = cols.iter().map(|c| t.columns[*c].name.as_str()).collect();
+                format!("{}_{}_key", t.name, names.join("_"))
+            };
+            choose_name(cat, &t, &base, true)
+        }
+    };
+    let ioid = cat.new_oid();
+    let coid = cat.new_oid();
+    cat.indexes.insert(
+        ioid,
+        Index {
+            oid: ioid,
+            schema: t.schema,
+            name: name.clone(),
+            table: oid,
+            keys: cols.iter().copied().map(IndexKey::Column).collect(),
+            desc: vec![false; cols.len()],
+            unique: true,
+            primary,
+        },
+    );
+    let tm = table_mut(cat, oid)?;
+    if primary {
+        for c in &cols {
+            tm.columns[*c].not_null = true;
+        }
+        tm.primary_key = Some(cols);
+    }
+    tm.constraints.push(Constraint {
+        oid: coid,
+        name,
+        kind: if primary {
+            ConstraintKind::PrimaryKey { index: ioid }
+        } else {
+            ConstraintKind::Unique { index: ioid }
+        },
+    });
+    Ok(ioid)
+}
+
+fn fk_action(c: &str) -> FkAction {
+    match c {
+        "r" => FkAction::Restrict,
+        "c" => FkAction::Cascade,
+        "n" => FkAction::SetNull,
+        "d" => FkAction::SetDefault,
+        _ => FkAction::NoAction,
+    }
+}
+
+/// Adds a FOREIGN KEY (not validated against rows); returns its name.
+fn add_fk(
+    cat: &mut Catalog,
+    env: &Env,
+    oid: u32,
+    name: Option<String>,
+    cols: Vec<usize>,
+    con: &protobuf::Constraint,
+) -> Result<String, SqlError> {
+    let Some(pk) = &con.pktable else {
+        return Err(err("42601", "FOREIGN KEY without a referenced table"));
+    };
+    let t = table(cat, oid)?.clone();
+    let ref_oid = crate::ddl::lookup_table(cat, &env.search_path, pk)?;
+    let rt = table(cat, ref_oid)?;
+    let ref_cols = if con.pk_attrs.is_empty() {
+        rt.primary_key.clone().ok_or_else(|| {
+            err(
+                "42830",
+                format!(
+                    "there is no primary key for referenced table \"{}\"",
+                    rt.name
+                ),
+            )
+        })?
+    } else {
+        let mut v = Vec::new();
+        for a in &con.pk_attrs {
+            let n = node_str(a).unwrap_or_default();
+            v.push(rt.column_index(n).ok_or_else(|| {
+                err(
+                    "42703",
+                    format!("column \"{n}\" referenced in foreign key constraint does not exist"),
+                )
+            })?);
+        }
+        v
+    };
+    if ref_cols.len() != cols.len() {
+        return Err(err(
+            "42830",
+            "number of referencing and referenced columns for foreign key disagree",
+        ));
+    }
+    let is_pk = rt.primary_key.as_deref() == Some(&ref_cols[..]);
+    let is_unique = cat.indexes.values().any(|i| {
+        i.table == ref_oid
+            && i.unique
+            && i.keys.len() == ref_cols.len()
+            && i.keys
+                .iter()
+                .zip(&ref_cols)
+                .all(|(k, c)| matches!(k, IndexKey::Column(x) if x == c))
+    });
+    if !is_pk && !is_unique {
+        return Err(err(
+            "42830",
+            format!(
+                "there is no unique constraint matching given keys for referenced table \"{}\"",
+                rt.name
+            ),
+        ));
+    }
+    let name = match name {
+        Some(n) => {
+            if t.constraints.iter().any(|c| c.name == n) {
+                return Err(already_exists(&n, &t.name));
+            }
+            n
+        }
+        None => {
+            let names: Vec<&str> = cols.iter().map(|c| t.columns[*c].name.as_str()).collect();
+            choose_name(
+                cat,
+                &t,
+                &format!("{}_{}_fkey", t.name, names.join("_")),
+                false,
+            )
+        }
+    };
+    let coid = cat.new_oid();
+    table_mut(cat, oid)?.constraints.push(Constraint {
+        oid: coid,
+        name: name.clone(),
+        kind: ConstraintKind::ForeignKey(ForeignKey {
+            columns: cols,
+            ref_table: ref_oid,
+            ref_columns: ref_cols,
+            on_delete: fk_action(&con.fk_del_action),
+            on_update: fk_action(&con.fk_upd_action),
+        }),
+    });
+    Ok(name)
+}
+
+/// The columns a constraint's key list names.
+fn key_columns(t: &Table, keys: &[protobuf::Node], what: &str) -> Result<Vec<usize>, SqlError> {
+    let mut cols = Vec::new();
+    for k in keys {
+        let n = node_str(k).unwrap_or_default();
+        let c = t
+            .column_index(n)
+            .ok_or_else(|| err("42703", format!("column \"{n}\" {what} does not exist")))?;
+        cols.push(c);
+    }
+    Ok(cols)
+}
+
+/// Binds a DEFAULT expression for a column of type `ty`.
+fn check_default(cat: &Catalog, env: &Env, col: &Column, text: &str) -> Result<Expr, SqlError> {
+    let mut b = Binder::new(cat, env.search_path.clone(), env.types);
+    let (e, t) = bind_text_expr(&mut b, text, &Scope::default())?;
+    b.coerce(e, &t, &col.ty, CastContext::Assignment)
+        .map_err(|e| {
+            if e.code().code() == "42804" {
+                err(
+                    "42804",
+                    format!(
+                        "column \"{}\" is of type {} but default expression is of type {}",
+                        col.name,
+                        col.ty.format_type(),
+                        t.format_type()
+                    ),
+                )
+                .with_hint("You will need to rewrite or cast the expression.")
+            } else {
+                e
+            }
+        })
+}
+
+/// Where objects that block a drop are reported.
+fn dependents_error(what: &str, deps: &[String]) -> SqlError {
+    err(
+        "2BP01",
+        format!("cannot drop {what} because other objects depend on it"),
+    )
+    .with_detail(deps.join("\n"))
+    .with_hint("Use DROP ... CASCADE to drop the dependent objects too.")
+}
+
+fn cascade_notice(dropped: &[String]) -> Notice {
+    match dropped {
+        [one] => notice(format!("drop cascades to {one}")),
+        _ => {
+            let mut n = notice(format!("drop cascades to {} other objects", dropped.len()));
+            n.detail = Some(
+                dropped
+                    .iter()
+                    .map(|d| format!("drop cascades to {d}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+            n
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// ALTER TABLE.
 
 impl<K: TxnKv> Session<K> {
     /// ALTER TABLE.
     pub(crate) fn alter_table(
         &mut self,
-        _s: &protobuf::AlterTableStmt,
-        _notices: &mut Vec<Notice>,
+        s: &protobuf::AlterTableStmt,
+        notices: &mut Vec<Notice>,
     ) -> Result<StatementResult, SqlError> {
-        Err(SqlError::Unsupported("ALTER TABLE".into()))
+        use protobuf::ObjectType as O;
+        let kind = O::try_from(s.objtype).unwrap_or(O::Undefined);
+        let tagname = match kind {
+            O::ObjectTable => "ALTER TABLE",
+            O::ObjectIndex => "ALTER INDEX",
+            O::ObjectView => "ALTER VIEW",
+            O::ObjectSequence => "ALTER SEQUENCE",
+            _ => "ALTER TABLE",
+        };
+        if kind != O::ObjectTable {
+            return Err(SqlError::Unsupported(tagname.into()));
+        }
+        let Some(rv) = &s.relation else {
+            return Err(err("42601", "ALTER TABLE without a table"));
+        };
+        let mut cat = self.catalog_for_update()?;
+        let env = Env {
+            search_path: self.search_path_oids(&cat),
+            types: self.type_context(),
+        };
+        let oid = match find_relation(&cat, &env.search_path, rv) {
+            Some(Relation::Table(oid)) => oid,
+            Some(_) => return Err(err("42809", format!("\"{}\" is not a table", rv.relname))),
+            None if s.missing_ok => {
+                notices.push(notice(format!(
+                    "relation \"{}\" does not exist, skipping",
+                    rv.relname
+                )));
+                return Ok(tag(tagname));
+            }
+            None => {
+                return Err(err(
+                    "42P01",
+                    format!("relation \"{}\" does not exist", rv.relname),
+                ));
+            }
+        };
+        for cmd in &s.cmds {
+            let Some(Node::AlterTableCmd(c)) = cmd.node.as_ref() else {
+                continue;
+            };
+            self.alter_cmd(&mut cat, &env, oid, c, notices)?;
+        }
+        self.store_catalog(cat)?;
+        Ok(tag(tagname))
     }
+
+    fn alter_cmd(
+        &mut self,
+        cat: &mut Catalog,
+        env: &Env,
+        oid: u32,
+        c: &protobuf::AlterTableCmd,
+        notices: &mut Vec<Notice>,
+    ) -> Result<(), SqlError> {
+        use protobuf::AlterTableType as A;
+        let cascade = c.behavior == protobuf::DropBehavior::DropCascade as i32;
+        let def = c.def.as_deref().and_then(|d| d.node.as_ref());
+        match A::try_from(c.subtype).unwrap_or(A::Undefined) {
+            A::AtAddColumn => {
+                let Some(Node::ColumnDef(cd)) = def else {
+                    return Err(err("42601", "ADD COLUMN without a definition"));
+                };
+                self.add_column(cat, env, oid, cd, c.missing_ok, notices)
+            }
+            A::AtDropColumn => self.drop_column(cat, oid, &c.name, c.missing_ok, cascade, notices),
+            A::AtColumnDefault => {
+                let t = table(cat, oid)?;
+                let col = column_of(t, &c.name)?;
+                let text = match c.def.as_deref() {
+                    Some(d) => {
+                        let text = deparse_expr(d)?;
+                        check_default(cat, env, &t.columns[col], &text)?;
+                        Some(text)
+                    }
+                    None => None,
+                };
+                if t.columns[col].identity.is_some() && text.is_some() {
+                    return Err(err(
+                        "42601",
+                        format!(
+                            "column \"{}\" of relation \"{}\" is an identity column",
+                            c.name, t.name
+                        ),
+                    )
+                    .with_hint("Use ALTER TABLE ... ALTER COLUMN ... DROP IDENTITY instead."));
+                }
+                table_mut(cat, oid)?.columns[col].default = text;
+                Ok(())
+            }
+            A::AtSetNotNull => {
+                let t = table(cat, oid)?;
+                let col = column_of(t, &c.name)?;
+                if t.columns[col].not_null {
+                    return Ok(());
+                }
+                table_mut(cat, oid)?.columns[col].not_null = true;
+                let snapshot = cat.clone();
+                self.with_cx(&snapshot, &[], |cx| {
+                    verify(
+                        cx,
+                        &snapshot,
+                        oid,
+                        &Checks {
+                            not_null: vec![col],
+                            ..Default::default()
+                        },
+                    )
+                })
+            }
+            A::AtDropNotNull => {
+                let t = table(cat, oid)?;
+                let col = column_of(t, &c.name)?;
+                if t.primary_key.as_ref().is_some_and(|pk| pk.contains(&col)) {
+                    return Err(err(
+                        "42P16",
+                        format!("column \"{}\" is in a primary key", c.name),
+                    ));
+                }
+                if t.columns[col].identity.is_some() {
+                    return Err(err(
+                        "42P16",
+                        format!(
+                            "column \"{}\" of relation \"{}\" is an identity column",
+                            c.name, t.name
+                        ),
+                    ));
+                }
+                table_mut(cat, oid)?.columns[col].not_null = false;
+                Ok(())
+            }
+            A::AtAlterColumnType => {
+                let Some(Node::ColumnDef(cd)) = def else {
+                    return Err(err("42601", "ALTER COLUMN TYPE without a type"));
+                };
+                self.alter_column_type(cat, env, oid, &c.name, cd)
+            }
+            A::AtAddConstraint => {
+                let Some(Node::Constraint(con)) = def else {
+                    return Err(err("42601", "ADD CONSTRAINT without a constraint"));
+                };
+                self.add_constraint(cat, env, oid, con)
+            }
+            A::AtDropConstraint => {
+                self.drop_constraint(cat, oid, &c.name, c.missing_ok, cascade, notices)
+            }
+            A::AtAddIdentity => {
+                let Some(Node::Constraint(con)) = def else {
+                    return Err(err("42601", "ADD IDENTITY without a definition"));
+                };
+                add_identity(cat, oid, &c.name, con.generated_when == "a")
+            }
+            A::AtSetIdentity => {
+                let t = table(cat, oid)?;
+                let col = column_of(t, &c.name)?;
+                let Some((always, seq)) = t.columns[col].identity else {
+                    return Err(err(
+                        "55000",
+                        format!(
+                            "column \"{}\" of relation \"{}\" is not an identity column",
+                            c.name, t.name
+                        ),
+                    ));
+                };
+                let Some(Node::List(opts)) = def else {
+                    return Ok(());
+                };
+                let mut always = always;
+                let mut restart = None;
+                for o in &opts.items {
+                    let Some(Node::DefElem(d)) = o.node.as_ref() else {
+                        continue;
+                    };
+                    match d.defname.as_str() {
+                        "generated" => {
+                            always = matches!(
+                                d.arg.as_deref().and_then(|a| a.node.as_ref()),
+                                Some(Node::Integer(i)) if i.ival == i32::from(b'a')
+                            );
+                        }
+                        "restart" => {
+                            restart = Some(match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+                                Some(Node::Integer(i)) => Some(i64::from(i.ival)),
+                                Some(Node::Float(f)) => Some(
+                                    f.fval
+                                        .parse::<i64>()
+                                        .map_err(|_| err("22023", "invalid value for RESTART"))?,
+                                ),
+                                _ => None,
+                            });
+                        }
+                        other => {
+                            return Err(err(
+                                "0A000",
+                                format!("feature not supported: identity option {other}"),
+                            ));
+                        }
+                    }
+                }
+                table_mut(cat, oid)?.columns[col].identity = Some((always, seq));
+                if let Some(restart) = restart {
+                    let Some(sq) = cat.sequences.get(&seq).cloned() else {
+                        return Ok(());
+                    };
+                    let value = restart.unwrap_or(sq.start);
+                    let name = format!("{}.{}", cat.schema_name(sq.schema), sq.name);
+                    let snapshot = cat.clone();
+                    self.with_cx(&snapshot, &[], |cx| {
+                        cx.sequences
+                            .call(
+                                cx.catalog,
+                                SeqFunc::Setval,
+                                &[Value::Text(name), Value::Int8(value), Value::Bool(false)],
+                            )
+                            .map(|_| ())
+                    })?;
+                }
+                Ok(())
+            }
+            other => Err(SqlError::Unsupported(format!(
+                "ALTER TABLE {}",
+                format!("{other:?}").trim_start_matches("At")
+            ))),
+        }
+    }
+
+    fn add_column(
+        &mut self,
+        cat: &mut Catalog,
+        env: &Env,
+        oid: u32,
+        cd: &protobuf::ColumnDef,
+        if_not_exists: bool,
+        notices: &mut Vec<Notice>,
+    ) -> Result<(), SqlError> {
+        let old = table(cat, oid)?.clone();
+        if old.column_index(&cd.colname).is_some() {
+            let msg = format!(
+                "column \"{}\" of relation \"{}\" already exists",
+                cd.colname, old.name
+            );
+            if if_not_exists {
+                notices.push(notice_with_code("42701", format!("{msg}, skipping")));
+                return Ok(());
+            }
+            return Err(err("42701", msg));
+        }
+        let Some(tn) = &cd.type_name else {
+            return Err(err("42601", "column without a type"));
+        };
+        let ty = type_name(tn)?;
+        let tname = names(&tn.names).last().cloned().unwrap_or_default();
+        let serial = matches!(
+            tname.as_str(),
+            "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2"
+        );
+        let idx = old.columns.len();
+        let mut col = Column {
+            name: cd.colname.clone(),
+            ty,
+            not_null: cd.is_not_null || serial,
+            default: cd.raw_default.as_deref().map(deparse_expr).transpose()?,
+            identity: None,
+        };
+        enum Pending {
+            Check(Option<String>, protobuf::Node),
+            Index(Option<String>, bool),
+            Fk(Option<String>, protobuf::Constraint),
+        }
+        let mut pending = Vec::new();
+        for c in &cd.constraints {
+            let Some(Node::Constraint(con)) = c.node.as_ref() else {
+                continue;
+            };
+            let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
+            use protobuf::ConstrType as C;
+            match C::try_from(con.contype) {
+                Ok(C::ConstrNotnull) => col.not_null = true,
+                Ok(C::ConstrNull) => {}
+                Ok(C::ConstrDefault) => {
+                    col.default = con.raw_expr.as_deref().map(deparse_expr).transpose()?;
+                }
+                Ok(C::ConstrCheck) => {
+                    if let Some(e) = con.raw_expr.as_deref() {
+                        pending.push(Pending::Check(conname, e.clone()));
+                    }
+                }
+                Ok(C::ConstrPrimary) => pending.push(Pending::Index(conname, true)),
+                Ok(C::ConstrUnique) => pending.push(Pending::Index(conname, false)),
+                Ok(C::ConstrForeign) => pending.push(Pending::Fk(conname, (**con).clone())),
+                Ok(C::ConstrIdentity) => {
+                    return Err(err(
+                        "0A000",
+                        "feature not supported: adding an identity column",
+                    ));
+                }
+                Ok(C::ConstrGenerated) => {
+                    return Err(err("0A000", "feature not supported: generated columns"));
+                }
+                _ => {}
+            }
+        }
+        if serial {
+            if col.default.is_some() {
+                return Err(err(
+                    "42601",
+                    format!(
+                        "multiple default values specified for column \"{}\" of table \"{}\"",
+                        col.name, old.name
+                    ),
+                ));
+            }
+            let seq_name = {
+                let base = format!("{}_{}_seq", old.name, col.name);
+                let mut n = base.clone();
+                let mut i = 0;
+                while name_taken(cat, old.schema, &n) {
+                    i += 1;
+                    n = format!("{base}{i}");
+                }
+                n
+            };
+            let seq_oid = cat.new_oid();
+            let max = match col.ty {
+                DataType::Int2 => i64::from(i16::MAX),
+                DataType::Int4 => i64::from(i32::MAX),
+                _ => i64::MAX,
+            };
+            cat.sequences.insert(
+                seq_oid,
+                Sequence {
+                    oid: seq_oid,
+                    schema: old.schema,
+                    name: seq_name.clone(),
+                    ty: col.ty.clone(),
+                    start: 1,
+                    increment: 1,
+                    min: 1,
+                    max,
+                    cycle: false,
+                    owned_by: Some((oid, idx)),
+                },
+            );
+            let qualified = if old.schema == crate::catalog::PUBLIC_OID {
+                seq_name
+            } else {
+                format!("{}.{}", cat.schema_name(old.schema), seq_name)
+            };
+            col.default = Some(format!("nextval('{qualified}'::regclass)"));
+        }
+        let default_expr = match &col.default {
+            Some(text) => Some(check_default(cat, env, &col, text)?),
+            None => None,
+        };
+        let not_null = col.not_null;
+        {
+            // Statistics are per column position: ANALYZE gathers them again.
+            let t = table_mut(cat, oid)?;
+            t.columns.push(col);
+            t.stats = None;
+        }
+        let mut what = Checks::default();
+        if not_null {
+            what.not_null.push(idx);
+        }
+        for p in pending {
+            match p {
+                Pending::Check(name, e) => what.checks.push(add_check(cat, env, oid, name, &e)?),
+                Pending::Index(name, primary) => {
+                    add_index_constraint(cat, oid, name, vec![idx], primary)?;
+                    if primary {
+                        what.not_null.push(idx);
+                    }
+                }
+                Pending::Fk(name, con) => {
+                    what.fks.push(add_fk(cat, env, oid, name, vec![idx], &con)?);
+                }
+            }
+        }
+        let old_idx = index_oids(cat, oid);
+        let snapshot = cat.clone();
+        self.with_cx(&snapshot, &[], |cx| {
+            rebuild(cx, &snapshot, &old, &old_idx, &what, &mut |mut row, cx| {
+                row.push(match &default_expr {
+                    Some(e) => eval(e, &[], cx)?,
+                    None => Value::Null,
+                });
+                Ok(row)
+            })
+        })
+    }
+
+    fn drop_column(
+        &mut self,
+        cat: &mut Catalog,
+        oid: u32,
+        name: &str,
+        missing_ok: bool,
+        cascade: bool,
+        notices: &mut Vec<Notice>,
+    ) -> Result<(), SqlError> {
+        let old = table(cat, oid)?.clone();
+        let Some(col) = old.column_index(name) else {
+            let msg = format!(
+                "column \"{name}\" of relation \"{}\" does not exist",
+                old.name
+            );
+            if missing_ok {
+                notices.push(notice(format!("{msg}, skipping")));
+                return Ok(());
+            }
+            return Err(err("42703", msg));
+        };
+        // Objects of other tables and views that depend on the column.
+        let mut blocking: Vec<String> = Vec::new();
+        let mut dropped: Vec<String> = Vec::new();
+        let mut fks_to_drop: Vec<(u32, String)> = Vec::new();
+        for (child, c) in cat.referencing(oid) {
+            if child.oid == oid {
+                continue;
+            }
+            if let ConstraintKind::ForeignKey(fk) = &c.kind
+                && fk.ref_columns.contains(&col)
+            {
+                blocking.push(format!(
+                    "constraint {} on table {} depends on column {name} of table {}",
+                    c.name, child.name, old.name
+                ));
+                dropped.push(format!("constraint {} on table {}", c.name, child.name));
+                fks_to_drop.push((child.oid, c.name.clone()));
+            }
+        }
+        let views = views_using_column(cat, &old, name);
+        for v in &views {
+            if let Some(view) = cat.views.get(v) {
+                blocking.push(format!(
+                    "view {} depends on column {name} of table {}",
+                    view.name, old.name
+                ));
+                dropped.push(format!("view {}", view.name));
+            }
+        }
+        if !blocking.is_empty() {
+            if !cascade {
+                return Err(dependents_error(
+                    &format!("column {name} of table {}", old.name),
+                    &blocking,
+                ));
+            }
+            notices.push(cascade_notice(&dropped));
+        }
+        for (child, cname) in fks_to_drop {
+            table_mut(cat, child)?
+                .constraints
+                .retain(|c| c.name != cname);
+        }
+        for v in views {
+            cat.views.remove(&v);
+        }
+        // Indexes, constraints and sequences of this table that go with the column.
+        let dead_indexes: Vec<u32> = cat
+            .table_indexes(oid)
+            .into_iter()
+            .filter(|i| {
+                i.keys.iter().any(|k| match k {
+                    IndexKey::Column(c) => *c == col,
+                    IndexKey::Expr(e) => expr_uses_column(e, name),
+                })
+            })
+            .map(|i| i.oid)
+            .collect();
+        let old_indexes = index_oids(cat, oid);
+        for i in &dead_indexes {
+            cat.indexes.remove(i);
+        }
+        {
+            let t = table_mut(cat, oid)?;
+            t.constraints.retain(|c| match &c.kind {
+                ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } => {
+                    !dead_indexes.contains(index)
+                }
+                ConstraintKind::Check { expr } => !expr_uses_column(expr, name),
+                ConstraintKind::ForeignKey(fk) => {
+                    !(fk.columns.contains(&col)
+                        || (fk.ref_table == oid && fk.ref_columns.contains(&col)))
+                }
+            });
+            if t.primary_key.as_ref().is_some_and(|pk| pk.contains(&col)) {
+                t.primary_key = None;
+            }
+            t.columns.remove(col);
+            t.stats = None;
+            let shift = |c: &mut usize| {
+                if *c > col {
+                    *c -= 1;
+                }
+            };
+            if let Some(pk) = &mut t.primary_key {
+                pk.iter_mut().for_each(shift);
+            }
+            for c in &mut t.constraints {
+                if let ConstraintKind::ForeignKey(fk) = &mut c.kind {
+                    fk.columns.iter_mut().for_each(shift);
+                }
+            }
+        }
+        for t in cat.tables.values_mut() {
+            for c in &mut t.constraints {
+                if let ConstraintKind::ForeignKey(fk) = &mut c.kind
+                    && fk.ref_table == oid
+                {
+                    for r in &mut fk.ref_columns {
+                        if *r > col {
+                            *r -= 1;
+                        }
+                    }
+                }
+            }
+        }
+        for i in cat.indexes.values_mut().filter(|i| i.table == oid) {
+            for k in &mut i.keys {
+                if let IndexKey::Column(c) = k
+                    && *c > col
+                {
+                    *c -= 1;
+                }
+            }
+        }
+        cat.sequences.retain(|_, s| s.owned_by != Some((oid, col)));
+        for s in cat.sequences.values_mut() {
+            if let Some((t, c)) = &mut s.owned_by
+                && *t == oid
+                && *c > col
+            {
+                *c -= 1;
+            }
+        }
+        let key = u32::try_from(col + 1).unwrap_or(u32::MAX);
+        let comments: Vec<((u32, u32), String)> = cat
+            .comments
+            .iter()
+            .filter(|((o, c), _)| *o == oid && *c >= key)
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        for ((o, c), text) in comments {
+            cat.comments.remove(&(o, c));
+            if c > key {
+                cat.comments.insert((o, c - 1), text);
+            }
+        }
+        let snapshot = cat.clone();
+        self.with_cx(&snapshot, &[], |cx| {
+            rebuild(
+                cx,
+                &snapshot,
+                &old,
+                &old_indexes,
+                &Checks::default(),
+                &mut |mut row, _| {
+                    if col < row.len() {
+                        row.remove(col);
+                    }
+                    Ok(row)
+                },
+            )
+        })
+    }
+
+    fn alter_column_type(
+        &mut self,
+        cat: &mut Catalog,
+        env: &Env,
+        oid: u32,
+        name: &str,
+        cd: &protobuf::ColumnDef,
+    ) -> Result<(), SqlError> {
+        let old = table(cat, oid)?.clone();
+        let col = column_of(&old, name)?;
+        let Some(tn) = &cd.type_name else {
+            return Err(err("42601", "ALTER COLUMN TYPE without a type"));
+        };
+        let new_ty = type_name(tn)?;
+        if let Some(v) = views_using_column(cat, &old, name).first()
+            && let Some(view) = cat.views.get(v)
+        {
+            return Err(err(
+                "0A000",
+                "cannot alter type of a column used by a view or rule",
+            )
+            .with_detail(format!(
+                "rule _RETURN on view {} depends on column \"{name}\"",
+                view.name
+            )));
+        }
+        let old_ty = old.columns[col].ty.clone();
+        let conv = {
+            let mut b = Binder::new(cat, env.search_path.clone(), env.types);
+            match cd.raw_default.as_deref() {
+                Some(using) => {
+                    let scope = table_scope(&old, &old.name);
+                    let (e, t) = b.bind_scalar(using, &scope, "transform expressions")?;
+                    b.coerce(e, &t, &new_ty, CastContext::Assignment)
+                        .map_err(|e| {
+                            if matches!(e.code().code(), "42804" | "42846") {
+                                err(
+                                    "42804",
+                                    format!(
+                                        "result of USING clause for column \"{name}\" cannot be cast automatically to type {}",
+                                        new_ty.format_type()
+                                    ),
+                                )
+                                .with_hint("You might need to add an explicit cast.")
+                            } else {
+                                e
+                            }
+                        })?
+                }
+                None => b
+                    .coerce(Expr::Column(col), &old_ty, &new_ty, CastContext::Assignment)
+                    .map_err(|e| {
+                        if matches!(e.code().code(), "42804" | "42846") {
+                            err(
+                                "42804",
+                                format!(
+                                    "column \"{name}\" cannot be cast automatically to type {}",
+                                    new_ty.format_type()
+                                ),
+                            )
+                            .with_hint(format!(
+                                "You might need to specify \"USING {name}::{}\".",
+                                new_ty.format_type()
+                            ))
+                        } else {
+                            e
+                        }
+                    })?,
+            }
+        };
+        {
+            let t = table_mut(cat, oid)?;
+            t.columns[col].ty = new_ty.clone();
+            t.stats = None;
+        }
+        let newcol = table(cat, oid)?.columns[col].clone();
+        if let Some(d) = &newcol.default
+            && !d.starts_with("nextval(")
+        {
+            check_default(cat, env, &newcol, d).map_err(|e| {
+                if e.code().code() == "42804" {
+                    err(
+                        "42804",
+                        format!(
+                            "default for column \"{name}\" cannot be cast automatically to type {}",
+                            new_ty.format_type()
+                        ),
+                    )
+                } else {
+                    e
+                }
+            })?;
+        }
+        let t = table(cat, oid)?;
+        let what = Checks {
+            not_null: (0..t.columns.len())
+                .filter(|c| t.columns[*c].not_null)
+                .collect(),
+            checks: t
+                .constraints
+                .iter()
+                .filter(|c| matches!(&c.kind, ConstraintKind::Check { expr } if expr_uses_column(expr, name)))
+                .map(|c| c.name.clone())
+                .collect(),
+            fks: Vec::new(),
+        };
+        let old_idx = index_oids(cat, oid);
+        let snapshot = cat.clone();
+        self.with_cx(&snapshot, &[], |cx| {
+            rebuild(cx, &snapshot, &old, &old_idx, &what, &mut |mut row, cx| {
+                let v = eval(&conv, &row, cx)?;
+                if let Some(slot) = row.get_mut(col) {
+                    *slot = v;
+                }
+                Ok(row)
+            })
+        })
+    }
+
+    fn add_constraint(
+        &mut self,
+        cat: &mut Catalog,
+        env: &Env,
+        oid: u32,
+        con: &protobuf::Constraint,
+    ) -> Result<(), SqlError> {
+        use protobuf::ConstrType as C;
+        let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
+        let t = table(cat, oid)?.clone();
+        match C::try_from(con.contype) {
+            Ok(C::ConstrCheck) => {
+                let Some(e) = con.raw_expr.as_deref() else {
+                    return Err(err("42601", "CHECK without an expression"));
+                };
+                let name = add_check(cat, env, oid, conname, e)?;
+                if con.skip_validation {
+                    return Ok(());
+                }
+                let snapshot = cat.clone();
+                self.with_cx(&snapshot, &[], |cx| {
+                    verify(
+                        cx,
+                        &snapshot,
+                        oid,
+                        &Checks {
+                            checks: vec![name],
+                            ..Default::default()
+                        },
+                    )
+                })
+            }
+            Ok(k @ (C::ConstrPrimary | C::ConstrUnique)) => {
+                if !con.indexname.is_empty() {
+                    return Err(err(
+                        "0A000",
+                        "feature not supported: constraints USING INDEX",
+                    ));
+                }
+                let primary = k == C::ConstrPrimary;
+                let cols = key_columns(&t, &con.keys, "named in key")?;
+                let old_idx = index_oids(cat, oid);
+                let ioid = add_index_constraint(cat, oid, conname, cols.clone(), primary)?;
+                let snapshot = cat.clone();
+                if primary {
+                    self.with_cx(&snapshot, &[], |cx| {
+                        rebuild(
+                            cx,
+                            &snapshot,
+                            &t,
+                            &old_idx,
+                            &Checks {
+                                not_null: cols,
+                                ..Default::default()
+                            },
+                            &mut |row, _| Ok(row),
+                        )
+                    })
+                } else {
+                    self.with_cx(&snapshot, &[], |cx| build_index(&snapshot, ioid, cx))
+                }
+            }
+            Ok(C::ConstrForeign) => {
+                let cols = key_columns(&t, &con.fk_attrs, "referenced in foreign key constraint")?;
+                let name = add_fk(cat, env, oid, conname, cols, con)?;
+                if con.skip_validation {
+                    return Ok(());
+                }
+                let snapshot = cat.clone();
+                self.with_cx(&snapshot, &[], |cx| {
+                    verify(
+                        cx,
+                        &snapshot,
+                        oid,
+                        &Checks {
+                            fks: vec![name],
+                            ..Default::default()
+                        },
+                    )
+                })
+            }
+            _ => Err(err(
+                "0A000",
+                "feature not supported: this kind of constraint in ALTER TABLE",
+            )),
+        }
+    }
+
+    fn drop_constraint(
+        &mut self,
+        cat: &mut Catalog,
+        oid: u32,
+        name: &str,
+        missing_ok: bool,
+        cascade: bool,
+        notices: &mut Vec<Notice>,
+    ) -> Result<(), SqlError> {
+        let old = table(cat, oid)?.clone();
+        let Some(con) = old.constraints.iter().find(|c| c.name == name).cloned() else {
+            let msg = format!(
+                "constraint \"{name}\" of relation \"{}\" does not exist",
+                old.name
+            );
+            if missing_ok {
+                notices.push(notice(format!("{msg}, skipping")));
+                return Ok(());
+            }
+            return Err(err("42704", msg));
+        };
+        let index = match con.kind {
+            ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } => Some(index),
+            _ => None,
+        };
+        let old_idx = index_oids(cat, oid);
+        if let Some(ioid) = index {
+            // Foreign keys that rely on the index.
+            let keys: Vec<usize> = cat
+                .indexes
+                .get(&ioid)
+                .map(|i| {
+                    i.keys
+                        .iter()
+                        .filter_map(|k| match k {
+                            IndexKey::Column(c) => Some(*c),
+                            IndexKey::Expr(_) => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let iname = cat
+                .indexes
+                .get(&ioid)
+                .map_or(name.to_string(), |i| i.name.clone());
+            let mut deps = Vec::new();
+            for (child, c) in cat.referencing(oid) {
+                if let ConstraintKind::ForeignKey(fk) = &c.kind
+                    && fk.ref_columns == keys
+                {
+                    deps.push((child.oid, child.name.clone(), c.name.clone()));
+                }
+            }
+            if !deps.is_empty() {
+                if !cascade {
+                    let lines: Vec<String> = deps
+                        .iter()
+                        .map(|(_, t, c)| {
+                            format!("constraint {c} on table {t} depends on index {iname}")
+                        })
+                        .collect();
+                    return Err(dependents_error(
+                        &format!("constraint {name} on table {}", old.name),
+                        &lines,
+                    ));
+                }
+                let lines: Vec<String> = deps
+                    .iter()
+                    .map(|(_, t, c)| format!("constraint {c} on table {t}"))
+                    .collect();
+                notices.push(cascade_notice(&lines));
+                for (child, _, c) in deps {
+                    table_mut(cat, child)?.constraints.retain(|x| x.name != c);
+                }
+            }
+            cat.indexes.remove(&ioid);
+        }
+        let t = table_mut(cat, oid)?;
+        t.constraints.retain(|c| c.name != name);
+        let primary = matches!(con.kind, ConstraintKind::PrimaryKey { .. });
+        if primary {
+            t.primary_key = None;
+        }
+        let snapshot = cat.clone();
+        match index {
+            Some(_) if primary => self.with_cx(&snapshot, &[], |cx| {
+                rebuild(
+                    cx,
+                    &snapshot,
+                    &old,
+                    &old_idx,
+                    &Checks::default(),
+                    &mut |row, _| Ok(row),
+                )
+            }),
+            Some(ioid) => self.with_cx(&snapshot, &[], |cx| delete_prefix(&index_prefix(ioid), cx)),
+            None => Ok(()),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------
+    // RENAME.
 
     /// ALTER ... RENAME.
     pub(crate) fn rename(
         &mut self,
-        _s: &protobuf::RenameStmt,
-        _notices: &mut Vec<Notice>,
+        s: &protobuf::RenameStmt,
+        notices: &mut Vec<Notice>,
     ) -> Result<StatementResult, SqlError> {
-        Err(SqlError::Unsupported("ALTER ... RENAME".into()))
+        use protobuf::ObjectType as O;
+        let rename_type = O::try_from(s.rename_type).unwrap_or(O::Undefined);
+        let relation_type = O::try_from(s.relation_type).unwrap_or(O::Undefined);
+        let word = |k: O| match k {
+            O::ObjectIndex => "ALTER INDEX",
+            O::ObjectView => "ALTER VIEW",
+            O::ObjectSequence => "ALTER SEQUENCE",
+            _ => "ALTER TABLE",
+        };
+        let tagname = match rename_type {
+            O::ObjectColumn | O::ObjectTabconstraint => word(relation_type),
+            k => word(k),
+        };
+        if !matches!(
+            rename_type,
+            O::ObjectTable
+                | O::ObjectIndex
+                | O::ObjectView
+                | O::ObjectSequence
+                | O::ObjectColumn
+                | O::ObjectTabconstraint
+        ) {
+            return Err(SqlError::Unsupported("ALTER ... RENAME".into()));
+        }
+        let Some(rv) = &s.relation else {
+            return Err(err("42601", "RENAME without a relation"));
+        };
+        let mut cat = self.catalog_for_update()?;
+        let sp = self.search_path_oids(&cat);
+        let Some(rel) = find_relation(&cat, &sp, rv) else {
+            if s.missing_ok {
+                notices.push(notice(format!(
+                    "relation \"{}\" does not exist, skipping",
+                    rv.relname
+                )));
+                return Ok(tag(tagname));
+            }
+            return Err(err(
+                "42P01",
+                format!("relation \"{}\" does not exist", rv.relname),
+            ));
+        };
+        match rename_type {
+            O::ObjectColumn => rename_column(&mut cat, rel, &rv.relname, &s.subname, &s.newname)?,
+            O::ObjectTabconstraint => {
+                let Relation::Table(oid) = rel else {
+                    return Err(err("42809", format!("\"{}\" is not a table", rv.relname)));
+                };
+                rename_constraint(&mut cat, oid, &s.subname, &s.newname)?;
+            }
+            k => rename_relation(&mut cat, rel, k, &rv.relname, &s.newname)?,
+        }
+        self.store_catalog(cat)?;
+        Ok(tag(tagname))
+    }
+}
+
+/// ALTER COLUMN ... ADD GENERATED { ALWAYS | BY DEFAULT } AS IDENTITY.
+fn add_identity(cat: &mut Catalog, oid: u32, name: &str, always: bool) -> Result<(), SqlError> {
+    let t = table(cat, oid)?.clone();
+    let col = column_of(&t, name)?;
+    let c = &t.columns[col];
+    if c.identity.is_some() {
+        return Err(err(
+            "55000",
+            format!(
+                "column \"{name}\" of relation \"{}\" is already an identity column",
+                t.name
+            ),
+        ));
+    }
+    if c.default.is_some() {
+        return Err(err(
+            "55000",
+            format!(
+                "column \"{name}\" of relation \"{}\" already has a default value",
+                t.name
+            ),
+        ));
+    }
+    if !c.not_null {
+        return Err(err(
+            "55000",
+            format!(
+                "column \"{name}\" of relation \"{}\" must be declared NOT NULL before identity can be added",
+                t.name
+            ),
+        ));
+    }
+    let (min, max) = match c.ty {
+        DataType::Int2 => (1, i64::from(i16::MAX)),
+        DataType::Int4 => (1, i64::from(i32::MAX)),
+        DataType::Int8 => (1, i64::MAX),
+        _ => {
+            return Err(err(
+                "22023",
+                "identity column type must be smallint, integer, or bigint",
+            ));
+        }
+    };
+    let base = format!("{}_{name}_seq", t.name);
+    let mut seq_name = base.clone();
+    let mut i = 0;
+    while name_taken(cat, t.schema, &seq_name) {
+        i += 1;
+        seq_name = format!("{base}{i}");
+    }
+    let seq_oid = cat.new_oid();
+    cat.sequences.insert(
+        seq_oid,
+        Sequence {
+            oid: seq_oid,
+            schema: t.schema,
+            name: seq_name,
+            ty: c.ty.clone(),
+            start: min,
+            increment: 1,
+            min,
+            max,
+            cycle: false,
+            owned_by: Some((oid, col)),
+        },
+    );
+    table_mut(cat, oid)?.columns[col].identity = Some((always, seq_oid));
+    Ok(())
+}
+
+fn rename_relation(
+    cat: &mut Catalog,
+    rel: Relation,
+    kind: protobuf::ObjectType,
+    name: &str,
+    new: &str,
+) -> Result<(), SqlError> {
+    use protobuf::ObjectType as O;
+    match (kind, rel) {
+        (O::ObjectSequence, Relation::Sequence(_))
+        | (O::ObjectView, Relation::View(_))
+        | (O::ObjectTable | O::ObjectIndex, _) => {}
+        (O::ObjectSequence, _) => {
+            return Err(err("42809", format!("\"{name}\" is not a sequence")));
+        }
+        _ => return Err(err("42809", format!("\"{name}\" is not a view"))),
+    }
+    let schema = match rel {
+        Relation::Table(o) => table(cat, o)?.schema,
+        Relation::Index(o) => cat.indexes.get(&o).map_or(0, |i| i.schema),
+        Relation::View(o) => cat.views.get(&o).map_or(0, |v| v.schema),
+        Relation::Sequence(o) => cat.sequences.get(&o).map_or(0, |s| s.schema),
+    };
+    if name_taken(cat, schema, new) {
+        return Err(err("42P07", format!("relation \"{new}\" already exists")));
+    }
+    match rel {
+        Relation::Table(o) => {
+            table_mut(cat, o)?.name = new.to_string();
+            rename_relation_in_views(cat, schema, name, new)?;
+        }
+        Relation::Index(o) => rename_index(cat, o, new),
+        Relation::View(o) => {
+            if let Some(v) = cat.views.get_mut(&o) {
+                v.name = new.to_string();
+            }
+            rename_relation_in_views(cat, schema, name, new)?;
+        }
+        Relation::Sequence(o) => {
+            if let Some(s) = cat.sequences.get_mut(&o) {
+                s.name = new.to_string();
+            }
+            let qualify = |n: &str| {
+                if schema == crate::catalog::PUBLIC_OID {
+                    n.to_string()
+                } else {
+                    format!("{}.{n}", cat.schema_name(schema))
+                }
+            };
+            let from = format!("nextval('{}'::regclass)", qualify(name));
+            let to = format!("nextval('{}'::regclass)", qualify(new));
+            for t in cat.tables.values_mut() {
+                for c in &mut t.columns {
+                    if let Some(d) = &mut c.default
+                        && d.contains(&from)
+                    {
+                        *d = d.replace(&from, &to);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Renames an index and the constraint it backs.
+fn rename_index(cat: &mut Catalog, oid: u32, new: &str) {
+    let Some(i) = cat.indexes.get_mut(&oid) else {
+        return;
+    };
+    i.name = new.to_string();
+    let t = i.table;
+    if let Some(t) = cat.tables.get_mut(&t) {
+        for c in &mut t.constraints {
+            if matches!(c.kind, ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } if index == oid)
+            {
+                c.name = new.to_string();
+            }
+        }
+    }
+}
+
+fn rename_column(
+    cat: &mut Catalog,
+    rel: Relation,
+    relname: &str,
+    old: &str,
+    new: &str,
+) -> Result<(), SqlError> {
+    match rel {
+        Relation::Table(oid) => {
+            let t = table(cat, oid)?.clone();
+            let Some(col) = t.column_index(old) else {
+                return Err(err("42703", format!("column \"{old}\" does not exist")));
+            };
+            if t.column_index(new).is_some() {
+                return Err(err(
+                    "42701",
+                    format!("column \"{new}\" of relation \"{}\" already exists", t.name),
+                ));
+            }
+            let tm = table_mut(cat, oid)?;
+            tm.columns[col].name = new.to_string();
+            for c in &mut tm.constraints {
+                if let ConstraintKind::Check { expr } = &mut c.kind {
+                    *expr = rename_in_expr(expr, &t.name, old, new)?;
+                }
+            }
+            for i in cat.indexes.values_mut().filter(|i| i.table == oid) {
+                for k in &mut i.keys {
+                    if let IndexKey::Expr(e) = k {
+                        *e = rename_in_expr(e, &t.name, old, new)?;
+                    }
+                }
+            }
+            rename_column_in_views(cat, &t, old, new)
+        }
+        Relation::View(oid) => {
+            let Some(v) = cat.views.get_mut(&oid) else {
+                return Ok(());
+            };
+            if v.columns.iter().any(|c| c == new) {
+                return Err(err(
+                    "42701",
+                    format!("column \"{new}\" of relation \"{}\" already exists", v.name),
+                ));
+            }
+            let Some(c) = v.columns.iter_mut().find(|c| *c == old) else {
+                return Err(err("42703", format!("column \"{old}\" does not exist")));
+            };
+            *c = new.to_string();
+            Ok(())
+        }
+        _ => Err(err(
+            "42809",
+            format!(
+                "\"{relname}\" is not a table, view, materialized view, composite type, index, or foreign table"
+            ),
+        )),
+    }
+}
+
+fn rename_constraint(cat: &mut Catalog, oid: u32, old: &str, new: &str) -> Result<(), SqlError> {
+    let t = table(cat, oid)?.clone();
+    let Some(con) = t.constraints.iter().find(|c| c.name == old) else {
+        return Err(err(
+            "42704",
+            format!(
+                "constraint \"{old}\" for table \"{}\" does not exist",
+                t.name
+            ),
+        ));
+    };
+    match con.kind {
+        ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } => {
+            if name_taken(cat, t.schema, new) {
+                return Err(err("42P07", format!("relation \"{new}\" already exists")));
+            }
+            if t.constraints.iter().any(|c| c.name == new) {
+                return Err(already_exists(new, &t.name));
+            }
+            rename_index(cat, index, new);
+        }
+        _ => {
+            if t.constraints.iter().any(|c| c.name == new) {
+                return Err(already_exists(new, &t.name));
+            }
+            if let Some(c) = table_mut(cat, oid)?
+                .constraints
+                .iter_mut()
+                .find(|c| c.name == old)
+            {
+                c.name = new.to_string();
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renames_column_references_in_expressions() {
+        assert_eq!(rename_in_expr("(a > 0)", "t", "a", "b").unwrap(), "b > 0");
+        assert_eq!(
+            rename_in_expr("((t.a + aa) > length(a::text))", "t", "a", "New Name").unwrap(),
+            "t.\"New Name\" + aa > length(\"New Name\"::text)"
+        );
+        // Other tables' columns and function names are left alone.
+        assert_eq!(
+            rename_in_expr("(u.a > a(1))", "t", "a", "b").unwrap(),
+            "(u.a > a(1))"
+        );
+    }
+
+    #[test]
+    fn finds_column_uses() {
+        assert!(expr_uses_column("(a > b)", "b"));
+        assert!(!expr_uses_column("(a > 'b')", "b"));
+        assert!(!expr_uses_column("(a > bb)", "b"));
+    }
+
+    #[test]
+    fn renames_relations_and_columns_in_view_queries() {
+        let mut cat = Catalog::default();
+        let oid = cat.new_oid();
+        let t = Table {
+            oid,
+            schema: crate::catalog::PUBLIC_OID,
+            name: "t".into(),
+            columns: vec![Column {
+                name: "a".into(),
+                ty: DataType::Int4,
+                not_null: false,
+                default: None,
+                identity: None,
+            }],
+            primary_key: None,
+            constraints: Vec::new(),
+            stats: None,
+        };
+        cat.tables.insert(oid, t.clone());
+        let voids = cat.new_oid();
+        cat.views.insert(
+            voids,
+            crate::catalog::View {
+                oid: voids,
+                schema: crate::catalog::PUBLIC_OID,
+                name: "v".into(),
+                query: "SELECT a, t.a AS x FROM t WHERE a > 1".into(),
+                columns: vec!["a".into(), "x".into()],
+            },
+        );
+        assert_eq!(views_using_column(&cat, &t, "a"), vec![voids]);
+        rename_column_in_views(&mut cat, &t, "a", "b").unwrap();
+        assert_eq!(
+            cat.views[&voids].query,
+            "SELECT b, t.b AS x FROM t WHERE b > 1"
+        );
+        rename_relation_in_views(&mut cat, crate::catalog::PUBLIC_OID, "t", "u").unwrap();
+        assert_eq!(
+            cat.views[&voids].query,
+            "SELECT b, u.b AS x FROM u WHERE b > 1"
+        );
     }
 }
