@@ -1,6 +1,8 @@
 //! Aggregate functions as accumulators: `count`, `sum`, `avg`, `min`, `max`, `bool_and`,
-//! `bool_or`, `every`, `string_agg`, `array_agg`, `json_agg`, `jsonb_agg`, and the
-//! statistics `stddev[_samp|_pop]`, `variance`, `var_samp`, `var_pop`.
+//! `bool_or`, `every`, `string_agg`, `array_agg`, `json_agg`, `jsonb_agg`,
+//! `json[b]_object_agg`, `bit_and`/`bit_or`/`bit_xor`, the statistics `stddev[_samp|_pop]`,
+//! `variance`, `var_samp`, `var_pop`, the two-argument `corr`, `covar_*`, `regr_*`, and the
+//! ordered-set aggregates `percentile_cont`, `percentile_disc`, `mode`.
 //!
 //! # Semantics taken from PostgreSQL 15
 //!
@@ -87,6 +89,15 @@ pub enum AggFunc {
     },
     /// `mode() WITHIN GROUP (ORDER BY x)`.
     Mode,
+    /// `bit_and`, `bit_or`, `bit_xor` of integers.
+    Bit(BitKind),
+    /// `json_object_agg(key, value)` (`binary`: `jsonb_object_agg`).
+    ObjectAgg {
+        /// jsonb instead of json.
+        binary: bool,
+    },
+    /// The two-argument float statistics `corr`, `covar_*` and `regr_*` (arguments Y, X).
+    Regr(RegrKind),
     /// A variance or standard deviation; `numeric` for integer and numeric input.
     Stat {
         /// Which statistic.
@@ -107,6 +118,46 @@ pub enum StatKind {
     StddevPop,
     /// `stddev_samp`, `stddev`.
     StddevSamp,
+}
+
+/// `bit_and`, `bit_or`, `bit_xor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BitKind {
+    /// `bit_and`.
+    And,
+    /// `bit_or`.
+    Or,
+    /// `bit_xor`.
+    Xor,
+}
+
+/// The two-argument statistics over (Y, X) pairs where neither is NULL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RegrKind {
+    /// `corr`.
+    Corr,
+    /// `covar_pop`.
+    CovarPop,
+    /// `covar_samp`.
+    CovarSamp,
+    /// `regr_avgx`.
+    AvgX,
+    /// `regr_avgy`.
+    AvgY,
+    /// `regr_count` (bigint).
+    Count,
+    /// `regr_intercept`.
+    Intercept,
+    /// `regr_r2`.
+    R2,
+    /// `regr_slope`.
+    Slope,
+    /// `regr_sxx`.
+    Sxx,
+    /// `regr_sxy`.
+    Sxy,
+    /// `regr_syy`.
+    Syy,
 }
 
 /// A resolved aggregate call.
@@ -339,6 +390,54 @@ pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggreg
                 ret,
             })
         }
+        ("bit_and" | "bit_or" | "bit_xor", _) => {
+            let kind = match name {
+                "bit_and" => BitKind::And,
+                "bit_or" => BitKind::Or,
+                _ => BitKind::Xor,
+            };
+            pick(
+                &[
+                    (Bit(kind), &[I2], I2),
+                    (Bit(kind), &[I4], I4),
+                    (Bit(kind), &[I8], I8),
+                ],
+                args,
+            )
+        }
+        ("json_object_agg" | "jsonb_object_agg", [k, v]) => Some(ResolvedAggregate {
+            func: ObjectAgg {
+                binary: name == "jsonb_object_agg",
+            },
+            arg_types: vec![known(k), known(v)],
+            ret: if name == "json_object_agg" {
+                DataType::Json
+            } else {
+                DataType::Jsonb
+            },
+        }),
+        (
+            "corr" | "covar_pop" | "covar_samp" | "regr_avgx" | "regr_avgy" | "regr_count"
+            | "regr_intercept" | "regr_r2" | "regr_slope" | "regr_sxx" | "regr_sxy" | "regr_syy",
+            _,
+        ) => {
+            let kind = match name {
+                "corr" => RegrKind::Corr,
+                "covar_pop" => RegrKind::CovarPop,
+                "covar_samp" => RegrKind::CovarSamp,
+                "regr_avgx" => RegrKind::AvgX,
+                "regr_avgy" => RegrKind::AvgY,
+                "regr_count" => RegrKind::Count,
+                "regr_intercept" => RegrKind::Intercept,
+                "regr_r2" => RegrKind::R2,
+                "regr_slope" => RegrKind::Slope,
+                "regr_sxx" => RegrKind::Sxx,
+                "regr_sxy" => RegrKind::Sxy,
+                _ => RegrKind::Syy,
+            };
+            let ret = if kind == RegrKind::Count { I8 } else { F8 };
+            pick(&[(Regr(kind), &[F8, F8], ret)], args)
+        }
         ("mode", [v]) => {
             let v = known(v).without_typmod();
             one(Mode, v.clone(), v)
@@ -422,6 +521,20 @@ pub fn new_accumulator(agg: &ResolvedAggregate) -> Box<dyn Accumulator> {
             values: Vec::new(),
             fraction: None,
         }),
+        Bit(kind) => Box::new(BitAcc { kind, state: None }),
+        ObjectAgg { binary } => Box::new(ObjectAggAcc {
+            binary,
+            items: Vec::new(),
+        }),
+        Regr(kind) => Box::new(RegrAcc {
+            kind,
+            n: 0.0,
+            sx: 0.0,
+            sy: 0.0,
+            sxx: 0.0,
+            syy: 0.0,
+            sxy: 0.0,
+        }),
         Mode => Box::new(OrderedSetAcc {
             func: Mode,
             multi: false,
@@ -429,6 +542,144 @@ pub fn new_accumulator(agg: &ResolvedAggregate) -> Box<dyn Accumulator> {
             values: Vec::new(),
             fraction: None,
         }),
+    }
+}
+
+struct BitAcc {
+    kind: BitKind,
+    state: Option<Value>,
+}
+
+impl Accumulator for BitAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let v = first(args);
+        if v.is_null() {
+            return Ok(());
+        }
+        let f = |a: i64, b: i64| match self.kind {
+            BitKind::And => a & b,
+            BitKind::Or => a | b,
+            BitKind::Xor => a ^ b,
+        };
+        let next = match (&self.state, v) {
+            (None, v) => v.clone(),
+            (Some(Value::Int2(a)), Value::Int2(b)) => {
+                Value::Int2(f(i64::from(*a), i64::from(*b)) as i16)
+            }
+            (Some(Value::Int4(a)), Value::Int4(b)) => {
+                Value::Int4(f(i64::from(*a), i64::from(*b)) as i32)
+            }
+            (Some(Value::Int8(a)), Value::Int8(b)) => Value::Int8(f(*a, *b)),
+            (_, other) => return Err(unexpected("integer", other)),
+        };
+        self.state = Some(next);
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(self.state.clone().unwrap_or(Value::Null))
+    }
+}
+
+struct ObjectAggAcc {
+    binary: bool,
+    /// `"key" : value` pairs as JSON text, in input order.
+    items: Vec<String>,
+}
+
+impl Accumulator for ObjectAggAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let key = first(args);
+        if key.is_null() {
+            return Err(TypeError::new(
+                basalt_common::types::error::codes::INVALID_PARAMETER_VALUE,
+                "field name must not be null",
+            ));
+        }
+        let ctx = TypeContext::default();
+        let key = match key {
+            Value::Text(s) | Value::Bpchar(s) => s.clone(),
+            other => format_text(other, &ctx).unwrap_or_default(),
+        };
+        let value = to_json_text(args.get(1).unwrap_or(&Value::Null), &ctx);
+        self.items.push(format!("{} : {value}", quoted(&key)));
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        if self.items.is_empty() {
+            return Ok(Value::Null);
+        }
+        let text = format!("{{ {} }}", self.items.join(", "));
+        if self.binary {
+            // Parsing keeps the last value of a repeated key and orders the keys.
+            Ok(Value::Jsonb(parse_jsonb(&text)?))
+        } else {
+            Ok(Value::Json(text))
+        }
+    }
+}
+
+/// PostgreSQL's `float8_regr_accum` (Youngs-Cramer) and the final functions over it.
+struct RegrAcc {
+    kind: RegrKind,
+    n: f64,
+    sx: f64,
+    sy: f64,
+    sxx: f64,
+    syy: f64,
+    sxy: f64,
+}
+
+impl Accumulator for RegrAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let (y, x) = match (args.first(), args.get(1)) {
+            (Some(Value::Float8(y)), Some(Value::Float8(x))) => (*y, *x),
+            _ => return Ok(()),
+        };
+        let old_n = self.n;
+        self.n += 1.0;
+        self.sx += x;
+        self.sy += y;
+        if old_n > 0.0 {
+            let tx = x * self.n - self.sx;
+            let ty = y * self.n - self.sy;
+            let scale = 1.0 / (self.n * old_n);
+            self.sxx += tx * tx * scale;
+            self.syy += ty * ty * scale;
+            self.sxy += tx * ty * scale;
+        }
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        use RegrKind::*;
+        let n = self.n;
+        if self.kind == Count {
+            return Ok(Value::Int8(n as i64));
+        }
+        let need = if self.kind == CovarSamp { 2.0 } else { 1.0 };
+        if n < need {
+            return Ok(Value::Null);
+        }
+        let (sxx, syy, sxy) = (self.sxx, self.syy, self.sxy);
+        let v = match self.kind {
+            Corr if sxx == 0.0 || syy == 0.0 => None,
+            Corr => Some(sxy / (sxx * syy).sqrt()),
+            CovarPop => Some(sxy / n),
+            CovarSamp => Some(sxy / (n - 1.0)),
+            AvgX => Some(self.sx / n),
+            AvgY => Some(self.sy / n),
+            Sxx => Some(sxx),
+            Syy => Some(syy),
+            Sxy => Some(sxy),
+            R2 if sxx == 0.0 => None,
+            R2 if syy == 0.0 => Some(1.0),
+            R2 => Some((sxy * sxy) / (sxx * syy)),
+            Slope if sxx == 0.0 => None,
+            Slope => Some(sxy / sxx),
+            Intercept if sxx == 0.0 => None,
+            Intercept => Some((self.sy - self.sx * sxy / sxx) / n),
+            Count => None,
+        };
+        Ok(v.map_or(Value::Null, Value::Float8))
     }
 }
 

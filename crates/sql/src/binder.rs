@@ -3006,7 +3006,10 @@ impl<'a> Binder<'a> {
             || basalt_func::resolve_aggregate(&name, &[]).is_some()
             || basalt_func::resolve_aggregate(&name, &[DataType::Unknown, DataType::Unknown])
                 .is_some()
-            || matches!(name.as_str(), "count" | "sum" | "avg" | "min" | "max");
+            || matches!(
+                name.as_str(),
+                "count" | "sum" | "avg" | "min" | "max" | "bit_and" | "bit_or" | "bit_xor"
+            );
         if is_agg {
             return self.bind_agg_call(fc, &name, scope);
         }
