@@ -76,6 +76,8 @@ struct AggCollect {
     allowed: bool,
     windows_allowed: bool,
     context: &'static str,
+    /// Where the first aggregate call is.
+    first_agg: Option<i32>,
 }
 
 /// The binder for one statement.
@@ -104,7 +106,33 @@ pub struct Binder<'a> {
     ctes: Vec<CteDef>,
     next_id: usize,
     agg: Option<AggCollect>,
+    /// String literals bound so far, with their locations (see `literal_position`).
+    literals: Vec<(String, i32)>,
+    /// Set while an error without a position propagates out of a subquery, so that the
+    /// expressions around it do not claim it.
+    unplaced: bool,
+    /// References to the current SELECT's FROM columns outside aggregate arguments: (scope
+    /// column, location, clause item), to place "must appear in the GROUP BY clause" errors.
+    col_refs: Vec<(usize, i32, usize)>,
+    /// The clause item being bound (select-list index, `ORDER_ITEM + i`, `HAVING_ITEM`).
+    ref_item: usize,
+    /// Aggregate calls around the expression being bound (in this SELECT).
+    agg_depth: usize,
+    /// The SELECT about to be bound is a recursive query's recursive term.
+    recursive_term: bool,
+    /// Names of WITH items not defined yet at this point (forward references).
+    pending_ctes: Vec<String>,
+    /// The FROM entries of each SELECT being bound (outermost first), visible from here or
+    /// not: (name or alias, the relation's name when aliased).
+    rtes: Vec<Vec<(String, Option<String>)>>,
 }
+
+/// `Binder::ref_item` of the ORDER BY items (plus their index).
+const ORDER_ITEM: usize = 1 << 20;
+/// `Binder::ref_item` of HAVING.
+const HAVING_ITEM: usize = 1 << 21;
+/// `Binder::ref_item` of GROUP BY and other clauses.
+const OTHER_ITEM: usize = 1 << 22;
 
 /// Position of a node for errors (1-based), from a parse location.
 pub fn pos(location: i32) -> Option<u32> {
@@ -206,12 +234,26 @@ fn time_rank(t: &DataType) -> Option<u8> {
 /// The common type of several (for CASE, UNION, COALESCE, IN, comparisons), or an error
 /// naming `context`.
 pub fn common_type(types: &[DataType], context: &str) -> Result<DataType, SqlError> {
-    let known: Vec<&DataType> = types.iter().filter(|t| **t != DataType::Unknown).collect();
-    let Some(first) = known.first() else {
+    common_type_at(types, &[], context)
+}
+
+/// [`common_type`], with the positions of the expressions: an error points at the first one
+/// whose type does not match those before it.
+pub fn common_type_at(
+    types: &[DataType],
+    locations: &[Option<u32>],
+    context: &str,
+) -> Result<DataType, SqlError> {
+    let known: Vec<(usize, &DataType)> = types
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| **t != DataType::Unknown)
+        .collect();
+    let Some((_, first)) = known.first() else {
         return Ok(DataType::Text);
     };
     let mut best = (*first).clone();
-    for t in &known[1..] {
+    for (i, t) in &known[1..] {
         if t.same_base(&best) {
             if *t != &best {
                 best = best.without_typmod();
@@ -241,7 +283,8 @@ pub fn common_type(types: &[DataType], context: &str) -> Result<DataType, SqlErr
                 best.format_type(),
                 t.format_type()
             ),
-        ));
+        )
+        .at(locations.get(*i).copied().flatten()));
     }
     Ok(best)
 }
@@ -263,16 +306,29 @@ impl<'a> Binder<'a> {
             ctes: Vec::new(),
             next_id: 0,
             agg: None,
+            literals: Vec::new(),
+            unplaced: false,
+            col_refs: Vec::new(),
+            ref_item: OTHER_ITEM,
+            agg_depth: 0,
+            recursive_term: false,
+            pending_ctes: Vec::new(),
+            rtes: Vec::new(),
         }
     }
 
-    /// Where the literal `'text'` appears in the query string (1-based characters): errors
-    /// converting an untyped literal point at it, as PostgreSQL's do.
+    /// Where the string literal with this value was bound (the first one, if several have
+    /// it): errors converting an untyped literal point at it, as PostgreSQL's do. Falls back
+    /// to finding `'text'` in the query string. Like every position in the binder, it counts
+    /// bytes until the session turns it into characters.
     fn literal_position(&self, text: &str) -> Option<u32> {
+        if let Some((_, l)) = self.literals.iter().find(|(t, _)| t == text) {
+            return pos(*l);
+        }
         let src = self.source.as_deref()?;
         let quoted = format!("'{}'", text.replace('\'', "''"));
         let byte = src.find(&quoted)?;
-        u32::try_from(src[..byte].chars().count() + 1).ok()
+        u32::try_from(byte + 1).ok()
     }
 
     fn fresh_id(&mut self) -> usize {
@@ -303,7 +359,7 @@ impl<'a> Binder<'a> {
                 .get(&oid)
                 .ok_or_else(|| err("XX000", "catalog entry vanished")),
             Some(_) => Err(err("42809", format!("\"{}\" is not a table", rv.relname))),
-            None => Err(undefined_table(rv)),
+            None => Err(self.undefined_table(rv)),
         }
     }
 
@@ -320,25 +376,45 @@ impl<'a> Binder<'a> {
 
     fn bind_with(&mut self, with: &protobuf::WithClause) -> Result<Vec<Cte>, SqlError> {
         let mut out = Vec::new();
-        for c in &with.ctes {
-            let Some(Node::CommonTableExpr(cte)) = c.node.as_ref() else {
-                continue;
-            };
-            if self
-                .ctes
-                .iter()
-                .rev()
-                .any(|d| d.name == cte.ctename && !d.working)
-                && out.iter().any(|_: &Cte| true)
-            {
-                // shadowing inside one WITH is an error in PostgreSQL
-            }
-            if with.ctes.iter().filter(|o| matches!(o.node.as_ref(), Some(Node::CommonTableExpr(x)) if x.ctename == cte.ctename)).count() > 1 {
+        let ctes: Vec<&protobuf::CommonTableExpr> = with
+            .ctes
+            .iter()
+            .filter_map(|c| match c.node.as_ref() {
+                Some(Node::CommonTableExpr(cte)) => Some(&**cte),
+                _ => None,
+            })
+            .collect();
+        for (i, cte) in ctes.iter().enumerate() {
+            if ctes[..i].iter().any(|o| o.ctename == cte.ctename) {
                 return Err(err(
                     "42712",
-                    format!("WITH query name \"{}\" specified more than once", cte.ctename),
+                    format!(
+                        "WITH query name \"{}\" specified more than once",
+                        cte.ctename
+                    ),
                 )
                 .at(pos(cte.location)));
+            }
+        }
+        let saved_pending = self.pending_ctes.len();
+        let r = self.bind_with_items(with, &ctes, &mut out);
+        self.pending_ctes.truncate(saved_pending);
+        r.map(|()| out)
+    }
+
+    fn bind_with_items(
+        &mut self,
+        with: &protobuf::WithClause,
+        ctes: &[&protobuf::CommonTableExpr],
+        out: &mut Vec<Cte>,
+    ) -> Result<(), SqlError> {
+        let base_pending = self.pending_ctes.len();
+        for (i, cte) in ctes.iter().enumerate() {
+            // Items not yet defined: referring to them is a forward reference.
+            self.pending_ctes.truncate(base_pending);
+            if !with.recursive {
+                self.pending_ctes
+                    .extend(ctes[i..].iter().map(|c| c.ctename.clone()));
             }
             let Some(q) = cte.ctequery.as_deref() else {
                 continue;
@@ -351,6 +427,28 @@ impl<'a> Binder<'a> {
             };
             let id = self.fresh_id();
             let alias = names(&cte.aliascolnames);
+            if with.recursive && self.references_name(Some(sel), &cte.ctename) {
+                if sel.op != protobuf::SetOperation::SetopUnion as i32 {
+                    return Err(err(
+                        "42P19",
+                        format!(
+                            "recursive query \"{}\" does not have the form non-recursive-term UNION [ALL] recursive-term",
+                            cte.ctename
+                        ),
+                    )
+                    .at(pos(cte.location)));
+                }
+                if self.references_name(sel.larg.as_deref(), &cte.ctename) {
+                    return Err(err(
+                        "42P19",
+                        format!(
+                            "recursive reference to query \"{}\" must not appear within its non-recursive term",
+                            cte.ctename
+                        ),
+                    )
+                    .at(reference_location(sel.larg.as_deref(), &cte.ctename)));
+                }
+            }
             let recursive_parts = with.recursive
                 && sel.op == protobuf::SetOperation::SetopUnion as i32
                 && self.references_name(sel.rarg.as_deref(), &cte.ctename);
@@ -372,14 +470,17 @@ impl<'a> Binder<'a> {
                     types: base.types.clone(),
                     working: true,
                 });
+                self.recursive_term = true;
                 let rec = self.bind_select(r);
+                self.recursive_term = false;
                 self.ctes.pop();
                 let rec = rec?;
                 if rec.types.len() != base.types.len() {
                     return Err(err(
                         "42601",
                         "each UNION query must have the same number of columns",
-                    ));
+                    )
+                    .at(output_locations(r).first().copied().flatten()));
                 }
                 let rec_plan = coerce_plan(rec.plan, &rec.types, &base.types, self)?;
                 out.push(Cte {
@@ -428,7 +529,7 @@ impl<'a> Binder<'a> {
                 });
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     fn references_name(&self, sel: Option<&protobuf::SelectStmt>, name: &str) -> bool {
@@ -456,6 +557,21 @@ impl<'a> Binder<'a> {
     }
 
     fn bind_select_body(&mut self, s: &protobuf::SelectStmt) -> Result<Query, SqlError> {
+        // Column references and aggregate nesting are per SELECT.
+        let saved = (
+            std::mem::take(&mut self.col_refs),
+            std::mem::replace(&mut self.ref_item, OTHER_ITEM),
+            std::mem::take(&mut self.agg_depth),
+        );
+        self.rtes.push(Vec::new());
+        let r = self.bind_select_body_inner(s);
+        self.rtes.pop();
+        (self.col_refs, self.ref_item, self.agg_depth) = saved;
+        r
+    }
+
+    fn bind_select_body_inner(&mut self, s: &protobuf::SelectStmt) -> Result<Query, SqlError> {
+        let recursive_term = std::mem::take(&mut self.recursive_term);
         if s.into_clause.is_some() {
             return Err(err("0A000", "feature not supported: SELECT INTO"));
         }
@@ -515,7 +631,9 @@ impl<'a> Binder<'a> {
                 })
                 .collect(),
         );
+        self.recursive_term = recursive_term;
         let r = self.bind_select_list_onwards(s, plan, scope);
+        self.recursive_term = false;
         self.named_windows = saved_windows;
         r
     }
@@ -526,6 +644,7 @@ impl<'a> Binder<'a> {
         mut plan: Plan,
         mut scope: Scope,
     ) -> Result<Query, SqlError> {
+        let recursive_term = std::mem::take(&mut self.recursive_term);
         // A set-returning function in the select list runs once per input row, as a LATERAL
         // join; its column replaces the call.
         let mut srf_targets: HashMap<usize, (Expr, DataType)> = HashMap::new();
@@ -627,8 +746,11 @@ impl<'a> Binder<'a> {
                 }
             }
         }
-        let having = match &s.having_clause {
-            Some(h) => match self.bind_condition(h, &scope, "HAVING") {
+        self.ref_item = HAVING_ITEM;
+        let having = self.bind_having(s.having_clause.as_deref(), &scope);
+        self.ref_item = OTHER_ITEM;
+        let having = match having {
+            Some(h) => match h {
                 Ok(e) => Some(e),
                 Err(e) => {
                     self.agg = None;
@@ -641,6 +763,13 @@ impl<'a> Binder<'a> {
         let order = self.bind_sort_items(&s.sort_clause, &scope, &targets);
         let collected = self.agg.take().unwrap_or_default();
         let order = order?;
+        if recursive_term && let Some(at) = collected.first_agg {
+            return Err(err(
+                "42P19",
+                "aggregate functions are not allowed in a recursive query's recursive term",
+            )
+            .at(pos(at)));
+        }
         let mut target_exprs: Vec<Expr> = targets.iter().map(|t| t.expr.clone()).collect();
         let mut order_exprs: Vec<SortKey> = order;
         let mut having = having;
@@ -658,15 +787,29 @@ impl<'a> Binder<'a> {
             let ngroups = groups.len();
             let gl = groups.clone();
             let sc = scope.clone();
-            let rewrite = |e: Expr| -> Result<Expr, SqlError> { post_agg(e, &gl, ngroups, &sc) };
+            let refs = std::mem::take(&mut self.col_refs);
+            // An ungrouped column is reported where the clause item refers to it.
+            let rewrite = |e: Expr, item: usize| -> Result<Expr, SqlError> {
+                let locate = |col: usize| {
+                    refs.iter()
+                        .find(|r| r.0 == col && r.2 == item)
+                        .or_else(|| refs.iter().find(|r| r.0 == col))
+                        .and_then(|r| pos(r.1))
+                };
+                post_agg(e, &gl, ngroups, &sc, &locate)
+            };
             target_exprs = target_exprs
                 .into_iter()
-                .map(&rewrite)
+                .enumerate()
+                .map(|(i, e)| rewrite(e, i))
                 .collect::<Result<_, _>>()?;
-            for k in &mut order_exprs {
-                k.expr = rewrite(std::mem::replace(&mut k.expr, Expr::Const(Value::Null)))?;
+            for (i, k) in order_exprs.iter_mut().enumerate() {
+                k.expr = rewrite(
+                    std::mem::replace(&mut k.expr, Expr::Const(Value::Null)),
+                    ORDER_ITEM + i,
+                )?;
             }
-            having = having.map(rewrite).transpose()?;
+            having = having.map(|h| rewrite(h, HAVING_ITEM)).transpose()?;
             agg_groups = Some(groups.clone());
             plan = Plan::Aggregate {
                 input: Box::new(plan),
@@ -688,7 +831,7 @@ impl<'a> Binder<'a> {
                 // Window arguments were bound over the FROM row: move them onto the
                 // aggregate's output, like the select list.
                 let n = groups.len();
-                let r = |e: Expr| post_agg(e, groups, n, &scope);
+                let r = |e: Expr| post_agg(e, groups, n, &scope, &|_| None);
                 for call in &mut w {
                     call.args = std::mem::take(&mut call.args)
                         .into_iter()
@@ -744,7 +887,17 @@ impl<'a> Binder<'a> {
         // Sort keys become hidden output columns.
         let mut sort_keys = Vec::new();
         let mut exprs = target_exprs;
-        for k in order_exprs {
+        let sort_locations: Vec<Option<u32>> = s
+            .sort_clause
+            .iter()
+            .filter_map(|item| match item.node.as_ref() {
+                Some(Node::SortBy(sb)) if sb.node.is_some() => {
+                    Some(sb.node.as_deref().and_then(expr_start))
+                }
+                _ => None,
+            })
+            .collect();
+        for (ki, k) in order_exprs.into_iter().enumerate() {
             let idx = match exprs.iter().position(|e| *e == k.expr) {
                 Some(i) => i,
                 None => {
@@ -752,7 +905,8 @@ impl<'a> Binder<'a> {
                         return Err(err(
                             "42P10",
                             "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
-                        ));
+                        )
+                        .at(sort_locations.get(ki).copied().flatten()));
                     }
                     exprs.push(k.expr.clone());
                     exprs.len() - 1
@@ -796,14 +950,29 @@ impl<'a> Binder<'a> {
                 }
             }
             Some(Some(_)) => {
-                // DISTINCT ON keeps the first row of each group in ORDER BY order.
-                for (i, k) in sort_keys.iter().enumerate() {
-                    if i < on_cols.len() && !on_cols.contains(&k.expr) {
-                        return Err(err(
-                            "42P10",
-                            "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
-                        ));
+                // DISTINCT ON keeps the first row of each group in ORDER BY order, so the
+                // ORDER BY must start with the DISTINCT ON expressions (PostgreSQL's check).
+                let mismatch = |j: usize| {
+                    err(
+                        "42P10",
+                        "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
+                    )
+                    .at(s.distinct_clause.get(j).and_then(expr_start))
+                };
+                let mut skipped = false;
+                for k in &sort_keys {
+                    match on_cols.iter().position(|e| *e == k.expr) {
+                        Some(j) if skipped => return Err(mismatch(j)),
+                        Some(_) => {}
+                        None => skipped = true,
                     }
+                }
+                if skipped
+                    && let Some(j) = on_cols
+                        .iter()
+                        .position(|e| !sort_keys.iter().any(|k| k.expr == *e))
+                {
+                    return Err(mismatch(j));
                 }
                 let mut keys = sort_keys;
                 if keys.is_empty() {
@@ -946,15 +1115,22 @@ impl<'a> Binder<'a> {
             SetOpKind::Intersect => "INTERSECT",
             SetOpKind::Except => "EXCEPT",
         };
+        let right_locations = output_locations(r);
         if left.types.len() != right.types.len() {
             return Err(err(
                 "42601",
                 format!("each {opname} query must have the same number of columns"),
-            ));
+            )
+            .at(right_locations.first().copied().flatten()));
         }
         let mut types = Vec::new();
-        for (a, b) in left.types.iter().zip(&right.types) {
-            types.push(common_type(&[a.clone(), b.clone()], opname)?);
+        for (i, (a, b)) in left.types.iter().zip(&right.types).enumerate() {
+            let at = right_locations.get(i).copied().flatten();
+            types.push(common_type_at(
+                &[a.clone(), b.clone()],
+                &[None, at],
+                opname,
+            )?);
         }
         let lp = coerce_plan(left.plan, &left.types, &types, self)?;
         let rp = coerce_plan(right.plan, &right.types, &types, self)?;
@@ -974,26 +1150,30 @@ impl<'a> Binder<'a> {
     fn bind_values(&mut self, lists: &[protobuf::Node]) -> Result<Query, SqlError> {
         let empty = Scope::default();
         let mut rows: Vec<Vec<(Expr, DataType)>> = Vec::new();
+        let mut locations: Vec<Vec<Option<u32>>> = Vec::new();
         for l in lists {
             let Some(Node::List(list)) = l.node.as_ref() else {
                 continue;
             };
+            if let Some(first) = rows.first()
+                && first.len() != list.items.len()
+            {
+                return Err(err("42601", "VALUES lists must all be the same length")
+                    .at(list.items.first().and_then(expr_start)));
+            }
             let mut row = Vec::new();
             for item in &list.items {
                 row.push(self.bind_expr(item, &empty)?);
             }
-            if let Some(first) = rows.first()
-                && first.len() != row.len()
-            {
-                return Err(err("42601", "VALUES lists must all be the same length"));
-            }
+            locations.push(list.items.iter().map(expr_start).collect());
             rows.push(row);
         }
         let width = rows.first().map_or(0, Vec::len);
         let mut types = Vec::new();
         for c in 0..width {
             let col: Vec<DataType> = rows.iter().map(|r| r[c].1.clone()).collect();
-            types.push(common_type(&col, "VALUES")?);
+            let locs: Vec<Option<u32>> = locations.iter().map(|r| r[c]).collect();
+            types.push(common_type_at(&col, &locs, "VALUES")?);
         }
         let mut out = Vec::new();
         for row in rows {
@@ -1018,6 +1198,9 @@ impl<'a> Binder<'a> {
         let mut acc: Option<(Plan, Scope)> = None;
         for item in from {
             let (p, s) = self.bind_from_item(item, acc.as_ref().map(|a| &a.1))?;
+            if let Some((_, ls)) = &acc {
+                check_table_names(ls, &s)?;
+            }
             acc = Some(match acc {
                 None => (p, s),
                 Some((lp, mut ls)) => {
@@ -1045,6 +1228,29 @@ impl<'a> Binder<'a> {
         item: &protobuf::Node,
         left: Option<&Scope>,
     ) -> Result<(Plan, Scope), SqlError> {
+        let entry = match item.node.as_ref() {
+            Some(Node::RangeVar(rv)) => Some(match &rv.alias {
+                Some(a) => (a.aliasname.clone(), Some(rv.relname.clone())),
+                None => (rv.relname.clone(), None),
+            }),
+            Some(Node::RangeSubselect(rs)) => {
+                rs.alias.as_ref().map(|a| (a.aliasname.clone(), None))
+            }
+            Some(Node::RangeFunction(rf)) => rf.alias.as_ref().map(|a| (a.aliasname.clone(), None)),
+            _ => None,
+        };
+        let r = self.bind_from_item_inner(item, left);
+        if let (Some(e), Some(frame)) = (entry, self.rtes.last_mut()) {
+            frame.push(e);
+        }
+        r
+    }
+
+    fn bind_from_item_inner(
+        &mut self,
+        item: &protobuf::Node,
+        left: Option<&Scope>,
+    ) -> Result<(Plan, Scope), SqlError> {
         match item.node.as_ref() {
             Some(Node::RangeVar(rv)) => self.bind_range_var(rv),
             Some(Node::JoinExpr(j)) => self.bind_join(j),
@@ -1063,9 +1269,19 @@ impl<'a> Binder<'a> {
                 let q = r?;
                 let alias = rs.alias.as_ref();
                 let Some(alias) = alias else {
-                    return Err(err("42601", "subquery in FROM must have an alias"));
+                    let node = rs.subquery.as_deref();
+                    let values = matches!(node.and_then(|n| n.node.as_ref()), Some(Node::SelectStmt(sel)) if !sel.values_lists.is_empty());
+                    let (what, example) = if values {
+                        ("VALUES", "VALUES ...")
+                    } else {
+                        ("subquery", "SELECT ...")
+                    };
+                    return Err(err("42601", format!("{what} in FROM must have an alias"))
+                        .with_hint(format!("For example, FROM ({example}) [AS] foo."))
+                        .at(node.and_then(|n| self.paren_before(n))));
                 };
                 let colnames = names(&alias.colnames);
+                check_alias_columns(&alias.aliasname, q.names.len(), colnames.len())?;
                 let scope = Scope {
                     cols: q
                         .names
@@ -1252,6 +1468,7 @@ impl<'a> Binder<'a> {
                     .tables
                     .get(&oid)
                     .ok_or_else(|| err("XX000", "catalog entry vanished"))?;
+                check_alias_columns(&qualifier, t.columns.len(), colnames.len())?;
                 let scope = Scope {
                     cols: t
                         .columns
@@ -1317,7 +1534,7 @@ impl<'a> Binder<'a> {
                 "42809",
                 format!("\"{}\" is not a table or view", rv.relname),
             )),
-            None => Err(undefined_table(rv)),
+            None => Err(self.undefined_table(rv)),
         }
     }
 
@@ -1328,6 +1545,7 @@ impl<'a> Binder<'a> {
         let (lp, ls) = self.bind_from_item(l, None)?;
         let lateral = is_lateral(r);
         let (rp, rs) = self.bind_from_item(r, Some(&ls))?;
+        check_table_names(&ls, &rs)?;
         let kind = match protobuf::JoinType::try_from(j.jointype) {
             Ok(protobuf::JoinType::JoinLeft) => JoinKind::Left,
             Ok(protobuf::JoinType::JoinRight) => JoinKind::Right,
@@ -1458,6 +1676,7 @@ impl<'a> Binder<'a> {
             let Some(val) = rt.val.as_deref() else {
                 continue;
             };
+            self.ref_item = ti;
             if let Some((e, t)) = srf.get(&ti) {
                 out.push(Target {
                     expr: e.clone(),
@@ -1505,11 +1724,7 @@ impl<'a> Binder<'a> {
                 if let Some(q) = qual
                     && !found
                 {
-                    return Err(err(
-                        "42P01",
-                        format!("missing FROM-clause entry for table \"{q}\""),
-                    )
-                    .at(pos(cr.location)));
+                    return Err(self.missing_from_entry(&q).at(pos(cr.location)));
                 }
                 continue;
             }
@@ -1523,6 +1738,7 @@ impl<'a> Binder<'a> {
             // still give it a type; the statement's result reports it as text.
             out.push(Target { expr, name, ty });
         }
+        self.ref_item = OTHER_ITEM;
         Ok(out)
     }
 
@@ -1548,17 +1764,27 @@ impl<'a> Binder<'a> {
             return Err(err("0A000", "feature not supported: GROUPING SETS"));
         }
         let saved = self.agg.as_mut().map(|a| {
-            let old = (a.allowed, a.context);
+            let old = (a.allowed, a.windows_allowed, a.context);
             a.allowed = false;
+            a.windows_allowed = false;
             a.context = "GROUP BY";
             old
         });
         let r = self.bind_expr(g, scope);
-        if let (Some(a), Some((al, ctx))) = (self.agg.as_mut(), saved) {
+        if let (Some(a), Some((al, wa, ctx))) = (self.agg.as_mut(), saved) {
             a.allowed = al;
+            a.windows_allowed = wa;
             a.context = ctx;
         }
         Ok(r?.0)
+    }
+
+    fn bind_having(
+        &mut self,
+        h: Option<&protobuf::Node>,
+        scope: &Scope,
+    ) -> Option<Result<Expr, SqlError>> {
+        h.map(|h| self.bind_condition(h, scope, "HAVING"))
     }
 
     fn bind_output_ref(
@@ -1594,7 +1820,10 @@ impl<'a> Binder<'a> {
             let Some(n) = sb.node.as_deref() else {
                 continue;
             };
-            let expr = self.bind_output_ref(n, scope, targets)?;
+            self.ref_item = ORDER_ITEM + keys.len();
+            let expr = self.bind_output_ref(n, scope, targets);
+            self.ref_item = OTHER_ITEM;
+            let expr = expr?;
             let (desc, nulls_first) = sort_dir(sb);
             keys.push(SortKey {
                 expr,
@@ -1641,7 +1870,7 @@ impl<'a> Binder<'a> {
                     t.format_type()
                 ),
             )
-            .at(node_location(n)));
+            .at(expr_start(n)));
         }
         self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)
     }
@@ -1689,8 +1918,11 @@ impl<'a> Binder<'a> {
         }
         match cast_context(from, to) {
             Some(c) if c.allows(context) => {
-                if let Expr::Const(v) = &e {
-                    let v = basalt_common::types::cast(v, to, context, &self.types)?;
+                // A constant is cast now; if that fails, the cast fails when it runs, as
+                // PostgreSQL's constant folding does (with no position in the text).
+                if let Expr::Const(v) = &e
+                    && let Ok(v) = basalt_common::types::cast(v, to, context, &self.types)
+                {
                     return Ok(Expr::Const(v));
                 }
                 Ok(Expr::Cast(Box::new(e), to.clone(), context))
@@ -1774,6 +2006,9 @@ impl<'a> Binder<'a> {
             Ok(hit)
         };
         if let Some(i) = find(scope)? {
+            if self.agg_depth == 0 {
+                self.col_refs.push((i, location, self.ref_item));
+            }
             return Ok((Expr::Column(i), scope.cols[i].ty.clone()));
         }
         let n = self.levels.len();
@@ -1795,11 +2030,7 @@ impl<'a> Binder<'a> {
                     .iter()
                     .any(|l| l.0.cols.iter().any(|c| c.table.as_deref() == Some(q)));
             if !known {
-                return Err(err(
-                    "42P01",
-                    format!("missing FROM-clause entry for table \"{q}\""),
-                )
-                .at(pos(location)));
+                return Err(self.missing_from_entry(q).at(pos(location)));
             }
             return Err(err("42703", format!("column {q}.{name} does not exist")).at(pos(location)));
         }
@@ -1810,8 +2041,28 @@ impl<'a> Binder<'a> {
         })
     }
 
-    /// Binds an expression over `scope`.
+    /// Binds an expression over `scope`. An error raised while binding the node that has no
+    /// position yet gets the node's location (errors coming out of a subquery keep theirs,
+    /// or none, as PostgreSQL's do).
     pub fn bind_expr(
+        &mut self,
+        node: &protobuf::Node,
+        scope: &Scope,
+    ) -> Result<(Expr, DataType), SqlError> {
+        self.unplaced = false;
+        if let Some(Node::AConst(c)) = node.node.as_ref()
+            && let Some(protobuf::a_const::Val::Sval(sv)) = &c.val
+        {
+            self.literals.push((sv.sval.clone(), c.location));
+        }
+        let r = self.bind_expr_node(node, scope);
+        if self.unplaced || matches!(node.node.as_ref(), Some(Node::SubLink(_))) {
+            return r;
+        }
+        r.map_err(|e| e.at(node_location(node)))
+    }
+
+    fn bind_expr_node(
         &mut self,
         node: &protobuf::Node,
         scope: &Scope,
@@ -1825,6 +2076,16 @@ impl<'a> Binder<'a> {
                 if let Some(Node::AStar(_)) = cr.fields.last().and_then(|f| f.node.as_ref()) {
                     return Err(err("0A000", "feature not supported: row expressions (*)")
                         .at(pos(cr.location)));
+                }
+                if self
+                    .agg
+                    .as_ref()
+                    .is_some_and(|a| a.context == "DEFAULT expressions")
+                {
+                    return Err(
+                        err("0A000", "cannot use column reference in DEFAULT expression")
+                            .at(pos(cr.location)),
+                    );
                 }
                 let f = names(&cr.fields);
                 self.resolve_column(&f, scope, cr.location)
@@ -1886,7 +2147,7 @@ impl<'a> Binder<'a> {
                                 t.format_type()
                             ),
                         )
-                        .at(node_location(a)));
+                        .at(expr_start(a)));
                     }
                     args.push(self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)?);
                 }
@@ -2060,7 +2321,8 @@ impl<'a> Binder<'a> {
             bound.push(self.bind_expr(a, scope)?);
         }
         let types: Vec<DataType> = bound.iter().map(|b| b.1.clone()).collect();
-        let t = common_type(&types, context)?;
+        let locations: Vec<Option<u32>> = args.iter().map(expr_start).collect();
+        let t = common_type_at(&types, &locations, context)?;
         let mut out = Vec::new();
         for (e, et) in bound {
             out.push(self.coerce(e, &et, &t, CastContext::Implicit)?);
@@ -2103,11 +2365,24 @@ impl<'a> Binder<'a> {
             Some(d) => Some(self.bind_expr(d, scope)?),
             None => None,
         };
-        let mut types: Vec<DataType> = results.iter().map(|r| r.1.clone()).collect();
+        // PostgreSQL resolves the ELSE result first, then the THEN results in order.
+        let mut types: Vec<DataType> = Vec::new();
+        let mut locations: Vec<Option<u32>> = Vec::new();
         if let Some(o) = &otherwise {
             types.push(o.1.clone());
+            locations.push(c.defresult.as_deref().and_then(expr_start));
         }
-        let t = common_type(&types, "CASE")?;
+        for (r, w) in results
+            .iter()
+            .zip(c.args.iter().filter_map(|w| match w.node.as_ref() {
+                Some(Node::CaseWhen(cw)) if cw.expr.is_some() && cw.result.is_some() => Some(cw),
+                _ => None,
+            }))
+        {
+            types.push(r.1.clone());
+            locations.push(w.result.as_deref().and_then(expr_start));
+        }
+        let t = common_type_at(&types, &locations, "CASE")?;
         let mut whens = Vec::new();
         for (cond, (e, et)) in conds.into_iter().zip(results) {
             whens.push((cond, self.coerce(e, &et, &t, CastContext::Implicit)?));
@@ -2453,8 +2728,10 @@ impl<'a> Binder<'a> {
             } else {
                 (e, t)
             };
-            if let Expr::Const(v) = &e {
-                return Ok((Expr::Const(basalt_common::types::arith::negate(v)?), t));
+            if let Expr::Const(v) = &e
+                && let Ok(v) = basalt_common::types::arith::negate(v)
+            {
+                return Ok((Expr::Const(v), t));
             }
             return Ok((Expr::Neg(Box::new(e)), t));
         }
@@ -2572,12 +2849,28 @@ impl<'a> Binder<'a> {
         let Some(sub) = sl.subselect.as_deref() else {
             return Err(err("42601", "subquery missing"));
         };
+        let forbidden = match self.agg.as_ref().map(|a| a.context) {
+            Some("DEFAULT expressions") => Some("DEFAULT expression"),
+            Some("check constraints") => Some("check constraint"),
+            Some("index expressions") => Some("index expression"),
+            Some("index predicates") => Some("index predicate"),
+            _ => None,
+        };
+        if let Some(what) = forbidden {
+            return Err(err("0A000", format!("cannot use subquery in {what}")).at(pos(sl.location)));
+        }
         self.levels.push((scope.clone(), false));
         let saved_agg = self.agg.take();
         let q = self.bind_query(sub);
         self.agg = saved_agg;
         let (_, correlated) = self.levels.pop().unwrap_or_default();
-        let q = q?;
+        let q = match q {
+            Ok(q) => q,
+            Err(e) => {
+                self.unplaced = e.position().is_none();
+                return Err(e);
+            }
+        };
         let id = self.fresh_id();
         let kind_i = sl.sub_link_type;
         let (kind, ty) = match kind_i {
@@ -2785,6 +3078,14 @@ impl<'a> Binder<'a> {
                     "setval" => SeqFunc::Setval,
                     _ => SeqFunc::Lastval,
                 };
+                // A name literal is a regclass constant, resolved now (PostgreSQL fails
+                // while parsing, pointing at the literal).
+                if let (Some(Expr::Const(Value::Text(text))), Some(DataType::Unknown)) =
+                    (args.first(), types.first())
+                {
+                    crate::system::reg_literal(self, "regclass", text)
+                        .map_err(|e| e.at(self.literal_position(text)))?;
+                }
                 let mut cargs = Vec::new();
                 for (i, (e, t)) in args.into_iter().zip(types).enumerate() {
                     let to = if i == 0 && t == DataType::Int8 {
@@ -2874,13 +3175,15 @@ impl<'a> Binder<'a> {
                 );
             }
         }
-        // Arguments are bound with aggregates forbidden (no nesting).
+        // Arguments are bound with aggregates and window functions forbidden (no nesting).
         let saved = self.agg.as_mut().map(|a| {
-            let old = (a.allowed, a.context);
+            let old = (a.allowed, a.windows_allowed, a.context);
             a.allowed = false;
+            a.windows_allowed = false;
             a.context = "aggregate function calls";
             old
         });
+        self.agg_depth += 1;
         let r = (|| -> Result<_, SqlError> {
             let (args, types) = if fc.agg_star {
                 (Vec::new(), Vec::new())
@@ -2909,8 +3212,10 @@ impl<'a> Binder<'a> {
             }
             Ok((args, types, filter, order))
         })();
-        if let (Some(a), Some((al, ctx))) = (self.agg.as_mut(), saved) {
+        self.agg_depth -= 1;
+        if let (Some(a), Some((al, wa, ctx))) = (self.agg.as_mut(), saved) {
             a.allowed = al;
+            a.windows_allowed = wa;
             a.context = ctx;
         }
         let (args, types, filter, order) = r?;
@@ -2950,6 +3255,7 @@ impl<'a> Binder<'a> {
         let Some(a) = self.agg.as_mut() else {
             return Err(err("42803", "aggregate functions are not allowed here"));
         };
+        a.first_agg.get_or_insert(location);
         let idx = match a.aggs.iter().position(|x| *x == call) {
             Some(i) => i,
             None => {
@@ -2969,11 +3275,29 @@ impl<'a> Binder<'a> {
     ) -> Result<(Expr, DataType), SqlError> {
         if !self.agg.as_ref().is_some_and(|a| a.windows_allowed) {
             let ctx = self.agg.as_ref().map_or("this context", |a| a.context);
-            return Err(err(
-                "42P20",
-                format!("window functions are not allowed in {ctx}"),
-            )
-            .at(pos(fc.location)));
+            let ctx = if ctx.is_empty() { "this context" } else { ctx };
+            let e = match ctx {
+                "aggregate function calls" => err(
+                    "42803",
+                    "aggregate function calls cannot contain window function calls",
+                ),
+                "window function calls" => err("42P20", "window function calls cannot be nested"),
+                "JOIN/ON" => err(
+                    "42P20",
+                    "window functions are not allowed in JOIN conditions",
+                ),
+                _ => err(
+                    "42P20",
+                    format!("window functions are not allowed in {ctx}"),
+                ),
+            };
+            return Err(e.at(pos(fc.location)));
+        }
+        if fc.agg_distinct {
+            return Err(
+                err("0A000", "DISTINCT is not implemented for window functions")
+                    .at(pos(fc.location)),
+            );
         }
         let merged;
         let over = if !over.name.is_empty() || !over.refname.is_empty() {
@@ -3001,8 +3325,9 @@ impl<'a> Binder<'a> {
             over
         };
         let saved = self.agg.as_mut().map(|a| {
-            let old = (a.allowed, a.windows_allowed);
+            let old = (a.allowed, a.windows_allowed, a.context);
             a.windows_allowed = false;
+            a.context = "window function calls";
             old
         });
         let r = (|| -> Result<_, SqlError> {
@@ -3011,6 +3336,10 @@ impl<'a> Binder<'a> {
             } else {
                 self.bind_args(&fc.args, scope)?
             };
+            if let Some(a) = self.agg.as_mut() {
+                a.context = "window definitions";
+            }
+            let mut order_types = Vec::new();
             let mut partition = Vec::new();
             for p in &over.partition_clause {
                 partition.push(self.bind_expr(p, scope)?.0);
@@ -3023,14 +3352,16 @@ impl<'a> Binder<'a> {
                 let Some(n) = sb.node.as_deref() else {
                     continue;
                 };
-                let (e, _) = self.bind_expr(n, scope)?;
+                let (e, t) = self.bind_expr(n, scope)?;
                 let (desc, nulls_first) = sort_dir(sb);
                 order.push(SortKey {
                     expr: e,
                     desc,
                     nulls_first,
                 });
+                order_types.push(t);
             }
+            check_frame(over, &order_types)?;
             let filter = match fc.agg_filter.as_deref() {
                 Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
                 None => None,
@@ -3045,9 +3376,10 @@ impl<'a> Binder<'a> {
             };
             Ok((args, types, partition, order, filter, start, end))
         })();
-        if let (Some(a), Some((al, wa))) = (self.agg.as_mut(), saved) {
+        if let (Some(a), Some((al, wa, ctx))) = (self.agg.as_mut(), saved) {
             a.allowed = al;
             a.windows_allowed = wa;
+            a.context = ctx;
         }
         let (args, types, partition, order, filter, start, end) = r?;
         let (func, ret, cargs) = match name {
@@ -3143,6 +3475,48 @@ pub struct Target {
     pub name: String,
     /// The type.
     pub ty: DataType,
+}
+
+/// PostgreSQL's checks of a frame against the window's ORDER BY (`transformFrameOffset`).
+fn check_frame(over: &protobuf::WindowDef, order_types: &[DataType]) -> Result<(), SqlError> {
+    // FRAMEOPTION_* bits: NONDEFAULT, RANGE, GROUPS, and the four offset bounds.
+    let opts = over.frame_options;
+    if opts & 0x1 == 0 {
+        return Ok(());
+    }
+    let offsets = 0x800 | 0x1000 | 0x2000 | 0x4000;
+    if opts & 0x2 != 0 && opts & offsets != 0 {
+        if order_types.len() != 1 {
+            return Err(err(
+                "42P20",
+                "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column",
+            )
+            .at(pos(over.location)));
+        }
+        let t = &order_types[0];
+        let ok = num_rank(t).is_some()
+            || time_rank(t).is_some()
+            || matches!(t, DataType::Interval | DataType::Time(_));
+        if !ok {
+            let at = over
+                .start_offset
+                .as_deref()
+                .or(over.end_offset.as_deref())
+                .and_then(expr_start);
+            return Err(err(
+                "0A000",
+                format!(
+                    "RANGE with offset PRECEDING/FOLLOWING is not supported for column type {}",
+                    t.format_type()
+                ),
+            )
+            .at(at));
+        }
+    }
+    if opts & 0x8 != 0 && order_types.is_empty() {
+        return Err(err("42P20", "GROUPS mode requires an ORDER BY clause").at(pos(over.location)));
+    }
+    Ok(())
 }
 
 fn frame_from_options(opts: i32, start: Option<Expr>, end: Option<Expr>, ordered: bool) -> Frame {
@@ -3253,6 +3627,84 @@ fn closest_column(name: &str, scope: &Scope) -> Option<String> {
     }
 }
 
+impl Binder<'_> {
+    /// The position of the opening parenthesis (the outermost of several) of a parenthesized
+    /// subquery, found from its first located token in the query string.
+    fn paren_before(&self, q: &protobuf::Node) -> Option<u32> {
+        let src = self.source.as_deref()?;
+        let text = format!("{q:?}");
+        let first = text
+            .match_indices("location: ")
+            .filter_map(|(at, m)| {
+                let digits: String = text[at + m.len()..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                digits.parse::<usize>().ok()
+            })
+            .min()?;
+        let scan = pg_query::scan(src.get(..first)?).ok()?;
+        let mut found = None;
+        for t in scan.tokens.iter().rev() {
+            let tok = src.get(usize::try_from(t.start).ok()?..usize::try_from(t.end).ok()?)?;
+            if tok == "(" {
+                found = Some(t.start);
+                continue;
+            }
+            // Keywords that may come between the parentheses and the first located node.
+            let keyword = matches!(
+                tok.to_ascii_uppercase().as_str(),
+                "SELECT" | "DISTINCT" | "ON" | "ALL" | "VALUES" | "WITH" | "RECURSIVE" | "TABLE"
+            );
+            if !keyword {
+                break;
+            }
+        }
+        pos(found?)
+    }
+
+    /// 42P01 for a qualifier that names no visible FROM entry, with PostgreSQL's hints when
+    /// it names one that cannot be referenced from here, or a table that has an alias.
+    fn missing_from_entry(&self, q: &str) -> SqlError {
+        let entries = || self.rtes.iter().rev().flatten();
+        let invalid = || {
+            err(
+                "42P01",
+                format!("invalid reference to FROM-clause entry for table \"{q}\""),
+            )
+        };
+        if entries().any(|(name, _)| name == q) {
+            return invalid().with_hint(format!(
+                "There is an entry for table \"{q}\", but it cannot be referenced from this part of the query."
+            ));
+        }
+        if let Some((alias, _)) = entries().find(|(_, rel)| rel.as_deref() == Some(q)) {
+            return invalid().with_hint(format!(
+                "Perhaps you meant to reference the table alias \"{alias}\"."
+            ));
+        }
+        err(
+            "42P01",
+            format!("missing FROM-clause entry for table \"{q}\""),
+        )
+    }
+
+    /// 42P01 for a relation name; a WITH item that cannot be referenced from here is named in
+    /// the detail, as PostgreSQL does.
+    fn undefined_table(&self, rv: &protobuf::RangeVar) -> SqlError {
+        let e = undefined_table(rv);
+        if rv.schemaname.is_empty() && self.pending_ctes.contains(&rv.relname) {
+            return e
+                .with_detail(format!(
+                    "There is a WITH item named \"{}\", but it cannot be referenced from this part of the query.",
+                    rv.relname
+                ))
+                .with_hint("Use WITH RECURSIVE, or re-order the WITH items to remove forward references.");
+        }
+        e
+    }
+}
+
 fn undefined_table(rv: &protobuf::RangeVar) -> SqlError {
     let name = if rv.schemaname.is_empty() {
         rv.relname.clone()
@@ -3284,6 +3736,66 @@ fn sort_dir(sb: &protobuf::SortBy) -> (bool, bool) {
     (desc, nulls_first)
 }
 
+/// An alias may not name more columns than its FROM item has (42P10).
+fn check_alias_columns(alias: &str, available: usize, specified: usize) -> Result<(), SqlError> {
+    if specified > available {
+        return Err(err(
+            "42P10",
+            format!(
+                "table \"{alias}\" has {available} columns available but {specified} columns specified"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Two FROM items may not have the same name (42712).
+fn check_table_names(left: &Scope, right: &Scope) -> Result<(), SqlError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for c in &right.cols {
+        let Some(t) = c.table.as_deref() else {
+            continue;
+        };
+        if seen.contains(&t) {
+            continue;
+        }
+        seen.push(t);
+        if left.cols.iter().any(|l| l.table.as_deref() == Some(t)) {
+            return Err(err(
+                "42712",
+                format!("table name \"{t}\" specified more than once"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Where a query first names the relation `name` (searched in its parse tree's text form).
+fn reference_location(sel: Option<&protobuf::SelectStmt>, name: &str) -> Option<u32> {
+    let text = format!("{:?}", sel?);
+    let at = text.find(&format!("relname: \"{name}\""))?;
+    let rest = &text[at..];
+    let l = rest.find("location: ")? + "location: ".len();
+    let digits: String = rest[l..].chars().take_while(char::is_ascii_digit).collect();
+    pos(digits.parse().ok()?)
+}
+
+/// Where each output column of a query is written (its first SELECT's targets, or its first
+/// VALUES row), for errors about the columns of set operations.
+pub fn output_locations(sel: &protobuf::SelectStmt) -> Vec<Option<u32>> {
+    if sel.op > 1 {
+        return sel
+            .larg
+            .as_deref()
+            .map(output_locations)
+            .unwrap_or_default();
+    }
+    if let Some(Node::List(l)) = sel.values_lists.first().and_then(|n| n.node.as_ref()) {
+        return l.items.iter().map(expr_start).collect();
+    }
+    sel.target_list.iter().map(expr_start).collect()
+}
+
 /// `ORDER BY 2` / `GROUP BY 1`: an integer constant is a position in the select list.
 fn position_ref(n: &protobuf::Node, count: usize) -> Result<Option<usize>, SqlError> {
     position_ref_in(n, count, "ORDER BY")
@@ -3310,7 +3822,12 @@ fn position_ref_in(
     Ok(None)
 }
 
-fn node_location(n: &protobuf::Node) -> Option<u32> {
+/// The location of a node itself (an operator's, a function name's), as a position.
+pub fn node_location(n: &protobuf::Node) -> Option<u32> {
+    pos(raw_location(n)?)
+}
+
+fn raw_location(n: &protobuf::Node) -> Option<i32> {
     let l = match n.node.as_ref()? {
         Node::ColumnRef(c) => c.location,
         Node::AConst(c) => c.location,
@@ -3318,9 +3835,49 @@ fn node_location(n: &protobuf::Node) -> Option<u32> {
         Node::FuncCall(f) => f.location,
         Node::TypeCast(t) => t.location,
         Node::BoolExpr(b) => b.location,
+        Node::CaseExpr(c) => c.location,
+        Node::CoalesceExpr(c) => c.location,
+        Node::MinMaxExpr(m) => m.location,
+        Node::NullTest(t) => t.location,
+        Node::BooleanTest(t) => t.location,
+        Node::AArrayExpr(a) => a.location,
+        Node::RowExpr(r) => r.location,
+        Node::CollateClause(c) => c.location,
+        Node::SqlvalueFunction(f) => f.location,
+        Node::ParamRef(p) => p.location,
+        Node::SubLink(s) => s.location,
+        Node::NamedArgExpr(a) => a.location,
+        Node::ResTarget(r) => r.location,
+        Node::SetToDefault(d) => d.location,
+        Node::AIndirection(i) => return i.arg.as_deref().and_then(raw_location),
         _ => return None,
     };
-    pos(l)
+    (l >= 0).then_some(l)
+}
+
+/// Where an expression starts (its leftmost token), as PostgreSQL's `exprLocation` reports
+/// it for errors about a whole expression (an argument's type, a value for a column).
+pub fn expr_start(n: &protobuf::Node) -> Option<u32> {
+    pos(raw_start(n)?)
+}
+
+fn raw_start(n: &protobuf::Node) -> Option<i32> {
+    let own = raw_location(n);
+    let first = match n.node.as_ref()? {
+        Node::AExpr(a) => a.lexpr.as_deref(),
+        Node::TypeCast(t) => t.arg.as_deref(),
+        Node::BoolExpr(b) => b.args.first(),
+        Node::NullTest(t) => t.arg.as_deref(),
+        Node::BooleanTest(t) => t.arg.as_deref(),
+        Node::CollateClause(c) => c.arg.as_deref(),
+        Node::SubLink(s) => s.testexpr.as_deref(),
+        Node::ResTarget(r) => r.val.as_deref(),
+        _ => None,
+    };
+    match (own, first.and_then(raw_start)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 fn node_kind(n: &Node) -> String {
@@ -3510,7 +4067,13 @@ fn equi_keys(pred: &Expr, lw: usize) -> Vec<(Expr, Expr)> {
 }
 
 /// Rewrites an expression over the FROM row into one over the aggregate's output row.
-fn post_agg(e: Expr, groups: &[Expr], ngroups: usize, scope: &Scope) -> Result<Expr, SqlError> {
+fn post_agg(
+    e: Expr,
+    groups: &[Expr],
+    ngroups: usize,
+    scope: &Scope,
+    locate: &dyn Fn(usize) -> Option<u32>,
+) -> Result<Expr, SqlError> {
     if let Some(i) = groups.iter().position(|g| *g == e) {
         return Ok(Expr::Column(i));
     }
@@ -3530,21 +4093,23 @@ fn post_agg(e: Expr, groups: &[Expr], ngroups: usize, scope: &Scope) -> Result<E
                 format!(
                     "column \"{name}\" must appear in the GROUP BY clause or be used in an aggregate function"
                 ),
-            ))
+            )
+            .at(locate(c)))
         }
         Expr::Const(_) | Expr::Param(_) | Expr::Outer { .. } => Ok(e),
         Expr::Subquery(s) => Ok(Expr::Subquery(s)),
         other => {
             // Recurse one level: rebuild children through post_agg.
             let mut failed = None;
-            let rebuilt =
-                rebuild_children(other, &mut |c| match post_agg(c, groups, ngroups, scope) {
-                    Ok(x) => x,
-                    Err(e) => {
-                        failed = Some(e);
-                        Expr::Const(Value::Null)
-                    }
-                });
+            let rebuilt = rebuild_children(other, &mut |c| match post_agg(
+                c, groups, ngroups, scope, locate,
+            ) {
+                Ok(x) => x,
+                Err(e) => {
+                    failed = Some(e);
+                    Expr::Const(Value::Null)
+                }
+            });
             match failed {
                 Some(e) => Err(e),
                 None => Ok(rebuilt),
@@ -3717,6 +4282,42 @@ pub fn coerce_plan(
     to: &[DataType],
     b: &mut Binder<'_>,
 ) -> Result<Plan, SqlError> {
+    if from == to {
+        return Ok(plan);
+    }
+    // Untyped literals are converted now, as PostgreSQL does while parsing (so a bad one
+    // fails even if no row would reach it, and the error points at it).
+    let mut plan = plan;
+    let mut from = from.to_vec();
+    let literal_rows: Vec<&mut Vec<Expr>> = match &mut plan {
+        Plan::Project { exprs, .. } => vec![exprs],
+        Plan::Values { rows, .. } => rows.iter_mut().collect(),
+        _ => Vec::new(),
+    };
+    let mut converted = vec![true; from.len()];
+    let mut any_row = false;
+    for row in literal_rows {
+        any_row = true;
+        for (i, (f, t)) in from.iter().zip(to).enumerate() {
+            if *f != DataType::Unknown || f == t {
+                converted[i] = false;
+                continue;
+            }
+            match row.get_mut(i) {
+                Some(e @ Expr::Const(_)) => {
+                    let c = std::mem::replace(e, Expr::Const(Value::Null));
+                    *e = b.coerce(c, f, t, CastContext::Implicit)?;
+                }
+                _ => converted[i] = false,
+            }
+        }
+    }
+    for (i, ok) in converted.into_iter().enumerate() {
+        if ok && any_row {
+            from[i] = to[i].clone();
+        }
+    }
+    let from = from.as_slice();
     if from == to {
         return Ok(plan);
     }

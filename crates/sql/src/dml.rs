@@ -541,7 +541,9 @@ pub fn bind_text_expr(
             _ => None,
         })
         .ok_or_else(|| SqlError::new("XX000", format!("bad stored expression: {text}")))?;
+    // Positions would point into the stored text, not the statement: PostgreSQL gives none.
     b.bind_scalar(&node, scope, "this context")
+        .map_err(SqlError::without_position)
 }
 
 /// The value of a column's DEFAULT (NULL without one), cast to the column type.

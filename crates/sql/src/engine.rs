@@ -20,7 +20,9 @@ use basalt_txn::{LockMode, LockWait, Transaction, TxnKv, TxnOptions};
 use parking_lot::Mutex;
 use pg_query::protobuf::{self, node::Node};
 
-use crate::binder::{Binder, Query, Scope, ScopeCol, names, table_scope};
+use crate::binder::{
+    Binder, Query, Scope, ScopeCol, expr_start, names, node_location, output_locations, table_scope,
+};
 use crate::catalog::{
     CATALOG_KEY, Catalog, CatalogCache, ConstraintKind, Relation, Sequence, Table, VERSION_KEY,
 };
@@ -754,8 +756,17 @@ impl<K: TxnKv> Session<K> {
                         _ => 0,
                     })
                     .collect();
-                if lens.windows(2).any(|w| w[0] != w[1]) {
-                    return Err(err("42601", "VALUES lists must all be the same length"));
+                if let Some(bad) = sel
+                    .values_lists
+                    .iter()
+                    .zip(&lens)
+                    .find(|(_, n)| **n != lens[0])
+                {
+                    let at = match bad.0.node.as_ref() {
+                        Some(Node::List(list)) => list.items.first().and_then(expr_start),
+                        _ => None,
+                    };
+                    return Err(err("42601", "VALUES lists must all be the same length").at(at));
                 }
                 if s.cols.is_empty()
                     && let Some(n) = lens.first()
@@ -772,13 +783,15 @@ impl<K: TxnKv> Session<K> {
                         return Err(err(
                             "42601",
                             "INSERT has more expressions than target columns",
-                        ));
+                        )
+                        .at(list.items.get(cols.len()).and_then(expr_start)));
                     }
                     if list.items.len() < cols.len() {
                         return Err(err(
                             "42601",
                             "INSERT has more target columns than expressions",
-                        ));
+                        )
+                        .at(s.cols.get(list.items.len()).and_then(node_location)));
                     }
                     let mut row = Vec::new();
                     for (i, item) in list.items.iter().enumerate() {
@@ -805,7 +818,8 @@ impl<K: TxnKv> Session<K> {
                                 } else {
                                     e
                                 }
-                            })?;
+                            })
+                            .map_err(|e| e.at(expr_start(item)))?;
                         row.push(Some(e));
                     }
                     rows.push(row);
@@ -818,16 +832,16 @@ impl<K: TxnKv> Session<K> {
                     cols.truncate(q.types.len());
                 }
                 if q.types.len() < cols.len() {
-                    return Err(err(
-                        "42601",
-                        "INSERT has more target columns than expressions",
-                    ));
+                    return Err(
+                        err("42601", "INSERT has more target columns than expressions")
+                            .at(s.cols.get(q.types.len()).and_then(node_location)),
+                    );
                 }
                 if q.types.len() > cols.len() {
-                    return Err(err(
-                        "42601",
-                        "INSERT has more expressions than target columns",
-                    ));
+                    return Err(
+                        err("42601", "INSERT has more expressions than target columns")
+                            .at(output_locations(sel).get(cols.len()).copied().flatten()),
+                    );
                 }
                 let target: Vec<DataType> = cols
                     .iter()
@@ -835,8 +849,29 @@ impl<K: TxnKv> Session<K> {
                     .map(|c| table.columns[*c].ty.clone())
                     .collect();
                 let mut exprs = Vec::new();
+                let locations = output_locations(sel);
                 for (i, (from, to)) in q.types.iter().zip(&target).enumerate() {
-                    exprs.push(b.coerce(Expr::Column(i), from, to, CastContext::Assignment)?);
+                    let col = &table.columns[cols[i]];
+                    let e = b
+                        .coerce(Expr::Column(i), from, to, CastContext::Assignment)
+                        .map_err(|e| {
+                            let e = if e.code().code() == "42804" {
+                                err(
+                                    "42804",
+                                    format!(
+                                        "column \"{}\" is of type {} but expression is of type {}",
+                                        col.name,
+                                        col.ty.format_type(),
+                                        from.format_type()
+                                    ),
+                                )
+                                .with_hint("You will need to rewrite or cast the expression.")
+                            } else {
+                                e
+                            };
+                            e.at(locations.get(i).copied().flatten())
+                        })?;
+                    exprs.push(e);
                 }
                 Source::Query(Box::new(Query {
                     plan: Plan::Project {
@@ -993,7 +1028,8 @@ impl<K: TxnKv> Session<K> {
                     "42601",
                     "ON CONFLICT DO UPDATE requires inference specification or constraint name",
                 )
-                .with_hint("For example, ON CONFLICT (column_name)."));
+                .with_hint("For example, ON CONFLICT (column_name).")
+                .at(crate::binder::pos(oc.location)));
             }
         }
         let returning = self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?;
@@ -1248,7 +1284,8 @@ impl<K: TxnKv> Session<K> {
                         } else {
                             e
                         }
-                    })?
+                    })
+                    .map_err(|e| e.at(expr_start(val)))?
             };
             if sets.iter().any(|(c, _)| *c == col) {
                 return Err(err(
@@ -1620,8 +1657,13 @@ impl<K: TxnKv> Session<K> {
             );
             if !matches_kind {
                 if found.is_some() {
-                    return Err(
-                        err("42809", format!("\"{name}\" is not a {word}")).with_hint(format!(
+                    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    return Err(err("42809", format!("\"{name}\" is not {article} {word}"))
+                        .with_hint(format!(
                             "Use DROP {} to remove {}.",
                             match found {
                                 Some(Relation::Table(_)) => "TABLE",
@@ -1635,8 +1677,7 @@ impl<K: TxnKv> Session<K> {
                                 Some(Relation::View(_)) => "a view",
                                 _ => "a sequence",
                             }
-                        )),
-                    );
+                        )));
                 }
                 if s.missing_ok {
                     notices.push(crate::ddl::notice(format!(
@@ -1644,7 +1685,13 @@ impl<K: TxnKv> Session<K> {
                     )));
                     continue;
                 }
-                return Err(err("42P01", format!("{word} \"{display}\" does not exist")));
+                // PostgreSQL reports a missing index as an undefined object.
+                let code = if kind == O::ObjectIndex {
+                    "42704"
+                } else {
+                    "42P01"
+                };
+                return Err(err(code, format!("{word} \"{display}\" does not exist")));
             }
             match found {
                 Some(Relation::Table(oid)) => {
