@@ -787,7 +787,7 @@ impl<'a> Binder<'a> {
             let ngroups = groups.len();
             let gl = groups.clone();
             let sc = scope.clone();
-            let refs = std::mem::take(&mut self.col_refs);
+            let refs = self.col_refs.clone();
             // An ungrouped column is reported where the clause item refers to it.
             let rewrite = |e: Expr, item: usize| -> Result<Expr, SqlError> {
                 let locate = |col: usize| {
@@ -831,7 +831,9 @@ impl<'a> Binder<'a> {
                 // Window arguments were bound over the FROM row: move them onto the
                 // aggregate's output, like the select list.
                 let n = groups.len();
-                let r = |e: Expr| post_agg(e, groups, n, &scope, &|_| None);
+                let refs = std::mem::take(&mut self.col_refs);
+                let locate = |col: usize| refs.iter().find(|r| r.0 == col).and_then(|r| pos(r.1));
+                let r = |e: Expr| post_agg(e, groups, n, &scope, &locate);
                 for call in &mut w {
                     call.args = std::mem::take(&mut call.args)
                         .into_iter()
@@ -1020,14 +1022,14 @@ impl<'a> Binder<'a> {
         let empty = Scope::default();
         let limit = match &s.limit_count {
             Some(n) if !is_null_const(n) => {
-                let (e, t) = self.bind_expr(n, &empty)?;
+                let (e, t) = self.bind_scalar(n, &empty, "LIMIT")?;
                 Some(self.coerce(e, &t, &DataType::Int8, CastContext::Assignment)?)
             }
             _ => None,
         };
         let offset = match &s.limit_offset {
             Some(n) => {
-                let (e, t) = self.bind_expr(n, &empty)?;
+                let (e, t) = self.bind_scalar(n, &empty, "OFFSET")?;
                 Some(self.coerce(e, &t, &DataType::Int8, CastContext::Assignment)?)
             }
             None => None,
@@ -1163,7 +1165,7 @@ impl<'a> Binder<'a> {
             }
             let mut row = Vec::new();
             for item in &list.items {
-                row.push(self.bind_expr(item, &empty)?);
+                row.push(self.bind_scalar(item, &empty, "VALUES")?);
             }
             locations.push(list.items.iter().map(expr_start).collect());
             rows.push(row);
@@ -2177,6 +2179,24 @@ impl<'a> Binder<'a> {
                     return Err(err("42601", "IS TRUE without argument"));
                 };
                 let (e, t) = self.bind_expr(a, scope)?;
+                if t != DataType::Bool && t != DataType::Unknown {
+                    let what = match bt.booltesttype {
+                        1 => "IS TRUE",
+                        2 => "IS NOT TRUE",
+                        3 => "IS FALSE",
+                        4 => "IS NOT FALSE",
+                        5 => "IS UNKNOWN",
+                        _ => "IS NOT UNKNOWN",
+                    };
+                    return Err(err(
+                        "42804",
+                        format!(
+                            "argument of {what} must be type boolean, not type {}",
+                            t.format_type()
+                        ),
+                    )
+                    .at(expr_start(a)));
+                }
                 let e = self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)?;
                 let test = match bt.booltesttype {
                     1 => BoolTest::IsTrue,
@@ -2491,13 +2511,10 @@ impl<'a> Binder<'a> {
                 let elem = match &rt {
                     DataType::Array(e) => (**e).clone(),
                     DataType::Unknown => lt.clone(),
-                    t => {
+                    _ => {
                         return Err(err(
                             "42809",
-                            format!(
-                                "op ANY/ALL (array) requires array on right side, not {}",
-                                t.format_type()
-                            ),
+                            "op ANY/ALL (array) requires array on right side",
                         ));
                     }
                 };
@@ -2591,6 +2608,9 @@ impl<'a> Binder<'a> {
                                 .map(|t| t.format_type())
                                 .unwrap_or_default()
                         ),
+                    )
+                    .with_hint(
+                        "No operator matches the given name and argument types. You might need to add explicit type casts.",
                     )
                 })?;
                 let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
@@ -3791,7 +3811,8 @@ pub fn output_locations(sel: &protobuf::SelectStmt) -> Vec<Option<u32>> {
             .unwrap_or_default();
     }
     if let Some(Node::List(l)) = sel.values_lists.first().and_then(|n| n.node.as_ref()) {
-        return l.items.iter().map(expr_start).collect();
+        // PostgreSQL's VALUES columns have no location.
+        return vec![None; l.items.len()];
     }
     sel.target_list.iter().map(expr_start).collect()
 }
@@ -4285,11 +4306,40 @@ pub fn coerce_plan(
     if from == to {
         return Ok(plan);
     }
-    // Untyped literals are converted now, as PostgreSQL does while parsing (so a bad one
-    // fails even if no row would reach it, and the error points at it).
     let mut plan = plan;
     let mut from = from.to_vec();
-    let literal_rows: Vec<&mut Vec<Expr>> = match &mut plan {
+    coerce_literals(&mut plan, &mut from, to, b, CastContext::Implicit)?;
+    let from = from.as_slice();
+    if from == to {
+        return Ok(plan);
+    }
+    let mut exprs = Vec::new();
+    let mut changed = false;
+    for (i, (f, t)) in from.iter().zip(to).enumerate() {
+        let e = b.coerce(Expr::Column(i), f, t, CastContext::Implicit)?;
+        changed |= e != Expr::Column(i);
+        exprs.push(e);
+    }
+    if !changed {
+        return Ok(plan);
+    }
+    Ok(Plan::Project {
+        input: Box::new(plan),
+        exprs,
+    })
+}
+
+/// Converts the untyped literals among a plan's output columns (a projection's or VALUES
+/// rows') to the types wanted, as PostgreSQL does while parsing (so a bad one fails even if
+/// no row would reach it, and the error points at it); `from` then says the new types.
+pub fn coerce_literals(
+    plan: &mut Plan,
+    from: &mut [DataType],
+    to: &[DataType],
+    b: &mut Binder<'_>,
+    context: CastContext,
+) -> Result<(), SqlError> {
+    let literal_rows: Vec<&mut Vec<Expr>> = match plan {
         Plan::Project { exprs, .. } => vec![exprs],
         Plan::Values { rows, .. } => rows.iter_mut().collect(),
         _ => Vec::new(),
@@ -4306,36 +4356,21 @@ pub fn coerce_plan(
             match row.get_mut(i) {
                 Some(e @ Expr::Const(_)) => {
                     let c = std::mem::replace(e, Expr::Const(Value::Null));
-                    *e = b.coerce(c, f, t, CastContext::Implicit)?;
+                    *e = b.coerce(c, f, t, context)?;
                 }
                 _ => converted[i] = false,
             }
         }
     }
     for (i, ok) in converted.into_iter().enumerate() {
-        if ok && any_row {
-            from[i] = to[i].clone();
+        if ok
+            && any_row
+            && let Some(t) = to.get(i)
+        {
+            from[i] = t.clone();
         }
     }
-    let from = from.as_slice();
-    if from == to {
-        return Ok(plan);
-    }
-    let mut exprs = Vec::new();
-    let mut changed = false;
-    for (i, (f, t)) in from.iter().zip(to).enumerate() {
-        let e = b.coerce(Expr::Column(i), f, t, CastContext::Implicit)?;
-        changed |= e != Expr::Column(i);
-        exprs.push(e);
-    }
-    if !changed {
-        return Ok(plan);
-    }
-    // Constant VALUES rows can be cast in place.
-    Ok(Plan::Project {
-        input: Box::new(plan),
-        exprs,
-    })
+    Ok(())
 }
 
 /// A map of names to use for a table's columns (for DML scopes).

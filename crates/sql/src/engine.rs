@@ -799,7 +799,7 @@ impl<K: TxnKv> Session<K> {
                             row.push(None);
                             continue;
                         }
-                        let (e, t) = b.bind_expr(item, &empty)?;
+                        let (e, t) = b.bind_scalar(item, &empty, "VALUES")?;
                         let col = &table.columns[cols[i]];
                         let e = b
                             .coerce(e, &t, &col.ty, CastContext::Assignment)
@@ -850,7 +850,16 @@ impl<K: TxnKv> Session<K> {
                     .collect();
                 let mut exprs = Vec::new();
                 let locations = output_locations(sel);
-                for (i, (from, to)) in q.types.iter().zip(&target).enumerate() {
+                let mut plan = q.plan;
+                let mut types = q.types;
+                crate::binder::coerce_literals(
+                    &mut plan,
+                    &mut types,
+                    &target,
+                    &mut b,
+                    CastContext::Assignment,
+                )?;
+                for (i, (from, to)) in types.iter().zip(&target).enumerate() {
                     let col = &table.columns[cols[i]];
                     let e = b
                         .coerce(Expr::Column(i), from, to, CastContext::Assignment)
@@ -875,7 +884,7 @@ impl<K: TxnKv> Session<K> {
                 }
                 Source::Query(Box::new(Query {
                     plan: Plan::Project {
-                        input: Box::new(q.plan),
+                        input: Box::new(plan),
                         exprs,
                     },
                     names: q.names,
