@@ -882,7 +882,7 @@ impl<'a> Binder<'a> {
         } else {
             let mut on = Vec::new();
             for d in &s.distinct_clause {
-                on.push(self.bind_output_ref(d, &scope, &targets)?);
+                on.push(self.bind_output_ref(d, &scope, &targets, "DISTINCT ON")?);
             }
             Some(Some(on))
         };
@@ -1794,8 +1794,9 @@ impl<'a> Binder<'a> {
         n: &protobuf::Node,
         scope: &Scope,
         targets: &[Target],
+        clause: &str,
     ) -> Result<Expr, SqlError> {
-        if let Some(i) = position_ref(n, targets.len())? {
+        if let Some(i) = position_ref_in(n, targets.len(), clause)? {
             return Ok(targets[i].expr.clone());
         }
         if let Some(Node::ColumnRef(cr)) = n.node.as_ref()
@@ -1803,6 +1804,11 @@ impl<'a> Binder<'a> {
             && let Some(name) = node_str(&cr.fields[0])
             && let Some(t) = targets.iter().find(|t| t.name == name)
         {
+            if targets.iter().any(|o| o.name == name && o.expr != t.expr) {
+                return Err(
+                    err("42702", format!("{clause} \"{name}\" is ambiguous")).at(pos(cr.location))
+                );
+            }
             return Ok(t.expr.clone());
         }
         Ok(self.bind_expr(n, scope)?.0)
@@ -1823,7 +1829,7 @@ impl<'a> Binder<'a> {
                 continue;
             };
             self.ref_item = ORDER_ITEM + keys.len();
-            let expr = self.bind_output_ref(n, scope, targets);
+            let expr = self.bind_output_ref(n, scope, targets, "ORDER BY");
             self.ref_item = OTHER_ITEM;
             let expr = expr?;
             let (desc, nulls_first) = sort_dir(sb);
@@ -2893,29 +2899,67 @@ impl<'a> Binder<'a> {
         };
         let id = self.fresh_id();
         let kind_i = sl.sub_link_type;
-        let (kind, ty) = match kind_i {
-            1 => (SubqueryKind::Exists, DataType::Bool),
-            2 | 3 => {
-                let Some(t) = sl.testexpr.as_deref() else {
-                    return Err(err("42601", "ANY/ALL without left operand"));
-                };
-                if let Some(Node::RowExpr(row)) = t.node.as_ref() {
+        let (kind, ty) =
+            match kind_i {
+                1 => (SubqueryKind::Exists, DataType::Bool),
+                2 | 3 => {
+                    let Some(t) = sl.testexpr.as_deref() else {
+                        return Err(err("42601", "ANY/ALL without left operand"));
+                    };
+                    if let Some(Node::RowExpr(row)) = t.node.as_ref() {
+                        let opname = names(&sl.oper_name);
+                        let op = opname.last().map(String::as_str).unwrap_or("=");
+                        let cop = match op {
+                            "=" => CmpOp::Eq,
+                            "<>" => CmpOp::Ne,
+                            _ => {
+                                return Err(err(
+                                    "0A000",
+                                    format!("feature not supported: row {op} ANY/ALL (subquery)"),
+                                ));
+                            }
+                        };
+                        if q.types.len() != row.args.len() {
+                            return Err(err(
+                                "42601",
+                                if q.types.len() > row.args.len() {
+                                    "subquery has too many columns"
+                                } else {
+                                    "subquery has too few columns"
+                                },
+                            )
+                            .at(pos(sl.location)));
+                        }
+                        let mut left = Vec::new();
+                        let mut types = Vec::new();
+                        for (arg, rt) in row.args.iter().zip(&q.types) {
+                            let (le, lt) = self.bind_expr(arg, scope)?;
+                            let t = self.operand_type(&lt, rt, op)?;
+                            left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
+                            types.push(t);
+                        }
+                        let plan = coerce_plan(q.plan, &q.types, &types, self)?;
+                        let sq = Subquery {
+                            kind: SubqueryKind::RowQuantified {
+                                left,
+                                op: cop,
+                                all: kind_i == 2,
+                            },
+                            plan,
+                            correlated,
+                            id,
+                        };
+                        return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
+                    }
+                    let (le, lt) = self.bind_expr(t, scope)?;
                     let opname = names(&sl.oper_name);
                     let op = opname.last().map(String::as_str).unwrap_or("=");
-                    let cop = match op {
-                        "=" => CmpOp::Eq,
-                        "<>" => CmpOp::Ne,
-                        _ => {
-                            return Err(err(
-                                "0A000",
-                                format!("feature not supported: row {op} ANY/ALL (subquery)"),
-                            ));
-                        }
-                    };
-                    if q.types.len() != row.args.len() {
+                    let cop = CmpOp::from_symbol(op)
+                        .ok_or_else(|| err("0A000", format!("feature not supported: {op} ANY")))?;
+                    if q.types.len() != 1 {
                         return Err(err(
                             "42601",
-                            if q.types.len() > row.args.len() {
+                            if q.types.len() > 1 {
                                 "subquery has too many columns"
                             } else {
                                 "subquery has too few columns"
@@ -2923,18 +2967,13 @@ impl<'a> Binder<'a> {
                         )
                         .at(pos(sl.location)));
                     }
-                    let mut left = Vec::new();
-                    let mut types = Vec::new();
-                    for (arg, rt) in row.args.iter().zip(&q.types) {
-                        let (le, lt) = self.bind_expr(arg, scope)?;
-                        let t = self.operand_type(&lt, rt, op)?;
-                        left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
-                        types.push(t);
-                    }
-                    let plan = coerce_plan(q.plan, &q.types, &types, self)?;
+                    let rt = q.types[0].clone();
+                    let t = self.operand_type(&lt, &rt, op)?;
+                    let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
+                    let plan = coerce_plan(q.plan, &q.types, &[t], self)?;
                     let sq = Subquery {
-                        kind: SubqueryKind::RowQuantified {
-                            left,
+                        kind: SubqueryKind::Quantified {
+                            left: Box::new(le),
                             op: cop,
                             all: kind_i == 2,
                         },
@@ -2944,58 +2983,26 @@ impl<'a> Binder<'a> {
                     };
                     return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
                 }
-                let (le, lt) = self.bind_expr(t, scope)?;
-                let opname = names(&sl.oper_name);
-                let op = opname.last().map(String::as_str).unwrap_or("=");
-                let cop = CmpOp::from_symbol(op)
-                    .ok_or_else(|| err("0A000", format!("feature not supported: {op} ANY")))?;
-                if q.types.len() != 1 {
-                    return Err(err(
-                        "42601",
-                        if q.types.len() > 1 {
-                            "subquery has too many columns"
-                        } else {
-                            "subquery has too few columns"
-                        },
+                5 => {
+                    if q.types.len() != 1 {
+                        return Err(err("42601", "subquery must return only one column")
+                            .at(pos(sl.location)));
+                    }
+                    (SubqueryKind::Scalar, q.types[0].clone())
+                }
+                7 => {
+                    if q.types.len() != 1 {
+                        return Err(err("42601", "subquery must return only one column")
+                            .at(pos(sl.location)));
+                    }
+                    let elem = q.types[0].clone();
+                    (
+                        SubqueryKind::Array(elem.clone()),
+                        DataType::Array(Box::new(elem)),
                     )
-                    .at(pos(sl.location)));
                 }
-                let rt = q.types[0].clone();
-                let t = self.operand_type(&lt, &rt, op)?;
-                let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
-                let plan = coerce_plan(q.plan, &q.types, &[t], self)?;
-                let sq = Subquery {
-                    kind: SubqueryKind::Quantified {
-                        left: Box::new(le),
-                        op: cop,
-                        all: kind_i == 2,
-                    },
-                    plan,
-                    correlated,
-                    id,
-                };
-                return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
-            }
-            5 => {
-                if q.types.len() != 1 {
-                    return Err(
-                        err("42601", "subquery must return only one column").at(pos(sl.location))
-                    );
-                }
-                (SubqueryKind::Scalar, q.types[0].clone())
-            }
-            7 => {
-                if q.types.len() != 1 {
-                    return Err(err("42601", "subquery must return only one column"));
-                }
-                let elem = q.types[0].clone();
-                (
-                    SubqueryKind::Array(elem.clone()),
-                    DataType::Array(Box::new(elem)),
-                )
-            }
-            _ => return Err(err("0A000", "feature not supported: this kind of subquery")),
-        };
+                _ => return Err(err("0A000", "feature not supported: this kind of subquery")),
+            };
         Ok((
             Expr::Subquery(Box::new(Subquery {
                 kind,
@@ -3070,12 +3077,27 @@ impl<'a> Binder<'a> {
         if is_agg {
             return self.bind_agg_call(fc, &name, scope);
         }
-        if fc.agg_distinct || !fc.agg_order.is_empty() || fc.agg_filter.is_some() {
-            return Err(
-                err("42809", format!("{name} is not an aggregate function")).at(pos(location))
-            );
-        }
+        // Aggregate decorations on a plain function: PostgreSQL first looks the function up
+        // (so a missing one is reported as such), then names the decoration.
+        let decoration = if fc.agg_distinct {
+            Some("DISTINCT")
+        } else if !fc.agg_order.is_empty() {
+            Some("ORDER BY")
+        } else if fc.agg_filter.is_some() {
+            Some("FILTER")
+        } else {
+            None
+        };
         let (args, types) = self.bind_args(&fc.args, scope)?;
+        if let Some(what) = decoration
+            && basalt_func::resolve_function(&name, &types).is_some()
+        {
+            return Err(err(
+                "42809",
+                format!("{what} specified, but {name} is not an aggregate function"),
+            )
+            .at(pos(location)));
+        }
         if name == "current_setting"
             && let Some(Expr::Const(Value::Text(param))) = args.first()
         {
@@ -3239,6 +3261,19 @@ impl<'a> Binder<'a> {
             a.context = ctx;
         }
         let (args, types, filter, order) = r?;
+        if fc.agg_distinct
+            && let Some(k) = order.iter().position(|k| !args.contains(&k.expr))
+        {
+            let at = fc.agg_order.get(k).and_then(|n| match n.node.as_ref() {
+                Some(Node::SortBy(sb)) => sb.node.as_deref().and_then(expr_start),
+                _ => None,
+            });
+            return Err(err(
+                "42P10",
+                "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list",
+            )
+            .at(at));
+        }
         let Some(resolved) = basalt_func::resolve_aggregate(name, &types) else {
             let sig = types
                 .iter()

@@ -313,7 +313,7 @@ pub fn create_table(
                 let primary = con.contype == protobuf::ConstrType::ConstrPrimary as i32;
                 let mut cols = Vec::new();
                 for k in &con.keys {
-                    let c = col_index(&table, k)?;
+                    let c = col_index(&table, k).map_err(|e| e.at(pos(con.location)))?;
                     if primary {
                         table.columns[c].not_null = true;
                     }
@@ -335,7 +335,15 @@ pub fn create_table(
             Ok(protobuf::ConstrType::ConstrForeign) => {
                 let mut cols = Vec::new();
                 for k in &con.fk_attrs {
-                    cols.push(col_index(&table, k)?);
+                    let name = node_str(k).unwrap_or_default();
+                    cols.push(table.column_index(name).ok_or_else(|| {
+                        err(
+                            "42703",
+                            format!(
+                                "column \"{name}\" referenced in foreign key constraint does not exist"
+                            ),
+                        )
+                    })?);
                 }
                 fks.push((conname, cols, con.clone()));
             }
@@ -683,11 +691,11 @@ pub fn lookup_table(
     match found {
         Some(Relation::Table(oid)) => Ok(oid),
         Some(_) => Err(err("42809", format!("\"{}\" is not a table", rv.relname))),
+        // PostgreSQL gives no position for the relation of a utility statement.
         None => Err(err(
             "42P01",
             format!("relation \"{}\" does not exist", rv.relname),
-        )
-        .at(pos(rv.location))),
+        )),
     }
 }
 
@@ -1086,6 +1094,14 @@ pub fn create_view(
     for (i, a) in names(&s.aliases).into_iter().enumerate() {
         if let Some(c) = columns.get_mut(i) {
             *c = a;
+        }
+    }
+    for (i, c) in columns.iter().enumerate() {
+        if columns[..i].contains(c) {
+            return Err(err(
+                "42701",
+                format!("column \"{c}\" specified more than once"),
+            ));
         }
     }
     let Some(n) = q.node.clone() else {

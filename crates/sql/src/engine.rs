@@ -993,7 +993,8 @@ impl<K: TxnKv> Session<K> {
                                 return Err(err(
                                     "42703",
                                     format!("column \"{}\" does not exist", ie.name),
-                                ));
+                                )
+                                .at(crate::binder::pos(infer.location)));
                             }
                         }
                     }
@@ -1938,7 +1939,7 @@ impl<K: TxnKv> Session<K> {
             let Some(Node::RangeVar(rv)) = r.node.as_ref() else {
                 continue;
             };
-            targets.push(b.table(rv)?.clone());
+            targets.push(b.table(rv).map_err(SqlError::without_position)?.clone());
         }
         let cascade = s.behavior == protobuf::DropBehavior::DropCascade as i32;
         let oids: Vec<u32> = targets.iter().map(|t| t.oid).collect();
