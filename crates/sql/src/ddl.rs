@@ -130,6 +130,32 @@ struct PendingIndex {
     primary: bool,
 }
 
+/// Whether values of the two types can be compared for equality (same type, or both of the
+/// numeric, string or date/time families).
+fn comparable(a: &DataType, b: &DataType) -> bool {
+    let numeric = |t: &DataType| {
+        matches!(
+            t,
+            DataType::Int2
+                | DataType::Int4
+                | DataType::Int8
+                | DataType::Numeric(_)
+                | DataType::Float4
+                | DataType::Float8
+        )
+    };
+    let time = |t: &DataType| {
+        matches!(
+            t,
+            DataType::Date | DataType::Timestamp(_) | DataType::Timestamptz(_)
+        )
+    };
+    a.same_base(b)
+        || (numeric(a) && numeric(b))
+        || (a.is_string() && b.is_string())
+        || (time(a) && time(b))
+}
+
 /// Where the PRIMARY KEY constraints of a CREATE TABLE are, in text order.
 fn primary_key_locations(s: &protobuf::CreateStmt) -> Vec<i32> {
     let primary = |c: &protobuf::Node| match c.node.as_ref() {
@@ -659,6 +685,28 @@ pub fn create_table(
                         rt.name
                     ),
                 ));
+            }
+            // The key columns must be comparable with an equality operator.
+            for (fc, pc) in fk.columns.iter().zip(&fk.ref_columns) {
+                let (Some(fcol), Some(pcol)) = (table.columns.get(*fc), rt.columns.get(*pc)) else {
+                    continue;
+                };
+                if !comparable(&fcol.ty, &pcol.ty) {
+                    return Err(err(
+                        "42804",
+                        format!(
+                            "foreign key constraint \"{}\" cannot be implemented",
+                            c.name
+                        ),
+                    )
+                    .with_detail(format!(
+                        "Key columns \"{}\" and \"{}\" are of incompatible types: {} and {}.",
+                        fcol.name,
+                        pcol.name,
+                        fcol.ty.format_type(),
+                        pcol.ty.format_type()
+                    )));
+                }
             }
         }
     }

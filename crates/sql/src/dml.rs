@@ -512,6 +512,8 @@ pub fn writer_for(catalog: &Catalog, table: &Table, cx: &Cx<'_>) -> Result<Table
             _ => {}
         }
     }
+    // PostgreSQL checks CHECK constraints in the order of their names.
+    checks.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(TableWriter {
         table: table.clone(),
         indexes,
