@@ -1103,7 +1103,13 @@ impl<K: TxnKv> Session<K> {
                     conflict_nothing || conflict_update.is_some(),
                 )?;
                 let final_row = match conflict {
-                    None => Some(row),
+                    None => {
+                        if conflict_update.is_some() {
+                            // A later proposed row may not update a row this command inserted.
+                            touched.insert(writer.row_key(&row, row_id)?);
+                        }
+                        Some(row)
+                    }
                     Some(existing_key) => match &conflict_update {
                         None => None,
                         Some((sets, pred)) => {
