@@ -10,6 +10,15 @@
 //! A SELECT is planned in PostgreSQL's logical order: FROM (joins) → WHERE → GROUP BY /
 //! aggregates → HAVING → window functions → select list (plus hidden ORDER BY columns) →
 //! DISTINCT → ORDER BY → LIMIT/OFFSET → drop hidden columns.
+//!
+//! Errors carry PostgreSQL's position: an error raised while binding an expression node takes
+//! that node's location unless it already has one ([`Binder::bind_expr`]); errors about a
+//! whole expression (an argument's type, a column's value) point where it starts
+//! ([`expr_start`]); statement-level errors take the location PostgreSQL uses (the extra
+//! column, the second WITH item, the mismatched VALUES list, ...). Positions count bytes of
+//! the query string here; the session turns them into characters. Constants that fail to
+//! cast are left to fail when the statement runs, without a position, as PostgreSQL's
+//! constant folding does.
 
 use std::collections::HashMap;
 
