@@ -1014,7 +1014,7 @@ impl<'a> Binder<'a> {
                 }
             }
         }
-        plan = self.bind_limit(plan, s)?;
+        plan = self.bind_limit(plan, s, Some(&scope))?;
         if width != visible {
             plan = Plan::Project {
                 input: Box::new(plan),
@@ -1024,21 +1024,55 @@ impl<'a> Binder<'a> {
         Ok(Query { plan, names, types })
     }
 
-    fn bind_limit(&mut self, plan: Plan, s: &protobuf::SelectStmt) -> Result<Plan, SqlError> {
+    /// LIMIT and OFFSET, bound over the FROM scope so that a column reference is reported as
+    /// PostgreSQL does (they may not use the row's columns).
+    fn bind_limit_expr(
+        &mut self,
+        n: &protobuf::Node,
+        scope: &Scope,
+        clause: &'static str,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let first = self.bind_scalar(n, &Scope::default(), clause);
+        match first {
+            Err(e) if e.code().code() == "42703" && !scope.cols.is_empty() => {
+                // Would the name resolve among the row's columns?
+                self.levels.push((scope.clone(), false));
+                let again = self.bind_scalar(n, &Scope::default(), clause);
+                let (_, used) = self.levels.pop().unwrap_or_default();
+                if again.is_ok() && used {
+                    return Err(err(
+                        "42P10",
+                        format!("argument of {clause} must not contain variables"),
+                    )
+                    .at(first_column_ref(n)));
+                }
+                Err(e)
+            }
+            r => r,
+        }
+    }
+
+    fn bind_limit(
+        &mut self,
+        plan: Plan,
+        s: &protobuf::SelectStmt,
+        scope: Option<&Scope>,
+    ) -> Result<Plan, SqlError> {
         if s.limit_option == protobuf::LimitOption::WithTies as i32 {
             return Err(err("0A000", "feature not supported: FETCH ... WITH TIES"));
         }
         let empty = Scope::default();
+        let scope = scope.unwrap_or(&empty);
         let limit = match &s.limit_count {
             Some(n) if !is_null_const(n) => {
-                let (e, t) = self.bind_scalar(n, &empty, "LIMIT")?;
+                let (e, t) = self.bind_limit_expr(n, scope, "LIMIT")?;
                 Some(self.coerce(e, &t, &DataType::Int8, CastContext::Assignment)?)
             }
             _ => None,
         };
         let offset = match &s.limit_offset {
             Some(n) => {
-                let (e, t) = self.bind_scalar(n, &empty, "OFFSET")?;
+                let (e, t) = self.bind_limit_expr(n, scope, "OFFSET")?;
                 Some(self.coerce(e, &t, &DataType::Int8, CastContext::Assignment)?)
             }
             None => None,
@@ -1102,7 +1136,7 @@ impl<'a> Binder<'a> {
                 keys,
             };
         }
-        plan = self.bind_limit(plan, s)?;
+        plan = self.bind_limit(plan, s, None)?;
         Ok(Query {
             plan,
             names: q.names,
@@ -1988,6 +2022,16 @@ impl<'a> Binder<'a> {
             [n] => (None, n.as_str()),
             [q, n] => (Some(q.as_str()), n.as_str()),
             [_, q, n] => (Some(q.as_str()), n.as_str()),
+            [_, _, _, _] => {
+                return Err(err(
+                    "0A000",
+                    format!(
+                        "cross-database references are not implemented: {}",
+                        fields.join(".")
+                    ),
+                )
+                .at(pos(location)));
+            }
             _ => {
                 return Err(err(
                     "42601",
@@ -2386,7 +2430,8 @@ impl<'a> Binder<'a> {
             let cond = match &operand {
                 Some((oe, ot)) => {
                     let (ve, vt) = self.bind_expr(cond, scope)?;
-                    self.comparison(CmpOp::Eq, oe.clone(), ot.clone(), ve, vt)?
+                    self.comparison(CmpOp::Eq, oe.clone(), ot.clone(), ve, vt)
+                        .map_err(|e| e.at(pos(cw.location)))?
                 }
                 None => self.bind_condition(cond, scope, "CASE/WHEN")?,
             };
@@ -2906,6 +2951,21 @@ impl<'a> Binder<'a> {
                 return Err(e);
             }
         };
+        // A subquery's untyped literal columns are text, as in PostgreSQL.
+        let mut q = q;
+        if q.types.contains(&DataType::Unknown) {
+            let to: Vec<DataType> = q
+                .types
+                .iter()
+                .map(|t| match t {
+                    DataType::Unknown => DataType::Text,
+                    t => t.clone(),
+                })
+                .collect();
+            let mut types = q.types.clone();
+            coerce_literals(&mut q.plan, &mut types, &to, self, CastContext::Implicit)?;
+            q.types = types;
+        }
         let id = self.fresh_id();
         let kind_i = sl.sub_link_type;
         let (kind, ty) =
@@ -2943,7 +3003,9 @@ impl<'a> Binder<'a> {
                         let mut types = Vec::new();
                         for (arg, rt) in row.args.iter().zip(&q.types) {
                             let (le, lt) = self.bind_expr(arg, scope)?;
-                            let t = self.operand_type(&lt, rt, op)?;
+                            let t = self
+                                .operand_type(&lt, rt, op)
+                                .map_err(|e| e.at(pos(sl.location)))?;
                             left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
                             types.push(t);
                         }
@@ -2977,7 +3039,9 @@ impl<'a> Binder<'a> {
                         .at(pos(sl.location)));
                     }
                     let rt = q.types[0].clone();
-                    let t = self.operand_type(&lt, &rt, op)?;
+                    let t = self
+                        .operand_type(&lt, &rt, op)
+                        .map_err(|e| e.at(pos(sl.location)))?;
                     let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
                     let plan = coerce_plan(q.plan, &q.types, &[t], self)?;
                     let sq = Subquery {
@@ -3832,6 +3896,16 @@ fn check_table_names(left: &Scope, right: &Scope) -> Result<(), SqlError> {
         }
     }
     Ok(())
+}
+
+/// Where an expression's first column reference is (searched in its parse tree's text form).
+fn first_column_ref(n: &protobuf::Node) -> Option<u32> {
+    let text = format!("{n:?}");
+    let at = text.find("ColumnRef(")?;
+    let rest = &text[at..];
+    let l = rest.find("location: ")? + "location: ".len();
+    let digits: String = rest[l..].chars().take_while(char::is_ascii_digit).collect();
+    pos(digits.parse().ok()?)
 }
 
 /// Where a query first names the relation `name` (searched in its parse tree's text form).

@@ -1196,13 +1196,15 @@ impl<K: TxnKv> Session<K> {
                 let Some(src) = m.source.as_deref().and_then(|n| n.node.as_ref()) else {
                     return Err(err("42601", "bad multiple-column assignment"));
                 };
+                let src_at = m.source.as_deref().and_then(expr_start);
                 multi = match src {
                     Node::RowExpr(r) => {
                         if r.args.len() != usize::try_from(m.ncolumns).unwrap_or(0) {
                             return Err(err(
                                 "42601",
                                 "number of columns does not match number of values",
-                            ));
+                            )
+                            .at(src_at));
                         }
                         r.args.get(k).cloned()
                     }
@@ -1216,7 +1218,8 @@ impl<K: TxnKv> Session<K> {
                                 return Err(err(
                                     "42601",
                                     "number of columns does not match number of values",
-                                ));
+                                )
+                                .at(src_at));
                             }
                             let t = sel.target_list.get(k).cloned();
                             sel.target_list = t.into_iter().collect();
@@ -1228,8 +1231,9 @@ impl<K: TxnKv> Session<K> {
                     _ => {
                         return Err(err(
                             "0A000",
-                            "feature not supported: this multiple-column assignment source",
-                        ));
+                            "source for a multiple-column UPDATE item must be a sub-SELECT or ROW() expression",
+                        )
+                        .at(src_at));
                     }
                 };
                 match multi.as_ref() {
