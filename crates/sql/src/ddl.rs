@@ -128,6 +128,7 @@ struct PendingIndex {
     name: Option<String>,
     cols: Vec<usize>,
     primary: bool,
+    nulls_not_distinct: bool,
 }
 
 /// CREATE TABLE.
@@ -226,12 +227,14 @@ pub fn create_table(
                                 name: conname,
                                 cols: vec![idx],
                                 primary: true,
+                                nulls_not_distinct: false,
                             });
                         }
                         Ok(protobuf::ConstrType::ConstrUnique) => pending_idx.push(PendingIndex {
                             name: conname,
                             cols: vec![idx],
                             primary: false,
+                            nulls_not_distinct: con.nulls_not_distinct,
                         }),
                         Ok(protobuf::ConstrType::ConstrCheck) => {
                             let Some(e) = con.raw_expr.as_deref() else {
@@ -294,6 +297,7 @@ pub fn create_table(
                     name: conname,
                     cols,
                     primary,
+                    nulls_not_distinct: con.nulls_not_distinct,
                 });
             }
             Ok(protobuf::ConstrType::ConstrCheck) => {
@@ -336,6 +340,7 @@ pub fn create_table(
             min: 1,
             max: int_bounds(&col.ty).1,
             cycle: false,
+            cache: 1,
             owned_by: Some((oid, idx)),
         };
         let opts = identity_options
@@ -343,7 +348,7 @@ pub fn create_table(
             .find(|(i, _)| *i == idx)
             .map(|(_, o)| o.clone())
             .unwrap_or_default();
-        apply_seq_options(&mut seq, &opts, true)?;
+        apply_seq_options(&mut seq, &opts, true, 0)?;
         cat.sequences.insert(seq_oid, seq);
         let c = &mut table.columns[idx];
         if identity {
@@ -567,6 +572,7 @@ pub fn create_table(
                 keys: p.cols.into_iter().map(IndexKey::Column).collect(),
                 unique: true,
                 primary: p.primary,
+                nulls_not_distinct: p.nulls_not_distinct,
             },
         );
         new_indexes.push(ioid);
@@ -601,10 +607,55 @@ pub fn create_table(
                     ),
                 ));
             }
+            check_fk_types(&c.name, &table, &fk.columns, rt, &fk.ref_columns)?;
         }
     }
     cat.tables.insert(oid, table);
     Ok(new_indexes)
+}
+
+/// Whether a foreign key column of type `fk` can reference a key column of type `pk`: the
+/// key's btree family compares them directly (integers, floats, dates and timestamps), or
+/// `fk` coerces implicitly to `pk`, as PostgreSQL requires.
+fn fk_types_compatible(fk: &DataType, pk: &DataType) -> bool {
+    use DataType as T;
+    let family = |t: &DataType| match t {
+        T::Int2 | T::Int4 | T::Int8 => 1,
+        T::Float4 | T::Float8 => 2,
+        T::Date | T::Timestamp(_) | T::Timestamptz(_) => 3,
+        _ => 0,
+    };
+    (family(fk) != 0 && family(fk) == family(pk))
+        || basalt_common::types::cast_context(fk, pk) == Some(CastContext::Implicit)
+}
+
+/// 42804 unless every referencing column's type can be compared with its referenced column's.
+pub fn check_fk_types(
+    name: &str,
+    table: &Table,
+    cols: &[usize],
+    ref_table: &Table,
+    ref_cols: &[usize],
+) -> Result<(), SqlError> {
+    for (c, r) in cols.iter().zip(ref_cols) {
+        let (Some(fc), Some(pc)) = (table.columns.get(*c), ref_table.columns.get(*r)) else {
+            continue;
+        };
+        if !fk_types_compatible(&fc.ty, &pc.ty) {
+            return Err(err(
+                "42804",
+                format!("foreign key constraint \"{name}\" cannot be implemented"),
+            )
+            .with_detail(format!(
+                "Key columns \"{}\" and \"{}\" are of incompatible types: {} and {}.",
+                fc.name,
+                pc.name,
+                fc.ty.error_name(),
+                pc.ty.error_name()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn int_bounds(t: &DataType) -> (i64, i64) {
@@ -666,7 +717,7 @@ pub fn build_index(cat: &Catalog, index_oid: u32, cx: &mut Cx<'_>) -> Result<(),
         }
         let mut ikey = index_prefix(index_oid);
         crate::row::push_key_values(&mut ikey, &vals.iter().collect::<Vec<_>>(), &index.desc)?;
-        let unique = index.unique && !vals.iter().any(Value::is_null);
+        let unique = index.unique && (index.nulls_not_distinct || !vals.iter().any(Value::is_null));
         if !unique {
             ikey.extend_from_slice(&key[5..]);
         } else if let Some(existing) = cx.txn.get(&ikey)?
@@ -797,6 +848,7 @@ pub fn create_index(
             desc,
             unique: s.unique,
             primary: false,
+            nulls_not_distinct: s.nulls_not_distinct,
         },
     );
     Ok(Some(ioid))
@@ -867,10 +919,14 @@ pub fn create_sequence(
         min: 1,
         max: i64::MAX,
         cycle: false,
+        cache: 1,
         owned_by: None,
     };
-    apply_seq_options(&mut seq, &s.options, true)?;
+    let opts = apply_seq_options(&mut seq, &s.options, true, 0)?;
     seq.oid = cat.new_oid();
+    if let Some(owned) = &opts.owned_by {
+        set_owned_by(cat, search_path, &mut seq, owned)?;
+    }
     let oid = seq.oid;
     cat.sequences.insert(oid, seq);
     Ok(Some(oid))
@@ -889,87 +945,138 @@ fn def_int(d: &protobuf::DefElem) -> Result<Option<i64>, SqlError> {
     }
 }
 
-fn apply_seq_options(
+/// What ALTER SEQUENCE options do to the sequence's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqStateChange {
+    /// Nothing (START, OWNED BY).
+    Keep,
+    /// The values written ahead are dropped (`log_cnt` becomes 0), as PostgreSQL does when
+    /// the increment, bounds, type, cycling or cache change.
+    Rewrite,
+    /// RESTART: the next `nextval` returns this value.
+    Restart(i64),
+}
+
+/// Sequence options after validation.
+pub struct SeqOptions {
+    /// What happens to the state.
+    pub state: SeqStateChange,
+    /// OWNED BY, as written (`["none"]` or the qualified column name).
+    pub owned_by: Option<Vec<String>>,
+}
+
+fn duplicate_option(d: &protobuf::DefElem) -> SqlError {
+    err("42601", "conflicting or redundant options").at(pos(d.location))
+}
+
+/// Applies CREATE / ALTER SEQUENCE options (and identity column options) to `seq` with
+/// PostgreSQL's defaults and checks, in its order. `last` is the sequence's current
+/// `last_value` (checked against new bounds when altering).
+pub fn apply_seq_options(
     seq: &mut Sequence,
     options: &[protobuf::Node],
     creating: bool,
-) -> Result<(), SqlError> {
-    let mut min = None;
-    let mut max = None;
-    let mut start = None;
+    last: i64,
+) -> Result<SeqOptions, SqlError> {
+    let mut as_type: Option<&protobuf::DefElem> = None;
+    let (mut increment, mut cycle, mut min, mut max) = (None, None, None, None);
+    let (mut start, mut restart, mut cache, mut owned) = (None, None, None, None);
     for o in options {
         let Some(Node::DefElem(d)) = o.node.as_ref() else {
             continue;
         };
-        match d.defname.as_str() {
-            "as" => {
-                if let Some(Node::TypeName(tn)) = d.arg.as_deref().and_then(|a| a.node.as_ref()) {
-                    let t = type_name(tn)?;
-                    if !matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8) {
-                        return Err(err(
-                            "22023",
-                            "sequence type must be smallint, integer, or bigint",
-                        ));
-                    }
-                    seq.ty = t;
-                }
-            }
-            "increment" => {
-                seq.increment = def_int(d)?.unwrap_or(1);
-                if seq.increment == 0 {
-                    return Err(err("22023", "INCREMENT must not be zero"));
-                }
-            }
-            "minvalue" => min = Some(def_int(d)?),
-            "maxvalue" => max = Some(def_int(d)?),
-            "start" => start = def_int(d)?,
-            "cycle" => {
-                seq.cycle = matches!(
-                    d.arg.as_deref().and_then(|a| a.node.as_ref()),
-                    Some(Node::Boolean(b)) if b.boolval
-                ) || d.arg.is_none()
-            }
-            "cache" | "owned_by" | "restart" => {}
+        let slot = match d.defname.as_str() {
+            "as" => &mut as_type,
+            "increment" => &mut increment,
+            "cycle" => &mut cycle,
+            "minvalue" => &mut min,
+            "maxvalue" => &mut max,
+            "start" => &mut start,
+            "restart" => &mut restart,
+            "cache" => &mut cache,
+            "owned_by" => &mut owned,
             other => {
                 return Err(err(
                     "0A000",
                     format!("feature not supported: sequence option {other}"),
                 ));
             }
+        };
+        if slot.is_some() {
+            return Err(duplicate_option(d));
         }
+        *slot = Some(d);
+    }
+    let mut rewrite = false;
+    let (mut reset_min, mut reset_max) = (false, false);
+    if let Some(d) = as_type
+        && let Some(Node::TypeName(tn)) = d.arg.as_deref().and_then(|a| a.node.as_ref())
+    {
+        let t = type_name(tn)?;
+        if !matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8) {
+            return Err(err(
+                "22023",
+                "sequence type must be smallint, integer, or bigint",
+            ));
+        }
+        if !creating {
+            // Bounds that were the old type's limits follow the new type.
+            let (omin, omax) = int_bounds(&seq.ty);
+            reset_max = seq.max == omax;
+            reset_min = seq.min == omin;
+        }
+        seq.ty = t;
+        rewrite = true;
+    }
+    if let Some(d) = increment {
+        seq.increment = def_int(d)?.unwrap_or(1);
+        if seq.increment == 0 {
+            return Err(err("22023", "INCREMENT must not be zero"));
+        }
+        rewrite = true;
+    }
+    if let Some(d) = cycle {
+        seq.cycle = match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+            Some(Node::Boolean(b)) => b.boolval,
+            Some(Node::Integer(i)) => i.ival != 0,
+            _ => true,
+        };
+        rewrite = true;
     }
     let (tmin, tmax) = int_bounds(&seq.ty);
     let asc = seq.increment > 0;
-    seq.min = match min.flatten() {
-        Some(v) => v,
-        None => {
-            if asc {
-                1
-            } else {
-                tmin
-            }
+    match max.map(def_int).transpose()? {
+        Some(Some(v)) => seq.max = v,
+        given if creating || given.is_some() || reset_max => {
+            seq.max = if asc { tmax } else { -1 };
         }
-    };
-    seq.max = match max.flatten() {
-        Some(v) => v,
-        None => {
-            if asc {
-                tmax
-            } else {
-                -1
-            }
-        }
-    };
-    if seq.min < tmin || seq.max > tmax {
+        _ => {}
+    }
+    rewrite |= max.is_some();
+    if seq.max < tmin || seq.max > tmax {
         return Err(err(
             "22023",
             format!(
-                "{} value out of range for sequence data type {}",
-                if seq.min < tmin {
-                    "MINVALUE"
-                } else {
-                    "MAXVALUE"
-                },
+                "MAXVALUE ({}) is out of range for sequence data type {}",
+                seq.max,
+                seq.ty.format_type()
+            ),
+        ));
+    }
+    match min.map(def_int).transpose()? {
+        Some(Some(v)) => seq.min = v,
+        given if creating || given.is_some() || reset_min => {
+            seq.min = if asc { 1 } else { tmin };
+        }
+        _ => {}
+    }
+    rewrite |= min.is_some();
+    if seq.min < tmin || seq.min > tmax {
+        return Err(err(
+            "22023",
+            format!(
+                "MINVALUE ({}) is out of range for sequence data type {}",
+                seq.min,
                 seq.ty.format_type()
             ),
         ));
@@ -983,8 +1090,10 @@ fn apply_seq_options(
             ),
         ));
     }
-    if creating || start.is_some() {
-        seq.start = start.unwrap_or(if asc { seq.min } else { seq.max });
+    match start.map(def_int).transpose()?.flatten() {
+        Some(v) => seq.start = v,
+        None if creating => seq.start = if asc { seq.min } else { seq.max },
+        None => {}
     }
     if seq.start < seq.min {
         return Err(err(
@@ -1004,7 +1113,209 @@ fn apply_seq_options(
             ),
         ));
     }
+    let mut state = if rewrite {
+        SeqStateChange::Rewrite
+    } else {
+        SeqStateChange::Keep
+    };
+    let mut current = if creating { seq.start } else { last };
+    if let Some(d) = restart {
+        current = def_int(d)?.unwrap_or(seq.start);
+        state = SeqStateChange::Restart(current);
+    }
+    if current < seq.min {
+        return Err(err(
+            "22023",
+            format!(
+                "RESTART value ({current}) cannot be less than MINVALUE ({})",
+                seq.min
+            ),
+        ));
+    }
+    if current > seq.max {
+        return Err(err(
+            "22023",
+            format!(
+                "RESTART value ({current}) cannot be greater than MAXVALUE ({})",
+                seq.max
+            ),
+        ));
+    }
+    if let Some(d) = cache {
+        let v = def_int(d)?.unwrap_or(1);
+        if v <= 0 {
+            return Err(err(
+                "22023",
+                format!("CACHE ({v}) must be greater than zero"),
+            ));
+        }
+        seq.cache = v;
+        if state == SeqStateChange::Keep {
+            state = SeqStateChange::Rewrite;
+        }
+    }
+    let owned_by = owned.map(|d| match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+        Some(Node::List(l)) => names(&l.items),
+        _ => Vec::new(),
+    });
+    Ok(SeqOptions { state, owned_by })
+}
+
+/// Applies OWNED BY (`["none"]` or a qualified column) to `seq`, with PostgreSQL's checks.
+pub fn set_owned_by(
+    cat: &Catalog,
+    search_path: &[u32],
+    seq: &mut Sequence,
+    owned: &[String],
+) -> Result<(), SqlError> {
+    if let Some((t, _)) = identity_owner(cat, seq.oid) {
+        return Err(
+            err("0A000", "cannot change ownership of identity sequence").with_detail(format!(
+                "Sequence \"{}\" is linked to table \"{}\".",
+                seq.name, t.name
+            )),
+        );
+    }
+    if owned.len() == 1 && owned[0] == "none" {
+        seq.owned_by = None;
+        return Ok(());
+    }
+    if owned.len() < 2 {
+        return Err(err("42601", "invalid OWNED BY option")
+            .with_hint("Specify OWNED BY table.column or OWNED BY NONE."));
+    }
+    let (rel, col) = owned.split_at(owned.len() - 1);
+    let (schema, name) = match rel {
+        [n] => (None, n.clone()),
+        [s, n] => (Some(s.clone()), n.clone()),
+        _ => {
+            return Err(err(
+                "42601",
+                format!(
+                    "improper relation name (too many dotted names): {}",
+                    owned.join(".")
+                ),
+            ));
+        }
+    };
+    let found = match &schema {
+        Some(s) => cat.schema_oid(s).and_then(|s| cat.relation_in(s, &name)),
+        None => search_path.iter().find_map(|s| cat.relation_in(*s, &name)),
+    };
+    let table = match found {
+        Some(Relation::Table(oid)) => cat
+            .tables
+            .get(&oid)
+            .ok_or_else(|| err("XX000", "catalog entry vanished"))?,
+        Some(other) => {
+            let what = match other {
+                Relation::Sequence(_) => "sequences",
+                Relation::Index(_) => "indexes",
+                _ => "views",
+            };
+            return Err(err(
+                "42809",
+                format!("sequence cannot be owned by relation \"{name}\""),
+            )
+            .with_detail(format!("This operation is not supported for {what}.")));
+        }
+        None => return Err(err("42P01", format!("relation \"{name}\" does not exist"))),
+    };
+    if table.schema != seq.schema {
+        return Err(err(
+            "55000",
+            "sequence must be in same schema as table it is linked to",
+        ));
+    }
+    let c = table.column_index(&col[0]).ok_or_else(|| {
+        err(
+            "42703",
+            format!(
+                "column \"{}\" of relation \"{}\" does not exist",
+                col[0], table.name
+            ),
+        )
+    })?;
+    seq.owned_by = Some((table.oid, c));
     Ok(())
+}
+
+/// The table and column whose identity a sequence generates, if any.
+pub fn identity_owner(cat: &Catalog, seq: u32) -> Option<(&Table, usize)> {
+    cat.tables.values().find_map(|t| {
+        t.columns
+            .iter()
+            .position(|c| c.identity.is_some_and(|(_, s)| s == seq))
+            .map(|i| (t, i))
+    })
+}
+
+/// Names of the relations an expression text names by a literal: `nextval('s')` and friends
+/// and `'s'::regclass`, where PostgreSQL records a dependency on the sequence.
+pub fn regclass_literals(text: &str) -> Vec<String> {
+    fn sval(v: &serde_json::Value) -> Option<&str> {
+        v.get("node")?
+            .get("AConst")?
+            .get("val")?
+            .get("Sval")?
+            .get("sval")?
+            .as_str()
+    }
+    fn last_name(list: Option<&serde_json::Value>) -> Option<&str> {
+        list?
+            .as_array()?
+            .last()?
+            .get("node")?
+            .get("String")?
+            .get("sval")?
+            .as_str()
+    }
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(fc) = m.get("FuncCall")
+                    && matches!(
+                        last_name(fc.get("funcname")),
+                        Some("nextval" | "currval" | "setval")
+                    )
+                    && let Some(s) = fc
+                        .get("args")
+                        .and_then(|a| a.as_array())
+                        .and_then(|a| a.first())
+                        .and_then(sval)
+                {
+                    out.push(s.to_string());
+                }
+                if let Some(tc) = m.get("TypeCast")
+                    && last_name(tc.get("type_name").and_then(|t| t.get("names")))
+                        == Some("regclass")
+                    && let Some(s) = tc.get("arg").and_then(sval)
+                {
+                    out.push(s.to_string());
+                }
+                for x in m.values() {
+                    walk(x, out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for x in a {
+                    walk(x, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let Ok(parsed) = pg_query::parse(&format!("SELECT {text}"), pg_query::ParserOptions::DEFAULT)
+    else {
+        return Vec::new();
+    };
+    let Ok(json) = serde_json::to_value(&parsed.protobuf) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    walk(&json, &mut out);
+    out.dedup();
+    out
 }
 
 /// CREATE VIEW.

@@ -836,6 +836,7 @@ fn add_index_constraint(
             desc: vec![false; cols.len()],
             unique: true,
             primary,
+            nulls_not_distinct: false,
         },
     );
     let tm = table_mut(cat, oid)?;
@@ -947,6 +948,7 @@ fn add_fk(
             )
         }
     };
+    crate::ddl::check_fk_types(&name, &t, &cols, table(cat, ref_oid)?, &ref_cols)?;
     let coid = cat.new_oid();
     table_mut(cat, oid)?.constraints.push(Constraint {
         oid: coid,
@@ -1301,7 +1303,7 @@ impl<K: TxnKv> Session<K> {
         };
         enum Pending {
             Check(Option<String>, protobuf::Node),
-            Index(Option<String>, bool),
+            Index(Option<String>, bool, bool),
             Fk(Option<String>, protobuf::Constraint),
         }
         let mut pending = Vec::new();
@@ -1322,8 +1324,10 @@ impl<K: TxnKv> Session<K> {
                         pending.push(Pending::Check(conname, e.clone()));
                     }
                 }
-                Ok(C::ConstrPrimary) => pending.push(Pending::Index(conname, true)),
-                Ok(C::ConstrUnique) => pending.push(Pending::Index(conname, false)),
+                Ok(C::ConstrPrimary) => pending.push(Pending::Index(conname, true, false)),
+                Ok(C::ConstrUnique) => {
+                    pending.push(Pending::Index(conname, false, con.nulls_not_distinct));
+                }
                 Ok(C::ConstrForeign) => pending.push(Pending::Fk(conname, (**con).clone())),
                 Ok(C::ConstrIdentity) => {
                     return Err(err(
@@ -1375,6 +1379,7 @@ impl<K: TxnKv> Session<K> {
                     min: 1,
                     max,
                     cycle: false,
+                    cache: 1,
                     owned_by: Some((oid, idx)),
                 },
             );
@@ -1403,8 +1408,11 @@ impl<K: TxnKv> Session<K> {
         for p in pending {
             match p {
                 Pending::Check(name, e) => what.checks.push(add_check(cat, env, oid, name, &e)?),
-                Pending::Index(name, primary) => {
-                    add_index_constraint(cat, oid, name, vec![idx], primary)?;
+                Pending::Index(name, primary, nnd) => {
+                    let ioid = add_index_constraint(cat, oid, name, vec![idx], primary)?;
+                    if let Some(i) = cat.indexes.get_mut(&ioid) {
+                        i.nulls_not_distinct = nnd;
+                    }
                     if primary {
                         what.not_null.push(idx);
                     }
@@ -1765,6 +1773,9 @@ impl<K: TxnKv> Session<K> {
                 let cols = key_columns(&t, &con.keys, "named in key")?;
                 let old_idx = index_oids(cat, oid);
                 let ioid = add_index_constraint(cat, oid, conname, cols.clone(), primary)?;
+                if let Some(i) = cat.indexes.get_mut(&ioid) {
+                    i.nulls_not_distinct = con.nulls_not_distinct;
+                }
                 let snapshot = cat.clone();
                 if primary {
                     self.with_cx(&snapshot, &[], |cx| {
@@ -2039,6 +2050,7 @@ fn add_identity(cat: &mut Catalog, oid: u32, name: &str, always: bool) -> Result
             min,
             max,
             cycle: false,
+            cache: 1,
             owned_by: Some((oid, col)),
         },
     );

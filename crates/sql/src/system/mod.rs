@@ -86,7 +86,9 @@ pub fn bind_system_function(
         ("pg_typeof", 1) => {
             let t = match &types[0] {
                 DataType::Unknown => "unknown".to_string(),
-                t => t.format_type(),
+                // regtype output: `format_type` without modifiers.
+                DataType::Array(e) => format!("{}[]", e.error_name()),
+                t => t.error_name(),
             };
             text(&t)
         }
