@@ -181,6 +181,11 @@ pub fn create_table(
     let mut sequences: Vec<(usize, bool, Option<bool>)> = Vec::new();
     let mut table_constraints: Vec<&protobuf::Constraint> = Vec::new();
     let mut identity_options: Vec<(usize, Vec<protobuf::Node>)> = Vec::new();
+    // What LIKE clauses copy beyond columns.
+    let mut like_identity: Vec<(usize, bool, Sequence)> = Vec::new();
+    let mut like_comments: Vec<(usize, String)> = Vec::new();
+    let mut like_checks: Vec<(Option<String>, String)> = Vec::new();
+    let mut like_indexes: Vec<(Index, Vec<IndexKey>, bool)> = Vec::new();
     for elt in &s.table_elts {
         match elt.node.as_ref() {
             Some(Node::ColumnDef(cd)) => {
@@ -265,8 +270,70 @@ pub fn create_table(
                 table.columns.push(col);
             }
             Some(Node::Constraint(con)) => table_constraints.push(con),
-            Some(Node::TableLikeClause(_)) => {
-                return Err(err("0A000", "feature not supported: CREATE TABLE ... LIKE"));
+            Some(Node::TableLikeClause(lc)) => {
+                let src = like_source(cat, search_path, types, lc)?;
+                let offset = table.columns.len();
+                let has = |bit: u32| lc.options & bit != 0;
+                for (i, c) in src.columns.iter().enumerate() {
+                    if table.columns.iter().any(|x| x.name == c.name) {
+                        return Err(err(
+                            "42701",
+                            format!("column \"{}\" specified more than once", c.name),
+                        ));
+                    }
+                    let mut col = Column {
+                        name: c.name.clone(),
+                        ty: c.ty.clone(),
+                        not_null: c.not_null,
+                        default: None,
+                        identity: None,
+                    };
+                    if has(LIKE_DEFAULTS) {
+                        col.default.clone_from(&c.default);
+                    }
+                    if has(LIKE_IDENTITY)
+                        && let Some((always, seq)) = c.identity
+                        && let Some(q) = cat.sequences.get(&seq)
+                    {
+                        col.default = None;
+                        like_identity.push((offset + i, always, q.clone()));
+                    }
+                    if has(LIKE_COMMENTS)
+                        && let Some(text) = cat.comments.get(&(src.oid, (i + 1) as u32))
+                    {
+                        like_comments.push((offset + i, text.clone()));
+                    }
+                    table.columns.push(col);
+                }
+                if has(LIKE_CONSTRAINTS) {
+                    for c in &src.constraints {
+                        if let ConstraintKind::Check { expr } = &c.kind {
+                            like_checks.push((Some(c.name.clone()), expr.clone()));
+                        }
+                    }
+                }
+                if has(LIKE_INDEXES) {
+                    let mut ixs: Vec<&Index> = cat
+                        .indexes
+                        .values()
+                        .filter(|i| i.table == src.oid)
+                        .collect();
+                    ixs.sort_by_key(|i| i.oid);
+                    for ix in ixs {
+                        let keys = ix
+                            .keys
+                            .iter()
+                            .map(|k| match k {
+                                IndexKey::Column(c) => IndexKey::Column(offset + c),
+                                IndexKey::Expr(e) => IndexKey::Expr(e.clone()),
+                            })
+                            .collect();
+                        let constraint = src.constraints.iter().any(|c| {
+                            matches!(c.kind, ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } if index == ix.oid)
+                        });
+                        like_indexes.push((ix.clone(), keys, constraint));
+                    }
+                }
             }
             _ => return Err(err("0A000", "feature not supported: this table element")),
         }
@@ -316,6 +383,34 @@ pub fn create_table(
             _ => return Err(err("0A000", "feature not supported: this table constraint")),
         }
     }
+    // LIKE ... INCLUDING CONSTRAINTS / INDEXES come after the table's own, as in PostgreSQL.
+    checks.extend(like_checks);
+    let mut like_plain = Vec::new();
+    for (ix, keys, constraint) in like_indexes {
+        let cols: Option<Vec<usize>> = keys
+            .iter()
+            .map(|k| match k {
+                IndexKey::Column(c) => Some(*c),
+                IndexKey::Expr(_) => None,
+            })
+            .collect();
+        match cols {
+            Some(cols) if constraint => {
+                if ix.primary {
+                    for c in &cols {
+                        table.columns[*c].not_null = true;
+                    }
+                }
+                pending_idx.push(PendingIndex {
+                    name: None,
+                    cols,
+                    primary: ix.primary,
+                    nulls_not_distinct: ix.nulls_not_distinct,
+                });
+            }
+            _ => like_plain.push((ix, keys)),
+        }
+    }
     if pending_idx.iter().filter(|p| p.primary).count() > 1 {
         return Err(err(
             "42P16",
@@ -361,6 +456,25 @@ pub fn create_table(
             };
             c.default = Some(format!("nextval('{qualified}'::regclass)"));
         }
+    }
+    for (idx, always, src) in like_identity {
+        let col = table.columns[idx].name.clone();
+        let seq_name = choose_name(cat, schema, &format!("{}_{}_seq", table.name, col));
+        let seq_oid = cat.new_oid();
+        cat.sequences.insert(
+            seq_oid,
+            Sequence {
+                oid: seq_oid,
+                schema,
+                name: seq_name,
+                owned_by: Some((oid, idx)),
+                ..src
+            },
+        );
+        table.columns[idx].identity = Some((always, seq_oid));
+    }
+    for (idx, text) in like_comments {
+        cat.comments.insert((oid, (idx + 1) as u32), text);
     }
     // Bind defaults and checks to validate them now.
     {
@@ -610,8 +724,118 @@ pub fn create_table(
             check_fk_types(&c.name, &table, &fk.columns, rt, &fk.ref_columns)?;
         }
     }
+    for (ix, keys) in like_plain {
+        let colnames: Vec<String> = keys
+            .iter()
+            .map(|k| match k {
+                IndexKey::Column(c) => table.columns[*c].name.clone(),
+                IndexKey::Expr(_) => "expr".to_string(),
+            })
+            .collect();
+        let suffix = if ix.unique { "key" } else { "idx" };
+        let name = choose_name(
+            cat,
+            schema,
+            &format!("{}_{}_{suffix}", table.name, colnames.join("_")),
+        );
+        let ioid = cat.new_oid();
+        cat.indexes.insert(
+            ioid,
+            Index {
+                oid: ioid,
+                schema,
+                name,
+                table: oid,
+                keys,
+                ..ix
+            },
+        );
+        new_indexes.push(ioid);
+    }
     cat.tables.insert(oid, table);
     Ok(new_indexes)
+}
+
+const LIKE_COMMENTS: u32 = 1;
+const LIKE_CONSTRAINTS: u32 = 1 << 2;
+const LIKE_DEFAULTS: u32 = 1 << 3;
+const LIKE_IDENTITY: u32 = 1 << 5;
+const LIKE_INDEXES: u32 = 1 << 6;
+
+/// The relation a LIKE clause copies: a table, or a view's columns (as a table without
+/// constraints).
+fn like_source(
+    cat: &Catalog,
+    search_path: &[u32],
+    types: &basalt_common::types::TypeContext,
+    lc: &protobuf::TableLikeClause,
+) -> Result<Table, SqlError> {
+    let Some(rv) = &lc.relation else {
+        return Err(err("42601", "LIKE without a relation"));
+    };
+    let found = if rv.schemaname.is_empty() {
+        search_path
+            .iter()
+            .find_map(|s| cat.relation_in(*s, &rv.relname))
+    } else {
+        cat.schema_oid(&rv.schemaname)
+            .and_then(|s| cat.relation_in(s, &rv.relname))
+    };
+    match found {
+        Some(Relation::Table(oid)) => cat
+            .tables
+            .get(&oid)
+            .cloned()
+            .ok_or_else(|| err("XX000", "catalog entry vanished")),
+        Some(Relation::View(oid)) => {
+            let v = cat
+                .views
+                .get(&oid)
+                .ok_or_else(|| err("XX000", "catalog entry vanished"))?;
+            let parsed = crate::parse::parse(&v.query, crate::parse::ParseOptions::default())?;
+            let Some(Node::SelectStmt(sel)) = parsed.statements().next().and_then(|s| s.node())
+            else {
+                return Err(err("XX000", "bad view definition"));
+            };
+            let node = protobuf::Node {
+                node: Some(Node::SelectStmt(sel.clone())),
+            };
+            let q = Binder::new(cat, search_path.to_vec(), *types).bind_query(&node)?;
+            Ok(Table {
+                oid,
+                schema: v.schema,
+                name: v.name.clone(),
+                columns: v
+                    .columns
+                    .iter()
+                    .zip(q.types)
+                    .map(|(n, ty)| Column {
+                        name: n.clone(),
+                        ty,
+                        not_null: false,
+                        default: None,
+                        identity: None,
+                    })
+                    .collect(),
+                primary_key: None,
+                constraints: Vec::new(),
+                stats: None,
+            })
+        }
+        Some(_) => Err(err(
+            "42809",
+            format!("\"{}\" is not a table, view, or composite type", rv.relname),
+        )
+        .at(pos(rv.location))),
+        None => {
+            let name = if rv.schemaname.is_empty() {
+                rv.relname.clone()
+            } else {
+                format!("{}.{}", rv.schemaname, rv.relname)
+            };
+            Err(err("42P01", format!("relation \"{name}\" does not exist")).at(pos(rv.location)))
+        }
+    }
 }
 
 /// Whether a foreign key column of type `fk` can reference a key column of type `pk`: the
