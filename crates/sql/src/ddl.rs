@@ -95,32 +95,83 @@ fn name_taken(cat: &Catalog, schema: u32, name: &str) -> bool {
     cat.relation_in(schema, name).is_some()
 }
 
-/// A unique relation name like PostgreSQL's `ChooseRelationName`.
-fn choose_name(cat: &Catalog, schema: u32, base: &str) -> String {
-    if !name_taken(cat, schema, base) {
-        return base.to_string();
-    }
-    for i in 1.. {
-        let n = format!("{base}{i}");
-        if !name_taken(cat, schema, &n) {
-            return n;
+/// The longest name PostgreSQL keeps (NAMEDATALEN - 1 bytes).
+const MAX_NAME: usize = 63;
+
+/// `name1_name2_label` with `name1` and `name2` shortened (the longer one first) so that the
+/// whole fits 63 bytes, as PostgreSQL's `makeObjectName`.
+pub fn make_object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
+    let overhead = label.len() + usize::from(!label.is_empty()) + usize::from(name2.is_some());
+    let avail = MAX_NAME.saturating_sub(overhead);
+    let (mut n1, mut n2) = (name1.len(), name2.map_or(0, str::len));
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
         }
     }
-    base.to_string()
+    let clip = |s: &str, mut n: usize| {
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        s[..n].to_string()
+    };
+    let mut out = clip(name1, n1);
+    if let Some(n2s) = name2 {
+        out.push('_');
+        out.push_str(&clip(n2s, n2));
+    }
+    if !label.is_empty() {
+        out.push('_');
+        out.push_str(label);
+    }
+    out
+}
+
+/// Column names joined by `_` for a generated name, stopping once past 63 bytes
+/// (PostgreSQL's `ChooseIndexNameAddition`).
+pub fn name_addition<S: AsRef<str>>(names: &[S]) -> String {
+    let mut out = String::new();
+    for n in names {
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.push_str(n.as_ref());
+        if out.len() > MAX_NAME {
+            break;
+        }
+    }
+    out
+}
+
+/// The first of `name1_name2_label`, `name1_name2_label1`, ... that `taken` refuses, as
+/// PostgreSQL's `ChooseRelationName` / `ChooseConstraintName`.
+pub fn choose_object_name(
+    name1: &str,
+    name2: Option<&str>,
+    label: &str,
+    taken: impl Fn(&str) -> bool,
+) -> String {
+    let mut n = make_object_name(name1, name2, label);
+    let mut pass = 0;
+    while taken(&n) {
+        pass += 1;
+        n = make_object_name(name1, name2, &format!("{label}{pass}"));
+    }
+    n
+}
+
+/// Whether a constraint of some table in `schema` has this name (generated constraint names
+/// avoid them all, as PostgreSQL's do).
+pub fn constraint_in_schema(cat: &Catalog, schema: u32, name: &str) -> bool {
+    cat.tables
+        .values()
+        .any(|t| t.schema == schema && t.constraints.iter().any(|c| c.name == name))
 }
 
 fn constraint_name_taken(t: &Table, name: &str) -> bool {
     t.constraints.iter().any(|c| c.name == name)
-}
-
-fn choose_constraint_name(cat: &Catalog, t: &Table, base: &str) -> String {
-    let mut n = base.to_string();
-    let mut i = 0;
-    while constraint_name_taken(t, &n) || name_taken(cat, t.schema, &n) {
-        i += 1;
-        n = format!("{base}{i}");
-    }
-    n
 }
 
 /// What a CREATE TABLE column or table constraint asks for, before it is applied.
@@ -420,10 +471,29 @@ pub fn create_table(
             ),
         ));
     }
+    // The primary key first; a UNIQUE constraint equal to an earlier one (or to the primary
+    // key) is not made, its name going to the earlier one if that has none, as in PostgreSQL.
+    pending_idx.sort_by_key(|p| !p.primary);
+    let mut kept: Vec<PendingIndex> = Vec::new();
+    for p in pending_idx {
+        if let Some(prior) = kept
+            .iter_mut()
+            .find(|k| k.cols == p.cols && k.nulls_not_distinct == p.nulls_not_distinct)
+        {
+            if prior.name.is_none() {
+                prior.name = p.name;
+            }
+            continue;
+        }
+        kept.push(p);
+    }
+    let pending_idx = kept;
     // Sequences for serial and identity columns.
     for (idx, identity, always) in sequences {
         let col = table.columns[idx].clone();
-        let seq_name = choose_name(cat, schema, &format!("{}_{}_seq", table.name, col.name));
+        let seq_name = choose_object_name(&table.name, Some(&col.name), "seq", |n| {
+            name_taken(cat, schema, n)
+        });
         let seq_oid = cat.new_oid();
         let mut seq = Sequence {
             oid: seq_oid,
@@ -459,7 +529,9 @@ pub fn create_table(
     }
     for (idx, always, src) in like_identity {
         let col = table.columns[idx].name.clone();
-        let seq_name = choose_name(cat, schema, &format!("{}_{}_seq", table.name, col));
+        let seq_name = choose_object_name(&table.name, Some(&col), "seq", |n| {
+            name_taken(cat, schema, n)
+        });
         let seq_oid = cat.new_oid();
         cat.sequences.insert(
             seq_oid,
@@ -531,13 +603,9 @@ pub fn create_table(
     for ((name, text), col) in checks.into_iter().zip(check_cols) {
         let n = match name {
             Some(n) => n,
-            None => {
-                let base = match col {
-                    Some(c) => format!("{}_{}_check", table.name, c),
-                    None => format!("{}_check", table.name),
-                };
-                choose_constraint_name(cat, &table, &base)
-            }
+            None => choose_object_name(&table.name, col.as_deref(), "check", |n| {
+                constraint_name_taken(&table, n) || constraint_in_schema(cat, schema, n)
+            }),
         };
         let coid = cat.new_oid();
         table.constraints.push(Constraint {
@@ -613,15 +681,13 @@ pub fn create_table(
         let n = match name {
             Some(n) => n,
             None => {
-                let colnames: Vec<String> = cols
+                let colnames: Vec<&str> = cols
                     .iter()
-                    .map(|c| table.columns[*c].name.clone())
+                    .map(|c| table.columns[*c].name.as_str())
                     .collect();
-                choose_constraint_name(
-                    cat,
-                    &table,
-                    &format!("{}_{}_fkey", table.name, colnames.join("_")),
-                )
+                choose_object_name(&table.name, Some(&name_addition(&colnames)), "fkey", |n| {
+                    constraint_name_taken(&table, n) || constraint_in_schema(cat, schema, n)
+                })
             }
         };
         let coid = cat.new_oid();
@@ -653,12 +719,17 @@ pub fn create_table(
                 n
             }
             None => {
-                let base = if p.primary {
-                    format!("{}_pkey", table.name)
+                let addition = name_addition(&colnames);
+                let (name2, label) = if p.primary {
+                    (None, "pkey")
                 } else {
-                    format!("{}_{}_key", table.name, colnames.join("_"))
+                    (Some(addition.as_str()), "key")
                 };
-                choose_name(cat, schema, &base)
+                choose_object_name(&table.name, name2, label, |n| {
+                    name_taken(cat, schema, n)
+                        || constraint_name_taken(&table, n)
+                        || constraint_in_schema(cat, schema, n)
+                })
             }
         };
         let ioid = cat.new_oid();
@@ -733,11 +804,9 @@ pub fn create_table(
             })
             .collect();
         let suffix = if ix.unique { "key" } else { "idx" };
-        let name = choose_name(
-            cat,
-            schema,
-            &format!("{}_{}_{suffix}", table.name, colnames.join("_")),
-        );
+        let name = choose_object_name(&table.name, Some(&name_addition(&colnames)), suffix, |n| {
+            name_taken(cat, schema, n)
+        });
         let ioid = cat.new_oid();
         cat.indexes.insert(
             ioid,
@@ -1039,11 +1108,9 @@ pub fn create_index(
     }
     let name = if s.idxname.is_empty() {
         let suffix = if s.unique { "key" } else { "idx" };
-        choose_name(
-            cat,
-            table.schema,
-            &format!("{}_{}_{suffix}", table.name, colnames.join("_")),
-        )
+        choose_object_name(&table.name, Some(&name_addition(&colnames)), suffix, |n| {
+            name_taken(cat, table.schema, n)
+        })
     } else {
         if name_taken(cat, table.schema, &s.idxname) {
             if s.if_not_exists {

@@ -114,19 +114,21 @@ fn name_taken(cat: &Catalog, schema: u32, name: &str) -> bool {
     cat.relation_in(schema, name).is_some()
 }
 
-/// A name not used by a relation of the schema nor a constraint of the table, like
-/// PostgreSQL's `ChooseConstraintName` / `ChooseRelationName`.
-fn choose_name(cat: &Catalog, t: &Table, base: &str, relation_too: bool) -> String {
-    let taken = |n: &str| {
-        t.constraints.iter().any(|c| c.name == n) || (relation_too && name_taken(cat, t.schema, n))
-    };
-    let mut n = base.to_string();
-    let mut i = 0;
-    while taken(&n) {
-        i += 1;
-        n = format!("{base}{i}");
-    }
-    n
+/// A generated name (`name1_name2_label`, numbered on collisions) not used by a constraint
+/// of the schema nor, for index-backed constraints, a relation, as PostgreSQL's
+/// `ChooseConstraintName` / `ChooseRelationName`.
+fn choose_name(
+    cat: &Catalog,
+    t: &Table,
+    name2: Option<&str>,
+    label: &str,
+    relation_too: bool,
+) -> String {
+    crate::ddl::choose_object_name(&t.name, name2, label, |n| {
+        t.constraints.iter().any(|c| c.name == n)
+            || crate::ddl::constraint_in_schema(cat, t.schema, n)
+            || (relation_too && name_taken(cat, t.schema, n))
+    })
 }
 
 fn already_exists(con: &str, t: &str) -> SqlError {
@@ -769,11 +771,11 @@ fn add_check(
                 .into_iter()
                 .filter(|n| t.column_index(n).is_some())
                 .collect();
-            let base = match used.as_slice() {
-                [c] => format!("{}_{c}_check", t.name),
-                _ => format!("{}_check", t.name),
+            let col = match used.as_slice() {
+                [c] => Some(c.as_str()),
+                _ => None,
             };
-            choose_name(cat, &t, &base, false)
+            choose_name(cat, &t, col, "check", false)
         }
     };
     let coid = cat.new_oid();
@@ -814,13 +816,13 @@ fn add_index_constraint(
             n
         }
         None => {
-            let base = if primary {
-                format!("{}_pkey", t.name)
+            let names: Vec<&str> = cols.iter().map(|c| t.columns[*c].name.as_str()).collect();
+            let addition = crate::ddl::name_addition(&names);
+            if primary {
+                choose_name(cat, &t, None, "pkey", true)
             } else {
-                let names: Vec<&str> = cols.iter().map(|c| t.columns[*c].name.as_str()).collect();
-                format!("{}_{}_key", t.name, names.join("_"))
-            };
-            choose_name(cat, &t, &base, true)
+                choose_name(cat, &t, Some(&addition), "key", true)
+            }
         }
     };
     let ioid = cat.new_oid();
@@ -943,7 +945,8 @@ fn add_fk(
             choose_name(
                 cat,
                 &t,
-                &format!("{}_{}_fkey", t.name, names.join("_")),
+                Some(&crate::ddl::name_addition(&names)),
+                "fkey",
                 false,
             )
         }
@@ -1351,16 +1354,9 @@ impl<K: TxnKv> Session<K> {
                     ),
                 ));
             }
-            let seq_name = {
-                let base = format!("{}_{}_seq", old.name, col.name);
-                let mut n = base.clone();
-                let mut i = 0;
-                while name_taken(cat, old.schema, &n) {
-                    i += 1;
-                    n = format!("{base}{i}");
-                }
-                n
-            };
+            let seq_name = crate::ddl::choose_object_name(&old.name, Some(&col.name), "seq", |n| {
+                name_taken(cat, old.schema, n)
+            });
             let seq_oid = cat.new_oid();
             let max = match col.ty {
                 DataType::Int2 => i64::from(i16::MAX),
@@ -2030,13 +2026,9 @@ fn add_identity(cat: &mut Catalog, oid: u32, name: &str, always: bool) -> Result
             ));
         }
     };
-    let base = format!("{}_{name}_seq", t.name);
-    let mut seq_name = base.clone();
-    let mut i = 0;
-    while name_taken(cat, t.schema, &seq_name) {
-        i += 1;
-        seq_name = format!("{base}{i}");
-    }
+    let seq_name = crate::ddl::choose_object_name(&t.name, Some(name), "seq", |n| {
+        name_taken(cat, t.schema, n)
+    });
     let seq_oid = cat.new_oid();
     cat.sequences.insert(
         seq_oid,
