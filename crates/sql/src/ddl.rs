@@ -1541,16 +1541,14 @@ pub fn identity_owner(cat: &Catalog, seq: u32) -> Option<(&Table, usize)> {
     })
 }
 
-/// Names of the relations an expression text names by a literal: `nextval('s')` and friends
-/// and `'s'::regclass`, where PostgreSQL records a dependency on the sequence.
-pub fn regclass_literals(text: &str) -> Vec<String> {
-    fn sval(v: &serde_json::Value) -> Option<&str> {
-        v.get("node")?
-            .get("AConst")?
-            .get("val")?
-            .get("Sval")?
-            .get("sval")?
-            .as_str()
+/// The relation-name literals of an expression text: `nextval('s')` and friends and
+/// `'s'::regclass`, where PostgreSQL records a dependency on the relation. Each comes with its
+/// byte offset in the text (at the opening quote).
+fn regclass_literal_spans(text: &str) -> Vec<(String, usize)> {
+    fn sval(v: &serde_json::Value) -> Option<(&str, i64)> {
+        let c = v.get("node")?.get("AConst")?;
+        let s = c.get("val")?.get("Sval")?.get("sval")?.as_str()?;
+        Some((s, c.get("location")?.as_i64()?))
     }
     fn last_name(list: Option<&serde_json::Value>) -> Option<&str> {
         list?
@@ -1561,7 +1559,7 @@ pub fn regclass_literals(text: &str) -> Vec<String> {
             .get("sval")?
             .as_str()
     }
-    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+    fn walk(v: &serde_json::Value, out: &mut Vec<(String, i64)>) {
         match v {
             serde_json::Value::Object(m) => {
                 if let Some(fc) = m.get("FuncCall")
@@ -1569,20 +1567,20 @@ pub fn regclass_literals(text: &str) -> Vec<String> {
                         last_name(fc.get("funcname")),
                         Some("nextval" | "currval" | "setval")
                     )
-                    && let Some(s) = fc
+                    && let Some((s, l)) = fc
                         .get("args")
                         .and_then(|a| a.as_array())
                         .and_then(|a| a.first())
                         .and_then(sval)
                 {
-                    out.push(s.to_string());
+                    out.push((s.to_string(), l));
                 }
                 if let Some(tc) = m.get("TypeCast")
                     && last_name(tc.get("type_name").and_then(|t| t.get("names")))
                         == Some("regclass")
-                    && let Some(s) = tc.get("arg").and_then(sval)
+                    && let Some((s, l)) = tc.get("arg").and_then(sval)
                 {
-                    out.push(s.to_string());
+                    out.push((s.to_string(), l));
                 }
                 for x in m.values() {
                     walk(x, out);
@@ -1596,17 +1594,152 @@ pub fn regclass_literals(text: &str) -> Vec<String> {
             _ => {}
         }
     }
-    let Ok(parsed) = pg_query::parse(&format!("SELECT {text}"), pg_query::ParserOptions::DEFAULT)
+    const PREFIX: &str = "SELECT ";
+    let Ok(parsed) = pg_query::parse(&format!("{PREFIX}{text}"), pg_query::ParserOptions::DEFAULT)
     else {
         return Vec::new();
     };
     let Ok(json) = serde_json::to_value(&parsed.protobuf) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    walk(&json, &mut out);
+    let mut found = Vec::new();
+    walk(&json, &mut found);
+    let mut out: Vec<(String, usize)> = found
+        .into_iter()
+        .filter_map(|(s, l)| Some((s, usize::try_from(l).ok()?.checked_sub(PREFIX.len())?)))
+        .collect();
+    out.sort_by_key(|(_, l)| *l);
     out.dedup();
     out
+}
+
+/// Names of the relations an expression text names by a literal (see
+/// [`regclass_literal_spans`]).
+pub fn regclass_literals(text: &str) -> Vec<String> {
+    regclass_literal_spans(text)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect()
+}
+
+/// Rewrites the relation-name literals of column defaults that `resolves` maps to `oid` into
+/// `new_name` (after a sequence moved to another schema or was renamed).
+pub fn repoint_regclass_literals(
+    cat: &mut Catalog,
+    oid: u32,
+    new_name: &str,
+    resolves: impl Fn(&str) -> Option<u32>,
+) {
+    let quoted = format!("'{}'", new_name.replace('\'', "''"));
+    for t in cat.tables.values_mut() {
+        for c in &mut t.columns {
+            let Some(d) = &mut c.default else { continue };
+            let spans = regclass_literal_spans(d);
+            // Right to left, so earlier offsets stay valid.
+            for (lit, at) in spans.into_iter().rev() {
+                let old = format!("'{}'", lit.replace('\'', "''"));
+                if resolves(&lit) == Some(oid) && d.get(at..at + old.len()) == Some(old.as_str()) {
+                    d.replace_range(at..at + old.len(), &quoted);
+                }
+            }
+        }
+    }
+}
+
+/// ALTER SEQUENCE ... SET SCHEMA.
+pub fn set_sequence_schema(
+    cat: &mut Catalog,
+    search_path: &[u32],
+    types: &basalt_common::types::TypeContext,
+    s: &protobuf::AlterObjectSchemaStmt,
+    notices: &mut Vec<Notice>,
+) -> Result<bool, SqlError> {
+    let Some(rv) = &s.relation else {
+        return Err(err("42601", "ALTER ... SET SCHEMA without a name"));
+    };
+    let found = if rv.schemaname.is_empty() {
+        search_path
+            .iter()
+            .find_map(|o| cat.relation_in(*o, &rv.relname))
+    } else {
+        cat.schema_oid(&rv.schemaname)
+            .and_then(|o| cat.relation_in(o, &rv.relname))
+    };
+    let oid = match found {
+        Some(Relation::Sequence(oid)) => oid,
+        Some(_) => {
+            return Err(err(
+                "42809",
+                format!("\"{}\" is not a sequence", rv.relname),
+            ));
+        }
+        None if s.missing_ok => {
+            notices.push(notice(format!(
+                "relation \"{}\" does not exist, skipping",
+                rv.relname
+            )));
+            return Ok(false);
+        }
+        None => {
+            return Err(err(
+                "42P01",
+                format!("relation \"{}\" does not exist", rv.relname),
+            ));
+        }
+    };
+    let Some(seq) = cat.sequences.get(&oid).cloned() else {
+        return Err(err("XX000", "catalog entry vanished"));
+    };
+    let Some(target) = cat.schema_oid(&s.newschema) else {
+        return Err(err(
+            "3F000",
+            format!("schema \"{}\" does not exist", s.newschema),
+        ));
+    };
+    if let Some((t, _)) = seq
+        .owned_by
+        .and_then(|(t, _)| cat.tables.get(&t).map(|x| (x, t)))
+    {
+        return Err(
+            err("0A000", "cannot move an owned sequence into another schema").with_detail(format!(
+                "Sequence \"{}\" is linked to table \"{}\".",
+                seq.name, t.name
+            )),
+        );
+    }
+    if target == seq.schema {
+        return Ok(true);
+    }
+    if name_taken(cat, target, &seq.name) {
+        return Err(err(
+            "42P07",
+            format!(
+                "relation \"{}\" already exists in schema \"{}\"",
+                seq.name, s.newschema
+            ),
+        ));
+    }
+    // Defaults name the sequence by text: resolve their literals before the move.
+    let before = cat.clone();
+    let b = Binder::new(&before, search_path.to_vec(), *types);
+    let new_name = if target == crate::catalog::PUBLIC_OID {
+        crate::system::tables::quote_ident(&seq.name)
+    } else {
+        format!(
+            "{}.{}",
+            crate::system::tables::quote_ident(&s.newschema),
+            crate::system::tables::quote_ident(&seq.name)
+        )
+    };
+    repoint_regclass_literals(cat, oid, &new_name, |lit| {
+        crate::system::reg_literal(&b, "regclass", lit)
+            .ok()
+            .and_then(|o| u32::try_from(o).ok())
+    });
+    if let Some(q) = cat.sequences.get_mut(&oid) {
+        q.schema = target;
+    }
+    Ok(true)
 }
 
 /// CREATE VIEW.

@@ -47,7 +47,7 @@ use crate::ddl::{build_index, delete_prefix, deparse_expr, deparse_stmt, notice}
 use crate::dml::{TableWriter, bind_text_expr};
 use crate::error::{Notice, SqlError};
 use crate::exec::{Cx, table_range};
-use crate::expr::{Expr, SeqFunc, eval, truth};
+use crate::expr::{Expr, eval, truth};
 use crate::row::{decode_row, encode_row, index_prefix, push_key_values, table_prefix};
 use crate::session::{Session, StatementResult};
 
@@ -1190,7 +1190,19 @@ impl<K: TxnKv> Session<K> {
                 let Some(Node::Constraint(con)) = def else {
                     return Err(err("42601", "ADD IDENTITY without a definition"));
                 };
-                add_identity(cat, oid, &c.name, con.generated_when == "a")
+                add_identity(cat, oid, &c.name, con.generated_when == "a")?;
+                // Sequence options of the identity, e.g. (START WITH 10).
+                let seq = table(cat, oid)?
+                    .columns
+                    .iter()
+                    .find(|x| x.name == c.name)
+                    .and_then(|x| x.identity)
+                    .map(|(_, s)| s);
+                if let Some(mut sq) = seq.and_then(|s| cat.sequences.get(&s).cloned()) {
+                    crate::ddl::apply_seq_options(&mut sq, &con.options, true, 0)?;
+                    cat.sequences.insert(sq.oid, sq);
+                }
+                Ok(())
             }
             A::AtSetIdentity => {
                 let t = table(cat, oid)?;
@@ -1208,56 +1220,41 @@ impl<K: TxnKv> Session<K> {
                     return Ok(());
                 };
                 let mut always = always;
-                let mut restart = None;
+                let mut seq_opts: Vec<protobuf::Node> = Vec::new();
                 for o in &opts.items {
                     let Some(Node::DefElem(d)) = o.node.as_ref() else {
                         continue;
                     };
-                    match d.defname.as_str() {
-                        "generated" => {
-                            always = matches!(
-                                d.arg.as_deref().and_then(|a| a.node.as_ref()),
-                                Some(Node::Integer(i)) if i.ival == i32::from(b'a')
-                            );
-                        }
-                        "restart" => {
-                            restart = Some(match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
-                                Some(Node::Integer(i)) => Some(i64::from(i.ival)),
-                                Some(Node::Float(f)) => Some(
-                                    f.fval
-                                        .parse::<i64>()
-                                        .map_err(|_| err("22023", "invalid value for RESTART"))?,
-                                ),
-                                _ => None,
-                            });
-                        }
-                        other => {
-                            return Err(err(
-                                "0A000",
-                                format!("feature not supported: identity option {other}"),
-                            ));
-                        }
+                    if d.defname == "generated" {
+                        always = matches!(
+                            d.arg.as_deref().and_then(|a| a.node.as_ref()),
+                            Some(Node::Integer(i)) if i.ival == i32::from(b'a')
+                        );
+                    } else {
+                        seq_opts.push(o.clone());
                     }
                 }
                 table_mut(cat, oid)?.columns[col].identity = Some((always, seq));
-                if let Some(restart) = restart {
-                    let Some(sq) = cat.sequences.get(&seq).cloned() else {
-                        return Ok(());
-                    };
-                    let value = restart.unwrap_or(sq.start);
-                    let name = format!("{}.{}", cat.schema_name(sq.schema), sq.name);
-                    let snapshot = cat.clone();
-                    self.with_cx(&snapshot, &[], |cx| {
-                        cx.sequences
-                            .call(
-                                cx.catalog,
-                                SeqFunc::Setval,
-                                &[Value::Text(name), Value::Int8(value), Value::Bool(false)],
-                            )
-                            .map(|_| ())
-                    })?;
+                if seq_opts.is_empty() {
+                    return Ok(());
                 }
-                Ok(())
+                // SET INCREMENT BY, RESTART and the rest act on the identity's sequence as
+                // ALTER SEQUENCE does.
+                let Some(mut sq) = cat.sequences.get(&seq).cloned() else {
+                    return Ok(());
+                };
+                let snapshot = cat.clone();
+                let current = self.with_cx(&snapshot, &[], |cx| cx.sequences.state(&sq))?;
+                let applied =
+                    crate::ddl::apply_seq_options(&mut sq, &seq_opts, false, current.last)?;
+                cat.sequences.insert(seq, sq.clone());
+                let restart = match applied.state {
+                    crate::ddl::SeqStateChange::Keep => return Ok(()),
+                    crate::ddl::SeqStateChange::Rewrite => None,
+                    crate::ddl::SeqStateChange::Restart(v) => Some(v),
+                };
+                let snapshot = cat.clone();
+                self.with_cx(&snapshot, &[], |cx| cx.sequences.reset(&sq, restart))
             }
             other => Err(SqlError::Unsupported(format!(
                 "ALTER TABLE {}",
@@ -2092,24 +2089,33 @@ fn rename_relation(
             if let Some(s) = cat.sequences.get_mut(&o) {
                 s.name = new.to_string();
             }
+            // Defaults name the sequence by text (`nextval('s')`, `'s'::regclass`).
             let qualify = |n: &str| {
+                let n = crate::system::tables::quote_ident(n);
                 if schema == crate::catalog::PUBLIC_OID {
-                    n.to_string()
+                    n
                 } else {
-                    format!("{}.{n}", cat.schema_name(schema))
+                    format!(
+                        "{}.{n}",
+                        crate::system::tables::quote_ident(cat.schema_name(schema))
+                    )
                 }
             };
-            let from = format!("nextval('{}'::regclass)", qualify(name));
-            let to = format!("nextval('{}'::regclass)", qualify(new));
-            for t in cat.tables.values_mut() {
-                for c in &mut t.columns {
-                    if let Some(d) = &mut c.default
-                        && d.contains(&from)
-                    {
-                        *d = d.replace(&from, &to);
-                    }
-                }
-            }
+            let new_name = qualify(new);
+            let schema_oids: Vec<(String, u32)> = cat
+                .schemas
+                .values()
+                .map(|s| (s.name.clone(), s.oid))
+                .collect();
+            crate::ddl::repoint_regclass_literals(cat, o, &new_name, |lit| {
+                let parts = crate::system::split_name(lit)?;
+                let (sch, rel) = match parts.as_slice() {
+                    [r] => (schema, r),
+                    [s, r] => (schema_oids.iter().find(|(n, _)| n == s)?.1, r),
+                    _ => return None,
+                };
+                (sch == schema && rel == name).then_some(o)
+            });
         }
     }
     Ok(())

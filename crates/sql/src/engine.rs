@@ -675,6 +675,17 @@ impl<K: TxnKv> Session<K> {
             Node::AlterTableStmt(s) => self.alter_table(s, notices),
             Node::RenameStmt(s) => self.rename(s, notices),
             Node::AlterSeqStmt(s) => self.alter_sequence(s, notices),
+            Node::AlterObjectSchemaStmt(s)
+                if s.object_type == protobuf::ObjectType::ObjectSequence as i32 =>
+            {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                let types = self.type_context();
+                if crate::ddl::set_sequence_schema(&mut cat, &sp, &types, s, notices)? {
+                    self.store_catalog(cat)?;
+                }
+                Ok(tag("ALTER SEQUENCE"))
+            }
             other => Err(SqlError::Unsupported(crate::describe::statement_name(
                 other,
             ))),
