@@ -1613,8 +1613,8 @@ fn regclass_literal_spans(text: &str) -> Vec<(String, usize)> {
     out
 }
 
-/// Names of the relations an expression text names by a literal (see
-/// [`regclass_literal_spans`]).
+/// Names of the relations an expression text names by a literal: `nextval('s')` and
+/// friends and `'s'::regclass`.
 pub fn regclass_literals(text: &str) -> Vec<String> {
     regclass_literal_spans(text)
         .into_iter()

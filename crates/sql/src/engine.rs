@@ -3,13 +3,20 @@
 //!
 //! # Sequences
 //!
-//! `nextval` is not transactional (PostgreSQL never gives a value back on rollback), so
-//! values are allocated in blocks of [`SEQ_BLOCK`] by short transactions of their own that
-//! lock the sequence's state key `q` + OID, advance it and commit (without waiting for the
-//! fsync: any transaction that uses a value commits later in the log, so it cannot become
-//! durable without the allocation). The sessions of a database share the allocated blocks
-//! ([`Shared`]); a crash loses at most the unused rest of a block, as PostgreSQL's
-//! pre-logged sequence values.
+//! `nextval` is not transactional (PostgreSQL never gives a value back on rollback). A
+//! sequence's state is PostgreSQL's (`last_value`, `log_cnt`, `is_called`, what
+//! `SELECT * FROM seq` shows), kept in [`Shared`] for the sessions of the database and
+//! advanced by PostgreSQL's algorithm: when the values written ahead run out, the value
+//! [`SEQ_LOG_VALS`] past the new ones is written to the key `q` + OID by a short transaction
+//! of its own (committed without waiting for the fsync: any transaction that uses a value
+//! commits later in the log, so it cannot become durable without the write). After a restart
+//! the state is read back from that key, so up to 32 values are skipped, as after a crash in
+//! PostgreSQL. With CACHE n a session takes n values at a time and hands them out itself
+//! (`last_value` shows the last value taken by any session, as in PostgreSQL).
+//!
+//! ALTER SEQUENCE changes the catalog in the statement's transaction, but its effect on the
+//! state (RESTART, dropping the values written ahead) is immediate and not undone by a
+//! rollback, unlike PostgreSQL's.
 
 use std::collections::HashMap;
 use std::sync::Arc;
