@@ -1587,6 +1587,39 @@ impl<'a> Binder<'a> {
                 };
                 Ok((q.plan, scope))
             }
+            Some((_, Relation::Sequence(oid))) => {
+                // One row of the sequence's state, read when the statement runs.
+                let cols = [
+                    ("last_value", DataType::Int8),
+                    ("log_cnt", DataType::Int8),
+                    ("is_called", DataType::Bool),
+                ];
+                let row = (0..3u8)
+                    .map(|i| {
+                        Expr::Sequence(SeqFunc::Read(i), vec![Expr::Const(Value::Int8(oid.into()))])
+                    })
+                    .collect();
+                let scope = Scope {
+                    cols: cols
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (n, t))| ScopeCol {
+                            table: Some(qualifier.clone()),
+                            name: colnames.get(i).cloned().unwrap_or_else(|| n.to_string()),
+                            ty: t.clone(),
+                            hidden: false,
+                            origin: None,
+                        })
+                        .collect(),
+                };
+                Ok((
+                    Plan::Values {
+                        rows: vec![row],
+                        width: 3,
+                    },
+                    scope,
+                ))
+            }
             Some(_) => Err(err(
                 "42809",
                 format!("\"{}\" is not a table or view", rv.relname),
@@ -3457,6 +3490,16 @@ impl<'a> Binder<'a> {
                 }
                 let mut cargs = Vec::new();
                 for (i, (e, t)) in args.into_iter().zip(types).enumerate() {
+                    // A literal name is a regclass constant, resolved now as PostgreSQL does.
+                    if i == 0
+                        && t == DataType::Unknown
+                        && let Expr::Const(Value::Text(text)) = &e
+                    {
+                        let oid = crate::system::reg_literal(self, "regclass", text)
+                            .map_err(|e| e.at(self.literal_position(text)))?;
+                        cargs.push(Expr::Const(Value::Int8(oid)));
+                        continue;
+                    }
                     let to = if i == 0 && t == DataType::Int8 {
                         DataType::Int8
                     } else if i == 0 {

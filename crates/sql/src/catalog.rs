@@ -234,6 +234,9 @@ pub struct Index {
     pub unique: bool,
     /// Backs the primary key.
     pub primary: bool,
+    /// UNIQUE NULLS NOT DISTINCT: NULLs are equal to each other in this index.
+    #[serde(default)]
+    pub nulls_not_distinct: bool,
 }
 
 /// A sequence.
@@ -258,8 +261,15 @@ pub struct Sequence {
     pub max: i64,
     /// CYCLE.
     pub cycle: bool,
+    /// CACHE: values a session takes from the sequence at a time.
+    #[serde(default = "one")]
+    pub cache: i64,
     /// OWNED BY (table OID, column position): dropped with the column.
     pub owned_by: Option<(u32, usize)>,
+}
+
+fn one() -> i64 {
+    1
 }
 
 /// A view.

@@ -95,32 +95,83 @@ fn name_taken(cat: &Catalog, schema: u32, name: &str) -> bool {
     cat.relation_in(schema, name).is_some()
 }
 
-/// A unique relation name like PostgreSQL's `ChooseRelationName`.
-fn choose_name(cat: &Catalog, schema: u32, base: &str) -> String {
-    if !name_taken(cat, schema, base) {
-        return base.to_string();
-    }
-    for i in 1.. {
-        let n = format!("{base}{i}");
-        if !name_taken(cat, schema, &n) {
-            return n;
+/// The longest name PostgreSQL keeps (NAMEDATALEN - 1 bytes).
+const MAX_NAME: usize = 63;
+
+/// `name1_name2_label` with `name1` and `name2` shortened (the longer one first) so that the
+/// whole fits 63 bytes, as PostgreSQL's `makeObjectName`.
+pub fn make_object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
+    let overhead = label.len() + usize::from(!label.is_empty()) + usize::from(name2.is_some());
+    let avail = MAX_NAME.saturating_sub(overhead);
+    let (mut n1, mut n2) = (name1.len(), name2.map_or(0, str::len));
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
         }
     }
-    base.to_string()
+    let clip = |s: &str, mut n: usize| {
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        s[..n].to_string()
+    };
+    let mut out = clip(name1, n1);
+    if let Some(n2s) = name2 {
+        out.push('_');
+        out.push_str(&clip(n2s, n2));
+    }
+    if !label.is_empty() {
+        out.push('_');
+        out.push_str(label);
+    }
+    out
+}
+
+/// Column names joined by `_` for a generated name, stopping once past 63 bytes
+/// (PostgreSQL's `ChooseIndexNameAddition`).
+pub fn name_addition<S: AsRef<str>>(names: &[S]) -> String {
+    let mut out = String::new();
+    for n in names {
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.push_str(n.as_ref());
+        if out.len() > MAX_NAME {
+            break;
+        }
+    }
+    out
+}
+
+/// The first of `name1_name2_label`, `name1_name2_label1`, ... that `taken` refuses, as
+/// PostgreSQL's `ChooseRelationName` / `ChooseConstraintName`.
+pub fn choose_object_name(
+    name1: &str,
+    name2: Option<&str>,
+    label: &str,
+    taken: impl Fn(&str) -> bool,
+) -> String {
+    let mut n = make_object_name(name1, name2, label);
+    let mut pass = 0;
+    while taken(&n) {
+        pass += 1;
+        n = make_object_name(name1, name2, &format!("{label}{pass}"));
+    }
+    n
+}
+
+/// Whether a constraint of some table in `schema` has this name (generated constraint names
+/// avoid them all, as PostgreSQL's do).
+pub fn constraint_in_schema(cat: &Catalog, schema: u32, name: &str) -> bool {
+    cat.tables
+        .values()
+        .any(|t| t.schema == schema && t.constraints.iter().any(|c| c.name == name))
 }
 
 fn constraint_name_taken(t: &Table, name: &str) -> bool {
     t.constraints.iter().any(|c| c.name == name)
-}
-
-fn choose_constraint_name(cat: &Catalog, t: &Table, base: &str) -> String {
-    let mut n = base.to_string();
-    let mut i = 0;
-    while constraint_name_taken(t, &n) || name_taken(cat, t.schema, &n) {
-        i += 1;
-        n = format!("{base}{i}");
-    }
-    n
 }
 
 /// What a CREATE TABLE column or table constraint asks for, before it is applied.
@@ -128,32 +179,7 @@ struct PendingIndex {
     name: Option<String>,
     cols: Vec<usize>,
     primary: bool,
-}
-
-/// Whether values of the two types can be compared for equality (same type, or both of the
-/// numeric, string or date/time families).
-fn comparable(a: &DataType, b: &DataType) -> bool {
-    let numeric = |t: &DataType| {
-        matches!(
-            t,
-            DataType::Int2
-                | DataType::Int4
-                | DataType::Int8
-                | DataType::Numeric(_)
-                | DataType::Float4
-                | DataType::Float8
-        )
-    };
-    let time = |t: &DataType| {
-        matches!(
-            t,
-            DataType::Date | DataType::Timestamp(_) | DataType::Timestamptz(_)
-        )
-    };
-    a.same_base(b)
-        || (numeric(a) && numeric(b))
-        || (a.is_string() && b.is_string())
-        || (time(a) && time(b))
+    nulls_not_distinct: bool,
 }
 
 /// Where the PRIMARY KEY constraints of a CREATE TABLE are, in text order.
@@ -231,6 +257,11 @@ pub fn create_table(
     let mut sequences: Vec<(usize, bool, Option<bool>)> = Vec::new();
     let mut table_constraints: Vec<&protobuf::Constraint> = Vec::new();
     let mut identity_options: Vec<(usize, Vec<protobuf::Node>)> = Vec::new();
+    // What LIKE clauses copy beyond columns.
+    let mut like_identity: Vec<(usize, bool, Sequence)> = Vec::new();
+    let mut like_comments: Vec<(usize, String)> = Vec::new();
+    let mut like_checks: Vec<(Option<String>, String)> = Vec::new();
+    let mut like_indexes: Vec<(Index, Vec<IndexKey>, bool)> = Vec::new();
     for elt in &s.table_elts {
         match elt.node.as_ref() {
             Some(Node::ColumnDef(cd)) => {
@@ -279,12 +310,14 @@ pub fn create_table(
                                 name: conname,
                                 cols: vec![idx],
                                 primary: true,
+                                nulls_not_distinct: false,
                             });
                         }
                         Ok(protobuf::ConstrType::ConstrUnique) => pending_idx.push(PendingIndex {
                             name: conname,
                             cols: vec![idx],
                             primary: false,
+                            nulls_not_distinct: con.nulls_not_distinct,
                         }),
                         Ok(protobuf::ConstrType::ConstrCheck) => {
                             let Some(e) = con.raw_expr.as_deref() else {
@@ -317,8 +350,70 @@ pub fn create_table(
                 default_nodes.push(default_node);
             }
             Some(Node::Constraint(con)) => table_constraints.push(con),
-            Some(Node::TableLikeClause(_)) => {
-                return Err(err("0A000", "feature not supported: CREATE TABLE ... LIKE"));
+            Some(Node::TableLikeClause(lc)) => {
+                let src = like_source(cat, search_path, types, lc)?;
+                let offset = table.columns.len();
+                let has = |bit: u32| lc.options & bit != 0;
+                for (i, c) in src.columns.iter().enumerate() {
+                    if table.columns.iter().any(|x| x.name == c.name) {
+                        return Err(err(
+                            "42701",
+                            format!("column \"{}\" specified more than once", c.name),
+                        ));
+                    }
+                    let mut col = Column {
+                        name: c.name.clone(),
+                        ty: c.ty.clone(),
+                        not_null: c.not_null,
+                        default: None,
+                        identity: None,
+                    };
+                    if has(LIKE_DEFAULTS) {
+                        col.default.clone_from(&c.default);
+                    }
+                    if has(LIKE_IDENTITY)
+                        && let Some((always, seq)) = c.identity
+                        && let Some(q) = cat.sequences.get(&seq)
+                    {
+                        col.default = None;
+                        like_identity.push((offset + i, always, q.clone()));
+                    }
+                    if has(LIKE_COMMENTS)
+                        && let Some(text) = cat.comments.get(&(src.oid, (i + 1) as u32))
+                    {
+                        like_comments.push((offset + i, text.clone()));
+                    }
+                    table.columns.push(col);
+                }
+                if has(LIKE_CONSTRAINTS) {
+                    for c in &src.constraints {
+                        if let ConstraintKind::Check { expr } = &c.kind {
+                            like_checks.push((Some(c.name.clone()), expr.clone()));
+                        }
+                    }
+                }
+                if has(LIKE_INDEXES) {
+                    let mut ixs: Vec<&Index> = cat
+                        .indexes
+                        .values()
+                        .filter(|i| i.table == src.oid)
+                        .collect();
+                    ixs.sort_by_key(|i| i.oid);
+                    for ix in ixs {
+                        let keys = ix
+                            .keys
+                            .iter()
+                            .map(|k| match k {
+                                IndexKey::Column(c) => IndexKey::Column(offset + c),
+                                IndexKey::Expr(e) => IndexKey::Expr(e.clone()),
+                            })
+                            .collect();
+                        let constraint = src.constraints.iter().any(|c| {
+                            matches!(c.kind, ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } if index == ix.oid)
+                        });
+                        like_indexes.push((ix.clone(), keys, constraint));
+                    }
+                }
             }
             _ => return Err(err("0A000", "feature not supported: this table element")),
         }
@@ -349,6 +444,7 @@ pub fn create_table(
                     name: conname,
                     cols,
                     primary,
+                    nulls_not_distinct: con.nulls_not_distinct,
                 });
             }
             Ok(protobuf::ConstrType::ConstrCheck) => {
@@ -376,6 +472,34 @@ pub fn create_table(
             _ => return Err(err("0A000", "feature not supported: this table constraint")),
         }
     }
+    // LIKE ... INCLUDING CONSTRAINTS / INDEXES come after the table's own, as in PostgreSQL.
+    checks.extend(like_checks);
+    let mut like_plain = Vec::new();
+    for (ix, keys, constraint) in like_indexes {
+        let cols: Option<Vec<usize>> = keys
+            .iter()
+            .map(|k| match k {
+                IndexKey::Column(c) => Some(*c),
+                IndexKey::Expr(_) => None,
+            })
+            .collect();
+        match cols {
+            Some(cols) if constraint => {
+                if ix.primary {
+                    for c in &cols {
+                        table.columns[*c].not_null = true;
+                    }
+                }
+                pending_idx.push(PendingIndex {
+                    name: None,
+                    cols,
+                    primary: ix.primary,
+                    nulls_not_distinct: ix.nulls_not_distinct,
+                });
+            }
+            _ => like_plain.push((ix, keys)),
+        }
+    }
     if pending_idx.iter().filter(|p| p.primary).count() > 1 {
         return Err(err(
             "42P16",
@@ -386,10 +510,29 @@ pub fn create_table(
         )
         .at(primary_key_locations(s).get(1).copied().and_then(pos)));
     }
+    // The primary key first; a UNIQUE constraint equal to an earlier one (or to the primary
+    // key) is not made, its name going to the earlier one if that has none, as in PostgreSQL.
+    pending_idx.sort_by_key(|p| !p.primary);
+    let mut kept: Vec<PendingIndex> = Vec::new();
+    for p in pending_idx {
+        if let Some(prior) = kept
+            .iter_mut()
+            .find(|k| k.cols == p.cols && k.nulls_not_distinct == p.nulls_not_distinct)
+        {
+            if prior.name.is_none() {
+                prior.name = p.name;
+            }
+            continue;
+        }
+        kept.push(p);
+    }
+    let pending_idx = kept;
     // Sequences for serial and identity columns.
     for (idx, identity, always) in sequences {
         let col = table.columns[idx].clone();
-        let seq_name = choose_name(cat, schema, &format!("{}_{}_seq", table.name, col.name));
+        let seq_name = choose_object_name(&table.name, Some(&col.name), "seq", |n| {
+            name_taken(cat, schema, n)
+        });
         let seq_oid = cat.new_oid();
         let mut seq = Sequence {
             oid: seq_oid,
@@ -401,6 +544,7 @@ pub fn create_table(
             min: 1,
             max: int_bounds(&col.ty).1,
             cycle: false,
+            cache: 1,
             owned_by: Some((oid, idx)),
         };
         let opts = identity_options
@@ -408,7 +552,7 @@ pub fn create_table(
             .find(|(i, _)| *i == idx)
             .map(|(_, o)| o.clone())
             .unwrap_or_default();
-        apply_seq_options(&mut seq, &opts, true)?;
+        apply_seq_options(&mut seq, &opts, true, 0)?;
         cat.sequences.insert(seq_oid, seq);
         let c = &mut table.columns[idx];
         if identity {
@@ -421,6 +565,27 @@ pub fn create_table(
             };
             c.default = Some(format!("nextval('{qualified}'::regclass)"));
         }
+    }
+    for (idx, always, src) in like_identity {
+        let col = table.columns[idx].name.clone();
+        let seq_name = choose_object_name(&table.name, Some(&col), "seq", |n| {
+            name_taken(cat, schema, n)
+        });
+        let seq_oid = cat.new_oid();
+        cat.sequences.insert(
+            seq_oid,
+            Sequence {
+                oid: seq_oid,
+                schema,
+                name: seq_name,
+                owned_by: Some((oid, idx)),
+                ..src
+            },
+        );
+        table.columns[idx].identity = Some((always, seq_oid));
+    }
+    for (idx, text) in like_comments {
+        cat.comments.insert((oid, (idx + 1) as u32), text);
     }
     // Bind defaults and checks to validate them now.
     {
@@ -497,13 +662,9 @@ pub fn create_table(
     for ((name, text), col) in checks.into_iter().zip(check_cols) {
         let n = match name {
             Some(n) => n,
-            None => {
-                let base = match col {
-                    Some(c) => format!("{}_{}_check", table.name, c),
-                    None => format!("{}_check", table.name),
-                };
-                choose_constraint_name(cat, &table, &base)
-            }
+            None => choose_object_name(&table.name, col.as_deref(), "check", |n| {
+                constraint_name_taken(&table, n) || constraint_in_schema(cat, schema, n)
+            }),
         };
         let coid = cat.new_oid();
         table.constraints.push(Constraint {
@@ -579,15 +740,13 @@ pub fn create_table(
         let n = match name {
             Some(n) => n,
             None => {
-                let colnames: Vec<String> = cols
+                let colnames: Vec<&str> = cols
                     .iter()
-                    .map(|c| table.columns[*c].name.clone())
+                    .map(|c| table.columns[*c].name.as_str())
                     .collect();
-                choose_constraint_name(
-                    cat,
-                    &table,
-                    &format!("{}_{}_fkey", table.name, colnames.join("_")),
-                )
+                choose_object_name(&table.name, Some(&name_addition(&colnames)), "fkey", |n| {
+                    constraint_name_taken(&table, n) || constraint_in_schema(cat, schema, n)
+                })
             }
         };
         let coid = cat.new_oid();
@@ -619,12 +778,17 @@ pub fn create_table(
                 n
             }
             None => {
-                let base = if p.primary {
-                    format!("{}_pkey", table.name)
+                let addition = name_addition(&colnames);
+                let (name2, label) = if p.primary {
+                    (None, "pkey")
                 } else {
-                    format!("{}_{}_key", table.name, colnames.join("_"))
+                    (Some(addition.as_str()), "key")
                 };
-                choose_name(cat, schema, &base)
+                choose_object_name(&table.name, name2, label, |n| {
+                    name_taken(cat, schema, n)
+                        || constraint_name_taken(&table, n)
+                        || constraint_in_schema(cat, schema, n)
+                })
             }
         };
         let ioid = cat.new_oid();
@@ -652,6 +816,7 @@ pub fn create_table(
                 keys: p.cols.into_iter().map(IndexKey::Column).collect(),
                 unique: true,
                 primary: p.primary,
+                nulls_not_distinct: p.nulls_not_distinct,
             },
         );
         new_indexes.push(ioid);
@@ -686,32 +851,163 @@ pub fn create_table(
                     ),
                 ));
             }
-            // The key columns must be comparable with an equality operator.
-            for (fc, pc) in fk.columns.iter().zip(&fk.ref_columns) {
-                let (Some(fcol), Some(pcol)) = (table.columns.get(*fc), rt.columns.get(*pc)) else {
-                    continue;
-                };
-                if !comparable(&fcol.ty, &pcol.ty) {
-                    return Err(err(
-                        "42804",
-                        format!(
-                            "foreign key constraint \"{}\" cannot be implemented",
-                            c.name
-                        ),
-                    )
-                    .with_detail(format!(
-                        "Key columns \"{}\" and \"{}\" are of incompatible types: {} and {}.",
-                        fcol.name,
-                        pcol.name,
-                        fcol.ty.format_type(),
-                        pcol.ty.format_type()
-                    )));
-                }
-            }
+            check_fk_types(&c.name, &table, &fk.columns, rt, &fk.ref_columns)?;
         }
+    }
+    for (ix, keys) in like_plain {
+        let colnames: Vec<String> = keys
+            .iter()
+            .map(|k| match k {
+                IndexKey::Column(c) => table.columns[*c].name.clone(),
+                IndexKey::Expr(_) => "expr".to_string(),
+            })
+            .collect();
+        let suffix = if ix.unique { "key" } else { "idx" };
+        let name = choose_object_name(&table.name, Some(&name_addition(&colnames)), suffix, |n| {
+            name_taken(cat, schema, n)
+        });
+        let ioid = cat.new_oid();
+        cat.indexes.insert(
+            ioid,
+            Index {
+                oid: ioid,
+                schema,
+                name,
+                table: oid,
+                keys,
+                ..ix
+            },
+        );
+        new_indexes.push(ioid);
     }
     cat.tables.insert(oid, table);
     Ok(new_indexes)
+}
+
+const LIKE_COMMENTS: u32 = 1;
+const LIKE_CONSTRAINTS: u32 = 1 << 2;
+const LIKE_DEFAULTS: u32 = 1 << 3;
+const LIKE_IDENTITY: u32 = 1 << 5;
+const LIKE_INDEXES: u32 = 1 << 6;
+
+/// The relation a LIKE clause copies: a table, or a view's columns (as a table without
+/// constraints).
+fn like_source(
+    cat: &Catalog,
+    search_path: &[u32],
+    types: &basalt_common::types::TypeContext,
+    lc: &protobuf::TableLikeClause,
+) -> Result<Table, SqlError> {
+    let Some(rv) = &lc.relation else {
+        return Err(err("42601", "LIKE without a relation"));
+    };
+    let found = if rv.schemaname.is_empty() {
+        search_path
+            .iter()
+            .find_map(|s| cat.relation_in(*s, &rv.relname))
+    } else {
+        cat.schema_oid(&rv.schemaname)
+            .and_then(|s| cat.relation_in(s, &rv.relname))
+    };
+    match found {
+        Some(Relation::Table(oid)) => cat
+            .tables
+            .get(&oid)
+            .cloned()
+            .ok_or_else(|| err("XX000", "catalog entry vanished")),
+        Some(Relation::View(oid)) => {
+            let v = cat
+                .views
+                .get(&oid)
+                .ok_or_else(|| err("XX000", "catalog entry vanished"))?;
+            let parsed = crate::parse::parse(&v.query, crate::parse::ParseOptions::default())?;
+            let Some(Node::SelectStmt(sel)) = parsed.statements().next().and_then(|s| s.node())
+            else {
+                return Err(err("XX000", "bad view definition"));
+            };
+            let node = protobuf::Node {
+                node: Some(Node::SelectStmt(sel.clone())),
+            };
+            let q = Binder::new(cat, search_path.to_vec(), *types).bind_query(&node)?;
+            Ok(Table {
+                oid,
+                schema: v.schema,
+                name: v.name.clone(),
+                columns: v
+                    .columns
+                    .iter()
+                    .zip(q.types)
+                    .map(|(n, ty)| Column {
+                        name: n.clone(),
+                        ty,
+                        not_null: false,
+                        default: None,
+                        identity: None,
+                    })
+                    .collect(),
+                primary_key: None,
+                constraints: Vec::new(),
+                stats: None,
+            })
+        }
+        Some(_) => Err(err(
+            "42809",
+            format!("\"{}\" is not a table, view, or composite type", rv.relname),
+        )
+        .at(pos(rv.location))),
+        None => {
+            let name = if rv.schemaname.is_empty() {
+                rv.relname.clone()
+            } else {
+                format!("{}.{}", rv.schemaname, rv.relname)
+            };
+            Err(err("42P01", format!("relation \"{name}\" does not exist")).at(pos(rv.location)))
+        }
+    }
+}
+
+/// Whether a foreign key column of type `fk` can reference a key column of type `pk`: the
+/// key's btree family compares them directly (integers, floats, dates and timestamps), or
+/// `fk` coerces implicitly to `pk`, as PostgreSQL requires.
+fn fk_types_compatible(fk: &DataType, pk: &DataType) -> bool {
+    use DataType as T;
+    let family = |t: &DataType| match t {
+        T::Int2 | T::Int4 | T::Int8 => 1,
+        T::Float4 | T::Float8 => 2,
+        T::Date | T::Timestamp(_) | T::Timestamptz(_) => 3,
+        _ => 0,
+    };
+    (family(fk) != 0 && family(fk) == family(pk))
+        || basalt_common::types::cast_context(fk, pk) == Some(CastContext::Implicit)
+}
+
+/// 42804 unless every referencing column's type can be compared with its referenced column's.
+pub fn check_fk_types(
+    name: &str,
+    table: &Table,
+    cols: &[usize],
+    ref_table: &Table,
+    ref_cols: &[usize],
+) -> Result<(), SqlError> {
+    for (c, r) in cols.iter().zip(ref_cols) {
+        let (Some(fc), Some(pc)) = (table.columns.get(*c), ref_table.columns.get(*r)) else {
+            continue;
+        };
+        if !fk_types_compatible(&fc.ty, &pc.ty) {
+            return Err(err(
+                "42804",
+                format!("foreign key constraint \"{name}\" cannot be implemented"),
+            )
+            .with_detail(format!(
+                "Key columns \"{}\" and \"{}\" are of incompatible types: {} and {}.",
+                fc.name,
+                pc.name,
+                fc.ty.error_name(),
+                pc.ty.error_name()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn int_bounds(t: &DataType) -> (i64, i64) {
@@ -773,7 +1069,7 @@ pub fn build_index(cat: &Catalog, index_oid: u32, cx: &mut Cx<'_>) -> Result<(),
         }
         let mut ikey = index_prefix(index_oid);
         crate::row::push_key_values(&mut ikey, &vals.iter().collect::<Vec<_>>(), &index.desc)?;
-        let unique = index.unique && !vals.iter().any(Value::is_null);
+        let unique = index.unique && (index.nulls_not_distinct || !vals.iter().any(Value::is_null));
         if !unique {
             ikey.extend_from_slice(&key[5..]);
         } else if let Some(existing) = cx.txn.get(&ikey)?
@@ -871,11 +1167,9 @@ pub fn create_index(
     }
     let name = if s.idxname.is_empty() {
         let suffix = if s.unique { "key" } else { "idx" };
-        choose_name(
-            cat,
-            table.schema,
-            &format!("{}_{}_{suffix}", table.name, colnames.join("_")),
-        )
+        choose_object_name(&table.name, Some(&name_addition(&colnames)), suffix, |n| {
+            name_taken(cat, table.schema, n)
+        })
     } else {
         if name_taken(cat, table.schema, &s.idxname) {
             if s.if_not_exists {
@@ -904,6 +1198,7 @@ pub fn create_index(
             desc,
             unique: s.unique,
             primary: false,
+            nulls_not_distinct: s.nulls_not_distinct,
         },
     );
     Ok(Some(ioid))
@@ -974,10 +1269,14 @@ pub fn create_sequence(
         min: 1,
         max: i64::MAX,
         cycle: false,
+        cache: 1,
         owned_by: None,
     };
-    apply_seq_options(&mut seq, &s.options, true)?;
+    let opts = apply_seq_options(&mut seq, &s.options, true, 0)?;
     seq.oid = cat.new_oid();
+    if let Some(owned) = &opts.owned_by {
+        set_owned_by(cat, search_path, &mut seq, owned)?;
+    }
     let oid = seq.oid;
     cat.sequences.insert(oid, seq);
     Ok(Some(oid))
@@ -996,87 +1295,138 @@ fn def_int(d: &protobuf::DefElem) -> Result<Option<i64>, SqlError> {
     }
 }
 
-fn apply_seq_options(
+/// What ALTER SEQUENCE options do to the sequence's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqStateChange {
+    /// Nothing (START, OWNED BY).
+    Keep,
+    /// The values written ahead are dropped (`log_cnt` becomes 0), as PostgreSQL does when
+    /// the increment, bounds, type, cycling or cache change.
+    Rewrite,
+    /// RESTART: the next `nextval` returns this value.
+    Restart(i64),
+}
+
+/// Sequence options after validation.
+pub struct SeqOptions {
+    /// What happens to the state.
+    pub state: SeqStateChange,
+    /// OWNED BY, as written (`["none"]` or the qualified column name).
+    pub owned_by: Option<Vec<String>>,
+}
+
+fn duplicate_option(d: &protobuf::DefElem) -> SqlError {
+    err("42601", "conflicting or redundant options").at(pos(d.location))
+}
+
+/// Applies CREATE / ALTER SEQUENCE options (and identity column options) to `seq` with
+/// PostgreSQL's defaults and checks, in its order. `last` is the sequence's current
+/// `last_value` (checked against new bounds when altering).
+pub fn apply_seq_options(
     seq: &mut Sequence,
     options: &[protobuf::Node],
     creating: bool,
-) -> Result<(), SqlError> {
-    let mut min = None;
-    let mut max = None;
-    let mut start = None;
+    last: i64,
+) -> Result<SeqOptions, SqlError> {
+    let mut as_type: Option<&protobuf::DefElem> = None;
+    let (mut increment, mut cycle, mut min, mut max) = (None, None, None, None);
+    let (mut start, mut restart, mut cache, mut owned) = (None, None, None, None);
     for o in options {
         let Some(Node::DefElem(d)) = o.node.as_ref() else {
             continue;
         };
-        match d.defname.as_str() {
-            "as" => {
-                if let Some(Node::TypeName(tn)) = d.arg.as_deref().and_then(|a| a.node.as_ref()) {
-                    let t = type_name(tn)?;
-                    if !matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8) {
-                        return Err(err(
-                            "22023",
-                            "sequence type must be smallint, integer, or bigint",
-                        ));
-                    }
-                    seq.ty = t;
-                }
-            }
-            "increment" => {
-                seq.increment = def_int(d)?.unwrap_or(1);
-                if seq.increment == 0 {
-                    return Err(err("22023", "INCREMENT must not be zero"));
-                }
-            }
-            "minvalue" => min = Some(def_int(d)?),
-            "maxvalue" => max = Some(def_int(d)?),
-            "start" => start = def_int(d)?,
-            "cycle" => {
-                seq.cycle = matches!(
-                    d.arg.as_deref().and_then(|a| a.node.as_ref()),
-                    Some(Node::Boolean(b)) if b.boolval
-                ) || d.arg.is_none()
-            }
-            "cache" | "owned_by" | "restart" => {}
+        let slot = match d.defname.as_str() {
+            "as" => &mut as_type,
+            "increment" => &mut increment,
+            "cycle" => &mut cycle,
+            "minvalue" => &mut min,
+            "maxvalue" => &mut max,
+            "start" => &mut start,
+            "restart" => &mut restart,
+            "cache" => &mut cache,
+            "owned_by" => &mut owned,
             other => {
                 return Err(err(
                     "0A000",
                     format!("feature not supported: sequence option {other}"),
                 ));
             }
+        };
+        if slot.is_some() {
+            return Err(duplicate_option(d));
         }
+        *slot = Some(d);
+    }
+    let mut rewrite = false;
+    let (mut reset_min, mut reset_max) = (false, false);
+    if let Some(d) = as_type
+        && let Some(Node::TypeName(tn)) = d.arg.as_deref().and_then(|a| a.node.as_ref())
+    {
+        let t = type_name(tn)?;
+        if !matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8) {
+            return Err(err(
+                "22023",
+                "sequence type must be smallint, integer, or bigint",
+            ));
+        }
+        if !creating {
+            // Bounds that were the old type's limits follow the new type.
+            let (omin, omax) = int_bounds(&seq.ty);
+            reset_max = seq.max == omax;
+            reset_min = seq.min == omin;
+        }
+        seq.ty = t;
+        rewrite = true;
+    }
+    if let Some(d) = increment {
+        seq.increment = def_int(d)?.unwrap_or(1);
+        if seq.increment == 0 {
+            return Err(err("22023", "INCREMENT must not be zero"));
+        }
+        rewrite = true;
+    }
+    if let Some(d) = cycle {
+        seq.cycle = match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+            Some(Node::Boolean(b)) => b.boolval,
+            Some(Node::Integer(i)) => i.ival != 0,
+            _ => true,
+        };
+        rewrite = true;
     }
     let (tmin, tmax) = int_bounds(&seq.ty);
     let asc = seq.increment > 0;
-    seq.min = match min.flatten() {
-        Some(v) => v,
-        None => {
-            if asc {
-                1
-            } else {
-                tmin
-            }
+    match max.map(def_int).transpose()? {
+        Some(Some(v)) => seq.max = v,
+        given if creating || given.is_some() || reset_max => {
+            seq.max = if asc { tmax } else { -1 };
         }
-    };
-    seq.max = match max.flatten() {
-        Some(v) => v,
-        None => {
-            if asc {
-                tmax
-            } else {
-                -1
-            }
-        }
-    };
-    if seq.min < tmin || seq.max > tmax {
+        _ => {}
+    }
+    rewrite |= max.is_some();
+    if seq.max < tmin || seq.max > tmax {
         return Err(err(
             "22023",
             format!(
-                "{} value out of range for sequence data type {}",
-                if seq.min < tmin {
-                    "MINVALUE"
-                } else {
-                    "MAXVALUE"
-                },
+                "MAXVALUE ({}) is out of range for sequence data type {}",
+                seq.max,
+                seq.ty.format_type()
+            ),
+        ));
+    }
+    match min.map(def_int).transpose()? {
+        Some(Some(v)) => seq.min = v,
+        given if creating || given.is_some() || reset_min => {
+            seq.min = if asc { 1 } else { tmin };
+        }
+        _ => {}
+    }
+    rewrite |= min.is_some();
+    if seq.min < tmin || seq.min > tmax {
+        return Err(err(
+            "22023",
+            format!(
+                "MINVALUE ({}) is out of range for sequence data type {}",
+                seq.min,
                 seq.ty.format_type()
             ),
         ));
@@ -1090,8 +1440,10 @@ fn apply_seq_options(
             ),
         ));
     }
-    if creating || start.is_some() {
-        seq.start = start.unwrap_or(if asc { seq.min } else { seq.max });
+    match start.map(def_int).transpose()?.flatten() {
+        Some(v) => seq.start = v,
+        None if creating => seq.start = if asc { seq.min } else { seq.max },
+        None => {}
     }
     if seq.start < seq.min {
         return Err(err(
@@ -1111,7 +1463,342 @@ fn apply_seq_options(
             ),
         ));
     }
+    let mut state = if rewrite {
+        SeqStateChange::Rewrite
+    } else {
+        SeqStateChange::Keep
+    };
+    let mut current = if creating { seq.start } else { last };
+    if let Some(d) = restart {
+        current = def_int(d)?.unwrap_or(seq.start);
+        state = SeqStateChange::Restart(current);
+    }
+    if current < seq.min {
+        return Err(err(
+            "22023",
+            format!(
+                "RESTART value ({current}) cannot be less than MINVALUE ({})",
+                seq.min
+            ),
+        ));
+    }
+    if current > seq.max {
+        return Err(err(
+            "22023",
+            format!(
+                "RESTART value ({current}) cannot be greater than MAXVALUE ({})",
+                seq.max
+            ),
+        ));
+    }
+    if let Some(d) = cache {
+        let v = def_int(d)?.unwrap_or(1);
+        if v <= 0 {
+            return Err(err(
+                "22023",
+                format!("CACHE ({v}) must be greater than zero"),
+            ));
+        }
+        seq.cache = v;
+        if state == SeqStateChange::Keep {
+            state = SeqStateChange::Rewrite;
+        }
+    }
+    let owned_by = owned.map(|d| match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+        Some(Node::List(l)) => names(&l.items),
+        _ => Vec::new(),
+    });
+    Ok(SeqOptions { state, owned_by })
+}
+
+/// Applies OWNED BY (`["none"]` or a qualified column) to `seq`, with PostgreSQL's checks.
+pub fn set_owned_by(
+    cat: &Catalog,
+    search_path: &[u32],
+    seq: &mut Sequence,
+    owned: &[String],
+) -> Result<(), SqlError> {
+    if let Some((t, _)) = identity_owner(cat, seq.oid) {
+        return Err(
+            err("0A000", "cannot change ownership of identity sequence").with_detail(format!(
+                "Sequence \"{}\" is linked to table \"{}\".",
+                seq.name, t.name
+            )),
+        );
+    }
+    if owned.len() == 1 && owned[0] == "none" {
+        seq.owned_by = None;
+        return Ok(());
+    }
+    if owned.len() < 2 {
+        return Err(err("42601", "invalid OWNED BY option")
+            .with_hint("Specify OWNED BY table.column or OWNED BY NONE."));
+    }
+    let (rel, col) = owned.split_at(owned.len() - 1);
+    let (schema, name) = match rel {
+        [n] => (None, n.clone()),
+        [s, n] => (Some(s.clone()), n.clone()),
+        _ => {
+            return Err(err(
+                "42601",
+                format!(
+                    "improper relation name (too many dotted names): {}",
+                    owned.join(".")
+                ),
+            ));
+        }
+    };
+    let found = match &schema {
+        Some(s) => cat.schema_oid(s).and_then(|s| cat.relation_in(s, &name)),
+        None => search_path.iter().find_map(|s| cat.relation_in(*s, &name)),
+    };
+    let table = match found {
+        Some(Relation::Table(oid)) => cat
+            .tables
+            .get(&oid)
+            .ok_or_else(|| err("XX000", "catalog entry vanished"))?,
+        Some(other) => {
+            let what = match other {
+                Relation::Sequence(_) => "sequences",
+                Relation::Index(_) => "indexes",
+                _ => "views",
+            };
+            return Err(err(
+                "42809",
+                format!("sequence cannot be owned by relation \"{name}\""),
+            )
+            .with_detail(format!("This operation is not supported for {what}.")));
+        }
+        None => return Err(err("42P01", format!("relation \"{name}\" does not exist"))),
+    };
+    if table.schema != seq.schema {
+        return Err(err(
+            "55000",
+            "sequence must be in same schema as table it is linked to",
+        ));
+    }
+    let c = table.column_index(&col[0]).ok_or_else(|| {
+        err(
+            "42703",
+            format!(
+                "column \"{}\" of relation \"{}\" does not exist",
+                col[0], table.name
+            ),
+        )
+    })?;
+    seq.owned_by = Some((table.oid, c));
     Ok(())
+}
+
+/// The table and column whose identity a sequence generates, if any.
+pub fn identity_owner(cat: &Catalog, seq: u32) -> Option<(&Table, usize)> {
+    cat.tables.values().find_map(|t| {
+        t.columns
+            .iter()
+            .position(|c| c.identity.is_some_and(|(_, s)| s == seq))
+            .map(|i| (t, i))
+    })
+}
+
+/// The relation-name literals of an expression text: `nextval('s')` and friends and
+/// `'s'::regclass`, where PostgreSQL records a dependency on the relation. Each comes with its
+/// byte offset in the text (at the opening quote).
+fn regclass_literal_spans(text: &str) -> Vec<(String, usize)> {
+    fn sval(v: &serde_json::Value) -> Option<(&str, i64)> {
+        let c = v.get("node")?.get("AConst")?;
+        let s = c.get("val")?.get("Sval")?.get("sval")?.as_str()?;
+        Some((s, c.get("location")?.as_i64()?))
+    }
+    fn last_name(list: Option<&serde_json::Value>) -> Option<&str> {
+        list?
+            .as_array()?
+            .last()?
+            .get("node")?
+            .get("String")?
+            .get("sval")?
+            .as_str()
+    }
+    fn walk(v: &serde_json::Value, out: &mut Vec<(String, i64)>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(fc) = m.get("FuncCall")
+                    && matches!(
+                        last_name(fc.get("funcname")),
+                        Some("nextval" | "currval" | "setval")
+                    )
+                    && let Some((s, l)) = fc
+                        .get("args")
+                        .and_then(|a| a.as_array())
+                        .and_then(|a| a.first())
+                        .and_then(sval)
+                {
+                    out.push((s.to_string(), l));
+                }
+                if let Some(tc) = m.get("TypeCast")
+                    && last_name(tc.get("type_name").and_then(|t| t.get("names")))
+                        == Some("regclass")
+                    && let Some((s, l)) = tc.get("arg").and_then(sval)
+                {
+                    out.push((s.to_string(), l));
+                }
+                for x in m.values() {
+                    walk(x, out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for x in a {
+                    walk(x, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    const PREFIX: &str = "SELECT ";
+    let Ok(parsed) = pg_query::parse(&format!("{PREFIX}{text}"), pg_query::ParserOptions::DEFAULT)
+    else {
+        return Vec::new();
+    };
+    let Ok(json) = serde_json::to_value(&parsed.protobuf) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    walk(&json, &mut found);
+    let mut out: Vec<(String, usize)> = found
+        .into_iter()
+        .filter_map(|(s, l)| Some((s, usize::try_from(l).ok()?.checked_sub(PREFIX.len())?)))
+        .collect();
+    out.sort_by_key(|(_, l)| *l);
+    out.dedup();
+    out
+}
+
+/// Names of the relations an expression text names by a literal: `nextval('s')` and
+/// friends and `'s'::regclass`.
+pub fn regclass_literals(text: &str) -> Vec<String> {
+    regclass_literal_spans(text)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect()
+}
+
+/// Rewrites the relation-name literals of column defaults that `resolves` maps to `oid` into
+/// `new_name` (after a sequence moved to another schema or was renamed).
+pub fn repoint_regclass_literals(
+    cat: &mut Catalog,
+    oid: u32,
+    new_name: &str,
+    resolves: impl Fn(&str) -> Option<u32>,
+) {
+    let quoted = format!("'{}'", new_name.replace('\'', "''"));
+    for t in cat.tables.values_mut() {
+        for c in &mut t.columns {
+            let Some(d) = &mut c.default else { continue };
+            let spans = regclass_literal_spans(d);
+            // Right to left, so earlier offsets stay valid.
+            for (lit, at) in spans.into_iter().rev() {
+                let old = format!("'{}'", lit.replace('\'', "''"));
+                if resolves(&lit) == Some(oid) && d.get(at..at + old.len()) == Some(old.as_str()) {
+                    d.replace_range(at..at + old.len(), &quoted);
+                }
+            }
+        }
+    }
+}
+
+/// ALTER SEQUENCE ... SET SCHEMA.
+pub fn set_sequence_schema(
+    cat: &mut Catalog,
+    search_path: &[u32],
+    types: &basalt_common::types::TypeContext,
+    s: &protobuf::AlterObjectSchemaStmt,
+    notices: &mut Vec<Notice>,
+) -> Result<bool, SqlError> {
+    let Some(rv) = &s.relation else {
+        return Err(err("42601", "ALTER ... SET SCHEMA without a name"));
+    };
+    let found = if rv.schemaname.is_empty() {
+        search_path
+            .iter()
+            .find_map(|o| cat.relation_in(*o, &rv.relname))
+    } else {
+        cat.schema_oid(&rv.schemaname)
+            .and_then(|o| cat.relation_in(o, &rv.relname))
+    };
+    let oid = match found {
+        Some(Relation::Sequence(oid)) => oid,
+        Some(_) => {
+            return Err(err(
+                "42809",
+                format!("\"{}\" is not a sequence", rv.relname),
+            ));
+        }
+        None if s.missing_ok => {
+            notices.push(notice(format!(
+                "relation \"{}\" does not exist, skipping",
+                rv.relname
+            )));
+            return Ok(false);
+        }
+        None => {
+            return Err(err(
+                "42P01",
+                format!("relation \"{}\" does not exist", rv.relname),
+            ));
+        }
+    };
+    let Some(seq) = cat.sequences.get(&oid).cloned() else {
+        return Err(err("XX000", "catalog entry vanished"));
+    };
+    let Some(target) = cat.schema_oid(&s.newschema) else {
+        return Err(err(
+            "3F000",
+            format!("schema \"{}\" does not exist", s.newschema),
+        ));
+    };
+    if let Some((t, _)) = seq
+        .owned_by
+        .and_then(|(t, _)| cat.tables.get(&t).map(|x| (x, t)))
+    {
+        return Err(
+            err("0A000", "cannot move an owned sequence into another schema").with_detail(format!(
+                "Sequence \"{}\" is linked to table \"{}\".",
+                seq.name, t.name
+            )),
+        );
+    }
+    if target == seq.schema {
+        return Ok(true);
+    }
+    if name_taken(cat, target, &seq.name) {
+        return Err(err(
+            "42P07",
+            format!(
+                "relation \"{}\" already exists in schema \"{}\"",
+                seq.name, s.newschema
+            ),
+        ));
+    }
+    // Defaults name the sequence by text: resolve their literals before the move.
+    let before = cat.clone();
+    let b = Binder::new(&before, search_path.to_vec(), *types);
+    let new_name = if target == crate::catalog::PUBLIC_OID {
+        crate::system::tables::quote_ident(&seq.name)
+    } else {
+        format!(
+            "{}.{}",
+            crate::system::tables::quote_ident(&s.newschema),
+            crate::system::tables::quote_ident(&seq.name)
+        )
+    };
+    repoint_regclass_literals(cat, oid, &new_name, |lit| {
+        crate::system::reg_literal(&b, "regclass", lit)
+            .ok()
+            .and_then(|o| u32::try_from(o).ok())
+    });
+    if let Some(q) = cat.sequences.get_mut(&oid) {
+        q.schema = target;
+    }
+    Ok(true)
 }
 
 /// CREATE VIEW.

@@ -47,7 +47,7 @@ use crate::ddl::{build_index, delete_prefix, deparse_expr, deparse_stmt, notice}
 use crate::dml::{TableWriter, bind_text_expr};
 use crate::error::{Notice, SqlError};
 use crate::exec::{Cx, table_range};
-use crate::expr::{Expr, SeqFunc, eval, truth};
+use crate::expr::{Expr, eval, truth};
 use crate::row::{decode_row, encode_row, index_prefix, push_key_values, table_prefix};
 use crate::session::{Session, StatementResult};
 
@@ -114,19 +114,21 @@ fn name_taken(cat: &Catalog, schema: u32, name: &str) -> bool {
     cat.relation_in(schema, name).is_some()
 }
 
-/// A name not used by a relation of the schema nor a constraint of the table, like
-/// PostgreSQL's `ChooseConstraintName` / `ChooseRelationName`.
-fn choose_name(cat: &Catalog, t: &Table, base: &str, relation_too: bool) -> String {
-    let taken = |n: &str| {
-        t.constraints.iter().any(|c| c.name == n) || (relation_too && name_taken(cat, t.schema, n))
-    };
-    let mut n = base.to_string();
-    let mut i = 0;
-    while taken(&n) {
-        i += 1;
-        n = format!("{base}{i}");
-    }
-    n
+/// A generated name (`name1_name2_label`, numbered on collisions) not used by a constraint
+/// of the schema nor, for index-backed constraints, a relation, as PostgreSQL's
+/// `ChooseConstraintName` / `ChooseRelationName`.
+fn choose_name(
+    cat: &Catalog,
+    t: &Table,
+    name2: Option<&str>,
+    label: &str,
+    relation_too: bool,
+) -> String {
+    crate::ddl::choose_object_name(&t.name, name2, label, |n| {
+        t.constraints.iter().any(|c| c.name == n)
+            || crate::ddl::constraint_in_schema(cat, t.schema, n)
+            || (relation_too && name_taken(cat, t.schema, n))
+    })
 }
 
 fn already_exists(con: &str, t: &str) -> SqlError {
@@ -769,11 +771,11 @@ fn add_check(
                 .into_iter()
                 .filter(|n| t.column_index(n).is_some())
                 .collect();
-            let base = match used.as_slice() {
-                [c] => format!("{}_{c}_check", t.name),
-                _ => format!("{}_check", t.name),
+            let col = match used.as_slice() {
+                [c] => Some(c.as_str()),
+                _ => None,
             };
-            choose_name(cat, &t, &base, false)
+            choose_name(cat, &t, col, "check", false)
         }
     };
     let coid = cat.new_oid();
@@ -814,13 +816,13 @@ fn add_index_constraint(
             n
         }
         None => {
-            let base = if primary {
-                format!("{}_pkey", t.name)
+            let names: Vec<&str> = cols.iter().map(|c| t.columns[*c].name.as_str()).collect();
+            let addition = crate::ddl::name_addition(&names);
+            if primary {
+                choose_name(cat, &t, None, "pkey", true)
             } else {
-                let names: Vec<&str> = cols.iter().map(|c| t.columns[*c].name.as_str()).collect();
-                format!("{}_{}_key", t.name, names.join("_"))
-            };
-            choose_name(cat, &t, &base, true)
+                choose_name(cat, &t, Some(&addition), "key", true)
+            }
         }
     };
     let ioid = cat.new_oid();
@@ -836,6 +838,7 @@ fn add_index_constraint(
             desc: vec![false; cols.len()],
             unique: true,
             primary,
+            nulls_not_distinct: false,
         },
     );
     let tm = table_mut(cat, oid)?;
@@ -942,11 +945,13 @@ fn add_fk(
             choose_name(
                 cat,
                 &t,
-                &format!("{}_{}_fkey", t.name, names.join("_")),
+                Some(&crate::ddl::name_addition(&names)),
+                "fkey",
                 false,
             )
         }
     };
+    crate::ddl::check_fk_types(&name, &t, &cols, table(cat, ref_oid)?, &ref_cols)?;
     let coid = cat.new_oid();
     table_mut(cat, oid)?.constraints.push(Constraint {
         oid: coid,
@@ -1185,7 +1190,19 @@ impl<K: TxnKv> Session<K> {
                 let Some(Node::Constraint(con)) = def else {
                     return Err(err("42601", "ADD IDENTITY without a definition"));
                 };
-                add_identity(cat, oid, &c.name, con.generated_when == "a")
+                add_identity(cat, oid, &c.name, con.generated_when == "a")?;
+                // Sequence options of the identity, e.g. (START WITH 10).
+                let seq = table(cat, oid)?
+                    .columns
+                    .iter()
+                    .find(|x| x.name == c.name)
+                    .and_then(|x| x.identity)
+                    .map(|(_, s)| s);
+                if let Some(mut sq) = seq.and_then(|s| cat.sequences.get(&s).cloned()) {
+                    crate::ddl::apply_seq_options(&mut sq, &con.options, true, 0)?;
+                    cat.sequences.insert(sq.oid, sq);
+                }
+                Ok(())
             }
             A::AtSetIdentity => {
                 let t = table(cat, oid)?;
@@ -1203,56 +1220,41 @@ impl<K: TxnKv> Session<K> {
                     return Ok(());
                 };
                 let mut always = always;
-                let mut restart = None;
+                let mut seq_opts: Vec<protobuf::Node> = Vec::new();
                 for o in &opts.items {
                     let Some(Node::DefElem(d)) = o.node.as_ref() else {
                         continue;
                     };
-                    match d.defname.as_str() {
-                        "generated" => {
-                            always = matches!(
-                                d.arg.as_deref().and_then(|a| a.node.as_ref()),
-                                Some(Node::Integer(i)) if i.ival == i32::from(b'a')
-                            );
-                        }
-                        "restart" => {
-                            restart = Some(match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
-                                Some(Node::Integer(i)) => Some(i64::from(i.ival)),
-                                Some(Node::Float(f)) => Some(
-                                    f.fval
-                                        .parse::<i64>()
-                                        .map_err(|_| err("22023", "invalid value for RESTART"))?,
-                                ),
-                                _ => None,
-                            });
-                        }
-                        other => {
-                            return Err(err(
-                                "0A000",
-                                format!("feature not supported: identity option {other}"),
-                            ));
-                        }
+                    if d.defname == "generated" {
+                        always = matches!(
+                            d.arg.as_deref().and_then(|a| a.node.as_ref()),
+                            Some(Node::Integer(i)) if i.ival == i32::from(b'a')
+                        );
+                    } else {
+                        seq_opts.push(o.clone());
                     }
                 }
                 table_mut(cat, oid)?.columns[col].identity = Some((always, seq));
-                if let Some(restart) = restart {
-                    let Some(sq) = cat.sequences.get(&seq).cloned() else {
-                        return Ok(());
-                    };
-                    let value = restart.unwrap_or(sq.start);
-                    let name = format!("{}.{}", cat.schema_name(sq.schema), sq.name);
-                    let snapshot = cat.clone();
-                    self.with_cx(&snapshot, &[], |cx| {
-                        cx.sequences
-                            .call(
-                                cx.catalog,
-                                SeqFunc::Setval,
-                                &[Value::Text(name), Value::Int8(value), Value::Bool(false)],
-                            )
-                            .map(|_| ())
-                    })?;
+                if seq_opts.is_empty() {
+                    return Ok(());
                 }
-                Ok(())
+                // SET INCREMENT BY, RESTART and the rest act on the identity's sequence as
+                // ALTER SEQUENCE does.
+                let Some(mut sq) = cat.sequences.get(&seq).cloned() else {
+                    return Ok(());
+                };
+                let snapshot = cat.clone();
+                let current = self.with_cx(&snapshot, &[], |cx| cx.sequences.state(&sq))?;
+                let applied =
+                    crate::ddl::apply_seq_options(&mut sq, &seq_opts, false, current.last)?;
+                cat.sequences.insert(seq, sq.clone());
+                let restart = match applied.state {
+                    crate::ddl::SeqStateChange::Keep => return Ok(()),
+                    crate::ddl::SeqStateChange::Rewrite => None,
+                    crate::ddl::SeqStateChange::Restart(v) => Some(v),
+                };
+                let snapshot = cat.clone();
+                self.with_cx(&snapshot, &[], |cx| cx.sequences.reset(&sq, restart))
             }
             other => Err(SqlError::Unsupported(format!(
                 "ALTER TABLE {}",
@@ -1301,7 +1303,7 @@ impl<K: TxnKv> Session<K> {
         };
         enum Pending {
             Check(Option<String>, protobuf::Node),
-            Index(Option<String>, bool),
+            Index(Option<String>, bool, bool),
             Fk(Option<String>, protobuf::Constraint),
         }
         let mut pending = Vec::new();
@@ -1322,8 +1324,10 @@ impl<K: TxnKv> Session<K> {
                         pending.push(Pending::Check(conname, e.clone()));
                     }
                 }
-                Ok(C::ConstrPrimary) => pending.push(Pending::Index(conname, true)),
-                Ok(C::ConstrUnique) => pending.push(Pending::Index(conname, false)),
+                Ok(C::ConstrPrimary) => pending.push(Pending::Index(conname, true, false)),
+                Ok(C::ConstrUnique) => {
+                    pending.push(Pending::Index(conname, false, con.nulls_not_distinct));
+                }
                 Ok(C::ConstrForeign) => pending.push(Pending::Fk(conname, (**con).clone())),
                 Ok(C::ConstrIdentity) => {
                     return Err(err(
@@ -1347,16 +1351,9 @@ impl<K: TxnKv> Session<K> {
                     ),
                 ));
             }
-            let seq_name = {
-                let base = format!("{}_{}_seq", old.name, col.name);
-                let mut n = base.clone();
-                let mut i = 0;
-                while name_taken(cat, old.schema, &n) {
-                    i += 1;
-                    n = format!("{base}{i}");
-                }
-                n
-            };
+            let seq_name = crate::ddl::choose_object_name(&old.name, Some(&col.name), "seq", |n| {
+                name_taken(cat, old.schema, n)
+            });
             let seq_oid = cat.new_oid();
             let max = match col.ty {
                 DataType::Int2 => i64::from(i16::MAX),
@@ -1375,6 +1372,7 @@ impl<K: TxnKv> Session<K> {
                     min: 1,
                     max,
                     cycle: false,
+                    cache: 1,
                     owned_by: Some((oid, idx)),
                 },
             );
@@ -1403,8 +1401,11 @@ impl<K: TxnKv> Session<K> {
         for p in pending {
             match p {
                 Pending::Check(name, e) => what.checks.push(add_check(cat, env, oid, name, &e)?),
-                Pending::Index(name, primary) => {
-                    add_index_constraint(cat, oid, name, vec![idx], primary)?;
+                Pending::Index(name, primary, nnd) => {
+                    let ioid = add_index_constraint(cat, oid, name, vec![idx], primary)?;
+                    if let Some(i) = cat.indexes.get_mut(&ioid) {
+                        i.nulls_not_distinct = nnd;
+                    }
                     if primary {
                         what.not_null.push(idx);
                     }
@@ -1765,6 +1766,9 @@ impl<K: TxnKv> Session<K> {
                 let cols = key_columns(&t, &con.keys, "named in key")?;
                 let old_idx = index_oids(cat, oid);
                 let ioid = add_index_constraint(cat, oid, conname, cols.clone(), primary)?;
+                if let Some(i) = cat.indexes.get_mut(&ioid) {
+                    i.nulls_not_distinct = con.nulls_not_distinct;
+                }
                 let snapshot = cat.clone();
                 if primary {
                     self.with_cx(&snapshot, &[], |cx| {
@@ -2019,13 +2023,9 @@ fn add_identity(cat: &mut Catalog, oid: u32, name: &str, always: bool) -> Result
             ));
         }
     };
-    let base = format!("{}_{name}_seq", t.name);
-    let mut seq_name = base.clone();
-    let mut i = 0;
-    while name_taken(cat, t.schema, &seq_name) {
-        i += 1;
-        seq_name = format!("{base}{i}");
-    }
+    let seq_name = crate::ddl::choose_object_name(&t.name, Some(name), "seq", |n| {
+        name_taken(cat, t.schema, n)
+    });
     let seq_oid = cat.new_oid();
     cat.sequences.insert(
         seq_oid,
@@ -2039,6 +2039,7 @@ fn add_identity(cat: &mut Catalog, oid: u32, name: &str, always: bool) -> Result
             min,
             max,
             cycle: false,
+            cache: 1,
             owned_by: Some((oid, col)),
         },
     );
@@ -2088,24 +2089,33 @@ fn rename_relation(
             if let Some(s) = cat.sequences.get_mut(&o) {
                 s.name = new.to_string();
             }
+            // Defaults name the sequence by text (`nextval('s')`, `'s'::regclass`).
             let qualify = |n: &str| {
+                let n = crate::system::tables::quote_ident(n);
                 if schema == crate::catalog::PUBLIC_OID {
-                    n.to_string()
+                    n
                 } else {
-                    format!("{}.{n}", cat.schema_name(schema))
+                    format!(
+                        "{}.{n}",
+                        crate::system::tables::quote_ident(cat.schema_name(schema))
+                    )
                 }
             };
-            let from = format!("nextval('{}'::regclass)", qualify(name));
-            let to = format!("nextval('{}'::regclass)", qualify(new));
-            for t in cat.tables.values_mut() {
-                for c in &mut t.columns {
-                    if let Some(d) = &mut c.default
-                        && d.contains(&from)
-                    {
-                        *d = d.replace(&from, &to);
-                    }
-                }
-            }
+            let new_name = qualify(new);
+            let schema_oids: Vec<(String, u32)> = cat
+                .schemas
+                .values()
+                .map(|s| (s.name.clone(), s.oid))
+                .collect();
+            crate::ddl::repoint_regclass_literals(cat, o, &new_name, |lit| {
+                let parts = crate::system::split_name(lit)?;
+                let (sch, rel) = match parts.as_slice() {
+                    [r] => (schema, r),
+                    [s, r] => (schema_oids.iter().find(|(n, _)| n == s)?.1, r),
+                    _ => return None,
+                };
+                (sch == schema && rel == name).then_some(o)
+            });
         }
     }
     Ok(())

@@ -108,7 +108,8 @@ impl TableWriter {
         }
         let mut key = index_prefix(bi.index.oid);
         push_key_values(&mut key, &vals.iter().collect::<Vec<_>>(), &bi.index.desc)?;
-        let unique = bi.index.unique && !vals.iter().any(Value::is_null);
+        let unique =
+            bi.index.unique && (bi.index.nulls_not_distinct || !vals.iter().any(Value::is_null));
         if !unique {
             key.extend_from_slice(&row_key[5..]);
         }
@@ -512,7 +513,7 @@ pub fn writer_for(catalog: &Catalog, table: &Table, cx: &Cx<'_>) -> Result<Table
             _ => {}
         }
     }
-    // PostgreSQL checks CHECK constraints in the order of their names.
+    // PostgreSQL checks CHECK constraints in name order, which decides the one reported.
     checks.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(TableWriter {
         table: table.clone(),

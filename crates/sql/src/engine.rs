@@ -3,13 +3,20 @@
 //!
 //! # Sequences
 //!
-//! `nextval` is not transactional (PostgreSQL never gives a value back on rollback), so
-//! values are allocated in blocks of [`SEQ_BLOCK`] by short transactions of their own that
-//! lock the sequence's state key `q` + OID, advance it and commit (without waiting for the
-//! fsync: any transaction that uses a value commits later in the log, so it cannot become
-//! durable without the allocation). The sessions of a database share the allocated blocks
-//! ([`Shared`]); a crash loses at most the unused rest of a block, as PostgreSQL's
-//! pre-logged sequence values.
+//! `nextval` is not transactional (PostgreSQL never gives a value back on rollback). A
+//! sequence's state is PostgreSQL's (`last_value`, `log_cnt`, `is_called`, what
+//! `SELECT * FROM seq` shows), kept in [`Shared`] for the sessions of the database and
+//! advanced by PostgreSQL's algorithm: when the values written ahead run out, the value
+//! [`SEQ_LOG_VALS`] past the new ones is written to the key `q` + OID by a short transaction
+//! of its own (committed without waiting for the fsync: any transaction that uses a value
+//! commits later in the log, so it cannot become durable without the write). After a restart
+//! the state is read back from that key, so up to 32 values are skipped, as after a crash in
+//! PostgreSQL. With CACHE n a session takes n values at a time and hands them out itself
+//! (`last_value` shows the last value taken by any session, as in PostgreSQL).
+//!
+//! ALTER SEQUENCE changes the catalog in the statement's transaction, but its effect on the
+//! state (RESTART, dropping the values written ahead) is immediate and not undone by a
+//! rollback, unlike PostgreSQL's.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,7 +34,7 @@ use crate::catalog::{
     CATALOG_KEY, Catalog, CatalogCache, ConstraintKind, Relation, Sequence, Table, VERSION_KEY,
 };
 use crate::error::{Notice, SqlError};
-use crate::exec::{Cx, Sequences, collect};
+use crate::exec::{Cx, SeqState, Sequences, collect};
 use crate::expr::{Expr, Row, SeqFunc, eval};
 use crate::parse::{ParseCache, Statement};
 use crate::plan::{Access, Plan};
@@ -36,8 +43,9 @@ use crate::session::{Session, StatementResult};
 /// Plans a session keeps (the cache is emptied when full).
 pub const PLAN_CACHE_SIZE: usize = 512;
 
-/// Values allocated per sequence allocation.
-pub const SEQ_BLOCK: i64 = 32;
+/// Values written ahead to storage each time a sequence needs more, as PostgreSQL's
+/// `SEQ_LOG_VALS`.
+pub const SEQ_LOG_VALS: i64 = 32;
 
 /// State shared by the sessions of one database.
 pub struct Shared {
@@ -45,8 +53,8 @@ pub struct Shared {
     pub parse_cache: Arc<ParseCache>,
     /// The last committed catalog decoded.
     pub catalog: CatalogCache,
-    /// Allocated, unused sequence values: OID → (next value, values left).
-    sequences: Mutex<HashMap<u32, (i64, i64)>>,
+    /// The current state of each sequence used since the database was opened.
+    sequences: Mutex<HashMap<u32, SeqState>>,
 }
 
 impl Shared {
@@ -66,11 +74,21 @@ impl Default for Shared {
     }
 }
 
-/// A session's `currval`/`lastval` state.
+/// A session's sequence state: `currval`/`lastval` and the values it holds from sequences
+/// with CACHE > 1.
 #[derive(Debug, Default)]
 pub struct SeqSession {
     currval: HashMap<u32, i64>,
     last: Option<(u32, i64)>,
+    /// OID → (last value returned, last value held, increment).
+    cached: HashMap<u32, (i64, i64, i64)>,
+}
+
+impl SeqSession {
+    /// DISCARD SEQUENCES: forgets `currval`, `lastval` and held values.
+    pub fn discard(&mut self) {
+        *self = SeqSession::default();
+    }
 }
 
 /// Microseconds since 2000-01-01 UTC, now.
@@ -100,6 +118,75 @@ struct SeqAccess<'a, K: TxnKv> {
     search_path: Vec<u32>,
 }
 
+/// Where a sequence's values go next: PostgreSQL's algorithm for `nextval`, over the state
+/// (`last_value`, `log_cnt`, `is_called`). Returns the first value, the state after taking up
+/// to `cache` values, and the value to write ahead to storage if the pre-written values ran
+/// out.
+fn advance(seq: &Sequence, st: SeqState) -> Result<(i64, SeqState, Option<i64>), SqlError> {
+    let cache = seq.cache.max(1);
+    let mut fetch = cache;
+    let mut log = st.log_cnt;
+    let mut taken = 0;
+    let mut next = st.last;
+    let mut first = st.last;
+    let mut last = st.last;
+    if !st.called {
+        // The current value itself is the first one.
+        taken = 1;
+        fetch -= 1;
+    }
+    let write_ahead = log < fetch || !st.called;
+    if write_ahead {
+        fetch += SEQ_LOG_VALS;
+        log = fetch;
+    }
+    while fetch > 0 {
+        let stepped = next.checked_add(seq.increment).filter(|v| {
+            if seq.increment > 0 {
+                *v <= seq.max
+            } else {
+                *v >= seq.min
+            }
+        });
+        match stepped {
+            Some(v) => next = v,
+            // Values taken so far are returned; the bound is dealt with next time.
+            None if taken > 0 => break,
+            None if seq.cycle => next = if seq.increment > 0 { seq.min } else { seq.max },
+            None => {
+                let (which, bound) = if seq.increment > 0 {
+                    ("maximum", seq.max)
+                } else {
+                    ("minimum", seq.min)
+                };
+                return Err(err(
+                    "2200H",
+                    format!(
+                        "nextval: reached {which} value of sequence \"{}\" ({bound})",
+                        seq.name
+                    ),
+                ));
+            }
+        }
+        fetch -= 1;
+        if taken < cache {
+            log -= 1;
+            taken += 1;
+            last = next;
+            if taken == 1 {
+                first = next;
+            }
+        }
+    }
+    log -= fetch;
+    let state = SeqState {
+        last,
+        log_cnt: log,
+        called: true,
+    };
+    Ok((first, state, write_ahead.then_some(next)))
+}
+
 impl<K: TxnKv> SeqAccess<'_, K> {
     fn resolve(&self, catalog: &Catalog, name: &str) -> Result<u32, SqlError> {
         let (schema, rel) = match name.split_once('.') {
@@ -122,83 +209,78 @@ impl<K: TxnKv> SeqAccess<'_, K> {
         }
     }
 
-    /// Allocates the next value of sequence `oid`.
-    fn next(&mut self, catalog: &Catalog, oid: u32) -> Result<i64, SqlError> {
-        let Some(seq) = catalog.sequences.get(&oid) else {
-            return Err(err("42P01", "sequence does not exist"));
-        };
-        self.next_of(seq)
+    /// The state of a sequence: the shared one, or the one in storage (what was written
+    /// ahead, as after a crash in PostgreSQL), or the initial one.
+    fn load(&self, map: &HashMap<u32, SeqState>, seq: &Sequence) -> Result<SeqState, SqlError> {
+        if let Some(st) = map.get(&seq.oid) {
+            return Ok(*st);
+        }
+        let mut txn = self.kv.begin(TxnOptions::default())?;
+        let stored = txn.get_latest(&seq_key(seq.oid));
+        txn.rollback();
+        Ok(match stored? {
+            Some(b) if b.len() == 9 => {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(&b[..8]);
+                SeqState {
+                    last: i64::from_be_bytes(a),
+                    log_cnt: 0,
+                    called: b[8] == 1,
+                }
+            }
+            _ => SeqState {
+                last: seq.start,
+                log_cnt: 0,
+                called: false,
+            },
+        })
     }
 
-    fn next_of(&mut self, seq: &Sequence) -> Result<i64, SqlError> {
-        let oid = seq.oid;
-        let mut cache = self.shared.sequences.lock();
-        if let Some((next, left)) = cache.get_mut(&oid)
-            && *left > 0
-        {
-            let v = *next;
-            *left -= 1;
-            *next = next.wrapping_add(seq.increment);
-            return Ok(v);
-        }
-        // Allocate a block in a transaction of its own.
+    /// Writes `(value, called)` to storage in a short transaction of its own.
+    fn store(&self, oid: u32, value: i64, called: bool) -> Result<(), SqlError> {
         let mut txn = self.kv.begin(TxnOptions {
             synchronous_commit: Some(false),
             ..Default::default()
         })?;
         let key = seq_key(oid);
         txn.lock(&key, LockMode::Exclusive, LockWait::Block)?;
-        let (last, called) = match txn.get_latest(&key)? {
-            Some(b) if b.len() == 9 => {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(&b[..8]);
-                (i64::from_be_bytes(a), b[8] == 1)
-            }
-            _ => (seq.start, false),
-        };
-        let mut first = if called {
-            last.checked_add(seq.increment)
-        } else {
-            Some(last)
-        };
-        let out_of_range = |v: i64| v > seq.max || v < seq.min;
-        if first.is_none_or(out_of_range) {
-            if !seq.cycle {
-                txn.rollback();
-                let (which, bound) = if seq.increment > 0 {
-                    ("maximum", seq.max)
-                } else {
-                    ("minimum", seq.min)
-                };
-                return Err(err(
-                    "2200H",
-                    format!(
-                        "nextval: reached {which} value of sequence \"{}\" ({bound})",
-                        seq.name
-                    ),
-                ));
-            }
-            first = Some(if seq.increment > 0 { seq.min } else { seq.max });
-        }
-        let first = first.unwrap_or(seq.start);
-        // How many values fit before the bound.
-        let mut n = 1i64;
-        let mut end = first;
-        while n < SEQ_BLOCK {
-            match end.checked_add(seq.increment) {
-                Some(v) if !out_of_range(v) => {
-                    end = v;
-                    n += 1;
-                }
-                _ => break,
-            }
-        }
-        let mut val = end.to_be_bytes().to_vec();
-        val.push(1);
+        let mut val = value.to_be_bytes().to_vec();
+        val.push(u8::from(called));
         txn.put(key, val)?;
         txn.commit()?;
-        cache.insert(oid, (first.wrapping_add(seq.increment), n - 1));
+        Ok(())
+    }
+
+    /// Allocates the next value of sequence `oid`.
+    fn next(&mut self, catalog: &Catalog, oid: u32) -> Result<i64, SqlError> {
+        let Some(seq) = catalog.sequences.get(&oid) else {
+            return Err(err("42P01", "sequence does not exist"));
+        };
+        if let Some((cur, held, inc)) = self.session.cached.get_mut(&oid)
+            && *cur != *held
+        {
+            *cur += *inc;
+            return Ok(*cur);
+        }
+        let (first, last) = self.take(seq)?;
+        if seq.cache > 1 {
+            self.session
+                .cached
+                .insert(oid, (first, last, seq.increment));
+        }
         Ok(first)
+    }
+
+    /// Takes up to `seq.cache` values: the first and the last one.
+    fn take(&mut self, seq: &Sequence) -> Result<(i64, i64), SqlError> {
+        let mut map = self.shared.sequences.lock();
+        let st = self.load(&map, seq)?;
+        let (first, new, ahead) = advance(seq, st)?;
+        if let Some(v) = ahead {
+            self.store(seq.oid, v, true)?;
+        }
+        map.insert(seq.oid, new);
+        Ok((first, new.last))
     }
 
     fn set(&mut self, catalog: &Catalog, oid: u32, v: i64, called: bool) -> Result<(), SqlError> {
@@ -214,18 +296,22 @@ impl<K: TxnKv> SeqAccess<'_, K> {
                 ),
             ));
         }
-        let mut cache = self.shared.sequences.lock();
-        let mut txn = self.kv.begin(TxnOptions {
-            synchronous_commit: Some(false),
-            ..Default::default()
-        })?;
-        let key = seq_key(oid);
-        txn.lock(&key, LockMode::Exclusive, LockWait::Block)?;
-        let mut val = v.to_be_bytes().to_vec();
-        val.push(u8::from(called));
-        txn.put(key, val)?;
-        txn.commit()?;
-        cache.remove(&oid);
+        self.put_state(
+            seq,
+            SeqState {
+                last: v,
+                log_cnt: 0,
+                called,
+            },
+        )
+    }
+
+    /// Replaces the state; this session's held values are dropped.
+    fn put_state(&mut self, seq: &Sequence, st: SeqState) -> Result<(), SqlError> {
+        let mut map = self.shared.sequences.lock();
+        self.store(seq.oid, st.last, st.called)?;
+        map.insert(seq.oid, st);
+        self.session.cached.remove(&seq.oid);
         Ok(())
     }
 }
@@ -242,21 +328,74 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
             min: 1,
             max: i64::MAX,
             cycle: false,
+            cache: 1,
             owned_by: None,
         };
-        Ok(self.next_of(&seq)? as u64)
+        Ok(self.take(&seq)?.0 as u64)
+    }
+
+    fn state(&mut self, seq: &Sequence) -> Result<SeqState, SqlError> {
+        let map = self.shared.sequences.lock();
+        self.load(&map, seq)
+    }
+
+    fn reset(&mut self, seq: &Sequence, restart: Option<i64>) -> Result<(), SqlError> {
+        let mut map = self.shared.sequences.lock();
+        let st = self.load(&map, seq)?;
+        let new = match restart {
+            Some(v) => SeqState {
+                last: v,
+                log_cnt: 0,
+                called: false,
+            },
+            None => SeqState { log_cnt: 0, ..st },
+        };
+        self.store(seq.oid, new.last, new.called)?;
+        map.insert(seq.oid, new);
+        self.session.cached.remove(&seq.oid);
+        Ok(())
     }
 
     fn call(&mut self, catalog: &Catalog, f: SeqFunc, args: &[Value]) -> Result<Value, SqlError> {
+        if let SeqFunc::Read(col) = f {
+            // A column of `SELECT ... FROM sequence`: the argument is the OID.
+            let seq = match args.first() {
+                Some(Value::Int8(o)) => u32::try_from(*o)
+                    .ok()
+                    .and_then(|o| catalog.sequences.get(&o)),
+                _ => None,
+            };
+            let Some(seq) = seq else {
+                return Err(err("42P01", "sequence does not exist"));
+            };
+            let st = self.state(seq)?;
+            return Ok(match col {
+                0 => Value::Int8(st.last),
+                1 => Value::Int8(st.log_cnt),
+                _ => Value::Bool(st.called),
+            });
+        }
         // The sequence: a name, or its OID (from a `'name'::regclass` literal).
         let name = match args.first() {
             Some(Value::Text(s)) => Some(s.clone()),
-            Some(Value::Int8(oid)) => u32::try_from(*oid).ok().and_then(|o| {
-                catalog
-                    .sequences
-                    .get(&o)
-                    .map(|q| format!("{}.{}", catalog.schema_name(q.schema), q.name))
-            }),
+            Some(Value::Int8(oid)) => {
+                let o = u32::try_from(*oid).unwrap_or(0);
+                match catalog.sequences.get(&o) {
+                    Some(q) => Some(format!("{}.{}", catalog.schema_name(q.schema), q.name)),
+                    None => {
+                        let other = catalog
+                            .tables
+                            .get(&o)
+                            .map(|t| &t.name)
+                            .or_else(|| catalog.views.get(&o).map(|v| &v.name))
+                            .or_else(|| catalog.indexes.get(&o).map(|i| &i.name));
+                        return Err(match other {
+                            Some(n) => err("42809", format!("\"{n}\" is not a sequence")),
+                            None => err("42P01", format!("could not open relation with OID {o}")),
+                        });
+                    }
+                }
+            }
             _ => None,
         };
         match f {
@@ -289,6 +428,7 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
                     )),
                 }
             }
+            SeqFunc::Read(_) => Err(err("XX000", "sequence read without a sequence")),
             SeqFunc::Lastval => match self.session.last {
                 Some((_, v)) => Ok(Value::Int8(v)),
                 None => Err(err("55000", "lastval is not yet defined in this session")),
@@ -543,6 +683,18 @@ impl<K: TxnKv> Session<K> {
             Node::CommentStmt(s) => self.comment(s),
             Node::AlterTableStmt(s) => self.alter_table(s, notices),
             Node::RenameStmt(s) => self.rename(s, notices),
+            Node::AlterSeqStmt(s) => self.alter_sequence(s, notices),
+            Node::AlterObjectSchemaStmt(s)
+                if s.object_type == protobuf::ObjectType::ObjectSequence as i32 =>
+            {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                let types = self.type_context();
+                if crate::ddl::set_sequence_schema(&mut cat, &sp, &types, s, notices)? {
+                    self.store_catalog(cat)?;
+                }
+                Ok(tag("ALTER SEQUENCE"))
+            }
             other => Err(SqlError::Unsupported(crate::describe::statement_name(
                 other,
             ))),
@@ -1561,6 +1713,65 @@ impl<K: TxnKv> Session<K> {
         })
     }
 
+    fn alter_sequence(
+        &mut self,
+        s: &protobuf::AlterSeqStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let Some(rv) = &s.sequence else {
+            return Err(err("42601", "ALTER SEQUENCE without a name"));
+        };
+        let mut cat = self.catalog_for_update()?;
+        let sp = self.search_path_oids(&cat);
+        let found = if rv.schemaname.is_empty() {
+            sp.iter().find_map(|o| cat.relation_in(*o, &rv.relname))
+        } else {
+            cat.schema_oid(&rv.schemaname)
+                .and_then(|o| cat.relation_in(o, &rv.relname))
+        };
+        let oid = match found {
+            Some(Relation::Sequence(oid)) => oid,
+            Some(_) => {
+                return Err(err(
+                    "42809",
+                    format!("\"{}\" is not a sequence", rv.relname),
+                ));
+            }
+            None if s.missing_ok => {
+                notices.push(crate::ddl::notice(format!(
+                    "relation \"{}\" does not exist, skipping",
+                    rv.relname
+                )));
+                return Ok(tag("ALTER SEQUENCE"));
+            }
+            None => {
+                return Err(err(
+                    "42P01",
+                    format!("relation \"{}\" does not exist", rv.relname),
+                ));
+            }
+        };
+        let Some(mut seq) = cat.sequences.get(&oid).cloned() else {
+            return Err(err("XX000", "catalog entry vanished"));
+        };
+        let current = self.with_cx(&cat, &[], |cx| cx.sequences.state(&seq))?;
+        let opts = crate::ddl::apply_seq_options(&mut seq, &s.options, false, current.last)?;
+        if let Some(owned) = &opts.owned_by {
+            crate::ddl::set_owned_by(&cat, &sp, &mut seq, owned)?;
+        }
+        cat.sequences.insert(oid, seq.clone());
+        let restart = match opts.state {
+            crate::ddl::SeqStateChange::Keep => None,
+            crate::ddl::SeqStateChange::Rewrite => Some(None),
+            crate::ddl::SeqStateChange::Restart(v) => Some(Some(v)),
+        };
+        if let Some(restart) = restart {
+            self.with_cx(&cat, &[], |cx| cx.sequences.reset(&seq, restart))?;
+        }
+        self.store_catalog(cat)?;
+        Ok(tag("ALTER SEQUENCE"))
+    }
+
     fn drop(
         &mut self,
         s: &protobuf::DropStmt,
@@ -1763,7 +1974,7 @@ impl<K: TxnKv> Session<K> {
                     cat.views.remove(&oid);
                 }
                 Some(Relation::Sequence(oid)) => {
-                    cat.sequences.remove(&oid);
+                    drop_sequence(&mut cat, &sp, oid, cascade, notices)?;
                 }
                 None => {}
             }
@@ -2090,4 +2301,99 @@ fn dml_result<K: TxnKv>(tag_text: String, out: DmlOutput, s: &mut Session<K>) ->
         }
         None => tag(&tag_text),
     }
+}
+
+/// DROP SEQUENCE: the column defaults using it block the drop (or go with it under CASCADE);
+/// an identity column's sequence goes only with its column.
+fn drop_sequence(
+    cat: &mut Catalog,
+    search_path: &[u32],
+    oid: u32,
+    cascade: bool,
+    notices: &mut Vec<Notice>,
+) -> Result<(), SqlError> {
+    let Some(seq) = cat.sequences.get(&oid).cloned() else {
+        return Ok(());
+    };
+    if let Some((t, c)) = crate::ddl::identity_owner(cat, oid) {
+        let col = t.columns.get(c).map_or("", |c| c.name.as_str());
+        return Err(err(
+            "2BP01",
+            format!(
+                "cannot drop sequence {} because column {col} of table {} requires it",
+                seq.name, t.name
+            ),
+        )
+        .with_hint(format!(
+            "You can drop column {col} of table {} instead.",
+            t.name
+        )));
+    }
+    let users = sequence_users(cat, search_path, oid);
+    if !users.is_empty() {
+        let lines: Vec<String> = users
+            .iter()
+            .filter_map(|(t, c)| {
+                let t = cat.tables.get(t)?;
+                Some(format!(
+                    "default value for column {} of table {}",
+                    t.columns.get(*c)?.name,
+                    t.name
+                ))
+            })
+            .collect();
+        if !cascade {
+            let detail: Vec<String> = lines
+                .iter()
+                .map(|l| format!("{l} depends on sequence {}", seq.name))
+                .collect();
+            return Err(err(
+                "2BP01",
+                format!(
+                    "cannot drop sequence {} because other objects depend on it",
+                    seq.name
+                ),
+            )
+            .with_detail(detail.join("\n"))
+            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+        }
+        notices.push(if lines.len() == 1 {
+            crate::ddl::notice(format!("drop cascades to {}", lines[0]))
+        } else {
+            let mut n =
+                crate::ddl::notice(format!("drop cascades to {} other objects", lines.len()));
+            let detail: Vec<String> = lines
+                .iter()
+                .map(|l| format!("drop cascades to {l}"))
+                .collect();
+            n.detail = Some(detail.join("\n"));
+            n
+        });
+        for (t, c) in users {
+            if let Some(col) = cat.tables.get_mut(&t).and_then(|t| t.columns.get_mut(c)) {
+                col.default = None;
+            }
+        }
+    }
+    cat.sequences.remove(&oid);
+    cat.comments.retain(|(o, _), _| *o != oid);
+    Ok(())
+}
+
+/// The columns whose defaults name sequence `oid` by a literal (`nextval('s')`).
+fn sequence_users(cat: &Catalog, search_path: &[u32], oid: u32) -> Vec<(u32, usize)> {
+    let b = Binder::new(cat, search_path.to_vec(), TypeContext::default());
+    let mut out = Vec::new();
+    for t in cat.tables.values() {
+        for (i, c) in t.columns.iter().enumerate() {
+            let Some(d) = &c.default else { continue };
+            let uses = crate::ddl::regclass_literals(d).iter().any(|name| {
+                crate::system::reg_literal(&b, "regclass", name).ok() == Some(i64::from(oid))
+            });
+            if uses {
+                out.push((t.oid, i));
+            }
+        }
+    }
+    out
 }

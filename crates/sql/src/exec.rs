@@ -26,12 +26,32 @@ use crate::plan::{
 };
 use crate::row::{decode_row, index_prefix, push_key_values, table_prefix};
 
+/// A sequence's state, as `SELECT last_value, log_cnt, is_called FROM seq` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeqState {
+    /// The last value taken (or the next one, when not `called`).
+    pub last: i64,
+    /// Values written ahead to storage beyond `last`.
+    pub log_cnt: i64,
+    /// Whether `last` was taken.
+    pub called: bool,
+}
+
 /// Sequence functions, implemented by the session (they write outside the transaction).
 pub trait Sequences {
-    /// Runs `nextval`/`currval`/`setval`/`lastval`.
+    /// Runs `nextval`/`currval`/`setval`/`lastval` and reads of a sequence's columns.
     fn call(&mut self, catalog: &Catalog, f: SeqFunc, args: &[Value]) -> Result<Value, SqlError>;
     /// The next hidden row id of a table without a primary key.
     fn row_id(&mut self, table: u32) -> Result<u64, SqlError>;
+    /// The current state of a sequence.
+    fn state(&mut self, seq: &crate::catalog::Sequence) -> Result<SeqState, SqlError>;
+    /// ALTER SEQUENCE: drops the values written ahead, or restarts at a value; not undone by
+    /// a rollback.
+    fn reset(
+        &mut self,
+        seq: &crate::catalog::Sequence,
+        restart: Option<i64>,
+    ) -> Result<(), SqlError>;
 }
 
 /// Everything a running statement needs.
@@ -1671,6 +1691,18 @@ impl Sequences for NoSequences {
         Err(SqlError::new(
             "XX000",
             "row id allocation while folding constants",
+        ))
+    }
+    fn state(&mut self, _s: &crate::catalog::Sequence) -> Result<SeqState, SqlError> {
+        Err(SqlError::new(
+            "XX000",
+            "sequence access while folding constants",
+        ))
+    }
+    fn reset(&mut self, _s: &crate::catalog::Sequence, _r: Option<i64>) -> Result<(), SqlError> {
+        Err(SqlError::new(
+            "XX000",
+            "sequence access while folding constants",
         ))
     }
 }

@@ -248,6 +248,9 @@ pub enum SeqFunc {
     Setval,
     /// lastval()
     Lastval,
+    /// A column of a sequence read as a relation (`last_value`, `log_cnt`, `is_called`);
+    /// the argument is the sequence's OID.
+    Read(u8),
 }
 
 impl Expr {

@@ -929,11 +929,15 @@ impl<K: TxnKv> Session<K> {
                 }
                 self.save_settings();
                 self.settings.reset_all();
+                self.seq_session.discard();
                 Ok(StatementResult::tag("DISCARD ALL"))
             }
-            // Nothing is cached per session yet: no plans, sequence values or temporary tables.
+            // Plans are keyed by catalog version and settings; there are no temporary tables.
             Ok(DiscardMode::DiscardPlans) => Ok(StatementResult::tag("DISCARD PLANS")),
-            Ok(DiscardMode::DiscardSequences) => Ok(StatementResult::tag("DISCARD SEQUENCES")),
+            Ok(DiscardMode::DiscardSequences) => {
+                self.seq_session.discard();
+                Ok(StatementResult::tag("DISCARD SEQUENCES"))
+            }
             Ok(DiscardMode::DiscardTemp) => Ok(StatementResult::tag("DISCARD TEMP")),
             _ => Err(SqlError::Unsupported("DISCARD".into())),
         }

@@ -790,12 +790,17 @@ pub fn index_def(cat: &Catalog, ix: &crate::catalog::Index) -> String {
         })
         .collect();
     format!(
-        "CREATE {}INDEX {} ON {}.{} USING btree ({})",
+        "CREATE {}INDEX {} ON {}.{} USING btree ({}){}",
         if ix.unique { "UNIQUE " } else { "" },
         quote_ident(&ix.name),
         quote_ident(cat.schema_name(ix.schema)),
         quote_ident(t.map_or("?", |t| t.name.as_str())),
-        keys.join(", ")
+        keys.join(", "),
+        if ix.nulls_not_distinct {
+            " NULLS NOT DISTINCT"
+        } else {
+            ""
+        }
     )
 }
 
@@ -956,7 +961,7 @@ fn pg_index_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 i2(count(ix.keys.len())),
                 i2(count(ix.keys.len())),
                 bool_(ix.unique),
-                bool_(false),
+                bool_(ix.nulls_not_distinct),
                 bool_(ix.primary),
                 bool_(false),
                 bool_(true),
@@ -1518,7 +1523,7 @@ fn pg_sequence_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 i8_(s.increment),
                 i8_(s.max),
                 i8_(s.min),
-                i8_(1),
+                i8_(s.cache),
                 bool_(s.cycle),
             ]
         })
@@ -1599,7 +1604,7 @@ fn pg_sequences_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 i8_(s.max),
                 i8_(s.increment),
                 bool_(s.cycle),
-                i8_(1),
+                i8_(s.cache),
                 null(),
             ]
         })
