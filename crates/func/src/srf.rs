@@ -1,5 +1,6 @@
-//! Set-returning functions: `generate_series`, `unnest` and the JSON expanders
-//! (`json[b]_array_elements[_text]`, `json[b]_each[_text]`, `json[b]_object_keys`).
+//! Set-returning functions: `generate_series`, `unnest`, `regexp_matches`,
+//! `regexp_split_to_table` and the JSON expanders (`json[b]_array_elements[_text]`,
+//! `json[b]_each[_text]`, `json[b]_object_keys`).
 //!
 //! # Design
 //!
@@ -53,6 +54,10 @@ pub enum TableFunc {
         /// `jsonb` rather than `json`.
         jsonb: bool,
     },
+    /// `regexp_matches(text, pattern [, flags])`: a `text[]` of captures per match.
+    RegexpMatches,
+    /// `regexp_split_to_table(text, pattern [, flags])`.
+    RegexpSplitToTable,
 }
 
 /// A resolved set-returning function call.
@@ -159,6 +164,19 @@ pub fn resolve_table_function(name: &str, args: &[DataType]) -> Option<ResolvedT
                 columns: vec![("key".to_owned(), T::Text), ("value".to_owned(), ty)],
                 strict: true,
             })
+        }
+        "regexp_matches" | "regexp_split_to_table" => {
+            if !(2..=3).contains(&args.len())
+                || !args.iter().all(|a| overload::coercible(a, &T::Text))
+            {
+                return None;
+            }
+            let (func, ty) = if name == "regexp_matches" {
+                (F::RegexpMatches, T::Array(Box::new(T::Text)))
+            } else {
+                (F::RegexpSplitToTable, T::Text)
+            };
+            one(func, vec![T::Text; args.len()], name, ty)
         }
         "jsonb_object_keys" | "json_object_keys" => {
             let jsonb = name.starts_with("jsonb");
@@ -397,6 +415,19 @@ pub fn call_table_function(
                 }
                 out
             }
+        }
+        F::RegexpMatches | F::RegexpSplitToTable => {
+            let text = |i: usize| match args.get(i) {
+                Some(Value::Text(t)) => Ok(t.as_str()),
+                None => Ok(""),
+                Some(_) => Err(bad_args()),
+            };
+            let (s, p, flags) = (text(0)?, text(1)?, text(2)?);
+            single(if f.func == F::RegexpMatches {
+                crate::string::regexp_matches(s, p, flags)?
+            } else {
+                crate::string::regexp_split(s, p, flags, "regexp_split_to_table")?
+            })
         }
         F::ObjectKeys { jsonb } => {
             if jsonb {

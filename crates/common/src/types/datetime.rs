@@ -24,9 +24,10 @@
 //! zone offsets (`+05`, `-0530`, `+05:30`) and the common fixed time zone abbreviations
 //! (`UTC`, `GMT`, `Z`, `EST`, `PST`, `CET`, `JST`...).
 //!
-//! **Not supported yet:** IANA time zone names (`America/New_York`) in input and as the
-//! session time zone; [`TimeZone`] is UTC or a fixed offset. Julian-day input (`J2451187`)
-//! and labelled ISO fields (`y1999m01d08`) are rejected as invalid syntax.
+//! The session time zone ([`TimeZone`]) is UTC, a fixed offset or a zone of the tz database
+//! ([`super::tz`]). **Not supported yet:** IANA time zone names inside input strings
+//! (`2024-01-01 12:00 America/New_York`), Julian-day input (`J2451187`) and labelled ISO
+//! fields (`y1999m01d08`), rejected as invalid syntax.
 
 use super::error::{TypeError, TypeResult, codes};
 
@@ -59,29 +60,41 @@ pub enum TimeZone {
     Utc,
     /// A fixed offset, in seconds east of Greenwich (`+05:30` is `19800`).
     Fixed(i32),
+    /// A zone of the tz database or a POSIX `TZ` string (see [`super::tz`]).
+    Named(&'static super::tz::Zone),
 }
 
 impl TimeZone {
-    /// Seconds east of UTC at the given instant (fixed for the supported zones).
-    pub fn offset_secs(&self, _utc_micros: i64) -> i32 {
+    /// Seconds east of UTC at the given instant (microseconds since 2000-01-01 UTC).
+    pub fn offset_secs(&self, utc_micros: i64) -> i32 {
         match self {
             TimeZone::Utc => 0,
             TimeZone::Fixed(s) => *s,
+            TimeZone::Named(z) => z.offset_at(utc_micros),
         }
     }
 
-    /// Recognises the names of UTC: `UTC`, `GMT`, `Etc/UTC`, `Etc/GMT`, `Z`, `UCT`,
-    /// `Universal`, `Zulu`, `Greenwich` (any case). Other names, IANA regions included, are
-    /// not supported yet (`None`). Offsets are not parsed here on purpose: `SET TIME ZONE`
-    /// reads them with POSIX sign conventions (`UTC+5` is five hours *west*), which the
-    /// session layer should resolve before building a [`TimeZone::Fixed`].
+    /// Seconds east of UTC to subtract from the local wall-clock time `local_micros` to get
+    /// UTC; for times skipped or repeated by a transition, PostgreSQL's choice (see
+    /// [`super::tz`]).
+    pub fn offset_for_local(&self, local_micros: i64) -> i32 {
+        match self {
+            TimeZone::Utc => 0,
+            TimeZone::Fixed(s) => *s,
+            TimeZone::Named(z) => z.offset_for_local_micros(local_micros),
+        }
+    }
+
+    /// The zone named `name`: the names of UTC (`UTC`, `GMT`, `Etc/UTC`, `Z`, `Zulu`...,
+    /// any case), a zone of the tz database (any case), or a POSIX `TZ` string (whose
+    /// offsets count hours *west*: `UTC+5` is UTC-05). `None` otherwise.
     pub fn from_name(name: &str) -> Option<TimeZone> {
         match name.trim().to_ascii_lowercase().as_str() {
             "utc" | "gmt" | "etc/utc" | "etc/gmt" | "z" | "uct" | "universal" | "zulu"
             | "etc/uct" | "etc/universal" | "etc/zulu" | "greenwich" | "etc/greenwich" => {
                 Some(TimeZone::Utc)
             }
-            _ => None,
+            _ => super::tz::load(name.trim()).map(TimeZone::Named),
         }
     }
 }
@@ -381,9 +394,9 @@ fn keyword(w: &str) -> Option<Kw> {
     })
 }
 
-/// A subset of PostgreSQL's default `timezone_abbreviations` (fixed offsets only), in
-/// seconds east of UTC.
-fn tz_abbrev(w: &str) -> Option<i32> {
+/// The offset of a time zone abbreviation (lower case) in seconds east of UTC: a subset of
+/// PostgreSQL's default `timezone_abbreviations` (fixed offsets only).
+pub fn tz_abbrev(w: &str) -> Option<i32> {
     let h = 3600;
     Some(match w {
         "utc" | "gmt" | "z" | "zulu" | "ut" | "uct" | "wet" => 0,
@@ -1184,9 +1197,9 @@ pub fn parse_timestamp(input: &str, with_tz: bool, ctx: &TypeContext) -> TypeRes
     }
 }
 
-/// The offset of a zone for a local wall-clock time (fixed zones: the fixed offset).
-fn local_offset(_local: i64, tz: &TimeZone) -> i32 {
-    tz.offset_secs(0)
+/// The offset of a zone for a local wall-clock time.
+fn local_offset(local: i64, tz: &TimeZone) -> i32 {
+    tz.offset_for_local(local)
 }
 
 /// `time_in`, before any typmod.
