@@ -2241,6 +2241,7 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             | ArrayCat(_)
             | ArrayPosition
             | ArrayRemove
+            | ArrayAssign(_)
     );
     if !non_strict && args.iter().any(Value::is_null) {
         return Ok(Value::Null);

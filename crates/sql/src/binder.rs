@@ -109,8 +109,9 @@ pub struct Binder<'a> {
     /// (innermost last): an aggregate over outer columns only belongs to the outer query.
     /// Each entry is the index in `levels` of that query's FROM scope.
     outer_aggs: Vec<(usize, Option<AggCollect>)>,
-    /// Outer references made while binding: (level index in `levels`, column).
-    level_refs: Vec<(usize, usize)>,
+    /// Outer references made while binding:
+    /// (level index in `levels`, column, position of the reference).
+    level_refs: Vec<(usize, usize, Option<u32>)>,
 }
 
 /// Position of a node for errors (1-based), from a parse location.
@@ -1794,7 +1795,7 @@ impl<'a> Binder<'a> {
                 for lvl in (n - depth)..n {
                     self.levels[lvl].1 = true;
                 }
-                self.level_refs.push((n - depth, i));
+                self.level_refs.push((n - depth, i, pos(location)));
                 return Ok((Expr::Outer { depth, index: i }, ty));
             }
         }
@@ -1964,7 +1965,7 @@ impl<'a> Binder<'a> {
                     return Err(err("42601", "subscript without argument"));
                 };
                 let (e, t) = self.bind_expr(arg, scope)?;
-                self.bind_subscripts(e, t, &ind.indirection, scope)
+                self.bind_subscripts(e, t, &ind.indirection, scope, node_location(arg))
             }
             Node::SqlvalueFunction(f) => {
                 let (name, args): (&str, Vec<Expr>) = match f.op {
@@ -2563,13 +2564,15 @@ impl<'a> Binder<'a> {
         // subqueries enclosing it.
         let mut outer_refs = Vec::new();
         let mut kept = Vec::new();
-        for (lvl, c) in self.level_refs.drain(refs_mark..) {
+        let mut outer_positions = Vec::new();
+        for (lvl, c, at) in self.level_refs.drain(refs_mark..) {
             if lvl == level {
                 if !outer_refs.contains(&c) {
                     outer_refs.push(c);
+                    outer_positions.push(at);
                 }
             } else {
-                kept.push((lvl, c));
+                kept.push((lvl, c, at));
             }
         }
         self.level_refs.extend(kept);
@@ -2625,6 +2628,7 @@ impl<'a> Binder<'a> {
                         correlated,
                         id,
                         outer_refs,
+                        outer_positions,
                         outer_map: None,
                     };
                     return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
@@ -2659,6 +2663,7 @@ impl<'a> Binder<'a> {
                     correlated,
                     id,
                     outer_refs,
+                    outer_positions,
                     outer_map: None,
                 };
                 return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
@@ -2692,6 +2697,7 @@ impl<'a> Binder<'a> {
                 correlated,
                 id,
                 outer_refs,
+                outer_positions,
                 outer_map: None,
             })),
             ty,
@@ -2706,6 +2712,7 @@ impl<'a> Binder<'a> {
         ty: DataType,
         indirection: &[protobuf::Node],
         scope: &Scope,
+        location: Option<u32>,
     ) -> Result<(Expr, DataType), SqlError> {
         let mut indices = Vec::new();
         for i in indirection {
@@ -2727,7 +2734,7 @@ impl<'a> Binder<'a> {
                     ty.format_type()
                 ),
             )
-            .at(node_location_of_expr(indirection)));
+            .at(location));
         };
         let slice = indices.iter().any(|ix| ix.is_slice);
         let mut subs = Vec::new();
@@ -2945,14 +2952,14 @@ impl<'a> Binder<'a> {
                 Some(a) if a.context == "aggregate function calls" => {
                     "aggregate function calls cannot contain set-returning function calls".into()
                 }
-                Some(a) if a.srfs_allowed && !a.windows_allowed => {
-                    "window function calls cannot contain set-returning function calls".into()
-                }
                 Some(a) if a.context == "JOIN/ON" => {
                     "set-returning functions are not allowed in JOIN conditions".into()
                 }
                 Some(a) if !a.context.is_empty() => {
                     format!("set-returning functions are not allowed in {}", a.context)
+                }
+                Some(a) if a.srfs_allowed && !a.windows_allowed => {
+                    "window function calls cannot contain set-returning function calls".into()
                 }
                 _ => "set-returning functions are not allowed here".into(),
             };
@@ -3185,7 +3192,7 @@ impl<'a> Binder<'a> {
             }
         }
         self.levels[level].1 = true;
-        self.level_refs.push((level, width + idx));
+        self.level_refs.push((level, width + idx, None));
         Ok(Some((
             Expr::Outer {
                 depth: 1,
@@ -3559,10 +3566,6 @@ fn position_ref_in(
     Ok(None)
 }
 
-fn node_location_of_expr(indirection: &[protobuf::Node]) -> Option<u32> {
-    indirection.first().and_then(node_location)
-}
-
 fn node_location(n: &protobuf::Node) -> Option<u32> {
     let l = match n.node.as_ref()? {
         Node::ColumnRef(c) => c.location,
@@ -3819,7 +3822,7 @@ fn post_agg(e: Expr, groups: &[Expr], ngroups: usize, scope: &Scope) -> Result<E
                 let width = scope.cols.len();
                 let len = s.outer_refs.iter().max().map_or(0, |m| m + 1).max(width);
                 let mut map = vec![Expr::Const(Value::Null); len];
-                for &c in &s.outer_refs {
+                for (k, &c) in s.outer_refs.iter().enumerate() {
                     map[c] = if c >= width {
                         Expr::Column(ngroups + (c - width))
                     } else if let Some(g) = groups.iter().position(|g| *g == Expr::Column(c)) {
@@ -3836,7 +3839,8 @@ fn post_agg(e: Expr, groups: &[Expr], ngroups: usize, scope: &Scope) -> Result<E
                         return Err(err(
                             "42803",
                             format!("subquery uses ungrouped column \"{name}\" from outer query"),
-                        ));
+                        )
+                        .at(s.outer_positions.get(k).copied().flatten()));
                     };
                 }
                 s.outer_map = Some(map);

@@ -137,6 +137,8 @@ pub struct Subquery {
     /// row's width are aggregates of the enclosing query computed for the subquery
     /// (`(SELECT max(outer.x))`), which it reads at `width + aggregate index`.
     pub outer_refs: Vec<usize>,
+    /// Where each of `outer_refs` is first referenced (for errors).
+    pub outer_positions: Vec<Option<u32>>,
     /// In an aggregated query: the row the subquery sees as its outer row, computed from the
     /// aggregate's output row (group keys and aggregates moved to where the subquery reads
     /// them).
