@@ -8,8 +8,11 @@
 //! sub-expressions of immutable functions are folded here.
 //!
 //! A SELECT is planned in PostgreSQL's logical order: FROM (joins) → WHERE → GROUP BY /
-//! aggregates → HAVING → window functions → select list (plus hidden ORDER BY columns) →
-//! DISTINCT → ORDER BY → LIMIT/OFFSET → drop hidden columns.
+//! aggregates → HAVING → window functions → set-returning functions of the select list
+//! ([`Plan::ProjectSet`]) → select list (plus hidden ORDER BY columns) → DISTINCT → ORDER BY
+//! → LIMIT/OFFSET → drop hidden columns. Aggregates, window functions and set-returning
+//! functions are collected while the select list is bound and stand in it as placeholders
+//! ([`Expr::Agg`], [`Expr::Window`], [`Expr::Srf`]) until their plan nodes exist.
 
 use basalt_common::types::{
     ArithOp, CastContext, DataType, TypeContext, Value, cast::cast_unknown_literal, cast_context,
