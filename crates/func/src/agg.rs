@@ -1,5 +1,5 @@
 //! Aggregate functions as accumulators: `count`, `sum`, `avg`, `min`, `max`, `bool_and`,
-//! `bool_or`, `every`, `string_agg`, `array_agg`, `json_agg`, `jsonb_agg`, and the
+//! `bool_or`, `every`, `bit_and`, `bit_or`, `bit_xor`, `string_agg`, `array_agg`, `json_agg`, `jsonb_agg`, and the
 //! statistics `stddev[_samp|_pop]`, `variance`, `var_samp`, `var_pop`.
 //!
 //! # Semantics taken from PostgreSQL 15
@@ -64,6 +64,8 @@ pub enum AggFunc {
     BoolAnd,
     /// `bool_or(x)`.
     BoolOr,
+    /// `bit_and(x)`, `bit_or(x)`, `bit_xor(x)` of integers.
+    Bit(BitOp),
     /// `string_agg(text, text)`.
     StringAgg,
     /// `string_agg(bytea, bytea)`.
@@ -105,6 +107,17 @@ pub struct ResolvedAggregate {
     pub arg_types: Vec<DataType>,
     /// The result type.
     pub ret: DataType,
+}
+
+/// The operation of a bitwise aggregate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BitOp {
+    /// `bit_and`.
+    And,
+    /// `bit_or`.
+    Or,
+    /// `bit_xor`.
+    Xor,
 }
 
 /// The running state of one aggregate over one group.
@@ -274,6 +287,21 @@ pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggreg
         }
         ("bool_and" | "every", _) => pick(&[(BoolAnd, &[DataType::Bool], DataType::Bool)], args),
         ("bool_or", _) => pick(&[(BoolOr, &[DataType::Bool], DataType::Bool)], args),
+        ("bit_and" | "bit_or" | "bit_xor", _) => {
+            let op = match name {
+                "bit_and" => BitOp::And,
+                "bit_or" => BitOp::Or,
+                _ => BitOp::Xor,
+            };
+            pick(
+                &[
+                    (Bit(op), &[I2], I2),
+                    (Bit(op), &[I4], I4),
+                    (Bit(op), &[I8], I8),
+                ],
+                args,
+            )
+        }
         ("string_agg", _) => pick(
             &[
                 (StringAgg, &[TEXT, TEXT], TEXT),
@@ -292,6 +320,10 @@ pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggreg
                 t.clone(),
                 DataType::Array(Box::new(t.without_typmod())),
             )
+        }
+        ("array_agg", [DataType::Array(elem)]) => {
+            let t = DataType::Array(Box::new(elem.without_typmod()));
+            one(ArrayAgg, t.clone(), t)
         }
         ("json_agg", [t]) => one(JsonAgg, known(t), DataType::Json),
         ("jsonb_agg", [t]) => one(JsonbAgg, known(t), DataType::Jsonb),
@@ -349,14 +381,19 @@ pub fn new_accumulator(agg: &ResolvedAggregate) -> Box<dyn Accumulator> {
             state: None,
             and: false,
         }),
+        Bit(op) => Box::new(BitAcc { state: None, op }),
         StringAgg => Box::new(StringAggAcc(None)),
         ByteaStringAgg => Box::new(ByteaAggAcc(None)),
         ArrayAgg => Box::new(ArrayAggAcc {
-            element_type: agg
-                .ret
-                .element()
-                .cloned()
-                .unwrap_or_else(|| agg.arg_types.first().cloned().unwrap_or(TEXT)),
+            // For array input the "element" is the input array type.
+            element_type: match agg.arg_types.first() {
+                Some(t @ DataType::Array(_)) => t.clone(),
+                _ => agg
+                    .ret
+                    .element()
+                    .cloned()
+                    .unwrap_or_else(|| agg.arg_types.first().cloned().unwrap_or(TEXT)),
+            },
             elements: None,
         }),
         JsonAgg => Box::new(JsonAggAcc {
@@ -746,6 +783,46 @@ impl Accumulator for BoolAcc {
     }
 }
 
+struct BitAcc {
+    /// The result so far and the input's type (as a sample value).
+    state: Option<(i64, Value)>,
+    op: BitOp,
+}
+
+impl Accumulator for BitAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let v = first(args);
+        let x = match v {
+            Value::Null => return Ok(()),
+            Value::Int2(x) => i64::from(*x),
+            Value::Int4(x) => i64::from(*x),
+            Value::Int8(x) => *x,
+            other => return Err(unexpected("bit_and", other)),
+        };
+        self.state = Some(match &self.state {
+            None => (x, v.clone()),
+            Some((s, t)) => (
+                match self.op {
+                    BitOp::And => s & x,
+                    BitOp::Or => s | x,
+                    BitOp::Xor => s ^ x,
+                },
+                t.clone(),
+            ),
+        });
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        // Bits of a narrower type stay within its range.
+        Ok(match &self.state {
+            None => Value::Null,
+            Some((s, Value::Int2(_))) => Value::Int2(*s as i16),
+            Some((s, Value::Int4(_))) => Value::Int4(*s as i32),
+            Some((s, _)) => Value::Int8(*s),
+        })
+    }
+}
+
 struct StringAggAcc(Option<String>);
 
 impl Accumulator for StringAggAcc {
@@ -809,10 +886,36 @@ impl Accumulator for ArrayAggAcc {
         Ok(())
     }
     fn finish(&self) -> TypeResult<Value> {
-        Ok(match &self.elements {
-            None => Value::Null,
-            Some(e) => Value::array(self.element_type.clone(), e.clone()),
-        })
+        let Some(e) = &self.elements else {
+            return Ok(Value::Null);
+        };
+        let DataType::Array(inner) = &self.element_type else {
+            return Ok(Value::array(self.element_type.clone(), e.clone()));
+        };
+        // array_agg(anyarray): one more dimension over sub-arrays of one shape.
+        let mut shape = None;
+        for v in e {
+            let a = match v {
+                Value::Array(a) => a,
+                _ => {
+                    return Err(TypeError::new("22004", "cannot accumulate null arrays"));
+                }
+            };
+            if a.dims.is_empty() {
+                return Err(TypeError::new("2202E", "cannot accumulate empty arrays"));
+            }
+            match &shape {
+                None => shape = Some(a.dims.clone()),
+                Some(s) if *s != a.dims => {
+                    return Err(TypeError::new(
+                        "2202E",
+                        "cannot accumulate arrays of different dimensionality",
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        basalt_common::types::array::array_of_arrays((**inner).clone(), e.clone())
     }
 }
 

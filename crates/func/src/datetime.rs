@@ -284,6 +284,8 @@ pub enum DateTimeFunc {
         /// The zone is an `interval`.
         interval: bool,
     },
+    /// `date_bin(stride, source, origin)` for `timestamp` or `timestamptz`.
+    DateBin,
     /// `now()`, `current_timestamp`, `transaction_timestamp()`.
     Now,
     /// `statement_timestamp()`.
@@ -495,6 +497,10 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
                 )
             })
             .collect(),
+        "date_bin" => vec![
+            cand(vec![T::Interval, ts(), ts()], ts(), F::DateBin, true),
+            cand(vec![T::Interval, tstz(), tstz()], tstz(), F::DateBin, true),
+        ],
         "timezone" if args.len() == 2 => {
             let mut c = Vec::new();
             for interval in [false, true] {
@@ -829,6 +835,47 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
                 _ => return Err(bad_args()),
             };
             part.into_value(want_numeric)
+        }
+        F::DateBin => {
+            let Some(Value::Interval(stride)) = args.first() else {
+                return Err(bad_args());
+            };
+            let (source, origin, tz) = match (args.get(1), args.get(2)) {
+                (Some(Value::Timestamp(s)), Some(Value::Timestamp(o))) => (*s, *o, false),
+                (Some(Value::Timestamptz(s)), Some(Value::Timestamptz(o))) => (*s, *o, true),
+                _ => return Err(bad_args()),
+            };
+            if stride.months != 0 {
+                return Err(TypeError::new(
+                    codes::FEATURE_NOT_SUPPORTED,
+                    "timestamps cannot be binned into intervals containing months or years",
+                ));
+            }
+            let step = i64::from(stride.days)
+                .checked_mul(USECS_PER_DAY)
+                .and_then(|d| d.checked_add(stride.micros))
+                .ok_or_else(ts_out_of_range)?;
+            if step <= 0 {
+                return Err(TypeError::new(
+                    codes::DATETIME_FIELD_OVERFLOW,
+                    "stride must be greater than zero",
+                ));
+            }
+            if is_infinite_ts(source) || is_infinite_ts(origin) {
+                return Err(ts_out_of_range());
+            }
+            let diff = source.checked_sub(origin).ok_or_else(ts_out_of_range)?;
+            // Truncate toward negative infinity, as PostgreSQL does.
+            let mut tm_delta = diff - diff % step;
+            if diff < 0 && diff % step != 0 {
+                tm_delta -= step;
+            }
+            let v = origin.checked_add(tm_delta).ok_or_else(ts_out_of_range)?;
+            if tz {
+                Value::Timestamptz(v)
+            } else {
+                Value::Timestamp(v)
+            }
         }
         F::Timezone { source, interval } => {
             let zone = if interval {

@@ -58,6 +58,8 @@ pub enum TableFunc {
     RegexpMatches,
     /// `regexp_split_to_table(text, pattern [, flags])`.
     RegexpSplitToTable,
+    /// `string_to_table(text, delimiter [, null_string])`.
+    StringToTable,
 }
 
 /// A resolved set-returning function call.
@@ -165,6 +167,19 @@ pub fn resolve_table_function(name: &str, args: &[DataType]) -> Option<ResolvedT
                 strict: true,
             })
         }
+        "string_to_table" => {
+            if !(2..=3).contains(&args.len())
+                || !args.iter().all(|a| overload::coercible(a, &T::Text))
+            {
+                return None;
+            }
+            Some(ResolvedTableFunction {
+                func: F::StringToTable,
+                arg_types: vec![T::Text; args.len()],
+                columns: vec![(name.to_owned(), T::Text)],
+                strict: false,
+            })
+        }
         "regexp_matches" | "regexp_split_to_table" => {
             if !(2..=3).contains(&args.len())
                 || !args.iter().all(|a| overload::coercible(a, &T::Text))
@@ -208,7 +223,7 @@ pub fn call_table_function(
     args: &[Value],
     ctx: &EvalContext,
 ) -> TypeResult<Vec<Vec<Value>>> {
-    if args.iter().any(Value::is_null) {
+    if f.strict && args.iter().any(Value::is_null) {
         return Ok(Vec::new());
     }
     use TableFunc as F;
@@ -415,6 +430,16 @@ pub fn call_table_function(
                 }
                 out
             }
+        }
+        F::StringToTable => {
+            let text = |i: usize| match args.get(i) {
+                Some(Value::Text(t)) => Some(t.as_str()),
+                _ => None,
+            };
+            let Some(s) = text(0) else {
+                return Ok(Vec::new());
+            };
+            single(crate::string::string_to_array(s, text(1), text(2)))
         }
         F::RegexpMatches | F::RegexpSplitToTable => {
             let text = |i: usize| match args.get(i) {

@@ -162,6 +162,20 @@ pub enum StringFunc {
     },
     /// `anyarray && anyarray`.
     ArrayOverlap,
+    /// `array_positions(anyarray, anyelement)`.
+    ArrayPositions,
+    /// `array_replace(anyarray, anyelement, anyelement)`.
+    ArrayReplace,
+    /// `array_fill(anyelement, int[] [, int[]])`.
+    ArrayFill,
+    /// `trim_array(anyarray, int)`.
+    TrimArray,
+    /// `regexp_like(text, pattern [, flags])`.
+    RegexpLike,
+    /// `regexp_count(text, pattern [, start [, flags]])`.
+    RegexpCount,
+    /// `regexp_substr(text, pattern [, start [, n [, flags [, subexpr]]]])`.
+    RegexpSubstr,
     /// `array_append(anyarray, anyelement)` and `array || element`.
     ArrayAppend(u32),
     /// `array_prepend(anyelement, anyarray)` and `element || array`.
@@ -538,6 +552,73 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             }
             Some(mk(ArrayPosition, types, I4, false, true))
         }
+        "array_positions" if n == 2 => {
+            let (e, a) = array_elem_pair(&args[0], &args[1])?;
+            Some(mk(ArrayPositions, vec![a, e], arr(&I4), false, true))
+        }
+        "array_replace" if n == 3 => {
+            let (e, a) = array_elem_pair(&args[0], &args[1])?;
+            let (e, a) = array_elem_pair(&a, &args[2]).or(Some((e, a)))?;
+            Some(mk(
+                ArrayReplace,
+                vec![a.clone(), e.clone(), e],
+                a,
+                false,
+                true,
+            ))
+        }
+        "array_fill" if (2..=3).contains(&n) => {
+            let e = match &args[0] {
+                DataType::Unknown | DataType::Array(_) => return None,
+                t => t.without_typmod(),
+            };
+            let ints = arr(&I4);
+            args[1..]
+                .iter()
+                .all(|t| can_coerce(t, &ints))
+                .then_some(())?;
+            let mut types = vec![e.clone(), ints.clone()];
+            if n == 3 {
+                types.push(ints);
+            }
+            Some(mk(ArrayFill, types, arr(&e), false, true))
+        }
+        "trim_array" if n == 2 => {
+            matches!(args[0], DataType::Array(_)).then_some(())?;
+            can_coerce(&args[1], &I4).then_some(())?;
+            Some(mk(
+                TrimArray,
+                vec![args[0].clone(), I4],
+                args[0].clone(),
+                true,
+                true,
+            ))
+        }
+        "regexp_like" => pick(
+            &[
+                (RegexpLike, &[TEXT, TEXT], BOOL),
+                (RegexpLike, &[TEXT, TEXT, TEXT], BOOL),
+            ],
+            args,
+        ),
+        "regexp_count" => pick(
+            &[
+                (RegexpCount, &[TEXT, TEXT], I4),
+                (RegexpCount, &[TEXT, TEXT, I4], I4),
+                (RegexpCount, &[TEXT, TEXT, I4, TEXT], I4),
+            ],
+            args,
+        ),
+        "regexp_substr" => pick(
+            &[
+                (RegexpSubstr, &[TEXT, TEXT], TEXT),
+                (RegexpSubstr, &[TEXT, TEXT, I4], TEXT),
+                (RegexpSubstr, &[TEXT, TEXT, I4, I4], TEXT),
+                (RegexpSubstr, &[TEXT, TEXT, I4, I4, TEXT], TEXT),
+                (RegexpSubstr, &[TEXT, TEXT, I4, I4, TEXT, I4], TEXT),
+            ],
+            args,
+        ),
         "array_remove" if n == 2 => {
             let (e, a) = array_elem_pair(&args[0], &args[1])?;
             Some(mk(ArrayRemove, vec![a.clone(), e], a, false, true))
@@ -2195,7 +2276,7 @@ fn elem_type(oid: u32) -> DataType {
     DataType::from_oid(oid).unwrap_or(TEXT)
 }
 
-fn string_to_array(s: &str, delim: Option<&str>, null_str: Option<&str>) -> Vec<Value> {
+pub(crate) fn string_to_array(s: &str, delim: Option<&str>, null_str: Option<&str>) -> Vec<Value> {
     let to_value = |p: &str| {
         if Some(p) == null_str {
             Value::Null
@@ -2242,6 +2323,9 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             | ArrayPosition
             | ArrayRemove
             | ArrayAssign(_)
+            | ArrayPositions
+            | ArrayReplace
+            | ArrayFill
     );
     if !non_strict && args.iter().any(Value::is_null) {
         return Ok(Value::Null);
@@ -2433,6 +2517,187 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             match re.captures(t(0)?) {
                 None => Value::Null,
                 Some(caps) => match_array(&caps),
+            }
+        }
+        RegexpLike | RegexpCount | RegexpSubstr => {
+            let src = t(0)?;
+            let (start, nth, flags, sub) = match f {
+                RegexpLike => (1, 1, if args.len() > 2 { t(2)? } else { "" }, 0),
+                RegexpCount => (
+                    if args.len() > 2 { n(2)? } else { 1 },
+                    1,
+                    if args.len() > 3 { t(3)? } else { "" },
+                    0,
+                ),
+                _ => (
+                    if args.len() > 2 { n(2)? } else { 1 },
+                    if args.len() > 3 { n(3)? } else { 1 },
+                    if args.len() > 4 { t(4)? } else { "" },
+                    if args.len() > 5 { n(5)? } else { 0 },
+                ),
+            };
+            let invalid = |what: &str, v: i64| {
+                TypeError::new(
+                    codes::INVALID_PARAMETER_VALUE,
+                    format!("invalid value for parameter \"{what}\": {v}"),
+                )
+            };
+            if start < 1 {
+                return Err(invalid("start", start));
+            }
+            if nth < 1 {
+                return Err(invalid("n", nth));
+            }
+            if sub < 0 {
+                return Err(invalid("subexpr", sub));
+            }
+            let fl = parse_flags(flags, false)?;
+            if fl.global {
+                let name = match f {
+                    RegexpLike => "regexp_like()",
+                    RegexpCount => "regexp_count()",
+                    _ => "regexp_substr()",
+                };
+                return Err(TypeError::new(
+                    codes::INVALID_PARAMETER_VALUE,
+                    format!("{name} does not support the \"global\" option"),
+                ));
+            }
+            let re = compile(t(1)?, fl)?;
+            // Characters before `start` are skipped.
+            let offset = src
+                .char_indices()
+                .nth(usize::try_from(start - 1).unwrap_or(usize::MAX))
+                .map_or(src.len(), |(i, _)| i);
+            let hay = &src[offset..];
+            match f {
+                RegexpLike => Value::Bool(re.is_match(hay)),
+                RegexpCount => i4(re.find_iter(hay).count()),
+                _ => {
+                    let k = usize::try_from(nth - 1).unwrap_or(usize::MAX);
+                    match re.captures_iter(hay).nth(k) {
+                        None => Value::Null,
+                        Some(c) => c
+                            .get(usize::try_from(sub).unwrap_or(usize::MAX))
+                            .map_or(Value::Null, |m| Value::Text(m.as_str().to_owned())),
+                    }
+                }
+            }
+        }
+        ArrayPositions => {
+            let Some(Value::Array(x)) = a(0) else {
+                return Ok(Value::Null);
+            };
+            if x.dims.len() > 1 {
+                return Err(TypeError::new(
+                    codes::FEATURE_NOT_SUPPORTED,
+                    "searching for elements in multidimensional arrays is not supported",
+                ));
+            }
+            let target = a(1).cloned().unwrap_or(Value::Null);
+            let lower = x.dims.first().map_or(1, |d| i64::from(d.lower));
+            Value::array(
+                I4,
+                x.elements
+                    .iter()
+                    .enumerate()
+                    // IS NOT DISTINCT FROM: NULL finds NULLs.
+                    .filter(|(_, e)| **e == target)
+                    .map(|(i, _)| Value::Int4((lower + i as i64) as i32))
+                    .collect(),
+            )
+        }
+        ArrayReplace => {
+            let Some(Value::Array(x)) = a(0) else {
+                return Ok(Value::Null);
+            };
+            let from = a(1).cloned().unwrap_or(Value::Null);
+            let to = a(2).cloned().unwrap_or(Value::Null);
+            let mut out = x.clone();
+            for e in &mut out.elements {
+                if *e == from {
+                    *e = to.clone();
+                }
+            }
+            Value::Array(out)
+        }
+        ArrayFill => {
+            let ints = |v: Option<&Value>, what: &str| -> TypeResult<Option<Vec<i32>>> {
+                match v {
+                    None => Ok(None),
+                    Some(Value::Array(d)) => d
+                        .elements
+                        .iter()
+                        .map(|e| match e {
+                            Value::Int4(i) => Ok(*i),
+                            _ => Err(TypeError::new(
+                                NULL_VALUE_NOT_ALLOWED,
+                                format!("{what} array must not contain nulls"),
+                            )),
+                        })
+                        .collect::<TypeResult<Vec<_>>>()
+                        .map(Some),
+                    Some(_) => Err(TypeError::new(
+                        NULL_VALUE_NOT_ALLOWED,
+                        format!("{what} array or lower bound array must not be null"),
+                    )),
+                }
+            };
+            let dims = ints(a(1), "dimension")?.unwrap_or_default();
+            let lower = ints(a(2), "dimension")?;
+            if lower.as_ref().is_some_and(|l| l.len() != dims.len()) {
+                return Err(TypeError::new(
+                    codes::ARRAY_SUBSCRIPT_ERROR,
+                    "wrong number of array subscripts",
+                )
+                .with_detail("Low bound array has different size than dimensions array."));
+            }
+            let value = a(0).cloned().unwrap_or(Value::Null);
+            let ty = value.data_type().unwrap_or(TEXT);
+            let mut shape = Vec::new();
+            let mut count = 1usize;
+            for (k, &d) in dims.iter().enumerate() {
+                let len = usize::try_from(d.max(0)).unwrap_or(0);
+                count = count.saturating_mul(len);
+                shape.push(ArrayDim {
+                    lower: lower.as_ref().map_or(1, |l| l[k]),
+                    len,
+                });
+            }
+            if count > 134_217_727 {
+                return Err(TypeError::new(
+                    "54000",
+                    "array size exceeds the maximum allowed (134217727)",
+                ));
+            }
+            Value::array_with_dims(ty, vec![value; count], shape)
+                .unwrap_or_else(|| Value::array(TEXT, Vec::new()))
+        }
+        TrimArray => {
+            let Some(Value::Array(x)) = a(0) else {
+                return Err(wrong_args(f));
+            };
+            let k = n(1)?;
+            let len = x.dims.first().map_or(0, |d| d.len);
+            if k < 0 || k as usize > len {
+                return Err(TypeError::new(
+                    codes::ARRAY_SUBSCRIPT_ERROR,
+                    format!("number of elements to trim must be between 0 and {len}"),
+                ));
+            }
+            let keep = len - k as usize;
+            match x.dims.first() {
+                None => Value::Array(x.clone()),
+                Some(d) => {
+                    let lower = d.lower;
+                    basalt_common::types::array::array_slice(
+                        x,
+                        &[(
+                            Some(lower),
+                            Some((i64::from(lower) + keep as i64 - 1) as i32),
+                        )],
+                    )
+                }
             }
         }
         RegexpSplitToArray => {

@@ -2142,6 +2142,14 @@ impl<'a> Binder<'a> {
         let ok = (num_rank(lt).is_some() && num_rank(rt).is_some())
             || (time_rank(lt).is_some() && time_rank(rt).is_some())
             || (lt.is_string() && rt.is_string());
+        // No operator takes real with an integer or numeric: PostgreSQL's resolution picks
+        // the double precision one (its preferred numeric type).
+        let real_mixed = |a: &DataType, b: &DataType| {
+            *a == DataType::Float4 && num_rank(b).is_some_and(|r| r <= 4)
+        };
+        if real_mixed(lt, rt) || real_mixed(rt, lt) {
+            return Ok(DataType::Float8);
+        }
         if ok {
             return common_type(&[lt.clone(), rt.clone()], op);
         }
@@ -2845,7 +2853,10 @@ impl<'a> Binder<'a> {
             || basalt_func::resolve_aggregate(&name, &[]).is_some()
             || basalt_func::resolve_aggregate(&name, &[DataType::Unknown, DataType::Unknown])
                 .is_some()
-            || matches!(name.as_str(), "count" | "sum" | "avg" | "min" | "max");
+            || matches!(
+                name.as_str(),
+                "count" | "sum" | "avg" | "min" | "max" | "bit_and" | "bit_or" | "bit_xor"
+            );
         if is_agg {
             return self.bind_agg_call(fc, &name, scope);
         }
