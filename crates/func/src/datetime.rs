@@ -526,17 +526,26 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             }
             c
         }
-        "date_trunc" => [Source::Timestamp, Source::Timestamptz, Source::Interval]
-            .iter()
-            .map(|&s| {
-                cand(
-                    vec![T::Text, s.data_type()],
-                    s.data_type(),
-                    F::DateTrunc(s),
-                    stable_tz(s),
-                )
-            })
-            .collect(),
+        "date_trunc" => {
+            let mut c: Vec<Cand> = [Source::Timestamp, Source::Timestamptz, Source::Interval]
+                .iter()
+                .map(|&s| {
+                    cand(
+                        vec![T::Text, s.data_type()],
+                        s.data_type(),
+                        F::DateTrunc(s),
+                        stable_tz(s),
+                    )
+                })
+                .collect();
+            c.push(cand(
+                vec![T::Text, tstz(), T::Text],
+                tstz(),
+                F::DateTrunc(Source::Timestamptz),
+                true,
+            ));
+            c
+        }
         "age" => {
             if args == [T::Unknown] {
                 // age(xid) makes this ambiguous in PostgreSQL.
@@ -562,7 +571,12 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             if name == "make_timestamp" {
                 vec![cand(p, ts(), F::MakeTimestamp, true)]
             } else {
-                vec![cand(p, tstz(), F::MakeTimestamptz, false)]
+                let mut with_zone = p.clone();
+                with_zone.push(T::Text);
+                vec![
+                    cand(p, tstz(), F::MakeTimestamptz, false),
+                    cand(with_zone, tstz(), F::MakeTimestamptz, true),
+                ]
             }
         }
         "make_interval" => {
@@ -912,7 +926,12 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
                     Value::Timestamp(timestamp_trunc(unit, *v, None)?)
                 }
                 (Source::Timestamptz, Some(Value::Timestamptz(v))) => {
-                    Value::Timestamptz(timestamp_trunc(unit, *v, Some(&tz))?)
+                    // date_trunc(unit, timestamptz, zone) truncates in that zone.
+                    let zone = match args.get(2) {
+                        Some(_) => zone_named(arg_text(args, 2)?)?,
+                        None => tz,
+                    };
+                    Value::Timestamptz(timestamp_trunc(unit, *v, Some(&zone))?)
                 }
                 (Source::Interval, Some(Value::Interval(iv))) => {
                     Value::Interval(interval_trunc(unit, iv)?)
@@ -954,7 +973,11 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
             if f == F::MakeTimestamp {
                 Value::Timestamp(local)
             } else {
-                Value::Timestamptz(from_local(local, &tz)?)
+                let zone = match args.get(6) {
+                    Some(_) => zone_named(arg_text(args, 6)?)?,
+                    None => tz,
+                };
+                Value::Timestamptz(from_local(local, &zone)?)
             }
         }
         F::MakeInterval => Value::Interval(make_interval(args)?),

@@ -173,9 +173,11 @@ enum Ft {
 }
 
 /// Parse failure kinds, mapped to PostgreSQL's messages by [`dt_error`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum DtErr {
     BadFormat,
+    /// A time zone name in the input that is not one (its lower-cased spelling).
+    UnknownZone(String),
     FieldOverflow,
     MdFieldOverflow,
     TzDispOverflow,
@@ -187,6 +189,10 @@ pub(crate) fn dt_error(e: DtErr, input: &str, type_name: &str) -> TypeError {
         DtErr::BadFormat => TypeError::new(
             codes::INVALID_DATETIME_FORMAT,
             format!("invalid input syntax for type {type_name}: \"{input}\""),
+        ),
+        DtErr::UnknownZone(name) => TypeError::new(
+            codes::INVALID_PARAMETER_VALUE,
+            format!("time zone \"{name}\" not recognized"),
         ),
         DtErr::FieldOverflow => TypeError::new(
             codes::DATETIME_FIELD_OVERFLOW,
@@ -826,6 +832,8 @@ pub(crate) struct Decoded {
     pub(crate) tm: Tm,
     /// Explicit zone in the input: seconds east of UTC.
     tz_east: Option<i32>,
+    /// A zone name in the input (`America/New_York`), whose offset depends on the date.
+    tz_named: Option<TimeZone>,
 }
 
 /// PostgreSQL's `DecodeDateTime` (`time_only = false`) or `DecodeTimeOnly` (`true`).
@@ -839,6 +847,7 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
     };
     let mut dtype = Dtype::Date;
     let mut tz_east: Option<i32> = None;
+    let mut tz_named: Option<TimeZone> = None;
     let mut bc = false;
     let mut mer: Option<bool> = None; // Some(true) = PM
     let mut iso_t = false;
@@ -847,6 +856,20 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
     for (idx, (ft, field)) in fields.iter().enumerate() {
         let mut tmask: u32 = 0;
         match ft.0 {
+            Ft::Date
+                if !iso_t
+                    && field
+                        .as_bytes()
+                        .first()
+                        .is_some_and(u8::is_ascii_alphabetic)
+                    && (st.fmask & DATE_M) == DATE_M =>
+            {
+                // A zone name with punctuation (America/New_York) after the date.
+                let name = field.to_ascii_lowercase();
+                let zone = TimeZone::from_name(&name).ok_or(DtErr::UnknownZone(name))?;
+                tz_named = Some(zone);
+                tmask = F_TZ;
+            }
             Ft::Date => {
                 if iso_t || (st.fmask & DATE_M) == DATE_M {
                     // Run-together time with a trailing zone: hhmmss-zz.
@@ -1103,6 +1126,7 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
         dtype,
         tm: st.tm,
         tz_east,
+        tz_named,
     })
 }
 
@@ -1182,9 +1206,10 @@ pub fn parse_timestamp(input: &str, with_tz: bool, ctx: &TypeContext) -> TypeRes
                 }
                 return Ok(local);
             }
-            let east = match d.tz_east {
-                Some(e) => e,
-                None => local_offset(local, &ctx.time_zone),
+            let east = match (d.tz_east, d.tz_named) {
+                (Some(e), _) => e,
+                (None, Some(zone)) => local_offset(local, &zone),
+                (None, None) => local_offset(local, &ctx.time_zone),
             };
             let utc = local
                 .checked_sub(i64::from(east) * USECS_PER_SEC)
