@@ -66,6 +66,8 @@ pub enum AggFunc {
     BoolAnd,
     /// `bool_or(x)`.
     BoolOr,
+    /// `bit_and(x)`, `bit_or(x)`, `bit_xor(x)` of integers.
+    Bit(BitOp),
     /// `string_agg(text, text)`.
     StringAgg,
     /// `string_agg(bytea, bytea)`.
@@ -89,8 +91,6 @@ pub enum AggFunc {
     },
     /// `mode() WITHIN GROUP (ORDER BY x)`.
     Mode,
-    /// `bit_and`, `bit_or`, `bit_xor` of integers.
-    Bit(BitKind),
     /// `json_object_agg(key, value)` (`binary`: `jsonb_object_agg`).
     ObjectAgg {
         /// jsonb instead of json.
@@ -118,17 +118,6 @@ pub enum StatKind {
     StddevPop,
     /// `stddev_samp`, `stddev`.
     StddevSamp,
-}
-
-/// `bit_and`, `bit_or`, `bit_xor`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BitKind {
-    /// `bit_and`.
-    And,
-    /// `bit_or`.
-    Or,
-    /// `bit_xor`.
-    Xor,
 }
 
 /// The two-argument statistics over (Y, X) pairs where neither is NULL.
@@ -169,6 +158,17 @@ pub struct ResolvedAggregate {
     pub arg_types: Vec<DataType>,
     /// The result type.
     pub ret: DataType,
+}
+
+/// The operation of a bitwise aggregate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BitOp {
+    /// `bit_and`.
+    And,
+    /// `bit_or`.
+    Or,
+    /// `bit_xor`.
+    Xor,
 }
 
 /// The running state of one aggregate over one group.
@@ -338,6 +338,21 @@ pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggreg
         }
         ("bool_and" | "every", _) => pick(&[(BoolAnd, &[DataType::Bool], DataType::Bool)], args),
         ("bool_or", _) => pick(&[(BoolOr, &[DataType::Bool], DataType::Bool)], args),
+        ("bit_and" | "bit_or" | "bit_xor", _) => {
+            let op = match name {
+                "bit_and" => BitOp::And,
+                "bit_or" => BitOp::Or,
+                _ => BitOp::Xor,
+            };
+            pick(
+                &[
+                    (Bit(op), &[I2], I2),
+                    (Bit(op), &[I4], I4),
+                    (Bit(op), &[I8], I8),
+                ],
+                args,
+            )
+        }
         ("string_agg", _) => pick(
             &[
                 (StringAgg, &[TEXT, TEXT], TEXT),
@@ -356,6 +371,10 @@ pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggreg
                 t.clone(),
                 DataType::Array(Box::new(t.without_typmod())),
             )
+        }
+        ("array_agg", [DataType::Array(elem)]) => {
+            let t = DataType::Array(Box::new(elem.without_typmod()));
+            one(ArrayAgg, t.clone(), t)
         }
         ("json_agg", [t]) => one(JsonAgg, known(t), DataType::Json),
         ("jsonb_agg", [t]) => one(JsonbAgg, known(t), DataType::Jsonb),
@@ -389,21 +408,6 @@ pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggreg
                 arg_types: vec![v, fraction],
                 ret,
             })
-        }
-        ("bit_and" | "bit_or" | "bit_xor", _) => {
-            let kind = match name {
-                "bit_and" => BitKind::And,
-                "bit_or" => BitKind::Or,
-                _ => BitKind::Xor,
-            };
-            pick(
-                &[
-                    (Bit(kind), &[I2], I2),
-                    (Bit(kind), &[I4], I4),
-                    (Bit(kind), &[I8], I8),
-                ],
-                args,
-            )
         }
         ("json_object_agg" | "jsonb_object_agg", [k, v]) => Some(ResolvedAggregate {
             func: ObjectAgg {
@@ -496,14 +500,19 @@ pub fn new_accumulator(agg: &ResolvedAggregate) -> Box<dyn Accumulator> {
             state: None,
             and: false,
         }),
+        Bit(op) => Box::new(BitAcc { state: None, op }),
         StringAgg => Box::new(StringAggAcc(None)),
         ByteaStringAgg => Box::new(ByteaAggAcc(None)),
         ArrayAgg => Box::new(ArrayAggAcc {
-            element_type: agg
-                .ret
-                .element()
-                .cloned()
-                .unwrap_or_else(|| agg.arg_types.first().cloned().unwrap_or(TEXT)),
+            // For array input the "element" is the input array type.
+            element_type: match agg.arg_types.first() {
+                Some(t @ DataType::Array(_)) => t.clone(),
+                _ => agg
+                    .ret
+                    .element()
+                    .cloned()
+                    .unwrap_or_else(|| agg.arg_types.first().cloned().unwrap_or(TEXT)),
+            },
             elements: None,
         }),
         JsonAgg => Box::new(JsonAggAcc {
@@ -521,7 +530,6 @@ pub fn new_accumulator(agg: &ResolvedAggregate) -> Box<dyn Accumulator> {
             values: Vec::new(),
             fraction: None,
         }),
-        Bit(kind) => Box::new(BitAcc { kind, state: None }),
         ObjectAgg { binary } => Box::new(ObjectAggAcc {
             binary,
             items: Vec::new(),
@@ -542,41 +550,6 @@ pub fn new_accumulator(agg: &ResolvedAggregate) -> Box<dyn Accumulator> {
             values: Vec::new(),
             fraction: None,
         }),
-    }
-}
-
-struct BitAcc {
-    kind: BitKind,
-    state: Option<Value>,
-}
-
-impl Accumulator for BitAcc {
-    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
-        let v = first(args);
-        if v.is_null() {
-            return Ok(());
-        }
-        let f = |a: i64, b: i64| match self.kind {
-            BitKind::And => a & b,
-            BitKind::Or => a | b,
-            BitKind::Xor => a ^ b,
-        };
-        let next = match (&self.state, v) {
-            (None, v) => v.clone(),
-            (Some(Value::Int2(a)), Value::Int2(b)) => {
-                Value::Int2(f(i64::from(*a), i64::from(*b)) as i16)
-            }
-            (Some(Value::Int4(a)), Value::Int4(b)) => {
-                Value::Int4(f(i64::from(*a), i64::from(*b)) as i32)
-            }
-            (Some(Value::Int8(a)), Value::Int8(b)) => Value::Int8(f(*a, *b)),
-            (_, other) => return Err(unexpected("integer", other)),
-        };
-        self.state = Some(next);
-        Ok(())
-    }
-    fn finish(&self) -> TypeResult<Value> {
-        Ok(self.state.clone().unwrap_or(Value::Null))
     }
 }
 
@@ -1161,6 +1134,46 @@ impl Accumulator for BoolAcc {
     }
 }
 
+struct BitAcc {
+    /// The result so far and the input's type (as a sample value).
+    state: Option<(i64, Value)>,
+    op: BitOp,
+}
+
+impl Accumulator for BitAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let v = first(args);
+        let x = match v {
+            Value::Null => return Ok(()),
+            Value::Int2(x) => i64::from(*x),
+            Value::Int4(x) => i64::from(*x),
+            Value::Int8(x) => *x,
+            other => return Err(unexpected("bit_and", other)),
+        };
+        self.state = Some(match &self.state {
+            None => (x, v.clone()),
+            Some((s, t)) => (
+                match self.op {
+                    BitOp::And => s & x,
+                    BitOp::Or => s | x,
+                    BitOp::Xor => s ^ x,
+                },
+                t.clone(),
+            ),
+        });
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        // Bits of a narrower type stay within its range.
+        Ok(match &self.state {
+            None => Value::Null,
+            Some((s, Value::Int2(_))) => Value::Int2(*s as i16),
+            Some((s, Value::Int4(_))) => Value::Int4(*s as i32),
+            Some((s, _)) => Value::Int8(*s),
+        })
+    }
+}
+
 struct StringAggAcc(Option<String>);
 
 impl Accumulator for StringAggAcc {
@@ -1224,10 +1237,36 @@ impl Accumulator for ArrayAggAcc {
         Ok(())
     }
     fn finish(&self) -> TypeResult<Value> {
-        Ok(match &self.elements {
-            None => Value::Null,
-            Some(e) => Value::array(self.element_type.clone(), e.clone()),
-        })
+        let Some(e) = &self.elements else {
+            return Ok(Value::Null);
+        };
+        let DataType::Array(inner) = &self.element_type else {
+            return Ok(Value::array(self.element_type.clone(), e.clone()));
+        };
+        // array_agg(anyarray): one more dimension over sub-arrays of one shape.
+        let mut shape = None;
+        for v in e {
+            let a = match v {
+                Value::Array(a) => a,
+                _ => {
+                    return Err(TypeError::new("22004", "cannot accumulate null arrays"));
+                }
+            };
+            if a.dims.is_empty() {
+                return Err(TypeError::new("2202E", "cannot accumulate empty arrays"));
+            }
+            match &shape {
+                None => shape = Some(a.dims.clone()),
+                Some(s) if *s != a.dims => {
+                    return Err(TypeError::new(
+                        "2202E",
+                        "cannot accumulate arrays of different dimensionality",
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        basalt_common::types::array::array_of_arrays((**inner).clone(), e.clone())
     }
 }
 

@@ -275,6 +275,17 @@ impl Source {
 /// A date/time function or operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DateTimeFunc {
+    /// `timezone(zone, timestamp[tz])`, `ts AT TIME ZONE zone`: a `timestamptz` shown as
+    /// local time of the zone, or a `timestamp` read as local time of the zone. The zone is
+    /// a name (`text`) or, with `interval`, an offset east of UTC.
+    Timezone {
+        /// The timestamp's type (`Timestamp` or `Timestamptz`).
+        source: Source,
+        /// The zone is an `interval`.
+        interval: bool,
+    },
+    /// `date_bin(stride, source, origin)` for `timestamp` or `timestamptz`.
+    DateBin,
     /// `now()`, `current_timestamp`, `transaction_timestamp()`.
     Now,
     /// `statement_timestamp()`.
@@ -486,17 +497,55 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
                 )
             })
             .collect(),
-        "date_trunc" => [Source::Timestamp, Source::Timestamptz, Source::Interval]
-            .iter()
-            .map(|&s| {
-                cand(
-                    vec![T::Text, s.data_type()],
-                    s.data_type(),
-                    F::DateTrunc(s),
-                    stable_tz(s),
-                )
-            })
-            .collect(),
+        "date_bin" => vec![
+            cand(vec![T::Interval, ts(), ts()], ts(), F::DateBin, true),
+            cand(vec![T::Interval, tstz(), tstz()], tstz(), F::DateBin, true),
+        ],
+        "timezone" if args.len() == 2 => {
+            let mut c = Vec::new();
+            for interval in [false, true] {
+                let zone = if interval { T::Interval } else { T::Text };
+                c.push(cand(
+                    vec![zone.clone(), tstz()],
+                    ts(),
+                    F::Timezone {
+                        source: Source::Timestamptz,
+                        interval,
+                    },
+                    true,
+                ));
+                c.push(cand(
+                    vec![zone, ts()],
+                    tstz(),
+                    F::Timezone {
+                        source: Source::Timestamp,
+                        interval,
+                    },
+                    true,
+                ));
+            }
+            c
+        }
+        "date_trunc" => {
+            let mut c: Vec<Cand> = [Source::Timestamp, Source::Timestamptz, Source::Interval]
+                .iter()
+                .map(|&s| {
+                    cand(
+                        vec![T::Text, s.data_type()],
+                        s.data_type(),
+                        F::DateTrunc(s),
+                        stable_tz(s),
+                    )
+                })
+                .collect();
+            c.push(cand(
+                vec![T::Text, tstz(), T::Text],
+                tstz(),
+                F::DateTrunc(Source::Timestamptz),
+                true,
+            ));
+            c
+        }
         "age" => {
             if args == [T::Unknown] {
                 // age(xid) makes this ambiguous in PostgreSQL.
@@ -522,7 +571,12 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             if name == "make_timestamp" {
                 vec![cand(p, ts(), F::MakeTimestamp, true)]
             } else {
-                vec![cand(p, tstz(), F::MakeTimestamptz, false)]
+                let mut with_zone = p.clone();
+                with_zone.push(T::Text);
+                vec![
+                    cand(p, tstz(), F::MakeTimestamptz, false),
+                    cand(with_zone, tstz(), F::MakeTimestamptz, true),
+                ]
             }
         }
         "make_interval" => {
@@ -796,6 +850,75 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
             };
             part.into_value(want_numeric)
         }
+        F::DateBin => {
+            let Some(Value::Interval(stride)) = args.first() else {
+                return Err(bad_args());
+            };
+            let (source, origin, tz) = match (args.get(1), args.get(2)) {
+                (Some(Value::Timestamp(s)), Some(Value::Timestamp(o))) => (*s, *o, false),
+                (Some(Value::Timestamptz(s)), Some(Value::Timestamptz(o))) => (*s, *o, true),
+                _ => return Err(bad_args()),
+            };
+            if stride.months != 0 {
+                return Err(TypeError::new(
+                    codes::FEATURE_NOT_SUPPORTED,
+                    "timestamps cannot be binned into intervals containing months or years",
+                ));
+            }
+            let step = i64::from(stride.days)
+                .checked_mul(USECS_PER_DAY)
+                .and_then(|d| d.checked_add(stride.micros))
+                .ok_or_else(ts_out_of_range)?;
+            if step <= 0 {
+                return Err(TypeError::new(
+                    codes::DATETIME_FIELD_OVERFLOW,
+                    "stride must be greater than zero",
+                ));
+            }
+            if is_infinite_ts(source) || is_infinite_ts(origin) {
+                return Err(ts_out_of_range());
+            }
+            let diff = source.checked_sub(origin).ok_or_else(ts_out_of_range)?;
+            // Truncate toward negative infinity, as PostgreSQL does.
+            let mut tm_delta = diff - diff % step;
+            if diff < 0 && diff % step != 0 {
+                tm_delta -= step;
+            }
+            let v = origin.checked_add(tm_delta).ok_or_else(ts_out_of_range)?;
+            if tz {
+                Value::Timestamptz(v)
+            } else {
+                Value::Timestamp(v)
+            }
+        }
+        F::Timezone { source, interval } => {
+            let zone = if interval {
+                let Some(Value::Interval(iv)) = args.first() else {
+                    return Err(bad_args());
+                };
+                if iv.months != 0 || iv.days != 0 {
+                    return Err(TypeError::new(
+                        codes::INVALID_PARAMETER_VALUE,
+                        format!(
+                            "interval time zone \"{}\" must not include months or days",
+                            basalt_common::types::interval::format_interval(iv)
+                        ),
+                    ));
+                }
+                TimeZone::Fixed(i32::try_from(iv.micros / USECS_PER_SEC).map_err(|_| bad_args())?)
+            } else {
+                zone_named(arg_text(args, 0)?)?
+            };
+            match (source, args.get(1)) {
+                (Source::Timestamptz, Some(Value::Timestamptz(v))) => {
+                    Value::Timestamp(to_local(*v, &zone))
+                }
+                (Source::Timestamp, Some(Value::Timestamp(v))) => {
+                    Value::Timestamptz(from_local(*v, &zone)?)
+                }
+                _ => return Err(bad_args()),
+            }
+        }
         F::DateTrunc(s) => {
             let unit = arg_text(args, 0)?;
             match (s, args.get(1)) {
@@ -803,7 +926,12 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
                     Value::Timestamp(timestamp_trunc(unit, *v, None)?)
                 }
                 (Source::Timestamptz, Some(Value::Timestamptz(v))) => {
-                    Value::Timestamptz(timestamp_trunc(unit, *v, Some(&tz))?)
+                    // date_trunc(unit, timestamptz, zone) truncates in that zone.
+                    let zone = match args.get(2) {
+                        Some(_) => zone_named(arg_text(args, 2)?)?,
+                        None => tz,
+                    };
+                    Value::Timestamptz(timestamp_trunc(unit, *v, Some(&zone))?)
                 }
                 (Source::Interval, Some(Value::Interval(iv))) => {
                     Value::Interval(interval_trunc(unit, iv)?)
@@ -845,7 +973,11 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
             if f == F::MakeTimestamp {
                 Value::Timestamp(local)
             } else {
-                Value::Timestamptz(from_local(local, &tz)?)
+                let zone = match args.get(6) {
+                    Some(_) => zone_named(arg_text(args, 6)?)?,
+                    None => tz,
+                };
+                Value::Timestamptz(from_local(local, &zone)?)
             }
         }
         F::MakeInterval => Value::Interval(make_interval(args)?),
@@ -866,7 +998,7 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
                         return Ok(Value::Null);
                     }
                     let local = to_local(*v, &tz);
-                    to_char_tm(&TmFull::from_local(local, Some(tz)), fmt, false)?
+                    to_char_tm(&TmFull::from_local(local, Some((tz, *v))), fmt, false)?
                 }
                 (Source::Interval, Some(Value::Interval(iv))) => {
                     to_char_tm(&TmFull::from_interval(iv), fmt, true)?
@@ -900,7 +1032,7 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
         F::ToTimestamp => {
             let p = parse_formatted(arg_text(args, 0)?, arg_text(args, 1)?)?;
             let local = p.to_timestamp()?;
-            let east = p.tz_east.unwrap_or_else(|| tz.offset_secs(local));
+            let east = p.tz_east.unwrap_or_else(|| tz.offset_for_local(local));
             let utc = local
                 .checked_sub(i64::from(east) * USECS_PER_SEC)
                 .filter(|v| (MIN_TIMESTAMP..END_TIMESTAMP).contains(v))
@@ -1058,6 +1190,20 @@ fn is_infinite_date(d: i32) -> bool {
     d == DATE_INFINITY || d == DATE_NEG_INFINITY
 }
 
+/// The zone of `AT TIME ZONE 'name'`: a time zone abbreviation, else a zone of the tz
+/// database or a POSIX `TZ` string (PostgreSQL's `timestamptz_zone`).
+fn zone_named(name: &str) -> TypeResult<TimeZone> {
+    if let Some(east) = basalt_common::types::datetime::tz_abbrev(&name.to_lowercase()) {
+        return Ok(TimeZone::Fixed(east));
+    }
+    TimeZone::from_name(name).ok_or_else(|| {
+        TypeError::new(
+            codes::INVALID_PARAMETER_VALUE,
+            format!("time zone \"{name}\" not recognized"),
+        )
+    })
+}
+
 /// UTC microseconds to local wall-clock microseconds (infinities kept).
 fn to_local(utc: i64, tz: &TimeZone) -> i64 {
     if is_infinite_ts(utc) {
@@ -1072,7 +1218,7 @@ fn from_local(local: i64, tz: &TimeZone) -> TypeResult<i64> {
         return Ok(local);
     }
     let utc = local
-        .checked_sub(i64::from(tz.offset_secs(local)) * USECS_PER_SEC)
+        .checked_sub(i64::from(tz.offset_for_local(local)) * USECS_PER_SEC)
         .ok_or_else(ts_out_of_range)?;
     if !(MIN_TIMESTAMP..END_TIMESTAMP).contains(&utc) {
         return Err(ts_out_of_range());
@@ -2671,12 +2817,12 @@ struct TmFull {
     tm: Tm,
     /// Day of year (for intervals, the approximate total days).
     yday: i64,
-    /// Seconds east of UTC and the zone's abbreviation, for `timestamptz`.
-    zone: Option<TimeZone>,
+    /// The zone and the UTC instant, for `timestamptz`.
+    zone: Option<(TimeZone, i64)>,
 }
 
 impl TmFull {
-    fn from_local(local: i64, zone: Option<TimeZone>) -> TmFull {
+    fn from_local(local: i64, zone: Option<(TimeZone, i64)>) -> TmFull {
         let tm = Tm::from_local(local);
         let yday = tm.julian() - date2j(tm.year, 1, 1) + 1;
         TmFull { tm, yday, zone }
@@ -2753,12 +2899,14 @@ fn invalid_for_interval() -> TypeError {
     .with_detail("Intervals are not tied to specific calendar dates.")
 }
 
-fn zone_abbrev(zone: &TimeZone) -> String {
+fn zone_abbrev(zone: &TimeZone, at: i64) -> String {
     match zone {
         TimeZone::Utc => "UTC".into(),
         // A fixed-offset zone is named by its offset, as PostgreSQL's POSIX names are.
-        TimeZone::Fixed(east) => {
-            let sign = if *east < 0 { '-' } else { '+' };
+        // Named zones too, for now: their abbreviations are not kept.
+        TimeZone::Fixed(_) | TimeZone::Named(_) => {
+            let east = zone.offset_secs(at);
+            let sign = if east < 0 { '-' } else { '+' };
             let a = east.unsigned_abs();
             let mut s = format!("{sign}{:02}", a / 3600);
             if !(a / 60).is_multiple_of(60) {
@@ -2777,7 +2925,7 @@ fn to_char_tm(t: &TmFull, fmt: &str, is_interval: bool) -> TypeResult<String> {
     } else {
         1 - tm.year
     };
-    let east = t.zone.map(|z| z.offset_secs(0)).unwrap_or(0);
+    let east = t.zone.map(|(z, at)| z.offset_secs(at)).unwrap_or(0);
     for node in parse_template(fmt) {
         let (pat, fm, th) = match node {
             Node::Lit(c) => {
@@ -2918,8 +3066,8 @@ fn to_char_tm(t: &TmFull, fmt: &str, is_interval: bool) -> TypeResult<String> {
             }
             Pat::TzMinute => format!("{:02}", east.unsigned_abs() / 60 % 60),
             Pat::TzName(upper) => match &t.zone {
-                Some(z) if !is_interval => {
-                    let a = zone_abbrev(z);
+                Some((z, at)) if !is_interval => {
+                    let a = zone_abbrev(z, *at);
                     if upper { a } else { a.to_lowercase() }
                 }
                 _ => String::new(),

@@ -40,6 +40,23 @@ const INVALID_ARGUMENT_FOR_LOG: &str = "2201E";
 const INVALID_ARGUMENT_FOR_POWER: &str = "2201F";
 const INVALID_ARGUMENT_FOR_WIDTH_BUCKET: &str = "2201G";
 
+/// A hyperbolic function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HyperbolicFn {
+    /// `sinh`.
+    Sinh,
+    /// `cosh`.
+    Cosh,
+    /// `tanh`.
+    Tanh,
+    /// `asinh`.
+    Asinh,
+    /// `acosh`.
+    Acosh,
+    /// `atanh`.
+    Atanh,
+}
+
 /// A function or operator of this module. Each variant covers every argument type it is
 /// declared for; the runtime dispatches on the (already cast) values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -104,6 +121,22 @@ pub enum MathFunc {
     Atan,
     /// `atan2(y, x)`.
     Atan2,
+    /// `factorial(bigint)`.
+    Factorial,
+    /// `sinh`, `cosh`, `tanh`, `asinh`, `acosh`, `atanh`.
+    Hyperbolic(HyperbolicFn),
+    /// `scale(numeric)`: the display scale.
+    Scale,
+    /// `min_scale(numeric)`: the smallest scale that keeps the value.
+    MinScale,
+    /// `trim_scale(numeric)`: the value at its smallest scale.
+    TrimScale,
+    /// `num_nulls(VARIADIC "any")`.
+    NumNulls,
+    /// `num_nonnulls(VARIADIC "any")`.
+    NumNonnulls,
+    /// `gen_random_uuid()`: a version 4 UUID.
+    GenRandomUuid,
     /// `random()`.
     Random,
     /// `width_bucket(operand, low, high, count)`.
@@ -433,6 +466,41 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         "acos" => float_only(Acos),
         "atan" => float_only(Atan),
         "atan2" => pick(Atan2, &[(&[F8, F8][..], F8)], args, false),
+        "factorial" => pick(Factorial, &[(&[I8][..], NUM)], args, false),
+        "sinh" => float_only(Hyperbolic(HyperbolicFn::Sinh)),
+        "cosh" => float_only(Hyperbolic(HyperbolicFn::Cosh)),
+        "tanh" => float_only(Hyperbolic(HyperbolicFn::Tanh)),
+        "asinh" => float_only(Hyperbolic(HyperbolicFn::Asinh)),
+        "acosh" => float_only(Hyperbolic(HyperbolicFn::Acosh)),
+        "atanh" => float_only(Hyperbolic(HyperbolicFn::Atanh)),
+        "scale" => pick(Scale, &[(&[NUM][..], I4)], args, false),
+        "min_scale" => pick(MinScale, &[(&[NUM][..], I4)], args, false),
+        "trim_scale" => pick(TrimScale, &[(&[NUM][..], NUM)], args, false),
+        "num_nulls" | "num_nonnulls" if !args.is_empty() => {
+            let f = if name == "num_nulls" {
+                NumNulls
+            } else {
+                NumNonnulls
+            };
+            let sig: Vec<DataType> = args
+                .iter()
+                .map(|t| {
+                    if *t == DataType::Unknown {
+                        DataType::Text
+                    } else {
+                        t.clone()
+                    }
+                })
+                .collect();
+            Some(Resolved {
+                strict: false,
+                ..resolved(f, &sig, I4)
+            })
+        }
+        "gen_random_uuid" if args.is_empty() => Some(Resolved {
+            immutable: false,
+            ..resolved(GenRandomUuid, &[], DataType::Uuid)
+        }),
         "width_bucket" => pick(
             WidthBucket,
             &[(&[F8, F8, F8, I4][..], I4), (&[NUM, NUM, NUM, I4][..], I4)],
@@ -554,7 +622,7 @@ fn int_arg(v: &Value) -> Option<i64> {
 /// Calls a function.
 pub fn call(f: MathFunc, args: &[Value], _ctx: &EvalContext) -> TypeResult<Value> {
     use MathFunc::*;
-    if args.iter().any(Value::is_null) && f != Random {
+    if args.iter().any(Value::is_null) && !matches!(f, Random | NumNulls | NumNonnulls) {
         return Ok(Value::Null);
     }
     let a0 = args.first().unwrap_or(&Value::Null);
@@ -707,6 +775,90 @@ pub fn call(f: MathFunc, args: &[Value], _ctx: &EvalContext) -> TypeResult<Value
         Degrees | Radians | Sin | Cos | Tan | Cot | Asin | Acos | Atan => {
             let x = float_arg(a0).ok_or_else(|| wrong_args(f))?;
             Value::Float8(float_unary(f, x)?)
+        }
+        Hyperbolic(h) => {
+            let x = float_arg(a0).ok_or_else(|| wrong_args(f))?;
+            let out_of_range =
+                || TypeError::new(codes::NUMERIC_VALUE_OUT_OF_RANGE, "input is out of range");
+            Value::Float8(match h {
+                HyperbolicFn::Sinh => x.sinh(),
+                HyperbolicFn::Cosh => x.cosh(),
+                HyperbolicFn::Tanh => x.tanh(),
+                HyperbolicFn::Asinh => x.asinh(),
+                HyperbolicFn::Acosh => {
+                    if x < 1.0 {
+                        return Err(out_of_range());
+                    }
+                    x.acosh()
+                }
+                HyperbolicFn::Atanh => {
+                    if !(-1.0..=1.0).contains(&x) {
+                        return Err(out_of_range());
+                    }
+                    x.atanh()
+                }
+            })
+        }
+        Factorial => {
+            let Value::Int8(n) = a0 else {
+                return Err(wrong_args(f));
+            };
+            if *n < 0 {
+                return Err(TypeError::new(
+                    codes::NUMERIC_VALUE_OUT_OF_RANGE,
+                    "factorial of a negative number is undefined",
+                ));
+            }
+            let mut acc = Numeric::from_i64(1);
+            for k in 2..=*n {
+                acc = acc.mul(&Numeric::from_i64(k))?;
+            }
+            Value::Numeric(acc)
+        }
+        Scale | MinScale | TrimScale => {
+            let Value::Numeric(x) = a0 else {
+                return Err(wrong_args(f));
+            };
+            if x.is_nan() || x.is_infinite() {
+                return Ok(Value::Null);
+            }
+            let text = x.to_text();
+            let trimmed = match text.split_once('.') {
+                Some((int, frac)) => {
+                    let frac = frac.trim_end_matches('0');
+                    if frac.is_empty() {
+                        int.to_owned()
+                    } else {
+                        format!("{int}.{frac}")
+                    }
+                }
+                None => text.clone(),
+            };
+            let min = trimmed.split_once('.').map_or(0, |(_, fr)| fr.len());
+            match f {
+                Scale => Value::Int4(i32::try_from(x.scale()).unwrap_or(i32::MAX)),
+                MinScale => Value::Int4(i32::try_from(min).unwrap_or(i32::MAX)),
+                _ => Value::Numeric(Numeric::parse(&trimmed)?),
+            }
+        }
+        NumNulls | NumNonnulls => {
+            let nulls = args.iter().filter(|v| v.is_null()).count();
+            let n = if f == NumNulls {
+                nulls
+            } else {
+                args.len() - nulls
+            };
+            Value::Int4(i32::try_from(n).unwrap_or(i32::MAX))
+        }
+        GenRandomUuid => {
+            let mut b = [0u8; 16];
+            for chunk in b.chunks_mut(4) {
+                let r = (random_f64() * 4_294_967_296.0) as u32;
+                chunk.copy_from_slice(&r.to_be_bytes());
+            }
+            b[6] = (b[6] & 0x0F) | 0x40;
+            b[8] = (b[8] & 0x3F) | 0x80;
+            Value::Uuid(b)
         }
         Atan2 => match (a0, a1) {
             (Value::Float8(y), Value::Float8(x)) => Value::Float8(y.atan2(*x)),

@@ -1,5 +1,6 @@
-//! Set-returning functions: `generate_series`, `unnest` and the JSON expanders
-//! (`json[b]_array_elements[_text]`, `json[b]_each[_text]`, `json[b]_object_keys`).
+//! Set-returning functions: `generate_series`, `unnest`, `regexp_matches`,
+//! `regexp_split_to_table` and the JSON expanders (`json[b]_array_elements[_text]`,
+//! `json[b]_each[_text]`, `json[b]_object_keys`).
 //!
 //! # Design
 //!
@@ -53,6 +54,12 @@ pub enum TableFunc {
         /// `jsonb` rather than `json`.
         jsonb: bool,
     },
+    /// `regexp_matches(text, pattern [, flags])`: a `text[]` of captures per match.
+    RegexpMatches,
+    /// `regexp_split_to_table(text, pattern [, flags])`.
+    RegexpSplitToTable,
+    /// `string_to_table(text, delimiter [, null_string])`.
+    StringToTable,
 }
 
 /// A resolved set-returning function call.
@@ -160,6 +167,32 @@ pub fn resolve_table_function(name: &str, args: &[DataType]) -> Option<ResolvedT
                 strict: true,
             })
         }
+        "string_to_table" => {
+            if !(2..=3).contains(&args.len())
+                || !args.iter().all(|a| overload::coercible(a, &T::Text))
+            {
+                return None;
+            }
+            Some(ResolvedTableFunction {
+                func: F::StringToTable,
+                arg_types: vec![T::Text; args.len()],
+                columns: vec![(name.to_owned(), T::Text)],
+                strict: false,
+            })
+        }
+        "regexp_matches" | "regexp_split_to_table" => {
+            if !(2..=3).contains(&args.len())
+                || !args.iter().all(|a| overload::coercible(a, &T::Text))
+            {
+                return None;
+            }
+            let (func, ty) = if name == "regexp_matches" {
+                (F::RegexpMatches, T::Array(Box::new(T::Text)))
+            } else {
+                (F::RegexpSplitToTable, T::Text)
+            };
+            one(func, vec![T::Text; args.len()], name, ty)
+        }
         "jsonb_object_keys" | "json_object_keys" => {
             let jsonb = name.starts_with("jsonb");
             let [a] = args else { return None };
@@ -190,7 +223,7 @@ pub fn call_table_function(
     args: &[Value],
     ctx: &EvalContext,
 ) -> TypeResult<Vec<Vec<Value>>> {
-    if args.iter().any(Value::is_null) {
+    if f.strict && args.iter().any(Value::is_null) {
         return Ok(Vec::new());
     }
     use TableFunc as F;
@@ -397,6 +430,29 @@ pub fn call_table_function(
                 }
                 out
             }
+        }
+        F::StringToTable => {
+            let text = |i: usize| match args.get(i) {
+                Some(Value::Text(t)) => Some(t.as_str()),
+                _ => None,
+            };
+            let Some(s) = text(0) else {
+                return Ok(Vec::new());
+            };
+            single(crate::string::string_to_array(s, text(1), text(2)))
+        }
+        F::RegexpMatches | F::RegexpSplitToTable => {
+            let text = |i: usize| match args.get(i) {
+                Some(Value::Text(t)) => Ok(t.as_str()),
+                None => Ok(""),
+                Some(_) => Err(bad_args()),
+            };
+            let (s, p, flags) = (text(0)?, text(1)?, text(2)?);
+            single(if f.func == F::RegexpMatches {
+                crate::string::regexp_matches(s, p, flags)?
+            } else {
+                crate::string::regexp_split(s, p, flags, "regexp_split_to_table")?
+            })
         }
         F::ObjectKeys { jsonb } => {
             if jsonb {

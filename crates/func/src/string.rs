@@ -27,7 +27,8 @@ use std::cell::RefCell;
 
 use basalt_common::types::error::codes;
 use basalt_common::types::{
-    CastContext, DataType, TypeContext, TypeError, TypeResult, Value, cast, format_text,
+    ArrayDim, ArrayValue, CastContext, DataType, TypeContext, TypeError, TypeResult, Value, cast,
+    format_text,
 };
 use regex::Regex;
 
@@ -133,8 +134,6 @@ pub enum StringFunc {
     },
     /// `regexp_match(text, pattern [, flags])`.
     RegexpMatch,
-    /// `regexp_matches(text, pattern [, flags])`: the first match only.
-    RegexpMatches,
     /// `regexp_split_to_array(text, pattern [, flags])`.
     RegexpSplitToArray,
     /// `encode(bytea, format)`.
@@ -149,6 +148,34 @@ pub enum StringFunc {
     ArrayLower,
     /// `cardinality(anyarray)`.
     Cardinality,
+    /// `array_dims(anyarray)`: `[1:2][1:3]`.
+    ArrayDims,
+    /// UPDATE's `SET a[i][...] = v`, called as (array, v, i, ...) with the element type's
+    /// OID: not callable by name.
+    ArrayAssign(u32),
+    /// `array_ndims(anyarray)`.
+    ArrayNdims,
+    /// `anyarray @> anyarray` (`contained`: `<@`).
+    ArrayContains {
+        /// `<@`: the left array is contained in the right one.
+        contained: bool,
+    },
+    /// `anyarray && anyarray`.
+    ArrayOverlap,
+    /// `array_positions(anyarray, anyelement)`.
+    ArrayPositions,
+    /// `array_replace(anyarray, anyelement, anyelement)`.
+    ArrayReplace,
+    /// `array_fill(anyelement, int[] [, int[]])`.
+    ArrayFill,
+    /// `trim_array(anyarray, int)`.
+    TrimArray,
+    /// `regexp_like(text, pattern [, flags])`.
+    RegexpLike,
+    /// `regexp_count(text, pattern [, start [, flags]])`.
+    RegexpCount,
+    /// `regexp_substr(text, pattern [, start [, n [, flags [, subexpr]]]])`.
+    RegexpSubstr,
     /// `array_append(anyarray, anyelement)` and `array || element`.
     ArrayAppend(u32),
     /// `array_prepend(anyelement, anyarray)` and `element || array`.
@@ -459,13 +486,6 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             ],
             args,
         ),
-        "regexp_matches" => pick(
-            &[
-                (RegexpMatches, &[TEXT, TEXT], text_array()),
-                (RegexpMatches, &[TEXT, TEXT, TEXT], text_array()),
-            ],
-            args,
-        ),
         "regexp_split_to_array" => pick(
             &[
                 (RegexpSplitToArray, &[TEXT, TEXT], text_array()),
@@ -488,6 +508,14 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         "cardinality" if n == 1 => {
             matches!(args[0], DataType::Array(_)).then_some(())?;
             Some(mk(Cardinality, vec![args[0].clone()], I4, true, true))
+        }
+        "array_dims" if n == 1 => {
+            matches!(args[0], DataType::Array(_)).then_some(())?;
+            Some(mk(ArrayDims, vec![args[0].clone()], TEXT, true, true))
+        }
+        "array_ndims" if n == 1 => {
+            matches!(args[0], DataType::Array(_)).then_some(())?;
+            Some(mk(ArrayNdims, vec![args[0].clone()], I4, true, true))
         }
         "array_append" if n == 2 => {
             let (e, a) = array_elem_pair(&args[0], &args[1])?;
@@ -524,6 +552,73 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             }
             Some(mk(ArrayPosition, types, I4, false, true))
         }
+        "array_positions" if n == 2 => {
+            let (e, a) = array_elem_pair(&args[0], &args[1])?;
+            Some(mk(ArrayPositions, vec![a, e], arr(&I4), false, true))
+        }
+        "array_replace" if n == 3 => {
+            let (e, a) = array_elem_pair(&args[0], &args[1])?;
+            let (e, a) = array_elem_pair(&a, &args[2]).or(Some((e, a)))?;
+            Some(mk(
+                ArrayReplace,
+                vec![a.clone(), e.clone(), e],
+                a,
+                false,
+                true,
+            ))
+        }
+        "array_fill" if (2..=3).contains(&n) => {
+            let e = match &args[0] {
+                DataType::Unknown | DataType::Array(_) => return None,
+                t => t.without_typmod(),
+            };
+            let ints = arr(&I4);
+            args[1..]
+                .iter()
+                .all(|t| can_coerce(t, &ints))
+                .then_some(())?;
+            let mut types = vec![e.clone(), ints.clone()];
+            if n == 3 {
+                types.push(ints);
+            }
+            Some(mk(ArrayFill, types, arr(&e), false, true))
+        }
+        "trim_array" if n == 2 => {
+            matches!(args[0], DataType::Array(_)).then_some(())?;
+            can_coerce(&args[1], &I4).then_some(())?;
+            Some(mk(
+                TrimArray,
+                vec![args[0].clone(), I4],
+                args[0].clone(),
+                true,
+                true,
+            ))
+        }
+        "regexp_like" => pick(
+            &[
+                (RegexpLike, &[TEXT, TEXT], BOOL),
+                (RegexpLike, &[TEXT, TEXT, TEXT], BOOL),
+            ],
+            args,
+        ),
+        "regexp_count" => pick(
+            &[
+                (RegexpCount, &[TEXT, TEXT], I4),
+                (RegexpCount, &[TEXT, TEXT, I4], I4),
+                (RegexpCount, &[TEXT, TEXT, I4, TEXT], I4),
+            ],
+            args,
+        ),
+        "regexp_substr" => pick(
+            &[
+                (RegexpSubstr, &[TEXT, TEXT], TEXT),
+                (RegexpSubstr, &[TEXT, TEXT, I4], TEXT),
+                (RegexpSubstr, &[TEXT, TEXT, I4, I4], TEXT),
+                (RegexpSubstr, &[TEXT, TEXT, I4, I4, TEXT], TEXT),
+                (RegexpSubstr, &[TEXT, TEXT, I4, I4, TEXT, I4], TEXT),
+            ],
+            args,
+        ),
         "array_remove" if n == 2 => {
             let (e, a) = array_elem_pair(&args[0], &args[1])?;
             Some(mk(ArrayRemove, vec![a.clone(), e], a, false, true))
@@ -547,6 +642,18 @@ pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> 
     let args = [left.clone(), right.clone()];
     match op {
         "||" => resolve_concat_operator(left, right),
+        "@>" | "<@" | "&&"
+            if matches!(left, DataType::Array(_)) || matches!(right, DataType::Array(_)) =>
+        {
+            let e = common_type(&[array_elem(left)?, array_elem(right)?])?;
+            let a = arr(&e);
+            let f = match op {
+                "@>" => ArrayContains { contained: false },
+                "<@" => ArrayContains { contained: true },
+                _ => ArrayOverlap,
+            };
+            Some(mk(f, vec![a.clone(), a], BOOL, true, true))
+        }
         "~~" | "!~~" | "~~*" | "!~~*" => {
             let f = match op {
                 "~~" => Like,
@@ -2011,7 +2118,27 @@ fn match_array(caps: &regex::Captures<'_>) -> Value {
     Value::array(TEXT, elems)
 }
 
-fn regexp_split(s: &str, pattern: &str, flags: &str, fname: &str) -> TypeResult<Vec<Value>> {
+/// `regexp_matches(s, pattern, flags)`: one `text[]` of captures per match; every match
+/// with the `g` flag, else the first.
+pub(crate) fn regexp_matches(s: &str, pattern: &str, flags: &str) -> TypeResult<Vec<Value>> {
+    let f = parse_flags(flags, false)?;
+    let re = compile(pattern, f)?;
+    Ok(if f.global {
+        re.captures_iter(s).map(|c| match_array(&c)).collect()
+    } else {
+        re.captures(s)
+            .map(|c| match_array(&c))
+            .into_iter()
+            .collect()
+    })
+}
+
+pub(crate) fn regexp_split(
+    s: &str,
+    pattern: &str,
+    flags: &str,
+    fname: &str,
+) -> TypeResult<Vec<Value>> {
     let f = parse_flags(flags, false)?;
     if f.global {
         return Err(TypeError::new(
@@ -2074,11 +2201,82 @@ fn array_parts(v: &Value) -> Option<(&DataType, &[Value])> {
     }
 }
 
+/// `array_cat`: arrays of one number of dimensions end to end along the first; an array
+/// of one dimension fewer becomes one more element of the first dimension.
+fn array_cat(x: &ArrayValue, y: &ArrayValue) -> TypeResult<Value> {
+    if x.dims.is_empty() {
+        return Ok(Value::Array(Box::new(y.clone())));
+    }
+    if y.dims.is_empty() {
+        return Ok(Value::Array(Box::new(x.clone())));
+    }
+    let incompatible = |detail: &str| {
+        TypeError::new("2202E", "cannot concatenate incompatible arrays").with_detail(detail)
+    };
+    let (nx, ny) = (x.dims.len(), y.dims.len());
+    let mut dims = Vec::new();
+    if nx == ny {
+        if x.dims[1..]
+            .iter()
+            .map(|d| d.len)
+            .ne(y.dims[1..].iter().map(|d| d.len))
+        {
+            return Err(incompatible(
+                "Arrays with differing element dimensions are not compatible for concatenation.",
+            ));
+        }
+        dims.push(ArrayDim {
+            lower: x.dims[0].lower,
+            len: x.dims[0].len + y.dims[0].len,
+        });
+        dims.extend_from_slice(&x.dims[1..]);
+    } else if nx == ny + 1 {
+        if x.dims[1..]
+            .iter()
+            .map(|d| d.len)
+            .ne(y.dims.iter().map(|d| d.len))
+        {
+            return Err(incompatible(
+                "Arrays with differing dimensions are not compatible for concatenation.",
+            ));
+        }
+        dims.push(ArrayDim {
+            lower: x.dims[0].lower,
+            len: x.dims[0].len + 1,
+        });
+        dims.extend_from_slice(&x.dims[1..]);
+    } else if ny == nx + 1 {
+        if y.dims[1..]
+            .iter()
+            .map(|d| d.len)
+            .ne(x.dims.iter().map(|d| d.len))
+        {
+            return Err(incompatible(
+                "Arrays with differing dimensions are not compatible for concatenation.",
+            ));
+        }
+        dims.push(ArrayDim {
+            lower: y.dims[0].lower,
+            len: y.dims[0].len + 1,
+        });
+        dims.extend_from_slice(&y.dims[1..]);
+    } else {
+        return Err(incompatible(&format!(
+            "Arrays of {nx} and {ny} dimensions are not compatible for concatenation."
+        )));
+    }
+    let mut elements = x.elements.clone();
+    elements.extend_from_slice(&y.elements);
+    Value::array_with_dims(x.element_type.clone(), elements, dims).ok_or_else(|| {
+        incompatible("Arrays with differing dimensions are not compatible for concatenation.")
+    })
+}
+
 fn elem_type(oid: u32) -> DataType {
     DataType::from_oid(oid).unwrap_or(TEXT)
 }
 
-fn string_to_array(s: &str, delim: Option<&str>, null_str: Option<&str>) -> Vec<Value> {
+pub(crate) fn string_to_array(s: &str, delim: Option<&str>, null_str: Option<&str>) -> Vec<Value> {
     let to_value = |p: &str| {
         if Some(p) == null_str {
             Value::Null
@@ -2124,6 +2322,10 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             | ArrayCat(_)
             | ArrayPosition
             | ArrayRemove
+            | ArrayAssign(_)
+            | ArrayPositions
+            | ArrayReplace
+            | ArrayFill
     );
     if !non_strict && args.iter().any(Value::is_null) {
         return Ok(Value::Null);
@@ -2302,9 +2504,9 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 Value::Text(regexp_replace(s, p, r, 1, None, flags)?)
             }
         }
-        RegexpMatch | RegexpMatches => {
+        RegexpMatch => {
             let flags = parse_flags(if args.len() > 2 { t(2)? } else { "" }, false)?;
-            if f == RegexpMatch && flags.global {
+            if flags.global {
                 return Err(TypeError::new(
                     codes::INVALID_PARAMETER_VALUE,
                     "regexp_match() does not support the \"global\" option",
@@ -2315,6 +2517,187 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             match re.captures(t(0)?) {
                 None => Value::Null,
                 Some(caps) => match_array(&caps),
+            }
+        }
+        RegexpLike | RegexpCount | RegexpSubstr => {
+            let src = t(0)?;
+            let (start, nth, flags, sub) = match f {
+                RegexpLike => (1, 1, if args.len() > 2 { t(2)? } else { "" }, 0),
+                RegexpCount => (
+                    if args.len() > 2 { n(2)? } else { 1 },
+                    1,
+                    if args.len() > 3 { t(3)? } else { "" },
+                    0,
+                ),
+                _ => (
+                    if args.len() > 2 { n(2)? } else { 1 },
+                    if args.len() > 3 { n(3)? } else { 1 },
+                    if args.len() > 4 { t(4)? } else { "" },
+                    if args.len() > 5 { n(5)? } else { 0 },
+                ),
+            };
+            let invalid = |what: &str, v: i64| {
+                TypeError::new(
+                    codes::INVALID_PARAMETER_VALUE,
+                    format!("invalid value for parameter \"{what}\": {v}"),
+                )
+            };
+            if start < 1 {
+                return Err(invalid("start", start));
+            }
+            if nth < 1 {
+                return Err(invalid("n", nth));
+            }
+            if sub < 0 {
+                return Err(invalid("subexpr", sub));
+            }
+            let fl = parse_flags(flags, false)?;
+            if fl.global {
+                let name = match f {
+                    RegexpLike => "regexp_like()",
+                    RegexpCount => "regexp_count()",
+                    _ => "regexp_substr()",
+                };
+                return Err(TypeError::new(
+                    codes::INVALID_PARAMETER_VALUE,
+                    format!("{name} does not support the \"global\" option"),
+                ));
+            }
+            let re = compile(t(1)?, fl)?;
+            // Characters before `start` are skipped.
+            let offset = src
+                .char_indices()
+                .nth(usize::try_from(start - 1).unwrap_or(usize::MAX))
+                .map_or(src.len(), |(i, _)| i);
+            let hay = &src[offset..];
+            match f {
+                RegexpLike => Value::Bool(re.is_match(hay)),
+                RegexpCount => i4(re.find_iter(hay).count()),
+                _ => {
+                    let k = usize::try_from(nth - 1).unwrap_or(usize::MAX);
+                    match re.captures_iter(hay).nth(k) {
+                        None => Value::Null,
+                        Some(c) => c
+                            .get(usize::try_from(sub).unwrap_or(usize::MAX))
+                            .map_or(Value::Null, |m| Value::Text(m.as_str().to_owned())),
+                    }
+                }
+            }
+        }
+        ArrayPositions => {
+            let Some(Value::Array(x)) = a(0) else {
+                return Ok(Value::Null);
+            };
+            if x.dims.len() > 1 {
+                return Err(TypeError::new(
+                    codes::FEATURE_NOT_SUPPORTED,
+                    "searching for elements in multidimensional arrays is not supported",
+                ));
+            }
+            let target = a(1).cloned().unwrap_or(Value::Null);
+            let lower = x.dims.first().map_or(1, |d| i64::from(d.lower));
+            Value::array(
+                I4,
+                x.elements
+                    .iter()
+                    .enumerate()
+                    // IS NOT DISTINCT FROM: NULL finds NULLs.
+                    .filter(|(_, e)| **e == target)
+                    .map(|(i, _)| Value::Int4((lower + i as i64) as i32))
+                    .collect(),
+            )
+        }
+        ArrayReplace => {
+            let Some(Value::Array(x)) = a(0) else {
+                return Ok(Value::Null);
+            };
+            let from = a(1).cloned().unwrap_or(Value::Null);
+            let to = a(2).cloned().unwrap_or(Value::Null);
+            let mut out = x.clone();
+            for e in &mut out.elements {
+                if *e == from {
+                    *e = to.clone();
+                }
+            }
+            Value::Array(out)
+        }
+        ArrayFill => {
+            let ints = |v: Option<&Value>, what: &str| -> TypeResult<Option<Vec<i32>>> {
+                match v {
+                    None => Ok(None),
+                    Some(Value::Array(d)) => d
+                        .elements
+                        .iter()
+                        .map(|e| match e {
+                            Value::Int4(i) => Ok(*i),
+                            _ => Err(TypeError::new(
+                                NULL_VALUE_NOT_ALLOWED,
+                                format!("{what} array must not contain nulls"),
+                            )),
+                        })
+                        .collect::<TypeResult<Vec<_>>>()
+                        .map(Some),
+                    Some(_) => Err(TypeError::new(
+                        NULL_VALUE_NOT_ALLOWED,
+                        format!("{what} array or lower bound array must not be null"),
+                    )),
+                }
+            };
+            let dims = ints(a(1), "dimension")?.unwrap_or_default();
+            let lower = ints(a(2), "dimension")?;
+            if lower.as_ref().is_some_and(|l| l.len() != dims.len()) {
+                return Err(TypeError::new(
+                    codes::ARRAY_SUBSCRIPT_ERROR,
+                    "wrong number of array subscripts",
+                )
+                .with_detail("Low bound array has different size than dimensions array."));
+            }
+            let value = a(0).cloned().unwrap_or(Value::Null);
+            let ty = value.data_type().unwrap_or(TEXT);
+            let mut shape = Vec::new();
+            let mut count = 1usize;
+            for (k, &d) in dims.iter().enumerate() {
+                let len = usize::try_from(d.max(0)).unwrap_or(0);
+                count = count.saturating_mul(len);
+                shape.push(ArrayDim {
+                    lower: lower.as_ref().map_or(1, |l| l[k]),
+                    len,
+                });
+            }
+            if count > 134_217_727 {
+                return Err(TypeError::new(
+                    "54000",
+                    "array size exceeds the maximum allowed (134217727)",
+                ));
+            }
+            Value::array_with_dims(ty, vec![value; count], shape)
+                .unwrap_or_else(|| Value::array(TEXT, Vec::new()))
+        }
+        TrimArray => {
+            let Some(Value::Array(x)) = a(0) else {
+                return Err(wrong_args(f));
+            };
+            let k = n(1)?;
+            let len = x.dims.first().map_or(0, |d| d.len);
+            if k < 0 || k as usize > len {
+                return Err(TypeError::new(
+                    codes::ARRAY_SUBSCRIPT_ERROR,
+                    format!("number of elements to trim must be between 0 and {len}"),
+                ));
+            }
+            let keep = len - k as usize;
+            match x.dims.first() {
+                None => Value::Array(x.clone()),
+                Some(d) => {
+                    let lower = d.lower;
+                    basalt_common::types::array::array_slice(
+                        x,
+                        &[(
+                            Some(lower),
+                            Some((i64::from(lower) + keep as i64 - 1) as i32),
+                        )],
+                    )
+                }
             }
         }
         RegexpSplitToArray => {
@@ -2346,13 +2729,17 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             })
         }
         ArrayLength | ArrayUpper | ArrayLower => {
-            let (_, elems) = a(0).and_then(array_parts).ok_or_else(|| wrong_args(f))?;
-            if n(1)? != 1 || elems.is_empty() {
-                Value::Null
-            } else if f == ArrayLower {
-                Value::Int4(1)
-            } else {
-                i4(elems.len())
+            let Some(Value::Array(arr)) = a(0) else {
+                return Err(wrong_args(f));
+            };
+            let d = n(1)?;
+            match usize::try_from(d - 1).ok().and_then(|k| arr.dims.get(k)) {
+                None => Value::Null,
+                Some(dim) => match f {
+                    ArrayLower => Value::Int4(dim.lower),
+                    ArrayLength => i4(dim.len),
+                    _ => Value::Int4((i64::from(dim.lower) + dim.len as i64 - 1) as i32),
+                },
             }
         }
         Cardinality => i4(a(0)
@@ -2360,6 +2747,68 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             .ok_or_else(|| wrong_args(f))?
             .1
             .len()),
+        ArrayAssign(oid) => {
+            let mut subs = Vec::new();
+            for v in args.get(2..).unwrap_or_default() {
+                match v {
+                    Value::Int4(i) => subs.push(*i),
+                    Value::Null => {
+                        return Err(TypeError::new(
+                            "22004",
+                            "array subscript in assignment must not be null",
+                        ));
+                    }
+                    _ => return Err(wrong_args(f)),
+                }
+            }
+            let value = a(1).cloned().unwrap_or(Value::Null);
+            match a(0) {
+                Some(Value::Array(arr)) => basalt_common::types::array::array_assign(
+                    Some(arr),
+                    &arr.element_type,
+                    &subs,
+                    value,
+                )?,
+                _ => {
+                    basalt_common::types::array::array_assign(None, &elem_type(oid), &subs, value)?
+                }
+            }
+        }
+        ArrayDims | ArrayNdims => {
+            let Some(Value::Array(arr)) = a(0) else {
+                return Err(wrong_args(f));
+            };
+            if arr.dims.is_empty() {
+                Value::Null
+            } else if f == ArrayNdims {
+                i4(arr.dims.len())
+            } else {
+                Value::Text(
+                    arr.dims
+                        .iter()
+                        .map(|d| format!("[{}:{}]", d.lower, i64::from(d.lower) + d.len as i64 - 1))
+                        .collect(),
+                )
+            }
+        }
+        ArrayContains { contained } => {
+            let (Some((_, x)), Some((_, y))) =
+                (a(0).and_then(array_parts), a(1).and_then(array_parts))
+            else {
+                return Err(wrong_args(f));
+            };
+            let (outer, inner) = if contained { (y, x) } else { (x, y) };
+            // NULL elements never match anything.
+            Value::Bool(inner.iter().all(|e| !e.is_null() && outer.contains(e)))
+        }
+        ArrayOverlap => {
+            let (Some((_, x)), Some((_, y))) =
+                (a(0).and_then(array_parts), a(1).and_then(array_parts))
+            else {
+                return Err(wrong_args(f));
+            };
+            Value::Bool(x.iter().any(|e| !e.is_null() && y.contains(e)))
+        }
         ArrayAppend(oid) | ArrayPrepend(oid) => {
             let (arr_v, elem) = if matches!(f, ArrayAppend(_)) {
                 (a(0), a(1))
@@ -2367,6 +2816,14 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 (a(1), a(0))
             };
             let elem = elem.cloned().unwrap_or(Value::Null);
+            if let Some(Value::Array(x)) = arr_v
+                && x.dims.len() > 1
+            {
+                return Err(TypeError::new(
+                    "22000",
+                    "argument must be empty or one-dimensional array",
+                ));
+            }
             let (ty, mut elems) = match arr_v.and_then(array_parts) {
                 Some((t, e)) => (t.clone(), e.to_vec()),
                 None => (elem_type(oid), Vec::new()),
@@ -2378,19 +2835,23 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             }
             Value::array(ty, elems)
         }
-        ArrayCat(_) => match (a(0).and_then(array_parts), a(1).and_then(array_parts)) {
-            (None, None) => Value::Null,
-            (Some((ty, x)), None) | (None, Some((ty, x))) => Value::array(ty.clone(), x.to_vec()),
-            (Some((ty, x)), Some((_, y))) => {
-                let mut e = x.to_vec();
-                e.extend_from_slice(y);
-                Value::array(ty.clone(), e)
-            }
+        ArrayCat(_) => match (a(0), a(1)) {
+            (Some(Value::Array(x)), Some(Value::Array(y))) => array_cat(x, y)?,
+            (Some(v @ Value::Array(_)), _) | (_, Some(v @ Value::Array(_))) => v.clone(),
+            _ => Value::Null,
         },
         ArrayPosition => {
             let Some((_, elems)) = a(0).and_then(array_parts) else {
                 return Ok(Value::Null);
             };
+            if let Some(Value::Array(x)) = a(0)
+                && x.dims.len() > 1
+            {
+                return Err(TypeError::new(
+                    codes::FEATURE_NOT_SUPPORTED,
+                    "searching for elements in multidimensional arrays is not supported",
+                ));
+            }
             let target = a(1).cloned().unwrap_or(Value::Null);
             let start = match a(2) {
                 None => 1,

@@ -257,8 +257,9 @@ fn string_and_array_agg() {
         ),
         (s("{a,b}"), s("character varying[]"))
     );
-    // array_agg of arrays (multi-dimensional) is not supported
-    assert!(resolve_aggregate("array_agg", &[DataType::Array(Box::new(I4))]).is_none());
+    // array_agg of arrays has one more dimension: integer[] in, integer[] out.
+    let r = resolve_aggregate("array_agg", &[DataType::Array(Box::new(I4))]).unwrap();
+    assert_eq!(r.ret, DataType::Array(Box::new(I4)));
 }
 
 #[test]

@@ -954,13 +954,25 @@ fn regular_expressions() {
             "regexp_match() does not support the \"global\" option"
         )
     );
-    // regexp_matches('foobarbequebaz', '(bar)(beque)') first row
+    // regexp_matches is set-returning: one text[] per match, all of them with 'g'.
+    let matches = |args: &[&str]| -> Vec<String> {
+        let types = vec![DataType::Text; args.len()];
+        let r = basalt_func::resolve_table_function("regexp_matches", &types).unwrap();
+        let vals: Vec<Value> = args.iter().map(|a| Value::Text((*a).into())).collect();
+        basalt_func::call_table_function(&r, &vals, &ctx())
+            .unwrap()
+            .into_iter()
+            .map(|row| format_text(&row[0], &TypeContext::default()).unwrap())
+            .collect()
+    };
     assert_eq!(
-        fv(
-            "regexp_matches",
-            &[lit("foobarbequebaz"), lit("(bar)(beque)")]
-        ),
-        "{bar,beque}"
+        matches(&["foobarbequebaz", "(bar)(beque)"]),
+        ["{bar,beque}"]
+    );
+    assert_eq!(matches(&["abc", "x"]), Vec::<String>::new());
+    assert_eq!(
+        matches(&["k1=v1,k2=v2", "(\\w+)=(\\w+)", "g"]),
+        ["{k1,v1}", "{k2,v2}"]
     );
     // regexp_split_to_array('hello world  x', '\s+'), ('abc', ''), ('', ','), ('aXbxc', 'x', 'i'),
     // ('baaac','a*')

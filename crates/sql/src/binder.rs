@@ -8,8 +8,11 @@
 //! sub-expressions of immutable functions are folded here.
 //!
 //! A SELECT is planned in PostgreSQL's logical order: FROM (joins) → WHERE → GROUP BY /
-//! aggregates → HAVING → window functions → select list (plus hidden ORDER BY columns) →
-//! DISTINCT → ORDER BY → LIMIT/OFFSET → drop hidden columns.
+//! aggregates → HAVING → window functions → set-returning functions of the select list
+//! ([`Plan::ProjectSet`]) → select list (plus hidden ORDER BY columns) → DISTINCT → ORDER BY
+//! → LIMIT/OFFSET → drop hidden columns. Aggregates, window functions and set-returning
+//! functions are collected while the select list is bound and stand in it as placeholders
+//! ([`Expr::Agg`], [`Expr::Window`], [`Expr::Srf`]) until their plan nodes exist.
 //!
 //! Errors carry PostgreSQL's position: an error raised while binding an expression node takes
 //! that node's location unless it already has one ([`Binder::bind_expr`]); errors about a
@@ -20,8 +23,6 @@
 //! cast are left to fail when the statement runs, without a position, as PostgreSQL's
 //! constant folding does.
 
-use std::collections::HashMap;
-
 use basalt_common::types::{
     ArithOp, CastContext, DataType, TypeContext, Value, cast::cast_unknown_literal, cast_context,
 };
@@ -31,8 +32,8 @@ use crate::catalog::{Catalog, Relation, Table};
 use crate::error::SqlError;
 use crate::expr::{BoolTest, CmpOp, Expr, SeqFunc, Subquery, SubqueryKind, const_context};
 use crate::plan::{
-    Access, AggCall, Cte, Frame, FrameBound, JoinKind, Plan, SetOpKind, SortKey, WindowCall,
-    WindowFunc,
+    Access, AggCall, Cte, Frame, FrameBound, FrameExclude, JoinKind, Plan, SetOpKind, SortKey,
+    SrfCall, WindowCall, WindowFunc,
 };
 
 /// A column visible in a scope.
@@ -82,8 +83,13 @@ struct CteDef {
 struct AggCollect {
     aggs: Vec<AggCall>,
     windows: Vec<WindowCall>,
+    /// Set-returning functions of the select list.
+    srfs: Vec<SrfCall>,
     allowed: bool,
     windows_allowed: bool,
+    /// Set-returning functions may appear (the select list, outside aggregate and window
+    /// arguments).
+    srfs_allowed: bool,
     context: &'static str,
     /// Where the first aggregate call is.
     first_agg: Option<i32>,
@@ -104,8 +110,6 @@ pub struct Binder<'a> {
     levels: Vec<(Scope, bool)>,
     /// The row lock of the SELECT whose FROM clause is being bound.
     row_lock: Option<crate::plan::RowLock>,
-    /// Select-list positions already bound as set-returning function columns.
-    srf_targets: HashMap<usize, (Expr, DataType)>,
     /// The WINDOW clause of the SELECT being bound.
     named_windows: Vec<protobuf::WindowDef>,
     /// The whole query string, to place errors about literals.
@@ -134,6 +138,13 @@ pub struct Binder<'a> {
     /// The FROM entries of each SELECT being bound (outermost first), visible from here or
     /// not: (name or alias, the relation's name when aliased).
     rtes: Vec<Vec<(String, Option<String>)>>,
+    /// The aggregate collections of the queries enclosing the subquery being bound
+    /// (innermost last): an aggregate over outer columns only belongs to the outer query.
+    /// Each entry is the index in `levels` of that query's FROM scope.
+    outer_aggs: Vec<(usize, Option<AggCollect>)>,
+    /// Outer references made while binding:
+    /// (level index in `levels`, column, position of the reference).
+    level_refs: Vec<(usize, usize, Option<u32>)>,
 }
 
 /// `Binder::ref_item` of the ORDER BY items (plus their index).
@@ -310,7 +321,6 @@ impl<'a> Binder<'a> {
             source: None,
             settings: None,
             named_windows: Vec::new(),
-            srf_targets: HashMap::new(),
             row_lock: None,
             ctes: Vec::new(),
             next_id: 0,
@@ -323,6 +333,8 @@ impl<'a> Binder<'a> {
             recursive_term: false,
             pending_ctes: Vec::new(),
             rtes: Vec::new(),
+            outer_aggs: Vec::new(),
+            level_refs: Vec::new(),
         }
     }
 
@@ -651,87 +663,13 @@ impl<'a> Binder<'a> {
         &mut self,
         s: &protobuf::SelectStmt,
         mut plan: Plan,
-        mut scope: Scope,
+        scope: Scope,
     ) -> Result<Query, SqlError> {
         let recursive_term = std::mem::take(&mut self.recursive_term);
-        // A set-returning function in the select list runs once per input row, as a LATERAL
-        // join; its column replaces the call.
-        let mut srf_targets: HashMap<usize, (Expr, DataType)> = HashMap::new();
-        for (ti, item) in s.target_list.iter().enumerate() {
-            let Some(Node::ResTarget(rt)) = item.node.as_ref() else {
-                continue;
-            };
-            let Some(Node::FuncCall(fc)) = rt.val.as_deref().and_then(|v| v.node.as_ref()) else {
-                continue;
-            };
-            if fc.over.is_some() || fc.agg_star {
-                continue;
-            }
-            let fname = names(&fc.funcname);
-            let name = fname.last().cloned().unwrap_or_default();
-            if basalt_func::resolve_table_function(&name, &[DataType::Unknown]).is_none()
-                && basalt_func::resolve_table_function(&name, &[DataType::Int4, DataType::Int4])
-                    .is_none()
-                && !matches!(
-                    name.as_str(),
-                    "unnest"
-                        | "generate_series"
-                        | "jsonb_array_elements"
-                        | "json_array_elements"
-                        | "jsonb_array_elements_text"
-                        | "json_array_elements_text"
-                        | "jsonb_object_keys"
-                        | "json_object_keys"
-                )
-            {
-                continue;
-            }
-            self.levels.push((scope.clone(), false));
-            let bound = self.bind_args(&fc.args, &Scope::default());
-            self.levels.pop();
-            let (args, types) = bound?;
-            let Some(r) = basalt_func::resolve_table_function(&name, &types) else {
-                continue;
-            };
-            if r.columns.len() != 1 {
-                continue;
-            }
-            if !srf_targets.is_empty() {
-                return Err(err(
-                    "0A000",
-                    "feature not supported: several set-returning functions in one select list",
-                ));
-            }
-            let mut cargs = Vec::new();
-            for ((e, t), to) in args.into_iter().zip(types.iter()).zip(&r.arg_types) {
-                cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
-            }
-            let ty = r.columns[0].1.clone();
-            plan = Plan::Join {
-                kind: JoinKind::Inner,
-                left: Box::new(plan),
-                right: Box::new(Plan::TableFunction {
-                    func: r,
-                    args: cargs,
-                    ordinality: false,
-                }),
-                on: None,
-                hash_keys: Vec::new(),
-                lateral: true,
-            };
-            scope.cols.push(ScopeCol {
-                table: None,
-                name: String::new(),
-                ty: ty.clone(),
-                hidden: true,
-                origin: None,
-            });
-            srf_targets.insert(ti, (Expr::Column(scope.cols.len() - 1), ty));
-        }
-        self.srf_targets = srf_targets;
         self.agg = Some(AggCollect {
             allowed: true,
             windows_allowed: true,
+            srfs_allowed: true,
             context: "",
             ..Default::default()
         });
@@ -766,7 +704,8 @@ impl<'a> Binder<'a> {
         };
         // ORDER BY keys (may add aggregates).
         let order = self.bind_sort_items(&s.sort_clause, &scope, &targets);
-        let collected = self.agg.take().unwrap_or_default();
+        let mut collected = self.agg.take().unwrap_or_default();
+        let mut srfs = std::mem::take(&mut collected.srfs);
         let order = order?;
         if recursive_term && let Some(at) = collected.first_agg {
             return Err(err(
@@ -829,6 +768,12 @@ impl<'a> Binder<'a> {
                 )?;
             }
             having = having.map(|h| rewrite(h, HAVING_ITEM)).transpose()?;
+            for call in &mut srfs {
+                call.args = std::mem::take(&mut call.args)
+                    .into_iter()
+                    .map(|e| rewrite(e, OTHER_ITEM))
+                    .collect::<Result<_, _>>()?;
+            }
             agg_groups = Some(groups.clone());
             plan = Plan::Aggregate {
                 input: Box::new(plan),
@@ -887,9 +832,38 @@ impl<'a> Binder<'a> {
             for k in &mut order_exprs {
                 k.expr = fix(std::mem::replace(&mut k.expr, Expr::Const(Value::Null)))?;
             }
+            for call in &mut srfs {
+                call.args = std::mem::take(&mut call.args)
+                    .into_iter()
+                    .map(fix)
+                    .collect::<Result<_, _>>()?;
+            }
             plan = Plan::Window {
                 input: Box::new(plan),
                 calls: w,
+            };
+        }
+        // Set-returning functions of the select list run after aggregates and windows.
+        if !srfs.is_empty() {
+            let base = plan.width();
+            let fix = |e: Expr| -> Result<Expr, SqlError> {
+                e.rewrite(&mut |x| {
+                    Ok(match x {
+                        Expr::Srf(i) => Expr::Column(base + i),
+                        x => x,
+                    })
+                })
+            };
+            target_exprs = target_exprs
+                .into_iter()
+                .map(fix)
+                .collect::<Result<_, _>>()?;
+            for k in &mut order_exprs {
+                k.expr = fix(std::mem::replace(&mut k.expr, Expr::Const(Value::Null)))?;
+            }
+            plan = Plan::ProjectSet {
+                input: Box::new(plan),
+                calls: srfs,
             };
         }
         let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
@@ -1366,68 +1340,33 @@ impl<'a> Binder<'a> {
         rf: &protobuf::RangeFunction,
         left: Option<&Scope>,
     ) -> Result<(Plan, Scope), SqlError> {
-        if rf.functions.len() != 1 || rf.is_rowsfrom {
-            return Err(err("0A000", "feature not supported: ROWS FROM"));
+        let mut fcs = Vec::new();
+        for f in &rf.functions {
+            let Some(Node::List(l)) = f.node.as_ref() else {
+                return Err(err("42601", "bad function in FROM"));
+            };
+            let Some(Node::FuncCall(fc)) = l.items.first().and_then(|n| n.node.as_ref()) else {
+                return Err(err("0A000", "feature not supported: this function in FROM"));
+            };
+            if l.items.get(1).is_some_and(|n| n.node.is_some()) {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: column definition lists in FROM",
+                ));
+            }
+            fcs.push(&**fc);
         }
-        let Some(Node::List(l)) = rf.functions[0].node.as_ref() else {
-            return Err(err("42601", "bad function in FROM"));
-        };
-        let Some(Node::FuncCall(fc)) = l.items.first().and_then(|n| n.node.as_ref()) else {
-            return Err(err("0A000", "feature not supported: this function in FROM"));
-        };
-        let fname = names(&fc.funcname);
-        let name = fname.last().cloned().unwrap_or_default();
         let pushed = left.is_some();
         if pushed {
             self.levels.push((left.cloned().unwrap_or_default(), false));
         }
-        let mut args = Vec::new();
-        let mut types = Vec::new();
-        let empty = Scope::default();
-        let mut result = Ok(());
-        for a in &fc.args {
-            match self.bind_expr(a, &empty) {
-                Ok((e, t)) => {
-                    args.push(e);
-                    types.push(t);
-                }
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
+        let r = self.bind_from_functions(&fcs);
         if pushed {
             self.levels.pop();
         }
-        result?;
-        let (plan, cols) = if let Some(r) = basalt_func::resolve_table_function(&name, &types) {
-            let mut cargs = Vec::new();
-            for ((e, t), to) in args.into_iter().zip(types.iter()).zip(&r.arg_types) {
-                cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
-            }
-            let cols = r.columns.clone();
-            (
-                Plan::TableFunction {
-                    func: r,
-                    args: cargs,
-                    ordinality: rf.ordinality,
-                },
-                cols,
-            )
-        } else {
-            // A scalar function in FROM yields one row.
-            let (e, t) = self.bind_func_call(fc, &empty)?;
-            (
-                Plan::Values {
-                    rows: vec![vec![e]],
-                    width: 1,
-                },
-                vec![(name.clone(), t)],
-            )
-        };
+        let (plan, cols, first_name) = r?;
         let alias = rf.alias.as_ref();
-        let table = alias.map_or(name.clone(), |a| a.aliasname.clone());
+        let table = alias.map_or(first_name, |a| a.aliasname.clone());
         let colnames = alias.map(|a| names(&a.colnames)).unwrap_or_default();
         let mut scope_cols: Vec<ScopeCol> = cols
             .iter()
@@ -1435,6 +1374,7 @@ impl<'a> Binder<'a> {
             .map(|(i, (n, t))| ScopeCol {
                 table: Some(table.clone()),
                 name: colnames.get(i).cloned().unwrap_or_else(|| {
+                    // A lone function's lone column takes the alias as its name.
                     if cols.len() == 1 && alias.is_some() {
                         table.clone()
                     } else {
@@ -1458,7 +1398,93 @@ impl<'a> Binder<'a> {
                 origin: None,
             });
         }
+        let plan = match plan {
+            Plan::TableFunction { calls, .. } => Plan::TableFunction {
+                calls,
+                ordinality: rf.ordinality,
+            },
+            p if rf.ordinality => Plan::Project {
+                input: Box::new(p),
+                exprs: vec![Expr::Column(0), Expr::Const(Value::Int8(1))],
+            },
+            p => p,
+        };
         Ok((plan, Scope { cols: scope_cols }))
+    }
+
+    /// The functions of a FROM item (`f(...)`, `ROWS FROM (...)`; `unnest(a, b, ...)` is
+    /// `ROWS FROM (unnest(a), unnest(b), ...)`): the plan, its columns and the first
+    /// function's name.
+    #[allow(clippy::type_complexity)]
+    fn bind_from_functions(
+        &mut self,
+        fcs: &[&protobuf::FuncCall],
+    ) -> Result<(Plan, Vec<(String, DataType)>, String), SqlError> {
+        let empty = Scope::default();
+        let mut calls = Vec::new();
+        let mut cols = Vec::new();
+        let mut first_name = None;
+        for fc in fcs {
+            let fname = names(&fc.funcname);
+            let name = fname.last().cloned().unwrap_or_default();
+            first_name.get_or_insert_with(|| name.clone());
+            let mut args = Vec::new();
+            let mut types = Vec::new();
+            for a in &fc.args {
+                let (e, t) = self.bind_expr(a, &empty)?;
+                args.push(e);
+                types.push(t);
+            }
+            let split = name == "unnest"
+                && args.len() > 1
+                && types.iter().all(|t| matches!(t, DataType::Array(_)));
+            let parts: Vec<(Vec<Expr>, Vec<DataType>)> = if split {
+                args.into_iter()
+                    .zip(types)
+                    .map(|(e, t)| (vec![e], vec![t]))
+                    .collect()
+            } else {
+                vec![(args, types)]
+            };
+            for (args, types) in parts {
+                if let Some(r) = basalt_func::resolve_table_function(&name, &types) {
+                    let mut cargs = Vec::new();
+                    for ((e, t), to) in args.into_iter().zip(types.iter()).zip(&r.arg_types) {
+                        cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
+                    }
+                    cols.extend(r.columns.iter().cloned());
+                    calls.push(SrfCall {
+                        func: r,
+                        args: cargs,
+                    });
+                } else if fcs.len() == 1 {
+                    // A scalar function in FROM yields one row.
+                    let (e, t) = self.bind_func_call(fc, &empty)?;
+                    return Ok((
+                        Plan::Values {
+                            rows: vec![vec![e]],
+                            width: 1,
+                        },
+                        vec![(name.clone(), t)],
+                        name,
+                    ));
+                } else {
+                    return Err(err(
+                        "0A000",
+                        "feature not supported: scalar functions in ROWS FROM",
+                    )
+                    .at(pos(fc.location)));
+                }
+            }
+        }
+        Ok((
+            Plan::TableFunction {
+                calls,
+                ordinality: false,
+            },
+            cols,
+            first_name.unwrap_or_default(),
+        ))
     }
 
     fn bind_range_var(&mut self, rv: &protobuf::RangeVar) -> Result<(Plan, Scope), SqlError> {
@@ -1758,7 +1784,6 @@ impl<'a> Binder<'a> {
         scope: &Scope,
     ) -> Result<Vec<Target>, SqlError> {
         let mut out = Vec::new();
-        let srf = std::mem::take(&mut self.srf_targets);
         for (ti, item) in list.iter().enumerate() {
             let Some(Node::ResTarget(rt)) = item.node.as_ref() else {
                 continue;
@@ -1767,18 +1792,6 @@ impl<'a> Binder<'a> {
                 continue;
             };
             self.ref_item = ti;
-            if let Some((e, t)) = srf.get(&ti) {
-                out.push(Target {
-                    expr: e.clone(),
-                    name: if rt.name.is_empty() {
-                        column_name(val)
-                    } else {
-                        rt.name.clone()
-                    },
-                    ty: t.clone(),
-                });
-                continue;
-            }
             // `*` and `t.*`
             if let Some(Node::ColumnRef(cr)) = val.node.as_ref()
                 && let Some(Node::AStar(_)) = cr.fields.last().and_then(|f| f.node.as_ref())
@@ -2276,6 +2289,7 @@ impl<'a> Binder<'a> {
                 for lvl in (n - depth)..n {
                     self.levels[lvl].1 = true;
                 }
+                self.level_refs.push((n - depth, i, pos(location)));
                 return Ok((Expr::Outer { depth, index: i }, ty));
             }
         }
@@ -2477,50 +2491,19 @@ impl<'a> Binder<'a> {
             Node::SubLink(sl) => self.bind_sublink(sl, scope),
             Node::AArrayExpr(a) => {
                 let (args, t) = self.bind_common(&a.elements, scope, "ARRAY")?;
-                let elem = match t {
-                    DataType::Array(inner) => *inner,
-                    t => t,
+                // Items that are arrays make a multidimensional array of their elements.
+                let (items, elem) = match t {
+                    DataType::Array(inner) => (DataType::Array(inner.clone()), *inner),
+                    t => (t.clone(), t),
                 };
-                Ok((
-                    Expr::Array(args, elem.clone()),
-                    DataType::Array(Box::new(elem)),
-                ))
+                Ok((Expr::Array(args, items), DataType::Array(Box::new(elem))))
             }
             Node::AIndirection(ind) => {
                 let Some(arg) = ind.arg.as_deref() else {
                     return Err(err("42601", "subscript without argument"));
                 };
-                let (mut e, mut t) = self.bind_expr(arg, scope)?;
-                for i in &ind.indirection {
-                    match i.node.as_ref() {
-                        Some(Node::AIndices(ix)) if !ix.is_slice => {
-                            let Some(u) = ix.uidx.as_deref() else {
-                                return Err(err("42601", "bad subscript"));
-                            };
-                            let (ie, it) = self.bind_expr(u, scope)?;
-                            let ie =
-                                self.coerce(ie, &it, &DataType::Int4, CastContext::Implicit)?;
-                            let DataType::Array(elem) = t.clone() else {
-                                return Err(err(
-                                    "42804",
-                                    format!(
-                                        "cannot subscript type {} because it does not support subscripting",
-                                        t.format_type()
-                                    ),
-                                ));
-                            };
-                            e = Expr::Subscript(Box::new(e), Box::new(ie));
-                            t = *elem;
-                        }
-                        _ => {
-                            return Err(err(
-                                "0A000",
-                                "feature not supported: this kind of indirection",
-                            ));
-                        }
-                    }
-                }
-                Ok((e, t))
+                let (e, t) = self.bind_expr(arg, scope)?;
+                self.bind_subscripts(e, t, &ind.indirection, scope, node_location(arg))
             }
             Node::SqlvalueFunction(f) => {
                 let (name, args): (&str, Vec<Expr>) = match f.op {
@@ -2738,6 +2721,14 @@ impl<'a> Binder<'a> {
         let ok = (num_rank(lt).is_some() && num_rank(rt).is_some())
             || (time_rank(lt).is_some() && time_rank(rt).is_some())
             || (lt.is_string() && rt.is_string());
+        // No operator takes real with an integer or numeric: PostgreSQL's resolution picks
+        // the double precision one (its preferred numeric type).
+        let real_mixed = |a: &DataType, b: &DataType| {
+            *a == DataType::Float4 && num_rank(b).is_some_and(|r| r <= 4)
+        };
+        if real_mixed(lt, rt) || real_mixed(rt, lt) {
+            return Ok(DataType::Float8);
+        }
         if ok {
             return common_type(&[lt.clone(), rt.clone()], op);
         }
@@ -3224,10 +3215,29 @@ impl<'a> Binder<'a> {
             return Err(err("0A000", format!("cannot use subquery in {what}")).at(pos(sl.location)));
         }
         self.levels.push((scope.clone(), false));
+        let level = self.levels.len() - 1;
+        let refs_mark = self.level_refs.len();
         let saved_agg = self.agg.take();
+        self.outer_aggs.push((level, saved_agg));
         let q = self.bind_query(sub);
-        self.agg = saved_agg;
+        self.agg = self.outer_aggs.pop().and_then(|(_, a)| a);
         let (_, correlated) = self.levels.pop().unwrap_or_default();
+        // References to this level are this subquery's; those to outer levels stay for the
+        // subqueries enclosing it.
+        let mut outer_refs = Vec::new();
+        let mut kept = Vec::new();
+        let mut outer_positions = Vec::new();
+        for (lvl, c, at) in self.level_refs.drain(refs_mark..) {
+            if lvl == level {
+                if !outer_refs.contains(&c) {
+                    outer_refs.push(c);
+                    outer_positions.push(at);
+                }
+            } else {
+                kept.push((lvl, c, at));
+            }
+        }
+        self.level_refs.extend(kept);
         let q = match q {
             Ok(q) => q,
             Err(e) => {
@@ -3303,6 +3313,9 @@ impl<'a> Binder<'a> {
                             plan,
                             correlated,
                             id,
+                            outer_refs,
+                            outer_positions,
+                            outer_map: None,
                         };
                         return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
                     }
@@ -3337,6 +3350,9 @@ impl<'a> Binder<'a> {
                         plan,
                         correlated,
                         id,
+                        outer_refs,
+                        outer_positions,
+                        outer_map: None,
                     };
                     return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
                 }
@@ -3353,10 +3369,12 @@ impl<'a> Binder<'a> {
                             .at(pos(sl.location)));
                     }
                     let elem = q.types[0].clone();
-                    (
-                        SubqueryKind::Array(elem.clone()),
-                        DataType::Array(Box::new(elem)),
-                    )
+                    // ARRAY(subquery) of arrays has one more dimension.
+                    let ty = match &elem {
+                        DataType::Array(_) => elem.clone(),
+                        e => DataType::Array(Box::new(e.clone())),
+                    };
+                    (SubqueryKind::Array(elem), ty)
                 }
                 _ => return Err(err("0A000", "feature not supported: this kind of subquery")),
             };
@@ -3366,8 +3384,90 @@ impl<'a> Binder<'a> {
                 plan: q.plan,
                 correlated,
                 id,
+                outer_refs,
+                outer_positions,
+                outer_map: None,
             })),
             ty,
+        ))
+    }
+
+    /// `base[...][...]`: consecutive subscripts form one element access, or one slice when
+    /// any of them has a colon.
+    pub fn bind_subscripts(
+        &mut self,
+        base: Expr,
+        ty: DataType,
+        indirection: &[protobuf::Node],
+        scope: &Scope,
+        location: Option<u32>,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let mut indices = Vec::new();
+        for i in indirection {
+            match i.node.as_ref() {
+                Some(Node::AIndices(ix)) => indices.push(ix),
+                _ => {
+                    return Err(err(
+                        "0A000",
+                        "feature not supported: this kind of indirection",
+                    ));
+                }
+            }
+        }
+        let DataType::Array(elem) = ty.clone() else {
+            return Err(err(
+                "42804",
+                format!(
+                    "cannot subscript type {} because it does not support subscripting",
+                    ty.format_type()
+                ),
+            )
+            .at(location));
+        };
+        let slice = indices.iter().any(|ix| ix.is_slice);
+        let mut subs = Vec::new();
+        for ix in indices {
+            let mut bound = |n: Option<&protobuf::Node>| -> Result<Option<Expr>, SqlError> {
+                let Some(n) = n else { return Ok(None) };
+                let (e, t) = self.bind_expr(n, scope)?;
+                if !matches!(
+                    t,
+                    DataType::Int2
+                        | DataType::Int4
+                        | DataType::Int8
+                        | DataType::Numeric(_)
+                        | DataType::Float4
+                        | DataType::Float8
+                        | DataType::Unknown
+                ) {
+                    return Err(
+                        err("42804", "array subscript must have type integer").at(node_location(n))
+                    );
+                }
+                Ok(Some(self.coerce(
+                    e,
+                    &t,
+                    &DataType::Int4,
+                    CastContext::Assignment,
+                )?))
+            };
+            let upper = bound(ix.uidx.as_deref())?;
+            let lower = if slice && !ix.is_slice {
+                // A plain subscript among slices means 1:n.
+                Some(Expr::Const(Value::Int4(1)))
+            } else {
+                bound(ix.lidx.as_deref())?
+            };
+            subs.push((lower, upper));
+        }
+        let out_ty = if slice { ty } else { *elem };
+        Ok((
+            Expr::Subscript {
+                array: Box::new(base),
+                subs,
+                slice,
+            },
+            out_ty,
         ))
     }
 
@@ -3536,6 +3636,9 @@ impl<'a> Binder<'a> {
                 let e = if r.immutable { fold(e, &self.types) } else { e };
                 Ok((e, r.ret))
             }
+            None if let Some(r) = basalt_func::resolve_table_function(&name, &types) => {
+                self.srf_in_expression(r, args, &types, location)
+            }
             None => {
                 let sig = types
                     .iter()
@@ -3553,6 +3656,65 @@ impl<'a> Binder<'a> {
                     .at(pos(location)))
             }
         }
+    }
+
+    /// A set-returning function inside an expression: allowed in the select list, where it
+    /// becomes a column of a [`Plan::ProjectSet`] below the projection.
+    fn srf_in_expression(
+        &mut self,
+        r: basalt_func::ResolvedTableFunction,
+        args: Vec<Expr>,
+        types: &[DataType],
+        location: i32,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let hint = "You might be able to move the set-returning function into a LATERAL FROM item.";
+        let allowed = self.agg.as_ref().is_some_and(|a| {
+            a.srfs_allowed && a.allowed && a.windows_allowed && a.context.is_empty()
+        });
+        if !allowed {
+            let msg = match &self.agg {
+                Some(a) if a.context == "aggregate function calls" => {
+                    "aggregate function calls cannot contain set-returning function calls".into()
+                }
+                Some(a) if a.context == "JOIN/ON" => {
+                    "set-returning functions are not allowed in JOIN conditions".into()
+                }
+                Some(a) if !a.context.is_empty() => {
+                    format!("set-returning functions are not allowed in {}", a.context)
+                }
+                Some(a) if a.srfs_allowed && !a.windows_allowed => {
+                    "window function calls cannot contain set-returning function calls".into()
+                }
+                _ => "set-returning functions are not allowed here".into(),
+            };
+            let e = err("0A000", msg.clone()).at(pos(location));
+            // PostgreSQL hints at LATERAL only for calls nested in other calls.
+            return Err(if msg.contains("cannot contain") {
+                e.with_hint(hint)
+            } else {
+                e
+            });
+        }
+        let [(_, ty)] = r.columns.as_slice() else {
+            return Err(err(
+                "0A000",
+                "feature not supported: set-returning functions returning several columns in a select list",
+            )
+            .at(pos(location)));
+        };
+        let ty = ty.clone();
+        let mut cargs = Vec::new();
+        for ((e, t), to) in args.into_iter().zip(types).zip(&r.arg_types) {
+            cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
+        }
+        let Some(a) = self.agg.as_mut() else {
+            return Err(err("0A000", "set-returning functions are not allowed here"));
+        };
+        a.srfs.push(SrfCall {
+            func: r,
+            args: cargs,
+        });
+        Ok((Expr::Srf(a.srfs.len() - 1), ty))
     }
 
     fn bind_agg_call(
@@ -3597,6 +3759,7 @@ impl<'a> Binder<'a> {
             old
         });
         self.agg_depth += 1;
+        let refs_mark = self.level_refs.len();
         let r = (|| -> Result<_, SqlError> {
             let (mut args, mut types) = if fc.agg_star {
                 (Vec::new(), Vec::new())
@@ -3701,13 +3864,19 @@ impl<'a> Binder<'a> {
         } else {
             order
         };
-        let call = AggCall {
+        let mut call = AggCall {
             func: resolved,
             args: cargs,
             distinct: fc.agg_distinct,
             filter,
             order_by: order,
         };
+        // PostgreSQL's rule: an aggregate belongs to the query level of the variables in
+        // its arguments. One that reads only the enclosing query's columns is that query's
+        // aggregate, and a constant for this subquery.
+        if let Some(e) = self.outer_level_aggregate(&mut call, &ret, refs_mark)? {
+            return Ok(e);
+        }
         let Some(a) = self.agg.as_mut() else {
             return Err(err("42803", "aggregate functions are not allowed here"));
         };
@@ -3720,6 +3889,90 @@ impl<'a> Binder<'a> {
             }
         };
         Ok((Expr::Agg(idx), ret))
+    }
+
+    /// Moves `call` to the enclosing query when its arguments read only that query's
+    /// columns; answers the reference the subquery makes to it.
+    fn outer_level_aggregate(
+        &mut self,
+        call: &mut AggCall,
+        ret: &DataType,
+        refs_mark: usize,
+    ) -> Result<Option<(Expr, DataType)>, SqlError> {
+        let mut exprs: Vec<&Expr> = call.args.iter().collect();
+        exprs.extend(call.filter.iter());
+        exprs.extend(call.order_by.iter().map(|k| &k.expr));
+        let local = exprs
+            .iter()
+            .any(|e| e.any(&|x| matches!(x, Expr::Column(_) | Expr::Agg(_) | Expr::Window(_))));
+        let min_depth = exprs
+            .iter()
+            .map(|e| min_outer_depth(e))
+            .min()
+            .unwrap_or(usize::MAX);
+        if local || min_depth != 1 {
+            return Ok(None);
+        }
+        let Some(level) = self.levels.len().checked_sub(1) else {
+            return Ok(None);
+        };
+        let width = self.levels[level].0.cols.len();
+        let Some((outer_level, Some(outer))) = self.outer_aggs.last_mut() else {
+            return Ok(None);
+        };
+        if *outer_level != level {
+            return Ok(None);
+        }
+        if !outer.allowed {
+            return Ok(None);
+        }
+        let lift = |e: Expr| -> Result<Expr, SqlError> {
+            e.rewrite(&mut |x| {
+                Ok(match x {
+                    Expr::Outer { depth: 1, index } => Expr::Column(index),
+                    Expr::Outer { depth, index } => Expr::Outer {
+                        depth: depth - 1,
+                        index,
+                    },
+                    x => x,
+                })
+            })
+        };
+        call.args = std::mem::take(&mut call.args)
+            .into_iter()
+            .map(lift)
+            .collect::<Result<_, _>>()?;
+        if let Some(f) = call.filter.take() {
+            call.filter = Some(lift(f)?);
+        }
+        for k in &mut call.order_by {
+            k.expr = lift(std::mem::replace(&mut k.expr, Expr::Const(Value::Null)))?;
+        }
+        let idx = match outer.aggs.iter().position(|x| x == call) {
+            Some(i) => i,
+            None => {
+                outer.aggs.push(call.clone());
+                outer.aggs.len() - 1
+            }
+        };
+        // The arguments' references to the enclosing row are now that query's own columns.
+        let mut k = refs_mark;
+        while k < self.level_refs.len() {
+            if self.level_refs[k].0 == level {
+                self.level_refs.remove(k);
+            } else {
+                k += 1;
+            }
+        }
+        self.levels[level].1 = true;
+        self.level_refs.push((level, width + idx, None));
+        Ok(Some((
+            Expr::Outer {
+                depth: 1,
+                index: width + idx,
+            },
+            ret.clone(),
+        )))
     }
 
     fn bind_window_call(
@@ -3987,6 +4240,9 @@ fn frame_from_options(opts: i32, start: Option<Expr>, end: Option<Expr>, ordered
     const END_OFFSET_PRECEDING: i32 = 0x1000;
     const START_OFFSET_FOLLOWING: i32 = 0x2000;
     const END_OFFSET_FOLLOWING: i32 = 0x4000;
+    const EXCLUDE_CURRENT_ROW: i32 = 0x8000;
+    const EXCLUDE_GROUP: i32 = 0x10000;
+    const EXCLUDE_TIES: i32 = 0x20000;
     if opts & NONDEFAULT == 0 {
         return Frame {
             rows: false,
@@ -3997,8 +4253,18 @@ fn frame_from_options(opts: i32, start: Option<Expr>, end: Option<Expr>, ordered
             } else {
                 FrameBound::UnboundedFollowing
             },
+            exclude: FrameExclude::NoOthers,
         };
     }
+    let exclude = if opts & EXCLUDE_CURRENT_ROW != 0 {
+        FrameExclude::CurrentRow
+    } else if opts & EXCLUDE_GROUP != 0 {
+        FrameExclude::Group
+    } else if opts & EXCLUDE_TIES != 0 {
+        FrameExclude::Ties
+    } else {
+        FrameExclude::NoOthers
+    };
     let zero = || Expr::Const(Value::Int8(0));
     let start_b = if opts & START_UNBOUNDED_PRECEDING != 0 {
         FrameBound::UnboundedPreceding
@@ -4027,6 +4293,7 @@ fn frame_from_options(opts: i32, start: Option<Expr>, end: Option<Expr>, ordered
         groups: opts & 0x8 != 0,
         start: start_b,
         end: end_b,
+        exclude,
     }
 }
 
@@ -4528,6 +4795,18 @@ fn equi_keys(pred: &Expr, lw: usize) -> Vec<(Expr, Expr)> {
     keys
 }
 
+/// The smallest depth of the outer references in `e` (`usize::MAX` without any).
+fn min_outer_depth(e: &Expr) -> usize {
+    let own = match e {
+        Expr::Outer { depth, .. } => *depth,
+        _ => usize::MAX,
+    };
+    e.children()
+        .into_iter()
+        .map(min_outer_depth)
+        .fold(own, usize::min)
+}
+
 /// Rewrites an expression over the FROM row into one over the aggregate's output row.
 fn post_agg(
     e: Expr,
@@ -4542,6 +4821,7 @@ fn post_agg(
     match e {
         Expr::Agg(i) => Ok(Expr::Column(ngroups + i)),
         Expr::Window(i) => Ok(Expr::Window(i)),
+        Expr::Srf(i) => Ok(Expr::Srf(i)),
         Expr::Column(c) => {
             let name = scope
                 .cols
@@ -4559,7 +4839,51 @@ fn post_agg(
             .at(locate(c)))
         }
         Expr::Const(_) | Expr::Param(_) | Expr::Outer { .. } => Ok(e),
-        Expr::Subquery(s) => Ok(Expr::Subquery(s)),
+        Expr::Subquery(mut s) => {
+            // The subquery's own operands are over this query's row too.
+            match &mut s.kind {
+                SubqueryKind::Quantified { left, .. } => {
+                    let l = std::mem::replace(left.as_mut(), Expr::Const(Value::Null));
+                    **left = post_agg(l, groups, ngroups, scope, locate)?;
+                }
+                SubqueryKind::RowQuantified { left, .. } => {
+                    *left = std::mem::take(left)
+                        .into_iter()
+                        .map(|l| post_agg(l, groups, ngroups, scope, locate))
+                        .collect::<Result<_, _>>()?;
+                }
+                _ => {}
+            }
+            // What it reads of this query's row: group keys, or this query's aggregates.
+            if !s.outer_refs.is_empty() {
+                let width = scope.cols.len();
+                let len = s.outer_refs.iter().max().map_or(0, |m| m + 1).max(width);
+                let mut map = vec![Expr::Const(Value::Null); len];
+                for (k, &c) in s.outer_refs.iter().enumerate() {
+                    map[c] = if c >= width {
+                        Expr::Column(ngroups + (c - width))
+                    } else if let Some(g) = groups.iter().position(|g| *g == Expr::Column(c)) {
+                        Expr::Column(g)
+                    } else {
+                        let name =
+                            scope
+                                .cols
+                                .get(c)
+                                .map_or(String::new(), |col| match &col.table {
+                                    Some(t) => format!("{t}.{}", col.name),
+                                    None => col.name.clone(),
+                                });
+                        return Err(err(
+                            "42803",
+                            format!("subquery uses ungrouped column \"{name}\" from outer query"),
+                        )
+                        .at(s.outer_positions.get(k).copied().flatten()));
+                    };
+                }
+                s.outer_map = Some(map);
+            }
+            Ok(Expr::Subquery(s))
+        }
         other => {
             // Recurse one level: rebuild children through post_agg.
             let mut failed = None;
@@ -4694,7 +5018,8 @@ fn extract_grouping(
 fn collect_non_agg_columns(e: &Expr, out: &mut Vec<usize>) {
     match e {
         Expr::Column(i) => out.push(*i),
-        Expr::Agg(_) | Expr::Subquery(_) | Expr::Grouping(..) => {}
+        Expr::Subquery(s) => out.extend(&s.outer_refs),
+        Expr::Agg(_) | Expr::Grouping(..) => {}
         e => {
             for c in e.children() {
                 collect_non_agg_columns(c, out);
@@ -4731,9 +5056,16 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
             let a = b(a, f);
             Expr::NullIf(a, b(c, f))
         }
-        Expr::Subscript(a, c) => {
-            let a = b(a, f);
-            Expr::Subscript(a, b(c, f))
+        Expr::Subscript { array, subs, slice } => {
+            let array = b(array, f);
+            Expr::Subscript {
+                array,
+                subs: subs
+                    .into_iter()
+                    .map(|(l, u)| (l.map(&mut *f), u.map(&mut *f)))
+                    .collect(),
+                slice,
+            }
         }
         Expr::ArrayCmp {
             left,

@@ -1429,6 +1429,61 @@ impl<K: TxnKv> Session<K> {
                     continue;
                 }
             }
+            if !rt.indirection.is_empty() {
+                // SET a[i][j] = v: the array with one element replaced; several such
+                // assignments to one column apply in turn.
+                let c = &table.columns[col];
+                let DataType::Array(elem) = &c.ty else {
+                    return Err(err(
+                        "42804",
+                        format!(
+                            "cannot subscript type {} because it does not support subscripting",
+                            c.ty.format_type()
+                        ),
+                    )
+                    .at(crate::binder::pos(rt.location)));
+                };
+                let mut args = vec![Expr::Column(col)];
+                if let Some(k) = sets.iter().position(|(x, _)| *x == col) {
+                    args[0] = sets.remove(k).1;
+                }
+                let value = if is_default {
+                    Expr::Const(Value::Null)
+                } else {
+                    let (e, t) = b.bind_scalar(val, scope, "UPDATE")?;
+                    b.coerce(e, &t, elem, CastContext::Assignment)?
+                };
+                args.push(value);
+                for ind in &rt.indirection {
+                    match ind.node.as_ref() {
+                        Some(Node::AIndices(ix)) if !ix.is_slice => {
+                            let Some(u) = ix.uidx.as_deref() else {
+                                return Err(err("42601", "bad subscript"));
+                            };
+                            let (e, t) = b.bind_scalar(u, scope, "UPDATE")?;
+                            args.push(b.coerce(e, &t, &DataType::Int4, CastContext::Assignment)?);
+                        }
+                        _ => {
+                            return Err(err(
+                                "0A000",
+                                "feature not supported: assignment to array slices or fields",
+                            ));
+                        }
+                    }
+                }
+                sets.push((
+                    col,
+                    Expr::Func {
+                        func: basalt_func::Func::String(
+                            basalt_func::string::StringFunc::ArrayAssign(elem.oid()),
+                        ),
+                        args,
+                        strict: false,
+                    },
+                ));
+                i += 1;
+                continue;
+            }
             let e = if is_default {
                 match &table.columns[col].default {
                     Some(text) => {

@@ -22,7 +22,8 @@ use crate::catalog::Catalog;
 use crate::error::SqlError;
 use crate::expr::{Expr, Row, SeqFunc, Subquery, eval, truth};
 use crate::plan::{
-    Access, AggCall, Cte, FrameBound, JoinKind, Plan, SetOpKind, SortKey, WindowCall, WindowFunc,
+    Access, AggCall, Cte, FrameBound, FrameExclude, JoinKind, Plan, SetOpKind, SortKey, SrfCall,
+    WindowCall, WindowFunc,
 };
 use crate::row::{decode_row, index_prefix, push_key_values, table_prefix};
 
@@ -168,7 +169,17 @@ pub fn run_subquery(
     {
         return Ok(r.clone());
     }
-    cx.outer.push(row.to_vec());
+    let outer = match &s.outer_map {
+        Some(map) => {
+            let mut r = Vec::with_capacity(map.len());
+            for e in map {
+                r.push(eval(e, row, cx)?);
+            }
+            r
+        }
+        None => row.to_vec(),
+    };
+    cx.outer.push(outer);
     let result = collect(&s.plan, cx);
     cx.outer.pop();
     let rows = Arc::new(result?);
@@ -972,20 +983,8 @@ fn run_blocking(plan: &Plan, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
             let r = collect(right, cx)?;
             Ok(set_op(*op, *all, l, r))
         }
-        Plan::TableFunction {
-            func,
-            args,
-            ordinality,
-        } => {
-            let mut vals = Vec::with_capacity(args.len());
-            for a in args {
-                let v = eval(a, &[], cx)?;
-                if func.strict && v.is_null() {
-                    return Ok(Vec::new());
-                }
-                vals.push(v);
-            }
-            let mut rows = call_table_function(func, &vals, &cx.func)?;
+        Plan::TableFunction { calls, ordinality } => {
+            let mut rows = srf_rows(calls, &[], cx)?;
             if *ordinality {
                 for (i, r) in rows.iter_mut().enumerate() {
                     r.push(Value::Int8(i as i64 + 1));
@@ -1008,8 +1007,55 @@ fn run_blocking(plan: &Plan, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
             let rows = collect(input, cx)?;
             window(rows, calls, cx)
         }
+        Plan::ProjectSet { input, calls } => {
+            let mut out = Vec::new();
+            for row in collect(input, cx)? {
+                for extra in srf_rows(calls, &row, cx)? {
+                    let mut r = row.clone();
+                    r.extend(extra);
+                    out.push(r);
+                }
+            }
+            Ok(out)
+        }
         other => collect(other, cx),
     }
+}
+
+/// The rows of set-returning calls run side by side over `row`: each call's columns in
+/// turn, a call that ran out padded with NULLs.
+fn srf_rows(calls: &[SrfCall], row: &[Value], cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
+    let mut results = Vec::with_capacity(calls.len());
+    for call in calls {
+        let mut vals = Vec::with_capacity(call.args.len());
+        let mut null = false;
+        for a in &call.args {
+            let v = eval(a, row, cx)?;
+            null |= v.is_null();
+            vals.push(v);
+        }
+        results.push(if null && call.func.strict {
+            Vec::new()
+        } else {
+            call_table_function(&call.func, &vals, &cx.func)?
+        });
+    }
+    if let [only] = results.as_mut_slice() {
+        return Ok(std::mem::take(only));
+    }
+    let n = results.iter().map(Vec::len).max().unwrap_or(0);
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut r = Vec::new();
+        for (call, rows) in calls.iter().zip(&mut results) {
+            match rows.get_mut(i) {
+                Some(x) => r.append(x),
+                None => r.extend(std::iter::repeat_n(Value::Null, call.func.columns.len())),
+            }
+        }
+        out.push(r);
+    }
+    Ok(out)
 }
 
 fn run_cte(cte: &Cte, cx: &mut Cx<'_>) -> Result<(), SqlError> {
@@ -1516,6 +1562,19 @@ fn window_partition(
         }
         // Frame bounds [fs, fe).
         let (fs, fe) = frame_bounds(call, part, j, n, &peers_start, &peers_end, cx)?;
+        // The frame's rows, less those EXCLUDE leaves out.
+        let frame: Vec<usize> = match call.frame.exclude {
+            FrameExclude::NoOthers => (fs..fe).collect(),
+            FrameExclude::CurrentRow => (fs..fe).filter(|&f| f != j).collect(),
+            FrameExclude::Group => {
+                let (ps, pe) = (peers_start(j), peers_end(j));
+                (fs..fe).filter(|&f| f < ps || f >= pe).collect()
+            }
+            FrameExclude::Ties => {
+                let (ps, pe) = (peers_start(j), peers_end(j));
+                (fs..fe).filter(|&f| f == j || f < ps || f >= pe).collect()
+            }
+        };
         let v = match &call.func {
             WindowFunc::RowNumber => Value::Int8(j as i64 + 1),
             WindowFunc::Rank => Value::Int8(rank as i64),
@@ -1573,20 +1632,14 @@ fn window_partition(
                     arg(2, j, cx)?
                 }
             }
-            WindowFunc::FirstValue => {
-                if fs < fe {
-                    arg(0, fs, cx)?
-                } else {
-                    Value::Null
-                }
-            }
-            WindowFunc::LastValue => {
-                if fs < fe {
-                    arg(0, fe - 1, cx)?
-                } else {
-                    Value::Null
-                }
-            }
+            WindowFunc::FirstValue => match frame.first() {
+                Some(&f) => arg(0, f, cx)?,
+                None => Value::Null,
+            },
+            WindowFunc::LastValue => match frame.last() {
+                Some(&f) => arg(0, f, cx)?,
+                None => Value::Null,
+            },
             WindowFunc::NthValue => {
                 let k = match arg(1, j, cx)? {
                     Value::Int4(k) if k > 0 => k as usize,
@@ -1597,15 +1650,14 @@ fn window_partition(
                         ));
                     }
                 };
-                if fs + k - 1 < fe {
-                    arg(0, fs + k - 1, cx)?
-                } else {
-                    Value::Null
+                match frame.get(k - 1) {
+                    Some(&f) => arg(0, f, cx)?,
+                    None => Value::Null,
                 }
             }
             WindowFunc::Agg(agg) => {
                 let mut acc = new_accumulator(agg);
-                for f in fs..fe {
+                for &f in &frame {
                     if let Some(flt) = &call.filter
                         && truth(&eval(flt, &rows[part[f].2], cx)?) != Some(true)
                     {

@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 
 use basalt_common::types::{
-    ArithOp, CastContext, DataType, TypeContext, Value, arith, arith::negate, cast,
+    ArithOp, CastContext, DataType, TypeContext, Value, arith, arith::negate, array, cast,
 };
 use basalt_func::{EvalContext, Func};
 
@@ -133,6 +133,16 @@ pub struct Subquery {
     pub correlated: bool,
     /// A statement-unique id for caching uncorrelated results.
     pub id: usize,
+    /// Columns of the enclosing query's FROM row that the subquery reads; positions past that
+    /// row's width are aggregates of the enclosing query computed for the subquery
+    /// (`(SELECT max(outer.x))`), which it reads at `width + aggregate index`.
+    pub outer_refs: Vec<usize>,
+    /// Where each of `outer_refs` is first referenced (for errors).
+    pub outer_positions: Vec<Option<u32>>,
+    /// In an aggregated query: the row the subquery sees as its outer row, computed from the
+    /// aggregate's output row (group keys and aggregates moved to where the subquery reads
+    /// them).
+    pub outer_map: Option<Vec<Expr>>,
 }
 
 /// A bound expression.
@@ -220,10 +230,20 @@ pub enum Expr {
         /// ALL.
         all: bool,
     },
-    /// ARRAY[...]
+    /// ARRAY[...] of elements of the given type; when that type is itself an array type,
+    /// the items are sub-arrays and the result has one more dimension.
     Array(Vec<Expr>, DataType),
-    /// `a[i]`
-    Subscript(Box<Expr>, Box<Expr>),
+    /// `a[i][j]` (one element) or, with `slice`, `a[l:u][...]` (a sub-array). Each
+    /// subscript is (lower, upper); outside a slice only `upper` is set, and inside one a
+    /// missing bound is the array's own.
+    Subscript {
+        /// The array.
+        array: Box<Expr>,
+        /// The subscripts, outermost dimension first.
+        subs: Vec<(Option<Expr>, Option<Expr>)>,
+        /// A slice.
+        slice: bool,
+    },
     /// A subquery.
     Subquery(Box<Subquery>),
     /// `nextval`, `currval`, `setval` and friends that touch sequences: (function, args).
@@ -235,6 +255,9 @@ pub enum Expr {
     /// Placeholder for `GROUPING(args)` during binding (with the arguments' positions in the
     /// statement, for errors); the aggregation computes it.
     Grouping(Vec<Expr>, Vec<Option<u32>>),
+    /// Placeholder for a set-returning function of a select list during binding (index
+    /// into the query's calls).
+    Srf(usize),
 }
 
 /// Sequence functions.
@@ -275,14 +298,22 @@ impl Expr {
             | Expr::Outer { .. }
             | Expr::Param(_)
             | Expr::Agg(_)
-            | Expr::Window(_) => vec![],
+            | Expr::Window(_)
+            | Expr::Srf(_) => vec![],
             Expr::And(a, b)
             | Expr::Or(a, b)
             | Expr::Cmp(_, a, b)
             | Expr::Distinct(a, b, _)
             | Expr::Arith(_, a, b)
-            | Expr::NullIf(a, b)
-            | Expr::Subscript(a, b) => vec![a, b],
+            | Expr::NullIf(a, b) => vec![a, b],
+            Expr::Subscript { array, subs, .. } => {
+                let mut v = vec![array.as_ref()];
+                for (l, u) in subs {
+                    v.extend(l.iter());
+                    v.extend(u.iter());
+                }
+                v
+            }
             Expr::ArrayCmp { left, right, .. } | Expr::ArrayOp { left, right, .. } => {
                 vec![left, right]
             }
@@ -342,7 +373,19 @@ impl Expr {
             Expr::Distinct(a, b, n) => Expr::Distinct(bx(a.rewrite(f)?), bx(b.rewrite(f)?), n),
             Expr::Arith(o, a, b) => Expr::Arith(o, bx(a.rewrite(f)?), bx(b.rewrite(f)?)),
             Expr::NullIf(a, b) => Expr::NullIf(bx(a.rewrite(f)?), bx(b.rewrite(f)?)),
-            Expr::Subscript(a, b) => Expr::Subscript(bx(a.rewrite(f)?), bx(b.rewrite(f)?)),
+            Expr::Subscript { array, subs, slice } => Expr::Subscript {
+                array: bx(array.rewrite(f)?),
+                subs: subs
+                    .into_iter()
+                    .map(|(l, u)| {
+                        Ok((
+                            l.map(|e| e.rewrite(f)).transpose()?,
+                            u.map(|e| e.rewrite(f)).transpose()?,
+                        ))
+                    })
+                    .collect::<Result<_, SqlError>>()?,
+                slice,
+            },
             Expr::ArrayCmp {
                 left,
                 op,
@@ -625,18 +668,39 @@ pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError>
             for i in items {
                 vals.push(eval(i, row, cx)?);
             }
-            Value::array(elem.clone(), vals)
+            match elem {
+                DataType::Array(inner) => array::array_of_arrays((**inner).clone(), vals)?,
+                _ => Value::array(elem.clone(), vals),
+            }
         }
-        Expr::Subscript(a, i) => {
-            let arr = eval(a, row, cx)?;
-            let idx = eval(i, row, cx)?;
-            match (arr, idx) {
-                (Value::Array(arr), Value::Int4(i)) if i >= 1 => arr
-                    .elements
-                    .get((i - 1) as usize)
-                    .cloned()
-                    .unwrap_or(Value::Null),
-                _ => Value::Null,
+        Expr::Subscript { array, subs, slice } => {
+            let arr = eval(array, row, cx)?;
+            let mut bounds = Vec::with_capacity(subs.len());
+            for (l, u) in subs {
+                let bound =
+                    |e: &Option<Expr>, cx: &mut Cx<'_>| -> Result<Option<Option<i32>>, SqlError> {
+                        Ok(match e {
+                            None => Some(None),
+                            Some(e) => match eval(e, row, cx)? {
+                                Value::Int4(i) => Some(Some(i)),
+                                _ => None,
+                            },
+                        })
+                    };
+                let (Some(l), Some(u)) = (bound(l, cx)?, bound(u, cx)?) else {
+                    // A NULL subscript gives NULL.
+                    return Ok(Value::Null);
+                };
+                bounds.push((l, u));
+            }
+            let Value::Array(arr) = arr else {
+                return Ok(Value::Null);
+            };
+            if *slice {
+                array::array_slice(&arr, &bounds)
+            } else {
+                let idx: Vec<i32> = bounds.iter().map(|(_, u)| u.unwrap_or(0)).collect();
+                array::array_element(&arr, &idx)
             }
         }
         Expr::Subquery(s) => eval_subquery(s, row, cx)?,
@@ -647,7 +711,7 @@ pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError>
             }
             cx.sequence_call(*f, &vals)?
         }
-        Expr::Agg(_) | Expr::Window(_) | Expr::Grouping(..) => {
+        Expr::Agg(_) | Expr::Window(_) | Expr::Grouping(..) | Expr::Srf(_) => {
             return Err(SqlError::new(
                 "XX000",
                 "aggregate evaluated outside an aggregation",
@@ -739,12 +803,16 @@ fn eval_subquery(s: &Subquery, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, 
                 .and_then(|r| r.first().cloned())
                 .unwrap_or(Value::Null)
         }
-        SubqueryKind::Array(elem) => Value::array(
-            elem.clone(),
-            rows.iter()
+        SubqueryKind::Array(elem) => {
+            let items = rows
+                .iter()
                 .map(|r| r.first().cloned().unwrap_or(Value::Null))
-                .collect(),
-        ),
+                .collect();
+            match elem {
+                DataType::Array(inner) => array::array_of_arrays((**inner).clone(), items)?,
+                _ => Value::array(elem.clone(), items),
+            }
+        }
         SubqueryKind::Quantified { .. } | SubqueryKind::RowQuantified { .. } => Value::Null,
     })
 }

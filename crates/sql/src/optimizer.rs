@@ -51,6 +51,7 @@ fn row_free(e: &Expr) -> bool {
                 | Expr::Agg(_)
                 | Expr::Grouping(..)
                 | Expr::Window(_)
+                | Expr::Srf(_)
         )
     })
 }
@@ -115,6 +116,10 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
             grouping,
         },
         Plan::Window { input, calls } => Plan::Window {
+            input: Box::new(optimize(*input, catalog)),
+            calls,
+        },
+        Plan::ProjectSet { input, calls } => Plan::ProjectSet {
             input: Box::new(optimize(*input, catalog)),
             calls,
         },
@@ -570,6 +575,7 @@ pub fn estimate(plan: &Plan, catalog: &Catalog) -> f64 {
         | Plan::Sort { input, .. }
         | Plan::Window { input, .. }
         | Plan::With { input, .. } => estimate(input, catalog),
+        Plan::ProjectSet { input, .. } => estimate(input, catalog) * 10.0,
         Plan::Limit { input, limit, .. } => {
             let n = estimate(input, catalog);
             match limit.as_ref().and_then(Expr::as_const) {
@@ -665,7 +671,8 @@ fn walk_shown<'p>(plan: &'p Plan, out: &mut Vec<&'p Plan>) {
         | Plan::Limit { input, .. }
         | Plan::Distinct { input, .. }
         | Plan::Aggregate { input, .. }
-        | Plan::Window { input, .. } => {
+        | Plan::Window { input, .. }
+        | Plan::ProjectSet { input, .. } => {
             out.push(plan);
             walk_shown(input, out);
         }
@@ -819,7 +826,14 @@ pub fn explain(plan: &Plan, catalog: &Catalog, depth: usize, out: &mut Vec<Strin
             explain(left, catalog, depth + 1, out);
             explain(right, catalog, depth + 1, out);
         }
-        Plan::TableFunction { func, .. } => line(out, format!("Function Scan ({:?})", func.func)),
+        Plan::TableFunction { calls, .. } => {
+            let names: Vec<String> = calls.iter().map(|c| format!("{:?}", c.func.func)).collect();
+            line(out, format!("Function Scan ({})", names.join(", ")))
+        }
+        Plan::ProjectSet { input, .. } => {
+            line(out, "ProjectSet".into());
+            explain(input, catalog, depth + 1, out);
+        }
         Plan::CteScan { id, .. } => line(out, format!("CTE Scan (cte {id})")),
         Plan::WorkTable { id, .. } => line(out, format!("WorkTable Scan (cte {id})")),
         Plan::With { ctes, input } => {

@@ -116,6 +116,22 @@ pub struct Frame {
     pub start: FrameBound,
     /// End.
     pub end: FrameBound,
+    /// EXCLUDE: rows of the frame left out.
+    pub exclude: FrameExclude,
+}
+
+/// A frame's EXCLUDE clause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FrameExclude {
+    /// EXCLUDE NO OTHERS (the default).
+    #[default]
+    NoOthers,
+    /// EXCLUDE CURRENT ROW.
+    CurrentRow,
+    /// EXCLUDE GROUP: the current row and its peers.
+    Group,
+    /// EXCLUDE TIES: the current row's peers, but not the row itself.
+    Ties,
 }
 
 /// A window function call.
@@ -296,14 +312,23 @@ pub enum Plan {
         /// Right.
         right: Box<Plan>,
     },
-    /// A set-returning function in FROM.
+    /// Set-returning functions in FROM (`f(...)`, `ROWS FROM (f(...), g(...))`,
+    /// `unnest(a, b)`): run side by side, each function's rows padded with NULLs to the
+    /// longest.
     TableFunction {
-        /// The function.
-        func: ResolvedTableFunction,
-        /// Arguments.
-        args: Vec<Expr>,
+        /// The calls; their columns follow each other.
+        calls: Vec<SrfCall>,
         /// Add an ordinality column.
         ordinality: bool,
+    },
+    /// Set-returning functions of a select list: for each input row, the input row
+    /// followed by one column per call, as many rows as the longest call returns (shorter
+    /// ones padded with NULL; no row when every call returns none).
+    ProjectSet {
+        /// Input.
+        input: Box<Plan>,
+        /// The calls (each returns one column).
+        calls: Vec<SrfCall>,
     },
     /// Rows of a WITH query, computed once per statement.
     CteScan {
@@ -326,6 +351,15 @@ pub enum Plan {
         /// Width.
         width: usize,
     },
+}
+
+/// A set-returning function call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SrfCall {
+    /// The function.
+    pub func: ResolvedTableFunction,
+    /// Arguments (over the input row for [`Plan::ProjectSet`]).
+    pub args: Vec<Expr>,
 }
 
 /// A WITH query.
@@ -371,9 +405,10 @@ impl Plan {
             } => groups.len() + aggs.len() + grouping.len(),
             Plan::Window { input, calls } => input.width() + calls.len(),
             Plan::SetOp { left, .. } => left.width(),
-            Plan::TableFunction {
-                func, ordinality, ..
-            } => func.columns.len() + usize::from(*ordinality),
+            Plan::TableFunction { calls, ordinality } => {
+                calls.iter().map(|c| c.func.columns.len()).sum::<usize>() + usize::from(*ordinality)
+            }
+            Plan::ProjectSet { input, calls } => input.width() + calls.len(),
         }
     }
 }

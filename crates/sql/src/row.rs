@@ -91,6 +91,7 @@ const T_UUID: u8 = 17;
 const T_JSON: u8 = 18;
 const T_JSONB: u8 = 19;
 const T_ARRAY: u8 = 20;
+const T_ARRAY_DIMS: u8 = 21;
 
 fn put_len(out: &mut Vec<u8>, mut n: usize) {
     loop {
@@ -195,7 +196,16 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
             put_bytes(out, j.to_text().as_bytes());
         }
         Value::Array(a) => {
-            out.push(T_ARRAY);
+            if a.is_plain() {
+                out.push(T_ARRAY);
+            } else {
+                out.push(T_ARRAY_DIMS);
+                put_len(out, a.dims.len());
+                for d in &a.dims {
+                    out.extend_from_slice(&d.lower.to_le_bytes());
+                    put_len(out, d.len);
+                }
+            }
             put_bytes(out, a.element_type.format_type().as_bytes());
             put_len(out, a.elements.len());
             for e in &a.elements {
@@ -282,9 +292,23 @@ impl<'a> Reader<'a> {
             T_UUID => Value::Uuid(self.arr()?),
             T_JSON => Value::Json(self.string()?),
             T_JSONB => Value::Jsonb(parse_jsonb(&self.string()?).map_err(|_| damaged("jsonb"))?),
-            T_ARRAY => {
+            T_ARRAY | T_ARRAY_DIMS => {
                 if depth > 4 {
                     return Err(damaged("nesting"));
+                }
+                let mut dims = Vec::new();
+                if tag == T_ARRAY_DIMS {
+                    let n = self.len()?;
+                    if n > basalt_common::types::MAX_ARRAY_DIMS {
+                        return Err(damaged("array dimensions"));
+                    }
+                    for _ in 0..n {
+                        let lower = i32::from_le_bytes(self.arr()?);
+                        dims.push(basalt_common::types::ArrayDim {
+                            lower,
+                            len: self.len()?,
+                        });
+                    }
                 }
                 let ty = DataType::parse(&self.string()?).map_err(|_| damaged("array type"))?;
                 let n = self.len()?;
@@ -292,7 +316,12 @@ impl<'a> Reader<'a> {
                 for _ in 0..n {
                     elements.push(self.value(depth + 1)?);
                 }
-                Value::array(ty, elements)
+                if tag == T_ARRAY {
+                    Value::array(ty, elements)
+                } else {
+                    Value::array_with_dims(ty, elements, dims)
+                        .ok_or_else(|| damaged("array dimensions"))?
+                }
             }
             _ => return Err(damaged("unknown tag")),
         })

@@ -959,7 +959,32 @@ fn set_arg(node: &protobuf::Node) -> Result<SetArg, SqlError> {
             None if !c.isnull => Ok(SetArg::Int(0)),
             None => Err(SqlError::Unsupported("SET to NULL".into())),
         },
-        Some(Node::TypeCast(_)) => Err(SqlError::Unsupported("SET TIME ZONE INTERVAL".into())),
+        // SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE: an offset east of UTC, in hours.
+        Some(Node::TypeCast(tc)) => {
+            let is_interval = tc.type_name.as_ref().is_some_and(|t| {
+                crate::binder::names(&t.names).last().map(String::as_str) == Some("interval")
+            });
+            let text = match tc.arg.as_deref().and_then(|a| a.node.as_ref()) {
+                Some(Node::AConst(protobuf::AConst {
+                    val: Some(a_const::Val::Sval(s)),
+                    ..
+                })) if is_interval => s.sval.clone(),
+                _ => return Err(SqlError::Unsupported("this SET value".into())),
+            };
+            let iv = basalt_common::types::interval::parse_interval(&text)?;
+            if iv.months != 0 || iv.days != 0 {
+                let what = if iv.months != 0 { "months" } else { "days" };
+                return Err(SqlError::new(
+                    "22023",
+                    format!("invalid value for parameter \"TimeZone\": \"INTERVAL '{text}'\""),
+                )
+                .with_detail(format!("Cannot specify {what} in time zone interval.")));
+            }
+            Ok(SetArg::Float(format!(
+                "{}",
+                iv.micros as f64 / 3_600_000_000.0
+            )))
+        }
         _ => Err(SqlError::Unsupported("this SET value".into())),
     }
 }

@@ -8,8 +8,8 @@
 //!    looked at here;
 //! 3. a POSIX time zone specification (`UTC+3`, `EST5EDT,M3.2.0,M11.1.0`), shown upper-cased.
 //!
-//! `SET TIME ZONE INTERVAL '...'` needs interval input, which comes with the type system, and is
-//! refused for now as not supported.
+//! `SET TIME ZONE INTERVAL '+02:00'` arrives here as a number of hours (the session turns the
+//! interval into one).
 
 use std::fs;
 use std::io::Read;

@@ -70,7 +70,7 @@ fn error_codes() {
         ("INSERT INTO t VALUES (1)", "42P01"),
         ("SET ROLE postgres", "0A000"),
         ("PREPARE TRANSACTION 'x'", "0A000"),
-        ("SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE", "0A000"),
+        ("SET TIME ZONE INTERVAL '1 day'", "22023"),
     ];
     for (sql, expected) in cases {
         assert_eq!(code(&mut s, sql), *expected, "{sql}");

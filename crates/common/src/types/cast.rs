@@ -382,7 +382,7 @@ fn convert(
         (Value::Date(d), T::Timestamp(_)) => Value::Timestamp(date_to_timestamp(*d)?),
         (Value::Date(d), T::Timestamptz(_)) => {
             let local = date_to_timestamp(*d)?;
-            Value::Timestamptz(shift(local, -ctx.time_zone.offset_secs(local))?)
+            Value::Timestamptz(shift(local, -ctx.time_zone.offset_for_local(local))?)
         }
         (Value::Timestamp(ts), T::Date) => Value::Date(timestamp_to_date(*ts)),
         // An infinite timestamp has no time of day: PostgreSQL returns NULL.
@@ -390,7 +390,7 @@ fn convert(
         (Value::Timestamptz(ts), T::Time(_)) if is_infinite_ts(*ts) => Value::Null,
         (Value::Timestamp(ts), T::Time(_)) => Value::Time(ts.rem_euclid(USECS_PER_DAY)),
         (Value::Timestamp(ts), T::Timestamptz(_)) => {
-            Value::Timestamptz(shift(*ts, -ctx.time_zone.offset_secs(*ts))?)
+            Value::Timestamptz(shift(*ts, -ctx.time_zone.offset_for_local(*ts))?)
         }
         (Value::Timestamptz(ts), T::Timestamp(_)) => {
             Value::Timestamp(shift(*ts, ctx.time_zone.offset_secs(*ts))?)
@@ -444,7 +444,11 @@ fn convert(
                     e => convert(e, &a.element_type, elem_to, kind, ctx),
                 })
                 .collect::<TypeResult<Vec<_>>>()?;
-            Value::array(elem_to.without_typmod(), elements)
+            Value::Array(Box::new(super::value::ArrayValue {
+                element_type: elem_to.without_typmod(),
+                elements,
+                dims: a.dims.clone(),
+            }))
         }
         // I/O conversion: to a string type through the output function...
         (v, t) if t.is_string() => {

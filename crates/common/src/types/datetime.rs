@@ -24,9 +24,10 @@
 //! zone offsets (`+05`, `-0530`, `+05:30`) and the common fixed time zone abbreviations
 //! (`UTC`, `GMT`, `Z`, `EST`, `PST`, `CET`, `JST`...).
 //!
-//! **Not supported yet:** IANA time zone names (`America/New_York`) in input and as the
-//! session time zone; [`TimeZone`] is UTC or a fixed offset. Julian-day input (`J2451187`)
-//! and labelled ISO fields (`y1999m01d08`) are rejected as invalid syntax.
+//! The session time zone ([`TimeZone`]) is UTC, a fixed offset or a zone of the tz database
+//! ([`super::tz`]). **Not supported yet:** IANA time zone names inside input strings
+//! (`2024-01-01 12:00 America/New_York`), Julian-day input (`J2451187`) and labelled ISO
+//! fields (`y1999m01d08`), rejected as invalid syntax.
 
 use super::error::{TypeError, TypeResult, codes};
 
@@ -59,29 +60,41 @@ pub enum TimeZone {
     Utc,
     /// A fixed offset, in seconds east of Greenwich (`+05:30` is `19800`).
     Fixed(i32),
+    /// A zone of the tz database or a POSIX `TZ` string (see [`super::tz`]).
+    Named(&'static super::tz::Zone),
 }
 
 impl TimeZone {
-    /// Seconds east of UTC at the given instant (fixed for the supported zones).
-    pub fn offset_secs(&self, _utc_micros: i64) -> i32 {
+    /// Seconds east of UTC at the given instant (microseconds since 2000-01-01 UTC).
+    pub fn offset_secs(&self, utc_micros: i64) -> i32 {
         match self {
             TimeZone::Utc => 0,
             TimeZone::Fixed(s) => *s,
+            TimeZone::Named(z) => z.offset_at(utc_micros),
         }
     }
 
-    /// Recognises the names of UTC: `UTC`, `GMT`, `Etc/UTC`, `Etc/GMT`, `Z`, `UCT`,
-    /// `Universal`, `Zulu`, `Greenwich` (any case). Other names, IANA regions included, are
-    /// not supported yet (`None`). Offsets are not parsed here on purpose: `SET TIME ZONE`
-    /// reads them with POSIX sign conventions (`UTC+5` is five hours *west*), which the
-    /// session layer should resolve before building a [`TimeZone::Fixed`].
+    /// Seconds east of UTC to subtract from the local wall-clock time `local_micros` to get
+    /// UTC; for times skipped or repeated by a transition, PostgreSQL's choice (see
+    /// [`super::tz`]).
+    pub fn offset_for_local(&self, local_micros: i64) -> i32 {
+        match self {
+            TimeZone::Utc => 0,
+            TimeZone::Fixed(s) => *s,
+            TimeZone::Named(z) => z.offset_for_local_micros(local_micros),
+        }
+    }
+
+    /// The zone named `name`: the names of UTC (`UTC`, `GMT`, `Etc/UTC`, `Z`, `Zulu`...,
+    /// any case), a zone of the tz database (any case), or a POSIX `TZ` string (whose
+    /// offsets count hours *west*: `UTC+5` is UTC-05). `None` otherwise.
     pub fn from_name(name: &str) -> Option<TimeZone> {
         match name.trim().to_ascii_lowercase().as_str() {
             "utc" | "gmt" | "etc/utc" | "etc/gmt" | "z" | "uct" | "universal" | "zulu"
             | "etc/uct" | "etc/universal" | "etc/zulu" | "greenwich" | "etc/greenwich" => {
                 Some(TimeZone::Utc)
             }
-            _ => None,
+            _ => super::tz::load(name.trim()).map(TimeZone::Named),
         }
     }
 }
@@ -160,9 +173,11 @@ enum Ft {
 }
 
 /// Parse failure kinds, mapped to PostgreSQL's messages by [`dt_error`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum DtErr {
     BadFormat,
+    /// A time zone name in the input that is not one (its lower-cased spelling).
+    UnknownZone(String),
     FieldOverflow,
     MdFieldOverflow,
     TzDispOverflow,
@@ -174,6 +189,10 @@ pub(crate) fn dt_error(e: DtErr, input: &str, type_name: &str) -> TypeError {
         DtErr::BadFormat => TypeError::new(
             codes::INVALID_DATETIME_FORMAT,
             format!("invalid input syntax for type {type_name}: \"{input}\""),
+        ),
+        DtErr::UnknownZone(name) => TypeError::new(
+            codes::INVALID_PARAMETER_VALUE,
+            format!("time zone \"{name}\" not recognized"),
         ),
         DtErr::FieldOverflow => TypeError::new(
             codes::DATETIME_FIELD_OVERFLOW,
@@ -381,9 +400,9 @@ fn keyword(w: &str) -> Option<Kw> {
     })
 }
 
-/// A subset of PostgreSQL's default `timezone_abbreviations` (fixed offsets only), in
-/// seconds east of UTC.
-fn tz_abbrev(w: &str) -> Option<i32> {
+/// The offset of a time zone abbreviation (lower case) in seconds east of UTC: a subset of
+/// PostgreSQL's default `timezone_abbreviations` (fixed offsets only).
+pub fn tz_abbrev(w: &str) -> Option<i32> {
     let h = 3600;
     Some(match w {
         "utc" | "gmt" | "z" | "zulu" | "ut" | "uct" | "wet" => 0,
@@ -813,6 +832,8 @@ pub(crate) struct Decoded {
     pub(crate) tm: Tm,
     /// Explicit zone in the input: seconds east of UTC.
     tz_east: Option<i32>,
+    /// A zone name in the input (`America/New_York`), whose offset depends on the date.
+    tz_named: Option<TimeZone>,
 }
 
 /// PostgreSQL's `DecodeDateTime` (`time_only = false`) or `DecodeTimeOnly` (`true`).
@@ -826,6 +847,7 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
     };
     let mut dtype = Dtype::Date;
     let mut tz_east: Option<i32> = None;
+    let mut tz_named: Option<TimeZone> = None;
     let mut bc = false;
     let mut mer: Option<bool> = None; // Some(true) = PM
     let mut iso_t = false;
@@ -834,6 +856,20 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
     for (idx, (ft, field)) in fields.iter().enumerate() {
         let mut tmask: u32 = 0;
         match ft.0 {
+            Ft::Date
+                if !iso_t
+                    && field
+                        .as_bytes()
+                        .first()
+                        .is_some_and(u8::is_ascii_alphabetic)
+                    && (st.fmask & DATE_M) == DATE_M =>
+            {
+                // A zone name with punctuation (America/New_York) after the date.
+                let name = field.to_ascii_lowercase();
+                let zone = TimeZone::from_name(&name).ok_or(DtErr::UnknownZone(name))?;
+                tz_named = Some(zone);
+                tmask = F_TZ;
+            }
             Ft::Date => {
                 if iso_t || (st.fmask & DATE_M) == DATE_M {
                     // Run-together time with a trailing zone: hhmmss-zz.
@@ -1090,6 +1126,7 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
         dtype,
         tm: st.tm,
         tz_east,
+        tz_named,
     })
 }
 
@@ -1169,9 +1206,10 @@ pub fn parse_timestamp(input: &str, with_tz: bool, ctx: &TypeContext) -> TypeRes
                 }
                 return Ok(local);
             }
-            let east = match d.tz_east {
-                Some(e) => e,
-                None => local_offset(local, &ctx.time_zone),
+            let east = match (d.tz_east, d.tz_named) {
+                (Some(e), _) => e,
+                (None, Some(zone)) => local_offset(local, &zone),
+                (None, None) => local_offset(local, &ctx.time_zone),
             };
             let utc = local
                 .checked_sub(i64::from(east) * USECS_PER_SEC)
@@ -1184,9 +1222,9 @@ pub fn parse_timestamp(input: &str, with_tz: bool, ctx: &TypeContext) -> TypeRes
     }
 }
 
-/// The offset of a zone for a local wall-clock time (fixed zones: the fixed offset).
-fn local_offset(_local: i64, tz: &TimeZone) -> i32 {
-    tz.offset_secs(0)
+/// The offset of a zone for a local wall-clock time.
+fn local_offset(local: i64, tz: &TimeZone) -> i32 {
+    tz.offset_for_local(local)
 }
 
 /// `time_in`, before any typmod.

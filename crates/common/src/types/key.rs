@@ -16,7 +16,7 @@
 //! | `interval` | `Bytes`: the 128-bit span, big-endian, sign bit flipped |
 //! | `numeric` | `Bytes`: the scheme below |
 //! | `jsonb` | `Bytes`: kind byte, then a self-delimiting encoding per kind |
-//! | arrays | `Bytes`: the elements' keycode encodings (ascending, NULLs last) concatenated |
+//! | arrays | `Bytes`: the elements' keycode encodings (ascending, NULLs last) concatenated, `0x00`, the number of dimensions (1 byte), their lengths (u32) and lower bounds (i32, sign bit flipped), big-endian |
 //! | `json` | none: PostgreSQL has no b-tree order for `json` (42883) |
 //!
 //! # Numeric keys
@@ -69,6 +69,16 @@ pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
             let mut out = Vec::new();
             for e in &a.elements {
                 encode_into(&mut out, &to_key_value(e)?, SortOrder::ASC);
+            }
+            // 0x00 is below every element's first byte, so a shorter array sorts first;
+            // then the shape, in the order of Value's tie-breakers.
+            out.push(0);
+            out.push(a.dims.len() as u8);
+            for d in &a.dims {
+                out.extend_from_slice(&(d.len as u32).to_be_bytes());
+            }
+            for d in &a.dims {
+                out.extend_from_slice(&((d.lower as u32) ^ 0x8000_0000).to_be_bytes());
             }
             KeyValue::Bytes(out)
         }

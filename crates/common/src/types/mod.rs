@@ -16,6 +16,7 @@
 //! - [`cast`](mod@cast): [`cast()`](cast::cast) and the cast table ([`cast_context`]) for the binder.
 //! - [`arith`](mod@arith): integer, float, numeric and interval arithmetic with PostgreSQL's errors.
 //! - [`key`]: [`to_key_value`], the order-preserving mapping to [`crate::keycode`] keys.
+//! - [`tz`]: time zones of the tz database (TZif files and POSIX `TZ` strings).
 //! - [`error`]: [`TypeError`], carrying the SQLSTATE and PostgreSQL's message text.
 //!
 //! # Invariants
@@ -42,6 +43,7 @@ pub mod key;
 pub mod numeric;
 pub mod scalar;
 pub mod text;
+pub mod tz;
 pub mod value;
 
 pub use arith::{ArithOp, arith};
@@ -54,4 +56,4 @@ pub use json::Jsonb;
 pub use key::to_key_value;
 pub use numeric::Numeric;
 pub use text::{format_text, parse_text};
-pub use value::{ArrayValue, Value};
+pub use value::{ArrayDim, ArrayValue, MAX_ARRAY_DIMS, Value};

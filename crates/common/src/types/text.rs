@@ -74,6 +74,6 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Interval(v) => format_interval(v),
         Value::Uuid(v) => format_uuid(v),
         Value::Jsonb(v) => v.to_text(),
-        Value::Array(a) => format_array(&a.elements, ctx),
+        Value::Array(a) => format_array(a, ctx),
     })
 }

@@ -16,7 +16,8 @@
 //! - `numeric`: by value (`1.0 = 1.00`), `NaN` greatest;
 //! - `char(n)`: trailing spaces ignored; `text`/`varchar`/`bytea`/`uuid`: byte-wise;
 //! - `interval`: by total span with 30-day months (`1 mon = 30 days`);
-//! - arrays: element by element (a NULL element is greater than any value), then length;
+//! - arrays: element by element (a NULL element is greater than any value), then the
+//!   number of elements, of dimensions, the dimensions' lengths and lower bounds;
 //! - `jsonb`: see [`super::json`]. `json` has no order in PostgreSQL; here its text is
 //!   compared byte-wise so that [`Ord`] stays total.
 //!
@@ -73,17 +74,52 @@ pub enum Value {
     Json(String),
     /// `jsonb`.
     Jsonb(Jsonb),
-    /// A one-dimensional array (lower bound 1).
+    /// An array of any number of dimensions.
     Array(Box<ArrayValue>),
 }
 
-/// A one-dimensional array value.
+/// PostgreSQL's `MAXDIM`: arrays have at most six dimensions.
+pub const MAX_ARRAY_DIMS: usize = 6;
+
+/// One dimension of an array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ArrayDim {
+    /// The first subscript (1 unless given as `[0:2]={...}`).
+    pub lower: i32,
+    /// The number of subscripts.
+    pub len: usize,
+}
+
+/// An array value: its elements in row-major order and its dimensions.
+///
+/// Invariant: the product of the dimensions' lengths is the number of elements, and an
+/// empty array has no dimensions (PostgreSQL's `{}` has `ndims = 0`).
 #[derive(Debug, Clone)]
 pub struct ArrayValue {
     /// The element type.
     pub element_type: DataType,
     /// The elements; NULL elements are [`Value::Null`].
     pub elements: Vec<Value>,
+    /// The dimensions, outermost first.
+    pub dims: Vec<ArrayDim>,
+}
+
+impl ArrayValue {
+    /// Whether the array has the shape [`Value::array`] gives: no dimension, or one with
+    /// lower bound 1.
+    pub fn is_plain(&self) -> bool {
+        match self.dims.as_slice() {
+            [] => true,
+            [d] => d.lower == 1,
+            _ => false,
+        }
+    }
+
+    /// The number of elements of a sub-array one level down (`1` for a one-dimensional
+    /// array).
+    pub fn stride(&self) -> usize {
+        self.dims.iter().skip(1).map(|d| d.len).product()
+    }
 }
 
 impl Value {
@@ -92,12 +128,44 @@ impl Value {
         matches!(self, Value::Null)
     }
 
-    /// An array value.
+    /// A one-dimensional array value with lower bound 1.
     pub fn array(element_type: DataType, elements: Vec<Value>) -> Value {
+        let dims = if elements.is_empty() {
+            Vec::new()
+        } else {
+            vec![ArrayDim {
+                lower: 1,
+                len: elements.len(),
+            }]
+        };
         Value::Array(Box::new(ArrayValue {
             element_type,
             elements,
+            dims,
         }))
+    }
+
+    /// An array of the given shape; `None` when the lengths do not multiply to the number
+    /// of elements. No elements make the empty array, whatever the shape.
+    pub fn array_with_dims(
+        element_type: DataType,
+        elements: Vec<Value>,
+        dims: Vec<ArrayDim>,
+    ) -> Option<Value> {
+        let dims = if elements.is_empty() {
+            Vec::new()
+        } else {
+            dims
+        };
+        let count = dims.iter().try_fold(1usize, |n, d| n.checked_mul(d.len))?;
+        if !elements.is_empty() && count != elements.len() {
+            return None;
+        }
+        Some(Value::Array(Box::new(ArrayValue {
+            element_type,
+            elements,
+            dims,
+        })))
     }
 
     /// The type this value naturally has, without modifiers (`None` for NULL). `Text`
@@ -205,7 +273,22 @@ impl Ord for Value {
                         return o;
                     }
                 }
-                a.elements.len().cmp(&b.elements.len())
+                // Then PostgreSQL's tie-breakers: element count, dimension count, lengths,
+                // lower bounds.
+                a.elements
+                    .len()
+                    .cmp(&b.elements.len())
+                    .then(a.dims.len().cmp(&b.dims.len()))
+                    .then_with(|| {
+                        let lens =
+                            |x: &ArrayValue| x.dims.iter().map(|d| d.len).collect::<Vec<_>>();
+                        lens(a).cmp(&lens(b))
+                    })
+                    .then_with(|| {
+                        let lows =
+                            |x: &ArrayValue| x.dims.iter().map(|d| d.lower).collect::<Vec<_>>();
+                        lows(a).cmp(&lows(b))
+                    })
             }
             (a, b) => a.rank().cmp(&b.rank()),
         }
@@ -251,6 +334,7 @@ impl Hash for Value {
                 for e in &a.elements {
                     e.hash(state);
                 }
+                a.dims.hash(state);
             }
         }
     }
