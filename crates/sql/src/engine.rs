@@ -12,7 +12,9 @@
 //! commits later in the log, so it cannot become durable without the write). After a restart
 //! the state is read back from that key, so up to 32 values are skipped, as after a crash in
 //! PostgreSQL. With CACHE n a session takes n values at a time and hands them out itself
-//! (`last_value` shows the last value taken by any session, as in PostgreSQL).
+//! (`last_value` shows the last value taken by any session, as in PostgreSQL). Before
+//! writing ahead, the key is re-read under its lock: if another [`Shared`] over the same
+//! store wrote it, the state continues after that value, so no value is handed out twice.
 //!
 //! ALTER SEQUENCE changes the catalog in the statement's transaction, but its effect on the
 //! state (RESTART, dropping the values written ahead) is immediate and not undone by a
