@@ -1,6 +1,8 @@
 //! Aggregate functions as accumulators: `count`, `sum`, `avg`, `min`, `max`, `bool_and`,
-//! `bool_or`, `every`, `string_agg`, `array_agg`, `json_agg`, `jsonb_agg`, and the
-//! statistics `stddev[_samp|_pop]`, `variance`, `var_samp`, `var_pop`.
+//! `bool_or`, `every`, `string_agg`, `array_agg`, `json_agg`, `jsonb_agg`,
+//! `json[b]_object_agg`, `bit_and`/`bit_or`/`bit_xor`, the statistics `stddev[_samp|_pop]`,
+//! `variance`, `var_samp`, `var_pop`, the two-argument `corr`, `covar_*`, `regr_*`, and the
+//! ordered-set aggregates `percentile_cont`, `percentile_disc`, `mode`.
 //!
 //! # Semantics taken from PostgreSQL 15
 //!
@@ -74,6 +76,28 @@ pub enum AggFunc {
     JsonAgg,
     /// `jsonb_agg(x)`.
     JsonbAgg,
+    /// `percentile_cont(fraction) WITHIN GROUP (ORDER BY float8)`; with an array of
+    /// fractions when `multi`.
+    PercentileCont {
+        /// Fractions given as an array (the result is an array).
+        multi: bool,
+    },
+    /// `percentile_disc(fraction) WITHIN GROUP (ORDER BY x)`.
+    PercentileDisc {
+        /// Fractions given as an array (the result is an array).
+        multi: bool,
+    },
+    /// `mode() WITHIN GROUP (ORDER BY x)`.
+    Mode,
+    /// `bit_and`, `bit_or`, `bit_xor` of integers.
+    Bit(BitKind),
+    /// `json_object_agg(key, value)` (`binary`: `jsonb_object_agg`).
+    ObjectAgg {
+        /// jsonb instead of json.
+        binary: bool,
+    },
+    /// The two-argument float statistics `corr`, `covar_*` and `regr_*` (arguments Y, X).
+    Regr(RegrKind),
     /// A variance or standard deviation; `numeric` for integer and numeric input.
     Stat {
         /// Which statistic.
@@ -94,6 +118,46 @@ pub enum StatKind {
     StddevPop,
     /// `stddev_samp`, `stddev`.
     StddevSamp,
+}
+
+/// `bit_and`, `bit_or`, `bit_xor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BitKind {
+    /// `bit_and`.
+    And,
+    /// `bit_or`.
+    Or,
+    /// `bit_xor`.
+    Xor,
+}
+
+/// The two-argument statistics over (Y, X) pairs where neither is NULL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RegrKind {
+    /// `corr`.
+    Corr,
+    /// `covar_pop`.
+    CovarPop,
+    /// `covar_samp`.
+    CovarSamp,
+    /// `regr_avgx`.
+    AvgX,
+    /// `regr_avgy`.
+    AvgY,
+    /// `regr_count` (bigint).
+    Count,
+    /// `regr_intercept`.
+    Intercept,
+    /// `regr_r2`.
+    R2,
+    /// `regr_slope`.
+    Slope,
+    /// `regr_sxx`.
+    Sxx,
+    /// `regr_sxy`.
+    Sxy,
+    /// `regr_syy`.
+    Syy,
 }
 
 /// A resolved aggregate call.
@@ -295,6 +359,89 @@ pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggreg
         }
         ("json_agg", [t]) => one(JsonAgg, known(t), DataType::Json),
         ("jsonb_agg", [t]) => one(JsonbAgg, known(t), DataType::Jsonb),
+        ("percentile_cont" | "percentile_disc", [v, f]) => {
+            let multi = matches!(f, DataType::Array(_));
+            let v = if name == "percentile_cont" {
+                match *v {
+                    I2 | I4 | I8 | F4 | F8 | DataType::Numeric(_) | DataType::Unknown => F8,
+                    _ => return None,
+                }
+            } else {
+                known(v).without_typmod()
+            };
+            let ret = if multi {
+                DataType::Array(Box::new(v.clone()))
+            } else {
+                v.clone()
+            };
+            let fraction = if multi {
+                DataType::Array(Box::new(F8))
+            } else {
+                F8
+            };
+            let func = if name == "percentile_cont" {
+                PercentileCont { multi }
+            } else {
+                PercentileDisc { multi }
+            };
+            Some(ResolvedAggregate {
+                func,
+                arg_types: vec![v, fraction],
+                ret,
+            })
+        }
+        ("bit_and" | "bit_or" | "bit_xor", _) => {
+            let kind = match name {
+                "bit_and" => BitKind::And,
+                "bit_or" => BitKind::Or,
+                _ => BitKind::Xor,
+            };
+            pick(
+                &[
+                    (Bit(kind), &[I2], I2),
+                    (Bit(kind), &[I4], I4),
+                    (Bit(kind), &[I8], I8),
+                ],
+                args,
+            )
+        }
+        ("json_object_agg" | "jsonb_object_agg", [k, v]) => Some(ResolvedAggregate {
+            func: ObjectAgg {
+                binary: name == "jsonb_object_agg",
+            },
+            arg_types: vec![known(k), known(v)],
+            ret: if name == "json_object_agg" {
+                DataType::Json
+            } else {
+                DataType::Jsonb
+            },
+        }),
+        (
+            "corr" | "covar_pop" | "covar_samp" | "regr_avgx" | "regr_avgy" | "regr_count"
+            | "regr_intercept" | "regr_r2" | "regr_slope" | "regr_sxx" | "regr_sxy" | "regr_syy",
+            _,
+        ) => {
+            let kind = match name {
+                "corr" => RegrKind::Corr,
+                "covar_pop" => RegrKind::CovarPop,
+                "covar_samp" => RegrKind::CovarSamp,
+                "regr_avgx" => RegrKind::AvgX,
+                "regr_avgy" => RegrKind::AvgY,
+                "regr_count" => RegrKind::Count,
+                "regr_intercept" => RegrKind::Intercept,
+                "regr_r2" => RegrKind::R2,
+                "regr_slope" => RegrKind::Slope,
+                "regr_sxx" => RegrKind::Sxx,
+                "regr_sxy" => RegrKind::Sxy,
+                _ => RegrKind::Syy,
+            };
+            let ret = if kind == RegrKind::Count { I8 } else { F8 };
+            pick(&[(Regr(kind), &[F8, F8], ret)], args)
+        }
+        ("mode", [v]) => {
+            let v = known(v).without_typmod();
+            one(Mode, v.clone(), v)
+        }
         ("var_pop", _) => stat(StatKind::VarPop),
         ("var_samp" | "variance", _) => stat(StatKind::VarSamp),
         ("stddev_pop", _) => stat(StatKind::StddevPop),
@@ -367,6 +514,274 @@ pub fn new_accumulator(agg: &ResolvedAggregate) -> Box<dyn Accumulator> {
             items: None,
             binary: true,
         }),
+        PercentileCont { multi } | PercentileDisc { multi } => Box::new(OrderedSetAcc {
+            func: agg.func,
+            multi,
+            element_type: agg.arg_types.first().cloned().unwrap_or(F8),
+            values: Vec::new(),
+            fraction: None,
+        }),
+        Bit(kind) => Box::new(BitAcc { kind, state: None }),
+        ObjectAgg { binary } => Box::new(ObjectAggAcc {
+            binary,
+            items: Vec::new(),
+        }),
+        Regr(kind) => Box::new(RegrAcc {
+            kind,
+            n: 0.0,
+            sx: 0.0,
+            sy: 0.0,
+            sxx: 0.0,
+            syy: 0.0,
+            sxy: 0.0,
+        }),
+        Mode => Box::new(OrderedSetAcc {
+            func: Mode,
+            multi: false,
+            element_type: agg.ret.clone(),
+            values: Vec::new(),
+            fraction: None,
+        }),
+    }
+}
+
+struct BitAcc {
+    kind: BitKind,
+    state: Option<Value>,
+}
+
+impl Accumulator for BitAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let v = first(args);
+        if v.is_null() {
+            return Ok(());
+        }
+        let f = |a: i64, b: i64| match self.kind {
+            BitKind::And => a & b,
+            BitKind::Or => a | b,
+            BitKind::Xor => a ^ b,
+        };
+        let next = match (&self.state, v) {
+            (None, v) => v.clone(),
+            (Some(Value::Int2(a)), Value::Int2(b)) => {
+                Value::Int2(f(i64::from(*a), i64::from(*b)) as i16)
+            }
+            (Some(Value::Int4(a)), Value::Int4(b)) => {
+                Value::Int4(f(i64::from(*a), i64::from(*b)) as i32)
+            }
+            (Some(Value::Int8(a)), Value::Int8(b)) => Value::Int8(f(*a, *b)),
+            (_, other) => return Err(unexpected("integer", other)),
+        };
+        self.state = Some(next);
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(self.state.clone().unwrap_or(Value::Null))
+    }
+}
+
+struct ObjectAggAcc {
+    binary: bool,
+    /// `"key" : value` pairs as JSON text, in input order.
+    items: Vec<String>,
+}
+
+impl Accumulator for ObjectAggAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let key = first(args);
+        if key.is_null() {
+            return Err(TypeError::new(
+                basalt_common::types::error::codes::INVALID_PARAMETER_VALUE,
+                "field name must not be null",
+            ));
+        }
+        let ctx = TypeContext::default();
+        let key = match key {
+            Value::Text(s) | Value::Bpchar(s) => s.clone(),
+            other => format_text(other, &ctx).unwrap_or_default(),
+        };
+        let value = to_json_text(args.get(1).unwrap_or(&Value::Null), &ctx);
+        self.items.push(format!("{} : {value}", quoted(&key)));
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        if self.items.is_empty() {
+            return Ok(Value::Null);
+        }
+        let text = format!("{{ {} }}", self.items.join(", "));
+        if self.binary {
+            // Parsing keeps the last value of a repeated key and orders the keys.
+            Ok(Value::Jsonb(parse_jsonb(&text)?))
+        } else {
+            Ok(Value::Json(text))
+        }
+    }
+}
+
+/// PostgreSQL's `float8_regr_accum` (Youngs-Cramer) and the final functions over it.
+struct RegrAcc {
+    kind: RegrKind,
+    n: f64,
+    sx: f64,
+    sy: f64,
+    sxx: f64,
+    syy: f64,
+    sxy: f64,
+}
+
+impl Accumulator for RegrAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        let (y, x) = match (args.first(), args.get(1)) {
+            (Some(Value::Float8(y)), Some(Value::Float8(x))) => (*y, *x),
+            _ => return Ok(()),
+        };
+        let old_n = self.n;
+        self.n += 1.0;
+        self.sx += x;
+        self.sy += y;
+        if old_n > 0.0 {
+            let tx = x * self.n - self.sx;
+            let ty = y * self.n - self.sy;
+            let scale = 1.0 / (self.n * old_n);
+            self.sxx += tx * tx * scale;
+            self.syy += ty * ty * scale;
+            self.sxy += tx * ty * scale;
+        }
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        use RegrKind::*;
+        let n = self.n;
+        if self.kind == Count {
+            return Ok(Value::Int8(n as i64));
+        }
+        let need = if self.kind == CovarSamp { 2.0 } else { 1.0 };
+        if n < need {
+            return Ok(Value::Null);
+        }
+        let (sxx, syy, sxy) = (self.sxx, self.syy, self.sxy);
+        let v = match self.kind {
+            Corr if sxx == 0.0 || syy == 0.0 => None,
+            Corr => Some(sxy / (sxx * syy).sqrt()),
+            CovarPop => Some(sxy / n),
+            CovarSamp => Some(sxy / (n - 1.0)),
+            AvgX => Some(self.sx / n),
+            AvgY => Some(self.sy / n),
+            Sxx => Some(sxx),
+            Syy => Some(syy),
+            Sxy => Some(sxy),
+            R2 if sxx == 0.0 => None,
+            R2 if syy == 0.0 => Some(1.0),
+            R2 => Some((sxy * sxy) / (sxx * syy)),
+            Slope if sxx == 0.0 => None,
+            Slope => Some(sxy / sxx),
+            Intercept if sxx == 0.0 => None,
+            Intercept => Some((self.sy - self.sx * sxy / sxx) / n),
+            Count => None,
+        };
+        Ok(v.map_or(Value::Null, Value::Float8))
+    }
+}
+
+/// Whether the aggregate is an ordered-set aggregate (called with `WITHIN GROUP`): its first
+/// argument is the sorted value, the others are the direct arguments.
+pub fn is_ordered_set(name: &str) -> bool {
+    matches!(name, "percentile_cont" | "percentile_disc" | "mode")
+}
+
+/// The ordered-set aggregates. The executor feeds the rows in the WITHIN GROUP order; the
+/// direct argument (the fraction) is taken from the first row, as it may not depend on rows.
+struct OrderedSetAcc {
+    func: AggFunc,
+    multi: bool,
+    element_type: DataType,
+    values: Vec<Value>,
+    fraction: Option<Value>,
+}
+
+impl OrderedSetAcc {
+    /// One percentile over the sorted non-NULL values (not empty).
+    fn percentile(&self, p: &Value) -> TypeResult<Value> {
+        let p = match p {
+            Value::Null => return Ok(Value::Null),
+            Value::Float8(p) => *p,
+            other => return Err(unexpected("double precision", other)),
+        };
+        if !(0.0..=1.0).contains(&p) {
+            return Err(TypeError::new(
+                basalt_common::types::error::codes::NUMERIC_VALUE_OUT_OF_RANGE,
+                format!("percentile value {p} is not between 0 and 1"),
+            ));
+        }
+        let n = self.values.len();
+        if matches!(self.func, AggFunc::PercentileDisc { .. }) {
+            // The first value whose cumulative distribution reaches p.
+            let row = ((p * n as f64).ceil() as usize).max(1).min(n);
+            return Ok(self.values[row - 1].clone());
+        }
+        let at = |i: usize| match &self.values[i] {
+            Value::Float8(x) => Ok(*x),
+            other => Err(unexpected("double precision", other)),
+        };
+        let pos = p * (n - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        let a = at(lo)?;
+        if lo == hi {
+            return Ok(Value::Float8(a));
+        }
+        let b = at(hi)?;
+        Ok(Value::Float8(a + (pos - lo as f64) * (b - a)))
+    }
+}
+
+impl Accumulator for OrderedSetAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        if self.fraction.is_none() {
+            self.fraction = Some(args.get(1).cloned().unwrap_or(Value::Null));
+        }
+        let v = first(args);
+        if !v.is_null() {
+            self.values.push(v.clone());
+        }
+        Ok(())
+    }
+
+    fn finish(&self) -> TypeResult<Value> {
+        if self.values.is_empty() {
+            return Ok(Value::Null);
+        }
+        if self.func == AggFunc::Mode {
+            // The most frequent value; on a tie the first in the sort order.
+            let (mut best, mut best_n) = (&self.values[0], 0usize);
+            let mut i = 0;
+            while i < self.values.len() {
+                let mut j = i + 1;
+                while j < self.values.len() && self.values[j] == self.values[i] {
+                    j += 1;
+                }
+                if j - i > best_n {
+                    best = &self.values[i];
+                    best_n = j - i;
+                }
+                i = j;
+            }
+            return Ok(best.clone());
+        }
+        let fraction = self.fraction.clone().unwrap_or(Value::Null);
+        if !self.multi {
+            return self.percentile(&fraction);
+        }
+        match fraction {
+            Value::Null => Ok(Value::Null),
+            Value::Array(a) => {
+                let mut out = Vec::with_capacity(a.elements.len());
+                for p in &a.elements {
+                    out.push(self.percentile(p)?);
+                }
+                Ok(Value::array(self.element_type.clone(), out))
+            }
+            other => Err(unexpected("double precision[]", &other)),
+        }
     }
 }
 

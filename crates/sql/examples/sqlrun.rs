@@ -7,6 +7,8 @@
 //! echo "select 1 + 1;" | cargo run -q -p basalt-sql --example sqlrun
 //! ```
 
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::io::Read;
 
 use basalt_sql::Session;

@@ -10,6 +10,15 @@
 //! A SELECT is planned in PostgreSQL's logical order: FROM (joins) → WHERE → GROUP BY /
 //! aggregates → HAVING → window functions → select list (plus hidden ORDER BY columns) →
 //! DISTINCT → ORDER BY → LIMIT/OFFSET → drop hidden columns.
+//!
+//! Errors carry PostgreSQL's position: an error raised while binding an expression node takes
+//! that node's location unless it already has one ([`Binder::bind_expr`]); errors about a
+//! whole expression (an argument's type, a column's value) point where it starts
+//! ([`expr_start`]); statement-level errors take the location PostgreSQL uses (the extra
+//! column, the second WITH item, the mismatched VALUES list, ...). Positions count bytes of
+//! the query string here; the session turns them into characters. Constants that fail to
+//! cast are left to fail when the statement runs, without a position, as PostgreSQL's
+//! constant folding does.
 
 use std::collections::HashMap;
 
@@ -76,6 +85,8 @@ struct AggCollect {
     allowed: bool,
     windows_allowed: bool,
     context: &'static str,
+    /// Where the first aggregate call is.
+    first_agg: Option<i32>,
 }
 
 /// The binder for one statement.
@@ -104,7 +115,33 @@ pub struct Binder<'a> {
     ctes: Vec<CteDef>,
     next_id: usize,
     agg: Option<AggCollect>,
+    /// String literals bound so far, with their locations (see `literal_position`).
+    literals: Vec<(String, i32)>,
+    /// Set while an error without a position propagates out of a subquery, so that the
+    /// expressions around it do not claim it.
+    unplaced: bool,
+    /// References to the current SELECT's FROM columns outside aggregate arguments: (scope
+    /// column, location, clause item), to place "must appear in the GROUP BY clause" errors.
+    col_refs: Vec<(usize, i32, usize)>,
+    /// The clause item being bound (select-list index, `ORDER_ITEM + i`, `HAVING_ITEM`).
+    ref_item: usize,
+    /// Aggregate calls around the expression being bound (in this SELECT).
+    agg_depth: usize,
+    /// The SELECT about to be bound is a recursive query's recursive term.
+    recursive_term: bool,
+    /// Names of WITH items not defined yet at this point (forward references).
+    pending_ctes: Vec<String>,
+    /// The FROM entries of each SELECT being bound (outermost first), visible from here or
+    /// not: (name or alias, the relation's name when aliased).
+    rtes: Vec<Vec<(String, Option<String>)>>,
 }
+
+/// `Binder::ref_item` of the ORDER BY items (plus their index).
+const ORDER_ITEM: usize = 1 << 20;
+/// `Binder::ref_item` of HAVING.
+const HAVING_ITEM: usize = 1 << 21;
+/// `Binder::ref_item` of GROUP BY and other clauses.
+const OTHER_ITEM: usize = 1 << 22;
 
 /// Position of a node for errors (1-based), from a parse location.
 pub fn pos(location: i32) -> Option<u32> {
@@ -206,12 +243,26 @@ fn time_rank(t: &DataType) -> Option<u8> {
 /// The common type of several (for CASE, UNION, COALESCE, IN, comparisons), or an error
 /// naming `context`.
 pub fn common_type(types: &[DataType], context: &str) -> Result<DataType, SqlError> {
-    let known: Vec<&DataType> = types.iter().filter(|t| **t != DataType::Unknown).collect();
-    let Some(first) = known.first() else {
+    common_type_at(types, &[], context)
+}
+
+/// [`common_type`], with the positions of the expressions: an error points at the first one
+/// whose type does not match those before it.
+pub fn common_type_at(
+    types: &[DataType],
+    locations: &[Option<u32>],
+    context: &str,
+) -> Result<DataType, SqlError> {
+    let known: Vec<(usize, &DataType)> = types
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| **t != DataType::Unknown)
+        .collect();
+    let Some((_, first)) = known.first() else {
         return Ok(DataType::Text);
     };
     let mut best = (*first).clone();
-    for t in &known[1..] {
+    for (i, t) in &known[1..] {
         if t.same_base(&best) {
             if *t != &best {
                 best = best.without_typmod();
@@ -241,7 +292,8 @@ pub fn common_type(types: &[DataType], context: &str) -> Result<DataType, SqlErr
                 best.format_type(),
                 t.format_type()
             ),
-        ));
+        )
+        .at(locations.get(*i).copied().flatten()));
     }
     Ok(best)
 }
@@ -263,16 +315,29 @@ impl<'a> Binder<'a> {
             ctes: Vec::new(),
             next_id: 0,
             agg: None,
+            literals: Vec::new(),
+            unplaced: false,
+            col_refs: Vec::new(),
+            ref_item: OTHER_ITEM,
+            agg_depth: 0,
+            recursive_term: false,
+            pending_ctes: Vec::new(),
+            rtes: Vec::new(),
         }
     }
 
-    /// Where the literal `'text'` appears in the query string (1-based characters): errors
-    /// converting an untyped literal point at it, as PostgreSQL's do.
+    /// Where the string literal with this value was bound (the first one, if several have
+    /// it): errors converting an untyped literal point at it, as PostgreSQL's do. Falls back
+    /// to finding `'text'` in the query string. Like every position in the binder, it counts
+    /// bytes until the session turns it into characters.
     fn literal_position(&self, text: &str) -> Option<u32> {
+        if let Some((_, l)) = self.literals.iter().find(|(t, _)| t == text) {
+            return pos(*l);
+        }
         let src = self.source.as_deref()?;
         let quoted = format!("'{}'", text.replace('\'', "''"));
         let byte = src.find(&quoted)?;
-        u32::try_from(src[..byte].chars().count() + 1).ok()
+        u32::try_from(byte + 1).ok()
     }
 
     fn fresh_id(&mut self) -> usize {
@@ -303,7 +368,7 @@ impl<'a> Binder<'a> {
                 .get(&oid)
                 .ok_or_else(|| err("XX000", "catalog entry vanished")),
             Some(_) => Err(err("42809", format!("\"{}\" is not a table", rv.relname))),
-            None => Err(undefined_table(rv)),
+            None => Err(self.undefined_table(rv)),
         }
     }
 
@@ -320,25 +385,45 @@ impl<'a> Binder<'a> {
 
     fn bind_with(&mut self, with: &protobuf::WithClause) -> Result<Vec<Cte>, SqlError> {
         let mut out = Vec::new();
-        for c in &with.ctes {
-            let Some(Node::CommonTableExpr(cte)) = c.node.as_ref() else {
-                continue;
-            };
-            if self
-                .ctes
-                .iter()
-                .rev()
-                .any(|d| d.name == cte.ctename && !d.working)
-                && out.iter().any(|_: &Cte| true)
-            {
-                // shadowing inside one WITH is an error in PostgreSQL
-            }
-            if with.ctes.iter().filter(|o| matches!(o.node.as_ref(), Some(Node::CommonTableExpr(x)) if x.ctename == cte.ctename)).count() > 1 {
+        let ctes: Vec<&protobuf::CommonTableExpr> = with
+            .ctes
+            .iter()
+            .filter_map(|c| match c.node.as_ref() {
+                Some(Node::CommonTableExpr(cte)) => Some(&**cte),
+                _ => None,
+            })
+            .collect();
+        for (i, cte) in ctes.iter().enumerate() {
+            if ctes[..i].iter().any(|o| o.ctename == cte.ctename) {
                 return Err(err(
                     "42712",
-                    format!("WITH query name \"{}\" specified more than once", cte.ctename),
+                    format!(
+                        "WITH query name \"{}\" specified more than once",
+                        cte.ctename
+                    ),
                 )
                 .at(pos(cte.location)));
+            }
+        }
+        let saved_pending = self.pending_ctes.len();
+        let r = self.bind_with_items(with, &ctes, &mut out);
+        self.pending_ctes.truncate(saved_pending);
+        r.map(|()| out)
+    }
+
+    fn bind_with_items(
+        &mut self,
+        with: &protobuf::WithClause,
+        ctes: &[&protobuf::CommonTableExpr],
+        out: &mut Vec<Cte>,
+    ) -> Result<(), SqlError> {
+        let base_pending = self.pending_ctes.len();
+        for (i, cte) in ctes.iter().enumerate() {
+            // Items not yet defined: referring to them is a forward reference.
+            self.pending_ctes.truncate(base_pending);
+            if !with.recursive {
+                self.pending_ctes
+                    .extend(ctes[i..].iter().map(|c| c.ctename.clone()));
             }
             let Some(q) = cte.ctequery.as_deref() else {
                 continue;
@@ -351,6 +436,28 @@ impl<'a> Binder<'a> {
             };
             let id = self.fresh_id();
             let alias = names(&cte.aliascolnames);
+            if with.recursive && self.references_name(Some(sel), &cte.ctename) {
+                if sel.op != protobuf::SetOperation::SetopUnion as i32 {
+                    return Err(err(
+                        "42P19",
+                        format!(
+                            "recursive query \"{}\" does not have the form non-recursive-term UNION [ALL] recursive-term",
+                            cte.ctename
+                        ),
+                    )
+                    .at(pos(cte.location)));
+                }
+                if self.references_name(sel.larg.as_deref(), &cte.ctename) {
+                    return Err(err(
+                        "42P19",
+                        format!(
+                            "recursive reference to query \"{}\" must not appear within its non-recursive term",
+                            cte.ctename
+                        ),
+                    )
+                    .at(reference_location(sel.larg.as_deref(), &cte.ctename)));
+                }
+            }
             let recursive_parts = with.recursive
                 && sel.op == protobuf::SetOperation::SetopUnion as i32
                 && self.references_name(sel.rarg.as_deref(), &cte.ctename);
@@ -372,14 +479,17 @@ impl<'a> Binder<'a> {
                     types: base.types.clone(),
                     working: true,
                 });
+                self.recursive_term = true;
                 let rec = self.bind_select(r);
+                self.recursive_term = false;
                 self.ctes.pop();
                 let rec = rec?;
                 if rec.types.len() != base.types.len() {
                     return Err(err(
                         "42601",
                         "each UNION query must have the same number of columns",
-                    ));
+                    )
+                    .at(output_locations(r).first().copied().flatten()));
                 }
                 let rec_plan = coerce_plan(rec.plan, &rec.types, &base.types, self)?;
                 out.push(Cte {
@@ -428,7 +538,7 @@ impl<'a> Binder<'a> {
                 });
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     fn references_name(&self, sel: Option<&protobuf::SelectStmt>, name: &str) -> bool {
@@ -456,6 +566,21 @@ impl<'a> Binder<'a> {
     }
 
     fn bind_select_body(&mut self, s: &protobuf::SelectStmt) -> Result<Query, SqlError> {
+        // Column references and aggregate nesting are per SELECT.
+        let saved = (
+            std::mem::take(&mut self.col_refs),
+            std::mem::replace(&mut self.ref_item, OTHER_ITEM),
+            std::mem::take(&mut self.agg_depth),
+        );
+        self.rtes.push(Vec::new());
+        let r = self.bind_select_body_inner(s);
+        self.rtes.pop();
+        (self.col_refs, self.ref_item, self.agg_depth) = saved;
+        r
+    }
+
+    fn bind_select_body_inner(&mut self, s: &protobuf::SelectStmt) -> Result<Query, SqlError> {
+        let recursive_term = std::mem::take(&mut self.recursive_term);
         if s.into_clause.is_some() {
             return Err(err("0A000", "feature not supported: SELECT INTO"));
         }
@@ -515,7 +640,9 @@ impl<'a> Binder<'a> {
                 })
                 .collect(),
         );
+        self.recursive_term = recursive_term;
         let r = self.bind_select_list_onwards(s, plan, scope);
+        self.recursive_term = false;
         self.named_windows = saved_windows;
         r
     }
@@ -526,6 +653,7 @@ impl<'a> Binder<'a> {
         mut plan: Plan,
         mut scope: Scope,
     ) -> Result<Query, SqlError> {
+        let recursive_term = std::mem::take(&mut self.recursive_term);
         // A set-returning function in the select list runs once per input row, as a LATERAL
         // join; its column replaces the call.
         let mut srf_targets: HashMap<usize, (Expr, DataType)> = HashMap::new();
@@ -616,19 +744,18 @@ impl<'a> Binder<'a> {
             }
         };
         // GROUP BY
-        let mut groups = Vec::new();
-        for g in &s.group_clause {
-            let e = self.bind_group_item(g, &scope, &targets);
-            match e {
-                Ok(e) => groups.push(e),
-                Err(e) => {
-                    self.agg = None;
-                    return Err(e);
-                }
+        let (mut groups, sets) = match self.bind_group_clause(&s.group_clause, &scope, &targets) {
+            Ok(g) => g,
+            Err(e) => {
+                self.agg = None;
+                return Err(e);
             }
-        }
-        let having = match &s.having_clause {
-            Some(h) => match self.bind_condition(h, &scope, "HAVING") {
+        };
+        self.ref_item = HAVING_ITEM;
+        let having = self.bind_having(s.having_clause.as_deref(), &scope);
+        self.ref_item = OTHER_ITEM;
+        let having = match having {
+            Some(h) => match h {
                 Ok(e) => Some(e),
                 Err(e) => {
                     self.agg = None;
@@ -641,37 +768,74 @@ impl<'a> Binder<'a> {
         let order = self.bind_sort_items(&s.sort_clause, &scope, &targets);
         let collected = self.agg.take().unwrap_or_default();
         let order = order?;
+        if recursive_term && let Some(at) = collected.first_agg {
+            return Err(err(
+                "42P19",
+                "aggregate functions are not allowed in a recursive query's recursive term",
+            )
+            .at(pos(at)));
+        }
         let mut target_exprs: Vec<Expr> = targets.iter().map(|t| t.expr.clone()).collect();
         let mut order_exprs: Vec<SortKey> = order;
         let mut having = having;
-        let aggregated = !groups.is_empty() || !collected.aggs.is_empty() || having.is_some();
+        let has_grouping = target_exprs
+            .iter()
+            .chain(order_exprs.iter().map(|k| &k.expr))
+            .chain(having.iter())
+            .any(|e| e.any(&|x| matches!(x, Expr::Grouping(..))));
+        let aggregated = !groups.is_empty()
+            || !sets.is_empty()
+            || !collected.aggs.is_empty()
+            || having.is_some()
+            || has_grouping;
         let mut agg_groups: Option<Vec<Expr>> = None;
         if aggregated {
-            add_dependent_groups(
-                &mut groups,
-                &target_exprs,
-                &order_exprs,
-                having.as_ref(),
-                &scope,
-                self.catalog,
-            );
+            if sets.is_empty() {
+                add_dependent_groups(
+                    &mut groups,
+                    &target_exprs,
+                    &order_exprs,
+                    having.as_ref(),
+                    &scope,
+                    self.catalog,
+                );
+            }
             let ngroups = groups.len();
+            let naggs = collected.aggs.len();
             let gl = groups.clone();
             let sc = scope.clone();
-            let rewrite = |e: Expr| -> Result<Expr, SqlError> { post_agg(e, &gl, ngroups, &sc) };
+            let refs = self.col_refs.clone();
+            let mut grouping: Vec<Vec<usize>> = Vec::new();
+            // An ungrouped column is reported where the clause item refers to it.
+            let mut rewrite = |e: Expr, item: usize| -> Result<Expr, SqlError> {
+                let locate = |col: usize| {
+                    refs.iter()
+                        .find(|r| r.0 == col && r.2 == item)
+                        .or_else(|| refs.iter().find(|r| r.0 == col))
+                        .and_then(|r| pos(r.1))
+                };
+                let e = extract_grouping(e, &gl, naggs, &mut grouping)?;
+                post_agg(e, &gl, ngroups, &sc, &locate)
+            };
             target_exprs = target_exprs
                 .into_iter()
-                .map(&rewrite)
+                .enumerate()
+                .map(|(i, e)| rewrite(e, i))
                 .collect::<Result<_, _>>()?;
-            for k in &mut order_exprs {
-                k.expr = rewrite(std::mem::replace(&mut k.expr, Expr::Const(Value::Null)))?;
+            for (i, k) in order_exprs.iter_mut().enumerate() {
+                k.expr = rewrite(
+                    std::mem::replace(&mut k.expr, Expr::Const(Value::Null)),
+                    ORDER_ITEM + i,
+                )?;
             }
-            having = having.map(rewrite).transpose()?;
+            having = having.map(|h| rewrite(h, HAVING_ITEM)).transpose()?;
             agg_groups = Some(groups.clone());
             plan = Plan::Aggregate {
                 input: Box::new(plan),
                 groups,
                 aggs: collected.aggs,
+                sets,
+                grouping,
             };
             if let Some(h) = having {
                 plan = Plan::Filter {
@@ -688,7 +852,9 @@ impl<'a> Binder<'a> {
                 // Window arguments were bound over the FROM row: move them onto the
                 // aggregate's output, like the select list.
                 let n = groups.len();
-                let r = |e: Expr| post_agg(e, groups, n, &scope);
+                let refs = std::mem::take(&mut self.col_refs);
+                let locate = |col: usize| refs.iter().find(|r| r.0 == col).and_then(|r| pos(r.1));
+                let r = |e: Expr| post_agg(e, groups, n, &scope, &locate);
                 for call in &mut w {
                     call.args = std::mem::take(&mut call.args)
                         .into_iter()
@@ -737,14 +903,24 @@ impl<'a> Binder<'a> {
         } else {
             let mut on = Vec::new();
             for d in &s.distinct_clause {
-                on.push(self.bind_output_ref(d, &scope, &targets)?);
+                on.push(self.bind_output_ref(d, &scope, &targets, "DISTINCT ON")?);
             }
             Some(Some(on))
         };
         // Sort keys become hidden output columns.
         let mut sort_keys = Vec::new();
         let mut exprs = target_exprs;
-        for k in order_exprs {
+        let sort_locations: Vec<Option<u32>> = s
+            .sort_clause
+            .iter()
+            .filter_map(|item| match item.node.as_ref() {
+                Some(Node::SortBy(sb)) if sb.node.is_some() => {
+                    Some(sb.node.as_deref().and_then(expr_start))
+                }
+                _ => None,
+            })
+            .collect();
+        for (ki, k) in order_exprs.into_iter().enumerate() {
             let idx = match exprs.iter().position(|e| *e == k.expr) {
                 Some(i) => i,
                 None => {
@@ -752,7 +928,8 @@ impl<'a> Binder<'a> {
                         return Err(err(
                             "42P10",
                             "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
-                        ));
+                        )
+                        .at(sort_locations.get(ki).copied().flatten()));
                     }
                     exprs.push(k.expr.clone());
                     exprs.len() - 1
@@ -796,14 +973,29 @@ impl<'a> Binder<'a> {
                 }
             }
             Some(Some(_)) => {
-                // DISTINCT ON keeps the first row of each group in ORDER BY order.
-                for (i, k) in sort_keys.iter().enumerate() {
-                    if i < on_cols.len() && !on_cols.contains(&k.expr) {
-                        return Err(err(
-                            "42P10",
-                            "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
-                        ));
+                // DISTINCT ON keeps the first row of each group in ORDER BY order, so the
+                // ORDER BY must start with the DISTINCT ON expressions (PostgreSQL's check).
+                let mismatch = |j: usize| {
+                    err(
+                        "42P10",
+                        "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
+                    )
+                    .at(s.distinct_clause.get(j).and_then(expr_start))
+                };
+                let mut skipped = false;
+                for k in &sort_keys {
+                    match on_cols.iter().position(|e| *e == k.expr) {
+                        Some(j) if skipped => return Err(mismatch(j)),
+                        Some(_) => {}
+                        None => skipped = true,
                     }
+                }
+                if skipped
+                    && let Some(j) = on_cols
+                        .iter()
+                        .position(|e| !sort_keys.iter().any(|k| k.expr == *e))
+                {
+                    return Err(mismatch(j));
                 }
                 let mut keys = sort_keys;
                 if keys.is_empty() {
@@ -834,7 +1026,7 @@ impl<'a> Binder<'a> {
                 }
             }
         }
-        plan = self.bind_limit(plan, s)?;
+        plan = self.bind_limit(plan, s, Some(&scope))?;
         if width != visible {
             plan = Plan::Project {
                 input: Box::new(plan),
@@ -844,21 +1036,55 @@ impl<'a> Binder<'a> {
         Ok(Query { plan, names, types })
     }
 
-    fn bind_limit(&mut self, plan: Plan, s: &protobuf::SelectStmt) -> Result<Plan, SqlError> {
+    /// LIMIT and OFFSET, bound over the FROM scope so that a column reference is reported as
+    /// PostgreSQL does (they may not use the row's columns).
+    fn bind_limit_expr(
+        &mut self,
+        n: &protobuf::Node,
+        scope: &Scope,
+        clause: &'static str,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let first = self.bind_scalar(n, &Scope::default(), clause);
+        match first {
+            Err(e) if e.code().code() == "42703" && !scope.cols.is_empty() => {
+                // Would the name resolve among the row's columns?
+                self.levels.push((scope.clone(), false));
+                let again = self.bind_scalar(n, &Scope::default(), clause);
+                let (_, used) = self.levels.pop().unwrap_or_default();
+                if again.is_ok() && used {
+                    return Err(err(
+                        "42P10",
+                        format!("argument of {clause} must not contain variables"),
+                    )
+                    .at(first_column_ref(n)));
+                }
+                Err(e)
+            }
+            r => r,
+        }
+    }
+
+    fn bind_limit(
+        &mut self,
+        plan: Plan,
+        s: &protobuf::SelectStmt,
+        scope: Option<&Scope>,
+    ) -> Result<Plan, SqlError> {
         if s.limit_option == protobuf::LimitOption::WithTies as i32 {
             return Err(err("0A000", "feature not supported: FETCH ... WITH TIES"));
         }
         let empty = Scope::default();
+        let scope = scope.unwrap_or(&empty);
         let limit = match &s.limit_count {
             Some(n) if !is_null_const(n) => {
-                let (e, t) = self.bind_expr(n, &empty)?;
+                let (e, t) = self.bind_limit_expr(n, scope, "LIMIT")?;
                 Some(self.coerce(e, &t, &DataType::Int8, CastContext::Assignment)?)
             }
             _ => None,
         };
         let offset = match &s.limit_offset {
             Some(n) => {
-                let (e, t) = self.bind_expr(n, &empty)?;
+                let (e, t) = self.bind_limit_expr(n, scope, "OFFSET")?;
                 Some(self.coerce(e, &t, &DataType::Int8, CastContext::Assignment)?)
             }
             None => None,
@@ -922,7 +1148,7 @@ impl<'a> Binder<'a> {
                 keys,
             };
         }
-        plan = self.bind_limit(plan, s)?;
+        plan = self.bind_limit(plan, s, None)?;
         Ok(Query {
             plan,
             names: q.names,
@@ -946,15 +1172,22 @@ impl<'a> Binder<'a> {
             SetOpKind::Intersect => "INTERSECT",
             SetOpKind::Except => "EXCEPT",
         };
+        let right_locations = output_locations(r);
         if left.types.len() != right.types.len() {
             return Err(err(
                 "42601",
                 format!("each {opname} query must have the same number of columns"),
-            ));
+            )
+            .at(right_locations.first().copied().flatten()));
         }
         let mut types = Vec::new();
-        for (a, b) in left.types.iter().zip(&right.types) {
-            types.push(common_type(&[a.clone(), b.clone()], opname)?);
+        for (i, (a, b)) in left.types.iter().zip(&right.types).enumerate() {
+            let at = right_locations.get(i).copied().flatten();
+            types.push(common_type_at(
+                &[a.clone(), b.clone()],
+                &[None, at],
+                opname,
+            )?);
         }
         let lp = coerce_plan(left.plan, &left.types, &types, self)?;
         let rp = coerce_plan(right.plan, &right.types, &types, self)?;
@@ -974,26 +1207,30 @@ impl<'a> Binder<'a> {
     fn bind_values(&mut self, lists: &[protobuf::Node]) -> Result<Query, SqlError> {
         let empty = Scope::default();
         let mut rows: Vec<Vec<(Expr, DataType)>> = Vec::new();
+        let mut locations: Vec<Vec<Option<u32>>> = Vec::new();
         for l in lists {
             let Some(Node::List(list)) = l.node.as_ref() else {
                 continue;
             };
+            if let Some(first) = rows.first()
+                && first.len() != list.items.len()
+            {
+                return Err(err("42601", "VALUES lists must all be the same length")
+                    .at(list.items.first().and_then(expr_start)));
+            }
             let mut row = Vec::new();
             for item in &list.items {
-                row.push(self.bind_expr(item, &empty)?);
+                row.push(self.bind_scalar(item, &empty, "VALUES")?);
             }
-            if let Some(first) = rows.first()
-                && first.len() != row.len()
-            {
-                return Err(err("42601", "VALUES lists must all be the same length"));
-            }
+            locations.push(list.items.iter().map(expr_start).collect());
             rows.push(row);
         }
         let width = rows.first().map_or(0, Vec::len);
         let mut types = Vec::new();
         for c in 0..width {
             let col: Vec<DataType> = rows.iter().map(|r| r[c].1.clone()).collect();
-            types.push(common_type(&col, "VALUES")?);
+            let locs: Vec<Option<u32>> = locations.iter().map(|r| r[c]).collect();
+            types.push(common_type_at(&col, &locs, "VALUES")?);
         }
         let mut out = Vec::new();
         for row in rows {
@@ -1018,6 +1255,9 @@ impl<'a> Binder<'a> {
         let mut acc: Option<(Plan, Scope)> = None;
         for item in from {
             let (p, s) = self.bind_from_item(item, acc.as_ref().map(|a| &a.1))?;
+            if let Some((_, ls)) = &acc {
+                check_table_names(ls, &s)?;
+            }
             acc = Some(match acc {
                 None => (p, s),
                 Some((lp, mut ls)) => {
@@ -1045,6 +1285,29 @@ impl<'a> Binder<'a> {
         item: &protobuf::Node,
         left: Option<&Scope>,
     ) -> Result<(Plan, Scope), SqlError> {
+        let entry = match item.node.as_ref() {
+            Some(Node::RangeVar(rv)) => Some(match &rv.alias {
+                Some(a) => (a.aliasname.clone(), Some(rv.relname.clone())),
+                None => (rv.relname.clone(), None),
+            }),
+            Some(Node::RangeSubselect(rs)) => {
+                rs.alias.as_ref().map(|a| (a.aliasname.clone(), None))
+            }
+            Some(Node::RangeFunction(rf)) => rf.alias.as_ref().map(|a| (a.aliasname.clone(), None)),
+            _ => None,
+        };
+        let r = self.bind_from_item_inner(item, left);
+        if let (Some(e), Some(frame)) = (entry, self.rtes.last_mut()) {
+            frame.push(e);
+        }
+        r
+    }
+
+    fn bind_from_item_inner(
+        &mut self,
+        item: &protobuf::Node,
+        left: Option<&Scope>,
+    ) -> Result<(Plan, Scope), SqlError> {
         match item.node.as_ref() {
             Some(Node::RangeVar(rv)) => self.bind_range_var(rv),
             Some(Node::JoinExpr(j)) => self.bind_join(j),
@@ -1063,9 +1326,19 @@ impl<'a> Binder<'a> {
                 let q = r?;
                 let alias = rs.alias.as_ref();
                 let Some(alias) = alias else {
-                    return Err(err("42601", "subquery in FROM must have an alias"));
+                    let node = rs.subquery.as_deref();
+                    let values = matches!(node.and_then(|n| n.node.as_ref()), Some(Node::SelectStmt(sel)) if !sel.values_lists.is_empty());
+                    let (what, example) = if values {
+                        ("VALUES", "VALUES ...")
+                    } else {
+                        ("subquery", "SELECT ...")
+                    };
+                    return Err(err("42601", format!("{what} in FROM must have an alias"))
+                        .with_hint(format!("For example, FROM ({example}) [AS] foo."))
+                        .at(node.and_then(|n| self.paren_before(n))));
                 };
                 let colnames = names(&alias.colnames);
+                check_alias_columns(&alias.aliasname, q.names.len(), colnames.len())?;
                 let scope = Scope {
                     cols: q
                         .names
@@ -1252,6 +1525,7 @@ impl<'a> Binder<'a> {
                     .tables
                     .get(&oid)
                     .ok_or_else(|| err("XX000", "catalog entry vanished"))?;
+                check_alias_columns(&qualifier, t.columns.len(), colnames.len())?;
                 let scope = Scope {
                     cols: t
                         .columns
@@ -1350,7 +1624,7 @@ impl<'a> Binder<'a> {
                 "42809",
                 format!("\"{}\" is not a table or view", rv.relname),
             )),
-            None => Err(undefined_table(rv)),
+            None => Err(self.undefined_table(rv)),
         }
     }
 
@@ -1361,6 +1635,7 @@ impl<'a> Binder<'a> {
         let (lp, ls) = self.bind_from_item(l, None)?;
         let lateral = is_lateral(r);
         let (rp, rs) = self.bind_from_item(r, Some(&ls))?;
+        check_table_names(&ls, &rs)?;
         let kind = match protobuf::JoinType::try_from(j.jointype) {
             Ok(protobuf::JoinType::JoinLeft) => JoinKind::Left,
             Ok(protobuf::JoinType::JoinRight) => JoinKind::Right,
@@ -1491,6 +1766,7 @@ impl<'a> Binder<'a> {
             let Some(val) = rt.val.as_deref() else {
                 continue;
             };
+            self.ref_item = ti;
             if let Some((e, t)) = srf.get(&ti) {
                 out.push(Target {
                     expr: e.clone(),
@@ -1538,11 +1814,7 @@ impl<'a> Binder<'a> {
                 if let Some(q) = qual
                     && !found
                 {
-                    return Err(err(
-                        "42P01",
-                        format!("missing FROM-clause entry for table \"{q}\""),
-                    )
-                    .at(pos(cr.location)));
+                    return Err(self.missing_from_entry(&q).at(pos(cr.location)));
                 }
                 continue;
             }
@@ -1556,7 +1828,151 @@ impl<'a> Binder<'a> {
             // still give it a type; the statement's result reports it as text.
             out.push(Target { expr, name, ty });
         }
+        self.ref_item = OTHER_ITEM;
         Ok(out)
+    }
+
+    /// Binds a GROUP BY clause: the distinct group expressions, and the grouping sets as indexes
+    /// into them (empty when the clause has no ROLLUP / CUBE / GROUPING SETS). Items multiply
+    /// out as in PostgreSQL: `GROUP BY a, ROLLUP (b, c)` is the sets (a, b, c), (a, b), (a).
+    fn bind_group_clause(
+        &mut self,
+        items: &[protobuf::Node],
+        scope: &Scope,
+        targets: &[Target],
+    ) -> Result<(Vec<Expr>, Vec<Vec<usize>>), SqlError> {
+        let mut groups: Vec<Expr> = Vec::new();
+        if !items
+            .iter()
+            .any(|g| matches!(g.node.as_ref(), Some(Node::GroupingSet(_))))
+        {
+            for g in items {
+                groups.push(self.bind_group_item(g, scope, targets)?);
+            }
+            return Ok((groups, Vec::new()));
+        }
+        let mut product: Vec<Vec<Expr>> = vec![Vec::new()];
+        for g in items {
+            let item_sets = self.expand_grouping(g, scope, targets, true)?;
+            let mut next = Vec::with_capacity(product.len() * item_sets.len());
+            for p in &product {
+                for s in &item_sets {
+                    let mut v = p.clone();
+                    v.extend(s.iter().cloned());
+                    next.push(v);
+                }
+            }
+            if next.len() > 4096 {
+                return Err(err(
+                    "54001",
+                    "too many grouping sets present (maximum 4096)",
+                ));
+            }
+            product = next;
+        }
+        let mut sets = Vec::with_capacity(product.len());
+        for set in product {
+            let mut idx = Vec::new();
+            for e in set {
+                let i = match groups.iter().position(|g| *g == e) {
+                    Some(i) => i,
+                    None => {
+                        groups.push(e);
+                        groups.len() - 1
+                    }
+                };
+                if !idx.contains(&i) {
+                    idx.push(i);
+                }
+            }
+            sets.push(idx);
+        }
+        Ok((groups, sets))
+    }
+
+    /// The grouping sets one GROUP BY item stands for.
+    fn expand_grouping(
+        &mut self,
+        g: &protobuf::Node,
+        scope: &Scope,
+        targets: &[Target],
+        top: bool,
+    ) -> Result<Vec<Vec<Expr>>, SqlError> {
+        use protobuf::GroupingSetKind as K;
+        match g.node.as_ref() {
+            Some(Node::GroupingSet(gs)) => {
+                let kind = gs.kind;
+                if kind == K::GroupingSetEmpty as i32 {
+                    return Ok(vec![Vec::new()]);
+                }
+                if kind == K::GroupingSetSets as i32 {
+                    let mut out = Vec::new();
+                    for c in &gs.content {
+                        out.extend(self.expand_grouping(c, scope, targets, false)?);
+                    }
+                    return Ok(out);
+                }
+                let mut elems = Vec::with_capacity(gs.content.len());
+                for c in &gs.content {
+                    elems.push(self.grouping_element(c, scope, targets)?);
+                }
+                if kind == K::GroupingSetRollup as i32 {
+                    Ok((0..=elems.len())
+                        .rev()
+                        .map(|i| elems[..i].concat())
+                        .collect())
+                } else if kind == K::GroupingSetCube as i32 {
+                    if elems.len() > 12 {
+                        return Err(
+                            err("54001", "CUBE is limited to 12 elements").at(pos(gs.location))
+                        );
+                    }
+                    let n = elems.len();
+                    Ok((0..1usize << n)
+                        .rev()
+                        .map(|mask| {
+                            (0..n)
+                                .filter(|j| mask & (1 << (n - 1 - j)) != 0)
+                                .flat_map(|j| elems[j].iter().cloned())
+                                .collect()
+                        })
+                        .collect())
+                } else {
+                    Ok(vec![elems.concat()])
+                }
+            }
+            Some(Node::RowExpr(r))
+                if !top && r.row_format == protobuf::CoercionForm::CoerceImplicitCast as i32 =>
+            {
+                let mut set = Vec::with_capacity(r.args.len());
+                for a in &r.args {
+                    set.push(self.bind_group_item(a, scope, targets)?);
+                }
+                Ok(vec![set])
+            }
+            _ => Ok(vec![vec![self.bind_group_item(g, scope, targets)?]]),
+        }
+    }
+
+    /// One element of ROLLUP / CUBE: an expression, or a parenthesized list of them.
+    fn grouping_element(
+        &mut self,
+        c: &protobuf::Node,
+        scope: &Scope,
+        targets: &[Target],
+    ) -> Result<Vec<Expr>, SqlError> {
+        match c.node.as_ref() {
+            Some(Node::RowExpr(r))
+                if r.row_format == protobuf::CoercionForm::CoerceImplicitCast as i32 =>
+            {
+                let mut set = Vec::with_capacity(r.args.len());
+                for a in &r.args {
+                    set.push(self.bind_group_item(a, scope, targets)?);
+                }
+                Ok(set)
+            }
+            _ => Ok(vec![self.bind_group_item(c, scope, targets)?]),
+        }
     }
 
     fn bind_group_item(
@@ -1577,21 +1993,35 @@ impl<'a> Binder<'a> {
         {
             return Ok(t.expr.clone());
         }
-        if let Some(Node::GroupingSet(_)) = g.node.as_ref() {
-            return Err(err("0A000", "feature not supported: GROUPING SETS"));
+        if let Some(Node::GroupingSet(gs)) = g.node.as_ref() {
+            return Err(err(
+                "42601",
+                "nested grouping sets are not allowed in this position",
+            )
+            .at(pos(gs.location)));
         }
         let saved = self.agg.as_mut().map(|a| {
-            let old = (a.allowed, a.context);
+            let old = (a.allowed, a.windows_allowed, a.context);
             a.allowed = false;
+            a.windows_allowed = false;
             a.context = "GROUP BY";
             old
         });
         let r = self.bind_expr(g, scope);
-        if let (Some(a), Some((al, ctx))) = (self.agg.as_mut(), saved) {
+        if let (Some(a), Some((al, wa, ctx))) = (self.agg.as_mut(), saved) {
             a.allowed = al;
+            a.windows_allowed = wa;
             a.context = ctx;
         }
         Ok(r?.0)
+    }
+
+    fn bind_having(
+        &mut self,
+        h: Option<&protobuf::Node>,
+        scope: &Scope,
+    ) -> Option<Result<Expr, SqlError>> {
+        h.map(|h| self.bind_condition(h, scope, "HAVING"))
     }
 
     fn bind_output_ref(
@@ -1599,8 +2029,9 @@ impl<'a> Binder<'a> {
         n: &protobuf::Node,
         scope: &Scope,
         targets: &[Target],
+        clause: &str,
     ) -> Result<Expr, SqlError> {
-        if let Some(i) = position_ref(n, targets.len())? {
+        if let Some(i) = position_ref_in(n, targets.len(), clause)? {
             return Ok(targets[i].expr.clone());
         }
         if let Some(Node::ColumnRef(cr)) = n.node.as_ref()
@@ -1608,6 +2039,11 @@ impl<'a> Binder<'a> {
             && let Some(name) = node_str(&cr.fields[0])
             && let Some(t) = targets.iter().find(|t| t.name == name)
         {
+            if targets.iter().any(|o| o.name == name && o.expr != t.expr) {
+                return Err(
+                    err("42702", format!("{clause} \"{name}\" is ambiguous")).at(pos(cr.location))
+                );
+            }
             return Ok(t.expr.clone());
         }
         Ok(self.bind_expr(n, scope)?.0)
@@ -1627,7 +2063,10 @@ impl<'a> Binder<'a> {
             let Some(n) = sb.node.as_deref() else {
                 continue;
             };
-            let expr = self.bind_output_ref(n, scope, targets)?;
+            self.ref_item = ORDER_ITEM + keys.len();
+            let expr = self.bind_output_ref(n, scope, targets, "ORDER BY");
+            self.ref_item = OTHER_ITEM;
+            let expr = expr?;
             let (desc, nulls_first) = sort_dir(sb);
             keys.push(SortKey {
                 expr,
@@ -1645,11 +2084,14 @@ impl<'a> Binder<'a> {
         scope: &Scope,
         context: &'static str,
     ) -> Result<Expr, SqlError> {
-        let had_agg = self.agg.is_some();
+        // A CASE condition is part of the enclosing expression: aggregates and window
+        // functions are allowed there exactly when they are around it.
+        let inherit = context == "CASE/WHEN";
+        let had_agg = self.agg.is_some() || inherit;
         if !had_agg {
             self.agg = Some(AggCollect::default());
         }
-        let saved = self.agg.as_mut().map(|a| {
+        let saved = self.agg.as_mut().filter(|_| !inherit).map(|a| {
             let old = (a.allowed, a.windows_allowed, a.context);
             a.allowed = context == "HAVING";
             a.windows_allowed = false;
@@ -1674,7 +2116,7 @@ impl<'a> Binder<'a> {
                     t.format_type()
                 ),
             )
-            .at(node_location(n)));
+            .at(expr_start(n)));
         }
         self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)
     }
@@ -1722,8 +2164,11 @@ impl<'a> Binder<'a> {
         }
         match cast_context(from, to) {
             Some(c) if c.allows(context) => {
-                if let Expr::Const(v) = &e {
-                    let v = basalt_common::types::cast(v, to, context, &self.types)?;
+                // A constant is cast now; if that fails, the cast fails when it runs, as
+                // PostgreSQL's constant folding does (with no position in the text).
+                if let Expr::Const(v) = &e
+                    && let Ok(v) = basalt_common::types::cast(v, to, context, &self.types)
+                {
                     return Ok(Expr::Const(v));
                 }
                 Ok(Expr::Cast(Box::new(e), to.clone(), context))
@@ -1772,6 +2217,16 @@ impl<'a> Binder<'a> {
             [n] => (None, n.as_str()),
             [q, n] => (Some(q.as_str()), n.as_str()),
             [_, q, n] => (Some(q.as_str()), n.as_str()),
+            [_, _, _, _] => {
+                return Err(err(
+                    "0A000",
+                    format!(
+                        "cross-database references are not implemented: {}",
+                        fields.join(".")
+                    ),
+                )
+                .at(pos(location)));
+            }
             _ => {
                 return Err(err(
                     "42601",
@@ -1807,6 +2262,9 @@ impl<'a> Binder<'a> {
             Ok(hit)
         };
         if let Some(i) = find(scope)? {
+            if self.agg_depth == 0 {
+                self.col_refs.push((i, location, self.ref_item));
+            }
             return Ok((Expr::Column(i), scope.cols[i].ty.clone()));
         }
         let n = self.levels.len();
@@ -1828,11 +2286,7 @@ impl<'a> Binder<'a> {
                     .iter()
                     .any(|l| l.0.cols.iter().any(|c| c.table.as_deref() == Some(q)));
             if !known {
-                return Err(err(
-                    "42P01",
-                    format!("missing FROM-clause entry for table \"{q}\""),
-                )
-                .at(pos(location)));
+                return Err(self.missing_from_entry(q).at(pos(location)));
             }
             return Err(err("42703", format!("column {q}.{name} does not exist")).at(pos(location)));
         }
@@ -1843,8 +2297,28 @@ impl<'a> Binder<'a> {
         })
     }
 
-    /// Binds an expression over `scope`.
+    /// Binds an expression over `scope`. An error raised while binding the node that has no
+    /// position yet gets the node's location (errors coming out of a subquery keep theirs,
+    /// or none, as PostgreSQL's do).
     pub fn bind_expr(
+        &mut self,
+        node: &protobuf::Node,
+        scope: &Scope,
+    ) -> Result<(Expr, DataType), SqlError> {
+        self.unplaced = false;
+        if let Some(Node::AConst(c)) = node.node.as_ref()
+            && let Some(protobuf::a_const::Val::Sval(sv)) = &c.val
+        {
+            self.literals.push((sv.sval.clone(), c.location));
+        }
+        let r = self.bind_expr_node(node, scope);
+        if self.unplaced || matches!(node.node.as_ref(), Some(Node::SubLink(_))) {
+            return r;
+        }
+        r.map_err(|e| e.at(node_location(node)))
+    }
+
+    fn bind_expr_node(
         &mut self,
         node: &protobuf::Node,
         scope: &Scope,
@@ -1858,6 +2332,16 @@ impl<'a> Binder<'a> {
                 if let Some(Node::AStar(_)) = cr.fields.last().and_then(|f| f.node.as_ref()) {
                     return Err(err("0A000", "feature not supported: row expressions (*)")
                         .at(pos(cr.location)));
+                }
+                if self
+                    .agg
+                    .as_ref()
+                    .is_some_and(|a| a.context == "DEFAULT expressions")
+                {
+                    return Err(
+                        err("0A000", "cannot use column reference in DEFAULT expression")
+                            .at(pos(cr.location)),
+                    );
                 }
                 let f = names(&cr.fields);
                 self.resolve_column(&f, scope, cr.location)
@@ -1919,7 +2403,7 @@ impl<'a> Binder<'a> {
                                 t.format_type()
                             ),
                         )
-                        .at(node_location(a)));
+                        .at(expr_start(a)));
                     }
                     args.push(self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)?);
                 }
@@ -1949,6 +2433,24 @@ impl<'a> Binder<'a> {
                     return Err(err("42601", "IS TRUE without argument"));
                 };
                 let (e, t) = self.bind_expr(a, scope)?;
+                if t != DataType::Bool && t != DataType::Unknown {
+                    let what = match bt.booltesttype {
+                        1 => "IS TRUE",
+                        2 => "IS NOT TRUE",
+                        3 => "IS FALSE",
+                        4 => "IS NOT FALSE",
+                        5 => "IS UNKNOWN",
+                        _ => "IS NOT UNKNOWN",
+                    };
+                    return Err(err(
+                        "42804",
+                        format!(
+                            "argument of {what} must be type boolean, not type {}",
+                            t.format_type()
+                        ),
+                    )
+                    .at(expr_start(a)));
+                }
                 let e = self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)?;
                 let test = match bt.booltesttype {
                     1 => BoolTest::IsTrue,
@@ -2068,6 +2570,35 @@ impl<'a> Binder<'a> {
             }
             Node::SetToDefault(_) => Err(err("42601", "DEFAULT is not allowed in this context")),
             Node::RowExpr(_) => Err(err("0A000", "feature not supported: row constructors")),
+            Node::GroupingFunc(gf) => {
+                match &self.agg {
+                    Some(a) if a.allowed => {}
+                    Some(a) if !a.context.is_empty() && a.context != "aggregate function calls" => {
+                        return Err(err(
+                            "42803",
+                            format!("grouping operations are not allowed in {}", a.context),
+                        )
+                        .at(pos(gf.location)));
+                    }
+                    _ => {
+                        return Err(err(
+                            "42803",
+                            "arguments to GROUPING must be grouping expressions of the associated query level",
+                        )
+                        .at(pos(gf.location)));
+                    }
+                }
+                if gf.args.len() > 31 {
+                    return Err(err("54023", "GROUPING must have fewer than 32 arguments")
+                        .at(pos(gf.location)));
+                }
+                let mut args = Vec::with_capacity(gf.args.len());
+                for a in &gf.args {
+                    args.push(self.bind_expr(a, scope)?.0);
+                }
+                let at = gf.args.iter().map(node_location).collect();
+                Ok((Expr::Grouping(args, at), DataType::Int4))
+            }
             other => Err(err(
                 "0A000",
                 format!("feature not supported: expression {}", node_kind(other)),
@@ -2093,7 +2624,8 @@ impl<'a> Binder<'a> {
             bound.push(self.bind_expr(a, scope)?);
         }
         let types: Vec<DataType> = bound.iter().map(|b| b.1.clone()).collect();
-        let t = common_type(&types, context)?;
+        let locations: Vec<Option<u32>> = args.iter().map(expr_start).collect();
+        let t = common_type_at(&types, &locations, context)?;
         let mut out = Vec::new();
         for (e, et) in bound {
             out.push(self.coerce(e, &et, &t, CastContext::Implicit)?);
@@ -2122,7 +2654,8 @@ impl<'a> Binder<'a> {
             let cond = match &operand {
                 Some((oe, ot)) => {
                     let (ve, vt) = self.bind_expr(cond, scope)?;
-                    self.comparison(CmpOp::Eq, oe.clone(), ot.clone(), ve, vt)?
+                    self.comparison(CmpOp::Eq, oe.clone(), ot.clone(), ve, vt)
+                        .map_err(|e| e.at(pos(cw.location)))?
                 }
                 None => self.bind_condition(cond, scope, "CASE/WHEN")?,
             };
@@ -2136,11 +2669,24 @@ impl<'a> Binder<'a> {
             Some(d) => Some(self.bind_expr(d, scope)?),
             None => None,
         };
-        let mut types: Vec<DataType> = results.iter().map(|r| r.1.clone()).collect();
+        // PostgreSQL resolves the ELSE result first, then the THEN results in order.
+        let mut types: Vec<DataType> = Vec::new();
+        let mut locations: Vec<Option<u32>> = Vec::new();
         if let Some(o) = &otherwise {
             types.push(o.1.clone());
+            locations.push(c.defresult.as_deref().and_then(expr_start));
         }
-        let t = common_type(&types, "CASE")?;
+        for (r, w) in results
+            .iter()
+            .zip(c.args.iter().filter_map(|w| match w.node.as_ref() {
+                Some(Node::CaseWhen(cw)) if cw.expr.is_some() && cw.result.is_some() => Some(cw),
+                _ => None,
+            }))
+        {
+            types.push(r.1.clone());
+            locations.push(w.result.as_deref().and_then(expr_start));
+        }
+        let t = common_type_at(&types, &locations, "CASE")?;
         let mut whens = Vec::new();
         for (cond, (e, et)) in conds.into_iter().zip(results) {
             whens.push((cond, self.coerce(e, &et, &t, CastContext::Implicit)?));
@@ -2241,21 +2787,18 @@ impl<'a> Binder<'a> {
                 let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
                     return Err(err("42601", "ANY/ALL without operands"));
                 };
-                let Some(cop) = CmpOp::from_symbol(&op) else {
-                    return Err(err("0A000", format!("feature not supported: {op} ANY/ALL")));
-                };
                 let (le, lt) = self.bind_expr(l, scope)?;
                 let (re, rt) = self.bind_expr(r, scope)?;
+                let Some(cop) = CmpOp::from_symbol(&op) else {
+                    return self.array_op(&op, le, lt, re, rt, all, a.location);
+                };
                 let elem = match &rt {
                     DataType::Array(e) => (**e).clone(),
                     DataType::Unknown => lt.clone(),
-                    t => {
+                    _ => {
                         return Err(err(
                             "42809",
-                            format!(
-                                "op ANY/ALL (array) requires array on right side, not {}",
-                                t.format_type()
-                            ),
+                            "op ANY/ALL (array) requires array on right side",
                         ));
                     }
                 };
@@ -2349,6 +2892,9 @@ impl<'a> Binder<'a> {
                                 .map(|t| t.format_type())
                                 .unwrap_or_default()
                         ),
+                    )
+                    .with_hint(
+                        "No operator matches the given name and argument types. You might need to add explicit type casts.",
                     )
                 })?;
                 let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
@@ -2486,8 +3032,10 @@ impl<'a> Binder<'a> {
             } else {
                 (e, t)
             };
-            if let Expr::Const(v) = &e {
-                return Ok((Expr::Const(basalt_common::types::arith::negate(v)?), t));
+            if let Expr::Const(v) = &e
+                && let Ok(v) = basalt_common::types::arith::negate(v)
+            {
+                return Ok((Expr::Const(v), t));
             }
             return Ok((Expr::Neg(Box::new(e)), t));
         }
@@ -2516,6 +3064,66 @@ impl<'a> Binder<'a> {
             .with_hint("No operator matches the given name and argument type. You might need to add an explicit type cast.")
             .at(pos(location))),
         }
+    }
+
+    /// `x op ANY/ALL (array)` for an operator that is not a comparison.
+    #[allow(clippy::too_many_arguments)]
+    fn array_op(
+        &mut self,
+        op: &str,
+        le: Expr,
+        lt: DataType,
+        re: Expr,
+        rt: DataType,
+        all: bool,
+        location: i32,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let elem = match &rt {
+            DataType::Array(e) => (**e).clone(),
+            DataType::Unknown => lt.clone(),
+            t => {
+                return Err(err(
+                    "42809",
+                    format!(
+                        "op ANY/ALL (array) requires array on right side, not {}",
+                        t.format_type()
+                    ),
+                )
+                .at(pos(location)));
+            }
+        };
+        let Some(r) = basalt_func::resolve_operator(op, Some(&lt), &elem) else {
+            return Err(err(
+                "42883",
+                format!(
+                    "operator does not exist: {} {op} {}",
+                    lt.format_type(),
+                    elem.format_type()
+                ),
+            )
+            .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts.")
+            .at(pos(location)));
+        };
+        if r.ret != DataType::Bool {
+            return Err(err(
+                "42809",
+                "op ANY/ALL (array) requires operator to yield boolean",
+            )
+            .at(pos(location)));
+        }
+        let l = self.coerce(le, &lt, &r.arg_types[0], CastContext::Implicit)?;
+        let at = DataType::Array(Box::new(r.arg_types[1].clone()));
+        let right = self.coerce(re, &rt, &at, CastContext::Implicit)?;
+        Ok((
+            Expr::ArrayOp {
+                left: Box::new(l),
+                func: r.func,
+                strict: r.strict,
+                right: Box::new(right),
+                all,
+            },
+            DataType::Bool,
+        ))
     }
 
     fn binary_op(
@@ -2605,37 +3213,108 @@ impl<'a> Binder<'a> {
         let Some(sub) = sl.subselect.as_deref() else {
             return Err(err("42601", "subquery missing"));
         };
+        let forbidden = match self.agg.as_ref().map(|a| a.context) {
+            Some("DEFAULT expressions") => Some("DEFAULT expression"),
+            Some("check constraints") => Some("check constraint"),
+            Some("index expressions") => Some("index expression"),
+            Some("index predicates") => Some("index predicate"),
+            _ => None,
+        };
+        if let Some(what) = forbidden {
+            return Err(err("0A000", format!("cannot use subquery in {what}")).at(pos(sl.location)));
+        }
         self.levels.push((scope.clone(), false));
         let saved_agg = self.agg.take();
         let q = self.bind_query(sub);
         self.agg = saved_agg;
         let (_, correlated) = self.levels.pop().unwrap_or_default();
-        let q = q?;
+        let q = match q {
+            Ok(q) => q,
+            Err(e) => {
+                self.unplaced = e.position().is_none();
+                return Err(e);
+            }
+        };
+        // A subquery's untyped literal columns are text, as in PostgreSQL.
+        let mut q = q;
+        if q.types.contains(&DataType::Unknown) {
+            let to: Vec<DataType> = q
+                .types
+                .iter()
+                .map(|t| match t {
+                    DataType::Unknown => DataType::Text,
+                    t => t.clone(),
+                })
+                .collect();
+            let mut types = q.types.clone();
+            coerce_literals(&mut q.plan, &mut types, &to, self, CastContext::Implicit)?;
+            q.types = types;
+        }
         let id = self.fresh_id();
         let kind_i = sl.sub_link_type;
-        let (kind, ty) = match kind_i {
-            1 => (SubqueryKind::Exists, DataType::Bool),
-            2 | 3 => {
-                let Some(t) = sl.testexpr.as_deref() else {
-                    return Err(err("42601", "ANY/ALL without left operand"));
-                };
-                if let Some(Node::RowExpr(row)) = t.node.as_ref() {
+        let (kind, ty) =
+            match kind_i {
+                1 => (SubqueryKind::Exists, DataType::Bool),
+                2 | 3 => {
+                    let Some(t) = sl.testexpr.as_deref() else {
+                        return Err(err("42601", "ANY/ALL without left operand"));
+                    };
+                    if let Some(Node::RowExpr(row)) = t.node.as_ref() {
+                        let opname = names(&sl.oper_name);
+                        let op = opname.last().map(String::as_str).unwrap_or("=");
+                        let cop = match op {
+                            "=" => CmpOp::Eq,
+                            "<>" => CmpOp::Ne,
+                            _ => {
+                                return Err(err(
+                                    "0A000",
+                                    format!("feature not supported: row {op} ANY/ALL (subquery)"),
+                                ));
+                            }
+                        };
+                        if q.types.len() != row.args.len() {
+                            return Err(err(
+                                "42601",
+                                if q.types.len() > row.args.len() {
+                                    "subquery has too many columns"
+                                } else {
+                                    "subquery has too few columns"
+                                },
+                            )
+                            .at(pos(sl.location)));
+                        }
+                        let mut left = Vec::new();
+                        let mut types = Vec::new();
+                        for (arg, rt) in row.args.iter().zip(&q.types) {
+                            let (le, lt) = self.bind_expr(arg, scope)?;
+                            let t = self
+                                .operand_type(&lt, rt, op)
+                                .map_err(|e| e.at(pos(sl.location)))?;
+                            left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
+                            types.push(t);
+                        }
+                        let plan = coerce_plan(q.plan, &q.types, &types, self)?;
+                        let sq = Subquery {
+                            kind: SubqueryKind::RowQuantified {
+                                left,
+                                op: cop,
+                                all: kind_i == 2,
+                            },
+                            plan,
+                            correlated,
+                            id,
+                        };
+                        return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
+                    }
+                    let (le, lt) = self.bind_expr(t, scope)?;
                     let opname = names(&sl.oper_name);
                     let op = opname.last().map(String::as_str).unwrap_or("=");
-                    let cop = match op {
-                        "=" => CmpOp::Eq,
-                        "<>" => CmpOp::Ne,
-                        _ => {
-                            return Err(err(
-                                "0A000",
-                                format!("feature not supported: row {op} ANY/ALL (subquery)"),
-                            ));
-                        }
-                    };
-                    if q.types.len() != row.args.len() {
+                    let cop = CmpOp::from_symbol(op)
+                        .ok_or_else(|| err("0A000", format!("feature not supported: {op} ANY")))?;
+                    if q.types.len() != 1 {
                         return Err(err(
                             "42601",
-                            if q.types.len() > row.args.len() {
+                            if q.types.len() > 1 {
                                 "subquery has too many columns"
                             } else {
                                 "subquery has too few columns"
@@ -2643,18 +3322,15 @@ impl<'a> Binder<'a> {
                         )
                         .at(pos(sl.location)));
                     }
-                    let mut left = Vec::new();
-                    let mut types = Vec::new();
-                    for (arg, rt) in row.args.iter().zip(&q.types) {
-                        let (le, lt) = self.bind_expr(arg, scope)?;
-                        let t = self.operand_type(&lt, rt, op)?;
-                        left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
-                        types.push(t);
-                    }
-                    let plan = coerce_plan(q.plan, &q.types, &types, self)?;
+                    let rt = q.types[0].clone();
+                    let t = self
+                        .operand_type(&lt, &rt, op)
+                        .map_err(|e| e.at(pos(sl.location)))?;
+                    let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
+                    let plan = coerce_plan(q.plan, &q.types, &[t], self)?;
                     let sq = Subquery {
-                        kind: SubqueryKind::RowQuantified {
-                            left,
+                        kind: SubqueryKind::Quantified {
+                            left: Box::new(le),
                             op: cop,
                             all: kind_i == 2,
                         },
@@ -2664,58 +3340,26 @@ impl<'a> Binder<'a> {
                     };
                     return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
                 }
-                let (le, lt) = self.bind_expr(t, scope)?;
-                let opname = names(&sl.oper_name);
-                let op = opname.last().map(String::as_str).unwrap_or("=");
-                let cop = CmpOp::from_symbol(op)
-                    .ok_or_else(|| err("0A000", format!("feature not supported: {op} ANY")))?;
-                if q.types.len() != 1 {
-                    return Err(err(
-                        "42601",
-                        if q.types.len() > 1 {
-                            "subquery has too many columns"
-                        } else {
-                            "subquery has too few columns"
-                        },
+                5 => {
+                    if q.types.len() != 1 {
+                        return Err(err("42601", "subquery must return only one column")
+                            .at(pos(sl.location)));
+                    }
+                    (SubqueryKind::Scalar, q.types[0].clone())
+                }
+                7 => {
+                    if q.types.len() != 1 {
+                        return Err(err("42601", "subquery must return only one column")
+                            .at(pos(sl.location)));
+                    }
+                    let elem = q.types[0].clone();
+                    (
+                        SubqueryKind::Array(elem.clone()),
+                        DataType::Array(Box::new(elem)),
                     )
-                    .at(pos(sl.location)));
                 }
-                let rt = q.types[0].clone();
-                let t = self.operand_type(&lt, &rt, op)?;
-                let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
-                let plan = coerce_plan(q.plan, &q.types, &[t], self)?;
-                let sq = Subquery {
-                    kind: SubqueryKind::Quantified {
-                        left: Box::new(le),
-                        op: cop,
-                        all: kind_i == 2,
-                    },
-                    plan,
-                    correlated,
-                    id,
-                };
-                return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
-            }
-            5 => {
-                if q.types.len() != 1 {
-                    return Err(
-                        err("42601", "subquery must return only one column").at(pos(sl.location))
-                    );
-                }
-                (SubqueryKind::Scalar, q.types[0].clone())
-            }
-            7 => {
-                if q.types.len() != 1 {
-                    return Err(err("42601", "subquery must return only one column"));
-                }
-                let elem = q.types[0].clone();
-                (
-                    SubqueryKind::Array(elem.clone()),
-                    DataType::Array(Box::new(elem)),
-                )
-            }
-            _ => return Err(err("0A000", "feature not supported: this kind of subquery")),
-        };
+                _ => return Err(err("0A000", "feature not supported: this kind of subquery")),
+            };
         Ok((
             Expr::Subquery(Box::new(Subquery {
                 kind,
@@ -2786,16 +3430,34 @@ impl<'a> Binder<'a> {
             || basalt_func::resolve_aggregate(&name, &[]).is_some()
             || basalt_func::resolve_aggregate(&name, &[DataType::Unknown, DataType::Unknown])
                 .is_some()
-            || matches!(name.as_str(), "count" | "sum" | "avg" | "min" | "max");
+            || matches!(
+                name.as_str(),
+                "count" | "sum" | "avg" | "min" | "max" | "bit_and" | "bit_or" | "bit_xor"
+            );
         if is_agg {
             return self.bind_agg_call(fc, &name, scope);
         }
-        if fc.agg_distinct || !fc.agg_order.is_empty() || fc.agg_filter.is_some() {
-            return Err(
-                err("42809", format!("{name} is not an aggregate function")).at(pos(location))
-            );
-        }
+        // Aggregate decorations on a plain function: PostgreSQL first looks the function up
+        // (so a missing one is reported as such), then names the decoration.
+        let decoration = if fc.agg_distinct {
+            Some("DISTINCT")
+        } else if !fc.agg_order.is_empty() {
+            Some("ORDER BY")
+        } else if fc.agg_filter.is_some() {
+            Some("FILTER")
+        } else {
+            None
+        };
         let (args, types) = self.bind_args(&fc.args, scope)?;
+        if let Some(what) = decoration
+            && basalt_func::resolve_function(&name, &types).is_some()
+        {
+            return Err(err(
+                "42809",
+                format!("{what} specified, but {name} is not an aggregate function"),
+            )
+            .at(pos(location)));
+        }
         if name == "current_setting"
             && let Some(Expr::Const(Value::Text(param))) = args.first()
         {
@@ -2818,6 +3480,14 @@ impl<'a> Binder<'a> {
                     "setval" => SeqFunc::Setval,
                     _ => SeqFunc::Lastval,
                 };
+                // A name literal is a regclass constant, resolved now (PostgreSQL fails
+                // while parsing, pointing at the literal).
+                if let (Some(Expr::Const(Value::Text(text))), Some(DataType::Unknown)) =
+                    (args.first(), types.first())
+                {
+                    crate::system::reg_literal(self, "regclass", text)
+                        .map_err(|e| e.at(self.literal_position(text)))?;
+                }
                 let mut cargs = Vec::new();
                 for (i, (e, t)) in args.into_iter().zip(types).enumerate() {
                     // A literal name is a regclass constant, resolved now as PostgreSQL does.
@@ -2917,15 +3587,18 @@ impl<'a> Binder<'a> {
                 );
             }
         }
-        // Arguments are bound with aggregates forbidden (no nesting).
+        let ordered_set = basalt_func::is_ordered_set(name);
+        // Arguments are bound with aggregates and window functions forbidden (no nesting).
         let saved = self.agg.as_mut().map(|a| {
-            let old = (a.allowed, a.context);
+            let old = (a.allowed, a.windows_allowed, a.context);
             a.allowed = false;
+            a.windows_allowed = false;
             a.context = "aggregate function calls";
             old
         });
+        self.agg_depth += 1;
         let r = (|| -> Result<_, SqlError> {
-            let (args, types) = if fc.agg_star {
+            let (mut args, mut types) = if fc.agg_star {
                 (Vec::new(), Vec::new())
             } else {
                 self.bind_args(&fc.args, scope)?
@@ -2942,8 +3615,13 @@ impl<'a> Binder<'a> {
                 let Some(n) = sb.node.as_deref() else {
                     continue;
                 };
-                let (e, _) = self.bind_expr(n, scope)?;
+                let (e, t) = self.bind_expr(n, scope)?;
                 let (desc, nulls_first) = sort_dir(sb);
+                if fc.agg_within_group {
+                    // The sorted value is the ordered-set aggregate's first argument.
+                    args.insert(0, e.clone());
+                    types.insert(0, t);
+                }
                 order.push(SortKey {
                     expr: e,
                     desc,
@@ -2952,13 +3630,39 @@ impl<'a> Binder<'a> {
             }
             Ok((args, types, filter, order))
         })();
-        if let (Some(a), Some((al, ctx))) = (self.agg.as_mut(), saved) {
+        self.agg_depth -= 1;
+        if let (Some(a), Some((al, wa, ctx))) = (self.agg.as_mut(), saved) {
             a.allowed = al;
+            a.windows_allowed = wa;
             a.context = ctx;
         }
         let (args, types, filter, order) = r?;
-        let Some(resolved) = basalt_func::resolve_aggregate(name, &types) else {
-            let sig = types
+        if fc.agg_distinct
+            && let Some(k) = order.iter().position(|k| !args.contains(&k.expr))
+        {
+            let at = fc.agg_order.get(k).and_then(|n| match n.node.as_ref() {
+                Some(Node::SortBy(sb)) => sb.node.as_deref().and_then(expr_start),
+                _ => None,
+            });
+            return Err(err(
+                "42P10",
+                "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list",
+            )
+            .at(at));
+        }
+        // An ordered-set aggregate without WITHIN GROUP, or another one with it, has no
+        // signature that matches (PostgreSQL names direct arguments first in the message).
+        let resolved = if ordered_set != fc.agg_within_group {
+            None
+        } else {
+            basalt_func::resolve_aggregate(name, &types)
+        };
+        let Some(resolved) = resolved else {
+            let mut shown = types.clone();
+            if fc.agg_within_group && !shown.is_empty() {
+                shown.rotate_left(1);
+            }
+            let sig = shown
                 .iter()
                 .map(|t| {
                     if *t == DataType::Unknown {
@@ -3007,6 +3711,7 @@ impl<'a> Binder<'a> {
         let Some(a) = self.agg.as_mut() else {
             return Err(err("42803", "aggregate functions are not allowed here"));
         };
+        a.first_agg.get_or_insert(location);
         let idx = match a.aggs.iter().position(|x| *x == call) {
             Some(i) => i,
             None => {
@@ -3026,11 +3731,29 @@ impl<'a> Binder<'a> {
     ) -> Result<(Expr, DataType), SqlError> {
         if !self.agg.as_ref().is_some_and(|a| a.windows_allowed) {
             let ctx = self.agg.as_ref().map_or("this context", |a| a.context);
-            return Err(err(
-                "42P20",
-                format!("window functions are not allowed in {ctx}"),
-            )
-            .at(pos(fc.location)));
+            let ctx = if ctx.is_empty() { "this context" } else { ctx };
+            let e = match ctx {
+                "aggregate function calls" => err(
+                    "42803",
+                    "aggregate function calls cannot contain window function calls",
+                ),
+                "window function calls" => err("42P20", "window function calls cannot be nested"),
+                "JOIN/ON" => err(
+                    "42P20",
+                    "window functions are not allowed in JOIN conditions",
+                ),
+                _ => err(
+                    "42P20",
+                    format!("window functions are not allowed in {ctx}"),
+                ),
+            };
+            return Err(e.at(pos(fc.location)));
+        }
+        if fc.agg_distinct {
+            return Err(
+                err("0A000", "DISTINCT is not implemented for window functions")
+                    .at(pos(fc.location)),
+            );
         }
         let merged;
         let over = if !over.name.is_empty() || !over.refname.is_empty() {
@@ -3058,8 +3781,9 @@ impl<'a> Binder<'a> {
             over
         };
         let saved = self.agg.as_mut().map(|a| {
-            let old = (a.allowed, a.windows_allowed);
+            let old = (a.allowed, a.windows_allowed, a.context);
             a.windows_allowed = false;
+            a.context = "window function calls";
             old
         });
         let r = (|| -> Result<_, SqlError> {
@@ -3068,6 +3792,10 @@ impl<'a> Binder<'a> {
             } else {
                 self.bind_args(&fc.args, scope)?
             };
+            if let Some(a) = self.agg.as_mut() {
+                a.context = "window definitions";
+            }
+            let mut order_types = Vec::new();
             let mut partition = Vec::new();
             for p in &over.partition_clause {
                 partition.push(self.bind_expr(p, scope)?.0);
@@ -3080,14 +3808,16 @@ impl<'a> Binder<'a> {
                 let Some(n) = sb.node.as_deref() else {
                     continue;
                 };
-                let (e, _) = self.bind_expr(n, scope)?;
+                let (e, t) = self.bind_expr(n, scope)?;
                 let (desc, nulls_first) = sort_dir(sb);
                 order.push(SortKey {
                     expr: e,
                     desc,
                     nulls_first,
                 });
+                order_types.push(t);
             }
+            check_frame(over, &order_types)?;
             let filter = match fc.agg_filter.as_deref() {
                 Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
                 None => None,
@@ -3102,9 +3832,10 @@ impl<'a> Binder<'a> {
             };
             Ok((args, types, partition, order, filter, start, end))
         })();
-        if let (Some(a), Some((al, wa))) = (self.agg.as_mut(), saved) {
+        if let (Some(a), Some((al, wa, ctx))) = (self.agg.as_mut(), saved) {
             a.allowed = al;
             a.windows_allowed = wa;
+            a.context = ctx;
         }
         let (args, types, partition, order, filter, start, end) = r?;
         let (func, ret, cargs) = match name {
@@ -3200,6 +3931,48 @@ pub struct Target {
     pub name: String,
     /// The type.
     pub ty: DataType,
+}
+
+/// PostgreSQL's checks of a frame against the window's ORDER BY (`transformFrameOffset`).
+fn check_frame(over: &protobuf::WindowDef, order_types: &[DataType]) -> Result<(), SqlError> {
+    // FRAMEOPTION_* bits: NONDEFAULT, RANGE, GROUPS, and the four offset bounds.
+    let opts = over.frame_options;
+    if opts & 0x1 == 0 {
+        return Ok(());
+    }
+    let offsets = 0x800 | 0x1000 | 0x2000 | 0x4000;
+    if opts & 0x2 != 0 && opts & offsets != 0 {
+        if order_types.len() != 1 {
+            return Err(err(
+                "42P20",
+                "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column",
+            )
+            .at(pos(over.location)));
+        }
+        let t = &order_types[0];
+        let ok = num_rank(t).is_some()
+            || time_rank(t).is_some()
+            || matches!(t, DataType::Interval | DataType::Time(_));
+        if !ok {
+            let at = over
+                .start_offset
+                .as_deref()
+                .or(over.end_offset.as_deref())
+                .and_then(expr_start);
+            return Err(err(
+                "0A000",
+                format!(
+                    "RANGE with offset PRECEDING/FOLLOWING is not supported for column type {}",
+                    t.format_type()
+                ),
+            )
+            .at(at));
+        }
+    }
+    if opts & 0x8 != 0 && order_types.is_empty() {
+        return Err(err("42P20", "GROUPS mode requires an ORDER BY clause").at(pos(over.location)));
+    }
+    Ok(())
 }
 
 fn frame_from_options(opts: i32, start: Option<Expr>, end: Option<Expr>, ordered: bool) -> Frame {
@@ -3310,6 +4083,84 @@ fn closest_column(name: &str, scope: &Scope) -> Option<String> {
     }
 }
 
+impl Binder<'_> {
+    /// The position of the opening parenthesis (the outermost of several) of a parenthesized
+    /// subquery, found from its first located token in the query string.
+    fn paren_before(&self, q: &protobuf::Node) -> Option<u32> {
+        let src = self.source.as_deref()?;
+        let text = format!("{q:?}");
+        let first = text
+            .match_indices("location: ")
+            .filter_map(|(at, m)| {
+                let digits: String = text[at + m.len()..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                digits.parse::<usize>().ok()
+            })
+            .min()?;
+        let scan = pg_query::scan(src.get(..first)?).ok()?;
+        let mut found = None;
+        for t in scan.tokens.iter().rev() {
+            let tok = src.get(usize::try_from(t.start).ok()?..usize::try_from(t.end).ok()?)?;
+            if tok == "(" {
+                found = Some(t.start);
+                continue;
+            }
+            // Keywords that may come between the parentheses and the first located node.
+            let keyword = matches!(
+                tok.to_ascii_uppercase().as_str(),
+                "SELECT" | "DISTINCT" | "ON" | "ALL" | "VALUES" | "WITH" | "RECURSIVE" | "TABLE"
+            );
+            if !keyword {
+                break;
+            }
+        }
+        pos(found?)
+    }
+
+    /// 42P01 for a qualifier that names no visible FROM entry, with PostgreSQL's hints when
+    /// it names one that cannot be referenced from here, or a table that has an alias.
+    fn missing_from_entry(&self, q: &str) -> SqlError {
+        let entries = || self.rtes.iter().rev().flatten();
+        let invalid = || {
+            err(
+                "42P01",
+                format!("invalid reference to FROM-clause entry for table \"{q}\""),
+            )
+        };
+        if entries().any(|(name, _)| name == q) {
+            return invalid().with_hint(format!(
+                "There is an entry for table \"{q}\", but it cannot be referenced from this part of the query."
+            ));
+        }
+        if let Some((alias, _)) = entries().find(|(_, rel)| rel.as_deref() == Some(q)) {
+            return invalid().with_hint(format!(
+                "Perhaps you meant to reference the table alias \"{alias}\"."
+            ));
+        }
+        err(
+            "42P01",
+            format!("missing FROM-clause entry for table \"{q}\""),
+        )
+    }
+
+    /// 42P01 for a relation name; a WITH item that cannot be referenced from here is named in
+    /// the detail, as PostgreSQL does.
+    fn undefined_table(&self, rv: &protobuf::RangeVar) -> SqlError {
+        let e = undefined_table(rv);
+        if rv.schemaname.is_empty() && self.pending_ctes.contains(&rv.relname) {
+            return e
+                .with_detail(format!(
+                    "There is a WITH item named \"{}\", but it cannot be referenced from this part of the query.",
+                    rv.relname
+                ))
+                .with_hint("Use WITH RECURSIVE, or re-order the WITH items to remove forward references.");
+        }
+        e
+    }
+}
+
 fn undefined_table(rv: &protobuf::RangeVar) -> SqlError {
     let name = if rv.schemaname.is_empty() {
         rv.relname.clone()
@@ -3341,6 +4192,77 @@ fn sort_dir(sb: &protobuf::SortBy) -> (bool, bool) {
     (desc, nulls_first)
 }
 
+/// An alias may not name more columns than its FROM item has (42P10).
+fn check_alias_columns(alias: &str, available: usize, specified: usize) -> Result<(), SqlError> {
+    if specified > available {
+        return Err(err(
+            "42P10",
+            format!(
+                "table \"{alias}\" has {available} columns available but {specified} columns specified"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Two FROM items may not have the same name (42712).
+fn check_table_names(left: &Scope, right: &Scope) -> Result<(), SqlError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for c in &right.cols {
+        let Some(t) = c.table.as_deref() else {
+            continue;
+        };
+        if seen.contains(&t) {
+            continue;
+        }
+        seen.push(t);
+        if left.cols.iter().any(|l| l.table.as_deref() == Some(t)) {
+            return Err(err(
+                "42712",
+                format!("table name \"{t}\" specified more than once"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Where an expression's first column reference is (searched in its parse tree's text form).
+fn first_column_ref(n: &protobuf::Node) -> Option<u32> {
+    let text = format!("{n:?}");
+    let at = text.find("ColumnRef(")?;
+    let rest = &text[at..];
+    let l = rest.find("location: ")? + "location: ".len();
+    let digits: String = rest[l..].chars().take_while(char::is_ascii_digit).collect();
+    pos(digits.parse().ok()?)
+}
+
+/// Where a query first names the relation `name` (searched in its parse tree's text form).
+fn reference_location(sel: Option<&protobuf::SelectStmt>, name: &str) -> Option<u32> {
+    let text = format!("{:?}", sel?);
+    let at = text.find(&format!("relname: \"{name}\""))?;
+    let rest = &text[at..];
+    let l = rest.find("location: ")? + "location: ".len();
+    let digits: String = rest[l..].chars().take_while(char::is_ascii_digit).collect();
+    pos(digits.parse().ok()?)
+}
+
+/// Where each output column of a query is written (its first SELECT's targets, or its first
+/// VALUES row), for errors about the columns of set operations.
+pub fn output_locations(sel: &protobuf::SelectStmt) -> Vec<Option<u32>> {
+    if sel.op > 1 {
+        return sel
+            .larg
+            .as_deref()
+            .map(output_locations)
+            .unwrap_or_default();
+    }
+    if let Some(Node::List(l)) = sel.values_lists.first().and_then(|n| n.node.as_ref()) {
+        // PostgreSQL's VALUES columns have no location.
+        return vec![None; l.items.len()];
+    }
+    sel.target_list.iter().map(expr_start).collect()
+}
+
 /// `ORDER BY 2` / `GROUP BY 1`: an integer constant is a position in the select list.
 fn position_ref(n: &protobuf::Node, count: usize) -> Result<Option<usize>, SqlError> {
     position_ref_in(n, count, "ORDER BY")
@@ -3367,7 +4289,12 @@ fn position_ref_in(
     Ok(None)
 }
 
-fn node_location(n: &protobuf::Node) -> Option<u32> {
+/// The location of a node itself (an operator's, a function name's), as a position.
+pub fn node_location(n: &protobuf::Node) -> Option<u32> {
+    pos(raw_location(n)?)
+}
+
+fn raw_location(n: &protobuf::Node) -> Option<i32> {
     let l = match n.node.as_ref()? {
         Node::ColumnRef(c) => c.location,
         Node::AConst(c) => c.location,
@@ -3375,9 +4302,49 @@ fn node_location(n: &protobuf::Node) -> Option<u32> {
         Node::FuncCall(f) => f.location,
         Node::TypeCast(t) => t.location,
         Node::BoolExpr(b) => b.location,
+        Node::CaseExpr(c) => c.location,
+        Node::CoalesceExpr(c) => c.location,
+        Node::MinMaxExpr(m) => m.location,
+        Node::NullTest(t) => t.location,
+        Node::BooleanTest(t) => t.location,
+        Node::AArrayExpr(a) => a.location,
+        Node::RowExpr(r) => r.location,
+        Node::CollateClause(c) => c.location,
+        Node::SqlvalueFunction(f) => f.location,
+        Node::ParamRef(p) => p.location,
+        Node::SubLink(s) => s.location,
+        Node::NamedArgExpr(a) => a.location,
+        Node::ResTarget(r) => r.location,
+        Node::SetToDefault(d) => d.location,
+        Node::AIndirection(i) => return i.arg.as_deref().and_then(raw_location),
         _ => return None,
     };
-    pos(l)
+    (l >= 0).then_some(l)
+}
+
+/// Where an expression starts (its leftmost token), as PostgreSQL's `exprLocation` reports
+/// it for errors about a whole expression (an argument's type, a value for a column).
+pub fn expr_start(n: &protobuf::Node) -> Option<u32> {
+    pos(raw_start(n)?)
+}
+
+fn raw_start(n: &protobuf::Node) -> Option<i32> {
+    let own = raw_location(n);
+    let first = match n.node.as_ref()? {
+        Node::AExpr(a) => a.lexpr.as_deref(),
+        Node::TypeCast(t) => t.arg.as_deref(),
+        Node::BoolExpr(b) => b.args.first(),
+        Node::NullTest(t) => t.arg.as_deref(),
+        Node::BooleanTest(t) => t.arg.as_deref(),
+        Node::CollateClause(c) => c.arg.as_deref(),
+        Node::SubLink(s) => s.testexpr.as_deref(),
+        Node::ResTarget(r) => r.val.as_deref(),
+        _ => None,
+    };
+    match (own, first.and_then(raw_start)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 fn node_kind(n: &Node) -> String {
@@ -3562,7 +4529,13 @@ fn equi_keys(pred: &Expr, lw: usize) -> Vec<(Expr, Expr)> {
 }
 
 /// Rewrites an expression over the FROM row into one over the aggregate's output row.
-fn post_agg(e: Expr, groups: &[Expr], ngroups: usize, scope: &Scope) -> Result<Expr, SqlError> {
+fn post_agg(
+    e: Expr,
+    groups: &[Expr],
+    ngroups: usize,
+    scope: &Scope,
+    locate: &dyn Fn(usize) -> Option<u32>,
+) -> Result<Expr, SqlError> {
     if let Some(i) = groups.iter().position(|g| *g == e) {
         return Ok(Expr::Column(i));
     }
@@ -3582,21 +4555,23 @@ fn post_agg(e: Expr, groups: &[Expr], ngroups: usize, scope: &Scope) -> Result<E
                 format!(
                     "column \"{name}\" must appear in the GROUP BY clause or be used in an aggregate function"
                 ),
-            ))
+            )
+            .at(locate(c)))
         }
         Expr::Const(_) | Expr::Param(_) | Expr::Outer { .. } => Ok(e),
         Expr::Subquery(s) => Ok(Expr::Subquery(s)),
         other => {
             // Recurse one level: rebuild children through post_agg.
             let mut failed = None;
-            let rebuilt =
-                rebuild_children(other, &mut |c| match post_agg(c, groups, ngroups, scope) {
-                    Ok(x) => x,
-                    Err(e) => {
-                        failed = Some(e);
-                        Expr::Const(Value::Null)
-                    }
-                });
+            let rebuilt = rebuild_children(other, &mut |c| match post_agg(
+                c, groups, ngroups, scope, locate,
+            ) {
+                Ok(x) => x,
+                Err(e) => {
+                    failed = Some(e);
+                    Expr::Const(Value::Null)
+                }
+            });
             match failed {
                 Some(e) => Err(e),
                 None => Ok(rebuilt),
@@ -3661,10 +4636,65 @@ fn add_dependent_groups(
     }
 }
 
+/// Replaces `GROUPING(...)` placeholders by references to the aggregation's grouping columns
+/// (numbered after the aggregates, so `post_agg` maps them like aggregates).
+fn extract_grouping(
+    e: Expr,
+    groups: &[Expr],
+    naggs: usize,
+    calls: &mut Vec<Vec<usize>>,
+) -> Result<Expr, SqlError> {
+    match e {
+        Expr::Grouping(args, at) => {
+            let mut bits = Vec::with_capacity(args.len());
+            for (k, a) in args.iter().enumerate() {
+                match groups.iter().position(|g| g == a) {
+                    Some(i) => bits.push(i),
+                    None => {
+                        return Err(err(
+                            "42803",
+                            "arguments to GROUPING must be grouping expressions of the associated query level",
+                        )
+                        .at(at.get(k).copied().flatten()));
+                    }
+                }
+            }
+            let k = match calls.iter().position(|c| *c == bits) {
+                Some(k) => k,
+                None => {
+                    calls.push(bits);
+                    calls.len() - 1
+                }
+            };
+            Ok(Expr::Agg(naggs + k))
+        }
+        Expr::Subquery(_) | Expr::Agg(_) => Ok(e),
+        other => {
+            if !other.any(&|x| matches!(x, Expr::Grouping(..))) {
+                return Ok(other);
+            }
+            let mut failed = None;
+            let rebuilt = rebuild_children(other, &mut |c| match extract_grouping(
+                c, groups, naggs, calls,
+            ) {
+                Ok(x) => x,
+                Err(e) => {
+                    failed = Some(e);
+                    Expr::Const(Value::Null)
+                }
+            });
+            match failed {
+                Some(e) => Err(e),
+                None => Ok(rebuilt),
+            }
+        }
+    }
+}
+
 fn collect_non_agg_columns(e: &Expr, out: &mut Vec<usize>) {
     match e {
         Expr::Column(i) => out.push(*i),
-        Expr::Agg(_) | Expr::Subquery(_) => {}
+        Expr::Agg(_) | Expr::Subquery(_) | Expr::Grouping(..) => {}
         e => {
             for c in e.children() {
                 collect_non_agg_columns(c, out);
@@ -3719,6 +4749,22 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
                 all,
             }
         }
+        Expr::ArrayOp {
+            left,
+            func,
+            strict,
+            right,
+            all,
+        } => {
+            let left = b(left, f);
+            Expr::ArrayOp {
+                left,
+                func,
+                strict,
+                right: b(right, f),
+                all,
+            }
+        }
         Expr::Not(a) => Expr::Not(b(a, f)),
         Expr::IsNull(a, n) => Expr::IsNull(b(a, f), n),
         Expr::BoolTest(a, t) => Expr::BoolTest(b(a, f), t),
@@ -3733,6 +4779,7 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
         Expr::MinMax(a, g) => Expr::MinMax(a.into_iter().map(&mut *f).collect(), g),
         Expr::Array(a, t) => Expr::Array(a.into_iter().map(&mut *f).collect(), t),
         Expr::Sequence(s, a) => Expr::Sequence(s, a.into_iter().map(&mut *f).collect()),
+        Expr::Grouping(a, l) => Expr::Grouping(a.into_iter().map(&mut *f).collect(), l),
         Expr::Case { whens, otherwise } => Expr::Case {
             whens: whens.into_iter().map(|(a, c)| (f(a), f(c))).collect(),
             otherwise: b(otherwise, f),
@@ -3748,7 +4795,12 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
 /// Folds an expression whose operands are all constants.
 pub fn fold(e: Expr, types: &TypeContext) -> Expr {
     let all_const = e.children().iter().all(|c| matches!(c, Expr::Const(_)));
-    if !all_const || matches!(e, Expr::Subquery(_) | Expr::Sequence(..) | Expr::Param(_)) {
+    if !all_const
+        || matches!(
+            e,
+            Expr::Subquery(_) | Expr::Sequence(..) | Expr::Param(_) | Expr::Grouping(..)
+        )
+    {
         return e;
     }
     if e.children().is_empty() {
@@ -3772,6 +4824,13 @@ pub fn coerce_plan(
     if from == to {
         return Ok(plan);
     }
+    let mut plan = plan;
+    let mut from = from.to_vec();
+    coerce_literals(&mut plan, &mut from, to, b, CastContext::Implicit)?;
+    let from = from.as_slice();
+    if from == to {
+        return Ok(plan);
+    }
     let mut exprs = Vec::new();
     let mut changed = false;
     for (i, (f, t)) in from.iter().zip(to).enumerate() {
@@ -3782,11 +4841,54 @@ pub fn coerce_plan(
     if !changed {
         return Ok(plan);
     }
-    // Constant VALUES rows can be cast in place.
     Ok(Plan::Project {
         input: Box::new(plan),
         exprs,
     })
+}
+
+/// Converts the untyped literals among a plan's output columns (a projection's or VALUES
+/// rows') to the types wanted, as PostgreSQL does while parsing (so a bad one fails even if
+/// no row would reach it, and the error points at it); `from` then says the new types.
+pub fn coerce_literals(
+    plan: &mut Plan,
+    from: &mut [DataType],
+    to: &[DataType],
+    b: &mut Binder<'_>,
+    context: CastContext,
+) -> Result<(), SqlError> {
+    let literal_rows: Vec<&mut Vec<Expr>> = match plan {
+        Plan::Project { exprs, .. } => vec![exprs],
+        Plan::Values { rows, .. } => rows.iter_mut().collect(),
+        _ => Vec::new(),
+    };
+    let mut converted = vec![true; from.len()];
+    let mut any_row = false;
+    for row in literal_rows {
+        any_row = true;
+        for (i, (f, t)) in from.iter().zip(to).enumerate() {
+            if *f != DataType::Unknown || f == t {
+                converted[i] = false;
+                continue;
+            }
+            match row.get_mut(i) {
+                Some(e @ Expr::Const(_)) => {
+                    let c = std::mem::replace(e, Expr::Const(Value::Null));
+                    *e = b.coerce(c, f, t, context)?;
+                }
+                _ => converted[i] = false,
+            }
+        }
+    }
+    for (i, ok) in converted.into_iter().enumerate() {
+        if ok
+            && any_row
+            && let Some(t) = to.get(i)
+        {
+            from[i] = t.clone();
+        }
+    }
+    Ok(())
 }
 
 /// A map of names to use for a table's columns (for DML scopes).

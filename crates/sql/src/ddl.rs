@@ -182,6 +182,26 @@ struct PendingIndex {
     nulls_not_distinct: bool,
 }
 
+/// Where the PRIMARY KEY constraints of a CREATE TABLE are, in text order.
+fn primary_key_locations(s: &protobuf::CreateStmt) -> Vec<i32> {
+    let primary = |c: &protobuf::Node| match c.node.as_ref() {
+        Some(Node::Constraint(con))
+            if con.contype == protobuf::ConstrType::ConstrPrimary as i32 =>
+        {
+            Some(con.location)
+        }
+        _ => None,
+    };
+    let mut out = Vec::new();
+    for elt in &s.table_elts {
+        match elt.node.as_ref() {
+            Some(Node::ColumnDef(cd)) => out.extend(cd.constraints.iter().filter_map(primary)),
+            _ => out.extend(primary(elt)),
+        }
+    }
+    out
+}
+
 /// CREATE TABLE.
 pub fn create_table(
     cat: &mut Catalog,
@@ -202,7 +222,8 @@ pub fn create_table(
     if rv.relpersistence == "t" {
         return Err(err("0A000", "feature not supported: temporary tables"));
     }
-    let schema = creation_schema(cat, search_path, &rv.schemaname)?;
+    let schema =
+        creation_schema(cat, search_path, &rv.schemaname).map_err(|e| e.at(pos(rv.location)))?;
     if name_taken(cat, schema, &rv.relname) {
         if s.if_not_exists {
             notices.push(notice(format!(
@@ -228,6 +249,10 @@ pub fn create_table(
     };
     let mut pending_idx: Vec<PendingIndex> = Vec::new();
     let mut checks: Vec<(Option<String>, String)> = Vec::new();
+    // The parse trees of the CHECKs and DEFAULTs, bound to validate them with positions in
+    // the statement.
+    let mut check_nodes: Vec<&protobuf::Node> = Vec::new();
+    let mut default_nodes: Vec<Option<&protobuf::Node>> = Vec::new();
     let mut fks: Vec<(Option<String>, Vec<usize>, protobuf::Constraint)> = Vec::new();
     let mut sequences: Vec<(usize, bool, Option<bool>)> = Vec::new();
     let mut table_constraints: Vec<&protobuf::Constraint> = Vec::new();
@@ -263,6 +288,7 @@ pub fn create_table(
                     default: cd.raw_default.as_deref().map(deparse_expr).transpose()?,
                     identity: None,
                 };
+                let mut default_node = cd.raw_default.as_deref();
                 if serial {
                     sequences.push((idx, false, None));
                 }
@@ -276,6 +302,7 @@ pub fn create_table(
                         Ok(protobuf::ConstrType::ConstrNull) => {}
                         Ok(protobuf::ConstrType::ConstrDefault) => {
                             col.default = con.raw_expr.as_deref().map(deparse_expr).transpose()?;
+                            default_node = con.raw_expr.as_deref();
                         }
                         Ok(protobuf::ConstrType::ConstrPrimary) => {
                             col.not_null = true;
@@ -297,6 +324,7 @@ pub fn create_table(
                                 continue;
                             };
                             checks.push((conname, deparse_expr(e)?));
+                            check_nodes.push(e);
                         }
                         Ok(protobuf::ConstrType::ConstrForeign) => {
                             fks.push((conname, vec![idx], (**con).clone()));
@@ -319,6 +347,7 @@ pub fn create_table(
                     }
                 }
                 table.columns.push(col);
+                default_nodes.push(default_node);
             }
             Some(Node::Constraint(con)) => table_constraints.push(con),
             Some(Node::TableLikeClause(lc)) => {
@@ -405,7 +434,7 @@ pub fn create_table(
                 let primary = con.contype == protobuf::ConstrType::ConstrPrimary as i32;
                 let mut cols = Vec::new();
                 for k in &con.keys {
-                    let c = col_index(&table, k)?;
+                    let c = col_index(&table, k).map_err(|e| e.at(pos(con.location)))?;
                     if primary {
                         table.columns[c].not_null = true;
                     }
@@ -423,11 +452,20 @@ pub fn create_table(
                     continue;
                 };
                 checks.push((conname, deparse_expr(e)?));
+                check_nodes.push(e);
             }
             Ok(protobuf::ConstrType::ConstrForeign) => {
                 let mut cols = Vec::new();
                 for k in &con.fk_attrs {
-                    cols.push(col_index(&table, k)?);
+                    let name = node_str(k).unwrap_or_default();
+                    cols.push(table.column_index(name).ok_or_else(|| {
+                        err(
+                            "42703",
+                            format!(
+                                "column \"{name}\" referenced in foreign key constraint does not exist"
+                            ),
+                        )
+                    })?);
                 }
                 fks.push((conname, cols, con.clone()));
             }
@@ -469,7 +507,8 @@ pub fn create_table(
                 "multiple primary keys for table \"{}\" are not allowed",
                 table.name
             ),
-        ));
+        )
+        .at(primary_key_locations(s).get(1).copied().and_then(pos)));
     }
     // The primary key first; a UNIQUE constraint equal to an earlier one (or to the primary
     // key) is not made, its name going to the earlier one if that has none, as in PostgreSQL.
@@ -566,20 +605,40 @@ pub fn create_table(
                 if d.starts_with("nextval(") {
                     continue;
                 }
-                let (e, t) = crate::dml::bind_text_expr(&mut b, d, &Scope::default())?;
-                b.coerce(e, &t, &table.columns[i].ty, CastContext::Assignment)?;
+                let (e, t) = match default_nodes.get(i).copied().flatten() {
+                    Some(n) => b.bind_scalar(n, &Scope::default(), "DEFAULT expressions")?,
+                    None => crate::dml::bind_text_expr(&mut b, d, &Scope::default())?,
+                };
+                b.coerce(e, &t, &table.columns[i].ty, CastContext::Assignment)
+                    .map_err(|e| {
+                        if e.code().code() == "42804" {
+                            err(
+                                "42804",
+                                format!(
+                                    "column \"{}\" is of type {} but default expression is of type {}",
+                                    c.name,
+                                    c.ty.format_type(),
+                                    t.format_type()
+                                ),
+                            )
+                            .with_hint("You will need to rewrite or cast the expression.")
+                        } else {
+                            e
+                        }
+                    })?;
             }
         }
-        for (_, text) in &checks {
-            let (_, t) = crate::dml::bind_text_expr(&mut b, text, &scope)?;
-            if t != DataType::Bool {
+        for n in &check_nodes {
+            let (_, t) = b.bind_scalar(n, &scope, "check constraints")?;
+            if t != DataType::Bool && t != DataType::Unknown {
                 return Err(err(
                     "42804",
                     format!(
                         "argument of CHECK must be type boolean, not type {}",
                         t.format_type()
                     ),
-                ));
+                )
+                .at(crate::binder::expr_start(n)));
             }
         }
     }
@@ -976,11 +1035,11 @@ pub fn lookup_table(
     match found {
         Some(Relation::Table(oid)) => Ok(oid),
         Some(_) => Err(err("42809", format!("\"{}\" is not a table", rv.relname))),
+        // PostgreSQL gives no position for the relation of a utility statement.
         None => Err(err(
             "42P01",
             format!("relation \"{}\" does not exist", rv.relname),
-        )
-        .at(pos(rv.location))),
+        )),
     }
 }
 
@@ -1770,6 +1829,14 @@ pub fn create_view(
     for (i, a) in names(&s.aliases).into_iter().enumerate() {
         if let Some(c) = columns.get_mut(i) {
             *c = a;
+        }
+    }
+    for (i, c) in columns.iter().enumerate() {
+        if columns[..i].contains(c) {
+            return Err(err(
+                "42701",
+                format!("column \"{c}\" specified more than once"),
+            ));
         }
     }
     let Some(n) = q.node.clone() else {

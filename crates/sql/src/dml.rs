@@ -513,7 +513,7 @@ pub fn writer_for(catalog: &Catalog, table: &Table, cx: &Cx<'_>) -> Result<Table
             _ => {}
         }
     }
-    // PostgreSQL checks CHECK constraints in name order, which decides the one reported.
+    // PostgreSQL checks CHECK constraints in the order of their names.
     checks.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(TableWriter {
         table: table.clone(),
@@ -544,7 +544,9 @@ pub fn bind_text_expr(
             _ => None,
         })
         .ok_or_else(|| SqlError::new("XX000", format!("bad stored expression: {text}")))?;
+    // Positions would point into the stored text, not the statement: PostgreSQL gives none.
     b.bind_scalar(&node, scope, "this context")
+        .map_err(SqlError::without_position)
 }
 
 /// The value of a column's DEFAULT (NULL without one), cast to the column type.

@@ -29,7 +29,9 @@ use basalt_txn::{LockMode, LockWait, Transaction, TxnKv, TxnOptions};
 use parking_lot::Mutex;
 use pg_query::protobuf::{self, node::Node};
 
-use crate::binder::{Binder, Query, Scope, ScopeCol, names, table_scope};
+use crate::binder::{
+    Binder, Query, Scope, ScopeCol, expr_start, names, node_location, output_locations, table_scope,
+};
 use crate::catalog::{
     CATALOG_KEY, Catalog, CatalogCache, ConstraintKind, Relation, Sequence, Table, VERSION_KEY,
 };
@@ -952,8 +954,17 @@ impl<K: TxnKv> Session<K> {
                         _ => 0,
                     })
                     .collect();
-                if lens.windows(2).any(|w| w[0] != w[1]) {
-                    return Err(err("42601", "VALUES lists must all be the same length"));
+                if let Some(bad) = sel
+                    .values_lists
+                    .iter()
+                    .zip(&lens)
+                    .find(|(_, n)| **n != lens[0])
+                {
+                    let at = match bad.0.node.as_ref() {
+                        Some(Node::List(list)) => list.items.first().and_then(expr_start),
+                        _ => None,
+                    };
+                    return Err(err("42601", "VALUES lists must all be the same length").at(at));
                 }
                 if s.cols.is_empty()
                     && let Some(n) = lens.first()
@@ -970,13 +981,15 @@ impl<K: TxnKv> Session<K> {
                         return Err(err(
                             "42601",
                             "INSERT has more expressions than target columns",
-                        ));
+                        )
+                        .at(list.items.get(cols.len()).and_then(expr_start)));
                     }
                     if list.items.len() < cols.len() {
                         return Err(err(
                             "42601",
                             "INSERT has more target columns than expressions",
-                        ));
+                        )
+                        .at(s.cols.get(list.items.len()).and_then(node_location)));
                     }
                     let mut row = Vec::new();
                     for (i, item) in list.items.iter().enumerate() {
@@ -984,7 +997,7 @@ impl<K: TxnKv> Session<K> {
                             row.push(None);
                             continue;
                         }
-                        let (e, t) = b.bind_expr(item, &empty)?;
+                        let (e, t) = b.bind_scalar(item, &empty, "VALUES")?;
                         let col = &table.columns[cols[i]];
                         let e = b
                             .coerce(e, &t, &col.ty, CastContext::Assignment)
@@ -1003,7 +1016,8 @@ impl<K: TxnKv> Session<K> {
                                 } else {
                                     e
                                 }
-                            })?;
+                            })
+                            .map_err(|e| e.at(expr_start(item)))?;
                         row.push(Some(e));
                     }
                     rows.push(row);
@@ -1016,16 +1030,16 @@ impl<K: TxnKv> Session<K> {
                     cols.truncate(q.types.len());
                 }
                 if q.types.len() < cols.len() {
-                    return Err(err(
-                        "42601",
-                        "INSERT has more target columns than expressions",
-                    ));
+                    return Err(
+                        err("42601", "INSERT has more target columns than expressions")
+                            .at(s.cols.get(q.types.len()).and_then(node_location)),
+                    );
                 }
                 if q.types.len() > cols.len() {
-                    return Err(err(
-                        "42601",
-                        "INSERT has more expressions than target columns",
-                    ));
+                    return Err(
+                        err("42601", "INSERT has more expressions than target columns")
+                            .at(output_locations(sel).get(cols.len()).copied().flatten()),
+                    );
                 }
                 let target: Vec<DataType> = cols
                     .iter()
@@ -1033,12 +1047,42 @@ impl<K: TxnKv> Session<K> {
                     .map(|c| table.columns[*c].ty.clone())
                     .collect();
                 let mut exprs = Vec::new();
-                for (i, (from, to)) in q.types.iter().zip(&target).enumerate() {
-                    exprs.push(b.coerce(Expr::Column(i), from, to, CastContext::Assignment)?);
+                let locations = output_locations(sel);
+                let mut plan = q.plan;
+                let mut types = q.types;
+                crate::binder::coerce_literals(
+                    &mut plan,
+                    &mut types,
+                    &target,
+                    &mut b,
+                    CastContext::Assignment,
+                )?;
+                for (i, (from, to)) in types.iter().zip(&target).enumerate() {
+                    let col = &table.columns[cols[i]];
+                    let e = b
+                        .coerce(Expr::Column(i), from, to, CastContext::Assignment)
+                        .map_err(|e| {
+                            let e = if e.code().code() == "42804" {
+                                err(
+                                    "42804",
+                                    format!(
+                                        "column \"{}\" is of type {} but expression is of type {}",
+                                        col.name,
+                                        col.ty.format_type(),
+                                        from.format_type()
+                                    ),
+                                )
+                                .with_hint("You will need to rewrite or cast the expression.")
+                            } else {
+                                e
+                            };
+                            e.at(locations.get(i).copied().flatten())
+                        })?;
+                    exprs.push(e);
                 }
                 Source::Query(Box::new(Query {
                     plan: Plan::Project {
-                        input: Box::new(q.plan),
+                        input: Box::new(plan),
                         exprs,
                     },
                     names: q.names,
@@ -1147,7 +1191,8 @@ impl<K: TxnKv> Session<K> {
                                 return Err(err(
                                     "42703",
                                     format!("column \"{}\" does not exist", ie.name),
-                                ));
+                                )
+                                .at(crate::binder::pos(infer.location)));
                             }
                         }
                     }
@@ -1191,7 +1236,8 @@ impl<K: TxnKv> Session<K> {
                     "42601",
                     "ON CONFLICT DO UPDATE requires inference specification or constraint name",
                 )
-                .with_hint("For example, ON CONFLICT (column_name)."));
+                .with_hint("For example, ON CONFLICT (column_name).")
+                .at(crate::binder::pos(oc.location)));
             }
         }
         let returning = self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?;
@@ -1255,7 +1301,13 @@ impl<K: TxnKv> Session<K> {
                     conflict_nothing || conflict_update.is_some(),
                 )?;
                 let final_row = match conflict {
-                    None => Some(row),
+                    None => {
+                        if conflict_update.is_some() {
+                            // A later proposed row may not update a row this command inserted.
+                            touched.insert(writer.row_key(&row, row_id)?);
+                        }
+                        Some(row)
+                    }
                     Some(existing_key) => match &conflict_update {
                         None => None,
                         Some((sets, pred)) => {
@@ -1342,13 +1394,15 @@ impl<K: TxnKv> Session<K> {
                 let Some(src) = m.source.as_deref().and_then(|n| n.node.as_ref()) else {
                     return Err(err("42601", "bad multiple-column assignment"));
                 };
+                let src_at = m.source.as_deref().and_then(expr_start);
                 multi = match src {
                     Node::RowExpr(r) => {
                         if r.args.len() != usize::try_from(m.ncolumns).unwrap_or(0) {
                             return Err(err(
                                 "42601",
                                 "number of columns does not match number of values",
-                            ));
+                            )
+                            .at(src_at));
                         }
                         r.args.get(k).cloned()
                     }
@@ -1362,7 +1416,8 @@ impl<K: TxnKv> Session<K> {
                                 return Err(err(
                                     "42601",
                                     "number of columns does not match number of values",
-                                ));
+                                )
+                                .at(src_at));
                             }
                             let t = sel.target_list.get(k).cloned();
                             sel.target_list = t.into_iter().collect();
@@ -1374,8 +1429,9 @@ impl<K: TxnKv> Session<K> {
                     _ => {
                         return Err(err(
                             "0A000",
-                            "feature not supported: this multiple-column assignment source",
-                        ));
+                            "source for a multiple-column UPDATE item must be a sub-SELECT or ROW() expression",
+                        )
+                        .at(src_at));
                     }
                 };
                 match multi.as_ref() {
@@ -1446,7 +1502,8 @@ impl<K: TxnKv> Session<K> {
                         } else {
                             e
                         }
-                    })?
+                    })
+                    .map_err(|e| e.at(expr_start(val)))?
             };
             if sets.iter().any(|(c, _)| *c == col) {
                 return Err(err(
@@ -1877,8 +1934,13 @@ impl<K: TxnKv> Session<K> {
             );
             if !matches_kind {
                 if found.is_some() {
-                    return Err(
-                        err("42809", format!("\"{name}\" is not a {word}")).with_hint(format!(
+                    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    return Err(err("42809", format!("\"{name}\" is not {article} {word}"))
+                        .with_hint(format!(
                             "Use DROP {} to remove {}.",
                             match found {
                                 Some(Relation::Table(_)) => "TABLE",
@@ -1892,8 +1954,7 @@ impl<K: TxnKv> Session<K> {
                                 Some(Relation::View(_)) => "a view",
                                 _ => "a sequence",
                             }
-                        )),
-                    );
+                        )));
                 }
                 if s.missing_ok {
                     notices.push(crate::ddl::notice(format!(
@@ -1901,7 +1962,13 @@ impl<K: TxnKv> Session<K> {
                     )));
                     continue;
                 }
-                return Err(err("42P01", format!("{word} \"{display}\" does not exist")));
+                // PostgreSQL reports a missing index as an undefined object.
+                let code = if kind == O::ObjectIndex {
+                    "42704"
+                } else {
+                    "42P01"
+                };
+                return Err(err(code, format!("{word} \"{display}\" does not exist")));
             }
             match found {
                 Some(Relation::Table(oid)) => {
@@ -2139,7 +2206,7 @@ impl<K: TxnKv> Session<K> {
             let Some(Node::RangeVar(rv)) = r.node.as_ref() else {
                 continue;
             };
-            targets.push(b.table(rv)?.clone());
+            targets.push(b.table(rv).map_err(SqlError::without_position)?.clone());
         }
         let cascade = s.behavior == protobuf::DropBehavior::DropCascade as i32;
         let oids: Vec<u32> = targets.iter().map(|t| t.oid).collect();

@@ -158,7 +158,9 @@ pub enum SqlError {
     #[error(transparent)]
     Txn(#[from] TxnError),
     /// An error raised while binding or executing a statement, with PostgreSQL's SQLSTATE,
-    /// message, detail, hint and (for errors tied to a place in the text) position.
+    /// message, detail, hint and (for errors tied to a place in the text) position. While the
+    /// statement runs the position counts bytes (parse-tree locations are byte offsets);
+    /// [`crate::Session::run`] turns it into characters before the error leaves.
     #[error("{message}")]
     Exec {
         /// The SQLSTATE.
@@ -169,7 +171,8 @@ pub enum SqlError {
         detail: Option<String>,
         /// PostgreSQL's hint.
         hint: Option<String>,
-        /// 1-based character position in the query string.
+        /// 1-based character position in the query string (bytes until
+        /// [`SqlError::byte_position_to_chars`]).
         position: Option<u32>,
     },
 }
@@ -220,6 +223,33 @@ impl SqlError {
             && position.is_none()
         {
             *position = pos;
+        }
+        self
+    }
+
+    /// Drops the position (errors about stored expression text, whose positions would point
+    /// into that text rather than the statement).
+    pub fn without_position(mut self) -> Self {
+        if let SqlError::Exec { position, .. } = &mut self {
+            *position = None;
+        }
+        self
+    }
+
+    /// Turns a position counted in bytes (parse-tree locations + 1) into PostgreSQL's
+    /// character position in `sql`, the query string the locations refer to.
+    pub fn byte_position_to_chars(mut self, sql: &str) -> Self {
+        if let SqlError::Exec {
+            position: Some(p), ..
+        } = &mut self
+        {
+            let byte = (*p as usize).saturating_sub(1).min(sql.len());
+            let mut at = byte;
+            while !sql.is_char_boundary(at) {
+                at -= 1;
+            }
+            let chars = sql[..at].chars().count();
+            *p = u32::try_from(chars + 1).unwrap_or(*p);
         }
         self
     }

@@ -489,10 +489,87 @@ fn lookahead(token: &str, next: &str) -> usize {
     usize::from(triggered)
 }
 
+/// Where a window frame error of the grammar points: at the frame bound it is about (the
+/// start bound for "frame start ...", the end bound otherwise), in the first frame of the
+/// text that has the fault.
+fn frame_error_offset(sql: &str, message: &str) -> Option<usize> {
+    let scan = pg_query::scan(sql).ok()?;
+    let toks: Vec<(usize, String)> = scan
+        .tokens
+        .iter()
+        .filter_map(|t| {
+            let (s, e) = (usize::try_from(t.start).ok()?, usize::try_from(t.end).ok()?);
+            Some((s, sql.get(s..e)?.to_ascii_uppercase()))
+        })
+        .collect();
+    // A bound runs to the next AND (of BETWEEN), EXCLUDE or closing parenthesis.
+    let bound = |from: usize| -> (usize, usize) {
+        let mut depth = 0i32;
+        let mut i = from;
+        while i < toks.len() {
+            match toks[i].1.as_str() {
+                "(" => depth += 1,
+                ")" if depth == 0 => break,
+                ")" => depth -= 1,
+                "AND" | "EXCLUDE" if depth == 0 => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        (from, i)
+    };
+    let text = |(a, b): (usize, usize)| -> Vec<&str> {
+        toks.get(a..b)
+            .map_or(Vec::new(), |t| t.iter().map(|x| x.1.as_str()).collect())
+    };
+    for (i, (_, t)) in toks.iter().enumerate() {
+        if !matches!(t.as_str(), "ROWS" | "RANGE" | "GROUPS") {
+            continue;
+        }
+        let between = toks.get(i + 1).is_some_and(|x| x.1 == "BETWEEN");
+        let start = bound(i + 1 + usize::from(between));
+        let end = if between {
+            Some(bound(start.1 + 1))
+        } else {
+            None
+        };
+        let s = text(start);
+        let e = end.map(text).unwrap_or_default();
+        let at = |r: (usize, usize)| toks.get(r.0).map(|x| x.0);
+        let hit = match message {
+            "frame start cannot be UNBOUNDED FOLLOWING" => {
+                (s == ["UNBOUNDED", "FOLLOWING"]).then(|| at(start))
+            }
+            "frame end cannot be UNBOUNDED PRECEDING" => {
+                (e == ["UNBOUNDED", "PRECEDING"]).then(|| end.and_then(at))
+            }
+            "frame starting from current row cannot have preceding rows" => {
+                (s.first() == Some(&"CURRENT") && e.last() == Some(&"PRECEDING"))
+                    .then(|| end.and_then(at))
+            }
+            "frame starting from following row cannot have preceding rows" if !between => {
+                (s.last() == Some(&"FOLLOWING")).then(|| at(start))
+            }
+            "frame starting from following row cannot have preceding rows" => (s.last()
+                == Some(&"FOLLOWING")
+                && (e.last() == Some(&"PRECEDING") || e.first() == Some(&"CURRENT")))
+            .then(|| end.and_then(at)),
+            _ => return None,
+        };
+        if let Some(found) = hit {
+            return found;
+        }
+    }
+    None
+}
+
 /// The byte offset where the parse error of `sql` lies, if it can be told.
 fn error_offset(sql: &str, options: ParseOptions, message: &str) -> Option<usize> {
     if message.ends_with(" at end of input") {
         return Some(sql.len());
+    }
+    if message.starts_with("frame ") {
+        return frame_error_offset(sql, message);
     }
     let token = near_token(message)?;
     if token.is_empty() {

@@ -374,7 +374,7 @@ impl<K: TxnKv> Session<K> {
                 }
                 Err(e) => {
                     self.abort_on_error();
-                    batch.error = Some(e);
+                    batch.error = Some(e.byte_position_to_chars(sql));
                     batch.error_notices = notices;
                     return batch;
                 }

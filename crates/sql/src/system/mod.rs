@@ -86,9 +86,13 @@ pub fn bind_system_function(
         ("pg_typeof", 1) => {
             let t = match &types[0] {
                 DataType::Unknown => "unknown".to_string(),
-                // regtype output: `format_type` without modifiers.
-                DataType::Array(e) => format!("{}[]", e.error_name()),
-                t => t.error_name(),
+                // A regtype prints without type modifiers, and blank-padded char as
+                // `character` (format_type_be).
+                DataType::Bpchar(_) => "character".to_string(),
+                DataType::Array(e) if matches!(**e, DataType::Bpchar(_)) => {
+                    "character[]".to_string()
+                }
+                t => t.without_typmod().format_type(),
             };
             text(&t)
         }
