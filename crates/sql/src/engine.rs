@@ -12,7 +12,9 @@
 //! commits later in the log, so it cannot become durable without the write). After a restart
 //! the state is read back from that key, so up to 32 values are skipped, as after a crash in
 //! PostgreSQL. With CACHE n a session takes n values at a time and hands them out itself
-//! (`last_value` shows the last value taken by any session, as in PostgreSQL).
+//! (`last_value` shows the last value taken by any session, as in PostgreSQL). Before
+//! writing ahead, the key is re-read under its lock: if another [`Shared`] over the same
+//! store wrote it, the state continues after that value, so no value is handed out twice.
 //!
 //! ALTER SEQUENCE changes the catalog in the statement's transaction, but its effect on the
 //! state (RESTART, dropping the values written ahead) is immediate and not undone by a
@@ -54,7 +56,7 @@ pub struct Shared {
     /// The last committed catalog decoded.
     pub catalog: CatalogCache,
     /// The current state of each sequence used since the database was opened.
-    sequences: Mutex<HashMap<u32, SeqState>>,
+    sequences: Mutex<HashMap<u32, SharedSeq>>,
 }
 
 impl Shared {
@@ -72,6 +74,13 @@ impl Default for Shared {
     fn default() -> Self {
         Shared::new(Arc::new(ParseCache::default()))
     }
+}
+
+/// A sequence's state and what this process last wrote to (or read from) its key.
+#[derive(Debug, Clone, Copy)]
+struct SharedSeq {
+    state: SeqState,
+    stored: Option<(i64, bool)>,
 }
 
 /// A session's sequence state: `currval`/`lastval` and the values it holds from sequences
@@ -187,6 +196,35 @@ fn advance(seq: &Sequence, st: SeqState) -> Result<(i64, SeqState, Option<i64>),
     Ok((first, state, write_ahead.then_some(next)))
 }
 
+/// Decodes a sequence key's value: (value, called).
+fn read_stored(bytes: Option<Vec<u8>>) -> Option<(i64, bool)> {
+    let b = bytes?;
+    let v: [u8; 8] = b.get(..8)?.try_into().ok()?;
+    Some((i64::from_be_bytes(v), b.get(8) == Some(&1)))
+}
+
+fn stored_bytes(value: i64, called: bool) -> Vec<u8> {
+    let mut val = value.to_be_bytes().to_vec();
+    val.push(u8::from(called));
+    val
+}
+
+/// The state a stored value stands for (nothing stored: the sequence's start).
+fn from_stored(seq: &Sequence, stored: Option<(i64, bool)>) -> SeqState {
+    match stored {
+        Some((last, called)) => SeqState {
+            last,
+            log_cnt: 0,
+            called,
+        },
+        None => SeqState {
+            last: seq.start,
+            log_cnt: 0,
+            called: false,
+        },
+    }
+}
+
 impl<K: TxnKv> SeqAccess<'_, K> {
     fn resolve(&self, catalog: &Catalog, name: &str) -> Result<u32, SqlError> {
         let (schema, rel) = match name.split_once('.') {
@@ -211,28 +249,16 @@ impl<K: TxnKv> SeqAccess<'_, K> {
 
     /// The state of a sequence: the shared one, or the one in storage (what was written
     /// ahead, as after a crash in PostgreSQL), or the initial one.
-    fn load(&self, map: &HashMap<u32, SeqState>, seq: &Sequence) -> Result<SeqState, SqlError> {
-        if let Some(st) = map.get(&seq.oid) {
-            return Ok(*st);
+    fn load(&self, map: &HashMap<u32, SharedSeq>, seq: &Sequence) -> Result<SharedSeq, SqlError> {
+        if let Some(sh) = map.get(&seq.oid) {
+            return Ok(*sh);
         }
         let mut txn = self.kv.begin(TxnOptions::default())?;
-        let stored = txn.get_latest(&seq_key(seq.oid));
+        let stored = read_stored(txn.get_latest(&seq_key(seq.oid))?);
         txn.rollback();
-        Ok(match stored? {
-            Some(b) if b.len() == 9 => {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(&b[..8]);
-                SeqState {
-                    last: i64::from_be_bytes(a),
-                    log_cnt: 0,
-                    called: b[8] == 1,
-                }
-            }
-            _ => SeqState {
-                last: seq.start,
-                log_cnt: 0,
-                called: false,
-            },
+        Ok(SharedSeq {
+            state: from_stored(seq, stored),
+            stored,
         })
     }
 
@@ -244,9 +270,7 @@ impl<K: TxnKv> SeqAccess<'_, K> {
         })?;
         let key = seq_key(oid);
         txn.lock(&key, LockMode::Exclusive, LockWait::Block)?;
-        let mut val = value.to_be_bytes().to_vec();
-        val.push(u8::from(called));
-        txn.put(key, val)?;
+        txn.put(key, stored_bytes(value, called))?;
         txn.commit()?;
         Ok(())
     }
@@ -274,12 +298,29 @@ impl<K: TxnKv> SeqAccess<'_, K> {
     /// Takes up to `seq.cache` values: the first and the last one.
     fn take(&mut self, seq: &Sequence) -> Result<(i64, i64), SqlError> {
         let mut map = self.shared.sequences.lock();
-        let st = self.load(&map, seq)?;
-        let (first, new, ahead) = advance(seq, st)?;
-        if let Some(v) = ahead {
-            self.store(seq.oid, v, true)?;
+        let mut sh = self.load(&map, seq)?;
+        let (mut first, mut new, ahead) = advance(seq, sh.state)?;
+        if ahead.is_some() {
+            let mut txn = self.kv.begin(TxnOptions {
+                synchronous_commit: Some(false),
+                ..Default::default()
+            })?;
+            let key = seq_key(seq.oid);
+            txn.lock(&key, LockMode::Exclusive, LockWait::Block)?;
+            let stored = read_stored(txn.get_latest(&key)?);
+            let mut ahead = ahead;
+            if stored != sh.stored {
+                // Another process's sessions moved the sequence (a database opened twice):
+                // continue after what they wrote, so no value is handed out twice.
+                (first, new, ahead) = advance(seq, from_stored(seq, stored))?;
+            }
+            let v = ahead.unwrap_or(new.last);
+            txn.put(key, stored_bytes(v, true))?;
+            txn.commit()?;
+            sh.stored = Some((v, true));
         }
-        map.insert(seq.oid, new);
+        sh.state = new;
+        map.insert(seq.oid, sh);
         Ok((first, new.last))
     }
 
@@ -310,7 +351,13 @@ impl<K: TxnKv> SeqAccess<'_, K> {
     fn put_state(&mut self, seq: &Sequence, st: SeqState) -> Result<(), SqlError> {
         let mut map = self.shared.sequences.lock();
         self.store(seq.oid, st.last, st.called)?;
-        map.insert(seq.oid, st);
+        map.insert(
+            seq.oid,
+            SharedSeq {
+                state: st,
+                stored: Some((st.last, st.called)),
+            },
+        );
         self.session.cached.remove(&seq.oid);
         Ok(())
     }
@@ -336,12 +383,14 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
 
     fn state(&mut self, seq: &Sequence) -> Result<SeqState, SqlError> {
         let map = self.shared.sequences.lock();
-        self.load(&map, seq)
+        Ok(self.load(&map, seq)?.state)
     }
 
     fn reset(&mut self, seq: &Sequence, restart: Option<i64>) -> Result<(), SqlError> {
-        let mut map = self.shared.sequences.lock();
-        let st = self.load(&map, seq)?;
+        let st = {
+            let map = self.shared.sequences.lock();
+            self.load(&map, seq)?.state
+        };
         let new = match restart {
             Some(v) => SeqState {
                 last: v,
@@ -350,10 +399,7 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
             },
             None => SeqState { log_cnt: 0, ..st },
         };
-        self.store(seq.oid, new.last, new.called)?;
-        map.insert(seq.oid, new);
-        self.session.cached.remove(&seq.oid);
-        Ok(())
+        self.put_state(seq, new)
     }
 
     fn call(&mut self, catalog: &Catalog, f: SeqFunc, args: &[Value]) -> Result<Value, SqlError> {
