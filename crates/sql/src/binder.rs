@@ -3310,7 +3310,7 @@ fn position_ref_in(
     Ok(None)
 }
 
-fn node_location(n: &protobuf::Node) -> Option<u32> {
+pub(crate) fn node_location(n: &protobuf::Node) -> Option<u32> {
     let l = match n.node.as_ref()? {
         Node::ColumnRef(c) => c.location,
         Node::AConst(c) => c.location,

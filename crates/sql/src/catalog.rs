@@ -234,6 +234,10 @@ pub struct Index {
     pub unique: bool,
     /// Backs the primary key.
     pub primary: bool,
+    /// A partial index's WHERE predicate, as SQL text: only rows for which it is true have
+    /// entries (and uniqueness holds only among them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
 }
 
 /// A sequence.

@@ -35,6 +35,31 @@ pub fn notice(message: String) -> Notice {
     }
 }
 
+/// Where an expression starts (PostgreSQL's `exprLocation`: an operator expression starts
+/// at its left operand).
+fn leftmost_location(n: &protobuf::Node) -> Option<u32> {
+    match n.node.as_ref()? {
+        Node::AExpr(e) if e.lexpr.is_some() => e.lexpr.as_deref().and_then(leftmost_location),
+        _ => crate::binder::node_location(n),
+    }
+}
+
+/// The location of the first subquery in an expression tree.
+fn sublink_location(n: &protobuf::Node) -> Option<i32> {
+    match n.node.as_ref()? {
+        Node::SubLink(s) => Some(s.location),
+        Node::AExpr(e) => [e.lexpr.as_deref(), e.rexpr.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(sublink_location),
+        Node::BoolExpr(b) => b.args.iter().find_map(sublink_location),
+        Node::NullTest(t) => t.arg.as_deref().and_then(sublink_location),
+        Node::FuncCall(f) => f.args.iter().find_map(sublink_location),
+        Node::TypeCast(t) => t.arg.as_deref().and_then(sublink_location),
+        _ => None,
+    }
+}
+
 /// Deparses an expression node to SQL text.
 pub fn deparse_expr(node: &protobuf::Node) -> Result<String, SqlError> {
     let sel = protobuf::SelectStmt {
@@ -567,6 +592,7 @@ pub fn create_table(
                 keys: p.cols.into_iter().map(IndexKey::Column).collect(),
                 unique: true,
                 primary: p.primary,
+                predicate: None,
             },
         );
         new_indexes.push(ioid);
@@ -660,6 +686,9 @@ pub fn build_index(cat: &Catalog, index_oid: u32, cx: &mut Cx<'_>) -> Result<(),
     for (key, bytes) in rows {
         let mut row = decode_row(&bytes)?;
         row.resize(table.columns.len(), Value::Null);
+        if !bi.covers(&row, cx)? {
+            continue;
+        }
         let mut vals = Vec::new();
         for k in &bi.keys {
             vals.push(eval(k, &row, cx)?);
@@ -723,9 +752,6 @@ pub fn create_index(
     let Some(rv) = &s.relation else {
         return Err(err("42601", "CREATE INDEX without a table"));
     };
-    if s.where_clause.is_some() {
-        return Err(err("0A000", "feature not supported: partial indexes"));
-    }
     if !s.access_method.is_empty() && s.access_method != "btree" {
         return Err(err(
             "0A000",
@@ -762,6 +788,28 @@ pub fn create_index(
         }
         desc.push(ie.ordering == protobuf::SortByDir::SortbyDesc as i32);
     }
+    let predicate = match s.where_clause.as_deref() {
+        Some(w) => {
+            let mut b = Binder::new(cat, search_path.to_vec(), *types);
+            let (e, t) = b.bind_scalar(w, &scope, "index predicates")?;
+            if t != DataType::Bool && t != DataType::Unknown {
+                return Err(err(
+                    "42804",
+                    format!(
+                        "argument of WHERE must be type boolean, not type {}",
+                        t.format_type()
+                    ),
+                )
+                .at(leftmost_location(w)));
+            }
+            if e.any(&|x| matches!(x, crate::expr::Expr::Subquery(_))) {
+                return Err(err("0A000", "cannot use subquery in index predicate")
+                    .at(sublink_location(w).and_then(pos)));
+            }
+            Some(deparse_expr(w)?)
+        }
+        None => None,
+    };
     let name = if s.idxname.is_empty() {
         let suffix = if s.unique { "key" } else { "idx" };
         choose_name(
@@ -797,6 +845,7 @@ pub fn create_index(
             desc,
             unique: s.unique,
             primary: false,
+            predicate,
         },
     );
     Ok(Some(ioid))

@@ -836,6 +836,7 @@ fn add_index_constraint(
             desc: vec![false; cols.len()],
             unique: true,
             primary,
+            predicate: None,
         },
     );
     let tm = table_mut(cat, oid)?;
@@ -915,6 +916,7 @@ fn add_fk(
     let is_unique = cat.indexes.values().any(|i| {
         i.table == ref_oid
             && i.unique
+            && i.predicate.is_none()
             && i.keys.len() == ref_cols.len()
             && i.keys
                 .iter()
@@ -1502,7 +1504,10 @@ impl<K: TxnKv> Session<K> {
                 i.keys.iter().any(|k| match k {
                     IndexKey::Column(c) => *c == col,
                     IndexKey::Expr(e) => expr_uses_column(e, name),
-                })
+                }) || i
+                    .predicate
+                    .as_deref()
+                    .is_some_and(|p| expr_uses_column(p, name))
             })
             .map(|i| i.oid)
             .collect();
@@ -2159,6 +2164,9 @@ fn rename_column(
                     if let IndexKey::Expr(e) = k {
                         *e = rename_in_expr(e, &t.name, old, new)?;
                     }
+                }
+                if let Some(p) = &mut i.predicate {
+                    *p = rename_in_expr(p, &t.name, old, new)?;
                 }
             }
             rename_column_in_views(cat, &t, old, new)

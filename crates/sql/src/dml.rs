@@ -32,6 +32,18 @@ pub struct BoundIndex {
     pub index: Index,
     /// Key expressions over the table row.
     pub keys: Vec<Expr>,
+    /// A partial index's predicate over the table row.
+    pub pred: Option<Expr>,
+}
+
+impl BoundIndex {
+    /// Whether `row` has an entry in the index (a partial index's predicate is true).
+    pub fn covers(&self, row: &[Value], cx: &mut Cx<'_>) -> Result<bool, SqlError> {
+        match &self.pred {
+            None => Ok(true),
+            Some(p) => Ok(truth(&eval(p, row, cx)?) == Some(true)),
+        }
+    }
 }
 
 /// A bound CHECK constraint.
@@ -206,7 +218,7 @@ impl TableWriter {
         }
         let mut entries = Vec::with_capacity(self.indexes.len());
         for bi in &self.indexes {
-            if bi.index.primary {
+            if bi.index.primary || !bi.covers(row, cx)? {
                 continue;
             }
             let (ikey, unique, vals) = self.index_key(bi, row, &key, cx)?;
@@ -239,7 +251,7 @@ impl TableWriter {
     pub fn delete(&self, key: &[u8], row: &[Value], cx: &mut Cx<'_>) -> Result<(), SqlError> {
         self.referenced_actions(row, None, cx)?;
         for bi in &self.indexes {
-            if bi.index.primary {
+            if bi.index.primary || !bi.covers(row, cx)? {
                 continue;
             }
             let (ikey, _, _) = self.index_key(bi, row, key, cx)?;
@@ -286,12 +298,18 @@ impl TableWriter {
             if bi.index.primary {
                 continue;
             }
+            let (old_in, new_in) = (bi.covers(old, cx)?, bi.covers(new, cx)?);
             let (okey, _, _) = self.index_key(bi, old, key, cx)?;
             let (nkey, unique, vals) = self.index_key(bi, new, &new_key, cx)?;
-            if okey == nkey && !key_changed {
+            if okey == nkey && !key_changed && old_in == new_in {
                 continue;
             }
-            cx.txn.delete(okey)?;
+            if old_in {
+                cx.txn.delete(okey)?;
+            }
+            if !new_in {
+                continue;
+            }
             if unique {
                 cx.txn.lock(&nkey, LockMode::Exclusive, LockWait::Block)?;
                 if let Some(existing) = cx.txn.get_latest(&nkey)?
@@ -492,9 +510,14 @@ pub fn writer_for(catalog: &Catalog, table: &Table, cx: &Cx<'_>) -> Result<Table
                 IndexKey::Expr(s) => bind_text_expr(&mut b, s, &scope)?.0,
             });
         }
+        let pred = match &i.predicate {
+            Some(p) => Some(bind_text_expr(&mut b, p, &scope)?.0),
+            None => None,
+        };
         indexes.push(BoundIndex {
             index: i.clone(),
             keys,
+            pred,
         });
     }
     let mut checks = Vec::new();

@@ -968,6 +968,28 @@ impl<K: TxnKv> Session<K> {
                     }
                     true
                 } else {
+                    // A partial unique index is inferred only when the inference WHERE
+                    // implies its predicate (each of its conjuncts is one of WHERE's).
+                    let infer_where = match infer.where_clause.as_deref() {
+                        Some(w) => {
+                            let e = b.bind_condition(w, &scope, "WHERE")?;
+                            let mut v = Vec::new();
+                            crate::optimizer::conjuncts(e, &mut v);
+                            v
+                        }
+                        None => Vec::new(),
+                    };
+                    let implied = |i: &crate::catalog::Index, b: &mut Binder<'_>| -> bool {
+                        let Some(p) = &i.predicate else { return true };
+                        match crate::dml::bind_text_expr(b, p, &scope) {
+                            Ok((e, _)) => {
+                                let mut need = Vec::new();
+                                crate::optimizer::conjuncts(e, &mut need);
+                                need.iter().all(|n| infer_where.contains(n))
+                            }
+                            Err(_) => false,
+                        }
+                    };
                     catalog.table_indexes(table.oid).iter().any(|i| {
                         let mut cols: Vec<usize> = i
                             .keys
@@ -978,7 +1000,7 @@ impl<K: TxnKv> Session<K> {
                             })
                             .collect();
                         cols.sort_unstable();
-                        i.unique && cols.len() == i.keys.len() && cols == want
+                        i.unique && cols.len() == i.keys.len() && cols == want && implied(i, &mut b)
                     })
                 };
                 if !found {
@@ -1057,7 +1079,14 @@ impl<K: TxnKv> Session<K> {
                     conflict_nothing || conflict_update.is_some(),
                 )?;
                 let final_row = match conflict {
-                    None => Some(row),
+                    None => {
+                        // A later row of this command conflicting with this one must not
+                        // update it (21000), as in PostgreSQL.
+                        if conflict_update.is_some() {
+                            touched.insert(writer.row_key(&row, row_id)?);
+                        }
+                        Some(row)
+                    }
                     Some(existing_key) => match &conflict_update {
                         None => None,
                         Some((sets, pred)) => {
@@ -1086,6 +1115,11 @@ impl<K: TxnKv> Session<K> {
                             }
                             writer.check_row(&new, cx)?;
                             writer.update(&existing_key, &old, &new, cx)?;
+                            touched.insert(if has_rowid {
+                                existing_key.clone()
+                            } else {
+                                writer.row_key(&new, None)?
+                            });
                             Some(new)
                         }
                     },
@@ -1620,23 +1654,28 @@ impl<K: TxnKv> Session<K> {
             );
             if !matches_kind {
                 if found.is_some() {
-                    return Err(
-                        err("42809", format!("\"{name}\" is not a {word}")).with_hint(format!(
-                            "Use DROP {} to remove {}.",
-                            match found {
-                                Some(Relation::Table(_)) => "TABLE",
-                                Some(Relation::Index(_)) => "INDEX",
-                                Some(Relation::View(_)) => "VIEW",
-                                _ => "SEQUENCE",
-                            },
-                            match found {
-                                Some(Relation::Table(_)) => "a table",
-                                Some(Relation::Index(_)) => "an index",
-                                Some(Relation::View(_)) => "a view",
-                                _ => "a sequence",
-                            }
-                        )),
-                    );
+                    return Err(err(
+                        "42809",
+                        format!(
+                            "\"{name}\" is not {} {word}",
+                            if word == "index" { "an" } else { "a" }
+                        ),
+                    )
+                    .with_hint(format!(
+                        "Use DROP {} to remove {}.",
+                        match found {
+                            Some(Relation::Table(_)) => "TABLE",
+                            Some(Relation::Index(_)) => "INDEX",
+                            Some(Relation::View(_)) => "VIEW",
+                            _ => "SEQUENCE",
+                        },
+                        match found {
+                            Some(Relation::Table(_)) => "a table",
+                            Some(Relation::Index(_)) => "an index",
+                            Some(Relation::View(_)) => "a view",
+                            _ => "a sequence",
+                        }
+                    )));
                 }
                 if s.missing_ok {
                     notices.push(crate::ddl::notice(format!(
@@ -1644,7 +1683,12 @@ impl<K: TxnKv> Session<K> {
                     )));
                     continue;
                 }
-                return Err(err("42P01", format!("{word} \"{display}\" does not exist")));
+                let code = if kind == O::ObjectIndex {
+                    "42704"
+                } else {
+                    "42P01"
+                };
+                return Err(err(code, format!("{word} \"{display}\" does not exist")));
             }
             match found {
                 Some(Relation::Table(oid)) => {
