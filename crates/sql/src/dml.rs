@@ -593,6 +593,15 @@ pub fn lock_for_write(
     width: usize,
     cx: &mut Cx<'_>,
 ) -> Result<Option<Row>, SqlError> {
+    // A row another part of the same statement changed is skipped, as PostgreSQL skips
+    // rows modified by the same command.
+    if cx
+        .stmt_writes
+        .as_ref()
+        .is_some_and(|w| w.lock().contains_key(key))
+    {
+        return Ok(None);
+    }
     cx.txn.lock(key, LockMode::Exclusive, LockWait::Block)?;
     let latest = cx.txn.get_latest(key)?;
     let Some(bytes) = latest else {

@@ -311,6 +311,91 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
     }
 }
 
+/// Ids of WITH queries computed by the engine (above any id a binder hands out).
+const WITH_ENV_IDS: usize = 1 << 40;
+
+/// The WITH queries of a statement with data-modifying ones, computed before its main part.
+#[derive(Default)]
+struct WithEnv {
+    ctes: Vec<WithCte>,
+    /// What the statement wrote so far, for its single snapshot.
+    before: crate::snapshot::BeforeImages,
+}
+
+/// One computed WITH query.
+#[derive(Clone)]
+struct WithCte {
+    name: String,
+    id: usize,
+    names: Vec<String>,
+    types: Vec<DataType>,
+    rows: Arc<Vec<Row>>,
+    /// False for a data-modifying query without RETURNING (which cannot be read).
+    returning: bool,
+}
+
+/// Whether a WITH clause holds a data-modifying query.
+fn with_modifies(with: Option<&protobuf::WithClause>) -> bool {
+    with.is_some_and(|w| {
+        w.ctes.iter().any(|c| match c.node.as_ref() {
+            Some(Node::CommonTableExpr(cte)) => !matches!(
+                cte.ctequery.as_deref().and_then(|q| q.node.as_ref()),
+                Some(Node::SelectStmt(_))
+            ),
+            _ => false,
+        })
+    })
+}
+
+/// The debug text of a statement without its WITH clause (to find which WITH queries the
+/// main part reads).
+fn main_text<T: Clone + std::fmt::Debug>(s: &T, strip: impl FnOnce(&mut T)) -> String {
+    let mut m = s.clone();
+    strip(&mut m);
+    format!("{m:?}")
+}
+
+/// `SELECT * FROM name` under `WITH [RECURSIVE] name AS (...)`: reads one WITH query.
+fn cte_reader(cte: &protobuf::CommonTableExpr, recursive: bool) -> protobuf::SelectStmt {
+    let star = protobuf::Node {
+        node: Some(Node::ColumnRef(protobuf::ColumnRef {
+            fields: vec![protobuf::Node {
+                node: Some(Node::AStar(protobuf::AStar {})),
+            }],
+            location: -1,
+        })),
+    };
+    protobuf::SelectStmt {
+        target_list: vec![protobuf::Node {
+            node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
+                name: String::new(),
+                indirection: vec![],
+                val: Some(Box::new(star)),
+                location: -1,
+            }))),
+        }],
+        from_clause: vec![protobuf::Node {
+            node: Some(Node::RangeVar(protobuf::RangeVar {
+                relname: cte.ctename.clone(),
+                inh: true,
+                relpersistence: "p".into(),
+                location: -1,
+                ..Default::default()
+            })),
+        }],
+        with_clause: Some(protobuf::WithClause {
+            ctes: vec![protobuf::Node {
+                node: Some(Node::CommonTableExpr(Box::new(cte.clone()))),
+            }],
+            recursive,
+            location: -1,
+        }),
+        limit_option: protobuf::LimitOption::Default as i32,
+        op: protobuf::SetOperation::SetopNone as i32,
+        ..Default::default()
+    }
+}
+
 /// RETURNING: output names, types and expressions.
 type Returning = Option<(Vec<String>, Vec<DataType>, Vec<Expr>)>;
 /// ON CONFLICT DO UPDATE: assignments and WHERE.
@@ -430,6 +515,18 @@ impl<K: TxnKv> Session<K> {
         params: &[Value],
         f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
     ) -> Result<R, SqlError> {
+        self.with_cx_env(catalog, params, None, f)
+    }
+
+    /// [`Session::with_cx`] for a part of a statement with data-modifying WITH queries: reads
+    /// see the statement's start ([`crate::snapshot`]) and the computed WITH queries' rows.
+    fn with_cx_env<R>(
+        &mut self,
+        catalog: &Catalog,
+        params: &[Value],
+        env: Option<&WithEnv>,
+        f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError> {
         let types = self.type_context();
         let search_path = self.search_path_oids(catalog);
         self.data_transaction()?;
@@ -460,8 +557,200 @@ impl<K: TxnKv> Session<K> {
             session: seq_session,
             search_path,
         };
-        let mut cx = Cx::new(txn, catalog, params, func, &mut seq);
+        let Some(env) = env else {
+            let mut cx = Cx::new(txn, catalog, params, func, &mut seq);
+            return f(&mut cx);
+        };
+        let mut snap = crate::snapshot::StatementSnapshot::new(txn, env.before.clone());
+        let mut cx = Cx::new(&mut snap, catalog, params, func, &mut seq);
+        cx.stmt_writes = Some(env.before.clone());
+        for c in &env.ctes {
+            cx.set_cte(c.id, c.rows.clone());
+        }
         f(&mut cx)
+    }
+
+    fn binder_env<'c>(&'c self, catalog: &'c Catalog, env: Option<&WithEnv>) -> Binder<'c> {
+        let mut b = self.binder(catalog);
+        for c in env.iter().flat_map(|e| &e.ctes) {
+            b.add_external_cte(&c.name, c.id, c.names.clone(), c.types.clone(), c.returning);
+        }
+        b
+    }
+
+    /// A SELECT with data-modifying WITH queries.
+    fn select_with(&mut self, s: &protobuf::SelectStmt) -> Result<StatementResult, SqlError> {
+        let mut main = s.clone();
+        main.with_clause = None;
+        let text = format!("{main:?}");
+        let (names_, types, rows) =
+            self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
+                this.query_rows(&main, env)
+            })?;
+        Ok(self.rows_result(&names_, &types, rows, "SELECT {}".to_string()))
+    }
+
+    /// Binds and runs a query with the WITH queries of `env`: names, types, rows.
+    fn query_rows(
+        &mut self,
+        s: &protobuf::SelectStmt,
+        env: Option<&WithEnv>,
+    ) -> Result<(Vec<String>, Vec<DataType>, Vec<Row>), SqlError> {
+        let catalog = self.load_catalog()?;
+        let q = self.binder_env(&catalog, env).bind_select(s)?;
+        let q = crate::optimizer::optimize_query(q, &catalog);
+        if !s.locking_clause.is_empty() && self.settings.transaction_read_only() {
+            return Err(err(
+                "25006",
+                "cannot execute SELECT FOR UPDATE in a read-only transaction",
+            ));
+        }
+        let rows = self.with_cx_env(&catalog, &[], env, |cx| collect(&q.plan, cx))?;
+        let types = q
+            .types
+            .into_iter()
+            .map(|t| {
+                if t == DataType::Unknown {
+                    DataType::Text
+                } else {
+                    t
+                }
+            })
+            .collect();
+        Ok((q.names, types, rows))
+    }
+
+    /// Runs a statement's WITH queries, then `main` with their rows (PostgreSQL's semantics of
+    /// data-modifying WITH: every part reads the statement's start, each data-modifying query
+    /// runs once and to completion; one that nothing reads runs after the main part).
+    /// `parent` holds the WITH queries of an enclosing statement; `top` is false inside a WITH
+    /// query, where data-modifying ones are refused.
+    fn run_with<R>(
+        &mut self,
+        with: Option<&protobuf::WithClause>,
+        parent: Option<&WithEnv>,
+        top: bool,
+        main_text: &str,
+        main: impl FnOnce(&mut Self, Option<&WithEnv>) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError> {
+        let Some(with) = with else {
+            return main(self, parent);
+        };
+        let mut env = WithEnv {
+            ctes: parent.map(|p| p.ctes.clone()).unwrap_or_default(),
+            before: parent.map(|p| p.before.clone()).unwrap_or_default(),
+        };
+        let items: Vec<&protobuf::CommonTableExpr> = with
+            .ctes
+            .iter()
+            .filter_map(|c| match c.node.as_ref() {
+                Some(Node::CommonTableExpr(cte)) => Some(&**cte),
+                _ => None,
+            })
+            .collect();
+        let mut deferred = Vec::new();
+        for (k, cte) in items.iter().enumerate() {
+            if items[..k].iter().any(|o| o.ctename == cte.ctename) {
+                return Err(err(
+                    "42712",
+                    format!(
+                        "WITH query name \"{}\" specified more than once",
+                        cte.ctename
+                    ),
+                )
+                .at(crate::binder::pos(cte.location)));
+            }
+            let Some(q) = cte.ctequery.as_deref() else {
+                continue;
+            };
+            let id = WITH_ENV_IDS + env.ctes.len();
+            let alias = names(&cte.aliascolnames);
+            let modifying = !matches!(q.node.as_ref(), Some(Node::SelectStmt(_)));
+            if modifying && !top {
+                return Err(err(
+                    "0A000",
+                    "WITH clause containing a data-modifying statement must be at the top level",
+                )
+                .at(crate::binder::pos(cte.location)));
+            }
+            let (mut cols, types, rows, returning) = match q.node.as_ref() {
+                Some(Node::SelectStmt(_)) => {
+                    let sel = cte_reader(cte, with.recursive);
+                    let (n, t, r) = self.query_rows(&sel, Some(&env))?;
+                    (n, t, r, true)
+                }
+                Some(node) => {
+                    // A data-modifying query nothing reads runs after the main part.
+                    let needle = format!("relname: {:?}", cte.ctename);
+                    let read = main_text.contains(&needle)
+                        || items[k + 1..]
+                            .iter()
+                            .any(|o| format!("{o:?}").contains(&needle));
+                    if !read {
+                        deferred.push(node);
+                        continue;
+                    }
+                    let out = self.run_modifying(node, &env)?;
+                    match out.returning {
+                        Some((n, t, r)) => (n, t, r, true),
+                        None => (Vec::new(), Vec::new(), Vec::new(), false),
+                    }
+                }
+                None => continue,
+            };
+            if alias.len() > cols.len() && returning {
+                return Err(err(
+                    "42P10",
+                    format!(
+                        "WITH query \"{}\" has {} columns available but {} columns specified",
+                        cte.ctename,
+                        cols.len(),
+                        alias.len()
+                    ),
+                )
+                .at(crate::binder::pos(cte.location)));
+            }
+            for (c, a) in cols.iter_mut().zip(&alias) {
+                *c = a.clone();
+            }
+            env.ctes.push(WithCte {
+                name: cte.ctename.clone(),
+                id,
+                names: cols,
+                types,
+                rows: Arc::new(rows),
+                returning,
+            });
+        }
+        let r = main(self, Some(&env))?;
+        for node in deferred {
+            self.run_modifying(node, &env)?;
+        }
+        Ok(r)
+    }
+
+    /// Runs a data-modifying WITH query.
+    fn run_modifying(&mut self, node: &Node, env: &WithEnv) -> Result<DmlOutput, SqlError> {
+        match node {
+            Node::InsertStmt(s) => {
+                self.run_with(s.with_clause.as_ref(), Some(env), false, "", |this, env| {
+                    this.insert(s, env)
+                })
+            }
+            Node::UpdateStmt(s) => {
+                self.run_with(s.with_clause.as_ref(), Some(env), false, "", |this, env| {
+                    this.update(s, env)
+                })
+            }
+            Node::DeleteStmt(s) => {
+                self.run_with(s.with_clause.as_ref(), Some(env), false, "", |this, env| {
+                    this.delete(s, env)
+                })
+            }
+            other => Err(SqlError::Unsupported(crate::describe::statement_name(
+                other,
+            ))),
+        }
     }
 
     pub(crate) fn binder<'c>(&'c self, catalog: &'c Catalog) -> Binder<'c> {
@@ -480,17 +769,30 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<StatementResult, SqlError> {
         let _ = stmt;
         match node {
+            Node::SelectStmt(s) if with_modifies(s.with_clause.as_ref()) => self.select_with(s),
             Node::SelectStmt(s) => self.select(s, stmt.text()),
             Node::InsertStmt(s) => {
-                let out = self.insert(s)?;
+                let text = main_text(&**s, |m: &mut protobuf::InsertStmt| m.with_clause = None);
+                let out =
+                    self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
+                        this.insert(s, env)
+                    })?;
                 Ok(dml_result(format!("INSERT 0 {}", out.count), out, self))
             }
             Node::UpdateStmt(s) => {
-                let out = self.update(s)?;
+                let text = main_text(&**s, |m: &mut protobuf::UpdateStmt| m.with_clause = None);
+                let out =
+                    self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
+                        this.update(s, env)
+                    })?;
                 Ok(dml_result(format!("UPDATE {}", out.count), out, self))
             }
             Node::DeleteStmt(s) => {
-                let out = self.delete(s)?;
+                let text = main_text(&**s, |m: &mut protobuf::DeleteStmt| m.with_clause = None);
+                let out =
+                    self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
+                        this.delete(s, env)
+                    })?;
                 Ok(dml_result(format!("DELETE {}", out.count), out, self))
             }
             Node::ExplainStmt(e) => self.explain(e),
@@ -695,13 +997,14 @@ impl<K: TxnKv> Session<K> {
         Ok((catalog, t))
     }
 
-    fn insert(&mut self, s: &protobuf::InsertStmt) -> Result<DmlOutput, SqlError> {
+    fn insert(
+        &mut self,
+        s: &protobuf::InsertStmt,
+        env: Option<&WithEnv>,
+    ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
-        if s.with_clause.is_some() {
-            return Err(err("0A000", "feature not supported: WITH in INSERT"));
-        }
         let (catalog, table) = self.target_table(s.relation.as_ref())?;
-        let mut b = self.binder(&catalog);
+        let mut b = self.binder_env(&catalog, env);
         // Target columns.
         let mut cols: Vec<usize> = Vec::new();
         if s.cols.is_empty() {
@@ -1024,7 +1327,7 @@ impl<K: TxnKv> Session<K> {
         let table_c = table.clone();
         let cols_c = cols.clone();
         let ret_exprs = returning.as_ref().map(|r| r.2.clone());
-        let out = self.with_cx(&catalog, &[], move |cx| {
+        let out = self.with_cx_env(&catalog, &[], env, move |cx| {
             let writer = crate::dml::writer_for(cx.catalog, &table_c, cx)?;
             let mut source_rows: Vec<Vec<Option<Value>>> = Vec::new();
             match &source {
@@ -1401,10 +1704,14 @@ impl<K: TxnKv> Session<K> {
         Ok((plan, scope))
     }
 
-    fn update(&mut self, s: &protobuf::UpdateStmt) -> Result<DmlOutput, SqlError> {
+    fn update(
+        &mut self,
+        s: &protobuf::UpdateStmt,
+        env: Option<&WithEnv>,
+    ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
         let (catalog, table) = self.target_table(s.relation.as_ref())?;
-        let mut b = self.binder(&catalog);
+        let mut b = self.binder_env(&catalog, env);
         let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
         let (plan, scope) = self.dml_source(
             &mut b,
@@ -1422,7 +1729,7 @@ impl<K: TxnKv> Session<K> {
         };
         let table_c = table.clone();
         let ret_exprs = returning.as_ref().map(|r| r.2.clone());
-        let out = self.with_cx(&catalog, &[], move |cx| {
+        let out = self.with_cx_env(&catalog, &[], env, move |cx| {
             let writer = crate::dml::writer_for(cx.catalog, &table_c, cx)?;
             let rows = collect(&plan, cx)?;
             let mut seen = std::collections::HashSet::new();
@@ -1474,10 +1781,14 @@ impl<K: TxnKv> Session<K> {
         })
     }
 
-    fn delete(&mut self, s: &protobuf::DeleteStmt) -> Result<DmlOutput, SqlError> {
+    fn delete(
+        &mut self,
+        s: &protobuf::DeleteStmt,
+        env: Option<&WithEnv>,
+    ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
         let (catalog, table) = self.target_table(s.relation.as_ref())?;
-        let mut b = self.binder(&catalog);
+        let mut b = self.binder_env(&catalog, env);
         let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
         let (plan, scope) = self.dml_source(
             &mut b,
@@ -1494,7 +1805,7 @@ impl<K: TxnKv> Session<K> {
         };
         let table_c = table.clone();
         let ret_exprs = returning.as_ref().map(|r| r.2.clone());
-        let out = self.with_cx(&catalog, &[], move |cx| {
+        let out = self.with_cx_env(&catalog, &[], env, move |cx| {
             let writer = crate::dml::writer_for(cx.catalog, &table_c, cx)?;
             let rows = collect(&plan, cx)?;
             let mut seen = std::collections::HashSet::new();

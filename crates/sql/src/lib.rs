@@ -57,6 +57,7 @@ pub mod plan;
 pub mod row;
 pub mod session;
 pub mod settings;
+pub mod snapshot;
 pub mod system;
 mod timezone;
 
