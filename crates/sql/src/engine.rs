@@ -30,6 +30,7 @@ use crate::expr::{Expr, Row, SeqFunc, eval};
 use crate::parse::{ParseCache, Statement};
 use crate::plan::{Access, Plan};
 use crate::session::{Session, StatementResult};
+use crate::views::{ViewOp, ViewTarget};
 
 /// Plans a session keeps (the cache is emptied when full).
 pub const PLAN_CACHE_SIZE: usize = 512;
@@ -332,6 +333,16 @@ struct WithCte {
     rows: Arc<Vec<Row>>,
     /// False for a data-modifying query without RETURNING (which cannot be read).
     returning: bool,
+}
+
+/// PostgreSQL places "column does not exist" at the column; other errors about a view's
+/// columns have no position.
+fn at_if_undefined(e: SqlError, location: i32) -> SqlError {
+    if e.code().code() == "42703" {
+        e.at(crate::binder::pos(location))
+    } else {
+        e
+    }
 }
 
 /// Whether a WITH clause holds a data-modifying query.
@@ -984,17 +995,27 @@ impl<K: TxnKv> Session<K> {
         Ok(())
     }
 
+    /// The table a DML statement writes; for an automatically updatable view, its base
+    /// table and the view resolved ([`crate::views`]).
     fn target_table(
         &mut self,
         rv: Option<&protobuf::RangeVar>,
-    ) -> Result<(Arc<Catalog>, Table), SqlError> {
+        op: ViewOp,
+    ) -> Result<(Arc<Catalog>, Table, Option<ViewTarget>), SqlError> {
         let Some(rv) = rv else {
             return Err(err("42601", "statement without a table"));
         };
         let catalog = self.load_catalog()?;
-        let b = self.binder(&catalog);
+        let mut b = self.binder(&catalog);
+        if let Some((_, crate::catalog::Relation::View(oid))) =
+            b.lookup_relation(&rv.schemaname, &rv.relname)
+        {
+            let vt = crate::views::resolve(&mut b, oid, op)?;
+            let t = vt.table.clone();
+            return Ok((catalog.clone(), t, Some(vt)));
+        }
         let t = b.table(rv)?.clone();
-        Ok((catalog, t))
+        Ok((catalog.clone(), t, None))
     }
 
     fn insert(
@@ -1003,7 +1024,59 @@ impl<K: TxnKv> Session<K> {
         env: Option<&WithEnv>,
     ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
-        let (catalog, table) = self.target_table(s.relation.as_ref())?;
+        let (catalog, table, view) = self.target_table(s.relation.as_ref(), ViewOp::Insert)?;
+        // Through a view: name the base table's columns instead of the view's.
+        let rewritten;
+        let s = match &view {
+            None => s,
+            Some(vt) => {
+                if s.on_conflict_clause.is_some() {
+                    return Err(err("0A000", "feature not supported: ON CONFLICT on a view"));
+                }
+                let mut n = s.clone();
+                let targets: Vec<(String, i32)> = if s.cols.is_empty() {
+                    let given = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
+                        Some(Node::SelectStmt(sel)) => match sel.values_lists.first() {
+                            Some(l) => match l.node.as_ref() {
+                                Some(Node::List(list)) => list.items.len(),
+                                _ => 0,
+                            },
+                            None => sel.target_list.len(),
+                        },
+                        _ => 0,
+                    };
+                    vt.cols
+                        .iter()
+                        .take(given)
+                        .map(|c| (c.name.clone(), -1))
+                        .collect()
+                } else {
+                    s.cols
+                        .iter()
+                        .filter_map(|c| match c.node.as_ref() {
+                            Some(Node::ResTarget(rt)) => Some((rt.name.clone(), rt.location)),
+                            _ => None,
+                        })
+                        .collect()
+                };
+                n.cols = Vec::new();
+                for (name, location) in targets {
+                    let base = vt
+                        .base_column(&name, ViewOp::Insert)
+                        .map_err(|e| at_if_undefined(e, location))?;
+                    n.cols.push(protobuf::Node {
+                        node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
+                            name: table.columns[base].name.clone(),
+                            indirection: vec![],
+                            val: None,
+                            location,
+                        }))),
+                    });
+                }
+                rewritten = n;
+                &rewritten
+            }
+        };
         let mut b = self.binder_env(&catalog, env);
         // Target columns.
         let mut cols: Vec<usize> = Vec::new();
@@ -1216,6 +1289,9 @@ impl<K: TxnKv> Session<K> {
             .and_then(|r| r.alias.as_ref())
             .map_or(table.name.clone(), |a| a.aliasname.clone());
         let scope = table_scope(&table, &target_alias);
+        let view_exprs: Option<Vec<Expr>> = view
+            .as_ref()
+            .map(|vt| vt.cols.iter().map(|c| c.expr.clone()).collect());
         let mut conflict_update: ConflictUpdate = None;
         let mut conflict_nothing = false;
         if let Some(oc) = on_conflict {
@@ -1321,7 +1397,13 @@ impl<K: TxnKv> Session<K> {
                 .with_hint("For example, ON CONFLICT (column_name)."));
             }
         }
-        let returning = self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?;
+        let returning = match &view {
+            Some(vt) => {
+                let vs = vt.scope(&target_alias);
+                self.bind_returning(&mut b, s.returning_clause.as_ref(), &vs)?
+            }
+            None => self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?,
+        };
         let has_rowid = table.primary_key.is_none();
         let rowid_seq = table.oid;
         let table_c = table.clone();
@@ -1427,9 +1509,15 @@ impl<K: TxnKv> Session<K> {
                         }
                     },
                 };
-                if let Some(r) = final_row {
+                if let Some(mut r) = final_row {
                     count += 1;
                     if let Some(exprs) = &ret_exprs {
+                        if let Some(ve) = &view_exprs {
+                            let base = r.clone();
+                            for e in ve {
+                                r.push(eval(e, &base, cx)?);
+                            }
+                        }
                         let mut out = Vec::with_capacity(exprs.len());
                         for e in exprs {
                             out.push(eval(e, &r, cx)?);
@@ -1662,16 +1750,15 @@ impl<K: TxnKv> Session<K> {
         alias: Option<&protobuf::Alias>,
         from: &[protobuf::Node],
         where_: Option<&protobuf::Node>,
+        view: Option<&ViewTarget>,
     ) -> Result<(Plan, Scope), SqlError> {
-        let qualifier = alias.map_or(table.name.clone(), |a| a.aliasname.clone());
-        let mut scope = table_scope(table, &qualifier);
-        scope.cols.push(ScopeCol {
+        let key_col = ScopeCol {
             table: None,
             name: String::new(),
             ty: DataType::Bytea,
             hidden: true,
             origin: None,
-        });
+        };
         let mut plan = Plan::Scan {
             table: table.oid,
             name: table.name.clone(),
@@ -1681,6 +1768,38 @@ impl<K: TxnKv> Session<K> {
             emit_key: true,
             lock: None,
         };
+        let mut scope;
+        match view {
+            None => {
+                let qualifier = alias.map_or(table.name.clone(), |a| a.aliasname.clone());
+                scope = table_scope(table, &qualifier);
+                scope.cols.push(key_col);
+            }
+            Some(vt) => {
+                // Rows: the base row, its key, then the view's columns (what the statement
+                // names), only those the view shows.
+                let qualifier = alias.map_or(vt.name.clone(), |a| a.aliasname.clone());
+                let width = table.columns.len();
+                let full = vt.scope(&qualifier);
+                scope = Scope {
+                    cols: full.cols[..width].to_vec(),
+                };
+                scope.cols.push(key_col);
+                scope.cols.extend(full.cols[width..].iter().cloned());
+                if let Some(p) = &vt.pred {
+                    plan = Plan::Filter {
+                        input: Box::new(plan),
+                        pred: p.clone(),
+                    };
+                }
+                let mut exprs: Vec<Expr> = (0..=width).map(Expr::Column).collect();
+                exprs.extend(vt.cols.iter().map(|c| c.expr.clone()));
+                plan = Plan::Project {
+                    input: Box::new(plan),
+                    exprs,
+                };
+            }
+        }
         if !from.is_empty() {
             let (fp, fs) = b.bind_from(from)?;
             scope.cols.extend(fs.cols);
@@ -1710,7 +1829,25 @@ impl<K: TxnKv> Session<K> {
         env: Option<&WithEnv>,
     ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
-        let (catalog, table) = self.target_table(s.relation.as_ref())?;
+        let (catalog, table, view) = self.target_table(s.relation.as_ref(), ViewOp::Update)?;
+        // Through a view: SET names the base table's columns.
+        let rewritten;
+        let s = match &view {
+            None => s,
+            Some(vt) => {
+                let mut n = s.clone();
+                for t in &mut n.target_list {
+                    if let Some(Node::ResTarget(rt)) = t.node.as_mut() {
+                        let base = vt
+                            .base_column(&rt.name, ViewOp::Update)
+                            .map_err(|e| at_if_undefined(e, rt.location))?;
+                        rt.name = table.columns[base].name.clone();
+                    }
+                }
+                rewritten = n;
+                &rewritten
+            }
+        };
         let mut b = self.binder_env(&catalog, env);
         let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
         let (plan, scope) = self.dml_source(
@@ -1719,7 +1856,11 @@ impl<K: TxnKv> Session<K> {
             alias,
             &s.from_clause,
             s.where_clause.as_deref(),
+            view.as_ref(),
         )?;
+        let view_exprs: Option<Vec<Expr>> = view
+            .as_ref()
+            .map(|vt| vt.cols.iter().map(|c| c.expr.clone()).collect());
         let sets = self.bind_set_list(&mut b, &s.target_list, &table, &scope)?;
         let returning = self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?;
         let width = table.columns.len();
@@ -1766,6 +1907,10 @@ impl<K: TxnKv> Session<K> {
                 if let Some(exprs) = &ret_exprs {
                     let mut nf = full.clone();
                     nf[..width].clone_from_slice(&new);
+                    // The view's columns of the new row.
+                    for (i, e) in view_exprs.iter().flatten().enumerate() {
+                        nf[width + 1 + i] = eval(e, &new, cx)?;
+                    }
                     let mut o = Vec::new();
                     for e in exprs {
                         o.push(eval(e, &nf, cx)?);
@@ -1787,7 +1932,7 @@ impl<K: TxnKv> Session<K> {
         env: Option<&WithEnv>,
     ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
-        let (catalog, table) = self.target_table(s.relation.as_ref())?;
+        let (catalog, table, view) = self.target_table(s.relation.as_ref(), ViewOp::Delete)?;
         let mut b = self.binder_env(&catalog, env);
         let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
         let (plan, scope) = self.dml_source(
@@ -1796,6 +1941,7 @@ impl<K: TxnKv> Session<K> {
             alias,
             &s.using_clause,
             s.where_clause.as_deref(),
+            view.as_ref(),
         )?;
         let returning = self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?;
         let width = table.columns.len();

@@ -60,6 +60,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod system;
 mod timezone;
+pub mod views;
 
 pub use error::{Notice, Severity, SqlCode, SqlError};
 pub use parse::{ParseCache, ParseOptions, Parsed};

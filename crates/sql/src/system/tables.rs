@@ -1935,14 +1935,19 @@ fn views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .views
         .values()
         .map(|v| {
+            // Automatically updatable with at least one writable column: INSERT, UPDATE
+            // and DELETE all work (PostgreSQL's pg_relation_is_updatable).
+            let mut b = crate::binder::Binder::new(ctx.cat, ctx.path.clone(), ctx.types);
+            let updatable = crate::views::resolve(&mut b, v.oid, crate::views::ViewOp::Update)
+                .is_ok_and(|vt| vt.cols.iter().any(|c| c.base.is_some()));
             vec![
                 name(DATABASE_NAME),
                 name(ctx.cat.schema_name(v.schema)),
                 name(&v.name),
                 name(&v.query),
                 name("NONE"),
-                yes_no(false),
-                yes_no(false),
+                yes_no(updatable),
+                yes_no(updatable),
                 yes_no(false),
                 yes_no(false),
                 yes_no(false),
