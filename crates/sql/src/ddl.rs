@@ -12,8 +12,8 @@ use pg_query::protobuf::{self, node::Node};
 
 use crate::binder::{Binder, Scope, names, node_str, pos, table_scope, type_name};
 use crate::catalog::{
-    Catalog, Column, Constraint, ConstraintKind, FkAction, ForeignKey, Index, IndexKey, Relation,
-    Schema, Sequence, Table, View,
+    Catalog, CheckOption, Column, Constraint, ConstraintKind, FkAction, ForeignKey, Index,
+    IndexKey, Relation, Schema, Sequence, Table, View,
 };
 use crate::error::{Notice, SqlError};
 use crate::exec::{Cx, table_range};
@@ -1090,6 +1090,11 @@ pub fn create_view(
         return Err(err("42601", "empty view query"));
     };
     let text = deparse_stmt(n)?;
+    let check_option = match protobuf::ViewCheckOption::try_from(s.with_check_option) {
+        Ok(protobuf::ViewCheckOption::LocalCheckOption) => Some(CheckOption::Local),
+        Ok(protobuf::ViewCheckOption::CascadedCheckOption) => Some(CheckOption::Cascaded),
+        _ => None,
+    };
     let existing = cat.relation_in(schema, &rv.relname);
     match existing {
         Some(Relation::View(oid)) if s.replace => {
@@ -1112,8 +1117,9 @@ pub fn create_view(
                 }
                 v.query = text;
                 v.columns = columns;
+                v.check_option = check_option;
             }
-            return Ok(());
+            return check_option_allowed(cat, search_path, oid, check_option, types);
         }
         Some(_) => {
             return Err(err(
@@ -1132,9 +1138,33 @@ pub fn create_view(
             name: rv.relname.clone(),
             query: text,
             columns,
+            check_option,
         },
     );
-    Ok(())
+    check_option_allowed(cat, search_path, oid, check_option, types)
+}
+
+/// WITH CHECK OPTION only on automatically updatable views (0A000, with the reason as hint).
+fn check_option_allowed(
+    cat: &Catalog,
+    search_path: &[u32],
+    view: u32,
+    check_option: Option<CheckOption>,
+    types: &basalt_common::types::TypeContext,
+) -> Result<(), SqlError> {
+    if check_option.is_none() {
+        return Ok(());
+    }
+    let mut b = Binder::new(cat, search_path.to_vec(), *types);
+    match crate::views::resolve(&mut b, view, crate::views::ViewOp::Update) {
+        Err(e) if e.code().code() == "55000" => Err(err(
+            "0A000",
+            "WITH CHECK OPTION is supported only on automatically updatable views",
+        )
+        .with_hint(e.detail().unwrap_or_default().to_string())),
+        Err(e) => Err(e),
+        Ok(_) => Ok(()),
+    }
 }
 
 /// Whether any view's stored query mentions a relation name (a conservative dependency

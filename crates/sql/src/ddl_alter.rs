@@ -2287,6 +2287,7 @@ mod tests {
                 name: "v".into(),
                 query: "SELECT a, t.a AS x FROM t WHERE a > 1".into(),
                 columns: vec!["a".into(), "x".into()],
+                check_option: None,
             },
         );
         assert_eq!(views_using_column(&cat, &t, "a"), vec![voids]);

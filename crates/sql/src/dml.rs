@@ -66,7 +66,8 @@ pub struct TableWriter {
     pub fks: Vec<(String, ForeignKey)>,
 }
 
-fn failing_row(row: &[Value], cx: &Cx<'_>) -> String {
+/// `Failing row contains (...)`: the DETAIL of constraint violations.
+pub fn failing_row(row: &[Value], cx: &Cx<'_>) -> String {
     let parts: Vec<String> = row
         .iter()
         .map(|v| format_text(v, &cx.func.types).unwrap_or_else(|| "null".into()))

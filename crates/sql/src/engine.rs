@@ -1465,6 +1465,9 @@ impl<K: TxnKv> Session<K> {
                 )?;
                 let final_row = match conflict {
                     None => {
+                        if let Some(vt) = &view {
+                            vt.check_row(&row, cx)?;
+                        }
                         // A later row of this command conflicting with this one must not
                         // update it (21000), as in PostgreSQL.
                         if conflict_update.is_some() {
@@ -1903,6 +1906,9 @@ impl<K: TxnKv> Session<K> {
                 }
                 writer.check_row(&new, cx)?;
                 writer.update(&key, &current, &new, cx)?;
+                if let Some(vt) = &view {
+                    vt.check_row(&new, cx)?;
+                }
                 count += 1;
                 if let Some(exprs) = &ret_exprs {
                     let mut nf = full.clone();

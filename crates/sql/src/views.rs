@@ -6,13 +6,15 @@
 //! expression over the base row (with the base column when it is a plain column reference,
 //! the only kind that can be written), and the view's WHERE over the base row. The engine
 //! writes the base table: INSERT fills unnamed base columns with their defaults, UPDATE and
-//! DELETE see only the rows the view shows. WITH CHECK OPTION is not supported.
+//! DELETE see only the rows the view shows. WITH [LOCAL | CASCADED] CHECK OPTION conditions
+//! ([`ViewTarget::checks`]) are checked on each new row after the base table's constraints
+//! (44000), as PostgreSQL does.
 
 use basalt_common::types::DataType;
 use pg_query::protobuf::node::Node;
 
 use crate::binder::{Binder, Scope, ScopeCol, table_scope};
-use crate::catalog::{Relation, Table};
+use crate::catalog::{CheckOption, Relation, Table};
 use crate::error::SqlError;
 use crate::expr::Expr;
 use crate::plan::Plan;
@@ -52,6 +54,9 @@ pub struct ViewTarget {
     pub cols: Vec<ViewCol>,
     /// The view's WHERE (and those of the views below it) over the base row.
     pub pred: Option<Expr>,
+    /// WITH CHECK OPTION conditions a new row must meet, innermost view first: (view name,
+    /// condition over the base row).
+    pub checks: Vec<(String, Expr)>,
 }
 
 impl ViewTarget {
@@ -166,6 +171,17 @@ fn plan_has(plan: &Plan, f: &dyn Fn(&Plan) -> bool) -> bool {
 /// Resolves view `oid` for `op`, or PostgreSQL's 55000 when it is not automatically
 /// updatable.
 pub fn resolve(b: &mut Binder<'_>, oid: u32, op: ViewOp) -> Result<ViewTarget, SqlError> {
+    resolve_below(b, oid, op, false)
+}
+
+/// [`resolve`] for a view under one WITH CASCADED CHECK OPTION (`cascaded`), whose own
+/// condition is then checked too.
+fn resolve_below(
+    b: &mut Binder<'_>,
+    oid: u32,
+    op: ViewOp,
+    cascaded: bool,
+) -> Result<ViewTarget, SqlError> {
     let v = b
         .catalog
         .views
@@ -239,7 +255,12 @@ pub fn resolve(b: &mut Binder<'_>, oid: u32, op: ViewOp) -> Result<ViewTarget, S
             (t, scope, None)
         }
         Some((_, Relation::View(inner_oid))) => {
-            let inner = resolve(b, inner_oid, op)?;
+            let inner = resolve_below(
+                b,
+                inner_oid,
+                op,
+                cascaded || v.check_option == Some(CheckOption::Cascaded),
+            )?;
             let scope = inner.view_scope(&qualifier);
             (inner.table.clone(), scope, Some(inner))
         }
@@ -309,6 +330,12 @@ pub fn resolve(b: &mut Binder<'_>, oid: u32, op: ViewOp) -> Result<ViewTarget, S
         Some(w) => Some(lower(b.bind_condition(w, &scope, "WHERE")?)?),
         None => None,
     };
+    let mut checks = inner.as_ref().map(|i| i.checks.clone()).unwrap_or_default();
+    if (cascaded || v.check_option.is_some())
+        && let Some(p) = &pred
+    {
+        checks.push((v.name.clone(), p.clone()));
+    }
     if let Some(ip) = inner.and_then(|i| i.pred) {
         pred = Some(match pred {
             Some(p) => Expr::And(Box::new(ip), Box::new(p)),
@@ -320,5 +347,26 @@ pub fn resolve(b: &mut Binder<'_>, oid: u32, op: ViewOp) -> Result<ViewTarget, S
         table,
         cols,
         pred,
+        checks,
     })
+}
+
+impl ViewTarget {
+    /// Fails with 44000 if a new base row breaks a WITH CHECK OPTION condition.
+    pub fn check_row(
+        &self,
+        row: &[basalt_common::types::Value],
+        cx: &mut crate::exec::Cx<'_>,
+    ) -> Result<(), SqlError> {
+        for (view, cond) in &self.checks {
+            if crate::expr::truth(&crate::expr::eval(cond, row, cx)?) != Some(true) {
+                return Err(SqlError::new(
+                    "44000",
+                    format!("new row violates check option for view \"{view}\""),
+                )
+                .with_detail(crate::dml::failing_row(row, cx)));
+            }
+        }
+        Ok(())
+    }
 }

@@ -1945,7 +1945,11 @@ fn views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 name(ctx.cat.schema_name(v.schema)),
                 name(&v.name),
                 name(&v.query),
-                name("NONE"),
+                name(match v.check_option {
+                    None => "NONE",
+                    Some(crate::catalog::CheckOption::Local) => "LOCAL",
+                    Some(crate::catalog::CheckOption::Cascaded) => "CASCADED",
+                }),
                 yes_no(updatable),
                 yes_no(updatable),
                 yes_no(false),
