@@ -7,6 +7,9 @@
 //! echo "select 1 + 1;" | cargo run -q -p basalt-sql --example sqlrun
 //! ```
 
+// Printing results is this program's whole purpose.
+#![allow(clippy::print_stdout)]
+
 use std::io::Read;
 
 use basalt_sql::Session;

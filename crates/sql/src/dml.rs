@@ -7,7 +7,8 @@
 //! 2. locks the row key and each unique-index key exclusively, then reads the newest
 //!    committed value (`get_latest`): an existing entry of another row is a unique violation
 //!    (23505); a concurrent uncommitted writer makes us wait on the lock, as PostgreSQL waits;
-//! 3. writes the row and its index entries.
+//! 3. writes the row and its index entries (a partial index has entries only for rows its
+//!    predicate accepts).
 //!
 //! Deletes (and key-changing updates) first apply the ON DELETE / ON UPDATE actions of
 //! foreign keys that reference the table: RESTRICT / NO ACTION fail with 23503, CASCADE

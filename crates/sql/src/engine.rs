@@ -312,6 +312,9 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
     }
 }
 
+/// A query's output: column names, types and rows.
+type QueryRows = (Vec<String>, Vec<DataType>, Vec<Row>);
+
 /// Ids of WITH queries computed by the engine (above any id a binder hands out).
 const WITH_ENV_IDS: usize = 1 << 40;
 
@@ -606,7 +609,7 @@ impl<K: TxnKv> Session<K> {
         &mut self,
         s: &protobuf::SelectStmt,
         env: Option<&WithEnv>,
-    ) -> Result<(Vec<String>, Vec<DataType>, Vec<Row>), SqlError> {
+    ) -> Result<QueryRows, SqlError> {
         let catalog = self.load_catalog()?;
         let q = self.binder_env(&catalog, env).bind_select(s)?;
         let q = crate::optimizer::optimize_query(q, &catalog);
