@@ -48,7 +48,8 @@ fn run(session: &mut Session<LocalKv>, sql: &str) {
             let fields: Vec<&str> = row.iter().map(|v| v.as_deref().unwrap_or("")).collect();
             println!("{}", fields.join("|"));
         }
-        println!("({} rows)", result.rows.len());
+        let n = result.rows.len();
+        println!("({n} {})", if n == 1 { "row" } else { "rows" });
     }
     if let Some(e) = batch.error {
         let mut text = format!("ERROR: {}: {e}", e.code());

@@ -2979,6 +2979,20 @@ impl<'a> Binder<'a> {
             cargs.push(self.coerce(e, t, &to, CastContext::Implicit)?);
         }
         let ret = resolved.ret.clone();
+        // PostgreSQL implements DISTINCT by sorting the arguments, so an order-sensitive
+        // aggregate (string_agg, array_agg, ...) sees them ascending.
+        let order = if fc.agg_distinct && order.is_empty() {
+            cargs
+                .iter()
+                .map(|e| SortKey {
+                    expr: e.clone(),
+                    desc: false,
+                    nulls_first: false,
+                })
+                .collect()
+        } else {
+            order
+        };
         let call = AggCall {
             func: resolved,
             args: cargs,
@@ -3411,63 +3425,56 @@ pub fn bind_const(c: &protobuf::AConst) -> Result<(Expr, DataType), SqlError> {
 
 /// PostgreSQL's output column name for an expression.
 pub fn column_name(n: &protobuf::Node) -> String {
+    column_name_strength(n).map_or_else(|| "?column?".into(), |(name, _)| name)
+}
+
+/// The name PostgreSQL would give an output column and how strong the choice is (its
+/// `FigureColname`): 2 for real names (columns, functions), 1 for fallbacks (a cast's type
+/// name, `case`) that an enclosing cast or CASE may override.
+fn column_name_strength(n: &protobuf::Node) -> Option<(String, u8)> {
+    let strong = |s: &str| Some((s.to_string(), 2));
     match n.node.as_ref() {
-        Some(Node::ColumnRef(c)) => c
-            .fields
-            .last()
-            .and_then(node_str)
-            .map_or("?column?".into(), str::to_string),
-        Some(Node::FuncCall(f)) => names(&f.funcname)
-            .last()
-            .cloned()
-            .unwrap_or_else(|| "?column?".into()),
-        Some(Node::TypeCast(t)) => {
-            let inner = t.arg.as_deref().map(column_name);
-            match inner {
-                Some(s) if s != "?column?" => s,
-                _ => t
-                    .type_name
-                    .as_ref()
-                    .map(|tn| {
-                        let n = names(&tn.names);
-                        let last = n.last().cloned().unwrap_or_default();
-                        match last.as_str() {
-                            "int4" => "int4".to_string(),
-                            _ => last,
-                        }
-                    })
-                    .unwrap_or_else(|| "?column?".into()),
-            }
-        }
-        Some(Node::CaseExpr(_)) => "case".into(),
-        Some(Node::CoalesceExpr(_)) => "coalesce".into(),
-        Some(Node::MinMaxExpr(m)) => if m.op == 1 { "greatest" } else { "least" }.into(),
-        Some(Node::AExpr(a)) if a.kind == protobuf::AExprKind::AexprNullif as i32 => {
-            "nullif".into()
-        }
-        Some(Node::SubLink(s)) => match s.sub_link_type {
-            1 => "exists".into(),
-            7 => "array".into(),
-            5 => s
-                .subselect
-                .as_deref()
-                .and_then(|q| match q.node.as_ref() {
-                    Some(Node::SelectStmt(sel)) => {
-                        sel.target_list.first().and_then(|t| match t.node.as_ref() {
-                            Some(Node::ResTarget(rt)) if !rt.name.is_empty() => {
-                                Some(rt.name.clone())
-                            }
-                            Some(Node::ResTarget(rt)) => rt.val.as_deref().map(column_name),
-                            _ => None,
-                        })
-                    }
-                    _ => None,
-                })
-                .unwrap_or_else(|| "?column?".into()),
-            _ => "?column?".into(),
+        Some(Node::ColumnRef(c)) => c.fields.last().and_then(node_str).and_then(strong),
+        Some(Node::FuncCall(f)) => names(&f.funcname).last().and_then(|s| strong(s)),
+        Some(Node::TypeCast(t)) => match t.arg.as_deref().and_then(column_name_strength) {
+            Some((s, 2)) => Some((s, 2)),
+            inner => t
+                .type_name
+                .as_ref()
+                .and_then(|tn| names(&tn.names).last().cloned())
+                .map(|s| (s, 1))
+                .or(inner),
         },
-        Some(Node::AArrayExpr(_)) => "array".into(),
-        Some(Node::SqlvalueFunction(f)) => match f.op {
+        Some(Node::CaseExpr(c)) => match c.defresult.as_deref().and_then(column_name_strength) {
+            Some((s, 2)) => Some((s, 2)),
+            _ => Some(("case".into(), 1)),
+        },
+        Some(Node::CoalesceExpr(_)) => strong("coalesce"),
+        Some(Node::MinMaxExpr(m)) => strong(if m.op == 1 { "greatest" } else { "least" }),
+        Some(Node::AExpr(a)) if a.kind == protobuf::AExprKind::AexprNullif as i32 => {
+            strong("nullif")
+        }
+        Some(Node::GroupingFunc(_)) => strong("grouping"),
+        Some(Node::RowExpr(_)) => strong("row"),
+        Some(Node::SubLink(s)) => match s.sub_link_type {
+            1 => strong("exists"),
+            7 => strong("array"),
+            5 => s.subselect.as_deref().and_then(|q| match q.node.as_ref() {
+                Some(Node::SelectStmt(sel)) => {
+                    sel.target_list.first().and_then(|t| match t.node.as_ref() {
+                        Some(Node::ResTarget(rt)) if !rt.name.is_empty() => strong(&rt.name),
+                        Some(Node::ResTarget(rt)) => {
+                            rt.val.as_deref().and_then(column_name_strength)
+                        }
+                        _ => None,
+                    })
+                }
+                _ => None,
+            }),
+            _ => None,
+        },
+        Some(Node::AArrayExpr(_)) => strong("array"),
+        Some(Node::SqlvalueFunction(f)) => strong(match f.op {
             1 => "current_date",
             2 | 3 => "current_time",
             4 | 5 => "current_timestamp",
@@ -3479,14 +3486,16 @@ pub fn column_name(n: &protobuf::Node) -> String {
             13 => "session_user",
             14 => "current_catalog",
             _ => "current_schema",
-        }
-        .into(),
-        Some(Node::AIndirection(i)) => i.arg.as_deref().map_or("?column?".into(), column_name),
-        Some(Node::CollateClause(c)) => c.arg.as_deref().map_or("?column?".into(), column_name),
+        }),
+        Some(Node::AIndirection(i)) => match i.indirection.last().and_then(node_str) {
+            Some(field) => strong(field),
+            None => i.arg.as_deref().and_then(column_name_strength),
+        },
+        Some(Node::CollateClause(c)) => c.arg.as_deref().and_then(column_name_strength),
         Some(Node::AConst(c)) if matches!(c.val, Some(protobuf::a_const::Val::Boolval(_))) => {
-            "bool".into()
+            Some(("bool".into(), 1))
         }
-        _ => "?column?".into(),
+        _ => None,
     }
 }
 
