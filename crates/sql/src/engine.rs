@@ -1044,7 +1044,8 @@ impl<K: TxnKv> Session<K> {
                                 Some(Node::List(list)) => list.items.len(),
                                 _ => 0,
                             },
-                            None => sel.target_list.len(),
+                            // The query's width (stars expanded) names the leading columns.
+                            None => self.binder_env(&catalog, env).bind_select(sel)?.types.len(),
                         },
                         _ => 0,
                     };

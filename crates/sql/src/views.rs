@@ -323,6 +323,8 @@ fn resolve_below(
             base,
         });
     }
+    // A star expands to the columns the view had when it was created.
+    cols.truncate(v.columns.len());
     for (c, n) in cols.iter_mut().zip(&v.columns) {
         c.name = n.clone();
     }
