@@ -74,6 +74,19 @@ pub enum AggFunc {
     JsonAgg,
     /// `jsonb_agg(x)`.
     JsonbAgg,
+    /// `percentile_cont(fraction) WITHIN GROUP (ORDER BY float8)`; with an array of
+    /// fractions when `multi`.
+    PercentileCont {
+        /// Fractions given as an array (the result is an array).
+        multi: bool,
+    },
+    /// `percentile_disc(fraction) WITHIN GROUP (ORDER BY x)`.
+    PercentileDisc {
+        /// Fractions given as an array (the result is an array).
+        multi: bool,
+    },
+    /// `mode() WITHIN GROUP (ORDER BY x)`.
+    Mode,
     /// A variance or standard deviation; `numeric` for integer and numeric input.
     Stat {
         /// Which statistic.
@@ -295,6 +308,41 @@ pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggreg
         }
         ("json_agg", [t]) => one(JsonAgg, known(t), DataType::Json),
         ("jsonb_agg", [t]) => one(JsonbAgg, known(t), DataType::Jsonb),
+        ("percentile_cont" | "percentile_disc", [v, f]) => {
+            let multi = matches!(f, DataType::Array(_));
+            let v = if name == "percentile_cont" {
+                match *v {
+                    I2 | I4 | I8 | F4 | F8 | DataType::Numeric(_) | DataType::Unknown => F8,
+                    _ => return None,
+                }
+            } else {
+                known(v).without_typmod()
+            };
+            let ret = if multi {
+                DataType::Array(Box::new(v.clone()))
+            } else {
+                v.clone()
+            };
+            let fraction = if multi {
+                DataType::Array(Box::new(F8))
+            } else {
+                F8
+            };
+            let func = if name == "percentile_cont" {
+                PercentileCont { multi }
+            } else {
+                PercentileDisc { multi }
+            };
+            Some(ResolvedAggregate {
+                func,
+                arg_types: vec![v, fraction],
+                ret,
+            })
+        }
+        ("mode", [v]) => {
+            let v = known(v).without_typmod();
+            one(Mode, v.clone(), v)
+        }
         ("var_pop", _) => stat(StatKind::VarPop),
         ("var_samp" | "variance", _) => stat(StatKind::VarSamp),
         ("stddev_pop", _) => stat(StatKind::StddevPop),
@@ -367,6 +415,122 @@ pub fn new_accumulator(agg: &ResolvedAggregate) -> Box<dyn Accumulator> {
             items: None,
             binary: true,
         }),
+        PercentileCont { multi } | PercentileDisc { multi } => Box::new(OrderedSetAcc {
+            func: agg.func,
+            multi,
+            element_type: agg.arg_types.first().cloned().unwrap_or(F8),
+            values: Vec::new(),
+            fraction: None,
+        }),
+        Mode => Box::new(OrderedSetAcc {
+            func: Mode,
+            multi: false,
+            element_type: agg.ret.clone(),
+            values: Vec::new(),
+            fraction: None,
+        }),
+    }
+}
+
+/// Whether the aggregate is an ordered-set aggregate (called with `WITHIN GROUP`): its first
+/// argument is the sorted value, the others are the direct arguments.
+pub fn is_ordered_set(name: &str) -> bool {
+    matches!(name, "percentile_cont" | "percentile_disc" | "mode")
+}
+
+/// The ordered-set aggregates. The executor feeds the rows in the WITHIN GROUP order; the
+/// direct argument (the fraction) is taken from the first row, as it may not depend on rows.
+struct OrderedSetAcc {
+    func: AggFunc,
+    multi: bool,
+    element_type: DataType,
+    values: Vec<Value>,
+    fraction: Option<Value>,
+}
+
+impl OrderedSetAcc {
+    /// One percentile over the sorted non-NULL values (not empty).
+    fn percentile(&self, p: &Value) -> TypeResult<Value> {
+        let p = match p {
+            Value::Null => return Ok(Value::Null),
+            Value::Float8(p) => *p,
+            other => return Err(unexpected("double precision", other)),
+        };
+        if !(0.0..=1.0).contains(&p) {
+            return Err(TypeError::new(
+                basalt_common::types::error::codes::NUMERIC_VALUE_OUT_OF_RANGE,
+                format!("percentile value {p} is not between 0 and 1"),
+            ));
+        }
+        let n = self.values.len();
+        if matches!(self.func, AggFunc::PercentileDisc { .. }) {
+            // The first value whose cumulative distribution reaches p.
+            let row = ((p * n as f64).ceil() as usize).max(1).min(n);
+            return Ok(self.values[row - 1].clone());
+        }
+        let at = |i: usize| match &self.values[i] {
+            Value::Float8(x) => Ok(*x),
+            other => Err(unexpected("double precision", other)),
+        };
+        let pos = p * (n - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        let a = at(lo)?;
+        if lo == hi {
+            return Ok(Value::Float8(a));
+        }
+        let b = at(hi)?;
+        Ok(Value::Float8(a + (pos - lo as f64) * (b - a)))
+    }
+}
+
+impl Accumulator for OrderedSetAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        if self.fraction.is_none() {
+            self.fraction = Some(args.get(1).cloned().unwrap_or(Value::Null));
+        }
+        let v = first(args);
+        if !v.is_null() {
+            self.values.push(v.clone());
+        }
+        Ok(())
+    }
+
+    fn finish(&self) -> TypeResult<Value> {
+        if self.values.is_empty() {
+            return Ok(Value::Null);
+        }
+        if self.func == AggFunc::Mode {
+            // The most frequent value; on a tie the first in the sort order.
+            let (mut best, mut best_n) = (&self.values[0], 0usize);
+            let mut i = 0;
+            while i < self.values.len() {
+                let mut j = i + 1;
+                while j < self.values.len() && self.values[j] == self.values[i] {
+                    j += 1;
+                }
+                if j - i > best_n {
+                    best = &self.values[i];
+                    best_n = j - i;
+                }
+                i = j;
+            }
+            return Ok(best.clone());
+        }
+        let fraction = self.fraction.clone().unwrap_or(Value::Null);
+        if !self.multi {
+            return self.percentile(&fraction);
+        }
+        match fraction {
+            Value::Null => Ok(Value::Null),
+            Value::Array(a) => {
+                let mut out = Vec::with_capacity(a.elements.len());
+                for p in &a.elements {
+                    out.push(self.percentile(p)?);
+                }
+                Ok(Value::array(self.element_type.clone(), out))
+            }
+            other => Err(unexpected("double precision[]", &other)),
+        }
     }
 }
 

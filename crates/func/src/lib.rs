@@ -111,5 +111,7 @@ pub fn call(func: Func, args: &[Value], ctx: &EvalContext) -> TypeResult<Value> 
     }
 }
 
-pub use agg::{Accumulator, AggFunc, ResolvedAggregate, new_accumulator, resolve_aggregate};
+pub use agg::{
+    Accumulator, AggFunc, ResolvedAggregate, is_ordered_set, new_accumulator, resolve_aggregate,
+};
 pub use srf::{ResolvedTableFunction, TableFunc, call_table_function, resolve_table_function};

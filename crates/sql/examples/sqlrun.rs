@@ -7,8 +7,7 @@
 //! echo "select 1 + 1;" | cargo run -q -p basalt-sql --example sqlrun
 //! ```
 
-// Printing results is this program's whole purpose.
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::Read;
 

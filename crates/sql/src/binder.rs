@@ -645,17 +645,13 @@ impl<'a> Binder<'a> {
             }
         };
         // GROUP BY
-        let mut groups = Vec::new();
-        for g in &s.group_clause {
-            let e = self.bind_group_item(g, &scope, &targets);
-            match e {
-                Ok(e) => groups.push(e),
-                Err(e) => {
-                    self.agg = None;
-                    return Err(e);
-                }
+        let (mut groups, sets) = match self.bind_group_clause(&s.group_clause, &scope, &targets) {
+            Ok(g) => g,
+            Err(e) => {
+                self.agg = None;
+                return Err(e);
             }
-        }
+        };
         let having = match &s.having_clause {
             Some(h) => match self.bind_condition(h, &scope, "HAVING") {
                 Ok(e) => Some(e),
@@ -673,34 +669,52 @@ impl<'a> Binder<'a> {
         let mut target_exprs: Vec<Expr> = targets.iter().map(|t| t.expr.clone()).collect();
         let mut order_exprs: Vec<SortKey> = order;
         let mut having = having;
-        let aggregated = !groups.is_empty() || !collected.aggs.is_empty() || having.is_some();
+        let has_grouping = target_exprs
+            .iter()
+            .chain(order_exprs.iter().map(|k| &k.expr))
+            .chain(having.iter())
+            .any(|e| e.any(&|x| matches!(x, Expr::Grouping(..))));
+        let aggregated = !groups.is_empty()
+            || !sets.is_empty()
+            || !collected.aggs.is_empty()
+            || having.is_some()
+            || has_grouping;
         let mut agg_groups: Option<Vec<Expr>> = None;
         if aggregated {
-            add_dependent_groups(
-                &mut groups,
-                &target_exprs,
-                &order_exprs,
-                having.as_ref(),
-                &scope,
-                self.catalog,
-            );
+            if sets.is_empty() {
+                add_dependent_groups(
+                    &mut groups,
+                    &target_exprs,
+                    &order_exprs,
+                    having.as_ref(),
+                    &scope,
+                    self.catalog,
+                );
+            }
             let ngroups = groups.len();
+            let naggs = collected.aggs.len();
             let gl = groups.clone();
             let sc = scope.clone();
-            let rewrite = |e: Expr| -> Result<Expr, SqlError> { post_agg(e, &gl, ngroups, &sc) };
+            let mut grouping: Vec<Vec<usize>> = Vec::new();
+            let mut rewrite = |e: Expr| -> Result<Expr, SqlError> {
+                let e = extract_grouping(e, &gl, naggs, &mut grouping)?;
+                post_agg(e, &gl, ngroups, &sc)
+            };
             target_exprs = target_exprs
                 .into_iter()
-                .map(&rewrite)
+                .map(&mut rewrite)
                 .collect::<Result<_, _>>()?;
             for k in &mut order_exprs {
                 k.expr = rewrite(std::mem::replace(&mut k.expr, Expr::Const(Value::Null)))?;
             }
-            having = having.map(rewrite).transpose()?;
+            having = having.map(&mut rewrite).transpose()?;
             agg_groups = Some(groups.clone());
             plan = Plan::Aggregate {
                 input: Box::new(plan),
                 groups,
                 aggs: collected.aggs,
+                sets,
+                grouping,
             };
             if let Some(h) = having {
                 plan = Plan::Filter {
@@ -1565,6 +1579,149 @@ impl<'a> Binder<'a> {
         Ok(out)
     }
 
+    /// Binds a GROUP BY clause: the distinct group expressions, and the grouping sets as indexes
+    /// into them (empty when the clause has no ROLLUP / CUBE / GROUPING SETS). Items multiply
+    /// out as in PostgreSQL: `GROUP BY a, ROLLUP (b, c)` is the sets (a, b, c), (a, b), (a).
+    fn bind_group_clause(
+        &mut self,
+        items: &[protobuf::Node],
+        scope: &Scope,
+        targets: &[Target],
+    ) -> Result<(Vec<Expr>, Vec<Vec<usize>>), SqlError> {
+        let mut groups: Vec<Expr> = Vec::new();
+        if !items
+            .iter()
+            .any(|g| matches!(g.node.as_ref(), Some(Node::GroupingSet(_))))
+        {
+            for g in items {
+                groups.push(self.bind_group_item(g, scope, targets)?);
+            }
+            return Ok((groups, Vec::new()));
+        }
+        let mut product: Vec<Vec<Expr>> = vec![Vec::new()];
+        for g in items {
+            let item_sets = self.expand_grouping(g, scope, targets, true)?;
+            let mut next = Vec::with_capacity(product.len() * item_sets.len());
+            for p in &product {
+                for s in &item_sets {
+                    let mut v = p.clone();
+                    v.extend(s.iter().cloned());
+                    next.push(v);
+                }
+            }
+            if next.len() > 4096 {
+                return Err(err(
+                    "54001",
+                    "too many grouping sets present (maximum 4096)",
+                ));
+            }
+            product = next;
+        }
+        let mut sets = Vec::with_capacity(product.len());
+        for set in product {
+            let mut idx = Vec::new();
+            for e in set {
+                let i = match groups.iter().position(|g| *g == e) {
+                    Some(i) => i,
+                    None => {
+                        groups.push(e);
+                        groups.len() - 1
+                    }
+                };
+                if !idx.contains(&i) {
+                    idx.push(i);
+                }
+            }
+            sets.push(idx);
+        }
+        Ok((groups, sets))
+    }
+
+    /// The grouping sets one GROUP BY item stands for.
+    fn expand_grouping(
+        &mut self,
+        g: &protobuf::Node,
+        scope: &Scope,
+        targets: &[Target],
+        top: bool,
+    ) -> Result<Vec<Vec<Expr>>, SqlError> {
+        use protobuf::GroupingSetKind as K;
+        match g.node.as_ref() {
+            Some(Node::GroupingSet(gs)) => {
+                let kind = gs.kind;
+                if kind == K::GroupingSetEmpty as i32 {
+                    return Ok(vec![Vec::new()]);
+                }
+                if kind == K::GroupingSetSets as i32 {
+                    let mut out = Vec::new();
+                    for c in &gs.content {
+                        out.extend(self.expand_grouping(c, scope, targets, false)?);
+                    }
+                    return Ok(out);
+                }
+                let mut elems = Vec::with_capacity(gs.content.len());
+                for c in &gs.content {
+                    elems.push(self.grouping_element(c, scope, targets)?);
+                }
+                if kind == K::GroupingSetRollup as i32 {
+                    Ok((0..=elems.len())
+                        .rev()
+                        .map(|i| elems[..i].concat())
+                        .collect())
+                } else if kind == K::GroupingSetCube as i32 {
+                    if elems.len() > 12 {
+                        return Err(
+                            err("54001", "CUBE is limited to 12 elements").at(pos(gs.location))
+                        );
+                    }
+                    let n = elems.len();
+                    Ok((0..1usize << n)
+                        .rev()
+                        .map(|mask| {
+                            (0..n)
+                                .filter(|j| mask & (1 << (n - 1 - j)) != 0)
+                                .flat_map(|j| elems[j].iter().cloned())
+                                .collect()
+                        })
+                        .collect())
+                } else {
+                    Ok(vec![elems.concat()])
+                }
+            }
+            Some(Node::RowExpr(r))
+                if !top && r.row_format == protobuf::CoercionForm::CoerceImplicitCast as i32 =>
+            {
+                let mut set = Vec::with_capacity(r.args.len());
+                for a in &r.args {
+                    set.push(self.bind_group_item(a, scope, targets)?);
+                }
+                Ok(vec![set])
+            }
+            _ => Ok(vec![vec![self.bind_group_item(g, scope, targets)?]]),
+        }
+    }
+
+    /// One element of ROLLUP / CUBE: an expression, or a parenthesized list of them.
+    fn grouping_element(
+        &mut self,
+        c: &protobuf::Node,
+        scope: &Scope,
+        targets: &[Target],
+    ) -> Result<Vec<Expr>, SqlError> {
+        match c.node.as_ref() {
+            Some(Node::RowExpr(r))
+                if r.row_format == protobuf::CoercionForm::CoerceImplicitCast as i32 =>
+            {
+                let mut set = Vec::with_capacity(r.args.len());
+                for a in &r.args {
+                    set.push(self.bind_group_item(a, scope, targets)?);
+                }
+                Ok(set)
+            }
+            _ => Ok(vec![self.bind_group_item(c, scope, targets)?]),
+        }
+    }
+
     fn bind_group_item(
         &mut self,
         g: &protobuf::Node,
@@ -1583,8 +1740,12 @@ impl<'a> Binder<'a> {
         {
             return Ok(t.expr.clone());
         }
-        if let Some(Node::GroupingSet(_)) = g.node.as_ref() {
-            return Err(err("0A000", "feature not supported: GROUPING SETS"));
+        if let Some(Node::GroupingSet(gs)) = g.node.as_ref() {
+            return Err(err(
+                "42601",
+                "nested grouping sets are not allowed in this position",
+            )
+            .at(pos(gs.location)));
         }
         let saved = self.agg.as_mut().map(|a| {
             let old = (a.allowed, a.context);
@@ -1651,11 +1812,14 @@ impl<'a> Binder<'a> {
         scope: &Scope,
         context: &'static str,
     ) -> Result<Expr, SqlError> {
-        let had_agg = self.agg.is_some();
+        // A CASE condition is part of the enclosing expression: aggregates and window
+        // functions are allowed there exactly when they are around it.
+        let inherit = context == "CASE/WHEN";
+        let had_agg = self.agg.is_some() || inherit;
         if !had_agg {
             self.agg = Some(AggCollect::default());
         }
-        let saved = self.agg.as_mut().map(|a| {
+        let saved = self.agg.as_mut().filter(|_| !inherit).map(|a| {
             let old = (a.allowed, a.windows_allowed, a.context);
             a.allowed = context == "HAVING";
             a.windows_allowed = false;
@@ -2074,6 +2238,35 @@ impl<'a> Binder<'a> {
             }
             Node::SetToDefault(_) => Err(err("42601", "DEFAULT is not allowed in this context")),
             Node::RowExpr(_) => Err(err("0A000", "feature not supported: row constructors")),
+            Node::GroupingFunc(gf) => {
+                match &self.agg {
+                    Some(a) if a.allowed => {}
+                    Some(a) if !a.context.is_empty() && a.context != "aggregate function calls" => {
+                        return Err(err(
+                            "42803",
+                            format!("grouping operations are not allowed in {}", a.context),
+                        )
+                        .at(pos(gf.location)));
+                    }
+                    _ => {
+                        return Err(err(
+                            "42803",
+                            "arguments to GROUPING must be grouping expressions of the associated query level",
+                        )
+                        .at(pos(gf.location)));
+                    }
+                }
+                if gf.args.len() > 31 {
+                    return Err(err("54023", "GROUPING must have fewer than 32 arguments")
+                        .at(pos(gf.location)));
+                }
+                let mut args = Vec::with_capacity(gf.args.len());
+                for a in &gf.args {
+                    args.push(self.bind_expr(a, scope)?.0);
+                }
+                let at = gf.args.iter().map(node_location).collect();
+                Ok((Expr::Grouping(args, at), DataType::Int4))
+            }
             other => Err(err(
                 "0A000",
                 format!("feature not supported: expression {}", node_kind(other)),
@@ -2247,11 +2440,11 @@ impl<'a> Binder<'a> {
                 let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
                     return Err(err("42601", "ANY/ALL without operands"));
                 };
-                let Some(cop) = CmpOp::from_symbol(&op) else {
-                    return Err(err("0A000", format!("feature not supported: {op} ANY/ALL")));
-                };
                 let (le, lt) = self.bind_expr(l, scope)?;
                 let (re, rt) = self.bind_expr(r, scope)?;
+                let Some(cop) = CmpOp::from_symbol(&op) else {
+                    return self.array_op(&op, le, lt, re, rt, all, a.location);
+                };
                 let elem = match &rt {
                     DataType::Array(e) => (**e).clone(),
                     DataType::Unknown => lt.clone(),
@@ -2522,6 +2715,66 @@ impl<'a> Binder<'a> {
             .with_hint("No operator matches the given name and argument type. You might need to add an explicit type cast.")
             .at(pos(location))),
         }
+    }
+
+    /// `x op ANY/ALL (array)` for an operator that is not a comparison.
+    #[allow(clippy::too_many_arguments)]
+    fn array_op(
+        &mut self,
+        op: &str,
+        le: Expr,
+        lt: DataType,
+        re: Expr,
+        rt: DataType,
+        all: bool,
+        location: i32,
+    ) -> Result<(Expr, DataType), SqlError> {
+        let elem = match &rt {
+            DataType::Array(e) => (**e).clone(),
+            DataType::Unknown => lt.clone(),
+            t => {
+                return Err(err(
+                    "42809",
+                    format!(
+                        "op ANY/ALL (array) requires array on right side, not {}",
+                        t.format_type()
+                    ),
+                )
+                .at(pos(location)));
+            }
+        };
+        let Some(r) = basalt_func::resolve_operator(op, Some(&lt), &elem) else {
+            return Err(err(
+                "42883",
+                format!(
+                    "operator does not exist: {} {op} {}",
+                    lt.format_type(),
+                    elem.format_type()
+                ),
+            )
+            .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts.")
+            .at(pos(location)));
+        };
+        if r.ret != DataType::Bool {
+            return Err(err(
+                "42809",
+                "op ANY/ALL (array) requires operator to yield boolean",
+            )
+            .at(pos(location)));
+        }
+        let l = self.coerce(le, &lt, &r.arg_types[0], CastContext::Implicit)?;
+        let at = DataType::Array(Box::new(r.arg_types[1].clone()));
+        let right = self.coerce(re, &rt, &at, CastContext::Implicit)?;
+        Ok((
+            Expr::ArrayOp {
+                left: Box::new(l),
+                func: r.func,
+                strict: r.strict,
+                right: Box::new(right),
+                all,
+            },
+            DataType::Bool,
+        ))
     }
 
     fn binary_op(
@@ -2913,6 +3166,7 @@ impl<'a> Binder<'a> {
                 );
             }
         }
+        let ordered_set = basalt_func::is_ordered_set(name);
         // Arguments are bound with aggregates forbidden (no nesting).
         let saved = self.agg.as_mut().map(|a| {
             let old = (a.allowed, a.context);
@@ -2921,7 +3175,7 @@ impl<'a> Binder<'a> {
             old
         });
         let r = (|| -> Result<_, SqlError> {
-            let (args, types) = if fc.agg_star {
+            let (mut args, mut types) = if fc.agg_star {
                 (Vec::new(), Vec::new())
             } else {
                 self.bind_args(&fc.args, scope)?
@@ -2938,8 +3192,13 @@ impl<'a> Binder<'a> {
                 let Some(n) = sb.node.as_deref() else {
                     continue;
                 };
-                let (e, _) = self.bind_expr(n, scope)?;
+                let (e, t) = self.bind_expr(n, scope)?;
                 let (desc, nulls_first) = sort_dir(sb);
+                if fc.agg_within_group {
+                    // The sorted value is the ordered-set aggregate's first argument.
+                    args.insert(0, e.clone());
+                    types.insert(0, t);
+                }
                 order.push(SortKey {
                     expr: e,
                     desc,
@@ -2953,8 +3212,19 @@ impl<'a> Binder<'a> {
             a.context = ctx;
         }
         let (args, types, filter, order) = r?;
-        let Some(resolved) = basalt_func::resolve_aggregate(name, &types) else {
-            let sig = types
+        // An ordered-set aggregate without WITHIN GROUP, or another one with it, has no
+        // signature that matches (PostgreSQL names direct arguments first in the message).
+        let resolved = if ordered_set != fc.agg_within_group {
+            None
+        } else {
+            basalt_func::resolve_aggregate(name, &types)
+        };
+        let Some(resolved) = resolved else {
+            let mut shown = types.clone();
+            if fc.agg_within_group && !shown.is_empty() {
+                shown.rotate_left(1);
+            }
+            let sig = shown
                 .iter()
                 .map(|t| {
                     if *t == DataType::Unknown {
@@ -3657,10 +3927,65 @@ fn add_dependent_groups(
     }
 }
 
+/// Replaces `GROUPING(...)` placeholders by references to the aggregation's grouping columns
+/// (numbered after the aggregates, so `post_agg` maps them like aggregates).
+fn extract_grouping(
+    e: Expr,
+    groups: &[Expr],
+    naggs: usize,
+    calls: &mut Vec<Vec<usize>>,
+) -> Result<Expr, SqlError> {
+    match e {
+        Expr::Grouping(args, at) => {
+            let mut bits = Vec::with_capacity(args.len());
+            for (k, a) in args.iter().enumerate() {
+                match groups.iter().position(|g| g == a) {
+                    Some(i) => bits.push(i),
+                    None => {
+                        return Err(err(
+                            "42803",
+                            "arguments to GROUPING must be grouping expressions of the associated query level",
+                        )
+                        .at(at.get(k).copied().flatten()));
+                    }
+                }
+            }
+            let k = match calls.iter().position(|c| *c == bits) {
+                Some(k) => k,
+                None => {
+                    calls.push(bits);
+                    calls.len() - 1
+                }
+            };
+            Ok(Expr::Agg(naggs + k))
+        }
+        Expr::Subquery(_) | Expr::Agg(_) => Ok(e),
+        other => {
+            if !other.any(&|x| matches!(x, Expr::Grouping(..))) {
+                return Ok(other);
+            }
+            let mut failed = None;
+            let rebuilt = rebuild_children(other, &mut |c| match extract_grouping(
+                c, groups, naggs, calls,
+            ) {
+                Ok(x) => x,
+                Err(e) => {
+                    failed = Some(e);
+                    Expr::Const(Value::Null)
+                }
+            });
+            match failed {
+                Some(e) => Err(e),
+                None => Ok(rebuilt),
+            }
+        }
+    }
+}
+
 fn collect_non_agg_columns(e: &Expr, out: &mut Vec<usize>) {
     match e {
         Expr::Column(i) => out.push(*i),
-        Expr::Agg(_) | Expr::Subquery(_) => {}
+        Expr::Agg(_) | Expr::Subquery(_) | Expr::Grouping(..) => {}
         e => {
             for c in e.children() {
                 collect_non_agg_columns(c, out);
@@ -3715,6 +4040,22 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
                 all,
             }
         }
+        Expr::ArrayOp {
+            left,
+            func,
+            strict,
+            right,
+            all,
+        } => {
+            let left = b(left, f);
+            Expr::ArrayOp {
+                left,
+                func,
+                strict,
+                right: b(right, f),
+                all,
+            }
+        }
         Expr::Not(a) => Expr::Not(b(a, f)),
         Expr::IsNull(a, n) => Expr::IsNull(b(a, f), n),
         Expr::BoolTest(a, t) => Expr::BoolTest(b(a, f), t),
@@ -3729,6 +4070,7 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
         Expr::MinMax(a, g) => Expr::MinMax(a.into_iter().map(&mut *f).collect(), g),
         Expr::Array(a, t) => Expr::Array(a.into_iter().map(&mut *f).collect(), t),
         Expr::Sequence(s, a) => Expr::Sequence(s, a.into_iter().map(&mut *f).collect()),
+        Expr::Grouping(a, l) => Expr::Grouping(a.into_iter().map(&mut *f).collect(), l),
         Expr::Case { whens, otherwise } => Expr::Case {
             whens: whens.into_iter().map(|(a, c)| (f(a), f(c))).collect(),
             otherwise: b(otherwise, f),
@@ -3744,7 +4086,12 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
 /// Folds an expression whose operands are all constants.
 pub fn fold(e: Expr, types: &TypeContext) -> Expr {
     let all_const = e.children().iter().all(|c| matches!(c, Expr::Const(_)));
-    if !all_const || matches!(e, Expr::Subquery(_) | Expr::Sequence(..) | Expr::Param(_)) {
+    if !all_const
+        || matches!(
+            e,
+            Expr::Subquery(_) | Expr::Sequence(..) | Expr::Param(_) | Expr::Grouping(..)
+        )
+    {
         return e;
     }
     if e.children().is_empty() {

@@ -927,7 +927,9 @@ fn run_blocking(plan: &Plan, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
             input,
             groups,
             aggs,
-        } => aggregate(input, groups, aggs, cx),
+            sets,
+            grouping,
+        } => aggregate(input, groups, aggs, sets, grouping, cx),
         Plan::Distinct { input, on } => {
             let rows = collect(input, cx)?;
             let mut seen = HashSet::new();
@@ -1206,35 +1208,70 @@ fn aggregate(
     input: &Plan,
     groups: &[Expr],
     aggs: &[AggCall],
+    sets: &[Vec<usize>],
+    grouping: &[Vec<usize>],
     cx: &mut Cx<'_>,
 ) -> Result<Vec<Row>, SqlError> {
+    let plain = [(0..groups.len()).collect::<Vec<_>>()];
+    let sets: &[Vec<usize>] = if sets.is_empty() { &plain } else { sets };
     let mut node = open(input);
-    let mut index: HashMap<Row, usize> = HashMap::new();
-    let mut states: Vec<(Row, AggState)> = Vec::new();
-    if groups.is_empty() {
-        states.push((Vec::new(), new_state(aggs)));
-        index.insert(Vec::new(), 0);
+    // Keyed by (grouping set, group values with NULL for groups outside the set).
+    let mut index: HashMap<(usize, Row), usize> = HashMap::new();
+    let mut states: Vec<(usize, Row, AggState)> = Vec::new();
+    for (si, set) in sets.iter().enumerate() {
+        // A set without groups (a grand total) yields a row even over no input.
+        if set.is_empty() {
+            let key = vec![Value::Null; groups.len()];
+            index.insert((si, key.clone()), states.len());
+            states.push((si, key, new_state(aggs)));
+        }
     }
     while let Some(row) = node.next(cx)? {
-        let mut key = Vec::with_capacity(groups.len());
+        let mut full = Vec::with_capacity(groups.len());
         for g in groups {
-            key.push(eval(g, &row, cx)?);
+            full.push(eval(g, &row, cx)?);
         }
-        let i = match index.get(&key) {
-            Some(i) => *i,
-            None => {
-                cx.charge(&key)?;
-                states.push((key.clone(), new_state(aggs)));
-                index.insert(key, states.len() - 1);
-                states.len() - 1
-            }
-        };
-        update_state(&mut states[i].1, aggs, &row, cx)?;
+        for (si, set) in sets.iter().enumerate() {
+            let key: Row = if set.len() == groups.len() {
+                if si + 1 == sets.len() {
+                    std::mem::take(&mut full)
+                } else {
+                    full.clone()
+                }
+            } else {
+                (0..groups.len())
+                    .map(|g| {
+                        if set.contains(&g) {
+                            full[g].clone()
+                        } else {
+                            Value::Null
+                        }
+                    })
+                    .collect()
+            };
+            let probe = (si, key);
+            let i = match index.get(&probe) {
+                Some(i) => *i,
+                None => {
+                    cx.charge(&probe.1)?;
+                    states.push((si, probe.1.clone(), new_state(aggs)));
+                    index.insert(probe, states.len() - 1);
+                    states.len() - 1
+                }
+            };
+            update_state(&mut states[i].2, aggs, &row, cx)?;
+        }
     }
     let mut out = Vec::with_capacity(states.len());
-    for (key, mut st) in states {
+    for (si, key, mut st) in states {
         let mut row = key;
         row.extend(finish_state(&mut st, aggs)?);
+        for call in grouping {
+            let bits = call
+                .iter()
+                .fold(0i32, |v, g| (v << 1) | i32::from(!sets[si].contains(g)));
+            row.push(Value::Int4(bits));
+        }
         out.push(row);
     }
     Ok(out)

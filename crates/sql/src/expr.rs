@@ -206,6 +206,20 @@ pub enum Expr {
         /// ALL.
         all: bool,
     },
+    /// `x op ANY/ALL (array)` for an operator other than a comparison (`LIKE ANY`, `~ ALL`,
+    /// `@> ANY`, ...): the operator's function applied to `x` and each element.
+    ArrayOp {
+        /// Left operand.
+        left: Box<Expr>,
+        /// The operator's function (returns boolean).
+        func: Func,
+        /// NULL in gives NULL out without calling the function.
+        strict: bool,
+        /// The array.
+        right: Box<Expr>,
+        /// ALL.
+        all: bool,
+    },
     /// ARRAY[...]
     Array(Vec<Expr>, DataType),
     /// `a[i]`
@@ -218,6 +232,9 @@ pub enum Expr {
     Agg(usize),
     /// Placeholder for a window function during binding (index into the query's calls).
     Window(usize),
+    /// Placeholder for `GROUPING(args)` during binding (with the arguments' positions in the
+    /// statement, for errors); the aggregation computes it.
+    Grouping(Vec<Expr>, Vec<Option<u32>>),
 }
 
 /// Sequence functions.
@@ -263,7 +280,9 @@ impl Expr {
             | Expr::Arith(_, a, b)
             | Expr::NullIf(a, b)
             | Expr::Subscript(a, b) => vec![a, b],
-            Expr::ArrayCmp { left, right, .. } => vec![left, right],
+            Expr::ArrayCmp { left, right, .. } | Expr::ArrayOp { left, right, .. } => {
+                vec![left, right]
+            }
             Expr::Not(a)
             | Expr::IsNull(a, _)
             | Expr::BoolTest(a, _)
@@ -273,7 +292,8 @@ impl Expr {
             | Expr::Coalesce(args)
             | Expr::MinMax(args, _)
             | Expr::Array(args, _)
-            | Expr::Sequence(_, args) => args.iter().collect(),
+            | Expr::Sequence(_, args)
+            | Expr::Grouping(args, _) => args.iter().collect(),
             Expr::Case { whens, otherwise } => {
                 let mut v: Vec<&Expr> = whens.iter().flat_map(|(a, b)| [a, b]).collect();
                 v.push(otherwise);
@@ -331,6 +351,19 @@ impl Expr {
                 right: bx(right.rewrite(f)?),
                 all,
             },
+            Expr::ArrayOp {
+                left,
+                func,
+                strict,
+                right,
+                all,
+            } => Expr::ArrayOp {
+                left: bx(left.rewrite(f)?),
+                func,
+                strict,
+                right: bx(right.rewrite(f)?),
+                all,
+            },
             Expr::Not(a) => Expr::Not(bx(a.rewrite(f)?)),
             Expr::IsNull(a, n) => Expr::IsNull(bx(a.rewrite(f)?), n),
             Expr::BoolTest(a, t) => Expr::BoolTest(bx(a.rewrite(f)?), t),
@@ -345,6 +378,7 @@ impl Expr {
             Expr::MinMax(a, g) => Expr::MinMax(rewrite_all(a, f)?, g),
             Expr::Array(a, t) => Expr::Array(rewrite_all(a, f)?, t),
             Expr::Sequence(s, a) => Expr::Sequence(s, rewrite_all(a, f)?),
+            Expr::Grouping(a, l) => Expr::Grouping(rewrite_all(a, f)?, l),
             Expr::Case { whens, otherwise } => Expr::Case {
                 whens: whens
                     .into_iter()
@@ -552,6 +586,37 @@ pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError>
             };
             quantified(*op, *all, &x, arr.elements.iter())
         }
+        Expr::ArrayOp {
+            left,
+            func,
+            strict,
+            right,
+            all,
+        } => {
+            let x = eval(left, row, cx)?;
+            let Value::Array(arr) = eval(right, row, cx)? else {
+                return Ok(Value::Null);
+            };
+            // ANY: true if one is true, else NULL if one is NULL; ALL the other way round.
+            let mut saw_null = false;
+            for e in &arr.elements {
+                let r = if *strict && (x.is_null() || e.is_null()) {
+                    Value::Null
+                } else {
+                    basalt_func::call(*func, &[x.clone(), e.clone()], &cx.func)?
+                };
+                match truth(&r) {
+                    Some(b) if b != *all => return Ok(Value::Bool(b)),
+                    None => saw_null = true,
+                    _ => {}
+                }
+            }
+            if saw_null {
+                Value::Null
+            } else {
+                Value::Bool(*all)
+            }
+        }
         Expr::Array(items, elem) => {
             let mut vals = Vec::with_capacity(items.len());
             for i in items {
@@ -579,7 +644,7 @@ pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError>
             }
             cx.sequence_call(*f, &vals)?
         }
-        Expr::Agg(_) | Expr::Window(_) => {
+        Expr::Agg(_) | Expr::Window(_) | Expr::Grouping(..) => {
             return Err(SqlError::new(
                 "XX000",
                 "aggregate evaluated outside an aggregation",

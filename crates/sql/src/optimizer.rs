@@ -50,6 +50,7 @@ fn row_free(e: &Expr) -> bool {
                 | Expr::Subquery(_)
                 | Expr::Sequence(..)
                 | Expr::Agg(_)
+                | Expr::Grouping(..)
                 | Expr::Window(_)
         )
     })
@@ -105,10 +106,14 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
             input,
             groups,
             aggs,
+            sets,
+            grouping,
         } => Plan::Aggregate {
             input: Box::new(optimize(*input, catalog)),
             groups,
             aggs,
+            sets,
+            grouping,
         },
         Plan::Window { input, calls } => Plan::Window {
             input: Box::new(optimize(*input, catalog)),

@@ -239,14 +239,21 @@ pub enum Plan {
         /// LATERAL right side.
         lateral: bool,
     },
-    /// GROUP BY / aggregates: output is the group values followed by the aggregates.
+    /// GROUP BY / aggregates: output is the group values followed by the aggregates, then one
+    /// column per `GROUPING(...)` call.
     Aggregate {
         /// Input.
         input: Box<Plan>,
-        /// Group expressions.
+        /// Group expressions (with grouping sets: every expression any set uses).
         groups: Vec<Expr>,
         /// Aggregates.
         aggs: Vec<AggCall>,
+        /// Grouping sets as indexes into `groups`; empty for a plain GROUP BY (one set of all
+        /// groups). A group absent from the set that produced a row is NULL in that row.
+        sets: Vec<Vec<usize>>,
+        /// `GROUPING(...)` calls as indexes into `groups`: bit set (first argument most
+        /// significant) when that group is absent from the row's set.
+        grouping: Vec<Vec<usize>>,
     },
     /// Window functions: output is the input row followed by one column per call.
     Window {
@@ -356,7 +363,12 @@ impl Plan {
                 JoinKind::Semi | JoinKind::Anti => left.width(),
                 _ => left.width() + right.width(),
             },
-            Plan::Aggregate { groups, aggs, .. } => groups.len() + aggs.len(),
+            Plan::Aggregate {
+                groups,
+                aggs,
+                grouping,
+                ..
+            } => groups.len() + aggs.len() + grouping.len(),
             Plan::Window { input, calls } => input.width() + calls.len(),
             Plan::SetOp { left, .. } => left.width(),
             Plan::TableFunction {
