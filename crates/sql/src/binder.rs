@@ -76,6 +76,8 @@ struct CteDef {
     types: Vec<DataType>,
     /// Bound while binding its own recursive term.
     working: bool,
+    /// A data-modifying WITH query without RETURNING (cannot be read).
+    no_returning: bool,
 }
 
 /// Aggregation state while binding one SELECT's list.
@@ -441,10 +443,13 @@ impl<'a> Binder<'a> {
                 continue;
             };
             let Some(Node::SelectStmt(sel)) = q.node.as_ref() else {
+                // Top-level data-modifying WITH queries are run by the engine before binding
+                // ([`Binder::add_external_cte`]); anywhere else they are refused.
                 return Err(err(
                     "0A000",
-                    "feature not supported: data-modifying statements in WITH",
-                ));
+                    "WITH clause containing a data-modifying statement must be at the top level",
+                )
+                .at(pos(cte.location)));
             };
             let id = self.fresh_id();
             let alias = names(&cte.aliascolnames);
@@ -490,6 +495,7 @@ impl<'a> Binder<'a> {
                     names: names_.clone(),
                     types: base.types.clone(),
                     working: true,
+                    no_returning: false,
                 });
                 self.recursive_term = true;
                 let rec = self.bind_select(r);
@@ -515,6 +521,7 @@ impl<'a> Binder<'a> {
                     names: names_,
                     types: base.types,
                     working: false,
+                    no_returning: false,
                 });
             } else {
                 let q = self.bind_select(sel)?;
@@ -547,6 +554,7 @@ impl<'a> Binder<'a> {
                     names: names_,
                     types: q.types,
                     working: false,
+                    no_returning: false,
                 });
             }
         }
@@ -556,6 +564,27 @@ impl<'a> Binder<'a> {
     fn references_name(&self, sel: Option<&protobuf::SelectStmt>, name: &str) -> bool {
         let Some(sel) = sel else { return false };
         format!("{sel:?}").contains(&format!("relname: \"{name}\""))
+    }
+
+    /// Makes a WITH query whose rows the engine computed beforehand (a data-modifying one,
+    /// or any WITH query of a statement that has one) visible by name; `CteScan { id }`
+    /// reads its rows, which the executor is given with [`crate::exec::Cx::set_cte`].
+    pub fn add_external_cte(
+        &mut self,
+        name: &str,
+        id: usize,
+        names: Vec<String>,
+        types: Vec<DataType>,
+        returning: bool,
+    ) {
+        self.ctes.push(CteDef {
+            name: name.to_string(),
+            id,
+            names,
+            types,
+            working: false,
+            no_returning: !returning,
+        });
     }
 
     /// Binds a SELECT (or VALUES, or set operation).
@@ -1498,6 +1527,16 @@ impl<'a> Binder<'a> {
         if rv.schemaname.is_empty()
             && let Some(c) = self.ctes.iter().rev().find(|c| c.name == rv.relname)
         {
+            if c.no_returning {
+                return Err(err(
+                    "0A000",
+                    format!(
+                        "WITH query \"{}\" does not have a RETURNING clause",
+                        rv.relname
+                    ),
+                )
+                .at(pos(rv.location)));
+            }
             let plan = if c.working {
                 Plan::WorkTable {
                     id: c.id,

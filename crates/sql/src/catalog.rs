@@ -237,6 +237,10 @@ pub struct Index {
     /// UNIQUE NULLS NOT DISTINCT: NULLs are equal to each other in this index.
     #[serde(default)]
     pub nulls_not_distinct: bool,
+    /// A partial index's WHERE predicate, as SQL text: only rows for which it is true have
+    /// entries (and uniqueness holds only among them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
 }
 
 /// A sequence.
@@ -285,6 +289,18 @@ pub struct View {
     pub query: String,
     /// Column names.
     pub columns: Vec<String>,
+    /// WITH [LOCAL | CASCADED] CHECK OPTION.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_option: Option<CheckOption>,
+}
+
+/// A view's WITH CHECK OPTION.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckOption {
+    /// LOCAL: the view's own condition (and those of underlying views with their own).
+    Local,
+    /// CASCADED: the conditions of this view and every view below it.
+    Cascaded,
 }
 
 /// The whole catalog of a database.

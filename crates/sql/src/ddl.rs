@@ -12,8 +12,8 @@ use pg_query::protobuf::{self, node::Node};
 
 use crate::binder::{Binder, Scope, names, node_str, pos, table_scope, type_name};
 use crate::catalog::{
-    Catalog, Column, Constraint, ConstraintKind, FkAction, ForeignKey, Index, IndexKey, Relation,
-    Schema, Sequence, Table, View,
+    Catalog, CheckOption, Column, Constraint, ConstraintKind, FkAction, ForeignKey, Index,
+    IndexKey, Relation, Schema, Sequence, Table, View,
 };
 use crate::error::{Notice, SqlError};
 use crate::exec::{Cx, table_range};
@@ -32,6 +32,31 @@ pub fn notice(message: String) -> Notice {
         message,
         detail: None,
         hint: None,
+    }
+}
+
+/// Where an expression starts (PostgreSQL's `exprLocation`: an operator expression starts
+/// at its left operand).
+fn leftmost_location(n: &protobuf::Node) -> Option<u32> {
+    match n.node.as_ref()? {
+        Node::AExpr(e) if e.lexpr.is_some() => e.lexpr.as_deref().and_then(leftmost_location),
+        _ => crate::binder::node_location(n),
+    }
+}
+
+/// The location of the first subquery in an expression tree.
+fn sublink_location(n: &protobuf::Node) -> Option<i32> {
+    match n.node.as_ref()? {
+        Node::SubLink(s) => Some(s.location),
+        Node::AExpr(e) => [e.lexpr.as_deref(), e.rexpr.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(sublink_location),
+        Node::BoolExpr(b) => b.args.iter().find_map(sublink_location),
+        Node::NullTest(t) => t.arg.as_deref().and_then(sublink_location),
+        Node::FuncCall(f) => f.args.iter().find_map(sublink_location),
+        Node::TypeCast(t) => t.arg.as_deref().and_then(sublink_location),
+        _ => None,
     }
 }
 
@@ -817,6 +842,7 @@ pub fn create_table(
                 unique: true,
                 primary: p.primary,
                 nulls_not_distinct: p.nulls_not_distinct,
+                predicate: None,
             },
         );
         new_indexes.push(ioid);
@@ -1063,6 +1089,9 @@ pub fn build_index(cat: &Catalog, index_oid: u32, cx: &mut Cx<'_>) -> Result<(),
     for (key, bytes) in rows {
         let mut row = decode_row(&bytes)?;
         row.resize(table.columns.len(), Value::Null);
+        if !bi.covers(&row, cx)? {
+            continue;
+        }
         let mut vals = Vec::new();
         for k in &bi.keys {
             vals.push(eval(k, &row, cx)?);
@@ -1126,9 +1155,6 @@ pub fn create_index(
     let Some(rv) = &s.relation else {
         return Err(err("42601", "CREATE INDEX without a table"));
     };
-    if s.where_clause.is_some() {
-        return Err(err("0A000", "feature not supported: partial indexes"));
-    }
     if !s.access_method.is_empty() && s.access_method != "btree" {
         return Err(err(
             "0A000",
@@ -1165,6 +1191,28 @@ pub fn create_index(
         }
         desc.push(ie.ordering == protobuf::SortByDir::SortbyDesc as i32);
     }
+    let predicate = match s.where_clause.as_deref() {
+        Some(w) => {
+            let mut b = Binder::new(cat, search_path.to_vec(), *types);
+            let (e, t) = b.bind_scalar(w, &scope, "index predicates")?;
+            if t != DataType::Bool && t != DataType::Unknown {
+                return Err(err(
+                    "42804",
+                    format!(
+                        "argument of WHERE must be type boolean, not type {}",
+                        t.format_type()
+                    ),
+                )
+                .at(leftmost_location(w)));
+            }
+            if e.any(&|x| matches!(x, crate::expr::Expr::Subquery(_))) {
+                return Err(err("0A000", "cannot use subquery in index predicate")
+                    .at(sublink_location(w).and_then(pos)));
+            }
+            Some(deparse_expr(w)?)
+        }
+        None => None,
+    };
     let name = if s.idxname.is_empty() {
         let suffix = if s.unique { "key" } else { "idx" };
         choose_object_name(&table.name, Some(&name_addition(&colnames)), suffix, |n| {
@@ -1199,6 +1247,7 @@ pub fn create_index(
             unique: s.unique,
             primary: false,
             nulls_not_distinct: s.nulls_not_distinct,
+            predicate,
         },
     );
     Ok(Some(ioid))
@@ -1843,6 +1892,11 @@ pub fn create_view(
         return Err(err("42601", "empty view query"));
     };
     let text = deparse_stmt(n)?;
+    let check_option = match protobuf::ViewCheckOption::try_from(s.with_check_option) {
+        Ok(protobuf::ViewCheckOption::LocalCheckOption) => Some(CheckOption::Local),
+        Ok(protobuf::ViewCheckOption::CascadedCheckOption) => Some(CheckOption::Cascaded),
+        _ => None,
+    };
     let existing = cat.relation_in(schema, &rv.relname);
     match existing {
         Some(Relation::View(oid)) if s.replace => {
@@ -1865,8 +1919,9 @@ pub fn create_view(
                 }
                 v.query = text;
                 v.columns = columns;
+                v.check_option = check_option;
             }
-            return Ok(());
+            return check_option_allowed(cat, search_path, oid, check_option, types);
         }
         Some(_) => {
             return Err(err(
@@ -1885,9 +1940,33 @@ pub fn create_view(
             name: rv.relname.clone(),
             query: text,
             columns,
+            check_option,
         },
     );
-    Ok(())
+    check_option_allowed(cat, search_path, oid, check_option, types)
+}
+
+/// WITH CHECK OPTION only on automatically updatable views (0A000, with the reason as hint).
+fn check_option_allowed(
+    cat: &Catalog,
+    search_path: &[u32],
+    view: u32,
+    check_option: Option<CheckOption>,
+    types: &basalt_common::types::TypeContext,
+) -> Result<(), SqlError> {
+    if check_option.is_none() {
+        return Ok(());
+    }
+    let mut b = Binder::new(cat, search_path.to_vec(), *types);
+    match crate::views::resolve(&mut b, view, crate::views::ViewOp::Update) {
+        Err(e) if e.code().code() == "55000" => Err(err(
+            "0A000",
+            "WITH CHECK OPTION is supported only on automatically updatable views",
+        )
+        .with_hint(e.detail().unwrap_or_default().to_string())),
+        Err(e) => Err(e),
+        Ok(_) => Ok(()),
+    }
 }
 
 /// Whether any view's stored query mentions a relation name (a conservative dependency

@@ -839,6 +839,7 @@ fn add_index_constraint(
             unique: true,
             primary,
             nulls_not_distinct: false,
+            predicate: None,
         },
     );
     let tm = table_mut(cat, oid)?;
@@ -918,6 +919,7 @@ fn add_fk(
     let is_unique = cat.indexes.values().any(|i| {
         i.table == ref_oid
             && i.unique
+            && i.predicate.is_none()
             && i.keys.len() == ref_cols.len()
             && i.keys
                 .iter()
@@ -1503,7 +1505,10 @@ impl<K: TxnKv> Session<K> {
                 i.keys.iter().any(|k| match k {
                     IndexKey::Column(c) => *c == col,
                     IndexKey::Expr(e) => expr_uses_column(e, name),
-                })
+                }) || i
+                    .predicate
+                    .as_deref()
+                    .is_some_and(|p| expr_uses_column(p, name))
             })
             .map(|i| i.oid)
             .collect();
@@ -2170,6 +2175,9 @@ fn rename_column(
                         *e = rename_in_expr(e, &t.name, old, new)?;
                     }
                 }
+                if let Some(p) = &mut i.predicate {
+                    *p = rename_in_expr(p, &t.name, old, new)?;
+                }
             }
             rename_column_in_views(cat, &t, old, new)
         }
@@ -2289,6 +2297,7 @@ mod tests {
                 name: "v".into(),
                 query: "SELECT a, t.a AS x FROM t WHERE a > 1".into(),
                 columns: vec!["a".into(), "x".into()],
+                check_option: None,
             },
         );
         assert_eq!(views_using_column(&cat, &t, "a"), vec![voids]);

@@ -7,7 +7,8 @@
 //! 2. locks the row key and each unique-index key exclusively, then reads the newest
 //!    committed value (`get_latest`): an existing entry of another row is a unique violation
 //!    (23505); a concurrent uncommitted writer makes us wait on the lock, as PostgreSQL waits;
-//! 3. writes the row and its index entries.
+//! 3. writes the row and its index entries (a partial index has entries only for rows its
+//!    predicate accepts).
 //!
 //! Deletes (and key-changing updates) first apply the ON DELETE / ON UPDATE actions of
 //! foreign keys that reference the table: RESTRICT / NO ACTION fail with 23503, CASCADE
@@ -32,6 +33,18 @@ pub struct BoundIndex {
     pub index: Index,
     /// Key expressions over the table row.
     pub keys: Vec<Expr>,
+    /// A partial index's predicate over the table row.
+    pub pred: Option<Expr>,
+}
+
+impl BoundIndex {
+    /// Whether `row` has an entry in the index (a partial index's predicate is true).
+    pub fn covers(&self, row: &[Value], cx: &mut Cx<'_>) -> Result<bool, SqlError> {
+        match &self.pred {
+            None => Ok(true),
+            Some(p) => Ok(truth(&eval(p, row, cx)?) == Some(true)),
+        }
+    }
 }
 
 /// A bound CHECK constraint.
@@ -54,7 +67,8 @@ pub struct TableWriter {
     pub fks: Vec<(String, ForeignKey)>,
 }
 
-fn failing_row(row: &[Value], cx: &Cx<'_>) -> String {
+/// `Failing row contains (...)`: the DETAIL of constraint violations.
+pub fn failing_row(row: &[Value], cx: &Cx<'_>) -> String {
     let parts: Vec<String> = row
         .iter()
         .map(|v| format_text(v, &cx.func.types).unwrap_or_else(|| "null".into()))
@@ -207,7 +221,7 @@ impl TableWriter {
         }
         let mut entries = Vec::with_capacity(self.indexes.len());
         for bi in &self.indexes {
-            if bi.index.primary {
+            if bi.index.primary || !bi.covers(row, cx)? {
                 continue;
             }
             let (ikey, unique, vals) = self.index_key(bi, row, &key, cx)?;
@@ -240,7 +254,7 @@ impl TableWriter {
     pub fn delete(&self, key: &[u8], row: &[Value], cx: &mut Cx<'_>) -> Result<(), SqlError> {
         self.referenced_actions(row, None, cx)?;
         for bi in &self.indexes {
-            if bi.index.primary {
+            if bi.index.primary || !bi.covers(row, cx)? {
                 continue;
             }
             let (ikey, _, _) = self.index_key(bi, row, key, cx)?;
@@ -287,12 +301,18 @@ impl TableWriter {
             if bi.index.primary {
                 continue;
             }
+            let (old_in, new_in) = (bi.covers(old, cx)?, bi.covers(new, cx)?);
             let (okey, _, _) = self.index_key(bi, old, key, cx)?;
             let (nkey, unique, vals) = self.index_key(bi, new, &new_key, cx)?;
-            if okey == nkey && !key_changed {
+            if okey == nkey && !key_changed && old_in == new_in {
                 continue;
             }
-            cx.txn.delete(okey)?;
+            if old_in {
+                cx.txn.delete(okey)?;
+            }
+            if !new_in {
+                continue;
+            }
             if unique {
                 cx.txn.lock(&nkey, LockMode::Exclusive, LockWait::Block)?;
                 if let Some(existing) = cx.txn.get_latest(&nkey)?
@@ -493,9 +513,14 @@ pub fn writer_for(catalog: &Catalog, table: &Table, cx: &Cx<'_>) -> Result<Table
                 IndexKey::Expr(s) => bind_text_expr(&mut b, s, &scope)?.0,
             });
         }
+        let pred = match &i.predicate {
+            Some(p) => Some(bind_text_expr(&mut b, p, &scope)?.0),
+            None => None,
+        };
         indexes.push(BoundIndex {
             index: i.clone(),
             keys,
+            pred,
         });
     }
     let mut checks = Vec::new();
@@ -575,6 +600,15 @@ pub fn lock_for_write(
     width: usize,
     cx: &mut Cx<'_>,
 ) -> Result<Option<Row>, SqlError> {
+    // A row another part of the same statement changed is skipped, as PostgreSQL skips
+    // rows modified by the same command.
+    if cx
+        .stmt_writes
+        .as_ref()
+        .is_some_and(|w| w.lock().contains_key(key))
+    {
+        return Ok(None);
+    }
     cx.txn.lock(key, LockMode::Exclusive, LockWait::Block)?;
     let latest = cx.txn.get_latest(key)?;
     let Some(bytes) = latest else {

@@ -41,6 +41,7 @@ use crate::expr::{Expr, Row, SeqFunc, eval};
 use crate::parse::{ParseCache, Statement};
 use crate::plan::{Access, Plan};
 use crate::session::{Session, StatementResult};
+use crate::views::{ViewOp, ViewTarget};
 
 /// Plans a session keeps (the cache is emptied when full).
 pub const PLAN_CACHE_SIZE: usize = 512;
@@ -499,6 +500,104 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
     }
 }
 
+/// A query's output: column names, types and rows.
+type QueryRows = (Vec<String>, Vec<DataType>, Vec<Row>);
+
+/// Ids of WITH queries computed by the engine (above any id a binder hands out).
+const WITH_ENV_IDS: usize = 1 << 40;
+
+/// The WITH queries of a statement with data-modifying ones, computed before its main part.
+#[derive(Default)]
+struct WithEnv {
+    ctes: Vec<WithCte>,
+    /// What the statement wrote so far, for its single snapshot.
+    before: crate::snapshot::BeforeImages,
+}
+
+/// One computed WITH query.
+#[derive(Clone)]
+struct WithCte {
+    name: String,
+    id: usize,
+    names: Vec<String>,
+    types: Vec<DataType>,
+    rows: Arc<Vec<Row>>,
+    /// False for a data-modifying query without RETURNING (which cannot be read).
+    returning: bool,
+}
+
+/// PostgreSQL places "column does not exist" at the column; other errors about a view's
+/// columns have no position.
+fn at_if_undefined(e: SqlError, location: i32) -> SqlError {
+    if e.code().code() == "42703" {
+        e.at(crate::binder::pos(location))
+    } else {
+        e
+    }
+}
+
+/// Whether a WITH clause holds a data-modifying query.
+fn with_modifies(with: Option<&protobuf::WithClause>) -> bool {
+    with.is_some_and(|w| {
+        w.ctes.iter().any(|c| match c.node.as_ref() {
+            Some(Node::CommonTableExpr(cte)) => !matches!(
+                cte.ctequery.as_deref().and_then(|q| q.node.as_ref()),
+                Some(Node::SelectStmt(_))
+            ),
+            _ => false,
+        })
+    })
+}
+
+/// The debug text of a statement without its WITH clause (to find which WITH queries the
+/// main part reads).
+fn main_text<T: Clone + std::fmt::Debug>(s: &T, strip: impl FnOnce(&mut T)) -> String {
+    let mut m = s.clone();
+    strip(&mut m);
+    format!("{m:?}")
+}
+
+/// `SELECT * FROM name` under `WITH [RECURSIVE] name AS (...)`: reads one WITH query.
+fn cte_reader(cte: &protobuf::CommonTableExpr, recursive: bool) -> protobuf::SelectStmt {
+    let star = protobuf::Node {
+        node: Some(Node::ColumnRef(protobuf::ColumnRef {
+            fields: vec![protobuf::Node {
+                node: Some(Node::AStar(protobuf::AStar {})),
+            }],
+            location: -1,
+        })),
+    };
+    protobuf::SelectStmt {
+        target_list: vec![protobuf::Node {
+            node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
+                name: String::new(),
+                indirection: vec![],
+                val: Some(Box::new(star)),
+                location: -1,
+            }))),
+        }],
+        from_clause: vec![protobuf::Node {
+            node: Some(Node::RangeVar(protobuf::RangeVar {
+                relname: cte.ctename.clone(),
+                inh: true,
+                relpersistence: "p".into(),
+                location: -1,
+                ..Default::default()
+            })),
+        }],
+        with_clause: Some(protobuf::WithClause {
+            ctes: vec![protobuf::Node {
+                node: Some(Node::CommonTableExpr(Box::new(cte.clone()))),
+            }],
+            recursive,
+            location: -1,
+        }),
+        limit_option: protobuf::LimitOption::Default as i32,
+        op: protobuf::SetOperation::SetopNone as i32,
+        ..Default::default()
+    }
+}
+
 /// RETURNING: output names, types and expressions.
 type Returning = Option<(Vec<String>, Vec<DataType>, Vec<Expr>)>;
 /// ON CONFLICT DO UPDATE: assignments and WHERE.
@@ -618,6 +717,18 @@ impl<K: TxnKv> Session<K> {
         params: &[Value],
         f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
     ) -> Result<R, SqlError> {
+        self.with_cx_env(catalog, params, None, f)
+    }
+
+    /// [`Session::with_cx`] for a part of a statement with data-modifying WITH queries: reads
+    /// see the statement's start ([`crate::snapshot`]) and the computed WITH queries' rows.
+    fn with_cx_env<R>(
+        &mut self,
+        catalog: &Catalog,
+        params: &[Value],
+        env: Option<&WithEnv>,
+        f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError> {
         let types = self.type_context();
         let search_path = self.search_path_oids(catalog);
         self.data_transaction()?;
@@ -648,8 +759,200 @@ impl<K: TxnKv> Session<K> {
             session: seq_session,
             search_path,
         };
-        let mut cx = Cx::new(txn, catalog, params, func, &mut seq);
+        let Some(env) = env else {
+            let mut cx = Cx::new(txn, catalog, params, func, &mut seq);
+            return f(&mut cx);
+        };
+        let mut snap = crate::snapshot::StatementSnapshot::new(txn, env.before.clone());
+        let mut cx = Cx::new(&mut snap, catalog, params, func, &mut seq);
+        cx.stmt_writes = Some(env.before.clone());
+        for c in &env.ctes {
+            cx.set_cte(c.id, c.rows.clone());
+        }
         f(&mut cx)
+    }
+
+    fn binder_env<'c>(&'c self, catalog: &'c Catalog, env: Option<&WithEnv>) -> Binder<'c> {
+        let mut b = self.binder(catalog);
+        for c in env.iter().flat_map(|e| &e.ctes) {
+            b.add_external_cte(&c.name, c.id, c.names.clone(), c.types.clone(), c.returning);
+        }
+        b
+    }
+
+    /// A SELECT with data-modifying WITH queries.
+    fn select_with(&mut self, s: &protobuf::SelectStmt) -> Result<StatementResult, SqlError> {
+        let mut main = s.clone();
+        main.with_clause = None;
+        let text = format!("{main:?}");
+        let (names_, types, rows) =
+            self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
+                this.query_rows(&main, env)
+            })?;
+        Ok(self.rows_result(&names_, &types, rows, "SELECT {}".to_string()))
+    }
+
+    /// Binds and runs a query with the WITH queries of `env`: names, types, rows.
+    fn query_rows(
+        &mut self,
+        s: &protobuf::SelectStmt,
+        env: Option<&WithEnv>,
+    ) -> Result<QueryRows, SqlError> {
+        let catalog = self.load_catalog()?;
+        let q = self.binder_env(&catalog, env).bind_select(s)?;
+        let q = crate::optimizer::optimize_query(q, &catalog);
+        if !s.locking_clause.is_empty() && self.settings.transaction_read_only() {
+            return Err(err(
+                "25006",
+                "cannot execute SELECT FOR UPDATE in a read-only transaction",
+            ));
+        }
+        let rows = self.with_cx_env(&catalog, &[], env, |cx| collect(&q.plan, cx))?;
+        let types = q
+            .types
+            .into_iter()
+            .map(|t| {
+                if t == DataType::Unknown {
+                    DataType::Text
+                } else {
+                    t
+                }
+            })
+            .collect();
+        Ok((q.names, types, rows))
+    }
+
+    /// Runs a statement's WITH queries, then `main` with their rows (PostgreSQL's semantics of
+    /// data-modifying WITH: every part reads the statement's start, each data-modifying query
+    /// runs once and to completion; one that nothing reads runs after the main part).
+    /// `parent` holds the WITH queries of an enclosing statement; `top` is false inside a WITH
+    /// query, where data-modifying ones are refused.
+    fn run_with<R>(
+        &mut self,
+        with: Option<&protobuf::WithClause>,
+        parent: Option<&WithEnv>,
+        top: bool,
+        main_text: &str,
+        main: impl FnOnce(&mut Self, Option<&WithEnv>) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError> {
+        let Some(with) = with else {
+            return main(self, parent);
+        };
+        let mut env = WithEnv {
+            ctes: parent.map(|p| p.ctes.clone()).unwrap_or_default(),
+            before: parent.map(|p| p.before.clone()).unwrap_or_default(),
+        };
+        let items: Vec<&protobuf::CommonTableExpr> = with
+            .ctes
+            .iter()
+            .filter_map(|c| match c.node.as_ref() {
+                Some(Node::CommonTableExpr(cte)) => Some(&**cte),
+                _ => None,
+            })
+            .collect();
+        let mut deferred = Vec::new();
+        for (k, cte) in items.iter().enumerate() {
+            if items[..k].iter().any(|o| o.ctename == cte.ctename) {
+                return Err(err(
+                    "42712",
+                    format!(
+                        "WITH query name \"{}\" specified more than once",
+                        cte.ctename
+                    ),
+                )
+                .at(crate::binder::pos(cte.location)));
+            }
+            let Some(q) = cte.ctequery.as_deref() else {
+                continue;
+            };
+            let id = WITH_ENV_IDS + env.ctes.len();
+            let alias = names(&cte.aliascolnames);
+            let modifying = !matches!(q.node.as_ref(), Some(Node::SelectStmt(_)));
+            if modifying && !top {
+                return Err(err(
+                    "0A000",
+                    "WITH clause containing a data-modifying statement must be at the top level",
+                )
+                .at(crate::binder::pos(cte.location)));
+            }
+            let (mut cols, types, rows, returning) = match q.node.as_ref() {
+                Some(Node::SelectStmt(_)) => {
+                    let sel = cte_reader(cte, with.recursive);
+                    let (n, t, r) = self.query_rows(&sel, Some(&env))?;
+                    (n, t, r, true)
+                }
+                Some(node) => {
+                    // A data-modifying query nothing reads runs after the main part.
+                    let needle = format!("relname: {:?}", cte.ctename);
+                    let read = main_text.contains(&needle)
+                        || items[k + 1..]
+                            .iter()
+                            .any(|o| format!("{o:?}").contains(&needle));
+                    if !read {
+                        deferred.push(node);
+                        continue;
+                    }
+                    let out = self.run_modifying(node, &env)?;
+                    match out.returning {
+                        Some((n, t, r)) => (n, t, r, true),
+                        None => (Vec::new(), Vec::new(), Vec::new(), false),
+                    }
+                }
+                None => continue,
+            };
+            if alias.len() > cols.len() && returning {
+                return Err(err(
+                    "42P10",
+                    format!(
+                        "WITH query \"{}\" has {} columns available but {} columns specified",
+                        cte.ctename,
+                        cols.len(),
+                        alias.len()
+                    ),
+                )
+                .at(crate::binder::pos(cte.location)));
+            }
+            for (c, a) in cols.iter_mut().zip(&alias) {
+                *c = a.clone();
+            }
+            env.ctes.push(WithCte {
+                name: cte.ctename.clone(),
+                id,
+                names: cols,
+                types,
+                rows: Arc::new(rows),
+                returning,
+            });
+        }
+        let r = main(self, Some(&env))?;
+        for node in deferred {
+            self.run_modifying(node, &env)?;
+        }
+        Ok(r)
+    }
+
+    /// Runs a data-modifying WITH query.
+    fn run_modifying(&mut self, node: &Node, env: &WithEnv) -> Result<DmlOutput, SqlError> {
+        match node {
+            Node::InsertStmt(s) => {
+                self.run_with(s.with_clause.as_ref(), Some(env), false, "", |this, env| {
+                    this.insert(s, env)
+                })
+            }
+            Node::UpdateStmt(s) => {
+                self.run_with(s.with_clause.as_ref(), Some(env), false, "", |this, env| {
+                    this.update(s, env)
+                })
+            }
+            Node::DeleteStmt(s) => {
+                self.run_with(s.with_clause.as_ref(), Some(env), false, "", |this, env| {
+                    this.delete(s, env)
+                })
+            }
+            other => Err(SqlError::Unsupported(crate::describe::statement_name(
+                other,
+            ))),
+        }
     }
 
     pub(crate) fn binder<'c>(&'c self, catalog: &'c Catalog) -> Binder<'c> {
@@ -668,17 +971,30 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<StatementResult, SqlError> {
         let _ = stmt;
         match node {
+            Node::SelectStmt(s) if with_modifies(s.with_clause.as_ref()) => self.select_with(s),
             Node::SelectStmt(s) => self.select(s, stmt.text()),
             Node::InsertStmt(s) => {
-                let out = self.insert(s)?;
+                let text = main_text(&**s, |m: &mut protobuf::InsertStmt| m.with_clause = None);
+                let out =
+                    self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
+                        this.insert(s, env)
+                    })?;
                 Ok(dml_result(format!("INSERT 0 {}", out.count), out, self))
             }
             Node::UpdateStmt(s) => {
-                let out = self.update(s)?;
+                let text = main_text(&**s, |m: &mut protobuf::UpdateStmt| m.with_clause = None);
+                let out =
+                    self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
+                        this.update(s, env)
+                    })?;
                 Ok(dml_result(format!("UPDATE {}", out.count), out, self))
             }
             Node::DeleteStmt(s) => {
-                let out = self.delete(s)?;
+                let text = main_text(&**s, |m: &mut protobuf::DeleteStmt| m.with_clause = None);
+                let out =
+                    self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
+                        this.delete(s, env)
+                    })?;
                 Ok(dml_result(format!("DELETE {}", out.count), out, self))
             }
             Node::ExplainStmt(e) => self.explain(e),
@@ -882,26 +1198,90 @@ impl<K: TxnKv> Session<K> {
         Ok(())
     }
 
+    /// The table a DML statement writes; for an automatically updatable view, its base
+    /// table and the view resolved ([`crate::views`]).
     fn target_table(
         &mut self,
         rv: Option<&protobuf::RangeVar>,
-    ) -> Result<(Arc<Catalog>, Table), SqlError> {
+        op: ViewOp,
+    ) -> Result<(Arc<Catalog>, Table, Option<ViewTarget>), SqlError> {
         let Some(rv) = rv else {
             return Err(err("42601", "statement without a table"));
         };
         let catalog = self.load_catalog()?;
-        let b = self.binder(&catalog);
+        let mut b = self.binder(&catalog);
+        if let Some((_, crate::catalog::Relation::View(oid))) =
+            b.lookup_relation(&rv.schemaname, &rv.relname)
+        {
+            let vt = crate::views::resolve(&mut b, oid, op)?;
+            let t = vt.table.clone();
+            return Ok((catalog.clone(), t, Some(vt)));
+        }
         let t = b.table(rv)?.clone();
-        Ok((catalog, t))
+        Ok((catalog.clone(), t, None))
     }
 
-    fn insert(&mut self, s: &protobuf::InsertStmt) -> Result<DmlOutput, SqlError> {
+    fn insert(
+        &mut self,
+        s: &protobuf::InsertStmt,
+        env: Option<&WithEnv>,
+    ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
-        if s.with_clause.is_some() {
-            return Err(err("0A000", "feature not supported: WITH in INSERT"));
-        }
-        let (catalog, table) = self.target_table(s.relation.as_ref())?;
-        let mut b = self.binder(&catalog);
+        let (catalog, table, view) = self.target_table(s.relation.as_ref(), ViewOp::Insert)?;
+        // Through a view: name the base table's columns instead of the view's.
+        let rewritten;
+        let s = match &view {
+            None => s,
+            Some(vt) => {
+                if s.on_conflict_clause.is_some() {
+                    return Err(err("0A000", "feature not supported: ON CONFLICT on a view"));
+                }
+                let mut n = s.clone();
+                let targets: Vec<(String, i32)> = if s.cols.is_empty() {
+                    let given = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
+                        Some(Node::SelectStmt(sel)) => match sel.values_lists.first() {
+                            Some(l) => match l.node.as_ref() {
+                                Some(Node::List(list)) => list.items.len(),
+                                _ => 0,
+                            },
+                            // The query's width (stars expanded) names the leading columns.
+                            None => self.binder_env(&catalog, env).bind_select(sel)?.types.len(),
+                        },
+                        _ => 0,
+                    };
+                    vt.cols
+                        .iter()
+                        .take(given)
+                        .map(|c| (c.name.clone(), -1))
+                        .collect()
+                } else {
+                    s.cols
+                        .iter()
+                        .filter_map(|c| match c.node.as_ref() {
+                            Some(Node::ResTarget(rt)) => Some((rt.name.clone(), rt.location)),
+                            _ => None,
+                        })
+                        .collect()
+                };
+                n.cols = Vec::new();
+                for (name, location) in targets {
+                    let base = vt
+                        .base_column(&name, ViewOp::Insert)
+                        .map_err(|e| at_if_undefined(e, location))?;
+                    n.cols.push(protobuf::Node {
+                        node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
+                            name: table.columns[base].name.clone(),
+                            indirection: vec![],
+                            val: None,
+                            location,
+                        }))),
+                    });
+                }
+                rewritten = n;
+                &rewritten
+            }
+        };
+        let mut b = self.binder_env(&catalog, env);
         // Target columns.
         let mut cols: Vec<usize> = Vec::new();
         if s.cols.is_empty() {
@@ -1155,6 +1535,9 @@ impl<K: TxnKv> Session<K> {
             .and_then(|r| r.alias.as_ref())
             .map_or(table.name.clone(), |a| a.aliasname.clone());
         let scope = table_scope(&table, &target_alias);
+        let view_exprs: Option<Vec<Expr>> = view
+            .as_ref()
+            .map(|vt| vt.cols.iter().map(|c| c.expr.clone()).collect());
         let mut conflict_update: ConflictUpdate = None;
         let mut conflict_nothing = false;
         if let Some(oc) = on_conflict {
@@ -1211,6 +1594,28 @@ impl<K: TxnKv> Session<K> {
                     }
                     true
                 } else {
+                    // A partial unique index is inferred only when the inference WHERE
+                    // implies its predicate (each of its conjuncts is one of WHERE's).
+                    let infer_where = match infer.where_clause.as_deref() {
+                        Some(w) => {
+                            let e = b.bind_condition(w, &scope, "WHERE")?;
+                            let mut v = Vec::new();
+                            crate::optimizer::conjuncts(e, &mut v);
+                            v
+                        }
+                        None => Vec::new(),
+                    };
+                    let implied = |i: &crate::catalog::Index, b: &mut Binder<'_>| -> bool {
+                        let Some(p) = &i.predicate else { return true };
+                        match crate::dml::bind_text_expr(b, p, &scope) {
+                            Ok((e, _)) => {
+                                let mut need = Vec::new();
+                                crate::optimizer::conjuncts(e, &mut need);
+                                need.iter().all(|n| infer_where.contains(n))
+                            }
+                            Err(_) => false,
+                        }
+                    };
                     catalog.table_indexes(table.oid).iter().any(|i| {
                         let mut cols: Vec<usize> = i
                             .keys
@@ -1221,7 +1626,7 @@ impl<K: TxnKv> Session<K> {
                             })
                             .collect();
                         cols.sort_unstable();
-                        i.unique && cols.len() == i.keys.len() && cols == want
+                        i.unique && cols.len() == i.keys.len() && cols == want && implied(i, &mut b)
                     })
                 };
                 if !found {
@@ -1240,13 +1645,19 @@ impl<K: TxnKv> Session<K> {
                 .at(crate::binder::pos(oc.location)));
             }
         }
-        let returning = self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?;
+        let returning = match &view {
+            Some(vt) => {
+                let vs = vt.scope(&target_alias);
+                self.bind_returning(&mut b, s.returning_clause.as_ref(), &vs)?
+            }
+            None => self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?,
+        };
         let has_rowid = table.primary_key.is_none();
         let rowid_seq = table.oid;
         let table_c = table.clone();
         let cols_c = cols.clone();
         let ret_exprs = returning.as_ref().map(|r| r.2.clone());
-        let out = self.with_cx(&catalog, &[], move |cx| {
+        let out = self.with_cx_env(&catalog, &[], env, move |cx| {
             let writer = crate::dml::writer_for(cx.catalog, &table_c, cx)?;
             let mut source_rows: Vec<Vec<Option<Value>>> = Vec::new();
             match &source {
@@ -1302,8 +1713,12 @@ impl<K: TxnKv> Session<K> {
                 )?;
                 let final_row = match conflict {
                     None => {
+                        if let Some(vt) = &view {
+                            vt.check_row(&row, cx)?;
+                        }
+                        // A later row of this command conflicting with this one must not
+                        // update it (21000), as in PostgreSQL.
                         if conflict_update.is_some() {
-                            // A later proposed row may not update a row this command inserted.
                             touched.insert(writer.row_key(&row, row_id)?);
                         }
                         Some(row)
@@ -1336,13 +1751,24 @@ impl<K: TxnKv> Session<K> {
                             }
                             writer.check_row(&new, cx)?;
                             writer.update(&existing_key, &old, &new, cx)?;
+                            touched.insert(if has_rowid {
+                                existing_key.clone()
+                            } else {
+                                writer.row_key(&new, None)?
+                            });
                             Some(new)
                         }
                     },
                 };
-                if let Some(r) = final_row {
+                if let Some(mut r) = final_row {
                     count += 1;
                     if let Some(exprs) = &ret_exprs {
+                        if let Some(ve) = &view_exprs {
+                            let base = r.clone();
+                            for e in ve {
+                                r.push(eval(e, &base, cx)?);
+                            }
+                        }
                         let mut out = Vec::with_capacity(exprs.len());
                         for e in exprs {
                             out.push(eval(e, &r, cx)?);
@@ -1635,16 +2061,15 @@ impl<K: TxnKv> Session<K> {
         alias: Option<&protobuf::Alias>,
         from: &[protobuf::Node],
         where_: Option<&protobuf::Node>,
+        view: Option<&ViewTarget>,
     ) -> Result<(Plan, Scope), SqlError> {
-        let qualifier = alias.map_or(table.name.clone(), |a| a.aliasname.clone());
-        let mut scope = table_scope(table, &qualifier);
-        scope.cols.push(ScopeCol {
+        let key_col = ScopeCol {
             table: None,
             name: String::new(),
             ty: DataType::Bytea,
             hidden: true,
             origin: None,
-        });
+        };
         let mut plan = Plan::Scan {
             table: table.oid,
             name: table.name.clone(),
@@ -1654,6 +2079,38 @@ impl<K: TxnKv> Session<K> {
             emit_key: true,
             lock: None,
         };
+        let mut scope;
+        match view {
+            None => {
+                let qualifier = alias.map_or(table.name.clone(), |a| a.aliasname.clone());
+                scope = table_scope(table, &qualifier);
+                scope.cols.push(key_col);
+            }
+            Some(vt) => {
+                // Rows: the base row, its key, then the view's columns (what the statement
+                // names), only those the view shows.
+                let qualifier = alias.map_or(vt.name.clone(), |a| a.aliasname.clone());
+                let width = table.columns.len();
+                let full = vt.scope(&qualifier);
+                scope = Scope {
+                    cols: full.cols[..width].to_vec(),
+                };
+                scope.cols.push(key_col);
+                scope.cols.extend(full.cols[width..].iter().cloned());
+                if let Some(p) = &vt.pred {
+                    plan = Plan::Filter {
+                        input: Box::new(plan),
+                        pred: p.clone(),
+                    };
+                }
+                let mut exprs: Vec<Expr> = (0..=width).map(Expr::Column).collect();
+                exprs.extend(vt.cols.iter().map(|c| c.expr.clone()));
+                plan = Plan::Project {
+                    input: Box::new(plan),
+                    exprs,
+                };
+            }
+        }
         if !from.is_empty() {
             let (fp, fs) = b.bind_from(from)?;
             scope.cols.extend(fs.cols);
@@ -1677,10 +2134,32 @@ impl<K: TxnKv> Session<K> {
         Ok((plan, scope))
     }
 
-    fn update(&mut self, s: &protobuf::UpdateStmt) -> Result<DmlOutput, SqlError> {
+    fn update(
+        &mut self,
+        s: &protobuf::UpdateStmt,
+        env: Option<&WithEnv>,
+    ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
-        let (catalog, table) = self.target_table(s.relation.as_ref())?;
-        let mut b = self.binder(&catalog);
+        let (catalog, table, view) = self.target_table(s.relation.as_ref(), ViewOp::Update)?;
+        // Through a view: SET names the base table's columns.
+        let rewritten;
+        let s = match &view {
+            None => s,
+            Some(vt) => {
+                let mut n = s.clone();
+                for t in &mut n.target_list {
+                    if let Some(Node::ResTarget(rt)) = t.node.as_mut() {
+                        let base = vt
+                            .base_column(&rt.name, ViewOp::Update)
+                            .map_err(|e| at_if_undefined(e, rt.location))?;
+                        rt.name = table.columns[base].name.clone();
+                    }
+                }
+                rewritten = n;
+                &rewritten
+            }
+        };
+        let mut b = self.binder_env(&catalog, env);
         let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
         let (plan, scope) = self.dml_source(
             &mut b,
@@ -1688,7 +2167,11 @@ impl<K: TxnKv> Session<K> {
             alias,
             &s.from_clause,
             s.where_clause.as_deref(),
+            view.as_ref(),
         )?;
+        let view_exprs: Option<Vec<Expr>> = view
+            .as_ref()
+            .map(|vt| vt.cols.iter().map(|c| c.expr.clone()).collect());
         let sets = self.bind_set_list(&mut b, &s.target_list, &table, &scope)?;
         let returning = self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?;
         let width = table.columns.len();
@@ -1698,7 +2181,7 @@ impl<K: TxnKv> Session<K> {
         };
         let table_c = table.clone();
         let ret_exprs = returning.as_ref().map(|r| r.2.clone());
-        let out = self.with_cx(&catalog, &[], move |cx| {
+        let out = self.with_cx_env(&catalog, &[], env, move |cx| {
             let writer = crate::dml::writer_for(cx.catalog, &table_c, cx)?;
             let rows = collect(&plan, cx)?;
             let mut seen = std::collections::HashSet::new();
@@ -1731,10 +2214,17 @@ impl<K: TxnKv> Session<K> {
                 }
                 writer.check_row(&new, cx)?;
                 writer.update(&key, &current, &new, cx)?;
+                if let Some(vt) = &view {
+                    vt.check_row(&new, cx)?;
+                }
                 count += 1;
                 if let Some(exprs) = &ret_exprs {
                     let mut nf = full.clone();
                     nf[..width].clone_from_slice(&new);
+                    // The view's columns of the new row.
+                    for (i, e) in view_exprs.iter().flatten().enumerate() {
+                        nf[width + 1 + i] = eval(e, &new, cx)?;
+                    }
                     let mut o = Vec::new();
                     for e in exprs {
                         o.push(eval(e, &nf, cx)?);
@@ -1750,10 +2240,14 @@ impl<K: TxnKv> Session<K> {
         })
     }
 
-    fn delete(&mut self, s: &protobuf::DeleteStmt) -> Result<DmlOutput, SqlError> {
+    fn delete(
+        &mut self,
+        s: &protobuf::DeleteStmt,
+        env: Option<&WithEnv>,
+    ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
-        let (catalog, table) = self.target_table(s.relation.as_ref())?;
-        let mut b = self.binder(&catalog);
+        let (catalog, table, view) = self.target_table(s.relation.as_ref(), ViewOp::Delete)?;
+        let mut b = self.binder_env(&catalog, env);
         let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
         let (plan, scope) = self.dml_source(
             &mut b,
@@ -1761,6 +2255,7 @@ impl<K: TxnKv> Session<K> {
             alias,
             &s.using_clause,
             s.where_clause.as_deref(),
+            view.as_ref(),
         )?;
         let returning = self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?;
         let width = table.columns.len();
@@ -1770,7 +2265,7 @@ impl<K: TxnKv> Session<K> {
         };
         let table_c = table.clone();
         let ret_exprs = returning.as_ref().map(|r| r.2.clone());
-        let out = self.with_cx(&catalog, &[], move |cx| {
+        let out = self.with_cx_env(&catalog, &[], env, move |cx| {
             let writer = crate::dml::writer_for(cx.catalog, &table_c, cx)?;
             let rows = collect(&plan, cx)?;
             let mut seen = std::collections::HashSet::new();

@@ -67,6 +67,9 @@ pub struct Cx<'a> {
     pub func: EvalContext,
     /// Sequence access.
     pub sequences: &'a mut dyn Sequences,
+    /// In a statement with data-modifying WITH queries: the keys it has written
+    /// ([`crate::snapshot`]).
+    pub stmt_writes: Option<crate::snapshot::BeforeImages>,
     outer: Vec<Row>,
     subquery_cache: HashMap<usize, Arc<Vec<Row>>>,
     ctes: HashMap<usize, Arc<Vec<Row>>>,
@@ -92,6 +95,7 @@ impl<'a> Cx<'a> {
             params,
             func,
             sequences,
+            stmt_writes: None,
             outer: Vec::new(),
             subquery_cache: HashMap::new(),
             ctes: HashMap::new(),
@@ -109,6 +113,11 @@ impl<'a> Cx<'a> {
             .and_then(|r| r.get(index))
             .cloned()
             .unwrap_or(Value::Null)
+    }
+
+    /// Makes the rows of a WITH query computed outside this context visible to `CteScan`.
+    pub fn set_cte(&mut self, id: usize, rows: Arc<Vec<Row>>) {
+        self.ctes.insert(id, rows);
     }
 
     /// Runs a sequence function.

@@ -57,8 +57,10 @@ pub mod plan;
 pub mod row;
 pub mod session;
 pub mod settings;
+pub mod snapshot;
 pub mod system;
 mod timezone;
+pub mod views;
 
 pub use error::{Notice, Severity, SqlCode, SqlError};
 pub use parse::{ParseCache, ParseOptions, Parsed};

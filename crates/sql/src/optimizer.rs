@@ -25,7 +25,8 @@ pub fn optimize_query(q: Query, catalog: &Catalog) -> Query {
     }
 }
 
-fn conjuncts(e: Expr, out: &mut Vec<Expr>) {
+/// Splits an AND tree into its conjuncts.
+pub fn conjuncts(e: Expr, out: &mut Vec<Expr>) {
     match e {
         Expr::And(a, b) => {
             conjuncts(*a, out);
@@ -340,8 +341,11 @@ fn index_nested_loop(plan: Plan, catalog: &Catalog) -> Plan {
     let access = if t.primary_key.as_deref() == Some(&[*rc][..]) {
         Some(Access::PrimaryKey(vec![probe]))
     } else {
-        catalog
-            .table_indexes(*table)
+        let mut preds = Vec::new();
+        if let Some(f) = filter {
+            conjuncts(f.clone(), &mut preds);
+        }
+        usable_indexes(*table, &preds, catalog)
             .into_iter()
             .find(|i| !i.primary && matches!(i.keys.first(), Some(IndexKey::Column(c)) if c == rc))
             .map(|i| Access::Index {
@@ -368,6 +372,40 @@ fn index_nested_loop(plan: Plan, catalog: &Catalog) -> Plan {
         hash_keys: Vec::new(),
         lateral: true,
     }
+}
+
+/// The indexes of `table` an access path may use given the scan's conjuncts `preds`: a
+/// partial index only when each conjunct of its predicate is one of `preds` (so every row
+/// the query wants has an entry; conservative, never a wrong answer).
+fn usable_indexes<'c>(
+    table: u32,
+    preds: &[Expr],
+    catalog: &'c Catalog,
+) -> Vec<&'c crate::catalog::Index> {
+    let mut out = catalog.table_indexes(table);
+    out.retain(|i| match &i.predicate {
+        None => true,
+        Some(text) => {
+            let Some(t) = catalog.tables.get(&table) else {
+                return false;
+            };
+            let scope = crate::binder::table_scope(t, &t.name);
+            let mut b = crate::binder::Binder::new(
+                catalog,
+                vec![t.schema],
+                basalt_common::types::TypeContext::default(),
+            );
+            match crate::dml::bind_text_expr(&mut b, text, &scope) {
+                Ok((e, _)) => {
+                    let mut need = Vec::new();
+                    conjuncts(e, &mut need);
+                    need.iter().all(|n| preds.contains(n))
+                }
+                Err(_) => false,
+            }
+        }
+    });
+    out
 }
 
 /// `column = value` conjuncts: (column, value expression).
@@ -402,7 +440,7 @@ fn choose_access(table: u32, preds: &[Expr], catalog: &Catalog) -> Access {
     }
     let range = choose_range(t, preds, catalog);
     let mut best: Option<(usize, bool, u32, Vec<Expr>)> = None;
-    for i in catalog.table_indexes(table) {
+    for i in usable_indexes(table, preds, catalog) {
         if i.primary {
             continue;
         }
@@ -475,7 +513,7 @@ fn choose_range(t: &crate::catalog::Table, preds: &[Expr], catalog: &Catalog) ->
     if let Some(pk) = &t.primary_key {
         candidates.push((None, pk.clone()));
     }
-    for i in catalog.table_indexes(t.oid) {
+    for i in usable_indexes(t.oid, preds, catalog) {
         if i.primary || i.desc.iter().any(|d| *d) {
             continue;
         }

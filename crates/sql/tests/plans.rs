@@ -225,3 +225,35 @@ fn small_outer_side_uses_index_nested_loop() {
     assert_eq!(r.len(), 11);
     assert_eq!(r.last().map(String::as_str), Some("999 NULL"));
 }
+
+#[test]
+fn partial_index_only_when_the_query_implies_its_predicate() {
+    let mut s = session();
+    s.execute("CREATE INDEX t_a_small ON t (a) WHERE id < 50; DROP INDEX t_a;")
+        .unwrap();
+    // The predicate is one of the query's conjuncts: the partial index serves the query.
+    assert_eq!(
+        plan(&mut s, "SELECT * FROM t WHERE a = 3 AND id < 50"),
+        "Index Scan using t_a_small on t (1 key column)\n  Filter: (row predicate)"
+    );
+    assert_eq!(
+        rows(
+            &mut s,
+            "SELECT id FROM t WHERE a = 3 AND id < 50 ORDER BY id"
+        ),
+        vec!["3", "13", "23", "33", "43"]
+    );
+    // Without it, rows outside the index would be missed: no index scan.
+    let p = plan(&mut s, "SELECT * FROM t WHERE a = 3");
+    assert!(!p.contains("t_a_small"), "{p}");
+    assert_eq!(
+        rows(&mut s, "SELECT count(*) FROM t WHERE a = 3"),
+        vec!["20"]
+    );
+    let p = plan(&mut s, "SELECT * FROM t WHERE a = 3 AND id < 60");
+    assert!(!p.contains("t_a_small"), "{p}");
+    assert_eq!(
+        rows(&mut s, "SELECT count(*) FROM t WHERE a = 3 AND id < 60"),
+        vec!["6"]
+    );
+}

@@ -789,7 +789,7 @@ pub fn index_def(cat: &Catalog, ix: &crate::catalog::Index) -> String {
             s
         })
         .collect();
-    format!(
+    let mut def = format!(
         "CREATE {}INDEX {} ON {}.{} USING btree ({}){}",
         if ix.unique { "UNIQUE " } else { "" },
         quote_ident(&ix.name),
@@ -801,7 +801,86 @@ pub fn index_def(cat: &Catalog, ix: &crate::catalog::Index) -> String {
         } else {
             ""
         }
+    );
+    if let Some(p) = &ix.predicate {
+        def.push_str(" WHERE ");
+        def.push_str(&predicate_text(p));
+    }
+    def
+}
+
+/// A stored predicate as PostgreSQL's `pg_get_indexdef` prints it: every operator, boolean
+/// and NULL test parenthesized. Forms it does not know keep the stored text, parenthesized.
+fn predicate_text(text: &str) -> String {
+    use pg_query::protobuf::node::Node as N;
+    fn walk(n: &pg_query::protobuf::Node) -> Option<String> {
+        Some(match n.node.as_ref()? {
+            N::ColumnRef(c) => {
+                let parts: Vec<String> = crate::binder::names(&c.fields)
+                    .iter()
+                    .map(|f| quote_ident(f))
+                    .collect();
+                if parts.len() != c.fields.len() {
+                    return None;
+                }
+                parts.join(".")
+            }
+            N::AConst(c) => match c.val.as_ref()? {
+                pg_query::protobuf::a_const::Val::Ival(i) => i.ival.to_string(),
+                pg_query::protobuf::a_const::Val::Boolval(b) => b.boolval.to_string(),
+                _ => return None,
+            },
+            N::AExpr(e) if e.kind == pg_query::protobuf::AExprKind::AexprOp as i32 => {
+                let op = crate::binder::names(&e.name).join(".");
+                match (e.lexpr.as_deref(), e.rexpr.as_deref()) {
+                    (Some(l), Some(r)) => format!("({} {op} {})", walk(l)?, walk(r)?),
+                    (None, Some(r)) => format!("({op} {})", walk(r)?),
+                    _ => return None,
+                }
+            }
+            N::BoolExpr(b) => {
+                let args: Option<Vec<String>> = b.args.iter().map(walk).collect();
+                let args = args?;
+                match pg_query::protobuf::BoolExprType::try_from(b.boolop).ok()? {
+                    pg_query::protobuf::BoolExprType::AndExpr => {
+                        format!("({})", args.join(" AND "))
+                    }
+                    pg_query::protobuf::BoolExprType::OrExpr => format!("({})", args.join(" OR ")),
+                    _ => format!("(NOT {})", args.first()?),
+                }
+            }
+            N::NullTest(t) => {
+                let arg = walk(t.arg.as_deref()?)?;
+                if t.nulltesttype == pg_query::protobuf::NullTestType::IsNotNull as i32 {
+                    format!("({arg} IS NOT NULL)")
+                } else {
+                    format!("({arg} IS NULL)")
+                }
+            }
+            _ => return None,
+        })
+    }
+    let parsed = pg_query::parse(
+        &format!("SELECT {text}"),
+        pg_query::ParserOptions::default(),
     )
+    .ok();
+    let node = parsed.as_ref().and_then(|p| {
+        p.protobuf
+            .stmts
+            .first()
+            .and_then(|s| match s.stmt.as_deref()?.node.as_ref()? {
+                N::SelectStmt(sel) => match sel.target_list.first()?.node.as_ref()? {
+                    N::ResTarget(rt) => rt.val.as_deref().cloned(),
+                    _ => None,
+                },
+                _ => None,
+            })
+    });
+    match node.as_ref().and_then(walk) {
+        Some(t) => t,
+        None => format!("({text})"),
+    }
 }
 
 /// `quote_ident` as PostgreSQL spells identifiers in generated SQL.
@@ -1861,14 +1940,23 @@ fn views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .views
         .values()
         .map(|v| {
+            // Automatically updatable with at least one writable column: INSERT, UPDATE
+            // and DELETE all work (PostgreSQL's pg_relation_is_updatable).
+            let mut b = crate::binder::Binder::new(ctx.cat, ctx.path.clone(), ctx.types);
+            let updatable = crate::views::resolve(&mut b, v.oid, crate::views::ViewOp::Update)
+                .is_ok_and(|vt| vt.cols.iter().any(|c| c.base.is_some()));
             vec![
                 name(DATABASE_NAME),
                 name(ctx.cat.schema_name(v.schema)),
                 name(&v.name),
                 name(&v.query),
-                name("NONE"),
-                yes_no(false),
-                yes_no(false),
+                name(match v.check_option {
+                    None => "NONE",
+                    Some(crate::catalog::CheckOption::Local) => "LOCAL",
+                    Some(crate::catalog::CheckOption::Cascaded) => "CASCADED",
+                }),
+                yes_no(updatable),
+                yes_no(updatable),
                 yes_no(false),
                 yes_no(false),
                 yes_no(false),
