@@ -1071,7 +1071,8 @@ impl<K: TxnKv> Session<K> {
         let catalog = self.load_catalog()?;
         // Plans are cached per statement text, catalog version and the settings binding
         // depends on (search_path, TimeZone): DDL changes the version and so invalidates them.
-        let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
+        let written =
+            self.block.as_ref().is_some_and(|b| b.catalog_written) || !plan_cacheable(text);
         let key = format!(
             "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
             catalog.version,
@@ -2992,4 +2993,13 @@ fn sequence_users(cat: &Catalog, search_path: &[u32], oid: u32) -> Vec<(u32, usi
         }
     }
     out
+}
+
+/// Whether a statement's bound plan may be reused: binding folds the transaction time of
+/// `'now'`-like literals and the value of `current_setting()` into constants.
+fn plan_cacheable(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    !["now", "today", "tomorrow", "yesterday", "current_setting"]
+        .iter()
+        .any(|w| lower.contains(w))
 }

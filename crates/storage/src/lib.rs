@@ -206,6 +206,11 @@ pub trait Engine: Send + Sync {
     fn sync(&self) -> Result<()>;
     /// A consistent read-only view of the current state.
     fn snapshot(&self) -> Result<Box<dyn Snapshot>>;
+    /// The first pair inside `range` in `direction` order. Engines override this when a seek
+    /// costs less than opening a scan (point reads of the transaction layer go through it).
+    fn first_in(&self, range: &KeyRange, direction: Direction) -> Result<Option<KvPair>> {
+        self.scan(range.clone(), direction)?.next().transpose()
+    }
 }
 
 /// The first pair inside `range` in `direction` order: the building block of "seek" reads.
@@ -214,7 +219,7 @@ pub fn first_in(
     range: KeyRange,
     direction: Direction,
 ) -> Result<Option<KvPair>> {
-    engine.scan(range, direction)?.next().transpose()
+    engine.first_in(&range, direction)
 }
 
 #[cfg(test)]

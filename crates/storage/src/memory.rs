@@ -85,6 +85,24 @@ impl Engine for MemoryEngine {
     fn snapshot(&self) -> Result<Box<dyn Snapshot>> {
         Ok(Box::new(MemorySnapshot(Arc::new(self.current()))))
     }
+
+    fn first_in(&self, range: &KeyRange, direction: Direction) -> Result<Option<KvPair>> {
+        if range.is_empty() {
+            return Ok(None);
+        }
+        // One seek under the read lock, cloning only the pair found (a scan would copy the
+        // map handle and read ahead a chunk). The far bound is checked afterwards: a range
+        // bounded on both sides costs imbl a second seek.
+        let map = self.map.read();
+        let (start, end) = range.as_slices();
+        let found = match direction {
+            Direction::Forward => map.range::<_, [u8]>((start, Bound::Unbounded)).next(),
+            Direction::Reverse => map.range::<_, [u8]>((Bound::Unbounded, end)).next_back(),
+        };
+        Ok(found
+            .filter(|(k, _)| range.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone())))
+    }
 }
 
 struct MemorySnapshot(Arc<Map>);

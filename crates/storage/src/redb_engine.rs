@@ -30,8 +30,11 @@
 //! amount of data touched since the last sync; syncing at checkpoints bounds that.
 //!
 //! # Reads
-//! Every [`Engine::get`] and [`Engine::scan`] opens a redb read transaction, so each sees one
-//! committed state. A redb read-only table keeps its transaction alive by reference counting, so
+//! Every [`Engine::scan`] opens a redb read transaction, so each sees one committed state.
+//! Point reads ([`Engine::get`], [`Engine::first_in`]) share one read transaction until the
+//! next write or sync commits (opening a read transaction and its table costs more than a
+//! point read itself); a view opened while a commit ran is not kept, so every read that starts
+//! after a commit returned sees it. A redb read-only table keeps its transaction alive by reference counting, so
 //! the iterators returned by scans and the [`Snapshot`]s own what they need and borrow nothing
 //! from the engine. Reads on a snapshot or iterator that outlives its engine fail with an error
 //! (redb closes the file when the [`redb::Database`] is dropped); they never see another state.
@@ -86,8 +89,20 @@ type Table = ReadOnlyTable<&'static [u8], &'static [u8]>;
 /// An ordered key-value engine stored in one redb file. See the module docs for durability and
 /// crash behaviour.
 pub struct RedbEngine {
+    /// The read view reused by reads until the next write (declared before `db`, so it is
+    /// dropped first).
+    reader: Mutex<CachedReader>,
     db: Database,
     path: PathBuf,
+}
+
+/// A read-only table shared by reads between two writes, and the write generation it was
+/// opened in: opening a read transaction and the table costs more than a small read itself.
+#[derive(Default)]
+struct CachedReader {
+    table: Option<std::sync::Arc<Table>>,
+    /// Bumped after every commit; a view opened in an older generation is not cached.
+    generation: u64,
 }
 
 impl std::fmt::Debug for RedbEngine {
@@ -111,6 +126,7 @@ impl RedbEngine {
         }
         let db = catch_redb_panic(path, || Database::create(path))?;
         let engine = RedbEngine {
+            reader: Mutex::new(CachedReader::default()),
             db,
             path: path.to_path_buf(),
         };
@@ -140,6 +156,31 @@ impl RedbEngine {
     fn table(&self) -> Result<Table> {
         let read = self.db.begin_read().map_err(from_redb)?;
         read.open_table(TABLE).map_err(from_redb)
+    }
+
+    /// The current read view: the cached one, or a new one cached unless a write committed
+    /// while it was being opened (it might then predate that write).
+    fn shared_table(&self) -> Result<std::sync::Arc<Table>> {
+        let generation = {
+            let reader = self.reader.lock();
+            if let Some(t) = &reader.table {
+                return Ok(t.clone());
+            }
+            reader.generation
+        };
+        let table = std::sync::Arc::new(self.table()?);
+        let mut reader = self.reader.lock();
+        if reader.generation == generation {
+            reader.table = Some(table.clone());
+        }
+        Ok(table)
+    }
+
+    /// After a commit: later reads must open a view that includes it.
+    fn invalidate_reader(&self) {
+        let mut reader = self.reader.lock();
+        reader.generation += 1;
+        reader.table = None;
     }
 }
 
@@ -456,27 +497,53 @@ impl Engine for RedbEngine {
     }
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        get_in(&self.table()?, key)
+        let table = self.shared_table()?;
+        get_in(&table, key)
     }
 
     fn scan(&self, range: KeyRange, direction: Direction) -> Result<ScanIter> {
         scan_in(&self.table()?, range, direction)
     }
 
+    fn first_in(&self, range: &KeyRange, direction: Direction) -> Result<Option<KvPair>> {
+        if range.is_empty() {
+            return Ok(None);
+        }
+        let table = self.shared_table()?;
+        guarded("a read", || {
+            let mut iter = table.range::<&[u8]>(range.as_slices()).map_err(from_redb)?;
+            let found = match direction {
+                Direction::Forward => iter.next(),
+                Direction::Reverse => iter.next_back(),
+            };
+            match found {
+                None => Ok(None),
+                Some(item) => {
+                    let (k, v) = item.map_err(from_redb)?;
+                    Ok(Some((k.value().to_vec(), v.value().to_vec())))
+                }
+            }
+        })
+    }
+
     fn write(&self, batch: WriteBatch) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
-        guarded("a write", || self.write_unguarded(&batch))
+        let result = guarded("a write", || self.write_unguarded(&batch));
+        self.invalidate_reader();
+        result
     }
 
     fn sync(&self) -> Result<()> {
-        guarded("a sync", || {
+        let result = guarded("a sync", || {
             let mut txn = self.db.begin_write().map_err(from_redb)?;
             txn.set_durability(Durability::Immediate)
                 .map_err(from_redb)?;
             txn.commit().map_err(from_redb)
-        })
+        });
+        self.invalidate_reader();
+        result
     }
 
     fn snapshot(&self) -> Result<Box<dyn Snapshot>> {

@@ -537,6 +537,16 @@ fn run_model(make: fn() -> Fixture, cases: u32) {
                         .map(|r| r.unwrap())
                         .collect();
                     let mut expected = model_scan(&model, &start, &end, dir);
+                    // Point reads (redb: through the read view shared until the next write)
+                    // see every write before them.
+                    let range = KeyRange {
+                        start: start.clone(),
+                        end: end.clone(),
+                    };
+                    prop_assert_eq!(
+                        first_in(f.e(), range, dir).unwrap(),
+                        expected.first().cloned()
+                    );
                     expected.truncate(limit);
                     prop_assert_eq!(got, expected);
                 }

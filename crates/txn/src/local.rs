@@ -955,7 +955,6 @@ impl LocalTxn {
     /// Takes a row lock and, under snapshot isolation levels, checks that the row did not change
     /// after the snapshot. Returns `false` if skipped.
     fn lock_row(&mut self, key: &[u8], mode: LockMode, wait: LockWait) -> Result<bool> {
-        let snapshot = self.snapshot().ts;
         let timeout = self
             .options
             .lock_timeout
@@ -970,6 +969,7 @@ impl LocalTxn {
             Acquired::New | Acquired::Upgraded => {}
         }
         if self.options.isolation != IsolationLevel::ReadCommitted {
+            let snapshot = self.snapshot().ts;
             let newer = match self.shared.store.read_version(key, Ts::MAX) {
                 Ok(v) => v.is_some_and(|(ts, _)| ts > snapshot),
                 Err(e) => {
@@ -1009,8 +1009,10 @@ impl LocalTxn {
         if !self.writes.contains_key(&key) {
             self.lock_row(&key, LockMode::Exclusive, LockWait::Block)?;
         }
-        let previous = self.writes.insert(key.clone(), value);
-        if !self.savepoints.is_empty() {
+        if self.savepoints.is_empty() {
+            self.writes.insert(key, value);
+        } else {
+            let previous = self.writes.insert(key.clone(), value);
             self.undo.push((key, previous));
         }
         Ok(())

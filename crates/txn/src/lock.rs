@@ -104,6 +104,15 @@ impl LockManager {
     ) -> Result<Acquired> {
         let (parker, upgrade) = {
             let mut table = self.table.lock();
+            // Re-locking a key already held (a write after its uniqueness check) is the common
+            // case: answer it without copying the key.
+            if table
+                .entries
+                .get(key)
+                .is_some_and(|e| e.holders.iter().any(|&(t, m)| t == txn && m >= mode))
+            {
+                return Ok(Acquired::AlreadyHeld);
+            }
             let entry = table.entries.entry(key.to_vec()).or_default();
             let held = entry.holders.iter().position(|&(t, _)| t == txn);
             if let Some(i) = held
@@ -240,6 +249,13 @@ impl LockManager {
     fn release_locked(table: &mut Table, txn: TxnId, key: &[u8]) {
         if let Some(entry) = table.entries.get_mut(key) {
             entry.holders.retain(|&(t, _)| t != txn);
+            if entry.queue.is_empty() {
+                // Nobody to wake (the common case): skip the second lookup.
+                if entry.holders.is_empty() {
+                    table.entries.remove(key);
+                }
+                return;
+            }
         }
         Self::grant_waiters(table, key);
     }

@@ -139,25 +139,43 @@ pub(crate) fn add_version(batch: &mut WriteBatch, key: &[u8], ts: Ts, value: Opt
 
 /// The newest version of `key` with a timestamp `<= ts`: `Some((version_ts, value))`, where
 /// `value` is `None` for a tombstone.
+#[cfg(test)]
 pub(crate) fn read_version(
     engine: &dyn Engine,
     key: &[u8],
     ts: Ts,
 ) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
+    read_version_in(engine, &version_range(key, ts))
+}
+
+/// The engine keys of `key`'s versions with a timestamp `<= ts`, newest first.
+fn version_range(key: &[u8], ts: Ts) -> KeyRange {
     let prefix = key_prefix(key);
     let mut start = prefix.clone();
     start.extend_from_slice(&(!ts).to_be_bytes());
     let mut end = prefix;
     end.extend_from_slice(&[0xFF; 8]);
-    let range = KeyRange {
+    KeyRange {
         start: Bound::Included(start),
         end: Bound::Included(end),
-    };
-    let Some((raw_key, raw_value)) = basalt_storage::first_in(engine, range, Direction::Forward)?
-    else {
+    }
+}
+
+/// [`read_version`] over a range made by [`version_range`].
+fn read_version_in(engine: &dyn Engine, range: &KeyRange) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
+    let Some((raw_key, raw_value)) = engine.first_in(range, Direction::Forward)? else {
         return Ok(None);
     };
-    let (_, version_ts) = decode_version_key(&raw_key)?;
+    // Every key in the range is the prefix plus 8 timestamp bytes (escaped keys are
+    // prefix-free), so the timestamp is read without decoding the user key.
+    let version_ts = match (&range.start, raw_key.len().checked_sub(8)) {
+        (Bound::Included(start), Some(at)) if raw_key.len() == start.len() => {
+            let mut ts = [0u8; 8];
+            ts.copy_from_slice(&raw_key[at..]);
+            !u64::from_be_bytes(ts)
+        }
+        _ => decode_version_key(&raw_key)?.1,
+    };
     Ok(Some((version_ts, decode_version_value(raw_value)?)))
 }
 
@@ -348,19 +366,21 @@ impl VersionStore {
 
     /// The newest version of `key` with a timestamp `<= ts`.
     pub(crate) fn read_version(&self, key: &[u8], ts: Ts) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
-        let (active, flushing) = {
-            let t = self.tables.read();
-            (t.active.clone(), t.flushing.as_ref().map(|f| f.0.clone()))
-        };
-        if let Some(found) = read_version(&*active, key, ts)? {
-            return Ok(Some(found));
-        }
-        if let Some(flushing) = flushing
-            && let Some(found) = read_version(&*flushing, key, ts)?
+        let range = version_range(key, ts);
         {
-            return Ok(Some(found));
+            // The memory tables are read under the lock (a point read is short), which saves
+            // cloning their handles.
+            let t = self.tables.read();
+            if let Some(found) = read_version_in(&*t.active, &range)? {
+                return Ok(Some(found));
+            }
+            if let Some((flushing, _)) = &t.flushing
+                && let Some(found) = read_version_in(&**flushing, &range)?
+            {
+                return Ok(Some(found));
+            }
         }
-        read_version(&*self.engine, key, ts)
+        read_version_in(&*self.engine, &range)
     }
 
     /// The version entries of the user keys in `range`, from every layer, in `direction` order.

@@ -89,13 +89,27 @@ impl TimeZone {
     /// any case), a zone of the tz database (any case), or a POSIX `TZ` string (whose
     /// offsets count hours *west*: `UTC+5` is UTC-05). `None` otherwise.
     pub fn from_name(name: &str) -> Option<TimeZone> {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "utc" | "gmt" | "etc/utc" | "etc/gmt" | "z" | "uct" | "universal" | "zulu"
-            | "etc/uct" | "etc/universal" | "etc/zulu" | "greenwich" | "etc/greenwich" => {
-                Some(TimeZone::Utc)
-            }
-            _ => super::tz::load(name.trim()).map(TimeZone::Named),
+        // Called for every statement: compare without allocating a lowercase copy.
+        const UTC: [&str; 13] = [
+            "utc",
+            "gmt",
+            "etc/utc",
+            "etc/gmt",
+            "z",
+            "uct",
+            "universal",
+            "zulu",
+            "etc/uct",
+            "etc/universal",
+            "etc/zulu",
+            "greenwich",
+            "etc/greenwich",
+        ];
+        let name = name.trim();
+        if UTC.iter().any(|z| z.eq_ignore_ascii_case(name)) {
+            return Some(TimeZone::Utc);
         }
+        super::tz::load(name).map(TimeZone::Named)
     }
 }
 

@@ -1,0 +1,117 @@
+//! Fixed SQL workloads of the `sql` bench for profilers (`perf record`, `valgrind
+//! --tool=callgrind`), on an on-disk database:
+//! `cargo run --release -p basalt-bench --example sql_profile -- WORKLOAD [N]`, where
+//! WORKLOAD is `point` (N prepared primary-key selects), `bulk` (N rows inserted in one
+//! transaction), `insert` (N single-row autocommit inserts, `synchronous_commit = off`),
+//! `range` (N 100-row index range scans) or `join` (N three-way joins with aggregation).
+
+#![allow(clippy::print_stdout, clippy::unwrap_used, missing_docs)]
+
+use std::time::Instant;
+
+use basalt::{Database, params};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let workload = args.get(1).map_or("point", String::as_str);
+    let n: i64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path().join("db")).unwrap();
+    let mut conn = db.connect();
+    conn.execute_batch(
+        "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, cat int NOT NULL, price float8 NOT NULL);
+         CREATE INDEX items_cat ON items (cat);
+         CREATE TABLE customers (id int PRIMARY KEY, region text NOT NULL);
+         CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL, item_id int NOT NULL, qty int NOT NULL);
+         CREATE TABLE log (id bigint PRIMARY KEY, payload text NOT NULL);
+         CREATE TABLE bulk (id bigint PRIMARY KEY, a int NOT NULL, b text NOT NULL)",
+    )
+    .unwrap();
+    if workload != "bulk" && workload != "insert" {
+        let tx = conn.transaction().unwrap();
+        let ins = tx
+            .prepare("INSERT INTO items VALUES ($1, $2, $3, $4)")
+            .unwrap();
+        for id in 0..10_000i32 {
+            ins.execute(params![
+                id,
+                format!("item {id}"),
+                (id * 7919) % 10_000,
+                f64::from(id % 997) / 10.0
+            ])
+            .unwrap();
+        }
+        let ins = tx.prepare("INSERT INTO customers VALUES ($1, $2)").unwrap();
+        for id in 0..100i32 {
+            ins.execute(params![id, format!("region {}", id % 10)])
+                .unwrap();
+        }
+        let ins = tx
+            .prepare("INSERT INTO orders VALUES ($1, $2, $3, $4)")
+            .unwrap();
+        for id in 0..10_000i32 {
+            ins.execute([id, id % 100, (id * 31) % 10_000, id % 5 + 1])
+                .unwrap();
+        }
+        drop(ins);
+        tx.commit().unwrap();
+        conn.execute("ANALYZE", ()).unwrap();
+    }
+    let start = Instant::now();
+    match workload {
+        "point" => {
+            let stmt = conn
+                .prepare("SELECT name, price FROM items WHERE id = $1")
+                .unwrap();
+            for i in 0..n {
+                let row = stmt.query_one([((i * 7) % 10_000) as i32]).unwrap();
+                std::hint::black_box(row.get::<f64>(1).unwrap());
+            }
+        }
+        "bulk" => {
+            let tx = conn.transaction().unwrap();
+            let stmt = tx.prepare("INSERT INTO bulk VALUES ($1, $2, $3)").unwrap();
+            for id in 0..n {
+                stmt.execute(params![id, (id % 1000) as i32, "bulk payload text"])
+                    .unwrap();
+            }
+            drop(stmt);
+            tx.commit().unwrap();
+        }
+        "insert" => {
+            conn.execute("SET synchronous_commit = off", ()).unwrap();
+            let stmt = conn.prepare("INSERT INTO log VALUES ($1, $2)").unwrap();
+            for id in 0..n {
+                stmt.execute(params![id, "a log line of about forty bytes......"])
+                    .unwrap();
+            }
+        }
+        "range" => {
+            let stmt = conn
+                .prepare("SELECT id, price FROM items WHERE cat >= $1 AND cat < $1 + 100")
+                .unwrap();
+            for i in 0..n {
+                let rows = stmt.query([((i * 13) % 9_900) as i32]).unwrap();
+                assert_eq!(rows.len(), 100);
+            }
+        }
+        "join" => {
+            let stmt = conn
+                .prepare(
+                    "SELECT c.region, count(*), sum(o.qty * i.price) \
+                     FROM orders o JOIN customers c ON c.id = o.customer_id \
+                     JOIN items i ON i.id = o.item_id GROUP BY c.region ORDER BY c.region",
+                )
+                .unwrap();
+            for _ in 0..n {
+                assert_eq!(stmt.query(()).unwrap().len(), 10);
+            }
+        }
+        other => panic!("unknown workload {other}"),
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{workload}: {n} in {secs:.3} s, {:.2} us each",
+        secs * 1e6 / n as f64
+    );
+}

@@ -1,0 +1,114 @@
+//! The session's cache of bound statements: a cached SELECT or INSERT must behave exactly as a
+//! freshly bound one after DDL, after settings binding depends on change, and for text whose
+//! binding folds the transaction time.
+#![allow(clippy::unwrap_used)]
+
+use basalt_common::types::Value;
+use basalt_sql::Session;
+use basalt_txn::LocalKv;
+
+fn rows(s: &mut Session<LocalKv>, sql: &str) -> Vec<Vec<Value>> {
+    s.query(sql, &[]).unwrap().rows
+}
+
+#[test]
+fn cached_insert_sees_ddl() {
+    let mut s = Session::new(LocalKv::memory());
+    s.execute("CREATE TABLE t (id int PRIMARY KEY, a text)")
+        .unwrap();
+    let ins = "INSERT INTO t VALUES ($1, $2)";
+    s.query(ins, &[Value::Int4(1), Value::Text("x".into())])
+        .unwrap();
+    s.query(ins, &[Value::Int4(2), Value::Text("y".into())])
+        .unwrap();
+    // A new column with a default, a CHECK and a unique index: the same text binds anew.
+    s.execute(
+        "ALTER TABLE t ADD COLUMN b int DEFAULT 7 CHECK (b > 0); CREATE UNIQUE INDEX t_a ON t (a)",
+    )
+    .unwrap();
+    s.query(ins, &[Value::Int4(3), Value::Text("z".into())])
+        .unwrap();
+    let e = s
+        .query(ins, &[Value::Int4(4), Value::Text("z".into())])
+        .unwrap_err();
+    assert_eq!(e.code().code(), "23505");
+    assert_eq!(
+        rows(&mut s, "SELECT id, b FROM t ORDER BY id"),
+        [
+            [Value::Int4(1), Value::Int4(7)],
+            [Value::Int4(2), Value::Int4(7)],
+            [Value::Int4(3), Value::Int4(7)],
+        ]
+    );
+    // Dropping and recreating the table under the same name.
+    s.execute("DROP TABLE t; CREATE TABLE t (id int PRIMARY KEY, a text NOT NULL)")
+        .unwrap();
+    let e = s.query(ins, &[Value::Int4(1), Value::Null]).unwrap_err();
+    assert_eq!(e.code().code(), "23502");
+}
+
+#[test]
+fn cached_statements_follow_search_path() {
+    let mut s = Session::new(LocalKv::memory());
+    s.execute(
+        "CREATE SCHEMA a; CREATE SCHEMA b; CREATE TABLE a.t (x int); CREATE TABLE b.t (x int)",
+    )
+    .unwrap();
+    for (schema, x) in [("a", 1), ("b", 2), ("a", 3)] {
+        s.execute(&format!("SET search_path = {schema}")).unwrap();
+        s.query("INSERT INTO t VALUES ($1)", &[Value::Int4(x)])
+            .unwrap();
+    }
+    s.execute("SET search_path = a").unwrap();
+    assert_eq!(rows(&mut s, "SELECT sum(x) FROM t"), [[Value::Int8(4)]]);
+    s.execute("SET search_path = b").unwrap();
+    assert_eq!(rows(&mut s, "SELECT sum(x) FROM t"), [[Value::Int8(2)]]);
+}
+
+#[test]
+fn transaction_time_literals_are_not_frozen() {
+    let mut s = Session::new(LocalKv::memory());
+    s.execute("CREATE TABLE t (n int, ts timestamptz)").unwrap();
+    for n in 1..=2 {
+        s.execute("BEGIN").unwrap();
+        s.query("INSERT INTO t VALUES ($1, 'now')", &[Value::Int4(n)])
+            .unwrap();
+        s.query("INSERT INTO t VALUES ($1 + 10, now())", &[Value::Int4(n)])
+            .unwrap();
+        s.execute("COMMIT").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // Each transaction stores its own start time, for the literal and for now() alike.
+    assert_eq!(
+        rows(&mut s, "SELECT count(DISTINCT ts) FROM t WHERE n < 10"),
+        [[Value::Int8(2)]]
+    );
+    assert_eq!(
+        rows(&mut s, "SELECT count(DISTINCT ts) FROM t"),
+        [[Value::Int8(2)]]
+    );
+    // And a SELECT of the literal is not frozen either.
+    let a = rows(&mut s, "SELECT 'now'::timestamptz");
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let b = rows(&mut s, "SELECT 'now'::timestamptz");
+    assert_ne!(a, b);
+}
+
+#[test]
+fn cache_is_not_used_after_ddl_in_the_same_transaction() {
+    let mut s = Session::new(LocalKv::memory());
+    s.execute("CREATE TABLE t (id int PRIMARY KEY)").unwrap();
+    s.query("INSERT INTO t VALUES ($1)", &[Value::Int4(1)])
+        .unwrap();
+    s.execute("BEGIN; ALTER TABLE t ADD COLUMN c int DEFAULT 5")
+        .unwrap();
+    s.query("INSERT INTO t VALUES ($1)", &[Value::Int4(2)])
+        .unwrap();
+    s.execute("ROLLBACK").unwrap();
+    s.query("INSERT INTO t VALUES ($1)", &[Value::Int4(3)])
+        .unwrap();
+    assert_eq!(
+        rows(&mut s, "SELECT * FROM t ORDER BY id"),
+        [[Value::Int4(1)], [Value::Int4(3)]]
+    );
+}
