@@ -114,6 +114,12 @@ pub enum StringFunc {
     Chr,
     /// `md5(text|bytea)`.
     Md5,
+    /// `sha224`, `sha256`, `sha384`, `sha512` of bytea (the digest size in bits).
+    Sha(u16),
+    /// `get_byte(bytea, offset)`.
+    GetByte,
+    /// `set_byte(bytea, offset, value)`.
+    SetByte,
     /// `to_hex(int|bigint)`.
     ToHex,
     /// `starts_with(text, prefix)`.
@@ -433,6 +439,12 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         "ascii" => pick(&[(Ascii, &[TEXT], I4)], args),
         "chr" => pick(&[(Chr, &[I4], TEXT)], args),
         "md5" => pick(&[(Md5, &[TEXT], TEXT), (Md5, &[BYTEA], TEXT)], args),
+        "sha224" => pick(&[(Sha(224), &[BYTEA], BYTEA)], args),
+        "sha256" => pick(&[(Sha(256), &[BYTEA], BYTEA)], args),
+        "sha384" => pick(&[(Sha(384), &[BYTEA], BYTEA)], args),
+        "sha512" => pick(&[(Sha(512), &[BYTEA], BYTEA)], args),
+        "get_byte" => pick(&[(GetByte, &[BYTEA, I4], I4)], args),
+        "set_byte" => pick(&[(SetByte, &[BYTEA, I4, I4], BYTEA)], args),
         "to_hex" => pick(&[(ToHex, &[I4], TEXT), (ToHex, &[I8], TEXT)], args),
         "starts_with" => pick(&[(StartsWith, &[TEXT, TEXT], BOOL)], args),
         "quote_ident" => pick(&[(QuoteIdent, &[TEXT], TEXT)], args),
@@ -2472,6 +2484,38 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             Some(Value::Bytea(b)) => md5_hex(b),
             _ => md5_hex(t(0)?.as_bytes()),
         }),
+        Sha(bits) => {
+            use sha2::Digest;
+            let Some(Value::Bytea(b)) = a(0) else {
+                return Err(wrong_args(f));
+            };
+            Value::Bytea(match bits {
+                224 => sha2::Sha224::digest(b).to_vec(),
+                256 => sha2::Sha256::digest(b).to_vec(),
+                384 => sha2::Sha384::digest(b).to_vec(),
+                _ => sha2::Sha512::digest(b).to_vec(),
+            })
+        }
+        GetByte | SetByte => {
+            let Some(Value::Bytea(b)) = a(0) else {
+                return Err(wrong_args(f));
+            };
+            let i = n(1)?;
+            let Some(at) = usize::try_from(i).ok().filter(|at| *at < b.len()) else {
+                return Err(TypeError::new(
+                    basalt_common::types::error::codes::ARRAY_SUBSCRIPT_ERROR,
+                    format!("index {i} out of valid range, 0..{}", b.len() as i64 - 1),
+                ));
+            };
+            if f == GetByte {
+                Value::Int4(i32::from(b[at]))
+            } else {
+                let mut out = b.clone();
+                // PostgreSQL keeps the low 8 bits of the new value.
+                out[at] = n(2)? as u8;
+                Value::Bytea(out)
+            }
+        }
         ToHex => Value::Text(match a(0) {
             Some(Value::Int4(x)) => format!("{:x}", *x as u32),
             Some(Value::Int8(x)) => format!("{:x}", *x as u64),
