@@ -2433,10 +2433,27 @@ impl<'a> Binder<'a> {
                     return Ok((e, t));
                 }
                 let to = type_name(tn)?;
-                let (e, t) = self.bind_expr(arg, scope)?;
+                let (mut e, t) = self.bind_expr(arg, scope)?;
+                let field = if to == DataType::Interval {
+                    interval_range_field(tn)
+                } else {
+                    None
+                };
+                // `interval '1' day`: a bare number counts in the range's last field.
+                if let (Some(f), Expr::Const(Value::Text(s))) = (field, &mut e)
+                    && s.trim().parse::<f64>().is_ok()
+                {
+                    *s = format!("{} {}", s.trim(), f.unit());
+                }
                 let e = self
                     .coerce(e, &t, &to, CastContext::Explicit)
                     .map_err(|e| e.at(pos(tc.location)))?;
+                let e = match (field, e) {
+                    (Some(f), Expr::Const(Value::Interval(iv))) => {
+                        Expr::Const(Value::Interval(f.truncate(iv)))
+                    }
+                    (_, e) => e,
+                };
                 Ok((e, to))
             }
             Node::BoolExpr(b) => {
@@ -5277,4 +5294,82 @@ pub fn table_scope(t: &Table, qualifier: &str) -> Scope {
             })
             .collect(),
     }
+}
+
+/// The last field of an interval type's range (`INTERVAL DAY`, `INTERVAL HOUR TO MINUTE`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IntervalField {
+    Year,
+    Month,
+    Day,
+    Hour,
+    Minute,
+    Second,
+}
+
+impl IntervalField {
+    fn unit(self) -> &'static str {
+        match self {
+            IntervalField::Year => "years",
+            IntervalField::Month => "months",
+            IntervalField::Day => "days",
+            IntervalField::Hour => "hours",
+            IntervalField::Minute => "minutes",
+            IntervalField::Second => "seconds",
+        }
+    }
+
+    /// Drops what lies below the field, as PostgreSQL's `AdjustIntervalForTypmod`.
+    fn truncate(self, mut iv: basalt_common::types::Interval) -> basalt_common::types::Interval {
+        const HOUR: i64 = 3_600_000_000;
+        const MINUTE: i64 = 60_000_000;
+        match self {
+            IntervalField::Year => {
+                iv.months = (iv.months / 12) * 12;
+                iv.days = 0;
+                iv.micros = 0;
+            }
+            IntervalField::Month => {
+                iv.days = 0;
+                iv.micros = 0;
+            }
+            IntervalField::Day => iv.micros = 0,
+            IntervalField::Hour => iv.micros = (iv.micros / HOUR) * HOUR,
+            IntervalField::Minute => iv.micros = (iv.micros / MINUTE) * MINUTE,
+            IntervalField::Second => {}
+        }
+        iv
+    }
+}
+
+/// The range of `INTERVAL <fields>` from the type's modifier (PostgreSQL's field bit mask),
+/// `None` for a plain interval.
+fn interval_range_field(tn: &protobuf::TypeName) -> Option<IntervalField> {
+    let mask = match tn.typmods.first()?.node.as_ref()? {
+        Node::AConst(c) => match c.val.as_ref()? {
+            protobuf::a_const::Val::Ival(i) => i.ival,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    const FULL_RANGE: i32 = 0x7FFF;
+    if mask == FULL_RANGE {
+        return None;
+    }
+    let bit = |b: i32| mask & (1 << b) != 0;
+    Some(if bit(12) {
+        IntervalField::Second
+    } else if bit(11) {
+        IntervalField::Minute
+    } else if bit(10) {
+        IntervalField::Hour
+    } else if bit(3) {
+        IntervalField::Day
+    } else if bit(1) {
+        IntervalField::Month
+    } else if bit(2) {
+        IntervalField::Year
+    } else {
+        return None;
+    })
 }
