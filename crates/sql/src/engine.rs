@@ -623,8 +623,71 @@ impl<K: TxnKv> Session<K> {
         }
     }
 
+    /// CREATE TEMPORARY TABLE: the table goes into the session's temporary schema (created
+    /// on first use, with a name no other session uses) and is dropped with the session.
+    fn temporary_table(
+        &mut self,
+        cat: &mut Catalog,
+        s: &protobuf::CreateStmt,
+    ) -> Result<protobuf::CreateStmt, SqlError> {
+        use protobuf::OnCommitAction as A;
+        if s.oncommit == A::OncommitDeleteRows as i32 || s.oncommit == A::OncommitDrop as i32 {
+            return Err(err(
+                "0A000",
+                "feature not supported: ON COMMIT DELETE ROWS / DROP for temporary tables",
+            ));
+        }
+        let name = match &self.temp_schema {
+            Some(n) => n.clone(),
+            None => {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                let mut id = now_micros() as u64;
+                loop {
+                    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let name = format!("pg_temp_{:x}", id.wrapping_add(n));
+                    if cat.schema_oid(&name).is_none() {
+                        break name;
+                    }
+                    id = id.wrapping_mul(31);
+                }
+            }
+        };
+        let mut out = s.clone();
+        if let Some(rv) = out.relation.as_mut() {
+            if !rv.schemaname.is_empty() && rv.schemaname != "pg_temp" && rv.schemaname != name {
+                return Err(err(
+                    "42P16",
+                    "cannot create temporary relation in non-temporary schema",
+                )
+                .at(crate::binder::pos(rv.location)));
+            }
+            rv.schemaname = name.clone();
+            rv.relpersistence = "p".into();
+        }
+        if cat.schema_oid(&name).is_none() {
+            let oid = cat.new_oid();
+            cat.schemas.insert(
+                oid,
+                crate::catalog::Schema {
+                    oid,
+                    name: name.clone(),
+                },
+            );
+        }
+        self.temp_schema = Some(name);
+        Ok(out)
+    }
+
     pub(crate) fn search_path_oids(&self, catalog: &Catalog) -> Vec<u32> {
         let mut out = Vec::new();
+        // The session's temporary schema comes first, as PostgreSQL's pg_temp does.
+        if let Some(oid) = self
+            .temp_schema
+            .as_ref()
+            .and_then(|n| catalog.schema_oid(n))
+        {
+            out.push(oid);
+        }
         for s in self.settings.search_path() {
             let name = if s == "$user" {
                 "basalt".to_string()
@@ -1001,6 +1064,13 @@ impl<K: TxnKv> Session<K> {
             Node::CreateStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
                 let types = self.type_context();
+                let temp;
+                let s = if s.relation.as_ref().is_some_and(|r| r.relpersistence == "t") {
+                    temp = self.temporary_table(&mut cat, s)?;
+                    &temp
+                } else {
+                    s
+                };
                 let sp = self.search_path_oids(&cat);
                 crate::ddl::create_table(&mut cat, &sp, s, &types, notices)?;
                 self.store_catalog(cat)?;

@@ -196,6 +196,9 @@ pub struct Session<K: TxnKv> {
     pub(crate) capture: Option<Vec<Vec<basalt_common::types::Value>>>,
     /// Whether the current statement already called `start_statement`.
     statement_started: bool,
+    /// The schema holding this session's temporary tables (`pg_temp_<id>`), once one was
+    /// created; searched first and dropped when the session ends.
+    pub(crate) temp_schema: Option<String>,
 }
 
 impl<K: TxnKv> Session<K> {
@@ -225,6 +228,7 @@ impl<K: TxnKv> Session<K> {
             settings: Settings::new(),
             block: None,
             statement_started: false,
+            temp_schema: None,
         }
     }
 
@@ -986,6 +990,19 @@ fn set_arg(node: &protobuf::Node) -> Result<SetArg, SqlError> {
             )))
         }
         _ => Err(SqlError::Unsupported("this SET value".into())),
+    }
+}
+
+impl<K: TxnKv> Drop for Session<K> {
+    /// Temporary tables go with their session, as in PostgreSQL.
+    fn drop(&mut self) {
+        if let Some(name) = self.temp_schema.take() {
+            let _ = self.run("ROLLBACK");
+            let _ = self.run(&format!(
+                "DROP SCHEMA IF EXISTS {} CASCADE",
+                crate::system::tables::quote_ident(&name)
+            ));
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! The session's cache of bound statements: a cached SELECT or INSERT must behave exactly as a
+//! The session's cache of bound statements: a cached statement must behave exactly as a
 //! freshly bound one after DDL, after settings binding depends on change, and for text whose
 //! binding folds the transaction time.
 #![allow(clippy::unwrap_used)]
