@@ -1073,9 +1073,25 @@ impl<'a> Binder<'a> {
         s: &protobuf::SelectStmt,
         scope: Option<&Scope>,
     ) -> Result<Plan, SqlError> {
-        if s.limit_option == protobuf::LimitOption::WithTies as i32 {
-            return Err(err("0A000", "feature not supported: FETCH ... WITH TIES"));
-        }
+        let ties = if s.limit_option == protobuf::LimitOption::WithTies as i32 {
+            match &plan {
+                Plan::Sort { keys, .. } => keys.clone(),
+                _ if s.sort_clause.is_empty() => {
+                    return Err(err(
+                        "42601",
+                        "WITH TIES cannot be specified without ORDER BY clause",
+                    ));
+                }
+                _ => {
+                    return Err(err(
+                        "0A000",
+                        "feature not supported: FETCH ... WITH TIES here",
+                    ));
+                }
+            }
+        } else {
+            Vec::new()
+        };
         let empty = Scope::default();
         let scope = scope.unwrap_or(&empty);
         let limit = match &s.limit_count {
@@ -1099,6 +1115,7 @@ impl<'a> Binder<'a> {
             input: Box::new(plan),
             limit,
             offset,
+            ties,
         })
     }
 

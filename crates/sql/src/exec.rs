@@ -307,10 +307,13 @@ fn open_node<'p>(plan: &'p Plan) -> BoxNode<'p> {
             input,
             limit,
             offset,
+            ties,
         } => Box::new(LimitNode {
             input: open(input),
             limit: limit.as_ref(),
             offset: offset.as_ref(),
+            ties,
+            last_key: None,
             state: None,
         }),
         Plan::Join {
@@ -660,6 +663,10 @@ struct LimitNode<'p> {
     input: BoxNode<'p>,
     limit: Option<&'p Expr>,
     offset: Option<&'p Expr>,
+    /// WITH TIES keys (empty without).
+    ties: &'p [SortKey],
+    /// WITH TIES: the keys of the last row returned.
+    last_key: Option<Row>,
     /// (rows left to return, rows left to skip)
     state: Option<(Option<i64>, i64)>,
 }
@@ -695,7 +702,22 @@ impl<'p> Node<'p> for LimitNode<'p> {
             return Ok(None);
         };
         if *left == Some(0) {
-            return Ok(None);
+            // WITH TIES: go on while rows equal the last one under the ORDER BY keys.
+            let Some(last) = self.last_key.take() else {
+                return Ok(None);
+            };
+            let Some(row) = self.input.next(cx)? else {
+                return Ok(None);
+            };
+            let mut key = Vec::with_capacity(self.ties.len());
+            for k in self.ties {
+                key.push(eval(&k.expr, &row, cx)?);
+            }
+            if cmp_keys(&key, &last, self.ties) != std::cmp::Ordering::Equal {
+                return Ok(None);
+            }
+            self.last_key = Some(key);
+            return Ok(Some(row));
         }
         while *skip > 0 {
             if self.input.next(cx)?.is_none() {
@@ -704,10 +726,17 @@ impl<'p> Node<'p> for LimitNode<'p> {
             *skip -= 1;
         }
         let row = self.input.next(cx)?;
-        if row.is_some()
+        if let Some(r) = &row
             && let Some(n) = left
         {
             *n -= 1;
+            if *n == 0 && !self.ties.is_empty() {
+                let mut key = Vec::with_capacity(self.ties.len());
+                for k in self.ties {
+                    key.push(eval(&k.expr, r, cx)?);
+                }
+                self.last_key = Some(key);
+            }
         }
         Ok(row)
     }

@@ -132,10 +132,12 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
             input,
             limit,
             offset,
+            ties,
         } => Plan::Limit {
             input: Box::new(optimize(*input, catalog)),
             limit,
             offset,
+            ties,
         },
         Plan::Distinct { input, on } => Plan::Distinct {
             input: Box::new(optimize(*input, catalog)),

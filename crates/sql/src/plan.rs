@@ -293,6 +293,9 @@ pub enum Plan {
         limit: Option<Expr>,
         /// OFFSET.
         offset: Option<Expr>,
+        /// FETCH ... WITH TIES: the ORDER BY keys; rows equal to the last one returned under
+        /// them are returned too.
+        ties: Vec<SortKey>,
     },
     /// DISTINCT (all columns) or DISTINCT ON (the given expressions; input sorted by them).
     Distinct {
