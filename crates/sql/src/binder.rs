@@ -2853,9 +2853,6 @@ impl<'a> Binder<'a> {
                 };
                 let (le, lt) = self.bind_expr(l, scope)?;
                 let (re, rt) = self.bind_expr(r, scope)?;
-                let Some(cop) = CmpOp::from_symbol(&op) else {
-                    return self.array_op(&op, le, lt, re, rt, all, a.location);
-                };
                 let elem = match &rt {
                     DataType::Array(e) => (**e).clone(),
                     DataType::Unknown => lt.clone(),
@@ -2865,6 +2862,9 @@ impl<'a> Binder<'a> {
                             "op ANY/ALL (array) requires array on right side",
                         ));
                     }
+                };
+                let Some(cop) = CmpOp::from_symbol(&op) else {
+                    return self.array_op(&op, (le, lt), (re, rt), elem, all, a.location);
                 };
                 let t = self.operand_type(&lt, &elem, &op)?;
                 let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
@@ -3131,31 +3131,15 @@ impl<'a> Binder<'a> {
     }
 
     /// `x op ANY/ALL (array)` for an operator that is not a comparison.
-    #[allow(clippy::too_many_arguments)]
     fn array_op(
         &mut self,
         op: &str,
-        le: Expr,
-        lt: DataType,
-        re: Expr,
-        rt: DataType,
+        (le, lt): (Expr, DataType),
+        (re, rt): (Expr, DataType),
+        elem: DataType,
         all: bool,
         location: i32,
     ) -> Result<(Expr, DataType), SqlError> {
-        let elem = match &rt {
-            DataType::Array(e) => (**e).clone(),
-            DataType::Unknown => lt.clone(),
-            t => {
-                return Err(err(
-                    "42809",
-                    format!(
-                        "op ANY/ALL (array) requires array on right side, not {}",
-                        t.format_type()
-                    ),
-                )
-                .at(pos(location)));
-            }
-        };
         let Some(r) = basalt_func::resolve_operator(op, Some(&lt), &elem) else {
             return Err(err(
                 "42883",
@@ -4959,20 +4943,7 @@ fn post_agg(
         }
         other => {
             // Recurse one level: rebuild children through post_agg.
-            let mut failed = None;
-            let rebuilt = rebuild_children(other, &mut |c| match post_agg(
-                c, groups, ngroups, scope, locate,
-            ) {
-                Ok(x) => x,
-                Err(e) => {
-                    failed = Some(e);
-                    Expr::Const(Value::Null)
-                }
-            });
-            match failed {
-                Some(e) => Err(e),
-                None => Ok(rebuilt),
-            }
+            try_rebuild_children(other, &mut |c| post_agg(c, groups, ngroups, scope, locate))
         }
     }
 }
@@ -5070,20 +5041,7 @@ fn extract_grouping(
             if !other.any(&|x| matches!(x, Expr::Grouping(..))) {
                 return Ok(other);
             }
-            let mut failed = None;
-            let rebuilt = rebuild_children(other, &mut |c| match extract_grouping(
-                c, groups, naggs, calls,
-            ) {
-                Ok(x) => x,
-                Err(e) => {
-                    failed = Some(e);
-                    Expr::Const(Value::Null)
-                }
-            });
-            match failed {
-                Some(e) => Err(e),
-                None => Ok(rebuilt),
-            }
+            try_rebuild_children(other, &mut |c| extract_grouping(c, groups, naggs, calls))
         }
     }
 }
@@ -5102,6 +5060,31 @@ fn collect_non_agg_columns(e: &Expr, out: &mut Vec<usize>) {
 }
 
 /// Applies `f` to each direct child of `e`.
+/// [`rebuild_children`] with a fallible `f`: the first error is returned (the children after
+/// it are left as they are).
+fn try_rebuild_children(
+    e: Expr,
+    f: &mut dyn FnMut(Expr) -> Result<Expr, SqlError>,
+) -> Result<Expr, SqlError> {
+    let mut failed = None;
+    let rebuilt = rebuild_children(e, &mut |c| {
+        if failed.is_some() {
+            return c;
+        }
+        match f(c) {
+            Ok(x) => x,
+            Err(e) => {
+                failed = Some(e);
+                Expr::Const(Value::Null)
+            }
+        }
+    });
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(rebuilt),
+    }
+}
+
 fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
     let b = |x: Box<Expr>, f: &mut dyn FnMut(Expr) -> Expr| Box::new(f(*x));
     match e {

@@ -1141,8 +1141,7 @@ impl<K: TxnKv> Session<K> {
         let catalog = self.load_catalog()?;
         // Plans are cached per statement text, catalog version and the settings binding
         // depends on (search_path, TimeZone): DDL changes the version and so invalidates them.
-        let written =
-            self.block.as_ref().is_some_and(|b| b.catalog_written) || !plan_cacheable(text);
+        let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
         let key = format!(
             "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
             catalog.version,
@@ -1162,7 +1161,8 @@ impl<K: TxnKv> Session<K> {
                 let mut b = self.binder(&catalog);
                 let q = b.bind_select(s)?;
                 let q = Arc::new(crate::optimizer::optimize_query(q, &catalog));
-                if !written {
+                // Only plans that may be reused go in, so a hit needs no check.
+                if !written && plan_cacheable(text) {
                     if self.plan_cache.len() >= PLAN_CACHE_SIZE {
                         self.plan_cache.clear();
                     }
@@ -3068,8 +3068,11 @@ fn sequence_users(cat: &Catalog, search_path: &[u32], oid: u32) -> Vec<(u32, usi
 /// Whether a statement's bound plan may be reused: binding folds the transaction time of
 /// `'now'`-like literals and the value of `current_setting()` into constants.
 fn plan_cacheable(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
+    let text = text.as_bytes();
     !["now", "today", "tomorrow", "yesterday", "current_setting"]
         .iter()
-        .any(|w| lower.contains(w))
+        .any(|w| {
+            text.windows(w.len())
+                .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+        })
 }
