@@ -147,6 +147,12 @@ pub struct Binder<'a> {
     /// Outer references made while binding:
     /// (level index in `levels`, column, position of the reference).
     level_refs: Vec<(usize, usize, Option<u32>)>,
+    /// Constant sub-expressions whose folding failed (`1/0`), with their errors, in binding
+    /// order. PostgreSQL's planner folds constants and so raises these even when no row is
+    /// read, except in branches it drops while folding (a CASE arm behind a constant FALSE
+    /// condition, AND / OR / COALESCE arguments after a deciding constant): those are
+    /// removed again when the branch is known dead. See [`Binder::take_const_error`].
+    const_errors: Vec<(Expr, SqlError)>,
 }
 
 /// `Binder::ref_item` of the ORDER BY items (plus their index).
@@ -337,6 +343,41 @@ impl<'a> Binder<'a> {
             rtes: Vec::new(),
             outer_aggs: Vec::new(),
             level_refs: Vec::new(),
+            const_errors: Vec::new(),
+        }
+    }
+
+    /// The error PostgreSQL's planner would raise folding a constant sub-expression of the
+    /// statement just bound (`SELECT 1/0 FROM t WHERE false` fails there too), if any.
+    /// Only for statements PostgreSQL plans (not CREATE VIEW, defaults, constraints).
+    pub fn take_const_error(&mut self) -> Option<SqlError> {
+        let first = std::mem::take(&mut self.const_errors).into_iter().next();
+        first.map(|(_, e)| e)
+    }
+
+    /// [`fold`], remembering a failure (see `const_errors`).
+    fn fold_rec(&mut self, e: Expr) -> Expr {
+        let (e, failure) = fold_checked(e, &self.types);
+        if let Some(x) = failure
+            && x.code().code() != "XX000"
+        {
+            self.const_errors.push((e.clone(), x));
+        }
+        e
+    }
+
+    /// Forgets the folding failures inside `dead`, a branch PostgreSQL's constant folding
+    /// never reaches.
+    fn forget_const_errors(&mut self, dead: &Expr) {
+        if self.const_errors.is_empty() {
+            return;
+        }
+        let mut stack = vec![dead];
+        while let Some(x) = stack.pop() {
+            if let Some(i) = self.const_errors.iter().rposition(|(f, _)| f == x) {
+                self.const_errors.remove(i);
+            }
+            stack.extend(x.children());
         }
     }
 
@@ -736,6 +777,31 @@ impl<'a> Binder<'a> {
         let mut collected = self.agg.take().unwrap_or_default();
         let mut srfs = std::mem::take(&mut collected.srfs);
         let order = order?;
+        // PostgreSQL matches DISTINCT's sort keys to the select list while analysing the
+        // query, before it checks grouping: that error comes first.
+        let plain_distinct =
+            s.distinct_clause.len() == 1 && s.distinct_clause[0].node.is_none();
+        if plain_distinct {
+            let mut ki = 0;
+            for item in &s.sort_clause {
+                let Some(Node::SortBy(sb)) = item.node.as_ref() else {
+                    continue;
+                };
+                let Some(n) = sb.node.as_deref() else {
+                    continue;
+                };
+                if let Some(k) = order.get(ki)
+                    && !targets.iter().any(|t| t.expr == k.expr)
+                {
+                    return Err(err(
+                        "42P10",
+                        "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
+                    )
+                    .at(expr_start(n)));
+                }
+                ki += 1;
+            }
+        }
         if recursive_term && let Some(at) = collected.first_agg {
             return Err(err(
                 "42P19",
@@ -2235,10 +2301,16 @@ impl<'a> Binder<'a> {
             Some(c) if c.allows(context) => {
                 // A constant is cast now; if that fails, the cast fails when it runs, as
                 // PostgreSQL's constant folding does (with no position in the text).
-                if let Expr::Const(v) = &e
-                    && let Ok(v) = basalt_common::types::cast(v, to, context, &self.types)
-                {
-                    return Ok(Expr::Const(v));
+                if let Expr::Const(v) = &e {
+                    match basalt_common::types::cast(v, to, context, &self.types) {
+                        Ok(v) => return Ok(Expr::Const(v)),
+                        Err(x) if immutable_cast(from, to) => {
+                            let c = Expr::Cast(Box::new(e), to.clone(), context);
+                            self.const_errors.push((c.clone(), SqlError::from(x)));
+                            return Ok(c);
+                        }
+                        Err(_) => {}
+                    }
                 }
                 Ok(Expr::Cast(Box::new(e), to.clone(), context))
             }
@@ -2494,6 +2566,15 @@ impl<'a> Binder<'a> {
                     }
                     args.push(self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)?);
                 }
+                // Folding stops at a deciding constant (FALSE for AND, TRUE for OR).
+                if b.boolop == 1 || b.boolop == 2 {
+                    let decides = Value::Bool(b.boolop == 2);
+                    if let Some(k) = args.iter().position(|a| a.as_const() == Some(&decides)) {
+                        for dead in &args[k + 1..] {
+                            self.forget_const_errors(dead);
+                        }
+                    }
+                }
                 let e = match b.boolop {
                     1 => args
                         .into_iter()
@@ -2554,6 +2635,15 @@ impl<'a> Binder<'a> {
             Node::CaseExpr(c) => self.bind_case(c, scope),
             Node::CoalesceExpr(c) => {
                 let (args, t) = self.bind_common(&c.args, scope, "COALESCE")?;
+                // Folding stops at the first non-NULL constant.
+                if let Some(k) = args
+                    .iter()
+                    .position(|a| a.as_const().is_some_and(|v| *v != Value::Null))
+                {
+                    for dead in &args[k + 1..] {
+                        self.forget_const_errors(dead);
+                    }
+                }
                 Ok((Expr::Coalesce(args), t))
             }
             Node::MinMaxExpr(m) => {
@@ -2751,6 +2841,24 @@ impl<'a> Binder<'a> {
             Some((e, et)) => self.coerce(e, &et, &t, CastContext::Implicit)?,
             None => Expr::Const(Value::Null),
         };
+        // Folding skips the result of an arm whose condition is a constant FALSE or NULL, and
+        // everything after an arm whose condition is a constant TRUE.
+        let mut decided = false;
+        for (cond, result) in &whens {
+            if decided {
+                self.forget_const_errors(cond);
+                self.forget_const_errors(result);
+                continue;
+            }
+            match cond.as_const() {
+                Some(Value::Bool(true)) => decided = true,
+                Some(_) => self.forget_const_errors(result),
+                None => {}
+            }
+        }
+        if decided {
+            self.forget_const_errors(&otherwise);
+        }
         Ok((
             Expr::Case {
                 whens,
@@ -2775,7 +2883,7 @@ impl<'a> Binder<'a> {
         if t == DataType::Json {
             return Err(err("42883", "operator does not exist: json = json"));
         }
-        Ok(fold(Expr::Cmp(op, Box::new(l), Box::new(r)), &self.types))
+        Ok(self.fold_rec(Expr::Cmp(op, Box::new(l), Box::new(r))))
     }
 
     fn operand_type(&self, lt: &DataType, rt: &DataType, op: &str) -> Result<DataType, SqlError> {
@@ -2903,7 +3011,21 @@ impl<'a> Binder<'a> {
                 let t = self.operand_type(&lt, &rt, "=")?;
                 let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
                 let re = self.coerce(re, &rt, &t, CastContext::Implicit)?;
-                Ok((Expr::NullIf(Box::new(le), Box::new(re)), t))
+                let e = Expr::NullIf(Box::new(le), Box::new(re));
+                // PostgreSQL has cross-type `=` within the integer and the float families, so
+                // its NULLIF keeps the first operand's type there (`NULLIF(real, float8)` is a
+                // real). The value compared was widened losslessly: cast it back.
+                let same_family = |a: &DataType, b: &DataType| {
+                    use DataType::{Float4, Float8, Int2, Int4, Int8};
+                    matches!(
+                        (a, b),
+                        (Int2 | Int4 | Int8, Int2 | Int4 | Int8) | (Float4 | Float8, Float4 | Float8)
+                    )
+                };
+                if lt != t && same_family(&lt, &t) {
+                    return Ok((Expr::Cast(Box::new(e), lt.clone(), CastContext::Explicit), lt));
+                }
+                Ok((e, t))
             }
             K::AexprIn => {
                 let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
@@ -3087,21 +3209,18 @@ impl<'a> Binder<'a> {
         t: DataType,
         location: i32,
     ) -> Result<(Expr, DataType), SqlError> {
-        if op == "-" && (num_rank(&t).is_some() || t == DataType::Unknown) {
-            let (e, t) = if t == DataType::Unknown {
-                (
-                    self.coerce(e, &t, &DataType::Float8, CastContext::Implicit)?,
-                    DataType::Float8,
-                )
-            } else {
-                (e, t)
-            };
-            if let Expr::Const(v) = &e
-                && let Ok(v) = basalt_common::types::arith::negate(v)
-            {
-                return Ok((Expr::Const(v), t));
+        if t == DataType::Unknown && (op == "-" || op == "+") {
+            // Prefix `-` has numeric and interval candidates, so an untyped operand is
+            // ambiguous; prefix `+` has only numeric ones and takes the preferred type,
+            // double precision (PostgreSQL's operator resolution).
+            if op == "-" {
+                return Err(ambiguous_operator("- unknown").at(pos(location)));
             }
-            return Ok((Expr::Neg(Box::new(e)), t));
+            let e = self.coerce(e, &t, &DataType::Float8, CastContext::Implicit)?;
+            return Ok((e, DataType::Float8));
+        }
+        if op == "-" && num_rank(&t).is_some() {
+            return Ok((self.fold_rec(Expr::Neg(Box::new(e))), t));
         }
         if op == "+" && num_rank(&t).is_some() {
             return Ok((e, t));
@@ -3109,17 +3228,13 @@ impl<'a> Binder<'a> {
         match basalt_func::resolve_operator(op, None, &t) {
             Some(r) => {
                 let arg = self.coerce(e, &t, &r.arg_types[0], CastContext::Implicit)?;
-                Ok((
-                    fold(
-                        Expr::Func {
-                            func: r.func,
-                            args: vec![arg],
-                            strict: r.strict,
-                        },
-                        &self.types,
-                    ),
-                    r.ret,
-                ))
+                let e = Expr::Func {
+                    func: r.func,
+                    args: vec![arg],
+                    strict: r.strict,
+                };
+                let e = if r.immutable { self.fold_rec(e) } else { e };
+                Ok((e, r.ret))
             }
             None => Err(err(
                 "42883",
@@ -3207,6 +3322,13 @@ impl<'a> Binder<'a> {
             let l_num = num_rank(&lt).is_some() || lt == DataType::Unknown;
             let r_num = num_rank(&rt).is_some() || rt == DataType::Unknown;
             let both_unknown = lt == DataType::Unknown && rt == DataType::Unknown;
+            if both_unknown {
+                // `NULL + NULL`: candidates of several type categories (numbers, dates,
+                // intervals...) and nothing to choose between them.
+                return Err(
+                    ambiguous_operator(&format!("unknown {op} unknown")).at(pos(location))
+                );
+            }
             if l_num && r_num && !both_unknown {
                 let t = self.operand_type(&lt, &rt, op)?;
                 let t = if aop == ArithOp::Mod && matches!(t, DataType::Float4 | DataType::Float8) {
@@ -3224,7 +3346,7 @@ impl<'a> Binder<'a> {
                 };
                 let l = self.coerce(le, &lt, &t, CastContext::Implicit)?;
                 let r = self.coerce(re, &rt, &t, CastContext::Implicit)?;
-                let e = fold(Expr::Arith(aop, Box::new(l), Box::new(r)), &self.types);
+                let e = self.fold_rec(Expr::Arith(aop, Box::new(l), Box::new(r)));
                 return Ok((e, t));
             }
         }
@@ -3237,7 +3359,7 @@ impl<'a> Binder<'a> {
                     args: vec![l, rr],
                     strict: r.strict,
                 };
-                let e = if r.immutable { fold(e, &self.types) } else { e };
+                let e = if r.immutable { self.fold_rec(e) } else { e };
                 Ok((e, r.ret))
             }
             None => Err(err(
@@ -3276,7 +3398,19 @@ impl<'a> Binder<'a> {
         let refs_mark = self.level_refs.len();
         let saved_agg = self.agg.take();
         self.outer_aggs.push((level, saved_agg));
+        let const_mark = self.const_errors.len();
         let q = self.bind_query(sub);
+        if sl.sub_link_type == 1 {
+            // PostgreSQL plans an EXISTS subquery without its select list; keeping none of
+            // its folding failures is the safe side (no error PostgreSQL would not raise).
+            self.const_errors.truncate(const_mark);
+        }
+        let q = q.map(|mut q| {
+            if sl.sub_link_type == 1 {
+                drop_select_list(&mut q.plan);
+            }
+            q
+        });
         self.agg = self.outer_aggs.pop().and_then(|(_, a)| a);
         let (_, correlated) = self.levels.pop().unwrap_or_default();
         // References to this level are this subquery's; those to outer levels stay for the
@@ -3690,7 +3824,7 @@ impl<'a> Binder<'a> {
                     args: cargs,
                     strict: r.strict,
                 };
-                let e = if r.immutable { fold(e, &self.types) } else { e };
+                let e = if r.immutable { self.fold_rec(e) } else { e };
                 Ok((e, r.ret))
             }
             None if let Some(r) = basalt_func::resolve_table_function(&name, &types) => {
@@ -3872,6 +4006,23 @@ impl<'a> Binder<'a> {
         }
         // An ordered-set aggregate without WITHIN GROUP, or another one with it, has no
         // signature that matches (PostgreSQL names direct arguments first in the message).
+        // These aggregates have several numeric (or array) signatures and no preferred one
+        // for an untyped argument: PostgreSQL cannot choose (`sum(NULL)`).
+        if types.len() == 1
+            && types[0] == DataType::Unknown
+            && !fc.agg_within_group
+            && matches!(
+                name,
+                "sum" | "avg" | "bit_and" | "bit_or" | "bit_xor" | "array_agg"
+            )
+        {
+            return Err(err(
+                "42725",
+                format!("function {name}(unknown) is not unique"),
+            )
+            .with_hint("Could not choose a best candidate function. You might need to add explicit type casts.")
+            .at(pos(location)));
+        }
         let resolved = if ordered_set != fc.agg_within_group {
             None
         } else {
@@ -4587,6 +4738,42 @@ pub fn output_locations(sel: &protobuf::SelectStmt) -> Vec<Option<u32>> {
     sel.target_list.iter().map(expr_start).collect()
 }
 
+/// EXISTS only asks whether a row comes out: like PostgreSQL (`simplify_EXISTS_query`), the
+/// select list of a plain query is not computed (`EXISTS (SELECT 1/0 FROM t)` is true when t
+/// has rows). Aggregated, windowed and set-returning select lists stay, and so does anything
+/// under an OFFSET (DISTINCT over the blanked columns could change how many rows it skips).
+fn drop_select_list(plan: &mut Plan) {
+    match plan {
+        Plan::Sort { input, .. } | Plan::Distinct { input, .. } => drop_select_list(input),
+        Plan::Limit {
+            input,
+            offset: None,
+            ..
+        } => drop_select_list(input),
+        Plan::Project { input, exprs } if !computes_per_group(input) => {
+            for e in exprs.iter_mut() {
+                *e = Expr::Const(Value::Null);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a projection over this plan reads aggregates, window or set-returning functions.
+fn computes_per_group(plan: &Plan) -> bool {
+    match plan {
+        Plan::Filter { input, .. } => computes_per_group(input),
+        Plan::Aggregate { .. } | Plan::Window { .. } | Plan::ProjectSet { .. } => true,
+        _ => false,
+    }
+}
+
+/// PostgreSQL's error when operator resolution finds several equally good candidates.
+fn ambiguous_operator(sig: &str) -> SqlError {
+    err("42725", format!("operator is not unique: {sig}"))
+        .with_hint("Could not choose a best candidate operator. You might need to add explicit type casts.")
+}
+
 /// `ORDER BY 2` / `GROUP BY 1`: an integer constant is a position in the select list.
 fn position_ref(n: &protobuf::Node, count: usize) -> Result<Option<usize>, SqlError> {
     position_ref_in(n, count, "ORDER BY")
@@ -4609,6 +4796,11 @@ fn position_ref_in(
             .at(pos(c.location)));
         }
         return Ok(Some(p as usize - 1));
+    }
+    // Any other constant (a string, a float, NULL) is not a position, and sorting or grouping
+    // by a constant means nothing: PostgreSQL refuses it.
+    if let Some(Node::AConst(c)) = n.node.as_ref() {
+        return Err(err("42601", format!("non-integer constant in {clause}")).at(pos(c.location)));
     }
     Ok(None)
 }
@@ -5182,6 +5374,47 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
 
 /// Folds an expression whose operands are all constants.
 pub fn fold(e: Expr, types: &TypeContext) -> Expr {
+    fold_checked(e, types).0
+}
+
+/// Whether PostgreSQL's cast between these types is immutable, so that its planner runs it on
+/// a constant (casts from or to the date/time types depend on settings: only stable).
+fn immutable_cast(from: &DataType, to: &DataType) -> bool {
+    let plain = |t: &DataType| {
+        matches!(
+            t,
+            DataType::Bool
+                | DataType::Int2
+                | DataType::Int4
+                | DataType::Int8
+                | DataType::Float4
+                | DataType::Float8
+                | DataType::Numeric(_)
+                | DataType::Text
+                | DataType::Varchar(_)
+                | DataType::Bpchar(_)
+        )
+    };
+    plain(from) && plain(to)
+}
+
+/// [`fold`], also returning the error when evaluating an all-constant expression failed
+/// (the expression is then returned unchanged, to fail when it runs).
+pub fn fold_checked(e: Expr, types: &TypeContext) -> (Expr, Option<SqlError>) {
+    // A strict operator or function with a NULL constant argument is NULL, whatever the
+    // other arguments (PostgreSQL folds `(x / 0) * NULL` to NULL without evaluating x / 0).
+    let strict = matches!(
+        e,
+        Expr::Arith(..) | Expr::Cmp(..) | Expr::Neg(_) | Expr::Func { strict: true, .. }
+    );
+    if strict
+        && e
+            .children()
+            .iter()
+            .any(|c| matches!(c, Expr::Const(Value::Null)))
+    {
+        return (Expr::Const(Value::Null), None);
+    }
     let all_const = e.children().iter().all(|c| matches!(c, Expr::Const(_)));
     if !all_const
         || matches!(
@@ -5189,16 +5422,16 @@ pub fn fold(e: Expr, types: &TypeContext) -> Expr {
             Expr::Subquery(_) | Expr::Sequence(..) | Expr::Param(_) | Expr::Grouping(..)
         )
     {
-        return e;
+        return (e, None);
     }
     if e.children().is_empty() {
-        return e;
+        return (e, None);
     }
     let ctx = const_context(types);
     // Evaluate without a transaction: only pure expressions reach here.
-    match crate::exec::eval_const(&e, ctx) {
-        Some(v) => Expr::Const(v),
-        None => e,
+    match crate::exec::eval_const_result(&e, ctx) {
+        Ok(v) => (Expr::Const(v), None),
+        Err(x) => (e, Some(x)),
     }
 }
 

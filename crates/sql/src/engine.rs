@@ -1160,6 +1160,9 @@ impl<K: TxnKv> Session<K> {
             None => {
                 let mut b = self.binder(&catalog);
                 let q = b.bind_select(s)?;
+                if let Some(e) = b.take_const_error() {
+                    return Err(e);
+                }
                 let q = Arc::new(crate::optimizer::optimize_query(q, &catalog));
                 // Only plans that may be reused go in, so a hit needs no check.
                 if !written && plan_cacheable(text) {
