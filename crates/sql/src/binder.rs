@@ -51,6 +51,151 @@ pub struct ScopeCol {
     pub origin: Option<(u32, usize)>,
 }
 
+/// A FULL JOIN without a merge or hash key, waiting to learn whether conditions above it
+/// reduce it (see `Binder::full_joins`).
+#[derive(Debug, Clone)]
+struct FullJoinCheck {
+    /// Table names of the left side's columns.
+    left: Vec<Option<String>>,
+    /// Table names of the right side's columns.
+    right: Vec<Option<String>>,
+    /// A strict condition above it reads one of its sides.
+    reduced: bool,
+}
+
+impl FullJoinCheck {
+    /// Marks it reduced when one of `tables` (those a strict condition reads) is a side's.
+    fn reduce_by(&mut self, tables: &[&Option<String>]) {
+        if tables
+            .iter()
+            .any(|t| self.left.contains(t) || self.right.contains(t))
+        {
+            self.reduced = true;
+        }
+    }
+}
+
+/// Table names of the columns that a row satisfying `pred` cannot have NULL in.
+fn strict_tables<'s>(pred: &Expr, scope: &'s Scope) -> Vec<&'s Option<String>> {
+    nonnullable_tables(pred, scope, true, false)
+}
+
+/// The tables whose columns a row satisfying `e` (its negation when `neg`) cannot have NULL
+/// in: PostgreSQL's `find_nonnullable_rels` after its constant folding pushed NOTs down.
+/// Strict operators force their columns; an AND at the top level forces what any arm forces,
+/// an OR (or an AND below the top) what every arm forces; IS NOT NULL, IS TRUE and IS FALSE
+/// count at the top level only.
+fn nonnullable_tables<'s>(
+    e: &Expr,
+    scope: &'s Scope,
+    top: bool,
+    neg: bool,
+) -> Vec<&'s Option<String>> {
+    let strict = |args: &[&Expr]| -> Vec<&'s Option<String>> {
+        args.iter()
+            .flat_map(|a| nonnullable_tables(a, scope, false, false))
+            .collect()
+    };
+    match e {
+        Expr::Column(i) => scope.cols.get(*i).map(|c| &c.table).into_iter().collect(),
+        Expr::Cmp(_, a, b) | Expr::Arith(_, a, b) => strict(&[a, b]),
+        Expr::Neg(a) | Expr::Cast(a, ..) | Expr::InList(a, ..) => strict(&[a]),
+        Expr::Func {
+            args, strict: true, ..
+        } => strict(&args.iter().collect::<Vec<_>>()),
+        Expr::Not(a) => nonnullable_tables(a, scope, top, !neg),
+        Expr::And(a, b) | Expr::Or(a, b) => {
+            let conjunction = matches!(e, Expr::And(..)) != neg;
+            // Arms folding to the operator's identity disappear (`x OR FALSE` is x).
+            let identity = Some(Some(conjunction != neg));
+            let arms: Vec<&Expr> = [&**a, &**b]
+                .into_iter()
+                .filter(|x| const_condition(x) != identity)
+                .collect();
+            let sets: Vec<Vec<&'s Option<String>>> = arms
+                .iter()
+                .map(|x| nonnullable_tables(x, scope, top && conjunction, neg))
+                .collect();
+            if conjunction && top {
+                sets.into_iter().flatten().collect()
+            } else {
+                let mut it = sets.into_iter();
+                let first = it.next().unwrap_or_default();
+                it.fold(first, |acc, s| acc.into_iter().filter(|t| s.contains(t)).collect())
+            }
+        }
+        Expr::IsNull(a, not_null) if top && (*not_null != neg) => strict(&[a]),
+        Expr::BoolTest(a, t) if top => {
+            let positive = matches!(t, BoolTest::IsTrue | BoolTest::IsFalse);
+            let negative = matches!(t, BoolTest::IsNotTrue | BoolTest::IsNotFalse);
+            if (positive && !neg) || (negative && neg) {
+                strict(&[a])
+            } else {
+                Vec::new()
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The value of a boolean condition that PostgreSQL's constant folding reduces to a constant
+/// (`TRUE OR x`, `NOT FALSE`, `(1 = 0) IS NOT TRUE`); `None` if it depends on the row.
+fn const_condition(e: &Expr) -> Option<Option<bool>> {
+    let row_free = !e.any(&|x| {
+        matches!(
+            x,
+            Expr::Column(_)
+                | Expr::Outer { .. }
+                | Expr::Param(_)
+                | Expr::Subquery(_)
+                | Expr::Sequence(..)
+                | Expr::Agg(_)
+                | Expr::Window(_)
+                | Expr::Grouping(..)
+                | Expr::Srf(_)
+        )
+    });
+    if row_free
+        && !matches!(e, Expr::Const(_))
+        && let Some(v) = crate::exec::eval_const(e, const_context(&TypeContext::default()))
+    {
+        return match v {
+            Value::Bool(b) => Some(Some(b)),
+            Value::Null => Some(None),
+            _ => None,
+        };
+    }
+    match e {
+        Expr::Const(Value::Bool(b)) => Some(Some(*b)),
+        Expr::Const(Value::Null) => Some(None),
+        Expr::And(a, b) => match (const_condition(a), const_condition(b)) {
+            (Some(Some(false)), _) | (_, Some(Some(false))) => Some(Some(false)),
+            (Some(Some(true)), Some(x)) | (Some(x), Some(Some(true))) => Some(x),
+            (Some(None), Some(None)) => Some(None),
+            _ => None,
+        },
+        Expr::Or(a, b) => match (const_condition(a), const_condition(b)) {
+            (Some(Some(true)), _) | (_, Some(Some(true))) => Some(Some(true)),
+            (Some(Some(false)), Some(x)) | (Some(x), Some(Some(false))) => Some(x),
+            (Some(None), Some(None)) => Some(None),
+            _ => None,
+        },
+        Expr::Not(a) => const_condition(a).map(|x| x.map(|b| !b)),
+        Expr::BoolTest(a, t) => const_condition(a).map(|x| {
+            Some(match t {
+                BoolTest::IsTrue => x == Some(true),
+                BoolTest::IsNotTrue => x != Some(true),
+                BoolTest::IsFalse => x == Some(false),
+                BoolTest::IsNotFalse => x != Some(false),
+                BoolTest::IsUnknown => x.is_none(),
+                BoolTest::IsNotUnknown => x.is_some(),
+            })
+        }),
+        Expr::IsNull(a, not) => const_condition(a).map(|x| Some(x.is_none() != *not)),
+        _ => None,
+    }
+}
+
 /// The columns of a FROM clause, in row order.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
@@ -153,6 +298,16 @@ pub struct Binder<'a> {
     /// condition, AND / OR / COALESCE arguments after a deciding constant): those are
     /// removed again when the branch is known dead. See [`Binder::take_const_error`].
     const_errors: Vec<(Expr, SqlError)>,
+    /// FULL JOINs bound without an equality PostgreSQL could merge or hash on: the table
+    /// names of their two sides. Unless the WHERE clause of their SELECT turns them into
+    /// LEFT / RIGHT joins (a strict condition on one side), PostgreSQL's planner refuses
+    /// them (0A000); see `check_full_joins`.
+    full_joins: Vec<FullJoinCheck>,
+    /// Errors PostgreSQL raises while planning (after constant folding).
+    plan_errors: Vec<SqlError>,
+    /// The FULL JOIN checks of the SELECT being bound wait for its HAVING clause (PostgreSQL
+    /// moves one without aggregates into WHERE): the `full_joins` mark and the WHERE clause.
+    full_check: Option<(usize, Option<Expr>)>,
 }
 
 /// `Binder::ref_item` of the ORDER BY items (plus their index).
@@ -344,6 +499,33 @@ impl<'a> Binder<'a> {
             outer_aggs: Vec::new(),
             level_refs: Vec::new(),
             const_errors: Vec::new(),
+            full_joins: Vec::new(),
+            plan_errors: Vec::new(),
+            full_check: None,
+        }
+    }
+
+    /// After a SELECT's FROM and WHERE: the FULL JOINs registered since `mark` that the WHERE
+    /// clause does not reduce to one-sided outer joins cannot be planned by PostgreSQL.
+    fn check_full_joins(&mut self, mark: usize, scope: &Scope, preds: &[&Expr]) {
+        if self.full_joins.len() <= mark {
+            return;
+        }
+        let tables: Vec<&Option<String>> =
+            preds.iter().flat_map(|p| strict_tables(p, scope)).collect();
+        // A WHERE clause folded to FALSE or NULL leaves nothing to join.
+        let empty = preds
+            .iter()
+            .any(|p| matches!(const_condition(p), Some(None | Some(false))));
+        for mut j in self.full_joins.drain(mark..) {
+            j.reduce_by(&tables);
+            j.reduced |= empty;
+            if !j.reduced {
+                self.plan_errors.push(err(
+                    "0A000",
+                    "FULL JOIN is only supported with merge-joinable or hash-joinable join conditions",
+                ));
+            }
         }
     }
 
@@ -352,7 +534,8 @@ impl<'a> Binder<'a> {
     /// Only for statements PostgreSQL plans (not CREATE VIEW, defaults, constraints).
     pub fn take_const_error(&mut self) -> Option<SqlError> {
         let first = std::mem::take(&mut self.const_errors).into_iter().next();
-        first.map(|(_, e)| e)
+        let planning = std::mem::take(&mut self.plan_errors).into_iter().next();
+        first.map(|(_, e)| e).or(planning)
     }
 
     /// [`fold`], remembering a failure (see `const_errors`).
@@ -700,17 +883,21 @@ impl<'a> Binder<'a> {
         }
         // FROM
         self.row_lock = row_lock;
+        let full_mark = self.full_joins.len();
         let from = self.bind_from(&s.from_clause);
         self.row_lock = None;
         let (mut plan, scope) = from?;
         // WHERE
+        let mut where_pred = None;
         if let Some(w) = &s.where_clause {
             let pred = self.bind_condition(w, &scope, "WHERE")?;
+            where_pred = Some(pred.clone());
             plan = Plan::Filter {
                 input: Box::new(plan),
                 pred,
             };
         }
+        self.full_check = Some((full_mark, where_pred));
         // Select list (aggregates and windows collected).
         let saved_windows = std::mem::replace(
             &mut self.named_windows,
@@ -724,6 +911,7 @@ impl<'a> Binder<'a> {
         );
         self.recursive_term = recursive_term;
         let r = self.bind_select_list_onwards(s, plan, scope);
+        self.full_joins.truncate(full_mark);
         self.recursive_term = false;
         self.named_windows = saved_windows;
         r
@@ -736,6 +924,7 @@ impl<'a> Binder<'a> {
         scope: Scope,
     ) -> Result<Query, SqlError> {
         let recursive_term = std::mem::take(&mut self.recursive_term);
+        let full_check = self.full_check.take();
         self.agg = Some(AggCollect {
             allowed: true,
             windows_allowed: true,
@@ -772,6 +961,20 @@ impl<'a> Binder<'a> {
             },
             None => None,
         };
+        if let Some((mark, where_pred)) = &full_check {
+            let mut preds: Vec<&Expr> = where_pred.iter().collect();
+            let movable = having.as_ref().filter(|h| {
+                sets.is_empty()
+                    && !h.any(&|x| {
+                        matches!(
+                            x,
+                            Expr::Agg(_) | Expr::Subquery(_) | Expr::Window(_) | Expr::Grouping(..)
+                        )
+                    })
+            });
+            preds.extend(movable);
+            self.check_full_joins(*mark, &scope, &preds);
+        }
         // ORDER BY keys (may add aggregates).
         let order = self.bind_sort_items(&s.sort_clause, &scope, &targets);
         let mut collected = self.agg.take().unwrap_or_default();
@@ -962,7 +1165,7 @@ impl<'a> Binder<'a> {
             };
         }
         let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
-        let types: Vec<DataType> = targets.iter().map(|t| t.ty.clone()).collect();
+        let mut types: Vec<DataType> = targets.iter().map(|t| t.ty.clone()).collect();
         let visible = target_exprs.len();
         // DISTINCT / DISTINCT ON
         let distinct_on = if s.distinct_clause.is_empty() {
@@ -979,6 +1182,17 @@ impl<'a> Binder<'a> {
         // Sort keys become hidden output columns.
         let mut sort_keys = Vec::new();
         let mut exprs = target_exprs;
+        // DISTINCT needs an equality for every column: an untyped one becomes text
+        // (PostgreSQL's addTargetToSortList), which a set operation then sees.
+        if plain_distinct {
+            for (e, t) in exprs.iter_mut().zip(types.iter_mut()) {
+                if *t == DataType::Unknown {
+                    let x = std::mem::replace(e, Expr::Const(Value::Null));
+                    *e = self.coerce(x, &DataType::Unknown, &DataType::Text, CastContext::Implicit)?;
+                    *t = DataType::Text;
+                }
+            }
+        }
         let sort_locations: Vec<Option<u32>> = s
             .sort_clause
             .iter()
@@ -1780,7 +1994,9 @@ impl<'a> Binder<'a> {
         let (Some(l), Some(r)) = (j.larg.as_deref(), j.rarg.as_deref()) else {
             return Err(err("42601", "join without operands"));
         };
+        let full_mark = self.full_joins.len();
         let (lp, ls) = self.bind_from_item(l, None)?;
+        let full_mid = self.full_joins.len();
         let lateral = is_lateral(r);
         let (rp, rs) = self.bind_from_item(r, Some(&ls))?;
         check_table_names(&ls, &rs)?;
@@ -1858,6 +2074,43 @@ impl<'a> Binder<'a> {
         } else if let Some(q) = &j.quals {
             let pred = self.bind_condition(q, &scope, "JOIN/ON")?;
             hash_keys = equi_keys(&pred, lw);
+            if kind == JoinKind::Full && hash_keys.is_empty() && reads_columns(&pred) {
+                let side = |s: &Scope| -> Vec<Option<String>> {
+                    let mut t: Vec<Option<String>> = Vec::new();
+                    for c in &s.cols {
+                        if !t.contains(&c.table) {
+                            t.push(c.table.clone());
+                        }
+                    }
+                    t
+                };
+                let (mut l, mut r) = (side(&ls), side(&rs));
+                if let Some(alias) = &j.alias {
+                    // The sides' names are gone behind the alias: any strict condition on
+                    // it counts for both.
+                    l = vec![Some(alias.aliasname.clone())];
+                    r = l.clone();
+                }
+                self.full_joins.push(FullJoinCheck {
+                    left: l,
+                    right: r,
+                    reduced: false,
+                });
+            }
+            // PostgreSQL's reduce_outer_joins: a strict condition of an inner join applies to
+            // both sides; of a LEFT (RIGHT) join, to its nullable right (left) side only.
+            let range = match kind {
+                JoinKind::Inner => full_mark..full_mid.max(self.full_joins.len()),
+                JoinKind::Left => full_mid..self.full_joins.len(),
+                JoinKind::Right => full_mark..full_mid,
+                _ => 0..0,
+            };
+            if !range.is_empty() && range.end <= self.full_joins.len() {
+                let tables = strict_tables(&pred, &scope);
+                for j in &mut self.full_joins[range] {
+                    j.reduce_by(&tables);
+                }
+            }
             on = Some(pred);
         }
         let mut plan = Plan::Join {
@@ -2785,7 +3038,14 @@ impl<'a> Binder<'a> {
         scope: &Scope,
     ) -> Result<(Expr, DataType), SqlError> {
         let operand = match c.arg.as_deref() {
-            Some(a) => Some(self.bind_expr(a, scope)?),
+            // An untyped operand (`CASE NULL WHEN ...`) is text, as in PostgreSQL.
+            Some(a) => Some(match self.bind_expr(a, scope)? {
+                (e, DataType::Unknown) => (
+                    self.coerce(e, &DataType::Unknown, &DataType::Text, CastContext::Implicit)?,
+                    DataType::Text,
+                ),
+                other => other,
+            }),
             None => None,
         };
         let mut conds = Vec::new();
@@ -3918,21 +4178,7 @@ impl<'a> Binder<'a> {
         match &self.agg {
             Some(a) if a.allowed => {}
             Some(a) => {
-                let ctx = if a.context.is_empty() {
-                    "this context"
-                } else {
-                    a.context
-                };
-                let msg = if ctx == "aggregate function calls" {
-                    "aggregate function calls cannot be nested".to_string()
-                } else if ctx == "GROUP BY" {
-                    "aggregate functions are not allowed in GROUP BY".to_string()
-                } else if ctx == "JOIN/ON" {
-                    "aggregate functions are not allowed in JOIN conditions".to_string()
-                } else {
-                    format!("aggregate functions are not allowed in {ctx}")
-                };
-                return Err(err("42803", msg).at(pos(location)));
+                return Err(aggregate_not_allowed(a.context).at(pos(location)));
             }
             None => {
                 return Err(
@@ -4082,7 +4328,10 @@ impl<'a> Binder<'a> {
         // PostgreSQL's rule: an aggregate belongs to the query level of the variables in
         // its arguments. One that reads only the enclosing query's columns is that query's
         // aggregate, and a constant for this subquery.
-        if let Some(e) = self.outer_level_aggregate(&mut call, &ret, refs_mark)? {
+        if let Some(e) = self
+            .outer_level_aggregate(&mut call, &ret, refs_mark)
+            .map_err(|e| e.at(pos(location)))?
+        {
             return Ok(e);
         }
         let Some(a) = self.agg.as_mut() else {
@@ -4132,7 +4381,9 @@ impl<'a> Binder<'a> {
             return Ok(None);
         }
         if !outer.allowed {
-            return Ok(None);
+            // The aggregate belongs to the enclosing query, whose clause forbids it
+            // (`WHERE x > (SELECT sum(outer.y) FROM t)`).
+            return Err(aggregate_not_allowed(outer.context));
         }
         let lift = |e: Expr| -> Result<Expr, SqlError> {
             e.rewrite(&mut |x| {
@@ -4768,6 +5019,17 @@ fn computes_per_group(plan: &Plan) -> bool {
     }
 }
 
+/// The error for an aggregate call where the clause `context` forbids it.
+fn aggregate_not_allowed(context: &str) -> SqlError {
+    let msg = match context {
+        "" => "aggregate functions are not allowed in this context".to_string(),
+        "aggregate function calls" => "aggregate function calls cannot be nested".to_string(),
+        "JOIN/ON" => "aggregate functions are not allowed in JOIN conditions".to_string(),
+        ctx => format!("aggregate functions are not allowed in {ctx}"),
+    };
+    err("42803", msg)
+}
+
 /// PostgreSQL's error when operator resolution finds several equally good candidates.
 fn ambiguous_operator(sig: &str) -> SqlError {
     err("42725", format!("operator is not unique: {sig}"))
@@ -4998,6 +5260,19 @@ fn shift(e: Expr, by: usize) -> Expr {
 }
 
 /// Equality conjuncts `left_expr = right_expr` of a join condition, as hash keys.
+/// Whether a join condition reads columns of the join (a condition that reads none, such as
+/// `ON TRUE`, needs no join key).
+fn reads_columns(e: &Expr) -> bool {
+    if const_condition(e).is_some() {
+        return false;
+    }
+    if let Expr::And(a, b) = e {
+        return reads_columns(a) || reads_columns(b);
+    }
+    // A subquery is a join condition to PostgreSQL even when it is not correlated.
+    e.any(&|x| matches!(x, Expr::Column(_) | Expr::Subquery(_)))
+}
+
 fn equi_keys(pred: &Expr, lw: usize) -> Vec<(Expr, Expr)> {
     let mut conj = Vec::new();
     fn flatten<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
