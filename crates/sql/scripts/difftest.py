@@ -761,6 +761,9 @@ def run_round(args, rnd, pg_admin, basalt, out, stats):
                 # Views look like tables to later queries.
                 gen.tables.append(Table(f"view_{v + 1}", []))
                 r = pg_run(conn, f"SELECT * FROM view_{v + 1} LIMIT 0")
+                if r["error"] or not r["results"]:
+                    gen.tables.pop()
+                    continue
                 kinds = []
                 for oid in r["results"][0]["types"]:
                     kinds.append(OID_KIND.get(oid, TEXT))

@@ -456,7 +456,9 @@ pub fn common_type_at(
             continue;
         }
         if best.is_string() && t.is_string() {
-            best = DataType::Text;
+            // text, varchar and char convert implicitly both ways, so PostgreSQL keeps the
+            // first of them (`COALESCE(char_col, text_col)` is a char), without a length.
+            best = best.without_typmod();
             continue;
         }
         return Err(err(
@@ -468,6 +470,11 @@ pub fn common_type_at(
             ),
         )
         .at(locations.get(*i).copied().flatten()));
+    }
+    // PostgreSQL keeps a length or precision only when every input has the same one; an
+    // untyped literal has none.
+    if known.len() < types.len() {
+        best = best.without_typmod();
     }
     Ok(best)
 }
@@ -976,7 +983,7 @@ impl<'a> Binder<'a> {
             self.check_full_joins(*mark, &scope, &preds);
         }
         // ORDER BY keys (may add aggregates).
-        let order = self.bind_sort_items(&s.sort_clause, &scope, &targets);
+        let order = self.bind_sort_items(&s.sort_clause, &scope, &targets, &s.target_list);
         let mut collected = self.agg.take().unwrap_or_default();
         let mut srfs = std::mem::take(&mut collected.srfs);
         let order = order?;
@@ -2442,6 +2449,7 @@ impl<'a> Binder<'a> {
         items: &[protobuf::Node],
         scope: &Scope,
         targets: &[Target],
+        target_list: &[protobuf::Node],
     ) -> Result<Vec<SortKey>, SqlError> {
         let mut keys = Vec::new();
         for item in items {
@@ -2454,7 +2462,19 @@ impl<'a> Binder<'a> {
             self.ref_item = ORDER_ITEM + keys.len();
             let expr = self.bind_output_ref(n, scope, targets, "ORDER BY");
             self.ref_item = OTHER_ITEM;
-            let expr = expr?;
+            let mut expr = expr?;
+            // A subquery bound twice differs (ids, positions), though PostgreSQL sees the
+            // same expression as the select-list item: match on the written expression.
+            if expr.any(&|x| matches!(x, Expr::Subquery(_)))
+                && !targets.iter().any(|t| t.expr == expr)
+                && target_list.len() == targets.len()
+                && let Some(i) = target_list.iter().position(|t| match t.node.as_ref() {
+                    Some(Node::ResTarget(rt)) => rt.val.as_deref().is_some_and(|v| same_tree(v, n)),
+                    _ => false,
+                })
+            {
+                expr = targets[i].expr.clone();
+            }
             let (desc, nulls_first) = sort_dir(sb);
             keys.push(SortKey {
                 expr,
@@ -2888,7 +2908,8 @@ impl<'a> Binder<'a> {
             Node::CaseExpr(c) => self.bind_case(c, scope),
             Node::CoalesceExpr(c) => {
                 let (args, t) = self.bind_common(&c.args, scope, "COALESCE")?;
-                // Folding stops at the first non-NULL constant.
+                // Folding drops NULL constants and stops at the first other constant.
+                let mut args = args;
                 if let Some(k) = args
                     .iter()
                     .position(|a| a.as_const().is_some_and(|v| *v != Value::Null))
@@ -2896,8 +2917,14 @@ impl<'a> Binder<'a> {
                     for dead in &args[k + 1..] {
                         self.forget_const_errors(dead);
                     }
+                    args.truncate(k + 1);
                 }
-                Ok((Expr::Coalesce(args), t))
+                args.retain(|a| a.as_const() != Some(&Value::Null));
+                match args.len() {
+                    0 => Ok((Expr::Const(Value::Null), t)),
+                    1 if args[0].as_const().is_some() => Ok((args.remove(0), t)),
+                    _ => Ok((Expr::Coalesce(args), t)),
+                }
             }
             Node::MinMaxExpr(m) => {
                 let name = if m.op == 1 { "GREATEST" } else { "LEAST" };
@@ -3119,9 +3146,26 @@ impl<'a> Binder<'a> {
         if decided {
             self.forget_const_errors(&otherwise);
         }
+        // Fold as PostgreSQL does: those arms go, and a constant TRUE arm is the result when
+        // reached; a CASE of constants becomes a constant.
+        let mut otherwise = otherwise;
+        let mut kept = Vec::new();
+        for (cond, result) in whens {
+            match cond.as_const() {
+                Some(Value::Bool(true)) => {
+                    otherwise = result;
+                    break;
+                }
+                Some(_) => {}
+                None => kept.push((cond, result)),
+            }
+        }
+        if kept.is_empty() {
+            return Ok((otherwise, t));
+        }
         Ok((
             Expr::Case {
-                whens,
+                whens: kept,
                 otherwise: Box::new(otherwise),
             },
             t,
@@ -3150,11 +3194,13 @@ impl<'a> Binder<'a> {
         if *lt == DataType::Unknown && *rt == DataType::Unknown {
             return Ok(DataType::Text);
         }
+        // An untyped literal takes the other operand's type without its length or precision
+        // (`char3_col = 'hello'` compares, it does not fail as a too-long char(3)).
         if *lt == DataType::Unknown {
-            return Ok(rt.clone());
+            return Ok(rt.without_typmod());
         }
         if *rt == DataType::Unknown {
-            return Ok(lt.clone());
+            return Ok(lt.without_typmod());
         }
         if lt.same_base(rt) {
             return Ok(lt.without_typmod());
@@ -5028,6 +5074,22 @@ fn aggregate_not_allowed(context: &str) -> SqlError {
         ctx => format!("aggregate functions are not allowed in {ctx}"),
     };
     err("42803", msg)
+}
+
+/// Whether two parse trees are the same but for their locations.
+fn same_tree(a: &protobuf::Node, b: &protobuf::Node) -> bool {
+    fn strip(n: &protobuf::Node) -> String {
+        let text = format!("{n:?}");
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("location: ") {
+            out.push_str(&rest[..i]);
+            rest = rest[i + "location: ".len()..].trim_start_matches(|c: char| c == '-' || c.is_ascii_digit());
+        }
+        out.push_str(rest);
+        out
+    }
+    strip(a) == strip(b)
 }
 
 /// PostgreSQL's error when operator resolution finds several equally good candidates.
