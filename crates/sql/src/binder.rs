@@ -308,6 +308,10 @@ pub struct Binder<'a> {
     /// The FULL JOIN checks of the SELECT being bound wait for its HAVING clause (PostgreSQL
     /// moves one without aggregates into WHERE): the `full_joins` mark and the WHERE clause.
     full_check: Option<(usize, Option<Expr>)>,
+    /// Sub-expressions that constant folding removed (`x * NULL`, dead CASE arms) with the
+    /// clause item they were in: PostgreSQL checks grouping before it folds, so an aggregated
+    /// query still checks their columns.
+    dropped: Vec<(Expr, usize)>,
 }
 
 /// `Binder::ref_item` of the ORDER BY items (plus their index).
@@ -509,6 +513,7 @@ impl<'a> Binder<'a> {
             full_joins: Vec::new(),
             plan_errors: Vec::new(),
             full_check: None,
+            dropped: Vec::new(),
         }
     }
 
@@ -545,8 +550,30 @@ impl<'a> Binder<'a> {
         first.map(|(_, e)| e).or(planning)
     }
 
-    /// [`fold`], remembering a failure (see `const_errors`).
+    /// Remembers a sub-expression folding removed, for the grouping check (`dropped`).
+    fn record_dropped(&mut self, e: &Expr) {
+        if e.any(&|x| matches!(x, Expr::Column(_))) {
+            self.dropped.push((e.clone(), self.ref_item));
+        }
+    }
+
+    /// [`fold`], remembering a failure (see `const_errors`). A strict operator or function
+    /// with a NULL constant argument is NULL, whatever the other arguments (PostgreSQL folds
+    /// `(x / 0) * NULL` to NULL without evaluating x / 0).
     fn fold_rec(&mut self, e: Expr) -> Expr {
+        let strict = matches!(
+            e,
+            Expr::Arith(..) | Expr::Cmp(..) | Expr::Neg(_) | Expr::Func { strict: true, .. }
+        );
+        if strict
+            && e
+                .children()
+                .iter()
+                .any(|c| matches!(c, Expr::Const(Value::Null)))
+        {
+            self.record_dropped(&e);
+            return Expr::Const(Value::Null);
+        }
         let (e, failure) = fold_checked(e, &self.types);
         if let Some(x) = failure
             && x.code().code() != "XX000"
@@ -891,6 +918,7 @@ impl<'a> Binder<'a> {
         // FROM
         self.row_lock = row_lock;
         let full_mark = self.full_joins.len();
+        let dropped_mark = self.dropped.len();
         let from = self.bind_from(&s.from_clause);
         self.row_lock = None;
         let (mut plan, scope) = from?;
@@ -919,6 +947,7 @@ impl<'a> Binder<'a> {
         self.recursive_term = recursive_term;
         let r = self.bind_select_list_onwards(s, plan, scope);
         self.full_joins.truncate(full_mark);
+        self.dropped.truncate(dropped_mark);
         self.recursive_term = false;
         self.named_windows = saved_windows;
         r
@@ -932,6 +961,7 @@ impl<'a> Binder<'a> {
     ) -> Result<Query, SqlError> {
         let recursive_term = std::mem::take(&mut self.recursive_term);
         let full_check = self.full_check.take();
+        let dropped_mark = self.dropped.len();
         self.agg = Some(AggCollect {
             allowed: true,
             windows_allowed: true,
@@ -1066,6 +1096,9 @@ impl<'a> Binder<'a> {
                 .enumerate()
                 .map(|(i, e)| rewrite(e, i))
                 .collect::<Result<_, _>>()?;
+            for (e, item) in self.dropped.split_off(dropped_mark.min(self.dropped.len())) {
+                rewrite(e, item)?;
+            }
             for (i, k) in order_exprs.iter_mut().enumerate() {
                 k.expr = rewrite(
                     std::mem::replace(&mut k.expr, Expr::Const(Value::Null)),
@@ -2917,7 +2950,9 @@ impl<'a> Binder<'a> {
                     for dead in &args[k + 1..] {
                         self.forget_const_errors(dead);
                     }
-                    args.truncate(k + 1);
+                    for dead in args.split_off(k + 1) {
+                        self.record_dropped(&dead);
+                    }
                 }
                 args.retain(|a| a.as_const() != Some(&Value::Null));
                 match args.len() {
@@ -3150,15 +3185,21 @@ impl<'a> Binder<'a> {
         // reached; a CASE of constants becomes a constant.
         let mut otherwise = otherwise;
         let mut kept = Vec::new();
-        for (cond, result) in whens {
+        let mut arms = whens.into_iter();
+        for (cond, result) in arms.by_ref() {
             match cond.as_const() {
                 Some(Value::Bool(true)) => {
+                    self.record_dropped(&otherwise);
                     otherwise = result;
                     break;
                 }
-                Some(_) => {}
+                Some(_) => self.record_dropped(&result),
                 None => kept.push((cond, result)),
             }
+        }
+        for (cond, result) in arms {
+            self.record_dropped(&cond);
+            self.record_dropped(&result);
         }
         if kept.is_empty() {
             return Ok((otherwise, t));
@@ -5738,20 +5779,6 @@ fn immutable_cast(from: &DataType, to: &DataType) -> bool {
 /// [`fold`], also returning the error when evaluating an all-constant expression failed
 /// (the expression is then returned unchanged, to fail when it runs).
 pub fn fold_checked(e: Expr, types: &TypeContext) -> (Expr, Option<SqlError>) {
-    // A strict operator or function with a NULL constant argument is NULL, whatever the
-    // other arguments (PostgreSQL folds `(x / 0) * NULL` to NULL without evaluating x / 0).
-    let strict = matches!(
-        e,
-        Expr::Arith(..) | Expr::Cmp(..) | Expr::Neg(_) | Expr::Func { strict: true, .. }
-    );
-    if strict
-        && e
-            .children()
-            .iter()
-            .any(|c| matches!(c, Expr::Const(Value::Null)))
-    {
-        return (Expr::Const(Value::Null), None);
-    }
     let all_const = e.children().iter().all(|c| matches!(c, Expr::Const(_)));
     if !all_const
         || matches!(
