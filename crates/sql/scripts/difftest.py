@@ -349,6 +349,20 @@ class Gen:
         if depth < 3 and x < 0.22:
             p = self.predicate(scope, depth + 1)
             return f"NOT {p}" if rng.random() < 0.5 else f"NOT ( {p} )"
+        if x < 0.3 and scope.grouped is None and scope.cols:
+            # index/* style: a column against a constant (ranges, IN lists, equality)
+            col, ck = rng.choice(scope.cols)
+            if ck == BOOL:
+                ck = INT
+            y = rng.random()
+            if y < 0.4:
+                return f"{col} {rng.choice(['=', '<', '>', '<=', '>=', '<>'])} {self.literal(ck)}"
+            if y < 0.6:
+                return f"{col} {rng.choice(['', 'NOT '])}BETWEEN {self.literal(ck)} AND {self.literal(ck)}"
+            if y < 0.8:
+                items = ", ".join(self.literal(ck) for _ in range(rng.randint(1, 5)))
+                return f"{col} {rng.choice(['', 'NOT '])}IN ( {items} )"
+            return f"{col} IS {rng.choice(['', 'NOT '])}NULL"
         kind = rng.choice([INT, INT, INT, NUM, FLT, TEXT]) if self.has_kinds(scope) else INT
         if not self.has_kind(scope, kind):
             kind = INT
@@ -554,6 +568,25 @@ class Gen:
             return self.aggregate(scope, kind, 1)
         return self.expr(scope, kind, 1)
 
+    def dml(self):
+        """An INSERT, UPDATE or DELETE on a base table (index/delete, evidence/* style)."""
+        rng = self.rng
+        t = rng.choice([t for t in self.tables if t.name.startswith(("tab", "t", "m"))
+                        and not t.name.startswith("view")])
+        scope = Scope([(c[0], c[1]) for c in t.columns])
+        x = rng.random()
+        if x < 0.35:
+            return f"DELETE FROM {t.name} WHERE {self.predicate(scope)}"
+        if x < 0.75:
+            cols = [c for c in t.columns if c[0] != t.pk]
+            c = rng.choice(cols)
+            where = f" WHERE {self.predicate(scope)}" if rng.random() < 0.8 else ""
+            return f"UPDATE {t.name} SET {c[0]} = {self.expr(scope, c[1], 1)}{where}"
+        vals = []
+        for name, kind, sqltype in t.columns:
+            vals.append(str(rng.randint(31, 99)) if name == t.pk else value_literal(rng, kind, sqltype))
+        return f"INSERT INTO {t.name} VALUES({', '.join(vals)})"
+
     def query(self):
         """(sql, ordered) for one top-level query."""
         rng = self.rng
@@ -698,6 +731,8 @@ def compare(pg, bs, ordered):
             if sorted(map(str, prow)) == sorted(map(str, brow)):
                 return "order", ""
             return "rows", f"PG {prow[:6]} / Basalt {brow[:6]}"
+        if not pr["columns"] and pr["tag"] != br["tag"]:
+            return "tag", f"PG {pr['tag']} / Basalt {br['tag']}"
         if pr["types"] != br["types"]:
             return "types", f"PG {pr['types']} / Basalt {br['types']}"
         if pr["columns"] != br["columns"]:
@@ -782,6 +817,14 @@ def run_round(args, rnd, pg_admin, basalt, out, stats):
                 replay()
     for _ in range(args.queries):
         try:
+            if rng.random() < 0.04:
+                sql = gen.dml()
+                before = stats["mismatch"]
+                one(sql, False, False)
+                if stats["mismatch"] != before:
+                    break  # the databases differ from here on
+                applied.append(sql)
+                continue
             sql, ordered = gen.query()
         except (IndexError, ValueError):
             continue

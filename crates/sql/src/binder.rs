@@ -552,7 +552,8 @@ impl<'a> Binder<'a> {
 
     /// Remembers a sub-expression folding removed, for the grouping check (`dropped`).
     fn record_dropped(&mut self, e: &Expr) {
-        if e.any(&|x| matches!(x, Expr::Column(_))) {
+        // Inside an aggregate's arguments any column may appear: nothing to check.
+        if self.agg_depth == 0 && e.any(&|x| matches!(x, Expr::Column(_))) {
             self.dropped.push((e.clone(), self.ref_item));
         }
     }
@@ -5843,6 +5844,10 @@ pub fn coerce_literals(
     context: CastContext,
 ) -> Result<(), SqlError> {
     let literal_rows: Vec<&mut Vec<Expr>> = match plan {
+        // ORDER BY, LIMIT and DISTINCT pass the projected columns through unchanged.
+        Plan::Limit { input, .. } | Plan::Sort { input, .. } | Plan::Distinct { input, .. } => {
+            return coerce_literals(input, from, to, b, context);
+        }
         Plan::Project { exprs, .. } => vec![exprs],
         Plan::Values { rows, .. } => rows.iter_mut().collect(),
         _ => Vec::new(),
