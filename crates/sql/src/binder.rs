@@ -1031,8 +1031,18 @@ impl<'a> Binder<'a> {
                 let Some(n) = sb.node.as_deref() else {
                     continue;
                 };
+                // PostgreSQL compares the expressions before folding them: a folded
+                // constant matches only what is written the same way.
+                let listed = |k: &SortKey| {
+                    matches!(n.node.as_ref(), Some(Node::AConst(_)))
+                        || (matches!(n.node.as_ref(), Some(Node::ColumnRef(c)) if c.fields.len() == 1)
+                            && targets.iter().any(|t| t.expr == k.expr))
+                        || (!matches!(k.expr, Expr::Const(_))
+                            && targets.iter().any(|t| t.expr == k.expr))
+                        || (target_list_matches(&s.target_list, targets.len(), n))
+                };
                 if let Some(k) = order.get(ki)
-                    && !targets.iter().any(|t| t.expr == k.expr)
+                    && !listed(k)
                 {
                     return Err(err(
                         "42P10",
@@ -2501,7 +2511,7 @@ impl<'a> Binder<'a> {
             // same expression as the select-list item: match on the written expression.
             if expr.any(&|x| matches!(x, Expr::Subquery(_)))
                 && !targets.iter().any(|t| t.expr == expr)
-                && target_list.len() == targets.len()
+                && target_list_matches(target_list, targets.len(), n)
                 && let Some(i) = target_list.iter().position(|t| match t.node.as_ref() {
                     Some(Node::ResTarget(rt)) => rt.val.as_deref().is_some_and(|v| same_tree(v, n)),
                     _ => false,
@@ -5118,17 +5128,54 @@ fn aggregate_not_allowed(context: &str) -> SqlError {
     err("42803", msg)
 }
 
+/// Whether `n` is written as one of the select list's items (`count` bound targets; a
+/// list with `*` in it does not count).
+fn target_list_matches(list: &[protobuf::Node], count: usize, n: &protobuf::Node) -> bool {
+    list.len() == count
+        && list.iter().any(|t| match t.node.as_ref() {
+            Some(Node::ResTarget(rt)) => rt.val.as_deref().is_some_and(|v| same_tree(v, n)),
+            _ => false,
+        })
+}
+
 /// Whether two parse trees are the same but for their locations.
 fn same_tree(a: &protobuf::Node, b: &protobuf::Node) -> bool {
+    // Drops every `name: number` field that is a place in the text (`location`,
+    // `rexpr_list_start`, ...) from the Debug rendering.
     fn strip(n: &protobuf::Node) -> String {
-        let text = format!("{n:?}");
+        let text: Vec<char> = format!("{n:?}").chars().collect();
+        let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
         let mut out = String::with_capacity(text.len());
-        let mut rest = text.as_str();
-        while let Some(i) = rest.find("location: ") {
-            out.push_str(&rest[..i]);
-            rest = rest[i + "location: ".len()..].trim_start_matches(|c: char| c == '-' || c.is_ascii_digit());
+        let mut i = 0;
+        while i < text.len() {
+            if ident(text[i]) && (i == 0 || !ident(text[i - 1])) {
+                let mut j = i;
+                while j < text.len() && ident(text[j]) {
+                    j += 1;
+                }
+                let name: String = text[i..j].iter().collect();
+                let place = name.contains("location") || name.ends_with("_start") || name.ends_with("_end");
+                if place && text.get(j) == Some(&':') && text.get(j + 1) == Some(&' ') {
+                    let mut k = j + 2;
+                    if text.get(k) == Some(&'-') {
+                        k += 1;
+                    }
+                    let digits = k;
+                    while k < text.len() && text[k].is_ascii_digit() {
+                        k += 1;
+                    }
+                    if k > digits {
+                        i = k;
+                        continue;
+                    }
+                }
+                out.push_str(&name);
+                i = j;
+                continue;
+            }
+            out.push(text[i]);
+            i += 1;
         }
-        out.push_str(rest);
         out
     }
     strip(a) == strip(b)
