@@ -5579,20 +5579,33 @@ fn add_dependent_groups(
     if groups.is_empty() {
         return;
     }
-    let grouped_tables: Vec<u32> = catalog
-        .tables
-        .values()
-        .filter(|t| {
-            t.primary_key.as_ref().is_some_and(|pk| {
-                pk.iter().all(|pc| {
-                    groups.iter().any(|g| {
-                        matches!(g, Expr::Column(i)
-                            if scope.cols.get(*i).and_then(|c| c.origin) == Some((t.oid, *pc)))
+    // A table is grouped by its primary key per FROM entry: `a` grouped by `a.pk` says
+    // nothing of `b.x` when b is the same table under another alias.
+    let mut entries: Vec<(u32, &Option<String>)> = Vec::new();
+    for c in &scope.cols {
+        if let Some((t, _)) = c.origin
+            && !entries.contains(&(t, &c.table))
+        {
+            entries.push((t, &c.table));
+        }
+    }
+    let grouped_tables: Vec<(u32, &Option<String>)> = entries
+        .into_iter()
+        .filter(|(oid, q)| {
+            catalog.tables.values().any(|t| {
+                t.oid == *oid
+                    && t.primary_key.as_ref().is_some_and(|pk| {
+                        pk.iter().all(|pc| {
+                            groups.iter().any(|g| {
+                                matches!(g, Expr::Column(i)
+                                    if scope.cols.get(*i).is_some_and(|c| {
+                                        c.origin == Some((t.oid, *pc)) && c.table == **q
+                                    }))
+                            })
+                        })
                     })
-                })
             })
         })
-        .map(|t| t.oid)
         .collect();
     if grouped_tables.is_empty() {
         return;
@@ -5613,10 +5626,13 @@ fn add_dependent_groups(
         visit(h);
     }
     for c in cols {
-        let Some((t, _)) = scope.cols.get(c).and_then(|x| x.origin) else {
+        let Some(col) = scope.cols.get(c) else {
             continue;
         };
-        if grouped_tables.contains(&t) && !groups.contains(&Expr::Column(c)) {
+        let Some((t, _)) = col.origin else {
+            continue;
+        };
+        if grouped_tables.contains(&(t, &col.table)) && !groups.contains(&Expr::Column(c)) {
             groups.push(Expr::Column(c));
         }
     }
