@@ -4,6 +4,8 @@
 //! WORKLOAD is `point` (N prepared primary-key selects), `bulk` (N rows inserted in one
 //! transaction), `insert` (N single-row autocommit inserts, `synchronous_commit = off`),
 //! `range` (N 100-row index range scans) or `join` (N three-way joins with aggregation).
+//! Under callgrind, collect only the workload with
+//! `valgrind --tool=callgrind --toggle-collect=sql_profile::run_workload ...`.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, missing_docs)]
 
@@ -58,6 +60,18 @@ fn main() {
         conn.execute("ANALYZE", ()).unwrap();
     }
     let start = Instant::now();
+    run_workload(&mut conn, workload, n);
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{workload}: {n} in {secs:.3} s, {:.2} us each",
+        secs * 1e6 / n as f64
+    );
+}
+
+/// The measured part (a function of its own so that a profiler can collect only it:
+/// `--toggle-collect=sql_profile::run_workload`).
+#[inline(never)]
+fn run_workload(conn: &mut basalt::Connection, workload: &str, n: i64) {
     match workload {
         "point" => {
             let stmt = conn
@@ -109,9 +123,4 @@ fn main() {
         }
         other => panic!("unknown workload {other}"),
     }
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "{workload}: {n} in {secs:.3} s, {:.2} us each",
-        secs * 1e6 / n as f64
-    );
 }
