@@ -1080,7 +1080,7 @@ pub fn build_index(cat: &Catalog, index_oid: u32, cx: &mut Cx<'_>) -> Result<(),
     let Some(table) = cat.tables.get(&index.table) else {
         return Ok(());
     };
-    let writer = crate::dml::writer_for(cat, table, cx)?;
+    let writer = crate::dml::writer_for(cat, table, &cx.func.types)?;
     let Some(bi) = writer.indexes.iter().find(|b| b.index.oid == index_oid) else {
         return Ok(());
     };

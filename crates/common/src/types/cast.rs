@@ -132,6 +132,23 @@ pub fn cast(
     kind: CastContext,
     ctx: &TypeContext,
 ) -> TypeResult<Value> {
+    // A value already of the target type (one without a modifier): every statement
+    // parameter goes through here.
+    match (value, to) {
+        (Value::Null, _)
+        | (Value::Bool(_), DataType::Bool)
+        | (Value::Int2(_), DataType::Int2)
+        | (Value::Int4(_), DataType::Int4)
+        | (Value::Int8(_), DataType::Int8)
+        | (Value::Float4(_), DataType::Float4)
+        | (Value::Float8(_), DataType::Float8)
+        | (Value::Text(_), DataType::Text)
+        | (Value::Bytea(_), DataType::Bytea)
+        | (Value::Date(_), DataType::Date)
+        | (Value::Uuid(_), DataType::Uuid)
+        | (Value::Jsonb(_), DataType::Jsonb) => return Ok(value.clone()),
+        _ => {}
+    }
     let Some(from) = value.data_type() else {
         return Ok(Value::Null);
     };
