@@ -121,7 +121,9 @@ fn nonnullable_tables<'s>(
             } else {
                 let mut it = sets.into_iter();
                 let first = it.next().unwrap_or_default();
-                it.fold(first, |acc, s| acc.into_iter().filter(|t| s.contains(t)).collect())
+                it.fold(first, |acc, s| {
+                    acc.into_iter().filter(|t| s.contains(t)).collect()
+                })
             }
         }
         Expr::IsNull(a, not_null) if top && (*not_null != neg) => strict(&[a]),
@@ -567,8 +569,7 @@ impl<'a> Binder<'a> {
             Expr::Arith(..) | Expr::Cmp(..) | Expr::Neg(_) | Expr::Func { strict: true, .. }
         );
         if strict
-            && e
-                .children()
+            && e.children()
                 .iter()
                 .any(|c| matches!(c, Expr::Const(Value::Null)))
         {
@@ -1020,8 +1021,7 @@ impl<'a> Binder<'a> {
         let order = order?;
         // PostgreSQL matches DISTINCT's sort keys to the select list while analysing the
         // query, before it checks grouping: that error comes first.
-        let plain_distinct =
-            s.distinct_clause.len() == 1 && s.distinct_clause[0].node.is_none();
+        let plain_distinct = s.distinct_clause.len() == 1 && s.distinct_clause[0].node.is_none();
         if plain_distinct {
             let mut ki = 0;
             for item in &s.sort_clause {
@@ -1239,7 +1239,12 @@ impl<'a> Binder<'a> {
             for (e, t) in exprs.iter_mut().zip(types.iter_mut()) {
                 if *t == DataType::Unknown {
                     let x = std::mem::replace(e, Expr::Const(Value::Null));
-                    *e = self.coerce(x, &DataType::Unknown, &DataType::Text, CastContext::Implicit)?;
+                    *e = self.coerce(
+                        x,
+                        &DataType::Unknown,
+                        &DataType::Text,
+                        CastContext::Implicit,
+                    )?;
                     *t = DataType::Text;
                 }
             }
@@ -3114,7 +3119,12 @@ impl<'a> Binder<'a> {
             // An untyped operand (`CASE NULL WHEN ...`) is text, as in PostgreSQL.
             Some(a) => Some(match self.bind_expr(a, scope)? {
                 (e, DataType::Unknown) => (
-                    self.coerce(e, &DataType::Unknown, &DataType::Text, CastContext::Implicit)?,
+                    self.coerce(
+                        e,
+                        &DataType::Unknown,
+                        &DataType::Text,
+                        CastContext::Implicit,
+                    )?,
                     DataType::Text,
                 ),
                 other => other,
@@ -3377,11 +3387,15 @@ impl<'a> Binder<'a> {
                     use DataType::{Float4, Float8, Int2, Int4, Int8};
                     matches!(
                         (a, b),
-                        (Int2 | Int4 | Int8, Int2 | Int4 | Int8) | (Float4 | Float8, Float4 | Float8)
+                        (Int2 | Int4 | Int8, Int2 | Int4 | Int8)
+                            | (Float4 | Float8, Float4 | Float8)
                     )
                 };
                 if lt != t && same_family(&lt, &t) {
-                    return Ok((Expr::Cast(Box::new(e), lt.clone(), CastContext::Explicit), lt));
+                    return Ok((
+                        Expr::Cast(Box::new(e), lt.clone(), CastContext::Explicit),
+                        lt,
+                    ));
                 }
                 Ok((e, t))
             }
@@ -3683,9 +3697,7 @@ impl<'a> Binder<'a> {
             if both_unknown {
                 // `NULL + NULL`: candidates of several type categories (numbers, dates,
                 // intervals...) and nothing to choose between them.
-                return Err(
-                    ambiguous_operator(&format!("unknown {op} unknown")).at(pos(location))
-                );
+                return Err(ambiguous_operator(&format!("unknown {op} unknown")).at(pos(location)));
             }
             if l_num && r_num && !both_unknown {
                 let t = self.operand_type(&lt, &rt, op)?;
@@ -5154,7 +5166,8 @@ fn same_tree(a: &protobuf::Node, b: &protobuf::Node) -> bool {
                     j += 1;
                 }
                 let name: String = text[i..j].iter().collect();
-                let place = name.contains("location") || name.ends_with("_start") || name.ends_with("_end");
+                let place =
+                    name.contains("location") || name.ends_with("_start") || name.ends_with("_end");
                 if place && text.get(j) == Some(&':') && text.get(j + 1) == Some(&' ') {
                     let mut k = j + 2;
                     if text.get(k) == Some(&'-') {
@@ -5183,8 +5196,9 @@ fn same_tree(a: &protobuf::Node, b: &protobuf::Node) -> bool {
 
 /// PostgreSQL's error when operator resolution finds several equally good candidates.
 fn ambiguous_operator(sig: &str) -> SqlError {
-    err("42725", format!("operator is not unique: {sig}"))
-        .with_hint("Could not choose a best candidate operator. You might need to add explicit type casts.")
+    err("42725", format!("operator is not unique: {sig}")).with_hint(
+        "Could not choose a best candidate operator. You might need to add explicit type casts.",
+    )
 }
 
 /// `ORDER BY 2` / `GROUP BY 1`: an integer constant is a position in the select list.
@@ -5598,9 +5612,9 @@ fn add_dependent_groups(
                         pk.iter().all(|pc| {
                             groups.iter().any(|g| {
                                 matches!(g, Expr::Column(i)
-                                    if scope.cols.get(*i).is_some_and(|c| {
-                                        c.origin == Some((t.oid, *pc)) && c.table == **q
-                                    }))
+                                if scope.cols.get(*i).is_some_and(|c| {
+                                    c.origin == Some((t.oid, *pc)) && c.table == **q
+                                }))
                             })
                         })
                     })

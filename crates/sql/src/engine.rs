@@ -2940,7 +2940,10 @@ impl<K: TxnKv> Session<K> {
                 }
                 let cat = self.load_catalog()?;
                 if cat.schema_oid(&s.name).is_none() {
-                    return Err(err("3F000", format!("schema \"{}\" does not exist", s.name)));
+                    return Err(err(
+                        "3F000",
+                        format!("schema \"{}\" does not exist", s.name),
+                    ));
                 }
                 Ok(tag("REINDEX"))
             }
