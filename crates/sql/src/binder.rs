@@ -2897,14 +2897,54 @@ impl<'a> Binder<'a> {
                         }
                     }
                 }
+                // Constants fold as in PostgreSQL: FALSE decides an AND and TRUE an OR (the
+                // rest is dropped), TRUE in an AND and FALSE in an OR disappear, NOT of a
+                // constant is a constant.
                 let e = match b.boolop {
-                    1 => args
-                        .into_iter()
-                        .reduce(|a, b| Expr::And(Box::new(a), Box::new(b))),
-                    2 => args
-                        .into_iter()
-                        .reduce(|a, b| Expr::Or(Box::new(a), Box::new(b))),
-                    _ => args.into_iter().next().map(|a| Expr::Not(Box::new(a))),
+                    1 | 2 => {
+                        let and = b.boolop == 1;
+                        let mut kept: Vec<Expr> = Vec::new();
+                        let mut decided = None;
+                        let mut all_null = !args.is_empty();
+                        for a in args {
+                            if decided.is_some() {
+                                self.record_dropped(&a);
+                                continue;
+                            }
+                            match a.as_const() {
+                                Some(Value::Bool(v)) if *v != and => decided = Some(a),
+                                Some(Value::Bool(_)) => all_null = false,
+                                Some(Value::Null) => kept.push(a),
+                                _ => {
+                                    all_null = false;
+                                    kept.push(a);
+                                }
+                            }
+                        }
+                        if let Some(d) = decided {
+                            for k in &kept {
+                                self.record_dropped(k);
+                            }
+                            Some(d)
+                        } else if kept.is_empty() {
+                            Some(Expr::Const(Value::Bool(and)))
+                        } else if all_null {
+                            Some(Expr::Const(Value::Null))
+                        } else {
+                            kept.into_iter().reduce(|a, b| {
+                                if and {
+                                    Expr::And(Box::new(a), Box::new(b))
+                                } else {
+                                    Expr::Or(Box::new(a), Box::new(b))
+                                }
+                            })
+                        }
+                    }
+                    _ => args.into_iter().next().map(|a| match a {
+                        Expr::Const(Value::Bool(v)) => Expr::Const(Value::Bool(!v)),
+                        Expr::Const(Value::Null) => Expr::Const(Value::Null),
+                        a => Expr::Not(Box::new(a)),
+                    }),
                 };
                 Ok((e.unwrap_or(Expr::Const(Value::Null)), DataType::Bool))
             }

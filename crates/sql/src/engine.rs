@@ -2398,6 +2398,9 @@ impl<K: TxnKv> Session<K> {
             .map(|vt| vt.cols.iter().map(|c| c.expr.clone()).collect());
         let sets = self.bind_set_list(&mut b, &s.target_list, &table, &scope)?;
         let returning = self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?;
+        if let Some(e) = b.take_const_error() {
+            return Err(e);
+        }
         let width = table.columns.len();
         let where_pred = match &plan {
             Plan::Filter { pred, .. } if s.from_clause.is_empty() => Some(pred.clone()),
@@ -2482,6 +2485,9 @@ impl<K: TxnKv> Session<K> {
             view.as_ref(),
         )?;
         let returning = self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?;
+        if let Some(e) = b.take_const_error() {
+            return Err(e);
+        }
         let width = table.columns.len();
         let where_pred = match &plan {
             Plan::Filter { pred, .. } if s.using_clause.is_empty() => Some(pred.clone()),
