@@ -61,6 +61,20 @@ struct FullJoinCheck {
     right: Vec<Option<String>>,
     /// A strict condition above it reads one of its sides.
     reduced: bool,
+    /// It is the whole FROM clause (a WHERE folded to FALSE then leaves nothing to plan).
+    whole_from: bool,
+}
+
+/// A LEFT or RIGHT join's condition, which applies to its preserved side too once a strict
+/// condition above reads its nullable side (the join is then an inner join).
+#[derive(Debug, Clone)]
+struct OuterJoinCond {
+    /// The FULL JOIN checks (indexes into `full_joins`) on its preserved side.
+    preserved: std::ops::Range<usize>,
+    /// Table names its nullable side's columns have.
+    nullable: Vec<Option<String>>,
+    /// Table names its condition cannot see NULL in.
+    strict: Vec<Option<String>>,
 }
 
 impl FullJoinCheck {
@@ -305,6 +319,10 @@ pub struct Binder<'a> {
     /// LEFT / RIGHT joins (a strict condition on one side), PostgreSQL's planner refuses
     /// them (0A000); see `check_full_joins`.
     full_joins: Vec<FullJoinCheck>,
+    /// LEFT / RIGHT join conditions that reduce FULL JOINs if their join becomes inner.
+    outer_conds: Vec<OuterJoinCond>,
+    /// The JoinExpr that is a SELECT's whole FROM clause (by address), while binding it.
+    whole_from: usize,
     /// Errors PostgreSQL raises while planning (after constant folding).
     plan_errors: Vec<SqlError>,
     /// The FULL JOIN checks of the SELECT being bound wait for its HAVING clause (PostgreSQL
@@ -513,6 +531,8 @@ impl<'a> Binder<'a> {
             level_refs: Vec::new(),
             const_errors: Vec::new(),
             full_joins: Vec::new(),
+            outer_conds: Vec::new(),
+            whole_from: 0,
             plan_errors: Vec::new(),
             full_check: None,
             dropped: Vec::new(),
@@ -527,13 +547,35 @@ impl<'a> Binder<'a> {
         }
         let tables: Vec<&Option<String>> =
             preds.iter().flat_map(|p| strict_tables(p, scope)).collect();
-        // A WHERE clause folded to FALSE or NULL leaves nothing to join.
+        // A LEFT / RIGHT join whose nullable side the WHERE clause forces is an inner join:
+        // its condition then reduces the FULL JOINs on its other side too.
+        let conds: Vec<OuterJoinCond> = self
+            .outer_conds
+            .iter()
+            .filter(|c| c.preserved.start >= mark)
+            .cloned()
+            .collect();
+        for c in conds {
+            if tables.iter().any(|t| c.nullable.contains(t)) {
+                let strict: Vec<&Option<String>> = c.strict.iter().collect();
+                for j in self
+                    .full_joins
+                    .get_mut(c.preserved.clone())
+                    .into_iter()
+                    .flatten()
+                {
+                    j.reduce_by(&strict);
+                }
+            }
+        }
+        // A WHERE clause folded to FALSE or NULL leaves nothing to join when the FULL JOIN
+        // is the whole FROM clause.
         let empty = preds
             .iter()
             .any(|p| matches!(const_condition(p), Some(None | Some(false))));
         for mut j in self.full_joins.drain(mark..) {
             j.reduce_by(&tables);
-            j.reduced |= empty;
+            j.reduced |= empty && j.whole_from;
             if !j.reduced {
                 self.plan_errors.push(err(
                     "0A000",
@@ -921,7 +963,17 @@ impl<'a> Binder<'a> {
         self.row_lock = row_lock;
         let full_mark = self.full_joins.len();
         let dropped_mark = self.dropped.len();
+        let conds_mark = self.outer_conds.len();
+        let saved_whole = self.whole_from;
+        self.whole_from = match s.from_clause.as_slice() {
+            [item] => match item.node.as_ref() {
+                Some(Node::JoinExpr(j)) => std::ptr::from_ref(&**j) as usize,
+                _ => 0,
+            },
+            _ => 0,
+        };
         let from = self.bind_from(&s.from_clause);
+        self.whole_from = saved_whole;
         self.row_lock = None;
         let (mut plan, scope) = from?;
         // WHERE
@@ -949,6 +1001,7 @@ impl<'a> Binder<'a> {
         self.recursive_term = recursive_term;
         let r = self.bind_select_list_onwards(s, plan, scope);
         self.full_joins.truncate(full_mark);
+        self.outer_conds.truncate(conds_mark);
         self.dropped.truncate(dropped_mark);
         self.recursive_term = false;
         self.named_windows = saved_windows;
@@ -2151,6 +2204,7 @@ impl<'a> Binder<'a> {
                     left: l,
                     right: r,
                     reduced: false,
+                    whole_from: std::ptr::from_ref(j) as usize == self.whole_from,
                 });
             }
             // PostgreSQL's reduce_outer_joins: a strict condition of an inner join applies to
@@ -2166,6 +2220,25 @@ impl<'a> Binder<'a> {
                 for j in &mut self.full_joins[range] {
                     j.reduce_by(&tables);
                 }
+            }
+            let (preserved, nullable) = match kind {
+                JoinKind::Left => (full_mark..full_mid, &rs),
+                JoinKind::Right => (full_mid..self.full_joins.len(), &ls),
+                _ => (0..0, &rs),
+            };
+            if !preserved.is_empty() {
+                let mut names: Vec<Option<String>> = Vec::new();
+                for c in &nullable.cols {
+                    if !names.contains(&c.table) {
+                        names.push(c.table.clone());
+                    }
+                }
+                let strict = strict_tables(&pred, &scope).into_iter().cloned().collect();
+                self.outer_conds.push(OuterJoinCond {
+                    preserved,
+                    nullable: names,
+                    strict,
+                });
             }
             on = Some(pred);
         }
