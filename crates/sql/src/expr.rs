@@ -744,12 +744,18 @@ pub fn quantified<'v>(
 }
 
 fn eval_subquery(s: &Subquery, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError> {
+    // The subquery runs first and its left operand is evaluated only if it returned rows: an
+    // empty subquery decides `x IN (...)` alone, as in PostgreSQL (`1/0 IN (SELECT ... no
+    // rows)` is false, not an error).
     if let SubqueryKind::RowQuantified { left, op, all } = &s.kind {
+        let rows = run_subquery(s, row, cx)?;
+        if rows.is_empty() {
+            return Ok(Value::Bool(*all));
+        }
         let mut xs = Vec::with_capacity(left.len());
         for e in left {
             xs.push(eval(e, row, cx)?);
         }
-        let rows = run_subquery(s, row, cx)?;
         let mut saw_null = false;
         for r in rows.iter() {
             // Row equality: false if a pair differs, NULL if undecided, true otherwise.
@@ -780,8 +786,11 @@ fn eval_subquery(s: &Subquery, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, 
         });
     }
     if let SubqueryKind::Quantified { left, op, all } = &s.kind {
-        let x = eval(left, row, cx)?;
         let rows = run_subquery(s, row, cx)?;
+        if rows.is_empty() {
+            return Ok(Value::Bool(*all));
+        }
+        let x = eval(left, row, cx)?;
         return Ok(quantified(
             *op,
             *all,
