@@ -269,10 +269,126 @@ fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
                 catalog,
             )
         }
+        // A filter that cannot be true when one side's columns are NULL removes the rows an
+        // outer join adds for that side: the join becomes a one-sided or inner join, whose
+        // filter moves further down (PostgreSQL's reduce_outer_joins).
+        Plan::Join {
+            kind: kind @ (JoinKind::Left | JoinKind::Right | JoinKind::Full),
+            left,
+            right,
+            on,
+            hash_keys,
+            lateral,
+        } if !lateral => {
+            let lw = left.width();
+            let rw = right.width();
+            let mut strict = Vec::new();
+            strict_columns(&pred, &mut strict);
+            let left_forced = strict.iter().any(|c| *c < lw);
+            let right_forced = strict.iter().any(|c| (lw..lw + rw).contains(c));
+            let reduced = match kind {
+                JoinKind::Left if right_forced => Some(JoinKind::Inner),
+                JoinKind::Right if left_forced => Some(JoinKind::Inner),
+                JoinKind::Full if left_forced && right_forced => Some(JoinKind::Inner),
+                JoinKind::Full if left_forced => Some(JoinKind::Left),
+                JoinKind::Full if right_forced => Some(JoinKind::Right),
+                _ => None,
+            };
+            let join = Plan::Join {
+                kind: reduced.unwrap_or(kind),
+                left,
+                right,
+                on,
+                hash_keys,
+                lateral,
+            };
+            match reduced {
+                Some(_) => push_filter(join, pred, catalog),
+                None => Plan::Filter {
+                    input: Box::new(join),
+                    pred,
+                },
+            }
+        }
         other => Plan::Filter {
             input: Box::new(other),
             pred,
         },
+    }
+}
+
+/// Columns a row passing `pred` cannot have NULL in: those read through strict operators,
+/// any arm of an AND, every arm of an OR, IS NOT NULL, IS TRUE / FALSE, IN lists, casts.
+fn strict_columns(pred: &Expr, out: &mut Vec<usize>) {
+    fn through(e: &Expr, out: &mut Vec<usize>) {
+        match e {
+            Expr::Column(i) => out.push(*i),
+            Expr::Cmp(_, a, b) | Expr::Arith(_, a, b) => {
+                through(a, out);
+                through(b, out);
+            }
+            Expr::Neg(a) | Expr::Cast(a, ..) => through(a, out),
+            Expr::Func {
+                args, strict: true, ..
+            } => {
+                for a in args {
+                    through(a, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    // Both arms must hold (`neg`: both must fail), unless one is the constant that decides
+    // nothing (TRUE in an AND, FALSE in an OR): only the other counts then.
+    fn either(a: &Expr, b: &Expr, neg: bool, out: &mut Vec<usize>) {
+        let inert = Expr::Const(basalt_common::types::Value::Bool(neg));
+        let (mut l, mut r) = (Vec::new(), Vec::new());
+        let arm = |e: &Expr, v: &mut Vec<usize>| {
+            if neg {
+                negated(e, v)
+            } else {
+                strict_columns(e, v)
+            }
+        };
+        match (*a == inert, *b == inert) {
+            (true, _) => arm(b, out),
+            (_, true) => arm(a, out),
+            _ => {
+                arm(a, &mut l);
+                arm(b, &mut r);
+                out.extend(l.into_iter().filter(|c| r.contains(c)));
+            }
+        }
+    }
+    // Columns a row failing `e` (NOT e is true) cannot have NULL in.
+    fn negated(e: &Expr, out: &mut Vec<usize>) {
+        match e {
+            Expr::Cmp(..) => through(e, out),
+            Expr::And(a, b) => either(a, b, true, out),
+            Expr::Or(a, b) => {
+                negated(a, out);
+                negated(b, out);
+            }
+            Expr::Not(a) => strict_columns(a, out),
+            Expr::IsNull(a, false) => through(a, out),
+            _ => {}
+        }
+    }
+    match pred {
+        Expr::And(a, b) => {
+            strict_columns(a, out);
+            strict_columns(b, out);
+        }
+        Expr::Or(a, b) => either(a, b, false, out),
+        Expr::Not(a) => negated(a, out),
+        Expr::IsNull(a, true) => through(a, out),
+        Expr::BoolTest(a, crate::expr::BoolTest::IsTrue) => strict_columns(a, out),
+        Expr::BoolTest(a, crate::expr::BoolTest::IsFalse) if matches!(**a, Expr::Cmp(..)) => {
+            through(a, out)
+        }
+        Expr::InList(a, ..) => through(a, out),
+        Expr::Column(_) | Expr::Cmp(..) | Expr::Func { strict: true, .. } => through(pred, out),
+        _ => {}
     }
 }
 
