@@ -332,6 +332,9 @@ pub struct Binder<'a> {
     /// clause item they were in: PostgreSQL checks grouping before it folds, so an aggregated
     /// query still checks their columns.
     dropped: Vec<(Expr, usize)>,
+    /// The `levels` depth of the EXISTS subqueries being bound: PostgreSQL never plans
+    /// their select lists, so their folding failures do not count.
+    exists_depths: Vec<usize>,
 }
 
 /// `Binder::ref_item` of the ORDER BY items (plus their index).
@@ -536,6 +539,7 @@ impl<'a> Binder<'a> {
             plan_errors: Vec::new(),
             full_check: None,
             dropped: Vec::new(),
+            exists_depths: Vec::new(),
         }
     }
 
@@ -1024,7 +1028,11 @@ impl<'a> Binder<'a> {
             context: "",
             ..Default::default()
         });
+        let const_mark = self.const_errors.len();
         let targets = self.bind_targets(&s.target_list, &scope);
+        if self.exists_depths.last() == Some(&self.levels.len()) && s.op <= 1 {
+            self.const_errors.truncate(const_mark);
+        }
         let targets = match targets {
             Ok(t) => t,
             Err(e) => {
@@ -3881,12 +3889,12 @@ impl<'a> Binder<'a> {
         let refs_mark = self.level_refs.len();
         let saved_agg = self.agg.take();
         self.outer_aggs.push((level, saved_agg));
-        let const_mark = self.const_errors.len();
+        if sl.sub_link_type == 1 {
+            self.exists_depths.push(self.levels.len());
+        }
         let q = self.bind_query(sub);
         if sl.sub_link_type == 1 {
-            // PostgreSQL plans an EXISTS subquery without its select list; keeping none of
-            // its folding failures is the safe side (no error PostgreSQL would not raise).
-            self.const_errors.truncate(const_mark);
+            self.exists_depths.pop();
         }
         let q = q.map(|mut q| {
             if sl.sub_link_type == 1 {
