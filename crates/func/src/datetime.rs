@@ -66,7 +66,8 @@ pub(crate) mod overload {
             | DataType::Int8
             | DataType::Float4
             | DataType::Float8
-            | DataType::Numeric(_) => Category::Numeric,
+            | DataType::Numeric(_)
+            | DataType::Reg(_) => Category::Numeric,
             DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) => Category::String,
             DataType::Date
             | DataType::Time(_)

@@ -147,6 +147,8 @@ pub struct Binder<'a> {
     /// Outer references made while binding:
     /// (level index in `levels`, column, position of the reference).
     level_refs: Vec<(usize, usize, Option<u32>)>,
+    /// The catalog snapshot of conversions to `regclass` and friends (made on first use).
+    reg: Option<crate::system::RegMap>,
 }
 
 /// `Binder::ref_item` of the ORDER BY items (plus their index).
@@ -204,10 +206,8 @@ pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
         }
     }
     let name = match name.as_str() {
-        // Object-identifier aliases: names are kept as text and resolved where used
-        // (`nextval('s'::regclass)`).
-        "regclass" | "regtype" | "regproc" | "regnamespace" => "text".to_string(),
-        "oid" | "xid" | "cid" | "regoper" | "regprocedure" => "int8".to_string(),
+        // PostgreSQL's unsigned 32-bit identifiers are bigint here.
+        "oid" | "xid" | "cid" => "int8".to_string(),
         "serial" | "serial4" => "int4".to_string(),
         "bigserial" | "serial8" => "int8".to_string(),
         "smallserial" | "serial2" => "int2".to_string(),
@@ -229,6 +229,25 @@ pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
         return Ok(DataType::Array(Box::new(base)));
     }
     Ok(base)
+}
+
+/// A column's type: [`type_name`], refusing the OID alias types (a stored `regclass` would
+/// keep the name it had when written).
+pub fn column_type(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
+    let ty = type_name(t)?;
+    check_column_type(&ty).map_err(|e| e.at(pos(t.location)))?;
+    Ok(ty)
+}
+
+/// Refuses the types a table column cannot have here.
+pub fn check_column_type(ty: &DataType) -> Result<(), SqlError> {
+    if let DataType::Reg(k) = ty.element().unwrap_or(ty) {
+        return Err(err(
+            "0A000",
+            format!("feature not supported: table columns of type {}", k.name()),
+        ));
+    }
+    Ok(())
 }
 
 /// The rank of a numeric type in PostgreSQL's implicit widening order.
@@ -298,6 +317,14 @@ pub fn common_type_at(
             best = DataType::Text;
             continue;
         }
+        // An integer converts implicitly to an OID alias, not the other way round.
+        if matches!(best, DataType::Reg(_)) && num_rank(t).is_some_and(|r| r <= 3) {
+            continue;
+        }
+        if matches!(t, DataType::Reg(_)) && num_rank(&best).is_some_and(|r| r <= 3) {
+            best = (*t).clone();
+            continue;
+        }
         return Err(err(
             "42804",
             format!(
@@ -337,6 +364,49 @@ impl<'a> Binder<'a> {
             rtes: Vec::new(),
             outer_aggs: Vec::new(),
             level_refs: Vec::new(),
+            reg: None,
+        }
+    }
+
+    /// The catalog snapshot that converting to `regclass` and friends needs.
+    pub fn reg_map(&mut self) -> crate::system::RegMap {
+        if let Some(m) = &self.reg {
+            return m.clone();
+        }
+        let c = crate::system::ctx(self);
+        let m = crate::system::RegMap(std::sync::Arc::new(crate::system::RegCatalog::new(&c)));
+        self.reg = Some(m.clone());
+        m
+    }
+
+    /// Converts `e` (of type `from`) to the OID alias type `kind`: now for a constant,
+    /// otherwise when the expression runs (names need the catalog snapshot).
+    pub(crate) fn reg_cast(
+        &mut self,
+        e: Expr,
+        from: &DataType,
+        kind: basalt_common::types::RegKind,
+        missing_ok: bool,
+    ) -> Result<Expr, SqlError> {
+        let cat = self.reg_map();
+        match &e {
+            Expr::Const(Value::Text(s)) if *from == DataType::Unknown => {
+                let text = s.clone();
+                let v = cat
+                    .0
+                    .convert(&Value::Text(text.clone()), kind, missing_ok)
+                    .map_err(|e| e.at(self.literal_position(&text)))?;
+                Ok(Expr::Const(v))
+            }
+            Expr::Const(Value::Null) => Ok(Expr::Const(Value::Null)),
+            // Other constants convert when the statement runs: PostgreSQL's errors there
+            // (constant folding) carry no position.
+            _ => Ok(Expr::RegCast {
+                arg: Box::new(e),
+                kind,
+                cat,
+                missing_ok,
+            }),
         }
     }
 
@@ -2204,6 +2274,15 @@ impl<'a> Binder<'a> {
         if from == to {
             return Ok(e);
         }
+        if let DataType::Reg(k) = to
+            && !matches!(e, Expr::Const(Value::Null))
+            && !(matches!(e, Expr::Param(_)) && *from == DataType::Unknown)
+            && !from.same_base(to)
+            && (*from == DataType::Unknown
+                || cast_context(from, to).is_some_and(|c| c.allows(context)))
+        {
+            return self.reg_cast(e, from, *k, false);
+        }
         match (&e, from) {
             (Expr::Const(Value::Null), _) => return Ok(Expr::Const(Value::Null)),
             (Expr::Const(Value::Text(s)), DataType::Unknown) => {
@@ -2216,11 +2295,20 @@ impl<'a> Binder<'a> {
                 if let Some(p) = self.params.get_mut(*i)
                     && *p == DataType::Unknown
                 {
+                    // A parameter read as an OID alias arrives as text (its name or OID).
+                    if let DataType::Reg(k) = to {
+                        *p = DataType::Text;
+                        return self.reg_cast(e, &DataType::Text, *k, false);
+                    }
                     *p = to.clone();
                 }
                 return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
             }
             _ => {}
+        }
+        // An OID alias is an oid, which is bigint here (PostgreSQL's cast is implicit).
+        if matches!(from, DataType::Reg(_)) && *to == DataType::Int8 {
+            return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
         }
         if *from == DataType::Unknown {
             return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
@@ -2431,24 +2519,6 @@ impl<'a> Binder<'a> {
                 let Some(tn) = &tc.type_name else {
                     return Err(err("42601", "cast without type"));
                 };
-                let tnames = names(&tn.names);
-                let last = tnames.last().map(String::as_str).unwrap_or("");
-                if matches!(last, "regclass" | "regtype" | "regnamespace")
-                    && tn.array_bounds.is_empty()
-                {
-                    // A name literal becomes the object's OID (an integer here).
-                    let (e, t) = self.bind_expr(arg, scope)?;
-                    if let Expr::Const(Value::Text(text)) = &e {
-                        let oid = crate::system::reg_literal(self, last, text)
-                            .map_err(|e| e.at(self.literal_position(text)))?;
-                        return Ok((Expr::Const(Value::Int8(oid)), DataType::Int8));
-                    }
-                    if num_rank(&t).is_some_and(|r| r <= 3) {
-                        let e = self.coerce(e, &t, &DataType::Int8, CastContext::Explicit)?;
-                        return Ok((e, DataType::Int8));
-                    }
-                    return Ok((e, t));
-                }
                 let to = type_name(tn)?;
                 let (mut e, t) = self.bind_expr(arg, scope)?;
                 let field = if to == DataType::Interval {
@@ -2790,6 +2860,14 @@ impl<'a> Binder<'a> {
         }
         if lt.same_base(rt) {
             return Ok(lt.without_typmod());
+        }
+        // OID aliases compare with integers and with each other as oids (bigint here).
+        let oidish = |t: &DataType| matches!(t, DataType::Reg(_)) || num_rank(t).is_some_and(|r| r <= 3);
+        if (matches!(lt, DataType::Reg(_)) || matches!(rt, DataType::Reg(_)))
+            && oidish(lt)
+            && oidish(rt)
+        {
+            return Ok(DataType::Int8);
         }
         let ok = (num_rank(lt).is_some() && num_rank(rt).is_some())
             || (time_rank(lt).is_some() && time_rank(rt).is_some())
@@ -3657,7 +3735,7 @@ impl<'a> Binder<'a> {
                         cargs.push(Expr::Const(Value::Int8(oid)));
                         continue;
                     }
-                    let to = if i == 0 && t == DataType::Int8 {
+                    let to = if i == 0 && matches!(t, DataType::Int8 | DataType::Reg(_)) {
                         DataType::Int8
                     } else if i == 0 {
                         DataType::Text
@@ -5158,6 +5236,17 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
         Expr::BoolTest(a, t) => Expr::BoolTest(b(a, f), t),
         Expr::Neg(a) => Expr::Neg(b(a, f)),
         Expr::Cast(a, t, k) => Expr::Cast(b(a, f), t, k),
+        Expr::RegCast {
+            arg,
+            kind,
+            cat,
+            missing_ok,
+        } => Expr::RegCast {
+            arg: b(arg, f),
+            kind,
+            cat,
+            missing_ok,
+        },
         Expr::Func { func, args, strict } => Expr::Func {
             func,
             args: args.into_iter().map(&mut *f).collect(),

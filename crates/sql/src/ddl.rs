@@ -299,7 +299,7 @@ pub fn create_table(
                 let Some(tn) = &cd.type_name else {
                     return Err(err("42601", "column without a type"));
                 };
-                let ty = type_name(tn)?;
+                let ty = crate::binder::column_type(tn)?;
                 let tname = names(&tn.names).last().cloned().unwrap_or_default();
                 let serial = matches!(
                     tname.as_str(),

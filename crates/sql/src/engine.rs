@@ -2703,6 +2703,9 @@ impl<K: TxnKv> Session<K> {
             return Err(err("42601", "too many column names were specified"));
         }
         let oid = cat.new_oid();
+        for t in &query.types {
+            crate::binder::check_column_type(t)?;
+        }
         let table = Table {
             oid,
             schema,

@@ -92,6 +92,7 @@ const T_JSON: u8 = 18;
 const T_JSONB: u8 = 19;
 const T_ARRAY: u8 = 20;
 const T_ARRAY_DIMS: u8 = 21;
+const T_REG: u8 = 22;
 
 fn put_len(out: &mut Vec<u8>, mut n: usize) {
     loop {
@@ -212,6 +213,14 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
                 encode_value(out, e);
             }
         }
+        // Tables never have columns of these types (CREATE TABLE refuses them), so the name
+        // kept beside the OID cannot go stale across statements.
+        Value::Reg(k, o, name) => {
+            out.push(T_REG);
+            put_bytes(out, k.name().as_bytes());
+            out.extend_from_slice(&o.to_le_bytes());
+            put_bytes(out, name.as_bytes());
+        }
     }
 }
 
@@ -322,6 +331,13 @@ impl<'a> Reader<'a> {
                     Value::array_with_dims(ty, elements, dims)
                         .ok_or_else(|| damaged("array dimensions"))?
                 }
+            }
+            T_REG => {
+                let Ok(DataType::Reg(k)) = DataType::from_name(&self.string()?, &[]) else {
+                    return Err(damaged("oid type"));
+                };
+                let o = u32::from_le_bytes(self.arr()?);
+                Value::Reg(k, o, self.string()?.into())
             }
             _ => return Err(damaged("unknown tag")),
         })

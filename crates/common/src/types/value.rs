@@ -28,7 +28,9 @@
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
-use super::datatype::DataType;
+use std::sync::Arc;
+
+use super::datatype::{DataType, RegKind};
 use super::interval::Interval;
 use super::json::Jsonb;
 use super::numeric::Numeric;
@@ -76,6 +78,9 @@ pub enum Value {
     Jsonb(Jsonb),
     /// An array of any number of dimensions.
     Array(Box<ArrayValue>),
+    /// A value of an object-identifier alias type: the OID and the name it printed as when
+    /// the value was made (resolved against the statement's catalog). Compares by OID.
+    Reg(RegKind, u32, Arc<str>),
 }
 
 /// PostgreSQL's `MAXDIM`: arrays have at most six dimensions.
@@ -192,6 +197,7 @@ impl Value {
             Value::Json(_) => DataType::Json,
             Value::Jsonb(_) => DataType::Jsonb,
             Value::Array(a) => DataType::Array(Box::new(a.element_type.clone())),
+            Value::Reg(k, _, _) => DataType::Reg(*k),
         })
     }
 
@@ -216,6 +222,7 @@ impl Value {
             Value::Json(_) => 16,
             Value::Jsonb(_) => 17,
             Value::Array(_) => 18,
+            Value::Reg(..) => 19,
             Value::Null => 255,
         }
     }
@@ -266,6 +273,7 @@ impl Ord for Value {
             (Interval(a), Interval(b)) => a.cmp(b),
             (Uuid(a), Uuid(b)) => a.cmp(b),
             (Jsonb(a), Jsonb(b)) => a.cmp(b),
+            (Reg(_, a, _), Reg(_, b, _)) => a.cmp(b),
             (Array(a), Array(b)) => {
                 for (x, y) in a.elements.iter().zip(&b.elements) {
                     let o = x.cmp(y);
@@ -336,6 +344,7 @@ impl Hash for Value {
                 }
                 a.dims.hash(state);
             }
+            Value::Reg(_, o, _) => o.hash(state),
         }
     }
 }

@@ -30,6 +30,7 @@
 //! `tests/catalog.rs` for a populated one).
 
 mod functions;
+pub mod reg;
 pub mod tables;
 
 use basalt_common::types::{DataType, Value};
@@ -42,6 +43,7 @@ use crate::expr::Expr;
 use crate::plan::Plan;
 
 pub use functions::{format_type, resolve_type, split_name};
+pub use reg::{RegCatalog, RegMap};
 pub use tables::{Ctx, T, VRel};
 
 /// The server version string PostgreSQL clients see.
@@ -94,7 +96,15 @@ pub fn bind_system_function(
                 }
                 t => t.without_typmod().format_type(),
             };
-            text(&t)
+            // pg_typeof returns regtype.
+            Some((
+                Expr::Const(Value::Reg(
+                    basalt_common::types::RegKind::Type,
+                    types[0].oid(),
+                    t.into(),
+                )),
+                DataType::Reg(basalt_common::types::RegKind::Type),
+            ))
         }
         ("pg_backend_pid", 0) => Some((
             Expr::Const(Value::Int4(std::process::id() as i32)),
