@@ -3624,6 +3624,104 @@ impl<'a> Binder<'a> {
         Ok((es, ts))
     }
 
+    /// Binds the arguments of a call that may name some (`f(a, b => 1)`, or the older
+    /// `b := 1`): named ones go to their parameter's position and parameters left out take
+    /// their defaults, as PostgreSQL's parameter names and defaults of the function say
+    /// ([`crate::system::named_params`]).
+    fn bind_call_args(
+        &mut self,
+        name: &str,
+        args: &[protobuf::Node],
+        location: i32,
+        scope: &Scope,
+    ) -> Result<(Vec<Expr>, Vec<DataType>), SqlError> {
+        if !args
+            .iter()
+            .any(|a| matches!(a.node.as_ref(), Some(Node::NamedArgExpr(_))))
+        {
+            return self.bind_args(args, scope);
+        }
+        let mut positional = Vec::new();
+        let mut named: Vec<(String, Expr, DataType)> = Vec::new();
+        for a in args {
+            match a.node.as_ref() {
+                Some(Node::NamedArgExpr(na)) => {
+                    let Some(arg) = na.arg.as_deref() else {
+                        return Err(err("42601", "named argument without a value"));
+                    };
+                    let at = pos(na.location);
+                    if named.iter().any(|(n, _, _)| *n == na.name) {
+                        return Err(err(
+                            "42601",
+                            format!("argument name \"{}\" used more than once", na.name),
+                        )
+                        .at(at));
+                    }
+                    let (e, t) = self.bind_expr(arg, scope)?;
+                    named.push((na.name.clone(), e, t));
+                }
+                _ => {
+                    if !named.is_empty() {
+                        return Err(err(
+                            "42601",
+                            "positional argument cannot follow named argument",
+                        )
+                        .at(expr_start(a)));
+                    }
+                    positional.push(self.bind_expr(a, scope)?);
+                }
+            }
+        }
+        for sig in crate::system::named_params(name) {
+            if positional.len() > sig.len() {
+                continue;
+            }
+            let mut slots: Vec<Option<(Expr, DataType)>> = vec![None; sig.len()];
+            for (i, p) in positional.iter().enumerate() {
+                slots[i] = Some(p.clone());
+            }
+            let mut fits = true;
+            for (n, e, t) in &named {
+                match sig.iter().position(|(pn, _)| pn == n) {
+                    Some(i) if slots[i].is_none() => slots[i] = Some((e.clone(), t.clone())),
+                    _ => fits = false,
+                }
+            }
+            let mut es = Vec::new();
+            let mut ts = Vec::new();
+            for (slot, (_, default)) in slots.into_iter().zip(sig.iter()) {
+                match (slot, default) {
+                    (Some((e, t)), _) => {
+                        es.push(e);
+                        ts.push(t);
+                    }
+                    (None, Some(v)) => {
+                        ts.push(v.data_type().unwrap_or(DataType::Unknown));
+                        es.push(Expr::Const(v.clone()));
+                    }
+                    (None, None) => fits = false,
+                }
+            }
+            if fits {
+                return Ok((es, ts));
+            }
+        }
+        let mut shown: Vec<String> = positional.iter().map(|(_, t)| t.format_type()).collect();
+        shown.extend(
+            named
+                .iter()
+                .map(|(n, _, t)| format!("{n} => {}", t.format_type())),
+        );
+        Err(err(
+            "42883",
+            format!("function {name}({}) does not exist", shown.join(", ")),
+        )
+        .with_hint(
+            "No function matches the given name and argument types. You might need to add explicit type casts.",
+        )
+        .at(pos(location)))
+    }
+
     fn bind_func_call(
         &mut self,
         fc: &protobuf::FuncCall,
@@ -3683,7 +3781,7 @@ impl<'a> Binder<'a> {
         } else {
             None
         };
-        let (args, types) = self.bind_args(&fc.args, scope)?;
+        let (args, types) = self.bind_call_args(&name, &fc.args, location, scope)?;
         if let Some(what) = decoration
             && basalt_func::resolve_function(&name, &types).is_some()
         {
@@ -3899,7 +3997,7 @@ impl<'a> Binder<'a> {
             let (mut args, mut types) = if fc.agg_star {
                 (Vec::new(), Vec::new())
             } else {
-                self.bind_args(&fc.args, scope)?
+                self.bind_call_args(name, &fc.args, fc.location, scope)?
             };
             let filter = match fc.agg_filter.as_deref() {
                 Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
@@ -4178,7 +4276,7 @@ impl<'a> Binder<'a> {
             let (args, types) = if fc.agg_star {
                 (Vec::new(), Vec::new())
             } else {
-                self.bind_args(&fc.args, scope)?
+                self.bind_call_args(name, &fc.args, fc.location, scope)?
             };
             if let Some(a) = self.agg.as_mut() {
                 a.context = "window definitions";

@@ -117,6 +117,90 @@ pub fn bind_system_function(
     })
 }
 
+/// A function's parameters as PostgreSQL names them, each with its default (if it has one).
+pub type NamedParams = Vec<(&'static str, Option<Value>)>;
+
+/// The parameter lists (one per overload) of the built-in functions whose parameters have
+/// names in PostgreSQL 15 (`pg_proc.proargnames`), for calls with named arguments.
+pub fn named_params(name: &str) -> Vec<NamedParams> {
+    let i = |n: &'static str| (n, None);
+    let zero = |n: &'static str| (n, Some(Value::Int4(0)));
+    let jsonb = |s: &str| {
+        basalt_common::types::json::parse_jsonb(s).map_or(Value::Null, Value::Jsonb)
+    };
+    match name {
+        "make_interval" => vec![vec![
+            zero("years"),
+            zero("months"),
+            zero("weeks"),
+            zero("days"),
+            zero("hours"),
+            zero("mins"),
+            ("secs", Some(Value::Float8(0.0))),
+        ]],
+        "make_date" => vec![vec![i("year"), i("month"), i("day")]],
+        "make_time" => vec![vec![i("hour"), i("min"), i("sec")]],
+        "make_timestamp" => vec![vec![
+            i("year"),
+            i("month"),
+            i("mday"),
+            i("hour"),
+            i("min"),
+            i("sec"),
+        ]],
+        "make_timestamptz" => vec![
+            vec![
+                i("year"),
+                i("month"),
+                i("mday"),
+                i("hour"),
+                i("min"),
+                i("sec"),
+            ],
+            vec![
+                i("year"),
+                i("month"),
+                i("mday"),
+                i("hour"),
+                i("min"),
+                i("sec"),
+                i("timezone"),
+            ],
+        ],
+        "jsonb_set" => vec![vec![
+            i("jsonb_in"),
+            i("path"),
+            i("replacement"),
+            ("create_if_missing", Some(Value::Bool(true))),
+        ]],
+        "jsonb_insert" => vec![vec![
+            i("jsonb_in"),
+            i("path"),
+            i("replacement"),
+            ("insert_after", Some(Value::Bool(false))),
+        ]],
+        "json_each" | "json_each_text" | "jsonb_each" | "jsonb_each_text" => {
+            vec![vec![i("from_json")]]
+        }
+        "jsonb_path_query"
+        | "jsonb_path_query_array"
+        | "jsonb_path_query_first"
+        | "jsonb_path_exists"
+        | "jsonb_path_match"
+        | "jsonb_path_query_tz"
+        | "jsonb_path_query_array_tz"
+        | "jsonb_path_query_first_tz"
+        | "jsonb_path_exists_tz"
+        | "jsonb_path_match_tz" => vec![vec![
+            i("target"),
+            i("path"),
+            ("vars", Some(jsonb("{}"))),
+            ("silent", Some(Value::Bool(false))),
+        ]],
+        _ => Vec::new(),
+    }
+}
+
 /// The virtual relation a (possibly qualified) name finds, if any.
 pub fn resolve(ctx: &Ctx<'_>, schema: &str, name: &str) -> Option<&'static VRel> {
     match schema {
