@@ -109,6 +109,20 @@ pub enum JsonFunc {
     },
     /// `jsonb_pretty`.
     Pretty,
+    /// `jsonb_path_exists(target, path [, vars [, silent]])`; `@?` (`op`, always silent).
+    PathExists {
+        /// The operator.
+        op: bool,
+    },
+    /// `jsonb_path_match(...)`; `@@` (`op`).
+    PathMatch {
+        /// The operator.
+        op: bool,
+    },
+    /// `jsonb_path_query_array(...)`.
+    PathQueryArray,
+    /// `jsonb_path_query_first(...)`.
+    PathQueryFirst,
 }
 
 fn text_array() -> DataType {
@@ -258,8 +272,75 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
                 true,
             ))
         }
+        "jsonb_path_exists"
+        | "jsonb_path_match"
+        | "jsonb_path_query_array"
+        | "jsonb_path_query_first" => {
+            let (f, ret) = match name {
+                "jsonb_path_exists" => (F::PathExists { op: false }, T::Bool),
+                "jsonb_path_match" => (F::PathMatch { op: false }, T::Bool),
+                "jsonb_path_query_array" => (F::PathQueryArray, T::Jsonb),
+                _ => (F::PathQueryFirst, T::Jsonb),
+            };
+            let cands = path_signatures()
+                .into_iter()
+                .map(|p| (p, ret.clone(), f))
+                .collect();
+            pick(args, cands, false)
+        }
         _ => None,
     }
+}
+
+/// The overloads of `jsonb_path_*(target, path [, vars [, silent]])`.
+pub(crate) fn path_signatures() -> Vec<Vec<DataType>> {
+    use DataType as T;
+    let full = vec![T::Jsonb, T::JsonPath, T::Jsonb, T::Bool];
+    (2..=4).map(|n| full[..n].to_vec()).collect()
+}
+
+fn op_flag(f: JsonFunc) -> bool {
+    matches!(
+        f,
+        JsonFunc::PathExists { op: true } | JsonFunc::PathMatch { op: true }
+    )
+}
+
+/// Runs a jsonpath function on (target, path, vars, silent); operators are silent.
+fn call_path(f: JsonFunc, op: bool, args: &[Value]) -> TypeResult<Value> {
+    use JsonFunc as F;
+    let (Some(Value::Jsonb(target)), Some(Value::JsonPath(path))) = (args.first(), args.get(1))
+    else {
+        return Ok(Value::Null);
+    };
+    let empty = Jsonb::Object(Vec::new());
+    let vars = match args.get(2) {
+        Some(Value::Jsonb(v)) => v,
+        _ => &empty,
+    };
+    let silent = op || matches!(args.get(3), Some(Value::Bool(true)));
+    let Some(items) = crate::jsonpath::query(target, path, vars, silent)? else {
+        return Ok(match f {
+            F::PathQueryArray => Value::Jsonb(Jsonb::Array(Vec::new())),
+            _ => Value::Null,
+        });
+    };
+    Ok(match f {
+        F::PathExists { .. } => Value::Bool(!items.is_empty()),
+        F::PathMatch { .. } => match items.as_slice() {
+            [Jsonb::Bool(b)] => Value::Bool(*b),
+            [Jsonb::Null] => Value::Null,
+            _ if silent => Value::Null,
+            _ => {
+                return Err(TypeError::new(
+                    "22038",
+                    "single boolean result is expected",
+                ));
+            }
+        },
+        F::PathQueryArray => Value::Jsonb(Jsonb::Array(items)),
+        _ => items.into_iter().next().map_or(Value::Null, Value::Jsonb),
+    })
 }
 
 /// Resolves an operator.
@@ -314,12 +395,25 @@ pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> 
             (vec![T::Jsonb, text_array()], T::Jsonb, F::DeleteKeys),
         ],
         "#-" => vec![(vec![T::Jsonb, text_array()], T::Jsonb, F::DeletePath)],
+        "@?" => vec![(
+            vec![T::Jsonb, T::JsonPath],
+            T::Bool,
+            F::PathExists { op: true },
+        )],
+        "@@" => vec![(
+            vec![T::Jsonb, T::JsonPath],
+            T::Bool,
+            F::PathMatch { op: true },
+        )],
         _ => return None,
     };
     // Only claim operators with a json or jsonb operand: `text || text` and the array
     // operators belong to other modules.
     let is_json = |t: &DataType| matches!(t, T::Json | T::Jsonb);
-    if !is_json(left) && !is_json(right) {
+    // `@?` exists only for jsonb and jsonpath, so untyped literals resolve to it (`@@` of
+    // two untyped literals is PostgreSQL's text search match, which Basalt lacks).
+    let path_op = op == "@?" || (op == "@@" && (*left == T::JsonPath || *right == T::JsonPath));
+    if !is_json(left) && !is_json(right) && !path_op {
         return None;
     }
     pick(&[left.clone(), right.clone()], cands, true)
@@ -385,6 +479,9 @@ fn arg_bool(args: &[Value], i: usize, default: bool) -> TypeResult<bool> {
 pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value> {
     use JsonFunc as F;
     match f {
+        F::PathExists { .. } | F::PathMatch { .. } | F::PathQueryArray | F::PathQueryFirst => {
+            return call_path(f, op_flag(f), args);
+        }
         F::BuildObject { jsonb } => return build_object(args, jsonb, ctx),
         F::BuildArray { jsonb } => {
             return Ok(if jsonb {
@@ -407,7 +504,12 @@ pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value>
         return Ok(Value::Null);
     }
     Ok(match f {
-        F::BuildObject { .. } | F::BuildArray { .. } => Value::Null,
+        F::BuildObject { .. }
+        | F::BuildArray { .. }
+        | F::PathExists { .. }
+        | F::PathMatch { .. }
+        | F::PathQueryArray
+        | F::PathQueryFirst => Value::Null,
         F::GetField { jsonb, as_text } => {
             let key = arg_text(args, 1)?;
             if jsonb {

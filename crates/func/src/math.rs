@@ -175,7 +175,11 @@ pub(crate) fn category(t: &DataType) -> char {
         }
         DataType::Interval => 'T',
         DataType::Array(_) => 'A',
-        DataType::Bytea | DataType::Uuid | DataType::Json | DataType::Jsonb => 'U',
+        DataType::Bytea
+        | DataType::Uuid
+        | DataType::Json
+        | DataType::Jsonb
+        | DataType::JsonPath => 'U',
         DataType::Unknown => 'X',
     }
 }

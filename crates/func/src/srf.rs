@@ -60,6 +60,8 @@ pub enum TableFunc {
     RegexpSplitToTable,
     /// `string_to_table(text, delimiter [, null_string])`.
     StringToTable,
+    /// `jsonb_path_query(target, path [, vars [, silent]])`.
+    PathQuery,
 }
 
 /// A resolved set-returning function call.
@@ -134,6 +136,15 @@ pub fn resolve_table_function(name: &str, args: &[DataType]) -> Option<ResolvedT
             ),
             _ => None,
         },
+        "jsonb_path_query" => {
+            let sig = crate::json::path_signatures()
+                .into_iter()
+                .find(|p| p.len() == args.len())?;
+            if !args.iter().zip(&sig).all(|(a, p)| overload::coercible(a, p)) {
+                return None;
+            }
+            one(F::PathQuery, sig, "jsonb_path_query", T::Jsonb)
+        }
         "jsonb_array_elements"
         | "json_array_elements"
         | "jsonb_array_elements_text"
@@ -335,6 +346,21 @@ pub fn call_table_function(
                 }
             }
             single(out)
+        }
+        F::PathQuery => {
+            let (Some(Value::Jsonb(target)), Some(Value::JsonPath(path))) =
+                (args.first(), args.get(1))
+            else {
+                return Err(bad_args());
+            };
+            let empty = Jsonb::Object(Vec::new());
+            let vars = match args.get(2) {
+                Some(Value::Jsonb(v)) => v,
+                _ => &empty,
+            };
+            let silent = matches!(args.get(3), Some(Value::Bool(true)));
+            let items = crate::jsonpath::query(target, path, vars, silent)?.unwrap_or_default();
+            single(items.into_iter().map(Value::Jsonb).collect())
         }
         F::Unnest => match args.first() {
             Some(Value::Array(a)) => single(a.elements.clone()),

@@ -93,6 +93,7 @@ const T_JSONB: u8 = 19;
 const T_ARRAY: u8 = 20;
 const T_ARRAY_DIMS: u8 = 21;
 const T_REG: u8 = 22;
+const T_JSONPATH: u8 = 23;
 
 fn put_len(out: &mut Vec<u8>, mut n: usize) {
     loop {
@@ -215,6 +216,10 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
         }
         // Tables never have columns of these types (CREATE TABLE refuses them), so the name
         // kept beside the OID cannot go stale across statements.
+        Value::JsonPath(p) => {
+            out.push(T_JSONPATH);
+            put_bytes(out, p.to_text().as_bytes());
+        }
         Value::Reg(k, o, name) => {
             out.push(T_REG);
             put_bytes(out, k.name().as_bytes());
@@ -332,6 +337,10 @@ impl<'a> Reader<'a> {
                         .ok_or_else(|| damaged("array dimensions"))?
                 }
             }
+            T_JSONPATH => Value::JsonPath(std::sync::Arc::new(
+                basalt_common::types::jsonpath::parse_jsonpath(&self.string()?)
+                    .map_err(|_| damaged("jsonpath"))?,
+            )),
             T_REG => {
                 let Ok(DataType::Reg(k)) = DataType::from_name(&self.string()?, &[]) else {
                     return Err(damaged("oid type"));

@@ -61,6 +61,8 @@ pub enum DataType {
     Json,
     /// `jsonb` (OID 3802).
     Jsonb,
+    /// `jsonpath` (OID 4072).
+    JsonPath,
     /// An object-identifier alias type (`regclass`, `regtype`, ...): an OID that reads and
     /// prints as the object's name.
     Reg(RegKind),
@@ -168,6 +170,7 @@ impl DataType {
             DataType::Uuid => (2950, 2951, "uuid", 16),
             DataType::Json => (114, 199, "json", -1),
             DataType::Jsonb => (3802, 3807, "jsonb", -1),
+            DataType::JsonPath => (4072, 4073, "jsonpath", -1),
             DataType::Reg(k) => (k.oids().0, k.oids().1, k.name(), 4),
             DataType::Array(elem) => (elem.info().array_oid, 0, "", -1),
             DataType::Unknown => (705, 0, "unknown", -2),
@@ -227,6 +230,7 @@ impl DataType {
                 2950 => DataType::Uuid,
                 114 => DataType::Json,
                 3802 => DataType::Jsonb,
+                4072 => DataType::JsonPath,
                 705 => DataType::Unknown,
                 o => return RegKind::ALL
                     .into_iter()
@@ -239,7 +243,7 @@ impl DataType {
         }
         [
             16, 21, 23, 20, 700, 701, 1700, 25, 1043, 1042, 17, 1082, 1083, 1114, 1184, 1186, 2950,
-            114, 3802,
+            114, 3802, 4072,
         ]
         .into_iter()
         .filter_map(scalar)
@@ -327,6 +331,7 @@ impl DataType {
             DataType::Uuid => "uuid".into(),
             DataType::Json => "json".into(),
             DataType::Jsonb => "jsonb".into(),
+            DataType::JsonPath => "jsonpath".into(),
             DataType::Reg(k) => k.name().into(),
             DataType::Array(e) => format!("{}[]", e.format_type()),
             DataType::Unknown => "unknown".into(),
@@ -420,6 +425,7 @@ impl DataType {
             "uuid" => no_mods(DataType::Uuid),
             "json" => no_mods(DataType::Json),
             "jsonb" => no_mods(DataType::Jsonb),
+            "jsonpath" => no_mods(DataType::JsonPath),
             "unknown" => no_mods(DataType::Unknown),
             other => match RegKind::ALL.into_iter().find(|k| k.name() == other) {
                 Some(k) => no_mods(DataType::Reg(k)),

@@ -90,5 +90,11 @@ pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
                 "could not identify a comparison function for type json",
             ));
         }
+        Value::JsonPath(_) => {
+            return Err(TypeError::new(
+                codes::UNDEFINED_FUNCTION,
+                "could not identify a comparison function for type jsonpath",
+            ));
+        }
     })
 }

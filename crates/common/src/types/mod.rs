@@ -39,6 +39,7 @@ pub mod datetime;
 pub mod error;
 pub mod interval;
 pub mod json;
+pub mod jsonpath;
 pub mod key;
 pub mod numeric;
 pub mod scalar;

@@ -52,6 +52,7 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TypeContext) -> TypeResult<V
         DataType::Uuid => Value::Uuid(parse_uuid(input)?),
         DataType::Json => Value::Json(parse_json(input)?),
         DataType::Jsonb => Value::Jsonb(parse_jsonb(input)?),
+        DataType::JsonPath => Value::JsonPath(Arc::new(super::jsonpath::parse_jsonpath(input)?)),
         DataType::Array(elem) => parse_array(input, elem, ctx)?,
         // Names need the catalog: the SQL layer reads these before they get here. A bare
         // OID number is all that can be read without it.
@@ -92,5 +93,6 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Jsonb(v) => v.to_text(),
         Value::Array(a) => format_array(a, ctx),
         Value::Reg(_, _, name) => name.to_string(),
+        Value::JsonPath(p) => p.to_text(),
     })
 }

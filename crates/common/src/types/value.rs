@@ -81,6 +81,8 @@ pub enum Value {
     /// A value of an object-identifier alias type: the OID and the name it printed as when
     /// the value was made (resolved against the statement's catalog). Compares by OID.
     Reg(RegKind, u32, Arc<str>),
+    /// `jsonpath`.
+    JsonPath(Arc<super::jsonpath::JsonPath>),
 }
 
 /// PostgreSQL's `MAXDIM`: arrays have at most six dimensions.
@@ -198,6 +200,7 @@ impl Value {
             Value::Jsonb(_) => DataType::Jsonb,
             Value::Array(a) => DataType::Array(Box::new(a.element_type.clone())),
             Value::Reg(k, _, _) => DataType::Reg(*k),
+            Value::JsonPath(_) => DataType::JsonPath,
         })
     }
 
@@ -223,6 +226,7 @@ impl Value {
             Value::Jsonb(_) => 17,
             Value::Array(_) => 18,
             Value::Reg(..) => 19,
+            Value::JsonPath(_) => 20,
             Value::Null => 255,
         }
     }
@@ -274,6 +278,8 @@ impl Ord for Value {
             (Uuid(a), Uuid(b)) => a.cmp(b),
             (Jsonb(a), Jsonb(b)) => a.cmp(b),
             (Reg(_, a, _), Reg(_, b, _)) => a.cmp(b),
+            // No order in PostgreSQL; the canonical text keeps Ord total.
+            (JsonPath(a), JsonPath(b)) => a.to_text().cmp(&b.to_text()),
             (Array(a), Array(b)) => {
                 for (x, y) in a.elements.iter().zip(&b.elements) {
                     let o = x.cmp(y);
@@ -345,6 +351,7 @@ impl Hash for Value {
                 a.dims.hash(state);
             }
             Value::Reg(_, o, _) => o.hash(state),
+            Value::JsonPath(p) => p.to_text().hash(state),
         }
     }
 }
