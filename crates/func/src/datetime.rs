@@ -3498,8 +3498,11 @@ enum SciIn {
 /// as the template has after its point, `e`, the exponent's sign and at least two digits.
 fn to_char_sci(n: &SciIn, fmt: &str) -> TypeResult<String> {
     let incompatible = || {
-        TypeError::new(codes::SYNTAX_ERROR, "\"EEEE\" is incompatible with other formats")
-            .with_detail("\"EEEE\" may only be used together with digit and decimal point patterns.")
+        TypeError::new(
+            codes::SYNTAX_ERROR,
+            "\"EEEE\" is incompatible with other formats",
+        )
+        .with_detail("\"EEEE\" may only be used together with digit and decimal point patterns.")
     };
     let (mut pre, mut post, mut point, mut seen_e) = (0usize, 0usize, false, false);
     let mut rest = fmt;
@@ -3516,7 +3519,9 @@ fn to_char_sci(n: &SciIn, fmt: &str) -> TypeResult<String> {
             seen_e = true;
             rest = &rest[4..];
             continue;
-        } else if ["FM", "MI", "PL", "SG", "PR", "RN"].iter().any(|p| upper.starts_with(p))
+        } else if ["FM", "MI", "PL", "SG", "PR", "RN"]
+            .iter()
+            .any(|p| upper.starts_with(p))
             || matches!(c, 'S' | 's' | 'V' | 'v' | 'B' | 'b')
         {
             if seen_e {
@@ -3564,7 +3569,11 @@ fn to_char_sci(n: &SciIn, fmt: &str) -> TypeResult<String> {
             let t = format!("{:.*e}", post, v.abs());
             let (m, e) = t.split_once('e').unwrap_or((t.as_str(), "0"));
             let e: i64 = e.parse().unwrap_or(0);
-            let sign = if v.is_sign_negative() && *v != 0.0 { '-' } else { ' ' };
+            let sign = if v.is_sign_negative() && *v != 0.0 {
+                '-'
+            } else {
+                ' '
+            };
             format!("{sign}{m}{}", exp_text(e))
         }
         SciIn::Numeric(x) => {
@@ -3584,7 +3593,11 @@ fn to_char_sci(n: &SciIn, fmt: &str) -> TypeResult<String> {
             };
             let shifted = x.abs().mul(&Numeric::parse(&format!("1e{}", -exp))?)?;
             let m = shifted.round(post as i32)?.to_text();
-            let sign = if x.is_negative() && !x.is_zero() { '-' } else { ' ' };
+            let sign = if x.is_negative() && !x.is_zero() {
+                '-'
+            } else {
+                ' '
+            };
             format!("{sign}{m}{}", exp_text(exp))
         }
     })
@@ -3642,7 +3655,10 @@ fn to_char_roman(v: Option<i64>, fmt: &str) -> String {
                 out.push_str(&format!("{text:>15}"));
             }
             rest = &rest[2..];
-        } else if ["FM", "MI", "PL", "SG", "PR", "TH"].iter().any(|p| upper.starts_with(p)) {
+        } else if ["FM", "MI", "PL", "SG", "PR", "TH"]
+            .iter()
+            .any(|p| upper.starts_with(p))
+        {
             rest = &rest[2..];
         } else if c == '"' {
             let body = &rest[1..];
@@ -3651,8 +3667,23 @@ fn to_char_roman(v: Option<i64>, fmt: &str) -> String {
             rest = body.get(end + 1..).unwrap_or("");
         } else if matches!(
             c,
-            '9' | '0' | '.' | 'D' | 'd' | ',' | 'G' | 'g' | 'S' | 's' | 'L' | 'l' | 'V' | 'v'
-                | 'B' | 'b' | 'C' | 'c'
+            '9' | '0'
+                | '.'
+                | 'D'
+                | 'd'
+                | ','
+                | 'G'
+                | 'g'
+                | 'S'
+                | 's'
+                | 'L'
+                | 'l'
+                | 'V'
+                | 'v'
+                | 'B'
+                | 'b'
+                | 'C'
+                | 'c'
         ) {
             rest = &rest[1..];
         } else {
@@ -3666,7 +3697,7 @@ fn to_char_roman(v: Option<i64>, fmt: &str) -> String {
 /// `to_number(text, template)`: reads the digits the template's digit positions cover
 /// (a position over a non-digit consumes it), a decimal point, a sign from `S`, `MI`, `PL`,
 /// `SG`, `PR`'s angle brackets or a leading `-` / `+`; group separators are skipped when
-/// present; `V` divides by ten per digit after it.
+/// present (not under FM); `V` divides by ten per digit after it.
 fn to_number(input: &str, fmt: &str) -> TypeResult<Numeric> {
     #[derive(Clone, Copy, PartialEq)]
     enum Tk {
@@ -3682,6 +3713,7 @@ fn to_number(input: &str, fmt: &str) -> TypeResult<Numeric> {
     let mut v_digits: Option<usize> = None;
     let mut has_sign = false;
     let mut has_pr = false;
+    let mut fm = false;
     let mut rest = fmt;
     while let Some(c) = rest.chars().next() {
         let upper = rest.to_ascii_uppercase();
@@ -3698,6 +3730,7 @@ fn to_number(input: &str, fmt: &str) -> TypeResult<Numeric> {
             ));
         }
         let (t, len) = if upper.starts_with("FM") {
+            fm = true;
             (Tk::Nothing, 2)
         } else if upper.starts_with("MI") || upper.starts_with("PL") || upper.starts_with("SG") {
             has_sign = true;
@@ -3784,8 +3817,10 @@ fn to_number(input: &str, fmt: &str) -> TypeResult<Numeric> {
                 }
                 i += 1;
             }
+            // Under FM a group separator of the template reads nothing (a separator in
+            // the input is then read by the next digit position), as in PostgreSQL.
             Tk::Group => {
-                if c == ',' {
+                if c == ',' && !fm {
                     i += 1;
                 }
             }

@@ -295,7 +295,7 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
 /// The overloads of `jsonb_path_*(target, path [, vars [, silent]])`.
 pub(crate) fn path_signatures() -> Vec<Vec<DataType>> {
     use DataType as T;
-    let full = vec![T::Jsonb, T::JsonPath, T::Jsonb, T::Bool];
+    let full = [T::Jsonb, T::JsonPath, T::Jsonb, T::Bool];
     (2..=4).map(|n| full[..n].to_vec()).collect()
 }
 
@@ -332,10 +332,7 @@ fn call_path(f: JsonFunc, op: bool, args: &[Value]) -> TypeResult<Value> {
             [Jsonb::Null] => Value::Null,
             _ if silent => Value::Null,
             _ => {
-                return Err(TypeError::new(
-                    "22038",
-                    "single boolean result is expected",
-                ));
+                return Err(TypeError::new("22038", "single boolean result is expected"));
             }
         },
         F::PathQueryArray => Value::Jsonb(Jsonb::Array(items)),

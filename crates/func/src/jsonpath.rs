@@ -435,7 +435,10 @@ fn method(m: Method, it: Jsonb, cx: &Cx<'_>) -> R<Jsonb> {
     let wrong = |what: &str| {
         soft(
             sqljson::NON_NUMERIC_ITEM,
-            format!("jsonpath item method .{}() can only be applied to {what}", m.name()),
+            format!(
+                "jsonpath item method .{}() can only be applied to {what}",
+                m.name()
+            ),
         )
     };
     Ok(match m {
@@ -695,8 +698,7 @@ fn predicate(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Truth> {
             )
         }
         PathExpr::StartsWith(x, p) => {
-            let (Some(items), Some(prefix)) = (operand(x, cur, cx)?, operand(p, cur, cx)?)
-            else {
+            let (Some(items), Some(prefix)) = (operand(x, cur, cx)?, operand(p, cur, cx)?) else {
                 return Ok(Truth::Unknown);
             };
             let [Jsonb::String(prefix)] = prefix.as_slice() else {

@@ -140,7 +140,11 @@ pub fn resolve_table_function(name: &str, args: &[DataType]) -> Option<ResolvedT
             let sig = crate::json::path_signatures()
                 .into_iter()
                 .find(|p| p.len() == args.len())?;
-            if !args.iter().zip(&sig).all(|(a, p)| overload::coercible(a, p)) {
+            if !args
+                .iter()
+                .zip(&sig)
+                .all(|(a, p)| overload::coercible(a, p))
+            {
                 return None;
             }
             one(F::PathQuery, sig, "jsonb_path_query", T::Jsonb)

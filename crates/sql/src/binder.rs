@@ -2862,7 +2862,8 @@ impl<'a> Binder<'a> {
             return Ok(lt.without_typmod());
         }
         // OID aliases compare with integers and with each other as oids (bigint here).
-        let oidish = |t: &DataType| matches!(t, DataType::Reg(_)) || num_rank(t).is_some_and(|r| r <= 3);
+        let oidish =
+            |t: &DataType| matches!(t, DataType::Reg(_)) || num_rank(t).is_some_and(|r| r <= 3);
         if (matches!(lt, DataType::Reg(_)) || matches!(rt, DataType::Reg(_)))
             && oidish(lt)
             && oidish(rt)

@@ -232,10 +232,12 @@ impl DataType {
                 3802 => DataType::Jsonb,
                 4072 => DataType::JsonPath,
                 705 => DataType::Unknown,
-                o => return RegKind::ALL
-                    .into_iter()
-                    .find(|k| k.oids().0 == o)
-                    .map(DataType::Reg),
+                o => {
+                    return RegKind::ALL
+                        .into_iter()
+                        .find(|k| k.oids().0 == o)
+                        .map(DataType::Reg);
+                }
             })
         };
         if let Some(t) = scalar(oid) {
@@ -430,7 +432,7 @@ impl DataType {
             other => match RegKind::ALL.into_iter().find(|k| k.name() == other) {
                 Some(k) => no_mods(DataType::Reg(k)),
                 None => Err(TypeError::new(
-                codes::UNDEFINED_OBJECT,
+                    codes::UNDEFINED_OBJECT,
                     format!("type \"{}\" does not exist", name.trim()),
                 )),
             },

@@ -414,9 +414,7 @@ impl Parser {
             self.expect(")")?;
             return Ok(PathExpr::Not(Box::new(e)));
         }
-        if self.is_word("exists")
-            && matches!(self.toks.get(self.pos + 1), Some(Tok::Sym("(")))
-        {
+        if self.is_word("exists") && matches!(self.toks.get(self.pos + 1), Some(Tok::Sym("("))) {
             self.pos += 2;
             let e = self.expr()?;
             self.expect(")")?;
@@ -452,9 +450,11 @@ impl Parser {
                 self.pos += 1;
                 for ch in f.chars() {
                     if !"ismxq".contains(ch) {
-                        return Err(syntax("invalid input syntax for type jsonpath").with_detail(
-                            format!("Unrecognized flag character \"{ch}\" in LIKE_REGEX predicate."),
-                        ));
+                        return Err(
+                            syntax("invalid input syntax for type jsonpath").with_detail(format!(
+                                "Unrecognized flag character \"{ch}\" in LIKE_REGEX predicate."
+                            )),
+                        );
                     }
                 }
                 flags = f;

@@ -198,9 +198,12 @@ impl OidArg {
             | DataType::Int4
             | DataType::Int8
             | DataType::Unknown
-            | DataType::Reg(_) => Ok(
-                OidArg::Dyn(b.coerce(e, t, &DataType::Int8, CastContext::Explicit)?),
-            ),
+            | DataType::Reg(_) => Ok(OidArg::Dyn(b.coerce(
+                e,
+                t,
+                &DataType::Int8,
+                CastContext::Explicit,
+            )?)),
             t if t.is_string() && kind == OidKind::Class => {
                 let rels = tables::relations(ctx.cat);
                 let entries = class_names(ctx, &rels)
@@ -807,7 +810,10 @@ pub fn bind(
                 _ => RegKind::Role,
             };
             let e = b.coerce(arg(0), &types[0], &DataType::Text, CastContext::Implicit)?;
-            (b.reg_cast(e, &DataType::Text, kind, true)?, DataType::Reg(kind))
+            (
+                b.reg_cast(e, &DataType::Text, kind, true)?,
+                DataType::Reg(kind),
+            )
         }
         ("pg_get_serial_sequence", 2) => {
             let rels = tables::relations(ctx.cat);

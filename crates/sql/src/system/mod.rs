@@ -125,9 +125,8 @@ pub type NamedParams = Vec<(&'static str, Option<Value>)>;
 pub fn named_params(name: &str) -> Vec<NamedParams> {
     let i = |n: &'static str| (n, None);
     let zero = |n: &'static str| (n, Some(Value::Int4(0)));
-    let jsonb = |s: &str| {
-        basalt_common::types::json::parse_jsonb(s).map_or(Value::Null, Value::Jsonb)
-    };
+    let jsonb =
+        |s: &str| basalt_common::types::json::parse_jsonb(s).map_or(Value::Null, Value::Jsonb);
     match name {
         "make_interval" => vec![vec![
             zero("years"),

@@ -219,6 +219,10 @@ pub const SUPPORT_PROCS: &[(u32, &str, &[u32])] = &[
     (4085, "regnamespaceout", &[4089]),
     (4087, "regnamespacerecv", &[2281]),
     (4088, "regnamespacesend", &[4089]),
+    (4001, "jsonpath_in", &[2275]),
+    (4003, "jsonpath_out", &[4072]),
+    (4002, "jsonpath_recv", &[2281]),
+    (4004, "jsonpath_send", &[4072]),
     (3, "heap_tableam_handler", &[2281]),
     (330, "bthandler", &[2281]),
 ];
@@ -525,7 +529,9 @@ impl RegCatalog {
                     "42846",
                     format!(
                         "cannot cast type {} to {}",
-                        other.data_type().map_or("unknown".into(), |t| t.format_type()),
+                        other
+                            .data_type()
+                            .map_or("unknown".into(), |t| t.format_type()),
                         k.name()
                     ),
                 ));
