@@ -23,6 +23,11 @@
 //!
 //! Objects get OIDs from 16384 upwards, as user objects in PostgreSQL; `pg_catalog` (11) and
 //! `public` (2200) keep PostgreSQL's OIDs.
+//!
+//! Every table has a composite type of its name (its row type). Its OID and its array type's
+//! are not stored but derived from the table's ([`ROW_TYPE_OID_BASE`] and
+//! [`ROW_ARRAY_OID_BASE`] plus the table OID), far above any OID the catalog hands out, so
+//! the type of a row value maps back to its table without a lookup table.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +37,11 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SqlError;
+
+/// A table's row type OID is this plus the table's OID.
+pub const ROW_TYPE_OID_BASE: u32 = 0x4000_0000;
+/// The OID of the array of a table's row type is this plus the table's OID.
+pub const ROW_ARRAY_OID_BASE: u32 = 0x6000_0000;
 
 /// OID of the `pg_catalog` schema.
 pub const PG_CATALOG_OID: u32 = 11;
@@ -200,6 +210,20 @@ pub struct TableStats {
 }
 
 impl Table {
+    /// The table's row type (PostgreSQL's composite type of the same name).
+    pub fn row_type(&self) -> basalt_common::types::RecordType {
+        basalt_common::types::RecordType {
+            oid: ROW_TYPE_OID_BASE + self.oid,
+            array_oid: ROW_ARRAY_OID_BASE + self.oid,
+            name: Some(self.name.clone()),
+            fields: self
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.ty.clone()))
+                .collect(),
+        }
+    }
+
     /// The position of a column by name.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
