@@ -2326,6 +2326,30 @@ impl<'a> Binder<'a> {
         if *from == DataType::Unknown {
             return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
         }
+        // A row constructor becomes a composite type field by field, checked now.
+        if let (Expr::Row(..), DataType::Record(ft), DataType::Record(tt)) = (&e, from, to)
+            && !tt.is_anonymous()
+        {
+            let Expr::Row(items, _) = e else {
+                return Err(err("XX000", "row constructor expected"));
+            };
+            if items.len() != tt.fields.len() {
+                return Err(err(
+                    "42846",
+                    format!("cannot cast type record to {}", to.format_type()),
+                )
+                .with_detail(if items.len() < tt.fields.len() {
+                    "Input has too few columns."
+                } else {
+                    "Input has too many columns."
+                }));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for ((item, (_, it)), (_, ot)) in items.into_iter().zip(&ft.fields).zip(&tt.fields) {
+                out.push(self.coerce(item, it, ot, context)?);
+            }
+            return Ok(Expr::Row(out, tt.names()));
+        }
         if from.same_base(to) && matches!(to, DataType::Array(_)) {
             return Ok(Expr::Cast(Box::new(e), to.clone(), context));
         }

@@ -348,6 +348,7 @@ impl Binder<'_> {
                 return Ok(None);
             }
             if *bt == DataType::Unknown {
+                self.unplaced = true;
                 return Err(err(
                     "42804",
                     "could not determine polymorphic type because input has type unknown",
