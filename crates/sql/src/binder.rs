@@ -234,6 +234,54 @@ pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
     Ok(base)
 }
 
+/// A type name, built-in or composite: a `CREATE TYPE` type or a table's row type (`t`,
+/// `s.t`, `t[]`), looked up through `search_path`.
+pub fn resolve_type_in(
+    cat: &Catalog,
+    search_path: &[u32],
+    tn: &protobuf::TypeName,
+) -> Result<DataType, SqlError> {
+    let e = match type_name(tn) {
+        Ok(t) => return Ok(t),
+        Err(e) if e.code().code() == "42704" => e,
+        Err(e) => return Err(e),
+    };
+    let parts = names(&tn.names);
+    let (schema, name) = match parts.as_slice() {
+        [n] => (None, n.as_str()),
+        [s, n] => (Some(s.as_str()), n.as_str()),
+        _ => return Err(e),
+    };
+    let schemas: Vec<u32> = match schema {
+        Some(s) => cat.schema_oid(s).into_iter().collect(),
+        None => search_path.to_vec(),
+    };
+    let Some(rt) = schemas.iter().find_map(|s| composite_in(cat, *s, name)) else {
+        return Err(e);
+    };
+    let t = DataType::Record(Box::new(rt));
+    Ok(if tn.array_bounds.is_empty() {
+        t
+    } else {
+        DataType::Array(Box::new(t))
+    })
+}
+
+/// The composite type `name` of schema `schema`: a `CREATE TYPE` type or a table's row type.
+pub fn composite_in(cat: &Catalog, schema: u32, name: &str) -> Option<RecordType> {
+    if let Some(t) = cat
+        .types
+        .values()
+        .find(|t| t.schema == schema && t.name == name)
+    {
+        return cat.composite(t.oid);
+    }
+    match cat.relation_in(schema, name)? {
+        Relation::Table(oid) => cat.composite(crate::catalog::ROW_TYPE_OID_BASE + oid),
+        _ => None,
+    }
+}
+
 /// Where a column definition list starts.
 fn first_coldef_location(list: &protobuf::Node) -> Option<u32> {
     let Some(Node::List(l)) = list.node.as_ref() else {
@@ -387,36 +435,9 @@ impl<'a> Binder<'a> {
             .find_map(|s| self.catalog.relation_in(*s, name).map(|r| (*s, r)))
     }
 
-    /// A type name, built-in or the row type of a table (`t`, `s.t`, `t[]`).
+    /// A type name, built-in or composite (`t`, `s.t`, `t[]`).
     pub fn resolve_type(&self, tn: &protobuf::TypeName) -> Result<DataType, SqlError> {
-        let e = match type_name(tn) {
-            Ok(t) => return Ok(t),
-            Err(e) if e.code().code() == "42704" => e,
-            Err(e) => return Err(e),
-        };
-        let parts = names(&tn.names);
-        let (schema, name) = match parts.as_slice() {
-            [n] => ("", n.as_str()),
-            [s, n] => (s.as_str(), n.as_str()),
-            _ => return Err(e),
-        };
-        let Some(rt) = self.lookup_row_type(schema, name) else {
-            return Err(e);
-        };
-        let t = DataType::Record(Box::new(rt));
-        Ok(if tn.array_bounds.is_empty() {
-            t
-        } else {
-            DataType::Array(Box::new(t))
-        })
-    }
-
-    /// The composite type named `name` (a table's row type).
-    pub fn lookup_row_type(&self, schema: &str, name: &str) -> Option<RecordType> {
-        match self.lookup_relation(schema, name)? {
-            (_, Relation::Table(oid)) => self.catalog.tables.get(&oid).map(Table::row_type),
-            _ => None,
-        }
+        resolve_type_in(self.catalog, &self.search_path, tn)
     }
 
     /// The table a RangeVar names, or 42P01.
@@ -2478,26 +2499,6 @@ impl<'a> Binder<'a> {
             && let Some(r) = self.whole_row(name, scope, location)
         {
             return r;
-        }
-        if let (Some(q), [_, _]) = (qual, fields) {
-            let known = scope.cols.iter().any(|c| c.table.as_deref() == Some(q))
-                || self
-                    .levels
-                    .iter()
-                    .any(|l| l.0.cols.iter().any(|c| c.table.as_deref() == Some(q)));
-            // `c.f` where `c` is a composite column.
-            if !known
-                && let Ok((e, t @ DataType::Record(_))) =
-                    self.resolve_column(&[q.to_string()], scope, location)
-            {
-                let arg = protobuf::Node {
-                    node: Some(Node::ColumnRef(protobuf::ColumnRef {
-                        fields: vec![],
-                        location,
-                    })),
-                };
-                return self.select_field(e, &t, name, &arg);
-            }
         }
         if let Some(q) = qual {
             let known = scope.cols.iter().any(|c| c.table.as_deref() == Some(q))

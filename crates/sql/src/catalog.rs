@@ -62,12 +62,38 @@ mod datatype_text {
     use basalt_common::types::DataType;
     use serde::{Deserialize, Deserializer, Serializer};
 
+    /// A composite type is stored as `composite <oid>` (`[]` for its array); its fields are
+    /// filled in from the catalog when it is decoded ([`super::Catalog::decode`]).
+    const COMPOSITE: &str = "composite ";
+
     pub fn serialize<S: Serializer>(t: &DataType, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&t.format_type())
+        match t {
+            DataType::Record(r) => s.serialize_str(&format!("{COMPOSITE}{}", r.oid)),
+            DataType::Array(e) if matches!(**e, DataType::Record(_)) => {
+                let oid = e.record().map_or(0, |r| r.oid);
+                s.serialize_str(&format!("{COMPOSITE}{oid}[]"))
+            }
+            t => s.serialize_str(&t.format_type()),
+        }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DataType, D::Error> {
         let text = String::deserialize(d)?;
+        if let Some(rest) = text.strip_prefix(COMPOSITE) {
+            let (num, array) = match rest.strip_suffix("[]") {
+                Some(n) => (n, true),
+                None => (rest, false),
+            };
+            let oid: u32 = num.parse().map_err(serde::de::Error::custom)?;
+            let mut r = basalt_common::types::RecordType::anonymous(Vec::new());
+            r.oid = oid;
+            let t = DataType::Record(Box::new(r));
+            return Ok(if array {
+                DataType::Array(Box::new(t))
+            } else {
+                t
+            });
+        }
         DataType::parse(&text).map_err(serde::de::Error::custom)
     }
 }
@@ -347,6 +373,40 @@ pub struct Catalog {
     /// COMMENT ON: (object OID, column position + 1 or 0) → text.
     #[serde(with = "comment_list")]
     pub comments: BTreeMap<(u32, u32), String>,
+    /// Composite types of CREATE TYPE, by OID.
+    #[serde(default)]
+    pub types: BTreeMap<u32, CompositeType>,
+}
+
+/// A composite type made by `CREATE TYPE name AS (...)`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompositeType {
+    /// OID.
+    pub oid: u32,
+    /// The OID of its array type.
+    pub array_oid: u32,
+    /// Schema OID.
+    pub schema: u32,
+    /// Name.
+    pub name: String,
+    /// Fields (name and type; `not_null`, `default` and `identity` unused).
+    pub fields: Vec<Column>,
+}
+
+impl CompositeType {
+    /// As a row type.
+    pub fn row_type(&self) -> basalt_common::types::RecordType {
+        basalt_common::types::RecordType {
+            oid: self.oid,
+            array_oid: self.array_oid,
+            name: Some(self.name.clone()),
+            fields: self
+                .fields
+                .iter()
+                .map(|c| (c.name.clone(), c.ty.clone()))
+                .collect(),
+        }
+    }
 }
 
 /// A name's kind in `pg_class` terms.
@@ -373,6 +433,7 @@ impl Default for Catalog {
             },
         );
         Catalog {
+            types: BTreeMap::new(),
             version: 0,
             next_oid: FIRST_USER_OID,
             schemas,
@@ -388,8 +449,64 @@ impl Default for Catalog {
 impl Catalog {
     /// Decodes a stored catalog.
     pub fn decode(bytes: &[u8]) -> Result<Catalog, SqlError> {
-        serde_json::from_slice(bytes)
-            .map_err(|e| SqlError::new("XX001", format!("catalog record is damaged: {e}")))
+        let mut cat: Catalog = serde_json::from_slice(bytes)
+            .map_err(|e| SqlError::new("XX001", format!("catalog record is damaged: {e}")))?;
+        cat.resolve_composites();
+        Ok(cat)
+    }
+
+    /// The row type with this OID (a CREATE TYPE type or a table's row type), fields
+    /// resolved.
+    pub fn composite(&self, oid: u32) -> Option<basalt_common::types::RecordType> {
+        self.composite_at(oid, 0)
+    }
+
+    fn composite_at(&self, oid: u32, depth: u32) -> Option<basalt_common::types::RecordType> {
+        let mut r = if let Some(t) = self.types.get(&oid) {
+            t.row_type()
+        } else {
+            let table = oid.checked_sub(ROW_TYPE_OID_BASE)?;
+            self.tables.get(&table)?.row_type()
+        };
+        if depth < 8 {
+            for (_, t) in &mut r.fields {
+                self.fill(t, depth + 1);
+            }
+        }
+        Some(r)
+    }
+
+    fn fill(&self, t: &mut DataType, depth: u32) {
+        match t {
+            DataType::Record(r) if r.fields.is_empty() && !r.is_anonymous() => {
+                if let Some(full) = self.composite_at(r.oid, depth) {
+                    **r = full;
+                }
+            }
+            DataType::Array(e) => self.fill(e, depth),
+            _ => {}
+        }
+    }
+
+    /// Fills in the fields of the composite types that columns and fields name by OID
+    /// (they are stored as `composite <oid>`).
+    fn resolve_composites(&mut self) {
+        let mut tables = std::mem::take(&mut self.tables);
+        let mut types = std::mem::take(&mut self.types);
+        self.tables = tables.clone();
+        self.types = types.clone();
+        for t in tables.values_mut() {
+            for c in &mut t.columns {
+                self.fill(&mut c.ty, 0);
+            }
+        }
+        for t in types.values_mut() {
+            for c in &mut t.fields {
+                self.fill(&mut c.ty, 0);
+            }
+        }
+        self.tables = tables;
+        self.types = types;
     }
 
     /// Encodes for storage.

@@ -127,7 +127,10 @@ impl Binder<'_> {
                         .all(|(k, c)| c.origin == Some((t.oid, k)) && c.name == t.columns[k].name)
             });
         match table {
-            Some(t) => t.row_type(),
+            Some(t) => self
+                .catalog
+                .composite(crate::catalog::ROW_TYPE_OID_BASE + t.oid)
+                .unwrap_or_else(|| t.row_type()),
             None => RecordType::named_fields(
                 cols.iter()
                     .map(|c| (c.name.clone(), c.ty.clone()))

@@ -323,13 +323,19 @@ fn facts_of(t: &DataType) -> Option<TypeFacts> {
 fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     let mut rows = Vec::new();
     // Each table's row type (typtype 'c') and its array type.
-    for t in ctx.cat.tables.values() {
-        let rt = t.row_type();
+    let composites = ctx
+        .cat
+        .tables
+        .values()
+        .map(|t| (t.row_type(), t.schema, t.oid))
+        .chain(ctx.cat.types.values().map(|t| (t.row_type(), t.schema, 0)));
+    for (rt, schema, relid) in composites {
+        let tname = rt.name.clone().unwrap_or_default();
         let comp = |is_array: bool| {
             let (o, n, kind, cat, relid, sub, elem, arr, io) = if is_array {
                 (
                     rt.array_oid,
-                    format!("_{}", t.name),
+                    format!("_{tname}"),
                     'b',
                     'A',
                     0,
@@ -339,12 +345,12 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                     "array",
                 )
             } else {
-                (rt.oid, t.name.clone(), 'c', 'C', t.oid, "-", 0, rt.array_oid, "record")
+                (rt.oid, tname.clone(), 'c', 'C', relid, "-", 0, rt.array_oid, "record")
             };
             vec![
                 oid(o),
                 name(&n),
-                oid(t.schema),
+                oid(schema),
                 oid(ROLE_OID),
                 i2(-1),
                 bool_(false),
