@@ -1207,12 +1207,14 @@ pub fn json_to_record_fields(
     fields
         .iter()
         .enumerate()
-        .map(|(i, (name, ty))| match pairs.iter().rev().find(|(k, _)| k == name) {
-            Some((_, v)) => json_to_field(v, ty, ctx),
-            None => Ok(base
-                .and_then(|b| b.fields.get(i).cloned())
-                .unwrap_or(Value::Null)),
-        })
+        .map(
+            |(i, (name, ty))| match pairs.iter().rev().find(|(k, _)| k == name) {
+                Some((_, v)) => json_to_field(v, ty, ctx),
+                None => Ok(base
+                    .and_then(|b| b.fields.get(i).cloned())
+                    .unwrap_or(Value::Null)),
+            },
+        )
         .collect()
 }
 

@@ -2953,10 +2953,16 @@ impl<'a> Binder<'a> {
         match (lt, rt) {
             (DataType::Record(a), DataType::Record(b)) => {
                 self.check_record_comparison(a, b, equality)?;
-                Ok(Some(if a.is_anonymous() { rt.clone() } else { lt.clone() }))
+                Ok(Some(if a.is_anonymous() {
+                    rt.clone()
+                } else {
+                    lt.clone()
+                }))
             }
             (DataType::Record(_), DataType::Unknown) | (DataType::Unknown, DataType::Record(_)) => {
-                Ok(Some(DataType::Record(Box::new(RecordType::anonymous(Vec::new())))))
+                Ok(Some(DataType::Record(Box::new(RecordType::anonymous(
+                    Vec::new(),
+                )))))
             }
             _ => Ok(None),
         }
@@ -3905,7 +3911,10 @@ impl<'a> Binder<'a> {
             _ => {}
         }
         if let Some((r, row_type)) = self.json_record_call(&name, &types, None, false, location)? {
-            let set = matches!(r.func, basalt_func::TableFunc::JsonToRecord { set: true, .. });
+            let set = matches!(
+                r.func,
+                basalt_func::TableFunc::JsonToRecord { set: true, .. }
+            );
             if set {
                 return self.srf_in_expression(r, args, &types, location, Some(row_type));
             }

@@ -186,7 +186,10 @@ pub fn drop_types(
         }) {
             return Err(err(
                 "2BP01",
-                format!("cannot drop type {name} because table {} requires it", t.name),
+                format!(
+                    "cannot drop type {name} because table {} requires it",
+                    t.name
+                ),
             )
             .with_hint(format!("You can drop table {} instead.", t.name)));
         }
@@ -282,7 +285,10 @@ pub fn create_composite_type(
         .types
         .values()
         .any(|t| t.schema == schema && t.name == rv.relname)
-        || cat.tables.values().any(|t| t.schema == schema && t.name == rv.relname);
+        || cat
+            .tables
+            .values()
+            .any(|t| t.schema == schema && t.name == rv.relname);
     if taken_type || (builtin && schema == crate::catalog::PG_CATALOG_OID) {
         return Err(err(
             "42710",

@@ -1115,9 +1115,7 @@ impl<K: TxnKv> Session<K> {
                 self.store_catalog(cat)?;
                 Ok(tag("CREATE TYPE"))
             }
-            Node::DropStmt(s)
-                if s.remove_type == protobuf::ObjectType::ObjectType as i32 =>
-            {
+            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectType as i32 => {
                 let mut cat = self.catalog_for_update()?;
                 let sp = self.search_path_oids(&cat);
                 if crate::ddl::drop_types(&mut cat, &sp, s, notices)? {

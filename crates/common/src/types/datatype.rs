@@ -383,7 +383,9 @@ impl DataType {
             "json" => no_mods(DataType::Json),
             "jsonb" => no_mods(DataType::Jsonb),
             "unknown" => no_mods(DataType::Unknown),
-            "record" => no_mods(DataType::Record(Box::new(RecordType::anonymous(Vec::new())))),
+            "record" => no_mods(DataType::Record(Box::new(
+                RecordType::anonymous(Vec::new()),
+            ))),
             _ => Err(TypeError::new(
                 codes::UNDEFINED_OBJECT,
                 format!("type \"{}\" does not exist", name.trim()),

@@ -165,9 +165,8 @@ pub fn format_record(r: &RecordValue, ctx: &TypeContext) -> String {
             continue;
         };
         let quote = s.is_empty()
-            || s.chars().any(|c| {
-                matches!(c, '"' | '\\' | '(' | ')' | ',') || c.is_ascii_whitespace()
-            });
+            || s.chars()
+                .any(|c| matches!(c, '"' | '\\' | '(' | ')' | ',') || c.is_ascii_whitespace());
         if !quote {
             out.push_str(&s);
             continue;
@@ -193,7 +192,14 @@ mod tests {
     fn record_text_round_trip() {
         let ctx = TypeContext::default();
         let ty = RecordType::anonymous(vec![DataType::Int4, DataType::Text]);
-        for s in ["(1,a)", "(2,)", "(,)", "(3,\"a b\")", "(4,\"\")", "(5,\"q\"\"u\\\\\")"] {
+        for s in [
+            "(1,a)",
+            "(2,)",
+            "(,)",
+            "(3,\"a b\")",
+            "(4,\"\")",
+            "(5,\"q\"\"u\\\\\")",
+        ] {
             let v = parse_record(s, &ty, &ctx).unwrap();
             let Value::Record(r) = &v else { panic!() };
             assert_eq!(format_record(r, &ctx), s);

@@ -86,7 +86,10 @@ impl Binder<'_> {
             }
             let ty = self.entry_row_type(scope, &idx);
             let items = idx.iter().map(|&i| Expr::Column(i)).collect();
-            return Some(Ok((Expr::Row(items, ty.names()), DataType::Record(Box::new(ty)))));
+            return Some(Ok((
+                Expr::Row(items, ty.names()),
+                DataType::Record(Box::new(ty)),
+            )));
         }
         let n = self.levels.len();
         for depth in 1..=n {
@@ -106,7 +109,10 @@ impl Binder<'_> {
                 .iter()
                 .map(|&index| Expr::Outer { depth, index })
                 .collect();
-            return Some(Ok((Expr::Row(items, ty.names()), DataType::Record(Box::new(ty)))));
+            return Some(Ok((
+                Expr::Row(items, ty.names()),
+                DataType::Record(Box::new(ty)),
+            )));
         }
         None
     }
@@ -115,17 +121,16 @@ impl Binder<'_> {
     /// a table's columns in order, else a record of the entry's columns.
     fn entry_row_type(&self, scope: &Scope, idx: &[usize]) -> RecordType {
         let cols: Vec<_> = idx.iter().filter_map(|&i| scope.cols.get(i)).collect();
-        let table = cols
-            .first()
-            .and_then(|c| c.origin)
-            .and_then(|(oid, _)| self.catalog.tables.get(&oid))
-            .filter(|t| {
-                t.columns.len() == cols.len()
-                    && cols
-                        .iter()
-                        .enumerate()
-                        .all(|(k, c)| c.origin == Some((t.oid, k)) && c.name == t.columns[k].name)
-            });
+        let table =
+            cols.first()
+                .and_then(|c| c.origin)
+                .and_then(|(oid, _)| self.catalog.tables.get(&oid))
+                .filter(|t| {
+                    t.columns.len() == cols.len()
+                        && cols.iter().enumerate().all(|(k, c)| {
+                            c.origin == Some((t.oid, k)) && c.name == t.columns[k].name
+                        })
+                });
         match table {
             Some(t) => self
                 .catalog
@@ -166,8 +171,10 @@ impl Binder<'_> {
                         self.bind_subscripts(e, t, &indirection[start..i], scope, expr_start(arg))?;
                 }
                 Some(Node::AStar(_)) => {
-                    return Err(err("0A000", "row expansion via \"*\" is not supported here")
-                        .at(expr_start(arg)));
+                    return Err(
+                        err("0A000", "row expansion via \"*\" is not supported here")
+                            .at(expr_start(arg)),
+                    );
                 }
                 _ => {
                     return Err(err(
@@ -233,19 +240,12 @@ impl Binder<'_> {
         let DataType::Record(rt) = t else {
             return Err(err(
                 "42809",
-                format!(
-                    "type {} is not composite",
-                    t.format_type()
-                ),
+                format!("type {} is not composite", t.format_type()),
             )
             .at(expr_start(arg)));
         };
         if rt.is_anonymous() && rt.fields.is_empty() {
-            return Err(err(
-                "42809",
-                "record type has not been registered",
-            )
-            .at(expr_start(arg)));
+            return Err(err("42809", "record type has not been registered").at(expr_start(arg)));
         }
         Ok(rt
             .fields
@@ -336,7 +336,11 @@ impl Binder<'_> {
             "jsonb_to_recordset" => (true, false, true),
             _ => return Ok(None),
         };
-        let jt = if jsonb { DataType::Jsonb } else { DataType::Json };
+        let jt = if jsonb {
+            DataType::Jsonb
+        } else {
+            DataType::Json
+        };
         let func = TableFunc::JsonToRecord {
             jsonb,
             set,

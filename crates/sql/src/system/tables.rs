@@ -345,7 +345,17 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                     "array",
                 )
             } else {
-                (rt.oid, tname.clone(), 'c', 'C', relid, "-", 0, rt.array_oid, "record")
+                (
+                    rt.oid,
+                    tname.clone(),
+                    'c',
+                    'C',
+                    relid,
+                    "-",
+                    0,
+                    rt.array_oid,
+                    "record",
+                )
             };
             vec![
                 oid(o),
