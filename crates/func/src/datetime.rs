@@ -75,7 +75,11 @@ pub(crate) mod overload {
             DataType::Interval => Category::Timespan,
             DataType::Array(_) => Category::Array,
             DataType::Unknown => Category::Unknown,
-            DataType::Bytea | DataType::Uuid | DataType::Json | DataType::Jsonb => Category::User,
+            DataType::Bytea
+            | DataType::Uuid
+            | DataType::Json
+            | DataType::Jsonb
+            | DataType::Record(_) => Category::User,
         }
     }
 

@@ -175,6 +175,7 @@ pub(crate) fn category(t: &DataType) -> char {
         DataType::Interval => 'T',
         DataType::Array(_) => 'A',
         DataType::Bytea | DataType::Uuid | DataType::Json | DataType::Jsonb => 'U',
+        DataType::Record(_) => 'C',
         DataType::Unknown => 'X',
     }
 }

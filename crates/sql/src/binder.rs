@@ -24,7 +24,8 @@
 //! constant folding does.
 
 use basalt_common::types::{
-    ArithOp, CastContext, DataType, TypeContext, Value, cast::cast_unknown_literal, cast_context,
+    ArithOp, CastContext, DataType, RecordType, TypeContext, Value, cast::cast_unknown_literal,
+    cast_context,
 };
 use pg_query::protobuf::{self, node::Node};
 
@@ -35,6 +36,8 @@ use crate::plan::{
     Access, AggCall, Cte, Frame, FrameBound, FrameExclude, JoinKind, Plan, SetOpKind, SortKey,
     SrfCall, WindowCall, WindowFunc,
 };
+
+mod rows;
 
 /// A column visible in a scope.
 #[derive(Debug, Clone)]
@@ -231,6 +234,65 @@ pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
     Ok(base)
 }
 
+/// A type name, built-in or composite: a `CREATE TYPE` type or a table's row type (`t`,
+/// `s.t`, `t[]`), looked up through `search_path`.
+pub fn resolve_type_in(
+    cat: &Catalog,
+    search_path: &[u32],
+    tn: &protobuf::TypeName,
+) -> Result<DataType, SqlError> {
+    let e = match type_name(tn) {
+        Ok(t) => return Ok(t),
+        Err(e) if e.code().code() == "42704" => e,
+        Err(e) => return Err(e),
+    };
+    let parts = names(&tn.names);
+    let (schema, name) = match parts.as_slice() {
+        [n] => (None, n.as_str()),
+        [s, n] => (Some(s.as_str()), n.as_str()),
+        _ => return Err(e),
+    };
+    let schemas: Vec<u32> = match schema {
+        Some(s) => cat.schema_oid(s).into_iter().collect(),
+        None => search_path.to_vec(),
+    };
+    let Some(rt) = schemas.iter().find_map(|s| composite_in(cat, *s, name)) else {
+        return Err(e);
+    };
+    let t = DataType::Record(Box::new(rt));
+    Ok(if tn.array_bounds.is_empty() {
+        t
+    } else {
+        DataType::Array(Box::new(t))
+    })
+}
+
+/// The composite type `name` of schema `schema`: a `CREATE TYPE` type or a table's row type.
+pub fn composite_in(cat: &Catalog, schema: u32, name: &str) -> Option<RecordType> {
+    if let Some(t) = cat
+        .types
+        .values()
+        .find(|t| t.schema == schema && t.name == name)
+    {
+        return cat.composite(t.oid);
+    }
+    match cat.relation_in(schema, name)? {
+        Relation::Table(oid) => cat.composite(crate::catalog::ROW_TYPE_OID_BASE + oid),
+        _ => None,
+    }
+}
+
+/// Where a column definition list starts.
+fn first_coldef_location(list: &protobuf::Node) -> Option<u32> {
+    let Some(Node::List(l)) = list.node.as_ref() else {
+        return None;
+    };
+    match l.items.first().and_then(|n| n.node.as_ref()) {
+        Some(Node::ColumnDef(cd)) => pos(cd.location),
+        _ => None,
+    }
+}
+
 /// The rank of a numeric type in PostgreSQL's implicit widening order.
 fn num_rank(t: &DataType) -> Option<u8> {
     Some(match t {
@@ -371,6 +433,11 @@ impl<'a> Binder<'a> {
         self.search_path
             .iter()
             .find_map(|s| self.catalog.relation_in(*s, name).map(|r| (*s, r)))
+    }
+
+    /// A type name, built-in or composite (`t`, `s.t`, `t[]`).
+    pub fn resolve_type(&self, tn: &protobuf::TypeName) -> Result<DataType, SqlError> {
+        resolve_type_in(self.catalog, &self.search_path, tn)
     }
 
     /// The table a RangeVar names, or 42P01.
@@ -1394,13 +1461,22 @@ impl<'a> Binder<'a> {
             let Some(Node::FuncCall(fc)) = l.items.first().and_then(|n| n.node.as_ref()) else {
                 return Err(err("0A000", "feature not supported: this function in FROM"));
             };
-            if l.items.get(1).is_some_and(|n| n.node.is_some()) {
-                return Err(err(
-                    "0A000",
-                    "feature not supported: column definition lists in FROM",
-                ));
+            let mut defs = match l.items.get(1) {
+                Some(n) => self.column_definitions(n)?,
+                None => None,
+            };
+            let mut def_at = l.items.get(1).and_then(first_coldef_location);
+            // `f(...) AS x(a int, ...)` puts the list on the FROM item.
+            if defs.is_none() && rf.functions.len() == 1 && !rf.coldeflist.is_empty() {
+                let list = protobuf::Node {
+                    node: Some(Node::List(protobuf::List {
+                        items: rf.coldeflist.clone(),
+                    })),
+                };
+                defs = self.column_definitions(&list)?;
+                def_at = first_coldef_location(&list);
             }
-            fcs.push(&**fc);
+            fcs.push((&**fc, defs, def_at));
         }
         let pushed = left.is_some();
         if pushed {
@@ -1411,6 +1487,8 @@ impl<'a> Binder<'a> {
             self.levels.pop();
         }
         let (plan, cols, first_name) = r?;
+        let record_fn = matches!(&plan, Plan::TableFunction { calls, .. }
+            if calls.iter().any(|c| matches!(c.func.func, basalt_func::TableFunc::JsonToRecord { .. })));
         let alias = rf.alias.as_ref();
         let table = alias.map_or(first_name, |a| a.aliasname.clone());
         let colnames = alias.map(|a| names(&a.colnames)).unwrap_or_default();
@@ -1420,8 +1498,9 @@ impl<'a> Binder<'a> {
             .map(|(i, (n, t))| ScopeCol {
                 table: Some(table.clone()),
                 name: colnames.get(i).cloned().unwrap_or_else(|| {
-                    // A lone function's lone column takes the alias as its name.
-                    if cols.len() == 1 && alias.is_some() {
+                    // A lone function's lone column takes the alias as its name (not a
+                    // record function's).
+                    if cols.len() == 1 && alias.is_some() && !record_fn {
                         table.clone()
                     } else {
                         n.clone()
@@ -1464,13 +1543,17 @@ impl<'a> Binder<'a> {
     #[allow(clippy::type_complexity)]
     fn bind_from_functions(
         &mut self,
-        fcs: &[&protobuf::FuncCall],
+        fcs: &[(
+            &protobuf::FuncCall,
+            Option<Vec<(String, DataType)>>,
+            Option<u32>,
+        )],
     ) -> Result<(Plan, Vec<(String, DataType)>, String), SqlError> {
         let empty = Scope::default();
         let mut calls = Vec::new();
         let mut cols = Vec::new();
         let mut first_name = None;
-        for fc in fcs {
+        for (fc, defs, def_at) in fcs {
             let fname = names(&fc.funcname);
             let name = fname.last().cloned().unwrap_or_default();
             first_name.get_or_insert_with(|| name.clone());
@@ -1480,6 +1563,31 @@ impl<'a> Binder<'a> {
                 let (e, t) = self.bind_expr(a, &empty)?;
                 args.push(e);
                 types.push(t);
+            }
+            if let Some((r, _)) =
+                self.json_record_call(&name, &types, defs.clone(), true, fc.location)?
+            {
+                let mut cargs = Vec::new();
+                for ((e, t), to) in args.into_iter().zip(types.iter()).zip(&r.arg_types) {
+                    cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
+                }
+                cols.extend(r.columns.iter().cloned());
+                calls.push(SrfCall {
+                    func: r,
+                    args: cargs,
+                    record: false,
+                });
+                continue;
+            }
+            if defs.is_some() {
+                let redundant = basalt_func::resolve_table_function(&name, &types)
+                    .is_some_and(|r| r.columns.len() > 1);
+                let msg = if redundant {
+                    "a column definition list is redundant for a function with OUT parameters"
+                } else {
+                    "a column definition list is only allowed for functions returning \"record\""
+                };
+                return Err(err("42601", msg).at(*def_at));
             }
             let split = name == "unnest"
                 && args.len() > 1
@@ -1502,6 +1610,7 @@ impl<'a> Binder<'a> {
                     calls.push(SrfCall {
                         func: r,
                         args: cargs,
+                        record: false,
                     });
                 } else if fcs.len() == 1 {
                     // A scalar function in FROM yields one row.
@@ -1887,6 +1996,19 @@ impl<'a> Binder<'a> {
                 }
                 continue;
             }
+            // `(e).*`: every field of a record.
+            if let Some(Node::AIndirection(ind)) = val.node.as_ref()
+                && let Some(arg) = ind.arg.as_deref()
+                && let Some((last, rest)) = ind.indirection.split_last()
+                && matches!(last.node.as_ref(), Some(Node::AStar(_)))
+            {
+                let (e, t) = self.bind_expr(arg, scope)?;
+                let (e, t) = self.bind_indirection(e, t, arg, rest, scope)?;
+                for (expr, name, ty) in self.expand_fields(e, &t, arg)? {
+                    out.push(Target { expr, name, ty });
+                }
+                continue;
+            }
             let (expr, ty) = self.bind_expr(val, scope)?;
             let name = if rt.name.is_empty() {
                 column_name(val)
@@ -2225,6 +2347,30 @@ impl<'a> Binder<'a> {
         if *from == DataType::Unknown {
             return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
         }
+        // A row constructor becomes a composite type field by field, checked now.
+        if let (Expr::Row(..), DataType::Record(ft), DataType::Record(tt)) = (&e, from, to)
+            && !tt.is_anonymous()
+        {
+            let Expr::Row(items, _) = e else {
+                return Err(err("XX000", "row constructor expected"));
+            };
+            if items.len() != tt.fields.len() {
+                return Err(err(
+                    "42846",
+                    format!("cannot cast type record to {}", to.format_type()),
+                )
+                .with_detail(if items.len() < tt.fields.len() {
+                    "Input has too few columns."
+                } else {
+                    "Input has too many columns."
+                }));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for ((item, (_, it)), (_, ot)) in items.into_iter().zip(&ft.fields).zip(&tt.fields) {
+                out.push(self.coerce(item, it, ot, context)?);
+            }
+            return Ok(Expr::Row(out, tt.names()));
+        }
         if from.same_base(to) && matches!(to, DataType::Array(_)) {
             return Ok(Expr::Cast(Box::new(e), to.clone(), context));
         }
@@ -2349,6 +2495,11 @@ impl<'a> Binder<'a> {
                 return Ok((Expr::Outer { depth, index: i }, ty));
             }
         }
+        if qual.is_none()
+            && let Some(r) = self.whole_row(name, scope, location)
+        {
+            return r;
+        }
         if let Some(q) = qual {
             let known = scope.cols.iter().any(|c| c.table.as_deref() == Some(q))
                 || self
@@ -2400,6 +2551,13 @@ impl<'a> Binder<'a> {
             Node::AConst(c) => Ok(bind_const(c)?),
             Node::ColumnRef(cr) => {
                 if let Some(Node::AStar(_)) = cr.fields.last().and_then(|f| f.node.as_ref()) {
+                    let f = names(&cr.fields[..cr.fields.len() - 1]);
+                    if let Some(q) = f.last() {
+                        return match self.whole_row(q, scope, cr.location) {
+                            Some(r) => r,
+                            None => Err(self.missing_from_entry(q).at(pos(cr.location))),
+                        };
+                    }
                     return Err(err("0A000", "feature not supported: row expressions (*)")
                         .at(pos(cr.location)));
                 }
@@ -2449,7 +2607,7 @@ impl<'a> Binder<'a> {
                     }
                     return Ok((e, t));
                 }
-                let to = type_name(tn)?;
+                let to = self.resolve_type(tn)?;
                 let (mut e, t) = self.bind_expr(arg, scope)?;
                 let field = if to == DataType::Interval {
                     interval_range_field(tn)
@@ -2576,7 +2734,7 @@ impl<'a> Binder<'a> {
                     return Err(err("42601", "subscript without argument"));
                 };
                 let (e, t) = self.bind_expr(arg, scope)?;
-                self.bind_subscripts(e, t, &ind.indirection, scope, node_location(arg))
+                self.bind_indirection(e, t, arg, &ind.indirection, scope)
             }
             Node::SqlvalueFunction(f) => {
                 let (name, args): (&str, Vec<Expr>) = match f.op {
@@ -2625,7 +2783,7 @@ impl<'a> Binder<'a> {
                 self.bind_expr(a, scope)
             }
             Node::SetToDefault(_) => Err(err("42601", "DEFAULT is not allowed in this context")),
-            Node::RowExpr(_) => Err(err("0A000", "feature not supported: row constructors")),
+            Node::RowExpr(r) => self.bind_row_expr(&r.args, scope),
             Node::GroupingFunc(gf) => {
                 match &self.agg {
                     Some(a) if a.allowed => {}
@@ -2769,6 +2927,11 @@ impl<'a> Binder<'a> {
         r: Expr,
         rt: DataType,
     ) -> Result<Expr, SqlError> {
+        if let Some(t) = self.record_operands(&lt, &rt, matches!(op, CmpOp::Eq | CmpOp::Ne))? {
+            let l = self.coerce(l, &lt, &t, CastContext::Implicit)?;
+            let r = self.coerce(r, &rt, &t, CastContext::Implicit)?;
+            return Ok(Expr::Cmp(op, Box::new(l), Box::new(r)));
+        }
         let t = self.operand_type(&lt, &rt, cmp_symbol(op))?;
         let l = self.coerce(l, &lt, &t, CastContext::Implicit)?;
         let r = self.coerce(r, &rt, &t, CastContext::Implicit)?;
@@ -2776,6 +2939,33 @@ impl<'a> Binder<'a> {
             return Err(err("42883", "operator does not exist: json = json"));
         }
         Ok(fold(Expr::Cmp(op, Box::new(l), Box::new(r)), &self.types))
+    }
+
+    /// Operands of a record comparison: the type both sides are compared as (an untyped
+    /// literal becomes an anonymous `record`, whose input PostgreSQL does not implement), or
+    /// `None` when neither side is a record.
+    fn record_operands(
+        &mut self,
+        lt: &DataType,
+        rt: &DataType,
+        equality: bool,
+    ) -> Result<Option<DataType>, SqlError> {
+        match (lt, rt) {
+            (DataType::Record(a), DataType::Record(b)) => {
+                self.check_record_comparison(a, b, equality)?;
+                Ok(Some(if a.is_anonymous() {
+                    rt.clone()
+                } else {
+                    lt.clone()
+                }))
+            }
+            (DataType::Record(_), DataType::Unknown) | (DataType::Unknown, DataType::Record(_)) => {
+                Ok(Some(DataType::Record(Box::new(RecordType::anonymous(
+                    Vec::new(),
+                )))))
+            }
+            _ => Ok(None),
+        }
     }
 
     fn operand_type(&self, lt: &DataType, rt: &DataType, op: &str) -> Result<DataType, SqlError> {
@@ -2884,9 +3074,41 @@ impl<'a> Binder<'a> {
                 let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
                     return Err(err("42601", "IS DISTINCT FROM without operands"));
                 };
+                if let (Some(Node::RowExpr(lrow)), Some(Node::RowExpr(rrow))) =
+                    (l.node.as_ref(), r.node.as_ref())
+                {
+                    // Row constructors: distinct when any pair of fields is.
+                    if lrow.args.len() != rrow.args.len() {
+                        return Err(err("42601", "unequal number of entries in row expressions")
+                            .at(pos(a.location)));
+                    }
+                    let mut any = None;
+                    for (x, y) in lrow.args.iter().zip(&rrow.args) {
+                        let (xe, xt) = self.bind_expr(x, scope)?;
+                        let (ye, yt) = self.bind_expr(y, scope)?;
+                        let t = self.operand_type(&xt, &yt, "=")?;
+                        let xe = self.coerce(xe, &xt, &t, CastContext::Implicit)?;
+                        let ye = self.coerce(ye, &yt, &t, CastContext::Implicit)?;
+                        let d = Expr::Distinct(Box::new(xe), Box::new(ye), false);
+                        any = Some(match any {
+                            None => d,
+                            Some(p) => Expr::Or(Box::new(p), Box::new(d)),
+                        });
+                    }
+                    let any = any.unwrap_or(Expr::Const(Value::Bool(false)));
+                    let e = if kind == K::AexprNotDistinct {
+                        Expr::Not(Box::new(any))
+                    } else {
+                        any
+                    };
+                    return Ok((e, DataType::Bool));
+                }
                 let (le, lt) = self.bind_expr(l, scope)?;
                 let (re, rt) = self.bind_expr(r, scope)?;
-                let t = self.operand_type(&lt, &rt, "=")?;
+                let t = match self.record_operands(&lt, &rt, true)? {
+                    Some(t) => t,
+                    None => self.operand_type(&lt, &rt, "=")?,
+                };
                 let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
                 let re = self.coerce(re, &rt, &t, CastContext::Implicit)?;
                 Ok((
@@ -2942,6 +3164,18 @@ impl<'a> Binder<'a> {
                     let b = self.bind_expr(i, scope)?;
                     types.push(b.1.clone());
                     items.push(b);
+                }
+                if let DataType::Record(_) = lt {
+                    // Records: each item compared as a record (`record_eq`).
+                    let mut list_e = Vec::new();
+                    for (e, et) in items {
+                        let t = self.record_operands(&lt, &et, true)?.unwrap_or(lt.clone());
+                        list_e.push(self.coerce(e, &et, &t, CastContext::Implicit)?);
+                    }
+                    return Ok((
+                        Expr::InList(Box::new(le), list_e, op == "<>"),
+                        DataType::Bool,
+                    ));
                 }
                 let t = common_type(&types, "IN").map_err(|_| {
                     err(
@@ -3189,8 +3423,11 @@ impl<'a> Binder<'a> {
                 && lt != DataType::Unknown
                 && rt != DataType::Unknown);
             if operands_ok {
-                return self
-                    .comparison(c, le, lt, re, rt)
+                let r = self.comparison(c, le, lt, re, rt);
+                if self.unplaced {
+                    return r.map(|e| (e, DataType::Bool));
+                }
+                return r
                     .map(|e| (e, DataType::Bool))
                     .map_err(|e| e.at(pos(location)));
             }
@@ -3673,6 +3910,25 @@ impl<'a> Binder<'a> {
             "coalesce" | "greatest" | "least" => {}
             _ => {}
         }
+        if let Some((r, row_type)) = self.json_record_call(&name, &types, None, false, location)? {
+            let set = matches!(
+                r.func,
+                basalt_func::TableFunc::JsonToRecord { set: true, .. }
+            );
+            if set {
+                return self.srf_in_expression(r, args, &types, location, Some(row_type));
+            }
+            let mut cargs = Vec::new();
+            for ((e, t), to) in args.into_iter().zip(&types).zip(&r.arg_types) {
+                cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
+            }
+            let call = SrfCall {
+                func: r,
+                args: cargs,
+                record: true,
+            };
+            return Ok((Expr::TableRow(Box::new(call)), row_type));
+        }
         match basalt_func::resolve_function(&name, &types) {
             Some(r) => {
                 let mut cargs = Vec::new();
@@ -3694,7 +3950,7 @@ impl<'a> Binder<'a> {
                 Ok((e, r.ret))
             }
             None if let Some(r) = basalt_func::resolve_table_function(&name, &types) => {
-                self.srf_in_expression(r, args, &types, location)
+                self.srf_in_expression(r, args, &types, location, None)
             }
             None => {
                 let sig = types
@@ -3723,6 +3979,7 @@ impl<'a> Binder<'a> {
         args: Vec<Expr>,
         types: &[DataType],
         location: i32,
+        row_type: Option<DataType>,
     ) -> Result<(Expr, DataType), SqlError> {
         let hint = "You might be able to move the set-returning function into a LATERAL FROM item.";
         let allowed = self.agg.as_ref().is_some_and(|a| {
@@ -3752,14 +4009,13 @@ impl<'a> Binder<'a> {
                 e
             });
         }
-        let [(_, ty)] = r.columns.as_slice() else {
-            return Err(err(
-                "0A000",
-                "feature not supported: set-returning functions returning several columns in a select list",
-            )
-            .at(pos(location)));
+        // Several columns (or a composite result) make one record value per row.
+        let record = row_type.is_some() || r.columns.len() != 1;
+        let ty = match (row_type, r.columns.as_slice()) {
+            (Some(t), _) => t,
+            (None, [(_, ty)]) => ty.clone(),
+            (None, cols) => DataType::Record(Box::new(RecordType::named_fields(cols.to_vec()))),
         };
-        let ty = ty.clone();
         let mut cargs = Vec::new();
         for ((e, t), to) in args.into_iter().zip(types).zip(&r.arg_types) {
             cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
@@ -3770,6 +4026,7 @@ impl<'a> Binder<'a> {
         a.srfs.push(SrfCall {
             func: r,
             args: cargs,
+            record,
         });
         Ok((Expr::Srf(a.srfs.len() - 1), ty))
     }

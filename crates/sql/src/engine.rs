@@ -1178,6 +1178,21 @@ impl<K: TxnKv> Session<K> {
                 self.store_catalog(cat)?;
                 Ok(tag("CREATE VIEW"))
             }
+            Node::CompositeTypeStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                crate::ddl::create_composite_type(&mut cat, &sp, s)?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE TYPE"))
+            }
+            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectType as i32 => {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                if crate::ddl::drop_types(&mut cat, &sp, s, notices)? {
+                    self.store_catalog(cat)?;
+                }
+                Ok(tag("DROP TYPE"))
+            }
             Node::DropStmt(s) => self.drop(s, notices),
             Node::CreateTableAsStmt(s) => self.create_table_as(s, notices),
             Node::VacuumStmt(s) => self.analyze(s),
@@ -2850,6 +2865,9 @@ impl<K: TxnKv> Session<K> {
         let colnames = names(&into.col_names);
         if colnames.len() > query.names.len() {
             return Err(err("42601", "too many column names were specified"));
+        }
+        for (i, (n, t)) in query.names.iter().zip(&query.types).enumerate() {
+            crate::ddl::check_column_type(colnames.get(i).unwrap_or(n), t)?;
         }
         let oid = cat.new_oid();
         let table = Table {

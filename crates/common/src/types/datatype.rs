@@ -8,6 +8,7 @@
 //! type `bpchar` has no length limit.
 
 use super::error::{TypeError, TypeResult, codes};
+use super::record::{RECORD_ARRAY_OID, RECORD_OID, RecordType};
 
 /// Maximum precision of `numeric(p,s)` (PostgreSQL's `NUMERIC_MAX_PRECISION`).
 pub const NUMERIC_MAX_PRECISION: i32 = 1000;
@@ -66,6 +67,9 @@ pub enum DataType {
     /// `unknown` (OID 705): the type of an untyped string literal and of a bare `NULL`
     /// before the binder resolves it.
     Unknown,
+    /// A composite type: `record` (an anonymous row) or a table's or `CREATE TYPE`'s row
+    /// type (see [`super::record`]).
+    Record(Box<RecordType>),
 }
 
 /// The modifier of `numeric(precision, scale)`.
@@ -109,6 +113,7 @@ impl DataType {
             DataType::Jsonb => (3802, 3807, "jsonb", -1),
             DataType::Array(elem) => (elem.info().array_oid, 0, "", -1),
             DataType::Unknown => (705, 0, "unknown", -2),
+            DataType::Record(r) => (r.oid, r.array_oid, "record", -1),
         };
         TypeInfo {
             oid,
@@ -131,6 +136,10 @@ impl DataType {
     /// `pg_type.typname`: `int4`, `varchar`, `_int4` for `integer[]`.
     pub fn typname(&self) -> String {
         match self {
+            DataType::Record(r) => r.name.clone().unwrap_or_else(|| "record".into()),
+            DataType::Array(elem) if matches!(**elem, DataType::Record(_)) => {
+                format!("_{}", elem.typname())
+            }
             DataType::Array(elem) => format!("_{}", elem.info().typname),
             other => other.info().typname.to_owned(),
         }
@@ -166,11 +175,15 @@ impl DataType {
                 114 => DataType::Json,
                 3802 => DataType::Jsonb,
                 705 => DataType::Unknown,
+                RECORD_OID => DataType::Record(Box::new(RecordType::anonymous(Vec::new()))),
                 _ => return None,
             })
         };
         if let Some(t) = scalar(oid) {
             return Some(t);
+        }
+        if oid == RECORD_ARRAY_OID {
+            return scalar(RECORD_OID).map(|t| DataType::Array(Box::new(t)));
         }
         [
             16, 21, 23, 20, 700, 701, 1700, 25, 1043, 1042, 17, 1082, 1083, 1114, 1184, 1186, 2950,
@@ -220,9 +233,24 @@ impl DataType {
         }
     }
 
-    /// Whether both are the same type, ignoring modifiers.
+    /// Whether both are the same type, ignoring modifiers. All anonymous rows are the one
+    /// type `record`, as in PostgreSQL; a named composite type is itself.
     pub fn same_base(&self, other: &DataType) -> bool {
-        self.without_typmod() == other.without_typmod()
+        match (self, other) {
+            (DataType::Record(a), DataType::Record(b)) => {
+                a.oid == b.oid && (a.is_anonymous() || a.fields == b.fields)
+            }
+            (DataType::Array(a), DataType::Array(b)) => a.same_base(b),
+            _ => self.without_typmod() == other.without_typmod(),
+        }
+    }
+
+    /// The row type, for a composite type.
+    pub fn record(&self) -> Option<&RecordType> {
+        match self {
+            DataType::Record(r) => Some(r),
+            _ => None,
+        }
     }
 
     /// Whether the type is one of PostgreSQL's string category (`text`, `varchar`, `bpchar`).
@@ -263,6 +291,7 @@ impl DataType {
             DataType::Jsonb => "jsonb".into(),
             DataType::Array(e) => format!("{}[]", e.format_type()),
             DataType::Unknown => "unknown".into(),
+            DataType::Record(r) => r.name.clone().unwrap_or_else(|| "record".into()),
         }
     }
 
@@ -354,6 +383,9 @@ impl DataType {
             "json" => no_mods(DataType::Json),
             "jsonb" => no_mods(DataType::Jsonb),
             "unknown" => no_mods(DataType::Unknown),
+            "record" => no_mods(DataType::Record(Box::new(
+                RecordType::anonymous(Vec::new()),
+            ))),
             _ => Err(TypeError::new(
                 codes::UNDEFINED_OBJECT,
                 format!("type \"{}\" does not exist", name.trim()),

@@ -51,6 +51,15 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TypeContext) -> TypeResult<V
         DataType::Json => Value::Json(parse_json(input)?),
         DataType::Jsonb => Value::Jsonb(parse_jsonb(input)?),
         DataType::Array(elem) => parse_array(input, elem, ctx)?,
+        DataType::Record(r) => {
+            if r.is_anonymous() && r.fields.is_empty() {
+                return Err(super::error::TypeError::new(
+                    super::error::codes::FEATURE_NOT_SUPPORTED,
+                    "input of anonymous composite types is not implemented",
+                ));
+            }
+            super::record::parse_record(input, r, ctx)?
+        }
     })
 }
 
@@ -75,5 +84,6 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Uuid(v) => format_uuid(v),
         Value::Jsonb(v) => v.to_text(),
         Value::Array(a) => format_array(a, ctx),
+        Value::Record(r) => super::record::format_record(r, ctx),
     })
 }

@@ -32,6 +32,7 @@ use super::datatype::DataType;
 use super::interval::Interval;
 use super::json::Jsonb;
 use super::numeric::Numeric;
+use super::record::{RecordType, RecordValue};
 
 /// One SQL value.
 #[derive(Debug, Clone)]
@@ -76,6 +77,8 @@ pub enum Value {
     Jsonb(Jsonb),
     /// An array of any number of dimensions.
     Array(Box<ArrayValue>),
+    /// A composite value (a row).
+    Record(Box<RecordValue>),
 }
 
 /// PostgreSQL's `MAXDIM`: arrays have at most six dimensions.
@@ -192,6 +195,13 @@ impl Value {
             Value::Json(_) => DataType::Json,
             Value::Jsonb(_) => DataType::Jsonb,
             Value::Array(a) => DataType::Array(Box::new(a.element_type.clone())),
+            Value::Record(r) => DataType::Record(Box::new(RecordType::named_fields(
+                r.names
+                    .iter()
+                    .zip(&r.fields)
+                    .map(|(n, v)| (n.clone(), v.data_type().unwrap_or(DataType::Unknown)))
+                    .collect(),
+            ))),
         })
     }
 
@@ -216,6 +226,7 @@ impl Value {
             Value::Json(_) => 16,
             Value::Jsonb(_) => 17,
             Value::Array(_) => 18,
+            Value::Record(_) => 19,
             Value::Null => 255,
         }
     }
@@ -290,6 +301,15 @@ impl Ord for Value {
                         lows(a).cmp(&lows(b))
                     })
             }
+            // Records: field by field (a NULL field equals NULL and sorts after values, as
+            // PostgreSQL's `record_cmp`), then the number of fields.
+            (Record(a), Record(b)) => a
+                .fields
+                .iter()
+                .zip(&b.fields)
+                .map(|(x, y)| x.cmp(y))
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or_else(|| a.fields.len().cmp(&b.fields.len())),
             (a, b) => a.rank().cmp(&b.rank()),
         }
     }
@@ -335,6 +355,12 @@ impl Hash for Value {
                     e.hash(state);
                 }
                 a.dims.hash(state);
+            }
+            Value::Record(r) => {
+                r.fields.len().hash(state);
+                for f in &r.fields {
+                    f.hash(state);
+                }
             }
         }
     }
