@@ -523,6 +523,8 @@ pub fn create_table(
                 };
                 let ty = crate::binder::resolve_type_in(cat, search_path, tn)?;
                 check_column_type(&cd.colname, &ty)?;
+                crate::binder::check_column_type(&ty)
+                    .map_err(|e| e.at(crate::binder::pos(tn.location)))?;
                 let tname = names(&tn.names).last().cloned().unwrap_or_default();
                 let serial = matches!(
                     tname.as_str(),

@@ -2870,6 +2870,9 @@ impl<K: TxnKv> Session<K> {
             crate::ddl::check_column_type(colnames.get(i).unwrap_or(n), t)?;
         }
         let oid = cat.new_oid();
+        for t in &query.types {
+            crate::binder::check_column_type(t)?;
+        }
         let table = Table {
             oid,
             schema,

@@ -98,6 +98,9 @@ pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
         (T::Time(_), T::Interval) => Some(Implicit),
         (T::Interval, T::Time(_)) => Some(Assignment),
         (T::Json, T::Jsonb) | (T::Jsonb, T::Json) => Some(Assignment),
+        (a, T::Reg(_)) if int_rank(a).is_some() => Some(Implicit),
+        (T::Reg(_), T::Int4 | T::Int8) => Some(Assignment),
+        (T::Text | T::Varchar(_), T::Reg(super::datatype::RegKind::Class)) => Some(Implicit),
         (
             T::Jsonb,
             T::Bool | T::Int2 | T::Int4 | T::Int8 | T::Float4 | T::Float8 | T::Numeric(_),
@@ -348,6 +351,26 @@ fn convert(
     let out = match (value, &base) {
         // Same base type: only the modifier changes.
         (v, _) if from.same_base(to) => v.clone(),
+        // Object identifiers: binary to oid (bigint here) and integer; to a string by name.
+        (Value::Reg(_, o, _), T::Int8) => Value::Int8(i64::from(*o)),
+        (Value::Reg(_, o, _), T::Int4) => Value::Int4(*o as i32),
+        (Value::Reg(_, _, name), t) if t.is_string() => {
+            if matches!(t, T::Bpchar(_)) {
+                Value::Bpchar(name.to_string())
+            } else {
+                Value::Text(name.to_string())
+            }
+        }
+        // Reading a name or an OID needs the catalog, which the SQL layer has.
+        (_, T::Reg(k)) => {
+            return Err(TypeError::new(
+                codes::FEATURE_NOT_SUPPORTED,
+                format!(
+                    "feature not supported: conversion to {} without a catalog",
+                    k.name()
+                ),
+            ));
+        }
         // Integers.
         (Value::Int2(v), t) if int_rank(t).is_some() => int_from_i128(i128::from(*v), t)?,
         (Value::Int4(v), t) if int_rank(t).is_some() => int_from_i128(i128::from(*v), t)?,
