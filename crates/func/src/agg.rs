@@ -1089,13 +1089,15 @@ impl Accumulator for MinMaxAcc {
         if v.is_null() {
             return Ok(());
         }
+        // On ties the newer value wins, as in PostgreSQL's *_larger / *_smaller functions
+        // (visible for equal numerics of different scales: max(1.5, 1.50) is 1.50).
         let better = match &self.best {
             None => true,
             Some(b) => {
                 if self.max {
-                    v > b
+                    v >= b
                 } else {
-                    v < b
+                    v <= b
                 }
             }
         };

@@ -1196,6 +1196,7 @@ impl<K: TxnKv> Session<K> {
             Node::DropStmt(s) => self.drop(s, notices),
             Node::CreateTableAsStmt(s) => self.create_table_as(s, notices),
             Node::VacuumStmt(s) => self.analyze(s),
+            Node::ReindexStmt(s) => self.reindex(s),
             Node::TruncateStmt(s) => self.truncate(s),
             Node::CommentStmt(s) => self.comment(s),
             Node::AlterTableStmt(s) => self.alter_table(s, notices),
@@ -1237,6 +1238,9 @@ impl<K: TxnKv> Session<K> {
             None => {
                 let mut b = self.binder(&catalog);
                 let q = b.bind_select(s)?;
+                if let Some(e) = b.take_const_error() {
+                    return Err(e);
+                }
                 let q = Arc::new(crate::optimizer::optimize_query(q, &catalog));
                 // Only plans that may be reused go in, so a hit needs no check.
                 if !written && plan_cacheable(text) {
@@ -2915,6 +2919,71 @@ impl<K: TxnKv> Session<K> {
         })?;
         self.store_catalog(cat)?;
         Ok(tag(&format!("SELECT {count}")))
+    }
+
+    /// REINDEX: index entries are written with their rows in the same transaction and are
+    /// never left behind, so there is nothing to rebuild; the target is checked as in
+    /// PostgreSQL.
+    fn reindex(&mut self, s: &protobuf::ReindexStmt) -> Result<StatementResult, SqlError> {
+        use protobuf::ReindexObjectType as K;
+        let kind = K::try_from(s.kind).unwrap_or(K::Undefined);
+        let in_block = self.block.as_ref().is_some_and(|b| b.kind_is_explicit());
+        match kind {
+            K::ReindexObjectIndex | K::ReindexObjectTable => {
+                let Some(rv) = &s.relation else {
+                    return Err(err("42601", "REINDEX needs a relation"));
+                };
+                let cat = self.load_catalog()?;
+                let b = self.binder(&cat);
+                let found = b.lookup_relation(&rv.schemaname, &rv.relname);
+                let name = &rv.relname;
+                match (kind, found) {
+                    (_, None) => Err(err("42P01", format!("relation \"{name}\" does not exist"))),
+                    (K::ReindexObjectIndex, Some((_, crate::catalog::Relation::Index(_))))
+                    | (K::ReindexObjectTable, Some((_, crate::catalog::Relation::Table(_)))) => {
+                        Ok(tag("REINDEX"))
+                    }
+                    (K::ReindexObjectIndex, Some(_)) => {
+                        Err(err("42809", format!("\"{name}\" is not an index")))
+                    }
+                    _ => Err(err(
+                        "42809",
+                        format!("\"{name}\" is not a table or materialized view"),
+                    )),
+                }
+            }
+            K::ReindexObjectSchema => {
+                if in_block {
+                    return Err(err(
+                        "25001",
+                        "REINDEX SCHEMA cannot run inside a transaction block",
+                    ));
+                }
+                let cat = self.load_catalog()?;
+                if cat.schema_oid(&s.name).is_none() {
+                    return Err(err(
+                        "3F000",
+                        format!("schema \"{}\" does not exist", s.name),
+                    ));
+                }
+                Ok(tag("REINDEX"))
+            }
+            K::ReindexObjectSystem | K::ReindexObjectDatabase => {
+                let what = if kind == K::ReindexObjectSystem {
+                    "SYSTEM"
+                } else {
+                    "DATABASE"
+                };
+                if in_block {
+                    return Err(err(
+                        "25001",
+                        format!("REINDEX {what} cannot run inside a transaction block"),
+                    ));
+                }
+                Ok(tag("REINDEX"))
+            }
+            K::Undefined => Err(err("42601", "REINDEX of an unknown kind of object")),
+        }
     }
 
     /// ANALYZE [table, ...] (and VACUUM [ANALYZE], whose space reclamation the storage

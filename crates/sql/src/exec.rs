@@ -1807,12 +1807,17 @@ impl Sequences for NoSequences {
     }
 }
 
-/// Evaluates an expression of constants; `None` if it fails (the error then surfaces when
-/// the statement runs, as in PostgreSQL where folding errors are raised at execution).
+/// Evaluates an expression of constants; `None` if it fails (the binder keeps the expression,
+/// and reports the failure where PostgreSQL's planner would: `Binder::take_const_error`).
 pub fn eval_const(e: &Expr, func: EvalContext) -> Option<Value> {
+    eval_const_result(e, func).ok()
+}
+
+/// [`eval_const`] with the error.
+pub fn eval_const_result(e: &Expr, func: EvalContext) -> Result<Value, SqlError> {
     let catalog = Catalog::default();
     let mut txn = NoTxn;
     let mut seq = NoSequences;
     let mut cx = Cx::new(&mut txn, &catalog, &[], func, &mut seq);
-    eval(e, &[], &mut cx).ok()
+    eval(e, &[], &mut cx)
 }
