@@ -257,3 +257,43 @@ fn partial_index_only_when_the_query_implies_its_predicate() {
         vec!["6"]
     );
 }
+
+#[test]
+fn explain_of_data_modifying_statements() {
+    let mut s = session();
+    let cases: &[(&str, &str)] = &[
+        (
+            "INSERT INTO t VALUES (1000, 1, 'new')",
+            "Insert on t\n->  Result",
+        ),
+        (
+            "INSERT INTO t VALUES (1001, 1, 'x'), (1002, 2, 'y') ON CONFLICT DO NOTHING",
+            "Insert on t\n  Conflict Resolution: NOTHING\n->  Values Scan (2 rows)",
+        ),
+        (
+            "INSERT INTO t SELECT id + 1000, a, b || 'c' FROM t WHERE a = 3",
+            "Insert on t\n->  Index Scan using t_a on t (1 key column)\n        Index Cond: (a = 3)",
+        ),
+        (
+            "UPDATE t SET a = 0 WHERE id = 5",
+            "Update on t\n->  Primary Key Lookup on t\n        Index Cond: (id = 5)",
+        ),
+        (
+            "DELETE FROM t WHERE a + 1 = 4",
+            "Delete on t\n->  Seq Scan on t\n        Filter: ((a + 1) = 4)",
+        ),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(plan(&mut s, sql), *expected, "{sql}");
+    }
+    // Without ANALYZE nothing ran.
+    assert_eq!(rows(&mut s, "SELECT count(*) FROM t"), ["200"]);
+    assert_eq!(rows(&mut s, "SELECT a FROM t WHERE id = 5"), ["5"]);
+    // With ANALYZE the statement runs and the root reports its rows.
+    let r = s
+        .execute("EXPLAIN ANALYZE UPDATE t SET a = 0 WHERE a = 5")
+        .unwrap();
+    let first = r[0].rows[0][0].clone().unwrap_or_default();
+    assert!(first.starts_with("Update on t (actual rows=20)"), "{first}");
+    assert_eq!(rows(&mut s, "SELECT count(*) FROM t WHERE a = 0"), ["40"]);
+}
