@@ -675,7 +675,8 @@ mod tests {
         assert_eq!(cols[0].ty.format_type(), "pt");
         // A table's row type is found by its derived OID.
         assert_eq!(
-            back.composite(ROW_TYPE_OID_BASE + t).map(|r| r.fields.len()),
+            back.composite(ROW_TYPE_OID_BASE + t)
+                .map(|r| r.fields.len()),
             Some(2)
         );
     }
