@@ -150,6 +150,8 @@ pub struct Binder<'a> {
     /// Outer references made while binding:
     /// (level index in `levels`, column, position of the reference).
     level_refs: Vec<(usize, usize, Option<u32>)>,
+    /// The catalog snapshot of conversions to `regclass` and friends (made on first use).
+    reg: Option<crate::system::RegMap>,
 }
 
 /// `Binder::ref_item` of the ORDER BY items (plus their index).
@@ -207,10 +209,8 @@ pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
         }
     }
     let name = match name.as_str() {
-        // Object-identifier aliases: names are kept as text and resolved where used
-        // (`nextval('s'::regclass)`).
-        "regclass" | "regtype" | "regproc" | "regnamespace" => "text".to_string(),
-        "oid" | "xid" | "cid" | "regoper" | "regprocedure" => "int8".to_string(),
+        // PostgreSQL's unsigned 32-bit identifiers are bigint here.
+        "oid" | "xid" | "cid" => "int8".to_string(),
         "serial" | "serial4" => "int4".to_string(),
         "bigserial" | "serial8" => "int8".to_string(),
         "smallserial" | "serial2" => "int2".to_string(),
@@ -293,6 +293,25 @@ fn first_coldef_location(list: &protobuf::Node) -> Option<u32> {
     }
 }
 
+/// A column's type: [`type_name`], refusing the OID alias types (a stored `regclass` would
+/// keep the name it had when written).
+pub fn column_type(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
+    let ty = type_name(t)?;
+    check_column_type(&ty).map_err(|e| e.at(pos(t.location)))?;
+    Ok(ty)
+}
+
+/// Refuses the types a table column cannot have here.
+pub fn check_column_type(ty: &DataType) -> Result<(), SqlError> {
+    if let DataType::Reg(k) = ty.element().unwrap_or(ty) {
+        return Err(err(
+            "0A000",
+            format!("feature not supported: table columns of type {}", k.name()),
+        ));
+    }
+    Ok(())
+}
+
 /// The rank of a numeric type in PostgreSQL's implicit widening order.
 fn num_rank(t: &DataType) -> Option<u8> {
     Some(match t {
@@ -360,6 +379,14 @@ pub fn common_type_at(
             best = DataType::Text;
             continue;
         }
+        // An integer converts implicitly to an OID alias, not the other way round.
+        if matches!(best, DataType::Reg(_)) && num_rank(t).is_some_and(|r| r <= 3) {
+            continue;
+        }
+        if matches!(t, DataType::Reg(_)) && num_rank(&best).is_some_and(|r| r <= 3) {
+            best = (*t).clone();
+            continue;
+        }
         return Err(err(
             "42804",
             format!(
@@ -399,6 +426,49 @@ impl<'a> Binder<'a> {
             rtes: Vec::new(),
             outer_aggs: Vec::new(),
             level_refs: Vec::new(),
+            reg: None,
+        }
+    }
+
+    /// The catalog snapshot that converting to `regclass` and friends needs.
+    pub fn reg_map(&mut self) -> crate::system::RegMap {
+        if let Some(m) = &self.reg {
+            return m.clone();
+        }
+        let c = crate::system::ctx(self);
+        let m = crate::system::RegMap(std::sync::Arc::new(crate::system::RegCatalog::new(&c)));
+        self.reg = Some(m.clone());
+        m
+    }
+
+    /// Converts `e` (of type `from`) to the OID alias type `kind`: now for a constant,
+    /// otherwise when the expression runs (names need the catalog snapshot).
+    pub(crate) fn reg_cast(
+        &mut self,
+        e: Expr,
+        from: &DataType,
+        kind: basalt_common::types::RegKind,
+        missing_ok: bool,
+    ) -> Result<Expr, SqlError> {
+        let cat = self.reg_map();
+        match &e {
+            Expr::Const(Value::Text(s)) if *from == DataType::Unknown => {
+                let text = s.clone();
+                let v = cat
+                    .0
+                    .convert(&Value::Text(text.clone()), kind, missing_ok)
+                    .map_err(|e| e.at(self.literal_position(&text)))?;
+                Ok(Expr::Const(v))
+            }
+            Expr::Const(Value::Null) => Ok(Expr::Const(Value::Null)),
+            // Other constants convert when the statement runs: PostgreSQL's errors there
+            // (constant folding) carry no position.
+            _ => Ok(Expr::RegCast {
+                arg: Box::new(e),
+                kind,
+                cat,
+                missing_ok,
+            }),
         }
     }
 
@@ -2326,6 +2396,15 @@ impl<'a> Binder<'a> {
         if from == to {
             return Ok(e);
         }
+        if let DataType::Reg(k) = to
+            && !matches!(e, Expr::Const(Value::Null))
+            && !(matches!(e, Expr::Param(_)) && *from == DataType::Unknown)
+            && !from.same_base(to)
+            && (*from == DataType::Unknown
+                || cast_context(from, to).is_some_and(|c| c.allows(context)))
+        {
+            return self.reg_cast(e, from, *k, false);
+        }
         match (&e, from) {
             (Expr::Const(Value::Null), _) => return Ok(Expr::Const(Value::Null)),
             (Expr::Const(Value::Text(s)), DataType::Unknown) => {
@@ -2338,11 +2417,20 @@ impl<'a> Binder<'a> {
                 if let Some(p) = self.params.get_mut(*i)
                     && *p == DataType::Unknown
                 {
+                    // A parameter read as an OID alias arrives as text (its name or OID).
+                    if let DataType::Reg(k) = to {
+                        *p = DataType::Text;
+                        return self.reg_cast(e, &DataType::Text, *k, false);
+                    }
                     *p = to.clone();
                 }
                 return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
             }
             _ => {}
+        }
+        // An OID alias is an oid, which is bigint here (PostgreSQL's cast is implicit).
+        if matches!(from, DataType::Reg(_)) && *to == DataType::Int8 {
+            return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
         }
         if *from == DataType::Unknown {
             return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
@@ -2589,24 +2677,6 @@ impl<'a> Binder<'a> {
                 let Some(tn) = &tc.type_name else {
                     return Err(err("42601", "cast without type"));
                 };
-                let tnames = names(&tn.names);
-                let last = tnames.last().map(String::as_str).unwrap_or("");
-                if matches!(last, "regclass" | "regtype" | "regnamespace")
-                    && tn.array_bounds.is_empty()
-                {
-                    // A name literal becomes the object's OID (an integer here).
-                    let (e, t) = self.bind_expr(arg, scope)?;
-                    if let Expr::Const(Value::Text(text)) = &e {
-                        let oid = crate::system::reg_literal(self, last, text)
-                            .map_err(|e| e.at(self.literal_position(text)))?;
-                        return Ok((Expr::Const(Value::Int8(oid)), DataType::Int8));
-                    }
-                    if num_rank(&t).is_some_and(|r| r <= 3) {
-                        let e = self.coerce(e, &t, &DataType::Int8, CastContext::Explicit)?;
-                        return Ok((e, DataType::Int8));
-                    }
-                    return Ok((e, t));
-                }
                 let to = self.resolve_type(tn)?;
                 let (mut e, t) = self.bind_expr(arg, scope)?;
                 let field = if to == DataType::Interval {
@@ -2980,6 +3050,15 @@ impl<'a> Binder<'a> {
         }
         if lt.same_base(rt) {
             return Ok(lt.without_typmod());
+        }
+        // OID aliases compare with integers and with each other as oids (bigint here).
+        let oidish =
+            |t: &DataType| matches!(t, DataType::Reg(_)) || num_rank(t).is_some_and(|r| r <= 3);
+        if (matches!(lt, DataType::Reg(_)) || matches!(rt, DataType::Reg(_)))
+            && oidish(lt)
+            && oidish(rt)
+        {
+            return Ok(DataType::Int8);
         }
         let ok = (num_rank(lt).is_some() && num_rank(rt).is_some())
             || (time_rank(lt).is_some() && time_rank(rt).is_some())
@@ -3783,6 +3862,104 @@ impl<'a> Binder<'a> {
         Ok((es, ts))
     }
 
+    /// Binds the arguments of a call that may name some (`f(a, b => 1)`, or the older
+    /// `b := 1`): named ones go to their parameter's position and parameters left out take
+    /// their defaults, as PostgreSQL's parameter names and defaults of the function say
+    /// ([`crate::system::named_params`]).
+    fn bind_call_args(
+        &mut self,
+        name: &str,
+        args: &[protobuf::Node],
+        location: i32,
+        scope: &Scope,
+    ) -> Result<(Vec<Expr>, Vec<DataType>), SqlError> {
+        if !args
+            .iter()
+            .any(|a| matches!(a.node.as_ref(), Some(Node::NamedArgExpr(_))))
+        {
+            return self.bind_args(args, scope);
+        }
+        let mut positional = Vec::new();
+        let mut named: Vec<(String, Expr, DataType)> = Vec::new();
+        for a in args {
+            match a.node.as_ref() {
+                Some(Node::NamedArgExpr(na)) => {
+                    let Some(arg) = na.arg.as_deref() else {
+                        return Err(err("42601", "named argument without a value"));
+                    };
+                    let at = pos(na.location);
+                    if named.iter().any(|(n, _, _)| *n == na.name) {
+                        return Err(err(
+                            "42601",
+                            format!("argument name \"{}\" used more than once", na.name),
+                        )
+                        .at(at));
+                    }
+                    let (e, t) = self.bind_expr(arg, scope)?;
+                    named.push((na.name.clone(), e, t));
+                }
+                _ => {
+                    if !named.is_empty() {
+                        return Err(err(
+                            "42601",
+                            "positional argument cannot follow named argument",
+                        )
+                        .at(expr_start(a)));
+                    }
+                    positional.push(self.bind_expr(a, scope)?);
+                }
+            }
+        }
+        for sig in crate::system::named_params(name) {
+            if positional.len() > sig.len() {
+                continue;
+            }
+            let mut slots: Vec<Option<(Expr, DataType)>> = vec![None; sig.len()];
+            for (i, p) in positional.iter().enumerate() {
+                slots[i] = Some(p.clone());
+            }
+            let mut fits = true;
+            for (n, e, t) in &named {
+                match sig.iter().position(|(pn, _)| pn == n) {
+                    Some(i) if slots[i].is_none() => slots[i] = Some((e.clone(), t.clone())),
+                    _ => fits = false,
+                }
+            }
+            let mut es = Vec::new();
+            let mut ts = Vec::new();
+            for (slot, (_, default)) in slots.into_iter().zip(sig.iter()) {
+                match (slot, default) {
+                    (Some((e, t)), _) => {
+                        es.push(e);
+                        ts.push(t);
+                    }
+                    (None, Some(v)) => {
+                        ts.push(v.data_type().unwrap_or(DataType::Unknown));
+                        es.push(Expr::Const(v.clone()));
+                    }
+                    (None, None) => fits = false,
+                }
+            }
+            if fits {
+                return Ok((es, ts));
+            }
+        }
+        let mut shown: Vec<String> = positional.iter().map(|(_, t)| t.format_type()).collect();
+        shown.extend(
+            named
+                .iter()
+                .map(|(n, _, t)| format!("{n} => {}", t.format_type())),
+        );
+        Err(err(
+            "42883",
+            format!("function {name}({}) does not exist", shown.join(", ")),
+        )
+        .with_hint(
+            "No function matches the given name and argument types. You might need to add explicit type casts.",
+        )
+        .at(pos(location)))
+    }
+
     fn bind_func_call(
         &mut self,
         fc: &protobuf::FuncCall,
@@ -3842,7 +4019,7 @@ impl<'a> Binder<'a> {
         } else {
             None
         };
-        let (args, types) = self.bind_args(&fc.args, scope)?;
+        let (args, types) = self.bind_call_args(&name, &fc.args, location, scope)?;
         if let Some(what) = decoration
             && basalt_func::resolve_function(&name, &types).is_some()
         {
@@ -3894,7 +4071,7 @@ impl<'a> Binder<'a> {
                         cargs.push(Expr::Const(Value::Int8(oid)));
                         continue;
                     }
-                    let to = if i == 0 && t == DataType::Int8 {
+                    let to = if i == 0 && matches!(t, DataType::Int8 | DataType::Reg(_)) {
                         DataType::Int8
                     } else if i == 0 {
                         DataType::Text
@@ -4078,7 +4255,7 @@ impl<'a> Binder<'a> {
             let (mut args, mut types) = if fc.agg_star {
                 (Vec::new(), Vec::new())
             } else {
-                self.bind_args(&fc.args, scope)?
+                self.bind_call_args(name, &fc.args, fc.location, scope)?
             };
             let filter = match fc.agg_filter.as_deref() {
                 Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
@@ -4357,7 +4534,7 @@ impl<'a> Binder<'a> {
             let (args, types) = if fc.agg_star {
                 (Vec::new(), Vec::new())
             } else {
-                self.bind_args(&fc.args, scope)?
+                self.bind_call_args(name, &fc.args, fc.location, scope)?
             };
             if let Some(a) = self.agg.as_mut() {
                 a.context = "window definitions";
@@ -5415,6 +5592,17 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
         Expr::BoolTest(a, t) => Expr::BoolTest(b(a, f), t),
         Expr::Neg(a) => Expr::Neg(b(a, f)),
         Expr::Cast(a, t, k) => Expr::Cast(b(a, f), t, k),
+        Expr::RegCast {
+            arg,
+            kind,
+            cat,
+            missing_ok,
+        } => Expr::RegCast {
+            arg: b(arg, f),
+            kind,
+            cat,
+            missing_ok,
+        },
         Expr::Func { func, args, strict } => Expr::Func {
             func,
             args: args.into_iter().map(&mut *f).collect(),

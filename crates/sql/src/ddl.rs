@@ -523,6 +523,8 @@ pub fn create_table(
                 };
                 let ty = crate::binder::resolve_type_in(cat, search_path, tn)?;
                 check_column_type(&cd.colname, &ty)?;
+                crate::binder::check_column_type(&ty)
+                    .map_err(|e| e.at(crate::binder::pos(tn.location)))?;
                 let tname = names(&tn.names).last().cloned().unwrap_or_default();
                 let serial = matches!(
                     tname.as_str(),
@@ -1303,7 +1305,7 @@ pub fn build_index(cat: &Catalog, index_oid: u32, cx: &mut Cx<'_>) -> Result<(),
     let Some(table) = cat.tables.get(&index.table) else {
         return Ok(());
     };
-    let writer = crate::dml::writer_for(cat, table, cx)?;
+    let writer = crate::dml::writer_for(cat, table, &cx.func.types)?;
     let Some(bi) = writer.indexes.iter().find(|b| b.index.oid == index_oid) else {
         return Ok(());
     };

@@ -182,6 +182,19 @@ pub enum Expr {
     Neg(Box<Expr>),
     /// A cast.
     Cast(Box<Expr>, DataType, CastContext),
+    /// A conversion to an object-identifier alias type (`x::regclass`), which needs the
+    /// catalog snapshot it carries; with `missing_ok` a name nothing has gives NULL
+    /// (`to_regclass`).
+    RegCast {
+        /// The value: an OID (integer or alias type) or a name.
+        arg: Box<Expr>,
+        /// The target type.
+        kind: basalt_common::types::RegKind,
+        /// The catalog snapshot.
+        cat: crate::system::RegMap,
+        /// NULL instead of an error for a missing object.
+        missing_ok: bool,
+    },
     /// A built-in function or operator.
     Func {
         /// The function.
@@ -333,7 +346,8 @@ impl Expr {
             | Expr::BoolTest(a, _)
             | Expr::Neg(a)
             | Expr::Field(a, _)
-            | Expr::Cast(a, _, _) => vec![a],
+            | Expr::Cast(a, _, _)
+            | Expr::RegCast { arg: a, .. } => vec![a],
             Expr::TableRow(c) => c.args.iter().collect(),
             Expr::Func { args, .. }
             | Expr::Row(args, _)
@@ -435,6 +449,17 @@ impl Expr {
                 Expr::TableRow(c)
             }
             Expr::Cast(a, t, k) => Expr::Cast(bx(a.rewrite(f)?), t, k),
+            Expr::RegCast {
+                arg,
+                kind,
+                cat,
+                missing_ok,
+            } => Expr::RegCast {
+                arg: bx(arg.rewrite(f)?),
+                kind,
+                cat,
+                missing_ok,
+            },
             Expr::Func { func, args, strict } => Expr::Func {
                 func,
                 args: rewrite_all(args, f)?,
@@ -572,6 +597,15 @@ pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError>
         Expr::Cast(a, to, kind) => {
             let v = eval(a, row, cx)?;
             cast(&v, to, *kind, &cx.func.types)?
+        }
+        Expr::RegCast {
+            arg,
+            kind,
+            cat,
+            missing_ok,
+        } => {
+            let v = eval(arg, row, cx)?;
+            cat.0.convert(&v, *kind, *missing_ok)?
         }
         Expr::Func { func, args, strict } => {
             let mut vals = Vec::with_capacity(args.len());

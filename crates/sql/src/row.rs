@@ -94,6 +94,8 @@ const T_ARRAY: u8 = 20;
 const T_ARRAY_DIMS: u8 = 21;
 /// A composite value: field count, then each field's name and value.
 const T_RECORD: u8 = 22;
+/// An OID alias value: kind name, OID, name.
+const T_REG: u8 = 23;
 
 fn put_len(out: &mut Vec<u8>, mut n: usize) {
     loop {
@@ -227,6 +229,14 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
                 encode_value(out, f);
             }
         }
+        // Tables never have columns of these types (CREATE TABLE refuses them), so the name
+        // kept beside the OID cannot go stale across statements.
+        Value::Reg(k, o, name) => {
+            out.push(T_REG);
+            put_bytes(out, k.name().as_bytes());
+            out.extend_from_slice(&o.to_le_bytes());
+            put_bytes(out, name.as_bytes());
+        }
     }
 }
 
@@ -350,6 +360,13 @@ impl<'a> Reader<'a> {
                     fields.push(self.value(depth + 1)?);
                 }
                 Value::record(names.into(), fields)
+            }
+            T_REG => {
+                let Ok(DataType::Reg(k)) = DataType::from_name(&self.string()?, &[]) else {
+                    return Err(damaged("oid type"));
+                };
+                let o = u32::from_le_bytes(self.arr()?);
+                Value::Reg(k, o, self.string()?.into())
             }
             _ => return Err(damaged("unknown tag")),
         })

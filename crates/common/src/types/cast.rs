@@ -98,6 +98,9 @@ pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
         (T::Time(_), T::Interval) => Some(Implicit),
         (T::Interval, T::Time(_)) => Some(Assignment),
         (T::Json, T::Jsonb) | (T::Jsonb, T::Json) => Some(Assignment),
+        (a, T::Reg(_)) if int_rank(a).is_some() => Some(Implicit),
+        (T::Reg(_), T::Int4 | T::Int8) => Some(Assignment),
+        (T::Text | T::Varchar(_), T::Reg(super::datatype::RegKind::Class)) => Some(Implicit),
         (
             T::Jsonb,
             T::Bool | T::Int2 | T::Int4 | T::Int8 | T::Float4 | T::Float8 | T::Numeric(_),
@@ -137,6 +140,23 @@ pub fn cast(
     kind: CastContext,
     ctx: &TypeContext,
 ) -> TypeResult<Value> {
+    // A value already of the target type (one without a modifier): every statement
+    // parameter goes through here.
+    match (value, to) {
+        (Value::Null, _)
+        | (Value::Bool(_), DataType::Bool)
+        | (Value::Int2(_), DataType::Int2)
+        | (Value::Int4(_), DataType::Int4)
+        | (Value::Int8(_), DataType::Int8)
+        | (Value::Float4(_), DataType::Float4)
+        | (Value::Float8(_), DataType::Float8)
+        | (Value::Text(_), DataType::Text)
+        | (Value::Bytea(_), DataType::Bytea)
+        | (Value::Date(_), DataType::Date)
+        | (Value::Uuid(_), DataType::Uuid)
+        | (Value::Jsonb(_), DataType::Jsonb) => return Ok(value.clone()),
+        _ => {}
+    }
     let Some(from) = value.data_type() else {
         return Ok(Value::Null);
     };
@@ -331,6 +351,26 @@ fn convert(
     let out = match (value, &base) {
         // Same base type: only the modifier changes.
         (v, _) if from.same_base(to) => v.clone(),
+        // Object identifiers: binary to oid (bigint here) and integer; to a string by name.
+        (Value::Reg(_, o, _), T::Int8) => Value::Int8(i64::from(*o)),
+        (Value::Reg(_, o, _), T::Int4) => Value::Int4(*o as i32),
+        (Value::Reg(_, _, name), t) if t.is_string() => {
+            if matches!(t, T::Bpchar(_)) {
+                Value::Bpchar(name.to_string())
+            } else {
+                Value::Text(name.to_string())
+            }
+        }
+        // Reading a name or an OID needs the catalog, which the SQL layer has.
+        (_, T::Reg(k)) => {
+            return Err(TypeError::new(
+                codes::FEATURE_NOT_SUPPORTED,
+                format!(
+                    "feature not supported: conversion to {} without a catalog",
+                    k.name()
+                ),
+            ));
+        }
         // Integers.
         (Value::Int2(v), t) if int_rank(t).is_some() => int_from_i128(i128::from(*v), t)?,
         (Value::Int4(v), t) if int_rank(t).is_some() => int_from_i128(i128::from(*v), t)?,

@@ -62,6 +62,9 @@ pub enum DataType {
     Json,
     /// `jsonb` (OID 3802).
     Jsonb,
+    /// An object-identifier alias type (`regclass`, `regtype`, ...): an OID that reads and
+    /// prints as the object's name.
+    Reg(RegKind),
     /// A one-dimensional array of the element type (never itself an array).
     Array(Box<DataType>),
     /// `unknown` (OID 705): the type of an untyped string literal and of a bare `NULL`
@@ -70,6 +73,64 @@ pub enum DataType {
     /// A composite type: `record` (an anonymous row) or a table's or `CREATE TYPE`'s row
     /// type (see [`super::record`]).
     Record(Box<RecordType>),
+}
+
+/// The object-identifier alias types: what kind of catalog object the OID names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RegKind {
+    /// `regclass` (OID 2205): a relation.
+    Class,
+    /// `regtype` (OID 2206): a type.
+    Type,
+    /// `regproc` (OID 24): a function by name.
+    Proc,
+    /// `regprocedure` (OID 2202): a function with its argument types.
+    Procedure,
+    /// `regoper` (OID 2203): an operator by name.
+    Oper,
+    /// `regnamespace` (OID 4089): a schema.
+    Namespace,
+    /// `regrole` (OID 4096): a role.
+    Role,
+}
+
+impl RegKind {
+    /// All kinds.
+    pub const ALL: [RegKind; 7] = [
+        RegKind::Class,
+        RegKind::Type,
+        RegKind::Proc,
+        RegKind::Procedure,
+        RegKind::Oper,
+        RegKind::Namespace,
+        RegKind::Role,
+    ];
+
+    /// The type's name (`regclass`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RegKind::Class => "regclass",
+            RegKind::Type => "regtype",
+            RegKind::Proc => "regproc",
+            RegKind::Procedure => "regprocedure",
+            RegKind::Oper => "regoper",
+            RegKind::Namespace => "regnamespace",
+            RegKind::Role => "regrole",
+        }
+    }
+
+    /// (type OID, array type OID).
+    fn oids(self) -> (u32, u32) {
+        match self {
+            RegKind::Class => (2205, 2210),
+            RegKind::Type => (2206, 2211),
+            RegKind::Proc => (24, 1008),
+            RegKind::Procedure => (2202, 2207),
+            RegKind::Oper => (2203, 2208),
+            RegKind::Namespace => (4089, 4090),
+            RegKind::Role => (4096, 4097),
+        }
+    }
 }
 
 /// The modifier of `numeric(precision, scale)`.
@@ -111,6 +172,7 @@ impl DataType {
             DataType::Uuid => (2950, 2951, "uuid", 16),
             DataType::Json => (114, 199, "json", -1),
             DataType::Jsonb => (3802, 3807, "jsonb", -1),
+            DataType::Reg(k) => (k.oids().0, k.oids().1, k.name(), 4),
             DataType::Array(elem) => (elem.info().array_oid, 0, "", -1),
             DataType::Unknown => (705, 0, "unknown", -2),
             DataType::Record(r) => (r.oid, r.array_oid, "record", -1),
@@ -176,7 +238,12 @@ impl DataType {
                 3802 => DataType::Jsonb,
                 705 => DataType::Unknown,
                 RECORD_OID => DataType::Record(Box::new(RecordType::anonymous(Vec::new()))),
-                _ => return None,
+                o => {
+                    return RegKind::ALL
+                        .into_iter()
+                        .find(|k| k.oids().0 == o)
+                        .map(DataType::Reg);
+                }
             })
         };
         if let Some(t) = scalar(oid) {
@@ -191,6 +258,7 @@ impl DataType {
         ]
         .into_iter()
         .filter_map(scalar)
+        .chain(RegKind::ALL.into_iter().map(DataType::Reg))
         .find(|t| t.array_oid() == oid)
         .map(|t| DataType::Array(Box::new(t)))
     }
@@ -289,6 +357,7 @@ impl DataType {
             DataType::Uuid => "uuid".into(),
             DataType::Json => "json".into(),
             DataType::Jsonb => "jsonb".into(),
+            DataType::Reg(k) => k.name().into(),
             DataType::Array(e) => format!("{}[]", e.format_type()),
             DataType::Unknown => "unknown".into(),
             DataType::Record(r) => r.name.clone().unwrap_or_else(|| "record".into()),
@@ -386,10 +455,13 @@ impl DataType {
             "record" => no_mods(DataType::Record(Box::new(
                 RecordType::anonymous(Vec::new()),
             ))),
-            _ => Err(TypeError::new(
-                codes::UNDEFINED_OBJECT,
-                format!("type \"{}\" does not exist", name.trim()),
-            )),
+            other => match RegKind::ALL.into_iter().find(|k| k.name() == other) {
+                Some(k) => no_mods(DataType::Reg(k)),
+                None => Err(TypeError::new(
+                    codes::UNDEFINED_OBJECT,
+                    format!("type \"{}\" does not exist", name.trim()),
+                )),
+            },
         }
     }
 

@@ -7,6 +7,8 @@
 //! precision, `timestamp(p)` rounds the fraction. A cast from an untyped literal
 //! (`'abc'::varchar(2)`) instead truncates; that is [`super::cast::cast`]'s job.
 
+use std::sync::Arc;
+
 use super::array::{format_array, parse_array};
 use super::datatype::DataType;
 use super::datetime::{
@@ -60,6 +62,20 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TypeContext) -> TypeResult<V
             }
             super::record::parse_record(input, r, ctx)?
         }
+        // Names need the catalog: the SQL layer reads these before they get here. A bare
+        // OID number is all that can be read without it.
+        DataType::Reg(k) => match input.trim().parse::<u32>() {
+            Ok(o) => Value::Reg(*k, o, Arc::from(o.to_string())),
+            Err(_) => {
+                return Err(super::error::TypeError::new(
+                    super::error::codes::FEATURE_NOT_SUPPORTED,
+                    format!(
+                        "feature not supported: reading a {} name without a catalog",
+                        k.name()
+                    ),
+                ));
+            }
+        },
     })
 }
 
@@ -85,5 +101,6 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Jsonb(v) => v.to_text(),
         Value::Array(a) => format_array(a, ctx),
         Value::Record(r) => super::record::format_record(r, ctx),
+        Value::Reg(_, _, name) => name.to_string(),
     })
 }

@@ -28,7 +28,9 @@
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
-use super::datatype::DataType;
+use std::sync::Arc;
+
+use super::datatype::{DataType, RegKind};
 use super::interval::Interval;
 use super::json::Jsonb;
 use super::numeric::Numeric;
@@ -79,6 +81,9 @@ pub enum Value {
     Array(Box<ArrayValue>),
     /// A composite value (a row).
     Record(Box<RecordValue>),
+    /// A value of an object-identifier alias type: the OID and the name it printed as when
+    /// the value was made (resolved against the statement's catalog). Compares by OID.
+    Reg(RegKind, u32, Arc<str>),
 }
 
 /// PostgreSQL's `MAXDIM`: arrays have at most six dimensions.
@@ -202,6 +207,7 @@ impl Value {
                     .map(|(n, v)| (n.clone(), v.data_type().unwrap_or(DataType::Unknown)))
                     .collect(),
             ))),
+            Value::Reg(k, _, _) => DataType::Reg(*k),
         })
     }
 
@@ -227,6 +233,7 @@ impl Value {
             Value::Jsonb(_) => 17,
             Value::Array(_) => 18,
             Value::Record(_) => 19,
+            Value::Reg(..) => 20,
             Value::Null => 255,
         }
     }
@@ -277,6 +284,7 @@ impl Ord for Value {
             (Interval(a), Interval(b)) => a.cmp(b),
             (Uuid(a), Uuid(b)) => a.cmp(b),
             (Jsonb(a), Jsonb(b)) => a.cmp(b),
+            (Reg(_, a, _), Reg(_, b, _)) => a.cmp(b),
             (Array(a), Array(b)) => {
                 for (x, y) in a.elements.iter().zip(&b.elements) {
                     let o = x.cmp(y);
@@ -362,6 +370,7 @@ impl Hash for Value {
                     f.hash(state);
                 }
             }
+            Value::Reg(_, o, _) => o.hash(state),
         }
     }
 }
