@@ -1218,6 +1218,57 @@ pub fn json_to_record_fields(
         .collect()
 }
 
+/// [`json_to_record_fields`] for `json` text: values keep their text as written (a nested
+/// object read into a `text` or `json` field is the original text, as PostgreSQL's
+/// `json_populate_record`).
+pub fn json_text_to_record_fields(
+    text: &str,
+    base: Option<&RecordValue>,
+    fields: &[(String, DataType)],
+    ctx: &EvalContext,
+) -> TypeResult<Vec<Value>> {
+    use jtext::Kind;
+    match jtext::kind(text) {
+        Kind::Object => {}
+        k => {
+            return Err(TypeError::new(
+                codes::INVALID_PARAMETER_VALUE,
+                format!(
+                    "cannot call populate_composite on {}",
+                    if k == Kind::Array {
+                        "an array"
+                    } else {
+                        "a scalar"
+                    }
+                ),
+            ));
+        }
+    }
+    let pairs = jtext::fields(text);
+    fields
+        .iter()
+        .enumerate()
+        .map(
+            |(i, (name, ty))| match pairs.iter().rev().find(|(k, _)| k == name) {
+                Some((_, raw)) => {
+                    let raw = raw.trim_matches(jtext::is_ws);
+                    match (jtext::kind(raw), ty) {
+                        (Kind::Null, _) => Ok(Value::Null),
+                        (_, DataType::Json) => Ok(Value::Json(raw.to_owned())),
+                        (Kind::String, _) => parse_text(&jtext::unescape(raw)?, ty, &ctx.types),
+                        (Kind::Array | Kind::Object, DataType::Array(_) | DataType::Record(_))
+                        | (_, DataType::Jsonb) => json_to_field(&parse_jsonb(raw)?, ty, ctx),
+                        _ => parse_text(raw, ty, &ctx.types),
+                    }
+                }
+                None => Ok(base
+                    .and_then(|b| b.fields.get(i).cloned())
+                    .unwrap_or(Value::Null)),
+            },
+        )
+        .collect()
+}
+
 fn json_kind_article(j: &Jsonb) -> &'static str {
     match j {
         Jsonb::Array(_) => "an array",

@@ -254,6 +254,9 @@ fn json_record_rows(
         Some(Value::Record(r)) => Some(&**r),
         _ => None,
     };
+    if let Some(Value::Json(text)) = json {
+        return json_text_record_rows(f, text, base, set, &name_of(jsonb, set, populate), ctx);
+    }
     let j = match json {
         None | Some(Value::Null) => {
             // A NULL document: no rows from a set; the base record (or NULLs) otherwise.
@@ -287,6 +290,45 @@ fn json_record_rows(
                 )));
             }
             crate::json::json_to_record_fields(item, base, &f.columns, ctx)
+        })
+        .collect()
+}
+
+fn name_of(jsonb: bool, set: bool, populate: bool) -> String {
+    TableFunc::json_record_name(jsonb, set, populate)
+}
+
+/// [`json_record_rows`] for `json` text, which keeps nested values as written.
+fn json_text_record_rows(
+    f: &ResolvedTableFunction,
+    text: &str,
+    base: Option<&basalt_common::types::RecordValue>,
+    set: bool,
+    name: &str,
+    ctx: &EvalContext,
+) -> TypeResult<Vec<Vec<Value>>> {
+    use crate::json::json_text_to_record_fields;
+    if !set {
+        return Ok(vec![json_text_to_record_fields(
+            text, base, &f.columns, ctx,
+        )?]);
+    }
+    match jtext::kind(text) {
+        jtext::Kind::Array => {}
+        jtext::Kind::Object => {
+            return Err(param_error(format!("cannot call {name} on an object")));
+        }
+        _ => return Err(param_error(format!("cannot call {name} on a scalar"))),
+    }
+    jtext::elements(text)
+        .into_iter()
+        .map(|item| {
+            if jtext::kind(item) != jtext::Kind::Object {
+                return Err(param_error(format!(
+                    "argument of {name} must be an array of objects"
+                )));
+            }
+            json_text_to_record_fields(item, base, &f.columns, ctx)
         })
         .collect()
 }

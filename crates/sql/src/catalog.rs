@@ -617,3 +617,67 @@ impl CatalogCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn column(name: &str, ty: DataType) -> Column {
+        Column {
+            name: name.into(),
+            ty,
+            not_null: false,
+            default: None,
+            identity: None,
+        }
+    }
+
+    #[test]
+    fn composite_column_types_survive_encoding() {
+        let mut cat = Catalog::default();
+        let oid = cat.new_oid();
+        let array_oid = cat.new_oid();
+        cat.types.insert(
+            oid,
+            CompositeType {
+                oid,
+                array_oid,
+                schema: PUBLIC_OID,
+                name: "pt".into(),
+                fields: vec![column("x", DataType::Int4), column("y", DataType::Text)],
+            },
+        );
+        let rt = cat.composite(oid).unwrap();
+        let t = cat.new_oid();
+        cat.tables.insert(
+            t,
+            Table {
+                oid: t,
+                schema: PUBLIC_OID,
+                name: "u".into(),
+                columns: vec![
+                    column("p", DataType::Record(Box::new(rt.clone()))),
+                    column(
+                        "ps",
+                        DataType::Array(Box::new(DataType::Record(Box::new(rt.clone())))),
+                    ),
+                ],
+                primary_key: None,
+                constraints: Vec::new(),
+                stats: None,
+            },
+        );
+        let back = Catalog::decode(&cat.encode().unwrap()).unwrap();
+        let cols = &back.tables[&t].columns;
+        assert_eq!(cols[0].ty, DataType::Record(Box::new(rt.clone())));
+        assert_eq!(cols[1].ty.element().and_then(DataType::record), Some(&rt));
+        assert_eq!(cols[0].ty.format_type(), "pt");
+        // A table's row type is found by its derived OID.
+        assert_eq!(
+            back.composite(ROW_TYPE_OID_BASE + t)
+                .map(|r| r.fields.len()),
+            Some(2)
+        );
+    }
+}
