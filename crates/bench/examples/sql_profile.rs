@@ -4,6 +4,8 @@
 //! WORKLOAD is `point` (N prepared primary-key selects), `bulk` (N rows inserted in one
 //! transaction), `insert` (N single-row autocommit inserts, `synchronous_commit = off`),
 //! `range` (N 100-row index range scans) or `join` (N three-way joins with aggregation).
+//! Under callgrind, collect only the workload with
+//! `valgrind --tool=callgrind --toggle-collect=sql_profile::run_workload ...`.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, missing_docs)]
 
@@ -57,7 +59,30 @@ fn main() {
         tx.commit().unwrap();
         conn.execute("ANALYZE", ()).unwrap();
     }
+    if let Some(w) = workload.strip_prefix("sqlite-") {
+        let lite = sqlite_setup(&dir.path().join("lite.db"), w);
+        let start = Instant::now();
+        run_sqlite(&lite, w, n);
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{workload}: {n} in {secs:.3} s, {:.2} us each",
+            secs * 1e6 / n as f64
+        );
+        return;
+    }
     let start = Instant::now();
+    run_workload(&mut conn, workload, n);
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{workload}: {n} in {secs:.3} s, {:.2} us each",
+        secs * 1e6 / n as f64
+    );
+}
+
+/// The measured part (a function of its own so that a profiler can collect only it:
+/// `--toggle-collect=sql_profile::run_workload`).
+#[inline(never)]
+fn run_workload(conn: &mut basalt::Connection, workload: &str, n: i64) {
     match workload {
         "point" => {
             let stmt = conn
@@ -109,9 +134,74 @@ fn main() {
         }
         other => panic!("unknown workload {other}"),
     }
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "{workload}: {n} in {secs:.3} s, {:.2} us each",
-        secs * 1e6 / n as f64
-    );
+}
+
+/// SQLite (WAL, `synchronous = FULL`) with the same schema and data, for the same workloads
+/// under the same profiler: `sqlite-point`, `sqlite-bulk`.
+fn sqlite_setup(path: &std::path::Path, workload: &str) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.execute_batch(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, cat INTEGER NOT NULL, price REAL NOT NULL);
+         CREATE INDEX items_cat ON items (cat);
+         CREATE TABLE bulk (id INTEGER PRIMARY KEY, a INTEGER NOT NULL, b TEXT NOT NULL)",
+    )
+    .unwrap();
+    if workload == "point" {
+        let tx = conn.unchecked_transaction().unwrap();
+        {
+            let mut ins = tx
+                .prepare("INSERT INTO items VALUES (?1, ?2, ?3, ?4)")
+                .unwrap();
+            for id in 0..10_000i32 {
+                ins.execute(rusqlite::params![
+                    id,
+                    format!("item {id}"),
+                    (id * 7919) % 10_000,
+                    f64::from(id % 997) / 10.0
+                ])
+                .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+    conn
+}
+
+/// The measured part on SQLite (`--toggle-collect=sql_profile::run_sqlite`).
+#[inline(never)]
+fn run_sqlite(conn: &rusqlite::Connection, workload: &str, n: i64) {
+    match workload {
+        "point" => {
+            let mut stmt = conn
+                .prepare_cached("SELECT name, price FROM items WHERE id = ?1")
+                .unwrap();
+            for i in 0..n {
+                let p: f64 = stmt
+                    .query_row([((i * 7) % 10_000) as i32], |r| {
+                        let _name: String = r.get(0)?;
+                        r.get(1)
+                    })
+                    .unwrap();
+                std::hint::black_box(p);
+            }
+        }
+        "bulk" => {
+            let tx = conn.unchecked_transaction().unwrap();
+            {
+                let mut stmt = tx.prepare("INSERT INTO bulk VALUES (?1, ?2, ?3)").unwrap();
+                for id in 0..n {
+                    stmt.execute(rusqlite::params![
+                        id,
+                        (id % 1000) as i32,
+                        "bulk payload text"
+                    ])
+                    .unwrap();
+                }
+            }
+            tx.commit().unwrap();
+        }
+        other => panic!("unknown SQLite workload {other}"),
+    }
 }

@@ -80,7 +80,8 @@ pub(crate) mod overload {
             | DataType::Uuid
             | DataType::Json
             | DataType::Jsonb
-            | DataType::JsonPath => Category::User,
+            | DataType::JsonPath
+            | DataType::Record(_) => Category::User,
         }
     }
 

@@ -20,7 +20,9 @@ use basalt_common::types::datetime::{
 };
 use basalt_common::types::error::codes;
 use basalt_common::types::json::{escape_json_string, parse_jsonb};
-use basalt_common::types::{DataType, Jsonb, Numeric, TypeError, TypeResult, Value, format_text};
+use basalt_common::types::{
+    DataType, Jsonb, Numeric, RecordValue, TypeError, TypeResult, Value, format_text, parse_text,
+};
 
 use crate::datetime::overload;
 use crate::{EvalContext, Func, Resolved};
@@ -83,6 +85,8 @@ pub enum JsonFunc {
         /// `jsonb` rather than `json`.
         jsonb: bool,
     },
+    /// `row_to_json(record [, pretty])`.
+    RowToJson,
     /// `to_json[b](anyelement)`.
     ToJson {
         /// `jsonb` rather than `json`.
@@ -191,6 +195,16 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
                 false,
             ))
         }
+        "row_to_json" => match args {
+            [r @ T::Record(_)] => Some(resolved(F::RowToJson, vec![r.clone()], T::Json, true)),
+            [r @ T::Record(_), T::Bool | T::Unknown] => Some(resolved(
+                F::RowToJson,
+                vec![r.clone(), T::Bool],
+                T::Json,
+                true,
+            )),
+            _ => None,
+        },
         "to_jsonb" | "to_json" => {
             let jsonb = name == "to_jsonb";
             match args {
@@ -610,6 +624,13 @@ pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value>
                 delete_path(&mut out, &path, 0)?;
             }
             Value::Jsonb(out)
+        }
+        F::RowToJson => {
+            let Some(Value::Record(r)) = args.first() else {
+                return Err(bad_args());
+            };
+            let pretty = arg_bool(args, 1, false)?;
+            Value::Json(record_to_json_text(r, pretty, ctx)?)
         }
         F::ToJson { jsonb } => {
             let v = args.first().ok_or_else(bad_args)?;
@@ -1185,6 +1206,13 @@ pub fn value_to_jsonb(v: &Value, ctx: &EvalContext) -> TypeResult<Jsonb> {
                 .map(|e| value_to_jsonb(e, ctx))
                 .collect::<TypeResult<_>>()?,
         ),
+        Value::Record(r) => canonical(
+            r.names
+                .iter()
+                .zip(&r.fields)
+                .map(|(n, f)| Ok((n.clone(), value_to_jsonb(f, ctx)?)))
+                .collect::<TypeResult<_>>()?,
+        ),
         other => Jsonb::String(scalar_json_string(other, ctx)),
     })
 }
@@ -1236,12 +1264,169 @@ pub fn value_to_json_text(v: &Value, ctx: &EvalContext) -> TypeResult<String> {
                 .collect::<TypeResult<_>>()?;
             format!("[{}]", parts.join(","))
         }
+        Value::Record(r) => record_to_json_text(r, false, ctx)?,
         other => {
             let mut s = String::new();
             escape_json_string(&mut s, &scalar_json_string(other, ctx));
             s
         }
     })
+}
+
+/// `row_to_json`: `{"a":1,"b":"x"}`, or with `pretty` one field per line.
+fn record_to_json_text(r: &RecordValue, pretty: bool, ctx: &EvalContext) -> TypeResult<String> {
+    let mut s = String::from("{");
+    for (i, (n, f)) in r.names.iter().zip(&r.fields).enumerate() {
+        if i > 0 {
+            s.push_str(if pretty { ",\n " } else { "," });
+        }
+        escape_json_string(&mut s, n);
+        s.push(':');
+        s.push_str(&value_to_json_text(f, ctx)?);
+    }
+    s.push('}');
+    Ok(s)
+}
+
+/// `json[b]_populate_record(set)` / `json[b]_to_record(set)`: the values of `fields` read from
+/// one JSON value, which must be an object (`what` names the function for the error about a
+/// set's elements). Fields the object lacks keep `base`'s values (or are NULL).
+pub fn json_to_record_fields(
+    j: &Jsonb,
+    base: Option<&RecordValue>,
+    fields: &[(String, DataType)],
+    ctx: &EvalContext,
+) -> TypeResult<Vec<Value>> {
+    let Jsonb::Object(pairs) = j else {
+        return Err(TypeError::new(
+            codes::INVALID_PARAMETER_VALUE,
+            format!("cannot call populate_composite on {}", json_kind_article(j)),
+        ));
+    };
+    fields
+        .iter()
+        .enumerate()
+        .map(
+            |(i, (name, ty))| match pairs.iter().rev().find(|(k, _)| k == name) {
+                Some((_, v)) => json_to_field(v, ty, ctx),
+                None => Ok(base
+                    .and_then(|b| b.fields.get(i).cloned())
+                    .unwrap_or(Value::Null)),
+            },
+        )
+        .collect()
+}
+
+/// [`json_to_record_fields`] for `json` text: values keep their text as written (a nested
+/// object read into a `text` or `json` field is the original text, as PostgreSQL's
+/// `json_populate_record`).
+pub fn json_text_to_record_fields(
+    text: &str,
+    base: Option<&RecordValue>,
+    fields: &[(String, DataType)],
+    ctx: &EvalContext,
+) -> TypeResult<Vec<Value>> {
+    use jtext::Kind;
+    match jtext::kind(text) {
+        Kind::Object => {}
+        k => {
+            return Err(TypeError::new(
+                codes::INVALID_PARAMETER_VALUE,
+                format!(
+                    "cannot call populate_composite on {}",
+                    if k == Kind::Array {
+                        "an array"
+                    } else {
+                        "a scalar"
+                    }
+                ),
+            ));
+        }
+    }
+    let pairs = jtext::fields(text);
+    fields
+        .iter()
+        .enumerate()
+        .map(
+            |(i, (name, ty))| match pairs.iter().rev().find(|(k, _)| k == name) {
+                Some((_, raw)) => {
+                    let raw = raw.trim_matches(jtext::is_ws);
+                    match (jtext::kind(raw), ty) {
+                        (Kind::Null, _) => Ok(Value::Null),
+                        (_, DataType::Json) => Ok(Value::Json(raw.to_owned())),
+                        (Kind::String, _) => parse_text(&jtext::unescape(raw)?, ty, &ctx.types),
+                        (Kind::Array | Kind::Object, DataType::Array(_) | DataType::Record(_))
+                        | (_, DataType::Jsonb) => json_to_field(&parse_jsonb(raw)?, ty, ctx),
+                        _ => parse_text(raw, ty, &ctx.types),
+                    }
+                }
+                None => Ok(base
+                    .and_then(|b| b.fields.get(i).cloned())
+                    .unwrap_or(Value::Null)),
+            },
+        )
+        .collect()
+}
+
+fn json_kind_article(j: &Jsonb) -> &'static str {
+    match j {
+        Jsonb::Array(_) => "an array",
+        Jsonb::Object(_) => "an object",
+        _ => "a scalar",
+    }
+}
+
+/// One JSON value as a field of type `ty` (PostgreSQL's `populate_record_field`).
+fn json_to_field(j: &Jsonb, ty: &DataType, ctx: &EvalContext) -> TypeResult<Value> {
+    match (j, ty) {
+        (Jsonb::Null, _) => Ok(Value::Null),
+        (_, DataType::Jsonb) => Ok(Value::Jsonb(j.clone())),
+        (_, DataType::Json) => Ok(Value::Json(j.to_text())),
+        (Jsonb::Array(items), DataType::Array(elem)) => {
+            if items.iter().any(|i| matches!(i, Jsonb::Array(_))) {
+                // Nested arrays: go through the array's text form.
+                return parse_text(&jsonb_array_text(j), ty, &ctx.types);
+            }
+            let vals = items
+                .iter()
+                .map(|i| json_to_field(i, elem, ctx))
+                .collect::<TypeResult<Vec<_>>>()?;
+            Ok(Value::array((**elem).clone(), vals))
+        }
+        (Jsonb::Object(_), DataType::Record(rt)) => {
+            let vals = json_to_record_fields(j, None, &rt.fields, ctx)?;
+            Ok(Value::record(rt.names(), vals))
+        }
+        (Jsonb::String(s), _) => parse_text(s, ty, &ctx.types),
+        (other, _) => parse_text(&other.to_text(), ty, &ctx.types),
+    }
+}
+
+/// A JSON array of arrays as PostgreSQL's array text (`[[1,2],[3,4]]` → `{{1,2},{3,4}}`).
+fn jsonb_array_text(j: &Jsonb) -> String {
+    match j {
+        Jsonb::Array(items) => format!(
+            "{{{}}}",
+            items
+                .iter()
+                .map(jsonb_array_text)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        Jsonb::Null => "NULL".into(),
+        Jsonb::String(s) => {
+            let mut out = String::from('"');
+            for c in s.chars() {
+                if c == '"' || c == '\\' {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out.push('"');
+            out
+        }
+        other => other.to_text(),
+    }
 }
 
 /// A scanner over valid `json` text: value boundaries, object fields and array elements as

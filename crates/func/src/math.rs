@@ -180,6 +180,7 @@ pub(crate) fn category(t: &DataType) -> char {
         | DataType::Json
         | DataType::Jsonb
         | DataType::JsonPath => 'U',
+        DataType::Record(_) => 'C',
         DataType::Unknown => 'X',
     }
 }

@@ -30,6 +30,7 @@ class Result:
 
     def __init__(self):
         self.columns = []
+        self.types = []  # type OIDs, parallel to columns
         self.rows = []
         self.tag = None
         self.notices = []
@@ -88,9 +89,12 @@ class Connection:
                 (count,) = struct.unpack("!h", payload[:2])
                 pos = 2
                 current.columns = []
+                current.types = []
                 for _ in range(count):
                     end = payload.index(b"\0", pos)
                     current.columns.append(payload[pos:end].decode())
+                    (oid,) = struct.unpack("!I", payload[end + 7 : end + 11])
+                    current.types.append(oid)
                     pos = end + 1 + 18
             elif kind == b"D":
                 (count,) = struct.unpack("!h", payload[:2])

@@ -24,7 +24,8 @@
 //! constant folding does.
 
 use basalt_common::types::{
-    ArithOp, CastContext, DataType, TypeContext, Value, cast::cast_unknown_literal, cast_context,
+    ArithOp, CastContext, DataType, RecordType, TypeContext, Value, cast::cast_unknown_literal,
+    cast_context,
 };
 use pg_query::protobuf::{self, node::Node};
 
@@ -35,6 +36,8 @@ use crate::plan::{
     Access, AggCall, Cte, Frame, FrameBound, FrameExclude, JoinKind, Plan, SetOpKind, SortKey,
     SrfCall, WindowCall, WindowFunc,
 };
+
+mod rows;
 
 /// A column visible in a scope.
 #[derive(Debug, Clone)]
@@ -49,6 +52,153 @@ pub struct ScopeCol {
     pub hidden: bool,
     /// The table column this is (table OID, position), for functional dependencies.
     pub origin: Option<(u32, usize)>,
+}
+
+/// A FULL JOIN without a merge or hash key, waiting to learn whether conditions above it
+/// reduce it (see `Binder::full_joins`).
+#[derive(Debug, Clone)]
+struct FullJoinCheck {
+    /// Table names of the left side's columns.
+    left: Vec<Option<String>>,
+    /// Table names of the right side's columns.
+    right: Vec<Option<String>>,
+    /// A strict condition above it reads one of its sides.
+    reduced: bool,
+}
+
+impl FullJoinCheck {
+    /// Marks it reduced when one of `tables` (those a strict condition reads) is a side's.
+    fn reduce_by(&mut self, tables: &[&Option<String>]) {
+        if tables
+            .iter()
+            .any(|t| self.left.contains(t) || self.right.contains(t))
+        {
+            self.reduced = true;
+        }
+    }
+}
+
+/// Table names of the columns that a row satisfying `pred` cannot have NULL in.
+fn strict_tables<'s>(pred: &Expr, scope: &'s Scope) -> Vec<&'s Option<String>> {
+    nonnullable_tables(pred, scope, true, false)
+}
+
+/// The tables whose columns a row satisfying `e` (its negation when `neg`) cannot have NULL
+/// in: PostgreSQL's `find_nonnullable_rels` after its constant folding pushed NOTs down.
+/// Strict operators force their columns; an AND at the top level forces what any arm forces,
+/// an OR (or an AND below the top) what every arm forces; IS NOT NULL, IS TRUE and IS FALSE
+/// count at the top level only.
+fn nonnullable_tables<'s>(
+    e: &Expr,
+    scope: &'s Scope,
+    top: bool,
+    neg: bool,
+) -> Vec<&'s Option<String>> {
+    let strict = |args: &[&Expr]| -> Vec<&'s Option<String>> {
+        args.iter()
+            .flat_map(|a| nonnullable_tables(a, scope, false, false))
+            .collect()
+    };
+    match e {
+        Expr::Column(i) => scope.cols.get(*i).map(|c| &c.table).into_iter().collect(),
+        Expr::Cmp(_, a, b) | Expr::Arith(_, a, b) => strict(&[a, b]),
+        Expr::Neg(a) | Expr::Cast(a, ..) | Expr::InList(a, ..) => strict(&[a]),
+        Expr::Func {
+            args, strict: true, ..
+        } => strict(&args.iter().collect::<Vec<_>>()),
+        Expr::Not(a) => nonnullable_tables(a, scope, top, !neg),
+        Expr::And(a, b) | Expr::Or(a, b) => {
+            let conjunction = matches!(e, Expr::And(..)) != neg;
+            // Arms folding to the operator's identity disappear (`x OR FALSE` is x).
+            let identity = Some(Some(conjunction != neg));
+            let arms: Vec<&Expr> = [&**a, &**b]
+                .into_iter()
+                .filter(|x| const_condition(x) != identity)
+                .collect();
+            let sets: Vec<Vec<&'s Option<String>>> = arms
+                .iter()
+                .map(|x| nonnullable_tables(x, scope, top && conjunction, neg))
+                .collect();
+            if conjunction && top {
+                sets.into_iter().flatten().collect()
+            } else {
+                let mut it = sets.into_iter();
+                let first = it.next().unwrap_or_default();
+                it.fold(first, |acc, s| {
+                    acc.into_iter().filter(|t| s.contains(t)).collect()
+                })
+            }
+        }
+        Expr::IsNull(a, not_null) if top && (*not_null != neg) => strict(&[a]),
+        Expr::BoolTest(a, t) if top => {
+            let positive = matches!(t, BoolTest::IsTrue | BoolTest::IsFalse);
+            let negative = matches!(t, BoolTest::IsNotTrue | BoolTest::IsNotFalse);
+            if (positive && !neg) || (negative && neg) {
+                strict(&[a])
+            } else {
+                Vec::new()
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The value of a boolean condition that PostgreSQL's constant folding reduces to a constant
+/// (`TRUE OR x`, `NOT FALSE`, `(1 = 0) IS NOT TRUE`); `None` if it depends on the row.
+fn const_condition(e: &Expr) -> Option<Option<bool>> {
+    let row_free = !e.any(&|x| {
+        matches!(
+            x,
+            Expr::Column(_)
+                | Expr::Outer { .. }
+                | Expr::Param(_)
+                | Expr::Subquery(_)
+                | Expr::Sequence(..)
+                | Expr::Agg(_)
+                | Expr::Window(_)
+                | Expr::Grouping(..)
+                | Expr::Srf(_)
+        )
+    });
+    if row_free
+        && !matches!(e, Expr::Const(_))
+        && let Some(v) = crate::exec::eval_const(e, const_context(&TypeContext::default()))
+    {
+        return match v {
+            Value::Bool(b) => Some(Some(b)),
+            Value::Null => Some(None),
+            _ => None,
+        };
+    }
+    match e {
+        Expr::Const(Value::Bool(b)) => Some(Some(*b)),
+        Expr::Const(Value::Null) => Some(None),
+        Expr::And(a, b) => match (const_condition(a), const_condition(b)) {
+            (Some(Some(false)), _) | (_, Some(Some(false))) => Some(Some(false)),
+            (Some(Some(true)), Some(x)) | (Some(x), Some(Some(true))) => Some(x),
+            (Some(None), Some(None)) => Some(None),
+            _ => None,
+        },
+        Expr::Or(a, b) => match (const_condition(a), const_condition(b)) {
+            (Some(Some(true)), _) | (_, Some(Some(true))) => Some(Some(true)),
+            (Some(Some(false)), Some(x)) | (Some(x), Some(Some(false))) => Some(x),
+            (Some(None), Some(None)) => Some(None),
+            _ => None,
+        },
+        Expr::Not(a) => const_condition(a).map(|x| x.map(|b| !b)),
+        Expr::BoolTest(a, t) => const_condition(a).map(|x| {
+            Some(match t {
+                BoolTest::IsTrue => x == Some(true),
+                BoolTest::IsNotTrue => x != Some(true),
+                BoolTest::IsFalse => x == Some(false),
+                BoolTest::IsNotFalse => x != Some(false),
+                BoolTest::IsUnknown => x.is_none(),
+                BoolTest::IsNotUnknown => x.is_some(),
+            })
+        }),
+        Expr::IsNull(a, not) => const_condition(a).map(|x| Some(x.is_none() != *not)),
+        _ => None,
+    }
 }
 
 /// The columns of a FROM clause, in row order.
@@ -149,6 +299,26 @@ pub struct Binder<'a> {
     level_refs: Vec<(usize, usize, Option<u32>)>,
     /// The catalog snapshot of conversions to `regclass` and friends (made on first use).
     reg: Option<crate::system::RegMap>,
+    /// Constant sub-expressions whose folding failed (`1/0`), with their errors, in binding
+    /// order. PostgreSQL's planner folds constants and so raises these even when no row is
+    /// read, except in branches it drops while folding (a CASE arm behind a constant FALSE
+    /// condition, AND / OR / COALESCE arguments after a deciding constant): those are
+    /// removed again when the branch is known dead. See [`Binder::take_const_error`].
+    const_errors: Vec<(Expr, SqlError)>,
+    /// FULL JOINs bound without an equality PostgreSQL could merge or hash on: the table
+    /// names of their two sides. Unless the WHERE clause of their SELECT turns them into
+    /// LEFT / RIGHT joins (a strict condition on one side), PostgreSQL's planner refuses
+    /// them (0A000); see `check_full_joins`.
+    full_joins: Vec<FullJoinCheck>,
+    /// Errors PostgreSQL raises while planning (after constant folding).
+    plan_errors: Vec<SqlError>,
+    /// The FULL JOIN checks of the SELECT being bound wait for its HAVING clause (PostgreSQL
+    /// moves one without aggregates into WHERE): the `full_joins` mark and the WHERE clause.
+    full_check: Option<(usize, Option<Expr>)>,
+    /// Sub-expressions that constant folding removed (`x * NULL`, dead CASE arms) with the
+    /// clause item they were in: PostgreSQL checks grouping before it folds, so an aggregated
+    /// query still checks their columns.
+    dropped: Vec<(Expr, usize)>,
 }
 
 /// `Binder::ref_item` of the ORDER BY items (plus their index).
@@ -229,6 +399,65 @@ pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
         return Ok(DataType::Array(Box::new(base)));
     }
     Ok(base)
+}
+
+/// A type name, built-in or composite: a `CREATE TYPE` type or a table's row type (`t`,
+/// `s.t`, `t[]`), looked up through `search_path`.
+pub fn resolve_type_in(
+    cat: &Catalog,
+    search_path: &[u32],
+    tn: &protobuf::TypeName,
+) -> Result<DataType, SqlError> {
+    let e = match type_name(tn) {
+        Ok(t) => return Ok(t),
+        Err(e) if e.code().code() == "42704" => e,
+        Err(e) => return Err(e),
+    };
+    let parts = names(&tn.names);
+    let (schema, name) = match parts.as_slice() {
+        [n] => (None, n.as_str()),
+        [s, n] => (Some(s.as_str()), n.as_str()),
+        _ => return Err(e),
+    };
+    let schemas: Vec<u32> = match schema {
+        Some(s) => cat.schema_oid(s).into_iter().collect(),
+        None => search_path.to_vec(),
+    };
+    let Some(rt) = schemas.iter().find_map(|s| composite_in(cat, *s, name)) else {
+        return Err(e);
+    };
+    let t = DataType::Record(Box::new(rt));
+    Ok(if tn.array_bounds.is_empty() {
+        t
+    } else {
+        DataType::Array(Box::new(t))
+    })
+}
+
+/// The composite type `name` of schema `schema`: a `CREATE TYPE` type or a table's row type.
+pub fn composite_in(cat: &Catalog, schema: u32, name: &str) -> Option<RecordType> {
+    if let Some(t) = cat
+        .types
+        .values()
+        .find(|t| t.schema == schema && t.name == name)
+    {
+        return cat.composite(t.oid);
+    }
+    match cat.relation_in(schema, name)? {
+        Relation::Table(oid) => cat.composite(crate::catalog::ROW_TYPE_OID_BASE + oid),
+        _ => None,
+    }
+}
+
+/// Where a column definition list starts.
+fn first_coldef_location(list: &protobuf::Node) -> Option<u32> {
+    let Some(Node::List(l)) = list.node.as_ref() else {
+        return None;
+    };
+    match l.items.first().and_then(|n| n.node.as_ref()) {
+        Some(Node::ColumnDef(cd)) => pos(cd.location),
+        _ => None,
+    }
 }
 
 /// A column's type: [`type_name`], refusing the OID alias types (a stored `regclass` would
@@ -314,7 +543,9 @@ pub fn common_type_at(
             continue;
         }
         if best.is_string() && t.is_string() {
-            best = DataType::Text;
+            // text, varchar and char convert implicitly both ways, so PostgreSQL keeps the
+            // first of them (`COALESCE(char_col, text_col)` is a char), without a length.
+            best = best.without_typmod();
             continue;
         }
         // An integer converts implicitly to an OID alias, not the other way round.
@@ -334,6 +565,11 @@ pub fn common_type_at(
             ),
         )
         .at(locations.get(*i).copied().flatten()));
+    }
+    // PostgreSQL keeps a length or precision only when every input has the same one; an
+    // untyped literal has none.
+    if known.len() < types.len() {
+        best = best.without_typmod();
     }
     Ok(best)
 }
@@ -365,6 +601,11 @@ impl<'a> Binder<'a> {
             outer_aggs: Vec::new(),
             level_refs: Vec::new(),
             reg: None,
+            const_errors: Vec::new(),
+            full_joins: Vec::new(),
+            plan_errors: Vec::new(),
+            full_check: None,
+            dropped: Vec::new(),
         }
     }
 
@@ -410,6 +651,87 @@ impl<'a> Binder<'a> {
         }
     }
 
+    /// After a SELECT's FROM and WHERE: the FULL JOINs registered since `mark` that the WHERE
+    /// clause does not reduce to one-sided outer joins cannot be planned by PostgreSQL.
+    fn check_full_joins(&mut self, mark: usize, scope: &Scope, preds: &[&Expr]) {
+        if self.full_joins.len() <= mark {
+            return;
+        }
+        let tables: Vec<&Option<String>> =
+            preds.iter().flat_map(|p| strict_tables(p, scope)).collect();
+        // A WHERE clause folded to FALSE or NULL leaves nothing to join.
+        let empty = preds
+            .iter()
+            .any(|p| matches!(const_condition(p), Some(None | Some(false))));
+        for mut j in self.full_joins.drain(mark..) {
+            j.reduce_by(&tables);
+            j.reduced |= empty;
+            if !j.reduced {
+                self.plan_errors.push(err(
+                    "0A000",
+                    "FULL JOIN is only supported with merge-joinable or hash-joinable join conditions",
+                ));
+            }
+        }
+    }
+
+    /// The error PostgreSQL's planner would raise folding a constant sub-expression of the
+    /// statement just bound (`SELECT 1/0 FROM t WHERE false` fails there too), if any.
+    /// Only for statements PostgreSQL plans (not CREATE VIEW, defaults, constraints).
+    pub fn take_const_error(&mut self) -> Option<SqlError> {
+        let first = std::mem::take(&mut self.const_errors).into_iter().next();
+        let planning = std::mem::take(&mut self.plan_errors).into_iter().next();
+        first.map(|(_, e)| e).or(planning)
+    }
+
+    /// Remembers a sub-expression folding removed, for the grouping check (`dropped`).
+    fn record_dropped(&mut self, e: &Expr) {
+        // Inside an aggregate's arguments any column may appear: nothing to check.
+        if self.agg_depth == 0 && e.any(&|x| matches!(x, Expr::Column(_))) {
+            self.dropped.push((e.clone(), self.ref_item));
+        }
+    }
+
+    /// [`fold`], remembering a failure (see `const_errors`). A strict operator or function
+    /// with a NULL constant argument is NULL, whatever the other arguments (PostgreSQL folds
+    /// `(x / 0) * NULL` to NULL without evaluating x / 0).
+    fn fold_rec(&mut self, e: Expr) -> Expr {
+        let strict = matches!(
+            e,
+            Expr::Arith(..) | Expr::Cmp(..) | Expr::Neg(_) | Expr::Func { strict: true, .. }
+        );
+        if strict
+            && e.children()
+                .iter()
+                .any(|c| matches!(c, Expr::Const(Value::Null)))
+        {
+            self.record_dropped(&e);
+            return Expr::Const(Value::Null);
+        }
+        let (e, failure) = fold_checked(e, &self.types);
+        if let Some(x) = failure
+            && x.code().code() != "XX000"
+        {
+            self.const_errors.push((e.clone(), x));
+        }
+        e
+    }
+
+    /// Forgets the folding failures inside `dead`, a branch PostgreSQL's constant folding
+    /// never reaches.
+    fn forget_const_errors(&mut self, dead: &Expr) {
+        if self.const_errors.is_empty() {
+            return;
+        }
+        let mut stack = vec![dead];
+        while let Some(x) = stack.pop() {
+            if let Some(i) = self.const_errors.iter().rposition(|(f, _)| f == x) {
+                self.const_errors.remove(i);
+            }
+            stack.extend(x.children());
+        }
+    }
+
     /// Where the string literal with this value was bound (the first one, if several have
     /// it): errors converting an untyped literal point at it, as PostgreSQL's do. Falls back
     /// to finding `'text'` in the query string. Like every position in the binder, it counts
@@ -441,6 +763,11 @@ impl<'a> Binder<'a> {
         self.search_path
             .iter()
             .find_map(|s| self.catalog.relation_in(*s, name).map(|r| (*s, r)))
+    }
+
+    /// A type name, built-in or composite (`t`, `s.t`, `t[]`).
+    pub fn resolve_type(&self, tn: &protobuf::TypeName) -> Result<DataType, SqlError> {
+        resolve_type_in(self.catalog, &self.search_path, tn)
     }
 
     /// The table a RangeVar names, or 42P01.
@@ -729,17 +1056,22 @@ impl<'a> Binder<'a> {
         }
         // FROM
         self.row_lock = row_lock;
+        let full_mark = self.full_joins.len();
+        let dropped_mark = self.dropped.len();
         let from = self.bind_from(&s.from_clause);
         self.row_lock = None;
         let (mut plan, scope) = from?;
         // WHERE
+        let mut where_pred = None;
         if let Some(w) = &s.where_clause {
             let pred = self.bind_condition(w, &scope, "WHERE")?;
+            where_pred = Some(pred.clone());
             plan = Plan::Filter {
                 input: Box::new(plan),
                 pred,
             };
         }
+        self.full_check = Some((full_mark, where_pred));
         // Select list (aggregates and windows collected).
         let saved_windows = std::mem::replace(
             &mut self.named_windows,
@@ -753,6 +1085,8 @@ impl<'a> Binder<'a> {
         );
         self.recursive_term = recursive_term;
         let r = self.bind_select_list_onwards(s, plan, scope);
+        self.full_joins.truncate(full_mark);
+        self.dropped.truncate(dropped_mark);
         self.recursive_term = false;
         self.named_windows = saved_windows;
         r
@@ -765,6 +1099,8 @@ impl<'a> Binder<'a> {
         scope: Scope,
     ) -> Result<Query, SqlError> {
         let recursive_term = std::mem::take(&mut self.recursive_term);
+        let full_check = self.full_check.take();
+        let dropped_mark = self.dropped.len();
         self.agg = Some(AggCollect {
             allowed: true,
             windows_allowed: true,
@@ -801,11 +1137,59 @@ impl<'a> Binder<'a> {
             },
             None => None,
         };
+        if let Some((mark, where_pred)) = &full_check {
+            let mut preds: Vec<&Expr> = where_pred.iter().collect();
+            let movable = having.as_ref().filter(|h| {
+                sets.is_empty()
+                    && !h.any(&|x| {
+                        matches!(
+                            x,
+                            Expr::Agg(_) | Expr::Subquery(_) | Expr::Window(_) | Expr::Grouping(..)
+                        )
+                    })
+            });
+            preds.extend(movable);
+            self.check_full_joins(*mark, &scope, &preds);
+        }
         // ORDER BY keys (may add aggregates).
-        let order = self.bind_sort_items(&s.sort_clause, &scope, &targets);
+        let order = self.bind_sort_items(&s.sort_clause, &scope, &targets, &s.target_list);
         let mut collected = self.agg.take().unwrap_or_default();
         let mut srfs = std::mem::take(&mut collected.srfs);
         let order = order?;
+        // PostgreSQL matches DISTINCT's sort keys to the select list while analysing the
+        // query, before it checks grouping: that error comes first.
+        let plain_distinct = s.distinct_clause.len() == 1 && s.distinct_clause[0].node.is_none();
+        if plain_distinct {
+            let mut ki = 0;
+            for item in &s.sort_clause {
+                let Some(Node::SortBy(sb)) = item.node.as_ref() else {
+                    continue;
+                };
+                let Some(n) = sb.node.as_deref() else {
+                    continue;
+                };
+                // PostgreSQL compares the expressions before folding them: a folded
+                // constant matches only what is written the same way.
+                let listed = |k: &SortKey| {
+                    matches!(n.node.as_ref(), Some(Node::AConst(_)))
+                        || (matches!(n.node.as_ref(), Some(Node::ColumnRef(c)) if c.fields.len() == 1)
+                            && targets.iter().any(|t| t.expr == k.expr))
+                        || (!matches!(k.expr, Expr::Const(_))
+                            && targets.iter().any(|t| t.expr == k.expr))
+                        || (target_list_matches(&s.target_list, targets.len(), n))
+                };
+                if let Some(k) = order.get(ki)
+                    && !listed(k)
+                {
+                    return Err(err(
+                        "42P10",
+                        "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
+                    )
+                    .at(expr_start(n)));
+                }
+                ki += 1;
+            }
+        }
         if recursive_term && let Some(at) = collected.first_agg {
             return Err(err(
                 "42P19",
@@ -860,6 +1244,9 @@ impl<'a> Binder<'a> {
                 .enumerate()
                 .map(|(i, e)| rewrite(e, i))
                 .collect::<Result<_, _>>()?;
+            for (e, item) in self.dropped.split_off(dropped_mark.min(self.dropped.len())) {
+                rewrite(e, item)?;
+            }
             for (i, k) in order_exprs.iter_mut().enumerate() {
                 k.expr = rewrite(
                     std::mem::replace(&mut k.expr, Expr::Const(Value::Null)),
@@ -966,7 +1353,7 @@ impl<'a> Binder<'a> {
             };
         }
         let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
-        let types: Vec<DataType> = targets.iter().map(|t| t.ty.clone()).collect();
+        let mut types: Vec<DataType> = targets.iter().map(|t| t.ty.clone()).collect();
         let visible = target_exprs.len();
         // DISTINCT / DISTINCT ON
         let distinct_on = if s.distinct_clause.is_empty() {
@@ -983,6 +1370,22 @@ impl<'a> Binder<'a> {
         // Sort keys become hidden output columns.
         let mut sort_keys = Vec::new();
         let mut exprs = target_exprs;
+        // DISTINCT needs an equality for every column: an untyped one becomes text
+        // (PostgreSQL's addTargetToSortList), which a set operation then sees.
+        if plain_distinct {
+            for (e, t) in exprs.iter_mut().zip(types.iter_mut()) {
+                if *t == DataType::Unknown {
+                    let x = std::mem::replace(e, Expr::Const(Value::Null));
+                    *e = self.coerce(
+                        x,
+                        &DataType::Unknown,
+                        &DataType::Text,
+                        CastContext::Implicit,
+                    )?;
+                    *t = DataType::Text;
+                }
+            }
+        }
         let sort_locations: Vec<Option<u32>> = s
             .sort_clause
             .iter()
@@ -1464,13 +1867,22 @@ impl<'a> Binder<'a> {
             let Some(Node::FuncCall(fc)) = l.items.first().and_then(|n| n.node.as_ref()) else {
                 return Err(err("0A000", "feature not supported: this function in FROM"));
             };
-            if l.items.get(1).is_some_and(|n| n.node.is_some()) {
-                return Err(err(
-                    "0A000",
-                    "feature not supported: column definition lists in FROM",
-                ));
+            let mut defs = match l.items.get(1) {
+                Some(n) => self.column_definitions(n)?,
+                None => None,
+            };
+            let mut def_at = l.items.get(1).and_then(first_coldef_location);
+            // `f(...) AS x(a int, ...)` puts the list on the FROM item.
+            if defs.is_none() && rf.functions.len() == 1 && !rf.coldeflist.is_empty() {
+                let list = protobuf::Node {
+                    node: Some(Node::List(protobuf::List {
+                        items: rf.coldeflist.clone(),
+                    })),
+                };
+                defs = self.column_definitions(&list)?;
+                def_at = first_coldef_location(&list);
             }
-            fcs.push(&**fc);
+            fcs.push((&**fc, defs, def_at));
         }
         let pushed = left.is_some();
         if pushed {
@@ -1481,6 +1893,8 @@ impl<'a> Binder<'a> {
             self.levels.pop();
         }
         let (plan, cols, first_name) = r?;
+        let record_fn = matches!(&plan, Plan::TableFunction { calls, .. }
+            if calls.iter().any(|c| matches!(c.func.func, basalt_func::TableFunc::JsonToRecord { .. })));
         let alias = rf.alias.as_ref();
         let table = alias.map_or(first_name, |a| a.aliasname.clone());
         let colnames = alias.map(|a| names(&a.colnames)).unwrap_or_default();
@@ -1490,8 +1904,9 @@ impl<'a> Binder<'a> {
             .map(|(i, (n, t))| ScopeCol {
                 table: Some(table.clone()),
                 name: colnames.get(i).cloned().unwrap_or_else(|| {
-                    // A lone function's lone column takes the alias as its name.
-                    if cols.len() == 1 && alias.is_some() {
+                    // A lone function's lone column takes the alias as its name (not a
+                    // record function's).
+                    if cols.len() == 1 && alias.is_some() && !record_fn {
                         table.clone()
                     } else {
                         n.clone()
@@ -1534,13 +1949,17 @@ impl<'a> Binder<'a> {
     #[allow(clippy::type_complexity)]
     fn bind_from_functions(
         &mut self,
-        fcs: &[&protobuf::FuncCall],
+        fcs: &[(
+            &protobuf::FuncCall,
+            Option<Vec<(String, DataType)>>,
+            Option<u32>,
+        )],
     ) -> Result<(Plan, Vec<(String, DataType)>, String), SqlError> {
         let empty = Scope::default();
         let mut calls = Vec::new();
         let mut cols = Vec::new();
         let mut first_name = None;
-        for fc in fcs {
+        for (fc, defs, def_at) in fcs {
             let fname = names(&fc.funcname);
             let name = fname.last().cloned().unwrap_or_default();
             first_name.get_or_insert_with(|| name.clone());
@@ -1550,6 +1969,31 @@ impl<'a> Binder<'a> {
                 let (e, t) = self.bind_expr(a, &empty)?;
                 args.push(e);
                 types.push(t);
+            }
+            if let Some((r, _)) =
+                self.json_record_call(&name, &types, defs.clone(), true, fc.location)?
+            {
+                let mut cargs = Vec::new();
+                for ((e, t), to) in args.into_iter().zip(types.iter()).zip(&r.arg_types) {
+                    cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
+                }
+                cols.extend(r.columns.iter().cloned());
+                calls.push(SrfCall {
+                    func: r,
+                    args: cargs,
+                    record: false,
+                });
+                continue;
+            }
+            if defs.is_some() {
+                let redundant = basalt_func::resolve_table_function(&name, &types)
+                    .is_some_and(|r| r.columns.len() > 1);
+                let msg = if redundant {
+                    "a column definition list is redundant for a function with OUT parameters"
+                } else {
+                    "a column definition list is only allowed for functions returning \"record\""
+                };
+                return Err(err("42601", msg).at(*def_at));
             }
             let split = name == "unnest"
                 && args.len() > 1
@@ -1572,6 +2016,7 @@ impl<'a> Binder<'a> {
                     calls.push(SrfCall {
                         func: r,
                         args: cargs,
+                        record: false,
                     });
                 } else if fcs.len() == 1 {
                     // A scalar function in FROM yields one row.
@@ -1784,7 +2229,9 @@ impl<'a> Binder<'a> {
         let (Some(l), Some(r)) = (j.larg.as_deref(), j.rarg.as_deref()) else {
             return Err(err("42601", "join without operands"));
         };
+        let full_mark = self.full_joins.len();
         let (lp, ls) = self.bind_from_item(l, None)?;
+        let full_mid = self.full_joins.len();
         let lateral = is_lateral(r);
         let (rp, rs) = self.bind_from_item(r, Some(&ls))?;
         check_table_names(&ls, &rs)?;
@@ -1862,6 +2309,43 @@ impl<'a> Binder<'a> {
         } else if let Some(q) = &j.quals {
             let pred = self.bind_condition(q, &scope, "JOIN/ON")?;
             hash_keys = equi_keys(&pred, lw);
+            if kind == JoinKind::Full && hash_keys.is_empty() && reads_columns(&pred) {
+                let side = |s: &Scope| -> Vec<Option<String>> {
+                    let mut t: Vec<Option<String>> = Vec::new();
+                    for c in &s.cols {
+                        if !t.contains(&c.table) {
+                            t.push(c.table.clone());
+                        }
+                    }
+                    t
+                };
+                let (mut l, mut r) = (side(&ls), side(&rs));
+                if let Some(alias) = &j.alias {
+                    // The sides' names are gone behind the alias: any strict condition on
+                    // it counts for both.
+                    l = vec![Some(alias.aliasname.clone())];
+                    r = l.clone();
+                }
+                self.full_joins.push(FullJoinCheck {
+                    left: l,
+                    right: r,
+                    reduced: false,
+                });
+            }
+            // PostgreSQL's reduce_outer_joins: a strict condition of an inner join applies to
+            // both sides; of a LEFT (RIGHT) join, to its nullable right (left) side only.
+            let range = match kind {
+                JoinKind::Inner => full_mark..full_mid.max(self.full_joins.len()),
+                JoinKind::Left => full_mid..self.full_joins.len(),
+                JoinKind::Right => full_mark..full_mid,
+                _ => 0..0,
+            };
+            if !range.is_empty() && range.end <= self.full_joins.len() {
+                let tables = strict_tables(&pred, &scope);
+                for j in &mut self.full_joins[range] {
+                    j.reduce_by(&tables);
+                }
+            }
             on = Some(pred);
         }
         let mut plan = Plan::Join {
@@ -1954,6 +2438,19 @@ impl<'a> Binder<'a> {
                     && !found
                 {
                     return Err(self.missing_from_entry(&q).at(pos(cr.location)));
+                }
+                continue;
+            }
+            // `(e).*`: every field of a record.
+            if let Some(Node::AIndirection(ind)) = val.node.as_ref()
+                && let Some(arg) = ind.arg.as_deref()
+                && let Some((last, rest)) = ind.indirection.split_last()
+                && matches!(last.node.as_ref(), Some(Node::AStar(_)))
+            {
+                let (e, t) = self.bind_expr(arg, scope)?;
+                let (e, t) = self.bind_indirection(e, t, arg, rest, scope)?;
+                for (expr, name, ty) in self.expand_fields(e, &t, arg)? {
+                    out.push(Target { expr, name, ty });
                 }
                 continue;
             }
@@ -2193,6 +2690,7 @@ impl<'a> Binder<'a> {
         items: &[protobuf::Node],
         scope: &Scope,
         targets: &[Target],
+        target_list: &[protobuf::Node],
     ) -> Result<Vec<SortKey>, SqlError> {
         let mut keys = Vec::new();
         for item in items {
@@ -2205,7 +2703,19 @@ impl<'a> Binder<'a> {
             self.ref_item = ORDER_ITEM + keys.len();
             let expr = self.bind_output_ref(n, scope, targets, "ORDER BY");
             self.ref_item = OTHER_ITEM;
-            let expr = expr?;
+            let mut expr = expr?;
+            // A subquery bound twice differs (ids, positions), though PostgreSQL sees the
+            // same expression as the select-list item: match on the written expression.
+            if expr.any(&|x| matches!(x, Expr::Subquery(_)))
+                && !targets.iter().any(|t| t.expr == expr)
+                && target_list_matches(target_list, targets.len(), n)
+                && let Some(i) = target_list.iter().position(|t| match t.node.as_ref() {
+                    Some(Node::ResTarget(rt)) => rt.val.as_deref().is_some_and(|v| same_tree(v, n)),
+                    _ => false,
+                })
+            {
+                expr = targets[i].expr.clone();
+            }
             let (desc, nulls_first) = sort_dir(sb);
             keys.push(SortKey {
                 expr,
@@ -2313,6 +2823,30 @@ impl<'a> Binder<'a> {
         if *from == DataType::Unknown {
             return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
         }
+        // A row constructor becomes a composite type field by field, checked now.
+        if let (Expr::Row(..), DataType::Record(ft), DataType::Record(tt)) = (&e, from, to)
+            && !tt.is_anonymous()
+        {
+            let Expr::Row(items, _) = e else {
+                return Err(err("XX000", "row constructor expected"));
+            };
+            if items.len() != tt.fields.len() {
+                return Err(err(
+                    "42846",
+                    format!("cannot cast type record to {}", to.format_type()),
+                )
+                .with_detail(if items.len() < tt.fields.len() {
+                    "Input has too few columns."
+                } else {
+                    "Input has too many columns."
+                }));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for ((item, (_, it)), (_, ot)) in items.into_iter().zip(&ft.fields).zip(&tt.fields) {
+                out.push(self.coerce(item, it, ot, context)?);
+            }
+            return Ok(Expr::Row(out, tt.names()));
+        }
         if from.same_base(to) && matches!(to, DataType::Array(_)) {
             return Ok(Expr::Cast(Box::new(e), to.clone(), context));
         }
@@ -2323,10 +2857,16 @@ impl<'a> Binder<'a> {
             Some(c) if c.allows(context) => {
                 // A constant is cast now; if that fails, the cast fails when it runs, as
                 // PostgreSQL's constant folding does (with no position in the text).
-                if let Expr::Const(v) = &e
-                    && let Ok(v) = basalt_common::types::cast(v, to, context, &self.types)
-                {
-                    return Ok(Expr::Const(v));
+                if let Expr::Const(v) = &e {
+                    match basalt_common::types::cast(v, to, context, &self.types) {
+                        Ok(v) => return Ok(Expr::Const(v)),
+                        Err(x) if immutable_cast(from, to) => {
+                            let c = Expr::Cast(Box::new(e), to.clone(), context);
+                            self.const_errors.push((c.clone(), SqlError::from(x)));
+                            return Ok(c);
+                        }
+                        Err(_) => {}
+                    }
                 }
                 Ok(Expr::Cast(Box::new(e), to.clone(), context))
             }
@@ -2437,6 +2977,11 @@ impl<'a> Binder<'a> {
                 return Ok((Expr::Outer { depth, index: i }, ty));
             }
         }
+        if qual.is_none()
+            && let Some(r) = self.whole_row(name, scope, location)
+        {
+            return r;
+        }
         if let Some(q) = qual {
             let known = scope.cols.iter().any(|c| c.table.as_deref() == Some(q))
                 || self
@@ -2488,6 +3033,13 @@ impl<'a> Binder<'a> {
             Node::AConst(c) => Ok(bind_const(c)?),
             Node::ColumnRef(cr) => {
                 if let Some(Node::AStar(_)) = cr.fields.last().and_then(|f| f.node.as_ref()) {
+                    let f = names(&cr.fields[..cr.fields.len() - 1]);
+                    if let Some(q) = f.last() {
+                        return match self.whole_row(q, scope, cr.location) {
+                            Some(r) => r,
+                            None => Err(self.missing_from_entry(q).at(pos(cr.location))),
+                        };
+                    }
                     return Err(err("0A000", "feature not supported: row expressions (*)")
                         .at(pos(cr.location)));
                 }
@@ -2519,7 +3071,7 @@ impl<'a> Binder<'a> {
                 let Some(tn) = &tc.type_name else {
                     return Err(err("42601", "cast without type"));
                 };
-                let to = type_name(tn)?;
+                let to = self.resolve_type(tn)?;
                 let (mut e, t) = self.bind_expr(arg, scope)?;
                 let field = if to == DataType::Interval {
                     interval_range_field(tn)
@@ -2563,6 +3115,15 @@ impl<'a> Binder<'a> {
                         .at(expr_start(a)));
                     }
                     args.push(self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)?);
+                }
+                // Folding stops at a deciding constant (FALSE for AND, TRUE for OR).
+                if b.boolop == 1 || b.boolop == 2 {
+                    let decides = Value::Bool(b.boolop == 2);
+                    if let Some(k) = args.iter().position(|a| a.as_const() == Some(&decides)) {
+                        for dead in &args[k + 1..] {
+                            self.forget_const_errors(dead);
+                        }
+                    }
                 }
                 let e = match b.boolop {
                     1 => args
@@ -2624,7 +3185,25 @@ impl<'a> Binder<'a> {
             Node::CaseExpr(c) => self.bind_case(c, scope),
             Node::CoalesceExpr(c) => {
                 let (args, t) = self.bind_common(&c.args, scope, "COALESCE")?;
-                Ok((Expr::Coalesce(args), t))
+                // Folding drops NULL constants and stops at the first other constant.
+                let mut args = args;
+                if let Some(k) = args
+                    .iter()
+                    .position(|a| a.as_const().is_some_and(|v| *v != Value::Null))
+                {
+                    for dead in &args[k + 1..] {
+                        self.forget_const_errors(dead);
+                    }
+                    for dead in args.split_off(k + 1) {
+                        self.record_dropped(&dead);
+                    }
+                }
+                args.retain(|a| a.as_const() != Some(&Value::Null));
+                match args.len() {
+                    0 => Ok((Expr::Const(Value::Null), t)),
+                    1 if args[0].as_const().is_some() => Ok((args.remove(0), t)),
+                    _ => Ok((Expr::Coalesce(args), t)),
+                }
             }
             Node::MinMaxExpr(m) => {
                 let name = if m.op == 1 { "GREATEST" } else { "LEAST" };
@@ -2646,7 +3225,7 @@ impl<'a> Binder<'a> {
                     return Err(err("42601", "subscript without argument"));
                 };
                 let (e, t) = self.bind_expr(arg, scope)?;
-                self.bind_subscripts(e, t, &ind.indirection, scope, node_location(arg))
+                self.bind_indirection(e, t, arg, &ind.indirection, scope)
             }
             Node::SqlvalueFunction(f) => {
                 let (name, args): (&str, Vec<Expr>) = match f.op {
@@ -2695,7 +3274,7 @@ impl<'a> Binder<'a> {
                 self.bind_expr(a, scope)
             }
             Node::SetToDefault(_) => Err(err("42601", "DEFAULT is not allowed in this context")),
-            Node::RowExpr(_) => Err(err("0A000", "feature not supported: row constructors")),
+            Node::RowExpr(r) => self.bind_row_expr(&r.args, scope),
             Node::GroupingFunc(gf) => {
                 match &self.agg {
                     Some(a) if a.allowed => {}
@@ -2765,7 +3344,19 @@ impl<'a> Binder<'a> {
         scope: &Scope,
     ) -> Result<(Expr, DataType), SqlError> {
         let operand = match c.arg.as_deref() {
-            Some(a) => Some(self.bind_expr(a, scope)?),
+            // An untyped operand (`CASE NULL WHEN ...`) is text, as in PostgreSQL.
+            Some(a) => Some(match self.bind_expr(a, scope)? {
+                (e, DataType::Unknown) => (
+                    self.coerce(
+                        e,
+                        &DataType::Unknown,
+                        &DataType::Text,
+                        CastContext::Implicit,
+                    )?,
+                    DataType::Text,
+                ),
+                other => other,
+            }),
             None => None,
         };
         let mut conds = Vec::new();
@@ -2821,9 +3412,50 @@ impl<'a> Binder<'a> {
             Some((e, et)) => self.coerce(e, &et, &t, CastContext::Implicit)?,
             None => Expr::Const(Value::Null),
         };
+        // Folding skips the result of an arm whose condition is a constant FALSE or NULL, and
+        // everything after an arm whose condition is a constant TRUE.
+        let mut decided = false;
+        for (cond, result) in &whens {
+            if decided {
+                self.forget_const_errors(cond);
+                self.forget_const_errors(result);
+                continue;
+            }
+            match cond.as_const() {
+                Some(Value::Bool(true)) => decided = true,
+                Some(_) => self.forget_const_errors(result),
+                None => {}
+            }
+        }
+        if decided {
+            self.forget_const_errors(&otherwise);
+        }
+        // Fold as PostgreSQL does: those arms go, and a constant TRUE arm is the result when
+        // reached; a CASE of constants becomes a constant.
+        let mut otherwise = otherwise;
+        let mut kept = Vec::new();
+        let mut arms = whens.into_iter();
+        for (cond, result) in arms.by_ref() {
+            match cond.as_const() {
+                Some(Value::Bool(true)) => {
+                    self.record_dropped(&otherwise);
+                    otherwise = result;
+                    break;
+                }
+                Some(_) => self.record_dropped(&result),
+                None => kept.push((cond, result)),
+            }
+        }
+        for (cond, result) in arms {
+            self.record_dropped(&cond);
+            self.record_dropped(&result);
+        }
+        if kept.is_empty() {
+            return Ok((otherwise, t));
+        }
         Ok((
             Expr::Case {
-                whens,
+                whens: kept,
                 otherwise: Box::new(otherwise),
             },
             t,
@@ -2839,24 +3471,58 @@ impl<'a> Binder<'a> {
         r: Expr,
         rt: DataType,
     ) -> Result<Expr, SqlError> {
+        if let Some(t) = self.record_operands(&lt, &rt, matches!(op, CmpOp::Eq | CmpOp::Ne))? {
+            let l = self.coerce(l, &lt, &t, CastContext::Implicit)?;
+            let r = self.coerce(r, &rt, &t, CastContext::Implicit)?;
+            return Ok(Expr::Cmp(op, Box::new(l), Box::new(r)));
+        }
         let t = self.operand_type(&lt, &rt, cmp_symbol(op))?;
         let l = self.coerce(l, &lt, &t, CastContext::Implicit)?;
         let r = self.coerce(r, &rt, &t, CastContext::Implicit)?;
         if t == DataType::Json {
             return Err(err("42883", "operator does not exist: json = json"));
         }
-        Ok(fold(Expr::Cmp(op, Box::new(l), Box::new(r)), &self.types))
+        Ok(self.fold_rec(Expr::Cmp(op, Box::new(l), Box::new(r))))
+    }
+
+    /// Operands of a record comparison: the type both sides are compared as (an untyped
+    /// literal becomes an anonymous `record`, whose input PostgreSQL does not implement), or
+    /// `None` when neither side is a record.
+    fn record_operands(
+        &mut self,
+        lt: &DataType,
+        rt: &DataType,
+        equality: bool,
+    ) -> Result<Option<DataType>, SqlError> {
+        match (lt, rt) {
+            (DataType::Record(a), DataType::Record(b)) => {
+                self.check_record_comparison(a, b, equality)?;
+                Ok(Some(if a.is_anonymous() {
+                    rt.clone()
+                } else {
+                    lt.clone()
+                }))
+            }
+            (DataType::Record(_), DataType::Unknown) | (DataType::Unknown, DataType::Record(_)) => {
+                Ok(Some(DataType::Record(Box::new(RecordType::anonymous(
+                    Vec::new(),
+                )))))
+            }
+            _ => Ok(None),
+        }
     }
 
     fn operand_type(&self, lt: &DataType, rt: &DataType, op: &str) -> Result<DataType, SqlError> {
         if *lt == DataType::Unknown && *rt == DataType::Unknown {
             return Ok(DataType::Text);
         }
+        // An untyped literal takes the other operand's type without its length or precision
+        // (`char3_col = 'hello'` compares, it does not fail as a too-long char(3)).
         if *lt == DataType::Unknown {
-            return Ok(rt.clone());
+            return Ok(rt.without_typmod());
         }
         if *rt == DataType::Unknown {
-            return Ok(lt.clone());
+            return Ok(lt.without_typmod());
         }
         if lt.same_base(rt) {
             return Ok(lt.without_typmod());
@@ -2963,9 +3629,41 @@ impl<'a> Binder<'a> {
                 let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
                     return Err(err("42601", "IS DISTINCT FROM without operands"));
                 };
+                if let (Some(Node::RowExpr(lrow)), Some(Node::RowExpr(rrow))) =
+                    (l.node.as_ref(), r.node.as_ref())
+                {
+                    // Row constructors: distinct when any pair of fields is.
+                    if lrow.args.len() != rrow.args.len() {
+                        return Err(err("42601", "unequal number of entries in row expressions")
+                            .at(pos(a.location)));
+                    }
+                    let mut any = None;
+                    for (x, y) in lrow.args.iter().zip(&rrow.args) {
+                        let (xe, xt) = self.bind_expr(x, scope)?;
+                        let (ye, yt) = self.bind_expr(y, scope)?;
+                        let t = self.operand_type(&xt, &yt, "=")?;
+                        let xe = self.coerce(xe, &xt, &t, CastContext::Implicit)?;
+                        let ye = self.coerce(ye, &yt, &t, CastContext::Implicit)?;
+                        let d = Expr::Distinct(Box::new(xe), Box::new(ye), false);
+                        any = Some(match any {
+                            None => d,
+                            Some(p) => Expr::Or(Box::new(p), Box::new(d)),
+                        });
+                    }
+                    let any = any.unwrap_or(Expr::Const(Value::Bool(false)));
+                    let e = if kind == K::AexprNotDistinct {
+                        Expr::Not(Box::new(any))
+                    } else {
+                        any
+                    };
+                    return Ok((e, DataType::Bool));
+                }
                 let (le, lt) = self.bind_expr(l, scope)?;
                 let (re, rt) = self.bind_expr(r, scope)?;
-                let t = self.operand_type(&lt, &rt, "=")?;
+                let t = match self.record_operands(&lt, &rt, true)? {
+                    Some(t) => t,
+                    None => self.operand_type(&lt, &rt, "=")?,
+                };
                 let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
                 let re = self.coerce(re, &rt, &t, CastContext::Implicit)?;
                 Ok((
@@ -2982,7 +3680,25 @@ impl<'a> Binder<'a> {
                 let t = self.operand_type(&lt, &rt, "=")?;
                 let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
                 let re = self.coerce(re, &rt, &t, CastContext::Implicit)?;
-                Ok((Expr::NullIf(Box::new(le), Box::new(re)), t))
+                let e = Expr::NullIf(Box::new(le), Box::new(re));
+                // PostgreSQL has cross-type `=` within the integer and the float families, so
+                // its NULLIF keeps the first operand's type there (`NULLIF(real, float8)` is a
+                // real). The value compared was widened losslessly: cast it back.
+                let same_family = |a: &DataType, b: &DataType| {
+                    use DataType::{Float4, Float8, Int2, Int4, Int8};
+                    matches!(
+                        (a, b),
+                        (Int2 | Int4 | Int8, Int2 | Int4 | Int8)
+                            | (Float4 | Float8, Float4 | Float8)
+                    )
+                };
+                if lt != t && same_family(&lt, &t) {
+                    return Ok((
+                        Expr::Cast(Box::new(e), lt.clone(), CastContext::Explicit),
+                        lt,
+                    ));
+                }
+                Ok((e, t))
             }
             K::AexprIn => {
                 let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
@@ -3021,6 +3737,18 @@ impl<'a> Binder<'a> {
                     let b = self.bind_expr(i, scope)?;
                     types.push(b.1.clone());
                     items.push(b);
+                }
+                if let DataType::Record(_) = lt {
+                    // Records: each item compared as a record (`record_eq`).
+                    let mut list_e = Vec::new();
+                    for (e, et) in items {
+                        let t = self.record_operands(&lt, &et, true)?.unwrap_or(lt.clone());
+                        list_e.push(self.coerce(e, &et, &t, CastContext::Implicit)?);
+                    }
+                    return Ok((
+                        Expr::InList(Box::new(le), list_e, op == "<>"),
+                        DataType::Bool,
+                    ));
                 }
                 let t = common_type(&types, "IN").map_err(|_| {
                     err(
@@ -3166,21 +3894,18 @@ impl<'a> Binder<'a> {
         t: DataType,
         location: i32,
     ) -> Result<(Expr, DataType), SqlError> {
-        if op == "-" && (num_rank(&t).is_some() || t == DataType::Unknown) {
-            let (e, t) = if t == DataType::Unknown {
-                (
-                    self.coerce(e, &t, &DataType::Float8, CastContext::Implicit)?,
-                    DataType::Float8,
-                )
-            } else {
-                (e, t)
-            };
-            if let Expr::Const(v) = &e
-                && let Ok(v) = basalt_common::types::arith::negate(v)
-            {
-                return Ok((Expr::Const(v), t));
+        if t == DataType::Unknown && (op == "-" || op == "+") {
+            // Prefix `-` has numeric and interval candidates, so an untyped operand is
+            // ambiguous; prefix `+` has only numeric ones and takes the preferred type,
+            // double precision (PostgreSQL's operator resolution).
+            if op == "-" {
+                return Err(ambiguous_operator("- unknown").at(pos(location)));
             }
-            return Ok((Expr::Neg(Box::new(e)), t));
+            let e = self.coerce(e, &t, &DataType::Float8, CastContext::Implicit)?;
+            return Ok((e, DataType::Float8));
+        }
+        if op == "-" && num_rank(&t).is_some() {
+            return Ok((self.fold_rec(Expr::Neg(Box::new(e))), t));
         }
         if op == "+" && num_rank(&t).is_some() {
             return Ok((e, t));
@@ -3188,17 +3913,13 @@ impl<'a> Binder<'a> {
         match basalt_func::resolve_operator(op, None, &t) {
             Some(r) => {
                 let arg = self.coerce(e, &t, &r.arg_types[0], CastContext::Implicit)?;
-                Ok((
-                    fold(
-                        Expr::Func {
-                            func: r.func,
-                            args: vec![arg],
-                            strict: r.strict,
-                        },
-                        &self.types,
-                    ),
-                    r.ret,
-                ))
+                let e = Expr::Func {
+                    func: r.func,
+                    args: vec![arg],
+                    strict: r.strict,
+                };
+                let e = if r.immutable { self.fold_rec(e) } else { e };
+                Ok((e, r.ret))
             }
             None => Err(err(
                 "42883",
@@ -3268,8 +3989,11 @@ impl<'a> Binder<'a> {
                 && lt != DataType::Unknown
                 && rt != DataType::Unknown);
             if operands_ok {
-                return self
-                    .comparison(c, le, lt, re, rt)
+                let r = self.comparison(c, le, lt, re, rt);
+                if self.unplaced {
+                    return r.map(|e| (e, DataType::Bool));
+                }
+                return r
                     .map(|e| (e, DataType::Bool))
                     .map_err(|e| e.at(pos(location)));
             }
@@ -3286,6 +4010,11 @@ impl<'a> Binder<'a> {
             let l_num = num_rank(&lt).is_some() || lt == DataType::Unknown;
             let r_num = num_rank(&rt).is_some() || rt == DataType::Unknown;
             let both_unknown = lt == DataType::Unknown && rt == DataType::Unknown;
+            if both_unknown {
+                // `NULL + NULL`: candidates of several type categories (numbers, dates,
+                // intervals...) and nothing to choose between them.
+                return Err(ambiguous_operator(&format!("unknown {op} unknown")).at(pos(location)));
+            }
             if l_num && r_num && !both_unknown {
                 let t = self.operand_type(&lt, &rt, op)?;
                 let t = if aop == ArithOp::Mod && matches!(t, DataType::Float4 | DataType::Float8) {
@@ -3303,7 +4032,7 @@ impl<'a> Binder<'a> {
                 };
                 let l = self.coerce(le, &lt, &t, CastContext::Implicit)?;
                 let r = self.coerce(re, &rt, &t, CastContext::Implicit)?;
-                let e = fold(Expr::Arith(aop, Box::new(l), Box::new(r)), &self.types);
+                let e = self.fold_rec(Expr::Arith(aop, Box::new(l), Box::new(r)));
                 return Ok((e, t));
             }
         }
@@ -3316,7 +4045,7 @@ impl<'a> Binder<'a> {
                     args: vec![l, rr],
                     strict: r.strict,
                 };
-                let e = if r.immutable { fold(e, &self.types) } else { e };
+                let e = if r.immutable { self.fold_rec(e) } else { e };
                 Ok((e, r.ret))
             }
             None => Err(err(
@@ -3355,7 +4084,19 @@ impl<'a> Binder<'a> {
         let refs_mark = self.level_refs.len();
         let saved_agg = self.agg.take();
         self.outer_aggs.push((level, saved_agg));
+        let const_mark = self.const_errors.len();
         let q = self.bind_query(sub);
+        if sl.sub_link_type == 1 {
+            // PostgreSQL plans an EXISTS subquery without its select list; keeping none of
+            // its folding failures is the safe side (no error PostgreSQL would not raise).
+            self.const_errors.truncate(const_mark);
+        }
+        let q = q.map(|mut q| {
+            if sl.sub_link_type == 1 {
+                drop_select_list(&mut q.plan);
+            }
+            q
+        });
         self.agg = self.outer_aggs.pop().and_then(|(_, a)| a);
         let (_, correlated) = self.levels.pop().unwrap_or_default();
         // References to this level are this subquery's; those to outer levels stay for the
@@ -3850,6 +4591,25 @@ impl<'a> Binder<'a> {
             "coalesce" | "greatest" | "least" => {}
             _ => {}
         }
+        if let Some((r, row_type)) = self.json_record_call(&name, &types, None, false, location)? {
+            let set = matches!(
+                r.func,
+                basalt_func::TableFunc::JsonToRecord { set: true, .. }
+            );
+            if set {
+                return self.srf_in_expression(r, args, &types, location, Some(row_type));
+            }
+            let mut cargs = Vec::new();
+            for ((e, t), to) in args.into_iter().zip(&types).zip(&r.arg_types) {
+                cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
+            }
+            let call = SrfCall {
+                func: r,
+                args: cargs,
+                record: true,
+            };
+            return Ok((Expr::TableRow(Box::new(call)), row_type));
+        }
         match basalt_func::resolve_function(&name, &types) {
             Some(r) => {
                 let mut cargs = Vec::new();
@@ -3867,11 +4627,11 @@ impl<'a> Binder<'a> {
                     args: cargs,
                     strict: r.strict,
                 };
-                let e = if r.immutable { fold(e, &self.types) } else { e };
+                let e = if r.immutable { self.fold_rec(e) } else { e };
                 Ok((e, r.ret))
             }
             None if let Some(r) = basalt_func::resolve_table_function(&name, &types) => {
-                self.srf_in_expression(r, args, &types, location)
+                self.srf_in_expression(r, args, &types, location, None)
             }
             None => {
                 let sig = types
@@ -3900,6 +4660,7 @@ impl<'a> Binder<'a> {
         args: Vec<Expr>,
         types: &[DataType],
         location: i32,
+        row_type: Option<DataType>,
     ) -> Result<(Expr, DataType), SqlError> {
         let hint = "You might be able to move the set-returning function into a LATERAL FROM item.";
         let allowed = self.agg.as_ref().is_some_and(|a| {
@@ -3929,14 +4690,13 @@ impl<'a> Binder<'a> {
                 e
             });
         }
-        let [(_, ty)] = r.columns.as_slice() else {
-            return Err(err(
-                "0A000",
-                "feature not supported: set-returning functions returning several columns in a select list",
-            )
-            .at(pos(location)));
+        // Several columns (or a composite result) make one record value per row.
+        let record = row_type.is_some() || r.columns.len() != 1;
+        let ty = match (row_type, r.columns.as_slice()) {
+            (Some(t), _) => t,
+            (None, [(_, ty)]) => ty.clone(),
+            (None, cols) => DataType::Record(Box::new(RecordType::named_fields(cols.to_vec()))),
         };
-        let ty = ty.clone();
         let mut cargs = Vec::new();
         for ((e, t), to) in args.into_iter().zip(types).zip(&r.arg_types) {
             cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
@@ -3947,6 +4707,7 @@ impl<'a> Binder<'a> {
         a.srfs.push(SrfCall {
             func: r,
             args: cargs,
+            record,
         });
         Ok((Expr::Srf(a.srfs.len() - 1), ty))
     }
@@ -3961,21 +4722,7 @@ impl<'a> Binder<'a> {
         match &self.agg {
             Some(a) if a.allowed => {}
             Some(a) => {
-                let ctx = if a.context.is_empty() {
-                    "this context"
-                } else {
-                    a.context
-                };
-                let msg = if ctx == "aggregate function calls" {
-                    "aggregate function calls cannot be nested".to_string()
-                } else if ctx == "GROUP BY" {
-                    "aggregate functions are not allowed in GROUP BY".to_string()
-                } else if ctx == "JOIN/ON" {
-                    "aggregate functions are not allowed in JOIN conditions".to_string()
-                } else {
-                    format!("aggregate functions are not allowed in {ctx}")
-                };
-                return Err(err("42803", msg).at(pos(location)));
+                return Err(aggregate_not_allowed(a.context).at(pos(location)));
             }
             None => {
                 return Err(
@@ -4049,6 +4796,23 @@ impl<'a> Binder<'a> {
         }
         // An ordered-set aggregate without WITHIN GROUP, or another one with it, has no
         // signature that matches (PostgreSQL names direct arguments first in the message).
+        // These aggregates have several numeric (or array) signatures and no preferred one
+        // for an untyped argument: PostgreSQL cannot choose (`sum(NULL)`).
+        if types.len() == 1
+            && types[0] == DataType::Unknown
+            && !fc.agg_within_group
+            && matches!(
+                name,
+                "sum" | "avg" | "bit_and" | "bit_or" | "bit_xor" | "array_agg"
+            )
+        {
+            return Err(err(
+                "42725",
+                format!("function {name}(unknown) is not unique"),
+            )
+            .with_hint("Could not choose a best candidate function. You might need to add explicit type casts.")
+            .at(pos(location)));
+        }
         let resolved = if ordered_set != fc.agg_within_group {
             None
         } else {
@@ -4108,7 +4872,10 @@ impl<'a> Binder<'a> {
         // PostgreSQL's rule: an aggregate belongs to the query level of the variables in
         // its arguments. One that reads only the enclosing query's columns is that query's
         // aggregate, and a constant for this subquery.
-        if let Some(e) = self.outer_level_aggregate(&mut call, &ret, refs_mark)? {
+        if let Some(e) = self
+            .outer_level_aggregate(&mut call, &ret, refs_mark)
+            .map_err(|e| e.at(pos(location)))?
+        {
             return Ok(e);
         }
         let Some(a) = self.agg.as_mut() else {
@@ -4158,7 +4925,9 @@ impl<'a> Binder<'a> {
             return Ok(None);
         }
         if !outer.allowed {
-            return Ok(None);
+            // The aggregate belongs to the enclosing query, whose clause forbids it
+            // (`WHERE x > (SELECT sum(outer.y) FROM t)`).
+            return Err(aggregate_not_allowed(outer.context));
         }
         let lift = |e: Expr| -> Result<Expr, SqlError> {
             e.rewrite(&mut |x| {
@@ -4764,6 +5533,108 @@ pub fn output_locations(sel: &protobuf::SelectStmt) -> Vec<Option<u32>> {
     sel.target_list.iter().map(expr_start).collect()
 }
 
+/// EXISTS only asks whether a row comes out: like PostgreSQL (`simplify_EXISTS_query`), the
+/// select list of a plain query is not computed (`EXISTS (SELECT 1/0 FROM t)` is true when t
+/// has rows). Aggregated, windowed and set-returning select lists stay, and so does anything
+/// under an OFFSET (DISTINCT over the blanked columns could change how many rows it skips).
+fn drop_select_list(plan: &mut Plan) {
+    match plan {
+        Plan::Sort { input, .. } | Plan::Distinct { input, .. } => drop_select_list(input),
+        Plan::Limit {
+            input,
+            offset: None,
+            ..
+        } => drop_select_list(input),
+        Plan::Project { input, exprs } if !computes_per_group(input) => {
+            for e in exprs.iter_mut() {
+                *e = Expr::Const(Value::Null);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a projection over this plan reads aggregates, window or set-returning functions.
+fn computes_per_group(plan: &Plan) -> bool {
+    match plan {
+        Plan::Filter { input, .. } => computes_per_group(input),
+        Plan::Aggregate { .. } | Plan::Window { .. } | Plan::ProjectSet { .. } => true,
+        _ => false,
+    }
+}
+
+/// The error for an aggregate call where the clause `context` forbids it.
+fn aggregate_not_allowed(context: &str) -> SqlError {
+    let msg = match context {
+        "" => "aggregate functions are not allowed in this context".to_string(),
+        "aggregate function calls" => "aggregate function calls cannot be nested".to_string(),
+        "JOIN/ON" => "aggregate functions are not allowed in JOIN conditions".to_string(),
+        ctx => format!("aggregate functions are not allowed in {ctx}"),
+    };
+    err("42803", msg)
+}
+
+/// Whether `n` is written as one of the select list's items (`count` bound targets; a
+/// list with `*` in it does not count).
+fn target_list_matches(list: &[protobuf::Node], count: usize, n: &protobuf::Node) -> bool {
+    list.len() == count
+        && list.iter().any(|t| match t.node.as_ref() {
+            Some(Node::ResTarget(rt)) => rt.val.as_deref().is_some_and(|v| same_tree(v, n)),
+            _ => false,
+        })
+}
+
+/// Whether two parse trees are the same but for their locations.
+fn same_tree(a: &protobuf::Node, b: &protobuf::Node) -> bool {
+    // Drops every `name: number` field that is a place in the text (`location`,
+    // `rexpr_list_start`, ...) from the Debug rendering.
+    fn strip(n: &protobuf::Node) -> String {
+        let text: Vec<char> = format!("{n:?}").chars().collect();
+        let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        while i < text.len() {
+            if ident(text[i]) && (i == 0 || !ident(text[i - 1])) {
+                let mut j = i;
+                while j < text.len() && ident(text[j]) {
+                    j += 1;
+                }
+                let name: String = text[i..j].iter().collect();
+                let place =
+                    name.contains("location") || name.ends_with("_start") || name.ends_with("_end");
+                if place && text.get(j) == Some(&':') && text.get(j + 1) == Some(&' ') {
+                    let mut k = j + 2;
+                    if text.get(k) == Some(&'-') {
+                        k += 1;
+                    }
+                    let digits = k;
+                    while k < text.len() && text[k].is_ascii_digit() {
+                        k += 1;
+                    }
+                    if k > digits {
+                        i = k;
+                        continue;
+                    }
+                }
+                out.push_str(&name);
+                i = j;
+                continue;
+            }
+            out.push(text[i]);
+            i += 1;
+        }
+        out
+    }
+    strip(a) == strip(b)
+}
+
+/// PostgreSQL's error when operator resolution finds several equally good candidates.
+fn ambiguous_operator(sig: &str) -> SqlError {
+    err("42725", format!("operator is not unique: {sig}")).with_hint(
+        "Could not choose a best candidate operator. You might need to add explicit type casts.",
+    )
+}
+
 /// `ORDER BY 2` / `GROUP BY 1`: an integer constant is a position in the select list.
 fn position_ref(n: &protobuf::Node, count: usize) -> Result<Option<usize>, SqlError> {
     position_ref_in(n, count, "ORDER BY")
@@ -4786,6 +5657,11 @@ fn position_ref_in(
             .at(pos(c.location)));
         }
         return Ok(Some(p as usize - 1));
+    }
+    // Any other constant (a string, a float, NULL) is not a position, and sorting or grouping
+    // by a constant means nothing: PostgreSQL refuses it.
+    if let Some(Node::AConst(c)) = n.node.as_ref() {
+        return Err(err("42601", format!("non-integer constant in {clause}")).at(pos(c.location)));
     }
     Ok(None)
 }
@@ -4983,6 +5859,19 @@ fn shift(e: Expr, by: usize) -> Expr {
 }
 
 /// Equality conjuncts `left_expr = right_expr` of a join condition, as hash keys.
+/// Whether a join condition reads columns of the join (a condition that reads none, such as
+/// `ON TRUE`, needs no join key).
+fn reads_columns(e: &Expr) -> bool {
+    if const_condition(e).is_some() {
+        return false;
+    }
+    if let Expr::And(a, b) = e {
+        return reads_columns(a) || reads_columns(b);
+    }
+    // A subquery is a join condition to PostgreSQL even when it is not correlated.
+    e.any(&|x| matches!(x, Expr::Column(_) | Expr::Subquery(_)))
+}
+
 fn equi_keys(pred: &Expr, lw: usize) -> Vec<(Expr, Expr)> {
     let mut conj = Vec::new();
     fn flatten<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
@@ -5138,20 +6027,33 @@ fn add_dependent_groups(
     if groups.is_empty() {
         return;
     }
-    let grouped_tables: Vec<u32> = catalog
-        .tables
-        .values()
-        .filter(|t| {
-            t.primary_key.as_ref().is_some_and(|pk| {
-                pk.iter().all(|pc| {
-                    groups.iter().any(|g| {
-                        matches!(g, Expr::Column(i)
-                            if scope.cols.get(*i).and_then(|c| c.origin) == Some((t.oid, *pc)))
+    // A table is grouped by its primary key per FROM entry: `a` grouped by `a.pk` says
+    // nothing of `b.x` when b is the same table under another alias.
+    let mut entries: Vec<(u32, &Option<String>)> = Vec::new();
+    for c in &scope.cols {
+        if let Some((t, _)) = c.origin
+            && !entries.contains(&(t, &c.table))
+        {
+            entries.push((t, &c.table));
+        }
+    }
+    let grouped_tables: Vec<(u32, &Option<String>)> = entries
+        .into_iter()
+        .filter(|(oid, q)| {
+            catalog.tables.values().any(|t| {
+                t.oid == *oid
+                    && t.primary_key.as_ref().is_some_and(|pk| {
+                        pk.iter().all(|pc| {
+                            groups.iter().any(|g| {
+                                matches!(g, Expr::Column(i)
+                                if scope.cols.get(*i).is_some_and(|c| {
+                                    c.origin == Some((t.oid, *pc)) && c.table == **q
+                                }))
+                            })
+                        })
                     })
-                })
             })
         })
-        .map(|t| t.oid)
         .collect();
     if grouped_tables.is_empty() {
         return;
@@ -5172,10 +6074,13 @@ fn add_dependent_groups(
         visit(h);
     }
     for c in cols {
-        let Some((t, _)) = scope.cols.get(c).and_then(|x| x.origin) else {
+        let Some(col) = scope.cols.get(c) else {
             continue;
         };
-        if grouped_tables.contains(&t) && !groups.contains(&Expr::Column(c)) {
+        let Some((t, _)) = col.origin else {
+            continue;
+        };
+        if grouped_tables.contains(&(t, &col.table)) && !groups.contains(&Expr::Column(c)) {
             groups.push(Expr::Column(c));
         }
     }
@@ -5370,6 +6275,33 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
 
 /// Folds an expression whose operands are all constants.
 pub fn fold(e: Expr, types: &TypeContext) -> Expr {
+    fold_checked(e, types).0
+}
+
+/// Whether PostgreSQL's cast between these types is immutable, so that its planner runs it on
+/// a constant (casts from or to the date/time types depend on settings: only stable).
+fn immutable_cast(from: &DataType, to: &DataType) -> bool {
+    let plain = |t: &DataType| {
+        matches!(
+            t,
+            DataType::Bool
+                | DataType::Int2
+                | DataType::Int4
+                | DataType::Int8
+                | DataType::Float4
+                | DataType::Float8
+                | DataType::Numeric(_)
+                | DataType::Text
+                | DataType::Varchar(_)
+                | DataType::Bpchar(_)
+        )
+    };
+    plain(from) && plain(to)
+}
+
+/// [`fold`], also returning the error when evaluating an all-constant expression failed
+/// (the expression is then returned unchanged, to fail when it runs).
+pub fn fold_checked(e: Expr, types: &TypeContext) -> (Expr, Option<SqlError>) {
     let all_const = e.children().iter().all(|c| matches!(c, Expr::Const(_)));
     if !all_const
         || matches!(
@@ -5377,16 +6309,16 @@ pub fn fold(e: Expr, types: &TypeContext) -> Expr {
             Expr::Subquery(_) | Expr::Sequence(..) | Expr::Param(_) | Expr::Grouping(..)
         )
     {
-        return e;
+        return (e, None);
     }
     if e.children().is_empty() {
-        return e;
+        return (e, None);
     }
     let ctx = const_context(types);
     // Evaluate without a transaction: only pure expressions reach here.
-    match crate::exec::eval_const(&e, ctx) {
-        Some(v) => Expr::Const(v),
-        None => e,
+    match crate::exec::eval_const_result(&e, ctx) {
+        Ok(v) => (Expr::Const(v), None),
+        Err(x) => (e, Some(x)),
     }
 }
 
@@ -5434,6 +6366,10 @@ pub fn coerce_literals(
     context: CastContext,
 ) -> Result<(), SqlError> {
     let literal_rows: Vec<&mut Vec<Expr>> = match plan {
+        // ORDER BY, LIMIT and DISTINCT pass the projected columns through unchanged.
+        Plan::Limit { input, .. } | Plan::Sort { input, .. } | Plan::Distinct { input, .. } => {
+            return coerce_literals(input, from, to, b, context);
+        }
         Plan::Project { exprs, .. } => vec![exprs],
         Plan::Values { rows, .. } => rows.iter_mut().collect(),
         _ => Vec::new(),

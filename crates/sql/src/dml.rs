@@ -386,7 +386,7 @@ impl TableWriter {
             if hits.is_empty() {
                 continue;
             }
-            let child_writer = writer_for(cx.catalog, &child, cx)?;
+            let child_writer = writer_for(cx.catalog, &child, &cx.func.types)?;
             match action {
                 FkAction::NoAction | FkAction::Restrict => {
                     let names: Vec<String> = fk
@@ -501,9 +501,13 @@ fn referenced_exists(cx: &mut Cx<'_>, fk: &ForeignKey, vals: &[Value]) -> Result
 }
 
 /// Binds the writer of `table` (CHECKs, index expressions, foreign keys).
-pub fn writer_for(catalog: &Catalog, table: &Table, cx: &Cx<'_>) -> Result<TableWriter, SqlError> {
+pub fn writer_for(
+    catalog: &Catalog,
+    table: &Table,
+    types: &basalt_common::types::TypeContext,
+) -> Result<TableWriter, SqlError> {
     let scope = crate::binder::table_scope(table, &table.name);
-    let mut b = crate::binder::Binder::new(catalog, vec![table.schema], cx.func.types);
+    let mut b = crate::binder::Binder::new(catalog, vec![table.schema], *types);
     let mut indexes = Vec::new();
     for i in catalog.table_indexes(table.oid) {
         let mut keys = Vec::new();

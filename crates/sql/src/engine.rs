@@ -125,7 +125,9 @@ struct SeqAccess<'a, K: TxnKv> {
     kv: &'a K,
     shared: &'a Shared,
     session: &'a mut SeqSession,
-    search_path: Vec<u32>,
+    /// For names in `nextval('name')`: the search path is resolved only when a name is.
+    settings: &'a crate::settings::Settings,
+    temp_schema: Option<&'a str>,
 }
 
 /// Where a sequence's values go next: PostgreSQL's algorithm for `nextval`, over the state
@@ -233,7 +235,7 @@ impl<K: TxnKv> SeqAccess<'_, K> {
             None => ("", name.trim_matches('"')),
         };
         let found = if schema.is_empty() {
-            self.search_path
+            search_path_oids(catalog, self.settings, self.temp_schema)
                 .iter()
                 .find_map(|s| catalog.relation_in(*s, rel))
         } else {
@@ -549,9 +551,35 @@ fn with_modifies(with: Option<&protobuf::WithClause>) -> bool {
     })
 }
 
+/// The schemas of `search_path` that exist, in order, after the session's temporary schema
+/// (first, as PostgreSQL's pg_temp).
+fn search_path_oids(
+    catalog: &Catalog,
+    settings: &crate::settings::Settings,
+    temp_schema: Option<&str>,
+) -> Vec<u32> {
+    let mut out = Vec::new();
+    if let Some(oid) = temp_schema.and_then(|n| catalog.schema_oid(n)) {
+        out.push(oid);
+    }
+    for s in settings.search_path() {
+        let name = if s == "$user" { "basalt" } else { s.as_str() };
+        if let Some(oid) = catalog.schema_oid(name)
+            && !out.contains(&oid)
+        {
+            out.push(oid);
+        }
+    }
+    out
+}
+
 /// The debug text of a statement without its WITH clause (to find which WITH queries the
 /// main part reads).
-fn main_text<T: Clone + std::fmt::Debug>(s: &T, strip: impl FnOnce(&mut T)) -> String {
+/// Empty without a WITH clause: formatting the statement costs more than running a simple one.
+fn main_text<T: Clone + std::fmt::Debug>(s: &T, with: bool, strip: impl FnOnce(&mut T)) -> String {
+    if !with {
+        return String::new();
+    }
     let mut m = s.clone();
     strip(&mut m);
     format!("{m:?}")
@@ -602,6 +630,35 @@ fn cte_reader(cte: &protobuf::CommonTableExpr, recursive: bool) -> protobuf::Sel
 type Returning = Option<(Vec<String>, Vec<DataType>, Vec<Expr>)>;
 /// ON CONFLICT DO UPDATE: assignments and WHERE.
 type ConflictUpdate = Option<(Vec<(usize, Expr)>, Option<Expr>)>;
+
+/// Rows an INSERT writes: VALUES with DEFAULT markers, or a query.
+enum InsertSource {
+    Rows(Vec<Vec<Option<Expr>>>),
+    Query(Box<Query>),
+    DefaultValues,
+}
+
+/// An INSERT bound against one catalog version (cached by statement text like a SELECT plan).
+pub(crate) struct BoundInsert {
+    catalog: Arc<Catalog>,
+    table: Table,
+    view: Option<ViewTarget>,
+    /// The view's column expressions over the base row (RETURNING through a view).
+    view_exprs: Option<Vec<Expr>>,
+    cols: Vec<usize>,
+    source: InsertSource,
+    defaults: Vec<Option<Expr>>,
+    conflict_nothing: bool,
+    conflict_update: ConflictUpdate,
+    returning: Returning,
+    writer: crate::dml::TableWriter,
+}
+
+/// A cached bound statement.
+pub(crate) enum CachedPlan {
+    Select(Arc<Query>),
+    Insert(Arc<BoundInsert>),
+}
 
 /// What a DML statement returns.
 struct DmlOutput {
@@ -679,28 +736,7 @@ impl<K: TxnKv> Session<K> {
     }
 
     pub(crate) fn search_path_oids(&self, catalog: &Catalog) -> Vec<u32> {
-        let mut out = Vec::new();
-        // The session's temporary schema comes first, as PostgreSQL's pg_temp does.
-        if let Some(oid) = self
-            .temp_schema
-            .as_ref()
-            .and_then(|n| catalog.schema_oid(n))
-        {
-            out.push(oid);
-        }
-        for s in self.settings.search_path() {
-            let name = if s == "$user" {
-                "basalt".to_string()
-            } else {
-                s
-            };
-            if let Some(oid) = catalog.schema_oid(&name)
-                && !out.contains(&oid)
-            {
-                out.push(oid);
-            }
-        }
-        out
+        search_path_oids(catalog, &self.settings, self.temp_schema.as_deref())
     }
 
     /// The catalog of the current transaction's snapshot.
@@ -708,6 +744,26 @@ impl<K: TxnKv> Session<K> {
         let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
         let shared = self.shared.clone();
         let txn = self.data_transaction()?;
+        // The catalog read at the same snapshot timestamp as the last statement's is the
+        // same: most statements (all of those between two commits) skip reading it.
+        let ts = if written { None } else { txn.snapshot_ts() };
+        if let (Some(ts), Some((at, c))) = (ts, &self.catalog_at)
+            && *at == ts
+        {
+            return Ok(c.clone());
+        }
+        let catalog = Self::read_catalog(self.data_transaction()?, &shared, written)?;
+        if let Some(ts) = ts {
+            self.catalog_at = Some((ts, catalog.clone()));
+        }
+        Ok(catalog)
+    }
+
+    fn read_catalog(
+        txn: &mut K::Txn,
+        shared: &Shared,
+        written: bool,
+    ) -> Result<Arc<Catalog>, SqlError> {
         let version = match txn.get(VERSION_KEY)? {
             Some(b) if b.len() == 8 => {
                 let mut a = [0u8; 8];
@@ -793,7 +849,6 @@ impl<K: TxnKv> Session<K> {
         f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
     ) -> Result<R, SqlError> {
         let types = self.type_context();
-        let search_path = self.search_path_oids(catalog);
         self.data_transaction()?;
         let func = EvalContext {
             transaction_start: types.now.unwrap_or(0),
@@ -806,6 +861,8 @@ impl<K: TxnKv> Session<K> {
             block,
             seq_session,
             params: session_params,
+            settings,
+            temp_schema,
             ..
         } = self;
         let params: &[Value] = if params.is_empty() {
@@ -820,7 +877,8 @@ impl<K: TxnKv> Session<K> {
             kv: &*kv,
             shared,
             session: seq_session,
-            search_path,
+            settings,
+            temp_schema: temp_schema.as_deref(),
         };
         let Some(env) = env else {
             let mut cx = Cx::new(txn, catalog, params, func, &mut seq);
@@ -852,7 +910,7 @@ impl<K: TxnKv> Session<K> {
             self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
                 this.query_rows(&main, env)
             })?;
-        Ok(self.rows_result(&names_, &types, rows, "SELECT {}".to_string()))
+        Ok(self.rows_result(&names_, &types, rows, Some("SELECT")))
     }
 
     /// Binds and runs a query with the WITH queries of `env`: names, types, rows.
@@ -999,7 +1057,7 @@ impl<K: TxnKv> Session<K> {
         match node {
             Node::InsertStmt(s) => {
                 self.run_with(s.with_clause.as_ref(), Some(env), false, "", |this, env| {
-                    this.insert(s, env)
+                    this.insert(s, env, "")
                 })
             }
             Node::UpdateStmt(s) => {
@@ -1037,15 +1095,23 @@ impl<K: TxnKv> Session<K> {
             Node::SelectStmt(s) if with_modifies(s.with_clause.as_ref()) => self.select_with(s),
             Node::SelectStmt(s) => self.select(s, stmt.text()),
             Node::InsertStmt(s) => {
-                let text = main_text(&**s, |m: &mut protobuf::InsertStmt| m.with_clause = None);
+                let text = main_text(
+                    &**s,
+                    s.with_clause.is_some(),
+                    |m: &mut protobuf::InsertStmt| m.with_clause = None,
+                );
                 let out =
                     self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
-                        this.insert(s, env)
+                        this.insert(s, env, stmt.text())
                     })?;
                 Ok(dml_result(format!("INSERT 0 {}", out.count), out, self))
             }
             Node::UpdateStmt(s) => {
-                let text = main_text(&**s, |m: &mut protobuf::UpdateStmt| m.with_clause = None);
+                let text = main_text(
+                    &**s,
+                    s.with_clause.is_some(),
+                    |m: &mut protobuf::UpdateStmt| m.with_clause = None,
+                );
                 let out =
                     self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
                         this.update(s, env)
@@ -1053,7 +1119,11 @@ impl<K: TxnKv> Session<K> {
                 Ok(dml_result(format!("UPDATE {}", out.count), out, self))
             }
             Node::DeleteStmt(s) => {
-                let text = main_text(&**s, |m: &mut protobuf::DeleteStmt| m.with_clause = None);
+                let text = main_text(
+                    &**s,
+                    s.with_clause.is_some(),
+                    |m: &mut protobuf::DeleteStmt| m.with_clause = None,
+                );
                 let out =
                     self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
                         this.delete(s, env)
@@ -1108,9 +1178,25 @@ impl<K: TxnKv> Session<K> {
                 self.store_catalog(cat)?;
                 Ok(tag("CREATE VIEW"))
             }
+            Node::CompositeTypeStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                crate::ddl::create_composite_type(&mut cat, &sp, s)?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE TYPE"))
+            }
+            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectType as i32 => {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                if crate::ddl::drop_types(&mut cat, &sp, s, notices)? {
+                    self.store_catalog(cat)?;
+                }
+                Ok(tag("DROP TYPE"))
+            }
             Node::DropStmt(s) => self.drop(s, notices),
             Node::CreateTableAsStmt(s) => self.create_table_as(s, notices),
             Node::VacuumStmt(s) => self.analyze(s),
+            Node::ReindexStmt(s) => self.reindex(s),
             Node::TruncateStmt(s) => self.truncate(s),
             Node::CommentStmt(s) => self.comment(s),
             Node::AlterTableStmt(s) => self.alter_table(s, notices),
@@ -1142,31 +1228,23 @@ impl<K: TxnKv> Session<K> {
         // Plans are cached per statement text, catalog version and the settings binding
         // depends on (search_path, TimeZone): DDL changes the version and so invalidates them.
         let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
-        let key = format!(
-            "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
-            catalog.version,
-            self.settings.time_zone(),
-            self.settings.date_style(),
-            self.settings.search_path().join(","),
-            text
-        );
-        let cached = if written {
-            None
-        } else {
-            self.plan_cache.get(&key).cloned()
+        let key = self.plan_key(&catalog, text);
+        let cached = match self.plan_cache.get(&key) {
+            Some(CachedPlan::Select(q)) if !written => Some(q.clone()),
+            _ => None,
         };
         let q = match cached {
             Some(q) => q,
             None => {
                 let mut b = self.binder(&catalog);
                 let q = b.bind_select(s)?;
+                if let Some(e) = b.take_const_error() {
+                    return Err(e);
+                }
                 let q = Arc::new(crate::optimizer::optimize_query(q, &catalog));
                 // Only plans that may be reused go in, so a hit needs no check.
                 if !written && plan_cacheable(text) {
-                    if self.plan_cache.len() >= PLAN_CACHE_SIZE {
-                        self.plan_cache.clear();
-                    }
-                    self.plan_cache.insert(key, q.clone());
+                    self.cache_plan(key, CachedPlan::Select(q.clone()));
                 }
                 q
             }
@@ -1190,7 +1268,143 @@ impl<K: TxnKv> Session<K> {
                 }
             })
             .collect();
-        Ok(self.rows_result(&q.names, &types, rows, "SELECT {}".to_string()))
+        Ok(self.rows_result(&q.names, &types, rows, Some("SELECT")))
+    }
+
+    /// EXPLAIN of INSERT, UPDATE or DELETE: the modifying node over the plan that finds
+    /// or makes its rows. With ANALYZE the statement runs (as in PostgreSQL) and the root
+    /// reports the rows it affected and the time.
+    fn explain_dml(&mut self, node: &Node, analyze: bool) -> Result<Vec<String>, SqlError> {
+        let catalog = self.load_catalog()?;
+        let with = match node {
+            Node::InsertStmt(s) => s.with_clause.is_some(),
+            Node::UpdateStmt(s) => s.with_clause.is_some(),
+            Node::DeleteStmt(s) => s.with_clause.is_some(),
+            _ => false,
+        };
+        if with {
+            return Err(err(
+                "0A000",
+                "feature not supported: EXPLAIN of INSERT, UPDATE or DELETE with WITH",
+            ));
+        }
+        let mut details = Vec::new();
+        let (head, child) = match node {
+            Node::InsertStmt(s) => {
+                let bound = self.bind_insert(s, None)?;
+                if bound.conflict_nothing {
+                    details.push("  Conflict Resolution: NOTHING".to_string());
+                } else if bound.conflict_update.is_some() {
+                    details.push("  Conflict Resolution: UPDATE".to_string());
+                }
+                let head = format!("Insert on {}", bound.table.name);
+                match &bound.source {
+                    InsertSource::Query(q) => (head, Ok(q.plan.clone())),
+                    InsertSource::Rows(rows) if rows.len() > 1 => (
+                        head,
+                        Err(vec![format!("Values Scan ({} rows)", rows.len())]),
+                    ),
+                    _ => (head, Ok(Plan::Unit)),
+                }
+            }
+            Node::UpdateStmt(s) => {
+                let (catalog, table, view) =
+                    self.target_table(s.relation.as_ref(), ViewOp::Update)?;
+                let mut b = self.binder_env(&catalog, None);
+                let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
+                let (plan, _) = self.dml_source(
+                    &mut b,
+                    &table,
+                    alias,
+                    &s.from_clause,
+                    s.where_clause.as_deref(),
+                    view.as_ref(),
+                )?;
+                (format!("Update on {}", table.name), Ok(plan))
+            }
+            Node::DeleteStmt(s) => {
+                let (catalog, table, view) =
+                    self.target_table(s.relation.as_ref(), ViewOp::Delete)?;
+                let mut b = self.binder_env(&catalog, None);
+                let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
+                let (plan, _) = self.dml_source(
+                    &mut b,
+                    &table,
+                    alias,
+                    &s.using_clause,
+                    s.where_clause.as_deref(),
+                    view.as_ref(),
+                )?;
+                (format!("Delete on {}", table.name), Ok(plan))
+            }
+            _ => return Err(err("0A000", "feature not supported: this EXPLAIN")),
+        };
+        let child_lines = match child {
+            Ok(plan) => {
+                let mut lines = Vec::new();
+                crate::optimizer::explain_analyzed(&plan, &catalog, None, &mut lines);
+                lines
+            }
+            Err(lines) => lines,
+        };
+        let mut out = Vec::new();
+        let mut head = head;
+        let mut footer = None;
+        if analyze {
+            let start = std::time::Instant::now();
+            let done = match node {
+                Node::InsertStmt(s) => {
+                    self.check_writable()?;
+                    let bound = self.bind_insert(s, None)?;
+                    self.run_insert(&bound, None)?
+                }
+                Node::UpdateStmt(s) => self.update(s, None)?,
+                Node::DeleteStmt(s) => self.delete(s, None)?,
+                _ => return Err(err("0A000", "feature not supported: this EXPLAIN")),
+            };
+            head.push_str(&format!(" (actual rows={})", done.count));
+            footer = Some(format!(
+                "Execution Time: {:.3} ms",
+                start.elapsed().as_secs_f64() * 1000.0
+            ));
+        }
+        out.push(head);
+        out.extend(details);
+        for (i, l) in child_lines.into_iter().enumerate() {
+            out.push(if i == 0 {
+                format!("->  {l}")
+            } else {
+                format!("      {l}")
+            });
+        }
+        out.extend(footer);
+        Ok(out)
+    }
+
+    /// The plan-cache key of a statement: the catalog version and the settings binding
+    /// depends on (search_path, TimeZone, DateStyle), then the text. DDL changes the version
+    /// and so invalidates every plan.
+    fn plan_key(&self, catalog: &Catalog, text: &str) -> String {
+        let tz = self.settings.time_zone();
+        let ds = self.settings.date_style();
+        let sp = self.settings.search_path_text();
+        let mut key = String::with_capacity(text.len() + tz.len() + ds.len() + sp.len() + 24);
+        use std::fmt::Write as _;
+        let _ = write!(key, "{}", catalog.version);
+        for part in [tz, ds, sp] {
+            key.push('\u{0}');
+            key.push_str(part);
+        }
+        key.push('\u{0}');
+        key.push_str(text);
+        key
+    }
+
+    fn cache_plan(&mut self, key: String, plan: CachedPlan) {
+        if self.plan_cache.len() >= PLAN_CACHE_SIZE {
+            self.plan_cache.clear();
+        }
+        self.plan_cache.insert(key, plan);
     }
 
     fn rows_result(
@@ -1198,7 +1412,7 @@ impl<K: TxnKv> Session<K> {
         names: &[String],
         types: &[DataType],
         rows: Vec<Row>,
-        tag_fmt: String,
+        tag_word: Option<&str>,
     ) -> StatementResult {
         let ctx = self.type_context();
         let count = rows.len();
@@ -1211,7 +1425,7 @@ impl<K: TxnKv> Session<K> {
                 .collect()
         };
         StatementResult {
-            tag: tag_fmt.replace("{}", &count.to_string()),
+            tag: tag_word.map_or_else(String::new, |w| format!("{w} {count}")),
             columns: names.to_vec(),
             types: types.to_vec(),
             rows: text,
@@ -1228,11 +1442,24 @@ impl<K: TxnKv> Session<K> {
             .iter()
             .any(|o| matches!(o.node.as_ref(), Some(Node::DefElem(d)) if d.defname == "analyze"));
         let catalog = self.load_catalog()?;
-        let Some(Node::SelectStmt(s)) = q.node.as_ref() else {
-            return Err(err(
-                "0A000",
-                "feature not supported: EXPLAIN of statements other than SELECT",
-            ));
+        let s = match q.node.as_ref() {
+            Some(Node::SelectStmt(s)) => s,
+            Some(node @ (Node::InsertStmt(_) | Node::UpdateStmt(_) | Node::DeleteStmt(_))) => {
+                let lines = self.explain_dml(node, analyze)?;
+                return Ok(StatementResult {
+                    tag: "EXPLAIN".into(),
+                    columns: vec!["QUERY PLAN".into()],
+                    types: vec![DataType::Text],
+                    rows: lines.into_iter().map(|l| vec![Some(l)]).collect(),
+                    notices: Vec::new(),
+                });
+            }
+            _ => {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: EXPLAIN of statements other than SELECT, INSERT, UPDATE and DELETE",
+                ));
+            }
         };
         let mut b = self.binder(&catalog);
         let q = b.bind_select(s)?;
@@ -1296,8 +1523,41 @@ impl<K: TxnKv> Session<K> {
         &mut self,
         s: &protobuf::InsertStmt,
         env: Option<&WithEnv>,
+        text: &str,
     ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
+        // Outside WITH, a bound INSERT is cached like a SELECT plan (same key and rules).
+        if env.is_some() {
+            let bound = self.bind_insert(s, env)?;
+            return self.run_insert(&bound, env);
+        }
+        let catalog = self.load_catalog()?;
+        let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
+        let key = self.plan_key(&catalog, text);
+        let cached = match self.plan_cache.get(&key) {
+            Some(CachedPlan::Insert(b)) if !written => Some(b.clone()),
+            _ => None,
+        };
+        let bound = match cached {
+            Some(b) => b,
+            None => {
+                let b = Arc::new(self.bind_insert(s, env)?);
+                if !written && plan_cacheable(text) {
+                    self.cache_plan(key, CachedPlan::Insert(b.clone()));
+                }
+                b
+            }
+        };
+        self.run_insert(&bound, env)
+    }
+
+    /// Binds an INSERT: target, source rows or query, defaults, ON CONFLICT, RETURNING and
+    /// the table writer.
+    fn bind_insert(
+        &mut self,
+        s: &protobuf::InsertStmt,
+        env: Option<&WithEnv>,
+    ) -> Result<BoundInsert, SqlError> {
         let (catalog, table, view) = self.target_table(s.relation.as_ref(), ViewOp::Insert)?;
         // Through a view: name the base table's columns instead of the view's.
         let rewritten;
@@ -1386,14 +1646,8 @@ impl<K: TxnKv> Session<K> {
             }
         }
         let overriding = s.r#override;
-        // Source rows: Values with DEFAULT markers, or a query.
-        enum Source {
-            Rows(Vec<Vec<Option<Expr>>>),
-            Query(Box<Query>),
-            DefaultValues,
-        }
         let source = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
-            None => Source::DefaultValues,
+            None => InsertSource::DefaultValues,
             Some(Node::SelectStmt(sel)) if !sel.values_lists.is_empty() && sel.op <= 1 => {
                 let empty = Scope::default();
                 let mut rows = Vec::new();
@@ -1473,7 +1727,7 @@ impl<K: TxnKv> Session<K> {
                     }
                     rows.push(row);
                 }
-                Source::Rows(rows)
+                InsertSource::Rows(rows)
             }
             Some(Node::SelectStmt(sel)) => {
                 let q = b.bind_select(sel)?;
@@ -1531,11 +1785,15 @@ impl<K: TxnKv> Session<K> {
                         })?;
                     exprs.push(e);
                 }
-                Source::Query(Box::new(Query {
-                    plan: Plan::Project {
-                        input: Box::new(plan),
-                        exprs,
-                    },
+                InsertSource::Query(Box::new(Query {
+                    // Optimized like a SELECT's plan (index access, predicate push-down).
+                    plan: crate::optimizer::optimize(
+                        Plan::Project {
+                            input: Box::new(plan),
+                            exprs,
+                        },
+                        &catalog,
+                    ),
                     names: q.names,
                     types: target,
                 }))
@@ -1575,12 +1833,12 @@ impl<K: TxnKv> Session<K> {
                 && overriding != protobuf::OverridingKind::OverridingSystemValue as i32
             {
                 let explicit = match &source {
-                    Source::Rows(rows) => rows.iter().any(|r| {
+                    InsertSource::Rows(rows) => rows.iter().any(|r| {
                         r.get(cols.iter().position(|x| *x == c).unwrap_or(0))
                             .is_some_and(Option::is_some)
                     }),
-                    Source::Query(_) => true,
-                    Source::DefaultValues => false,
+                    InsertSource::Query(_) => true,
+                    InsertSource::DefaultValues => false,
                 };
                 if explicit {
                     return Err(err(
@@ -1606,9 +1864,6 @@ impl<K: TxnKv> Session<K> {
             .and_then(|r| r.alias.as_ref())
             .map_or(table.name.clone(), |a| a.aliasname.clone());
         let scope = table_scope(&table, &target_alias);
-        let view_exprs: Option<Vec<Expr>> = view
-            .as_ref()
-            .map(|vt| vt.cols.iter().map(|c| c.expr.clone()).collect());
         let mut conflict_update: ConflictUpdate = None;
         let mut conflict_nothing = false;
         if let Some(oc) = on_conflict {
@@ -1723,16 +1978,54 @@ impl<K: TxnKv> Session<K> {
             }
             None => self.bind_returning(&mut b, s.returning_clause.as_ref(), &scope)?,
         };
+        let view_exprs: Option<Vec<Expr>> = view
+            .as_ref()
+            .map(|vt| vt.cols.iter().map(|c| c.expr.clone()).collect());
+        let writer = crate::dml::writer_for(&catalog, &table, &self.type_context())?;
+        Ok(BoundInsert {
+            catalog,
+            table,
+            view,
+            view_exprs,
+            cols,
+            source,
+            defaults,
+            conflict_nothing,
+            conflict_update,
+            returning,
+            writer,
+        })
+    }
+
+    /// Runs a bound INSERT.
+    fn run_insert(
+        &mut self,
+        bound: &BoundInsert,
+        env: Option<&WithEnv>,
+    ) -> Result<DmlOutput, SqlError> {
+        let BoundInsert {
+            catalog,
+            table,
+            view,
+            view_exprs,
+            cols,
+            source,
+            defaults,
+            conflict_nothing,
+            conflict_update,
+            returning,
+            writer,
+        } = bound;
+        let conflict_nothing = *conflict_nothing;
         let has_rowid = table.primary_key.is_none();
         let rowid_seq = table.oid;
-        let table_c = table.clone();
-        let cols_c = cols.clone();
-        let ret_exprs = returning.as_ref().map(|r| r.2.clone());
-        let out = self.with_cx_env(&catalog, &[], env, move |cx| {
-            let writer = crate::dml::writer_for(cx.catalog, &table_c, cx)?;
+        let table_c = table;
+        let cols_c = cols;
+        let ret_exprs = returning.as_ref().map(|r| &r.2);
+        let out = self.with_cx_env(catalog, &[], env, move |cx| {
             let mut source_rows: Vec<Vec<Option<Value>>> = Vec::new();
             match &source {
-                Source::Rows(rows) => {
+                InsertSource::Rows(rows) => {
                     for r in rows {
                         let mut vals = Vec::with_capacity(r.len());
                         for e in r {
@@ -1744,12 +2037,12 @@ impl<K: TxnKv> Session<K> {
                         source_rows.push(vals);
                     }
                 }
-                Source::Query(q) => {
+                InsertSource::Query(q) => {
                     for r in collect(&q.plan, cx)? {
                         source_rows.push(r.into_iter().map(Some).collect());
                     }
                 }
-                Source::DefaultValues => source_rows.push(Vec::new()),
+                InsertSource::DefaultValues => source_rows.push(Vec::new()),
             }
             let mut count = 0;
             let mut ret_rows = Vec::new();
@@ -1841,7 +2134,7 @@ impl<K: TxnKv> Session<K> {
                             }
                         }
                         let mut out = Vec::with_capacity(exprs.len());
-                        for e in exprs {
+                        for e in exprs.iter() {
                             out.push(eval(e, &r, cx)?);
                         }
                         ret_rows.push(out);
@@ -1852,7 +2145,9 @@ impl<K: TxnKv> Session<K> {
         })?;
         Ok(DmlOutput {
             count: out.0,
-            returning: returning.map(|(n, t, _)| (n, t, out.1)),
+            returning: returning
+                .as_ref()
+                .map(|(n, t, _)| (n.clone(), t.clone(), out.1)),
         })
     }
 
@@ -2253,7 +2548,7 @@ impl<K: TxnKv> Session<K> {
         let table_c = table.clone();
         let ret_exprs = returning.as_ref().map(|r| r.2.clone());
         let out = self.with_cx_env(&catalog, &[], env, move |cx| {
-            let writer = crate::dml::writer_for(cx.catalog, &table_c, cx)?;
+            let writer = crate::dml::writer_for(cx.catalog, &table_c, &cx.func.types)?;
             let rows = collect(&plan, cx)?;
             let mut seen = std::collections::HashSet::new();
             let mut count = 0;
@@ -2337,7 +2632,7 @@ impl<K: TxnKv> Session<K> {
         let table_c = table.clone();
         let ret_exprs = returning.as_ref().map(|r| r.2.clone());
         let out = self.with_cx_env(&catalog, &[], env, move |cx| {
-            let writer = crate::dml::writer_for(cx.catalog, &table_c, cx)?;
+            let writer = crate::dml::writer_for(cx.catalog, &table_c, &cx.func.types)?;
             let rows = collect(&plan, cx)?;
             let mut seen = std::collections::HashSet::new();
             let mut count = 0;
@@ -2702,6 +2997,9 @@ impl<K: TxnKv> Session<K> {
         if colnames.len() > query.names.len() {
             return Err(err("42601", "too many column names were specified"));
         }
+        for (i, (n, t)) in query.names.iter().zip(&query.types).enumerate() {
+            crate::ddl::check_column_type(colnames.get(i).unwrap_or(n), t)?;
+        }
         let oid = cat.new_oid();
         for t in &query.types {
             crate::binder::check_column_type(t)?;
@@ -2738,7 +3036,7 @@ impl<K: TxnKv> Session<K> {
                 return Ok(0);
             }
             let rows = collect(&query.plan, cx)?;
-            let writer = crate::dml::writer_for(cx.catalog, &table, cx)?;
+            let writer = crate::dml::writer_for(cx.catalog, &table, &cx.func.types)?;
             let n = rows.len();
             for r in rows {
                 let id = cx.sequences.row_id(oid)?;
@@ -2748,6 +3046,71 @@ impl<K: TxnKv> Session<K> {
         })?;
         self.store_catalog(cat)?;
         Ok(tag(&format!("SELECT {count}")))
+    }
+
+    /// REINDEX: index entries are written with their rows in the same transaction and are
+    /// never left behind, so there is nothing to rebuild; the target is checked as in
+    /// PostgreSQL.
+    fn reindex(&mut self, s: &protobuf::ReindexStmt) -> Result<StatementResult, SqlError> {
+        use protobuf::ReindexObjectType as K;
+        let kind = K::try_from(s.kind).unwrap_or(K::Undefined);
+        let in_block = self.block.as_ref().is_some_and(|b| b.kind_is_explicit());
+        match kind {
+            K::ReindexObjectIndex | K::ReindexObjectTable => {
+                let Some(rv) = &s.relation else {
+                    return Err(err("42601", "REINDEX needs a relation"));
+                };
+                let cat = self.load_catalog()?;
+                let b = self.binder(&cat);
+                let found = b.lookup_relation(&rv.schemaname, &rv.relname);
+                let name = &rv.relname;
+                match (kind, found) {
+                    (_, None) => Err(err("42P01", format!("relation \"{name}\" does not exist"))),
+                    (K::ReindexObjectIndex, Some((_, crate::catalog::Relation::Index(_))))
+                    | (K::ReindexObjectTable, Some((_, crate::catalog::Relation::Table(_)))) => {
+                        Ok(tag("REINDEX"))
+                    }
+                    (K::ReindexObjectIndex, Some(_)) => {
+                        Err(err("42809", format!("\"{name}\" is not an index")))
+                    }
+                    _ => Err(err(
+                        "42809",
+                        format!("\"{name}\" is not a table or materialized view"),
+                    )),
+                }
+            }
+            K::ReindexObjectSchema => {
+                if in_block {
+                    return Err(err(
+                        "25001",
+                        "REINDEX SCHEMA cannot run inside a transaction block",
+                    ));
+                }
+                let cat = self.load_catalog()?;
+                if cat.schema_oid(&s.name).is_none() {
+                    return Err(err(
+                        "3F000",
+                        format!("schema \"{}\" does not exist", s.name),
+                    ));
+                }
+                Ok(tag("REINDEX"))
+            }
+            K::ReindexObjectSystem | K::ReindexObjectDatabase => {
+                let what = if kind == K::ReindexObjectSystem {
+                    "SYSTEM"
+                } else {
+                    "DATABASE"
+                };
+                if in_block {
+                    return Err(err(
+                        "25001",
+                        format!("REINDEX {what} cannot run inside a transaction block"),
+                    ));
+                }
+                Ok(tag("REINDEX"))
+            }
+            K::Undefined => Err(err("42601", "REINDEX of an unknown kind of object")),
+        }
     }
 
     /// ANALYZE [table, ...] (and VACUUM [ANALYZE], whose space reclamation the storage
@@ -2965,7 +3328,7 @@ fn tag(t: &str) -> StatementResult {
 fn dml_result<K: TxnKv>(tag_text: String, out: DmlOutput, s: &mut Session<K>) -> StatementResult {
     match out.returning {
         Some((names, types, rows)) => {
-            let mut r = s.rows_result(&names, &types, rows, String::new());
+            let mut r = s.rows_result(&names, &types, rows, None);
             r.tag = tag_text;
             r
         }

@@ -86,6 +86,11 @@ impl Parsed {
         &self.text
     }
 
+    /// The query string, shared.
+    pub fn shared_text(&self) -> Arc<str> {
+        self.text.clone()
+    }
+
     /// The number of statements.
     pub fn len(&self) -> usize {
         self.stmts.len()
@@ -671,6 +676,8 @@ pub fn quote_identifier(ident: &str) -> String {
 const MAX_CACHED_TEXT: usize = 64 * 1024;
 
 type CacheKey = (ParseOptions, Arc<str>);
+/// A cached parse and its last-use tick.
+type CacheSlot = Option<(Arc<Parsed>, u64)>;
 
 /// A bounded LRU cache of parse results keyed by the exact query text.
 ///
@@ -683,7 +690,11 @@ pub struct ParseCache {
 
 #[derive(Debug, Default)]
 struct CacheInner {
-    entries: HashMap<CacheKey, (Arc<Parsed>, u64)>,
+    /// Text → parse and last-use tick, one slot per [`ParseOptions`] (looked up by `&str`,
+    /// so a hit allocates nothing).
+    entries: HashMap<Arc<str>, [CacheSlot; 2], foldhash::fast::RandomState>,
+    /// The number of parses held.
+    held: usize,
     /// Last-use tick → key; the first entry is the least recently used.
     order: BTreeMap<u64, CacheKey>,
     tick: u64,
@@ -705,14 +716,17 @@ impl ParseCache {
         if self.capacity == 0 || sql.len() > MAX_CACHED_TEXT {
             return parse(sql, options).map(Arc::new);
         }
-        let key: CacheKey = (options, Arc::from(sql));
+        let slot = usize::from(options.standard_conforming_strings);
         {
             let mut inner = self.inner.lock();
             inner.tick += 1;
             let tick = inner.tick;
-            if let Some((parsed, used)) = inner.entries.get_mut(&key) {
-                let parsed = Arc::clone(parsed);
-                let old = std::mem::replace(used, tick);
+            let hit = inner
+                .entries
+                .get_mut(sql)
+                .and_then(|slots| slots[slot].as_mut())
+                .map(|(parsed, used)| (Arc::clone(parsed), std::mem::replace(used, tick)));
+            if let Some((parsed, old)) = hit {
                 if let Some(k) = inner.order.remove(&old) {
                     inner.order.insert(tick, k);
                 }
@@ -726,25 +740,35 @@ impl ParseCache {
         let mut inner = self.inner.lock();
         inner.tick += 1;
         let tick = inner.tick;
-        if let Some((_, old)) = inner
-            .entries
-            .insert(key.clone(), (Arc::clone(&parsed), tick))
-        {
-            inner.order.remove(&old);
+        let text = parsed.shared_text();
+        let slots = inner.entries.entry(text.clone()).or_default();
+        let old = slots[slot].replace((Arc::clone(&parsed), tick));
+        match old {
+            Some((_, old)) => {
+                inner.order.remove(&old);
+            }
+            None => inner.held += 1,
         }
-        inner.order.insert(tick, key);
-        while inner.entries.len() > self.capacity {
-            let Some((_, oldest)) = inner.order.pop_first() else {
+        inner.order.insert(tick, (options, text));
+        while inner.held > self.capacity {
+            let Some((_, (o, oldest))) = inner.order.pop_first() else {
                 break;
             };
-            inner.entries.remove(&oldest);
+            let i = usize::from(o.standard_conforming_strings);
+            if let Some(slots) = inner.entries.get_mut(&oldest) {
+                slots[i] = None;
+                if slots.iter().all(Option::is_none) {
+                    inner.entries.remove(&oldest);
+                }
+            }
+            inner.held -= 1;
         }
         Ok(parsed)
     }
 
     /// The number of cached query strings.
     pub fn len(&self) -> usize {
-        self.inner.lock().entries.len()
+        self.inner.lock().held
     }
 
     /// Whether nothing is cached.

@@ -187,9 +187,13 @@ pub struct Session<K: TxnKv> {
     /// `currval` / `lastval` state of this session.
     pub(crate) seq_session: crate::engine::SeqSession,
     /// Bound and optimized SELECT plans by statement (see `engine`).
-    pub(crate) plan_cache: std::collections::HashMap<String, Arc<crate::binder::Query>>,
+    pub(crate) plan_cache:
+        std::collections::HashMap<String, crate::engine::CachedPlan, foldhash::fast::RandomState>,
     /// The query string being run (for error positions).
     pub(crate) current_sql: Option<Arc<str>>,
+    /// The catalog last read and the snapshot timestamp it was read at
+    /// ([`basalt_txn::Transaction::snapshot_ts`]).
+    pub(crate) catalog_at: Option<(basalt_txn::Ts, Arc<crate::catalog::Catalog>)>,
     /// Parameter values of the statement being run by [`Session::query`].
     pub(crate) params: Vec<basalt_common::types::Value>,
     /// Typed rows of the last row-returning statement, when [`Session::query`] asks for them.
@@ -224,7 +228,8 @@ impl<K: TxnKv> Session<K> {
             params: Vec::new(),
             capture: None,
             current_sql: None,
-            plan_cache: std::collections::HashMap::new(),
+            catalog_at: None,
+            plan_cache: std::collections::HashMap::default(),
             settings: Settings::new(),
             block: None,
             statement_started: false,
@@ -341,7 +346,7 @@ impl<K: TxnKv> Session<K> {
             }
         };
         let multi = parsed.len() > 1;
-        self.current_sql = Some(Arc::from(sql));
+        self.current_sql = Some(parsed.shared_text());
         let mut lexer_warnings: Vec<Notice> = parsed
             .warnings()
             .iter()

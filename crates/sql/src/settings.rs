@@ -536,6 +536,9 @@ pub struct Settings {
     reset: Layer,
     session: Layer,
     current: Layer,
+    /// Whether `current` may differ from `session` (a `SET LOCAL` or a restore since the
+    /// transaction began): comparing the layers at every commit would cost more.
+    local_changes: bool,
 }
 
 impl Default for Settings {
@@ -558,6 +561,7 @@ impl Settings {
             reset: layer.clone(),
             session: layer.clone(),
             current: layer,
+            local_changes: false,
         }
     }
 
@@ -573,13 +577,15 @@ impl Settings {
     pub fn restore(&mut self, snapshot: Snapshot) {
         self.session = snapshot.session;
         self.current = snapshot.current;
+        self.local_changes = true;
     }
 
     /// Ends the transaction's `SET LOCAL` values: current values become the session values.
     pub fn end_transaction(&mut self) {
-        if self.current != self.session {
+        if self.local_changes && self.current != self.session {
             self.current = self.session.clone();
         }
+        self.local_changes = false;
     }
 
     /// Sets the value `RESET` returns to, and the session and current values, as a client's
@@ -711,6 +717,8 @@ impl Settings {
         self.current.builtin[param.0] = new.clone();
         if scope == Scope::Session {
             self.session.builtin[param.0] = new;
+        } else {
+            self.local_changes = true;
         }
         Ok(())
     }
@@ -743,6 +751,8 @@ impl Settings {
         self.current.custom.insert(key.clone(), new.clone());
         if scope == Scope::Session {
             self.session.custom.insert(key, new);
+        } else {
+            self.local_changes = true;
         }
         Ok(())
     }
@@ -916,7 +926,13 @@ impl Settings {
                 Param::DEFAULT_TRANSACTION_DEFERRABLE,
             ),
         ] {
-            let v = self.current.builtin[source.0].0.clone();
+            // Usually unchanged since the last transaction: compare before copying.
+            let v = &self.current.builtin[source.0].0;
+            let fresh = |t: &(Value, Source)| t.0 == *v && t.1 == Source::Default;
+            if fresh(&self.current.builtin[target.0]) && fresh(&self.session.builtin[target.0]) {
+                continue;
+            }
+            let v = v.clone();
             self.current.builtin[target.0] = (v.clone(), Source::Default);
             self.session.builtin[target.0] = (v, Source::Default);
         }
@@ -954,6 +970,11 @@ impl Settings {
     /// `standard_conforming_strings`.
     pub fn standard_conforming_strings(&self) -> bool {
         self.bool(Param::STANDARD_CONFORMING_STRINGS)
+    }
+
+    /// `search_path` as set (unparsed).
+    pub fn search_path_text(&self) -> &str {
+        self.str(Param::SEARCH_PATH)
     }
 
     /// `search_path` as a list of schema names (`$user` included as written).

@@ -328,6 +328,9 @@ fn resolve_below(
     for (c, n) in cols.iter_mut().zip(&v.columns) {
         c.name = n.clone();
     }
+    if !matches!(op, ViewOp::Delete) && cols.iter().all(|c| c.base.is_none()) {
+        return fail("Views that have no updatable columns are not automatically updatable.");
+    }
     let mut pred = match sel.where_clause.as_deref() {
         Some(w) => Some(lower(b.bind_condition(w, &scope, "WHERE")?)?),
         None => None,

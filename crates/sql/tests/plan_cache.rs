@@ -112,3 +112,29 @@ fn cache_is_not_used_after_ddl_in_the_same_transaction() {
         [[Value::Int4(1)], [Value::Int4(3)]]
     );
 }
+
+#[test]
+fn catalog_reused_only_at_the_same_snapshot() {
+    // Two sessions over one store, each with its own caches: a DDL commit by one must be
+    // seen by the other's next statement, and not by its REPEATABLE READ snapshot.
+    let kv = LocalKv::memory();
+    let mut a = Session::new(kv.clone());
+    let mut b = Session::new(kv);
+    a.execute("CREATE TABLE t (x int); INSERT INTO t VALUES (1)")
+        .unwrap();
+    assert_eq!(rows(&mut a, "SELECT * FROM t"), [[Value::Int4(1)]]);
+    assert_eq!(rows(&mut a, "SELECT * FROM t"), [[Value::Int4(1)]]);
+    a.execute("BEGIN ISOLATION LEVEL REPEATABLE READ").unwrap();
+    assert_eq!(rows(&mut a, "SELECT * FROM t"), [[Value::Int4(1)]]);
+    b.execute("ALTER TABLE t ADD COLUMN y int DEFAULT 2")
+        .unwrap();
+    assert_eq!(rows(&mut a, "SELECT * FROM t"), [[Value::Int4(1)]]);
+    a.execute("COMMIT").unwrap();
+    assert_eq!(
+        rows(&mut a, "SELECT * FROM t"),
+        [[Value::Int4(1), Value::Int4(2)]]
+    );
+    b.execute("DROP TABLE t").unwrap();
+    let e = a.query("SELECT * FROM t", &[]).unwrap_err();
+    assert_eq!(e.code().code(), "42P01");
+}

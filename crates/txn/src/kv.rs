@@ -132,6 +132,13 @@ pub trait Transaction: Send {
     /// Marks the start of a new SQL statement: under READ COMMITTED the next read takes a fresh
     /// snapshot.
     fn start_statement(&mut self);
+    /// The timestamp of the snapshot the next read uses (taking the snapshot if there is
+    /// none yet). Two reads of a key this transaction has not written, at the same snapshot
+    /// timestamp, see the same committed value, so a caller may reuse what it decoded from a
+    /// read at that timestamp. `None` when the engine cannot promise that.
+    fn snapshot_ts(&mut self) -> Option<Ts> {
+        None
+    }
     /// The value of `key` in this transaction's snapshot, with its own writes applied.
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// The newest committed value of `key` whatever the snapshot, with its own writes applied:

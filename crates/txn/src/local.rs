@@ -1116,6 +1116,12 @@ impl Transaction for LocalTxn {
         }
     }
 
+    fn snapshot_ts(&mut self) -> Option<Ts> {
+        // Snapshots are taken at the visible timestamp, below which every commit is applied
+        // and above which every later commit lands: reads at one timestamp are repeatable.
+        Some(self.snapshot().ts)
+    }
+
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_active()?;
         if let Some(v) = self.writes.get(key) {

@@ -72,7 +72,9 @@ struct Entry {
 
 #[derive(Default)]
 struct Table {
-    entries: HashMap<Vec<u8>, Entry>,
+    /// Keyed by row key with foldhash (randomly seeded per table, so keys chosen by clients
+    /// cannot be made to collide in advance): SipHash was a tenth of a row insert.
+    entries: HashMap<Vec<u8>, Entry, foldhash::fast::RandomState>,
     /// What each waiting transaction waits for: its key and requested mode.
     waiting: HashMap<TxnId, (Vec<u8>, LockMode)>,
 }

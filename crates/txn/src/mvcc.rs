@@ -56,6 +56,7 @@ pub(crate) fn meta_key(name: &str) -> Vec<u8> {
 
 /// Appends the escaped, terminated form of `key`.
 fn escape_into(out: &mut Vec<u8>, key: &[u8]) {
+    out.reserve(escaped_len(key));
     for &b in key {
         out.push(b);
         if b == 0 {
@@ -65,9 +66,15 @@ fn escape_into(out: &mut Vec<u8>, key: &[u8]) {
     out.extend_from_slice(&[0, 0]);
 }
 
-/// `b'd' ++ escape(key)`: the prefix shared by every version of `key`.
+/// The length of `escape(key)`.
+fn escaped_len(key: &[u8]) -> usize {
+    key.len() + key.iter().filter(|b| **b == 0).count() + 2
+}
+
+/// `b'd' ++ escape(key)`: the prefix shared by every version of `key`, with room for the
+/// timestamp.
 pub(crate) fn key_prefix(key: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(key.len() + 12);
+    let mut out = Vec::with_capacity(1 + escaped_len(key) + 8);
     out.push(DATA);
     escape_into(&mut out, key);
     out
@@ -150,10 +157,10 @@ pub(crate) fn read_version(
 
 /// The engine keys of `key`'s versions with a timestamp `<= ts`, newest first.
 fn version_range(key: &[u8], ts: Ts) -> KeyRange {
-    let prefix = key_prefix(key);
-    let mut start = prefix.clone();
+    let mut start = key_prefix(key);
+    let mut end = Vec::with_capacity(start.len() + 8);
+    end.extend_from_slice(&start);
     start.extend_from_slice(&(!ts).to_be_bytes());
-    let mut end = prefix;
     end.extend_from_slice(&[0xFF; 8]);
     KeyRange {
         start: Bound::Included(start),

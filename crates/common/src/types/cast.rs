@@ -69,6 +69,11 @@ pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
     if let (T::Array(a), T::Array(b)) = (from, to) {
         return cast_context(a, b);
     }
+    // A row converts to another row type field by field (PostgreSQL checks the fields when
+    // it converts; an anonymous row goes to any composite type and back).
+    if let (T::Record(_), T::Record(_)) = (from, to) {
+        return Some(Implicit);
+    }
     let catalog = match (from, to) {
         (a, b) if int_rank(a).is_some() && int_rank(b).is_some() => {
             if int_rank(a) < int_rank(b) {
@@ -135,6 +140,23 @@ pub fn cast(
     kind: CastContext,
     ctx: &TypeContext,
 ) -> TypeResult<Value> {
+    // A value already of the target type (one without a modifier): every statement
+    // parameter goes through here.
+    match (value, to) {
+        (Value::Null, _)
+        | (Value::Bool(_), DataType::Bool)
+        | (Value::Int2(_), DataType::Int2)
+        | (Value::Int4(_), DataType::Int4)
+        | (Value::Int8(_), DataType::Int8)
+        | (Value::Float4(_), DataType::Float4)
+        | (Value::Float8(_), DataType::Float8)
+        | (Value::Text(_), DataType::Text)
+        | (Value::Bytea(_), DataType::Bytea)
+        | (Value::Date(_), DataType::Date)
+        | (Value::Uuid(_), DataType::Uuid)
+        | (Value::Jsonb(_), DataType::Jsonb) => return Ok(value.clone()),
+        _ => {}
+    }
     let Some(from) = value.data_type() else {
         return Ok(Value::Null);
     };
@@ -191,6 +213,15 @@ pub fn apply_typmod(value: Value, to: &DataType, kind: CastContext) -> TypeResul
         (Value::Timestamp(t), DataType::Timestamp(p)) => Value::Timestamp(adjust_timestamp(t, *p)?),
         (Value::Timestamptz(t), DataType::Timestamptz(p)) => {
             Value::Timestamptz(adjust_timestamp(t, *p)?)
+        }
+        (Value::Record(mut r), DataType::Record(t)) if r.fields.len() == t.fields.len() => {
+            let fields = std::mem::take(&mut r.fields);
+            r.fields = fields
+                .into_iter()
+                .zip(&t.fields)
+                .map(|(f, (_, ft))| apply_typmod(f, ft, kind))
+                .collect::<TypeResult<_>>()?;
+            Value::Record(r)
         }
         (Value::Array(mut a), DataType::Array(elem)) => {
             let elems = std::mem::take(&mut a.elements);
@@ -453,6 +484,40 @@ fn convert(
                 }
                 _ => return Err(wrong()),
             }
+        }
+        // Rows: field by field, taking the target's field names.
+        (Value::Record(r), T::Record(t)) => {
+            if r.fields.len() != t.fields.len() && !(t.is_anonymous() && t.fields.is_empty()) {
+                return Err(TypeError::new(
+                    codes::CANNOT_COERCE,
+                    format!(
+                        "cannot cast type {} to {}",
+                        from.format_type(),
+                        to.format_type()
+                    ),
+                )
+                .with_detail(if r.fields.len() < t.fields.len() {
+                    "Input has too few columns."
+                } else {
+                    "Input has too many columns."
+                }));
+            }
+            if t.is_anonymous() && t.fields.is_empty() {
+                return Ok(value.clone());
+            }
+            let fields = r
+                .fields
+                .iter()
+                .zip(&t.fields)
+                .map(|(f, (_, ft))| match (f, f.data_type()) {
+                    (Value::Null, _) | (_, None) => Ok(Value::Null),
+                    (f, Some(ff)) => {
+                        let ff = if let Value::Text(_) = f { T::Text } else { ff };
+                        convert(f, &ff, ft, kind, ctx)
+                    }
+                })
+                .collect::<TypeResult<Vec<_>>>()?;
+            Value::record(t.names(), fields)
         }
         // Arrays: element by element.
         (Value::Array(a), T::Array(_)) => {

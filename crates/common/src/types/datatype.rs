@@ -8,6 +8,7 @@
 //! type `bpchar` has no length limit.
 
 use super::error::{TypeError, TypeResult, codes};
+use super::record::{RECORD_ARRAY_OID, RECORD_OID, RecordType};
 
 /// Maximum precision of `numeric(p,s)` (PostgreSQL's `NUMERIC_MAX_PRECISION`).
 pub const NUMERIC_MAX_PRECISION: i32 = 1000;
@@ -71,6 +72,9 @@ pub enum DataType {
     /// `unknown` (OID 705): the type of an untyped string literal and of a bare `NULL`
     /// before the binder resolves it.
     Unknown,
+    /// A composite type: `record` (an anonymous row) or a table's or `CREATE TYPE`'s row
+    /// type (see [`super::record`]).
+    Record(Box<RecordType>),
 }
 
 /// The object-identifier alias types: what kind of catalog object the OID names.
@@ -174,6 +178,7 @@ impl DataType {
             DataType::Reg(k) => (k.oids().0, k.oids().1, k.name(), 4),
             DataType::Array(elem) => (elem.info().array_oid, 0, "", -1),
             DataType::Unknown => (705, 0, "unknown", -2),
+            DataType::Record(r) => (r.oid, r.array_oid, "record", -1),
         };
         TypeInfo {
             oid,
@@ -196,6 +201,10 @@ impl DataType {
     /// `pg_type.typname`: `int4`, `varchar`, `_int4` for `integer[]`.
     pub fn typname(&self) -> String {
         match self {
+            DataType::Record(r) => r.name.clone().unwrap_or_else(|| "record".into()),
+            DataType::Array(elem) if matches!(**elem, DataType::Record(_)) => {
+                format!("_{}", elem.typname())
+            }
             DataType::Array(elem) => format!("_{}", elem.info().typname),
             other => other.info().typname.to_owned(),
         }
@@ -232,6 +241,7 @@ impl DataType {
                 3802 => DataType::Jsonb,
                 4072 => DataType::JsonPath,
                 705 => DataType::Unknown,
+                RECORD_OID => DataType::Record(Box::new(RecordType::anonymous(Vec::new()))),
                 o => {
                     return RegKind::ALL
                         .into_iter()
@@ -242,6 +252,9 @@ impl DataType {
         };
         if let Some(t) = scalar(oid) {
             return Some(t);
+        }
+        if oid == RECORD_ARRAY_OID {
+            return scalar(RECORD_OID).map(|t| DataType::Array(Box::new(t)));
         }
         [
             16, 21, 23, 20, 700, 701, 1700, 25, 1043, 1042, 17, 1082, 1083, 1114, 1184, 1186, 2950,
@@ -292,9 +305,24 @@ impl DataType {
         }
     }
 
-    /// Whether both are the same type, ignoring modifiers.
+    /// Whether both are the same type, ignoring modifiers. All anonymous rows are the one
+    /// type `record`, as in PostgreSQL; a named composite type is itself.
     pub fn same_base(&self, other: &DataType) -> bool {
-        self.without_typmod() == other.without_typmod()
+        match (self, other) {
+            (DataType::Record(a), DataType::Record(b)) => {
+                a.oid == b.oid && (a.is_anonymous() || a.fields == b.fields)
+            }
+            (DataType::Array(a), DataType::Array(b)) => a.same_base(b),
+            _ => self.without_typmod() == other.without_typmod(),
+        }
+    }
+
+    /// The row type, for a composite type.
+    pub fn record(&self) -> Option<&RecordType> {
+        match self {
+            DataType::Record(r) => Some(r),
+            _ => None,
+        }
     }
 
     /// Whether the type is one of PostgreSQL's string category (`text`, `varchar`, `bpchar`).
@@ -337,6 +365,7 @@ impl DataType {
             DataType::Reg(k) => k.name().into(),
             DataType::Array(e) => format!("{}[]", e.format_type()),
             DataType::Unknown => "unknown".into(),
+            DataType::Record(r) => r.name.clone().unwrap_or_else(|| "record".into()),
         }
     }
 
@@ -429,6 +458,9 @@ impl DataType {
             "jsonb" => no_mods(DataType::Jsonb),
             "jsonpath" => no_mods(DataType::JsonPath),
             "unknown" => no_mods(DataType::Unknown),
+            "record" => no_mods(DataType::Record(Box::new(
+                RecordType::anonymous(Vec::new()),
+            ))),
             other => match RegKind::ALL.into_iter().find(|k| k.name() == other) {
                 Some(k) => no_mods(DataType::Reg(k)),
                 None => Err(TypeError::new(

@@ -83,6 +83,15 @@ pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
             }
             KeyValue::Bytes(out)
         }
+        Value::Record(r) => {
+            let mut out = Vec::new();
+            for f in &r.fields {
+                encode_into(&mut out, &to_key_value(f)?, SortOrder::ASC);
+            }
+            // Below every field's first byte: a shorter record sorts first.
+            out.push(0);
+            KeyValue::Bytes(out)
+        }
         Value::Reg(_, o, _) => KeyValue::Int(i64::from(*o)),
         Value::Json(_) => {
             return Err(TypeError::new(

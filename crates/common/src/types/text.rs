@@ -54,6 +54,15 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TypeContext) -> TypeResult<V
         DataType::Jsonb => Value::Jsonb(parse_jsonb(input)?),
         DataType::JsonPath => Value::JsonPath(Arc::new(super::jsonpath::parse_jsonpath(input)?)),
         DataType::Array(elem) => parse_array(input, elem, ctx)?,
+        DataType::Record(r) => {
+            if r.is_anonymous() && r.fields.is_empty() {
+                return Err(super::error::TypeError::new(
+                    super::error::codes::FEATURE_NOT_SUPPORTED,
+                    "input of anonymous composite types is not implemented",
+                ));
+            }
+            super::record::parse_record(input, r, ctx)?
+        }
         // Names need the catalog: the SQL layer reads these before they get here. A bare
         // OID number is all that can be read without it.
         DataType::Reg(k) => match input.trim().parse::<u32>() {
@@ -92,6 +101,7 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Uuid(v) => format_uuid(v),
         Value::Jsonb(v) => v.to_text(),
         Value::Array(a) => format_array(a, ctx),
+        Value::Record(r) => super::record::format_record(r, ctx),
         Value::Reg(_, _, name) => name.to_string(),
         Value::JsonPath(p) => p.to_text(),
     })

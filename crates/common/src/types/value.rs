@@ -34,6 +34,7 @@ use super::datatype::{DataType, RegKind};
 use super::interval::Interval;
 use super::json::Jsonb;
 use super::numeric::Numeric;
+use super::record::{RecordType, RecordValue};
 
 /// One SQL value.
 #[derive(Debug, Clone)]
@@ -78,6 +79,8 @@ pub enum Value {
     Jsonb(Jsonb),
     /// An array of any number of dimensions.
     Array(Box<ArrayValue>),
+    /// A composite value (a row).
+    Record(Box<RecordValue>),
     /// A value of an object-identifier alias type: the OID and the name it printed as when
     /// the value was made (resolved against the statement's catalog). Compares by OID.
     Reg(RegKind, u32, Arc<str>),
@@ -199,6 +202,13 @@ impl Value {
             Value::Json(_) => DataType::Json,
             Value::Jsonb(_) => DataType::Jsonb,
             Value::Array(a) => DataType::Array(Box::new(a.element_type.clone())),
+            Value::Record(r) => DataType::Record(Box::new(RecordType::named_fields(
+                r.names
+                    .iter()
+                    .zip(&r.fields)
+                    .map(|(n, v)| (n.clone(), v.data_type().unwrap_or(DataType::Unknown)))
+                    .collect(),
+            ))),
             Value::Reg(k, _, _) => DataType::Reg(*k),
             Value::JsonPath(_) => DataType::JsonPath,
         })
@@ -225,8 +235,9 @@ impl Value {
             Value::Json(_) => 16,
             Value::Jsonb(_) => 17,
             Value::Array(_) => 18,
-            Value::Reg(..) => 19,
-            Value::JsonPath(_) => 20,
+            Value::Record(_) => 19,
+            Value::Reg(..) => 20,
+            Value::JsonPath(_) => 21,
             Value::Null => 255,
         }
     }
@@ -304,6 +315,15 @@ impl Ord for Value {
                         lows(a).cmp(&lows(b))
                     })
             }
+            // Records: field by field (a NULL field equals NULL and sorts after values, as
+            // PostgreSQL's `record_cmp`), then the number of fields.
+            (Record(a), Record(b)) => a
+                .fields
+                .iter()
+                .zip(&b.fields)
+                .map(|(x, y)| x.cmp(y))
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or_else(|| a.fields.len().cmp(&b.fields.len())),
             (a, b) => a.rank().cmp(&b.rank()),
         }
     }
@@ -349,6 +369,12 @@ impl Hash for Value {
                     e.hash(state);
                 }
                 a.dims.hash(state);
+            }
+            Value::Record(r) => {
+                r.fields.len().hash(state);
+                for f in &r.fields {
+                    f.hash(state);
+                }
             }
             Value::Reg(_, o, _) => o.hash(state),
             Value::JsonPath(p) => p.to_text().hash(state),

@@ -347,10 +347,26 @@ fn bind_format_type(
         u32::try_from(o).map_or_else(|_| text("???"), |o| text(&format_type(o, m)))
     };
     let all: Vec<u32> = tables::builtin_types().iter().map(DataType::oid).collect();
+    // Composite types (tables' row types and CREATE TYPE) and their arrays, by name.
+    let composites: Vec<(i64, Value)> = ctx
+        .cat
+        .tables
+        .values()
+        .map(|t| t.row_type())
+        .chain(ctx.cat.types.values().map(|t| t.row_type()))
+        .flat_map(|r| {
+            let n = r.name.clone().unwrap_or_default();
+            [
+                (i64::from(r.oid), text(&n)),
+                (i64::from(r.array_oid), text(&format!("{n}[]"))),
+            ]
+        })
+        .collect();
     if let Some(m) = typmod_const {
         let entries = all
             .iter()
             .map(|t| (i64::from(*t), fmt(i64::from(*t), m)))
+            .chain(composites)
             .collect();
         return Ok((o.map(|x| fmt(x, m), entries, text("???")), DataType::Text));
     }
@@ -400,6 +416,9 @@ fn bind_format_type(
             eq(&oid_expr, int8(t)),
             Expr::Const(text(&format_type(t, Some(-1)))),
         ));
+    }
+    for (o, n) in composites {
+        whens.push((eq(&oid_expr, Value::Int8(o)), Expr::Const(n)));
     }
     Ok((
         Expr::Case {

@@ -29,6 +29,8 @@ pub struct RegCatalog {
     schemas: Vec<(u32, String)>,
     /// (OID, name, argument types), all in `pg_catalog`.
     procs: Vec<(u32, String, Vec<u32>)>,
+    /// Composite types: (OID, schema, name) of `CREATE TYPE` types and tables' row types.
+    composites: Vec<(u32, u32, String)>,
 }
 
 /// A shared [`RegCatalog`]; equal only to itself (expressions compare by identity).
@@ -281,11 +283,64 @@ impl RegCatalog {
                 .iter()
                 .map(|(o, n, a)| (*o, (*n).to_string(), a.to_vec())),
         );
+        let mut composites: Vec<(u32, u32, String)> = ctx
+            .cat
+            .types
+            .values()
+            .map(|t| (t.oid, t.schema, t.name.clone()))
+            .collect();
+        composites.extend(ctx.cat.tables.values().map(|t| {
+            (
+                crate::catalog::ROW_TYPE_OID_BASE + t.oid,
+                t.schema,
+                t.name.clone(),
+            )
+        }));
         RegCatalog {
             path: ctx.path.clone(),
             rels: tables::relations(ctx.cat),
             schemas,
             procs,
+            composites,
+        }
+    }
+
+    /// `regtype` output: built-in types by name, composite types qualified when not
+    /// visible.
+    fn type_name(&self, oid: u32) -> String {
+        let Some((_, schema, name)) = self.composites.iter().find(|c| c.0 == oid) else {
+            return type_out(oid);
+        };
+        let visible = self.path.iter().find_map(|s| {
+            self.composites
+                .iter()
+                .find(|c| c.1 == *s && c.2 == *name)
+                .map(|c| c.0 == oid)
+        }) == Some(true);
+        if visible {
+            quote_ident(name)
+        } else {
+            format!(
+                "{}.{}",
+                quote_ident(self.schema_name(*schema).unwrap_or("?")),
+                quote_ident(name)
+            )
+        }
+    }
+
+    /// A composite type by (possibly qualified) name.
+    fn composite_oid(&self, text: &str) -> Option<u32> {
+        let parts = split_name(text)?;
+        let find = |schema: u32, name: &str| {
+            self.composites
+                .iter()
+                .find(|c| c.1 == schema && c.2 == name)
+                .map(|c| c.0)
+        };
+        match parts.as_slice() {
+            [n] => self.path.iter().find_map(|s| find(*s, n)),
+            [s, n] => find(self.schema_oid(s)?, n),
+            _ => None,
         }
     }
 
@@ -328,7 +383,7 @@ impl RegCatalog {
                     )
                 }
             }),
-            RegKind::Type => return type_out(oid),
+            RegKind::Type => return self.type_name(oid),
             RegKind::Proc => self.procs.iter().find(|p| p.0 == oid).map(|p| {
                 if OVERLOADED.contains(&p.1.as_str()) {
                     format!("pg_catalog.{}", quote_ident(&p.1))
@@ -434,7 +489,7 @@ impl RegCatalog {
                     }),
                 })
             }
-            RegKind::Type => Ok(resolve_type(text)),
+            RegKind::Type => Ok(resolve_type(text).or_else(|| self.composite_oid(text))),
             RegKind::Proc => {
                 let parts = names()?;
                 let name = match parts.as_slice() {

@@ -369,8 +369,81 @@ fn facts_of(t: &DataType) -> Option<TypeFacts> {
     scalar_types().into_iter().find(|f| f.ty.same_base(t))
 }
 
-fn pg_type_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
+fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     let mut rows = Vec::new();
+    // Each table's row type (typtype 'c') and its array type.
+    let composites = ctx
+        .cat
+        .tables
+        .values()
+        .map(|t| (t.row_type(), t.schema, t.oid))
+        .chain(ctx.cat.types.values().map(|t| (t.row_type(), t.schema, 0)));
+    for (rt, schema, relid) in composites {
+        let tname = rt.name.clone().unwrap_or_default();
+        let comp = |is_array: bool| {
+            let (o, n, kind, cat, relid, sub, elem, arr, io) = if is_array {
+                (
+                    rt.array_oid,
+                    format!("_{tname}"),
+                    'b',
+                    'A',
+                    0,
+                    "array_subscript_handler",
+                    rt.oid,
+                    0,
+                    "array",
+                )
+            } else {
+                (
+                    rt.oid,
+                    tname.clone(),
+                    'c',
+                    'C',
+                    relid,
+                    "-",
+                    0,
+                    rt.array_oid,
+                    "record",
+                )
+            };
+            vec![
+                oid(o),
+                name(&n),
+                oid(schema),
+                oid(ROLE_OID),
+                i2(-1),
+                bool_(false),
+                ch(kind),
+                ch(cat),
+                bool_(false),
+                bool_(true),
+                ch(','),
+                oid(relid),
+                name(sub),
+                oid(elem),
+                oid(arr),
+                name(&format!("{io}_in")),
+                name(&format!("{io}_out")),
+                name(&format!("{io}_recv")),
+                name(&format!("{io}_send")),
+                name("-"),
+                name("-"),
+                name(if is_array { "array_typanalyze" } else { "-" }),
+                ch('d'),
+                ch('x'),
+                bool_(false),
+                oid(0),
+                i4(-1),
+                i4(0),
+                oid(0),
+                null(),
+                null(),
+                null(),
+            ]
+        };
+        rows.push(comp(false));
+        rows.push(comp(true));
+    }
     for f in scalar_types() {
         let t = &f.ty;
         let base = t.typname();
@@ -586,11 +659,16 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 _ => (0, 0, -1.0),
             };
             let user = r.oid >= crate::catalog::FIRST_USER_OID;
+            let reltype = if r.kind == 'r' && ctx.cat.tables.contains_key(&r.oid) {
+                crate::catalog::ROW_TYPE_OID_BASE + r.oid
+            } else {
+                0
+            };
             vec![
                 oid(r.oid),
                 name(&r.name),
                 oid(r.schema),
-                oid(0),
+                oid(reltype),
                 oid(0),
                 oid(ROLE_OID),
                 oid(am),
