@@ -286,11 +286,16 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
                 true,
             ))
         }
+        // The `_tz` versions differ only in datetime() comparisons, which are not supported.
         "jsonb_path_exists"
         | "jsonb_path_match"
         | "jsonb_path_query_array"
-        | "jsonb_path_query_first" => {
-            let (f, ret) = match name {
+        | "jsonb_path_query_first"
+        | "jsonb_path_exists_tz"
+        | "jsonb_path_match_tz"
+        | "jsonb_path_query_array_tz"
+        | "jsonb_path_query_first_tz" => {
+            let (f, ret) = match name.trim_end_matches("_tz") {
                 "jsonb_path_exists" => (F::PathExists { op: false }, T::Bool),
                 "jsonb_path_match" => (F::PathMatch { op: false }, T::Bool),
                 "jsonb_path_query_array" => (F::PathQueryArray, T::Jsonb),

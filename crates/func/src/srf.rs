@@ -159,7 +159,7 @@ pub fn resolve_table_function(name: &str, args: &[DataType]) -> Option<ResolvedT
             ),
             _ => None,
         },
-        "jsonb_path_query" => {
+        "jsonb_path_query" | "jsonb_path_query_tz" => {
             let sig = crate::json::path_signatures()
                 .into_iter()
                 .find(|p| p.len() == args.len())?;
@@ -170,7 +170,7 @@ pub fn resolve_table_function(name: &str, args: &[DataType]) -> Option<ResolvedT
             {
                 return None;
             }
-            one(F::PathQuery, sig, "jsonb_path_query", T::Jsonb)
+            one(F::PathQuery, sig, name, T::Jsonb)
         }
         "jsonb_array_elements"
         | "json_array_elements"

@@ -2784,6 +2784,35 @@ impl<'a> Binder<'a> {
         if from == to {
             return Ok(e);
         }
+        // An array of OID aliases: a literal is read as text[] first, then each element.
+        if let DataType::Array(inner) = to
+            && let DataType::Reg(k) = **inner
+            && !matches!(e, Expr::Const(Value::Null))
+            && !(matches!(e, Expr::Param(_)) && *from == DataType::Unknown)
+            && !from.same_base(to)
+            && (*from == DataType::Unknown
+                || cast_context(from, to).is_some_and(|c| c.allows(context)))
+        {
+            let cat = self.reg_map();
+            if let (Expr::Const(Value::Text(s)), DataType::Unknown) = (&e, from) {
+                let text = s.clone();
+                let at = self.literal_position(&text);
+                let arr = cast_unknown_literal(
+                    &text,
+                    &DataType::Array(Box::new(DataType::Text)),
+                    context,
+                    &self.types,
+                )
+                .map_err(|e| SqlError::from(e).at(at))?;
+                return Ok(Expr::Const(cat.0.convert(&arr, k, false).map_err(|e| e.at(at))?));
+            }
+            return Ok(Expr::RegCast {
+                arg: Box::new(e),
+                kind: k,
+                cat,
+                missing_ok: false,
+            });
+        }
         if let DataType::Reg(k) = to
             && !matches!(e, Expr::Const(Value::Null))
             && !(matches!(e, Expr::Param(_)) && *from == DataType::Unknown)

@@ -565,6 +565,15 @@ impl RegCatalog {
     pub fn convert(&self, v: &Value, k: RegKind, missing_ok: bool) -> Result<Value, SqlError> {
         let oid = match v {
             Value::Null => return Ok(Value::Null),
+            // An array converts element by element (`'{t,u}'::regclass[]`).
+            Value::Array(a) => {
+                let mut out = a.as_ref().clone();
+                out.element_type = DataType::Reg(k);
+                for e in &mut out.elements {
+                    *e = self.convert(e, k, missing_ok)?;
+                }
+                return Ok(Value::Array(Box::new(out)));
+            }
             Value::Reg(_, o, _) => *o,
             Value::Int2(x) => oid_of(i64::from(*x))?,
             Value::Int4(x) => *x as u32,
