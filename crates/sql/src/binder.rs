@@ -2804,7 +2804,9 @@ impl<'a> Binder<'a> {
                     &self.types,
                 )
                 .map_err(|e| SqlError::from(e).at(at))?;
-                return Ok(Expr::Const(cat.0.convert(&arr, k, false).map_err(|e| e.at(at))?));
+                return Ok(Expr::Const(
+                    cat.0.convert(&arr, k, false).map_err(|e| e.at(at))?,
+                ));
             }
             return Ok(Expr::RegCast {
                 arg: Box::new(e),
@@ -2847,6 +2849,9 @@ impl<'a> Binder<'a> {
         }
         // An OID alias is an oid, which is bigint here (PostgreSQL's cast is implicit).
         if matches!(from, DataType::Reg(_)) && *to == DataType::Int8 {
+            if let Expr::Const(Value::Reg(_, o, _)) = &e {
+                return Ok(Expr::Const(Value::Int8(i64::from(*o))));
+            }
             return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
         }
         if *from == DataType::Unknown {

@@ -216,6 +216,12 @@ fn write_expr(out: &mut String, e: &Expr, cols: &Cols<'_>) {
             out.push_str(")::");
             out.push_str(&ty.format_type());
         }
+        Expr::RegCast { arg, kind, .. } => {
+            out.push('(');
+            write_expr(out, arg, cols);
+            out.push_str(")::");
+            out.push_str(kind.name());
+        }
         Expr::Func { func, args, .. } => {
             out.push_str(&func_name(func));
             out.push('(');

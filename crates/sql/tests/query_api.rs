@@ -66,7 +66,10 @@ fn regclass_parameters() {
         .unwrap();
     assert_eq!(r.rows, [[Value::Int8(1)]]);
     let r = s
-        .query("SELECT $1::regclass::text", &[Value::Text("pg_class".into())])
+        .query(
+            "SELECT $1::regclass::text",
+            &[Value::Text("pg_class".into())],
+        )
         .unwrap();
     assert_eq!(r.rows, [[Value::Text("pg_class".into())]]);
     let r = s
