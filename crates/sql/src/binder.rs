@@ -3516,6 +3516,13 @@ impl<'a> Binder<'a> {
         if t == DataType::Json {
             return Err(err("42883", "operator does not exist: json = json"));
         }
+        if t == DataType::JsonPath {
+            return Err(err(
+                "42883",
+                format!("operator does not exist: jsonpath {} jsonpath", cmp_symbol(op)),
+            )
+            .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts."));
+        }
         Ok(self.fold_rec(Expr::Cmp(op, Box::new(l), Box::new(r))))
     }
 
