@@ -449,7 +449,13 @@ impl Parser {
                 };
                 self.pos += 1;
                 for ch in f.chars() {
-                    if !"ismxq".contains(ch) {
+                    if ch == 'x' {
+                        return Err(TypeError::new(
+                            codes::FEATURE_NOT_SUPPORTED,
+                            "XQuery \"x\" flag (expanded regular expressions) is not implemented",
+                        ));
+                    }
+                    if !"ismq".contains(ch) {
                         return Err(
                             syntax("invalid input syntax for type jsonpath").with_detail(format!(
                                 "Unrecognized flag character \"{ch}\" in LIKE_REGEX predicate."
@@ -688,6 +694,12 @@ impl Parser {
 
 /// Parses a jsonpath (the type's input function).
 pub fn parse_jsonpath(input: &str) -> TypeResult<JsonPath> {
+    if input.trim().is_empty() {
+        return Err(TypeError::new(
+            codes::INVALID_TEXT_REPRESENTATION,
+            format!("invalid input syntax for type jsonpath: \"{input}\""),
+        ));
+    }
     let toks = tokenize(input)?;
     let mut p = Parser {
         toks,
