@@ -192,8 +192,12 @@ fn run_sqlite(conn: &rusqlite::Connection, workload: &str, n: i64) {
             {
                 let mut stmt = tx.prepare("INSERT INTO bulk VALUES (?1, ?2, ?3)").unwrap();
                 for id in 0..n {
-                    stmt.execute(rusqlite::params![id, (id % 1000) as i32, "bulk payload text"])
-                        .unwrap();
+                    stmt.execute(rusqlite::params![
+                        id,
+                        (id % 1000) as i32,
+                        "bulk payload text"
+                    ])
+                    .unwrap();
                 }
             }
             tx.commit().unwrap();

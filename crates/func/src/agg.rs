@@ -1321,14 +1321,29 @@ pub(crate) fn to_json_text(v: &Value, ctx: &TypeContext) -> String {
             let items: Vec<String> = a.elements.iter().map(|e| to_json_text(e, ctx)).collect();
             format!("[{}]", items.join(","))
         }
+        Value::Record(r) => {
+            let items: Vec<String> = r
+                .names
+                .iter()
+                .zip(&r.fields)
+                .map(|(n, f)| format!("{}:{}", quoted(n), to_json_text(f, ctx)))
+                .collect();
+            format!("{{{}}}", items.join(","))
+        }
         _ => quoted(&out(v)),
     }
 }
 
 impl Accumulator for JsonAggAcc {
     fn update(&mut self, args: &[Value]) -> TypeResult<()> {
-        let text = to_json_text(first(args), &TypeContext::default());
-        self.items.get_or_insert_with(Vec::new).push(text);
+        let v = first(args);
+        let mut text = to_json_text(v, &TypeContext::default());
+        let items = self.items.get_or_insert_with(Vec::new);
+        // PostgreSQL puts a line break before each later array or row.
+        if !items.is_empty() && matches!(v, Value::Array(_) | Value::Record(_)) {
+            text.insert_str(0, "\n ");
+        }
+        items.push(text);
         Ok(())
     }
     fn finish(&self) -> TypeResult<Value> {

@@ -66,7 +66,8 @@ pub(crate) mod overload {
             | DataType::Int8
             | DataType::Float4
             | DataType::Float8
-            | DataType::Numeric(_) => Category::Numeric,
+            | DataType::Numeric(_)
+            | DataType::Reg(_) => Category::Numeric,
             DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) => Category::String,
             DataType::Date
             | DataType::Time(_)
@@ -75,7 +76,12 @@ pub(crate) mod overload {
             DataType::Interval => Category::Timespan,
             DataType::Array(_) => Category::Array,
             DataType::Unknown => Category::Unknown,
-            DataType::Bytea | DataType::Uuid | DataType::Json | DataType::Jsonb => Category::User,
+            DataType::Bytea
+            | DataType::Uuid
+            | DataType::Json
+            | DataType::Jsonb
+            | DataType::JsonPath
+            | DataType::Record(_) => Category::User,
         }
     }
 
@@ -324,6 +330,8 @@ pub enum DateTimeFunc {
     MakeInterval,
     /// `to_char(source, text)`.
     ToChar(Source),
+    /// `to_number(text, text)`.
+    ToNumber,
     /// `to_char(numeric|int|float, text)`.
     ToCharNumber,
     /// `to_date(text, text)`.
@@ -589,6 +597,7 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             }
             vec![cand(p, T::Interval, F::MakeInterval, true)]
         }
+        "to_number" => vec![cand(vec![T::Text, T::Text], numeric(), F::ToNumber, false)],
         "to_char" => vec![
             cand(
                 vec![ts(), T::Text],
@@ -1023,8 +1032,47 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
             if fmt.is_empty() {
                 return Ok(Value::Null);
             }
+            let upper = fmt.to_ascii_uppercase();
+            if upper.contains("EEEE") {
+                // Integers and floats print with C's `%e`; numeric rounds its own digits.
+                let src = match args.first() {
+                    Some(Value::Numeric(n)) => SciIn::Numeric(n.clone()),
+                    Some(Value::Int2(v)) => SciIn::Float(f64::from(*v)),
+                    Some(Value::Int4(v)) => SciIn::Float(f64::from(*v)),
+                    Some(Value::Int8(v)) => SciIn::Float(*v as f64),
+                    Some(Value::Float4(v)) => SciIn::Float(f64::from(*v)),
+                    Some(Value::Float8(v)) => SciIn::Float(*v),
+                    _ => return Err(bad_args()),
+                };
+                return Ok(Value::Text(to_char_sci(&src, fmt)?));
+            }
+            if upper.contains("RN") {
+                let v = match args.first() {
+                    Some(Value::Numeric(n)) => {
+                        if n.is_nan() || n.is_infinite() {
+                            None
+                        } else {
+                            let r = n.round(0)?.to_i64_rounded();
+                            match r.and_then(|r| i32::try_from(r).ok()) {
+                                Some(r) => Some(i64::from(r)),
+                                None => {
+                                    return Err(TypeError::out_of_range("integer out of range"));
+                                }
+                            }
+                        }
+                    }
+                    Some(Value::Int2(v)) => Some(i64::from(*v)),
+                    Some(Value::Int4(v)) => Some(i64::from(*v)),
+                    Some(Value::Int8(v)) => Some(*v),
+                    Some(Value::Float4(v)) => Some(f64::from(*v).round_ties_even() as i64),
+                    Some(Value::Float8(v)) => Some(v.round_ties_even() as i64),
+                    _ => return Err(bad_args()),
+                };
+                return Ok(Value::Text(to_char_roman(v, fmt)));
+            }
             Value::Text(to_char_number(&n, fmt)?)
         }
+        F::ToNumber => Value::Numeric(to_number(arg_text(args, 0)?, arg_text(args, 1)?)?),
         F::ToDate => {
             let p = parse_formatted(arg_text(args, 0)?, arg_text(args, 1)?)?;
             Value::Date(p.to_date()?)
@@ -3436,6 +3484,384 @@ fn to_char_number(n: &NumIn, fmt: &str) -> TypeResult<String> {
         out.insert(p, '0');
     }
     Ok(out)
+}
+
+// ---- to_char(number, 'EEEE' / 'RN') and to_number ----
+
+/// The number a scientific-notation `to_char` formats.
+enum SciIn {
+    Numeric(Numeric),
+    Float(f64),
+}
+
+/// `to_char` with `EEEE`: only digits and a decimal point may come with it, and nothing
+/// after it. The number is a sign position, then the significand with as many decimals
+/// as the template has after its point, `e`, the exponent's sign and at least two digits.
+fn to_char_sci(n: &SciIn, fmt: &str) -> TypeResult<String> {
+    let incompatible = || {
+        TypeError::new(
+            codes::SYNTAX_ERROR,
+            "\"EEEE\" is incompatible with other formats",
+        )
+        .with_detail("\"EEEE\" may only be used together with digit and decimal point patterns.")
+    };
+    let (mut pre, mut post, mut point, mut seen_e) = (0usize, 0usize, false, false);
+    let mut rest = fmt;
+    while let Some(c) = rest.chars().next() {
+        let upper = rest.to_ascii_uppercase();
+        let action = |len: usize| -> usize { len };
+        let len = if upper.starts_with("EEEE") {
+            if seen_e {
+                return Err(TypeError::new(
+                    codes::SYNTAX_ERROR,
+                    "cannot use \"EEEE\" twice",
+                ));
+            }
+            seen_e = true;
+            rest = &rest[4..];
+            continue;
+        } else if ["FM", "MI", "PL", "SG", "PR", "RN"]
+            .iter()
+            .any(|p| upper.starts_with(p))
+            || matches!(c, 'S' | 's' | 'V' | 'v' | 'B' | 'b')
+        {
+            if seen_e {
+                return Err(TypeError::new(
+                    codes::SYNTAX_ERROR,
+                    "\"EEEE\" must be the last pattern used",
+                ));
+            }
+            return Err(incompatible());
+        } else {
+            match c {
+                '9' | '0' | '.' | 'D' | 'd' | ',' | 'G' | 'g' | 'L' | 'l' | 'C' | 'c' => {
+                    if seen_e {
+                        return Err(TypeError::new(
+                            codes::SYNTAX_ERROR,
+                            "\"EEEE\" must be the last pattern used",
+                        ));
+                    }
+                    match c {
+                        '9' | '0' if point => post += 1,
+                        '9' | '0' => pre += 1,
+                        '.' | 'D' | 'd' => point = true,
+                        _ => {}
+                    }
+                    action(1)
+                }
+                _ => c.len_utf8(),
+            }
+        };
+        rest = &rest[len..];
+    }
+    let hashes = || {
+        let mut s: Vec<char> = std::iter::repeat_n('#', pre + post + 6).collect();
+        s[0] = ' ';
+        if let Some(p) = s.get_mut(pre + 1) {
+            *p = '.';
+        }
+        s.into_iter().collect::<String>()
+    };
+    let exp_text = |e: i64| format!("e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+    Ok(match n {
+        SciIn::Float(v) if !v.is_finite() => hashes(),
+        SciIn::Numeric(x) if x.is_nan() || x.is_infinite() => hashes(),
+        SciIn::Float(v) => {
+            let t = format!("{:.*e}", post, v.abs());
+            let (m, e) = t.split_once('e').unwrap_or((t.as_str(), "0"));
+            let e: i64 = e.parse().unwrap_or(0);
+            let sign = if v.is_sign_negative() && *v != 0.0 {
+                '-'
+            } else {
+                ' '
+            };
+            format!("{sign}{m}{}", exp_text(e))
+        }
+        SciIn::Numeric(x) => {
+            // The exponent of the leading digit of the unrounded value (PostgreSQL's
+            // numeric_out_sci), then the significand rounded: 9.99 with one decimal is
+            // 10.0e+00.
+            let text = x.abs().to_text();
+            let (ip, fp) = text.split_once('.').unwrap_or((text.as_str(), ""));
+            let ip = ip.trim_start_matches('0');
+            let exp: i64 = if !ip.is_empty() {
+                ip.len() as i64 - 1
+            } else {
+                match fp.find(|c: char| c != '0') {
+                    Some(i) => -(i as i64) - 1,
+                    None => 0,
+                }
+            };
+            let shifted = x.abs().mul(&Numeric::parse(&format!("1e{}", -exp))?)?;
+            let m = shifted.round(post as i32)?.to_text();
+            let sign = if x.is_negative() && !x.is_zero() {
+                '-'
+            } else {
+                ' '
+            };
+            format!("{sign}{m}{}", exp_text(exp))
+        }
+    })
+}
+
+/// Roman numerals of 1..=3999; anything else is fifteen `#`.
+fn roman(v: Option<i64>) -> String {
+    let Some(mut n) = v.filter(|n| (1..=3999).contains(n)) else {
+        return "#".repeat(15);
+    };
+    let table = [
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ];
+    let mut out = String::new();
+    for (v, s) in table {
+        while n >= v {
+            out.push_str(s);
+            n -= v;
+        }
+    }
+    out
+}
+
+/// `to_char` with `RN` / `rn`: the numeral right-aligned in 15 characters (as is without
+/// padding under FM); other number patterns print nothing, literal text is kept.
+fn to_char_roman(v: Option<i64>, fmt: &str) -> String {
+    let upper_fmt = fmt.to_ascii_uppercase();
+    let fm = upper_fmt.contains("FM");
+    let r = roman(v);
+    let mut out = String::new();
+    let mut rest = fmt;
+    while let Some(c) = rest.chars().next() {
+        let upper = rest.to_ascii_uppercase();
+        if upper.starts_with("RN") {
+            let text = if rest.starts_with("rn") {
+                r.to_ascii_lowercase()
+            } else {
+                r.clone()
+            };
+            if fm {
+                out.push_str(&text);
+            } else {
+                out.push_str(&format!("{text:>15}"));
+            }
+            rest = &rest[2..];
+        } else if ["FM", "MI", "PL", "SG", "PR", "TH"]
+            .iter()
+            .any(|p| upper.starts_with(p))
+        {
+            rest = &rest[2..];
+        } else if c == '"' {
+            let body = &rest[1..];
+            let end = body.find('"').unwrap_or(body.len());
+            out.push_str(&body[..end]);
+            rest = body.get(end + 1..).unwrap_or("");
+        } else if matches!(
+            c,
+            '9' | '0'
+                | '.'
+                | 'D'
+                | 'd'
+                | ','
+                | 'G'
+                | 'g'
+                | 'S'
+                | 's'
+                | 'L'
+                | 'l'
+                | 'V'
+                | 'v'
+                | 'B'
+                | 'b'
+                | 'C'
+                | 'c'
+        ) {
+            rest = &rest[1..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// `to_number(text, template)`: reads the digits the template's digit positions cover
+/// (a position over a non-digit consumes it), a decimal point, a sign from `S`, `MI`, `PL`,
+/// `SG`, `PR`'s angle brackets or a leading `-` / `+`; group separators are skipped when
+/// present (not under FM); `V` divides by ten per digit after it.
+fn to_number(input: &str, fmt: &str) -> TypeResult<Numeric> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Tk {
+        Digit,
+        Point,
+        Group,
+        Sign,
+        Th,
+        Skip1,
+        Nothing,
+    }
+    let mut toks = Vec::new();
+    let mut v_digits: Option<usize> = None;
+    let mut has_sign = false;
+    let mut has_pr = false;
+    let mut fm = false;
+    let mut rest = fmt;
+    while let Some(c) = rest.chars().next() {
+        let upper = rest.to_ascii_uppercase();
+        if upper.starts_with("EEEE") {
+            return Err(TypeError::new(
+                codes::FEATURE_NOT_SUPPORTED,
+                "\"EEEE\" not supported for input",
+            ));
+        }
+        if upper.starts_with("RN") {
+            return Err(TypeError::new(
+                codes::FEATURE_NOT_SUPPORTED,
+                "\"RN\" not supported for input",
+            ));
+        }
+        let (t, len) = if upper.starts_with("FM") {
+            fm = true;
+            (Tk::Nothing, 2)
+        } else if upper.starts_with("MI") || upper.starts_with("PL") || upper.starts_with("SG") {
+            has_sign = true;
+            (Tk::Sign, 2)
+        } else if upper.starts_with("PR") {
+            has_pr = true;
+            (Tk::Nothing, 2)
+        } else if upper.starts_with("TH") {
+            (Tk::Th, 2)
+        } else if c == '"' {
+            let body = &rest[1..];
+            let end = body.find('"').unwrap_or(body.len());
+            for _ in body[..end].chars() {
+                toks.push(Tk::Skip1);
+            }
+            rest = body.get(end + 1..).unwrap_or("");
+            continue;
+        } else {
+            let t = match c {
+                '9' | '0' => {
+                    if let Some(n) = v_digits.as_mut() {
+                        *n += 1;
+                    }
+                    Tk::Digit
+                }
+                '.' | 'D' | 'd' => Tk::Point,
+                ',' | 'G' | 'g' => Tk::Group,
+                'S' | 's' => {
+                    has_sign = true;
+                    Tk::Sign
+                }
+                'V' | 'v' => {
+                    v_digits = Some(0);
+                    Tk::Nothing
+                }
+                'B' | 'b' | 'C' | 'c' => Tk::Nothing,
+                _ => Tk::Skip1,
+            };
+            (t, c.len_utf8())
+        };
+        toks.push(t);
+        rest = &rest[len..];
+    }
+    let chars: Vec<char> = input.chars().collect();
+    let mut i = 0;
+    let mut neg = false;
+    let mut int_part = String::new();
+    let mut frac_part = String::new();
+    let mut after_point = false;
+    let mut started = false;
+    let post_positions = toks
+        .iter()
+        .skip_while(|t| **t != Tk::Point)
+        .filter(|t| **t == Tk::Digit)
+        .count();
+    for t in &toks {
+        let Some(&c) = chars.get(i) else { break };
+        match t {
+            Tk::Digit | Tk::Point => {
+                let mut c = c;
+                if !started {
+                    let sign_char = (!has_sign && (c == '-' || c == '+')) || (has_pr && c == '<');
+                    if sign_char {
+                        neg = c == '-' || c == '<';
+                        i += 1;
+                        match chars.get(i) {
+                            Some(&n) => c = n,
+                            None => break,
+                        }
+                    }
+                }
+                if c.is_ascii_digit() {
+                    started = true;
+                    if after_point {
+                        if frac_part.len() < post_positions {
+                            frac_part.push(c);
+                        }
+                    } else {
+                        int_part.push(c);
+                    }
+                } else if c == '.' && !after_point {
+                    after_point = true;
+                    started = true;
+                }
+                i += 1;
+            }
+            // Under FM a group separator of the template reads nothing (a separator in
+            // the input is then read by the next digit position), as in PostgreSQL.
+            Tk::Group => {
+                if c == ',' && !fm {
+                    i += 1;
+                }
+            }
+            Tk::Sign => {
+                if c == '-' {
+                    neg = true;
+                    i += 1;
+                } else if c == '+' {
+                    i += 1;
+                }
+            }
+            Tk::Th => {
+                i += chars[i..]
+                    .iter()
+                    .take(2)
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .count();
+            }
+            Tk::Skip1 => i += 1,
+            Tk::Nothing => {}
+        }
+    }
+    if int_part.is_empty() && frac_part.is_empty() {
+        return Err(TypeError::new(
+            codes::INVALID_TEXT_REPRESENTATION,
+            "invalid input syntax for type numeric: \" \"",
+        ));
+    }
+    let text = format!(
+        "{}{}.{}",
+        if neg { "-" } else { "" },
+        if int_part.is_empty() { "0" } else { &int_part },
+        frac_part
+    );
+    let text = text.trim_end_matches('.');
+    let mut n = Numeric::parse(text)?;
+    if let Some(k) = v_digits.filter(|k| *k > 0) {
+        n = n.div(&Numeric::parse(&format!("1{}", "0".repeat(k)))?)?;
+    }
+    Ok(n)
 }
 
 // ---- to_date / to_timestamp ----

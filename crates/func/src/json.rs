@@ -20,7 +20,9 @@ use basalt_common::types::datetime::{
 };
 use basalt_common::types::error::codes;
 use basalt_common::types::json::{escape_json_string, parse_jsonb};
-use basalt_common::types::{DataType, Jsonb, Numeric, TypeError, TypeResult, Value, format_text};
+use basalt_common::types::{
+    DataType, Jsonb, Numeric, RecordValue, TypeError, TypeResult, Value, format_text, parse_text,
+};
 
 use crate::datetime::overload;
 use crate::{EvalContext, Func, Resolved};
@@ -83,6 +85,8 @@ pub enum JsonFunc {
         /// `jsonb` rather than `json`.
         jsonb: bool,
     },
+    /// `row_to_json(record [, pretty])`.
+    RowToJson,
     /// `to_json[b](anyelement)`.
     ToJson {
         /// `jsonb` rather than `json`.
@@ -109,6 +113,20 @@ pub enum JsonFunc {
     },
     /// `jsonb_pretty`.
     Pretty,
+    /// `jsonb_path_exists(target, path [, vars [, silent]])`; `@?` (`op`, always silent).
+    PathExists {
+        /// The operator.
+        op: bool,
+    },
+    /// `jsonb_path_match(...)`; `@@` (`op`).
+    PathMatch {
+        /// The operator.
+        op: bool,
+    },
+    /// `jsonb_path_query_array(...)`.
+    PathQueryArray,
+    /// `jsonb_path_query_first(...)`.
+    PathQueryFirst,
 }
 
 fn text_array() -> DataType {
@@ -177,6 +195,16 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
                 false,
             ))
         }
+        "row_to_json" => match args {
+            [r @ T::Record(_)] => Some(resolved(F::RowToJson, vec![r.clone()], T::Json, true)),
+            [r @ T::Record(_), T::Bool | T::Unknown] => Some(resolved(
+                F::RowToJson,
+                vec![r.clone(), T::Bool],
+                T::Json,
+                true,
+            )),
+            _ => None,
+        },
         "to_jsonb" | "to_json" => {
             let jsonb = name == "to_jsonb";
             match args {
@@ -258,8 +286,77 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
                 true,
             ))
         }
+        // The `_tz` versions differ only in datetime() comparisons, which are not supported.
+        "jsonb_path_exists"
+        | "jsonb_path_match"
+        | "jsonb_path_query_array"
+        | "jsonb_path_query_first"
+        | "jsonb_path_exists_tz"
+        | "jsonb_path_match_tz"
+        | "jsonb_path_query_array_tz"
+        | "jsonb_path_query_first_tz" => {
+            let (f, ret) = match name.trim_end_matches("_tz") {
+                "jsonb_path_exists" => (F::PathExists { op: false }, T::Bool),
+                "jsonb_path_match" => (F::PathMatch { op: false }, T::Bool),
+                "jsonb_path_query_array" => (F::PathQueryArray, T::Jsonb),
+                _ => (F::PathQueryFirst, T::Jsonb),
+            };
+            let cands = path_signatures()
+                .into_iter()
+                .map(|p| (p, ret.clone(), f))
+                .collect();
+            pick(args, cands, false)
+        }
         _ => None,
     }
+}
+
+/// The overloads of `jsonb_path_*(target, path [, vars [, silent]])`.
+pub(crate) fn path_signatures() -> Vec<Vec<DataType>> {
+    use DataType as T;
+    let full = [T::Jsonb, T::JsonPath, T::Jsonb, T::Bool];
+    (2..=4).map(|n| full[..n].to_vec()).collect()
+}
+
+fn op_flag(f: JsonFunc) -> bool {
+    matches!(
+        f,
+        JsonFunc::PathExists { op: true } | JsonFunc::PathMatch { op: true }
+    )
+}
+
+/// Runs a jsonpath function on (target, path, vars, silent); operators are silent.
+fn call_path(f: JsonFunc, op: bool, args: &[Value]) -> TypeResult<Value> {
+    use JsonFunc as F;
+    let (Some(Value::Jsonb(target)), Some(Value::JsonPath(path))) = (args.first(), args.get(1))
+    else {
+        return Ok(Value::Null);
+    };
+    let empty = Jsonb::Object(Vec::new());
+    let vars = match args.get(2) {
+        Some(Value::Jsonb(v)) => v,
+        _ => &empty,
+    };
+    let silent = op || matches!(args.get(3), Some(Value::Bool(true)));
+    let Some(items) = crate::jsonpath::query(target, path, vars, silent)? else {
+        return Ok(match f {
+            F::PathQueryArray => Value::Jsonb(Jsonb::Array(Vec::new())),
+            _ => Value::Null,
+        });
+    };
+    Ok(match f {
+        F::PathExists { .. } => Value::Bool(!items.is_empty()),
+        F::PathMatch { .. } => match items.as_slice() {
+            [Jsonb::Bool(b)] => Value::Bool(*b),
+            [Jsonb::Null] => Value::Null,
+            _ if silent => Value::Null,
+            _ => {
+                return Err(TypeError::new("22038", "single boolean result is expected"));
+            }
+        },
+        F::PathQueryArray => Value::Jsonb(Jsonb::Array(items)),
+        _ => items.into_iter().next().map_or(Value::Null, Value::Jsonb),
+    })
 }
 
 /// Resolves an operator.
@@ -314,12 +411,25 @@ pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> 
             (vec![T::Jsonb, text_array()], T::Jsonb, F::DeleteKeys),
         ],
         "#-" => vec![(vec![T::Jsonb, text_array()], T::Jsonb, F::DeletePath)],
+        "@?" => vec![(
+            vec![T::Jsonb, T::JsonPath],
+            T::Bool,
+            F::PathExists { op: true },
+        )],
+        "@@" => vec![(
+            vec![T::Jsonb, T::JsonPath],
+            T::Bool,
+            F::PathMatch { op: true },
+        )],
         _ => return None,
     };
     // Only claim operators with a json or jsonb operand: `text || text` and the array
     // operators belong to other modules.
     let is_json = |t: &DataType| matches!(t, T::Json | T::Jsonb);
-    if !is_json(left) && !is_json(right) {
+    // `@?` exists only for jsonb and jsonpath, so untyped literals resolve to it (`@@` of
+    // two untyped literals is PostgreSQL's text search match, which Basalt lacks).
+    let path_op = op == "@?" || (op == "@@" && (*left == T::JsonPath || *right == T::JsonPath));
+    if !is_json(left) && !is_json(right) && !path_op {
         return None;
     }
     pick(&[left.clone(), right.clone()], cands, true)
@@ -385,6 +495,9 @@ fn arg_bool(args: &[Value], i: usize, default: bool) -> TypeResult<bool> {
 pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value> {
     use JsonFunc as F;
     match f {
+        F::PathExists { .. } | F::PathMatch { .. } | F::PathQueryArray | F::PathQueryFirst => {
+            return call_path(f, op_flag(f), args);
+        }
         F::BuildObject { jsonb } => return build_object(args, jsonb, ctx),
         F::BuildArray { jsonb } => {
             return Ok(if jsonb {
@@ -407,7 +520,12 @@ pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value>
         return Ok(Value::Null);
     }
     Ok(match f {
-        F::BuildObject { .. } | F::BuildArray { .. } => Value::Null,
+        F::BuildObject { .. }
+        | F::BuildArray { .. }
+        | F::PathExists { .. }
+        | F::PathMatch { .. }
+        | F::PathQueryArray
+        | F::PathQueryFirst => Value::Null,
         F::GetField { jsonb, as_text } => {
             let key = arg_text(args, 1)?;
             if jsonb {
@@ -511,6 +629,13 @@ pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value>
                 delete_path(&mut out, &path, 0)?;
             }
             Value::Jsonb(out)
+        }
+        F::RowToJson => {
+            let Some(Value::Record(r)) = args.first() else {
+                return Err(bad_args());
+            };
+            let pretty = arg_bool(args, 1, false)?;
+            Value::Json(record_to_json_text(r, pretty, ctx)?)
         }
         F::ToJson { jsonb } => {
             let v = args.first().ok_or_else(bad_args)?;
@@ -1086,6 +1211,13 @@ pub fn value_to_jsonb(v: &Value, ctx: &EvalContext) -> TypeResult<Jsonb> {
                 .map(|e| value_to_jsonb(e, ctx))
                 .collect::<TypeResult<_>>()?,
         ),
+        Value::Record(r) => canonical(
+            r.names
+                .iter()
+                .zip(&r.fields)
+                .map(|(n, f)| Ok((n.clone(), value_to_jsonb(f, ctx)?)))
+                .collect::<TypeResult<_>>()?,
+        ),
         other => Jsonb::String(scalar_json_string(other, ctx)),
     })
 }
@@ -1137,12 +1269,169 @@ pub fn value_to_json_text(v: &Value, ctx: &EvalContext) -> TypeResult<String> {
                 .collect::<TypeResult<_>>()?;
             format!("[{}]", parts.join(","))
         }
+        Value::Record(r) => record_to_json_text(r, false, ctx)?,
         other => {
             let mut s = String::new();
             escape_json_string(&mut s, &scalar_json_string(other, ctx));
             s
         }
     })
+}
+
+/// `row_to_json`: `{"a":1,"b":"x"}`, or with `pretty` one field per line.
+fn record_to_json_text(r: &RecordValue, pretty: bool, ctx: &EvalContext) -> TypeResult<String> {
+    let mut s = String::from("{");
+    for (i, (n, f)) in r.names.iter().zip(&r.fields).enumerate() {
+        if i > 0 {
+            s.push_str(if pretty { ",\n " } else { "," });
+        }
+        escape_json_string(&mut s, n);
+        s.push(':');
+        s.push_str(&value_to_json_text(f, ctx)?);
+    }
+    s.push('}');
+    Ok(s)
+}
+
+/// `json[b]_populate_record(set)` / `json[b]_to_record(set)`: the values of `fields` read from
+/// one JSON value, which must be an object (`what` names the function for the error about a
+/// set's elements). Fields the object lacks keep `base`'s values (or are NULL).
+pub fn json_to_record_fields(
+    j: &Jsonb,
+    base: Option<&RecordValue>,
+    fields: &[(String, DataType)],
+    ctx: &EvalContext,
+) -> TypeResult<Vec<Value>> {
+    let Jsonb::Object(pairs) = j else {
+        return Err(TypeError::new(
+            codes::INVALID_PARAMETER_VALUE,
+            format!("cannot call populate_composite on {}", json_kind_article(j)),
+        ));
+    };
+    fields
+        .iter()
+        .enumerate()
+        .map(
+            |(i, (name, ty))| match pairs.iter().rev().find(|(k, _)| k == name) {
+                Some((_, v)) => json_to_field(v, ty, ctx),
+                None => Ok(base
+                    .and_then(|b| b.fields.get(i).cloned())
+                    .unwrap_or(Value::Null)),
+            },
+        )
+        .collect()
+}
+
+/// [`json_to_record_fields`] for `json` text: values keep their text as written (a nested
+/// object read into a `text` or `json` field is the original text, as PostgreSQL's
+/// `json_populate_record`).
+pub fn json_text_to_record_fields(
+    text: &str,
+    base: Option<&RecordValue>,
+    fields: &[(String, DataType)],
+    ctx: &EvalContext,
+) -> TypeResult<Vec<Value>> {
+    use jtext::Kind;
+    match jtext::kind(text) {
+        Kind::Object => {}
+        k => {
+            return Err(TypeError::new(
+                codes::INVALID_PARAMETER_VALUE,
+                format!(
+                    "cannot call populate_composite on {}",
+                    if k == Kind::Array {
+                        "an array"
+                    } else {
+                        "a scalar"
+                    }
+                ),
+            ));
+        }
+    }
+    let pairs = jtext::fields(text);
+    fields
+        .iter()
+        .enumerate()
+        .map(
+            |(i, (name, ty))| match pairs.iter().rev().find(|(k, _)| k == name) {
+                Some((_, raw)) => {
+                    let raw = raw.trim_matches(jtext::is_ws);
+                    match (jtext::kind(raw), ty) {
+                        (Kind::Null, _) => Ok(Value::Null),
+                        (_, DataType::Json) => Ok(Value::Json(raw.to_owned())),
+                        (Kind::String, _) => parse_text(&jtext::unescape(raw)?, ty, &ctx.types),
+                        (Kind::Array | Kind::Object, DataType::Array(_) | DataType::Record(_))
+                        | (_, DataType::Jsonb) => json_to_field(&parse_jsonb(raw)?, ty, ctx),
+                        _ => parse_text(raw, ty, &ctx.types),
+                    }
+                }
+                None => Ok(base
+                    .and_then(|b| b.fields.get(i).cloned())
+                    .unwrap_or(Value::Null)),
+            },
+        )
+        .collect()
+}
+
+fn json_kind_article(j: &Jsonb) -> &'static str {
+    match j {
+        Jsonb::Array(_) => "an array",
+        Jsonb::Object(_) => "an object",
+        _ => "a scalar",
+    }
+}
+
+/// One JSON value as a field of type `ty` (PostgreSQL's `populate_record_field`).
+fn json_to_field(j: &Jsonb, ty: &DataType, ctx: &EvalContext) -> TypeResult<Value> {
+    match (j, ty) {
+        (Jsonb::Null, _) => Ok(Value::Null),
+        (_, DataType::Jsonb) => Ok(Value::Jsonb(j.clone())),
+        (_, DataType::Json) => Ok(Value::Json(j.to_text())),
+        (Jsonb::Array(items), DataType::Array(elem)) => {
+            if items.iter().any(|i| matches!(i, Jsonb::Array(_))) {
+                // Nested arrays: go through the array's text form.
+                return parse_text(&jsonb_array_text(j), ty, &ctx.types);
+            }
+            let vals = items
+                .iter()
+                .map(|i| json_to_field(i, elem, ctx))
+                .collect::<TypeResult<Vec<_>>>()?;
+            Ok(Value::array((**elem).clone(), vals))
+        }
+        (Jsonb::Object(_), DataType::Record(rt)) => {
+            let vals = json_to_record_fields(j, None, &rt.fields, ctx)?;
+            Ok(Value::record(rt.names(), vals))
+        }
+        (Jsonb::String(s), _) => parse_text(s, ty, &ctx.types),
+        (other, _) => parse_text(&other.to_text(), ty, &ctx.types),
+    }
+}
+
+/// A JSON array of arrays as PostgreSQL's array text (`[[1,2],[3,4]]` → `{{1,2},{3,4}}`).
+fn jsonb_array_text(j: &Jsonb) -> String {
+    match j {
+        Jsonb::Array(items) => format!(
+            "{{{}}}",
+            items
+                .iter()
+                .map(jsonb_array_text)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        Jsonb::Null => "NULL".into(),
+        Jsonb::String(s) => {
+            let mut out = String::from('"');
+            for c in s.chars() {
+                if c == '"' || c == '\\' {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out.push('"');
+            out
+        }
+        other => other.to_text(),
+    }
 }
 
 /// A scanner over valid `json` text: value boundaries, object fields and array elements as

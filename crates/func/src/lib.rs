@@ -36,6 +36,7 @@
 pub mod agg;
 pub mod datetime;
 pub mod json;
+pub mod jsonpath;
 pub mod math;
 pub mod srf;
 pub mod string;

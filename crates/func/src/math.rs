@@ -167,14 +167,20 @@ pub(crate) fn category(t: &DataType) -> char {
         | DataType::Int8
         | DataType::Float4
         | DataType::Float8
-        | DataType::Numeric(_) => 'N',
+        | DataType::Numeric(_)
+        | DataType::Reg(_) => 'N',
         DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) => 'S',
         DataType::Date | DataType::Time(_) | DataType::Timestamp(_) | DataType::Timestamptz(_) => {
             'D'
         }
         DataType::Interval => 'T',
         DataType::Array(_) => 'A',
-        DataType::Bytea | DataType::Uuid | DataType::Json | DataType::Jsonb => 'U',
+        DataType::Bytea
+        | DataType::Uuid
+        | DataType::Json
+        | DataType::Jsonb
+        | DataType::JsonPath => 'U',
+        DataType::Record(_) => 'C',
         DataType::Unknown => 'X',
     }
 }

@@ -60,6 +60,31 @@ pub enum TableFunc {
     RegexpSplitToTable,
     /// `string_to_table(text, delimiter [, null_string])`.
     StringToTable,
+    /// `jsonb_path_query(target, path [, vars [, silent]])`.
+    PathQuery,
+    /// `json[b]_to_record(set)(json)` with a column definition list, and
+    /// `json[b]_populate_record(set)(base, json)` (`populate`): rows of the call's columns
+    /// read from JSON objects. Resolved by the binder, which knows the columns.
+    JsonToRecord {
+        /// `jsonb` rather than `json`.
+        jsonb: bool,
+        /// The `..._recordset` version (an array of objects).
+        set: bool,
+        /// The `populate` version (first argument: the base record).
+        populate: bool,
+    },
+}
+
+impl TableFunc {
+    /// The function's SQL name (for the JSON record functions).
+    fn json_record_name(jsonb: bool, set: bool, populate: bool) -> String {
+        format!(
+            "{}_{}_{}",
+            if jsonb { "jsonb" } else { "json" },
+            if populate { "populate" } else { "to" },
+            if set { "recordset" } else { "record" }
+        )
+    }
 }
 
 /// A resolved set-returning function call.
@@ -134,6 +159,19 @@ pub fn resolve_table_function(name: &str, args: &[DataType]) -> Option<ResolvedT
             ),
             _ => None,
         },
+        "jsonb_path_query" | "jsonb_path_query_tz" => {
+            let sig = crate::json::path_signatures()
+                .into_iter()
+                .find(|p| p.len() == args.len())?;
+            if !args
+                .iter()
+                .zip(&sig)
+                .all(|(a, p)| overload::coercible(a, p))
+            {
+                return None;
+            }
+            one(F::PathQuery, sig, name, T::Jsonb)
+        }
         "jsonb_array_elements"
         | "json_array_elements"
         | "jsonb_array_elements_text"
@@ -213,6 +251,103 @@ fn param_error(msg: impl Into<String>) -> TypeError {
     TypeError::new(codes::INVALID_PARAMETER_VALUE, msg)
 }
 
+/// The rows of the JSON record functions: one per object (`set`), or one.
+fn json_record_rows(
+    f: &ResolvedTableFunction,
+    args: &[Value],
+    jsonb: bool,
+    set: bool,
+    populate: bool,
+    ctx: &EvalContext,
+) -> TypeResult<Vec<Vec<Value>>> {
+    let (base, json) = if populate {
+        (args.first(), args.get(1))
+    } else {
+        (None, args.first())
+    };
+    let base = match base {
+        Some(Value::Record(r)) => Some(&**r),
+        _ => None,
+    };
+    if let Some(Value::Json(text)) = json {
+        return json_text_record_rows(f, text, base, set, &name_of(jsonb, set, populate), ctx);
+    }
+    let j = match json {
+        None | Some(Value::Null) => {
+            // A NULL document: no rows from a set; the base record (or NULLs) otherwise.
+            if set {
+                return Ok(Vec::new());
+            }
+            return Ok(vec![match base {
+                Some(b) => b.fields.clone(),
+                None => vec![Value::Null; f.columns.len()],
+            }]);
+        }
+        Some(Value::Jsonb(j)) => j.clone(),
+        Some(Value::Json(t)) => basalt_common::types::json::parse_jsonb(t)?,
+        Some(_) => return Err(bad_args()),
+    };
+    let name = TableFunc::json_record_name(jsonb, set, populate);
+    if !set {
+        return Ok(vec![crate::json::json_to_record_fields(
+            &j, base, &f.columns, ctx,
+        )?]);
+    }
+    let Jsonb::Array(items) = &j else {
+        return Err(param_error(format!("cannot call {name} on a non-array")));
+    };
+    items
+        .iter()
+        .map(|item| {
+            if !matches!(item, Jsonb::Object(_)) {
+                return Err(param_error(format!(
+                    "argument of {name} must be an array of objects"
+                )));
+            }
+            crate::json::json_to_record_fields(item, base, &f.columns, ctx)
+        })
+        .collect()
+}
+
+fn name_of(jsonb: bool, set: bool, populate: bool) -> String {
+    TableFunc::json_record_name(jsonb, set, populate)
+}
+
+/// [`json_record_rows`] for `json` text, which keeps nested values as written.
+fn json_text_record_rows(
+    f: &ResolvedTableFunction,
+    text: &str,
+    base: Option<&basalt_common::types::RecordValue>,
+    set: bool,
+    name: &str,
+    ctx: &EvalContext,
+) -> TypeResult<Vec<Vec<Value>>> {
+    use crate::json::json_text_to_record_fields;
+    if !set {
+        return Ok(vec![json_text_to_record_fields(
+            text, base, &f.columns, ctx,
+        )?]);
+    }
+    match jtext::kind(text) {
+        jtext::Kind::Array => {}
+        jtext::Kind::Object => {
+            return Err(param_error(format!("cannot call {name} on an object")));
+        }
+        _ => return Err(param_error(format!("cannot call {name} on a scalar"))),
+    }
+    jtext::elements(text)
+        .into_iter()
+        .map(|item| {
+            if jtext::kind(item) != jtext::Kind::Object {
+                return Err(param_error(format!(
+                    "argument of {name} must be an array of objects"
+                )));
+            }
+            json_text_to_record_fields(item, base, &f.columns, ctx)
+        })
+        .collect()
+}
+
 fn zero_step() -> TypeError {
     param_error("step size cannot equal zero")
 }
@@ -226,6 +361,7 @@ pub fn call_table_function(
     if f.strict && args.iter().any(Value::is_null) {
         return Ok(Vec::new());
     }
+
     use TableFunc as F;
     let single = |vals: Vec<Value>| vals.into_iter().map(|v| vec![v]).collect::<Vec<_>>();
     Ok(match f.func {
@@ -336,6 +472,21 @@ pub fn call_table_function(
             }
             single(out)
         }
+        F::PathQuery => {
+            let (Some(Value::Jsonb(target)), Some(Value::JsonPath(path))) =
+                (args.first(), args.get(1))
+            else {
+                return Err(bad_args());
+            };
+            let empty = Jsonb::Object(Vec::new());
+            let vars = match args.get(2) {
+                Some(Value::Jsonb(v)) => v,
+                _ => &empty,
+            };
+            let silent = matches!(args.get(3), Some(Value::Bool(true)));
+            let items = crate::jsonpath::query(target, path, vars, silent)?.unwrap_or_default();
+            single(items.into_iter().map(Value::Jsonb).collect())
+        }
         F::Unnest => match args.first() {
             Some(Value::Array(a)) => single(a.elements.clone()),
             _ => return Err(bad_args()),
@@ -431,6 +582,11 @@ pub fn call_table_function(
                 out
             }
         }
+        F::JsonToRecord {
+            jsonb,
+            set,
+            populate,
+        } => json_record_rows(f, args, jsonb, set, populate, ctx)?,
         F::StringToTable => {
             let text = |i: usize| match args.get(i) {
                 Some(Value::Text(t)) => Some(t.as_str()),

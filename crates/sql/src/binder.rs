@@ -24,7 +24,8 @@
 //! constant folding does.
 
 use basalt_common::types::{
-    ArithOp, CastContext, DataType, TypeContext, Value, cast::cast_unknown_literal, cast_context,
+    ArithOp, CastContext, DataType, RecordType, TypeContext, Value, cast::cast_unknown_literal,
+    cast_context,
 };
 use pg_query::protobuf::{self, node::Node};
 
@@ -35,6 +36,8 @@ use crate::plan::{
     Access, AggCall, Cte, Frame, FrameBound, FrameExclude, JoinKind, Plan, SetOpKind, SortKey,
     SrfCall, WindowCall, WindowFunc,
 };
+
+mod rows;
 
 /// A column visible in a scope.
 #[derive(Debug, Clone)]
@@ -308,6 +311,8 @@ pub struct Binder<'a> {
     /// Outer references made while binding:
     /// (level index in `levels`, column, position of the reference).
     level_refs: Vec<(usize, usize, Option<u32>)>,
+    /// The catalog snapshot of conversions to `regclass` and friends (made on first use).
+    reg: Option<crate::system::RegMap>,
     /// Constant sub-expressions whose folding failed (`1/0`), with their errors, in binding
     /// order. PostgreSQL's planner folds constants and so raises these even when no row is
     /// read, except in branches it drops while folding (a CASE arm behind a constant FALSE
@@ -392,10 +397,8 @@ pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
         }
     }
     let name = match name.as_str() {
-        // Object-identifier aliases: names are kept as text and resolved where used
-        // (`nextval('s'::regclass)`).
-        "regclass" | "regtype" | "regproc" | "regnamespace" => "text".to_string(),
-        "oid" | "xid" | "cid" | "regoper" | "regprocedure" => "int8".to_string(),
+        // PostgreSQL's unsigned 32-bit identifiers are bigint here.
+        "oid" | "xid" | "cid" => "int8".to_string(),
         "serial" | "serial4" => "int4".to_string(),
         "bigserial" | "serial8" => "int8".to_string(),
         "smallserial" | "serial2" => "int2".to_string(),
@@ -417,6 +420,84 @@ pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
         return Ok(DataType::Array(Box::new(base)));
     }
     Ok(base)
+}
+
+/// A type name, built-in or composite: a `CREATE TYPE` type or a table's row type (`t`,
+/// `s.t`, `t[]`), looked up through `search_path`.
+pub fn resolve_type_in(
+    cat: &Catalog,
+    search_path: &[u32],
+    tn: &protobuf::TypeName,
+) -> Result<DataType, SqlError> {
+    let e = match type_name(tn) {
+        Ok(t) => return Ok(t),
+        Err(e) if e.code().code() == "42704" => e,
+        Err(e) => return Err(e),
+    };
+    let parts = names(&tn.names);
+    let (schema, name) = match parts.as_slice() {
+        [n] => (None, n.as_str()),
+        [s, n] => (Some(s.as_str()), n.as_str()),
+        _ => return Err(e),
+    };
+    let schemas: Vec<u32> = match schema {
+        Some(s) => cat.schema_oid(s).into_iter().collect(),
+        None => search_path.to_vec(),
+    };
+    let Some(rt) = schemas.iter().find_map(|s| composite_in(cat, *s, name)) else {
+        return Err(e);
+    };
+    let t = DataType::Record(Box::new(rt));
+    Ok(if tn.array_bounds.is_empty() {
+        t
+    } else {
+        DataType::Array(Box::new(t))
+    })
+}
+
+/// The composite type `name` of schema `schema`: a `CREATE TYPE` type or a table's row type.
+pub fn composite_in(cat: &Catalog, schema: u32, name: &str) -> Option<RecordType> {
+    if let Some(t) = cat
+        .types
+        .values()
+        .find(|t| t.schema == schema && t.name == name)
+    {
+        return cat.composite(t.oid);
+    }
+    match cat.relation_in(schema, name)? {
+        Relation::Table(oid) => cat.composite(crate::catalog::ROW_TYPE_OID_BASE + oid),
+        _ => None,
+    }
+}
+
+/// Where a column definition list starts.
+fn first_coldef_location(list: &protobuf::Node) -> Option<u32> {
+    let Some(Node::List(l)) = list.node.as_ref() else {
+        return None;
+    };
+    match l.items.first().and_then(|n| n.node.as_ref()) {
+        Some(Node::ColumnDef(cd)) => pos(cd.location),
+        _ => None,
+    }
+}
+
+/// A column's type: [`type_name`], refusing the OID alias types (a stored `regclass` would
+/// keep the name it had when written).
+pub fn column_type(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
+    let ty = type_name(t)?;
+    check_column_type(&ty).map_err(|e| e.at(pos(t.location)))?;
+    Ok(ty)
+}
+
+/// Refuses the types a table column cannot have here.
+pub fn check_column_type(ty: &DataType) -> Result<(), SqlError> {
+    if let DataType::Reg(k) = ty.element().unwrap_or(ty) {
+        return Err(err(
+            "0A000",
+            format!("feature not supported: table columns of type {}", k.name()),
+        ));
+    }
+    Ok(())
 }
 
 /// The rank of a numeric type in PostgreSQL's implicit widening order.
@@ -488,6 +569,14 @@ pub fn common_type_at(
             best = best.without_typmod();
             continue;
         }
+        // An integer converts implicitly to an OID alias, not the other way round.
+        if matches!(best, DataType::Reg(_)) && num_rank(t).is_some_and(|r| r <= 3) {
+            continue;
+        }
+        if matches!(t, DataType::Reg(_)) && num_rank(&best).is_some_and(|r| r <= 3) {
+            best = (*t).clone();
+            continue;
+        }
         return Err(err(
             "42804",
             format!(
@@ -532,6 +621,7 @@ impl<'a> Binder<'a> {
             rtes: Vec::new(),
             outer_aggs: Vec::new(),
             level_refs: Vec::new(),
+            reg: None,
             const_errors: Vec::new(),
             full_joins: Vec::new(),
             outer_conds: Vec::new(),
@@ -540,6 +630,48 @@ impl<'a> Binder<'a> {
             full_check: None,
             dropped: Vec::new(),
             exists_depths: Vec::new(),
+        }
+    }
+
+    /// The catalog snapshot that converting to `regclass` and friends needs.
+    pub fn reg_map(&mut self) -> crate::system::RegMap {
+        if let Some(m) = &self.reg {
+            return m.clone();
+        }
+        let c = crate::system::ctx(self);
+        let m = crate::system::RegMap(std::sync::Arc::new(crate::system::RegCatalog::new(&c)));
+        self.reg = Some(m.clone());
+        m
+    }
+
+    /// Converts `e` (of type `from`) to the OID alias type `kind`: now for a constant,
+    /// otherwise when the expression runs (names need the catalog snapshot).
+    pub(crate) fn reg_cast(
+        &mut self,
+        e: Expr,
+        from: &DataType,
+        kind: basalt_common::types::RegKind,
+        missing_ok: bool,
+    ) -> Result<Expr, SqlError> {
+        let cat = self.reg_map();
+        match &e {
+            Expr::Const(Value::Text(s)) if *from == DataType::Unknown => {
+                let text = s.clone();
+                let v = cat
+                    .0
+                    .convert(&Value::Text(text.clone()), kind, missing_ok)
+                    .map_err(|e| e.at(self.literal_position(&text)))?;
+                Ok(Expr::Const(v))
+            }
+            Expr::Const(Value::Null) => Ok(Expr::Const(Value::Null)),
+            // Other constants convert when the statement runs: PostgreSQL's errors there
+            // (constant folding) carry no position.
+            _ => Ok(Expr::RegCast {
+                arg: Box::new(e),
+                kind,
+                cat,
+                missing_ok,
+            }),
         }
     }
 
@@ -677,6 +809,11 @@ impl<'a> Binder<'a> {
         self.search_path
             .iter()
             .find_map(|s| self.catalog.relation_in(*s, name).map(|r| (*s, r)))
+    }
+
+    /// A type name, built-in or composite (`t`, `s.t`, `t[]`).
+    pub fn resolve_type(&self, tn: &protobuf::TypeName) -> Result<DataType, SqlError> {
+        resolve_type_in(self.catalog, &self.search_path, tn)
     }
 
     /// The table a RangeVar names, or 42P01.
@@ -1791,13 +1928,22 @@ impl<'a> Binder<'a> {
             let Some(Node::FuncCall(fc)) = l.items.first().and_then(|n| n.node.as_ref()) else {
                 return Err(err("0A000", "feature not supported: this function in FROM"));
             };
-            if l.items.get(1).is_some_and(|n| n.node.is_some()) {
-                return Err(err(
-                    "0A000",
-                    "feature not supported: column definition lists in FROM",
-                ));
+            let mut defs = match l.items.get(1) {
+                Some(n) => self.column_definitions(n)?,
+                None => None,
+            };
+            let mut def_at = l.items.get(1).and_then(first_coldef_location);
+            // `f(...) AS x(a int, ...)` puts the list on the FROM item.
+            if defs.is_none() && rf.functions.len() == 1 && !rf.coldeflist.is_empty() {
+                let list = protobuf::Node {
+                    node: Some(Node::List(protobuf::List {
+                        items: rf.coldeflist.clone(),
+                    })),
+                };
+                defs = self.column_definitions(&list)?;
+                def_at = first_coldef_location(&list);
             }
-            fcs.push(&**fc);
+            fcs.push((&**fc, defs, def_at));
         }
         let pushed = left.is_some();
         if pushed {
@@ -1808,6 +1954,8 @@ impl<'a> Binder<'a> {
             self.levels.pop();
         }
         let (plan, cols, first_name) = r?;
+        let record_fn = matches!(&plan, Plan::TableFunction { calls, .. }
+            if calls.iter().any(|c| matches!(c.func.func, basalt_func::TableFunc::JsonToRecord { .. })));
         let alias = rf.alias.as_ref();
         let table = alias.map_or(first_name, |a| a.aliasname.clone());
         let colnames = alias.map(|a| names(&a.colnames)).unwrap_or_default();
@@ -1817,8 +1965,9 @@ impl<'a> Binder<'a> {
             .map(|(i, (n, t))| ScopeCol {
                 table: Some(table.clone()),
                 name: colnames.get(i).cloned().unwrap_or_else(|| {
-                    // A lone function's lone column takes the alias as its name.
-                    if cols.len() == 1 && alias.is_some() {
+                    // A lone function's lone column takes the alias as its name (not a
+                    // record function's).
+                    if cols.len() == 1 && alias.is_some() && !record_fn {
                         table.clone()
                     } else {
                         n.clone()
@@ -1861,13 +2010,17 @@ impl<'a> Binder<'a> {
     #[allow(clippy::type_complexity)]
     fn bind_from_functions(
         &mut self,
-        fcs: &[&protobuf::FuncCall],
+        fcs: &[(
+            &protobuf::FuncCall,
+            Option<Vec<(String, DataType)>>,
+            Option<u32>,
+        )],
     ) -> Result<(Plan, Vec<(String, DataType)>, String), SqlError> {
         let empty = Scope::default();
         let mut calls = Vec::new();
         let mut cols = Vec::new();
         let mut first_name = None;
-        for fc in fcs {
+        for (fc, defs, def_at) in fcs {
             let fname = names(&fc.funcname);
             let name = fname.last().cloned().unwrap_or_default();
             first_name.get_or_insert_with(|| name.clone());
@@ -1877,6 +2030,31 @@ impl<'a> Binder<'a> {
                 let (e, t) = self.bind_expr(a, &empty)?;
                 args.push(e);
                 types.push(t);
+            }
+            if let Some((r, _)) =
+                self.json_record_call(&name, &types, defs.clone(), true, fc.location)?
+            {
+                let mut cargs = Vec::new();
+                for ((e, t), to) in args.into_iter().zip(types.iter()).zip(&r.arg_types) {
+                    cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
+                }
+                cols.extend(r.columns.iter().cloned());
+                calls.push(SrfCall {
+                    func: r,
+                    args: cargs,
+                    record: false,
+                });
+                continue;
+            }
+            if defs.is_some() {
+                let redundant = basalt_func::resolve_table_function(&name, &types)
+                    .is_some_and(|r| r.columns.len() > 1);
+                let msg = if redundant {
+                    "a column definition list is redundant for a function with OUT parameters"
+                } else {
+                    "a column definition list is only allowed for functions returning \"record\""
+                };
+                return Err(err("42601", msg).at(*def_at));
             }
             let split = name == "unnest"
                 && args.len() > 1
@@ -1899,6 +2077,7 @@ impl<'a> Binder<'a> {
                     calls.push(SrfCall {
                         func: r,
                         args: cargs,
+                        record: false,
                     });
                 } else if fcs.len() == 1 {
                     // A scalar function in FROM yields one row.
@@ -2343,6 +2522,19 @@ impl<'a> Binder<'a> {
                 }
                 continue;
             }
+            // `(e).*`: every field of a record.
+            if let Some(Node::AIndirection(ind)) = val.node.as_ref()
+                && let Some(arg) = ind.arg.as_deref()
+                && let Some((last, rest)) = ind.indirection.split_last()
+                && matches!(last.node.as_ref(), Some(Node::AStar(_)))
+            {
+                let (e, t) = self.bind_expr(arg, scope)?;
+                let (e, t) = self.bind_indirection(e, t, arg, rest, scope)?;
+                for (expr, name, ty) in self.expand_fields(e, &t, arg)? {
+                    out.push(Target { expr, name, ty });
+                }
+                continue;
+            }
             let (expr, ty) = self.bind_expr(val, scope)?;
             let name = if rt.name.is_empty() {
                 column_name(val)
@@ -2673,6 +2865,46 @@ impl<'a> Binder<'a> {
         if from == to {
             return Ok(e);
         }
+        // An array of OID aliases: a literal is read as text[] first, then each element.
+        if let DataType::Array(inner) = to
+            && let DataType::Reg(k) = **inner
+            && !matches!(e, Expr::Const(Value::Null))
+            && !(matches!(e, Expr::Param(_)) && *from == DataType::Unknown)
+            && !from.same_base(to)
+            && (*from == DataType::Unknown
+                || cast_context(from, to).is_some_and(|c| c.allows(context)))
+        {
+            let cat = self.reg_map();
+            if let (Expr::Const(Value::Text(s)), DataType::Unknown) = (&e, from) {
+                let text = s.clone();
+                let at = self.literal_position(&text);
+                let arr = cast_unknown_literal(
+                    &text,
+                    &DataType::Array(Box::new(DataType::Text)),
+                    context,
+                    &self.types,
+                )
+                .map_err(|e| SqlError::from(e).at(at))?;
+                return Ok(Expr::Const(
+                    cat.0.convert(&arr, k, false).map_err(|e| e.at(at))?,
+                ));
+            }
+            return Ok(Expr::RegCast {
+                arg: Box::new(e),
+                kind: k,
+                cat,
+                missing_ok: false,
+            });
+        }
+        if let DataType::Reg(k) = to
+            && !matches!(e, Expr::Const(Value::Null))
+            && !(matches!(e, Expr::Param(_)) && *from == DataType::Unknown)
+            && !from.same_base(to)
+            && (*from == DataType::Unknown
+                || cast_context(from, to).is_some_and(|c| c.allows(context)))
+        {
+            return self.reg_cast(e, from, *k, false);
+        }
         match (&e, from) {
             (Expr::Const(Value::Null), _) => return Ok(Expr::Const(Value::Null)),
             (Expr::Const(Value::Text(s)), DataType::Unknown) => {
@@ -2685,14 +2917,50 @@ impl<'a> Binder<'a> {
                 if let Some(p) = self.params.get_mut(*i)
                     && *p == DataType::Unknown
                 {
+                    // A parameter read as an OID alias arrives as text (its name or OID).
+                    if let DataType::Reg(k) = to {
+                        *p = DataType::Text;
+                        return self.reg_cast(e, &DataType::Text, *k, false);
+                    }
                     *p = to.clone();
                 }
                 return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
             }
             _ => {}
         }
+        // An OID alias is an oid, which is bigint here (PostgreSQL's cast is implicit).
+        if matches!(from, DataType::Reg(_)) && *to == DataType::Int8 {
+            if let Expr::Const(Value::Reg(_, o, _)) = &e {
+                return Ok(Expr::Const(Value::Int8(i64::from(*o))));
+            }
+            return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
+        }
         if *from == DataType::Unknown {
             return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
+        }
+        // A row constructor becomes a composite type field by field, checked now.
+        if let (Expr::Row(..), DataType::Record(ft), DataType::Record(tt)) = (&e, from, to)
+            && !tt.is_anonymous()
+        {
+            let Expr::Row(items, _) = e else {
+                return Err(err("XX000", "row constructor expected"));
+            };
+            if items.len() != tt.fields.len() {
+                return Err(err(
+                    "42846",
+                    format!("cannot cast type record to {}", to.format_type()),
+                )
+                .with_detail(if items.len() < tt.fields.len() {
+                    "Input has too few columns."
+                } else {
+                    "Input has too many columns."
+                }));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for ((item, (_, it)), (_, ot)) in items.into_iter().zip(&ft.fields).zip(&tt.fields) {
+                out.push(self.coerce(item, it, ot, context)?);
+            }
+            return Ok(Expr::Row(out, tt.names()));
         }
         if from.same_base(to) && matches!(to, DataType::Array(_)) {
             return Ok(Expr::Cast(Box::new(e), to.clone(), context));
@@ -2824,6 +3092,11 @@ impl<'a> Binder<'a> {
                 return Ok((Expr::Outer { depth, index: i }, ty));
             }
         }
+        if qual.is_none()
+            && let Some(r) = self.whole_row(name, scope, location)
+        {
+            return r;
+        }
         if let Some(q) = qual {
             let known = scope.cols.iter().any(|c| c.table.as_deref() == Some(q))
                 || self
@@ -2875,6 +3148,13 @@ impl<'a> Binder<'a> {
             Node::AConst(c) => Ok(bind_const(c)?),
             Node::ColumnRef(cr) => {
                 if let Some(Node::AStar(_)) = cr.fields.last().and_then(|f| f.node.as_ref()) {
+                    let f = names(&cr.fields[..cr.fields.len() - 1]);
+                    if let Some(q) = f.last() {
+                        return match self.whole_row(q, scope, cr.location) {
+                            Some(r) => r,
+                            None => Err(self.missing_from_entry(q).at(pos(cr.location))),
+                        };
+                    }
                     return Err(err("0A000", "feature not supported: row expressions (*)")
                         .at(pos(cr.location)));
                 }
@@ -2906,25 +3186,7 @@ impl<'a> Binder<'a> {
                 let Some(tn) = &tc.type_name else {
                     return Err(err("42601", "cast without type"));
                 };
-                let tnames = names(&tn.names);
-                let last = tnames.last().map(String::as_str).unwrap_or("");
-                if matches!(last, "regclass" | "regtype" | "regnamespace")
-                    && tn.array_bounds.is_empty()
-                {
-                    // A name literal becomes the object's OID (an integer here).
-                    let (e, t) = self.bind_expr(arg, scope)?;
-                    if let Expr::Const(Value::Text(text)) = &e {
-                        let oid = crate::system::reg_literal(self, last, text)
-                            .map_err(|e| e.at(self.literal_position(text)))?;
-                        return Ok((Expr::Const(Value::Int8(oid)), DataType::Int8));
-                    }
-                    if num_rank(&t).is_some_and(|r| r <= 3) {
-                        let e = self.coerce(e, &t, &DataType::Int8, CastContext::Explicit)?;
-                        return Ok((e, DataType::Int8));
-                    }
-                    return Ok((e, t));
-                }
-                let to = type_name(tn)?;
+                let to = self.resolve_type(tn)?;
                 let (mut e, t) = self.bind_expr(arg, scope)?;
                 let field = if to == DataType::Interval {
                     interval_range_field(tn)
@@ -3118,7 +3380,7 @@ impl<'a> Binder<'a> {
                     return Err(err("42601", "subscript without argument"));
                 };
                 let (e, t) = self.bind_expr(arg, scope)?;
-                self.bind_subscripts(e, t, &ind.indirection, scope, node_location(arg))
+                self.bind_indirection(e, t, arg, &ind.indirection, scope)
             }
             Node::SqlvalueFunction(f) => {
                 let (name, args): (&str, Vec<Expr>) = match f.op {
@@ -3167,7 +3429,7 @@ impl<'a> Binder<'a> {
                 self.bind_expr(a, scope)
             }
             Node::SetToDefault(_) => Err(err("42601", "DEFAULT is not allowed in this context")),
-            Node::RowExpr(_) => Err(err("0A000", "feature not supported: row constructors")),
+            Node::RowExpr(r) => self.bind_row_expr(&r.args, scope),
             Node::GroupingFunc(gf) => {
                 match &self.agg {
                     Some(a) if a.allowed => {}
@@ -3364,13 +3626,52 @@ impl<'a> Binder<'a> {
         r: Expr,
         rt: DataType,
     ) -> Result<Expr, SqlError> {
+        if let Some(t) = self.record_operands(&lt, &rt, matches!(op, CmpOp::Eq | CmpOp::Ne))? {
+            let l = self.coerce(l, &lt, &t, CastContext::Implicit)?;
+            let r = self.coerce(r, &rt, &t, CastContext::Implicit)?;
+            return Ok(Expr::Cmp(op, Box::new(l), Box::new(r)));
+        }
         let t = self.operand_type(&lt, &rt, cmp_symbol(op))?;
         let l = self.coerce(l, &lt, &t, CastContext::Implicit)?;
         let r = self.coerce(r, &rt, &t, CastContext::Implicit)?;
         if t == DataType::Json {
             return Err(err("42883", "operator does not exist: json = json"));
         }
+        if t == DataType::JsonPath {
+            return Err(err(
+                "42883",
+                format!("operator does not exist: jsonpath {} jsonpath", cmp_symbol(op)),
+            )
+            .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts."));
+        }
         Ok(self.fold_rec(Expr::Cmp(op, Box::new(l), Box::new(r))))
+    }
+
+    /// Operands of a record comparison: the type both sides are compared as (an untyped
+    /// literal becomes an anonymous `record`, whose input PostgreSQL does not implement), or
+    /// `None` when neither side is a record.
+    fn record_operands(
+        &mut self,
+        lt: &DataType,
+        rt: &DataType,
+        equality: bool,
+    ) -> Result<Option<DataType>, SqlError> {
+        match (lt, rt) {
+            (DataType::Record(a), DataType::Record(b)) => {
+                self.check_record_comparison(a, b, equality)?;
+                Ok(Some(if a.is_anonymous() {
+                    rt.clone()
+                } else {
+                    lt.clone()
+                }))
+            }
+            (DataType::Record(_), DataType::Unknown) | (DataType::Unknown, DataType::Record(_)) => {
+                Ok(Some(DataType::Record(Box::new(RecordType::anonymous(
+                    Vec::new(),
+                )))))
+            }
+            _ => Ok(None),
+        }
     }
 
     fn operand_type(&self, lt: &DataType, rt: &DataType, op: &str) -> Result<DataType, SqlError> {
@@ -3387,6 +3688,15 @@ impl<'a> Binder<'a> {
         }
         if lt.same_base(rt) {
             return Ok(lt.without_typmod());
+        }
+        // OID aliases compare with integers and with each other as oids (bigint here).
+        let oidish =
+            |t: &DataType| matches!(t, DataType::Reg(_)) || num_rank(t).is_some_and(|r| r <= 3);
+        if (matches!(lt, DataType::Reg(_)) || matches!(rt, DataType::Reg(_)))
+            && oidish(lt)
+            && oidish(rt)
+        {
+            return Ok(DataType::Int8);
         }
         let ok = (num_rank(lt).is_some() && num_rank(rt).is_some())
             || (time_rank(lt).is_some() && time_rank(rt).is_some())
@@ -3481,9 +3791,41 @@ impl<'a> Binder<'a> {
                 let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
                     return Err(err("42601", "IS DISTINCT FROM without operands"));
                 };
+                if let (Some(Node::RowExpr(lrow)), Some(Node::RowExpr(rrow))) =
+                    (l.node.as_ref(), r.node.as_ref())
+                {
+                    // Row constructors: distinct when any pair of fields is.
+                    if lrow.args.len() != rrow.args.len() {
+                        return Err(err("42601", "unequal number of entries in row expressions")
+                            .at(pos(a.location)));
+                    }
+                    let mut any = None;
+                    for (x, y) in lrow.args.iter().zip(&rrow.args) {
+                        let (xe, xt) = self.bind_expr(x, scope)?;
+                        let (ye, yt) = self.bind_expr(y, scope)?;
+                        let t = self.operand_type(&xt, &yt, "=")?;
+                        let xe = self.coerce(xe, &xt, &t, CastContext::Implicit)?;
+                        let ye = self.coerce(ye, &yt, &t, CastContext::Implicit)?;
+                        let d = Expr::Distinct(Box::new(xe), Box::new(ye), false);
+                        any = Some(match any {
+                            None => d,
+                            Some(p) => Expr::Or(Box::new(p), Box::new(d)),
+                        });
+                    }
+                    let any = any.unwrap_or(Expr::Const(Value::Bool(false)));
+                    let e = if kind == K::AexprNotDistinct {
+                        Expr::Not(Box::new(any))
+                    } else {
+                        any
+                    };
+                    return Ok((e, DataType::Bool));
+                }
                 let (le, lt) = self.bind_expr(l, scope)?;
                 let (re, rt) = self.bind_expr(r, scope)?;
-                let t = self.operand_type(&lt, &rt, "=")?;
+                let t = match self.record_operands(&lt, &rt, true)? {
+                    Some(t) => t,
+                    None => self.operand_type(&lt, &rt, "=")?,
+                };
                 let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
                 let re = self.coerce(re, &rt, &t, CastContext::Implicit)?;
                 Ok((
@@ -3557,6 +3899,18 @@ impl<'a> Binder<'a> {
                     let b = self.bind_expr(i, scope)?;
                     types.push(b.1.clone());
                     items.push(b);
+                }
+                if let DataType::Record(_) = lt {
+                    // Records: each item compared as a record (`record_eq`).
+                    let mut list_e = Vec::new();
+                    for (e, et) in items {
+                        let t = self.record_operands(&lt, &et, true)?.unwrap_or(lt.clone());
+                        list_e.push(self.coerce(e, &et, &t, CastContext::Implicit)?);
+                    }
+                    return Ok((
+                        Expr::InList(Box::new(le), list_e, op == "<>"),
+                        DataType::Bool,
+                    ));
                 }
                 let t = common_type(&types, "IN").map_err(|_| {
                     err(
@@ -3797,8 +4151,11 @@ impl<'a> Binder<'a> {
                 && lt != DataType::Unknown
                 && rt != DataType::Unknown);
             if operands_ok {
-                return self
-                    .comparison(c, le, lt, re, rt)
+                let r = self.comparison(c, le, lt, re, rt);
+                if self.unplaced {
+                    return r.map(|e| (e, DataType::Bool));
+                }
+                return r
                     .map(|e| (e, DataType::Bool))
                     .map_err(|e| e.at(pos(location)));
             }
@@ -4171,6 +4528,104 @@ impl<'a> Binder<'a> {
         Ok((es, ts))
     }
 
+    /// Binds the arguments of a call that may name some (`f(a, b => 1)`, or the older
+    /// `b := 1`): named ones go to their parameter's position and parameters left out take
+    /// their defaults, as PostgreSQL's parameter names and defaults of the function say
+    /// ([`crate::system::named_params`]).
+    fn bind_call_args(
+        &mut self,
+        name: &str,
+        args: &[protobuf::Node],
+        location: i32,
+        scope: &Scope,
+    ) -> Result<(Vec<Expr>, Vec<DataType>), SqlError> {
+        if !args
+            .iter()
+            .any(|a| matches!(a.node.as_ref(), Some(Node::NamedArgExpr(_))))
+        {
+            return self.bind_args(args, scope);
+        }
+        let mut positional = Vec::new();
+        let mut named: Vec<(String, Expr, DataType)> = Vec::new();
+        for a in args {
+            match a.node.as_ref() {
+                Some(Node::NamedArgExpr(na)) => {
+                    let Some(arg) = na.arg.as_deref() else {
+                        return Err(err("42601", "named argument without a value"));
+                    };
+                    let at = pos(na.location);
+                    if named.iter().any(|(n, _, _)| *n == na.name) {
+                        return Err(err(
+                            "42601",
+                            format!("argument name \"{}\" used more than once", na.name),
+                        )
+                        .at(at));
+                    }
+                    let (e, t) = self.bind_expr(arg, scope)?;
+                    named.push((na.name.clone(), e, t));
+                }
+                _ => {
+                    if !named.is_empty() {
+                        return Err(err(
+                            "42601",
+                            "positional argument cannot follow named argument",
+                        )
+                        .at(expr_start(a)));
+                    }
+                    positional.push(self.bind_expr(a, scope)?);
+                }
+            }
+        }
+        for sig in crate::system::named_params(name) {
+            if positional.len() > sig.len() {
+                continue;
+            }
+            let mut slots: Vec<Option<(Expr, DataType)>> = vec![None; sig.len()];
+            for (i, p) in positional.iter().enumerate() {
+                slots[i] = Some(p.clone());
+            }
+            let mut fits = true;
+            for (n, e, t) in &named {
+                match sig.iter().position(|(pn, _)| pn == n) {
+                    Some(i) if slots[i].is_none() => slots[i] = Some((e.clone(), t.clone())),
+                    _ => fits = false,
+                }
+            }
+            let mut es = Vec::new();
+            let mut ts = Vec::new();
+            for (slot, (_, default)) in slots.into_iter().zip(sig.iter()) {
+                match (slot, default) {
+                    (Some((e, t)), _) => {
+                        es.push(e);
+                        ts.push(t);
+                    }
+                    (None, Some(v)) => {
+                        ts.push(v.data_type().unwrap_or(DataType::Unknown));
+                        es.push(Expr::Const(v.clone()));
+                    }
+                    (None, None) => fits = false,
+                }
+            }
+            if fits {
+                return Ok((es, ts));
+            }
+        }
+        let mut shown: Vec<String> = positional.iter().map(|(_, t)| t.format_type()).collect();
+        shown.extend(
+            named
+                .iter()
+                .map(|(n, _, t)| format!("{n} => {}", t.format_type())),
+        );
+        Err(err(
+            "42883",
+            format!("function {name}({}) does not exist", shown.join(", ")),
+        )
+        .with_hint(
+            "No function matches the given name and argument types. You might need to add explicit type casts.",
+        )
+        .at(pos(location)))
+    }
+
     fn bind_func_call(
         &mut self,
         fc: &protobuf::FuncCall,
@@ -4230,7 +4685,7 @@ impl<'a> Binder<'a> {
         } else {
             None
         };
-        let (args, types) = self.bind_args(&fc.args, scope)?;
+        let (args, types) = self.bind_call_args(&name, &fc.args, location, scope)?;
         if let Some(what) = decoration
             && basalt_func::resolve_function(&name, &types).is_some()
         {
@@ -4282,7 +4737,7 @@ impl<'a> Binder<'a> {
                         cargs.push(Expr::Const(Value::Int8(oid)));
                         continue;
                     }
-                    let to = if i == 0 && t == DataType::Int8 {
+                    let to = if i == 0 && matches!(t, DataType::Int8 | DataType::Reg(_)) {
                         DataType::Int8
                     } else if i == 0 {
                         DataType::Text
@@ -4297,6 +4752,25 @@ impl<'a> Binder<'a> {
             }
             "coalesce" | "greatest" | "least" => {}
             _ => {}
+        }
+        if let Some((r, row_type)) = self.json_record_call(&name, &types, None, false, location)? {
+            let set = matches!(
+                r.func,
+                basalt_func::TableFunc::JsonToRecord { set: true, .. }
+            );
+            if set {
+                return self.srf_in_expression(r, args, &types, location, Some(row_type));
+            }
+            let mut cargs = Vec::new();
+            for ((e, t), to) in args.into_iter().zip(&types).zip(&r.arg_types) {
+                cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
+            }
+            let call = SrfCall {
+                func: r,
+                args: cargs,
+                record: true,
+            };
+            return Ok((Expr::TableRow(Box::new(call)), row_type));
         }
         match basalt_func::resolve_function(&name, &types) {
             Some(r) => {
@@ -4319,7 +4793,7 @@ impl<'a> Binder<'a> {
                 Ok((e, r.ret))
             }
             None if let Some(r) = basalt_func::resolve_table_function(&name, &types) => {
-                self.srf_in_expression(r, args, &types, location)
+                self.srf_in_expression(r, args, &types, location, None)
             }
             None => {
                 let sig = types
@@ -4348,6 +4822,7 @@ impl<'a> Binder<'a> {
         args: Vec<Expr>,
         types: &[DataType],
         location: i32,
+        row_type: Option<DataType>,
     ) -> Result<(Expr, DataType), SqlError> {
         let hint = "You might be able to move the set-returning function into a LATERAL FROM item.";
         let allowed = self.agg.as_ref().is_some_and(|a| {
@@ -4377,14 +4852,13 @@ impl<'a> Binder<'a> {
                 e
             });
         }
-        let [(_, ty)] = r.columns.as_slice() else {
-            return Err(err(
-                "0A000",
-                "feature not supported: set-returning functions returning several columns in a select list",
-            )
-            .at(pos(location)));
+        // Several columns (or a composite result) make one record value per row.
+        let record = row_type.is_some() || r.columns.len() != 1;
+        let ty = match (row_type, r.columns.as_slice()) {
+            (Some(t), _) => t,
+            (None, [(_, ty)]) => ty.clone(),
+            (None, cols) => DataType::Record(Box::new(RecordType::named_fields(cols.to_vec()))),
         };
-        let ty = ty.clone();
         let mut cargs = Vec::new();
         for ((e, t), to) in args.into_iter().zip(types).zip(&r.arg_types) {
             cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
@@ -4395,6 +4869,7 @@ impl<'a> Binder<'a> {
         a.srfs.push(SrfCall {
             func: r,
             args: cargs,
+            record,
         });
         Ok((Expr::Srf(a.srfs.len() - 1), ty))
     }
@@ -4432,7 +4907,7 @@ impl<'a> Binder<'a> {
             let (mut args, mut types) = if fc.agg_star {
                 (Vec::new(), Vec::new())
             } else {
-                self.bind_args(&fc.args, scope)?
+                self.bind_call_args(name, &fc.args, fc.location, scope)?
             };
             let filter = match fc.agg_filter.as_deref() {
                 Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
@@ -4733,7 +5208,7 @@ impl<'a> Binder<'a> {
             let (args, types) = if fc.agg_star {
                 (Vec::new(), Vec::new())
             } else {
-                self.bind_args(&fc.args, scope)?
+                self.bind_call_args(name, &fc.args, fc.location, scope)?
             };
             if let Some(a) = self.agg.as_mut() {
                 a.context = "window definitions";
@@ -5927,6 +6402,17 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
         Expr::BoolTest(a, t) => Expr::BoolTest(b(a, f), t),
         Expr::Neg(a) => Expr::Neg(b(a, f)),
         Expr::Cast(a, t, k) => Expr::Cast(b(a, f), t, k),
+        Expr::RegCast {
+            arg,
+            kind,
+            cat,
+            missing_ok,
+        } => Expr::RegCast {
+            arg: b(arg, f),
+            kind,
+            cat,
+            missing_ok,
+        },
         Expr::Func { func, args, strict } => Expr::Func {
             func,
             args: args.into_iter().map(&mut *f).collect(),

@@ -23,6 +23,11 @@
 //!
 //! Objects get OIDs from 16384 upwards, as user objects in PostgreSQL; `pg_catalog` (11) and
 //! `public` (2200) keep PostgreSQL's OIDs.
+//!
+//! Every table has a composite type of its name (its row type). Its OID and its array type's
+//! are not stored but derived from the table's ([`ROW_TYPE_OID_BASE`] and
+//! [`ROW_ARRAY_OID_BASE`] plus the table OID), far above any OID the catalog hands out, so
+//! the type of a row value maps back to its table without a lookup table.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +37,11 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SqlError;
+
+/// A table's row type OID is this plus the table's OID.
+pub const ROW_TYPE_OID_BASE: u32 = 0x4000_0000;
+/// The OID of the array of a table's row type is this plus the table's OID.
+pub const ROW_ARRAY_OID_BASE: u32 = 0x6000_0000;
 
 /// OID of the `pg_catalog` schema.
 pub const PG_CATALOG_OID: u32 = 11;
@@ -52,12 +62,38 @@ mod datatype_text {
     use basalt_common::types::DataType;
     use serde::{Deserialize, Deserializer, Serializer};
 
+    /// A composite type is stored as `composite <oid>` (`[]` for its array); its fields are
+    /// filled in from the catalog when it is decoded ([`super::Catalog::decode`]).
+    const COMPOSITE: &str = "composite ";
+
     pub fn serialize<S: Serializer>(t: &DataType, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&t.format_type())
+        match t {
+            DataType::Record(r) => s.serialize_str(&format!("{COMPOSITE}{}", r.oid)),
+            DataType::Array(e) if matches!(**e, DataType::Record(_)) => {
+                let oid = e.record().map_or(0, |r| r.oid);
+                s.serialize_str(&format!("{COMPOSITE}{oid}[]"))
+            }
+            t => s.serialize_str(&t.format_type()),
+        }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DataType, D::Error> {
         let text = String::deserialize(d)?;
+        if let Some(rest) = text.strip_prefix(COMPOSITE) {
+            let (num, array) = match rest.strip_suffix("[]") {
+                Some(n) => (n, true),
+                None => (rest, false),
+            };
+            let oid: u32 = num.parse().map_err(serde::de::Error::custom)?;
+            let mut r = basalt_common::types::RecordType::anonymous(Vec::new());
+            r.oid = oid;
+            let t = DataType::Record(Box::new(r));
+            return Ok(if array {
+                DataType::Array(Box::new(t))
+            } else {
+                t
+            });
+        }
         DataType::parse(&text).map_err(serde::de::Error::custom)
     }
 }
@@ -200,6 +236,20 @@ pub struct TableStats {
 }
 
 impl Table {
+    /// The table's row type (PostgreSQL's composite type of the same name).
+    pub fn row_type(&self) -> basalt_common::types::RecordType {
+        basalt_common::types::RecordType {
+            oid: ROW_TYPE_OID_BASE + self.oid,
+            array_oid: ROW_ARRAY_OID_BASE + self.oid,
+            name: Some(self.name.clone()),
+            fields: self
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.ty.clone()))
+                .collect(),
+        }
+    }
+
     /// The position of a column by name.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
@@ -323,6 +373,40 @@ pub struct Catalog {
     /// COMMENT ON: (object OID, column position + 1 or 0) → text.
     #[serde(with = "comment_list")]
     pub comments: BTreeMap<(u32, u32), String>,
+    /// Composite types of CREATE TYPE, by OID.
+    #[serde(default)]
+    pub types: BTreeMap<u32, CompositeType>,
+}
+
+/// A composite type made by `CREATE TYPE name AS (...)`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompositeType {
+    /// OID.
+    pub oid: u32,
+    /// The OID of its array type.
+    pub array_oid: u32,
+    /// Schema OID.
+    pub schema: u32,
+    /// Name.
+    pub name: String,
+    /// Fields (name and type; `not_null`, `default` and `identity` unused).
+    pub fields: Vec<Column>,
+}
+
+impl CompositeType {
+    /// As a row type.
+    pub fn row_type(&self) -> basalt_common::types::RecordType {
+        basalt_common::types::RecordType {
+            oid: self.oid,
+            array_oid: self.array_oid,
+            name: Some(self.name.clone()),
+            fields: self
+                .fields
+                .iter()
+                .map(|c| (c.name.clone(), c.ty.clone()))
+                .collect(),
+        }
+    }
 }
 
 /// A name's kind in `pg_class` terms.
@@ -349,6 +433,7 @@ impl Default for Catalog {
             },
         );
         Catalog {
+            types: BTreeMap::new(),
             version: 0,
             next_oid: FIRST_USER_OID,
             schemas,
@@ -364,8 +449,64 @@ impl Default for Catalog {
 impl Catalog {
     /// Decodes a stored catalog.
     pub fn decode(bytes: &[u8]) -> Result<Catalog, SqlError> {
-        serde_json::from_slice(bytes)
-            .map_err(|e| SqlError::new("XX001", format!("catalog record is damaged: {e}")))
+        let mut cat: Catalog = serde_json::from_slice(bytes)
+            .map_err(|e| SqlError::new("XX001", format!("catalog record is damaged: {e}")))?;
+        cat.resolve_composites();
+        Ok(cat)
+    }
+
+    /// The row type with this OID (a CREATE TYPE type or a table's row type), fields
+    /// resolved.
+    pub fn composite(&self, oid: u32) -> Option<basalt_common::types::RecordType> {
+        self.composite_at(oid, 0)
+    }
+
+    fn composite_at(&self, oid: u32, depth: u32) -> Option<basalt_common::types::RecordType> {
+        let mut r = if let Some(t) = self.types.get(&oid) {
+            t.row_type()
+        } else {
+            let table = oid.checked_sub(ROW_TYPE_OID_BASE)?;
+            self.tables.get(&table)?.row_type()
+        };
+        if depth < 8 {
+            for (_, t) in &mut r.fields {
+                self.fill(t, depth + 1);
+            }
+        }
+        Some(r)
+    }
+
+    fn fill(&self, t: &mut DataType, depth: u32) {
+        match t {
+            DataType::Record(r) if r.fields.is_empty() && !r.is_anonymous() => {
+                if let Some(full) = self.composite_at(r.oid, depth) {
+                    **r = full;
+                }
+            }
+            DataType::Array(e) => self.fill(e, depth),
+            _ => {}
+        }
+    }
+
+    /// Fills in the fields of the composite types that columns and fields name by OID
+    /// (they are stored as `composite <oid>`).
+    fn resolve_composites(&mut self) {
+        let mut tables = std::mem::take(&mut self.tables);
+        let mut types = std::mem::take(&mut self.types);
+        self.tables = tables.clone();
+        self.types = types.clone();
+        for t in tables.values_mut() {
+            for c in &mut t.columns {
+                self.fill(&mut c.ty, 0);
+            }
+        }
+        for t in types.values_mut() {
+            for c in &mut t.fields {
+                self.fill(&mut c.ty, 0);
+            }
+        }
+        self.tables = tables;
+        self.types = types;
     }
 
     /// Encodes for storage.
@@ -474,5 +615,69 @@ impl CatalogCache {
         if guard.as_ref().is_none_or(|c| c.version <= catalog.version) {
             *guard = Some(catalog);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn column(name: &str, ty: DataType) -> Column {
+        Column {
+            name: name.into(),
+            ty,
+            not_null: false,
+            default: None,
+            identity: None,
+        }
+    }
+
+    #[test]
+    fn composite_column_types_survive_encoding() {
+        let mut cat = Catalog::default();
+        let oid = cat.new_oid();
+        let array_oid = cat.new_oid();
+        cat.types.insert(
+            oid,
+            CompositeType {
+                oid,
+                array_oid,
+                schema: PUBLIC_OID,
+                name: "pt".into(),
+                fields: vec![column("x", DataType::Int4), column("y", DataType::Text)],
+            },
+        );
+        let rt = cat.composite(oid).unwrap();
+        let t = cat.new_oid();
+        cat.tables.insert(
+            t,
+            Table {
+                oid: t,
+                schema: PUBLIC_OID,
+                name: "u".into(),
+                columns: vec![
+                    column("p", DataType::Record(Box::new(rt.clone()))),
+                    column(
+                        "ps",
+                        DataType::Array(Box::new(DataType::Record(Box::new(rt.clone())))),
+                    ),
+                ],
+                primary_key: None,
+                constraints: Vec::new(),
+                stats: None,
+            },
+        );
+        let back = Catalog::decode(&cat.encode().unwrap()).unwrap();
+        let cols = &back.tables[&t].columns;
+        assert_eq!(cols[0].ty, DataType::Record(Box::new(rt.clone())));
+        assert_eq!(cols[1].ty.element().and_then(DataType::record), Some(&rt));
+        assert_eq!(cols[0].ty.format_type(), "pt");
+        // A table's row type is found by its derived OID.
+        assert_eq!(
+            back.composite(ROW_TYPE_OID_BASE + t)
+                .map(|r| r.fields.len()),
+            Some(2)
+        );
     }
 }

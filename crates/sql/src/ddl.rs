@@ -117,7 +117,229 @@ fn fk_action(c: &str) -> FkAction {
 }
 
 fn name_taken(cat: &Catalog, schema: u32, name: &str) -> bool {
+    // A composite type has a relation of its name in PostgreSQL.
     cat.relation_in(schema, name).is_some()
+        || cat
+            .types
+            .values()
+            .any(|t| t.schema == schema && t.name == name)
+}
+
+/// Whether a column may have type `ty`: not the pseudo-type `record`, and not a table's
+/// row type (whose fields would change under ALTER TABLE; not supported here).
+pub fn check_column_type(name: &str, ty: &DataType) -> Result<(), SqlError> {
+    let base = ty.element().unwrap_or(ty);
+    match base {
+        DataType::Record(r) if r.is_anonymous() => Err(err(
+            "42P16",
+            format!("column \"{name}\" has pseudo-type {}", ty.format_type()),
+        )),
+        DataType::Record(r) if r.oid >= crate::catalog::ROW_TYPE_OID_BASE => Err(err(
+            "0A000",
+            format!(
+                "feature not supported: a table's row type as a column type (column \"{name}\" of type {})",
+                ty.format_type()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// DROP TYPE [IF EXISTS] name, ... [CASCADE | RESTRICT] of composite types. Returns whether
+/// the catalog changed.
+pub fn drop_types(
+    cat: &mut Catalog,
+    search_path: &[u32],
+    s: &protobuf::DropStmt,
+    notices: &mut Vec<Notice>,
+) -> Result<bool, SqlError> {
+    let cascade = s.behavior == protobuf::DropBehavior::DropCascade as i32;
+    let mut targets: Vec<u32> = Vec::new();
+    for obj in &s.objects {
+        let Some(Node::TypeName(tn)) = obj.node.as_ref() else {
+            continue;
+        };
+        let parts = names(&tn.names);
+        let (schema, name) = match parts.as_slice() {
+            [n] => (None, n.clone()),
+            [sc, n] => (Some(sc.clone()), n.clone()),
+            _ => return Err(err("42601", "improper type name")),
+        };
+        let schemas: Vec<u32> = match &schema {
+            Some(sc) => cat.schema_oid(sc).into_iter().collect(),
+            None => search_path.to_vec(),
+        };
+        let found = schemas.iter().find_map(|sc| {
+            cat.types
+                .values()
+                .find(|t| t.schema == *sc && t.name == name)
+                .map(|t| t.oid)
+        });
+        if let Some(oid) = found {
+            targets.push(oid);
+            continue;
+        }
+        if let Some(t) = schemas.iter().find_map(|sc| {
+            cat.tables
+                .values()
+                .find(|t| t.schema == *sc && t.name == name)
+        }) {
+            return Err(err(
+                "2BP01",
+                format!(
+                    "cannot drop type {name} because table {} requires it",
+                    t.name
+                ),
+            )
+            .with_hint(format!("You can drop table {} instead.", t.name)));
+        }
+        if schema.is_none()
+            && let Ok(t) = type_name(tn)
+        {
+            return Err(err(
+                "2BP01",
+                format!(
+                    "cannot drop type {} because it is required by the database system",
+                    t.format_type()
+                ),
+            ));
+        }
+        if s.missing_ok {
+            notices.push(notice(format!("type \"{name}\" does not exist, skipping")));
+            continue;
+        }
+        return Err(err("42704", format!("type \"{name}\" does not exist")));
+    }
+    for &oid in &targets {
+        let Some(ty) = cat.types.get(&oid) else {
+            continue;
+        };
+        let uses = |t: &DataType, array: bool| match (t, array) {
+            (DataType::Record(r), false) => r.oid == oid,
+            (DataType::Array(e), true) => e.record().is_some_and(|r| r.oid == oid),
+            _ => false,
+        };
+        let mut deps = Vec::new();
+        for array in [true, false] {
+            let tname = if array {
+                format!("{}[]", ty.name)
+            } else {
+                ty.name.clone()
+            };
+            for t in cat.tables.values() {
+                for c in t.columns.iter().filter(|c| uses(&c.ty, array)) {
+                    deps.push(format!(
+                        "column {} of table {} depends on type {tname}",
+                        c.name, t.name
+                    ));
+                }
+            }
+            for other in cat.types.values().filter(|o| !targets.contains(&o.oid)) {
+                for c in other.fields.iter().filter(|c| uses(&c.ty, array)) {
+                    deps.push(format!(
+                        "column {} of composite type {} depends on type {tname}",
+                        c.name, other.name
+                    ));
+                }
+            }
+        }
+        if deps.is_empty() {
+            continue;
+        }
+        if cascade {
+            return Err(err(
+                "0A000",
+                "feature not supported: DROP TYPE ... CASCADE of a type that columns use",
+            ));
+        }
+        return Err(err(
+            "2BP01",
+            format!(
+                "cannot drop type {} because other objects depend on it",
+                ty.name
+            ),
+        )
+        .with_detail(deps.join("\n"))
+        .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+    }
+    for oid in &targets {
+        cat.types.remove(oid);
+        cat.comments.retain(|(o, _), _| o != oid);
+    }
+    Ok(!targets.is_empty())
+}
+
+/// CREATE TYPE name AS (field type, ...).
+pub fn create_composite_type(
+    cat: &mut Catalog,
+    search_path: &[u32],
+    s: &protobuf::CompositeTypeStmt,
+) -> Result<(), SqlError> {
+    let Some(rv) = &s.typevar else {
+        return Err(err("42601", "CREATE TYPE without a name"));
+    };
+    let schema =
+        creation_schema(cat, search_path, &rv.schemaname).map_err(|e| e.at(pos(rv.location)))?;
+    let builtin = DataType::from_name(&rv.relname, &[]).is_ok() && rv.schemaname.is_empty();
+    let taken_type = cat
+        .types
+        .values()
+        .any(|t| t.schema == schema && t.name == rv.relname)
+        || cat
+            .tables
+            .values()
+            .any(|t| t.schema == schema && t.name == rv.relname);
+    if taken_type || (builtin && schema == crate::catalog::PG_CATALOG_OID) {
+        return Err(err(
+            "42710",
+            format!("type \"{}\" already exists", rv.relname),
+        ));
+    }
+    if cat.relation_in(schema, &rv.relname).is_some() {
+        return Err(err(
+            "42P07",
+            format!("relation \"{}\" already exists", rv.relname),
+        ));
+    }
+    let mut fields: Vec<Column> = Vec::new();
+    for item in &s.coldeflist {
+        let Some(Node::ColumnDef(cd)) = item.node.as_ref() else {
+            return Err(err("42601", "bad field definition"));
+        };
+        if fields.iter().any(|f| f.name == cd.colname) {
+            return Err(err(
+                "42701",
+                format!("column \"{}\" specified more than once", cd.colname),
+            ));
+        }
+        let Some(tn) = &cd.type_name else {
+            return Err(err("42601", "field without a type"));
+        };
+        // PostgreSQL reports a bad field type without a position.
+        let ty = crate::binder::resolve_type_in(cat, search_path, tn)
+            .map_err(SqlError::without_position)?;
+        check_column_type(&cd.colname, &ty)?;
+        fields.push(Column {
+            name: cd.colname.clone(),
+            ty,
+            not_null: false,
+            default: None,
+            identity: None,
+        });
+    }
+    let oid = cat.new_oid();
+    let array_oid = cat.new_oid();
+    cat.types.insert(
+        oid,
+        crate::catalog::CompositeType {
+            oid,
+            array_oid,
+            schema,
+            name: rv.relname.clone(),
+            fields,
+        },
+    );
+    Ok(())
 }
 
 /// The longest name PostgreSQL keeps (NAMEDATALEN - 1 bytes).
@@ -299,7 +521,10 @@ pub fn create_table(
                 let Some(tn) = &cd.type_name else {
                     return Err(err("42601", "column without a type"));
                 };
-                let ty = type_name(tn)?;
+                let ty = crate::binder::resolve_type_in(cat, search_path, tn)?;
+                check_column_type(&cd.colname, &ty)?;
+                crate::binder::check_column_type(&ty)
+                    .map_err(|e| e.at(crate::binder::pos(tn.location)))?;
                 let tname = names(&tn.names).last().cloned().unwrap_or_default();
                 let serial = matches!(
                     tname.as_str(),

@@ -38,7 +38,7 @@ use basalt_storage::Direction;
 use basalt_txn::TxnKv;
 use pg_query::protobuf::{self, node::Node};
 
-use crate::binder::{Binder, Scope, names, node_str, table_scope, type_name};
+use crate::binder::{Binder, Scope, names, node_str, table_scope};
 use crate::catalog::{
     Catalog, Column, Constraint, ConstraintKind, FkAction, ForeignKey, Index, IndexKey, Relation,
     Sequence, Table,
@@ -1289,7 +1289,9 @@ impl<K: TxnKv> Session<K> {
         let Some(tn) = &cd.type_name else {
             return Err(err("42601", "column without a type"));
         };
-        let ty = type_name(tn)?;
+        let ty = crate::binder::resolve_type_in(cat, &env.search_path, tn)?;
+        crate::ddl::check_column_type(&cd.colname, &ty)?;
+        crate::binder::check_column_type(&ty).map_err(|e| e.at(crate::binder::pos(tn.location)))?;
         let tname = names(&tn.names).last().cloned().unwrap_or_default();
         let serial = matches!(
             tname.as_str(),
@@ -1622,7 +1624,10 @@ impl<K: TxnKv> Session<K> {
         let Some(tn) = &cd.type_name else {
             return Err(err("42601", "ALTER COLUMN TYPE without a type"));
         };
-        let new_ty = type_name(tn)?;
+        let new_ty = crate::binder::resolve_type_in(cat, &env.search_path, tn)?;
+        crate::ddl::check_column_type(name, &new_ty)?;
+        crate::binder::check_column_type(&new_ty)
+            .map_err(|e| e.at(crate::binder::pos(tn.location)))?;
         if let Some(v) = views_using_column(cat, &old, name).first()
             && let Some(view) = cat.views.get(v)
         {

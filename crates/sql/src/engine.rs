@@ -1178,6 +1178,21 @@ impl<K: TxnKv> Session<K> {
                 self.store_catalog(cat)?;
                 Ok(tag("CREATE VIEW"))
             }
+            Node::CompositeTypeStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                crate::ddl::create_composite_type(&mut cat, &sp, s)?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE TYPE"))
+            }
+            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectType as i32 => {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                if crate::ddl::drop_types(&mut cat, &sp, s, notices)? {
+                    self.store_catalog(cat)?;
+                }
+                Ok(tag("DROP TYPE"))
+            }
             Node::DropStmt(s) => self.drop(s, notices),
             Node::CreateTableAsStmt(s) => self.create_table_as(s, notices),
             Node::VacuumStmt(s) => self.analyze(s),
@@ -1256,6 +1271,116 @@ impl<K: TxnKv> Session<K> {
         Ok(self.rows_result(&q.names, &types, rows, Some("SELECT")))
     }
 
+    /// EXPLAIN of INSERT, UPDATE or DELETE: the modifying node over the plan that finds
+    /// or makes its rows. With ANALYZE the statement runs (as in PostgreSQL) and the root
+    /// reports the rows it affected and the time.
+    fn explain_dml(&mut self, node: &Node, analyze: bool) -> Result<Vec<String>, SqlError> {
+        let catalog = self.load_catalog()?;
+        let with = match node {
+            Node::InsertStmt(s) => s.with_clause.is_some(),
+            Node::UpdateStmt(s) => s.with_clause.is_some(),
+            Node::DeleteStmt(s) => s.with_clause.is_some(),
+            _ => false,
+        };
+        if with {
+            return Err(err(
+                "0A000",
+                "feature not supported: EXPLAIN of INSERT, UPDATE or DELETE with WITH",
+            ));
+        }
+        let mut details = Vec::new();
+        let (head, child) = match node {
+            Node::InsertStmt(s) => {
+                let bound = self.bind_insert(s, None)?;
+                if bound.conflict_nothing {
+                    details.push("  Conflict Resolution: NOTHING".to_string());
+                } else if bound.conflict_update.is_some() {
+                    details.push("  Conflict Resolution: UPDATE".to_string());
+                }
+                let head = format!("Insert on {}", bound.table.name);
+                match &bound.source {
+                    InsertSource::Query(q) => (head, Ok(q.plan.clone())),
+                    InsertSource::Rows(rows) if rows.len() > 1 => (
+                        head,
+                        Err(vec![format!("Values Scan ({} rows)", rows.len())]),
+                    ),
+                    _ => (head, Ok(Plan::Unit)),
+                }
+            }
+            Node::UpdateStmt(s) => {
+                let (catalog, table, view) =
+                    self.target_table(s.relation.as_ref(), ViewOp::Update)?;
+                let mut b = self.binder_env(&catalog, None);
+                let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
+                let (plan, _) = self.dml_source(
+                    &mut b,
+                    &table,
+                    alias,
+                    &s.from_clause,
+                    s.where_clause.as_deref(),
+                    view.as_ref(),
+                )?;
+                (format!("Update on {}", table.name), Ok(plan))
+            }
+            Node::DeleteStmt(s) => {
+                let (catalog, table, view) =
+                    self.target_table(s.relation.as_ref(), ViewOp::Delete)?;
+                let mut b = self.binder_env(&catalog, None);
+                let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
+                let (plan, _) = self.dml_source(
+                    &mut b,
+                    &table,
+                    alias,
+                    &s.using_clause,
+                    s.where_clause.as_deref(),
+                    view.as_ref(),
+                )?;
+                (format!("Delete on {}", table.name), Ok(plan))
+            }
+            _ => return Err(err("0A000", "feature not supported: this EXPLAIN")),
+        };
+        let child_lines = match child {
+            Ok(plan) => {
+                let mut lines = Vec::new();
+                crate::optimizer::explain_analyzed(&plan, &catalog, None, &mut lines);
+                lines
+            }
+            Err(lines) => lines,
+        };
+        let mut out = Vec::new();
+        let mut head = head;
+        let mut footer = None;
+        if analyze {
+            let start = std::time::Instant::now();
+            let done = match node {
+                Node::InsertStmt(s) => {
+                    self.check_writable()?;
+                    let bound = self.bind_insert(s, None)?;
+                    self.run_insert(&bound, None)?
+                }
+                Node::UpdateStmt(s) => self.update(s, None)?,
+                Node::DeleteStmt(s) => self.delete(s, None)?,
+                _ => return Err(err("0A000", "feature not supported: this EXPLAIN")),
+            };
+            head.push_str(&format!(" (actual rows={})", done.count));
+            footer = Some(format!(
+                "Execution Time: {:.3} ms",
+                start.elapsed().as_secs_f64() * 1000.0
+            ));
+        }
+        out.push(head);
+        out.extend(details);
+        for (i, l) in child_lines.into_iter().enumerate() {
+            out.push(if i == 0 {
+                format!("->  {l}")
+            } else {
+                format!("      {l}")
+            });
+        }
+        out.extend(footer);
+        Ok(out)
+    }
+
     /// The plan-cache key of a statement: the catalog version and the settings binding
     /// depends on (search_path, TimeZone, DateStyle), then the text. DDL changes the version
     /// and so invalidates every plan.
@@ -1317,11 +1442,24 @@ impl<K: TxnKv> Session<K> {
             .iter()
             .any(|o| matches!(o.node.as_ref(), Some(Node::DefElem(d)) if d.defname == "analyze"));
         let catalog = self.load_catalog()?;
-        let Some(Node::SelectStmt(s)) = q.node.as_ref() else {
-            return Err(err(
-                "0A000",
-                "feature not supported: EXPLAIN of statements other than SELECT",
-            ));
+        let s = match q.node.as_ref() {
+            Some(Node::SelectStmt(s)) => s,
+            Some(node @ (Node::InsertStmt(_) | Node::UpdateStmt(_) | Node::DeleteStmt(_))) => {
+                let lines = self.explain_dml(node, analyze)?;
+                return Ok(StatementResult {
+                    tag: "EXPLAIN".into(),
+                    columns: vec!["QUERY PLAN".into()],
+                    types: vec![DataType::Text],
+                    rows: lines.into_iter().map(|l| vec![Some(l)]).collect(),
+                    notices: Vec::new(),
+                });
+            }
+            _ => {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: EXPLAIN of statements other than SELECT, INSERT, UPDATE and DELETE",
+                ));
+            }
         };
         let mut b = self.binder(&catalog);
         let q = b.bind_select(s)?;
@@ -1648,10 +1786,14 @@ impl<K: TxnKv> Session<K> {
                     exprs.push(e);
                 }
                 InsertSource::Query(Box::new(Query {
-                    plan: Plan::Project {
-                        input: Box::new(plan),
-                        exprs,
-                    },
+                    // Optimized like a SELECT's plan (index access, predicate push-down).
+                    plan: crate::optimizer::optimize(
+                        Plan::Project {
+                            input: Box::new(plan),
+                            exprs,
+                        },
+                        &catalog,
+                    ),
                     names: q.names,
                     types: target,
                 }))
@@ -2861,7 +3003,13 @@ impl<K: TxnKv> Session<K> {
         if colnames.len() > query.names.len() {
             return Err(err("42601", "too many column names were specified"));
         }
+        for (i, (n, t)) in query.names.iter().zip(&query.types).enumerate() {
+            crate::ddl::check_column_type(colnames.get(i).unwrap_or(n), t)?;
+        }
         let oid = cat.new_oid();
+        for t in &query.types {
+            crate::binder::check_column_type(t)?;
+        }
         let table = Table {
             oid,
             schema,

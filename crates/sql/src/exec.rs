@@ -1072,11 +1072,20 @@ fn srf_rows(calls: &[SrfCall], row: &[Value], cx: &mut Cx<'_>) -> Result<Vec<Row
             null |= v.is_null();
             vals.push(v);
         }
-        results.push(if null && call.func.strict {
+        let mut rows = if null && call.func.strict {
             Vec::new()
         } else {
             call_table_function(&call.func, &vals, &cx.func)?
-        });
+        };
+        if call.record {
+            let names: std::sync::Arc<[String]> =
+                call.func.columns.iter().map(|(n, _)| n.clone()).collect();
+            rows = rows
+                .into_iter()
+                .map(|r| vec![Value::record(names.clone(), r)])
+                .collect();
+        }
+        results.push(rows);
     }
     if let [only] = results.as_mut_slice() {
         return Ok(std::mem::take(only));
@@ -1088,6 +1097,7 @@ fn srf_rows(calls: &[SrfCall], row: &[Value], cx: &mut Cx<'_>) -> Result<Vec<Row
         for (call, rows) in calls.iter().zip(&mut results) {
             match rows.get_mut(i) {
                 Some(x) => r.append(x),
+                None if call.record => r.push(Value::Null),
                 None => r.extend(std::iter::repeat_n(Value::Null, call.func.columns.len())),
             }
         }

@@ -8,6 +8,7 @@
 //! comparisons with NULL give NULL, strict functions give NULL on a NULL argument.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use basalt_common::types::{
     ArithOp, CastContext, DataType, TypeContext, Value, arith, arith::negate, array, cast,
@@ -181,6 +182,19 @@ pub enum Expr {
     Neg(Box<Expr>),
     /// A cast.
     Cast(Box<Expr>, DataType, CastContext),
+    /// A conversion to an object-identifier alias type (`x::regclass`), which needs the
+    /// catalog snapshot it carries; with `missing_ok` a name nothing has gives NULL
+    /// (`to_regclass`).
+    RegCast {
+        /// The value: an OID (integer or alias type) or a name.
+        arg: Box<Expr>,
+        /// The target type.
+        kind: basalt_common::types::RegKind,
+        /// The catalog snapshot.
+        cat: crate::system::RegMap,
+        /// NULL instead of an error for a missing object.
+        missing_ok: bool,
+    },
     /// A built-in function or operator.
     Func {
         /// The function.
@@ -244,6 +258,16 @@ pub enum Expr {
         /// A slice.
         slice: bool,
     },
+    /// A row constructor (`ROW(a, b)`, `(a, b)`, a whole-row reference `t`): a record with
+    /// these field names.
+    Row(Vec<Expr>, Arc<[String]>),
+    /// Field selection from a record (`(r).f`): the field at this position; NULL from a
+    /// NULL record.
+    Field(Box<Expr>, usize),
+    /// A function returning one composite value computed by a table function
+    /// (`jsonb_populate_record(base, j)` in an expression): its one row as a record. When the
+    /// JSON argument is NULL the result is the base record (`args[0]`).
+    TableRow(Box<crate::plan::SrfCall>),
     /// A subquery.
     Subquery(Box<Subquery>),
     /// `nextval`, `currval`, `setval` and friends that touch sequences: (function, args).
@@ -321,8 +345,12 @@ impl Expr {
             | Expr::IsNull(a, _)
             | Expr::BoolTest(a, _)
             | Expr::Neg(a)
-            | Expr::Cast(a, _, _) => vec![a],
+            | Expr::Field(a, _)
+            | Expr::Cast(a, _, _)
+            | Expr::RegCast { arg: a, .. } => vec![a],
+            Expr::TableRow(c) => c.args.iter().collect(),
             Expr::Func { args, .. }
+            | Expr::Row(args, _)
             | Expr::Coalesce(args)
             | Expr::MinMax(args, _)
             | Expr::Array(args, _)
@@ -414,7 +442,24 @@ impl Expr {
             Expr::IsNull(a, n) => Expr::IsNull(bx(a.rewrite(f)?), n),
             Expr::BoolTest(a, t) => Expr::BoolTest(bx(a.rewrite(f)?), t),
             Expr::Neg(a) => Expr::Neg(bx(a.rewrite(f)?)),
+            Expr::Field(a, i) => Expr::Field(bx(a.rewrite(f)?), i),
+            Expr::Row(a, n) => Expr::Row(rewrite_all(a, f)?, n),
+            Expr::TableRow(mut c) => {
+                c.args = rewrite_all(std::mem::take(&mut c.args), f)?;
+                Expr::TableRow(c)
+            }
             Expr::Cast(a, t, k) => Expr::Cast(bx(a.rewrite(f)?), t, k),
+            Expr::RegCast {
+                arg,
+                kind,
+                cat,
+                missing_ok,
+            } => Expr::RegCast {
+                arg: bx(arg.rewrite(f)?),
+                kind,
+                cat,
+                missing_ok,
+            },
             Expr::Func { func, args, strict } => Expr::Func {
                 func,
                 args: rewrite_all(args, f)?,
@@ -511,7 +556,12 @@ pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError>
             Some(b) => Value::Bool(!b),
             None => Value::Null,
         },
-        Expr::IsNull(a, not) => Value::Bool(eval(a, row, cx)?.is_null() != *not),
+        Expr::IsNull(a, not) => Value::Bool(match eval(a, row, cx)? {
+            // A row is NULL when all its fields are, NOT NULL when none is.
+            Value::Record(r) if *not => !r.fields.iter().any(Value::is_null),
+            Value::Record(r) => r.fields.iter().all(Value::is_null),
+            v => v.is_null() != *not,
+        }),
         Expr::BoolTest(a, t) => {
             let v = truth(&eval(a, row, cx)?);
             Value::Bool(match t {
@@ -547,6 +597,15 @@ pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError>
         Expr::Cast(a, to, kind) => {
             let v = eval(a, row, cx)?;
             cast(&v, to, *kind, &cx.func.types)?
+        }
+        Expr::RegCast {
+            arg,
+            kind,
+            cat,
+            missing_ok,
+        } => {
+            let v = eval(arg, row, cx)?;
+            cat.0.convert(&v, *kind, *missing_ok)?
         }
         Expr::Func { func, args, strict } => {
             let mut vals = Vec::with_capacity(args.len());
@@ -702,6 +761,31 @@ pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError>
                 let idx: Vec<i32> = bounds.iter().map(|(_, u)| u.unwrap_or(0)).collect();
                 array::array_element(&arr, &idx)
             }
+        }
+        Expr::Row(items, names) => {
+            let mut vals = Vec::with_capacity(items.len());
+            for i in items {
+                vals.push(eval(i, row, cx)?);
+            }
+            Value::record(names.clone(), vals)
+        }
+        Expr::Field(a, i) => match eval(a, row, cx)? {
+            Value::Record(r) => r.fields.get(*i).cloned().unwrap_or(Value::Null),
+            _ => Value::Null,
+        },
+        Expr::TableRow(c) => {
+            let mut vals = Vec::with_capacity(c.args.len());
+            for a in &c.args {
+                vals.push(eval(a, row, cx)?);
+            }
+            if vals.last().is_some_and(Value::is_null) {
+                return Ok(vals.first().cloned().unwrap_or(Value::Null));
+            }
+            let names: Arc<[String]> = c.func.columns.iter().map(|(n, _)| n.clone()).collect();
+            basalt_func::call_table_function(&c.func, &vals, &cx.func)?
+                .into_iter()
+                .next()
+                .map_or(Value::Null, |r| Value::record(names, r))
         }
         Expr::Subquery(s) => eval_subquery(s, row, cx)?,
         Expr::Sequence(f, args) => {

@@ -785,7 +785,9 @@ pub fn explain_analyzed(
     walk_shown(plan, &mut nodes);
     let mut ni = 0;
     for l in lines {
-        let is_detail = l.trim_start().starts_with("Filter:");
+        // Node lines are the root's (unindented) and those starting with `->`; the rest
+        // are details (conditions, keys) of the node above.
+        let is_detail = l.starts_with(' ') && !l.trim_start().starts_with("->");
         if is_detail || ni >= nodes.len() {
             out.push(l);
             continue;
@@ -841,8 +843,101 @@ fn walk_shown<'p>(plan: &'p Plan, out: &mut Vec<&'p Plan>) {
     }
 }
 
+/// The `Index Cond` of a keyed table access (each key column compared with its value), and
+/// its conjuncts.
+fn key_condition(
+    catalog: &Catalog,
+    table: u32,
+    access: &Access,
+    cols: &[String],
+    outer: &[String],
+) -> Option<(String, Vec<String>)> {
+    let key_cols: Vec<String> = match access {
+        Access::Full => return None,
+        Access::PrimaryKey(_) | Access::Range { index: None, .. } => catalog
+            .tables
+            .get(&table)?
+            .primary_key
+            .as_ref()?
+            .iter()
+            .map(|c| cols.get(*c).cloned().unwrap_or_default())
+            .collect(),
+        Access::Index { index, .. }
+        | Access::Range {
+            index: Some(index), ..
+        } => catalog
+            .indexes
+            .get(index)?
+            .keys
+            .iter()
+            .map(|k| match k {
+                crate::catalog::IndexKey::Column(c) => cols.get(*c).cloned().unwrap_or_default(),
+                crate::catalog::IndexKey::Expr(e) => format!("({e})"),
+            })
+            .collect(),
+    };
+    let name = |i: usize| -> String {
+        key_cols.get(i).map_or_else(String::new, |n| {
+            if n.contains(['.', '(']) {
+                n.clone()
+            } else {
+                crate::parse::quote_identifier(n)
+            }
+        })
+    };
+    let mut conds = Vec::new();
+    let (eq, bounds) = match access {
+        Access::PrimaryKey(eq) | Access::Index { eq, .. } => (eq, None),
+        Access::Range {
+            eq, lower, upper, ..
+        } => (eq, Some((lower, upper))),
+        Access::Full => return None,
+    };
+    for (i, e) in eq.iter().enumerate() {
+        conds.push(format!(
+            "({} = {})",
+            name(i),
+            crate::deparse::expr_text_outer(e, &[], outer)
+        ));
+    }
+    if let Some((lower, upper)) = bounds {
+        let k = name(eq.len());
+        if let Some((e, inclusive)) = lower {
+            let op = if *inclusive { ">=" } else { ">" };
+            conds.push(format!(
+                "({k} {op} {})",
+                crate::deparse::expr_text_outer(e, &[], outer)
+            ));
+        }
+        if let Some((e, inclusive)) = upper {
+            let op = if *inclusive { "<=" } else { "<" };
+            conds.push(format!(
+                "({k} {op} {})",
+                crate::deparse::expr_text_outer(e, &[], outer)
+            ));
+        }
+    }
+    match conds.len() {
+        0 => None,
+        1 => Some((conds[0].clone(), conds)),
+        _ => Some((format!("({})", conds.join(" AND ")), conds)),
+    }
+}
+
 /// Appends EXPLAIN lines for a plan.
 pub fn explain(plan: &Plan, catalog: &Catalog, depth: usize, out: &mut Vec<String>) {
+    explain_q(plan, catalog, depth, out, crate::deparse::joins(plan), &[]);
+}
+
+/// [`explain`], naming columns `table.column` when `qualify`.
+fn explain_q(
+    plan: &Plan,
+    catalog: &Catalog,
+    depth: usize,
+    out: &mut Vec<String>,
+    qualify: bool,
+    outer: &[String],
+) {
     let pad = if depth == 0 {
         String::new()
     } else {
@@ -855,11 +950,13 @@ pub fn explain(plan: &Plan, catalog: &Catalog, depth: usize, out: &mut Vec<Strin
         Plan::Empty { .. } => line(out, "Result (no rows)".into()),
         Plan::Values { rows, .. } => line(out, format!("Values Scan ({} rows)", rows.len())),
         Plan::Scan {
+            table,
             name,
             access,
             filter,
             ..
         } => {
+            let cols = crate::deparse::plan_columns(plan, catalog, qualify);
             match access {
                 Access::Full => line(out, format!("Seq Scan on {name}")),
                 Access::PrimaryKey(_) => line(out, format!("Primary Key Lookup on {name}")),
@@ -895,17 +992,39 @@ pub fn explain(plan: &Plan, catalog: &Catalog, depth: usize, out: &mut Vec<Strin
                     );
                 }
             }
-            if filter.is_some() {
-                out.push(format!("{detail_pad}  Filter: (row predicate)"));
+            let cond = key_condition(catalog, *table, access, &cols, outer);
+            if let Some((cond, _)) = &cond {
+                out.push(format!("{detail_pad}  Index Cond: {cond}"));
+            }
+            if let Some(f) = filter {
+                // Conditions the key lookup answers are not repeated (they are re-checked).
+                let used = cond.map(|c| c.1).unwrap_or_default();
+                let mut parts = Vec::new();
+                conjuncts(f.clone(), &mut parts);
+                let rest: Vec<String> = parts
+                    .iter()
+                    .map(|p| crate::deparse::expr_text(p, &cols))
+                    .filter(|t| !used.contains(t))
+                    .collect();
+                match rest.len() {
+                    0 => {}
+                    1 => out.push(format!("{detail_pad}  Filter: {}", rest[0])),
+                    _ => out.push(format!("{detail_pad}  Filter: ({})", rest.join(" AND "))),
+                }
             }
         }
-        Plan::Filter { input, .. } => {
+        Plan::Filter { input, pred } => {
             line(out, "Filter".into());
-            explain(input, catalog, depth + 1, out);
+            let cols = crate::deparse::plan_columns(input, catalog, qualify);
+            out.push(format!(
+                "{detail_pad}  Filter: {}",
+                crate::deparse::expr_text(pred, &cols)
+            ));
+            explain_q(input, catalog, depth + 1, out, qualify, outer);
         }
         Plan::Project { input, .. } => {
             // Projections are not shown, as in PostgreSQL.
-            explain(input, catalog, depth, out);
+            explain_q(input, catalog, depth, out, qualify, outer);
         }
         Plan::Join {
             kind,
@@ -913,7 +1032,7 @@ pub fn explain(plan: &Plan, catalog: &Catalog, depth: usize, out: &mut Vec<Strin
             right,
             hash_keys,
             lateral,
-            ..
+            on,
         } => {
             let k = match kind {
                 JoinKind::Inner => "Inner",
@@ -935,8 +1054,63 @@ pub fn explain(plan: &Plan, catalog: &Catalog, depth: usize, out: &mut Vec<Strin
                     ),
                 );
             }
-            explain(left, catalog, depth + 1, out);
-            explain(right, catalog, depth + 1, out);
+            let lcols = crate::deparse::plan_columns(left, catalog, qualify);
+            let rcols = crate::deparse::plan_columns(right, catalog, qualify);
+            if !hash_keys.is_empty() && !*lateral {
+                let conds: Vec<String> = hash_keys
+                    .iter()
+                    .map(|(l, r)| {
+                        format!(
+                            "({} = {})",
+                            crate::deparse::expr_text(l, &lcols),
+                            crate::deparse::expr_text(r, &rcols)
+                        )
+                    })
+                    .collect();
+                out.push(format!("{detail_pad}  Hash Cond: {}", conds.join(" AND ")));
+            }
+            if let Some(on) = on {
+                let mut both = lcols.clone();
+                both.extend(rcols.iter().cloned());
+                // The hash condition is shown once, not again in the join filter.
+                let hashed: Vec<String> = if hash_keys.is_empty() || *lateral {
+                    Vec::new()
+                } else {
+                    hash_keys
+                        .iter()
+                        .flat_map(|(l, r)| {
+                            let (l, r) = (
+                                crate::deparse::expr_text(l, &lcols),
+                                crate::deparse::expr_text(r, &rcols),
+                            );
+                            [format!("({l} = {r})"), format!("({r} = {l})")]
+                        })
+                        .collect()
+                };
+                let mut parts = Vec::new();
+                conjuncts(on.clone(), &mut parts);
+                let rest: Vec<String> = parts
+                    .iter()
+                    .map(|p| crate::deparse::expr_text(p, &both))
+                    .filter(|t| !hashed.contains(t))
+                    .collect();
+                match rest.len() {
+                    0 => {}
+                    1 => out.push(format!("{detail_pad}  Join Filter: {}", rest[0])),
+                    _ => out.push(format!(
+                        "{detail_pad}  Join Filter: ({})",
+                        rest.join(" AND ")
+                    )),
+                }
+            }
+            // A nested loop's right side sees the left row as its enclosing row.
+            let right_outer = if hash_keys.is_empty() || *lateral {
+                lcols.clone()
+            } else {
+                outer.to_vec()
+            };
+            explain_q(left, catalog, depth + 1, out, qualify, outer);
+            explain_q(right, catalog, depth + 1, out, qualify, &right_outer);
         }
         Plan::Aggregate { input, groups, .. } => {
             line(
@@ -947,19 +1121,46 @@ pub fn explain(plan: &Plan, catalog: &Catalog, depth: usize, out: &mut Vec<Strin
                     "HashAggregate".into()
                 },
             );
-            explain(input, catalog, depth + 1, out);
+            if !groups.is_empty() {
+                let cols = crate::deparse::plan_columns(input, catalog, qualify);
+                let keys: Vec<String> = groups
+                    .iter()
+                    .map(|g| crate::deparse::expr_text(g, &cols))
+                    .collect();
+                out.push(format!("{detail_pad}  Group Key: {}", keys.join(", ")));
+            }
+            explain_q(input, catalog, depth + 1, out, qualify, outer);
         }
         Plan::Window { input, .. } => {
             line(out, "WindowAgg".into());
-            explain(input, catalog, depth + 1, out);
+            explain_q(input, catalog, depth + 1, out, qualify, outer);
         }
-        Plan::Sort { input, .. } => {
+        Plan::Sort { input, keys } => {
             line(out, "Sort".into());
-            explain(input, catalog, depth + 1, out);
+            let cols = crate::deparse::plan_columns(input, catalog, qualify);
+            let keys: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    let mut t = crate::deparse::expr_text(&k.expr, &cols);
+                    if k.desc {
+                        t.push_str(" DESC");
+                    }
+                    if k.nulls_first != k.desc {
+                        t.push_str(if k.nulls_first {
+                            " NULLS FIRST"
+                        } else {
+                            " NULLS LAST"
+                        });
+                    }
+                    t
+                })
+                .collect();
+            out.push(format!("{detail_pad}  Sort Key: {}", keys.join(", ")));
+            explain_q(input, catalog, depth + 1, out, qualify, outer);
         }
         Plan::Limit { input, .. } => {
             line(out, "Limit".into());
-            explain(input, catalog, depth + 1, out);
+            explain_q(input, catalog, depth + 1, out, qualify, outer);
         }
         Plan::Distinct { input, on } => {
             line(
@@ -970,7 +1171,7 @@ pub fn explain(plan: &Plan, catalog: &Catalog, depth: usize, out: &mut Vec<Strin
                     "HashAggregate (DISTINCT)".into()
                 },
             );
-            explain(input, catalog, depth + 1, out);
+            explain_q(input, catalog, depth + 1, out, qualify, outer);
         }
         Plan::SetOp {
             op,
@@ -979,8 +1180,8 @@ pub fn explain(plan: &Plan, catalog: &Catalog, depth: usize, out: &mut Vec<Strin
             right,
         } => {
             line(out, format!("{op:?}{}", if *all { " All" } else { "" }));
-            explain(left, catalog, depth + 1, out);
-            explain(right, catalog, depth + 1, out);
+            explain_q(left, catalog, depth + 1, out, qualify, outer);
+            explain_q(right, catalog, depth + 1, out, qualify, outer);
         }
         Plan::TableFunction { calls, .. } => {
             let names: Vec<String> = calls.iter().map(|c| format!("{:?}", c.func.func)).collect();
@@ -988,19 +1189,19 @@ pub fn explain(plan: &Plan, catalog: &Catalog, depth: usize, out: &mut Vec<Strin
         }
         Plan::ProjectSet { input, .. } => {
             line(out, "ProjectSet".into());
-            explain(input, catalog, depth + 1, out);
+            explain_q(input, catalog, depth + 1, out, qualify, outer);
         }
         Plan::CteScan { id, .. } => line(out, format!("CTE Scan (cte {id})")),
         Plan::WorkTable { id, .. } => line(out, format!("WorkTable Scan (cte {id})")),
         Plan::With { ctes, input } => {
             for c in ctes {
                 line(out, format!("CTE {}", c.id));
-                explain(&c.plan, catalog, depth + 1, out);
+                explain_q(&c.plan, catalog, depth + 1, out, qualify, outer);
                 if let Some((r, _)) = &c.recursive {
-                    explain(r, catalog, depth + 1, out);
+                    explain_q(r, catalog, depth + 1, out, qualify, outer);
                 }
             }
-            explain(input, catalog, depth, out);
+            explain_q(input, catalog, depth, out, qualify, outer);
         }
     }
 }

@@ -363,6 +363,9 @@ pub struct SrfCall {
     pub func: ResolvedTableFunction,
     /// Arguments (over the input row for [`Plan::ProjectSet`]).
     pub args: Vec<Expr>,
+    /// In a select list: the call's columns make one record value (`jsonb_each(j)` is
+    /// `(key,value)`), named after the columns.
+    pub record: bool,
 }
 
 /// A WITH query.

@@ -92,6 +92,12 @@ const T_JSON: u8 = 18;
 const T_JSONB: u8 = 19;
 const T_ARRAY: u8 = 20;
 const T_ARRAY_DIMS: u8 = 21;
+/// A composite value: field count, then each field's name and value.
+const T_RECORD: u8 = 22;
+/// An OID alias value: kind name, OID, name.
+const T_REG: u8 = 23;
+/// A jsonpath: its canonical text.
+const T_JSONPATH: u8 = 24;
 
 fn put_len(out: &mut Vec<u8>, mut n: usize) {
     loop {
@@ -206,11 +212,36 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
                     put_len(out, d.len);
                 }
             }
-            put_bytes(out, a.element_type.format_type().as_bytes());
+            // A composite element type is kept as `record` (its values carry their names).
+            let elem = match &a.element_type {
+                DataType::Record(_) => "record".to_string(),
+                t => t.format_type(),
+            };
+            put_bytes(out, elem.as_bytes());
             put_len(out, a.elements.len());
             for e in &a.elements {
                 encode_value(out, e);
             }
+        }
+        Value::Record(r) => {
+            out.push(T_RECORD);
+            put_len(out, r.fields.len());
+            for (n, f) in r.names.iter().zip(&r.fields) {
+                put_bytes(out, n.as_bytes());
+                encode_value(out, f);
+            }
+        }
+        // Tables never have columns of these types (CREATE TABLE refuses them), so the name
+        // kept beside the OID cannot go stale across statements.
+        Value::JsonPath(p) => {
+            out.push(T_JSONPATH);
+            put_bytes(out, p.to_text().as_bytes());
+        }
+        Value::Reg(k, o, name) => {
+            out.push(T_REG);
+            put_bytes(out, k.name().as_bytes());
+            out.extend_from_slice(&o.to_le_bytes());
+            put_bytes(out, name.as_bytes());
         }
     }
 }
@@ -323,6 +354,30 @@ impl<'a> Reader<'a> {
                         .ok_or_else(|| damaged("array dimensions"))?
                 }
             }
+            T_JSONPATH => Value::JsonPath(std::sync::Arc::new(
+                basalt_common::types::jsonpath::parse_jsonpath(&self.string()?)
+                    .map_err(|_| damaged("jsonpath"))?,
+            )),
+            T_RECORD => {
+                if depth > 4 {
+                    return Err(damaged("nesting"));
+                }
+                let n = self.len()?;
+                let mut names = Vec::with_capacity(n.min(1024));
+                let mut fields = Vec::with_capacity(n.min(1024));
+                for _ in 0..n {
+                    names.push(self.string()?);
+                    fields.push(self.value(depth + 1)?);
+                }
+                Value::record(names.into(), fields)
+            }
+            T_REG => {
+                let Ok(DataType::Reg(k)) = DataType::from_name(&self.string()?, &[]) else {
+                    return Err(damaged("oid type"));
+                };
+                let o = u32::from_le_bytes(self.arr()?);
+                Value::Reg(k, o, self.string()?.into())
+            }
             _ => return Err(damaged("unknown tag")),
         })
     }
@@ -363,6 +418,10 @@ mod tests {
             Value::Uuid([7; 16]),
             Value::Jsonb(parse_jsonb(r#"{"a": [1, null]}"#).unwrap()),
             Value::array(DataType::Int4, vec![Value::Int4(1), Value::Null]),
+            Value::record(
+                vec!["a".to_string(), "b".to_string()].into(),
+                vec![Value::Int4(1), Value::Null],
+            ),
         ];
         let bytes = encode_row(&row);
         let back = decode_row(&bytes).unwrap();

@@ -51,3 +51,38 @@ fn typed_rows_parameters_and_session_statements() {
         .unwrap_err();
     assert_eq!(e.code().code(), "22P02");
 }
+
+/// OID alias types read from parameters, as drivers send them (SQLAlchemy's
+/// `CAST($1 AS REGCLASS)`): the parameter is text and converts when the statement runs.
+#[test]
+fn regclass_parameters() {
+    let mut s = Session::new(LocalKv::memory());
+    s.execute("CREATE TABLE t (id serial PRIMARY KEY)").unwrap();
+    let r = s
+        .query(
+            "SELECT count(*) FROM pg_class WHERE oid = CAST($1 AS REGCLASS)",
+            &[Value::Text("t".into())],
+        )
+        .unwrap();
+    assert_eq!(r.rows, [[Value::Int8(1)]]);
+    let r = s
+        .query(
+            "SELECT $1::regclass::text",
+            &[Value::Text("pg_class".into())],
+        )
+        .unwrap();
+    assert_eq!(r.rows, [[Value::Text("pg_class".into())]]);
+    let r = s
+        .query(
+            "SELECT CAST(CAST(pg_get_serial_sequence(CAST(CAST(a.attrelid AS REGCLASS) AS TEXT), \
+             a.attname) AS REGCLASS) AS OID) > 0 FROM pg_attribute a \
+             WHERE a.attrelid = $1::regclass AND a.attname = 'id'",
+            &[Value::Text("t".into())],
+        )
+        .unwrap();
+    assert_eq!(r.rows, [[Value::Bool(true)]]);
+    let e = s
+        .query("SELECT $1::regclass", &[Value::Text("nosuch".into())])
+        .unwrap_err();
+    assert_eq!(e.code().code(), "42P01");
+}

@@ -69,6 +69,11 @@ pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
     if let (T::Array(a), T::Array(b)) = (from, to) {
         return cast_context(a, b);
     }
+    // A row converts to another row type field by field (PostgreSQL checks the fields when
+    // it converts; an anonymous row goes to any composite type and back).
+    if let (T::Record(_), T::Record(_)) = (from, to) {
+        return Some(Implicit);
+    }
     let catalog = match (from, to) {
         (a, b) if int_rank(a).is_some() && int_rank(b).is_some() => {
             if int_rank(a) < int_rank(b) {
@@ -93,6 +98,9 @@ pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
         (T::Time(_), T::Interval) => Some(Implicit),
         (T::Interval, T::Time(_)) => Some(Assignment),
         (T::Json, T::Jsonb) | (T::Jsonb, T::Json) => Some(Assignment),
+        (a, T::Reg(_)) if int_rank(a).is_some() => Some(Implicit),
+        (T::Reg(_), T::Int4 | T::Int8) => Some(Assignment),
+        (T::Text | T::Varchar(_), T::Reg(super::datatype::RegKind::Class)) => Some(Implicit),
         (
             T::Jsonb,
             T::Bool | T::Int2 | T::Int4 | T::Int8 | T::Float4 | T::Float8 | T::Numeric(_),
@@ -205,6 +213,15 @@ pub fn apply_typmod(value: Value, to: &DataType, kind: CastContext) -> TypeResul
         (Value::Timestamp(t), DataType::Timestamp(p)) => Value::Timestamp(adjust_timestamp(t, *p)?),
         (Value::Timestamptz(t), DataType::Timestamptz(p)) => {
             Value::Timestamptz(adjust_timestamp(t, *p)?)
+        }
+        (Value::Record(mut r), DataType::Record(t)) if r.fields.len() == t.fields.len() => {
+            let fields = std::mem::take(&mut r.fields);
+            r.fields = fields
+                .into_iter()
+                .zip(&t.fields)
+                .map(|(f, (_, ft))| apply_typmod(f, ft, kind))
+                .collect::<TypeResult<_>>()?;
+            Value::Record(r)
         }
         (Value::Array(mut a), DataType::Array(elem)) => {
             let elems = std::mem::take(&mut a.elements);
@@ -334,6 +351,26 @@ fn convert(
     let out = match (value, &base) {
         // Same base type: only the modifier changes.
         (v, _) if from.same_base(to) => v.clone(),
+        // Object identifiers: binary to oid (bigint here) and integer; to a string by name.
+        (Value::Reg(_, o, _), T::Int8) => Value::Int8(i64::from(*o)),
+        (Value::Reg(_, o, _), T::Int4) => Value::Int4(*o as i32),
+        (Value::Reg(_, _, name), t) if t.is_string() => {
+            if matches!(t, T::Bpchar(_)) {
+                Value::Bpchar(name.to_string())
+            } else {
+                Value::Text(name.to_string())
+            }
+        }
+        // Reading a name or an OID needs the catalog, which the SQL layer has.
+        (_, T::Reg(k)) => {
+            return Err(TypeError::new(
+                codes::FEATURE_NOT_SUPPORTED,
+                format!(
+                    "feature not supported: conversion to {} without a catalog",
+                    k.name()
+                ),
+            ));
+        }
         // Integers.
         (Value::Int2(v), t) if int_rank(t).is_some() => int_from_i128(i128::from(*v), t)?,
         (Value::Int4(v), t) if int_rank(t).is_some() => int_from_i128(i128::from(*v), t)?,
@@ -447,6 +484,40 @@ fn convert(
                 }
                 _ => return Err(wrong()),
             }
+        }
+        // Rows: field by field, taking the target's field names.
+        (Value::Record(r), T::Record(t)) => {
+            if r.fields.len() != t.fields.len() && !(t.is_anonymous() && t.fields.is_empty()) {
+                return Err(TypeError::new(
+                    codes::CANNOT_COERCE,
+                    format!(
+                        "cannot cast type {} to {}",
+                        from.format_type(),
+                        to.format_type()
+                    ),
+                )
+                .with_detail(if r.fields.len() < t.fields.len() {
+                    "Input has too few columns."
+                } else {
+                    "Input has too many columns."
+                }));
+            }
+            if t.is_anonymous() && t.fields.is_empty() {
+                return Ok(value.clone());
+            }
+            let fields = r
+                .fields
+                .iter()
+                .zip(&t.fields)
+                .map(|(f, (_, ft))| match (f, f.data_type()) {
+                    (Value::Null, _) | (_, None) => Ok(Value::Null),
+                    (f, Some(ff)) => {
+                        let ff = if let Value::Text(_) = f { T::Text } else { ff };
+                        convert(f, &ff, ft, kind, ctx)
+                    }
+                })
+                .collect::<TypeResult<Vec<_>>>()?;
+            Value::record(t.names(), fields)
         }
         // Arrays: element by element.
         (Value::Array(a), T::Array(_)) => {

@@ -8,6 +8,7 @@
 //! type `bpchar` has no length limit.
 
 use super::error::{TypeError, TypeResult, codes};
+use super::record::{RECORD_ARRAY_OID, RECORD_OID, RecordType};
 
 /// Maximum precision of `numeric(p,s)` (PostgreSQL's `NUMERIC_MAX_PRECISION`).
 pub const NUMERIC_MAX_PRECISION: i32 = 1000;
@@ -61,11 +62,77 @@ pub enum DataType {
     Json,
     /// `jsonb` (OID 3802).
     Jsonb,
+    /// `jsonpath` (OID 4072).
+    JsonPath,
+    /// An object-identifier alias type (`regclass`, `regtype`, ...): an OID that reads and
+    /// prints as the object's name.
+    Reg(RegKind),
     /// A one-dimensional array of the element type (never itself an array).
     Array(Box<DataType>),
     /// `unknown` (OID 705): the type of an untyped string literal and of a bare `NULL`
     /// before the binder resolves it.
     Unknown,
+    /// A composite type: `record` (an anonymous row) or a table's or `CREATE TYPE`'s row
+    /// type (see [`super::record`]).
+    Record(Box<RecordType>),
+}
+
+/// The object-identifier alias types: what kind of catalog object the OID names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RegKind {
+    /// `regclass` (OID 2205): a relation.
+    Class,
+    /// `regtype` (OID 2206): a type.
+    Type,
+    /// `regproc` (OID 24): a function by name.
+    Proc,
+    /// `regprocedure` (OID 2202): a function with its argument types.
+    Procedure,
+    /// `regoper` (OID 2203): an operator by name.
+    Oper,
+    /// `regnamespace` (OID 4089): a schema.
+    Namespace,
+    /// `regrole` (OID 4096): a role.
+    Role,
+}
+
+impl RegKind {
+    /// All kinds.
+    pub const ALL: [RegKind; 7] = [
+        RegKind::Class,
+        RegKind::Type,
+        RegKind::Proc,
+        RegKind::Procedure,
+        RegKind::Oper,
+        RegKind::Namespace,
+        RegKind::Role,
+    ];
+
+    /// The type's name (`regclass`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RegKind::Class => "regclass",
+            RegKind::Type => "regtype",
+            RegKind::Proc => "regproc",
+            RegKind::Procedure => "regprocedure",
+            RegKind::Oper => "regoper",
+            RegKind::Namespace => "regnamespace",
+            RegKind::Role => "regrole",
+        }
+    }
+
+    /// (type OID, array type OID).
+    fn oids(self) -> (u32, u32) {
+        match self {
+            RegKind::Class => (2205, 2210),
+            RegKind::Type => (2206, 2211),
+            RegKind::Proc => (24, 1008),
+            RegKind::Procedure => (2202, 2207),
+            RegKind::Oper => (2203, 2208),
+            RegKind::Namespace => (4089, 4090),
+            RegKind::Role => (4096, 4097),
+        }
+    }
 }
 
 /// The modifier of `numeric(precision, scale)`.
@@ -107,8 +174,11 @@ impl DataType {
             DataType::Uuid => (2950, 2951, "uuid", 16),
             DataType::Json => (114, 199, "json", -1),
             DataType::Jsonb => (3802, 3807, "jsonb", -1),
+            DataType::JsonPath => (4072, 4073, "jsonpath", -1),
+            DataType::Reg(k) => (k.oids().0, k.oids().1, k.name(), 4),
             DataType::Array(elem) => (elem.info().array_oid, 0, "", -1),
             DataType::Unknown => (705, 0, "unknown", -2),
+            DataType::Record(r) => (r.oid, r.array_oid, "record", -1),
         };
         TypeInfo {
             oid,
@@ -131,6 +201,10 @@ impl DataType {
     /// `pg_type.typname`: `int4`, `varchar`, `_int4` for `integer[]`.
     pub fn typname(&self) -> String {
         match self {
+            DataType::Record(r) => r.name.clone().unwrap_or_else(|| "record".into()),
+            DataType::Array(elem) if matches!(**elem, DataType::Record(_)) => {
+                format!("_{}", elem.typname())
+            }
             DataType::Array(elem) => format!("_{}", elem.info().typname),
             other => other.info().typname.to_owned(),
         }
@@ -165,19 +239,30 @@ impl DataType {
                 2950 => DataType::Uuid,
                 114 => DataType::Json,
                 3802 => DataType::Jsonb,
+                4072 => DataType::JsonPath,
                 705 => DataType::Unknown,
-                _ => return None,
+                RECORD_OID => DataType::Record(Box::new(RecordType::anonymous(Vec::new()))),
+                o => {
+                    return RegKind::ALL
+                        .into_iter()
+                        .find(|k| k.oids().0 == o)
+                        .map(DataType::Reg);
+                }
             })
         };
         if let Some(t) = scalar(oid) {
             return Some(t);
         }
+        if oid == RECORD_ARRAY_OID {
+            return scalar(RECORD_OID).map(|t| DataType::Array(Box::new(t)));
+        }
         [
             16, 21, 23, 20, 700, 701, 1700, 25, 1043, 1042, 17, 1082, 1083, 1114, 1184, 1186, 2950,
-            114, 3802,
+            114, 3802, 4072,
         ]
         .into_iter()
         .filter_map(scalar)
+        .chain(RegKind::ALL.into_iter().map(DataType::Reg))
         .find(|t| t.array_oid() == oid)
         .map(|t| DataType::Array(Box::new(t)))
     }
@@ -220,9 +305,24 @@ impl DataType {
         }
     }
 
-    /// Whether both are the same type, ignoring modifiers.
+    /// Whether both are the same type, ignoring modifiers. All anonymous rows are the one
+    /// type `record`, as in PostgreSQL; a named composite type is itself.
     pub fn same_base(&self, other: &DataType) -> bool {
-        self.without_typmod() == other.without_typmod()
+        match (self, other) {
+            (DataType::Record(a), DataType::Record(b)) => {
+                a.oid == b.oid && (a.is_anonymous() || a.fields == b.fields)
+            }
+            (DataType::Array(a), DataType::Array(b)) => a.same_base(b),
+            _ => self.without_typmod() == other.without_typmod(),
+        }
+    }
+
+    /// The row type, for a composite type.
+    pub fn record(&self) -> Option<&RecordType> {
+        match self {
+            DataType::Record(r) => Some(r),
+            _ => None,
+        }
     }
 
     /// Whether the type is one of PostgreSQL's string category (`text`, `varchar`, `bpchar`).
@@ -261,8 +361,11 @@ impl DataType {
             DataType::Uuid => "uuid".into(),
             DataType::Json => "json".into(),
             DataType::Jsonb => "jsonb".into(),
+            DataType::JsonPath => "jsonpath".into(),
+            DataType::Reg(k) => k.name().into(),
             DataType::Array(e) => format!("{}[]", e.format_type()),
             DataType::Unknown => "unknown".into(),
+            DataType::Record(r) => r.name.clone().unwrap_or_else(|| "record".into()),
         }
     }
 
@@ -353,11 +456,18 @@ impl DataType {
             "uuid" => no_mods(DataType::Uuid),
             "json" => no_mods(DataType::Json),
             "jsonb" => no_mods(DataType::Jsonb),
+            "jsonpath" => no_mods(DataType::JsonPath),
             "unknown" => no_mods(DataType::Unknown),
-            _ => Err(TypeError::new(
-                codes::UNDEFINED_OBJECT,
-                format!("type \"{}\" does not exist", name.trim()),
-            )),
+            "record" => no_mods(DataType::Record(Box::new(
+                RecordType::anonymous(Vec::new()),
+            ))),
+            other => match RegKind::ALL.into_iter().find(|k| k.name() == other) {
+                Some(k) => no_mods(DataType::Reg(k)),
+                None => Err(TypeError::new(
+                    codes::UNDEFINED_OBJECT,
+                    format!("type \"{}\" does not exist", name.trim()),
+                )),
+            },
         }
     }
 

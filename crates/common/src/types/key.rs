@@ -17,6 +17,7 @@
 //! | `numeric` | `Bytes`: the scheme below |
 //! | `jsonb` | `Bytes`: kind byte, then a self-delimiting encoding per kind |
 //! | arrays | `Bytes`: the elements' keycode encodings (ascending, NULLs last) concatenated, `0x00`, the number of dimensions (1 byte), their lengths (u32) and lower bounds (i32, sign bit flipped), big-endian |
+//! | `regclass` and the other OID aliases | `Int` (the OID) |
 //! | `json` | none: PostgreSQL has no b-tree order for `json` (42883) |
 //!
 //! # Numeric keys
@@ -82,10 +83,26 @@ pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
             }
             KeyValue::Bytes(out)
         }
+        Value::Record(r) => {
+            let mut out = Vec::new();
+            for f in &r.fields {
+                encode_into(&mut out, &to_key_value(f)?, SortOrder::ASC);
+            }
+            // Below every field's first byte: a shorter record sorts first.
+            out.push(0);
+            KeyValue::Bytes(out)
+        }
+        Value::Reg(_, o, _) => KeyValue::Int(i64::from(*o)),
         Value::Json(_) => {
             return Err(TypeError::new(
                 codes::UNDEFINED_FUNCTION,
                 "could not identify a comparison function for type json",
+            ));
+        }
+        Value::JsonPath(_) => {
+            return Err(TypeError::new(
+                codes::UNDEFINED_FUNCTION,
+                "could not identify a comparison function for type jsonpath",
             ));
         }
     })

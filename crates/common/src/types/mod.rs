@@ -15,6 +15,7 @@
 //! - [`scalar`], [`datetime`], [`interval`], [`json`], [`array`](mod@array): the I/O of each family.
 //! - [`cast`](mod@cast): [`cast()`](cast::cast) and the cast table ([`cast_context`]) for the binder.
 //! - [`arith`](mod@arith): integer, float, numeric and interval arithmetic with PostgreSQL's errors.
+//! - [`record`]: [`RecordType`] and [`RecordValue`], composite types and their text I/O.
 //! - [`key`]: [`to_key_value`], the order-preserving mapping to [`crate::keycode`] keys.
 //! - [`tz`]: time zones of the tz database (TZif files and POSIX `TZ` strings).
 //! - [`error`]: [`TypeError`], carrying the SQLSTATE and PostgreSQL's message text.
@@ -39,8 +40,10 @@ pub mod datetime;
 pub mod error;
 pub mod interval;
 pub mod json;
+pub mod jsonpath;
 pub mod key;
 pub mod numeric;
+pub mod record;
 pub mod scalar;
 pub mod text;
 pub mod tz;
@@ -48,12 +51,13 @@ pub mod value;
 
 pub use arith::{ArithOp, arith};
 pub use cast::{CastContext, cast, cast_context};
-pub use datatype::{DataType, NumericTypmod};
+pub use datatype::{DataType, NumericTypmod, RegKind};
 pub use datetime::{TimeZone, TypeContext};
 pub use error::{TypeError, TypeErrorKind, TypeResult};
 pub use interval::Interval;
 pub use json::Jsonb;
 pub use key::to_key_value;
 pub use numeric::Numeric;
+pub use record::{RecordType, RecordValue};
 pub use text::{format_text, parse_text};
 pub use value::{ArrayDim, ArrayValue, MAX_ARRAY_DIMS, Value};

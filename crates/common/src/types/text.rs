@@ -7,6 +7,8 @@
 //! precision, `timestamp(p)` rounds the fraction. A cast from an untyped literal
 //! (`'abc'::varchar(2)`) instead truncates; that is [`super::cast::cast`]'s job.
 
+use std::sync::Arc;
+
 use super::array::{format_array, parse_array};
 use super::datatype::DataType;
 use super::datetime::{
@@ -50,7 +52,31 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TypeContext) -> TypeResult<V
         DataType::Uuid => Value::Uuid(parse_uuid(input)?),
         DataType::Json => Value::Json(parse_json(input)?),
         DataType::Jsonb => Value::Jsonb(parse_jsonb(input)?),
+        DataType::JsonPath => Value::JsonPath(Arc::new(super::jsonpath::parse_jsonpath(input)?)),
         DataType::Array(elem) => parse_array(input, elem, ctx)?,
+        DataType::Record(r) => {
+            if r.is_anonymous() && r.fields.is_empty() {
+                return Err(super::error::TypeError::new(
+                    super::error::codes::FEATURE_NOT_SUPPORTED,
+                    "input of anonymous composite types is not implemented",
+                ));
+            }
+            super::record::parse_record(input, r, ctx)?
+        }
+        // Names need the catalog: the SQL layer reads these before they get here. A bare
+        // OID number is all that can be read without it.
+        DataType::Reg(k) => match input.trim().parse::<u32>() {
+            Ok(o) => Value::Reg(*k, o, Arc::from(o.to_string())),
+            Err(_) => {
+                return Err(super::error::TypeError::new(
+                    super::error::codes::FEATURE_NOT_SUPPORTED,
+                    format!(
+                        "feature not supported: reading a {} name without a catalog",
+                        k.name()
+                    ),
+                ));
+            }
+        },
     })
 }
 
@@ -75,5 +101,8 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Uuid(v) => format_uuid(v),
         Value::Jsonb(v) => v.to_text(),
         Value::Array(a) => format_array(a, ctx),
+        Value::Record(r) => super::record::format_record(r, ctx),
+        Value::Reg(_, _, name) => name.to_string(),
+        Value::JsonPath(p) => p.to_text(),
     })
 }

@@ -28,10 +28,13 @@
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
-use super::datatype::DataType;
+use std::sync::Arc;
+
+use super::datatype::{DataType, RegKind};
 use super::interval::Interval;
 use super::json::Jsonb;
 use super::numeric::Numeric;
+use super::record::{RecordType, RecordValue};
 
 /// One SQL value.
 #[derive(Debug, Clone)]
@@ -76,6 +79,13 @@ pub enum Value {
     Jsonb(Jsonb),
     /// An array of any number of dimensions.
     Array(Box<ArrayValue>),
+    /// A composite value (a row).
+    Record(Box<RecordValue>),
+    /// A value of an object-identifier alias type: the OID and the name it printed as when
+    /// the value was made (resolved against the statement's catalog). Compares by OID.
+    Reg(RegKind, u32, Arc<str>),
+    /// `jsonpath`.
+    JsonPath(Arc<super::jsonpath::JsonPath>),
 }
 
 /// PostgreSQL's `MAXDIM`: arrays have at most six dimensions.
@@ -192,6 +202,15 @@ impl Value {
             Value::Json(_) => DataType::Json,
             Value::Jsonb(_) => DataType::Jsonb,
             Value::Array(a) => DataType::Array(Box::new(a.element_type.clone())),
+            Value::Record(r) => DataType::Record(Box::new(RecordType::named_fields(
+                r.names
+                    .iter()
+                    .zip(&r.fields)
+                    .map(|(n, v)| (n.clone(), v.data_type().unwrap_or(DataType::Unknown)))
+                    .collect(),
+            ))),
+            Value::Reg(k, _, _) => DataType::Reg(*k),
+            Value::JsonPath(_) => DataType::JsonPath,
         })
     }
 
@@ -216,6 +235,9 @@ impl Value {
             Value::Json(_) => 16,
             Value::Jsonb(_) => 17,
             Value::Array(_) => 18,
+            Value::Record(_) => 19,
+            Value::Reg(..) => 20,
+            Value::JsonPath(_) => 21,
             Value::Null => 255,
         }
     }
@@ -266,6 +288,9 @@ impl Ord for Value {
             (Interval(a), Interval(b)) => a.cmp(b),
             (Uuid(a), Uuid(b)) => a.cmp(b),
             (Jsonb(a), Jsonb(b)) => a.cmp(b),
+            (Reg(_, a, _), Reg(_, b, _)) => a.cmp(b),
+            // No order in PostgreSQL; the canonical text keeps Ord total.
+            (JsonPath(a), JsonPath(b)) => a.to_text().cmp(&b.to_text()),
             (Array(a), Array(b)) => {
                 for (x, y) in a.elements.iter().zip(&b.elements) {
                     let o = x.cmp(y);
@@ -290,6 +315,15 @@ impl Ord for Value {
                         lows(a).cmp(&lows(b))
                     })
             }
+            // Records: field by field (a NULL field equals NULL and sorts after values, as
+            // PostgreSQL's `record_cmp`), then the number of fields.
+            (Record(a), Record(b)) => a
+                .fields
+                .iter()
+                .zip(&b.fields)
+                .map(|(x, y)| x.cmp(y))
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or_else(|| a.fields.len().cmp(&b.fields.len())),
             (a, b) => a.rank().cmp(&b.rank()),
         }
     }
@@ -336,6 +370,14 @@ impl Hash for Value {
                 }
                 a.dims.hash(state);
             }
+            Value::Record(r) => {
+                r.fields.len().hash(state);
+                for f in &r.fields {
+                    f.hash(state);
+                }
+            }
+            Value::Reg(_, o, _) => o.hash(state),
+            Value::JsonPath(p) => p.to_text().hash(state),
         }
     }
 }

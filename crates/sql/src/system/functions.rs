@@ -7,11 +7,11 @@
 //! PostgreSQL type `oid`/`regclass` may be given as an integer OID or as a (possibly
 //! qualified) name, because the binder types `'t'::regclass` as text.
 
-use basalt_common::types::{CastContext, DataType, Value};
+use basalt_common::types::{CastContext, DataType, RegKind, Value};
 
 use super::tables::{self, Ctx, PROCS, ROLE_NAME};
 use crate::binder::Binder;
-use crate::catalog::{INFORMATION_SCHEMA_OID, PG_CATALOG_OID};
+use crate::catalog::PG_CATALOG_OID;
 use crate::error::SqlError;
 use crate::expr::{CmpOp, Expr};
 
@@ -156,6 +156,7 @@ impl OidArg {
                 Value::Int2(x) => Some(i64::from(*x)),
                 Value::Int4(x) => Some(i64::from(*x)),
                 Value::Int8(x) => Some(*x),
+                Value::Reg(_, o, _) => Some(i64::from(*o)),
                 Value::Text(s) if t.is_string() || *t == DataType::Unknown => {
                     if let Ok(n) = s.trim().parse::<i64>() {
                         Some(n)
@@ -193,9 +194,16 @@ impl OidArg {
             }));
         }
         match t {
-            DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Unknown => Ok(
-                OidArg::Dyn(b.coerce(e, t, &DataType::Int8, CastContext::Explicit)?),
-            ),
+            DataType::Int2
+            | DataType::Int4
+            | DataType::Int8
+            | DataType::Unknown
+            | DataType::Reg(_) => Ok(OidArg::Dyn(b.coerce(
+                e,
+                t,
+                &DataType::Int8,
+                CastContext::Explicit,
+            )?)),
             t if t.is_string() && kind == OidKind::Class => {
                 let rels = tables::relations(ctx.cat);
                 let entries = class_names(ctx, &rels)
@@ -339,10 +347,26 @@ fn bind_format_type(
         u32::try_from(o).map_or_else(|_| text("???"), |o| text(&format_type(o, m)))
     };
     let all: Vec<u32> = tables::builtin_types().iter().map(DataType::oid).collect();
+    // Composite types (tables' row types and CREATE TYPE) and their arrays, by name.
+    let composites: Vec<(i64, Value)> = ctx
+        .cat
+        .tables
+        .values()
+        .map(|t| t.row_type())
+        .chain(ctx.cat.types.values().map(|t| t.row_type()))
+        .flat_map(|r| {
+            let n = r.name.clone().unwrap_or_default();
+            [
+                (i64::from(r.oid), text(&n)),
+                (i64::from(r.array_oid), text(&format!("{n}[]"))),
+            ]
+        })
+        .collect();
     if let Some(m) = typmod_const {
         let entries = all
             .iter()
             .map(|t| (i64::from(*t), fmt(i64::from(*t), m)))
+            .chain(composites)
             .collect();
         return Ok((o.map(|x| fmt(x, m), entries, text("???")), DataType::Text));
     }
@@ -392,6 +416,9 @@ fn bind_format_type(
             eq(&oid_expr, int8(t)),
             Expr::Const(text(&format_type(t, Some(-1)))),
         ));
+    }
+    for (o, n) in composites {
+        whens.push((eq(&oid_expr, Value::Int8(o)), Expr::Const(n)));
     }
     Ok((
         Expr::Case {
@@ -782,54 +809,30 @@ pub fn bind(
             | "pg_database_size",
             1 | 2,
         ) => (Expr::Const(Value::Int8(0)), DataType::Int8),
-        ("to_regclass" | "to_regtype" | "to_regnamespace", 1) => {
+        (
+            "to_regclass" | "to_regtype" | "to_regnamespace" | "to_regproc" | "to_regprocedure"
+            | "to_regrole",
+            1,
+        ) => {
             if !(types[0].is_string() || types[0] == DataType::Unknown) {
                 return Err(err(
                     "42883",
                     format!("function {name}({}) does not exist", types[0].format_type()),
                 ));
             }
-            let rels = tables::relations(ctx.cat);
-            let resolve = |s: &str| -> Option<u32> {
-                match name {
-                    "to_regclass" => resolve_class(ctx, &rels, s),
-                    "to_regtype" => resolve_type(s),
-                    _ => split_name(s)
-                        .filter(|p| p.len() == 1)
-                        .and_then(|p| ctx.cat.schema_oid(&p[0])),
-                }
+            let kind = match name {
+                "to_regclass" => RegKind::Class,
+                "to_regtype" => RegKind::Type,
+                "to_regnamespace" => RegKind::Namespace,
+                "to_regproc" => RegKind::Proc,
+                "to_regprocedure" => RegKind::Procedure,
+                _ => RegKind::Role,
             };
-            let e = match arg(0) {
-                Expr::Const(Value::Text(s)) => Expr::Const(resolve(&s).map_or(Value::Null, int8)),
-                Expr::Const(_) => Expr::Const(Value::Null),
-                e => {
-                    let keys: Vec<(String, u32)> = match name {
-                        "to_regclass" => class_names(ctx, &rels),
-                        "to_regtype" => tables::builtin_types()
-                            .iter()
-                            .flat_map(|t| [(t.typname(), t.oid()), (t.format_type(), t.oid())])
-                            .collect(),
-                        _ => {
-                            let mut v: Vec<(String, u32)> = ctx
-                                .cat
-                                .schemas
-                                .values()
-                                .map(|s| (s.name.clone(), s.oid))
-                                .collect();
-                            v.push(("pg_catalog".into(), PG_CATALOG_OID));
-                            v.push(("information_schema".into(), INFORMATION_SCHEMA_OID));
-                            v
-                        }
-                    };
-                    let e = b.coerce(e, &types[0], &DataType::Text, CastContext::Implicit)?;
-                    case_of(
-                        e,
-                        keys.into_iter().map(|(k, o)| (text(&k), int8(o))).collect(),
-                        Value::Null,
-                    )
-                }
-            };
-            (e, DataType::Int8)
+            let e = b.coerce(arg(0), &types[0], &DataType::Text, CastContext::Implicit)?;
+            (
+                b.reg_cast(e, &DataType::Text, kind, true)?,
+                DataType::Reg(kind),
+            )
         }
         ("pg_get_serial_sequence", 2) => {
             let rels = tables::relations(ctx.cat);

@@ -30,6 +30,7 @@
 //! `tests/catalog.rs` for a populated one).
 
 mod functions;
+pub mod reg;
 pub mod tables;
 
 use basalt_common::types::{DataType, Value};
@@ -42,6 +43,7 @@ use crate::expr::Expr;
 use crate::plan::Plan;
 
 pub use functions::{format_type, resolve_type, split_name};
+pub use reg::{RegCatalog, RegMap};
 pub use tables::{Ctx, T, VRel};
 
 /// The server version string PostgreSQL clients see.
@@ -94,7 +96,15 @@ pub fn bind_system_function(
                 }
                 t => t.without_typmod().format_type(),
             };
-            text(&t)
+            // pg_typeof returns regtype.
+            Some((
+                Expr::Const(Value::Reg(
+                    basalt_common::types::RegKind::Type,
+                    types[0].oid(),
+                    t.into(),
+                )),
+                DataType::Reg(basalt_common::types::RegKind::Type),
+            ))
         }
         ("pg_backend_pid", 0) => Some((
             Expr::Const(Value::Int4(std::process::id() as i32)),
@@ -105,6 +115,89 @@ pub fn bind_system_function(
             functions::bind(b, &c, name, args, types)?
         }
     })
+}
+
+/// A function's parameters as PostgreSQL names them, each with its default (if it has one).
+pub type NamedParams = Vec<(&'static str, Option<Value>)>;
+
+/// The parameter lists (one per overload) of the built-in functions whose parameters have
+/// names in PostgreSQL 15 (`pg_proc.proargnames`), for calls with named arguments.
+pub fn named_params(name: &str) -> Vec<NamedParams> {
+    let i = |n: &'static str| (n, None);
+    let zero = |n: &'static str| (n, Some(Value::Int4(0)));
+    let jsonb =
+        |s: &str| basalt_common::types::json::parse_jsonb(s).map_or(Value::Null, Value::Jsonb);
+    match name {
+        "make_interval" => vec![vec![
+            zero("years"),
+            zero("months"),
+            zero("weeks"),
+            zero("days"),
+            zero("hours"),
+            zero("mins"),
+            ("secs", Some(Value::Float8(0.0))),
+        ]],
+        "make_date" => vec![vec![i("year"), i("month"), i("day")]],
+        "make_time" => vec![vec![i("hour"), i("min"), i("sec")]],
+        "make_timestamp" => vec![vec![
+            i("year"),
+            i("month"),
+            i("mday"),
+            i("hour"),
+            i("min"),
+            i("sec"),
+        ]],
+        "make_timestamptz" => vec![
+            vec![
+                i("year"),
+                i("month"),
+                i("mday"),
+                i("hour"),
+                i("min"),
+                i("sec"),
+            ],
+            vec![
+                i("year"),
+                i("month"),
+                i("mday"),
+                i("hour"),
+                i("min"),
+                i("sec"),
+                i("timezone"),
+            ],
+        ],
+        "jsonb_set" => vec![vec![
+            i("jsonb_in"),
+            i("path"),
+            i("replacement"),
+            ("create_if_missing", Some(Value::Bool(true))),
+        ]],
+        "jsonb_insert" => vec![vec![
+            i("jsonb_in"),
+            i("path"),
+            i("replacement"),
+            ("insert_after", Some(Value::Bool(false))),
+        ]],
+        "json_each" | "json_each_text" | "jsonb_each" | "jsonb_each_text" => {
+            vec![vec![i("from_json")]]
+        }
+        "jsonb_path_query"
+        | "jsonb_path_query_array"
+        | "jsonb_path_query_first"
+        | "jsonb_path_exists"
+        | "jsonb_path_match"
+        | "jsonb_path_query_tz"
+        | "jsonb_path_query_array_tz"
+        | "jsonb_path_query_first_tz"
+        | "jsonb_path_exists_tz"
+        | "jsonb_path_match_tz" => vec![vec![
+            i("target"),
+            i("path"),
+            ("vars", Some(jsonb("{}"))),
+            ("silent", Some(Value::Bool(false))),
+        ]],
+        _ => Vec::new(),
+    }
 }
 
 /// The virtual relation a (possibly qualified) name finds, if any.

@@ -63,7 +63,7 @@ pub enum T {
     I8,
     /// real.
     F4,
-    /// text (also `regproc`, `regtype`, `pg_node_tree`).
+    /// text (also `pg_node_tree`).
     Text,
     /// text[] (also `aclitem[]`, `"char"[]`).
     TextArr,
@@ -73,6 +73,10 @@ pub enum T {
     OidArr,
     /// timestamp with time zone.
     Tstz,
+    /// `regproc`.
+    RegProc,
+    /// `regtype`.
+    RegType,
 }
 
 impl T {
@@ -89,6 +93,8 @@ impl T {
             T::I2Arr => DataType::Array(Box::new(DataType::Int2)),
             T::OidArr => DataType::Array(Box::new(DataType::Int8)),
             T::Tstz => DataType::Timestamptz(None),
+            T::RegProc => DataType::Reg(basalt_common::types::RegKind::Proc),
+            T::RegType => DataType::Reg(basalt_common::types::RegKind::Type),
         }
     }
 }
@@ -129,6 +135,9 @@ fn oid(x: u32) -> Value {
 }
 fn name(s: &str) -> Value {
     Value::Text(s.to_string())
+}
+fn proc(name: &str) -> Value {
+    super::reg::support_proc(name)
 }
 fn ch(c: char) -> Value {
     if c == '\0' {
@@ -196,6 +205,7 @@ pub struct TypeFacts {
 /// The built-in scalar types (arrays are derived from them).
 pub fn scalar_types() -> Vec<TypeFacts> {
     use DataType as D;
+    use basalt_common::types::RegKind as R;
     let f = |ty, byval, category, preferred, align, storage, underscore_io, typmod_io, opclass| {
         TypeFacts {
             ty,
@@ -280,6 +290,45 @@ pub fn scalar_types() -> Vec<TypeFacts> {
         ),
         f(D::Uuid, false, 'U', false, 'c', 'p', true, false, 10065),
         f(D::Jsonb, false, 'U', false, 'i', 'x', true, false, 10088),
+        f(D::JsonPath, false, 'U', false, 'i', 'x', true, false, 0),
+        // The OID aliases (their opclass is oid_ops, of type oid, which Basalt lacks).
+        f(D::Reg(R::Proc), true, 'N', false, 'i', 'p', false, false, 0),
+        f(
+            D::Reg(R::Procedure),
+            true,
+            'N',
+            false,
+            'i',
+            'p',
+            false,
+            false,
+            0,
+        ),
+        f(D::Reg(R::Oper), true, 'N', false, 'i', 'p', false, false, 0),
+        f(
+            D::Reg(R::Class),
+            true,
+            'N',
+            false,
+            'i',
+            'p',
+            false,
+            false,
+            0,
+        ),
+        f(D::Reg(R::Type), true, 'N', false, 'i', 'p', false, false, 0),
+        f(D::Reg(R::Role), true, 'N', false, 'i', 'p', false, false, 0),
+        f(
+            D::Reg(R::Namespace),
+            true,
+            'N',
+            false,
+            'i',
+            'p',
+            false,
+            false,
+            0,
+        ),
     ]
 }
 
@@ -320,8 +369,81 @@ fn facts_of(t: &DataType) -> Option<TypeFacts> {
     scalar_types().into_iter().find(|f| f.ty.same_base(t))
 }
 
-fn pg_type_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
+fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     let mut rows = Vec::new();
+    // Each table's row type (typtype 'c') and its array type.
+    let composites = ctx
+        .cat
+        .tables
+        .values()
+        .map(|t| (t.row_type(), t.schema, t.oid))
+        .chain(ctx.cat.types.values().map(|t| (t.row_type(), t.schema, 0)));
+    for (rt, schema, relid) in composites {
+        let tname = rt.name.clone().unwrap_or_default();
+        let comp = |is_array: bool| {
+            let (o, n, kind, cat, relid, sub, elem, arr, io) = if is_array {
+                (
+                    rt.array_oid,
+                    format!("_{tname}"),
+                    'b',
+                    'A',
+                    0,
+                    "array_subscript_handler",
+                    rt.oid,
+                    0,
+                    "array",
+                )
+            } else {
+                (
+                    rt.oid,
+                    tname.clone(),
+                    'c',
+                    'C',
+                    relid,
+                    "-",
+                    0,
+                    rt.array_oid,
+                    "record",
+                )
+            };
+            vec![
+                oid(o),
+                name(&n),
+                oid(schema),
+                oid(ROLE_OID),
+                i2(-1),
+                bool_(false),
+                ch(kind),
+                ch(cat),
+                bool_(false),
+                bool_(true),
+                ch(','),
+                oid(relid),
+                name(sub),
+                oid(elem),
+                oid(arr),
+                name(&format!("{io}_in")),
+                name(&format!("{io}_out")),
+                name(&format!("{io}_recv")),
+                name(&format!("{io}_send")),
+                name("-"),
+                name("-"),
+                name(if is_array { "array_typanalyze" } else { "-" }),
+                ch('d'),
+                ch('x'),
+                bool_(false),
+                oid(0),
+                i4(-1),
+                i4(0),
+                oid(0),
+                null(),
+                null(),
+                null(),
+            ]
+        };
+        rows.push(comp(false));
+        rows.push(comp(true));
+    }
     for f in scalar_types() {
         let t = &f.ty;
         let base = t.typname();
@@ -356,16 +478,16 @@ fn pg_type_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
             bool_(true),
             ch(','),
             oid(0),
-            name(subscript),
+            proc(subscript),
             oid(0),
             oid(t.array_oid()),
-            name(&io("in")),
-            name(&io("out")),
-            name(&io("recv")),
-            name(&io("send")),
-            name(&modin),
-            name(&modout),
-            name("-"),
+            proc(&io("in")),
+            proc(&io("out")),
+            proc(&io("recv")),
+            proc(&io("send")),
+            proc(&modin),
+            proc(&modout),
+            proc("-"),
             ch(f.align),
             ch(f.storage),
             bool_(false),
@@ -392,16 +514,16 @@ fn pg_type_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
                 bool_(true),
                 ch(','),
                 oid(0),
-                name("array_subscript_handler"),
+                proc("array_subscript_handler"),
                 oid(t.oid()),
                 oid(0),
-                name("array_in"),
-                name("array_out"),
-                name("array_recv"),
-                name("array_send"),
-                name(&modin),
-                name(&modout),
-                name("array_typanalyze"),
+                proc("array_in"),
+                proc("array_out"),
+                proc("array_recv"),
+                proc("array_send"),
+                proc(&modin),
+                proc(&modout),
+                proc("array_typanalyze"),
                 ch(if f.align == 'd' { 'd' } else { 'i' }),
                 ch('x'),
                 bool_(false),
@@ -422,6 +544,7 @@ fn pg_type_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
 // Relations (pg_class and friends).
 
 /// A relation as `pg_class` shows it.
+#[derive(Debug, Clone)]
 pub struct RelInfo {
     /// OID.
     pub oid: u32,
@@ -536,11 +659,16 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 _ => (0, 0, -1.0),
             };
             let user = r.oid >= crate::catalog::FIRST_USER_OID;
+            let reltype = if r.kind == 'r' && ctx.cat.tables.contains_key(&r.oid) {
+                crate::catalog::ROW_TYPE_OID_BASE + r.oid
+            } else {
+                0
+            };
             vec![
                 oid(r.oid),
                 name(&r.name),
                 oid(r.schema),
-                oid(0),
+                oid(reltype),
                 oid(0),
                 oid(ROLE_OID),
                 oid(am),
@@ -1364,7 +1492,7 @@ fn pg_proc_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
                 Value::Float4(1.0),
                 Value::Float4(if p.retset { 1000.0 } else { 0.0 }),
                 oid(0),
-                name("-"),
+                proc("-"),
                 ch(p.kind),
                 bool_(false),
                 bool_(false),
@@ -1530,10 +1658,10 @@ fn pg_am_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
         vec![
             oid(HEAP_AM),
             name("heap"),
-            name("heap_tableam_handler"),
+            proc("heap_tableam_handler"),
             ch('t'),
         ],
-        vec![oid(BTREE_AM), name("btree"), name("bthandler"), ch('i')],
+        vec![oid(BTREE_AM), name("btree"), proc("bthandler"), ch('i')],
     ]
 }
 
@@ -1677,7 +1805,7 @@ fn pg_sequences_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 name(ctx.cat.schema_name(s.schema)),
                 name(&s.name),
                 name(ROLE_NAME),
-                name(&s.ty.format_type()),
+                super::reg::type_value(s.ty.oid()),
                 i8_(s.start),
                 i8_(s.min),
                 i8_(s.max),
@@ -2031,9 +2159,9 @@ pub static RELS: &[VRel] = &[
             "oid": Oid, "typname": Name, "typnamespace": Oid, "typowner": Oid,
             "typlen": I2, "typbyval": Bool, "typtype": Char, "typcategory": Char,
             "typispreferred": Bool, "typisdefined": Bool, "typdelim": Char,
-            "typrelid": Oid, "typsubscript": Text, "typelem": Oid, "typarray": Oid,
-            "typinput": Text, "typoutput": Text, "typreceive": Text, "typsend": Text,
-            "typmodin": Text, "typmodout": Text, "typanalyze": Text, "typalign": Char,
+            "typrelid": Oid, "typsubscript": RegProc, "typelem": Oid, "typarray": Oid,
+            "typinput": RegProc, "typoutput": RegProc, "typreceive": RegProc, "typsend": RegProc,
+            "typmodin": RegProc, "typmodout": RegProc, "typanalyze": RegProc, "typalign": Char,
             "typstorage": Char, "typnotnull": Bool, "typbasetype": Oid, "typtypmod": I4,
             "typndims": I4, "typcollation": Oid, "typdefaultbin": Text, "typdefault": Text,
             "typacl": TextArr
@@ -2097,7 +2225,7 @@ pub static RELS: &[VRel] = &[
         cols: cols![
             "oid": Oid, "proname": Name, "pronamespace": Oid, "proowner": Oid,
             "prolang": Oid, "procost": F4, "prorows": F4, "provariadic": Oid,
-            "prosupport": Text, "prokind": Char, "prosecdef": Bool, "proleakproof": Bool,
+            "prosupport": RegProc, "prokind": Char, "prosecdef": Bool, "proleakproof": Bool,
             "proisstrict": Bool, "proretset": Bool, "provolatile": Char,
             "proparallel": Char, "pronargs": I2, "pronargdefaults": I2, "prorettype": Oid,
             "proargtypes": OidArr, "proallargtypes": OidArr, "proargmodes": TextArr,
@@ -2165,7 +2293,7 @@ pub static RELS: &[VRel] = &[
         name: "pg_am",
         oid: 2601,
         kind: 'r',
-        cols: cols!["oid": Oid, "amname": Name, "amhandler": Text, "amtype": Char],
+        cols: cols!["oid": Oid, "amname": Name, "amhandler": RegProc, "amtype": Char],
         rows: pg_am_rows,
     },
     VRel {
@@ -2207,7 +2335,7 @@ pub static RELS: &[VRel] = &[
         kind: 'v',
         cols: cols![
             "schemaname": Name, "sequencename": Name, "sequenceowner": Name,
-            "data_type": Text, "start_value": I8, "min_value": I8, "max_value": I8,
+            "data_type": RegType, "start_value": I8, "min_value": I8, "max_value": I8,
             "increment_by": I8, "cycle": Bool, "cache_size": I8, "last_value": I8
         ],
         rows: pg_sequences_rows,
@@ -2311,7 +2439,7 @@ pub static RELS: &[VRel] = &[
         kind: 'r',
         cols: cols![
             "rngtypid": Oid, "rngsubtype": Oid, "rngmultitypid": Oid, "rngcollation": Oid,
-            "rngsubopc": Oid, "rngcanonical": Text, "rngsubdiff": Text
+            "rngsubopc": Oid, "rngcanonical": RegProc, "rngsubdiff": RegProc
         ],
         rows: no_rows,
     },
