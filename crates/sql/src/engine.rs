@@ -551,6 +551,24 @@ fn with_modifies(with: Option<&protobuf::WithClause>) -> bool {
     })
 }
 
+/// Appends `n` in decimal (without the formatting machinery: plan keys and command tags are
+/// built for every statement).
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in &digits[i..] {
+        out.push(char::from(*d));
+    }
+}
+
 /// The schemas of `search_path` that exist, in order, after the session's temporary schema
 /// (first, as PostgreSQL's pg_temp).
 fn search_path_oids(
@@ -1389,8 +1407,7 @@ impl<K: TxnKv> Session<K> {
         let ds = self.settings.date_style();
         let sp = self.settings.search_path_text();
         let mut key = String::with_capacity(text.len() + tz.len() + ds.len() + sp.len() + 24);
-        use std::fmt::Write as _;
-        let _ = write!(key, "{}", catalog.version);
+        push_decimal(&mut key, catalog.version);
         for part in [tz, ds, sp] {
             key.push('\u{0}');
             key.push_str(part);
@@ -1425,7 +1442,13 @@ impl<K: TxnKv> Session<K> {
                 .collect()
         };
         StatementResult {
-            tag: tag_word.map_or_else(String::new, |w| format!("{w} {count}")),
+            tag: tag_word.map_or_else(String::new, |w| {
+                let mut t = String::with_capacity(w.len() + 21);
+                t.push_str(w);
+                t.push(' ');
+                push_decimal(&mut t, count as u64);
+                t
+            }),
             columns: names.to_vec(),
             types: types.to_vec(),
             rows: text,

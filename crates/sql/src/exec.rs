@@ -407,6 +407,8 @@ enum ScanState {
     Start,
     Scanning(TxnScan),
     Keys(std::vec::IntoIter<Vec<u8>>),
+    /// One row key (a primary-key lookup).
+    Key(Vec<u8>),
     Done,
 }
 
@@ -432,18 +434,18 @@ impl<'p> ScanNode<'p> {
                 ScanState::Scanning(cx.txn.scan(table_range(self.table), Direction::Forward)?)
             }
             Access::PrimaryKey(exprs) => {
-                let mut vals = Vec::with_capacity(exprs.len());
+                // Each key column is encoded as it is evaluated (a point lookup is the
+                // hottest path: no intermediate vectors).
+                let mut key = table_prefix(self.table);
                 for e in exprs {
                     let v = eval(e, &[], cx)?;
                     if v.is_null() {
                         self.state = ScanState::Done;
                         return Ok(());
                     }
-                    vals.push(v);
+                    push_key_values(&mut key, &[&v], &[])?;
                 }
-                let mut key = table_prefix(self.table);
-                push_key_values(&mut key, &vals.iter().collect::<Vec<_>>(), &[])?;
-                ScanState::Keys(vec![key].into_iter())
+                ScanState::Key(key)
             }
             Access::Range {
                 index,
@@ -567,6 +569,16 @@ impl<'p> Node<'p> for ScanNode<'p> {
                         return Ok(None);
                     }
                 },
+                ScanState::Key(_) => {
+                    let ScanState::Key(k) = std::mem::replace(&mut self.state, ScanState::Done)
+                    else {
+                        return Ok(None);
+                    };
+                    match cx.txn.get(&k)? {
+                        Some(v) => (k, v),
+                        None => return Ok(None),
+                    }
+                }
                 ScanState::Start | ScanState::Done => return Ok(None),
             };
             let mut row = decode_row(&bytes)?;
