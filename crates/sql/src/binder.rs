@@ -5891,7 +5891,8 @@ fn node_kind(n: &Node) -> String {
     s.split('(').next().unwrap_or("expression").to_string()
 }
 
-fn cmp_symbol(op: CmpOp) -> &'static str {
+/// The SQL spelling of a comparison.
+pub(crate) fn cmp_symbol(op: CmpOp) -> &'static str {
     match op {
         CmpOp::Eq => "=",
         CmpOp::Ne => "<>",

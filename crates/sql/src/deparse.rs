@@ -10,7 +10,7 @@
 
 use basalt_common::types::{TypeContext, Value, format_text};
 
-use crate::expr::{BoolTest, CmpOp, Expr};
+use crate::expr::{BoolTest, Expr};
 
 /// `e` as EXPLAIN prints it, with `cols` naming the input columns.
 pub fn expr_text(e: &Expr, cols: &[String]) -> String {
@@ -31,16 +31,7 @@ struct Cols<'a> {
     outer: &'a [String],
 }
 
-fn cmp_symbol(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Eq => "=",
-        CmpOp::Ne => "<>",
-        CmpOp::Lt => "<",
-        CmpOp::Le => "<=",
-        CmpOp::Gt => ">",
-        CmpOp::Ge => ">=",
-    }
-}
+use crate::binder::cmp_symbol;
 
 fn arith_symbol(op: basalt_common::types::arith::ArithOp) -> &'static str {
     use basalt_common::types::arith::ArithOp as A;
@@ -398,5 +389,22 @@ pub fn joins(plan: &crate::plan::Plan) -> bool {
         | Plan::Window { input, .. }
         | Plan::ProjectSet { input, .. } => joins(input),
         _ => false,
+    }
+}
+
+/// The conjuncts of `e` not among `shown` (already printed as a key or hash condition), as
+/// one condition: `None` when nothing is left.
+pub fn residual(e: &Expr, cols: &[String], shown: &[String]) -> Option<String> {
+    let mut parts = Vec::new();
+    crate::optimizer::conjuncts(e.clone(), &mut parts);
+    let rest: Vec<String> = parts
+        .iter()
+        .map(|p| expr_text(p, cols))
+        .filter(|t| !shown.contains(t))
+        .collect();
+    match rest.len() {
+        0 => None,
+        1 => rest.into_iter().next(),
+        _ => Some(format!("({})", rest.join(" AND "))),
     }
 }

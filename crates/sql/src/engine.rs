@@ -1326,34 +1326,16 @@ impl<K: TxnKv> Session<K> {
                 }
             }
             Node::UpdateStmt(s) => {
-                let (catalog, table, view) =
-                    self.target_table(s.relation.as_ref(), ViewOp::Update)?;
-                let mut b = self.binder_env(&catalog, None);
-                let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
-                let (plan, _) = self.dml_source(
-                    &mut b,
-                    &table,
-                    alias,
-                    &s.from_clause,
-                    s.where_clause.as_deref(),
-                    view.as_ref(),
-                )?;
-                (format!("Update on {}", table.name), Ok(plan))
+                let where_ = s.where_clause.as_deref();
+                let (table, plan) =
+                    self.source_plan(s.relation.as_ref(), ViewOp::Update, &s.from_clause, where_)?;
+                (format!("Update on {table}"), Ok(plan))
             }
             Node::DeleteStmt(s) => {
-                let (catalog, table, view) =
-                    self.target_table(s.relation.as_ref(), ViewOp::Delete)?;
-                let mut b = self.binder_env(&catalog, None);
-                let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
-                let (plan, _) = self.dml_source(
-                    &mut b,
-                    &table,
-                    alias,
-                    &s.using_clause,
-                    s.where_clause.as_deref(),
-                    view.as_ref(),
-                )?;
-                (format!("Delete on {}", table.name), Ok(plan))
+                let where_ = s.where_clause.as_deref();
+                let (table, plan) =
+                    self.source_plan(s.relation.as_ref(), ViewOp::Delete, &s.using_clause, where_)?;
+                (format!("Delete on {table}"), Ok(plan))
             }
             _ => return Err(err("0A000", "feature not supported: this EXPLAIN")),
         };
@@ -1397,6 +1379,21 @@ impl<K: TxnKv> Session<K> {
         }
         out.extend(footer);
         Ok(out)
+    }
+
+    /// The target table's name and the plan finding the rows an UPDATE or DELETE changes.
+    fn source_plan(
+        &mut self,
+        rv: Option<&protobuf::RangeVar>,
+        op: ViewOp,
+        from: &[protobuf::Node],
+        where_: Option<&protobuf::Node>,
+    ) -> Result<(String, Plan), SqlError> {
+        let (catalog, table, view) = self.target_table(rv, op)?;
+        let mut b = self.binder_env(&catalog, None);
+        let alias = rv.and_then(|r| r.alias.as_ref());
+        let (plan, _) = self.dml_source(&mut b, &table, alias, from, where_, view.as_ref())?;
+        Ok((table.name, plan))
     }
 
     /// The plan-cache key of a statement: the catalog version and the settings binding

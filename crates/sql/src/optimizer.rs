@@ -999,17 +999,8 @@ fn explain_q(
             if let Some(f) = filter {
                 // Conditions the key lookup answers are not repeated (they are re-checked).
                 let used = cond.map(|c| c.1).unwrap_or_default();
-                let mut parts = Vec::new();
-                conjuncts(f.clone(), &mut parts);
-                let rest: Vec<String> = parts
-                    .iter()
-                    .map(|p| crate::deparse::expr_text(p, &cols))
-                    .filter(|t| !used.contains(t))
-                    .collect();
-                match rest.len() {
-                    0 => {}
-                    1 => out.push(format!("{detail_pad}  Filter: {}", rest[0])),
-                    _ => out.push(format!("{detail_pad}  Filter: ({})", rest.join(" AND "))),
+                if let Some(rest) = crate::deparse::residual(f, &cols, &used) {
+                    out.push(format!("{detail_pad}  Filter: {rest}"));
                 }
             }
         }
@@ -1087,20 +1078,8 @@ fn explain_q(
                         })
                         .collect()
                 };
-                let mut parts = Vec::new();
-                conjuncts(on.clone(), &mut parts);
-                let rest: Vec<String> = parts
-                    .iter()
-                    .map(|p| crate::deparse::expr_text(p, &both))
-                    .filter(|t| !hashed.contains(t))
-                    .collect();
-                match rest.len() {
-                    0 => {}
-                    1 => out.push(format!("{detail_pad}  Join Filter: {}", rest[0])),
-                    _ => out.push(format!(
-                        "{detail_pad}  Join Filter: ({})",
-                        rest.join(" AND ")
-                    )),
+                if let Some(rest) = crate::deparse::residual(on, &both, &hashed) {
+                    out.push(format!("{detail_pad}  Join Filter: {rest}"));
                 }
             }
             // A nested loop's right side sees the left row as its enclosing row.
