@@ -672,10 +672,27 @@ pub(crate) struct BoundInsert {
     writer: crate::dml::TableWriter,
 }
 
+/// An UPDATE bound against one catalog version (cached like [`BoundInsert`]).
+pub(crate) struct BoundUpdate {
+    catalog: Arc<Catalog>,
+    view: Option<ViewTarget>,
+    /// The view's column expressions over the base row (RETURNING through a view).
+    view_exprs: Option<Vec<Expr>>,
+    /// Rows to change: the table row, its key, then FROM's columns.
+    plan: Plan,
+    sets: Vec<(usize, Expr)>,
+    returning: Returning,
+    /// WHERE, re-checked on a row that changed under a READ COMMITTED wait.
+    where_pred: Option<Expr>,
+    width: usize,
+    writer: crate::dml::TableWriter,
+}
+
 /// A cached bound statement.
 pub(crate) enum CachedPlan {
     Select(Arc<Query>),
     Insert(Arc<BoundInsert>),
+    Update(Arc<BoundUpdate>),
 }
 
 /// What a DML statement returns.
@@ -1080,7 +1097,7 @@ impl<K: TxnKv> Session<K> {
             }
             Node::UpdateStmt(s) => {
                 self.run_with(s.with_clause.as_ref(), Some(env), false, "", |this, env| {
-                    this.update(s, env)
+                    this.update(s, env, "")
                 })
             }
             Node::DeleteStmt(s) => {
@@ -1132,7 +1149,7 @@ impl<K: TxnKv> Session<K> {
                 );
                 let out =
                     self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
-                        this.update(s, env)
+                        this.update(s, env, stmt.text())
                     })?;
                 Ok(dml_result(format!("UPDATE {}", out.count), out, self))
             }
@@ -1358,7 +1375,7 @@ impl<K: TxnKv> Session<K> {
                     let bound = self.bind_insert(s, None)?;
                     self.run_insert(&bound, None)?
                 }
-                Node::UpdateStmt(s) => self.update(s, None)?,
+                Node::UpdateStmt(s) => self.update(s, None, "")?,
                 Node::DeleteStmt(s) => self.delete(s, None)?,
                 _ => return Err(err("0A000", "feature not supported: this EXPLAIN")),
             };
@@ -1547,7 +1564,7 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
         // Outside WITH, a bound INSERT is cached like a SELECT plan (same key and rules).
-        if env.is_some() {
+        if env.is_some() || text.is_empty() {
             let bound = self.bind_insert(s, env)?;
             return self.run_insert(&bound, env);
         }
@@ -2524,8 +2541,41 @@ impl<K: TxnKv> Session<K> {
         &mut self,
         s: &protobuf::UpdateStmt,
         env: Option<&WithEnv>,
+        text: &str,
     ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
+        // Outside WITH, a bound UPDATE is cached like a SELECT plan (same key and rules).
+        if env.is_some() || text.is_empty() {
+            let bound = self.bind_update(s, env)?;
+            return self.run_update(&bound, env);
+        }
+        let catalog = self.load_catalog()?;
+        let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
+        let key = self.plan_key(&catalog, text);
+        let cached = match self.plan_cache.get(&key) {
+            Some(CachedPlan::Update(b)) if !written => Some(b.clone()),
+            _ => None,
+        };
+        let bound = match cached {
+            Some(b) => b,
+            None => {
+                let b = Arc::new(self.bind_update(s, env)?);
+                if !written && plan_cacheable(text) {
+                    self.cache_plan(key, CachedPlan::Update(b.clone()));
+                }
+                b
+            }
+        };
+        self.run_update(&bound, env)
+    }
+
+    /// Binds an UPDATE: target, the plan finding its rows, SET list, RETURNING and the
+    /// table writer.
+    fn bind_update(
+        &mut self,
+        s: &protobuf::UpdateStmt,
+        env: Option<&WithEnv>,
+    ) -> Result<BoundUpdate, SqlError> {
         let (catalog, table, view) = self.target_table(s.relation.as_ref(), ViewOp::Update)?;
         // Through a view: SET names the base table's columns.
         let rewritten;
@@ -2568,11 +2618,41 @@ impl<K: TxnKv> Session<K> {
             Plan::Filter { pred, .. } if s.from_clause.is_empty() => Some(pred.clone()),
             _ => None,
         };
-        let table_c = table.clone();
-        let ret_exprs = returning.as_ref().map(|r| r.2.clone());
-        let out = self.with_cx_env(&catalog, &[], env, move |cx| {
-            let writer = crate::dml::writer_for(cx.catalog, &table_c, &cx.func.types)?;
-            let rows = collect(&plan, cx)?;
+        let writer = crate::dml::writer_for(&catalog, &table, &self.type_context())?;
+        Ok(BoundUpdate {
+            catalog,
+            view,
+            view_exprs,
+            plan,
+            sets,
+            returning,
+            where_pred,
+            width,
+            writer,
+        })
+    }
+
+    /// Runs a bound UPDATE.
+    fn run_update(
+        &mut self,
+        bound: &BoundUpdate,
+        env: Option<&WithEnv>,
+    ) -> Result<DmlOutput, SqlError> {
+        let BoundUpdate {
+            catalog,
+            view,
+            view_exprs,
+            plan,
+            sets,
+            returning,
+            where_pred,
+            width,
+            writer,
+        } = bound;
+        let width = *width;
+        let ret_exprs = returning.as_ref().map(|r| &r.2);
+        let out = self.with_cx_env(catalog, &[], env, move |cx| {
+            let rows = collect(plan, cx)?;
             let mut seen = std::collections::HashSet::new();
             let mut count = 0;
             let mut ret = Vec::new();
@@ -2598,7 +2678,7 @@ impl<K: TxnKv> Session<K> {
                     }
                 }
                 let mut new = current.clone();
-                for (c, e) in &sets {
+                for (c, e) in sets {
                     new[*c] = eval(e, &full, cx)?;
                 }
                 writer.check_row(&new, cx)?;
@@ -2615,7 +2695,7 @@ impl<K: TxnKv> Session<K> {
                         nf[width + 1 + i] = eval(e, &new, cx)?;
                     }
                     let mut o = Vec::new();
-                    for e in exprs {
+                    for e in exprs.iter() {
                         o.push(eval(e, &nf, cx)?);
                     }
                     ret.push(o);
@@ -2625,7 +2705,9 @@ impl<K: TxnKv> Session<K> {
         })?;
         Ok(DmlOutput {
             count: out.0,
-            returning: returning.map(|(n, t, _)| (n, t, out.1)),
+            returning: returning
+                .as_ref()
+                .map(|(n, t, _)| (n.clone(), t.clone(), out.1)),
         })
     }
 

@@ -138,3 +138,42 @@ fn catalog_reused_only_at_the_same_snapshot() {
     let e = a.query("SELECT * FROM t", &[]).unwrap_err();
     assert_eq!(e.code().code(), "42P01");
 }
+
+#[test]
+fn cached_update_sees_ddl_and_new_rows() {
+    let mut s = Session::new(LocalKv::memory());
+    s.execute("CREATE TABLE t (id int PRIMARY KEY, a int); INSERT INTO t VALUES (1, 1), (2, 2)")
+        .unwrap();
+    let upd = "UPDATE t SET a = a + $2 WHERE id = $1";
+    for _ in 0..3 {
+        s.query(upd, &[Value::Int4(1), Value::Int4(10)]).unwrap();
+    }
+    // Rows inserted after the plan was cached are found by it.
+    s.execute("INSERT INTO t VALUES (3, 3)").unwrap();
+    s.query(upd, &[Value::Int4(3), Value::Int4(1)]).unwrap();
+    // A CHECK added later is enforced by the same text.
+    s.execute("ALTER TABLE t ADD CONSTRAINT small CHECK (a < 100)")
+        .unwrap();
+    let e = s
+        .query(upd, &[Value::Int4(2), Value::Int4(500)])
+        .unwrap_err();
+    assert_eq!(e.code().code(), "23514");
+    assert_eq!(
+        rows(&mut s, "SELECT id, a FROM t ORDER BY id"),
+        [
+            [Value::Int4(1), Value::Int4(31)],
+            [Value::Int4(2), Value::Int4(2)],
+            [Value::Int4(3), Value::Int4(4)],
+        ]
+    );
+    // A recreated table of the same name binds anew.
+    s.execute(
+        "DROP TABLE t; CREATE TABLE t (a int, id int PRIMARY KEY); INSERT INTO t VALUES (5, 1)",
+    )
+    .unwrap();
+    s.query(upd, &[Value::Int4(1), Value::Int4(1)]).unwrap();
+    assert_eq!(
+        rows(&mut s, "SELECT a, id FROM t"),
+        [[Value::Int4(6), Value::Int4(1)]]
+    );
+}
