@@ -3,6 +3,7 @@
 //! `cargo run --release -p basalt-bench --example sql_profile -- WORKLOAD [N]`, where
 //! WORKLOAD is `point` (N prepared primary-key selects), `bulk` (N rows inserted in one
 //! transaction), `insert` (N single-row autocommit inserts, `synchronous_commit = off`),
+//! `update` (N single-row autocommit primary-key updates, `synchronous_commit = off`),
 //! `range` (N 100-row index range scans) or `join` (N three-way joins with aggregation).
 //! Under callgrind, collect only the workload with
 //! `valgrind --tool=callgrind --toggle-collect=sql_profile::run_workload ...`.
@@ -109,6 +110,15 @@ fn run_workload(conn: &mut basalt::Connection, workload: &str, n: i64) {
             for id in 0..n {
                 stmt.execute(params![id, "a log line of about forty bytes......"])
                     .unwrap();
+            }
+        }
+        "update" => {
+            conn.execute("SET synchronous_commit = off", ()).unwrap();
+            let stmt = conn
+                .prepare("UPDATE items SET price = price + 1 WHERE id = $1")
+                .unwrap();
+            for i in 0..n {
+                stmt.execute([((i * 7) % 10_000) as i32]).unwrap();
             }
         }
         "range" => {
