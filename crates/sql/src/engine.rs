@@ -688,11 +688,24 @@ pub(crate) struct BoundUpdate {
     writer: crate::dml::TableWriter,
 }
 
+/// A DELETE bound against one catalog version (cached like [`BoundInsert`]).
+pub(crate) struct BoundDelete {
+    catalog: Arc<Catalog>,
+    /// Rows to delete: the table row, its key, then USING's columns.
+    plan: Plan,
+    returning: Returning,
+    /// WHERE, re-checked on a row that changed under a READ COMMITTED wait.
+    where_pred: Option<Expr>,
+    width: usize,
+    writer: crate::dml::TableWriter,
+}
+
 /// A cached bound statement.
 pub(crate) enum CachedPlan {
     Select(Arc<Query>),
     Insert(Arc<BoundInsert>),
     Update(Arc<BoundUpdate>),
+    Delete(Arc<BoundDelete>),
 }
 
 /// What a DML statement returns.
@@ -1102,7 +1115,7 @@ impl<K: TxnKv> Session<K> {
             }
             Node::DeleteStmt(s) => {
                 self.run_with(s.with_clause.as_ref(), Some(env), false, "", |this, env| {
-                    this.delete(s, env)
+                    this.delete(s, env, "")
                 })
             }
             other => Err(SqlError::Unsupported(crate::describe::statement_name(
@@ -1161,7 +1174,7 @@ impl<K: TxnKv> Session<K> {
                 );
                 let out =
                     self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
-                        this.delete(s, env)
+                        this.delete(s, env, stmt.text())
                     })?;
                 Ok(dml_result(format!("DELETE {}", out.count), out, self))
             }
@@ -1376,7 +1389,7 @@ impl<K: TxnKv> Session<K> {
                     self.run_insert(&bound, None)?
                 }
                 Node::UpdateStmt(s) => self.update(s, None, "")?,
-                Node::DeleteStmt(s) => self.delete(s, None)?,
+                Node::DeleteStmt(s) => self.delete(s, None, "")?,
                 _ => return Err(err("0A000", "feature not supported: this EXPLAIN")),
             };
             head.push_str(&format!(" (actual rows={})", done.count));
@@ -2715,8 +2728,40 @@ impl<K: TxnKv> Session<K> {
         &mut self,
         s: &protobuf::DeleteStmt,
         env: Option<&WithEnv>,
+        text: &str,
     ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
+        // Outside WITH, a bound DELETE is cached like a SELECT plan (same key and rules).
+        if env.is_some() || text.is_empty() {
+            let bound = self.bind_delete(s, env)?;
+            return self.run_delete(&bound, env);
+        }
+        let catalog = self.load_catalog()?;
+        let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
+        let key = self.plan_key(&catalog, text);
+        let cached = match self.plan_cache.get(&key) {
+            Some(CachedPlan::Delete(b)) if !written => Some(b.clone()),
+            _ => None,
+        };
+        let bound = match cached {
+            Some(b) => b,
+            None => {
+                let b = Arc::new(self.bind_delete(s, env)?);
+                if !written && plan_cacheable(text) {
+                    self.cache_plan(key, CachedPlan::Delete(b.clone()));
+                }
+                b
+            }
+        };
+        self.run_delete(&bound, env)
+    }
+
+    /// Binds a DELETE: target, the plan finding its rows, RETURNING and the table writer.
+    fn bind_delete(
+        &mut self,
+        s: &protobuf::DeleteStmt,
+        env: Option<&WithEnv>,
+    ) -> Result<BoundDelete, SqlError> {
         let (catalog, table, view) = self.target_table(s.relation.as_ref(), ViewOp::Delete)?;
         let mut b = self.binder_env(&catalog, env);
         let alias = s.relation.as_ref().and_then(|r| r.alias.as_ref());
@@ -2737,11 +2782,36 @@ impl<K: TxnKv> Session<K> {
             Plan::Filter { pred, .. } if s.using_clause.is_empty() => Some(pred.clone()),
             _ => None,
         };
-        let table_c = table.clone();
-        let ret_exprs = returning.as_ref().map(|r| r.2.clone());
-        let out = self.with_cx_env(&catalog, &[], env, move |cx| {
-            let writer = crate::dml::writer_for(cx.catalog, &table_c, &cx.func.types)?;
-            let rows = collect(&plan, cx)?;
+        let _ = view;
+        let writer = crate::dml::writer_for(&catalog, &table, &self.type_context())?;
+        Ok(BoundDelete {
+            catalog,
+            plan,
+            returning,
+            where_pred,
+            width,
+            writer,
+        })
+    }
+
+    /// Runs a bound DELETE.
+    fn run_delete(
+        &mut self,
+        bound: &BoundDelete,
+        env: Option<&WithEnv>,
+    ) -> Result<DmlOutput, SqlError> {
+        let BoundDelete {
+            catalog,
+            plan,
+            returning,
+            where_pred,
+            width,
+            writer,
+        } = bound;
+        let width = *width;
+        let ret_exprs = returning.as_ref().map(|r| &r.2);
+        let out = self.with_cx_env(catalog, &[], env, move |cx| {
+            let rows = collect(plan, cx)?;
             let mut seen = std::collections::HashSet::new();
             let mut count = 0;
             let mut ret = Vec::new();
@@ -2769,7 +2839,7 @@ impl<K: TxnKv> Session<K> {
                 count += 1;
                 if let Some(exprs) = &ret_exprs {
                     let mut o = Vec::new();
-                    for e in exprs {
+                    for e in exprs.iter() {
                         o.push(eval(e, &full, cx)?);
                     }
                     ret.push(o);
@@ -2779,7 +2849,9 @@ impl<K: TxnKv> Session<K> {
         })?;
         Ok(DmlOutput {
             count: out.0,
-            returning: returning.map(|(n, t, _)| (n, t, out.1)),
+            returning: returning
+                .as_ref()
+                .map(|(n, t, _)| (n.clone(), t.clone(), out.1)),
         })
     }
 

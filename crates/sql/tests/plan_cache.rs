@@ -177,3 +177,28 @@ fn cached_update_sees_ddl_and_new_rows() {
         [[Value::Int4(6), Value::Int4(1)]]
     );
 }
+
+#[test]
+fn cached_delete_sees_ddl_and_new_rows() {
+    let mut s = Session::new(LocalKv::memory());
+    s.execute(
+        "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p int);
+         INSERT INTO p SELECT generate_series(1, 5)",
+    )
+    .unwrap();
+    let del = "DELETE FROM p WHERE id = $1";
+    s.query(del, &[Value::Int4(1)]).unwrap();
+    s.query(del, &[Value::Int4(2)]).unwrap();
+    // A foreign key added after caching is enforced by the same text.
+    s.execute("ALTER TABLE c ADD FOREIGN KEY (p) REFERENCES p; INSERT INTO c VALUES (1, 3)")
+        .unwrap();
+    let e = s.query(del, &[Value::Int4(3)]).unwrap_err();
+    assert_eq!(e.code().code(), "23503");
+    s.execute("INSERT INTO p VALUES (9)").unwrap();
+    let r = s.query(del, &[Value::Int4(9)]).unwrap();
+    assert_eq!(r.tag, "DELETE 1");
+    assert_eq!(
+        rows(&mut s, "SELECT id FROM p ORDER BY id"),
+        [[Value::Int4(3)], [Value::Int4(4)], [Value::Int4(5)]]
+    );
+}
