@@ -717,7 +717,8 @@ pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value>
     })
 }
 
-fn jsonb_kind(j: &Jsonb) -> &'static str {
+/// `jsonb_typeof`'s name of a value's kind (also jsonpath's `.type()`).
+pub(crate) fn jsonb_kind(j: &Jsonb) -> &'static str {
     match j {
         Jsonb::Null => "null",
         Jsonb::Bool(_) => "boolean",

@@ -93,17 +93,6 @@ pub fn query(
     }
 }
 
-fn kind(j: &Jsonb) -> &'static str {
-    match j {
-        Jsonb::Null => "null",
-        Jsonb::Bool(_) => "boolean",
-        Jsonb::Number(_) => "number",
-        Jsonb::String(_) => "string",
-        Jsonb::Array(_) => "array",
-        Jsonb::Object(_) => "object",
-    }
-}
-
 /// Lax mode's automatic unwrapping: an array's elements, anything else itself.
 fn unwrap_items(items: Vec<Jsonb>, lax: bool) -> Vec<Jsonb> {
     if !lax {
@@ -442,7 +431,7 @@ fn method(m: Method, it: Jsonb, cx: &Cx<'_>) -> R<Jsonb> {
         )
     };
     Ok(match m {
-        Method::Type => Jsonb::String(kind(&it).to_string()),
+        Method::Type => Jsonb::String(crate::json::jsonb_kind(&it).to_string()),
         Method::Size => match it {
             Jsonb::Array(a) => Jsonb::Number(Numeric::from_i64(a.len() as i64)),
             _ if lax => Jsonb::Number(Numeric::from_i64(1)),

@@ -200,16 +200,7 @@ fn const_condition(e: &Expr) -> Option<Option<bool>> {
             _ => None,
         },
         Expr::Not(a) => const_condition(a).map(|x| x.map(|b| !b)),
-        Expr::BoolTest(a, t) => const_condition(a).map(|x| {
-            Some(match t {
-                BoolTest::IsTrue => x == Some(true),
-                BoolTest::IsNotTrue => x != Some(true),
-                BoolTest::IsFalse => x == Some(false),
-                BoolTest::IsNotFalse => x != Some(false),
-                BoolTest::IsUnknown => x.is_none(),
-                BoolTest::IsNotUnknown => x.is_some(),
-            })
-        }),
+        Expr::BoolTest(a, t) => const_condition(a).map(|x| Some(t.apply(x))),
         Expr::IsNull(a, not) => const_condition(a).map(|x| Some(x.is_none() != *not)),
         _ => None,
     }
@@ -2034,16 +2025,8 @@ impl<'a> Binder<'a> {
             if let Some((r, _)) =
                 self.json_record_call(&name, &types, defs.clone(), true, fc.location)?
             {
-                let mut cargs = Vec::new();
-                for ((e, t), to) in args.into_iter().zip(types.iter()).zip(&r.arg_types) {
-                    cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
-                }
                 cols.extend(r.columns.iter().cloned());
-                calls.push(SrfCall {
-                    func: r,
-                    args: cargs,
-                    record: false,
-                });
+                calls.push(self.srf_call(r, args, &types, false)?);
                 continue;
             }
             if defs.is_some() {
@@ -2069,16 +2052,8 @@ impl<'a> Binder<'a> {
             };
             for (args, types) in parts {
                 if let Some(r) = basalt_func::resolve_table_function(&name, &types) {
-                    let mut cargs = Vec::new();
-                    for ((e, t), to) in args.into_iter().zip(types.iter()).zip(&r.arg_types) {
-                        cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
-                    }
                     cols.extend(r.columns.iter().cloned());
-                    calls.push(SrfCall {
-                        func: r,
-                        args: cargs,
-                        record: false,
-                    });
+                    calls.push(self.srf_call(r, args, &types, false)?);
                 } else if fcs.len() == 1 {
                     // A scalar function in FROM yields one row.
                     let (e, t) = self.bind_func_call(fc, &empty)?;
@@ -4761,15 +4736,7 @@ impl<'a> Binder<'a> {
             if set {
                 return self.srf_in_expression(r, args, &types, location, Some(row_type));
             }
-            let mut cargs = Vec::new();
-            for ((e, t), to) in args.into_iter().zip(&types).zip(&r.arg_types) {
-                cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
-            }
-            let call = SrfCall {
-                func: r,
-                args: cargs,
-                record: true,
-            };
+            let call = self.srf_call(r, args, &types, true)?;
             return Ok((Expr::TableRow(Box::new(call)), row_type));
         }
         match basalt_func::resolve_function(&name, &types) {
@@ -4812,6 +4779,26 @@ impl<'a> Binder<'a> {
                     .at(pos(location)))
             }
         }
+    }
+
+    /// A call of a resolved set-returning function, its arguments cast to its parameter
+    /// types.
+    fn srf_call(
+        &mut self,
+        r: basalt_func::ResolvedTableFunction,
+        args: Vec<Expr>,
+        types: &[DataType],
+        record: bool,
+    ) -> Result<SrfCall, SqlError> {
+        let mut cargs = Vec::new();
+        for ((e, t), to) in args.into_iter().zip(types).zip(&r.arg_types) {
+            cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
+        }
+        Ok(SrfCall {
+            func: r,
+            args: cargs,
+            record,
+        })
     }
 
     /// A set-returning function inside an expression: allowed in the select list, where it
@@ -4859,18 +4846,11 @@ impl<'a> Binder<'a> {
             (None, [(_, ty)]) => ty.clone(),
             (None, cols) => DataType::Record(Box::new(RecordType::named_fields(cols.to_vec()))),
         };
-        let mut cargs = Vec::new();
-        for ((e, t), to) in args.into_iter().zip(types).zip(&r.arg_types) {
-            cargs.push(self.coerce(e, t, to, CastContext::Implicit)?);
-        }
+        let call = self.srf_call(r, args, types, record)?;
         let Some(a) = self.agg.as_mut() else {
             return Err(err("0A000", "set-returning functions are not allowed here"));
         };
-        a.srfs.push(SrfCall {
-            func: r,
-            args: cargs,
-            record,
-        });
+        a.srfs.push(call);
         Ok((Expr::Srf(a.srfs.len() - 1), ty))
     }
 

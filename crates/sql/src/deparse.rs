@@ -10,7 +10,7 @@
 
 use basalt_common::types::{TypeContext, Value, format_text};
 
-use crate::expr::{BoolTest, Expr};
+use crate::expr::Expr;
 
 /// `e` as EXPLAIN prints it, with `cols` naming the input columns.
 pub fn expr_text(e: &Expr, cols: &[String]) -> String {
@@ -116,6 +116,44 @@ fn write_list(out: &mut String, items: &[Expr], cols: &Cols<'_>) {
     }
 }
 
+/// A column as shown: quoted when needed; qualified (`t.a`) and expression names
+/// (`count(*)`) are already as shown.
+pub fn column_name(n: &str) -> String {
+    if n.contains(['.', '(']) {
+        n.to_string()
+    } else {
+        crate::parse::quote_identifier(n)
+    }
+}
+
+/// `(a op b)`.
+fn infix(out: &mut String, a: &Expr, op: &str, b: &Expr, cols: &Cols<'_>) {
+    out.push('(');
+    write_expr(out, a, cols);
+    out.push(' ');
+    out.push_str(op);
+    out.push(' ');
+    write_expr(out, b, cols);
+    out.push(')');
+}
+
+/// `(a test)`.
+fn postfix(out: &mut String, a: &Expr, test: &str, cols: &Cols<'_>) {
+    out.push('(');
+    write_expr(out, a, cols);
+    out.push(' ');
+    out.push_str(test);
+    out.push(')');
+}
+
+/// `(a)::type`.
+fn cast(out: &mut String, a: &Expr, ty: &str, cols: &Cols<'_>) {
+    out.push('(');
+    write_expr(out, a, cols);
+    out.push_str(")::");
+    out.push_str(ty);
+}
+
 fn write_expr(out: &mut String, e: &Expr, cols: &Cols<'_>) {
     match e {
         Expr::Const(v) => write_const(out, v),
@@ -123,96 +161,43 @@ fn write_expr(out: &mut String, e: &Expr, cols: &Cols<'_>) {
             out.push_str(&cols.outer[*index]);
         }
         Expr::Column(i) => match cols.inner.get(*i) {
-            // Qualified (`t.a`) and expression names are already as shown.
-            Some(n) if n.contains(['.', '(']) => out.push_str(n),
-            Some(n) => out.push_str(&crate::parse::quote_identifier(n)),
+            Some(n) => out.push_str(&column_name(n)),
             None => out.push_str(&format!("$column{}", i + 1)),
         },
         Expr::Param(i) => out.push_str(&format!("${}", i + 1)),
-        Expr::And(a, b) | Expr::Or(a, b) => {
-            let word = if matches!(e, Expr::And(..)) {
-                " AND "
-            } else {
-                " OR "
-            };
-            out.push('(');
-            write_expr(out, a, cols);
-            out.push_str(word);
-            write_expr(out, b, cols);
-            out.push(')');
-        }
+        Expr::And(a, b) => infix(out, a, "AND", b, cols),
+        Expr::Or(a, b) => infix(out, a, "OR", b, cols),
         Expr::Not(a) => {
             out.push_str("(NOT ");
             write_expr(out, a, cols);
             out.push(')');
         }
         Expr::IsNull(a, negated) => {
-            out.push('(');
-            write_expr(out, a, cols);
-            out.push_str(if *negated {
-                " IS NOT NULL)"
-            } else {
-                " IS NULL)"
-            });
+            postfix(
+                out,
+                a,
+                if *negated { "IS NOT NULL" } else { "IS NULL" },
+                cols,
+            );
         }
-        Expr::BoolTest(a, t) => {
-            out.push('(');
-            write_expr(out, a, cols);
-            out.push_str(match t {
-                BoolTest::IsTrue => " IS TRUE)",
-                BoolTest::IsNotTrue => " IS NOT TRUE)",
-                BoolTest::IsFalse => " IS FALSE)",
-                BoolTest::IsNotFalse => " IS NOT FALSE)",
-                BoolTest::IsUnknown => " IS UNKNOWN)",
-                BoolTest::IsNotUnknown => " IS NOT UNKNOWN)",
-            });
-        }
-        Expr::Cmp(op, a, b) => {
-            out.push('(');
-            write_expr(out, a, cols);
-            out.push(' ');
-            out.push_str(cmp_symbol(*op));
-            out.push(' ');
-            write_expr(out, b, cols);
-            out.push(')');
-        }
+        Expr::BoolTest(a, t) => postfix(out, a, t.sql(), cols),
+        Expr::Cmp(op, a, b) => infix(out, a, cmp_symbol(*op), b, cols),
         Expr::Distinct(a, b, not) => {
-            out.push('(');
-            write_expr(out, a, cols);
-            out.push_str(if *not {
-                " IS NOT DISTINCT FROM "
+            let op = if *not {
+                "IS NOT DISTINCT FROM"
             } else {
-                " IS DISTINCT FROM "
-            });
-            write_expr(out, b, cols);
-            out.push(')');
+                "IS DISTINCT FROM"
+            };
+            infix(out, a, op, b, cols);
         }
-        Expr::Arith(op, a, b) => {
-            out.push('(');
-            write_expr(out, a, cols);
-            out.push(' ');
-            out.push_str(arith_symbol(*op));
-            out.push(' ');
-            write_expr(out, b, cols);
-            out.push(')');
-        }
+        Expr::Arith(op, a, b) => infix(out, a, arith_symbol(*op), b, cols),
         Expr::Neg(a) => {
             out.push_str("(- ");
             write_expr(out, a, cols);
             out.push(')');
         }
-        Expr::Cast(a, ty, _) => {
-            out.push('(');
-            write_expr(out, a, cols);
-            out.push_str(")::");
-            out.push_str(&ty.format_type());
-        }
-        Expr::RegCast { arg, kind, .. } => {
-            out.push('(');
-            write_expr(out, arg, cols);
-            out.push_str(")::");
-            out.push_str(kind.name());
-        }
+        Expr::Cast(a, ty, _) => cast(out, a, &ty.format_type(), cols),
+        Expr::RegCast { arg, kind, .. } => cast(out, arg, kind.name(), cols),
         Expr::Func { func, args, .. } => {
             out.push_str(&func_name(func));
             out.push('(');
@@ -402,9 +387,14 @@ pub fn residual(e: &Expr, cols: &[String], shown: &[String]) -> Option<String> {
         .map(|p| expr_text(p, cols))
         .filter(|t| !shown.contains(t))
         .collect();
-    match rest.len() {
-        0 => None,
-        1 => rest.into_iter().next(),
-        _ => Some(format!("({})", rest.join(" AND "))),
+    conjunction(&rest)
+}
+
+/// Conditions joined with AND as one (parenthesized when several); `None` for none.
+pub fn conjunction(conds: &[String]) -> Option<String> {
+    match conds {
+        [] => None,
+        [one] => Some(one.clone()),
+        _ => Some(format!("({})", conds.join(" AND "))),
     }
 }

@@ -708,6 +708,32 @@ pub(crate) enum CachedPlan {
     Delete(Arc<BoundDelete>),
 }
 
+/// A bound statement kind the plan cache holds.
+trait Cacheable: Sized {
+    /// This kind's entry, if `p` is one.
+    fn pick(p: &CachedPlan) -> Option<&Arc<Self>>;
+    /// The cache entry for `b`.
+    fn wrap(b: Arc<Self>) -> CachedPlan;
+}
+
+macro_rules! cacheable {
+    ($($t:ty => $variant:ident),*) => {$(
+        impl Cacheable for $t {
+            fn pick(p: &CachedPlan) -> Option<&Arc<Self>> {
+                match p {
+                    CachedPlan::$variant(b) => Some(b),
+                    _ => None,
+                }
+            }
+            fn wrap(b: Arc<Self>) -> CachedPlan {
+                CachedPlan::$variant(b)
+            }
+        }
+    )*};
+}
+
+cacheable!(Query => Select, BoundInsert => Insert, BoundUpdate => Update, BoundDelete => Delete);
+
 /// What a DML statement returns.
 struct DmlOutput {
     count: usize,
@@ -1272,31 +1298,16 @@ impl<K: TxnKv> Session<K> {
         s: &protobuf::SelectStmt,
         text: &str,
     ) -> Result<StatementResult, SqlError> {
-        let catalog = self.load_catalog()?;
         // Plans are cached per statement text, catalog version and the settings binding
         // depends on (search_path, TimeZone): DDL changes the version and so invalidates them.
-        let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
-        let key = self.plan_key(&catalog, text);
-        let cached = match self.plan_cache.get(&key) {
-            Some(CachedPlan::Select(q)) if !written => Some(q.clone()),
-            _ => None,
-        };
-        let q = match cached {
-            Some(q) => q,
-            None => {
-                let mut b = self.binder(&catalog);
-                let q = b.bind_select(s)?;
-                if let Some(e) = b.take_const_error() {
-                    return Err(e);
-                }
-                let q = Arc::new(crate::optimizer::optimize_query(q, &catalog));
-                // Only plans that may be reused go in, so a hit needs no check.
-                if !written && plan_cacheable(text) {
-                    self.cache_plan(key, CachedPlan::Select(q.clone()));
-                }
-                q
+        let (catalog, q) = self.bound(text, |this, catalog| {
+            let mut b = this.binder(catalog);
+            let q = b.bind_select(s)?;
+            if let Some(e) = b.take_const_error() {
+                return Err(e);
             }
-        };
+            Ok(crate::optimizer::optimize_query(q, catalog))
+        })?;
         let locking = !s.locking_clause.is_empty();
         if locking && self.settings.transaction_read_only() {
             return Err(err(
@@ -1320,10 +1331,9 @@ impl<K: TxnKv> Session<K> {
     }
 
     /// EXPLAIN of INSERT, UPDATE or DELETE: the modifying node over the plan that finds
-    /// or makes its rows. With ANALYZE the statement runs (as in PostgreSQL) and the root
-    /// reports the rows it affected and the time.
+    /// or makes its rows. With ANALYZE the bound statement shown is the one that runs (as in
+    /// PostgreSQL) and the root reports the rows it affected and the time.
     fn explain_dml(&mut self, node: &Node, analyze: bool) -> Result<Vec<String>, SqlError> {
-        let catalog = self.load_catalog()?;
         let with = match node {
             Node::InsertStmt(s) => s.with_clause.is_some(),
             Node::UpdateStmt(s) => s.with_clause.is_some(),
@@ -1336,94 +1346,99 @@ impl<K: TxnKv> Session<K> {
                 "feature not supported: EXPLAIN of INSERT, UPDATE or DELETE with WITH",
             ));
         }
-        let mut details = Vec::new();
-        let (head, child) = match node {
-            Node::InsertStmt(s) => {
-                let bound = self.bind_insert(s, None)?;
-                if bound.conflict_nothing {
-                    details.push("  Conflict Resolution: NOTHING".to_string());
-                } else if bound.conflict_update.is_some() {
-                    details.push("  Conflict Resolution: UPDATE".to_string());
-                }
-                let head = format!("Insert on {}", bound.table.name);
-                match &bound.source {
-                    InsertSource::Query(q) => (head, Ok(q.plan.clone())),
-                    InsertSource::Rows(rows) if rows.len() > 1 => (
-                        head,
-                        Err(vec![format!("Values Scan ({} rows)", rows.len())]),
-                    ),
-                    _ => (head, Ok(Plan::Unit)),
-                }
-            }
-            Node::UpdateStmt(s) => {
-                let where_ = s.where_clause.as_deref();
-                let (table, plan) =
-                    self.source_plan(s.relation.as_ref(), ViewOp::Update, &s.from_clause, where_)?;
-                (format!("Update on {table}"), Ok(plan))
-            }
-            Node::DeleteStmt(s) => {
-                let where_ = s.where_clause.as_deref();
-                let (table, plan) =
-                    self.source_plan(s.relation.as_ref(), ViewOp::Delete, &s.using_clause, where_)?;
-                (format!("Delete on {table}"), Ok(plan))
-            }
+        enum Bound {
+            Insert(BoundInsert),
+            Update(BoundUpdate),
+            Delete(BoundDelete),
+        }
+        let bound = match node {
+            Node::InsertStmt(s) => Bound::Insert(self.bind_insert(s, None)?),
+            Node::UpdateStmt(s) => Bound::Update(self.bind_update(s, None)?),
+            Node::DeleteStmt(s) => Bound::Delete(self.bind_delete(s, None)?),
             _ => return Err(err("0A000", "feature not supported: this EXPLAIN")),
         };
-        let child_lines = match child {
-            Ok(plan) => {
-                let mut lines = Vec::new();
-                crate::optimizer::explain_analyzed(&plan, &catalog, None, &mut lines);
-                lines
-            }
-            Err(lines) => lines,
+        let plan_lines = |plan: &Plan, catalog: &Catalog| {
+            let mut lines = Vec::new();
+            crate::optimizer::explain_analyzed(plan, catalog, None, &mut lines);
+            lines
         };
         let mut out = Vec::new();
-        let mut head = head;
-        let mut footer = None;
-        if analyze {
-            let start = std::time::Instant::now();
-            let done = match node {
-                Node::InsertStmt(s) => {
-                    self.check_writable()?;
-                    let bound = self.bind_insert(s, None)?;
-                    self.run_insert(&bound, None)?
+        let child = match &bound {
+            Bound::Insert(b) => {
+                out.push(format!("Insert on {}", b.table.name));
+                if b.conflict_nothing {
+                    out.push("  Conflict Resolution: NOTHING".to_string());
+                } else if b.conflict_update.is_some() {
+                    out.push("  Conflict Resolution: UPDATE".to_string());
                 }
-                Node::UpdateStmt(s) => self.update(s, None, "")?,
-                Node::DeleteStmt(s) => self.delete(s, None, "")?,
-                _ => return Err(err("0A000", "feature not supported: this EXPLAIN")),
-            };
-            head.push_str(&format!(" (actual rows={})", done.count));
-            footer = Some(format!(
-                "Execution Time: {:.3} ms",
-                start.elapsed().as_secs_f64() * 1000.0
-            ));
-        }
-        out.push(head);
-        out.extend(details);
-        for (i, l) in child_lines.into_iter().enumerate() {
+                match &b.source {
+                    InsertSource::Query(q) => plan_lines(&q.plan, &b.catalog),
+                    InsertSource::Rows(rows) if rows.len() > 1 => {
+                        vec![format!("Values Scan ({} rows)", rows.len())]
+                    }
+                    _ => plan_lines(&Plan::Unit, &b.catalog),
+                }
+            }
+            Bound::Update(b) => {
+                out.push(format!("Update on {}", b.writer.table.name));
+                plan_lines(&b.plan, &b.catalog)
+            }
+            Bound::Delete(b) => {
+                out.push(format!("Delete on {}", b.writer.table.name));
+                plan_lines(&b.plan, &b.catalog)
+            }
+        };
+        for (i, l) in child.into_iter().enumerate() {
             out.push(if i == 0 {
                 format!("->  {l}")
             } else {
                 format!("      {l}")
             });
         }
-        out.extend(footer);
+        if analyze {
+            self.check_writable()?;
+            let start = std::time::Instant::now();
+            let done = match &bound {
+                Bound::Insert(b) => self.run_insert(b, None)?,
+                Bound::Update(b) => self.run_update(b, None)?,
+                Bound::Delete(b) => self.run_delete(b, None)?,
+            };
+            out[0].push_str(&format!(" (actual rows={})", done.count));
+            out.push(format!(
+                "Execution Time: {:.3} ms",
+                start.elapsed().as_secs_f64() * 1000.0
+            ));
+        }
         Ok(out)
     }
 
-    /// The target table's name and the plan finding the rows an UPDATE or DELETE changes.
-    fn source_plan(
+    /// The bound form of statement `text` from the session's plan cache, or `bind`'s, which
+    /// goes into the cache when it may be reused: not while this transaction has written
+    /// the catalog (its version number is not unique then), not for empty text (parts of a
+    /// statement) and not for text whose binding folds the transaction time.
+    fn bound<T: Cacheable>(
         &mut self,
-        rv: Option<&protobuf::RangeVar>,
-        op: ViewOp,
-        from: &[protobuf::Node],
-        where_: Option<&protobuf::Node>,
-    ) -> Result<(String, Plan), SqlError> {
-        let (catalog, table, view) = self.target_table(rv, op)?;
-        let mut b = self.binder_env(&catalog, None);
-        let alias = rv.and_then(|r| r.alias.as_ref());
-        let (plan, _) = self.dml_source(&mut b, &table, alias, from, where_, view.as_ref())?;
-        Ok((table.name, plan))
+        text: &str,
+        bind: impl FnOnce(&mut Self, &Arc<Catalog>) -> Result<T, SqlError>,
+    ) -> Result<(Arc<Catalog>, Arc<T>), SqlError> {
+        let catalog = self.load_catalog()?;
+        if text.is_empty() {
+            let b = bind(self, &catalog)?;
+            return Ok((catalog, Arc::new(b)));
+        }
+        let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
+        let key = self.plan_key(&catalog, text);
+        if !written && let Some(b) = self.plan_cache.get(&key).and_then(T::pick) {
+            return Ok((catalog, b.clone()));
+        }
+        let b = Arc::new(bind(self, &catalog)?);
+        if !written && plan_cacheable(text) {
+            if self.plan_cache.len() >= PLAN_CACHE_SIZE {
+                self.plan_cache.clear();
+            }
+            self.plan_cache.insert(key, T::wrap(b.clone()));
+        }
+        Ok((catalog, b))
     }
 
     /// The plan-cache key of a statement: the catalog version and the settings binding
@@ -1442,13 +1457,6 @@ impl<K: TxnKv> Session<K> {
         key.push('\u{0}');
         key.push_str(text);
         key
-    }
-
-    fn cache_plan(&mut self, key: String, plan: CachedPlan) {
-        if self.plan_cache.len() >= PLAN_CACHE_SIZE {
-            self.plan_cache.clear();
-        }
-        self.plan_cache.insert(key, plan);
     }
 
     fn rows_result(
@@ -1577,27 +1585,8 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
         // Outside WITH, a bound INSERT is cached like a SELECT plan (same key and rules).
-        if env.is_some() || text.is_empty() {
-            let bound = self.bind_insert(s, env)?;
-            return self.run_insert(&bound, env);
-        }
-        let catalog = self.load_catalog()?;
-        let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
-        let key = self.plan_key(&catalog, text);
-        let cached = match self.plan_cache.get(&key) {
-            Some(CachedPlan::Insert(b)) if !written => Some(b.clone()),
-            _ => None,
-        };
-        let bound = match cached {
-            Some(b) => b,
-            None => {
-                let b = Arc::new(self.bind_insert(s, env)?);
-                if !written && plan_cacheable(text) {
-                    self.cache_plan(key, CachedPlan::Insert(b.clone()));
-                }
-                b
-            }
-        };
+        let text = if env.is_some() { "" } else { text };
+        let (_, bound) = self.bound(text, |this, _| this.bind_insert(s, env))?;
         self.run_insert(&bound, env)
     }
 
@@ -2558,27 +2547,8 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
         // Outside WITH, a bound UPDATE is cached like a SELECT plan (same key and rules).
-        if env.is_some() || text.is_empty() {
-            let bound = self.bind_update(s, env)?;
-            return self.run_update(&bound, env);
-        }
-        let catalog = self.load_catalog()?;
-        let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
-        let key = self.plan_key(&catalog, text);
-        let cached = match self.plan_cache.get(&key) {
-            Some(CachedPlan::Update(b)) if !written => Some(b.clone()),
-            _ => None,
-        };
-        let bound = match cached {
-            Some(b) => b,
-            None => {
-                let b = Arc::new(self.bind_update(s, env)?);
-                if !written && plan_cacheable(text) {
-                    self.cache_plan(key, CachedPlan::Update(b.clone()));
-                }
-                b
-            }
-        };
+        let text = if env.is_some() { "" } else { text };
+        let (_, bound) = self.bound(text, |this, _| this.bind_update(s, env))?;
         self.run_update(&bound, env)
     }
 
@@ -2732,27 +2702,8 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<DmlOutput, SqlError> {
         self.check_writable()?;
         // Outside WITH, a bound DELETE is cached like a SELECT plan (same key and rules).
-        if env.is_some() || text.is_empty() {
-            let bound = self.bind_delete(s, env)?;
-            return self.run_delete(&bound, env);
-        }
-        let catalog = self.load_catalog()?;
-        let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
-        let key = self.plan_key(&catalog, text);
-        let cached = match self.plan_cache.get(&key) {
-            Some(CachedPlan::Delete(b)) if !written => Some(b.clone()),
-            _ => None,
-        };
-        let bound = match cached {
-            Some(b) => b,
-            None => {
-                let b = Arc::new(self.bind_delete(s, env)?);
-                if !written && plan_cacheable(text) {
-                    self.cache_plan(key, CachedPlan::Delete(b.clone()));
-                }
-                b
-            }
-        };
+        let text = if env.is_some() { "" } else { text };
+        let (_, bound) = self.bound(text, |this, _| this.bind_delete(s, env))?;
         self.run_delete(&bound, env)
     }
 

@@ -94,6 +94,32 @@ pub enum BoolTest {
     IsNotUnknown,
 }
 
+impl BoolTest {
+    /// The test applied to a three-valued truth (never NULL itself).
+    pub fn apply(self, v: Option<bool>) -> bool {
+        match self {
+            BoolTest::IsTrue => v == Some(true),
+            BoolTest::IsNotTrue => v != Some(true),
+            BoolTest::IsFalse => v == Some(false),
+            BoolTest::IsNotFalse => v != Some(false),
+            BoolTest::IsUnknown => v.is_none(),
+            BoolTest::IsNotUnknown => v.is_some(),
+        }
+    }
+
+    /// The SQL spelling after the operand (`IS NOT TRUE`).
+    pub fn sql(self) -> &'static str {
+        match self {
+            BoolTest::IsTrue => "IS TRUE",
+            BoolTest::IsNotTrue => "IS NOT TRUE",
+            BoolTest::IsFalse => "IS FALSE",
+            BoolTest::IsNotFalse => "IS NOT FALSE",
+            BoolTest::IsUnknown => "IS UNKNOWN",
+            BoolTest::IsNotUnknown => "IS NOT UNKNOWN",
+        }
+    }
+}
+
 /// What a subquery expression tests.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubqueryKind {
@@ -562,17 +588,7 @@ pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError>
             Value::Record(r) => r.fields.iter().all(Value::is_null),
             v => v.is_null() != *not,
         }),
-        Expr::BoolTest(a, t) => {
-            let v = truth(&eval(a, row, cx)?);
-            Value::Bool(match t {
-                BoolTest::IsTrue => v == Some(true),
-                BoolTest::IsNotTrue => v != Some(true),
-                BoolTest::IsFalse => v == Some(false),
-                BoolTest::IsNotFalse => v != Some(false),
-                BoolTest::IsUnknown => v.is_none(),
-                BoolTest::IsNotUnknown => v.is_some(),
-            })
-        }
+        Expr::BoolTest(a, t) => Value::Bool(t.apply(truth(&eval(a, row, cx)?))),
         Expr::Cmp(op, a, b) => {
             let x = eval(a, row, cx)?;
             let y = eval(b, row, cx)?;

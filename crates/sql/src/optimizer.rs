@@ -876,16 +876,17 @@ fn key_condition(
             })
             .collect(),
     };
-    let name = |i: usize| -> String {
-        key_cols.get(i).map_or_else(String::new, |n| {
-            if n.contains(['.', '(']) {
-                n.clone()
-            } else {
-                crate::parse::quote_identifier(n)
-            }
-        })
+    let name = |i: usize| {
+        key_cols
+            .get(i)
+            .map_or_else(String::new, |n| crate::deparse::column_name(n))
     };
-    let mut conds = Vec::new();
+    let cond = |k: &str, op: &str, e: &Expr| {
+        format!(
+            "({k} {op} {})",
+            crate::deparse::expr_text_outer(e, &[], outer)
+        )
+    };
     let (eq, bounds) = match access {
         Access::PrimaryKey(eq) | Access::Index { eq, .. } => (eq, None),
         Access::Range {
@@ -893,35 +894,21 @@ fn key_condition(
         } => (eq, Some((lower, upper))),
         Access::Full => return None,
     };
-    for (i, e) in eq.iter().enumerate() {
-        conds.push(format!(
-            "({} = {})",
-            name(i),
-            crate::deparse::expr_text_outer(e, &[], outer)
-        ));
-    }
+    let mut conds: Vec<String> = eq
+        .iter()
+        .enumerate()
+        .map(|(i, e)| cond(&name(i), "=", e))
+        .collect();
     if let Some((lower, upper)) = bounds {
         let k = name(eq.len());
         if let Some((e, inclusive)) = lower {
-            let op = if *inclusive { ">=" } else { ">" };
-            conds.push(format!(
-                "({k} {op} {})",
-                crate::deparse::expr_text_outer(e, &[], outer)
-            ));
+            conds.push(cond(&k, if *inclusive { ">=" } else { ">" }, e));
         }
         if let Some((e, inclusive)) = upper {
-            let op = if *inclusive { "<=" } else { "<" };
-            conds.push(format!(
-                "({k} {op} {})",
-                crate::deparse::expr_text_outer(e, &[], outer)
-            ));
+            conds.push(cond(&k, if *inclusive { "<=" } else { "<" }, e));
         }
     }
-    match conds.len() {
-        0 => None,
-        1 => Some((conds[0].clone(), conds)),
-        _ => Some((format!("({})", conds.join(" AND ")), conds)),
-    }
+    crate::deparse::conjunction(&conds).map(|c| (c, conds))
 }
 
 /// Appends EXPLAIN lines for a plan.

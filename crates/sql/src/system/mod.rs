@@ -236,24 +236,8 @@ pub fn virtual_table(
         .into_iter()
         .map(|r| r.into_iter().map(Expr::Const).collect())
         .collect();
-    if def.name == "pg_sequences" {
-        // last_value is the sequence's state when the query runs (NULL before the first
-        // nextval), which the catalog does not hold: read like `SELECT ... FROM seq`.
-        let last = def.cols.iter().position(|(n, _)| *n == "last_value");
-        for (row, oid) in rows.iter_mut().zip(c.cat.sequences.keys()) {
-            let read = |col: u8| {
-                Expr::Sequence(
-                    crate::expr::SeqFunc::Read(col),
-                    vec![Expr::Const(Value::Int8(i64::from(*oid)))],
-                )
-            };
-            if let Some(slot) = last.and_then(|i| row.get_mut(i)) {
-                *slot = Expr::Case {
-                    whens: vec![(read(2), read(0))],
-                    otherwise: Box::new(Expr::Const(Value::Null)),
-                };
-            }
-        }
+    if let Some(late) = def.at_run_time {
+        late(&c, def.cols, &mut rows);
     }
     let names: Vec<String> = def.cols.iter().map(|(n, _)| (*n).to_string()).collect();
     let types = def.cols.iter().map(|(_, t)| t.data_type()).collect();

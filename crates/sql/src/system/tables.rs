@@ -111,6 +111,9 @@ pub struct Ctx<'c> {
     pub types: TypeContext,
 }
 
+/// See [`VRel::at_run_time`]: called with the relation's columns and rows.
+pub type RunTimeValues = fn(&Ctx<'_>, &[(&'static str, T)], &mut [Vec<crate::expr::Expr>]);
+
 /// A virtual relation.
 pub struct VRel {
     /// Schema OID (`pg_catalog` or `information_schema`).
@@ -125,6 +128,9 @@ pub struct VRel {
     pub cols: &'static [(&'static str, T)],
     /// The rows.
     pub rows: fn(&Ctx<'_>) -> Vec<Vec<Value>>,
+    /// Replaces values of the rows that only the running statement knows (state kept
+    /// outside the catalog) with expressions evaluated then.
+    pub at_run_time: Option<RunTimeValues>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1818,6 +1824,33 @@ fn pg_sequences_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .collect()
 }
 
+/// `pg_sequences.last_value`: the sequence's state when the query runs (NULL before the
+/// first `nextval`), read like `SELECT last_value, is_called FROM seq`.
+fn pg_sequences_last_value(
+    ctx: &Ctx<'_>,
+    cols: &[(&'static str, T)],
+    rows: &mut [Vec<crate::expr::Expr>],
+) {
+    use crate::expr::{Expr, SeqFunc};
+    let Some(last) = cols.iter().position(|(n, _)| *n == "last_value") else {
+        return;
+    };
+    for (row, oid) in rows.iter_mut().zip(ctx.cat.sequences.keys()) {
+        let read = |col: u8| {
+            Expr::Sequence(
+                SeqFunc::Read(col),
+                vec![Expr::Const(Value::Int8(i64::from(*oid)))],
+            )
+        };
+        if let Some(slot) = row.get_mut(last) {
+            *slot = Expr::Case {
+                whens: vec![(read(2), read(0))],
+                otherwise: Box::new(Expr::Const(Value::Null)),
+            };
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // information_schema.
 
@@ -2114,6 +2147,7 @@ pub static RELS: &[VRel] = &[
             "oid": Oid, "nspname": Name, "nspowner": Oid, "nspacl": TextArr
         ],
         rows: pg_namespace_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2133,6 +2167,7 @@ pub static RELS: &[VRel] = &[
             "relpartbound": Text
         ],
         rows: pg_class_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2149,6 +2184,7 @@ pub static RELS: &[VRel] = &[
             "attoptions": TextArr, "attfdwoptions": TextArr, "attmissingval": Text
         ],
         rows: pg_attribute_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2167,6 +2203,7 @@ pub static RELS: &[VRel] = &[
             "typacl": TextArr
         ],
         rows: pg_type_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2183,6 +2220,7 @@ pub static RELS: &[VRel] = &[
             "indexprs": Text, "indpred": Text
         ],
         rows: pg_index_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2200,6 +2238,7 @@ pub static RELS: &[VRel] = &[
             "conexclop": OidArr, "conbin": Text
         ],
         rows: pg_constraint_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2208,6 +2247,7 @@ pub static RELS: &[VRel] = &[
         kind: 'r',
         cols: cols!["oid": Oid, "adrelid": Oid, "adnum": I2, "adbin": Text],
         rows: pg_attrdef_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2216,6 +2256,7 @@ pub static RELS: &[VRel] = &[
         kind: 'r',
         cols: cols!["objoid": Oid, "classoid": Oid, "objsubid": I4, "description": Text],
         rows: pg_description_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2234,6 +2275,7 @@ pub static RELS: &[VRel] = &[
             "proacl": TextArr
         ],
         rows: pg_proc_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2248,6 +2290,7 @@ pub static RELS: &[VRel] = &[
             "datcollversion": Text, "datacl": TextArr
         ],
         rows: pg_database_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2261,6 +2304,7 @@ pub static RELS: &[VRel] = &[
             "rolbypassrls": Bool, "rolconfig": TextArr, "oid": Oid
         ],
         rows: pg_roles_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2273,6 +2317,7 @@ pub static RELS: &[VRel] = &[
             "useconfig": TextArr
         ],
         rows: pg_user_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2287,6 +2332,7 @@ pub static RELS: &[VRel] = &[
             "pending_restart": Bool
         ],
         rows: pg_settings_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2295,6 +2341,7 @@ pub static RELS: &[VRel] = &[
         kind: 'r',
         cols: cols!["oid": Oid, "amname": Name, "amhandler": RegProc, "amtype": Char],
         rows: pg_am_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2306,6 +2353,7 @@ pub static RELS: &[VRel] = &[
             "hasindexes": Bool, "hasrules": Bool, "hastriggers": Bool, "rowsecurity": Bool
         ],
         rows: pg_tables_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2316,6 +2364,7 @@ pub static RELS: &[VRel] = &[
             "schemaname": Name, "viewname": Name, "viewowner": Name, "definition": Text
         ],
         rows: pg_views_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2327,6 +2376,7 @@ pub static RELS: &[VRel] = &[
             "indexdef": Text
         ],
         rows: pg_indexes_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2339,6 +2389,7 @@ pub static RELS: &[VRel] = &[
             "increment_by": I8, "cycle": Bool, "cache_size": I8, "last_value": I8
         ],
         rows: pg_sequences_rows,
+        at_run_time: Some(pg_sequences_last_value),
     },
     VRel {
         schema: PC,
@@ -2352,6 +2403,7 @@ pub static RELS: &[VRel] = &[
             "collversion": Text
         ],
         rows: pg_collation_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2363,6 +2415,7 @@ pub static RELS: &[VRel] = &[
             "spcoptions": TextArr
         ],
         rows: pg_tablespace_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2375,6 +2428,7 @@ pub static RELS: &[VRel] = &[
             "opckeytype": Oid
         ],
         rows: pg_opclass_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2386,6 +2440,7 @@ pub static RELS: &[VRel] = &[
             "seqmax": I8, "seqmin": I8, "seqcache": I8, "seqcycle": Bool
         ],
         rows: pg_sequence_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2396,6 +2451,7 @@ pub static RELS: &[VRel] = &[
             "inhrelid": Oid, "inhparent": Oid, "inhseqno": I4, "inhdetachpending": Bool
         ],
         rows: no_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2407,6 +2463,7 @@ pub static RELS: &[VRel] = &[
             "polpermissive": Bool, "polroles": OidArr, "polqual": Text, "polwithcheck": Text
         ],
         rows: no_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2421,6 +2478,7 @@ pub static RELS: &[VRel] = &[
             "tgqual": Text, "tgoldtable": Name, "tgnewtable": Name
         ],
         rows: no_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2431,6 +2489,7 @@ pub static RELS: &[VRel] = &[
             "oid": Oid, "enumtypid": Oid, "enumsortorder": F4, "enumlabel": Name
         ],
         rows: no_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2442,6 +2501,7 @@ pub static RELS: &[VRel] = &[
             "rngsubopc": Oid, "rngcanonical": RegProc, "rngsubdiff": RegProc
         ],
         rows: no_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2452,6 +2512,7 @@ pub static RELS: &[VRel] = &[
             "roleid": Oid, "member": Oid, "grantor": Oid, "admin_option": Bool
         ],
         rows: no_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2464,6 +2525,7 @@ pub static RELS: &[VRel] = &[
             "stxexprs": Text
         ],
         rows: no_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2476,6 +2538,7 @@ pub static RELS: &[VRel] = &[
             "pubviaroot": Bool
         ],
         rows: no_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2486,6 +2549,7 @@ pub static RELS: &[VRel] = &[
             "oid": Oid, "prpubid": Oid, "prrelid": Oid, "prqual": Text, "prattrs": I2Arr
         ],
         rows: no_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2494,6 +2558,7 @@ pub static RELS: &[VRel] = &[
         kind: 'r',
         cols: cols!["oid": Oid, "pnpubid": Oid, "pnnspid": Oid],
         rows: no_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2506,6 +2571,7 @@ pub static RELS: &[VRel] = &[
             "partexprs": Text
         ],
         rows: no_rows,
+        at_run_time: None,
     },
     VRel {
         schema: PC,
@@ -2518,6 +2584,7 @@ pub static RELS: &[VRel] = &[
             "extcondition": TextArr
         ],
         rows: no_rows,
+        at_run_time: None,
     },
     VRel {
         schema: IS,
@@ -2530,6 +2597,7 @@ pub static RELS: &[VRel] = &[
             "default_character_set_name": Name, "sql_path": Text
         ],
         rows: schemata_rows,
+        at_run_time: None,
     },
     VRel {
         schema: IS,
@@ -2544,6 +2612,7 @@ pub static RELS: &[VRel] = &[
             "is_insertable_into": Text, "is_typed": Text, "commit_action": Text
         ],
         rows: tables_rows,
+        at_run_time: None,
     },
     VRel {
         schema: IS,
@@ -2569,6 +2638,7 @@ pub static RELS: &[VRel] = &[
             "generation_expression": Text, "is_updatable": Text
         ],
         rows: columns_rows,
+        at_run_time: None,
     },
     VRel {
         schema: IS,
@@ -2582,6 +2652,7 @@ pub static RELS: &[VRel] = &[
             "enforced": Text, "nulls_distinct": Text
         ],
         rows: table_constraints_rows,
+        at_run_time: None,
     },
     VRel {
         schema: IS,
@@ -2595,6 +2666,7 @@ pub static RELS: &[VRel] = &[
             "position_in_unique_constraint": I4
         ],
         rows: key_column_usage_rows,
+        at_run_time: None,
     },
     VRel {
         schema: IS,
@@ -2608,6 +2680,7 @@ pub static RELS: &[VRel] = &[
             "is_trigger_deletable": Text, "is_trigger_insertable_into": Text
         ],
         rows: views_rows,
+        at_run_time: None,
     },
 ];
 
