@@ -57,12 +57,15 @@ pub(crate) fn meta_key(name: &str) -> Vec<u8> {
 /// Appends the escaped, terminated form of `key`.
 fn escape_into(out: &mut Vec<u8>, key: &[u8]) {
     out.reserve(escaped_len(key));
-    for &b in key {
-        out.push(b);
-        if b == 0 {
-            out.push(0xFF);
-        }
+    // Copies runs between zero bytes whole (keys are mostly short runs of non-zero bytes
+    // between the zeros of big-endian integers).
+    let mut rest = key;
+    while let Some(at) = rest.iter().position(|&b| b == 0) {
+        out.extend_from_slice(&rest[..=at]);
+        out.push(0xFF);
+        rest = &rest[at + 1..];
     }
+    out.extend_from_slice(rest);
     out.extend_from_slice(&[0, 0]);
 }
 
