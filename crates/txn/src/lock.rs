@@ -254,12 +254,13 @@ impl LockManager {
     }
 
     fn release_locked(table: &mut Table, txn: TxnId, key: &[u8]) {
-        if let Some(entry) = table.entries.get_mut(key) {
+        if let EntryRef::Occupied(mut e) = table.entries.entry_ref(key) {
+            let entry = e.get_mut();
             entry.holders.retain(|h| h.0 != txn);
             if entry.queue.is_empty() {
-                // Nobody to wake (the common case): skip the second lookup.
+                // Nobody to wake (the common case): one lookup.
                 if entry.holders.is_empty() {
-                    table.entries.remove(key);
+                    e.remove();
                 }
                 return;
             }
