@@ -2177,6 +2177,7 @@ impl<'a> Binder<'a> {
                     Plan::Scan {
                         table: oid,
                         name: t.name.clone(),
+                        alias: (qualifier != t.name).then(|| qualifier.clone()),
                         width: t.columns.len(),
                         access: Access::Full,
                         filter: None,

@@ -2519,6 +2519,7 @@ impl<K: TxnKv> Session<K> {
         let mut plan = Plan::Scan {
             table: table.oid,
             name: table.name.clone(),
+            alias: None,
             width: table.columns.len(),
             access: Access::Full,
             filter: None,
