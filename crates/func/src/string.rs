@@ -100,6 +100,10 @@ pub enum StringFunc {
     SplitPart,
     /// `concat(any...)`.
     Concat,
+    /// `concat(VARIADIC array)`, `concat_ws(sep, VARIADIC array)`, `format(fmt, VARIADIC
+    /// array)`: the array's elements are the arguments (a NULL array: NULL, or no arguments
+    /// for `format`).
+    Variadic(VariadicFunc),
     /// `concat_ws(sep, any...)`.
     ConcatWs,
     /// `string_to_array(text, delimiter [, null_string])`.
@@ -261,6 +265,38 @@ fn pick_op(table: &[(StringFunc, &[DataType], DataType)], args: &[DataType]) -> 
     let i = best_operator(&sigs, args)?;
     let (f, sig, ret) = &table[i];
     Some(mk(*f, sig.to_vec(), ret.clone(), true, true))
+}
+
+/// The functions taking `VARIADIC "any"` that accept an explicit `VARIADIC array` argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VariadicFunc {
+    /// `concat`.
+    Concat,
+    /// `concat_ws`.
+    ConcatWs,
+    /// `format`.
+    Format,
+}
+
+/// Resolves `name(args..., VARIADIC array)` for `concat`, `concat_ws` and `format` (the
+/// last of `args` is the array's type); `None` for other functions.
+pub fn resolve_variadic(name: &str, args: &[DataType]) -> Option<Resolved> {
+    let (f, fixed) = match name {
+        "concat" => (VariadicFunc::Concat, 0),
+        "concat_ws" => (VariadicFunc::ConcatWs, 1),
+        "format" => (VariadicFunc::Format, 1),
+        _ => return None,
+    };
+    if args.len() != fixed + 1 || !args[..fixed].iter().all(|t| can_coerce(t, &TEXT)) {
+        return None;
+    }
+    let array = args[fixed].clone();
+    if !matches!(array, DataType::Array(_)) {
+        return None;
+    }
+    let mut types = vec![TEXT; fixed];
+    types.push(array);
+    Some(mk(StringFunc::Variadic(f), types, TEXT, false, false))
 }
 
 /// The type a "VARIADIC any" argument is passed as: unknown literals become text.
@@ -1236,7 +1272,11 @@ fn format_fn(fmt: &str, args: &[Value], ctx: &TypeContext) -> TypeResult<String>
         i += 1;
         if let Some(w) = width_arg {
             let idx = match w {
-                Some(idx) => idx,
+                // The value then comes from the argument after the width's (PostgreSQL).
+                Some(idx) => {
+                    next_arg = idx + 1;
+                    idx
+                }
                 None => {
                     let idx = next_arg;
                     next_arg += 1;
@@ -2326,6 +2366,7 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
         Concat
             | ConcatWs
             | Format
+            | Variadic(_)
             | QuoteNullable
             | StringToArray
             | ArrayToString
@@ -2456,6 +2497,29 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 return Ok(Value::Null);
             };
             Value::Text(format_fn(fmt, &args[1..], tctx)?)
+        }
+        Variadic(v) => {
+            let fixed = usize::from(v != VariadicFunc::Concat);
+            let elems: Option<&[Value]> = a(fixed).and_then(array_parts).map(|(_, e)| e);
+            match (v, elems) {
+                (VariadicFunc::Format, _) => {
+                    let Some(fmt) = text(a(0)) else {
+                        return Ok(Value::Null);
+                    };
+                    Value::Text(format_fn(fmt, elems.unwrap_or(&[]), tctx)?)
+                }
+                (_, None) => Value::Null,
+                (VariadicFunc::Concat, Some(elems)) => {
+                    Value::Text(elems.iter().filter_map(|v| output(v, tctx)).collect())
+                }
+                (_, Some(elems)) => {
+                    let Some(sep) = text(a(0)) else {
+                        return Ok(Value::Null);
+                    };
+                    let parts: Vec<String> = elems.iter().filter_map(|v| output(v, tctx)).collect();
+                    Value::Text(parts.join(sep))
+                }
+            }
         }
         StringToArray => {
             let Some(s) = text(a(0)) else {

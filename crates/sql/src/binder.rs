@@ -4739,7 +4739,20 @@ impl<'a> Binder<'a> {
             let call = self.srf_call(r, args, &types, true)?;
             return Ok((Expr::TableRow(Box::new(call)), row_type));
         }
-        match basalt_func::resolve_function(&name, &types) {
+        let resolved = if fc.func_variadic
+            && matches!(name.as_str(), "concat" | "concat_ws" | "format")
+        {
+            // An explicit VARIADIC argument: its elements are the variadic arguments.
+            if let (Some(t), Some(a)) = (types.last(), fc.args.last())
+                && !matches!(t, DataType::Array(_))
+            {
+                return Err(err("42804", "VARIADIC argument must be an array").at(expr_start(a)));
+            }
+            basalt_func::resolve_variadic(&name, &types)
+        } else {
+            basalt_func::resolve_function(&name, &types)
+        };
+        match resolved {
             Some(r) => {
                 let mut cargs = Vec::new();
                 for (i, (e, t)) in args.into_iter().zip(types.iter()).enumerate() {

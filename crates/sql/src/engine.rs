@@ -751,6 +751,10 @@ impl<K: TxnKv> Session<K> {
                     .as_ref()
                     .map_or_else(now_micros, |b| b.started_at),
             ),
+            output: basalt_common::types::OutputStyle {
+                extra_float_digits: i8::try_from(self.settings.extra_float_digits()).unwrap_or(1),
+                bytea_escape: !self.settings.bytea_output_hex(),
+            },
         }
     }
 
@@ -1442,7 +1446,8 @@ impl<K: TxnKv> Session<K> {
     }
 
     /// The plan-cache key of a statement: the catalog version and the settings binding
-    /// depends on (search_path, TimeZone, DateStyle), then the text. DDL changes the version
+    /// depends on (search_path, TimeZone, DateStyle, extra_float_digits, bytea_output), then
+    /// the text. DDL changes the version
     /// and so invalidates every plan.
     fn plan_key(&self, catalog: &Catalog, text: &str) -> String {
         let tz = self.settings.time_zone();
@@ -1454,6 +1459,10 @@ impl<K: TxnKv> Session<K> {
             key.push('\u{0}');
             key.push_str(part);
         }
+        // Constant folding may print floats and bytea (casts to text).
+        key.push('\u{0}');
+        push_decimal(&mut key, (self.settings.extra_float_digits() + 16) as u64);
+        key.push(if self.settings.bytea_output_hex() { 'h' } else { 'e' });
         key.push('\u{0}');
         key.push_str(text);
         key

@@ -121,6 +121,28 @@ pub struct TypeContext {
     /// The transaction start time (microseconds since 2000-01-01 UTC), for `now`, `today`,
     /// `tomorrow` and `yesterday`; `None` rejects those words.
     pub now: Option<i64>,
+    /// Output settings of the numeric and binary types.
+    pub output: OutputStyle,
+}
+
+/// The session settings that change how values print (`extra_float_digits`,
+/// `bytea_output`); the default is PostgreSQL's (1, hex).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputStyle {
+    /// `extra_float_digits` (-15..=3): above 0, floats print as the shortest text that reads
+    /// back exactly; otherwise with 15 (float8) / 6 (float4) plus this many digits.
+    pub extra_float_digits: i8,
+    /// `bytea_output = escape` (else hex).
+    pub bytea_escape: bool,
+}
+
+impl Default for OutputStyle {
+    fn default() -> Self {
+        OutputStyle {
+            extra_float_digits: 1,
+            bytea_escape: false,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

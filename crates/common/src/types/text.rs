@@ -20,7 +20,8 @@ use super::interval::{format_interval, parse_interval};
 use super::json::{parse_json, parse_jsonb};
 use super::numeric::Numeric;
 use super::scalar::{
-    LengthCheck, apply_bpchar, apply_varchar, format_bool, format_bytea, format_float4,
+    LengthCheck, apply_bpchar, apply_varchar, format_bool, format_bytea, format_bytea_escape,
+    format_float_g, format_float4,
     format_float8, format_uuid, parse_bool, parse_bytea, parse_float4, parse_float8, parse_int2,
     parse_int4, parse_int8, parse_uuid,
 };
@@ -88,10 +89,17 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Int2(v) => v.to_string(),
         Value::Int4(v) => v.to_string(),
         Value::Int8(v) => v.to_string(),
+        Value::Float4(v) if ctx.output.extra_float_digits <= 0 => {
+            format_float_g(f64::from(*v), 6 + i32::from(ctx.output.extra_float_digits))
+        }
+        Value::Float8(v) if ctx.output.extra_float_digits <= 0 => {
+            format_float_g(*v, 15 + i32::from(ctx.output.extra_float_digits))
+        }
         Value::Float4(v) => format_float4(*v),
         Value::Float8(v) => format_float8(*v),
         Value::Numeric(v) => v.to_text(),
         Value::Text(v) | Value::Bpchar(v) | Value::Json(v) => v.clone(),
+        Value::Bytea(v) if ctx.output.bytea_escape => format_bytea_escape(v),
         Value::Bytea(v) => format_bytea(v),
         Value::Date(v) => format_date(*v),
         Value::Time(v) => format_time(*v),
