@@ -751,11 +751,27 @@ impl<K: TxnKv> Session<K> {
                     .as_ref()
                     .map_or_else(now_micros, |b| b.started_at),
             ),
-            output: basalt_common::types::OutputStyle {
-                extra_float_digits: i8::try_from(self.settings.extra_float_digits()).unwrap_or(1),
-                bytea_escape: !self.settings.bytea_output_hex(),
-            },
+            output: self.output_style(),
         }
+    }
+
+    /// The output settings of the session (DateStyle, IntervalStyle, extra_float_digits,
+    /// bytea_output).
+    fn output_style(&self) -> basalt_common::types::OutputStyle {
+        use basalt_common::types::IntervalStyle;
+        let mut st = basalt_common::types::OutputStyle {
+            extra_float_digits: i8::try_from(self.settings.extra_float_digits()).unwrap_or(1),
+            bytea_escape: !self.settings.bytea_output_hex(),
+            interval_style: match self.settings.interval_style().as_str() {
+                "postgres_verbose" => IntervalStyle::PostgresVerbose,
+                "sql_standard" => IntervalStyle::SqlStandard,
+                "iso_8601" => IntervalStyle::Iso8601,
+                _ => IntervalStyle::Postgres,
+            },
+            ..Default::default()
+        };
+        st.set_date_style(self.settings.date_style());
+        st
     }
 
     /// CREATE TEMPORARY TABLE: the table goes into the session's temporary schema (created
@@ -1459,10 +1475,9 @@ impl<K: TxnKv> Session<K> {
             key.push('\u{0}');
             key.push_str(part);
         }
-        // Constant folding may print floats and bytea (casts to text).
+        // Constant folding may print values (casts to text) and read dates.
         key.push('\u{0}');
-        push_decimal(&mut key, (self.settings.extra_float_digits() + 16) as u64);
-        key.push(if self.settings.bytea_output_hex() { 'h' } else { 'e' });
+        key.push_str(&format!("{:?}", self.output_style()));
         key.push('\u{0}');
         key.push_str(text);
         key

@@ -52,7 +52,7 @@ pub mod value;
 pub use arith::{ArithOp, arith};
 pub use cast::{CastContext, cast, cast_context};
 pub use datatype::{DataType, NumericTypmod, RegKind};
-pub use datetime::{OutputStyle, TimeZone, TypeContext};
+pub use datetime::{DateOrder, DateOutput, IntervalStyle, OutputStyle, TimeZone, TypeContext};
 pub use error::{TypeError, TypeErrorKind, TypeResult};
 pub use interval::Interval;
 pub use json::Jsonb;

@@ -12,11 +12,12 @@ use std::sync::Arc;
 use super::array::{format_array, parse_array};
 use super::datatype::DataType;
 use super::datetime::{
-    TypeContext, adjust_timestamp, format_date, format_time, format_timestamp, format_timestamptz,
+    TypeContext, adjust_timestamp, format_date_styled, format_time, format_timestamp_styled,
+    format_timestamptz_styled,
     parse_date, parse_time, parse_timestamp, round_to_precision,
 };
 use super::error::TypeResult;
-use super::interval::{format_interval, parse_interval};
+use super::interval::{format_interval_styled, parse_interval};
 use super::json::{parse_json, parse_jsonb};
 use super::numeric::Numeric;
 use super::scalar::{
@@ -101,11 +102,11 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Text(v) | Value::Bpchar(v) | Value::Json(v) => v.clone(),
         Value::Bytea(v) if ctx.output.bytea_escape => format_bytea_escape(v),
         Value::Bytea(v) => format_bytea(v),
-        Value::Date(v) => format_date(*v),
+        Value::Date(v) => format_date_styled(*v, &ctx.output),
         Value::Time(v) => format_time(*v),
-        Value::Timestamp(v) => format_timestamp(*v),
-        Value::Timestamptz(v) => format_timestamptz(*v, &ctx.time_zone),
-        Value::Interval(v) => format_interval(v),
+        Value::Timestamp(v) => format_timestamp_styled(*v, &ctx.output),
+        Value::Timestamptz(v) => format_timestamptz_styled(*v, &ctx.time_zone, &ctx.output),
+        Value::Interval(v) => format_interval_styled(v, ctx.output.interval_style),
         Value::Uuid(v) => format_uuid(v),
         Value::Jsonb(v) => v.to_text(),
         Value::Array(a) => format_array(a, ctx),
