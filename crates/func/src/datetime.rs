@@ -2947,6 +2947,24 @@ fn invalid_for_interval() -> TypeError {
     .with_detail("Intervals are not tied to specific calendar dates.")
 }
 
+/// The text of a double-quoted literal of a number format (after its opening quote), with
+/// backslash escapes applied, and the rest of the format after the closing quote.
+fn quoted_literal(body: &str) -> (String, &str) {
+    let mut lit = String::new();
+    let mut it = body.char_indices();
+    while let Some((i, ch)) = it.next() {
+        match ch {
+            '"' => return (lit, &body[i + 1..]),
+            '\\' => match it.next() {
+                Some((_, n)) => lit.push(n),
+                None => lit.push('\\'),
+            },
+            _ => lit.push(ch),
+        }
+    }
+    (lit, "")
+}
+
 fn zone_abbrev(zone: &TimeZone, at: i64) -> String {
     match zone {
         TimeZone::Utc => "UTC".into(),
@@ -3208,13 +3226,12 @@ fn to_char_number(n: &NumIn, fmt: &str) -> TypeResult<String> {
         } else if rest.starts_with("th") {
             (NumTok::Th(false), 2)
         } else if c == '"' {
-            // A quoted literal, copied as is.
-            let body = &rest[1..];
-            let end = body.find('"').unwrap_or(body.len());
-            for ch in body[..end].chars() {
+            // A quoted literal, copied as is (a backslash escapes the next character).
+            let (lit, after) = quoted_literal(&rest[1..]);
+            for ch in lit.chars() {
                 toks.push(NumTok::Lit(ch));
             }
-            rest = body.get(end + 1..).unwrap_or("");
+            rest = after;
             continue;
         } else if c == 'V' || c == 'v' {
             // Digits after V shift the value left (multiply by 10^n).
@@ -3662,10 +3679,9 @@ fn to_char_roman(v: Option<i64>, fmt: &str) -> String {
         {
             rest = &rest[2..];
         } else if c == '"' {
-            let body = &rest[1..];
-            let end = body.find('"').unwrap_or(body.len());
-            out.push_str(&body[..end]);
-            rest = body.get(end + 1..).unwrap_or("");
+            let (lit, after) = quoted_literal(&rest[1..]);
+            out.push_str(&lit);
+            rest = after;
         } else if matches!(
             c,
             '9' | '0'
@@ -3742,12 +3758,11 @@ fn to_number(input: &str, fmt: &str) -> TypeResult<Numeric> {
         } else if upper.starts_with("TH") {
             (Tk::Th, 2)
         } else if c == '"' {
-            let body = &rest[1..];
-            let end = body.find('"').unwrap_or(body.len());
-            for _ in body[..end].chars() {
+            let (lit, after) = quoted_literal(&rest[1..]);
+            for _ in lit.chars() {
                 toks.push(Tk::Skip1);
             }
-            rest = body.get(end + 1..).unwrap_or("");
+            rest = after;
             continue;
         } else {
             let t = match c {

@@ -1703,27 +1703,24 @@ fn like_escape(pattern: &str, escape: &str) -> TypeResult<String> {
         }
         Some('\\') => out.push_str(pattern),
         Some(e) => {
+            // PostgreSQL's do_like_escape: the escape becomes `\` and the next character is
+            // kept as written (so an escaped `_` or `%` stays literal even when it is the
+            // escape character itself); other backslashes are doubled.
             let mut after = false;
             for c in pattern.chars() {
-                if after {
-                    if c == '\\' {
-                        out.push('\\');
-                    }
-                    if c != e {
-                        out.push('\\');
-                    }
-                    out.push(c);
-                    after = false;
-                } else if c == e {
+                if c == e && !after {
+                    out.push('\\');
                     after = true;
                 } else if c == '\\' {
-                    out.push_str("\\\\");
+                    out.push('\\');
+                    if !after {
+                        out.push('\\');
+                    }
+                    after = false;
                 } else {
                     out.push(c);
+                    after = false;
                 }
-            }
-            if after {
-                out.push('\\');
             }
         }
     }
@@ -1748,6 +1745,10 @@ pub fn similar_to_regex(pattern: &str, escape: Option<&str>) -> TypeResult<Strin
     let mut after_escape = false;
     let mut in_class = false;
     let mut quotes = 0;
+    // With a separator, the part before it matches as little as it can (PostgreSQL makes
+    // it non-greedy as a whole; here each of its quantifiers is lazy).
+    let has_separator = e.is_some_and(|e| pattern.contains(&format!("{e}\"")));
+    let lazy = |quotes: i32| has_separator && quotes == 0;
     for c in pattern.chars() {
         if after_escape {
             if c == '"' && !in_class {
@@ -1783,7 +1784,11 @@ pub fn similar_to_regex(pattern: &str, escape: Option<&str>) -> TypeResult<Strin
                     out.push('[');
                     in_class = true;
                 }
-                '%' => out.push_str(".*"),
+                '%' => out.push_str(if lazy(quotes) { ".*?" } else { ".*" }),
+                '*' | '+' | '?' | '}' if lazy(quotes) => {
+                    out.push(c);
+                    out.push('?');
+                }
                 '_' => out.push('.'),
                 '(' => out.push_str("(?:"),
                 '\\' | '.' | '^' | '$' => {
@@ -1938,8 +1943,8 @@ fn translate_regex(p: &str) -> TypeResult<String> {
                     out.push('^');
                     i += 1;
                 }
-                // A `]` right after the opening bracket is literal.
-                class_start = i + 1;
+                // A `]` right after the opening bracket (and `^`) is literal.
+                class_start = i;
                 if chars.get(i) == Some(&']') {
                     out.push_str("\\]");
                     i += 1;
