@@ -392,8 +392,12 @@ pub(crate) fn tokenize(input: &str, for_interval: bool) -> Result<Vec<(Ft2, Stri
             let next = b.get(i).copied();
             let is_date = match next {
                 Some(b'-' | b'/' | b'.') => true,
+                // Only the core words count here, not zone abbreviations: `GMT+8` and
+                // `PST+8` are POSIX zone names (PostgreSQL searches `datetktbl` only).
                 Some(n) if n == b'+' || n.is_ascii_digit() => {
-                    !for_interval && keyword(&buf).is_none()
+                    !for_interval
+                        && !matches!(buf.as_str(), "z" | "zulu")
+                        && matches!(keyword(&buf), None | Some(Kw::Tz(_)))
                 }
                 _ => false,
             };
