@@ -163,6 +163,9 @@ pub enum StringFunc {
     /// UPDATE's `SET a[i][...] = v`, called as (array, v, i, ...) with the element type's
     /// OID: not callable by name.
     ArrayAssign(u32),
+    /// UPDATE's `SET a[lo:hi] = source` on a one-dimensional array, called as (array,
+    /// source, lo, hi) with NULL for an omitted bound: not callable by name.
+    ArraySliceAssign(u32),
     /// `array_ndims(anyarray)`.
     ArrayNdims,
     /// `anyarray @> anyarray` (`contained`: `<@`).
@@ -2381,6 +2384,7 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             | ArrayPosition
             | ArrayRemove
             | ArrayAssign(_)
+            | ArraySliceAssign(_)
             | ArrayPositions
             | ArrayReplace
             | ArrayFill
@@ -2887,6 +2891,30 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 }
             }
         }
+        ArraySliceAssign(oid) => {
+            let bound = |i: usize| -> Option<i32> {
+                match a(i) {
+                    Some(Value::Int4(v)) => Some(*v),
+                    _ => None,
+                }
+            };
+            let array = match a(0) {
+                Some(Value::Array(arr)) => Some(arr),
+                _ => None,
+            };
+            let source = match a(1) {
+                Some(Value::Array(arr)) => Some(arr),
+                // A NULL source leaves the array as it is (PostgreSQL).
+                _ => return Ok(a(0).cloned().unwrap_or(Value::Null)),
+            };
+            basalt_common::types::array::array_assign_slice(
+                array.map(|a| &**a),
+                &elem_type(oid),
+                bound(2),
+                bound(3),
+                source.map(|a| &**a),
+            )?
+        }
         ArrayDims | ArrayNdims => {
             let Some(Value::Array(arr)) = a(0) else {
                 return Err(wrong_args(f));
@@ -2985,14 +3013,33 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 .map_or(Value::Null, |(i, _)| i4(i + 1))
         }
         ArrayRemove => {
-            let Some((ty, elems)) = a(0).and_then(array_parts) else {
+            let Some(Value::Array(arr)) = a(0) else {
                 return Ok(Value::Null);
             };
+            if arr.dims.len() > 1 {
+                return Err(TypeError::new(
+                    codes::FEATURE_NOT_SUPPORTED,
+                    "removing elements from multidimensional arrays is not supported",
+                ));
+            }
             let target = a(1).cloned().unwrap_or(Value::Null);
-            Value::array(
-                ty.clone(),
-                elems.iter().filter(|e| **e != target).cloned().collect(),
-            )
+            let kept: Vec<Value> = arr.elements.iter().filter(|e| **e != target).cloned().collect();
+            if kept.len() == arr.elements.len() {
+                return Ok(Value::Array(arr.clone()));
+            }
+            // The lower bound stays (PostgreSQL's array_replace_internal).
+            let lower = arr.dims.first().map_or(1, |d| d.lower);
+            let len = kept.len();
+            if len == 0 {
+                Value::array(arr.element_type.clone(), Vec::new())
+            } else {
+                Value::array_with_dims(
+                    arr.element_type.clone(),
+                    kept,
+                    vec![basalt_common::types::value::ArrayDim { lower, len }],
+                )
+                .ok_or_else(|| wrong_args(f))?
+            }
         }
         TextCat => Value::Text(format!("{}{}", t(0)?, t(1)?)),
         TextAnyCat | AnyTextCat => {

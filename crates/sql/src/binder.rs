@@ -3162,6 +3162,20 @@ impl<'a> Binder<'a> {
                     return Err(err("42601", "cast without type"));
                 };
                 let to = self.resolve_type(tn)?;
+                if let Some(Node::AArrayExpr(a)) = arg.node.as_ref()
+                    && a.elements.is_empty()
+                {
+                    // `ARRAY[]::t[]`: an empty array of the cast's type.
+                    let DataType::Array(elem) = &to else {
+                        return Err(err("42P18", "cannot determine type of empty array")
+                            .with_hint("Explicitly cast to the desired type, for example ARRAY[]::integer[].")
+                            .at(pos(a.location)));
+                    };
+                    return Ok((
+                        Expr::Const(Value::array((**elem).clone(), Vec::new())),
+                        to.clone(),
+                    ));
+                }
                 let (mut e, t) = self.bind_expr(arg, scope)?;
                 let field = if to == DataType::Interval {
                     interval_range_field(tn)
@@ -3342,6 +3356,12 @@ impl<'a> Binder<'a> {
             }
             Node::SubLink(sl) => self.bind_sublink(sl, scope),
             Node::AArrayExpr(a) => {
+                if a.elements.is_empty() {
+                    // Only a cast gives `ARRAY[]` a type (handled with the cast).
+                    return Err(err("42P18", "cannot determine type of empty array")
+                        .with_hint("Explicitly cast to the desired type, for example ARRAY[]::integer[].")
+                        .at(pos(a.location)));
+                }
                 let (args, t) = self.bind_common(&a.elements, scope, "ARRAY")?;
                 // Items that are arrays make a multidimensional array of their elements.
                 let (items, elem) = match t {

@@ -2348,6 +2348,40 @@ impl<K: TxnKv> Session<K> {
                 if let Some(k) = sets.iter().position(|(x, _)| *x == col) {
                     args[0] = sets.remove(k).1;
                 }
+                // SET a[lo:hi] = array (one dimension): the slice replaced.
+                if let [ind] = rt.indirection.as_slice()
+                    && let Some(Node::AIndices(ix)) = ind.node.as_ref()
+                    && ix.is_slice
+                {
+                    let value = if is_default {
+                        Expr::Const(Value::Null)
+                    } else {
+                        let (e, t) = b.bind_scalar(val, scope, "UPDATE")?;
+                        b.coerce(e, &t, &c.ty, CastContext::Assignment)?
+                    };
+                    args.push(value);
+                    for bound in [ix.lidx.as_deref(), ix.uidx.as_deref()] {
+                        args.push(match bound {
+                            Some(u) => {
+                                let (e, t) = b.bind_scalar(u, scope, "UPDATE")?;
+                                b.coerce(e, &t, &DataType::Int4, CastContext::Assignment)?
+                            }
+                            None => Expr::Const(Value::Null),
+                        });
+                    }
+                    sets.push((
+                        col,
+                        Expr::Func {
+                            func: basalt_func::Func::String(
+                                basalt_func::string::StringFunc::ArraySliceAssign(elem.oid()),
+                            ),
+                            args,
+                            strict: false,
+                        },
+                    ));
+                    i += 1;
+                    continue;
+                }
                 let value = if is_default {
                     Expr::Const(Value::Null)
                 } else {
