@@ -189,6 +189,35 @@ pub enum StringFunc {
     RegexpCount,
     /// `regexp_substr(text, pattern [, start [, n [, flags [, subexpr]]]])`.
     RegexpSubstr,
+    /// `regexp_instr(s, re [, start [, n [, endoption [, flags [, subexpr]]]]])`.
+    RegexpInstr,
+    /// `get_bit(bytea, bigint)`.
+    GetBit,
+    /// `set_bit(bytea, bigint, int)`.
+    SetBit,
+    /// `bit_count(bytea)`.
+    BitCount,
+    /// `overlay(text placing text from int [for int])`.
+    Overlay,
+    /// `overlay(bytea placing bytea from int [for int])`.
+    ByteaOverlay,
+    /// `btrim`, `ltrim`, `rtrim` of bytea (`trim(... bytea from bytea)`).
+    ByteaTrim {
+        /// Trim at the start.
+        left: bool,
+        /// Trim at the end.
+        right: bool,
+    },
+    /// `like_escape(bytea, bytea)` (`bytea LIKE p ESCAPE e`).
+    ByteaLikeEscape,
+    /// `unistr(text)`: Unicode escapes decoded.
+    Unistr,
+    /// `convert_from(bytea, encoding)`.
+    ConvertFrom,
+    /// `convert_to(text, encoding)`.
+    ConvertTo,
+    /// `to_ascii(text [, encoding])`: the database encoding (UTF8) has no conversion.
+    ToAscii,
     /// `array_append(anyarray, anyelement)` and `array || element`.
     ArrayAppend(u32),
     /// `array_prepend(anyelement, anyarray)` and `element || array`.
@@ -413,15 +442,27 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             args,
         ),
         "btrim" | "trim" => pick(
-            &[(Btrim, &[TEXT], TEXT), (Btrim, &[TEXT, TEXT], TEXT)],
+            &[
+                (Btrim, &[TEXT], TEXT),
+                (Btrim, &[TEXT, TEXT], TEXT),
+                (ByteaTrim { left: true, right: true }, &[BYTEA, BYTEA], BYTEA),
+            ],
             args,
         ),
         "ltrim" => pick(
-            &[(Ltrim, &[TEXT], TEXT), (Ltrim, &[TEXT, TEXT], TEXT)],
+            &[
+                (Ltrim, &[TEXT], TEXT),
+                (Ltrim, &[TEXT, TEXT], TEXT),
+                (ByteaTrim { left: true, right: false }, &[BYTEA, BYTEA], BYTEA),
+            ],
             args,
         ),
         "rtrim" => pick(
-            &[(Rtrim, &[TEXT], TEXT), (Rtrim, &[TEXT, TEXT], TEXT)],
+            &[
+                (Rtrim, &[TEXT], TEXT),
+                (Rtrim, &[TEXT, TEXT], TEXT),
+                (ByteaTrim { left: false, right: true }, &[BYTEA, BYTEA], BYTEA),
+            ],
             args,
         ),
         "lpad" => pick(
@@ -483,6 +524,36 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         "sha384" => pick(&[(Sha(384), &[BYTEA], BYTEA)], args),
         "sha512" => pick(&[(Sha(512), &[BYTEA], BYTEA)], args),
         "get_byte" => pick(&[(GetByte, &[BYTEA, I4], I4)], args),
+        "get_bit" => pick(&[(GetBit, &[BYTEA, I8], I4)], args),
+        "set_bit" => pick(&[(SetBit, &[BYTEA, I8, I4], BYTEA)], args),
+        "bit_count" => pick(&[(BitCount, &[BYTEA], I8)], args),
+        "overlay" => pick(
+            &[
+                (Overlay, &[TEXT, TEXT, I4], TEXT),
+                (Overlay, &[TEXT, TEXT, I4, I4], TEXT),
+                (ByteaOverlay, &[BYTEA, BYTEA, I4], BYTEA),
+                (ByteaOverlay, &[BYTEA, BYTEA, I4, I4], BYTEA),
+            ],
+            args,
+        ),
+        "unistr" => pick(&[(Unistr, &[TEXT], TEXT)], args),
+        "convert_from" => pick(&[(ConvertFrom, &[BYTEA, TEXT], TEXT)], args),
+        "convert_to" => pick(&[(ConvertTo, &[TEXT, TEXT], BYTEA)], args),
+        "to_ascii" => pick(
+            &[(ToAscii, &[TEXT], TEXT), (ToAscii, &[TEXT, TEXT], TEXT), (ToAscii, &[TEXT, I4], TEXT)],
+            args,
+        ),
+        "regexp_instr" => pick(
+            &[
+                (RegexpInstr, &[TEXT, TEXT], I4),
+                (RegexpInstr, &[TEXT, TEXT, I4], I4),
+                (RegexpInstr, &[TEXT, TEXT, I4, I4], I4),
+                (RegexpInstr, &[TEXT, TEXT, I4, I4, I4], I4),
+                (RegexpInstr, &[TEXT, TEXT, I4, I4, I4, TEXT], I4),
+                (RegexpInstr, &[TEXT, TEXT, I4, I4, I4, TEXT, I4], I4),
+            ],
+            args,
+        ),
         "set_byte" => pick(&[(SetByte, &[BYTEA, I4, I4], BYTEA)], args),
         "to_hex" => pick(&[(ToHex, &[I4], TEXT), (ToHex, &[I8], TEXT)], args),
         "starts_with" => pick(&[(StartsWith, &[TEXT, TEXT], BOOL)], args),
@@ -674,7 +745,13 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             let (e, a) = array_elem_pair(&args[0], &args[1])?;
             Some(mk(ArrayRemove, vec![a.clone(), e], a, false, true))
         }
-        "like_escape" => pick(&[(LikeEscape, &[TEXT, TEXT], TEXT)], args),
+        "like_escape" => pick(
+            &[
+                (LikeEscape, &[TEXT, TEXT], TEXT),
+                (ByteaLikeEscape, &[BYTEA, BYTEA], BYTEA),
+            ],
+            args,
+        ),
         "similar_to_escape" => pick(
             &[
                 (SimilarToEscape, &[TEXT], TEXT),
@@ -705,6 +782,7 @@ pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> 
             };
             Some(mk(f, vec![a.clone(), a], BOOL, true, true))
         }
+        "^@" => pick_op(&[(StartsWith, &[TEXT, TEXT], BOOL)], &args),
         "~~" | "!~~" | "~~*" | "!~~*" => {
             let f = match op {
                 "~~" => Like,
@@ -1685,6 +1763,77 @@ fn invalid_escape_string() -> TypeError {
         .with_detail("Escape string must be empty or one character.")
 }
 
+/// `unistr(text)`: `\XXXX`, `\+XXXXXX`, `\uXXXX`, `\UXXXXXXXX` escapes (surrogate pairs
+/// combined) and `\\` for a backslash.
+fn unistr(s: &str) -> TypeResult<String> {
+    let invalid = || {
+        TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode escape").with_hint(
+            "Unicode escapes must be \\XXXX, \\+XXXXXX, \\uXXXX, or \\UXXXXXXXX.",
+        )
+    };
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut pending_high: Option<u32> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '\\' {
+            if pending_high.is_some() {
+                return Err(TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode surrogate pair"));
+            }
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        if chars.get(i + 1) == Some(&'\\') {
+            if pending_high.is_some() {
+                return Err(TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode surrogate pair"));
+            }
+            out.push('\\');
+            i += 2;
+            continue;
+        }
+        let (skip, digits) = match chars.get(i + 1) {
+            Some('+') => (2, 6),
+            Some('u') => (2, 4),
+            Some('U') => (2, 8),
+            _ => (1, 4),
+        };
+        let hex: String = chars.iter().skip(i + skip).take(digits).collect();
+        if hex.chars().count() != digits || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(invalid());
+        }
+        let cp = u32::from_str_radix(&hex, 16).map_err(|_| invalid())?;
+        i += skip + digits;
+        if let Some(hi) = pending_high.take() {
+            if !(0xDC00..=0xDFFF).contains(&cp) {
+                return Err(TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode surrogate pair"));
+            }
+            let c = 0x10000 + ((hi - 0xD800) << 10) + (cp - 0xDC00);
+            out.push(char::from_u32(c).ok_or_else(invalid)?);
+        } else if (0xD800..=0xDBFF).contains(&cp) {
+            pending_high = Some(cp);
+        } else if (0xDC00..=0xDFFF).contains(&cp) {
+            return Err(TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode surrogate pair"));
+        } else if cp > 0x10FFFF {
+            return Err(TypeError::new(
+                codes::INVALID_PARAMETER_VALUE,
+                format!("invalid Unicode code point: {hex}"),
+            ));
+        } else if cp == 0 {
+            return Err(TypeError::new(
+                codes::UNTRANSLATABLE_CHARACTER,
+                "invalid Unicode code point: 0",
+            ));
+        } else {
+            out.push(char::from_u32(cp).ok_or_else(invalid)?);
+        }
+    }
+    if pending_high.is_some() {
+        return Err(TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode surrogate pair"));
+    }
+    Ok(out)
+}
+
 /// `like_escape(pattern, escape)`: rewrites a pattern with a custom escape character into
 /// one with backslash escapes (an empty escape disables escaping).
 fn like_escape(pattern: &str, escape: &str) -> TypeResult<String> {
@@ -2569,6 +2718,147 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 _ => sha2::Sha512::digest(b).to_vec(),
             })
         }
+        GetBit | SetBit => {
+            let Some(Value::Bytea(b)) = a(0) else {
+                return Err(wrong_args(f));
+            };
+            let i = n(1)?;
+            let bits = b.len() as i64 * 8;
+            if i < 0 || i >= bits {
+                return Err(TypeError::new(
+                    basalt_common::types::error::codes::ARRAY_SUBSCRIPT_ERROR,
+                    format!("index {i} out of valid range, 0..{}", bits - 1),
+                ));
+            }
+            let (byte, bit) = ((i / 8) as usize, (i % 8) as u32);
+            if f == GetBit {
+                Value::Int4(i32::from((b[byte] >> bit) & 1))
+            } else {
+                let v = n(2)?;
+                if v != 0 && v != 1 {
+                    return Err(TypeError::new(
+                        codes::INVALID_PARAMETER_VALUE,
+                        "new bit must be 0 or 1",
+                    ));
+                }
+                let mut out = b.clone();
+                out[byte] = (out[byte] & !(1 << bit)) | ((v as u8) << bit);
+                Value::Bytea(out)
+            }
+        }
+        BitCount => {
+            let Some(Value::Bytea(b)) = a(0) else {
+                return Err(wrong_args(f));
+            };
+            Value::Int8(b.iter().map(|x| i64::from(x.count_ones())).sum())
+        }
+        Overlay | ByteaOverlay => {
+            // substring(s, 1, from - 1) || placing || substring(s, from + for)
+            let (src, placing): (Vec<u32>, Vec<u32>) = match (a(0), a(1)) {
+                (Some(Value::Bytea(x)), Some(Value::Bytea(y))) => (
+                    x.iter().map(|&c| u32::from(c)).collect(),
+                    y.iter().map(|&c| u32::from(c)).collect(),
+                ),
+                _ => (t(0)?.chars().map(u32::from).collect(), t(1)?.chars().map(u32::from).collect()),
+            };
+            let from = n(2)?;
+            let count = if args.len() > 3 { n(3)? } else { placing.len() as i64 };
+            let after = from.checked_add(count).filter(|v| i32::try_from(*v).is_ok()).ok_or_else(
+                || TypeError::new(codes::NUMERIC_VALUE_OUT_OF_RANGE, "integer out of range"),
+            )?;
+            let (s1, e1) = substring_range(src.len(), 1, Some(from - 1))?;
+            let (s2, e2) = substring_range(src.len(), after, None)?;
+            let mut out: Vec<u32> = src[s1..e1].to_vec();
+            out.extend(&placing);
+            out.extend(&src[s2..e2]);
+            if f == ByteaOverlay {
+                Value::Bytea(out.into_iter().map(|c| c as u8).collect())
+            } else {
+                Value::Text(out.into_iter().filter_map(char::from_u32).collect())
+            }
+        }
+        ByteaTrim { left, right } => {
+            let (Some(Value::Bytea(b)), Some(Value::Bytea(set))) = (a(0), a(1)) else {
+                return Err(wrong_args(f));
+            };
+            let mut s = 0;
+            let mut e = b.len();
+            if left {
+                while s < e && set.contains(&b[s]) {
+                    s += 1;
+                }
+            }
+            if right {
+                while e > s && set.contains(&b[e - 1]) {
+                    e -= 1;
+                }
+            }
+            Value::Bytea(b[s..e].to_vec())
+        }
+        ByteaLikeEscape => {
+            let (Some(Value::Bytea(p)), Some(Value::Bytea(e))) = (a(0), a(1)) else {
+                return Err(wrong_args(f));
+            };
+            // Bytes as Latin-1 characters: the rewrite only looks at ASCII punctuation and
+            // the (single-byte) escape.
+            let latin = |b: &[u8]| b.iter().map(|&c| char::from(c)).collect::<String>();
+            let out = like_escape(&latin(p), &latin(e))?;
+            Value::Bytea(out.chars().map(|c| c as u32 as u8).collect())
+        }
+        Unistr => Value::Text(unistr(t(0)?)?),
+        ConvertFrom | ConvertTo => {
+            let enc = t(1)?;
+            let norm: String = enc
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if !matches!(norm.as_str(), "utf8" | "unicode" | "sqlascii") {
+                return Err(TypeError::new(
+                    codes::INVALID_PARAMETER_VALUE,
+                    format!(
+                        "invalid {} encoding name \"{enc}\"",
+                        if f == ConvertFrom { "source" } else { "destination" }
+                    ),
+                ));
+            }
+            match a(0) {
+                Some(Value::Bytea(b)) => {
+                    // The first invalid sequence (a NUL byte counts), PostgreSQL's way.
+                    let bad = match std::str::from_utf8(b) {
+                        Ok(s) => s.find('\0'),
+                        Err(e) => Some(e.valid_up_to()),
+                    };
+                    let Some(at) = bad else {
+                        return Ok(Value::Text(String::from_utf8_lossy(b).into_owned()));
+                    };
+                    let want = match b[at] {
+                        0xC0..=0xDF => 2,
+                        0xE0..=0xEF => 3,
+                        0xF0..=0xF7 => 4,
+                        _ => 1,
+                    };
+                    let shown: Vec<String> = b[at..(at + want).min(b.len())]
+                        .iter()
+                        .map(|x| format!("0x{x:02x}"))
+                        .collect();
+                    return Err(TypeError::new(
+                        "22021",
+                        format!(
+                            "invalid byte sequence for encoding \"UTF8\": {}",
+                            shown.join(" ")
+                        ),
+                    ));
+                }
+                _ => Value::Bytea(t(0)?.as_bytes().to_vec()),
+            }
+        }
+        ToAscii => {
+            return Err(TypeError::new(
+                codes::FEATURE_NOT_SUPPORTED,
+                "encoding conversion from UTF8 to ASCII not supported",
+            ));
+        }
         GetByte | SetByte => {
             let Some(Value::Bytea(b)) = a(0) else {
                 return Err(wrong_args(f));
@@ -2635,6 +2925,52 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 None => Value::Null,
                 Some(caps) => match_array(&caps),
             }
+        }
+        RegexpInstr => {
+            let src = t(0)?;
+            let arg = |i: usize, d: i64| if args.len() > i { n(i) } else { Ok(d) };
+            let (start, nth, endopt) = (arg(2, 1)?, arg(3, 1)?, arg(4, 0)?);
+            let flags = if args.len() > 5 { t(5)? } else { "" };
+            let sub = arg(6, 0)?;
+            let invalid = |what: &str, v: i64| {
+                TypeError::new(
+                    codes::INVALID_PARAMETER_VALUE,
+                    format!("invalid value for parameter \"{what}\": {v}"),
+                )
+            };
+            if start < 1 {
+                return Err(invalid("start", start));
+            }
+            if nth < 1 {
+                return Err(invalid("n", nth));
+            }
+            if endopt != 0 && endopt != 1 {
+                return Err(invalid("endoption", endopt));
+            }
+            if sub < 0 {
+                return Err(invalid("subexpr", sub));
+            }
+            let fl = parse_flags(flags, false)?;
+            if fl.global {
+                return Err(TypeError::new(
+                    codes::INVALID_PARAMETER_VALUE,
+                    "regexp_instr() does not support the \"global\" option",
+                ));
+            }
+            let re = compile(t(1)?, fl)?;
+            let offset = src
+                .char_indices()
+                .nth(usize::try_from(start - 1).unwrap_or(usize::MAX))
+                .map_or(src.len(), |(i, _)| i);
+            let hay = &src[offset..];
+            let k = usize::try_from(nth - 1).unwrap_or(usize::MAX);
+            let pos = re.captures_iter(hay).nth(k).and_then(|c| {
+                c.get(usize::try_from(sub).unwrap_or(usize::MAX)).map(|m| {
+                    let byte = offset + if endopt == 1 { m.end() } else { m.start() };
+                    src[..byte].chars().count() + 1
+                })
+            });
+            i4(pos.unwrap_or(0))
         }
         RegexpLike | RegexpCount | RegexpSubstr => {
             let src = t(0)?;

@@ -4795,22 +4795,35 @@ impl<'a> Binder<'a> {
             None if let Some(r) = basalt_func::resolve_table_function(&name, &types) => {
                 self.srf_in_expression(r, args, &types, location, None)
             }
-            None => {
-                let sig = types
-                    .iter()
-                    .map(|t| {
-                        if *t == DataType::Unknown {
-                            "unknown".to_string()
-                        } else {
-                            t.format_type()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                Err(err("42883", format!("function {name}({sig}) does not exist"))
-                    .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")
-                    .at(pos(location)))
+            // `float8(x)`, `int4(x)`, `text(x)`, `date(x)`: a type's name called with one
+            // argument is a cast (PostgreSQL's function-style casts).
+            None if args.len() == 1
+                && matches!(
+                    name.as_str(),
+                    "float8" | "float4" | "int2" | "int4" | "int8" | "numeric" | "text" | "bool"
+                        | "date" | "time" | "timestamp" | "timestamptz" | "interval"
+                        | "varchar" | "bpchar" | "bytea" | "uuid" | "json" | "jsonb"
+                ) =>
+            {
+                let tn = protobuf::TypeName {
+                    names: fc.funcname.clone(),
+                    typemod: -1,
+                    location,
+                    ..Default::default()
+                };
+                let to = self.resolve_type(&tn)?;
+                let (Some(e), Some(t)) = (args.into_iter().next(), types.first()) else {
+                    return Err(err("42601", "function-style cast without argument"));
+                };
+                match self.coerce(e, t, &to, CastContext::Explicit) {
+                    Ok(e) => Ok((e, to)),
+                    Err(e) if e.code().code() == "42846" => {
+                        Err(missing_function(&name, &types, location))
+                    }
+                    Err(e) => Err(e.at(pos(location))),
+                }
             }
+            None => Err(missing_function(&name, &types, location)),
         }
     }
 
@@ -6640,6 +6653,24 @@ impl IntervalField {
         }
         iv
     }
+}
+
+/// 42883 `function name(types) does not exist`.
+fn missing_function(name: &str, types: &[DataType], location: i32) -> SqlError {
+    let sig = types
+        .iter()
+        .map(|t| {
+            if *t == DataType::Unknown {
+                "unknown".to_string()
+            } else {
+                t.format_type()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    err("42883", format!("function {name}({sig}) does not exist"))
+        .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")
+        .at(pos(location))
 }
 
 /// The range of `INTERVAL <fields>` from the type's modifier (PostgreSQL's field bit mask),
