@@ -3492,6 +3492,14 @@ fn to_char_number(n: &NumIn, fmt: &str) -> TypeResult<String> {
             out = String::from_utf8(bytes).unwrap_or_default();
         }
     }
+    // No fraction positions: no decimal point either ('999.' gives " 100").
+    if post == 0
+        && point_at.is_some()
+        && !overflow
+        && let Some(p) = out.rfind('.')
+    {
+        out.remove(p);
+    }
     // FM with nothing left of a zero value still shows its integer zero ("0.").
     if fm
         && !overflow
@@ -3807,6 +3815,16 @@ fn to_number(input: &str, fmt: &str) -> TypeResult<Numeric> {
         match t {
             Tk::Digit | Tk::Point => {
                 let mut c = c;
+                // With a sign position in the template, a sign in the input is read
+                // wherever it stands (`0.00001-` for `9.999999S`, `.-01` for `S99.99`).
+                if has_sign && (c == '-' || c == '+') {
+                    neg |= c == '-';
+                    i += 1;
+                    match chars.get(i) {
+                        Some(&n) => c = n,
+                        None => break,
+                    }
+                }
                 if !started {
                     let sign_char = (!has_sign && (c == '-' || c == '+')) || (has_pr && c == '<');
                     if sign_char {
@@ -3855,7 +3873,13 @@ fn to_number(input: &str, fmt: &str) -> TypeResult<Numeric> {
                     .take_while(|c| c.is_ascii_alphabetic())
                     .count();
             }
-            Tk::Skip1 => i += 1,
+            Tk::Skip1 => {
+                // A sign where the template has other text still counts.
+                if has_sign && c == '-' {
+                    neg = true;
+                }
+                i += 1;
+            }
             Tk::Nothing => {}
         }
     }
