@@ -1893,7 +1893,13 @@ impl<'a> Binder<'a> {
                         .map(|(i, (n, t))| ScopeCol {
                             table: Some(alias.aliasname.clone()),
                             name: colnames.get(i).cloned().unwrap_or_else(|| n.clone()),
-                            ty: t.clone(),
+                            // An untyped literal in a subquery's output is text (PostgreSQL
+                            // resolves unknown output columns of a subquery in FROM).
+                            ty: if *t == DataType::Unknown {
+                                DataType::Text
+                            } else {
+                                t.clone()
+                            },
                             hidden: false,
                             origin: None,
                         })
