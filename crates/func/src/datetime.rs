@@ -2966,21 +2966,7 @@ fn quoted_literal(body: &str) -> (String, &str) {
 }
 
 fn zone_abbrev(zone: &TimeZone, at: i64) -> String {
-    match zone {
-        TimeZone::Utc => "UTC".into(),
-        // A fixed-offset zone is named by its offset, as PostgreSQL's POSIX names are.
-        // Named zones too, for now: their abbreviations are not kept.
-        TimeZone::Fixed(_) | TimeZone::Named(_) => {
-            let east = zone.offset_secs(at);
-            let sign = if east < 0 { '-' } else { '+' };
-            let a = east.unsigned_abs();
-            let mut s = format!("{sign}{:02}", a / 3600);
-            if !(a / 60).is_multiple_of(60) {
-                s.push_str(&format!(":{:02}", a / 60 % 60));
-            }
-            s
-        }
-    }
+    zone.abbrev(at)
 }
 
 fn to_char_tm(t: &TmFull, fmt: &str, is_interval: bool) -> TypeResult<String> {
