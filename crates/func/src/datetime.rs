@@ -4036,10 +4036,17 @@ fn parse_formatted(input: &str, fmt: &str) -> TypeResult<Parsed> {
     for (idx, node) in nodes.iter().enumerate() {
         match node {
             Node::Lit(c) => {
-                if c.is_whitespace() {
+                let next = s.chars().next();
+                if c.is_alphanumeric() {
+                    // A text character consumes one input character, whatever it is.
+                    if let Some(ch) = next {
+                        s = &s[ch.len_utf8()..];
+                    }
+                } else if c.is_whitespace() && next.is_some_and(char::is_whitespace) {
                     s = s.trim_start();
-                } else if let Some(ch) = s.chars().next() {
-                    // A separator in the template skips one non-alphanumeric character.
+                } else if let Some(ch) = next {
+                    // A space or separator in the template skips one non-alphanumeric
+                    // character (`"Year" YYYY` reads "Year: 1976").
                     if !ch.is_alphanumeric() {
                         s = &s[ch.len_utf8()..];
                     }
