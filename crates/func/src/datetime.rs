@@ -281,6 +281,14 @@ impl Source {
 /// A date/time function or operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DateTimeFunc {
+    /// A cast to `interval <fields>(p)`: [`basalt_common::types::interval::adjust_interval`]
+    /// with the range's last field and the precision (255: none). Not callable by name.
+    IntervalTypmod {
+        /// The range's last field (0 year .. 5 second).
+        last: u8,
+        /// Fractional digits of the seconds, 255 for none.
+        precision: u8,
+    },
     /// `timezone(zone, timestamp[tz])`, `ts AT TIME ZONE zone`: a `timestamptz` shown as
     /// local time of the zone, or a `timestamp` read as local time of the zone. The zone is
     /// a name (`text`) or, with `interval`, an offset east of UTC.
@@ -829,6 +837,16 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
     }
     let tz = ctx.types.time_zone;
     Ok(match f {
+        F::IntervalTypmod { last, precision } => match args.first() {
+            Some(Value::Interval(iv)) => Value::Interval(
+                basalt_common::types::interval::adjust_interval(
+                    *iv,
+                    last,
+                    (precision != 255).then_some(precision),
+                ),
+            ),
+            _ => return Err(bad_args()),
+        },
         F::Now => Value::Timestamptz(ctx.transaction_start),
         F::StatementTimestamp => Value::Timestamptz(ctx.statement_start),
         F::ClockTimestamp => Value::Timestamptz(clock_now()),

@@ -3183,25 +3183,70 @@ impl<'a> Binder<'a> {
                     ));
                 }
                 let (mut e, t) = self.bind_expr(arg, scope)?;
-                let field = if to == DataType::Interval {
-                    interval_range_field(tn)
+                let (field, precision) = if to == DataType::Interval {
+                    (interval_range_field(tn), interval_precision(tn))
                 } else {
-                    None
+                    (None, None)
                 };
-                // `interval '1' day`: a bare number counts in the range's last field.
-                if let (Some(f), Expr::Const(Value::Text(s))) = (field, &mut e)
-                    && s.trim().parse::<f64>().is_ok()
-                {
-                    *s = format!("{} {}", s.trim(), f.unit());
+                // `interval '1' day`: a bare number counts in the range's last field; with
+                // two, the first is days (`interval '1 2' day to hour`).
+                if let (Some(f), Expr::Const(Value::Text(s))) = (field, &mut e) {
+                    let parts: Vec<&str> = s.split_whitespace().collect();
+                    let num = |p: &str| p.parse::<f64>().is_ok();
+                    const DAY_TO_HOUR: i32 = (1 << 3) | (1 << 10);
+                    const MINUTE_TO_SECOND: i32 = (1 << 11) | (1 << 12);
+                    let mask = interval_mask(tn);
+                    match parts.as_slice() {
+                        [a] if num(a) => *s = format!("{a} {}", f.unit()),
+                        // `'1 2' DAY TO HOUR` is one day two hours (PostgreSQL).
+                        [a, b]
+                            if mask == Some(DAY_TO_HOUR)
+                                && num(a)
+                                && num(b)
+                                && !a.contains('.')
+                                && !b.contains('.') =>
+                        {
+                            *s = format!("{a} days {b} hours");
+                        }
+                        // `'1 2:03' MINUTE TO SECOND`: mm:ss.
+                        [a, b]
+                            if mask == Some(MINUTE_TO_SECOND)
+                                && num(a)
+                                && b.matches(':').count() == 1
+                                && !b.contains('.') =>
+                        {
+                            let (sign, rest) = match b.strip_prefix(['+', '-']) {
+                                Some(r) => (&b[..1], r),
+                                None => ("", *b),
+                            };
+                            *s = format!("{a} {sign}00:{rest}");
+                        }
+                        _ => {}
+                    }
                 }
                 let e = self
                     .coerce(e, &t, &to, CastContext::Explicit)
                     .map_err(|e| e.at(pos(tc.location)))?;
-                let e = match (field, e) {
-                    (Some(f), Expr::Const(Value::Interval(iv))) => {
-                        Expr::Const(Value::Interval(f.truncate(iv)))
-                    }
-                    (_, e) => e,
+                if field.is_none() && precision.is_none() {
+                    return Ok((e, to));
+                }
+                let last = field.map_or(5, |f| f as u8);
+                let e = match e {
+                    Expr::Const(Value::Interval(iv)) => Expr::Const(Value::Interval(
+                        basalt_common::types::interval::adjust_interval(iv, last, precision),
+                    )),
+                    Expr::Const(Value::Null) => Expr::Const(Value::Null),
+                    // At run time: `col::interval day to minute`, `x::interval(2)`.
+                    e => Expr::Func {
+                        func: basalt_func::Func::DateTime(
+                            basalt_func::datetime::DateTimeFunc::IntervalTypmod {
+                                last,
+                                precision: precision.unwrap_or(255),
+                            },
+                        ),
+                        args: vec![e],
+                        strict: true,
+                    },
                 };
                 Ok((e, to))
             }
@@ -6637,28 +6682,6 @@ impl IntervalField {
             IntervalField::Second => "seconds",
         }
     }
-
-    /// Drops what lies below the field, as PostgreSQL's `AdjustIntervalForTypmod`.
-    fn truncate(self, mut iv: basalt_common::types::Interval) -> basalt_common::types::Interval {
-        const HOUR: i64 = 3_600_000_000;
-        const MINUTE: i64 = 60_000_000;
-        match self {
-            IntervalField::Year => {
-                iv.months = (iv.months / 12) * 12;
-                iv.days = 0;
-                iv.micros = 0;
-            }
-            IntervalField::Month => {
-                iv.days = 0;
-                iv.micros = 0;
-            }
-            IntervalField::Day => iv.micros = 0,
-            IntervalField::Hour => iv.micros = (iv.micros / HOUR) * HOUR,
-            IntervalField::Minute => iv.micros = (iv.micros / MINUTE) * MINUTE,
-            IntervalField::Second => {}
-        }
-        iv
-    }
 }
 
 /// 42883 `function name(types) does not exist`.
@@ -6677,6 +6700,29 @@ fn missing_function(name: &str, types: &[DataType], location: i32) -> SqlError {
     err("42883", format!("function {name}({sig}) does not exist"))
         .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")
         .at(pos(location))
+}
+
+/// The field bit mask of `INTERVAL <fields>` (PostgreSQL's `INTERVAL_MASK` bits).
+fn interval_mask(tn: &protobuf::TypeName) -> Option<i32> {
+    match tn.typmods.first()?.node.as_ref()? {
+        Node::AConst(c) => match c.val.as_ref()? {
+            protobuf::a_const::Val::Ival(i) => Some(i.ival),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The fractional-second precision of `INTERVAL(p)` / `INTERVAL ... SECOND(p)` (the
+/// type's second modifier).
+fn interval_precision(tn: &protobuf::TypeName) -> Option<u8> {
+    match tn.typmods.get(1)?.node.as_ref()? {
+        Node::AConst(c) => match c.val.as_ref()? {
+            protobuf::a_const::Val::Ival(i) => u8::try_from(i.ival).ok().map(|p| p.min(6)),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The range of `INTERVAL <fields>` from the type's modifier (PostgreSQL's field bit mask),

@@ -493,6 +493,37 @@ fn interval_error(e: DtErr, input: &str) -> TypeError {
     dt_error(e, input, "interval")
 }
 
+/// PostgreSQL's `AdjustIntervalForTypmod`: what lies below the range's last field is
+/// dropped (`last`: 0 year, 1 month, 2 day, 3 hour, 4 minute, anything else second), and
+/// the seconds are rounded half away from zero to `precision` fractional digits.
+pub fn adjust_interval(mut iv: Interval, last: u8, precision: Option<u8>) -> Interval {
+    match last {
+        0 => {
+            iv.months = (iv.months / 12) * 12;
+            iv.days = 0;
+            iv.micros = 0;
+        }
+        1 => {
+            iv.days = 0;
+            iv.micros = 0;
+        }
+        2 => iv.micros = 0,
+        3 => iv.micros = (iv.micros / USECS_PER_HOUR) * USECS_PER_HOUR,
+        4 => iv.micros = (iv.micros / USECS_PER_MINUTE) * USECS_PER_MINUTE,
+        _ => {}
+    }
+    if let Some(p) = precision.filter(|p| *p < 6) {
+        let scale = 10i64.pow(6 - u32::from(p));
+        let half = scale / 2;
+        iv.micros = if iv.micros >= 0 {
+            (iv.micros + half) / scale * scale
+        } else {
+            -((-iv.micros + half) / scale * scale)
+        };
+    }
+    iv
+}
+
 /// Seconds and their fraction without trailing zeros (PostgreSQL's `AppendSeconds`), without
 /// sign; two digits at least with `pad`.
 fn push_seconds(out: &mut String, sec: i64, fsec: i64, pad: bool) {
