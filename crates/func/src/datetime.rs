@@ -838,13 +838,13 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
     let tz = ctx.types.time_zone;
     Ok(match f {
         F::IntervalTypmod { last, precision } => match args.first() {
-            Some(Value::Interval(iv)) => Value::Interval(
-                basalt_common::types::interval::adjust_interval(
+            Some(Value::Interval(iv)) => {
+                Value::Interval(basalt_common::types::interval::adjust_interval(
                     *iv,
                     last,
                     (precision != 255).then_some(precision),
-                ),
-            ),
+                ))
+            }
             _ => return Err(bad_args()),
         },
         F::Now => Value::Timestamptz(ctx.transaction_start),

@@ -221,7 +221,11 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
                 args,
                 vec![
                     (vec![ta.clone()], j(jsonb), F::ObjectFromArrays { jsonb }),
-                    (vec![ta.clone(), ta], j(jsonb), F::ObjectFromArrays { jsonb }),
+                    (
+                        vec![ta.clone(), ta],
+                        j(jsonb),
+                        F::ObjectFromArrays { jsonb },
+                    ),
                 ],
                 false,
             )
@@ -698,9 +702,8 @@ pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value>
             };
             let mut pairs: Vec<(String, Option<String>)> = Vec::new();
             let key = |v: &Value| {
-                text(v).ok_or_else(|| {
-                    TypeError::new("22004", "null value not allowed for object key")
-                })
+                text(v)
+                    .ok_or_else(|| TypeError::new("22004", "null value not allowed for object key"))
             };
             if args.len() == 1 {
                 let a = arr(0)?;
@@ -741,9 +744,9 @@ pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value>
                     .into_iter()
                     .map(|(k, v)| (k, v.map_or(Jsonb::Null, Jsonb::String)))
                     .collect();
-                Value::Jsonb(Jsonb::Object(
-                    basalt_common::types::json::canonical_object(pairs),
-                ))
+                Value::Jsonb(Jsonb::Object(basalt_common::types::json::canonical_object(
+                    pairs,
+                )))
             } else {
                 let mut out = String::from("{");
                 for (i, (k, v)) in pairs.iter().enumerate() {
@@ -781,7 +784,10 @@ pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value>
                         chunk.to_vec(),
                         inner
                             .iter()
-                            .map(|d| basalt_common::types::ArrayDim { lower: 1, len: d.len })
+                            .map(|d| basalt_common::types::ArrayDim {
+                                lower: 1,
+                                len: d.len,
+                            })
                             .collect(),
                     )
                     .ok_or_else(bad_args)?

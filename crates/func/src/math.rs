@@ -432,7 +432,7 @@ pub enum DegreeFn {
     Atan,
 }
 
-const RADIANS_PER_DEGREE: f64 = 0.017_453_292_519_943_295_769_2;
+const RADIANS_PER_DEGREE: f64 = std::f64::consts::PI / 180.0;
 
 // PostgreSQL's float.c: the results are scaled by the values at 30, 45 and 60 degrees so
 // that those (and their multiples) come out exactly.

@@ -445,7 +445,14 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             &[
                 (Btrim, &[TEXT], TEXT),
                 (Btrim, &[TEXT, TEXT], TEXT),
-                (ByteaTrim { left: true, right: true }, &[BYTEA, BYTEA], BYTEA),
+                (
+                    ByteaTrim {
+                        left: true,
+                        right: true,
+                    },
+                    &[BYTEA, BYTEA],
+                    BYTEA,
+                ),
             ],
             args,
         ),
@@ -453,7 +460,14 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             &[
                 (Ltrim, &[TEXT], TEXT),
                 (Ltrim, &[TEXT, TEXT], TEXT),
-                (ByteaTrim { left: true, right: false }, &[BYTEA, BYTEA], BYTEA),
+                (
+                    ByteaTrim {
+                        left: true,
+                        right: false,
+                    },
+                    &[BYTEA, BYTEA],
+                    BYTEA,
+                ),
             ],
             args,
         ),
@@ -461,7 +475,14 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             &[
                 (Rtrim, &[TEXT], TEXT),
                 (Rtrim, &[TEXT, TEXT], TEXT),
-                (ByteaTrim { left: false, right: true }, &[BYTEA, BYTEA], BYTEA),
+                (
+                    ByteaTrim {
+                        left: false,
+                        right: true,
+                    },
+                    &[BYTEA, BYTEA],
+                    BYTEA,
+                ),
             ],
             args,
         ),
@@ -540,7 +561,11 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         "convert_from" => pick(&[(ConvertFrom, &[BYTEA, TEXT], TEXT)], args),
         "convert_to" => pick(&[(ConvertTo, &[TEXT, TEXT], BYTEA)], args),
         "to_ascii" => pick(
-            &[(ToAscii, &[TEXT], TEXT), (ToAscii, &[TEXT, TEXT], TEXT), (ToAscii, &[TEXT, I4], TEXT)],
+            &[
+                (ToAscii, &[TEXT], TEXT),
+                (ToAscii, &[TEXT, TEXT], TEXT),
+                (ToAscii, &[TEXT, I4], TEXT),
+            ],
             args,
         ),
         "regexp_instr" => pick(
@@ -1767,9 +1792,8 @@ fn invalid_escape_string() -> TypeError {
 /// combined) and `\\` for a backslash.
 fn unistr(s: &str) -> TypeResult<String> {
     let invalid = || {
-        TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode escape").with_hint(
-            "Unicode escapes must be \\XXXX, \\+XXXXXX, \\uXXXX, or \\UXXXXXXXX.",
-        )
+        TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode escape")
+            .with_hint("Unicode escapes must be \\XXXX, \\+XXXXXX, \\uXXXX, or \\UXXXXXXXX.")
     };
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
@@ -1778,7 +1802,10 @@ fn unistr(s: &str) -> TypeResult<String> {
     while i < chars.len() {
         if chars[i] != '\\' {
             if pending_high.is_some() {
-                return Err(TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode surrogate pair"));
+                return Err(TypeError::new(
+                    codes::SYNTAX_ERROR,
+                    "invalid Unicode surrogate pair",
+                ));
             }
             out.push(chars[i]);
             i += 1;
@@ -1786,7 +1813,10 @@ fn unistr(s: &str) -> TypeResult<String> {
         }
         if chars.get(i + 1) == Some(&'\\') {
             if pending_high.is_some() {
-                return Err(TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode surrogate pair"));
+                return Err(TypeError::new(
+                    codes::SYNTAX_ERROR,
+                    "invalid Unicode surrogate pair",
+                ));
             }
             out.push('\\');
             i += 2;
@@ -1806,14 +1836,20 @@ fn unistr(s: &str) -> TypeResult<String> {
         i += skip + digits;
         if let Some(hi) = pending_high.take() {
             if !(0xDC00..=0xDFFF).contains(&cp) {
-                return Err(TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode surrogate pair"));
+                return Err(TypeError::new(
+                    codes::SYNTAX_ERROR,
+                    "invalid Unicode surrogate pair",
+                ));
             }
             let c = 0x10000 + ((hi - 0xD800) << 10) + (cp - 0xDC00);
             out.push(char::from_u32(c).ok_or_else(invalid)?);
         } else if (0xD800..=0xDBFF).contains(&cp) {
             pending_high = Some(cp);
         } else if (0xDC00..=0xDFFF).contains(&cp) {
-            return Err(TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode surrogate pair"));
+            return Err(TypeError::new(
+                codes::SYNTAX_ERROR,
+                "invalid Unicode surrogate pair",
+            ));
         } else if cp > 0x10FFFF {
             return Err(TypeError::new(
                 codes::INVALID_PARAMETER_VALUE,
@@ -1829,7 +1865,10 @@ fn unistr(s: &str) -> TypeResult<String> {
         }
     }
     if pending_high.is_some() {
-        return Err(TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode surrogate pair"));
+        return Err(TypeError::new(
+            codes::SYNTAX_ERROR,
+            "invalid Unicode surrogate pair",
+        ));
     }
     Ok(out)
 }
@@ -2759,13 +2798,23 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                     x.iter().map(|&c| u32::from(c)).collect(),
                     y.iter().map(|&c| u32::from(c)).collect(),
                 ),
-                _ => (t(0)?.chars().map(u32::from).collect(), t(1)?.chars().map(u32::from).collect()),
+                _ => (
+                    t(0)?.chars().map(u32::from).collect(),
+                    t(1)?.chars().map(u32::from).collect(),
+                ),
             };
             let from = n(2)?;
-            let count = if args.len() > 3 { n(3)? } else { placing.len() as i64 };
-            let after = from.checked_add(count).filter(|v| i32::try_from(*v).is_ok()).ok_or_else(
-                || TypeError::new(codes::NUMERIC_VALUE_OUT_OF_RANGE, "integer out of range"),
-            )?;
+            let count = if args.len() > 3 {
+                n(3)?
+            } else {
+                placing.len() as i64
+            };
+            let after = from
+                .checked_add(count)
+                .filter(|v| i32::try_from(*v).is_ok())
+                .ok_or_else(|| {
+                    TypeError::new(codes::NUMERIC_VALUE_OUT_OF_RANGE, "integer out of range")
+                })?;
             let (s1, e1) = substring_range(src.len(), 1, Some(from - 1))?;
             let (s2, e2) = substring_range(src.len(), after, None)?;
             let mut out: Vec<u32> = src[s1..e1].to_vec();
@@ -2818,7 +2867,11 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                     codes::INVALID_PARAMETER_VALUE,
                     format!(
                         "invalid {} encoding name \"{enc}\"",
-                        if f == ConvertFrom { "source" } else { "destination" }
+                        if f == ConvertFrom {
+                            "source"
+                        } else {
+                            "destination"
+                        }
                     ),
                 ));
             }
@@ -3359,7 +3412,12 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 ));
             }
             let target = a(1).cloned().unwrap_or(Value::Null);
-            let kept: Vec<Value> = arr.elements.iter().filter(|e| **e != target).cloned().collect();
+            let kept: Vec<Value> = arr
+                .elements
+                .iter()
+                .filter(|e| **e != target)
+                .cloned()
+                .collect();
             if kept.len() == arr.elements.len() {
                 return Ok(Value::Array(arr.clone()));
             }

@@ -3410,7 +3410,9 @@ impl<'a> Binder<'a> {
                 if a.elements.is_empty() {
                     // Only a cast gives `ARRAY[]` a type (handled with the cast).
                     return Err(err("42P18", "cannot determine type of empty array")
-                        .with_hint("Explicitly cast to the desired type, for example ARRAY[]::integer[].")
+                        .with_hint(
+                            "Explicitly cast to the desired type, for example ARRAY[]::integer[].",
+                        )
                         .at(pos(a.location)));
                 }
                 let (args, t) = self.bind_common(&a.elements, scope, "ARRAY")?;
@@ -4851,9 +4853,25 @@ impl<'a> Binder<'a> {
             None if args.len() == 1
                 && matches!(
                     name.as_str(),
-                    "float8" | "float4" | "int2" | "int4" | "int8" | "numeric" | "text" | "bool"
-                        | "date" | "time" | "timestamp" | "timestamptz" | "interval"
-                        | "varchar" | "bpchar" | "bytea" | "uuid" | "json" | "jsonb"
+                    "float8"
+                        | "float4"
+                        | "int2"
+                        | "int4"
+                        | "int8"
+                        | "numeric"
+                        | "text"
+                        | "bool"
+                        | "date"
+                        | "time"
+                        | "timestamp"
+                        | "timestamptz"
+                        | "interval"
+                        | "varchar"
+                        | "bpchar"
+                        | "bytea"
+                        | "uuid"
+                        | "json"
+                        | "jsonb"
                 ) =>
             {
                 let tn = protobuf::TypeName {

@@ -12,8 +12,7 @@
 //! and 24-hour days (as a 128-bit integer), so `1 mon` = `30 days`.
 
 use super::datetime::{
-    IntervalStyle,
-    DtErr, USECS_PER_DAY, USECS_PER_SEC, dt_error, parse_fraction, strtol, tokenize,
+    DtErr, IntervalStyle, USECS_PER_DAY, USECS_PER_SEC, dt_error, parse_fraction, strtol, tokenize,
 };
 use super::error::{TypeError, TypeResult, codes};
 
@@ -564,7 +563,7 @@ pub fn format_interval_styled(v: &Interval, style: IntervalStyle) -> String {
             let has_positive = parts.iter().any(|&p| p > 0);
             let has_year_month = year != 0 || mon != 0;
             let has_day_time = mday != 0 || hour != 0 || min != 0 || sec != 0 || fsec != 0;
-            let standard = !(has_negative && has_positive) && !(has_year_month && has_day_time);
+            let standard = !((has_negative && has_positive) || (has_year_month && has_day_time));
             if has_negative && standard {
                 out.push('-');
                 (year, mon, mday, hour, min, sec, fsec) =
@@ -600,7 +599,10 @@ pub fn format_interval_styled(v: &Interval, style: IntervalStyle) -> String {
             }
         }
         IntervalStyle::Iso8601 => {
-            if [year, mon, mday, hour, min, sec, fsec].iter().all(|&p| p == 0) {
+            if [year, mon, mday, hour, min, sec, fsec]
+                .iter()
+                .all(|&p| p == 0)
+            {
                 return "PT0S".into();
             }
             out.push('P');

@@ -13,8 +13,7 @@ use super::array::{format_array, parse_array};
 use super::datatype::DataType;
 use super::datetime::{
     TypeContext, adjust_timestamp, format_date_styled, format_time, format_timestamp_styled,
-    format_timestamptz_styled,
-    parse_date, parse_time, parse_timestamp, round_to_precision,
+    format_timestamptz_styled, parse_date, parse_time, parse_timestamp, round_to_precision,
 };
 use super::error::TypeResult;
 use super::interval::{format_interval_styled, parse_interval};
@@ -22,9 +21,8 @@ use super::json::{parse_json, parse_jsonb};
 use super::numeric::Numeric;
 use super::scalar::{
     LengthCheck, apply_bpchar, apply_varchar, format_bool, format_bytea, format_bytea_escape,
-    format_float_g, format_float4,
-    format_float8, format_uuid, parse_bool, parse_bytea, parse_float4, parse_float8, parse_int2,
-    parse_int4, parse_int8, parse_uuid,
+    format_float_g, format_float4, format_float8, format_uuid, parse_bool, parse_bytea,
+    parse_float4, parse_float8, parse_int2, parse_int4, parse_int8, parse_uuid,
 };
 use super::value::Value;
 

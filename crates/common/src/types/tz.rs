@@ -325,7 +325,12 @@ fn parse_tzif(b: &[u8], name: String) -> Option<Zone> {
             zone.initial = more.initial;
             zone.initial_abbrev = base + more.initial_abbrev;
         }
-        for ((t, o), a) in more.transitions.into_iter().zip(more.offsets).zip(more.abbrevs) {
+        for ((t, o), a) in more
+            .transitions
+            .into_iter()
+            .zip(more.offsets)
+            .zip(more.abbrevs)
+        {
             if last.is_none_or(|l| t > l) {
                 zone.transitions.push(t);
                 zone.offsets.push(o);
