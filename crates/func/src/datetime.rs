@@ -3237,6 +3237,11 @@ fn to_char_number(n: &NumIn, fmt: &str) -> TypeResult<String> {
             }
             rest = after;
             continue;
+        } else if rest.starts_with("\\\"") {
+            // `\"` outside quotes is a literal double quote.
+            toks.push(NumTok::Lit('"'));
+            rest = &rest[2..];
+            continue;
         } else if c == 'V' || c == 'v' {
             // Digits after V shift the value left (multiply by 10^n).
             v_at = Some(toks.len());
@@ -3454,7 +3459,8 @@ fn to_char_number(n: &NumIn, fmt: &str) -> TypeResult<String> {
                 }
             }
             NumTok::Th(upper) => {
-                if !neg && !overflow {
+                // No ordinal suffix for negative numbers or with a decimal point.
+                if !neg && !overflow && point_at.is_none() {
                     out.push_str(ordinal_suffix(&int_digits, *upper));
                 }
             }

@@ -1494,11 +1494,12 @@ fn numeric_ceil(x: &Numeric, ceil: bool) -> TypeResult<Numeric> {
 
 /// `div(x, y)`: the quotient truncated toward zero, exactly.
 fn numeric_div_trunc(x: &Numeric, y: &Numeric) -> TypeResult<Numeric> {
-    if y.is_zero() {
-        return Err(TypeError::division_by_zero());
-    }
+    // NaN wins over a zero divisor (`div('NaN', 0)` is NaN).
     if x.is_nan() || y.is_nan() {
         return Ok(Numeric::NAN);
+    }
+    if y.is_zero() {
+        return Err(TypeError::division_by_zero());
     }
     if x.is_infinite() {
         return Ok(if y.is_infinite() {
