@@ -4150,6 +4150,26 @@ impl<'a> Binder<'a> {
         all: bool,
         location: i32,
     ) -> Result<(Expr, DataType), SqlError> {
+        let numeric = |t: &DataType| {
+            matches!(
+                t,
+                DataType::Int2
+                    | DataType::Int4
+                    | DataType::Int8
+                    | DataType::Float4
+                    | DataType::Float8
+                    | DataType::Numeric(_)
+                    | DataType::Unknown
+            )
+        };
+        // Arithmetic the SQL layer evaluates itself: it exists, but does not give a boolean.
+        if matches!(op, "+" | "-" | "*" | "/" | "%") && numeric(&lt) && numeric(&elem) {
+            return Err(err(
+                "42809",
+                "op ANY/ALL (array) requires operator to yield boolean",
+            )
+            .at(pos(location)));
+        }
         let Some(r) = basalt_func::resolve_operator(op, Some(&lt), &elem) else {
             return Err(err(
                 "42883",
