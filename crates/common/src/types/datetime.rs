@@ -143,7 +143,7 @@ pub struct TypeContext {
 /// The session settings that change how values print (`DateStyle`, `IntervalStyle`,
 /// `extra_float_digits`, `bytea_output`; DateStyle's field order also reads dates); the
 /// default is PostgreSQL's (`ISO, MDY`, `postgres`, 1, hex).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OutputStyle {
     /// `DateStyle`'s output format.
     pub date_output: DateOutput,
@@ -159,7 +159,7 @@ pub struct OutputStyle {
 }
 
 /// `DateStyle`'s output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DateOutput {
     /// `1997-12-17 07:37:16-08`.
     Iso,
@@ -173,7 +173,7 @@ pub enum DateOutput {
 
 /// `DateStyle`'s order of day, month and year, for input and for the SQL and Postgres
 /// output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DateOrder {
     /// Month, day, year.
     Mdy,
@@ -184,7 +184,7 @@ pub enum DateOrder {
 }
 
 /// `IntervalStyle`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IntervalStyle {
     /// `1 year 2 mons 3 days 04:05:06`.
     Postgres,
@@ -200,15 +200,21 @@ impl OutputStyle {
     /// The `DateStyle` setting's canonical text (`ISO, MDY`, `Postgres, DMY`, ...).
     pub fn set_date_style(&mut self, text: &str) {
         for part in text.split(',').map(str::trim) {
-            match part.to_ascii_lowercase().as_str() {
-                "iso" => self.date_output = DateOutput::Iso,
-                "sql" => self.date_output = DateOutput::Sql,
-                "postgres" => self.date_output = DateOutput::Postgres,
-                "german" => self.date_output = DateOutput::German,
-                "mdy" => self.date_order = DateOrder::Mdy,
-                "dmy" => self.date_order = DateOrder::Dmy,
-                "ymd" => self.date_order = DateOrder::Ymd,
-                _ => {}
+            let is = |w: &str| part.eq_ignore_ascii_case(w);
+            if is("iso") {
+                self.date_output = DateOutput::Iso;
+            } else if is("sql") {
+                self.date_output = DateOutput::Sql;
+            } else if is("postgres") {
+                self.date_output = DateOutput::Postgres;
+            } else if is("german") {
+                self.date_output = DateOutput::German;
+            } else if is("mdy") {
+                self.date_order = DateOrder::Mdy;
+            } else if is("dmy") {
+                self.date_order = DateOrder::Dmy;
+            } else if is("ymd") {
+                self.date_order = DateOrder::Ymd;
             }
         }
     }
