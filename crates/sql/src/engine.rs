@@ -743,7 +743,8 @@ macro_rules! cacheable {
 cacheable!(Query => Select, BoundInsert => Insert, BoundUpdate => Update, BoundDelete => Delete);
 
 /// A plan-cache key: the catalog version and the settings binding depends on (search_path,
-/// TimeZone, DateStyle), then the statement text. DDL changes the version and so invalidates
+/// TimeZone, DateStyle, and the output settings constant folding prints values with), then
+/// the statement text. DDL changes the version and so invalidates
 /// every plan. Looked up through [`PlanKeyRef`], so a hit allocates nothing.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct PlanKey {
@@ -751,6 +752,7 @@ pub(crate) struct PlanKey {
     time_zone: Box<str>,
     date_style: Box<str>,
     search_path: Box<str>,
+    output: basalt_common::types::OutputStyle,
     text: Box<str>,
 }
 
@@ -761,6 +763,7 @@ struct PlanKeyRef<'a> {
     time_zone: &'a str,
     date_style: &'a str,
     search_path: &'a str,
+    output: basalt_common::types::OutputStyle,
     text: &'a str,
 }
 
@@ -771,6 +774,7 @@ impl PlanKeyRef<'_> {
             time_zone: self.time_zone.into(),
             date_style: self.date_style.into(),
             search_path: self.search_path.into(),
+            output: self.output,
             text: self.text.into(),
         }
     }
@@ -783,6 +787,7 @@ impl hashbrown::Equivalent<PlanKey> for PlanKeyRef<'_> {
             && self.time_zone == &*key.time_zone
             && self.date_style == &*key.date_style
             && self.search_path == &*key.search_path
+            && self.output == key.output
     }
 }
 
@@ -803,7 +808,27 @@ impl<K: TxnKv> Session<K> {
                     .as_ref()
                     .map_or_else(now_micros, |b| b.started_at),
             ),
+            output: self.output_style(),
         }
+    }
+
+    /// The output settings of the session (DateStyle, IntervalStyle, extra_float_digits,
+    /// bytea_output).
+    fn output_style(&self) -> basalt_common::types::OutputStyle {
+        use basalt_common::types::IntervalStyle;
+        let mut st = basalt_common::types::OutputStyle {
+            extra_float_digits: i8::try_from(self.settings.extra_float_digits()).unwrap_or(1),
+            bytea_escape: !self.settings.bytea_output_hex(),
+            interval_style: match self.settings.interval_style_code() {
+                1 => IntervalStyle::PostgresVerbose,
+                2 => IntervalStyle::SqlStandard,
+                3 => IntervalStyle::Iso8601,
+                _ => IntervalStyle::Postgres,
+            },
+            ..Default::default()
+        };
+        st.set_date_style(self.settings.date_style());
+        st
     }
 
     /// CREATE TEMPORARY TABLE: the table goes into the session's temporary schema (created
@@ -1484,6 +1509,7 @@ impl<K: TxnKv> Session<K> {
             time_zone: self.settings.time_zone(),
             date_style: self.settings.date_style(),
             search_path: self.settings.search_path_text(),
+            output: self.output_style(),
             text,
         };
         if !written && let Some(b) = self.plan_cache.get(&key).and_then(T::pick) {
@@ -2364,6 +2390,40 @@ impl<K: TxnKv> Session<K> {
                 let mut args = vec![Expr::Column(col)];
                 if let Some(k) = sets.iter().position(|(x, _)| *x == col) {
                     args[0] = sets.remove(k).1;
+                }
+                // SET a[lo:hi] = array (one dimension): the slice replaced.
+                if let [ind] = rt.indirection.as_slice()
+                    && let Some(Node::AIndices(ix)) = ind.node.as_ref()
+                    && ix.is_slice
+                {
+                    let value = if is_default {
+                        Expr::Const(Value::Null)
+                    } else {
+                        let (e, t) = b.bind_scalar(val, scope, "UPDATE")?;
+                        b.coerce(e, &t, &c.ty, CastContext::Assignment)?
+                    };
+                    args.push(value);
+                    for bound in [ix.lidx.as_deref(), ix.uidx.as_deref()] {
+                        args.push(match bound {
+                            Some(u) => {
+                                let (e, t) = b.bind_scalar(u, scope, "UPDATE")?;
+                                b.coerce(e, &t, &DataType::Int4, CastContext::Assignment)?
+                            }
+                            None => Expr::Const(Value::Null),
+                        });
+                    }
+                    sets.push((
+                        col,
+                        Expr::Func {
+                            func: basalt_func::Func::String(
+                                basalt_func::string::StringFunc::ArraySliceAssign(elem.oid()),
+                            ),
+                            args,
+                            strict: false,
+                        },
+                    ));
+                    i += 1;
+                    continue;
                 }
                 let value = if is_default {
                     Expr::Const(Value::Null)

@@ -916,6 +916,7 @@ impl<K: TxnKv> Session<K> {
         let mut result = StatementResult::tag("SHOW");
         if name.eq_ignore_ascii_case("all") {
             result.columns = vec!["name".into(), "setting".into(), "description".into()];
+            result.types = vec![basalt_common::types::DataType::Text; 3];
             result.rows = self
                 .settings
                 .show_all()
@@ -933,6 +934,7 @@ impl<K: TxnKv> Session<K> {
         } else {
             column.to_string()
         }];
+        result.types = vec![basalt_common::types::DataType::Text];
         result.rows = vec![vec![Some(value)]];
         Ok(result)
     }
