@@ -2019,8 +2019,13 @@ impl<'a> Binder<'a> {
         let mut first_name = None;
         for (fc, defs, def_at) in fcs {
             let fname = names(&fc.funcname);
-            let name = fname.last().cloned().unwrap_or_default();
-            first_name.get_or_insert_with(|| name.clone());
+            let short = fname.last().cloned().unwrap_or_default();
+            first_name.get_or_insert_with(|| short.clone());
+            // information_schema's functions are known by their qualified name only.
+            let name = match fname.as_slice() {
+                [s, n] if s == "information_schema" => format!("{s}.{n}"),
+                _ => short,
+            };
             let mut args = Vec::new();
             let mut types = Vec::new();
             for a in &fc.args {
