@@ -729,6 +729,59 @@ impl<'a> Binder<'a> {
         }
     }
 
+    /// An AND (`and`) or OR of `args`, with constants folded as PostgreSQL's planner does:
+    /// FALSE decides an AND and TRUE an OR (the other arguments are dropped, and the folding
+    /// errors of those after it forgotten, as folding stops there), TRUE in an AND and FALSE
+    /// in an OR disappear, and all-NULL arguments give NULL.
+    fn fold_bool(&mut self, and: bool, args: Vec<Expr>) -> Expr {
+        let decides = Value::Bool(!and);
+        if let Some(k) = args.iter().position(|a| a.as_const() == Some(&decides)) {
+            for dead in &args[k + 1..] {
+                self.forget_const_errors(dead);
+            }
+        }
+        let mut kept: Vec<Expr> = Vec::new();
+        let mut decided = None;
+        let mut nulls = 0;
+        for a in args {
+            if decided.is_some() {
+                self.record_dropped(&a);
+                continue;
+            }
+            match a.as_const() {
+                Some(Value::Bool(v)) if *v != and => decided = Some(a),
+                Some(Value::Bool(_)) => {}
+                Some(Value::Null) => nulls += 1,
+                _ => kept.push(a),
+            }
+        }
+        // PostgreSQL keeps one NULL constant, after the other arguments.
+        let all_null = kept.is_empty() && nulls > 0;
+        if nulls > 0 && !kept.is_empty() {
+            kept.push(Expr::Const(Value::Null));
+        }
+        if let Some(d) = decided {
+            for k in &kept {
+                self.record_dropped(k);
+            }
+            d
+        } else if all_null {
+            Expr::Const(Value::Null)
+        } else if kept.is_empty() {
+            Expr::Const(Value::Bool(and))
+        } else {
+            kept.into_iter()
+                .reduce(|a, b| {
+                    if and {
+                        Expr::And(Box::new(a), Box::new(b))
+                    } else {
+                        Expr::Or(Box::new(a), Box::new(b))
+                    }
+                })
+                .unwrap_or(Expr::Const(Value::Bool(and)))
+        }
+    }
+
     /// [`fold`], remembering a failure (see `const_errors`). A strict operator or function
     /// with a NULL constant argument is NULL, whatever the other arguments (PostgreSQL folds
     /// `(x / 0) * NULL` to NULL without evaluating x / 0).
@@ -3206,58 +3259,8 @@ impl<'a> Binder<'a> {
                     }
                     args.push(self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)?);
                 }
-                // Folding stops at a deciding constant (FALSE for AND, TRUE for OR).
-                if b.boolop == 1 || b.boolop == 2 {
-                    let decides = Value::Bool(b.boolop == 2);
-                    if let Some(k) = args.iter().position(|a| a.as_const() == Some(&decides)) {
-                        for dead in &args[k + 1..] {
-                            self.forget_const_errors(dead);
-                        }
-                    }
-                }
-                // Constants fold as in PostgreSQL: FALSE decides an AND and TRUE an OR (the
-                // rest is dropped), TRUE in an AND and FALSE in an OR disappear, NOT of a
-                // constant is a constant.
                 let e = match b.boolop {
-                    1 | 2 => {
-                        let and = b.boolop == 1;
-                        let mut kept: Vec<Expr> = Vec::new();
-                        let mut decided = None;
-                        let mut all_null = !args.is_empty();
-                        for a in args {
-                            if decided.is_some() {
-                                self.record_dropped(&a);
-                                continue;
-                            }
-                            match a.as_const() {
-                                Some(Value::Bool(v)) if *v != and => decided = Some(a),
-                                Some(Value::Bool(_)) => all_null = false,
-                                Some(Value::Null) => kept.push(a),
-                                _ => {
-                                    all_null = false;
-                                    kept.push(a);
-                                }
-                            }
-                        }
-                        if let Some(d) = decided {
-                            for k in &kept {
-                                self.record_dropped(k);
-                            }
-                            Some(d)
-                        } else if kept.is_empty() {
-                            Some(Expr::Const(Value::Bool(and)))
-                        } else if all_null {
-                            Some(Expr::Const(Value::Null))
-                        } else {
-                            kept.into_iter().reduce(|a, b| {
-                                if and {
-                                    Expr::And(Box::new(a), Box::new(b))
-                                } else {
-                                    Expr::Or(Box::new(a), Box::new(b))
-                                }
-                            })
-                        }
-                    }
+                    1 | 2 => Some(self.fold_bool(b.boolop == 1, args)),
                     _ => args.into_iter().next().map(|a| match a {
                         Expr::Const(Value::Bool(v)) => Expr::Const(Value::Bool(!v)),
                         Expr::Const(Value::Null) => Expr::Const(Value::Null),
@@ -3936,21 +3939,22 @@ impl<'a> Binder<'a> {
                 let (xe, xt) = self.bind_expr(l, scope)?;
                 let (loe, lot) = self.bind_expr(lo, scope)?;
                 let (hie, hit) = self.bind_expr(hi, scope)?;
-                let ge =
-                    self.comparison(CmpOp::Ge, xe.clone(), xt.clone(), loe.clone(), lot.clone())?;
-                let le =
-                    self.comparison(CmpOp::Le, xe.clone(), xt.clone(), hie.clone(), hit.clone())?;
-                let mut e = Expr::And(Box::new(ge), Box::new(le));
+                // As PostgreSQL's parser rewrites them (`x < lo OR x > hi` for NOT BETWEEN),
+                // then folds constant arms away.
+                let not = matches!(kind, K::AexprNotBetween | K::AexprNotBetweenSym);
+                let (lo_op, hi_op) = if not {
+                    (CmpOp::Lt, CmpOp::Gt)
+                } else {
+                    (CmpOp::Ge, CmpOp::Le)
+                };
+                let ge = self.comparison(lo_op, xe.clone(), xt.clone(), loe.clone(), lot.clone())?;
+                let le = self.comparison(hi_op, xe.clone(), xt.clone(), hie.clone(), hit.clone())?;
+                let mut e = self.fold_bool(!not, vec![ge, le]);
                 if matches!(kind, K::AexprBetweenSym | K::AexprNotBetweenSym) {
-                    let ge2 = self.comparison(CmpOp::Ge, xe.clone(), xt.clone(), hie, hit)?;
-                    let le2 = self.comparison(CmpOp::Le, xe, xt, loe, lot)?;
-                    e = Expr::Or(
-                        Box::new(e),
-                        Box::new(Expr::And(Box::new(ge2), Box::new(le2))),
-                    );
-                }
-                if matches!(kind, K::AexprNotBetween | K::AexprNotBetweenSym) {
-                    e = Expr::Not(Box::new(e));
+                    let ge2 = self.comparison(lo_op, xe.clone(), xt.clone(), hie, hit)?;
+                    let le2 = self.comparison(hi_op, xe, xt, loe, lot)?;
+                    let e2 = self.fold_bool(!not, vec![ge2, le2]);
+                    e = self.fold_bool(not, vec![e, e2]);
                 }
                 Ok((e, DataType::Bool))
             }

@@ -298,6 +298,7 @@ fn open_node<'p>(plan: &'p Plan) -> BoxNode<'p> {
         Plan::Filter { input, pred } => Box::new(FilterNode {
             input: open(input),
             pred,
+            gate: crate::optimizer::pseudo_constant(pred).then_some(None),
         }),
         Plan::Project { input, exprs } => Box::new(ProjectNode {
             input: open(input),
@@ -640,10 +641,24 @@ impl<'p> Node<'p> for ScanNode<'p> {
 struct FilterNode<'p> {
     input: BoxNode<'p>,
     pred: &'p Expr,
+    /// For a predicate that reads no row (PostgreSQL's gating "One-Time Filter"): `Some`
+    /// once evaluated, before the input is read at all, with whether rows may pass.
+    gate: Option<Option<bool>>,
 }
 
 impl<'p> Node<'p> for FilterNode<'p> {
     fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        if let Some(gate) = &mut self.gate {
+            let open = match gate {
+                Some(open) => *open,
+                None => {
+                    let open = truth(&eval(self.pred, &[], cx)?) == Some(true);
+                    *gate = Some(open);
+                    open
+                }
+            };
+            return if open { self.input.next(cx) } else { Ok(None) };
+        }
         while let Some(row) = self.input.next(cx)? {
             if truth(&eval(self.pred, &row, cx)?) == Some(true) {
                 return Ok(Some(row));

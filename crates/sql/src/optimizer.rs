@@ -78,11 +78,24 @@ fn shift_down(e: Expr, by: usize) -> Expr {
 pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
     match plan {
         Plan::Filter { input, pred } => {
-            if reorderable(&input) {
-                return reorder_joins(*input, Some(pred), catalog);
+            // Conditions that read no row are checked once, before the input runs (as
+            // PostgreSQL's gating One-Time Filter), so a false one skips the input entirely.
+            let mut parts = Vec::new();
+            conjuncts(pred, &mut parts);
+            let (gate, rest): (Vec<Expr>, Vec<Expr>) =
+                parts.into_iter().partition(pseudo_constant);
+            let inner = match and_all(rest) {
+                Some(pred) if reorderable(&input) => reorder_joins(*input, Some(pred), catalog),
+                Some(pred) => push_filter(optimize(*input, catalog), pred, catalog),
+                None => optimize(*input, catalog),
+            };
+            match and_all(gate) {
+                Some(pred) => Plan::Filter {
+                    input: Box::new(inner),
+                    pred,
+                },
+                None => inner,
             }
-            let input = optimize(*input, catalog);
-            push_filter(input, pred, catalog)
         }
         join @ Plan::Join { .. } if reorderable(&join) => reorder_joins(join, None, catalog),
         Plan::Project { input, exprs } => Plan::Project {
@@ -171,6 +184,31 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
         },
         p => p,
     }
+}
+
+/// Whether a condition reads nothing of the row it filters and gives the same value each time
+/// (PostgreSQL's pseudoconstant quals): no columns, uncorrelated subqueries only, nothing
+/// volatile.
+pub fn pseudo_constant(e: &Expr) -> bool {
+    use basalt_func::Func;
+    !matches!(e, Expr::Const(_))
+        && !e.any(&|x| match x {
+            Expr::Column(_)
+            | Expr::Sequence(..)
+            | Expr::Agg(_)
+            | Expr::Window(_)
+            | Expr::Srf(_)
+            | Expr::Grouping(..) => true,
+            Expr::Subquery(s) => s.correlated,
+            Expr::Func { func, .. } => matches!(
+                func,
+                Func::Math(
+                    basalt_func::math::MathFunc::Random
+                        | basalt_func::math::MathFunc::GenRandomUuid
+                ) | Func::DateTime(basalt_func::datetime::DateTimeFunc::ClockTimestamp)
+            ),
+            _ => false,
+        })
 }
 
 /// Inner joins of at least this many relations are put in a greedy join order.
@@ -1194,10 +1232,16 @@ fn explain_q(
             }
         }
         Plan::Filter { input, pred } => {
-            line(out, "Filter".into());
+            // A condition reading no row is checked once, as PostgreSQL's gating Result.
+            let (node, label) = if pseudo_constant(pred) {
+                ("Result", "One-Time Filter")
+            } else {
+                ("Filter", "Filter")
+            };
+            line(out, node.into());
             let cols = crate::deparse::plan_columns(input, catalog, qualify);
             out.push(format!(
-                "{detail_pad}  Filter: {}",
+                "{detail_pad}  {label}: {}",
                 crate::deparse::expr_text(pred, &cols)
             ));
             explain_q(input, catalog, depth + 1, out, qualify, outer);
