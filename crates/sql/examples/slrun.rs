@@ -517,7 +517,10 @@ fn run_file(exe: &Path, file: &Path, opts: &Options) -> Counts {
                                 _ => {
                                     counts.fail += 1;
                                     if opts.verbose {
-                                        println!("  FAIL {}\n    {msg}", describe(file, &records, i));
+                                        println!(
+                                            "  FAIL {}\n    {msg}",
+                                            describe(file, &records, i)
+                                        );
                                     }
                                 }
                             }

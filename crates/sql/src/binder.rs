@@ -3947,8 +3947,10 @@ impl<'a> Binder<'a> {
                 } else {
                     (CmpOp::Ge, CmpOp::Le)
                 };
-                let ge = self.comparison(lo_op, xe.clone(), xt.clone(), loe.clone(), lot.clone())?;
-                let le = self.comparison(hi_op, xe.clone(), xt.clone(), hie.clone(), hit.clone())?;
+                let ge =
+                    self.comparison(lo_op, xe.clone(), xt.clone(), loe.clone(), lot.clone())?;
+                let le =
+                    self.comparison(hi_op, xe.clone(), xt.clone(), hie.clone(), hit.clone())?;
                 let mut e = self.fold_bool(!not, vec![ge, le]);
                 if matches!(kind, K::AexprBetweenSym | K::AexprNotBetweenSym) {
                     let ge2 = self.comparison(lo_op, xe.clone(), xt.clone(), hie, hit)?;

@@ -355,6 +355,7 @@ fn open_node<'p>(plan: &'p Plan) -> BoxNode<'p> {
                     right_matched: Vec::new(),
                     pending: Vec::new(),
                     tail: None,
+                    first_left: None,
                 })
             }
         }
@@ -796,13 +797,19 @@ struct NestedLoop<'p> {
     tail: Option<usize>,
 }
 
-impl<'p> Node<'p> for NestedLoop<'p> {
-    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+impl NestedLoop<'_> {
+    fn materialize(&mut self, cx: &mut Cx<'_>) -> Result<(), SqlError> {
         if !self.lateral && self.right_rows.is_none() {
             let rows = collect(self.right_plan, cx)?;
             self.right_matched = vec![false; rows.len()];
             self.right_rows = Some(Arc::new(rows));
         }
+        Ok(())
+    }
+}
+
+impl<'p> Node<'p> for NestedLoop<'p> {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
         loop {
             if let Some(i) = self.tail.as_mut() {
                 // Unmatched right rows of RIGHT/FULL joins.
@@ -831,6 +838,7 @@ impl<'p> Node<'p> for NestedLoop<'p> {
                     }
                     None => {
                         if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                            self.materialize(cx)?;
                             self.tail = Some(0);
                             continue;
                         }
@@ -838,6 +846,9 @@ impl<'p> Node<'p> for NestedLoop<'p> {
                     }
                 }
             }
+            // The inner side runs once the first outer row exists (as in PostgreSQL, an empty
+            // outer side never runs it).
+            self.materialize(cx)?;
             let rows = self.right_rows.clone().unwrap_or_default();
             let Some(left) = self.current.clone() else {
                 continue;
@@ -893,11 +904,25 @@ struct HashJoin<'p> {
     right_matched: Vec<bool>,
     pending: Vec<Row>,
     tail: Option<usize>,
+    /// The first outer row, read before the hash table is built.
+    first_left: Option<Row>,
 }
 
 impl<'p> Node<'p> for HashJoin<'p> {
     fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
         if self.table.is_none() {
+            // Unless inner rows must be kept, an empty outer side means nothing to build (as
+            // PostgreSQL's hash join reads its first outer row before the hash table).
+            if !matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                match self.left.next(cx)? {
+                    Some(row) => self.first_left = Some(row),
+                    None => {
+                        self.table = Some(HashMap::new());
+                        self.tail = Some(0);
+                        return Ok(None);
+                    }
+                }
+            }
             let rows = collect(self.right_plan, cx)?;
             let mut table: HashMap<Vec<Value>, Vec<usize>> = HashMap::new();
             for (i, r) in rows.iter().enumerate() {
@@ -912,9 +937,19 @@ impl<'p> Node<'p> for HashJoin<'p> {
                     table.entry(key).or_default().push(i);
                 }
             }
+            // Nothing to match and no outer row to keep: the outer side is never read (as
+            // PostgreSQL's hash join skips its outer scan when the hash table is empty).
+            let done = table.is_empty()
+                && matches!(
+                    self.kind,
+                    JoinKind::Inner | JoinKind::Semi | JoinKind::Right
+                );
             self.right_matched = vec![false; rows.len()];
             self.right_rows = rows;
             self.table = Some(table);
+            if done {
+                self.tail = Some(self.right_rows.len());
+            }
         }
         loop {
             if let Some(r) = self.pending.pop() {
@@ -933,7 +968,11 @@ impl<'p> Node<'p> for HashJoin<'p> {
                 }
                 return Ok(None);
             }
-            let Some(left) = self.left.next(cx)? else {
+            let next = match self.first_left.take() {
+                Some(row) => Some(row),
+                None => self.left.next(cx)?,
+            };
+            let Some(left) = next else {
                 if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
                     self.tail = Some(0);
                     continue;

@@ -82,8 +82,7 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
             // PostgreSQL's gating One-Time Filter), so a false one skips the input entirely.
             let mut parts = Vec::new();
             conjuncts(pred, &mut parts);
-            let (gate, rest): (Vec<Expr>, Vec<Expr>) =
-                parts.into_iter().partition(pseudo_constant);
+            let (gate, rest): (Vec<Expr>, Vec<Expr>) = parts.into_iter().partition(pseudo_constant);
             let inner = match and_all(rest) {
                 Some(pred) if reorderable(&input) => reorder_joins(*input, Some(pred), catalog),
                 Some(pred) => push_filter(optimize(*input, catalog), pred, catalog),
@@ -225,9 +224,7 @@ fn inner_relations(plan: &Plan) -> usize {
             hash_keys,
             lateral: false,
             ..
-        } if hash_keys.is_empty() => {
-            inner_relations(left).max(1) + inner_relations(right).max(1)
-        }
+        } if hash_keys.is_empty() => inner_relations(left).max(1) + inner_relations(right).max(1),
         _ => 0,
     }
 }
@@ -254,7 +251,12 @@ fn reorderable(plan: &Plan) -> bool {
 
 /// Splits an inner-join tree into its relations (with the offset of their first column in the
 /// tree's row) and the conjuncts of its ON conditions, over the tree's row.
-fn flatten_inner(plan: Plan, offset: usize, leaves: &mut Vec<(usize, Plan)>, preds: &mut Vec<Expr>) {
+fn flatten_inner(
+    plan: Plan,
+    offset: usize,
+    leaves: &mut Vec<(usize, Plan)>,
+    preds: &mut Vec<Expr>,
+) {
     match plan {
         Plan::Join {
             kind: JoinKind::Inner,
@@ -356,8 +358,7 @@ fn reorder_joins(tree: Plan, pred: Option<Expr>, catalog: &Catalog) -> Plan {
                     .iter()
                     .any(|r| r.contains(&j) && r.iter().any(|&k| k != j && joined[k]))
         }));
-        let Some(next) = connected.or_else(|| smallest(&mut (0..n).filter(|&j| !joined[j])))
-        else {
+        let Some(next) = connected.or_else(|| smallest(&mut (0..n).filter(|&j| !joined[j]))) else {
             break;
         };
         joined[next] = true;
@@ -376,7 +377,9 @@ fn reorder_joins(tree: Plan, pred: Option<Expr>, catalog: &Catalog) -> Plan {
     let mut slots: Vec<Option<Plan>> = plans.into_iter().map(Some).collect();
     let mut tree: Option<Plan> = None;
     for &j in &order {
-        let Some(leaf) = slots[j].take() else { continue };
+        let Some(leaf) = slots[j].take() else {
+            continue;
+        };
         tree = Some(match tree {
             None => leaf,
             Some(left) => Plan::Join {
@@ -392,7 +395,10 @@ fn reorder_joins(tree: Plan, pred: Option<Expr>, catalog: &Catalog) -> Plan {
     let Some(mut tree) = tree else {
         return Plan::Unit;
     };
-    let conds: Vec<Expr> = multi.into_iter().map(|(p, _)| map_columns(p, &remap)).collect();
+    let conds: Vec<Expr> = multi
+        .into_iter()
+        .map(|(p, _)| map_columns(p, &remap))
+        .collect();
     if let Some(c) = and_all(conds) {
         tree = push_filter(tree, c, catalog);
     }
