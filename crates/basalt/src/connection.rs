@@ -73,10 +73,11 @@ impl Connection {
 
     fn run(&self, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
         let mut session = self.session.borrow_mut();
-        let mut result = session.query(sql, &params)?;
+        let no_params = params.is_empty();
+        let mut result = session.query_owned(sql, params)?;
         if result.rows.is_empty()
             && !result.columns.is_empty()
-            && params.is_empty()
+            && no_params
             && matches!(result.tag.as_str(), "SHOW" | "EXPLAIN")
         {
             // `Session::query` returns no typed rows for these text-only statements (their

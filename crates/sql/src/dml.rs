@@ -10,6 +10,11 @@
 //! 3. writes the row and its index entries (a partial index has entries only for rows its
 //!    predicate accepts).
 //!
+//! An insert into a table whose only unique index is its primary key does 2 and 3 for the row
+//! in one `put_new` call (lock, read and write-buffer insert once each, the hot path of bulk
+//! loads); with other unique indexes every check comes before the first write, so a conflict
+//! reported to ON CONFLICT leaves nothing written.
+//!
 //! Deletes (and key-changing updates) first apply the ON DELETE / ON UPDATE actions of
 //! foreign keys that reference the table: RESTRICT / NO ACTION fail with 23503, CASCADE
 //! deletes (or updates) the referencing rows, SET NULL / SET DEFAULT update them.
@@ -198,25 +203,31 @@ impl TableWriter {
         report_conflict: bool,
     ) -> Result<Option<Vec<u8>>, SqlError> {
         let key = self.row_key(row, row_id)?;
-        if self.table.primary_key.is_some() {
+        let has_pk = self.table.primary_key.is_some();
+        // Without other unique indexes, the row is written by the same call that checks its
+        // key (nothing later can refuse it); else every check comes before the first write.
+        if has_pk
+            && !self
+                .indexes
+                .iter()
+                .any(|b| b.index.unique && !b.index.primary)
+        {
+            if cx.txn.put_new(key.clone(), encode_row(row))?.is_some() {
+                return self.pk_conflict(row, key, cx, report_conflict);
+            }
+            for bi in &self.indexes {
+                if bi.index.primary || !bi.covers(row, cx)? {
+                    continue;
+                }
+                let (ikey, _, _) = self.index_key(bi, row, &key, cx)?;
+                cx.txn.put(ikey, key.clone())?;
+            }
+            return Ok(None);
+        }
+        if has_pk {
             cx.txn.lock(&key, LockMode::Exclusive, LockWait::Block)?;
             if cx.txn.get_latest(&key)?.is_some() {
-                if report_conflict {
-                    return Ok(Some(key));
-                }
-                let bi = self.indexes.iter().find(|b| b.index.primary);
-                let (iname, names) = match bi {
-                    Some(b) => (b.index.name.clone(), self.index_names(b)),
-                    None => (format!("{}_pkey", self.table.name), vec![]),
-                };
-                let vals: Vec<Value> = self
-                    .table
-                    .primary_key
-                    .iter()
-                    .flatten()
-                    .map(|c| row[*c].clone())
-                    .collect();
-                return Err(unique_violation(&iname, &names, &vals, cx));
+                return self.pk_conflict(row, key, cx, report_conflict);
             }
         }
         let mut entries = Vec::with_capacity(self.indexes.len());
@@ -248,6 +259,32 @@ impl TableWriter {
             cx.txn.put(e, key.clone())?;
         }
         Ok(None)
+    }
+
+    /// A primary-key conflict on inserting `row` at `key`: reported, or the 23505 error.
+    fn pk_conflict(
+        &self,
+        row: &[Value],
+        key: Vec<u8>,
+        cx: &mut Cx<'_>,
+        report_conflict: bool,
+    ) -> Result<Option<Vec<u8>>, SqlError> {
+        if report_conflict {
+            return Ok(Some(key));
+        }
+        let bi = self.indexes.iter().find(|b| b.index.primary);
+        let (iname, names) = match bi {
+            Some(b) => (b.index.name.clone(), self.index_names(b)),
+            None => (format!("{}_pkey", self.table.name), vec![]),
+        };
+        let vals: Vec<Value> = self
+            .table
+            .primary_key
+            .iter()
+            .flatten()
+            .map(|c| row[*c].clone())
+            .collect();
+        Err(unique_violation(&iname, &names, &vals, cx))
     }
 
     /// Deletes a row (its index entries too), applying referencing foreign keys' actions.

@@ -3463,7 +3463,13 @@ fn dml_result<K: TxnKv>(tag_text: String, out: DmlOutput, s: &mut Session<K>) ->
             r.tag = tag_text;
             r
         }
-        None => tag(&tag_text),
+        None => StatementResult {
+            tag: tag_text,
+            columns: Vec::new(),
+            types: Vec::new(),
+            rows: Vec::new(),
+            notices: Vec::new(),
+        },
     }
 }
 

@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use basalt_common::types::{
-    ArithOp, CastContext, DataType, TypeContext, Value, arith, arith::negate, array, cast,
+    ArithOp, CastContext, DataType, TypeContext, Value, arith, arith::negate, array, cast_owned,
 };
 use basalt_func::{EvalContext, Func};
 
@@ -612,7 +612,7 @@ pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError>
         Expr::Neg(a) => negate(&eval(a, row, cx)?)?,
         Expr::Cast(a, to, kind) => {
             let v = eval(a, row, cx)?;
-            cast(&v, to, *kind, &cx.func.types)?
+            cast_owned(v, to, *kind, &cx.func.types)?
         }
         Expr::RegCast {
             arg,

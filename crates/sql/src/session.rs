@@ -283,7 +283,16 @@ impl<K: TxnKv> Session<K> {
         sql: &str,
         params: &[basalt_common::types::Value],
     ) -> Result<QueryResult, SqlError> {
-        self.params = params.to_vec();
+        self.query_owned(sql, params.to_vec())
+    }
+
+    /// [`Session::query`] taking the parameters by value (saves copying them).
+    pub fn query_owned(
+        &mut self,
+        sql: &str,
+        params: Vec<basalt_common::types::Value>,
+    ) -> Result<QueryResult, SqlError> {
+        self.params = params;
         self.capture = Some(Vec::new());
         let batch = self.run(sql);
         self.params.clear();

@@ -95,6 +95,16 @@ impl Engine for MemoryEngine {
         // bounded on both sides costs imbl a second seek.
         let map = self.map.read();
         let (start, end) = range.as_slices();
+        // A range past the last key (an insert appending new keys) needs no seek.
+        let past_end = match (start, map.get_max()) {
+            (_, None) => true,
+            (Bound::Included(s), Some((max, _))) => s > max.as_slice(),
+            (Bound::Excluded(s), Some((max, _))) => s >= max.as_slice(),
+            (Bound::Unbounded, Some(_)) => false,
+        };
+        if past_end {
+            return Ok(None);
+        }
         let found = match direction {
             Direction::Forward => map.range::<_, [u8]>((start, Bound::Unbounded)).next(),
             Direction::Reverse => map.range::<_, [u8]>((Bound::Unbounded, end)).next_back(),

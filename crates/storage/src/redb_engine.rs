@@ -68,8 +68,8 @@ use std::path::{Path, PathBuf};
 use parking_lot::Mutex;
 use redb::backends::FileBackend;
 use redb::{
-    BackendError, Builder, Database, Durability, ReadOnlyTable, ReadableDatabase, StorageBackend,
-    TableDefinition,
+    BackendError, Builder, Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable,
+    StorageBackend, TableDefinition,
 };
 
 use crate::{
@@ -100,9 +100,50 @@ pub struct RedbEngine {
 /// opened in: opening a read transaction and the table costs more than a small read itself.
 #[derive(Default)]
 struct CachedReader {
-    table: Option<std::sync::Arc<Table>>,
+    table: Option<std::sync::Arc<View>>,
     /// Bumped after every commit; a view opened in an older generation is not cached.
     generation: u64,
+}
+
+/// A read view and its first and last keys (`None` when empty), read once per view: a point
+/// read outside them (an insert of a new key past the end, the common case of loading data)
+/// answers without a B-tree search.
+struct View {
+    table: Table,
+    bounds: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl View {
+    fn new(table: Table) -> Result<View> {
+        let bounds = guarded("a read", || {
+            let first = table.first().map_err(from_redb)?;
+            let last = table.last().map_err(from_redb)?;
+            Ok(match (first, last) {
+                (Some((f, _)), Some((l, _))) => Some((f.value().to_vec(), l.value().to_vec())),
+                _ => None,
+            })
+        })?;
+        Ok(View { table, bounds })
+    }
+
+    /// Whether `range` may hold keys of this view.
+    fn may_overlap(&self, range: &KeyRange) -> bool {
+        let Some((first, last)) = &self.bounds else {
+            return false;
+        };
+        let (start, end) = range.as_slices();
+        let after_last = match start {
+            Bound::Included(s) => s > last.as_slice(),
+            Bound::Excluded(s) => s >= last.as_slice(),
+            Bound::Unbounded => false,
+        };
+        let before_first = match end {
+            Bound::Included(e) => e < first.as_slice(),
+            Bound::Excluded(e) => e <= first.as_slice(),
+            Bound::Unbounded => false,
+        };
+        !after_last && !before_first
+    }
 }
 
 impl std::fmt::Debug for RedbEngine {
@@ -160,7 +201,7 @@ impl RedbEngine {
 
     /// The current read view: the cached one, or a new one cached unless a write committed
     /// while it was being opened (it might then predate that write).
-    fn shared_table(&self) -> Result<std::sync::Arc<Table>> {
+    fn shared_table(&self) -> Result<std::sync::Arc<View>> {
         let generation = {
             let reader = self.reader.lock();
             if let Some(t) = &reader.table {
@@ -168,7 +209,7 @@ impl RedbEngine {
             }
             reader.generation
         };
-        let table = std::sync::Arc::new(self.table()?);
+        let table = std::sync::Arc::new(View::new(self.table()?)?);
         let mut reader = self.reader.lock();
         if reader.generation == generation {
             reader.table = Some(table.clone());
@@ -497,8 +538,8 @@ impl Engine for RedbEngine {
     }
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let table = self.shared_table()?;
-        get_in(&table, key)
+        let view = self.shared_table()?;
+        get_in(&view.table, key)
     }
 
     fn scan(&self, range: KeyRange, direction: Direction) -> Result<ScanIter> {
@@ -509,9 +550,15 @@ impl Engine for RedbEngine {
         if range.is_empty() {
             return Ok(None);
         }
-        let table = self.shared_table()?;
+        let view = self.shared_table()?;
+        if !view.may_overlap(range) {
+            return Ok(None);
+        }
         guarded("a read", || {
-            let mut iter = table.range::<&[u8]>(range.as_slices()).map_err(from_redb)?;
+            let mut iter = view
+                .table
+                .range::<&[u8]>(range.as_slices())
+                .map_err(from_redb)?;
             let found = match direction {
                 Direction::Forward => iter.next(),
                 Direction::Reverse => iter.next_back(),

@@ -150,6 +150,22 @@ pub trait Transaction: Send {
     fn scan(&mut self, range: KeyRange, direction: Direction) -> Result<TxnScan>;
     /// Sets `key` to `value` (takes the row lock).
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()>;
+    /// Writes `value` at `key` unless the key holds a live value (the newest committed one, or
+    /// this transaction's own write): then writes nothing and returns that value. Takes the
+    /// exclusive row lock either way, so a concurrent inserter of the same key waits for this
+    /// transaction to end, as a unique index makes PostgreSQL's inserters wait. Under REPEATABLE
+    /// READ and SERIALIZABLE a version newer than the snapshot fails with 40001, as [`lock`]
+    /// does. One lock, one read and one write-buffer lookup, which is what inserts need.
+    ///
+    /// [`lock`]: Transaction::lock
+    fn put_new(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<Option<Vec<u8>>> {
+        self.lock(&key, LockMode::Exclusive, LockWait::Block)?;
+        if let Some(existing) = self.get_latest(&key)? {
+            return Ok(Some(existing));
+        }
+        self.put(key, value)?;
+        Ok(None)
+    }
     /// Removes `key` (takes the row lock).
     fn delete(&mut self, key: Vec<u8>) -> Result<()>;
     /// Takes a row lock on `key` without writing (`SELECT ... FOR UPDATE/SHARE`). Under

@@ -846,7 +846,7 @@ impl Shared {
 
     /// Applies a logged batch to the memory table and makes it visible.
     fn apply_batch(&self, batch: &[Pending], lsn: u64) -> std::result::Result<(), BatchError> {
-        let mut writes = WriteBatch::new();
+        let mut writes = WriteBatch::with_capacity(batch.iter().map(|p| p.writes.len()).sum());
         let mut last_ts = 0;
         for p in batch {
             for (key, value) in &p.writes {
@@ -888,6 +888,7 @@ impl TxnKv for LocalKv {
             id,
             options,
             snapshot: None,
+            stale: false,
             writes: BTreeMap::new(),
             undo: Vec::new(),
             lock_log: Vec::new(),
@@ -908,6 +909,9 @@ pub struct LocalTxn {
     id: u64,
     options: TxnOptions,
     snapshot: Option<Arc<SnapshotGuard>>,
+    /// READ COMMITTED after `start_statement`: the next read refreshes the snapshot, keeping
+    /// it when nothing committed since (which saves unregistering and registering it).
+    stale: bool,
     /// Private writes: `None` deletes.
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// Previous write-buffer state of keys written after the first savepoint.
@@ -934,6 +938,15 @@ impl LocalTxn {
     }
 
     fn snapshot(&mut self) -> Arc<SnapshotGuard> {
+        if self.stale {
+            self.stale = false;
+            if let Some(s) = &self.snapshot {
+                if self.shared.clock.lock().visible == s.ts {
+                    return s.clone();
+                }
+                self.snapshot = None;
+            }
+        }
         match &self.snapshot {
             Some(s) => s.clone(),
             None => {
@@ -953,8 +966,15 @@ impl LocalTxn {
     }
 
     /// Takes a row lock and, under snapshot isolation levels, checks that the row did not change
-    /// after the snapshot. Returns `false` if skipped.
-    fn lock_row(&mut self, key: &[u8], mode: LockMode, wait: LockWait) -> Result<bool> {
+    /// after the snapshot. Returns `None` if skipped; else, when `latest` is asked, the newest
+    /// committed value (read once for the check and the caller), and `Some(None)` otherwise.
+    fn lock_row(
+        &mut self,
+        key: &[u8],
+        mode: LockMode,
+        wait: LockWait,
+        latest: bool,
+    ) -> Result<Option<Option<Vec<u8>>>> {
         let timeout = self
             .options
             .lock_timeout
@@ -963,21 +983,33 @@ impl LocalTxn {
             .shared
             .locks
             .acquire(self.id, key, mode, wait, timeout)?;
-        match acquired {
-            Acquired::Skipped => return Ok(false),
-            Acquired::AlreadyHeld => return Ok(true),
-            Acquired::New | Acquired::Upgraded => {}
+        let check = match acquired {
+            Acquired::Skipped => return Ok(None),
+            Acquired::AlreadyHeld => false,
+            Acquired::New | Acquired::Upgraded => {
+                self.options.isolation != IsolationLevel::ReadCommitted
+            }
+        };
+        if !check && !latest {
+            if acquired != Acquired::AlreadyHeld {
+                self.lock_log.push((key.to_vec(), acquired));
+            }
+            return Ok(Some(None));
         }
-        if self.options.isolation != IsolationLevel::ReadCommitted {
-            let snapshot = self.snapshot().ts;
-            let newer = match self.shared.store.read_version(key, Ts::MAX) {
-                Ok(v) => v.is_some_and(|(ts, _)| ts > snapshot),
-                Err(e) => {
+        // Holding the lock, the newest applied version is the newest visible one: a writer
+        // releases its locks only after its commit became visible.
+        let newest = match self.shared.store.read_version(key, Ts::MAX) {
+            Ok(v) => v,
+            Err(e) => {
+                if acquired != Acquired::AlreadyHeld {
                     self.undo_lock(key, acquired);
-                    return Err(e);
                 }
-            };
-            if newer {
+                return Err(e);
+            }
+        };
+        if check {
+            let snapshot = self.snapshot().ts;
+            if newest.as_ref().is_some_and(|(ts, _)| *ts > snapshot) {
                 // Give the lock back so that a retry of the same write checks again instead of
                 // finding the lock held and skipping the check.
                 self.undo_lock(key, acquired);
@@ -986,8 +1018,10 @@ impl LocalTxn {
                 ));
             }
         }
-        self.lock_log.push((key.to_vec(), acquired));
-        Ok(true)
+        if acquired != Acquired::AlreadyHeld {
+            self.lock_log.push((key.to_vec(), acquired));
+        }
+        Ok(Some(newest.and_then(|(_, v)| v)))
     }
 
     fn undo_lock(&self, key: &[u8], acquired: Acquired) {
@@ -1007,7 +1041,7 @@ impl LocalTxn {
             }));
         }
         if !self.writes.contains_key(&key) {
-            self.lock_row(&key, LockMode::Exclusive, LockWait::Block)?;
+            self.lock_row(&key, LockMode::Exclusive, LockWait::Block, false)?;
         }
         if self.savepoints.is_empty() {
             self.writes.insert(key, value);
@@ -1016,6 +1050,36 @@ impl LocalTxn {
             self.undo.push((key, previous));
         }
         Ok(())
+    }
+
+    fn put_new_in(
+        &mut self,
+        writes: &mut BTreeMap<Vec<u8>, BufferedWrite>,
+        key: Vec<u8>,
+        value: Vec<u8>,
+    ) -> Result<Option<Vec<u8>>> {
+        use std::collections::btree_map::Entry;
+        let undo_key = (!self.savepoints.is_empty()).then(|| key.clone());
+        let previous = match writes.entry(key) {
+            Entry::Occupied(mut e) => match e.get() {
+                Some(own) => return Ok(Some(own.clone())),
+                // Deleted by this transaction, which holds the lock.
+                None => Some(e.insert(Some(value))),
+            },
+            Entry::Vacant(e) => {
+                if let Some(Some(existing)) =
+                    self.lock_row(e.key(), LockMode::Exclusive, LockWait::Block, true)?
+                {
+                    return Ok(Some(existing));
+                }
+                e.insert(Some(value));
+                None
+            }
+        };
+        if let Some(key) = undo_key {
+            self.undo.push((key, previous));
+        }
+        Ok(None)
     }
 
     fn savepoint_index(&self, savepoint: SavepointId) -> Result<usize> {
@@ -1112,7 +1176,7 @@ impl Transaction for LocalTxn {
 
     fn start_statement(&mut self) {
         if self.options.isolation == IsolationLevel::ReadCommitted {
-            self.snapshot = None;
+            self.stale = true;
         }
     }
 
@@ -1182,6 +1246,21 @@ impl Transaction for LocalTxn {
         self.write(key, Some(value))
     }
 
+    fn put_new(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<Option<Vec<u8>>> {
+        self.check_active()?;
+        if self.options.read_only {
+            return Err(TxnError::ReadOnly("a write"));
+        }
+        // The uniqueness check reads the key (SERIALIZABLE records it like any read).
+        self.record_read(&key);
+        // One search of the write buffer: it is taken out for the entry's lifetime, because
+        // locking needs the rest of `self` meanwhile.
+        let mut writes = std::mem::take(&mut self.writes);
+        let outcome = self.put_new_in(&mut writes, key, value);
+        self.writes = writes;
+        outcome
+    }
+
     fn delete(&mut self, key: Vec<u8>) -> Result<()> {
         self.write(key, None)
     }
@@ -1195,7 +1274,7 @@ impl Transaction for LocalTxn {
             }));
         }
         self.record_read(key);
-        Ok(if self.lock_row(key, mode, wait)? {
+        Ok(if self.lock_row(key, mode, wait, false)?.is_some() {
             LockOutcome::Locked
         } else {
             LockOutcome::Skipped

@@ -24,6 +24,9 @@
 //!   both; the parker's flag says which, and is set under the table mutex.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+
+use hashbrown::hash_map::EntryRef;
+use smallvec::SmallVec;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -66,7 +69,8 @@ struct Waiter {
 
 #[derive(Default)]
 struct Entry {
-    holders: Vec<(TxnId, LockMode)>,
+    /// Almost always one holder: kept inline, so a new lock allocates only its key.
+    holders: SmallVec<[(TxnId, LockMode); 1]>,
     queue: VecDeque<Waiter>,
 }
 
@@ -74,7 +78,8 @@ struct Entry {
 struct Table {
     /// Keyed by row key with foldhash (randomly seeded per table, so keys chosen by clients
     /// cannot be made to collide in advance): SipHash was a tenth of a row insert.
-    entries: HashMap<Vec<u8>, Entry, foldhash::fast::RandomState>,
+    /// hashbrown's map for `entry_ref`: one probe per request, the key copied only when new.
+    entries: hashbrown::HashMap<Vec<u8>, Entry, foldhash::fast::RandomState>,
     /// What each waiting transaction waits for: its key and requested mode.
     waiting: HashMap<TxnId, (Vec<u8>, LockMode)>,
 }
@@ -106,16 +111,16 @@ impl LockManager {
     ) -> Result<Acquired> {
         let (parker, upgrade) = {
             let mut table = self.table.lock();
-            // Re-locking a key already held (a write after its uniqueness check) is the common
-            // case: answer it without copying the key.
-            if table
-                .entries
-                .get(key)
-                .is_some_and(|e| e.holders.iter().any(|&(t, m)| t == txn && m >= mode))
-            {
-                return Ok(Acquired::AlreadyHeld);
-            }
-            let entry = table.entries.entry(key.to_vec()).or_default();
+            let entry = match table.entries.entry_ref(key) {
+                EntryRef::Occupied(e) => e.into_mut(),
+                EntryRef::Vacant(e) => {
+                    e.insert(Entry {
+                        holders: smallvec::smallvec![(txn, mode)],
+                        queue: VecDeque::new(),
+                    });
+                    return Ok(Acquired::New);
+                }
+            };
             let held = entry.holders.iter().position(|&(t, _)| t == txn);
             if let Some(i) = held
                 && entry.holders[i].1 >= mode
@@ -249,12 +254,13 @@ impl LockManager {
     }
 
     fn release_locked(table: &mut Table, txn: TxnId, key: &[u8]) {
-        if let Some(entry) = table.entries.get_mut(key) {
-            entry.holders.retain(|&(t, _)| t != txn);
+        if let EntryRef::Occupied(mut e) = table.entries.entry_ref(key) {
+            let entry = e.get_mut();
+            entry.holders.retain(|h| h.0 != txn);
             if entry.queue.is_empty() {
-                // Nobody to wake (the common case): skip the second lookup.
+                // Nobody to wake (the common case): one lookup.
                 if entry.holders.is_empty() {
-                    table.entries.remove(key);
+                    e.remove();
                 }
                 return;
             }

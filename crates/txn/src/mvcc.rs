@@ -56,14 +56,21 @@ pub(crate) fn meta_key(name: &str) -> Vec<u8> {
 
 /// Appends the escaped, terminated form of `key`.
 fn escape_into(out: &mut Vec<u8>, key: &[u8]) {
-    out.reserve(escaped_len(key));
+    // Sized once and filled by index: keys of big-endian integers are full of zero bytes, so
+    // copying runs between them or pushing byte by byte both cost more.
+    let start = out.len();
+    out.resize(start + escaped_len(key), 0);
+    let dst = &mut out[start..];
+    let mut j = 0;
     for &b in key {
-        out.push(b);
+        dst[j] = b;
+        j += 1;
         if b == 0 {
-            out.push(0xFF);
+            dst[j] = 0xFF;
+            j += 1;
         }
     }
-    out.extend_from_slice(&[0, 0]);
+    // The two terminating zero bytes were written by `resize`.
 }
 
 /// The length of `escape(key)`.

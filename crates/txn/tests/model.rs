@@ -223,6 +223,8 @@ enum Op {
     Get(u8),
     Scan(RangeSpec),
     Put(u8, u8),
+    /// `put_new`: write only if the key has no live value (own write or newest committed).
+    PutNew(u8, u8),
     Delete(u8),
     Lock(u8, LockMode),
     Commit,
@@ -234,6 +236,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..KEYS).prop_map(Op::Get),
         3 => range_spec().prop_map(Op::Scan),
         4 => (0..KEYS, any::<u8>()).prop_map(|(k, v)| Op::Put(k, v)),
+        2 => (0..KEYS, any::<u8>()).prop_map(|(k, v)| Op::PutNew(k, v)),
         1 => (0..KEYS).prop_map(Op::Delete),
         2 => (0..KEYS, prop_oneof![Just(LockMode::Shared), Just(LockMode::Exclusive)])
             .prop_map(|(k, mode)| Op::Lock(k, mode)),
@@ -394,9 +397,11 @@ impl World {
                 );
                 m.log.push(Event::Scan(*spec, got));
             }
-            Op::Put(..) | Op::Delete(..) | Op::Lock(..) => {
+            Op::Put(..) | Op::PutNew(..) | Op::Delete(..) | Op::Lock(..) => {
                 let (k, mode, value) = match op {
-                    Op::Put(k, v) => (*k, LockMode::Exclusive, Some(Some(mval(*v)))),
+                    Op::Put(k, v) | Op::PutNew(k, v) => {
+                        (*k, LockMode::Exclusive, Some(Some(mval(*v))))
+                    }
                     Op::Delete(k) => (*k, LockMode::Exclusive, Some(None)),
                     Op::Lock(k, mode) => (*k, *mode, None),
                     _ => unreachable!(),
@@ -405,7 +410,22 @@ impl World {
                 let expected = self.expected_lock_failure(i, &key, mode);
                 let m = &mut self.txns[i];
                 let Some(t) = m.txn.as_mut() else { return };
+                // What `put_new` must find: the own write, else the newest committed value.
+                let latest = match m.own.get(&key) {
+                    Some(own) => own.clone(),
+                    None => self.committed.get(&key).cloned(),
+                };
+                let mut value = value;
                 let result = match &value {
+                    Some(Some(v)) if matches!(op, Op::PutNew(..)) => {
+                        t.put_new(key.clone(), v.clone()).map(|found| {
+                            assert_eq!(found, latest, "txn {i} put_new {key:?} found");
+                            m.log.push(Event::Read(key.clone(), latest.clone()));
+                            if found.is_some() {
+                                value = None;
+                            }
+                        })
+                    }
                     Some(Some(v)) => t.put(key.clone(), v.clone()),
                     Some(None) => t.delete(key.clone()),
                     None => t.lock(&key, mode, LockWait::Block).map(|o| {
@@ -602,6 +622,7 @@ proptest! {
 #[derive(Debug, Clone)]
 enum SpOp {
     Put(u8, u8),
+    PutNew(u8, u8),
     Delete(u8),
     Lock(u8, LockMode),
     Savepoint,
@@ -614,6 +635,7 @@ enum SpOp {
 fn sp_op() -> impl Strategy<Value = SpOp> {
     prop_oneof![
         4 => (0..KEYS, any::<u8>()).prop_map(|(k, v)| SpOp::Put(k, v)),
+        2 => (0..KEYS, any::<u8>()).prop_map(|(k, v)| SpOp::PutNew(k, v)),
         2 => (0..KEYS).prop_map(SpOp::Delete),
         2 => (0..KEYS, prop_oneof![Just(LockMode::Shared), Just(LockMode::Exclusive)])
             .prop_map(|(k, mode)| SpOp::Lock(k, mode)),
@@ -680,6 +702,14 @@ fn run_savepoints(kv: &LocalKv, level: IsolationLevel, initial: &[(u8, u8)], ops
             SpOp::Put(k, v) => {
                 t.put(mkey(*k), mval(*v)).unwrap();
                 view.insert(mkey(*k), mval(*v));
+                locked.insert(mkey(*k), LockMode::Exclusive);
+            }
+            SpOp::PutNew(k, v) => {
+                let found = t.put_new(mkey(*k), mval(*v)).unwrap();
+                assert_eq!(found, view.get(&mkey(*k)).cloned(), "put_new {k} found");
+                if found.is_none() {
+                    view.insert(mkey(*k), mval(*v));
+                }
                 locked.insert(mkey(*k), LockMode::Exclusive);
             }
             SpOp::Delete(k) => {

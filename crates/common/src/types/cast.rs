@@ -131,6 +131,40 @@ fn cannot_cast(from: &DataType, to: &DataType) -> TypeError {
     )
 }
 
+/// Whether `value` is already of type `to` (a type without a modifier), so that casting it
+/// changes nothing.
+fn already(value: &Value, to: &DataType) -> bool {
+    matches!(
+        (value, to),
+        (Value::Null, _)
+            | (Value::Bool(_), DataType::Bool)
+            | (Value::Int2(_), DataType::Int2)
+            | (Value::Int4(_), DataType::Int4)
+            | (Value::Int8(_), DataType::Int8)
+            | (Value::Float4(_), DataType::Float4)
+            | (Value::Float8(_), DataType::Float8)
+            | (Value::Text(_), DataType::Text)
+            | (Value::Bytea(_), DataType::Bytea)
+            | (Value::Date(_), DataType::Date)
+            | (Value::Uuid(_), DataType::Uuid)
+            | (Value::Jsonb(_), DataType::Jsonb)
+    )
+}
+
+/// [`cast`] of a value the caller no longer needs: one already of the target type is
+/// returned as it is, without a copy.
+pub fn cast_owned(
+    value: Value,
+    to: &DataType,
+    kind: CastContext,
+    ctx: &TypeContext,
+) -> TypeResult<Value> {
+    if already(&value, to) {
+        return Ok(value);
+    }
+    cast(&value, to, kind, ctx)
+}
+
 /// Converts `value` to type `to`, as a cast applied in context `kind` (an explicit `CAST`,
 /// an assignment, or an implicit coercion). NULL casts to NULL. Fails with 42846 when there
 /// is no such cast and 42804 when the cast exists only in a more explicit context.
@@ -142,20 +176,8 @@ pub fn cast(
 ) -> TypeResult<Value> {
     // A value already of the target type (one without a modifier): every statement
     // parameter goes through here.
-    match (value, to) {
-        (Value::Null, _)
-        | (Value::Bool(_), DataType::Bool)
-        | (Value::Int2(_), DataType::Int2)
-        | (Value::Int4(_), DataType::Int4)
-        | (Value::Int8(_), DataType::Int8)
-        | (Value::Float4(_), DataType::Float4)
-        | (Value::Float8(_), DataType::Float8)
-        | (Value::Text(_), DataType::Text)
-        | (Value::Bytea(_), DataType::Bytea)
-        | (Value::Date(_), DataType::Date)
-        | (Value::Uuid(_), DataType::Uuid)
-        | (Value::Jsonb(_), DataType::Jsonb) => return Ok(value.clone()),
-        _ => {}
+    if already(value, to) {
+        return Ok(value.clone());
     }
     let Some(from) = value.data_type() else {
         return Ok(Value::Null);

@@ -50,7 +50,7 @@ pub mod tz;
 pub mod value;
 
 pub use arith::{ArithOp, arith};
-pub use cast::{CastContext, cast, cast_context};
+pub use cast::{CastContext, cast, cast_context, cast_owned};
 pub use datatype::{DataType, NumericTypmod, RegKind};
 pub use datetime::{TimeZone, TypeContext};
 pub use error::{TypeError, TypeErrorKind, TypeResult};
