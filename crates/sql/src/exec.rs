@@ -586,7 +586,7 @@ impl<'p> Node<'p> for ScanNode<'p> {
             let mut row = decode_row(&bytes)?;
             row.resize(self.width, Value::Null);
             if let Some(f) = self.filter
-                && truth(&eval(f, &row, cx)?) != Some(true)
+                && !crate::expr::qual(f, &row, cx)?
             {
                 continue;
             }
@@ -625,7 +625,7 @@ impl<'p> Node<'p> for ScanNode<'p> {
                     row = decode_row(&latest)?;
                     row.resize(self.width, Value::Null);
                     if let Some(f) = self.filter
-                        && truth(&eval(f, &row, cx)?) != Some(true)
+                        && !crate::expr::qual(f, &row, cx)?
                     {
                         continue;
                     }
@@ -661,7 +661,7 @@ impl<'p> Node<'p> for FilterNode<'p> {
             return if open { self.input.next(cx) } else { Ok(None) };
         }
         while let Some(row) = self.input.next(cx)? {
-            if truth(&eval(self.pred, &row, cx)?) == Some(true) {
+            if crate::expr::qual(self.pred, &row, cx)? {
                 return Ok(Some(row));
             }
         }
@@ -858,7 +858,7 @@ impl<'p> Node<'p> for NestedLoop<'p> {
                 self.pos += 1;
                 let row = joined(&left, &rows[k]);
                 let ok = match self.on {
-                    Some(on) => truth(&eval(on, &row, cx)?) == Some(true),
+                    Some(on) => crate::expr::qual(on, &row, cx)?,
                     None => true,
                 };
                 if ok {
@@ -1000,7 +1000,7 @@ impl<'p> Node<'p> for HashJoin<'p> {
             for k in candidates {
                 let row = joined(&left, &self.right_rows[k]);
                 let ok = match self.on {
-                    Some(on) => truth(&eval(on, &row, cx)?) == Some(true),
+                    Some(on) => crate::expr::qual(on, &row, cx)?,
                     None => true,
                 };
                 if ok {

@@ -440,7 +440,7 @@ fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
                 name,
                 width,
                 access,
-                filter: and_all(all),
+                filter: cheapest_first(all),
                 emit_key,
                 lock,
             }
@@ -508,7 +508,7 @@ fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
                     kind: JoinKind::Inner,
                     left: Box::new(left),
                     right: Box::new(right),
-                    on: and_all(on_parts),
+                    on: cheapest_first(on_parts),
                     hash_keys,
                     lateral,
                 },
@@ -556,11 +556,25 @@ fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
                 },
             }
         }
-        other => Plan::Filter {
-            input: Box::new(other),
-            pred,
-        },
+        other => {
+            let mut parts = Vec::new();
+            conjuncts(pred, &mut parts);
+            match cheapest_first(parts) {
+                Some(pred) => Plan::Filter {
+                    input: Box::new(other),
+                    pred,
+                },
+                None => other,
+            }
+        }
     }
+}
+
+/// The conjunction of `parts`, cheapest first (stable), as PostgreSQL's planner orders a
+/// node's conditions; filters stop at the first one that is not true.
+fn cheapest_first(mut parts: Vec<Expr>) -> Option<Expr> {
+    parts.sort_by(|a, b| crate::expr::qual_cost(a).total_cmp(&crate::expr::qual_cost(b)));
+    and_all(parts)
 }
 
 /// Columns a row passing `pred` cannot have NULL in: those read through strict operators,
