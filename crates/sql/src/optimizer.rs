@@ -78,15 +78,19 @@ fn shift_down(e: Expr, by: usize) -> Expr {
 pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
     match plan {
         Plan::Filter { input, pred } => {
+            let (input, pred) = having_to_where(*input, pred);
+            let Some(pred) = pred else {
+                return optimize(input, catalog);
+            };
             // Conditions that read no row are checked once, before the input runs (as
             // PostgreSQL's gating One-Time Filter), so a false one skips the input entirely.
             let mut parts = Vec::new();
             conjuncts(pred, &mut parts);
             let (gate, rest): (Vec<Expr>, Vec<Expr>) = parts.into_iter().partition(pseudo_constant);
             let inner = match and_all(rest) {
-                Some(pred) if reorderable(&input) => reorder_joins(*input, Some(pred), catalog),
-                Some(pred) => push_filter(optimize(*input, catalog), pred, catalog),
-                None => optimize(*input, catalog),
+                Some(pred) if reorderable(&input) => reorder_joins(input, Some(pred), catalog),
+                Some(pred) => push_filter(optimize(input, catalog), pred, catalog),
+                None => optimize(input, catalog),
             };
             match and_all(gate) {
                 Some(pred) => Plan::Filter {
@@ -183,6 +187,89 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
         },
         p => p,
     }
+}
+
+/// Whether an expression calls something volatile (so evaluating it twice may differ).
+fn volatile(e: &Expr) -> bool {
+    use basalt_func::Func;
+    e.any(&|x| match x {
+        Expr::Sequence(..) => true,
+        Expr::Func { func, .. } => matches!(
+            func,
+            Func::Math(
+                basalt_func::math::MathFunc::Random | basalt_func::math::MathFunc::GenRandomUuid
+            ) | Func::DateTime(basalt_func::datetime::DateTimeFunc::ClockTimestamp)
+        ),
+        _ => false,
+    })
+}
+
+/// HAVING conditions on a GROUP BY (without grouping sets) that read only group keys, with no
+/// aggregate, subquery or volatile call, move below the aggregation as WHERE conditions on the
+/// grouped expressions, as PostgreSQL's planner moves them: they then filter rows before
+/// grouping. Returns the plan and the conditions left for HAVING.
+fn having_to_where(input: Plan, pred: Expr) -> (Plan, Option<Expr>) {
+    let Plan::Aggregate {
+        input: rows,
+        groups,
+        aggs,
+        sets,
+        grouping,
+    } = input
+    else {
+        return (input, Some(pred));
+    };
+    let mut parts = Vec::new();
+    conjuncts(pred, &mut parts);
+    let movable = |p: &Expr| {
+        if !sets.is_empty() || groups.is_empty() {
+            return false;
+        }
+        let mut cols = Vec::new();
+        p.columns(&mut cols);
+        cols.iter().all(|c| {
+            groups
+                .get(*c)
+                .is_some_and(|g| !volatile(g) && !g.any(&|x| matches!(x, Expr::Subquery(_))))
+        }) && !volatile(p)
+            && !p.any(&|x| {
+                matches!(
+                    x,
+                    Expr::Subquery(_)
+                        | Expr::Agg(_)
+                        | Expr::Window(_)
+                        | Expr::Srf(_)
+                        | Expr::Grouping(..)
+                )
+            })
+    };
+    let (moved, kept): (Vec<Expr>, Vec<Expr>) = parts.into_iter().partition(|p| movable(p));
+    let moved: Vec<Expr> = moved
+        .into_iter()
+        .map(|p| {
+            p.rewrite(&mut |x| {
+                Ok(match x {
+                    Expr::Column(i) => groups.get(i).cloned().unwrap_or(Expr::Column(i)),
+                    x => x,
+                })
+            })
+            .unwrap_or(Expr::Const(basalt_common::types::Value::Null))
+        })
+        .collect();
+    let rows = match and_all(moved) {
+        Some(pred) => Box::new(Plan::Filter { input: rows, pred }),
+        None => rows,
+    };
+    (
+        Plan::Aggregate {
+            input: rows,
+            groups,
+            aggs,
+            sets,
+            grouping,
+        },
+        and_all(kept),
+    )
 }
 
 /// Whether a condition reads nothing of the row it filters and gives the same value each time
