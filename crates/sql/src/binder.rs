@@ -3261,11 +3261,7 @@ impl<'a> Binder<'a> {
                 }
                 let e = match b.boolop {
                     1 | 2 => Some(self.fold_bool(b.boolop == 1, args)),
-                    _ => args.into_iter().next().map(|a| match a {
-                        Expr::Const(Value::Bool(v)) => Expr::Const(Value::Bool(!v)),
-                        Expr::Const(Value::Null) => Expr::Const(Value::Null),
-                        a => Expr::Not(Box::new(a)),
-                    }),
+                    _ => args.into_iter().next().map(negate),
                 };
                 Ok((e.unwrap_or(Expr::Const(Value::Null)), DataType::Bool))
             }
@@ -3820,7 +3816,15 @@ impl<'a> Binder<'a> {
                 let t = self.operand_type(&lt, &rt, "=")?;
                 let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
                 let re = self.coerce(re, &rt, &t, CastContext::Implicit)?;
-                let e = Expr::NullIf(Box::new(le), Box::new(re));
+                // Folded as PostgreSQL's planner does: a NULL operand can equal nothing, so
+                // the result is the first operand; constant operands are evaluated.
+                let null = |e: &Expr| matches!(e, Expr::Const(Value::Null));
+                let e = if null(&le) || null(&re) {
+                    self.record_dropped(&re);
+                    le
+                } else {
+                    self.fold_rec(Expr::NullIf(Box::new(le), Box::new(re)))
+                };
                 // PostgreSQL has cross-type `=` within the integer and the float families, so
                 // its NULLIF keeps the first operand's type there (`NULLIF(real, float8)` is a
                 // real). The value compared was widened losslessly: cast it back.
@@ -3913,10 +3917,28 @@ impl<'a> Binder<'a> {
                 for (e, et) in items {
                     list_e.push(self.coerce(e, &et, &t, CastContext::Implicit)?);
                 }
-                Ok((
-                    Expr::InList(Box::new(le), list_e, op == "<>"),
-                    DataType::Bool,
-                ))
+                let negated = op == "<>";
+                // As PostgreSQL's parser: items reading this query's columns become separate
+                // comparisons (ORed, or ANDed for NOT IN), which the planner can then place
+                // and order one by one; the others stay one list test when there are several.
+                let reads_row = |e: &Expr| e.any(&|x| matches!(x, Expr::Column(_)));
+                if !list_e.iter().any(reads_row) {
+                    return Ok((Expr::InList(Box::new(le), list_e, negated), DataType::Bool));
+                }
+                let constants = list_e.iter().filter(|e| !reads_row(e)).count();
+                let mut terms = Vec::new();
+                if constants > 1 {
+                    let (rows, consts): (Vec<Expr>, Vec<Expr>) =
+                        list_e.into_iter().partition(|e| reads_row(e));
+                    terms.push(Expr::InList(Box::new(le.clone()), consts, negated));
+                    list_e = rows;
+                }
+                let cmp = if negated { CmpOp::Ne } else { CmpOp::Eq };
+                for item in list_e {
+                    let c = Expr::Cmp(cmp, Box::new(le.clone()), Box::new(item));
+                    terms.push(self.fold_rec(c));
+                }
+                Ok((self.fold_bool(negated, terms), DataType::Bool))
             }
             K::AexprLike | K::AexprIlike | K::AexprSimilar => {
                 let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
@@ -6419,6 +6441,23 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
             Expr::InList(a, l.into_iter().map(&mut *f).collect(), n)
         }
         e => e,
+    }
+}
+
+/// NOT of a bound condition, pushed down as PostgreSQL's planner does (`negate_clause`): NOT of
+/// AND / OR by De Morgan, of a comparison as the opposite comparison, of [NOT] IN as the other
+/// one, of NOT as its argument, of a constant as a constant. (IS NULL stays under NOT: on a
+/// row, NOT IS NULL is not IS NOT NULL.)
+pub fn negate(e: Expr) -> Expr {
+    match e {
+        Expr::Const(Value::Bool(v)) => Expr::Const(Value::Bool(!v)),
+        Expr::Const(Value::Null) => Expr::Const(Value::Null),
+        Expr::Not(a) => *a,
+        Expr::And(a, b) => Expr::Or(Box::new(negate(*a)), Box::new(negate(*b))),
+        Expr::Or(a, b) => Expr::And(Box::new(negate(*a)), Box::new(negate(*b))),
+        Expr::Cmp(op, a, b) => Expr::Cmp(op.negate(), a, b),
+        Expr::InList(a, l, not) => Expr::InList(a, l, !not),
+        e => Expr::Not(Box::new(e)),
     }
 }
 

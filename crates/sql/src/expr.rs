@@ -53,6 +53,18 @@ impl CmpOp {
         })
     }
 
+    /// The operator giving the opposite answer (`NOT a < b` is `a >= b`; NULL stays NULL).
+    pub fn negate(self) -> CmpOp {
+        match self {
+            CmpOp::Eq => CmpOp::Ne,
+            CmpOp::Ne => CmpOp::Eq,
+            CmpOp::Lt => CmpOp::Ge,
+            CmpOp::Le => CmpOp::Gt,
+            CmpOp::Gt => CmpOp::Le,
+            CmpOp::Ge => CmpOp::Lt,
+        }
+    }
+
     /// The operator with its operands swapped (`a < b` is `b > a`).
     pub fn swap(self) -> CmpOp {
         match self {
