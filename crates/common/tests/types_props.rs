@@ -85,6 +85,7 @@ fn ctxs() -> [TypeContext; 2] {
         TypeContext {
             time_zone: TimeZone::Fixed(-(5 * 3600 + 1800)),
             now: Some(1_000_000),
+            ..Default::default()
         },
     ]
 }

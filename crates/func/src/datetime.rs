@@ -281,6 +281,14 @@ impl Source {
 /// A date/time function or operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DateTimeFunc {
+    /// A cast to `interval <fields>(p)`: [`basalt_common::types::interval::adjust_interval`]
+    /// with the range's last field and the precision (255: none). Not callable by name.
+    IntervalTypmod {
+        /// The range's last field (0 year .. 5 second).
+        last: u8,
+        /// Fractional digits of the seconds, 255 for none.
+        precision: u8,
+    },
     /// `timezone(zone, timestamp[tz])`, `ts AT TIME ZONE zone`: a `timestamptz` shown as
     /// local time of the zone, or a `timestamp` read as local time of the zone. The zone is
     /// a name (`text`) or, with `interval`, an offset east of UTC.
@@ -829,6 +837,16 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
     }
     let tz = ctx.types.time_zone;
     Ok(match f {
+        F::IntervalTypmod { last, precision } => match args.first() {
+            Some(Value::Interval(iv)) => {
+                Value::Interval(basalt_common::types::interval::adjust_interval(
+                    *iv,
+                    last,
+                    (precision != 255).then_some(precision),
+                ))
+            }
+            _ => return Err(bad_args()),
+        },
         F::Now => Value::Timestamptz(ctx.transaction_start),
         F::StatementTimestamp => Value::Timestamptz(ctx.statement_start),
         F::ClockTimestamp => Value::Timestamptz(clock_now()),
@@ -2947,22 +2965,26 @@ fn invalid_for_interval() -> TypeError {
     .with_detail("Intervals are not tied to specific calendar dates.")
 }
 
-fn zone_abbrev(zone: &TimeZone, at: i64) -> String {
-    match zone {
-        TimeZone::Utc => "UTC".into(),
-        // A fixed-offset zone is named by its offset, as PostgreSQL's POSIX names are.
-        // Named zones too, for now: their abbreviations are not kept.
-        TimeZone::Fixed(_) | TimeZone::Named(_) => {
-            let east = zone.offset_secs(at);
-            let sign = if east < 0 { '-' } else { '+' };
-            let a = east.unsigned_abs();
-            let mut s = format!("{sign}{:02}", a / 3600);
-            if !(a / 60).is_multiple_of(60) {
-                s.push_str(&format!(":{:02}", a / 60 % 60));
-            }
-            s
+/// The text of a double-quoted literal of a number format (after its opening quote), with
+/// backslash escapes applied, and the rest of the format after the closing quote.
+fn quoted_literal(body: &str) -> (String, &str) {
+    let mut lit = String::new();
+    let mut it = body.char_indices();
+    while let Some((i, ch)) = it.next() {
+        match ch {
+            '"' => return (lit, &body[i + 1..]),
+            '\\' => match it.next() {
+                Some((_, n)) => lit.push(n),
+                None => lit.push('\\'),
+            },
+            _ => lit.push(ch),
         }
     }
+    (lit, "")
+}
+
+fn zone_abbrev(zone: &TimeZone, at: i64) -> String {
+    zone.abbrev(at)
 }
 
 fn to_char_tm(t: &TmFull, fmt: &str, is_interval: bool) -> TypeResult<String> {
@@ -3208,13 +3230,17 @@ fn to_char_number(n: &NumIn, fmt: &str) -> TypeResult<String> {
         } else if rest.starts_with("th") {
             (NumTok::Th(false), 2)
         } else if c == '"' {
-            // A quoted literal, copied as is.
-            let body = &rest[1..];
-            let end = body.find('"').unwrap_or(body.len());
-            for ch in body[..end].chars() {
+            // A quoted literal, copied as is (a backslash escapes the next character).
+            let (lit, after) = quoted_literal(&rest[1..]);
+            for ch in lit.chars() {
                 toks.push(NumTok::Lit(ch));
             }
-            rest = body.get(end + 1..).unwrap_or("");
+            rest = after;
+            continue;
+        } else if rest.starts_with("\\\"") {
+            // `\"` outside quotes is a literal double quote.
+            toks.push(NumTok::Lit('"'));
+            rest = &rest[2..];
             continue;
         } else if c == 'V' || c == 'v' {
             // Digits after V shift the value left (multiply by 10^n).
@@ -3433,7 +3459,8 @@ fn to_char_number(n: &NumIn, fmt: &str) -> TypeResult<String> {
                 }
             }
             NumTok::Th(upper) => {
-                if !neg && !overflow {
+                // No ordinal suffix for negative numbers or with a decimal point.
+                if !neg && !overflow && point_at.is_none() {
                     out.push_str(ordinal_suffix(&int_digits, *upper));
                 }
             }
@@ -3474,6 +3501,14 @@ fn to_char_number(n: &NumIn, fmt: &str) -> TypeResult<String> {
             }
             out = String::from_utf8(bytes).unwrap_or_default();
         }
+    }
+    // No fraction positions: no decimal point either ('999.' gives " 100").
+    if post == 0
+        && point_at.is_some()
+        && !overflow
+        && let Some(p) = out.rfind('.')
+    {
+        out.remove(p);
     }
     // FM with nothing left of a zero value still shows its integer zero ("0.").
     if fm
@@ -3662,10 +3697,9 @@ fn to_char_roman(v: Option<i64>, fmt: &str) -> String {
         {
             rest = &rest[2..];
         } else if c == '"' {
-            let body = &rest[1..];
-            let end = body.find('"').unwrap_or(body.len());
-            out.push_str(&body[..end]);
-            rest = body.get(end + 1..).unwrap_or("");
+            let (lit, after) = quoted_literal(&rest[1..]);
+            out.push_str(&lit);
+            rest = after;
         } else if matches!(
             c,
             '9' | '0'
@@ -3742,12 +3776,11 @@ fn to_number(input: &str, fmt: &str) -> TypeResult<Numeric> {
         } else if upper.starts_with("TH") {
             (Tk::Th, 2)
         } else if c == '"' {
-            let body = &rest[1..];
-            let end = body.find('"').unwrap_or(body.len());
-            for _ in body[..end].chars() {
+            let (lit, after) = quoted_literal(&rest[1..]);
+            for _ in lit.chars() {
                 toks.push(Tk::Skip1);
             }
-            rest = body.get(end + 1..).unwrap_or("");
+            rest = after;
             continue;
         } else {
             let t = match c {
@@ -3792,6 +3825,16 @@ fn to_number(input: &str, fmt: &str) -> TypeResult<Numeric> {
         match t {
             Tk::Digit | Tk::Point => {
                 let mut c = c;
+                // With a sign position in the template, a sign in the input is read
+                // wherever it stands (`0.00001-` for `9.999999S`, `.-01` for `S99.99`).
+                if has_sign && (c == '-' || c == '+') {
+                    neg |= c == '-';
+                    i += 1;
+                    match chars.get(i) {
+                        Some(&n) => c = n,
+                        None => break,
+                    }
+                }
                 if !started {
                     let sign_char = (!has_sign && (c == '-' || c == '+')) || (has_pr && c == '<');
                     if sign_char {
@@ -3840,7 +3883,13 @@ fn to_number(input: &str, fmt: &str) -> TypeResult<Numeric> {
                     .take_while(|c| c.is_ascii_alphabetic())
                     .count();
             }
-            Tk::Skip1 => i += 1,
+            Tk::Skip1 => {
+                // A sign where the template has other text still counts.
+                if has_sign && c == '-' {
+                    neg = true;
+                }
+                i += 1;
+            }
             Tk::Nothing => {}
         }
     }
@@ -4011,10 +4060,17 @@ fn parse_formatted(input: &str, fmt: &str) -> TypeResult<Parsed> {
     for (idx, node) in nodes.iter().enumerate() {
         match node {
             Node::Lit(c) => {
-                if c.is_whitespace() {
+                let next = s.chars().next();
+                if c.is_alphanumeric() {
+                    // A text character consumes one input character, whatever it is.
+                    if let Some(ch) = next {
+                        s = &s[ch.len_utf8()..];
+                    }
+                } else if c.is_whitespace() && next.is_some_and(char::is_whitespace) {
                     s = s.trim_start();
-                } else if let Some(ch) = s.chars().next() {
-                    // A separator in the template skips one non-alphanumeric character.
+                } else if let Some(ch) = next {
+                    // A space or separator in the template skips one non-alphanumeric
+                    // character (`"Year" YYYY` reads "Year: 1976").
                     if !ch.is_alphanumeric() {
                         s = &s[ch.len_utf8()..];
                     }

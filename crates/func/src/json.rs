@@ -87,6 +87,15 @@ pub enum JsonFunc {
     },
     /// `row_to_json(record [, pretty])`.
     RowToJson,
+    /// `json[b]_object(text[])` (pairs, or a two-column array) and
+    /// `json[b]_object(keys text[], values text[])`.
+    ObjectFromArrays {
+        /// `jsonb` rather than `json`.
+        jsonb: bool,
+    },
+    /// `array_to_json(anyarray [, pretty])`: `pretty` puts a line feed between the
+    /// elements of the first dimension.
+    ArrayToJson,
     /// `to_json[b](anyelement)`.
     ToJson {
         /// `jsonb` rather than `json`.
@@ -200,6 +209,32 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             [r @ T::Record(_), T::Bool | T::Unknown] => Some(resolved(
                 F::RowToJson,
                 vec![r.clone(), T::Bool],
+                T::Json,
+                true,
+            )),
+            _ => None,
+        },
+        "json_object" | "jsonb_object" => {
+            let jsonb = name == "jsonb_object";
+            let ta = T::Array(Box::new(T::Text));
+            pick(
+                args,
+                vec![
+                    (vec![ta.clone()], j(jsonb), F::ObjectFromArrays { jsonb }),
+                    (
+                        vec![ta.clone(), ta],
+                        j(jsonb),
+                        F::ObjectFromArrays { jsonb },
+                    ),
+                ],
+                false,
+            )
+        }
+        "array_to_json" => match args {
+            [a @ T::Array(_)] => Some(resolved(F::ArrayToJson, vec![a.clone()], T::Json, true)),
+            [a @ T::Array(_), T::Bool | T::Unknown] => Some(resolved(
+                F::ArrayToJson,
+                vec![a.clone(), T::Bool],
                 T::Json,
                 true,
             )),
@@ -491,6 +526,24 @@ fn arg_bool(args: &[Value], i: usize, default: bool) -> TypeResult<bool> {
     }
 }
 
+/// The elements of an array (in storage order) nested by its dimensions' lengths: a
+/// multidimensional array is an array of arrays in JSON.
+fn nest_dims<T>(items: Vec<T>, lens: &[usize], wrap: impl Fn(Vec<T>) -> T + Copy) -> T {
+    match lens {
+        [] | [_] => wrap(items),
+        [_, inner @ ..] => {
+            let per: usize = inner.iter().product::<usize>().max(1);
+            let mut out = Vec::new();
+            let mut it = items.into_iter().peekable();
+            while it.peek().is_some() {
+                let chunk: Vec<T> = it.by_ref().take(per).collect();
+                out.push(nest_dims(chunk, inner, wrap));
+            }
+            wrap(out)
+        }
+    }
+}
+
 /// Calls a function.
 pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value> {
     use JsonFunc as F;
@@ -636,6 +689,112 @@ pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value>
             };
             let pretty = arg_bool(args, 1, false)?;
             Value::Json(record_to_json_text(r, pretty, ctx)?)
+        }
+        F::ObjectFromArrays { jsonb } => {
+            let sub_err = |m: &str| TypeError::new("2202E", m);
+            let arr = |i: usize| match args.get(i) {
+                Some(Value::Array(a)) => Ok(a),
+                _ => Err(bad_args()),
+            };
+            let text = |v: &Value| match v {
+                Value::Text(t) => Some(t.clone()),
+                _ => None,
+            };
+            let mut pairs: Vec<(String, Option<String>)> = Vec::new();
+            let key = |v: &Value| {
+                text(v)
+                    .ok_or_else(|| TypeError::new("22004", "null value not allowed for object key"))
+            };
+            if args.len() == 1 {
+                let a = arr(0)?;
+                match a.dims.len() {
+                    0 => {}
+                    1 => {
+                        if a.elements.len() % 2 != 0 {
+                            return Err(sub_err("array must have even number of elements"));
+                        }
+                        for kv in a.elements.chunks(2) {
+                            pairs.push((key(&kv[0])?, text(&kv[1])));
+                        }
+                    }
+                    2 => {
+                        if a.dims[1].len != 2 {
+                            return Err(sub_err("array must have two columns"));
+                        }
+                        for kv in a.elements.chunks(2) {
+                            pairs.push((key(&kv[0])?, text(&kv[1])));
+                        }
+                    }
+                    _ => return Err(sub_err("wrong number of array subscripts")),
+                }
+            } else {
+                let (k, v) = (arr(0)?, arr(1)?);
+                if k.dims.len() > 1 || v.dims.len() > 1 {
+                    return Err(sub_err("wrong number of array subscripts"));
+                }
+                if k.elements.len() != v.elements.len() {
+                    return Err(sub_err("mismatched array dimensions"));
+                }
+                for (kk, vv) in k.elements.iter().zip(&v.elements) {
+                    pairs.push((key(kk)?, text(vv)));
+                }
+            }
+            if jsonb {
+                let pairs = pairs
+                    .into_iter()
+                    .map(|(k, v)| (k, v.map_or(Jsonb::Null, Jsonb::String)))
+                    .collect();
+                Value::Jsonb(Jsonb::Object(basalt_common::types::json::canonical_object(
+                    pairs,
+                )))
+            } else {
+                let mut out = String::from("{");
+                for (i, (k, v)) in pairs.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    basalt_common::types::json::escape_json_string(&mut out, k);
+                    out.push_str(" : ");
+                    match v {
+                        Some(v) => basalt_common::types::json::escape_json_string(&mut out, v),
+                        None => out.push_str("null"),
+                    }
+                }
+                out.push('}');
+                Value::Json(out)
+            }
+        }
+        F::ArrayToJson => {
+            let Some(Value::Array(a)) = args.first() else {
+                return Err(bad_args());
+            };
+            if !arg_bool(args, 1, false)? || a.dims.is_empty() {
+                return Ok(Value::Json(value_to_json_text(&args[0], ctx)?));
+            }
+            // The first dimension's items: elements, or sub-arrays of the inner dimensions.
+            let inner = &a.dims[1..];
+            let per: usize = inner.iter().map(|d| d.len).product();
+            let mut parts = Vec::with_capacity(a.dims[0].len);
+            for chunk in a.elements.chunks(per.max(1)) {
+                let item = if inner.is_empty() {
+                    chunk[0].clone()
+                } else {
+                    Value::array_with_dims(
+                        a.element_type.clone(),
+                        chunk.to_vec(),
+                        inner
+                            .iter()
+                            .map(|d| basalt_common::types::ArrayDim {
+                                lower: 1,
+                                len: d.len,
+                            })
+                            .collect(),
+                    )
+                    .ok_or_else(bad_args)?
+                };
+                parts.push(value_to_json_text(&item, ctx)?);
+            }
+            Value::Json(format!("[{}]", parts.join(",\n ")))
         }
         F::ToJson { jsonb } => {
             let v = args.first().ok_or_else(bad_args)?;
@@ -1206,12 +1365,15 @@ pub fn value_to_jsonb(v: &Value, ctx: &EvalContext) -> TypeResult<Jsonb> {
         Value::Numeric(n) if n.is_finite() => Jsonb::Number(n.clone()),
         Value::Json(t) => parse_jsonb(t)?,
         Value::Jsonb(j) => j.clone(),
-        Value::Array(a) => Jsonb::Array(
-            a.elements
+        Value::Array(a) => {
+            let items = a
+                .elements
                 .iter()
                 .map(|e| value_to_jsonb(e, ctx))
-                .collect::<TypeResult<_>>()?,
-        ),
+                .collect::<TypeResult<Vec<_>>>()?;
+            let lens: Vec<usize> = a.dims.iter().map(|d| d.len).collect();
+            nest_dims(items, &lens, Jsonb::Array)
+        }
         Value::Record(r) => canonical(
             r.names
                 .iter()
@@ -1268,7 +1430,8 @@ pub fn value_to_json_text(v: &Value, ctx: &EvalContext) -> TypeResult<String> {
                 .iter()
                 .map(|e| value_to_json_text(e, ctx))
                 .collect::<TypeResult<_>>()?;
-            format!("[{}]", parts.join(","))
+            let lens: Vec<usize> = a.dims.iter().map(|d| d.len).collect();
+            nest_dims(parts, &lens, |p| format!("[{}]", p.join(",")))
         }
         Value::Record(r) => record_to_json_text(r, false, ctx)?,
         other => {

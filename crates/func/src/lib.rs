@@ -93,6 +93,12 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         .or_else(|| json::resolve_function(name, args))
 }
 
+/// Resolves `name(..., VARIADIC array)` (PostgreSQL's explicit VARIADIC argument) for the
+/// functions that take `VARIADIC "any"`: `concat`, `concat_ws`, `format`.
+pub fn resolve_variadic(name: &str, args: &[DataType]) -> Option<Resolved> {
+    string::resolve_variadic(name, args)
+}
+
 /// Resolves an operator: `left` is `None` for a prefix operator. `op` is the operator's
 /// symbol as PostgreSQL spells it (`||`, `~~`, `!~~*`, `->>`, `@>`, `+`, ...).
 pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> Option<Resolved> {

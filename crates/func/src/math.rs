@@ -121,6 +121,13 @@ pub enum MathFunc {
     Atan,
     /// `atan2(y, x)`.
     Atan2,
+    /// `sind`, `cosd`, `tand`, `cotd`, `asind`, `acosd`, `atand`: trigonometry in degrees,
+    /// exact at the angles where the result is a "nice" number.
+    Degree(DegreeFn),
+    /// `atan2d(y, x)`.
+    Atan2d,
+    /// `booleq(a, b)` (`false`) and `boolne(a, b)` (`true`).
+    BoolCmp(bool),
     /// `factorial(bigint)`.
     Factorial,
     /// `sinh`, `cosh`, `tanh`, `asinh`, `acosh`, `atanh`.
@@ -406,6 +413,133 @@ fn pick_owned(
     pick(f, &borrowed, args, operator)
 }
 
+/// The degree-based trigonometric functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DegreeFn {
+    /// `sind`.
+    Sin,
+    /// `cosd`.
+    Cos,
+    /// `tand`.
+    Tan,
+    /// `cotd`.
+    Cot,
+    /// `asind`.
+    Asin,
+    /// `acosd`.
+    Acos,
+    /// `atand`.
+    Atan,
+}
+
+const RADIANS_PER_DEGREE: f64 = std::f64::consts::PI / 180.0;
+
+// PostgreSQL's float.c: the results are scaled by the values at 30, 45 and 60 degrees so
+// that those (and their multiples) come out exactly.
+fn sind_0_to_30(x: f64) -> f64 {
+    let sin_30 = (30.0 * RADIANS_PER_DEGREE).sin();
+    ((x * RADIANS_PER_DEGREE).sin() / sin_30) / 2.0
+}
+
+fn cosd_0_to_60(x: f64) -> f64 {
+    let one_minus_cos_60 = 1.0 - (60.0 * RADIANS_PER_DEGREE).cos();
+    1.0 - ((1.0 - (x * RADIANS_PER_DEGREE).cos()) / one_minus_cos_60) / 2.0
+}
+
+fn sind_q1(x: f64) -> f64 {
+    if x <= 30.0 {
+        sind_0_to_30(x)
+    } else {
+        cosd_0_to_60(90.0 - x)
+    }
+}
+
+fn cosd_q1(x: f64) -> f64 {
+    if x <= 60.0 {
+        cosd_0_to_60(x)
+    } else {
+        sind_0_to_30(90.0 - x)
+    }
+}
+
+fn asind_q1(x: f64) -> f64 {
+    if x <= 0.5 {
+        (x.asin() / 0.5f64.asin()) * 30.0
+    } else {
+        90.0 - (x.acos() / 0.5f64.acos()) * 60.0
+    }
+}
+
+fn acosd_q1(x: f64) -> f64 {
+    if x <= 0.5 {
+        90.0 - (x.asin() / 0.5f64.asin()) * 30.0
+    } else {
+        (x.acos() / 0.5f64.acos()) * 60.0
+    }
+}
+
+fn degree_fn(f: DegreeFn, x: f64) -> TypeResult<f64> {
+    let out_of_range =
+        || TypeError::new(codes::NUMERIC_VALUE_OUT_OF_RANGE, "input is out of range");
+    if x.is_nan() {
+        return Ok(f64::NAN);
+    }
+    let atan_1 = 1.0f64.atan();
+    Ok(match f {
+        DegreeFn::Asin | DegreeFn::Acos => {
+            if !(-1.0..=1.0).contains(&x) {
+                return Err(out_of_range());
+            }
+            match (f, x >= 0.0) {
+                (DegreeFn::Asin, true) => asind_q1(x),
+                (DegreeFn::Asin, false) => -asind_q1(-x),
+                (_, true) => acosd_q1(x),
+                (_, false) => 90.0 + asind_q1(-x),
+            }
+        }
+        DegreeFn::Atan => (x.atan() / atan_1) * 45.0,
+        _ => {
+            if x.is_infinite() {
+                return Err(out_of_range());
+            }
+            let mut a = x % 360.0;
+            let mut sign = 1.0;
+            if a < 0.0 {
+                a = -a;
+                if f != DegreeFn::Cos {
+                    sign = -sign;
+                }
+            }
+            if a > 180.0 {
+                a = 360.0 - a;
+                if f != DegreeFn::Cos {
+                    sign = -sign;
+                }
+            }
+            if a > 90.0 {
+                a = 180.0 - a;
+                if f != DegreeFn::Sin {
+                    sign = -sign;
+                }
+            }
+            let r = match f {
+                DegreeFn::Sin => sign * sind_q1(a),
+                DegreeFn::Cos => sign * cosd_q1(a),
+                DegreeFn::Tan => {
+                    let tan_45 = sind_q1(45.0) / cosd_q1(45.0);
+                    sign * ((sind_q1(a) / cosd_q1(a)) / tan_45)
+                }
+                _ => {
+                    let cot_45 = cosd_q1(45.0) / sind_q1(45.0);
+                    sign * ((cosd_q1(a) / sind_q1(a)) / cot_45)
+                }
+            };
+            // No minus zero (tand(180), cotd(90)).
+            if r == 0.0 { 0.0 } else { r }
+        }
+    })
+}
+
 /// Resolves a function call.
 pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
     use MathFunc::*;
@@ -472,6 +606,29 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         "acos" => float_only(Acos),
         "atan" => float_only(Atan),
         "atan2" => pick(Atan2, &[(&[F8, F8][..], F8)], args, false),
+        "sind" => float_only(Degree(DegreeFn::Sin)),
+        "cosd" => float_only(Degree(DegreeFn::Cos)),
+        "tand" => float_only(Degree(DegreeFn::Tan)),
+        "cotd" => float_only(Degree(DegreeFn::Cot)),
+        "asind" => float_only(Degree(DegreeFn::Asin)),
+        "acosd" => float_only(Degree(DegreeFn::Acos)),
+        "atand" => float_only(Degree(DegreeFn::Atan)),
+        "atan2d" => pick(Atan2d, &[(&[F8, F8][..], F8)], args, false),
+        "booleq" | "boolne" => pick(
+            BoolCmp(name == "boolne"),
+            &[(&[DataType::Bool, DataType::Bool][..], DataType::Bool)],
+            args,
+            false,
+        ),
+        // float8 spellings of PostgreSQL's operator functions.
+        "dsqrt" => float_only(Sqrt),
+        "dcbrt" => float_only(Cbrt),
+        "dexp" => float_only(Exp),
+        "dlog1" => float_only(Ln),
+        "dlog10" => float_only(Log10),
+        "dround" => float_only(Round),
+        "dtrunc" => float_only(Trunc),
+        "dpow" => pick(Power, &[(&[F8, F8][..], F8)], args, false),
         "factorial" => pick(Factorial, &[(&[I8][..], NUM)], args, false),
         "sinh" => float_only(Hyperbolic(HyperbolicFn::Sinh)),
         "cosh" => float_only(Hyperbolic(HyperbolicFn::Cosh)),
@@ -798,7 +955,7 @@ pub fn call(f: MathFunc, args: &[Value], _ctx: &EvalContext) -> TypeResult<Value
                     x.acosh()
                 }
                 HyperbolicFn::Atanh => {
-                    if !(-1.0..=1.0).contains(&x) {
+                    if !x.is_nan() && !(-1.0..=1.0).contains(&x) {
                         return Err(out_of_range());
                     }
                     x.atanh()
@@ -870,6 +1027,24 @@ pub fn call(f: MathFunc, args: &[Value], _ctx: &EvalContext) -> TypeResult<Value
             (Value::Float8(y), Value::Float8(x)) => Value::Float8(y.atan2(*x)),
             _ => return Err(wrong_args(f)),
         },
+        Atan2d => match (a0, a1) {
+            (Value::Float8(y), Value::Float8(x)) => {
+                if y.is_nan() || x.is_nan() {
+                    Value::Float8(f64::NAN)
+                } else {
+                    Value::Float8((y.atan2(*x) / 1.0f64.atan()) * 45.0)
+                }
+            }
+            _ => return Err(wrong_args(f)),
+        },
+        BoolCmp(ne) => match (a0, a1) {
+            (Value::Bool(x), Value::Bool(y)) => Value::Bool((x == y) != ne),
+            _ => return Err(wrong_args(f)),
+        },
+        Degree(d) => {
+            let x = float_arg(a0).ok_or_else(|| wrong_args(f))?;
+            Value::Float8(degree_fn(d, x)?)
+        }
         WidthBucket => match (a0, args.get(1), args.get(2), args.get(3)) {
             (
                 Value::Float8(x),
@@ -1319,11 +1494,12 @@ fn numeric_ceil(x: &Numeric, ceil: bool) -> TypeResult<Numeric> {
 
 /// `div(x, y)`: the quotient truncated toward zero, exactly.
 fn numeric_div_trunc(x: &Numeric, y: &Numeric) -> TypeResult<Numeric> {
-    if y.is_zero() {
-        return Err(TypeError::division_by_zero());
-    }
+    // NaN wins over a zero divisor (`div('NaN', 0)` is NaN).
     if x.is_nan() || y.is_nan() {
         return Ok(Numeric::NAN);
+    }
+    if y.is_zero() {
+        return Err(TypeError::division_by_zero());
     }
     if x.is_infinite() {
         return Ok(if y.is_infinite() {

@@ -100,6 +100,10 @@ pub enum StringFunc {
     SplitPart,
     /// `concat(any...)`.
     Concat,
+    /// `concat(VARIADIC array)`, `concat_ws(sep, VARIADIC array)`, `format(fmt, VARIADIC
+    /// array)`: the array's elements are the arguments (a NULL array: NULL, or no arguments
+    /// for `format`).
+    Variadic(VariadicFunc),
     /// `concat_ws(sep, any...)`.
     ConcatWs,
     /// `string_to_array(text, delimiter [, null_string])`.
@@ -159,6 +163,9 @@ pub enum StringFunc {
     /// UPDATE's `SET a[i][...] = v`, called as (array, v, i, ...) with the element type's
     /// OID: not callable by name.
     ArrayAssign(u32),
+    /// UPDATE's `SET a[lo:hi] = source` on a one-dimensional array, called as (array,
+    /// source, lo, hi) with NULL for an omitted bound: not callable by name.
+    ArraySliceAssign(u32),
     /// `array_ndims(anyarray)`.
     ArrayNdims,
     /// `anyarray @> anyarray` (`contained`: `<@`).
@@ -182,6 +189,35 @@ pub enum StringFunc {
     RegexpCount,
     /// `regexp_substr(text, pattern [, start [, n [, flags [, subexpr]]]])`.
     RegexpSubstr,
+    /// `regexp_instr(s, re [, start [, n [, endoption [, flags [, subexpr]]]]])`.
+    RegexpInstr,
+    /// `get_bit(bytea, bigint)`.
+    GetBit,
+    /// `set_bit(bytea, bigint, int)`.
+    SetBit,
+    /// `bit_count(bytea)`.
+    BitCount,
+    /// `overlay(text placing text from int [for int])`.
+    Overlay,
+    /// `overlay(bytea placing bytea from int [for int])`.
+    ByteaOverlay,
+    /// `btrim`, `ltrim`, `rtrim` of bytea (`trim(... bytea from bytea)`).
+    ByteaTrim {
+        /// Trim at the start.
+        left: bool,
+        /// Trim at the end.
+        right: bool,
+    },
+    /// `like_escape(bytea, bytea)` (`bytea LIKE p ESCAPE e`).
+    ByteaLikeEscape,
+    /// `unistr(text)`: Unicode escapes decoded.
+    Unistr,
+    /// `convert_from(bytea, encoding)`.
+    ConvertFrom,
+    /// `convert_to(text, encoding)`.
+    ConvertTo,
+    /// `to_ascii(text [, encoding])`: the database encoding (UTF8) has no conversion.
+    ToAscii,
     /// `array_append(anyarray, anyelement)` and `array || element`.
     ArrayAppend(u32),
     /// `array_prepend(anyelement, anyarray)` and `element || array`.
@@ -261,6 +297,38 @@ fn pick_op(table: &[(StringFunc, &[DataType], DataType)], args: &[DataType]) -> 
     let i = best_operator(&sigs, args)?;
     let (f, sig, ret) = &table[i];
     Some(mk(*f, sig.to_vec(), ret.clone(), true, true))
+}
+
+/// The functions taking `VARIADIC "any"` that accept an explicit `VARIADIC array` argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VariadicFunc {
+    /// `concat`.
+    Concat,
+    /// `concat_ws`.
+    ConcatWs,
+    /// `format`.
+    Format,
+}
+
+/// Resolves `name(args..., VARIADIC array)` for `concat`, `concat_ws` and `format` (the
+/// last of `args` is the array's type); `None` for other functions.
+pub fn resolve_variadic(name: &str, args: &[DataType]) -> Option<Resolved> {
+    let (f, fixed) = match name {
+        "concat" => (VariadicFunc::Concat, 0),
+        "concat_ws" => (VariadicFunc::ConcatWs, 1),
+        "format" => (VariadicFunc::Format, 1),
+        _ => return None,
+    };
+    if args.len() != fixed + 1 || !args[..fixed].iter().all(|t| can_coerce(t, &TEXT)) {
+        return None;
+    }
+    let array = args[fixed].clone();
+    if !matches!(array, DataType::Array(_)) {
+        return None;
+    }
+    let mut types = vec![TEXT; fixed];
+    types.push(array);
+    Some(mk(StringFunc::Variadic(f), types, TEXT, false, false))
 }
 
 /// The type a "VARIADIC any" argument is passed as: unknown literals become text.
@@ -374,15 +442,48 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             args,
         ),
         "btrim" | "trim" => pick(
-            &[(Btrim, &[TEXT], TEXT), (Btrim, &[TEXT, TEXT], TEXT)],
+            &[
+                (Btrim, &[TEXT], TEXT),
+                (Btrim, &[TEXT, TEXT], TEXT),
+                (
+                    ByteaTrim {
+                        left: true,
+                        right: true,
+                    },
+                    &[BYTEA, BYTEA],
+                    BYTEA,
+                ),
+            ],
             args,
         ),
         "ltrim" => pick(
-            &[(Ltrim, &[TEXT], TEXT), (Ltrim, &[TEXT, TEXT], TEXT)],
+            &[
+                (Ltrim, &[TEXT], TEXT),
+                (Ltrim, &[TEXT, TEXT], TEXT),
+                (
+                    ByteaTrim {
+                        left: true,
+                        right: false,
+                    },
+                    &[BYTEA, BYTEA],
+                    BYTEA,
+                ),
+            ],
             args,
         ),
         "rtrim" => pick(
-            &[(Rtrim, &[TEXT], TEXT), (Rtrim, &[TEXT, TEXT], TEXT)],
+            &[
+                (Rtrim, &[TEXT], TEXT),
+                (Rtrim, &[TEXT, TEXT], TEXT),
+                (
+                    ByteaTrim {
+                        left: false,
+                        right: true,
+                    },
+                    &[BYTEA, BYTEA],
+                    BYTEA,
+                ),
+            ],
             args,
         ),
         "lpad" => pick(
@@ -444,6 +545,40 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         "sha384" => pick(&[(Sha(384), &[BYTEA], BYTEA)], args),
         "sha512" => pick(&[(Sha(512), &[BYTEA], BYTEA)], args),
         "get_byte" => pick(&[(GetByte, &[BYTEA, I4], I4)], args),
+        "get_bit" => pick(&[(GetBit, &[BYTEA, I8], I4)], args),
+        "set_bit" => pick(&[(SetBit, &[BYTEA, I8, I4], BYTEA)], args),
+        "bit_count" => pick(&[(BitCount, &[BYTEA], I8)], args),
+        "overlay" => pick(
+            &[
+                (Overlay, &[TEXT, TEXT, I4], TEXT),
+                (Overlay, &[TEXT, TEXT, I4, I4], TEXT),
+                (ByteaOverlay, &[BYTEA, BYTEA, I4], BYTEA),
+                (ByteaOverlay, &[BYTEA, BYTEA, I4, I4], BYTEA),
+            ],
+            args,
+        ),
+        "unistr" => pick(&[(Unistr, &[TEXT], TEXT)], args),
+        "convert_from" => pick(&[(ConvertFrom, &[BYTEA, TEXT], TEXT)], args),
+        "convert_to" => pick(&[(ConvertTo, &[TEXT, TEXT], BYTEA)], args),
+        "to_ascii" => pick(
+            &[
+                (ToAscii, &[TEXT], TEXT),
+                (ToAscii, &[TEXT, TEXT], TEXT),
+                (ToAscii, &[TEXT, I4], TEXT),
+            ],
+            args,
+        ),
+        "regexp_instr" => pick(
+            &[
+                (RegexpInstr, &[TEXT, TEXT], I4),
+                (RegexpInstr, &[TEXT, TEXT, I4], I4),
+                (RegexpInstr, &[TEXT, TEXT, I4, I4], I4),
+                (RegexpInstr, &[TEXT, TEXT, I4, I4, I4], I4),
+                (RegexpInstr, &[TEXT, TEXT, I4, I4, I4, TEXT], I4),
+                (RegexpInstr, &[TEXT, TEXT, I4, I4, I4, TEXT, I4], I4),
+            ],
+            args,
+        ),
         "set_byte" => pick(&[(SetByte, &[BYTEA, I4, I4], BYTEA)], args),
         "to_hex" => pick(&[(ToHex, &[I4], TEXT), (ToHex, &[I8], TEXT)], args),
         "starts_with" => pick(&[(StartsWith, &[TEXT, TEXT], BOOL)], args),
@@ -635,7 +770,13 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             let (e, a) = array_elem_pair(&args[0], &args[1])?;
             Some(mk(ArrayRemove, vec![a.clone(), e], a, false, true))
         }
-        "like_escape" => pick(&[(LikeEscape, &[TEXT, TEXT], TEXT)], args),
+        "like_escape" => pick(
+            &[
+                (LikeEscape, &[TEXT, TEXT], TEXT),
+                (ByteaLikeEscape, &[BYTEA, BYTEA], BYTEA),
+            ],
+            args,
+        ),
         "similar_to_escape" => pick(
             &[
                 (SimilarToEscape, &[TEXT], TEXT),
@@ -666,6 +807,7 @@ pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> 
             };
             Some(mk(f, vec![a.clone(), a], BOOL, true, true))
         }
+        "^@" => pick_op(&[(StartsWith, &[TEXT, TEXT], BOOL)], &args),
         "~~" | "!~~" | "~~*" | "!~~*" => {
             let f = match op {
                 "~~" => Like,
@@ -1236,7 +1378,11 @@ fn format_fn(fmt: &str, args: &[Value], ctx: &TypeContext) -> TypeResult<String>
         i += 1;
         if let Some(w) = width_arg {
             let idx = match w {
-                Some(idx) => idx,
+                // The value then comes from the argument after the width's (PostgreSQL).
+                Some(idx) => {
+                    next_arg = idx + 1;
+                    idx
+                }
                 None => {
                     let idx = next_arg;
                     next_arg += 1;
@@ -1642,6 +1788,91 @@ fn invalid_escape_string() -> TypeError {
         .with_detail("Escape string must be empty or one character.")
 }
 
+/// `unistr(text)`: `\XXXX`, `\+XXXXXX`, `\uXXXX`, `\UXXXXXXXX` escapes (surrogate pairs
+/// combined) and `\\` for a backslash.
+fn unistr(s: &str) -> TypeResult<String> {
+    let invalid = || {
+        TypeError::new(codes::SYNTAX_ERROR, "invalid Unicode escape")
+            .with_hint("Unicode escapes must be \\XXXX, \\+XXXXXX, \\uXXXX, or \\UXXXXXXXX.")
+    };
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut pending_high: Option<u32> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '\\' {
+            if pending_high.is_some() {
+                return Err(TypeError::new(
+                    codes::SYNTAX_ERROR,
+                    "invalid Unicode surrogate pair",
+                ));
+            }
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        if chars.get(i + 1) == Some(&'\\') {
+            if pending_high.is_some() {
+                return Err(TypeError::new(
+                    codes::SYNTAX_ERROR,
+                    "invalid Unicode surrogate pair",
+                ));
+            }
+            out.push('\\');
+            i += 2;
+            continue;
+        }
+        let (skip, digits) = match chars.get(i + 1) {
+            Some('+') => (2, 6),
+            Some('u') => (2, 4),
+            Some('U') => (2, 8),
+            _ => (1, 4),
+        };
+        let hex: String = chars.iter().skip(i + skip).take(digits).collect();
+        if hex.chars().count() != digits || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(invalid());
+        }
+        let cp = u32::from_str_radix(&hex, 16).map_err(|_| invalid())?;
+        i += skip + digits;
+        if let Some(hi) = pending_high.take() {
+            if !(0xDC00..=0xDFFF).contains(&cp) {
+                return Err(TypeError::new(
+                    codes::SYNTAX_ERROR,
+                    "invalid Unicode surrogate pair",
+                ));
+            }
+            let c = 0x10000 + ((hi - 0xD800) << 10) + (cp - 0xDC00);
+            out.push(char::from_u32(c).ok_or_else(invalid)?);
+        } else if (0xD800..=0xDBFF).contains(&cp) {
+            pending_high = Some(cp);
+        } else if (0xDC00..=0xDFFF).contains(&cp) {
+            return Err(TypeError::new(
+                codes::SYNTAX_ERROR,
+                "invalid Unicode surrogate pair",
+            ));
+        } else if cp > 0x10FFFF {
+            return Err(TypeError::new(
+                codes::INVALID_PARAMETER_VALUE,
+                format!("invalid Unicode code point: {hex}"),
+            ));
+        } else if cp == 0 {
+            return Err(TypeError::new(
+                codes::UNTRANSLATABLE_CHARACTER,
+                "invalid Unicode code point: 0",
+            ));
+        } else {
+            out.push(char::from_u32(cp).ok_or_else(invalid)?);
+        }
+    }
+    if pending_high.is_some() {
+        return Err(TypeError::new(
+            codes::SYNTAX_ERROR,
+            "invalid Unicode surrogate pair",
+        ));
+    }
+    Ok(out)
+}
+
 /// `like_escape(pattern, escape)`: rewrites a pattern with a custom escape character into
 /// one with backslash escapes (an empty escape disables escaping).
 fn like_escape(pattern: &str, escape: &str) -> TypeResult<String> {
@@ -1663,27 +1894,24 @@ fn like_escape(pattern: &str, escape: &str) -> TypeResult<String> {
         }
         Some('\\') => out.push_str(pattern),
         Some(e) => {
+            // PostgreSQL's do_like_escape: the escape becomes `\` and the next character is
+            // kept as written (so an escaped `_` or `%` stays literal even when it is the
+            // escape character itself); other backslashes are doubled.
             let mut after = false;
             for c in pattern.chars() {
-                if after {
-                    if c == '\\' {
-                        out.push('\\');
-                    }
-                    if c != e {
-                        out.push('\\');
-                    }
-                    out.push(c);
-                    after = false;
-                } else if c == e {
+                if c == e && !after {
+                    out.push('\\');
                     after = true;
                 } else if c == '\\' {
-                    out.push_str("\\\\");
+                    out.push('\\');
+                    if !after {
+                        out.push('\\');
+                    }
+                    after = false;
                 } else {
                     out.push(c);
+                    after = false;
                 }
-            }
-            if after {
-                out.push('\\');
             }
         }
     }
@@ -1708,6 +1936,10 @@ pub fn similar_to_regex(pattern: &str, escape: Option<&str>) -> TypeResult<Strin
     let mut after_escape = false;
     let mut in_class = false;
     let mut quotes = 0;
+    // With a separator, the part before it matches as little as it can (PostgreSQL makes
+    // it non-greedy as a whole; here each of its quantifiers is lazy).
+    let has_separator = e.is_some_and(|e| pattern.contains(&format!("{e}\"")));
+    let lazy = |quotes: i32| has_separator && quotes == 0;
     for c in pattern.chars() {
         if after_escape {
             if c == '"' && !in_class {
@@ -1743,7 +1975,11 @@ pub fn similar_to_regex(pattern: &str, escape: Option<&str>) -> TypeResult<Strin
                     out.push('[');
                     in_class = true;
                 }
-                '%' => out.push_str(".*"),
+                '%' => out.push_str(if lazy(quotes) { ".*?" } else { ".*" }),
+                '*' | '+' | '?' | '}' if lazy(quotes) => {
+                    out.push(c);
+                    out.push('?');
+                }
                 '_' => out.push('.'),
                 '(' => out.push_str("(?:"),
                 '\\' | '.' | '^' | '$' => {
@@ -1898,8 +2134,8 @@ fn translate_regex(p: &str) -> TypeResult<String> {
                     out.push('^');
                     i += 1;
                 }
-                // A `]` right after the opening bracket is literal.
-                class_start = i + 1;
+                // A `]` right after the opening bracket (and `^`) is literal.
+                class_start = i;
                 if chars.get(i) == Some(&']') {
                     out.push_str("\\]");
                     i += 1;
@@ -2326,6 +2562,7 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
         Concat
             | ConcatWs
             | Format
+            | Variadic(_)
             | QuoteNullable
             | StringToArray
             | ArrayToString
@@ -2335,6 +2572,7 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             | ArrayPosition
             | ArrayRemove
             | ArrayAssign(_)
+            | ArraySliceAssign(_)
             | ArrayPositions
             | ArrayReplace
             | ArrayFill
@@ -2457,6 +2695,29 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             };
             Value::Text(format_fn(fmt, &args[1..], tctx)?)
         }
+        Variadic(v) => {
+            let fixed = usize::from(v != VariadicFunc::Concat);
+            let elems: Option<&[Value]> = a(fixed).and_then(array_parts).map(|(_, e)| e);
+            match (v, elems) {
+                (VariadicFunc::Format, _) => {
+                    let Some(fmt) = text(a(0)) else {
+                        return Ok(Value::Null);
+                    };
+                    Value::Text(format_fn(fmt, elems.unwrap_or(&[]), tctx)?)
+                }
+                (_, None) => Value::Null,
+                (VariadicFunc::Concat, Some(elems)) => {
+                    Value::Text(elems.iter().filter_map(|v| output(v, tctx)).collect())
+                }
+                (_, Some(elems)) => {
+                    let Some(sep) = text(a(0)) else {
+                        return Ok(Value::Null);
+                    };
+                    let parts: Vec<String> = elems.iter().filter_map(|v| output(v, tctx)).collect();
+                    Value::Text(parts.join(sep))
+                }
+            }
+        }
         StringToArray => {
             let Some(s) = text(a(0)) else {
                 return Ok(Value::Null);
@@ -2495,6 +2756,161 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 384 => sha2::Sha384::digest(b).to_vec(),
                 _ => sha2::Sha512::digest(b).to_vec(),
             })
+        }
+        GetBit | SetBit => {
+            let Some(Value::Bytea(b)) = a(0) else {
+                return Err(wrong_args(f));
+            };
+            let i = n(1)?;
+            let bits = b.len() as i64 * 8;
+            if i < 0 || i >= bits {
+                return Err(TypeError::new(
+                    basalt_common::types::error::codes::ARRAY_SUBSCRIPT_ERROR,
+                    format!("index {i} out of valid range, 0..{}", bits - 1),
+                ));
+            }
+            let (byte, bit) = ((i / 8) as usize, (i % 8) as u32);
+            if f == GetBit {
+                Value::Int4(i32::from((b[byte] >> bit) & 1))
+            } else {
+                let v = n(2)?;
+                if v != 0 && v != 1 {
+                    return Err(TypeError::new(
+                        codes::INVALID_PARAMETER_VALUE,
+                        "new bit must be 0 or 1",
+                    ));
+                }
+                let mut out = b.clone();
+                out[byte] = (out[byte] & !(1 << bit)) | ((v as u8) << bit);
+                Value::Bytea(out)
+            }
+        }
+        BitCount => {
+            let Some(Value::Bytea(b)) = a(0) else {
+                return Err(wrong_args(f));
+            };
+            Value::Int8(b.iter().map(|x| i64::from(x.count_ones())).sum())
+        }
+        Overlay | ByteaOverlay => {
+            // substring(s, 1, from - 1) || placing || substring(s, from + for)
+            let (src, placing): (Vec<u32>, Vec<u32>) = match (a(0), a(1)) {
+                (Some(Value::Bytea(x)), Some(Value::Bytea(y))) => (
+                    x.iter().map(|&c| u32::from(c)).collect(),
+                    y.iter().map(|&c| u32::from(c)).collect(),
+                ),
+                _ => (
+                    t(0)?.chars().map(u32::from).collect(),
+                    t(1)?.chars().map(u32::from).collect(),
+                ),
+            };
+            let from = n(2)?;
+            let count = if args.len() > 3 {
+                n(3)?
+            } else {
+                placing.len() as i64
+            };
+            let after = from
+                .checked_add(count)
+                .filter(|v| i32::try_from(*v).is_ok())
+                .ok_or_else(|| {
+                    TypeError::new(codes::NUMERIC_VALUE_OUT_OF_RANGE, "integer out of range")
+                })?;
+            let (s1, e1) = substring_range(src.len(), 1, Some(from - 1))?;
+            let (s2, e2) = substring_range(src.len(), after, None)?;
+            let mut out: Vec<u32> = src[s1..e1].to_vec();
+            out.extend(&placing);
+            out.extend(&src[s2..e2]);
+            if f == ByteaOverlay {
+                Value::Bytea(out.into_iter().map(|c| c as u8).collect())
+            } else {
+                Value::Text(out.into_iter().filter_map(char::from_u32).collect())
+            }
+        }
+        ByteaTrim { left, right } => {
+            let (Some(Value::Bytea(b)), Some(Value::Bytea(set))) = (a(0), a(1)) else {
+                return Err(wrong_args(f));
+            };
+            let mut s = 0;
+            let mut e = b.len();
+            if left {
+                while s < e && set.contains(&b[s]) {
+                    s += 1;
+                }
+            }
+            if right {
+                while e > s && set.contains(&b[e - 1]) {
+                    e -= 1;
+                }
+            }
+            Value::Bytea(b[s..e].to_vec())
+        }
+        ByteaLikeEscape => {
+            let (Some(Value::Bytea(p)), Some(Value::Bytea(e))) = (a(0), a(1)) else {
+                return Err(wrong_args(f));
+            };
+            // Bytes as Latin-1 characters: the rewrite only looks at ASCII punctuation and
+            // the (single-byte) escape.
+            let latin = |b: &[u8]| b.iter().map(|&c| char::from(c)).collect::<String>();
+            let out = like_escape(&latin(p), &latin(e))?;
+            Value::Bytea(out.chars().map(|c| c as u32 as u8).collect())
+        }
+        Unistr => Value::Text(unistr(t(0)?)?),
+        ConvertFrom | ConvertTo => {
+            let enc = t(1)?;
+            let norm: String = enc
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if !matches!(norm.as_str(), "utf8" | "unicode" | "sqlascii") {
+                return Err(TypeError::new(
+                    codes::INVALID_PARAMETER_VALUE,
+                    format!(
+                        "invalid {} encoding name \"{enc}\"",
+                        if f == ConvertFrom {
+                            "source"
+                        } else {
+                            "destination"
+                        }
+                    ),
+                ));
+            }
+            match a(0) {
+                Some(Value::Bytea(b)) => {
+                    // The first invalid sequence (a NUL byte counts), PostgreSQL's way.
+                    let bad = match std::str::from_utf8(b) {
+                        Ok(s) => s.find('\0'),
+                        Err(e) => Some(e.valid_up_to()),
+                    };
+                    let Some(at) = bad else {
+                        return Ok(Value::Text(String::from_utf8_lossy(b).into_owned()));
+                    };
+                    let want = match b[at] {
+                        0xC0..=0xDF => 2,
+                        0xE0..=0xEF => 3,
+                        0xF0..=0xF7 => 4,
+                        _ => 1,
+                    };
+                    let shown: Vec<String> = b[at..(at + want).min(b.len())]
+                        .iter()
+                        .map(|x| format!("0x{x:02x}"))
+                        .collect();
+                    return Err(TypeError::new(
+                        "22021",
+                        format!(
+                            "invalid byte sequence for encoding \"UTF8\": {}",
+                            shown.join(" ")
+                        ),
+                    ));
+                }
+                _ => Value::Bytea(t(0)?.as_bytes().to_vec()),
+            }
+        }
+        ToAscii => {
+            return Err(TypeError::new(
+                codes::FEATURE_NOT_SUPPORTED,
+                "encoding conversion from UTF8 to ASCII not supported",
+            ));
         }
         GetByte | SetByte => {
             let Some(Value::Bytea(b)) = a(0) else {
@@ -2562,6 +2978,52 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 None => Value::Null,
                 Some(caps) => match_array(&caps),
             }
+        }
+        RegexpInstr => {
+            let src = t(0)?;
+            let arg = |i: usize, d: i64| if args.len() > i { n(i) } else { Ok(d) };
+            let (start, nth, endopt) = (arg(2, 1)?, arg(3, 1)?, arg(4, 0)?);
+            let flags = if args.len() > 5 { t(5)? } else { "" };
+            let sub = arg(6, 0)?;
+            let invalid = |what: &str, v: i64| {
+                TypeError::new(
+                    codes::INVALID_PARAMETER_VALUE,
+                    format!("invalid value for parameter \"{what}\": {v}"),
+                )
+            };
+            if start < 1 {
+                return Err(invalid("start", start));
+            }
+            if nth < 1 {
+                return Err(invalid("n", nth));
+            }
+            if endopt != 0 && endopt != 1 {
+                return Err(invalid("endoption", endopt));
+            }
+            if sub < 0 {
+                return Err(invalid("subexpr", sub));
+            }
+            let fl = parse_flags(flags, false)?;
+            if fl.global {
+                return Err(TypeError::new(
+                    codes::INVALID_PARAMETER_VALUE,
+                    "regexp_instr() does not support the \"global\" option",
+                ));
+            }
+            let re = compile(t(1)?, fl)?;
+            let offset = src
+                .char_indices()
+                .nth(usize::try_from(start - 1).unwrap_or(usize::MAX))
+                .map_or(src.len(), |(i, _)| i);
+            let hay = &src[offset..];
+            let k = usize::try_from(nth - 1).unwrap_or(usize::MAX);
+            let pos = re.captures_iter(hay).nth(k).and_then(|c| {
+                c.get(usize::try_from(sub).unwrap_or(usize::MAX)).map(|m| {
+                    let byte = offset + if endopt == 1 { m.end() } else { m.start() };
+                    src[..byte].chars().count() + 1
+                })
+            });
+            i4(pos.unwrap_or(0))
         }
         RegexpLike | RegexpCount | RegexpSubstr => {
             let src = t(0)?;
@@ -2818,6 +3280,30 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 }
             }
         }
+        ArraySliceAssign(oid) => {
+            let bound = |i: usize| -> Option<i32> {
+                match a(i) {
+                    Some(Value::Int4(v)) => Some(*v),
+                    _ => None,
+                }
+            };
+            let array = match a(0) {
+                Some(Value::Array(arr)) => Some(arr),
+                _ => None,
+            };
+            let source = match a(1) {
+                Some(Value::Array(arr)) => Some(arr),
+                // A NULL source leaves the array as it is (PostgreSQL).
+                _ => return Ok(a(0).cloned().unwrap_or(Value::Null)),
+            };
+            basalt_common::types::array::array_assign_slice(
+                array.map(|a| &**a),
+                &elem_type(oid),
+                bound(2),
+                bound(3),
+                source.map(|a| &**a),
+            )?
+        }
         ArrayDims | ArrayNdims => {
             let Some(Value::Array(arr)) = a(0) else {
                 return Err(wrong_args(f));
@@ -2916,14 +3402,38 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 .map_or(Value::Null, |(i, _)| i4(i + 1))
         }
         ArrayRemove => {
-            let Some((ty, elems)) = a(0).and_then(array_parts) else {
+            let Some(Value::Array(arr)) = a(0) else {
                 return Ok(Value::Null);
             };
+            if arr.dims.len() > 1 {
+                return Err(TypeError::new(
+                    codes::FEATURE_NOT_SUPPORTED,
+                    "removing elements from multidimensional arrays is not supported",
+                ));
+            }
             let target = a(1).cloned().unwrap_or(Value::Null);
-            Value::array(
-                ty.clone(),
-                elems.iter().filter(|e| **e != target).cloned().collect(),
-            )
+            let kept: Vec<Value> = arr
+                .elements
+                .iter()
+                .filter(|e| **e != target)
+                .cloned()
+                .collect();
+            if kept.len() == arr.elements.len() {
+                return Ok(Value::Array(arr.clone()));
+            }
+            // The lower bound stays (PostgreSQL's array_replace_internal).
+            let lower = arr.dims.first().map_or(1, |d| d.lower);
+            let len = kept.len();
+            if len == 0 {
+                Value::array(arr.element_type.clone(), Vec::new())
+            } else {
+                Value::array_with_dims(
+                    arr.element_type.clone(),
+                    kept,
+                    vec![basalt_common::types::value::ArrayDim { lower, len }],
+                )
+                .ok_or_else(|| wrong_args(f))?
+            }
         }
         TextCat => Value::Text(format!("{}{}", t(0)?, t(1)?)),
         TextAnyCat | AnyTextCat => {

@@ -30,6 +30,7 @@ fn ctx_in(time_zone: TimeZone) -> EvalContext {
         types: TypeContext {
             time_zone,
             now: Some(NOW),
+            ..Default::default()
         },
         transaction_start: NOW,
         statement_start: NOW + 1_000,

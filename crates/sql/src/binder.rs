@@ -1946,7 +1946,13 @@ impl<'a> Binder<'a> {
                         .map(|(i, (n, t))| ScopeCol {
                             table: Some(alias.aliasname.clone()),
                             name: colnames.get(i).cloned().unwrap_or_else(|| n.clone()),
-                            ty: t.clone(),
+                            // An untyped literal in a subquery's output is text (PostgreSQL
+                            // resolves unknown output columns of a subquery in FROM).
+                            ty: if *t == DataType::Unknown {
+                                DataType::Text
+                            } else {
+                                t.clone()
+                            },
                             hidden: false,
                             origin: None,
                         })
@@ -2230,6 +2236,7 @@ impl<'a> Binder<'a> {
                     Plan::Scan {
                         table: oid,
                         name: t.name.clone(),
+                        alias: (qualifier != t.name).then(|| qualifier.clone()),
                         width: t.columns.len(),
                         access: Access::Full,
                         filter: None,
@@ -3215,26 +3222,85 @@ impl<'a> Binder<'a> {
                     return Err(err("42601", "cast without type"));
                 };
                 let to = self.resolve_type(tn)?;
-                let (mut e, t) = self.bind_expr(arg, scope)?;
-                let field = if to == DataType::Interval {
-                    interval_range_field(tn)
-                } else {
-                    None
-                };
-                // `interval '1' day`: a bare number counts in the range's last field.
-                if let (Some(f), Expr::Const(Value::Text(s))) = (field, &mut e)
-                    && s.trim().parse::<f64>().is_ok()
+                if let Some(Node::AArrayExpr(a)) = arg.node.as_ref()
+                    && a.elements.is_empty()
                 {
-                    *s = format!("{} {}", s.trim(), f.unit());
+                    // `ARRAY[]::t[]`: an empty array of the cast's type.
+                    let DataType::Array(elem) = &to else {
+                        return Err(err("42P18", "cannot determine type of empty array")
+                            .with_hint("Explicitly cast to the desired type, for example ARRAY[]::integer[].")
+                            .at(pos(a.location)));
+                    };
+                    return Ok((
+                        Expr::Const(Value::array((**elem).clone(), Vec::new())),
+                        to.clone(),
+                    ));
+                }
+                let (mut e, t) = self.bind_expr(arg, scope)?;
+                let (field, precision) = if to == DataType::Interval {
+                    (interval_range_field(tn), interval_precision(tn))
+                } else {
+                    (None, None)
+                };
+                // `interval '1' day`: a bare number counts in the range's last field; with
+                // two, the first is days (`interval '1 2' day to hour`).
+                if let (Some(f), Expr::Const(Value::Text(s))) = (field, &mut e) {
+                    let parts: Vec<&str> = s.split_whitespace().collect();
+                    let num = |p: &str| p.parse::<f64>().is_ok();
+                    const DAY_TO_HOUR: i32 = (1 << 3) | (1 << 10);
+                    const MINUTE_TO_SECOND: i32 = (1 << 11) | (1 << 12);
+                    let mask = interval_mask(tn);
+                    match parts.as_slice() {
+                        [a] if num(a) => *s = format!("{a} {}", f.unit()),
+                        // `'1 2' DAY TO HOUR` is one day two hours (PostgreSQL).
+                        [a, b]
+                            if mask == Some(DAY_TO_HOUR)
+                                && num(a)
+                                && num(b)
+                                && !a.contains('.')
+                                && !b.contains('.') =>
+                        {
+                            *s = format!("{a} days {b} hours");
+                        }
+                        // `'1 2:03' MINUTE TO SECOND`: mm:ss.
+                        [a, b]
+                            if mask == Some(MINUTE_TO_SECOND)
+                                && num(a)
+                                && b.matches(':').count() == 1
+                                && !b.contains('.') =>
+                        {
+                            let (sign, rest) = match b.strip_prefix(['+', '-']) {
+                                Some(r) => (&b[..1], r),
+                                None => ("", *b),
+                            };
+                            *s = format!("{a} {sign}00:{rest}");
+                        }
+                        _ => {}
+                    }
                 }
                 let e = self
                     .coerce(e, &t, &to, CastContext::Explicit)
                     .map_err(|e| e.at(pos(tc.location)))?;
-                let e = match (field, e) {
-                    (Some(f), Expr::Const(Value::Interval(iv))) => {
-                        Expr::Const(Value::Interval(f.truncate(iv)))
-                    }
-                    (_, e) => e,
+                if field.is_none() && precision.is_none() {
+                    return Ok((e, to));
+                }
+                let last = field.map_or(5, |f| f as u8);
+                let e = match e {
+                    Expr::Const(Value::Interval(iv)) => Expr::Const(Value::Interval(
+                        basalt_common::types::interval::adjust_interval(iv, last, precision),
+                    )),
+                    Expr::Const(Value::Null) => Expr::Const(Value::Null),
+                    // At run time: `col::interval day to minute`, `x::interval(2)`.
+                    e => Expr::Func {
+                        func: basalt_func::Func::DateTime(
+                            basalt_func::datetime::DateTimeFunc::IntervalTypmod {
+                                last,
+                                precision: precision.unwrap_or(255),
+                            },
+                        ),
+                        args: vec![e],
+                        strict: true,
+                    },
                 };
                 Ok((e, to))
             }
@@ -3341,6 +3407,14 @@ impl<'a> Binder<'a> {
             }
             Node::SubLink(sl) => self.bind_sublink(sl, scope),
             Node::AArrayExpr(a) => {
+                if a.elements.is_empty() {
+                    // Only a cast gives `ARRAY[]` a type (handled with the cast).
+                    return Err(err("42P18", "cannot determine type of empty array")
+                        .with_hint(
+                            "Explicitly cast to the desired type, for example ARRAY[]::integer[].",
+                        )
+                        .at(pos(a.location)));
+                }
                 let (args, t) = self.bind_common(&a.elements, scope, "ARRAY")?;
                 // Items that are arrays make a multidimensional array of their elements.
                 let (items, elem) = match t {
@@ -4105,6 +4179,26 @@ impl<'a> Binder<'a> {
         all: bool,
         location: i32,
     ) -> Result<(Expr, DataType), SqlError> {
+        let numeric = |t: &DataType| {
+            matches!(
+                t,
+                DataType::Int2
+                    | DataType::Int4
+                    | DataType::Int8
+                    | DataType::Float4
+                    | DataType::Float8
+                    | DataType::Numeric(_)
+                    | DataType::Unknown
+            )
+        };
+        // Arithmetic the SQL layer evaluates itself: it exists, but does not give a boolean.
+        if matches!(op, "+" | "-" | "*" | "/" | "%") && numeric(&lt) && numeric(&elem) {
+            return Err(err(
+                "42809",
+                "op ANY/ALL (array) requires operator to yield boolean",
+            )
+            .at(pos(location)));
+        }
         let Some(r) = basalt_func::resolve_operator(op, Some(&lt), &elem) else {
             return Err(err(
                 "42883",
@@ -4767,7 +4861,20 @@ impl<'a> Binder<'a> {
             let call = self.srf_call(r, args, &types, true)?;
             return Ok((Expr::TableRow(Box::new(call)), row_type));
         }
-        match basalt_func::resolve_function(&name, &types) {
+        let resolved = if fc.func_variadic
+            && matches!(name.as_str(), "concat" | "concat_ws" | "format")
+        {
+            // An explicit VARIADIC argument: its elements are the variadic arguments.
+            if let (Some(t), Some(a)) = (types.last(), fc.args.last())
+                && !matches!(t, DataType::Array(_))
+            {
+                return Err(err("42804", "VARIADIC argument must be an array").at(expr_start(a)));
+            }
+            basalt_func::resolve_variadic(&name, &types)
+        } else {
+            basalt_func::resolve_function(&name, &types)
+        };
+        match resolved {
             Some(r) => {
                 let mut cargs = Vec::new();
                 for (i, (e, t)) in args.into_iter().zip(types.iter()).enumerate() {
@@ -4790,22 +4897,51 @@ impl<'a> Binder<'a> {
             None if let Some(r) = basalt_func::resolve_table_function(&name, &types) => {
                 self.srf_in_expression(r, args, &types, location, None)
             }
-            None => {
-                let sig = types
-                    .iter()
-                    .map(|t| {
-                        if *t == DataType::Unknown {
-                            "unknown".to_string()
-                        } else {
-                            t.format_type()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                Err(err("42883", format!("function {name}({sig}) does not exist"))
-                    .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")
-                    .at(pos(location)))
+            // `float8(x)`, `int4(x)`, `text(x)`, `date(x)`: a type's name called with one
+            // argument is a cast (PostgreSQL's function-style casts).
+            None if args.len() == 1
+                && matches!(
+                    name.as_str(),
+                    "float8"
+                        | "float4"
+                        | "int2"
+                        | "int4"
+                        | "int8"
+                        | "numeric"
+                        | "text"
+                        | "bool"
+                        | "date"
+                        | "time"
+                        | "timestamp"
+                        | "timestamptz"
+                        | "interval"
+                        | "varchar"
+                        | "bpchar"
+                        | "bytea"
+                        | "uuid"
+                        | "json"
+                        | "jsonb"
+                ) =>
+            {
+                let tn = protobuf::TypeName {
+                    names: fc.funcname.clone(),
+                    typemod: -1,
+                    location,
+                    ..Default::default()
+                };
+                let to = self.resolve_type(&tn)?;
+                let (Some(e), Some(t)) = (args.into_iter().next(), types.first()) else {
+                    return Err(err("42601", "function-style cast without argument"));
+                };
+                match self.coerce(e, t, &to, CastContext::Explicit) {
+                    Ok(e) => Ok((e, to)),
+                    Err(e) if e.code().code() == "42846" => {
+                        Err(missing_function(&name, &types, location))
+                    }
+                    Err(e) => Err(e.at(pos(location))),
+                }
             }
+            None => Err(missing_function(&name, &types, location)),
         }
     }
 
@@ -6630,27 +6766,46 @@ impl IntervalField {
             IntervalField::Second => "seconds",
         }
     }
+}
 
-    /// Drops what lies below the field, as PostgreSQL's `AdjustIntervalForTypmod`.
-    fn truncate(self, mut iv: basalt_common::types::Interval) -> basalt_common::types::Interval {
-        const HOUR: i64 = 3_600_000_000;
-        const MINUTE: i64 = 60_000_000;
-        match self {
-            IntervalField::Year => {
-                iv.months = (iv.months / 12) * 12;
-                iv.days = 0;
-                iv.micros = 0;
+/// 42883 `function name(types) does not exist`.
+fn missing_function(name: &str, types: &[DataType], location: i32) -> SqlError {
+    let sig = types
+        .iter()
+        .map(|t| {
+            if *t == DataType::Unknown {
+                "unknown".to_string()
+            } else {
+                t.format_type()
             }
-            IntervalField::Month => {
-                iv.days = 0;
-                iv.micros = 0;
-            }
-            IntervalField::Day => iv.micros = 0,
-            IntervalField::Hour => iv.micros = (iv.micros / HOUR) * HOUR,
-            IntervalField::Minute => iv.micros = (iv.micros / MINUTE) * MINUTE,
-            IntervalField::Second => {}
-        }
-        iv
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    err("42883", format!("function {name}({sig}) does not exist"))
+        .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")
+        .at(pos(location))
+}
+
+/// The field bit mask of `INTERVAL <fields>` (PostgreSQL's `INTERVAL_MASK` bits).
+fn interval_mask(tn: &protobuf::TypeName) -> Option<i32> {
+    match tn.typmods.first()?.node.as_ref()? {
+        Node::AConst(c) => match c.val.as_ref()? {
+            protobuf::a_const::Val::Ival(i) => Some(i.ival),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The fractional-second precision of `INTERVAL(p)` / `INTERVAL ... SECOND(p)` (the
+/// type's second modifier).
+fn interval_precision(tn: &protobuf::TypeName) -> Option<u8> {
+    match tn.typmods.get(1)?.node.as_ref()? {
+        Node::AConst(c) => match c.val.as_ref()? {
+            protobuf::a_const::Val::Ival(i) => u8::try_from(i.ival).ok().map(|p| p.min(6)),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -287,10 +287,13 @@ pub fn plan_columns(
 ) -> Vec<String> {
     use crate::plan::{JoinKind, Plan};
     match plan {
-        Plan::Scan { table, name, .. } => {
+        Plan::Scan {
+            table, name, alias, ..
+        } => {
             let cols = table_columns(catalog, *table);
             if qualify {
-                cols.into_iter().map(|c| format!("{name}.{c}")).collect()
+                let q = alias.as_deref().unwrap_or(name);
+                cols.into_iter().map(|c| format!("{q}.{c}")).collect()
             } else {
                 cols
             }

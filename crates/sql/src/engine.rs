@@ -553,6 +553,14 @@ fn with_modifies(with: Option<&protobuf::WithClause>) -> bool {
 
 /// Appends `n` in decimal (without the formatting machinery: plan keys and command tags are
 /// built for every statement).
+/// A command tag ending with a row count (`INSERT 0 5`), without the formatting machinery.
+fn count_tag(prefix: &str, count: usize) -> String {
+    let mut t = String::with_capacity(prefix.len() + 20);
+    t.push_str(prefix);
+    push_decimal(&mut t, count as u64);
+    t
+}
+
 fn push_decimal(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
@@ -734,6 +742,55 @@ macro_rules! cacheable {
 
 cacheable!(Query => Select, BoundInsert => Insert, BoundUpdate => Update, BoundDelete => Delete);
 
+/// A plan-cache key: the catalog version and the settings binding depends on (search_path,
+/// TimeZone, DateStyle, and the output settings constant folding prints values with), then
+/// the statement text. DDL changes the version and so invalidates
+/// every plan. Looked up through [`PlanKeyRef`], so a hit allocates nothing.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PlanKey {
+    version: u64,
+    time_zone: Box<str>,
+    date_style: Box<str>,
+    search_path: Box<str>,
+    output: basalt_common::types::OutputStyle,
+    text: Box<str>,
+}
+
+/// A borrowed [`PlanKey`] (same fields in the same order, so the same hash).
+#[derive(Hash)]
+struct PlanKeyRef<'a> {
+    version: u64,
+    time_zone: &'a str,
+    date_style: &'a str,
+    search_path: &'a str,
+    output: basalt_common::types::OutputStyle,
+    text: &'a str,
+}
+
+impl PlanKeyRef<'_> {
+    fn to_owned(&self) -> PlanKey {
+        PlanKey {
+            version: self.version,
+            time_zone: self.time_zone.into(),
+            date_style: self.date_style.into(),
+            search_path: self.search_path.into(),
+            output: self.output,
+            text: self.text.into(),
+        }
+    }
+}
+
+impl hashbrown::Equivalent<PlanKey> for PlanKeyRef<'_> {
+    fn equivalent(&self, key: &PlanKey) -> bool {
+        self.version == key.version
+            && self.text == &*key.text
+            && self.time_zone == &*key.time_zone
+            && self.date_style == &*key.date_style
+            && self.search_path == &*key.search_path
+            && self.output == key.output
+    }
+}
+
 /// What a DML statement returns.
 struct DmlOutput {
     count: usize,
@@ -751,7 +808,27 @@ impl<K: TxnKv> Session<K> {
                     .as_ref()
                     .map_or_else(now_micros, |b| b.started_at),
             ),
+            output: self.output_style(),
         }
+    }
+
+    /// The output settings of the session (DateStyle, IntervalStyle, extra_float_digits,
+    /// bytea_output).
+    fn output_style(&self) -> basalt_common::types::OutputStyle {
+        use basalt_common::types::IntervalStyle;
+        let mut st = basalt_common::types::OutputStyle {
+            extra_float_digits: i8::try_from(self.settings.extra_float_digits()).unwrap_or(1),
+            bytea_escape: !self.settings.bytea_output_hex(),
+            interval_style: match self.settings.interval_style_code() {
+                1 => IntervalStyle::PostgresVerbose,
+                2 => IntervalStyle::SqlStandard,
+                3 => IntervalStyle::Iso8601,
+                _ => IntervalStyle::Postgres,
+            },
+            ..Default::default()
+        };
+        st.set_date_style(self.settings.date_style());
+        st
     }
 
     /// CREATE TEMPORARY TABLE: the table goes into the session's temporary schema (created
@@ -1178,7 +1255,7 @@ impl<K: TxnKv> Session<K> {
                     self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
                         this.insert(s, env, stmt.text())
                     })?;
-                Ok(dml_result(format!("INSERT 0 {}", out.count), out, self))
+                Ok(dml_result(count_tag("INSERT 0 ", out.count), out, self))
             }
             Node::UpdateStmt(s) => {
                 let text = main_text(
@@ -1190,7 +1267,7 @@ impl<K: TxnKv> Session<K> {
                     self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
                         this.update(s, env, stmt.text())
                     })?;
-                Ok(dml_result(format!("UPDATE {}", out.count), out, self))
+                Ok(dml_result(count_tag("UPDATE ", out.count), out, self))
             }
             Node::DeleteStmt(s) => {
                 let text = main_text(
@@ -1202,7 +1279,7 @@ impl<K: TxnKv> Session<K> {
                     self.run_with(s.with_clause.as_ref(), None, true, &text, |this, env| {
                         this.delete(s, env, stmt.text())
                     })?;
-                Ok(dml_result(format!("DELETE {}", out.count), out, self))
+                Ok(dml_result(count_tag("DELETE ", out.count), out, self))
             }
             Node::ExplainStmt(e) => self.explain(e),
             Node::CreateStmt(s) => {
@@ -1427,10 +1504,18 @@ impl<K: TxnKv> Session<K> {
             return Ok((catalog, Arc::new(b)));
         }
         let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
-        let key = self.plan_key(&catalog, text);
+        let key = PlanKeyRef {
+            version: catalog.version,
+            time_zone: self.settings.time_zone(),
+            date_style: self.settings.date_style(),
+            search_path: self.settings.search_path_text(),
+            output: self.output_style(),
+            text,
+        };
         if !written && let Some(b) = self.plan_cache.get(&key).and_then(T::pick) {
             return Ok((catalog, b.clone()));
         }
+        let key = key.to_owned();
         let b = Arc::new(bind(self, &catalog)?);
         if !written && plan_cacheable(text) {
             if self.plan_cache.len() >= PLAN_CACHE_SIZE {
@@ -1439,24 +1524,6 @@ impl<K: TxnKv> Session<K> {
             self.plan_cache.insert(key, T::wrap(b.clone()));
         }
         Ok((catalog, b))
-    }
-
-    /// The plan-cache key of a statement: the catalog version and the settings binding
-    /// depends on (search_path, TimeZone, DateStyle), then the text. DDL changes the version
-    /// and so invalidates every plan.
-    fn plan_key(&self, catalog: &Catalog, text: &str) -> String {
-        let tz = self.settings.time_zone();
-        let ds = self.settings.date_style();
-        let sp = self.settings.search_path_text();
-        let mut key = String::with_capacity(text.len() + tz.len() + ds.len() + sp.len() + 24);
-        push_decimal(&mut key, catalog.version);
-        for part in [tz, ds, sp] {
-            key.push('\u{0}');
-            key.push_str(part);
-        }
-        key.push('\u{0}');
-        key.push_str(text);
-        key
     }
 
     fn rows_result(
@@ -2324,6 +2391,40 @@ impl<K: TxnKv> Session<K> {
                 if let Some(k) = sets.iter().position(|(x, _)| *x == col) {
                     args[0] = sets.remove(k).1;
                 }
+                // SET a[lo:hi] = array (one dimension): the slice replaced.
+                if let [ind] = rt.indirection.as_slice()
+                    && let Some(Node::AIndices(ix)) = ind.node.as_ref()
+                    && ix.is_slice
+                {
+                    let value = if is_default {
+                        Expr::Const(Value::Null)
+                    } else {
+                        let (e, t) = b.bind_scalar(val, scope, "UPDATE")?;
+                        b.coerce(e, &t, &c.ty, CastContext::Assignment)?
+                    };
+                    args.push(value);
+                    for bound in [ix.lidx.as_deref(), ix.uidx.as_deref()] {
+                        args.push(match bound {
+                            Some(u) => {
+                                let (e, t) = b.bind_scalar(u, scope, "UPDATE")?;
+                                b.coerce(e, &t, &DataType::Int4, CastContext::Assignment)?
+                            }
+                            None => Expr::Const(Value::Null),
+                        });
+                    }
+                    sets.push((
+                        col,
+                        Expr::Func {
+                            func: basalt_func::Func::String(
+                                basalt_func::string::StringFunc::ArraySliceAssign(elem.oid()),
+                            ),
+                            args,
+                            strict: false,
+                        },
+                    ));
+                    i += 1;
+                    continue;
+                }
                 let value = if is_default {
                     Expr::Const(Value::Null)
                 } else {
@@ -2478,6 +2579,7 @@ impl<K: TxnKv> Session<K> {
         let mut plan = Plan::Scan {
             table: table.oid,
             name: table.name.clone(),
+            alias: None,
             width: table.columns.len(),
             access: Access::Full,
             filter: None,

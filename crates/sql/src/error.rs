@@ -183,7 +183,7 @@ impl From<basalt_common::types::TypeError> for SqlError {
             code: SqlCode(e.code()),
             message: e.message().to_string(),
             detail: e.detail().map(str::to_string),
-            hint: None,
+            hint: e.hint().map(str::to_string),
             position: None,
         }
     }

@@ -507,6 +507,7 @@ fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
         Plan::Scan {
             table,
             name,
+            alias,
             width,
             access,
             filter,
@@ -525,6 +526,7 @@ fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
             Plan::Scan {
                 table,
                 name,
+                alias,
                 width,
                 access,
                 filter: cheapest_first(all),
@@ -772,6 +774,7 @@ fn index_nested_loop(plan: Plan, catalog: &Catalog) -> Plan {
         emit_key: false,
         lock,
         name,
+        alias,
         width,
     } = right.as_ref()
     else {
@@ -826,6 +829,7 @@ fn index_nested_loop(plan: Plan, catalog: &Catalog) -> Plan {
         right: Box::new(Plan::Scan {
             table: *table,
             name: name.clone(),
+            alias: alias.clone(),
             width: *width,
             access,
             filter: filter.clone(),
@@ -1286,11 +1290,17 @@ fn explain_q(
         Plan::Scan {
             table,
             name,
+            alias,
             access,
             filter,
             ..
         } => {
             let cols = crate::deparse::plan_columns(plan, catalog, qualify);
+            // `t` or `t alias`, as PostgreSQL names a scanned relation.
+            let name = match alias {
+                Some(a) => format!("{name} {a}"),
+                None => name.clone(),
+            };
             match access {
                 Access::Full => line(out, format!("Seq Scan on {name}")),
                 Access::PrimaryKey(_) => line(out, format!("Primary Key Lookup on {name}")),
@@ -1398,7 +1408,14 @@ fn explain_q(
                         )
                     })
                     .collect();
-                out.push(format!("{detail_pad}  Hash Cond: {}", conds.join(" AND ")));
+                // Several conditions are one AND expression, parenthesized as PostgreSQL
+                // prints it: `((a.x = b.x) AND (a.y = b.y))`.
+                let cond = if conds.len() == 1 {
+                    conds.concat()
+                } else {
+                    format!("({})", conds.join(" AND "))
+                };
+                out.push(format!("{detail_pad}  Hash Cond: {cond}"));
             }
             if let Some(on) = on {
                 let mut both = lcols.clone();

@@ -38,7 +38,7 @@
 //!
 //! Positions count characters, not bytes, as PostgreSQL does for a UTF-8 database.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -675,7 +675,6 @@ pub fn quote_identifier(ident: &str) -> String {
 /// bulk loads that would only push useful entries out.
 const MAX_CACHED_TEXT: usize = 64 * 1024;
 
-type CacheKey = (ParseOptions, Arc<str>);
 /// A cached parse and its last-use tick.
 type CacheSlot = Option<(Arc<Parsed>, u64)>;
 
@@ -695,8 +694,6 @@ struct CacheInner {
     entries: HashMap<Arc<str>, [CacheSlot; 2], foldhash::fast::RandomState>,
     /// The number of parses held.
     held: usize,
-    /// Last-use tick → key; the first entry is the least recently used.
-    order: BTreeMap<u64, CacheKey>,
     tick: u64,
     hits: u64,
     misses: u64,
@@ -725,11 +722,11 @@ impl ParseCache {
                 .entries
                 .get_mut(sql)
                 .and_then(|slots| slots[slot].as_mut())
-                .map(|(parsed, used)| (Arc::clone(parsed), std::mem::replace(used, tick)));
-            if let Some((parsed, old)) = hit {
-                if let Some(k) = inner.order.remove(&old) {
-                    inner.order.insert(tick, k);
-                }
+                .map(|(parsed, used)| {
+                    *used = tick;
+                    Arc::clone(parsed)
+                });
+            if let Some(parsed) = hit {
                 inner.hits += 1;
                 return Ok(parsed);
             }
@@ -741,20 +738,28 @@ impl ParseCache {
         inner.tick += 1;
         let tick = inner.tick;
         let text = parsed.shared_text();
-        let slots = inner.entries.entry(text.clone()).or_default();
-        let old = slots[slot].replace((Arc::clone(&parsed), tick));
-        match old {
-            Some((_, old)) => {
-                inner.order.remove(&old);
-            }
-            None => inner.held += 1,
+        let slots = inner.entries.entry(text).or_default();
+        if slots[slot].replace((Arc::clone(&parsed), tick)).is_none() {
+            inner.held += 1;
         }
-        inner.order.insert(tick, (options, text));
+        // Evict the least recently used parse. Finding it scans the cache, which only a miss
+        // of a full cache does (and a miss parses, which costs far more); hits just stamp
+        // their tick.
         while inner.held > self.capacity {
-            let Some((_, (o, oldest))) = inner.order.pop_first() else {
+            let oldest = inner
+                .entries
+                .iter()
+                .flat_map(|(text, slots)| {
+                    slots
+                        .iter()
+                        .enumerate()
+                        .filter_map(move |(i, s)| s.as_ref().map(|(_, used)| (*used, i, text)))
+                })
+                .min_by_key(|&(used, _, _)| used)
+                .map(|(_, i, text)| (i, text.clone()));
+            let Some((i, oldest)) = oldest else {
                 break;
             };
-            let i = usize::from(o.standard_conforming_strings);
             if let Some(slots) = inner.entries.get_mut(&oldest) {
                 slots[i] = None;
                 if slots.iter().all(Option::is_none) {

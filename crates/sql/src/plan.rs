@@ -213,6 +213,9 @@ pub enum Plan {
         table: u32,
         /// Table name (for EXPLAIN).
         name: String,
+        /// The FROM entry's alias when it differs from the table name (for EXPLAIN, which
+        /// shows it after the name and qualifies columns with it, as PostgreSQL does).
+        alias: Option<String>,
         /// Number of columns.
         width: usize,
         /// How rows are found.

@@ -187,8 +187,11 @@ pub struct Session<K: TxnKv> {
     /// `currval` / `lastval` state of this session.
     pub(crate) seq_session: crate::engine::SeqSession,
     /// Bound and optimized SELECT plans by statement (see `engine`).
-    pub(crate) plan_cache:
-        std::collections::HashMap<String, crate::engine::CachedPlan, foldhash::fast::RandomState>,
+    pub(crate) plan_cache: hashbrown::HashMap<
+        crate::engine::PlanKey,
+        crate::engine::CachedPlan,
+        foldhash::fast::RandomState,
+    >,
     /// The query string being run (for error positions).
     pub(crate) current_sql: Option<Arc<str>>,
     /// The catalog last read and the snapshot timestamp it was read at
@@ -229,7 +232,7 @@ impl<K: TxnKv> Session<K> {
             capture: None,
             current_sql: None,
             catalog_at: None,
-            plan_cache: std::collections::HashMap::default(),
+            plan_cache: hashbrown::HashMap::default(),
             settings: Settings::new(),
             block: None,
             statement_started: false,
@@ -913,6 +916,7 @@ impl<K: TxnKv> Session<K> {
         let mut result = StatementResult::tag("SHOW");
         if name.eq_ignore_ascii_case("all") {
             result.columns = vec!["name".into(), "setting".into(), "description".into()];
+            result.types = vec![basalt_common::types::DataType::Text; 3];
             result.rows = self
                 .settings
                 .show_all()
@@ -930,6 +934,7 @@ impl<K: TxnKv> Session<K> {
         } else {
             column.to_string()
         }];
+        result.types = vec![basalt_common::types::DataType::Text];
         result.rows = vec![vec![Some(value)]];
         Ok(result)
     }

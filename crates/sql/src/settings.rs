@@ -997,6 +997,15 @@ impl Settings {
         self.display(Param::INTERVAL_STYLE)
     }
 
+    /// `IntervalStyle` as its option number (0 postgres, 1 postgres_verbose, 2
+    /// sql_standard, 3 iso_8601), without allocating.
+    pub fn interval_style_code(&self) -> usize {
+        match self.builtin(Param::INTERVAL_STYLE) {
+            Value::Enum(n) => *n,
+            _ => 0,
+        }
+    }
+
     /// `extra_float_digits`.
     pub fn extra_float_digits(&self) -> i32 {
         i32::try_from(self.int(Param::EXTRA_FLOAT_DIGITS)).unwrap_or(1)

@@ -81,6 +81,14 @@ fn access_paths() {
             "Seq Scan on t\n  Filter: ((a + 1) = 4)",
         ),
         (
+            "SELECT t.id FROM t JOIN t t2 ON t.id = t2.a AND t.b = t2.b",
+            "Hash Join (Inner, 2 keys)\n  Hash Cond: ((t.id = t2.a) AND (t.b = t2.b))\n->  Seq Scan on t\n->  Seq Scan on t t2",
+        ),
+        (
+            "SELECT * FROM t AS x WHERE x.id = 3",
+            "Primary Key Lookup on t x\n  Index Cond: (id = 3)",
+        ),
+        (
             "SELECT t.id FROM t JOIN u ON t.id = u.y WHERE u.x = 1",
             "Hash Join (Inner, 1 key)\n  Hash Cond: (t.id = u.y)\n->  Seq Scan on t\n->  Index Range Scan using primary key on u (1 equal key column)\n        Index Cond: (u.x = 1)",
         ),

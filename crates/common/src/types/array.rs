@@ -528,6 +528,74 @@ pub fn array_of_arrays(element_type: DataType, subs: Vec<Value>) -> TypeResult<V
     Value::array_with_dims(element_type, elements, dims).ok_or_else(mismatched_dims)
 }
 
+/// `a[lower:upper] = source` for a one-dimensional (or empty / NULL) array, as PostgreSQL's
+/// `array_set_slice`: the slice may extend the array (gaps become NULL); the source's first
+/// elements fill it. An omitted bound (`None`) is the array's own.
+pub fn array_assign_slice(
+    a: Option<&ArrayValue>,
+    element_type: &DataType,
+    lower: Option<i32>,
+    upper: Option<i32>,
+    source: Option<&ArrayValue>,
+) -> TypeResult<Value> {
+    let sub_err = |m: &str| TypeError::new(codes::ARRAY_SUBSCRIPT_ERROR, m);
+    let a = a.filter(|a| !a.dims.is_empty());
+    if let Some(a) = a
+        && a.dims.len() != 1
+    {
+        return Err(TypeError::new(
+            codes::FEATURE_NOT_SUPPORTED,
+            "updating slices of multidimensional arrays is not supported",
+        ));
+    }
+    let (lb, ub) = match a.map(|a| &a.dims[0]) {
+        Some(d) => {
+            let lb = i64::from(d.lower);
+            (Some(lb), Some(lb + d.len as i64 - 1))
+        }
+        None => (None, None),
+    };
+    let (Some(lo), Some(hi)) = (lower.map(i64::from).or(lb), upper.map(i64::from).or(ub)) else {
+        return Err(sub_err("array slice subscript must provide both boundaries")
+            .with_detail("When assigning to a slice of an empty array value, slice boundaries must be fully specified."));
+    };
+    if lo > hi {
+        return Err(sub_err("upper bound cannot be less than lower bound"));
+    }
+    let count = (hi - lo + 1) as usize;
+    let src = source.map_or(&[][..], |s| s.elements.as_slice());
+    if src.len() < count {
+        return Err(sub_err("source array too small"));
+    }
+    let (new_lo, new_hi) = match (lb, ub) {
+        (Some(lb), Some(ub)) => (lb.min(lo), ub.max(hi)),
+        _ => (lo, hi),
+    };
+    let len = (new_hi - new_lo + 1) as usize;
+    if len > 134_217_727 {
+        return Err(TypeError::new(
+            "54000",
+            "array size exceeds the maximum allowed (134217727)",
+        ));
+    }
+    let mut elements = vec![Value::Null; len];
+    if let (Some(a), Some(lb)) = (a, lb) {
+        for (k, v) in a.elements.iter().enumerate() {
+            elements[(lb - new_lo) as usize + k] = v.clone();
+        }
+    }
+    for (k, v) in src.iter().take(count).enumerate() {
+        elements[(lo - new_lo) as usize + k] = v.clone();
+    }
+    let lower = i32::try_from(new_lo).map_err(|_| sub_err("array subscript out of range"))?;
+    Value::array_with_dims(
+        a.map_or_else(|| element_type.clone(), |a| a.element_type.clone()),
+        elements,
+        vec![ArrayDim { lower, len }],
+    )
+    .ok_or_else(|| sub_err("array subscript out of range"))
+}
+
 /// `a[i][j] = v` (UPDATE's subscripted assignment): a one-dimensional array grows to take
 /// a subscript past either end (the gap filled with NULLs); a NULL or empty array becomes
 /// one holding `v`; subscripts of a multidimensional array must be in range.

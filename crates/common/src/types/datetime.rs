@@ -65,6 +65,21 @@ pub enum TimeZone {
 }
 
 impl TimeZone {
+    /// The zone's abbreviation at the given instant (`UTC`, `PST`, `CEST`, `-03`); a fixed
+    /// offset (`SET TIME ZONE INTERVAL '+05:30'`) is named by the offset, as PostgreSQL's
+    /// zone for it is.
+    pub fn abbrev(&self, utc_micros: i64) -> String {
+        match self {
+            TimeZone::Utc => "UTC".into(),
+            TimeZone::Fixed(east) => {
+                let mut s = String::new();
+                push_offset(&mut s, *east);
+                s
+            }
+            TimeZone::Named(z) => z.abbrev_at(utc_micros).to_owned(),
+        }
+    }
+
     /// Seconds east of UTC at the given instant (microseconds since 2000-01-01 UTC).
     pub fn offset_secs(&self, utc_micros: i64) -> i32 {
         match self {
@@ -121,6 +136,100 @@ pub struct TypeContext {
     /// The transaction start time (microseconds since 2000-01-01 UTC), for `now`, `today`,
     /// `tomorrow` and `yesterday`; `None` rejects those words.
     pub now: Option<i64>,
+    /// Output settings of the numeric and binary types.
+    pub output: OutputStyle,
+}
+
+/// The session settings that change how values print (`DateStyle`, `IntervalStyle`,
+/// `extra_float_digits`, `bytea_output`; DateStyle's field order also reads dates); the
+/// default is PostgreSQL's (`ISO, MDY`, `postgres`, 1, hex).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OutputStyle {
+    /// `DateStyle`'s output format.
+    pub date_output: DateOutput,
+    /// `DateStyle`'s field order.
+    pub date_order: DateOrder,
+    /// `IntervalStyle`.
+    pub interval_style: IntervalStyle,
+    /// `extra_float_digits` (-15..=3): above 0, floats print as the shortest text that reads
+    /// back exactly; otherwise with 15 (float8) / 6 (float4) plus this many digits.
+    pub extra_float_digits: i8,
+    /// `bytea_output = escape` (else hex).
+    pub bytea_escape: bool,
+}
+
+/// `DateStyle`'s output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DateOutput {
+    /// `1997-12-17 07:37:16-08`.
+    Iso,
+    /// `12/17/1997 07:37:16.00 PST`.
+    Sql,
+    /// `Wed Dec 17 07:37:16 1997 PST`.
+    Postgres,
+    /// `17.12.1997 07:37:16.00 PST`.
+    German,
+}
+
+/// `DateStyle`'s order of day, month and year, for input and for the SQL and Postgres
+/// output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DateOrder {
+    /// Month, day, year.
+    Mdy,
+    /// Day, month, year.
+    Dmy,
+    /// Year, month, day.
+    Ymd,
+}
+
+/// `IntervalStyle`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IntervalStyle {
+    /// `1 year 2 mons 3 days 04:05:06`.
+    Postgres,
+    /// `@ 1 year 2 mons 3 days 4 hours 5 mins 6 secs`.
+    PostgresVerbose,
+    /// `1-2 3 4:05:06`.
+    SqlStandard,
+    /// `P1Y2M3DT4H5M6S`.
+    Iso8601,
+}
+
+impl OutputStyle {
+    /// The `DateStyle` setting's canonical text (`ISO, MDY`, `Postgres, DMY`, ...).
+    pub fn set_date_style(&mut self, text: &str) {
+        for part in text.split(',').map(str::trim) {
+            let is = |w: &str| part.eq_ignore_ascii_case(w);
+            if is("iso") {
+                self.date_output = DateOutput::Iso;
+            } else if is("sql") {
+                self.date_output = DateOutput::Sql;
+            } else if is("postgres") {
+                self.date_output = DateOutput::Postgres;
+            } else if is("german") {
+                self.date_output = DateOutput::German;
+            } else if is("mdy") {
+                self.date_order = DateOrder::Mdy;
+            } else if is("dmy") {
+                self.date_order = DateOrder::Dmy;
+            } else if is("ymd") {
+                self.date_order = DateOrder::Ymd;
+            }
+        }
+    }
+}
+
+impl Default for OutputStyle {
+    fn default() -> Self {
+        OutputStyle {
+            date_output: DateOutput::Iso,
+            date_order: DateOrder::Mdy,
+            interval_style: IntervalStyle::Postgres,
+            extra_float_digits: 1,
+            bytea_escape: false,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -215,7 +324,8 @@ pub(crate) fn dt_error(e: DtErr, input: &str, type_name: &str) -> TypeError {
         DtErr::MdFieldOverflow => TypeError::new(
             codes::DATETIME_FIELD_OVERFLOW,
             format!("date/time field value out of range: \"{input}\""),
-        ),
+        )
+        .with_hint("Perhaps you need a different \"datestyle\" setting."),
         DtErr::TzDispOverflow => TypeError::new(
             codes::INVALID_TIME_ZONE_DISPLACEMENT_VALUE,
             format!("time zone displacement out of range: \"{input}\""),
@@ -288,8 +398,12 @@ pub(crate) fn tokenize(input: &str, for_interval: bool) -> Result<Vec<(Ft2, Stri
             let next = b.get(i).copied();
             let is_date = match next {
                 Some(b'-' | b'/' | b'.') => true,
+                // Only the core words count here, not zone abbreviations: `GMT+8` and
+                // `PST+8` are POSIX zone names (PostgreSQL searches `datetktbl` only).
                 Some(n) if n == b'+' || n.is_ascii_digit() => {
-                    !for_interval && keyword(&buf).is_none()
+                    !for_interval
+                        && !matches!(buf.as_str(), "z" | "zulu")
+                        && matches!(keyword(&buf), None | Some(Kw::Tz(_)))
                 }
                 _ => false,
             };
@@ -607,6 +721,7 @@ pub(crate) fn decode_timezone(s: &str) -> Result<i32, DtErr> {
 }
 
 struct DateParse {
+    order: DateOrder,
     tm: Tm,
     fmask: u32,
     have_text_month: bool,
@@ -633,11 +748,16 @@ fn decode_number(flen: usize, s: &str, st: &mut DateParse, tmask: &mut u32) -> R
         return Ok(());
     }
     let tm = &mut st.tm;
+    let ymd = st.order == DateOrder::Ymd;
     match st.fmask & DATE_M {
+        // The first number: a year of 3+ digits, else DateStyle's first field.
         0 => {
-            if flen >= 3 {
+            if flen >= 3 || ymd {
                 *tmask = F_YEAR;
                 tm.year = val;
+            } else if st.order == DateOrder::Dmy {
+                *tmask = F_DAY;
+                tm.mday = val;
             } else {
                 *tmask = F_MONTH;
                 tm.mon = val;
@@ -648,7 +768,7 @@ fn decode_number(flen: usize, s: &str, st: &mut DateParse, tmask: &mut u32) -> R
             tm.mon = val;
         }
         F_MONTH => {
-            if st.have_text_month && flen >= 3 {
+            if st.have_text_month && (flen >= 3 || ymd) {
                 *tmask = F_YEAR;
                 tm.year = val;
             } else {
@@ -854,6 +974,7 @@ pub(crate) struct Decoded {
 fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, DtErr> {
     let fields = tokenize(input, false)?;
     let mut st = DateParse {
+        order: ctx.output.date_order,
         tm: Tm::default(),
         fmask: 0,
         have_text_month: false,
@@ -1348,6 +1469,93 @@ fn format_ts(micros: i64, offset_east: Option<i32>) -> String {
     push_time(&mut s, time);
     if let Some(east) = offset_east {
         push_offset(&mut s, east);
+    }
+    if y <= 0 {
+        s.push_str(" BC");
+    }
+    s
+}
+
+/// `date_out` in the session's `DateStyle`.
+pub fn format_date_styled(days: i32, st: &OutputStyle) -> String {
+    if st.date_output == DateOutput::Iso || days == DATE_INFINITY || days == DATE_NEG_INFINITY {
+        return format_date(days);
+    }
+    let (y, m, d) = civil_from_days(i64::from(days));
+    let mut s = String::with_capacity(13);
+    push_styled_date(&mut s, y, m, d, st);
+    if y <= 0 {
+        s.push_str(" BC");
+    }
+    s
+}
+
+/// The date part of the SQL, German and Postgres formats of a date.
+fn push_styled_date(s: &mut String, y: i64, m: u32, d: u32, st: &OutputStyle) {
+    let dmy = st.date_order == DateOrder::Dmy;
+    let (sep, day_first) = match st.date_output {
+        DateOutput::German => ('.', true),
+        DateOutput::Sql => ('/', dmy),
+        _ => ('-', dmy),
+    };
+    if day_first {
+        s.push_str(&format!("{d:02}{sep}{m:02}{sep}"));
+    } else {
+        s.push_str(&format!("{m:02}{sep}{d:02}{sep}"));
+    }
+    push_year(s, y);
+}
+
+const DAY_NAMES: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTH_NAMES: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `timestamp_out` in the session's `DateStyle`.
+pub fn format_timestamp_styled(micros: i64, st: &OutputStyle) -> String {
+    format_ts_styled(micros, None, st)
+}
+
+/// `timestamptz_out` in the session's time zone and `DateStyle`; the non-ISO formats name
+/// the zone by its abbreviation.
+pub fn format_timestamptz_styled(micros: i64, tz: &TimeZone, st: &OutputStyle) -> String {
+    format_ts_styled(micros, Some(tz), st)
+}
+
+fn format_ts_styled(micros: i64, tz: Option<&TimeZone>, st: &OutputStyle) -> String {
+    if st.date_output == DateOutput::Iso
+        || micros == TIMESTAMP_INFINITY
+        || micros == TIMESTAMP_NEG_INFINITY
+    {
+        return format_ts(micros, tz.map(|z| z.offset_secs(micros)));
+    }
+    let east = tz.map_or(0, |z| z.offset_secs(micros));
+    let local = micros.saturating_add(i64::from(east) * USECS_PER_SEC);
+    let days = local.div_euclid(USECS_PER_DAY);
+    let time = local.rem_euclid(USECS_PER_DAY);
+    let (y, m, d) = civil_from_days(days);
+    let mut s = String::with_capacity(40);
+    if st.date_output == DateOutput::Postgres {
+        // 2000-01-01 was a Saturday.
+        let dow = (days + 6).rem_euclid(7) as usize;
+        let mon = MONTH_NAMES[(m as usize).saturating_sub(1) % 12];
+        s.push_str(DAY_NAMES[dow]);
+        if st.date_order == DateOrder::Dmy {
+            s.push_str(&format!(" {d:02} {mon} "));
+        } else {
+            s.push_str(&format!(" {mon} {d:02} "));
+        }
+        push_time(&mut s, time);
+        s.push(' ');
+        push_year(&mut s, y);
+    } else {
+        push_styled_date(&mut s, y, m, d, st);
+        s.push(' ');
+        push_time(&mut s, time);
+    }
+    if let Some(z) = tz {
+        s.push(' ');
+        s.push_str(&z.abbrev(micros));
     }
     if y <= 0 {
         s.push_str(" BC");

@@ -96,6 +96,7 @@ pub struct TypeError {
     code: &'static str,
     message: String,
     detail: Option<String>,
+    hint: Option<String>,
 }
 
 impl TypeError {
@@ -105,7 +106,19 @@ impl TypeError {
             code,
             message: message.into(),
             detail: None,
+            hint: None,
         }
+    }
+
+    /// Adds PostgreSQL's `HINT` line.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// PostgreSQL's `HINT` line, if any.
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
     }
 
     /// Adds PostgreSQL's `DETAIL` line.

@@ -12,7 +12,7 @@
 //! and 24-hour days (as a 128-bit integer), so `1 mon` = `30 days`.
 
 use super::datetime::{
-    DtErr, USECS_PER_DAY, USECS_PER_SEC, dt_error, parse_fraction, strtol, tokenize,
+    DtErr, IntervalStyle, USECS_PER_DAY, USECS_PER_SEC, dt_error, parse_fraction, strtol, tokenize,
 };
 use super::error::{TypeError, TypeResult, codes};
 
@@ -490,6 +490,197 @@ fn interval_error(e: DtErr, input: &str) -> TypeError {
         e
     };
     dt_error(e, input, "interval")
+}
+
+/// PostgreSQL's `AdjustIntervalForTypmod`: what lies below the range's last field is
+/// dropped (`last`: 0 year, 1 month, 2 day, 3 hour, 4 minute, anything else second), and
+/// the seconds are rounded half away from zero to `precision` fractional digits.
+pub fn adjust_interval(mut iv: Interval, last: u8, precision: Option<u8>) -> Interval {
+    match last {
+        0 => {
+            iv.months = (iv.months / 12) * 12;
+            iv.days = 0;
+            iv.micros = 0;
+        }
+        1 => {
+            iv.days = 0;
+            iv.micros = 0;
+        }
+        2 => iv.micros = 0,
+        3 => iv.micros = (iv.micros / USECS_PER_HOUR) * USECS_PER_HOUR,
+        4 => iv.micros = (iv.micros / USECS_PER_MINUTE) * USECS_PER_MINUTE,
+        _ => {}
+    }
+    if let Some(p) = precision.filter(|p| *p < 6) {
+        let scale = 10i64.pow(6 - u32::from(p));
+        let half = scale / 2;
+        iv.micros = if iv.micros >= 0 {
+            (iv.micros + half) / scale * scale
+        } else {
+            -((-iv.micros + half) / scale * scale)
+        };
+    }
+    iv
+}
+
+/// Seconds and their fraction without trailing zeros (PostgreSQL's `AppendSeconds`), without
+/// sign; two digits at least with `pad`.
+fn push_seconds(out: &mut String, sec: i64, fsec: i64, pad: bool) {
+    if pad {
+        out.push_str(&format!("{:02}", sec.unsigned_abs()));
+    } else {
+        out.push_str(&sec.unsigned_abs().to_string());
+    }
+    if fsec != 0 {
+        let f = format!("{:06}", fsec.unsigned_abs());
+        out.push('.');
+        out.push_str(f.trim_end_matches('0'));
+    }
+}
+
+/// `interval_out` in the given `IntervalStyle` (PostgreSQL's `EncodeInterval`).
+pub fn format_interval_styled(v: &Interval, style: IntervalStyle) -> String {
+    if style == IntervalStyle::Postgres {
+        return format_interval(v);
+    }
+    let (mut year, mut mon, mut mday) = (
+        i64::from(v.months / 12),
+        i64::from(v.months % 12),
+        i64::from(v.days),
+    );
+    let mut time = v.micros;
+    let mut hour = time / USECS_PER_HOUR;
+    time -= hour * USECS_PER_HOUR;
+    let mut min = time / USECS_PER_MINUTE;
+    time -= min * USECS_PER_MINUTE;
+    let mut sec = time / USECS_PER_SEC;
+    let mut fsec = time - sec * USECS_PER_SEC;
+    let mut out = String::new();
+    match style {
+        IntervalStyle::SqlStandard => {
+            let parts = [year, mon, mday, hour, min, sec, fsec];
+            let has_negative = parts.iter().any(|&p| p < 0);
+            let has_positive = parts.iter().any(|&p| p > 0);
+            let has_year_month = year != 0 || mon != 0;
+            let has_day_time = mday != 0 || hour != 0 || min != 0 || sec != 0 || fsec != 0;
+            let standard = !((has_negative && has_positive) || (has_year_month && has_day_time));
+            if has_negative && standard {
+                out.push('-');
+                (year, mon, mday, hour, min, sec, fsec) =
+                    (-year, -mon, -mday, -hour, -min, -sec, -fsec);
+            }
+            if !has_negative && !has_positive {
+                out.push('0');
+            } else if !standard {
+                let ys = if year < 0 || mon < 0 { '-' } else { '+' };
+                let ds = if mday < 0 { '-' } else { '+' };
+                let ss = if hour < 0 || min < 0 || sec < 0 || fsec < 0 {
+                    '-'
+                } else {
+                    '+'
+                };
+                out.push_str(&format!(
+                    "{ys}{}-{} {ds}{} {ss}{}:{:02}:",
+                    year.abs(),
+                    mon.abs(),
+                    mday.abs(),
+                    hour.abs(),
+                    min.abs()
+                ));
+                push_seconds(&mut out, sec, fsec, true);
+            } else if has_year_month {
+                out.push_str(&format!("{year}-{mon}"));
+            } else if mday != 0 {
+                out.push_str(&format!("{mday} {hour}:{min:02}:"));
+                push_seconds(&mut out, sec, fsec, true);
+            } else {
+                out.push_str(&format!("{hour}:{min:02}:"));
+                push_seconds(&mut out, sec, fsec, true);
+            }
+        }
+        IntervalStyle::Iso8601 => {
+            if [year, mon, mday, hour, min, sec, fsec]
+                .iter()
+                .all(|&p| p == 0)
+            {
+                return "PT0S".into();
+            }
+            out.push('P');
+            let part = |value: i64, unit: char, out: &mut String| {
+                if value != 0 {
+                    out.push_str(&format!("{value}{unit}"));
+                }
+            };
+            part(year, 'Y', &mut out);
+            part(mon, 'M', &mut out);
+            part(mday, 'D', &mut out);
+            if hour != 0 || min != 0 || sec != 0 || fsec != 0 {
+                out.push('T');
+            }
+            part(hour, 'H', &mut out);
+            part(min, 'M', &mut out);
+            if sec != 0 || fsec != 0 {
+                if sec < 0 || fsec < 0 {
+                    out.push('-');
+                }
+                push_seconds(&mut out, sec, fsec, false);
+                out.push('S');
+            }
+        }
+        IntervalStyle::PostgresVerbose | IntervalStyle::Postgres => {
+            out.push('@');
+            let mut is_zero = true;
+            let mut is_before = false;
+            let mut part = |value: i64, unit: &str, out: &mut String| {
+                if value == 0 {
+                    return;
+                }
+                let mut value = value;
+                if is_zero {
+                    is_before = value < 0;
+                    value = value.abs();
+                } else if is_before {
+                    value = -value;
+                }
+                out.push_str(&format!(
+                    " {value} {unit}{}",
+                    if value == 1 { "" } else { "s" }
+                ));
+                is_zero = false;
+            };
+            part(year, "year", &mut out);
+            part(mon, "mon", &mut out);
+            part(mday, "day", &mut out);
+            part(hour, "hour", &mut out);
+            part(min, "min", &mut out);
+            if sec != 0 || fsec != 0 {
+                out.push(' ');
+                if sec < 0 || (sec == 0 && fsec < 0) {
+                    if is_zero {
+                        is_before = true;
+                    } else if !is_before {
+                        out.push('-');
+                    }
+                } else if is_before {
+                    out.push('-');
+                }
+                push_seconds(&mut out, sec, fsec, false);
+                out.push_str(if sec.abs() != 1 || fsec != 0 {
+                    " secs"
+                } else {
+                    " sec"
+                });
+                is_zero = false;
+            }
+            if is_zero {
+                out.push_str(" 0");
+            }
+            if is_before {
+                out.push_str(" ago");
+            }
+        }
+    }
+    out
 }
 
 /// `interval_out` with `IntervalStyle = postgres`.

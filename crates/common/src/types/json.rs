@@ -467,7 +467,8 @@ impl Parser<'_> {
 }
 
 /// Sorts keys by (length, bytes) and keeps the last value of a duplicated key.
-fn canonical_object(pairs: Vec<(String, Jsonb)>) -> Vec<(String, Jsonb)> {
+/// An object's pairs in jsonb order: keys sorted, the last of equal keys kept.
+pub fn canonical_object(pairs: Vec<(String, Jsonb)>) -> Vec<(String, Jsonb)> {
     let mut indexed: Vec<(usize, (String, Jsonb))> = pairs.into_iter().enumerate().collect();
     indexed.sort_by(|(ia, (ka, _)), (ib, (kb, _))| key_order(ka, kb).then(ib.cmp(ia)));
     let mut out: Vec<(String, Jsonb)> = Vec::with_capacity(indexed.len());

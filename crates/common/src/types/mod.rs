@@ -52,7 +52,7 @@ pub mod value;
 pub use arith::{ArithOp, arith};
 pub use cast::{CastContext, cast, cast_context, cast_owned};
 pub use datatype::{DataType, NumericTypmod, RegKind};
-pub use datetime::{TimeZone, TypeContext};
+pub use datetime::{DateOrder, DateOutput, IntervalStyle, OutputStyle, TimeZone, TypeContext};
 pub use error::{TypeError, TypeErrorKind, TypeResult};
 pub use interval::Interval;
 pub use json::Jsonb;

@@ -410,6 +410,52 @@ pub fn parse_bytea(input: &str) -> TypeResult<Vec<u8>> {
     Ok(out)
 }
 
+/// `byteaout` with `bytea_output = escape`: printable ASCII as is, a backslash doubled,
+/// every other byte as a backslash and three octal digits.
+pub fn format_bytea_escape(v: &[u8]) -> String {
+    let mut s = String::with_capacity(v.len());
+    for &b in v {
+        match b {
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(char::from(b)),
+            _ => s.push_str(&format!("\\{b:03o}")),
+        }
+    }
+    s
+}
+
+/// `float8out` / `float4out` with `extra_float_digits <= 0`: C's `%.{digits}g` (at least 1
+/// significant digit).
+pub fn format_float_g(v: f64, digits: i32) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    let p = digits.max(1) as usize;
+    let sci = format!("{:.*e}", p - 1, v);
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let x: i32 = exp.parse().unwrap_or(0);
+    let trim = |t: &str| -> String {
+        if t.contains('.') {
+            t.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            t.to_owned()
+        }
+    };
+    if x < -4 || x >= p as i32 {
+        let sign = if x < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mant), x.unsigned_abs())
+    } else {
+        let decimals = (p as i32 - 1 - x).max(0) as usize;
+        trim(&format!("{v:.decimals$}"))
+    }
+}
+
 /// `byteaout` with `bytea_output = hex`.
 pub fn format_bytea(v: &[u8]) -> String {
     let mut s = String::with_capacity(2 + v.len() * 2);

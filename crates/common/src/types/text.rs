@@ -12,17 +12,17 @@ use std::sync::Arc;
 use super::array::{format_array, parse_array};
 use super::datatype::DataType;
 use super::datetime::{
-    TypeContext, adjust_timestamp, format_date, format_time, format_timestamp, format_timestamptz,
-    parse_date, parse_time, parse_timestamp, round_to_precision,
+    TypeContext, adjust_timestamp, format_date_styled, format_time, format_timestamp_styled,
+    format_timestamptz_styled, parse_date, parse_time, parse_timestamp, round_to_precision,
 };
 use super::error::TypeResult;
-use super::interval::{format_interval, parse_interval};
+use super::interval::{format_interval_styled, parse_interval};
 use super::json::{parse_json, parse_jsonb};
 use super::numeric::Numeric;
 use super::scalar::{
-    LengthCheck, apply_bpchar, apply_varchar, format_bool, format_bytea, format_float4,
-    format_float8, format_uuid, parse_bool, parse_bytea, parse_float4, parse_float8, parse_int2,
-    parse_int4, parse_int8, parse_uuid,
+    LengthCheck, apply_bpchar, apply_varchar, format_bool, format_bytea, format_bytea_escape,
+    format_float_g, format_float4, format_float8, format_uuid, parse_bool, parse_bytea,
+    parse_float4, parse_float8, parse_int2, parse_int4, parse_int8, parse_uuid,
 };
 use super::value::Value;
 
@@ -88,16 +88,23 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Int2(v) => v.to_string(),
         Value::Int4(v) => v.to_string(),
         Value::Int8(v) => v.to_string(),
+        Value::Float4(v) if ctx.output.extra_float_digits <= 0 => {
+            format_float_g(f64::from(*v), 6 + i32::from(ctx.output.extra_float_digits))
+        }
+        Value::Float8(v) if ctx.output.extra_float_digits <= 0 => {
+            format_float_g(*v, 15 + i32::from(ctx.output.extra_float_digits))
+        }
         Value::Float4(v) => format_float4(*v),
         Value::Float8(v) => format_float8(*v),
         Value::Numeric(v) => v.to_text(),
         Value::Text(v) | Value::Bpchar(v) | Value::Json(v) => v.clone(),
+        Value::Bytea(v) if ctx.output.bytea_escape => format_bytea_escape(v),
         Value::Bytea(v) => format_bytea(v),
-        Value::Date(v) => format_date(*v),
+        Value::Date(v) => format_date_styled(*v, &ctx.output),
         Value::Time(v) => format_time(*v),
-        Value::Timestamp(v) => format_timestamp(*v),
-        Value::Timestamptz(v) => format_timestamptz(*v, &ctx.time_zone),
-        Value::Interval(v) => format_interval(v),
+        Value::Timestamp(v) => format_timestamp_styled(*v, &ctx.output),
+        Value::Timestamptz(v) => format_timestamptz_styled(*v, &ctx.time_zone, &ctx.output),
+        Value::Interval(v) => format_interval_styled(v, ctx.output.interval_style),
         Value::Uuid(v) => format_uuid(v),
         Value::Jsonb(v) => v.to_text(),
         Value::Array(a) => format_array(a, ctx),

@@ -31,6 +31,11 @@ pub struct Zone {
     offsets: Vec<i32>,
     /// The offset before the first transition.
     initial: i32,
+    /// The abbreviation (`PST`, `CEST`, `-03`) from each transition on, as an index into
+    /// `names`, and before the first one.
+    abbrevs: Vec<u8>,
+    initial_abbrev: u8,
+    names: Vec<String>,
 }
 
 impl std::fmt::Debug for Zone {
@@ -48,6 +53,20 @@ impl PartialEq for Zone {
 impl Eq for Zone {}
 
 impl Zone {
+    /// The abbreviation in use at the UTC instant `unix` (seconds since 1970).
+    pub fn abbrev_at_utc(&self, unix: i64) -> &str {
+        let i = match self.transitions.partition_point(|&t| t <= unix) {
+            0 => self.initial_abbrev,
+            k => self.abbrevs.get(k - 1).copied().unwrap_or(0),
+        };
+        self.names.get(usize::from(i)).map_or("", String::as_str)
+    }
+
+    /// [`Zone::abbrev_at_utc`] for a PostgreSQL timestamp (microseconds since 2000).
+    pub fn abbrev_at(&self, pg_micros: i64) -> &str {
+        self.abbrev_at_utc(pg_micros.div_euclid(1_000_000).saturating_add(UNIX_TO_PG))
+    }
+
     /// Seconds east of UTC at the UTC instant `unix` (seconds since 1970).
     pub fn offset_at_utc(&self, unix: i64) -> i32 {
         match self.transitions.partition_point(|&t| t <= unix) {
@@ -241,16 +260,25 @@ fn parse_tzif(b: &[u8], name: String) -> Option<Zone> {
     }
     let idx = c.take(n.time)?.to_vec();
     let mut types = Vec::with_capacity(n.types);
+    let mut abbr_at = Vec::with_capacity(n.types);
     for _ in 0..n.types {
         let off = c.i32()?;
         let dst = c.take(1)?[0] != 0;
-        c.take(1)?;
+        abbr_at.push(usize::from(c.take(1)?[0]));
         types.push((off, dst));
     }
-    if types.is_empty() {
+    if types.is_empty() || types.len() > 200 {
         return None;
     }
-    c.take(n.chars)?;
+    let chars = c.take(n.chars)?;
+    let names: Vec<String> = abbr_at
+        .iter()
+        .map(|&a| {
+            let tail = chars.get(a..).unwrap_or_default();
+            let end = tail.iter().position(|&b| b == 0).unwrap_or(tail.len());
+            String::from_utf8_lossy(&tail[..end]).into_owned()
+        })
+        .collect();
     c.take(n.leap * if wide { 12 } else { 8 })?;
     c.take(n.isstd + n.isut)?;
     let footer = if wide {
@@ -266,35 +294,52 @@ fn parse_tzif(b: &[u8], name: String) -> Option<Zone> {
     };
     // Before the first transition: the first standard-time type (RFC 8536 §3.2 and
     // localtime.c's choice).
-    let initial = types.iter().find(|t| !t.1).map_or(types[0].0, |t| t.0);
+    let initial_type = types.iter().position(|t| !t.1).unwrap_or(0);
+    let initial = types[initial_type].0;
     let mut transitions = Vec::with_capacity(times.len());
     let mut offsets = Vec::with_capacity(times.len());
+    let mut abbrevs = Vec::with_capacity(times.len());
     for (t, &i) in times.iter().zip(&idx) {
         let (off, _) = *types.get(usize::from(i))?;
         transitions.push(*t);
         offsets.push(off);
+        abbrevs.push(i);
     }
     let mut zone = Zone {
         name,
         transitions,
         offsets,
         initial,
+        abbrevs,
+        initial_abbrev: u8::try_from(initial_type).ok()?,
+        names,
     };
     if let Some(rule) = footer {
         let last = zone.transitions.last().copied();
         let start_year = last.map_or(1900, |t| year_of(t) + 1);
         let more = rule_zone(String::new(), &rule, start_year);
+        // The rule's names go after the file's.
+        let base = u8::try_from(zone.names.len()).ok()?;
+        zone.names.extend(more.names);
         if last.is_none() {
             zone.initial = more.initial;
+            zone.initial_abbrev = base + more.initial_abbrev;
         }
-        for (t, o) in more.transitions.into_iter().zip(more.offsets) {
+        for ((t, o), a) in more
+            .transitions
+            .into_iter()
+            .zip(more.offsets)
+            .zip(more.abbrevs)
+        {
             if last.is_none_or(|l| t > l) {
                 zone.transitions.push(t);
                 zone.offsets.push(o);
+                zone.abbrevs.push(base + a);
             }
         }
         if zone.transitions.is_empty() {
             zone.initial = rule.std_offset;
+            zone.initial_abbrev = base;
         }
     }
     Some(zone)
@@ -302,6 +347,9 @@ fn parse_tzif(b: &[u8], name: String) -> Option<Zone> {
 
 /// A POSIX `TZ` string: standard offset and, with DST, its offset and rules.
 struct PosixRule {
+    /// The abbreviations of standard and daylight time.
+    std_name: String,
+    dst_name: String,
     /// Seconds east of UTC in standard time.
     std_offset: i32,
     /// Daylight time: offset and the (start, end) rules with their local times.
@@ -326,13 +374,15 @@ fn parse_posix(s: &str) -> Option<PosixRule> {
     let b = s.as_bytes();
     let mut i = 0;
     // PostgreSQL allows an empty standard-time name (`+02`), unlike POSIX.
-    let name = |i: &mut usize, min: usize| -> Option<()> {
+    let name = |i: &mut usize, min: usize| -> Option<String> {
         if b.get(*i) == Some(&b'<') {
             let end = s[*i..].find('>')? + *i;
             if end - *i < 4 {
                 return None;
             }
+            let n = s[*i + 1..end].to_owned();
             *i = end + 1;
+            Some(n)
         } else {
             let start = *i;
             while *i < b.len() && b[*i].is_ascii_alphabetic() {
@@ -341,8 +391,8 @@ fn parse_posix(s: &str) -> Option<PosixRule> {
             if *i - start < min {
                 return None;
             }
+            Some(s[start..*i].to_owned())
         }
-        Some(())
     };
     // [+-]hh[:mm[:ss]] in seconds.
     let offset = |i: &mut usize, max_hours: i64| -> Option<i64> {
@@ -377,16 +427,18 @@ fn parse_posix(s: &str) -> Option<PosixRule> {
         }
         Some(sign * (parts[0] * 3600 + parts[1] * 60 + parts[2]))
     };
-    name(&mut i, 0)?;
+    let std_name = name(&mut i, 0)?;
     let std_west = offset(&mut i, 24)?;
     let std_offset = i32::try_from(-std_west).ok()?;
     if i == b.len() {
         return Some(PosixRule {
+            std_name,
+            dst_name: String::new(),
             std_offset,
             dst: None,
         });
     }
-    name(&mut i, 3)?;
+    let dst_name = name(&mut i, 3)?;
     let dst_west = if i < b.len() && b[i] != b',' {
         offset(&mut i, 24)?
     } else {
@@ -451,6 +503,8 @@ fn parse_posix(s: &str) -> Option<PosixRule> {
         return None;
     }
     Some(PosixRule {
+        std_name,
+        dst_name,
         std_offset,
         dst: Some((dst_offset, start, end)),
     })
@@ -503,6 +557,9 @@ fn rule_zone(name: String, rule: &PosixRule, from_year: i64) -> Zone {
         transitions: Vec::new(),
         offsets: Vec::new(),
         initial: rule.std_offset,
+        abbrevs: Vec::new(),
+        initial_abbrev: 0,
+        names: vec![rule.std_name.clone(), rule.dst_name.clone()],
     };
     let Some((dst_offset, (start, start_time), (end, end_time))) = rule.dst else {
         return zone;
@@ -512,16 +569,18 @@ fn rule_zone(name: String, rule: &PosixRule, from_year: i64) -> Zone {
         // The start time is standard local time, the end time daylight local time.
         let on = rule_day(start, y) * 86_400 + i64::from(start_time) - i64::from(std);
         let off = rule_day(end, y) * 86_400 + i64::from(end_time) - i64::from(dst_offset);
-        let mut pair = [(on, dst_offset), (off, std)];
+        let mut pair = [(on, dst_offset, 1), (off, std, 0)];
         pair.sort_by_key(|p| p.0);
-        for (t, o) in pair {
+        for (t, o, a) in pair {
             zone.transitions.push(t);
             zone.offsets.push(o);
+            zone.abbrevs.push(a);
         }
     }
     // A southern-hemisphere rule starts the year in daylight time.
-    if zone.offsets.first() == Some(&std) {
+    if zone.abbrevs.first() == Some(&0) {
         zone.initial = dst_offset;
+        zone.initial_abbrev = 1;
     }
     zone
 }
