@@ -6586,7 +6586,7 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
 }
 
 /// NOT of a bound condition, pushed down as PostgreSQL's planner does (`negate_clause`): NOT of
-/// AND / OR by De Morgan, of a comparison as the opposite comparison, of [NOT] IN as the other
+/// AND / OR by De Morgan, of a comparison as the opposite comparison, of `[NOT] IN` as the other
 /// one, of NOT as its argument, of a constant as a constant. (IS NULL stays under NOT: on a
 /// row, NOT IS NULL is not IS NOT NULL.)
 pub fn negate(e: Expr) -> Expr {
