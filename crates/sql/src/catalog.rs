@@ -203,6 +203,15 @@ pub struct Constraint {
     pub name: String,
     /// What it enforces.
     pub kind: ConstraintKind,
+    /// DEFERRABLE (only foreign keys are deferred; see `crate::deferred`).
+    #[serde(default)]
+    pub deferrable: bool,
+    /// INITIALLY DEFERRED.
+    #[serde(default)]
+    pub initially_deferred: bool,
+    /// Added NOT VALID and not validated since (rows from before it are unchecked).
+    #[serde(default)]
+    pub not_valid: bool,
 }
 
 /// A table.

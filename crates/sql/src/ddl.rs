@@ -427,6 +427,98 @@ struct PendingIndex {
     cols: Vec<usize>,
     primary: bool,
     nulls_not_distinct: bool,
+    /// DEFERRABLE (INITIALLY IMMEDIATE: checked at once all the same).
+    deferrable: bool,
+}
+
+/// A column's constraints with the DEFERRABLE / INITIALLY ... clauses (separate items in the
+/// parse tree) applied to the constraint before them, as PostgreSQL's
+/// `transformConstraintAttrs` does.
+pub fn column_constraints(list: &[protobuf::Node]) -> Result<Vec<protobuf::Constraint>, SqlError> {
+    use protobuf::ConstrType as C;
+    let mut out: Vec<protobuf::Constraint> = Vec::new();
+    let (mut saw_deferrability, mut saw_initially) = (false, false);
+    for n in list {
+        let Some(Node::Constraint(con)) = n.node.as_ref() else {
+            continue;
+        };
+        let kind = C::try_from(con.contype).unwrap_or(C::Undefined);
+        let attr = match kind {
+            C::ConstrAttrDeferrable => "DEFERRABLE",
+            C::ConstrAttrNotDeferrable => "NOT DEFERRABLE",
+            C::ConstrAttrDeferred => "INITIALLY DEFERRED",
+            C::ConstrAttrImmediate => "INITIALLY IMMEDIATE",
+            _ => {
+                out.push((**con).clone());
+                saw_deferrability = false;
+                saw_initially = false;
+                continue;
+            }
+        };
+        let prev = out.last_mut().filter(|p| {
+            matches!(
+                C::try_from(p.contype),
+                Ok(C::ConstrPrimary | C::ConstrUnique | C::ConstrExclusion | C::ConstrForeign)
+            )
+        });
+        let Some(prev) = prev else {
+            return Err(err("42601", format!("misplaced {attr} clause")).at(pos(con.location)));
+        };
+        let deferrability = matches!(kind, C::ConstrAttrDeferrable | C::ConstrAttrNotDeferrable);
+        if deferrability && saw_deferrability || !deferrability && saw_initially {
+            let what = if deferrability {
+                "DEFERRABLE/NOT DEFERRABLE"
+            } else {
+                "INITIALLY IMMEDIATE/DEFERRED"
+            };
+            return Err(
+                err("42601", format!("multiple {what} clauses not allowed")).at(pos(con.location))
+            );
+        }
+        match kind {
+            C::ConstrAttrDeferrable => prev.deferrable = true,
+            C::ConstrAttrNotDeferrable => {
+                if prev.initdeferred {
+                    return Err(err(
+                        "42601",
+                        "constraint declared INITIALLY DEFERRED must be DEFERRABLE",
+                    )
+                    .at(pos(con.location)));
+                }
+                prev.deferrable = false;
+            }
+            C::ConstrAttrDeferred => {
+                if saw_deferrability && !prev.deferrable {
+                    return Err(err(
+                        "42601",
+                        "constraint declared INITIALLY DEFERRED must be DEFERRABLE",
+                    )
+                    .at(pos(con.location)));
+                }
+                prev.initdeferred = true;
+                prev.deferrable = true;
+            }
+            _ => prev.initdeferred = false,
+        }
+        if deferrability {
+            saw_deferrability = true;
+        } else {
+            saw_initially = true;
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses a UNIQUE / PRIMARY KEY / EXCLUDE constraint that would be checked late: their
+/// checks are not deferred, so INITIALLY DEFERRED would be silently wrong.
+pub fn check_index_deferral(con: &protobuf::Constraint) -> Result<(), SqlError> {
+    if con.initdeferred {
+        return Err(err(
+            "0A000",
+            "feature not supported: deferrable unique constraints",
+        ));
+    }
+    Ok(())
 }
 
 /// Where the PRIMARY KEY constraints of a CREATE TABLE are, in text order.
@@ -509,7 +601,17 @@ pub fn create_table(
     let mut like_comments: Vec<(usize, String)> = Vec::new();
     let mut like_checks: Vec<(Option<String>, String)> = Vec::new();
     let mut like_indexes: Vec<(Index, Vec<IndexKey>, bool)> = Vec::new();
-    for elt in &s.table_elts {
+    // Column constraints with their DEFERRABLE clauses applied (bound parse trees point
+    // into them).
+    let col_cons = s
+        .table_elts
+        .iter()
+        .map(|e| match e.node.as_ref() {
+            Some(Node::ColumnDef(cd)) => column_constraints(&cd.constraints),
+            _ => Ok(Vec::new()),
+        })
+        .collect::<Result<Vec<_>, SqlError>>()?;
+    for (elt, cons) in s.table_elts.iter().zip(&col_cons) {
         match elt.node.as_ref() {
             Some(Node::ColumnDef(cd)) => {
                 if table.columns.iter().any(|c| c.name == cd.colname) {
@@ -542,10 +644,7 @@ pub fn create_table(
                 if serial {
                     sequences.push((idx, false, None));
                 }
-                for c in &cd.constraints {
-                    let Some(Node::Constraint(con)) = c.node.as_ref() else {
-                        continue;
-                    };
+                for con in cons {
                     let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
                     match protobuf::ConstrType::try_from(con.contype) {
                         Ok(protobuf::ConstrType::ConstrNotnull) => col.not_null = true,
@@ -555,20 +654,26 @@ pub fn create_table(
                             default_node = con.raw_expr.as_deref();
                         }
                         Ok(protobuf::ConstrType::ConstrPrimary) => {
+                            check_index_deferral(con)?;
                             col.not_null = true;
                             pending_idx.push(PendingIndex {
                                 name: conname,
                                 cols: vec![idx],
                                 primary: true,
                                 nulls_not_distinct: false,
+                                deferrable: con.deferrable,
                             });
                         }
-                        Ok(protobuf::ConstrType::ConstrUnique) => pending_idx.push(PendingIndex {
-                            name: conname,
-                            cols: vec![idx],
-                            primary: false,
-                            nulls_not_distinct: con.nulls_not_distinct,
-                        }),
+                        Ok(protobuf::ConstrType::ConstrUnique) => {
+                            check_index_deferral(con)?;
+                            pending_idx.push(PendingIndex {
+                                name: conname,
+                                cols: vec![idx],
+                                primary: false,
+                                nulls_not_distinct: con.nulls_not_distinct,
+                                deferrable: con.deferrable,
+                            })
+                        }
                         Ok(protobuf::ConstrType::ConstrCheck) => {
                             let Some(e) = con.raw_expr.as_deref() else {
                                 continue;
@@ -577,7 +682,7 @@ pub fn create_table(
                             check_nodes.push(e);
                         }
                         Ok(protobuf::ConstrType::ConstrForeign) => {
-                            fks.push((conname, vec![idx], (**con).clone()));
+                            fks.push((conname, vec![idx], con.clone()));
                         }
                         Ok(protobuf::ConstrType::ConstrIdentity) => {
                             if !matches!(col.ty, DataType::Int2 | DataType::Int4 | DataType::Int8) {
@@ -681,6 +786,7 @@ pub fn create_table(
         let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
         match protobuf::ConstrType::try_from(con.contype) {
             Ok(protobuf::ConstrType::ConstrPrimary | protobuf::ConstrType::ConstrUnique) => {
+                check_index_deferral(con)?;
                 let primary = con.contype == protobuf::ConstrType::ConstrPrimary as i32;
                 let mut cols = Vec::new();
                 for k in &con.keys {
@@ -695,6 +801,7 @@ pub fn create_table(
                     cols,
                     primary,
                     nulls_not_distinct: con.nulls_not_distinct,
+                    deferrable: con.deferrable,
                 });
             }
             Ok(protobuf::ConstrType::ConstrCheck) => {
@@ -745,6 +852,7 @@ pub fn create_table(
                     cols,
                     primary: ix.primary,
                     nulls_not_distinct: ix.nulls_not_distinct,
+                    deferrable: false,
                 });
             }
             _ => like_plain.push((ix, keys)),
@@ -921,6 +1029,9 @@ pub fn create_table(
             oid: coid,
             name: n,
             kind: ConstraintKind::Check { expr: text },
+            deferrable: false,
+            initially_deferred: false,
+            not_valid: false,
         });
     }
     // Foreign keys.
@@ -1010,6 +1121,10 @@ pub fn create_table(
                 on_delete: fk_action(&con.fk_del_action),
                 on_update: fk_action(&con.fk_upd_action),
             }),
+            deferrable: con.deferrable,
+            initially_deferred: con.initdeferred,
+            // CREATE TABLE validates nothing: the table is empty.
+            not_valid: false,
         });
     }
     // Indexes for PRIMARY KEY / UNIQUE.
@@ -1054,6 +1169,9 @@ pub fn create_table(
             } else {
                 ConstraintKind::Unique { index: ioid }
             },
+            deferrable: p.deferrable,
+            initially_deferred: false,
+            not_valid: false,
         });
         cat.indexes.insert(
             ioid,

@@ -561,7 +561,10 @@ impl Verifier {
                     checks.push((c.name.clone(), bind_text_expr(&mut b, expr, &scope)?.0));
                 }
                 ConstraintKind::ForeignKey(fk) if what.fks.contains(&c.name) => {
-                    fks.push((c.name.clone(), fk.clone()));
+                    // Existing rows are checked now, whatever the constraint's deferral.
+                    let mut c = c.clone();
+                    c.deferrable = false;
+                    fks.push((c, fk.clone()));
                 }
                 _ => {}
             }
@@ -783,6 +786,9 @@ fn add_check(
         oid: coid,
         name: name.clone(),
         kind: ConstraintKind::Check { expr: text },
+        deferrable: false,
+        initially_deferred: false,
+        not_valid: false,
     });
     Ok(name)
 }
@@ -857,6 +863,9 @@ fn add_index_constraint(
         } else {
             ConstraintKind::Unique { index: ioid }
         },
+        deferrable: false,
+        initially_deferred: false,
+        not_valid: false,
     });
     Ok(ioid)
 }
@@ -965,8 +974,27 @@ fn add_fk(
             on_delete: fk_action(&con.fk_del_action),
             on_update: fk_action(&con.fk_upd_action),
         }),
+        deferrable: con.deferrable,
+        initially_deferred: con.initdeferred,
+        not_valid: false,
     });
     Ok(name)
+}
+
+/// Marks the constraint of index `ioid` DEFERRABLE (INITIALLY IMMEDIATE).
+fn set_index_deferrable(
+    cat: &mut Catalog,
+    oid: u32,
+    ioid: u32,
+    deferrable: bool,
+) -> Result<(), SqlError> {
+    for c in &mut table_mut(cat, oid)?.constraints {
+        if matches!(c.kind, ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } if index == ioid)
+        {
+            c.deferrable = deferrable;
+        }
+    }
+    Ok(())
 }
 
 /// The columns a constraint's key list names.
@@ -1307,14 +1335,11 @@ impl<K: TxnKv> Session<K> {
         };
         enum Pending {
             Check(Option<String>, protobuf::Node),
-            Index(Option<String>, bool, bool),
+            Index(Option<String>, bool, bool, bool),
             Fk(Option<String>, protobuf::Constraint),
         }
         let mut pending = Vec::new();
-        for c in &cd.constraints {
-            let Some(Node::Constraint(con)) = c.node.as_ref() else {
-                continue;
-            };
+        for con in &crate::ddl::column_constraints(&cd.constraints)? {
             let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
             use protobuf::ConstrType as C;
             match C::try_from(con.contype) {
@@ -1328,11 +1353,20 @@ impl<K: TxnKv> Session<K> {
                         pending.push(Pending::Check(conname, e.clone()));
                     }
                 }
-                Ok(C::ConstrPrimary) => pending.push(Pending::Index(conname, true, false)),
-                Ok(C::ConstrUnique) => {
-                    pending.push(Pending::Index(conname, false, con.nulls_not_distinct));
+                Ok(C::ConstrPrimary) => {
+                    crate::ddl::check_index_deferral(con)?;
+                    pending.push(Pending::Index(conname, true, false, con.deferrable));
                 }
-                Ok(C::ConstrForeign) => pending.push(Pending::Fk(conname, (**con).clone())),
+                Ok(C::ConstrUnique) => {
+                    crate::ddl::check_index_deferral(con)?;
+                    pending.push(Pending::Index(
+                        conname,
+                        false,
+                        con.nulls_not_distinct,
+                        con.deferrable,
+                    ));
+                }
+                Ok(C::ConstrForeign) => pending.push(Pending::Fk(conname, con.clone())),
                 Ok(C::ConstrIdentity) => {
                     return Err(err(
                         "0A000",
@@ -1405,8 +1439,9 @@ impl<K: TxnKv> Session<K> {
         for p in pending {
             match p {
                 Pending::Check(name, e) => what.checks.push(add_check(cat, env, oid, name, &e)?),
-                Pending::Index(name, primary, nnd) => {
+                Pending::Index(name, primary, nnd, deferrable) => {
                     let ioid = add_index_constraint(cat, oid, name, vec![idx], primary)?;
+                    set_index_deferrable(cat, oid, ioid, deferrable)?;
                     if let Some(i) = cat.indexes.get_mut(&ioid) {
                         i.nulls_not_distinct = nnd;
                     }
@@ -1772,10 +1807,12 @@ impl<K: TxnKv> Session<K> {
                         "feature not supported: constraints USING INDEX",
                     ));
                 }
+                crate::ddl::check_index_deferral(con)?;
                 let primary = k == C::ConstrPrimary;
                 let cols = key_columns(&t, &con.keys, "named in key")?;
                 let old_idx = index_oids(cat, oid);
                 let ioid = add_index_constraint(cat, oid, conname, cols.clone(), primary)?;
+                set_index_deferrable(cat, oid, ioid, con.deferrable)?;
                 if let Some(i) = cat.indexes.get_mut(&ioid) {
                     i.nulls_not_distinct = con.nulls_not_distinct;
                 }

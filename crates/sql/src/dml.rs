@@ -26,7 +26,9 @@
 use basalt_common::types::{CastContext, DataType, Value, format_text};
 use basalt_txn::{IsolationLevel, LockMode, LockWait};
 
-use crate::catalog::{Catalog, ConstraintKind, FkAction, ForeignKey, Index, IndexKey, Table};
+use crate::catalog::{
+    Catalog, Constraint, ConstraintKind, FkAction, ForeignKey, Index, IndexKey, Table,
+};
 use crate::error::SqlError;
 use crate::exec::{Cx, table_range};
 use crate::expr::{Expr, Row, eval, truth};
@@ -68,8 +70,8 @@ pub struct TableWriter {
     pub indexes: Vec<BoundIndex>,
     /// CHECK constraints.
     pub checks: Vec<BoundCheck>,
-    /// Outgoing foreign keys: (constraint name, fk).
-    pub fks: Vec<(String, ForeignKey)>,
+    /// Outgoing foreign keys: (constraint, fk).
+    pub fks: Vec<(Constraint, ForeignKey)>,
 }
 
 /// `Failing row contains (...)`: the DETAIL of constraint violations.
@@ -81,7 +83,7 @@ pub fn failing_row(row: &[Value], cx: &Cx<'_>) -> String {
     format!("Failing row contains ({}).", parts.join(", "))
 }
 
-fn key_detail(names: &[String], vals: &[Value], cx: &Cx<'_>) -> String {
+pub(crate) fn key_detail(names: &[String], vals: &[Value], cx: &Cx<'_>) -> String {
     let v: Vec<String> = vals
         .iter()
         .map(|v| format_text(v, &cx.func.types).unwrap_or_else(|| "null".into()))
@@ -161,9 +163,20 @@ impl TableWriter {
                 .with_detail(failing_row(row, cx)));
             }
         }
-        for (name, fk) in &self.fks {
+        for (con, fk) in &self.fks {
+            let name = &con.name;
             let vals: Vec<Value> = fk.columns.iter().map(|c| row[*c].clone()).collect();
             if vals.iter().any(Value::is_null) {
+                continue;
+            }
+            if let Some(d) = cx.deferred.as_deref_mut()
+                && d.is_deferred(con)
+            {
+                d.push(crate::deferred::Pending {
+                    constraint: con.oid,
+                    referencing: true,
+                    vals,
+                });
                 continue;
             }
             if !referenced_exists(cx, fk, &vals)? {
@@ -382,15 +395,16 @@ impl TableWriter {
         cx: &mut Cx<'_>,
     ) -> Result<(), SqlError> {
         let catalog: &Catalog = cx.catalog;
-        let refs: Vec<(Table, String, ForeignKey)> = catalog
+        let refs: Vec<(Table, Constraint, ForeignKey)> = catalog
             .referencing(self.table.oid)
             .into_iter()
             .filter_map(|(t, c)| match &c.kind {
-                ConstraintKind::ForeignKey(fk) => Some((t.clone(), c.name.clone(), fk.clone())),
+                ConstraintKind::ForeignKey(fk) => Some((t.clone(), c.clone(), fk.clone())),
                 _ => None,
             })
             .collect();
-        for (child, cname, fk) in refs {
+        for (child, con, fk) in refs {
+            let cname = &con.name;
             let old_vals: Vec<Value> = fk.ref_columns.iter().map(|c| old[*c].clone()).collect();
             if old_vals.iter().any(Value::is_null) {
                 continue;
@@ -406,6 +420,17 @@ impl TableWriter {
             } else {
                 fk.on_delete
             };
+            if action == FkAction::NoAction
+                && let Some(d) = cx.deferred.as_deref_mut()
+                && d.is_deferred(&con)
+            {
+                d.push(crate::deferred::Pending {
+                    constraint: con.oid,
+                    referencing: false,
+                    vals: old_vals,
+                });
+                continue;
+            }
             // Find referencing rows (a scan of the child table).
             let mut hits = Vec::new();
             let scan = cx
@@ -488,7 +513,11 @@ fn unique_violation(index: &str, names: &[String], vals: &[Value], cx: &Cx<'_>) 
 }
 
 /// Whether the referenced table has a row with these values in the referenced columns.
-fn referenced_exists(cx: &mut Cx<'_>, fk: &ForeignKey, vals: &[Value]) -> Result<bool, SqlError> {
+pub(crate) fn referenced_exists(
+    cx: &mut Cx<'_>,
+    fk: &ForeignKey,
+    vals: &[Value],
+) -> Result<bool, SqlError> {
     let Some(parent) = cx.catalog.tables.get(&fk.ref_table).cloned() else {
         return Ok(false);
     };
@@ -575,7 +604,7 @@ pub fn writer_for(
                     expr: e,
                 });
             }
-            ConstraintKind::ForeignKey(fk) => fks.push((c.name.clone(), fk.clone())),
+            ConstraintKind::ForeignKey(fk) => fks.push((c.clone(), fk.clone())),
             _ => {}
         }
     }

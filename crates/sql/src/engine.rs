@@ -40,7 +40,7 @@ use crate::exec::{Cx, SeqState, Sequences, collect};
 use crate::expr::{Expr, Row, SeqFunc, eval};
 use crate::parse::{ParseCache, Statement};
 use crate::plan::{Access, Plan};
-use crate::session::{Session, StatementResult};
+use crate::session::{Block, Session, StatementResult};
 use crate::views::{ViewOp, ViewTarget};
 
 /// Plans a session keeps (the cache is emptied when full).
@@ -1021,7 +1021,12 @@ impl<K: TxnKv> Session<K> {
         } else {
             params
         };
-        let Some(txn) = block.as_mut().and_then(|b| b.kv.as_mut()) else {
+        let Some(Block {
+            kv: Some(txn),
+            deferred,
+            ..
+        }) = block.as_mut()
+        else {
             return Err(err("XX000", "no transaction"));
         };
         let mut seq = SeqAccess {
@@ -1033,11 +1038,13 @@ impl<K: TxnKv> Session<K> {
         };
         let Some(env) = env else {
             let mut cx = Cx::new(txn, catalog, params, func, &mut seq);
+            cx.deferred = Some(deferred);
             return f(&mut cx);
         };
         let mut snap = crate::snapshot::StatementSnapshot::new(txn, env.before.clone());
         let mut cx = Cx::new(&mut snap, catalog, params, func, &mut seq);
         cx.stmt_writes = Some(env.before.clone());
+        cx.deferred = Some(deferred);
         for c in &env.ctes {
             cx.set_cte(c.id, c.rows.clone());
         }
@@ -1282,6 +1289,7 @@ impl<K: TxnKv> Session<K> {
                 Ok(dml_result(count_tag("DELETE ", out.count), out, self))
             }
             Node::ExplainStmt(e) => self.explain(e),
+            Node::ConstraintsSetStmt(s) => self.set_constraints(s, notices),
             Node::CreateStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
                 let types = self.type_context();

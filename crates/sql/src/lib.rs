@@ -45,6 +45,7 @@ pub mod binder;
 pub mod catalog;
 pub mod ddl;
 mod ddl_alter;
+pub mod deferred;
 mod deparse;
 mod describe;
 pub mod dml;

@@ -1090,6 +1090,25 @@ pub fn constraint_def(
     c: &crate::catalog::Constraint,
     pretty: bool,
 ) -> String {
+    let mut s = constraint_body(ctx, t, c, pretty);
+    if c.deferrable {
+        s.push_str(" DEFERRABLE");
+    }
+    if c.initially_deferred {
+        s.push_str(" INITIALLY DEFERRED");
+    }
+    if c.not_valid {
+        s.push_str(" NOT VALID");
+    }
+    s
+}
+
+fn constraint_body(
+    ctx: &Ctx<'_>,
+    t: &Table,
+    c: &crate::catalog::Constraint,
+    pretty: bool,
+) -> String {
     match &c.kind {
         ConstraintKind::PrimaryKey { index } => format!(
             "PRIMARY KEY ({})",
@@ -1265,9 +1284,9 @@ fn pg_constraint_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 name(&c.name),
                 oid(t.schema),
                 ch(contype),
-                bool_(false),
-                bool_(false),
-                bool_(true),
+                bool_(c.deferrable),
+                bool_(c.initially_deferred),
+                bool_(!c.not_valid),
                 oid(t.oid),
                 oid(0),
                 oid(index),
@@ -2018,7 +2037,7 @@ fn table_constraints_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     let mut rows = Vec::new();
     for t in cat.tables.values() {
         let schema = cat.schema_name(t.schema);
-        let row = |cname: &str, kind: &str, nulls: Value| {
+        let row = |cname: &str, kind: &str, nulls: Value, deferral: (bool, bool)| {
             vec![
                 name(DATABASE_NAME),
                 name(schema),
@@ -2027,8 +2046,8 @@ fn table_constraints_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 name(schema),
                 name(&t.name),
                 name(kind),
-                yes_no(false),
-                yes_no(false),
+                yes_no(deferral.0),
+                yes_no(deferral.1),
                 yes_no(true),
                 nulls,
             ]
@@ -2040,11 +2059,21 @@ fn table_constraints_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 ConstraintKind::Check { .. } => ("CHECK", null()),
                 ConstraintKind::ForeignKey(_) => ("FOREIGN KEY", null()),
             };
-            rows.push(row(&c.name, kind, nulls));
+            rows.push(row(
+                &c.name,
+                kind,
+                nulls,
+                (c.deferrable, c.initially_deferred),
+            ));
         }
         for (i, c) in t.columns.iter().enumerate() {
             if c.not_null {
-                rows.push(row(&not_null_name(t, i + 1), "CHECK", null()));
+                rows.push(row(
+                    &not_null_name(t, i + 1),
+                    "CHECK",
+                    null(),
+                    (false, false),
+                ));
             }
         }
     }
