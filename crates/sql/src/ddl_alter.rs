@@ -981,6 +981,16 @@ fn add_fk(
     Ok(name)
 }
 
+/// Marks a constraint just added NOT VALID (existing rows were not checked).
+fn mark_not_valid(cat: &mut Catalog, oid: u32, name: &str) -> Result<(), SqlError> {
+    for c in &mut table_mut(cat, oid)?.constraints {
+        if c.name == name {
+            c.not_valid = true;
+        }
+    }
+    Ok(())
+}
+
 /// Marks the constraint of index `ioid` DEFERRABLE (INITIALLY IMMEDIATE).
 fn set_index_deferrable(
     cat: &mut Catalog,
@@ -1216,6 +1226,7 @@ impl<K: TxnKv> Session<K> {
             A::AtDropConstraint => {
                 self.drop_constraint(cat, oid, &c.name, c.missing_ok, cascade, notices)
             }
+            A::AtValidateConstraint => self.validate_constraint(cat, oid, &c.name),
             A::AtAddIdentity => {
                 let Some(Node::Constraint(con)) = def else {
                     return Err(err("42601", "ADD IDENTITY without a definition"));
@@ -1785,7 +1796,7 @@ impl<K: TxnKv> Session<K> {
                 };
                 let name = add_check(cat, env, oid, conname, e)?;
                 if con.skip_validation {
-                    return Ok(());
+                    return mark_not_valid(cat, oid, &name);
                 }
                 let snapshot = cat.clone();
                 self.with_cx(&snapshot, &[], |cx| {
@@ -1839,7 +1850,7 @@ impl<K: TxnKv> Session<K> {
                 let cols = key_columns(&t, &con.fk_attrs, "referenced in foreign key constraint")?;
                 let name = add_fk(cat, env, oid, conname, cols, con)?;
                 if con.skip_validation {
-                    return Ok(());
+                    return mark_not_valid(cat, oid, &name);
                 }
                 let snapshot = cat.clone();
                 self.with_cx(&snapshot, &[], |cx| {
@@ -1859,6 +1870,56 @@ impl<K: TxnKv> Session<K> {
                 "feature not supported: this kind of constraint in ALTER TABLE",
             )),
         }
+    }
+
+    /// `VALIDATE CONSTRAINT`: checks the rows a NOT VALID constraint skipped, then marks it
+    /// valid.
+    fn validate_constraint(
+        &mut self,
+        cat: &mut Catalog,
+        oid: u32,
+        name: &str,
+    ) -> Result<(), SqlError> {
+        let t = table(cat, oid)?;
+        let Some(con) = t.constraints.iter().find(|x| x.name == name) else {
+            return Err(err(
+                "42704",
+                format!(
+                    "constraint \"{name}\" of relation \"{}\" does not exist",
+                    t.name
+                ),
+            ));
+        };
+        let what = match con.kind {
+            ConstraintKind::Check { .. } => Checks {
+                checks: vec![name.to_string()],
+                ..Default::default()
+            },
+            ConstraintKind::ForeignKey(_) => Checks {
+                fks: vec![name.to_string()],
+                ..Default::default()
+            },
+            _ => {
+                return Err(err(
+                    "42809",
+                    format!(
+                        "constraint \"{name}\" of relation \"{}\" is not a foreign key or check constraint",
+                        t.name
+                    ),
+                ));
+            }
+        };
+        if !con.not_valid {
+            return Ok(());
+        }
+        let snapshot = cat.clone();
+        self.with_cx(&snapshot, &[], |cx| verify(cx, &snapshot, oid, &what))?;
+        for c in &mut table_mut(cat, oid)?.constraints {
+            if c.name == name {
+                c.not_valid = false;
+            }
+        }
+        Ok(())
     }
 
     fn drop_constraint(
