@@ -100,9 +100,12 @@ pub fn creation_schema(cat: &Catalog, search_path: &[u32], schema: &str) -> Resu
             .schema_oid(schema)
             .ok_or_else(|| err("3F000", format!("schema \"{schema}\" does not exist")));
     }
+    // The session's temporary schema is searched first but never created in without
+    // TEMP or an explicit name, as in PostgreSQL.
     search_path
-        .first()
+        .iter()
         .copied()
+        .find(|o| !cat.schema_name(*o).starts_with("pg_temp_"))
         .ok_or_else(|| err("3F000", "no schema has been selected to create in"))
 }
 
@@ -2206,6 +2209,11 @@ pub fn create_view(
     let Some(q) = s.query.as_deref() else {
         return Err(err("42601", "CREATE VIEW without a query"));
     };
+    if let Some(Node::SelectStmt(sel)) = q.node.as_ref()
+        && crate::engine::select_into(sel).is_some()
+    {
+        return Err(err("0A000", "views must not contain SELECT INTO"));
+    }
     let schema = creation_schema(cat, search_path, &rv.schemaname)?;
     let query = {
         let mut b = Binder::new(cat, search_path.to_vec(), *types);

@@ -1250,6 +1250,7 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<StatementResult, SqlError> {
         let _ = stmt;
         match node {
+            Node::SelectStmt(s) if select_into(s).is_some() => self.select_into(s, notices),
             Node::SelectStmt(s) if with_modifies(s.with_clause.as_ref()) => self.select_with(s),
             Node::SelectStmt(s) => self.select(s, stmt.text()),
             Node::InsertStmt(s) => {
@@ -1576,6 +1577,12 @@ impl<K: TxnKv> Session<K> {
             .any(|o| matches!(o.node.as_ref(), Some(Node::DefElem(d)) if d.defname == "analyze"));
         let catalog = self.load_catalog()?;
         let s = match q.node.as_ref() {
+            Some(Node::SelectStmt(s)) if select_into(s).is_some() => {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: EXPLAIN of SELECT INTO",
+                ));
+            }
             Some(Node::SelectStmt(s)) => s,
             Some(node @ (Node::InsertStmt(_) | Node::UpdateStmt(_) | Node::DeleteStmt(_))) => {
                 let lines = self.explain_dml(node, analyze)?;
@@ -3214,6 +3221,19 @@ impl<K: TxnKv> Session<K> {
             return Err(err("42601", "CREATE TABLE AS without a name"));
         };
         let mut cat = self.catalog_for_update()?;
+        // TEMP: created in the session's temporary schema, as CREATE TEMP TABLE.
+        let temp_rv;
+        let rv = if rv.relpersistence == "t" {
+            let stmt = protobuf::CreateStmt {
+                relation: Some(rv.clone()),
+                oncommit: into.on_commit,
+                ..Default::default()
+            };
+            temp_rv = self.temporary_table(&mut cat, &stmt)?.relation;
+            temp_rv.as_ref().unwrap_or(rv)
+        } else {
+            rv
+        };
         let sp = self.search_path_oids(&cat);
         let schema = crate::ddl::creation_schema(&cat, &sp, &rv.schemaname)?;
         if cat.relation_in(schema, &rv.relname).is_some() {
@@ -3287,6 +3307,40 @@ impl<K: TxnKv> Session<K> {
         })?;
         self.store_catalog(cat)?;
         Ok(tag(&format!("SELECT {count}")))
+    }
+
+    /// `SELECT ... INTO table`: PostgreSQL's CREATE TABLE AS, with the INTO clause of the
+    /// leftmost SELECT of a set operation.
+    fn select_into(
+        &mut self,
+        s: &protobuf::SelectStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        if self.settings.transaction_read_only() {
+            return Err(err(
+                "25006",
+                "cannot execute SELECT INTO in a read-only transaction",
+            ));
+        }
+        let mut query = s.clone();
+        let mut leaf = &mut query;
+        while leaf.op != protobuf::SetOperation::SetopNone as i32 {
+            match leaf.larg.as_deref_mut() {
+                Some(l) => leaf = l,
+                None => break,
+            }
+        }
+        let into = leaf.into_clause.take();
+        let ctas = protobuf::CreateTableAsStmt {
+            query: Some(Box::new(protobuf::Node {
+                node: Some(Node::SelectStmt(Box::new(query))),
+            })),
+            into,
+            objtype: protobuf::ObjectType::ObjectTable as i32,
+            is_select_into: true,
+            if_not_exists: false,
+        };
+        self.create_table_as(&ctas, notices)
     }
 
     /// REINDEX: index entries are written with their rows in the same transaction and are
@@ -3547,6 +3601,15 @@ impl<K: TxnKv> Session<K> {
 /// `q` + table OID, allocated like sequence values).
 fn rowid_next(cx: &mut Cx<'_>, table: u32) -> Result<u64, SqlError> {
     cx.sequences.row_id(table)
+}
+
+/// The INTO clause of a `SELECT ... INTO` (on the leftmost SELECT of a set operation).
+pub(crate) fn select_into(s: &protobuf::SelectStmt) -> Option<&protobuf::IntoClause> {
+    let mut leaf = s;
+    while leaf.op != protobuf::SetOperation::SetopNone as i32 {
+        leaf = leaf.larg.as_deref()?;
+    }
+    leaf.into_clause.as_deref()
 }
 
 fn read_only() -> SqlError {

@@ -686,7 +686,12 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 oid(0),
                 bool_(r.has_index),
                 bool_(false),
-                ch('p'),
+                // Relations of a session's temporary schema are temporary.
+                ch(if ctx.cat.schema_name(r.schema).starts_with("pg_temp_") {
+                    't'
+                } else {
+                    'p'
+                }),
                 ch(r.kind),
                 i2(count(r.natts)),
                 i2(count(r.checks)),
