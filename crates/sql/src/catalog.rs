@@ -140,6 +140,10 @@ pub struct Column {
     pub default: Option<String>,
     /// GENERATED { ALWAYS | BY DEFAULT } AS IDENTITY: (always, sequence OID).
     pub identity: Option<(bool, u32)>,
+    /// GENERATED ALWAYS AS (expression) STORED: the expression as SQL text, over the other
+    /// (non-generated) columns of the row; computed on every INSERT and UPDATE.
+    #[serde(default)]
+    pub generated: Option<String>,
 }
 
 /// What a constraint enforces.
@@ -639,6 +643,7 @@ mod tests {
             not_null: false,
             default: None,
             identity: None,
+            generated: None,
         }
     }
 

@@ -328,6 +328,7 @@ pub fn create_composite_type(
             not_null: false,
             default: None,
             identity: None,
+            generated: None,
         });
     }
     let oid = cat.new_oid();
@@ -599,6 +600,8 @@ pub fn create_table(
     let mut sequences: Vec<(usize, bool, Option<bool>)> = Vec::new();
     let mut table_constraints: Vec<&protobuf::Constraint> = Vec::new();
     let mut identity_options: Vec<(usize, Vec<protobuf::Node>)> = Vec::new();
+    // Generation expressions: (column, expression, location of the clause).
+    let mut generated_nodes: Vec<(usize, &protobuf::Node, i32)> = Vec::new();
     // What LIKE clauses copy beyond columns.
     let mut like_identity: Vec<(usize, bool, Sequence)> = Vec::new();
     let mut like_comments: Vec<(usize, String)> = Vec::new();
@@ -642,6 +645,7 @@ pub fn create_table(
                     not_null: cd.is_not_null || serial,
                     default: cd.raw_default.as_deref().map(deparse_expr).transpose()?,
                     identity: None,
+                    generated: None,
                 };
                 let mut default_node = cd.raw_default.as_deref();
                 if serial {
@@ -699,10 +703,41 @@ pub fn create_table(
                             sequences.push((idx, true, Some(con.generated_when == "a")));
                         }
                         Ok(protobuf::ConstrType::ConstrGenerated) => {
-                            return Err(err("0A000", "feature not supported: generated columns"));
+                            if con.generated_when != "a" {
+                                // PostgreSQL points at BY DEFAULT, which the tree does not locate.
+                                return Err(err(
+                                    "42601",
+                                    "for a generated column, GENERATED ALWAYS must be specified",
+                                ));
+                            }
+                            let Some(e) = con.raw_expr.as_deref() else {
+                                continue;
+                            };
+                            generated_nodes.push((idx, e, con.location));
                         }
                         _ => {}
                     }
+                }
+                if let Some((_, _, loc)) = generated_nodes.iter().find(|g| g.0 == idx) {
+                    let what =
+                        if col.identity.is_some() || sequences.iter().any(|q| q.0 == idx && q.1) {
+                            "identity"
+                        } else if col.default.is_some() {
+                            "default"
+                        } else {
+                            ""
+                        };
+                    if !what.is_empty() {
+                        return Err(err(
+                            "42601",
+                            format!(
+                                "both {what} and generation expression specified for column \"{}\" of table \"{}\"",
+                                col.name, table.name
+                            ),
+                        )
+                        .at(pos(*loc)));
+                    }
+                    col.generated = Some(String::new());
                 }
                 table.columns.push(col);
                 default_nodes.push(default_node);
@@ -725,6 +760,7 @@ pub fn create_table(
                         not_null: c.not_null,
                         default: None,
                         identity: None,
+                        generated: None,
                     };
                     if has(LIKE_DEFAULTS) {
                         col.default.clone_from(&c.default);
@@ -1002,6 +1038,10 @@ pub fn create_table(
                 .at(crate::binder::expr_start(n)));
             }
         }
+    }
+    for (idx, node, _) in &generated_nodes {
+        let text = crate::generated::check_expression(cat, search_path, types, &table, *idx, node)?;
+        table.columns[*idx].generated = Some(text);
     }
     let mut check_cols = Vec::new();
     {
@@ -1315,6 +1355,7 @@ fn like_source(
                         not_null: false,
                         default: None,
                         identity: None,
+                        generated: None,
                     })
                     .collect(),
                 primary_key: None,

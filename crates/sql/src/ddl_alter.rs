@@ -579,6 +579,7 @@ impl Verifier {
                 indexes: Vec::new(),
                 checks: Vec::new(),
                 fks,
+                generated: Vec::new(),
             }
         });
         Ok(Verifier {
@@ -1149,6 +1150,20 @@ impl<K: TxnKv> Session<K> {
             A::AtColumnDefault => {
                 let t = table(cat, oid)?;
                 let col = column_of(t, &c.name)?;
+                if t.columns[col].generated.is_some() {
+                    let e = err(
+                        "42601",
+                        format!(
+                            "column \"{}\" of relation \"{}\" is a generated column",
+                            c.name, t.name
+                        ),
+                    );
+                    return Err(if c.def.is_none() {
+                        e.with_hint("Use ALTER TABLE ... ALTER COLUMN ... DROP EXPRESSION instead.")
+                    } else {
+                        e
+                    });
+                }
                 let text = match c.def.as_deref() {
                     Some(d) => {
                         let text = deparse_expr(d)?;
@@ -1227,6 +1242,24 @@ impl<K: TxnKv> Session<K> {
                 self.drop_constraint(cat, oid, &c.name, c.missing_ok, cascade, notices)
             }
             A::AtValidateConstraint => self.validate_constraint(cat, oid, &c.name),
+            A::AtDropExpression => {
+                // The stored values stay; the column becomes a plain one.
+                let t = table(cat, oid)?;
+                let col = column_of(t, &c.name)?;
+                if t.columns[col].generated.is_none() {
+                    let msg = format!(
+                        "column \"{}\" of relation \"{}\" is not a stored generated column",
+                        c.name, t.name
+                    );
+                    if c.missing_ok {
+                        notices.push(notice(format!("{msg}, skipping")));
+                        return Ok(());
+                    }
+                    return Err(err("55000", msg));
+                }
+                table_mut(cat, oid)?.columns[col].generated = None;
+                Ok(())
+            }
             A::AtAddIdentity => {
                 let Some(Node::Constraint(con)) = def else {
                     return Err(err("42601", "ADD IDENTITY without a definition"));
@@ -1343,6 +1376,7 @@ impl<K: TxnKv> Session<K> {
             not_null: cd.is_not_null || serial,
             default: cd.raw_default.as_deref().map(deparse_expr).transpose()?,
             identity: None,
+            generated: None,
         };
         enum Pending {
             Check(Option<String>, protobuf::Node),
@@ -1350,6 +1384,7 @@ impl<K: TxnKv> Session<K> {
             Fk(Option<String>, protobuf::Constraint),
         }
         let mut pending = Vec::new();
+        let mut gen_node: Option<protobuf::Node> = None;
         for con in &crate::ddl::column_constraints(&cd.constraints)? {
             let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
             use protobuf::ConstrType as C;
@@ -1385,10 +1420,25 @@ impl<K: TxnKv> Session<K> {
                     ));
                 }
                 Ok(C::ConstrGenerated) => {
-                    return Err(err("0A000", "feature not supported: generated columns"));
+                    if con.generated_when != "a" {
+                        return Err(err(
+                            "42601",
+                            "for a generated column, GENERATED ALWAYS must be specified",
+                        ));
+                    }
+                    gen_node = con.raw_expr.as_deref().cloned();
                 }
                 _ => {}
             }
+        }
+        if gen_node.is_some() && (col.default.is_some() || serial) {
+            return Err(err(
+                "42601",
+                format!(
+                    "both default and generation expression specified for column \"{}\" of table \"{}\"",
+                    col.name, old.name
+                ),
+            ));
         }
         if serial {
             if col.default.is_some() {
@@ -1443,6 +1493,27 @@ impl<K: TxnKv> Session<K> {
             t.columns.push(col);
             t.stats = None;
         }
+        // A generated column is computed for the existing rows.
+        let gen_expr = match &gen_node {
+            Some(node) => {
+                let text = crate::generated::check_expression(
+                    cat,
+                    &env.search_path,
+                    &env.types,
+                    table(cat, oid)?,
+                    idx,
+                    node,
+                )?;
+                let t = table_mut(cat, oid)?;
+                t.columns[idx].generated = Some(text.clone());
+                let scope = table_scope(t, &t.name);
+                let ty = t.columns[idx].ty.clone();
+                let mut b = Binder::new(cat, vec![old.schema], env.types);
+                let (e, et) = bind_text_expr(&mut b, &text, &scope)?;
+                Some(b.coerce(e, &et, &ty, CastContext::Assignment)?)
+            }
+            None => None,
+        };
         let mut what = Checks::default();
         if not_null {
             what.not_null.push(idx);
@@ -1473,6 +1544,12 @@ impl<K: TxnKv> Session<K> {
                     Some(e) => eval(e, &[], cx)?,
                     None => Value::Null,
                 });
+                if let Some(g) = &gen_expr {
+                    let v = eval(g, &row, cx)?;
+                    if let Some(last) = row.last_mut() {
+                        *last = v;
+                    }
+                }
                 Ok(row)
             })
         })
@@ -1526,6 +1603,31 @@ impl<K: TxnKv> Session<K> {
                     view.name, old.name
                 ));
                 dropped.push(format!("view {}", view.name));
+            }
+        }
+        let generated_users: Vec<&str> = old
+            .columns
+            .iter()
+            .filter(|c| {
+                c.name != name
+                    && c.generated
+                        .as_deref()
+                        .is_some_and(|g| expr_uses_column(g, name))
+            })
+            .map(|c| c.name.as_str())
+            .collect();
+        if !generated_users.is_empty() {
+            if cascade {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: DROP COLUMN ... CASCADE of a column used by a generated column",
+                ));
+            }
+            for g in generated_users {
+                blocking.push(format!(
+                    "column {g} of table {} depends on column {name} of table {}",
+                    old.name, old.name
+                ));
             }
         }
         if !blocking.is_empty() {
@@ -1684,6 +1786,21 @@ impl<K: TxnKv> Session<K> {
             .with_detail(format!(
                 "rule _RETURN on view {} depends on column \"{name}\"",
                 view.name
+            )));
+        }
+        if let Some(g) = old.columns.iter().find(|c| {
+            c.name != name
+                && c.generated
+                    .as_deref()
+                    .is_some_and(|g| expr_uses_column(g, name))
+        }) {
+            return Err(err(
+                "0A000",
+                "cannot alter type of a column used by a generated column",
+            )
+            .with_detail(format!(
+                "Column \"{name}\" is used by generated column \"{}\".",
+                g.name
             )));
         }
         let old_ty = old.columns[col].ty.clone();
@@ -2267,6 +2384,11 @@ fn rename_column(
             }
             let tm = table_mut(cat, oid)?;
             tm.columns[col].name = new.to_string();
+            for c in &mut tm.columns {
+                if let Some(g) = &mut c.generated {
+                    *g = rename_in_expr(g, &t.name, old, new)?;
+                }
+            }
             for c in &mut tm.constraints {
                 if let ConstraintKind::Check { expr } = &mut c.kind {
                     *expr = rename_in_expr(expr, &t.name, old, new)?;
@@ -2385,6 +2507,7 @@ mod tests {
                 not_null: false,
                 default: None,
                 identity: None,
+                generated: None,
             }],
             primary_key: None,
             constraints: Vec::new(),

@@ -72,6 +72,8 @@ pub struct TableWriter {
     pub checks: Vec<BoundCheck>,
     /// Outgoing foreign keys: (constraint, fk).
     pub fks: Vec<(Constraint, ForeignKey)>,
+    /// Generated columns: (position, expression over the row, cast to the column type).
+    pub generated: Vec<(usize, Expr)>,
 }
 
 /// `Failing row contains (...)`: the DETAIL of constraint violations.
@@ -135,6 +137,14 @@ impl TableWriter {
             key.extend_from_slice(&row_key[5..]);
         }
         Ok((key, unique, vals))
+    }
+
+    /// Computes the generated columns of a new row version (before it is checked).
+    pub fn fill_generated(&self, row: &mut [Value], cx: &mut Cx<'_>) -> Result<(), SqlError> {
+        for (c, e) in &self.generated {
+            row[*c] = eval(e, row, cx)?;
+        }
+        Ok(())
     }
 
     /// Checks NOT NULL, CHECK and outgoing foreign keys of a new row version.
@@ -478,6 +488,7 @@ impl TableWriter {
                                 for (c, rc) in fk.columns.iter().zip(&fk.ref_columns) {
                                     nr[*c] = new[*rc].clone();
                                 }
+                                child_writer.fill_generated(&mut nr, cx)?;
                                 child_writer.check_row(&nr, cx)?;
                                 child_writer.update(&k, &row, &nr, cx)?;
                             }
@@ -494,6 +505,7 @@ impl TableWriter {
                                 column_default(cx.catalog, &child, *c, cx)?
                             };
                         }
+                        child_writer.fill_generated(&mut nr, cx)?;
                         child_writer.check_row(&nr, cx)?;
                         child_writer.update(&k, &row, &nr, cx)?;
                     }
@@ -610,11 +622,19 @@ pub fn writer_for(
     }
     // PostgreSQL checks CHECK constraints in name order, which decides the one reported.
     checks.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut generated = Vec::new();
+    for (i, c) in table.columns.iter().enumerate() {
+        if let Some(text) = &c.generated {
+            let (e, t) = bind_text_expr(&mut b, text, &scope)?;
+            generated.push((i, b.coerce(e, &t, &c.ty, CastContext::Assignment)?));
+        }
+    }
     Ok(TableWriter {
         table: table.clone(),
         indexes,
         checks,
         fks,
+        generated,
     })
 }
 

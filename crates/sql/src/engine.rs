@@ -1976,6 +1976,30 @@ impl<K: TxnKv> Session<K> {
                     .with_hint("Use OVERRIDING SYSTEM VALUE to override."));
                 }
             }
+            // Generated columns take only DEFAULT, even with OVERRIDING.
+            if table.columns[c].generated.is_some() {
+                let explicit = match &source {
+                    InsertSource::Rows(rows) => rows.iter().any(|r| {
+                        r.get(cols.iter().position(|x| *x == c).unwrap_or(0))
+                            .is_some_and(Option::is_some)
+                    }),
+                    InsertSource::Query(_) => true,
+                    InsertSource::DefaultValues => false,
+                };
+                if explicit {
+                    return Err(err(
+                        "428C9",
+                        format!(
+                            "cannot insert a non-DEFAULT value into column \"{}\"",
+                            table.columns[c].name
+                        ),
+                    )
+                    .with_detail(format!(
+                        "Column \"{}\" is a generated column.",
+                        table.columns[c].name
+                    )));
+                }
+            }
         }
         // ON CONFLICT.
         let on_conflict = s.on_conflict_clause.as_deref();
@@ -2184,6 +2208,7 @@ impl<K: TxnKv> Session<K> {
                         row[i] = eval(d, &[], cx)?;
                     }
                 }
+                writer.fill_generated(&mut row, cx)?;
                 writer.check_row(&row, cx)?;
                 let row_id = if has_rowid {
                     Some(rowid_next(cx, rowid_seq)?)
@@ -2234,6 +2259,7 @@ impl<K: TxnKv> Session<K> {
                             for (c, e) in sets {
                                 new[*c] = eval(e, &both, cx)?;
                             }
+                            writer.fill_generated(&mut new, cx)?;
                             writer.check_row(&new, cx)?;
                             writer.update(&existing_key, &old, &new, cx)?;
                             touched.insert(if has_rowid {
@@ -2355,6 +2381,13 @@ impl<K: TxnKv> Session<K> {
                 val
             };
             let is_default = matches!(val.node.as_ref(), Some(Node::SetToDefault(_)));
+            if table.columns[col].generated.is_some() && !is_default {
+                return Err(err(
+                    "428C9",
+                    format!("column \"{}\" can only be updated to DEFAULT", rt.name),
+                )
+                .with_detail(format!("Column \"{}\" is a generated column.", rt.name)));
+            }
             if let Some((always, seq)) = table.columns[col].identity {
                 if always && !is_default {
                     return Err(err(
@@ -2781,6 +2814,7 @@ impl<K: TxnKv> Session<K> {
                 for (c, e) in sets {
                     new[*c] = eval(e, &full, cx)?;
                 }
+                writer.fill_generated(&mut new, cx)?;
                 writer.check_row(&new, cx)?;
                 writer.update(&key, &current, &new, cx)?;
                 if let Some(vt) = &view {
@@ -3284,6 +3318,7 @@ impl<K: TxnKv> Session<K> {
                     not_null: false,
                     default: None,
                     identity: None,
+                    generated: None,
                 })
                 .collect(),
             primary_key: None,

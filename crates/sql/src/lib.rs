@@ -53,6 +53,7 @@ pub mod engine;
 pub mod error;
 pub mod exec;
 pub mod expr;
+mod generated;
 pub mod optimizer;
 pub mod parse;
 pub mod plan;

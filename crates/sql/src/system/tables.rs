@@ -754,6 +754,8 @@ pub struct AttInfo {
     pub has_def: bool,
     /// attidentity: `a`, `d` or none.
     pub identity: char,
+    /// attgenerated: a stored generated column.
+    pub generated: bool,
 }
 
 thread_local! {
@@ -796,6 +798,7 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
         not_null: false,
         has_def: false,
         identity: '\0',
+        generated: false,
     };
     for r in RELS {
         for (i, (n, t)) in r.cols.iter().enumerate() {
@@ -811,7 +814,8 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
                 ty: c.ty.clone(),
                 num: i + 1,
                 not_null: c.not_null,
-                has_def: c.default.is_some(),
+                has_def: c.default.is_some() || c.generated.is_some(),
+                generated: c.generated.is_some(),
                 identity: match c.identity {
                     Some((true, _)) => 'a',
                     Some((false, _)) => 'd',
@@ -884,7 +888,7 @@ fn pg_attribute_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 bool_(a.has_def),
                 bool_(false),
                 ch(a.identity),
-                ch('\0'),
+                ch(if a.generated { 's' } else { '\0' }),
                 bool_(false),
                 bool_(true),
                 i4(0),
@@ -1331,7 +1335,7 @@ fn pg_attrdef_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     let mut rows = Vec::new();
     for t in ctx.cat.tables.values() {
         for (i, c) in t.columns.iter().enumerate() {
-            if let Some(d) = &c.default {
+            if let Some(d) = c.default.as_ref().or(c.generated.as_ref()) {
                 rows.push(vec![
                     i8_(attrdef_oid(t.oid, i + 1)),
                     oid(t.oid),
@@ -2023,8 +2027,12 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             seq_text(|s| s.max),
             seq_text(|s| s.min),
             yes_no(seq.is_some_and(|s| s.cycle)),
-            name("NEVER"),
-            null(),
+            name(if col.is_some_and(|c| c.generated.is_some()) {
+                "ALWAYS"
+            } else {
+                "NEVER"
+            }),
+            text_opt(col.and_then(|c| c.generated.as_deref())),
             yes_no(r.kind == 'r'),
         ]);
     }
