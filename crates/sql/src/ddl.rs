@@ -765,6 +765,10 @@ pub fn create_table(
                     if has(LIKE_DEFAULTS) {
                         col.default.clone_from(&c.default);
                     }
+                    // Column positions may differ but names do not: the text stays valid.
+                    if has(LIKE_GENERATED) {
+                        col.generated.clone_from(&c.generated);
+                    }
                     if has(LIKE_IDENTITY)
                         && let Some((always, seq)) = c.identity
                         && let Some(q) = cat.sequences.get(&seq)
@@ -1299,6 +1303,7 @@ pub fn create_table(
 const LIKE_COMMENTS: u32 = 1;
 const LIKE_CONSTRAINTS: u32 = 1 << 2;
 const LIKE_DEFAULTS: u32 = 1 << 3;
+const LIKE_GENERATED: u32 = 1 << 4;
 const LIKE_IDENTITY: u32 = 1 << 5;
 const LIKE_INDEXES: u32 = 1 << 6;
 
