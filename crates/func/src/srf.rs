@@ -1,4 +1,5 @@
-//! Set-returning functions: `generate_series`, `unnest`, `regexp_matches`,
+//! Set-returning functions: `generate_series`, `generate_subscripts`, `unnest`,
+//! `information_schema._pg_expandarray`, `regexp_matches`,
 //! `regexp_split_to_table` and the JSON expanders (`json[b]_array_elements[_text]`,
 //! `json[b]_each[_text]`, `json[b]_object_keys`).
 //!
@@ -35,6 +36,11 @@ pub enum TableFunc {
     SeriesTimestamptz,
     /// `unnest(anyarray)`.
     Unnest,
+    /// `generate_subscripts(anyarray, int4 [, reverse bool])`.
+    GenerateSubscripts,
+    /// `information_schema._pg_expandarray(anyarray)`: each element `x` with its position `n`
+    /// (JDBC's primary-key query uses it).
+    ExpandArray,
     /// `jsonb_array_elements` / `json_array_elements` (`as_text`: the `_text` versions).
     ArrayElements {
         /// `jsonb` rather than `json`.
@@ -157,6 +163,31 @@ pub fn resolve_table_function(name: &str, args: &[DataType]) -> Option<ResolvedT
                 "unnest",
                 (**elem).clone(),
             ),
+            _ => None,
+        },
+        "generate_subscripts" => match args {
+            [T::Array(elem), d] | [T::Array(elem), d, T::Bool]
+                if overload::coercible(d, &T::Int4) =>
+            {
+                let mut arg_types = vec![T::Array(elem.clone()), T::Int4];
+                if args.len() == 3 {
+                    arg_types.push(T::Bool);
+                }
+                one(F::GenerateSubscripts, arg_types, name, T::Int4)
+            }
+            _ => None,
+        },
+        // Not in pg_catalog: PostgreSQL knows it only by its qualified name.
+        "information_schema._pg_expandarray" => match args {
+            [T::Array(elem)] => Some(ResolvedTableFunction {
+                func: F::ExpandArray,
+                arg_types: vec![T::Array(elem.clone())],
+                columns: vec![
+                    ("x".to_owned(), (**elem).clone()),
+                    ("n".to_owned(), T::Int4),
+                ],
+                strict: true,
+            }),
             _ => None,
         },
         "jsonb_path_query" | "jsonb_path_query_tz" => {
@@ -486,6 +517,48 @@ pub fn call_table_function(
             let silent = matches!(args.get(3), Some(Value::Bool(true)));
             let items = crate::jsonpath::query(target, path, vars, silent)?.unwrap_or_default();
             single(items.into_iter().map(Value::Jsonb).collect())
+        }
+        F::GenerateSubscripts => {
+            let (Some(Value::Array(a)), Some(Value::Int4(d))) = (args.first(), args.get(1)) else {
+                return Err(bad_args());
+            };
+            let reverse = matches!(args.get(2), Some(Value::Bool(true)));
+            let Some(dim) = usize::try_from(*d)
+                .ok()
+                .and_then(|d| d.checked_sub(1))
+                .and_then(|d| a.dims.get(d))
+            else {
+                return Ok(Vec::new());
+            };
+            let len = i32::try_from(dim.len).map_err(|_| bad_args())?;
+            let subs = (dim.lower..dim.lower.saturating_add(len)).map(Value::Int4);
+            single(if reverse {
+                subs.rev().collect()
+            } else {
+                subs.collect()
+            })
+        }
+        F::ExpandArray => {
+            let Some(Value::Array(a)) = args.first() else {
+                return Err(bad_args());
+            };
+            // `$1[s]` over the first dimension's subscripts: a single subscript of a
+            // multidimensional array is NULL, as in PostgreSQL's SQL definition.
+            let Some(first) = a.dims.first() else {
+                return Ok(Vec::new());
+            };
+            let flat = a.dims.len() == 1;
+            (0..first.len)
+                .map(|i| {
+                    let x = if flat {
+                        a.elements.get(i).cloned().unwrap_or(Value::Null)
+                    } else {
+                        Value::Null
+                    };
+                    let n = i32::try_from(i + 1).map_err(|_| bad_args())?;
+                    Ok(vec![x, Value::Int4(n)])
+                })
+                .collect::<TypeResult<Vec<_>>>()?
         }
         F::Unnest => match args.first() {
             Some(Value::Array(a)) => single(a.elements.clone()),

@@ -729,6 +729,59 @@ impl<'a> Binder<'a> {
         }
     }
 
+    /// An AND (`and`) or OR of `args`, with constants folded as PostgreSQL's planner does:
+    /// FALSE decides an AND and TRUE an OR (the other arguments are dropped, and the folding
+    /// errors of those after it forgotten, as folding stops there), TRUE in an AND and FALSE
+    /// in an OR disappear, and all-NULL arguments give NULL.
+    fn fold_bool(&mut self, and: bool, args: Vec<Expr>) -> Expr {
+        let decides = Value::Bool(!and);
+        if let Some(k) = args.iter().position(|a| a.as_const() == Some(&decides)) {
+            for dead in &args[k + 1..] {
+                self.forget_const_errors(dead);
+            }
+        }
+        let mut kept: Vec<Expr> = Vec::new();
+        let mut decided = None;
+        let mut nulls = 0;
+        for a in args {
+            if decided.is_some() {
+                self.record_dropped(&a);
+                continue;
+            }
+            match a.as_const() {
+                Some(Value::Bool(v)) if *v != and => decided = Some(a),
+                Some(Value::Bool(_)) => {}
+                Some(Value::Null) => nulls += 1,
+                _ => kept.push(a),
+            }
+        }
+        // PostgreSQL keeps one NULL constant, after the other arguments.
+        let all_null = kept.is_empty() && nulls > 0;
+        if nulls > 0 && !kept.is_empty() {
+            kept.push(Expr::Const(Value::Null));
+        }
+        if let Some(d) = decided {
+            for k in &kept {
+                self.record_dropped(k);
+            }
+            d
+        } else if all_null {
+            Expr::Const(Value::Null)
+        } else if kept.is_empty() {
+            Expr::Const(Value::Bool(and))
+        } else {
+            kept.into_iter()
+                .reduce(|a, b| {
+                    if and {
+                        Expr::And(Box::new(a), Box::new(b))
+                    } else {
+                        Expr::Or(Box::new(a), Box::new(b))
+                    }
+                })
+                .unwrap_or(Expr::Const(Value::Bool(and)))
+        }
+    }
+
     /// [`fold`], remembering a failure (see `const_errors`). A strict operator or function
     /// with a NULL constant argument is NULL, whatever the other arguments (PostgreSQL folds
     /// `(x / 0) * NULL` to NULL without evaluating x / 0).
@@ -2032,8 +2085,13 @@ impl<'a> Binder<'a> {
         let mut first_name = None;
         for (fc, defs, def_at) in fcs {
             let fname = names(&fc.funcname);
-            let name = fname.last().cloned().unwrap_or_default();
-            first_name.get_or_insert_with(|| name.clone());
+            let short = fname.last().cloned().unwrap_or_default();
+            first_name.get_or_insert_with(|| short.clone());
+            // information_schema's functions are known by their qualified name only.
+            let name = match fname.as_slice() {
+                [s, n] if s == "information_schema" => format!("{s}.{n}"),
+                _ => short,
+            };
             let mut args = Vec::new();
             let mut types = Vec::new();
             for a in &fc.args {
@@ -3285,63 +3343,9 @@ impl<'a> Binder<'a> {
                     }
                     args.push(self.coerce(e, &t, &DataType::Bool, CastContext::Implicit)?);
                 }
-                // Folding stops at a deciding constant (FALSE for AND, TRUE for OR).
-                if b.boolop == 1 || b.boolop == 2 {
-                    let decides = Value::Bool(b.boolop == 2);
-                    if let Some(k) = args.iter().position(|a| a.as_const() == Some(&decides)) {
-                        for dead in &args[k + 1..] {
-                            self.forget_const_errors(dead);
-                        }
-                    }
-                }
-                // Constants fold as in PostgreSQL: FALSE decides an AND and TRUE an OR (the
-                // rest is dropped), TRUE in an AND and FALSE in an OR disappear, NOT of a
-                // constant is a constant.
                 let e = match b.boolop {
-                    1 | 2 => {
-                        let and = b.boolop == 1;
-                        let mut kept: Vec<Expr> = Vec::new();
-                        let mut decided = None;
-                        let mut all_null = !args.is_empty();
-                        for a in args {
-                            if decided.is_some() {
-                                self.record_dropped(&a);
-                                continue;
-                            }
-                            match a.as_const() {
-                                Some(Value::Bool(v)) if *v != and => decided = Some(a),
-                                Some(Value::Bool(_)) => all_null = false,
-                                Some(Value::Null) => kept.push(a),
-                                _ => {
-                                    all_null = false;
-                                    kept.push(a);
-                                }
-                            }
-                        }
-                        if let Some(d) = decided {
-                            for k in &kept {
-                                self.record_dropped(k);
-                            }
-                            Some(d)
-                        } else if kept.is_empty() {
-                            Some(Expr::Const(Value::Bool(and)))
-                        } else if all_null {
-                            Some(Expr::Const(Value::Null))
-                        } else {
-                            kept.into_iter().reduce(|a, b| {
-                                if and {
-                                    Expr::And(Box::new(a), Box::new(b))
-                                } else {
-                                    Expr::Or(Box::new(a), Box::new(b))
-                                }
-                            })
-                        }
-                    }
-                    _ => args.into_iter().next().map(|a| match a {
-                        Expr::Const(Value::Bool(v)) => Expr::Const(Value::Bool(!v)),
-                        Expr::Const(Value::Null) => Expr::Const(Value::Null),
-                        a => Expr::Not(Box::new(a)),
-                    }),
+                    1 | 2 => Some(self.fold_bool(b.boolop == 1, args)),
+                    _ => args.into_iter().next().map(negate),
                 };
                 Ok((e.unwrap_or(Expr::Const(Value::Null)), DataType::Bool))
             }
@@ -3904,7 +3908,15 @@ impl<'a> Binder<'a> {
                 let t = self.operand_type(&lt, &rt, "=")?;
                 let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
                 let re = self.coerce(re, &rt, &t, CastContext::Implicit)?;
-                let e = Expr::NullIf(Box::new(le), Box::new(re));
+                // Folded as PostgreSQL's planner does: a NULL operand can equal nothing, so
+                // the result is the first operand; constant operands are evaluated.
+                let null = |e: &Expr| matches!(e, Expr::Const(Value::Null));
+                let e = if null(&le) || null(&re) {
+                    self.record_dropped(&re);
+                    le
+                } else {
+                    self.fold_rec(Expr::NullIf(Box::new(le), Box::new(re)))
+                };
                 // PostgreSQL has cross-type `=` within the integer and the float families, so
                 // its NULLIF keeps the first operand's type there (`NULLIF(real, float8)` is a
                 // real). The value compared was widened losslessly: cast it back.
@@ -3997,10 +4009,28 @@ impl<'a> Binder<'a> {
                 for (e, et) in items {
                     list_e.push(self.coerce(e, &et, &t, CastContext::Implicit)?);
                 }
-                Ok((
-                    Expr::InList(Box::new(le), list_e, op == "<>"),
-                    DataType::Bool,
-                ))
+                let negated = op == "<>";
+                // As PostgreSQL's parser: items reading this query's columns become separate
+                // comparisons (ORed, or ANDed for NOT IN), which the planner can then place
+                // and order one by one; the others stay one list test when there are several.
+                let reads_row = |e: &Expr| e.any(&|x| matches!(x, Expr::Column(_)));
+                if !list_e.iter().any(reads_row) {
+                    return Ok((Expr::InList(Box::new(le), list_e, negated), DataType::Bool));
+                }
+                let constants = list_e.iter().filter(|e| !reads_row(e)).count();
+                let mut terms = Vec::new();
+                if constants > 1 {
+                    let (rows, consts): (Vec<Expr>, Vec<Expr>) =
+                        list_e.into_iter().partition(|e| reads_row(e));
+                    terms.push(Expr::InList(Box::new(le.clone()), consts, negated));
+                    list_e = rows;
+                }
+                let cmp = if negated { CmpOp::Ne } else { CmpOp::Eq };
+                for item in list_e {
+                    let c = Expr::Cmp(cmp, Box::new(le.clone()), Box::new(item));
+                    terms.push(self.fold_rec(c));
+                }
+                Ok((self.fold_bool(negated, terms), DataType::Bool))
             }
             K::AexprLike | K::AexprIlike | K::AexprSimilar => {
                 let (Some(l), Some(r)) = (a.lexpr.as_deref(), a.rexpr.as_deref()) else {
@@ -4023,21 +4053,24 @@ impl<'a> Binder<'a> {
                 let (xe, xt) = self.bind_expr(l, scope)?;
                 let (loe, lot) = self.bind_expr(lo, scope)?;
                 let (hie, hit) = self.bind_expr(hi, scope)?;
+                // As PostgreSQL's parser rewrites them (`x < lo OR x > hi` for NOT BETWEEN),
+                // then folds constant arms away.
+                let not = matches!(kind, K::AexprNotBetween | K::AexprNotBetweenSym);
+                let (lo_op, hi_op) = if not {
+                    (CmpOp::Lt, CmpOp::Gt)
+                } else {
+                    (CmpOp::Ge, CmpOp::Le)
+                };
                 let ge =
-                    self.comparison(CmpOp::Ge, xe.clone(), xt.clone(), loe.clone(), lot.clone())?;
+                    self.comparison(lo_op, xe.clone(), xt.clone(), loe.clone(), lot.clone())?;
                 let le =
-                    self.comparison(CmpOp::Le, xe.clone(), xt.clone(), hie.clone(), hit.clone())?;
-                let mut e = Expr::And(Box::new(ge), Box::new(le));
+                    self.comparison(hi_op, xe.clone(), xt.clone(), hie.clone(), hit.clone())?;
+                let mut e = self.fold_bool(!not, vec![ge, le]);
                 if matches!(kind, K::AexprBetweenSym | K::AexprNotBetweenSym) {
-                    let ge2 = self.comparison(CmpOp::Ge, xe.clone(), xt.clone(), hie, hit)?;
-                    let le2 = self.comparison(CmpOp::Le, xe, xt, loe, lot)?;
-                    e = Expr::Or(
-                        Box::new(e),
-                        Box::new(Expr::And(Box::new(ge2), Box::new(le2))),
-                    );
-                }
-                if matches!(kind, K::AexprNotBetween | K::AexprNotBetweenSym) {
-                    e = Expr::Not(Box::new(e));
+                    let ge2 = self.comparison(lo_op, xe.clone(), xt.clone(), hie, hit)?;
+                    let le2 = self.comparison(hi_op, xe, xt, loe, lot)?;
+                    let e2 = self.fold_bool(!not, vec![ge2, le2]);
+                    e = self.fold_bool(not, vec![e, e2]);
                 }
                 Ok((e, DataType::Bool))
             }
@@ -6562,6 +6595,23 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
             Expr::InList(a, l.into_iter().map(&mut *f).collect(), n)
         }
         e => e,
+    }
+}
+
+/// NOT of a bound condition, pushed down as PostgreSQL's planner does (`negate_clause`): NOT of
+/// AND / OR by De Morgan, of a comparison as the opposite comparison, of `[NOT] IN` as the other
+/// one, of NOT as its argument, of a constant as a constant. (IS NULL stays under NOT: on a
+/// row, NOT IS NULL is not IS NOT NULL.)
+pub fn negate(e: Expr) -> Expr {
+    match e {
+        Expr::Const(Value::Bool(v)) => Expr::Const(Value::Bool(!v)),
+        Expr::Const(Value::Null) => Expr::Const(Value::Null),
+        Expr::Not(a) => *a,
+        Expr::And(a, b) => Expr::Or(Box::new(negate(*a)), Box::new(negate(*b))),
+        Expr::Or(a, b) => Expr::And(Box::new(negate(*a)), Box::new(negate(*b))),
+        Expr::Cmp(op, a, b) => Expr::Cmp(op.negate(), a, b),
+        Expr::InList(a, l, not) => Expr::InList(a, l, !not),
+        e => Expr::Not(Box::new(e)),
     }
 }
 

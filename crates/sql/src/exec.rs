@@ -302,6 +302,7 @@ fn open_node<'p>(plan: &'p Plan) -> BoxNode<'p> {
         Plan::Filter { input, pred } => Box::new(FilterNode {
             input: open(input),
             pred,
+            gate: crate::optimizer::pseudo_constant(pred).then_some(None),
         }),
         Plan::Project { input, exprs } => Box::new(ProjectNode {
             input: open(input),
@@ -358,6 +359,7 @@ fn open_node<'p>(plan: &'p Plan) -> BoxNode<'p> {
                     right_matched: Vec::new(),
                     pending: Vec::new(),
                     tail: None,
+                    first_left: None,
                 })
             }
         }
@@ -588,7 +590,7 @@ impl<'p> Node<'p> for ScanNode<'p> {
             let mut row = decode_row(&bytes)?;
             row.resize(self.width, Value::Null);
             if let Some(f) = self.filter
-                && truth(&eval(f, &row, cx)?) != Some(true)
+                && !crate::expr::qual(f, &row, cx)?
             {
                 continue;
             }
@@ -627,7 +629,7 @@ impl<'p> Node<'p> for ScanNode<'p> {
                     row = decode_row(&latest)?;
                     row.resize(self.width, Value::Null);
                     if let Some(f) = self.filter
-                        && truth(&eval(f, &row, cx)?) != Some(true)
+                        && !crate::expr::qual(f, &row, cx)?
                     {
                         continue;
                     }
@@ -644,12 +646,26 @@ impl<'p> Node<'p> for ScanNode<'p> {
 struct FilterNode<'p> {
     input: BoxNode<'p>,
     pred: &'p Expr,
+    /// For a predicate that reads no row (PostgreSQL's gating "One-Time Filter"): `Some`
+    /// once evaluated, before the input is read at all, with whether rows may pass.
+    gate: Option<Option<bool>>,
 }
 
 impl<'p> Node<'p> for FilterNode<'p> {
     fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        if let Some(gate) = &mut self.gate {
+            let open = match gate {
+                Some(open) => *open,
+                None => {
+                    let open = truth(&eval(self.pred, &[], cx)?) == Some(true);
+                    *gate = Some(open);
+                    open
+                }
+            };
+            return if open { self.input.next(cx) } else { Ok(None) };
+        }
         while let Some(row) = self.input.next(cx)? {
-            if truth(&eval(self.pred, &row, cx)?) == Some(true) {
+            if crate::expr::qual(self.pred, &row, cx)? {
                 return Ok(Some(row));
             }
         }
@@ -785,13 +801,19 @@ struct NestedLoop<'p> {
     tail: Option<usize>,
 }
 
-impl<'p> Node<'p> for NestedLoop<'p> {
-    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+impl NestedLoop<'_> {
+    fn materialize(&mut self, cx: &mut Cx<'_>) -> Result<(), SqlError> {
         if !self.lateral && self.right_rows.is_none() {
             let rows = collect(self.right_plan, cx)?;
             self.right_matched = vec![false; rows.len()];
             self.right_rows = Some(Arc::new(rows));
         }
+        Ok(())
+    }
+}
+
+impl<'p> Node<'p> for NestedLoop<'p> {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
         loop {
             if let Some(i) = self.tail.as_mut() {
                 // Unmatched right rows of RIGHT/FULL joins.
@@ -820,6 +842,7 @@ impl<'p> Node<'p> for NestedLoop<'p> {
                     }
                     None => {
                         if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                            self.materialize(cx)?;
                             self.tail = Some(0);
                             continue;
                         }
@@ -827,6 +850,9 @@ impl<'p> Node<'p> for NestedLoop<'p> {
                     }
                 }
             }
+            // The inner side runs once the first outer row exists (as in PostgreSQL, an empty
+            // outer side never runs it).
+            self.materialize(cx)?;
             let rows = self.right_rows.clone().unwrap_or_default();
             let Some(left) = self.current.clone() else {
                 continue;
@@ -836,7 +862,7 @@ impl<'p> Node<'p> for NestedLoop<'p> {
                 self.pos += 1;
                 let row = joined(&left, &rows[k]);
                 let ok = match self.on {
-                    Some(on) => truth(&eval(on, &row, cx)?) == Some(true),
+                    Some(on) => crate::expr::qual(on, &row, cx)?,
                     None => true,
                 };
                 if ok {
@@ -882,11 +908,25 @@ struct HashJoin<'p> {
     right_matched: Vec<bool>,
     pending: Vec<Row>,
     tail: Option<usize>,
+    /// The first outer row, read before the hash table is built.
+    first_left: Option<Row>,
 }
 
 impl<'p> Node<'p> for HashJoin<'p> {
     fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
         if self.table.is_none() {
+            // Unless inner rows must be kept, an empty outer side means nothing to build (as
+            // PostgreSQL's hash join reads its first outer row before the hash table).
+            if !matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                match self.left.next(cx)? {
+                    Some(row) => self.first_left = Some(row),
+                    None => {
+                        self.table = Some(HashMap::new());
+                        self.tail = Some(0);
+                        return Ok(None);
+                    }
+                }
+            }
             let rows = collect(self.right_plan, cx)?;
             let mut table: HashMap<Vec<Value>, Vec<usize>> = HashMap::new();
             for (i, r) in rows.iter().enumerate() {
@@ -901,9 +941,19 @@ impl<'p> Node<'p> for HashJoin<'p> {
                     table.entry(key).or_default().push(i);
                 }
             }
+            // Nothing to match and no outer row to keep: the outer side is never read (as
+            // PostgreSQL's hash join skips its outer scan when the hash table is empty).
+            let done = table.is_empty()
+                && matches!(
+                    self.kind,
+                    JoinKind::Inner | JoinKind::Semi | JoinKind::Right
+                );
             self.right_matched = vec![false; rows.len()];
             self.right_rows = rows;
             self.table = Some(table);
+            if done {
+                self.tail = Some(self.right_rows.len());
+            }
         }
         loop {
             if let Some(r) = self.pending.pop() {
@@ -922,7 +972,11 @@ impl<'p> Node<'p> for HashJoin<'p> {
                 }
                 return Ok(None);
             }
-            let Some(left) = self.left.next(cx)? else {
+            let next = match self.first_left.take() {
+                Some(row) => Some(row),
+                None => self.left.next(cx)?,
+            };
+            let Some(left) = next else {
                 if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
                     self.tail = Some(0);
                     continue;
@@ -950,7 +1004,7 @@ impl<'p> Node<'p> for HashJoin<'p> {
             for k in candidates {
                 let row = joined(&left, &self.right_rows[k]);
                 let ok = match self.on {
-                    Some(on) => truth(&eval(on, &row, cx)?) == Some(true),
+                    Some(on) => crate::expr::qual(on, &row, cx)?,
                     None => true,
                 };
                 if ok {

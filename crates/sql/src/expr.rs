@@ -53,6 +53,18 @@ impl CmpOp {
         })
     }
 
+    /// The operator giving the opposite answer (`NOT a < b` is `a >= b`; NULL stays NULL).
+    pub fn negate(self) -> CmpOp {
+        match self {
+            CmpOp::Eq => CmpOp::Ne,
+            CmpOp::Ne => CmpOp::Eq,
+            CmpOp::Lt => CmpOp::Ge,
+            CmpOp::Le => CmpOp::Gt,
+            CmpOp::Gt => CmpOp::Le,
+            CmpOp::Ge => CmpOp::Lt,
+        }
+    }
+
     /// The operator with its operands swapped (`a < b` is `b > a`).
     pub fn swap(self) -> CmpOp {
         match self {
@@ -530,6 +542,35 @@ fn rewrite_all(
     f: &mut dyn FnMut(Expr) -> Result<Expr, SqlError>,
 ) -> Result<Vec<Expr>, SqlError> {
     v.into_iter().map(|e| e.rewrite(f)).collect()
+}
+
+/// Evaluates a condition as a filter does: the conjuncts of an AND in order, stopping at the
+/// first that is not true (FALSE and NULL both reject the row, as PostgreSQL's ExecQual).
+pub fn qual(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<bool, SqlError> {
+    match e {
+        Expr::And(a, b) => Ok(qual(a, row, cx)? && qual(b, row, cx)?),
+        e => Ok(truth(&eval(e, row, cx)?) == Some(true)),
+    }
+}
+
+/// A condition's cost per row in PostgreSQL's terms (one unit per operator or function call;
+/// an uncorrelated subquery runs once, a correlated one per row and costs most), to check a
+/// filter's conjuncts cheapest first as its planner does (`order_qual_clauses`).
+pub fn qual_cost(e: &Expr) -> f64 {
+    let own = match e {
+        Expr::Cmp(..)
+        | Expr::Arith(..)
+        | Expr::Neg(_)
+        | Expr::Func { .. }
+        | Expr::NullIf(..)
+        | Expr::Distinct(..)
+        | Expr::Cast(..) => 1.0,
+        Expr::InList(_, items, _) => items.len() as f64 * 0.5,
+        Expr::Subquery(s) if s.correlated => 1000.0,
+        Expr::Subquery(s) if matches!(s.kind, SubqueryKind::Quantified { .. }) => 1.0,
+        _ => 0.0,
+    };
+    own + e.children().into_iter().map(qual_cost).sum::<f64>()
 }
 
 /// Three-valued truth of a value: `Some(bool)` or `None` for NULL.

@@ -78,9 +78,29 @@ fn shift_down(e: Expr, by: usize) -> Expr {
 pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
     match plan {
         Plan::Filter { input, pred } => {
-            let input = optimize(*input, catalog);
-            push_filter(input, pred, catalog)
+            let (input, pred) = having_to_where(*input, pred);
+            let Some(pred) = pred else {
+                return optimize(input, catalog);
+            };
+            // Conditions that read no row are checked once, before the input runs (as
+            // PostgreSQL's gating One-Time Filter), so a false one skips the input entirely.
+            let mut parts = Vec::new();
+            conjuncts(pred, &mut parts);
+            let (gate, rest): (Vec<Expr>, Vec<Expr>) = parts.into_iter().partition(pseudo_constant);
+            let inner = match and_all(rest) {
+                Some(pred) if reorderable(&input) => reorder_joins(input, Some(pred), catalog),
+                Some(pred) => push_filter(optimize(input, catalog), pred, catalog),
+                None => optimize(input, catalog),
+            };
+            match and_all(gate) {
+                Some(pred) => Plan::Filter {
+                    input: Box::new(inner),
+                    pred,
+                },
+                None => inner,
+            }
         }
+        join @ Plan::Join { .. } if reorderable(&join) => reorder_joins(join, None, catalog),
         Plan::Project { input, exprs } => Plan::Project {
             input: Box::new(optimize(*input, catalog)),
             exprs,
@@ -169,6 +189,319 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
     }
 }
 
+/// Whether an expression calls something volatile (so evaluating it twice may differ).
+fn volatile(e: &Expr) -> bool {
+    use basalt_func::Func;
+    e.any(&|x| match x {
+        Expr::Sequence(..) => true,
+        Expr::Func { func, .. } => matches!(
+            func,
+            Func::Math(
+                basalt_func::math::MathFunc::Random | basalt_func::math::MathFunc::GenRandomUuid
+            ) | Func::DateTime(basalt_func::datetime::DateTimeFunc::ClockTimestamp)
+        ),
+        _ => false,
+    })
+}
+
+/// HAVING conditions on a GROUP BY (without grouping sets) that read only group keys, with no
+/// aggregate, subquery or volatile call, move below the aggregation as WHERE conditions on the
+/// grouped expressions, as PostgreSQL's planner moves them: they then filter rows before
+/// grouping. Returns the plan and the conditions left for HAVING.
+fn having_to_where(input: Plan, pred: Expr) -> (Plan, Option<Expr>) {
+    let Plan::Aggregate {
+        input: rows,
+        groups,
+        aggs,
+        sets,
+        grouping,
+    } = input
+    else {
+        return (input, Some(pred));
+    };
+    let mut parts = Vec::new();
+    conjuncts(pred, &mut parts);
+    let movable = |p: &Expr| {
+        if !sets.is_empty() || groups.is_empty() {
+            return false;
+        }
+        let mut cols = Vec::new();
+        p.columns(&mut cols);
+        cols.iter().all(|c| {
+            groups
+                .get(*c)
+                .is_some_and(|g| !volatile(g) && !g.any(&|x| matches!(x, Expr::Subquery(_))))
+        }) && !volatile(p)
+            && !p.any(&|x| {
+                matches!(
+                    x,
+                    Expr::Subquery(_)
+                        | Expr::Agg(_)
+                        | Expr::Window(_)
+                        | Expr::Srf(_)
+                        | Expr::Grouping(..)
+                )
+            })
+    };
+    let (moved, kept): (Vec<Expr>, Vec<Expr>) = parts.into_iter().partition(|p| movable(p));
+    let moved: Vec<Expr> = moved
+        .into_iter()
+        .map(|p| {
+            p.rewrite(&mut |x| {
+                Ok(match x {
+                    Expr::Column(i) => groups.get(i).cloned().unwrap_or(Expr::Column(i)),
+                    x => x,
+                })
+            })
+            .unwrap_or(Expr::Const(basalt_common::types::Value::Null))
+        })
+        .collect();
+    let rows = match and_all(moved) {
+        Some(pred) => Box::new(Plan::Filter { input: rows, pred }),
+        None => rows,
+    };
+    (
+        Plan::Aggregate {
+            input: rows,
+            groups,
+            aggs,
+            sets,
+            grouping,
+        },
+        and_all(kept),
+    )
+}
+
+/// Whether a condition reads nothing of the row it filters and gives the same value each time
+/// (PostgreSQL's pseudoconstant quals): no columns, uncorrelated subqueries only, nothing
+/// volatile.
+pub fn pseudo_constant(e: &Expr) -> bool {
+    use basalt_func::Func;
+    !matches!(e, Expr::Const(_))
+        && !e.any(&|x| match x {
+            Expr::Column(_)
+            | Expr::Sequence(..)
+            | Expr::Agg(_)
+            | Expr::Window(_)
+            | Expr::Srf(_)
+            | Expr::Grouping(..) => true,
+            Expr::Subquery(s) => s.correlated,
+            Expr::Func { func, .. } => matches!(
+                func,
+                Func::Math(
+                    basalt_func::math::MathFunc::Random
+                        | basalt_func::math::MathFunc::GenRandomUuid
+                ) | Func::DateTime(basalt_func::datetime::DateTimeFunc::ClockTimestamp)
+            ),
+            _ => false,
+        })
+}
+
+/// Inner joins of at least this many relations are put in a greedy join order.
+const REORDER_MIN_RELATIONS: usize = 3;
+
+/// The relations of a tree of plain inner joins (nested ones included), or 0 when `plan` is
+/// not such a join.
+fn inner_relations(plan: &Plan) -> usize {
+    match plan {
+        Plan::Join {
+            kind: JoinKind::Inner,
+            left,
+            right,
+            hash_keys,
+            lateral: false,
+            ..
+        } if hash_keys.is_empty() => inner_relations(left).max(1) + inner_relations(right).max(1),
+        _ => 0,
+    }
+}
+
+/// Whether `plan` is an inner-join tree worth reordering: enough relations and no scan that
+/// emits row keys or locks rows (UPDATE / DELETE / FOR UPDATE keep the order they were
+/// written in).
+fn reorderable(plan: &Plan) -> bool {
+    fn plain_leaves(plan: &Plan) -> bool {
+        match plan {
+            Plan::Join {
+                kind: JoinKind::Inner,
+                left,
+                right,
+                lateral: false,
+                ..
+            } => plain_leaves(left) && plain_leaves(right),
+            Plan::Scan { emit_key, lock, .. } => !emit_key && lock.is_none(),
+            _ => true,
+        }
+    }
+    inner_relations(plan) >= REORDER_MIN_RELATIONS && plain_leaves(plan)
+}
+
+/// Splits an inner-join tree into its relations (with the offset of their first column in the
+/// tree's row) and the conjuncts of its ON conditions, over the tree's row.
+fn flatten_inner(
+    plan: Plan,
+    offset: usize,
+    leaves: &mut Vec<(usize, Plan)>,
+    preds: &mut Vec<Expr>,
+) {
+    match plan {
+        Plan::Join {
+            kind: JoinKind::Inner,
+            left,
+            right,
+            on,
+            hash_keys,
+            lateral: false,
+        } if hash_keys.is_empty() => {
+            let lw = left.width();
+            flatten_inner(*left, offset, leaves, preds);
+            flatten_inner(*right, offset + lw, leaves, preds);
+            if let Some(on) = on {
+                let mut parts = Vec::new();
+                conjuncts(on, &mut parts);
+                preds.extend(parts.into_iter().map(|p| map_columns(p, &|c| c + offset)));
+            }
+        }
+        p => leaves.push((offset, p)),
+    }
+}
+
+fn map_columns(e: Expr, f: &dyn Fn(usize) -> usize) -> Expr {
+    e.rewrite(&mut |x| {
+        Ok(match x {
+            Expr::Column(i) => Expr::Column(f(i)),
+            x => x,
+        })
+    })
+    .unwrap_or(Expr::Const(basalt_common::types::Value::Null))
+}
+
+/// Plans an inner join of several relations (a FROM list or a chain of inner JOINs) with the
+/// WHERE conjuncts `pred`, in a greedy order: the relation with the fewest estimated rows
+/// after its own filters first, then repeatedly the smallest relation tied to those already
+/// joined by an equality (so each step is a hash or index join, never a cross product while a
+/// connected relation is left), falling back to the smallest remaining one. Conditions then
+/// sink to the lowest join that has their columns ([`push_filter`]); a projection restores
+/// the column order the query was bound with, and conditions holding subqueries (which see
+/// that order through outer references) are checked above it.
+fn reorder_joins(tree: Plan, pred: Option<Expr>, catalog: &Catalog) -> Plan {
+    let width = tree.width();
+    let mut leaves = Vec::new();
+    let mut preds = Vec::new();
+    flatten_inner(tree, 0, &mut leaves, &mut preds);
+    if let Some(p) = pred {
+        conjuncts(p, &mut preds);
+    }
+    let spans: Vec<(usize, usize)> = leaves.iter().map(|(o, p)| (*o, p.width())).collect();
+    let leaf_of = |c: usize| spans.iter().position(|(o, w)| c >= *o && c < o + w);
+    let n = leaves.len();
+    let mut local: Vec<Vec<Expr>> = vec![Vec::new(); n];
+    let mut multi: Vec<(Expr, Vec<usize>)> = Vec::new();
+    let mut above = Vec::new();
+    for p in preds {
+        if p.any(&|x| matches!(x, Expr::Subquery(_) | Expr::Sequence(..))) {
+            above.push(p);
+            continue;
+        }
+        let mut cols = Vec::new();
+        p.columns(&mut cols);
+        let mut rels: Vec<usize> = cols.into_iter().filter_map(leaf_of).collect();
+        rels.sort_unstable();
+        rels.dedup();
+        if let [r] = rels[..] {
+            let off = spans[r].0;
+            local[r].push(map_columns(p, &|c| c - off));
+        } else {
+            multi.push((p, rels));
+        }
+    }
+    let plans: Vec<Plan> = leaves
+        .into_iter()
+        .zip(local)
+        .map(|((_, leaf), local)| {
+            let leaf = optimize(leaf, catalog);
+            match and_all(local) {
+                Some(f) => push_filter(leaf, f, catalog),
+                None => leaf,
+            }
+        })
+        .collect();
+    let est: Vec<f64> = plans.iter().map(|p| estimate(p, catalog)).collect();
+    // Relation pairs tied by an equality between their columns.
+    let equi: Vec<&Vec<usize>> = multi
+        .iter()
+        .filter(|(p, rels)| rels.len() == 2 && matches!(p, Expr::Cmp(CmpOp::Eq, ..)))
+        .map(|(_, rels)| rels)
+        .collect();
+    let smallest = |cands: &mut dyn Iterator<Item = usize>| {
+        cands.min_by(|a, b| est[*a].total_cmp(&est[*b]).then(a.cmp(b)))
+    };
+    let mut joined = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    while order.len() < n {
+        let connected = smallest(&mut (0..n).filter(|&j| {
+            !joined[j]
+                && equi
+                    .iter()
+                    .any(|r| r.contains(&j) && r.iter().any(|&k| k != j && joined[k]))
+        }));
+        let Some(next) = connected.or_else(|| smallest(&mut (0..n).filter(|&j| !joined[j]))) else {
+            break;
+        };
+        joined[next] = true;
+        order.push(next);
+    }
+    let mut new_offset = vec![0; n];
+    let mut at = 0;
+    for &j in &order {
+        new_offset[j] = at;
+        at += spans[j].1;
+    }
+    let remap = |c: usize| match leaf_of(c) {
+        Some(j) => new_offset[j] + (c - spans[j].0),
+        None => c,
+    };
+    let mut slots: Vec<Option<Plan>> = plans.into_iter().map(Some).collect();
+    let mut tree: Option<Plan> = None;
+    for &j in &order {
+        let Some(leaf) = slots[j].take() else {
+            continue;
+        };
+        tree = Some(match tree {
+            None => leaf,
+            Some(left) => Plan::Join {
+                kind: JoinKind::Inner,
+                left: Box::new(left),
+                right: Box::new(leaf),
+                on: None,
+                hash_keys: Vec::new(),
+                lateral: false,
+            },
+        });
+    }
+    let Some(mut tree) = tree else {
+        return Plan::Unit;
+    };
+    let conds: Vec<Expr> = multi
+        .into_iter()
+        .map(|(p, _)| map_columns(p, &remap))
+        .collect();
+    if let Some(c) = and_all(conds) {
+        tree = push_filter(tree, c, catalog);
+    }
+    let identity = order.iter().enumerate().all(|(i, &j)| i == j);
+    if !identity {
+        tree = Plan::Project {
+            input: Box::new(tree),
+            exprs: (0..width).map(|c| Expr::Column(remap(c))).collect(),
+        };
+    }
+    match and_all(above) {
+        Some(f) => push_filter(tree, f, catalog),
+        None => tree,
+    }
+}
+
 fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
     match input {
         Plan::Scan {
@@ -196,7 +529,7 @@ fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
                 alias,
                 width,
                 access,
-                filter: and_all(all),
+                filter: cheapest_first(all),
                 emit_key,
                 lock,
             }
@@ -264,7 +597,7 @@ fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
                     kind: JoinKind::Inner,
                     left: Box::new(left),
                     right: Box::new(right),
-                    on: and_all(on_parts),
+                    on: cheapest_first(on_parts),
                     hash_keys,
                     lateral,
                 },
@@ -312,11 +645,25 @@ fn push_filter(input: Plan, pred: Expr, catalog: &Catalog) -> Plan {
                 },
             }
         }
-        other => Plan::Filter {
-            input: Box::new(other),
-            pred,
-        },
+        other => {
+            let mut parts = Vec::new();
+            conjuncts(pred, &mut parts);
+            match cheapest_first(parts) {
+                Some(pred) => Plan::Filter {
+                    input: Box::new(other),
+                    pred,
+                },
+                None => other,
+            }
+        }
     }
+}
+
+/// The conjunction of `parts`, cheapest first (stable), as PostgreSQL's planner orders a
+/// node's conditions; filters stop at the first one that is not true.
+fn cheapest_first(mut parts: Vec<Expr>) -> Option<Expr> {
+    parts.sort_by(|a, b| crate::expr::qual_cost(a).total_cmp(&crate::expr::qual_cost(b)));
+    and_all(parts)
 }
 
 /// Columns a row passing `pred` cannot have NULL in: those read through strict operators,
@@ -1002,10 +1349,16 @@ fn explain_q(
             }
         }
         Plan::Filter { input, pred } => {
-            line(out, "Filter".into());
+            // A condition reading no row is checked once, as PostgreSQL's gating Result.
+            let (node, label) = if pseudo_constant(pred) {
+                ("Result", "One-Time Filter")
+            } else {
+                ("Filter", "Filter")
+            };
+            line(out, node.into());
             let cols = crate::deparse::plan_columns(input, catalog, qualify);
             out.push(format!(
-                "{detail_pad}  Filter: {}",
+                "{detail_pad}  {label}: {}",
                 crate::deparse::expr_text(pred, &cols)
             ));
             explain_q(input, catalog, depth + 1, out, qualify, outer);

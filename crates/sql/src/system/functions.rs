@@ -649,11 +649,12 @@ pub fn bind(
             };
             (e, DataType::Bool)
         }
-        ("pg_type_is_visible" | "pg_function_is_visible", 1) => {
-            let known: Vec<u32> = if name == "pg_type_is_visible" {
-                tables::builtin_types().iter().map(DataType::oid).collect()
-            } else {
-                PROCS.iter().map(|p| p.oid).collect()
+        ("pg_type_is_visible" | "pg_function_is_visible" | "pg_collation_is_visible", 1) => {
+            let known: Vec<u32> = match name {
+                "pg_type_is_visible" => tables::builtin_types().iter().map(DataType::oid).collect(),
+                // Every collation lives in pg_catalog.
+                "pg_collation_is_visible" => tables::collation_oids().to_vec(),
+                _ => PROCS.iter().map(|p| p.oid).collect(),
             };
             let o = oid_arg(b, 0, OidKind::Plain)?;
             let entries = known

@@ -1699,6 +1699,11 @@ fn pg_am_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
     ]
 }
 
+/// The OIDs of the collations in pg_collation.
+pub(crate) fn collation_oids() -> [u32; 3] {
+    [DEFAULT_COLLATION, 950, 951]
+}
+
 fn pg_collation_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
     let row = |o, n: &str, p, enc, c: Option<&str>| {
         vec![
