@@ -32,7 +32,10 @@ fn deferred_unique_constraints_are_refused() {
     }
     s.execute("CREATE TABLE u (a int UNIQUE DEFERRABLE, b int)")
         .unwrap();
-    let e = fail(&mut s, "ALTER TABLE u ADD UNIQUE (b) DEFERRABLE INITIALLY DEFERRED");
+    let e = fail(
+        &mut s,
+        "ALTER TABLE u ADD UNIQUE (b) DEFERRABLE INITIALLY DEFERRED",
+    );
     assert_eq!(e.code().code(), "0A000");
     s.execute("BEGIN").unwrap();
     // Naming it or ALL while one exists would defer a check that is not deferred.
