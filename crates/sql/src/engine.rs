@@ -791,6 +791,15 @@ impl hashbrown::Equivalent<PlanKey> for PlanKeyRef<'_> {
     }
 }
 
+/// A statement prepared with SQL `PREPARE name [(types)] AS statement`.
+#[derive(Debug, Clone)]
+pub(crate) struct SqlPrepared {
+    /// The statement, parsed (positions point into the `PREPARE` text).
+    parsed: Arc<crate::parse::Parsed>,
+    /// The declared parameter types, if any (`EXECUTE` casts its arguments to them).
+    arg_types: Vec<protobuf::TypeName>,
+}
+
 /// What a DML statement returns.
 struct DmlOutput {
     count: usize,
@@ -1242,6 +1251,147 @@ impl<K: TxnKv> Session<K> {
     }
 
     /// Executes a statement that reads or writes data or the catalog.
+    /// `PREPARE name [(types)] AS statement`: kept for `EXECUTE` until `DEALLOCATE` or the
+    /// end of the session (rolling back does not forget it, as in PostgreSQL).
+    fn prepare_sql(
+        &mut self,
+        p: &protobuf::PrepareStmt,
+        stmt: &Statement<'_>,
+    ) -> Result<StatementResult, SqlError> {
+        if self.prepared.contains_key(&p.name) {
+            return Err(err(
+                "42P05",
+                format!("prepared statement \"{}\" already exists", p.name),
+            ));
+        }
+        let Some(query) = p.query.as_deref() else {
+            return Err(err("42601", "PREPARE without a statement"));
+        };
+        let mut arg_types = Vec::new();
+        for t in &p.argtypes {
+            match t.node.as_ref() {
+                Some(Node::TypeName(tn)) => {
+                    // Unknown type names fail here, as in PostgreSQL.
+                    crate::binder::type_name(tn)?;
+                    arg_types.push(tn.clone());
+                }
+                _ => return Err(err("42601", "bad parameter type in PREPARE")),
+            }
+        }
+        // A query is bound now, so that unknown names fail at PREPARE as in PostgreSQL
+        // (other statements are checked when executed).
+        if let Some(Node::SelectStmt(sel)) = query.node.as_ref()
+            && sel.with_clause.is_none()
+            && sel.into_clause.is_none()
+        {
+            let catalog = self.load_catalog()?;
+            let mut b = self.binder(&catalog);
+            b.params = arg_types
+                .iter()
+                .map(crate::binder::type_name)
+                .collect::<Result<_, _>>()?;
+            b.bind_select(sel)?;
+        }
+        let parsed = crate::parse::Parsed::nested(stmt.text().into(), query.clone());
+        self.prepared.insert(
+            p.name.clone(),
+            SqlPrepared {
+                parsed: Arc::new(parsed),
+                arg_types,
+            },
+        );
+        Ok(tag("PREPARE"))
+    }
+
+    /// `EXECUTE name [(arguments)]`: evaluates the arguments (cast to the declared types) and
+    /// runs the prepared statement with them as its parameters.
+    fn execute_sql(
+        &mut self,
+        e: &protobuf::ExecuteStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let Some(prep) = self.prepared.get(&e.name).cloned() else {
+            return Err(err(
+                "26000",
+                format!("prepared statement \"{}\" does not exist", e.name),
+            ));
+        };
+        if !prep.arg_types.is_empty() && e.params.len() != prep.arg_types.len() {
+            return Err(err(
+                "42601",
+                format!(
+                    "wrong number of parameters for prepared statement \"{}\"",
+                    e.name
+                ),
+            )
+            .with_detail(format!(
+                "Expected {} parameters but got {}.",
+                prep.arg_types.len(),
+                e.params.len()
+            )));
+        }
+        // The arguments are one row of constant expressions, evaluated like a SELECT list.
+        let targets = e
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let val = match prep.arg_types.get(i) {
+                    Some(tn) => protobuf::Node {
+                        node: Some(Node::TypeCast(Box::new(protobuf::TypeCast {
+                            arg: Some(Box::new(a.clone())),
+                            type_name: Some(tn.clone()),
+                            location: -1,
+                        }))),
+                    },
+                    None => a.clone(),
+                };
+                protobuf::Node {
+                    node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
+                        val: Some(Box::new(val)),
+                        ..Default::default()
+                    }))),
+                }
+            })
+            .collect();
+        let args = protobuf::SelectStmt {
+            target_list: targets,
+            ..Default::default()
+        };
+        let params = if e.params.is_empty() {
+            Vec::new()
+        } else {
+            let (_, _, rows) = self.query_rows(&args, None)?;
+            rows.into_iter().next().unwrap_or_default()
+        };
+        let saved = std::mem::replace(&mut self.params, params);
+        let result = prep
+            .parsed
+            .statements()
+            .next()
+            .map(|inner| self.execute_statement(&inner, notices));
+        self.params = saved;
+        result.unwrap_or_else(|| Err(err("42601", "empty prepared statement")))
+    }
+
+    /// `DEALLOCATE [PREPARE] name | ALL`.
+    fn deallocate_sql(
+        &mut self,
+        d: &protobuf::DeallocateStmt,
+    ) -> Result<StatementResult, SqlError> {
+        if d.isall || d.name.is_empty() {
+            self.prepared.clear();
+            return Ok(tag("DEALLOCATE ALL"));
+        }
+        if self.prepared.remove(&d.name).is_none() {
+            return Err(err(
+                "26000",
+                format!("prepared statement \"{}\" does not exist", d.name),
+            ));
+        }
+        Ok(tag("DEALLOCATE"))
+    }
+
     pub(crate) fn data_statement(
         &mut self,
         node: &Node,
@@ -1250,6 +1400,9 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<StatementResult, SqlError> {
         let _ = stmt;
         match node {
+            Node::PrepareStmt(p) => self.prepare_sql(p, stmt),
+            Node::ExecuteStmt(e) => self.execute_sql(e, notices),
+            Node::DeallocateStmt(d) => self.deallocate_sql(d),
             Node::SelectStmt(s) if select_into(s).is_some() => self.select_into(s, notices),
             Node::SelectStmt(s) if with_modifies(s.with_clause.as_ref()) => self.select_with(s),
             Node::SelectStmt(s) => self.select(s, stmt.text()),

@@ -77,6 +77,9 @@ impl ParseOptions {
 pub struct Parsed {
     text: Arc<str>,
     stmts: Vec<RawStmt>,
+    /// Per statement: its highest parameter reference (`$n`) and that reference's byte
+    /// offset, if it has one.
+    max_params: Vec<Option<(u32, usize)>>,
     warnings: Vec<Notice>,
 }
 
@@ -103,10 +106,29 @@ impl Parsed {
 
     /// The statements, in order.
     pub fn statements(&self) -> impl Iterator<Item = Statement<'_>> {
-        self.stmts.iter().map(|raw| Statement {
-            raw,
-            text: statement_text(&self.text, raw),
-        })
+        self.stmts
+            .iter()
+            .zip(&self.max_params)
+            .map(|(raw, &max_param)| Statement {
+                raw,
+                text: statement_text(&self.text, raw),
+                max_param,
+            })
+    }
+
+    /// A one-statement parse of `stmt`, a statement nested in `text` (the body of `PREPARE`):
+    /// its locations stay those of `text`, so errors point into it.
+    pub fn nested(text: Arc<str>, stmt: protobuf::Node) -> Parsed {
+        Parsed {
+            text,
+            stmts: vec![RawStmt {
+                stmt: Some(Box::new(stmt)),
+                stmt_location: 0,
+                stmt_len: 0,
+            }],
+            max_params: vec![None],
+            warnings: Vec::new(),
+        }
     }
 
     /// Warnings the lexer raised (e.g. `nonstandard use of \\ in a string literal` when
@@ -121,6 +143,7 @@ impl Parsed {
 pub struct Statement<'a> {
     raw: &'a RawStmt,
     text: &'a str,
+    max_param: Option<(u32, usize)>,
 }
 
 impl<'a> Statement<'a> {
@@ -138,6 +161,32 @@ impl<'a> Statement<'a> {
     pub fn location(&self) -> usize {
         usize::try_from(self.raw.stmt_location).unwrap_or(0)
     }
+
+    /// The statement's highest parameter reference `$n` and that reference's byte offset in
+    /// the query string. `PREPARE` bodies do not count: their parameters are the prepared
+    /// statement's.
+    pub fn max_param(&self) -> Option<(u32, usize)> {
+        self.max_param
+    }
+}
+
+/// The highest `$n` of a statement and its byte offset (see [`Statement::max_param`]).
+fn max_param(raw: &RawStmt) -> Option<(u32, usize)> {
+    use pg_query::NodeRef;
+    let node = raw.stmt.as_ref()?.node.as_ref()?;
+    if matches!(node, protobuf::node::Node::PrepareStmt(_)) {
+        return None;
+    }
+    node.nodes()
+        .into_iter()
+        .filter_map(|(n, ..)| match n {
+            NodeRef::ParamRef(p) => Some((
+                u32::try_from(p.number).ok()?,
+                usize::try_from(p.location).ok()?,
+            )),
+            _ => None,
+        })
+        .max_by_key(|&(n, at)| (n, std::cmp::Reverse(at)))
 }
 
 fn statement_text<'a>(text: &'a str, raw: &RawStmt) -> &'a str {
@@ -168,6 +217,7 @@ pub fn parse(sql: &str, options: ParseOptions) -> Result<Parsed, SqlError> {
     match pg_parse(sql, options) {
         Ok(result) => Ok(Parsed {
             text: Arc::from(sql),
+            max_params: result.protobuf.stmts.iter().map(max_param).collect(),
             stmts: result.protobuf.stmts,
             warnings: result.warnings.iter().map(|w| lexer_warning(w)).collect(),
         }),

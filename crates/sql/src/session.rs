@@ -195,6 +195,8 @@ pub struct Session<K: TxnKv> {
     pub(crate) block: Option<Block<K::Txn>>,
     /// `currval` / `lastval` state of this session.
     pub(crate) seq_session: crate::engine::SeqSession,
+    /// Statements prepared with SQL `PREPARE`, by name (not transactional, as in PostgreSQL).
+    pub(crate) prepared: std::collections::HashMap<String, crate::engine::SqlPrepared>,
     /// Bound and optimized SELECT plans by statement (see `engine`).
     pub(crate) plan_cache: hashbrown::HashMap<
         crate::engine::PlanKey,
@@ -237,6 +239,7 @@ impl<K: TxnKv> Session<K> {
             cache: shared.parse_cache.clone(),
             shared,
             seq_session: Default::default(),
+            prepared: std::collections::HashMap::new(),
             params: Vec::new(),
             capture: None,
             current_sql: None,
@@ -384,7 +387,16 @@ impl<K: TxnKv> Session<K> {
             }
             self.statement_started = false;
             let mut notices = std::mem::take(&mut lexer_warnings);
-            match self.execute_statement(&stmt, &mut notices) {
+            // A `$n` beyond the parameters given: PostgreSQL's parse analysis refuses it.
+            let outcome = match stmt.max_param() {
+                Some((n, at)) if n as usize > self.params.len() => Err(SqlError::new(
+                    "42P02",
+                    format!("there is no parameter ${n}"),
+                )
+                .at(u32::try_from(at).ok().map(|a| a + 1))),
+                _ => self.execute_statement(&stmt, &mut notices),
+            };
+            match outcome {
                 Ok(mut result) => {
                     result.notices = notices;
                     batch.results.push(result);
@@ -543,7 +555,7 @@ impl<K: TxnKv> Session<K> {
         Ok(txn)
     }
 
-    fn execute_statement(
+    pub(crate) fn execute_statement(
         &mut self,
         stmt: &Statement<'_>,
         notices: &mut Vec<Notice>,
