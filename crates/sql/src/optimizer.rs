@@ -288,7 +288,8 @@ fn semi_join_of(p: &Expr, lw: usize) -> Option<SemiJoin> {
         name,
         alias,
         width,
-        access: Access::Full,
+        // Any access path keeps the whole filter, so the table's rows are the filtered ones.
+        access: _,
         filter,
         emit_key: false,
         lock: None,
