@@ -2985,24 +2985,7 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             let (start, nth, endopt) = (arg(2, 1)?, arg(3, 1)?, arg(4, 0)?);
             let flags = if args.len() > 5 { t(5)? } else { "" };
             let sub = arg(6, 0)?;
-            let invalid = |what: &str, v: i64| {
-                TypeError::new(
-                    codes::INVALID_PARAMETER_VALUE,
-                    format!("invalid value for parameter \"{what}\": {v}"),
-                )
-            };
-            if start < 1 {
-                return Err(invalid("start", start));
-            }
-            if nth < 1 {
-                return Err(invalid("n", nth));
-            }
-            if endopt != 0 && endopt != 1 {
-                return Err(invalid("endoption", endopt));
-            }
-            if sub < 0 {
-                return Err(invalid("subexpr", sub));
-            }
+            check_regexp_params(start, nth, Some(endopt), sub)?;
             let fl = parse_flags(flags, false)?;
             if fl.global {
                 return Err(TypeError::new(
@@ -3042,21 +3025,7 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                     if args.len() > 5 { n(5)? } else { 0 },
                 ),
             };
-            let invalid = |what: &str, v: i64| {
-                TypeError::new(
-                    codes::INVALID_PARAMETER_VALUE,
-                    format!("invalid value for parameter \"{what}\": {v}"),
-                )
-            };
-            if start < 1 {
-                return Err(invalid("start", start));
-            }
-            if nth < 1 {
-                return Err(invalid("n", nth));
-            }
-            if sub < 0 {
-                return Err(invalid("subexpr", sub));
-            }
+            check_regexp_params(start, nth, None, sub)?;
             let fl = parse_flags(flags, false)?;
             if fl.global {
                 let name = match f {
@@ -3473,4 +3442,33 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             Value::Text(similar_to_regex(t(0)?, esc)?)
         }
     })
+}
+
+/// PostgreSQL's "invalid value for parameter" error of the regexp_* functions.
+fn invalid_param(what: &str, v: i64) -> TypeError {
+    TypeError::new(
+        codes::INVALID_PARAMETER_VALUE,
+        format!("invalid value for parameter \"{what}\": {v}"),
+    )
+}
+
+/// The `start`, `N`, `endoption` (regexp_instr) and `subexpr` arguments the regexp_*
+/// functions share, checked in PostgreSQL's order.
+fn check_regexp_params(start: i64, nth: i64, endopt: Option<i64>, sub: i64) -> TypeResult<()> {
+    if start < 1 {
+        return Err(invalid_param("start", start));
+    }
+    if nth < 1 {
+        return Err(invalid_param("n", nth));
+    }
+    if let Some(e) = endopt
+        && e != 0
+        && e != 1
+    {
+        return Err(invalid_param("endoption", e));
+    }
+    if sub < 0 {
+        return Err(invalid_param("subexpr", sub));
+    }
+    Ok(())
 }

@@ -1109,8 +1109,10 @@ impl<'a> Binder<'a> {
 
     fn bind_select_body_inner(&mut self, s: &protobuf::SelectStmt) -> Result<Query, SqlError> {
         let recursive_term = std::mem::take(&mut self.recursive_term);
-        if s.into_clause.is_some() {
-            return Err(err("0A000", "feature not supported: SELECT INTO"));
+        if let Some(into) = &s.into_clause {
+            // A top-level SELECT INTO is CREATE TABLE AS before binding.
+            return Err(err("42601", "SELECT ... INTO is not allowed here")
+                .at(into.rel.as_ref().and_then(|r| pos(r.location))));
         }
         let row_lock = match s.locking_clause.first().and_then(|n| n.node.as_ref()) {
             Some(Node::LockingClause(lc)) => Some(crate::plan::RowLock {
@@ -1758,6 +1760,17 @@ impl<'a> Binder<'a> {
         let (Some(l), Some(r)) = (s.larg.as_deref(), s.rarg.as_deref()) else {
             return Err(err("42601", "set operation without operands"));
         };
+        let mut right_leaf = r;
+        while let Some(l) = right_leaf.larg.as_deref() {
+            right_leaf = l;
+        }
+        if let Some(into) = &right_leaf.into_clause {
+            return Err(err(
+                "42601",
+                "INTO is only allowed on first SELECT of UNION/INTERSECT/EXCEPT",
+            )
+            .at(into.rel.as_ref().and_then(|r| pos(r.location))));
+        }
         let left = self.bind_select(l)?;
         let right = self.bind_select(r)?;
         let op = match protobuf::SetOperation::try_from(s.op) {
@@ -6589,7 +6602,7 @@ fn rebuild_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
 }
 
 /// NOT of a bound condition, pushed down as PostgreSQL's planner does (`negate_clause`): NOT of
-/// AND / OR by De Morgan, of a comparison as the opposite comparison, of [NOT] IN as the other
+/// AND / OR by De Morgan, of a comparison as the opposite comparison, of `[NOT] IN` as the other
 /// one, of NOT as its argument, of a constant as a constant. (IS NULL stays under NOT: on a
 /// row, NOT IS NULL is not IS NOT NULL.)
 pub fn negate(e: Expr) -> Expr {

@@ -140,6 +140,10 @@ pub struct Column {
     pub default: Option<String>,
     /// GENERATED { ALWAYS | BY DEFAULT } AS IDENTITY: (always, sequence OID).
     pub identity: Option<(bool, u32)>,
+    /// GENERATED ALWAYS AS (expression) STORED: the expression as SQL text, over the other
+    /// (non-generated) columns of the row; computed on every INSERT and UPDATE.
+    #[serde(default)]
+    pub generated: Option<String>,
 }
 
 /// What a constraint enforces.
@@ -203,6 +207,15 @@ pub struct Constraint {
     pub name: String,
     /// What it enforces.
     pub kind: ConstraintKind,
+    /// DEFERRABLE (only foreign keys are deferred; see `crate::deferred`).
+    #[serde(default)]
+    pub deferrable: bool,
+    /// INITIALLY DEFERRED.
+    #[serde(default)]
+    pub initially_deferred: bool,
+    /// Added NOT VALID and not validated since (rows from before it are unchecked).
+    #[serde(default)]
+    pub not_valid: bool,
 }
 
 /// A table.
@@ -630,6 +643,7 @@ mod tests {
             not_null: false,
             default: None,
             identity: None,
+            generated: None,
         }
     }
 

@@ -100,9 +100,12 @@ pub fn creation_schema(cat: &Catalog, search_path: &[u32], schema: &str) -> Resu
             .schema_oid(schema)
             .ok_or_else(|| err("3F000", format!("schema \"{schema}\" does not exist")));
     }
+    // The session's temporary schema is searched first but never created in without
+    // TEMP or an explicit name, as in PostgreSQL.
     search_path
-        .first()
+        .iter()
         .copied()
+        .find(|o| !cat.schema_name(*o).starts_with("pg_temp_"))
         .ok_or_else(|| err("3F000", "no schema has been selected to create in"))
 }
 
@@ -325,6 +328,7 @@ pub fn create_composite_type(
             not_null: false,
             default: None,
             identity: None,
+            generated: None,
         });
     }
     let oid = cat.new_oid();
@@ -427,6 +431,98 @@ struct PendingIndex {
     cols: Vec<usize>,
     primary: bool,
     nulls_not_distinct: bool,
+    /// DEFERRABLE (INITIALLY IMMEDIATE: checked at once all the same).
+    deferrable: bool,
+}
+
+/// A column's constraints with the DEFERRABLE / INITIALLY ... clauses (separate items in the
+/// parse tree) applied to the constraint before them, as PostgreSQL's
+/// `transformConstraintAttrs` does.
+pub fn column_constraints(list: &[protobuf::Node]) -> Result<Vec<protobuf::Constraint>, SqlError> {
+    use protobuf::ConstrType as C;
+    let mut out: Vec<protobuf::Constraint> = Vec::new();
+    let (mut saw_deferrability, mut saw_initially) = (false, false);
+    for n in list {
+        let Some(Node::Constraint(con)) = n.node.as_ref() else {
+            continue;
+        };
+        let kind = C::try_from(con.contype).unwrap_or(C::Undefined);
+        let attr = match kind {
+            C::ConstrAttrDeferrable => "DEFERRABLE",
+            C::ConstrAttrNotDeferrable => "NOT DEFERRABLE",
+            C::ConstrAttrDeferred => "INITIALLY DEFERRED",
+            C::ConstrAttrImmediate => "INITIALLY IMMEDIATE",
+            _ => {
+                out.push((**con).clone());
+                saw_deferrability = false;
+                saw_initially = false;
+                continue;
+            }
+        };
+        let prev = out.last_mut().filter(|p| {
+            matches!(
+                C::try_from(p.contype),
+                Ok(C::ConstrPrimary | C::ConstrUnique | C::ConstrExclusion | C::ConstrForeign)
+            )
+        });
+        let Some(prev) = prev else {
+            return Err(err("42601", format!("misplaced {attr} clause")).at(pos(con.location)));
+        };
+        let deferrability = matches!(kind, C::ConstrAttrDeferrable | C::ConstrAttrNotDeferrable);
+        if deferrability && saw_deferrability || !deferrability && saw_initially {
+            let what = if deferrability {
+                "DEFERRABLE/NOT DEFERRABLE"
+            } else {
+                "INITIALLY IMMEDIATE/DEFERRED"
+            };
+            return Err(
+                err("42601", format!("multiple {what} clauses not allowed")).at(pos(con.location))
+            );
+        }
+        match kind {
+            C::ConstrAttrDeferrable => prev.deferrable = true,
+            C::ConstrAttrNotDeferrable => {
+                if prev.initdeferred {
+                    return Err(err(
+                        "42601",
+                        "constraint declared INITIALLY DEFERRED must be DEFERRABLE",
+                    )
+                    .at(pos(con.location)));
+                }
+                prev.deferrable = false;
+            }
+            C::ConstrAttrDeferred => {
+                if saw_deferrability && !prev.deferrable {
+                    return Err(err(
+                        "42601",
+                        "constraint declared INITIALLY DEFERRED must be DEFERRABLE",
+                    )
+                    .at(pos(con.location)));
+                }
+                prev.initdeferred = true;
+                prev.deferrable = true;
+            }
+            _ => prev.initdeferred = false,
+        }
+        if deferrability {
+            saw_deferrability = true;
+        } else {
+            saw_initially = true;
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses a UNIQUE / PRIMARY KEY / EXCLUDE constraint that would be checked late: their
+/// checks are not deferred, so INITIALLY DEFERRED would be silently wrong.
+pub fn check_index_deferral(con: &protobuf::Constraint) -> Result<(), SqlError> {
+    if con.initdeferred {
+        return Err(err(
+            "0A000",
+            "feature not supported: deferrable unique constraints",
+        ));
+    }
+    Ok(())
 }
 
 /// Where the PRIMARY KEY constraints of a CREATE TABLE are, in text order.
@@ -504,12 +600,24 @@ pub fn create_table(
     let mut sequences: Vec<(usize, bool, Option<bool>)> = Vec::new();
     let mut table_constraints: Vec<&protobuf::Constraint> = Vec::new();
     let mut identity_options: Vec<(usize, Vec<protobuf::Node>)> = Vec::new();
+    // Generation expressions: (column, expression, location of the clause).
+    let mut generated_nodes: Vec<(usize, &protobuf::Node, i32)> = Vec::new();
     // What LIKE clauses copy beyond columns.
     let mut like_identity: Vec<(usize, bool, Sequence)> = Vec::new();
     let mut like_comments: Vec<(usize, String)> = Vec::new();
     let mut like_checks: Vec<(Option<String>, String)> = Vec::new();
     let mut like_indexes: Vec<(Index, Vec<IndexKey>, bool)> = Vec::new();
-    for elt in &s.table_elts {
+    // Column constraints with their DEFERRABLE clauses applied (bound parse trees point
+    // into them).
+    let col_cons = s
+        .table_elts
+        .iter()
+        .map(|e| match e.node.as_ref() {
+            Some(Node::ColumnDef(cd)) => column_constraints(&cd.constraints),
+            _ => Ok(Vec::new()),
+        })
+        .collect::<Result<Vec<_>, SqlError>>()?;
+    for (elt, cons) in s.table_elts.iter().zip(&col_cons) {
         match elt.node.as_ref() {
             Some(Node::ColumnDef(cd)) => {
                 if table.columns.iter().any(|c| c.name == cd.colname) {
@@ -537,15 +645,13 @@ pub fn create_table(
                     not_null: cd.is_not_null || serial,
                     default: cd.raw_default.as_deref().map(deparse_expr).transpose()?,
                     identity: None,
+                    generated: None,
                 };
                 let mut default_node = cd.raw_default.as_deref();
                 if serial {
                     sequences.push((idx, false, None));
                 }
-                for c in &cd.constraints {
-                    let Some(Node::Constraint(con)) = c.node.as_ref() else {
-                        continue;
-                    };
+                for con in cons {
                     let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
                     match protobuf::ConstrType::try_from(con.contype) {
                         Ok(protobuf::ConstrType::ConstrNotnull) => col.not_null = true,
@@ -555,20 +661,26 @@ pub fn create_table(
                             default_node = con.raw_expr.as_deref();
                         }
                         Ok(protobuf::ConstrType::ConstrPrimary) => {
+                            check_index_deferral(con)?;
                             col.not_null = true;
                             pending_idx.push(PendingIndex {
                                 name: conname,
                                 cols: vec![idx],
                                 primary: true,
                                 nulls_not_distinct: false,
+                                deferrable: con.deferrable,
                             });
                         }
-                        Ok(protobuf::ConstrType::ConstrUnique) => pending_idx.push(PendingIndex {
-                            name: conname,
-                            cols: vec![idx],
-                            primary: false,
-                            nulls_not_distinct: con.nulls_not_distinct,
-                        }),
+                        Ok(protobuf::ConstrType::ConstrUnique) => {
+                            check_index_deferral(con)?;
+                            pending_idx.push(PendingIndex {
+                                name: conname,
+                                cols: vec![idx],
+                                primary: false,
+                                nulls_not_distinct: con.nulls_not_distinct,
+                                deferrable: con.deferrable,
+                            })
+                        }
                         Ok(protobuf::ConstrType::ConstrCheck) => {
                             let Some(e) = con.raw_expr.as_deref() else {
                                 continue;
@@ -577,7 +689,7 @@ pub fn create_table(
                             check_nodes.push(e);
                         }
                         Ok(protobuf::ConstrType::ConstrForeign) => {
-                            fks.push((conname, vec![idx], (**con).clone()));
+                            fks.push((conname, vec![idx], con.clone()));
                         }
                         Ok(protobuf::ConstrType::ConstrIdentity) => {
                             if !matches!(col.ty, DataType::Int2 | DataType::Int4 | DataType::Int8) {
@@ -591,10 +703,41 @@ pub fn create_table(
                             sequences.push((idx, true, Some(con.generated_when == "a")));
                         }
                         Ok(protobuf::ConstrType::ConstrGenerated) => {
-                            return Err(err("0A000", "feature not supported: generated columns"));
+                            if con.generated_when != "a" {
+                                // PostgreSQL points at BY DEFAULT, which the tree does not locate.
+                                return Err(err(
+                                    "42601",
+                                    "for a generated column, GENERATED ALWAYS must be specified",
+                                ));
+                            }
+                            let Some(e) = con.raw_expr.as_deref() else {
+                                continue;
+                            };
+                            generated_nodes.push((idx, e, con.location));
                         }
                         _ => {}
                     }
+                }
+                if let Some((_, _, loc)) = generated_nodes.iter().find(|g| g.0 == idx) {
+                    let what =
+                        if col.identity.is_some() || sequences.iter().any(|q| q.0 == idx && q.1) {
+                            "identity"
+                        } else if col.default.is_some() {
+                            "default"
+                        } else {
+                            ""
+                        };
+                    if !what.is_empty() {
+                        return Err(err(
+                            "42601",
+                            format!(
+                                "both {what} and generation expression specified for column \"{}\" of table \"{}\"",
+                                col.name, table.name
+                            ),
+                        )
+                        .at(pos(*loc)));
+                    }
+                    col.generated = Some(String::new());
                 }
                 table.columns.push(col);
                 default_nodes.push(default_node);
@@ -617,9 +760,14 @@ pub fn create_table(
                         not_null: c.not_null,
                         default: None,
                         identity: None,
+                        generated: None,
                     };
                     if has(LIKE_DEFAULTS) {
                         col.default.clone_from(&c.default);
+                    }
+                    // Column positions may differ but names do not: the text stays valid.
+                    if has(LIKE_GENERATED) {
+                        col.generated.clone_from(&c.generated);
                     }
                     if has(LIKE_IDENTITY)
                         && let Some((always, seq)) = c.identity
@@ -681,6 +829,7 @@ pub fn create_table(
         let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
         match protobuf::ConstrType::try_from(con.contype) {
             Ok(protobuf::ConstrType::ConstrPrimary | protobuf::ConstrType::ConstrUnique) => {
+                check_index_deferral(con)?;
                 let primary = con.contype == protobuf::ConstrType::ConstrPrimary as i32;
                 let mut cols = Vec::new();
                 for k in &con.keys {
@@ -695,6 +844,7 @@ pub fn create_table(
                     cols,
                     primary,
                     nulls_not_distinct: con.nulls_not_distinct,
+                    deferrable: con.deferrable,
                 });
             }
             Ok(protobuf::ConstrType::ConstrCheck) => {
@@ -745,6 +895,7 @@ pub fn create_table(
                     cols,
                     primary: ix.primary,
                     nulls_not_distinct: ix.nulls_not_distinct,
+                    deferrable: false,
                 });
             }
             _ => like_plain.push((ix, keys)),
@@ -892,6 +1043,10 @@ pub fn create_table(
             }
         }
     }
+    for (idx, node, _) in &generated_nodes {
+        let text = crate::generated::check_expression(cat, search_path, types, &table, *idx, node)?;
+        table.columns[*idx].generated = Some(text);
+    }
     let mut check_cols = Vec::new();
     {
         let scope = table_scope(&table, &table.name);
@@ -921,6 +1076,9 @@ pub fn create_table(
             oid: coid,
             name: n,
             kind: ConstraintKind::Check { expr: text },
+            deferrable: false,
+            initially_deferred: false,
+            not_valid: false,
         });
     }
     // Foreign keys.
@@ -1010,6 +1168,10 @@ pub fn create_table(
                 on_delete: fk_action(&con.fk_del_action),
                 on_update: fk_action(&con.fk_upd_action),
             }),
+            deferrable: con.deferrable,
+            initially_deferred: con.initdeferred,
+            // CREATE TABLE validates nothing: the table is empty.
+            not_valid: false,
         });
     }
     // Indexes for PRIMARY KEY / UNIQUE.
@@ -1054,6 +1216,9 @@ pub fn create_table(
             } else {
                 ConstraintKind::Unique { index: ioid }
             },
+            deferrable: p.deferrable,
+            initially_deferred: false,
+            not_valid: false,
         });
         cat.indexes.insert(
             ioid,
@@ -1138,6 +1303,7 @@ pub fn create_table(
 const LIKE_COMMENTS: u32 = 1;
 const LIKE_CONSTRAINTS: u32 = 1 << 2;
 const LIKE_DEFAULTS: u32 = 1 << 3;
+const LIKE_GENERATED: u32 = 1 << 4;
 const LIKE_IDENTITY: u32 = 1 << 5;
 const LIKE_INDEXES: u32 = 1 << 6;
 
@@ -1194,6 +1360,7 @@ fn like_source(
                         not_null: false,
                         default: None,
                         identity: None,
+                        generated: None,
                     })
                     .collect(),
                 primary_key: None,
@@ -2088,6 +2255,11 @@ pub fn create_view(
     let Some(q) = s.query.as_deref() else {
         return Err(err("42601", "CREATE VIEW without a query"));
     };
+    if let Some(Node::SelectStmt(sel)) = q.node.as_ref()
+        && crate::engine::select_into(sel).is_some()
+    {
+        return Err(err("0A000", "views must not contain SELECT INTO"));
+    }
     let schema = creation_schema(cat, search_path, &rv.schemaname)?;
     let query = {
         let mut b = Binder::new(cat, search_path.to_vec(), *types);

@@ -561,7 +561,10 @@ impl Verifier {
                     checks.push((c.name.clone(), bind_text_expr(&mut b, expr, &scope)?.0));
                 }
                 ConstraintKind::ForeignKey(fk) if what.fks.contains(&c.name) => {
-                    fks.push((c.name.clone(), fk.clone()));
+                    // Existing rows are checked now, whatever the constraint's deferral.
+                    let mut c = c.clone();
+                    c.deferrable = false;
+                    fks.push((c, fk.clone()));
                 }
                 _ => {}
             }
@@ -576,6 +579,7 @@ impl Verifier {
                 indexes: Vec::new(),
                 checks: Vec::new(),
                 fks,
+                generated: Vec::new(),
             }
         });
         Ok(Verifier {
@@ -783,6 +787,9 @@ fn add_check(
         oid: coid,
         name: name.clone(),
         kind: ConstraintKind::Check { expr: text },
+        deferrable: false,
+        initially_deferred: false,
+        not_valid: false,
     });
     Ok(name)
 }
@@ -857,6 +864,9 @@ fn add_index_constraint(
         } else {
             ConstraintKind::Unique { index: ioid }
         },
+        deferrable: false,
+        initially_deferred: false,
+        not_valid: false,
     });
     Ok(ioid)
 }
@@ -965,8 +975,37 @@ fn add_fk(
             on_delete: fk_action(&con.fk_del_action),
             on_update: fk_action(&con.fk_upd_action),
         }),
+        deferrable: con.deferrable,
+        initially_deferred: con.initdeferred,
+        not_valid: false,
     });
     Ok(name)
+}
+
+/// Marks a constraint just added NOT VALID (existing rows were not checked).
+fn mark_not_valid(cat: &mut Catalog, oid: u32, name: &str) -> Result<(), SqlError> {
+    for c in &mut table_mut(cat, oid)?.constraints {
+        if c.name == name {
+            c.not_valid = true;
+        }
+    }
+    Ok(())
+}
+
+/// Marks the constraint of index `ioid` DEFERRABLE (INITIALLY IMMEDIATE).
+fn set_index_deferrable(
+    cat: &mut Catalog,
+    oid: u32,
+    ioid: u32,
+    deferrable: bool,
+) -> Result<(), SqlError> {
+    for c in &mut table_mut(cat, oid)?.constraints {
+        if matches!(c.kind, ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } if index == ioid)
+        {
+            c.deferrable = deferrable;
+        }
+    }
+    Ok(())
 }
 
 /// The columns a constraint's key list names.
@@ -1111,6 +1150,20 @@ impl<K: TxnKv> Session<K> {
             A::AtColumnDefault => {
                 let t = table(cat, oid)?;
                 let col = column_of(t, &c.name)?;
+                if t.columns[col].generated.is_some() {
+                    let e = err(
+                        "42601",
+                        format!(
+                            "column \"{}\" of relation \"{}\" is a generated column",
+                            c.name, t.name
+                        ),
+                    );
+                    return Err(if c.def.is_none() {
+                        e.with_hint("Use ALTER TABLE ... ALTER COLUMN ... DROP EXPRESSION instead.")
+                    } else {
+                        e
+                    });
+                }
                 let text = match c.def.as_deref() {
                     Some(d) => {
                         let text = deparse_expr(d)?;
@@ -1187,6 +1240,25 @@ impl<K: TxnKv> Session<K> {
             }
             A::AtDropConstraint => {
                 self.drop_constraint(cat, oid, &c.name, c.missing_ok, cascade, notices)
+            }
+            A::AtValidateConstraint => self.validate_constraint(cat, oid, &c.name),
+            A::AtDropExpression => {
+                // The stored values stay; the column becomes a plain one.
+                let t = table(cat, oid)?;
+                let col = column_of(t, &c.name)?;
+                if t.columns[col].generated.is_none() {
+                    let msg = format!(
+                        "column \"{}\" of relation \"{}\" is not a stored generated column",
+                        c.name, t.name
+                    );
+                    if c.missing_ok {
+                        notices.push(notice(format!("{msg}, skipping")));
+                        return Ok(());
+                    }
+                    return Err(err("55000", msg));
+                }
+                table_mut(cat, oid)?.columns[col].generated = None;
+                Ok(())
             }
             A::AtAddIdentity => {
                 let Some(Node::Constraint(con)) = def else {
@@ -1304,17 +1376,16 @@ impl<K: TxnKv> Session<K> {
             not_null: cd.is_not_null || serial,
             default: cd.raw_default.as_deref().map(deparse_expr).transpose()?,
             identity: None,
+            generated: None,
         };
         enum Pending {
             Check(Option<String>, protobuf::Node),
-            Index(Option<String>, bool, bool),
+            Index(Option<String>, bool, bool, bool),
             Fk(Option<String>, protobuf::Constraint),
         }
         let mut pending = Vec::new();
-        for c in &cd.constraints {
-            let Some(Node::Constraint(con)) = c.node.as_ref() else {
-                continue;
-            };
+        let mut gen_node: Option<protobuf::Node> = None;
+        for con in &crate::ddl::column_constraints(&cd.constraints)? {
             let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
             use protobuf::ConstrType as C;
             match C::try_from(con.contype) {
@@ -1328,11 +1399,20 @@ impl<K: TxnKv> Session<K> {
                         pending.push(Pending::Check(conname, e.clone()));
                     }
                 }
-                Ok(C::ConstrPrimary) => pending.push(Pending::Index(conname, true, false)),
-                Ok(C::ConstrUnique) => {
-                    pending.push(Pending::Index(conname, false, con.nulls_not_distinct));
+                Ok(C::ConstrPrimary) => {
+                    crate::ddl::check_index_deferral(con)?;
+                    pending.push(Pending::Index(conname, true, false, con.deferrable));
                 }
-                Ok(C::ConstrForeign) => pending.push(Pending::Fk(conname, (**con).clone())),
+                Ok(C::ConstrUnique) => {
+                    crate::ddl::check_index_deferral(con)?;
+                    pending.push(Pending::Index(
+                        conname,
+                        false,
+                        con.nulls_not_distinct,
+                        con.deferrable,
+                    ));
+                }
+                Ok(C::ConstrForeign) => pending.push(Pending::Fk(conname, con.clone())),
                 Ok(C::ConstrIdentity) => {
                     return Err(err(
                         "0A000",
@@ -1340,10 +1420,25 @@ impl<K: TxnKv> Session<K> {
                     ));
                 }
                 Ok(C::ConstrGenerated) => {
-                    return Err(err("0A000", "feature not supported: generated columns"));
+                    if con.generated_when != "a" {
+                        return Err(err(
+                            "42601",
+                            "for a generated column, GENERATED ALWAYS must be specified",
+                        ));
+                    }
+                    gen_node = con.raw_expr.as_deref().cloned();
                 }
                 _ => {}
             }
+        }
+        if gen_node.is_some() && (col.default.is_some() || serial) {
+            return Err(err(
+                "42601",
+                format!(
+                    "both default and generation expression specified for column \"{}\" of table \"{}\"",
+                    col.name, old.name
+                ),
+            ));
         }
         if serial {
             if col.default.is_some() {
@@ -1398,6 +1493,27 @@ impl<K: TxnKv> Session<K> {
             t.columns.push(col);
             t.stats = None;
         }
+        // A generated column is computed for the existing rows.
+        let gen_expr = match &gen_node {
+            Some(node) => {
+                let text = crate::generated::check_expression(
+                    cat,
+                    &env.search_path,
+                    &env.types,
+                    table(cat, oid)?,
+                    idx,
+                    node,
+                )?;
+                let t = table_mut(cat, oid)?;
+                t.columns[idx].generated = Some(text.clone());
+                let scope = table_scope(t, &t.name);
+                let ty = t.columns[idx].ty.clone();
+                let mut b = Binder::new(cat, vec![old.schema], env.types);
+                let (e, et) = bind_text_expr(&mut b, &text, &scope)?;
+                Some(b.coerce(e, &et, &ty, CastContext::Assignment)?)
+            }
+            None => None,
+        };
         let mut what = Checks::default();
         if not_null {
             what.not_null.push(idx);
@@ -1405,8 +1521,9 @@ impl<K: TxnKv> Session<K> {
         for p in pending {
             match p {
                 Pending::Check(name, e) => what.checks.push(add_check(cat, env, oid, name, &e)?),
-                Pending::Index(name, primary, nnd) => {
+                Pending::Index(name, primary, nnd, deferrable) => {
                     let ioid = add_index_constraint(cat, oid, name, vec![idx], primary)?;
+                    set_index_deferrable(cat, oid, ioid, deferrable)?;
                     if let Some(i) = cat.indexes.get_mut(&ioid) {
                         i.nulls_not_distinct = nnd;
                     }
@@ -1427,6 +1544,12 @@ impl<K: TxnKv> Session<K> {
                     Some(e) => eval(e, &[], cx)?,
                     None => Value::Null,
                 });
+                if let Some(g) = &gen_expr {
+                    let v = eval(g, &row, cx)?;
+                    if let Some(last) = row.last_mut() {
+                        *last = v;
+                    }
+                }
                 Ok(row)
             })
         })
@@ -1480,6 +1603,31 @@ impl<K: TxnKv> Session<K> {
                     view.name, old.name
                 ));
                 dropped.push(format!("view {}", view.name));
+            }
+        }
+        let generated_users: Vec<&str> = old
+            .columns
+            .iter()
+            .filter(|c| {
+                c.name != name
+                    && c.generated
+                        .as_deref()
+                        .is_some_and(|g| expr_uses_column(g, name))
+            })
+            .map(|c| c.name.as_str())
+            .collect();
+        if !generated_users.is_empty() {
+            if cascade {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: DROP COLUMN ... CASCADE of a column used by a generated column",
+                ));
+            }
+            for g in generated_users {
+                blocking.push(format!(
+                    "column {g} of table {} depends on column {name} of table {}",
+                    old.name, old.name
+                ));
             }
         }
         if !blocking.is_empty() {
@@ -1640,6 +1788,21 @@ impl<K: TxnKv> Session<K> {
                 view.name
             )));
         }
+        if let Some(g) = old.columns.iter().find(|c| {
+            c.name != name
+                && c.generated
+                    .as_deref()
+                    .is_some_and(|g| expr_uses_column(g, name))
+        }) {
+            return Err(err(
+                "0A000",
+                "cannot alter type of a column used by a generated column",
+            )
+            .with_detail(format!(
+                "Column \"{name}\" is used by generated column \"{}\".",
+                g.name
+            )));
+        }
         let old_ty = old.columns[col].ty.clone();
         let conv = {
             let mut b = Binder::new(cat, env.search_path.clone(), env.types);
@@ -1750,7 +1913,7 @@ impl<K: TxnKv> Session<K> {
                 };
                 let name = add_check(cat, env, oid, conname, e)?;
                 if con.skip_validation {
-                    return Ok(());
+                    return mark_not_valid(cat, oid, &name);
                 }
                 let snapshot = cat.clone();
                 self.with_cx(&snapshot, &[], |cx| {
@@ -1772,10 +1935,12 @@ impl<K: TxnKv> Session<K> {
                         "feature not supported: constraints USING INDEX",
                     ));
                 }
+                crate::ddl::check_index_deferral(con)?;
                 let primary = k == C::ConstrPrimary;
                 let cols = key_columns(&t, &con.keys, "named in key")?;
                 let old_idx = index_oids(cat, oid);
                 let ioid = add_index_constraint(cat, oid, conname, cols.clone(), primary)?;
+                set_index_deferrable(cat, oid, ioid, con.deferrable)?;
                 if let Some(i) = cat.indexes.get_mut(&ioid) {
                     i.nulls_not_distinct = con.nulls_not_distinct;
                 }
@@ -1802,7 +1967,7 @@ impl<K: TxnKv> Session<K> {
                 let cols = key_columns(&t, &con.fk_attrs, "referenced in foreign key constraint")?;
                 let name = add_fk(cat, env, oid, conname, cols, con)?;
                 if con.skip_validation {
-                    return Ok(());
+                    return mark_not_valid(cat, oid, &name);
                 }
                 let snapshot = cat.clone();
                 self.with_cx(&snapshot, &[], |cx| {
@@ -1822,6 +1987,56 @@ impl<K: TxnKv> Session<K> {
                 "feature not supported: this kind of constraint in ALTER TABLE",
             )),
         }
+    }
+
+    /// `VALIDATE CONSTRAINT`: checks the rows a NOT VALID constraint skipped, then marks it
+    /// valid.
+    fn validate_constraint(
+        &mut self,
+        cat: &mut Catalog,
+        oid: u32,
+        name: &str,
+    ) -> Result<(), SqlError> {
+        let t = table(cat, oid)?;
+        let Some(con) = t.constraints.iter().find(|x| x.name == name) else {
+            return Err(err(
+                "42704",
+                format!(
+                    "constraint \"{name}\" of relation \"{}\" does not exist",
+                    t.name
+                ),
+            ));
+        };
+        let what = match con.kind {
+            ConstraintKind::Check { .. } => Checks {
+                checks: vec![name.to_string()],
+                ..Default::default()
+            },
+            ConstraintKind::ForeignKey(_) => Checks {
+                fks: vec![name.to_string()],
+                ..Default::default()
+            },
+            _ => {
+                return Err(err(
+                    "42809",
+                    format!(
+                        "constraint \"{name}\" of relation \"{}\" is not a foreign key or check constraint",
+                        t.name
+                    ),
+                ));
+            }
+        };
+        if !con.not_valid {
+            return Ok(());
+        }
+        let snapshot = cat.clone();
+        self.with_cx(&snapshot, &[], |cx| verify(cx, &snapshot, oid, &what))?;
+        for c in &mut table_mut(cat, oid)?.constraints {
+            if c.name == name {
+                c.not_valid = false;
+            }
+        }
+        Ok(())
     }
 
     fn drop_constraint(
@@ -2169,6 +2384,11 @@ fn rename_column(
             }
             let tm = table_mut(cat, oid)?;
             tm.columns[col].name = new.to_string();
+            for c in &mut tm.columns {
+                if let Some(g) = &mut c.generated {
+                    *g = rename_in_expr(g, &t.name, old, new)?;
+                }
+            }
             for c in &mut tm.constraints {
                 if let ConstraintKind::Check { expr } = &mut c.kind {
                     *expr = rename_in_expr(expr, &t.name, old, new)?;
@@ -2287,6 +2507,7 @@ mod tests {
                 not_null: false,
                 default: None,
                 identity: None,
+                generated: None,
             }],
             primary_key: None,
             constraints: Vec::new(),

@@ -26,7 +26,9 @@
 use basalt_common::types::{CastContext, DataType, Value, format_text};
 use basalt_txn::{IsolationLevel, LockMode, LockWait};
 
-use crate::catalog::{Catalog, ConstraintKind, FkAction, ForeignKey, Index, IndexKey, Table};
+use crate::catalog::{
+    Catalog, Constraint, ConstraintKind, FkAction, ForeignKey, Index, IndexKey, Table,
+};
 use crate::error::SqlError;
 use crate::exec::{Cx, table_range};
 use crate::expr::{Expr, Row, eval, truth};
@@ -68,8 +70,10 @@ pub struct TableWriter {
     pub indexes: Vec<BoundIndex>,
     /// CHECK constraints.
     pub checks: Vec<BoundCheck>,
-    /// Outgoing foreign keys: (constraint name, fk).
-    pub fks: Vec<(String, ForeignKey)>,
+    /// Outgoing foreign keys: (constraint, fk).
+    pub fks: Vec<(Constraint, ForeignKey)>,
+    /// Generated columns: (position, expression over the row, cast to the column type).
+    pub generated: Vec<(usize, Expr)>,
 }
 
 /// `Failing row contains (...)`: the DETAIL of constraint violations.
@@ -81,7 +85,7 @@ pub fn failing_row(row: &[Value], cx: &Cx<'_>) -> String {
     format!("Failing row contains ({}).", parts.join(", "))
 }
 
-fn key_detail(names: &[String], vals: &[Value], cx: &Cx<'_>) -> String {
+pub(crate) fn key_detail(names: &[String], vals: &[Value], cx: &Cx<'_>) -> String {
     let v: Vec<String> = vals
         .iter()
         .map(|v| format_text(v, &cx.func.types).unwrap_or_else(|| "null".into()))
@@ -135,6 +139,14 @@ impl TableWriter {
         Ok((key, unique, vals))
     }
 
+    /// Computes the generated columns of a new row version (before it is checked).
+    pub fn fill_generated(&self, row: &mut [Value], cx: &mut Cx<'_>) -> Result<(), SqlError> {
+        for (c, e) in &self.generated {
+            row[*c] = eval(e, row, cx)?;
+        }
+        Ok(())
+    }
+
     /// Checks NOT NULL, CHECK and outgoing foreign keys of a new row version.
     pub fn check_row(&self, row: &[Value], cx: &mut Cx<'_>) -> Result<(), SqlError> {
         for (i, c) in self.table.columns.iter().enumerate() {
@@ -161,9 +173,20 @@ impl TableWriter {
                 .with_detail(failing_row(row, cx)));
             }
         }
-        for (name, fk) in &self.fks {
+        for (con, fk) in &self.fks {
+            let name = &con.name;
             let vals: Vec<Value> = fk.columns.iter().map(|c| row[*c].clone()).collect();
             if vals.iter().any(Value::is_null) {
+                continue;
+            }
+            if let Some(d) = cx.deferred.as_deref_mut()
+                && d.is_deferred(con)
+            {
+                d.push(crate::deferred::Pending {
+                    constraint: con.oid,
+                    referencing: true,
+                    vals,
+                });
                 continue;
             }
             if !referenced_exists(cx, fk, &vals)? {
@@ -382,15 +405,16 @@ impl TableWriter {
         cx: &mut Cx<'_>,
     ) -> Result<(), SqlError> {
         let catalog: &Catalog = cx.catalog;
-        let refs: Vec<(Table, String, ForeignKey)> = catalog
+        let refs: Vec<(Table, Constraint, ForeignKey)> = catalog
             .referencing(self.table.oid)
             .into_iter()
             .filter_map(|(t, c)| match &c.kind {
-                ConstraintKind::ForeignKey(fk) => Some((t.clone(), c.name.clone(), fk.clone())),
+                ConstraintKind::ForeignKey(fk) => Some((t.clone(), c.clone(), fk.clone())),
                 _ => None,
             })
             .collect();
-        for (child, cname, fk) in refs {
+        for (child, con, fk) in refs {
+            let cname = &con.name;
             let old_vals: Vec<Value> = fk.ref_columns.iter().map(|c| old[*c].clone()).collect();
             if old_vals.iter().any(Value::is_null) {
                 continue;
@@ -406,6 +430,17 @@ impl TableWriter {
             } else {
                 fk.on_delete
             };
+            if action == FkAction::NoAction
+                && let Some(d) = cx.deferred.as_deref_mut()
+                && d.is_deferred(&con)
+            {
+                d.push(crate::deferred::Pending {
+                    constraint: con.oid,
+                    referencing: false,
+                    vals: old_vals,
+                });
+                continue;
+            }
             // Find referencing rows (a scan of the child table).
             let mut hits = Vec::new();
             let scan = cx
@@ -453,6 +488,7 @@ impl TableWriter {
                                 for (c, rc) in fk.columns.iter().zip(&fk.ref_columns) {
                                     nr[*c] = new[*rc].clone();
                                 }
+                                child_writer.fill_generated(&mut nr, cx)?;
                                 child_writer.check_row(&nr, cx)?;
                                 child_writer.update(&k, &row, &nr, cx)?;
                             }
@@ -469,6 +505,7 @@ impl TableWriter {
                                 column_default(cx.catalog, &child, *c, cx)?
                             };
                         }
+                        child_writer.fill_generated(&mut nr, cx)?;
                         child_writer.check_row(&nr, cx)?;
                         child_writer.update(&k, &row, &nr, cx)?;
                     }
@@ -488,7 +525,11 @@ fn unique_violation(index: &str, names: &[String], vals: &[Value], cx: &Cx<'_>) 
 }
 
 /// Whether the referenced table has a row with these values in the referenced columns.
-fn referenced_exists(cx: &mut Cx<'_>, fk: &ForeignKey, vals: &[Value]) -> Result<bool, SqlError> {
+pub(crate) fn referenced_exists(
+    cx: &mut Cx<'_>,
+    fk: &ForeignKey,
+    vals: &[Value],
+) -> Result<bool, SqlError> {
     let Some(parent) = cx.catalog.tables.get(&fk.ref_table).cloned() else {
         return Ok(false);
     };
@@ -575,17 +616,25 @@ pub fn writer_for(
                     expr: e,
                 });
             }
-            ConstraintKind::ForeignKey(fk) => fks.push((c.name.clone(), fk.clone())),
+            ConstraintKind::ForeignKey(fk) => fks.push((c.clone(), fk.clone())),
             _ => {}
         }
     }
     // PostgreSQL checks CHECK constraints in name order, which decides the one reported.
     checks.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut generated = Vec::new();
+    for (i, c) in table.columns.iter().enumerate() {
+        if let Some(text) = &c.generated {
+            let (e, t) = bind_text_expr(&mut b, text, &scope)?;
+            generated.push((i, b.coerce(e, &t, &c.ty, CastContext::Assignment)?));
+        }
+    }
     Ok(TableWriter {
         table: table.clone(),
         indexes,
         checks,
         fks,
+        generated,
     })
 }
 

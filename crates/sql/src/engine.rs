@@ -40,7 +40,7 @@ use crate::exec::{Cx, SeqState, Sequences, collect};
 use crate::expr::{Expr, Row, SeqFunc, eval};
 use crate::parse::{ParseCache, Statement};
 use crate::plan::{Access, Plan};
-use crate::session::{Session, StatementResult};
+use crate::session::{Block, Session, StatementResult};
 use crate::views::{ViewOp, ViewTarget};
 
 /// Plans a session keeps (the cache is emptied when full).
@@ -1021,7 +1021,12 @@ impl<K: TxnKv> Session<K> {
         } else {
             params
         };
-        let Some(txn) = block.as_mut().and_then(|b| b.kv.as_mut()) else {
+        let Some(Block {
+            kv: Some(txn),
+            deferred,
+            ..
+        }) = block.as_mut()
+        else {
             return Err(err("XX000", "no transaction"));
         };
         let mut seq = SeqAccess {
@@ -1033,11 +1038,13 @@ impl<K: TxnKv> Session<K> {
         };
         let Some(env) = env else {
             let mut cx = Cx::new(txn, catalog, params, func, &mut seq);
+            cx.deferred = Some(deferred);
             return f(&mut cx);
         };
         let mut snap = crate::snapshot::StatementSnapshot::new(txn, env.before.clone());
         let mut cx = Cx::new(&mut snap, catalog, params, func, &mut seq);
         cx.stmt_writes = Some(env.before.clone());
+        cx.deferred = Some(deferred);
         for c in &env.ctes {
             cx.set_cte(c.id, c.rows.clone());
         }
@@ -1243,6 +1250,7 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<StatementResult, SqlError> {
         let _ = stmt;
         match node {
+            Node::SelectStmt(s) if select_into(s).is_some() => self.select_into(s, notices),
             Node::SelectStmt(s) if with_modifies(s.with_clause.as_ref()) => self.select_with(s),
             Node::SelectStmt(s) => self.select(s, stmt.text()),
             Node::InsertStmt(s) => {
@@ -1282,6 +1290,7 @@ impl<K: TxnKv> Session<K> {
                 Ok(dml_result(count_tag("DELETE ", out.count), out, self))
             }
             Node::ExplainStmt(e) => self.explain(e),
+            Node::ConstraintsSetStmt(s) => self.set_constraints(s, notices),
             Node::CreateStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
                 let types = self.type_context();
@@ -1568,6 +1577,12 @@ impl<K: TxnKv> Session<K> {
             .any(|o| matches!(o.node.as_ref(), Some(Node::DefElem(d)) if d.defname == "analyze"));
         let catalog = self.load_catalog()?;
         let s = match q.node.as_ref() {
+            Some(Node::SelectStmt(s)) if select_into(s).is_some() => {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: EXPLAIN of SELECT INTO",
+                ));
+            }
             Some(Node::SelectStmt(s)) => s,
             Some(node @ (Node::InsertStmt(_) | Node::UpdateStmt(_) | Node::DeleteStmt(_))) => {
                 let lines = self.explain_dml(node, analyze)?;
@@ -1961,6 +1976,30 @@ impl<K: TxnKv> Session<K> {
                     .with_hint("Use OVERRIDING SYSTEM VALUE to override."));
                 }
             }
+            // Generated columns take only DEFAULT, even with OVERRIDING.
+            if table.columns[c].generated.is_some() {
+                let explicit = match &source {
+                    InsertSource::Rows(rows) => rows.iter().any(|r| {
+                        r.get(cols.iter().position(|x| *x == c).unwrap_or(0))
+                            .is_some_and(Option::is_some)
+                    }),
+                    InsertSource::Query(_) => true,
+                    InsertSource::DefaultValues => false,
+                };
+                if explicit {
+                    return Err(err(
+                        "428C9",
+                        format!(
+                            "cannot insert a non-DEFAULT value into column \"{}\"",
+                            table.columns[c].name
+                        ),
+                    )
+                    .with_detail(format!(
+                        "Column \"{}\" is a generated column.",
+                        table.columns[c].name
+                    )));
+                }
+            }
         }
         // ON CONFLICT.
         let on_conflict = s.on_conflict_clause.as_deref();
@@ -2169,6 +2208,7 @@ impl<K: TxnKv> Session<K> {
                         row[i] = eval(d, &[], cx)?;
                     }
                 }
+                writer.fill_generated(&mut row, cx)?;
                 writer.check_row(&row, cx)?;
                 let row_id = if has_rowid {
                     Some(rowid_next(cx, rowid_seq)?)
@@ -2219,6 +2259,7 @@ impl<K: TxnKv> Session<K> {
                             for (c, e) in sets {
                                 new[*c] = eval(e, &both, cx)?;
                             }
+                            writer.fill_generated(&mut new, cx)?;
                             writer.check_row(&new, cx)?;
                             writer.update(&existing_key, &old, &new, cx)?;
                             touched.insert(if has_rowid {
@@ -2340,6 +2381,13 @@ impl<K: TxnKv> Session<K> {
                 val
             };
             let is_default = matches!(val.node.as_ref(), Some(Node::SetToDefault(_)));
+            if table.columns[col].generated.is_some() && !is_default {
+                return Err(err(
+                    "428C9",
+                    format!("column \"{}\" can only be updated to DEFAULT", rt.name),
+                )
+                .with_detail(format!("Column \"{}\" is a generated column.", rt.name)));
+            }
             if let Some((always, seq)) = table.columns[col].identity {
                 if always && !is_default {
                     return Err(err(
@@ -2766,6 +2814,7 @@ impl<K: TxnKv> Session<K> {
                 for (c, e) in sets {
                     new[*c] = eval(e, &full, cx)?;
                 }
+                writer.fill_generated(&mut new, cx)?;
                 writer.check_row(&new, cx)?;
                 writer.update(&key, &current, &new, cx)?;
                 if let Some(vt) = &view {
@@ -3206,6 +3255,19 @@ impl<K: TxnKv> Session<K> {
             return Err(err("42601", "CREATE TABLE AS without a name"));
         };
         let mut cat = self.catalog_for_update()?;
+        // TEMP: created in the session's temporary schema, as CREATE TEMP TABLE.
+        let temp_rv;
+        let rv = if rv.relpersistence == "t" {
+            let stmt = protobuf::CreateStmt {
+                relation: Some(rv.clone()),
+                oncommit: into.on_commit,
+                ..Default::default()
+            };
+            temp_rv = self.temporary_table(&mut cat, &stmt)?.relation;
+            temp_rv.as_ref().unwrap_or(rv)
+        } else {
+            rv
+        };
         let sp = self.search_path_oids(&cat);
         let schema = crate::ddl::creation_schema(&cat, &sp, &rv.schemaname)?;
         if cat.relation_in(schema, &rv.relname).is_some() {
@@ -3256,6 +3318,7 @@ impl<K: TxnKv> Session<K> {
                     not_null: false,
                     default: None,
                     identity: None,
+                    generated: None,
                 })
                 .collect(),
             primary_key: None,
@@ -3279,6 +3342,40 @@ impl<K: TxnKv> Session<K> {
         })?;
         self.store_catalog(cat)?;
         Ok(tag(&format!("SELECT {count}")))
+    }
+
+    /// `SELECT ... INTO table`: PostgreSQL's CREATE TABLE AS, with the INTO clause of the
+    /// leftmost SELECT of a set operation.
+    fn select_into(
+        &mut self,
+        s: &protobuf::SelectStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        if self.settings.transaction_read_only() {
+            return Err(err(
+                "25006",
+                "cannot execute SELECT INTO in a read-only transaction",
+            ));
+        }
+        let mut query = s.clone();
+        let mut leaf = &mut query;
+        while leaf.op != protobuf::SetOperation::SetopNone as i32 {
+            match leaf.larg.as_deref_mut() {
+                Some(l) => leaf = l,
+                None => break,
+            }
+        }
+        let into = leaf.into_clause.take();
+        let ctas = protobuf::CreateTableAsStmt {
+            query: Some(Box::new(protobuf::Node {
+                node: Some(Node::SelectStmt(Box::new(query))),
+            })),
+            into,
+            objtype: protobuf::ObjectType::ObjectTable as i32,
+            is_select_into: true,
+            if_not_exists: false,
+        };
+        self.create_table_as(&ctas, notices)
     }
 
     /// REINDEX: index entries are written with their rows in the same transaction and are
@@ -3539,6 +3636,15 @@ impl<K: TxnKv> Session<K> {
 /// `q` + table OID, allocated like sequence values).
 fn rowid_next(cx: &mut Cx<'_>, table: u32) -> Result<u64, SqlError> {
     cx.sequences.row_id(table)
+}
+
+/// The INTO clause of a `SELECT ... INTO` (on the leftmost SELECT of a set operation).
+pub(crate) fn select_into(s: &protobuf::SelectStmt) -> Option<&protobuf::IntoClause> {
+    let mut leaf = s;
+    while leaf.op != protobuf::SetOperation::SetopNone as i32 {
+        leaf = leaf.larg.as_deref()?;
+    }
+    leaf.into_clause.as_deref()
 }
 
 fn read_only() -> SqlError {

@@ -70,6 +70,9 @@ pub struct Cx<'a> {
     /// In a statement with data-modifying WITH queries: the keys it has written
     /// ([`crate::snapshot`]).
     pub stmt_writes: Option<crate::snapshot::BeforeImages>,
+    /// The transaction block's deferred foreign-key checks; without it every check is
+    /// immediate.
+    pub deferred: Option<&'a mut crate::deferred::Deferred>,
     outer: Vec<Row>,
     subquery_cache: HashMap<usize, Arc<Vec<Row>>>,
     ctes: HashMap<usize, Arc<Vec<Row>>>,
@@ -96,6 +99,7 @@ impl<'a> Cx<'a> {
             func,
             sequences,
             stmt_writes: None,
+            deferred: None,
             outer: Vec::new(),
             subquery_cache: HashMap::new(),
             ctes: HashMap::new(),

@@ -134,6 +134,7 @@ struct Savepoint {
     /// The key-value savepoint; `None` until the key-value transaction begins.
     id: Option<SavepointId>,
     settings: Snapshot,
+    deferred: crate::deferred::Mark,
 }
 
 pub(crate) struct Block<T> {
@@ -148,12 +149,20 @@ pub(crate) struct Block<T> {
     savepoints: Vec<Savepoint>,
     /// Settings as they were when the block began, saved before its first change.
     settings_at_start: Option<Snapshot>,
+    /// `SET CONSTRAINTS` modes and deferred foreign-key checks ([`crate::deferred`]).
+    pub(crate) deferred: crate::deferred::Deferred,
 }
 
 impl<T> Block<T> {
     /// Whether this is an explicit block (BEGIN ... COMMIT).
     pub(crate) fn kind_is_explicit(&self) -> bool {
         self.kind == BlockKind::Explicit
+    }
+
+    /// Whether this block is one statement sent alone (not a transaction block for
+    /// PostgreSQL's `WarnNoTransactionBlock`).
+    pub(crate) fn kind_is_single(&self) -> bool {
+        self.kind == BlockKind::Single
     }
 }
 
@@ -422,11 +431,21 @@ impl<K: TxnKv> Session<K> {
             started_at: crate::engine::now_micros(),
             savepoints: Vec::new(),
             settings_at_start: None,
+            deferred: Default::default(),
         });
     }
 
     /// Commits the current block (single or implicit, or an explicit one on COMMIT).
     fn finish_block(&mut self) -> Result<(), SqlError> {
+        if self
+            .block
+            .as_ref()
+            .is_some_and(|b| b.deferred.has_pending())
+            && let Err(e) = self.fire_deferred(true)
+        {
+            self.rollback_block();
+            return Err(e);
+        }
         let Some(block) = self.block.take() else {
             return Ok(());
         };
@@ -544,7 +563,7 @@ impl<K: TxnKv> Session<K> {
         }
     }
 
-    fn warn(&self, notices: &mut Vec<Notice>, code: SqlCode, message: &str) {
+    pub(crate) fn warn(&self, notices: &mut Vec<Notice>, code: SqlCode, message: &str) {
         let notice = Notice::warning(code, message);
         if self.settings.sends(notice.severity) {
             notices.push(notice);
@@ -643,6 +662,7 @@ impl<K: TxnKv> Session<K> {
                         name: t.savepoint_name.clone(),
                         id,
                         settings,
+                        deferred: b.deferred.mark(),
                     });
                 }
                 Ok(StatementResult::tag("SAVEPOINT"))
@@ -668,6 +688,7 @@ impl<K: TxnKv> Session<K> {
                     }
                     b.savepoints.truncate(index + 1);
                     restore = Some(b.savepoints[index].settings.clone());
+                    b.deferred.restore(&b.savepoints[index].deferred);
                     b.failed = false;
                 }
                 if let Some(s) = restore {

@@ -53,7 +53,7 @@ use crate::kv::{
     CommitInfo, IsolationLevel, LockMode, LockOutcome, LockWait, SavepointId, Transaction, Ts,
     TxnKv, TxnOptions, TxnScan,
 };
-use crate::lock::{Acquired, LockManager};
+use crate::lock::{Acquired, LockKey, LockManager};
 use crate::mvcc::{self, GcStats, VersionStore};
 use crate::record::{self, Write};
 use crate::ssi::{RwSet, SsiState};
@@ -916,8 +916,8 @@ pub struct LocalTxn {
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// Previous write-buffer state of keys written after the first savepoint.
     undo: Vec<(Vec<u8>, Option<BufferedWrite>)>,
-    /// Row locks taken, in order: the key and whether it was new or an upgrade.
-    lock_log: Vec<(Vec<u8>, Acquired)>,
+    /// Row locks taken, in order: the lock-table key and whether it was new or an upgrade.
+    lock_log: Vec<(LockKey, Acquired)>,
     /// Savepoints set, oldest first: their id and the lengths of `undo` and `lock_log` when
     /// they were set.
     savepoints: Vec<(u64, usize, usize)>,
@@ -979,20 +979,23 @@ impl LocalTxn {
             .options
             .lock_timeout
             .or(self.shared.options.lock_timeout);
+        let lk = self.shared.locks.key_of(key);
         let acquired = self
             .shared
             .locks
-            .acquire(self.id, key, mode, wait, timeout)?;
+            .acquire_key(self.id, lk, mode, wait, timeout)?;
+        // Checked even when the lock was already held: a lock-table key is a hash, so "held"
+        // may mean another key's lock (see `lock`); re-checking a key locked earlier finds the
+        // same answer, since nobody could commit it meanwhile.
         let check = match acquired {
             Acquired::Skipped => return Ok(None),
-            Acquired::AlreadyHeld => false,
-            Acquired::New | Acquired::Upgraded => {
+            Acquired::AlreadyHeld | Acquired::New | Acquired::Upgraded => {
                 self.options.isolation != IsolationLevel::ReadCommitted
             }
         };
         if !check && !latest {
             if acquired != Acquired::AlreadyHeld {
-                self.lock_log.push((key.to_vec(), acquired));
+                self.lock_log.push((lk, acquired));
             }
             return Ok(Some(None));
         }
@@ -1002,7 +1005,7 @@ impl LocalTxn {
             Ok(v) => v,
             Err(e) => {
                 if acquired != Acquired::AlreadyHeld {
-                    self.undo_lock(key, acquired);
+                    self.undo_lock(lk, acquired);
                 }
                 return Err(e);
             }
@@ -1010,24 +1013,25 @@ impl LocalTxn {
         if check {
             let snapshot = self.snapshot().ts;
             if newest.as_ref().is_some_and(|(ts, _)| *ts > snapshot) {
-                // Give the lock back so that a retry of the same write checks again instead of
-                // finding the lock held and skipping the check.
-                self.undo_lock(key, acquired);
+                // Give a new lock back so that a retry of the same write checks again.
+                if acquired != Acquired::AlreadyHeld {
+                    self.undo_lock(lk, acquired);
+                }
                 return Err(TxnError::Serialization(
                     SerializationReason::ConcurrentUpdate,
                 ));
             }
         }
         if acquired != Acquired::AlreadyHeld {
-            self.lock_log.push((key.to_vec(), acquired));
+            self.lock_log.push((lk, acquired));
         }
         Ok(Some(newest.and_then(|(_, v)| v)))
     }
 
-    fn undo_lock(&self, key: &[u8], acquired: Acquired) {
+    fn undo_lock(&self, key: LockKey, acquired: Acquired) {
         match acquired {
-            Acquired::Upgraded => self.shared.locks.downgrade(self.id, key),
-            _ => self.shared.locks.release(self.id, key),
+            Acquired::Upgraded => self.shared.locks.downgrade_key(self.id, key),
+            _ => self.shared.locks.release_key(self.id, key),
         }
     }
 
@@ -1095,8 +1099,8 @@ impl LocalTxn {
             .lock_log
             .iter()
             .filter(|(_, a)| *a == Acquired::New)
-            .map(|(k, _)| k.as_slice());
-        self.shared.locks.release_all(self.id, keys);
+            .map(|(k, _)| *k);
+        self.shared.locks.release_all_keys(self.id, keys);
         self.lock_log.clear();
         self.snapshot = None;
         self.writes.clear();
@@ -1301,8 +1305,8 @@ impl Transaction for LocalTxn {
         }
         for (key, acquired) in self.lock_log.drain(lock_len..).rev() {
             match acquired {
-                Acquired::Upgraded => self.shared.locks.downgrade(self.id, &key),
-                _ => self.shared.locks.release(self.id, &key),
+                Acquired::Upgraded => self.shared.locks.downgrade_key(self.id, key),
+                _ => self.shared.locks.release_key(self.id, key),
             }
         }
         self.savepoints.truncate(index + 1);

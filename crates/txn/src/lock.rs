@@ -18,6 +18,16 @@
 //! finds each cycle when it closes; the periodic re-check covers cycles formed when a lock passes
 //! from one holder to the next waiter.
 //!
+//! # Keys are hashed
+//! The table is keyed by a 64-bit hash of the row key (foldhash, seeded at random per lock
+//! manager, so clients cannot choose colliding keys in advance), not by the key itself: a new
+//! lock allocates nothing for its key, and a transaction remembers its locks as hashes. Two
+//! keys whose hashes collide share one lock. That only ever serializes more (a writer may
+//! wait for an unrelated transaction, or, rarer still, be chosen as a deadlock victim); with
+//! n keys locked at once the chance of any collision is about n²/2⁶⁵ (10⁻⁸ for a million).
+//! Callers must not infer from [`Acquired::AlreadyHeld`] that they locked that very key
+//! before.
+//!
 //! # Invariants
 //! - A key's entry exists only while it has holders or waiters.
 //! - A waiter is either in its key's queue (not granted) or among the holders (granted), never
@@ -25,7 +35,9 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use hashbrown::hash_map::EntryRef;
+use std::collections::hash_map::Entry as Entry_;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+
 use smallvec::SmallVec;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,24 +81,48 @@ struct Waiter {
 
 #[derive(Default)]
 struct Entry {
-    /// Almost always one holder: kept inline, so a new lock allocates only its key.
+    /// Almost always one holder: kept inline, so a new lock allocates nothing.
     holders: SmallVec<[(TxnId, LockMode); 1]>,
     queue: VecDeque<Waiter>,
 }
 
+/// A row key's lock-table key: its 64-bit hash (see the module docs).
+pub type LockKey = u64;
+
+/// Hashes that are already hashes pass through.
+#[derive(Default, Clone, Copy)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used (the keys are u64); fold anything else in for totality.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type ById = BuildHasherDefault<Identity>;
+
 #[derive(Default)]
 struct Table {
-    /// Keyed by row key with foldhash (randomly seeded per table, so keys chosen by clients
-    /// cannot be made to collide in advance): SipHash was a tenth of a row insert.
-    /// hashbrown's map for `entry_ref`: one probe per request, the key copied only when new.
-    entries: hashbrown::HashMap<Vec<u8>, Entry, foldhash::fast::RandomState>,
+    entries: HashMap<LockKey, Entry, ById>,
     /// What each waiting transaction waits for: its key and requested mode.
-    waiting: HashMap<TxnId, (Vec<u8>, LockMode)>,
+    waiting: HashMap<TxnId, (LockKey, LockMode)>,
 }
 
 /// The lock manager. Cheap to share behind an `Arc`.
 pub struct LockManager {
     table: Mutex<Table>,
+    hasher: foldhash::fast::RandomState,
     deadlock_check_interval: Duration,
 }
 
@@ -96,8 +132,14 @@ impl LockManager {
     pub fn new(deadlock_check_interval: Duration) -> Self {
         LockManager {
             table: Mutex::new(Table::default()),
+            hasher: foldhash::fast::RandomState::default(),
             deadlock_check_interval,
         }
+    }
+
+    /// The lock-table key of `key`.
+    pub fn key_of(&self, key: &[u8]) -> LockKey {
+        self.hasher.hash_one(key)
     }
 
     /// Takes `mode` on `key` for `txn`.
@@ -109,11 +151,23 @@ impl LockManager {
         wait: LockWait,
         timeout: Option<Duration>,
     ) -> Result<Acquired> {
+        self.acquire_key(txn, self.key_of(key), mode, wait, timeout)
+    }
+
+    /// [`LockManager::acquire`] by lock-table key.
+    pub fn acquire_key(
+        &self,
+        txn: TxnId,
+        key: LockKey,
+        mode: LockMode,
+        wait: LockWait,
+        timeout: Option<Duration>,
+    ) -> Result<Acquired> {
         let (parker, upgrade) = {
             let mut table = self.table.lock();
-            let entry = match table.entries.entry_ref(key) {
-                EntryRef::Occupied(e) => e.into_mut(),
-                EntryRef::Vacant(e) => {
+            let entry = match table.entries.entry(key) {
+                Entry_::Occupied(e) => e.into_mut(),
+                Entry_::Vacant(e) => {
                     e.insert(Entry {
                         holders: smallvec::smallvec![(txn, mode)],
                         queue: VecDeque::new(),
@@ -168,7 +222,7 @@ impl LockManager {
             } else {
                 entry.queue.push_back(waiter);
             }
-            table.waiting.insert(txn, (key.to_vec(), mode));
+            table.waiting.insert(txn, (key, mode));
             if Self::in_cycle(&table, txn) {
                 Self::leave_queue(&mut table, txn, key);
                 return Err(deadlock_error());
@@ -186,7 +240,7 @@ impl LockManager {
     fn wait(
         &self,
         txn: TxnId,
-        key: &[u8],
+        key: LockKey,
         parker: &Parker,
         timeout: Option<Duration>,
     ) -> Result<()> {
@@ -224,6 +278,11 @@ impl LockManager {
 
     /// Releases every lock `txn` holds on `keys` and grants waiters that can now proceed.
     pub fn release_all<'a>(&self, txn: TxnId, keys: impl IntoIterator<Item = &'a [u8]>) {
+        self.release_all_keys(txn, keys.into_iter().map(|k| self.key_of(k)));
+    }
+
+    /// [`LockManager::release_all`] by lock-table keys.
+    pub fn release_all_keys(&self, txn: TxnId, keys: impl IntoIterator<Item = LockKey>) {
         let mut table = self.table.lock();
         for key in keys {
             Self::release_locked(&mut table, txn, key);
@@ -232,6 +291,11 @@ impl LockManager {
 
     /// Releases `txn`'s lock on `key`.
     pub fn release(&self, txn: TxnId, key: &[u8]) {
+        self.release_key(txn, self.key_of(key));
+    }
+
+    /// [`LockManager::release`] by lock-table key.
+    pub fn release_key(&self, txn: TxnId, key: LockKey) {
         let mut table = self.table.lock();
         Self::release_locked(&mut table, txn, key);
     }
@@ -239,8 +303,13 @@ impl LockManager {
     /// Downgrades `txn`'s lock on `key` back to shared (undoing an upgrade at a savepoint
     /// rollback).
     pub fn downgrade(&self, txn: TxnId, key: &[u8]) {
+        self.downgrade_key(txn, self.key_of(key));
+    }
+
+    /// [`LockManager::downgrade`] by lock-table key.
+    pub fn downgrade_key(&self, txn: TxnId, key: LockKey) {
         let mut table = self.table.lock();
-        if let Some(entry) = table.entries.get_mut(key) {
+        if let Some(entry) = table.entries.get_mut(&key) {
             for h in entry.holders.iter_mut().filter(|(t, _)| *t == txn) {
                 h.1 = LockMode::Shared;
             }
@@ -253,8 +322,8 @@ impl LockManager {
         self.table.lock().entries.len()
     }
 
-    fn release_locked(table: &mut Table, txn: TxnId, key: &[u8]) {
-        if let EntryRef::Occupied(mut e) = table.entries.entry_ref(key) {
+    fn release_locked(table: &mut Table, txn: TxnId, key: LockKey) {
+        if let Entry_::Occupied(mut e) = table.entries.entry(key) {
             let entry = e.get_mut();
             entry.holders.retain(|h| h.0 != txn);
             if entry.queue.is_empty() {
@@ -268,8 +337,8 @@ impl LockManager {
         Self::grant_waiters(table, key);
     }
 
-    fn grant_waiters(table: &mut Table, key: &[u8]) {
-        let Some(entry) = table.entries.get_mut(key) else {
+    fn grant_waiters(table: &mut Table, key: LockKey) {
+        let Some(entry) = table.entries.get_mut(&key) else {
             return;
         };
         let mut granted = Vec::new();
@@ -291,7 +360,7 @@ impl LockManager {
             granted.push(w);
         }
         if entry.holders.is_empty() && entry.queue.is_empty() {
-            table.entries.remove(key);
+            table.entries.remove(&key);
         }
         for w in granted {
             table.waiting.remove(&w.txn);
@@ -300,22 +369,22 @@ impl LockManager {
         }
     }
 
-    fn leave_queue(table: &mut Table, txn: TxnId, key: &[u8]) {
+    fn leave_queue(table: &mut Table, txn: TxnId, key: LockKey) {
         table.waiting.remove(&txn);
-        if let Some(entry) = table.entries.get_mut(key) {
+        if let Some(entry) = table.entries.get_mut(&key) {
             entry.queue.retain(|w| w.txn != txn);
         }
         // Leaving may unblock waiters queued behind us.
         Self::grant_waiters(table, key);
     }
 
-    fn forget_if_unused(table: &mut Table, key: &[u8]) {
+    fn forget_if_unused(table: &mut Table, key: LockKey) {
         if table
             .entries
-            .get(key)
+            .get(&key)
             .is_some_and(|e| e.holders.is_empty() && e.queue.is_empty())
         {
-            table.entries.remove(key);
+            table.entries.remove(&key);
         }
     }
 

@@ -199,6 +199,12 @@ pub enum IntervalStyle {
 impl OutputStyle {
     /// The `DateStyle` setting's canonical text (`ISO, MDY`, `Postgres, DMY`, ...).
     pub fn set_date_style(&mut self, text: &str) {
+        // The default, as SET and SHOW spell it: every statement's output style reads it.
+        if text == "ISO, MDY" {
+            self.date_output = DateOutput::Iso;
+            self.date_order = DateOrder::Mdy;
+            return;
+        }
         for part in text.split(',').map(str::trim) {
             let is = |w: &str| part.eq_ignore_ascii_case(w);
             if is("iso") {

@@ -686,7 +686,12 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 oid(0),
                 bool_(r.has_index),
                 bool_(false),
-                ch('p'),
+                // Relations of a session's temporary schema are temporary.
+                ch(if ctx.cat.schema_name(r.schema).starts_with("pg_temp_") {
+                    't'
+                } else {
+                    'p'
+                }),
                 ch(r.kind),
                 i2(count(r.natts)),
                 i2(count(r.checks)),
@@ -749,6 +754,8 @@ pub struct AttInfo {
     pub has_def: bool,
     /// attidentity: `a`, `d` or none.
     pub identity: char,
+    /// attgenerated: a stored generated column.
+    pub generated: bool,
 }
 
 thread_local! {
@@ -791,6 +798,7 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
         not_null: false,
         has_def: false,
         identity: '\0',
+        generated: false,
     };
     for r in RELS {
         for (i, (n, t)) in r.cols.iter().enumerate() {
@@ -806,7 +814,8 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
                 ty: c.ty.clone(),
                 num: i + 1,
                 not_null: c.not_null,
-                has_def: c.default.is_some(),
+                has_def: c.default.is_some() || c.generated.is_some(),
+                generated: c.generated.is_some(),
                 identity: match c.identity {
                     Some((true, _)) => 'a',
                     Some((false, _)) => 'd',
@@ -879,7 +888,7 @@ fn pg_attribute_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 bool_(a.has_def),
                 bool_(false),
                 ch(a.identity),
-                ch('\0'),
+                ch(if a.generated { 's' } else { '\0' }),
                 bool_(false),
                 bool_(true),
                 i4(0),
@@ -1090,6 +1099,25 @@ pub fn constraint_def(
     c: &crate::catalog::Constraint,
     pretty: bool,
 ) -> String {
+    let mut s = constraint_body(ctx, t, c, pretty);
+    if c.deferrable {
+        s.push_str(" DEFERRABLE");
+    }
+    if c.initially_deferred {
+        s.push_str(" INITIALLY DEFERRED");
+    }
+    if c.not_valid {
+        s.push_str(" NOT VALID");
+    }
+    s
+}
+
+fn constraint_body(
+    ctx: &Ctx<'_>,
+    t: &Table,
+    c: &crate::catalog::Constraint,
+    pretty: bool,
+) -> String {
     match &c.kind {
         ConstraintKind::PrimaryKey { index } => format!(
             "PRIMARY KEY ({})",
@@ -1265,9 +1293,9 @@ fn pg_constraint_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 name(&c.name),
                 oid(t.schema),
                 ch(contype),
-                bool_(false),
-                bool_(false),
-                bool_(true),
+                bool_(c.deferrable),
+                bool_(c.initially_deferred),
+                bool_(!c.not_valid),
                 oid(t.oid),
                 oid(0),
                 oid(index),
@@ -1307,7 +1335,7 @@ fn pg_attrdef_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     let mut rows = Vec::new();
     for t in ctx.cat.tables.values() {
         for (i, c) in t.columns.iter().enumerate() {
-            if let Some(d) = &c.default {
+            if let Some(d) = c.default.as_ref().or(c.generated.as_ref()) {
                 rows.push(vec![
                     i8_(attrdef_oid(t.oid, i + 1)),
                     oid(t.oid),
@@ -2004,8 +2032,12 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             seq_text(|s| s.max),
             seq_text(|s| s.min),
             yes_no(seq.is_some_and(|s| s.cycle)),
-            name("NEVER"),
-            null(),
+            name(if col.is_some_and(|c| c.generated.is_some()) {
+                "ALWAYS"
+            } else {
+                "NEVER"
+            }),
+            text_opt(col.and_then(|c| c.generated.as_deref())),
             yes_no(r.kind == 'r'),
         ]);
     }
@@ -2023,7 +2055,7 @@ fn table_constraints_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     let mut rows = Vec::new();
     for t in cat.tables.values() {
         let schema = cat.schema_name(t.schema);
-        let row = |cname: &str, kind: &str, nulls: Value| {
+        let row = |cname: &str, kind: &str, nulls: Value, deferral: (bool, bool)| {
             vec![
                 name(DATABASE_NAME),
                 name(schema),
@@ -2032,8 +2064,8 @@ fn table_constraints_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 name(schema),
                 name(&t.name),
                 name(kind),
-                yes_no(false),
-                yes_no(false),
+                yes_no(deferral.0),
+                yes_no(deferral.1),
                 yes_no(true),
                 nulls,
             ]
@@ -2045,11 +2077,21 @@ fn table_constraints_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 ConstraintKind::Check { .. } => ("CHECK", null()),
                 ConstraintKind::ForeignKey(_) => ("FOREIGN KEY", null()),
             };
-            rows.push(row(&c.name, kind, nulls));
+            rows.push(row(
+                &c.name,
+                kind,
+                nulls,
+                (c.deferrable, c.initially_deferred),
+            ));
         }
         for (i, c) in t.columns.iter().enumerate() {
             if c.not_null {
-                rows.push(row(&not_null_name(t, i + 1), "CHECK", null()));
+                rows.push(row(
+                    &not_null_name(t, i + 1),
+                    "CHECK",
+                    null(),
+                    (false, false),
+                ));
             }
         }
     }
