@@ -16,7 +16,8 @@
 //! Measured on a sample of the corpus (select1-3 and select5 truncated, evidence/in1, in2 and
 //! slt_lang_aggfunc, one file of each random/* folder, index/between, delete and view at 10
 //! rows): 1550/1550 records pass in 0.7 s (debug build); before the planner's join reordering,
-//! select5's 64-table joins timed out (1548/1550). See docs/sql.md.
+//! select5's 64-table joins timed out (1548/1550). A wider sample (evidence/slt_lang_*,
+//! index/* at 100 rows, random/* files, 1000-row index tables) is measured in docs/sql.md.
 //!
 //! Semantics, as SQLite's `sqllogictest` defines them:
 //! - Records run with the label `postgresql`: `skipif postgresql` records are skipped, and

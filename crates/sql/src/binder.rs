@@ -4372,6 +4372,9 @@ impl<'a> Binder<'a> {
             if sl.sub_link_type == 1 {
                 drop_select_list(&mut q.plan);
             }
+            // The enclosing query's optimization does not look inside expressions: a
+            // subquery's plan is optimized here (index lookups on correlated keys, join order).
+            q.plan = crate::optimizer::optimize(q.plan, self.catalog);
             q
         });
         self.agg = self.outer_aggs.pop().and_then(|(_, a)| a);

@@ -10,10 +10,14 @@
 //!   constant-or-parameter` becomes a primary-key lookup; otherwise equality on the leading
 //!   columns of an index becomes an index lookup (the full filter is still applied, so the
 //!   rewrite never changes results).
+//! - **EXISTS to semi-join**: a WHERE conjunct `[NOT] EXISTS (SELECT ... FROM t WHERE ...)`
+//!   or `x IN (SELECT ...)` correlated only through its WHERE becomes a semi- (anti-) join of the filtered rows with
+//!   `t`, hashed on the `outer = inner` equalities, so `t` is read once instead of once per
+//!   row (PostgreSQL's EXISTS pull-up).
 
 use crate::binder::Query;
 use crate::catalog::{Catalog, IndexKey};
-use crate::expr::{CmpOp, Expr};
+use crate::expr::{CmpOp, Expr, SubqueryKind};
 use crate::plan::{Access, JoinKind, Plan};
 
 /// Optimizes a bound query.
@@ -87,11 +91,33 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
             let mut parts = Vec::new();
             conjuncts(pred, &mut parts);
             let (gate, rest): (Vec<Expr>, Vec<Expr>) = parts.into_iter().partition(pseudo_constant);
-            let inner = match and_all(rest) {
+            let lw = input.width();
+            let mut semis = Vec::new();
+            let rest: Vec<Expr> = rest
+                .into_iter()
+                .filter_map(|p| match semi_join_of(&p, lw) {
+                    Some(s) => {
+                        semis.push(s);
+                        None
+                    }
+                    None => Some(p),
+                })
+                .collect();
+            let mut inner = match and_all(rest) {
                 Some(pred) if reorderable(&input) => reorder_joins(input, Some(pred), catalog),
                 Some(pred) => push_filter(optimize(input, catalog), pred, catalog),
                 None => optimize(input, catalog),
             };
+            for s in semis {
+                inner = Plan::Join {
+                    kind: s.kind,
+                    left: Box::new(inner),
+                    right: Box::new(optimize(s.right, catalog)),
+                    on: and_all(s.on),
+                    hash_keys: s.keys,
+                    lateral: false,
+                };
+            }
             match and_all(gate) {
                 Some(pred) => Plan::Filter {
                     input: Box::new(inner),
@@ -187,6 +213,175 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
         },
         p => p,
     }
+}
+
+/// A WHERE conjunct `[NOT] EXISTS (subquery)` or `x IN (subquery)` as the right side of a semi- (anti-) join.
+struct SemiJoin {
+    kind: JoinKind,
+    right: Plan,
+    keys: Vec<(Expr, Expr)>,
+    on: Vec<Expr>,
+}
+
+/// Recognizes `[NOT] EXISTS (SELECT ... FROM t WHERE ...)` or `x IN (SELECT ...)` over the
+/// rows of width `lw` (`x = output` is then one more key), where
+/// the subquery reads one table and the enclosing row only in its WHERE (at depth 1, no
+/// volatile call, no nested subquery). Its `outer = inner` conjuncts become hash keys, other
+/// correlated ones the join condition (over the outer row followed by `t`'s row), the rest a
+/// filter on `t`. As a WHERE conjunct only truth matters, so the join keeps exactly the rows
+/// the subquery test keeps (a NULL key matches nothing, as `=` with NULL is never true).
+fn semi_join_of(p: &Expr, lw: usize) -> Option<SemiJoin> {
+    let (sub, negated) = match p {
+        Expr::Subquery(s) => (s, false),
+        Expr::Not(e) => match &**e {
+            Expr::Subquery(s) => (s, true),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    if !sub.correlated || sub.outer_map.is_some() {
+        return None;
+    }
+    // `x IN (subquery)` is a semi-join on `x = output`; NOT IN is not (NULL semantics).
+    let (kind, in_left) = match (&sub.kind, negated) {
+        (SubqueryKind::Exists, false) => (JoinKind::Semi, None),
+        (SubqueryKind::Exists, true) => (JoinKind::Anti, None),
+        (
+            SubqueryKind::Quantified {
+                left,
+                op: CmpOp::Eq,
+                all: false,
+            },
+            false,
+        ) => (JoinKind::Semi, Some(&**left)),
+        _ => return None,
+    };
+    // The IN subquery's output column, followed down through its projections.
+    let mut value = in_left.map(|_| Expr::Column(0));
+    let mut plan = &sub.plan;
+    while let Plan::Project { input, exprs } = plan {
+        if let Some(v) = value.take() {
+            let mut cols = Vec::new();
+            v.columns(&mut cols);
+            if cols.iter().any(|c| *c >= exprs.len()) {
+                return None;
+            }
+            value = Some(
+                v.rewrite(&mut |x| {
+                    Ok(match x {
+                        Expr::Column(k) => exprs[k].clone(),
+                        x => x,
+                    })
+                })
+                .ok()?,
+            );
+        }
+        plan = input;
+    }
+    let mut parts = Vec::new();
+    while let Plan::Filter { input, pred } = plan {
+        conjuncts(pred.clone(), &mut parts);
+        plan = input;
+    }
+    let Plan::Scan {
+        table,
+        name,
+        alias,
+        width,
+        // Any access path keeps the whole filter, so the table's rows are the filtered ones.
+        access: _,
+        filter,
+        emit_key: false,
+        lock: None,
+    } = plan
+    else {
+        return None;
+    };
+    if let Some(f) = filter {
+        conjuncts(f.clone(), &mut parts);
+    }
+    let is_outer = |x: &Expr| matches!(x, Expr::Outer { .. });
+    let unsupported = |e: &Expr| {
+        volatile(e)
+            || e.any(&|x| match x {
+                Expr::Outer { depth, index } => *depth != 1 || *index >= lw,
+                Expr::Subquery(_)
+                | Expr::Agg(_)
+                | Expr::Window(_)
+                | Expr::Srf(_)
+                | Expr::Grouping(..) => true,
+                _ => false,
+            })
+    };
+    let outer_only = |e: &Expr| {
+        let mut cols = Vec::new();
+        e.columns(&mut cols);
+        cols.is_empty() && e.any(&is_outer)
+    };
+    let inner_only = |e: &Expr| !e.any(&is_outer) && !row_free(e);
+    let to_joined = |e: Expr| {
+        e.rewrite(&mut |x| {
+            Ok(match x {
+                Expr::Column(j) => Expr::Column(lw + j),
+                Expr::Outer { index, .. } => Expr::Column(index),
+                x => x,
+            })
+        })
+        .ok()
+    };
+    let (mut filters, mut keys, mut on) = (Vec::new(), Vec::new(), Vec::new());
+    if let (Some(left), Some(value)) = (in_left, value) {
+        if unsupported(left) || left.any(&is_outer) || unsupported(&value) || value.any(&is_outer) {
+            return None;
+        }
+        keys.push((left.clone(), value));
+    }
+    for p in parts {
+        if unsupported(&p) {
+            return None;
+        }
+        if !p.any(&is_outer) {
+            filters.push(p);
+            continue;
+        }
+        if let Expr::Cmp(CmpOp::Eq, a, b) = &p {
+            let pair = if outer_only(a) && inner_only(b) {
+                Some((a, b))
+            } else if outer_only(b) && inner_only(a) {
+                Some((b, a))
+            } else {
+                None
+            };
+            if let Some((o, i)) = pair {
+                keys.push((to_joined((**o).clone())?, (**i).clone()));
+                continue;
+            }
+        }
+        on.push(to_joined(p)?);
+    }
+    let scan = Plan::Scan {
+        table: *table,
+        name: name.clone(),
+        alias: alias.clone(),
+        width: *width,
+        access: Access::Full,
+        filter: None,
+        emit_key: false,
+        lock: None,
+    };
+    let right = match and_all(filters) {
+        Some(pred) => Plan::Filter {
+            input: Box::new(scan),
+            pred,
+        },
+        None => scan,
+    };
+    Some(SemiJoin {
+        kind,
+        right,
+        keys,
+        on,
+    })
 }
 
 /// Whether an expression calls something volatile (so evaluating it twice may differ).
