@@ -791,6 +791,17 @@ impl hashbrown::Equivalent<PlanKey> for PlanKeyRef<'_> {
     }
 }
 
+/// A temporary table created with ON COMMIT DROP or ON COMMIT DELETE ROWS.
+#[derive(Debug, Clone)]
+pub(crate) struct OnCommit {
+    schema: String,
+    table: String,
+    /// DROP (else DELETE ROWS).
+    drop: bool,
+    /// Created by the transaction still running (forgotten if it rolls back).
+    pub(crate) pending: bool,
+}
+
 /// A statement prepared with SQL `PREPARE name [(types)] AS statement`.
 #[derive(Debug, Clone)]
 pub(crate) struct SqlPrepared {
@@ -848,12 +859,6 @@ impl<K: TxnKv> Session<K> {
         s: &protobuf::CreateStmt,
     ) -> Result<protobuf::CreateStmt, SqlError> {
         use protobuf::OnCommitAction as A;
-        if s.oncommit == A::OncommitDeleteRows as i32 || s.oncommit == A::OncommitDrop as i32 {
-            return Err(err(
-                "0A000",
-                "feature not supported: ON COMMIT DELETE ROWS / DROP for temporary tables",
-            ));
-        }
         let name = match &self.temp_schema {
             Some(n) => n.clone(),
             None => {
@@ -891,8 +896,57 @@ impl<K: TxnKv> Session<K> {
                 },
             );
         }
+        let drop = s.oncommit == A::OncommitDrop as i32;
+        if (drop || s.oncommit == A::OncommitDeleteRows as i32)
+            && let Some(rv) = &out.relation
+        {
+            self.on_commit.push(OnCommit {
+                schema: name.clone(),
+                table: rv.relname.clone(),
+                drop,
+                pending: true,
+            });
+        }
         self.temp_schema = Some(name);
         Ok(out)
+    }
+
+    /// Before a commit: ON COMMIT DROP tables are dropped, ON COMMIT DELETE ROWS tables
+    /// emptied, inside the committing transaction (an error fails the commit).
+    pub(crate) fn on_commit_actions(&mut self) -> Result<(), SqlError> {
+        let catalog = self.load_catalog()?;
+        let mut sql = Vec::new();
+        self.on_commit.retain(|e| {
+            let exists = catalog
+                .schema_oid(&e.schema)
+                .and_then(|s| catalog.relation_in(s, &e.table))
+                .is_some();
+            if !exists {
+                // Dropped by the session meanwhile: nothing left to do.
+                return false;
+            }
+            let name = format!(
+                "{}.{}",
+                crate::parse::quote_identifier(&e.schema),
+                crate::parse::quote_identifier(&e.table)
+            );
+            if e.drop {
+                sql.push(format!("DROP TABLE {name}"));
+                false
+            } else {
+                sql.push(format!("DELETE FROM {name}"));
+                true
+            }
+        });
+        let mut notices = Vec::new();
+        for text in sql {
+            let parsed = crate::parse::parse(&text, crate::parse::ParseOptions::default())?;
+            for stmt in parsed.statements() {
+                self.statement_started = false;
+                self.execute_statement(&stmt, &mut notices)?;
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn search_path_oids(&self, catalog: &Catalog) -> Vec<u32> {
@@ -1452,6 +1506,12 @@ impl<K: TxnKv> Session<K> {
                     temp = self.temporary_table(&mut cat, s)?;
                     &temp
                 } else {
+                    if s.oncommit != protobuf::OnCommitAction::OncommitNoop as i32 {
+                        return Err(err(
+                            "42P16",
+                            "ON COMMIT can only be used on temporary tables",
+                        ));
+                    }
                     s
                 };
                 let sp = self.search_path_oids(&cat);

@@ -197,6 +197,8 @@ pub struct Session<K: TxnKv> {
     pub(crate) seq_session: crate::engine::SeqSession,
     /// Statements prepared with SQL `PREPARE`, by name (not transactional, as in PostgreSQL).
     pub(crate) prepared: std::collections::HashMap<String, crate::engine::SqlPrepared>,
+    /// Temporary tables with an ON COMMIT action.
+    pub(crate) on_commit: Vec<crate::engine::OnCommit>,
     /// Bound and optimized SELECT plans by statement (see `engine`).
     pub(crate) plan_cache: hashbrown::HashMap<
         crate::engine::PlanKey,
@@ -213,7 +215,7 @@ pub struct Session<K: TxnKv> {
     /// Typed rows of the last row-returning statement, when [`Session::query`] asks for them.
     pub(crate) capture: Option<Vec<Vec<basalt_common::types::Value>>>,
     /// Whether the current statement already called `start_statement`.
-    statement_started: bool,
+    pub(crate) statement_started: bool,
     /// The schema holding this session's temporary tables (`pg_temp_<id>`), once one was
     /// created; searched first and dropped when the session ends.
     pub(crate) temp_schema: Option<String>,
@@ -240,6 +242,7 @@ impl<K: TxnKv> Session<K> {
             shared,
             seq_session: Default::default(),
             prepared: std::collections::HashMap::new(),
+            on_commit: Vec::new(),
             params: Vec::new(),
             capture: None,
             current_sql: None,
@@ -458,6 +461,13 @@ impl<K: TxnKv> Session<K> {
             self.rollback_block();
             return Err(e);
         }
+        if !self.on_commit.is_empty()
+            && self.block.is_some()
+            && let Err(e) = self.on_commit_actions()
+        {
+            self.rollback_block();
+            return Err(e);
+        }
         let Some(block) = self.block.take() else {
             return Ok(());
         };
@@ -466,7 +476,12 @@ impl<K: TxnKv> Session<K> {
             None => Ok(()),
         };
         match committed {
-            Ok(()) => self.settings.end_transaction(),
+            Ok(()) => {
+                for e in &mut self.on_commit {
+                    e.pending = false;
+                }
+                self.settings.end_transaction();
+            }
             Err(e) => {
                 // Nothing of the transaction happened: its SETs go too.
                 if let Some(s) = block.settings_at_start {
@@ -481,6 +496,8 @@ impl<K: TxnKv> Session<K> {
 
     /// Rolls the current block back entirely.
     fn rollback_block(&mut self) {
+        // ON COMMIT actions of tables whose creation is undone go too.
+        self.on_commit.retain(|e| !e.pending);
         if let Some(block) = self.block.take() {
             if let Some(txn) = block.kv {
                 txn.rollback();
