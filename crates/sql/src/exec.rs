@@ -952,7 +952,13 @@ impl<'p> Node<'p> for HashJoin<'p> {
             self.right_rows = rows;
             self.table = Some(table);
             if done {
-                self.tail = Some(self.right_rows.len());
+                // A RIGHT join still returns every inner row (none can match: an empty table
+                // with inner rows means all their keys are NULL); the others return nothing.
+                self.tail = Some(if self.kind == JoinKind::Right {
+                    0
+                } else {
+                    self.right_rows.len()
+                });
             }
         }
         loop {
