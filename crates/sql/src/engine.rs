@@ -1349,10 +1349,10 @@ impl<K: TxnKv> Session<K> {
         let parsed = crate::parse::Parsed::nested(stmt.text().into(), query.clone());
         self.prepared.insert(
             p.name.clone(),
-            SqlPrepared {
+            Arc::new(SqlPrepared {
                 parsed: Arc::new(parsed),
                 arg_types,
-            },
+            }),
         );
         Ok(tag("PREPARE"))
     }
@@ -1737,9 +1737,10 @@ impl<K: TxnKv> Session<K> {
         if !written && let Some(b) = self.plan_cache.get(&key).and_then(T::pick) {
             return Ok((catalog, b.clone()));
         }
-        let key = key.to_owned();
+        // Owned before binding (which needs `self`), and only when it will be stored.
+        let key = (!written && plan_cacheable(text)).then(|| key.to_owned());
         let b = Arc::new(bind(self, &catalog)?);
-        if !written && plan_cacheable(text) {
+        if let Some(key) = key {
             if self.plan_cache.len() >= PLAN_CACHE_SIZE {
                 self.plan_cache.clear();
             }
@@ -2161,58 +2162,41 @@ impl<K: TxnKv> Session<K> {
             };
             defaults.push(d);
         }
-        // Identity ALWAYS columns refuse explicit values unless OVERRIDING SYSTEM VALUE.
-        for &c in &cols {
-            if let Some((true, _)) = table.columns[c].identity
-                && overriding != protobuf::OverridingKind::OverridingSystemValue as i32
-            {
-                let explicit = match &source {
-                    InsertSource::Rows(rows) => rows.iter().any(|r| {
-                        r.get(cols.iter().position(|x| *x == c).unwrap_or(0))
-                            .is_some_and(Option::is_some)
-                    }),
-                    InsertSource::Query(_) => true,
-                    InsertSource::DefaultValues => false,
-                };
-                if explicit {
-                    return Err(err(
-                        "428C9",
-                        format!(
-                            "cannot insert a non-DEFAULT value into column \"{}\"",
-                            table.columns[c].name
-                        ),
-                    )
-                    .with_detail(format!(
-                        "Column \"{}\" is an identity column defined as GENERATED ALWAYS.",
-                        table.columns[c].name
-                    ))
-                    .with_hint("Use OVERRIDING SYSTEM VALUE to override."));
-                }
+        // Identity ALWAYS columns refuse explicit values unless OVERRIDING SYSTEM VALUE;
+        // generated columns take only DEFAULT, even with OVERRIDING.
+        for (pos, &c) in cols.iter().enumerate() {
+            let col = &table.columns[c];
+            let identity = matches!(col.identity, Some((true, _)))
+                && overriding != protobuf::OverridingKind::OverridingSystemValue as i32;
+            if !identity && col.generated.is_none() {
+                continue;
             }
-            // Generated columns take only DEFAULT, even with OVERRIDING.
-            if table.columns[c].generated.is_some() {
-                let explicit = match &source {
-                    InsertSource::Rows(rows) => rows.iter().any(|r| {
-                        r.get(cols.iter().position(|x| *x == c).unwrap_or(0))
-                            .is_some_and(Option::is_some)
-                    }),
-                    InsertSource::Query(_) => true,
-                    InsertSource::DefaultValues => false,
-                };
-                if explicit {
-                    return Err(err(
-                        "428C9",
-                        format!(
-                            "cannot insert a non-DEFAULT value into column \"{}\"",
-                            table.columns[c].name
-                        ),
-                    )
-                    .with_detail(format!(
-                        "Column \"{}\" is a generated column.",
-                        table.columns[c].name
-                    )));
+            let explicit = match &source {
+                InsertSource::Rows(rows) => {
+                    rows.iter().any(|r| r.get(pos).is_some_and(Option::is_some))
                 }
+                InsertSource::Query(_) => true,
+                InsertSource::DefaultValues => false,
+            };
+            if !explicit {
+                continue;
             }
+            let e = err(
+                "428C9",
+                format!(
+                    "cannot insert a non-DEFAULT value into column \"{}\"",
+                    col.name
+                ),
+            );
+            return Err(if identity {
+                e.with_detail(format!(
+                    "Column \"{}\" is an identity column defined as GENERATED ALWAYS.",
+                    col.name
+                ))
+                .with_hint("Use OVERRIDING SYSTEM VALUE to override.")
+            } else {
+                e.with_detail(format!("Column \"{}\" is a generated column.", col.name))
+            });
         }
         // ON CONFLICT.
         let on_conflict = s.on_conflict_clause.as_deref();

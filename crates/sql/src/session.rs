@@ -196,7 +196,7 @@ pub struct Session<K: TxnKv> {
     /// `currval` / `lastval` state of this session.
     pub(crate) seq_session: crate::engine::SeqSession,
     /// Statements prepared with SQL `PREPARE`, by name (not transactional, as in PostgreSQL).
-    pub(crate) prepared: std::collections::HashMap<String, crate::engine::SqlPrepared>,
+    pub(crate) prepared: std::collections::HashMap<String, Arc<crate::engine::SqlPrepared>>,
     /// Temporary tables with an ON COMMIT action.
     pub(crate) on_commit: Vec<crate::engine::OnCommit>,
     /// Bound and optimized SELECT plans by statement (see `engine`).

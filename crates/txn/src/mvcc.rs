@@ -54,13 +54,21 @@ pub(crate) fn meta_key(name: &str) -> Vec<u8> {
     k
 }
 
-/// Appends the escaped, terminated form of `key`.
-fn escape_into(out: &mut Vec<u8>, key: &[u8]) {
+/// The length of `escape(key)`.
+fn escaped_len(key: &[u8]) -> usize {
+    key.len() + key.iter().filter(|b| **b == 0).count() + 2
+}
+
+/// `b'd' ++ escape(key)`: the prefix shared by every version of `key`, with room for the
+/// timestamp. `escape` doubles each zero byte as `00 FF` and terminates with `00 00`.
+pub(crate) fn key_prefix(key: &[u8]) -> Vec<u8> {
     // Sized once and filled by index: keys of big-endian integers are full of zero bytes, so
     // copying runs between them or pushing byte by byte both cost more.
-    let start = out.len();
-    out.resize(start + escaped_len(key), 0);
-    let dst = &mut out[start..];
+    let len = 1 + escaped_len(key);
+    let mut out = Vec::with_capacity(len + 8);
+    out.resize(len, 0);
+    out[0] = DATA;
+    let dst = &mut out[1..];
     let mut j = 0;
     for &b in key {
         dst[j] = b;
@@ -71,19 +79,6 @@ fn escape_into(out: &mut Vec<u8>, key: &[u8]) {
         }
     }
     // The two terminating zero bytes were written by `resize`.
-}
-
-/// The length of `escape(key)`.
-fn escaped_len(key: &[u8]) -> usize {
-    key.len() + key.iter().filter(|b| **b == 0).count() + 2
-}
-
-/// `b'd' ++ escape(key)`: the prefix shared by every version of `key`, with room for the
-/// timestamp.
-pub(crate) fn key_prefix(key: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + escaped_len(key) + 8);
-    out.push(DATA);
-    escape_into(&mut out, key);
     out
 }
 

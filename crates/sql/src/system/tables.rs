@@ -225,7 +225,7 @@ pub fn scalar_types() -> Vec<TypeFacts> {
             opclass,
         }
     };
-    vec![
+    let mut types = vec![
         f(D::Bool, true, 'B', true, 'c', 'p', false, false, 10003),
         f(D::Bytea, false, 'U', false, 'i', 'x', false, false, 10006),
         f(D::Int8, true, 'N', false, 'd', 'p', false, false, 3124),
@@ -297,45 +297,21 @@ pub fn scalar_types() -> Vec<TypeFacts> {
         f(D::Uuid, false, 'U', false, 'c', 'p', true, false, 10065),
         f(D::Jsonb, false, 'U', false, 'i', 'x', true, false, 10088),
         f(D::JsonPath, false, 'U', false, 'i', 'x', true, false, 0),
-        // The OID aliases (their opclass is oid_ops, of type oid, which Basalt lacks).
-        f(D::Reg(R::Proc), true, 'N', false, 'i', 'p', false, false, 0),
-        f(
-            D::Reg(R::Procedure),
-            true,
-            'N',
-            false,
-            'i',
-            'p',
-            false,
-            false,
-            0,
-        ),
-        f(D::Reg(R::Oper), true, 'N', false, 'i', 'p', false, false, 0),
-        f(
-            D::Reg(R::Class),
-            true,
-            'N',
-            false,
-            'i',
-            'p',
-            false,
-            false,
-            0,
-        ),
-        f(D::Reg(R::Type), true, 'N', false, 'i', 'p', false, false, 0),
-        f(D::Reg(R::Role), true, 'N', false, 'i', 'p', false, false, 0),
-        f(
-            D::Reg(R::Namespace),
-            true,
-            'N',
-            false,
-            'i',
-            'p',
-            false,
-            false,
-            0,
-        ),
-    ]
+    ];
+    // The OID aliases (their opclass is oid_ops, of type oid, which Basalt lacks).
+    types.extend(
+        [
+            R::Proc,
+            R::Procedure,
+            R::Oper,
+            R::Class,
+            R::Type,
+            R::Role,
+            R::Namespace,
+        ]
+        .map(|k| f(D::Reg(k), true, 'N', false, 'i', 'p', false, false, 0)),
+    );
+    types
 }
 
 /// Every built-in type (scalars, then their arrays) without modifiers.
