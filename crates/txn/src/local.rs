@@ -85,6 +85,10 @@ pub struct Options {
     pub lock_timeout: Option<Duration>,
     /// Whether to run the background thread (log flusher, checkpointer, garbage collector).
     pub background: bool,
+    /// Commits with at least this many writes keep their write buffer as a sorted run until
+    /// the next checkpoint instead of inserting it key by key into the memory table (cheaper
+    /// for bulk loads; readers search each run, so at most a few are kept).
+    pub run_min_writes: usize,
 }
 
 impl Default for Options {
@@ -100,6 +104,7 @@ impl Default for Options {
             deadlock_timeout: Duration::from_millis(100),
             lock_timeout: None,
             background: true,
+            run_min_writes: 4096,
         }
     }
 }
@@ -588,6 +593,7 @@ fn background_loop(shared: Weak<Shared>, stop: Arc<(Mutex<bool>, Condvar)>) {
         let wal_bytes = s.wal_bytes_since_checkpoint.load(Ordering::Relaxed);
         if wal_bytes >= s.options.checkpoint_wal_bytes
             || s.store.active_bytes() >= s.options.checkpoint_memory_bytes
+            || s.store.run_count() >= mvcc::MAX_RUNS / 2
             || (wal_bytes > 0 && last_checkpoint.elapsed() >= s.options.checkpoint_interval)
         {
             last_checkpoint = Instant::now();
@@ -653,7 +659,7 @@ impl Shared {
         // WAL before data: every record in the table being flushed is durable in the log first.
         // Holding the log lock while switching tables keeps records appended after the sync out
         // of that table (a leader appends under this lock and applies after releasing it).
-        let (table, (upto, last_ts)) = match &self.wal {
+        let flushing = match &self.wal {
             Some(wal) => {
                 let mut wal = wal.lock();
                 wal.sync()?;
@@ -661,14 +667,18 @@ impl Shared {
             }
             None => self.store.begin_flush(mark),
         };
+        let (upto, last_ts) = flushing.mark;
         let engine = self.store.engine();
         let mut batch = WriteBatch::new();
-        for item in table.scan(KeyRange::all(), Direction::Forward)? {
+        for item in flushing.table.scan(KeyRange::all(), Direction::Forward)? {
             let (k, v) = item?;
             batch.put(k, v);
             if batch.len() >= 16 * 1024 {
                 engine.write(std::mem::take(&mut batch))?;
             }
+        }
+        for run in &flushing.runs {
+            run.write_in_batches(16 * 1024, |b| Ok(engine.write(b)?))?;
         }
         put_meta(&mut batch, upto, last_ts);
         engine.write(batch)?;
@@ -710,7 +720,7 @@ impl Shared {
     fn wait_or_lead(&self, slot: &Arc<Slot>, mut lead: bool) -> Result<bool> {
         loop {
             if lead {
-                let (batch, seq) = {
+                let (mut batch, seq) = {
                     let mut st = self.commit.lock();
                     // Wait for a free fsync slot; meanwhile the queue grows into a bigger batch.
                     while st.syncs_in_flight >= MAX_SYNCS_IN_FLIGHT {
@@ -732,7 +742,7 @@ impl Shared {
                 let logged = staged.and_then(|(lsn, job)| self.wait_durable(lsn, job));
                 self.commit.lock().syncs_in_flight -= 1;
                 self.sync_done_cv.notify_one();
-                let outcome = self.publish(seq, &batch, logged);
+                let outcome = self.publish(seq, &mut batch, logged);
                 for p in &batch {
                     if !Arc::ptr_eq(&p.slot, slot) {
                         p.slot.set(SlotState::Done(outcome.clone()));
@@ -809,7 +819,7 @@ impl Shared {
     fn publish(
         &self,
         seq: u64,
-        batch: &[Pending],
+        batch: &mut [Pending],
         logged: std::result::Result<(u64, bool), BatchError>,
     ) -> std::result::Result<bool, BatchError> {
         let mut p = self.publish.lock();
@@ -844,17 +854,25 @@ impl Shared {
         self.wal.as_ref().is_some_and(|w| w.lock().is_poisoned())
     }
 
-    /// Applies a logged batch to the memory table and makes it visible.
-    fn apply_batch(&self, batch: &[Pending], lsn: u64) -> std::result::Result<(), BatchError> {
-        let mut writes = WriteBatch::with_capacity(batch.iter().map(|p| p.writes.len()).sum());
+    /// Applies a logged batch to the memory table and makes it visible. Large commits become
+    /// runs: their write buffers move into the store as they are.
+    fn apply_batch(&self, batch: &mut [Pending], lsn: u64) -> std::result::Result<(), BatchError> {
+        let mut writes = WriteBatch::new();
+        let mut runs = Vec::new();
+        let mut room = mvcc::MAX_RUNS.saturating_sub(self.store.run_count());
         let mut last_ts = 0;
-        for p in batch {
-            for (key, value) in &p.writes {
-                mvcc::add_version(&mut writes, key, p.ts, value.as_deref());
+        for p in batch.iter_mut() {
+            if p.writes.len() >= self.options.run_min_writes && room > 0 {
+                room -= 1;
+                runs.push(mvcc::Run::new(p.ts, std::mem::take(&mut p.writes)));
+            } else {
+                for (key, value) in &p.writes {
+                    mvcc::add_version(&mut writes, key, p.ts, value.as_deref());
+                }
             }
             last_ts = p.ts;
         }
-        let applied = self.store.apply(writes, || {
+        let applied = self.store.apply_with_runs(writes, runs, || {
             self.applied_lsn.store(lsn, Ordering::Release);
             self.applied_ts.store(last_ts, Ordering::Release);
         });
