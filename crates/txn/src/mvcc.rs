@@ -155,31 +155,60 @@ pub(crate) fn read_version(
     key: &[u8],
     ts: Ts,
 ) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
-    read_version_in(engine, &version_range(key, ts))
+    read_version_in(engine, &VersionRange::new(key, ts))
 }
 
-/// The engine keys of `key`'s versions with a timestamp `<= ts`, newest first.
-fn version_range(key: &[u8], ts: Ts) -> KeyRange {
-    let mut start = key_prefix(key);
-    let mut end = Vec::with_capacity(start.len() + 8);
-    end.extend_from_slice(&start);
-    start.extend_from_slice(&(!ts).to_be_bytes());
-    end.extend_from_slice(&[0xFF; 8]);
-    KeyRange {
-        start: Bound::Included(start),
-        end: Bound::Included(end),
+/// The engine keys of one user key's versions with a timestamp `<= ts`, newest first: both
+/// bounds in one buffer, on the stack for keys of usual length (a point read allocates
+/// nothing for them).
+struct VersionRange {
+    buf: smallvec::SmallVec<[u8; 128]>,
+    /// Where the end bound starts in `buf`.
+    split: usize,
+}
+
+impl VersionRange {
+    fn new(key: &[u8], ts: Ts) -> Self {
+        let mut prefix = smallvec::SmallVec::<[u8; 64]>::new();
+        prefix.push(DATA);
+        for &b in key {
+            prefix.push(b);
+            if b == 0 {
+                prefix.push(0xFF);
+            }
+        }
+        prefix.extend_from_slice(&[0, 0]);
+        let mut buf = smallvec::SmallVec::<[u8; 128]>::new();
+        buf.extend_from_slice(&prefix);
+        buf.extend_from_slice(&(!ts).to_be_bytes());
+        let split = buf.len();
+        buf.extend_from_slice(&prefix);
+        buf.extend_from_slice(&[0xFF; 8]);
+        VersionRange { buf, split }
+    }
+
+    fn start(&self) -> &[u8] {
+        &self.buf[..self.split]
+    }
+
+    fn bounds(&self) -> basalt_storage::Bounds<'_> {
+        let (start, end) = self.buf.split_at(self.split);
+        (Bound::Included(start), Bound::Included(end))
     }
 }
 
-/// [`read_version`] over a range made by [`version_range`].
-fn read_version_in(engine: &dyn Engine, range: &KeyRange) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
-    let Some((raw_key, raw_value)) = engine.first_in(range, Direction::Forward)? else {
+/// [`read_version`] over one key's [`VersionRange`].
+fn read_version_in(
+    engine: &dyn Engine,
+    range: &VersionRange,
+) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
+    let Some((raw_key, raw_value)) = engine.first_in(range.bounds(), Direction::Forward)? else {
         return Ok(None);
     };
     // Every key in the range is the prefix plus 8 timestamp bytes (escaped keys are
     // prefix-free), so the timestamp is read without decoding the user key.
-    let version_ts = match (&range.start, raw_key.len().checked_sub(8)) {
-        (Bound::Included(start), Some(at)) if raw_key.len() == start.len() => {
+    let version_ts = match raw_key.len().checked_sub(8) {
+        Some(at) if raw_key.len() == range.start().len() => {
             let mut ts = [0u8; 8];
             ts.copy_from_slice(&raw_key[at..]);
             !u64::from_be_bytes(ts)
@@ -524,7 +553,7 @@ impl VersionStore {
 
     /// The newest version of `key` with a timestamp `<= ts`.
     pub(crate) fn read_version(&self, key: &[u8], ts: Ts) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
-        let range = version_range(key, ts);
+        let range = VersionRange::new(key, ts);
         {
             // The memory tables are read under the lock (a point read is short), which saves
             // cloning their handles.
