@@ -844,7 +844,7 @@ fn resolve_concat_operator(left: &DataType, right: &DataType) -> Option<Resolved
     if matches!(left, T::Jsonb) || matches!(right, T::Jsonb) {
         return None;
     }
-    let is_text_like = |t: &DataType| t.is_string() || *t == T::Unknown;
+    let is_text_like = |t: &DataType| t.is_string() || matches!(t, T::Unknown | T::Name);
     match (left, right) {
         (T::Array(_), _) | (_, T::Array(_)) => {
             let (lu, ru) = (*left == T::Unknown, *right == T::Unknown);

@@ -815,7 +815,7 @@ pub fn bind(
             | "to_regrole",
             1,
         ) => {
-            if !(types[0].is_string() || types[0] == DataType::Unknown) {
+            if !(types[0].is_string() || matches!(types[0], DataType::Unknown | DataType::Name)) {
                 return Err(err(
                     "42883",
                     format!("function {name}({}) does not exist", types[0].format_type()),

@@ -234,7 +234,12 @@ pub fn virtual_table(
     let width = def.cols.len();
     let mut rows: Vec<Vec<Expr>> = (def.rows)(&c)
         .into_iter()
-        .map(|r| r.into_iter().map(Expr::Const).collect())
+        .map(|r| {
+            r.into_iter()
+                .zip(def.cols)
+                .map(|(v, (_, t))| Expr::Const(t.normalize(v)))
+                .collect()
+        })
         .collect();
     if let Some(late) = def.at_run_time {
         late(&c, def.cols, &mut rows);
@@ -298,8 +303,8 @@ mod tests {
         for r in tables::RELS {
             for row in (r.rows)(&c) {
                 assert_eq!(row.len(), r.cols.len(), "{}", r.name);
-                for (v, (col, t)) in row.iter().zip(r.cols) {
-                    if let Some(vt) = v.data_type() {
+                for (v, (col, t)) in row.into_iter().zip(r.cols) {
+                    if let Some(vt) = t.normalize(v).data_type() {
                         assert!(
                             vt.same_base(&t.data_type()),
                             "{}.{col}: {vt:?} is not {:?}",

@@ -2,12 +2,12 @@
 //! 15's names, in PostgreSQL's order) and their rows, computed from the [`Catalog`] each time
 //! a statement names one.
 //!
-//! Column types follow PostgreSQL's where Basalt has the type; otherwise: `oid` (unsigned
-//! 32-bit) is `bigint`, `name`, `"char"`, `regproc`, `regtype` and `pg_node_tree` are `text`,
-//! `int2vector` is `smallint[]`, `oidvector` and `oid[]` are `bigint[]`, `aclitem[]` is
-//! `text[]` (always NULL). information_schema's domains map to their base types
-//! (`sql_identifier` and `character_data` → `text`, `cardinal_number` → `integer`,
-//! `yes_or_no` → `text`).
+//! Column types follow PostgreSQL's where Basalt has the type (`name`, `"char"`,
+//! `int2vector`, `oidvector` included); otherwise: `oid` (unsigned 32-bit) is `bigint`
+//! (so `oidvector`'s elements are too), `pg_node_tree` is `text`, `oid[]` is `bigint[]`,
+//! `"char"[]` and `aclitem[]` are `text[]` (the latter always NULL). information_schema's
+//! domains map to their base types (`sql_identifier` and `character_data` → `text`,
+//! `cardinal_number` → `integer`, `yes_or_no` → `text`).
 
 use std::cell::Cell;
 
@@ -31,6 +31,8 @@ pub const HEAP_AM: u32 = 2;
 pub const BTREE_AM: u32 = 403;
 /// OID of the `default` collation.
 pub const DEFAULT_COLLATION: u32 = 100;
+/// OID of the `C` collation (that of `name`).
+pub const C_COLLATION: u32 = 950;
 /// OID of `pg_class` (the `classoid` of relations in `pg_description`).
 pub const PG_CLASS_OID: u32 = 1259;
 /// OID of `pg_namespace`.
@@ -49,9 +51,9 @@ pub const PG_DATABASE_OID: u32 = 1262;
 pub enum T {
     /// `oid` → bigint.
     Oid,
-    /// `name` → text.
+    /// `name`.
     Name,
-    /// `"char"` → text.
+    /// `"char"` (rows give a one-character text; see [`T::normalize`]).
     Char,
     /// boolean.
     Bool,
@@ -67,10 +69,14 @@ pub enum T {
     Text,
     /// text[] (also `aclitem[]`, `"char"[]`).
     TextArr,
-    /// smallint[] (also `int2vector`).
+    /// smallint[].
     I2Arr,
-    /// bigint[] (`oidvector`, `oid[]`).
+    /// bigint[] (`oid[]`).
     OidArr,
+    /// `int2vector` (rows give a smallint[]).
+    I2Vec,
+    /// `oidvector` (rows give a bigint[]).
+    OidVec,
     /// timestamp with time zone.
     Tstz,
     /// `regproc`.
@@ -84,7 +90,9 @@ impl T {
     pub fn data_type(self) -> DataType {
         match self {
             T::Oid | T::I8 => DataType::Int8,
-            T::Name | T::Char | T::Text => DataType::Text,
+            T::Name => DataType::Name,
+            T::Char => DataType::Char,
+            T::Text => DataType::Text,
             T::Bool => DataType::Bool,
             T::I2 => DataType::Int2,
             T::I4 => DataType::Int4,
@@ -92,9 +100,24 @@ impl T {
             T::TextArr => DataType::Array(Box::new(DataType::Text)),
             T::I2Arr => DataType::Array(Box::new(DataType::Int2)),
             T::OidArr => DataType::Array(Box::new(DataType::Int8)),
+            T::I2Vec => DataType::Int2Vector,
+            T::OidVec => DataType::OidVector,
             T::Tstz => DataType::Timestamptz(None),
             T::RegProc => DataType::Reg(basalt_common::types::RegKind::Proc),
             T::RegType => DataType::Reg(basalt_common::types::RegKind::Type),
+        }
+    }
+}
+
+impl T {
+    /// A row's value as a value of the column's type: the row builders give `"char"` as a
+    /// one-character text and the vectors as plain arrays.
+    pub fn normalize(self, v: Value) -> Value {
+        match (self, v) {
+            (T::Char, Value::Text(s)) => Value::Char(s.bytes().next().unwrap_or(0)),
+            (T::I2Vec, Value::Array(a)) => Value::vector(DataType::Int2, a.elements),
+            (T::OidVec, Value::Array(a)) => Value::vector(DataType::Int8, a.elements),
+            (_, v) => v,
         }
     }
 }
@@ -297,6 +320,20 @@ pub fn scalar_types() -> Vec<TypeFacts> {
         f(D::Uuid, false, 'U', false, 'c', 'p', true, false, 10065),
         f(D::Jsonb, false, 'U', false, 'i', 'x', true, false, 10088),
         f(D::JsonPath, false, 'U', false, 'i', 'x', true, false, 0),
+        f(D::Char, true, 'Z', false, 'c', 'p', false, false, 10007),
+        f(D::Name, false, 'S', false, 'c', 'p', false, false, 10028),
+        f(D::Int2Vector, false, 'A', false, 'i', 'p', false, false, 0),
+        f(
+            D::OidVector,
+            false,
+            'A',
+            false,
+            'i',
+            'p',
+            false,
+            false,
+            10032,
+        ),
     ];
     // The OID aliases (their opclass is oid_ops, of type oid, which Basalt lacks).
     types.extend(
@@ -329,7 +366,9 @@ pub fn builtin_types() -> Vec<DataType> {
 /// The collation of a type's values (`default` for strings, 0 otherwise).
 pub fn type_collation(t: &DataType) -> u32 {
     let base = t.element().unwrap_or(t);
-    if base.is_string() {
+    if *base == DataType::Name {
+        C_COLLATION
+    } else if base.is_string() {
         DEFAULT_COLLATION
     } else {
         0
@@ -441,10 +480,13 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         } else {
             ("-".to_string(), "-".to_string())
         };
-        let subscript = if *t == DataType::Jsonb {
-            "jsonb_subscript_handler"
-        } else {
-            "-"
+        let (subscript, elem) = match t {
+            DataType::Jsonb => ("jsonb_subscript_handler", 0),
+            DataType::Name => ("raw_array_subscript_handler", DataType::Char.oid()),
+            DataType::Int2Vector => ("array_subscript_handler", DataType::Int2.oid()),
+            // oid (26), which Basalt shows as bigint.
+            DataType::OidVector => ("array_subscript_handler", 26),
+            _ => ("-", 0),
         };
         let coll = type_collation(t);
         rows.push(vec![
@@ -461,7 +503,7 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             ch(','),
             oid(0),
             proc(subscript),
-            oid(0),
+            oid(elem),
             oid(t.array_oid()),
             proc(&io("in")),
             proc(&io("out")),
@@ -1160,8 +1202,16 @@ fn pg_index_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .values()
         .map(|ix| {
             let t = cat.tables.get(&ix.table);
+            // An expression's type decides its operator class and collation, as a column's.
             let col_ty = |k: &IndexKey| match (k, t) {
                 (IndexKey::Column(c), Some(t)) => t.columns.get(*c).map(|c| c.ty.clone()),
+                (IndexKey::Expr(e), Some(t)) => {
+                    let scope = crate::binder::table_scope(t, &t.name);
+                    let mut b = crate::binder::Binder::new(cat, vec![t.schema], ctx.types);
+                    crate::dml::bind_text_expr(&mut b, e, &scope)
+                        .ok()
+                        .map(|(_, ty)| ty)
+                }
                 _ => None,
             };
             let exprs: Vec<&str> = ix
@@ -1194,7 +1244,7 @@ fn pg_index_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 })),
                 oidarr(ix.keys.iter().map(|k| match col_ty(k) {
                     Some(ty) => type_collation(&ty),
-                    None => DEFAULT_COLLATION,
+                    None => 0,
                 })),
                 oidarr(ix.keys.iter().map(|k| match col_ty(k) {
                     Some(ty) => default_opclass(&ty),
@@ -2238,8 +2288,8 @@ pub static RELS: &[VRel] = &[
             "indisunique": Bool, "indnullsnotdistinct": Bool, "indisprimary": Bool,
             "indisexclusion": Bool, "indimmediate": Bool, "indisclustered": Bool,
             "indisvalid": Bool, "indcheckxmin": Bool, "indisready": Bool,
-            "indislive": Bool, "indisreplident": Bool, "indkey": I2Arr,
-            "indcollation": OidArr, "indclass": OidArr, "indoption": I2Arr,
+            "indislive": Bool, "indisreplident": Bool, "indkey": I2Vec,
+            "indcollation": OidVec, "indclass": OidVec, "indoption": I2Vec,
             "indexprs": Text, "indpred": Text
         ],
         rows: pg_index_rows,
@@ -2292,7 +2342,7 @@ pub static RELS: &[VRel] = &[
             "prosupport": RegProc, "prokind": Char, "prosecdef": Bool, "proleakproof": Bool,
             "proisstrict": Bool, "proretset": Bool, "provolatile": Char,
             "proparallel": Char, "pronargs": I2, "pronargdefaults": I2, "prorettype": Oid,
-            "proargtypes": OidArr, "proallargtypes": OidArr, "proargmodes": TextArr,
+            "proargtypes": OidVec, "proallargtypes": OidArr, "proargmodes": TextArr,
             "proargnames": TextArr, "proargdefaults": Text, "protrftypes": OidArr,
             "prosrc": Text, "probin": Text, "prosqlbody": Text, "proconfig": TextArr,
             "proacl": TextArr
