@@ -4300,10 +4300,10 @@ impl<'a> Binder<'a> {
         location: i32,
     ) -> Result<(Expr, DataType), SqlError> {
         if let Some(c) = CmpOp::from_symbol(op) {
-            let operands_ok = !(matches!(lt, DataType::Array(_))
-                != matches!(rt, DataType::Array(_))
-                && lt != DataType::Unknown
-                && rt != DataType::Unknown);
+            let array =
+                |t: &DataType| matches!(t, DataType::Array(_)) || t.vector_array().is_some();
+            let operands_ok =
+                !(array(&lt) != array(&rt) && lt != DataType::Unknown && rt != DataType::Unknown);
             // `int2vector = int2vector` compares them as arrays; the vectors meet nothing
             // else (`int2vector = smallint[]` does not exist in PostgreSQL either).
             if operands_ok {
