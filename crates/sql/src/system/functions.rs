@@ -683,7 +683,7 @@ pub fn bind(
                 OidArg::Const(Some(_)) => Expr::Const(text(ROLE_NAME)),
                 OidArg::Dyn(e) => case_of(e, Vec::new(), text(ROLE_NAME)),
             };
-            (e, ty)
+            (e, DataType::Name)
         }
         ("pg_encoding_to_char", 1) => {
             let o = oid_arg(b, 0, OidKind::Plain)?;
@@ -693,7 +693,7 @@ pub fn bind(
                 _ => text(""),
             };
             let entries = vec![(0, enc(0)), (6, enc(6))];
-            (o.map(enc, entries, text("")), ty)
+            (o.map(enc, entries, text("")), DataType::Name)
         }
         ("obj_description", 1 | 2) => {
             let o = oid_arg(b, 0, OidKind::Plain)?;
@@ -786,8 +786,8 @@ pub fn bind(
                 v.push(text(ctx.cat.schema_name(*s)));
             }
             (
-                Expr::Const(Value::array(DataType::Text, v)),
-                DataType::Array(Box::new(DataType::Text)),
+                Expr::Const(Value::array(DataType::Name, v)),
+                DataType::Array(Box::new(DataType::Name)),
             )
         }
         (

@@ -71,10 +71,11 @@ pub fn bind_system_function(
     types: &[DataType],
 ) -> Result<Option<(Expr, DataType)>, SqlError> {
     let text = |s: &str| Some((Expr::Const(Value::Text(s.to_string())), DataType::Text));
+    let name_ = |s: &str| Some((Expr::Const(Value::Text(s.to_string())), DataType::Name));
     Ok(match (name, args.len()) {
         ("version", 0) => text(VERSION),
-        ("current_database" | "current_catalog", 0) => text(tables::DATABASE_NAME),
-        ("current_user" | "session_user" | "user" | "current_role", 0) => text(tables::ROLE_NAME),
+        ("current_database" | "current_catalog", 0) => name_(tables::DATABASE_NAME),
+        ("current_user" | "session_user" | "user" | "current_role", 0) => name_(tables::ROLE_NAME),
         ("current_schema", 0) => {
             let s = b
                 .search_path
@@ -82,7 +83,7 @@ pub fn bind_system_function(
                 .map(|s| b.catalog.schema_name(*s).to_string());
             Some((
                 Expr::Const(s.map_or(Value::Null, Value::Text)),
-                DataType::Text,
+                DataType::Name,
             ))
         }
         ("pg_typeof", 1) => {
@@ -305,8 +306,10 @@ mod tests {
                 assert_eq!(row.len(), r.cols.len(), "{}", r.name);
                 for (v, (col, t)) in row.into_iter().zip(r.cols) {
                     if let Some(vt) = t.normalize(v).data_type() {
+                        // `name` values are text values.
+                        let name = vt == DataType::Text && t.data_type() == DataType::Name;
                         assert!(
-                            vt.same_base(&t.data_type()),
+                            name || vt.same_base(&t.data_type()),
                             "{}.{col}: {vt:?} is not {:?}",
                             r.name,
                             t.data_type()
