@@ -3486,13 +3486,14 @@ impl<'a> Binder<'a> {
                     4 | 5 => ("now", vec![]),
                     6 | 7 => ("localtime", vec![]),
                     8 | 9 => ("localtimestamp", vec![]),
+                    // The role and database names and the schema are of type name.
                     10..=13 => {
-                        return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Text));
+                        return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Name));
                     }
-                    14 => return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Text)),
+                    14 => return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Name)),
                     _ => {
                         let s = self.current_schema();
-                        return Ok((Expr::Const(s), DataType::Text));
+                        return Ok((Expr::Const(s), DataType::Name));
                     }
                 };
                 let Some(r) = basalt_func::resolve_function(name, &[]) else {

@@ -15,7 +15,8 @@
 //!
 //! The relations list the virtual relations themselves (with PostgreSQL 15's fixed OIDs), then
 //! the user's tables, indexes, sequences and views. Types: `oid` is `bigint` (PostgreSQL's is
-//! unsigned 32-bit), `name` and `"char"` are `text`; see [`tables`] for the full mapping.
+//! unsigned 32-bit); `name`, `"char"`, `int2vector` and `oidvector` are PostgreSQL's (rows
+//! are normalized to them by [`tables::T::normalize`]); see [`tables`] for the full mapping.
 //!
 //! # Functions
 //!

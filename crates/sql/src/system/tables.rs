@@ -1958,7 +1958,7 @@ fn tables_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
 /// information_schema's `data_type` of a column type.
 pub fn sql_data_type(t: &DataType) -> String {
     match t {
-        DataType::Array(_) => "ARRAY".to_string(),
+        DataType::Array(_) | DataType::Int2Vector | DataType::OidVector => "ARRAY".to_string(),
         DataType::Bpchar(_) => "character".to_string(),
         other => other.without_typmod().format_type(),
     }
@@ -2007,6 +2007,12 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             DataType::Interval => i4(6),
             _ => null(),
         };
+        // A collation other than the database's default (that of `name`, `C`) is named.
+        let coll = if type_collation(ty) == C_COLLATION {
+            (name(DATABASE_NAME), name("pg_catalog"), name("C"))
+        } else {
+            (null(), null(), null())
+        };
         let identity = col.and_then(|c| c.identity);
         let seq = identity.and_then(|(_, s)| cat.sequences.get(&s));
         let seq_text = |f: fn(&crate::catalog::Sequence) -> i64| {
@@ -2032,9 +2038,9 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             null(),
             null(),
             null(),
-            null(),
-            null(),
-            null(),
+            coll.0,
+            coll.1,
+            coll.2,
             null(),
             null(),
             null(),
