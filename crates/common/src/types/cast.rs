@@ -77,10 +77,10 @@ pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
     }
     // int2vector and oidvector are arrays of their elements (PostgreSQL's array coercion);
     // nothing converts to them but their input function.
-    if let Some(arr) = from.vector_array() {
-        if let T::Array(_) = to {
-            return cast_context(&arr, to);
-        }
+    if let Some(arr) = from.vector_array()
+        && let T::Array(_) = to
+    {
+        return cast_context(&arr, to);
     }
     let catalog = match (from, to) {
         (T::Text | T::Varchar(_) | T::Bpchar(_), T::Name) | (T::Name, T::Text) => Some(Implicit),

@@ -5,7 +5,7 @@
 //! Column types follow PostgreSQL's where Basalt has the type (`name`, `"char"`,
 //! `int2vector`, `oidvector` included); otherwise: `oid` (unsigned 32-bit) is `bigint`
 //! (so `oidvector`'s elements are too), `pg_node_tree` is `text`, `oid[]` is `bigint[]`,
-//! `"char"[]` and `aclitem[]` are `text[]` (the latter always NULL). information_schema's
+//! `aclitem[]` is `text[]` (always NULL). information_schema's
 //! domains map to their base types (`sql_identifier` and `character_data` → `text`,
 //! `cardinal_number` → `integer`, `yes_or_no` → `text`).
 
@@ -67,12 +67,14 @@ pub enum T {
     F4,
     /// text (also `pg_node_tree`).
     Text,
-    /// text[] (also `aclitem[]`, `"char"[]`).
+    /// text[] (also `aclitem[]`).
     TextArr,
     /// smallint[].
     I2Arr,
     /// bigint[] (`oid[]`).
     OidArr,
+    /// `"char"[]` (rows give a text[] of one-character texts).
+    CharArr,
     /// `int2vector` (rows give a smallint[]).
     I2Vec,
     /// `oidvector` (rows give a bigint[]).
@@ -100,6 +102,7 @@ impl T {
             T::TextArr => DataType::Array(Box::new(DataType::Text)),
             T::I2Arr => DataType::Array(Box::new(DataType::Int2)),
             T::OidArr => DataType::Array(Box::new(DataType::Int8)),
+            T::CharArr => DataType::Array(Box::new(DataType::Char)),
             T::I2Vec => DataType::Int2Vector,
             T::OidVec => DataType::OidVector,
             T::Tstz => DataType::Timestamptz(None),
@@ -115,6 +118,15 @@ impl T {
     pub fn normalize(self, v: Value) -> Value {
         match (self, v) {
             (T::Char, Value::Text(s)) => Value::Char(s.bytes().next().unwrap_or(0)),
+            (T::CharArr, Value::Array(mut a)) => {
+                a.element_type = DataType::Char;
+                for e in &mut a.elements {
+                    if let Value::Text(s) = e {
+                        *e = Value::Char(s.bytes().next().unwrap_or(0));
+                    }
+                }
+                Value::Array(a)
+            }
             (T::I2Vec, Value::Array(a)) => Value::vector(DataType::Int2, a.elements),
             (T::OidVec, Value::Array(a)) => Value::vector(DataType::Int8, a.elements),
             (_, v) => v,
@@ -2348,7 +2360,7 @@ pub static RELS: &[VRel] = &[
             "prosupport": RegProc, "prokind": Char, "prosecdef": Bool, "proleakproof": Bool,
             "proisstrict": Bool, "proretset": Bool, "provolatile": Char,
             "proparallel": Char, "pronargs": I2, "pronargdefaults": I2, "prorettype": Oid,
-            "proargtypes": OidVec, "proallargtypes": OidArr, "proargmodes": TextArr,
+            "proargtypes": OidVec, "proallargtypes": OidArr, "proargmodes": CharArr,
             "proargnames": TextArr, "proargdefaults": Text, "protrftypes": OidArr,
             "prosrc": Text, "probin": Text, "prosqlbody": Text, "proconfig": TextArr,
             "proacl": TextArr
@@ -2553,7 +2565,7 @@ pub static RELS: &[VRel] = &[
             "oid": Oid, "tgrelid": Oid, "tgparentid": Oid, "tgname": Name, "tgfoid": Oid,
             "tgtype": I2, "tgenabled": Char, "tgisinternal": Bool, "tgconstrrelid": Oid,
             "tgconstrindid": Oid, "tgconstraint": Oid, "tgdeferrable": Bool,
-            "tginitdeferred": Bool, "tgnargs": I2, "tgattr": I2Arr, "tgargs": Text,
+            "tginitdeferred": Bool, "tgnargs": I2, "tgattr": I2Vec, "tgargs": Text,
             "tgqual": Text, "tgoldtable": Name, "tgnewtable": Name
         ],
         rows: no_rows,
@@ -2600,7 +2612,7 @@ pub static RELS: &[VRel] = &[
         kind: 'r',
         cols: cols![
             "oid": Oid, "stxrelid": Oid, "stxname": Name, "stxnamespace": Oid,
-            "stxowner": Oid, "stxstattarget": I4, "stxkeys": I2Arr, "stxkind": TextArr,
+            "stxowner": Oid, "stxstattarget": I4, "stxkeys": I2Vec, "stxkind": CharArr,
             "stxexprs": Text
         ],
         rows: no_rows,
@@ -2625,7 +2637,7 @@ pub static RELS: &[VRel] = &[
         oid: 6106,
         kind: 'r',
         cols: cols![
-            "oid": Oid, "prpubid": Oid, "prrelid": Oid, "prqual": Text, "prattrs": I2Arr
+            "oid": Oid, "prpubid": Oid, "prrelid": Oid, "prqual": Text, "prattrs": I2Vec
         ],
         rows: no_rows,
         at_run_time: None,
@@ -2646,7 +2658,7 @@ pub static RELS: &[VRel] = &[
         kind: 'r',
         cols: cols![
             "partrelid": Oid, "partstrat": Char, "partnatts": I2, "partdefid": Oid,
-            "partattrs": I2Arr, "partclass": OidArr, "partcollation": OidArr,
+            "partattrs": I2Vec, "partclass": OidVec, "partcollation": OidVec,
             "partexprs": Text
         ],
         rows: no_rows,
