@@ -431,10 +431,24 @@ fn bind_format_type(
 
 fn index_entries(ctx: &Ctx<'_>, col: Option<i64>, pretty: bool) -> Vec<(i64, Value)> {
     let cat = ctx.cat;
+    // Pretty-printing leaves out the schema of a table the search path finds (psql's \d).
+    let rels = if pretty {
+        tables::relations(cat)
+    } else {
+        Vec::new()
+    };
+    let visible = |table: u32| {
+        rels.iter()
+            .find(|r| r.oid == table)
+            .is_some_and(|r| tables::rel_visible(ctx, &rels, r))
+    };
     cat.indexes
         .values()
         .map(|ix| {
             let v = match col {
+                None | Some(0) if pretty && visible(ix.table) => {
+                    text(&tables::index_def_unqualified(cat, ix))
+                }
                 None | Some(0) => text(&tables::index_def(cat, ix)),
                 Some(k) => {
                     let t = cat.tables.get(&ix.table);
@@ -445,7 +459,11 @@ fn index_entries(ctx: &Ctx<'_>, col: Option<i64>, pretty: bool) -> Vec<(i64, Val
                             let s = tables::index_key_text(t, key);
                             match key {
                                 // A lone expression column is shown without the parentheses.
-                                crate::catalog::IndexKey::Expr(e) if pretty => text(e),
+                                crate::catalog::IndexKey::Expr(e)
+                                    if pretty || tables::looks_like_function(e) =>
+                                {
+                                    text(e)
+                                }
                                 crate::catalog::IndexKey::Expr(e) => text(&format!("({e})")),
                                 crate::catalog::IndexKey::Column(_) => text(&s),
                             }

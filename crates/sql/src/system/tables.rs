@@ -942,13 +942,53 @@ pub fn index_key_text(t: Option<&Table>, k: &IndexKey) -> String {
             .columns
             .get(*c)
             .map_or_else(|| "?".to_string(), |col| quote_ident(&col.name)),
+        // PostgreSQL leaves the parentheses off what reads as a function call.
+        (IndexKey::Expr(e), _) if looks_like_function(e) => e.clone(),
         (IndexKey::Expr(e), _) => format!("({e})"),
         (IndexKey::Column(_), None) => "?".to_string(),
     }
 }
 
+/// PostgreSQL's `looks_like_function` for a stored expression's text: a function call,
+/// `COALESCE`, `GREATEST` / `LEAST` or an SQL value function (`current_user`).
+pub fn looks_like_function(text: &str) -> bool {
+    use pg_query::protobuf::node::Node as N;
+    let Ok(parsed) = pg_query::parse(
+        &format!("SELECT {text}"),
+        pg_query::ParserOptions::default(),
+    ) else {
+        return false;
+    };
+    let top =
+        parsed
+            .protobuf
+            .stmts
+            .first()
+            .and_then(|s| match s.stmt.as_deref()?.node.as_ref()? {
+                N::SelectStmt(sel) => match sel.target_list.first()?.node.as_ref()? {
+                    N::ResTarget(rt) => rt.val.as_deref().and_then(|v| v.node.clone()),
+                    _ => None,
+                },
+                _ => None,
+            });
+    matches!(
+        top,
+        Some(N::FuncCall(_) | N::CoalesceExpr(_) | N::MinMaxExpr(_) | N::SqlvalueFunction(_))
+    )
+}
+
 /// `pg_get_indexdef(oid)`: `CREATE [UNIQUE] INDEX name ON schema.table USING btree (keys)`.
 pub fn index_def(cat: &Catalog, ix: &crate::catalog::Index) -> String {
+    index_def_with(cat, ix, true)
+}
+
+/// [`index_def`] without the table's schema (`pg_get_indexdef(i, 0, true)` of a table the
+/// search path finds).
+pub fn index_def_unqualified(cat: &Catalog, ix: &crate::catalog::Index) -> String {
+    index_def_with(cat, ix, false)
+}
+
+fn index_def_with(cat: &Catalog, ix: &crate::catalog::Index, qualified: bool) -> String {
     let t = cat.tables.get(&ix.table);
     let keys: Vec<String> = ix
         .keys
@@ -962,11 +1002,15 @@ pub fn index_def(cat: &Catalog, ix: &crate::catalog::Index) -> String {
             s
         })
         .collect();
+    let schema = if qualified {
+        format!("{}.", quote_ident(cat.schema_name(ix.schema)))
+    } else {
+        String::new()
+    };
     let mut def = format!(
-        "CREATE {}INDEX {} ON {}.{} USING btree ({}){}",
+        "CREATE {}INDEX {} ON {schema}{} USING btree ({}){}",
         if ix.unique { "UNIQUE " } else { "" },
         quote_ident(&ix.name),
-        quote_ident(cat.schema_name(ix.schema)),
         quote_ident(t.map_or("?", |t| t.name.as_str())),
         keys.join(", "),
         if ix.nulls_not_distinct {
