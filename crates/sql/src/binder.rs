@@ -5170,6 +5170,10 @@ impl<'a> Binder<'a> {
             } else {
                 self.bind_call_args(name, &fc.args, fc.location, scope)?
             };
+            // array_agg of a vector accumulates it as the array it is (anyarray).
+            if name == "array_agg" {
+                (args, types) = self.devector_all(args, types)?;
+            }
             let filter = match fc.agg_filter.as_deref() {
                 Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
                 None => None,
