@@ -204,6 +204,34 @@ mod tests {
     }
 
     #[test]
+    fn order_and_keys_agree() {
+        use crate::keycode::{SortOrder, encode_into};
+        let key = |v: &Value| {
+            let mut out = Vec::new();
+            encode_into(
+                &mut out,
+                &crate::types::to_key_value(v).unwrap(),
+                SortOrder::ASC,
+            );
+            out
+        };
+        let ordered = [
+            parse_oidvector("").unwrap(),
+            parse_oidvector("9").unwrap(),
+            parse_oidvector("1 1").unwrap(),
+            parse_oidvector("1 2").unwrap(),
+        ];
+        for w in ordered.windows(2) {
+            assert!(w[0] < w[1], "{w:?}");
+            assert!(key(&w[0]) < key(&w[1]), "{w:?}");
+        }
+        let chars = [Value::Char(0), Value::Char(b'a'), Value::Char(0xc3)];
+        for w in chars.windows(2) {
+            assert!(w[0] < w[1] && key(&w[0]) < key(&w[1]), "{w:?}");
+        }
+    }
+
+    #[test]
     fn names_and_chars() {
         assert_eq!(truncate_name(&"x".repeat(70)).len(), 63);
         assert_eq!(truncate_name(&"é".repeat(40)).len(), 62);

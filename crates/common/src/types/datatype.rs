@@ -656,6 +656,20 @@ mod tests {
         );
         assert_eq!(DataType::parse("float(10)").unwrap(), DataType::Float4);
         assert_eq!(DataType::parse("numeric(10,2)").unwrap().typmod(), 655366);
+        // The catalog types round-trip through the names format_type prints.
+        for t in [
+            DataType::Name,
+            DataType::Char,
+            DataType::Int2Vector,
+            DataType::OidVector,
+            DataType::Array(Box::new(DataType::Char)),
+            DataType::Array(Box::new(DataType::Name)),
+        ] {
+            assert_eq!(DataType::parse(&t.format_type()).unwrap(), t);
+            assert_eq!(DataType::from_oid(t.oid()), Some(t));
+        }
+        assert_eq!(DataType::parse("_char").unwrap().format_type(), "\"char\"[]");
+        assert_eq!(DataType::Name.typlen(), 64);
         assert_eq!(DataType::parse("nope").unwrap_err().code(), "42704");
         assert_eq!(DataType::parse("varchar(0)").unwrap_err().code(), "22023");
     }
