@@ -668,7 +668,10 @@ mod tests {
             assert_eq!(DataType::parse(&t.format_type()).unwrap(), t);
             assert_eq!(DataType::from_oid(t.oid()), Some(t));
         }
-        assert_eq!(DataType::parse("_char").unwrap().format_type(), "\"char\"[]");
+        assert_eq!(
+            DataType::parse("_char").unwrap().format_type(),
+            "\"char\"[]"
+        );
         assert_eq!(DataType::Name.typlen(), 64);
         assert_eq!(DataType::parse("nope").unwrap_err().code(), "42704");
         assert_eq!(DataType::parse("varchar(0)").unwrap_err().code(), "22023");
