@@ -6055,7 +6055,6 @@ fn same_tree(a: &protobuf::Node, b: &protobuf::Node) -> bool {
     strip(a) == strip(b)
 }
 
-/// PostgreSQL's error when operator resolution finds several equally good candidates.
 /// The OID alias kind of `regclass`-like types and their arrays.
 fn reg_kind(t: &DataType) -> Option<basalt_common::types::RegKind> {
     match t.element().unwrap_or(t) {
@@ -6064,6 +6063,7 @@ fn reg_kind(t: &DataType) -> Option<basalt_common::types::RegKind> {
     }
 }
 
+/// PostgreSQL's error when operator resolution finds several equally good candidates.
 fn ambiguous_operator(sig: &str) -> SqlError {
     err("42725", format!("operator is not unique: {sig}")).with_hint(
         "Could not choose a best candidate operator. You might need to add explicit type casts.",

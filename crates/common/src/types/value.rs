@@ -18,6 +18,8 @@
 //! - `interval`: by total span with 30-day months (`1 mon = 30 days`);
 //! - arrays: element by element (a NULL element is greater than any value), then the
 //!   number of elements, of dimensions, the dimensions' lengths and lower bounds;
+//!   `oidvector` by length first, then element by element (`btoidvectorcmp`);
+//! - `"char"`: the byte, unsigned;
 //! - `jsonb`: see [`super::json`]. `json` has no order in PostgreSQL; here its text is
 //!   compared byte-wise so that [`Ord`] stays total.
 //!
@@ -105,7 +107,8 @@ pub struct ArrayDim {
 /// An array value: its elements in row-major order and its dimensions.
 ///
 /// Invariant: the product of the dimensions' lengths is the number of elements, and an
-/// empty array has no dimensions (PostgreSQL's `{}` has `ndims = 0`).
+/// empty array has no dimensions (PostgreSQL's `{}` has `ndims = 0`), except an empty
+/// vector and the arrays cast from it (one dimension of length 0, as PostgreSQL's).
 #[derive(Debug, Clone)]
 pub struct ArrayValue {
     /// The element type.
