@@ -3248,7 +3248,10 @@ impl<'a> Binder<'a> {
                     self.params.resize(i + 1, DataType::Unknown);
                 }
                 let t = self.params[i].clone();
-                // See `coerce`: an OID alias parameter is read through the catalog.
+                // A parameter whose type an earlier reference decided is read as that type
+                // at every reference, not only the first (the value given may be of another
+                // type: `a = $1 OR b = $1` with a bigint for integer columns). See `coerce`:
+                // an OID alias parameter is read through the catalog.
                 if let Some(k) = reg_kind(&t) {
                     let cat = self.reg_map();
                     return Ok((
@@ -3261,7 +3264,13 @@ impl<'a> Binder<'a> {
                         t,
                     ));
                 }
-                Ok((Expr::Param(i), t))
+                if t == DataType::Unknown {
+                    return Ok((Expr::Param(i), t));
+                }
+                Ok((
+                    Expr::Cast(Box::new(Expr::Param(i)), t.clone(), CastContext::Explicit),
+                    t,
+                ))
             }
             Node::TypeCast(tc) => {
                 let Some(arg) = tc.arg.as_deref() else {
