@@ -169,21 +169,26 @@ struct VersionRange {
 
 impl VersionRange {
     fn new(key: &[u8], ts: Ts) -> Self {
-        let mut prefix = smallvec::SmallVec::<[u8; 64]>::new();
-        prefix.push(DATA);
+        // Filled by index into a buffer sized once (pushing byte by byte checks capacity
+        // each time): prefix, inverted ts, prefix again, eight 0xFF.
+        let prefix = 1 + escaped_len(key);
+        let split = prefix + 8;
+        let mut buf = smallvec::SmallVec::<[u8; 128]>::from_elem(0, 2 * split);
+        buf[0] = DATA;
+        let mut j = 1;
         for &b in key {
-            prefix.push(b);
+            buf[j] = b;
+            j += 1;
             if b == 0 {
-                prefix.push(0xFF);
+                buf[j] = 0xFF;
+                j += 1;
             }
         }
-        prefix.extend_from_slice(&[0, 0]);
-        let mut buf = smallvec::SmallVec::<[u8; 128]>::new();
-        buf.extend_from_slice(&prefix);
-        buf.extend_from_slice(&(!ts).to_be_bytes());
-        let split = buf.len();
-        buf.extend_from_slice(&prefix);
-        buf.extend_from_slice(&[0xFF; 8]);
+        // The two terminating zero bytes are already there.
+        buf[prefix..split].copy_from_slice(&(!ts).to_be_bytes());
+        let (head, tail) = buf.split_at_mut(split);
+        tail[..prefix].copy_from_slice(&head[..prefix]);
+        tail[prefix..].fill(0xFF);
         VersionRange { buf, split }
     }
 
