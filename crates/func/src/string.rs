@@ -844,7 +844,7 @@ fn resolve_concat_operator(left: &DataType, right: &DataType) -> Option<Resolved
     if matches!(left, T::Jsonb) || matches!(right, T::Jsonb) {
         return None;
     }
-    let is_text_like = |t: &DataType| t.is_string() || *t == T::Unknown;
+    let is_text_like = |t: &DataType| t.is_string() || matches!(t, T::Unknown | T::Name);
     match (left, right) {
         (T::Array(_), _) | (_, T::Array(_)) => {
             let (lu, ru) = (*left == T::Unknown, *right == T::Unknown);
@@ -3484,12 +3484,21 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 Some((t, e)) => (t.clone(), e.to_vec()),
                 None => (elem_type(oid), Vec::new()),
             };
+            // The array keeps its lower bound (`'[0:1]={1,2}' || 3` is `[0:2]={1,2,3}`).
+            let lower = match arr_v {
+                Some(Value::Array(x)) => x.dims.first().map_or(1, |d| d.lower),
+                _ => 1,
+            };
             if matches!(f, ArrayAppend(_)) {
                 elems.push(elem);
             } else {
                 elems.insert(0, elem);
             }
-            Value::array(ty, elems)
+            let dims = vec![ArrayDim {
+                lower,
+                len: elems.len(),
+            }];
+            Value::array_with_dims(ty, elems, dims).ok_or_else(|| wrong_args(f))?
         }
         ArrayCat(_) => match (a(0), a(1)) {
             (Some(Value::Array(x)), Some(Value::Array(y))) => array_cat(x, y)?,
