@@ -81,7 +81,8 @@ pub(crate) mod overload {
             | DataType::Json
             | DataType::Jsonb
             | DataType::JsonPath
-            | DataType::Record(_) => Category::User,
+            | DataType::Record(_)
+            | DataType::Enum(_) => Category::User,
         }
     }
 

@@ -435,14 +435,48 @@ pub fn resolve_type_in(
         Some(s) => cat.schema_oid(s).into_iter().collect(),
         None => search_path.to_vec(),
     };
-    let Some(rt) = schemas.iter().find_map(|s| composite_in(cat, *s, name)) else {
-        return Err(e);
+    let t = if let Some(rt) = schemas.iter().find_map(|s| composite_in(cat, *s, name)) {
+        DataType::Record(Box::new(rt))
+    } else {
+        match schemas.iter().find_map(|s| cat.user_type_in(*s, name)) {
+            Some(crate::usertypes::UserType::Enum(oid)) => match cat.enum_type(oid) {
+                Some(t) => DataType::Enum(t),
+                None => return Err(e),
+            },
+            // A domain is its base type here; `domain_of` tells the caller it was one.
+            Some(crate::usertypes::UserType::Domain(oid)) => match cat.domains.get(&oid) {
+                Some(d) if tn.array_bounds.is_empty() => return Ok(d.base.clone()),
+                Some(d) => d.base.clone(),
+                None => return Err(e),
+            },
+            _ => return Err(e),
+        }
     };
-    let t = DataType::Record(Box::new(rt));
     Ok(if tn.array_bounds.is_empty() {
         t
     } else {
         DataType::Array(Box::new(t))
+    })
+}
+
+/// The domain a type name names (not an array of it), if any.
+pub fn domain_of(cat: &Catalog, search_path: &[u32], tn: &protobuf::TypeName) -> Option<u32> {
+    if !tn.array_bounds.is_empty() || type_name(tn).is_ok() {
+        return None;
+    }
+    let parts = names(&tn.names);
+    let (schema, name) = match parts.as_slice() {
+        [n] => (None, n.as_str()),
+        [s, n] => (Some(s.as_str()), n.as_str()),
+        _ => return None,
+    };
+    let schemas: Vec<u32> = match schema {
+        Some(s) => cat.schema_oid(s).into_iter().collect(),
+        None => search_path.to_vec(),
+    };
+    schemas.iter().find_map(|s| match cat.user_type_in(*s, name) {
+        Some(crate::usertypes::UserType::Domain(oid)) => Some(oid),
+        _ => None,
     })
 }
 
@@ -3299,6 +3333,11 @@ impl<'a> Binder<'a> {
                 let e = self
                     .coerce(e, &t, &to, CastContext::Explicit)
                     .map_err(|e| e.at(pos(tc.location)))?;
+                if let Some(d) = domain_of(self.catalog, &self.search_path, tn) {
+                    let checks =
+                        crate::usertypes::DomainChecks::bind(self.catalog, d, &self.types)?;
+                    return Ok((Expr::DomainCheck(Box::new(e), checks), to));
+                }
                 if field.is_none() && precision.is_none() {
                     return Ok((e, to));
                 }

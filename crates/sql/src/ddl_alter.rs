@@ -528,7 +528,7 @@ fn rename_relation_in_views(
 // Data work.
 
 /// Maps an old row to the new shape.
-type RowMap<'f> = dyn FnMut(Vec<Value>, &mut Cx<'_>) -> Result<Vec<Value>, SqlError> + 'f;
+pub(crate) type RowMap<'f> = dyn FnMut(Vec<Value>, &mut Cx<'_>) -> Result<Vec<Value>, SqlError> + 'f;
 
 /// What to verify on every row.
 #[derive(Default)]
@@ -729,6 +729,25 @@ fn rebuild(
         build_index(cat, i, cx)?;
     }
     Ok(())
+}
+
+/// Rewrites every row of table `oid` through `map` and rebuilds its indexes (for enum label
+/// changes: `ddl_types.rs`).
+pub(crate) fn rewrite_table(
+    cx: &mut Cx<'_>,
+    cat: &Catalog,
+    oid: u32,
+    map: &mut RowMap<'_>,
+) -> Result<(), SqlError> {
+    let old = table(cat, oid)?.clone();
+    rebuild(cx, cat, &old, &[], &Checks::default(), map)
+}
+
+/// Every row of table `oid`, decoded.
+pub(crate) fn table_rows(cx: &mut Cx<'_>, oid: u32) -> Result<Vec<Vec<Value>>, SqlError> {
+    let scan = cx.txn.scan(table_range(oid), Direction::Forward)?;
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = scan.collect::<Result<_, _>>()?;
+    rows.iter().map(|(_, b)| decode_row(b)).collect()
 }
 
 fn index_oids(cat: &Catalog, t: u32) -> Vec<u32> {
@@ -1377,6 +1396,7 @@ impl<K: TxnKv> Session<K> {
             default: cd.raw_default.as_deref().map(deparse_expr).transpose()?,
             identity: None,
             generated: None,
+            domain: None,
         };
         enum Pending {
             Check(Option<String>, protobuf::Node),
@@ -2508,6 +2528,7 @@ mod tests {
                 default: None,
                 identity: None,
                 generated: None,
+                domain: None,
             }],
             primary_key: None,
             constraints: Vec::new(),

@@ -1558,6 +1558,30 @@ impl<K: TxnKv> Session<K> {
                 self.store_catalog(cat)?;
                 Ok(tag("CREATE TYPE"))
             }
+            Node::CreateEnumStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                crate::ddl_types::create_enum(&mut cat, &sp, s)?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE TYPE"))
+            }
+            Node::AlterEnumStmt(s) => self.alter_enum(s, notices),
+            Node::CreateDomainStmt(s) => self.create_domain(s),
+            Node::AlterDomainStmt(s) => self.alter_domain(s, notices),
+            Node::RenameStmt(s)
+                if s.rename_type == protobuf::ObjectType::ObjectType as i32
+                    || s.rename_type == protobuf::ObjectType::ObjectDomain as i32 =>
+            {
+                self.rename_user_type(s, s.rename_type == protobuf::ObjectType::ObjectDomain as i32)
+            }
+            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectDomain as i32 => {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                if crate::ddl::drop_types(&mut cat, &sp, s, notices)? {
+                    self.store_catalog(cat)?;
+                }
+                Ok(tag("DROP DOMAIN"))
+            }
             Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectType as i32 => {
                 let mut cat = self.catalog_for_update()?;
                 let sp = self.search_path_oids(&cat);
@@ -3516,6 +3540,7 @@ impl<K: TxnKv> Session<K> {
                     default: None,
                     identity: None,
                     generated: None,
+                    domain: None,
                 })
                 .collect(),
             primary_key: None,

@@ -62,6 +62,8 @@ pub mod session;
 pub mod settings;
 pub mod snapshot;
 pub mod system;
+pub mod usertypes;
+mod ddl_types;
 mod timezone;
 pub mod views;
 

@@ -75,6 +75,8 @@ pub enum DataType {
     /// A composite type: `record` (an anonymous row) or a table's or `CREATE TYPE`'s row
     /// type (see [`super::record`]).
     Record(Box<RecordType>),
+    /// A user-defined enum type (see [`super::enums`]).
+    Enum(std::sync::Arc<super::enums::EnumType>),
 }
 
 /// The object-identifier alias types: what kind of catalog object the OID names.
@@ -179,6 +181,7 @@ impl DataType {
             DataType::Array(elem) => (elem.info().array_oid, 0, "", -1),
             DataType::Unknown => (705, 0, "unknown", -2),
             DataType::Record(r) => (r.oid, r.array_oid, "record", -1),
+            DataType::Enum(e) => (e.oid, e.array_oid, "enum", 4),
         };
         TypeInfo {
             oid,
@@ -202,7 +205,8 @@ impl DataType {
     pub fn typname(&self) -> String {
         match self {
             DataType::Record(r) => r.name.clone().unwrap_or_else(|| "record".into()),
-            DataType::Array(elem) if matches!(**elem, DataType::Record(_)) => {
+            DataType::Enum(e) => e.name.rsplit('.').next().unwrap_or_default().to_owned(),
+            DataType::Array(elem) if matches!(**elem, DataType::Record(_) | DataType::Enum(_)) => {
                 format!("_{}", elem.typname())
             }
             DataType::Array(elem) => format!("_{}", elem.info().typname),
@@ -366,6 +370,7 @@ impl DataType {
             DataType::Array(e) => format!("{}[]", e.format_type()),
             DataType::Unknown => "unknown".into(),
             DataType::Record(r) => r.name.clone().unwrap_or_else(|| "record".into()),
+            DataType::Enum(e) => e.name.clone(),
         }
     }
 

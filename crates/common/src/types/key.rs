@@ -18,6 +18,7 @@
 //! | `jsonb` | `Bytes`: kind byte, then a self-delimiting encoding per kind |
 //! | arrays | `Bytes`: the elements' keycode encodings (ascending, NULLs last) concatenated, `0x00`, the number of dimensions (1 byte), their lengths (u32) and lower bounds (i32, sign bit flipped), big-endian |
 //! | `regclass` and the other OID aliases | `Int` (the OID) |
+//! | enums | `Float` (the label's sort order) |
 //! | `json` | none: PostgreSQL has no b-tree order for `json` (42883) |
 //!
 //! # Numeric keys
@@ -93,6 +94,7 @@ pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
             KeyValue::Bytes(out)
         }
         Value::Reg(_, o, _) => KeyValue::Int(i64::from(*o)),
+        Value::Enum(e) => KeyValue::Float(f64::from(e.sort)),
         Value::Json(_) => {
             return Err(TypeError::new(
                 codes::UNDEFINED_FUNCTION,

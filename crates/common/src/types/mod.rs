@@ -15,6 +15,7 @@
 //! - [`scalar`], [`datetime`], [`interval`], [`json`], [`array`](mod@array): the I/O of each family.
 //! - [`cast`](mod@cast): [`cast()`](cast::cast) and the cast table ([`cast_context`]) for the binder.
 //! - [`arith`](mod@arith): integer, float, numeric and interval arithmetic with PostgreSQL's errors.
+//! - [`enums`]: [`EnumType`] and [`EnumValue`], user-defined enum types.
 //! - [`record`]: [`RecordType`] and [`RecordValue`], composite types and their text I/O.
 //! - [`key`]: [`to_key_value`], the order-preserving mapping to [`crate::keycode`] keys.
 //! - [`tz`]: time zones of the tz database (TZif files and POSIX `TZ` strings).
@@ -37,6 +38,7 @@ pub mod array;
 pub mod cast;
 pub mod datatype;
 pub mod datetime;
+pub mod enums;
 pub mod error;
 pub mod interval;
 pub mod json;
@@ -52,6 +54,7 @@ pub mod value;
 pub use arith::{ArithOp, arith};
 pub use cast::{CastContext, cast, cast_context, cast_owned};
 pub use datatype::{DataType, NumericTypmod, RegKind};
+pub use enums::{EnumLabel, EnumType, EnumValue};
 pub use datetime::{DateOrder, DateOutput, IntervalStyle, OutputStyle, TimeZone, TypeContext};
 pub use error::{TypeError, TypeErrorKind, TypeResult};
 pub use interval::Interval;

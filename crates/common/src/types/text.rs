@@ -54,6 +54,7 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TypeContext) -> TypeResult<V
         DataType::Jsonb => Value::Jsonb(parse_jsonb(input)?),
         DataType::JsonPath => Value::JsonPath(Arc::new(super::jsonpath::parse_jsonpath(input)?)),
         DataType::Array(elem) => parse_array(input, elem, ctx)?,
+        DataType::Enum(e) => Value::Enum(e.parse(input)?),
         DataType::Record(r) => {
             if r.is_anonymous() && r.fields.is_empty() {
                 return Err(super::error::TypeError::new(
@@ -111,5 +112,6 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Record(r) => super::record::format_record(r, ctx),
         Value::Reg(_, _, name) => name.to_string(),
         Value::JsonPath(p) => p.to_text(),
+        Value::Enum(e) => e.label.to_string(),
     })
 }

@@ -86,6 +86,8 @@ pub enum Value {
     Reg(RegKind, u32, Arc<str>),
     /// `jsonpath`.
     JsonPath(Arc<super::jsonpath::JsonPath>),
+    /// A value of an enum type.
+    Enum(super::enums::EnumValue),
 }
 
 /// PostgreSQL's `MAXDIM`: arrays have at most six dimensions.
@@ -211,6 +213,7 @@ impl Value {
             ))),
             Value::Reg(k, _, _) => DataType::Reg(*k),
             Value::JsonPath(_) => DataType::JsonPath,
+            Value::Enum(e) => DataType::Enum(Arc::new(super::enums::EnumType::by_oid(e.type_oid))),
         })
     }
 
@@ -238,6 +241,7 @@ impl Value {
             Value::Record(_) => 19,
             Value::Reg(..) => 20,
             Value::JsonPath(_) => 21,
+            Value::Enum(_) => 22,
             Value::Null => 255,
         }
     }
@@ -289,6 +293,7 @@ impl Ord for Value {
             (Uuid(a), Uuid(b)) => a.cmp(b),
             (Jsonb(a), Jsonb(b)) => a.cmp(b),
             (Reg(_, a, _), Reg(_, b, _)) => a.cmp(b),
+            (Enum(a), Enum(b)) => a.cmp(b),
             // No order in PostgreSQL; the canonical text keeps Ord total.
             (JsonPath(a), JsonPath(b)) => a.to_text().cmp(&b.to_text()),
             (Array(a), Array(b)) => {
@@ -378,6 +383,7 @@ impl Hash for Value {
             }
             Value::Reg(_, o, _) => o.hash(state),
             Value::JsonPath(p) => p.to_text().hash(state),
+            Value::Enum(e) => e.hash(state),
         }
     }
 }

@@ -354,11 +354,17 @@ fn bind_format_type(
         .values()
         .map(|t| t.row_type())
         .chain(ctx.cat.types.values().map(|t| t.row_type()))
-        .flat_map(|r| {
-            let n = r.name.clone().unwrap_or_default();
+        .map(|r| (r.oid, r.array_oid, r.name.clone().unwrap_or_default()))
+        .chain(
+            ctx.cat
+                .enum_and_domain_types()
+                .into_iter()
+                .map(|(o, schema, n, a)| (o, a, ctx.cat.qualified_type_name(schema, &n))),
+        )
+        .flat_map(|(o, a, n)| {
             [
-                (i64::from(r.oid), text(&n)),
-                (i64::from(r.array_oid), text(&format!("{n}[]"))),
+                (i64::from(o), text(&n)),
+                (i64::from(a), text(&format!("{n}[]"))),
             ]
         })
         .collect();
@@ -367,7 +373,12 @@ fn bind_format_type(
             .iter()
             .map(|t| (i64::from(*t), fmt(i64::from(*t), m)))
             .chain(composites)
-            .collect();
+            .collect::<Vec<_>>();
+        if let OidArg::Const(Some(x)) = &o
+            && let Some((_, v)) = entries.iter().find(|(k, _)| k == x)
+        {
+            return Ok((Expr::Const(v.clone()), DataType::Text));
+        }
         return Ok((o.map(|x| fmt(x, m), entries, text("???")), DataType::Text));
     }
     // Typmod varies: the (type, typmod) pairs the catalog's columns use, then each type.

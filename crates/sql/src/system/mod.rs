@@ -106,6 +106,9 @@ pub fn bind_system_function(
                 DataType::Reg(basalt_common::types::RegKind::Type),
             ))
         }
+        ("enum_first" | "enum_last" | "enum_range", 1 | 2) => {
+            return crate::ddl_types::bind_enum_function(name, args, types);
+        }
         ("pg_backend_pid", 0) => Some((
             Expr::Const(Value::Int4(std::process::id() as i32)),
             DataType::Int4,
