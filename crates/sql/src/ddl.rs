@@ -714,7 +714,7 @@ pub fn create_table(
                     default: cd.raw_default.as_deref().map(deparse_expr).transpose()?,
                     identity: None,
                     generated: None,
-                    domain: None,
+                    domain: crate::binder::domain_of(cat, search_path, tn),
                 };
                 let mut default_node = cd.raw_default.as_deref();
                 if serial {
@@ -830,7 +830,7 @@ pub fn create_table(
                         default: None,
                         identity: None,
                         generated: None,
-                        domain: None,
+                        domain: c.domain,
                     };
                     if has(LIKE_DEFAULTS) {
                         col.default.clone_from(&c.default);

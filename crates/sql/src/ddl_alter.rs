@@ -580,6 +580,7 @@ impl Verifier {
                 checks: Vec::new(),
                 fks,
                 generated: Vec::new(),
+                domains: Vec::new(),
             }
         });
         Ok(Verifier {
@@ -1396,7 +1397,7 @@ impl<K: TxnKv> Session<K> {
             default: cd.raw_default.as_deref().map(deparse_expr).transpose()?,
             identity: None,
             generated: None,
-            domain: None,
+            domain: crate::binder::domain_of(cat, &env.search_path, tn),
         };
         enum Pending {
             Check(Option<String>, protobuf::Node),

@@ -417,7 +417,7 @@ impl<K: TxnKv> Session<K> {
         let Some(e) = con.raw_expr.as_deref() else {
             return Err(err("42601", "CHECK without an expression"));
         };
-        let text = deparse_expr(e)?;
+        let text = upper_value(&deparse_expr(e)?);
         let scope = crate::usertypes::value_scope(&def.base);
         let mut b = crate::binder::Binder::new(cat, self.search_path_oids(cat), self.type_context());
         let (_, t) = crate::dml::bind_text_expr(&mut b, &text, &scope)?;
@@ -693,6 +693,47 @@ impl<K: TxnKv> Session<K> {
         self.store_catalog(cat)?;
         Ok(tag(tagname))
     }
+}
+
+/// The deparsed CHECK of a domain with its `value` references spelled `VALUE`, as
+/// PostgreSQL prints them (identifiers outside quotes only).
+fn upper_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let mut i = 0;
+    let mut quote: Option<char> = None;
+    while i < chars.len() {
+        let c = chars[i];
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        if c == '\'' || c == '"' {
+            quote = Some(c);
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let word: String = chars[i..].iter().take_while(|c| ident(**c)).collect();
+        if word.is_empty() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let before_dot = i > 0 && chars[i - 1] == '.';
+        if word == "value" && !before_dot {
+            out.push_str("VALUE");
+        } else {
+            out.push_str(&word);
+        }
+        i += word.chars().count();
+    }
+    out
 }
 
 /// `enum_range(lo, hi)` of type `t`: its labels from `lo` to `hi` (a NULL bound is open).

@@ -2162,7 +2162,7 @@ impl<K: TxnKv> Session<K> {
         // Defaults.
         let mut defaults: Vec<Option<Expr>> = Vec::new();
         for c in &table.columns {
-            let d = match (&c.default, &c.identity) {
+            let d = match (catalog.column_default_text(c), &c.identity) {
                 (_, Some((_, seq))) => {
                     let name = catalog
                         .sequences
@@ -2732,7 +2732,7 @@ impl<K: TxnKv> Session<K> {
                 continue;
             }
             let e = if is_default {
-                match &table.columns[col].default {
+                match b.catalog.column_default_text(&table.columns[col]) {
                     Some(text) => {
                         let (e, t) = crate::dml::bind_text_expr(b, text, &Scope::default())?;
                         b.coerce(e, &t, &table.columns[col].ty, CastContext::Assignment)?

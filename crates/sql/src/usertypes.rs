@@ -149,6 +149,15 @@ impl Catalog {
             .map(|d| UserType::Domain(d.oid))
     }
 
+    /// The DEFAULT a column gets: its own, or its domain's.
+    pub fn column_default_text<'c>(&'c self, c: &'c Column) -> Option<&'c String> {
+        c.default.as_ref().or_else(|| {
+            c.domain
+                .and_then(|d| self.domains.get(&d))
+                .and_then(|d| d.default.as_ref())
+        })
+    }
+
     /// (OID, schema, name, array OID) of every enum type and domain.
     pub fn enum_and_domain_types(&self) -> Vec<(u32, u32, String, u32)> {
         self.enums
@@ -200,6 +209,8 @@ pub fn type_uses(ty: &DataType, oid: u32) -> bool {
 /// as column 0 of a one-column row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DomainChecks {
+    /// The domain's OID.
+    pub oid: u32,
     /// The domain's name (for messages).
     pub name: String,
     /// NOT NULL.
@@ -227,6 +238,7 @@ impl DomainChecks {
             checks.push((c.name.clone(), e));
         }
         Ok(Arc::new(DomainChecks {
+            oid,
             name: d.name.clone(),
             not_null: d.not_null,
             checks,

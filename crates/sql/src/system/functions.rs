@@ -485,6 +485,16 @@ fn constraint_entries(ctx: &Ctx<'_>, pretty: bool) -> Vec<(i64, Value)> {
             ));
         }
     }
+    for d in ctx.cat.domains.values() {
+        for c in &d.checks {
+            let def = if pretty {
+                format!("CHECK ({})", c.expr)
+            } else {
+                format!("CHECK (({}))", c.expr)
+            };
+            out.push((i64::from(c.oid), text(&def)));
+        }
+    }
     out
 }
 

@@ -1465,6 +1465,33 @@ fn pg_constraint_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             ]);
         }
     }
+    for d in cat.domains.values() {
+        for c in &d.checks {
+            let mut row = vec![
+                oid(c.oid),
+                name(&c.name),
+                oid(d.schema),
+                ch('c'),
+                bool_(false),
+                bool_(false),
+                bool_(true),
+                oid(0),
+                oid(d.oid),
+                oid(0),
+                oid(0),
+                oid(0),
+                ch(' '),
+                ch(' '),
+                ch(' '),
+                bool_(true),
+                i4(0),
+                bool_(false),
+            ];
+            row.extend([null(), null(), null(), null(), null(), null(), null()]);
+            row.push(name(&c.expr));
+            rows.push(row);
+        }
+    }
     rows
 }
 
