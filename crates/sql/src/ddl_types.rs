@@ -79,7 +79,7 @@ fn find_enum(cat: &Catalog, search_path: &[u32], parts: &[String]) -> Result<u32
 }
 
 fn check_label(label: &str) -> Result<(), SqlError> {
-    if label.is_empty() || label.len() > MAX_LABEL {
+    if label.len() > MAX_LABEL {
         return Err(err("42602", format!("invalid enum label \"{label}\""))
             .with_detail("Labels must be 63 bytes or less."));
     }

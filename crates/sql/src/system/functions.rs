@@ -672,7 +672,20 @@ pub fn bind(
         }
         ("pg_type_is_visible" | "pg_function_is_visible" | "pg_collation_is_visible", 1) => {
             let known: Vec<u32> = match name {
-                "pg_type_is_visible" => tables::builtin_types().iter().map(DataType::oid).collect(),
+                "pg_type_is_visible" => {
+                    let mut v: Vec<u32> =
+                        tables::builtin_types().iter().map(DataType::oid).collect();
+                    // User types whose name the search path finds first.
+                    for (o, schema, n, a) in ctx.cat.enum_and_domain_types() {
+                        let first = ctx.path.iter().find_map(|s| {
+                            ctx.cat.user_type_in(*s, &n).map(|t| (*s, t))
+                        });
+                        if first.is_some_and(|(s, _)| s == schema) {
+                            v.extend([o, a]);
+                        }
+                    }
+                    v
+                }
                 // Every collation lives in pg_catalog.
                 "pg_collation_is_visible" => tables::collation_oids().to_vec(),
                 _ => PROCS.iter().map(|p| p.oid).collect(),

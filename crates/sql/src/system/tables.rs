@@ -2104,6 +2104,7 @@ pub fn sql_data_type(t: &DataType) -> String {
     match t {
         DataType::Array(_) => "ARRAY".to_string(),
         DataType::Bpchar(_) => "character".to_string(),
+        DataType::Enum(_) => "USER-DEFINED".to_string(),
         other => other.without_typmod().format_type(),
     }
 }
@@ -2156,7 +2157,7 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         let seq_text = |f: fn(&crate::catalog::Sequence) -> i64| {
             seq.map_or(Value::Null, |s| name(&f(s).to_string()))
         };
-        rows.push(vec![
+        let mut row = vec![
             name(DATABASE_NAME),
             name(cat.schema_name(r.schema)),
             name(&r.name),
@@ -2209,7 +2210,19 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             }),
             text_opt(col.and_then(|c| c.generated.as_deref())),
             yes_no(r.kind == 'r'),
-        ]);
+        ];
+        // A domain column names its domain; an enum's udt is in the enum's schema.
+        if let Some(d) = col.and_then(|c| c.domain).and_then(|d| cat.domains.get(&d)) {
+            row[22] = name(DATABASE_NAME);
+            row[23] = name(cat.schema_name(d.schema));
+            row[24] = name(&d.name);
+        }
+        if let DataType::Enum(e) = ty.element().unwrap_or(ty)
+            && let Some(def) = cat.enums.get(&e.oid)
+        {
+            row[26] = name(cat.schema_name(def.schema));
+        }
+        rows.push(row);
     }
     rows
 }
