@@ -282,22 +282,24 @@ pub fn drop_types(
             (_, Some(d)) => (d.name.clone(), d.array_oid),
             _ => continue,
         };
+        // Columns of the array type first, as PostgreSQL lists them (its array type's
+        // dependencies come first).
         let mut deps = Vec::new();
-        for t in cat.tables.values() {
-            for c in &t.columns {
-                let what = if c.domain == Some(oid) || matches!(&c.ty, DataType::Enum(e) if e.oid == oid) {
-                    tname.clone()
-                } else if matches!(&c.ty, DataType::Array(e) if matches!(&**e, DataType::Enum(x) if x.oid == oid)) {
-                    format!("{tname}[]")
-                } else if crate::usertypes::type_uses(&c.ty, oid) && c.domain.is_none() {
-                    tname.clone()
-                } else {
-                    continue;
-                };
-                deps.push(format!(
-                    "column {} of table {} depends on type {what}",
-                    c.name, t.name
-                ));
+        for array in [true, false] {
+            for t in cat.tables.values() {
+                for c in &t.columns {
+                    let is_array = matches!(&c.ty, DataType::Array(e) if matches!(&**e, DataType::Enum(x) if x.oid == oid));
+                    let uses = c.domain == Some(oid)
+                        || (c.domain.is_none() && crate::usertypes::type_uses(&c.ty, oid));
+                    if !uses || is_array != array {
+                        continue;
+                    }
+                    let what = if array { format!("{tname}[]") } else { tname.clone() };
+                    deps.push(format!(
+                        "column {} of table {} depends on type {what}",
+                        c.name, t.name
+                    ));
+                }
             }
         }
         for d in cat.domains.values().filter(|d| !others.contains(&d.oid)) {

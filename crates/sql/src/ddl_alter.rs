@@ -1576,7 +1576,7 @@ impl<K: TxnKv> Session<K> {
         })
     }
 
-    fn drop_column(
+    pub(crate) fn drop_column(
         &mut self,
         cat: &mut Catalog,
         oid: u32,

@@ -173,6 +173,70 @@ fn remap_value(v: Value, oid: u32, map: &HashMap<u32, (f32, Arc<str>)>) -> Value
 }
 
 impl<K: TxnKv> Session<K> {
+    /// DROP TYPE / DROP DOMAIN. With CASCADE, the table columns of the dropped enum types
+    /// and domains are dropped first (as ALTER TABLE ... DROP COLUMN), as PostgreSQL does.
+    pub(crate) fn drop_user_types(
+        &mut self,
+        s: &protobuf::DropStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<(), SqlError> {
+        let mut cat = self.catalog_for_update()?;
+        let sp = self.search_path_oids(&cat);
+        let mut changed = false;
+        if s.behavior == protobuf::DropBehavior::DropCascade as i32 {
+            let mut dropped = Vec::new();
+            for obj in &s.objects {
+                let Some(Node::TypeName(tn)) = obj.node.as_ref() else {
+                    continue;
+                };
+                let oid = match find_user_type(&cat, &sp, &names(&tn.names))? {
+                    Some(UserType::Enum(o) | UserType::Domain(o)) => o,
+                    _ => continue,
+                };
+                let uses = |c: &crate::catalog::Column| {
+                    c.domain == Some(oid)
+                        || (c.domain.is_none() && crate::usertypes::type_uses(&c.ty, oid))
+                };
+                let cols: Vec<(u32, String, String)> = cat
+                    .tables
+                    .values()
+                    .flat_map(|t| {
+                        t.columns
+                            .iter()
+                            .filter(|c| uses(c))
+                            .map(|c| (t.oid, t.name.clone(), c.name.clone()))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                for (t, tname, c) in cols {
+                    self.drop_column(&mut cat, t, &c, false, true, &mut Vec::new())?;
+                    dropped.push(format!("column {c} of table {tname}"));
+                    changed = true;
+                }
+            }
+            match dropped.len() {
+                0 => {}
+                1 => notices.push(notice(format!("drop cascades to {}", dropped[0]))),
+                n => {
+                    let mut nt = notice(format!("drop cascades to {n} other objects"));
+                    nt.detail = Some(
+                        dropped
+                            .iter()
+                            .map(|d| format!("drop cascades to {d}"))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    );
+                    notices.push(nt);
+                }
+            }
+        }
+        changed |= crate::ddl::drop_types(&mut cat, &sp, s, notices)?;
+        if changed {
+            self.store_catalog(cat)?;
+        }
+        Ok(())
+    }
+
     /// ALTER TYPE name ADD VALUE / RENAME VALUE.
     pub(crate) fn alter_enum(
         &mut self,
@@ -665,11 +729,7 @@ impl<K: TxnKv> Session<K> {
         if cat.type_name_taken(schema, &s.newname) {
             return Err(err(
                 "42710",
-                format!(
-                    "type \"{}\" already exists in schema \"{}\"",
-                    s.newname,
-                    cat.schema_name(schema)
-                ),
+                format!("type \"{}\" already exists", s.newname),
             ));
         }
         match kind {
@@ -736,6 +796,29 @@ fn upper_value(text: &str) -> String {
     out
 }
 
+/// The enum support functions that need the type's labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnumFn {
+    /// `enum_first`.
+    First,
+    /// `enum_last`.
+    Last,
+    /// `enum_range(lo, hi)`.
+    Range,
+}
+
+/// Evaluates an [`EnumFn`] of type `t` (`lo`, `hi`: `enum_range`'s bounds; a NULL bound is
+/// open).
+pub fn eval_enum_fn(k: EnumFn, t: &EnumType, lo: &Value, hi: &Value) -> Result<Value, SqlError> {
+    let end = match k {
+        EnumFn::First => t.labels.first(),
+        EnumFn::Last => t.labels.last(),
+        EnumFn::Range => return Ok(enum_range(t, lo, hi)),
+    };
+    end.map(|l| Value::Enum(t.value(l)))
+        .ok_or_else(|| err("55000", format!("enum {} contains no values", t.name)))
+}
+
 /// `enum_range(lo, hi)` of type `t`: its labels from `lo` to `hi` (a NULL bound is open).
 pub fn enum_range(t: &EnumType, lo: &Value, hi: &Value) -> Value {
     let sort = |v: &Value| match v {
@@ -771,15 +854,19 @@ pub fn bind_enum_function(
     };
     let ty = DataType::Enum(t.clone());
     let array = DataType::Array(Box::new(ty.clone()));
+    let null = || Box::new(Expr::Const(Value::Null));
     Ok(Some(match (name, args) {
-        ("enum_first", [_]) => (
-            Expr::Const(t.labels.first().map_or(Value::Null, |l| Value::Enum(t.value(l)))),
-            ty,
-        ),
-        ("enum_last", [_]) => (
-            Expr::Const(t.labels.last().map_or(Value::Null, |l| Value::Enum(t.value(l)))),
-            ty,
-        ),
+        // Raised when the call runs, as in PostgreSQL (no position).
+        ("enum_first" | "enum_last", [_]) if t.labels.is_empty() => {
+            let k = if name == "enum_first" {
+                EnumFn::First
+            } else {
+                EnumFn::Last
+            };
+            (Expr::EnumFn(k, null(), null(), t), ty)
+        }
+        ("enum_first", [_]) => (Expr::Const(eval_enum_fn(EnumFn::First, &t, &Value::Null, &Value::Null)?), ty),
+        ("enum_last", [_]) => (Expr::Const(eval_enum_fn(EnumFn::Last, &t, &Value::Null, &Value::Null)?), ty),
         ("enum_range", [_]) => (
             Expr::Const(enum_range(&t, &Value::Null, &Value::Null)),
             array,
@@ -794,7 +881,7 @@ pub fn bind_enum_function(
             };
             match (bound(a)?, bound(b)?) {
                 (Expr::Const(lo), Expr::Const(hi)) => (Expr::Const(enum_range(&t, &lo, &hi)), array),
-                (lo, hi) => (Expr::EnumRange(Box::new(lo), Box::new(hi), t), array),
+                (lo, hi) => (Expr::EnumFn(EnumFn::Range, Box::new(lo), Box::new(hi), t), array),
             }
         }
         _ => return Ok(None),

@@ -1575,19 +1575,11 @@ impl<K: TxnKv> Session<K> {
                 self.rename_user_type(s, s.rename_type == protobuf::ObjectType::ObjectDomain as i32)
             }
             Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectDomain as i32 => {
-                let mut cat = self.catalog_for_update()?;
-                let sp = self.search_path_oids(&cat);
-                if crate::ddl::drop_types(&mut cat, &sp, s, notices)? {
-                    self.store_catalog(cat)?;
-                }
+                self.drop_user_types(s, notices)?;
                 Ok(tag("DROP DOMAIN"))
             }
             Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectType as i32 => {
-                let mut cat = self.catalog_for_update()?;
-                let sp = self.search_path_oids(&cat);
-                if crate::ddl::drop_types(&mut cat, &sp, s, notices)? {
-                    self.store_catalog(cat)?;
-                }
+                self.drop_user_types(s, notices)?;
                 Ok(tag("DROP TYPE"))
             }
             Node::DropStmt(s) => self.drop(s, notices),

@@ -114,10 +114,11 @@ impl Catalog {
         }))
     }
 
-    /// A type's name as `format_type` prints it here: qualified outside `public`.
+    /// A type's name as `format_type` prints it here: qualified outside `public` and when a
+    /// built-in type has the name.
     pub fn qualified_type_name(&self, schema: u32, name: &str) -> String {
         let quoted = crate::parse::quote_identifier(name);
-        if schema == PUBLIC_OID {
+        if schema == PUBLIC_OID && DataType::from_name(name, &[]).is_err() {
             quoted
         } else {
             format!(

@@ -671,38 +671,42 @@ pub fn bind(
             (e, DataType::Bool)
         }
         ("pg_type_is_visible" | "pg_function_is_visible" | "pg_collation_is_visible", 1) => {
-            let known: Vec<u32> = match name {
-                "pg_type_is_visible" => {
-                    let mut v: Vec<u32> =
-                        tables::builtin_types().iter().map(DataType::oid).collect();
-                    // User types whose name the search path finds first.
-                    for (o, schema, n, a) in ctx.cat.enum_and_domain_types() {
-                        let first = ctx.path.iter().find_map(|s| {
-                            ctx.cat.user_type_in(*s, &n).map(|t| (*s, t))
-                        });
-                        if first.is_some_and(|(s, _)| s == schema) {
-                            v.extend([o, a]);
-                        }
-                    }
-                    v
-                }
+            let mut known: Vec<(u32, bool)> = match name {
+                "pg_type_is_visible" => tables::builtin_types()
+                    .iter()
+                    .map(|t| (t.oid(), true))
+                    .collect(),
                 // Every collation lives in pg_catalog.
-                "pg_collation_is_visible" => tables::collation_oids().to_vec(),
-                _ => PROCS.iter().map(|p| p.oid).collect(),
+                "pg_collation_is_visible" => tables::collation_oids()
+                    .iter()
+                    .map(|o| (*o, true))
+                    .collect(),
+                _ => PROCS.iter().map(|p| (p.oid, true)).collect(),
             };
+            if name == "pg_type_is_visible" {
+                // A user type is visible when the search path finds its name first (and no
+                // built-in type, in pg_catalog, has the name).
+                for (o, schema, n, a) in ctx.cat.enum_and_domain_types() {
+                    let first = ctx
+                        .path
+                        .iter()
+                        .find(|s| ctx.cat.user_type_in(**s, &n).is_some());
+                    let visible = first == Some(&schema) && DataType::from_name(&n, &[]).is_err();
+                    known.extend([(o, visible), (a, visible)]);
+                }
+            }
             let o = oid_arg(b, 0, OidKind::Plain)?;
             let entries = known
                 .iter()
-                .map(|k| (i64::from(*k), Value::Bool(true)))
+                .map(|(k, v)| (i64::from(*k), Value::Bool(*v)))
                 .collect();
             (
                 o.map(
                     |x| {
-                        if known.iter().any(|k| i64::from(*k) == x) {
-                            Value::Bool(true)
-                        } else {
-                            Value::Null
-                        }
+                        known
+                            .iter()
+                            .find(|(k, _)| i64::from(*k) == x)
+                            .map_or(Value::Null, |(_, v)| Value::Bool(*v))
                     },
                     entries,
                     Value::Null,
