@@ -325,10 +325,12 @@ pub fn drop_types(
                 "feature not supported: DROP TYPE ... CASCADE of a type that columns use",
             ));
         }
-        return Err(err(
-            "2BP01",
-            format!("cannot drop type {tname} because other objects depend on it"),
-        )
+        let msg = if s.objects.len() > 1 {
+            "cannot drop desired object(s) because other objects depend on them".to_string()
+        } else {
+            format!("cannot drop type {tname} because other objects depend on it")
+        };
+        return Err(err("2BP01", msg)
         .with_detail(deps.join("\n"))
         .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
     }

@@ -16,7 +16,7 @@ use basalt_common::types::{DataType, EnumType, Value};
 use basalt_txn::TxnKv;
 use pg_query::protobuf::{self, node::Node};
 
-use crate::binder::{names, node_str, pos};
+use crate::binder::{names, node_str};
 use crate::catalog::Catalog;
 use crate::ddl::{creation_schema, deparse_expr, notice};
 use crate::error::{Notice, SqlError};
@@ -374,7 +374,9 @@ impl<K: TxnKv> Session<K> {
         let Some(tn) = &s.type_name else {
             return Err(err("42601", "CREATE DOMAIN without a type"));
         };
-        let base = crate::binder::resolve_type_in(&cat, &sp, tn)?;
+        // PostgreSQL reports a missing base type without a position.
+        let base =
+            crate::binder::resolve_type_in(&cat, &sp, tn).map_err(SqlError::without_position)?;
         if let Some(d) = crate::binder::domain_of(&cat, &sp, tn) {
             return Err(err(
                 "0A000",
@@ -413,23 +415,20 @@ impl<K: TxnKv> Session<K> {
             match protobuf::ConstrType::try_from(con.contype) {
                 Ok(protobuf::ConstrType::ConstrNotnull) => {
                     if saw_null == Some(false) {
-                        return Err(err("42601", "conflicting NULL/NOT NULL constraints")
-                            .at(pos(con.location)));
+                        return Err(err("42601", "conflicting NULL/NOT NULL constraints"));
                     }
                     saw_null = Some(true);
                     def.not_null = true;
                 }
                 Ok(protobuf::ConstrType::ConstrNull) => {
                     if saw_null == Some(true) {
-                        return Err(err("42601", "conflicting NULL/NOT NULL constraints")
-                            .at(pos(con.location)));
+                        return Err(err("42601", "conflicting NULL/NOT NULL constraints"));
                     }
                     saw_null = Some(false);
                 }
                 Ok(protobuf::ConstrType::ConstrDefault) => {
                     if def.default.is_some() {
-                        return Err(err("42601", "multiple default expressions")
-                            .at(pos(con.location)));
+                        return Err(err("42601", "multiple default expressions"));
                     }
                     let Some(e) = con.raw_expr.as_deref() else {
                         continue;
@@ -446,8 +445,7 @@ impl<K: TxnKv> Session<K> {
                     return Err(err(
                         "0A000",
                         "feature not supported: this constraint on a domain",
-                    )
-                    .at(pos(con.location)));
+                    ));
                 }
             }
         }
@@ -534,7 +532,7 @@ impl<K: TxnKv> Session<K> {
         let shown = parts.join(".");
         let oid = match find_user_type(&cat, &sp, &parts)? {
             Some(UserType::Domain(oid)) => oid,
-            Some(_) => return Err(err("42809", format!("\"{shown}\" is not a domain"))),
+            Some(_) => return Err(err("42809", format!("{shown} is not a domain"))),
             None => return Err(err("42704", format!("type \"{shown}\" does not exist"))),
         };
         let Some(mut def) = cat.domains.get(&oid).cloned() else {

@@ -2073,7 +2073,16 @@ impl<K: TxnKv> Session<K> {
                                     e
                                 }
                             })
-                            .map_err(|e| e.at(expr_start(item)))?;
+                            .map_err(|e| e.at(expr_start(item)))
+                            // PostgreSQL converts a value for a domain column when the
+                            // statement runs: its errors have no position.
+                            .map_err(|e| {
+                                if col.domain.is_some() && e.code().code() != "42804" {
+                                    e.without_position()
+                                } else {
+                                    e
+                                }
+                            })?;
                         row.push(Some(e));
                     }
                     rows.push(row);
