@@ -1322,11 +1322,14 @@ impl<K: TxnKv> Session<K> {
             return Err(err("42601", "PREPARE without a statement"));
         };
         let mut arg_types = Vec::new();
+        let mut resolved = Vec::new();
+        let user_types = self.load_catalog()?;
+        let sp = self.search_path_oids(&user_types);
         for t in &p.argtypes {
             match t.node.as_ref() {
                 Some(Node::TypeName(tn)) => {
                     // Unknown type names fail here, as in PostgreSQL.
-                    crate::binder::type_name(tn)?;
+                    resolved.push(crate::binder::resolve_type_in(&user_types, &sp, tn)?);
                     arg_types.push(tn.clone());
                 }
                 _ => return Err(err("42601", "bad parameter type in PREPARE")),
@@ -1340,10 +1343,7 @@ impl<K: TxnKv> Session<K> {
         {
             let catalog = self.load_catalog()?;
             let mut b = self.binder(&catalog);
-            b.params = arg_types
-                .iter()
-                .map(crate::binder::type_name)
-                .collect::<Result<_, _>>()?;
+            b.params = resolved;
             b.bind_select(sel)?;
         }
         let parsed = crate::parse::Parsed::nested(stmt.text().into(), query.clone());
@@ -3288,7 +3288,16 @@ impl<K: TxnKv> Session<K> {
                     .filter(|t| t.schema == oid)
                     .map(|t| t.oid)
                     .collect();
+                let schema_types: Vec<(u32, String)> = cat
+                    .types
+                    .values()
+                    .map(|t| (t.oid, t.schema, t.name.clone()))
+                    .chain(cat.enum_and_domain_types().into_iter().map(|(o, sc, n, _)| (o, sc, n)))
+                    .filter(|(_, sc, _)| *sc == oid)
+                    .map(|(o, _, n)| (o, n))
+                    .collect();
                 let nonempty = !tables.is_empty()
+                    || !schema_types.is_empty()
                     || cat.views.values().any(|v| v.schema == oid)
                     || cat.sequences.values().any(|q| q.schema == oid);
                 if nonempty && !cascade {
@@ -3309,6 +3318,7 @@ impl<K: TxnKv> Session<K> {
                                 .find(|q| q.schema == oid)
                                 .map(|q| format!("sequence {}.{}", name, q.name))
                         })
+                        .or_else(|| schema_types.first().map(|(_, n)| format!("type {name}.{n}")))
                         .unwrap_or_default();
                     return Err(err(
                         "2BP01",
@@ -3326,6 +3336,23 @@ impl<K: TxnKv> Session<K> {
                 }
                 cat.views.retain(|_, v| v.schema != oid);
                 cat.sequences.retain(|_, q| q.schema != oid);
+                for (t, tname) in &schema_types {
+                    let used = !cat.columns_using_type(*t).is_empty()
+                        || cat.domains.values().any(|d| {
+                            d.schema != oid && crate::usertypes::type_uses(&d.base, *t)
+                        });
+                    if used {
+                        return Err(err(
+                            "0A000",
+                            format!(
+                                "feature not supported: DROP SCHEMA ... CASCADE of type {name}.{tname} used outside the schema"
+                            ),
+                        ));
+                    }
+                    cat.types.remove(t);
+                    cat.enums.remove(t);
+                    cat.domains.remove(t);
+                }
                 cat.schemas.remove(&oid);
                 continue;
             }
