@@ -45,9 +45,13 @@ fn enum_types_and_domains_survive_reopen() {
         texts(&conn, "SELECT enum_range(NULL::mood)::text"),
         ["{sad,meh,ok,happy}"]
     );
-    let e = conn.execute("INSERT INTO t VALUES ('ok', NULL, 0)", ()).unwrap_err();
+    let e = conn
+        .execute("INSERT INTO t VALUES ('ok', NULL, 0)", ())
+        .unwrap_err();
     assert_eq!(e.code(), "23514");
-    let e = conn.execute("INSERT INTO t VALUES ('nope', NULL, 5)", ()).unwrap_err();
+    let e = conn
+        .execute("INSERT INTO t VALUES ('nope', NULL, 5)", ())
+        .unwrap_err();
     assert_eq!(e.code(), "22P02");
     conn.execute("ALTER TYPE mood RENAME VALUE 'sad' TO 'blue'", ())
         .unwrap();

@@ -446,7 +446,14 @@ pub fn resolve_type_in(
             // A domain is its base type here; `domain_of` tells the caller it was one.
             Some(crate::usertypes::UserType::Domain(oid)) => match cat.domains.get(&oid) {
                 Some(d) if tn.array_bounds.is_empty() => return Ok(d.base.clone()),
-                Some(d) => d.base.clone(),
+                // Their elements would go unchecked.
+                Some(d) => {
+                    return Err(err(
+                        "0A000",
+                        format!("feature not supported: arrays of domain {}", d.name),
+                    )
+                    .at(pos(tn.location)));
+                }
                 None => return Err(e),
             },
             _ => return Err(e),
@@ -474,10 +481,12 @@ pub fn domain_of(cat: &Catalog, search_path: &[u32], tn: &protobuf::TypeName) ->
         Some(s) => cat.schema_oid(s).into_iter().collect(),
         None => search_path.to_vec(),
     };
-    schemas.iter().find_map(|s| match cat.user_type_in(*s, name) {
-        Some(crate::usertypes::UserType::Domain(oid)) => Some(oid),
-        _ => None,
-    })
+    schemas
+        .iter()
+        .find_map(|s| match cat.user_type_in(*s, name) {
+            Some(crate::usertypes::UserType::Domain(oid)) => Some(oid),
+            _ => None,
+        })
 }
 
 /// The composite type `name` of schema `schema`: a `CREATE TYPE` type or a table's row type.

@@ -107,9 +107,9 @@ pub(crate) mod datatype_text {
                 None => (rest, false),
             };
             let oid: u32 = num.parse().map_err(serde::de::Error::custom)?;
-            let t = DataType::Enum(std::sync::Arc::new(
-                basalt_common::types::EnumType::by_oid(oid),
-            ));
+            let t = DataType::Enum(std::sync::Arc::new(basalt_common::types::EnumType::by_oid(
+                oid,
+            )));
             return Ok(if array {
                 DataType::Array(Box::new(t))
             } else {

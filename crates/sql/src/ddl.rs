@@ -277,9 +277,9 @@ pub fn drop_types(
         .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
     }
     for &oid in &others {
-        let (tname, array_oid) = match (cat.enums.get(&oid), cat.domains.get(&oid)) {
-            (Some(e), _) => (e.name.clone(), e.array_oid),
-            (_, Some(d)) => (d.name.clone(), d.array_oid),
+        let tname = match (cat.enums.get(&oid), cat.domains.get(&oid)) {
+            (Some(e), _) => e.name.clone(),
+            (_, Some(d)) => d.name.clone(),
             _ => continue,
         };
         // Columns of the array type first, as PostgreSQL lists them (its array type's
@@ -294,7 +294,11 @@ pub fn drop_types(
                     if !uses || is_array != array {
                         continue;
                     }
-                    let what = if array { format!("{tname}[]") } else { tname.clone() };
+                    let what = if array {
+                        format!("{tname}[]")
+                    } else {
+                        tname.clone()
+                    };
                     deps.push(format!(
                         "column {} of table {} depends on type {what}",
                         c.name, t.name
@@ -308,14 +312,17 @@ pub fn drop_types(
             }
         }
         for other in cat.types.values().filter(|o| !targets.contains(&o.oid)) {
-            for c in other.fields.iter().filter(|c| crate::usertypes::type_uses(&c.ty, oid)) {
+            for c in other
+                .fields
+                .iter()
+                .filter(|c| crate::usertypes::type_uses(&c.ty, oid))
+            {
                 deps.push(format!(
                     "column {} of composite type {} depends on type {tname}",
                     c.name, other.name
                 ));
             }
         }
-        let _ = array_oid;
         if deps.is_empty() {
             continue;
         }
@@ -331,8 +338,8 @@ pub fn drop_types(
             format!("cannot drop type {tname} because other objects depend on it")
         };
         return Err(err("2BP01", msg)
-        .with_detail(deps.join("\n"))
-        .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+            .with_detail(deps.join("\n"))
+            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
     }
     for oid in targets.iter().chain(&others) {
         cat.types.remove(oid);

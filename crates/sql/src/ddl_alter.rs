@@ -528,7 +528,8 @@ fn rename_relation_in_views(
 // Data work.
 
 /// Maps an old row to the new shape.
-pub(crate) type RowMap<'f> = dyn FnMut(Vec<Value>, &mut Cx<'_>) -> Result<Vec<Value>, SqlError> + 'f;
+pub(crate) type RowMap<'f> =
+    dyn FnMut(Vec<Value>, &mut Cx<'_>) -> Result<Vec<Value>, SqlError> + 'f;
 
 /// What to verify on every row.
 #[derive(Default)]

@@ -47,7 +47,10 @@ fn split_name(parts: &[String]) -> Result<(Option<&str>, &str), SqlError> {
         [n] => Ok((None, n.as_str())),
         [s, n] => Ok((Some(s.as_str()), n.as_str())),
         [_, s, n] => Ok((Some(s.as_str()), n.as_str())),
-        _ => Err(err("42601", "improper qualified name (too many dotted names)")),
+        _ => Err(err(
+            "42601",
+            "improper qualified name (too many dotted names)",
+        )),
     }
 }
 
@@ -114,8 +117,14 @@ pub fn create_enum(
         let label = node_str(v).unwrap_or_default().to_string();
         check_label(&label)?;
         if labels.contains(&label) {
-            return Err(err("23505", "duplicate key value violates unique constraint \"pg_enum_typid_label_index\"")
-                .with_detail(format!("Key (enumtypid, enumlabel)=({}, {label}) already exists.", cat.next_oid)));
+            return Err(err(
+                "23505",
+                "duplicate key value violates unique constraint \"pg_enum_typid_label_index\"",
+            )
+            .with_detail(format!(
+                "Key (enumtypid, enumlabel)=({}, {label}) already exists.",
+                cat.next_oid
+            )));
         }
         labels.push(label);
     }
@@ -294,10 +303,7 @@ impl<K: TxnKv> Session<K> {
                 let Some(n) = find(&s.new_val_neighbor) else {
                     return Err(err(
                         "22023",
-                        format!(
-                            "\"{}\" is not an existing enum label",
-                            s.new_val_neighbor
-                        ),
+                        format!("\"{}\" is not an existing enum label", s.new_val_neighbor),
                     ));
                 };
                 if s.new_val_is_after { n + 1 } else { n }
@@ -386,7 +392,10 @@ impl<K: TxnKv> Session<K> {
                 ),
             ));
         }
-        if matches!(base, DataType::Record(_) | DataType::Reg(_) | DataType::Unknown) {
+        if matches!(
+            base,
+            DataType::Record(_) | DataType::Reg(_) | DataType::Unknown
+        ) {
             return Err(err(
                 "0A000",
                 format!(
@@ -462,7 +471,8 @@ impl<K: TxnKv> Session<K> {
         text: &str,
     ) -> Result<(), SqlError> {
         let scope = crate::binder::Scope::default();
-        let mut b = crate::binder::Binder::new(cat, self.search_path_oids(cat), self.type_context());
+        let mut b =
+            crate::binder::Binder::new(cat, self.search_path_oids(cat), self.type_context());
         let (e, t) = crate::dml::bind_text_expr(&mut b, text, &scope)?;
         b.coerce(e, &t, base, basalt_common::types::CastContext::Assignment)?;
         Ok(())
@@ -481,7 +491,8 @@ impl<K: TxnKv> Session<K> {
         };
         let text = upper_value(&deparse_expr(e)?);
         let scope = crate::usertypes::value_scope(&def.base);
-        let mut b = crate::binder::Binder::new(cat, self.search_path_oids(cat), self.type_context());
+        let mut b =
+            crate::binder::Binder::new(cat, self.search_path_oids(cat), self.type_context());
         let (_, t) = crate::dml::bind_text_expr(&mut b, &text, &scope)?;
         if t != DataType::Bool {
             return Err(err(
@@ -620,10 +631,9 @@ impl<K: TxnKv> Session<K> {
                 ));
             }
         }
-        let name = def.name.clone();
         cat.domains.insert(oid, def);
         if verify_not_null || verify_check.is_some() {
-            self.verify_domain_columns(&cat, oid, &name, verify_not_null, verify_check)?;
+            self.verify_domain_columns(&cat, oid, verify_not_null, verify_check)?;
         }
         self.store_catalog(cat)?;
         Ok(tag("ALTER DOMAIN"))
@@ -635,7 +645,6 @@ impl<K: TxnKv> Session<K> {
         &mut self,
         cat: &Catalog,
         oid: u32,
-        name: &str,
         not_null: bool,
         check: Option<DomainCheck>,
     ) -> Result<(), SqlError> {
@@ -643,9 +652,13 @@ impl<K: TxnKv> Session<K> {
         let check = match &check {
             Some(c) => {
                 let scope = crate::usertypes::value_scope(
-                    &cat.domains.get(&oid).map(|d| d.base.clone()).unwrap_or(DataType::Text),
+                    &cat.domains
+                        .get(&oid)
+                        .map(|d| d.base.clone())
+                        .unwrap_or(DataType::Text),
                 );
-                let mut b = crate::binder::Binder::new(cat, vec![crate::catalog::PUBLIC_OID], types);
+                let mut b =
+                    crate::binder::Binder::new(cat, vec![crate::catalog::PUBLIC_OID], types);
                 Some(crate::dml::bind_text_expr(&mut b, &c.expr, &scope)?.0)
             }
             None => None,
@@ -664,7 +677,6 @@ impl<K: TxnKv> Session<K> {
         if cols.is_empty() {
             return Ok(());
         }
-        let _ = name;
         self.with_cx(cat, &[], |cx| {
             for (t, i) in cols {
                 let table = &cat.tables[&t];
@@ -863,8 +875,14 @@ pub fn bind_enum_function(
             };
             (Expr::EnumFn(k, null(), null(), t), ty)
         }
-        ("enum_first", [_]) => (Expr::Const(eval_enum_fn(EnumFn::First, &t, &Value::Null, &Value::Null)?), ty),
-        ("enum_last", [_]) => (Expr::Const(eval_enum_fn(EnumFn::Last, &t, &Value::Null, &Value::Null)?), ty),
+        ("enum_first", [_]) => (
+            Expr::Const(eval_enum_fn(EnumFn::First, &t, &Value::Null, &Value::Null)?),
+            ty,
+        ),
+        ("enum_last", [_]) => (
+            Expr::Const(eval_enum_fn(EnumFn::Last, &t, &Value::Null, &Value::Null)?),
+            ty,
+        ),
         ("enum_range", [_]) => (
             Expr::Const(enum_range(&t, &Value::Null, &Value::Null)),
             array,
@@ -878,8 +896,13 @@ pub fn bind_enum_function(
                 })
             };
             match (bound(a)?, bound(b)?) {
-                (Expr::Const(lo), Expr::Const(hi)) => (Expr::Const(enum_range(&t, &lo, &hi)), array),
-                (lo, hi) => (Expr::EnumFn(EnumFn::Range, Box::new(lo), Box::new(hi), t), array),
+                (Expr::Const(lo), Expr::Const(hi)) => {
+                    (Expr::Const(enum_range(&t, &lo, &hi)), array)
+                }
+                (lo, hi) => (
+                    Expr::EnumFn(EnumFn::Range, Box::new(lo), Box::new(hi), t),
+                    array,
+                ),
             }
         }
         _ => return Ok(None),

@@ -1572,7 +1572,10 @@ impl<K: TxnKv> Session<K> {
                 if s.rename_type == protobuf::ObjectType::ObjectType as i32
                     || s.rename_type == protobuf::ObjectType::ObjectDomain as i32 =>
             {
-                self.rename_user_type(s, s.rename_type == protobuf::ObjectType::ObjectDomain as i32)
+                self.rename_user_type(
+                    s,
+                    s.rename_type == protobuf::ObjectType::ObjectDomain as i32,
+                )
             }
             Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectDomain as i32 => {
                 self.drop_user_types(s, notices)?;
@@ -3292,7 +3295,11 @@ impl<K: TxnKv> Session<K> {
                     .types
                     .values()
                     .map(|t| (t.oid, t.schema, t.name.clone()))
-                    .chain(cat.enum_and_domain_types().into_iter().map(|(o, sc, n, _)| (o, sc, n)))
+                    .chain(
+                        cat.enum_and_domain_types()
+                            .into_iter()
+                            .map(|(o, sc, n, _)| (o, sc, n)),
+                    )
                     .filter(|(_, sc, _)| *sc == oid)
                     .map(|(o, _, n)| (o, n))
                     .collect();
@@ -3318,7 +3325,11 @@ impl<K: TxnKv> Session<K> {
                                 .find(|q| q.schema == oid)
                                 .map(|q| format!("sequence {}.{}", name, q.name))
                         })
-                        .or_else(|| schema_types.first().map(|(_, n)| format!("type {name}.{n}")))
+                        .or_else(|| {
+                            schema_types
+                                .first()
+                                .map(|(_, n)| format!("type {name}.{n}"))
+                        })
                         .unwrap_or_default();
                     return Err(err(
                         "2BP01",
@@ -3338,9 +3349,10 @@ impl<K: TxnKv> Session<K> {
                 cat.sequences.retain(|_, q| q.schema != oid);
                 for (t, tname) in &schema_types {
                     let used = !cat.columns_using_type(*t).is_empty()
-                        || cat.domains.values().any(|d| {
-                            d.schema != oid && crate::usertypes::type_uses(&d.base, *t)
-                        });
+                        || cat
+                            .domains
+                            .values()
+                            .any(|d| d.schema != oid && crate::usertypes::type_uses(&d.base, *t));
                     if used {
                         return Err(err(
                             "0A000",

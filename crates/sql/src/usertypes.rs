@@ -232,7 +232,7 @@ impl DomainChecks {
             .get(&oid)
             .ok_or_else(|| SqlError::new("XX000", "domain vanished from the catalog"))?;
         let scope = value_scope(&d.base);
-        let mut b = Binder::new(cat, vec![PUBLIC_OID], types.clone());
+        let mut b = Binder::new(cat, vec![PUBLIC_OID], *types);
         let mut checks = Vec::new();
         for c in &d.checks {
             let (e, _) = crate::dml::bind_text_expr(&mut b, &c.expr, &scope)?;

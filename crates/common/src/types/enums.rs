@@ -104,16 +104,31 @@ pub struct EnumValue {
     pub label: Arc<str>,
 }
 
-impl EnumValue {
-    /// The order of two values (of one type; other types by OID, to keep the order total).
-    pub fn cmp(&self, other: &EnumValue) -> Ordering {
+/// Values of one type order by sort order (other types by OID, to keep the order total).
+impl Ord for EnumValue {
+    fn cmp(&self, other: &EnumValue) -> Ordering {
         self.type_oid
             .cmp(&other.type_oid)
             .then_with(|| self.sort.total_cmp(&other.sort))
     }
+}
 
-    /// Feeds what equality looks at to a hasher.
-    pub fn hash<H: Hasher>(&self, state: &mut H) {
+impl PartialOrd for EnumValue {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for EnumValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for EnumValue {}
+
+impl Hash for EnumValue {
+    fn hash<H: Hasher>(&self, state: &mut H) {
         self.type_oid.hash(state);
         self.sort.to_bits().hash(state);
     }

@@ -90,11 +90,10 @@ pub fn bind_system_function(
             let Expr::DomainCheck(_, d) = &args[0] else {
                 return Ok(None);
             };
-            let shown = b
-                .catalog
-                .domains
-                .get(&d.oid)
-                .map_or_else(|| d.name.clone(), |x| b.catalog.qualified_type_name(x.schema, &x.name));
+            let shown = b.catalog.domains.get(&d.oid).map_or_else(
+                || d.name.clone(),
+                |x| b.catalog.qualified_type_name(x.schema, &x.name),
+            );
             Some((
                 Expr::Const(Value::Reg(
                     basalt_common::types::RegKind::Type,

@@ -666,7 +666,11 @@ fn user_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             bool_(true),
             ch(','),
             oid(0),
-            proc(if is_array { "array_subscript_handler" } else { "-" }),
+            proc(if is_array {
+                "array_subscript_handler"
+            } else {
+                "-"
+            }),
             oid(elem),
             oid(arr),
             proc(io[0]),
@@ -684,7 +688,8 @@ fn user_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             i4(0),
             oid(dom.map_or(0, |d| type_collation(&d.base))),
             null(),
-            dom.and_then(|d| d.default.as_deref()).map_or(Value::Null, name),
+            dom.and_then(|d| d.default.as_deref())
+                .map_or(Value::Null, name),
             null(),
         ]
     };
@@ -692,7 +697,19 @@ fn user_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     for e in ctx.cat.enums.values() {
         let io = ["enum_in", "enum_out", "enum_recv", "enum_send"];
         rows.push(row(
-            e.oid, &e.name, e.schema, 4, true, 'e', 'E', 0, e.array_oid, io, 'i', 'p', None,
+            e.oid,
+            &e.name,
+            e.schema,
+            4,
+            true,
+            'e',
+            'E',
+            0,
+            e.array_oid,
+            io,
+            'i',
+            'p',
+            None,
         ));
         rows.push(row(
             e.array_oid,
