@@ -54,11 +54,13 @@ pub struct Connection {
 /// The number of rows a command tag reports (`INSERT 0 5` → 5, `UPDATE 2` → 2), 0 for tags
 /// without a count (`CREATE TABLE`).
 fn rows_in_tag(tag: &str) -> u64 {
-    let mut words = tag.split_ascii_whitespace();
-    match words.next() {
-        Some("INSERT" | "UPDATE" | "DELETE" | "MERGE" | "SELECT" | "COPY" | "FETCH" | "MOVE") => {
-            words.last().and_then(|n| n.parse().ok()).unwrap_or(0)
-        }
+    // The count is the tag's last word (`INSERT 0 5`, `SELECT 3`); read from the end.
+    let command = tag.split_once(' ').map_or(tag, |(c, _)| c);
+    match command {
+        "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "SELECT" | "COPY" | "FETCH" | "MOVE" => tag
+            .rsplit_once(' ')
+            .and_then(|(_, n)| n.parse().ok())
+            .unwrap_or(0),
         _ => 0,
     }
 }

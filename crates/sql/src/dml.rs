@@ -112,7 +112,7 @@ impl TableWriter {
         let mut key = table_prefix(self.table.oid);
         match &self.table.primary_key {
             Some(cols) => {
-                let vals: Vec<&Value> = cols.iter().map(|c| &row[*c]).collect();
+                let vals: smallvec::SmallVec<[&Value; 4]> = cols.iter().map(|c| &row[*c]).collect();
                 push_key_values(&mut key, &vals, &[])?;
             }
             None => key.extend_from_slice(&row_id.unwrap_or(0).to_be_bytes()),
@@ -241,9 +241,16 @@ impl TableWriter {
                 .iter()
                 .any(|b| b.index.unique && !b.index.primary)
         {
-            if cx.txn.put_new(key.clone(), encode_row(row))?.is_some() {
+            // The key moves into the write; a conflict (rare) builds it again.
+            let secondary = self.indexes.iter().any(|bi| !bi.index.primary);
+            let kept = secondary.then(|| key.clone());
+            if cx.txn.put_new(key, encode_row(row))?.is_some() {
+                let key = self.row_key(row, row_id)?;
                 return self.pk_conflict(row, key, cx, report_conflict);
             }
+            let Some(key) = kept else {
+                return Ok(None);
+            };
             for bi in &self.indexes {
                 if bi.index.primary || !bi.covers(row, cx)? {
                     continue;

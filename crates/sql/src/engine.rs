@@ -2393,39 +2393,46 @@ impl<K: TxnKv> Session<K> {
         let cols_c = cols;
         let ret_exprs = returning.as_ref().map(|r| &r.2);
         let out = self.with_cx_env(catalog, &[], env, move |cx| {
-            let mut source_rows: Vec<Vec<Option<Value>>> = Vec::new();
+            let width = table_c.columns.len();
+            // Source rows, each placed at its target columns; `given` marks the columns set.
+            type Given = smallvec::SmallVec<[bool; 16]>;
+            let mut source_rows: Vec<(Vec<Value>, Given)> = Vec::new();
+            let place = |src: &mut dyn Iterator<Item = Option<Value>>| {
+                let mut row = vec![Value::Null; width];
+                let mut given: Given = smallvec::smallvec![false; width];
+                for (i, v) in src.enumerate() {
+                    if let Some(v) = v {
+                        row[cols_c[i]] = v;
+                        given[cols_c[i]] = true;
+                    }
+                }
+                (row, given)
+            };
             match &source {
                 InsertSource::Rows(rows) => {
+                    source_rows.reserve(rows.len());
                     for r in rows {
-                        let mut vals = Vec::with_capacity(r.len());
+                        let mut vals = smallvec::SmallVec::<[Option<Value>; 16]>::new();
                         for e in r {
                             vals.push(match e {
                                 Some(e) => Some(eval(e, &[], cx)?),
                                 None => None,
                             });
                         }
-                        source_rows.push(vals);
+                        source_rows.push(place(&mut vals.into_iter()));
                     }
                 }
                 InsertSource::Query(q) => {
                     for r in collect(&q.plan, cx)? {
-                        source_rows.push(r.into_iter().map(Some).collect());
+                        source_rows.push(place(&mut r.into_iter().map(Some)));
                     }
                 }
-                InsertSource::DefaultValues => source_rows.push(Vec::new()),
+                InsertSource::DefaultValues => source_rows.push(place(&mut std::iter::empty())),
             }
             let mut count = 0;
             let mut ret_rows = Vec::new();
             let mut touched: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
-            for src in source_rows {
-                let mut row = vec![Value::Null; table_c.columns.len()];
-                let mut given = vec![false; table_c.columns.len()];
-                for (i, v) in src.into_iter().enumerate() {
-                    if let Some(v) = v {
-                        row[cols_c[i]] = v;
-                        given[cols_c[i]] = true;
-                    }
-                }
+            for (mut row, given) in source_rows {
                 for (i, d) in defaults.iter().enumerate() {
                     if !given[i]
                         && let Some(d) = d

@@ -124,7 +124,17 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
 
 /// Encodes a row.
 pub fn encode_row(values: &[Value]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(values.len() * 9);
+    // Sized up front: growing the buffer costs more than the estimate.
+    let size: usize = values
+        .iter()
+        .map(|v| match v {
+            Value::Text(s) | Value::Bpchar(s) | Value::Json(s) => s.len() + 6,
+            Value::Bytea(b) => b.len() + 6,
+            Value::Array(_) | Value::Record(_) | Value::Jsonb(_) => 64,
+            _ => 17,
+        })
+        .sum();
+    let mut out = Vec::with_capacity(size + 4);
     put_len(&mut out, values.len());
     for v in values {
         encode_value(&mut out, v);

@@ -103,6 +103,19 @@ impl KeyRange {
         above_start && below_end
     }
 
+    /// A range owning copies of borrowed bounds.
+    pub fn from_bounds(range: Bounds<'_>) -> KeyRange {
+        let own = |b: Bound<&[u8]>| match b {
+            Bound::Included(k) => Bound::Included(k.to_vec()),
+            Bound::Excluded(k) => Bound::Excluded(k.to_vec()),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        KeyRange {
+            start: own(range.0),
+            end: own(range.1),
+        }
+    }
+
     /// The bounds as borrowed slices, for APIs that take `(Bound<&[u8]>, Bound<&[u8]>)`.
     pub fn as_slices(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
         (bound_as_slice(&self.start), bound_as_slice(&self.end))
@@ -215,8 +228,11 @@ pub trait Engine: Send + Sync {
     fn snapshot(&self) -> Result<Box<dyn Snapshot>>;
     /// The first pair inside `range` in `direction` order. Engines override this when a seek
     /// costs less than opening a scan (point reads of the transaction layer go through it).
-    fn first_in(&self, range: &KeyRange, direction: Direction) -> Result<Option<KvPair>> {
-        self.scan(range.clone(), direction)?.next().transpose()
+    /// The bounds are borrowed, so a caller can build them without allocating.
+    fn first_in(&self, range: Bounds<'_>, direction: Direction) -> Result<Option<KvPair>> {
+        self.scan(KeyRange::from_bounds(range), direction)?
+            .next()
+            .transpose()
     }
 }
 
@@ -226,7 +242,36 @@ pub fn first_in(
     range: KeyRange,
     direction: Direction,
 ) -> Result<Option<KvPair>> {
-    engine.first_in(&range, direction)
+    engine.first_in(range.as_slices(), direction)
+}
+
+/// A range of keys by borrowed bounds (see [`Engine::first_in`]).
+pub type Bounds<'a> = (Bound<&'a [u8]>, Bound<&'a [u8]>);
+
+/// Whether `key` lies within `range`.
+pub fn bounds_contain(range: Bounds<'_>, key: &[u8]) -> bool {
+    let above_start = match range.0 {
+        Bound::Included(s) => key >= s,
+        Bound::Excluded(s) => key > s,
+        Bound::Unbounded => true,
+    };
+    let below_end = match range.1 {
+        Bound::Included(e) => key <= e,
+        Bound::Excluded(e) => key < e,
+        Bound::Unbounded => true,
+    };
+    above_start && below_end
+}
+
+/// Whether `range` is empty (its start lies after its end).
+pub fn bounds_empty(range: Bounds<'_>) -> bool {
+    match range {
+        (Bound::Included(s), Bound::Included(e)) => s > e,
+        (Bound::Included(s), Bound::Excluded(e))
+        | (Bound::Excluded(s), Bound::Included(e))
+        | (Bound::Excluded(s), Bound::Excluded(e)) => s >= e,
+        _ => false,
+    }
 }
 
 #[cfg(test)]

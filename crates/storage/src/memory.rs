@@ -12,7 +12,10 @@ use std::sync::Arc;
 use imbl::OrdMap;
 use parking_lot::RwLock;
 
-use crate::{Direction, Engine, KeyRange, KvPair, Result, ScanIter, Snapshot, WriteBatch, WriteOp};
+use crate::{
+    Bounds, Direction, Engine, KeyRange, KvPair, Result, ScanIter, Snapshot, WriteBatch, WriteOp,
+    bounds_contain, bounds_empty,
+};
 
 type Map = OrdMap<Vec<u8>, Vec<u8>>;
 
@@ -86,15 +89,15 @@ impl Engine for MemoryEngine {
         Ok(Box::new(MemorySnapshot(Arc::new(self.current()))))
     }
 
-    fn first_in(&self, range: &KeyRange, direction: Direction) -> Result<Option<KvPair>> {
-        if range.is_empty() {
+    fn first_in(&self, range: Bounds<'_>, direction: Direction) -> Result<Option<KvPair>> {
+        if bounds_empty(range) {
             return Ok(None);
         }
         // One seek under the read lock, cloning only the pair found (a scan would copy the
         // map handle and read ahead a chunk). The far bound is checked afterwards: a range
         // bounded on both sides costs imbl a second seek.
         let map = self.map.read();
-        let (start, end) = range.as_slices();
+        let (start, end) = range;
         // A range past the last key (an insert appending new keys) needs no seek.
         let past_end = match (start, map.get_max()) {
             (_, None) => true,
@@ -110,7 +113,7 @@ impl Engine for MemoryEngine {
             Direction::Reverse => map.range::<_, [u8]>((Bound::Unbounded, end)).next_back(),
         };
         Ok(found
-            .filter(|(k, _)| range.contains(k))
+            .filter(|(k, _)| bounds_contain(range, k))
             .map(|(k, v)| (k.clone(), v.clone())))
     }
 }

@@ -73,8 +73,8 @@ use redb::{
 };
 
 use crate::{
-    Direction, Engine, KeyRange, KvPair, Result, ScanIter, Snapshot, StorageError, WriteBatch,
-    WriteOp,
+    Bounds, Direction, Engine, KeyRange, KvPair, Result, ScanIter, Snapshot, StorageError,
+    WriteBatch, WriteOp, bounds_empty,
 };
 
 /// The single table holding every key.
@@ -127,11 +127,11 @@ impl View {
     }
 
     /// Whether `range` may hold keys of this view.
-    fn may_overlap(&self, range: &KeyRange) -> bool {
+    fn may_overlap(&self, range: Bounds<'_>) -> bool {
         let Some((first, last)) = &self.bounds else {
             return false;
         };
-        let (start, end) = range.as_slices();
+        let (start, end) = range;
         let after_last = match start {
             Bound::Included(s) => s > last.as_slice(),
             Bound::Excluded(s) => s >= last.as_slice(),
@@ -546,8 +546,8 @@ impl Engine for RedbEngine {
         scan_in(&self.table()?, range, direction)
     }
 
-    fn first_in(&self, range: &KeyRange, direction: Direction) -> Result<Option<KvPair>> {
-        if range.is_empty() {
+    fn first_in(&self, range: Bounds<'_>, direction: Direction) -> Result<Option<KvPair>> {
+        if bounds_empty(range) {
             return Ok(None);
         }
         let view = self.shared_table()?;
@@ -555,10 +555,7 @@ impl Engine for RedbEngine {
             return Ok(None);
         }
         guarded("a read", || {
-            let mut iter = view
-                .table
-                .range::<&[u8]>(range.as_slices())
-                .map_err(from_redb)?;
+            let mut iter = view.table.range::<&[u8]>(range).map_err(from_redb)?;
             let found = match direction {
                 Direction::Forward => iter.next(),
                 Direction::Reverse => iter.next_back(),

@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod buffer;
 mod error;
 pub mod kv;
 pub mod local;

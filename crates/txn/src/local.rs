@@ -49,6 +49,7 @@ use basalt_storage::redb_engine::RedbEngine;
 use basalt_storage::{Direction, Engine, KeyRange, KvPair, MemoryEngine, WriteBatch};
 use parking_lot::{Condvar, Mutex};
 
+use crate::buffer::{BufferedWrite, WriteBuffer};
 use crate::kv::{
     CommitInfo, IsolationLevel, LockMode, LockOutcome, LockWait, SavepointId, Transaction, Ts,
     TxnKv, TxnOptions, TxnScan,
@@ -85,6 +86,10 @@ pub struct Options {
     pub lock_timeout: Option<Duration>,
     /// Whether to run the background thread (log flusher, checkpointer, garbage collector).
     pub background: bool,
+    /// Commits with at least this many writes keep their write buffer as a sorted run until
+    /// the next checkpoint instead of inserting it key by key into the memory table (cheaper
+    /// for bulk loads; readers search each run, so at most a few are kept).
+    pub run_min_writes: usize,
 }
 
 impl Default for Options {
@@ -100,6 +105,7 @@ impl Default for Options {
             deadlock_timeout: Duration::from_millis(100),
             lock_timeout: None,
             background: true,
+            run_min_writes: 4096,
         }
     }
 }
@@ -588,6 +594,7 @@ fn background_loop(shared: Weak<Shared>, stop: Arc<(Mutex<bool>, Condvar)>) {
         let wal_bytes = s.wal_bytes_since_checkpoint.load(Ordering::Relaxed);
         if wal_bytes >= s.options.checkpoint_wal_bytes
             || s.store.active_bytes() >= s.options.checkpoint_memory_bytes
+            || s.store.run_count() >= mvcc::MAX_RUNS / 2
             || (wal_bytes > 0 && last_checkpoint.elapsed() >= s.options.checkpoint_interval)
         {
             last_checkpoint = Instant::now();
@@ -653,7 +660,7 @@ impl Shared {
         // WAL before data: every record in the table being flushed is durable in the log first.
         // Holding the log lock while switching tables keeps records appended after the sync out
         // of that table (a leader appends under this lock and applies after releasing it).
-        let (table, (upto, last_ts)) = match &self.wal {
+        let flushing = match &self.wal {
             Some(wal) => {
                 let mut wal = wal.lock();
                 wal.sync()?;
@@ -661,14 +668,18 @@ impl Shared {
             }
             None => self.store.begin_flush(mark),
         };
+        let (upto, last_ts) = flushing.mark;
         let engine = self.store.engine();
         let mut batch = WriteBatch::new();
-        for item in table.scan(KeyRange::all(), Direction::Forward)? {
+        for item in flushing.table.scan(KeyRange::all(), Direction::Forward)? {
             let (k, v) = item?;
             batch.put(k, v);
             if batch.len() >= 16 * 1024 {
                 engine.write(std::mem::take(&mut batch))?;
             }
+        }
+        for run in &flushing.runs {
+            run.write_in_batches(16 * 1024, |b| Ok(engine.write(b)?))?;
         }
         put_meta(&mut batch, upto, last_ts);
         engine.write(batch)?;
@@ -710,7 +721,7 @@ impl Shared {
     fn wait_or_lead(&self, slot: &Arc<Slot>, mut lead: bool) -> Result<bool> {
         loop {
             if lead {
-                let (batch, seq) = {
+                let (mut batch, seq) = {
                     let mut st = self.commit.lock();
                     // Wait for a free fsync slot; meanwhile the queue grows into a bigger batch.
                     while st.syncs_in_flight >= MAX_SYNCS_IN_FLIGHT {
@@ -732,7 +743,7 @@ impl Shared {
                 let logged = staged.and_then(|(lsn, job)| self.wait_durable(lsn, job));
                 self.commit.lock().syncs_in_flight -= 1;
                 self.sync_done_cv.notify_one();
-                let outcome = self.publish(seq, &batch, logged);
+                let outcome = self.publish(seq, &mut batch, logged);
                 for p in &batch {
                     if !Arc::ptr_eq(&p.slot, slot) {
                         p.slot.set(SlotState::Done(outcome.clone()));
@@ -809,7 +820,7 @@ impl Shared {
     fn publish(
         &self,
         seq: u64,
-        batch: &[Pending],
+        batch: &mut [Pending],
         logged: std::result::Result<(u64, bool), BatchError>,
     ) -> std::result::Result<bool, BatchError> {
         let mut p = self.publish.lock();
@@ -844,17 +855,25 @@ impl Shared {
         self.wal.as_ref().is_some_and(|w| w.lock().is_poisoned())
     }
 
-    /// Applies a logged batch to the memory table and makes it visible.
-    fn apply_batch(&self, batch: &[Pending], lsn: u64) -> std::result::Result<(), BatchError> {
-        let mut writes = WriteBatch::with_capacity(batch.iter().map(|p| p.writes.len()).sum());
+    /// Applies a logged batch to the memory table and makes it visible. Large commits become
+    /// runs: their write buffers move into the store as they are.
+    fn apply_batch(&self, batch: &mut [Pending], lsn: u64) -> std::result::Result<(), BatchError> {
+        let mut writes = WriteBatch::new();
+        let mut runs = Vec::new();
+        let mut room = mvcc::MAX_RUNS.saturating_sub(self.store.run_count());
         let mut last_ts = 0;
-        for p in batch {
-            for (key, value) in &p.writes {
-                mvcc::add_version(&mut writes, key, p.ts, value.as_deref());
+        for p in batch.iter_mut() {
+            if p.writes.len() >= self.options.run_min_writes && room > 0 {
+                room -= 1;
+                runs.push(mvcc::Run::new(p.ts, std::mem::take(&mut p.writes)));
+            } else {
+                for (key, value) in &p.writes {
+                    mvcc::add_version(&mut writes, key, p.ts, value.as_deref());
+                }
             }
             last_ts = p.ts;
         }
-        let applied = self.store.apply(writes, || {
+        let applied = self.store.apply_with_runs(writes, runs, || {
             self.applied_lsn.store(lsn, Ordering::Release);
             self.applied_ts.store(last_ts, Ordering::Release);
         });
@@ -889,7 +908,7 @@ impl TxnKv for LocalKv {
             options,
             snapshot: None,
             stale: false,
-            writes: BTreeMap::new(),
+            writes: WriteBuffer::default(),
             undo: Vec::new(),
             lock_log: Vec::new(),
             savepoints: Vec::new(),
@@ -899,9 +918,6 @@ impl TxnKv for LocalKv {
         })
     }
 }
-
-/// A buffered write: the new value, or `None` for a delete.
-type BufferedWrite = Option<Vec<u8>>;
 
 /// A transaction of a [`LocalKv`] database.
 pub struct LocalTxn {
@@ -913,7 +929,7 @@ pub struct LocalTxn {
     /// it when nothing committed since (which saves unregistering and registering it).
     stale: bool,
     /// Private writes: `None` deletes.
-    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    writes: WriteBuffer,
     /// Previous write-buffer state of keys written after the first savepoint.
     undo: Vec<(Vec<u8>, Option<BufferedWrite>)>,
     /// Row locks taken, in order: the lock-table key and whether it was new or an upgrade.
@@ -1056,36 +1072,6 @@ impl LocalTxn {
         Ok(())
     }
 
-    fn put_new_in(
-        &mut self,
-        writes: &mut BTreeMap<Vec<u8>, BufferedWrite>,
-        key: Vec<u8>,
-        value: Vec<u8>,
-    ) -> Result<Option<Vec<u8>>> {
-        use std::collections::btree_map::Entry;
-        let undo_key = (!self.savepoints.is_empty()).then(|| key.clone());
-        let previous = match writes.entry(key) {
-            Entry::Occupied(mut e) => match e.get() {
-                Some(own) => return Ok(Some(own.clone())),
-                // Deleted by this transaction, which holds the lock.
-                None => Some(e.insert(Some(value))),
-            },
-            Entry::Vacant(e) => {
-                if let Some(Some(existing)) =
-                    self.lock_row(e.key(), LockMode::Exclusive, LockWait::Block, true)?
-                {
-                    return Ok(Some(existing));
-                }
-                e.insert(Some(value));
-                None
-            }
-        };
-        if let Some(key) = undo_key {
-            self.undo.push((key, previous));
-        }
-        Ok(None)
-    }
-
     fn savepoint_index(&self, savepoint: SavepointId) -> Result<usize> {
         self.savepoints
             .iter()
@@ -1122,7 +1108,7 @@ impl LocalTxn {
                 durable: true,
             });
         }
-        let writes: Vec<Write> = std::mem::take(&mut self.writes).into_iter().collect();
+        let writes: Vec<Write> = self.writes.take_sorted();
         let mut rec = record::encode(writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())));
         let sync = self
             .options
@@ -1230,11 +1216,8 @@ impl Transaction for LocalTxn {
         }
         let versions = self.shared.store.scan(&range, direction)?;
         let committed = mvcc::SnapshotScan::over(versions, direction, snapshot.ts);
-        let own = self
-            .writes
-            .range::<Vec<u8>, _>((range.start.clone(), range.end.clone()));
-        let mut own: Vec<(Vec<u8>, BufferedWrite)> =
-            own.map(|(k, v)| (k.clone(), v.clone())).collect();
+        let (start, end) = range.as_slices();
+        let mut own = self.writes.range_cloned(start, end);
         if direction == Direction::Reverse {
             own.reverse();
         }
@@ -1257,12 +1240,27 @@ impl Transaction for LocalTxn {
         }
         // The uniqueness check reads the key (SERIALIZABLE records it like any read).
         self.record_read(&key);
-        // One search of the write buffer: it is taken out for the entry's lifetime, because
-        // locking needs the rest of `self` meanwhile.
-        let mut writes = std::mem::take(&mut self.writes);
-        let outcome = self.put_new_in(&mut writes, key, value);
-        self.writes = writes;
-        outcome
+        // Keys arriving in ascending order (bulk loads) cost one comparison here and one when
+        // buffered (see `WriteBuffer`).
+        match self.writes.get(&key) {
+            Some(Some(own)) => return Ok(Some(own.clone())),
+            // Deleted by this transaction, which holds the lock.
+            Some(None) => {}
+            None => {
+                if let Some(Some(existing)) =
+                    self.lock_row(&key, LockMode::Exclusive, LockWait::Block, true)?
+                {
+                    return Ok(Some(existing));
+                }
+            }
+        }
+        if self.savepoints.is_empty() {
+            self.writes.insert(key, Some(value));
+        } else {
+            let previous = self.writes.insert(key.clone(), Some(value));
+            self.undo.push((key, previous));
+        }
+        Ok(None)
     }
 
     fn delete(&mut self, key: Vec<u8>) -> Result<()> {
@@ -1299,9 +1297,11 @@ impl Transaction for LocalTxn {
         let (_, undo_len, lock_len) = self.savepoints[index];
         for (key, previous) in self.undo.drain(undo_len..).rev() {
             match previous {
-                Some(v) => self.writes.insert(key, v),
+                Some(v) => {
+                    self.writes.insert(key, v);
+                }
                 None => self.writes.remove(&key),
-            };
+            }
         }
         for (key, acquired) in self.lock_log.drain(lock_len..).rev() {
             match acquired {

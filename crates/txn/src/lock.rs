@@ -83,7 +83,44 @@ struct Waiter {
 struct Entry {
     /// Almost always one holder: kept inline, so a new lock allocates nothing.
     holders: SmallVec<[(TxnId, LockMode); 1]>,
-    queue: VecDeque<Waiter>,
+    queue: Queue,
+}
+
+/// A key's waiters, FIFO. Almost always none: boxed, so an entry stays small (a bulk load
+/// holds millions of entries, and the table's size decides its cache misses).
+#[derive(Default)]
+struct Queue(Option<Box<VecDeque<Waiter>>>);
+
+impl Queue {
+    fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(|q| q.is_empty())
+    }
+
+    fn front(&self) -> Option<&Waiter> {
+        self.0.as_ref().and_then(|q| q.front())
+    }
+
+    fn pop_front(&mut self) -> Option<Waiter> {
+        self.0.as_mut().and_then(|q| q.pop_front())
+    }
+
+    fn push_front(&mut self, w: Waiter) {
+        self.0.get_or_insert_default().push_front(w);
+    }
+
+    fn push_back(&mut self, w: Waiter) {
+        self.0.get_or_insert_default().push_back(w);
+    }
+
+    fn retain(&mut self, keep: impl FnMut(&Waiter) -> bool) {
+        if let Some(q) = &mut self.0 {
+            q.retain(keep);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Waiter> {
+        self.0.iter().flat_map(|q| q.iter())
+    }
 }
 
 /// A row key's lock-table key: its 64-bit hash (see the module docs).
@@ -170,7 +207,7 @@ impl LockManager {
                 Entry_::Vacant(e) => {
                     e.insert(Entry {
                         holders: smallvec::smallvec![(txn, mode)],
-                        queue: VecDeque::new(),
+                        queue: Queue::default(),
                     });
                     return Ok(Acquired::New);
                 }
@@ -402,7 +439,7 @@ impl LockManager {
             .filter(|&&(t, m)| t != txn && !compatible(m, *mode))
             .map(|&(t, _)| t)
             .collect();
-        for w in &entry.queue {
+        for w in entry.queue.iter() {
             if w.txn == txn {
                 break;
             }

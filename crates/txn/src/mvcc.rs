@@ -38,6 +38,7 @@ use basalt_storage::{
 use parking_lot::RwLock;
 
 use crate::kv::Ts;
+use crate::record::Write;
 use crate::{Result, TxnError};
 
 /// Prefix of version entries.
@@ -154,31 +155,65 @@ pub(crate) fn read_version(
     key: &[u8],
     ts: Ts,
 ) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
-    read_version_in(engine, &version_range(key, ts))
+    read_version_in(engine, &VersionRange::new(key, ts))
 }
 
-/// The engine keys of `key`'s versions with a timestamp `<= ts`, newest first.
-fn version_range(key: &[u8], ts: Ts) -> KeyRange {
-    let mut start = key_prefix(key);
-    let mut end = Vec::with_capacity(start.len() + 8);
-    end.extend_from_slice(&start);
-    start.extend_from_slice(&(!ts).to_be_bytes());
-    end.extend_from_slice(&[0xFF; 8]);
-    KeyRange {
-        start: Bound::Included(start),
-        end: Bound::Included(end),
+/// The engine keys of one user key's versions with a timestamp `<= ts`, newest first: both
+/// bounds in one buffer, on the stack for keys of usual length (a point read allocates
+/// nothing for them).
+struct VersionRange {
+    buf: smallvec::SmallVec<[u8; 128]>,
+    /// Where the end bound starts in `buf`.
+    split: usize,
+}
+
+impl VersionRange {
+    fn new(key: &[u8], ts: Ts) -> Self {
+        // Filled by index into a buffer sized once (pushing byte by byte checks capacity
+        // each time): prefix, inverted ts, prefix again, eight 0xFF.
+        let prefix = 1 + escaped_len(key);
+        let split = prefix + 8;
+        let mut buf = smallvec::SmallVec::<[u8; 128]>::from_elem(0, 2 * split);
+        buf[0] = DATA;
+        let mut j = 1;
+        for &b in key {
+            buf[j] = b;
+            j += 1;
+            if b == 0 {
+                buf[j] = 0xFF;
+                j += 1;
+            }
+        }
+        // The two terminating zero bytes are already there.
+        buf[prefix..split].copy_from_slice(&(!ts).to_be_bytes());
+        let (head, tail) = buf.split_at_mut(split);
+        tail[..prefix].copy_from_slice(&head[..prefix]);
+        tail[prefix..].fill(0xFF);
+        VersionRange { buf, split }
+    }
+
+    fn start(&self) -> &[u8] {
+        &self.buf[..self.split]
+    }
+
+    fn bounds(&self) -> basalt_storage::Bounds<'_> {
+        let (start, end) = self.buf.split_at(self.split);
+        (Bound::Included(start), Bound::Included(end))
     }
 }
 
-/// [`read_version`] over a range made by [`version_range`].
-fn read_version_in(engine: &dyn Engine, range: &KeyRange) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
-    let Some((raw_key, raw_value)) = engine.first_in(range, Direction::Forward)? else {
+/// [`read_version`] over one key's [`VersionRange`].
+fn read_version_in(
+    engine: &dyn Engine,
+    range: &VersionRange,
+) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
+    let Some((raw_key, raw_value)) = engine.first_in(range.bounds(), Direction::Forward)? else {
         return Ok(None);
     };
     // Every key in the range is the prefix plus 8 timestamp bytes (escaped keys are
     // prefix-free), so the timestamp is read without decoding the user key.
-    let version_ts = match (&range.start, raw_key.len().checked_sub(8)) {
-        (Bound::Included(start), Some(at)) if raw_key.len() == start.len() => {
+    let version_ts = match raw_key.len().checked_sub(8) {
+        Some(at) if raw_key.len() == range.start().len() => {
             let mut ts = [0u8; 8];
             ts.copy_from_slice(&raw_key[at..]);
             !u64::from_be_bytes(ts)
@@ -310,19 +345,130 @@ impl Iterator for SnapshotScan {
     }
 }
 
-/// The layers holding committed versions: an in-memory table of recent commits (`active`), the
-/// table being written to the engine by a checkpoint (`flushing`), and the engine.
+/// One transaction's committed writes kept as they were buffered: sorted by user key, each key
+/// once, all at one timestamp.
 ///
-/// Commits go to `active` only, so a commit costs an insertion into a persistent in-memory map
-/// rather than an engine transaction; a checkpoint moves them to the engine in bulk. Every
-/// version in a memory table is newer than every version of the same key in the engine (a
-/// checkpoint moves all of `active` at once), so a point read can stop at the first layer that
-/// has a version `<= ts`. Versions are immutable, so a version present in two layers while a
-/// flush runs is the same in both.
+/// A large commit becomes a run instead of being inserted version by version into the memory
+/// table: its commit then moves the write buffer (no version keys built, no tree insertions),
+/// and a checkpoint writes it to the engine like the memory table. Readers binary-search runs,
+/// so their number is bounded ([`MAX_RUNS`]); small commits go to the memory table (the size
+/// is [`crate::Options::run_min_writes`]).
+pub(crate) struct Run {
+    ts: Ts,
+    writes: Vec<Write>,
+}
+
+/// At most this many runs wait for a checkpoint; later large commits go to the memory table.
+pub(crate) const MAX_RUNS: usize = 16;
+
+impl Run {
+    /// A run of `writes`, which must be sorted by key without duplicates (a write buffer's
+    /// order).
+    pub(crate) fn new(ts: Ts, writes: Vec<Write>) -> Self {
+        debug_assert!(writes.windows(2).all(|w| w[0].0 < w[1].0));
+        Run { ts, writes }
+    }
+
+    /// Approximate bytes held, counted like the memory table's.
+    fn bytes(&self) -> usize {
+        self.writes
+            .iter()
+            .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + 32)
+            .sum()
+    }
+
+    /// This run's write of `key`, if any.
+    fn get(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
+        // Bulk loads append keys past the last one: answer those without a search.
+        match self.writes.last() {
+            Some((last, _)) if key > last.as_slice() => return None,
+            None => return None,
+            _ => {}
+        }
+        self.writes
+            .binary_search_by(|(k, _)| k.as_slice().cmp(key))
+            .ok()
+            .map(|i| &self.writes[i].1)
+    }
+
+    /// The version entries (engine encoding) of the user keys in `range`, in `direction` order.
+    fn scan(self: &Arc<Self>, range: &KeyRange, direction: Direction) -> ScanIter {
+        let (start, end) = range.as_slices();
+        let lo = match start {
+            Bound::Included(s) => self.writes.partition_point(|(k, _)| k.as_slice() < s),
+            Bound::Excluded(s) => self.writes.partition_point(|(k, _)| k.as_slice() <= s),
+            Bound::Unbounded => 0,
+        };
+        let hi = match end {
+            Bound::Included(e) => self.writes.partition_point(|(k, _)| k.as_slice() <= e),
+            Bound::Excluded(e) => self.writes.partition_point(|(k, _)| k.as_slice() < e),
+            Bound::Unbounded => self.writes.len(),
+        }
+        .max(lo);
+        let run = self.clone();
+        let entry = move |i: usize| {
+            let (k, v) = &run.writes[i];
+            Ok((version_key(k, run.ts), version_value(v.as_deref())))
+        };
+        match direction {
+            Direction::Forward => Box::new((lo..hi).map(entry)),
+            Direction::Reverse => Box::new((lo..hi).rev().map(entry)),
+        }
+    }
+
+    /// Adds this run's versions, at most `n` per batch, to the batches `write` is given (for
+    /// a checkpoint).
+    pub(crate) fn write_in_batches(
+        &self,
+        n: usize,
+        mut write: impl FnMut(WriteBatch) -> Result<()>,
+    ) -> Result<()> {
+        for chunk in self.writes.chunks(n.max(1)) {
+            let mut batch = WriteBatch::with_capacity(chunk.len());
+            for (k, v) in chunk {
+                add_version(&mut batch, k, self.ts, v.as_deref());
+            }
+            write(batch)?;
+        }
+        Ok(())
+    }
+}
+
+/// The newest version `<= ts` of `key` in `runs` (oldest first).
+fn read_runs(runs: &[Arc<Run>], key: &[u8], ts: Ts) -> Option<(Ts, Option<Vec<u8>>)> {
+    runs.iter()
+        .rev()
+        .filter(|r| r.ts <= ts)
+        .find_map(|r| r.get(key).map(|v| (r.ts, v.clone())))
+}
+
+/// The newer of two found versions.
+fn newer(
+    a: Option<(Ts, Option<Vec<u8>>)>,
+    b: Option<(Ts, Option<Vec<u8>>)>,
+) -> Option<(Ts, Option<Vec<u8>>)> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if a.0 >= b.0 { a } else { b }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The layers holding committed versions: an in-memory table of recent commits (`active`) and
+/// the runs of recent large commits, the table and runs being written to the engine by a
+/// checkpoint (`flushing`), and the engine.
+///
+/// Commits go to `active` or become runs, so a commit costs an insertion into a persistent
+/// in-memory map (or a move) rather than an engine transaction; a checkpoint moves them to the
+/// engine in bulk. Every version in memory is newer than every version of the same key in the
+/// engine (a checkpoint moves all of `active` and the runs at once), and every version of the
+/// active layer is newer than every one of the flushing layer, so a point read can stop at the
+/// first layer that has a version `<= ts` (within a layer, the table and the runs interleave in
+/// time: the newest of them wins). Versions are immutable, so a version present in two layers
+/// while a flush runs is the same in both.
 pub(crate) struct VersionStore {
     engine: Arc<dyn Engine>,
     tables: RwLock<Tables>,
-    /// Approximate bytes in `active`.
+    /// Approximate bytes in `active` and the active runs.
     active_bytes: AtomicU64,
 }
 
@@ -330,10 +476,20 @@ pub(crate) struct VersionStore {
 /// to it.
 pub(crate) type FlushMark = (u64, Ts);
 
+/// The memory layer being written to the engine by a checkpoint.
+#[derive(Clone)]
+pub(crate) struct Flushing {
+    pub(crate) table: Arc<MemoryEngine>,
+    pub(crate) runs: Vec<Arc<Run>>,
+    pub(crate) mark: FlushMark,
+}
+
 #[derive(Default)]
 struct Tables {
     active: Arc<MemoryEngine>,
-    flushing: Option<(Arc<MemoryEngine>, FlushMark)>,
+    /// Runs of large commits, oldest first.
+    runs: Vec<Arc<Run>>,
+    flushing: Option<Flushing>,
 }
 
 impl VersionStore {
@@ -353,7 +509,18 @@ impl VersionStore {
     /// Adds committed versions to the active memory table. `after` runs under the same lock, so
     /// that a checkpoint switching tables sees it done for every version it moves.
     pub(crate) fn apply(&self, batch: WriteBatch, after: impl FnOnce()) -> Result<()> {
-        let bytes: usize = batch
+        self.apply_with_runs(batch, Vec::new(), after)
+    }
+
+    /// [`VersionStore::apply`] that also adds `runs` (newer than everything applied before,
+    /// in commit order). The caller keeps the number of runs under [`MAX_RUNS`].
+    pub(crate) fn apply_with_runs(
+        &self,
+        batch: WriteBatch,
+        runs: Vec<Run>,
+        after: impl FnOnce(),
+    ) -> Result<()> {
+        let mut bytes: usize = batch
             .ops()
             .iter()
             .map(|op| match op {
@@ -361,8 +528,19 @@ impl VersionStore {
                 WriteOp::Delete(k) => k.len() + 32,
             })
             .sum();
-        let tables = self.tables.read();
-        tables.active.write(batch)?;
+        if runs.is_empty() {
+            let tables = self.tables.read();
+            tables.active.write(batch)?;
+            self.active_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+            after();
+            return Ok(());
+        }
+        bytes += runs.iter().map(Run::bytes).sum::<usize>();
+        let mut tables = self.tables.write();
+        if !batch.is_empty() {
+            tables.active.write(batch)?;
+        }
+        tables.runs.extend(runs.into_iter().map(Arc::new));
         self.active_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
         after();
         Ok(())
@@ -373,20 +551,33 @@ impl VersionStore {
         self.active_bytes.load(Ordering::Relaxed)
     }
 
+    /// Runs waiting for the next checkpoint.
+    pub(crate) fn run_count(&self) -> usize {
+        self.tables.read().runs.len()
+    }
+
     /// The newest version of `key` with a timestamp `<= ts`.
     pub(crate) fn read_version(&self, key: &[u8], ts: Ts) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
-        let range = version_range(key, ts);
+        let range = VersionRange::new(key, ts);
         {
             // The memory tables are read under the lock (a point read is short), which saves
             // cloning their handles.
             let t = self.tables.read();
-            if let Some(found) = read_version_in(&*t.active, &range)? {
-                return Ok(Some(found));
+            let found = newer(
+                read_version_in(&*t.active, &range)?,
+                read_runs(&t.runs, key, ts),
+            );
+            if found.is_some() {
+                return Ok(found);
             }
-            if let Some((flushing, _)) = &t.flushing
-                && let Some(found) = read_version_in(&**flushing, &range)?
-            {
-                return Ok(Some(found));
+            if let Some(f) = &t.flushing {
+                let found = newer(
+                    read_version_in(&*f.table, &range)?,
+                    read_runs(&f.runs, key, ts),
+                );
+                if found.is_some() {
+                    return Ok(found);
+                }
             }
         }
         read_version_in(&*self.engine, &range)
@@ -394,35 +585,37 @@ impl VersionStore {
 
     /// The version entries of the user keys in `range`, from every layer, in `direction` order.
     pub(crate) fn scan(&self, range: &KeyRange, direction: Direction) -> Result<ScanIter> {
-        let range = engine_range(range);
-        let (active, flushing) = {
+        let engine_range = engine_range(range);
+        let (active, runs, flushing) = {
             let t = self.tables.read();
-            (t.active.clone(), t.flushing.as_ref().map(|f| f.0.clone()))
+            (t.active.clone(), t.runs.clone(), t.flushing.clone())
         };
-        let mut sources = vec![active.scan(range.clone(), direction)?];
-        if let Some(flushing) = flushing {
-            sources.push(flushing.scan(range.clone(), direction)?);
+        let mut sources = vec![active.scan(engine_range.clone(), direction)?];
+        sources.extend(runs.iter().map(|r| r.scan(range, direction)));
+        if let Some(f) = flushing {
+            sources.push(f.table.scan(engine_range.clone(), direction)?);
+            sources.extend(f.runs.iter().map(|r| r.scan(range, direction)));
         }
-        sources.push(self.engine.scan(range, direction)?);
+        sources.push(self.engine.scan(engine_range, direction)?);
         Ok(Box::new(MergeScan::new(sources, direction)))
     }
 
-    /// Starts a checkpoint: the active table becomes the flushing one (unless an earlier flush
-    /// did not finish, which is retried first). `mark` runs while no commit can apply and says
-    /// what the table covers. Returns the table to write to the engine and its mark.
-    pub(crate) fn begin_flush(
-        &self,
-        mark: impl FnOnce() -> FlushMark,
-    ) -> (Arc<MemoryEngine>, FlushMark) {
+    /// Starts a checkpoint: the active table and runs become the flushing ones (unless an
+    /// earlier flush did not finish, which is retried first). `mark` runs while no commit can
+    /// apply and says what they cover. Returns what to write to the engine.
+    pub(crate) fn begin_flush(&self, mark: impl FnOnce() -> FlushMark) -> Flushing {
         let mut t = self.tables.write();
         if let Some(pending) = &t.flushing {
             return pending.clone();
         }
-        let full = std::mem::take(&mut t.active);
+        let full = Flushing {
+            table: std::mem::take(&mut t.active),
+            runs: std::mem::take(&mut t.runs),
+            mark: mark(),
+        };
         self.active_bytes.store(0, Ordering::Relaxed);
-        let mark = mark();
-        t.flushing = Some((full.clone(), mark));
-        (full, mark)
+        t.flushing = Some(full.clone());
+        full
     }
 
     /// Ends a checkpoint whose table is now durable in the engine.
@@ -632,7 +825,7 @@ mod tests {
         apply(b"a", 1, Some(b"a1"));
         apply(b"c", 2, Some(b"c2"));
         // Move them to "flushing", and copy one of them to the engine as a checkpoint would.
-        let (table, _) = store.begin_flush(|| (0, 2));
+        let table = store.begin_flush(|| (0, 2)).table;
         put(&engine, b"a", 1, Some(b"a1"));
         apply(b"a", 3, None);
         apply(b"b", 4, Some(b"b4"));
@@ -678,6 +871,97 @@ mod tests {
             store.read_version(b"c", 9).unwrap(),
             None,
             "c2 was only in the flushed table"
+        );
+    }
+
+    #[test]
+    fn runs_interleave_with_the_memory_table_and_flush() {
+        let engine = Arc::new(MemoryEngine::new());
+        let store = VersionStore::new(engine.clone());
+        let apply = |key: &[u8], ts: Ts, value: Option<&[u8]>| {
+            let mut b = WriteBatch::new();
+            add_version(&mut b, key, ts, value);
+            store.apply(b, || {}).unwrap();
+        };
+        let run = |ts: Ts, writes: &[(&[u8], Option<&[u8]>)]| {
+            let writes = writes
+                .iter()
+                .map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec)))
+                .collect();
+            store
+                .apply_with_runs(WriteBatch::new(), vec![Run::new(ts, writes)], || {})
+                .unwrap();
+        };
+        apply(b"b", 1, Some(b"b1"));
+        run(2, &[(b"a", Some(b"a2")), (b"b", Some(b"b2")), (b"d", None)]);
+        apply(b"a", 3, None);
+        run(4, &[(b"c", Some(b"c4")), (b"d", Some(b"d4"))]);
+        apply(b"b", 5, Some(b"b5"));
+        assert_eq!(store.run_count(), 2);
+        let read = |key: &[u8], ts| store.read_version(key, ts).unwrap();
+        // The newest version <= ts, whether it sits in the table or in a run.
+        assert_eq!(read(b"a", 2), Some((2, Some(b"a2".to_vec()))));
+        assert_eq!(read(b"a", 9), Some((3, None)));
+        assert_eq!(read(b"b", 1), Some((1, Some(b"b1".to_vec()))));
+        assert_eq!(read(b"b", 4), Some((2, Some(b"b2".to_vec()))));
+        assert_eq!(read(b"b", 9), Some((5, Some(b"b5".to_vec()))));
+        assert_eq!(read(b"d", 3), Some((2, None)));
+        assert_eq!(read(b"e", 9), None);
+        let scan = |range: KeyRange, ts, dir| {
+            SnapshotScan::over(store.scan(&range, dir).unwrap(), dir, ts)
+                .map(|r| r.unwrap())
+                .collect::<Vec<_>>()
+        };
+        let kv = |k: &[u8], v: &[u8]| (k.to_vec(), v.to_vec());
+        let at4 = vec![kv(b"b", b"b2"), kv(b"c", b"c4"), kv(b"d", b"d4")];
+        assert_eq!(scan(KeyRange::all(), 4, Direction::Forward), at4);
+        assert_eq!(
+            scan(KeyRange::all(), 4, Direction::Reverse),
+            at4.iter().rev().cloned().collect::<Vec<_>>()
+        );
+        let middle = KeyRange {
+            start: Bound::Excluded(b"a".to_vec()),
+            end: Bound::Excluded(b"d".to_vec()),
+        };
+        assert_eq!(
+            scan(middle.clone(), 9, Direction::Forward),
+            vec![kv(b"b", b"b5"), kv(b"c", b"c4")]
+        );
+        assert_eq!(scan(middle, 2, Direction::Reverse), vec![kv(b"b", b"b2")]);
+        // A checkpoint takes the runs along; written to the engine, nothing changes.
+        let flushing = store.begin_flush(|| (0, 5));
+        assert_eq!(flushing.runs.len(), 2);
+        assert_eq!(store.run_count(), 0);
+        assert_eq!(read(b"b", 4), Some((2, Some(b"b2".to_vec()))));
+        run(6, &[(b"c", None)]);
+        assert_eq!(read(b"c", 5), Some((4, Some(b"c4".to_vec()))));
+        assert_eq!(read(b"c", 6), Some((6, None)));
+        let mut batches = 0;
+        for item in flushing
+            .table
+            .scan(KeyRange::all(), Direction::Forward)
+            .unwrap()
+        {
+            let (k, v) = item.unwrap();
+            let mut b = WriteBatch::new();
+            b.put(k, v);
+            engine.write(b).unwrap();
+        }
+        for r in &flushing.runs {
+            r.write_in_batches(1, |b| {
+                batches += 1;
+                Ok(engine.write(b)?)
+            })
+            .unwrap();
+        }
+        assert_eq!(batches, 5, "one batch per write");
+        drop(flushing);
+        store.finish_flush();
+        assert_eq!(read(b"b", 4), Some((2, Some(b"b2".to_vec()))));
+        assert_eq!(read(b"d", 9), Some((4, Some(b"d4".to_vec()))));
+        assert_eq!(
+            scan(KeyRange::all(), 9, Direction::Forward),
+            vec![kv(b"b", b"b5"), kv(b"d", b"d4")]
         );
     }
 

@@ -65,6 +65,9 @@ pub fn disk_options() -> Options {
     Options {
         background: false,
         deadlock_timeout: Duration::from_millis(20),
+        // Every commit becomes a run (until the store holds the most it keeps), so the tests
+        // read through runs as well as through the memory table.
+        run_min_writes: 1,
         ..Options::default()
     }
 }
