@@ -1504,8 +1504,14 @@ impl<K: TxnKv> Session<K> {
             };
             col.default = Some(format!("nextval('{qualified}'::regclass)"));
         }
-        let default_expr = match &col.default {
+        // The existing rows get the column's default, or its domain's, checked as the
+        // domain demands.
+        let default_expr = match cat.column_default_text(&col) {
             Some(text) => Some(check_default(cat, env, &col, text)?),
+            None => None,
+        };
+        let domain_checks = match col.domain {
+            Some(d) => Some(crate::usertypes::DomainChecks::bind(cat, d, &env.types)?),
             None => None,
         };
         let not_null = col.not_null;
@@ -1571,6 +1577,9 @@ impl<K: TxnKv> Session<K> {
                     if let Some(last) = row.last_mut() {
                         *last = v;
                     }
+                }
+                if let (Some(d), Some(v)) = (&domain_checks, row.last()) {
+                    d.check(v, cx)?;
                 }
                 Ok(row)
             })
@@ -1795,6 +1804,7 @@ impl<K: TxnKv> Session<K> {
             return Err(err("42601", "ALTER COLUMN TYPE without a type"));
         };
         let new_ty = crate::binder::resolve_type_in(cat, &env.search_path, tn)?;
+        let new_domain = crate::binder::domain_of(cat, &env.search_path, tn);
         crate::ddl::check_column_type(name, &new_ty)?;
         crate::binder::check_column_type(&new_ty)
             .map_err(|e| e.at(crate::binder::pos(tn.location)))?;
@@ -1872,8 +1882,13 @@ impl<K: TxnKv> Session<K> {
         {
             let t = table_mut(cat, oid)?;
             t.columns[col].ty = new_ty.clone();
+            t.columns[col].domain = new_domain;
             t.stats = None;
         }
+        let domain_checks = match new_domain {
+            Some(d) => Some(crate::usertypes::DomainChecks::bind(cat, d, &env.types)?),
+            None => None,
+        };
         let newcol = table(cat, oid)?.columns[col].clone();
         if let Some(d) = &newcol.default
             && !d.starts_with("nextval(")
@@ -1910,6 +1925,9 @@ impl<K: TxnKv> Session<K> {
         self.with_cx(&snapshot, &[], |cx| {
             rebuild(cx, &snapshot, &old, &old_idx, &what, &mut |mut row, cx| {
                 let v = eval(&conv, &row, cx)?;
+                if let Some(d) = &domain_checks {
+                    d.check(&v, cx)?;
+                }
                 if let Some(slot) = row.get_mut(col) {
                     *slot = v;
                 }
