@@ -152,6 +152,54 @@ pub fn create_enum(
     Ok(())
 }
 
+/// Binds every stored expression of the catalog (table defaults, CHECKs, index expressions
+/// and predicates, generated columns, views, domain defaults and CHECKs): the first that no
+/// longer binds is the error.
+fn check_stored_expressions(
+    cat: &Catalog,
+    types: &basalt_common::types::TypeContext,
+) -> Result<(), SqlError> {
+    let scope = crate::binder::Scope::default();
+    for t in cat.tables.values() {
+        crate::dml::writer_for(cat, t, types)?;
+        let mut b = crate::binder::Binder::new(cat, vec![t.schema], *types);
+        for c in &t.columns {
+            if let Some(d) = &c.default {
+                let (e, ty) = crate::dml::bind_text_expr(&mut b, d, &scope)?;
+                b.coerce(e, &ty, &c.ty, basalt_common::types::CastContext::Assignment)?;
+            }
+        }
+    }
+    for v in cat.views.values() {
+        let sql = format!(
+            "SELECT * FROM {}.{}",
+            crate::parse::quote_identifier(cat.schema_name(v.schema)),
+            crate::parse::quote_identifier(&v.name)
+        );
+        let parsed = crate::parse::parse(&sql, crate::parse::ParseOptions::default())?;
+        if let Some(stmt) = parsed.statements().next()
+            && let Some(Node::SelectStmt(sel)) = stmt.node()
+        {
+            let mut b = crate::binder::Binder::new(cat, vec![v.schema], *types);
+            b.bind_select(sel)?;
+        }
+    }
+    for d in cat.domains.values() {
+        crate::usertypes::DomainChecks::bind(cat, d.oid, types)?;
+        if let Some(text) = &d.default {
+            let mut b = crate::binder::Binder::new(cat, vec![d.schema], *types);
+            let (e, ty) = crate::dml::bind_text_expr(&mut b, text, &scope)?;
+            b.coerce(
+                e,
+                &ty,
+                &d.base,
+                basalt_common::types::CastContext::Assignment,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Replaces enum values of type `oid` inside `v` through `map` (old sort order bits → new
 /// value).
 fn remap_value(v: Value, oid: u32, map: &HashMap<u32, (f32, Arc<str>)>) -> Value {
@@ -342,6 +390,19 @@ impl<K: TxnKv> Session<K> {
         }
         cat.enums.insert(oid, def);
         cat.resolve_composites();
+        if !s.old_val.is_empty() {
+            // Stored expressions keep labels as text: refuse a rename that would break one.
+            check_stored_expressions(&cat, &self.type_context()).map_err(|e| {
+                err(
+                    "0A000",
+                    format!(
+                        "feature not supported: renaming enum label \"{}\" that a stored expression uses",
+                        s.old_val
+                    ),
+                )
+                .with_detail(e.message().to_string())
+            })?;
+        }
         if !changed.is_empty() {
             let tables: Vec<u32> = {
                 let mut v: Vec<u32> = cat
@@ -726,12 +787,18 @@ impl<K: TxnKv> Session<K> {
         };
         let shown = parts.join(".");
         let found = find_user_type(&cat, &sp, &parts)?;
+        let schema_of = |o: u32| {
+            cat.enums
+                .get(&o)
+                .map(|e| e.schema)
+                .or_else(|| cat.domains.get(&o).map(|d| d.schema))
+                .or_else(|| cat.types.get(&o).map(|t| t.schema))
+                .unwrap_or(0)
+        };
         let (schema, kind) = match found {
-            Some(UserType::Enum(o)) if !domain => (cat.enums[&o].schema, UserType::Enum(o)),
-            Some(UserType::Domain(o)) => (cat.domains[&o].schema, UserType::Domain(o)),
-            Some(UserType::Composite(o)) if !domain => {
-                (cat.types[&o].schema, UserType::Composite(o))
-            }
+            Some(UserType::Enum(o)) if !domain => (schema_of(o), UserType::Enum(o)),
+            Some(UserType::Domain(o)) => (schema_of(o), UserType::Domain(o)),
+            Some(UserType::Composite(o)) if !domain => (schema_of(o), UserType::Composite(o)),
             Some(_) => return Err(err("42809", format!("\"{shown}\" is not a domain"))),
             None if s.missing_ok => return Ok(tag(tagname)),
             None => return Err(err("42704", format!("type \"{shown}\" does not exist"))),
