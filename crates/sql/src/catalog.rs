@@ -525,7 +525,8 @@ impl Catalog {
 
     fn fill(&self, t: &mut DataType, depth: u32) {
         match t {
-            DataType::Record(r) if r.fields.is_empty() && !r.is_anonymous() => {
+            // Named composites are refilled too, so that a renamed type shows its new name.
+            DataType::Record(r) if !r.is_anonymous() => {
                 if let Some(full) = self.composite_at(r.oid, depth) {
                     **r = full;
                 }
