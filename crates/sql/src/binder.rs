@@ -3860,6 +3860,22 @@ impl<'a> Binder<'a> {
                 ) {
                     return self.row_comparison(&op, &l.args, &r.args, scope, a.location);
                 }
+                // `row op (SELECT ...)`: a row comparison with the subquery's one row, as
+                // PostgreSQL's ROWCOMPARE sublink.
+                if let (Some(left @ Node::RowExpr(_)), Some(Node::SubLink(sl))) = (
+                    a.lexpr.as_deref().and_then(|n| n.node.as_ref()),
+                    right.node.as_ref(),
+                ) && sl.sub_link_type == protobuf::SubLinkType::ExprSublink as i32
+                {
+                    let mut sl = (**sl).clone();
+                    sl.sub_link_type = protobuf::SubLinkType::RowcompareSublink as i32;
+                    sl.testexpr = Some(Box::new(protobuf::Node {
+                        node: Some(left.clone()),
+                    }));
+                    sl.oper_name = a.name.clone();
+                    sl.location = a.location;
+                    return self.bind_sublink(&sl, scope);
+                }
                 let (re, rt) = self.bind_expr(right, scope)?;
                 let Some(left) = a.lexpr.as_deref() else {
                     return self.prefix_op(&op, re, rt, a.location);
@@ -4467,72 +4483,29 @@ impl<'a> Binder<'a> {
         }
         let id = self.fresh_id();
         let kind_i = sl.sub_link_type;
-        let (kind, ty) =
-            match kind_i {
-                1 => (SubqueryKind::Exists, DataType::Bool),
-                2 | 3 => {
-                    let Some(t) = sl.testexpr.as_deref() else {
-                        return Err(err("42601", "ANY/ALL without left operand"));
-                    };
-                    if let Some(Node::RowExpr(row)) = t.node.as_ref() {
-                        let opname = names(&sl.oper_name);
-                        let op = opname.last().map(String::as_str).unwrap_or("=");
-                        let cop = match op {
-                            "=" => CmpOp::Eq,
-                            "<>" => CmpOp::Ne,
-                            _ => {
-                                return Err(err(
-                                    "0A000",
-                                    format!("feature not supported: row {op} ANY/ALL (subquery)"),
-                                ));
-                            }
-                        };
-                        if q.types.len() != row.args.len() {
-                            return Err(err(
-                                "42601",
-                                if q.types.len() > row.args.len() {
-                                    "subquery has too many columns"
-                                } else {
-                                    "subquery has too few columns"
-                                },
-                            )
-                            .at(pos(sl.location)));
-                        }
-                        let mut left = Vec::new();
-                        let mut types = Vec::new();
-                        for (arg, rt) in row.args.iter().zip(&q.types) {
-                            let (le, lt) = self.bind_expr(arg, scope)?;
-                            let t = self
-                                .operand_type(&lt, rt, op)
-                                .map_err(|e| e.at(pos(sl.location)))?;
-                            left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
-                            types.push(t);
-                        }
-                        let plan = coerce_plan(q.plan, &q.types, &types, self)?;
-                        let sq = Subquery {
-                            kind: SubqueryKind::RowQuantified {
-                                left,
-                                op: cop,
-                                all: kind_i == 2,
-                            },
-                            plan,
-                            correlated,
-                            id,
-                            outer_refs,
-                            outer_positions,
-                            outer_map: None,
-                        };
-                        return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
-                    }
-                    let (le, lt) = self.bind_expr(t, scope)?;
+        let (kind, ty) = match kind_i {
+            1 => (SubqueryKind::Exists, DataType::Bool),
+            2 | 3 => {
+                let Some(t) = sl.testexpr.as_deref() else {
+                    return Err(err("42601", "ANY/ALL without left operand"));
+                };
+                if let Some(Node::RowExpr(row)) = t.node.as_ref() {
                     let opname = names(&sl.oper_name);
                     let op = opname.last().map(String::as_str).unwrap_or("=");
-                    let cop = CmpOp::from_symbol(op)
-                        .ok_or_else(|| err("0A000", format!("feature not supported: {op} ANY")))?;
-                    if q.types.len() != 1 {
+                    let cop = match op {
+                        "=" => CmpOp::Eq,
+                        "<>" => CmpOp::Ne,
+                        _ => {
+                            return Err(err(
+                                "0A000",
+                                format!("feature not supported: row {op} ANY/ALL (subquery)"),
+                            ));
+                        }
+                    };
+                    if q.types.len() != row.args.len() {
                         return Err(err(
                             "42601",
-                            if q.types.len() > 1 {
+                            if q.types.len() > row.args.len() {
                                 "subquery has too many columns"
                             } else {
                                 "subquery has too few columns"
@@ -4540,15 +4513,20 @@ impl<'a> Binder<'a> {
                         )
                         .at(pos(sl.location)));
                     }
-                    let rt = q.types[0].clone();
-                    let t = self
-                        .operand_type(&lt, &rt, op)
-                        .map_err(|e| e.at(pos(sl.location)))?;
-                    let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
-                    let plan = coerce_plan(q.plan, &q.types, &[t], self)?;
+                    let mut left = Vec::new();
+                    let mut types = Vec::new();
+                    for (arg, rt) in row.args.iter().zip(&q.types) {
+                        let (le, lt) = self.bind_expr(arg, scope)?;
+                        let t = self
+                            .operand_type(&lt, rt, op)
+                            .map_err(|e| e.at(pos(sl.location)))?;
+                        left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
+                        types.push(t);
+                    }
+                    let plan = coerce_plan(q.plan, &q.types, &types, self)?;
                     let sq = Subquery {
-                        kind: SubqueryKind::Quantified {
-                            left: Box::new(le),
+                        kind: SubqueryKind::RowQuantified {
+                            left,
                             op: cop,
                             all: kind_i == 2,
                         },
@@ -4561,28 +4539,113 @@ impl<'a> Binder<'a> {
                     };
                     return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
                 }
-                5 => {
-                    if q.types.len() != 1 {
-                        return Err(err("42601", "subquery must return only one column")
-                            .at(pos(sl.location)));
-                    }
-                    (SubqueryKind::Scalar, q.types[0].clone())
+                let (le, lt) = self.bind_expr(t, scope)?;
+                let opname = names(&sl.oper_name);
+                let op = opname.last().map(String::as_str).unwrap_or("=");
+                let cop = CmpOp::from_symbol(op)
+                    .ok_or_else(|| err("0A000", format!("feature not supported: {op} ANY")))?;
+                if q.types.len() != 1 {
+                    return Err(err(
+                        "42601",
+                        if q.types.len() > 1 {
+                            "subquery has too many columns"
+                        } else {
+                            "subquery has too few columns"
+                        },
+                    )
+                    .at(pos(sl.location)));
                 }
-                7 => {
-                    if q.types.len() != 1 {
-                        return Err(err("42601", "subquery must return only one column")
-                            .at(pos(sl.location)));
-                    }
-                    let elem = q.types[0].clone();
-                    // ARRAY(subquery) of arrays has one more dimension.
-                    let ty = match &elem {
-                        DataType::Array(_) => elem.clone(),
-                        e => DataType::Array(Box::new(e.clone())),
-                    };
-                    (SubqueryKind::Array(elem), ty)
+                let rt = q.types[0].clone();
+                let t = self
+                    .operand_type(&lt, &rt, op)
+                    .map_err(|e| e.at(pos(sl.location)))?;
+                let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
+                let plan = coerce_plan(q.plan, &q.types, &[t], self)?;
+                let sq = Subquery {
+                    kind: SubqueryKind::Quantified {
+                        left: Box::new(le),
+                        op: cop,
+                        all: kind_i == 2,
+                    },
+                    plan,
+                    correlated,
+                    id,
+                    outer_refs,
+                    outer_positions,
+                    outer_map: None,
+                };
+                return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
+            }
+            4 => {
+                let Some(Node::RowExpr(row)) = sl.testexpr.as_deref().and_then(|t| t.node.as_ref())
+                else {
+                    return Err(err("42601", "row comparison without a left row"));
+                };
+                let opname = names(&sl.oper_name);
+                let op = opname.last().map(String::as_str).unwrap_or("=");
+                let Some(cop) = CmpOp::from_symbol(op) else {
+                    return Err(err(
+                        "0A000",
+                        format!("feature not supported: row comparison with {op}"),
+                    ));
+                };
+                if q.types.len() != row.args.len() {
+                    return Err(err(
+                        "42601",
+                        if q.types.len() > row.args.len() {
+                            "subquery has too many columns"
+                        } else {
+                            "subquery has too few columns"
+                        },
+                    )
+                    .at(pos(sl.location)));
                 }
-                _ => return Err(err("0A000", "feature not supported: this kind of subquery")),
-            };
+                let mut left = Vec::new();
+                let mut types = Vec::new();
+                for (arg, rt) in row.args.iter().zip(&q.types) {
+                    let (le, lt) = self.bind_expr(arg, scope)?;
+                    let t = self
+                        .operand_type(&lt, rt, op)
+                        .map_err(|e| e.at(pos(sl.location)))?;
+                    left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
+                    types.push(t);
+                }
+                let plan = coerce_plan(q.plan, &q.types, &types, self)?;
+                let sq = Subquery {
+                    kind: SubqueryKind::RowCompare { left, op: cop },
+                    plan,
+                    correlated,
+                    id,
+                    outer_refs,
+                    outer_positions,
+                    outer_map: None,
+                };
+                return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
+            }
+            5 => {
+                if q.types.len() != 1 {
+                    return Err(
+                        err("42601", "subquery must return only one column").at(pos(sl.location))
+                    );
+                }
+                (SubqueryKind::Scalar, q.types[0].clone())
+            }
+            7 => {
+                if q.types.len() != 1 {
+                    return Err(
+                        err("42601", "subquery must return only one column").at(pos(sl.location))
+                    );
+                }
+                let elem = q.types[0].clone();
+                // ARRAY(subquery) of arrays has one more dimension.
+                let ty = match &elem {
+                    DataType::Array(_) => elem.clone(),
+                    e => DataType::Array(Box::new(e.clone())),
+                };
+                (SubqueryKind::Array(elem), ty)
+            }
+            _ => return Err(err("0A000", "feature not supported: this kind of subquery")),
+        };
         Ok((
             Expr::Subquery(Box::new(Subquery {
                 kind,
@@ -6345,7 +6408,8 @@ fn post_agg(
                     let l = std::mem::replace(left.as_mut(), Expr::Const(Value::Null));
                     **left = post_agg(l, groups, ngroups, scope, locate)?;
                 }
-                SubqueryKind::RowQuantified { left, .. } => {
+                SubqueryKind::RowQuantified { left, .. }
+                | SubqueryKind::RowCompare { left, .. } => {
                     *left = std::mem::take(left)
                         .into_iter()
                         .map(|l| post_agg(l, groups, ngroups, scope, locate))
