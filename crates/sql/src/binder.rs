@@ -1779,7 +1779,7 @@ impl<'a> Binder<'a> {
                     let (e, _) = self.bind_expr(n, &scope)?;
                     e
                 };
-                let (desc, nulls_first) = sort_dir(sb);
+                let (desc, nulls_first) = sort_dir(sb)?;
                 keys.push(SortKey {
                     expr,
                     desc,
@@ -2893,7 +2893,7 @@ impl<'a> Binder<'a> {
             {
                 expr = targets[i].expr.clone();
             }
-            let (desc, nulls_first) = sort_dir(sb);
+            let (desc, nulls_first) = sort_dir(sb)?;
             keys.push(SortKey {
                 expr,
                 desc,
@@ -5198,7 +5198,7 @@ impl<'a> Binder<'a> {
                     continue;
                 };
                 let (e, t) = self.bind_expr(n, scope)?;
-                let (desc, nulls_first) = sort_dir(sb);
+                let (desc, nulls_first) = sort_dir(sb)?;
                 if fc.agg_within_group {
                     // The sorted value is the ordered-set aggregate's first argument.
                     args.insert(0, e.clone());
@@ -5503,7 +5503,7 @@ impl<'a> Binder<'a> {
                     continue;
                 };
                 let (e, t) = self.bind_expr(n, scope)?;
-                let (desc, nulls_first) = sort_dir(sb);
+                let (desc, nulls_first) = sort_dir(sb)?;
                 order.push(SortKey {
                     expr: e,
                     desc,
@@ -5890,14 +5890,33 @@ fn is_null_const(n: &protobuf::Node) -> bool {
     matches!(n.node.as_ref(), Some(Node::AConst(c)) if c.isnull)
 }
 
-fn sort_dir(sb: &protobuf::SortBy) -> (bool, bool) {
-    let desc = sb.sortby_dir == protobuf::SortByDir::SortbyDesc as i32;
+/// (descending, NULLS FIRST) of an ORDER BY item; `USING <` is ascending and `USING >`
+/// descending, other operators are not ordering operators (42809), as in PostgreSQL.
+fn sort_dir(sb: &protobuf::SortBy) -> Result<(bool, bool), SqlError> {
+    let mut desc = sb.sortby_dir == protobuf::SortByDir::SortbyDesc as i32;
+    if sb.sortby_dir == protobuf::SortByDir::SortbyUsing as i32 {
+        let op = names(&sb.use_op).join(".");
+        match op.as_str() {
+            "<" => desc = false,
+            ">" => desc = true,
+            _ => {
+                return Err(err(
+                    "42809",
+                    format!("operator {op} is not a valid ordering operator"),
+                )
+                .with_hint(
+                    "Ordering operators must be \"<\" or \">\" members of btree operator families.",
+                )
+                .at(pos(sb.location)));
+            }
+        }
+    }
     let nulls_first = match sb.sortby_nulls {
         2 => true,
         3 => false,
         _ => desc,
     };
-    (desc, nulls_first)
+    Ok((desc, nulls_first))
 }
 
 /// An alias may not name more columns than its FROM item has (42P10).
