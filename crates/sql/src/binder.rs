@@ -4870,20 +4870,31 @@ impl<'a> Binder<'a> {
         if let Some(over) = &fc.over {
             return self.bind_window_call(fc, &name, over, scope);
         }
-        if matches!(
-            name.as_str(),
-            "row_number"
-                | "rank"
-                | "dense_rank"
-                | "percent_rank"
-                | "cume_dist"
-                | "ntile"
-                | "lag"
-                | "lead"
-                | "first_value"
-                | "last_value"
-                | "nth_value"
-        ) {
+        // With arguments, only the hypothetical-set aggregate matches (the window function
+        // takes none).
+        if basalt_func::is_hypothetical_set(&name) && !fc.agg_within_group && !fc.args.is_empty() {
+            return Err(err(
+                "42809",
+                format!("WITHIN GROUP is required for ordered-set aggregate {name}"),
+            )
+            .at(pos(fc.location)));
+        }
+        if !fc.agg_within_group
+            && matches!(
+                name.as_str(),
+                "row_number"
+                    | "rank"
+                    | "dense_rank"
+                    | "percent_rank"
+                    | "cume_dist"
+                    | "ntile"
+                    | "lag"
+                    | "lead"
+                    | "first_value"
+                    | "last_value"
+                    | "nth_value"
+            )
+        {
             return Err(err(
                 "42809",
                 format!("window function {name} requires an OVER clause"),
@@ -5200,9 +5211,9 @@ impl<'a> Binder<'a> {
                 let (e, t) = self.bind_expr(n, scope)?;
                 let (desc, nulls_first) = sort_dir(sb)?;
                 if fc.agg_within_group {
-                    // The sorted value is the ordered-set aggregate's first argument.
-                    args.insert(0, e.clone());
-                    types.insert(0, t);
+                    // The sorted values are the ordered-set aggregate's first arguments.
+                    args.insert(order.len(), e.clone());
+                    types.insert(order.len(), t);
                 }
                 order.push(SortKey {
                     expr: e,
@@ -5251,10 +5262,50 @@ impl<'a> Binder<'a> {
             .with_hint("Could not choose a best candidate function. You might need to add explicit type casts.")
             .at(pos(location)));
         }
+        let hypothetical = fc.agg_within_group && basalt_func::is_hypothetical_set(name);
+        // The types the aggregate is resolved for (its arguments are cast to them).
+        let mut wanted = types.clone();
+        if hypothetical {
+            let keys = order.len();
+            let direct = types.len() - keys;
+            if direct != keys {
+                let shown = types
+                    .iter()
+                    .map(|t| {
+                        if *t == DataType::Unknown {
+                            "unknown".into()
+                        } else {
+                            t.format_type()
+                        }
+                    })
+                    .collect::<Vec<_>>();
+                let mut shown = shown;
+                shown.rotate_left(keys);
+                return Err(err(
+                    "42883",
+                    format!("function {name}({}) does not exist", shown.join(", ")),
+                )
+                .with_hint(format!(
+                    "To use the hypothetical-set aggregate {name}, the number of hypothetical direct arguments (here {direct}) must match the number of ordering columns (here {keys})."
+                ))
+                .at(pos(location)));
+            }
+            // Each direct argument and its sort key take their common type.
+            for i in 0..keys {
+                let direct_at = fc.args.get(i).and_then(expr_start);
+                let t = common_type_at(
+                    &[types[i].clone(), types[keys + i].clone()],
+                    &[None, direct_at],
+                    "WITHIN GROUP",
+                )?;
+                wanted[i] = t.clone();
+                wanted[keys + i] = t;
+            }
+        }
         let resolved = if ordered_set != fc.agg_within_group {
             None
         } else {
-            basalt_func::resolve_aggregate(name, &types)
+            basalt_func::resolve_aggregate(name, &wanted)
         };
         let Some(resolved) = resolved else {
             let mut shown = types.clone();
@@ -5300,6 +5351,16 @@ impl<'a> Binder<'a> {
         } else {
             order
         };
+        let mut resolved = resolved;
+        if let basalt_func::AggFunc::Hypothetical {
+            desc, nulls_first, ..
+        } = &mut resolved.func
+        {
+            for (i, k) in order.iter().enumerate() {
+                *desc |= u32::from(k.desc) << i;
+                *nulls_first |= u32::from(k.nulls_first) << i;
+            }
+        }
         let mut call = AggCall {
             func: resolved,
             args: cargs,
