@@ -3880,6 +3880,29 @@ impl<K: TxnKv> Session<K> {
                     .ok_or_else(|| err("3F000", format!("schema \"{name}\" does not exist")))?;
                 (oid, 0)
             }
+            // COMMENT ON TYPE / DOMAIN: an enum type, domain or composite type.
+            protobuf::ObjectType::ObjectType | protobuf::ObjectType::ObjectDomain => {
+                let parts: Vec<String> = match s.object.as_deref().and_then(|o| o.node.as_ref()) {
+                    Some(Node::TypeName(tn)) => names(&tn.names),
+                    _ => parts,
+                };
+                let shown = parts.join(".");
+                use crate::usertypes::UserType;
+                match crate::ddl_types::find_user_type(&cat, &sp, &parts)? {
+                    Some(UserType::Domain(o)) => (o, 0),
+                    Some(UserType::Enum(o) | UserType::Composite(o))
+                        if kind == protobuf::ObjectType::ObjectType =>
+                    {
+                        (o, 0)
+                    }
+                    Some(_) => {
+                        return Err(err("42809", format!("\"{shown}\" is not a domain")));
+                    }
+                    None => {
+                        return Err(err("42704", format!("type \"{shown}\" does not exist")));
+                    }
+                }
+            }
             _ => {
                 let (schema, name) = match parts.as_slice() {
                     [n] => (String::new(), n.clone()),

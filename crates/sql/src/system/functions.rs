@@ -739,6 +739,7 @@ pub fn bind(
                 Some("pg_class") => Some(tables::PG_CLASS_OID),
                 Some("pg_namespace") => Some(tables::PG_NAMESPACE_OID),
                 Some("pg_constraint") => Some(tables::PG_CONSTRAINT_OID),
+                Some("pg_type") => Some(tables::PG_TYPE_OID),
                 Some(_) => Some(0),
                 None => None,
             };

@@ -1545,6 +1545,11 @@ pub fn comment_class(cat: &Catalog, objoid: u32) -> u32 {
         .any(|t| t.constraints.iter().any(|c| c.oid == objoid))
     {
         PG_CONSTRAINT_OID
+    } else if cat.enums.contains_key(&objoid)
+        || cat.domains.contains_key(&objoid)
+        || cat.types.contains_key(&objoid)
+    {
+        PG_TYPE_OID
     } else {
         PG_CLASS_OID
     }
