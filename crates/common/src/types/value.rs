@@ -18,6 +18,7 @@
 //! - `interval`: by total span with 30-day months (`1 mon = 30 days`);
 //! - arrays: element by element (a NULL element is greater than any value), then the
 //!   number of elements, of dimensions, the dimensions' lengths and lower bounds;
+//! - enums: by the label's sort order (declaration order, see [`super::enums`]);
 //! - `jsonb`: see [`super::json`]. `json` has no order in PostgreSQL; here its text is
 //!   compared byte-wise so that [`Ord`] stays total.
 //!
