@@ -1109,6 +1109,7 @@ impl<K: TxnKv> Session<K> {
             O::ObjectIndex => "ALTER INDEX",
             O::ObjectView => "ALTER VIEW",
             O::ObjectSequence => "ALTER SEQUENCE",
+            O::ObjectType => "ALTER TYPE",
             _ => "ALTER TABLE",
         };
         if kind != O::ObjectTable {
