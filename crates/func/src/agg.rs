@@ -358,7 +358,8 @@ pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggreg
         ("min" | "max", [t]) => {
             let func = if name == "min" { Min } else { Max };
             let t = match t {
-                DataType::Unknown | DataType::Varchar(_) => TEXT,
+                // No min/max of their own: these convert implicitly to text.
+                DataType::Unknown | DataType::Varchar(_) | DataType::Name | DataType::Char => TEXT,
                 other => other.without_typmod(),
             };
             has_min_max(&t).then_some(())?;

@@ -388,6 +388,8 @@ pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
         }
     }
     let name = match name.as_str() {
+        // The grammar spells SQL's `char` `bpchar`: a bare `char` is the quoted `"char"`.
+        "char" => "\"char\"".to_string(),
         // PostgreSQL's unsigned 32-bit identifiers are bigint here.
         "oid" | "xid" | "cid" => "int8".to_string(),
         "serial" | "serial4" => "int4".to_string(),
@@ -597,9 +599,18 @@ pub fn common_type_at(
             }
             continue;
         }
-        if best.is_string() && t.is_string() {
-            // text, varchar and char convert implicitly both ways, so PostgreSQL keeps the
-            // first of them (`COALESCE(char_col, text_col)` is a char), without a length.
+        let string = |t: &DataType| t.is_string() || *t == DataType::Name;
+        if string(&best) && string(t) {
+            // PostgreSQL keeps the first of the string category unless it is not the
+            // preferred `text` and converts implicitly to the new one but not back: text,
+            // varchar and char convert both ways (`COALESCE(char_col, text_col)` is a char),
+            // varchar and char become `name`, which becomes `text` only. No length is kept.
+            if best != DataType::Text
+                && cast_context(&best, t) == Some(CastContext::Implicit)
+                && cast_context(t, &best) != Some(CastContext::Implicit)
+            {
+                best = (*t).clone();
+            }
             best = best.without_typmod();
             continue;
         }
@@ -2139,6 +2150,7 @@ impl<'a> Binder<'a> {
             let mut types = Vec::new();
             for a in &fc.args {
                 let (e, t) = self.bind_expr(a, &empty)?;
+                let (e, t) = self.devector(e, t)?;
                 args.push(e);
                 types.push(t);
             }
@@ -3013,12 +3025,17 @@ impl<'a> Binder<'a> {
                 if let Some(p) = self.params.get_mut(*i)
                     && *p == DataType::Unknown
                 {
-                    // A parameter read as an OID alias arrives as text (its name or OID).
-                    if let DataType::Reg(k) = to {
-                        *p = DataType::Text;
-                        return self.reg_cast(e, &DataType::Text, *k, false);
-                    }
                     *p = to.clone();
+                    // A parameter of an OID alias type may arrive as its name or OID (text,
+                    // an integer): every reference reads it through the catalog.
+                    if let Some(k) = reg_kind(to) {
+                        return Ok(Expr::RegCast {
+                            arg: Box::new(e),
+                            kind: k,
+                            cat: self.reg_map(),
+                            missing_ok: false,
+                        });
+                    }
                 }
                 return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
             }
@@ -3273,7 +3290,30 @@ impl<'a> Binder<'a> {
                 if self.params.len() <= i {
                     self.params.resize(i + 1, DataType::Unknown);
                 }
-                Ok((Expr::Param(i), self.params[i].clone()))
+                let t = self.params[i].clone();
+                // A parameter whose type an earlier reference decided is read as that type
+                // at every reference, not only the first (the value given may be of another
+                // type: `a = $1 OR b = $1` with a bigint for integer columns). See `coerce`:
+                // an OID alias parameter is read through the catalog.
+                if let Some(k) = reg_kind(&t) {
+                    let cat = self.reg_map();
+                    return Ok((
+                        Expr::RegCast {
+                            arg: Box::new(Expr::Param(i)),
+                            kind: k,
+                            cat,
+                            missing_ok: false,
+                        },
+                        t,
+                    ));
+                }
+                if t == DataType::Unknown {
+                    return Ok((Expr::Param(i), t));
+                }
+                Ok((
+                    Expr::Cast(Box::new(Expr::Param(i)), t.clone(), CastContext::Explicit),
+                    t,
+                ))
             }
             Node::TypeCast(tc) => {
                 let Some(arg) = tc.arg.as_deref() else {
@@ -3503,13 +3543,14 @@ impl<'a> Binder<'a> {
                     4 | 5 => ("now", vec![]),
                     6 | 7 => ("localtime", vec![]),
                     8 | 9 => ("localtimestamp", vec![]),
+                    // The role and database names and the schema are of type name.
                     10..=13 => {
-                        return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Text));
+                        return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Name));
                     }
-                    14 => return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Text)),
+                    14 => return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Name)),
                     _ => {
                         let s = self.current_schema();
-                        return Ok((Expr::Const(s), DataType::Text));
+                        return Ok((Expr::Const(s), DataType::Name));
                     }
                 };
                 let Some(r) = basalt_func::resolve_function(name, &[]) else {
@@ -3812,6 +3853,13 @@ impl<'a> Binder<'a> {
         {
             return Ok(DataType::Int8);
         }
+        // `name` and `"char"` with another string type: PostgreSQL's `name = text` operator,
+        // or `text = text` through their implicit casts; nothing is cut to 63 bytes.
+        let catalog_string = |t: &DataType| matches!(t, DataType::Name | DataType::Char);
+        let stringish = |t: &DataType| t.is_string() || catalog_string(t);
+        if (catalog_string(lt) || catalog_string(rt)) && stringish(lt) && stringish(rt) {
+            return Ok(DataType::Text);
+        }
         let ok = (num_rank(lt).is_some() && num_rank(rt).is_some())
             || (time_rank(lt).is_some() && time_rank(rt).is_some())
             || (lt.is_string() && rt.is_string());
@@ -3890,6 +3938,7 @@ impl<'a> Binder<'a> {
                 };
                 let (le, lt) = self.bind_expr(l, scope)?;
                 let (re, rt) = self.bind_expr(r, scope)?;
+                let (re, rt) = self.devector(re, rt)?;
                 let elem = match &rt {
                     DataType::Array(e) => (**e).clone(),
                     DataType::Unknown => lt.clone(),
@@ -4325,10 +4374,12 @@ impl<'a> Binder<'a> {
         location: i32,
     ) -> Result<(Expr, DataType), SqlError> {
         if let Some(c) = CmpOp::from_symbol(op) {
-            let operands_ok = !(matches!(lt, DataType::Array(_))
-                != matches!(rt, DataType::Array(_))
-                && lt != DataType::Unknown
-                && rt != DataType::Unknown);
+            let array =
+                |t: &DataType| matches!(t, DataType::Array(_)) || t.vector_array().is_some();
+            let operands_ok =
+                !(array(&lt) != array(&rt) && lt != DataType::Unknown && rt != DataType::Unknown);
+            // `int2vector = int2vector` compares them as arrays; the vectors meet nothing
+            // else (`int2vector = smallint[]` does not exist in PostgreSQL either).
             if operands_ok {
                 let r = self.comparison(c, le, lt, re, rt);
                 if self.unplaced {
@@ -4338,6 +4389,26 @@ impl<'a> Binder<'a> {
                     .map(|e| (e, DataType::Bool))
                     .map_err(|e| e.at(pos(location)));
             }
+        }
+        // Other operators take the vectors as arrays (`indkey || 3`, `@>`).
+        let (le, lt) = self.devector(le, lt)?;
+        let (re, rt) = self.devector(re, rt)?;
+        // `"char"` converts implicitly to text but is not of the string category, so
+        // `textcat` and `anytextcat` tie for it, as in PostgreSQL.
+        let textish = |t: &DataType| {
+            t.is_string() || matches!(t, DataType::Name | DataType::Char | DataType::Unknown)
+        };
+        if op == "||"
+            && (lt == DataType::Char || rt == DataType::Char)
+            && textish(&lt)
+            && textish(&rt)
+        {
+            return Err(ambiguous_operator(&format!(
+                "{} || {}",
+                lt.format_type(),
+                rt.format_type()
+            ))
+            .at(pos(location)));
         }
         let arith = match op {
             "+" => Some(ArithOp::Add),
@@ -4682,6 +4753,7 @@ impl<'a> Binder<'a> {
                 }
             }
         }
+        let (base, ty) = self.devector(base, ty)?;
         let DataType::Array(elem) = ty.clone() else {
             return Err(err(
                 "42804",
@@ -4737,6 +4809,31 @@ impl<'a> Binder<'a> {
             },
             out_ty,
         ))
+    }
+
+    /// An `int2vector` / `oidvector` expression as the array it is (lower bound 0), for
+    /// subscripts, `ANY` and functions taking arrays; other expressions unchanged.
+    fn devector(&mut self, e: Expr, t: DataType) -> Result<(Expr, DataType), SqlError> {
+        match t.vector_array() {
+            Some(at) => Ok((self.coerce(e, &t, &at, CastContext::Implicit)?, at)),
+            None => Ok((e, t)),
+        }
+    }
+
+    /// [`Binder::devector`] of each argument.
+    fn devector_all(
+        &mut self,
+        args: Vec<Expr>,
+        types: Vec<DataType>,
+    ) -> Result<(Vec<Expr>, Vec<DataType>), SqlError> {
+        let mut es = Vec::with_capacity(args.len());
+        let mut ts = Vec::with_capacity(types.len());
+        for (e, t) in args.into_iter().zip(types) {
+            let (e, t) = self.devector(e, t)?;
+            es.push(e);
+            ts.push(t);
+        }
+        Ok((es, ts))
     }
 
     fn bind_args(
@@ -4993,6 +5090,14 @@ impl<'a> Binder<'a> {
             "coalesce" | "greatest" | "least" => {}
             _ => {}
         }
+        // int2vector / oidvector arguments are arrays to the functions taking arrays.
+        let (args, types) = if types.iter().any(|t| t.vector_array().is_some())
+            && basalt_func::resolve_function(&name, &types).is_none()
+        {
+            self.devector_all(args, types)?
+        } else {
+            (args, types)
+        };
         if let Some((r, row_type)) = self.json_record_call(&name, &types, None, false, location)? {
             let set = matches!(
                 r.func,
@@ -5196,6 +5301,10 @@ impl<'a> Binder<'a> {
             } else {
                 self.bind_call_args(name, &fc.args, fc.location, scope)?
             };
+            // array_agg of a vector accumulates it as the array it is (anyarray).
+            if name == "array_agg" {
+                (args, types) = self.devector_all(args, types)?;
+            }
             let filter = match fc.agg_filter.as_deref() {
                 Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
                 None => None,
@@ -6144,6 +6253,14 @@ fn same_tree(a: &protobuf::Node, b: &protobuf::Node) -> bool {
         out
     }
     strip(a) == strip(b)
+}
+
+/// The OID alias kind of `regclass`-like types and their arrays.
+fn reg_kind(t: &DataType) -> Option<basalt_common::types::RegKind> {
+    match t.element().unwrap_or(t) {
+        DataType::Reg(k) => Some(*k),
+        _ => None,
+    }
 }
 
 /// PostgreSQL's error when operator resolution finds several equally good candidates.
