@@ -330,6 +330,35 @@ pub struct Index {
     /// entries (and uniqueness holds only among them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicate: Option<String>,
+    /// The access method the index was created with.
+    #[serde(default, skip_serializing_if = "IndexMethod::is_btree")]
+    pub method: IndexMethod,
+}
+
+/// An index's access method. A hash index is kept in the same ordered key space as a
+/// B-tree (one key column, no uniqueness, no ordering options, as PostgreSQL's hash
+/// indexes allow); the planner uses it for equality lookups only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IndexMethod {
+    /// `USING btree` (the default).
+    #[default]
+    Btree,
+    /// `USING hash`.
+    Hash,
+}
+
+impl IndexMethod {
+    fn is_btree(&self) -> bool {
+        *self == IndexMethod::Btree
+    }
+
+    /// The name PostgreSQL's `pg_am` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            IndexMethod::Btree => "btree",
+            IndexMethod::Hash => "hash",
+        }
+    }
 }
 
 /// A sequence.

@@ -1323,6 +1323,7 @@ pub fn create_table(
                 primary: p.primary,
                 nulls_not_distinct: p.nulls_not_distinct,
                 predicate: None,
+                method: crate::catalog::IndexMethod::Btree,
             },
         );
         new_indexes.push(ioid);
@@ -1638,14 +1639,39 @@ pub fn create_index(
     let Some(rv) = &s.relation else {
         return Err(err("42601", "CREATE INDEX without a table"));
     };
-    if !s.access_method.is_empty() && s.access_method != "btree" {
-        return Err(err(
-            "0A000",
-            format!(
-                "feature not supported: index method \"{}\"",
-                s.access_method
-            ),
-        ));
+    let method = match s.access_method.as_str() {
+        "" | "btree" => crate::catalog::IndexMethod::Btree,
+        "hash" => crate::catalog::IndexMethod::Hash,
+        other => {
+            return Err(err(
+                "0A000",
+                format!("feature not supported: index method \"{other}\""),
+            ));
+        }
+    };
+    if method == crate::catalog::IndexMethod::Hash {
+        let refuse = |what: &str| {
+            Err(err(
+                "0A000",
+                format!("access method \"hash\" does not support {what}"),
+            ))
+        };
+        if s.unique {
+            return refuse("unique indexes");
+        }
+        if s.index_params.len() > 1 {
+            return refuse("multicolumn indexes");
+        }
+        for p in &s.index_params {
+            if let Some(Node::IndexElem(e)) = p.node.as_ref() {
+                if e.ordering != protobuf::SortByDir::SortbyDefault as i32 {
+                    return refuse("ASC/DESC options");
+                }
+                if e.nulls_ordering != protobuf::SortByNulls::SortbyNullsDefault as i32 {
+                    return refuse("NULLS FIRST/LAST options");
+                }
+            }
+        }
     }
     if !s.index_including_params.is_empty() {
         return Err(include_not_supported());
@@ -1734,6 +1760,7 @@ pub fn create_index(
             primary: false,
             nulls_not_distinct: s.nulls_not_distinct,
             predicate,
+            method,
         },
     );
     Ok(Some(ioid))

@@ -868,6 +868,7 @@ fn add_index_constraint(
             primary,
             nulls_not_distinct: false,
             predicate: None,
+            method: crate::catalog::IndexMethod::Btree,
         },
     );
     let tm = table_mut(cat, oid)?;

@@ -29,6 +29,8 @@ pub const DATABASE_OID: u32 = 5;
 pub const HEAP_AM: u32 = 2;
 /// OID of the `btree` access method (indexes).
 pub const BTREE_AM: u32 = 403;
+/// `pg_am.oid` of hash.
+pub const HASH_AM: u32 = 405;
 /// OID of the `default` collation.
 pub const DEFAULT_COLLATION: u32 = 100;
 /// OID of the `C` collation (that of `name`).
@@ -384,6 +386,40 @@ pub fn type_collation(t: &DataType) -> u32 {
         DEFAULT_COLLATION
     } else {
         0
+    }
+}
+
+/// The default hash operator class of a column type (PostgreSQL 15's OIDs; 0 if none).
+pub fn default_hash_opclass(t: &DataType) -> u32 {
+    match t {
+        DataType::Array(_) => 10001,
+        DataType::Enum(_) => 10070,
+        DataType::Record(_) => 10035,
+        _ => match t.typname().as_str() {
+            "bpchar" => 10005,
+            "char" => 10008,
+            "date" => 10011,
+            "float4" => 10013,
+            "float8" => 10014,
+            "int2" => 10019,
+            "int4" => 10020,
+            "int8" => 10021,
+            "interval" => 10023,
+            "name" => 10029,
+            "numeric" => 10030,
+            "oid" => 10031,
+            "oidvector" => 10033,
+            "text" | "varchar" => 10037,
+            "time" => 10039,
+            "timestamptz" => 10040,
+            "timetz" => 10042,
+            "timestamp" => 10046,
+            "bool" => 10048,
+            "bytea" => 10049,
+            "uuid" => 10066,
+            "jsonb" => 10089,
+            _ => 0,
+        },
     }
 }
 
@@ -869,7 +905,10 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .map(|r| {
             let (am, pages, tuples) = match r.kind {
                 'r' => (HEAP_AM, 0, -1.0),
-                'i' => (BTREE_AM, 1, 0.0),
+                'i' => match ctx.cat.indexes.get(&r.oid).map(|i| i.method) {
+                    Some(crate::catalog::IndexMethod::Hash) => (HASH_AM, 1, 0.0),
+                    _ => (BTREE_AM, 1, 0.0),
+                },
                 'S' => (0, 1, 1.0),
                 _ => (0, 0, -1.0),
             };
@@ -1192,10 +1231,11 @@ fn index_def_with(cat: &Catalog, ix: &crate::catalog::Index, qualified: bool) ->
         String::new()
     };
     let mut def = format!(
-        "CREATE {}INDEX {} ON {schema}{} USING btree ({}){}",
+        "CREATE {}INDEX {} ON {schema}{} USING {} ({}){}",
         if ix.unique { "UNIQUE " } else { "" },
         quote_ident(&ix.name),
         quote_ident(t.map_or("?", |t| t.name.as_str())),
+        ix.method.name(),
         keys.join(", "),
         if ix.nulls_not_distinct {
             " NULLS NOT DISTINCT"
@@ -1487,6 +1527,9 @@ fn pg_index_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                     None => 0,
                 })),
                 oidarr(ix.keys.iter().map(|k| match col_ty(k) {
+                    Some(ty) if ix.method == crate::catalog::IndexMethod::Hash => {
+                        default_hash_opclass(&ty)
+                    }
                     Some(ty) => default_opclass(&ty),
                     None => 0,
                 })),
@@ -1994,6 +2037,7 @@ fn pg_am_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
             ch('t'),
         ],
         vec![oid(BTREE_AM), name("btree"), proc("bthandler"), ch('i')],
+        vec![oid(HASH_AM), name("hash"), proc("hashhandler"), ch('i')],
     ]
 }
 
