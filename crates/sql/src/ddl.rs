@@ -128,21 +128,14 @@ fn name_taken(cat: &Catalog, schema: u32, name: &str) -> bool {
             .any(|t| t.schema == schema && t.name == name)
 }
 
-/// Whether a column may have type `ty`: not the pseudo-type `record`, and not a table's
-/// row type (whose fields would change under ALTER TABLE; not supported here).
+/// Whether a column may have type `ty`: not the pseudo-type `record`. (A table's row type
+/// may be a column's type; ALTER TABLE then refuses to change that table's columns.)
 pub fn check_column_type(name: &str, ty: &DataType) -> Result<(), SqlError> {
     let base = ty.element().unwrap_or(ty);
     match base {
         DataType::Record(r) if r.is_anonymous() => Err(err(
             "42P16",
             format!("column \"{name}\" has pseudo-type {}", ty.format_type()),
-        )),
-        DataType::Record(r) if r.oid >= crate::catalog::ROW_TYPE_OID_BASE => Err(err(
-            "0A000",
-            format!(
-                "feature not supported: a table's row type as a column type (column \"{name}\" of type {})",
-                ty.format_type()
-            ),
         )),
         _ => Ok(()),
     }
@@ -2503,10 +2496,71 @@ pub fn views_mentioning(cat: &Catalog, name: &str) -> Vec<String> {
 
 /// Removes a table and everything owned by it from the catalog (rows are deleted by the
 /// caller). `cascade` also drops referencing foreign keys.
-pub fn drop_table(cat: &mut Catalog, oid: u32, cascade: bool) -> Result<Vec<u32>, SqlError> {
+/// DROP TABLE of one table; `batch` lists the tables the same statement drops.
+pub fn drop_table(
+    cat: &mut Catalog,
+    oid: u32,
+    cascade: bool,
+    batch: &[u32],
+) -> Result<Vec<u32>, SqlError> {
     let Some(t) = cat.tables.get(&oid).cloned() else {
         return Ok(vec![]);
     };
+    // Columns of other tables (and fields of composite types) of this table's row type.
+    let row_type = crate::catalog::ROW_TYPE_OID_BASE + oid;
+    // Columns of the array type first, as PostgreSQL lists them.
+    let mut users: Vec<String> = Vec::new();
+    for array in [true, false] {
+        for u in cat.tables.values() {
+            if u.oid == oid || batch.contains(&u.oid) {
+                continue;
+            }
+            for c in &u.columns {
+                let is_array = matches!(&c.ty, DataType::Array(e) if e.record().is_some_and(|r| r.oid == row_type));
+                if crate::usertypes::type_uses(&c.ty, row_type) && is_array == array {
+                    users.push(format!(
+                        "column {} of table {} depends on type {}{}",
+                        c.name,
+                        u.name,
+                        t.name,
+                        if array { "[]" } else { "" }
+                    ));
+                }
+            }
+        }
+    }
+    for ty in cat.types.values() {
+        for f in ty
+            .fields
+            .iter()
+            .filter(|f| crate::usertypes::type_uses(&f.ty, row_type))
+        {
+            users.push(format!(
+                "column {} of composite type {} depends on type {}",
+                f.name, ty.name, t.name
+            ));
+        }
+    }
+    if !users.is_empty() {
+        if cascade {
+            return Err(err(
+                "0A000",
+                format!(
+                    "feature not supported: DROP TABLE ... CASCADE of table {} whose row type columns use",
+                    t.name
+                ),
+            ));
+        }
+        return Err(err(
+            "2BP01",
+            format!(
+                "cannot drop table {} because other objects depend on it",
+                t.name
+            ),
+        )
+        .with_detail(users.join("\n"))
+        .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+    }
     let refs: Vec<(u32, String)> = cat
         .referencing(oid)
         .into_iter()

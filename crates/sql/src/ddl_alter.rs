@@ -1162,7 +1162,27 @@ impl<K: TxnKv> Session<K> {
         use protobuf::AlterTableType as A;
         let cascade = c.behavior == protobuf::DropBehavior::DropCascade as i32;
         let def = c.def.as_deref().and_then(|d| d.node.as_ref());
-        match A::try_from(c.subtype).unwrap_or(A::Undefined) {
+        let subtype = A::try_from(c.subtype).unwrap_or(A::Undefined);
+        if let (A::AtAddColumn | A::AtAlterColumnType, Some(Node::ColumnDef(cd))) = (subtype, def)
+            && let Some(tn) = &cd.type_name
+            && let Ok(ty) = crate::binder::resolve_type_in(cat, &env.search_path, tn)
+            && crate::usertypes::type_uses(&ty, crate::catalog::ROW_TYPE_OID_BASE + oid)
+        {
+            return Err(err(
+                "42P16",
+                format!(
+                    "composite type {} cannot be made a member of itself",
+                    table(cat, oid)?.name
+                ),
+            ));
+        }
+        if matches!(
+            subtype,
+            A::AtAddColumn | A::AtDropColumn | A::AtAlterColumnType
+        ) {
+            row_type_unused(cat, oid)?;
+        }
+        match subtype {
             A::AtAddColumn => {
                 let Some(Node::ColumnDef(cd)) = def else {
                     return Err(err("42601", "ADD COLUMN without a definition"));
@@ -2405,6 +2425,54 @@ fn rename_index(cat: &mut Catalog, oid: u32, new: &str) {
     }
 }
 
+/// Refuses to change the columns of a table whose row type other tables' columns (or
+/// composite types) use: their stored values have the row's current shape. PostgreSQL
+/// refuses ALTER COLUMN TYPE the same way (and allows adding, dropping and renaming
+/// columns, which Basalt refuses too).
+fn row_type_unused(cat: &Catalog, oid: u32) -> Result<(), SqlError> {
+    let t = table(cat, oid)?;
+    let row_type = crate::catalog::ROW_TYPE_OID_BASE + oid;
+    // An array-typed column first, as PostgreSQL reports it.
+    let users: Vec<(String, String, bool)> = cat
+        .tables
+        .values()
+        .filter(|u| u.oid != oid)
+        .flat_map(|u| {
+            u.columns
+                .iter()
+                .filter(|c| crate::usertypes::type_uses(&c.ty, row_type))
+                .map(|c| {
+                    let array = matches!(&c.ty, DataType::Array(_));
+                    (u.name.clone(), c.name.clone(), array)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let user = users
+        .iter()
+        .find(|u| u.2)
+        .or(users.first())
+        .map(|(tab, col, _)| format!("{tab}.{col}"))
+        .or_else(|| {
+            cat.types.values().find_map(|ty| {
+                ty.fields
+                    .iter()
+                    .find(|f| crate::usertypes::type_uses(&f.ty, row_type))
+                    .map(|f| format!("{}.{}", ty.name, f.name))
+            })
+        });
+    match user {
+        Some(u) => Err(err(
+            "0A000",
+            format!(
+                "cannot alter table \"{}\" because column \"{u}\" uses its row type",
+                t.name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn rename_column(
     cat: &mut Catalog,
     rel: Relation,
@@ -2414,6 +2482,7 @@ fn rename_column(
 ) -> Result<(), SqlError> {
     match rel {
         Relation::Table(oid) => {
+            row_type_unused(cat, oid)?;
             let t = table(cat, oid)?.clone();
             let Some(col) = t.column_index(old) else {
                 return Err(err("42703", format!("column \"{old}\" does not exist")));

@@ -3275,6 +3275,31 @@ impl<K: TxnKv> Session<K> {
         let mut cat = self.catalog_for_update()?;
         let sp = self.search_path_oids(&cat);
         let mut drop_data: Vec<(u32, bool)> = Vec::new();
+        // The tables this statement drops (a table's row type may be used by another of
+        // them, which then goes too).
+        let batch: Vec<u32> = if kind == O::ObjectTable {
+            s.objects
+                .iter()
+                .filter_map(|obj| {
+                    let parts: Vec<String> = match obj.node.as_ref() {
+                        Some(Node::List(l)) => names(&l.items),
+                        Some(Node::String(st)) => vec![st.sval.clone()],
+                        _ => return None,
+                    };
+                    let found = match parts.as_slice() {
+                        [n] => sp.iter().find_map(|sc| cat.relation_in(*sc, n)),
+                        [sc, n] => cat.schema_oid(sc).and_then(|sc| cat.relation_in(sc, n)),
+                        _ => None,
+                    };
+                    match found {
+                        Some(Relation::Table(t)) => Some(t),
+                        _ => None,
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         for obj in &s.objects {
             let parts: Vec<String> = match obj.node.as_ref() {
                 Some(Node::List(l)) => names(&l.items),
@@ -3345,8 +3370,8 @@ impl<K: TxnKv> Session<K> {
                     .with_detail(format!("{what} depends on schema {name}"))
                     .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
                 }
-                for t in tables {
-                    let idx = crate::ddl::drop_table(&mut cat, t, true)?;
+                for &t in &tables {
+                    let idx = crate::ddl::drop_table(&mut cat, t, true, &tables)?;
                     drop_data.push((t, true));
                     for i in idx {
                         drop_data.push((i, false));
@@ -3438,7 +3463,7 @@ impl<K: TxnKv> Session<K> {
             }
             match found {
                 Some(Relation::Table(oid)) => {
-                    let idx = crate::ddl::drop_table(&mut cat, oid, cascade)?;
+                    let idx = crate::ddl::drop_table(&mut cat, oid, cascade, &batch)?;
                     drop_data.push((oid, true));
                     for i in idx {
                         drop_data.push((i, false));
