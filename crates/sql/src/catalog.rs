@@ -58,7 +58,7 @@ pub const CATALOG_KEY: &[u8] = b"c";
 pub const VERSION_KEY: &[u8] = b"cv";
 
 /// Serializes a [`DataType`] as its `format_type` text.
-mod datatype_text {
+pub(crate) mod datatype_text {
     use basalt_common::types::DataType;
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -389,6 +389,9 @@ pub struct Catalog {
     /// Composite types of CREATE TYPE, by OID.
     #[serde(default)]
     pub types: BTreeMap<u32, CompositeType>,
+    /// SQL-language functions, by OID.
+    #[serde(default)]
+    pub functions: BTreeMap<u32, crate::sqlfunc::SqlFunction>,
 }
 
 /// A composite type made by `CREATE TYPE name AS (...)`.
@@ -455,6 +458,7 @@ impl Default for Catalog {
             sequences: BTreeMap::new(),
             views: BTreeMap::new(),
             comments: BTreeMap::new(),
+            functions: BTreeMap::new(),
         }
     }
 }
@@ -520,6 +524,14 @@ impl Catalog {
         }
         self.tables = tables;
         self.types = types;
+        let mut functions = std::mem::take(&mut self.functions);
+        for f in functions.values_mut() {
+            self.fill(&mut f.ret, 0);
+            for a in f.args.iter_mut().chain(f.table_cols.iter_mut()) {
+                self.fill(&mut a.ty, 0);
+            }
+        }
+        self.functions = functions;
     }
 
     /// Encodes for storage.

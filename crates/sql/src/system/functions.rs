@@ -605,6 +605,25 @@ pub fn bind(
                 ty,
             )
         }
+        ("pg_get_functiondef", 1) => {
+            let o = oid_arg(b, 0, OidKind::Plain)?;
+            let entries: Vec<(i64, Value)> = ctx
+                .cat
+                .functions
+                .values()
+                .map(|f| {
+                    (
+                        i64::from(f.oid),
+                        text(&crate::sqlfunc::functiondef(ctx.cat, f)),
+                    )
+                })
+                .collect();
+            let e2 = entries.clone();
+            (
+                o.map(|x| lookup_entry(&e2, x, Value::Null), entries, Value::Null),
+                DataType::Text,
+            )
+        }
         ("pg_get_viewdef", 1 | 2) => {
             let o = oid_arg(b, 0, OidKind::Class)?;
             let entries: Vec<(i64, Value)> = ctx

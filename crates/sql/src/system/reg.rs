@@ -283,6 +283,13 @@ impl RegCatalog {
                 .iter()
                 .map(|(o, n, a)| (*o, (*n).to_string(), a.to_vec())),
         );
+        procs.extend(ctx.cat.functions.values().map(|f| {
+            (
+                f.oid,
+                f.name.clone(),
+                f.args.iter().map(|a| a.ty.oid()).collect(),
+            )
+        }));
         let mut composites: Vec<(u32, u32, String)> = ctx
             .cat
             .types
@@ -503,7 +510,9 @@ impl RegCatalog {
                         ));
                     }
                 };
-                if OVERLOADED.contains(&name.as_str()) {
+                if OVERLOADED.contains(&name.as_str())
+                    || self.procs.iter().filter(|p| p.1 == *name).count() > 1
+                {
                     return Err(err(
                         "42725",
                         format!("more than one function named \"{text}\""),
