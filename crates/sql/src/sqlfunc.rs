@@ -673,42 +673,12 @@ pub fn rename_function(
 /// prints it.
 pub fn functiondef(cat: &Catalog, f: &SqlFunction) -> String {
     let q = crate::system::tables::quote_ident;
-    let args: Vec<String> = f
-        .args
-        .iter()
-        .map(|a| {
-            let mut s = String::new();
-            if !a.name.is_empty() {
-                s.push_str(&q(&a.name));
-                s.push(' ');
-            }
-            s.push_str(&a.ty.format_type());
-            if let Some(d) = &a.default {
-                s.push_str(" DEFAULT ");
-                s.push_str(d);
-            }
-            s
-        })
-        .collect();
-    let ret = if f.void {
-        "void".to_string()
-    } else if !f.table_cols.is_empty() {
-        let cols: Vec<String> = f
-            .table_cols
-            .iter()
-            .map(|c| format!("{} {}", q(&c.name), c.ty.format_type()))
-            .collect();
-        format!("TABLE({})", cols.join(", "))
-    } else if f.retset {
-        format!("SETOF {}", f.ret.format_type())
-    } else {
-        f.ret.format_type()
-    };
     let mut out = format!(
-        "CREATE OR REPLACE FUNCTION {}.{}({})\n RETURNS {ret}\n LANGUAGE sql\n",
+        "CREATE OR REPLACE FUNCTION {}.{}({})\n RETURNS {}\n LANGUAGE sql\n",
         q(cat.schema_name(f.schema)),
         q(&f.name),
-        args.join(", ")
+        arguments_text(f, true),
+        result_text(f)
     );
     let mut opts = String::new();
     match f.volatility {
@@ -740,6 +710,65 @@ pub fn functiondef(cat: &Catalog, f: &SqlFunction) -> String {
             out.push_str(&format!(" {st};\n"));
         }
         out.push_str("END\n");
+    }
+    out
+}
+
+/// `pg_get_function_arguments` (with defaults) / `pg_get_function_identity_arguments`.
+pub fn arguments_text(f: &SqlFunction, defaults: bool) -> String {
+    let q = crate::system::tables::quote_ident;
+    f.args
+        .iter()
+        .map(|a| {
+            let mut s = String::new();
+            if !a.name.is_empty() {
+                s.push_str(&q(&a.name));
+                s.push(' ');
+            }
+            s.push_str(&a.ty.format_type());
+            if let Some(d) = a.default.as_ref().filter(|_| defaults) {
+                s.push_str(" DEFAULT ");
+                s.push_str(d);
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `pg_get_function_result`.
+pub fn result_text(f: &SqlFunction) -> String {
+    let q = crate::system::tables::quote_ident;
+    if f.void {
+        "void".to_string()
+    } else if !f.table_cols.is_empty() {
+        let cols: Vec<String> = f
+            .table_cols
+            .iter()
+            .map(|c| format!("{} {}", q(&c.name), c.ty.format_type()))
+            .collect();
+        format!("TABLE({})", cols.join(", "))
+    } else if f.retset {
+        format!("SETOF {}", f.ret.format_type())
+    } else {
+        f.ret.format_type()
+    }
+}
+
+/// The functions a call by unqualified name can find (`pg_function_is_visible`): in a
+/// schema of the search path, and not hidden by one of the same name and argument types in
+/// an earlier schema.
+pub fn visible(cat: &Catalog, path: &[u32]) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::new();
+    let mut seen: Vec<(&str, Vec<DataType>)> = Vec::new();
+    for s in path {
+        for f in cat.functions.values().filter(|f| f.schema == *s) {
+            let key = (f.name.as_str(), f.arg_types());
+            if !seen.contains(&key) {
+                seen.push(key);
+                out.push(f.oid);
+            }
+        }
     }
     out
 }

@@ -673,7 +673,11 @@ pub fn bind(
                 "pg_type_is_visible" => tables::builtin_types().iter().map(DataType::oid).collect(),
                 // Every collation lives in pg_catalog.
                 "pg_collation_is_visible" => tables::collation_oids().to_vec(),
-                _ => PROCS.iter().map(|p| p.oid).collect(),
+                _ => PROCS
+                    .iter()
+                    .map(|p| p.oid)
+                    .chain(crate::sqlfunc::visible(ctx.cat, &ctx.path))
+                    .collect(),
             };
             let o = oid_arg(b, 0, OidKind::Plain)?;
             let entries = known
@@ -938,10 +942,18 @@ pub fn bind(
                         .join(", ")
                 }
             };
-            let entries: Vec<(i64, Value)> = PROCS
+            let mut entries: Vec<(i64, Value)> = PROCS
                 .iter()
                 .map(|p| (i64::from(p.oid), text(&describe(p))))
                 .collect();
+            entries.extend(ctx.cat.functions.values().map(|f| {
+                let s = match name {
+                    "pg_get_function_result" => crate::sqlfunc::result_text(f),
+                    "pg_get_function_arguments" => crate::sqlfunc::arguments_text(f, true),
+                    _ => crate::sqlfunc::arguments_text(f, false),
+                };
+                (i64::from(f.oid), text(&s))
+            }));
             let e2 = entries.clone();
             (
                 o.map(|x| lookup_entry(&e2, x, Value::Null), entries, Value::Null),

@@ -258,6 +258,7 @@ fn type_out(oid: u32) -> String {
         0 => "-".to_string(),
         2283 => "anyelement".to_string(),
         2277 => "anyarray".to_string(),
+        2278 => "void".to_string(),
         _ if DataType::from_oid(oid).is_some() => format_type(oid, None),
         _ => oid.to_string(),
     }
