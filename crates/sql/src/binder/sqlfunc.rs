@@ -25,6 +25,10 @@ pub struct FnParams {
     pub params: Vec<(String, DataType)>,
 }
 
+/// A candidate that fits a call: the function, the argument for each parameter (none:
+/// its default) and how many argument types match exactly.
+type Fit<'a> = (&'a SqlFunction, Vec<Option<(Expr, DataType)>>, usize);
+
 /// A resolved call: the function and its arguments, cast to the parameter types.
 pub(crate) struct ResolvedCall<'c> {
     pub func: &'c SqlFunction,
@@ -103,7 +107,7 @@ impl<'a> Binder<'a> {
             }
         }
         // (candidate, argument per parameter: given expression and type, or a default).
-        let mut fits: Vec<(&'a SqlFunction, Vec<Option<(Expr, DataType)>>, usize)> = Vec::new();
+        let mut fits: Vec<Fit<'a>> = Vec::new();
         'cand: for f in cands {
             let n = f.args.len();
             if positional.len() + named.len() > n {
@@ -328,7 +332,7 @@ fn bind_statement(
 ) -> Result<(Plan, Option<Vec<DataType>>), SqlError> {
     match node {
         Node::SelectStmt(_) => {
-            let mut b = Binder::new(cat, search_path.to_vec(), types.clone());
+            let mut b = Binder::new(cat, search_path.to_vec(), *types);
             b.params = f.arg_types();
             b.fn_params = Some(FnParams {
                 func: f.name.clone(),
