@@ -391,6 +391,8 @@ pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
         }
     }
     let name = match name.as_str() {
+        // The grammar spells SQL's `char` `bpchar`: a bare `char` is the quoted `"char"`.
+        "char" => "\"char\"".to_string(),
         // PostgreSQL's unsigned 32-bit identifiers are bigint here.
         "oid" | "xid" | "cid" => "int8".to_string(),
         "serial" | "serial4" => "int4".to_string(),
@@ -557,9 +559,18 @@ pub fn common_type_at(
             }
             continue;
         }
-        if best.is_string() && t.is_string() {
-            // text, varchar and char convert implicitly both ways, so PostgreSQL keeps the
-            // first of them (`COALESCE(char_col, text_col)` is a char), without a length.
+        let string = |t: &DataType| t.is_string() || *t == DataType::Name;
+        if string(&best) && string(t) {
+            // PostgreSQL keeps the first of the string category unless it is not the
+            // preferred `text` and converts implicitly to the new one but not back: text,
+            // varchar and char convert both ways (`COALESCE(char_col, text_col)` is a char),
+            // varchar and char become `name`, which becomes `text` only. No length is kept.
+            if best != DataType::Text
+                && cast_context(&best, t) == Some(CastContext::Implicit)
+                && cast_context(t, &best) != Some(CastContext::Implicit)
+            {
+                best = (*t).clone();
+            }
             best = best.without_typmod();
             continue;
         }
@@ -2137,6 +2148,7 @@ impl<'a> Binder<'a> {
             let mut types = Vec::new();
             for a in &fc.args {
                 let (e, t) = self.bind_expr(a, &empty)?;
+                let (e, t) = self.devector(e, t)?;
                 args.push(e);
                 types.push(t);
             }
@@ -3011,12 +3023,17 @@ impl<'a> Binder<'a> {
                 if let Some(p) = self.params.get_mut(*i)
                     && *p == DataType::Unknown
                 {
-                    // A parameter read as an OID alias arrives as text (its name or OID).
-                    if let DataType::Reg(k) = to {
-                        *p = DataType::Text;
-                        return self.reg_cast(e, &DataType::Text, *k, false);
-                    }
                     *p = to.clone();
+                    // A parameter of an OID alias type may arrive as its name or OID (text,
+                    // an integer): every reference reads it through the catalog.
+                    if let Some(k) = reg_kind(to) {
+                        return Ok(Expr::RegCast {
+                            arg: Box::new(e),
+                            kind: k,
+                            cat: self.reg_map(),
+                            missing_ok: false,
+                        });
+                    }
                 }
                 return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
             }
@@ -3279,7 +3296,30 @@ impl<'a> Binder<'a> {
                 if self.params.len() <= i {
                     self.params.resize(i + 1, DataType::Unknown);
                 }
-                Ok((Expr::Param(i), self.params[i].clone()))
+                let t = self.params[i].clone();
+                // A parameter whose type an earlier reference decided is read as that type
+                // at every reference, not only the first (the value given may be of another
+                // type: `a = $1 OR b = $1` with a bigint for integer columns). See `coerce`:
+                // an OID alias parameter is read through the catalog.
+                if let Some(k) = reg_kind(&t) {
+                    let cat = self.reg_map();
+                    return Ok((
+                        Expr::RegCast {
+                            arg: Box::new(Expr::Param(i)),
+                            kind: k,
+                            cat,
+                            missing_ok: false,
+                        },
+                        t,
+                    ));
+                }
+                if t == DataType::Unknown {
+                    return Ok((Expr::Param(i), t));
+                }
+                Ok((
+                    Expr::Cast(Box::new(Expr::Param(i)), t.clone(), CastContext::Explicit),
+                    t,
+                ))
             }
             Node::TypeCast(tc) => {
                 let Some(arg) = tc.arg.as_deref() else {
@@ -3504,13 +3544,14 @@ impl<'a> Binder<'a> {
                     4 | 5 => ("now", vec![]),
                     6 | 7 => ("localtime", vec![]),
                     8 | 9 => ("localtimestamp", vec![]),
+                    // The role and database names and the schema are of type name.
                     10..=13 => {
-                        return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Text));
+                        return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Name));
                     }
-                    14 => return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Text)),
+                    14 => return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Name)),
                     _ => {
                         let s = self.current_schema();
-                        return Ok((Expr::Const(s), DataType::Text));
+                        return Ok((Expr::Const(s), DataType::Name));
                     }
                 };
                 let Some(r) = basalt_func::resolve_function(name, &[]) else {
@@ -3813,6 +3854,13 @@ impl<'a> Binder<'a> {
         {
             return Ok(DataType::Int8);
         }
+        // `name` and `"char"` with another string type: PostgreSQL's `name = text` operator,
+        // or `text = text` through their implicit casts; nothing is cut to 63 bytes.
+        let catalog_string = |t: &DataType| matches!(t, DataType::Name | DataType::Char);
+        let stringish = |t: &DataType| t.is_string() || catalog_string(t);
+        if (catalog_string(lt) || catalog_string(rt)) && stringish(lt) && stringish(rt) {
+            return Ok(DataType::Text);
+        }
         let ok = (num_rank(lt).is_some() && num_rank(rt).is_some())
             || (time_rank(lt).is_some() && time_rank(rt).is_some())
             || (lt.is_string() && rt.is_string());
@@ -3861,6 +3909,22 @@ impl<'a> Binder<'a> {
                 ) {
                     return self.row_comparison(&op, &l.args, &r.args, scope, a.location);
                 }
+                // `row op (SELECT ...)`: a row comparison with the subquery's one row, as
+                // PostgreSQL's ROWCOMPARE sublink.
+                if let (Some(left @ Node::RowExpr(_)), Some(Node::SubLink(sl))) = (
+                    a.lexpr.as_deref().and_then(|n| n.node.as_ref()),
+                    right.node.as_ref(),
+                ) && sl.sub_link_type == protobuf::SubLinkType::ExprSublink as i32
+                {
+                    let mut sl = (**sl).clone();
+                    sl.sub_link_type = protobuf::SubLinkType::RowcompareSublink as i32;
+                    sl.testexpr = Some(Box::new(protobuf::Node {
+                        node: Some(left.clone()),
+                    }));
+                    sl.oper_name = a.name.clone();
+                    sl.location = a.location;
+                    return self.bind_sublink(&sl, scope);
+                }
                 let (re, rt) = self.bind_expr(right, scope)?;
                 let Some(left) = a.lexpr.as_deref() else {
                     return self.prefix_op(&op, re, rt, a.location);
@@ -3875,6 +3939,7 @@ impl<'a> Binder<'a> {
                 };
                 let (le, lt) = self.bind_expr(l, scope)?;
                 let (re, rt) = self.bind_expr(r, scope)?;
+                let (re, rt) = self.devector(re, rt)?;
                 let elem = match &rt {
                     DataType::Array(e) => (**e).clone(),
                     DataType::Unknown => lt.clone(),
@@ -4310,10 +4375,12 @@ impl<'a> Binder<'a> {
         location: i32,
     ) -> Result<(Expr, DataType), SqlError> {
         if let Some(c) = CmpOp::from_symbol(op) {
-            let operands_ok = !(matches!(lt, DataType::Array(_))
-                != matches!(rt, DataType::Array(_))
-                && lt != DataType::Unknown
-                && rt != DataType::Unknown);
+            let array =
+                |t: &DataType| matches!(t, DataType::Array(_)) || t.vector_array().is_some();
+            let operands_ok =
+                !(array(&lt) != array(&rt) && lt != DataType::Unknown && rt != DataType::Unknown);
+            // `int2vector = int2vector` compares them as arrays; the vectors meet nothing
+            // else (`int2vector = smallint[]` does not exist in PostgreSQL either).
             if operands_ok {
                 let r = self.comparison(c, le, lt, re, rt);
                 if self.unplaced {
@@ -4323,6 +4390,26 @@ impl<'a> Binder<'a> {
                     .map(|e| (e, DataType::Bool))
                     .map_err(|e| e.at(pos(location)));
             }
+        }
+        // Other operators take the vectors as arrays (`indkey || 3`, `@>`).
+        let (le, lt) = self.devector(le, lt)?;
+        let (re, rt) = self.devector(re, rt)?;
+        // `"char"` converts implicitly to text but is not of the string category, so
+        // `textcat` and `anytextcat` tie for it, as in PostgreSQL.
+        let textish = |t: &DataType| {
+            t.is_string() || matches!(t, DataType::Name | DataType::Char | DataType::Unknown)
+        };
+        if op == "||"
+            && (lt == DataType::Char || rt == DataType::Char)
+            && textish(&lt)
+            && textish(&rt)
+        {
+            return Err(ambiguous_operator(&format!(
+                "{} || {}",
+                lt.format_type(),
+                rt.format_type()
+            ))
+            .at(pos(location)));
         }
         let arith = match op {
             "+" => Some(ArithOp::Add),
@@ -4468,72 +4555,29 @@ impl<'a> Binder<'a> {
         }
         let id = self.fresh_id();
         let kind_i = sl.sub_link_type;
-        let (kind, ty) =
-            match kind_i {
-                1 => (SubqueryKind::Exists, DataType::Bool),
-                2 | 3 => {
-                    let Some(t) = sl.testexpr.as_deref() else {
-                        return Err(err("42601", "ANY/ALL without left operand"));
-                    };
-                    if let Some(Node::RowExpr(row)) = t.node.as_ref() {
-                        let opname = names(&sl.oper_name);
-                        let op = opname.last().map(String::as_str).unwrap_or("=");
-                        let cop = match op {
-                            "=" => CmpOp::Eq,
-                            "<>" => CmpOp::Ne,
-                            _ => {
-                                return Err(err(
-                                    "0A000",
-                                    format!("feature not supported: row {op} ANY/ALL (subquery)"),
-                                ));
-                            }
-                        };
-                        if q.types.len() != row.args.len() {
-                            return Err(err(
-                                "42601",
-                                if q.types.len() > row.args.len() {
-                                    "subquery has too many columns"
-                                } else {
-                                    "subquery has too few columns"
-                                },
-                            )
-                            .at(pos(sl.location)));
-                        }
-                        let mut left = Vec::new();
-                        let mut types = Vec::new();
-                        for (arg, rt) in row.args.iter().zip(&q.types) {
-                            let (le, lt) = self.bind_expr(arg, scope)?;
-                            let t = self
-                                .operand_type(&lt, rt, op)
-                                .map_err(|e| e.at(pos(sl.location)))?;
-                            left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
-                            types.push(t);
-                        }
-                        let plan = coerce_plan(q.plan, &q.types, &types, self)?;
-                        let sq = Subquery {
-                            kind: SubqueryKind::RowQuantified {
-                                left,
-                                op: cop,
-                                all: kind_i == 2,
-                            },
-                            plan,
-                            correlated,
-                            id,
-                            outer_refs,
-                            outer_positions,
-                            outer_map: None,
-                        };
-                        return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
-                    }
-                    let (le, lt) = self.bind_expr(t, scope)?;
+        let (kind, ty) = match kind_i {
+            1 => (SubqueryKind::Exists, DataType::Bool),
+            2 | 3 => {
+                let Some(t) = sl.testexpr.as_deref() else {
+                    return Err(err("42601", "ANY/ALL without left operand"));
+                };
+                if let Some(Node::RowExpr(row)) = t.node.as_ref() {
                     let opname = names(&sl.oper_name);
                     let op = opname.last().map(String::as_str).unwrap_or("=");
-                    let cop = CmpOp::from_symbol(op)
-                        .ok_or_else(|| err("0A000", format!("feature not supported: {op} ANY")))?;
-                    if q.types.len() != 1 {
+                    let cop = match op {
+                        "=" => CmpOp::Eq,
+                        "<>" => CmpOp::Ne,
+                        _ => {
+                            return Err(err(
+                                "0A000",
+                                format!("feature not supported: row {op} ANY/ALL (subquery)"),
+                            ));
+                        }
+                    };
+                    if q.types.len() != row.args.len() {
                         return Err(err(
                             "42601",
-                            if q.types.len() > 1 {
+                            if q.types.len() > row.args.len() {
                                 "subquery has too many columns"
                             } else {
                                 "subquery has too few columns"
@@ -4541,15 +4585,20 @@ impl<'a> Binder<'a> {
                         )
                         .at(pos(sl.location)));
                     }
-                    let rt = q.types[0].clone();
-                    let t = self
-                        .operand_type(&lt, &rt, op)
-                        .map_err(|e| e.at(pos(sl.location)))?;
-                    let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
-                    let plan = coerce_plan(q.plan, &q.types, &[t], self)?;
+                    let mut left = Vec::new();
+                    let mut types = Vec::new();
+                    for (arg, rt) in row.args.iter().zip(&q.types) {
+                        let (le, lt) = self.bind_expr(arg, scope)?;
+                        let t = self
+                            .operand_type(&lt, rt, op)
+                            .map_err(|e| e.at(pos(sl.location)))?;
+                        left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
+                        types.push(t);
+                    }
+                    let plan = coerce_plan(q.plan, &q.types, &types, self)?;
                     let sq = Subquery {
-                        kind: SubqueryKind::Quantified {
-                            left: Box::new(le),
+                        kind: SubqueryKind::RowQuantified {
+                            left,
                             op: cop,
                             all: kind_i == 2,
                         },
@@ -4562,28 +4611,113 @@ impl<'a> Binder<'a> {
                     };
                     return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
                 }
-                5 => {
-                    if q.types.len() != 1 {
-                        return Err(err("42601", "subquery must return only one column")
-                            .at(pos(sl.location)));
-                    }
-                    (SubqueryKind::Scalar, q.types[0].clone())
+                let (le, lt) = self.bind_expr(t, scope)?;
+                let opname = names(&sl.oper_name);
+                let op = opname.last().map(String::as_str).unwrap_or("=");
+                let cop = CmpOp::from_symbol(op)
+                    .ok_or_else(|| err("0A000", format!("feature not supported: {op} ANY")))?;
+                if q.types.len() != 1 {
+                    return Err(err(
+                        "42601",
+                        if q.types.len() > 1 {
+                            "subquery has too many columns"
+                        } else {
+                            "subquery has too few columns"
+                        },
+                    )
+                    .at(pos(sl.location)));
                 }
-                7 => {
-                    if q.types.len() != 1 {
-                        return Err(err("42601", "subquery must return only one column")
-                            .at(pos(sl.location)));
-                    }
-                    let elem = q.types[0].clone();
-                    // ARRAY(subquery) of arrays has one more dimension.
-                    let ty = match &elem {
-                        DataType::Array(_) => elem.clone(),
-                        e => DataType::Array(Box::new(e.clone())),
-                    };
-                    (SubqueryKind::Array(elem), ty)
+                let rt = q.types[0].clone();
+                let t = self
+                    .operand_type(&lt, &rt, op)
+                    .map_err(|e| e.at(pos(sl.location)))?;
+                let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
+                let plan = coerce_plan(q.plan, &q.types, &[t], self)?;
+                let sq = Subquery {
+                    kind: SubqueryKind::Quantified {
+                        left: Box::new(le),
+                        op: cop,
+                        all: kind_i == 2,
+                    },
+                    plan,
+                    correlated,
+                    id,
+                    outer_refs,
+                    outer_positions,
+                    outer_map: None,
+                };
+                return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
+            }
+            4 => {
+                let Some(Node::RowExpr(row)) = sl.testexpr.as_deref().and_then(|t| t.node.as_ref())
+                else {
+                    return Err(err("42601", "row comparison without a left row"));
+                };
+                let opname = names(&sl.oper_name);
+                let op = opname.last().map(String::as_str).unwrap_or("=");
+                let Some(cop) = CmpOp::from_symbol(op) else {
+                    return Err(err(
+                        "0A000",
+                        format!("feature not supported: row comparison with {op}"),
+                    ));
+                };
+                if q.types.len() != row.args.len() {
+                    return Err(err(
+                        "42601",
+                        if q.types.len() > row.args.len() {
+                            "subquery has too many columns"
+                        } else {
+                            "subquery has too few columns"
+                        },
+                    )
+                    .at(pos(sl.location)));
                 }
-                _ => return Err(err("0A000", "feature not supported: this kind of subquery")),
-            };
+                let mut left = Vec::new();
+                let mut types = Vec::new();
+                for (arg, rt) in row.args.iter().zip(&q.types) {
+                    let (le, lt) = self.bind_expr(arg, scope)?;
+                    let t = self
+                        .operand_type(&lt, rt, op)
+                        .map_err(|e| e.at(pos(sl.location)))?;
+                    left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
+                    types.push(t);
+                }
+                let plan = coerce_plan(q.plan, &q.types, &types, self)?;
+                let sq = Subquery {
+                    kind: SubqueryKind::RowCompare { left, op: cop },
+                    plan,
+                    correlated,
+                    id,
+                    outer_refs,
+                    outer_positions,
+                    outer_map: None,
+                };
+                return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
+            }
+            5 => {
+                if q.types.len() != 1 {
+                    return Err(
+                        err("42601", "subquery must return only one column").at(pos(sl.location))
+                    );
+                }
+                (SubqueryKind::Scalar, q.types[0].clone())
+            }
+            7 => {
+                if q.types.len() != 1 {
+                    return Err(
+                        err("42601", "subquery must return only one column").at(pos(sl.location))
+                    );
+                }
+                let elem = q.types[0].clone();
+                // ARRAY(subquery) of arrays has one more dimension.
+                let ty = match &elem {
+                    DataType::Array(_) => elem.clone(),
+                    e => DataType::Array(Box::new(e.clone())),
+                };
+                (SubqueryKind::Array(elem), ty)
+            }
+            _ => return Err(err("0A000", "feature not supported: this kind of subquery")),
+        };
         Ok((
             Expr::Subquery(Box::new(Subquery {
                 kind,
@@ -4620,6 +4754,7 @@ impl<'a> Binder<'a> {
                 }
             }
         }
+        let (base, ty) = self.devector(base, ty)?;
         let DataType::Array(elem) = ty.clone() else {
             return Err(err(
                 "42804",
@@ -4675,6 +4810,31 @@ impl<'a> Binder<'a> {
             },
             out_ty,
         ))
+    }
+
+    /// An `int2vector` / `oidvector` expression as the array it is (lower bound 0), for
+    /// subscripts, `ANY` and functions taking arrays; other expressions unchanged.
+    fn devector(&mut self, e: Expr, t: DataType) -> Result<(Expr, DataType), SqlError> {
+        match t.vector_array() {
+            Some(at) => Ok((self.coerce(e, &t, &at, CastContext::Implicit)?, at)),
+            None => Ok((e, t)),
+        }
+    }
+
+    /// [`Binder::devector`] of each argument.
+    fn devector_all(
+        &mut self,
+        args: Vec<Expr>,
+        types: Vec<DataType>,
+    ) -> Result<(Vec<Expr>, Vec<DataType>), SqlError> {
+        let mut es = Vec::with_capacity(args.len());
+        let mut ts = Vec::with_capacity(types.len());
+        for (e, t) in args.into_iter().zip(types) {
+            let (e, t) = self.devector(e, t)?;
+            es.push(e);
+            ts.push(t);
+        }
+        Ok((es, ts))
     }
 
     fn bind_args(
@@ -4813,20 +4973,31 @@ impl<'a> Binder<'a> {
         {
             return Ok(r);
         }
-        if matches!(
-            name.as_str(),
-            "row_number"
-                | "rank"
-                | "dense_rank"
-                | "percent_rank"
-                | "cume_dist"
-                | "ntile"
-                | "lag"
-                | "lead"
-                | "first_value"
-                | "last_value"
-                | "nth_value"
-        ) {
+        // With arguments, only the hypothetical-set aggregate matches (the window function
+        // takes none).
+        if basalt_func::is_hypothetical_set(&name) && !fc.agg_within_group && !fc.args.is_empty() {
+            return Err(err(
+                "42809",
+                format!("WITHIN GROUP is required for ordered-set aggregate {name}"),
+            )
+            .at(pos(fc.location)));
+        }
+        if !fc.agg_within_group
+            && matches!(
+                name.as_str(),
+                "row_number"
+                    | "rank"
+                    | "dense_rank"
+                    | "percent_rank"
+                    | "cume_dist"
+                    | "ntile"
+                    | "lag"
+                    | "lead"
+                    | "first_value"
+                    | "last_value"
+                    | "nth_value"
+            )
+        {
             return Err(err(
                 "42809",
                 format!("window function {name} requires an OVER clause"),
@@ -4925,6 +5096,14 @@ impl<'a> Binder<'a> {
             "coalesce" | "greatest" | "least" => {}
             _ => {}
         }
+        // int2vector / oidvector arguments are arrays to the functions taking arrays.
+        let (args, types) = if types.iter().any(|t| t.vector_array().is_some())
+            && basalt_func::resolve_function(&name, &types).is_none()
+        {
+            self.devector_all(args, types)?
+        } else {
+            (args, types)
+        };
         if let Some((r, row_type)) = self.json_record_call(&name, &types, None, false, location)? {
             let set = matches!(
                 r.func,
@@ -5128,6 +5307,10 @@ impl<'a> Binder<'a> {
             } else {
                 self.bind_call_args(name, &fc.args, fc.location, scope)?
             };
+            // array_agg of a vector accumulates it as the array it is (anyarray).
+            if name == "array_agg" {
+                (args, types) = self.devector_all(args, types)?;
+            }
             let filter = match fc.agg_filter.as_deref() {
                 Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
                 None => None,
@@ -5143,9 +5326,9 @@ impl<'a> Binder<'a> {
                 let (e, t) = self.bind_expr(n, scope)?;
                 let (desc, nulls_first) = sort_dir(sb);
                 if fc.agg_within_group {
-                    // The sorted value is the ordered-set aggregate's first argument.
-                    args.insert(0, e.clone());
-                    types.insert(0, t);
+                    // The sorted values are the ordered-set aggregate's first arguments.
+                    args.insert(order.len(), e.clone());
+                    types.insert(order.len(), t);
                 }
                 order.push(SortKey {
                     expr: e,
@@ -5194,10 +5377,50 @@ impl<'a> Binder<'a> {
             .with_hint("Could not choose a best candidate function. You might need to add explicit type casts.")
             .at(pos(location)));
         }
+        let hypothetical = fc.agg_within_group && basalt_func::is_hypothetical_set(name);
+        // The types the aggregate is resolved for (its arguments are cast to them).
+        let mut wanted = types.clone();
+        if hypothetical {
+            let keys = order.len();
+            let direct = types.len() - keys;
+            if direct != keys {
+                let shown = types
+                    .iter()
+                    .map(|t| {
+                        if *t == DataType::Unknown {
+                            "unknown".into()
+                        } else {
+                            t.format_type()
+                        }
+                    })
+                    .collect::<Vec<_>>();
+                let mut shown = shown;
+                shown.rotate_left(keys);
+                return Err(err(
+                    "42883",
+                    format!("function {name}({}) does not exist", shown.join(", ")),
+                )
+                .with_hint(format!(
+                    "To use the hypothetical-set aggregate {name}, the number of hypothetical direct arguments (here {direct}) must match the number of ordering columns (here {keys})."
+                ))
+                .at(pos(location)));
+            }
+            // Each direct argument and its sort key take their common type.
+            for i in 0..keys {
+                let direct_at = fc.args.get(i).and_then(expr_start);
+                let t = common_type_at(
+                    &[types[i].clone(), types[keys + i].clone()],
+                    &[None, direct_at],
+                    "WITHIN GROUP",
+                )?;
+                wanted[i] = t.clone();
+                wanted[keys + i] = t;
+            }
+        }
         let resolved = if ordered_set != fc.agg_within_group {
             None
         } else {
-            basalt_func::resolve_aggregate(name, &types)
+            basalt_func::resolve_aggregate(name, &wanted)
         };
         let Some(resolved) = resolved else {
             let mut shown = types.clone();
@@ -5243,6 +5466,16 @@ impl<'a> Binder<'a> {
         } else {
             order
         };
+        let mut resolved = resolved;
+        if let basalt_func::AggFunc::Hypothetical {
+            desc, nulls_first, ..
+        } = &mut resolved.func
+        {
+            for (i, k) in order.iter().enumerate() {
+                *desc |= u32::from(k.desc) << i;
+                *nulls_first |= u32::from(k.nulls_first) << i;
+            }
+        }
         let mut call = AggCall {
             func: resolved,
             args: cargs,
@@ -6009,6 +6242,14 @@ fn same_tree(a: &protobuf::Node, b: &protobuf::Node) -> bool {
     strip(a) == strip(b)
 }
 
+/// The OID alias kind of `regclass`-like types and their arrays.
+fn reg_kind(t: &DataType) -> Option<basalt_common::types::RegKind> {
+    match t.element().unwrap_or(t) {
+        DataType::Reg(k) => Some(*k),
+        _ => None,
+    }
+}
+
 /// PostgreSQL's error when operator resolution finds several equally good candidates.
 fn ambiguous_operator(sig: &str) -> SqlError {
     err("42725", format!("operator is not unique: {sig}")).with_hint(
@@ -6351,7 +6592,8 @@ fn post_agg(
                     let l = std::mem::replace(left.as_mut(), Expr::Const(Value::Null));
                     **left = post_agg(l, groups, ngroups, scope, locate)?;
                 }
-                SubqueryKind::RowQuantified { left, .. } => {
+                SubqueryKind::RowQuantified { left, .. }
+                | SubqueryKind::RowCompare { left, .. } => {
                     *left = std::mem::take(left)
                         .into_iter()
                         .map(|l| post_agg(l, groups, ngroups, scope, locate))

@@ -522,7 +522,16 @@ pub fn check_index_deferral(con: &protobuf::Constraint) -> Result<(), SqlError> 
             "feature not supported: deferrable unique constraints",
         ));
     }
+    if !con.including.is_empty() {
+        return Err(include_not_supported());
+    }
     Ok(())
+}
+
+/// Non-key (`INCLUDE`) index columns are not kept: refused rather than left out of
+/// `pg_index.indkey` and `pg_get_indexdef`.
+fn include_not_supported() -> SqlError {
+    err("0A000", "feature not supported: INCLUDE columns of indexes")
 }
 
 /// Where the PRIMARY KEY constraints of a CREATE TABLE are, in text order.
@@ -1555,6 +1564,9 @@ pub fn create_index(
                 s.access_method
             ),
         ));
+    }
+    if !s.index_including_params.is_empty() {
+        return Err(include_not_supported());
     }
     let toid = lookup_table(cat, search_path, rv)?;
     let Some(table) = cat.tables.get(&toid).cloned() else {

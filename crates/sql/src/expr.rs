@@ -159,6 +159,14 @@ pub enum SubqueryKind {
         /// ALL instead of ANY.
         all: bool,
     },
+    /// `(a, b) op (subquery)`: a row comparison with the subquery's single row (none gives
+    /// NULL, several are an error).
+    RowCompare {
+        /// The left row.
+        left: Vec<Expr>,
+        /// The comparison.
+        op: CmpOp,
+    },
 }
 
 /// A bound subquery expression.
@@ -420,7 +428,8 @@ impl Expr {
             }
             Expr::Subquery(s) => match &s.kind {
                 SubqueryKind::Quantified { left, .. } => vec![left],
-                SubqueryKind::RowQuantified { left, .. } => left.iter().collect(),
+                SubqueryKind::RowQuantified { left, .. }
+                | SubqueryKind::RowCompare { left, .. } => left.iter().collect(),
                 _ => vec![],
             },
         }
@@ -539,7 +548,9 @@ impl Expr {
                     let l = std::mem::replace(left.as_mut(), Expr::Const(Value::Null));
                     **left = l.rewrite(f)?;
                 }
-                if let SubqueryKind::RowQuantified { left, .. } = &mut s.kind {
+                if let SubqueryKind::RowQuantified { left, .. }
+                | SubqueryKind::RowCompare { left, .. } = &mut s.kind
+                {
                     let l = std::mem::take(left);
                     *left = rewrite_all(l, f)?;
                 }
@@ -951,6 +962,23 @@ fn eval_subquery(s: &Subquery, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, 
             Value::Bool(*all)
         });
     }
+    if let SubqueryKind::RowCompare { left, op } = &s.kind {
+        let rows = run_subquery(s, row, cx)?;
+        if rows.len() > 1 {
+            return Err(SqlError::new(
+                "21000",
+                "more than one row returned by a subquery used as an expression",
+            ));
+        }
+        let Some(r) = rows.first() else {
+            return Ok(Value::Null);
+        };
+        let mut xs = Vec::with_capacity(left.len());
+        for e in left {
+            xs.push(eval(e, row, cx)?);
+        }
+        return Ok(row_compare(*op, &xs, r));
+    }
     if let SubqueryKind::Quantified { left, op, all } = &s.kind {
         let rows = run_subquery(s, row, cx)?;
         if rows.is_empty() {
@@ -988,8 +1016,46 @@ fn eval_subquery(s: &Subquery, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, 
                 _ => Value::array(elem.clone(), items),
             }
         }
-        SubqueryKind::Quantified { .. } | SubqueryKind::RowQuantified { .. } => Value::Null,
+        SubqueryKind::Quantified { .. }
+        | SubqueryKind::RowQuantified { .. }
+        | SubqueryKind::RowCompare { .. } => Value::Null,
     })
+}
+
+/// `xs op ys` for rows, as PostgreSQL compares row constructors: `=` is true when every pair
+/// is equal, false when one pair differs, else NULL (`<>` the opposite); the ordering
+/// operators decide by the first pair that is not equal, NULL if a NULL comes first.
+fn row_compare(op: CmpOp, xs: &[Value], ys: &[Value]) -> Value {
+    match op {
+        CmpOp::Eq | CmpOp::Ne => {
+            let mut eq = Some(true);
+            for (x, y) in xs.iter().zip(ys) {
+                match truth(&cmp_values(CmpOp::Eq, x, y)) {
+                    None => eq = eq.and(None),
+                    Some(false) => {
+                        eq = Some(false);
+                        break;
+                    }
+                    Some(true) => {}
+                }
+            }
+            match (op, eq) {
+                (_, None) => Value::Null,
+                (CmpOp::Ne, Some(b)) => Value::Bool(!b),
+                (_, Some(b)) => Value::Bool(b),
+            }
+        }
+        _ => {
+            for (x, y) in xs.iter().zip(ys) {
+                match truth(&cmp_values(CmpOp::Eq, x, y)) {
+                    None => return Value::Null,
+                    Some(true) => {}
+                    Some(false) => return cmp_values(op, x, y),
+                }
+            }
+            Value::Bool(matches!(op, CmpOp::Le | CmpOp::Ge))
+        }
+    }
 }
 
 /// A context for evaluating constant expressions at bind time.

@@ -98,6 +98,10 @@ const T_RECORD: u8 = 22;
 const T_REG: u8 = 23;
 /// A jsonpath: its canonical text.
 const T_JSONPATH: u8 = 24;
+/// A `"char"`: one byte.
+const T_CHAR: u8 = 25;
+/// An `int2vector` / `oidvector`: element type name, count, elements.
+const T_VECTOR: u8 = 26;
 
 fn put_len(out: &mut Vec<u8>, mut n: usize) {
     loop {
@@ -210,6 +214,18 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
         Value::Jsonb(j) => {
             out.push(T_JSONB);
             put_bytes(out, j.to_text().as_bytes());
+        }
+        Value::Char(c) => {
+            out.push(T_CHAR);
+            out.push(*c);
+        }
+        Value::Array(a) if a.vector => {
+            out.push(T_VECTOR);
+            put_bytes(out, a.element_type.format_type().as_bytes());
+            put_len(out, a.elements.len());
+            for e in &a.elements {
+                encode_value(out, e);
+            }
         }
         Value::Array(a) => {
             if a.is_plain() {
@@ -363,6 +379,16 @@ impl<'a> Reader<'a> {
                     Value::array_with_dims(ty, elements, dims)
                         .ok_or_else(|| damaged("array dimensions"))?
                 }
+            }
+            T_CHAR => Value::Char(self.take(1)?[0]),
+            T_VECTOR => {
+                let ty = DataType::parse(&self.string()?).map_err(|_| damaged("vector type"))?;
+                let n = self.len()?;
+                let mut elements = Vec::with_capacity(n.min(1024));
+                for _ in 0..n {
+                    elements.push(self.value(depth + 1)?);
+                }
+                Value::vector(ty, elements)
             }
             T_JSONPATH => Value::JsonPath(std::sync::Arc::new(
                 basalt_common::types::jsonpath::parse_jsonpath(&self.string()?)

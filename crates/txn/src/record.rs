@@ -18,8 +18,16 @@ pub const TS_OFFSET: usize = 1;
 pub type Write = (Vec<u8>, Option<Vec<u8>>);
 
 /// Encodes a commit record with a placeholder timestamp (see [`set_ts`]).
-pub fn encode<'a>(writes: impl ExactSizeIterator<Item = (&'a [u8], Option<&'a [u8]>)>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + writes.len() * 32);
+pub fn encode<'a>(
+    writes: impl ExactSizeIterator<Item = (&'a [u8], Option<&'a [u8]>)> + Clone,
+) -> Vec<u8> {
+    // Sized exactly first: a large transaction's record is big, and growing it by doubling
+    // copies it several times and touches twice the memory.
+    let size: usize = writes
+        .clone()
+        .map(|(k, v)| 5 + k.len() + v.map_or(0, |v| 4 + v.len()))
+        .sum();
+    let mut out = Vec::with_capacity(13 + size);
     out.push(VERSION);
     out.extend_from_slice(&0u64.to_le_bytes());
     out.extend_from_slice(&(writes.len() as u32).to_le_bytes());

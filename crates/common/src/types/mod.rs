@@ -15,6 +15,7 @@
 //! - [`scalar`], [`datetime`], [`interval`], [`json`], [`array`](mod@array): the I/O of each family.
 //! - [`cast`](mod@cast): [`cast()`](cast::cast) and the cast table ([`cast_context`]) for the binder.
 //! - [`arith`](mod@arith): integer, float, numeric and interval arithmetic with PostgreSQL's errors.
+//! - [`catalog`](mod@catalog): `name`, `"char"`, `int2vector` and `oidvector`.
 //! - [`record`]: [`RecordType`] and [`RecordValue`], composite types and their text I/O.
 //! - [`key`]: [`to_key_value`], the order-preserving mapping to [`crate::keycode`] keys.
 //! - [`tz`]: time zones of the tz database (TZif files and POSIX `TZ` strings).
@@ -35,6 +36,7 @@ mod bigint;
 pub mod arith;
 pub mod array;
 pub mod cast;
+pub mod catalog;
 pub mod datatype;
 pub mod datetime;
 pub mod error;

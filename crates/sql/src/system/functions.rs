@@ -431,10 +431,24 @@ fn bind_format_type(
 
 fn index_entries(ctx: &Ctx<'_>, col: Option<i64>, pretty: bool) -> Vec<(i64, Value)> {
     let cat = ctx.cat;
+    // Pretty-printing leaves out the schema of a table the search path finds (psql's \d).
+    let rels = if pretty {
+        tables::relations(cat)
+    } else {
+        Vec::new()
+    };
+    let visible = |table: u32| {
+        rels.iter()
+            .find(|r| r.oid == table)
+            .is_some_and(|r| tables::rel_visible(ctx, &rels, r))
+    };
     cat.indexes
         .values()
         .map(|ix| {
             let v = match col {
+                None | Some(0) if pretty && visible(ix.table) => {
+                    text(&tables::index_def_unqualified(cat, ix))
+                }
                 None | Some(0) => text(&tables::index_def(cat, ix)),
                 Some(k) => {
                     let t = cat.tables.get(&ix.table);
@@ -445,7 +459,11 @@ fn index_entries(ctx: &Ctx<'_>, col: Option<i64>, pretty: bool) -> Vec<(i64, Val
                             let s = tables::index_key_text(t, key);
                             match key {
                                 // A lone expression column is shown without the parentheses.
-                                crate::catalog::IndexKey::Expr(e) if pretty => text(e),
+                                crate::catalog::IndexKey::Expr(e)
+                                    if pretty || tables::looks_like_function(e) =>
+                                {
+                                    text(e)
+                                }
                                 crate::catalog::IndexKey::Expr(e) => text(&format!("({e})")),
                                 crate::catalog::IndexKey::Column(_) => text(&s),
                             }
@@ -706,7 +724,7 @@ pub fn bind(
                 OidArg::Const(Some(_)) => Expr::Const(text(ROLE_NAME)),
                 OidArg::Dyn(e) => case_of(e, Vec::new(), text(ROLE_NAME)),
             };
-            (e, ty)
+            (e, DataType::Name)
         }
         ("pg_encoding_to_char", 1) => {
             let o = oid_arg(b, 0, OidKind::Plain)?;
@@ -716,7 +734,7 @@ pub fn bind(
                 _ => text(""),
             };
             let entries = vec![(0, enc(0)), (6, enc(6))];
-            (o.map(enc, entries, text("")), ty)
+            (o.map(enc, entries, text("")), DataType::Name)
         }
         ("obj_description", 1 | 2) => {
             let o = oid_arg(b, 0, OidKind::Plain)?;
@@ -809,8 +827,8 @@ pub fn bind(
                 v.push(text(ctx.cat.schema_name(*s)));
             }
             (
-                Expr::Const(Value::array(DataType::Text, v)),
-                DataType::Array(Box::new(DataType::Text)),
+                Expr::Const(Value::array(DataType::Name, v)),
+                DataType::Array(Box::new(DataType::Name)),
             )
         }
         (
@@ -838,7 +856,7 @@ pub fn bind(
             | "to_regrole",
             1,
         ) => {
-            if !(types[0].is_string() || types[0] == DataType::Unknown) {
+            if !(types[0].is_string() || matches!(types[0], DataType::Unknown | DataType::Name)) {
                 return Err(err(
                     "42883",
                     format!("function {name}({}) does not exist", types[0].format_type()),

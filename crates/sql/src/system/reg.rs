@@ -579,6 +579,8 @@ impl RegCatalog {
             Value::Array(a) => {
                 let mut out = a.as_ref().clone();
                 out.element_type = DataType::Reg(k);
+                // An oidvector made regtype[] keeps its bounds but is a plain array.
+                out.vector = false;
                 for e in &mut out.elements {
                     *e = self.convert(e, k, missing_ok)?;
                 }

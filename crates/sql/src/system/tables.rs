@@ -2,12 +2,12 @@
 //! 15's names, in PostgreSQL's order) and their rows, computed from the [`Catalog`] each time
 //! a statement names one.
 //!
-//! Column types follow PostgreSQL's where Basalt has the type; otherwise: `oid` (unsigned
-//! 32-bit) is `bigint`, `name`, `"char"`, `regproc`, `regtype` and `pg_node_tree` are `text`,
-//! `int2vector` is `smallint[]`, `oidvector` and `oid[]` are `bigint[]`, `aclitem[]` is
-//! `text[]` (always NULL). information_schema's domains map to their base types
-//! (`sql_identifier` and `character_data` → `text`, `cardinal_number` → `integer`,
-//! `yes_or_no` → `text`).
+//! Column types follow PostgreSQL's where Basalt has the type (`name`, `"char"`,
+//! `int2vector`, `oidvector` included); otherwise: `oid` (unsigned 32-bit) is `bigint`
+//! (so `oidvector`'s elements are too), `pg_node_tree` is `text`, `oid[]` is `bigint[]`,
+//! `aclitem[]` is `text[]` (always NULL). information_schema's
+//! domains map to their base types (`sql_identifier` and `character_data` → `text`,
+//! `cardinal_number` → `integer`, `yes_or_no` → `text`).
 
 use std::cell::Cell;
 
@@ -31,6 +31,8 @@ pub const HEAP_AM: u32 = 2;
 pub const BTREE_AM: u32 = 403;
 /// OID of the `default` collation.
 pub const DEFAULT_COLLATION: u32 = 100;
+/// OID of the `C` collation (that of `name`).
+pub const C_COLLATION: u32 = 950;
 /// OID of `pg_class` (the `classoid` of relations in `pg_description`).
 pub const PG_CLASS_OID: u32 = 1259;
 /// OID of `pg_namespace`.
@@ -49,9 +51,9 @@ pub const PG_DATABASE_OID: u32 = 1262;
 pub enum T {
     /// `oid` → bigint.
     Oid,
-    /// `name` → text.
+    /// `name`.
     Name,
-    /// `"char"` → text.
+    /// `"char"` (rows give a one-character text; see [`T::normalize`]).
     Char,
     /// boolean.
     Bool,
@@ -65,12 +67,18 @@ pub enum T {
     F4,
     /// text (also `pg_node_tree`).
     Text,
-    /// text[] (also `aclitem[]`, `"char"[]`).
+    /// text[] (also `aclitem[]`).
     TextArr,
-    /// smallint[] (also `int2vector`).
+    /// smallint[].
     I2Arr,
-    /// bigint[] (`oidvector`, `oid[]`).
+    /// bigint[] (`oid[]`).
     OidArr,
+    /// `"char"[]` (rows give a text[] of one-character texts).
+    CharArr,
+    /// `int2vector` (rows give a smallint[]).
+    I2Vec,
+    /// `oidvector` (rows give a bigint[]).
+    OidVec,
     /// timestamp with time zone.
     Tstz,
     /// `regproc`.
@@ -84,7 +92,9 @@ impl T {
     pub fn data_type(self) -> DataType {
         match self {
             T::Oid | T::I8 => DataType::Int8,
-            T::Name | T::Char | T::Text => DataType::Text,
+            T::Name => DataType::Name,
+            T::Char => DataType::Char,
+            T::Text => DataType::Text,
             T::Bool => DataType::Bool,
             T::I2 => DataType::Int2,
             T::I4 => DataType::Int4,
@@ -92,9 +102,34 @@ impl T {
             T::TextArr => DataType::Array(Box::new(DataType::Text)),
             T::I2Arr => DataType::Array(Box::new(DataType::Int2)),
             T::OidArr => DataType::Array(Box::new(DataType::Int8)),
+            T::CharArr => DataType::Array(Box::new(DataType::Char)),
+            T::I2Vec => DataType::Int2Vector,
+            T::OidVec => DataType::OidVector,
             T::Tstz => DataType::Timestamptz(None),
             T::RegProc => DataType::Reg(basalt_common::types::RegKind::Proc),
             T::RegType => DataType::Reg(basalt_common::types::RegKind::Type),
+        }
+    }
+}
+
+impl T {
+    /// A row's value as a value of the column's type: the row builders give `"char"` as a
+    /// one-character text and the vectors as plain arrays.
+    pub fn normalize(self, v: Value) -> Value {
+        match (self, v) {
+            (T::Char, Value::Text(s)) => Value::Char(s.bytes().next().unwrap_or(0)),
+            (T::CharArr, Value::Array(mut a)) => {
+                a.element_type = DataType::Char;
+                for e in &mut a.elements {
+                    if let Value::Text(s) = e {
+                        *e = Value::Char(s.bytes().next().unwrap_or(0));
+                    }
+                }
+                Value::Array(a)
+            }
+            (T::I2Vec, Value::Array(a)) => Value::vector(DataType::Int2, a.elements),
+            (T::OidVec, Value::Array(a)) => Value::vector(DataType::Int8, a.elements),
+            (_, v) => v,
         }
     }
 }
@@ -297,6 +332,20 @@ pub fn scalar_types() -> Vec<TypeFacts> {
         f(D::Uuid, false, 'U', false, 'c', 'p', true, false, 10065),
         f(D::Jsonb, false, 'U', false, 'i', 'x', true, false, 10088),
         f(D::JsonPath, false, 'U', false, 'i', 'x', true, false, 0),
+        f(D::Char, true, 'Z', false, 'c', 'p', false, false, 10007),
+        f(D::Name, false, 'S', false, 'c', 'p', false, false, 10028),
+        f(D::Int2Vector, false, 'A', false, 'i', 'p', false, false, 0),
+        f(
+            D::OidVector,
+            false,
+            'A',
+            false,
+            'i',
+            'p',
+            false,
+            false,
+            10032,
+        ),
     ];
     // The OID aliases (their opclass is oid_ops, of type oid, which Basalt lacks).
     types.extend(
@@ -329,7 +378,9 @@ pub fn builtin_types() -> Vec<DataType> {
 /// The collation of a type's values (`default` for strings, 0 otherwise).
 pub fn type_collation(t: &DataType) -> u32 {
     let base = t.element().unwrap_or(t);
-    if base.is_string() {
+    if *base == DataType::Name {
+        C_COLLATION
+    } else if base.is_string() {
         DEFAULT_COLLATION
     } else {
         0
@@ -441,10 +492,13 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         } else {
             ("-".to_string(), "-".to_string())
         };
-        let subscript = if *t == DataType::Jsonb {
-            "jsonb_subscript_handler"
-        } else {
-            "-"
+        let (subscript, elem) = match t {
+            DataType::Jsonb => ("jsonb_subscript_handler", 0),
+            DataType::Name => ("raw_array_subscript_handler", DataType::Char.oid()),
+            DataType::Int2Vector => ("array_subscript_handler", DataType::Int2.oid()),
+            // oid (26), which Basalt shows as bigint.
+            DataType::OidVector => ("array_subscript_handler", 26),
+            _ => ("-", 0),
         };
         let coll = type_collation(t);
         rows.push(vec![
@@ -461,7 +515,7 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             ch(','),
             oid(0),
             proc(subscript),
-            oid(0),
+            oid(elem),
             oid(t.array_oid()),
             proc(&io("in")),
             proc(&io("out")),
@@ -888,13 +942,53 @@ pub fn index_key_text(t: Option<&Table>, k: &IndexKey) -> String {
             .columns
             .get(*c)
             .map_or_else(|| "?".to_string(), |col| quote_ident(&col.name)),
+        // PostgreSQL leaves the parentheses off what reads as a function call.
+        (IndexKey::Expr(e), _) if looks_like_function(e) => e.clone(),
         (IndexKey::Expr(e), _) => format!("({e})"),
         (IndexKey::Column(_), None) => "?".to_string(),
     }
 }
 
+/// PostgreSQL's `looks_like_function` for a stored expression's text: a function call,
+/// `COALESCE`, `GREATEST` / `LEAST` or an SQL value function (`current_user`).
+pub fn looks_like_function(text: &str) -> bool {
+    use pg_query::protobuf::node::Node as N;
+    let Ok(parsed) = pg_query::parse(
+        &format!("SELECT {text}"),
+        pg_query::ParserOptions::default(),
+    ) else {
+        return false;
+    };
+    let top =
+        parsed
+            .protobuf
+            .stmts
+            .first()
+            .and_then(|s| match s.stmt.as_deref()?.node.as_ref()? {
+                N::SelectStmt(sel) => match sel.target_list.first()?.node.as_ref()? {
+                    N::ResTarget(rt) => rt.val.as_deref().and_then(|v| v.node.clone()),
+                    _ => None,
+                },
+                _ => None,
+            });
+    matches!(
+        top,
+        Some(N::FuncCall(_) | N::CoalesceExpr(_) | N::MinMaxExpr(_) | N::SqlvalueFunction(_))
+    )
+}
+
 /// `pg_get_indexdef(oid)`: `CREATE [UNIQUE] INDEX name ON schema.table USING btree (keys)`.
 pub fn index_def(cat: &Catalog, ix: &crate::catalog::Index) -> String {
+    index_def_with(cat, ix, true)
+}
+
+/// [`index_def`] without the table's schema (`pg_get_indexdef(i, 0, true)` of a table the
+/// search path finds).
+pub fn index_def_unqualified(cat: &Catalog, ix: &crate::catalog::Index) -> String {
+    index_def_with(cat, ix, false)
+}
+
+fn index_def_with(cat: &Catalog, ix: &crate::catalog::Index, qualified: bool) -> String {
     let t = cat.tables.get(&ix.table);
     let keys: Vec<String> = ix
         .keys
@@ -908,11 +1002,15 @@ pub fn index_def(cat: &Catalog, ix: &crate::catalog::Index) -> String {
             s
         })
         .collect();
+    let schema = if qualified {
+        format!("{}.", quote_ident(cat.schema_name(ix.schema)))
+    } else {
+        String::new()
+    };
     let mut def = format!(
-        "CREATE {}INDEX {} ON {}.{} USING btree ({}){}",
+        "CREATE {}INDEX {} ON {schema}{} USING btree ({}){}",
         if ix.unique { "UNIQUE " } else { "" },
         quote_ident(&ix.name),
-        quote_ident(cat.schema_name(ix.schema)),
         quote_ident(t.map_or("?", |t| t.name.as_str())),
         keys.join(", "),
         if ix.nulls_not_distinct {
@@ -1160,8 +1258,16 @@ fn pg_index_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .values()
         .map(|ix| {
             let t = cat.tables.get(&ix.table);
+            // An expression's type decides its operator class and collation, as a column's.
             let col_ty = |k: &IndexKey| match (k, t) {
                 (IndexKey::Column(c), Some(t)) => t.columns.get(*c).map(|c| c.ty.clone()),
+                (IndexKey::Expr(e), Some(t)) => {
+                    let scope = crate::binder::table_scope(t, &t.name);
+                    let mut b = crate::binder::Binder::new(cat, vec![t.schema], ctx.types);
+                    crate::dml::bind_text_expr(&mut b, e, &scope)
+                        .ok()
+                        .map(|(_, ty)| ty)
+                }
                 _ => None,
             };
             let exprs: Vec<&str> = ix
@@ -1194,7 +1300,7 @@ fn pg_index_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 })),
                 oidarr(ix.keys.iter().map(|k| match col_ty(k) {
                     Some(ty) => type_collation(&ty),
-                    None => DEFAULT_COLLATION,
+                    None => 0,
                 })),
                 oidarr(ix.keys.iter().map(|k| match col_ty(k) {
                     Some(ty) => default_opclass(&ty),
@@ -1966,7 +2072,7 @@ fn tables_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
 /// information_schema's `data_type` of a column type.
 pub fn sql_data_type(t: &DataType) -> String {
     match t {
-        DataType::Array(_) => "ARRAY".to_string(),
+        DataType::Array(_) | DataType::Int2Vector | DataType::OidVector => "ARRAY".to_string(),
         DataType::Bpchar(_) => "character".to_string(),
         other => other.without_typmod().format_type(),
     }
@@ -2015,6 +2121,12 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             DataType::Interval => i4(6),
             _ => null(),
         };
+        // A collation other than the database's default (that of `name`, `C`) is named.
+        let coll = if type_collation(ty) == C_COLLATION {
+            (name(DATABASE_NAME), name("pg_catalog"), name("C"))
+        } else {
+            (null(), null(), null())
+        };
         let identity = col.and_then(|c| c.identity);
         let seq = identity.and_then(|(_, s)| cat.sequences.get(&s));
         let seq_text = |f: fn(&crate::catalog::Sequence) -> i64| {
@@ -2040,9 +2152,9 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             null(),
             null(),
             null(),
-            null(),
-            null(),
-            null(),
+            coll.0,
+            coll.1,
+            coll.2,
             null(),
             null(),
             null(),
@@ -2296,8 +2408,8 @@ pub static RELS: &[VRel] = &[
             "indisunique": Bool, "indnullsnotdistinct": Bool, "indisprimary": Bool,
             "indisexclusion": Bool, "indimmediate": Bool, "indisclustered": Bool,
             "indisvalid": Bool, "indcheckxmin": Bool, "indisready": Bool,
-            "indislive": Bool, "indisreplident": Bool, "indkey": I2Arr,
-            "indcollation": OidArr, "indclass": OidArr, "indoption": I2Arr,
+            "indislive": Bool, "indisreplident": Bool, "indkey": I2Vec,
+            "indcollation": OidVec, "indclass": OidVec, "indoption": I2Vec,
             "indexprs": Text, "indpred": Text
         ],
         rows: pg_index_rows,
@@ -2350,7 +2462,7 @@ pub static RELS: &[VRel] = &[
             "prosupport": RegProc, "prokind": Char, "prosecdef": Bool, "proleakproof": Bool,
             "proisstrict": Bool, "proretset": Bool, "provolatile": Char,
             "proparallel": Char, "pronargs": I2, "pronargdefaults": I2, "prorettype": Oid,
-            "proargtypes": OidArr, "proallargtypes": OidArr, "proargmodes": TextArr,
+            "proargtypes": OidVec, "proallargtypes": OidArr, "proargmodes": CharArr,
             "proargnames": TextArr, "proargdefaults": Text, "protrftypes": OidArr,
             "prosrc": Text, "probin": Text, "prosqlbody": Text, "proconfig": TextArr,
             "proacl": TextArr
@@ -2555,7 +2667,7 @@ pub static RELS: &[VRel] = &[
             "oid": Oid, "tgrelid": Oid, "tgparentid": Oid, "tgname": Name, "tgfoid": Oid,
             "tgtype": I2, "tgenabled": Char, "tgisinternal": Bool, "tgconstrrelid": Oid,
             "tgconstrindid": Oid, "tgconstraint": Oid, "tgdeferrable": Bool,
-            "tginitdeferred": Bool, "tgnargs": I2, "tgattr": I2Arr, "tgargs": Text,
+            "tginitdeferred": Bool, "tgnargs": I2, "tgattr": I2Vec, "tgargs": Text,
             "tgqual": Text, "tgoldtable": Name, "tgnewtable": Name
         ],
         rows: no_rows,
@@ -2602,7 +2714,7 @@ pub static RELS: &[VRel] = &[
         kind: 'r',
         cols: cols![
             "oid": Oid, "stxrelid": Oid, "stxname": Name, "stxnamespace": Oid,
-            "stxowner": Oid, "stxstattarget": I4, "stxkeys": I2Arr, "stxkind": TextArr,
+            "stxowner": Oid, "stxstattarget": I4, "stxkeys": I2Vec, "stxkind": CharArr,
             "stxexprs": Text
         ],
         rows: no_rows,
@@ -2627,7 +2739,7 @@ pub static RELS: &[VRel] = &[
         oid: 6106,
         kind: 'r',
         cols: cols![
-            "oid": Oid, "prpubid": Oid, "prrelid": Oid, "prqual": Text, "prattrs": I2Arr
+            "oid": Oid, "prpubid": Oid, "prrelid": Oid, "prqual": Text, "prattrs": I2Vec
         ],
         rows: no_rows,
         at_run_time: None,
@@ -2648,7 +2760,7 @@ pub static RELS: &[VRel] = &[
         kind: 'r',
         cols: cols![
             "partrelid": Oid, "partstrat": Char, "partnatts": I2, "partdefid": Oid,
-            "partattrs": I2Arr, "partclass": OidArr, "partcollation": OidArr,
+            "partattrs": I2Vec, "partclass": OidVec, "partcollation": OidVec,
             "partexprs": Text
         ],
         rows: no_rows,
