@@ -55,3 +55,24 @@ fn functions_survive_reopen() {
     let e = conn.query_row("SELECT gone()", (), |r| r.get::<i32>(0));
     assert_eq!(e.unwrap_err().code(), "42883");
 }
+
+#[test]
+fn endless_recursion_fails_on_a_small_thread() {
+    // Spawned threads get 2 MiB of stack by default: the depth check must fire first.
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let db = Database::memory();
+            let conn = db.connect();
+            conn.execute(
+                "CREATE FUNCTION forever(n int) RETURNS int LANGUAGE sql AS 'SELECT forever(n + 1)'",
+                (),
+            )
+            .unwrap();
+            let e = conn.query_row("SELECT forever(1)", (), |r| r.get::<i32>(0));
+            assert_eq!(e.unwrap_err().code(), "54001");
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
