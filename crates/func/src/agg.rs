@@ -252,7 +252,8 @@ fn has_min_max(t: &DataType) -> bool {
         | DataType::Time(_)
         | DataType::Timestamp(_)
         | DataType::Timestamptz(_)
-        | DataType::Interval => true,
+        | DataType::Interval
+        | DataType::Enum(_) => true,
         DataType::Array(e) => has_min_max(e) || matches!(**e, DataType::Varchar(_)),
         _ => false,
     }

@@ -84,7 +84,8 @@ pub(crate) mod overload {
             | DataType::Jsonb
             | DataType::JsonPath
             | DataType::Char
-            | DataType::Record(_) => Category::User,
+            | DataType::Record(_)
+            | DataType::Enum(_) => Category::User,
         }
     }
 

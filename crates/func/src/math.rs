@@ -189,6 +189,7 @@ pub(crate) fn category(t: &DataType) -> char {
         | DataType::Jsonb
         | DataType::JsonPath => 'U',
         DataType::Record(_) => 'C',
+        DataType::Enum(_) => 'E',
         DataType::Unknown => 'X',
     }
 }

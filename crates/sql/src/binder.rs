@@ -440,15 +440,58 @@ pub fn resolve_type_in(
         Some(s) => cat.schema_oid(s).into_iter().collect(),
         None => search_path.to_vec(),
     };
-    let Some(rt) = schemas.iter().find_map(|s| composite_in(cat, *s, name)) else {
-        return Err(e);
+    let t = if let Some(rt) = schemas.iter().find_map(|s| composite_in(cat, *s, name)) {
+        DataType::Record(Box::new(rt))
+    } else {
+        match schemas.iter().find_map(|s| cat.user_type_in(*s, name)) {
+            Some(crate::usertypes::UserType::Enum(oid)) => match cat.enum_type(oid) {
+                Some(t) => DataType::Enum(t),
+                None => return Err(e),
+            },
+            // A domain is its base type here; `domain_of` tells the caller it was one.
+            Some(crate::usertypes::UserType::Domain(oid)) => match cat.domains.get(&oid) {
+                Some(d) if tn.array_bounds.is_empty() => return Ok(d.base.clone()),
+                // Their elements would go unchecked.
+                Some(d) => {
+                    return Err(err(
+                        "0A000",
+                        format!("feature not supported: arrays of domain {}", d.name),
+                    )
+                    .at(pos(tn.location)));
+                }
+                None => return Err(e),
+            },
+            _ => return Err(e),
+        }
     };
-    let t = DataType::Record(Box::new(rt));
     Ok(if tn.array_bounds.is_empty() {
         t
     } else {
         DataType::Array(Box::new(t))
     })
+}
+
+/// The domain a type name names (not an array of it), if any.
+pub fn domain_of(cat: &Catalog, search_path: &[u32], tn: &protobuf::TypeName) -> Option<u32> {
+    if !tn.array_bounds.is_empty() || type_name(tn).is_ok() {
+        return None;
+    }
+    let parts = names(&tn.names);
+    let (schema, name) = match parts.as_slice() {
+        [n] => (None, n.as_str()),
+        [s, n] => (Some(s.as_str()), n.as_str()),
+        _ => return None,
+    };
+    let schemas: Vec<u32> = match schema {
+        Some(s) => cat.schema_oid(s).into_iter().collect(),
+        None => search_path.to_vec(),
+    };
+    schemas
+        .iter()
+        .find_map(|s| match cat.user_type_in(*s, name) {
+            Some(crate::usertypes::UserType::Domain(oid)) => Some(oid),
+            _ => None,
+        })
 }
 
 /// The composite type `name` of schema `schema`: a `CREATE TYPE` type or a table's row type.
@@ -1751,7 +1794,7 @@ impl<'a> Binder<'a> {
                     let (e, _) = self.bind_expr(n, &scope)?;
                     e
                 };
-                let (desc, nulls_first) = sort_dir(sb);
+                let (desc, nulls_first) = sort_dir(sb)?;
                 keys.push(SortKey {
                     expr,
                     desc,
@@ -2903,7 +2946,7 @@ impl<'a> Binder<'a> {
             {
                 expr = targets[i].expr.clone();
             }
-            let (desc, nulls_first) = sort_dir(sb);
+            let (desc, nulls_first) = sort_dir(sb)?;
             keys.push(SortKey {
                 expr,
                 desc,
@@ -3388,6 +3431,11 @@ impl<'a> Binder<'a> {
                 let e = self
                     .coerce(e, &t, &to, CastContext::Explicit)
                     .map_err(|e| e.at(pos(tc.location)))?;
+                if let Some(d) = domain_of(self.catalog, &self.search_path, tn) {
+                    let checks =
+                        crate::usertypes::DomainChecks::bind(self.catalog, d, &self.types)?;
+                    return Ok((Expr::DomainCheck(Box::new(e), checks), to));
+                }
                 if field.is_none() && precision.is_none() {
                     return Ok((e, to));
                 }
@@ -5324,7 +5372,7 @@ impl<'a> Binder<'a> {
                     continue;
                 };
                 let (e, t) = self.bind_expr(n, scope)?;
-                let (desc, nulls_first) = sort_dir(sb);
+                let (desc, nulls_first) = sort_dir(sb)?;
                 if fc.agg_within_group {
                     // The sorted values are the ordered-set aggregate's first arguments.
                     args.insert(order.len(), e.clone());
@@ -5679,7 +5727,7 @@ impl<'a> Binder<'a> {
                     continue;
                 };
                 let (e, t) = self.bind_expr(n, scope)?;
-                let (desc, nulls_first) = sort_dir(sb);
+                let (desc, nulls_first) = sort_dir(sb)?;
                 order.push(SortKey {
                     expr: e,
                     desc,
@@ -6066,14 +6114,33 @@ fn is_null_const(n: &protobuf::Node) -> bool {
     matches!(n.node.as_ref(), Some(Node::AConst(c)) if c.isnull)
 }
 
-fn sort_dir(sb: &protobuf::SortBy) -> (bool, bool) {
-    let desc = sb.sortby_dir == protobuf::SortByDir::SortbyDesc as i32;
+/// (descending, NULLS FIRST) of an ORDER BY item; `USING <` is ascending and `USING >`
+/// descending, other operators are not ordering operators (42809), as in PostgreSQL.
+fn sort_dir(sb: &protobuf::SortBy) -> Result<(bool, bool), SqlError> {
+    let mut desc = sb.sortby_dir == protobuf::SortByDir::SortbyDesc as i32;
+    if sb.sortby_dir == protobuf::SortByDir::SortbyUsing as i32 {
+        let op = names(&sb.use_op).join(".");
+        match op.as_str() {
+            "<" => desc = false,
+            ">" => desc = true,
+            _ => {
+                return Err(err(
+                    "42809",
+                    format!("operator {op} is not a valid ordering operator"),
+                )
+                .with_hint(
+                    "Ordering operators must be \"<\" or \">\" members of btree operator families.",
+                )
+                .at(pos(sb.location)));
+            }
+        }
+    }
     let nulls_first = match sb.sortby_nulls {
         2 => true,
         3 => false,
         _ => desc,
     };
-    (desc, nulls_first)
+    Ok((desc, nulls_first))
 }
 
 /// An alias may not name more columns than its FROM item has (42P10).

@@ -157,7 +157,10 @@ pub fn drop_types(
     notices: &mut Vec<Notice>,
 ) -> Result<bool, SqlError> {
     let cascade = s.behavior == protobuf::DropBehavior::DropCascade as i32;
+    let domain_only = s.remove_type == protobuf::ObjectType::ObjectDomain as i32;
     let mut targets: Vec<u32> = Vec::new();
+    // Enum types and domains.
+    let mut others: Vec<u32> = Vec::new();
     for obj in &s.objects {
         let Some(Node::TypeName(tn)) = obj.node.as_ref() else {
             continue;
@@ -172,15 +175,23 @@ pub fn drop_types(
             Some(sc) => cat.schema_oid(sc).into_iter().collect(),
             None => search_path.to_vec(),
         };
-        let found = schemas.iter().find_map(|sc| {
-            cat.types
-                .values()
-                .find(|t| t.schema == *sc && t.name == name)
-                .map(|t| t.oid)
-        });
-        if let Some(oid) = found {
-            targets.push(oid);
-            continue;
+        match schemas.iter().find_map(|sc| cat.user_type_in(*sc, &name)) {
+            Some(crate::usertypes::UserType::Domain(oid)) => {
+                others.push(oid);
+                continue;
+            }
+            Some(_) if domain_only => {
+                return Err(err("42809", format!("\"{name}\" is not a domain")));
+            }
+            Some(crate::usertypes::UserType::Enum(oid)) => {
+                others.push(oid);
+                continue;
+            }
+            Some(crate::usertypes::UserType::Composite(oid)) => {
+                targets.push(oid);
+                continue;
+            }
+            None => {}
         }
         if let Some(t) = schemas.iter().find_map(|sc| {
             cat.tables
@@ -265,11 +276,78 @@ pub fn drop_types(
         .with_detail(deps.join("\n"))
         .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
     }
-    for oid in &targets {
+    for &oid in &others {
+        let tname = match (cat.enums.get(&oid), cat.domains.get(&oid)) {
+            (Some(e), _) => e.name.clone(),
+            (_, Some(d)) => d.name.clone(),
+            _ => continue,
+        };
+        // Columns of the array type first, as PostgreSQL lists them (its array type's
+        // dependencies come first).
+        let mut deps = Vec::new();
+        for array in [true, false] {
+            for t in cat.tables.values() {
+                for c in &t.columns {
+                    let is_array = matches!(&c.ty, DataType::Array(e) if matches!(&**e, DataType::Enum(x) if x.oid == oid));
+                    let uses = c.domain == Some(oid)
+                        || (c.domain.is_none() && crate::usertypes::type_uses(&c.ty, oid));
+                    if !uses || is_array != array {
+                        continue;
+                    }
+                    let what = if array {
+                        format!("{tname}[]")
+                    } else {
+                        tname.clone()
+                    };
+                    deps.push(format!(
+                        "column {} of table {} depends on type {what}",
+                        c.name, t.name
+                    ));
+                }
+            }
+        }
+        for d in cat.domains.values().filter(|d| !others.contains(&d.oid)) {
+            if crate::usertypes::type_uses(&d.base, oid) {
+                deps.push(format!("type {} depends on type {tname}", d.name));
+            }
+        }
+        for other in cat.types.values().filter(|o| !targets.contains(&o.oid)) {
+            for c in other
+                .fields
+                .iter()
+                .filter(|c| crate::usertypes::type_uses(&c.ty, oid))
+            {
+                deps.push(format!(
+                    "column {} of composite type {} depends on type {tname}",
+                    c.name, other.name
+                ));
+            }
+        }
+        if deps.is_empty() {
+            continue;
+        }
+        if cascade {
+            return Err(err(
+                "0A000",
+                "feature not supported: DROP TYPE ... CASCADE of a type that columns use",
+            ));
+        }
+        let msg = if s.objects.len() > 1 {
+            "cannot drop desired object(s) because other objects depend on them".to_string()
+        } else {
+            format!("cannot drop type {tname} because other objects depend on it")
+        };
+        return Err(err("2BP01", msg)
+            .with_detail(deps.join("\n"))
+            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+    }
+    for oid in targets.iter().chain(&others) {
         cat.types.remove(oid);
+        cat.enums.remove(oid);
+        cat.domains.remove(oid);
         cat.comments.retain(|(o, _), _| o != oid);
     }
-    Ok(!targets.is_empty())
+    Ok(!targets.is_empty() || !others.is_empty())
 }
 
 /// CREATE TYPE name AS (field type, ...).
@@ -329,6 +407,7 @@ pub fn create_composite_type(
             default: None,
             identity: None,
             generated: None,
+            domain: None,
         });
     }
     let oid = cat.new_oid();
@@ -655,6 +734,7 @@ pub fn create_table(
                     default: cd.raw_default.as_deref().map(deparse_expr).transpose()?,
                     identity: None,
                     generated: None,
+                    domain: crate::binder::domain_of(cat, search_path, tn),
                 };
                 let mut default_node = cd.raw_default.as_deref();
                 if serial {
@@ -770,6 +850,7 @@ pub fn create_table(
                         default: None,
                         identity: None,
                         generated: None,
+                        domain: c.domain,
                     };
                     if has(LIKE_DEFAULTS) {
                         col.default.clone_from(&c.default);
@@ -1242,6 +1323,7 @@ pub fn create_table(
                 primary: p.primary,
                 nulls_not_distinct: p.nulls_not_distinct,
                 predicate: None,
+                method: crate::catalog::IndexMethod::Btree,
             },
         );
         new_indexes.push(ioid);
@@ -1370,6 +1452,7 @@ fn like_source(
                         default: None,
                         identity: None,
                         generated: None,
+                        domain: None,
                     })
                     .collect(),
                 primary_key: None,
@@ -1556,14 +1639,39 @@ pub fn create_index(
     let Some(rv) = &s.relation else {
         return Err(err("42601", "CREATE INDEX without a table"));
     };
-    if !s.access_method.is_empty() && s.access_method != "btree" {
-        return Err(err(
-            "0A000",
-            format!(
-                "feature not supported: index method \"{}\"",
-                s.access_method
-            ),
-        ));
+    let method = match s.access_method.as_str() {
+        "" | "btree" => crate::catalog::IndexMethod::Btree,
+        "hash" => crate::catalog::IndexMethod::Hash,
+        other => {
+            return Err(err(
+                "0A000",
+                format!("feature not supported: index method \"{other}\""),
+            ));
+        }
+    };
+    if method == crate::catalog::IndexMethod::Hash {
+        let refuse = |what: &str| {
+            Err(err(
+                "0A000",
+                format!("access method \"hash\" does not support {what}"),
+            ))
+        };
+        if s.unique {
+            return refuse("unique indexes");
+        }
+        if s.index_params.len() > 1 {
+            return refuse("multicolumn indexes");
+        }
+        for p in &s.index_params {
+            if let Some(Node::IndexElem(e)) = p.node.as_ref() {
+                if e.ordering != protobuf::SortByDir::SortbyDefault as i32 {
+                    return refuse("ASC/DESC options");
+                }
+                if e.nulls_ordering != protobuf::SortByNulls::SortbyNullsDefault as i32 {
+                    return refuse("NULLS FIRST/LAST options");
+                }
+            }
+        }
     }
     if !s.index_including_params.is_empty() {
         return Err(include_not_supported());
@@ -1652,6 +1760,7 @@ pub fn create_index(
             primary: false,
             nulls_not_distinct: s.nulls_not_distinct,
             predicate,
+            method,
         },
     );
     Ok(Some(ioid))

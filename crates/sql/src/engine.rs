@@ -1325,11 +1325,14 @@ impl<K: TxnKv> Session<K> {
             return Err(err("42601", "PREPARE without a statement"));
         };
         let mut arg_types = Vec::new();
+        let mut resolved = Vec::new();
+        let user_types = self.load_catalog()?;
+        let sp = self.search_path_oids(&user_types);
         for t in &p.argtypes {
             match t.node.as_ref() {
                 Some(Node::TypeName(tn)) => {
                     // Unknown type names fail here, as in PostgreSQL.
-                    crate::binder::type_name(tn)?;
+                    resolved.push(crate::binder::resolve_type_in(&user_types, &sp, tn)?);
                     arg_types.push(tn.clone());
                 }
                 _ => return Err(err("42601", "bad parameter type in PREPARE")),
@@ -1343,10 +1346,7 @@ impl<K: TxnKv> Session<K> {
         {
             let catalog = self.load_catalog()?;
             let mut b = self.binder(&catalog);
-            b.params = arg_types
-                .iter()
-                .map(crate::binder::type_name)
-                .collect::<Result<_, _>>()?;
+            b.params = resolved;
             b.bind_select(sel)?;
         }
         let parsed = crate::parse::Parsed::nested(stmt.text().into(), query.clone());
@@ -1561,12 +1561,31 @@ impl<K: TxnKv> Session<K> {
                 self.store_catalog(cat)?;
                 Ok(tag("CREATE TYPE"))
             }
-            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectType as i32 => {
+            Node::CreateEnumStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
                 let sp = self.search_path_oids(&cat);
-                if crate::ddl::drop_types(&mut cat, &sp, s, notices)? {
-                    self.store_catalog(cat)?;
-                }
+                crate::ddl_types::create_enum(&mut cat, &sp, s)?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE TYPE"))
+            }
+            Node::AlterEnumStmt(s) => self.alter_enum(s, notices),
+            Node::CreateDomainStmt(s) => self.create_domain(s),
+            Node::AlterDomainStmt(s) => self.alter_domain(s, notices),
+            Node::RenameStmt(s)
+                if s.rename_type == protobuf::ObjectType::ObjectType as i32
+                    || s.rename_type == protobuf::ObjectType::ObjectDomain as i32 =>
+            {
+                self.rename_user_type(
+                    s,
+                    s.rename_type == protobuf::ObjectType::ObjectDomain as i32,
+                )
+            }
+            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectDomain as i32 => {
+                self.drop_user_types(s, notices)?;
+                Ok(tag("DROP DOMAIN"))
+            }
+            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectType as i32 => {
+                self.drop_user_types(s, notices)?;
                 Ok(tag("DROP TYPE"))
             }
             Node::CreateFunctionStmt(s) => {
@@ -2089,7 +2108,16 @@ impl<K: TxnKv> Session<K> {
                                     e
                                 }
                             })
-                            .map_err(|e| e.at(expr_start(item)))?;
+                            .map_err(|e| e.at(expr_start(item)))
+                            // PostgreSQL converts a value for a domain column when the
+                            // statement runs: its errors have no position.
+                            .map_err(|e| {
+                                if col.domain.is_some() && e.code().code() != "42804" {
+                                    e.without_position()
+                                } else {
+                                    e
+                                }
+                            })?;
                         row.push(Some(e));
                     }
                     rows.push(row);
@@ -2170,7 +2198,7 @@ impl<K: TxnKv> Session<K> {
         // Defaults.
         let mut defaults: Vec<Option<Expr>> = Vec::new();
         for c in &table.columns {
-            let d = match (&c.default, &c.identity) {
+            let d = match (catalog.column_default_text(c), &c.identity) {
                 (_, Some((_, seq))) => {
                     let name = catalog
                         .sequences
@@ -2747,7 +2775,7 @@ impl<K: TxnKv> Session<K> {
                 continue;
             }
             let e = if is_default {
-                match &table.columns[col].default {
+                match b.catalog.column_default_text(&table.columns[col]) {
                     Some(text) => {
                         let (e, t) = crate::dml::bind_text_expr(b, text, &Scope::default())?;
                         b.coerce(e, &t, &table.columns[col].ty, CastContext::Assignment)?
@@ -3302,7 +3330,20 @@ impl<K: TxnKv> Session<K> {
                     .filter(|t| t.schema == oid)
                     .map(|t| t.oid)
                     .collect();
+                let schema_types: Vec<(u32, String)> = cat
+                    .types
+                    .values()
+                    .map(|t| (t.oid, t.schema, t.name.clone()))
+                    .chain(
+                        cat.enum_and_domain_types()
+                            .into_iter()
+                            .map(|(o, sc, n, _)| (o, sc, n)),
+                    )
+                    .filter(|(_, sc, _)| *sc == oid)
+                    .map(|(o, _, n)| (o, n))
+                    .collect();
                 let nonempty = !tables.is_empty()
+                    || !schema_types.is_empty()
                     || cat.views.values().any(|v| v.schema == oid)
                     || cat.sequences.values().any(|q| q.schema == oid);
                 if nonempty && !cascade {
@@ -3323,6 +3364,11 @@ impl<K: TxnKv> Session<K> {
                                 .find(|q| q.schema == oid)
                                 .map(|q| format!("sequence {}.{}", name, q.name))
                         })
+                        .or_else(|| {
+                            schema_types
+                                .first()
+                                .map(|(_, n)| format!("type {name}.{n}"))
+                        })
                         .unwrap_or_default();
                     return Err(err(
                         "2BP01",
@@ -3340,6 +3386,24 @@ impl<K: TxnKv> Session<K> {
                 }
                 cat.views.retain(|_, v| v.schema != oid);
                 cat.sequences.retain(|_, q| q.schema != oid);
+                for (t, tname) in &schema_types {
+                    let used = !cat.columns_using_type(*t).is_empty()
+                        || cat
+                            .domains
+                            .values()
+                            .any(|d| d.schema != oid && crate::usertypes::type_uses(&d.base, *t));
+                    if used {
+                        return Err(err(
+                            "0A000",
+                            format!(
+                                "feature not supported: DROP SCHEMA ... CASCADE of type {name}.{tname} used outside the schema"
+                            ),
+                        ));
+                    }
+                    cat.types.remove(t);
+                    cat.enums.remove(t);
+                    cat.domains.remove(t);
+                }
                 cat.schemas.remove(&oid);
                 continue;
             }
@@ -3555,6 +3619,7 @@ impl<K: TxnKv> Session<K> {
                     default: None,
                     identity: None,
                     generated: None,
+                    domain: None,
                 })
                 .collect(),
             primary_key: None,
@@ -3846,6 +3911,29 @@ impl<K: TxnKv> Session<K> {
                     .schema_oid(&name)
                     .ok_or_else(|| err("3F000", format!("schema \"{name}\" does not exist")))?;
                 (oid, 0)
+            }
+            // COMMENT ON TYPE / DOMAIN: an enum type, domain or composite type.
+            protobuf::ObjectType::ObjectType | protobuf::ObjectType::ObjectDomain => {
+                let parts: Vec<String> = match s.object.as_deref().and_then(|o| o.node.as_ref()) {
+                    Some(Node::TypeName(tn)) => names(&tn.names),
+                    _ => parts,
+                };
+                let shown = parts.join(".");
+                use crate::usertypes::UserType;
+                match crate::ddl_types::find_user_type(&cat, &sp, &parts)? {
+                    Some(UserType::Domain(o)) => (o, 0),
+                    Some(UserType::Enum(o) | UserType::Composite(o))
+                        if kind == protobuf::ObjectType::ObjectType =>
+                    {
+                        (o, 0)
+                    }
+                    Some(_) => {
+                        return Err(err("42809", format!("\"{shown}\" is not a domain")));
+                    }
+                    None => {
+                        return Err(err("42704", format!("type \"{shown}\" does not exist")));
+                    }
+                }
             }
             _ => {
                 let (schema, name) = match parts.as_slice() {

@@ -45,6 +45,7 @@ pub mod binder;
 pub mod catalog;
 pub mod ddl;
 mod ddl_alter;
+mod ddl_types;
 pub mod deferred;
 mod deparse;
 mod describe;
@@ -64,6 +65,7 @@ pub mod snapshot;
 pub mod sqlfunc;
 pub mod system;
 mod timezone;
+pub mod usertypes;
 pub mod views;
 
 pub use error::{Notice, Severity, SqlCode, SqlError};

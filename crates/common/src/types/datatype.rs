@@ -85,6 +85,8 @@ pub enum DataType {
     Int2Vector,
     /// `oidvector` (OID 30): as [`DataType::Int2Vector`], of OIDs (`bigint` here).
     OidVector,
+    /// A user-defined enum type (see [`super::enums`]).
+    Enum(std::sync::Arc<super::enums::EnumType>),
 }
 
 /// The object-identifier alias types: what kind of catalog object the OID names.
@@ -193,6 +195,7 @@ impl DataType {
             DataType::Char => (18, 1002, "char", 1),
             DataType::Int2Vector => (22, 1006, "int2vector", -1),
             DataType::OidVector => (30, 1013, "oidvector", -1),
+            DataType::Enum(e) => (e.oid, e.array_oid, "enum", 4),
         };
         TypeInfo {
             oid,
@@ -216,7 +219,8 @@ impl DataType {
     pub fn typname(&self) -> String {
         match self {
             DataType::Record(r) => r.name.clone().unwrap_or_else(|| "record".into()),
-            DataType::Array(elem) if matches!(**elem, DataType::Record(_)) => {
+            DataType::Enum(e) => e.name.rsplit('.').next().unwrap_or_default().to_owned(),
+            DataType::Array(elem) if matches!(**elem, DataType::Record(_) | DataType::Enum(_)) => {
                 format!("_{}", elem.typname())
             }
             DataType::Array(elem) => format!("_{}", elem.info().typname),
@@ -398,6 +402,7 @@ impl DataType {
             DataType::Char => "\"char\"".into(),
             DataType::Int2Vector => "int2vector".into(),
             DataType::OidVector => "oidvector".into(),
+            DataType::Enum(e) => e.name.clone(),
         }
     }
 

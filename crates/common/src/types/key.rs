@@ -22,6 +22,7 @@
 //! | `name` | `Text` |
 //! | `int2vector` | as arrays |
 //! | `oidvector` | `Bytes`: the number of elements (u32, big-endian), then as arrays (its order is by length first) |
+//! | enums | `Float` (the label's sort order) |
 //! | `json` | none: PostgreSQL has no b-tree order for `json` (42883) |
 //!
 //! # Numeric keys
@@ -101,6 +102,7 @@ pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
             KeyValue::Bytes(out)
         }
         Value::Reg(_, o, _) => KeyValue::Int(i64::from(*o)),
+        Value::Enum(e) => KeyValue::Float(f64::from(e.sort)),
         Value::Json(_) => {
             return Err(TypeError::new(
                 codes::UNDEFINED_FUNCTION,

@@ -58,6 +58,7 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TypeContext) -> TypeResult<V
         DataType::Char => Value::Char(super::catalog::parse_char(input)),
         DataType::Int2Vector => super::catalog::parse_int2vector(input)?,
         DataType::OidVector => super::catalog::parse_oidvector(input)?,
+        DataType::Enum(e) => Value::Enum(e.parse(input)?),
         DataType::Record(r) => {
             if r.is_anonymous() && r.fields.is_empty() {
                 return Err(super::error::TypeError::new(
@@ -117,5 +118,6 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Record(r) => super::record::format_record(r, ctx),
         Value::Reg(_, _, name) => name.to_string(),
         Value::JsonPath(p) => p.to_text(),
+        Value::Enum(e) => e.label.to_string(),
     })
 }

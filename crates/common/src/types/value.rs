@@ -20,6 +20,7 @@
 //!   number of elements, of dimensions, the dimensions' lengths and lower bounds;
 //!   `oidvector` by length first, then element by element (`btoidvectorcmp`);
 //! - `"char"`: the byte, unsigned;
+//! - enums: by the label's sort order (declaration order, see [`super::enums`]);
 //! - `jsonb`: see [`super::json`]. `json` has no order in PostgreSQL; here its text is
 //!   compared byte-wise so that [`Ord`] stays total.
 //!
@@ -90,6 +91,8 @@ pub enum Value {
     JsonPath(Arc<super::jsonpath::JsonPath>),
     /// `"char"`: one byte, compared unsigned; 0 is the empty string.
     Char(u8),
+    /// A value of an enum type.
+    Enum(super::enums::EnumValue),
 }
 
 /// PostgreSQL's `MAXDIM`: arrays have at most six dimensions.
@@ -241,6 +244,7 @@ impl Value {
             Value::Reg(k, _, _) => DataType::Reg(*k),
             Value::JsonPath(_) => DataType::JsonPath,
             Value::Char(_) => DataType::Char,
+            Value::Enum(e) => DataType::Enum(Arc::new(super::enums::EnumType::by_oid(e.type_oid))),
         })
     }
 
@@ -269,6 +273,7 @@ impl Value {
             Value::Reg(..) => 20,
             Value::JsonPath(_) => 21,
             Value::Char(_) => 22,
+            Value::Enum(_) => 23,
             Value::Null => 255,
         }
     }
@@ -327,6 +332,7 @@ impl Ord for Value {
                 .len()
                 .cmp(&b.elements.len())
                 .then_with(|| a.elements.cmp(&b.elements)),
+            (Enum(a), Enum(b)) => a.cmp(b),
             // No order in PostgreSQL; the canonical text keeps Ord total.
             (JsonPath(a), JsonPath(b)) => a.to_text().cmp(&b.to_text()),
             (Array(a), Array(b)) => {
@@ -417,6 +423,7 @@ impl Hash for Value {
             Value::Reg(_, o, _) => o.hash(state),
             Value::JsonPath(p) => p.to_text().hash(state),
             Value::Char(c) => c.hash(state),
+            Value::Enum(e) => e.hash(state),
         }
     }
 }

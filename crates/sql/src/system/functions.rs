@@ -354,11 +354,17 @@ fn bind_format_type(
         .values()
         .map(|t| t.row_type())
         .chain(ctx.cat.types.values().map(|t| t.row_type()))
-        .flat_map(|r| {
-            let n = r.name.clone().unwrap_or_default();
+        .map(|r| (r.oid, r.array_oid, r.name.clone().unwrap_or_default()))
+        .chain(
+            ctx.cat
+                .enum_and_domain_types()
+                .into_iter()
+                .map(|(o, schema, n, a)| (o, a, ctx.cat.qualified_type_name(schema, &n))),
+        )
+        .flat_map(|(o, a, n)| {
             [
-                (i64::from(r.oid), text(&n)),
-                (i64::from(r.array_oid), text(&format!("{n}[]"))),
+                (i64::from(o), text(&n)),
+                (i64::from(a), text(&format!("{n}[]"))),
             ]
         })
         .collect();
@@ -367,7 +373,12 @@ fn bind_format_type(
             .iter()
             .map(|t| (i64::from(*t), fmt(i64::from(*t), m)))
             .chain(composites)
-            .collect();
+            .collect::<Vec<_>>();
+        if let OidArg::Const(Some(x)) = &o
+            && let Some((_, v)) = entries.iter().find(|(k, _)| k == x)
+        {
+            return Ok((Expr::Const(v.clone()), DataType::Text));
+        }
         return Ok((o.map(|x| fmt(x, m), entries, text("???")), DataType::Text));
     }
     // Typmod varies: the (type, typmod) pairs the catalog's columns use, then each type.
@@ -490,6 +501,16 @@ fn constraint_entries(ctx: &Ctx<'_>, pretty: bool) -> Vec<(i64, Value)> {
                 i64::from(c.oid),
                 text(&tables::constraint_def(ctx, t, c, pretty)),
             ));
+        }
+    }
+    for d in ctx.cat.domains.values() {
+        for c in &d.checks {
+            let def = if pretty {
+                format!("CHECK ({})", c.expr)
+            } else {
+                format!("CHECK (({}))", c.expr)
+            };
+            out.push((i64::from(c.oid), text(&def)));
         }
     }
     out
@@ -687,29 +708,49 @@ pub fn bind(
             (e, DataType::Bool)
         }
         ("pg_type_is_visible" | "pg_function_is_visible" | "pg_collation_is_visible", 1) => {
-            let known: Vec<u32> = match name {
-                "pg_type_is_visible" => tables::builtin_types().iter().map(DataType::oid).collect(),
-                // Every collation lives in pg_catalog.
-                "pg_collation_is_visible" => tables::collation_oids().to_vec(),
-                _ => PROCS
+            let mut known: Vec<(u32, bool)> = match name {
+                "pg_type_is_visible" => tables::builtin_types()
                     .iter()
-                    .map(|p| p.oid)
-                    .chain(crate::sqlfunc::visible(ctx.cat, &ctx.path))
+                    .map(|t| (t.oid(), true))
                     .collect(),
+                // Every collation lives in pg_catalog.
+                "pg_collation_is_visible" => tables::collation_oids()
+                    .iter()
+                    .map(|o| (*o, true))
+                    .collect(),
+                _ => {
+                    let visible = crate::sqlfunc::visible(ctx.cat, &ctx.path);
+                    PROCS
+                        .iter()
+                        .map(|p| (p.oid, true))
+                        .chain(ctx.cat.functions.keys().map(|o| (*o, visible.contains(o))))
+                        .collect()
+                }
             };
+            if name == "pg_type_is_visible" {
+                // A user type is visible when the search path finds its name first (and no
+                // built-in type, in pg_catalog, has the name).
+                for (o, schema, n, a) in ctx.cat.enum_and_domain_types() {
+                    let first = ctx
+                        .path
+                        .iter()
+                        .find(|s| ctx.cat.user_type_in(**s, &n).is_some());
+                    let visible = first == Some(&schema) && DataType::from_name(&n, &[]).is_err();
+                    known.extend([(o, visible), (a, visible)]);
+                }
+            }
             let o = oid_arg(b, 0, OidKind::Plain)?;
             let entries = known
                 .iter()
-                .map(|k| (i64::from(*k), Value::Bool(true)))
+                .map(|(k, v)| (i64::from(*k), Value::Bool(*v)))
                 .collect();
             (
                 o.map(
                     |x| {
-                        if known.iter().any(|k| i64::from(*k) == x) {
-                            Value::Bool(true)
-                        } else {
-                            Value::Null
-                        }
+                        known
+                            .iter()
+                            .find(|(k, _)| i64::from(*k) == x)
+                            .map_or(Value::Null, |(_, v)| Value::Bool(*v))
                     },
                     entries,
                     Value::Null,
@@ -742,6 +783,7 @@ pub fn bind(
                 Some("pg_class") => Some(tables::PG_CLASS_OID),
                 Some("pg_namespace") => Some(tables::PG_NAMESPACE_OID),
                 Some("pg_constraint") => Some(tables::PG_CONSTRAINT_OID),
+                Some("pg_type") => Some(tables::PG_TYPE_OID),
                 Some(_) => Some(0),
                 None => None,
             };

@@ -87,6 +87,24 @@ pub fn bind_system_function(
                 DataType::Name,
             ))
         }
+        // A value cast to a domain is of the domain's type.
+        ("pg_typeof", 1) if matches!(&args[0], Expr::DomainCheck(..)) => {
+            let Expr::DomainCheck(_, d) = &args[0] else {
+                return Ok(None);
+            };
+            let shown = b.catalog.domains.get(&d.oid).map_or_else(
+                || d.name.clone(),
+                |x| b.catalog.qualified_type_name(x.schema, &x.name),
+            );
+            Some((
+                Expr::Const(Value::Reg(
+                    basalt_common::types::RegKind::Type,
+                    d.oid,
+                    shown.into(),
+                )),
+                DataType::Reg(basalt_common::types::RegKind::Type),
+            ))
+        }
         ("pg_typeof", 1) => {
             let t = match &types[0] {
                 DataType::Unknown => "unknown".to_string(),
@@ -107,6 +125,9 @@ pub fn bind_system_function(
                 )),
                 DataType::Reg(basalt_common::types::RegKind::Type),
             ))
+        }
+        ("enum_first" | "enum_last" | "enum_range", 1 | 2) => {
+            return crate::ddl_types::bind_enum_function(name, args, types);
         }
         ("pg_backend_pid", 0) => Some((
             Expr::Const(Value::Int4(std::process::id() as i32)),

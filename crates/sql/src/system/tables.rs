@@ -29,6 +29,8 @@ pub const DATABASE_OID: u32 = 5;
 pub const HEAP_AM: u32 = 2;
 /// OID of the `btree` access method (indexes).
 pub const BTREE_AM: u32 = 403;
+/// `pg_am.oid` of hash.
+pub const HASH_AM: u32 = 405;
 /// OID of the `default` collation.
 pub const DEFAULT_COLLATION: u32 = 100;
 /// OID of the `C` collation (that of `name`).
@@ -387,10 +389,48 @@ pub fn type_collation(t: &DataType) -> u32 {
     }
 }
 
+/// The default hash operator class of a column type (PostgreSQL 15's OIDs; 0 if none).
+pub fn default_hash_opclass(t: &DataType) -> u32 {
+    match t {
+        DataType::Array(_) => 10001,
+        DataType::Enum(_) => 10070,
+        DataType::Record(_) => 10035,
+        _ => match t.typname().as_str() {
+            "bpchar" => 10005,
+            "char" => 10008,
+            "date" => 10011,
+            "float4" => 10013,
+            "float8" => 10014,
+            "int2" => 10019,
+            "int4" => 10020,
+            "int8" => 10021,
+            "interval" => 10023,
+            "name" => 10029,
+            "numeric" => 10030,
+            "oid" => 10031,
+            "oidvector" => 10033,
+            "text" | "varchar" => 10037,
+            "time" => 10039,
+            "timestamptz" => 10040,
+            "timetz" => 10042,
+            "timestamp" => 10046,
+            "bool" => 10048,
+            "bytea" => 10049,
+            "uuid" => 10066,
+            "jsonb" => 10089,
+            _ => 0,
+        },
+    }
+}
+
 /// The default btree operator class of a column type (0 if none).
 pub fn default_opclass(t: &DataType) -> u32 {
     if matches!(t, DataType::Array(_)) {
         return 10000;
+    }
+    if matches!(t, DataType::Enum(_)) {
+        // enum_ops
+        return 3522;
     }
     scalar_types()
         .into_iter()
@@ -477,6 +517,7 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         rows.push(comp(false));
         rows.push(comp(true));
     }
+    rows.extend(user_type_rows(ctx));
     for f in scalar_types() {
         let t = &f.ty;
         let base = t.typname();
@@ -684,13 +725,190 @@ pub fn rel_visible(ctx: &Ctx<'_>, rels: &[RelInfo], r: &RelInfo) -> bool {
     false
 }
 
+/// `pg_type` rows of enum types and domains, and of their array types.
+fn user_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let mut rows = Vec::new();
+    #[allow(clippy::too_many_arguments)]
+    let row = |o: u32,
+               n: &str,
+               schema: u32,
+               len: i16,
+               byval: bool,
+               kind: char,
+               cat: char,
+               elem: u32,
+               arr: u32,
+               io: [&str; 4],
+               align: char,
+               storage: char,
+               dom: Option<&crate::usertypes::DomainDef>| {
+        let is_array = kind == 'b';
+        vec![
+            oid(o),
+            name(n),
+            oid(schema),
+            oid(ROLE_OID),
+            i2(i64::from(len)),
+            bool_(byval),
+            ch(kind),
+            ch(cat),
+            bool_(false),
+            bool_(true),
+            ch(','),
+            oid(0),
+            proc(if is_array {
+                "array_subscript_handler"
+            } else {
+                "-"
+            }),
+            oid(elem),
+            oid(arr),
+            proc(io[0]),
+            proc(io[1]),
+            proc(io[2]),
+            proc(io[3]),
+            proc("-"),
+            proc("-"),
+            proc(if is_array { "array_typanalyze" } else { "-" }),
+            ch(align),
+            ch(storage),
+            bool_(dom.is_some_and(|d| d.not_null)),
+            oid(dom.map_or(0, |d| d.base.oid())),
+            i4(i64::from(dom.map_or(-1, |d| d.base.typmod()))),
+            i4(0),
+            oid(dom.map_or(0, |d| type_collation(&d.base))),
+            null(),
+            dom.and_then(|d| d.default.as_deref())
+                .map_or(Value::Null, name),
+            null(),
+        ]
+    };
+    let array_io = ["array_in", "array_out", "array_recv", "array_send"];
+    for e in ctx.cat.enums.values() {
+        let io = ["enum_in", "enum_out", "enum_recv", "enum_send"];
+        rows.push(row(
+            e.oid,
+            &e.name,
+            e.schema,
+            4,
+            true,
+            'e',
+            'E',
+            0,
+            e.array_oid,
+            io,
+            'i',
+            'p',
+            None,
+        ));
+        rows.push(row(
+            e.array_oid,
+            &format!("_{}", e.name),
+            e.schema,
+            -1,
+            false,
+            'b',
+            'A',
+            e.oid,
+            0,
+            array_io,
+            'i',
+            'x',
+            None,
+        ));
+    }
+    for d in ctx.cat.domains.values() {
+        let base = d.base.without_typmod();
+        let (byval, cat, align, storage, out, send) = match facts_of(&base) {
+            Some(f) => {
+                let b = base.typname();
+                let sep = if f.underscore_io { "_" } else { "" };
+                (
+                    f.byval,
+                    f.category,
+                    f.align,
+                    f.storage,
+                    format!("{b}{sep}out"),
+                    format!("{b}{sep}send"),
+                )
+            }
+            None if matches!(base, DataType::Enum(_)) => (
+                true,
+                'E',
+                'i',
+                'p',
+                "enum_out".to_string(),
+                "enum_send".to_string(),
+            ),
+            None => (
+                false,
+                'A',
+                'i',
+                'x',
+                "array_out".to_string(),
+                "array_send".to_string(),
+            ),
+        };
+        let io = ["domain_in", out.as_str(), "domain_recv", send.as_str()];
+        rows.push(row(
+            d.oid,
+            &d.name,
+            d.schema,
+            base.typlen(),
+            byval,
+            'd',
+            cat,
+            0,
+            d.array_oid,
+            io,
+            align,
+            storage,
+            Some(d),
+        ));
+        rows.push(row(
+            d.array_oid,
+            &format!("_{}", d.name),
+            d.schema,
+            -1,
+            false,
+            'b',
+            'A',
+            d.oid,
+            0,
+            array_io,
+            if align == 'd' { 'd' } else { 'i' },
+            'x',
+            None,
+        ));
+    }
+    rows
+}
+
+fn pg_enum_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let mut rows = Vec::new();
+    for e in ctx.cat.enums.values() {
+        for l in &e.labels {
+            rows.push(vec![
+                oid(l.oid),
+                oid(e.oid),
+                Value::Float4(l.sort),
+                name(&l.label),
+            ]);
+        }
+    }
+    rows
+}
+
 fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     relations(ctx.cat)
         .into_iter()
         .map(|r| {
             let (am, pages, tuples) = match r.kind {
                 'r' => (HEAP_AM, 0, -1.0),
-                'i' => (BTREE_AM, 1, 0.0),
+                'i' => match ctx.cat.indexes.get(&r.oid).map(|i| i.method) {
+                    Some(crate::catalog::IndexMethod::Hash) => (HASH_AM, 1, 0.0),
+                    _ => (BTREE_AM, 1, 0.0),
+                },
                 'S' => (0, 1, 1.0),
                 _ => (0, 0, -1.0),
             };
@@ -786,6 +1004,8 @@ pub struct AttInfo {
     pub identity: char,
     /// attgenerated: a stored generated column.
     pub generated: bool,
+    /// The domain the column was declared with (its `atttypid`).
+    pub domain: Option<u32>,
 }
 
 thread_local! {
@@ -829,6 +1049,7 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
         has_def: false,
         identity: '\0',
         generated: false,
+        domain: None,
     };
     for r in RELS {
         for (i, (n, t)) in r.cols.iter().enumerate() {
@@ -846,6 +1067,7 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
                 not_null: c.not_null,
                 has_def: c.default.is_some() || c.generated.is_some(),
                 generated: c.generated.is_some(),
+                domain: c.domain,
                 identity: match c.identity {
                     Some((true, _)) => 'a',
                     Some((false, _)) => 'd',
@@ -897,13 +1119,14 @@ fn pg_attribute_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             let is_array = matches!(a.ty, DataType::Array(_));
             let (byval, align, storage) = match (&facts, is_array) {
                 (Some(f), false) => (f.byval, f.align, f.storage),
+                (None, false) if matches!(a.ty, DataType::Enum(_)) => (true, 'i', 'p'),
                 (Some(f), true) => (false, if f.align == 'd' { 'd' } else { 'i' }, 'x'),
                 (None, _) => (false, 'i', 'x'),
             };
             vec![
                 oid(a.rel),
                 name(&a.name),
-                oid(a.ty.oid()),
+                oid(a.domain.unwrap_or_else(|| a.ty.oid())),
                 i4(-1),
                 i2(i64::from(a.ty.typlen())),
                 i2(count(a.num)),
@@ -1008,10 +1231,11 @@ fn index_def_with(cat: &Catalog, ix: &crate::catalog::Index, qualified: bool) ->
         String::new()
     };
     let mut def = format!(
-        "CREATE {}INDEX {} ON {schema}{} USING btree ({}){}",
+        "CREATE {}INDEX {} ON {schema}{} USING {} ({}){}",
         if ix.unique { "UNIQUE " } else { "" },
         quote_ident(&ix.name),
         quote_ident(t.map_or("?", |t| t.name.as_str())),
+        ix.method.name(),
         keys.join(", "),
         if ix.nulls_not_distinct {
             " NULLS NOT DISTINCT"
@@ -1303,6 +1527,9 @@ fn pg_index_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                     None => 0,
                 })),
                 oidarr(ix.keys.iter().map(|k| match col_ty(k) {
+                    Some(ty) if ix.method == crate::catalog::IndexMethod::Hash => {
+                        default_hash_opclass(&ty)
+                    }
                     Some(ty) => default_opclass(&ty),
                     None => 0,
                 })),
@@ -1404,6 +1631,33 @@ fn pg_constraint_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             ]);
         }
     }
+    for d in cat.domains.values() {
+        for c in &d.checks {
+            let mut row = vec![
+                oid(c.oid),
+                name(&c.name),
+                oid(d.schema),
+                ch('c'),
+                bool_(false),
+                bool_(false),
+                bool_(true),
+                oid(0),
+                oid(d.oid),
+                oid(0),
+                oid(0),
+                oid(0),
+                ch(' '),
+                ch(' '),
+                ch(' '),
+                bool_(true),
+                i4(0),
+                bool_(false),
+            ];
+            row.extend([null(), null(), null(), null(), null(), null(), null()]);
+            row.push(name(&c.expr));
+            rows.push(row);
+        }
+    }
     rows
 }
 
@@ -1440,6 +1694,11 @@ pub fn comment_class(cat: &Catalog, objoid: u32) -> u32 {
         .any(|t| t.constraints.iter().any(|c| c.oid == objoid))
     {
         PG_CONSTRAINT_OID
+    } else if cat.enums.contains_key(&objoid)
+        || cat.domains.contains_key(&objoid)
+        || cat.types.contains_key(&objoid)
+    {
+        PG_TYPE_OID
     } else {
         PG_CLASS_OID
     }
@@ -1836,6 +2095,7 @@ fn pg_am_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
             ch('t'),
         ],
         vec![oid(BTREE_AM), name("btree"), proc("bthandler"), ch('i')],
+        vec![oid(HASH_AM), name("hash"), proc("hashhandler"), ch('i')],
     ]
 }
 
@@ -2074,6 +2334,7 @@ pub fn sql_data_type(t: &DataType) -> String {
     match t {
         DataType::Array(_) | DataType::Int2Vector | DataType::OidVector => "ARRAY".to_string(),
         DataType::Bpchar(_) => "character".to_string(),
+        DataType::Enum(_) => "USER-DEFINED".to_string(),
         other => other.without_typmod().format_type(),
     }
 }
@@ -2132,7 +2393,7 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         let seq_text = |f: fn(&crate::catalog::Sequence) -> i64| {
             seq.map_or(Value::Null, |s| name(&f(s).to_string()))
         };
-        rows.push(vec![
+        let mut row = vec![
             name(DATABASE_NAME),
             name(cat.schema_name(r.schema)),
             name(&r.name),
@@ -2185,7 +2446,19 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             }),
             text_opt(col.and_then(|c| c.generated.as_deref())),
             yes_no(r.kind == 'r'),
-        ]);
+        ];
+        // A domain column names its domain; an enum's udt is in the enum's schema.
+        if let Some(d) = col.and_then(|c| c.domain).and_then(|d| cat.domains.get(&d)) {
+            row[22] = name(DATABASE_NAME);
+            row[23] = name(cat.schema_name(d.schema));
+            row[24] = name(&d.name);
+        }
+        if let DataType::Enum(e) = ty.element().unwrap_or(ty)
+            && let Some(def) = cat.enums.get(&e.oid)
+        {
+            row[26] = name(cat.schema_name(def.schema));
+        }
+        rows.push(row);
     }
     rows
 }
@@ -2681,7 +2954,7 @@ pub static RELS: &[VRel] = &[
         cols: cols![
             "oid": Oid, "enumtypid": Oid, "enumsortorder": F4, "enumlabel": Name
         ],
-        rows: no_rows,
+        rows: pg_enum_rows,
         at_run_time: None,
     },
     VRel {
