@@ -38,6 +38,7 @@ use crate::plan::{
 };
 
 mod rows;
+pub(crate) mod sqlfunc;
 
 /// A column visible in a scope.
 #[derive(Debug, Clone)]
@@ -330,6 +331,8 @@ pub struct Binder<'a> {
     dropped: Vec<(Expr, usize)>,
     /// The `levels` depth of the EXISTS subqueries being bound: PostgreSQL never plans
     /// their select lists, so their folding failures do not count.
+    /// Set while binding the body of a SQL function: its parameters, by name too.
+    pub fn_params: Option<sqlfunc::FnParams>,
     exists_depths: Vec<usize>,
 }
 
@@ -675,6 +678,7 @@ impl<'a> Binder<'a> {
             full_check: None,
             dropped: Vec::new(),
             exists_depths: Vec::new(),
+            fn_params: None,
         }
     }
 
@@ -2141,6 +2145,43 @@ impl<'a> Binder<'a> {
             let fname = names(&fc.funcname);
             let short = fname.last().cloned().unwrap_or_default();
             first_name.get_or_insert_with(|| short.clone());
+            if self.has_user_function(&fname)
+                && let Some(r) = self.resolve_user_call(fc, &empty)?
+            {
+                let f = r.func;
+                if f.retset {
+                    cols.extend(f.columns());
+                    calls.push(self.user_srf_call(f, r.args));
+                } else if fcs.len() == 1 {
+                    // A scalar function in FROM yields one row (its fields for a composite).
+                    let call = Expr::SqlFunc(Box::new(crate::expr::SqlCall {
+                        oid: f.oid,
+                        args: r.args,
+                        name: f.name.clone(),
+                    }));
+                    let fcols = f.columns();
+                    let width = fcols.len();
+                    let exprs = if f.composite() {
+                        (0..width)
+                            .map(|i| Expr::Field(Box::new(call.clone()), i))
+                            .collect()
+                    } else {
+                        vec![call]
+                    };
+                    return Ok((
+                        Plan::Values {
+                            rows: vec![exprs],
+                            width,
+                        },
+                        fcols,
+                        short,
+                    ));
+                } else {
+                    cols.extend(f.columns());
+                    calls.push(self.user_srf_call(f, r.args));
+                }
+                continue;
+            }
             // information_schema's functions are known by their qualified name only.
             let name = match fname.as_slice() {
                 [s, n] if s == "information_schema" => format!("{s}.{n}"),
@@ -3205,6 +3246,10 @@ impl<'a> Binder<'a> {
                 return Ok((Expr::Outer { depth, index: i }, ty));
             }
         }
+        // A SQL function's parameter names come after column names, as in PostgreSQL.
+        if let Some(r) = self.fn_param(fields) {
+            return Ok(r);
+        }
         if qual.is_none()
             && let Some(r) = self.whole_row(name, scope, location)
         {
@@ -3287,6 +3332,10 @@ impl<'a> Binder<'a> {
             Node::ParamRef(p) => {
                 let i = usize::try_from(p.number - 1)
                     .map_err(|_| err("42P02", format!("there is no parameter ${}", p.number)))?;
+                if self.fn_params.is_some() && self.params.len() <= i {
+                    return Err(err("42P02", format!("there is no parameter ${}", p.number))
+                        .at(pos(p.location)));
+                }
                 if self.params.len() <= i {
                     self.params.resize(i + 1, DataType::Unknown);
                 }
@@ -4966,6 +5015,11 @@ impl<'a> Binder<'a> {
         let location = fc.location;
         if let Some(over) = &fc.over {
             return self.bind_window_call(fc, &name, over, scope);
+        }
+        if self.has_user_function(&fname)
+            && let Some(r) = self.bind_user_call(fc, scope)?
+        {
+            return Ok(r);
         }
         // With arguments, only the hypothetical-set aggregate matches (the window function
         // takes none).

@@ -444,6 +444,9 @@ pub struct Catalog {
     /// Composite types of CREATE TYPE, by OID.
     #[serde(default)]
     pub types: BTreeMap<u32, CompositeType>,
+    /// SQL-language functions, by OID.
+    #[serde(default)]
+    pub functions: BTreeMap<u32, crate::sqlfunc::SqlFunction>,
     /// Enum types, by OID (`crate::usertypes`).
     #[serde(default)]
     pub enums: BTreeMap<u32, crate::usertypes::EnumDef>,
@@ -518,6 +521,7 @@ impl Default for Catalog {
             sequences: BTreeMap::new(),
             views: BTreeMap::new(),
             comments: BTreeMap::new(),
+            functions: BTreeMap::new(),
         }
     }
 }
@@ -595,6 +599,14 @@ impl Catalog {
         self.domains = domains;
         self.tables = tables;
         self.types = types;
+        let mut functions = std::mem::take(&mut self.functions);
+        for f in functions.values_mut() {
+            self.fill(&mut f.ret, 0);
+            for a in f.args.iter_mut().chain(f.table_cols.iter_mut()) {
+                self.fill(&mut a.ty, 0);
+            }
+        }
+        self.functions = functions;
     }
 
     /// Encodes for storage.

@@ -1063,6 +1063,7 @@ impl<K: TxnKv> Session<K> {
         f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
     ) -> Result<R, SqlError> {
         let types = self.type_context();
+        let search_path: Arc<[u32]> = self.search_path_oids(catalog).into();
         self.data_transaction()?;
         let func = EvalContext {
             transaction_start: types.now.unwrap_or(0),
@@ -1102,10 +1103,12 @@ impl<K: TxnKv> Session<K> {
         let Some(env) = env else {
             let mut cx = Cx::new(txn, catalog, params, func, &mut seq);
             cx.deferred = Some(deferred);
+            cx.calls.search_path = search_path;
             return f(&mut cx);
         };
         let mut snap = crate::snapshot::StatementSnapshot::new(txn, env.before.clone());
         let mut cx = Cx::new(&mut snap, catalog, params, func, &mut seq);
+        cx.calls.search_path = search_path;
         cx.stmt_writes = Some(env.before.clone());
         cx.deferred = Some(deferred);
         for c in &env.ctes {
@@ -1585,6 +1588,23 @@ impl<K: TxnKv> Session<K> {
                 self.drop_user_types(s, notices)?;
                 Ok(tag("DROP TYPE"))
             }
+            Node::CreateFunctionStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let types = self.type_context();
+                let sp = self.search_path_oids(&cat);
+                let source = self.current_sql.clone();
+                crate::sqlfunc::create_function(&mut cat, &sp, &types, s, source.as_deref())?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE FUNCTION"))
+            }
+            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectFunction as i32 => {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                if crate::sqlfunc::drop_functions(&mut cat, &sp, s, notices)? {
+                    self.store_catalog(cat)?;
+                }
+                Ok(tag("DROP FUNCTION"))
+            }
             Node::DropStmt(s) => self.drop(s, notices),
             Node::CreateTableAsStmt(s) => self.create_table_as(s, notices),
             Node::VacuumStmt(s) => self.analyze(s),
@@ -1592,6 +1612,18 @@ impl<K: TxnKv> Session<K> {
             Node::TruncateStmt(s) => self.truncate(s),
             Node::CommentStmt(s) => self.comment(s),
             Node::AlterTableStmt(s) => self.alter_table(s, notices),
+            Node::RenameStmt(s) if s.rename_type == protobuf::ObjectType::ObjectFunction as i32 => {
+                let Some(Node::ObjectWithArgs(owa)) =
+                    s.object.as_deref().and_then(|o| o.node.as_ref())
+                else {
+                    return Err(err("42601", "ALTER FUNCTION without a function"));
+                };
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                crate::sqlfunc::rename_function(&mut cat, &sp, owa, &s.newname)?;
+                self.store_catalog(cat)?;
+                Ok(tag("ALTER FUNCTION"))
+            }
             Node::RenameStmt(s) => self.rename(s, notices),
             Node::AlterSeqStmt(s) => self.alter_sequence(s, notices),
             Node::AlterObjectSchemaStmt(s)

@@ -73,6 +73,8 @@ pub struct Cx<'a> {
     /// The transaction block's deferred foreign-key checks; without it every check is
     /// immediate.
     pub deferred: Option<&'a mut crate::deferred::Deferred>,
+    /// SQL-language function calls: search path, bound bodies, nesting depth.
+    pub calls: crate::sqlfunc::CallState,
     outer: Vec<Row>,
     subquery_cache: HashMap<usize, Arc<Vec<Row>>>,
     ctes: HashMap<usize, Arc<Vec<Row>>>,
@@ -100,6 +102,7 @@ impl<'a> Cx<'a> {
             sequences,
             stmt_writes: None,
             deferred: None,
+            calls: crate::sqlfunc::CallState::default(),
             outer: Vec::new(),
             subquery_cache: HashMap::new(),
             ctes: HashMap::new(),
@@ -1150,6 +1153,8 @@ fn srf_rows(calls: &[SrfCall], row: &[Value], cx: &mut Cx<'_>) -> Result<Vec<Row
         }
         let mut rows = if null && call.func.strict {
             Vec::new()
+        } else if let basalt_func::TableFunc::Sql { oid } = call.func.func {
+            crate::sqlfunc::call(cx, oid, vals)?
         } else {
             call_table_function(&call.func, &vals, &cx.func)?
         };

@@ -192,6 +192,17 @@ pub struct Subquery {
     pub outer_map: Option<Vec<Expr>>,
 }
 
+/// A call of a SQL-language function ([`crate::sqlfunc`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlCall {
+    /// The function's OID.
+    pub oid: u32,
+    /// Arguments (already cast to the parameter types).
+    pub args: Vec<Expr>,
+    /// The function's name (for EXPLAIN).
+    pub name: String,
+}
+
 /// A bound expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
@@ -314,6 +325,8 @@ pub enum Expr {
     /// (`jsonb_populate_record(base, j)` in an expression): its one row as a record. When the
     /// JSON argument is NULL the result is the base record (`args[0]`).
     TableRow(Box<crate::plan::SrfCall>),
+    /// A call of a SQL-language function with a scalar (or one composite) result.
+    SqlFunc(Box<SqlCall>),
     /// A value converted to a domain: the domain's constraints checked on it (they read it
     /// as column 0 of their own row, so they are not children).
     DomainCheck(Box<Expr>, Arc<crate::usertypes::DomainChecks>),
@@ -408,6 +421,7 @@ impl Expr {
             | Expr::DomainCheck(a, _)
             | Expr::RegCast { arg: a, .. } => vec![a],
             Expr::TableRow(c) => c.args.iter().collect(),
+            Expr::SqlFunc(c) => c.args.iter().collect(),
             Expr::Func { args, .. }
             | Expr::Row(args, _)
             | Expr::Coalesce(args)
@@ -507,6 +521,10 @@ impl Expr {
             Expr::TableRow(mut c) => {
                 c.args = rewrite_all(std::mem::take(&mut c.args), f)?;
                 Expr::TableRow(c)
+            }
+            Expr::SqlFunc(mut c) => {
+                c.args = rewrite_all(std::mem::take(&mut c.args), f)?;
+                Expr::SqlFunc(c)
             }
             Expr::Cast(a, t, k) => Expr::Cast(bx(a.rewrite(f)?), t, k),
             Expr::EnumFn(k, a, b, t) => Expr::EnumFn(k, bx(a.rewrite(f)?), bx(b.rewrite(f)?), t),
@@ -856,6 +874,13 @@ pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError>
             Value::Record(r) => r.fields.get(*i).cloned().unwrap_or(Value::Null),
             _ => Value::Null,
         },
+        Expr::SqlFunc(c) => {
+            let mut vals = Vec::with_capacity(c.args.len());
+            for a in &c.args {
+                vals.push(eval(a, row, cx)?);
+            }
+            crate::sqlfunc::scalar(cx, c.oid, vals)?
+        }
         Expr::EnumFn(k, a, b, t) => {
             let lo = eval(a, row, cx)?;
             let hi = eval(b, row, cx)?;

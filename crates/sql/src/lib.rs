@@ -62,6 +62,7 @@ pub mod row;
 pub mod session;
 pub mod settings;
 pub mod snapshot;
+pub mod sqlfunc;
 pub mod system;
 mod timezone;
 pub mod usertypes;

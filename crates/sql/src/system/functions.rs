@@ -644,6 +644,25 @@ pub fn bind(
                 ty,
             )
         }
+        ("pg_get_functiondef", 1) => {
+            let o = oid_arg(b, 0, OidKind::Plain)?;
+            let entries: Vec<(i64, Value)> = ctx
+                .cat
+                .functions
+                .values()
+                .map(|f| {
+                    (
+                        i64::from(f.oid),
+                        text(&crate::sqlfunc::functiondef(ctx.cat, f)),
+                    )
+                })
+                .collect();
+            let e2 = entries.clone();
+            (
+                o.map(|x| lookup_entry(&e2, x, Value::Null), entries, Value::Null),
+                DataType::Text,
+            )
+        }
         ("pg_get_viewdef", 1 | 2) => {
             let o = oid_arg(b, 0, OidKind::Class)?;
             let entries: Vec<(i64, Value)> = ctx
@@ -699,7 +718,14 @@ pub fn bind(
                     .iter()
                     .map(|o| (*o, true))
                     .collect(),
-                _ => PROCS.iter().map(|p| (p.oid, true)).collect(),
+                _ => {
+                    let visible = crate::sqlfunc::visible(ctx.cat, &ctx.path);
+                    PROCS
+                        .iter()
+                        .map(|p| (p.oid, true))
+                        .chain(ctx.cat.functions.keys().map(|o| (*o, visible.contains(o))))
+                        .collect()
+                }
             };
             if name == "pg_type_is_visible" {
                 // A user type is visible when the search path finds its name first (and no
@@ -976,10 +1002,18 @@ pub fn bind(
                         .join(", ")
                 }
             };
-            let entries: Vec<(i64, Value)> = PROCS
+            let mut entries: Vec<(i64, Value)> = PROCS
                 .iter()
                 .map(|p| (i64::from(p.oid), text(&describe(p))))
                 .collect();
+            entries.extend(ctx.cat.functions.values().map(|f| {
+                let s = match name {
+                    "pg_get_function_result" => crate::sqlfunc::result_text(f),
+                    "pg_get_function_arguments" => crate::sqlfunc::arguments_text(f, true),
+                    _ => crate::sqlfunc::arguments_text(f, false),
+                };
+                (i64::from(f.oid), text(&s))
+            }));
             let e2 = entries.clone();
             (
                 o.map(|x| lookup_entry(&e2, x, Value::Null), entries, Value::Null),

@@ -266,6 +266,7 @@ fn type_out(oid: u32) -> String {
         0 => "-".to_string(),
         2283 => "anyelement".to_string(),
         2277 => "anyarray".to_string(),
+        2278 => "void".to_string(),
         _ if DataType::from_oid(oid).is_some() => format_type(oid, None),
         _ => oid.to_string(),
     }
@@ -291,6 +292,13 @@ impl RegCatalog {
                 .iter()
                 .map(|(o, n, a)| (*o, (*n).to_string(), a.to_vec())),
         );
+        procs.extend(ctx.cat.functions.values().map(|f| {
+            (
+                f.oid,
+                f.name.clone(),
+                f.args.iter().map(|a| a.ty.oid()).collect(),
+            )
+        }));
         let mut composites: Vec<(u32, u32, String)> = ctx
             .cat
             .types
@@ -534,7 +542,9 @@ impl RegCatalog {
                         ));
                     }
                 };
-                if OVERLOADED.contains(&name.as_str()) {
+                if OVERLOADED.contains(&name.as_str())
+                    || self.procs.iter().filter(|p| p.1 == *name).count() > 1
+                {
                     return Err(err(
                         "42725",
                         format!("more than one function named \"{text}\""),

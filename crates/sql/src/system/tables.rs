@@ -1854,8 +1854,65 @@ pub fn type_oid_name(o: u32) -> String {
     }
 }
 
-fn pg_proc_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
-    PROCS
+fn pg_proc_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let user = ctx.cat.functions.values().map(|f| {
+        let text_arr =
+            |v: Vec<String>| Value::array(DataType::Text, v.into_iter().map(Value::Text).collect());
+        let mut argnames: Vec<String> = f.args.iter().map(|a| a.name.clone()).collect();
+        argnames.extend(f.table_cols.iter().map(|c| c.name.clone()));
+        let named = argnames.iter().any(|n| !n.is_empty());
+        let ret_oid = if f.void {
+            2278
+        } else if f.table_cols.len() > 1 {
+            2249
+        } else {
+            f.ret.oid()
+        };
+        let (all, modes) = if f.table_cols.is_empty() {
+            (null(), null())
+        } else {
+            let mut all: Vec<u32> = f.args.iter().map(|a| a.ty.oid()).collect();
+            all.extend(f.table_cols.iter().map(|c| c.ty.oid()));
+            let mut modes: Vec<String> = f.args.iter().map(|_| "i".to_string()).collect();
+            modes.extend(f.table_cols.iter().map(|_| "t".to_string()));
+            (oidarr(all), text_arr(modes))
+        };
+        let defaults = f.args.iter().filter(|a| a.default.is_some()).count();
+        vec![
+            oid(f.oid),
+            name(&f.name),
+            oid(f.schema),
+            oid(ROLE_OID),
+            oid(14),
+            Value::Float4(100.0),
+            Value::Float4(if f.retset { 1000.0 } else { 0.0 }),
+            oid(0),
+            proc("-"),
+            ch('f'),
+            bool_(false),
+            bool_(false),
+            bool_(f.strict),
+            bool_(f.retset),
+            ch(f.volatility),
+            ch('u'),
+            i2(count(f.args.len())),
+            i2(count(defaults)),
+            oid(ret_oid),
+            oidarr(f.args.iter().map(|a| a.ty.oid())),
+            all,
+            modes,
+            if named { text_arr(argnames) } else { null() },
+            null(),
+            null(),
+            Value::Text(f.src.clone()),
+            null(),
+            // prosqlbody is a node tree in PostgreSQL; the body's text is in prosrc.
+            null(),
+            null(),
+            null(),
+        ]
+    });
+    let builtin: Vec<Vec<Value>> = PROCS
         .iter()
         .map(|p| {
             vec![
@@ -1891,7 +1948,8 @@ fn pg_proc_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
                 null(),
             ]
         })
-        .collect()
+        .collect();
+    builtin.into_iter().chain(user).collect()
 }
 
 // ---------------------------------------------------------------------------------------
