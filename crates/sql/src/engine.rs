@@ -2001,6 +2001,8 @@ impl<K: TxnKv> Session<K> {
         let mut b = self.binder_env(&catalog, env);
         // Target columns.
         let mut cols: Vec<usize> = Vec::new();
+        // Per target: the field of a composite column it sets (`INSERT INTO t (p.x, ...)`).
+        let mut fields: Vec<Option<usize>> = Vec::new();
         if s.cols.is_empty() {
             cols = (0..table.columns.len()).collect();
         } else {
@@ -2009,7 +2011,67 @@ impl<K: TxnKv> Session<K> {
                     continue;
                 };
                 if !rt.indirection.is_empty() {
-                    return Err(err("0A000", "feature not supported: INSERT into subfields"));
+                    let i = table.column_index(&rt.name).ok_or_else(|| {
+                        err(
+                            "42703",
+                            format!(
+                                "column \"{}\" of relation \"{}\" does not exist",
+                                rt.name, table.name
+                            ),
+                        )
+                        .at(crate::binder::pos(rt.location))
+                    })?;
+                    let ty = &table.columns[i].ty;
+                    let (Some(Node::String(f)), 1) =
+                        (rt.indirection[0].node.as_ref(), rt.indirection.len())
+                    else {
+                        return Err(err(
+                            "0A000",
+                            "feature not supported: INSERT into array elements or nested subfields",
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    };
+                    let Some(rec) = ty.record() else {
+                        return Err(err(
+                            "42804",
+                            format!(
+                                "cannot assign to field \"{}\" of column \"{}\" because its type {} is not a composite type",
+                                f.sval,
+                                rt.name,
+                                ty.format_type()
+                            ),
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    };
+                    let Some(k) = rec.fields.iter().position(|(n, _)| *n == f.sval) else {
+                        return Err(err(
+                            "42703",
+                            format!(
+                                "cannot assign to field \"{}\" of column \"{}\" because there is no such column in data type {}",
+                                f.sval,
+                                rt.name,
+                                ty.format_type()
+                            ),
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    };
+                    // Fields may be set more than once (the last wins), but not besides
+                    // the whole column.
+                    if cols
+                        .iter()
+                        .zip(&fields)
+                        .any(|(c, fk)| *c == i && fk.is_none())
+                    {
+                        return Err(err(
+                            "42701",
+                            format!("column \"{}\" specified more than once", rt.name),
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    }
+                    cols.push(i);
+                    fields.resize(cols.len() - 1, None);
+                    fields.push(Some(k));
+                    continue;
                 }
                 let i = table.column_index(&rt.name).ok_or_else(|| {
                     err(
@@ -2029,8 +2091,12 @@ impl<K: TxnKv> Session<K> {
                     .at(crate::binder::pos(rt.location)));
                 }
                 cols.push(i);
+                fields.resize(cols.len() - 1, None);
+                fields.push(None);
             }
         }
+        fields.resize(cols.len(), None);
+        let subfields = fields.iter().any(Option::is_some);
         let overriding = s.r#override;
         let source = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
             None => InsertSource::DefaultValues,
@@ -2085,13 +2151,20 @@ impl<K: TxnKv> Session<K> {
                     let mut row = Vec::new();
                     for (i, item) in list.items.iter().enumerate() {
                         if let Some(Node::SetToDefault(_)) = item.node.as_ref() {
+                            if fields[i].is_some() {
+                                return Err(err("0A000", "cannot set a subfield to DEFAULT"));
+                            }
                             row.push(None);
                             continue;
                         }
                         let (e, t) = b.bind_scalar(item, &empty, "VALUES")?;
                         let col = &table.columns[cols[i]];
+                        let target_ty = match (fields[i], col.ty.record()) {
+                            (Some(k), Some(rec)) => rec.fields[k].1.clone(),
+                            _ => col.ty.clone(),
+                        };
                         let e = b
-                            .coerce(e, &t, &col.ty, CastContext::Assignment)
+                            .coerce(e, &t, &target_ty, CastContext::Assignment)
                             .map_err(|e| {
                                 if e.code().code() == "42804" {
                                     err(
@@ -2122,6 +2195,31 @@ impl<K: TxnKv> Session<K> {
                     }
                     rows.push(row);
                 }
+                if subfields {
+                    // Targets that set fields of one composite column become one row
+                    // constructor for it, at the column's first target.
+                    let mut merged_cols: Vec<usize> = Vec::new();
+                    for c in &cols {
+                        if !merged_cols.contains(c) {
+                            merged_cols.push(*c);
+                        }
+                    }
+                    for row in &mut rows {
+                        let mut out: Vec<Option<Expr>> = vec![None; merged_cols.len()];
+                        for (i, e) in std::mem::take(row).into_iter().enumerate() {
+                            let at = merged_cols.iter().position(|c| *c == cols[i]).unwrap_or(0);
+                            match (fields[i], table.columns[cols[i]].ty.record(), e) {
+                                (Some(k), Some(rec), Some(v)) => {
+                                    let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
+                                    out[at] = Some(record_with_field(base, rec, k, v));
+                                }
+                                (_, _, e) => out[at] = e,
+                            }
+                        }
+                        *row = out;
+                    }
+                    cols = merged_cols;
+                }
                 InsertSource::Rows(rows)
             }
             Some(Node::SelectStmt(sel)) => {
@@ -2143,8 +2241,12 @@ impl<K: TxnKv> Session<K> {
                 }
                 let target: Vec<DataType> = cols
                     .iter()
+                    .zip(&fields)
                     .take(q.types.len())
-                    .map(|c| table.columns[*c].ty.clone())
+                    .map(|(c, f)| match (f, table.columns[*c].ty.record()) {
+                        (Some(k), Some(rec)) => rec.fields[*k].1.clone(),
+                        _ => table.columns[*c].ty.clone(),
+                    })
                     .collect();
                 let mut exprs = Vec::new();
                 let locations = output_locations(sel);
@@ -2179,6 +2281,36 @@ impl<K: TxnKv> Session<K> {
                             e.at(locations.get(i).copied().flatten())
                         })?;
                     exprs.push(e);
+                }
+                let mut target = target;
+                if subfields {
+                    // As for VALUES: field targets become one row constructor per column.
+                    let mut merged_cols: Vec<usize> = Vec::new();
+                    for c in &cols {
+                        if !merged_cols.contains(c) {
+                            merged_cols.push(*c);
+                        }
+                    }
+                    let mut out: Vec<Option<Expr>> = vec![None; merged_cols.len()];
+                    for (i, e) in exprs.into_iter().enumerate() {
+                        let at = merged_cols.iter().position(|c| *c == cols[i]).unwrap_or(0);
+                        out[at] = Some(match (fields[i], table.columns[cols[i]].ty.record()) {
+                            (Some(k), Some(rec)) => {
+                                let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
+                                record_with_field(base, rec, k, e)
+                            }
+                            _ => e,
+                        });
+                    }
+                    exprs = out
+                        .into_iter()
+                        .map(|e| e.unwrap_or(Expr::Const(Value::Null)))
+                        .collect();
+                    target = merged_cols
+                        .iter()
+                        .map(|c| table.columns[*c].ty.clone())
+                        .collect();
+                    cols = merged_cols;
                 }
                 InsertSource::Query(Box::new(Query {
                     // Optimized like a SELECT's plan (index access, predicate push-down).
@@ -2686,6 +2818,58 @@ impl<K: TxnKv> Session<K> {
                 }
             }
             if !rt.indirection.is_empty() {
+                // SET p.f = v: the composite with one field replaced (a NULL composite
+                // becomes a row of NULLs first, as in PostgreSQL); several such assignments
+                // to one column apply in turn.
+                if let Some(Node::String(field)) = rt.indirection[0].node.as_ref() {
+                    let c = &table.columns[col];
+                    let Some(rec) = c.ty.record() else {
+                        return Err(err(
+                            "42804",
+                            format!(
+                                "cannot assign to field \"{}\" of column \"{}\" because its type {} is not a composite type",
+                                field.sval,
+                                rt.name,
+                                c.ty.format_type()
+                            ),
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    };
+                    let Some(k) = rec.fields.iter().position(|(n, _)| *n == field.sval) else {
+                        return Err(err(
+                            "42703",
+                            format!(
+                                "cannot assign to field \"{}\" of column \"{}\" because there is no such column in data type {}",
+                                field.sval,
+                                rt.name,
+                                c.ty.format_type()
+                            ),
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    };
+                    if rt.indirection.len() > 1 {
+                        return Err(err(
+                            "0A000",
+                            "feature not supported: assignment to a subfield of a field or an element of one",
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    }
+                    let field_ty = rec.fields[k].1.clone();
+                    let value = if is_default {
+                        return Err(err("0A000", "cannot set a subfield to DEFAULT")
+                            .at(crate::binder::pos(rt.location)));
+                    } else {
+                        let (e, t) = b.bind_scalar(val, scope, "UPDATE")?;
+                        b.coerce(e, &t, &field_ty, CastContext::Assignment)?
+                    };
+                    let base = match sets.iter().position(|(x, _)| *x == col) {
+                        Some(j) => sets.remove(j).1,
+                        None => Expr::Column(col),
+                    };
+                    sets.push((col, record_with_field(base, &rec, k, value)));
+                    i += 1;
+                    continue;
+                }
                 // SET a[i][j] = v: the array with one element replaced; several such
                 // assignments to one column apply in turn.
                 let c = &table.columns[col];
@@ -4135,4 +4319,25 @@ fn plan_cacheable(text: &str) -> bool {
             text.windows(w.len())
                 .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
         })
+}
+
+/// `base` (a composite of type `rec`) with field `k` replaced by `value`: a row constructor
+/// of `base`'s other fields, so a NULL `base` gives a row of NULLs but that field.
+pub(crate) fn record_with_field(
+    base: Expr,
+    rec: &basalt_common::types::RecordType,
+    k: usize,
+    value: Expr,
+) -> Expr {
+    let mut value = Some(value);
+    let items = (0..rec.fields.len())
+        .map(|i| {
+            if i == k {
+                value.take().unwrap_or(Expr::Const(Value::Null))
+            } else {
+                Expr::Field(Box::new(base.clone()), i)
+            }
+        })
+        .collect();
+    Expr::Row(items, rec.names())
 }
