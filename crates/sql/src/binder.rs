@@ -4622,27 +4622,8 @@ impl<'a> Binder<'a> {
                             ));
                         }
                     };
-                    if q.types.len() != row.args.len() {
-                        return Err(err(
-                            "42601",
-                            if q.types.len() > row.args.len() {
-                                "subquery has too many columns"
-                            } else {
-                                "subquery has too few columns"
-                            },
-                        )
-                        .at(pos(sl.location)));
-                    }
-                    let mut left = Vec::new();
-                    let mut types = Vec::new();
-                    for (arg, rt) in row.args.iter().zip(&q.types) {
-                        let (le, lt) = self.bind_expr(arg, scope)?;
-                        let t = self
-                            .operand_type(&lt, rt, op)
-                            .map_err(|e| e.at(pos(sl.location)))?;
-                        left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
-                        types.push(t);
-                    }
+                    let (left, types) =
+                        self.bind_row_operands(&row.args, &q.types, op, sl.location, scope)?;
                     let plan = coerce_plan(q.plan, &q.types, &types, self)?;
                     let sq = Subquery {
                         kind: SubqueryKind::RowQuantified {
@@ -4709,27 +4690,8 @@ impl<'a> Binder<'a> {
                         format!("feature not supported: row comparison with {op}"),
                     ));
                 };
-                if q.types.len() != row.args.len() {
-                    return Err(err(
-                        "42601",
-                        if q.types.len() > row.args.len() {
-                            "subquery has too many columns"
-                        } else {
-                            "subquery has too few columns"
-                        },
-                    )
-                    .at(pos(sl.location)));
-                }
-                let mut left = Vec::new();
-                let mut types = Vec::new();
-                for (arg, rt) in row.args.iter().zip(&q.types) {
-                    let (le, lt) = self.bind_expr(arg, scope)?;
-                    let t = self
-                        .operand_type(&lt, rt, op)
-                        .map_err(|e| e.at(pos(sl.location)))?;
-                    left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
-                    types.push(t);
-                }
+                let (left, types) =
+                    self.bind_row_operands(&row.args, &q.types, op, sl.location, scope)?;
                 let plan = coerce_plan(q.plan, &q.types, &types, self)?;
                 let sq = Subquery {
                     kind: SubqueryKind::RowCompare { left, op: cop },
@@ -4778,6 +4740,40 @@ impl<'a> Binder<'a> {
             })),
             ty,
         ))
+    }
+
+    /// The left row of a row-valued subquery comparison, each field coerced to the type it
+    /// compares with the subquery's column as: the fields and those types.
+    fn bind_row_operands(
+        &mut self,
+        args: &[protobuf::Node],
+        sub_types: &[DataType],
+        op: &str,
+        location: i32,
+        scope: &Scope,
+    ) -> Result<(Vec<Expr>, Vec<DataType>), SqlError> {
+        if sub_types.len() != args.len() {
+            return Err(err(
+                "42601",
+                if sub_types.len() > args.len() {
+                    "subquery has too many columns"
+                } else {
+                    "subquery has too few columns"
+                },
+            )
+            .at(pos(location)));
+        }
+        let mut left = Vec::new();
+        let mut types = Vec::new();
+        for (arg, rt) in args.iter().zip(sub_types) {
+            let (le, lt) = self.bind_expr(arg, scope)?;
+            let t = self
+                .operand_type(&lt, rt, op)
+                .map_err(|e| e.at(pos(location)))?;
+            left.push(self.coerce(le, &lt, &t, CastContext::Implicit)?);
+            types.push(t);
+        }
+        Ok((left, types))
     }
 
     /// `base[...][...]`: consecutive subscripts form one element access, or one slice when

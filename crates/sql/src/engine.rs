@@ -2010,17 +2010,17 @@ impl<K: TxnKv> Session<K> {
                 let Some(Node::ResTarget(rt)) = c.node.as_ref() else {
                     continue;
                 };
+                let i = table.column_index(&rt.name).ok_or_else(|| {
+                    err(
+                        "42703",
+                        format!(
+                            "column \"{}\" of relation \"{}\" does not exist",
+                            rt.name, table.name
+                        ),
+                    )
+                    .at(crate::binder::pos(rt.location))
+                })?;
                 if !rt.indirection.is_empty() {
-                    let i = table.column_index(&rt.name).ok_or_else(|| {
-                        err(
-                            "42703",
-                            format!(
-                                "column \"{}\" of relation \"{}\" does not exist",
-                                rt.name, table.name
-                            ),
-                        )
-                        .at(crate::binder::pos(rt.location))
-                    })?;
                     let ty = &table.columns[i].ty;
                     let (Some(Node::String(f)), 1) =
                         (rt.indirection[0].node.as_ref(), rt.indirection.len())
@@ -2031,30 +2031,8 @@ impl<K: TxnKv> Session<K> {
                         )
                         .at(crate::binder::pos(rt.location)));
                     };
-                    let Some(rec) = ty.record() else {
-                        return Err(err(
-                            "42804",
-                            format!(
-                                "cannot assign to field \"{}\" of column \"{}\" because its type {} is not a composite type",
-                                f.sval,
-                                rt.name,
-                                ty.format_type()
-                            ),
-                        )
-                        .at(crate::binder::pos(rt.location)));
-                    };
-                    let Some(k) = rec.fields.iter().position(|(n, _)| *n == f.sval) else {
-                        return Err(err(
-                            "42703",
-                            format!(
-                                "cannot assign to field \"{}\" of column \"{}\" because there is no such column in data type {}",
-                                f.sval,
-                                rt.name,
-                                ty.format_type()
-                            ),
-                        )
-                        .at(crate::binder::pos(rt.location)));
-                    };
+                    let (_, k) = composite_field(ty, &rt.name, &f.sval)
+                        .map_err(|e| e.at(crate::binder::pos(rt.location)))?;
                     // Fields may be set more than once (the last wins), but not besides
                     // the whole column.
                     if cols
@@ -2073,16 +2051,6 @@ impl<K: TxnKv> Session<K> {
                     fields.push(Some(k));
                     continue;
                 }
-                let i = table.column_index(&rt.name).ok_or_else(|| {
-                    err(
-                        "42703",
-                        format!(
-                            "column \"{}\" of relation \"{}\" does not exist",
-                            rt.name, table.name
-                        ),
-                    )
-                    .at(crate::binder::pos(rt.location))
-                })?;
                 if cols.contains(&i) {
                     return Err(err(
                         "42701",
@@ -2822,31 +2790,8 @@ impl<K: TxnKv> Session<K> {
                 // becomes a row of NULLs first, as in PostgreSQL); several such assignments
                 // to one column apply in turn.
                 if let Some(Node::String(field)) = rt.indirection[0].node.as_ref() {
-                    let c = &table.columns[col];
-                    let Some(rec) = c.ty.record() else {
-                        return Err(err(
-                            "42804",
-                            format!(
-                                "cannot assign to field \"{}\" of column \"{}\" because its type {} is not a composite type",
-                                field.sval,
-                                rt.name,
-                                c.ty.format_type()
-                            ),
-                        )
-                        .at(crate::binder::pos(rt.location)));
-                    };
-                    let Some(k) = rec.fields.iter().position(|(n, _)| *n == field.sval) else {
-                        return Err(err(
-                            "42703",
-                            format!(
-                                "cannot assign to field \"{}\" of column \"{}\" because there is no such column in data type {}",
-                                field.sval,
-                                rt.name,
-                                c.ty.format_type()
-                            ),
-                        )
-                        .at(crate::binder::pos(rt.location)));
-                    };
+                    let (rec, k) = composite_field(&table.columns[col].ty, &rt.name, &field.sval)
+                        .map_err(|e| e.at(crate::binder::pos(rt.location)))?;
                     if rt.indirection.len() > 1 {
                         return Err(err(
                             "0A000",
@@ -4319,6 +4264,34 @@ fn plan_cacheable(text: &str) -> bool {
             text.windows(w.len())
                 .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
         })
+}
+
+/// The composite type of a column of type `ty` and the index of its field `field`, for an
+/// assignment to `column.field` (PostgreSQL's errors otherwise).
+fn composite_field<'t>(
+    ty: &'t DataType,
+    column: &str,
+    field: &str,
+) -> Result<(&'t basalt_common::types::RecordType, usize), SqlError> {
+    let Some(rec) = ty.record() else {
+        return Err(err(
+            "42804",
+            format!(
+                "cannot assign to field \"{field}\" of column \"{column}\" because its type {} is not a composite type",
+                ty.format_type()
+            ),
+        ));
+    };
+    let Some(k) = rec.fields.iter().position(|(n, _)| n == field) else {
+        return Err(err(
+            "42703",
+            format!(
+                "cannot assign to field \"{field}\" of column \"{column}\" because there is no such column in data type {}",
+                ty.format_type()
+            ),
+        ));
+    };
+    Ok((rec, k))
 }
 
 /// `base` (a composite of type `rec`) with field `k` replaced by `value`: a row constructor

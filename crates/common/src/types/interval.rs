@@ -437,32 +437,24 @@ fn decode_iso8601(input: &str) -> Result<ItmIn, DtErr> {
                         }
                         _ => {}
                     }
-                    let (ival, frac, r) = iso_number(rest)?;
-                    rest = r;
-                    apply_unit(Unit::Month, ival, frac, &mut itm)?;
-                    if rest.is_empty() {
-                        return Ok(itm);
-                    }
-                    if let Some(r) = rest.strip_prefix(['T', 't']) {
+                    // -MM, then -DD; the string may end, or turn to the time, after each.
+                    for (unit, last) in [(Unit::Month, false), (Unit::Day, true)] {
+                        let (ival, frac, r) = iso_number(rest)?;
                         rest = r;
-                        date_part = false;
-                        have_field = false;
-                        continue;
+                        apply_unit(unit, ival, frac, &mut itm)?;
+                        if rest.is_empty() {
+                            return Ok(itm);
+                        }
+                        if rest.starts_with(['T', 't']) {
+                            break;
+                        }
+                        if last {
+                            return Err(DtErr::BadFormat);
+                        }
+                        rest = rest.strip_prefix('-').ok_or(DtErr::BadFormat)?;
                     }
-                    rest = rest.strip_prefix('-').ok_or(DtErr::BadFormat)?;
-                    let (ival, frac, r) = iso_number(rest)?;
-                    rest = r;
-                    apply_unit(Unit::Day, ival, frac, &mut itm)?;
-                    if rest.is_empty() {
-                        return Ok(itm);
-                    }
-                    if let Some(r) = rest.strip_prefix(['T', 't']) {
-                        rest = r;
-                        date_part = false;
-                        have_field = false;
-                        continue;
-                    }
-                    return Err(DtErr::BadFormat);
+                    // At the `T`: the loop's next round reads it.
+                    continue;
                 }
                 _ => return Err(DtErr::BadFormat),
             }
