@@ -1736,7 +1736,7 @@ impl<'a> Binder<'a> {
                     let (e, _) = self.bind_expr(n, &scope)?;
                     e
                 };
-                let (desc, nulls_first) = sort_dir(sb);
+                let (desc, nulls_first) = sort_dir(sb)?;
                 keys.push(SortKey {
                     expr,
                     desc,
@@ -2850,7 +2850,7 @@ impl<'a> Binder<'a> {
             {
                 expr = targets[i].expr.clone();
             }
-            let (desc, nulls_first) = sort_dir(sb);
+            let (desc, nulls_first) = sort_dir(sb)?;
             keys.push(SortKey {
                 expr,
                 desc,
@@ -5150,7 +5150,7 @@ impl<'a> Binder<'a> {
                     continue;
                 };
                 let (e, t) = self.bind_expr(n, scope)?;
-                let (desc, nulls_first) = sort_dir(sb);
+                let (desc, nulls_first) = sort_dir(sb)?;
                 if fc.agg_within_group {
                     // The sorted value is the ordered-set aggregate's first argument.
                     args.insert(0, e.clone());
@@ -5455,7 +5455,7 @@ impl<'a> Binder<'a> {
                     continue;
                 };
                 let (e, t) = self.bind_expr(n, scope)?;
-                let (desc, nulls_first) = sort_dir(sb);
+                let (desc, nulls_first) = sort_dir(sb)?;
                 order.push(SortKey {
                     expr: e,
                     desc,
@@ -5842,14 +5842,38 @@ fn is_null_const(n: &protobuf::Node) -> bool {
     matches!(n.node.as_ref(), Some(Node::AConst(c)) if c.isnull)
 }
 
-fn sort_dir(sb: &protobuf::SortBy) -> (bool, bool) {
-    let desc = sb.sortby_dir == protobuf::SortByDir::SortbyDesc as i32;
+/// The direction and null placement of an ORDER BY item. `USING <` is ASC and `USING >` is
+/// DESC (NULLS FIRST by default, as DESC): the `<`/`>` btree members of every sortable type;
+/// any other operator is refused as PostgreSQL refuses it (42809).
+fn sort_dir(sb: &protobuf::SortBy) -> Result<(bool, bool), SqlError> {
+    let desc = if sb.sortby_dir == protobuf::SortByDir::SortbyUsing as i32 {
+        let parts: Vec<&str> = sb.use_op.iter().filter_map(node_str).collect();
+        let (schema, op) = match parts.as_slice() {
+            [op] => (None, *op),
+            [schema, op] => (Some(*schema), *op),
+            _ => (Some(""), ""),
+        };
+        match (schema, op) {
+            (None | Some("pg_catalog"), "<") => false,
+            (None | Some("pg_catalog"), ">") => true,
+            _ => {
+                return Err(err(
+                    "42809",
+                    format!("operator {op} is not a valid ordering operator"),
+                )
+                .with_hint("Ordering operators must be \"<\" or \">\" members of btree operator families.")
+                .at(pos(sb.location)));
+            }
+        }
+    } else {
+        sb.sortby_dir == protobuf::SortByDir::SortbyDesc as i32
+    };
     let nulls_first = match sb.sortby_nulls {
         2 => true,
         3 => false,
         _ => desc,
     };
-    (desc, nulls_first)
+    Ok((desc, nulls_first))
 }
 
 /// An alias may not name more columns than its FROM item has (42P10).
