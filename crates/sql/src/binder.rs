@@ -5468,14 +5468,22 @@ impl<'a> Binder<'a> {
                 Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
                 None => None,
             };
-            let start = match over.start_offset.as_deref() {
-                Some(n) => Some(self.bind_expr(n, &Scope::default())?.0),
-                None => None,
+            // RANGE offsets take the offset type of the column type's in_range function.
+            let range_key = (over.frame_options & 0x2 != 0)
+                .then(|| order_types.first().cloned())
+                .flatten();
+            let offset = |this: &mut Self, n: Option<&protobuf::Node>| match n {
+                Some(n) => {
+                    let (e, t) = this.bind_expr(n, &Scope::default())?;
+                    match &range_key {
+                        Some(key) => this.range_offset(e, &t, key, n).map(Some),
+                        None => Ok(Some(e)),
+                    }
+                }
+                None => Ok(None),
             };
-            let end = match over.end_offset.as_deref() {
-                Some(n) => Some(self.bind_expr(n, &Scope::default())?.0),
-                None => None,
-            };
+            let start = offset(self, over.start_offset.as_deref())?;
+            let end = offset(self, over.end_offset.as_deref())?;
             Ok((args, types, partition, order, filter, start, end))
         })();
         if let (Some(a), Some((al, wa, ctx))) = (self.agg.as_mut(), saved) {
@@ -5546,6 +5554,45 @@ impl<'a> Binder<'a> {
         };
         a.windows.push(call);
         Ok((Expr::Window(a.windows.len() - 1), ret))
+    }
+
+    /// A RANGE frame offset coerced to the offset type of PostgreSQL's in_range support
+    /// function for the ORDER BY column's type (int2/int4 keys take any integer width).
+    fn range_offset(
+        &mut self,
+        e: Expr,
+        t: &DataType,
+        key: &DataType,
+        n: &protobuf::Node,
+    ) -> Result<Expr, SqlError> {
+        let to = match key {
+            DataType::Int2 | DataType::Int4
+                if matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8) =>
+            {
+                return Ok(e);
+            }
+            DataType::Int2 | DataType::Int4 | DataType::Int8 => DataType::Int8,
+            DataType::Float4 | DataType::Float8 => DataType::Float8,
+            DataType::Numeric(_) => DataType::Numeric(None),
+            _ => DataType::Interval,
+        };
+        let implicit = *t == DataType::Unknown
+            || *t == to
+            || matches!((t, &to), (DataType::Numeric(_), DataType::Numeric(_)))
+            || basalt_common::types::cast::cast_context(t, &to) == Some(CastContext::Implicit);
+        if !implicit {
+            return Err(err(
+                "0A000",
+                format!(
+                    "RANGE with offset PRECEDING/FOLLOWING is not supported for column type {} and offset type {}",
+                    key.format_type(),
+                    t.format_type()
+                ),
+            )
+            .with_hint("Cast the offset value to an appropriate type.")
+            .at(expr_start(n)));
+        }
+        self.coerce(e, t, &to, CastContext::Implicit)
     }
 
     /// Binds an expression that must not contain aggregates, windows or subqueries' outer
