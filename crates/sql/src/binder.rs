@@ -233,6 +233,9 @@ struct CteDef {
     working: bool,
     /// A data-modifying WITH query without RETURNING (cannot be read).
     no_returning: bool,
+    /// The subquery depth (`levels.len()`) where it is defined: one inside a subquery may
+    /// read that subquery's outer row, so subqueries reading it are correlated too.
+    level: usize,
 }
 
 /// Aggregation state while binding one SELECT's list.
@@ -989,6 +992,7 @@ impl<'a> Binder<'a> {
                     types: base.types.clone(),
                     working: true,
                     no_returning: false,
+                    level: self.levels.len(),
                 });
                 self.recursive_term = true;
                 let rec = self.bind_select(r);
@@ -1044,6 +1048,7 @@ impl<'a> Binder<'a> {
                     types: base.types,
                     working: false,
                     no_returning: false,
+                    level: self.levels.len(),
                 });
             } else {
                 let q = self.bind_select(sel)?;
@@ -1077,6 +1082,7 @@ impl<'a> Binder<'a> {
                     types: q.types,
                     working: false,
                     no_returning: false,
+                    level: self.levels.len(),
                 });
             }
         }
@@ -1106,6 +1112,7 @@ impl<'a> Binder<'a> {
             types,
             working: false,
             no_returning: !returning,
+            level: self.levels.len(),
         });
     }
 
@@ -2216,6 +2223,14 @@ impl<'a> Binder<'a> {
                     ),
                 )
                 .at(pos(rv.location)));
+            }
+            // A WITH query inside a subquery is computed again for each row of that
+            // subquery's outer query: deeper subqueries reading it must not be cached.
+            if c.level > 0 {
+                let (from, to) = (c.level, self.levels.len());
+                for lvl in from..to {
+                    self.levels[lvl].1 = true;
+                }
             }
             let plan = if c.working {
                 Plan::WorkTable {
