@@ -3517,14 +3517,28 @@ impl<'a> Binder<'a> {
                 let Some(r) = basalt_func::resolve_function(name, &[]) else {
                     return Err(err("42883", format!("function {name}() does not exist")));
                 };
-                Ok((
-                    Expr::Func {
-                        func: r.func,
-                        args,
-                        strict: r.strict,
-                    },
-                    r.ret,
-                ))
+                let call = Expr::Func {
+                    func: r.func,
+                    args,
+                    strict: r.strict,
+                };
+                // `localtime(p)`, `current_timestamp(p)`, ...: rounded to p fractional digits
+                // (at most 6), as a cast to the type with that precision.
+                let p = u8::try_from(f.typmod.clamp(0, 6)).unwrap_or(6);
+                let to = match &r.ret {
+                    _ if f.typmod < 0 => None,
+                    DataType::Time(_) => Some(DataType::Time(Some(p))),
+                    DataType::Timestamp(_) => Some(DataType::Timestamp(Some(p))),
+                    DataType::Timestamptz(_) => Some(DataType::Timestamptz(Some(p))),
+                    _ => None,
+                };
+                match to {
+                    Some(to) => {
+                        let e = self.coerce(call, &r.ret, &to, CastContext::Assignment)?;
+                        Ok((e, to))
+                    }
+                    None => Ok((call, r.ret)),
+                }
             }
             Node::CollateClause(c) => {
                 let Some(a) = c.arg.as_deref() else {
