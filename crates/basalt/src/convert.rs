@@ -239,6 +239,7 @@ impl<'a> FromSql<'a> for &'a str {
     fn from_sql(value: &'a Value) -> Result<Self, FromSqlError> {
         match value {
             Value::Text(s) | Value::Bpchar(s) | Value::Json(s) => Ok(s),
+            Value::Enum(e) => Ok(&e.label),
             v => mismatch("&str", v),
         }
     }

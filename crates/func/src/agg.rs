@@ -35,6 +35,19 @@ use basalt_common::types::{
 
 use crate::math::{best_candidate, sqrt_to};
 
+/// What a hypothetical-set aggregate computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HypoKind {
+    /// `rank`: 1 + the rows sorting before.
+    Rank,
+    /// `dense_rank`: 1 + the distinct rows sorting before.
+    DenseRank,
+    /// `percent_rank`: (rank - 1) / rows.
+    PercentRank,
+    /// `cume_dist`: (rows before or peer + 1) / (rows + 1).
+    CumeDist,
+}
+
 /// An aggregate function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AggFunc {
@@ -91,6 +104,20 @@ pub enum AggFunc {
     },
     /// `mode() WITHIN GROUP (ORDER BY x)`.
     Mode,
+    /// The hypothetical-set aggregates `rank`, `dense_rank`, `percent_rank`, `cume_dist`
+    /// `(args) WITHIN GROUP (ORDER BY keys)`: where the row of `args` would fall among the
+    /// group's rows. The arguments are the `keys` sort keys, then as many direct arguments;
+    /// bit `i` of `desc` / `nulls_first` gives key `i`'s direction.
+    Hypothetical {
+        /// Which result.
+        kind: HypoKind,
+        /// Number of sort keys (and of direct arguments).
+        keys: u8,
+        /// Keys sorted descending.
+        desc: u32,
+        /// Keys with NULLs first.
+        nulls_first: u32,
+    },
     /// `json_object_agg(key, value)` (`binary`: `jsonb_object_agg`).
     ObjectAgg {
         /// jsonb instead of json.
@@ -225,7 +252,8 @@ fn has_min_max(t: &DataType) -> bool {
         | DataType::Time(_)
         | DataType::Timestamp(_)
         | DataType::Timestamptz(_)
-        | DataType::Interval => true,
+        | DataType::Interval
+        | DataType::Enum(_) => true,
         DataType::Array(e) => has_min_max(e) || matches!(**e, DataType::Varchar(_)),
         _ => false,
     }
@@ -330,7 +358,8 @@ pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggreg
         ("min" | "max", [t]) => {
             let func = if name == "min" { Min } else { Max };
             let t = match t {
-                DataType::Unknown | DataType::Varchar(_) => TEXT,
+                // No min/max of their own: these convert implicitly to text.
+                DataType::Unknown | DataType::Varchar(_) | DataType::Name | DataType::Char => TEXT,
                 other => other.without_typmod(),
             };
             has_min_max(&t).then_some(())?;
@@ -407,6 +436,31 @@ pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggreg
                 func,
                 arg_types: vec![v, fraction],
                 ret,
+            })
+        }
+        ("rank" | "dense_rank" | "percent_rank" | "cume_dist", args)
+            if !args.is_empty() && args.len() % 2 == 0 && args.len() / 2 <= 32 =>
+        {
+            let kind = match name {
+                "rank" => HypoKind::Rank,
+                "dense_rank" => HypoKind::DenseRank,
+                "percent_rank" => HypoKind::PercentRank,
+                _ => HypoKind::CumeDist,
+            };
+            Some(ResolvedAggregate {
+                func: Hypothetical {
+                    kind,
+                    keys: (args.len() / 2) as u8,
+                    desc: 0,
+                    nulls_first: 0,
+                },
+                // The caller matches each key's type with its direct argument's.
+                arg_types: args.to_vec(),
+                ret: if matches!(kind, HypoKind::Rank | HypoKind::DenseRank) {
+                    I8
+                } else {
+                    F8
+                },
             })
         }
         ("json_object_agg" | "jsonb_object_agg", [k, v]) => Some(ResolvedAggregate {
@@ -550,6 +604,122 @@ pub fn new_accumulator(agg: &ResolvedAggregate) -> Box<dyn Accumulator> {
             values: Vec::new(),
             fraction: None,
         }),
+        Hypothetical {
+            kind,
+            keys,
+            desc,
+            nulls_first,
+        } => Box::new(HypotheticalAcc {
+            kind,
+            keys: usize::from(keys),
+            desc,
+            nulls_first,
+            rows: 0,
+            before: 0,
+            peers: 0,
+            distinct_before: 0,
+            last_before: None,
+        }),
+    }
+}
+
+/// A hypothetical-set aggregate. Rows arrive in the WITHIN GROUP order; each is compared
+/// with the hypothetical row (the direct arguments, taken from the row itself as they may
+/// not depend on it).
+struct HypotheticalAcc {
+    kind: HypoKind,
+    keys: usize,
+    desc: u32,
+    nulls_first: u32,
+    rows: u64,
+    /// Rows sorting before the hypothetical row.
+    before: u64,
+    /// Rows sorting as its peers.
+    peers: u64,
+    /// Distinct key tuples among the rows before.
+    distinct_before: u64,
+    /// The keys of the last row before, to count distinct ones (rows arrive sorted).
+    last_before: Option<Vec<Value>>,
+}
+
+impl HypotheticalAcc {
+    /// Key `i` of `a` against `b` in the WITHIN GROUP order (NULLs are peers of each other).
+    fn cmp_key(&self, i: usize, a: &Value, b: &Value) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        let nulls_first = self.nulls_first & (1 << i) != 0;
+        match (a.is_null(), b.is_null()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => {
+                if nulls_first {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                }
+            }
+            (false, true) => {
+                if nulls_first {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
+            }
+            _ => {
+                let o = a.cmp(b);
+                if self.desc & (1 << i) != 0 {
+                    o.reverse()
+                } else {
+                    o
+                }
+            }
+        }
+    }
+
+    fn cmp_rows(&self, a: &[Value], b: &[Value]) -> std::cmp::Ordering {
+        (0..self.keys)
+            .map(|i| self.cmp_key(i, &a[i], &b[i]))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    }
+}
+
+impl Accumulator for HypotheticalAcc {
+    fn update(&mut self, args: &[Value]) -> TypeResult<()> {
+        if args.len() < 2 * self.keys {
+            return Err(unexpected("hypothetical arguments", &Value::Null));
+        }
+        let (row, hypo) = args.split_at(self.keys);
+        self.rows += 1;
+        match self.cmp_rows(row, hypo) {
+            std::cmp::Ordering::Less => {
+                self.before += 1;
+                let new = self
+                    .last_before
+                    .as_deref()
+                    .is_none_or(|last| self.cmp_rows(last, row).is_ne());
+                if new {
+                    self.distinct_before += 1;
+                    self.last_before = Some(row.to_vec());
+                }
+            }
+            std::cmp::Ordering::Equal => self.peers += 1,
+            std::cmp::Ordering::Greater => {}
+        }
+        Ok(())
+    }
+
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(match self.kind {
+            HypoKind::Rank => Value::Int8(self.before as i64 + 1),
+            HypoKind::DenseRank => Value::Int8(self.distinct_before as i64 + 1),
+            HypoKind::PercentRank => Value::Float8(if self.rows == 0 {
+                0.0
+            } else {
+                self.before as f64 / self.rows as f64
+            }),
+            HypoKind::CumeDist => {
+                Value::Float8((self.before + self.peers + 1) as f64 / (self.rows + 1) as f64)
+            }
+        })
     }
 }
 
@@ -659,7 +829,13 @@ impl Accumulator for RegrAcc {
 /// Whether the aggregate is an ordered-set aggregate (called with `WITHIN GROUP`): its first
 /// argument is the sorted value, the others are the direct arguments.
 pub fn is_ordered_set(name: &str) -> bool {
-    matches!(name, "percentile_cont" | "percentile_disc" | "mode")
+    matches!(name, "percentile_cont" | "percentile_disc" | "mode") || is_hypothetical_set(name)
+}
+
+/// Whether `name` has a hypothetical-set aggregate (with WITHIN GROUP; without it, it is the
+/// window function).
+pub fn is_hypothetical_set(name: &str) -> bool {
+    matches!(name, "rank" | "dense_rank" | "percent_rank" | "cume_dist")
 }
 
 /// The ordered-set aggregates. The executor feeds the rows in the WITHIN GROUP order; the

@@ -68,20 +68,24 @@ pub(crate) mod overload {
             | DataType::Float8
             | DataType::Numeric(_)
             | DataType::Reg(_) => Category::Numeric,
-            DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) => Category::String,
+            DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Name => {
+                Category::String
+            }
             DataType::Date
             | DataType::Time(_)
             | DataType::Timestamp(_)
             | DataType::Timestamptz(_) => Category::DateTime,
             DataType::Interval => Category::Timespan,
-            DataType::Array(_) => Category::Array,
+            DataType::Array(_) | DataType::Int2Vector | DataType::OidVector => Category::Array,
             DataType::Unknown => Category::Unknown,
             DataType::Bytea
             | DataType::Uuid
             | DataType::Json
             | DataType::Jsonb
             | DataType::JsonPath
-            | DataType::Record(_) => Category::User,
+            | DataType::Char
+            | DataType::Record(_)
+            | DataType::Enum(_) => Category::User,
         }
     }
 

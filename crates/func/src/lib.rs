@@ -119,7 +119,7 @@ pub fn call(func: Func, args: &[Value], ctx: &EvalContext) -> TypeResult<Value> 
 }
 
 pub use agg::{
-    Accumulator, AggFunc, RegrKind, ResolvedAggregate, is_ordered_set, new_accumulator,
-    resolve_aggregate,
+    Accumulator, AggFunc, HypoKind, RegrKind, ResolvedAggregate, is_hypothetical_set,
+    is_ordered_set, new_accumulator, resolve_aggregate,
 };
 pub use srf::{ResolvedTableFunction, TableFunc, call_table_function, resolve_table_function};

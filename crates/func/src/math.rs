@@ -176,18 +176,20 @@ pub(crate) fn category(t: &DataType) -> char {
         | DataType::Float8
         | DataType::Numeric(_)
         | DataType::Reg(_) => 'N',
-        DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) => 'S',
+        DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Name => 'S',
+        DataType::Char => 'Z',
         DataType::Date | DataType::Time(_) | DataType::Timestamp(_) | DataType::Timestamptz(_) => {
             'D'
         }
         DataType::Interval => 'T',
-        DataType::Array(_) => 'A',
+        DataType::Array(_) | DataType::Int2Vector | DataType::OidVector => 'A',
         DataType::Bytea
         | DataType::Uuid
         | DataType::Json
         | DataType::Jsonb
         | DataType::JsonPath => 'U',
         DataType::Record(_) => 'C',
+        DataType::Enum(_) => 'E',
         DataType::Unknown => 'X',
     }
 }

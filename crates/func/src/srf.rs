@@ -68,6 +68,11 @@ pub enum TableFunc {
     StringToTable,
     /// `jsonb_path_query(target, path [, vars [, silent]])`.
     PathQuery,
+    /// A set-returning SQL-language function of the catalog (run by the SQL engine).
+    Sql {
+        /// The function's OID.
+        oid: u32,
+    },
     /// `json[b]_to_record(set)(json)` with a column definition list, and
     /// `json[b]_populate_record(set)(base, json)` (`populate`): rows of the call's columns
     /// read from JSON objects. Resolved by the binder, which knows the columns.
@@ -655,6 +660,8 @@ pub fn call_table_function(
                 out
             }
         }
+        // Run by the SQL engine, which has the catalog; never reaches here.
+        F::Sql { .. } => return Err(bad_args()),
         F::JsonToRecord {
             jsonb,
             set,

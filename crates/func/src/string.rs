@@ -16,10 +16,11 @@
 //! - Regular expressions: PostgreSQL's ARE syntax is translated to the `regex` crate's
 //!   (`\m`, `\M`, `\y`, `\Y`, `\Z`, literal `[`/`&`/`~` inside brackets); `.` matches newline
 //!   and `^`/`$` anchor the whole string unless the `n` flag asks for newline-sensitive
-//!   matching. Not supported (error 0A000 or 2201B): back-references in patterns and
-//!   lookaround. The `regex` crate picks the leftmost-first alternative where PostgreSQL
-//!   picks the leftmost-longest one, which can give a shorter match for patterns such as
-//!   `a|ab`. Compiled patterns are cached per thread.
+//!   matching. Patterns with back-references (`\1`) or lookaround (`(?=`, `(?!`, `(?<=`,
+//!   `(?<!`) run on the backtracking `fancy_regex` engine (flags passed inline), the others
+//!   on the `regex` crate's automaton. Both pick the leftmost-first alternative where
+//!   PostgreSQL picks the leftmost-longest one, which can give a shorter match for patterns
+//!   such as `a|ab`. Compiled patterns are cached per thread.
 //! - Upper/lower case maps one character to one character (PostgreSQL's `towupper`/
 //!   `towlower`): `upper('ß')` stays `ß`.
 
@@ -30,7 +31,6 @@ use basalt_common::types::{
     ArrayDim, ArrayValue, CastContext, DataType, TypeContext, TypeError, TypeResult, Value, cast,
     format_text,
 };
-use regex::Regex;
 
 use crate::math::{best_candidate, best_operator, can_coerce, category, is_preferred};
 use crate::{EvalContext, Func, Resolved};
@@ -844,7 +844,7 @@ fn resolve_concat_operator(left: &DataType, right: &DataType) -> Option<Resolved
     if matches!(left, T::Jsonb) || matches!(right, T::Jsonb) {
         return None;
     }
-    let is_text_like = |t: &DataType| t.is_string() || *t == T::Unknown;
+    let is_text_like = |t: &DataType| t.is_string() || matches!(t, T::Unknown | T::Name);
     match (left, right) {
         (T::Array(_), _) | (_, T::Array(_)) => {
             let (lu, ru) = (*left == T::Unknown, *right == T::Unknown);
@@ -2059,9 +2059,12 @@ fn regex_error(msg: &str) -> TypeError {
 }
 
 /// Rewrites PostgreSQL ARE syntax that the `regex` crate spells differently.
-fn translate_regex(p: &str) -> TypeResult<String> {
+/// Translates a PostgreSQL ARE to the `regex` crate's syntax; the flag says whether it uses
+/// back-references or lookaround (which need the backtracking engine).
+fn translate_regex(p: &str) -> TypeResult<(String, bool)> {
     let chars: Vec<char> = p.chars().collect();
     let mut out = String::with_capacity(p.len() + 8);
+    let mut backtracking = false;
     let mut i = 0;
     let mut in_class = false;
     let mut class_start = 0usize;
@@ -2113,10 +2116,9 @@ fn translate_regex(p: &str) -> TypeResult<String> {
                     'Y' => out.push_str(r"\B"),
                     'Z' => out.push_str(r"\z"),
                     '1'..='9' => {
-                        return Err(TypeError::new(
-                            codes::FEATURE_NOT_SUPPORTED,
-                            "regular expression back-references are not supported",
-                        ));
+                        backtracking = true;
+                        out.push('\\');
+                        out.push(n);
                     }
                     _ => {
                         out.push('\\');
@@ -2146,6 +2148,15 @@ fn translate_regex(p: &str) -> TypeResult<String> {
                 // Not a bound: a literal brace, as in PostgreSQL.
                 out.push_str("\\{");
             }
+            '(' if chars.get(i + 1) == Some(&'?')
+                && (matches!(chars.get(i + 2), Some('=' | '!'))
+                    || (chars.get(i + 2) == Some(&'<')
+                        && matches!(chars.get(i + 3), Some('=' | '!')))) =>
+            {
+                // Lookahead / lookbehind.
+                backtracking = true;
+                out.push('(');
+            }
             _ => out.push(c),
         }
         i += 1;
@@ -2153,7 +2164,7 @@ fn translate_regex(p: &str) -> TypeResult<String> {
     if in_class {
         return Err(regex_error("brackets [] not balanced"));
     }
-    Ok(out)
+    Ok((out, backtracking))
 }
 
 /// Maps a `regex` crate error to PostgreSQL's wording where there is an equivalent.
@@ -2193,6 +2204,120 @@ fn map_regex_error(e: &regex::Error) -> TypeError {
     regex_error(msg)
 }
 
+/// A compiled PostgreSQL regular expression: the `regex` crate's automaton, or the
+/// backtracking `fancy_regex` engine for patterns with back-references or lookaround.
+#[derive(Clone)]
+enum Regex {
+    Plain(regex::Regex),
+    Backtracking(fancy_regex::Regex),
+}
+
+/// The capture groups of one match: byte spans into the searched text.
+struct Captures<'t> {
+    text: &'t str,
+    spans: Vec<Option<(usize, usize)>>,
+}
+
+/// One capture group's span.
+#[derive(Clone, Copy)]
+struct Match<'t> {
+    text: &'t str,
+    start: usize,
+    end: usize,
+}
+
+impl<'t> Match<'t> {
+    fn start(&self) -> usize {
+        self.start
+    }
+
+    fn end(&self) -> usize {
+        self.end
+    }
+
+    fn as_str(&self) -> &'t str {
+        &self.text[self.start..self.end]
+    }
+}
+
+impl<'t> Captures<'t> {
+    fn get(&self, i: usize) -> Option<Match<'t>> {
+        self.spans
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|(start, end)| Match {
+                text: self.text,
+                start,
+                end,
+            })
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn plain(text: &'t str, c: &regex::Captures<'t>) -> Self {
+        Captures {
+            text,
+            spans: c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect(),
+        }
+    }
+
+    fn backtracking(text: &'t str, c: &fancy_regex::Captures<'t, str>) -> Self {
+        Captures {
+            text,
+            spans: c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect(),
+        }
+    }
+}
+
+/// A failure of the backtracking engine while matching (its step limit).
+fn backtrack_error(e: &fancy_regex::Error) -> TypeError {
+    regex_error(&e.to_string())
+}
+
+impl Regex {
+    /// The first match starting at byte `pos` or later.
+    fn captures_at<'t>(&self, s: &'t str, pos: usize) -> TypeResult<Option<Captures<'t>>> {
+        Ok(match self {
+            Regex::Plain(re) => re.captures_at(s, pos).map(|c| Captures::plain(s, &c)),
+            Regex::Backtracking(re) => re
+                .captures_from_pos(s, pos)
+                .map_err(|e| backtrack_error(&e))?
+                .map(|c| Captures::backtracking(s, &c)),
+        })
+    }
+
+    fn captures<'t>(&self, s: &'t str) -> TypeResult<Option<Captures<'t>>> {
+        self.captures_at(s, 0)
+    }
+
+    /// Every non-overlapping match, as the engine iterates them.
+    fn captures_all<'t>(&self, s: &'t str) -> TypeResult<Vec<Captures<'t>>> {
+        match self {
+            Regex::Plain(re) => Ok(re
+                .captures_iter(s)
+                .map(|c| Captures::plain(s, &c))
+                .collect()),
+            Regex::Backtracking(re) => re
+                .captures_iter(s)
+                .map(|c| {
+                    c.map(|c| Captures::backtracking(s, &c))
+                        .map_err(|e| backtrack_error(&e))
+                })
+                .collect(),
+        }
+    }
+
+    fn is_match(&self, s: &str) -> TypeResult<bool> {
+        match self {
+            Regex::Plain(re) => Ok(re.is_match(s)),
+            Regex::Backtracking(re) => re.is_match(s).map_err(|e| backtrack_error(&e)),
+        }
+    }
+}
+
 thread_local! {
     static REGEX_CACHE: RefCell<Vec<(String, RegexFlags, Regex)>> = const { RefCell::new(Vec::new()) };
 }
@@ -2213,18 +2338,50 @@ fn compile(pattern: &str, flags: RegexFlags) -> TypeResult<Regex> {
     }) {
         return Ok(re);
     }
-    let body = if flags.literal {
-        regex::escape(pattern)
+    let (body, backtracking) = if flags.literal {
+        (regex::escape(pattern), false)
     } else {
         translate_regex(pattern)?
     };
-    let re = regex::RegexBuilder::new(&body)
-        .case_insensitive(flags.icase)
-        .dot_matches_new_line(!flags.newline_dot)
-        .multi_line(flags.newline_anchor)
-        .ignore_whitespace(flags.expanded)
-        .build()
-        .map_err(|e| map_regex_error(&e))?;
+    let re = if backtracking {
+        // The backtracking engine takes the options as inline flags.
+        let mut inline = String::from("(?");
+        if flags.icase {
+            inline.push('i');
+        }
+        if !flags.newline_dot {
+            inline.push('s');
+        }
+        if flags.newline_anchor {
+            inline.push('m');
+        }
+        if flags.expanded {
+            inline.push('x');
+        }
+        let full = if inline.len() > 2 {
+            format!("{inline}){body}")
+        } else {
+            body
+        };
+        Regex::Backtracking(fancy_regex::Regex::new(&full).map_err(|e| {
+            let text = e.to_string();
+            if text.contains("nvalid back") || text.contains("backref") {
+                regex_error("invalid backreference number")
+            } else {
+                regex_error(&text)
+            }
+        })?)
+    } else {
+        Regex::Plain(
+            regex::RegexBuilder::new(&body)
+                .case_insensitive(flags.icase)
+                .dot_matches_new_line(!flags.newline_dot)
+                .multi_line(flags.newline_anchor)
+                .ignore_whitespace(flags.expanded)
+                .build()
+                .map_err(|e| map_regex_error(&e))?,
+        )
+    };
     REGEX_CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() >= REGEX_CACHE_SIZE {
@@ -2238,11 +2395,11 @@ fn compile(pattern: &str, flags: RegexFlags) -> TypeResult<Regex> {
 /// Every match from byte offset `start`, PostgreSQL style: after a zero-length match the
 /// search resumes one character later, and an empty match right after a non-empty one
 /// still counts.
-fn all_matches<'t>(re: &Regex, s: &'t str, start: usize) -> Vec<regex::Captures<'t>> {
+fn all_matches<'t>(re: &Regex, s: &'t str, start: usize) -> TypeResult<Vec<Captures<'t>>> {
     let mut out = Vec::new();
     let mut pos = start;
     while pos <= s.len() {
-        let Some(caps) = re.captures_at(s, pos) else {
+        let Some(caps) = re.captures_at(s, pos)? else {
             break;
         };
         let Some(m) = caps.get(0) else {
@@ -2259,11 +2416,11 @@ fn all_matches<'t>(re: &Regex, s: &'t str, start: usize) -> Vec<regex::Captures<
             eo
         };
     }
-    out
+    Ok(out)
 }
 
 /// PostgreSQL's replacement syntax: `\1`..`\9` groups, `\&` the whole match, `\\`.
-fn expand_replacement(out: &mut String, repl: &str, caps: &regex::Captures<'_>) {
+fn expand_replacement(out: &mut String, repl: &str, caps: &Captures<'_>) {
     let mut it = repl.chars().peekable();
     while let Some(c) = it.next() {
         if c != '\\' {
@@ -2331,7 +2488,7 @@ fn regexp_replace(
         None if f.global => None,
         None => Some(1),
     };
-    let matches = all_matches(&re, s, byte_start);
+    let matches = all_matches(&re, s, byte_start)?;
     let mut out = String::with_capacity(s.len());
     let mut copied = 0usize;
     for (k, caps) in matches.iter().enumerate() {
@@ -2349,7 +2506,7 @@ fn regexp_replace(
     Ok(out)
 }
 
-fn match_array(caps: &regex::Captures<'_>) -> Value {
+fn match_array(caps: &Captures<'_>) -> Value {
     let elems = if caps.len() > 1 {
         (1..caps.len())
             .map(|i| {
@@ -2372,9 +2529,9 @@ pub(crate) fn regexp_matches(s: &str, pattern: &str, flags: &str) -> TypeResult<
     let f = parse_flags(flags, false)?;
     let re = compile(pattern, f)?;
     Ok(if f.global {
-        re.captures_iter(s).map(|c| match_array(&c)).collect()
+        re.captures_all(s)?.iter().map(match_array).collect()
     } else {
-        re.captures(s)
+        re.captures(s)?
             .map(|c| match_array(&c))
             .into_iter()
             .collect()
@@ -2398,7 +2555,7 @@ pub(crate) fn regexp_split(
     let mut parts = Vec::new();
     let mut prev_end = 0usize;
     let mut piece_start = 0usize;
-    for caps in all_matches(&re, s, 0) {
+    for caps in all_matches(&re, s, 0)? {
         let Some(m) = caps.get(0) else { continue };
         // Zero-length matches at the start or end of the string, or right after the
         // previous match, do not split.
@@ -2420,13 +2577,13 @@ fn regex_is_match(s: &str, pattern: &str, icase: bool) -> TypeResult<bool> {
             ..RegexFlags::default()
         },
     )?;
-    Ok(re.is_match(s))
+    re.is_match(s)
 }
 
 /// The first parenthesised group of the first match, or the whole match.
 fn regex_substring(s: &str, re_text: &str) -> TypeResult<Value> {
     let re = compile(re_text, RegexFlags::default())?;
-    Ok(match re.captures(s) {
+    Ok(match re.captures(s)? {
         None => Value::Null,
         Some(caps) => {
             let m = if caps.len() > 1 {
@@ -2974,7 +3131,7 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 .with_detail("Use the regexp_matches function instead."));
             }
             let re = compile(t(1)?, flags)?;
-            match re.captures(t(0)?) {
+            match re.captures(t(0)?)? {
                 None => Value::Null,
                 Some(caps) => match_array(&caps),
             }
@@ -3000,7 +3157,7 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 .map_or(src.len(), |(i, _)| i);
             let hay = &src[offset..];
             let k = usize::try_from(nth - 1).unwrap_or(usize::MAX);
-            let pos = re.captures_iter(hay).nth(k).and_then(|c| {
+            let pos = re.captures_all(hay)?.into_iter().nth(k).and_then(|c| {
                 c.get(usize::try_from(sub).unwrap_or(usize::MAX)).map(|m| {
                     let byte = offset + if endopt == 1 { m.end() } else { m.start() };
                     src[..byte].chars().count() + 1
@@ -3046,11 +3203,11 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 .map_or(src.len(), |(i, _)| i);
             let hay = &src[offset..];
             match f {
-                RegexpLike => Value::Bool(re.is_match(hay)),
-                RegexpCount => i4(re.find_iter(hay).count()),
+                RegexpLike => Value::Bool(re.is_match(hay)?),
+                RegexpCount => i4(re.captures_all(hay)?.len()),
                 _ => {
                     let k = usize::try_from(nth - 1).unwrap_or(usize::MAX);
-                    match re.captures_iter(hay).nth(k) {
+                    match re.captures_all(hay)?.into_iter().nth(k) {
                         None => Value::Null,
                         Some(c) => c
                             .get(usize::try_from(sub).unwrap_or(usize::MAX))
@@ -3327,12 +3484,21 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                 Some((t, e)) => (t.clone(), e.to_vec()),
                 None => (elem_type(oid), Vec::new()),
             };
+            // The array keeps its lower bound (`'[0:1]={1,2}' || 3` is `[0:2]={1,2,3}`).
+            let lower = match arr_v {
+                Some(Value::Array(x)) => x.dims.first().map_or(1, |d| d.lower),
+                _ => 1,
+            };
             if matches!(f, ArrayAppend(_)) {
                 elems.push(elem);
             } else {
                 elems.insert(0, elem);
             }
-            Value::array(ty, elems)
+            let dims = vec![ArrayDim {
+                lower,
+                len: elems.len(),
+            }];
+            Value::array_with_dims(ty, elems, dims).ok_or_else(|| wrong_args(f))?
         }
         ArrayCat(_) => match (a(0), a(1)) {
             (Some(Value::Array(x)), Some(Value::Array(y))) => array_cat(x, y)?,

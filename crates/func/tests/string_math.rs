@@ -1008,8 +1008,11 @@ fn regular_expressions() {
         fv("regexp_match", &[lit("a\nb"), lit("^b"), lit("n")]),
         "{b}"
     );
-    // back-references in patterns are not supported
-    assert_eq!(operr("~", lit("aa"), lit("(a)\\1")).0, "0A000");
+    // back-references run on the backtracking engine: 'aa' ~ '(a)\1' is true, 'ab' is not;
+    // a reference to a missing group is PostgreSQL's 2201B
+    assert_eq!(opv("~", lit("aa"), lit("(a)\\1")), "t");
+    assert_eq!(opv("~", lit("ab"), lit("(a)\\1")), "f");
+    assert_eq!(operr("~", lit("aa"), lit("(a)\\2")).0, "2201B");
 }
 
 #[test]

@@ -38,6 +38,7 @@ use crate::plan::{
 };
 
 mod rows;
+pub(crate) mod sqlfunc;
 
 /// A column visible in a scope.
 #[derive(Debug, Clone)]
@@ -333,6 +334,8 @@ pub struct Binder<'a> {
     dropped: Vec<(Expr, usize)>,
     /// The `levels` depth of the EXISTS subqueries being bound: PostgreSQL never plans
     /// their select lists, so their folding failures do not count.
+    /// Set while binding the body of a SQL function: its parameters, by name too.
+    pub fn_params: Option<sqlfunc::FnParams>,
     exists_depths: Vec<usize>,
 }
 
@@ -391,6 +394,8 @@ pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
         }
     }
     let name = match name.as_str() {
+        // The grammar spells SQL's `char` `bpchar`: a bare `char` is the quoted `"char"`.
+        "char" => "\"char\"".to_string(),
         // PostgreSQL's unsigned 32-bit identifiers are bigint here.
         "oid" | "xid" | "cid" => "int8".to_string(),
         "serial" | "serial4" => "int4".to_string(),
@@ -438,15 +443,58 @@ pub fn resolve_type_in(
         Some(s) => cat.schema_oid(s).into_iter().collect(),
         None => search_path.to_vec(),
     };
-    let Some(rt) = schemas.iter().find_map(|s| composite_in(cat, *s, name)) else {
-        return Err(e);
+    let t = if let Some(rt) = schemas.iter().find_map(|s| composite_in(cat, *s, name)) {
+        DataType::Record(Box::new(rt))
+    } else {
+        match schemas.iter().find_map(|s| cat.user_type_in(*s, name)) {
+            Some(crate::usertypes::UserType::Enum(oid)) => match cat.enum_type(oid) {
+                Some(t) => DataType::Enum(t),
+                None => return Err(e),
+            },
+            // A domain is its base type here; `domain_of` tells the caller it was one.
+            Some(crate::usertypes::UserType::Domain(oid)) => match cat.domains.get(&oid) {
+                Some(d) if tn.array_bounds.is_empty() => return Ok(d.base.clone()),
+                // Their elements would go unchecked.
+                Some(d) => {
+                    return Err(err(
+                        "0A000",
+                        format!("feature not supported: arrays of domain {}", d.name),
+                    )
+                    .at(pos(tn.location)));
+                }
+                None => return Err(e),
+            },
+            _ => return Err(e),
+        }
     };
-    let t = DataType::Record(Box::new(rt));
     Ok(if tn.array_bounds.is_empty() {
         t
     } else {
         DataType::Array(Box::new(t))
     })
+}
+
+/// The domain a type name names (not an array of it), if any.
+pub fn domain_of(cat: &Catalog, search_path: &[u32], tn: &protobuf::TypeName) -> Option<u32> {
+    if !tn.array_bounds.is_empty() || type_name(tn).is_ok() {
+        return None;
+    }
+    let parts = names(&tn.names);
+    let (schema, name) = match parts.as_slice() {
+        [n] => (None, n.as_str()),
+        [s, n] => (Some(s.as_str()), n.as_str()),
+        _ => return None,
+    };
+    let schemas: Vec<u32> = match schema {
+        Some(s) => cat.schema_oid(s).into_iter().collect(),
+        None => search_path.to_vec(),
+    };
+    schemas
+        .iter()
+        .find_map(|s| match cat.user_type_in(*s, name) {
+            Some(crate::usertypes::UserType::Domain(oid)) => Some(oid),
+            _ => None,
+        })
 }
 
 /// The composite type `name` of schema `schema`: a `CREATE TYPE` type or a table's row type.
@@ -557,9 +605,18 @@ pub fn common_type_at(
             }
             continue;
         }
-        if best.is_string() && t.is_string() {
-            // text, varchar and char convert implicitly both ways, so PostgreSQL keeps the
-            // first of them (`COALESCE(char_col, text_col)` is a char), without a length.
+        let string = |t: &DataType| t.is_string() || *t == DataType::Name;
+        if string(&best) && string(t) {
+            // PostgreSQL keeps the first of the string category unless it is not the
+            // preferred `text` and converts implicitly to the new one but not back: text,
+            // varchar and char convert both ways (`COALESCE(char_col, text_col)` is a char),
+            // varchar and char become `name`, which becomes `text` only. No length is kept.
+            if best != DataType::Text
+                && cast_context(&best, t) == Some(CastContext::Implicit)
+                && cast_context(t, &best) != Some(CastContext::Implicit)
+            {
+                best = (*t).clone();
+            }
             best = best.without_typmod();
             continue;
         }
@@ -624,6 +681,7 @@ impl<'a> Binder<'a> {
             full_check: None,
             dropped: Vec::new(),
             exists_depths: Vec::new(),
+            fn_params: None,
         }
     }
 
@@ -1012,8 +1070,7 @@ impl<'a> Binder<'a> {
                     // terms have the same), and must be the non-recursive term's.
                     let overall = if bt == rt {
                         bt.clone()
-                    } else if *rt == DataType::Unknown
-                        || bt.without_typmod() == rt.without_typmod()
+                    } else if *rt == DataType::Unknown || bt.without_typmod() == rt.without_typmod()
                     {
                         bt.without_typmod()
                     } else {
@@ -2129,6 +2186,43 @@ impl<'a> Binder<'a> {
             let fname = names(&fc.funcname);
             let short = fname.last().cloned().unwrap_or_default();
             first_name.get_or_insert_with(|| short.clone());
+            if self.has_user_function(&fname)
+                && let Some(r) = self.resolve_user_call(fc, &empty)?
+            {
+                let f = r.func;
+                if f.retset {
+                    cols.extend(f.columns());
+                    calls.push(self.user_srf_call(f, r.args));
+                } else if fcs.len() == 1 {
+                    // A scalar function in FROM yields one row (its fields for a composite).
+                    let call = Expr::SqlFunc(Box::new(crate::expr::SqlCall {
+                        oid: f.oid,
+                        args: r.args,
+                        name: f.name.clone(),
+                    }));
+                    let fcols = f.columns();
+                    let width = fcols.len();
+                    let exprs = if f.composite() {
+                        (0..width)
+                            .map(|i| Expr::Field(Box::new(call.clone()), i))
+                            .collect()
+                    } else {
+                        vec![call]
+                    };
+                    return Ok((
+                        Plan::Values {
+                            rows: vec![exprs],
+                            width,
+                        },
+                        fcols,
+                        short,
+                    ));
+                } else {
+                    cols.extend(f.columns());
+                    calls.push(self.user_srf_call(f, r.args));
+                }
+                continue;
+            }
             // information_schema's functions are known by their qualified name only.
             let name = match fname.as_slice() {
                 [s, n] if s == "information_schema" => format!("{s}.{n}"),
@@ -2138,6 +2232,7 @@ impl<'a> Binder<'a> {
             let mut types = Vec::new();
             for a in &fc.args {
                 let (e, t) = self.bind_expr(a, &empty)?;
+                let (e, t) = self.devector(e, t)?;
                 args.push(e);
                 types.push(t);
             }
@@ -3020,12 +3115,17 @@ impl<'a> Binder<'a> {
                 if let Some(p) = self.params.get_mut(*i)
                     && *p == DataType::Unknown
                 {
-                    // A parameter read as an OID alias arrives as text (its name or OID).
-                    if let DataType::Reg(k) = to {
-                        *p = DataType::Text;
-                        return self.reg_cast(e, &DataType::Text, *k, false);
-                    }
                     *p = to.clone();
+                    // A parameter of an OID alias type may arrive as its name or OID (text,
+                    // an integer): every reference reads it through the catalog.
+                    if let Some(k) = reg_kind(to) {
+                        return Ok(Expr::RegCast {
+                            arg: Box::new(e),
+                            kind: k,
+                            cat: self.reg_map(),
+                            missing_ok: false,
+                        });
+                    }
                 }
                 return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
             }
@@ -3195,6 +3295,10 @@ impl<'a> Binder<'a> {
                 return Ok((Expr::Outer { depth, index: i }, ty));
             }
         }
+        // A SQL function's parameter names come after column names, as in PostgreSQL.
+        if let Some(r) = self.fn_param(fields) {
+            return Ok(r);
+        }
         if qual.is_none()
             && let Some(r) = self.whole_row(name, scope, location)
         {
@@ -3277,10 +3381,37 @@ impl<'a> Binder<'a> {
             Node::ParamRef(p) => {
                 let i = usize::try_from(p.number - 1)
                     .map_err(|_| err("42P02", format!("there is no parameter ${}", p.number)))?;
+                if self.fn_params.is_some() && self.params.len() <= i {
+                    return Err(err("42P02", format!("there is no parameter ${}", p.number))
+                        .at(pos(p.location)));
+                }
                 if self.params.len() <= i {
                     self.params.resize(i + 1, DataType::Unknown);
                 }
-                Ok((Expr::Param(i), self.params[i].clone()))
+                let t = self.params[i].clone();
+                // A parameter whose type an earlier reference decided is read as that type
+                // at every reference, not only the first (the value given may be of another
+                // type: `a = $1 OR b = $1` with a bigint for integer columns). See `coerce`:
+                // an OID alias parameter is read through the catalog.
+                if let Some(k) = reg_kind(&t) {
+                    let cat = self.reg_map();
+                    return Ok((
+                        Expr::RegCast {
+                            arg: Box::new(Expr::Param(i)),
+                            kind: k,
+                            cat,
+                            missing_ok: false,
+                        },
+                        t,
+                    ));
+                }
+                if t == DataType::Unknown {
+                    return Ok((Expr::Param(i), t));
+                }
+                Ok((
+                    Expr::Cast(Box::new(Expr::Param(i)), t.clone(), CastContext::Explicit),
+                    t,
+                ))
             }
             Node::TypeCast(tc) => {
                 let Some(arg) = tc.arg.as_deref() else {
@@ -3349,6 +3480,11 @@ impl<'a> Binder<'a> {
                 let e = self
                     .coerce(e, &t, &to, CastContext::Explicit)
                     .map_err(|e| e.at(pos(tc.location)))?;
+                if let Some(d) = domain_of(self.catalog, &self.search_path, tn) {
+                    let checks =
+                        crate::usertypes::DomainChecks::bind(self.catalog, d, &self.types)?;
+                    return Ok((Expr::DomainCheck(Box::new(e), checks), to));
+                }
                 if field.is_none() && precision.is_none() {
                     return Ok((e, to));
                 }
@@ -3505,13 +3641,14 @@ impl<'a> Binder<'a> {
                     4 | 5 => ("now", vec![]),
                     6 | 7 => ("localtime", vec![]),
                     8 | 9 => ("localtimestamp", vec![]),
+                    // The role and database names and the schema are of type name.
                     10..=13 => {
-                        return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Text));
+                        return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Name));
                     }
-                    14 => return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Text)),
+                    14 => return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Name)),
                     _ => {
                         let s = self.current_schema();
-                        return Ok((Expr::Const(s), DataType::Text));
+                        return Ok((Expr::Const(s), DataType::Name));
                     }
                 };
                 let Some(r) = basalt_func::resolve_function(name, &[]) else {
@@ -3828,6 +3965,13 @@ impl<'a> Binder<'a> {
         {
             return Ok(DataType::Int8);
         }
+        // `name` and `"char"` with another string type: PostgreSQL's `name = text` operator,
+        // or `text = text` through their implicit casts; nothing is cut to 63 bytes.
+        let catalog_string = |t: &DataType| matches!(t, DataType::Name | DataType::Char);
+        let stringish = |t: &DataType| t.is_string() || catalog_string(t);
+        if (catalog_string(lt) || catalog_string(rt)) && stringish(lt) && stringish(rt) {
+            return Ok(DataType::Text);
+        }
         let ok = (num_rank(lt).is_some() && num_rank(rt).is_some())
             || (time_rank(lt).is_some() && time_rank(rt).is_some())
             || (lt.is_string() && rt.is_string());
@@ -3906,6 +4050,7 @@ impl<'a> Binder<'a> {
                 };
                 let (le, lt) = self.bind_expr(l, scope)?;
                 let (re, rt) = self.bind_expr(r, scope)?;
+                let (re, rt) = self.devector(re, rt)?;
                 let elem = match &rt {
                     DataType::Array(e) => (**e).clone(),
                     DataType::Unknown => lt.clone(),
@@ -4341,10 +4486,12 @@ impl<'a> Binder<'a> {
         location: i32,
     ) -> Result<(Expr, DataType), SqlError> {
         if let Some(c) = CmpOp::from_symbol(op) {
-            let operands_ok = !(matches!(lt, DataType::Array(_))
-                != matches!(rt, DataType::Array(_))
-                && lt != DataType::Unknown
-                && rt != DataType::Unknown);
+            let array =
+                |t: &DataType| matches!(t, DataType::Array(_)) || t.vector_array().is_some();
+            let operands_ok =
+                !(array(&lt) != array(&rt) && lt != DataType::Unknown && rt != DataType::Unknown);
+            // `int2vector = int2vector` compares them as arrays; the vectors meet nothing
+            // else (`int2vector = smallint[]` does not exist in PostgreSQL either).
             if operands_ok {
                 let r = self.comparison(c, le, lt, re, rt);
                 if self.unplaced {
@@ -4354,6 +4501,26 @@ impl<'a> Binder<'a> {
                     .map(|e| (e, DataType::Bool))
                     .map_err(|e| e.at(pos(location)));
             }
+        }
+        // Other operators take the vectors as arrays (`indkey || 3`, `@>`).
+        let (le, lt) = self.devector(le, lt)?;
+        let (re, rt) = self.devector(re, rt)?;
+        // `"char"` converts implicitly to text but is not of the string category, so
+        // `textcat` and `anytextcat` tie for it, as in PostgreSQL.
+        let textish = |t: &DataType| {
+            t.is_string() || matches!(t, DataType::Name | DataType::Char | DataType::Unknown)
+        };
+        if op == "||"
+            && (lt == DataType::Char || rt == DataType::Char)
+            && textish(&lt)
+            && textish(&rt)
+        {
+            return Err(ambiguous_operator(&format!(
+                "{} || {}",
+                lt.format_type(),
+                rt.format_type()
+            ))
+            .at(pos(location)));
         }
         let arith = match op {
             "+" => Some(ArithOp::Add),
@@ -4698,6 +4865,7 @@ impl<'a> Binder<'a> {
                 }
             }
         }
+        let (base, ty) = self.devector(base, ty)?;
         let DataType::Array(elem) = ty.clone() else {
             return Err(err(
                 "42804",
@@ -4753,6 +4921,31 @@ impl<'a> Binder<'a> {
             },
             out_ty,
         ))
+    }
+
+    /// An `int2vector` / `oidvector` expression as the array it is (lower bound 0), for
+    /// subscripts, `ANY` and functions taking arrays; other expressions unchanged.
+    fn devector(&mut self, e: Expr, t: DataType) -> Result<(Expr, DataType), SqlError> {
+        match t.vector_array() {
+            Some(at) => Ok((self.coerce(e, &t, &at, CastContext::Implicit)?, at)),
+            None => Ok((e, t)),
+        }
+    }
+
+    /// [`Binder::devector`] of each argument.
+    fn devector_all(
+        &mut self,
+        args: Vec<Expr>,
+        types: Vec<DataType>,
+    ) -> Result<(Vec<Expr>, Vec<DataType>), SqlError> {
+        let mut es = Vec::with_capacity(args.len());
+        let mut ts = Vec::with_capacity(types.len());
+        for (e, t) in args.into_iter().zip(types) {
+            let (e, t) = self.devector(e, t)?;
+            es.push(e);
+            ts.push(t);
+        }
+        Ok((es, ts))
     }
 
     fn bind_args(
@@ -4886,20 +5079,36 @@ impl<'a> Binder<'a> {
         if let Some(over) = &fc.over {
             return self.bind_window_call(fc, &name, over, scope);
         }
-        if matches!(
-            name.as_str(),
-            "row_number"
-                | "rank"
-                | "dense_rank"
-                | "percent_rank"
-                | "cume_dist"
-                | "ntile"
-                | "lag"
-                | "lead"
-                | "first_value"
-                | "last_value"
-                | "nth_value"
-        ) {
+        if self.has_user_function(&fname)
+            && let Some(r) = self.bind_user_call(fc, scope)?
+        {
+            return Ok(r);
+        }
+        // With arguments, only the hypothetical-set aggregate matches (the window function
+        // takes none).
+        if basalt_func::is_hypothetical_set(&name) && !fc.agg_within_group && !fc.args.is_empty() {
+            return Err(err(
+                "42809",
+                format!("WITHIN GROUP is required for ordered-set aggregate {name}"),
+            )
+            .at(pos(fc.location)));
+        }
+        if !fc.agg_within_group
+            && matches!(
+                name.as_str(),
+                "row_number"
+                    | "rank"
+                    | "dense_rank"
+                    | "percent_rank"
+                    | "cume_dist"
+                    | "ntile"
+                    | "lag"
+                    | "lead"
+                    | "first_value"
+                    | "last_value"
+                    | "nth_value"
+            )
+        {
             return Err(err(
                 "42809",
                 format!("window function {name} requires an OVER clause"),
@@ -4998,6 +5207,14 @@ impl<'a> Binder<'a> {
             "coalesce" | "greatest" | "least" => {}
             _ => {}
         }
+        // int2vector / oidvector arguments are arrays to the functions taking arrays.
+        let (args, types) = if types.iter().any(|t| t.vector_array().is_some())
+            && basalt_func::resolve_function(&name, &types).is_none()
+        {
+            self.devector_all(args, types)?
+        } else {
+            (args, types)
+        };
         if let Some((r, row_type)) = self.json_record_call(&name, &types, None, false, location)? {
             let set = matches!(
                 r.func,
@@ -5201,6 +5418,10 @@ impl<'a> Binder<'a> {
             } else {
                 self.bind_call_args(name, &fc.args, fc.location, scope)?
             };
+            // array_agg of a vector accumulates it as the array it is (anyarray).
+            if name == "array_agg" {
+                (args, types) = self.devector_all(args, types)?;
+            }
             let filter = match fc.agg_filter.as_deref() {
                 Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
                 None => None,
@@ -5216,9 +5437,9 @@ impl<'a> Binder<'a> {
                 let (e, t) = self.bind_expr(n, scope)?;
                 let (desc, nulls_first) = sort_dir(sb)?;
                 if fc.agg_within_group {
-                    // The sorted value is the ordered-set aggregate's first argument.
-                    args.insert(0, e.clone());
-                    types.insert(0, t);
+                    // The sorted values are the ordered-set aggregate's first arguments.
+                    args.insert(order.len(), e.clone());
+                    types.insert(order.len(), t);
                 }
                 order.push(SortKey {
                     expr: e,
@@ -5267,10 +5488,50 @@ impl<'a> Binder<'a> {
             .with_hint("Could not choose a best candidate function. You might need to add explicit type casts.")
             .at(pos(location)));
         }
+        let hypothetical = fc.agg_within_group && basalt_func::is_hypothetical_set(name);
+        // The types the aggregate is resolved for (its arguments are cast to them).
+        let mut wanted = types.clone();
+        if hypothetical {
+            let keys = order.len();
+            let direct = types.len() - keys;
+            if direct != keys {
+                let shown = types
+                    .iter()
+                    .map(|t| {
+                        if *t == DataType::Unknown {
+                            "unknown".into()
+                        } else {
+                            t.format_type()
+                        }
+                    })
+                    .collect::<Vec<_>>();
+                let mut shown = shown;
+                shown.rotate_left(keys);
+                return Err(err(
+                    "42883",
+                    format!("function {name}({}) does not exist", shown.join(", ")),
+                )
+                .with_hint(format!(
+                    "To use the hypothetical-set aggregate {name}, the number of hypothetical direct arguments (here {direct}) must match the number of ordering columns (here {keys})."
+                ))
+                .at(pos(location)));
+            }
+            // Each direct argument and its sort key take their common type.
+            for i in 0..keys {
+                let direct_at = fc.args.get(i).and_then(expr_start);
+                let t = common_type_at(
+                    &[types[i].clone(), types[keys + i].clone()],
+                    &[None, direct_at],
+                    "WITHIN GROUP",
+                )?;
+                wanted[i] = t.clone();
+                wanted[keys + i] = t;
+            }
+        }
         let resolved = if ordered_set != fc.agg_within_group {
             None
         } else {
-            basalt_func::resolve_aggregate(name, &types)
+            basalt_func::resolve_aggregate(name, &wanted)
         };
         let Some(resolved) = resolved else {
             let mut shown = types.clone();
@@ -5316,6 +5577,16 @@ impl<'a> Binder<'a> {
         } else {
             order
         };
+        let mut resolved = resolved;
+        if let basalt_func::AggFunc::Hypothetical {
+            desc, nulls_first, ..
+        } = &mut resolved.func
+        {
+            for (i, k) in order.iter().enumerate() {
+                *desc |= u32::from(k.desc) << i;
+                *nulls_first |= u32::from(k.nulls_first) << i;
+            }
+        }
         let mut call = AggCall {
             func: resolved,
             args: cargs,
@@ -5972,7 +6243,9 @@ fn sort_dir(sb: &protobuf::SortBy) -> Result<(bool, bool), SqlError> {
                     "42809",
                     format!("operator {op} is not a valid ordering operator"),
                 )
-                .with_hint("Ordering operators must be \"<\" or \">\" members of btree operator families.")
+                .with_hint(
+                    "Ordering operators must be \"<\" or \">\" members of btree operator families.",
+                )
                 .at(pos(sb.location)));
             }
         }
@@ -6082,7 +6355,11 @@ fn check_recursive_term(sel: &protobuf::SelectStmt, name: &str) -> Result<(), Sq
         recursion_walk_select(r, name, RecursionContext::Ok, &mut seen)?;
     }
     let feature = |what: &str, at: Option<u32>| {
-        Err(err("0A000", format!("{what} in a recursive query is not implemented")).at(at))
+        Err(err(
+            "0A000",
+            format!("{what} in a recursive query is not implemented"),
+        )
+        .at(at))
     };
     if let Some(Node::SortBy(sb)) = sel.sort_clause.first().and_then(|n| n.node.as_ref()) {
         return feature("ORDER BY", sb.node.as_deref().and_then(expr_start));
@@ -6155,7 +6432,9 @@ fn recursion_walk_select(
     let op = Op::try_from(sel.op).unwrap_or(Op::SetopNone);
     if matches!(op, Op::SetopUnion | Op::SetopIntersect | Op::SetopExcept) {
         let (lc, rc) = match op {
-            Op::SetopIntersect if sel.all => (RecursionContext::Intersect, RecursionContext::Intersect),
+            Op::SetopIntersect if sel.all => {
+                (RecursionContext::Intersect, RecursionContext::Intersect)
+            }
             Op::SetopExcept if sel.all => (RecursionContext::Except, RecursionContext::Except),
             Op::SetopExcept => (ctx, RecursionContext::Except),
             _ => (ctx, ctx),
@@ -6183,7 +6462,8 @@ fn recursion_walk_select(
     if let Some(w) = &sel.with_clause {
         for c in &w.ctes {
             if let Some(Node::CommonTableExpr(c)) = c.node.as_ref()
-                && let Some(Node::SelectStmt(q)) = c.ctequery.as_deref().and_then(|q| q.node.as_ref())
+                && let Some(Node::SelectStmt(q)) =
+                    c.ctequery.as_deref().and_then(|q| q.node.as_ref())
             {
                 recursion_walk_select(q, name, ctx, seen)?;
             }
@@ -6222,10 +6502,12 @@ fn recursion_walk_from(
             }
             recursion_walk_expr(&j.quals, name, seen)
         }
-        Some(Node::RangeSubselect(rs)) => match rs.subquery.as_deref().and_then(|q| q.node.as_ref()) {
-            Some(Node::SelectStmt(q)) => recursion_walk_select(q, name, ctx, seen),
-            _ => Ok(()),
-        },
+        Some(Node::RangeSubselect(rs)) => {
+            match rs.subquery.as_deref().and_then(|q| q.node.as_ref()) {
+                Some(Node::SelectStmt(q)) => recursion_walk_select(q, name, ctx, seen),
+                _ => Ok(()),
+            }
+        }
         _ => recursion_walk_expr(n, name, seen),
     }
 }
@@ -6349,6 +6631,14 @@ fn same_tree(a: &protobuf::Node, b: &protobuf::Node) -> bool {
         out
     }
     strip(a) == strip(b)
+}
+
+/// The OID alias kind of `regclass`-like types and their arrays.
+fn reg_kind(t: &DataType) -> Option<basalt_common::types::RegKind> {
+    match t.element().unwrap_or(t) {
+        DataType::Reg(k) => Some(*k),
+        _ => None,
+    }
 }
 
 /// PostgreSQL's error when operator resolution finds several equally good candidates.

@@ -58,13 +58,16 @@ pub const CATALOG_KEY: &[u8] = b"c";
 pub const VERSION_KEY: &[u8] = b"cv";
 
 /// Serializes a [`DataType`] as its `format_type` text.
-mod datatype_text {
+pub(crate) mod datatype_text {
     use basalt_common::types::DataType;
     use serde::{Deserialize, Deserializer, Serializer};
 
     /// A composite type is stored as `composite <oid>` (`[]` for its array); its fields are
     /// filled in from the catalog when it is decoded ([`super::Catalog::decode`]).
     const COMPOSITE: &str = "composite ";
+    /// An enum type is stored as `enum <oid>` (`[]` for its array), its labels filled in
+    /// from the catalog the same way.
+    const ENUM: &str = "enum ";
 
     pub fn serialize<S: Serializer>(t: &DataType, s: S) -> Result<S::Ok, S::Error> {
         match t {
@@ -72,6 +75,10 @@ mod datatype_text {
             DataType::Array(e) if matches!(**e, DataType::Record(_)) => {
                 let oid = e.record().map_or(0, |r| r.oid);
                 s.serialize_str(&format!("{COMPOSITE}{oid}[]"))
+            }
+            DataType::Enum(e) => s.serialize_str(&format!("{ENUM}{}", e.oid)),
+            DataType::Array(e) if matches!(**e, DataType::Enum(_)) => {
+                s.serialize_str(&format!("{ENUM}{}[]", e.oid()))
             }
             t => s.serialize_str(&t.format_type()),
         }
@@ -88,6 +95,21 @@ mod datatype_text {
             let mut r = basalt_common::types::RecordType::anonymous(Vec::new());
             r.oid = oid;
             let t = DataType::Record(Box::new(r));
+            return Ok(if array {
+                DataType::Array(Box::new(t))
+            } else {
+                t
+            });
+        }
+        if let Some(rest) = text.strip_prefix(ENUM) {
+            let (num, array) = match rest.strip_suffix("[]") {
+                Some(n) => (n, true),
+                None => (rest, false),
+            };
+            let oid: u32 = num.parse().map_err(serde::de::Error::custom)?;
+            let t = DataType::Enum(std::sync::Arc::new(basalt_common::types::EnumType::by_oid(
+                oid,
+            )));
             return Ok(if array {
                 DataType::Array(Box::new(t))
             } else {
@@ -144,6 +166,10 @@ pub struct Column {
     /// (non-generated) columns of the row; computed on every INSERT and UPDATE.
     #[serde(default)]
     pub generated: Option<String>,
+    /// The domain the column was declared with (its `ty` is the domain's base type); the
+    /// domain's constraints are checked on every value written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<u32>,
 }
 
 /// What a constraint enforces.
@@ -304,6 +330,35 @@ pub struct Index {
     /// entries (and uniqueness holds only among them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicate: Option<String>,
+    /// The access method the index was created with.
+    #[serde(default, skip_serializing_if = "IndexMethod::is_btree")]
+    pub method: IndexMethod,
+}
+
+/// An index's access method. A hash index is kept in the same ordered key space as a
+/// B-tree (one key column, no uniqueness, no ordering options, as PostgreSQL's hash
+/// indexes allow); the planner uses it for equality lookups only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IndexMethod {
+    /// `USING btree` (the default).
+    #[default]
+    Btree,
+    /// `USING hash`.
+    Hash,
+}
+
+impl IndexMethod {
+    fn is_btree(&self) -> bool {
+        *self == IndexMethod::Btree
+    }
+
+    /// The name PostgreSQL's `pg_am` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            IndexMethod::Btree => "btree",
+            IndexMethod::Hash => "hash",
+        }
+    }
 }
 
 /// A sequence.
@@ -389,6 +444,15 @@ pub struct Catalog {
     /// Composite types of CREATE TYPE, by OID.
     #[serde(default)]
     pub types: BTreeMap<u32, CompositeType>,
+    /// SQL-language functions, by OID.
+    #[serde(default)]
+    pub functions: BTreeMap<u32, crate::sqlfunc::SqlFunction>,
+    /// Enum types, by OID (`crate::usertypes`).
+    #[serde(default)]
+    pub enums: BTreeMap<u32, crate::usertypes::EnumDef>,
+    /// Domains, by OID (`crate::usertypes`).
+    #[serde(default)]
+    pub domains: BTreeMap<u32, crate::usertypes::DomainDef>,
 }
 
 /// A composite type made by `CREATE TYPE name AS (...)`.
@@ -447,6 +511,8 @@ impl Default for Catalog {
         );
         Catalog {
             types: BTreeMap::new(),
+            enums: BTreeMap::new(),
+            domains: BTreeMap::new(),
             version: 0,
             next_oid: FIRST_USER_OID,
             schemas,
@@ -455,6 +521,7 @@ impl Default for Catalog {
             sequences: BTreeMap::new(),
             views: BTreeMap::new(),
             comments: BTreeMap::new(),
+            functions: BTreeMap::new(),
         }
     }
 }
@@ -491,9 +558,15 @@ impl Catalog {
 
     fn fill(&self, t: &mut DataType, depth: u32) {
         match t {
-            DataType::Record(r) if r.fields.is_empty() && !r.is_anonymous() => {
+            // Named composites are refilled too, so that a renamed type shows its new name.
+            DataType::Record(r) if !r.is_anonymous() => {
                 if let Some(full) = self.composite_at(r.oid, depth) {
                     **r = full;
+                }
+            }
+            DataType::Enum(e) => {
+                if let Some(full) = self.enum_type(e.oid) {
+                    *e = full;
                 }
             }
             DataType::Array(e) => self.fill(e, depth),
@@ -501,9 +574,10 @@ impl Catalog {
         }
     }
 
-    /// Fills in the fields of the composite types that columns and fields name by OID
-    /// (they are stored as `composite <oid>`).
-    fn resolve_composites(&mut self) {
+    /// Fills in the fields of the composite types and the labels of the enum types that
+    /// columns and fields name by OID (they are stored as `composite <oid>`, `enum <oid>`);
+    /// DDL that changes an enum type calls it again.
+    pub fn resolve_composites(&mut self) {
         let mut tables = std::mem::take(&mut self.tables);
         let mut types = std::mem::take(&mut self.types);
         self.tables = tables.clone();
@@ -518,8 +592,21 @@ impl Catalog {
                 self.fill(&mut c.ty, 0);
             }
         }
+        let mut domains = std::mem::take(&mut self.domains);
+        for d in domains.values_mut() {
+            self.fill(&mut d.base, 0);
+        }
+        self.domains = domains;
         self.tables = tables;
         self.types = types;
+        let mut functions = std::mem::take(&mut self.functions);
+        for f in functions.values_mut() {
+            self.fill(&mut f.ret, 0);
+            for a in f.args.iter_mut().chain(f.table_cols.iter_mut()) {
+                self.fill(&mut a.ty, 0);
+            }
+        }
+        self.functions = functions;
     }
 
     /// Encodes for storage.
@@ -644,6 +731,7 @@ mod tests {
             default: None,
             identity: None,
             generated: None,
+            domain: None,
         }
     }
 

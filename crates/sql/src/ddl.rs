@@ -128,21 +128,14 @@ fn name_taken(cat: &Catalog, schema: u32, name: &str) -> bool {
             .any(|t| t.schema == schema && t.name == name)
 }
 
-/// Whether a column may have type `ty`: not the pseudo-type `record`, and not a table's
-/// row type (whose fields would change under ALTER TABLE; not supported here).
+/// Whether a column may have type `ty`: not the pseudo-type `record`. (A table's row type
+/// may be a column's type; ALTER TABLE then refuses to change that table's columns.)
 pub fn check_column_type(name: &str, ty: &DataType) -> Result<(), SqlError> {
     let base = ty.element().unwrap_or(ty);
     match base {
         DataType::Record(r) if r.is_anonymous() => Err(err(
             "42P16",
             format!("column \"{name}\" has pseudo-type {}", ty.format_type()),
-        )),
-        DataType::Record(r) if r.oid >= crate::catalog::ROW_TYPE_OID_BASE => Err(err(
-            "0A000",
-            format!(
-                "feature not supported: a table's row type as a column type (column \"{name}\" of type {})",
-                ty.format_type()
-            ),
         )),
         _ => Ok(()),
     }
@@ -157,7 +150,10 @@ pub fn drop_types(
     notices: &mut Vec<Notice>,
 ) -> Result<bool, SqlError> {
     let cascade = s.behavior == protobuf::DropBehavior::DropCascade as i32;
+    let domain_only = s.remove_type == protobuf::ObjectType::ObjectDomain as i32;
     let mut targets: Vec<u32> = Vec::new();
+    // Enum types and domains.
+    let mut others: Vec<u32> = Vec::new();
     for obj in &s.objects {
         let Some(Node::TypeName(tn)) = obj.node.as_ref() else {
             continue;
@@ -172,15 +168,23 @@ pub fn drop_types(
             Some(sc) => cat.schema_oid(sc).into_iter().collect(),
             None => search_path.to_vec(),
         };
-        let found = schemas.iter().find_map(|sc| {
-            cat.types
-                .values()
-                .find(|t| t.schema == *sc && t.name == name)
-                .map(|t| t.oid)
-        });
-        if let Some(oid) = found {
-            targets.push(oid);
-            continue;
+        match schemas.iter().find_map(|sc| cat.user_type_in(*sc, &name)) {
+            Some(crate::usertypes::UserType::Domain(oid)) => {
+                others.push(oid);
+                continue;
+            }
+            Some(_) if domain_only => {
+                return Err(err("42809", format!("\"{name}\" is not a domain")));
+            }
+            Some(crate::usertypes::UserType::Enum(oid)) => {
+                others.push(oid);
+                continue;
+            }
+            Some(crate::usertypes::UserType::Composite(oid)) => {
+                targets.push(oid);
+                continue;
+            }
+            None => {}
         }
         if let Some(t) = schemas.iter().find_map(|sc| {
             cat.tables
@@ -265,11 +269,78 @@ pub fn drop_types(
         .with_detail(deps.join("\n"))
         .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
     }
-    for oid in &targets {
+    for &oid in &others {
+        let tname = match (cat.enums.get(&oid), cat.domains.get(&oid)) {
+            (Some(e), _) => e.name.clone(),
+            (_, Some(d)) => d.name.clone(),
+            _ => continue,
+        };
+        // Columns of the array type first, as PostgreSQL lists them (its array type's
+        // dependencies come first).
+        let mut deps = Vec::new();
+        for array in [true, false] {
+            for t in cat.tables.values() {
+                for c in &t.columns {
+                    let is_array = matches!(&c.ty, DataType::Array(e) if matches!(&**e, DataType::Enum(x) if x.oid == oid));
+                    let uses = c.domain == Some(oid)
+                        || (c.domain.is_none() && crate::usertypes::type_uses(&c.ty, oid));
+                    if !uses || is_array != array {
+                        continue;
+                    }
+                    let what = if array {
+                        format!("{tname}[]")
+                    } else {
+                        tname.clone()
+                    };
+                    deps.push(format!(
+                        "column {} of table {} depends on type {what}",
+                        c.name, t.name
+                    ));
+                }
+            }
+        }
+        for d in cat.domains.values().filter(|d| !others.contains(&d.oid)) {
+            if crate::usertypes::type_uses(&d.base, oid) {
+                deps.push(format!("type {} depends on type {tname}", d.name));
+            }
+        }
+        for other in cat.types.values().filter(|o| !targets.contains(&o.oid)) {
+            for c in other
+                .fields
+                .iter()
+                .filter(|c| crate::usertypes::type_uses(&c.ty, oid))
+            {
+                deps.push(format!(
+                    "column {} of composite type {} depends on type {tname}",
+                    c.name, other.name
+                ));
+            }
+        }
+        if deps.is_empty() {
+            continue;
+        }
+        if cascade {
+            return Err(err(
+                "0A000",
+                "feature not supported: DROP TYPE ... CASCADE of a type that columns use",
+            ));
+        }
+        let msg = if s.objects.len() > 1 {
+            "cannot drop desired object(s) because other objects depend on them".to_string()
+        } else {
+            format!("cannot drop type {tname} because other objects depend on it")
+        };
+        return Err(err("2BP01", msg)
+            .with_detail(deps.join("\n"))
+            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+    }
+    for oid in targets.iter().chain(&others) {
         cat.types.remove(oid);
+        cat.enums.remove(oid);
+        cat.domains.remove(oid);
         cat.comments.retain(|(o, _), _| o != oid);
     }
-    Ok(!targets.is_empty())
+    Ok(!targets.is_empty() || !others.is_empty())
 }
 
 /// CREATE TYPE name AS (field type, ...).
@@ -329,6 +400,7 @@ pub fn create_composite_type(
             default: None,
             identity: None,
             generated: None,
+            domain: None,
         });
     }
     let oid = cat.new_oid();
@@ -522,7 +594,16 @@ pub fn check_index_deferral(con: &protobuf::Constraint) -> Result<(), SqlError> 
             "feature not supported: deferrable unique constraints",
         ));
     }
+    if !con.including.is_empty() {
+        return Err(include_not_supported());
+    }
     Ok(())
+}
+
+/// Non-key (`INCLUDE`) index columns are not kept: refused rather than left out of
+/// `pg_index.indkey` and `pg_get_indexdef`.
+fn include_not_supported() -> SqlError {
+    err("0A000", "feature not supported: INCLUDE columns of indexes")
 }
 
 /// Where the PRIMARY KEY constraints of a CREATE TABLE are, in text order.
@@ -646,6 +727,7 @@ pub fn create_table(
                     default: cd.raw_default.as_deref().map(deparse_expr).transpose()?,
                     identity: None,
                     generated: None,
+                    domain: crate::binder::domain_of(cat, search_path, tn),
                 };
                 let mut default_node = cd.raw_default.as_deref();
                 if serial {
@@ -761,6 +843,7 @@ pub fn create_table(
                         default: None,
                         identity: None,
                         generated: None,
+                        domain: c.domain,
                     };
                     if has(LIKE_DEFAULTS) {
                         col.default.clone_from(&c.default);
@@ -1233,6 +1316,7 @@ pub fn create_table(
                 primary: p.primary,
                 nulls_not_distinct: p.nulls_not_distinct,
                 predicate: None,
+                method: crate::catalog::IndexMethod::Btree,
             },
         );
         new_indexes.push(ioid);
@@ -1361,6 +1445,7 @@ fn like_source(
                         default: None,
                         identity: None,
                         generated: None,
+                        domain: None,
                     })
                     .collect(),
                 primary_key: None,
@@ -1547,14 +1632,42 @@ pub fn create_index(
     let Some(rv) = &s.relation else {
         return Err(err("42601", "CREATE INDEX without a table"));
     };
-    if !s.access_method.is_empty() && s.access_method != "btree" {
-        return Err(err(
-            "0A000",
-            format!(
-                "feature not supported: index method \"{}\"",
-                s.access_method
-            ),
-        ));
+    let method = match s.access_method.as_str() {
+        "" | "btree" => crate::catalog::IndexMethod::Btree,
+        "hash" => crate::catalog::IndexMethod::Hash,
+        other => {
+            return Err(err(
+                "0A000",
+                format!("feature not supported: index method \"{other}\""),
+            ));
+        }
+    };
+    if method == crate::catalog::IndexMethod::Hash {
+        let refuse = |what: &str| {
+            Err(err(
+                "0A000",
+                format!("access method \"hash\" does not support {what}"),
+            ))
+        };
+        if s.unique {
+            return refuse("unique indexes");
+        }
+        if s.index_params.len() > 1 {
+            return refuse("multicolumn indexes");
+        }
+        for p in &s.index_params {
+            if let Some(Node::IndexElem(e)) = p.node.as_ref() {
+                if e.ordering != protobuf::SortByDir::SortbyDefault as i32 {
+                    return refuse("ASC/DESC options");
+                }
+                if e.nulls_ordering != protobuf::SortByNulls::SortbyNullsDefault as i32 {
+                    return refuse("NULLS FIRST/LAST options");
+                }
+            }
+        }
+    }
+    if !s.index_including_params.is_empty() {
+        return Err(include_not_supported());
     }
     let toid = lookup_table(cat, search_path, rv)?;
     let Some(table) = cat.tables.get(&toid).cloned() else {
@@ -1640,6 +1753,7 @@ pub fn create_index(
             primary: false,
             nulls_not_distinct: s.nulls_not_distinct,
             predicate,
+            method,
         },
     );
     Ok(Some(ioid))
@@ -2382,10 +2496,71 @@ pub fn views_mentioning(cat: &Catalog, name: &str) -> Vec<String> {
 
 /// Removes a table and everything owned by it from the catalog (rows are deleted by the
 /// caller). `cascade` also drops referencing foreign keys.
-pub fn drop_table(cat: &mut Catalog, oid: u32, cascade: bool) -> Result<Vec<u32>, SqlError> {
+/// DROP TABLE of one table; `batch` lists the tables the same statement drops.
+pub fn drop_table(
+    cat: &mut Catalog,
+    oid: u32,
+    cascade: bool,
+    batch: &[u32],
+) -> Result<Vec<u32>, SqlError> {
     let Some(t) = cat.tables.get(&oid).cloned() else {
         return Ok(vec![]);
     };
+    // Columns of other tables (and fields of composite types) of this table's row type.
+    let row_type = crate::catalog::ROW_TYPE_OID_BASE + oid;
+    // Columns of the array type first, as PostgreSQL lists them.
+    let mut users: Vec<String> = Vec::new();
+    for array in [true, false] {
+        for u in cat.tables.values() {
+            if u.oid == oid || batch.contains(&u.oid) {
+                continue;
+            }
+            for c in &u.columns {
+                let is_array = matches!(&c.ty, DataType::Array(e) if e.record().is_some_and(|r| r.oid == row_type));
+                if crate::usertypes::type_uses(&c.ty, row_type) && is_array == array {
+                    users.push(format!(
+                        "column {} of table {} depends on type {}{}",
+                        c.name,
+                        u.name,
+                        t.name,
+                        if array { "[]" } else { "" }
+                    ));
+                }
+            }
+        }
+    }
+    for ty in cat.types.values() {
+        for f in ty
+            .fields
+            .iter()
+            .filter(|f| crate::usertypes::type_uses(&f.ty, row_type))
+        {
+            users.push(format!(
+                "column {} of composite type {} depends on type {}",
+                f.name, ty.name, t.name
+            ));
+        }
+    }
+    if !users.is_empty() {
+        if cascade {
+            return Err(err(
+                "0A000",
+                format!(
+                    "feature not supported: DROP TABLE ... CASCADE of table {} whose row type columns use",
+                    t.name
+                ),
+            ));
+        }
+        return Err(err(
+            "2BP01",
+            format!(
+                "cannot drop table {} because other objects depend on it",
+                t.name
+            ),
+        )
+        .with_detail(users.join("\n"))
+        .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+    }
     let refs: Vec<(u32, String)> = cat
         .referencing(oid)
         .into_iter()

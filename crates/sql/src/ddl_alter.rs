@@ -528,7 +528,8 @@ fn rename_relation_in_views(
 // Data work.
 
 /// Maps an old row to the new shape.
-type RowMap<'f> = dyn FnMut(Vec<Value>, &mut Cx<'_>) -> Result<Vec<Value>, SqlError> + 'f;
+pub(crate) type RowMap<'f> =
+    dyn FnMut(Vec<Value>, &mut Cx<'_>) -> Result<Vec<Value>, SqlError> + 'f;
 
 /// What to verify on every row.
 #[derive(Default)]
@@ -580,6 +581,7 @@ impl Verifier {
                 checks: Vec::new(),
                 fks,
                 generated: Vec::new(),
+                domains: Vec::new(),
             }
         });
         Ok(Verifier {
@@ -731,6 +733,25 @@ fn rebuild(
     Ok(())
 }
 
+/// Rewrites every row of table `oid` through `map` and rebuilds its indexes (for enum label
+/// changes: `ddl_types.rs`).
+pub(crate) fn rewrite_table(
+    cx: &mut Cx<'_>,
+    cat: &Catalog,
+    oid: u32,
+    map: &mut RowMap<'_>,
+) -> Result<(), SqlError> {
+    let old = table(cat, oid)?.clone();
+    rebuild(cx, cat, &old, &[], &Checks::default(), map)
+}
+
+/// Every row of table `oid`, decoded.
+pub(crate) fn table_rows(cx: &mut Cx<'_>, oid: u32) -> Result<Vec<Vec<Value>>, SqlError> {
+    let scan = cx.txn.scan(table_range(oid), Direction::Forward)?;
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = scan.collect::<Result<_, _>>()?;
+    rows.iter().map(|(_, b)| decode_row(b)).collect()
+}
+
 fn index_oids(cat: &Catalog, t: u32) -> Vec<u32> {
     cat.table_indexes(t).into_iter().map(|i| i.oid).collect()
 }
@@ -847,6 +868,7 @@ fn add_index_constraint(
             primary,
             nulls_not_distinct: false,
             predicate: None,
+            method: crate::catalog::IndexMethod::Btree,
         },
     );
     let tm = table_mut(cat, oid)?;
@@ -1088,6 +1110,7 @@ impl<K: TxnKv> Session<K> {
             O::ObjectIndex => "ALTER INDEX",
             O::ObjectView => "ALTER VIEW",
             O::ObjectSequence => "ALTER SEQUENCE",
+            O::ObjectType => "ALTER TYPE",
             _ => "ALTER TABLE",
         };
         if kind != O::ObjectTable {
@@ -1139,7 +1162,27 @@ impl<K: TxnKv> Session<K> {
         use protobuf::AlterTableType as A;
         let cascade = c.behavior == protobuf::DropBehavior::DropCascade as i32;
         let def = c.def.as_deref().and_then(|d| d.node.as_ref());
-        match A::try_from(c.subtype).unwrap_or(A::Undefined) {
+        let subtype = A::try_from(c.subtype).unwrap_or(A::Undefined);
+        if let (A::AtAddColumn | A::AtAlterColumnType, Some(Node::ColumnDef(cd))) = (subtype, def)
+            && let Some(tn) = &cd.type_name
+            && let Ok(ty) = crate::binder::resolve_type_in(cat, &env.search_path, tn)
+            && crate::usertypes::type_uses(&ty, crate::catalog::ROW_TYPE_OID_BASE + oid)
+        {
+            return Err(err(
+                "42P16",
+                format!(
+                    "composite type {} cannot be made a member of itself",
+                    table(cat, oid)?.name
+                ),
+            ));
+        }
+        if matches!(
+            subtype,
+            A::AtAddColumn | A::AtDropColumn | A::AtAlterColumnType
+        ) {
+            row_type_unused(cat, oid)?;
+        }
+        match subtype {
             A::AtAddColumn => {
                 let Some(Node::ColumnDef(cd)) = def else {
                     return Err(err("42601", "ADD COLUMN without a definition"));
@@ -1377,6 +1420,7 @@ impl<K: TxnKv> Session<K> {
             default: cd.raw_default.as_deref().map(deparse_expr).transpose()?,
             identity: None,
             generated: None,
+            domain: crate::binder::domain_of(cat, &env.search_path, tn),
         };
         enum Pending {
             Check(Option<String>, protobuf::Node),
@@ -1482,8 +1526,14 @@ impl<K: TxnKv> Session<K> {
             };
             col.default = Some(format!("nextval('{qualified}'::regclass)"));
         }
-        let default_expr = match &col.default {
+        // The existing rows get the column's default, or its domain's, checked as the
+        // domain demands.
+        let default_expr = match cat.column_default_text(&col) {
             Some(text) => Some(check_default(cat, env, &col, text)?),
+            None => None,
+        };
+        let domain_checks = match col.domain {
+            Some(d) => Some(crate::usertypes::DomainChecks::bind(cat, d, &env.types)?),
             None => None,
         };
         let not_null = col.not_null;
@@ -1550,12 +1600,15 @@ impl<K: TxnKv> Session<K> {
                         *last = v;
                     }
                 }
+                if let (Some(d), Some(v)) = (&domain_checks, row.last()) {
+                    d.check(v, cx)?;
+                }
                 Ok(row)
             })
         })
     }
 
-    fn drop_column(
+    pub(crate) fn drop_column(
         &mut self,
         cat: &mut Catalog,
         oid: u32,
@@ -1773,6 +1826,7 @@ impl<K: TxnKv> Session<K> {
             return Err(err("42601", "ALTER COLUMN TYPE without a type"));
         };
         let new_ty = crate::binder::resolve_type_in(cat, &env.search_path, tn)?;
+        let new_domain = crate::binder::domain_of(cat, &env.search_path, tn);
         crate::ddl::check_column_type(name, &new_ty)?;
         crate::binder::check_column_type(&new_ty)
             .map_err(|e| e.at(crate::binder::pos(tn.location)))?;
@@ -1850,8 +1904,13 @@ impl<K: TxnKv> Session<K> {
         {
             let t = table_mut(cat, oid)?;
             t.columns[col].ty = new_ty.clone();
+            t.columns[col].domain = new_domain;
             t.stats = None;
         }
+        let domain_checks = match new_domain {
+            Some(d) => Some(crate::usertypes::DomainChecks::bind(cat, d, &env.types)?),
+            None => None,
+        };
         let newcol = table(cat, oid)?.columns[col].clone();
         if let Some(d) = &newcol.default
             && !d.starts_with("nextval(")
@@ -1888,6 +1947,9 @@ impl<K: TxnKv> Session<K> {
         self.with_cx(&snapshot, &[], |cx| {
             rebuild(cx, &snapshot, &old, &old_idx, &what, &mut |mut row, cx| {
                 let v = eval(&conv, &row, cx)?;
+                if let Some(d) = &domain_checks {
+                    d.check(&v, cx)?;
+                }
                 if let Some(slot) = row.get_mut(col) {
                     *slot = v;
                 }
@@ -2363,6 +2425,54 @@ fn rename_index(cat: &mut Catalog, oid: u32, new: &str) {
     }
 }
 
+/// Refuses to change the columns of a table whose row type other tables' columns (or
+/// composite types) use: their stored values have the row's current shape. PostgreSQL
+/// refuses ALTER COLUMN TYPE the same way (and allows adding, dropping and renaming
+/// columns, which Basalt refuses too).
+fn row_type_unused(cat: &Catalog, oid: u32) -> Result<(), SqlError> {
+    let t = table(cat, oid)?;
+    let row_type = crate::catalog::ROW_TYPE_OID_BASE + oid;
+    // An array-typed column first, as PostgreSQL reports it.
+    let users: Vec<(String, String, bool)> = cat
+        .tables
+        .values()
+        .filter(|u| u.oid != oid)
+        .flat_map(|u| {
+            u.columns
+                .iter()
+                .filter(|c| crate::usertypes::type_uses(&c.ty, row_type))
+                .map(|c| {
+                    let array = matches!(&c.ty, DataType::Array(_));
+                    (u.name.clone(), c.name.clone(), array)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let user = users
+        .iter()
+        .find(|u| u.2)
+        .or(users.first())
+        .map(|(tab, col, _)| format!("{tab}.{col}"))
+        .or_else(|| {
+            cat.types.values().find_map(|ty| {
+                ty.fields
+                    .iter()
+                    .find(|f| crate::usertypes::type_uses(&f.ty, row_type))
+                    .map(|f| format!("{}.{}", ty.name, f.name))
+            })
+        });
+    match user {
+        Some(u) => Err(err(
+            "0A000",
+            format!(
+                "cannot alter table \"{}\" because column \"{u}\" uses its row type",
+                t.name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn rename_column(
     cat: &mut Catalog,
     rel: Relation,
@@ -2372,6 +2482,7 @@ fn rename_column(
 ) -> Result<(), SqlError> {
     match rel {
         Relation::Table(oid) => {
+            row_type_unused(cat, oid)?;
             let t = table(cat, oid)?.clone();
             let Some(col) = t.column_index(old) else {
                 return Err(err("42703", format!("column \"{old}\" does not exist")));
@@ -2508,6 +2619,7 @@ mod tests {
                 default: None,
                 identity: None,
                 generated: None,
+                domain: None,
             }],
             primary_key: None,
             constraints: Vec::new(),

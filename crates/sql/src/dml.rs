@@ -74,6 +74,8 @@ pub struct TableWriter {
     pub fks: Vec<(Constraint, ForeignKey)>,
     /// Generated columns: (position, expression over the row, cast to the column type).
     pub generated: Vec<(usize, Expr)>,
+    /// Columns of a domain type: (position, the domain's constraints).
+    pub domains: Vec<(usize, std::sync::Arc<crate::usertypes::DomainChecks>)>,
 }
 
 /// `Failing row contains (...)`: the DETAIL of constraint violations.
@@ -149,6 +151,10 @@ impl TableWriter {
 
     /// Checks NOT NULL, CHECK and outgoing foreign keys of a new row version.
     pub fn check_row(&self, row: &[Value], cx: &mut Cx<'_>) -> Result<(), SqlError> {
+        // PostgreSQL checks a domain when the value is converted, before the row's checks.
+        for (i, d) in &self.domains {
+            d.check(row.get(*i).unwrap_or(&Value::Null), cx)?;
+        }
         for (i, c) in self.table.columns.iter().enumerate() {
             if c.not_null && row[i].is_null() {
                 return Err(SqlError::new(
@@ -636,12 +642,19 @@ pub fn writer_for(
             generated.push((i, b.coerce(e, &t, &c.ty, CastContext::Assignment)?));
         }
     }
+    let mut domains = Vec::new();
+    for (i, c) in table.columns.iter().enumerate() {
+        if let Some(d) = c.domain {
+            domains.push((i, crate::usertypes::DomainChecks::bind(catalog, d, types)?));
+        }
+    }
     Ok(TableWriter {
         table: table.clone(),
         indexes,
         checks,
         fks,
         generated,
+        domains,
     })
 }
 
@@ -679,7 +692,7 @@ pub fn column_default(
     cx: &mut Cx<'_>,
 ) -> Result<Value, SqlError> {
     let c = &table.columns[col];
-    let Some(text) = &c.default else {
+    let Some(text) = catalog.column_default_text(c) else {
         return Ok(Value::Null);
     };
     let mut b = crate::binder::Binder::new(catalog, vec![table.schema], cx.func.types);

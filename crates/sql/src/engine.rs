@@ -1063,6 +1063,7 @@ impl<K: TxnKv> Session<K> {
         f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
     ) -> Result<R, SqlError> {
         let types = self.type_context();
+        let search_path: Arc<[u32]> = self.search_path_oids(catalog).into();
         self.data_transaction()?;
         let func = EvalContext {
             transaction_start: types.now.unwrap_or(0),
@@ -1102,10 +1103,12 @@ impl<K: TxnKv> Session<K> {
         let Some(env) = env else {
             let mut cx = Cx::new(txn, catalog, params, func, &mut seq);
             cx.deferred = Some(deferred);
+            cx.calls.search_path = search_path;
             return f(&mut cx);
         };
         let mut snap = crate::snapshot::StatementSnapshot::new(txn, env.before.clone());
         let mut cx = Cx::new(&mut snap, catalog, params, func, &mut seq);
+        cx.calls.search_path = search_path;
         cx.stmt_writes = Some(env.before.clone());
         cx.deferred = Some(deferred);
         for c in &env.ctes {
@@ -1322,11 +1325,14 @@ impl<K: TxnKv> Session<K> {
             return Err(err("42601", "PREPARE without a statement"));
         };
         let mut arg_types = Vec::new();
+        let mut resolved = Vec::new();
+        let user_types = self.load_catalog()?;
+        let sp = self.search_path_oids(&user_types);
         for t in &p.argtypes {
             match t.node.as_ref() {
                 Some(Node::TypeName(tn)) => {
                     // Unknown type names fail here, as in PostgreSQL.
-                    crate::binder::type_name(tn)?;
+                    resolved.push(crate::binder::resolve_type_in(&user_types, &sp, tn)?);
                     arg_types.push(tn.clone());
                 }
                 _ => return Err(err("42601", "bad parameter type in PREPARE")),
@@ -1340,10 +1346,7 @@ impl<K: TxnKv> Session<K> {
         {
             let catalog = self.load_catalog()?;
             let mut b = self.binder(&catalog);
-            b.params = arg_types
-                .iter()
-                .map(crate::binder::type_name)
-                .collect::<Result<_, _>>()?;
+            b.params = resolved;
             b.bind_select(sel)?;
         }
         let parsed = crate::parse::Parsed::nested(stmt.text().into(), query.clone());
@@ -1558,13 +1561,49 @@ impl<K: TxnKv> Session<K> {
                 self.store_catalog(cat)?;
                 Ok(tag("CREATE TYPE"))
             }
-            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectType as i32 => {
+            Node::CreateEnumStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
                 let sp = self.search_path_oids(&cat);
-                if crate::ddl::drop_types(&mut cat, &sp, s, notices)? {
+                crate::ddl_types::create_enum(&mut cat, &sp, s)?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE TYPE"))
+            }
+            Node::AlterEnumStmt(s) => self.alter_enum(s, notices),
+            Node::CreateDomainStmt(s) => self.create_domain(s),
+            Node::AlterDomainStmt(s) => self.alter_domain(s, notices),
+            Node::RenameStmt(s)
+                if s.rename_type == protobuf::ObjectType::ObjectType as i32
+                    || s.rename_type == protobuf::ObjectType::ObjectDomain as i32 =>
+            {
+                self.rename_user_type(
+                    s,
+                    s.rename_type == protobuf::ObjectType::ObjectDomain as i32,
+                )
+            }
+            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectDomain as i32 => {
+                self.drop_user_types(s, notices)?;
+                Ok(tag("DROP DOMAIN"))
+            }
+            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectType as i32 => {
+                self.drop_user_types(s, notices)?;
+                Ok(tag("DROP TYPE"))
+            }
+            Node::CreateFunctionStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let types = self.type_context();
+                let sp = self.search_path_oids(&cat);
+                let source = self.current_sql.clone();
+                crate::sqlfunc::create_function(&mut cat, &sp, &types, s, source.as_deref())?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE FUNCTION"))
+            }
+            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectFunction as i32 => {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                if crate::sqlfunc::drop_functions(&mut cat, &sp, s, notices)? {
                     self.store_catalog(cat)?;
                 }
-                Ok(tag("DROP TYPE"))
+                Ok(tag("DROP FUNCTION"))
             }
             Node::DropStmt(s) => self.drop(s, notices),
             Node::CreateTableAsStmt(s) => self.create_table_as(s, notices),
@@ -1573,6 +1612,18 @@ impl<K: TxnKv> Session<K> {
             Node::TruncateStmt(s) => self.truncate(s),
             Node::CommentStmt(s) => self.comment(s),
             Node::AlterTableStmt(s) => self.alter_table(s, notices),
+            Node::RenameStmt(s) if s.rename_type == protobuf::ObjectType::ObjectFunction as i32 => {
+                let Some(Node::ObjectWithArgs(owa)) =
+                    s.object.as_deref().and_then(|o| o.node.as_ref())
+                else {
+                    return Err(err("42601", "ALTER FUNCTION without a function"));
+                };
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                crate::sqlfunc::rename_function(&mut cat, &sp, owa, &s.newname)?;
+                self.store_catalog(cat)?;
+                Ok(tag("ALTER FUNCTION"))
+            }
             Node::RenameStmt(s) => self.rename(s, notices),
             Node::AlterSeqStmt(s) => self.alter_sequence(s, notices),
             Node::AlterObjectSchemaStmt(s)
@@ -1950,6 +2001,8 @@ impl<K: TxnKv> Session<K> {
         let mut b = self.binder_env(&catalog, env);
         // Target columns.
         let mut cols: Vec<usize> = Vec::new();
+        // Per target: the field of a composite column it sets (`INSERT INTO t (p.x, ...)`).
+        let mut fields: Vec<Option<usize>> = Vec::new();
         if s.cols.is_empty() {
             cols = (0..table.columns.len()).collect();
         } else {
@@ -1958,7 +2011,67 @@ impl<K: TxnKv> Session<K> {
                     continue;
                 };
                 if !rt.indirection.is_empty() {
-                    return Err(err("0A000", "feature not supported: INSERT into subfields"));
+                    let i = table.column_index(&rt.name).ok_or_else(|| {
+                        err(
+                            "42703",
+                            format!(
+                                "column \"{}\" of relation \"{}\" does not exist",
+                                rt.name, table.name
+                            ),
+                        )
+                        .at(crate::binder::pos(rt.location))
+                    })?;
+                    let ty = &table.columns[i].ty;
+                    let (Some(Node::String(f)), 1) =
+                        (rt.indirection[0].node.as_ref(), rt.indirection.len())
+                    else {
+                        return Err(err(
+                            "0A000",
+                            "feature not supported: INSERT into array elements or nested subfields",
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    };
+                    let Some(rec) = ty.record() else {
+                        return Err(err(
+                            "42804",
+                            format!(
+                                "cannot assign to field \"{}\" of column \"{}\" because its type {} is not a composite type",
+                                f.sval,
+                                rt.name,
+                                ty.format_type()
+                            ),
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    };
+                    let Some(k) = rec.fields.iter().position(|(n, _)| *n == f.sval) else {
+                        return Err(err(
+                            "42703",
+                            format!(
+                                "cannot assign to field \"{}\" of column \"{}\" because there is no such column in data type {}",
+                                f.sval,
+                                rt.name,
+                                ty.format_type()
+                            ),
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    };
+                    // Fields may be set more than once (the last wins), but not besides
+                    // the whole column.
+                    if cols
+                        .iter()
+                        .zip(&fields)
+                        .any(|(c, fk)| *c == i && fk.is_none())
+                    {
+                        return Err(err(
+                            "42701",
+                            format!("column \"{}\" specified more than once", rt.name),
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    }
+                    cols.push(i);
+                    fields.resize(cols.len() - 1, None);
+                    fields.push(Some(k));
+                    continue;
                 }
                 let i = table.column_index(&rt.name).ok_or_else(|| {
                     err(
@@ -1978,8 +2091,12 @@ impl<K: TxnKv> Session<K> {
                     .at(crate::binder::pos(rt.location)));
                 }
                 cols.push(i);
+                fields.resize(cols.len() - 1, None);
+                fields.push(None);
             }
         }
+        fields.resize(cols.len(), None);
+        let subfields = fields.iter().any(Option::is_some);
         let overriding = s.r#override;
         let source = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
             None => InsertSource::DefaultValues,
@@ -2034,13 +2151,20 @@ impl<K: TxnKv> Session<K> {
                     let mut row = Vec::new();
                     for (i, item) in list.items.iter().enumerate() {
                         if let Some(Node::SetToDefault(_)) = item.node.as_ref() {
+                            if fields[i].is_some() {
+                                return Err(err("0A000", "cannot set a subfield to DEFAULT"));
+                            }
                             row.push(None);
                             continue;
                         }
                         let (e, t) = b.bind_scalar(item, &empty, "VALUES")?;
                         let col = &table.columns[cols[i]];
+                        let target_ty = match (fields[i], col.ty.record()) {
+                            (Some(k), Some(rec)) => rec.fields[k].1.clone(),
+                            _ => col.ty.clone(),
+                        };
                         let e = b
-                            .coerce(e, &t, &col.ty, CastContext::Assignment)
+                            .coerce(e, &t, &target_ty, CastContext::Assignment)
                             .map_err(|e| {
                                 if e.code().code() == "42804" {
                                     err(
@@ -2057,10 +2181,44 @@ impl<K: TxnKv> Session<K> {
                                     e
                                 }
                             })
-                            .map_err(|e| e.at(expr_start(item)))?;
+                            .map_err(|e| e.at(expr_start(item)))
+                            // PostgreSQL converts a value for a domain column when the
+                            // statement runs: its errors have no position.
+                            .map_err(|e| {
+                                if col.domain.is_some() && e.code().code() != "42804" {
+                                    e.without_position()
+                                } else {
+                                    e
+                                }
+                            })?;
                         row.push(Some(e));
                     }
                     rows.push(row);
+                }
+                if subfields {
+                    // Targets that set fields of one composite column become one row
+                    // constructor for it, at the column's first target.
+                    let mut merged_cols: Vec<usize> = Vec::new();
+                    for c in &cols {
+                        if !merged_cols.contains(c) {
+                            merged_cols.push(*c);
+                        }
+                    }
+                    for row in &mut rows {
+                        let mut out: Vec<Option<Expr>> = vec![None; merged_cols.len()];
+                        for (i, e) in std::mem::take(row).into_iter().enumerate() {
+                            let at = merged_cols.iter().position(|c| *c == cols[i]).unwrap_or(0);
+                            match (fields[i], table.columns[cols[i]].ty.record(), e) {
+                                (Some(k), Some(rec), Some(v)) => {
+                                    let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
+                                    out[at] = Some(record_with_field(base, rec, k, v));
+                                }
+                                (_, _, e) => out[at] = e,
+                            }
+                        }
+                        *row = out;
+                    }
+                    cols = merged_cols;
                 }
                 InsertSource::Rows(rows)
             }
@@ -2083,8 +2241,12 @@ impl<K: TxnKv> Session<K> {
                 }
                 let target: Vec<DataType> = cols
                     .iter()
+                    .zip(&fields)
                     .take(q.types.len())
-                    .map(|c| table.columns[*c].ty.clone())
+                    .map(|(c, f)| match (f, table.columns[*c].ty.record()) {
+                        (Some(k), Some(rec)) => rec.fields[*k].1.clone(),
+                        _ => table.columns[*c].ty.clone(),
+                    })
                     .collect();
                 let mut exprs = Vec::new();
                 let locations = output_locations(sel);
@@ -2120,6 +2282,36 @@ impl<K: TxnKv> Session<K> {
                         })?;
                     exprs.push(e);
                 }
+                let mut target = target;
+                if subfields {
+                    // As for VALUES: field targets become one row constructor per column.
+                    let mut merged_cols: Vec<usize> = Vec::new();
+                    for c in &cols {
+                        if !merged_cols.contains(c) {
+                            merged_cols.push(*c);
+                        }
+                    }
+                    let mut out: Vec<Option<Expr>> = vec![None; merged_cols.len()];
+                    for (i, e) in exprs.into_iter().enumerate() {
+                        let at = merged_cols.iter().position(|c| *c == cols[i]).unwrap_or(0);
+                        out[at] = Some(match (fields[i], table.columns[cols[i]].ty.record()) {
+                            (Some(k), Some(rec)) => {
+                                let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
+                                record_with_field(base, rec, k, e)
+                            }
+                            _ => e,
+                        });
+                    }
+                    exprs = out
+                        .into_iter()
+                        .map(|e| e.unwrap_or(Expr::Const(Value::Null)))
+                        .collect();
+                    target = merged_cols
+                        .iter()
+                        .map(|c| table.columns[*c].ty.clone())
+                        .collect();
+                    cols = merged_cols;
+                }
                 InsertSource::Query(Box::new(Query {
                     // Optimized like a SELECT's plan (index access, predicate push-down).
                     plan: crate::optimizer::optimize(
@@ -2138,7 +2330,7 @@ impl<K: TxnKv> Session<K> {
         // Defaults.
         let mut defaults: Vec<Option<Expr>> = Vec::new();
         for c in &table.columns {
-            let d = match (&c.default, &c.identity) {
+            let d = match (catalog.column_default_text(c), &c.identity) {
                 (_, Some((_, seq))) => {
                     let name = catalog
                         .sequences
@@ -2626,6 +2818,58 @@ impl<K: TxnKv> Session<K> {
                 }
             }
             if !rt.indirection.is_empty() {
+                // SET p.f = v: the composite with one field replaced (a NULL composite
+                // becomes a row of NULLs first, as in PostgreSQL); several such assignments
+                // to one column apply in turn.
+                if let Some(Node::String(field)) = rt.indirection[0].node.as_ref() {
+                    let c = &table.columns[col];
+                    let Some(rec) = c.ty.record() else {
+                        return Err(err(
+                            "42804",
+                            format!(
+                                "cannot assign to field \"{}\" of column \"{}\" because its type {} is not a composite type",
+                                field.sval,
+                                rt.name,
+                                c.ty.format_type()
+                            ),
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    };
+                    let Some(k) = rec.fields.iter().position(|(n, _)| *n == field.sval) else {
+                        return Err(err(
+                            "42703",
+                            format!(
+                                "cannot assign to field \"{}\" of column \"{}\" because there is no such column in data type {}",
+                                field.sval,
+                                rt.name,
+                                c.ty.format_type()
+                            ),
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    };
+                    if rt.indirection.len() > 1 {
+                        return Err(err(
+                            "0A000",
+                            "feature not supported: assignment to a subfield of a field or an element of one",
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    }
+                    let field_ty = rec.fields[k].1.clone();
+                    let value = if is_default {
+                        return Err(err("0A000", "cannot set a subfield to DEFAULT")
+                            .at(crate::binder::pos(rt.location)));
+                    } else {
+                        let (e, t) = b.bind_scalar(val, scope, "UPDATE")?;
+                        b.coerce(e, &t, &field_ty, CastContext::Assignment)?
+                    };
+                    let base = match sets.iter().position(|(x, _)| *x == col) {
+                        Some(j) => sets.remove(j).1,
+                        None => Expr::Column(col),
+                    };
+                    sets.push((col, record_with_field(base, &rec, k, value)));
+                    i += 1;
+                    continue;
+                }
                 // SET a[i][j] = v: the array with one element replaced; several such
                 // assignments to one column apply in turn.
                 let c = &table.columns[col];
@@ -2715,7 +2959,7 @@ impl<K: TxnKv> Session<K> {
                 continue;
             }
             let e = if is_default {
-                match &table.columns[col].default {
+                match b.catalog.column_default_text(&table.columns[col]) {
                     Some(text) => {
                         let (e, t) = crate::dml::bind_text_expr(b, text, &Scope::default())?;
                         b.coerce(e, &t, &table.columns[col].ty, CastContext::Assignment)?
@@ -3247,6 +3491,31 @@ impl<K: TxnKv> Session<K> {
         let mut cat = self.catalog_for_update()?;
         let sp = self.search_path_oids(&cat);
         let mut drop_data: Vec<(u32, bool)> = Vec::new();
+        // The tables this statement drops (a table's row type may be used by another of
+        // them, which then goes too).
+        let batch: Vec<u32> = if kind == O::ObjectTable {
+            s.objects
+                .iter()
+                .filter_map(|obj| {
+                    let parts: Vec<String> = match obj.node.as_ref() {
+                        Some(Node::List(l)) => names(&l.items),
+                        Some(Node::String(st)) => vec![st.sval.clone()],
+                        _ => return None,
+                    };
+                    let found = match parts.as_slice() {
+                        [n] => sp.iter().find_map(|sc| cat.relation_in(*sc, n)),
+                        [sc, n] => cat.schema_oid(sc).and_then(|sc| cat.relation_in(sc, n)),
+                        _ => None,
+                    };
+                    match found {
+                        Some(Relation::Table(t)) => Some(t),
+                        _ => None,
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         for obj in &s.objects {
             let parts: Vec<String> = match obj.node.as_ref() {
                 Some(Node::List(l)) => names(&l.items),
@@ -3270,7 +3539,20 @@ impl<K: TxnKv> Session<K> {
                     .filter(|t| t.schema == oid)
                     .map(|t| t.oid)
                     .collect();
+                let schema_types: Vec<(u32, String)> = cat
+                    .types
+                    .values()
+                    .map(|t| (t.oid, t.schema, t.name.clone()))
+                    .chain(
+                        cat.enum_and_domain_types()
+                            .into_iter()
+                            .map(|(o, sc, n, _)| (o, sc, n)),
+                    )
+                    .filter(|(_, sc, _)| *sc == oid)
+                    .map(|(o, _, n)| (o, n))
+                    .collect();
                 let nonempty = !tables.is_empty()
+                    || !schema_types.is_empty()
                     || cat.views.values().any(|v| v.schema == oid)
                     || cat.sequences.values().any(|q| q.schema == oid);
                 if nonempty && !cascade {
@@ -3291,6 +3573,11 @@ impl<K: TxnKv> Session<K> {
                                 .find(|q| q.schema == oid)
                                 .map(|q| format!("sequence {}.{}", name, q.name))
                         })
+                        .or_else(|| {
+                            schema_types
+                                .first()
+                                .map(|(_, n)| format!("type {name}.{n}"))
+                        })
                         .unwrap_or_default();
                     return Err(err(
                         "2BP01",
@@ -3299,8 +3586,8 @@ impl<K: TxnKv> Session<K> {
                     .with_detail(format!("{what} depends on schema {name}"))
                     .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
                 }
-                for t in tables {
-                    let idx = crate::ddl::drop_table(&mut cat, t, true)?;
+                for &t in &tables {
+                    let idx = crate::ddl::drop_table(&mut cat, t, true, &tables)?;
                     drop_data.push((t, true));
                     for i in idx {
                         drop_data.push((i, false));
@@ -3308,6 +3595,24 @@ impl<K: TxnKv> Session<K> {
                 }
                 cat.views.retain(|_, v| v.schema != oid);
                 cat.sequences.retain(|_, q| q.schema != oid);
+                for (t, tname) in &schema_types {
+                    let used = !cat.columns_using_type(*t).is_empty()
+                        || cat
+                            .domains
+                            .values()
+                            .any(|d| d.schema != oid && crate::usertypes::type_uses(&d.base, *t));
+                    if used {
+                        return Err(err(
+                            "0A000",
+                            format!(
+                                "feature not supported: DROP SCHEMA ... CASCADE of type {name}.{tname} used outside the schema"
+                            ),
+                        ));
+                    }
+                    cat.types.remove(t);
+                    cat.enums.remove(t);
+                    cat.domains.remove(t);
+                }
                 cat.schemas.remove(&oid);
                 continue;
             }
@@ -3374,7 +3679,7 @@ impl<K: TxnKv> Session<K> {
             }
             match found {
                 Some(Relation::Table(oid)) => {
-                    let idx = crate::ddl::drop_table(&mut cat, oid, cascade)?;
+                    let idx = crate::ddl::drop_table(&mut cat, oid, cascade, &batch)?;
                     drop_data.push((oid, true));
                     for i in idx {
                         drop_data.push((i, false));
@@ -3523,6 +3828,7 @@ impl<K: TxnKv> Session<K> {
                     default: None,
                     identity: None,
                     generated: None,
+                    domain: None,
                 })
                 .collect(),
             primary_key: None,
@@ -3819,6 +4125,29 @@ impl<K: TxnKv> Session<K> {
                     .ok_or_else(|| err("3F000", format!("schema \"{name}\" does not exist")))?;
                 (oid, 0)
             }
+            // COMMENT ON TYPE / DOMAIN: an enum type, domain or composite type.
+            protobuf::ObjectType::ObjectType | protobuf::ObjectType::ObjectDomain => {
+                let parts: Vec<String> = match s.object.as_deref().and_then(|o| o.node.as_ref()) {
+                    Some(Node::TypeName(tn)) => names(&tn.names),
+                    _ => parts,
+                };
+                let shown = parts.join(".");
+                use crate::usertypes::UserType;
+                match crate::ddl_types::find_user_type(&cat, &sp, &parts)? {
+                    Some(UserType::Domain(o)) => (o, 0),
+                    Some(UserType::Enum(o) | UserType::Composite(o))
+                        if kind == protobuf::ObjectType::ObjectType =>
+                    {
+                        (o, 0)
+                    }
+                    Some(_) => {
+                        return Err(err("42809", format!("\"{shown}\" is not a domain")));
+                    }
+                    None => {
+                        return Err(err("42704", format!("type \"{shown}\" does not exist")));
+                    }
+                }
+            }
             _ => {
                 let (schema, name) = match parts.as_slice() {
                     [n] => (String::new(), n.clone()),
@@ -3994,4 +4323,25 @@ fn plan_cacheable(text: &str) -> bool {
             text.windows(w.len())
                 .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
         })
+}
+
+/// `base` (a composite of type `rec`) with field `k` replaced by `value`: a row constructor
+/// of `base`'s other fields, so a NULL `base` gives a row of NULLs but that field.
+pub(crate) fn record_with_field(
+    base: Expr,
+    rec: &basalt_common::types::RecordType,
+    k: usize,
+    value: Expr,
+) -> Expr {
+    let mut value = Some(value);
+    let items = (0..rec.fields.len())
+        .map(|i| {
+            if i == k {
+                value.take().unwrap_or(Expr::Const(Value::Null))
+            } else {
+                Expr::Field(Box::new(base.clone()), i)
+            }
+        })
+        .collect();
+    Expr::Row(items, rec.names())
 }

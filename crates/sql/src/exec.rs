@@ -73,6 +73,8 @@ pub struct Cx<'a> {
     /// The transaction block's deferred foreign-key checks; without it every check is
     /// immediate.
     pub deferred: Option<&'a mut crate::deferred::Deferred>,
+    /// SQL-language function calls: search path, bound bodies, nesting depth.
+    pub calls: crate::sqlfunc::CallState,
     outer: Vec<Row>,
     subquery_cache: HashMap<usize, Arc<Vec<Row>>>,
     ctes: HashMap<usize, Arc<Vec<Row>>>,
@@ -100,6 +102,7 @@ impl<'a> Cx<'a> {
             sequences,
             stmt_writes: None,
             deferred: None,
+            calls: crate::sqlfunc::CallState::default(),
             outer: Vec::new(),
             subquery_cache: HashMap::new(),
             ctes: HashMap::new(),
@@ -1150,6 +1153,8 @@ fn srf_rows(calls: &[SrfCall], row: &[Value], cx: &mut Cx<'_>) -> Result<Vec<Row
         }
         let mut rows = if null && call.func.strict {
             Vec::new()
+        } else if let basalt_func::TableFunc::Sql { oid } = call.func.func {
+            crate::sqlfunc::call(cx, oid, vals)?
         } else {
             call_table_function(&call.func, &vals, &cx.func)?
         };
@@ -1612,21 +1617,20 @@ fn frame_bounds(
             };
             let types = &cx.func.types;
             let off = match &wide {
-                Some(t @ (DataType::Numeric(_) | DataType::Float8)) => cast_value(
-                    &off,
-                    t,
-                    basalt_common::types::CastContext::Implicit,
-                    types,
-                )?,
+                Some(t @ (DataType::Numeric(_) | DataType::Float8)) => {
+                    cast_value(&off, t, basalt_common::types::CastContext::Implicit, types)?
+                }
                 _ => off,
             };
             let sub = preceding != key.desc;
             let base = range_widen(&v, wide.as_ref(), types)?;
             let bound = if matches!(off, Value::Interval(_)) && !matches!(v, Value::Interval(_)) {
                 let lt = base.data_type().unwrap_or(DataType::Interval);
-                let Some(r) =
-                    basalt_func::resolve_operator(if sub { "-" } else { "+" }, Some(&lt), &DataType::Interval)
-                else {
+                let Some(r) = basalt_func::resolve_operator(
+                    if sub { "-" } else { "+" },
+                    Some(&lt),
+                    &DataType::Interval,
+                ) else {
                     return Err(SqlError::new(
                         "42883",
                         format!("operator does not exist: {} + interval", lt.format_type()),

@@ -192,6 +192,17 @@ pub struct Subquery {
     pub outer_map: Option<Vec<Expr>>,
 }
 
+/// A call of a SQL-language function ([`crate::sqlfunc`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlCall {
+    /// The function's OID.
+    pub oid: u32,
+    /// Arguments (already cast to the parameter types).
+    pub args: Vec<Expr>,
+    /// The function's name (for EXPLAIN).
+    pub name: String,
+}
+
 /// A bound expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
@@ -314,6 +325,19 @@ pub enum Expr {
     /// (`jsonb_populate_record(base, j)` in an expression): its one row as a record. When the
     /// JSON argument is NULL the result is the base record (`args[0]`).
     TableRow(Box<crate::plan::SrfCall>),
+    /// A call of a SQL-language function with a scalar (or one composite) result.
+    SqlFunc(Box<SqlCall>),
+    /// A value converted to a domain: the domain's constraints checked on it (they read it
+    /// as column 0 of their own row, so they are not children).
+    DomainCheck(Box<Expr>, Arc<crate::usertypes::DomainChecks>),
+    /// `enum_range(lo, hi)` (the labels of the type from `lo` to `hi`; NULL: from the first,
+    /// to the last), or `enum_first` / `enum_last` (operands unused).
+    EnumFn(
+        crate::ddl_types::EnumFn,
+        Box<Expr>,
+        Box<Expr>,
+        Arc<basalt_common::types::EnumType>,
+    ),
     /// A subquery.
     Subquery(Box<Subquery>),
     /// `nextval`, `currval`, `setval` and friends that touch sequences: (function, args).
@@ -374,6 +398,7 @@ impl Expr {
             | Expr::Or(a, b)
             | Expr::Cmp(_, a, b)
             | Expr::Distinct(a, b, _)
+            | Expr::EnumFn(_, a, b, _)
             | Expr::Arith(_, a, b)
             | Expr::NullIf(a, b) => vec![a, b],
             Expr::Subscript { array, subs, .. } => {
@@ -393,8 +418,10 @@ impl Expr {
             | Expr::Neg(a)
             | Expr::Field(a, _)
             | Expr::Cast(a, _, _)
+            | Expr::DomainCheck(a, _)
             | Expr::RegCast { arg: a, .. } => vec![a],
             Expr::TableRow(c) => c.args.iter().collect(),
+            Expr::SqlFunc(c) => c.args.iter().collect(),
             Expr::Func { args, .. }
             | Expr::Row(args, _)
             | Expr::Coalesce(args)
@@ -495,7 +522,13 @@ impl Expr {
                 c.args = rewrite_all(std::mem::take(&mut c.args), f)?;
                 Expr::TableRow(c)
             }
+            Expr::SqlFunc(mut c) => {
+                c.args = rewrite_all(std::mem::take(&mut c.args), f)?;
+                Expr::SqlFunc(c)
+            }
             Expr::Cast(a, t, k) => Expr::Cast(bx(a.rewrite(f)?), t, k),
+            Expr::EnumFn(k, a, b, t) => Expr::EnumFn(k, bx(a.rewrite(f)?), bx(b.rewrite(f)?), t),
+            Expr::DomainCheck(a, d) => Expr::DomainCheck(bx(a.rewrite(f)?), d),
             Expr::RegCast {
                 arg,
                 kind,
@@ -841,6 +874,23 @@ pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError>
             Value::Record(r) => r.fields.get(*i).cloned().unwrap_or(Value::Null),
             _ => Value::Null,
         },
+        Expr::SqlFunc(c) => {
+            let mut vals = Vec::with_capacity(c.args.len());
+            for a in &c.args {
+                vals.push(eval(a, row, cx)?);
+            }
+            crate::sqlfunc::scalar(cx, c.oid, vals)?
+        }
+        Expr::EnumFn(k, a, b, t) => {
+            let lo = eval(a, row, cx)?;
+            let hi = eval(b, row, cx)?;
+            crate::ddl_types::eval_enum_fn(*k, t, &lo, &hi)?
+        }
+        Expr::DomainCheck(a, d) => {
+            let v = eval(a, row, cx)?;
+            d.check(&v, cx)?;
+            v
+        }
         Expr::TableRow(c) => {
             let mut vals = Vec::with_capacity(c.args.len());
             for a in &c.args {

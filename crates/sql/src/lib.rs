@@ -45,6 +45,7 @@ pub mod binder;
 pub mod catalog;
 pub mod ddl;
 mod ddl_alter;
+mod ddl_types;
 pub mod deferred;
 mod deparse;
 mod describe;
@@ -61,8 +62,10 @@ pub mod row;
 pub mod session;
 pub mod settings;
 pub mod snapshot;
+pub mod sqlfunc;
 pub mod system;
 mod timezone;
+pub mod usertypes;
 pub mod views;
 
 pub use error::{Notice, Severity, SqlCode, SqlError};

@@ -1177,7 +1177,11 @@ fn choose_range(t: &crate::catalog::Table, preds: &[Expr], catalog: &Catalog) ->
     if let Some(pk) = &t.primary_key {
         candidates.push((None, pk.clone()));
     }
-    for i in usable_indexes(t.oid, preds, catalog) {
+    for i in usable_indexes(t.oid, preds, catalog)
+        .into_iter()
+        // A hash index answers equality only.
+        .filter(|i| i.method == crate::catalog::IndexMethod::Btree)
+    {
         if i.primary || i.desc.iter().any(|d| *d) {
             continue;
         }

@@ -18,7 +18,9 @@
 //! it returns an error (XX001).
 
 use basalt_common::keycode::{SortOrder, encode_into};
-use basalt_common::types::{DataType, Interval, Value, json::parse_jsonb, numeric::Numeric};
+use basalt_common::types::{
+    DataType, EnumType, EnumValue, Interval, Value, json::parse_jsonb, numeric::Numeric,
+};
 
 use crate::error::SqlError;
 
@@ -98,6 +100,14 @@ const T_RECORD: u8 = 22;
 const T_REG: u8 = 23;
 /// A jsonpath: its canonical text.
 const T_JSONPATH: u8 = 24;
+/// A `"char"`: one byte.
+const T_CHAR: u8 = 25;
+/// An `int2vector` / `oidvector`: element type name, count, elements.
+const T_VECTOR: u8 = 26;
+/// An enum value: type OID, sort order, label.
+const T_ENUM: u8 = 27;
+/// How an array of an enum type names its element type (the OID follows).
+const ENUM_ELEMENT: &str = "enum ";
 
 fn put_len(out: &mut Vec<u8>, mut n: usize) {
     loop {
@@ -211,6 +221,18 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
             out.push(T_JSONB);
             put_bytes(out, j.to_text().as_bytes());
         }
+        Value::Char(c) => {
+            out.push(T_CHAR);
+            out.push(*c);
+        }
+        Value::Array(a) if a.vector => {
+            out.push(T_VECTOR);
+            put_bytes(out, a.element_type.format_type().as_bytes());
+            put_len(out, a.elements.len());
+            for e in &a.elements {
+                encode_value(out, e);
+            }
+        }
         Value::Array(a) => {
             if a.is_plain() {
                 out.push(T_ARRAY);
@@ -225,6 +247,7 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
             // A composite element type is kept as `record` (its values carry their names).
             let elem = match &a.element_type {
                 DataType::Record(_) => "record".to_string(),
+                DataType::Enum(e) => format!("{ENUM_ELEMENT}{}", e.oid),
                 t => t.format_type(),
             };
             put_bytes(out, elem.as_bytes());
@@ -246,6 +269,12 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
         Value::JsonPath(p) => {
             out.push(T_JSONPATH);
             put_bytes(out, p.to_text().as_bytes());
+        }
+        Value::Enum(e) => {
+            out.push(T_ENUM);
+            out.extend_from_slice(&e.type_oid.to_le_bytes());
+            out.extend_from_slice(&e.sort.to_le_bytes());
+            put_bytes(out, e.label.as_bytes());
         }
         Value::Reg(k, o, name) => {
             out.push(T_REG);
@@ -351,7 +380,13 @@ impl<'a> Reader<'a> {
                         });
                     }
                 }
-                let ty = DataType::parse(&self.string()?).map_err(|_| damaged("array type"))?;
+                let name = self.string()?;
+                let ty = match name.strip_prefix(ENUM_ELEMENT) {
+                    Some(oid) => DataType::Enum(std::sync::Arc::new(EnumType::by_oid(
+                        oid.parse().map_err(|_| damaged("array type"))?,
+                    ))),
+                    None => DataType::parse(&name).map_err(|_| damaged("array type"))?,
+                };
                 let n = self.len()?;
                 let mut elements = Vec::with_capacity(n.min(1024));
                 for _ in 0..n {
@@ -363,6 +398,16 @@ impl<'a> Reader<'a> {
                     Value::array_with_dims(ty, elements, dims)
                         .ok_or_else(|| damaged("array dimensions"))?
                 }
+            }
+            T_CHAR => Value::Char(self.take(1)?[0]),
+            T_VECTOR => {
+                let ty = DataType::parse(&self.string()?).map_err(|_| damaged("vector type"))?;
+                let n = self.len()?;
+                let mut elements = Vec::with_capacity(n.min(1024));
+                for _ in 0..n {
+                    elements.push(self.value(depth + 1)?);
+                }
+                Value::vector(ty, elements)
             }
             T_JSONPATH => Value::JsonPath(std::sync::Arc::new(
                 basalt_common::types::jsonpath::parse_jsonpath(&self.string()?)
@@ -387,6 +432,15 @@ impl<'a> Reader<'a> {
                 };
                 let o = u32::from_le_bytes(self.arr()?);
                 Value::Reg(k, o, self.string()?.into())
+            }
+            T_ENUM => {
+                let type_oid = u32::from_le_bytes(self.arr()?);
+                let sort = f32::from_le_bytes(self.arr()?);
+                Value::Enum(EnumValue {
+                    type_oid,
+                    sort,
+                    label: self.string()?.into(),
+                })
             }
             _ => return Err(damaged("unknown tag")),
         })
@@ -431,6 +485,14 @@ mod tests {
             Value::record(
                 vec!["a".to_string(), "b".to_string()].into(),
                 vec![Value::Int4(1), Value::Null],
+            ),
+            Value::array(
+                DataType::Enum(std::sync::Arc::new(EnumType::by_oid(16400))),
+                vec![Value::Enum(EnumValue {
+                    type_oid: 16400,
+                    sort: 1.5,
+                    label: "ok".into(),
+                })],
             ),
         ];
         let bytes = encode_row(&row);

@@ -304,7 +304,6 @@ fn every_virtual_relation_has_rows_as_wide_as_its_columns() {
 fn view_columns_have_their_query_types() {
     let mut s = session();
     // A view over pg_attribute must not recurse when pg_attribute types its columns.
-    // (PostgreSQL's attname is of type name; Basalt's name columns are text.)
     s.execute("CREATE VIEW va AS SELECT attname, attnum FROM pg_attribute")
         .unwrap_or_else(|e| panic!("{e}"));
     let got = flat(rows(
@@ -318,8 +317,59 @@ fn view_columns_have_their_query_types() {
         [
             "v1|id|integer",
             "v1|a|character varying(10)",
-            "va|attname|text",
+            "va|attname|name",
             "va|attnum|smallint",
         ]
     );
+}
+
+#[test]
+fn catalog_columns_have_postgres_types_and_parameters_follow_them() {
+    use basalt_common::types::{DataType, RegKind, Value};
+    let mut s = session();
+    let r = s
+        .query(
+            "SELECT c.relname, c.relkind, i.indkey, i.indclass FROM pg_class c \
+             JOIN pg_index i ON i.indexrelid = c.oid WHERE c.relname = $1",
+            &[Value::Text("t2_x_y_key".into())],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The types a RowDescription would carry: name (19), "char" (18), int2vector (22),
+    // oidvector (30).
+    let oids: Vec<u32> = r.types.iter().map(DataType::oid).collect();
+    assert_eq!(oids, [19, 18, 22, 30]);
+    assert_eq!(r.rows.len(), 1);
+    assert_eq!(r.rows[0][1], Value::Char(b'i'));
+    let text: Vec<String> = r.rows[0]
+        .iter()
+        .filter_map(|v| basalt_common::types::format_text(v, &Default::default()))
+        .collect();
+    assert_eq!(text[..3], ["t2_x_y_key", "i", "1 2"]);
+
+    // An OID alias parameter is given as a name or as an OID.
+    let oid = s
+        .query("SELECT 't1'::regclass::oid", &[])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .rows[0][0]
+        .clone();
+    for p in [
+        Value::Text("t1".into()),
+        oid,
+        Value::Text("public.t1".into()),
+    ] {
+        let r = s
+            .query(
+                "SELECT relname, $1::regclass FROM pg_class WHERE oid = $1::regclass",
+                std::slice::from_ref(&p),
+            )
+            .unwrap_or_else(|e| panic!("{p:?}: {e}"));
+        assert_eq!(r.types[1], DataType::Reg(RegKind::Class));
+        assert_eq!(r.rows.len(), 1, "{p:?}");
+        assert_eq!(r.rows[0][0], Value::Text("t1".into()));
+    }
+    let e = s
+        .query("SELECT $1::regclass", &[Value::Text("nosuch".into())])
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(e.code().code(), "42P01");
 }

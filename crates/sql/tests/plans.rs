@@ -235,6 +235,28 @@ fn small_outer_side_uses_index_nested_loop() {
 }
 
 #[test]
+fn hash_indexes_serve_equality_only() {
+    let mut s = session();
+    s.execute("DROP INDEX t_a; CREATE INDEX t_a_hash ON t USING hash (a);")
+        .unwrap();
+    assert_eq!(
+        plan(&mut s, "SELECT * FROM t WHERE a = 3"),
+        "Index Scan using t_a_hash on t (1 key column)\n  Index Cond: (a = 3)"
+    );
+    assert_eq!(
+        rows(&mut s, "SELECT count(*) FROM t WHERE a = 3"),
+        vec!["20"]
+    );
+    // A range is not something a hash index can answer.
+    let p = plan(&mut s, "SELECT * FROM t WHERE a > 7");
+    assert!(!p.contains("t_a_hash"), "{p}");
+    assert_eq!(
+        rows(&mut s, "SELECT count(*) FROM t WHERE a > 7"),
+        vec!["40"]
+    );
+}
+
+#[test]
 fn partial_index_only_when_the_query_implies_its_predicate() {
     let mut s = session();
     s.execute("CREATE INDEX t_a_small ON t (a) WHERE id < 50; DROP INDEX t_a;")

@@ -89,6 +89,10 @@ struct Entry {
 /// A key's waiters, FIFO. Almost always none: boxed, so an entry stays small (a bulk load
 /// holds millions of entries, and the table's size decides its cache misses).
 #[derive(Default)]
+#[allow(
+    clippy::box_collection,
+    reason = "one pointer in the entry instead of a 32-byte VecDeque; the box exists only while someone waits"
+)]
 struct Queue(Option<Box<VecDeque<Waiter>>>);
 
 impl Queue {

@@ -359,6 +359,10 @@ fn push_element(out: &mut String, e: &Value, ctx: &TypeContext) {
 /// `array_out`.
 pub fn format_array(a: &ArrayValue, ctx: &TypeContext) -> String {
     let mut out = String::new();
+    // An empty vector made an array keeps its dimension of length 0; it prints as `{}`.
+    if a.elements.is_empty() {
+        return "{}".into();
+    }
     if a.dims.iter().any(|d| d.lower != 1) {
         for d in &a.dims {
             let upper = i64::from(d.lower) + d.len as i64 - 1;

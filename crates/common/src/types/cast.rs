@@ -15,6 +15,7 @@
 //! otherwise (22001), `bpchar` loses its trailing spaces when converted to another string
 //! type, and `timestamptz` conversions use the session time zone.
 
+use super::catalog::truncate_name;
 use super::datatype::DataType;
 use super::datetime::{
     DATE_INFINITY, DATE_NEG_INFINITY, END_TIMESTAMP, MIN_TIMESTAMP, TIMESTAMP_INFINITY,
@@ -74,7 +75,20 @@ pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
     if let (T::Record(_), T::Record(_)) = (from, to) {
         return Some(Implicit);
     }
+    // int2vector and oidvector are arrays of their elements (PostgreSQL's array coercion);
+    // nothing converts to them but their input function.
+    if let Some(arr) = from.vector_array()
+        && let T::Array(_) = to
+    {
+        return cast_context(&arr, to);
+    }
     let catalog = match (from, to) {
+        (T::Text | T::Varchar(_) | T::Bpchar(_), T::Name) | (T::Name, T::Text) => Some(Implicit),
+        (T::Name, T::Varchar(_) | T::Bpchar(_)) => Some(Assignment),
+        (T::Char, T::Text) => Some(Implicit),
+        (T::Char, T::Varchar(_) | T::Bpchar(_)) => Some(Assignment),
+        (T::Text | T::Varchar(_) | T::Bpchar(_), T::Char) => Some(Assignment),
+        (T::Int4, T::Char) | (T::Char, T::Int4) => Some(Explicit),
         (a, b) if int_rank(a).is_some() && int_rank(b).is_some() => {
             if int_rank(a) < int_rank(b) {
                 Some(Implicit)
@@ -110,11 +124,11 @@ pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
     if catalog.is_some() {
         return catalog;
     }
-    // Automatic I/O conversion casts.
-    if to.is_string() {
+    // Automatic I/O conversion casts (to and from the string category, `name` included).
+    if to.is_string() || *to == T::Name {
         return Some(Assignment);
     }
-    if from.is_string() {
+    if from.is_string() || *from == T::Name {
         return Some(Explicit);
     }
     None
@@ -148,6 +162,7 @@ fn already(value: &Value, to: &DataType) -> bool {
             | (Value::Date(_), DataType::Date)
             | (Value::Uuid(_), DataType::Uuid)
             | (Value::Jsonb(_), DataType::Jsonb)
+            | (Value::Char(_), DataType::Char)
     )
 }
 
@@ -441,6 +456,15 @@ fn convert(
             }
             Value::Float4(f)
         }
+        // `name`: cut to 63 bytes (`bpchar` loses its trailing spaces first).
+        (Value::Text(s), T::Name) => Value::Text(truncate_name(s)),
+        (Value::Bpchar(s), T::Name) => Value::Text(truncate_name(bpchar_trim(s))),
+        // `"char"` and integer: the byte as a signed value (`i4tochar`, `chartoi4`).
+        (Value::Int4(v), T::Char) => match i8::try_from(*v) {
+            Ok(c) => Value::Char(c as u8),
+            Err(_) => return Err(TypeError::out_of_range("\"char\" out of range")),
+        },
+        (Value::Char(c), T::Int4) => Value::Int4(i32::from(*c as i8)),
         // Strings to strings.
         (Value::Bpchar(s), T::Text | T::Varchar(_)) => Value::Text(bpchar_trim(s).to_owned()),
         (Value::Text(s), T::Text | T::Varchar(_)) => Value::Text(s.clone()),
@@ -558,9 +582,11 @@ fn convert(
                 element_type: elem_to.without_typmod(),
                 elements,
                 dims: a.dims.clone(),
+                vector: false,
             }))
         }
         // I/O conversion: to a string type through the output function...
+        (v, T::Name) => Value::Text(truncate_name(&format_text(v, ctx).unwrap_or_default())),
         (v, t) if t.is_string() => {
             let s = format_text(v, ctx).unwrap_or_default();
             if matches!(t, T::Bpchar(_)) {

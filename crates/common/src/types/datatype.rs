@@ -75,6 +75,18 @@ pub enum DataType {
     /// A composite type: `record` (an anonymous row) or a table's or `CREATE TYPE`'s row
     /// type (see [`super::record`]).
     Record(Box<RecordType>),
+    /// `name` (OID 19): an identifier of at most 63 bytes (longer input is cut at a
+    /// character boundary). Its values are [`super::Value::Text`].
+    Name,
+    /// `"char"` (OID 18): a single byte ([`super::Value::Char`]).
+    Char,
+    /// `int2vector` (OID 22): the smallint array of `pg_index.indkey`, subscripted from 0
+    /// and printed space-separated. Its values are arrays with the `vector` mark.
+    Int2Vector,
+    /// `oidvector` (OID 30): as [`DataType::Int2Vector`], of OIDs (`bigint` here).
+    OidVector,
+    /// A user-defined enum type (see [`super::enums`]).
+    Enum(std::sync::Arc<super::enums::EnumType>),
 }
 
 /// The object-identifier alias types: what kind of catalog object the OID names.
@@ -179,6 +191,11 @@ impl DataType {
             DataType::Array(elem) => (elem.info().array_oid, 0, "", -1),
             DataType::Unknown => (705, 0, "unknown", -2),
             DataType::Record(r) => (r.oid, r.array_oid, "record", -1),
+            DataType::Name => (19, 1003, "name", 64),
+            DataType::Char => (18, 1002, "char", 1),
+            DataType::Int2Vector => (22, 1006, "int2vector", -1),
+            DataType::OidVector => (30, 1013, "oidvector", -1),
+            DataType::Enum(e) => (e.oid, e.array_oid, "enum", 4),
         };
         TypeInfo {
             oid,
@@ -202,7 +219,8 @@ impl DataType {
     pub fn typname(&self) -> String {
         match self {
             DataType::Record(r) => r.name.clone().unwrap_or_else(|| "record".into()),
-            DataType::Array(elem) if matches!(**elem, DataType::Record(_)) => {
+            DataType::Enum(e) => e.name.rsplit('.').next().unwrap_or_default().to_owned(),
+            DataType::Array(elem) if matches!(**elem, DataType::Record(_) | DataType::Enum(_)) => {
                 format!("_{}", elem.typname())
             }
             DataType::Array(elem) => format!("_{}", elem.info().typname),
@@ -241,6 +259,10 @@ impl DataType {
                 3802 => DataType::Jsonb,
                 4072 => DataType::JsonPath,
                 705 => DataType::Unknown,
+                19 => DataType::Name,
+                18 => DataType::Char,
+                22 => DataType::Int2Vector,
+                30 => DataType::OidVector,
                 RECORD_OID => DataType::Record(Box::new(RecordType::anonymous(Vec::new()))),
                 o => {
                     return RegKind::ALL
@@ -258,7 +280,7 @@ impl DataType {
         }
         [
             16, 21, 23, 20, 700, 701, 1700, 25, 1043, 1042, 17, 1082, 1083, 1114, 1184, 1186, 2950,
-            114, 3802, 4072,
+            114, 3802, 4072, 19, 18, 22, 30,
         ]
         .into_iter()
         .filter_map(scalar)
@@ -287,6 +309,16 @@ impl DataType {
     pub fn element(&self) -> Option<&DataType> {
         match self {
             DataType::Array(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// For `int2vector` and `oidvector`, the array type their values convert to where an
+    /// array is expected (`smallint[]`, `bigint[]`), keeping their lower bound 0.
+    pub fn vector_array(&self) -> Option<DataType> {
+        match self {
+            DataType::Int2Vector => Some(DataType::Array(Box::new(DataType::Int2))),
+            DataType::OidVector => Some(DataType::Array(Box::new(DataType::Int8))),
             _ => None,
         }
     }
@@ -366,6 +398,11 @@ impl DataType {
             DataType::Array(e) => format!("{}[]", e.format_type()),
             DataType::Unknown => "unknown".into(),
             DataType::Record(r) => r.name.clone().unwrap_or_else(|| "record".into()),
+            DataType::Name => "name".into(),
+            DataType::Char => "\"char\"".into(),
+            DataType::Int2Vector => "int2vector".into(),
+            DataType::OidVector => "oidvector".into(),
+            DataType::Enum(e) => e.name.clone(),
         }
     }
 
@@ -395,6 +432,8 @@ impl DataType {
             });
         }
         if let Some(elem) = collapsed.strip_prefix('_') {
+            // `_char` is `"char"[]` (the unquoted `char` of SQL is `bpchar`).
+            let elem = if elem == "char" { "\"char\"" } else { elem };
             let inner = DataType::from_name(elem, typmods)?;
             if !matches!(inner, DataType::Array(_) | DataType::Unknown) {
                 return Ok(DataType::Array(Box::new(inner)));
@@ -458,6 +497,11 @@ impl DataType {
             "jsonb" => no_mods(DataType::Jsonb),
             "jsonpath" => no_mods(DataType::JsonPath),
             "unknown" => no_mods(DataType::Unknown),
+            "name" => no_mods(DataType::Name),
+            // The quoted `"char"`; SQL's unquoted `char` is `character(1)` above.
+            "\"char\"" => no_mods(DataType::Char),
+            "int2vector" => no_mods(DataType::Int2Vector),
+            "oidvector" => no_mods(DataType::OidVector),
             "record" => no_mods(DataType::Record(Box::new(
                 RecordType::anonymous(Vec::new()),
             ))),
@@ -617,6 +661,23 @@ mod tests {
         );
         assert_eq!(DataType::parse("float(10)").unwrap(), DataType::Float4);
         assert_eq!(DataType::parse("numeric(10,2)").unwrap().typmod(), 655366);
+        // The catalog types round-trip through the names format_type prints.
+        for t in [
+            DataType::Name,
+            DataType::Char,
+            DataType::Int2Vector,
+            DataType::OidVector,
+            DataType::Array(Box::new(DataType::Char)),
+            DataType::Array(Box::new(DataType::Name)),
+        ] {
+            assert_eq!(DataType::parse(&t.format_type()).unwrap(), t);
+            assert_eq!(DataType::from_oid(t.oid()), Some(t));
+        }
+        assert_eq!(
+            DataType::parse("_char").unwrap().format_type(),
+            "\"char\"[]"
+        );
+        assert_eq!(DataType::Name.typlen(), 64);
         assert_eq!(DataType::parse("nope").unwrap_err().code(), "42704");
         assert_eq!(DataType::parse("varchar(0)").unwrap_err().code(), "22023");
     }

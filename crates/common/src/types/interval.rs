@@ -375,8 +375,9 @@ fn parse_fraction_f64(s: &str) -> Result<f64, DtErr> {
     format!("0{s}").parse().map_err(|_| DtErr::BadFormat)
 }
 
-/// ISO 8601 `P...` intervals: designators (`P1Y2M3W4DT5H6M7.5S`) or the alternative form
-/// (`P0001-02-03T04:05:06`).
+/// ISO 8601 `P...` intervals: designators (`P1Y2M3W4DT5H6M7.5S`) or the alternative forms,
+/// extended (`P0001-02-03T04:05:06`, leading fields only: `P0002-10`, `PT10:30`) and basic
+/// (`P00010203T040506`), mixed as PostgreSQL's `DecodeISO8601Interval` allows.
 fn decode_iso8601(input: &str) -> Result<ItmIn, DtErr> {
     let s = input.trim();
     let Some(mut rest) = s.strip_prefix(['P', 'p']) else {
@@ -386,84 +387,152 @@ fn decode_iso8601(input: &str) -> Result<ItmIn, DtErr> {
         return Err(DtErr::BadFormat);
     }
     let mut itm = ItmIn::default();
-    let mut in_time = false;
+    let mut date_part = true;
+    let mut have_field = false;
     while !rest.is_empty() {
         if let Some(r) = rest.strip_prefix(['T', 't']) {
-            if in_time {
-                return Err(DtErr::BadFormat);
-            }
-            in_time = true;
+            date_part = false;
+            have_field = false;
             rest = r;
             continue;
         }
-        // A number: optional sign, digits, optional fraction.
-        let end = rest
-            .char_indices()
-            .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+'))))
-            .map_or(rest.len(), |(i, _)| i);
-        let num = &rest[..end];
-        if num.is_empty() || num == "-" || num == "+" {
-            return Err(DtErr::BadFormat);
+        let field_start = rest;
+        let (ival, frac, r) = iso_number(rest)?;
+        rest = r;
+        let unit = rest.chars().next();
+        if let Some(u) = unit {
+            rest = &rest[u.len_utf8()..];
         }
-        let value: f64 = num.parse().map_err(|_| DtErr::BadFormat)?;
-        let ival = value.trunc();
-        if ival.abs() > 9.2e18 {
-            return Err(DtErr::FieldOverflow);
-        }
-        let (ival, frac) = (ival as i64, value - ival);
-        rest = &rest[end..];
-        let Some(designator) = rest.chars().next() else {
-            // Alternative format: a bare number at the end is not allowed.
-            return Err(DtErr::BadFormat);
-        };
-        rest = &rest[designator.len_utf8()..];
-        let unit = match (designator.to_ascii_uppercase(), in_time) {
-            ('Y', false) => Unit::Year,
-            ('M', false) => Unit::Month,
-            ('W', false) => Unit::Week,
-            ('D', false) => Unit::Day,
-            ('H', true) => Unit::Hour,
-            ('M', true) => Unit::Minute,
-            ('S', true) => Unit::Second,
-            ('-', false) => {
-                // Alternative format YYYY-MM-DD[Thh:mm:ss].
-                let date_part: String = format!("{num}-{rest}");
-                return decode_iso_alternative(&date_part);
-            }
-            (':', true) => {
-                let mut t = decode_time_for_interval(&format!("{num}:{rest}"))?;
-                if num.starts_with('-') {
-                    t = -t;
+        let unit = unit.map(|u| u.to_ascii_uppercase());
+        if date_part {
+            match unit {
+                Some('Y') => apply_unit(Unit::Year, ival, frac, &mut itm)?,
+                Some('M') => apply_unit(Unit::Month, ival, frac, &mut itm)?,
+                Some('W') => apply_unit(Unit::Week, ival, frac, &mut itm)?,
+                Some('D') => apply_unit(Unit::Day, ival, frac, &mut itm)?,
+                Some('T') | None | Some('-') => {
+                    if unit != Some('-') && iso_integer_width(field_start) == 8 && !have_field {
+                        // Basic alternative format YYYYMMDD.
+                        apply_unit(Unit::Year, ival / 10000, 0.0, &mut itm)?;
+                        apply_unit(Unit::Month, (ival / 100) % 100, 0.0, &mut itm)?;
+                        apply_unit(Unit::Day, ival % 100, frac, &mut itm)?;
+                        if unit.is_none() {
+                            return Ok(itm);
+                        }
+                        date_part = false;
+                        have_field = false;
+                        continue;
+                    }
+                    // Extended alternative format YYYY-MM-DD, leading fields only.
+                    if have_field {
+                        return Err(DtErr::BadFormat);
+                    }
+                    apply_unit(Unit::Year, ival, frac, &mut itm)?;
+                    match unit {
+                        None => return Ok(itm),
+                        Some('T') => {
+                            date_part = false;
+                            have_field = false;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    let (ival, frac, r) = iso_number(rest)?;
+                    rest = r;
+                    apply_unit(Unit::Month, ival, frac, &mut itm)?;
+                    if rest.is_empty() {
+                        return Ok(itm);
+                    }
+                    if let Some(r) = rest.strip_prefix(['T', 't']) {
+                        rest = r;
+                        date_part = false;
+                        have_field = false;
+                        continue;
+                    }
+                    rest = rest.strip_prefix('-').ok_or(DtErr::BadFormat)?;
+                    let (ival, frac, r) = iso_number(rest)?;
+                    rest = r;
+                    apply_unit(Unit::Day, ival, frac, &mut itm)?;
+                    if rest.is_empty() {
+                        return Ok(itm);
+                    }
+                    if let Some(r) = rest.strip_prefix(['T', 't']) {
+                        rest = r;
+                        date_part = false;
+                        have_field = false;
+                        continue;
+                    }
+                    return Err(DtErr::BadFormat);
                 }
-                add_usec(&mut itm, t)?;
-                return Ok(itm);
+                _ => return Err(DtErr::BadFormat),
             }
-            _ => return Err(DtErr::BadFormat),
-        };
-        apply_unit(unit, ival, frac, &mut itm)?;
+        } else {
+            match unit {
+                Some('H') => apply_unit(Unit::Hour, ival, frac, &mut itm)?,
+                Some('M') => apply_unit(Unit::Minute, ival, frac, &mut itm)?,
+                Some('S') => apply_unit(Unit::Second, ival, frac, &mut itm)?,
+                None | Some(':') => {
+                    if unit.is_none() && iso_integer_width(field_start) == 6 && !have_field {
+                        // Basic alternative format hhmmss.
+                        apply_unit(Unit::Hour, ival / 10000, 0.0, &mut itm)?;
+                        apply_unit(Unit::Minute, (ival / 100) % 100, 0.0, &mut itm)?;
+                        apply_unit(Unit::Second, ival % 100, frac, &mut itm)?;
+                        return Ok(itm);
+                    }
+                    // Extended alternative format hh:mm:ss, leading fields only.
+                    if have_field {
+                        return Err(DtErr::BadFormat);
+                    }
+                    apply_unit(Unit::Hour, ival, frac, &mut itm)?;
+                    if unit.is_none() {
+                        return Ok(itm);
+                    }
+                    let (ival, frac, r) = iso_number(rest)?;
+                    rest = r;
+                    apply_unit(Unit::Minute, ival, frac, &mut itm)?;
+                    if rest.is_empty() {
+                        return Ok(itm);
+                    }
+                    rest = rest.strip_prefix(':').ok_or(DtErr::BadFormat)?;
+                    let (ival, frac, r) = iso_number(rest)?;
+                    rest = r;
+                    apply_unit(Unit::Second, ival, frac, &mut itm)?;
+                    if rest.is_empty() {
+                        return Ok(itm);
+                    }
+                    return Err(DtErr::BadFormat);
+                }
+                _ => return Err(DtErr::BadFormat),
+            }
+        }
+        have_field = true;
     }
     Ok(itm)
 }
 
-fn decode_iso_alternative(s: &str) -> Result<ItmIn, DtErr> {
-    let (date, time) = match s.find(['T', 't']) {
-        Some(p) => (&s[..p], Some(&s[p + 1..])),
-        None => (s, None),
-    };
-    let parts: Vec<&str> = date.split('-').collect();
-    if parts.len() != 3 {
+/// An ISO 8601 interval field's number: optional sign, digits, optional fraction. Returns
+/// the integer part, the fraction (with the number's sign) and the rest of the text.
+fn iso_number(s: &str) -> Result<(i64, f64, &str), DtErr> {
+    let end = s
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+'))))
+        .map_or(s.len(), |(i, _)| i);
+    let num = &s[..end];
+    if !num.bytes().any(|b| b.is_ascii_digit()) {
         return Err(DtErr::BadFormat);
     }
-    let num = |p: &str| p.parse::<i64>().map_err(|_| DtErr::BadFormat);
-    let mut itm = ItmIn::default();
-    apply_unit(Unit::Year, num(parts[0])?, 0.0, &mut itm)?;
-    apply_unit(Unit::Month, num(parts[1])?, 0.0, &mut itm)?;
-    apply_unit(Unit::Day, num(parts[2])?, 0.0, &mut itm)?;
-    if let Some(t) = time {
-        let v = decode_time_for_interval(t)?;
-        add_usec(&mut itm, v)?;
+    let value: f64 = num.parse().map_err(|_| DtErr::BadFormat)?;
+    let ival = value.trunc();
+    if ival.abs() > 9.2e18 {
+        return Err(DtErr::FieldOverflow);
     }
-    Ok(itm)
+    Ok((ival as i64, value - ival, &s[end..]))
+}
+
+/// The number of digits of the field at the start of `s` (after a sign).
+fn iso_integer_width(s: &str) -> usize {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    s.bytes().take_while(u8::is_ascii_digit).count()
 }
 
 /// `interval_in` (without typmod).

@@ -18,6 +18,11 @@
 //! | `jsonb` | `Bytes`: kind byte, then a self-delimiting encoding per kind |
 //! | arrays | `Bytes`: the elements' keycode encodings (ascending, NULLs last) concatenated, `0x00`, the number of dimensions (1 byte), their lengths (u32) and lower bounds (i32, sign bit flipped), big-endian |
 //! | `regclass` and the other OID aliases | `Int` (the OID) |
+//! | `"char"` | `Int` (the byte, unsigned) |
+//! | `name` | `Text` |
+//! | `int2vector` | as arrays |
+//! | `oidvector` | `Bytes`: the number of elements (u32, big-endian), then as arrays (its order is by length first) |
+//! | enums | `Float` (the label's sort order) |
 //! | `json` | none: PostgreSQL has no b-tree order for `json` (42883) |
 //!
 //! # Numeric keys
@@ -66,8 +71,12 @@ pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
             j.key_bytes(&mut out);
             KeyValue::Bytes(out)
         }
+        Value::Char(c) => KeyValue::Int(i64::from(*c)),
         Value::Array(a) => {
             let mut out = Vec::new();
+            if a.vector && a.element_type == super::datatype::DataType::Int8 {
+                out.extend_from_slice(&(a.elements.len() as u32).to_be_bytes());
+            }
             for e in &a.elements {
                 encode_into(&mut out, &to_key_value(e)?, SortOrder::ASC);
             }
@@ -93,6 +102,7 @@ pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
             KeyValue::Bytes(out)
         }
         Value::Reg(_, o, _) => KeyValue::Int(i64::from(*o)),
+        Value::Enum(e) => KeyValue::Float(f64::from(e.sort)),
         Value::Json(_) => {
             return Err(TypeError::new(
                 codes::UNDEFINED_FUNCTION,

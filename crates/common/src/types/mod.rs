@@ -15,6 +15,8 @@
 //! - [`scalar`], [`datetime`], [`interval`], [`json`], [`array`](mod@array): the I/O of each family.
 //! - [`cast`](mod@cast): [`cast()`](cast::cast) and the cast table ([`cast_context`]) for the binder.
 //! - [`arith`](mod@arith): integer, float, numeric and interval arithmetic with PostgreSQL's errors.
+//! - [`catalog`](mod@catalog): `name`, `"char"`, `int2vector` and `oidvector`.
+//! - [`enums`]: [`EnumType`] and [`EnumValue`], user-defined enum types.
 //! - [`record`]: [`RecordType`] and [`RecordValue`], composite types and their text I/O.
 //! - [`key`]: [`to_key_value`], the order-preserving mapping to [`crate::keycode`] keys.
 //! - [`tz`]: time zones of the tz database (TZif files and POSIX `TZ` strings).
@@ -35,8 +37,10 @@ mod bigint;
 pub mod arith;
 pub mod array;
 pub mod cast;
+pub mod catalog;
 pub mod datatype;
 pub mod datetime;
+pub mod enums;
 pub mod error;
 pub mod interval;
 pub mod json;
@@ -53,6 +57,7 @@ pub use arith::{ArithOp, arith};
 pub use cast::{CastContext, cast, cast_context, cast_owned};
 pub use datatype::{DataType, NumericTypmod, RegKind};
 pub use datetime::{DateOrder, DateOutput, IntervalStyle, OutputStyle, TimeZone, TypeContext};
+pub use enums::{EnumLabel, EnumType, EnumValue};
 pub use error::{TypeError, TypeErrorKind, TypeResult};
 pub use interval::Interval;
 pub use json::Jsonb;

@@ -54,6 +54,11 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TypeContext) -> TypeResult<V
         DataType::Jsonb => Value::Jsonb(parse_jsonb(input)?),
         DataType::JsonPath => Value::JsonPath(Arc::new(super::jsonpath::parse_jsonpath(input)?)),
         DataType::Array(elem) => parse_array(input, elem, ctx)?,
+        DataType::Name => Value::Text(super::catalog::truncate_name(input)),
+        DataType::Char => Value::Char(super::catalog::parse_char(input)),
+        DataType::Int2Vector => super::catalog::parse_int2vector(input)?,
+        DataType::OidVector => super::catalog::parse_oidvector(input)?,
+        DataType::Enum(e) => Value::Enum(e.parse(input)?),
         DataType::Record(r) => {
             if r.is_anonymous() && r.fields.is_empty() {
                 return Err(super::error::TypeError::new(
@@ -107,9 +112,12 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Interval(v) => format_interval_styled(v, ctx.output.interval_style),
         Value::Uuid(v) => format_uuid(v),
         Value::Jsonb(v) => v.to_text(),
+        Value::Array(a) if a.vector => super::catalog::format_vector(a),
         Value::Array(a) => format_array(a, ctx),
+        Value::Char(c) => super::catalog::format_char(*c),
         Value::Record(r) => super::record::format_record(r, ctx),
         Value::Reg(_, _, name) => name.to_string(),
         Value::JsonPath(p) => p.to_text(),
+        Value::Enum(e) => e.label.to_string(),
     })
 }

@@ -18,6 +18,9 @@
 //! - `interval`: by total span with 30-day months (`1 mon = 30 days`);
 //! - arrays: element by element (a NULL element is greater than any value), then the
 //!   number of elements, of dimensions, the dimensions' lengths and lower bounds;
+//!   `oidvector` by length first, then element by element (`btoidvectorcmp`);
+//! - `"char"`: the byte, unsigned;
+//! - enums: by the label's sort order (declaration order, see [`super::enums`]);
 //! - `jsonb`: see [`super::json`]. `json` has no order in PostgreSQL; here its text is
 //!   compared byte-wise so that [`Ord`] stays total.
 //!
@@ -86,6 +89,10 @@ pub enum Value {
     Reg(RegKind, u32, Arc<str>),
     /// `jsonpath`.
     JsonPath(Arc<super::jsonpath::JsonPath>),
+    /// `"char"`: one byte, compared unsigned; 0 is the empty string.
+    Char(u8),
+    /// A value of an enum type.
+    Enum(super::enums::EnumValue),
 }
 
 /// PostgreSQL's `MAXDIM`: arrays have at most six dimensions.
@@ -103,7 +110,8 @@ pub struct ArrayDim {
 /// An array value: its elements in row-major order and its dimensions.
 ///
 /// Invariant: the product of the dimensions' lengths is the number of elements, and an
-/// empty array has no dimensions (PostgreSQL's `{}` has `ndims = 0`).
+/// empty array has no dimensions (PostgreSQL's `{}` has `ndims = 0`), except an empty
+/// vector and the arrays cast from it (one dimension of length 0, as PostgreSQL's).
 #[derive(Debug, Clone)]
 pub struct ArrayValue {
     /// The element type.
@@ -112,6 +120,10 @@ pub struct ArrayValue {
     pub elements: Vec<Value>,
     /// The dimensions, outermost first.
     pub dims: Vec<ArrayDim>,
+    /// An `int2vector` / `oidvector` (element type `smallint` / `bigint`): one dimension
+    /// with lower bound 0 (length 0 when empty, as PostgreSQL's), printed space-separated.
+    /// Arrays made from it by casts and functions are plain arrays.
+    pub vector: bool,
 }
 
 impl ArrayValue {
@@ -152,6 +164,21 @@ impl Value {
             element_type,
             elements,
             dims,
+            vector: false,
+        }))
+    }
+
+    /// An `int2vector` (elements [`Value::Int2`]) or `oidvector` ([`Value::Int8`]) value.
+    pub fn vector(element_type: DataType, elements: Vec<Value>) -> Value {
+        let dims = vec![ArrayDim {
+            lower: 0,
+            len: elements.len(),
+        }];
+        Value::Array(Box::new(ArrayValue {
+            element_type,
+            elements,
+            dims,
+            vector: true,
         }))
     }
 
@@ -175,6 +202,7 @@ impl Value {
             element_type,
             elements,
             dims,
+            vector: false,
         })))
     }
 
@@ -201,6 +229,10 @@ impl Value {
             Value::Uuid(_) => DataType::Uuid,
             Value::Json(_) => DataType::Json,
             Value::Jsonb(_) => DataType::Jsonb,
+            Value::Array(a) if a.vector => match a.element_type {
+                DataType::Int2 => DataType::Int2Vector,
+                _ => DataType::OidVector,
+            },
             Value::Array(a) => DataType::Array(Box::new(a.element_type.clone())),
             Value::Record(r) => DataType::Record(Box::new(RecordType::named_fields(
                 r.names
@@ -211,6 +243,8 @@ impl Value {
             ))),
             Value::Reg(k, _, _) => DataType::Reg(*k),
             Value::JsonPath(_) => DataType::JsonPath,
+            Value::Char(_) => DataType::Char,
+            Value::Enum(e) => DataType::Enum(Arc::new(super::enums::EnumType::by_oid(e.type_oid))),
         })
     }
 
@@ -238,6 +272,8 @@ impl Value {
             Value::Record(_) => 19,
             Value::Reg(..) => 20,
             Value::JsonPath(_) => 21,
+            Value::Char(_) => 22,
+            Value::Enum(_) => 23,
             Value::Null => 255,
         }
     }
@@ -289,6 +325,14 @@ impl Ord for Value {
             (Uuid(a), Uuid(b)) => a.cmp(b),
             (Jsonb(a), Jsonb(b)) => a.cmp(b),
             (Reg(_, a, _), Reg(_, b, _)) => a.cmp(b),
+            (Char(a), Char(b)) => a.cmp(b),
+            // oidvector's own order (`btoidvectorcmp`): the shorter first, then by element.
+            (Array(a), Array(b)) if a.vector && b.vector && a.element_type == DataType::Int8 => a
+                .elements
+                .len()
+                .cmp(&b.elements.len())
+                .then_with(|| a.elements.cmp(&b.elements)),
+            (Enum(a), Enum(b)) => a.cmp(b),
             // No order in PostgreSQL; the canonical text keeps Ord total.
             (JsonPath(a), JsonPath(b)) => a.to_text().cmp(&b.to_text()),
             (Array(a), Array(b)) => {
@@ -378,6 +422,8 @@ impl Hash for Value {
             }
             Value::Reg(_, o, _) => o.hash(state),
             Value::JsonPath(p) => p.to_text().hash(state),
+            Value::Char(c) => c.hash(state),
+            Value::Enum(e) => e.hash(state),
         }
     }
 }

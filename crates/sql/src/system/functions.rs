@@ -354,11 +354,17 @@ fn bind_format_type(
         .values()
         .map(|t| t.row_type())
         .chain(ctx.cat.types.values().map(|t| t.row_type()))
-        .flat_map(|r| {
-            let n = r.name.clone().unwrap_or_default();
+        .map(|r| (r.oid, r.array_oid, r.name.clone().unwrap_or_default()))
+        .chain(
+            ctx.cat
+                .enum_and_domain_types()
+                .into_iter()
+                .map(|(o, schema, n, a)| (o, a, ctx.cat.qualified_type_name(schema, &n))),
+        )
+        .flat_map(|(o, a, n)| {
             [
-                (i64::from(r.oid), text(&n)),
-                (i64::from(r.array_oid), text(&format!("{n}[]"))),
+                (i64::from(o), text(&n)),
+                (i64::from(a), text(&format!("{n}[]"))),
             ]
         })
         .collect();
@@ -367,7 +373,12 @@ fn bind_format_type(
             .iter()
             .map(|t| (i64::from(*t), fmt(i64::from(*t), m)))
             .chain(composites)
-            .collect();
+            .collect::<Vec<_>>();
+        if let OidArg::Const(Some(x)) = &o
+            && let Some((_, v)) = entries.iter().find(|(k, _)| k == x)
+        {
+            return Ok((Expr::Const(v.clone()), DataType::Text));
+        }
         return Ok((o.map(|x| fmt(x, m), entries, text("???")), DataType::Text));
     }
     // Typmod varies: the (type, typmod) pairs the catalog's columns use, then each type.
@@ -431,10 +442,24 @@ fn bind_format_type(
 
 fn index_entries(ctx: &Ctx<'_>, col: Option<i64>, pretty: bool) -> Vec<(i64, Value)> {
     let cat = ctx.cat;
+    // Pretty-printing leaves out the schema of a table the search path finds (psql's \d).
+    let rels = if pretty {
+        tables::relations(cat)
+    } else {
+        Vec::new()
+    };
+    let visible = |table: u32| {
+        rels.iter()
+            .find(|r| r.oid == table)
+            .is_some_and(|r| tables::rel_visible(ctx, &rels, r))
+    };
     cat.indexes
         .values()
         .map(|ix| {
             let v = match col {
+                None | Some(0) if pretty && visible(ix.table) => {
+                    text(&tables::index_def_unqualified(cat, ix))
+                }
                 None | Some(0) => text(&tables::index_def(cat, ix)),
                 Some(k) => {
                     let t = cat.tables.get(&ix.table);
@@ -445,7 +470,11 @@ fn index_entries(ctx: &Ctx<'_>, col: Option<i64>, pretty: bool) -> Vec<(i64, Val
                             let s = tables::index_key_text(t, key);
                             match key {
                                 // A lone expression column is shown without the parentheses.
-                                crate::catalog::IndexKey::Expr(e) if pretty => text(e),
+                                crate::catalog::IndexKey::Expr(e)
+                                    if pretty || tables::looks_like_function(e) =>
+                                {
+                                    text(e)
+                                }
                                 crate::catalog::IndexKey::Expr(e) => text(&format!("({e})")),
                                 crate::catalog::IndexKey::Column(_) => text(&s),
                             }
@@ -472,6 +501,16 @@ fn constraint_entries(ctx: &Ctx<'_>, pretty: bool) -> Vec<(i64, Value)> {
                 i64::from(c.oid),
                 text(&tables::constraint_def(ctx, t, c, pretty)),
             ));
+        }
+    }
+    for d in ctx.cat.domains.values() {
+        for c in &d.checks {
+            let def = if pretty {
+                format!("CHECK ({})", c.expr)
+            } else {
+                format!("CHECK (({}))", c.expr)
+            };
+            out.push((i64::from(c.oid), text(&def)));
         }
     }
     out
@@ -605,6 +644,25 @@ pub fn bind(
                 ty,
             )
         }
+        ("pg_get_functiondef", 1) => {
+            let o = oid_arg(b, 0, OidKind::Plain)?;
+            let entries: Vec<(i64, Value)> = ctx
+                .cat
+                .functions
+                .values()
+                .map(|f| {
+                    (
+                        i64::from(f.oid),
+                        text(&crate::sqlfunc::functiondef(ctx.cat, f)),
+                    )
+                })
+                .collect();
+            let e2 = entries.clone();
+            (
+                o.map(|x| lookup_entry(&e2, x, Value::Null), entries, Value::Null),
+                DataType::Text,
+            )
+        }
         ("pg_get_viewdef", 1 | 2) => {
             let o = oid_arg(b, 0, OidKind::Class)?;
             let entries: Vec<(i64, Value)> = ctx
@@ -650,25 +708,49 @@ pub fn bind(
             (e, DataType::Bool)
         }
         ("pg_type_is_visible" | "pg_function_is_visible" | "pg_collation_is_visible", 1) => {
-            let known: Vec<u32> = match name {
-                "pg_type_is_visible" => tables::builtin_types().iter().map(DataType::oid).collect(),
+            let mut known: Vec<(u32, bool)> = match name {
+                "pg_type_is_visible" => tables::builtin_types()
+                    .iter()
+                    .map(|t| (t.oid(), true))
+                    .collect(),
                 // Every collation lives in pg_catalog.
-                "pg_collation_is_visible" => tables::collation_oids().to_vec(),
-                _ => PROCS.iter().map(|p| p.oid).collect(),
+                "pg_collation_is_visible" => tables::collation_oids()
+                    .iter()
+                    .map(|o| (*o, true))
+                    .collect(),
+                _ => {
+                    let visible = crate::sqlfunc::visible(ctx.cat, &ctx.path);
+                    PROCS
+                        .iter()
+                        .map(|p| (p.oid, true))
+                        .chain(ctx.cat.functions.keys().map(|o| (*o, visible.contains(o))))
+                        .collect()
+                }
             };
+            if name == "pg_type_is_visible" {
+                // A user type is visible when the search path finds its name first (and no
+                // built-in type, in pg_catalog, has the name).
+                for (o, schema, n, a) in ctx.cat.enum_and_domain_types() {
+                    let first = ctx
+                        .path
+                        .iter()
+                        .find(|s| ctx.cat.user_type_in(**s, &n).is_some());
+                    let visible = first == Some(&schema) && DataType::from_name(&n, &[]).is_err();
+                    known.extend([(o, visible), (a, visible)]);
+                }
+            }
             let o = oid_arg(b, 0, OidKind::Plain)?;
             let entries = known
                 .iter()
-                .map(|k| (i64::from(*k), Value::Bool(true)))
+                .map(|(k, v)| (i64::from(*k), Value::Bool(*v)))
                 .collect();
             (
                 o.map(
                     |x| {
-                        if known.iter().any(|k| i64::from(*k) == x) {
-                            Value::Bool(true)
-                        } else {
-                            Value::Null
-                        }
+                        known
+                            .iter()
+                            .find(|(k, _)| i64::from(*k) == x)
+                            .map_or(Value::Null, |(_, v)| Value::Bool(*v))
                     },
                     entries,
                     Value::Null,
@@ -683,7 +765,7 @@ pub fn bind(
                 OidArg::Const(Some(_)) => Expr::Const(text(ROLE_NAME)),
                 OidArg::Dyn(e) => case_of(e, Vec::new(), text(ROLE_NAME)),
             };
-            (e, ty)
+            (e, DataType::Name)
         }
         ("pg_encoding_to_char", 1) => {
             let o = oid_arg(b, 0, OidKind::Plain)?;
@@ -693,7 +775,7 @@ pub fn bind(
                 _ => text(""),
             };
             let entries = vec![(0, enc(0)), (6, enc(6))];
-            (o.map(enc, entries, text("")), ty)
+            (o.map(enc, entries, text("")), DataType::Name)
         }
         ("obj_description", 1 | 2) => {
             let o = oid_arg(b, 0, OidKind::Plain)?;
@@ -701,6 +783,7 @@ pub fn bind(
                 Some("pg_class") => Some(tables::PG_CLASS_OID),
                 Some("pg_namespace") => Some(tables::PG_NAMESPACE_OID),
                 Some("pg_constraint") => Some(tables::PG_CONSTRAINT_OID),
+                Some("pg_type") => Some(tables::PG_TYPE_OID),
                 Some(_) => Some(0),
                 None => None,
             };
@@ -786,8 +869,8 @@ pub fn bind(
                 v.push(text(ctx.cat.schema_name(*s)));
             }
             (
-                Expr::Const(Value::array(DataType::Text, v)),
-                DataType::Array(Box::new(DataType::Text)),
+                Expr::Const(Value::array(DataType::Name, v)),
+                DataType::Array(Box::new(DataType::Name)),
             )
         }
         (
@@ -815,7 +898,7 @@ pub fn bind(
             | "to_regrole",
             1,
         ) => {
-            if !(types[0].is_string() || types[0] == DataType::Unknown) {
+            if !(types[0].is_string() || matches!(types[0], DataType::Unknown | DataType::Name)) {
                 return Err(err(
                     "42883",
                     format!("function {name}({}) does not exist", types[0].format_type()),
@@ -919,10 +1002,18 @@ pub fn bind(
                         .join(", ")
                 }
             };
-            let entries: Vec<(i64, Value)> = PROCS
+            let mut entries: Vec<(i64, Value)> = PROCS
                 .iter()
                 .map(|p| (i64::from(p.oid), text(&describe(p))))
                 .collect();
+            entries.extend(ctx.cat.functions.values().map(|f| {
+                let s = match name {
+                    "pg_get_function_result" => crate::sqlfunc::result_text(f),
+                    "pg_get_function_arguments" => crate::sqlfunc::arguments_text(f, true),
+                    _ => crate::sqlfunc::arguments_text(f, false),
+                };
+                (i64::from(f.oid), text(&s))
+            }));
             let e2 = entries.clone();
             (
                 o.map(|x| lookup_entry(&e2, x, Value::Null), entries, Value::Null),

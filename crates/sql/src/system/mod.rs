@@ -15,7 +15,8 @@
 //!
 //! The relations list the virtual relations themselves (with PostgreSQL 15's fixed OIDs), then
 //! the user's tables, indexes, sequences and views. Types: `oid` is `bigint` (PostgreSQL's is
-//! unsigned 32-bit), `name` and `"char"` are `text`; see [`tables`] for the full mapping.
+//! unsigned 32-bit); `name`, `"char"`, `int2vector` and `oidvector` are PostgreSQL's (rows
+//! are normalized to them by [`tables::T::normalize`]); see [`tables`] for the full mapping.
 //!
 //! # Functions
 //!
@@ -71,10 +72,11 @@ pub fn bind_system_function(
     types: &[DataType],
 ) -> Result<Option<(Expr, DataType)>, SqlError> {
     let text = |s: &str| Some((Expr::Const(Value::Text(s.to_string())), DataType::Text));
+    let name_ = |s: &str| Some((Expr::Const(Value::Text(s.to_string())), DataType::Name));
     Ok(match (name, args.len()) {
         ("version", 0) => text(VERSION),
-        ("current_database" | "current_catalog", 0) => text(tables::DATABASE_NAME),
-        ("current_user" | "session_user" | "user" | "current_role", 0) => text(tables::ROLE_NAME),
+        ("current_database" | "current_catalog", 0) => name_(tables::DATABASE_NAME),
+        ("current_user" | "session_user" | "user" | "current_role", 0) => name_(tables::ROLE_NAME),
         ("current_schema", 0) => {
             let s = b
                 .search_path
@@ -82,7 +84,25 @@ pub fn bind_system_function(
                 .map(|s| b.catalog.schema_name(*s).to_string());
             Some((
                 Expr::Const(s.map_or(Value::Null, Value::Text)),
-                DataType::Text,
+                DataType::Name,
+            ))
+        }
+        // A value cast to a domain is of the domain's type.
+        ("pg_typeof", 1) if matches!(&args[0], Expr::DomainCheck(..)) => {
+            let Expr::DomainCheck(_, d) = &args[0] else {
+                return Ok(None);
+            };
+            let shown = b.catalog.domains.get(&d.oid).map_or_else(
+                || d.name.clone(),
+                |x| b.catalog.qualified_type_name(x.schema, &x.name),
+            );
+            Some((
+                Expr::Const(Value::Reg(
+                    basalt_common::types::RegKind::Type,
+                    d.oid,
+                    shown.into(),
+                )),
+                DataType::Reg(basalt_common::types::RegKind::Type),
             ))
         }
         ("pg_typeof", 1) => {
@@ -105,6 +125,9 @@ pub fn bind_system_function(
                 )),
                 DataType::Reg(basalt_common::types::RegKind::Type),
             ))
+        }
+        ("enum_first" | "enum_last" | "enum_range", 1 | 2) => {
+            return crate::ddl_types::bind_enum_function(name, args, types);
         }
         ("pg_backend_pid", 0) => Some((
             Expr::Const(Value::Int4(std::process::id() as i32)),
@@ -234,7 +257,12 @@ pub fn virtual_table(
     let width = def.cols.len();
     let mut rows: Vec<Vec<Expr>> = (def.rows)(&c)
         .into_iter()
-        .map(|r| r.into_iter().map(Expr::Const).collect())
+        .map(|r| {
+            r.into_iter()
+                .zip(def.cols)
+                .map(|(v, (_, t))| Expr::Const(t.normalize(v)))
+                .collect()
+        })
         .collect();
     if let Some(late) = def.at_run_time {
         late(&c, def.cols, &mut rows);
@@ -298,10 +326,12 @@ mod tests {
         for r in tables::RELS {
             for row in (r.rows)(&c) {
                 assert_eq!(row.len(), r.cols.len(), "{}", r.name);
-                for (v, (col, t)) in row.iter().zip(r.cols) {
-                    if let Some(vt) = v.data_type() {
+                for (v, (col, t)) in row.into_iter().zip(r.cols) {
+                    if let Some(vt) = t.normalize(v).data_type() {
+                        // `name` values are text values.
+                        let name = vt == DataType::Text && t.data_type() == DataType::Name;
                         assert!(
-                            vt.same_base(&t.data_type()),
+                            name || vt.same_base(&t.data_type()),
                             "{}.{col}: {vt:?} is not {:?}",
                             r.name,
                             t.data_type()

@@ -31,6 +31,8 @@ pub struct RegCatalog {
     procs: Vec<(u32, String, Vec<u32>)>,
     /// Composite types: (OID, schema, name) of `CREATE TYPE` types and tables' row types.
     composites: Vec<(u32, u32, String)>,
+    /// (array OID, element OID) of the array types of enum types and domains.
+    arrays: Vec<(u32, u32)>,
 }
 
 /// A shared [`RegCatalog`]; equal only to itself (expressions compare by identity).
@@ -113,6 +115,12 @@ pub const SUPPORT_PROCS: &[(u32, &str, &[u32])] = &[
     (2412, "bytearecv", &[2281]),
     (2413, "byteasend", &[17]),
     (1084, "date_in", &[2275]),
+    (2597, "domain_in", &[2275, 26, 23]),
+    (2598, "domain_recv", &[2281, 26, 23]),
+    (3506, "enum_in", &[2275, 26]),
+    (3507, "enum_out", &[3500]),
+    (3532, "enum_recv", &[2281, 26]),
+    (3533, "enum_send", &[3500]),
     (1085, "date_out", &[1082]),
     (2468, "date_recv", &[2281]),
     (2469, "date_send", &[1082]),
@@ -258,6 +266,7 @@ fn type_out(oid: u32) -> String {
         0 => "-".to_string(),
         2283 => "anyelement".to_string(),
         2277 => "anyarray".to_string(),
+        2278 => "void".to_string(),
         _ if DataType::from_oid(oid).is_some() => format_type(oid, None),
         _ => oid.to_string(),
     }
@@ -283,12 +292,24 @@ impl RegCatalog {
                 .iter()
                 .map(|(o, n, a)| (*o, (*n).to_string(), a.to_vec())),
         );
+        procs.extend(ctx.cat.functions.values().map(|f| {
+            (
+                f.oid,
+                f.name.clone(),
+                f.args.iter().map(|a| a.ty.oid()).collect(),
+            )
+        }));
         let mut composites: Vec<(u32, u32, String)> = ctx
             .cat
             .types
             .values()
             .map(|t| (t.oid, t.schema, t.name.clone()))
             .collect();
+        let mut arrays = Vec::new();
+        for (o, schema, n, a) in ctx.cat.enum_and_domain_types() {
+            composites.push((o, schema, n));
+            arrays.push((a, o));
+        }
         composites.extend(ctx.cat.tables.values().map(|t| {
             (
                 crate::catalog::ROW_TYPE_OID_BASE + t.oid,
@@ -302,12 +323,16 @@ impl RegCatalog {
             schemas,
             procs,
             composites,
+            arrays,
         }
     }
 
     /// `regtype` output: built-in types by name, composite types qualified when not
     /// visible.
     fn type_name(&self, oid: u32) -> String {
+        if let Some((_, elem)) = self.arrays.iter().find(|a| a.0 == oid) {
+            return format!("{}[]", self.type_name(*elem));
+        }
         let Some((_, schema, name)) = self.composites.iter().find(|c| c.0 == oid) else {
             return type_out(oid);
         };
@@ -330,12 +355,26 @@ impl RegCatalog {
 
     /// A composite type by (possibly qualified) name.
     fn composite_oid(&self, text: &str) -> Option<u32> {
+        if let Some(elem) = text.trim().strip_suffix("[]") {
+            let e = self.composite_oid(elem)?;
+            return self.arrays.iter().find(|a| a.1 == e).map(|a| a.0);
+        }
         let parts = split_name(text)?;
         let find = |schema: u32, name: &str| {
-            self.composites
+            let found = self
+                .composites
                 .iter()
                 .find(|c| c.1 == schema && c.2 == name)
-                .map(|c| c.0)
+                .map(|c| c.0);
+            // `_name`: the array type of an enum type or domain.
+            found.or_else(|| {
+                let elem = name.strip_prefix('_')?;
+                let e = self
+                    .composites
+                    .iter()
+                    .find(|c| c.1 == schema && c.2 == elem)?;
+                self.arrays.iter().find(|a| a.1 == e.0).map(|a| a.0)
+            })
         };
         match parts.as_slice() {
             [n] => self.path.iter().find_map(|s| find(*s, n)),
@@ -503,7 +542,9 @@ impl RegCatalog {
                         ));
                     }
                 };
-                if OVERLOADED.contains(&name.as_str()) {
+                if OVERLOADED.contains(&name.as_str())
+                    || self.procs.iter().filter(|p| p.1 == *name).count() > 1
+                {
                     return Err(err(
                         "42725",
                         format!("more than one function named \"{text}\""),
@@ -569,6 +610,8 @@ impl RegCatalog {
             Value::Array(a) => {
                 let mut out = a.as_ref().clone();
                 out.element_type = DataType::Reg(k);
+                // An oidvector made regtype[] keeps its bounds but is a plain array.
+                out.vector = false;
                 for e in &mut out.elements {
                     *e = self.convert(e, k, missing_ok)?;
                 }

@@ -2,12 +2,12 @@
 //! 15's names, in PostgreSQL's order) and their rows, computed from the [`Catalog`] each time
 //! a statement names one.
 //!
-//! Column types follow PostgreSQL's where Basalt has the type; otherwise: `oid` (unsigned
-//! 32-bit) is `bigint`, `name`, `"char"`, `regproc`, `regtype` and `pg_node_tree` are `text`,
-//! `int2vector` is `smallint[]`, `oidvector` and `oid[]` are `bigint[]`, `aclitem[]` is
-//! `text[]` (always NULL). information_schema's domains map to their base types
-//! (`sql_identifier` and `character_data` → `text`, `cardinal_number` → `integer`,
-//! `yes_or_no` → `text`).
+//! Column types follow PostgreSQL's where Basalt has the type (`name`, `"char"`,
+//! `int2vector`, `oidvector` included); otherwise: `oid` (unsigned 32-bit) is `bigint`
+//! (so `oidvector`'s elements are too), `pg_node_tree` is `text`, `oid[]` is `bigint[]`,
+//! `aclitem[]` is `text[]` (always NULL). information_schema's
+//! domains map to their base types (`sql_identifier` and `character_data` → `text`,
+//! `cardinal_number` → `integer`, `yes_or_no` → `text`).
 
 use std::cell::Cell;
 
@@ -29,8 +29,12 @@ pub const DATABASE_OID: u32 = 5;
 pub const HEAP_AM: u32 = 2;
 /// OID of the `btree` access method (indexes).
 pub const BTREE_AM: u32 = 403;
+/// `pg_am.oid` of hash.
+pub const HASH_AM: u32 = 405;
 /// OID of the `default` collation.
 pub const DEFAULT_COLLATION: u32 = 100;
+/// OID of the `C` collation (that of `name`).
+pub const C_COLLATION: u32 = 950;
 /// OID of `pg_class` (the `classoid` of relations in `pg_description`).
 pub const PG_CLASS_OID: u32 = 1259;
 /// OID of `pg_namespace`.
@@ -49,9 +53,9 @@ pub const PG_DATABASE_OID: u32 = 1262;
 pub enum T {
     /// `oid` → bigint.
     Oid,
-    /// `name` → text.
+    /// `name`.
     Name,
-    /// `"char"` → text.
+    /// `"char"` (rows give a one-character text; see [`T::normalize`]).
     Char,
     /// boolean.
     Bool,
@@ -65,12 +69,18 @@ pub enum T {
     F4,
     /// text (also `pg_node_tree`).
     Text,
-    /// text[] (also `aclitem[]`, `"char"[]`).
+    /// text[] (also `aclitem[]`).
     TextArr,
-    /// smallint[] (also `int2vector`).
+    /// smallint[].
     I2Arr,
-    /// bigint[] (`oidvector`, `oid[]`).
+    /// bigint[] (`oid[]`).
     OidArr,
+    /// `"char"[]` (rows give a text[] of one-character texts).
+    CharArr,
+    /// `int2vector` (rows give a smallint[]).
+    I2Vec,
+    /// `oidvector` (rows give a bigint[]).
+    OidVec,
     /// timestamp with time zone.
     Tstz,
     /// `regproc`.
@@ -84,7 +94,9 @@ impl T {
     pub fn data_type(self) -> DataType {
         match self {
             T::Oid | T::I8 => DataType::Int8,
-            T::Name | T::Char | T::Text => DataType::Text,
+            T::Name => DataType::Name,
+            T::Char => DataType::Char,
+            T::Text => DataType::Text,
             T::Bool => DataType::Bool,
             T::I2 => DataType::Int2,
             T::I4 => DataType::Int4,
@@ -92,9 +104,34 @@ impl T {
             T::TextArr => DataType::Array(Box::new(DataType::Text)),
             T::I2Arr => DataType::Array(Box::new(DataType::Int2)),
             T::OidArr => DataType::Array(Box::new(DataType::Int8)),
+            T::CharArr => DataType::Array(Box::new(DataType::Char)),
+            T::I2Vec => DataType::Int2Vector,
+            T::OidVec => DataType::OidVector,
             T::Tstz => DataType::Timestamptz(None),
             T::RegProc => DataType::Reg(basalt_common::types::RegKind::Proc),
             T::RegType => DataType::Reg(basalt_common::types::RegKind::Type),
+        }
+    }
+}
+
+impl T {
+    /// A row's value as a value of the column's type: the row builders give `"char"` as a
+    /// one-character text and the vectors as plain arrays.
+    pub fn normalize(self, v: Value) -> Value {
+        match (self, v) {
+            (T::Char, Value::Text(s)) => Value::Char(s.bytes().next().unwrap_or(0)),
+            (T::CharArr, Value::Array(mut a)) => {
+                a.element_type = DataType::Char;
+                for e in &mut a.elements {
+                    if let Value::Text(s) = e {
+                        *e = Value::Char(s.bytes().next().unwrap_or(0));
+                    }
+                }
+                Value::Array(a)
+            }
+            (T::I2Vec, Value::Array(a)) => Value::vector(DataType::Int2, a.elements),
+            (T::OidVec, Value::Array(a)) => Value::vector(DataType::Int8, a.elements),
+            (_, v) => v,
         }
     }
 }
@@ -297,6 +334,20 @@ pub fn scalar_types() -> Vec<TypeFacts> {
         f(D::Uuid, false, 'U', false, 'c', 'p', true, false, 10065),
         f(D::Jsonb, false, 'U', false, 'i', 'x', true, false, 10088),
         f(D::JsonPath, false, 'U', false, 'i', 'x', true, false, 0),
+        f(D::Char, true, 'Z', false, 'c', 'p', false, false, 10007),
+        f(D::Name, false, 'S', false, 'c', 'p', false, false, 10028),
+        f(D::Int2Vector, false, 'A', false, 'i', 'p', false, false, 0),
+        f(
+            D::OidVector,
+            false,
+            'A',
+            false,
+            'i',
+            'p',
+            false,
+            false,
+            10032,
+        ),
     ];
     // The OID aliases (their opclass is oid_ops, of type oid, which Basalt lacks).
     types.extend(
@@ -329,10 +380,46 @@ pub fn builtin_types() -> Vec<DataType> {
 /// The collation of a type's values (`default` for strings, 0 otherwise).
 pub fn type_collation(t: &DataType) -> u32 {
     let base = t.element().unwrap_or(t);
-    if base.is_string() {
+    if *base == DataType::Name {
+        C_COLLATION
+    } else if base.is_string() {
         DEFAULT_COLLATION
     } else {
         0
+    }
+}
+
+/// The default hash operator class of a column type (PostgreSQL 15's OIDs; 0 if none).
+pub fn default_hash_opclass(t: &DataType) -> u32 {
+    match t {
+        DataType::Array(_) => 10001,
+        DataType::Enum(_) => 10070,
+        DataType::Record(_) => 10035,
+        _ => match t.typname().as_str() {
+            "bpchar" => 10005,
+            "char" => 10008,
+            "date" => 10011,
+            "float4" => 10013,
+            "float8" => 10014,
+            "int2" => 10019,
+            "int4" => 10020,
+            "int8" => 10021,
+            "interval" => 10023,
+            "name" => 10029,
+            "numeric" => 10030,
+            "oid" => 10031,
+            "oidvector" => 10033,
+            "text" | "varchar" => 10037,
+            "time" => 10039,
+            "timestamptz" => 10040,
+            "timetz" => 10042,
+            "timestamp" => 10046,
+            "bool" => 10048,
+            "bytea" => 10049,
+            "uuid" => 10066,
+            "jsonb" => 10089,
+            _ => 0,
+        },
     }
 }
 
@@ -340,6 +427,10 @@ pub fn type_collation(t: &DataType) -> u32 {
 pub fn default_opclass(t: &DataType) -> u32 {
     if matches!(t, DataType::Array(_)) {
         return 10000;
+    }
+    if matches!(t, DataType::Enum(_)) {
+        // enum_ops
+        return 3522;
     }
     scalar_types()
         .into_iter()
@@ -426,6 +517,7 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         rows.push(comp(false));
         rows.push(comp(true));
     }
+    rows.extend(user_type_rows(ctx));
     for f in scalar_types() {
         let t = &f.ty;
         let base = t.typname();
@@ -441,10 +533,13 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         } else {
             ("-".to_string(), "-".to_string())
         };
-        let subscript = if *t == DataType::Jsonb {
-            "jsonb_subscript_handler"
-        } else {
-            "-"
+        let (subscript, elem) = match t {
+            DataType::Jsonb => ("jsonb_subscript_handler", 0),
+            DataType::Name => ("raw_array_subscript_handler", DataType::Char.oid()),
+            DataType::Int2Vector => ("array_subscript_handler", DataType::Int2.oid()),
+            // oid (26), which Basalt shows as bigint.
+            DataType::OidVector => ("array_subscript_handler", 26),
+            _ => ("-", 0),
         };
         let coll = type_collation(t);
         rows.push(vec![
@@ -461,7 +556,7 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             ch(','),
             oid(0),
             proc(subscript),
-            oid(0),
+            oid(elem),
             oid(t.array_oid()),
             proc(&io("in")),
             proc(&io("out")),
@@ -630,13 +725,190 @@ pub fn rel_visible(ctx: &Ctx<'_>, rels: &[RelInfo], r: &RelInfo) -> bool {
     false
 }
 
+/// `pg_type` rows of enum types and domains, and of their array types.
+fn user_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let mut rows = Vec::new();
+    #[allow(clippy::too_many_arguments)]
+    let row = |o: u32,
+               n: &str,
+               schema: u32,
+               len: i16,
+               byval: bool,
+               kind: char,
+               cat: char,
+               elem: u32,
+               arr: u32,
+               io: [&str; 4],
+               align: char,
+               storage: char,
+               dom: Option<&crate::usertypes::DomainDef>| {
+        let is_array = kind == 'b';
+        vec![
+            oid(o),
+            name(n),
+            oid(schema),
+            oid(ROLE_OID),
+            i2(i64::from(len)),
+            bool_(byval),
+            ch(kind),
+            ch(cat),
+            bool_(false),
+            bool_(true),
+            ch(','),
+            oid(0),
+            proc(if is_array {
+                "array_subscript_handler"
+            } else {
+                "-"
+            }),
+            oid(elem),
+            oid(arr),
+            proc(io[0]),
+            proc(io[1]),
+            proc(io[2]),
+            proc(io[3]),
+            proc("-"),
+            proc("-"),
+            proc(if is_array { "array_typanalyze" } else { "-" }),
+            ch(align),
+            ch(storage),
+            bool_(dom.is_some_and(|d| d.not_null)),
+            oid(dom.map_or(0, |d| d.base.oid())),
+            i4(i64::from(dom.map_or(-1, |d| d.base.typmod()))),
+            i4(0),
+            oid(dom.map_or(0, |d| type_collation(&d.base))),
+            null(),
+            dom.and_then(|d| d.default.as_deref())
+                .map_or(Value::Null, name),
+            null(),
+        ]
+    };
+    let array_io = ["array_in", "array_out", "array_recv", "array_send"];
+    for e in ctx.cat.enums.values() {
+        let io = ["enum_in", "enum_out", "enum_recv", "enum_send"];
+        rows.push(row(
+            e.oid,
+            &e.name,
+            e.schema,
+            4,
+            true,
+            'e',
+            'E',
+            0,
+            e.array_oid,
+            io,
+            'i',
+            'p',
+            None,
+        ));
+        rows.push(row(
+            e.array_oid,
+            &format!("_{}", e.name),
+            e.schema,
+            -1,
+            false,
+            'b',
+            'A',
+            e.oid,
+            0,
+            array_io,
+            'i',
+            'x',
+            None,
+        ));
+    }
+    for d in ctx.cat.domains.values() {
+        let base = d.base.without_typmod();
+        let (byval, cat, align, storage, out, send) = match facts_of(&base) {
+            Some(f) => {
+                let b = base.typname();
+                let sep = if f.underscore_io { "_" } else { "" };
+                (
+                    f.byval,
+                    f.category,
+                    f.align,
+                    f.storage,
+                    format!("{b}{sep}out"),
+                    format!("{b}{sep}send"),
+                )
+            }
+            None if matches!(base, DataType::Enum(_)) => (
+                true,
+                'E',
+                'i',
+                'p',
+                "enum_out".to_string(),
+                "enum_send".to_string(),
+            ),
+            None => (
+                false,
+                'A',
+                'i',
+                'x',
+                "array_out".to_string(),
+                "array_send".to_string(),
+            ),
+        };
+        let io = ["domain_in", out.as_str(), "domain_recv", send.as_str()];
+        rows.push(row(
+            d.oid,
+            &d.name,
+            d.schema,
+            base.typlen(),
+            byval,
+            'd',
+            cat,
+            0,
+            d.array_oid,
+            io,
+            align,
+            storage,
+            Some(d),
+        ));
+        rows.push(row(
+            d.array_oid,
+            &format!("_{}", d.name),
+            d.schema,
+            -1,
+            false,
+            'b',
+            'A',
+            d.oid,
+            0,
+            array_io,
+            if align == 'd' { 'd' } else { 'i' },
+            'x',
+            None,
+        ));
+    }
+    rows
+}
+
+fn pg_enum_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let mut rows = Vec::new();
+    for e in ctx.cat.enums.values() {
+        for l in &e.labels {
+            rows.push(vec![
+                oid(l.oid),
+                oid(e.oid),
+                Value::Float4(l.sort),
+                name(&l.label),
+            ]);
+        }
+    }
+    rows
+}
+
 fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     relations(ctx.cat)
         .into_iter()
         .map(|r| {
             let (am, pages, tuples) = match r.kind {
                 'r' => (HEAP_AM, 0, -1.0),
-                'i' => (BTREE_AM, 1, 0.0),
+                'i' => match ctx.cat.indexes.get(&r.oid).map(|i| i.method) {
+                    Some(crate::catalog::IndexMethod::Hash) => (HASH_AM, 1, 0.0),
+                    _ => (BTREE_AM, 1, 0.0),
+                },
                 'S' => (0, 1, 1.0),
                 _ => (0, 0, -1.0),
             };
@@ -732,6 +1004,8 @@ pub struct AttInfo {
     pub identity: char,
     /// attgenerated: a stored generated column.
     pub generated: bool,
+    /// The domain the column was declared with (its `atttypid`).
+    pub domain: Option<u32>,
 }
 
 thread_local! {
@@ -775,6 +1049,7 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
         has_def: false,
         identity: '\0',
         generated: false,
+        domain: None,
     };
     for r in RELS {
         for (i, (n, t)) in r.cols.iter().enumerate() {
@@ -792,6 +1067,7 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
                 not_null: c.not_null,
                 has_def: c.default.is_some() || c.generated.is_some(),
                 generated: c.generated.is_some(),
+                domain: c.domain,
                 identity: match c.identity {
                     Some((true, _)) => 'a',
                     Some((false, _)) => 'd',
@@ -843,13 +1119,14 @@ fn pg_attribute_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             let is_array = matches!(a.ty, DataType::Array(_));
             let (byval, align, storage) = match (&facts, is_array) {
                 (Some(f), false) => (f.byval, f.align, f.storage),
+                (None, false) if matches!(a.ty, DataType::Enum(_)) => (true, 'i', 'p'),
                 (Some(f), true) => (false, if f.align == 'd' { 'd' } else { 'i' }, 'x'),
                 (None, _) => (false, 'i', 'x'),
             };
             vec![
                 oid(a.rel),
                 name(&a.name),
-                oid(a.ty.oid()),
+                oid(a.domain.unwrap_or_else(|| a.ty.oid())),
                 i4(-1),
                 i2(i64::from(a.ty.typlen())),
                 i2(count(a.num)),
@@ -888,13 +1165,53 @@ pub fn index_key_text(t: Option<&Table>, k: &IndexKey) -> String {
             .columns
             .get(*c)
             .map_or_else(|| "?".to_string(), |col| quote_ident(&col.name)),
+        // PostgreSQL leaves the parentheses off what reads as a function call.
+        (IndexKey::Expr(e), _) if looks_like_function(e) => e.clone(),
         (IndexKey::Expr(e), _) => format!("({e})"),
         (IndexKey::Column(_), None) => "?".to_string(),
     }
 }
 
+/// PostgreSQL's `looks_like_function` for a stored expression's text: a function call,
+/// `COALESCE`, `GREATEST` / `LEAST` or an SQL value function (`current_user`).
+pub fn looks_like_function(text: &str) -> bool {
+    use pg_query::protobuf::node::Node as N;
+    let Ok(parsed) = pg_query::parse(
+        &format!("SELECT {text}"),
+        pg_query::ParserOptions::default(),
+    ) else {
+        return false;
+    };
+    let top =
+        parsed
+            .protobuf
+            .stmts
+            .first()
+            .and_then(|s| match s.stmt.as_deref()?.node.as_ref()? {
+                N::SelectStmt(sel) => match sel.target_list.first()?.node.as_ref()? {
+                    N::ResTarget(rt) => rt.val.as_deref().and_then(|v| v.node.clone()),
+                    _ => None,
+                },
+                _ => None,
+            });
+    matches!(
+        top,
+        Some(N::FuncCall(_) | N::CoalesceExpr(_) | N::MinMaxExpr(_) | N::SqlvalueFunction(_))
+    )
+}
+
 /// `pg_get_indexdef(oid)`: `CREATE [UNIQUE] INDEX name ON schema.table USING btree (keys)`.
 pub fn index_def(cat: &Catalog, ix: &crate::catalog::Index) -> String {
+    index_def_with(cat, ix, true)
+}
+
+/// [`index_def`] without the table's schema (`pg_get_indexdef(i, 0, true)` of a table the
+/// search path finds).
+pub fn index_def_unqualified(cat: &Catalog, ix: &crate::catalog::Index) -> String {
+    index_def_with(cat, ix, false)
+}
+
+fn index_def_with(cat: &Catalog, ix: &crate::catalog::Index, qualified: bool) -> String {
     let t = cat.tables.get(&ix.table);
     let keys: Vec<String> = ix
         .keys
@@ -908,12 +1225,17 @@ pub fn index_def(cat: &Catalog, ix: &crate::catalog::Index) -> String {
             s
         })
         .collect();
+    let schema = if qualified {
+        format!("{}.", quote_ident(cat.schema_name(ix.schema)))
+    } else {
+        String::new()
+    };
     let mut def = format!(
-        "CREATE {}INDEX {} ON {}.{} USING btree ({}){}",
+        "CREATE {}INDEX {} ON {schema}{} USING {} ({}){}",
         if ix.unique { "UNIQUE " } else { "" },
         quote_ident(&ix.name),
-        quote_ident(cat.schema_name(ix.schema)),
         quote_ident(t.map_or("?", |t| t.name.as_str())),
+        ix.method.name(),
         keys.join(", "),
         if ix.nulls_not_distinct {
             " NULLS NOT DISTINCT"
@@ -1160,8 +1482,16 @@ fn pg_index_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .values()
         .map(|ix| {
             let t = cat.tables.get(&ix.table);
+            // An expression's type decides its operator class and collation, as a column's.
             let col_ty = |k: &IndexKey| match (k, t) {
                 (IndexKey::Column(c), Some(t)) => t.columns.get(*c).map(|c| c.ty.clone()),
+                (IndexKey::Expr(e), Some(t)) => {
+                    let scope = crate::binder::table_scope(t, &t.name);
+                    let mut b = crate::binder::Binder::new(cat, vec![t.schema], ctx.types);
+                    crate::dml::bind_text_expr(&mut b, e, &scope)
+                        .ok()
+                        .map(|(_, ty)| ty)
+                }
                 _ => None,
             };
             let exprs: Vec<&str> = ix
@@ -1194,9 +1524,12 @@ fn pg_index_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 })),
                 oidarr(ix.keys.iter().map(|k| match col_ty(k) {
                     Some(ty) => type_collation(&ty),
-                    None => DEFAULT_COLLATION,
+                    None => 0,
                 })),
                 oidarr(ix.keys.iter().map(|k| match col_ty(k) {
+                    Some(ty) if ix.method == crate::catalog::IndexMethod::Hash => {
+                        default_hash_opclass(&ty)
+                    }
                     Some(ty) => default_opclass(&ty),
                     None => 0,
                 })),
@@ -1298,6 +1631,33 @@ fn pg_constraint_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             ]);
         }
     }
+    for d in cat.domains.values() {
+        for c in &d.checks {
+            let mut row = vec![
+                oid(c.oid),
+                name(&c.name),
+                oid(d.schema),
+                ch('c'),
+                bool_(false),
+                bool_(false),
+                bool_(true),
+                oid(0),
+                oid(d.oid),
+                oid(0),
+                oid(0),
+                oid(0),
+                ch(' '),
+                ch(' '),
+                ch(' '),
+                bool_(true),
+                i4(0),
+                bool_(false),
+            ];
+            row.extend([null(), null(), null(), null(), null(), null(), null()]);
+            row.push(name(&c.expr));
+            rows.push(row);
+        }
+    }
     rows
 }
 
@@ -1334,6 +1694,11 @@ pub fn comment_class(cat: &Catalog, objoid: u32) -> u32 {
         .any(|t| t.constraints.iter().any(|c| c.oid == objoid))
     {
         PG_CONSTRAINT_OID
+    } else if cat.enums.contains_key(&objoid)
+        || cat.domains.contains_key(&objoid)
+        || cat.types.contains_key(&objoid)
+    {
+        PG_TYPE_OID
     } else {
         PG_CLASS_OID
     }
@@ -1489,8 +1854,65 @@ pub fn type_oid_name(o: u32) -> String {
     }
 }
 
-fn pg_proc_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
-    PROCS
+fn pg_proc_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let user = ctx.cat.functions.values().map(|f| {
+        let text_arr =
+            |v: Vec<String>| Value::array(DataType::Text, v.into_iter().map(Value::Text).collect());
+        let mut argnames: Vec<String> = f.args.iter().map(|a| a.name.clone()).collect();
+        argnames.extend(f.table_cols.iter().map(|c| c.name.clone()));
+        let named = argnames.iter().any(|n| !n.is_empty());
+        let ret_oid = if f.void {
+            2278
+        } else if f.table_cols.len() > 1 {
+            2249
+        } else {
+            f.ret.oid()
+        };
+        let (all, modes) = if f.table_cols.is_empty() {
+            (null(), null())
+        } else {
+            let mut all: Vec<u32> = f.args.iter().map(|a| a.ty.oid()).collect();
+            all.extend(f.table_cols.iter().map(|c| c.ty.oid()));
+            let mut modes: Vec<String> = f.args.iter().map(|_| "i".to_string()).collect();
+            modes.extend(f.table_cols.iter().map(|_| "t".to_string()));
+            (oidarr(all), text_arr(modes))
+        };
+        let defaults = f.args.iter().filter(|a| a.default.is_some()).count();
+        vec![
+            oid(f.oid),
+            name(&f.name),
+            oid(f.schema),
+            oid(ROLE_OID),
+            oid(14),
+            Value::Float4(100.0),
+            Value::Float4(if f.retset { 1000.0 } else { 0.0 }),
+            oid(0),
+            proc("-"),
+            ch('f'),
+            bool_(false),
+            bool_(false),
+            bool_(f.strict),
+            bool_(f.retset),
+            ch(f.volatility),
+            ch('u'),
+            i2(count(f.args.len())),
+            i2(count(defaults)),
+            oid(ret_oid),
+            oidarr(f.args.iter().map(|a| a.ty.oid())),
+            all,
+            modes,
+            if named { text_arr(argnames) } else { null() },
+            null(),
+            null(),
+            Value::Text(f.src.clone()),
+            null(),
+            // prosqlbody is a node tree in PostgreSQL; the body's text is in prosrc.
+            null(),
+            null(),
+            null(),
+        ]
+    });
+    let builtin: Vec<Vec<Value>> = PROCS
         .iter()
         .map(|p| {
             vec![
@@ -1526,7 +1948,8 @@ fn pg_proc_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
                 null(),
             ]
         })
-        .collect()
+        .collect();
+    builtin.into_iter().chain(user).collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1672,6 +2095,7 @@ fn pg_am_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
             ch('t'),
         ],
         vec![oid(BTREE_AM), name("btree"), proc("bthandler"), ch('i')],
+        vec![oid(HASH_AM), name("hash"), proc("hashhandler"), ch('i')],
     ]
 }
 
@@ -1908,8 +2332,9 @@ fn tables_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
 /// information_schema's `data_type` of a column type.
 pub fn sql_data_type(t: &DataType) -> String {
     match t {
-        DataType::Array(_) => "ARRAY".to_string(),
+        DataType::Array(_) | DataType::Int2Vector | DataType::OidVector => "ARRAY".to_string(),
         DataType::Bpchar(_) => "character".to_string(),
+        DataType::Enum(_) => "USER-DEFINED".to_string(),
         other => other.without_typmod().format_type(),
     }
 }
@@ -1957,12 +2382,18 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             DataType::Interval => i4(6),
             _ => null(),
         };
+        // A collation other than the database's default (that of `name`, `C`) is named.
+        let coll = if type_collation(ty) == C_COLLATION {
+            (name(DATABASE_NAME), name("pg_catalog"), name("C"))
+        } else {
+            (null(), null(), null())
+        };
         let identity = col.and_then(|c| c.identity);
         let seq = identity.and_then(|(_, s)| cat.sequences.get(&s));
         let seq_text = |f: fn(&crate::catalog::Sequence) -> i64| {
             seq.map_or(Value::Null, |s| name(&f(s).to_string()))
         };
-        rows.push(vec![
+        let mut row = vec![
             name(DATABASE_NAME),
             name(cat.schema_name(r.schema)),
             name(&r.name),
@@ -1982,9 +2413,9 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             null(),
             null(),
             null(),
-            null(),
-            null(),
-            null(),
+            coll.0,
+            coll.1,
+            coll.2,
             null(),
             null(),
             null(),
@@ -2015,7 +2446,19 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             }),
             text_opt(col.and_then(|c| c.generated.as_deref())),
             yes_no(r.kind == 'r'),
-        ]);
+        ];
+        // A domain column names its domain; an enum's udt is in the enum's schema.
+        if let Some(d) = col.and_then(|c| c.domain).and_then(|d| cat.domains.get(&d)) {
+            row[22] = name(DATABASE_NAME);
+            row[23] = name(cat.schema_name(d.schema));
+            row[24] = name(&d.name);
+        }
+        if let DataType::Enum(e) = ty.element().unwrap_or(ty)
+            && let Some(def) = cat.enums.get(&e.oid)
+        {
+            row[26] = name(cat.schema_name(def.schema));
+        }
+        rows.push(row);
     }
     rows
 }
@@ -2238,8 +2681,8 @@ pub static RELS: &[VRel] = &[
             "indisunique": Bool, "indnullsnotdistinct": Bool, "indisprimary": Bool,
             "indisexclusion": Bool, "indimmediate": Bool, "indisclustered": Bool,
             "indisvalid": Bool, "indcheckxmin": Bool, "indisready": Bool,
-            "indislive": Bool, "indisreplident": Bool, "indkey": I2Arr,
-            "indcollation": OidArr, "indclass": OidArr, "indoption": I2Arr,
+            "indislive": Bool, "indisreplident": Bool, "indkey": I2Vec,
+            "indcollation": OidVec, "indclass": OidVec, "indoption": I2Vec,
             "indexprs": Text, "indpred": Text
         ],
         rows: pg_index_rows,
@@ -2292,7 +2735,7 @@ pub static RELS: &[VRel] = &[
             "prosupport": RegProc, "prokind": Char, "prosecdef": Bool, "proleakproof": Bool,
             "proisstrict": Bool, "proretset": Bool, "provolatile": Char,
             "proparallel": Char, "pronargs": I2, "pronargdefaults": I2, "prorettype": Oid,
-            "proargtypes": OidArr, "proallargtypes": OidArr, "proargmodes": TextArr,
+            "proargtypes": OidVec, "proallargtypes": OidArr, "proargmodes": CharArr,
             "proargnames": TextArr, "proargdefaults": Text, "protrftypes": OidArr,
             "prosrc": Text, "probin": Text, "prosqlbody": Text, "proconfig": TextArr,
             "proacl": TextArr
@@ -2497,7 +2940,7 @@ pub static RELS: &[VRel] = &[
             "oid": Oid, "tgrelid": Oid, "tgparentid": Oid, "tgname": Name, "tgfoid": Oid,
             "tgtype": I2, "tgenabled": Char, "tgisinternal": Bool, "tgconstrrelid": Oid,
             "tgconstrindid": Oid, "tgconstraint": Oid, "tgdeferrable": Bool,
-            "tginitdeferred": Bool, "tgnargs": I2, "tgattr": I2Arr, "tgargs": Text,
+            "tginitdeferred": Bool, "tgnargs": I2, "tgattr": I2Vec, "tgargs": Text,
             "tgqual": Text, "tgoldtable": Name, "tgnewtable": Name
         ],
         rows: no_rows,
@@ -2511,7 +2954,7 @@ pub static RELS: &[VRel] = &[
         cols: cols![
             "oid": Oid, "enumtypid": Oid, "enumsortorder": F4, "enumlabel": Name
         ],
-        rows: no_rows,
+        rows: pg_enum_rows,
         at_run_time: None,
     },
     VRel {
@@ -2544,7 +2987,7 @@ pub static RELS: &[VRel] = &[
         kind: 'r',
         cols: cols![
             "oid": Oid, "stxrelid": Oid, "stxname": Name, "stxnamespace": Oid,
-            "stxowner": Oid, "stxstattarget": I4, "stxkeys": I2Arr, "stxkind": TextArr,
+            "stxowner": Oid, "stxstattarget": I4, "stxkeys": I2Vec, "stxkind": CharArr,
             "stxexprs": Text
         ],
         rows: no_rows,
@@ -2569,7 +3012,7 @@ pub static RELS: &[VRel] = &[
         oid: 6106,
         kind: 'r',
         cols: cols![
-            "oid": Oid, "prpubid": Oid, "prrelid": Oid, "prqual": Text, "prattrs": I2Arr
+            "oid": Oid, "prpubid": Oid, "prrelid": Oid, "prqual": Text, "prattrs": I2Vec
         ],
         rows: no_rows,
         at_run_time: None,
@@ -2590,7 +3033,7 @@ pub static RELS: &[VRel] = &[
         kind: 'r',
         cols: cols![
             "partrelid": Oid, "partstrat": Char, "partnatts": I2, "partdefid": Oid,
-            "partattrs": I2Arr, "partclass": OidArr, "partcollation": OidArr,
+            "partattrs": I2Vec, "partclass": OidVec, "partcollation": OidVec,
             "partexprs": Text
         ],
         rows: no_rows,

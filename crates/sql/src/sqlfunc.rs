@@ -1,0 +1,774 @@
+//! SQL-language functions (`CREATE FUNCTION ... LANGUAGE sql`), as in PostgreSQL 15.
+//!
+//! # Storage
+//!
+//! A function is a [`SqlFunction`] in the catalog (`Catalog::functions`, serialized with the
+//! rest of it, so functions persist and their DDL is transactional). Its body is kept as the
+//! SQL text of each statement: the `AS $$ ... $$` string split into statements, or the
+//! deparsed statements of a SQL-standard body (`RETURN expr` is kept as `SELECT expr`).
+//!
+//! # Calls
+//!
+//! A call is bound to [`crate::expr::Expr::SqlFunc`] (a scalar result) or to a table
+//! function call (`TableFunc::Sql`, for `SETOF` / `TABLE` results in FROM or in a select
+//! list). Nothing of the body is inlined: when the call runs, [`call`] binds the body's
+//! statements with the arguments as parameters (`$n`, or the argument names), caches the
+//! plans for the statement, and runs them in a nested execution context over the same
+//! transaction; the last statement's rows are the result. So recursion works, and its depth
+//! is bounded ([`MAX_DEPTH`] levels and the thread's remaining stack: 54001, as PostgreSQL's
+//! `max_stack_depth`).
+//!
+//! Bodies are checked when the function is created (PostgreSQL's `check_function_bodies`):
+//! every statement is bound, and the last one must yield the declared result (42P13).
+//! INSERT / UPDATE / DELETE statements in a body are accepted when created but refused when
+//! run (0A000): the executor runs plans, while data-modifying statements run through the
+//! session.
+
+use std::sync::Arc;
+
+use basalt_common::types::{CastContext, DataType, TypeContext, Value, cast_context};
+use pg_query::protobuf::{self, node::Node};
+use serde::{Deserialize, Serialize};
+
+use crate::binder::{names, pos, resolve_type_in};
+use crate::catalog::Catalog;
+use crate::error::SqlError;
+use crate::exec::{Cx, collect};
+use crate::expr::Row;
+use crate::plan::Plan;
+
+/// Nesting depth of SQL function calls beyond which a call fails with 54001.
+pub const MAX_DEPTH: usize = 200;
+/// Stack a call needs left on the thread to run one more level.
+const CALL_STACK: usize = 256 << 10;
+
+fn err(code: &'static str, msg: impl Into<String>) -> SqlError {
+    SqlError::new(code, msg)
+}
+
+/// An argument of a function.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FuncArg {
+    /// Name (empty when unnamed).
+    pub name: String,
+    /// Type.
+    #[serde(with = "crate::catalog::datatype_text")]
+    pub ty: DataType,
+    /// DEFAULT expression as SQL text.
+    pub default: Option<String>,
+}
+
+/// A SQL-language function.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SqlFunction {
+    /// OID.
+    pub oid: u32,
+    /// Schema OID.
+    pub schema: u32,
+    /// Name.
+    pub name: String,
+    /// Input arguments.
+    pub args: Vec<FuncArg>,
+    /// Result type (of one row for a set-returning function; a record of `columns` for
+    /// `RETURNS TABLE` with several columns).
+    #[serde(with = "crate::catalog::datatype_text")]
+    pub ret: DataType,
+    /// `RETURNS void`.
+    pub void: bool,
+    /// `SETOF` / `TABLE`.
+    pub retset: bool,
+    /// The columns of `RETURNS TABLE (...)`.
+    pub table_cols: Vec<FuncArg>,
+    /// `i`, `s` or `v`.
+    pub volatility: char,
+    /// STRICT (RETURNS NULL ON NULL INPUT).
+    pub strict: bool,
+    /// The body's statements as SQL text.
+    pub body: Vec<String>,
+    /// `prosrc`: the `AS` string (empty for a SQL-standard body).
+    pub src: String,
+    /// The body is `RETURN expr` (kept as `SELECT expr`).
+    #[serde(default)]
+    pub body_is_return: bool,
+}
+
+impl SqlFunction {
+    /// The argument types.
+    pub fn arg_types(&self) -> Vec<DataType> {
+        self.args.iter().map(|a| a.ty.clone()).collect()
+    }
+
+    /// The result columns: one per field for a composite or TABLE result, else one named
+    /// after the function.
+    pub fn columns(&self) -> Vec<(String, DataType)> {
+        if !self.table_cols.is_empty() {
+            return self
+                .table_cols
+                .iter()
+                .map(|c| (c.name.clone(), c.ty.clone()))
+                .collect();
+        }
+        if let DataType::Record(r) = &self.ret
+            && r.oid != 2249
+        {
+            return r
+                .fields
+                .iter()
+                .map(|(n, t)| (n.clone(), t.clone()))
+                .collect();
+        }
+        vec![(self.name.clone(), self.ret.clone())]
+    }
+
+    /// The type of a call's value.
+    pub fn result_type(&self) -> DataType {
+        if self.table_cols.len() > 1 {
+            return DataType::Record(Box::new(basalt_common::types::RecordType {
+                oid: 2249,
+                array_oid: 2287,
+                name: None,
+                fields: self.columns(),
+            }));
+        }
+        self.ret.clone()
+    }
+
+    /// Whether a scalar call gives a record of several columns.
+    pub fn composite(&self) -> bool {
+        self.table_cols.len() > 1 || matches!(&self.ret, DataType::Record(r) if r.oid != 2249)
+    }
+
+    /// `name(type, ...)` as PostgreSQL prints a signature.
+    pub fn signature(&self) -> String {
+        format!("{}({})", self.name, type_list(&self.arg_types()))
+    }
+}
+
+/// Types as a comma-separated list.
+pub fn type_list(types: &[DataType]) -> String {
+    types
+        .iter()
+        .map(DataType::format_type)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The functions named `name` visible through `schemas`, nearest schema first.
+pub fn candidates<'c>(cat: &'c Catalog, schemas: &[u32], name: &str) -> Vec<&'c SqlFunction> {
+    let mut out = Vec::new();
+    for s in schemas {
+        out.extend(
+            cat.functions
+                .values()
+                .filter(|f| f.schema == *s && f.name == name),
+        );
+    }
+    out
+}
+
+/// The schemas a possibly qualified function name is looked up in.
+pub fn lookup_schemas(cat: &Catalog, search_path: &[u32], parts: &[String]) -> Option<Vec<u32>> {
+    match parts {
+        [_] => Some(search_path.to_vec()),
+        [s, _] => cat.schema_oid(s).map(|o| vec![o]),
+        _ => None,
+    }
+}
+
+/// `CREATE [OR REPLACE] FUNCTION`.
+pub fn create_function(
+    cat: &mut Catalog,
+    search_path: &[u32],
+    types: &TypeContext,
+    s: &protobuf::CreateFunctionStmt,
+    source: Option<&str>,
+) -> Result<(), SqlError> {
+    if s.is_procedure {
+        return Err(err("0A000", "feature not supported: CREATE PROCEDURE"));
+    }
+    let parts = names(&s.funcname);
+    let (schema_name, name) = match parts.as_slice() {
+        [n] => ("", n.clone()),
+        [sc, n] => (sc.as_str(), n.clone()),
+        _ => {
+            return Err(err(
+                "42601",
+                "improper qualified name (too many dotted names)",
+            ));
+        }
+    };
+    let schema = crate::ddl::creation_schema(cat, search_path, schema_name)?;
+    let mut args = Vec::new();
+    let mut table_cols = Vec::new();
+    let mut seen_default = false;
+    for p in &s.parameters {
+        let Some(Node::FunctionParameter(fp)) = p.node.as_ref() else {
+            continue;
+        };
+        let Some(tn) = &fp.arg_type else {
+            return Err(err("42601", "parameter without a type"));
+        };
+        let ty = resolve_type_in(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?;
+        use protobuf::FunctionParameterMode as M;
+        let mode = M::try_from(fp.mode).unwrap_or(M::FuncParamIn);
+        match mode {
+            M::FuncParamTable => {
+                table_cols.push(FuncArg {
+                    name: fp.name.clone(),
+                    ty,
+                    default: None,
+                });
+                continue;
+            }
+            M::FuncParamIn | M::FuncParamDefault | M::Undefined => {}
+            M::FuncParamOut | M::FuncParamInout => {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: OUT and INOUT parameters",
+                ));
+            }
+            M::FuncParamVariadic => {
+                return Err(err("0A000", "feature not supported: VARIADIC parameters"));
+            }
+        }
+        if !fp.name.is_empty() && args.iter().any(|a: &FuncArg| a.name == fp.name) {
+            return Err(err(
+                "42P13",
+                format!("parameter name \"{}\" used more than once", fp.name),
+            ));
+        }
+        let default = match fp.defexpr.as_deref() {
+            Some(d) => {
+                seen_default = true;
+                Some(crate::ddl::deparse_expr(d)?)
+            }
+            None if seen_default => {
+                return Err(err(
+                    "42P13",
+                    "input parameters after one with a default value must also have defaults",
+                ));
+            }
+            None => None,
+        };
+        args.push(FuncArg {
+            name: fp.name.clone(),
+            ty,
+            default,
+        });
+    }
+    let mut void = false;
+    let retset;
+    let ret = match &s.return_type {
+        Some(tn) if !table_cols.is_empty() => {
+            let _ = tn;
+            retset = true;
+            // Several columns: the record type is rebuilt from them (`result_type`).
+            table_cols
+                .first()
+                .filter(|_| table_cols.len() == 1)
+                .map_or(DataType::Text, |c| c.ty.clone())
+        }
+        Some(tn) => {
+            retset = tn.setof;
+            let n = names(&tn.names);
+            if matches!(n.as_slice(), [v] | [_, v] if v == "void") && tn.array_bounds.is_empty() {
+                void = true;
+                DataType::Text
+            } else {
+                resolve_type_in(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?
+            }
+        }
+        None => return Err(err("42P13", "function result type must be specified")),
+    };
+    let mut language = None;
+    let mut src = None;
+    let mut volatility = 'v';
+    let mut strict = false;
+    for o in &s.options {
+        let Some(Node::DefElem(d)) = o.node.as_ref() else {
+            continue;
+        };
+        let arg = d.arg.as_deref().and_then(|a| a.node.as_ref());
+        match d.defname.as_str() {
+            "language" => language = arg.and_then(node_text),
+            "as" => {
+                let items: Vec<String> = match arg {
+                    Some(Node::List(l)) => l
+                        .items
+                        .iter()
+                        .filter_map(|i| i.node.as_ref().and_then(node_text))
+                        .collect(),
+                    Some(n) => node_text(n).into_iter().collect(),
+                    None => Vec::new(),
+                };
+                if items.len() > 1 {
+                    return Err(err("42P13", "only one AS item needed for language \"sql\""));
+                }
+                src = items.into_iter().next();
+            }
+            "volatility" => {
+                volatility = match arg.and_then(node_text).as_deref() {
+                    Some("immutable") => 'i',
+                    Some("stable") => 's',
+                    _ => 'v',
+                }
+            }
+            "strict" => strict = matches!(arg, Some(Node::Boolean(b)) if b.boolval),
+            _ => {}
+        }
+    }
+    match language.as_deref() {
+        Some("sql") => {}
+        Some("plpgsql") | Some("c") | Some("internal") => {
+            return Err(err(
+                "0A000",
+                format!(
+                    "feature not supported: functions in language \"{}\"",
+                    language.unwrap_or_default()
+                ),
+            ));
+        }
+        Some(l) => return Err(err("42704", format!("language \"{l}\" does not exist"))),
+        None if s.sql_body.is_some() => {}
+        None => return Err(err("42P13", "no language specified")),
+    }
+    let (body, src) = match (&s.sql_body, src) {
+        (Some(_), Some(_)) => {
+            return Err(err("42P13", "duplicate function body specified"));
+        }
+        (Some(b), None) => (standard_body(b)?, String::new()),
+        (None, Some(text)) => {
+            let parsed = crate::parse::parse(&text, crate::parse::ParseOptions::default())?;
+            let body = parsed
+                .statements()
+                .filter(|st| st.node().is_some())
+                .map(|st| st.text().to_string())
+                .collect();
+            (body, text)
+        }
+        (None, None) => return Err(err("42P13", "no function body specified")),
+    };
+    let mut f = SqlFunction {
+        oid: 0,
+        schema,
+        name: name.clone(),
+        args,
+        ret,
+        void,
+        retset,
+        table_cols,
+        volatility,
+        strict,
+        body,
+        src,
+        body_is_return: matches!(
+            s.sql_body.as_deref().and_then(|b| b.node.as_ref()),
+            Some(Node::ReturnStmt(_))
+        ),
+    };
+    let arg_types = f.arg_types();
+    let existing = cat
+        .functions
+        .values()
+        .find(|g| g.schema == schema && g.name == name && g.arg_types() == arg_types)
+        .map(|g| (g.oid, g.ret.clone(), g.void, g.retset));
+    if let Some((oid, ret, void, retset)) = existing {
+        if !s.replace {
+            return Err(err(
+                "42723",
+                format!("function \"{name}\" already exists with same argument types"),
+            ));
+        }
+        if ret != f.ret || void != f.void || retset != f.retset {
+            return Err(
+                err("42P13", "cannot change return type of existing function")
+                    .with_hint(format!("Use DROP FUNCTION {} first.", f.signature())),
+            );
+        }
+        f.oid = oid;
+    } else {
+        f.oid = cat.new_oid();
+    }
+    crate::binder::sqlfunc::check_body(cat, search_path, types, &f).map_err(|e| {
+        // Positions in an `AS` string point into the statement where the string is
+        // written as it is (PostgreSQL's `function_parse_error_transpose`).
+        let at = source.and_then(|q| q.find(f.src.as_str()));
+        let shifted = match (e.position(), at) {
+            (Some(p), Some(k)) if !f.src.is_empty() => {
+                u32::try_from(k).ok().and_then(|k| p.checked_add(k))
+            }
+            _ => None,
+        };
+        match shifted {
+            Some(p) => e.without_position().at(Some(p)),
+            None => e.without_position(),
+        }
+    })?;
+    cat.functions.insert(f.oid, f);
+    Ok(())
+}
+
+fn node_text(n: &Node) -> Option<String> {
+    match n {
+        Node::String(s) => Some(s.sval.clone()),
+        _ => None,
+    }
+}
+
+/// The statements of a SQL-standard body as SQL text.
+fn standard_body(b: &protobuf::Node) -> Result<Vec<String>, SqlError> {
+    match b.node.as_ref() {
+        Some(Node::ReturnStmt(r)) => {
+            let Some(v) = r.returnval.as_deref() else {
+                return Err(err("42601", "RETURN without a value"));
+            };
+            Ok(vec![format!("SELECT {}", crate::ddl::deparse_expr(v)?)])
+        }
+        Some(Node::List(l)) => {
+            let mut out = Vec::new();
+            for item in &l.items {
+                match item.node.as_ref() {
+                    Some(Node::List(inner)) => {
+                        for st in &inner.items {
+                            out.extend(standard_body(st)?);
+                        }
+                    }
+                    Some(_) => out.extend(standard_body(item)?),
+                    None => {}
+                }
+            }
+            Ok(out)
+        }
+        Some(n) => Ok(vec![crate::ddl::deparse_stmt(n.clone())?]),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Finds the function an `ObjectWithArgs` (DROP / ALTER FUNCTION) names. `Ok(None)` when
+/// nothing matches and `missing_ok`.
+pub fn lookup_object(
+    cat: &Catalog,
+    search_path: &[u32],
+    o: &protobuf::ObjectWithArgs,
+    resolve: &dyn Fn(&protobuf::TypeName) -> Result<DataType, SqlError>,
+) -> Result<Result<u32, SqlError>, SqlError> {
+    let parts = names(&o.objname);
+    let name = parts.last().cloned().unwrap_or_default();
+    let schemas = lookup_schemas(cat, search_path, &parts).unwrap_or_default();
+    let found = candidates(cat, &schemas, &name);
+    if o.args_unspecified {
+        return Ok(match found.as_slice() {
+            [] => Err(err(
+                "42883",
+                format!("could not find a function named \"{}\"", parts.join(".")),
+            )),
+            [one] => Ok(one.oid),
+            _ => Err(
+                err("42725", format!("function name \"{name}\" is not unique"))
+                    .with_hint("Specify the argument list to select the function unambiguously."),
+            ),
+        });
+    }
+    let mut types = Vec::new();
+    for a in &o.objargs {
+        if let Some(Node::TypeName(tn)) = a.node.as_ref() {
+            types.push(resolve(tn)?);
+        }
+    }
+    Ok(match found.iter().find(|f| f.arg_types() == types) {
+        Some(f) => Ok(f.oid),
+        None => Err(err(
+            "42883",
+            format!(
+                "function {}({}) does not exist",
+                parts.join("."),
+                type_list(&types)
+            ),
+        )),
+    })
+}
+
+/// What a function call needs while running: the search path its body is bound with, the
+/// plans already bound in this statement, and the nesting depth.
+#[derive(Debug, Default, Clone)]
+pub struct CallState {
+    /// The session's search path.
+    pub search_path: Arc<[u32]>,
+    /// Bound bodies by function OID.
+    pub plans: std::collections::HashMap<u32, Arc<Vec<Plan>>>,
+    /// Calls running around this one.
+    pub depth: usize,
+}
+
+/// Runs a function: the rows of its last statement (one column per result column).
+pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, SqlError> {
+    let Some(f) = cx.catalog.functions.get(&oid) else {
+        return Err(err(
+            "42883",
+            format!("function with OID {oid} does not exist"),
+        ));
+    };
+    if f.strict && args.iter().any(Value::is_null) {
+        return Ok(Vec::new());
+    }
+    let too_deep = cx.calls.depth >= MAX_DEPTH
+        || stacker::remaining_stack().is_some_and(|left| left < CALL_STACK);
+    if too_deep {
+        return Err(err("54001", "stack depth limit exceeded").with_hint(
+            "Increase the configuration parameter \"max_stack_depth\" (currently 2048kB), after ensuring the platform's stack depth limit is adequate.",
+        ));
+    }
+    let plans = match cx.calls.plans.get(&oid) {
+        Some(p) => p.clone(),
+        None => {
+            let sp = cx.calls.search_path.clone();
+            let p = Arc::new(crate::binder::sqlfunc::bind_body(
+                cx.catalog,
+                &sp,
+                &cx.func.types,
+                f,
+            )?);
+            cx.calls.plans.insert(oid, p.clone());
+            p
+        }
+    };
+    let void = f.void;
+    let mut state = std::mem::take(&mut cx.calls);
+    state.depth += 1;
+    let func = cx.func.clone();
+    let catalog = cx.catalog;
+    let result = {
+        let mut inner = Cx::new(&mut *cx.txn, catalog, &args, func, &mut *cx.sequences);
+        inner.calls = state;
+        let mut last = Vec::new();
+        let mut r = Ok(());
+        for p in plans.iter() {
+            match collect(p, &mut inner) {
+                Ok(rows) => last = rows,
+                Err(e) => {
+                    r = Err(e);
+                    break;
+                }
+            }
+        }
+        state = std::mem::take(&mut inner.calls);
+        r.map(|()| last)
+    };
+    state.depth -= 1;
+    cx.calls = state;
+    let rows = result?;
+    if void {
+        return Ok(vec![vec![Value::Null]]);
+    }
+    Ok(rows)
+}
+
+/// The value of a scalar call: the first row's value (a record of its columns for a
+/// composite result), NULL when there is no row.
+pub fn scalar(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Value, SqlError> {
+    let composite = cx
+        .catalog
+        .functions
+        .get(&oid)
+        .is_some_and(SqlFunction::composite);
+    let names: Arc<[String]> = cx
+        .catalog
+        .functions
+        .get(&oid)
+        .map(|f| f.columns().into_iter().map(|(n, _)| n).collect())
+        .unwrap_or_else(|| Arc::from(Vec::new()));
+    let mut rows = call(cx, oid, args)?;
+    if rows.is_empty() {
+        return Ok(Value::Null);
+    }
+    let row = rows.swap_remove(0);
+    if composite {
+        return Ok(Value::record(names, row));
+    }
+    Ok(row.into_iter().next().unwrap_or(Value::Null))
+}
+
+/// Whether a value of type `from` may be returned for a declared `to` (assignment casts,
+/// as PostgreSQL's `check_sql_fn_retval`).
+pub fn returnable(from: &DataType, to: &DataType) -> bool {
+    from == to
+        || *from == DataType::Unknown
+        || cast_context(from, to).is_some_and(|c| c.allows(CastContext::Assignment))
+}
+
+/// `DROP FUNCTION [IF EXISTS] name[(types)], ... [CASCADE | RESTRICT]`; whether anything
+/// was dropped.
+pub fn drop_functions(
+    cat: &mut Catalog,
+    search_path: &[u32],
+    s: &protobuf::DropStmt,
+    notices: &mut Vec<crate::error::Notice>,
+) -> Result<bool, SqlError> {
+    let mut drop = Vec::new();
+    for o in &s.objects {
+        let Some(Node::ObjectWithArgs(owa)) = o.node.as_ref() else {
+            continue;
+        };
+        let resolve = |tn: &protobuf::TypeName| resolve_type_in(cat, search_path, tn);
+        match lookup_object(cat, search_path, owa, &resolve)? {
+            Ok(oid) => drop.push(oid),
+            Err(e) if s.missing_ok && e.code().code() == "42883" => {
+                let parts = names(&owa.objname);
+                let mut types = Vec::new();
+                for a in &owa.objargs {
+                    if let Some(Node::TypeName(tn)) = a.node.as_ref() {
+                        types.push(resolve(tn)?);
+                    }
+                }
+                notices.push(crate::ddl::notice(format!(
+                    "function {}({}) does not exist, skipping",
+                    parts.join("."),
+                    type_list(&types)
+                )));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    for oid in &drop {
+        cat.functions.remove(oid);
+    }
+    Ok(!drop.is_empty())
+}
+
+/// `ALTER FUNCTION name[(types)] RENAME TO new`.
+pub fn rename_function(
+    cat: &mut Catalog,
+    search_path: &[u32],
+    owa: &protobuf::ObjectWithArgs,
+    new_name: &str,
+) -> Result<(), SqlError> {
+    let resolve = |tn: &protobuf::TypeName| resolve_type_in(cat, search_path, tn);
+    let oid = lookup_object(cat, search_path, owa, &resolve)??;
+    let Some(f) = cat.functions.get(&oid) else {
+        return Ok(());
+    };
+    let types = f.arg_types();
+    let schema = f.schema;
+    if cat
+        .functions
+        .values()
+        .any(|g| g.schema == schema && g.name == new_name && g.arg_types() == types)
+    {
+        return Err(err(
+            "42723",
+            format!(
+                "function {new_name}({}) already exists in schema \"{}\"",
+                type_list(&types),
+                cat.schema_name(schema)
+            ),
+        ));
+    }
+    if let Some(f) = cat.functions.get_mut(&oid) {
+        f.name = new_name.to_string();
+    }
+    Ok(())
+}
+
+/// `pg_get_functiondef`: the CREATE OR REPLACE FUNCTION statement, laid out as PostgreSQL
+/// prints it.
+pub fn functiondef(cat: &Catalog, f: &SqlFunction) -> String {
+    let q = crate::system::tables::quote_ident;
+    let mut out = format!(
+        "CREATE OR REPLACE FUNCTION {}.{}({})\n RETURNS {}\n LANGUAGE sql\n",
+        q(cat.schema_name(f.schema)),
+        q(&f.name),
+        arguments_text(f, true),
+        result_text(f)
+    );
+    let mut opts = String::new();
+    match f.volatility {
+        'i' => opts.push_str(" IMMUTABLE"),
+        's' => opts.push_str(" STABLE"),
+        _ => {}
+    }
+    if f.strict {
+        opts.push_str(" STRICT");
+    }
+    if !opts.is_empty() {
+        out.push_str(&opts);
+        out.push('\n');
+    }
+    if !f.src.is_empty() {
+        let mut tag = "$function$".to_string();
+        while f.src.contains(&tag) {
+            tag.insert(tag.len() - 1, 'x');
+        }
+        out.push_str(&format!("AS {tag}{}{tag}\n", f.src));
+    } else if let [one] = f.body.as_slice()
+        && let Some(expr) = one.strip_prefix("SELECT ")
+        && f.body_is_return
+    {
+        out.push_str(&format!("RETURN {expr}\n"));
+    } else {
+        out.push_str("BEGIN ATOMIC\n");
+        for st in &f.body {
+            out.push_str(&format!(" {st};\n"));
+        }
+        out.push_str("END\n");
+    }
+    out
+}
+
+/// `pg_get_function_arguments` (with defaults) / `pg_get_function_identity_arguments`.
+pub fn arguments_text(f: &SqlFunction, defaults: bool) -> String {
+    let q = crate::system::tables::quote_ident;
+    f.args
+        .iter()
+        .map(|a| {
+            let mut s = String::new();
+            if !a.name.is_empty() {
+                s.push_str(&q(&a.name));
+                s.push(' ');
+            }
+            s.push_str(&a.ty.format_type());
+            if let Some(d) = a.default.as_ref().filter(|_| defaults) {
+                s.push_str(" DEFAULT ");
+                s.push_str(d);
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `pg_get_function_result`.
+pub fn result_text(f: &SqlFunction) -> String {
+    let q = crate::system::tables::quote_ident;
+    if f.void {
+        "void".to_string()
+    } else if !f.table_cols.is_empty() {
+        let cols: Vec<String> = f
+            .table_cols
+            .iter()
+            .map(|c| format!("{} {}", q(&c.name), c.ty.format_type()))
+            .collect();
+        format!("TABLE({})", cols.join(", "))
+    } else if f.retset {
+        format!("SETOF {}", f.ret.format_type())
+    } else {
+        f.ret.format_type()
+    }
+}
+
+/// The functions a call by unqualified name can find (`pg_function_is_visible`): in a
+/// schema of the search path, and not hidden by one of the same name and argument types in
+/// an earlier schema.
+pub fn visible(cat: &Catalog, path: &[u32]) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::new();
+    let mut seen: Vec<(&str, Vec<DataType>)> = Vec::new();
+    for s in path {
+        for f in cat.functions.values().filter(|f| f.schema == *s) {
+            let key = (f.name.as_str(), f.arg_types());
+            if !seen.contains(&key) {
+                seen.push(key);
+                out.push(f.oid);
+            }
+        }
+    }
+    out
+}
