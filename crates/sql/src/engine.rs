@@ -2866,7 +2866,7 @@ impl<K: TxnKv> Session<K> {
                         Some(j) => sets.remove(j).1,
                         None => Expr::Column(col),
                     };
-                    sets.push((col, record_with_field(base, &rec, k, value)));
+                    sets.push((col, record_with_field(base, rec, k, value)));
                     i += 1;
                     continue;
                 }
