@@ -174,9 +174,11 @@ class Runner:
         res = self.basalt.run(sql, timeout=self.args.timeout)
         self.applied.append(sql)
         if "panic" in res or "timeout" in res:
-            # replay what ran so far (errors included) on a new runner
+            # replay what ran so far (errors included) on a new runner; not the statement that
+            # failed, or a second hang in the replay would leave its late answer in the pipe
+            self.applied.pop()
             self.basalt.start()
-            for s in self.applied[:-1]:
+            for s in self.applied:
                 self.basalt.run(s, timeout=self.args.timeout)
         return res
 

@@ -234,6 +234,9 @@ struct CteDef {
     working: bool,
     /// A data-modifying WITH query without RETURNING (cannot be read).
     no_returning: bool,
+    /// The subquery depth (`levels.len()`) where it is defined: one inside a subquery may
+    /// read that subquery's outer row, so subqueries reading it are correlated too.
+    level: usize,
 }
 
 /// Aggregation state while binding one SELECT's list.
@@ -964,6 +967,11 @@ impl<'a> Binder<'a> {
                 .at(pos(cte.location)));
             }
         }
+        let ctes = if with.recursive {
+            recursive_with_order(ctes)?
+        } else {
+            ctes
+        };
         let saved_pending = self.pending_ctes.len();
         let r = self.bind_with_items(with, &ctes, &mut out);
         self.pending_ctes.truncate(saved_pending);
@@ -1019,6 +1027,7 @@ impl<'a> Binder<'a> {
                     )
                     .at(reference_location(sel.larg.as_deref(), &cte.ctename)));
                 }
+                check_recursive_term(sel, &cte.ctename)?;
             }
             let recursive_parts = with.recursive
                 && sel.op == protobuf::SetOperation::SetopUnion as i32
@@ -1041,6 +1050,7 @@ impl<'a> Binder<'a> {
                     types: base.types.clone(),
                     working: true,
                     no_returning: false,
+                    level: self.levels.len(),
                 });
                 self.recursive_term = true;
                 let rec = self.bind_select(r);
@@ -1053,6 +1063,34 @@ impl<'a> Binder<'a> {
                         "each UNION query must have the same number of columns",
                     )
                     .at(output_locations(r).first().copied().flatten()));
+                }
+                let locations = output_locations(l);
+                for (i, (bt, rt)) in base.types.iter().zip(&rec.types).enumerate() {
+                    // PostgreSQL: the column's type is the UNION's (a typmod only when both
+                    // terms have the same), and must be the non-recursive term's.
+                    let overall = if bt == rt {
+                        bt.clone()
+                    } else if *rt == DataType::Unknown || bt.without_typmod() == rt.without_typmod()
+                    {
+                        bt.without_typmod()
+                    } else {
+                        let c = common_type(&[bt.clone(), rt.clone()], "UNION")?;
+                        if c == *bt { c } else { c.without_typmod() }
+                    };
+                    if overall != *bt {
+                        return Err(err(
+                            "42804",
+                            format!(
+                                "recursive query \"{}\" column {} has type {} in non-recursive term but type {} overall",
+                                cte.ctename,
+                                i + 1,
+                                bt.format_type(),
+                                overall.format_type()
+                            ),
+                        )
+                        .with_hint("Cast the output of the non-recursive term to the correct type.")
+                        .at(locations.get(i).copied().flatten()));
+                    }
                 }
                 let rec_plan = coerce_plan(rec.plan, &rec.types, &base.types, self)?;
                 out.push(Cte {
@@ -1067,6 +1105,7 @@ impl<'a> Binder<'a> {
                     types: base.types,
                     working: false,
                     no_returning: false,
+                    level: self.levels.len(),
                 });
             } else {
                 let q = self.bind_select(sel)?;
@@ -1100,6 +1139,7 @@ impl<'a> Binder<'a> {
                     types: q.types,
                     working: false,
                     no_returning: false,
+                    level: self.levels.len(),
                 });
             }
         }
@@ -1129,6 +1169,7 @@ impl<'a> Binder<'a> {
             types,
             working: false,
             no_returning: !returning,
+            level: self.levels.len(),
         });
     }
 
@@ -2277,6 +2318,14 @@ impl<'a> Binder<'a> {
                     ),
                 )
                 .at(pos(rv.location)));
+            }
+            // A WITH query inside a subquery is computed again for each row of that
+            // subquery's outer query: deeper subqueries reading it must not be cached.
+            if c.level > 0 {
+                let (from, to) = (c.level, self.levels.len());
+                for lvl in from..to {
+                    self.levels[lvl].1 = true;
+                }
             }
             let plan = if c.working {
                 Plan::WorkTable {
@@ -3605,14 +3654,28 @@ impl<'a> Binder<'a> {
                 let Some(r) = basalt_func::resolve_function(name, &[]) else {
                     return Err(err("42883", format!("function {name}() does not exist")));
                 };
-                Ok((
-                    Expr::Func {
-                        func: r.func,
-                        args,
-                        strict: r.strict,
-                    },
-                    r.ret,
-                ))
+                let call = Expr::Func {
+                    func: r.func,
+                    args,
+                    strict: r.strict,
+                };
+                // `localtime(p)`, `current_timestamp(p)`, ...: rounded to p fractional digits
+                // (at most 6), as a cast to the type with that precision.
+                let p = u8::try_from(f.typmod.clamp(0, 6)).unwrap_or(6);
+                let to = match &r.ret {
+                    _ if f.typmod < 0 => None,
+                    DataType::Time(_) => Some(DataType::Time(Some(p))),
+                    DataType::Timestamp(_) => Some(DataType::Timestamp(Some(p))),
+                    DataType::Timestamptz(_) => Some(DataType::Timestamptz(Some(p))),
+                    _ => None,
+                };
+                match to {
+                    Some(to) => {
+                        let e = self.coerce(call, &r.ret, &to, CastContext::Assignment)?;
+                        Ok((e, to))
+                    }
+                    None => Ok((call, r.ret)),
+                }
             }
             Node::CollateClause(c) => {
                 let Some(a) = c.arg.as_deref() else {
@@ -5736,14 +5799,22 @@ impl<'a> Binder<'a> {
                 Some(f) => Some(self.bind_condition(f, scope, "FILTER")?),
                 None => None,
             };
-            let start = match over.start_offset.as_deref() {
-                Some(n) => Some(self.bind_expr(n, &Scope::default())?.0),
-                None => None,
+            // RANGE offsets take the offset type of the column type's in_range function.
+            let range_key = (over.frame_options & 0x2 != 0)
+                .then(|| order_types.first().cloned())
+                .flatten();
+            let offset = |this: &mut Self, n: Option<&protobuf::Node>| match n {
+                Some(n) => {
+                    let (e, t) = this.bind_expr(n, &Scope::default())?;
+                    match &range_key {
+                        Some(key) => this.range_offset(e, &t, key, n).map(Some),
+                        None => Ok(Some(e)),
+                    }
+                }
+                None => Ok(None),
             };
-            let end = match over.end_offset.as_deref() {
-                Some(n) => Some(self.bind_expr(n, &Scope::default())?.0),
-                None => None,
-            };
+            let start = offset(self, over.start_offset.as_deref())?;
+            let end = offset(self, over.end_offset.as_deref())?;
             Ok((args, types, partition, order, filter, start, end))
         })();
         if let (Some(a), Some((al, wa, ctx))) = (self.agg.as_mut(), saved) {
@@ -5814,6 +5885,45 @@ impl<'a> Binder<'a> {
         };
         a.windows.push(call);
         Ok((Expr::Window(a.windows.len() - 1), ret))
+    }
+
+    /// A RANGE frame offset coerced to the offset type of PostgreSQL's in_range support
+    /// function for the ORDER BY column's type (int2/int4 keys take any integer width).
+    fn range_offset(
+        &mut self,
+        e: Expr,
+        t: &DataType,
+        key: &DataType,
+        n: &protobuf::Node,
+    ) -> Result<Expr, SqlError> {
+        let to = match key {
+            DataType::Int2 | DataType::Int4
+                if matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8) =>
+            {
+                return Ok(e);
+            }
+            DataType::Int2 | DataType::Int4 | DataType::Int8 => DataType::Int8,
+            DataType::Float4 | DataType::Float8 => DataType::Float8,
+            DataType::Numeric(_) => DataType::Numeric(None),
+            _ => DataType::Interval,
+        };
+        let implicit = *t == DataType::Unknown
+            || *t == to
+            || matches!((t, &to), (DataType::Numeric(_), DataType::Numeric(_)))
+            || basalt_common::types::cast::cast_context(t, &to) == Some(CastContext::Implicit);
+        if !implicit {
+            return Err(err(
+                "0A000",
+                format!(
+                    "RANGE with offset PRECEDING/FOLLOWING is not supported for column type {} and offset type {}",
+                    key.format_type(),
+                    t.format_type()
+                ),
+            )
+            .with_hint("Cast the offset value to an appropriate type.")
+            .at(expr_start(n)));
+        }
+        self.coerce(e, t, &to, CastContext::Implicit)
     }
 
     /// Binds an expression that must not contain aggregates, windows or subqueries' outer
@@ -6110,15 +6220,20 @@ fn is_null_const(n: &protobuf::Node) -> bool {
     matches!(n.node.as_ref(), Some(Node::AConst(c)) if c.isnull)
 }
 
-/// (descending, NULLS FIRST) of an ORDER BY item; `USING <` is ascending and `USING >`
-/// descending, other operators are not ordering operators (42809), as in PostgreSQL.
+/// The direction and null placement of an ORDER BY item. `USING <` is ASC and `USING >` is
+/// DESC (NULLS FIRST by default, as DESC): the `<`/`>` btree members of every sortable type;
+/// any other operator is refused as PostgreSQL refuses it (42809).
 fn sort_dir(sb: &protobuf::SortBy) -> Result<(bool, bool), SqlError> {
-    let mut desc = sb.sortby_dir == protobuf::SortByDir::SortbyDesc as i32;
-    if sb.sortby_dir == protobuf::SortByDir::SortbyUsing as i32 {
-        let op = names(&sb.use_op).join(".");
-        match op.as_str() {
-            "<" => desc = false,
-            ">" => desc = true,
+    let desc = if sb.sortby_dir == protobuf::SortByDir::SortbyUsing as i32 {
+        let parts: Vec<&str> = sb.use_op.iter().filter_map(node_str).collect();
+        let (schema, op) = match parts.as_slice() {
+            [op] => (None, *op),
+            [schema, op] => (Some(*schema), *op),
+            _ => (Some(""), ""),
+        };
+        match (schema, op) {
+            (None | Some("pg_catalog"), "<") => false,
+            (None | Some("pg_catalog"), ">") => true,
             _ => {
                 return Err(err(
                     "42809",
@@ -6130,7 +6245,9 @@ fn sort_dir(sb: &protobuf::SortBy) -> Result<(bool, bool), SqlError> {
                 .at(pos(sb.location)));
             }
         }
-    }
+    } else {
+        sb.sortby_dir == protobuf::SortByDir::SortbyDesc as i32
+    };
     let nulls_first = match sb.sortby_nulls {
         2 => true,
         3 => false,
@@ -6184,6 +6301,213 @@ fn first_column_ref(n: &protobuf::Node) -> Option<u32> {
 }
 
 /// Where a query first names the relation `name` (searched in its parse tree's text form).
+/// The items of a WITH RECURSIVE list in an order where each comes after the items it
+/// refers to (PostgreSQL's TopologicalSort: the first item whose references are all placed
+/// goes next); a cycle through several items is PostgreSQL's 0A000.
+fn recursive_with_order(
+    mut items: Vec<&protobuf::CommonTableExpr>,
+) -> Result<Vec<&protobuf::CommonTableExpr>, SqlError> {
+    let refers = |a: &protobuf::CommonTableExpr, b: &protobuf::CommonTableExpr| {
+        a.ctename != b.ctename
+            && format!("{:?}", a.ctequery).contains(&format!("relname: \"{}\"", b.ctename))
+    };
+    for i in 0..items.len() {
+        let ready = (i..items.len()).find(|&j| {
+            !items[i..]
+                .iter()
+                .enumerate()
+                .any(|(k, other)| i + k != j && refers(items[j], other))
+        });
+        let Some(j) = ready else {
+            return Err(err(
+                "0A000",
+                "mutual recursion between WITH items is not implemented",
+            )
+            .at(pos(items[i].location)));
+        };
+        items.swap(i, j);
+    }
+    Ok(items)
+}
+
+/// Where a recursive reference may not be (PostgreSQL's `RecursionContext`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RecursionContext {
+    Ok,
+    Sublink,
+    OuterJoin,
+    Intersect,
+    Except,
+}
+
+/// PostgreSQL's checkWellFormedRecursion for `name = nonrecursive UNION [ALL] recursive`:
+/// the recursive term refers to the query exactly once, not inside a subquery expression, on
+/// the nullable side of an outer join, or under INTERSECT ALL / EXCEPT; and the UNION carries
+/// no ORDER BY, OFFSET, LIMIT or FOR UPDATE. Walks the statement in PostgreSQL's order so the
+/// same reference is reported.
+fn check_recursive_term(sel: &protobuf::SelectStmt, name: &str) -> Result<(), SqlError> {
+    let mut seen = false;
+    if let Some(r) = sel.rarg.as_deref() {
+        recursion_walk_select(r, name, RecursionContext::Ok, &mut seen)?;
+    }
+    let feature = |what: &str, at: Option<u32>| {
+        Err(err(
+            "0A000",
+            format!("{what} in a recursive query is not implemented"),
+        )
+        .at(at))
+    };
+    if let Some(Node::SortBy(sb)) = sel.sort_clause.first().and_then(|n| n.node.as_ref()) {
+        return feature("ORDER BY", sb.node.as_deref().and_then(expr_start));
+    }
+    if let Some(n) = sel.limit_offset.as_deref() {
+        return feature("OFFSET", expr_start(n));
+    }
+    if let Some(n) = sel.limit_count.as_deref() {
+        return feature("LIMIT", expr_start(n));
+    }
+    if !sel.locking_clause.is_empty() {
+        return feature("FOR UPDATE/SHARE", None);
+    }
+    Ok(())
+}
+
+fn recursion_found(
+    name: &str,
+    ctx: RecursionContext,
+    seen: &mut bool,
+    at: Option<u32>,
+) -> Result<(), SqlError> {
+    let place = match ctx {
+        RecursionContext::Ok if !*seen => {
+            *seen = true;
+            return Ok(());
+        }
+        RecursionContext::Ok => "more than once",
+        RecursionContext::Sublink => "within a subquery",
+        RecursionContext::OuterJoin => "within an outer join",
+        RecursionContext::Intersect => "within INTERSECT",
+        RecursionContext::Except => "within EXCEPT",
+    };
+    Err(err(
+        "42P19",
+        format!("recursive reference to query \"{name}\" must not appear {place}"),
+    )
+    .at(at))
+}
+
+/// An expression can only mention a table inside a subquery (a sublink).
+fn recursion_walk_expr<T: std::fmt::Debug>(
+    x: &T,
+    name: &str,
+    seen: &mut bool,
+) -> Result<(), SqlError> {
+    let text = format!("{x:?}");
+    let Some(at) = text.find(&format!("relname: \"{name}\"")) else {
+        return Ok(());
+    };
+    let rest = &text[at..];
+    let loc = rest.find("location: ").and_then(|l| {
+        let digits: String = rest[l + "location: ".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '-')
+            .collect();
+        digits.parse::<i32>().ok()
+    });
+    recursion_found(name, RecursionContext::Sublink, seen, loc.and_then(pos))
+}
+
+fn recursion_walk_select(
+    sel: &protobuf::SelectStmt,
+    name: &str,
+    ctx: RecursionContext,
+    seen: &mut bool,
+) -> Result<(), SqlError> {
+    use protobuf::SetOperation as Op;
+    let (l, r) = (sel.larg.as_deref(), sel.rarg.as_deref());
+    let op = Op::try_from(sel.op).unwrap_or(Op::SetopNone);
+    if matches!(op, Op::SetopUnion | Op::SetopIntersect | Op::SetopExcept) {
+        let (lc, rc) = match op {
+            Op::SetopIntersect if sel.all => {
+                (RecursionContext::Intersect, RecursionContext::Intersect)
+            }
+            Op::SetopExcept if sel.all => (RecursionContext::Except, RecursionContext::Except),
+            Op::SetopExcept => (ctx, RecursionContext::Except),
+            _ => (ctx, ctx),
+        };
+        if let Some(l) = l {
+            recursion_walk_select(l, name, lc, seen)?;
+        }
+        if let Some(r) = r {
+            recursion_walk_select(r, name, rc, seen)?;
+        }
+        return Ok(());
+    }
+    recursion_walk_expr(&sel.target_list, name, seen)?;
+    for f in &sel.from_clause {
+        recursion_walk_from(f, name, ctx, seen)?;
+    }
+    recursion_walk_expr(&sel.where_clause, name, seen)?;
+    recursion_walk_expr(&sel.group_clause, name, seen)?;
+    recursion_walk_expr(&sel.having_clause, name, seen)?;
+    recursion_walk_expr(&sel.window_clause, name, seen)?;
+    recursion_walk_expr(&sel.values_lists, name, seen)?;
+    recursion_walk_expr(&sel.sort_clause, name, seen)?;
+    recursion_walk_expr(&sel.limit_offset, name, seen)?;
+    recursion_walk_expr(&sel.limit_count, name, seen)?;
+    if let Some(w) = &sel.with_clause {
+        for c in &w.ctes {
+            if let Some(Node::CommonTableExpr(c)) = c.node.as_ref()
+                && let Some(Node::SelectStmt(q)) =
+                    c.ctequery.as_deref().and_then(|q| q.node.as_ref())
+            {
+                recursion_walk_select(q, name, ctx, seen)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn recursion_walk_from(
+    n: &protobuf::Node,
+    name: &str,
+    ctx: RecursionContext,
+    seen: &mut bool,
+) -> Result<(), SqlError> {
+    use protobuf::JoinType as J;
+    match n.node.as_ref() {
+        Some(Node::RangeVar(rv)) => {
+            if rv.schemaname.is_empty() && rv.relname == name {
+                recursion_found(name, ctx, seen, pos(rv.location))?;
+            }
+            Ok(())
+        }
+        Some(Node::JoinExpr(j)) => {
+            let outer = RecursionContext::OuterJoin;
+            let (lc, rc) = match J::try_from(j.jointype) {
+                Ok(J::JoinLeft) => (ctx, outer),
+                Ok(J::JoinRight) => (outer, ctx),
+                Ok(J::JoinFull) => (outer, outer),
+                _ => (ctx, ctx),
+            };
+            if let Some(l) = j.larg.as_deref() {
+                recursion_walk_from(l, name, lc, seen)?;
+            }
+            if let Some(r) = j.rarg.as_deref() {
+                recursion_walk_from(r, name, rc, seen)?;
+            }
+            recursion_walk_expr(&j.quals, name, seen)
+        }
+        Some(Node::RangeSubselect(rs)) => {
+            match rs.subquery.as_deref().and_then(|q| q.node.as_ref()) {
+                Some(Node::SelectStmt(q)) => recursion_walk_select(q, name, ctx, seen),
+                _ => Ok(()),
+            }
+        }
+        _ => recursion_walk_expr(n, name, seen),
+    }
+}
+
 fn reference_location(sel: Option<&protobuf::SelectStmt>, name: &str) -> Option<u32> {
     let text = format!("{:?}", sel?);
     let at = text.find(&format!("relname: \"{name}\""))?;

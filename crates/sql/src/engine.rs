@@ -3796,6 +3796,10 @@ impl<K: TxnKv> Session<K> {
             Ok(n)
         })?;
         self.store_catalog(cat)?;
+        // PostgreSQL reports WITH NO DATA as CREATE TABLE AS, not as SELECT 0.
+        if skip {
+            return Ok(tag("CREATE TABLE AS"));
+        }
         Ok(tag(&format!("SELECT {count}")))
     }
 

@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use basalt_common::types::{Value, cast::cast as cast_value};
+use basalt_common::types::{DataType, Value, cast::cast as cast_value};
 use basalt_func::{EvalContext, call_table_function, new_accumulator};
 use basalt_storage::{Direction, KeyRange};
 use basalt_txn::{Transaction, TxnScan};
@@ -1508,6 +1508,24 @@ fn window(rows: Vec<Row>, calls: &[WindowCall], cx: &mut Cx<'_>) -> Result<Vec<R
         .collect())
 }
 
+/// A RANGE key converted to the type its offset is added in (see `frame_bounds`); borrowed
+/// when it already has that type.
+fn range_widen<'a>(
+    x: &'a Value,
+    wide: Option<&DataType>,
+    types: &basalt_common::types::TypeContext,
+) -> Result<std::borrow::Cow<'a, Value>, SqlError> {
+    Ok(match wide {
+        Some(t) if x.data_type().as_ref() != Some(t) => std::borrow::Cow::Owned(cast_value(
+            x,
+            t,
+            basalt_common::types::CastContext::Explicit,
+            types,
+        )?),
+        _ => std::borrow::Cow::Borrowed(x),
+    })
+}
+
 fn frame_offset(e: &Expr, cx: &mut Cx<'_>) -> Result<usize, SqlError> {
     match eval(e, &[], cx)? {
         Value::Int2(v) if v >= 0 => Ok(v as usize),
@@ -1556,37 +1574,100 @@ fn frame_bounds(
                 return Ok(if start { peers_start(j) } else { peers_end(j) });
             }
             let off = eval(e, &[], cx)?;
-            let off = match v.data_type() {
-                Some(t) => cast_value(
-                    &off,
-                    &t,
-                    basalt_common::types::CastContext::Implicit,
-                    &cx.func.types,
-                )?,
-                None => off,
+            if off.is_null() {
+                return Err(SqlError::new(
+                    "22004",
+                    if start {
+                        "frame starting offset must not be null"
+                    } else {
+                        "frame ending offset must not be null"
+                    },
+                ));
+            }
+            let negative = match &off {
+                Value::Interval(_) => {
+                    off < Value::Interval(basalt_common::types::interval::Interval::new(0, 0, 0))
+                }
+                other => matches!(
+                    other.partial_cmp(&cast_value(
+                        &Value::Int4(0),
+                        &other.data_type().unwrap_or(DataType::Int4),
+                        basalt_common::types::CastContext::Explicit,
+                        &cx.func.types,
+                    )?),
+                    Some(std::cmp::Ordering::Less)
+                ),
+            };
+            if negative {
+                return Err(SqlError::new(
+                    "22013",
+                    "invalid preceding or following size in window function",
+                ));
+            }
+            // PostgreSQL's in_range support functions compare in a type wide enough for both
+            // the key and the (binder-coerced) offset: integers without overflow, real as
+            // double, a date as a timestamp.
+            let wide = match v.data_type() {
+                Some(DataType::Int2 | DataType::Int4 | DataType::Int8) => {
+                    Some(DataType::Numeric(None))
+                }
+                Some(DataType::Float4) => Some(DataType::Float8),
+                Some(DataType::Date) => Some(DataType::Timestamp(None)),
+                t => t,
+            };
+            let types = &cx.func.types;
+            let off = match &wide {
+                Some(t @ (DataType::Numeric(_) | DataType::Float8)) => {
+                    cast_value(&off, t, basalt_common::types::CastContext::Implicit, types)?
+                }
+                _ => off,
             };
             let sub = preceding != key.desc;
-            let bound = basalt_common::types::arith(
-                if sub {
-                    basalt_common::types::ArithOp::Sub
-                } else {
-                    basalt_common::types::ArithOp::Add
-                },
-                &v,
-                &off,
-            )?;
+            let base = range_widen(&v, wide.as_ref(), types)?;
+            let bound = if matches!(off, Value::Interval(_)) && !matches!(v, Value::Interval(_)) {
+                let lt = base.data_type().unwrap_or(DataType::Interval);
+                let Some(r) = basalt_func::resolve_operator(
+                    if sub { "-" } else { "+" },
+                    Some(&lt),
+                    &DataType::Interval,
+                ) else {
+                    return Err(SqlError::new(
+                        "42883",
+                        format!("operator does not exist: {} + interval", lt.format_type()),
+                    ));
+                };
+                basalt_func::call(r.func, &[base.into_owned(), off], &cx.func)?
+            } else {
+                basalt_common::types::arith(
+                    if sub {
+                        basalt_common::types::ArithOp::Sub
+                    } else {
+                        basalt_common::types::ArithOp::Add
+                    },
+                    base.as_ref(),
+                    &off,
+                )?
+            };
             // In sort order: start = first row not before the bound, end = first row after it.
             let before = |x: &Value| if key.desc { x > &bound } else { x < &bound };
             let after = |x: &Value| if key.desc { x < &bound } else { x > &bound };
+            // NULL keys sort together at one end (NULLS FIRST or LAST): skip them.
             let mut i = 0;
-            if start {
-                while i < n && part[i].1.first().is_some_and(|x| !x.is_null() && before(x)) {
-                    i += 1;
+            while i < n && part[i].1.first().is_none_or(Value::is_null) {
+                i += 1;
+            }
+            while i < n {
+                let inside = match part[i].1.first() {
+                    Some(x) if !x.is_null() => {
+                        let x = range_widen(x, wide.as_ref(), types)?;
+                        if start { before(&x) } else { !after(&x) }
+                    }
+                    _ => false,
+                };
+                if !inside {
+                    break;
                 }
-            } else {
-                while i < n && part[i].1.first().is_some_and(|x| !x.is_null() && !after(x)) {
-                    i += 1;
-                }
+                i += 1;
             }
             Ok(i)
         };

@@ -16,6 +16,10 @@
 //! enumerations by their canonical name, `DateStyle` as `ISO, MDY`, time zones by their
 //! canonical spelling, `search_path` with identifiers quoted as needed.
 //!
+//! The planner-method parameters (`enable_seqscan`, `enable_hashjoin`, ..., `geqo`) exist so that
+//! scripts written for PostgreSQL can set and show them; like PostgreSQL's they never change a
+//! query's result, and Basalt's optimizer does not consult them.
+//!
 //! Names containing a dot (`myapp.user_id`) are custom parameters, stored as strings, as
 //! PostgreSQL allows.
 
@@ -254,6 +258,186 @@ static DEFS: &[Def] = &[
         description: "Sets the default read-only status of new transactions.",
     },
     Def {
+        name: "enable_async_append",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of async append plans.",
+    },
+    Def {
+        name: "enable_bitmapscan",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of bitmap-scan plans.",
+    },
+    Def {
+        name: "enable_gathermerge",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of gather merge plans.",
+    },
+    Def {
+        name: "enable_hashagg",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of hashed aggregation plans.",
+    },
+    Def {
+        name: "enable_hashjoin",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of hash join plans.",
+    },
+    Def {
+        name: "enable_incremental_sort",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of incremental sort steps.",
+    },
+    Def {
+        name: "enable_indexonlyscan",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of index-only-scan plans.",
+    },
+    Def {
+        name: "enable_indexscan",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of index-scan plans.",
+    },
+    Def {
+        name: "enable_material",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of materialization.",
+    },
+    Def {
+        name: "enable_memoize",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of memoization.",
+    },
+    Def {
+        name: "enable_mergejoin",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of merge join plans.",
+    },
+    Def {
+        name: "enable_nestloop",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of nested-loop join plans.",
+    },
+    Def {
+        name: "enable_parallel_append",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of parallel append plans.",
+    },
+    Def {
+        name: "enable_parallel_hash",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of parallel hash plans.",
+    },
+    Def {
+        name: "enable_partition_pruning",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables plan-time and execution-time partition pruning.",
+    },
+    Def {
+        name: "enable_partitionwise_aggregate",
+        kind: Kind::Bool,
+        default: Value::Bool(false),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables partitionwise aggregation and grouping.",
+    },
+    Def {
+        name: "enable_partitionwise_join",
+        kind: Kind::Bool,
+        default: Value::Bool(false),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables partitionwise join.",
+    },
+    Def {
+        name: "enable_seqscan",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of sequential-scan plans.",
+    },
+    Def {
+        name: "enable_sort",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of explicit sort steps.",
+    },
+    Def {
+        name: "enable_tidscan",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables the planner's use of TID scan plans.",
+    },
+    Def {
         name: "extra_float_digits",
         kind: Kind::Int {
             min: -15,
@@ -265,6 +449,28 @@ static DEFS: &[Def] = &[
         list: false,
         no_reset_all: false,
         description: "Sets the number of digits displayed for floating-point values.",
+    },
+    Def {
+        name: "geqo",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Enables genetic query optimization.",
+    },
+    Def {
+        name: "geqo_threshold",
+        kind: Kind::Int {
+            min: 2,
+            max: I32_MAX,
+            ms: false,
+        },
+        default: Value::Int(12),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Sets the threshold of FROM items beyond which GEQO is used.",
     },
     Def {
         name: "idle_in_transaction_session_timeout",
@@ -451,23 +657,45 @@ params! {
     DEFAULT_TRANSACTION_DEFERRABLE = 5, "default_transaction_deferrable";
     DEFAULT_TRANSACTION_ISOLATION = 6, "default_transaction_isolation";
     DEFAULT_TRANSACTION_READ_ONLY = 7, "default_transaction_read_only";
-    EXTRA_FLOAT_DIGITS = 8, "extra_float_digits";
-    IDLE_IN_TRANSACTION_SESSION_TIMEOUT = 9, "idle_in_transaction_session_timeout";
-    INTEGER_DATETIMES = 10, "integer_datetimes";
-    INTERVAL_STYLE = 11, "IntervalStyle";
-    LOCK_TIMEOUT = 12, "lock_timeout";
-    MAX_IDENTIFIER_LENGTH = 13, "max_identifier_length";
-    SEARCH_PATH = 14, "search_path";
-    SERVER_ENCODING = 15, "server_encoding";
-    SERVER_VERSION = 16, "server_version";
-    SERVER_VERSION_NUM = 17, "server_version_num";
-    STANDARD_CONFORMING_STRINGS = 18, "standard_conforming_strings";
-    STATEMENT_TIMEOUT = 19, "statement_timeout";
-    SYNCHRONOUS_COMMIT = 20, "synchronous_commit";
-    TIME_ZONE = 21, "TimeZone";
-    TRANSACTION_DEFERRABLE = 22, "transaction_deferrable";
-    TRANSACTION_ISOLATION = 23, "transaction_isolation";
-    TRANSACTION_READ_ONLY = 24, "transaction_read_only";
+    ENABLE_ASYNC_APPEND = 8, "enable_async_append";
+    ENABLE_BITMAPSCAN = 9, "enable_bitmapscan";
+    ENABLE_GATHERMERGE = 10, "enable_gathermerge";
+    ENABLE_HASHAGG = 11, "enable_hashagg";
+    ENABLE_HASHJOIN = 12, "enable_hashjoin";
+    ENABLE_INCREMENTAL_SORT = 13, "enable_incremental_sort";
+    ENABLE_INDEXONLYSCAN = 14, "enable_indexonlyscan";
+    ENABLE_INDEXSCAN = 15, "enable_indexscan";
+    ENABLE_MATERIAL = 16, "enable_material";
+    ENABLE_MEMOIZE = 17, "enable_memoize";
+    ENABLE_MERGEJOIN = 18, "enable_mergejoin";
+    ENABLE_NESTLOOP = 19, "enable_nestloop";
+    ENABLE_PARALLEL_APPEND = 20, "enable_parallel_append";
+    ENABLE_PARALLEL_HASH = 21, "enable_parallel_hash";
+    ENABLE_PARTITION_PRUNING = 22, "enable_partition_pruning";
+    ENABLE_PARTITIONWISE_AGGREGATE = 23, "enable_partitionwise_aggregate";
+    ENABLE_PARTITIONWISE_JOIN = 24, "enable_partitionwise_join";
+    ENABLE_SEQSCAN = 25, "enable_seqscan";
+    ENABLE_SORT = 26, "enable_sort";
+    ENABLE_TIDSCAN = 27, "enable_tidscan";
+    EXTRA_FLOAT_DIGITS = 28, "extra_float_digits";
+    GEQO = 29, "geqo";
+    GEQO_THRESHOLD = 30, "geqo_threshold";
+    IDLE_IN_TRANSACTION_SESSION_TIMEOUT = 31, "idle_in_transaction_session_timeout";
+    INTEGER_DATETIMES = 32, "integer_datetimes";
+    INTERVAL_STYLE = 33, "IntervalStyle";
+    LOCK_TIMEOUT = 34, "lock_timeout";
+    MAX_IDENTIFIER_LENGTH = 35, "max_identifier_length";
+    SEARCH_PATH = 36, "search_path";
+    SERVER_ENCODING = 37, "server_encoding";
+    SERVER_VERSION = 38, "server_version";
+    SERVER_VERSION_NUM = 39, "server_version_num";
+    STANDARD_CONFORMING_STRINGS = 40, "standard_conforming_strings";
+    STATEMENT_TIMEOUT = 41, "statement_timeout";
+    SYNCHRONOUS_COMMIT = 42, "synchronous_commit";
+    TIME_ZONE = 43, "TimeZone";
+    TRANSACTION_DEFERRABLE = 44, "transaction_deferrable";
+    TRANSACTION_ISOLATION = 45, "transaction_isolation";
+    TRANSACTION_READ_ONLY = 46, "transaction_read_only";
 }
 
 impl Param {

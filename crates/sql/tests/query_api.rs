@@ -86,3 +86,20 @@ fn regclass_parameters() {
         .unwrap_err();
     assert_eq!(e.code().code(), "42P01");
 }
+
+/// PostgreSQL's command tags for CREATE TABLE AS: `SELECT n`, but `CREATE TABLE AS` for
+/// WITH NO DATA (pgregress select_into.sql).
+#[test]
+fn create_table_as_tags() {
+    let mut s = Session::new(LocalKv::memory());
+    s.execute("CREATE TABLE b (i int)").unwrap();
+    s.execute("INSERT INTO b VALUES (1), (2)").unwrap();
+    let r = s.query("CREATE TABLE c1 AS SELECT * FROM b", &[]).unwrap();
+    assert_eq!(r.tag, "SELECT 2");
+    let r = s
+        .query("CREATE TABLE c2 (x) AS SELECT * FROM b WITH NO DATA", &[])
+        .unwrap();
+    assert_eq!(r.tag, "CREATE TABLE AS");
+    let r = s.query("SELECT * INTO c3 FROM b WHERE i > 1", &[]).unwrap();
+    assert_eq!(r.tag, "SELECT 1");
+}
