@@ -953,6 +953,31 @@ impl<K: TxnKv> Session<K> {
         search_path_oids(catalog, &self.settings, self.temp_schema.as_deref())
     }
 
+    /// [`Self::search_path_oids`], cached while the catalog version, `search_path` and the
+    /// temporary schema stay the same (not while this transaction writes the catalog: its
+    /// version number is not unique then).
+    fn search_path_arc(&mut self, catalog: &Catalog) -> Arc<[u32]> {
+        let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
+        if !written
+            && let Some((v, text, temp, oids)) = &self.search_path_cache
+            && *v == catalog.version
+            && text == self.settings.search_path_text()
+            && *temp == self.temp_schema
+        {
+            return oids.clone();
+        }
+        let oids: Arc<[u32]> = self.search_path_oids(catalog).into();
+        if !written {
+            self.search_path_cache = Some((
+                catalog.version,
+                self.settings.search_path_text().to_owned(),
+                self.temp_schema.clone(),
+                oids.clone(),
+            ));
+        }
+        oids
+    }
+
     /// The catalog of the current transaction's snapshot.
     pub(crate) fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError> {
         let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
@@ -1063,7 +1088,7 @@ impl<K: TxnKv> Session<K> {
         f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
     ) -> Result<R, SqlError> {
         let types = self.type_context();
-        let search_path: Arc<[u32]> = self.search_path_oids(catalog).into();
+        let search_path = self.search_path_arc(catalog);
         self.data_transaction()?;
         let func = EvalContext {
             transaction_start: types.now.unwrap_or(0),

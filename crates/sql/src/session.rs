@@ -219,6 +219,10 @@ pub struct Session<K: TxnKv> {
     /// The schema holding this session's temporary tables (`pg_temp_<id>`), once one was
     /// created; searched first and dropped when the session ends.
     pub(crate) temp_schema: Option<String>,
+    /// The search path's schema OIDs for an execution context, with what they were resolved
+    /// from (catalog version, `search_path` text, temporary schema): every statement needs
+    /// them, and resolving them parses the setting.
+    pub(crate) search_path_cache: Option<(u64, String, Option<String>, Arc<[u32]>)>,
 }
 
 impl<K: TxnKv> Session<K> {
@@ -252,6 +256,7 @@ impl<K: TxnKv> Session<K> {
             block: None,
             statement_started: false,
             temp_schema: None,
+            search_path_cache: None,
         }
     }
 
