@@ -594,7 +594,8 @@ fn background_loop(shared: Weak<Shared>, stop: Arc<(Mutex<bool>, Condvar)>) {
         let wal_bytes = s.wal_bytes_since_checkpoint.load(Ordering::Relaxed);
         if wal_bytes >= s.options.checkpoint_wal_bytes
             || s.store.active_bytes() >= s.options.checkpoint_memory_bytes
-            || s.store.run_count() >= mvcc::MAX_RUNS / 2
+            // Runs cost readers a search each: written out at the next tick.
+            || s.store.run_count() > 0
             || (wal_bytes > 0 && last_checkpoint.elapsed() >= s.options.checkpoint_interval)
         {
             last_checkpoint = Instant::now();
