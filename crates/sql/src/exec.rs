@@ -1465,11 +1465,17 @@ fn aggregate(
 
 fn window(rows: Vec<Row>, calls: &[WindowCall], cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
     let n = rows.len();
-    let mut results: Vec<Vec<Value>> = vec![Vec::with_capacity(calls.len()); n];
-    for call in calls {
-        // Sort row indexes by (partition, order).
-        let mut keyed = Vec::with_capacity(n);
-        for (i, r) in rows.iter().enumerate() {
+    let mut results: Vec<Vec<Value>> = vec![vec![Value::Null; calls.len()]; n];
+    // Windows run in PostgreSQL's order, each over the rows in the order the one before left
+    // them (re-sorted only when its keys are not a prefix of that order), so that peers, the
+    // frames of windows without ORDER BY and the output order are PostgreSQL's.
+    let order = pg_window_order(calls);
+    let mut current: Vec<usize> = (0..n).collect();
+    let mut current_keys: Vec<(&Expr, bool, bool)> = Vec::new();
+    for ci in order {
+        let call = &calls[ci];
+        let mut keys: Vec<Option<(Vec<Value>, Vec<Value>)>> = Vec::with_capacity(n);
+        for r in &rows {
             let mut p = Vec::with_capacity(call.partition_by.len());
             for e in &call.partition_by {
                 p.push(eval(e, r, cx)?);
@@ -1478,12 +1484,27 @@ fn window(rows: Vec<Row>, calls: &[WindowCall], cx: &mut Cx<'_>) -> Result<Vec<R
             for s in &call.order_by {
                 o.push(eval(&s.expr, r, cx)?);
             }
-            keyed.push((p, o, i));
+            keys.push(Some((p, o)));
         }
-        keyed.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| cmp_keys(&a.1, &b.1, &call.order_by))
-        });
+        let wanted = window_sort_keys(call);
+        if !current_keys.starts_with(&wanted) {
+            let cmp = |a: &usize, b: &usize| match (&keys[*a], &keys[*b]) {
+                (Some(x), Some(y)) => {
+                    x.0.cmp(&y.0)
+                        .then_with(|| cmp_keys(&x.1, &y.1, &call.order_by))
+                }
+                _ => std::cmp::Ordering::Equal,
+            };
+            current.sort_by(cmp);
+            current_keys = wanted;
+        }
+        let keyed: Vec<(Vec<Value>, Vec<Value>, usize)> = current
+            .iter()
+            .map(|&i| {
+                let (p, o) = keys[i].take().unwrap_or_default();
+                (p, o, i)
+            })
+            .collect();
         let mut start = 0;
         while start < n {
             let mut end = start + 1;
@@ -1493,19 +1514,69 @@ fn window(rows: Vec<Row>, calls: &[WindowCall], cx: &mut Cx<'_>) -> Result<Vec<R
             let part = &keyed[start..end];
             let vals = window_partition(call, part, &rows, cx)?;
             for (j, v) in vals.into_iter().enumerate() {
-                results[part[j].2].push(v);
+                results[part[j].2][ci] = v;
             }
             start = end;
         }
     }
-    Ok(rows
+    let mut slots: Vec<Option<Row>> = rows
         .into_iter()
         .zip(results)
         .map(|(mut r, extra)| {
             r.extend(extra);
-            r
+            Some(r)
         })
+        .collect();
+    Ok(current
+        .into_iter()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
         .collect())
+}
+
+/// A window's sort: its PARTITION BY keys (ascending), then its ORDER BY keys.
+fn window_sort_keys(c: &WindowCall) -> Vec<(&Expr, bool, bool)> {
+    c.partition_by
+        .iter()
+        .map(|e| (e, false, false))
+        .chain(c.order_by.iter().map(|k| (&k.expr, k.desc, k.nulls_first)))
+        .collect()
+}
+
+/// The order PostgreSQL's planner evaluates windows in (`select_active_windows` sorting by
+/// `common_prefix_cmp`): key by key, the key first referenced later comes first (its sort
+/// group reference is higher), descending before ascending, NULLS FIRST before LAST; a window
+/// whose keys extend another's comes before it. The last window's sort is the output order.
+fn pg_window_order(calls: &[WindowCall]) -> Vec<usize> {
+    let mut refs: Vec<&Expr> = Vec::new();
+    for c in calls {
+        for (e, _, _) in window_sort_keys(c) {
+            if !refs.contains(&e) {
+                refs.push(e);
+            }
+        }
+    }
+    let sig = |c: &WindowCall| -> Vec<(usize, bool, bool)> {
+        window_sort_keys(c)
+            .into_iter()
+            .map(|(e, d, nf)| (refs.iter().position(|r| *r == e).unwrap_or(0), d, nf))
+            .collect()
+    };
+    let sigs: Vec<Vec<(usize, bool, bool)>> = calls.iter().map(sig).collect();
+    let mut order: Vec<usize> = (0..calls.len()).collect();
+    order.sort_by(|&a, &b| {
+        use std::cmp::Ordering;
+        for (x, y) in sigs[a].iter().zip(&sigs[b]) {
+            let o =
+                y.0.cmp(&x.0)
+                    .then_with(|| y.1.cmp(&x.1))
+                    .then_with(|| y.2.cmp(&x.2));
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        sigs[b].len().cmp(&sigs[a].len())
+    });
+    order
 }
 
 /// A RANGE key converted to the type its offset is added in (see `frame_bounds`); borrowed

@@ -222,8 +222,12 @@ pub struct Session<K: TxnKv> {
     /// The search path's schema OIDs for an execution context, with what they were resolved
     /// from (catalog version, `search_path` text, temporary schema): every statement needs
     /// them, and resolving them parses the setting.
-    pub(crate) search_path_cache: Option<(u64, String, Option<String>, Arc<[u32]>)>,
+    pub(crate) search_path_cache: Option<SearchPathCache>,
 }
+
+/// What [`Session::search_path_cache`] holds: catalog version, `search_path` text, temporary
+/// schema, and the schema OIDs they resolve to.
+pub(crate) type SearchPathCache = (u64, String, Option<String>, Arc<[u32]>);
 
 impl<K: TxnKv> Session<K> {
     /// A session with its own parse cache.
