@@ -6786,6 +6786,22 @@ pub fn column_name(n: &protobuf::Node) -> String {
     column_name_strength(n).map_or_else(|| "?column?".into(), |(name, _)| name)
 }
 
+/// The name (and strength) of a SELECT's first output column, as a scalar subquery's
+/// column is named.
+fn first_output_name(sel: &protobuf::SelectStmt) -> Option<(String, u8)> {
+    if !sel.values_lists.is_empty() {
+        return Some(("column1".into(), 2));
+    }
+    if sel.op > 1 {
+        return sel.larg.as_deref().and_then(first_output_name);
+    }
+    sel.target_list.first().and_then(|t| match t.node.as_ref() {
+        Some(Node::ResTarget(rt)) if !rt.name.is_empty() => Some((rt.name.clone(), 2)),
+        Some(Node::ResTarget(rt)) => rt.val.as_deref().and_then(column_name_strength),
+        _ => None,
+    })
+}
+
 /// The name PostgreSQL would give an output column and how strong the choice is (its
 /// `FigureColname`): 2 for real names (columns, functions), 1 for fallbacks (a cast's type
 /// name, `case`) that an enclosing cast or CASE may override.
@@ -6817,16 +6833,10 @@ fn column_name_strength(n: &protobuf::Node) -> Option<(String, u8)> {
         Some(Node::SubLink(s)) => match s.sub_link_type {
             1 => strong("exists"),
             7 => strong("array"),
+            // The subquery's first output column's name (PostgreSQL reads it from the
+            // analyzed query: `column1` for VALUES, the left-most arm's of a set operation).
             5 => s.subselect.as_deref().and_then(|q| match q.node.as_ref() {
-                Some(Node::SelectStmt(sel)) => {
-                    sel.target_list.first().and_then(|t| match t.node.as_ref() {
-                        Some(Node::ResTarget(rt)) if !rt.name.is_empty() => strong(&rt.name),
-                        Some(Node::ResTarget(rt)) => {
-                            rt.val.as_deref().and_then(column_name_strength)
-                        }
-                        _ => None,
-                    })
-                }
+                Some(Node::SelectStmt(sel)) => first_output_name(sel),
                 _ => None,
             }),
             _ => None,
