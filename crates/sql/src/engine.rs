@@ -2840,8 +2840,8 @@ impl<K: TxnKv> Session<K> {
                     i += 1;
                     continue;
                 }
-                // SET a[i][j] = v: the array with one element replaced; several such
-                // assignments to one column apply in turn.
+                // SET a[i][j] = v: the array with one element (or a one-dimension slice)
+                // replaced; several such assignments to one column apply in turn.
                 let c = &table.columns[col];
                 let DataType::Array(elem) = &c.ty else {
                     return Err(err(
@@ -2853,78 +2853,23 @@ impl<K: TxnKv> Session<K> {
                     )
                     .at(crate::binder::pos(rt.location)));
                 };
-                let mut args = vec![Expr::Column(col)];
-                if let Some(k) = sets.iter().position(|(x, _)| *x == col) {
-                    args[0] = sets.remove(k).1;
-                }
-                // SET a[lo:hi] = array (one dimension): the slice replaced.
-                if let [ind] = rt.indirection.as_slice()
-                    && let Some(Node::AIndices(ix)) = ind.node.as_ref()
-                    && ix.is_slice
-                {
-                    let value = if is_default {
-                        Expr::Const(Value::Null)
-                    } else {
-                        let (e, t) = b.bind_scalar(val, scope, "UPDATE")?;
-                        b.coerce(e, &t, &c.ty, CastContext::Assignment)?
-                    };
-                    args.push(value);
-                    for bound in [ix.lidx.as_deref(), ix.uidx.as_deref()] {
-                        args.push(match bound {
-                            Some(u) => {
-                                let (e, t) = b.bind_scalar(u, scope, "UPDATE")?;
-                                b.coerce(e, &t, &DataType::Int4, CastContext::Assignment)?
-                            }
-                            None => Expr::Const(Value::Null),
-                        });
-                    }
-                    sets.push((
-                        col,
-                        Expr::Func {
-                            func: basalt_func::Func::String(
-                                basalt_func::string::StringFunc::ArraySliceAssign(elem.oid()),
-                            ),
-                            args,
-                            strict: false,
-                        },
-                    ));
-                    i += 1;
-                    continue;
-                }
+                let base = match sets.iter().position(|(x, _)| *x == col) {
+                    Some(k) => sets.remove(k).1,
+                    None => Expr::Column(col),
+                };
                 let value = if is_default {
                     Expr::Const(Value::Null)
                 } else {
                     let (e, t) = b.bind_scalar(val, scope, "UPDATE")?;
-                    b.coerce(e, &t, elem, CastContext::Assignment)?
+                    let to = if array_slice_target(&rt.indirection) {
+                        &c.ty
+                    } else {
+                        &**elem
+                    };
+                    b.coerce(e, &t, to, CastContext::Assignment)?
                 };
-                args.push(value);
-                for ind in &rt.indirection {
-                    match ind.node.as_ref() {
-                        Some(Node::AIndices(ix)) if !ix.is_slice => {
-                            let Some(u) = ix.uidx.as_deref() else {
-                                return Err(err("42601", "bad subscript"));
-                            };
-                            let (e, t) = b.bind_scalar(u, scope, "UPDATE")?;
-                            args.push(b.coerce(e, &t, &DataType::Int4, CastContext::Assignment)?);
-                        }
-                        _ => {
-                            return Err(err(
-                                "0A000",
-                                "feature not supported: assignment to array slices or fields",
-                            ));
-                        }
-                    }
-                }
-                sets.push((
-                    col,
-                    Expr::Func {
-                        func: basalt_func::Func::String(
-                            basalt_func::string::StringFunc::ArrayAssign(elem.oid()),
-                        ),
-                        args,
-                        strict: false,
-                    },
-                ));
+                let e = array_assign(b, base, elem, &rt.indirection, value, scope, "UPDATE")?;
+                sets.push((col, e));
                 i += 1;
                 continue;
             }
@@ -4293,6 +4238,70 @@ fn plan_cacheable(text: &str) -> bool {
             text.windows(w.len())
                 .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
         })
+}
+
+/// Whether subscripts assign a slice (`a[l:u] = array`, one dimension) rather than an
+/// element.
+fn array_slice_target(indirection: &[protobuf::Node]) -> bool {
+    matches!(indirection, [ind] if matches!(ind.node.as_ref(), Some(Node::AIndices(ix)) if ix.is_slice))
+}
+
+/// `base` (an array of `elem`) with the element or one-dimension slice that `indirection`
+/// names replaced by `value` (already of `elem`, or of the array type for a slice).
+fn array_assign(
+    b: &mut Binder<'_>,
+    base: Expr,
+    elem: &DataType,
+    indirection: &[protobuf::Node],
+    value: Expr,
+    scope: &Scope,
+    context: &'static str,
+) -> Result<Expr, SqlError> {
+    let mut args = vec![base, value];
+    if array_slice_target(indirection) {
+        if let [ind] = indirection
+            && let Some(Node::AIndices(ix)) = ind.node.as_ref()
+        {
+            for bound in [ix.lidx.as_deref(), ix.uidx.as_deref()] {
+                args.push(match bound {
+                    Some(u) => {
+                        let (e, t) = b.bind_scalar(u, scope, context)?;
+                        b.coerce(e, &t, &DataType::Int4, CastContext::Assignment)?
+                    }
+                    None => Expr::Const(Value::Null),
+                });
+            }
+        }
+        return Ok(Expr::Func {
+            func: basalt_func::Func::String(basalt_func::string::StringFunc::ArraySliceAssign(
+                elem.oid(),
+            )),
+            args,
+            strict: false,
+        });
+    }
+    for ind in indirection {
+        match ind.node.as_ref() {
+            Some(Node::AIndices(ix)) if !ix.is_slice => {
+                let Some(u) = ix.uidx.as_deref() else {
+                    return Err(err("42601", "bad subscript"));
+                };
+                let (e, t) = b.bind_scalar(u, scope, context)?;
+                args.push(b.coerce(e, &t, &DataType::Int4, CastContext::Assignment)?);
+            }
+            _ => {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: assignment to array slices or fields",
+                ));
+            }
+        }
+    }
+    Ok(Expr::Func {
+        func: basalt_func::Func::String(basalt_func::string::StringFunc::ArrayAssign(elem.oid())),
+        args,
+        strict: false,
+    })
 }
 
 /// The composite type of a column of type `ty` and the index of its field `field`, for an
