@@ -2028,6 +2028,8 @@ impl<K: TxnKv> Session<K> {
         let mut cols: Vec<usize> = Vec::new();
         // Per target: the field of a composite column it sets (`INSERT INTO t (p.x, ...)`).
         let mut fields: Vec<Option<usize>> = Vec::new();
+        // Per target: the array subscripts it sets (`INSERT INTO t (a[1], ...)`).
+        let mut elems: Vec<Option<Vec<protobuf::Node>>> = Vec::new();
         if s.cols.is_empty() {
             cols = (0..table.columns.len()).collect();
         } else {
@@ -2045,6 +2047,41 @@ impl<K: TxnKv> Session<K> {
                     )
                     .at(crate::binder::pos(rt.location))
                 })?;
+                if !rt.indirection.is_empty()
+                    && rt
+                        .indirection
+                        .iter()
+                        .all(|n| matches!(n.node.as_ref(), Some(Node::AIndices(_))))
+                {
+                    if cols
+                        .iter()
+                        .zip(&fields)
+                        .zip(&elems)
+                        .any(|((c, f), e)| *c == i && f.is_none() && e.is_none())
+                    {
+                        return Err(err(
+                            "42701",
+                            format!("column \"{}\" specified more than once", rt.name),
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    }
+                    let ty = &table.columns[i].ty;
+                    if !matches!(ty, DataType::Array(_)) {
+                        return Err(err(
+                            "42804",
+                            format!(
+                                "cannot subscript type {} because it does not support subscripting",
+                                ty.format_type()
+                            ),
+                        )
+                        .at(crate::binder::pos(rt.location)));
+                    }
+                    cols.push(i);
+                    fields.resize(cols.len(), None);
+                    elems.resize(cols.len() - 1, None);
+                    elems.push(Some(rt.indirection.clone()));
+                    continue;
+                }
                 if !rt.indirection.is_empty() {
                     let ty = &table.columns[i].ty;
                     let (Some(Node::String(f)), 1) =
@@ -2074,6 +2111,7 @@ impl<K: TxnKv> Session<K> {
                     cols.push(i);
                     fields.resize(cols.len() - 1, None);
                     fields.push(Some(k));
+                    elems.resize(cols.len(), None);
                     continue;
                 }
                 if cols.contains(&i) {
@@ -2086,10 +2124,12 @@ impl<K: TxnKv> Session<K> {
                 cols.push(i);
                 fields.resize(cols.len() - 1, None);
                 fields.push(None);
+                elems.resize(cols.len(), None);
             }
         }
         fields.resize(cols.len(), None);
-        let subfields = fields.iter().any(Option::is_some);
+        elems.resize(cols.len(), None);
+        let subfields = fields.iter().any(Option::is_some) || elems.iter().any(Option::is_some);
         let overriding = s.r#override;
         let source = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
             None => InsertSource::DefaultValues,
@@ -2144,7 +2184,7 @@ impl<K: TxnKv> Session<K> {
                     let mut row = Vec::new();
                     for (i, item) in list.items.iter().enumerate() {
                         if let Some(Node::SetToDefault(_)) = item.node.as_ref() {
-                            if fields[i].is_some() {
+                            if fields[i].is_some() || elems[i].is_some() {
                                 return Err(err("0A000", "cannot set a subfield to DEFAULT"));
                             }
                             row.push(None);
@@ -2152,8 +2192,11 @@ impl<K: TxnKv> Session<K> {
                         }
                         let (e, t) = b.bind_scalar(item, &empty, "VALUES")?;
                         let col = &table.columns[cols[i]];
-                        let target_ty = match (fields[i], col.ty.record()) {
-                            (Some(k), Some(rec)) => rec.fields[k].1.clone(),
+                        let target_ty = match (fields[i], col.ty.record(), &elems[i], &col.ty) {
+                            (Some(k), Some(rec), _, _) => rec.fields[k].1.clone(),
+                            (_, _, Some(ind), DataType::Array(e)) if !array_slice_target(ind) => {
+                                (**e).clone()
+                            }
                             _ => col.ty.clone(),
                         };
                         let e = b
@@ -2201,12 +2244,19 @@ impl<K: TxnKv> Session<K> {
                         let mut out: Vec<Option<Expr>> = vec![None; merged_cols.len()];
                         for (i, e) in std::mem::take(row).into_iter().enumerate() {
                             let at = merged_cols.iter().position(|c| *c == cols[i]).unwrap_or(0);
-                            match (fields[i], table.columns[cols[i]].ty.record(), e) {
-                                (Some(k), Some(rec), Some(v)) => {
+                            let col_ty = &table.columns[cols[i]].ty;
+                            match (fields[i], col_ty.record(), &elems[i], col_ty, e) {
+                                (Some(k), Some(rec), _, _, Some(v)) => {
                                     let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
                                     out[at] = Some(record_with_field(base, rec, k, v));
                                 }
-                                (_, _, e) => out[at] = e,
+                                (_, _, Some(ind), DataType::Array(elem), Some(v)) => {
+                                    let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
+                                    out[at] = Some(array_assign(
+                                        &mut b, base, elem, ind, v, &empty, "INSERT",
+                                    )?);
+                                }
+                                (_, _, _, _, e) => out[at] = e,
                             }
                         }
                         *row = out;
@@ -2235,10 +2285,17 @@ impl<K: TxnKv> Session<K> {
                 let target: Vec<DataType> = cols
                     .iter()
                     .zip(&fields)
+                    .zip(&elems)
                     .take(q.types.len())
-                    .map(|(c, f)| match (f, table.columns[*c].ty.record()) {
-                        (Some(k), Some(rec)) => rec.fields[*k].1.clone(),
-                        _ => table.columns[*c].ty.clone(),
+                    .map(|((c, f), el)| {
+                        let ty = &table.columns[*c].ty;
+                        match (f, ty.record(), el, ty) {
+                            (Some(k), Some(rec), _, _) => rec.fields[*k].1.clone(),
+                            (_, _, Some(ind), DataType::Array(e)) if !array_slice_target(ind) => {
+                                (**e).clone()
+                            }
+                            _ => ty.clone(),
+                        }
                     })
                     .collect();
                 let mut exprs = Vec::new();
@@ -2287,10 +2344,23 @@ impl<K: TxnKv> Session<K> {
                     let mut out: Vec<Option<Expr>> = vec![None; merged_cols.len()];
                     for (i, e) in exprs.into_iter().enumerate() {
                         let at = merged_cols.iter().position(|c| *c == cols[i]).unwrap_or(0);
-                        out[at] = Some(match (fields[i], table.columns[cols[i]].ty.record()) {
-                            (Some(k), Some(rec)) => {
+                        let col_ty = &table.columns[cols[i]].ty;
+                        out[at] = Some(match (fields[i], col_ty.record(), &elems[i], col_ty) {
+                            (Some(k), Some(rec), _, _) => {
                                 let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
                                 record_with_field(base, rec, k, e)
+                            }
+                            (_, _, Some(ind), DataType::Array(elem)) => {
+                                let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
+                                array_assign(
+                                    &mut b,
+                                    base,
+                                    elem,
+                                    ind,
+                                    e,
+                                    &Scope::default(),
+                                    "INSERT",
+                                )?
                             }
                             _ => e,
                         });
