@@ -1636,6 +1636,55 @@ impl<'a> Binder<'a> {
                 on_cols.push(Expr::Column(idx));
             }
         }
+        // PostgreSQL computes volatile select-list items (nextval, random) after ORDER BY and
+        // LIMIT when the sort does not need them (make_sort_input_target): they run for the
+        // rows returned only, in output order. Such an item is replaced by NULL below the
+        // sort, with the input columns it reads carried along, and computed above the limit.
+        let mut postponed: Vec<(usize, Expr)> = Vec::new();
+        if distinct_on.is_none() && !sort_keys.is_empty() {
+            for (i, e) in exprs.iter().enumerate().take(visible) {
+                let simple = !e.any(&|x| {
+                    matches!(
+                        x,
+                        Expr::Outer { .. }
+                            | Expr::Subquery(_)
+                            | Expr::Agg(_)
+                            | Expr::Window(_)
+                            | Expr::Grouping(..)
+                            | Expr::Srf(_)
+                            | Expr::SqlFunc(_)
+                            | Expr::TableRow(_)
+                    )
+                });
+                let sorted_on = sort_keys
+                    .iter()
+                    .any(|k| k.expr.any(&|x| matches!(x, Expr::Column(c) if *c == i)));
+                if simple && !sorted_on && crate::optimizer::volatile(e) {
+                    postponed.push((i, e.clone()));
+                }
+            }
+        }
+        for (i, e) in &mut postponed {
+            let original = std::mem::replace(e, Expr::Const(Value::Null));
+            let mut carried: Vec<(usize, usize)> = Vec::new();
+            *e = original.rewrite(&mut |x| {
+                Ok(match x {
+                    Expr::Column(c) => {
+                        let at = match carried.iter().find(|(from, _)| *from == c) {
+                            Some((_, at)) => *at,
+                            None => {
+                                exprs.push(Expr::Column(c));
+                                carried.push((c, exprs.len() - 1));
+                                exprs.len() - 1
+                            }
+                        };
+                        Expr::Column(at)
+                    }
+                    x => x,
+                })
+            })?;
+            exprs[*i] = Expr::Const(Value::Null);
+        }
         let width = exprs.len();
         plan = Plan::Project {
             input: Box::new(plan),
@@ -1709,10 +1758,15 @@ impl<'a> Binder<'a> {
             }
         }
         plan = self.bind_limit(plan, s, Some(&scope))?;
-        if width != visible {
+        if width != visible || !postponed.is_empty() {
             plan = Plan::Project {
                 input: Box::new(plan),
-                exprs: (0..visible).map(Expr::Column).collect(),
+                exprs: (0..visible)
+                    .map(|j| match postponed.iter().find(|(i, _)| *i == j) {
+                        Some((_, e)) => e.clone(),
+                        None => Expr::Column(j),
+                    })
+                    .collect(),
             };
         }
         Ok(Query { plan, names, types })

@@ -385,7 +385,7 @@ fn semi_join_of(p: &Expr, lw: usize) -> Option<SemiJoin> {
 }
 
 /// Whether an expression calls something volatile (so evaluating it twice may differ).
-fn volatile(e: &Expr) -> bool {
+pub(crate) fn volatile(e: &Expr) -> bool {
     use basalt_func::Func;
     e.any(&|x| match x {
         Expr::Sequence(..) => true,
