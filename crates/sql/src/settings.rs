@@ -142,14 +142,24 @@ enum StrCheck {
     TimeZone,
 }
 
+/// The unit of an integer parameter (values may be written with units of its kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IntUnit {
+    None,
+    /// Milliseconds (`1s`, `5min`).
+    Ms,
+    /// Kilobytes (`64MB`, `1GB`).
+    Kb,
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Kind {
     Bool,
-    /// An integer in `min..=max`, in milliseconds when `ms`.
+    /// An integer in `min..=max`, of `unit`.
     Int {
         min: i64,
         max: i64,
-        ms: bool,
+        unit: IntUnit,
     },
     Enum(&'static [EnumOption]),
     Str(StrCheck),
@@ -442,7 +452,7 @@ static DEFS: &[Def] = &[
         kind: Kind::Int {
             min: -15,
             max: 3,
-            ms: false,
+            unit: IntUnit::None,
         },
         default: Value::Int(1),
         read_only: false,
@@ -464,7 +474,7 @@ static DEFS: &[Def] = &[
         kind: Kind::Int {
             min: 2,
             max: I32_MAX,
-            ms: false,
+            unit: IntUnit::None,
         },
         default: Value::Int(12),
         read_only: false,
@@ -477,7 +487,7 @@ static DEFS: &[Def] = &[
         kind: Kind::Int {
             min: 0,
             max: I32_MAX,
-            ms: true,
+            unit: IntUnit::Ms,
         },
         default: Value::Int(0),
         read_only: false,
@@ -508,7 +518,7 @@ static DEFS: &[Def] = &[
         kind: Kind::Int {
             min: 0,
             max: I32_MAX,
-            ms: true,
+            unit: IntUnit::Ms,
         },
         default: Value::Int(0),
         read_only: false,
@@ -521,7 +531,7 @@ static DEFS: &[Def] = &[
         kind: Kind::Int {
             min: 63,
             max: 63,
-            ms: false,
+            unit: IntUnit::None,
         },
         default: Value::Int(63),
         read_only: true,
@@ -579,7 +589,7 @@ static DEFS: &[Def] = &[
         kind: Kind::Int {
             min: 0,
             max: I32_MAX,
-            ms: true,
+            unit: IntUnit::Ms,
         },
         default: Value::Int(0),
         read_only: false,
@@ -631,6 +641,19 @@ static DEFS: &[Def] = &[
         list: false,
         no_reset_all: true,
         description: "Sets the current transaction's read-only status.",
+    },
+    Def {
+        name: "work_mem",
+        kind: Kind::Int {
+            min: 64,
+            max: I32_MAX,
+            unit: IntUnit::Kb,
+        },
+        default: Value::Int(4096),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Sets the maximum memory to be used for query workspaces.",
     },
 ];
 
@@ -696,6 +719,7 @@ params! {
     TRANSACTION_DEFERRABLE = 44, "transaction_deferrable";
     TRANSACTION_ISOLATION = 45, "transaction_isolation";
     TRANSACTION_READ_ONLY = 46, "transaction_read_only";
+    WORK_MEM = 47, "work_mem";
 }
 
 impl Param {
@@ -877,7 +901,18 @@ impl Settings {
         let def = param.def();
         match (&self.current.builtin[param.0].0, def.kind) {
             (Value::Bool(b), _) => if *b { "on" } else { "off" }.to_string(),
-            (Value::Int(v), Kind::Int { ms: true, .. }) => format_ms(*v),
+            (
+                Value::Int(v),
+                Kind::Int {
+                    unit: IntUnit::Ms, ..
+                },
+            ) => format_ms(*v),
+            (
+                Value::Int(v),
+                Kind::Int {
+                    unit: IntUnit::Kb, ..
+                },
+            ) => format_kb(*v),
             (Value::Int(v), _) => v.to_string(),
             (Value::Enum(v), Kind::Enum(options)) => options
                 .iter()
@@ -1016,10 +1051,14 @@ impl Settings {
                     def.name
                 ))
             }),
-            Kind::Int { min, max, ms } => {
-                let v = parse_int(text, ms).map_err(|hint| invalid(hint, None))?;
+            Kind::Int { min, max, unit } => {
+                let v = parse_int(text, unit).map_err(|hint| invalid(hint, None))?;
                 if v < min || v > max {
-                    let unit = if ms { " ms" } else { "" };
+                    let unit = match unit {
+                        IntUnit::None => "",
+                        IntUnit::Ms => " ms",
+                        IntUnit::Kb => " kB",
+                    };
                     return Err(SqlError::invalid_value(format!(
                         "{v}{unit} is outside the valid range for parameter \"{}\" ({min} .. {max})",
                         def.name
@@ -1377,7 +1416,7 @@ const TIME_UNITS_HINT: &str =
 
 /// PostgreSQL's `parse_int` for an integer parameter, in milliseconds when `ms`: the value, or
 /// the hint of the error (`None` for a plain syntax error).
-fn parse_int(text: &str, ms: bool) -> Result<i64, Option<&'static str>> {
+fn parse_int(text: &str, unit_kind: IntUnit) -> Result<i64, Option<&'static str>> {
     let (int, mut end) = strtol(text);
     let mut value = int.map_or(f64::INFINITY, |v| v as f64);
     let after = text.as_bytes().get(end).copied();
@@ -1394,9 +1433,11 @@ fn parse_int(text: &str, ms: bool) -> Result<i64, Option<&'static str>> {
     }
     let rest = text[end..].trim_start_matches(is_c_space);
     if !rest.is_empty() {
-        if !ms {
-            return Err(None);
-        }
+        let (units, hint) = match unit_kind {
+            IntUnit::None => return Err(None),
+            IntUnit::Ms => (TIME_UNITS, TIME_UNITS_HINT),
+            IntUnit::Kb => (MEMORY_UNITS, MEMORY_UNITS_HINT),
+        };
         let unit_len = rest
             .char_indices()
             .take_while(|(i, c)| !is_c_space(*c) && *i < 3)
@@ -1405,14 +1446,14 @@ fn parse_int(text: &str, ms: bool) -> Result<i64, Option<&'static str>> {
             .unwrap_or(0);
         let (unit, tail) = rest.split_at(unit_len);
         if !tail.trim_start_matches(is_c_space).is_empty() {
-            return Err(Some(TIME_UNITS_HINT));
+            return Err(Some(hint));
         }
-        let Some(index) = TIME_UNITS.iter().position(|(u, _)| *u == unit) else {
-            return Err(Some(TIME_UNITS_HINT));
+        let Some(index) = units.iter().position(|(u, _)| *u == unit) else {
+            return Err(Some(hint));
         };
-        value *= TIME_UNITS[index].1;
+        value *= units[index].1;
         // A fraction of a unit is rounded to the next smaller unit ("1.5s" is 1500 ms).
-        if let Some((_, smaller)) = TIME_UNITS.get(index + 1) {
+        if let Some((_, smaller)) = units.get(index + 1) {
             value = (value / smaller).round_ties_even() * smaller;
         }
     }
@@ -1421,6 +1462,33 @@ fn parse_int(text: &str, ms: bool) -> Result<i64, Option<&'static str>> {
         return Err(Some("Value exceeds integer range."));
     }
     Ok(value as i64)
+}
+
+/// Memory units in kilobytes, largest first (PostgreSQL's `memory_unit_conversion_table`
+/// for a parameter kept in kB).
+const MEMORY_UNITS: &[(&str, f64)] = &[
+    ("TB", 1024.0 * 1024.0 * 1024.0),
+    ("GB", 1024.0 * 1024.0),
+    ("MB", 1024.0),
+    ("kB", 1.0),
+    ("B", 1.0 / 1024.0),
+];
+
+const MEMORY_UNITS_HINT: &str =
+    "Valid units for this parameter are \"B\", \"kB\", \"MB\", \"GB\", and \"TB\".";
+
+/// A kilobyte value as `SHOW` prints it: in the largest unit that divides it.
+fn format_kb(kb: i64) -> String {
+    if kb <= 0 {
+        return format!("{kb}kB");
+    }
+    for (unit, mult) in &MEMORY_UNITS[..4] {
+        let mult = *mult as i64;
+        if kb % mult == 0 {
+            return format!("{}{unit}", kb / mult);
+        }
+    }
+    format!("{kb}kB")
 }
 
 /// A millisecond value as `SHOW` prints it: in the largest unit that divides it.

@@ -2022,7 +2022,8 @@ fn setting_vartype(param: &str) -> &'static str {
         | "lock_timeout"
         | "max_identifier_length"
         | "server_version_num"
-        | "statement_timeout" => "integer",
+        | "statement_timeout"
+        | "work_mem" => "integer",
         "bytea_output"
         | "client_min_messages"
         | "default_transaction_isolation"
@@ -2044,6 +2045,7 @@ fn pg_settings_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
                 "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
                     Some("ms")
                 }
+                "work_mem" => Some("kB"),
                 _ => None,
             };
             let internal = matches!(
@@ -2060,6 +2062,22 @@ fn pg_settings_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
                     .strip_suffix("ms")
                     .map(str::to_string)
                     .unwrap_or(setting)
+            } else if unit == Some("kB") {
+                // `SHOW` prints `4MB`; pg_settings gives kilobytes.
+                let (digits, suffix) = setting.split_at(
+                    setting
+                        .find(|c: char| !c.is_ascii_digit())
+                        .unwrap_or(setting.len()),
+                );
+                let mult: i64 = match suffix {
+                    "MB" => 1024,
+                    "GB" => 1024 * 1024,
+                    "TB" => 1024 * 1024 * 1024,
+                    _ => 1,
+                };
+                digits
+                    .parse::<i64>()
+                    .map_or(setting.clone(), |v| (v * mult).to_string())
             } else {
                 setting
             };
