@@ -4720,8 +4720,10 @@ impl<'a> Binder<'a> {
         }
         let id = self.fresh_id();
         let kind_i = sl.sub_link_type;
-        let (kind, ty) = match kind_i {
-            1 => (SubqueryKind::Exists, DataType::Bool),
+        // Each kind with its result type and the subquery's plan (coerced to the types its
+        // columns are compared as).
+        let (kind, ty, plan) = match kind_i {
+            1 => (SubqueryKind::Exists, DataType::Bool, q.plan),
             2 | 3 => {
                 let Some(t) = sl.testexpr.as_deref() else {
                     return Err(err("42601", "ANY/ALL without left operand"));
@@ -4742,57 +4744,42 @@ impl<'a> Binder<'a> {
                     let (left, types) =
                         self.bind_row_operands(&row.args, &q.types, op, sl.location, scope)?;
                     let plan = coerce_plan(q.plan, &q.types, &types, self)?;
-                    let sq = Subquery {
-                        kind: SubqueryKind::RowQuantified {
-                            left,
-                            op: cop,
-                            all: kind_i == 2,
-                        },
-                        plan,
-                        correlated,
-                        id,
-                        outer_refs,
-                        outer_positions,
-                        outer_map: None,
+                    let kind = SubqueryKind::RowQuantified {
+                        left,
+                        op: cop,
+                        all: kind_i == 2,
                     };
-                    return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
-                }
-                let (le, lt) = self.bind_expr(t, scope)?;
-                let opname = names(&sl.oper_name);
-                let op = opname.last().map(String::as_str).unwrap_or("=");
-                let cop = CmpOp::from_symbol(op)
-                    .ok_or_else(|| err("0A000", format!("feature not supported: {op} ANY")))?;
-                if q.types.len() != 1 {
-                    return Err(err(
-                        "42601",
-                        if q.types.len() > 1 {
-                            "subquery has too many columns"
-                        } else {
-                            "subquery has too few columns"
-                        },
-                    )
-                    .at(pos(sl.location)));
-                }
-                let rt = q.types[0].clone();
-                let t = self
-                    .operand_type(&lt, &rt, op)
-                    .map_err(|e| e.at(pos(sl.location)))?;
-                let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
-                let plan = coerce_plan(q.plan, &q.types, &[t], self)?;
-                let sq = Subquery {
-                    kind: SubqueryKind::Quantified {
+                    (kind, DataType::Bool, plan)
+                } else {
+                    let (le, lt) = self.bind_expr(t, scope)?;
+                    let opname = names(&sl.oper_name);
+                    let op = opname.last().map(String::as_str).unwrap_or("=");
+                    let cop = CmpOp::from_symbol(op)
+                        .ok_or_else(|| err("0A000", format!("feature not supported: {op} ANY")))?;
+                    if q.types.len() != 1 {
+                        return Err(err(
+                            "42601",
+                            if q.types.len() > 1 {
+                                "subquery has too many columns"
+                            } else {
+                                "subquery has too few columns"
+                            },
+                        )
+                        .at(pos(sl.location)));
+                    }
+                    let rt = q.types[0].clone();
+                    let t = self
+                        .operand_type(&lt, &rt, op)
+                        .map_err(|e| e.at(pos(sl.location)))?;
+                    let le = self.coerce(le, &lt, &t, CastContext::Implicit)?;
+                    let plan = coerce_plan(q.plan, &q.types, &[t], self)?;
+                    let kind = SubqueryKind::Quantified {
                         left: Box::new(le),
                         op: cop,
                         all: kind_i == 2,
-                    },
-                    plan,
-                    correlated,
-                    id,
-                    outer_refs,
-                    outer_positions,
-                    outer_map: None,
-                };
-                return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
+                    };
+                    (kind, DataType::Bool, plan)
+                }
             }
             4 => {
                 let Some(Node::RowExpr(row)) = sl.testexpr.as_deref().and_then(|t| t.node.as_ref())
@@ -4810,16 +4797,11 @@ impl<'a> Binder<'a> {
                 let (left, types) =
                     self.bind_row_operands(&row.args, &q.types, op, sl.location, scope)?;
                 let plan = coerce_plan(q.plan, &q.types, &types, self)?;
-                let sq = Subquery {
-                    kind: SubqueryKind::RowCompare { left, op: cop },
+                (
+                    SubqueryKind::RowCompare { left, op: cop },
+                    DataType::Bool,
                     plan,
-                    correlated,
-                    id,
-                    outer_refs,
-                    outer_positions,
-                    outer_map: None,
-                };
-                return Ok((Expr::Subquery(Box::new(sq)), DataType::Bool));
+                )
             }
             5 => {
                 if q.types.len() != 1 {
@@ -4827,7 +4809,7 @@ impl<'a> Binder<'a> {
                         err("42601", "subquery must return only one column").at(pos(sl.location))
                     );
                 }
-                (SubqueryKind::Scalar, q.types[0].clone())
+                (SubqueryKind::Scalar, q.types[0].clone(), q.plan)
             }
             7 => {
                 if q.types.len() != 1 {
@@ -4841,14 +4823,14 @@ impl<'a> Binder<'a> {
                     DataType::Array(_) => elem.clone(),
                     e => DataType::Array(Box::new(e.clone())),
                 };
-                (SubqueryKind::Array(elem), ty)
+                (SubqueryKind::Array(elem), ty, q.plan)
             }
             _ => return Err(err("0A000", "feature not supported: this kind of subquery")),
         };
         Ok((
             Expr::Subquery(Box::new(Subquery {
                 kind,
-                plan: q.plan,
+                plan,
                 correlated,
                 id,
                 outer_refs,
@@ -5016,6 +4998,47 @@ impl<'a> Binder<'a> {
         Ok((es, ts))
     }
 
+    /// Binds a call's arguments split into the positional ones and the named ones (`b => 1`
+    /// or `b := 1`), with PostgreSQL's errors for a repeated name or a positional argument
+    /// after a named one.
+    pub(crate) fn bind_positional_and_named(
+        &mut self,
+        args: &[protobuf::Node],
+        scope: &Scope,
+    ) -> Result<CallArgs, SqlError> {
+        let mut positional = Vec::new();
+        let mut named: Vec<NamedArg> = Vec::new();
+        for a in args {
+            match a.node.as_ref() {
+                Some(Node::NamedArgExpr(na)) => {
+                    let Some(arg) = na.arg.as_deref() else {
+                        return Err(err("42601", "named argument without a value"));
+                    };
+                    if named.iter().any(|(n, _, _)| *n == na.name) {
+                        return Err(err(
+                            "42601",
+                            format!("argument name \"{}\" used more than once", na.name),
+                        )
+                        .at(pos(na.location)));
+                    }
+                    let (e, t) = self.bind_expr(arg, scope)?;
+                    named.push((na.name.clone(), e, t));
+                }
+                _ => {
+                    if !named.is_empty() {
+                        return Err(err(
+                            "42601",
+                            "positional argument cannot follow named argument",
+                        )
+                        .at(expr_start(a)));
+                    }
+                    positional.push(self.bind_expr(a, scope)?);
+                }
+            }
+        }
+        Ok((positional, named))
+    }
+
     /// Binds the arguments of a call that may name some (`f(a, b => 1)`, or the older
     /// `b := 1`): named ones go to their parameter's position and parameters left out take
     /// their defaults, as PostgreSQL's parameter names and defaults of the function say
@@ -5033,37 +5056,7 @@ impl<'a> Binder<'a> {
         {
             return self.bind_args(args, scope);
         }
-        let mut positional = Vec::new();
-        let mut named: Vec<(String, Expr, DataType)> = Vec::new();
-        for a in args {
-            match a.node.as_ref() {
-                Some(Node::NamedArgExpr(na)) => {
-                    let Some(arg) = na.arg.as_deref() else {
-                        return Err(err("42601", "named argument without a value"));
-                    };
-                    let at = pos(na.location);
-                    if named.iter().any(|(n, _, _)| *n == na.name) {
-                        return Err(err(
-                            "42601",
-                            format!("argument name \"{}\" used more than once", na.name),
-                        )
-                        .at(at));
-                    }
-                    let (e, t) = self.bind_expr(arg, scope)?;
-                    named.push((na.name.clone(), e, t));
-                }
-                _ => {
-                    if !named.is_empty() {
-                        return Err(err(
-                            "42601",
-                            "positional argument cannot follow named argument",
-                        )
-                        .at(expr_start(a)));
-                    }
-                    positional.push(self.bind_expr(a, scope)?);
-                }
-            }
-        }
+        let (positional, named) = self.bind_positional_and_named(args, scope)?;
         for sig in crate::system::named_params(name) {
             if positional.len() > sig.len() {
                 continue;
@@ -5545,21 +5538,14 @@ impl<'a> Binder<'a> {
             let keys = order.len();
             let direct = types.len() - keys;
             if direct != keys {
-                let shown = types
-                    .iter()
-                    .map(|t| {
-                        if *t == DataType::Unknown {
-                            "unknown".into()
-                        } else {
-                            t.format_type()
-                        }
-                    })
-                    .collect::<Vec<_>>();
-                let mut shown = shown;
+                let mut shown = types.clone();
                 shown.rotate_left(keys);
                 return Err(err(
                     "42883",
-                    format!("function {name}({}) does not exist", shown.join(", ")),
+                    format!(
+                        "function {name}({}) does not exist",
+                        crate::sqlfunc::type_list(&shown)
+                    ),
                 )
                 .with_hint(format!(
                     "To use the hypothetical-set aggregate {name}, the number of hypothetical direct arguments (here {direct}) must match the number of ordering columns (here {keys})."
@@ -5588,20 +5574,7 @@ impl<'a> Binder<'a> {
             if fc.agg_within_group && !shown.is_empty() {
                 shown.rotate_left(1);
             }
-            let sig = shown
-                .iter()
-                .map(|t| {
-                    if *t == DataType::Unknown {
-                        "unknown".into()
-                    } else {
-                        t.format_type()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(err("42883", format!("function {name}({sig}) does not exist"))
-                .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")
-                .at(pos(location)));
+            return Err(missing_function(name, &shown, location));
         };
         let mut cargs = Vec::new();
         for (i, (e, t)) in args.into_iter().zip(types.iter()).enumerate() {
@@ -7536,19 +7509,15 @@ impl IntervalField {
     }
 }
 
+/// A named call argument: the name, its bound expression and its type.
+pub(crate) type NamedArg = (String, Expr, DataType);
+
+/// A call's bound arguments: the positional ones, then the named ones.
+pub(crate) type CallArgs = (Vec<(Expr, DataType)>, Vec<NamedArg>);
+
 /// 42883 `function name(types) does not exist`.
 fn missing_function(name: &str, types: &[DataType], location: i32) -> SqlError {
-    let sig = types
-        .iter()
-        .map(|t| {
-            if *t == DataType::Unknown {
-                "unknown".to_string()
-            } else {
-                t.format_type()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let sig = crate::sqlfunc::type_list(types);
     err("42883", format!("function {name}({sig}) does not exist"))
         .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")
         .at(pos(location))

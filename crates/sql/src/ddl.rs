@@ -2496,6 +2496,25 @@ pub fn views_mentioning(cat: &Catalog, name: &str) -> Vec<String> {
 
 /// Removes a table and everything owned by it from the catalog (rows are deleted by the
 /// caller). `cascade` also drops referencing foreign keys.
+/// The columns (table name, column name, whether of the array type) of tables not in `skip`
+/// whose type uses table `oid`'s row type: those of the array type first, as PostgreSQL
+/// lists a type's dependents.
+pub(crate) fn row_type_users(cat: &Catalog, oid: u32, skip: &[u32]) -> Vec<(String, String, bool)> {
+    let row_type = crate::catalog::ROW_TYPE_OID_BASE + oid;
+    let mut out = Vec::new();
+    for array in [true, false] {
+        for u in cat.tables.values().filter(|u| !skip.contains(&u.oid)) {
+            for c in &u.columns {
+                let is_array = matches!(&c.ty, DataType::Array(e) if e.record().is_some_and(|r| r.oid == row_type));
+                if crate::usertypes::type_uses(&c.ty, row_type) && is_array == array {
+                    out.push((u.name.clone(), c.name.clone(), array));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// DROP TABLE of one table; `batch` lists the tables the same statement drops.
 pub fn drop_table(
     cat: &mut Catalog,
@@ -2508,27 +2527,17 @@ pub fn drop_table(
     };
     // Columns of other tables (and fields of composite types) of this table's row type.
     let row_type = crate::catalog::ROW_TYPE_OID_BASE + oid;
-    // Columns of the array type first, as PostgreSQL lists them.
-    let mut users: Vec<String> = Vec::new();
-    for array in [true, false] {
-        for u in cat.tables.values() {
-            if u.oid == oid || batch.contains(&u.oid) {
-                continue;
-            }
-            for c in &u.columns {
-                let is_array = matches!(&c.ty, DataType::Array(e) if e.record().is_some_and(|r| r.oid == row_type));
-                if crate::usertypes::type_uses(&c.ty, row_type) && is_array == array {
-                    users.push(format!(
-                        "column {} of table {} depends on type {}{}",
-                        c.name,
-                        u.name,
-                        t.name,
-                        if array { "[]" } else { "" }
-                    ));
-                }
-            }
-        }
-    }
+    let skip: Vec<u32> = batch.iter().copied().chain([oid]).collect();
+    let mut users: Vec<String> = row_type_users(cat, oid, &skip)
+        .into_iter()
+        .map(|(table, column, array)| {
+            format!(
+                "column {column} of table {table} depends on type {}{}",
+                t.name,
+                if array { "[]" } else { "" }
+            )
+        })
+        .collect();
     for ty in cat.types.values() {
         for f in ty
             .fields

@@ -2432,26 +2432,9 @@ fn rename_index(cat: &mut Catalog, oid: u32, new: &str) {
 fn row_type_unused(cat: &Catalog, oid: u32) -> Result<(), SqlError> {
     let t = table(cat, oid)?;
     let row_type = crate::catalog::ROW_TYPE_OID_BASE + oid;
-    // An array-typed column first, as PostgreSQL reports it.
-    let users: Vec<(String, String, bool)> = cat
-        .tables
-        .values()
-        .filter(|u| u.oid != oid)
-        .flat_map(|u| {
-            u.columns
-                .iter()
-                .filter(|c| crate::usertypes::type_uses(&c.ty, row_type))
-                .map(|c| {
-                    let array = matches!(&c.ty, DataType::Array(_));
-                    (u.name.clone(), c.name.clone(), array)
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let user = users
-        .iter()
-        .find(|u| u.2)
-        .or(users.first())
+    let user = crate::ddl::row_type_users(cat, oid, &[oid])
+        .into_iter()
+        .next()
         .map(|(tab, col, _)| format!("{tab}.{col}"))
         .or_else(|| {
             cat.types.values().find_map(|ty| {

@@ -28,16 +28,6 @@ fn err(code: &'static str, msg: impl Into<String>) -> SqlError {
     SqlError::new(code, msg)
 }
 
-fn tag(t: &str) -> StatementResult {
-    StatementResult {
-        tag: t.to_string(),
-        columns: Vec::new(),
-        types: Vec::new(),
-        rows: Vec::new(),
-        notices: Vec::new(),
-    }
-}
-
 /// PostgreSQL's NAMEDATALEN - 1.
 const MAX_LABEL: usize = 63;
 
@@ -337,7 +327,7 @@ impl<K: TxnKv> Session<K> {
                         "enum label \"{}\" already exists, skipping",
                         s.new_val
                     )));
-                    return Ok(tag("ALTER TYPE"));
+                    return Ok(StatementResult::tag("ALTER TYPE"));
                 }
                 return Err(err(
                     "42710",
@@ -427,7 +417,7 @@ impl<K: TxnKv> Session<K> {
             })?;
         }
         self.store_catalog(cat)?;
-        Ok(tag("ALTER TYPE"))
+        Ok(StatementResult::tag("ALTER TYPE"))
     }
 
     /// CREATE DOMAIN name AS type [DEFAULT ...] [NOT NULL | NULL] [CHECK (...)] ...
@@ -521,7 +511,7 @@ impl<K: TxnKv> Session<K> {
         }
         cat.domains.insert(oid, def);
         self.store_catalog(cat)?;
-        Ok(tag("CREATE DOMAIN"))
+        Ok(StatementResult::tag("CREATE DOMAIN"))
     }
 
     /// A default must convert to the base type.
@@ -697,7 +687,7 @@ impl<K: TxnKv> Session<K> {
             self.verify_domain_columns(&cat, oid, verify_not_null, verify_check)?;
         }
         self.store_catalog(cat)?;
-        Ok(tag("ALTER DOMAIN"))
+        Ok(StatementResult::tag("ALTER DOMAIN"))
     }
 
     /// Checks the stored values of every column of domain `oid` against a new NOT NULL or
@@ -800,7 +790,7 @@ impl<K: TxnKv> Session<K> {
             Some(UserType::Domain(o)) => (schema_of(o), UserType::Domain(o)),
             Some(UserType::Composite(o)) if !domain => (schema_of(o), UserType::Composite(o)),
             Some(_) => return Err(err("42809", format!("\"{shown}\" is not a domain"))),
-            None if s.missing_ok => return Ok(tag(tagname)),
+            None if s.missing_ok => return Ok(StatementResult::tag(tagname)),
             None => return Err(err("42704", format!("type \"{shown}\" does not exist"))),
         };
         if cat.type_name_taken(schema, &s.newname) {
@@ -828,7 +818,7 @@ impl<K: TxnKv> Session<K> {
         }
         cat.resolve_composites();
         self.store_catalog(cat)?;
-        Ok(tag(tagname))
+        Ok(StatementResult::tag(tagname))
     }
 }
 

@@ -2192,13 +2192,7 @@ impl<K: TxnKv> Session<K> {
                         }
                         let (e, t) = b.bind_scalar(item, &empty, "VALUES")?;
                         let col = &table.columns[cols[i]];
-                        let target_ty = match (fields[i], col.ty.record(), &elems[i], &col.ty) {
-                            (Some(k), Some(rec), _, _) => rec.fields[k].1.clone(),
-                            (_, _, Some(ind), DataType::Array(e)) if !array_slice_target(ind) => {
-                                (**e).clone()
-                            }
-                            _ => col.ty.clone(),
-                        };
+                        let target_ty = target_type(&col.ty, fields[i], elems[i].as_deref());
                         let e = b
                             .coerce(e, &t, &target_ty, CastContext::Assignment)
                             .map_err(|e| {
@@ -2234,34 +2228,16 @@ impl<K: TxnKv> Session<K> {
                 if subfields {
                     // Targets that set fields of one composite column become one row
                     // constructor for it, at the column's first target.
-                    let mut merged_cols: Vec<usize> = Vec::new();
-                    for c in &cols {
-                        if !merged_cols.contains(c) {
-                            merged_cols.push(*c);
-                        }
-                    }
+                    let targets = InsertTargets {
+                        table: &table,
+                        cols: &cols,
+                        fields: &fields,
+                        elems: &elems,
+                    };
                     for row in &mut rows {
-                        let mut out: Vec<Option<Expr>> = vec![None; merged_cols.len()];
-                        for (i, e) in std::mem::take(row).into_iter().enumerate() {
-                            let at = merged_cols.iter().position(|c| *c == cols[i]).unwrap_or(0);
-                            let col_ty = &table.columns[cols[i]].ty;
-                            match (fields[i], col_ty.record(), &elems[i], col_ty, e) {
-                                (Some(k), Some(rec), _, _, Some(v)) => {
-                                    let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
-                                    out[at] = Some(record_with_field(base, rec, k, v));
-                                }
-                                (_, _, Some(ind), DataType::Array(elem), Some(v)) => {
-                                    let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
-                                    out[at] = Some(array_assign(
-                                        &mut b, base, elem, ind, v, &empty, "INSERT",
-                                    )?);
-                                }
-                                (_, _, _, _, e) => out[at] = e,
-                            }
-                        }
-                        *row = out;
+                        *row = targets.merge(&mut b, std::mem::take(row))?;
                     }
-                    cols = merged_cols;
+                    cols = targets.merged_cols();
                 }
                 InsertSource::Rows(rows)
             }
@@ -2287,16 +2263,7 @@ impl<K: TxnKv> Session<K> {
                     .zip(&fields)
                     .zip(&elems)
                     .take(q.types.len())
-                    .map(|((c, f), el)| {
-                        let ty = &table.columns[*c].ty;
-                        match (f, ty.record(), el, ty) {
-                            (Some(k), Some(rec), _, _) => rec.fields[*k].1.clone(),
-                            (_, _, Some(ind), DataType::Array(e)) if !array_slice_target(ind) => {
-                                (**e).clone()
-                            }
-                            _ => ty.clone(),
-                        }
-                    })
+                    .map(|((c, f), el)| target_type(&table.columns[*c].ty, *f, el.as_deref()))
                     .collect();
                 let mut exprs = Vec::new();
                 let locations = output_locations(sel);
@@ -2335,45 +2302,23 @@ impl<K: TxnKv> Session<K> {
                 let mut target = target;
                 if subfields {
                     // As for VALUES: field targets become one row constructor per column.
-                    let mut merged_cols: Vec<usize> = Vec::new();
-                    for c in &cols {
-                        if !merged_cols.contains(c) {
-                            merged_cols.push(*c);
-                        }
-                    }
-                    let mut out: Vec<Option<Expr>> = vec![None; merged_cols.len()];
-                    for (i, e) in exprs.into_iter().enumerate() {
-                        let at = merged_cols.iter().position(|c| *c == cols[i]).unwrap_or(0);
-                        let col_ty = &table.columns[cols[i]].ty;
-                        out[at] = Some(match (fields[i], col_ty.record(), &elems[i], col_ty) {
-                            (Some(k), Some(rec), _, _) => {
-                                let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
-                                record_with_field(base, rec, k, e)
-                            }
-                            (_, _, Some(ind), DataType::Array(elem)) => {
-                                let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
-                                array_assign(
-                                    &mut b,
-                                    base,
-                                    elem,
-                                    ind,
-                                    e,
-                                    &Scope::default(),
-                                    "INSERT",
-                                )?
-                            }
-                            _ => e,
-                        });
-                    }
-                    exprs = out
+                    let targets = InsertTargets {
+                        table: &table,
+                        cols: &cols,
+                        fields: &fields,
+                        elems: &elems,
+                    };
+                    exprs = targets
+                        .merge(&mut b, exprs.into_iter().map(Some).collect())?
                         .into_iter()
                         .map(|e| e.unwrap_or(Expr::Const(Value::Null)))
                         .collect();
-                    target = merged_cols
+                    let merged = targets.merged_cols();
+                    target = merged
                         .iter()
                         .map(|c| table.columns[*c].ty.clone())
                         .collect();
-                    cols = merged_cols;
+                    cols = merged;
                 }
                 InsertSource::Query(Box::new(Query {
                     // Optimized like a SELECT's plan (index access, predicate push-down).
@@ -4308,6 +4253,73 @@ fn plan_cacheable(text: &str) -> bool {
             text.windows(w.len())
                 .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
         })
+}
+
+/// The type an INSERT target takes its value as: a composite column's field, an array
+/// column's element (or the array, for a slice), or the column.
+fn target_type(ty: &DataType, field: Option<usize>, elem: Option<&[protobuf::Node]>) -> DataType {
+    match (field, ty.record(), elem, ty) {
+        (Some(k), Some(rec), _, _) => rec.fields[k].1.clone(),
+        (_, _, Some(ind), DataType::Array(e)) if !array_slice_target(ind) => (**e).clone(),
+        _ => ty.clone(),
+    }
+}
+
+/// INSERT targets some of which set a field of a composite column or an element of an array
+/// column (`INSERT INTO t (p.x, a[1], ...)`): those of one column become one expression.
+struct InsertTargets<'t> {
+    table: &'t crate::catalog::Table,
+    cols: &'t [usize],
+    fields: &'t [Option<usize>],
+    elems: &'t [Option<Vec<protobuf::Node>>],
+}
+
+impl InsertTargets<'_> {
+    /// The columns set, each once, in the order of their first target.
+    fn merged_cols(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for c in self.cols {
+            if !out.contains(c) {
+                out.push(*c);
+            }
+        }
+        out
+    }
+
+    /// One row's values per target (`None`: DEFAULT) as values per merged column: a field
+    /// or element target builds on the column's value so far (NULL at first).
+    fn merge(
+        &self,
+        b: &mut Binder<'_>,
+        items: Vec<Option<Expr>>,
+    ) -> Result<Vec<Option<Expr>>, SqlError> {
+        let merged = self.merged_cols();
+        let mut out: Vec<Option<Expr>> = vec![None; merged.len()];
+        for (i, e) in items.into_iter().enumerate() {
+            let at = merged.iter().position(|c| *c == self.cols[i]).unwrap_or(0);
+            let col_ty = &self.table.columns[self.cols[i]].ty;
+            out[at] = match (self.fields[i], col_ty.record(), &self.elems[i], col_ty, e) {
+                (Some(k), Some(rec), _, _, Some(v)) => {
+                    let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
+                    Some(record_with_field(base, rec, k, v))
+                }
+                (_, _, Some(ind), DataType::Array(elem), Some(v)) => {
+                    let base = out[at].take().unwrap_or(Expr::Const(Value::Null));
+                    Some(array_assign(
+                        b,
+                        base,
+                        elem,
+                        ind,
+                        v,
+                        &Scope::default(),
+                        "INSERT",
+                    )?)
+                }
+                (_, _, _, _, e) => e,
+            };
+        }
+        Ok(out)
+    }
 }
 
 /// Whether subscripts assign a slice (`a[l:u] = array`, one dimension) rather than an

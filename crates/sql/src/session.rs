@@ -65,7 +65,7 @@ pub struct StatementResult {
 }
 
 impl StatementResult {
-    fn tag(tag: &str) -> Self {
+    pub(crate) fn tag(tag: &str) -> Self {
         StatementResult {
             tag: tag.to_string(),
             columns: Vec::new(),

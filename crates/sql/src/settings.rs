@@ -1482,13 +1482,19 @@ fn format_kb(kb: i64) -> String {
     if kb <= 0 {
         return format!("{kb}kB");
     }
-    for (unit, mult) in &MEMORY_UNITS[..4] {
+    in_largest_unit(kb, MEMORY_UNITS, "kB")
+}
+
+/// A positive value of the base unit (multiplier 1) in the largest of `units` (whole ones
+/// only) that divides it.
+fn in_largest_unit(v: i64, units: &[(&str, f64)], base: &str) -> String {
+    for (unit, mult) in units.iter().filter(|(_, m)| *m >= 1.0) {
         let mult = *mult as i64;
-        if kb % mult == 0 {
-            return format!("{}{unit}", kb / mult);
+        if v % mult == 0 {
+            return format!("{}{unit}", v / mult);
         }
     }
-    format!("{kb}kB")
+    format!("{v}{base}")
 }
 
 /// A millisecond value as `SHOW` prints it: in the largest unit that divides it.
@@ -1496,13 +1502,7 @@ fn format_ms(ms: i64) -> String {
     if ms <= 0 {
         return ms.to_string();
     }
-    for (unit, mult) in TIME_UNITS {
-        let mult = *mult as i64;
-        if mult >= 1 && ms % mult == 0 {
-            return format!("{}{unit}", ms / mult);
-        }
-    }
-    format!("{ms}ms")
+    in_largest_unit(ms, TIME_UNITS, "ms")
 }
 
 /// PostgreSQL 15's `pg_clean_ascii`: bytes outside printable ASCII become `?`.

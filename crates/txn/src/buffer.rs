@@ -37,14 +37,7 @@ impl WriteBuffer {
 
     /// Where `key` is in `tail`: `Ok(index)`, or `Err(true)` if it is above every key there.
     fn find_in_tail(&self, key: &[u8]) -> Result<usize, bool> {
-        match self.tail.last() {
-            None => Err(true),
-            Some((last, _)) if key > last.as_slice() => Err(true),
-            Some(_) => self
-                .tail
-                .binary_search_by(|(k, _)| k.as_slice().cmp(key))
-                .map_err(|_| false),
-        }
+        find_sorted(&self.tail, key)
     }
 
     /// The buffered write of `key`, if any.
@@ -121,18 +114,7 @@ impl WriteBuffer {
 
     /// Copies of the writes of keys within the bounds, in key order.
     pub(crate) fn range_cloned(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> Vec<Write> {
-        let lo = match start {
-            Bound::Included(s) => self.tail.partition_point(|(k, _)| k.as_slice() < s),
-            Bound::Excluded(s) => self.tail.partition_point(|(k, _)| k.as_slice() <= s),
-            Bound::Unbounded => 0,
-        };
-        let hi = match end {
-            Bound::Included(e) => self.tail.partition_point(|(k, _)| k.as_slice() <= e),
-            Bound::Excluded(e) => self.tail.partition_point(|(k, _)| k.as_slice() < e),
-            Bound::Unbounded => self.tail.len(),
-        }
-        .max(lo);
-        let tail = &self.tail[lo..hi];
+        let tail = &self.tail[sorted_range(&self.tail, start, end)];
         // An empty or inverted range would make the tree's `range` panic.
         let valid = match (start, end) {
             (Bound::Included(s), Bound::Included(e)) => s <= e,
@@ -154,6 +136,38 @@ impl WriteBuffer {
         out.extend(tail.cloned());
         out
     }
+}
+
+/// Where `key` is in `writes` (sorted by key, each key once): `Ok(index)`, or `Err(true)` if
+/// it is above every key there (answered without a search: bulk loads append such keys),
+/// `Err(false)` otherwise.
+pub(crate) fn find_sorted(writes: &[Write], key: &[u8]) -> Result<usize, bool> {
+    match writes.last() {
+        None => Err(true),
+        Some((last, _)) if key > last.as_slice() => Err(true),
+        Some(_) => writes
+            .binary_search_by(|(k, _)| k.as_slice().cmp(key))
+            .map_err(|_| false),
+    }
+}
+
+/// The positions of `writes` (sorted by key, each key once) whose keys lie within the bounds.
+pub(crate) fn sorted_range(
+    writes: &[Write],
+    start: Bound<&[u8]>,
+    end: Bound<&[u8]>,
+) -> std::ops::Range<usize> {
+    let lo = match start {
+        Bound::Included(s) => writes.partition_point(|(k, _)| k.as_slice() < s),
+        Bound::Excluded(s) => writes.partition_point(|(k, _)| k.as_slice() <= s),
+        Bound::Unbounded => 0,
+    };
+    let hi = match end {
+        Bound::Included(e) => writes.partition_point(|(k, _)| k.as_slice() <= e),
+        Bound::Excluded(e) => writes.partition_point(|(k, _)| k.as_slice() < e),
+        Bound::Unbounded => writes.len(),
+    };
+    lo..hi.max(lo)
 }
 
 #[cfg(test)]

@@ -379,14 +379,7 @@ impl Run {
 
     /// This run's write of `key`, if any.
     fn get(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
-        // Bulk loads append keys past the last one: answer those without a search.
-        match self.writes.last() {
-            Some((last, _)) if key > last.as_slice() => return None,
-            None => return None,
-            _ => {}
-        }
-        self.writes
-            .binary_search_by(|(k, _)| k.as_slice().cmp(key))
+        crate::buffer::find_sorted(&self.writes, key)
             .ok()
             .map(|i| &self.writes[i].1)
     }
@@ -394,17 +387,8 @@ impl Run {
     /// The version entries (engine encoding) of the user keys in `range`, in `direction` order.
     fn scan(self: &Arc<Self>, range: &KeyRange, direction: Direction) -> ScanIter {
         let (start, end) = range.as_slices();
-        let lo = match start {
-            Bound::Included(s) => self.writes.partition_point(|(k, _)| k.as_slice() < s),
-            Bound::Excluded(s) => self.writes.partition_point(|(k, _)| k.as_slice() <= s),
-            Bound::Unbounded => 0,
-        };
-        let hi = match end {
-            Bound::Included(e) => self.writes.partition_point(|(k, _)| k.as_slice() <= e),
-            Bound::Excluded(e) => self.writes.partition_point(|(k, _)| k.as_slice() < e),
-            Bound::Unbounded => self.writes.len(),
-        }
-        .max(lo);
+        let std::ops::Range { start: lo, end: hi } =
+            crate::buffer::sorted_range(&self.writes, start, end);
         let run = self.clone();
         let entry = move |i: usize| {
             let (k, v) = &run.writes[i];

@@ -90,36 +90,37 @@ fn leading_integer(s: &[u8]) -> (Option<i128>, usize) {
 
 /// `int2vectorin`: numbers separated by spaces (leading whitespace of each is skipped).
 pub fn parse_int2vector(input: &str) -> TypeResult<Value> {
-    let b = input.as_bytes();
-    let mut i = 0;
-    let mut out = Vec::new();
-    loop {
-        while i < b.len() && is_c_space(b[i]) {
-            i += 1;
-        }
-        if i == b.len() {
-            break;
-        }
-        let rest = &input[i..];
-        let (v, used) = leading_integer(&b[i..]);
-        if used == 0 {
-            return Err(TypeError::invalid_syntax("smallint", rest));
-        }
-        let v = v
-            .and_then(|v| i16::try_from(v).ok())
-            .ok_or_else(|| TypeError::value_out_of_range("smallint", rest))?;
-        i += used;
-        if i < b.len() && b[i] != b' ' {
-            return Err(TypeError::invalid_syntax("smallint", rest));
-        }
-        out.push(Value::Int2(v));
-    }
+    let out = parse_vector_elements(input, "smallint", true, |v, rest| {
+        v.and_then(|v| i16::try_from(v).ok())
+            .map(Value::Int2)
+            .ok_or_else(|| TypeError::value_out_of_range("smallint", rest))
+    })?;
     Ok(Value::vector(DataType::Int2, out))
 }
 
 /// `oidvectorin`: OIDs one after the other, as `strtoul` reads them (whitespace between
 /// them is skipped; a negative number wraps to its unsigned 32-bit value, as `oidin`'s).
 pub fn parse_oidvector(input: &str) -> TypeResult<Value> {
+    let out = parse_vector_elements(input, "oid", false, |v, rest| {
+        let oid = match v {
+            Some(v) if (0..=i128::from(u32::MAX)).contains(&v) => v as u32,
+            Some(v) if (i128::from(i32::MIN)..0).contains(&v) => (v as i32) as u32,
+            _ => return Err(TypeError::value_out_of_range("oid", rest)),
+        };
+        Ok(Value::Int8(i64::from(oid)))
+    })?;
+    Ok(Value::vector(DataType::Int8, out))
+}
+
+/// The integers of a vector's text, whitespace-separated; `elem` checks and converts each
+/// (given the rest of the input for its messages). With `space_after`, a number must be
+/// followed by a space or the end (`int2vectorin`'s rule).
+fn parse_vector_elements(
+    input: &str,
+    type_name: &str,
+    space_after: bool,
+    elem: impl Fn(Option<i128>, &str) -> TypeResult<Value>,
+) -> TypeResult<Vec<Value>> {
     let b = input.as_bytes();
     let mut i = 0;
     let mut out = Vec::new();
@@ -128,22 +129,20 @@ pub fn parse_oidvector(input: &str) -> TypeResult<Value> {
             i += 1;
         }
         if i == b.len() {
-            break;
+            return Ok(out);
         }
         let rest = &input[i..];
         let (v, used) = leading_integer(&b[i..]);
         if used == 0 {
-            return Err(TypeError::invalid_syntax("oid", rest));
+            return Err(TypeError::invalid_syntax(type_name, rest));
         }
-        let oid = match v {
-            Some(v) if (0..=i128::from(u32::MAX)).contains(&v) => v as u32,
-            Some(v) if (i128::from(i32::MIN)..0).contains(&v) => (v as i32) as u32,
-            _ => return Err(TypeError::value_out_of_range("oid", rest)),
-        };
+        let value = elem(v, rest)?;
         i += used;
-        out.push(Value::Int8(i64::from(oid)));
+        if space_after && i < b.len() && b[i] != b' ' {
+            return Err(TypeError::invalid_syntax(type_name, rest));
+        }
+        out.push(value);
     }
-    Ok(Value::vector(DataType::Int8, out))
 }
 
 /// `int2vectorout` / `oidvectorout`.

@@ -9,7 +9,7 @@
 use basalt_common::types::{CastContext, DataType, TypeContext, cast_context};
 use pg_query::protobuf::{self, node::Node};
 
-use super::{Binder, Scope, err, expr_start, names, pos};
+use super::{Binder, Scope, err, names, pos};
 use crate::catalog::Catalog;
 use crate::error::SqlError;
 use crate::expr::{Expr, SqlCall};
@@ -76,36 +76,7 @@ impl<'a> Binder<'a> {
         if cands.is_empty() {
             return Ok(None);
         }
-        let mut positional = Vec::new();
-        let mut named: Vec<(String, Expr, DataType, Option<u32>)> = Vec::new();
-        for a in &fc.args {
-            match a.node.as_ref() {
-                Some(Node::NamedArgExpr(na)) => {
-                    let Some(arg) = na.arg.as_deref() else {
-                        return Err(err("42601", "named argument without a value"));
-                    };
-                    if named.iter().any(|(n, ..)| *n == na.name) {
-                        return Err(err(
-                            "42601",
-                            format!("argument name \"{}\" used more than once", na.name),
-                        )
-                        .at(pos(na.location)));
-                    }
-                    let (e, t) = self.bind_expr(arg, scope)?;
-                    named.push((na.name.clone(), e, t, pos(na.location)));
-                }
-                _ => {
-                    if !named.is_empty() {
-                        return Err(err(
-                            "42601",
-                            "positional argument cannot follow named argument",
-                        )
-                        .at(expr_start(a)));
-                    }
-                    positional.push(self.bind_expr(a, scope)?);
-                }
-            }
-        }
+        let (positional, named) = self.bind_positional_and_named(&fc.args, scope)?;
         // (candidate, argument per parameter: given expression and type, or a default).
         let mut fits: Vec<Fit<'a>> = Vec::new();
         'cand: for f in cands {
@@ -117,7 +88,7 @@ impl<'a> Binder<'a> {
             for (i, (e, t)) in positional.iter().enumerate() {
                 slots[i] = Some((e.clone(), t.clone()));
             }
-            for (nm, e, t, _) in &named {
+            for (nm, e, t) in &named {
                 let Some(i) = f.args.iter().position(|a| a.name == *nm) else {
                     continue 'cand;
                 };
