@@ -539,7 +539,7 @@ fn at_if_undefined(e: SqlError, location: i32) -> SqlError {
 }
 
 /// Whether a WITH clause holds a data-modifying query.
-fn with_modifies(with: Option<&protobuf::WithClause>) -> bool {
+pub(crate) fn with_modifies(with: Option<&protobuf::WithClause>) -> bool {
     with.is_some_and(|w| {
         w.ctes.iter().any(|c| match c.node.as_ref() {
             Some(Node::CommonTableExpr(cte)) => !matches!(
@@ -1329,6 +1329,7 @@ impl<K: TxnKv> Session<K> {
         let mut b = Binder::new(catalog, self.search_path_oids(catalog), self.type_context());
         b.source = self.current_sql.clone();
         b.settings = Some(&self.settings);
+        b.cursors = Some(&self.cursors);
         b
     }
 
@@ -1485,6 +1486,9 @@ impl<K: TxnKv> Session<K> {
             Node::PrepareStmt(p) => self.prepare_sql(p, stmt),
             Node::ExecuteStmt(e) => self.execute_sql(e, notices),
             Node::DeallocateStmt(d) => self.deallocate_sql(d),
+            Node::DeclareCursorStmt(d) => self.declare_cursor(d),
+            Node::FetchStmt(f) => self.fetch_cursor(f),
+            Node::ClosePortalStmt(c) => self.close_cursor(c),
             Node::SelectStmt(s) if select_into(s).is_some() => self.select_into(s, notices),
             Node::SelectStmt(s) if with_modifies(s.with_clause.as_ref()) => self.select_with(s),
             Node::SelectStmt(s) => self.select(s, stmt.text()),
@@ -1825,7 +1829,7 @@ impl<K: TxnKv> Session<K> {
         Ok((catalog, b))
     }
 
-    fn rows_result(
+    pub(crate) fn rows_result(
         &mut self,
         names: &[String],
         types: &[DataType],
@@ -4247,7 +4251,7 @@ fn sequence_users(cat: &Catalog, search_path: &[u32], oid: u32) -> Vec<(u32, usi
 /// `'now'`-like literals and the value of `current_setting()` into constants.
 fn plan_cacheable(text: &str) -> bool {
     let text = text.as_bytes();
-    !["now", "today", "tomorrow", "yesterday", "current_setting"]
+    !["now", "today", "tomorrow", "yesterday", "current_setting", "pg_cursors"]
         .iter()
         .any(|w| {
             text.windows(w.len())

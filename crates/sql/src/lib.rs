@@ -43,6 +43,7 @@
 
 pub mod binder;
 pub mod catalog;
+pub mod cursor;
 pub mod ddl;
 mod ddl_alter;
 mod ddl_types;

@@ -164,6 +164,11 @@ impl<T> Block<T> {
     pub(crate) fn kind_is_single(&self) -> bool {
         self.kind == BlockKind::Single
     }
+
+    /// How many savepoints are open.
+    pub(crate) fn savepoint_depth(&self) -> usize {
+        self.savepoints.len()
+    }
 }
 
 /// Transaction characteristics carried over by `COMMIT AND CHAIN` / `ROLLBACK AND CHAIN`.
@@ -223,6 +228,8 @@ pub struct Session<K: TxnKv> {
     /// from (catalog version, `search_path` text, temporary schema): every statement needs
     /// them, and resolving them parses the setting.
     pub(crate) search_path_cache: Option<SearchPathCache>,
+    /// Open cursors ([`crate::cursor`]).
+    pub(crate) cursors: crate::cursor::Cursors,
 }
 
 /// What [`Session::search_path_cache`] holds: catalog version, `search_path` text, temporary
@@ -261,6 +268,7 @@ impl<K: TxnKv> Session<K> {
             statement_started: false,
             temp_schema: None,
             search_path_cache: None,
+            cursors: Default::default(),
         }
     }
 
@@ -477,6 +485,10 @@ impl<K: TxnKv> Session<K> {
             self.rollback_block();
             return Err(e);
         }
+        if let Err(e) = self.cursors.pre_commit() {
+            self.rollback_block();
+            return Err(e);
+        }
         let Some(block) = self.block.take() else {
             return Ok(());
         };
@@ -489,9 +501,11 @@ impl<K: TxnKv> Session<K> {
                 for e in &mut self.on_commit {
                     e.pending = false;
                 }
+                self.cursors.at_commit();
                 self.settings.end_transaction();
             }
             Err(e) => {
+                self.cursors.at_rollback();
                 // Nothing of the transaction happened: its SETs go too.
                 if let Some(s) = block.settings_at_start {
                     self.settings.restore(s);
@@ -507,6 +521,7 @@ impl<K: TxnKv> Session<K> {
     fn rollback_block(&mut self) {
         // ON COMMIT actions of tables whose creation is undone go too.
         self.on_commit.retain(|e| !e.pending);
+        self.cursors.at_rollback();
         if let Some(block) = self.block.take() {
             if let Some(txn) = block.kv {
                 txn.rollback();
@@ -714,6 +729,7 @@ impl<K: TxnKv> Session<K> {
                     }
                     b.savepoints.truncate(index);
                 }
+                self.cursors.release(index);
                 Ok(StatementResult::tag("RELEASE"))
             }
             K::TransStmtRollbackTo => {
@@ -732,6 +748,7 @@ impl<K: TxnKv> Session<K> {
                 if let Some(s) = restore {
                     self.settings.restore(s);
                 }
+                self.cursors.rollback_to(index);
                 Ok(StatementResult::tag("ROLLBACK"))
             }
             K::TransStmtPrepare => Err(SqlError::Unsupported("PREPARE TRANSACTION".into())),
@@ -1012,6 +1029,7 @@ impl<K: TxnKv> Session<K> {
                 self.save_settings();
                 self.settings.reset_all();
                 self.seq_session.discard();
+                self.cursors.close_all();
                 Ok(StatementResult::tag("DISCARD ALL"))
             }
             // Plans are keyed by catalog version and settings; there are no temporary tables.
