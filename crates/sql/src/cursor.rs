@@ -132,7 +132,7 @@ impl Cursor {
         &mut self,
         direction: Direction,
         count: i64,
-        mut out: Option<&mut Vec<Row>>,
+        out: Option<&mut Vec<Row>>,
     ) -> Result<u64, SqlError> {
         if self.failed {
             return Err(SqlError::new(
@@ -141,7 +141,7 @@ impl Cursor {
             ));
         }
         let fetching = out.is_some();
-        let r = self.run_fetch(direction, count, fetching, out.as_deref_mut());
+        let r = self.run_fetch(direction, count, fetching, out);
         if r.is_err() {
             self.failed = true;
         }
@@ -282,12 +282,7 @@ impl Cursor {
             let n = wanted.min(available);
             if let Some(out) = out {
                 let top = available as usize;
-                out.extend(
-                    self.rows[top - n as usize..top]
-                        .iter()
-                        .rev()
-                        .cloned(),
-                );
+                out.extend(self.rows[top - n as usize..top].iter().rev().cloned());
             }
             if n > 0 && self.at_end {
                 self.at_end = false;
@@ -458,8 +453,7 @@ fn lock_strength_text(s: &protobuf::SelectStmt) -> Option<&'static str> {
         return None;
     };
     Some(
-        match LockClauseStrength::try_from(l.strength).unwrap_or(LockClauseStrength::LcsForupdate)
-        {
+        match LockClauseStrength::try_from(l.strength).unwrap_or(LockClauseStrength::LcsForupdate) {
             LockClauseStrength::LcsForkeyshare => "FOR KEY SHARE",
             LockClauseStrength::LcsForshare => "FOR SHARE",
             LockClauseStrength::LcsFornokeyupdate => "FOR NO KEY UPDATE",
@@ -774,7 +768,10 @@ mod tests {
         cs.list.push(held);
         cs.list.push(cursor(1, true));
         cs.at_commit();
-        assert_eq!(cs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["held"]);
+        assert_eq!(
+            cs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["held"]
+        );
         let mut inner = cursor(1, true);
         inner.depth = Some(2);
         cs.list.push(inner);

@@ -4251,12 +4251,19 @@ fn sequence_users(cat: &Catalog, search_path: &[u32], oid: u32) -> Vec<(u32, usi
 /// `'now'`-like literals and the value of `current_setting()` into constants.
 fn plan_cacheable(text: &str) -> bool {
     let text = text.as_bytes();
-    !["now", "today", "tomorrow", "yesterday", "current_setting", "pg_cursors"]
-        .iter()
-        .any(|w| {
-            text.windows(w.len())
-                .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
-        })
+    ![
+        "now",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "current_setting",
+        "pg_cursors",
+    ]
+    .iter()
+    .any(|w| {
+        text.windows(w.len())
+            .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+    })
 }
 
 /// The type an INSERT target takes its value as: a composite column's field, an array
