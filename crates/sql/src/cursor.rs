@@ -55,6 +55,7 @@
 //! the wire protocol; the text API returns text.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use basalt_common::types::{DataType, Value};
 use basalt_txn::TxnKv;
@@ -326,9 +327,16 @@ fn no_cursor(name: &str) -> SqlError {
 #[derive(Debug, Default)]
 pub struct Cursors {
     list: Vec<Cursor>,
+    /// Set when `pg_cursors` listed them: the plan being bound must not be cached.
+    listed: AtomicBool,
 }
 
 impl Cursors {
+    /// Whether `pg_cursors` listed the cursors since the last call.
+    pub(crate) fn take_listed(&self) -> bool {
+        self.listed.swap(false, Ordering::Relaxed)
+    }
+
     /// The cursor called `name`.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Cursor> {
         self.list.iter_mut().find(|c| c.name == name)
@@ -665,7 +673,10 @@ impl<K: TxnKv> Session<K> {
 pub(crate) fn pg_cursors_rows(cursors: Option<&Cursors>) -> Vec<Vec<Value>> {
     cursors
         .into_iter()
-        .flat_map(Cursors::iter)
+        .flat_map(|c| {
+            c.listed.store(true, Ordering::Relaxed);
+            c.iter()
+        })
         .map(|c| {
             vec![
                 Value::Text(c.name.clone()),

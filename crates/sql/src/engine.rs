@@ -1819,8 +1819,10 @@ impl<K: TxnKv> Session<K> {
         }
         // Owned before binding (which needs `self`), and only when it will be stored.
         let key = (!written && plan_cacheable(text)).then(|| key.to_owned());
+        self.cursors.take_listed();
         let b = Arc::new(bind(self, &catalog)?);
-        if let Some(key) = key {
+        // A plan holding `pg_cursors` rows (maybe through a view) is good once only.
+        if let Some(key) = key.filter(|_| !self.cursors.take_listed()) {
             if self.plan_cache.len() >= PLAN_CACHE_SIZE {
                 self.plan_cache.clear();
             }
@@ -4251,19 +4253,12 @@ fn sequence_users(cat: &Catalog, search_path: &[u32], oid: u32) -> Vec<(u32, usi
 /// `'now'`-like literals and the value of `current_setting()` into constants.
 fn plan_cacheable(text: &str) -> bool {
     let text = text.as_bytes();
-    ![
-        "now",
-        "today",
-        "tomorrow",
-        "yesterday",
-        "current_setting",
-        "pg_cursors",
-    ]
-    .iter()
-    .any(|w| {
-        text.windows(w.len())
-            .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
-    })
+    !["now", "today", "tomorrow", "yesterday", "current_setting"]
+        .iter()
+        .any(|w| {
+            text.windows(w.len())
+                .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+        })
 }
 
 /// The type an INSERT target takes its value as: a composite column's field, an array
