@@ -539,7 +539,7 @@ fn at_if_undefined(e: SqlError, location: i32) -> SqlError {
 }
 
 /// Whether a WITH clause holds a data-modifying query.
-fn with_modifies(with: Option<&protobuf::WithClause>) -> bool {
+pub(crate) fn with_modifies(with: Option<&protobuf::WithClause>) -> bool {
     with.is_some_and(|w| {
         w.ctes.iter().any(|c| match c.node.as_ref() {
             Some(Node::CommonTableExpr(cte)) => !matches!(
@@ -1342,6 +1342,7 @@ impl<K: TxnKv> Session<K> {
         let mut b = Binder::new(catalog, self.search_path_oids(catalog), self.type_context());
         b.source = self.current_sql.clone();
         b.settings = Some(&self.settings);
+        b.cursors = Some(&self.cursors);
         b
     }
 
@@ -1498,6 +1499,9 @@ impl<K: TxnKv> Session<K> {
             Node::PrepareStmt(p) => self.prepare_sql(p, stmt),
             Node::ExecuteStmt(e) => self.execute_sql(e, notices),
             Node::DeallocateStmt(d) => self.deallocate_sql(d),
+            Node::DeclareCursorStmt(d) => self.declare_cursor(d),
+            Node::FetchStmt(f) => self.fetch_cursor(f),
+            Node::ClosePortalStmt(c) => self.close_cursor(c),
             Node::SelectStmt(s) if select_into(s).is_some() => self.select_into(s, notices),
             Node::SelectStmt(s) if with_modifies(s.with_clause.as_ref()) => self.select_with(s),
             Node::SelectStmt(s) => self.select(s, stmt.text()),
@@ -1845,8 +1849,10 @@ impl<K: TxnKv> Session<K> {
         }
         // Owned before binding (which needs `self`), and only when it will be stored.
         let key = (!written && plan_cacheable(text)).then(|| key.to_owned());
+        self.cursors.take_listed();
         let b = Arc::new(bind(self, &catalog)?);
-        if let Some(key) = key {
+        // A plan holding `pg_cursors` rows (maybe through a view) is good once only.
+        if let Some(key) = key.filter(|_| !self.cursors.take_listed()) {
             if let Some(slot) = slot {
                 *slot.0.lock() = Some((key.clone(), T::wrap(b.clone())));
             }
@@ -1858,7 +1864,7 @@ impl<K: TxnKv> Session<K> {
         Ok((catalog, b))
     }
 
-    fn rows_result(
+    pub(crate) fn rows_result(
         &mut self,
         names: &[String],
         types: &[DataType],

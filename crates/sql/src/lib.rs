@@ -44,6 +44,7 @@
 pub mod binder;
 pub mod catalog;
 pub mod copy;
+pub mod cursor;
 pub mod ddl;
 mod ddl_alter;
 mod ddl_types;

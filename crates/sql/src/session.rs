@@ -164,6 +164,11 @@ impl<T> Block<T> {
     pub(crate) fn kind_is_single(&self) -> bool {
         self.kind == BlockKind::Single
     }
+
+    /// How many savepoints are open.
+    pub(crate) fn savepoint_depth(&self) -> usize {
+        self.savepoints.len()
+    }
 }
 
 /// Transaction characteristics carried over by `COMMIT AND CHAIN` / `ROLLBACK AND CHAIN`.
@@ -226,6 +231,8 @@ pub struct Session<K: TxnKv> {
     /// The plan slot of the prepared statement being run ([`Session::query_prepared`]):
     /// binding looks there before the session's plan cache.
     pub(crate) plan_slot: Option<Arc<crate::engine::PlanSlot>>,
+    /// Open cursors ([`crate::cursor`]).
+    pub(crate) cursors: crate::cursor::Cursors,
 }
 
 /// A statement parsed once by [`Session::prepare`] and run any number of times by
@@ -314,6 +321,7 @@ impl<K: TxnKv> Session<K> {
             temp_schema: None,
             search_path_cache: None,
             plan_slot: None,
+            cursors: Default::default(),
         }
     }
 
@@ -601,6 +609,10 @@ impl<K: TxnKv> Session<K> {
             self.rollback_block();
             return Err(e);
         }
+        if let Err(e) = self.cursors.pre_commit() {
+            self.rollback_block();
+            return Err(e);
+        }
         let Some(block) = self.block.take() else {
             return Ok(());
         };
@@ -613,9 +625,11 @@ impl<K: TxnKv> Session<K> {
                 for e in &mut self.on_commit {
                     e.pending = false;
                 }
+                self.cursors.at_commit();
                 self.settings.end_transaction();
             }
             Err(e) => {
+                self.cursors.at_rollback();
                 // Nothing of the transaction happened: its SETs go too.
                 if let Some(s) = block.settings_at_start {
                     self.settings.restore(s);
@@ -631,6 +645,7 @@ impl<K: TxnKv> Session<K> {
     fn rollback_block(&mut self) {
         // ON COMMIT actions of tables whose creation is undone go too.
         self.on_commit.retain(|e| !e.pending);
+        self.cursors.at_rollback();
         if let Some(block) = self.block.take() {
             if let Some(txn) = block.kv {
                 txn.rollback();
@@ -838,6 +853,7 @@ impl<K: TxnKv> Session<K> {
                     }
                     b.savepoints.truncate(index);
                 }
+                self.cursors.release(index);
                 Ok(StatementResult::tag("RELEASE"))
             }
             K::TransStmtRollbackTo => {
@@ -856,6 +872,7 @@ impl<K: TxnKv> Session<K> {
                 if let Some(s) = restore {
                     self.settings.restore(s);
                 }
+                self.cursors.rollback_to(index);
                 Ok(StatementResult::tag("ROLLBACK"))
             }
             K::TransStmtPrepare => Err(SqlError::Unsupported("PREPARE TRANSACTION".into())),
@@ -1136,6 +1153,7 @@ impl<K: TxnKv> Session<K> {
                 self.save_settings();
                 self.settings.reset_all();
                 self.seq_session.discard();
+                self.cursors.close_all();
                 Ok(StatementResult::tag("DISCARD ALL"))
             }
             // Plans are keyed by catalog version and settings; there are no temporary tables.
