@@ -13,8 +13,15 @@
 //! - `bulk_insert`: `BASALT_BENCH_ROWS` rows (default 100 000; the target is 1M, set
 //!   `BASALT_BENCH_ROWS=1000000` for it) inserted with a prepared statement in one transaction
 //!   into an empty table;
+//! - `bulk_load`: the same rows loaded the fastest way each engine has: Basalt's `COPY ...
+//!   FROM STDIN` (CSV text held in memory, built before the clock starts, as a file in the page
+//!   cache would be) against SQLite's prepared INSERT in one transaction (SQLite has no bulk
+//!   path beyond it);
 //! - `range_scan_index`: 100 rows through a secondary index (`cat >= $1 AND cat < $1 + 100`);
 //! - `join3_agg`: orders ⋈ customers ⋈ items with GROUP BY and sum (10k orders).
+//!
+//! The bench binary uses mimalloc as its global allocator, as an application embedding Basalt
+//! may (SQLite allocates through its own `malloc` calls either way).
 //!
 //! After criterion, an interleaved summary runs each workload as Basalt, SQLite, Basalt,
 //! SQLite, ... (5 pairs; shared machines drift) and prints the median Basalt/SQLite time ratio
@@ -27,6 +34,9 @@ use std::time::{Duration, Instant};
 
 use basalt::{Database, params};
 use criterion::{Criterion, SamplingMode, Throughput};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const ITEMS: i64 = 10_000;
 const CUSTOMERS: i64 = 100;
@@ -167,6 +177,39 @@ impl BasaltSide {
         drop(stmt);
         self.conn
             .execute("SET synchronous_commit = on", ())
+            .unwrap();
+        elapsed
+    }
+
+    /// Loads `rows` rows with `COPY ... FROM STDIN` into a new, empty table (the CSV text is
+    /// built before the clock starts); drops it afterwards.
+    fn bulk_copy(&mut self, rows: i64) -> Duration {
+        self.bulk_table += 1;
+        let table = format!("bulk_{}", self.bulk_table);
+        self.conn
+            .execute(
+                &format!(
+                    "CREATE TABLE {table} (id bigint PRIMARY KEY, a int NOT NULL, b text NOT NULL)"
+                ),
+                (),
+            )
+            .unwrap();
+        let mut data = String::with_capacity(rows as usize * 32);
+        for id in 0..rows {
+            data.push_str(&format!("{id},{},bulk payload text\n", id % 1000));
+        }
+        let t = Instant::now();
+        let n = self
+            .conn
+            .copy_in(
+                &format!("COPY {table} FROM STDIN (FORMAT csv)"),
+                data.as_bytes(),
+            )
+            .unwrap();
+        let elapsed = t.elapsed();
+        assert_eq!(n, rows as u64);
+        self.conn
+            .execute(&format!("DROP TABLE {table}"), ())
             .unwrap();
         elapsed
     }
@@ -442,6 +485,17 @@ fn bench(c: &mut Criterion, b: &mut BasaltSide, s: &mut SqliteSide) {
     });
     g.finish();
 
+    let mut g = c.benchmark_group("bulk_load");
+    g.sample_size(10).sampling_mode(SamplingMode::Flat);
+    g.throughput(Throughput::Elements(rows as u64));
+    g.bench_function("basalt", |x| {
+        x.iter_custom(|n| (0..n).map(|_| b.bulk_copy(rows)).sum())
+    });
+    g.bench_function("sqlite", |x| {
+        x.iter_custom(|n| (0..n).map(|_| s.bulk(rows)).sum())
+    });
+    g.finish();
+
     let mut g = c.benchmark_group("range_scan_index");
     g.throughput(Throughput::Elements(1));
     g.bench_function("basalt", |x| x.iter_custom(|n| b.range_scans(&mut k, n)));
@@ -503,6 +557,14 @@ fn interleaved_summary(b: &mut BasaltSide, s: &mut SqliteSide) {
             Box::new(move |b, s| {
                 let n = rows as u64;
                 (per_op(b.bulk(rows), n), per_op(s.bulk(rows), n))
+            }),
+        ),
+        (
+            "bulk_load",
+            "per row",
+            Box::new(move |b, s| {
+                let n = rows as u64;
+                (per_op(b.bulk_copy(rows), n), per_op(s.bulk(rows), n))
             }),
         ),
         (

@@ -2,7 +2,7 @@
 //! --tool=callgrind`), on an on-disk database:
 //! `cargo run --release -p basalt-bench --example sql_profile -- WORKLOAD [N]`, where
 //! WORKLOAD is `point` (N prepared primary-key selects), `bulk` (N rows inserted in one
-//! transaction), `insert` (N single-row autocommit inserts, `synchronous_commit = off`),
+//! transaction), `copy` (the same rows by `COPY FROM STDIN`, CSV), `insert` (N single-row autocommit inserts, `synchronous_commit = off`),
 //! `update` (N single-row autocommit primary-key updates, `synchronous_commit = off`),
 //! `range` (N 100-row index range scans) or `join` (N three-way joins with aggregation).
 //! Under callgrind, collect only the workload with
@@ -33,7 +33,7 @@ fn main() {
          CREATE TABLE bulk (id bigint PRIMARY KEY, a int NOT NULL, b text NOT NULL)",
     )
     .unwrap();
-    if workload != "bulk" && workload != "insert" {
+    if !matches!(workload, "bulk" | "copy" | "insert") {
         let tx = conn.transaction().unwrap();
         let ins = tx
             .prepare("INSERT INTO items VALUES ($1, $2, $3, $4)")
@@ -109,6 +109,18 @@ fn run_workload(conn: &mut basalt::Connection, workload: &str, n: i64) {
             tx.commit().unwrap();
             if std::env::var_os("SQL_PROFILE_COMMIT").is_some() {
                 println!("commit: {:.3} s", t.elapsed().as_secs_f64());
+            }
+        }
+        "copy" => {
+            let mut data = String::with_capacity(n as usize * 32);
+            for id in 0..n {
+                data.push_str(&format!("{id},{},bulk payload text\n", id % 1000));
+            }
+            let t = Instant::now();
+            conn.copy_in("COPY bulk FROM STDIN (FORMAT csv)", data.as_bytes())
+                .unwrap();
+            if std::env::var_os("SQL_PROFILE_COMMIT").is_some() {
+                println!("copy alone: {:.3} s", t.elapsed().as_secs_f64());
             }
         }
         "insert" => {

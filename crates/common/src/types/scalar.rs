@@ -31,6 +31,15 @@ pub fn format_bool(v: bool) -> &'static str {
 /// PostgreSQL 15's `pg_strtointNN`: optional whitespace, an optional sign, decimal digits,
 /// optional whitespace. `type_name` is `smallint`, `integer` or `bigint`.
 fn parse_int(input: &str, type_name: &str, min: i128, max: i128) -> TypeResult<i128> {
+    // Plain digits too few to overflow an i64 (most input): no trimming, no wide arithmetic.
+    let b = input.as_bytes();
+    if !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
+        let v = i128::from(b.iter().fold(0i64, |v, d| v * 10 + i64::from(d - b'0')));
+        if v > max {
+            return Err(TypeError::value_out_of_range(type_name, input));
+        }
+        return Ok(v);
+    }
     let s = input.trim_matches(is_pg_space);
     let (neg, digits) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
