@@ -2244,6 +2244,7 @@ impl<'a> Binder<'a> {
                 && let Some(r) = self.resolve_user_call(fc, &empty)?
             {
                 let f = r.func;
+                self.not_a_function(f, fc, &empty)?;
                 if f.retset {
                     cols.extend(f.columns());
                     calls.push(self.user_srf_call(f, r.args));
@@ -2256,21 +2257,22 @@ impl<'a> Binder<'a> {
                     }));
                     let fcols = f.columns();
                     let width = fcols.len();
-                    let exprs = if f.composite() {
-                        (0..width)
-                            .map(|i| Expr::Field(Box::new(call.clone()), i))
-                            .collect()
-                    } else {
-                        vec![call]
+                    let one = Plan::Values {
+                        rows: vec![vec![call]],
+                        width: 1,
                     };
-                    return Ok((
-                        Plan::Values {
-                            rows: vec![exprs],
-                            width,
-                        },
-                        fcols,
-                        short,
-                    ));
+                    // The record's fields from one call (a body may change data).
+                    let plan = if f.composite() {
+                        Plan::Project {
+                            input: Box::new(one),
+                            exprs: (0..width)
+                                .map(|i| Expr::Field(Box::new(Expr::Column(0)), i))
+                                .collect(),
+                        }
+                    } else {
+                        one
+                    };
+                    return Ok((plan, fcols, short));
                 } else {
                     cols.extend(f.columns());
                     calls.push(self.user_srf_call(f, r.args));

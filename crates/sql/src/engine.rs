@@ -510,7 +510,7 @@ const WITH_ENV_IDS: usize = 1 << 40;
 
 /// The WITH queries of a statement with data-modifying ones, computed before its main part.
 #[derive(Default)]
-struct WithEnv {
+pub(crate) struct WithEnv {
     ctes: Vec<WithCte>,
     /// What the statement wrote so far, for its single snapshot.
     before: crate::snapshot::BeforeImages,
@@ -676,7 +676,7 @@ pub(crate) struct BoundInsert {
     defaults: Vec<Option<Expr>>,
     conflict_nothing: bool,
     conflict_update: ConflictUpdate,
-    returning: Returning,
+    pub(crate) returning: Returning,
     writer: crate::dml::TableWriter,
 }
 
@@ -689,7 +689,7 @@ pub(crate) struct BoundUpdate {
     /// Rows to change: the table row, its key, then FROM's columns.
     plan: Plan,
     sets: Vec<(usize, Expr)>,
-    returning: Returning,
+    pub(crate) returning: Returning,
     /// WHERE, re-checked on a row that changed under a READ COMMITTED wait.
     where_pred: Option<Expr>,
     width: usize,
@@ -701,7 +701,7 @@ pub(crate) struct BoundDelete {
     catalog: Arc<Catalog>,
     /// Rows to delete: the table row, its key, then USING's columns.
     plan: Plan,
-    returning: Returning,
+    pub(crate) returning: Returning,
     /// WHERE, re-checked on a row that changed under a READ COMMITTED wait.
     where_pred: Option<Expr>,
     width: usize,
@@ -717,7 +717,7 @@ pub(crate) enum CachedPlan {
 }
 
 /// A bound statement kind the plan cache holds.
-trait Cacheable: Sized {
+pub(crate) trait Cacheable: Sized {
     /// This kind's entry, if `p` is one.
     fn pick(p: &CachedPlan) -> Option<&Arc<Self>>;
     /// The cache entry for `b`.
@@ -812,9 +812,9 @@ pub(crate) struct SqlPrepared {
 }
 
 /// What a DML statement returns.
-struct DmlOutput {
-    count: usize,
-    returning: Option<(Vec<String>, Vec<DataType>, Vec<Row>)>,
+pub(crate) struct DmlOutput {
+    pub(crate) count: usize,
+    pub(crate) returning: Option<(Vec<String>, Vec<DataType>, Vec<Row>)>,
 }
 
 impl<K: TxnKv> Session<K> {
@@ -1089,6 +1089,7 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<R, SqlError> {
         let types = self.type_context();
         let search_path = self.search_path_arc(catalog);
+        let read_only = self.settings.transaction_read_only();
         self.data_transaction()?;
         let func = EvalContext {
             transaction_start: types.now.unwrap_or(0),
@@ -1129,11 +1130,13 @@ impl<K: TxnKv> Session<K> {
             let mut cx = Cx::new(txn, catalog, params, func, &mut seq);
             cx.deferred = Some(deferred);
             cx.calls.search_path = search_path;
+            cx.calls.read_only = read_only;
             return f(&mut cx);
         };
         let mut snap = crate::snapshot::StatementSnapshot::new(txn, env.before.clone());
         let mut cx = Cx::new(&mut snap, catalog, params, func, &mut seq);
         cx.calls.search_path = search_path;
+        cx.calls.read_only = read_only;
         cx.stmt_writes = Some(env.before.clone());
         cx.deferred = Some(deferred);
         for c in &env.ctes {
@@ -1620,16 +1623,25 @@ impl<K: TxnKv> Session<K> {
                 let source = self.current_sql.clone();
                 crate::sqlfunc::create_function(&mut cat, &sp, &types, s, source.as_deref())?;
                 self.store_catalog(cat)?;
-                Ok(tag("CREATE FUNCTION"))
+                Ok(tag(if s.is_procedure {
+                    "CREATE PROCEDURE"
+                } else {
+                    "CREATE FUNCTION"
+                }))
             }
-            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectFunction as i32 => {
+            Node::DropStmt(s)
+                if crate::sqlfunc::RoutineKind::of_object(s.remove_type).is_some() =>
+            {
+                let kind = crate::sqlfunc::RoutineKind::of_object(s.remove_type)
+                    .unwrap_or(crate::sqlfunc::RoutineKind::Function);
                 let mut cat = self.catalog_for_update()?;
                 let sp = self.search_path_oids(&cat);
-                if crate::sqlfunc::drop_functions(&mut cat, &sp, s, notices)? {
+                if crate::sqlfunc::drop_functions(&mut cat, &sp, s, kind, notices)? {
                     self.store_catalog(cat)?;
                 }
-                Ok(tag("DROP FUNCTION"))
+                Ok(tag(&format!("DROP {}", kind.tag())))
             }
+            Node::CallStmt(s) => self.call_procedure(s),
             Node::DropStmt(s) => self.drop(s, notices),
             Node::CreateTableAsStmt(s) => self.create_table_as(s, notices),
             Node::VacuumStmt(s) => self.analyze(s),
@@ -1637,7 +1649,11 @@ impl<K: TxnKv> Session<K> {
             Node::TruncateStmt(s) => self.truncate(s),
             Node::CommentStmt(s) => self.comment(s),
             Node::AlterTableStmt(s) => self.alter_table(s, notices),
-            Node::RenameStmt(s) if s.rename_type == protobuf::ObjectType::ObjectFunction as i32 => {
+            Node::RenameStmt(s)
+                if crate::sqlfunc::RoutineKind::of_object(s.rename_type).is_some() =>
+            {
+                let kind = crate::sqlfunc::RoutineKind::of_object(s.rename_type)
+                    .unwrap_or(crate::sqlfunc::RoutineKind::Function);
                 let Some(Node::ObjectWithArgs(owa)) =
                     s.object.as_deref().and_then(|o| o.node.as_ref())
                 else {
@@ -1645,9 +1661,9 @@ impl<K: TxnKv> Session<K> {
                 };
                 let mut cat = self.catalog_for_update()?;
                 let sp = self.search_path_oids(&cat);
-                crate::sqlfunc::rename_function(&mut cat, &sp, owa, &s.newname)?;
+                crate::sqlfunc::rename_function(&mut cat, &sp, owa, kind, &s.newname)?;
                 self.store_catalog(cat)?;
-                Ok(tag("ALTER FUNCTION"))
+                Ok(tag(&format!("ALTER {}", kind.tag())))
             }
             Node::RenameStmt(s) => self.rename(s, notices),
             Node::AlterSeqStmt(s) => self.alter_sequence(s, notices),
@@ -1925,6 +1941,35 @@ impl<K: TxnKv> Session<K> {
         }
         Ok(())
     }
+}
+
+/// What binding and running INSERT / UPDATE / DELETE needs from where the statement runs:
+/// the session (a statement of its own) or a SQL function's body ([`crate::sqlfunc`]).
+pub(crate) trait DmlHost: Sized {
+    /// The catalog in force.
+    fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError>;
+    /// A binder for the statement.
+    fn binder<'c>(&'c self, catalog: &'c Catalog) -> Binder<'c>;
+    /// A binder that also sees the computed WITH queries of `env`.
+    fn binder_env<'c>(&'c self, catalog: &'c Catalog, env: Option<&WithEnv>) -> Binder<'c>;
+    /// The type context (time zone, styles).
+    fn type_context(&self) -> TypeContext;
+    /// 25006 in a read-only transaction.
+    fn check_writable(&self) -> Result<(), SqlError>;
+    /// The bound form of statement `text` (from a plan cache, or `bind`'s).
+    fn bound<T: Cacheable>(
+        &mut self,
+        text: &str,
+        bind: impl FnOnce(&mut Self, &Arc<Catalog>) -> Result<T, SqlError>,
+    ) -> Result<(Arc<Catalog>, Arc<T>), SqlError>;
+    /// Runs `f` with an execution context over the current transaction.
+    fn with_cx_env<R>(
+        &mut self,
+        catalog: &Catalog,
+        params: &[Value],
+        env: Option<&WithEnv>,
+        f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError>;
 
     /// The table a DML statement writes; for an automatically updatable view, its base
     /// table and the view resolved ([`crate::views`]).
@@ -3334,7 +3379,49 @@ impl<K: TxnKv> Session<K> {
                 .map(|(n, t, _)| (n.clone(), t.clone(), out.1)),
         })
     }
+}
 
+impl<K: TxnKv> DmlHost for Session<K> {
+    fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError> {
+        Session::load_catalog(self)
+    }
+
+    fn binder<'c>(&'c self, catalog: &'c Catalog) -> Binder<'c> {
+        Session::binder(self, catalog)
+    }
+
+    fn binder_env<'c>(&'c self, catalog: &'c Catalog, env: Option<&WithEnv>) -> Binder<'c> {
+        Session::binder_env(self, catalog, env)
+    }
+
+    fn type_context(&self) -> TypeContext {
+        Session::type_context(self)
+    }
+
+    fn check_writable(&self) -> Result<(), SqlError> {
+        Session::check_writable(self)
+    }
+
+    fn bound<T: Cacheable>(
+        &mut self,
+        text: &str,
+        bind: impl FnOnce(&mut Self, &Arc<Catalog>) -> Result<T, SqlError>,
+    ) -> Result<(Arc<Catalog>, Arc<T>), SqlError> {
+        Session::bound(self, text, bind)
+    }
+
+    fn with_cx_env<R>(
+        &mut self,
+        catalog: &Catalog,
+        params: &[Value],
+        env: Option<&WithEnv>,
+        f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError> {
+        Session::with_cx_env(self, catalog, params, env, f)
+    }
+}
+
+impl<K: TxnKv> Session<K> {
     fn alter_sequence(
         &mut self,
         s: &protobuf::AlterSeqStmt,

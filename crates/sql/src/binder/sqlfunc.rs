@@ -6,12 +6,16 @@
 //! (an untyped literal to any); among several fits the one with most exact type matches
 //! wins, a tie is 42725. A name no user function has falls through to the built-ins.
 
-use basalt_common::types::{CastContext, DataType, TypeContext, cast_context};
+use std::sync::Arc;
+
+use basalt_common::types::{CastContext, DataType, TypeContext, Value, cast_context};
 use pg_query::protobuf::{self, node::Node};
 
 use super::{Binder, Scope, err, names, pos};
 use crate::catalog::Catalog;
+use crate::engine::{BoundDelete, BoundInsert, BoundUpdate, Cacheable, DmlHost, WithEnv};
 use crate::error::SqlError;
+use crate::exec::Cx;
 use crate::expr::{Expr, SqlCall};
 use crate::plan::Plan;
 use crate::sqlfunc::{SqlFunction, candidates, lookup_schemas, returnable, type_list};
@@ -26,13 +30,32 @@ pub struct FnParams {
 }
 
 /// A candidate that fits a call: the function, the argument for each parameter (none:
-/// its default) and how many argument types match exactly.
-type Fit<'a> = (&'a SqlFunction, Vec<Option<(Expr, DataType)>>, usize);
+/// its default), how many argument types match exactly, and the arguments a VARIADIC
+/// parameter collects (the expanded form of the call).
+type Fit<'a> = (
+    &'a SqlFunction,
+    Vec<Option<(Expr, DataType)>>,
+    usize,
+    Option<Vec<(Expr, DataType)>>,
+);
 
 /// A resolved call: the function and its arguments, cast to the parameter types.
 pub(crate) struct ResolvedCall<'c> {
     pub func: &'c SqlFunction,
     pub args: Vec<Expr>,
+}
+
+/// Whether an argument of type `t` fits a parameter of type `want`: `Some(exact)`.
+fn arg_fits(t: &DataType, want: &DataType) -> Option<bool> {
+    if t == want {
+        Some(true)
+    } else if *t == DataType::Unknown
+        || cast_context(t, want).is_some_and(|c| c.allows(CastContext::Implicit))
+    {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 impl<'a> Binder<'a> {
@@ -60,8 +83,10 @@ impl<'a> Binder<'a> {
         !candidates(self.catalog, &schemas, name).is_empty()
     }
 
-    /// Resolves a call of a user function; `Ok(None)` when none fits (the caller then
-    /// tries the built-ins, and reports 42883).
+    /// Resolves a call of a user function or procedure; `Ok(None)` when none fits (the
+    /// caller then tries the built-ins, and reports 42883). A procedure's parameters
+    /// include its OUT ones (CALL passes something for them, as in PostgreSQL 15); their
+    /// arguments are dropped from the result.
     pub(crate) fn resolve_user_call(
         &mut self,
         fc: &protobuf::FuncCall,
@@ -77,47 +102,64 @@ impl<'a> Binder<'a> {
             return Ok(None);
         }
         let (positional, named) = self.bind_positional_and_named(&fc.args, scope)?;
-        // (candidate, argument per parameter: given expression and type, or a default).
         let mut fits: Vec<Fit<'a>> = Vec::new();
         'cand: for f in cands {
-            let n = f.args.len();
-            if positional.len() + named.len() > n {
+            let params = if f.procedure { f.declared() } else { &f.args };
+            let n = params.len();
+            let variadic = f.variadic();
+            if fc.func_variadic != variadic {
+                // Without VARIADIC, a variadic function is called in its expanded form.
+                if fc.func_variadic || positional.len() < n {
+                    continue;
+                }
+            }
+            let expand = variadic && !fc.func_variadic;
+            let fixed = if expand { n - 1 } else { n };
+            if !expand && positional.len() + named.len() > n {
                 continue;
             }
             let mut slots: Vec<Option<(Expr, DataType)>> = vec![None; n];
-            for (i, (e, t)) in positional.iter().enumerate() {
+            for (i, (e, t)) in positional.iter().take(fixed).enumerate() {
                 slots[i] = Some((e.clone(), t.clone()));
             }
             for (nm, e, t) in &named {
-                let Some(i) = f.args.iter().position(|a| a.name == *nm) else {
+                let Some(i) = params.iter().position(|a| a.name == *nm) else {
                     continue 'cand;
                 };
-                if slots[i].is_some() {
+                if slots[i].is_some() || i >= fixed {
                     continue 'cand;
                 }
                 slots[i] = Some((e.clone(), t.clone()));
             }
             let mut exact = 0;
-            for (slot, a) in slots.iter().zip(&f.args) {
+            for (slot, a) in slots.iter().zip(params).take(fixed) {
                 match slot {
                     None if a.default.is_none() => continue 'cand,
                     None => {}
-                    Some((_, t)) => {
-                        if *t == a.ty {
-                            exact += 1;
-                        } else if *t != DataType::Unknown
-                            && !cast_context(t, &a.ty)
-                                .is_some_and(|c| c.allows(CastContext::Implicit))
-                        {
-                            continue 'cand;
-                        }
-                    }
+                    Some((_, t)) => match arg_fits(t, &a.ty) {
+                        Some(e) => exact += usize::from(e),
+                        None => continue 'cand,
+                    },
                 }
             }
-            fits.push((f, slots, exact));
+            let mut elems = None;
+            if expand {
+                let DataType::Array(elem) = &params[n - 1].ty else {
+                    continue;
+                };
+                let items: Vec<(Expr, DataType)> = positional[fixed..].to_vec();
+                for (_, t) in &items {
+                    match arg_fits(t, elem) {
+                        Some(e) => exact += usize::from(e),
+                        None => continue 'cand,
+                    }
+                }
+                elems = Some(items);
+            }
+            fits.push((f, slots, exact, elems));
         }
         // Nearest schema first among equals (the candidates come in search-path order).
-        let best = fits.iter().map(|(_, _, e)| *e).max();
+        let best = fits.iter().map(|(_, _, e, _)| *e).max();
         let mut fits: Vec<_> = fits.into_iter().filter(|f| Some(f.2) == best).collect();
         if fits.len() > 1 {
             let first_schema = fits[0].0.schema;
@@ -134,22 +176,72 @@ impl<'a> Binder<'a> {
             )
             .at(pos(fc.location)));
         }
-        let Some((f, slots, _)) = fits.pop() else {
+        let Some((f, slots, _, elems)) = fits.pop() else {
             return Ok(None);
         };
+        let params = if f.procedure { f.declared() } else { &f.args };
         let mut args = Vec::new();
-        for (slot, a) in slots.into_iter().zip(&f.args) {
+        for (slot, a) in slots.into_iter().zip(params) {
             let (e, t) = match slot {
                 Some(x) => x,
+                None if a.mode == 'v' && elems.is_some() => {
+                    let DataType::Array(elem) = &a.ty else {
+                        continue;
+                    };
+                    let mut items = Vec::new();
+                    for (e, t) in elems.clone().unwrap_or_default() {
+                        items.push(self.coerce(e, &t, elem, CastContext::Implicit)?);
+                    }
+                    args.push(Expr::Array(items, (**elem).clone()));
+                    continue;
+                }
                 None => {
                     let text = a.default.as_deref().unwrap_or("NULL");
                     let (e, t) = self.bind_default_text(text)?;
                     (e, t)
                 }
             };
-            args.push(self.coerce(e, &t, &a.ty, CastContext::Implicit)?);
+            let e = self.coerce(e, &t, &a.ty, CastContext::Implicit)?;
+            if a.mode != 'o' {
+                args.push(e);
+            }
         }
         Ok(Some(ResolvedCall { func: f, args }))
+    }
+
+    /// 42809 for a procedure called as a function.
+    pub(crate) fn not_a_function(
+        &mut self,
+        f: &SqlFunction,
+        fc: &protobuf::FuncCall,
+        scope: &Scope,
+    ) -> Result<(), SqlError> {
+        if !f.procedure {
+            return Ok(());
+        }
+        Err(err(
+            "42809",
+            format!("{}({}) is a procedure", f.name, self.call_types(fc, scope)?),
+        )
+        .with_hint("To call a procedure, use CALL.")
+        .at(pos(fc.location)))
+    }
+
+    /// The argument types of a call as PostgreSQL's messages print them (`name => type`
+    /// for a named one).
+    pub(crate) fn call_types(
+        &mut self,
+        fc: &protobuf::FuncCall,
+        scope: &Scope,
+    ) -> Result<String, SqlError> {
+        let (positional, named) = self.bind_positional_and_named(&fc.args, scope)?;
+        let mut parts: Vec<String> = positional.iter().map(|(_, t)| t.format_type()).collect();
+        parts.extend(
+            named
+                .iter()
+                .map(|(n, _, t)| format!("{n} => {}", t.format_type())),
+        );
+        Ok(parts.join(", "))
     }
 
     fn bind_default_text(&mut self, text: &str) -> Result<(Expr, DataType), SqlError> {
@@ -182,6 +274,7 @@ impl<'a> Binder<'a> {
             return Ok(None);
         };
         let f = r.func;
+        self.not_a_function(f, fc, scope)?;
         if f.retset {
             let call = self.user_srf_call(f, r.args);
             let ty = f.result_type();
@@ -217,13 +310,150 @@ impl<'a> Binder<'a> {
     }
 }
 
+/// A bound statement of a body.
+pub(crate) enum BodyStmt {
+    /// A query.
+    Query(Box<Plan>),
+    /// INSERT.
+    Insert(Arc<BoundInsert>),
+    /// UPDATE.
+    Update(Arc<BoundUpdate>),
+    /// DELETE.
+    Delete(Arc<BoundDelete>),
+}
+
+impl BodyStmt {
+    /// The command name of a data-modifying statement.
+    pub(crate) fn modifies(&self) -> Option<&'static str> {
+        match self {
+            BodyStmt::Query(_) => None,
+            BodyStmt::Insert(_) => Some("INSERT"),
+            BodyStmt::Update(_) => Some("UPDATE"),
+            BodyStmt::Delete(_) => Some("DELETE"),
+        }
+    }
+}
+
+impl std::fmt::Debug for BodyStmt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyStmt::Query(p) => f.debug_tuple("Query").field(p).finish(),
+            other => f.write_str(other.modifies().unwrap_or("")),
+        }
+    }
+}
+
+/// A bound body: its statements, and the casts of the last one's rows to the result
+/// columns when it is INSERT / UPDATE / DELETE ... RETURNING (a query's casts are in its
+/// plan).
+#[derive(Debug)]
+pub(crate) struct BoundBody {
+    /// The statements, in order.
+    pub stmts: Vec<BodyStmt>,
+    /// Casts of the returned rows (`None`: taken as they are).
+    pub cast: Option<Vec<Expr>>,
+}
+
+/// Where a body's INSERT / UPDATE / DELETE statements are bound (the catalog, the
+/// function's parameters) and run (the calling statement's execution context).
+pub(crate) struct BodyHost<'h, 'c> {
+    catalog: Option<Arc<Catalog>>,
+    search_path: Vec<u32>,
+    types: TypeContext,
+    params: Option<(Vec<DataType>, FnParams)>,
+    source: Option<Arc<str>>,
+    cx: Option<&'h mut Cx<'c>>,
+}
+
+impl<'h, 'c> BodyHost<'h, 'c> {
+    /// A host that runs bound statements in `cx`.
+    pub(crate) fn running(cx: &'h mut Cx<'c>) -> Self {
+        BodyHost {
+            catalog: None,
+            search_path: Vec::new(),
+            types: cx.func.types,
+            params: None,
+            source: None,
+            cx: Some(cx),
+        }
+    }
+}
+
+impl DmlHost for BodyHost<'_, '_> {
+    fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError> {
+        self.catalog
+            .clone()
+            .ok_or_else(|| err("XX000", "no catalog to bind a function body with"))
+    }
+
+    fn binder<'b>(&'b self, catalog: &'b Catalog) -> Binder<'b> {
+        let mut b = Binder::new(catalog, self.search_path.clone(), self.types);
+        if let Some((types, params)) = &self.params {
+            b.params = types.clone();
+            b.fn_params = Some(params.clone());
+        }
+        b.source = self.source.clone();
+        b
+    }
+
+    fn binder_env<'b>(&'b self, catalog: &'b Catalog, _env: Option<&WithEnv>) -> Binder<'b> {
+        self.binder(catalog)
+    }
+
+    fn type_context(&self) -> TypeContext {
+        self.types
+    }
+
+    fn check_writable(&self) -> Result<(), SqlError> {
+        Ok(())
+    }
+
+    fn bound<T: Cacheable>(
+        &mut self,
+        _text: &str,
+        bind: impl FnOnce(&mut Self, &Arc<Catalog>) -> Result<T, SqlError>,
+    ) -> Result<(Arc<Catalog>, Arc<T>), SqlError> {
+        let c = self.load_catalog()?;
+        let b = bind(self, &c)?;
+        Ok((c, Arc::new(b)))
+    }
+
+    fn with_cx_env<R>(
+        &mut self,
+        _catalog: &Catalog,
+        _params: &[Value],
+        _env: Option<&WithEnv>,
+        f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError> {
+        match self.cx.as_deref_mut() {
+            Some(cx) => f(cx),
+            None => Err(err("XX000", "no execution context for a function body")),
+        }
+    }
+}
+
+/// The parameters a body's statements see: the input parameters, as `$n` and by name.
+fn fn_params(f: &SqlFunction) -> (Vec<DataType>, FnParams) {
+    (
+        f.arg_types(),
+        FnParams {
+            func: f.name.clone(),
+            params: f
+                .args
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect(),
+        },
+    )
+}
+
 /// Binds every statement of a body (the last one's output cast to the declared result).
-pub fn bind_body(
+pub(crate) fn bind_body(
     cat: &Catalog,
     search_path: &[u32],
     types: &TypeContext,
     f: &SqlFunction,
-) -> Result<Vec<Plan>, SqlError> {
+) -> Result<BoundBody, SqlError> {
     // An `AS` string is parsed whole, so that error positions count from its start.
     let texts: Vec<&str> = if f.src.is_empty() {
         f.body.iter().map(String::as_str).collect()
@@ -239,19 +469,35 @@ pub fn bind_body(
             }
         }
     }
-    let mut plans = Vec::new();
+    let mut host = BodyHost {
+        catalog: None,
+        search_path: search_path.to_vec(),
+        types: *types,
+        params: Some(fn_params(f)),
+        source: None,
+        cx: None,
+    };
+    let mut stmts = Vec::new();
+    let mut cast = None;
     let n = nodes.len();
     for (i, (node, text)) in nodes.iter().enumerate() {
         let last = i + 1 == n;
-        let (plan, out) = bind_statement(cat, search_path, types, f, node, text)?;
-        let plan = if last && !f.void {
-            check_result(f, plan, &out)?
-        } else {
-            plan
+        host.source = Some(Arc::from(*text));
+        let (st, out) = bind_statement(cat, &mut host, node)?;
+        let st = match st {
+            BodyStmt::Query(plan) if last && !f.void => match result_casts(f, &out)? {
+                Some(exprs) => BodyStmt::Query(Box::new(Plan::Project { input: plan, exprs })),
+                None => BodyStmt::Query(plan),
+            },
+            st if last && !f.void => {
+                cast = result_casts(f, &out)?;
+                st
+            }
+            st => st,
         };
-        plans.push(plan);
+        stmts.push(st);
     }
-    if plans.is_empty() && !f.void {
+    if stmts.is_empty() && !f.void {
         return Err(err(
             "42P13",
             format!(
@@ -263,7 +509,7 @@ pub fn bind_body(
             "Function's final statement must be SELECT or INSERT/UPDATE/DELETE RETURNING.",
         ));
     }
-    Ok(plans)
+    Ok(BoundBody { stmts, cast })
 }
 
 /// Checks a body when the function is created.
@@ -284,49 +530,70 @@ fn mismatch(f: &SqlFunction) -> SqlError {
         "42P13",
         format!(
             "return type mismatch in function declared to return {}",
-            if f.table_cols.len() > 1 {
-                "record".to_string()
-            } else {
-                f.ret.format_type()
-            }
+            f.result_type().format_type()
         ),
     )
 }
 
+/// Whether a WITH clause holds a data-modifying query.
+fn with_modifies(w: Option<&protobuf::WithClause>) -> bool {
+    w.is_some_and(|w| {
+        w.ctes.iter().any(|c| {
+            matches!(c.node.as_ref(), Some(Node::CommonTableExpr(cte))
+                if !matches!(cte.ctequery.as_deref().and_then(|q| q.node.as_ref()),
+                    Some(Node::SelectStmt(_))))
+        })
+    })
+}
+
+/// Binds one statement of a body: the statement and its output types (none for INSERT /
+/// UPDATE / DELETE without RETURNING).
 fn bind_statement(
     cat: &Catalog,
-    search_path: &[u32],
-    types: &TypeContext,
-    f: &SqlFunction,
+    host: &mut BodyHost<'_, '_>,
     node: &Node,
-    text: &str,
-) -> Result<(Plan, Option<Vec<DataType>>), SqlError> {
+) -> Result<(BodyStmt, Option<Vec<DataType>>), SqlError> {
+    let with = match node {
+        Node::SelectStmt(s) => with_modifies(s.with_clause.as_ref()).then_some("SELECT"),
+        Node::InsertStmt(s) => s.with_clause.is_some().then_some("INSERT"),
+        Node::UpdateStmt(s) => s.with_clause.is_some().then_some("UPDATE"),
+        Node::DeleteStmt(s) => s.with_clause.is_some().then_some("DELETE"),
+        _ => None,
+    };
+    if let Some(what) = with {
+        return Err(err(
+            "0A000",
+            format!("feature not supported: {what} with a WITH clause in a SQL function body"),
+        ));
+    }
+    if !matches!(node, Node::SelectStmt(_)) && host.catalog.is_none() {
+        host.catalog = Some(Arc::new(cat.clone()));
+    }
+    let returned =
+        |r: &Option<(Vec<String>, Vec<DataType>, Vec<Expr>)>| r.as_ref().map(|(_, t, _)| t.clone());
     match node {
         Node::SelectStmt(_) => {
-            let mut b = Binder::new(cat, search_path.to_vec(), *types);
-            b.params = f.arg_types();
-            b.fn_params = Some(FnParams {
-                func: f.name.clone(),
-                params: f
-                    .args
-                    .iter()
-                    .map(|a| (a.name.clone(), a.ty.clone()))
-                    .collect(),
-            });
-            b.source = Some(std::sync::Arc::from(text));
-            let q = b.bind_query(&protobuf::Node {
+            let q = host.binder(cat).bind_query(&protobuf::Node {
                 node: Some(node.clone()),
             })?;
             let q = crate::optimizer::optimize_query(q, cat);
-            Ok((q.plan, Some(q.types)))
+            Ok((BodyStmt::Query(Box::new(q.plan)), Some(q.types)))
         }
-        Node::InsertStmt(_) | Node::UpdateStmt(_) | Node::DeleteStmt(_) => Err(err(
-            "0A000",
-            format!(
-                "feature not supported: {} in a SQL function body",
-                crate::describe::statement_name(node)
-            ),
-        )),
+        Node::InsertStmt(s) => {
+            let b = host.bind_insert(s, None)?;
+            let out = returned(&b.returning);
+            Ok((BodyStmt::Insert(Arc::new(b)), out))
+        }
+        Node::UpdateStmt(s) => {
+            let b = host.bind_update(s, None)?;
+            let out = returned(&b.returning);
+            Ok((BodyStmt::Update(Arc::new(b)), out))
+        }
+        Node::DeleteStmt(s) => {
+            let b = host.bind_delete(s, None)?;
+            let out = returned(&b.returning);
+            Ok((BodyStmt::Delete(Arc::new(b)), out))
+        }
         other => Err(err(
             "0A000",
             format!(
@@ -337,12 +604,12 @@ fn bind_statement(
     }
 }
 
-/// The last statement's plan with its output cast to the declared result columns.
-fn check_result(
+/// The casts of the last statement's output to the declared result columns (`None`: it
+/// has them already).
+fn result_casts(
     f: &SqlFunction,
-    plan: Plan,
     out: &Option<Vec<DataType>>,
-) -> Result<Plan, SqlError> {
+) -> Result<Option<Vec<Expr>>, SqlError> {
     let Some(out) = out else {
         return Err(mismatch(f).with_detail(
             "Function's final statement must be SELECT or INSERT/UPDATE/DELETE RETURNING.",
@@ -361,6 +628,12 @@ fn check_result(
     let mut exprs = Vec::new();
     for (i, (t, (_, w))) in out.iter().zip(&want).enumerate() {
         if !returnable(t, w) {
+            // An untyped literal is text there.
+            let t = if *t == DataType::Unknown {
+                &DataType::Text
+            } else {
+                t
+            };
             return Err(if f.composite() {
                 mismatch(f).with_detail(format!(
                     "Final statement returns {} instead of {} at column {}.",
@@ -390,10 +663,7 @@ fn check_result(
         });
     }
     if exprs.iter().enumerate().all(|(i, e)| *e == Expr::Column(i)) {
-        return Ok(plan);
+        return Ok(None);
     }
-    Ok(Plan::Project {
-        input: Box::new(plan),
-        exprs,
-    })
+    Ok(Some(exprs))
 }
