@@ -2245,6 +2245,16 @@ impl<'a> Binder<'a> {
             {
                 let f = r.func;
                 self.not_a_function(f, fc, &empty)?;
+                if defs.is_some() {
+                    let msg = if f.outputs().len() > 1 {
+                        "a column definition list is redundant for a function with OUT parameters"
+                    } else if f.composite() {
+                        "a column definition list is redundant for a function returning a named composite type"
+                    } else {
+                        "a column definition list is only allowed for functions returning \"record\""
+                    };
+                    return Err(err("42601", msg).at(*def_at));
+                }
                 if f.retset {
                     cols.extend(f.columns());
                     calls.push(self.user_srf_call(f, r.args));

@@ -12,7 +12,6 @@ use basalt_common::types::{Value, format_text};
 use basalt_txn::TxnKv;
 use pg_query::protobuf;
 
-use crate::binder::{Scope, names, pos};
 use crate::error::SqlError;
 use crate::expr::eval;
 use crate::session::{Session, StatementResult};
@@ -31,52 +30,10 @@ impl<K: TxnKv> Session<K> {
             return Err(err("42601", "CALL without a procedure"));
         };
         let catalog = self.load_catalog()?;
-        let scope = Scope::default();
         let (oid, args) = {
             let mut b = self.binder(&catalog);
-            let fname = names(&fc.funcname);
-            let resolved = if b.has_user_function(&fname) {
-                b.resolve_user_call(fc, &scope)?
-            } else {
-                None
-            };
-            match resolved {
-                Some(r) if r.func.procedure => (r.func.oid, r.args),
-                Some(r) => {
-                    return Err(err(
-                        "42809",
-                        format!(
-                            "{}({}) is not a procedure",
-                            r.func.name,
-                            b.call_types(fc, &scope)?
-                        ),
-                    )
-                    .with_hint("To call a function, use SELECT.")
-                    .at(pos(fc.location)));
-                }
-                None => {
-                    let name = fname.last().cloned().unwrap_or_default();
-                    let types = b.call_types(fc, &scope)?;
-                    // A function of that name that fits the arguments is the wrong kind.
-                    let node = protobuf::Node {
-                        node: Some(protobuf::node::Node::FuncCall(Box::new(fc.clone()))),
-                    };
-                    let is_function = b.bind_expr(&node, &scope).is_ok();
-                    return Err(if is_function {
-                        err("42809", format!("{name}({types}) is not a procedure"))
-                            .with_hint("To call a function, use SELECT.")
-                    } else {
-                        err(
-                            "42883",
-                            format!("procedure {}({types}) does not exist", fname.join(".")),
-                        )
-                        .with_hint(
-                            "No procedure matches the given name and argument types. You might need to add explicit type casts.",
-                        )
-                    }
-                    .at(pos(fc.location)));
-                }
-            }
+            let (f, args) = b.bind_procedure_call(fc)?;
+            (f.oid, args)
         };
         let rows = self.with_cx(&catalog, &[], |cx| {
             let mut vals = Vec::with_capacity(args.len());

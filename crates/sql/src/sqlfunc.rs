@@ -590,6 +590,10 @@ fn standard_body(b: &protobuf::Node) -> Result<Vec<String>, SqlError> {
             }
             Ok(out)
         }
+        Some(Node::CallStmt(_)) => Err(err(
+            "0A000",
+            "CALL is not yet supported in unquoted SQL function body",
+        )),
         Some(n) => Ok(vec![crate::ddl::deparse_stmt(n.clone())?]),
         None => Ok(Vec::new()),
     }
@@ -776,19 +780,26 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
         }
     };
     // As PostgreSQL checks when a call starts.
-    if let Some(what) = body.stmts.iter().find_map(BodyStmt::modifies) {
-        if f.volatility != 'v' {
-            return Err(err(
-                "0A000",
-                format!("{what} is not allowed in a non-volatile function"),
-            ));
-        }
-        if cx.calls.read_only {
-            return Err(err(
-                "25006",
-                format!("cannot execute {what} in a read-only transaction"),
-            ));
-        }
+    if f.volatility != 'v'
+        && let Some(what) = body.stmts.iter().find_map(BodyStmt::modifies)
+    {
+        return Err(err(
+            "0A000",
+            format!("{what} is not allowed in a non-volatile function"),
+        ));
+    }
+    // A called procedure checks its own statements.
+    if cx.calls.read_only
+        && let Some(what) = body
+            .stmts
+            .iter()
+            .filter(|s| !matches!(s, BodyStmt::Call(..)))
+            .find_map(BodyStmt::modifies)
+    {
+        return Err(err(
+            "25006",
+            format!("cannot execute {what} in a read-only transaction"),
+        ));
     }
     let void = f.void;
     let mut state = std::mem::take(&mut cx.calls);
@@ -825,6 +836,15 @@ fn run_body(body: &BoundBody, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
             BodyStmt::Insert(b) => BodyHost::running(cx).run_insert(b, None)?,
             BodyStmt::Update(b) => BodyHost::running(cx).run_update(b, None)?,
             BodyStmt::Delete(b) => BodyHost::running(cx).run_delete(b, None)?,
+            BodyStmt::Call(oid, args) => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(crate::expr::eval(a, &[], cx)?);
+                }
+                call(cx, *oid, vals)?;
+                last = Vec::new();
+                continue;
+            }
         };
         last = out.returning.map(|r| r.2).unwrap_or_default();
     }

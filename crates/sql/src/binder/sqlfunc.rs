@@ -209,6 +209,56 @@ impl<'a> Binder<'a> {
         Ok(Some(ResolvedCall { func: f, args }))
     }
 
+    /// The procedure of `CALL name(args)` and its input arguments: 42809 when the call
+    /// resolves to a function, 42883 when nothing fits.
+    pub(crate) fn bind_procedure_call(
+        &mut self,
+        fc: &protobuf::FuncCall,
+    ) -> Result<(&'a SqlFunction, Vec<Expr>), SqlError> {
+        let scope = Scope::default();
+        let fname = names(&fc.funcname);
+        let resolved = if self.has_user_function(&fname) {
+            self.resolve_user_call(fc, &scope)?
+        } else {
+            None
+        };
+        let name = fname.last().cloned().unwrap_or_default();
+        match resolved {
+            Some(r) if r.func.procedure => Ok((r.func, r.args)),
+            Some(r) => Err(err(
+                "42809",
+                format!(
+                    "{}({}) is not a procedure",
+                    r.func.name,
+                    self.call_types(fc, &scope)?
+                ),
+            )
+            .with_hint("To call a function, use SELECT.")
+            .at(pos(fc.location))),
+            None => {
+                let types = self.call_types(fc, &scope)?;
+                // A function of that name that fits the arguments is the wrong kind.
+                let node = protobuf::Node {
+                    node: Some(Node::FuncCall(Box::new(fc.clone()))),
+                };
+                let is_function = self.bind_expr(&node, &scope).is_ok();
+                Err(if is_function {
+                    err("42809", format!("{name}({types}) is not a procedure"))
+                        .with_hint("To call a function, use SELECT.")
+                } else {
+                    err(
+                        "42883",
+                        format!("procedure {}({types}) does not exist", fname.join(".")),
+                    )
+                    .with_hint(
+                        "No procedure matches the given name and argument types. You might need to add explicit type casts.",
+                    )
+                }
+                .at(pos(fc.location)))
+            }
+        }
+    }
+
     /// 42809 for a procedure called as a function.
     pub(crate) fn not_a_function(
         &mut self,
@@ -320,6 +370,8 @@ pub(crate) enum BodyStmt {
     Update(Arc<BoundUpdate>),
     /// DELETE.
     Delete(Arc<BoundDelete>),
+    /// CALL of a procedure without output parameters: its OID and input arguments.
+    Call(u32, Vec<Expr>),
 }
 
 impl BodyStmt {
@@ -330,6 +382,7 @@ impl BodyStmt {
             BodyStmt::Insert(_) => Some("INSERT"),
             BodyStmt::Update(_) => Some("UPDATE"),
             BodyStmt::Delete(_) => Some("DELETE"),
+            BodyStmt::Call(..) => Some("CALL"),
         }
     }
 }
@@ -593,6 +646,19 @@ fn bind_statement(
             let b = host.bind_delete(s, None)?;
             let out = returned(&b.returning);
             Ok((BodyStmt::Delete(Arc::new(b)), out))
+        }
+        Node::CallStmt(c) => {
+            let Some(fc) = c.funccall.as_deref() else {
+                return Err(err("42601", "CALL without a procedure"));
+            };
+            let (p, args) = host.binder(cat).bind_procedure_call(fc)?;
+            if !p.out_params.is_empty() {
+                return Err(err(
+                    "0A000",
+                    "calling procedures with output arguments is not supported in SQL functions",
+                ));
+            }
+            Ok((BodyStmt::Call(p.oid, args), None))
         }
         other => Err(err(
             "0A000",
