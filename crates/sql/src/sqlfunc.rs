@@ -1,28 +1,43 @@
-//! SQL-language functions (`CREATE FUNCTION ... LANGUAGE sql`), as in PostgreSQL 15.
+//! SQL-language functions and procedures (`CREATE FUNCTION | PROCEDURE ... LANGUAGE sql`),
+//! as in PostgreSQL 15.
 //!
 //! # Storage
 //!
-//! A function is a [`SqlFunction`] in the catalog (`Catalog::functions`, serialized with the
-//! rest of it, so functions persist and their DDL is transactional). Its body is kept as the
-//! SQL text of each statement: the `AS $$ ... $$` string split into statements, or the
-//! deparsed statements of a SQL-standard body (`RETURN expr` is kept as `SELECT expr`).
+//! A routine is a [`SqlFunction`] in the catalog (`Catalog::functions`, serialized with the
+//! rest of it, so routines persist and their DDL is transactional); a procedure has
+//! `procedure` set. Its body is kept as the SQL text of each statement: the `AS $$ ... $$`
+//! string split into statements, or the deparsed statements of a SQL-standard body
+//! (`RETURN expr` is kept as `SELECT expr`).
+//!
+//! # Parameters
+//!
+//! `args` are the input parameters (IN, INOUT, VARIADIC): the call signature, and the
+//! body's `$n` / names. `out_params` (OUT and INOUT) are the result's columns: one gives a
+//! scalar, several a record, like the columns of `RETURNS TABLE`. `declared` keeps the
+//! order as written for the catalog functions when some parameter is not plain IN. A
+//! VARIADIC parameter is the last input one, an array; a call without `VARIADIC` passes
+//! the trailing arguments as its elements (`binder::sqlfunc`).
 //!
 //! # Calls
 //!
 //! A call is bound to [`crate::expr::Expr::SqlFunc`] (a scalar result) or to a table
 //! function call (`TableFunc::Sql`, for `SETOF` / `TABLE` results in FROM or in a select
-//! list). Nothing of the body is inlined: when the call runs, [`call`] binds the body's
-//! statements with the arguments as parameters (`$n`, or the argument names), caches the
-//! plans for the statement, and runs them in a nested execution context over the same
-//! transaction; the last statement's rows are the result. So recursion works, and its depth
-//! is bounded ([`MAX_DEPTH`] levels and the thread's remaining stack: 54001, as PostgreSQL's
+//! list); `CALL` of a procedure runs through [`call`] too (`procedure.rs`). Nothing of
+//! the body is inlined: when the call runs, [`call`] binds the body's statements with the
+//! arguments as parameters (`$n`, or the argument names), caches the bound body for the
+//! statement, and runs it in a nested execution context over the same transaction; the
+//! last statement's rows are the result. So recursion works, and its depth is bounded
+//! ([`MAX_DEPTH`] levels and the thread's remaining stack: 54001, as PostgreSQL's
 //! `max_stack_depth`).
 //!
-//! Bodies are checked when the function is created (PostgreSQL's `check_function_bodies`):
+//! INSERT / UPDATE / DELETE in a body are bound and run by the same code as top-level
+//! statements (`engine::DmlHost`, here implemented by `binder::sqlfunc::BodyHost` over the
+//! calling statement's execution context), so each statement sees what earlier ones wrote.
+//! A body that changes data (or CALLs) in a STABLE / IMMUTABLE function fails when called
+//! (0A000), as PostgreSQL checks at the start of a call.
+//!
+//! Bodies are checked when the routine is created (PostgreSQL's `check_function_bodies`):
 //! every statement is bound, and the last one must yield the declared result (42P13).
-//! INSERT / UPDATE / DELETE statements in a body are accepted when created but refused when
-//! run (0A000): the executor runs plans, while data-modifying statements run through the
-//! session.
 
 use std::sync::Arc;
 

@@ -1,10 +1,18 @@
-//! Binding calls of SQL-language functions ([`crate::sqlfunc`]) and their bodies.
+//! Binding calls of SQL-language functions and procedures ([`crate::sqlfunc`]) and their
+//! bodies.
 //!
-//! A call is resolved among the functions of its name visible through the search path:
+//! A call is resolved among the routines of its name visible through the search path:
 //! arguments by position, then by name (`f(b => 1)`), missing trailing ones from their
-//! defaults; a candidate fits when every argument converts implicitly to its parameter type
-//! (an untyped literal to any); among several fits the one with most exact type matches
-//! wins, a tie is 42725. A name no user function has falls through to the built-ins.
+//! defaults; a variadic function takes its trailing arguments as the elements of its
+//! VARIADIC array (at least one; `VARIADIC arr` passes the array itself, and only to a
+//! variadic function); a candidate fits when every argument converts implicitly to its
+//! parameter type (an untyped literal to any); among several fits the one with most exact
+//! type matches wins, a tie is 42725. A name no user routine has falls through to the
+//! built-ins. A procedure's signature includes its OUT parameters (PostgreSQL 15's CALL).
+//!
+//! A body is bound into a [`BoundBody`]: queries as plans, INSERT / UPDATE / DELETE through
+//! [`BodyHost`] (the session's binding code, see `engine::DmlHost`), CALL as the procedure
+//! and its argument expressions.
 
 use std::sync::Arc;
 
