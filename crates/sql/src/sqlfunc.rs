@@ -720,7 +720,17 @@ pub fn lookup_object(
             types.push(resolve(tn)?);
         }
     }
-    Ok(match found.iter().find(|f| f.arg_types() == types) {
+    // A procedure is also named by all its parameters, OUT ones included.
+    let by_all = |f: &&&SqlFunction| {
+        kind != RoutineKind::Function
+            && f.procedure
+            && f.declared().iter().map(|a| &a.ty).eq(types.iter())
+    };
+    let matched = found
+        .iter()
+        .find(|f| f.arg_types() == types)
+        .or_else(|| found.iter().find(by_all));
+    Ok(match matched {
         Some(f) => {
             kind.check(f)?;
             Ok(f.oid)

@@ -175,13 +175,18 @@ impl<'a> Binder<'a> {
         }
         if fits.len() > 1 {
             let types: Vec<DataType> = positional.iter().map(|(_, t)| t.clone()).collect();
+            let word = if fits.iter().all(|f| f.0.procedure) {
+                "procedure"
+            } else {
+                "function"
+            };
             return Err(err(
                 "42725",
-                format!("function {name}({}) is not unique", type_list(&types)),
+                format!("{word} {name}({}) is not unique", type_list(&types)),
             )
-            .with_hint(
-                "Could not choose a best candidate function. You might need to add explicit type casts.",
-            )
+            .with_hint(format!(
+                "Could not choose a best candidate {word}. You might need to add explicit type casts."
+            ))
             .at(pos(fc.location)));
         }
         let Some((f, slots, _, elems)) = fits.pop() else {
