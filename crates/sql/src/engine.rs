@@ -506,26 +506,26 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
 type QueryRows = (Vec<String>, Vec<DataType>, Vec<Row>);
 
 /// Ids of WITH queries computed by the engine (above any id a binder hands out).
-const WITH_ENV_IDS: usize = 1 << 40;
+pub(crate) const WITH_ENV_IDS: usize = 1 << 40;
 
 /// The WITH queries of a statement with data-modifying ones, computed before its main part.
 #[derive(Default)]
 pub(crate) struct WithEnv {
-    ctes: Vec<WithCte>,
+    pub(crate) ctes: Vec<WithCte>,
     /// What the statement wrote so far, for its single snapshot.
-    before: crate::snapshot::BeforeImages,
+    pub(crate) before: crate::snapshot::BeforeImages,
 }
 
 /// One computed WITH query.
 #[derive(Clone)]
-struct WithCte {
-    name: String,
-    id: usize,
-    names: Vec<String>,
-    types: Vec<DataType>,
-    rows: Arc<Vec<Row>>,
+pub(crate) struct WithCte {
+    pub(crate) name: String,
+    pub(crate) id: usize,
+    pub(crate) names: Vec<String>,
+    pub(crate) types: Vec<DataType>,
+    pub(crate) rows: Arc<Vec<Row>>,
     /// False for a data-modifying query without RETURNING (which cannot be read).
-    returning: bool,
+    pub(crate) returning: bool,
 }
 
 /// PostgreSQL places "column does not exist" at the column; other errors about a view's
@@ -612,7 +612,7 @@ fn main_text<T: Clone + std::fmt::Debug>(s: &T, with: bool, strip: impl FnOnce(&
 }
 
 /// `SELECT * FROM name` under `WITH [RECURSIVE] name AS (...)`: reads one WITH query.
-fn cte_reader(cte: &protobuf::CommonTableExpr, recursive: bool) -> protobuf::SelectStmt {
+pub(crate) fn cte_reader(cte: &protobuf::CommonTableExpr, recursive: bool) -> protobuf::SelectStmt {
     let star = protobuf::Node {
         node: Some(Node::ColumnRef(protobuf::ColumnRef {
             fields: vec![protobuf::Node {

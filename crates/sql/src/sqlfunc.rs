@@ -45,7 +45,7 @@ use basalt_common::types::{CastContext, DataType, TypeContext, Value, cast_conte
 use pg_query::protobuf::{self, node::Node};
 use serde::{Deserialize, Serialize};
 
-use crate::binder::sqlfunc::{BodyHost, BodyStmt, BoundBody};
+use crate::binder::sqlfunc::{BodyHost, BodyStmt, BoundBody, WithStmt};
 use crate::binder::{names, pos, resolve_type_in};
 use crate::catalog::Catalog;
 use crate::error::SqlError;
@@ -850,28 +850,9 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
 
 /// Runs a bound body's statements in order: the last one's rows.
 fn run_body(body: &BoundBody, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
-    use crate::engine::DmlHost;
     let mut last = Vec::new();
     for st in &body.stmts {
-        let out = match st {
-            BodyStmt::Query(p) => {
-                last = collect(p, cx)?;
-                continue;
-            }
-            BodyStmt::Insert(b) => BodyHost::running(cx).run_insert(b, None)?,
-            BodyStmt::Update(b) => BodyHost::running(cx).run_update(b, None)?,
-            BodyStmt::Delete(b) => BodyHost::running(cx).run_delete(b, None)?,
-            BodyStmt::Call(oid, args) => {
-                let mut vals = Vec::with_capacity(args.len());
-                for a in args {
-                    vals.push(crate::expr::eval(a, &[], cx)?);
-                }
-                call(cx, *oid, vals)?;
-                last = Vec::new();
-                continue;
-            }
-        };
-        last = out.returning.map(|r| r.2).unwrap_or_default();
+        last = run_stmt(st, cx)?;
     }
     if let Some(cast) = &body.cast {
         let mut out = Vec::with_capacity(last.len());
@@ -885,6 +866,57 @@ fn run_body(body: &BoundBody, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
         last = out;
     }
     Ok(last)
+}
+
+/// Runs one statement of a body: its rows (RETURNING's for INSERT / UPDATE / DELETE).
+fn run_stmt(st: &BodyStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
+    use crate::engine::DmlHost;
+    let out = match st {
+        BodyStmt::Query(p) => return collect(p, cx),
+        BodyStmt::Insert(b) => BodyHost::running(cx).run_insert(b, None)?,
+        BodyStmt::Update(b) => BodyHost::running(cx).run_update(b, None)?,
+        BodyStmt::Delete(b) => BodyHost::running(cx).run_delete(b, None)?,
+        BodyStmt::Call(oid, args) => {
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                vals.push(crate::expr::eval(a, &[], cx)?);
+            }
+            call(cx, *oid, vals)?;
+            return Ok(Vec::new());
+        }
+        BodyStmt::With(w) => return run_with(w, cx),
+    };
+    Ok(out.returning.map(|r| r.2).unwrap_or_default())
+}
+
+/// Runs a statement with WITH queries: every part reads the statement's start
+/// ([`crate::snapshot`]), each WITH query's rows are computed before the parts reading them.
+fn run_with(w: &WithStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
+    let before = crate::snapshot::BeforeImages::default();
+    let mut snap = crate::snapshot::StatementSnapshot::new(&mut *cx.txn, before.clone());
+    let mut inner = Cx::new(
+        &mut snap,
+        cx.catalog,
+        cx.params,
+        cx.func.clone(),
+        &mut *cx.sequences,
+    );
+    inner.calls = std::mem::take(&mut cx.calls);
+    inner.deferred = cx.deferred.as_deref_mut();
+    inner.stmt_writes = Some(before);
+    let r = (|| {
+        for (id, st) in &w.ctes {
+            let rows = run_stmt(st, &mut inner)?;
+            inner.set_cte(*id, Arc::new(rows));
+        }
+        let out = run_stmt(&w.main, &mut inner)?;
+        for st in &w.after {
+            run_stmt(st, &mut inner)?;
+        }
+        Ok(out)
+    })();
+    cx.calls = std::mem::take(&mut inner.calls);
+    r
 }
 
 /// The value of a scalar call: the first row's value (a record of its columns for a

@@ -21,7 +21,10 @@ use pg_query::protobuf::{self, node::Node};
 
 use super::{Binder, Scope, err, names, pos};
 use crate::catalog::Catalog;
-use crate::engine::{BoundDelete, BoundInsert, BoundUpdate, Cacheable, DmlHost, WithEnv};
+use crate::engine::{
+    BoundDelete, BoundInsert, BoundUpdate, Cacheable, DmlHost, WITH_ENV_IDS, WithCte, WithEnv,
+    cte_reader,
+};
 use crate::error::SqlError;
 use crate::exec::Cx;
 use crate::expr::{Expr, SqlCall};
@@ -385,6 +388,22 @@ pub(crate) enum BodyStmt {
     Delete(Arc<BoundDelete>),
     /// CALL of a procedure without output parameters: its OID and input arguments.
     Call(u32, Vec<Expr>),
+    /// A statement with WITH queries computed first.
+    With(Box<WithStmt>),
+}
+
+/// A statement whose WITH queries are computed before its main part, as the session runs a
+/// statement with data-modifying WITH queries (`engine::run_with`): every part reads the
+/// statement's start, each data-modifying query runs once, one nothing reads runs after
+/// the main part.
+#[derive(Debug)]
+pub(crate) struct WithStmt {
+    /// The WITH queries read by later parts: their ids and statements, in order.
+    pub ctes: Vec<(usize, BodyStmt)>,
+    /// The main part.
+    pub main: BodyStmt,
+    /// Data-modifying WITH queries nothing reads.
+    pub after: Vec<BodyStmt>,
 }
 
 impl BodyStmt {
@@ -396,6 +415,15 @@ impl BodyStmt {
             BodyStmt::Update(_) => Some("UPDATE"),
             BodyStmt::Delete(_) => Some("DELETE"),
             BodyStmt::Call(..) => Some("CALL"),
+            // PostgreSQL names the statement's own command.
+            BodyStmt::With(w) => w
+                .ctes
+                .iter()
+                .map(|(_, st)| st)
+                .chain(&w.after)
+                .chain(std::iter::once(&w.main))
+                .find_map(BodyStmt::modifies)
+                .map(|_| w.main.modifies().unwrap_or("SELECT")),
         }
     }
 }
@@ -404,7 +432,11 @@ impl std::fmt::Debug for BodyStmt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BodyStmt::Query(p) => f.debug_tuple("Query").field(p).finish(),
-            other => f.write_str(other.modifies().unwrap_or("")),
+            BodyStmt::Insert(_) => f.write_str("Insert"),
+            BodyStmt::Update(_) => f.write_str("Update"),
+            BodyStmt::Delete(_) => f.write_str("Delete"),
+            BodyStmt::Call(oid, args) => f.debug_tuple("Call").field(oid).field(args).finish(),
+            BodyStmt::With(w) => f.debug_tuple("With").field(w).finish(),
         }
     }
 }
@@ -462,8 +494,12 @@ impl DmlHost for BodyHost<'_, '_> {
         b
     }
 
-    fn binder_env<'b>(&'b self, catalog: &'b Catalog, _env: Option<&WithEnv>) -> Binder<'b> {
-        self.binder(catalog)
+    fn binder_env<'b>(&'b self, catalog: &'b Catalog, env: Option<&WithEnv>) -> Binder<'b> {
+        let mut b = self.binder(catalog);
+        for c in env.iter().flat_map(|e| &e.ctes) {
+            b.add_external_cte(&c.name, c.id, c.names.clone(), c.types.clone(), c.returning);
+        }
+        b
     }
 
     fn type_context(&self) -> TypeContext {
@@ -620,23 +656,21 @@ fn bind_statement(
     node: &Node,
 ) -> Result<(BodyStmt, Option<Vec<DataType>>), SqlError> {
     let with = match node {
-        Node::SelectStmt(s) => with_modifies(s.with_clause.as_ref()).then_some("SELECT"),
-        Node::InsertStmt(s) => s.with_clause.is_some().then_some("INSERT"),
-        Node::UpdateStmt(s) => s.with_clause.is_some().then_some("UPDATE"),
-        Node::DeleteStmt(s) => s.with_clause.is_some().then_some("DELETE"),
+        Node::SelectStmt(s) if with_modifies(s.with_clause.as_ref()) => s.with_clause.as_ref(),
+        Node::InsertStmt(s) => s.with_clause.as_ref(),
+        Node::UpdateStmt(s) => s.with_clause.as_ref(),
+        Node::DeleteStmt(s) => s.with_clause.as_ref(),
         _ => None,
     };
-    if let Some(what) = with {
-        return Err(err(
-            "0A000",
-            format!("feature not supported: {what} with a WITH clause in a SQL function body"),
-        ));
+    if let Some(with) = with {
+        if host.catalog.is_none() {
+            host.catalog = Some(Arc::new(cat.clone()));
+        }
+        return bind_with(cat, host, with, node);
     }
     if !matches!(node, Node::SelectStmt(_)) && host.catalog.is_none() {
         host.catalog = Some(Arc::new(cat.clone()));
     }
-    let returned =
-        |r: &Option<(Vec<String>, Vec<DataType>, Vec<Expr>)>| r.as_ref().map(|(_, t, _)| t.clone());
     match node {
         Node::SelectStmt(_) => {
             let q = host.binder(cat).bind_query(&protobuf::Node {
@@ -645,20 +679,9 @@ fn bind_statement(
             let q = crate::optimizer::optimize_query(q, cat);
             Ok((BodyStmt::Query(Box::new(q.plan)), Some(q.types)))
         }
-        Node::InsertStmt(s) => {
-            let b = host.bind_insert(s, None)?;
-            let out = returned(&b.returning);
-            Ok((BodyStmt::Insert(Arc::new(b)), out))
-        }
-        Node::UpdateStmt(s) => {
-            let b = host.bind_update(s, None)?;
-            let out = returned(&b.returning);
-            Ok((BodyStmt::Update(Arc::new(b)), out))
-        }
-        Node::DeleteStmt(s) => {
-            let b = host.bind_delete(s, None)?;
-            let out = returned(&b.returning);
-            Ok((BodyStmt::Delete(Arc::new(b)), out))
+        Node::InsertStmt(_) | Node::UpdateStmt(_) | Node::DeleteStmt(_) => {
+            let (st, out) = bind_modifying(host, node, None)?;
+            Ok((st, out.map(|(_, t)| t)))
         }
         Node::CallStmt(c) => {
             let Some(fc) = c.funccall.as_deref() else {
@@ -680,6 +703,176 @@ fn bind_statement(
                 crate::describe::statement_name(other)
             ),
         )),
+    }
+}
+
+/// The output names and types of a bound INSERT / UPDATE / DELETE: its RETURNING list.
+type Returned = Option<(Vec<String>, Vec<DataType>)>;
+
+fn returned(r: &Option<(Vec<String>, Vec<DataType>, Vec<Expr>)>) -> Returned {
+    r.as_ref().map(|(n, t, _)| (n.clone(), t.clone()))
+}
+
+/// Binds an INSERT / UPDATE / DELETE with the computed WITH queries of `env`.
+fn bind_modifying(
+    host: &mut BodyHost<'_, '_>,
+    node: &Node,
+    env: Option<&WithEnv>,
+) -> Result<(BodyStmt, Returned), SqlError> {
+    let nested = match node {
+        Node::InsertStmt(s) => s.with_clause.is_some(),
+        Node::UpdateStmt(s) => s.with_clause.is_some(),
+        Node::DeleteStmt(s) => s.with_clause.is_some(),
+        _ => false,
+    };
+    if nested {
+        return Err(err(
+            "0A000",
+            "feature not supported: WITH on a data-modifying WITH query in a SQL function body",
+        ));
+    }
+    match node {
+        Node::InsertStmt(s) => {
+            let b = host.bind_insert(s, env)?;
+            let out = returned(&b.returning);
+            Ok((BodyStmt::Insert(Arc::new(b)), out))
+        }
+        Node::UpdateStmt(s) => {
+            let b = host.bind_update(s, env)?;
+            let out = returned(&b.returning);
+            Ok((BodyStmt::Update(Arc::new(b)), out))
+        }
+        Node::DeleteStmt(s) => {
+            let b = host.bind_delete(s, env)?;
+            let out = returned(&b.returning);
+            Ok((BodyStmt::Delete(Arc::new(b)), out))
+        }
+        other => Err(SqlError::Unsupported(crate::describe::statement_name(
+            other,
+        ))),
+    }
+}
+
+/// Binds a statement with WITH queries computed first (see [`WithStmt`]): each WITH query
+/// is bound with the ones before it, the main part with all that are read.
+fn bind_with(
+    cat: &Catalog,
+    host: &mut BodyHost<'_, '_>,
+    with: &protobuf::WithClause,
+    node: &Node,
+) -> Result<(BodyStmt, Option<Vec<DataType>>), SqlError> {
+    let mut main = node.clone();
+    match &mut main {
+        Node::SelectStmt(s) => s.with_clause = None,
+        Node::InsertStmt(s) => s.with_clause = None,
+        Node::UpdateStmt(s) => s.with_clause = None,
+        Node::DeleteStmt(s) => s.with_clause = None,
+        _ => {}
+    }
+    let main_text = format!("{main:?}");
+    let items: Vec<&protobuf::CommonTableExpr> = with
+        .ctes
+        .iter()
+        .filter_map(|c| match c.node.as_ref() {
+            Some(Node::CommonTableExpr(cte)) => Some(&**cte),
+            _ => None,
+        })
+        .collect();
+    let mut env = WithEnv::default();
+    let mut ctes = Vec::new();
+    let mut after = Vec::new();
+    for (k, cte) in items.iter().enumerate() {
+        if items[..k].iter().any(|o| o.ctename == cte.ctename) {
+            return Err(err(
+                "42712",
+                format!(
+                    "WITH query name \"{}\" specified more than once",
+                    cte.ctename
+                ),
+            )
+            .at(pos(cte.location)));
+        }
+        let Some(q) = cte.ctequery.as_deref().and_then(|q| q.node.as_ref()) else {
+            continue;
+        };
+        let id = WITH_ENV_IDS + env.ctes.len();
+        let (st, out, returning) = match q {
+            Node::SelectStmt(_) => {
+                let sel = cte_reader(cte, with.recursive);
+                let b = host.binder_env(cat, Some(&env)).bind_select(&sel)?;
+                let b = crate::optimizer::optimize_query(b, cat);
+                let types = b.types.into_iter().map(text_for_unknown).collect();
+                (
+                    BodyStmt::Query(Box::new(b.plan)),
+                    Some((b.names, types)),
+                    true,
+                )
+            }
+            other => {
+                let (st, out) = bind_modifying(host, other, Some(&env))?;
+                let returning = out.is_some();
+                (st, out, returning)
+            }
+        };
+        let (mut cols, types) = out.unwrap_or_default();
+        let alias = names(&cte.aliascolnames);
+        if alias.len() > cols.len() && returning {
+            return Err(err(
+                "42P10",
+                format!(
+                    "WITH query \"{}\" has {} columns available but {} columns specified",
+                    cte.ctename,
+                    cols.len(),
+                    alias.len()
+                ),
+            )
+            .at(pos(cte.location)));
+        }
+        for (c, a) in cols.iter_mut().zip(&alias) {
+            *c = a.clone();
+        }
+        // A data-modifying query nothing reads runs after the main part.
+        let needle = format!("relname: {:?}", cte.ctename);
+        let read = main_text.contains(&needle)
+            || items[k + 1..]
+                .iter()
+                .any(|o| format!("{o:?}").contains(&needle));
+        if st.modifies().is_some() && !read {
+            after.push(st);
+            continue;
+        }
+        env.ctes.push(WithCte {
+            name: cte.ctename.clone(),
+            id,
+            names: cols,
+            types,
+            rows: Arc::new(Vec::new()),
+            returning,
+        });
+        ctes.push((id, st));
+    }
+    let (main, out) = match &main {
+        Node::SelectStmt(s) => {
+            let q = host.binder_env(cat, Some(&env)).bind_select(s)?;
+            let q = crate::optimizer::optimize_query(q, cat);
+            (BodyStmt::Query(Box::new(q.plan)), Some(q.types))
+        }
+        other => {
+            let (st, out) = bind_modifying(host, other, Some(&env))?;
+            (st, out.map(|(_, t)| t))
+        }
+    };
+    Ok((
+        BodyStmt::With(Box::new(WithStmt { ctes, main, after })),
+        out,
+    ))
+}
+
+fn text_for_unknown(t: DataType) -> DataType {
+    if t == DataType::Unknown {
+        DataType::Text
+    } else {
+        t
     }
 }
 
