@@ -118,13 +118,15 @@ impl<'a> Binder<'a> {
             let params = if f.procedure { f.declared() } else { &f.args };
             let n = params.len();
             let variadic = f.variadic();
-            if fc.func_variadic != variadic {
-                // Without VARIADIC, a variadic function is called in its expanded form.
-                if fc.func_variadic || positional.len() < n {
-                    continue;
-                }
+            if fc.func_variadic && !variadic {
+                continue;
             }
-            let expand = variadic && !fc.func_variadic;
+            // Without VARIADIC, a variadic function takes positional arguments only, in its
+            // expanded form (or none for the VARIADIC parameter, which then needs a default).
+            if variadic && !fc.func_variadic && !named.is_empty() {
+                continue;
+            }
+            let expand = variadic && !fc.func_variadic && positional.len() >= n;
             let fixed = if expand { n - 1 } else { n };
             if !expand && positional.len() + named.len() > n {
                 continue;
