@@ -19,11 +19,9 @@
 
 use std::cell::RefCell;
 use std::ops::Deref;
-use std::sync::Arc;
 
 use basalt_common::types::Value;
-use basalt_sql::engine::Shared;
-use basalt_sql::{ParseOptions, QueryResult, Session, TransactionStatus};
+use basalt_sql::{PreparedStatement, QueryResult, Session, TransactionStatus};
 use basalt_txn::{IsolationLevel, LocalKv};
 
 use crate::convert::Params;
@@ -48,7 +46,6 @@ use crate::rows::{Row, Rows};
 /// ```
 pub struct Connection {
     session: RefCell<Session<LocalKv>>,
-    shared: Arc<Shared>,
 }
 
 /// The number of rows a command tag reports (`INSERT 0 5` → 5, `UPDATE 2` → 2), 0 for tags
@@ -66,17 +63,25 @@ fn rows_in_tag(tag: &str) -> u64 {
 }
 
 impl Connection {
-    pub(crate) fn new(session: Session<LocalKv>, shared: Arc<Shared>) -> Connection {
+    pub(crate) fn new(session: Session<LocalKv>) -> Connection {
         Connection {
             session: RefCell::new(session),
-            shared,
         }
     }
 
-    fn run(&self, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
+    /// Runs `sql`, or the prepared statement of that text when given.
+    fn run(
+        &self,
+        prepared: Option<&PreparedStatement>,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<QueryResult, Error> {
         let mut session = self.session.borrow_mut();
         let no_params = params.is_empty();
-        let mut result = session.query_owned(sql, params)?;
+        let mut result = match prepared {
+            Some(p) => session.query_prepared(p, params)?,
+            None => session.query_owned(sql, params)?,
+        };
         if result.rows.is_empty()
             && !result.columns.is_empty()
             && no_params
@@ -111,7 +116,16 @@ impl Connection {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn execute(&self, sql: &str, params: impl Params) -> Result<u64, Error> {
-        let result = self.run(sql, params.into_values())?;
+        self.execute_in(None, sql, params.into_values())
+    }
+
+    fn execute_in(
+        &self,
+        prepared: Option<&PreparedStatement>,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<u64, Error> {
+        let result = self.run(prepared, sql, params)?;
         Ok(rows_in_tag(&result.tag))
     }
 
@@ -141,7 +155,16 @@ impl Connection {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn query(&self, sql: &str, params: impl Params) -> Result<Rows, Error> {
-        let r = self.run(sql, params.into_values())?;
+        self.query_in(None, sql, params.into_values())
+    }
+
+    fn query_in(
+        &self,
+        prepared: Option<&PreparedStatement>,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Rows, Error> {
+        let r = self.run(prepared, sql, params)?;
         Ok(Rows::new(r.tag, r.columns, r.types, r.rows))
     }
 
@@ -174,7 +197,16 @@ impl Connection {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn query_opt(&self, sql: &str, params: impl Params) -> Result<Option<Row>, Error> {
-        let mut rows = self.query(sql, params)?.into_iter();
+        self.query_opt_in(None, sql, params.into_values())
+    }
+
+    fn query_opt_in(
+        &self,
+        prepared: Option<&PreparedStatement>,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Option<Row>, Error> {
+        let mut rows = self.query_in(prepared, sql, params)?.into_iter();
         let first = rows.next();
         if rows.next().is_some() {
             return Err(Error::TooManyRows);
@@ -202,12 +234,47 @@ impl Connection {
         f(rows.get(0).ok_or(Error::NoRows)?)
     }
 
+    /// Runs a `COPY ... FROM STDIN` statement with `data` as its input (PostgreSQL's text or
+    /// CSV format, as the statement's options say) and returns the number of rows copied.
+    /// The fastest way to load many rows: they are parsed and inserted in batches, with
+    /// every constraint checked.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// conn.execute("CREATE TABLE t (id int PRIMARY KEY, name text)", ())?;
+    /// let csv = "id,name\n1,ada\n2,\"bob, jr\"\n3,\n";
+    /// assert_eq!(conn.copy_in("COPY t FROM STDIN (FORMAT csv, HEADER)", csv.as_bytes())?, 3);
+    /// assert_eq!(conn.query_row("SELECT name FROM t WHERE id = 2", (), |r| r.get::<String>(0))?, "bob, jr");
+    /// assert!(conn.query_row("SELECT name FROM t WHERE id = 3", (), |r| r.get::<Option<String>>(0))?.is_none());
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn copy_in(&self, sql: &str, mut data: impl std::io::Read) -> Result<u64, Error> {
+        Ok(self.session.borrow_mut().copy_in(sql, &mut data)?)
+    }
+
+    /// Runs a `COPY ... TO STDOUT` statement writing to `out` and returns the number of rows
+    /// written.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let conn = db.connect();
+    /// conn.execute("CREATE TABLE t AS SELECT g AS id, 'n' || g AS name FROM generate_series(1, 2) g", ())?;
+    /// let mut out = Vec::new();
+    /// assert_eq!(conn.copy_out("COPY (SELECT * FROM t ORDER BY id) TO STDOUT (FORMAT csv, HEADER)", &mut out)?, 2);
+    /// assert_eq!(String::from_utf8(out).unwrap(), "id,name\n1,n1\n2,n2\n");
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn copy_out(&self, sql: &str, mut out: impl std::io::Write) -> Result<u64, Error> {
+        Ok(self.session.borrow_mut().copy_out(sql, &mut out)?)
+    }
+
     /// Prepares a statement to run many times with different parameters. The text is parsed
     /// now, so syntax errors surface here.
     ///
-    /// For now a [`Statement`] keeps the SQL text and each execution goes through the
-    /// database's shared parse cache (a hash lookup instead of a parse); binding and planning
-    /// run on every execution. Caching plans is planned.
+    /// A [`Statement`] keeps the parsed statement and, after its first run, its bound plan:
+    /// later runs skip parsing and binding until DDL or a changed setting (`search_path`,
+    /// `TimeZone`, ...) makes the plan stale, when it is bound again.
     ///
     /// ```
     /// let db = basalt::Database::memory();
@@ -223,17 +290,10 @@ impl Connection {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn prepare(&self, sql: &str) -> Result<Statement<'_>, Error> {
-        let options = ParseOptions {
-            standard_conforming_strings: self
-                .session
-                .borrow()
-                .settings()
-                .standard_conforming_strings(),
-        };
-        self.shared.parse_cache.parse(sql, options)?;
+        let prepared = self.session.borrow_mut().prepare(sql)?;
         Ok(Statement {
             conn: self,
-            sql: sql.to_string(),
+            prepared,
         })
     }
 
@@ -347,7 +407,7 @@ impl Connection {
 /// ```
 pub struct Statement<'c> {
     conn: &'c Connection,
-    sql: String,
+    prepared: PreparedStatement,
 }
 
 impl Statement<'_> {
@@ -360,7 +420,7 @@ impl Statement<'_> {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn sql(&self) -> &str {
-        &self.sql
+        self.prepared.text()
     }
 
     /// Runs the statement; see [`Connection::execute`].
@@ -374,7 +434,8 @@ impl Statement<'_> {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn execute(&self, params: impl Params) -> Result<u64, Error> {
-        self.conn.execute(&self.sql, params)
+        self.conn
+            .execute_in(Some(&self.prepared), self.sql(), params.into_values())
     }
 
     /// Runs the statement and returns its rows; see [`Connection::query`].
@@ -388,7 +449,8 @@ impl Statement<'_> {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn query(&self, params: impl Params) -> Result<Rows, Error> {
-        self.conn.query(&self.sql, params)
+        self.conn
+            .query_in(Some(&self.prepared), self.sql(), params.into_values())
     }
 
     /// Runs the statement, which must return exactly one row; see [`Connection::query_one`].
@@ -401,7 +463,7 @@ impl Statement<'_> {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn query_one(&self, params: impl Params) -> Result<Row, Error> {
-        self.conn.query_one(&self.sql, params)
+        self.query_opt(params)?.ok_or(Error::NoRows)
     }
 
     /// Runs the statement, which returns at most one row; see [`Connection::query_opt`].
@@ -415,7 +477,8 @@ impl Statement<'_> {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn query_opt(&self, params: impl Params) -> Result<Option<Row>, Error> {
-        self.conn.query_opt(&self.sql, params)
+        self.conn
+            .query_opt_in(Some(&self.prepared), self.sql(), params.into_values())
     }
 
     /// Runs the statement and passes its first row to `f`; see [`Connection::query_row`].
@@ -432,7 +495,8 @@ impl Statement<'_> {
         params: impl Params,
         f: impl FnOnce(&Row) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        self.conn.query_row(&self.sql, params, f)
+        let rows = self.query(params)?;
+        f(rows.get(0).ok_or(Error::NoRows)?)
     }
 }
 

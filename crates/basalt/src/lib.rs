@@ -191,7 +191,7 @@ impl Database {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn connect(&self) -> Connection {
-        Connection::new(self.session(), self.shared.clone())
+        Connection::new(self.session())
     }
 
     /// The SQL engine's own session: its own transaction state and settings, text results

@@ -14,6 +14,9 @@ use std::time::Instant;
 
 use basalt::{Database, params};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let workload = args.get(1).map_or("point", String::as_str);
@@ -102,7 +105,11 @@ fn run_workload(conn: &mut basalt::Connection, workload: &str, n: i64) {
                     .unwrap();
             }
             drop(stmt);
+            let t = Instant::now();
             tx.commit().unwrap();
+            if std::env::var_os("SQL_PROFILE_COMMIT").is_some() {
+                println!("commit: {:.3} s", t.elapsed().as_secs_f64());
+            }
         }
         "insert" => {
             conn.execute("SET synchronous_commit = off", ()).unwrap();

@@ -277,6 +277,8 @@ pub struct Binder<'a> {
     pub source: Option<std::sync::Arc<str>>,
     /// The session's settings, for `current_setting()`.
     pub settings: Option<&'a crate::settings::Settings>,
+    /// The session's cursors, for `pg_cursors`.
+    pub cursors: Option<&'a crate::cursor::Cursors>,
     ctes: Vec<CteDef>,
     next_id: usize,
     agg: Option<AggCollect>,
@@ -657,6 +659,7 @@ impl<'a> Binder<'a> {
             levels: Vec::new(),
             source: None,
             settings: None,
+            cursors: None,
             named_windows: Vec::new(),
             row_lock: None,
             ctes: Vec::new(),

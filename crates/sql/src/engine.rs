@@ -539,7 +539,7 @@ fn at_if_undefined(e: SqlError, location: i32) -> SqlError {
 }
 
 /// Whether a WITH clause holds a data-modifying query.
-fn with_modifies(with: Option<&protobuf::WithClause>) -> bool {
+pub(crate) fn with_modifies(with: Option<&protobuf::WithClause>) -> bool {
     with.is_some_and(|w| {
         w.ctes.iter().any(|c| match c.node.as_ref() {
             Some(Node::CommonTableExpr(cte)) => !matches!(
@@ -709,6 +709,7 @@ pub(crate) struct BoundDelete {
 }
 
 /// A cached bound statement.
+#[derive(Clone)]
 pub(crate) enum CachedPlan {
     Select(Arc<Query>),
     Insert(Arc<BoundInsert>),
@@ -746,7 +747,7 @@ cacheable!(Query => Select, BoundInsert => Insert, BoundUpdate => Update, BoundD
 /// TimeZone, DateStyle, and the output settings constant folding prints values with), then
 /// the statement text. DDL changes the version and so invalidates
 /// every plan. Looked up through [`PlanKeyRef`], so a hit allocates nothing.
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct PlanKey {
     version: u64,
     time_zone: Box<str>,
@@ -788,6 +789,18 @@ impl hashbrown::Equivalent<PlanKey> for PlanKeyRef<'_> {
             && self.date_style == &*key.date_style
             && self.search_path == &*key.search_path
             && self.output == key.output
+    }
+}
+
+/// A prepared statement's own plan ([`crate::session::PreparedStatement`]): the last bound
+/// form and its key, compared field by field (no hashing of the text) before the session's
+/// plan cache is consulted.
+#[derive(Default)]
+pub struct PlanSlot(parking_lot::Mutex<Option<(PlanKey, CachedPlan)>>);
+
+impl std::fmt::Debug for PlanSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlanSlot")
     }
 }
 
@@ -1332,6 +1345,7 @@ impl<K: TxnKv> Session<K> {
         let mut b = Binder::new(catalog, self.search_path_oids(catalog), self.type_context());
         b.source = self.current_sql.clone();
         b.settings = Some(&self.settings);
+        b.cursors = Some(&self.cursors);
         b
     }
 
@@ -1488,6 +1502,9 @@ impl<K: TxnKv> Session<K> {
             Node::PrepareStmt(p) => self.prepare_sql(p, stmt),
             Node::ExecuteStmt(e) => self.execute_sql(e, notices),
             Node::DeallocateStmt(d) => self.deallocate_sql(d),
+            Node::DeclareCursorStmt(d) => self.declare_cursor(d),
+            Node::FetchStmt(f) => self.fetch_cursor(f),
+            Node::ClosePortalStmt(c) => self.close_cursor(c),
             Node::SelectStmt(s) if select_into(s).is_some() => self.select_into(s, notices),
             Node::SelectStmt(s) if with_modifies(s.with_clause.as_ref()) => self.select_with(s),
             Node::SelectStmt(s) => self.select(s, stmt.text()),
@@ -1528,6 +1545,7 @@ impl<K: TxnKv> Session<K> {
                 Ok(dml_result(count_tag("DELETE ", out.count), out, self))
             }
             Node::ExplainStmt(e) => self.explain(e),
+            Node::CopyStmt(c) => self.copy_statement(c, stmt.text(), None, notices),
             Node::ConstraintsSetStmt(s) => self.set_constraints(s, notices),
             Node::CreateStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
@@ -1826,13 +1844,34 @@ impl<K: TxnKv> Session<K> {
             output: self.output_style(),
             text,
         };
-        if !written && let Some(b) = self.plan_cache.get(&key).and_then(T::pick) {
+        // A prepared statement's slot holds only its own statement's plan.
+        let slot = self
+            .plan_slot
+            .clone()
+            .filter(|s| !written && s.0.lock().as_ref().is_none_or(|(k, _)| *k.text == *text));
+        if let Some(slot) = &slot
+            && let Some((k, plan)) = &*slot.0.lock()
+            && hashbrown::Equivalent::equivalent(&key, k)
+            && let Some(b) = T::pick(plan)
+        {
             return Ok((catalog, b.clone()));
+        }
+        if !written && let Some(b) = self.plan_cache.get(&key).and_then(T::pick) {
+            let b = b.clone();
+            if let Some(slot) = slot {
+                *slot.0.lock() = Some((key.to_owned(), T::wrap(b.clone())));
+            }
+            return Ok((catalog, b));
         }
         // Owned before binding (which needs `self`), and only when it will be stored.
         let key = (!written && plan_cacheable(text)).then(|| key.to_owned());
+        self.cursors.take_listed();
         let b = Arc::new(bind(self, &catalog)?);
-        if let Some(key) = key {
+        // A plan holding `pg_cursors` rows (maybe through a view) is good once only.
+        if let Some(key) = key.filter(|_| !self.cursors.take_listed()) {
+            if let Some(slot) = slot {
+                *slot.0.lock() = Some((key.clone(), T::wrap(b.clone())));
+            }
             if self.plan_cache.len() >= PLAN_CACHE_SIZE {
                 self.plan_cache.clear();
             }
@@ -1841,7 +1880,7 @@ impl<K: TxnKv> Session<K> {
         Ok((catalog, b))
     }
 
-    fn rows_result(
+    pub(crate) fn rows_result(
         &mut self,
         names: &[String],
         types: &[DataType],
@@ -2590,6 +2629,58 @@ pub(crate) trait DmlHost: Sized {
         bound: &BoundInsert,
         env: Option<&WithEnv>,
     ) -> Result<DmlOutput, SqlError> {
+        self.run_insert_with(bound, env, None, None)
+    }
+
+    /// Binds `INSERT INTO t (cols) OVERRIDING SYSTEM VALUE DEFAULT VALUES` for COPY FROM.
+    pub(crate) fn bind_insert_for_copy(
+        &mut self,
+        s: &protobuf::InsertStmt,
+    ) -> Result<BoundInsert, SqlError> {
+        self.bind_insert(s, None)
+    }
+
+    /// Inserts `rows` (placed at their columns, `Given` marking those set) through `bound`,
+    /// skipping those `filter` (over the row with its defaults) does not accept; returns how
+    /// many were inserted. COPY FROM's batches.
+    pub(crate) fn run_insert_rows(
+        &mut self,
+        bound: &BoundInsert,
+        rows: Vec<(Vec<Value>, Given)>,
+        filter: Option<&Expr>,
+    ) -> Result<u64, SqlError> {
+        Ok(self.run_insert_with(bound, None, Some(rows), filter)?.count as u64)
+    }
+
+    /// Binds COPY FROM's WHERE condition over the table's row.
+    pub(crate) fn bind_copy_where(
+        &mut self,
+        table: &Table,
+        w: &protobuf::Node,
+    ) -> Result<Expr, SqlError> {
+        if format!("{w:?}").contains("SubLink(") {
+            return Err(
+                err("0A000", "cannot use subquery in COPY FROM WHERE condition").at(expr_start(w)),
+            );
+        }
+        let catalog = self.load_catalog()?;
+        let scope = crate::binder::table_scope(table, &table.name);
+        let mut b = self.binder(&catalog);
+        b.bind_condition(w, &scope, "COPY FROM WHERE")
+    }
+
+    /// Runs a SELECT for COPY TO: column names, types and rows.
+    pub(crate) fn copy_query(&mut self, s: &protobuf::SelectStmt) -> Result<QueryRows, SqlError> {
+        self.query_rows(s, None)
+    }
+
+    fn run_insert_with(
+        &mut self,
+        bound: &BoundInsert,
+        env: Option<&WithEnv>,
+        given_rows: Option<Vec<(Vec<Value>, Given)>>,
+        filter: Option<&Expr>,
+    ) -> Result<DmlOutput, SqlError> {
         let BoundInsert {
             catalog,
             table,
@@ -2609,10 +2700,24 @@ pub(crate) trait DmlHost: Sized {
         let table_c = table;
         let cols_c = cols;
         let ret_exprs = returning.as_ref().map(|r| &r.2);
+        let width = table.columns.len();
+        // One VALUES row of parameters and constants (a prepared INSERT's usual shape): its
+        // parameter values move into the row rather than being copied.
+        let direct = match source {
+            _ if given_rows.is_some() => given_rows,
+            // Nothing else of the statement reads the parameters then.
+            InsertSource::Rows(rows)
+                if rows.len() == 1
+                    && returning.is_none()
+                    && conflict_update.is_none()
+                    && env.is_none() =>
+            {
+                direct_row(&rows[0], cols, width, &mut self.params).map(|r| vec![r])
+            }
+            _ => None,
+        };
         let out = self.with_cx_env(catalog, &[], env, move |cx| {
-            let width = table_c.columns.len();
             // Source rows, each placed at its target columns; `given` marks the columns set.
-            type Given = smallvec::SmallVec<[bool; 16]>;
             let mut source_rows: Vec<(Vec<Value>, Given)> = Vec::new();
             let place = |src: &mut dyn Iterator<Item = Option<Value>>| {
                 let mut row = vec![Value::Null; width];
@@ -2626,6 +2731,7 @@ pub(crate) trait DmlHost: Sized {
                 (row, given)
             };
             match &source {
+                _ if direct.is_some() => source_rows = direct.unwrap_or_default(),
                 InsertSource::Rows(rows) => {
                     source_rows.reserve(rows.len());
                     for r in rows {
@@ -2656,6 +2762,11 @@ pub(crate) trait DmlHost: Sized {
                     {
                         row[i] = eval(d, &[], cx)?;
                     }
+                }
+                if let Some(f) = filter
+                    && crate::expr::truth(&eval(f, &row, cx)?) != Some(true)
+                {
+                    continue;
                 }
                 writer.fill_generated(&mut row, cx)?;
                 writer.check_row(&row, cx)?;
@@ -4216,6 +4327,77 @@ fn tag(t: &str) -> StatementResult {
         rows: Vec::new(),
         notices: Vec::new(),
     }
+}
+
+/// Which columns of an INSERT's source row were given.
+pub(crate) type Given = smallvec::SmallVec<[bool; 16]>;
+
+/// The row of a VALUES list whose items are all constants, DEFAULT, or parameters used once
+/// whose values already have the column's type (bare or under a cast to that type): placed at
+/// its target columns, the parameters moved out of `params` (left NULL). `None` for any other
+/// row, which is evaluated.
+fn direct_row(
+    items: &[Option<Expr>],
+    cols: &[usize],
+    width: usize,
+    params: &mut [Value],
+) -> Option<(Vec<Value>, Given)> {
+    /// The parameter an item moves, if it is one that may.
+    fn moved(e: &Expr, params: &[Value]) -> Option<usize> {
+        match e {
+            Expr::Param(i) => Some(*i),
+            Expr::Cast(a, t, _) => match &**a {
+                Expr::Param(i) if params.get(*i).is_some_and(|v| same_type(v, t)) => Some(*i),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    let mut used = 0u64;
+    for item in items {
+        let i = match item {
+            None | Some(Expr::Const(_)) => continue,
+            Some(e) => moved(e, params)?,
+        };
+        if i >= 64 || used & (1 << i) != 0 || i >= params.len() {
+            return None;
+        }
+        used |= 1 << i;
+    }
+    let mut row = vec![Value::Null; width];
+    let mut given: Given = smallvec::smallvec![false; width];
+    for (item, &c) in items.iter().zip(cols) {
+        row[c] = match item {
+            None => continue,
+            Some(Expr::Const(v)) => v.clone(),
+            Some(e) => std::mem::replace(&mut params[moved(e, params)?], Value::Null),
+        };
+        given[c] = true;
+    }
+    Some((row, given))
+}
+
+/// Whether `v` is a value of type `t` as it stands (no cast could change it): the scalar
+/// types without modifiers.
+fn same_type(v: &Value, t: &DataType) -> bool {
+    use DataType as T;
+    matches!(
+        (v, t),
+        (Value::Null, _)
+            | (Value::Bool(_), T::Bool)
+            | (Value::Int2(_), T::Int2)
+            | (Value::Int4(_), T::Int4)
+            | (Value::Int8(_), T::Int8)
+            | (Value::Float4(_), T::Float4)
+            | (Value::Float8(_), T::Float8)
+            | (Value::Text(_), T::Text)
+            | (Value::Bytea(_), T::Bytea)
+            | (Value::Date(_), T::Date)
+            | (Value::Timestamp(_), T::Timestamp(None))
+            | (Value::Timestamptz(_), T::Timestamptz(None))
+            | (Value::Uuid(_), T::Uuid)
+            | (Value::Jsonb(_), T::Jsonb)
+    )
 }
 
 fn dml_result<K: TxnKv>(tag_text: String, out: DmlOutput, s: &mut Session<K>) -> StatementResult {

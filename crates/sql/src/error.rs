@@ -174,6 +174,8 @@ pub enum SqlError {
         /// 1-based character position in the query string (bytes until
         /// [`SqlError::byte_position_to_chars`]).
         position: Option<u32>,
+        /// Where it happened, PostgreSQL's context line (`COPY t, line 2, column a: "x"`).
+        context: Option<String>,
     },
 }
 
@@ -185,6 +187,7 @@ impl From<basalt_common::types::TypeError> for SqlError {
             detail: e.detail().map(str::to_string),
             hint: e.hint().map(str::to_string),
             position: None,
+            context: None,
         }
     }
 }
@@ -198,6 +201,31 @@ impl SqlError {
             detail: None,
             hint: None,
             position: None,
+            context: None,
+        }
+    }
+
+    /// Adds a context line (only [`SqlError::Exec`] keeps it).
+    pub fn with_context(mut self, text: impl Into<String>) -> Self {
+        if let SqlError::Exec { context, .. } = &mut self {
+            *context = Some(text.into());
+        }
+        self
+    }
+
+    /// [`SqlError::with_context`] unless the error has a context already.
+    pub fn with_context_if_none(self, text: impl Into<String>) -> Self {
+        if self.context().is_some() {
+            return self;
+        }
+        self.with_context(text)
+    }
+
+    /// The context (PostgreSQL's `W` field): where the error happened.
+    pub fn context(&self) -> Option<&str> {
+        match self {
+            SqlError::Exec { context, .. } => context.as_deref(),
+            _ => None,
         }
     }
 

@@ -43,6 +43,8 @@
 
 pub mod binder;
 pub mod catalog;
+pub mod copy;
+pub mod cursor;
 pub mod ddl;
 mod ddl_alter;
 mod ddl_types;
@@ -71,7 +73,9 @@ pub mod views;
 
 pub use error::{Notice, Severity, SqlCode, SqlError};
 pub use parse::{ParseCache, ParseOptions, Parsed};
-pub use session::{Batch, QueryResult, Session, StatementResult, TransactionStatus};
+pub use session::{
+    Batch, PreparedStatement, QueryResult, Session, StatementResult, TransactionStatus,
+};
 pub use settings::{Isolation, Settings};
 
 /// The parse-tree types statements are bound from (re-exported from `pg_query`).

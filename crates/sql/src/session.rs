@@ -164,6 +164,11 @@ impl<T> Block<T> {
     pub(crate) fn kind_is_single(&self) -> bool {
         self.kind == BlockKind::Single
     }
+
+    /// How many savepoints are open.
+    pub(crate) fn savepoint_depth(&self) -> usize {
+        self.savepoints.len()
+    }
 }
 
 /// Transaction characteristics carried over by `COMMIT AND CHAIN` / `ROLLBACK AND CHAIN`.
@@ -223,6 +228,60 @@ pub struct Session<K: TxnKv> {
     /// from (catalog version, `search_path` text, temporary schema): every statement needs
     /// them, and resolving them parses the setting.
     pub(crate) search_path_cache: Option<SearchPathCache>,
+    /// The plan slot of the prepared statement being run ([`Session::query_prepared`]):
+    /// binding looks there before the session's plan cache.
+    pub(crate) plan_slot: Option<Arc<crate::engine::PlanSlot>>,
+    /// Open cursors ([`crate::cursor`]).
+    pub(crate) cursors: crate::cursor::Cursors,
+}
+
+/// A statement parsed once by [`Session::prepare`] and run any number of times by
+/// [`Session::query_prepared`], each time with its own parameters.
+///
+/// It keeps the parsed statement and, once run, its bound plan with the catalog version and
+/// settings the plan was bound under: a run under the same ones skips parsing and binding
+/// (and the lookups by statement text that the plan cache needs); DDL or a changed setting
+/// binds again. Not tied to a session: several sessions of one database may run one (in
+/// another database it runs as text).
+///
+/// ```
+/// use basalt_common::types::Value;
+/// use basalt_sql::Session;
+/// use basalt_txn::LocalKv;
+///
+/// let mut s = Session::new(LocalKv::memory());
+/// s.execute("CREATE TABLE t (id int PRIMARY KEY, name text)")?;
+/// let insert = s.prepare("INSERT INTO t VALUES ($1, $2)")?;
+/// for i in 0..3 {
+///     s.query_prepared(&insert, vec![Value::Int4(i), Value::Text(format!("n{i}"))])?;
+/// }
+/// let count = s.prepare("SELECT count(*) FROM t WHERE id >= $1")?;
+/// assert_eq!(s.query_prepared(&count, vec![Value::Int4(1)])?.rows, [[Value::Int8(2)]]);
+/// # Ok::<(), basalt_sql::SqlError>(())
+/// ```
+#[derive(Clone)]
+pub struct PreparedStatement {
+    parsed: Arc<crate::parse::Parsed>,
+    /// `standard_conforming_strings` when parsed (the text parses differently without it).
+    standard_conforming_strings: bool,
+    slot: Arc<crate::engine::PlanSlot>,
+    /// The database it was prepared in (its plan holds that database's catalog).
+    shared: Arc<crate::engine::Shared>,
+}
+
+impl std::fmt::Debug for PreparedStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedStatement")
+            .field("text", &self.parsed.text())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreparedStatement {
+    /// The statement text.
+    pub fn text(&self) -> &str {
+        self.parsed.text()
+    }
 }
 
 /// What [`Session::search_path_cache`] holds: catalog version, `search_path` text, temporary
@@ -261,6 +320,8 @@ impl<K: TxnKv> Session<K> {
             statement_started: false,
             temp_schema: None,
             search_path_cache: None,
+            plan_slot: None,
+            cursors: Default::default(),
         }
     }
 
@@ -322,6 +383,50 @@ impl<K: TxnKv> Session<K> {
         self.params = params;
         self.capture = Some(Vec::new());
         let batch = self.run(sql);
+        self.query_result(batch)
+    }
+
+    /// Parses `sql` (through the parse cache) for [`Session::query_prepared`]; a syntax error
+    /// is reported here.
+    pub fn prepare(&mut self, sql: &str) -> Result<PreparedStatement, SqlError> {
+        let standard_conforming_strings = self.settings.standard_conforming_strings();
+        let parsed = self.cache.parse(
+            sql,
+            ParseOptions {
+                standard_conforming_strings,
+            },
+        )?;
+        Ok(PreparedStatement {
+            parsed,
+            standard_conforming_strings,
+            slot: Arc::default(),
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// Runs a prepared statement with `params` as [`Session::query_owned`] runs its text.
+    pub fn query_prepared(
+        &mut self,
+        stmt: &PreparedStatement,
+        params: Vec<basalt_common::types::Value>,
+    ) -> Result<QueryResult, SqlError> {
+        if stmt.standard_conforming_strings != self.settings.standard_conforming_strings()
+            || !Arc::ptr_eq(&stmt.shared, &self.shared)
+        {
+            return self.query_owned(stmt.parsed.text(), params);
+        }
+        self.params = params;
+        self.capture = Some(Vec::new());
+        // Only a single statement binds through the slot (it keeps one plan).
+        self.plan_slot = (stmt.parsed.len() == 1).then(|| stmt.slot.clone());
+        let batch = self.run_parsed(&stmt.parsed);
+        self.plan_slot = None;
+        self.query_result(batch)
+    }
+
+    /// The result of the last statement of `batch` run by [`Session::query_owned`], with the
+    /// typed rows captured.
+    fn query_result(&mut self, batch: Batch) -> Result<QueryResult, SqlError> {
         self.params.clear();
         let rows = self.capture.take().unwrap_or_default();
         let mut results = batch.into_result()?;
@@ -372,15 +477,35 @@ impl<K: TxnKv> Session<K> {
         let options = ParseOptions {
             standard_conforming_strings: self.settings.standard_conforming_strings(),
         };
-        let parsed = match self.cache.parse(sql, options) {
-            Ok(parsed) => parsed,
+        match self.cache.parse(sql, options) {
+            Ok(parsed) => self.run_parsed(&parsed),
             Err(e) => {
                 // A parse error inside a transaction block fails the block, as in PostgreSQL.
                 self.abort_on_error();
                 batch.error = Some(e);
-                return batch;
+                batch
             }
+        }
+    }
+
+    /// [`Session::run`] of a parsed query string.
+    fn run_parsed(&mut self, parsed: &crate::parse::Parsed) -> Batch {
+        self.run_parsed_with(parsed, None)
+    }
+
+    /// [`Session::run_parsed`], with the client's data stream for `COPY ... FROM STDIN` /
+    /// `TO STDOUT` when given.
+    pub(crate) fn run_parsed_with(
+        &mut self,
+        parsed: &crate::parse::Parsed,
+        mut copy: Option<crate::copy::CopyStream<'_>>,
+    ) -> Batch {
+        let mut batch = Batch {
+            results: Vec::new(),
+            error: None,
+            error_notices: Vec::new(),
         };
+        let sql = parsed.text();
         let multi = parsed.len() > 1;
         self.current_sql = Some(parsed.shared_text());
         let mut lexer_warnings: Vec<Notice> = parsed
@@ -406,7 +531,14 @@ impl<K: TxnKv> Session<K> {
                     format!("there is no parameter ${n}"),
                 )
                 .at(u32::try_from(at).ok().map(|a| a + 1))),
-                _ => self.execute_statement(&stmt, &mut notices),
+                _ => match (stmt.node(), copy.as_mut()) {
+                    (Some(Node::CopyStmt(c)), Some(io))
+                        if self.transaction_status() != TransactionStatus::Failed =>
+                    {
+                        self.copy_statement(c, stmt.text(), Some(io), &mut notices)
+                    }
+                    _ => self.execute_statement(&stmt, &mut notices),
+                },
             };
             match outcome {
                 Ok(mut result) => {
@@ -477,6 +609,10 @@ impl<K: TxnKv> Session<K> {
             self.rollback_block();
             return Err(e);
         }
+        if let Err(e) = self.cursors.pre_commit() {
+            self.rollback_block();
+            return Err(e);
+        }
         let Some(block) = self.block.take() else {
             return Ok(());
         };
@@ -489,9 +625,11 @@ impl<K: TxnKv> Session<K> {
                 for e in &mut self.on_commit {
                     e.pending = false;
                 }
+                self.cursors.at_commit();
                 self.settings.end_transaction();
             }
             Err(e) => {
+                self.cursors.at_rollback();
                 // Nothing of the transaction happened: its SETs go too.
                 if let Some(s) = block.settings_at_start {
                     self.settings.restore(s);
@@ -507,6 +645,7 @@ impl<K: TxnKv> Session<K> {
     fn rollback_block(&mut self) {
         // ON COMMIT actions of tables whose creation is undone go too.
         self.on_commit.retain(|e| !e.pending);
+        self.cursors.at_rollback();
         if let Some(block) = self.block.take() {
             if let Some(txn) = block.kv {
                 txn.rollback();
@@ -714,6 +853,7 @@ impl<K: TxnKv> Session<K> {
                     }
                     b.savepoints.truncate(index);
                 }
+                self.cursors.release(index);
                 Ok(StatementResult::tag("RELEASE"))
             }
             K::TransStmtRollbackTo => {
@@ -732,6 +872,7 @@ impl<K: TxnKv> Session<K> {
                 if let Some(s) = restore {
                     self.settings.restore(s);
                 }
+                self.cursors.rollback_to(index);
                 Ok(StatementResult::tag("ROLLBACK"))
             }
             K::TransStmtPrepare => Err(SqlError::Unsupported("PREPARE TRANSACTION".into())),
@@ -1012,6 +1153,7 @@ impl<K: TxnKv> Session<K> {
                 self.save_settings();
                 self.settings.reset_all();
                 self.seq_session.discard();
+                self.cursors.close_all();
                 Ok(StatementResult::tag("DISCARD ALL"))
             }
             // Plans are keyed by catalog version and settings; there are no temporary tables.

@@ -28,6 +28,14 @@
 //! Callers must not infer from [`Acquired::AlreadyHeld`] that they locked that very key
 //! before.
 //!
+//! The hash is that of all but the key's last eight bytes, plus those eight bytes read as a
+//! big-endian integer. Keys that differ only in a trailing integer (integer primary keys and
+//! row ids, which a bulk load writes in sequence) so get neighbouring lock-table keys, and the
+//! table, whose slot is chosen by the low bits, is then filled and emptied in memory order
+//! instead of at random: a million-row load no longer misses the cache on every lock. Such
+//! keys never collide with each other; keys with different heads collide as rarely as before
+//! (the head's hash is seeded at random).
+//!
 //! # Invariants
 //! - A key's entry exists only while it has holders or waiters.
 //! - A waiter is either in its key's queue (not granted) or among the holders (granted), never
@@ -178,9 +186,20 @@ impl LockManager {
         }
     }
 
-    /// The lock-table key of `key`.
+    /// The lock-table key of `key`: the hash of all but its last eight bytes plus those
+    /// bytes read as a big-endian integer (see the module docs).
     pub fn key_of(&self, key: &[u8]) -> LockKey {
-        self.hasher.hash_one(key)
+        match key.len().checked_sub(8) {
+            Some(at) => {
+                let (head, tail) = key.split_at(at);
+                let mut n = [0u8; 8];
+                n.copy_from_slice(tail);
+                self.hasher
+                    .hash_one(head)
+                    .wrapping_add(u64::from_be_bytes(n))
+            }
+            None => self.hasher.hash_one(key),
+        }
     }
 
     /// Takes `mode` on `key` for `txn`.

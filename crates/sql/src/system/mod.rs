@@ -61,6 +61,7 @@ pub(crate) fn ctx<'c>(b: &Binder<'c>) -> Ctx<'c> {
         path,
         session_path: b.search_path.clone(),
         types: b.types,
+        cursors: b.cursors,
     }
 }
 
@@ -322,6 +323,7 @@ mod tests {
             path: vec![PG_CATALOG_OID, crate::catalog::PUBLIC_OID],
             session_path: vec![crate::catalog::PUBLIC_OID],
             types: Default::default(),
+            cursors: None,
         };
         for r in tables::RELS {
             for row in (r.rows)(&c) {

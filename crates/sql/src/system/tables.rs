@@ -146,6 +146,8 @@ pub struct Ctx<'c> {
     pub session_path: Vec<u32>,
     /// Type context (for binding view queries).
     pub types: TypeContext,
+    /// The session's cursors (`pg_cursors`).
+    pub cursors: Option<&'c crate::cursor::Cursors>,
 }
 
 /// See [`VRel::at_run_time`]: called with the relation's columns and rows.
@@ -2816,6 +2818,18 @@ pub static RELS: &[VRel] = &[
             "pending_restart": Bool
         ],
         rows: pg_settings_rows,
+        at_run_time: None,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_cursors",
+        oid: 12077,
+        kind: 'v',
+        cols: cols![
+            "name": Text, "statement": Text, "is_holdable": Bool, "is_binary": Bool,
+            "is_scrollable": Bool, "creation_time": Tstz
+        ],
+        rows: |ctx| crate::cursor::pg_cursors_rows(ctx.cursors),
         at_run_time: None,
     },
     VRel {

@@ -1,0 +1,1469 @@
+//! `COPY`: rows between a table (or a query) and a stream of text, in PostgreSQL's text and
+//! CSV formats.
+//!
+//! # Design
+//!
+//! `COPY t [(cols)] FROM {STDIN | 'file' | PROGRAM 'cmd'} [WITH (...)] [WHERE cond]` reads
+//! the stream record by record and inserts through the INSERT path: the statement is bound
+//! as `INSERT INTO t (cols) OVERRIDING SYSTEM VALUE DEFAULT VALUES` (so defaults, identity and
+//! generated columns, CHECK, NOT NULL, domains, unique and foreign keys behave exactly as for
+//! INSERT), and each batch of [`BATCH`] parsed rows goes to the INSERT executor as given rows.
+//! Each field is read by its column type's input function (what a quoted literal cast to the
+//! type does). Memory stays bounded by the batch, whatever the input's size.
+//!
+//! `COPY {t [(cols)] | (query)} TO {STDOUT | 'file' | PROGRAM 'cmd'}` runs the query (for a
+//! table, `SELECT cols FROM t`) and writes each value with its type's output function.
+//!
+//! STDIN and STDOUT are the client's stream: [`crate::Session::copy_in`] and
+//! [`crate::Session::copy_out`] pass one (the wire protocol's CopyData messages, a file the
+//! shell opened, ...). A COPY run as plain text has no client stream and fails with 0A000.
+//!
+//! Options are checked in PostgreSQL's order with its messages (`ProcessCopyOptions`);
+//! `FORMAT binary` is refused with 0A000. Input must be UTF-8 (`ENCODING 'UTF8'`, the
+//! default) or Latin-1 (`ENCODING 'LATIN1'`, converted as it is read).
+//!
+//! # Formats
+//!
+//! - text: fields split by the delimiter (tab); `\N` is NULL; backslash escapes `\b \f \n \r
+//!   \t \v`, octal `\123`, hex `\x4F`, any other character stands for itself; a line `\.`
+//!   ends the data. Output escapes backslash, the delimiter and those control characters.
+//! - CSV: fields split by the delimiter (`,`), optionally quoted (`"`), a doubled quote (or the
+//!   escape character before it) inside quotes stands for one; quoted fields may span lines;
+//!   an unquoted empty field is NULL (the NULL string), a quoted one is an empty string.
+//!   Output quotes values holding the delimiter, quote, CR or LF, and values equal to the
+//!   NULL string.
+
+use std::io::{BufRead, BufReader, Read, Write};
+
+use basalt_common::types::{CastContext, DataType, Value, format_text};
+use basalt_txn::TxnKv;
+use pg_query::protobuf::{self, node::Node};
+
+use crate::error::{Notice, SqlError};
+use crate::expr::Expr;
+use crate::session::{Session, StatementResult};
+
+/// Rows inserted per call of the INSERT executor.
+const BATCH: usize = 4096;
+
+/// The client's side of a COPY: where `FROM STDIN` reads and `TO STDOUT` writes.
+pub enum CopyStream<'a> {
+    /// Data for `COPY ... FROM STDIN`.
+    In(&'a mut dyn Read),
+    /// Destination of `COPY ... TO STDOUT`.
+    Out(&'a mut dyn Write),
+}
+
+fn err(code: &'static str, message: impl Into<String>) -> SqlError {
+    SqlError::new(code, message)
+}
+
+/// HEADER's three values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Header {
+    No,
+    Yes,
+    Match,
+}
+
+/// FORCE_QUOTE's columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ForceQuote {
+    None,
+    All,
+    Columns(Vec<String>),
+}
+
+/// The options of one COPY, defaults filled in.
+#[derive(Debug, Clone)]
+struct CopyOptions {
+    csv: bool,
+    delimiter: u8,
+    null: String,
+    header: Header,
+    quote: u8,
+    escape: u8,
+    force_quote: ForceQuote,
+    force_not_null: Vec<String>,
+    force_null: Vec<String>,
+    latin1: bool,
+}
+
+/// An option's argument as text (PostgreSQL's `defGetString`).
+fn def_string(d: &protobuf::DefElem) -> Result<String, SqlError> {
+    match d.arg.as_deref().and_then(|n| n.node.as_ref()) {
+        Some(Node::String(s)) => Ok(s.sval.clone()),
+        Some(Node::Integer(i)) => Ok(i.ival.to_string()),
+        Some(Node::Float(f)) => Ok(f.fval.clone()),
+        Some(Node::Boolean(b)) => Ok(if b.boolval { "true" } else { "false" }.into()),
+        Some(Node::AStar(_)) => Ok("*".into()),
+        Some(Node::TypeName(t)) => Ok(t
+            .names
+            .iter()
+            .filter_map(|n| match n.node.as_ref() {
+                Some(Node::String(s)) => Some(s.sval.as_str()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(".")),
+        _ => Err(err("42601", format!("{} requires a parameter", d.defname))),
+    }
+}
+
+/// PostgreSQL's `defGetBoolean`, with `match` for HEADER in COPY FROM.
+fn def_header(d: &protobuf::DefElem, from: bool) -> Result<Header, SqlError> {
+    let text = match d.arg.as_deref().and_then(|n| n.node.as_ref()) {
+        None => return Ok(Header::Yes),
+        Some(Node::Integer(i)) => {
+            return match i.ival {
+                0 => Ok(Header::No),
+                1 => Ok(Header::Yes),
+                _ => Err(err(
+                    "42601",
+                    format!("{} requires a Boolean value or \"match\"", d.defname),
+                )),
+            };
+        }
+        Some(Node::Boolean(b)) => return Ok(if b.boolval { Header::Yes } else { Header::No }),
+        Some(_) => def_string(d)?,
+    };
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "on" => Ok(Header::Yes),
+        "false" | "off" => Ok(Header::No),
+        "match" if from => Ok(Header::Match),
+        "match" => Err(err(
+            "42601",
+            format!("cannot use \"{text}\" with HEADER in COPY TO"),
+        )),
+        _ => Err(err(
+            "42601",
+            format!("{} requires a Boolean value or \"match\"", d.defname),
+        )),
+    }
+}
+
+/// A list-of-columns option (`FORCE_NOT_NULL (a, b)`).
+fn def_columns(d: &protobuf::DefElem) -> Result<Vec<String>, SqlError> {
+    match d.arg.as_deref().and_then(|n| n.node.as_ref()) {
+        Some(Node::List(l)) => Ok(l
+            .items
+            .iter()
+            .filter_map(|n| match n.node.as_ref() {
+                Some(Node::String(s)) => Some(s.sval.clone()),
+                _ => None,
+            })
+            .collect()),
+        _ => Err(err(
+            "22023",
+            format!(
+                "argument to option \"{}\" must be a list of column names",
+                d.defname
+            ),
+        )),
+    }
+}
+
+/// Whether `name` is an encoding PostgreSQL knows (its spelling rules: case and
+/// punctuation ignored), and which of them Basalt reads: `Some(true)` for Latin-1,
+/// `Some(false)` for UTF-8 and SQL_ASCII.
+fn encoding(name: &str) -> Result<bool, SqlError> {
+    let clean: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    match clean.as_str() {
+        "utf8" | "unicode" | "sqlascii" => Ok(false),
+        "latin1" | "iso88591" => Ok(true),
+        "eucjp" | "euccn" | "euckr" | "euctw" | "eucjis2004" | "muleinternal" | "latin2"
+        | "latin3" | "latin4" | "latin5" | "latin6" | "latin7" | "latin8" | "latin9"
+        | "latin10" | "win1256" | "win1258" | "win866" | "win874" | "koi8r" | "koi8u"
+        | "win1251" | "win1252" | "iso88595" | "iso88596" | "iso88597" | "iso88598" | "win1250"
+        | "win1253" | "win1254" | "win1255" | "win1257" | "sjis" | "big5" | "gbk" | "uhc"
+        | "gb18030" | "johab" | "shiftjis2004" | "alt" | "win" | "koi8" | "tcvn"
+        | "windows1252" | "windows1251" | "windows1250" | "mskanji" | "shiftjis" => Err(err(
+            "0A000",
+            format!("feature not supported: COPY with ENCODING '{name}' (only UTF8 and LATIN1)"),
+        )),
+        _ => Err(err(
+            "22023",
+            "argument to option \"encoding\" must be a valid encoding name",
+        )),
+    }
+}
+
+/// PostgreSQL's `ProcessCopyOptions`: the options of `COPY ... FROM` (`from`) or `TO`,
+/// checked in its order with its messages.
+fn copy_options(list: &[protobuf::Node], from: bool) -> Result<CopyOptions, SqlError> {
+    let conflicting = |d: &protobuf::DefElem| {
+        err("42601", "conflicting or redundant options").at(crate::binder::pos(d.location))
+    };
+    let mut format: Option<String> = None;
+    let mut freeze = false;
+    let mut delimiter: Option<String> = None;
+    let mut null: Option<String> = None;
+    let mut header: Option<Header> = None;
+    let mut quote: Option<String> = None;
+    let mut escape: Option<String> = None;
+    let mut force_quote: Option<ForceQuote> = None;
+    let mut force_not_null: Option<Vec<String>> = None;
+    let mut force_null: Option<Vec<String>> = None;
+    let mut latin1: Option<bool> = None;
+    for n in list {
+        let Some(Node::DefElem(d)) = n.node.as_ref() else {
+            continue;
+        };
+        match d.defname.as_str() {
+            "format" => {
+                if format.is_some() {
+                    return Err(conflicting(d));
+                }
+                let f = def_string(d)?;
+                if !matches!(f.as_str(), "text" | "csv" | "binary") {
+                    return Err(err("22023", format!("COPY format \"{f}\" not recognized"))
+                        .at(crate::binder::pos(d.location)));
+                }
+                format = Some(f);
+            }
+            "freeze" => {
+                if freeze {
+                    return Err(conflicting(d));
+                }
+                freeze = true;
+                def_header(d, false)
+                    .map_err(|_| err("42601", format!("{} requires a Boolean value", d.defname)))?;
+            }
+            "delimiter" => {
+                if delimiter.is_some() {
+                    return Err(conflicting(d));
+                }
+                delimiter = Some(def_string(d)?);
+            }
+            "null" => {
+                if null.is_some() {
+                    return Err(conflicting(d));
+                }
+                null = Some(def_string(d)?);
+            }
+            "header" => {
+                if header.is_some() {
+                    return Err(conflicting(d));
+                }
+                header = Some(def_header(d, from)?);
+            }
+            "quote" => {
+                if quote.is_some() {
+                    return Err(conflicting(d));
+                }
+                quote = Some(def_string(d)?);
+            }
+            "escape" => {
+                if escape.is_some() {
+                    return Err(conflicting(d));
+                }
+                escape = Some(def_string(d)?);
+            }
+            "force_quote" => {
+                if force_quote.is_some() {
+                    return Err(conflicting(d));
+                }
+                force_quote = Some(match d.arg.as_deref().and_then(|n| n.node.as_ref()) {
+                    Some(Node::AStar(_)) => ForceQuote::All,
+                    _ => ForceQuote::Columns(def_columns(d)?),
+                });
+            }
+            "force_not_null" => {
+                if force_not_null.is_some() {
+                    return Err(conflicting(d));
+                }
+                force_not_null = Some(def_columns(d)?);
+            }
+            "force_null" => {
+                if force_null.is_some() {
+                    return Err(conflicting(d));
+                }
+                force_null = Some(def_columns(d)?);
+            }
+            "encoding" => {
+                if latin1.is_some() {
+                    return Err(conflicting(d));
+                }
+                latin1 = Some(encoding(&def_string(d)?)?);
+            }
+            other => {
+                return Err(err("42601", format!("option \"{other}\" not recognized"))
+                    .at(crate::binder::pos(d.location)));
+            }
+        }
+    }
+    let binary = format.as_deref() == Some("binary");
+    let csv = format.as_deref() == Some("csv");
+    if binary && delimiter.is_some() {
+        return Err(err("42601", "cannot specify DELIMITER in BINARY mode"));
+    }
+    if binary && null.is_some() {
+        return Err(err("42601", "cannot specify NULL in BINARY mode"));
+    }
+    let delimiter = delimiter.unwrap_or_else(|| if csv { "," } else { "\t" }.into());
+    let null = null.unwrap_or_else(|| if csv { "" } else { "\\N" }.into());
+    if delimiter.len() != 1 {
+        return Err(err(
+            "0A000",
+            "COPY delimiter must be a single one-byte character",
+        ));
+    }
+    let delim = delimiter.as_bytes()[0];
+    if delim == b'\n' || delim == b'\r' {
+        return Err(err(
+            "22023",
+            "COPY delimiter cannot be newline or carriage return",
+        ));
+    }
+    if null.contains(['\r', '\n']) {
+        return Err(err(
+            "22023",
+            "COPY null representation cannot use newline or carriage return",
+        ));
+    }
+    if !csv && b"\\.abcdefghijklmnopqrstuvwxyz0123456789".contains(&delim) {
+        return Err(err(
+            "22023",
+            format!("COPY delimiter cannot be \"{delimiter}\""),
+        ));
+    }
+    if binary && header.is_some_and(|h| h != Header::No) {
+        return Err(err("0A000", "cannot specify HEADER in BINARY mode"));
+    }
+    if !csv && quote.is_some() {
+        return Err(err("0A000", "COPY quote available only in CSV mode"));
+    }
+    let quote = quote.unwrap_or_else(|| "\"".into());
+    if csv && quote.len() != 1 {
+        return Err(err(
+            "0A000",
+            "COPY quote must be a single one-byte character",
+        ));
+    }
+    if csv && delim == quote.as_bytes()[0] {
+        return Err(err("22023", "COPY delimiter and quote must be different"));
+    }
+    if !csv && escape.is_some() {
+        return Err(err("0A000", "COPY escape available only in CSV mode"));
+    }
+    let escape = escape.unwrap_or_else(|| quote.clone());
+    if csv && escape.len() != 1 {
+        return Err(err(
+            "0A000",
+            "COPY escape must be a single one-byte character",
+        ));
+    }
+    if !csv && force_quote.is_some() {
+        return Err(err("0A000", "COPY force quote available only in CSV mode"));
+    }
+    if force_quote.is_some() && from {
+        return Err(err(
+            "0A000",
+            "COPY force quote only available using COPY TO",
+        ));
+    }
+    if !csv && force_not_null.is_some() {
+        return Err(err(
+            "0A000",
+            "COPY force not null available only in CSV mode",
+        ));
+    }
+    if force_not_null.is_some() && !from {
+        return Err(err(
+            "0A000",
+            "COPY force not null only available using COPY FROM",
+        ));
+    }
+    if !csv && force_null.is_some() {
+        return Err(err("0A000", "COPY force null available only in CSV mode"));
+    }
+    if force_null.is_some() && !from {
+        return Err(err(
+            "0A000",
+            "COPY force null only available using COPY FROM",
+        ));
+    }
+    if null.as_bytes().contains(&delim) {
+        return Err(err(
+            "0A000",
+            "COPY delimiter must not appear in the NULL specification",
+        ));
+    }
+    if csv && null.as_bytes().contains(&quote.as_bytes()[0]) {
+        return Err(err(
+            "22023",
+            "CSV quote character must not appear in the NULL specification",
+        ));
+    }
+    if binary {
+        return Err(err("0A000", "feature not supported: COPY in binary format"));
+    }
+    Ok(CopyOptions {
+        csv,
+        delimiter: delim,
+        null,
+        header: header.unwrap_or(Header::No),
+        quote: quote.as_bytes().first().copied().unwrap_or(b'"'),
+        escape: escape.as_bytes().first().copied().unwrap_or(b'"'),
+        force_quote: force_quote.unwrap_or(ForceQuote::None),
+        force_not_null: force_not_null.unwrap_or_default(),
+        force_null: force_null.unwrap_or_default(),
+        latin1: latin1.unwrap_or(false),
+    })
+}
+
+/// A field of an input record: its text (`None`: it was the NULL string, unquoted), and
+/// for CSV whether it was quoted.
+type Field = Option<String>;
+
+/// Reads records (lines, or CSV records that may span lines) from the input.
+struct RecordReader<'r> {
+    input: Box<dyn BufRead + 'r>,
+    opts: CopyOptions,
+    /// The current line number (1-based, of the record's first line).
+    line: u64,
+    /// Lines read so far.
+    lines_read: u64,
+    /// The raw text of the current record (for error context).
+    raw: String,
+    done: bool,
+    /// Per copied column: FORCE_NOT_NULL and FORCE_NULL (CSV).
+    force_not_null: Vec<bool>,
+    force_null: Vec<bool>,
+    /// Fields of the current CSV record split so far.
+    fields_done: usize,
+}
+
+impl<'r> RecordReader<'r> {
+    fn new(input: Box<dyn BufRead + 'r>, opts: CopyOptions) -> Self {
+        RecordReader {
+            input,
+            opts,
+            line: 0,
+            lines_read: 0,
+            raw: String::new(),
+            done: false,
+            force_not_null: Vec::new(),
+            force_null: Vec::new(),
+            fields_done: 0,
+        }
+    }
+
+    /// The next physical line without its line ending, or `None` at the end of input.
+    fn next_line(&mut self) -> Result<Option<String>, SqlError> {
+        let mut buf = Vec::new();
+        let n = self
+            .input
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| err("58030", format!("could not read COPY data: {e}")))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.lines_read += 1;
+        let had_newline = buf.last() == Some(&b'\n');
+        if had_newline {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        let text = if self.opts.latin1 {
+            buf.iter().map(|&b| char::from(b)).collect()
+        } else {
+            match String::from_utf8(buf) {
+                Ok(s) => s,
+                Err(e) => {
+                    let bytes = e.as_bytes();
+                    let at = e.utf8_error().valid_up_to();
+                    let bad: Vec<String> = bytes[at..]
+                        .iter()
+                        .take(e.utf8_error().error_len().unwrap_or(1))
+                        .map(|b| format!("0x{b:02x}"))
+                        .collect();
+                    return Err(err(
+                        "22021",
+                        format!(
+                            "invalid byte sequence for encoding \"UTF8\": {}",
+                            bad.join(" ")
+                        ),
+                    ));
+                }
+            }
+        };
+        Ok(Some(text))
+    }
+
+    /// The next record's fields, or `None` at the end of the data.
+    fn next_record(&mut self) -> Result<Option<Vec<Field>>, SqlError> {
+        if self.done {
+            return Ok(None);
+        }
+        let Some(line) = self.next_line()? else {
+            self.done = true;
+            return Ok(None);
+        };
+        self.line = self.lines_read;
+        if line == "\\." {
+            self.done = true;
+            return Ok(None);
+        }
+        if self.opts.csv {
+            self.csv_record(line).map(Some)
+        } else {
+            let fields = text_fields(&line, &self.opts);
+            self.raw = line;
+            Ok(Some(fields))
+        }
+    }
+
+    /// Splits a CSV record starting with `line`, reading more lines while a quoted field is
+    /// open.
+    fn csv_record(&mut self, first: String) -> Result<Vec<Field>, SqlError> {
+        let (delim, quote, escape) = (
+            char::from(self.opts.delimiter),
+            char::from(self.opts.quote),
+            char::from(self.opts.escape),
+        );
+        let mut raw = first;
+        let mut fields = Vec::new();
+        self.fields_done = 0;
+        let mut field = String::new();
+        let mut quoted = false;
+        let mut in_quotes = false;
+        let mut raw_field = String::new();
+        let mut pos = 0usize;
+        loop {
+            let chars: Vec<char> = raw[pos..].chars().collect();
+            let mut i = 0;
+            while i < chars.len() {
+                let c = chars[i];
+                if in_quotes {
+                    if c == escape && chars.get(i + 1).is_some_and(|&n| n == quote || n == escape) {
+                        // With escape == quote this is a doubled quote; else an escaped one.
+                        if escape != quote || chars[i + 1] == quote {
+                            field.push(chars[i + 1]);
+                            i += 2;
+                            continue;
+                        }
+                    }
+                    if c == quote {
+                        in_quotes = false;
+                    } else {
+                        field.push(c);
+                    }
+                } else if c == delim {
+                    fields.push(self.csv_field(&field, &raw_field, quoted));
+                    self.fields_done += 1;
+                    field.clear();
+                    raw_field.clear();
+                    quoted = false;
+                    i += 1;
+                    continue;
+                } else if c == quote {
+                    in_quotes = true;
+                    quoted = true;
+                } else {
+                    field.push(c);
+                }
+                raw_field.push(c);
+                i += 1;
+            }
+            if !in_quotes {
+                break;
+            }
+            // A quoted field goes on past the line end: the newline is part of it.
+            let Some(next) = self.next_line()? else {
+                self.raw = raw;
+                return Err(err("22P04", "unterminated CSV quoted field"));
+            };
+            field.push('\n');
+            raw_field.push('\n');
+            raw.push('\n');
+            pos = raw.len();
+            raw.push_str(&next);
+        }
+        fields.push(self.csv_field(&field, &raw_field, quoted));
+        self.raw = raw;
+        Ok(fields)
+    }
+
+    /// A CSV field's value: NULL when it is unquoted and equal to the NULL string, unless
+    /// FORCE_NOT_NULL; also when quoted and equal to it under FORCE_NULL.
+    fn csv_field(&self, value: &str, raw: &str, quoted: bool) -> Field {
+        let k = self.fields_done;
+        if !quoted && raw == self.opts.null {
+            return self
+                .force_not_null
+                .get(k)
+                .is_some_and(|f| *f)
+                .then(|| value.to_owned());
+        }
+        if quoted && value == self.opts.null && self.force_null.get(k).is_some_and(|f| *f) {
+            return None;
+        }
+        Some(value.to_owned())
+    }
+}
+
+/// Splits a text-format line into fields, undoing backslash escapes; a field whose raw text
+/// is the NULL string is NULL.
+fn text_fields(line: &str, opts: &CopyOptions) -> Vec<Field> {
+    let delim = char::from(opts.delimiter);
+    let mut fields = Vec::new();
+    let mut raw_start = 0usize;
+    let mut value = String::new();
+    let mut chars = line.char_indices().peekable();
+    let mut has_escape = false;
+    let finish = |raw: &str, value: &mut String, has_escape: bool| -> Field {
+        if raw == opts.null {
+            value.clear();
+            return None;
+        }
+        let _ = has_escape;
+        Some(std::mem::take(value))
+    };
+    while let Some((at, c)) = chars.next() {
+        if c == delim {
+            fields.push(finish(&line[raw_start..at], &mut value, has_escape));
+            raw_start = at + c.len_utf8();
+            has_escape = false;
+            continue;
+        }
+        if c != '\\' {
+            value.push(c);
+            continue;
+        }
+        has_escape = true;
+        let Some((_, e)) = chars.next() else {
+            // A lone backslash at the end of the line stands for itself.
+            value.push('\\');
+            break;
+        };
+        match e {
+            'b' => value.push('\u{8}'),
+            'f' => value.push('\u{c}'),
+            'n' => value.push('\n'),
+            'r' => value.push('\r'),
+            't' => value.push('\t'),
+            'v' => value.push('\u{b}'),
+            '0'..='7' => {
+                let mut n = e.to_digit(8).unwrap_or(0);
+                for _ in 0..2 {
+                    match chars.peek() {
+                        Some(&(_, d)) if d.is_digit(8) => {
+                            n = n * 8 + d.to_digit(8).unwrap_or(0);
+                            chars.next();
+                        }
+                        _ => break,
+                    }
+                }
+                push_byte(&mut value, (n & 0xFF) as u8);
+            }
+            'x' if chars.peek().is_some_and(|&(_, d)| d.is_ascii_hexdigit()) => {
+                let mut n = 0u32;
+                for _ in 0..2 {
+                    match chars.peek() {
+                        Some(&(_, d)) if d.is_ascii_hexdigit() => {
+                            n = n * 16 + d.to_digit(16).unwrap_or(0);
+                            chars.next();
+                        }
+                        _ => break,
+                    }
+                }
+                push_byte(&mut value, (n & 0xFF) as u8);
+            }
+            other => value.push(other),
+        }
+    }
+    fields.push(finish(&line[raw_start..], &mut value, has_escape));
+    fields
+}
+
+/// Appends a byte given by an octal or hex escape (an ASCII byte is its character; others are
+/// read as Latin-1, since a lone byte above 0x7F is not UTF-8).
+fn push_byte(value: &mut String, b: u8) {
+    value.push(char::from(b));
+}
+
+/// Writes `s` as a text-format field.
+fn put_text(out: &mut String, s: &str, delim: u8) {
+    let delim = char::from(delim);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' if delim != '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if c == delim => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// Writes `s` as a CSV field, quoted when it must be (or when `force`).
+fn put_csv(out: &mut String, s: &str, force: bool, single: bool, opts: &CopyOptions) {
+    let (delim, quote, escape) = (
+        char::from(opts.delimiter),
+        char::from(opts.quote),
+        char::from(opts.escape),
+    );
+    let must = force
+        || s == opts.null
+        || (single && s == "\\.")
+        || s.chars()
+            .any(|c| c == delim || c == quote || c == '\n' || c == '\r');
+    if !must {
+        out.push_str(s);
+        return;
+    }
+    out.push(quote);
+    for c in s.chars() {
+        if c == quote || c == escape {
+            out.push(escape);
+        }
+        out.push(c);
+    }
+    out.push(quote);
+}
+
+/// Column names of a relation named in COPY (`cols`, or every column that is not
+/// generated), as positions; PostgreSQL's errors for unknown and repeated names.
+fn column_positions(
+    table: &crate::catalog::Table,
+    cols: &[protobuf::Node],
+) -> Result<Vec<usize>, SqlError> {
+    if cols.is_empty() {
+        return Ok((0..table.columns.len())
+            .filter(|&i| table.columns[i].generated.is_none())
+            .collect());
+    }
+    let mut out = Vec::new();
+    for c in cols {
+        let Some(Node::String(s)) = c.node.as_ref() else {
+            continue;
+        };
+        let i = table.column_index(&s.sval).ok_or_else(|| {
+            err(
+                "42703",
+                format!(
+                    "column \"{}\" of relation \"{}\" does not exist",
+                    s.sval, table.name
+                ),
+            )
+        })?;
+        if table.columns[i].generated.is_some() {
+            return Err(err(
+                "42P10",
+                format!("column \"{}\" is a generated column", s.sval),
+            )
+            .with_detail("Generated columns cannot be used in COPY."));
+        }
+        if out.contains(&i) {
+            return Err(err(
+                "42701",
+                format!("column \"{}\" specified more than once", s.sval),
+            ));
+        }
+        out.push(i);
+    }
+    Ok(out)
+}
+
+/// Positions (within the copied columns) of a FORCE_* option's columns.
+fn force_positions(
+    names: &[String],
+    option: &str,
+    table: &crate::catalog::Table,
+    cols: &[usize],
+) -> Result<Vec<bool>, SqlError> {
+    let mut out = vec![false; cols.len()];
+    for name in names {
+        let i = table.column_index(name).ok_or_else(|| {
+            err(
+                "42703",
+                format!(
+                    "column \"{name}\" of relation \"{}\" does not exist",
+                    table.name
+                ),
+            )
+        })?;
+        let Some(k) = cols.iter().position(|c| *c == i) else {
+            return Err(err(
+                "42P10",
+                format!("{option} column \"{name}\" not referenced by COPY"),
+            ));
+        };
+        out[k] = true;
+    }
+    Ok(out)
+}
+
+/// Where a COPY reads or writes: the client, a file, or a program.
+enum Target {
+    Client,
+    File(String),
+    Program(String),
+}
+
+impl<K: TxnKv> Session<K> {
+    /// Runs `sql` (one or more statements) with `data` as the input of its
+    /// `COPY ... FROM STDIN`, and returns the number of rows the last statement reports
+    /// (`COPY n`).
+    ///
+    /// ```
+    /// use basalt_sql::Session;
+    /// use basalt_txn::LocalKv;
+    ///
+    /// let mut s = Session::new(LocalKv::memory());
+    /// s.execute("CREATE TABLE t (id int PRIMARY KEY, name text)")?;
+    /// let n = s.copy_in("COPY t FROM STDIN (FORMAT csv)", &mut "1,one\n2,\n".as_bytes())?;
+    /// assert_eq!(n, 2);
+    /// let mut out = Vec::new();
+    /// s.copy_out("COPY t TO STDOUT", &mut out)?;
+    /// assert_eq!(out, b"1\tone\n2\t\\N\n");
+    /// # Ok::<(), basalt_sql::SqlError>(())
+    /// ```
+    pub fn copy_in(&mut self, sql: &str, data: &mut dyn Read) -> Result<u64, SqlError> {
+        self.run_copy(sql, CopyStream::In(data))
+    }
+
+    /// Runs `sql` with `out` as the destination of its `COPY ... TO STDOUT`, and returns
+    /// the number of rows written (see [`Session::copy_in`]).
+    pub fn copy_out(&mut self, sql: &str, out: &mut dyn Write) -> Result<u64, SqlError> {
+        self.run_copy(sql, CopyStream::Out(out))
+    }
+
+    fn run_copy(&mut self, sql: &str, stream: CopyStream<'_>) -> Result<u64, SqlError> {
+        let options = crate::parse::ParseOptions {
+            standard_conforming_strings: self.settings.standard_conforming_strings(),
+        };
+        let parsed = match self.shared.parse_cache.parse(sql, options) {
+            Ok(p) => p,
+            Err(e) => {
+                // As `run` does: a syntax error fails an open block.
+                let batch = self.run(sql);
+                return Err(batch.error.unwrap_or(e));
+            }
+        };
+        let batch = self.run_parsed_with(&parsed, Some(stream));
+        let results = batch.into_result()?;
+        Ok(results.last().map_or(0, |r| {
+            r.tag
+                .strip_prefix("COPY ")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        }))
+    }
+
+    /// Runs a COPY statement; `io` is the client's stream, if it has one.
+    pub(crate) fn copy_statement(
+        &mut self,
+        s: &protobuf::CopyStmt,
+        text: &str,
+        io: Option<&mut CopyStream<'_>>,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let _ = (text, notices);
+        let opts = copy_options(&s.options, s.is_from)?;
+        let target = if s.is_program {
+            Target::Program(s.filename.clone())
+        } else if s.filename.is_empty() {
+            Target::Client
+        } else {
+            if !s.is_from && !std::path::Path::new(&s.filename).is_absolute() {
+                return Err(err("42602", "relative path not allowed for COPY to file"));
+            }
+            Target::File(s.filename.clone())
+        };
+        let n = if s.is_from {
+            self.check_writable_copy()?;
+            let io = match io {
+                Some(CopyStream::In(r)) => Some(r),
+                _ => None,
+            };
+            self.copy_from(s, &opts, target, io)?
+        } else {
+            let io = match io {
+                Some(CopyStream::Out(w)) => Some(w),
+                _ => None,
+            };
+            self.copy_to(s, &opts, target, io)?
+        };
+        Ok(StatementResult::tag(&format!("COPY {n}")))
+    }
+
+    fn check_writable_copy(&self) -> Result<(), SqlError> {
+        if self.settings.transaction_read_only() {
+            return Err(err(
+                "25006",
+                "cannot execute COPY FROM in a read-only transaction",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `COPY ... FROM`: reads records and inserts them in batches.
+    fn copy_from(
+        &mut self,
+        s: &protobuf::CopyStmt,
+        opts: &CopyOptions,
+        target: Target,
+        io: Option<&mut &mut dyn Read>,
+    ) -> Result<u64, SqlError> {
+        let Some(rel) = s.relation.as_ref() else {
+            return Err(err("42601", "COPY FROM requires a table"));
+        };
+        let catalog = self.load_catalog()?;
+        let b = self.binder(&catalog);
+        match b.lookup_relation(&rel.schemaname, &rel.relname) {
+            Some((_, crate::catalog::Relation::View(_))) => {
+                return Err(
+                    err("42809", format!("cannot copy to view \"{}\"", rel.relname)).with_hint(
+                        "To enable copying to a view, provide an INSTEAD OF INSERT trigger.",
+                    ),
+                );
+            }
+            Some((_, crate::catalog::Relation::Sequence(_))) => {
+                return Err(err(
+                    "42809",
+                    format!("cannot copy to sequence \"{}\"", rel.relname),
+                ));
+            }
+            _ => {}
+        }
+        let table = b.table(rel).map_err(SqlError::without_position)?.clone();
+        drop(b);
+        let positions = column_positions(&table, &s.attlist)?;
+        let force_not_null =
+            force_positions(&opts.force_not_null, "FORCE_NOT_NULL", &table, &positions)?;
+        let force_null = force_positions(&opts.force_null, "FORCE_NULL", &table, &positions)?;
+        let insert = protobuf::InsertStmt {
+            relation: Some(rel.clone()),
+            cols: positions
+                .iter()
+                .map(|&i| protobuf::Node {
+                    node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
+                        name: table.columns[i].name.clone(),
+                        indirection: vec![],
+                        val: None,
+                        location: -1,
+                    }))),
+                })
+                .collect(),
+            r#override: protobuf::OverridingKind::OverridingSystemValue as i32,
+            ..Default::default()
+        };
+        let bound = self.bind_insert_for_copy(&insert)?;
+        let filter: Option<Expr> = match s.where_clause.as_deref() {
+            Some(w) => Some(self.bind_copy_where(&table, w)?),
+            None => None,
+        };
+        let types = self.type_context();
+        let col_types: Vec<DataType> = positions
+            .iter()
+            .map(|&i| table.columns[i].ty.clone())
+            .collect();
+        let names: Vec<&str> = positions
+            .iter()
+            .map(|&i| table.columns[i].name.as_str())
+            .collect();
+
+        // The input: the client's stream, a file, or a program's output.
+        let mut child = None;
+        let input: Box<dyn BufRead + '_> = match target {
+            Target::Client => match io {
+                Some(r) => Box::new(BufReader::with_capacity(1 << 16, &mut **r)),
+                None => {
+                    return Err(err(
+                        "0A000",
+                        "feature not supported: COPY FROM STDIN without a client data stream (use copy_in)",
+                    ));
+                }
+            },
+            Target::File(path) => {
+                let p = std::path::Path::new(&path);
+                if p.is_dir() {
+                    return Err(err("42809", format!("\"{path}\" is a directory")));
+                }
+                let f = std::fs::File::open(p).map_err(|e| {
+                    let hint = matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+                    );
+                    let e = err(
+                        io_code(&e),
+                        format!("could not open file \"{path}\" for reading: {}", io_text(&e)),
+                    );
+                    if hint {
+                        e.with_hint("COPY FROM instructs the PostgreSQL server process to read a file. You may want a client-side facility such as psql's \\copy.")
+                    } else {
+                        e
+                    }
+                })?;
+                Box::new(BufReader::with_capacity(1 << 16, f))
+            }
+            Target::Program(cmd) => {
+                let mut c = std::process::Command::new("/bin/sh")
+                    .arg("-c")
+                    .arg(&cmd)
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .map_err(|e| {
+                        err(
+                            "58030",
+                            format!("could not execute command \"{cmd}\": {}", io_text(&e)),
+                        )
+                    })?;
+                let out = c
+                    .stdout
+                    .take()
+                    .ok_or_else(|| err("58030", "could not read from COPY program"))?;
+                child = Some((c, cmd));
+                Box::new(BufReader::with_capacity(1 << 16, out))
+            }
+        };
+        let mut reader = RecordReader::new(input, opts.clone());
+        reader.force_not_null = force_not_null;
+        reader.force_null = force_null;
+        let relname = table.name.clone();
+        let context = |reader: &RecordReader<'_>, col: Option<(&str, Option<&str>)>| -> String {
+            match col {
+                Some((c, Some(v))) => {
+                    format!("COPY {relname}, line {}, column {c}: \"{v}\"", reader.line)
+                }
+                Some((c, None)) => {
+                    format!(
+                        "COPY {relname}, line {}, column {c}: null input",
+                        reader.line
+                    )
+                }
+                None => format!("COPY {relname}, line {}: \"{}\"", reader.line, reader.raw),
+            }
+        };
+        if opts.header != Header::No
+            && let Some(fields) = reader.next_record()?
+            && opts.header == Header::Match
+        {
+            if fields.len() != names.len() {
+                return Err(err(
+                    "22P04",
+                    format!(
+                        "wrong number of fields in header line: got {}, expected {}",
+                        fields.len(),
+                        names.len()
+                    ),
+                )
+                .with_context(context(&reader, None)));
+            }
+            for (k, (f, name)) in fields.iter().zip(&names).enumerate() {
+                match f {
+                    None => {
+                        return Err(err(
+                            "22P04",
+                            format!(
+                                "column name mismatch in header line field {}: got null value (\"{}\"), expected \"{name}\"",
+                                k + 1,
+                                opts.null
+                            ),
+                        )
+                        .with_context(context(&reader, None)));
+                    }
+                    Some(f) if f != name => {
+                        return Err(err(
+                            "22P04",
+                            format!(
+                                "column name mismatch in header line field {}: got \"{f}\", expected \"{name}\"",
+                                k + 1
+                            ),
+                        )
+                        .with_context(context(&reader, None)));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let width = table.columns.len();
+        let mut count = 0u64;
+        let mut batch: Vec<(Vec<Value>, crate::engine::Given)> = Vec::with_capacity(BATCH);
+        // Line numbers of the batch's rows, for the context of errors found on insert.
+        loop {
+            let record = reader.next_record()?;
+            let Some(mut fields) = record else {
+                break;
+            };
+            if fields.len() < names.len() {
+                // An empty line is one NULL field for a single column, as in PostgreSQL.
+                return Err(err(
+                    "22P04",
+                    format!("missing data for column \"{}\"", names[fields.len()]),
+                )
+                .with_context(context(&reader, None)));
+            }
+            if fields.len() > names.len() {
+                return Err(err("22P04", "extra data after last expected column")
+                    .with_context(context(&reader, None)));
+            }
+            let mut row = vec![Value::Null; width];
+            let mut given: crate::engine::Given = smallvec::smallvec![false; width];
+            for (k, f) in fields.iter_mut().enumerate() {
+                let c = positions[k];
+                given[c] = true;
+                let Some(text) = f.take() else {
+                    continue;
+                };
+                row[c] = basalt_common::types::cast::cast_unknown_literal(
+                    &text,
+                    &col_types[k],
+                    CastContext::Assignment,
+                    &types,
+                )
+                .map_err(|e| {
+                    SqlError::from(e).with_context(context(&reader, Some((names[k], Some(&text)))))
+                })?;
+            }
+            batch.push((row, given));
+            if batch.len() >= BATCH {
+                let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                count += self
+                    .run_insert_rows(&bound, rows, filter.as_ref())
+                    .map_err(|e| e.with_context_if_none(context(&reader, None)))?;
+            }
+        }
+        if !batch.is_empty() {
+            count += self
+                .run_insert_rows(&bound, batch, filter.as_ref())
+                .map_err(|e| e.with_context_if_none(context(&reader, None)))?;
+        }
+        drop(reader);
+        if let Some((mut c, cmd)) = child {
+            let status = c
+                .wait()
+                .map_err(|e| err("58030", format!("could not close pipe: {e}")))?;
+            if !status.success() {
+                return Err(
+                    err("38000", format!("program \"{cmd}\" failed")).with_detail(format!(
+                        "child process exited with exit code {}",
+                        status.code().unwrap_or(-1)
+                    )),
+                );
+            }
+        }
+        Ok(count)
+    }
+
+    /// `COPY ... TO`: runs the query and writes its rows.
+    fn copy_to(
+        &mut self,
+        s: &protobuf::CopyStmt,
+        opts: &CopyOptions,
+        target: Target,
+        io: Option<&mut &mut dyn Write>,
+    ) -> Result<u64, SqlError> {
+        // The query: `SELECT cols FROM t` for a table.
+        let (select, force_cols): (
+            protobuf::SelectStmt,
+            Option<(crate::catalog::Table, Vec<usize>)>,
+        ) = match (
+            &s.relation,
+            s.query.as_deref().and_then(|n| n.node.as_ref()),
+        ) {
+            (Some(rel), _) => {
+                let catalog = self.load_catalog()?;
+                let b = self.binder(&catalog);
+                match b.lookup_relation(&rel.schemaname, &rel.relname) {
+                    Some((_, crate::catalog::Relation::View(_))) => {
+                        return Err(err(
+                            "42809",
+                            format!("cannot copy from view \"{}\"", rel.relname),
+                        )
+                        .with_hint("Try the COPY (SELECT ...) TO variant."));
+                    }
+                    Some((_, crate::catalog::Relation::Sequence(_))) => {
+                        return Err(err(
+                            "42809",
+                            format!("cannot copy from sequence \"{}\"", rel.relname),
+                        )
+                        .with_hint("Try the COPY (SELECT ...) TO variant."));
+                    }
+                    _ => {}
+                }
+                let table = b.table(rel).map_err(SqlError::without_position)?.clone();
+                drop(b);
+                let positions = column_positions(&table, &s.attlist)?;
+                let column = |name: &str| protobuf::Node {
+                    node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
+                        name: String::new(),
+                        indirection: vec![],
+                        val: Some(Box::new(protobuf::Node {
+                            node: Some(Node::ColumnRef(protobuf::ColumnRef {
+                                fields: vec![protobuf::Node {
+                                    node: Some(Node::String(protobuf::String {
+                                        sval: name.to_owned(),
+                                    })),
+                                }],
+                                location: -1,
+                            })),
+                        })),
+                        location: -1,
+                    }))),
+                };
+                let sel = protobuf::SelectStmt {
+                    target_list: positions
+                        .iter()
+                        .map(|&i| column(&table.columns[i].name))
+                        .collect(),
+                    from_clause: vec![protobuf::Node {
+                        node: Some(Node::RangeVar(rel.clone())),
+                    }],
+                    limit_option: protobuf::LimitOption::Default as i32,
+                    op: protobuf::SetOperation::SetopNone as i32,
+                    ..Default::default()
+                };
+                (sel, Some((table, positions)))
+            }
+            (None, Some(Node::SelectStmt(sel))) => ((**sel).clone(), None),
+            (None, Some(_)) => {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: COPY (INSERT/UPDATE/DELETE ... RETURNING) TO",
+                ));
+            }
+            (None, None) => return Err(err("42601", "COPY TO requires a table or a query")),
+        };
+        let (names, _types, rows) = self.copy_query(&select)?;
+        let force: Vec<bool> = match (&opts.force_quote, &force_cols) {
+            (ForceQuote::All, _) => vec![true; names.len()],
+            (ForceQuote::Columns(cols), Some((table, positions))) => {
+                force_positions(cols, "FORCE_QUOTE", table, positions)?
+            }
+            (ForceQuote::Columns(cols), None) => {
+                let mut out = vec![false; names.len()];
+                for c in cols {
+                    let Some(k) = names.iter().position(|n| n == c) else {
+                        return Err(err(
+                            "42P10",
+                            format!("FORCE_QUOTE column \"{c}\" not referenced by COPY"),
+                        ));
+                    };
+                    out[k] = true;
+                }
+                out
+            }
+            (ForceQuote::None, _) => vec![false; names.len()],
+        };
+        let types = self.type_context();
+        let mut text = String::new();
+        let single = names.len() == 1;
+        if opts.header != Header::No {
+            for (k, n) in names.iter().enumerate() {
+                if k > 0 {
+                    text.push(char::from(opts.delimiter));
+                }
+                if opts.csv {
+                    put_csv(&mut text, n, false, single, opts);
+                } else {
+                    put_text(&mut text, n, opts.delimiter);
+                }
+            }
+            text.push('\n');
+        }
+        for row in &rows {
+            for (k, v) in row.iter().enumerate() {
+                if k > 0 {
+                    text.push(char::from(opts.delimiter));
+                }
+                match format_text(v, &types) {
+                    None => text.push_str(&opts.null),
+                    Some(s) if opts.csv => put_csv(&mut text, &s, force[k], single, opts),
+                    Some(s) => put_text(&mut text, &s, opts.delimiter),
+                }
+            }
+            text.push('\n');
+        }
+        let bytes: Vec<u8> = if opts.latin1 {
+            let mut out = Vec::with_capacity(text.len());
+            for c in text.chars() {
+                let Ok(b) = u8::try_from(u32::from(c)) else {
+                    return Err(err(
+                        "22P05",
+                        format!(
+                            "character with byte sequence {} in encoding \"UTF8\" has no equivalent in encoding \"LATIN1\"",
+                            c.to_string()
+                                .bytes()
+                                .map(|b| format!("0x{b:02x}"))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        ),
+                    ));
+                };
+                out.push(b);
+            }
+            out
+        } else {
+            text.into_bytes()
+        };
+        match target {
+            Target::Client => match io {
+                Some(w) => w
+                    .write_all(&bytes)
+                    .and_then(|()| w.flush())
+                    .map_err(|e| err("08006", format!("could not send COPY data: {e}")))?,
+                None => {
+                    return Err(err(
+                        "0A000",
+                        "feature not supported: COPY TO STDOUT without a client data stream (use copy_out)",
+                    ));
+                }
+            },
+            Target::File(path) => {
+                std::fs::write(&path, &bytes).map_err(|e| {
+                    err(
+                        io_code(&e),
+                        format!(
+                            "could not open file \"{path}\" for writing: {}",
+                            io_text(&e)
+                        ),
+                    )
+                })?;
+            }
+            Target::Program(cmd) => {
+                let mut c = std::process::Command::new("/bin/sh")
+                    .arg("-c")
+                    .arg(&cmd)
+                    .stdin(std::process::Stdio::piped())
+                    .spawn()
+                    .map_err(|e| {
+                        err(
+                            "58030",
+                            format!("could not execute command \"{cmd}\": {}", io_text(&e)),
+                        )
+                    })?;
+                if let Some(mut stdin) = c.stdin.take() {
+                    stdin.write_all(&bytes).map_err(|e| {
+                        err("58030", format!("could not write to COPY program: {e}"))
+                    })?;
+                }
+                let status = c
+                    .wait()
+                    .map_err(|e| err("58030", format!("could not close pipe: {e}")))?;
+                if !status.success() {
+                    return Err(
+                        err("38000", format!("program \"{cmd}\" failed")).with_detail(format!(
+                            "child process exited with exit code {}",
+                            status.code().unwrap_or(-1)
+                        )),
+                    );
+                }
+            }
+        }
+        Ok(rows.len() as u64)
+    }
+}
+
+/// The SQLSTATE of a file error (PostgreSQL's `errcode_for_file_access`).
+fn io_code(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "58P01",
+        std::io::ErrorKind::PermissionDenied => "42501",
+        std::io::ErrorKind::AlreadyExists => "58P02",
+        _ => "58030",
+    }
+}
+
+/// The OS message of a file error, without Rust's "(os error n)" suffix.
+fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(at) => s[..at].to_owned(),
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(csv: bool) -> CopyOptions {
+        CopyOptions {
+            csv,
+            delimiter: if csv { b',' } else { b'\t' },
+            null: if csv { String::new() } else { "\\N".into() },
+            header: Header::No,
+            quote: b'"',
+            escape: b'"',
+            force_quote: ForceQuote::None,
+            force_not_null: vec![],
+            force_null: vec![],
+            latin1: false,
+        }
+    }
+
+    #[test]
+    fn text_fields_unescape() {
+        let o = opts(false);
+        assert_eq!(
+            text_fields("a\\tb\t\\N\t\\\\N\t\\101\\x41\\q", &o),
+            vec![
+                Some("a\tb".into()),
+                None,
+                Some("\\N".into()),
+                Some("AAq".into())
+            ]
+        );
+        assert_eq!(text_fields("", &o), vec![Some(String::new())]);
+    }
+
+    #[test]
+    fn text_output_round_trips() {
+        let o = opts(false);
+        for s in ["plain", "tab\there", "back\\slash", "new\nline", "\\N"] {
+            let mut out = String::new();
+            put_text(&mut out, s, o.delimiter);
+            assert_eq!(text_fields(&out, &o), vec![Some(s.to_owned())], "{s:?}");
+        }
+    }
+
+    #[test]
+    fn csv_records() {
+        let o = opts(true);
+        let data = "1,\"a,b\",\"\"\n2,,\"multi\nline\"\n3,\"say \"\"hi\"\"\",x\n";
+        let mut r = RecordReader::new(Box::new(data.as_bytes()), o.clone());
+        assert_eq!(
+            r.next_record().unwrap(),
+            Some(vec![
+                Some("1".into()),
+                Some("a,b".into()),
+                Some(String::new())
+            ])
+        );
+        assert_eq!(
+            r.next_record().unwrap(),
+            Some(vec![Some("2".into()), None, Some("multi\nline".into())])
+        );
+        assert_eq!(r.line, 2);
+        assert_eq!(
+            r.next_record().unwrap(),
+            Some(vec![
+                Some("3".into()),
+                Some("say \"hi\"".into()),
+                Some("x".into())
+            ])
+        );
+        assert_eq!(r.next_record().unwrap(), None);
+        let mut out = String::new();
+        put_csv(&mut out, "say \"hi\"", false, false, &o);
+        assert_eq!(out, "\"say \"\"hi\"\"\"");
+        let mut bad = RecordReader::new(Box::new("1,\"open\n".as_bytes()), o);
+        assert_eq!(bad.next_record().unwrap_err().code().code(), "22P04");
+    }
+}

@@ -1,0 +1,797 @@
+//! SQL-level cursors: `DECLARE`, `FETCH`, `MOVE`, `CLOSE` and the `pg_cursors` view, with
+//! PostgreSQL 15's observable behaviour.
+//!
+//! # Design: cursors are materialized at DECLARE
+//!
+//! The executor's operator tree borrows the transaction and the catalog for one statement, so
+//! it cannot stay open between statements. A cursor therefore runs its query to the end when
+//! it is declared and keeps the rows ([`Cursor`]). This gives PostgreSQL's semantics where it
+//! matters:
+//!
+//! - **Snapshot**: the rows are those of the snapshot at `DECLARE` (the transaction's own
+//!   earlier writes included, later ones not), as PostgreSQL's portal snapshot.
+//! - **Run-time errors**: an error raised while computing row *k* (`1/(a-3)`) is kept, not
+//!   raised: the rows before it are fetchable and the error is raised by the first `FETCH` /
+//!   `MOVE` that needs row *k*, or by `COMMIT` for a `WITH HOLD` cursor (PostgreSQL runs the
+//!   rest of the query there), exactly as PostgreSQL raises it when the executor reaches the
+//!   row. Errors that are about the transaction rather than the data (class 40, 53, 57, XX,
+//!   lock timeouts, errors of the transaction layer) are raised by `DECLARE` itself. Errors
+//!   PostgreSQL raises while binding or planning (constant folding) are `DECLARE`'s too.
+//! - **Position**: [`Cursor::fetch`] is a transcription of PostgreSQL's `DoPortalRunFetch` /
+//!   `PortalRunSelect` / `DoPortalRewind` over the stored rows: the same `portalPos`,
+//!   `atStart` and `atEnd` state, so every direction (`ABSOLUTE`, `RELATIVE`, counts of 0,
+//!   negative counts, `ALL`) returns the same rows and the same `FETCH n` / `MOVE n` counts,
+//!   including which motions a `NO SCROLL` cursor refuses (55000 `cursor can only scan
+//!   forward`: any backward step, and a rewind once the cursor moved).
+//! - **Scrollability**: with neither `SCROLL` nor `NO SCROLL`, PostgreSQL makes a cursor
+//!   scrollable when its plan can run backwards (`ExecSupportsBackwardScan`) and it locks no
+//!   rows. [`supports_backward`] applies that rule to the equivalent PostgreSQL plan shape:
+//!   table scans, sorts, `VALUES` of several rows, functions in FROM, `UNION ALL` of such,
+//!   and `LIMIT` over them can; joins, aggregates, `DISTINCT`, window functions, `UNION`, a
+//!   FROM-less `SELECT` (a `Result` node) cannot.
+//! - **Failure**: an error during `FETCH` / `MOVE` marks the cursor failed (PostgreSQL's
+//!   `MarkPortalFailed`): if it survives the rollback (declared before the savepoint rolled
+//!   back to, or held over from an earlier transaction) using it again is 55000 `portal "c"
+//!   cannot be run`.
+//!
+//! # Lifetime ([`Cursors`])
+//!
+//! A cursor records the savepoint depth of the transaction that declared it. `COMMIT` drops
+//! the cursors without `WITH HOLD` and keeps the others, which then belong to no transaction;
+//! `ROLLBACK` drops every cursor declared by the transaction; `ROLLBACK TO SAVEPOINT` drops the
+//! cursors declared after the savepoint; `RELEASE` hands them to the enclosing level. Cursor
+//! positions are not transactional (as in PostgreSQL). `DECLARE` without `WITH HOLD` outside a
+//! transaction block is 25P01.
+//!
+//! The state lives in [`Session`] so that the wire protocol's portals can reuse
+//! [`Cursor::fetch`] (an Execute with a row limit is a forward fetch of that many rows).
+//!
+//! # Not done
+//!
+//! Volatile functions in the query (`nextval`, `clock_timestamp()`) run for every row at
+//! `DECLARE`, not as rows are fetched; `FOR UPDATE` cursors lock every row at `DECLARE`;
+//! `WHERE CURRENT OF` is 0A000; dropping or altering a table a cursor reads is not refused
+//! (PostgreSQL: 55006). `BINARY` is recorded (`pg_cursors.is_binary`, [`Cursor::binary`]) for
+//! the wire protocol; the text API returns text.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use basalt_common::types::{DataType, Value};
+use basalt_txn::TxnKv;
+use pg_query::protobuf::{self, FetchDirection, LockClauseStrength, node::Node};
+
+use crate::error::SqlError;
+use crate::expr::{Expr, Row, SubqueryKind};
+use crate::plan::{Plan, SetOpKind};
+use crate::session::{Session, StatementResult};
+
+/// PostgreSQL's `FETCH_ALL` (`LONG_MAX`): `ALL` as a count.
+pub const FETCH_ALL: i64 = i64::MAX;
+
+// PostgreSQL's CURSOR_OPT_* bits, as the parser gives them in `DeclareCursorStmt::options`.
+const OPT_BINARY: i32 = 0x1;
+const OPT_SCROLL: i32 = 0x2;
+const OPT_NO_SCROLL: i32 = 0x4;
+const OPT_INSENSITIVE: i32 = 0x8;
+const OPT_ASENSITIVE: i32 = 0x10;
+const OPT_HOLD: i32 = 0x20;
+
+/// A direction of `FETCH` / `MOVE` (PostgreSQL's `FetchDirection`; `NEXT`, `PRIOR`, `FIRST`,
+/// `LAST`, `ALL` are these with a count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// `FORWARD n` (`NEXT` is 1, `ALL` is [`FETCH_ALL`]).
+    Forward,
+    /// `BACKWARD n` (`PRIOR` is 1).
+    Backward,
+    /// `ABSOLUTE n` (`FIRST` is 1, `LAST` is -1).
+    Absolute,
+    /// `RELATIVE n`.
+    Relative,
+}
+
+/// An open cursor: its query's rows and PostgreSQL's portal position.
+#[derive(Debug)]
+pub struct Cursor {
+    /// The name.
+    pub name: String,
+    /// The query string that declared it (`pg_cursors.statement`).
+    pub statement: Arc<str>,
+    /// `WITH HOLD`.
+    pub holdable: bool,
+    /// `BINARY`: the wire protocol sends its rows in binary format.
+    pub binary: bool,
+    /// Whether backward motion is allowed (explicit `SCROLL`, or chosen from the plan).
+    pub scrollable: bool,
+    /// When it was declared (microseconds since 2000-01-01 UTC).
+    pub created_at: i64,
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Column types.
+    pub types: Vec<DataType>,
+    rows: Vec<Row>,
+    /// The error the query raised after `rows`: raised when a fetch needs the next row.
+    pending: Option<SqlError>,
+    /// PostgreSQL's `portalPos`: the number of the current row (0 before the first).
+    pos: u64,
+    at_start: bool,
+    at_end: bool,
+    /// Savepoint depth of the transaction that declared it; `None` once held over a commit.
+    depth: Option<usize>,
+    failed: bool,
+}
+
+/// The outcome of one PostgreSQL `PortalRunSelect` step.
+type Step = Result<u64, SqlError>;
+
+impl Cursor {
+    /// Moves the cursor as `FETCH` / `MOVE` with `direction` and `count` do and returns the
+    /// number of rows the command reports; with `out`, the fetched rows are appended to it.
+    /// An error leaves the cursor unusable ([`Cursor::failed`]).
+    pub fn fetch(
+        &mut self,
+        direction: Direction,
+        count: i64,
+        out: Option<&mut Vec<Row>>,
+    ) -> Result<u64, SqlError> {
+        if self.failed {
+            return Err(SqlError::new(
+                "55000",
+                format!("portal \"{}\" cannot be run", self.name),
+            ));
+        }
+        let fetching = out.is_some();
+        let r = self.run_fetch(direction, count, fetching, out);
+        if r.is_err() {
+            self.failed = true;
+        }
+        r
+    }
+
+    /// Whether an error during a fetch made the cursor unusable.
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// PostgreSQL's `DoPortalRunFetch`.
+    fn run_fetch(
+        &mut self,
+        direction: Direction,
+        count: i64,
+        fetching: bool,
+        out: Option<&mut Vec<Row>>,
+    ) -> Step {
+        let (forward, mut count) = match direction {
+            Direction::Forward if count < 0 => (false, -count),
+            Direction::Forward => (true, count),
+            Direction::Backward if count < 0 => (true, -count),
+            Direction::Backward => (false, count),
+            Direction::Absolute => {
+                if count > 0 {
+                    // Rewind and go forward, or move from where the cursor is when that is
+                    // nearer; the target row is always fetched going forwards.
+                    if (count - 1) as u64 <= self.pos / 2 {
+                        self.rewind()?;
+                        if count > 1 {
+                            self.run_select(true, count - 1, None)?;
+                        }
+                    } else {
+                        let mut pos = self.pos as i64;
+                        if self.at_end {
+                            pos += 1;
+                        }
+                        if count <= pos {
+                            self.run_select(false, pos - count + 1, None)?;
+                        } else if count > pos + 1 {
+                            self.run_select(true, count - pos - 1, None)?;
+                        }
+                    }
+                    return self.run_select(true, 1, out);
+                } else if count < 0 {
+                    self.run_select(true, FETCH_ALL, None)?;
+                    if count < -1 {
+                        self.run_select(false, -count - 1, None)?;
+                    }
+                    return self.run_select(false, 1, out);
+                }
+                self.rewind()?;
+                return self.run_select(true, 0, out);
+            }
+            Direction::Relative => {
+                if count > 0 {
+                    if count > 1 {
+                        self.run_select(true, count - 1, None)?;
+                    }
+                    return self.run_select(true, 1, out);
+                } else if count < 0 {
+                    if count < -1 {
+                        self.run_select(false, -count - 1, None)?;
+                    }
+                    return self.run_select(false, 1, out);
+                }
+                (true, 0)
+            }
+        };
+        let mut forward = forward;
+        if count == 0 {
+            // Zero re-fetches the current row, if any.
+            let on_row = !self.at_start && !self.at_end;
+            if !fetching {
+                return Ok(u64::from(on_row));
+            }
+            if on_row {
+                self.run_select(false, 1, None)?;
+                count = 1;
+                forward = true;
+            }
+        }
+        if !forward && count == FETCH_ALL && !fetching {
+            // MOVE BACKWARD ALL is a rewind.
+            let mut moved = self.pos;
+            if moved > 0 && !self.at_end {
+                moved -= 1;
+            }
+            self.rewind()?;
+            return Ok(moved);
+        }
+        self.run_select(forward, count, out)
+    }
+
+    /// PostgreSQL's `PortalRunSelect` over the stored rows.
+    fn run_select(&mut self, forward: bool, count: i64, out: Option<&mut Vec<Row>>) -> Step {
+        let len = self.rows.len() as u64;
+        if forward {
+            if self.at_end || count <= 0 {
+                return Ok(0);
+            }
+            let all = count == FETCH_ALL;
+            let wanted = if all { u64::MAX } else { count as u64 };
+            // The next row is `pos + 1` (1-based), i.e. index `pos`.
+            let available = len.saturating_sub(self.pos);
+            if wanted > available
+                && let Some(e) = self.pending.take()
+            {
+                return Err(e);
+            }
+            let n = wanted.min(available);
+            if let Some(out) = out {
+                let from = self.pos as usize;
+                out.extend(self.rows[from..from + n as usize].iter().cloned());
+            }
+            if n > 0 {
+                self.at_start = false;
+            }
+            if all || n < wanted {
+                self.at_end = true;
+            }
+            self.pos += n;
+            Ok(n)
+        } else {
+            if !self.scrollable {
+                return Err(scan_forward_error());
+            }
+            if self.at_start || count <= 0 {
+                return Ok(0);
+            }
+            let all = count == FETCH_ALL;
+            let wanted = if all { u64::MAX } else { count as u64 };
+            // Going back from past the end starts at the last row, otherwise before the
+            // current one.
+            let next = if self.at_end { self.pos + 1 } else { self.pos };
+            let available = next.saturating_sub(1).min(len);
+            let n = wanted.min(available);
+            if let Some(out) = out {
+                let top = available as usize;
+                out.extend(self.rows[top - n as usize..top].iter().rev().cloned());
+            }
+            if n > 0 && self.at_end {
+                self.at_end = false;
+                self.pos += 1;
+            }
+            if all || n < wanted {
+                self.at_start = true;
+                self.pos = 0;
+            } else {
+                self.pos -= n;
+            }
+            Ok(n)
+        }
+    }
+
+    /// PostgreSQL's `DoPortalRewind`.
+    fn rewind(&mut self) -> Result<(), SqlError> {
+        if self.at_start && !self.at_end {
+            return Ok(());
+        }
+        if !self.scrollable {
+            return Err(scan_forward_error());
+        }
+        self.at_start = true;
+        self.at_end = false;
+        self.pos = 0;
+        Ok(())
+    }
+}
+
+fn scan_forward_error() -> SqlError {
+    SqlError::new("55000", "cursor can only scan forward")
+        .with_hint("Declare it with SCROLL option to enable backward scan.")
+}
+
+fn no_cursor(name: &str) -> SqlError {
+    SqlError::new("34000", format!("cursor \"{name}\" does not exist"))
+}
+
+/// The cursors of a session, in the order they were declared.
+#[derive(Debug, Default)]
+pub struct Cursors {
+    list: Vec<Cursor>,
+    /// Set when `pg_cursors` listed them: the plan being bound must not be cached.
+    listed: AtomicBool,
+}
+
+impl Cursors {
+    /// Whether `pg_cursors` listed the cursors since the last call.
+    pub(crate) fn take_listed(&self) -> bool {
+        self.listed.swap(false, Ordering::Relaxed)
+    }
+
+    /// The cursor called `name`.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Cursor> {
+        self.list.iter_mut().find(|c| c.name == name)
+    }
+
+    /// Every open cursor.
+    pub fn iter(&self) -> impl Iterator<Item = &Cursor> {
+        self.list.iter()
+    }
+
+    /// Closes every cursor (`CLOSE ALL`, `DISCARD ALL`).
+    pub fn close_all(&mut self) {
+        self.list.clear();
+    }
+
+    /// Before the transaction commits: a `WITH HOLD` cursor it declared is completed now, so
+    /// the error its query still had to raise fails the commit.
+    pub(crate) fn pre_commit(&mut self) -> Result<(), SqlError> {
+        for c in &mut self.list {
+            if c.holdable
+                && c.depth.is_some()
+                && !c.failed
+                && let Some(e) = c.pending.take()
+            {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// The transaction committed: its cursors go, except `WITH HOLD` ones, which stay.
+    pub(crate) fn at_commit(&mut self) {
+        self.list.retain(|c| c.depth.is_none() || c.holdable);
+        for c in &mut self.list {
+            c.depth = None;
+        }
+    }
+
+    /// The transaction rolled back: the cursors it declared go.
+    pub(crate) fn at_rollback(&mut self) {
+        self.list.retain(|c| c.depth.is_none());
+    }
+
+    /// `ROLLBACK TO` the savepoint at `index` of the stack: the cursors declared after it go.
+    pub(crate) fn rollback_to(&mut self, index: usize) {
+        self.list.retain(|c| c.depth.is_none_or(|d| d <= index));
+    }
+
+    /// `RELEASE` of the savepoint at `index`: its cursors belong to the level around it.
+    pub(crate) fn release(&mut self, index: usize) {
+        for c in &mut self.list {
+            if let Some(d) = &mut c.depth {
+                *d = (*d).min(index);
+            }
+        }
+    }
+}
+
+/// Whether PostgreSQL's plan for the query can run backwards (`ExecSupportsBackwardScan`),
+/// judged on the shape PostgreSQL gives it.
+pub(crate) fn supports_backward(plan: &Plan) -> bool {
+    match plan {
+        Plan::Scan {
+            filter: Some(f), ..
+        } => !replaces_scan(f),
+        Plan::Filter { pred, .. } if replaces_scan(pred) => false,
+        // Scans, sorts and materialized inputs can; so can what only passes rows through.
+        Plan::Scan { .. }
+        | Plan::Sort { .. }
+        | Plan::TableFunction { .. }
+        | Plan::CteScan { .. } => true,
+        // One row of VALUES is a `Result` node in PostgreSQL, several a `Values Scan`.
+        Plan::Values { rows, .. } => rows.len() > 1,
+        Plan::Filter { input, .. }
+        | Plan::Project { input, .. }
+        | Plan::Limit { input, .. }
+        | Plan::With { input, .. } => supports_backward(input),
+        Plan::SetOp {
+            op: SetOpKind::Union,
+            all: true,
+            left,
+            right,
+        } => supports_backward(left) && supports_backward(right),
+        // `Result` without input, joins, aggregates, windows, DISTINCT, UNION / INTERSECT /
+        // EXCEPT, select-list set-returning functions.
+        _ => false,
+    }
+}
+
+/// Whether PostgreSQL's planner turns a scan with this filter into something that cannot run
+/// backwards: a constant false or NULL conjunct (a `Result` node), or an `EXISTS` / `NOT
+/// EXISTS` / uncorrelated `IN` conjunct (pulled up into a semi- or anti-join).
+fn replaces_scan(e: &Expr) -> bool {
+    match e {
+        Expr::Const(Value::Bool(false) | Value::Null) => true,
+        Expr::And(a, b) => replaces_scan(a) || replaces_scan(b),
+        Expr::Not(a) => matches!(&**a, Expr::Subquery(s) if s.kind == SubqueryKind::Exists),
+        Expr::Subquery(s) => match &s.kind {
+            SubqueryKind::Exists => true,
+            SubqueryKind::Quantified { all, .. } | SubqueryKind::RowQuantified { all, .. } => {
+                !all && !s.correlated
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Whether an error raised while running a cursor's query concerns its data (and so waits
+/// for the fetch that reaches it) rather than the transaction.
+fn deferrable(e: &SqlError) -> bool {
+    matches!(e, SqlError::Exec { .. })
+        && !["40", "53", "57", "XX"]
+            .iter()
+            .any(|class| e.code().code().starts_with(class))
+        && e.code().code() != "55P03"
+}
+
+fn lock_strength_text(s: &protobuf::SelectStmt) -> Option<&'static str> {
+    let first = s.locking_clause.first()?;
+    let Some(Node::LockingClause(l)) = first.node.as_ref() else {
+        return None;
+    };
+    Some(
+        match LockClauseStrength::try_from(l.strength).unwrap_or(LockClauseStrength::LcsForupdate) {
+            LockClauseStrength::LcsForkeyshare => "FOR KEY SHARE",
+            LockClauseStrength::LcsForshare => "FOR SHARE",
+            LockClauseStrength::LcsFornokeyupdate => "FOR NO KEY UPDATE",
+            _ => "FOR UPDATE",
+        },
+    )
+}
+
+impl<K: TxnKv> Session<K> {
+    /// The session's cursors.
+    pub fn cursors(&self) -> &Cursors {
+        &self.cursors
+    }
+
+    /// `DECLARE name [BINARY] [ASENSITIVE | INSENSITIVE] [[NO] SCROLL] CURSOR [WITH[OUT] HOLD]
+    /// FOR query`, with PostgreSQL's checks in its order: options, parse analysis, transaction
+    /// block, planning, name.
+    pub(crate) fn declare_cursor(
+        &mut self,
+        d: &protobuf::DeclareCursorStmt,
+    ) -> Result<StatementResult, SqlError> {
+        let opt = |bit: i32| d.options & bit != 0;
+        for (a, b, an, bn) in [
+            (OPT_SCROLL, OPT_NO_SCROLL, "SCROLL", "NO SCROLL"),
+            (OPT_ASENSITIVE, OPT_INSENSITIVE, "ASENSITIVE", "INSENSITIVE"),
+        ] {
+            if opt(a) && opt(b) {
+                return Err(SqlError::new(
+                    "42P11",
+                    format!("cannot specify both {an} and {bn}"),
+                ));
+            }
+        }
+        let Some(Node::SelectStmt(s)) = d.query.as_deref().and_then(|q| q.node.as_ref()) else {
+            return Err(SqlError::new("42601", "DECLARE CURSOR without a query"));
+        };
+        if let Some(into) = crate::engine::select_into(s) {
+            let at = into
+                .rel
+                .as_ref()
+                .and_then(|r| u32::try_from(r.location).ok())
+                .map(|l| l + 1);
+            return Err(SqlError::new("42601", "SELECT ... INTO is not allowed here").at(at));
+        }
+        if crate::engine::with_modifies(s.with_clause.as_ref()) {
+            return Err(SqlError::new(
+                "0A000",
+                "DECLARE CURSOR must not contain data-modifying statements in WITH",
+            ));
+        }
+        let catalog = self.load_catalog()?;
+        let (q, const_error) = {
+            let mut b = self.binder(&catalog);
+            let q = b.bind_select(s)?;
+            (q, b.take_const_error())
+        };
+        // PostgreSQL's rowMarks: a locking clause over something to lock.
+        let locks = if s.from_clause.is_empty() {
+            None
+        } else {
+            lock_strength_text(s)
+        };
+        if let Some(strength) = locks {
+            if opt(OPT_HOLD) {
+                return Err(SqlError::new(
+                    "0A000",
+                    format!("DECLARE CURSOR WITH HOLD ... {strength} is not supported"),
+                )
+                .with_detail("Holdable cursors must be READ ONLY."));
+            }
+            if opt(OPT_SCROLL) {
+                return Err(SqlError::new(
+                    "0A000",
+                    format!("DECLARE SCROLL CURSOR ... {strength} is not supported"),
+                )
+                .with_detail("Scrollable cursors must be READ ONLY."));
+            }
+            if opt(OPT_INSENSITIVE) {
+                return Err(SqlError::new(
+                    "42P11",
+                    format!("DECLARE INSENSITIVE CURSOR ... {strength} is not valid"),
+                )
+                .with_detail("Insensitive cursors must be READ ONLY."));
+            }
+        }
+        if !opt(OPT_HOLD) && self.block.as_ref().is_none_or(|b| b.kind_is_single()) {
+            return Err(SqlError::NoTransactionBlock("DECLARE CURSOR"));
+        }
+        if let Some(e) = const_error {
+            return Err(e);
+        }
+        if !s.locking_clause.is_empty() && self.settings.transaction_read_only() {
+            return Err(SqlError::new(
+                "25006",
+                "cannot execute SELECT FOR UPDATE in a read-only transaction",
+            ));
+        }
+        if self.cursors.list.iter().any(|c| c.name == d.portalname) {
+            return Err(SqlError::new(
+                "42P03",
+                format!("cursor \"{}\" already exists", d.portalname),
+            ));
+        }
+        let q = crate::optimizer::optimize_query(q, &catalog);
+        let scrollable = if opt(OPT_SCROLL) {
+            true
+        } else if opt(OPT_NO_SCROLL) {
+            false
+        } else {
+            locks.is_none() && supports_backward(&q.plan)
+        };
+        let (rows, pending) = self.with_cx(&catalog, &[], |cx| {
+            let mut node = crate::exec::open(&q.plan);
+            let mut rows = Vec::new();
+            loop {
+                let r = node.next(cx).and_then(|r| match r {
+                    Some(r) => cx.charge(&r).map(|()| Some(r)),
+                    None => Ok(None),
+                });
+                match r {
+                    Ok(Some(r)) => rows.push(r),
+                    Ok(None) => return Ok((rows, None)),
+                    Err(e) if deferrable(&e) => return Ok((rows, Some(e.without_position()))),
+                    Err(e) => return Err(e),
+                }
+            }
+        })?;
+        let types = q
+            .types
+            .into_iter()
+            .map(|t| {
+                if t == DataType::Unknown {
+                    DataType::Text
+                } else {
+                    t
+                }
+            })
+            .collect();
+        let depth = self.block.as_ref().map_or(0, |b| b.savepoint_depth());
+        self.cursors.list.push(Cursor {
+            name: d.portalname.clone(),
+            statement: self.current_sql.clone().unwrap_or_else(|| Arc::from("")),
+            holdable: opt(OPT_HOLD),
+            binary: opt(OPT_BINARY),
+            scrollable,
+            created_at: crate::engine::now_micros(),
+            columns: q.names,
+            types,
+            rows,
+            pending,
+            pos: 0,
+            at_start: true,
+            at_end: false,
+            depth: Some(depth),
+            failed: false,
+        });
+        Ok(StatementResult::tag("DECLARE CURSOR"))
+    }
+
+    /// `FETCH` / `MOVE`: the rows fetched (`FETCH n`) or the count moved (`MOVE n`).
+    pub(crate) fn fetch_cursor(
+        &mut self,
+        f: &protobuf::FetchStmt,
+    ) -> Result<StatementResult, SqlError> {
+        let direction = match FetchDirection::try_from(f.direction) {
+            Ok(FetchDirection::FetchBackward) => Direction::Backward,
+            Ok(FetchDirection::FetchAbsolute) => Direction::Absolute,
+            Ok(FetchDirection::FetchRelative) => Direction::Relative,
+            _ => Direction::Forward,
+        };
+        let Some(cursor) = self.cursors.get_mut(&f.portalname) else {
+            return Err(no_cursor(&f.portalname));
+        };
+        if f.ismove {
+            let n = cursor.fetch(direction, f.how_many, None)?;
+            return Ok(StatementResult::tag(&format!("MOVE {n}")));
+        }
+        let mut rows = Vec::new();
+        cursor.fetch(direction, f.how_many, Some(&mut rows))?;
+        let columns = cursor.columns.clone();
+        let types = cursor.types.clone();
+        Ok(self.rows_result(&columns, &types, rows, Some("FETCH")))
+    }
+
+    /// `CLOSE name` / `CLOSE ALL`.
+    pub(crate) fn close_cursor(
+        &mut self,
+        c: &protobuf::ClosePortalStmt,
+    ) -> Result<StatementResult, SqlError> {
+        if c.portalname.is_empty() {
+            self.cursors.close_all();
+            return Ok(StatementResult::tag("CLOSE CURSOR ALL"));
+        }
+        let Some(at) = self
+            .cursors
+            .list
+            .iter()
+            .position(|x| x.name == c.portalname)
+        else {
+            return Err(no_cursor(&c.portalname));
+        };
+        self.cursors.list.remove(at);
+        Ok(StatementResult::tag("CLOSE CURSOR"))
+    }
+}
+
+/// The rows of `pg_cursors`: name, statement, is_holdable, is_binary, is_scrollable,
+/// creation_time.
+pub(crate) fn pg_cursors_rows(cursors: Option<&Cursors>) -> Vec<Vec<Value>> {
+    cursors
+        .into_iter()
+        .flat_map(|c| {
+            c.listed.store(true, Ordering::Relaxed);
+            c.iter()
+        })
+        .map(|c| {
+            vec![
+                Value::Text(c.name.clone()),
+                Value::Text(c.statement.to_string()),
+                Value::Bool(c.holdable),
+                Value::Bool(c.binary),
+                Value::Bool(c.scrollable),
+                Value::Timestamptz(c.created_at),
+            ]
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cursor(n: i64, scrollable: bool) -> Cursor {
+        Cursor {
+            name: "c".into(),
+            statement: Arc::from(""),
+            holdable: false,
+            binary: false,
+            scrollable,
+            created_at: 0,
+            columns: vec!["a".into()],
+            types: vec![DataType::Int8],
+            rows: (1..=n).map(|i| vec![Value::Int8(i)]).collect(),
+            pending: None,
+            pos: 0,
+            at_start: true,
+            at_end: false,
+            depth: Some(0),
+            failed: false,
+        }
+    }
+
+    fn fetch(c: &mut Cursor, d: Direction, n: i64) -> Vec<i64> {
+        let mut out = Vec::new();
+        c.fetch(d, n, Some(&mut out)).unwrap();
+        out.iter()
+            .map(|r| match r[0] {
+                Value::Int8(i) => i,
+                _ => 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn directions_follow_postgres() {
+        // The sequence of PostgreSQL 15 results over five rows (see tests/slt/cursors.slt).
+        let mut c = cursor(5, true);
+        assert_eq!(fetch(&mut c, Direction::Absolute, -1), [5]);
+        assert_eq!(fetch(&mut c, Direction::Absolute, -2), [4]);
+        assert_eq!(fetch(&mut c, Direction::Relative, 0), [4]);
+        assert_eq!(c.fetch(Direction::Forward, 0, None).unwrap(), 1);
+        assert_eq!(fetch(&mut c, Direction::Absolute, -1), [5]);
+        assert_eq!(fetch(&mut c, Direction::Forward, 1), Vec::<i64>::new());
+        assert_eq!(c.fetch(Direction::Forward, 0, None).unwrap(), 0);
+        assert_eq!(fetch(&mut c, Direction::Relative, -1), [5]);
+        assert_eq!(fetch(&mut c, Direction::Backward, FETCH_ALL), [4, 3, 2, 1]);
+        assert_eq!(c.fetch(Direction::Absolute, 3, None).unwrap(), 1);
+        assert_eq!(c.fetch(Direction::Backward, FETCH_ALL, None).unwrap(), 2);
+        assert_eq!(c.fetch(Direction::Forward, FETCH_ALL, None).unwrap(), 5);
+        assert_eq!(c.fetch(Direction::Backward, FETCH_ALL, None).unwrap(), 5);
+        assert_eq!(c.fetch(Direction::Relative, 7, None).unwrap(), 0);
+        assert_eq!(c.fetch(Direction::Absolute, 2, None).unwrap(), 1);
+        assert_eq!(fetch(&mut c, Direction::Backward, 5), [1]);
+    }
+
+    #[test]
+    fn no_scroll_refuses_backward_motion_and_then_fails() {
+        let mut c = cursor(5, false);
+        assert_eq!(c.fetch(Direction::Backward, FETCH_ALL, None).unwrap(), 0);
+        assert_eq!(fetch(&mut c, Direction::Forward, 2), [1, 2]);
+        assert_eq!(fetch(&mut c, Direction::Absolute, 4), [4]);
+        let e = c.fetch(Direction::Backward, 1, None).unwrap_err();
+        assert_eq!(e.code().code(), "55000");
+        let e = c.fetch(Direction::Forward, 1, None).unwrap_err();
+        assert_eq!(e.to_string(), "portal \"c\" cannot be run");
+    }
+
+    #[test]
+    fn pending_error_waits_for_its_row() {
+        let mut c = cursor(2, true);
+        c.pending = Some(SqlError::new("22012", "division by zero"));
+        assert_eq!(fetch(&mut c, Direction::Forward, 2), [1, 2]);
+        assert_eq!(fetch(&mut c, Direction::Backward, 1), [1]);
+        let e = c.fetch(Direction::Forward, FETCH_ALL, None).unwrap_err();
+        assert_eq!(e.code().code(), "22012");
+        assert!(c.failed());
+    }
+
+    #[test]
+    fn lifetime_follows_transactions_and_savepoints() {
+        let mut cs = Cursors::default();
+        let mut held = cursor(1, true);
+        held.name = "held".into();
+        held.holdable = true;
+        cs.list.push(held);
+        cs.list.push(cursor(1, true));
+        cs.at_commit();
+        assert_eq!(
+            cs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["held"]
+        );
+        let mut inner = cursor(1, true);
+        inner.depth = Some(2);
+        cs.list.push(inner);
+        cs.release(1);
+        cs.rollback_to(1);
+        assert_eq!(cs.iter().count(), 2);
+        cs.rollback_to(0);
+        assert_eq!(cs.iter().count(), 1);
+        cs.at_rollback();
+        assert_eq!(cs.iter().count(), 1);
+    }
+}
