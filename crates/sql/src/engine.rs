@@ -2009,6 +2009,8 @@ pub(crate) trait DmlHost: Sized {
         env: Option<&WithEnv>,
         f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
     ) -> Result<R, SqlError>;
+    /// The statement's parameters, when an INSERT may move their values into its row.
+    fn movable_params(&mut self) -> Option<&mut [Value]>;
 
     /// The table a DML statement writes; for an automatically updatable view, its base
     /// table and the view resolved ([`crate::views`]).
@@ -2632,48 +2634,6 @@ pub(crate) trait DmlHost: Sized {
         self.run_insert_with(bound, env, None, None)
     }
 
-    /// Binds `INSERT INTO t (cols) OVERRIDING SYSTEM VALUE DEFAULT VALUES` for COPY FROM.
-    pub(crate) fn bind_insert_for_copy(
-        &mut self,
-        s: &protobuf::InsertStmt,
-    ) -> Result<BoundInsert, SqlError> {
-        self.bind_insert(s, None)
-    }
-
-    /// Inserts `rows` (placed at their columns, `Given` marking those set) through `bound`,
-    /// skipping those `filter` (over the row with its defaults) does not accept; returns how
-    /// many were inserted. COPY FROM's batches.
-    pub(crate) fn run_insert_rows(
-        &mut self,
-        bound: &BoundInsert,
-        rows: Vec<(Vec<Value>, Given)>,
-        filter: Option<&Expr>,
-    ) -> Result<u64, SqlError> {
-        Ok(self.run_insert_with(bound, None, Some(rows), filter)?.count as u64)
-    }
-
-    /// Binds COPY FROM's WHERE condition over the table's row.
-    pub(crate) fn bind_copy_where(
-        &mut self,
-        table: &Table,
-        w: &protobuf::Node,
-    ) -> Result<Expr, SqlError> {
-        if format!("{w:?}").contains("SubLink(") {
-            return Err(
-                err("0A000", "cannot use subquery in COPY FROM WHERE condition").at(expr_start(w)),
-            );
-        }
-        let catalog = self.load_catalog()?;
-        let scope = crate::binder::table_scope(table, &table.name);
-        let mut b = self.binder(&catalog);
-        b.bind_condition(w, &scope, "COPY FROM WHERE")
-    }
-
-    /// Runs a SELECT for COPY TO: column names, types and rows.
-    pub(crate) fn copy_query(&mut self, s: &protobuf::SelectStmt) -> Result<QueryRows, SqlError> {
-        self.query_rows(s, None)
-    }
-
     fn run_insert_with(
         &mut self,
         bound: &BoundInsert,
@@ -2712,7 +2672,9 @@ pub(crate) trait DmlHost: Sized {
                     && conflict_update.is_none()
                     && env.is_none() =>
             {
-                direct_row(&rows[0], cols, width, &mut self.params).map(|r| vec![r])
+                self.movable_params()
+                    .and_then(|p| direct_row(&rows[0], cols, width, p))
+                    .map(|r| vec![r])
             }
             _ => None,
         };
@@ -3530,9 +3492,55 @@ impl<K: TxnKv> DmlHost for Session<K> {
     ) -> Result<R, SqlError> {
         Session::with_cx_env(self, catalog, params, env, f)
     }
+
+    fn movable_params(&mut self) -> Option<&mut [Value]> {
+        Some(&mut self.params)
+    }
 }
 
 impl<K: TxnKv> Session<K> {
+    /// Binds `INSERT INTO t (cols) OVERRIDING SYSTEM VALUE DEFAULT VALUES` for COPY FROM.
+    pub(crate) fn bind_insert_for_copy(
+        &mut self,
+        s: &protobuf::InsertStmt,
+    ) -> Result<BoundInsert, SqlError> {
+        self.bind_insert(s, None)
+    }
+
+    /// Inserts `rows` (placed at their columns, `Given` marking those set) through `bound`,
+    /// skipping those `filter` (over the row with its defaults) does not accept; returns how
+    /// many were inserted. COPY FROM's batches.
+    pub(crate) fn run_insert_rows(
+        &mut self,
+        bound: &BoundInsert,
+        rows: Vec<(Vec<Value>, Given)>,
+        filter: Option<&Expr>,
+    ) -> Result<u64, SqlError> {
+        Ok(self.run_insert_with(bound, None, Some(rows), filter)?.count as u64)
+    }
+
+    /// Binds COPY FROM's WHERE condition over the table's row.
+    pub(crate) fn bind_copy_where(
+        &mut self,
+        table: &Table,
+        w: &protobuf::Node,
+    ) -> Result<Expr, SqlError> {
+        if format!("{w:?}").contains("SubLink(") {
+            return Err(
+                err("0A000", "cannot use subquery in COPY FROM WHERE condition").at(expr_start(w)),
+            );
+        }
+        let catalog = self.load_catalog()?;
+        let scope = crate::binder::table_scope(table, &table.name);
+        let mut b = self.binder(&catalog);
+        b.bind_condition(w, &scope, "COPY FROM WHERE")
+    }
+
+    /// Runs a SELECT for COPY TO: column names, types and rows.
+    pub(crate) fn copy_query(&mut self, s: &protobuf::SelectStmt) -> Result<QueryRows, SqlError> {
+        self.query_rows(s, None)
+    }
+
     fn alter_sequence(
         &mut self,
         s: &protobuf::AlterSeqStmt,

@@ -534,6 +534,11 @@ impl DmlHost for BodyHost<'_, '_> {
             None => Err(err("XX000", "no execution context for a function body")),
         }
     }
+
+    fn movable_params(&mut self) -> Option<&mut [Value]> {
+        // The arguments are the body's, read by each call.
+        None
+    }
 }
 
 /// The parameters a body's statements see: the input parameters, as `$n` and by name.
