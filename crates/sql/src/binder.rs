@@ -4667,6 +4667,7 @@ impl<'a> Binder<'a> {
             Some("check constraints") => Some("check constraint"),
             Some("index expressions") => Some("index expression"),
             Some("index predicates") => Some("index predicate"),
+            Some("CALL arguments") => Some("CALL argument"),
             _ => None,
         };
         if let Some(what) = forbidden {

@@ -3,11 +3,11 @@
 //!
 //! A call is resolved among the routines of its name visible through the search path:
 //! arguments by position, then by name (`f(b => 1)`), missing trailing ones from their
-//! defaults; a variadic function takes its trailing arguments as the elements of its
-//! VARIADIC array (at least one; `VARIADIC arr` passes the array itself, and only to a
-//! variadic function); a candidate fits when every argument converts implicitly to its
-//! parameter type (an untyped literal to any); among several fits the one with most exact
-//! type matches wins, a tie is 42725. A name no user routine has falls through to the
+//! defaults; a variadic function takes its trailing positional arguments as the elements
+//! of its VARIADIC array (none only when the parameter has a default; `VARIADIC arr` passes
+//! the array itself, and only to a variadic function); a candidate fits when every
+//! argument converts implicitly to its parameter type (an untyped literal to any); among
+//! several fits the one with most exact type matches wins, a tie is 42725. A name no user routine has falls through to the
 //! built-ins. A procedure's signature includes its OUT parameters (PostgreSQL 15's CALL).
 //!
 //! A body is bound into a [`BoundBody`]: queries as plans, INSERT / UPDATE / DELETE through
@@ -230,6 +230,22 @@ impl<'a> Binder<'a> {
     /// The procedure of `CALL name(args)` and its input arguments: 42809 when the call
     /// resolves to a function, 42883 when nothing fits.
     pub(crate) fn bind_procedure_call(
+        &mut self,
+        fc: &protobuf::FuncCall,
+    ) -> Result<(&'a SqlFunction, Vec<Expr>), SqlError> {
+        // No aggregates, window functions, set-returning functions or subqueries.
+        let saved = self.agg.replace(super::AggCollect {
+            allowed: false,
+            windows_allowed: false,
+            context: "CALL arguments",
+            ..Default::default()
+        });
+        let r = self.resolve_procedure_call(fc);
+        self.agg = saved;
+        r
+    }
+
+    fn resolve_procedure_call(
         &mut self,
         fc: &protobuf::FuncCall,
     ) -> Result<(&'a SqlFunction, Vec<Expr>), SqlError> {
