@@ -2247,6 +2247,17 @@ impl<'a> Binder<'a> {
                 && let Some(r) = self.resolve_user_call(fc, &empty)?
             {
                 let f = r.func;
+                self.not_a_function(f, fc, &empty)?;
+                if defs.is_some() {
+                    let msg = if f.outputs().len() > 1 {
+                        "a column definition list is redundant for a function with OUT parameters"
+                    } else if f.composite() {
+                        "a column definition list is redundant for a function returning a named composite type"
+                    } else {
+                        "a column definition list is only allowed for functions returning \"record\""
+                    };
+                    return Err(err("42601", msg).at(*def_at));
+                }
                 if f.retset {
                     cols.extend(f.columns());
                     calls.push(self.user_srf_call(f, r.args));
@@ -2259,21 +2270,22 @@ impl<'a> Binder<'a> {
                     }));
                     let fcols = f.columns();
                     let width = fcols.len();
-                    let exprs = if f.composite() {
-                        (0..width)
-                            .map(|i| Expr::Field(Box::new(call.clone()), i))
-                            .collect()
-                    } else {
-                        vec![call]
+                    let one = Plan::Values {
+                        rows: vec![vec![call]],
+                        width: 1,
                     };
-                    return Ok((
-                        Plan::Values {
-                            rows: vec![exprs],
-                            width,
-                        },
-                        fcols,
-                        short,
-                    ));
+                    // The record's fields from one call (a body may change data).
+                    let plan = if f.composite() {
+                        Plan::Project {
+                            input: Box::new(one),
+                            exprs: (0..width)
+                                .map(|i| Expr::Field(Box::new(Expr::Column(0)), i))
+                                .collect(),
+                        }
+                    } else {
+                        one
+                    };
+                    return Ok((plan, fcols, short));
                 } else {
                     cols.extend(f.columns());
                     calls.push(self.user_srf_call(f, r.args));
@@ -4655,6 +4667,7 @@ impl<'a> Binder<'a> {
             Some("check constraints") => Some("check constraint"),
             Some("index expressions") => Some("index expression"),
             Some("index predicates") => Some("index predicate"),
+            Some("CALL arguments") => Some("CALL argument"),
             _ => None,
         };
         if let Some(what) = forbidden {

@@ -602,7 +602,13 @@ impl Catalog {
         let mut functions = std::mem::take(&mut self.functions);
         for f in functions.values_mut() {
             self.fill(&mut f.ret, 0);
-            for a in f.args.iter_mut().chain(f.table_cols.iter_mut()) {
+            for a in f
+                .args
+                .iter_mut()
+                .chain(f.table_cols.iter_mut())
+                .chain(f.declared.iter_mut())
+                .chain(f.out_params.iter_mut())
+            {
                 self.fill(&mut a.ty, 0);
             }
         }

@@ -506,26 +506,26 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
 type QueryRows = (Vec<String>, Vec<DataType>, Vec<Row>);
 
 /// Ids of WITH queries computed by the engine (above any id a binder hands out).
-const WITH_ENV_IDS: usize = 1 << 40;
+pub(crate) const WITH_ENV_IDS: usize = 1 << 40;
 
 /// The WITH queries of a statement with data-modifying ones, computed before its main part.
 #[derive(Default)]
-struct WithEnv {
-    ctes: Vec<WithCte>,
+pub(crate) struct WithEnv {
+    pub(crate) ctes: Vec<WithCte>,
     /// What the statement wrote so far, for its single snapshot.
-    before: crate::snapshot::BeforeImages,
+    pub(crate) before: crate::snapshot::BeforeImages,
 }
 
 /// One computed WITH query.
 #[derive(Clone)]
-struct WithCte {
-    name: String,
-    id: usize,
-    names: Vec<String>,
-    types: Vec<DataType>,
-    rows: Arc<Vec<Row>>,
+pub(crate) struct WithCte {
+    pub(crate) name: String,
+    pub(crate) id: usize,
+    pub(crate) names: Vec<String>,
+    pub(crate) types: Vec<DataType>,
+    pub(crate) rows: Arc<Vec<Row>>,
     /// False for a data-modifying query without RETURNING (which cannot be read).
-    returning: bool,
+    pub(crate) returning: bool,
 }
 
 /// PostgreSQL places "column does not exist" at the column; other errors about a view's
@@ -612,7 +612,7 @@ fn main_text<T: Clone + std::fmt::Debug>(s: &T, with: bool, strip: impl FnOnce(&
 }
 
 /// `SELECT * FROM name` under `WITH [RECURSIVE] name AS (...)`: reads one WITH query.
-fn cte_reader(cte: &protobuf::CommonTableExpr, recursive: bool) -> protobuf::SelectStmt {
+pub(crate) fn cte_reader(cte: &protobuf::CommonTableExpr, recursive: bool) -> protobuf::SelectStmt {
     let star = protobuf::Node {
         node: Some(Node::ColumnRef(protobuf::ColumnRef {
             fields: vec![protobuf::Node {
@@ -676,7 +676,7 @@ pub(crate) struct BoundInsert {
     defaults: Vec<Option<Expr>>,
     conflict_nothing: bool,
     conflict_update: ConflictUpdate,
-    returning: Returning,
+    pub(crate) returning: Returning,
     writer: crate::dml::TableWriter,
 }
 
@@ -689,7 +689,7 @@ pub(crate) struct BoundUpdate {
     /// Rows to change: the table row, its key, then FROM's columns.
     plan: Plan,
     sets: Vec<(usize, Expr)>,
-    returning: Returning,
+    pub(crate) returning: Returning,
     /// WHERE, re-checked on a row that changed under a READ COMMITTED wait.
     where_pred: Option<Expr>,
     width: usize,
@@ -701,7 +701,7 @@ pub(crate) struct BoundDelete {
     catalog: Arc<Catalog>,
     /// Rows to delete: the table row, its key, then USING's columns.
     plan: Plan,
-    returning: Returning,
+    pub(crate) returning: Returning,
     /// WHERE, re-checked on a row that changed under a READ COMMITTED wait.
     where_pred: Option<Expr>,
     width: usize,
@@ -718,7 +718,7 @@ pub(crate) enum CachedPlan {
 }
 
 /// A bound statement kind the plan cache holds.
-trait Cacheable: Sized {
+pub(crate) trait Cacheable: Sized {
     /// This kind's entry, if `p` is one.
     fn pick(p: &CachedPlan) -> Option<&Arc<Self>>;
     /// The cache entry for `b`.
@@ -825,9 +825,9 @@ pub(crate) struct SqlPrepared {
 }
 
 /// What a DML statement returns.
-struct DmlOutput {
-    count: usize,
-    returning: Option<(Vec<String>, Vec<DataType>, Vec<Row>)>,
+pub(crate) struct DmlOutput {
+    pub(crate) count: usize,
+    pub(crate) returning: Option<(Vec<String>, Vec<DataType>, Vec<Row>)>,
 }
 
 impl<K: TxnKv> Session<K> {
@@ -1102,6 +1102,7 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<R, SqlError> {
         let types = self.type_context();
         let search_path = self.search_path_arc(catalog);
+        let read_only = self.settings.transaction_read_only();
         self.data_transaction()?;
         let func = EvalContext {
             transaction_start: types.now.unwrap_or(0),
@@ -1142,11 +1143,13 @@ impl<K: TxnKv> Session<K> {
             let mut cx = Cx::new(txn, catalog, params, func, &mut seq);
             cx.deferred = Some(deferred);
             cx.calls.search_path = search_path;
+            cx.calls.read_only = read_only;
             return f(&mut cx);
         };
         let mut snap = crate::snapshot::StatementSnapshot::new(txn, env.before.clone());
         let mut cx = Cx::new(&mut snap, catalog, params, func, &mut seq);
         cx.calls.search_path = search_path;
+        cx.calls.read_only = read_only;
         cx.stmt_writes = Some(env.before.clone());
         cx.deferred = Some(deferred);
         for c in &env.ctes {
@@ -1638,16 +1641,25 @@ impl<K: TxnKv> Session<K> {
                 let source = self.current_sql.clone();
                 crate::sqlfunc::create_function(&mut cat, &sp, &types, s, source.as_deref())?;
                 self.store_catalog(cat)?;
-                Ok(tag("CREATE FUNCTION"))
+                Ok(tag(if s.is_procedure {
+                    "CREATE PROCEDURE"
+                } else {
+                    "CREATE FUNCTION"
+                }))
             }
-            Node::DropStmt(s) if s.remove_type == protobuf::ObjectType::ObjectFunction as i32 => {
+            Node::DropStmt(s)
+                if crate::sqlfunc::RoutineKind::of_object(s.remove_type).is_some() =>
+            {
+                let kind = crate::sqlfunc::RoutineKind::of_object(s.remove_type)
+                    .unwrap_or(crate::sqlfunc::RoutineKind::Function);
                 let mut cat = self.catalog_for_update()?;
                 let sp = self.search_path_oids(&cat);
-                if crate::sqlfunc::drop_functions(&mut cat, &sp, s, notices)? {
+                if crate::sqlfunc::drop_functions(&mut cat, &sp, s, kind, notices)? {
                     self.store_catalog(cat)?;
                 }
-                Ok(tag("DROP FUNCTION"))
+                Ok(tag(&format!("DROP {}", kind.tag())))
             }
+            Node::CallStmt(s) => self.call_procedure(s),
             Node::DropStmt(s) => self.drop(s, notices),
             Node::CreateTableAsStmt(s) => self.create_table_as(s, notices),
             Node::VacuumStmt(s) => self.analyze(s),
@@ -1655,7 +1667,11 @@ impl<K: TxnKv> Session<K> {
             Node::TruncateStmt(s) => self.truncate(s),
             Node::CommentStmt(s) => self.comment(s),
             Node::AlterTableStmt(s) => self.alter_table(s, notices),
-            Node::RenameStmt(s) if s.rename_type == protobuf::ObjectType::ObjectFunction as i32 => {
+            Node::RenameStmt(s)
+                if crate::sqlfunc::RoutineKind::of_object(s.rename_type).is_some() =>
+            {
+                let kind = crate::sqlfunc::RoutineKind::of_object(s.rename_type)
+                    .unwrap_or(crate::sqlfunc::RoutineKind::Function);
                 let Some(Node::ObjectWithArgs(owa)) =
                     s.object.as_deref().and_then(|o| o.node.as_ref())
                 else {
@@ -1663,9 +1679,9 @@ impl<K: TxnKv> Session<K> {
                 };
                 let mut cat = self.catalog_for_update()?;
                 let sp = self.search_path_oids(&cat);
-                crate::sqlfunc::rename_function(&mut cat, &sp, owa, &s.newname)?;
+                crate::sqlfunc::rename_function(&mut cat, &sp, owa, kind, &s.newname)?;
                 self.store_catalog(cat)?;
-                Ok(tag("ALTER FUNCTION"))
+                Ok(tag(&format!("ALTER {}", kind.tag())))
             }
             Node::RenameStmt(s) => self.rename(s, notices),
             Node::AlterSeqStmt(s) => self.alter_sequence(s, notices),
@@ -1964,6 +1980,37 @@ impl<K: TxnKv> Session<K> {
         }
         Ok(())
     }
+}
+
+/// What binding and running INSERT / UPDATE / DELETE needs from where the statement runs:
+/// the session (a statement of its own) or a SQL function's body ([`crate::sqlfunc`]).
+pub(crate) trait DmlHost: Sized {
+    /// The catalog in force.
+    fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError>;
+    /// A binder for the statement.
+    fn binder<'c>(&'c self, catalog: &'c Catalog) -> Binder<'c>;
+    /// A binder that also sees the computed WITH queries of `env`.
+    fn binder_env<'c>(&'c self, catalog: &'c Catalog, env: Option<&WithEnv>) -> Binder<'c>;
+    /// The type context (time zone, styles).
+    fn type_context(&self) -> TypeContext;
+    /// 25006 in a read-only transaction.
+    fn check_writable(&self) -> Result<(), SqlError>;
+    /// The bound form of statement `text` (from a plan cache, or `bind`'s).
+    fn bound<T: Cacheable>(
+        &mut self,
+        text: &str,
+        bind: impl FnOnce(&mut Self, &Arc<Catalog>) -> Result<T, SqlError>,
+    ) -> Result<(Arc<Catalog>, Arc<T>), SqlError>;
+    /// Runs `f` with an execution context over the current transaction.
+    fn with_cx_env<R>(
+        &mut self,
+        catalog: &Catalog,
+        params: &[Value],
+        env: Option<&WithEnv>,
+        f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError>;
+    /// The statement's parameters, when an INSERT may move their values into its row.
+    fn movable_params(&mut self) -> Option<&mut [Value]>;
 
     /// The table a DML statement writes; for an automatically updatable view, its base
     /// table and the view resolved ([`crate::views`]).
@@ -2587,48 +2634,6 @@ impl<K: TxnKv> Session<K> {
         self.run_insert_with(bound, env, None, None)
     }
 
-    /// Binds `INSERT INTO t (cols) OVERRIDING SYSTEM VALUE DEFAULT VALUES` for COPY FROM.
-    pub(crate) fn bind_insert_for_copy(
-        &mut self,
-        s: &protobuf::InsertStmt,
-    ) -> Result<BoundInsert, SqlError> {
-        self.bind_insert(s, None)
-    }
-
-    /// Inserts `rows` (placed at their columns, `Given` marking those set) through `bound`,
-    /// skipping those `filter` (over the row with its defaults) does not accept; returns how
-    /// many were inserted. COPY FROM's batches.
-    pub(crate) fn run_insert_rows(
-        &mut self,
-        bound: &BoundInsert,
-        rows: Vec<(Vec<Value>, Given)>,
-        filter: Option<&Expr>,
-    ) -> Result<u64, SqlError> {
-        Ok(self.run_insert_with(bound, None, Some(rows), filter)?.count as u64)
-    }
-
-    /// Binds COPY FROM's WHERE condition over the table's row.
-    pub(crate) fn bind_copy_where(
-        &mut self,
-        table: &Table,
-        w: &protobuf::Node,
-    ) -> Result<Expr, SqlError> {
-        if format!("{w:?}").contains("SubLink(") {
-            return Err(
-                err("0A000", "cannot use subquery in COPY FROM WHERE condition").at(expr_start(w)),
-            );
-        }
-        let catalog = self.load_catalog()?;
-        let scope = crate::binder::table_scope(table, &table.name);
-        let mut b = self.binder(&catalog);
-        b.bind_condition(w, &scope, "COPY FROM WHERE")
-    }
-
-    /// Runs a SELECT for COPY TO: column names, types and rows.
-    pub(crate) fn copy_query(&mut self, s: &protobuf::SelectStmt) -> Result<QueryRows, SqlError> {
-        self.query_rows(s, None)
-    }
-
     fn run_insert_with(
         &mut self,
         bound: &BoundInsert,
@@ -2667,7 +2672,9 @@ impl<K: TxnKv> Session<K> {
                     && conflict_update.is_none()
                     && env.is_none() =>
             {
-                direct_row(&rows[0], cols, width, &mut self.params).map(|r| vec![r])
+                self.movable_params()
+                    .and_then(|p| direct_row(&rows[0], cols, width, p))
+                    .map(|r| vec![r])
             }
             _ => None,
         };
@@ -3444,6 +3451,94 @@ impl<K: TxnKv> Session<K> {
                 .as_ref()
                 .map(|(n, t, _)| (n.clone(), t.clone(), out.1)),
         })
+    }
+}
+
+impl<K: TxnKv> DmlHost for Session<K> {
+    fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError> {
+        Session::load_catalog(self)
+    }
+
+    fn binder<'c>(&'c self, catalog: &'c Catalog) -> Binder<'c> {
+        Session::binder(self, catalog)
+    }
+
+    fn binder_env<'c>(&'c self, catalog: &'c Catalog, env: Option<&WithEnv>) -> Binder<'c> {
+        Session::binder_env(self, catalog, env)
+    }
+
+    fn type_context(&self) -> TypeContext {
+        Session::type_context(self)
+    }
+
+    fn check_writable(&self) -> Result<(), SqlError> {
+        Session::check_writable(self)
+    }
+
+    fn bound<T: Cacheable>(
+        &mut self,
+        text: &str,
+        bind: impl FnOnce(&mut Self, &Arc<Catalog>) -> Result<T, SqlError>,
+    ) -> Result<(Arc<Catalog>, Arc<T>), SqlError> {
+        Session::bound(self, text, bind)
+    }
+
+    fn with_cx_env<R>(
+        &mut self,
+        catalog: &Catalog,
+        params: &[Value],
+        env: Option<&WithEnv>,
+        f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError> {
+        Session::with_cx_env(self, catalog, params, env, f)
+    }
+
+    fn movable_params(&mut self) -> Option<&mut [Value]> {
+        Some(&mut self.params)
+    }
+}
+
+impl<K: TxnKv> Session<K> {
+    /// Binds `INSERT INTO t (cols) OVERRIDING SYSTEM VALUE DEFAULT VALUES` for COPY FROM.
+    pub(crate) fn bind_insert_for_copy(
+        &mut self,
+        s: &protobuf::InsertStmt,
+    ) -> Result<BoundInsert, SqlError> {
+        self.bind_insert(s, None)
+    }
+
+    /// Inserts `rows` (placed at their columns, `Given` marking those set) through `bound`,
+    /// skipping those `filter` (over the row with its defaults) does not accept; returns how
+    /// many were inserted. COPY FROM's batches.
+    pub(crate) fn run_insert_rows(
+        &mut self,
+        bound: &BoundInsert,
+        rows: Vec<(Vec<Value>, Given)>,
+        filter: Option<&Expr>,
+    ) -> Result<u64, SqlError> {
+        Ok(self.run_insert_with(bound, None, Some(rows), filter)?.count as u64)
+    }
+
+    /// Binds COPY FROM's WHERE condition over the table's row.
+    pub(crate) fn bind_copy_where(
+        &mut self,
+        table: &Table,
+        w: &protobuf::Node,
+    ) -> Result<Expr, SqlError> {
+        if format!("{w:?}").contains("SubLink(") {
+            return Err(
+                err("0A000", "cannot use subquery in COPY FROM WHERE condition").at(expr_start(w)),
+            );
+        }
+        let catalog = self.load_catalog()?;
+        let scope = crate::binder::table_scope(table, &table.name);
+        let mut b = self.binder(&catalog);
+        b.bind_condition(w, &scope, "COPY FROM WHERE")
+    }
+
+    /// Runs a SELECT for COPY TO: column names, types and rows.
+    pub(crate) fn copy_query(&mut self, s: &protobuf::SelectStmt) -> Result<QueryRows, SqlError> {
+        self.query_rows(s, None)
     }
 
     fn alter_sequence(

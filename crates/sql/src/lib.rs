@@ -60,6 +60,7 @@ mod generated;
 pub mod optimizer;
 pub mod parse;
 pub mod plan;
+mod procedure;
 pub mod row;
 pub mod session;
 pub mod settings;

@@ -1,28 +1,43 @@
-//! SQL-language functions (`CREATE FUNCTION ... LANGUAGE sql`), as in PostgreSQL 15.
+//! SQL-language functions and procedures (`CREATE FUNCTION | PROCEDURE ... LANGUAGE sql`),
+//! as in PostgreSQL 15.
 //!
 //! # Storage
 //!
-//! A function is a [`SqlFunction`] in the catalog (`Catalog::functions`, serialized with the
-//! rest of it, so functions persist and their DDL is transactional). Its body is kept as the
-//! SQL text of each statement: the `AS $$ ... $$` string split into statements, or the
-//! deparsed statements of a SQL-standard body (`RETURN expr` is kept as `SELECT expr`).
+//! A routine is a [`SqlFunction`] in the catalog (`Catalog::functions`, serialized with the
+//! rest of it, so routines persist and their DDL is transactional); a procedure has
+//! `procedure` set. Its body is kept as the SQL text of each statement: the `AS $$ ... $$`
+//! string split into statements, or the deparsed statements of a SQL-standard body
+//! (`RETURN expr` is kept as `SELECT expr`).
+//!
+//! # Parameters
+//!
+//! `args` are the input parameters (IN, INOUT, VARIADIC): the call signature, and the
+//! body's `$n` / names. `out_params` (OUT and INOUT) are the result's columns: one gives a
+//! scalar, several a record, like the columns of `RETURNS TABLE`. `declared` keeps the
+//! order as written for the catalog functions when some parameter is not plain IN. A
+//! VARIADIC parameter is the last input one, an array; a call without `VARIADIC` passes
+//! the trailing arguments as its elements (`binder::sqlfunc`).
 //!
 //! # Calls
 //!
 //! A call is bound to [`crate::expr::Expr::SqlFunc`] (a scalar result) or to a table
 //! function call (`TableFunc::Sql`, for `SETOF` / `TABLE` results in FROM or in a select
-//! list). Nothing of the body is inlined: when the call runs, [`call`] binds the body's
-//! statements with the arguments as parameters (`$n`, or the argument names), caches the
-//! plans for the statement, and runs them in a nested execution context over the same
-//! transaction; the last statement's rows are the result. So recursion works, and its depth
-//! is bounded ([`MAX_DEPTH`] levels and the thread's remaining stack: 54001, as PostgreSQL's
+//! list); `CALL` of a procedure runs through [`call`] too (`procedure.rs`). Nothing of
+//! the body is inlined: when the call runs, [`call`] binds the body's statements with the
+//! arguments as parameters (`$n`, or the argument names), caches the bound body for the
+//! statement, and runs it in a nested execution context over the same transaction; the
+//! last statement's rows are the result. So recursion works, and its depth is bounded
+//! ([`MAX_DEPTH`] levels and the thread's remaining stack: 54001, as PostgreSQL's
 //! `max_stack_depth`).
 //!
-//! Bodies are checked when the function is created (PostgreSQL's `check_function_bodies`):
+//! INSERT / UPDATE / DELETE in a body are bound and run by the same code as top-level
+//! statements (`engine::DmlHost`, here implemented by `binder::sqlfunc::BodyHost` over the
+//! calling statement's execution context), so each statement sees what earlier ones wrote.
+//! A body that changes data (or CALLs) in a STABLE / IMMUTABLE function fails when called
+//! (0A000), as PostgreSQL checks at the start of a call.
+//!
+//! Bodies are checked when the routine is created (PostgreSQL's `check_function_bodies`):
 //! every statement is bound, and the last one must yield the declared result (42P13).
-//! INSERT / UPDATE / DELETE statements in a body are accepted when created but refused when
-//! run (0A000): the executor runs plans, while data-modifying statements run through the
-//! session.
 
 use std::sync::Arc;
 
@@ -30,12 +45,12 @@ use basalt_common::types::{CastContext, DataType, TypeContext, Value, cast_conte
 use pg_query::protobuf::{self, node::Node};
 use serde::{Deserialize, Serialize};
 
+use crate::binder::sqlfunc::{BodyHost, BodyStmt, BoundBody, WithStmt};
 use crate::binder::{names, pos, resolve_type_in};
 use crate::catalog::Catalog;
 use crate::error::SqlError;
 use crate::exec::{Cx, collect};
 use crate::expr::Row;
-use crate::plan::Plan;
 
 /// Nesting depth of SQL function calls beyond which a call fails with 54001.
 pub const MAX_DEPTH: usize = 200;
@@ -56,6 +71,13 @@ pub struct FuncArg {
     pub ty: DataType,
     /// DEFAULT expression as SQL text.
     pub default: Option<String>,
+    /// `proargmodes`: `i` IN, `o` OUT, `b` INOUT, `v` VARIADIC, `t` TABLE.
+    #[serde(default = "in_mode")]
+    pub mode: char,
+}
+
+fn in_mode() -> char {
+    'i'
 }
 
 /// A SQL-language function.
@@ -67,8 +89,18 @@ pub struct SqlFunction {
     pub schema: u32,
     /// Name.
     pub name: String,
-    /// Input arguments.
+    /// Input arguments (IN, INOUT and VARIADIC parameters).
     pub args: Vec<FuncArg>,
+    /// Every parameter as declared (with OUT ones) when some is not a plain IN one; else
+    /// empty (`args` then lists them all).
+    #[serde(default)]
+    pub declared: Vec<FuncArg>,
+    /// The OUT and INOUT parameters: the result's columns.
+    #[serde(default)]
+    pub out_params: Vec<FuncArg>,
+    /// A procedure (`CREATE PROCEDURE`, `prokind` `p`).
+    #[serde(default)]
+    pub procedure: bool,
     /// Result type (of one row for a set-returning function; a record of `columns` for
     /// `RETURNS TABLE` with several columns).
     #[serde(with = "crate::catalog::datatype_text")]
@@ -98,12 +130,36 @@ impl SqlFunction {
         self.args.iter().map(|a| a.ty.clone()).collect()
     }
 
+    /// The declared parameters (OUT ones included).
+    pub fn declared(&self) -> &[FuncArg] {
+        if self.declared.is_empty() {
+            &self.args
+        } else {
+            &self.declared
+        }
+    }
+
+    /// The output columns given by name: `RETURNS TABLE` columns, else OUT / INOUT
+    /// parameters.
+    pub fn outputs(&self) -> &[FuncArg] {
+        if self.table_cols.is_empty() {
+            &self.out_params
+        } else {
+            &self.table_cols
+        }
+    }
+
+    /// Whether the last input parameter is VARIADIC.
+    pub fn variadic(&self) -> bool {
+        self.args.last().is_some_and(|a| a.mode == 'v')
+    }
+
     /// The result columns: one per field for a composite or TABLE result, else one named
     /// after the function.
     pub fn columns(&self) -> Vec<(String, DataType)> {
-        if !self.table_cols.is_empty() {
+        if !self.outputs().is_empty() {
             return self
-                .table_cols
+                .outputs()
                 .iter()
                 .map(|c| (c.name.clone(), c.ty.clone()))
                 .collect();
@@ -122,7 +178,7 @@ impl SqlFunction {
 
     /// The type of a call's value.
     pub fn result_type(&self) -> DataType {
-        if self.table_cols.len() > 1 {
+        if self.outputs().len() > 1 || (self.procedure && !self.outputs().is_empty()) {
             return DataType::Record(Box::new(basalt_common::types::RecordType {
                 oid: 2249,
                 array_oid: 2287,
@@ -135,7 +191,18 @@ impl SqlFunction {
 
     /// Whether a scalar call gives a record of several columns.
     pub fn composite(&self) -> bool {
-        self.table_cols.len() > 1 || matches!(&self.ret, DataType::Record(r) if r.oid != 2249)
+        self.outputs().len() > 1
+            || (self.procedure && !self.outputs().is_empty())
+            || matches!(&self.ret, DataType::Record(r) if r.oid != 2249)
+    }
+
+    /// "function" or "procedure".
+    pub fn kind_word(&self) -> &'static str {
+        if self.procedure {
+            "procedure"
+        } else {
+            "function"
+        }
     }
 
     /// `name(type, ...)` as PostgreSQL prints a signature.
@@ -183,9 +250,6 @@ pub fn create_function(
     s: &protobuf::CreateFunctionStmt,
     source: Option<&str>,
 ) -> Result<(), SqlError> {
-    if s.is_procedure {
-        return Err(err("0A000", "feature not supported: CREATE PROCEDURE"));
-    }
     let parts = names(&s.funcname);
     let (schema_name, name) = match parts.as_slice() {
         [n] => ("", n.clone()),
@@ -198,7 +262,9 @@ pub fn create_function(
         }
     };
     let schema = crate::ddl::creation_schema(cat, search_path, schema_name)?;
-    let mut args = Vec::new();
+    let mut args: Vec<FuncArg> = Vec::new();
+    let mut declared: Vec<FuncArg> = Vec::new();
+    let mut out_params = Vec::new();
     let mut table_cols = Vec::new();
     let mut seen_default = false;
     for p in &s.parameters {
@@ -210,32 +276,58 @@ pub fn create_function(
         };
         let ty = resolve_type_in(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?;
         use protobuf::FunctionParameterMode as M;
-        let mode = M::try_from(fp.mode).unwrap_or(M::FuncParamIn);
-        match mode {
-            M::FuncParamTable => {
-                table_cols.push(FuncArg {
-                    name: fp.name.clone(),
-                    ty,
-                    default: None,
-                });
-                continue;
-            }
-            M::FuncParamIn | M::FuncParamDefault | M::Undefined => {}
-            M::FuncParamOut | M::FuncParamInout => {
-                return Err(err(
-                    "0A000",
-                    "feature not supported: OUT and INOUT parameters",
-                ));
-            }
-            M::FuncParamVariadic => {
-                return Err(err("0A000", "feature not supported: VARIADIC parameters"));
-            }
+        let mode = match M::try_from(fp.mode).unwrap_or(M::FuncParamIn) {
+            M::FuncParamTable => 't',
+            M::FuncParamOut => 'o',
+            M::FuncParamInout => 'b',
+            M::FuncParamVariadic => 'v',
+            M::FuncParamIn | M::FuncParamDefault | M::Undefined => 'i',
+        };
+        let arg = FuncArg {
+            name: fp.name.clone(),
+            ty,
+            default: None,
+            mode,
+        };
+        if mode == 't' {
+            table_cols.push(arg);
+            continue;
         }
-        if !fp.name.is_empty() && args.iter().any(|a: &FuncArg| a.name == fp.name) {
+        // An input and an output parameter may share a name, as in PostgreSQL.
+        let input = mode != 'o';
+        let output = matches!(mode, 'o' | 'b');
+        if !fp.name.is_empty()
+            && declared.iter().any(|a| {
+                a.name == fp.name
+                    && ((input && a.mode != 'o') || (output && matches!(a.mode, 'o' | 'b')))
+            })
+        {
             return Err(err(
                 "42P13",
                 format!("parameter name \"{}\" used more than once", fp.name),
             ));
+        }
+        if input && args.last().is_some_and(|a| a.mode == 'v') {
+            return Err(err(
+                "42P13",
+                "VARIADIC parameter must be the last input parameter",
+            ));
+        }
+        if mode == 'v' && !matches!(arg.ty, DataType::Array(_)) {
+            return Err(err("42P13", "VARIADIC parameter must be an array"));
+        }
+        if output {
+            out_params.push(arg.clone());
+        }
+        if !input {
+            if fp.defexpr.is_some() {
+                return Err(err(
+                    "42P13",
+                    "only input parameters can have default values",
+                ));
+            }
+            declared.push(arg);
+            continue;
         }
         let default = match fp.defexpr.as_deref() {
             Some(d) => {
@@ -250,14 +342,15 @@ pub fn create_function(
             }
             None => None,
         };
-        args.push(FuncArg {
-            name: fp.name.clone(),
-            ty,
-            default,
-        });
+        let arg = FuncArg { default, ..arg };
+        declared.push(arg.clone());
+        args.push(arg);
+    }
+    if declared.iter().all(|a| a.mode == 'i') {
+        declared.clear();
     }
     let mut void = false;
-    let retset;
+    let mut retset = false;
     let ret = match &s.return_type {
         Some(tn) if !table_cols.is_empty() => {
             let _ = tn;
@@ -275,11 +368,30 @@ pub fn create_function(
                 void = true;
                 DataType::Text
             } else {
-                resolve_type_in(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?
+                let t =
+                    resolve_type_in(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?;
+                out_result(&out_params, Some(&t))?
             }
         }
+        None if s.is_procedure && out_params.is_empty() => {
+            void = true;
+            DataType::Text
+        }
+        None if !out_params.is_empty() => out_result(&out_params, None)?,
         None => return Err(err("42P13", "function result type must be specified")),
     };
+    if void && !out_params.is_empty() {
+        return Err(err(
+            "42P13",
+            match out_params.as_slice() {
+                [one] => format!(
+                    "function result type must be {} because of OUT parameters",
+                    one.ty.format_type()
+                ),
+                _ => "function result type must be record because of OUT parameters".to_string(),
+            },
+        ));
+    }
     let mut language = None;
     let mut src = None;
     let mut volatility = 'v';
@@ -289,6 +401,11 @@ pub fn create_function(
             continue;
         };
         let arg = d.arg.as_deref().and_then(|a| a.node.as_ref());
+        if s.is_procedure && matches!(d.defname.as_str(), "volatility" | "strict") {
+            return Err(
+                err("42P13", "invalid attribute in procedure definition").at(pos(d.location))
+            );
+        }
         match d.defname.as_str() {
             "language" => language = arg.and_then(node_text),
             "as" => {
@@ -353,6 +470,9 @@ pub fn create_function(
         schema,
         name: name.clone(),
         args,
+        declared,
+        out_params,
+        procedure: s.is_procedure,
         ret,
         void,
         retset,
@@ -371,19 +491,35 @@ pub fn create_function(
         .functions
         .values()
         .find(|g| g.schema == schema && g.name == name && g.arg_types() == arg_types)
-        .map(|g| (g.oid, g.ret.clone(), g.void, g.retset));
-    if let Some((oid, ret, void, retset)) = existing {
+        .map(|g| (g.oid, g.result_type(), g.void, g.retset, g.procedure));
+    if let Some((oid, ret, void, retset, procedure)) = existing {
         if !s.replace {
             return Err(err(
                 "42723",
                 format!("function \"{name}\" already exists with same argument types"),
             ));
         }
-        if ret != f.ret || void != f.void || retset != f.retset {
+        if procedure != f.procedure {
             return Err(
-                err("42P13", "cannot change return type of existing function")
-                    .with_hint(format!("Use DROP FUNCTION {} first.", f.signature())),
+                err("42809", "cannot change routine kind").with_detail(if procedure {
+                    format!("\"{name}\" is a procedure.")
+                } else {
+                    format!("\"{name}\" is a function.")
+                }),
             );
+        }
+        if ret != f.result_type() || void != f.void || retset != f.retset {
+            let e = err("42P13", "cannot change return type of existing function");
+            let e = if f.out_params.len() > 1 && ret.oid() == 2249 {
+                e.with_detail("Row type defined by OUT parameters is different.")
+            } else {
+                e
+            };
+            return Err(e.with_hint(format!(
+                "Use DROP {} {} first.",
+                f.kind_word().to_uppercase(),
+                f.signature()
+            )));
         }
         f.oid = oid;
     } else {
@@ -406,6 +542,36 @@ pub fn create_function(
     })?;
     cat.functions.insert(f.oid, f);
     Ok(())
+}
+
+/// The result type OUT parameters give (one: its type; several: a record, kept as a
+/// placeholder since [`SqlFunction::result_type`] rebuilds it), checked against a declared
+/// `RETURNS` type.
+fn out_result(outs: &[FuncArg], declared: Option<&DataType>) -> Result<DataType, SqlError> {
+    let t = match outs {
+        [] => return Ok(declared.cloned().unwrap_or(DataType::Text)),
+        [one] => one.ty.clone(),
+        _ => DataType::Text,
+    };
+    let ok = match (declared, outs) {
+        (None, _) => true,
+        (Some(d), [_]) => *d == t,
+        (Some(d), _) => matches!(d, DataType::Record(r) if r.oid == 2249),
+    };
+    if !ok {
+        return Err(err(
+            "42P13",
+            format!(
+                "function result type must be {} because of OUT parameters",
+                if outs.len() == 1 {
+                    t.format_type()
+                } else {
+                    "record".to_string()
+                }
+            ),
+        ));
+    }
+    Ok(t)
 }
 
 fn node_text(n: &Node) -> Option<String> {
@@ -439,33 +605,112 @@ fn standard_body(b: &protobuf::Node) -> Result<Vec<String>, SqlError> {
             }
             Ok(out)
         }
+        Some(Node::CallStmt(_)) => Err(err(
+            "0A000",
+            "CALL is not yet supported in unquoted SQL function body",
+        )),
         Some(n) => Ok(vec![crate::ddl::deparse_stmt(n.clone())?]),
         None => Ok(Vec::new()),
     }
 }
 
-/// Finds the function an `ObjectWithArgs` (DROP / ALTER FUNCTION) names. `Ok(None)` when
-/// nothing matches and `missing_ok`.
+/// What a DROP / ALTER statement names: a function, a procedure or either (ROUTINE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoutineKind {
+    /// FUNCTION.
+    Function,
+    /// PROCEDURE.
+    Procedure,
+    /// ROUTINE.
+    Routine,
+}
+
+impl RoutineKind {
+    /// The kind a DROP statement's object type names.
+    pub fn of_object(t: i32) -> Option<RoutineKind> {
+        use protobuf::ObjectType as O;
+        match O::try_from(t).ok()? {
+            O::ObjectFunction => Some(RoutineKind::Function),
+            O::ObjectProcedure => Some(RoutineKind::Procedure),
+            O::ObjectRoutine => Some(RoutineKind::Routine),
+            _ => None,
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            RoutineKind::Function => "function",
+            RoutineKind::Procedure => "procedure",
+            RoutineKind::Routine => "routine",
+        }
+    }
+
+    /// The command tag word.
+    pub fn tag(self) -> &'static str {
+        match self {
+            RoutineKind::Function => "FUNCTION",
+            RoutineKind::Procedure => "PROCEDURE",
+            RoutineKind::Routine => "ROUTINE",
+        }
+    }
+
+    /// 42809 when `f` is not of this kind.
+    fn check(self, f: &SqlFunction) -> Result<(), SqlError> {
+        let wrong = match self {
+            RoutineKind::Function => f.procedure,
+            RoutineKind::Procedure => !f.procedure,
+            RoutineKind::Routine => false,
+        };
+        if wrong {
+            return Err(err(
+                "42809",
+                format!("{} is not a {}", f.signature(), self.word()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A type name as written (PostgreSQL's `TypeNameToString`: `int` is `pg_catalog.int4`).
+fn written_type(tn: &protobuf::TypeName) -> String {
+    let mut s = names(&tn.names).join(".");
+    if tn.pct_type {
+        s.push_str("%TYPE");
+    }
+    if !tn.array_bounds.is_empty() {
+        s.push_str("[]");
+    }
+    s
+}
+
+/// Finds the routine an `ObjectWithArgs` (DROP / ALTER FUNCTION) names: `Ok(Err(_))` with
+/// 42883 when nothing matches (the caller may skip it).
 pub fn lookup_object(
     cat: &Catalog,
     search_path: &[u32],
     o: &protobuf::ObjectWithArgs,
+    kind: RoutineKind,
     resolve: &dyn Fn(&protobuf::TypeName) -> Result<DataType, SqlError>,
 ) -> Result<Result<u32, SqlError>, SqlError> {
     let parts = names(&o.objname);
     let name = parts.last().cloned().unwrap_or_default();
     let schemas = lookup_schemas(cat, search_path, &parts).unwrap_or_default();
-    let found = candidates(cat, &schemas, &name);
+    let mut found = candidates(cat, &schemas, &name);
+    let word = kind.word();
     if o.args_unspecified {
+        if kind != RoutineKind::Routine {
+            found.retain(|f| f.procedure == (kind == RoutineKind::Procedure));
+        }
         return Ok(match found.as_slice() {
             [] => Err(err(
                 "42883",
-                format!("could not find a function named \"{}\"", parts.join(".")),
+                format!("could not find a {word} named \"{}\"", parts.join(".")),
             )),
             [one] => Ok(one.oid),
             _ => Err(
-                err("42725", format!("function name \"{name}\" is not unique"))
-                    .with_hint("Specify the argument list to select the function unambiguously."),
+                err("42725", format!("{word} name \"{name}\" is not unique")).with_hint(format!(
+                    "Specify the argument list to select the {word} unambiguously."
+                )),
             ),
         });
     }
@@ -475,12 +720,35 @@ pub fn lookup_object(
             types.push(resolve(tn)?);
         }
     }
-    Ok(match found.iter().find(|f| f.arg_types() == types) {
-        Some(f) => Ok(f.oid),
+    // A procedure is also named by all its parameters, OUT ones included.
+    let by_all = |f: &&&SqlFunction| {
+        kind != RoutineKind::Function
+            && f.procedure
+            && f.declared().iter().map(|a| &a.ty).eq(types.iter())
+    };
+    let matched = found
+        .iter()
+        .find(|f| f.arg_types() == types)
+        .or_else(|| found.iter().find(by_all));
+    Ok(match matched {
+        Some(f) => {
+            kind.check(f)?;
+            Ok(f.oid)
+        }
+        // A built-in function is not a procedure.
+        None if kind == RoutineKind::Procedure
+            && (parts.len() == 1 || parts[0] == "pg_catalog")
+            && basalt_func::resolve_function(&name, &types).is_some() =>
+        {
+            return Err(err(
+                "42809",
+                format!("{name}({}) is not a procedure", type_list(&types)),
+            ));
+        }
         None => Err(err(
             "42883",
             format!(
-                "function {}({}) does not exist",
+                "{word} {}({}) does not exist",
                 parts.join("."),
                 type_list(&types)
             ),
@@ -489,20 +757,24 @@ pub fn lookup_object(
 }
 
 /// What a function call needs while running: the search path its body is bound with, the
-/// plans already bound in this statement, and the nesting depth.
+/// bodies already bound in this statement, and the nesting depth.
 #[derive(Debug, Default, Clone)]
 pub struct CallState {
     /// The session's search path.
     pub search_path: Arc<[u32]>,
     /// Bound bodies by function OID.
-    pub plans: std::collections::HashMap<u32, Arc<Vec<Plan>>>,
+    pub(crate) plans: std::collections::HashMap<u32, Arc<BoundBody>>,
     /// Calls running around this one.
     pub depth: usize,
+    /// The transaction is read-only (a body's INSERT / UPDATE / DELETE fails with 25006).
+    pub read_only: bool,
 }
 
-/// Runs a function: the rows of its last statement (one column per result column).
+/// Runs a function or procedure: the rows of its last statement (one column per result
+/// column).
 pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, SqlError> {
-    let Some(f) = cx.catalog.functions.get(&oid) else {
+    let catalog = cx.catalog;
+    let Some(f) = catalog.functions.get(&oid) else {
         return Err(err(
             "42883",
             format!("function with OID {oid} does not exist"),
@@ -518,12 +790,12 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
             "Increase the configuration parameter \"max_stack_depth\" (currently 2048kB), after ensuring the platform's stack depth limit is adequate.",
         ));
     }
-    let plans = match cx.calls.plans.get(&oid) {
+    let body = match cx.calls.plans.get(&oid) {
         Some(p) => p.clone(),
         None => {
             let sp = cx.calls.search_path.clone();
             let p = Arc::new(crate::binder::sqlfunc::bind_body(
-                cx.catalog,
+                catalog,
                 &sp,
                 &cx.func.types,
                 f,
@@ -532,27 +804,40 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
             p
         }
     };
+    // As PostgreSQL checks when a call starts.
+    if f.volatility != 'v'
+        && let Some(what) = body.stmts.iter().find_map(BodyStmt::modifies)
+    {
+        return Err(err(
+            "0A000",
+            format!("{what} is not allowed in a non-volatile function"),
+        ));
+    }
+    // A called procedure checks its own statements.
+    if cx.calls.read_only
+        && let Some(what) = body
+            .stmts
+            .iter()
+            .filter(|s| !matches!(s, BodyStmt::Call(..)))
+            .find_map(BodyStmt::modifies)
+    {
+        return Err(err(
+            "25006",
+            format!("cannot execute {what} in a read-only transaction"),
+        ));
+    }
     let void = f.void;
     let mut state = std::mem::take(&mut cx.calls);
     state.depth += 1;
     let func = cx.func.clone();
-    let catalog = cx.catalog;
     let result = {
         let mut inner = Cx::new(&mut *cx.txn, catalog, &args, func, &mut *cx.sequences);
         inner.calls = state;
-        let mut last = Vec::new();
-        let mut r = Ok(());
-        for p in plans.iter() {
-            match collect(p, &mut inner) {
-                Ok(rows) => last = rows,
-                Err(e) => {
-                    r = Err(e);
-                    break;
-                }
-            }
-        }
+        inner.deferred = cx.deferred.as_deref_mut();
+        inner.stmt_writes = cx.stmt_writes.clone();
+        let r = run_body(&body, &mut inner);
         state = std::mem::take(&mut inner.calls);
-        r.map(|()| last)
+        r
     };
     state.depth -= 1;
     cx.calls = state;
@@ -561,6 +846,77 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
         return Ok(vec![vec![Value::Null]]);
     }
     Ok(rows)
+}
+
+/// Runs a bound body's statements in order: the last one's rows.
+fn run_body(body: &BoundBody, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
+    let mut last = Vec::new();
+    for st in &body.stmts {
+        last = run_stmt(st, cx)?;
+    }
+    if let Some(cast) = &body.cast {
+        let mut out = Vec::with_capacity(last.len());
+        for r in &last {
+            let mut row = Vec::with_capacity(cast.len());
+            for e in cast {
+                row.push(crate::expr::eval(e, r, cx)?);
+            }
+            out.push(row);
+        }
+        last = out;
+    }
+    Ok(last)
+}
+
+/// Runs one statement of a body: its rows (RETURNING's for INSERT / UPDATE / DELETE).
+fn run_stmt(st: &BodyStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
+    use crate::engine::DmlHost;
+    let out = match st {
+        BodyStmt::Query(p) => return collect(p, cx),
+        BodyStmt::Insert(b) => BodyHost::running(cx).run_insert(b, None)?,
+        BodyStmt::Update(b) => BodyHost::running(cx).run_update(b, None)?,
+        BodyStmt::Delete(b) => BodyHost::running(cx).run_delete(b, None)?,
+        BodyStmt::Call(oid, args) => {
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                vals.push(crate::expr::eval(a, &[], cx)?);
+            }
+            call(cx, *oid, vals)?;
+            return Ok(Vec::new());
+        }
+        BodyStmt::With(w) => return run_with(w, cx),
+    };
+    Ok(out.returning.map(|r| r.2).unwrap_or_default())
+}
+
+/// Runs a statement with WITH queries: every part reads the statement's start
+/// ([`crate::snapshot`]), each WITH query's rows are computed before the parts reading them.
+fn run_with(w: &WithStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
+    let before = crate::snapshot::BeforeImages::default();
+    let mut snap = crate::snapshot::StatementSnapshot::new(&mut *cx.txn, before.clone());
+    let mut inner = Cx::new(
+        &mut snap,
+        cx.catalog,
+        cx.params,
+        cx.func.clone(),
+        &mut *cx.sequences,
+    );
+    inner.calls = std::mem::take(&mut cx.calls);
+    inner.deferred = cx.deferred.as_deref_mut();
+    inner.stmt_writes = Some(before);
+    let r = (|| {
+        for (id, st) in &w.ctes {
+            let rows = run_stmt(st, &mut inner)?;
+            inner.set_cte(*id, Arc::new(rows));
+        }
+        let out = run_stmt(&w.main, &mut inner)?;
+        for st in &w.after {
+            run_stmt(st, &mut inner)?;
+        }
+        Ok(out)
+    })();
+    cx.calls = std::mem::take(&mut inner.calls);
+    r
 }
 
 /// The value of a scalar call: the first row's value (a record of its columns for a
@@ -589,19 +945,23 @@ pub fn scalar(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Value, SqlE
 }
 
 /// Whether a value of type `from` may be returned for a declared `to` (assignment casts,
-/// as PostgreSQL's `check_sql_fn_retval`).
+/// as PostgreSQL's `check_sql_fn_retval`; an untyped literal is text there).
 pub fn returnable(from: &DataType, to: &DataType) -> bool {
-    from == to
-        || *from == DataType::Unknown
-        || cast_context(from, to).is_some_and(|c| c.allows(CastContext::Assignment))
+    let from = if *from == DataType::Unknown {
+        &DataType::Text
+    } else {
+        from
+    };
+    from == to || cast_context(from, to).is_some_and(|c| c.allows(CastContext::Assignment))
 }
 
-/// `DROP FUNCTION [IF EXISTS] name[(types)], ... [CASCADE | RESTRICT]`; whether anything
-/// was dropped.
+/// `DROP FUNCTION | PROCEDURE | ROUTINE [IF EXISTS] name[(types)], ... [CASCADE |
+/// RESTRICT]`; whether anything was dropped.
 pub fn drop_functions(
     cat: &mut Catalog,
     search_path: &[u32],
     s: &protobuf::DropStmt,
+    kind: RoutineKind,
     notices: &mut Vec<crate::error::Notice>,
 ) -> Result<bool, SqlError> {
     let mut drop = Vec::new();
@@ -610,20 +970,23 @@ pub fn drop_functions(
             continue;
         };
         let resolve = |tn: &protobuf::TypeName| resolve_type_in(cat, search_path, tn);
-        match lookup_object(cat, search_path, owa, &resolve)? {
+        match lookup_object(cat, search_path, owa, kind, &resolve)? {
             Ok(oid) => drop.push(oid),
             Err(e) if s.missing_ok && e.code().code() == "42883" => {
                 let parts = names(&owa.objname);
-                let mut types = Vec::new();
-                for a in &owa.objargs {
-                    if let Some(Node::TypeName(tn)) = a.node.as_ref() {
-                        types.push(resolve(tn)?);
-                    }
-                }
+                let types: Vec<String> = owa
+                    .objargs
+                    .iter()
+                    .filter_map(|a| match a.node.as_ref() {
+                        Some(Node::TypeName(tn)) => Some(written_type(tn)),
+                        _ => None,
+                    })
+                    .collect();
                 notices.push(crate::ddl::notice(format!(
-                    "function {}({}) does not exist, skipping",
+                    "{} {}({}) does not exist, skipping",
+                    kind.word(),
                     parts.join("."),
-                    type_list(&types)
+                    types.join(",")
                 )));
             }
             Err(e) => return Err(e),
@@ -635,15 +998,16 @@ pub fn drop_functions(
     Ok(!drop.is_empty())
 }
 
-/// `ALTER FUNCTION name[(types)] RENAME TO new`.
+/// `ALTER FUNCTION | PROCEDURE | ROUTINE name[(types)] RENAME TO new`.
 pub fn rename_function(
     cat: &mut Catalog,
     search_path: &[u32],
     owa: &protobuf::ObjectWithArgs,
+    kind: RoutineKind,
     new_name: &str,
 ) -> Result<(), SqlError> {
     let resolve = |tn: &protobuf::TypeName| resolve_type_in(cat, search_path, tn);
-    let oid = lookup_object(cat, search_path, owa, &resolve)??;
+    let oid = lookup_object(cat, search_path, owa, kind, &resolve)??;
     let Some(f) = cat.functions.get(&oid) else {
         return Ok(());
     };
@@ -674,12 +1038,16 @@ pub fn rename_function(
 pub fn functiondef(cat: &Catalog, f: &SqlFunction) -> String {
     let q = crate::system::tables::quote_ident;
     let mut out = format!(
-        "CREATE OR REPLACE FUNCTION {}.{}({})\n RETURNS {}\n LANGUAGE sql\n",
+        "CREATE OR REPLACE {} {}.{}({})\n",
+        f.kind_word().to_uppercase(),
         q(cat.schema_name(f.schema)),
         q(&f.name),
         arguments_text(f, true),
-        result_text(f)
     );
+    if let Some(r) = result_text(f) {
+        out.push_str(&format!(" RETURNS {r}\n"));
+    }
+    out.push_str(" LANGUAGE sql\n");
     let mut opts = String::new();
     match f.volatility {
         'i' => opts.push_str(" IMMUTABLE"),
@@ -694,7 +1062,7 @@ pub fn functiondef(cat: &Catalog, f: &SqlFunction) -> String {
         out.push('\n');
     }
     if !f.src.is_empty() {
-        let mut tag = "$function$".to_string();
+        let mut tag = format!("${}$", f.kind_word());
         while f.src.contains(&tag) {
             tag.insert(tag.len() - 1, 'x');
         }
@@ -717,10 +1085,17 @@ pub fn functiondef(cat: &Catalog, f: &SqlFunction) -> String {
 /// `pg_get_function_arguments` (with defaults) / `pg_get_function_identity_arguments`.
 pub fn arguments_text(f: &SqlFunction, defaults: bool) -> String {
     let q = crate::system::tables::quote_ident;
-    f.args
+    f.declared()
         .iter()
         .map(|a| {
-            let mut s = String::new();
+            let mut s = match a.mode {
+                'o' => "OUT ",
+                'b' => "INOUT ",
+                'v' => "VARIADIC ",
+                _ if f.procedure => "IN ",
+                _ => "",
+            }
+            .to_string();
             if !a.name.is_empty() {
                 s.push_str(&q(&a.name));
                 s.push(' ');
@@ -736,10 +1111,12 @@ pub fn arguments_text(f: &SqlFunction, defaults: bool) -> String {
         .join(", ")
 }
 
-/// `pg_get_function_result`.
-pub fn result_text(f: &SqlFunction) -> String {
+/// `pg_get_function_result` (NULL for a procedure).
+pub fn result_text(f: &SqlFunction) -> Option<String> {
     let q = crate::system::tables::quote_ident;
-    if f.void {
+    let t = if f.procedure {
+        return None;
+    } else if f.void {
         "void".to_string()
     } else if !f.table_cols.is_empty() {
         let cols: Vec<String> = f
@@ -747,12 +1124,13 @@ pub fn result_text(f: &SqlFunction) -> String {
             .iter()
             .map(|c| format!("{} {}", q(&c.name), c.ty.format_type()))
             .collect();
-        format!("TABLE({})", cols.join(", "))
-    } else if f.retset {
-        format!("SETOF {}", f.ret.format_type())
+        return Some(format!("TABLE({})", cols.join(", ")));
+    } else if f.out_params.len() > 1 {
+        "record".to_string()
     } else {
         f.ret.format_type()
-    }
+    };
+    Some(if f.retset { format!("SETOF {t}") } else { t })
 }
 
 /// The functions a call by unqualified name can find (`pg_function_is_visible`): in a

@@ -1,17 +1,32 @@
-//! Binding calls of SQL-language functions ([`crate::sqlfunc`]) and their bodies.
+//! Binding calls of SQL-language functions and procedures ([`crate::sqlfunc`]) and their
+//! bodies.
 //!
-//! A call is resolved among the functions of its name visible through the search path:
+//! A call is resolved among the routines of its name visible through the search path:
 //! arguments by position, then by name (`f(b => 1)`), missing trailing ones from their
-//! defaults; a candidate fits when every argument converts implicitly to its parameter type
-//! (an untyped literal to any); among several fits the one with most exact type matches
-//! wins, a tie is 42725. A name no user function has falls through to the built-ins.
+//! defaults; a variadic function takes its trailing positional arguments as the elements
+//! of its VARIADIC array (none only when the parameter has a default; `VARIADIC arr` passes
+//! the array itself, and only to a variadic function); a candidate fits when every
+//! argument converts implicitly to its parameter type (an untyped literal to any); among
+//! several fits the one with most exact type matches wins, a tie is 42725. A name no user routine has falls through to the
+//! built-ins. A procedure's signature includes its OUT parameters (PostgreSQL 15's CALL).
+//!
+//! A body is bound into a [`BoundBody`]: queries as plans, INSERT / UPDATE / DELETE through
+//! [`BodyHost`] (the session's binding code, see `engine::DmlHost`), CALL as the procedure
+//! and its argument expressions.
 
-use basalt_common::types::{CastContext, DataType, TypeContext, cast_context};
+use std::sync::Arc;
+
+use basalt_common::types::{CastContext, DataType, TypeContext, Value, cast_context};
 use pg_query::protobuf::{self, node::Node};
 
 use super::{Binder, Scope, err, names, pos};
 use crate::catalog::Catalog;
+use crate::engine::{
+    BoundDelete, BoundInsert, BoundUpdate, Cacheable, DmlHost, WITH_ENV_IDS, WithCte, WithEnv,
+    cte_reader,
+};
 use crate::error::SqlError;
+use crate::exec::Cx;
 use crate::expr::{Expr, SqlCall};
 use crate::plan::Plan;
 use crate::sqlfunc::{SqlFunction, candidates, lookup_schemas, returnable, type_list};
@@ -26,13 +41,32 @@ pub struct FnParams {
 }
 
 /// A candidate that fits a call: the function, the argument for each parameter (none:
-/// its default) and how many argument types match exactly.
-type Fit<'a> = (&'a SqlFunction, Vec<Option<(Expr, DataType)>>, usize);
+/// its default), how many argument types match exactly, and the arguments a VARIADIC
+/// parameter collects (the expanded form of the call).
+type Fit<'a> = (
+    &'a SqlFunction,
+    Vec<Option<(Expr, DataType)>>,
+    usize,
+    Option<Vec<(Expr, DataType)>>,
+);
 
 /// A resolved call: the function and its arguments, cast to the parameter types.
 pub(crate) struct ResolvedCall<'c> {
     pub func: &'c SqlFunction,
     pub args: Vec<Expr>,
+}
+
+/// Whether an argument of type `t` fits a parameter of type `want`: `Some(exact)`.
+fn arg_fits(t: &DataType, want: &DataType) -> Option<bool> {
+    if t == want {
+        Some(true)
+    } else if *t == DataType::Unknown
+        || cast_context(t, want).is_some_and(|c| c.allows(CastContext::Implicit))
+    {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 impl<'a> Binder<'a> {
@@ -60,8 +94,10 @@ impl<'a> Binder<'a> {
         !candidates(self.catalog, &schemas, name).is_empty()
     }
 
-    /// Resolves a call of a user function; `Ok(None)` when none fits (the caller then
-    /// tries the built-ins, and reports 42883).
+    /// Resolves a call of a user function or procedure; `Ok(None)` when none fits (the
+    /// caller then tries the built-ins, and reports 42883). A procedure's parameters
+    /// include its OUT ones (CALL passes something for them, as in PostgreSQL 15); their
+    /// arguments are dropped from the result.
     pub(crate) fn resolve_user_call(
         &mut self,
         fc: &protobuf::FuncCall,
@@ -77,47 +113,66 @@ impl<'a> Binder<'a> {
             return Ok(None);
         }
         let (positional, named) = self.bind_positional_and_named(&fc.args, scope)?;
-        // (candidate, argument per parameter: given expression and type, or a default).
         let mut fits: Vec<Fit<'a>> = Vec::new();
         'cand: for f in cands {
-            let n = f.args.len();
-            if positional.len() + named.len() > n {
+            let params = if f.procedure { f.declared() } else { &f.args };
+            let n = params.len();
+            let variadic = f.variadic();
+            if fc.func_variadic && !variadic {
+                continue;
+            }
+            // Without VARIADIC, a variadic function takes positional arguments only, in its
+            // expanded form (or none for the VARIADIC parameter, which then needs a default).
+            if variadic && !fc.func_variadic && !named.is_empty() {
+                continue;
+            }
+            let expand = variadic && !fc.func_variadic && positional.len() >= n;
+            let fixed = if expand { n - 1 } else { n };
+            if !expand && positional.len() + named.len() > n {
                 continue;
             }
             let mut slots: Vec<Option<(Expr, DataType)>> = vec![None; n];
-            for (i, (e, t)) in positional.iter().enumerate() {
+            for (i, (e, t)) in positional.iter().take(fixed).enumerate() {
                 slots[i] = Some((e.clone(), t.clone()));
             }
             for (nm, e, t) in &named {
-                let Some(i) = f.args.iter().position(|a| a.name == *nm) else {
+                let Some(i) = params.iter().position(|a| a.name == *nm) else {
                     continue 'cand;
                 };
-                if slots[i].is_some() {
+                if slots[i].is_some() || i >= fixed {
                     continue 'cand;
                 }
                 slots[i] = Some((e.clone(), t.clone()));
             }
             let mut exact = 0;
-            for (slot, a) in slots.iter().zip(&f.args) {
+            for (slot, a) in slots.iter().zip(params).take(fixed) {
                 match slot {
                     None if a.default.is_none() => continue 'cand,
                     None => {}
-                    Some((_, t)) => {
-                        if *t == a.ty {
-                            exact += 1;
-                        } else if *t != DataType::Unknown
-                            && !cast_context(t, &a.ty)
-                                .is_some_and(|c| c.allows(CastContext::Implicit))
-                        {
-                            continue 'cand;
-                        }
-                    }
+                    Some((_, t)) => match arg_fits(t, &a.ty) {
+                        Some(e) => exact += usize::from(e),
+                        None => continue 'cand,
+                    },
                 }
             }
-            fits.push((f, slots, exact));
+            let mut elems = None;
+            if expand {
+                let DataType::Array(elem) = &params[n - 1].ty else {
+                    continue;
+                };
+                let items: Vec<(Expr, DataType)> = positional[fixed..].to_vec();
+                for (_, t) in &items {
+                    match arg_fits(t, elem) {
+                        Some(e) => exact += usize::from(e),
+                        None => continue 'cand,
+                    }
+                }
+                elems = Some(items);
+            }
+            fits.push((f, slots, exact, elems));
         }
         // Nearest schema first among equals (the candidates come in search-path order).
-        let best = fits.iter().map(|(_, _, e)| *e).max();
+        let best = fits.iter().map(|(_, _, e, _)| *e).max();
         let mut fits: Vec<_> = fits.into_iter().filter(|f| Some(f.2) == best).collect();
         if fits.len() > 1 {
             let first_schema = fits[0].0.schema;
@@ -125,31 +180,152 @@ impl<'a> Binder<'a> {
         }
         if fits.len() > 1 {
             let types: Vec<DataType> = positional.iter().map(|(_, t)| t.clone()).collect();
+            let word = if fits.iter().all(|f| f.0.procedure) {
+                "procedure"
+            } else {
+                "function"
+            };
             return Err(err(
                 "42725",
-                format!("function {name}({}) is not unique", type_list(&types)),
+                format!("{word} {name}({}) is not unique", type_list(&types)),
             )
-            .with_hint(
-                "Could not choose a best candidate function. You might need to add explicit type casts.",
-            )
+            .with_hint(format!(
+                "Could not choose a best candidate {word}. You might need to add explicit type casts."
+            ))
             .at(pos(fc.location)));
         }
-        let Some((f, slots, _)) = fits.pop() else {
+        let Some((f, slots, _, elems)) = fits.pop() else {
             return Ok(None);
         };
+        let params = if f.procedure { f.declared() } else { &f.args };
         let mut args = Vec::new();
-        for (slot, a) in slots.into_iter().zip(&f.args) {
+        for (slot, a) in slots.into_iter().zip(params) {
             let (e, t) = match slot {
                 Some(x) => x,
+                None if a.mode == 'v' && elems.is_some() => {
+                    let DataType::Array(elem) = &a.ty else {
+                        continue;
+                    };
+                    let mut items = Vec::new();
+                    for (e, t) in elems.clone().unwrap_or_default() {
+                        items.push(self.coerce(e, &t, elem, CastContext::Implicit)?);
+                    }
+                    args.push(Expr::Array(items, (**elem).clone()));
+                    continue;
+                }
                 None => {
                     let text = a.default.as_deref().unwrap_or("NULL");
                     let (e, t) = self.bind_default_text(text)?;
                     (e, t)
                 }
             };
-            args.push(self.coerce(e, &t, &a.ty, CastContext::Implicit)?);
+            let e = self.coerce(e, &t, &a.ty, CastContext::Implicit)?;
+            if a.mode != 'o' {
+                args.push(e);
+            }
         }
         Ok(Some(ResolvedCall { func: f, args }))
+    }
+
+    /// The procedure of `CALL name(args)` and its input arguments: 42809 when the call
+    /// resolves to a function, 42883 when nothing fits.
+    pub(crate) fn bind_procedure_call(
+        &mut self,
+        fc: &protobuf::FuncCall,
+    ) -> Result<(&'a SqlFunction, Vec<Expr>), SqlError> {
+        // No aggregates, window functions, set-returning functions or subqueries.
+        let saved = self.agg.replace(super::AggCollect {
+            allowed: false,
+            windows_allowed: false,
+            context: "CALL arguments",
+            ..Default::default()
+        });
+        let r = self.resolve_procedure_call(fc);
+        self.agg = saved;
+        r
+    }
+
+    fn resolve_procedure_call(
+        &mut self,
+        fc: &protobuf::FuncCall,
+    ) -> Result<(&'a SqlFunction, Vec<Expr>), SqlError> {
+        let scope = Scope::default();
+        let fname = names(&fc.funcname);
+        let resolved = if self.has_user_function(&fname) {
+            self.resolve_user_call(fc, &scope)?
+        } else {
+            None
+        };
+        let name = fname.last().cloned().unwrap_or_default();
+        match resolved {
+            Some(r) if r.func.procedure => Ok((r.func, r.args)),
+            Some(r) => Err(err(
+                "42809",
+                format!(
+                    "{}({}) is not a procedure",
+                    r.func.name,
+                    self.call_types(fc, &scope)?
+                ),
+            )
+            .with_hint("To call a function, use SELECT.")
+            .at(pos(fc.location))),
+            None => {
+                let types = self.call_types(fc, &scope)?;
+                // A function of that name that fits the arguments is the wrong kind.
+                let node = protobuf::Node {
+                    node: Some(Node::FuncCall(Box::new(fc.clone()))),
+                };
+                let is_function = self.bind_expr(&node, &scope).is_ok();
+                Err(if is_function {
+                    err("42809", format!("{name}({types}) is not a procedure"))
+                        .with_hint("To call a function, use SELECT.")
+                } else {
+                    err(
+                        "42883",
+                        format!("procedure {}({types}) does not exist", fname.join(".")),
+                    )
+                    .with_hint(
+                        "No procedure matches the given name and argument types. You might need to add explicit type casts.",
+                    )
+                }
+                .at(pos(fc.location)))
+            }
+        }
+    }
+
+    /// 42809 for a procedure called as a function.
+    pub(crate) fn not_a_function(
+        &mut self,
+        f: &SqlFunction,
+        fc: &protobuf::FuncCall,
+        scope: &Scope,
+    ) -> Result<(), SqlError> {
+        if !f.procedure {
+            return Ok(());
+        }
+        Err(err(
+            "42809",
+            format!("{}({}) is a procedure", f.name, self.call_types(fc, scope)?),
+        )
+        .with_hint("To call a procedure, use CALL.")
+        .at(pos(fc.location)))
+    }
+
+    /// The argument types of a call as PostgreSQL's messages print them (`name => type`
+    /// for a named one).
+    pub(crate) fn call_types(
+        &mut self,
+        fc: &protobuf::FuncCall,
+        scope: &Scope,
+    ) -> Result<String, SqlError> {
+        let (positional, named) = self.bind_positional_and_named(&fc.args, scope)?;
+        let mut parts: Vec<String> = positional.iter().map(|(_, t)| t.format_type()).collect();
+        parts.extend(
+            named
+                .iter()
+                .map(|(n, _, t)| format!("{n} => {}", t.format_type())),
+        );
+        Ok(parts.join(", "))
     }
 
     fn bind_default_text(&mut self, text: &str) -> Result<(Expr, DataType), SqlError> {
@@ -182,6 +358,7 @@ impl<'a> Binder<'a> {
             return Ok(None);
         };
         let f = r.func;
+        self.not_a_function(f, fc, scope)?;
         if f.retset {
             let call = self.user_srf_call(f, r.args);
             let ty = f.result_type();
@@ -217,13 +394,191 @@ impl<'a> Binder<'a> {
     }
 }
 
+/// A bound statement of a body.
+pub(crate) enum BodyStmt {
+    /// A query.
+    Query(Box<Plan>),
+    /// INSERT.
+    Insert(Arc<BoundInsert>),
+    /// UPDATE.
+    Update(Arc<BoundUpdate>),
+    /// DELETE.
+    Delete(Arc<BoundDelete>),
+    /// CALL of a procedure without output parameters: its OID and input arguments.
+    Call(u32, Vec<Expr>),
+    /// A statement with WITH queries computed first.
+    With(Box<WithStmt>),
+}
+
+/// A statement whose WITH queries are computed before its main part, as the session runs a
+/// statement with data-modifying WITH queries (`engine::run_with`): every part reads the
+/// statement's start, each data-modifying query runs once, one nothing reads runs after
+/// the main part.
+#[derive(Debug)]
+pub(crate) struct WithStmt {
+    /// The WITH queries read by later parts: their ids and statements, in order.
+    pub ctes: Vec<(usize, BodyStmt)>,
+    /// The main part.
+    pub main: BodyStmt,
+    /// Data-modifying WITH queries nothing reads.
+    pub after: Vec<BodyStmt>,
+}
+
+impl BodyStmt {
+    /// The command name of a data-modifying statement.
+    pub(crate) fn modifies(&self) -> Option<&'static str> {
+        match self {
+            BodyStmt::Query(_) => None,
+            BodyStmt::Insert(_) => Some("INSERT"),
+            BodyStmt::Update(_) => Some("UPDATE"),
+            BodyStmt::Delete(_) => Some("DELETE"),
+            BodyStmt::Call(..) => Some("CALL"),
+            // PostgreSQL names the statement's own command.
+            BodyStmt::With(w) => w
+                .ctes
+                .iter()
+                .map(|(_, st)| st)
+                .chain(&w.after)
+                .chain(std::iter::once(&w.main))
+                .find_map(BodyStmt::modifies)
+                .map(|_| w.main.modifies().unwrap_or("SELECT")),
+        }
+    }
+}
+
+impl std::fmt::Debug for BodyStmt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyStmt::Query(p) => f.debug_tuple("Query").field(p).finish(),
+            BodyStmt::Insert(_) => f.write_str("Insert"),
+            BodyStmt::Update(_) => f.write_str("Update"),
+            BodyStmt::Delete(_) => f.write_str("Delete"),
+            BodyStmt::Call(oid, args) => f.debug_tuple("Call").field(oid).field(args).finish(),
+            BodyStmt::With(w) => f.debug_tuple("With").field(w).finish(),
+        }
+    }
+}
+
+/// A bound body: its statements, and the casts of the last one's rows to the result
+/// columns when it is INSERT / UPDATE / DELETE ... RETURNING (a query's casts are in its
+/// plan).
+#[derive(Debug)]
+pub(crate) struct BoundBody {
+    /// The statements, in order.
+    pub stmts: Vec<BodyStmt>,
+    /// Casts of the returned rows (`None`: taken as they are).
+    pub cast: Option<Vec<Expr>>,
+}
+
+/// Where a body's INSERT / UPDATE / DELETE statements are bound (the catalog, the
+/// function's parameters) and run (the calling statement's execution context).
+pub(crate) struct BodyHost<'h, 'c> {
+    catalog: Option<Arc<Catalog>>,
+    search_path: Vec<u32>,
+    types: TypeContext,
+    params: Option<(Vec<DataType>, FnParams)>,
+    source: Option<Arc<str>>,
+    cx: Option<&'h mut Cx<'c>>,
+}
+
+impl<'h, 'c> BodyHost<'h, 'c> {
+    /// A host that runs bound statements in `cx`.
+    pub(crate) fn running(cx: &'h mut Cx<'c>) -> Self {
+        BodyHost {
+            catalog: None,
+            search_path: Vec::new(),
+            types: cx.func.types,
+            params: None,
+            source: None,
+            cx: Some(cx),
+        }
+    }
+}
+
+impl DmlHost for BodyHost<'_, '_> {
+    fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError> {
+        self.catalog
+            .clone()
+            .ok_or_else(|| err("XX000", "no catalog to bind a function body with"))
+    }
+
+    fn binder<'b>(&'b self, catalog: &'b Catalog) -> Binder<'b> {
+        let mut b = Binder::new(catalog, self.search_path.clone(), self.types);
+        if let Some((types, params)) = &self.params {
+            b.params = types.clone();
+            b.fn_params = Some(params.clone());
+        }
+        b.source = self.source.clone();
+        b
+    }
+
+    fn binder_env<'b>(&'b self, catalog: &'b Catalog, env: Option<&WithEnv>) -> Binder<'b> {
+        let mut b = self.binder(catalog);
+        for c in env.iter().flat_map(|e| &e.ctes) {
+            b.add_external_cte(&c.name, c.id, c.names.clone(), c.types.clone(), c.returning);
+        }
+        b
+    }
+
+    fn type_context(&self) -> TypeContext {
+        self.types
+    }
+
+    fn check_writable(&self) -> Result<(), SqlError> {
+        Ok(())
+    }
+
+    fn bound<T: Cacheable>(
+        &mut self,
+        _text: &str,
+        bind: impl FnOnce(&mut Self, &Arc<Catalog>) -> Result<T, SqlError>,
+    ) -> Result<(Arc<Catalog>, Arc<T>), SqlError> {
+        let c = self.load_catalog()?;
+        let b = bind(self, &c)?;
+        Ok((c, Arc::new(b)))
+    }
+
+    fn with_cx_env<R>(
+        &mut self,
+        _catalog: &Catalog,
+        _params: &[Value],
+        _env: Option<&WithEnv>,
+        f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError> {
+        match self.cx.as_deref_mut() {
+            Some(cx) => f(cx),
+            None => Err(err("XX000", "no execution context for a function body")),
+        }
+    }
+
+    fn movable_params(&mut self) -> Option<&mut [Value]> {
+        // The arguments are the body's, read by each call.
+        None
+    }
+}
+
+/// The parameters a body's statements see: the input parameters, as `$n` and by name.
+fn fn_params(f: &SqlFunction) -> (Vec<DataType>, FnParams) {
+    (
+        f.arg_types(),
+        FnParams {
+            func: f.name.clone(),
+            params: f
+                .args
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect(),
+        },
+    )
+}
+
 /// Binds every statement of a body (the last one's output cast to the declared result).
-pub fn bind_body(
+pub(crate) fn bind_body(
     cat: &Catalog,
     search_path: &[u32],
     types: &TypeContext,
     f: &SqlFunction,
-) -> Result<Vec<Plan>, SqlError> {
+) -> Result<BoundBody, SqlError> {
     // An `AS` string is parsed whole, so that error positions count from its start.
     let texts: Vec<&str> = if f.src.is_empty() {
         f.body.iter().map(String::as_str).collect()
@@ -239,19 +594,35 @@ pub fn bind_body(
             }
         }
     }
-    let mut plans = Vec::new();
+    let mut host = BodyHost {
+        catalog: None,
+        search_path: search_path.to_vec(),
+        types: *types,
+        params: Some(fn_params(f)),
+        source: None,
+        cx: None,
+    };
+    let mut stmts = Vec::new();
+    let mut cast = None;
     let n = nodes.len();
     for (i, (node, text)) in nodes.iter().enumerate() {
         let last = i + 1 == n;
-        let (plan, out) = bind_statement(cat, search_path, types, f, node, text)?;
-        let plan = if last && !f.void {
-            check_result(f, plan, &out)?
-        } else {
-            plan
+        host.source = Some(Arc::from(*text));
+        let (st, out) = bind_statement(cat, &mut host, node)?;
+        let st = match st {
+            BodyStmt::Query(plan) if last && !f.void => match result_casts(f, &out)? {
+                Some(exprs) => BodyStmt::Query(Box::new(Plan::Project { input: plan, exprs })),
+                None => BodyStmt::Query(plan),
+            },
+            st if last && !f.void => {
+                cast = result_casts(f, &out)?;
+                st
+            }
+            st => st,
         };
-        plans.push(plan);
+        stmts.push(st);
     }
-    if plans.is_empty() && !f.void {
+    if stmts.is_empty() && !f.void {
         return Err(err(
             "42P13",
             format!(
@@ -263,7 +634,7 @@ pub fn bind_body(
             "Function's final statement must be SELECT or INSERT/UPDATE/DELETE RETURNING.",
         ));
     }
-    Ok(plans)
+    Ok(BoundBody { stmts, cast })
 }
 
 /// Checks a body when the function is created.
@@ -284,49 +655,70 @@ fn mismatch(f: &SqlFunction) -> SqlError {
         "42P13",
         format!(
             "return type mismatch in function declared to return {}",
-            if f.table_cols.len() > 1 {
-                "record".to_string()
-            } else {
-                f.ret.format_type()
-            }
+            f.result_type().format_type()
         ),
     )
 }
 
+/// Whether a WITH clause holds a data-modifying query.
+fn with_modifies(w: Option<&protobuf::WithClause>) -> bool {
+    w.is_some_and(|w| {
+        w.ctes.iter().any(|c| {
+            matches!(c.node.as_ref(), Some(Node::CommonTableExpr(cte))
+                if !matches!(cte.ctequery.as_deref().and_then(|q| q.node.as_ref()),
+                    Some(Node::SelectStmt(_))))
+        })
+    })
+}
+
+/// Binds one statement of a body: the statement and its output types (none for INSERT /
+/// UPDATE / DELETE without RETURNING).
 fn bind_statement(
     cat: &Catalog,
-    search_path: &[u32],
-    types: &TypeContext,
-    f: &SqlFunction,
+    host: &mut BodyHost<'_, '_>,
     node: &Node,
-    text: &str,
-) -> Result<(Plan, Option<Vec<DataType>>), SqlError> {
+) -> Result<(BodyStmt, Option<Vec<DataType>>), SqlError> {
+    let with = match node {
+        Node::SelectStmt(s) if with_modifies(s.with_clause.as_ref()) => s.with_clause.as_ref(),
+        Node::InsertStmt(s) => s.with_clause.as_ref(),
+        Node::UpdateStmt(s) => s.with_clause.as_ref(),
+        Node::DeleteStmt(s) => s.with_clause.as_ref(),
+        _ => None,
+    };
+    if let Some(with) = with {
+        if host.catalog.is_none() {
+            host.catalog = Some(Arc::new(cat.clone()));
+        }
+        return bind_with(cat, host, with, node);
+    }
+    if !matches!(node, Node::SelectStmt(_)) && host.catalog.is_none() {
+        host.catalog = Some(Arc::new(cat.clone()));
+    }
     match node {
         Node::SelectStmt(_) => {
-            let mut b = Binder::new(cat, search_path.to_vec(), *types);
-            b.params = f.arg_types();
-            b.fn_params = Some(FnParams {
-                func: f.name.clone(),
-                params: f
-                    .args
-                    .iter()
-                    .map(|a| (a.name.clone(), a.ty.clone()))
-                    .collect(),
-            });
-            b.source = Some(std::sync::Arc::from(text));
-            let q = b.bind_query(&protobuf::Node {
+            let q = host.binder(cat).bind_query(&protobuf::Node {
                 node: Some(node.clone()),
             })?;
             let q = crate::optimizer::optimize_query(q, cat);
-            Ok((q.plan, Some(q.types)))
+            Ok((BodyStmt::Query(Box::new(q.plan)), Some(q.types)))
         }
-        Node::InsertStmt(_) | Node::UpdateStmt(_) | Node::DeleteStmt(_) => Err(err(
-            "0A000",
-            format!(
-                "feature not supported: {} in a SQL function body",
-                crate::describe::statement_name(node)
-            ),
-        )),
+        Node::InsertStmt(_) | Node::UpdateStmt(_) | Node::DeleteStmt(_) => {
+            let (st, out) = bind_modifying(host, node, None)?;
+            Ok((st, out.map(|(_, t)| t)))
+        }
+        Node::CallStmt(c) => {
+            let Some(fc) = c.funccall.as_deref() else {
+                return Err(err("42601", "CALL without a procedure"));
+            };
+            let (p, args) = host.binder(cat).bind_procedure_call(fc)?;
+            if !p.out_params.is_empty() {
+                return Err(err(
+                    "0A000",
+                    "calling procedures with output arguments is not supported in SQL functions",
+                ));
+            }
+            Ok((BodyStmt::Call(p.oid, args), None))
+        }
         other => Err(err(
             "0A000",
             format!(
@@ -337,12 +729,182 @@ fn bind_statement(
     }
 }
 
-/// The last statement's plan with its output cast to the declared result columns.
-fn check_result(
+/// The output names and types of a bound INSERT / UPDATE / DELETE: its RETURNING list.
+type Returned = Option<(Vec<String>, Vec<DataType>)>;
+
+fn returned(r: &Option<(Vec<String>, Vec<DataType>, Vec<Expr>)>) -> Returned {
+    r.as_ref().map(|(n, t, _)| (n.clone(), t.clone()))
+}
+
+/// Binds an INSERT / UPDATE / DELETE with the computed WITH queries of `env`.
+fn bind_modifying(
+    host: &mut BodyHost<'_, '_>,
+    node: &Node,
+    env: Option<&WithEnv>,
+) -> Result<(BodyStmt, Returned), SqlError> {
+    let nested = match node {
+        Node::InsertStmt(s) => s.with_clause.is_some(),
+        Node::UpdateStmt(s) => s.with_clause.is_some(),
+        Node::DeleteStmt(s) => s.with_clause.is_some(),
+        _ => false,
+    };
+    if nested {
+        return Err(err(
+            "0A000",
+            "feature not supported: WITH on a data-modifying WITH query in a SQL function body",
+        ));
+    }
+    match node {
+        Node::InsertStmt(s) => {
+            let b = host.bind_insert(s, env)?;
+            let out = returned(&b.returning);
+            Ok((BodyStmt::Insert(Arc::new(b)), out))
+        }
+        Node::UpdateStmt(s) => {
+            let b = host.bind_update(s, env)?;
+            let out = returned(&b.returning);
+            Ok((BodyStmt::Update(Arc::new(b)), out))
+        }
+        Node::DeleteStmt(s) => {
+            let b = host.bind_delete(s, env)?;
+            let out = returned(&b.returning);
+            Ok((BodyStmt::Delete(Arc::new(b)), out))
+        }
+        other => Err(SqlError::Unsupported(crate::describe::statement_name(
+            other,
+        ))),
+    }
+}
+
+/// Binds a statement with WITH queries computed first (see [`WithStmt`]): each WITH query
+/// is bound with the ones before it, the main part with all that are read.
+fn bind_with(
+    cat: &Catalog,
+    host: &mut BodyHost<'_, '_>,
+    with: &protobuf::WithClause,
+    node: &Node,
+) -> Result<(BodyStmt, Option<Vec<DataType>>), SqlError> {
+    let mut main = node.clone();
+    match &mut main {
+        Node::SelectStmt(s) => s.with_clause = None,
+        Node::InsertStmt(s) => s.with_clause = None,
+        Node::UpdateStmt(s) => s.with_clause = None,
+        Node::DeleteStmt(s) => s.with_clause = None,
+        _ => {}
+    }
+    let main_text = format!("{main:?}");
+    let items: Vec<&protobuf::CommonTableExpr> = with
+        .ctes
+        .iter()
+        .filter_map(|c| match c.node.as_ref() {
+            Some(Node::CommonTableExpr(cte)) => Some(&**cte),
+            _ => None,
+        })
+        .collect();
+    let mut env = WithEnv::default();
+    let mut ctes = Vec::new();
+    let mut after = Vec::new();
+    for (k, cte) in items.iter().enumerate() {
+        if items[..k].iter().any(|o| o.ctename == cte.ctename) {
+            return Err(err(
+                "42712",
+                format!(
+                    "WITH query name \"{}\" specified more than once",
+                    cte.ctename
+                ),
+            )
+            .at(pos(cte.location)));
+        }
+        let Some(q) = cte.ctequery.as_deref().and_then(|q| q.node.as_ref()) else {
+            continue;
+        };
+        let id = WITH_ENV_IDS + env.ctes.len();
+        let (st, out, returning) = match q {
+            Node::SelectStmt(_) => {
+                let sel = cte_reader(cte, with.recursive);
+                let b = host.binder_env(cat, Some(&env)).bind_select(&sel)?;
+                let b = crate::optimizer::optimize_query(b, cat);
+                let types = b.types.into_iter().map(text_for_unknown).collect();
+                (
+                    BodyStmt::Query(Box::new(b.plan)),
+                    Some((b.names, types)),
+                    true,
+                )
+            }
+            other => {
+                let (st, out) = bind_modifying(host, other, Some(&env))?;
+                let returning = out.is_some();
+                (st, out, returning)
+            }
+        };
+        let (mut cols, types) = out.unwrap_or_default();
+        let alias = names(&cte.aliascolnames);
+        if alias.len() > cols.len() && returning {
+            return Err(err(
+                "42P10",
+                format!(
+                    "WITH query \"{}\" has {} columns available but {} columns specified",
+                    cte.ctename,
+                    cols.len(),
+                    alias.len()
+                ),
+            )
+            .at(pos(cte.location)));
+        }
+        for (c, a) in cols.iter_mut().zip(&alias) {
+            *c = a.clone();
+        }
+        // A data-modifying query nothing reads runs after the main part.
+        let needle = format!("relname: {:?}", cte.ctename);
+        let read = main_text.contains(&needle)
+            || items[k + 1..]
+                .iter()
+                .any(|o| format!("{o:?}").contains(&needle));
+        if st.modifies().is_some() && !read {
+            after.push(st);
+            continue;
+        }
+        env.ctes.push(WithCte {
+            name: cte.ctename.clone(),
+            id,
+            names: cols,
+            types,
+            rows: Arc::new(Vec::new()),
+            returning,
+        });
+        ctes.push((id, st));
+    }
+    let (main, out) = match &main {
+        Node::SelectStmt(s) => {
+            let q = host.binder_env(cat, Some(&env)).bind_select(s)?;
+            let q = crate::optimizer::optimize_query(q, cat);
+            (BodyStmt::Query(Box::new(q.plan)), Some(q.types))
+        }
+        other => {
+            let (st, out) = bind_modifying(host, other, Some(&env))?;
+            (st, out.map(|(_, t)| t))
+        }
+    };
+    Ok((
+        BodyStmt::With(Box::new(WithStmt { ctes, main, after })),
+        out,
+    ))
+}
+
+fn text_for_unknown(t: DataType) -> DataType {
+    if t == DataType::Unknown {
+        DataType::Text
+    } else {
+        t
+    }
+}
+
+/// The casts of the last statement's output to the declared result columns (`None`: it
+/// has them already).
+fn result_casts(
     f: &SqlFunction,
-    plan: Plan,
     out: &Option<Vec<DataType>>,
-) -> Result<Plan, SqlError> {
+) -> Result<Option<Vec<Expr>>, SqlError> {
     let Some(out) = out else {
         return Err(mismatch(f).with_detail(
             "Function's final statement must be SELECT or INSERT/UPDATE/DELETE RETURNING.",
@@ -361,6 +923,12 @@ fn check_result(
     let mut exprs = Vec::new();
     for (i, (t, (_, w))) in out.iter().zip(&want).enumerate() {
         if !returnable(t, w) {
+            // An untyped literal is text there.
+            let t = if *t == DataType::Unknown {
+                &DataType::Text
+            } else {
+                t
+            };
             return Err(if f.composite() {
                 mismatch(f).with_detail(format!(
                     "Final statement returns {} instead of {} at column {}.",
@@ -390,10 +958,7 @@ fn check_result(
         });
     }
     if exprs.iter().enumerate().all(|(i, e)| *e == Expr::Column(i)) {
-        return Ok(plan);
+        return Ok(None);
     }
-    Ok(Plan::Project {
-        input: Box::new(plan),
-        exprs,
-    })
+    Ok(Some(exprs))
 }

@@ -1009,10 +1009,10 @@ pub fn bind(
             entries.extend(ctx.cat.functions.values().map(|f| {
                 let s = match name {
                     "pg_get_function_result" => crate::sqlfunc::result_text(f),
-                    "pg_get_function_arguments" => crate::sqlfunc::arguments_text(f, true),
-                    _ => crate::sqlfunc::arguments_text(f, false),
+                    "pg_get_function_arguments" => Some(crate::sqlfunc::arguments_text(f, true)),
+                    _ => Some(crate::sqlfunc::arguments_text(f, false)),
                 };
-                (i64::from(f.oid), text(&s))
+                (i64::from(f.oid), s.map_or(Value::Null, |s| text(&s)))
             }));
             let e2 = entries.clone();
             (

@@ -1860,24 +1860,24 @@ fn pg_proc_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     let user = ctx.cat.functions.values().map(|f| {
         let text_arr =
             |v: Vec<String>| Value::array(DataType::Text, v.into_iter().map(Value::Text).collect());
-        let mut argnames: Vec<String> = f.args.iter().map(|a| a.name.clone()).collect();
-        argnames.extend(f.table_cols.iter().map(|c| c.name.clone()));
+        let params: Vec<&crate::sqlfunc::FuncArg> =
+            f.declared().iter().chain(&f.table_cols).collect();
+        let argnames: Vec<String> = params.iter().map(|a| a.name.clone()).collect();
         let named = argnames.iter().any(|n| !n.is_empty());
-        let ret_oid = if f.void {
-            2278
-        } else if f.table_cols.len() > 1 {
-            2249
-        } else {
-            f.ret.oid()
-        };
-        let (all, modes) = if f.table_cols.is_empty() {
+        let ret_oid = if f.void { 2278 } else { f.result_type().oid() };
+        let (all, modes) = if params.iter().all(|a| a.mode == 'i') {
             (null(), null())
         } else {
-            let mut all: Vec<u32> = f.args.iter().map(|a| a.ty.oid()).collect();
-            all.extend(f.table_cols.iter().map(|c| c.ty.oid()));
-            let mut modes: Vec<String> = f.args.iter().map(|_| "i".to_string()).collect();
-            modes.extend(f.table_cols.iter().map(|_| "t".to_string()));
+            let all: Vec<u32> = params.iter().map(|a| a.ty.oid()).collect();
+            let modes: Vec<String> = params.iter().map(|a| a.mode.to_string()).collect();
             (oidarr(all), text_arr(modes))
+        };
+        let variadic = match f.args.last() {
+            Some(a) if a.mode == 'v' => match &a.ty {
+                DataType::Array(e) => e.oid(),
+                _ => 0,
+            },
+            _ => 0,
         };
         let defaults = f.args.iter().filter(|a| a.default.is_some()).count();
         vec![
@@ -1888,9 +1888,9 @@ fn pg_proc_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             oid(14),
             Value::Float4(100.0),
             Value::Float4(if f.retset { 1000.0 } else { 0.0 }),
-            oid(0),
+            oid(variadic),
             proc("-"),
-            ch('f'),
+            ch(if f.procedure { 'p' } else { 'f' }),
             bool_(false),
             bool_(false),
             bool_(f.strict),
