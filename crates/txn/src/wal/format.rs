@@ -123,6 +123,15 @@ pub(crate) fn align_up(n: u64) -> u64 {
 /// Appends a frame (header, payload, zero padding) to `out`.
 pub(crate) fn encode_frame(out: &mut Vec<u8>, lsn: Lsn, durable_lsn: Lsn, payload: &[u8]) {
     let start = out.len();
+    out.extend_from_slice(&frame_header(lsn, durable_lsn, payload));
+    out.extend_from_slice(payload);
+    let padded = start + frame_len(payload.len()) as usize;
+    out.resize(padded, 0);
+}
+
+/// The header of the frame holding `payload` (written before it; zero padding follows up to
+/// [`frame_len`]).
+pub(crate) fn frame_header(lsn: Lsn, durable_lsn: Lsn, payload: &[u8]) -> [u8; FRAME_HEADER_LEN] {
     let mut h = [0u8; FRAME_HEADER_LEN];
     h[0..4].copy_from_slice(&FRAME_MAGIC.to_le_bytes());
     // Payload lengths are checked against the maximum record size (< 4 GiB) before encoding.
@@ -134,10 +143,7 @@ pub(crate) fn encode_frame(out: &mut Vec<u8>, lsn: Lsn, durable_lsn: Lsn, payloa
     hasher.update(&h[0..28]);
     hasher.update(payload);
     h[28..32].copy_from_slice(&hasher.finalize().to_le_bytes());
-    out.extend_from_slice(&h);
-    out.extend_from_slice(payload);
-    let padded = start + frame_len(payload.len()) as usize;
-    out.resize(padded, 0);
+    h
 }
 
 /// A frame that passed every check.

@@ -16,7 +16,8 @@
 //!   into preallocated, already-allocated space, so `fdatasync` flushes data only, and the zeros
 //!   after the last record mark the end of the log.
 //! - A record never straddles segments. A record too large for a standard segment gets a segment
-//!   of its own, sized to fit.
+//!   of its own, sized to fit; when it is the only record of its append, the segment is created
+//!   holding it (header and record written, fsynced, renamed) instead of zeros first.
 //! - Every frame carries `durable_lsn`, the highest LSN known to be fsynced when the frame was
 //!   written. This is what lets recovery tell a torn tail (cut it) from a damaged middle (refuse
 //!   to open): a bad record followed by any valid frame whose `durable_lsn` reaches it had been
@@ -203,11 +204,42 @@ fn create_segment(
     first_lsn: Lsn,
     size: u64,
 ) -> Result<Box<dyn IoFile>, CreateError> {
+    create_segment_with(io, dir, first_lsn, size, &[])
+}
+
+/// [`create_segment`] with `frames` (pieces written one after another) after the header in
+/// place of zeros (a segment of its own for one large record: its bytes are written once, not
+/// zeros first, and not copied into a frame buffer).
+fn create_segment_with(
+    io: &dyn Io,
+    dir: &Path,
+    first_lsn: Lsn,
+    size: u64,
+    frames: &[&[u8]],
+) -> Result<Box<dyn IoFile>, CreateError> {
     let name = format::segment_name(first_lsn);
     let tmp = dir.join(format::temp_name(first_lsn));
     let path = dir.join(&name);
     let fill = || -> io::Result<Box<dyn IoFile>> {
         let file = io.open(&tmp, OpenOptions::create_truncate())?;
+        if !frames.is_empty() {
+            file.write_at(0, &format::encode_segment_header(first_lsn))?;
+            let mut off = SEGMENT_HEADER_LEN as u64;
+            for piece in frames {
+                file.write_at(off, piece)?;
+                off += piece.len() as u64;
+            }
+            let end = off;
+            let zeros = vec![0u8; ((size.saturating_sub(end)) as usize).min(ZERO_CHUNK)];
+            while off < size {
+                let n = (size - off).min(zeros.len() as u64) as usize;
+                file.write_at(off, zeros.get(..n).unwrap_or_default())?;
+                off += n as u64;
+            }
+            file.sync_data()?;
+            io.rename(&tmp, &path)?;
+            return Ok(file);
+        }
         let mut chunk = vec![0u8; (size as usize).min(ZERO_CHUNK)];
         if let Some(h) = chunk.get_mut(..SEGMENT_HEADER_LEN) {
             h.copy_from_slice(&format::encode_segment_header(first_lsn));
@@ -418,6 +450,26 @@ impl Wal {
             if let Some(c) = chunks.last_mut() {
                 c.end = i + 1;
             }
+        }
+
+        // One record too large for a standard segment, with nothing before it in this call:
+        // its own segment is created holding it (written and fsynced once, rather than zeros
+        // first and the record after). Until the rename it is not part of the log; after it,
+        // it holds the next record, complete.
+        if let ([p], [first_chunk, second]) = (payloads, chunks.as_slice())
+            && first_chunk.start == first_chunk.end
+            && let Some((first, size)) = second.new_segment
+            && size > self.opts.segment_size
+        {
+            let header = format::frame_header(first, self.durable_lsn, p);
+            let file = match create_segment_with(&*self.io, &self.dir, first, size, &[&header, p]) {
+                Ok(file) => file,
+                Err(e) => return Err(self.undo_created(Vec::new(), e)),
+            };
+            self.rotate(first, size, file);
+            self.write_offset = size;
+            self.next_lsn += 1;
+            return Ok(self.next_lsn - 1);
         }
 
         let mut created: Vec<(Lsn, u64, Box<dyn IoFile>)> = Vec::new();
@@ -668,7 +720,7 @@ impl Wal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use basalt_storage::io::SimIo;
+    use basalt_storage::io::{CrashMode, SimIo};
 
     fn open(io: &Arc<SimIo>, segment_size: u64) -> (Wal, RecoveryReport) {
         let opts = WalOptions {
@@ -766,6 +818,42 @@ mod tests {
         ));
         assert!(!wal.is_poisoned());
         assert_eq!(wal.next_lsn(), 4);
+    }
+
+    #[test]
+    fn a_lone_oversized_record_is_written_once_into_its_segment() {
+        let io = Arc::new(SimIo::new());
+        let (mut wal, _) = open(&io, 512);
+        assert_eq!(wal.append(&[b"small"]).unwrap(), 1);
+        wal.sync().unwrap();
+        let before = io.files();
+        let big: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+        assert_eq!(wal.append(&[&big]).unwrap(), 2);
+        assert_eq!(wal.segment_count(), 2);
+        // The new segment is complete and durable before any sync: a crash keeps it.
+        let seg = io
+            .durable_files()
+            .into_iter()
+            .find(|(p, _)| !before.contains_key(p) && p.extension().is_some_and(|e| e == "wal"))
+            .map(|(_, bytes)| bytes)
+            .unwrap();
+        assert_eq!(
+            seg.len(),
+            SEGMENT_HEADER_LEN + frame_len(big.len()) as usize
+        );
+        assert!(seg.windows(big.len()).any(|w| w == big.as_slice()));
+        wal.sync().unwrap();
+        assert_eq!(wal.durable_lsn(), 2);
+        assert_eq!(wal.append(&[b"after"]).unwrap(), 3);
+        wal.sync().unwrap();
+        assert_eq!(all(&wal)[1], (2, big.clone()));
+        drop(wal);
+        io.crash(CrashMode::LoseUnsynced);
+        let (wal, report) = open(&io, 512);
+        assert_eq!(report.cut, None);
+        let got = all(&wal);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[1], (2, big));
     }
 
     #[test]
