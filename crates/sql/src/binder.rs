@@ -301,6 +301,9 @@ pub struct Binder<'a> {
     /// The FROM entries of each SELECT being bound (outermost first), visible from here or
     /// not: (name or alias, the relation's name when aliased).
     rtes: Vec<Vec<(String, Option<String>)>>,
+    /// Names given by `JOIN ... USING (...) AS alias`: they qualify join columns, not a
+    /// relation's, and PostgreSQL's column hints never suggest them.
+    using_aliases: Vec<String>,
     /// The aggregate collections of the queries enclosing the subquery being bound
     /// (innermost last): an aggregate over outer columns only belongs to the outer query.
     /// Each entry is the index in `levels` of that query's FROM scope.
@@ -673,6 +676,7 @@ impl<'a> Binder<'a> {
             recursive_term: false,
             pending_ctes: Vec::new(),
             rtes: Vec::new(),
+            using_aliases: Vec::new(),
             outer_aggs: Vec::new(),
             level_refs: Vec::new(),
             reg: None,
@@ -2708,10 +2712,24 @@ impl<'a> Binder<'a> {
             let width = scope.cols.len();
             let mut exprs: Vec<Expr> = merged_cols.iter().map(|m| m.2.clone()).collect();
             exprs.extend((0..width).map(Expr::Column));
+            // `USING (...) AS alias` (PostgreSQL 14+) names the merged columns only; the
+            // name must not repeat one of either side's.
+            let using_alias = j.join_using_alias.as_ref().map(|a| a.aliasname.clone());
+            if let Some(a) = &using_alias
+                && scope.cols.iter().any(|c| c.table.as_deref() == Some(a))
+            {
+                return Err(err(
+                    "42712",
+                    format!("table name \"{a}\" specified more than once"),
+                ));
+            }
+            if let Some(a) = &using_alias {
+                self.using_aliases.push(a.clone());
+            }
             let mut cols: Vec<ScopeCol> = merged_cols
                 .into_iter()
                 .map(|(name, ty, _)| ScopeCol {
-                    table: None,
+                    table: using_alias.clone(),
                     name,
                     ty,
                     hidden: false,
@@ -2726,8 +2744,10 @@ impl<'a> Binder<'a> {
             };
         }
         if let Some(alias) = &j.alias {
+            // The alias names the join's own columns; the sides' copies of USING columns
+            // are no longer reachable.
             for c in &mut scope.cols {
-                c.table = Some(alias.aliasname.clone());
+                c.table = (!c.hidden).then(|| alias.aliasname.clone());
             }
         }
         Ok((plan, scope))
@@ -3382,7 +3402,11 @@ impl<'a> Binder<'a> {
             if !known {
                 return Err(self.missing_from_entry(q).at(pos(location)));
             }
-            return Err(err("42703", format!("column {q}.{name} does not exist")).at(pos(location)));
+            let e = err("42703", format!("column {q}.{name} does not exist")).at(pos(location));
+            return Err(match self.closest_qualified(q, name, scope) {
+                Some(hint) => e.with_hint(hint),
+                None => e,
+            });
         }
         let e = err("42703", format!("column \"{name}\" does not exist")).at(pos(location));
         Err(match closest_column(name, scope) {
@@ -6165,6 +6189,56 @@ fn closest_column(name: &str, scope: &Scope) -> Option<String> {
 }
 
 impl Binder<'_> {
+    /// PostgreSQL's hint for a qualified column that does not exist (errorMissingColumn):
+    /// every relation column of this query and the enclosing ones is scored by the edits
+    /// from the qualifier to its table name (at most 4) plus those from the name to the
+    /// column's (no more than half the name's length); the one best, or two equally good,
+    /// below 4 are suggested, three or more equally good ones none.
+    fn closest_qualified(&self, q: &str, name: &str, scope: &Scope) -> Option<String> {
+        const MAX: usize = 4;
+        let mut distance = MAX;
+        let mut found: Vec<String> = Vec::new();
+        let scopes = std::iter::once(scope).chain(self.levels.iter().rev().map(|l| &l.0));
+        for s in scopes {
+            for c in &s.cols {
+                let Some(t) = c.table.as_deref() else {
+                    continue;
+                };
+                if c.name.is_empty() || self.using_aliases.iter().any(|a| a == t) {
+                    continue;
+                }
+                let penalty = levenshtein(q, t).min(MAX);
+                if penalty > distance {
+                    continue;
+                }
+                let d = levenshtein(name, &c.name);
+                if d > name.len() / 2 {
+                    continue;
+                }
+                let d = d + penalty;
+                if d < distance {
+                    distance = d;
+                    found = vec![format!("{t}.{}", c.name)];
+                } else if d == distance && !found.is_empty() {
+                    if found.len() == 2 {
+                        found.clear();
+                    } else {
+                        found.push(format!("{t}.{}", c.name));
+                    }
+                }
+            }
+        }
+        match found.as_slice() {
+            [one] => Some(format!(
+                "Perhaps you meant to reference the column \"{one}\"."
+            )),
+            [a, b] => Some(format!(
+                "Perhaps you meant to reference the column \"{a}\" or the column \"{b}\"."
+            )),
+            _ => None,
+        }
+    }
+
     /// The position of the opening parenthesis (the outermost of several) of a parenthesized
     /// subquery, found from its first located token in the query string.
     fn paren_before(&self, q: &protobuf::Node) -> Option<u32> {
