@@ -250,6 +250,7 @@ fn has_min_max(t: &DataType) -> bool {
         | DataType::Bpchar(_)
         | DataType::Date
         | DataType::Time(_)
+        | DataType::TimeTz(_)
         | DataType::Timestamp(_)
         | DataType::Timestamptz(_)
         | DataType::Interval

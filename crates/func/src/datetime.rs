@@ -73,6 +73,7 @@ pub(crate) mod overload {
             }
             DataType::Date
             | DataType::Time(_)
+            | DataType::TimeTz(_)
             | DataType::Timestamp(_)
             | DataType::Timestamptz(_) => Category::DateTime,
             DataType::Interval => Category::Timespan,
@@ -256,6 +257,8 @@ pub enum Source {
     Date,
     /// `time without time zone`.
     Time,
+    /// `time with time zone`.
+    TimeTz,
     /// `interval`.
     Interval,
 }
@@ -267,6 +270,7 @@ impl Source {
             Source::Timestamptz => "timestamp with time zone",
             Source::Date => "date",
             Source::Time => "time without time zone",
+            Source::TimeTz => "time with time zone",
             Source::Interval => "interval",
         }
     }
@@ -277,6 +281,7 @@ impl Source {
             Source::Timestamptz => DataType::Timestamptz(None),
             Source::Date => DataType::Date,
             Source::Time => DataType::Time(None),
+            Source::TimeTz => DataType::TimeTz(None),
             Source::Interval => DataType::Interval,
         }
     }
@@ -316,6 +321,8 @@ pub enum DateTimeFunc {
     LocalTimestamp,
     /// `localtime`.
     LocalTime,
+    /// `current_time` (`timetz`).
+    CurrentTime,
     /// `date_part(text, source)` → `float8`.
     DatePart(Source),
     /// `extract(field from source)` → `numeric`.
@@ -414,6 +421,12 @@ pub enum DateTimeFunc {
     TimeMinusInterval,
     /// `time - time` → `interval`.
     TimeMinusTime,
+    /// `timetz + interval`, `interval + timetz` (the interval second when false).
+    TimeTzPlusInterval(bool),
+    /// `timetz - interval`.
+    TimeTzMinusInterval,
+    /// `date + timetz`, `timetz + date` (the date first when true) → `timestamptz`.
+    DatePlusTimeTz(bool),
 }
 
 // ---------------------------------------------------------------------------------------
@@ -465,11 +478,12 @@ fn numeric() -> DataType {
     DataType::Numeric(None)
 }
 
-const SOURCES: [Source; 5] = [
+const SOURCES: [Source; 6] = [
     Source::Timestamp,
     Source::Timestamptz,
     Source::Date,
     Source::Time,
+    Source::TimeTz,
     Source::Interval,
 ];
 
@@ -494,6 +508,7 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         "current_date" => return nullary(F::CurrentDate, T::Date),
         "localtimestamp" => return nullary(F::LocalTimestamp, ts()),
         "localtime" => return nullary(F::LocalTime, time()),
+        "current_time" => return nullary(F::CurrentTime, T::TimeTz(None)),
         "date_part" => SOURCES
             .iter()
             .map(|&s| {
@@ -535,13 +550,23 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
                     true,
                 ));
                 c.push(cand(
-                    vec![zone, ts()],
+                    vec![zone.clone(), ts()],
                     tstz(),
                     F::Timezone {
                         source: Source::Timestamp,
                         interval,
                     },
                     true,
+                ));
+                // The offset of a zone name is the one in force now: volatile.
+                c.push(cand(
+                    vec![zone, T::TimeTz(None)],
+                    T::TimeTz(None),
+                    F::Timezone {
+                        source: Source::TimeTz,
+                        interval,
+                    },
+                    interval,
                 ));
             }
             c
@@ -706,6 +731,30 @@ pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> 
             ),
             cand(vec![time(), T::Interval], time(), F::TimePlusInterval, true),
             cand(vec![T::Interval, time()], time(), F::IntervalPlusTime, true),
+            cand(
+                vec![T::TimeTz(None), T::Interval],
+                T::TimeTz(None),
+                F::TimeTzPlusInterval(false),
+                true,
+            ),
+            cand(
+                vec![T::Interval, T::TimeTz(None)],
+                T::TimeTz(None),
+                F::TimeTzPlusInterval(true),
+                true,
+            ),
+            cand(
+                vec![T::Date, T::TimeTz(None)],
+                tstz(),
+                F::DatePlusTimeTz(true),
+                true,
+            ),
+            cand(
+                vec![T::TimeTz(None), T::Date],
+                tstz(),
+                F::DatePlusTimeTz(false),
+                true,
+            ),
         ],
         "-" => vec![
             cand(vec![T::Date, T::Int4], T::Date, F::DateMinusInt, true),
@@ -733,6 +782,12 @@ pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> 
                 true,
             ),
             cand(vec![time(), time()], T::Interval, F::TimeMinusTime, true),
+            cand(
+                vec![T::TimeTz(None), T::Interval],
+                T::TimeTz(None),
+                F::TimeTzMinusInterval,
+                true,
+            ),
         ],
         "*" => vec![
             cand(
@@ -859,6 +914,10 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
         }
         F::LocalTimestamp => Value::Timestamp(to_local(ctx.transaction_start, &tz)),
         F::LocalTime => Value::Time(to_local(ctx.transaction_start, &tz).rem_euclid(USECS_PER_DAY)),
+        F::CurrentTime => Value::TimeTz(
+            to_local(ctx.transaction_start, &tz).rem_euclid(USECS_PER_DAY),
+            tz.offset_secs(ctx.transaction_start),
+        ),
         F::DatePart(s) | F::Extract(s) => {
             let unit = arg_text(args, 0)?;
             let want_numeric = matches!(f, F::Extract(_));
@@ -876,6 +935,7 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
                     timestamp_part(unit, date_to_ts(*d)?, None, Source::Timestamp)?
                 }
                 (Source::Time, Some(Value::Time(t))) => time_part(unit, *t)?,
+                (Source::TimeTz, Some(Value::TimeTz(t, east))) => timetz_part(unit, *t, *east)?,
                 (Source::Interval, Some(Value::Interval(iv))) => interval_part(unit, iv)?,
                 _ => return Err(bad_args()),
             };
@@ -943,6 +1003,16 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
             match (source, args.get(1)) {
                 (Source::Timestamptz, Some(Value::Timestamptz(v))) => {
                     Value::Timestamp(to_local(*v, &zone))
+                }
+                // `timetz_zone`: the same instant of the day at the zone's offset (a zone
+                // name's offset now); 24:00:00 wraps to 00:00:00.
+                (Source::TimeTz, Some(Value::TimeTz(t, east))) => {
+                    let to = match zone {
+                        TimeZone::Named(_) => zone.offset_secs(ctx.transaction_start),
+                        _ => zone.offset_secs(0),
+                    };
+                    let shifted = t + i64::from(to - east) * USECS_PER_SEC;
+                    Value::TimeTz(shifted.rem_euclid(USECS_PER_DAY), to)
                 }
                 (Source::Timestamp, Some(Value::Timestamp(v))) => {
                     Value::Timestamptz(from_local(*v, &zone)?)
@@ -1220,6 +1290,31 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
                 iv.micros.checked_neg().ok_or_else(interval_out_of_range)?,
             ))
         }
+        F::TimeTzPlusInterval(_) | F::TimeTzMinusInterval => {
+            let (tt, iv) = match (f, args.first(), args.get(1)) {
+                (F::TimeTzPlusInterval(true), Some(Value::Interval(iv)), Some(t)) => (t, iv),
+                (_, Some(t), Some(Value::Interval(iv))) => (t, iv),
+                _ => return Err(bad_args()),
+            };
+            let Value::TimeTz(t, east) = tt else {
+                return Err(bad_args());
+            };
+            Value::TimeTz(
+                time_plus_interval(*t, iv, f == F::TimeTzMinusInterval),
+                *east,
+            )
+        }
+        F::DatePlusTimeTz(date_first) => {
+            let (d, tt) = if date_first {
+                (args.first(), args.get(1))
+            } else {
+                (args.get(1), args.first())
+            };
+            let (Some(Value::Date(d)), Some(Value::TimeTz(t, east))) = (d, tt) else {
+                return Err(bad_args());
+            };
+            Value::Timestamptz(date_plus_timetz(*d, *t, *east)?)
+        }
         F::TimePlusInterval => Value::Time(time_plus_interval(
             arg_ts(args, 0)?,
             &arg_interval(args, 1)?,
@@ -1471,6 +1566,27 @@ fn date_plus_time(d: i32, t: i64) -> TypeResult<i64> {
     let v = base.checked_add(t).ok_or_else(ts_out_of_range)?;
     if !(MIN_TIMESTAMP..END_TIMESTAMP).contains(&v) {
         return Err(ts_out_of_range());
+    }
+    Ok(v)
+}
+
+/// `datetimetz_timestamptz`: the date at that time of day in that zone.
+fn date_plus_timetz(d: i32, t: i64, east: i32) -> TypeResult<i64> {
+    match d {
+        DATE_NEG_INFINITY => return Ok(TIMESTAMP_NEG_INFINITY),
+        DATE_INFINITY => return Ok(TIMESTAMP_INFINITY),
+        _ => {}
+    }
+    let out = || {
+        TypeError::new(
+            codes::DATETIME_FIELD_OVERFLOW,
+            "date out of range for timestamp",
+        )
+    };
+    let v = i64::from(d) * USECS_PER_DAY + t - i64::from(east) * USECS_PER_SEC;
+    if i64::from(d) >= END_TIMESTAMP / USECS_PER_DAY || !(MIN_TIMESTAMP..END_TIMESTAMP).contains(&v)
+    {
+        return Err(out());
     }
     Ok(v)
 }
@@ -2231,6 +2347,27 @@ fn time_part(units: &str, t: i64) -> TypeResult<Part> {
         Unit::Minute => Part::int(min),
         Unit::Hour => Part::int(hour),
         Unit::Epoch => Part::scaled(t, 6, t as f64 / 1_000_000.0),
+        _ => return Err(unsupported(&lower, s)),
+    })
+}
+
+/// `extract` / `date_part` of a `timetz` (`timetz_part_common`): the time's fields, the
+/// zone's (`timezone` is seconds east), and `epoch` counts from midnight UTC.
+fn timetz_part(units: &str, t: i64, east: i32) -> TypeResult<Part> {
+    let s = Source::TimeTz;
+    let (u, lower) = lookup_unit(units, s)?;
+    let east = i64::from(east);
+    Ok(match u {
+        Unit::Tz => Part::int(east),
+        Unit::TzHour => Part::int(east / 3600),
+        Unit::TzMinute => Part::int(east / 60 % 60),
+        Unit::Epoch => {
+            let v = t - east * USECS_PER_SEC;
+            Part::scaled(v, 6, t as f64 / 1_000_000.0 - east as f64)
+        }
+        Unit::Micro | Unit::Milli | Unit::Second | Unit::Minute | Unit::Hour => {
+            return time_part(units, t);
+        }
         _ => return Err(unsupported(&lower, s)),
     })
 }

@@ -178,9 +178,11 @@ pub(crate) fn category(t: &DataType) -> char {
         | DataType::Reg(_) => 'N',
         DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Name => 'S',
         DataType::Char => 'Z',
-        DataType::Date | DataType::Time(_) | DataType::Timestamp(_) | DataType::Timestamptz(_) => {
-            'D'
-        }
+        DataType::Date
+        | DataType::Time(_)
+        | DataType::TimeTz(_)
+        | DataType::Timestamp(_)
+        | DataType::Timestamptz(_) => 'D',
         DataType::Interval => 'T',
         DataType::Array(_) | DataType::Int2Vector | DataType::OidVector => 'A',
         DataType::Bytea

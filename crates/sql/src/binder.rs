@@ -604,6 +604,15 @@ pub fn common_type_at(
             }
             continue;
         }
+        // time converts implicitly to timetz, not back.
+        match (&best, *t) {
+            (DataType::Time(_), DataType::TimeTz(_)) => {
+                best = (*t).clone();
+                continue;
+            }
+            (DataType::TimeTz(_), DataType::Time(_)) => continue,
+            _ => {}
+        }
         if let (Some(a), Some(b)) = (time_rank(&best), time_rank(t)) {
             if b > a {
                 best = (*t).clone();
@@ -3758,6 +3767,7 @@ impl<'a> Binder<'a> {
                 let to = match &r.ret {
                     _ if f.typmod < 0 => None,
                     DataType::Time(_) => Some(DataType::Time(Some(p))),
+                    DataType::TimeTz(_) => Some(DataType::TimeTz(Some(p))),
                     DataType::Timestamp(_) => Some(DataType::Timestamp(Some(p))),
                     DataType::Timestamptz(_) => Some(DataType::Timestamptz(Some(p))),
                     _ => None,
@@ -6043,7 +6053,10 @@ fn check_frame(over: &protobuf::WindowDef, order_types: &[DataType]) -> Result<(
         let t = &order_types[0];
         let ok = num_rank(t).is_some()
             || time_rank(t).is_some()
-            || matches!(t, DataType::Interval | DataType::Time(_));
+            || matches!(
+                t,
+                DataType::Interval | DataType::Time(_) | DataType::TimeTz(_)
+            );
         if !ok {
             let at = over
                 .start_offset

@@ -1695,7 +1695,16 @@ fn frame_bounds(
             };
             let sub = preceding != key.desc;
             let base = range_widen(&v, wide.as_ref(), types)?;
-            let bound = if matches!(off, Value::Interval(_)) && !matches!(v, Value::Interval(_)) {
+            let bound = if let (Value::TimeTz(t, z), Value::Interval(iv)) = (&v, &off) {
+                // in_range_timetz_interval: the interval's time part, without wrapping
+                // around midnight.
+                let t = if sub {
+                    t.saturating_sub(iv.micros)
+                } else {
+                    t.saturating_add(iv.micros)
+                };
+                Value::TimeTz(t, *z)
+            } else if matches!(off, Value::Interval(_)) && !matches!(v, Value::Interval(_)) {
                 let lt = base.data_type().unwrap_or(DataType::Interval);
                 let Some(r) = basalt_func::resolve_operator(
                     if sub { "-" } else { "+" },

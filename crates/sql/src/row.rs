@@ -106,6 +106,8 @@ const T_CHAR: u8 = 25;
 const T_VECTOR: u8 = 26;
 /// An enum value: type OID, sort order, label.
 const T_ENUM: u8 = 27;
+/// `timetz`: the time (i64) and the offset east of UTC (i32), little-endian.
+const T_TIMETZ: u8 = 28;
 /// How an array of an enum type names its element type (the OID follows).
 const ENUM_ELEMENT: &str = "enum ";
 
@@ -194,6 +196,11 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
         Value::Time(t) => {
             out.push(T_TIME);
             out.extend_from_slice(&t.to_le_bytes());
+        }
+        Value::TimeTz(t, east) => {
+            out.push(T_TIMETZ);
+            out.extend_from_slice(&t.to_le_bytes());
+            out.extend_from_slice(&east.to_le_bytes());
         }
         Value::Timestamp(t) => {
             out.push(T_TIMESTAMP);
@@ -351,6 +358,10 @@ impl<'a> Reader<'a> {
             T_BYTEA => Value::Bytea(self.bytes()?.to_vec()),
             T_DATE => Value::Date(i32::from_le_bytes(self.arr()?)),
             T_TIME => Value::Time(i64::from_le_bytes(self.arr()?)),
+            T_TIMETZ => {
+                let t = i64::from_le_bytes(self.arr()?);
+                Value::TimeTz(t, i32::from_le_bytes(self.arr()?))
+            }
             T_TIMESTAMP => Value::Timestamp(i64::from_le_bytes(self.arr()?)),
             T_TIMESTAMPTZ => Value::Timestamptz(i64::from_le_bytes(self.arr()?)),
             T_INTERVAL => {

@@ -110,6 +110,8 @@ pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
         (T::Timestamp(_) | T::Timestamptz(_), T::Date | T::Time(_)) => Some(Assignment),
         (T::Timestamptz(_), T::Timestamp(_)) => Some(Assignment),
         (T::Time(_), T::Interval) => Some(Implicit),
+        (T::Time(_), T::TimeTz(_)) => Some(Implicit),
+        (T::Timestamptz(_), T::TimeTz(_)) | (T::TimeTz(_), T::Time(_)) => Some(Assignment),
         (T::Interval, T::Time(_)) => Some(Assignment),
         (T::Json, T::Jsonb) | (T::Jsonb, T::Json) => Some(Assignment),
         (a, T::Reg(_)) if int_rank(a).is_some() => Some(Implicit),
@@ -247,6 +249,7 @@ pub fn apply_typmod(value: Value, to: &DataType, kind: CastContext) -> TypeResul
             Value::Bpchar(apply_bpchar(&s, *n, check)?)
         }
         (Value::Time(t), DataType::Time(p)) => Value::Time(round_to_precision(t, *p)),
+        (Value::TimeTz(t, z), DataType::TimeTz(p)) => Value::TimeTz(round_to_precision(t, *p), z),
         (Value::Timestamp(t), DataType::Timestamp(p)) => Value::Timestamp(adjust_timestamp(t, *p)?),
         (Value::Timestamptz(t), DataType::Timestamptz(p)) => {
             Value::Timestamptz(adjust_timestamp(t, *p)?)
@@ -503,6 +506,19 @@ fn convert(
             Value::Time(shift(*ts, ctx.time_zone.offset_secs(*ts))?.rem_euclid(USECS_PER_DAY))
         }
         (Value::Time(t), T::Interval) => Value::Interval(Interval::new(0, 0, *t)),
+        // `time_timetz`: the session zone's offset today at that time.
+        (Value::Time(t), T::TimeTz(_)) => {
+            let now = ctx.now.unwrap_or_else(super::datetime::now_micros);
+            let today = shift(now, ctx.time_zone.offset_secs(now))?.div_euclid(USECS_PER_DAY);
+            let local = today * USECS_PER_DAY + *t;
+            Value::TimeTz(*t, ctx.time_zone.offset_for_local(local))
+        }
+        (Value::TimeTz(t, _), T::Time(_)) => Value::Time(*t),
+        (Value::Timestamptz(ts), T::TimeTz(_)) if is_infinite_ts(*ts) => Value::Null,
+        (Value::Timestamptz(ts), T::TimeTz(_)) => {
+            let east = ctx.time_zone.offset_secs(*ts);
+            Value::TimeTz(shift(*ts, east)?.rem_euclid(USECS_PER_DAY), east)
+        }
         (Value::Interval(iv), T::Time(_)) => Value::Time(iv.micros.rem_euclid(USECS_PER_DAY)),
         // JSON.
         (Value::Json(s), T::Jsonb) => Value::Jsonb(parse_jsonb(s)?),

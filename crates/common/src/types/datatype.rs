@@ -50,6 +50,8 @@ pub enum DataType {
     Date,
     /// `time(p) without time zone` (OID 1083).
     Time(Option<u8>),
+    /// `time(p) with time zone` / `timetz` (OID 1266).
+    TimeTz(Option<u8>),
     /// `timestamp(p) without time zone` (OID 1114).
     Timestamp(Option<u8>),
     /// `timestamp(p) with time zone` (OID 1184).
@@ -180,6 +182,7 @@ impl DataType {
             DataType::Bytea => (17, 1001, "bytea", -1),
             DataType::Date => (1082, 1182, "date", 4),
             DataType::Time(_) => (1083, 1183, "time", 8),
+            DataType::TimeTz(_) => (1266, 1270, "timetz", 12),
             DataType::Timestamp(_) => (1114, 1115, "timestamp", 8),
             DataType::Timestamptz(_) => (1184, 1185, "timestamptz", 8),
             DataType::Interval => (1186, 1187, "interval", 16),
@@ -251,6 +254,7 @@ impl DataType {
                 17 => DataType::Bytea,
                 1082 => DataType::Date,
                 1083 => DataType::Time(None),
+                1266 => DataType::TimeTz(None),
                 1114 => DataType::Timestamp(None),
                 1184 => DataType::Timestamptz(None),
                 1186 => DataType::Interval,
@@ -279,8 +283,8 @@ impl DataType {
             return scalar(RECORD_OID).map(|t| DataType::Array(Box::new(t)));
         }
         [
-            16, 21, 23, 20, 700, 701, 1700, 25, 1043, 1042, 17, 1082, 1083, 1114, 1184, 1186, 2950,
-            114, 3802, 4072, 19, 18, 22, 30,
+            16, 21, 23, 20, 700, 701, 1700, 25, 1043, 1042, 17, 1082, 1083, 1266, 1114, 1184, 1186,
+            2950, 114, 3802, 4072, 19, 18, 22, 30,
         ]
         .into_iter()
         .filter_map(scalar)
@@ -298,6 +302,7 @@ impl DataType {
                 i32::try_from(*n).unwrap_or(i32::MAX - 4) + 4
             }
             DataType::Time(Some(p))
+            | DataType::TimeTz(Some(p))
             | DataType::Timestamp(Some(p))
             | DataType::Timestamptz(Some(p)) => i32::from(*p),
             DataType::Array(elem) => elem.typmod(),
@@ -330,6 +335,7 @@ impl DataType {
             DataType::Varchar(_) => DataType::Varchar(None),
             DataType::Bpchar(_) => DataType::Bpchar(None),
             DataType::Time(_) => DataType::Time(None),
+            DataType::TimeTz(_) => DataType::TimeTz(None),
             DataType::Timestamp(_) => DataType::Timestamp(None),
             DataType::Timestamptz(_) => DataType::Timestamptz(None),
             DataType::Array(e) => DataType::Array(Box::new(e.without_typmod())),
@@ -385,6 +391,7 @@ impl DataType {
             DataType::Bytea => "bytea".into(),
             DataType::Date => "date".into(),
             DataType::Time(p) => format!("time{} without time zone", precision_suffix(*p)),
+            DataType::TimeTz(p) => format!("time{} with time zone", precision_suffix(*p)),
             DataType::Timestamp(p) => {
                 format!("timestamp{} without time zone", precision_suffix(*p))
             }
@@ -485,6 +492,7 @@ impl DataType {
             "bytea" => no_mods(DataType::Bytea),
             "date" => no_mods(DataType::Date),
             "time" | "time without time zone" => time_typmod("TIME", typmods).map(DataType::Time),
+            "timetz" | "time with time zone" => time_typmod("TIME", typmods).map(DataType::TimeTz),
             "timestamp" | "timestamp without time zone" => {
                 time_typmod("TIMESTAMP", typmods).map(DataType::Timestamp)
             }

@@ -65,6 +65,15 @@ pub enum TimeZone {
 }
 
 impl TimeZone {
+    /// The offset (seconds east of UTC) when it never changes.
+    pub fn fixed_offset(&self) -> Option<i32> {
+        match self {
+            TimeZone::Utc => Some(0),
+            TimeZone::Fixed(e) => Some(*e),
+            TimeZone::Named(z) => z.fixed_offset(),
+        }
+    }
+
     /// The zone's abbreviation at the given instant (`UTC`, `PST`, `CEST`, `-03`); a fixed
     /// offset (`SET TIME ZONE INTERVAL '+05:30'`) is named by the offset, as PostgreSQL's
     /// zone for it is.
@@ -974,6 +983,8 @@ pub(crate) struct Decoded {
     tz_east: Option<i32>,
     /// A zone name in the input (`America/New_York`), whose offset depends on the date.
     tz_named: Option<TimeZone>,
+    /// The fields present (`F_*` bits).
+    fmask: u32,
 }
 
 /// PostgreSQL's `DecodeDateTime` (`time_only = false`) or `DecodeTimeOnly` (`true`).
@@ -1268,6 +1279,7 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
         tm: st.tm,
         tz_east,
         tz_named,
+        fmask: st.fmask,
     })
 }
 
@@ -1372,6 +1384,57 @@ fn local_offset(local: i64, tz: &TimeZone) -> i32 {
 pub fn parse_time(input: &str, ctx: &TypeContext) -> TypeResult<i64> {
     let d = decode(input, ctx, true).map_err(|e| dt_error(e, input, "time"))?;
     Ok(tm_time_micros(&d.tm))
+}
+
+/// `timetz_in`, before any typmod: the time and the zone's offset east of UTC. Without a
+/// zone in the input, the session zone's offset on the date given, or today (as
+/// PostgreSQL's `DecodeTimeOnly`); a zone name whose offset changes needs a date.
+pub fn parse_timetz(input: &str, ctx: &TypeContext) -> TypeResult<(i64, i32)> {
+    let bad = |e| dt_error(e, input, "time with time zone");
+    let d = decode(input, ctx, true).map_err(bad)?;
+    let t = tm_time_micros(&d.tm);
+    let has_date = d.fmask & DATE_M != 0;
+    if has_date && d.fmask & DATE_M != DATE_M {
+        return Err(bad(DtErr::BadFormat));
+    }
+    // The local timestamp of the date given (or today) at that time.
+    let local = || -> Result<i64, TypeError> {
+        if has_date {
+            return tm_to_timestamp(&d.tm).ok_or_else(|| bad(DtErr::FieldOverflow));
+        }
+        let now = ctx.now.unwrap_or_else(now_micros);
+        let today = now
+            .saturating_add(i64::from(ctx.time_zone.offset_secs(now)) * USECS_PER_SEC)
+            .div_euclid(USECS_PER_DAY);
+        Ok(today * USECS_PER_DAY + t)
+    };
+    let east = match (d.tz_east, d.tz_named) {
+        (Some(e), _) => e,
+        (None, Some(zone)) => match zone.fixed_offset() {
+            Some(e) => e,
+            None if has_date => local_offset(local()?, &zone),
+            None => return Err(bad(DtErr::BadFormat)),
+        },
+        (None, None) => local_offset(local()?, &ctx.time_zone),
+    };
+    Ok((t, east))
+}
+
+/// The current time, microseconds since 2000-01-01 UTC (for contexts without a
+/// transaction start).
+pub(crate) fn now_micros() -> i64 {
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    unix - 946_684_800 * USECS_PER_SEC
+}
+
+/// `timetz_out`: the time and the offset (`12:34:56.5+05:30`).
+pub fn format_timetz(micros: i64, east: i32) -> String {
+    let mut s = String::with_capacity(24);
+    push_time(&mut s, micros);
+    push_offset(&mut s, east);
+    s
 }
 
 /// Rounds microseconds to `precision` fractional digits, half away from zero

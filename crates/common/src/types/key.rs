@@ -13,6 +13,7 @@
 //! | `bytea` | `Bytes` |
 //! | `uuid` | `Uuid` |
 //! | `date`, `time`, `timestamp`, `timestamptz` | `Int` (the stored integer; infinities are its extremes) |
+//! | `timetz` | `Bytes`: the UTC time (i64) then the offset west of UTC (i32), big-endian, sign bits flipped |
 //! | `interval` | `Bytes`: the 128-bit span, big-endian, sign bit flipped |
 //! | `numeric` | `Bytes`: the scheme below |
 //! | `jsonb` | `Bytes`: kind byte, then a self-delimiting encoding per kind |
@@ -62,6 +63,12 @@ pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
         Value::Uuid(u) => KeyValue::Uuid(*u),
         Value::Date(d) => KeyValue::Int(i64::from(*d)),
         Value::Time(t) | Value::Timestamp(t) | Value::Timestamptz(t) => KeyValue::Int(*t),
+        Value::TimeTz(t, east) => {
+            let utc = t - i64::from(*east) * 1_000_000;
+            let mut out = ((utc as u64) ^ (1u64 << 63)).to_be_bytes().to_vec();
+            out.extend_from_slice(&((east.wrapping_neg() as u32) ^ 0x8000_0000).to_be_bytes());
+            KeyValue::Bytes(out)
+        }
         Value::Interval(iv) => {
             let flipped = (iv.span() as u128) ^ (1u128 << 127);
             KeyValue::Bytes(flipped.to_be_bytes().to_vec())

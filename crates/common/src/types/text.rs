@@ -13,7 +13,8 @@ use super::array::{format_array, parse_array};
 use super::datatype::DataType;
 use super::datetime::{
     TypeContext, adjust_timestamp, format_date_styled, format_time, format_timestamp_styled,
-    format_timestamptz_styled, parse_date, parse_time, parse_timestamp, round_to_precision,
+    format_timestamptz_styled, format_timetz, parse_date, parse_time, parse_timestamp,
+    parse_timetz, round_to_precision,
 };
 use super::error::TypeResult;
 use super::interval::{format_interval_styled, parse_interval};
@@ -42,6 +43,10 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TypeContext) -> TypeResult<V
         DataType::Bytea => Value::Bytea(parse_bytea(input)?),
         DataType::Date => Value::Date(parse_date(input, ctx)?),
         DataType::Time(p) => Value::Time(round_to_precision(parse_time(input, ctx)?, *p)),
+        DataType::TimeTz(p) => {
+            let (t, east) = parse_timetz(input, ctx)?;
+            Value::TimeTz(round_to_precision(t, *p), east)
+        }
         DataType::Timestamp(p) => {
             Value::Timestamp(adjust_timestamp(parse_timestamp(input, false, ctx)?, *p)?)
         }
@@ -107,6 +112,7 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Bytea(v) => format_bytea(v),
         Value::Date(v) => format_date_styled(*v, &ctx.output),
         Value::Time(v) => format_time(*v),
+        Value::TimeTz(v, east) => format_timetz(*v, *east),
         Value::Timestamp(v) => format_timestamp_styled(*v, &ctx.output),
         Value::Timestamptz(v) => format_timestamptz_styled(*v, &ctx.time_zone, &ctx.output),
         Value::Interval(v) => format_interval_styled(v, ctx.output.interval_style),

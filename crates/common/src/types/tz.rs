@@ -53,6 +53,14 @@ impl PartialEq for Zone {
 impl Eq for Zone {}
 
 impl Zone {
+    /// The offset (seconds east of UTC) when the zone has only ever had one.
+    pub fn fixed_offset(&self) -> Option<i32> {
+        self.offsets
+            .iter()
+            .all(|&o| o == self.initial)
+            .then_some(self.initial)
+    }
+
     /// The abbreviation in use at the UTC instant `unix` (seconds since 1970).
     pub fn abbrev_at_utc(&self, unix: i64) -> &str {
         let i = match self.transitions.partition_point(|&t| t <= unix) {

@@ -325,6 +325,7 @@ fn with_typmod(t: &DataType, m: i32) -> DataType {
             }))
         }
         DataType::Time(_) => DataType::Time(u8::try_from(m).ok()),
+        DataType::TimeTz(_) => DataType::TimeTz(u8::try_from(m).ok()),
         DataType::Timestamp(_) => DataType::Timestamp(u8::try_from(m).ok()),
         DataType::Timestamptz(_) => DataType::Timestamptz(u8::try_from(m).ok()),
         DataType::Array(e) => DataType::Array(Box::new(with_typmod(e, m))),
