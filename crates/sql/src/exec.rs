@@ -78,6 +78,8 @@ pub struct Cx<'a> {
     outer: Vec<Row>,
     subquery_cache: HashMap<usize, Arc<Vec<Row>>>,
     ctes: HashMap<usize, Arc<Vec<Row>>>,
+    /// Recursive WITH queries computed as their readers need rows (see [`LazyCte`]).
+    lazy: HashMap<usize, LazyCte>,
     memory: usize,
     memory_limit: usize,
 }
@@ -106,6 +108,7 @@ impl<'a> Cx<'a> {
             outer: Vec::new(),
             subquery_cache: HashMap::new(),
             ctes: HashMap::new(),
+            lazy: HashMap::new(),
             memory: 0,
             memory_limit: DEFAULT_MEMORY_LIMIT,
         }
@@ -366,6 +369,12 @@ fn open_node<'p>(plan: &'p Plan) -> BoxNode<'p> {
                 })
             }
         }
+        Plan::CteScan { id, .. } => Box::new(CteScanNode { id: *id, pos: 0 }),
+        Plan::With { ctes, input } => Box::new(WithNode {
+            ctes,
+            input_plan: input,
+            input: None,
+        }),
         _ => Box::new(Blocking { plan, rows: None }),
     }
 }
@@ -1109,7 +1118,14 @@ fn run_blocking(plan: &Plan, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
             }
             Ok(rows)
         }
-        Plan::CteScan { id, .. } | Plan::WorkTable { id, .. } => Ok(cx
+        Plan::CteScan { id, .. } => {
+            let mut out = Vec::new();
+            while let Some(r) = cte_row(cx, *id, out.len())? {
+                out.push(r);
+            }
+            Ok(out)
+        }
+        Plan::WorkTable { id, .. } => Ok(cx
             .ctes
             .get(id)
             .map(|r| r.as_ref().clone())
@@ -1187,6 +1203,25 @@ fn srf_rows(calls: &[SrfCall], row: &[Value], cx: &mut Cx<'_>) -> Result<Vec<Row
     Ok(out)
 }
 
+/// A recursive WITH query evaluated as its readers need rows, as PostgreSQL's
+/// RecursiveUnion under a CTE scan is: the rows so far and the working table of the next
+/// iteration. A reader that stops early (`LIMIT`) stops the iteration, so a query over an
+/// unbounded recursion ends; one that reads everything runs it to the end.
+struct LazyCte {
+    /// The recursive term (a copy; boxed so that EXPLAIN ANALYZE's per-node counters,
+    /// keyed by address, stay put while the state moves).
+    recursive: Box<Plan>,
+    union_all: bool,
+    /// Every row produced so far, in order.
+    rows: Vec<Row>,
+    /// The rows of the last iteration: the next one's working table.
+    work: Vec<Row>,
+    /// For UNION: the rows already produced.
+    seen: HashSet<Row>,
+    done: bool,
+    rounds: usize,
+}
+
 fn run_cte(cte: &Cte, cx: &mut Cx<'_>) -> Result<(), SqlError> {
     let mut rows = collect(&cte.plan, cx)?;
     if let Some((recursive, union_all)) = &cte.recursive {
@@ -1194,29 +1229,119 @@ fn run_cte(cte: &Cte, cx: &mut Cx<'_>) -> Result<(), SqlError> {
         if !union_all {
             rows.retain(|r| seen.insert(r.clone()));
         }
-        let mut all = rows.clone();
-        let mut work = rows;
-        let mut rounds = 0usize;
-        while !work.is_empty() {
-            rounds += 1;
-            if rounds > 10_000_000 {
-                return Err(SqlError::new("54001", "recursive query did not terminate"));
-            }
-            cx.ctes.insert(cte.id, Arc::new(work));
-            let mut next = collect(recursive, cx)?;
-            if !union_all {
-                next.retain(|r| seen.insert(r.clone()));
-            }
-            for r in &next {
-                cx.charge(r)?;
-            }
-            all.extend(next.iter().cloned());
-            work = next;
-        }
-        rows = all;
+        cx.ctes.remove(&cte.id);
+        cx.lazy.insert(
+            cte.id,
+            LazyCte {
+                recursive: Box::new(recursive.clone()),
+                union_all: *union_all,
+                done: rows.is_empty(),
+                work: rows.clone(),
+                rows,
+                seen,
+                rounds: 0,
+            },
+        );
+        return Ok(());
     }
     cx.ctes.insert(cte.id, Arc::new(rows));
     Ok(())
+}
+
+/// Row `i` of a WITH query, running more iterations of a recursive one as needed.
+fn cte_row(cx: &mut Cx<'_>, id: usize, i: usize) -> Result<Option<Row>, SqlError> {
+    loop {
+        let Some(st) = cx.lazy.get(&id) else {
+            return Ok(cx.ctes.get(&id).and_then(|r| r.get(i).cloned()));
+        };
+        if let Some(r) = st.rows.get(i) {
+            return Ok(Some(r.clone()));
+        }
+        if st.done {
+            return Ok(None);
+        }
+        let Some(mut st) = cx.lazy.remove(&id) else {
+            return Ok(None);
+        };
+        st.rounds += 1;
+        if st.rounds > 10_000_000 {
+            return Err(SqlError::new("54001", "recursive query did not terminate"));
+        }
+        // The recursive term reads the working table under the query's id.
+        cx.ctes.insert(id, Arc::new(std::mem::take(&mut st.work)));
+        let mut next = collect(&st.recursive, cx)?;
+        cx.ctes.remove(&id);
+        if !st.union_all {
+            next.retain(|r| st.seen.insert(r.clone()));
+        }
+        for r in &next {
+            cx.charge(r)?;
+        }
+        st.rows.extend(next.iter().cloned());
+        st.done = next.is_empty();
+        st.work = next;
+        cx.lazy.insert(id, st);
+    }
+}
+
+/// Reads a WITH query's rows one at a time.
+struct CteScanNode {
+    id: usize,
+    pos: usize,
+}
+
+impl<'p> Node<'p> for CteScanNode {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        let r = cte_row(cx, self.id, self.pos)?;
+        if r.is_some() {
+            self.pos += 1;
+        }
+        Ok(r)
+    }
+}
+
+/// A statement-level WITH: computes its (non-recursive) WITH queries when first pulled,
+/// then streams the main query.
+struct WithNode<'p> {
+    ctes: &'p [Cte],
+    input_plan: &'p Plan,
+    input: Option<BoxNode<'p>>,
+}
+
+impl<'p> Node<'p> for WithNode<'p> {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        let input = match &mut self.input {
+            Some(i) => i,
+            None => {
+                for cte in self.ctes {
+                    run_cte(cte, cx)?;
+                }
+                self.input.insert(open(self.input_plan))
+            }
+        };
+        let r = input.next(cx)?;
+        if r.is_none() {
+            // EXPLAIN ANALYZE counted the recursive terms' copies: move their counts to
+            // the plan's own nodes.
+            for cte in self.ctes {
+                if let (Some((plan, _)), Some(st)) = (&cte.recursive, cx.lazy.get(&cte.id)) {
+                    let (mut from, mut to) = (Vec::new(), Vec::new());
+                    crate::optimizer::walk_shown(&st.recursive, &mut from);
+                    crate::optimizer::walk_shown(plan, &mut to);
+                    ANALYZE.with(|a| {
+                        if let Some(m) = a.borrow_mut().as_mut() {
+                            for (f, t) in from.iter().zip(&to) {
+                                if let Some(s) = m.remove(&node_id(f)) {
+                                    m.insert(node_id(t), s);
+                                }
+                            }
+                        }
+                    });
+                }
+            }
+        }
+        Ok(r)
+    }
 }
 
 /// Compares two rows by sort keys (values already computed).

@@ -1361,7 +1361,7 @@ pub fn explain_analyzed(
 }
 
 /// The nodes EXPLAIN prints, in its order.
-fn walk_shown<'p>(plan: &'p Plan, out: &mut Vec<&'p Plan>) {
+pub(crate) fn walk_shown<'p>(plan: &'p Plan, out: &mut Vec<&'p Plan>) {
     match plan {
         Plan::Project { input, .. } => walk_shown(input, out),
         Plan::With { ctes, input } => {
