@@ -4192,14 +4192,33 @@ fn pat_name(fmt_pat: Pat) -> &'static str {
 
 /// Reads `input` with a `to_date`/`to_timestamp` template.
 fn parse_formatted(input: &str, fmt: &str) -> TypeResult<Parsed> {
-    let nodes = parse_template(fmt);
+    parse_formatted_mode(input, &parse_template(fmt), false)
+}
+
+/// [`parse_formatted`]; in PostgreSQL's standard mode (`std`, jsonpath's `.datetime()`)
+/// separators must match exactly, no spaces are skipped before fields, and the input must
+/// fill the whole template and nothing more.
+fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Parsed> {
     let mut p = Parsed {
         input: input.to_owned(),
         ..Parsed::default()
     };
     let mut s = input;
+    let bad = |m: String| TypeError::new(codes::INVALID_DATETIME_FORMAT, m);
     for (idx, node) in nodes.iter().enumerate() {
+        if std && s.is_empty() {
+            if nodes[idx..].iter().any(|n| matches!(n, Node::Pat { .. })) {
+                return Err(bad("input string is too short for datetime format".into()));
+            }
+            break;
+        }
         match node {
+            Node::Lit(c) if std && !c.is_alphanumeric() => {
+                match s.strip_prefix(*c) {
+                    Some(rest) => s = rest,
+                    None => return Err(bad(format!("unmatched format separator \"{c}\""))),
+                }
+            }
             Node::Lit(c) => {
                 let next = s.chars().next();
                 if c.is_alphanumeric() {
@@ -4225,7 +4244,9 @@ fn parse_formatted(input: &str, fmt: &str) -> TypeResult<Parsed> {
                 }
             }
             Node::Pat { pat, .. } => {
-                s = s.trim_start();
+                if !std {
+                    s = s.trim_start();
+                }
                 let next_is_digit_field = matches!(
                     nodes.get(idx + 1),
                     Some(Node::Pat { pat, .. }) if is_numeric_pat(*pat)
@@ -4307,17 +4328,7 @@ fn parse_formatted(input: &str, fmt: &str) -> TypeResult<Parsed> {
                         });
                     }
                     _ => {
-                        let width = match pat {
-                            Pat::Year(n) | Pat::IsoYear(n) => *n as usize,
-                            Pat::YearComma => 5,
-                            Pat::Doy | Pat::IsoDoy => 3,
-                            Pat::Millis => 3,
-                            Pat::Micros => 6,
-                            Pat::Frac(n) => *n as usize,
-                            Pat::Julian | Pat::SecsOfDay => 20,
-                            Pat::Quarter | Pat::Dow | Pat::IsoDow | Pat::WeekOfMonth => 1,
-                            _ => 2,
-                        };
+                        let width = field_width(*pat);
                         let width = if next_is_digit_field {
                             width
                         } else {
@@ -4377,7 +4388,81 @@ fn parse_formatted(input: &str, fmt: &str) -> TypeResult<Parsed> {
             }
         }
     }
+    if std && !s.is_empty() {
+        return Err(bad(
+            "trailing characters remain in input string after datetime format".into(),
+        ));
+    }
     Ok(p)
+}
+
+/// A value read by jsonpath's `.datetime(template)` (PostgreSQL's `parse_datetime` in
+/// standard mode): its type follows from the template's fields (date, time, with a zone);
+/// a `timestamptz` comes with the offset it was given in.
+pub(crate) fn parse_datetime_std(input: &str, fmt: &str) -> TypeResult<(Value, Option<i32>)> {
+    let nodes = parse_template(fmt);
+    let (mut dated, mut timed, mut zoned) = (false, false, false);
+    for n in &nodes {
+        let Node::Pat { pat, .. } = n else { continue };
+        match pat {
+            Pat::Meridiem { .. }
+            | Pat::Frac(_)
+            | Pat::Hh24
+            | Pat::Hh12
+            | Pat::Minute
+            | Pat::Millis
+            | Pat::SecsOfDay
+            | Pat::Second
+            | Pat::Micros => timed = true,
+            Pat::Offset | Pat::TzHour | Pat::TzMinute | Pat::TzName(_) => zoned = true,
+            Pat::Fx => {}
+            _ => dated = true,
+        }
+    }
+    let bad = |m: &str| TypeError::new(codes::INVALID_DATETIME_FORMAT, m.to_owned());
+    if !dated && !timed {
+        return Err(bad("datetime format is not dated and not timed"));
+    }
+    if dated && zoned && !timed {
+        return Err(bad("datetime format is zoned but not timed"));
+    }
+    let p = parse_formatted_mode(input, &nodes, true)?;
+    if !(0..USECS_PER_SEC).contains(&p.fsec) {
+        return Err(p.field_overflow());
+    }
+    let missing_tz = |t: &str| bad(&format!("missing time zone in input string for type {t}"));
+    if !dated {
+        // A time: the fields on an arbitrary day.
+        let p2 = Parsed {
+            year: Some(2000),
+            year_digits: 4,
+            ..p
+        };
+        let local = p2.to_timestamp()?;
+        let t = local - days_from_civil(2000, 1, 1) * USECS_PER_DAY;
+        if !(0..=USECS_PER_DAY).contains(&t) {
+            return Err(p2.field_overflow());
+        }
+        return Ok(if zoned {
+            let east = p2.tz_east.ok_or_else(|| missing_tz("timetz"))?;
+            (Value::TimeTz(t, east), None)
+        } else {
+            (Value::Time(t), None)
+        });
+    }
+    if !timed {
+        return Ok((Value::Date(p.to_date()?), None));
+    }
+    let local = p.to_timestamp()?;
+    if !zoned {
+        return Ok((Value::Timestamp(local), None));
+    }
+    let east = p.tz_east.ok_or_else(|| missing_tz("timestamptz"))?;
+    let utc = local
+        .checked_sub(i64::from(east) * USECS_PER_SEC)
+        .filter(|v| (MIN_TIMESTAMP..END_TIMESTAMP).contains(v))
+        .ok_or_else(ts_out_of_range)?;
+    Ok((Value::Timestamptz(utc), Some(east)))
 }
 
 /// Whether `s` starts with `prefix`, ignoring ASCII case (slicing `s` by `prefix.len()`
@@ -4402,6 +4487,21 @@ fn is_numeric_pat(p: Pat) -> bool {
     )
 }
 
+/// The digits a numeric template field reads when another follows it.
+fn field_width(pat: Pat) -> usize {
+    match pat {
+        Pat::Year(n) | Pat::IsoYear(n) => n as usize,
+        Pat::YearComma => 5,
+        Pat::Doy | Pat::IsoDoy => 3,
+        Pat::Millis => 3,
+        Pat::Micros => 6,
+        Pat::Frac(n) => n as usize,
+        Pat::Julian | Pat::SecsOfDay => 20,
+        Pat::Quarter | Pat::Dow | Pat::IsoDow | Pat::WeekOfMonth => 1,
+        _ => 2,
+    }
+}
+
 fn invalid_value(s: &str, pat: Pat) -> TypeError {
     let shown: String = s.chars().take(pat_name(pat).len().max(1)).collect();
     TypeError::new(
@@ -4422,7 +4522,17 @@ fn read_int(s: &str, width: usize, signed: bool, pat: Pat) -> TypeResult<(i64, &
         end += 1;
     }
     if end == digits_start {
-        return Err(invalid_value(s, pat).with_detail("Value must be an integer."));
+        // PostgreSQL shows as many characters as the field's digits.
+        let n = match pat {
+            Pat::Julian | Pat::SecsOfDay => pat_name(pat).len(),
+            _ => field_width(pat),
+        };
+        let shown: String = s.chars().take(n).collect();
+        return Err(TypeError::new(
+            codes::INVALID_DATETIME_FORMAT,
+            format!("invalid value \"{shown}\" for \"{}\"", pat_name(pat)),
+        )
+        .with_detail("Value must be an integer."));
     }
     let v: i64 = s[..end].parse().map_err(|_| {
         TypeError::new(

@@ -123,19 +123,30 @@ pub enum JsonFunc {
     /// `jsonb_pretty`.
     Pretty,
     /// `jsonb_path_exists(target, path [, vars [, silent]])`; `@?` (`op`, always silent).
+    /// `tz`: the `_tz` variant (date/time comparisons may use the session time zone).
     PathExists {
         /// The operator.
         op: bool,
+        /// The `_tz` variant.
+        tz: bool,
     },
     /// `jsonb_path_match(...)`; `@@` (`op`).
     PathMatch {
         /// The operator.
         op: bool,
+        /// The `_tz` variant.
+        tz: bool,
     },
     /// `jsonb_path_query_array(...)`.
-    PathQueryArray,
+    PathQueryArray {
+        /// The `_tz` variant.
+        tz: bool,
+    },
     /// `jsonb_path_query_first(...)`.
-    PathQueryFirst,
+    PathQueryFirst {
+        /// The `_tz` variant.
+        tz: bool,
+    },
 }
 
 fn text_array() -> DataType {
@@ -321,7 +332,7 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
                 true,
             ))
         }
-        // The `_tz` versions differ only in datetime() comparisons, which are not supported.
+        // The `_tz` versions differ only in datetime() comparisons.
         "jsonb_path_exists"
         | "jsonb_path_match"
         | "jsonb_path_query_array"
@@ -330,11 +341,12 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         | "jsonb_path_match_tz"
         | "jsonb_path_query_array_tz"
         | "jsonb_path_query_first_tz" => {
+            let tz = name.ends_with("_tz");
             let (f, ret) = match name.trim_end_matches("_tz") {
-                "jsonb_path_exists" => (F::PathExists { op: false }, T::Bool),
-                "jsonb_path_match" => (F::PathMatch { op: false }, T::Bool),
-                "jsonb_path_query_array" => (F::PathQueryArray, T::Jsonb),
-                _ => (F::PathQueryFirst, T::Jsonb),
+                "jsonb_path_exists" => (F::PathExists { op: false, tz }, T::Bool),
+                "jsonb_path_match" => (F::PathMatch { op: false, tz }, T::Bool),
+                "jsonb_path_query_array" => (F::PathQueryArray { tz }, T::Jsonb),
+                _ => (F::PathQueryFirst { tz }, T::Jsonb),
             };
             let cands = path_signatures()
                 .into_iter()
@@ -356,12 +368,12 @@ pub(crate) fn path_signatures() -> Vec<Vec<DataType>> {
 fn op_flag(f: JsonFunc) -> bool {
     matches!(
         f,
-        JsonFunc::PathExists { op: true } | JsonFunc::PathMatch { op: true }
+        JsonFunc::PathExists { op: true, .. } | JsonFunc::PathMatch { op: true, .. }
     )
 }
 
 /// Runs a jsonpath function on (target, path, vars, silent); operators are silent.
-fn call_path(f: JsonFunc, op: bool, args: &[Value]) -> TypeResult<Value> {
+fn call_path(f: JsonFunc, op: bool, args: &[Value], ctx: &EvalContext) -> TypeResult<Value> {
     use JsonFunc as F;
     let (Some(Value::Jsonb(target)), Some(Value::JsonPath(path))) = (args.first(), args.get(1))
     else {
@@ -372,10 +384,22 @@ fn call_path(f: JsonFunc, op: bool, args: &[Value]) -> TypeResult<Value> {
         Some(Value::Jsonb(v)) => v,
         _ => &empty,
     };
-    let silent = op || matches!(args.get(3), Some(Value::Bool(true)));
-    let Some(items) = crate::jsonpath::query(target, path, vars, silent)? else {
+    let tz = matches!(
+        f,
+        F::PathExists { tz: true, .. }
+            | F::PathMatch { tz: true, .. }
+            | F::PathQueryArray { tz: true }
+            | F::PathQueryFirst { tz: true }
+    );
+    let opts = crate::jsonpath::PathOptions {
+        silent: op || matches!(args.get(3), Some(Value::Bool(true))),
+        tz: tz.then_some(ctx.types.time_zone),
+        now: ctx.transaction_start,
+    };
+    let silent = opts.silent;
+    let Some(items) = crate::jsonpath::query(target, path, vars, &opts)? else {
         return Ok(match f {
-            F::PathQueryArray => Value::Jsonb(Jsonb::Array(Vec::new())),
+            F::PathQueryArray { .. } => Value::Jsonb(Jsonb::Array(Vec::new())),
             _ => Value::Null,
         });
     };
@@ -389,7 +413,7 @@ fn call_path(f: JsonFunc, op: bool, args: &[Value]) -> TypeResult<Value> {
                 return Err(TypeError::new("22038", "single boolean result is expected"));
             }
         },
-        F::PathQueryArray => Value::Jsonb(Jsonb::Array(items)),
+        F::PathQueryArray { .. } => Value::Jsonb(Jsonb::Array(items)),
         _ => items.into_iter().next().map_or(Value::Null, Value::Jsonb),
     })
 }
@@ -449,12 +473,12 @@ pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> 
         "@?" => vec![(
             vec![T::Jsonb, T::JsonPath],
             T::Bool,
-            F::PathExists { op: true },
+            F::PathExists { op: true, tz: false },
         )],
         "@@" => vec![(
             vec![T::Jsonb, T::JsonPath],
             T::Bool,
-            F::PathMatch { op: true },
+            F::PathMatch { op: true, tz: false },
         )],
         _ => return None,
     };
@@ -548,8 +572,11 @@ fn nest_dims<T>(items: Vec<T>, lens: &[usize], wrap: impl Fn(Vec<T>) -> T + Copy
 pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value> {
     use JsonFunc as F;
     match f {
-        F::PathExists { .. } | F::PathMatch { .. } | F::PathQueryArray | F::PathQueryFirst => {
-            return call_path(f, op_flag(f), args);
+        F::PathExists { .. }
+        | F::PathMatch { .. }
+        | F::PathQueryArray { .. }
+        | F::PathQueryFirst { .. } => {
+            return call_path(f, op_flag(f), args, ctx);
         }
         F::BuildObject { jsonb } => return build_object(args, jsonb, ctx),
         F::BuildArray { jsonb } => {
@@ -577,8 +604,8 @@ pub fn call(f: JsonFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value>
         | F::BuildArray { .. }
         | F::PathExists { .. }
         | F::PathMatch { .. }
-        | F::PathQueryArray
-        | F::PathQueryFirst => Value::Null,
+        | F::PathQueryArray { .. }
+        | F::PathQueryFirst { .. } => Value::Null,
         F::GetField { jsonb, as_text } => {
             let key = arg_text(args, 1)?;
             if jsonb {

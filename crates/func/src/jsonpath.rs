@@ -13,10 +13,26 @@
 //! items of different kinds, or an error inside a predicate, is *unknown* and a filter keeps
 //! only items whose predicate is true. In lax mode a comparison is true as soon as one pair
 //! of items satisfies it; in strict mode any error makes it unknown.
+//!
+//! `.datetime([template])` makes date/time items (PostgreSQL's `jbvDatetime`), which JSON
+//! has no kind for: inside an evaluation such an item is a string no input can hold (it
+//! starts with a NUL, which jsonb strings reject) naming an entry of the evaluation's table
+//! of date/time values. Every operation that would see a string checks for it first (a
+//! date/time is not a string: comparisons with strings are unknown, `like_regex` does not
+//! apply); results show the value as PostgreSQL's JSON encoding of it
+//! (`2017-03-10T12:34:56+03:00`). Comparing a date/time with one of another type that needs
+//! a time zone (date or timestamp with timestamptz, time with timetz) is an error unless the
+//! `_tz` functions supply the session's.
 
+use std::cmp::Ordering;
+
+use basalt_common::types::datetime::{
+    DATE_INFINITY, DATE_NEG_INFINITY, TIMESTAMP_INFINITY, TIMESTAMP_NEG_INFINITY, TimeZone,
+    USECS_PER_DAY, USECS_PER_SEC, format_date, format_time,
+};
 use basalt_common::types::error::codes;
 use basalt_common::types::jsonpath::{BinOp, JsonPath, Method, PathExpr};
-use basalt_common::types::{Jsonb, Numeric, TypeError};
+use basalt_common::types::{Jsonb, Numeric, TypeError, Value};
 
 /// An evaluation error: soft ones are suppressed by `silent`.
 pub enum PathError {
@@ -41,6 +57,17 @@ mod sqljson {
     pub const SINGLETON_REQUIRED: &str = "22038";
     pub const NON_NUMERIC: &str = "2203B";
     pub const NON_NUMERIC_ITEM: &str = "22036";
+    pub const DATETIME_FUNCTION: &str = "22031";
+}
+
+/// The start of a string item standing for a date/time value (see the module doc).
+const DATETIME_MARK: &str = "\u{0}jsonpath datetime ";
+
+/// A date/time item: a `date`, `time`, `timetz`, `timestamp` or `timestamptz` value, and
+/// for `timestamptz` the offset it was read with (which its output shows).
+struct DateTime {
+    value: Value,
+    east: Option<i32>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -56,6 +83,44 @@ struct Cx<'a> {
     strict: bool,
     /// The size of the innermost array being subscripted (`last`).
     last: Option<i64>,
+    /// The date/time items made so far.
+    datetimes: Vec<DateTime>,
+    /// The session time zone, for the `_tz` functions' comparisons.
+    tz: Option<TimeZone>,
+    /// The session's current time (microseconds since 2000-01-01 UTC), for `time` to `timetz`.
+    now: i64,
+}
+
+impl Cx<'_> {
+    /// The date/time value a string item stands for.
+    fn datetime(&self, it: &Jsonb) -> Option<&DateTime> {
+        let Jsonb::String(s) = it else { return None };
+        let i: usize = s.strip_prefix(DATETIME_MARK)?.parse().ok()?;
+        self.datetimes.get(i)
+    }
+
+    fn is_datetime(&self, it: &Jsonb) -> bool {
+        self.datetime(it).is_some()
+    }
+
+    /// A result item: a date/time as PostgreSQL's JSON shows it.
+    fn output(&self, it: Jsonb) -> Jsonb {
+        match self.datetime(&it) {
+            Some(d) => Jsonb::String(encode_datetime(d, self.tz.as_ref())),
+            None => it,
+        }
+    }
+}
+
+/// Evaluation settings of the `jsonb_path_*` functions.
+pub struct PathOptions {
+    /// Soft errors give no result instead of failing.
+    pub silent: bool,
+    /// The `_tz` variants: the session time zone, for comparisons of date/time values that
+    /// need one.
+    pub tz: Option<TimeZone>,
+    /// The current time (microseconds since 2000-01-01 UTC).
+    pub now: i64,
 }
 
 /// Evaluates `path` on `target`; `Ok(None)` when a soft error was suppressed by `silent`.
@@ -63,8 +128,9 @@ pub fn query(
     target: &Jsonb,
     path: &JsonPath,
     vars: &Jsonb,
-    silent: bool,
+    opts: &PathOptions,
 ) -> Result<Option<Vec<Jsonb>>, TypeError> {
+    let silent = opts.silent;
     if !matches!(vars, Jsonb::Object(_)) {
         return Err(TypeError::new(
             codes::INVALID_PARAMETER_VALUE,
@@ -79,9 +145,12 @@ pub fn query(
         vars,
         strict: path.strict,
         last: None,
+        datetimes: Vec::new(),
+        tz: opts.tz,
+        now: opts.now,
     };
     match eval(&path.expr, target, &mut cx) {
-        Ok(v) => Ok(Some(v)),
+        Ok(v) => Ok(Some(v.into_iter().map(|it| cx.output(it)).collect())),
         Err(PathError::Soft(e)) => {
             if silent {
                 Ok(None)
@@ -322,7 +391,7 @@ fn eval(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Vec<Jsonb>> {
             };
             let mut out = Vec::new();
             for it in items {
-                match (m, method(*m, it, cx)?) {
+                match (m, method(*m, it, e, cx)?) {
                     // keyvalue() yields one object per key.
                     (Method::KeyValue, Jsonb::Array(rows)) => out.extend(rows),
                     (_, v) => out.push(v),
@@ -419,7 +488,7 @@ fn any_path(it: &Jsonb, level: u32, lo: u32, hi: u32, out: &mut Vec<Jsonb>) {
     }
 }
 
-fn method(m: Method, it: Jsonb, cx: &Cx<'_>) -> R<Jsonb> {
+fn method(m: Method, it: Jsonb, e: &PathExpr, cx: &mut Cx<'_>) -> R<Jsonb> {
     let lax = !cx.strict;
     let wrong = |what: &str| {
         soft(
@@ -430,6 +499,20 @@ fn method(m: Method, it: Jsonb, cx: &Cx<'_>) -> R<Jsonb> {
             ),
         )
     };
+    if let Some(d) = cx.datetime(&it) {
+        match m {
+            Method::Type => {
+                let t = d.value.data_type().map(|t| t.format_type()).unwrap_or_default();
+                return Ok(Jsonb::String(t));
+            }
+            Method::Double => return Err(wrong("a string or numeric value")),
+            Method::Datetime => return Err(soft(
+                    sqljson::DATETIME_FUNCTION,
+                    "jsonpath item method .datetime() can only be applied to a string",
+                )),
+            _ => {}
+        }
+    }
     Ok(match m {
         Method::Type => Jsonb::String(crate::json::jsonb_kind(&it).to_string()),
         Method::Size => match it {
@@ -502,12 +585,181 @@ fn method(m: Method, it: Jsonb, cx: &Cx<'_>) -> R<Jsonb> {
             }
         },
         Method::Datetime => {
-            return Err(PathError::Hard(TypeError::new(
-                codes::FEATURE_NOT_SUPPORTED,
-                "feature not supported: jsonpath item method .datetime()",
-            )));
+            let Jsonb::String(text) = &it else {
+                return Err(soft(
+                    sqljson::DATETIME_FUNCTION,
+                    "jsonpath item method .datetime() can only be applied to a string",
+                ));
+            };
+            let template = match e {
+                PathExpr::Method(_, _, t) => t.as_deref(),
+                _ => None,
+            };
+            let (value, east) = match template {
+                Some(t) => crate::datetime::parse_datetime_std(text, t).map_err(PathError::Soft)?,
+                None => ISO_FORMATS
+                    .iter()
+                    .find_map(|f| crate::datetime::parse_datetime_std(text, f).ok())
+                    .ok_or_else(|| {
+                        PathError::Soft(
+                            TypeError::new(
+                                sqljson::DATETIME_FUNCTION,
+                                format!("datetime format is not recognized: \"{text}\""),
+                            )
+                            .with_hint(
+                                "Use a datetime template argument to specify the input data format.",
+                            ),
+                        )
+                    })?,
+            };
+            cx.datetimes.push(DateTime { value, east });
+            Jsonb::String(format!("{DATETIME_MARK}{}", cx.datetimes.len() - 1))
         }
     })
+}
+
+/// The formats `.datetime()` tries without a template, in PostgreSQL's order.
+const ISO_FORMATS: [&str; 19] = [
+    "yyyy-mm-dd",
+    "HH24:MI:SS.USTZH:TZM",
+    "HH24:MI:SS.USTZH",
+    "HH24:MI:SSTZH:TZM",
+    "HH24:MI:SSTZH",
+    "HH24:MI:SS.US",
+    "HH24:MI:SS",
+    "yyyy-mm-dd HH24:MI:SS.USTZH:TZM",
+    "yyyy-mm-dd HH24:MI:SS.USTZH",
+    "yyyy-mm-dd HH24:MI:SSTZH:TZM",
+    "yyyy-mm-dd HH24:MI:SSTZH",
+    "yyyy-mm-dd\"T\"HH24:MI:SS.USTZH:TZM",
+    "yyyy-mm-dd\"T\"HH24:MI:SS.USTZH",
+    "yyyy-mm-dd\"T\"HH24:MI:SSTZH:TZM",
+    "yyyy-mm-dd\"T\"HH24:MI:SSTZH",
+    "yyyy-mm-dd HH24:MI:SS.US",
+    "yyyy-mm-dd HH24:MI:SS",
+    "yyyy-mm-dd\"T\"HH24:MI:SS.US",
+    "yyyy-mm-dd\"T\"HH24:MI:SS",
+];
+
+/// `+HH:MM[:SS]`, as JSON shows offsets.
+fn push_xsd_offset(out: &mut String, east: i32) {
+    let sign = if east < 0 { '-' } else { '+' };
+    let a = east.unsigned_abs();
+    out.push_str(&format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60));
+    if a % 60 != 0 {
+        out.push_str(&format!(":{:02}", a % 60));
+    }
+}
+
+/// PostgreSQL's `JsonEncodeDateTime`: ISO 8601 with a `T` and `+HH:MM` offsets.
+fn encode_datetime(d: &DateTime, tz: Option<&TimeZone>) -> String {
+    let stamp = |micros: i64, east: Option<i32>| {
+        match micros {
+            TIMESTAMP_INFINITY => return "infinity".to_owned(),
+            TIMESTAMP_NEG_INFINITY => return "-infinity".to_owned(),
+            _ => {}
+        }
+        let local = micros + i64::from(east.unwrap_or(0)) * USECS_PER_SEC;
+        let days = local.div_euclid(USECS_PER_DAY);
+        let mut s = format_date(i32::try_from(days).unwrap_or(DATE_INFINITY));
+        let bc = s.ends_with(" BC");
+        if bc {
+            s.truncate(s.len() - 3);
+        }
+        s.push('T');
+        s.push_str(&format_time(local.rem_euclid(USECS_PER_DAY)));
+        if let Some(e) = east {
+            push_xsd_offset(&mut s, e);
+        }
+        if bc {
+            s.push_str(" BC");
+        }
+        s
+    };
+    match &d.value {
+        Value::Date(v) => format_date(*v),
+        Value::Time(t) => format_time(*t),
+        Value::TimeTz(t, east) => {
+            let mut s = format_time(*t);
+            push_xsd_offset(&mut s, *east);
+            s
+        }
+        Value::Timestamp(v) => stamp(*v, None),
+        Value::Timestamptz(v) => {
+            let east = d
+                .east
+                .unwrap_or_else(|| tz.map_or(0, |z| z.offset_secs(*v)));
+            stamp(*v, Some(east))
+        }
+        _ => String::new(),
+    }
+}
+
+/// Orders two date/time values (`compareDatetime`): `None` when their types do not compare;
+/// a conversion that needs the time zone fails without one.
+fn compare_datetimes(a: &Value, b: &Value, cx: &Cx<'_>) -> R<Option<Ordering>> {
+    let need = |from: &str, to: &str| -> R<TimeZone> {
+        cx.tz.ok_or_else(|| {
+            PathError::Hard(
+                TypeError::new(
+                    codes::FEATURE_NOT_SUPPORTED,
+                    format!("cannot convert value from {from} to {to} without time zone usage"),
+                )
+                .with_hint("Use *_tz() function for time zone support."),
+            )
+        })
+    };
+    let date_ts = |d: i32| match d {
+        DATE_INFINITY => TIMESTAMP_INFINITY,
+        DATE_NEG_INFINITY => TIMESTAMP_NEG_INFINITY,
+        d => i64::from(d) * USECS_PER_DAY,
+    };
+    let local_to_utc = |local: i64, z: &TimeZone| {
+        if local == TIMESTAMP_INFINITY || local == TIMESTAMP_NEG_INFINITY {
+            local
+        } else {
+            local - i64::from(z.offset_for_local(local)) * USECS_PER_SEC
+        }
+    };
+    let time_tz = |t: i64, z: &TimeZone| {
+        let today = (cx.now + i64::from(z.offset_secs(cx.now)) * USECS_PER_SEC)
+            .div_euclid(USECS_PER_DAY);
+        Value::TimeTz(t, z.offset_for_local(today * USECS_PER_DAY + t))
+    };
+    use Value as V;
+    Ok(Some(match (a, b) {
+        (V::Date(x), V::Date(y)) => x.cmp(y),
+        (V::Time(x), V::Time(y)) | (V::Timestamp(x), V::Timestamp(y)) => x.cmp(y),
+        (V::Timestamptz(x), V::Timestamptz(y)) => x.cmp(y),
+        (V::TimeTz(..), V::TimeTz(..)) => a.cmp(b),
+        (V::Date(x), V::Timestamp(y)) => date_ts(*x).cmp(y),
+        (V::Timestamp(x), V::Date(y)) => x.cmp(&date_ts(*y)),
+        (V::Date(x), V::Timestamptz(y)) => {
+            let z = need("date", "timestamptz")?;
+            local_to_utc(date_ts(*x), &z).cmp(y)
+        }
+        (V::Timestamptz(x), V::Date(y)) => {
+            let z = need("date", "timestamptz")?;
+            x.cmp(&local_to_utc(date_ts(*y), &z))
+        }
+        (V::Timestamp(x), V::Timestamptz(y)) => {
+            let z = need("timestamp", "timestamptz")?;
+            local_to_utc(*x, &z).cmp(y)
+        }
+        (V::Timestamptz(x), V::Timestamp(y)) => {
+            let z = need("timestamp", "timestamptz")?;
+            x.cmp(&local_to_utc(*y, &z))
+        }
+        (V::Time(x), V::TimeTz(..)) => {
+            let z = need("time", "timetz")?;
+            time_tz(*x, &z).cmp(b)
+        }
+        (V::TimeTz(..), V::Time(y)) => {
+            let z = need("time", "timetz")?;
+            a.cmp(&time_tz(*y, &z))
+        }
+        _ => return Ok(None),
+    }))
 }
 
 /// `ceil` (`up`) or `floor` of a numeric.
@@ -529,20 +781,28 @@ fn step(n: &Numeric, up: bool) -> basalt_common::types::TypeResult<Numeric> {
     }
 }
 
-fn compare(op: BinOp, a: &Jsonb, b: &Jsonb) -> Truth {
-    use std::cmp::Ordering;
+fn compare(op: BinOp, a: &Jsonb, b: &Jsonb, cx: &Cx<'_>) -> R<Truth> {
     let ord = match (a, b) {
         (Jsonb::Null, Jsonb::Null) => Ordering::Equal,
         (Jsonb::Null, _) | (_, Jsonb::Null) => {
-            return match op {
+            return Ok(match op {
                 BinOp::Ne => Truth::True,
                 _ => Truth::False,
+            });
+        }
+        _ if cx.is_datetime(a) || cx.is_datetime(b) => {
+            let (Some(x), Some(y)) = (cx.datetime(a), cx.datetime(b)) else {
+                return Ok(Truth::Unknown);
             };
+            match compare_datetimes(&x.value, &y.value, cx)? {
+                Some(o) => o,
+                None => return Ok(Truth::Unknown),
+            }
         }
         (Jsonb::Bool(x), Jsonb::Bool(y)) => x.cmp(y),
         (Jsonb::Number(x), Jsonb::Number(y)) => x.cmp(y),
         (Jsonb::String(x), Jsonb::String(y)) => x.as_bytes().cmp(y.as_bytes()),
-        _ => return Truth::Unknown,
+        _ => return Ok(Truth::Unknown),
     };
     let r = match op {
         BinOp::Eq => ord == Ordering::Equal,
@@ -552,7 +812,7 @@ fn compare(op: BinOp, a: &Jsonb, b: &Jsonb) -> Truth {
         BinOp::Gt => ord == Ordering::Greater,
         _ => ord != Ordering::Less,
     };
-    if r { Truth::True } else { Truth::False }
+    Ok(if r { Truth::True } else { Truth::False })
 }
 
 /// Operand sequences of a predicate: a soft error makes the predicate unknown.
@@ -624,10 +884,12 @@ fn predicate(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Truth> {
             let (Some(a), Some(b)) = (operand(l, cur, cx)?, operand(r, cur, cx)?) else {
                 return Ok(Truth::Unknown);
             };
-            let pairs = a
-                .iter()
-                .flat_map(|x| b.iter().map(move |y| compare(*op, x, y)))
-                .collect::<Vec<_>>();
+            let mut pairs = Vec::with_capacity(a.len() * b.len());
+            for x in &a {
+                for y in &b {
+                    pairs.push(compare(*op, x, y, cx)?);
+                }
+            }
             any_of(pairs.into_iter(), strict)
         }
         PathExpr::Not(p) => match predicate(p, cur, cx)? {
@@ -674,6 +936,7 @@ fn predicate(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Truth> {
             })?;
             any_of(
                 items.iter().map(|it| match it {
+                    Jsonb::String(_) if cx.is_datetime(it) => Truth::Unknown,
                     Jsonb::String(s) => {
                         if re.is_match(s) {
                             Truth::True
@@ -693,8 +956,12 @@ fn predicate(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Truth> {
             let [Jsonb::String(prefix)] = prefix.as_slice() else {
                 return Ok(Truth::Unknown);
             };
+            if cx.is_datetime(&Jsonb::String(prefix.clone())) {
+                return Ok(Truth::Unknown);
+            }
             any_of(
                 items.iter().map(|it| match it {
+                    Jsonb::String(_) if cx.is_datetime(it) => Truth::Unknown,
                     Jsonb::String(s) => {
                         if s.starts_with(prefix.as_str()) {
                             Truth::True

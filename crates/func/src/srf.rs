@@ -67,7 +67,10 @@ pub enum TableFunc {
     /// `string_to_table(text, delimiter [, null_string])`.
     StringToTable,
     /// `jsonb_path_query(target, path [, vars [, silent]])`.
-    PathQuery,
+    PathQuery {
+        /// `jsonb_path_query_tz`: date/time comparisons may use the session time zone.
+        tz: bool,
+    },
     /// A set-returning SQL-language function of the catalog (run by the SQL engine).
     Sql {
         /// The function's OID.
@@ -206,7 +209,14 @@ pub fn resolve_table_function(name: &str, args: &[DataType]) -> Option<ResolvedT
             {
                 return None;
             }
-            one(F::PathQuery, sig, name, T::Jsonb)
+            one(
+                F::PathQuery {
+                    tz: name.ends_with("_tz"),
+                },
+                sig,
+                name,
+                T::Jsonb,
+            )
         }
         "jsonb_array_elements"
         | "json_array_elements"
@@ -508,7 +518,7 @@ pub fn call_table_function(
             }
             single(out)
         }
-        F::PathQuery => {
+        F::PathQuery { tz } => {
             let (Some(Value::Jsonb(target)), Some(Value::JsonPath(path))) =
                 (args.first(), args.get(1))
             else {
@@ -519,8 +529,12 @@ pub fn call_table_function(
                 Some(Value::Jsonb(v)) => v,
                 _ => &empty,
             };
-            let silent = matches!(args.get(3), Some(Value::Bool(true)));
-            let items = crate::jsonpath::query(target, path, vars, silent)?.unwrap_or_default();
+            let opts = crate::jsonpath::PathOptions {
+                silent: matches!(args.get(3), Some(Value::Bool(true))),
+                tz: tz.then_some(ctx.types.time_zone),
+                now: ctx.transaction_start,
+            };
+            let items = crate::jsonpath::query(target, path, vars, &opts)?.unwrap_or_default();
             single(items.into_iter().map(Value::Jsonb).collect())
         }
         F::GenerateSubscripts => {
