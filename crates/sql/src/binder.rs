@@ -254,6 +254,9 @@ struct AggCollect {
     context: &'static str,
     /// Where the first aggregate call is.
     first_agg: Option<i32>,
+    /// The columns the direct arguments of each ordered-set aggregate read: (index in
+    /// `aggs`, [(column, location)]), to check that they are grouped.
+    direct_refs: Vec<(usize, Vec<(usize, i32)>)>,
 }
 
 /// The binder for one statement.
@@ -304,6 +307,9 @@ pub struct Binder<'a> {
     /// Names given by `JOIN ... USING (...) AS alias`: they qualify join columns, not a
     /// relation's, and PostgreSQL's column hints never suggest them.
     using_aliases: Vec<String>,
+    /// While binding an ordered-set aggregate's direct arguments: the query level
+    /// (`levels.len()`) and the columns of it they read, with their locations.
+    direct_refs: Option<(usize, Vec<(usize, i32)>)>,
     /// The aggregate collections of the queries enclosing the subquery being bound
     /// (innermost last): an aggregate over outer columns only belongs to the outer query.
     /// Each entry is the index in `levels` of that query's FROM scope.
@@ -686,6 +692,7 @@ impl<'a> Binder<'a> {
             pending_ctes: Vec::new(),
             rtes: Vec::new(),
             using_aliases: Vec::new(),
+            direct_refs: None,
             outer_aggs: Vec::new(),
             level_refs: Vec::new(),
             reg: None,
@@ -1434,10 +1441,21 @@ impl<'a> Binder<'a> {
             || has_grouping;
         let mut agg_groups: Option<Vec<Expr>> = None;
         if aggregated {
+            // The direct arguments of ordered-set aggregates are over the group's rows.
+            let direct_args: Vec<(usize, &[Expr])> = collected
+                .direct_refs
+                .iter()
+                .filter_map(|(i, _)| {
+                    let call = collected.aggs.get(*i)?;
+                    Some((*i, call.args.get(call.order_by.len()..)?))
+                })
+                .collect();
             if sets.is_empty() {
+                let mut with_direct = target_exprs.clone();
+                with_direct.extend(direct_args.iter().flat_map(|(_, a)| a.iter().cloned()));
                 add_dependent_groups(
                     &mut groups,
-                    &target_exprs,
+                    &with_direct,
                     &order_exprs,
                     having.as_ref(),
                     &scope,
@@ -1450,6 +1468,31 @@ impl<'a> Binder<'a> {
             let sc = scope.clone();
             let refs = self.col_refs.clone();
             let mut grouping: Vec<Vec<usize>> = Vec::new();
+            // PostgreSQL's rule: the direct arguments of an ordered-set aggregate use only
+            // grouped columns (checked where a clause item calls the aggregate).
+            let check_direct = |e: &Expr| -> Result<(), SqlError> {
+                let mut called = Vec::new();
+                agg_indexes(e, &mut called);
+                for i in called {
+                    for (_, args) in direct_args.iter().filter(|(j, _)| *j == i) {
+                        let locs = collected.direct_refs.iter().filter(|(j, _)| *j == i);
+                        let locate = |col: usize| {
+                            locs.clone()
+                                .flat_map(|(_, r)| r.iter())
+                                .find(|r| r.0 == col)
+                                .and_then(|r| pos(r.1))
+                        };
+                        for a in args.iter() {
+                            post_agg(a.clone(), &gl, ngroups, &sc, &locate).map_err(|e| {
+                                e.with_detail(
+                                    "Direct arguments of an ordered-set aggregate must use only grouped columns.",
+                                )
+                            })?;
+                        }
+                    }
+                }
+                Ok(())
+            };
             // An ungrouped column is reported where the clause item refers to it.
             let mut rewrite = |e: Expr, item: usize| -> Result<Expr, SqlError> {
                 let locate = |col: usize| {
@@ -1458,6 +1501,7 @@ impl<'a> Binder<'a> {
                         .or_else(|| refs.iter().find(|r| r.0 == col))
                         .and_then(|r| pos(r.1))
                 };
+                check_direct(&e)?;
                 let e = extract_grouping(e, &gl, naggs, &mut grouping)?;
                 post_agg(e, &gl, ngroups, &sc, &locate)
             };
@@ -3378,6 +3422,11 @@ impl<'a> Binder<'a> {
             if self.agg_depth == 0 {
                 self.col_refs.push((i, location, self.ref_item));
             }
+            if let Some((level, refs)) = &mut self.direct_refs
+                && *level == self.levels.len()
+            {
+                refs.push((i, location));
+            }
             return Ok((Expr::Column(i), scope.cols[i].ty.clone()));
         }
         let n = self.levels.len();
@@ -5170,6 +5219,13 @@ impl<'a> Binder<'a> {
         };
         let location = fc.location;
         if let Some(over) = &fc.over {
+            if fc.agg_within_group && basalt_func::is_ordered_set(&name) {
+                return Err(err(
+                    "0A000",
+                    format!("OVER is not supported for ordered-set aggregate {name}"),
+                )
+                .at(pos(location)));
+            }
             return self.bind_window_call(fc, &name, over, scope);
         }
         if self.has_user_function(&fname)
@@ -5505,9 +5561,17 @@ impl<'a> Binder<'a> {
         });
         self.agg_depth += 1;
         let refs_mark = self.level_refs.len();
+        let mut direct = Vec::new();
         let r = (|| -> Result<_, SqlError> {
             let (mut args, mut types) = if fc.agg_star {
                 (Vec::new(), Vec::new())
+            } else if fc.agg_within_group {
+                // Direct arguments: note the columns they read.
+                let outer = self.direct_refs.replace((self.levels.len(), Vec::new()));
+                let r = self.bind_call_args(name, &fc.args, fc.location, scope);
+                let refs = std::mem::replace(&mut self.direct_refs, outer);
+                direct = refs.map(|r| r.1).unwrap_or_default();
+                r?
             } else {
                 self.bind_call_args(name, &fc.args, fc.location, scope)?
             };
@@ -5687,6 +5751,9 @@ impl<'a> Binder<'a> {
                 a.aggs.len() - 1
             }
         };
+        if !direct.is_empty() {
+            a.direct_refs.push((idx, direct));
+        }
         Ok((Expr::Agg(idx), ret))
     }
 
@@ -7066,6 +7133,16 @@ fn equi_keys(pred: &Expr, lw: usize) -> Vec<(Expr, Expr)> {
         }
     }
     keys
+}
+
+/// The aggregate calls (`Expr::Agg` indexes) of `e`, in order.
+fn agg_indexes(e: &Expr, out: &mut Vec<usize>) {
+    if let Expr::Agg(i) = e {
+        out.push(*i);
+    }
+    for c in e.children() {
+        agg_indexes(c, out);
+    }
 }
 
 /// The smallest depth of the outer references in `e` (`usize::MAX` without any).
