@@ -4213,12 +4213,10 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
             break;
         }
         match node {
-            Node::Lit(c) if std && !c.is_alphanumeric() => {
-                match s.strip_prefix(*c) {
-                    Some(rest) => s = rest,
-                    None => return Err(bad(format!("unmatched format separator \"{c}\""))),
-                }
-            }
+            Node::Lit(c) if std && !c.is_alphanumeric() => match s.strip_prefix(*c) {
+                Some(rest) => s = rest,
+                None => return Err(bad(format!("unmatched format separator \"{c}\""))),
+            },
             Node::Lit(c) => {
                 let next = s.chars().next();
                 if c.is_alphanumeric() {

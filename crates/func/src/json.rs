@@ -473,12 +473,18 @@ pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> 
         "@?" => vec![(
             vec![T::Jsonb, T::JsonPath],
             T::Bool,
-            F::PathExists { op: true, tz: false },
+            F::PathExists {
+                op: true,
+                tz: false,
+            },
         )],
         "@@" => vec![(
             vec![T::Jsonb, T::JsonPath],
             T::Bool,
-            F::PathMatch { op: true, tz: false },
+            F::PathMatch {
+                op: true,
+                tz: false,
+            },
         )],
         _ => return None,
     };

@@ -502,14 +502,20 @@ fn method(m: Method, it: Jsonb, e: &PathExpr, cx: &mut Cx<'_>) -> R<Jsonb> {
     if let Some(d) = cx.datetime(&it) {
         match m {
             Method::Type => {
-                let t = d.value.data_type().map(|t| t.format_type()).unwrap_or_default();
+                let t = d
+                    .value
+                    .data_type()
+                    .map(|t| t.format_type())
+                    .unwrap_or_default();
                 return Ok(Jsonb::String(t));
             }
             Method::Double => return Err(wrong("a string or numeric value")),
-            Method::Datetime => return Err(soft(
+            Method::Datetime => {
+                return Err(soft(
                     sqljson::DATETIME_FUNCTION,
                     "jsonpath item method .datetime() can only be applied to a string",
-                )),
+                ));
+            }
             _ => {}
         }
     }
@@ -646,7 +652,7 @@ fn push_xsd_offset(out: &mut String, east: i32) {
     let sign = if east < 0 { '-' } else { '+' };
     let a = east.unsigned_abs();
     out.push_str(&format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60));
-    if a % 60 != 0 {
+    if !a.is_multiple_of(60) {
         out.push_str(&format!(":{:02}", a % 60));
     }
 }
@@ -722,8 +728,8 @@ fn compare_datetimes(a: &Value, b: &Value, cx: &Cx<'_>) -> R<Option<Ordering>> {
         }
     };
     let time_tz = |t: i64, z: &TimeZone| {
-        let today = (cx.now + i64::from(z.offset_secs(cx.now)) * USECS_PER_SEC)
-            .div_euclid(USECS_PER_DAY);
+        let today =
+            (cx.now + i64::from(z.offset_secs(cx.now)) * USECS_PER_SEC).div_euclid(USECS_PER_DAY);
         Value::TimeTz(t, z.offset_for_local(today * USECS_PER_DAY + t))
     };
     use Value as V;

@@ -299,7 +299,17 @@ pub fn scalar_types() -> Vec<TypeFacts> {
         ),
         f(D::Date, true, 'D', false, 'i', 'p', true, false, 3122),
         f(D::Time(None), true, 'D', false, 'd', 'p', true, true, 10038),
-        f(D::TimeTz(None), false, 'D', false, 'd', 'p', true, true, 10041),
+        f(
+            D::TimeTz(None),
+            false,
+            'D',
+            false,
+            'd',
+            'p',
+            true,
+            true,
+            10041,
+        ),
         f(
             D::Timestamp(None),
             true,
