@@ -7,7 +7,7 @@
 //! the stream record by record and inserts through the INSERT path: the statement is bound
 //! as `INSERT INTO t (cols) OVERRIDING SYSTEM VALUE DEFAULT VALUES` (so defaults, identity and
 //! generated columns, CHECK, NOT NULL, domains, unique and foreign keys behave exactly as for
-//! INSERT), and each batch of [`BATCH`] parsed rows goes to the INSERT executor as given rows.
+//! INSERT), and each batch of `BATCH` (4096) parsed rows goes to the INSERT executor as given rows.
 //! Each field is read by its column type's input function (what a quoted literal cast to the
 //! type does). Memory stays bounded by the batch, whatever the input's size.
 //!
