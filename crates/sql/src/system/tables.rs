@@ -684,7 +684,7 @@ pub fn relations(cat: &Catalog) -> Vec<RelInfo> {
             name: i.name.clone(),
             schema: i.schema,
             kind: 'i',
-            natts: i.keys.len(),
+            natts: i.keys.len() + i.include.len(),
             checks: 0,
             has_index: false,
             triggers: false,
@@ -1080,23 +1080,24 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
     }
     for ix in cat.indexes.values() {
         let table = cat.tables.get(&ix.table);
-        let mut exprs = 0;
-        for (i, k) in ix.keys.iter().enumerate() {
-            let (n, ty) = match (k, table) {
+        // Names as PostgreSQL's `ChooseIndexColumnNames`: the column's, or `expr`, with a
+        // number appended to repeats.
+        let mut taken: Vec<String> = Vec::new();
+        for (i, k) in ix.all_columns().iter().enumerate() {
+            let (base, ty) = match (k, table) {
                 (IndexKey::Column(c), Some(t)) => match t.columns.get(*c) {
                     Some(col) => (col.name.clone(), col.ty.clone()),
                     None => ("?".to_string(), DataType::Text),
                 },
-                _ => {
-                    let n = if exprs == 0 {
-                        "expr".to_string()
-                    } else {
-                        format!("expr{exprs}")
-                    };
-                    exprs += 1;
-                    (n, DataType::Text)
-                }
+                _ => ("expr".to_string(), DataType::Text),
             };
+            let mut n = base.clone();
+            let mut suffix = 1;
+            while taken.contains(&n) {
+                n = format!("{base}{suffix}");
+                suffix += 1;
+            }
+            taken.push(n.clone());
             out.push(att(ix.oid, &n, ty, i + 1));
         }
     }
@@ -1232,8 +1233,12 @@ fn index_def_with(cat: &Catalog, ix: &crate::catalog::Index, qualified: bool) ->
     } else {
         String::new()
     };
+    let include = match t {
+        Some(t) if !ix.include.is_empty() => format!(" INCLUDE ({})", column_list(t, &ix.include)),
+        _ => String::new(),
+    };
     let mut def = format!(
-        "CREATE {}INDEX {} ON {schema}{} USING {} ({}){}",
+        "CREATE {}INDEX {} ON {schema}{} USING {} ({}){include}{}",
         if ix.unique { "UNIQUE " } else { "" },
         quote_ident(&ix.name),
         quote_ident(t.map_or("?", |t| t.name.as_str())),
@@ -1342,6 +1347,14 @@ fn column_list(t: &Table, cols: &[usize]) -> String {
         .join(", ")
 }
 
+/// ` INCLUDE (...)` of a constraint's index (empty without included columns).
+fn include_text(cat: &Catalog, t: &Table, index: u32) -> String {
+    match cat.indexes.get(&index) {
+        Some(ix) if !ix.include.is_empty() => format!(" INCLUDE ({})", column_list(t, &ix.include)),
+        _ => String::new(),
+    }
+}
+
 fn index_columns(cat: &Catalog, index: u32) -> Vec<usize> {
     cat.indexes.get(&index).map_or_else(Vec::new, |ix| {
         ix.keys
@@ -1420,13 +1433,21 @@ fn constraint_body(
 ) -> String {
     match &c.kind {
         ConstraintKind::PrimaryKey { index } => format!(
-            "PRIMARY KEY ({})",
-            column_list(t, &index_columns(ctx.cat, *index))
+            "PRIMARY KEY ({}){}",
+            column_list(t, &index_columns(ctx.cat, *index)),
+            include_text(ctx.cat, t, *index)
         ),
         ConstraintKind::Unique { index } => {
+            let nnd = ctx
+                .cat
+                .indexes
+                .get(index)
+                .is_some_and(|i| i.nulls_not_distinct);
             format!(
-                "UNIQUE ({})",
-                column_list(t, &index_columns(ctx.cat, *index))
+                "UNIQUE {}({}){}",
+                if nnd { "NULLS NOT DISTINCT " } else { "" },
+                column_list(t, &index_columns(ctx.cat, *index)),
+                include_text(ctx.cat, t, *index)
             )
         }
         ConstraintKind::Check { expr } => {
@@ -1507,20 +1528,20 @@ fn pg_index_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             vec![
                 oid(ix.oid),
                 oid(ix.table),
-                i2(count(ix.keys.len())),
+                i2(count(ix.keys.len() + ix.include.len())),
                 i2(count(ix.keys.len())),
                 bool_(ix.unique),
                 bool_(ix.nulls_not_distinct),
                 bool_(ix.primary),
                 bool_(false),
-                bool_(true),
+                bool_(!ix.deferrable),
                 bool_(false),
                 bool_(true),
                 bool_(false),
                 bool_(true),
                 bool_(true),
                 bool_(false),
-                i2arr(ix.keys.iter().map(|k| match k {
+                i2arr(ix.all_columns().iter().map(|k| match k {
                     IndexKey::Column(c) => count(*c) + 1,
                     IndexKey::Expr(_) => 0,
                 })),
