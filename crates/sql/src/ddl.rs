@@ -551,6 +551,10 @@ pub fn check_fk_target(
     ))
 }
 
+/// An index LIKE ... INCLUDING INDEXES copies: the index, its keys in the new table, and the
+/// (DEFERRABLE, INITIALLY DEFERRED) of the constraint it backs, if any.
+type LikeIndex = (Index, Vec<IndexKey>, Option<(bool, bool)>);
+
 /// What a CREATE TABLE column or table constraint asks for, before it is applied.
 struct PendingIndex {
     name: Option<String>,
@@ -784,7 +788,7 @@ pub fn create_table(
     let mut like_identity: Vec<(usize, bool, Sequence)> = Vec::new();
     let mut like_comments: Vec<(usize, String)> = Vec::new();
     let mut like_checks: Vec<(Option<String>, String)> = Vec::new();
-    let mut like_indexes: Vec<(Index, Vec<IndexKey>, Option<(bool, bool)>)> = Vec::new();
+    let mut like_indexes: Vec<LikeIndex> = Vec::new();
     // Column constraints with their DEFERRABLE clauses applied (bound parse trees point
     // into them).
     let col_cons = s
@@ -851,17 +855,15 @@ pub fn create_table(
                                 include: Vec::new(),
                             });
                         }
-                        Ok(protobuf::ConstrType::ConstrUnique) => {
-                            pending_idx.push(PendingIndex {
-                                name: conname,
-                                cols: vec![idx],
-                                primary: false,
-                                nulls_not_distinct: con.nulls_not_distinct,
-                                deferrable: con.deferrable,
-                                initially_deferred: con.initdeferred,
-                                include: Vec::new(),
-                            })
-                        }
+                        Ok(protobuf::ConstrType::ConstrUnique) => pending_idx.push(PendingIndex {
+                            name: conname,
+                            cols: vec![idx],
+                            primary: false,
+                            nulls_not_distinct: con.nulls_not_distinct,
+                            deferrable: con.deferrable,
+                            initially_deferred: con.initdeferred,
+                            include: Vec::new(),
+                        }),
                         Ok(protobuf::ConstrType::ConstrCheck) => {
                             let Some(e) = con.raw_expr.as_deref() else {
                                 continue;
@@ -1106,16 +1108,13 @@ pub fn create_table(
     pending_idx.sort_by_key(|p| !p.primary);
     let mut kept: Vec<PendingIndex> = Vec::new();
     for p in pending_idx {
-        if let Some(prior) = kept
-            .iter_mut()
-            .find(|k| {
-                k.cols == p.cols
-                    && k.nulls_not_distinct == p.nulls_not_distinct
-                    && k.include == p.include
-                    && k.deferrable == p.deferrable
-                    && k.initially_deferred == p.initially_deferred
-            })
-        {
+        if let Some(prior) = kept.iter_mut().find(|k| {
+            k.cols == p.cols
+                && k.nulls_not_distinct == p.nulls_not_distinct
+                && k.include == p.include
+                && k.deferrable == p.deferrable
+                && k.initially_deferred == p.initially_deferred
+        }) {
             if prior.name.is_none() {
                 prior.name = p.name;
             }
@@ -1313,17 +1312,15 @@ pub fn create_table(
                 if let Some((_, true)) = pk {
                     return Err(deferrable_fk_target(true, &rt.name));
                 }
-                let pkcols = pk
-                    .and_then(|p| p.0)
-                    .ok_or_else(|| {
-                        err(
-                            "42830",
-                            format!(
-                                "there is no primary key for referenced table \"{}\"",
-                                rt.name
-                            ),
-                        )
-                    })?;
+                let pkcols = pk.and_then(|p| p.0).ok_or_else(|| {
+                    err(
+                        "42830",
+                        format!(
+                            "there is no primary key for referenced table \"{}\"",
+                            rt.name
+                        ),
+                    )
+                })?;
                 rcols = pkcols;
             } else {
                 for a in &con.pk_attrs {

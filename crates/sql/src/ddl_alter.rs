@@ -1700,10 +1700,9 @@ impl<K: TxnKv> Session<K> {
                     IndexKey::Column(c) => *c == col,
                     IndexKey::Expr(e) => expr_uses_column(e, name),
                 }) || i.include.contains(&col)
-                    || i
-                    .predicate
-                    .as_deref()
-                    .is_some_and(|p| expr_uses_column(p, name))
+                    || i.predicate
+                        .as_deref()
+                        .is_some_and(|p| expr_uses_column(p, name))
             })
             .map(|i| i.oid)
             .collect();

@@ -188,6 +188,13 @@ pub fn fire_unique(cx: &mut Cx<'_>, d: &mut Deferred, all: bool) -> Result<(), S
         if !done.insert(p.key.clone()) {
             continue;
         }
+        // Writers of the key in other transactions finish first (a deferred write may not
+        // hold the lock yet).
+        cx.txn.lock(
+            &p.key,
+            basalt_txn::LockMode::Exclusive,
+            basalt_txn::LockWait::Block,
+        )?;
         let mut entries = 0;
         for item in cx
             .txn

@@ -34,7 +34,9 @@
 //! nothing is stored at: it serializes the writers of one key value across transactions, as
 //! the entry key does for the other unique indexes), then scans that prefix at the newest
 //! state (`scan_latest`): another row's entry queues a [`crate::deferred::PendingUnique`]
-//! instead of failing. The queue runs at the end of the statement for constraints that are
+//! instead of failing. While the constraint is deferred, a lock held by another transaction
+//! queues the check without waiting (PostgreSQL waits only at the check, which takes the
+//! lock before its scan). The queue runs at the end of the statement for constraints that are
 //! not deferred then, else at COMMIT or `SET CONSTRAINTS ... IMMEDIATE`: a key with two
 //! entries or more is 23505. The duplicates are ordinary writes of the transaction, so a
 //! rollback (or a failed commit, which rolls back) leaves nothing, and `ROLLBACK TO
@@ -171,7 +173,8 @@ impl TableWriter {
     /// written: under an exclusive lock on the key's bare form (which serializes writers of
     /// one key value, as the entry itself does for other unique indexes), an entry of another
     /// row at the newest state queues a check (see [`crate::deferred`]) for the end of the
-    /// statement, or for COMMIT while the constraint is deferred. `other_key` is a second key
+    /// statement, or for COMMIT while the constraint is deferred (then a lock held by another
+    /// transaction queues the check at once instead of waiting). `other_key` is a second key
     /// of the same row (an update's old key) that does not count as a duplicate.
     fn check_deferrable(
         &self,
@@ -183,19 +186,34 @@ impl TableWriter {
         cx: &mut Cx<'_>,
     ) -> Result<(), SqlError> {
         let bare = &ikey[..ikey.len() - (row_key.len() - 5)];
-        cx.txn.lock(bare, LockMode::Exclusive, LockWait::Block)?;
-        let mut duplicate = false;
-        for item in cx.txn.scan_latest(basalt_storage::KeyRange::prefix(bare))? {
-            let (_, v) = item?;
-            if v != row_key && v != other_key {
-                duplicate = true;
-                break;
+        let con = self.index_constraint(bi);
+        let deferred = cx
+            .deferred
+            .as_deref()
+            .zip(con)
+            .is_some_and(|(d, c)| d.is_deferred(c));
+        // While deferred, a concurrent writer of the key does not make us wait (PostgreSQL
+        // waits at the check): the check is queued, and takes the lock when it runs.
+        let wait = if deferred {
+            LockWait::SkipLocked
+        } else {
+            LockWait::Block
+        };
+        let mut duplicate =
+            cx.txn.lock(bare, LockMode::Exclusive, wait)? == basalt_txn::LockOutcome::Skipped;
+        if !duplicate {
+            for item in cx.txn.scan_latest(basalt_storage::KeyRange::prefix(bare))? {
+                let (_, v) = item?;
+                if v != row_key && v != other_key {
+                    duplicate = true;
+                    break;
+                }
             }
         }
         if !duplicate {
             return Ok(());
         }
-        let constraint = self.index_constraint(bi).map_or(0, |c| c.oid);
+        let constraint = con.map_or(0, |c| c.oid);
         match cx.deferred.as_deref_mut() {
             Some(d) => {
                 d.push_unique(crate::deferred::PendingUnique {

@@ -1010,7 +1010,9 @@ fn index_nested_loop(plan: Plan, catalog: &Catalog) -> Plan {
         }
         usable_indexes(*table, &preds, catalog)
             .into_iter()
-            .find(|i| !i.is_row_key() && matches!(i.keys.first(), Some(IndexKey::Column(c)) if c == rc))
+            .find(|i| {
+                !i.is_row_key() && matches!(i.keys.first(), Some(IndexKey::Column(c)) if c == rc)
+            })
             .map(|i| Access::Index {
                 index: i.oid,
                 eq: vec![probe],

@@ -1252,7 +1252,6 @@ impl Transaction for LocalTxn {
         self.write(key, Some(value))
     }
 
-
     fn put_new(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<Option<Vec<u8>>> {
         self.check_active()?;
         if self.options.read_only {
