@@ -1457,14 +1457,12 @@ pub fn create_table(
         }
     }
     for (ix, keys) in like_plain {
-        let colnames: Vec<String> = keys
+        let all: Vec<IndexKey> = keys
             .iter()
-            .map(|k| match k {
-                IndexKey::Column(c) => table.columns[*c].name.clone(),
-                IndexKey::Expr(_) => "expr".to_string(),
-            })
-            .chain(ix.include.iter().map(|c| table.columns[*c].name.clone()))
+            .cloned()
+            .chain(ix.include.iter().map(|c| IndexKey::Column(*c)))
             .collect();
+        let colnames = crate::system::tables::index_column_names(Some(&table), &all);
         let suffix = "idx";
         let name = choose_object_name(&table.name, Some(&name_addition(&colnames)), suffix, |n| {
             name_taken(cat, schema, n)
@@ -1789,7 +1787,6 @@ pub fn create_index(
     };
     let mut keys = Vec::new();
     let mut desc = Vec::new();
-    let mut colnames = Vec::new();
     let scope = table_scope(&table, &table.name);
     for p in &s.index_params {
         let Some(Node::IndexElem(ie)) = p.node.as_ref() else {
@@ -1800,18 +1797,21 @@ pub fn create_index(
                 .column_index(&ie.name)
                 .ok_or_else(|| err("42703", format!("column \"{}\" does not exist", ie.name)))?;
             keys.push(IndexKey::Column(c));
-            colnames.push(ie.name.clone());
         } else if let Some(e) = ie.expr.as_deref() {
             let text = deparse_expr(e)?;
             let mut b = Binder::new(cat, search_path.to_vec(), *types);
             b.bind_scalar(e, &scope, "index expressions")?;
             keys.push(IndexKey::Expr(text));
-            colnames.push("expr".to_string());
         }
         desc.push(ie.ordering == protobuf::SortByDir::SortbyDesc as i32);
     }
     let include = include_columns(&table, &s.index_including_params)?;
-    colnames.extend(include.iter().map(|c| table.columns[*c].name.clone()));
+    let all: Vec<IndexKey> = keys
+        .iter()
+        .cloned()
+        .chain(include.iter().map(|c| IndexKey::Column(*c)))
+        .collect();
+    let colnames = crate::system::tables::index_column_names(Some(&table), &all);
     let predicate = match s.where_clause.as_deref() {
         Some(w) => {
             let mut b = Binder::new(cat, search_path.to_vec(), *types);

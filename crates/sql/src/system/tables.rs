@@ -1080,25 +1080,17 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
     }
     for ix in cat.indexes.values() {
         let table = cat.tables.get(&ix.table);
-        // Names as PostgreSQL's `ChooseIndexColumnNames`: the column's, or `expr`, with a
-        // number appended to repeats.
-        let mut taken: Vec<String> = Vec::new();
-        for (i, k) in ix.all_columns().iter().enumerate() {
-            let (base, ty) = match (k, table) {
-                (IndexKey::Column(c), Some(t)) => match t.columns.get(*c) {
-                    Some(col) => (col.name.clone(), col.ty.clone()),
-                    None => ("?".to_string(), DataType::Text),
-                },
-                _ => ("expr".to_string(), DataType::Text),
+        let all = ix.all_columns();
+        let names = index_column_names(table, &all);
+        for (i, (k, n)) in all.iter().zip(&names).enumerate() {
+            let ty = match (k, table) {
+                (IndexKey::Column(c), Some(t)) => t
+                    .columns
+                    .get(*c)
+                    .map_or(DataType::Text, |col| col.ty.clone()),
+                _ => DataType::Text,
             };
-            let mut n = base.clone();
-            let mut suffix = 1;
-            while taken.contains(&n) {
-                n = format!("{base}{suffix}");
-                suffix += 1;
-            }
-            taken.push(n.clone());
-            out.push(att(ix.oid, &n, ty, i + 1));
+            out.push(att(ix.oid, n, ty, i + 1));
         }
     }
     for s in cat.sequences.values() {
@@ -1201,6 +1193,62 @@ pub fn looks_like_function(text: &str) -> bool {
         top,
         Some(N::FuncCall(_) | N::CoalesceExpr(_) | N::MinMaxExpr(_) | N::SqlvalueFunction(_))
     )
+}
+
+/// The names of an index's columns (key then included ones), as PostgreSQL's
+/// `ChooseIndexColumnNames` gives them: a column's name, a function's name for a function
+/// call, else `expr`; a repeated name gets a number appended (`a`, `a1`, `expr1`).
+pub fn index_column_names(t: Option<&Table>, keys: &[IndexKey]) -> Vec<String> {
+    use pg_query::protobuf::node::Node as N;
+    let expr_name = |text: &str| -> String {
+        let parsed = pg_query::parse(
+            &format!("SELECT {text}"),
+            pg_query::ParserOptions::default(),
+        );
+        let top = parsed.ok().and_then(|p| {
+            p.protobuf
+                .stmts
+                .first()
+                .and_then(|s| match s.stmt.as_deref()?.node.as_ref()? {
+                    N::SelectStmt(sel) => match sel.target_list.first()?.node.as_ref()? {
+                        N::ResTarget(rt) => rt.val.as_deref().and_then(|v| v.node.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+        });
+        match top {
+            Some(N::FuncCall(f)) => f
+                .funcname
+                .last()
+                .and_then(|n| match n.node.as_ref() {
+                    Some(N::String(s)) => Some(s.sval.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "expr".into()),
+            Some(N::CoalesceExpr(_)) => "coalesce".into(),
+            _ => "expr".into(),
+        }
+    };
+    let mut out: Vec<String> = Vec::with_capacity(keys.len());
+    for k in keys {
+        let base = match (k, t) {
+            (IndexKey::Column(c), Some(t)) => t
+                .columns
+                .get(*c)
+                .map_or_else(|| "?".to_string(), |c| c.name.clone()),
+            (IndexKey::Column(_), None) => "?".to_string(),
+            (IndexKey::Expr(e), _) => expr_name(e),
+        };
+        let mut n = base.clone();
+        let mut suffix = 1;
+        while out.contains(&n) {
+            n = format!("{base}{suffix}");
+            suffix += 1;
+        }
+        out.push(n);
+    }
+    out
 }
 
 /// `pg_get_indexdef(oid)`: `CREATE [UNIQUE] INDEX name ON schema.table USING btree (keys)`.
