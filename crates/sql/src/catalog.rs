@@ -233,7 +233,8 @@ pub struct Constraint {
     pub name: String,
     /// What it enforces.
     pub kind: ConstraintKind,
-    /// DEFERRABLE (only foreign keys are deferred; see `crate::deferred`).
+    /// DEFERRABLE: a foreign key's or unique constraint's check may wait for the end of the
+    /// statement or of the transaction (see `crate::deferred`).
     #[serde(default)]
     pub deferrable: bool,
     /// INITIALLY DEFERRED.
@@ -256,7 +257,9 @@ pub struct Table {
     /// Columns in order.
     pub columns: Vec<Column>,
     /// The primary key's columns (positions), if any; rows are keyed by them. Without one, rows
-    /// are keyed by a hidden row id drawn from the table's row-id sequence.
+    /// are keyed by a hidden row id drawn from the table's row-id sequence. A DEFERRABLE
+    /// primary key keys nothing (this is `None`; [`Catalog::primary_key_columns`] names its
+    /// columns): two rows may hold its key until the check.
     pub primary_key: Option<Vec<usize>>,
     /// Constraints.
     pub constraints: Vec<Constraint>,
