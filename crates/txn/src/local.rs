@@ -1172,6 +1172,41 @@ impl Drop for LocalTxn {
     }
 }
 
+impl LocalTxn {
+    /// [`Transaction::scan`] at the snapshot, or at the newest visible state (`latest`).
+    fn scan_at(&mut self, range: KeyRange, direction: Direction, latest: bool) -> Result<TxnScan> {
+        self.check_active()?;
+        // The first statement takes the snapshot even when its range is empty.
+        let snapshot = self.snapshot();
+        if range.is_empty() {
+            return Ok(Box::new(std::iter::empty()));
+        }
+        if let Some(rw) = &mut self.rw {
+            rw.ranges.push(range.clone());
+        }
+        // The snapshot stays held by the scan: versions at the newer visible timestamp are
+        // never collected (they are the newest).
+        let ts = if latest {
+            self.shared.clock.lock().visible
+        } else {
+            snapshot.ts
+        };
+        let versions = self.shared.store.scan(&range, direction)?;
+        let committed = mvcc::SnapshotScan::over(versions, direction, ts);
+        let (start, end) = range.as_slices();
+        let mut own = self.writes.range_cloned(start, end);
+        if direction == Direction::Reverse {
+            own.reverse();
+        }
+        Ok(Box::new(MergeScan {
+            committed: committed.peekable(),
+            own: own.into_iter().peekable(),
+            direction,
+            _snapshot: snapshot,
+        }))
+    }
+}
+
 impl Transaction for LocalTxn {
     fn id(&self) -> u64 {
         self.id
@@ -1222,28 +1257,11 @@ impl Transaction for LocalTxn {
     }
 
     fn scan(&mut self, range: KeyRange, direction: Direction) -> Result<TxnScan> {
-        self.check_active()?;
-        // The first statement takes the snapshot even when its range is empty.
-        let snapshot = self.snapshot();
-        if range.is_empty() {
-            return Ok(Box::new(std::iter::empty()));
-        }
-        if let Some(rw) = &mut self.rw {
-            rw.ranges.push(range.clone());
-        }
-        let versions = self.shared.store.scan(&range, direction)?;
-        let committed = mvcc::SnapshotScan::over(versions, direction, snapshot.ts);
-        let (start, end) = range.as_slices();
-        let mut own = self.writes.range_cloned(start, end);
-        if direction == Direction::Reverse {
-            own.reverse();
-        }
-        Ok(Box::new(MergeScan {
-            committed: committed.peekable(),
-            own: own.into_iter().peekable(),
-            direction,
-            _snapshot: snapshot,
-        }))
+        self.scan_at(range, direction, false)
+    }
+
+    fn scan_latest(&mut self, range: KeyRange) -> Result<TxnScan> {
+        self.scan_at(range, Direction::Forward, true)
     }
 
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
