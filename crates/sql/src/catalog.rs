@@ -233,7 +233,8 @@ pub struct Constraint {
     pub name: String,
     /// What it enforces.
     pub kind: ConstraintKind,
-    /// DEFERRABLE (only foreign keys are deferred; see `crate::deferred`).
+    /// DEFERRABLE: a foreign key's or unique constraint's check may wait for the end of the
+    /// statement or of the transaction (see `crate::deferred`).
     #[serde(default)]
     pub deferrable: bool,
     /// INITIALLY DEFERRED.
@@ -256,7 +257,9 @@ pub struct Table {
     /// Columns in order.
     pub columns: Vec<Column>,
     /// The primary key's columns (positions), if any; rows are keyed by them. Without one, rows
-    /// are keyed by a hidden row id drawn from the table's row-id sequence.
+    /// are keyed by a hidden row id drawn from the table's row-id sequence. A DEFERRABLE
+    /// primary key keys nothing (this is `None`; [`Catalog::primary_key_columns`] names its
+    /// columns): two rows may hold its key until the check.
     pub primary_key: Option<Vec<usize>>,
     /// Constraints.
     pub constraints: Vec<Constraint>,
@@ -333,6 +336,31 @@ pub struct Index {
     /// The access method the index was created with.
     #[serde(default, skip_serializing_if = "IndexMethod::is_btree")]
     pub method: IndexMethod,
+    /// `INCLUDE (...)`: non-key columns (positions). They are not part of the key (nor of
+    /// uniqueness); entries point at the row, which holds their values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<usize>,
+    /// Backs a DEFERRABLE unique / primary key constraint: its entries always carry the row
+    /// key's suffix, so duplicates can exist until the check (see `crate::dml`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferrable: bool,
+}
+
+impl Index {
+    /// Whether the index's entries are the table's rows themselves (a primary key that is
+    /// not deferrable: rows are keyed by it and it has no entries of its own).
+    pub fn is_row_key(&self) -> bool {
+        self.primary && !self.deferrable
+    }
+
+    /// Key columns then included ones: the index's attributes in `pg_attribute` order.
+    pub fn all_columns(&self) -> Vec<IndexKey> {
+        self.keys
+            .iter()
+            .cloned()
+            .chain(self.include.iter().map(|c| IndexKey::Column(*c)))
+            .collect()
+    }
 }
 
 /// An index's access method. A hash index is kept in the same ordered key space as a
@@ -677,6 +705,26 @@ impl Catalog {
             .values()
             .find(|s| s.schema == schema && s.name == name)
             .map(|s| Relation::Sequence(s.oid))
+    }
+
+    /// The index of the table's PRIMARY KEY constraint (whether or not rows are keyed by
+    /// it: a deferrable primary key keys nothing, see `crate::dml`).
+    pub fn primary_index(&self, table: u32) -> Option<&Index> {
+        self.indexes
+            .values()
+            .find(|i| i.table == table && i.primary)
+    }
+
+    /// The primary key's columns (`None` without one, or when it has expressions).
+    pub fn primary_key_columns(&self, table: u32) -> Option<Vec<usize>> {
+        let ix = self.primary_index(table)?;
+        ix.keys
+            .iter()
+            .map(|k| match k {
+                IndexKey::Column(c) => Some(*c),
+                IndexKey::Expr(_) => None,
+            })
+            .collect()
     }
 
     /// Indexes of a table, primary key first.

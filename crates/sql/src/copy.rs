@@ -7,7 +7,7 @@
 //! the stream record by record and inserts through the INSERT path: the statement is bound
 //! as `INSERT INTO t (cols) OVERRIDING SYSTEM VALUE DEFAULT VALUES` (so defaults, identity and
 //! generated columns, CHECK, NOT NULL, domains, unique and foreign keys behave exactly as for
-//! INSERT), and each batch of [`BATCH`] parsed rows goes to the INSERT executor as given rows.
+//! INSERT), and each batch of `BATCH` (4096) parsed rows goes to the INSERT executor as given rows.
 //! Each field is read by its column type's input function (what a quoted literal cast to the
 //! type does). Memory stays bounded by the batch, whatever the input's size.
 //!
@@ -1317,57 +1317,157 @@ impl<K: TxnKv> Session<K> {
             }
             (None, None) => return Err(err("42601", "COPY TO requires a table or a query")),
         };
-        let (names, _types, rows) = self.copy_query(&select)?;
-        let force: Vec<bool> = match (&opts.force_quote, &force_cols) {
-            (ForceQuote::All, _) => vec![true; names.len()],
-            (ForceQuote::Columns(cols), Some((table, positions))) => {
-                force_positions(cols, "FORCE_QUOTE", table, positions)?
-            }
-            (ForceQuote::Columns(cols), None) => {
-                let mut out = vec![false; names.len()];
-                for c in cols {
-                    let Some(k) = names.iter().position(|n| n == c) else {
-                        return Err(err(
-                            "42P10",
-                            format!("FORCE_QUOTE column \"{c}\" not referenced by COPY"),
-                        ));
-                    };
-                    out[k] = true;
+        // The destination, opened before the query runs (PostgreSQL opens it first too).
+        let mut sink = match target {
+            Target::Client => match io {
+                Some(w) => Sink::Client(&mut **w),
+                None => {
+                    return Err(err(
+                        "0A000",
+                        "feature not supported: COPY TO STDOUT without a client data stream (use copy_out)",
+                    ));
                 }
-                out
+            },
+            Target::File(path) => {
+                let f = std::fs::File::create(&path).map_err(|e| {
+                    err(
+                        io_code(&e),
+                        format!(
+                            "could not open file \"{path}\" for writing: {}",
+                            io_text(&e)
+                        ),
+                    )
+                })?;
+                Sink::File(std::io::BufWriter::with_capacity(1 << 16, f), path)
             }
-            (ForceQuote::None, _) => vec![false; names.len()],
+            Target::Program(cmd) => {
+                let mut c = std::process::Command::new("/bin/sh")
+                    .arg("-c")
+                    .arg(&cmd)
+                    .stdin(std::process::Stdio::piped())
+                    .spawn()
+                    .map_err(|e| {
+                        err(
+                            "58030",
+                            format!("could not execute command \"{cmd}\": {}", io_text(&e)),
+                        )
+                    })?;
+                let stdin = c
+                    .stdin
+                    .take()
+                    .ok_or_else(|| err("58030", "could not write to COPY program"))?;
+                Sink::Program(c, stdin, cmd)
+            }
         };
         let types = self.type_context();
         let mut text = String::new();
-        let single = names.len() == 1;
-        if opts.header != Header::No {
-            for (k, n) in names.iter().enumerate() {
-                if k > 0 {
-                    text.push(char::from(opts.delimiter));
+        let mut force: Vec<bool> = Vec::new();
+        let mut single = false;
+        let mut failed: Option<SqlError> = None;
+        let count = self.copy_query_stream(&select, |out| match out {
+            Output::Names(names) => {
+                force = match (&opts.force_quote, &force_cols) {
+                    (ForceQuote::All, _) => vec![true; names.len()],
+                    (ForceQuote::Columns(cols), Some((table, positions))) => {
+                        force_positions(cols, "FORCE_QUOTE", table, positions)?
+                    }
+                    (ForceQuote::Columns(cols), None) => {
+                        let mut out = vec![false; names.len()];
+                        for c in cols {
+                            let Some(k) = names.iter().position(|n| n == c) else {
+                                return Err(err(
+                                    "42P10",
+                                    format!("FORCE_QUOTE column \"{c}\" not referenced by COPY"),
+                                ));
+                            };
+                            out[k] = true;
+                        }
+                        out
+                    }
+                    (ForceQuote::None, _) => vec![false; names.len()],
+                };
+                single = names.len() == 1;
+                if opts.header != Header::No {
+                    for (k, n) in names.iter().enumerate() {
+                        if k > 0 {
+                            text.push(char::from(opts.delimiter));
+                        }
+                        if opts.csv {
+                            put_csv(&mut text, n, false, single, opts);
+                        } else {
+                            put_text(&mut text, n, opts.delimiter);
+                        }
+                    }
+                    text.push('\n');
                 }
-                if opts.csv {
-                    put_csv(&mut text, n, false, single, opts);
-                } else {
-                    put_text(&mut text, n, opts.delimiter);
-                }
+                Ok(())
             }
-            text.push('\n');
-        }
-        for row in &rows {
-            for (k, v) in row.iter().enumerate() {
-                if k > 0 {
-                    text.push(char::from(opts.delimiter));
+            Output::Row(row) => {
+                for (k, v) in row.iter().enumerate() {
+                    if k > 0 {
+                        text.push(char::from(opts.delimiter));
+                    }
+                    match format_text(v, &types) {
+                        None => text.push_str(&opts.null),
+                        Some(s) if opts.csv => {
+                            put_csv(
+                                &mut text,
+                                &s,
+                                force.get(k).copied().unwrap_or(false),
+                                single,
+                                opts,
+                            );
+                        }
+                        Some(s) => put_text(&mut text, &s, opts.delimiter),
+                    }
                 }
-                match format_text(v, &types) {
-                    None => text.push_str(&opts.null),
-                    Some(s) if opts.csv => put_csv(&mut text, &s, force[k], single, opts),
-                    Some(s) => put_text(&mut text, &s, opts.delimiter),
+                text.push('\n');
+                // Written out in pieces: memory stays bounded however many rows there are.
+                if text.len() >= 1 << 16 {
+                    sink.write(&text, opts.latin1)?;
+                    text.clear();
                 }
+                Ok(())
             }
-            text.push('\n');
+        });
+        let count = match count {
+            Ok(n) => n,
+            Err(e) => {
+                failed = Some(e);
+                0
+            }
+        };
+        if failed.is_none()
+            && let Err(e) = sink.write(&text, opts.latin1)
+        {
+            failed = Some(e);
         }
-        let bytes: Vec<u8> = if opts.latin1 {
+        let finished = sink.finish();
+        match failed {
+            Some(e) => Err(e),
+            None => finished.map(|()| count),
+        }
+    }
+}
+
+/// What COPY TO's query gives, in order: its column names, then each row.
+pub(crate) enum Output<'a> {
+    Names(&'a [String]),
+    Row(&'a [Value]),
+}
+
+/// Where COPY TO writes.
+enum Sink<'w> {
+    Client(&'w mut dyn Write),
+    File(std::io::BufWriter<std::fs::File>, String),
+    Program(std::process::Child, std::process::ChildStdin, String),
+}
+
+impl Sink<'_> {
+    /// Writes `text` (converted to Latin-1 when asked).
+    fn write(&mut self, text: &str, latin1: bool) -> Result<(), SqlError> {
+        let converted;
+        let bytes: &[u8] = if latin1 {
             let mut out = Vec::with_capacity(text.len());
             for c in text.chars() {
                 let Ok(b) = u8::try_from(u32::from(c)) else {
@@ -1385,65 +1485,55 @@ impl<K: TxnKv> Session<K> {
                 };
                 out.push(b);
             }
-            out
+            converted = out;
+            &converted
         } else {
-            text.into_bytes()
+            text.as_bytes()
         };
-        match target {
-            Target::Client => match io {
-                Some(w) => w
-                    .write_all(&bytes)
-                    .and_then(|()| w.flush())
-                    .map_err(|e| err("08006", format!("could not send COPY data: {e}")))?,
-                None => {
-                    return Err(err(
-                        "0A000",
-                        "feature not supported: COPY TO STDOUT without a client data stream (use copy_out)",
-                    ));
-                }
-            },
-            Target::File(path) => {
-                std::fs::write(&path, &bytes).map_err(|e| {
-                    err(
-                        io_code(&e),
-                        format!(
-                            "could not open file \"{path}\" for writing: {}",
-                            io_text(&e)
-                        ),
-                    )
-                })?;
-            }
-            Target::Program(cmd) => {
-                let mut c = std::process::Command::new("/bin/sh")
-                    .arg("-c")
-                    .arg(&cmd)
-                    .stdin(std::process::Stdio::piped())
-                    .spawn()
-                    .map_err(|e| {
-                        err(
-                            "58030",
-                            format!("could not execute command \"{cmd}\": {}", io_text(&e)),
-                        )
-                    })?;
-                if let Some(mut stdin) = c.stdin.take() {
-                    stdin.write_all(&bytes).map_err(|e| {
-                        err("58030", format!("could not write to COPY program: {e}"))
-                    })?;
-                }
+        let r = match self {
+            Sink::Client(w) => w.write_all(bytes),
+            Sink::File(f, _) => f.write_all(bytes),
+            Sink::Program(_, stdin, _) => stdin.write_all(bytes),
+        };
+        r.map_err(|e| match self {
+            Sink::Client(_) => err("08006", format!("could not send COPY data: {e}")),
+            Sink::File(_, path) => err(
+                io_code(&e),
+                format!("could not write to file \"{path}\": {}", io_text(&e)),
+            ),
+            Sink::Program(..) => err("58030", format!("could not write to COPY program: {e}")),
+        })
+    }
+
+    /// Flushes and closes; a program must exit successfully.
+    fn finish(self) -> Result<(), SqlError> {
+        match self {
+            Sink::Client(w) => w
+                .flush()
+                .map_err(|e| err("08006", format!("could not send COPY data: {e}"))),
+            Sink::File(mut f, path) => f.flush().map_err(|e| {
+                err(
+                    io_code(&e),
+                    format!("could not write to file \"{path}\": {}", io_text(&e)),
+                )
+            }),
+            Sink::Program(mut c, stdin, cmd) => {
+                drop(stdin);
                 let status = c
                     .wait()
                     .map_err(|e| err("58030", format!("could not close pipe: {e}")))?;
-                if !status.success() {
-                    return Err(
+                if status.success() {
+                    Ok(())
+                } else {
+                    Err(
                         err("38000", format!("program \"{cmd}\" failed")).with_detail(format!(
                             "child process exited with exit code {}",
                             status.code().unwrap_or(-1)
                         )),
-                    );
+                    )
                 }
             }
         }
-        Ok(rows.len() as u64)
     }
 }
 

@@ -25,7 +25,7 @@
 //!   forward`: any backward step, and a rewind once the cursor moved).
 //! - **Scrollability**: with neither `SCROLL` nor `NO SCROLL`, PostgreSQL makes a cursor
 //!   scrollable when its plan can run backwards (`ExecSupportsBackwardScan`) and it locks no
-//!   rows. [`supports_backward`] applies that rule to the equivalent PostgreSQL plan shape:
+//!   rows. `supports_backward` applies that rule to the equivalent PostgreSQL plan shape:
 //!   table scans, sorts, `VALUES` of several rows, functions in FROM, `UNION ALL` of such,
 //!   and `LIMIT` over them can; joins, aggregates, `DISTINCT`, window functions, `UNION`, a
 //!   FROM-less `SELECT` (a `Result` node) cannot.

@@ -497,14 +497,76 @@ fn constraint_name_taken(t: &Table, name: &str) -> bool {
     t.constraints.iter().any(|c| c.name == name)
 }
 
+/// 55000: a foreign key may not reference a deferrable key (PostgreSQL's
+/// `transformFkeyGetPrimaryKey` / `transformFkeyCheckAttrs`).
+pub fn deferrable_fk_target(primary: bool, table: &str) -> SqlError {
+    let what = if primary {
+        "primary key"
+    } else {
+        "unique constraint"
+    };
+    err(
+        "55000",
+        format!("cannot use a deferrable {what} for referenced table \"{table}\""),
+    )
+}
+
+/// Checks that `cols` of `rt` are the key of a unique index a foreign key may reference (with
+/// `no_predicate`, partial indexes do not count): an immediate one, else 55000 if only a
+/// deferrable one matches, else 42830.
+pub fn check_fk_target(
+    cat: &Catalog,
+    rt: &Table,
+    cols: &[usize],
+    no_predicate: bool,
+) -> Result<(), SqlError> {
+    let mut deferrable = false;
+    for i in cat.indexes.values() {
+        if i.table != rt.oid
+            || !i.unique
+            || (no_predicate && i.predicate.is_some())
+            || i.keys.len() != cols.len()
+            || !i
+                .keys
+                .iter()
+                .zip(cols)
+                .all(|(k, c)| matches!(k, IndexKey::Column(x) if x == c))
+        {
+            continue;
+        }
+        if !i.deferrable {
+            return Ok(());
+        }
+        deferrable = true;
+    }
+    if deferrable {
+        return Err(deferrable_fk_target(false, &rt.name));
+    }
+    Err(err(
+        "42830",
+        format!(
+            "there is no unique constraint matching given keys for referenced table \"{}\"",
+            rt.name
+        ),
+    ))
+}
+
+/// An index LIKE ... INCLUDING INDEXES copies: the index, its keys in the new table, and the
+/// (DEFERRABLE, INITIALLY DEFERRED) of the constraint it backs, if any.
+type LikeIndex = (Index, Vec<IndexKey>, Option<(bool, bool)>);
+
 /// What a CREATE TABLE column or table constraint asks for, before it is applied.
 struct PendingIndex {
     name: Option<String>,
     cols: Vec<usize>,
     primary: bool,
     nulls_not_distinct: bool,
-    /// DEFERRABLE (INITIALLY IMMEDIATE: checked at once all the same).
+    /// DEFERRABLE.
     deferrable: bool,
+    /// INITIALLY DEFERRED.
+    initially_deferred: bool,
+    /// `INCLUDE (...)` columns.
+    include: Vec<usize>,
 }
 
 /// A column's constraints with the DEFERRABLE / INITIALLY ... clauses (separate items in the
@@ -585,25 +647,64 @@ pub fn column_constraints(list: &[protobuf::Node]) -> Result<Vec<protobuf::Const
     Ok(out)
 }
 
-/// Refuses a UNIQUE / PRIMARY KEY / EXCLUDE constraint that would be checked late: their
-/// checks are not deferred, so INITIALLY DEFERRED would be silently wrong.
-pub fn check_index_deferral(con: &protobuf::Constraint) -> Result<(), SqlError> {
-    if con.initdeferred {
-        return Err(err(
-            "0A000",
-            "feature not supported: deferrable unique constraints",
-        ));
+/// The `INCLUDE (...)` columns of CREATE INDEX: plain columns without ordering, collation
+/// or operator class (PostgreSQL's `ComputeIndexAttrs` errors).
+fn include_columns(table: &Table, params: &[protobuf::Node]) -> Result<Vec<usize>, SqlError> {
+    let mut out = Vec::new();
+    for p in params {
+        let Some(Node::IndexElem(ie)) = p.node.as_ref() else {
+            continue;
+        };
+        if ie.name.is_empty() {
+            return Err(err(
+                "0A000",
+                "expressions are not supported in included columns",
+            ));
+        }
+        let c = table
+            .column_index(&ie.name)
+            .ok_or_else(|| err("42703", format!("column \"{}\" does not exist", ie.name)))?;
+        let refuse = |what: &str| {
+            Err(err(
+                "42P17",
+                format!("including column does not support {what}"),
+            ))
+        };
+        if !ie.collation.is_empty() {
+            return refuse("a collation");
+        }
+        if !ie.opclass.is_empty() {
+            return refuse("an operator class");
+        }
+        if ie.ordering != protobuf::SortByDir::SortbyDefault as i32 {
+            return refuse("ASC/DESC options");
+        }
+        if ie.nulls_ordering != protobuf::SortByNulls::SortbyNullsDefault as i32 {
+            return refuse("NULLS FIRST/LAST options");
+        }
+        out.push(c);
     }
-    if !con.including.is_empty() {
-        return Err(include_not_supported());
-    }
-    Ok(())
+    Ok(out)
 }
 
-/// Non-key (`INCLUDE`) index columns are not kept: refused rather than left out of
-/// `pg_index.indkey` and `pg_get_indexdef`.
-fn include_not_supported() -> SqlError {
-    err("0A000", "feature not supported: INCLUDE columns of indexes")
+/// The `INCLUDE (...)` columns of a UNIQUE / PRIMARY KEY constraint (names only).
+pub fn constraint_include(
+    table: &Table,
+    con: &protobuf::Constraint,
+) -> Result<Vec<usize>, SqlError> {
+    con.including
+        .iter()
+        .map(|n| {
+            let name = node_str(n).unwrap_or_default();
+            table.column_index(name).ok_or_else(|| {
+                err(
+                    "42703",
+                    format!("column \"{name}\" named in key does not exist"),
+                )
+                .at(pos(con.location))
+            })
+        })
+        .collect()
 }
 
 /// Where the PRIMARY KEY constraints of a CREATE TABLE are, in text order.
@@ -687,7 +788,7 @@ pub fn create_table(
     let mut like_identity: Vec<(usize, bool, Sequence)> = Vec::new();
     let mut like_comments: Vec<(usize, String)> = Vec::new();
     let mut like_checks: Vec<(Option<String>, String)> = Vec::new();
-    let mut like_indexes: Vec<(Index, Vec<IndexKey>, bool)> = Vec::new();
+    let mut like_indexes: Vec<LikeIndex> = Vec::new();
     // Column constraints with their DEFERRABLE clauses applied (bound parse trees point
     // into them).
     let col_cons = s
@@ -743,7 +844,6 @@ pub fn create_table(
                             default_node = con.raw_expr.as_deref();
                         }
                         Ok(protobuf::ConstrType::ConstrPrimary) => {
-                            check_index_deferral(con)?;
                             col.not_null = true;
                             pending_idx.push(PendingIndex {
                                 name: conname,
@@ -751,18 +851,19 @@ pub fn create_table(
                                 primary: true,
                                 nulls_not_distinct: false,
                                 deferrable: con.deferrable,
+                                initially_deferred: con.initdeferred,
+                                include: Vec::new(),
                             });
                         }
-                        Ok(protobuf::ConstrType::ConstrUnique) => {
-                            check_index_deferral(con)?;
-                            pending_idx.push(PendingIndex {
-                                name: conname,
-                                cols: vec![idx],
-                                primary: false,
-                                nulls_not_distinct: con.nulls_not_distinct,
-                                deferrable: con.deferrable,
-                            })
-                        }
+                        Ok(protobuf::ConstrType::ConstrUnique) => pending_idx.push(PendingIndex {
+                            name: conname,
+                            cols: vec![idx],
+                            primary: false,
+                            nulls_not_distinct: con.nulls_not_distinct,
+                            deferrable: con.deferrable,
+                            initially_deferred: con.initdeferred,
+                            include: Vec::new(),
+                        }),
                         Ok(protobuf::ConstrType::ConstrCheck) => {
                             let Some(e) = con.raw_expr.as_deref() else {
                                 continue;
@@ -889,10 +990,14 @@ pub fn create_table(
                                 IndexKey::Expr(e) => IndexKey::Expr(e.clone()),
                             })
                             .collect();
-                        let constraint = src.constraints.iter().any(|c| {
+                        let constraint = src.constraints.iter().find(|c| {
                             matches!(c.kind, ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } if index == ix.oid)
-                        });
-                        like_indexes.push((ix.clone(), keys, constraint));
+                        }).map(|c| (c.deferrable, c.initially_deferred));
+                        let mut ix = ix.clone();
+                        for c in &mut ix.include {
+                            *c += offset;
+                        }
+                        like_indexes.push((ix, keys, constraint));
                     }
                 }
             }
@@ -912,7 +1017,6 @@ pub fn create_table(
         let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
         match protobuf::ConstrType::try_from(con.contype) {
             Ok(protobuf::ConstrType::ConstrPrimary | protobuf::ConstrType::ConstrUnique) => {
-                check_index_deferral(con)?;
                 let primary = con.contype == protobuf::ConstrType::ConstrPrimary as i32;
                 let mut cols = Vec::new();
                 for k in &con.keys {
@@ -922,12 +1026,15 @@ pub fn create_table(
                     }
                     cols.push(c);
                 }
+                let include = constraint_include(&table, con)?;
                 pending_idx.push(PendingIndex {
                     name: conname,
                     cols,
                     primary,
                     nulls_not_distinct: con.nulls_not_distinct,
                     deferrable: con.deferrable,
+                    initially_deferred: con.initdeferred,
+                    include,
                 });
             }
             Ok(protobuf::ConstrType::ConstrCheck) => {
@@ -966,8 +1073,8 @@ pub fn create_table(
                 IndexKey::Expr(_) => None,
             })
             .collect();
-        match cols {
-            Some(cols) if constraint => {
+        match (cols, constraint) {
+            (Some(cols), Some((deferrable, initially_deferred))) => {
                 if ix.primary {
                     for c in &cols {
                         table.columns[*c].not_null = true;
@@ -978,7 +1085,9 @@ pub fn create_table(
                     cols,
                     primary: ix.primary,
                     nulls_not_distinct: ix.nulls_not_distinct,
-                    deferrable: false,
+                    deferrable,
+                    initially_deferred,
+                    include: ix.include.clone(),
                 });
             }
             _ => like_plain.push((ix, keys)),
@@ -999,10 +1108,13 @@ pub fn create_table(
     pending_idx.sort_by_key(|p| !p.primary);
     let mut kept: Vec<PendingIndex> = Vec::new();
     for p in pending_idx {
-        if let Some(prior) = kept
-            .iter_mut()
-            .find(|k| k.cols == p.cols && k.nulls_not_distinct == p.nulls_not_distinct)
-        {
+        if let Some(prior) = kept.iter_mut().find(|k| {
+            k.cols == p.cols
+                && k.nulls_not_distinct == p.nulls_not_distinct
+                && k.include == p.include
+                && k.deferrable == p.deferrable
+                && k.initially_deferred == p.initially_deferred
+        }) {
             if prior.name.is_none() {
                 prior.name = p.name;
             }
@@ -1188,24 +1300,27 @@ pub fn create_table(
             let mut rcols = Vec::new();
             if con.pk_attrs.is_empty() {
                 // The referenced table's primary key.
-                let pkcols = rt
-                    .primary_key
-                    .clone()
-                    .or_else(|| {
-                        pending_idx
-                            .iter()
-                            .find(|p| p.primary && ref_table.is_none())
-                            .map(|p| p.cols.clone())
-                    })
-                    .ok_or_else(|| {
-                        err(
-                            "42830",
-                            format!(
-                                "there is no primary key for referenced table \"{}\"",
-                                rt.name
-                            ),
-                        )
-                    })?;
+                let pk = match ref_table {
+                    Some(r) => cat
+                        .primary_index(r)
+                        .map(|i| (cat.primary_key_columns(r), i.deferrable)),
+                    None => pending_idx
+                        .iter()
+                        .find(|p| p.primary)
+                        .map(|p| (Some(p.cols.clone()), p.deferrable)),
+                };
+                if let Some((_, true)) = pk {
+                    return Err(deferrable_fk_target(true, &rt.name));
+                }
+                let pkcols = pk.and_then(|p| p.0).ok_or_else(|| {
+                    err(
+                        "42830",
+                        format!(
+                            "there is no primary key for referenced table \"{}\"",
+                            rt.name
+                        ),
+                    )
+                })?;
                 rcols = pkcols;
             } else {
                 for a in &con.pk_attrs {
@@ -1263,6 +1378,7 @@ pub fn create_table(
         let colnames: Vec<String> = p
             .cols
             .iter()
+            .chain(&p.include)
             .map(|c| table.columns[*c].name.clone())
             .collect();
         let name = match p.name {
@@ -1287,7 +1403,9 @@ pub fn create_table(
             }
         };
         let ioid = cat.new_oid();
-        if p.primary {
+        // Rows of a table with a deferrable primary key are keyed by a hidden row id: two
+        // rows may hold the same key until the check (see `crate::dml`).
+        if p.primary && !p.deferrable {
             table.primary_key = Some(p.cols.clone());
         }
         let coid = cat.new_oid();
@@ -1300,7 +1418,7 @@ pub fn create_table(
                 ConstraintKind::Unique { index: ioid }
             },
             deferrable: p.deferrable,
-            initially_deferred: false,
+            initially_deferred: p.initially_deferred,
             not_valid: false,
         });
         cat.indexes.insert(
@@ -1317,6 +1435,8 @@ pub fn create_table(
                 nulls_not_distinct: p.nulls_not_distinct,
                 predicate: None,
                 method: crate::catalog::IndexMethod::Btree,
+                include: p.include,
+                deferrable: p.deferrable,
             },
         );
         new_indexes.push(ioid);
@@ -1332,37 +1452,18 @@ pub fn create_table(
                     None => continue,
                 }
             };
-            let is_pk = rt.primary_key.as_deref() == Some(&fk.ref_columns[..]);
-            let is_unique = cat.indexes.values().any(|i| {
-                i.table == fk.ref_table
-                    && i.unique
-                    && i.keys.len() == fk.ref_columns.len()
-                    && i.keys
-                        .iter()
-                        .zip(&fk.ref_columns)
-                        .all(|(k, c)| matches!(k, IndexKey::Column(x) if x == c))
-            });
-            if !is_pk && !is_unique {
-                return Err(err(
-                    "42830",
-                    format!(
-                        "there is no unique constraint matching given keys for referenced table \"{}\"",
-                        rt.name
-                    ),
-                ));
-            }
+            check_fk_target(cat, rt, &fk.ref_columns, false)?;
             check_fk_types(&c.name, &table, &fk.columns, rt, &fk.ref_columns)?;
         }
     }
     for (ix, keys) in like_plain {
-        let colnames: Vec<String> = keys
+        let all: Vec<IndexKey> = keys
             .iter()
-            .map(|k| match k {
-                IndexKey::Column(c) => table.columns[*c].name.clone(),
-                IndexKey::Expr(_) => "expr".to_string(),
-            })
+            .cloned()
+            .chain(ix.include.iter().map(|c| IndexKey::Column(*c)))
             .collect();
-        let suffix = if ix.unique { "key" } else { "idx" };
+        let colnames = crate::system::tables::index_column_names(Some(&table), &all);
+        let suffix = "idx";
         let name = choose_object_name(&table.name, Some(&name_addition(&colnames)), suffix, |n| {
             name_taken(cat, schema, n)
         });
@@ -1551,12 +1652,14 @@ pub fn build_index(cat: &Catalog, index_oid: u32, cx: &mut Cx<'_>) -> Result<(),
     let Some(index) = cat.indexes.get(&index_oid) else {
         return Ok(());
     };
-    if index.primary {
+    if index.is_row_key() {
         return Ok(());
     }
     let Some(table) = cat.tables.get(&index.table) else {
         return Ok(());
     };
+    // The keys of a deferrable index seen so far (its entries all carry the row key).
+    let mut seen = std::collections::HashSet::new();
     let writer = crate::dml::writer_for(cat, table, &cx.func.types)?;
     let Some(bi) = writer.indexes.iter().find(|b| b.index.oid == index_oid) else {
         return Ok(());
@@ -1576,11 +1679,17 @@ pub fn build_index(cat: &Catalog, index_oid: u32, cx: &mut Cx<'_>) -> Result<(),
         let mut ikey = index_prefix(index_oid);
         crate::row::push_key_values(&mut ikey, &vals.iter().collect::<Vec<_>>(), &index.desc)?;
         let unique = index.unique && (index.nulls_not_distinct || !vals.iter().any(Value::is_null));
-        if !unique {
+        let duplicate = if !unique {
+            false
+        } else if index.deferrable {
+            !seen.insert(ikey.clone())
+        } else {
+            cx.txn.get(&ikey)?.is_some_and(|existing| existing != key)
+        };
+        if !unique || index.deferrable {
             ikey.extend_from_slice(&key[5..]);
-        } else if let Some(existing) = cx.txn.get(&ikey)?
-            && existing != key
-        {
+        }
+        if duplicate {
             let names: Vec<String> = index
                 .keys
                 .iter()
@@ -1666,8 +1775,11 @@ pub fn create_index(
             }
         }
     }
-    if !s.index_including_params.is_empty() {
-        return Err(include_not_supported());
+    if method == crate::catalog::IndexMethod::Hash && !s.index_including_params.is_empty() {
+        return Err(err(
+            "0A000",
+            "access method \"hash\" does not support included columns",
+        ));
     }
     let toid = lookup_table(cat, search_path, rv)?;
     let Some(table) = cat.tables.get(&toid).cloned() else {
@@ -1675,7 +1787,6 @@ pub fn create_index(
     };
     let mut keys = Vec::new();
     let mut desc = Vec::new();
-    let mut colnames = Vec::new();
     let scope = table_scope(&table, &table.name);
     for p in &s.index_params {
         let Some(Node::IndexElem(ie)) = p.node.as_ref() else {
@@ -1686,16 +1797,21 @@ pub fn create_index(
                 .column_index(&ie.name)
                 .ok_or_else(|| err("42703", format!("column \"{}\" does not exist", ie.name)))?;
             keys.push(IndexKey::Column(c));
-            colnames.push(ie.name.clone());
         } else if let Some(e) = ie.expr.as_deref() {
             let text = deparse_expr(e)?;
             let mut b = Binder::new(cat, search_path.to_vec(), *types);
             b.bind_scalar(e, &scope, "index expressions")?;
             keys.push(IndexKey::Expr(text));
-            colnames.push("expr".to_string());
         }
         desc.push(ie.ordering == protobuf::SortByDir::SortbyDesc as i32);
     }
+    let include = include_columns(&table, &s.index_including_params)?;
+    let all: Vec<IndexKey> = keys
+        .iter()
+        .cloned()
+        .chain(include.iter().map(|c| IndexKey::Column(*c)))
+        .collect();
+    let colnames = crate::system::tables::index_column_names(Some(&table), &all);
     let predicate = match s.where_clause.as_deref() {
         Some(w) => {
             let mut b = Binder::new(cat, search_path.to_vec(), *types);
@@ -1719,7 +1835,7 @@ pub fn create_index(
         None => None,
     };
     let name = if s.idxname.is_empty() {
-        let suffix = if s.unique { "key" } else { "idx" };
+        let suffix = "idx";
         choose_object_name(&table.name, Some(&name_addition(&colnames)), suffix, |n| {
             name_taken(cat, table.schema, n)
         })
@@ -1754,6 +1870,8 @@ pub fn create_index(
             nulls_not_distinct: s.nulls_not_distinct,
             predicate,
             method,
+            include,
+            deferrable: false,
         },
     );
     Ok(Some(ioid))

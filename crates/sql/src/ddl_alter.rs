@@ -822,9 +822,10 @@ fn add_index_constraint(
     name: Option<String>,
     cols: Vec<usize>,
     primary: bool,
+    attrs: IndexAttrs,
 ) -> Result<u32, SqlError> {
     let t = table(cat, oid)?.clone();
-    if primary && t.primary_key.is_some() {
+    if primary && cat.primary_index(oid).is_some() {
         return Err(err(
             "42P16",
             format!(
@@ -844,7 +845,11 @@ fn add_index_constraint(
             n
         }
         None => {
-            let names: Vec<&str> = cols.iter().map(|c| t.columns[*c].name.as_str()).collect();
+            let names: Vec<&str> = cols
+                .iter()
+                .chain(&attrs.include)
+                .map(|c| t.columns[*c].name.as_str())
+                .collect();
             let addition = crate::ddl::name_addition(&names);
             if primary {
                 choose_name(cat, &t, None, "pkey", true)
@@ -866,9 +871,11 @@ fn add_index_constraint(
             desc: vec![false; cols.len()],
             unique: true,
             primary,
-            nulls_not_distinct: false,
+            nulls_not_distinct: attrs.nulls_not_distinct,
             predicate: None,
             method: crate::catalog::IndexMethod::Btree,
+            include: attrs.include,
+            deferrable: attrs.deferrable,
         },
     );
     let tm = table_mut(cat, oid)?;
@@ -876,7 +883,10 @@ fn add_index_constraint(
         for c in &cols {
             tm.columns[*c].not_null = true;
         }
-        tm.primary_key = Some(cols);
+        // A deferrable primary key does not key the rows (see `crate::dml`).
+        if !attrs.deferrable {
+            tm.primary_key = Some(cols);
+        }
     }
     tm.constraints.push(Constraint {
         oid: coid,
@@ -886,11 +896,31 @@ fn add_index_constraint(
         } else {
             ConstraintKind::Unique { index: ioid }
         },
-        deferrable: false,
-        initially_deferred: false,
+        deferrable: attrs.deferrable,
+        initially_deferred: attrs.initially_deferred,
         not_valid: false,
     });
     Ok(ioid)
+}
+
+/// What a PRIMARY KEY / UNIQUE constraint adds to its columns.
+#[derive(Default)]
+struct IndexAttrs {
+    nulls_not_distinct: bool,
+    deferrable: bool,
+    initially_deferred: bool,
+    include: Vec<usize>,
+}
+
+impl IndexAttrs {
+    fn of(con: &protobuf::Constraint, include: Vec<usize>) -> IndexAttrs {
+        IndexAttrs {
+            nulls_not_distinct: con.nulls_not_distinct,
+            deferrable: con.deferrable,
+            initially_deferred: con.initdeferred,
+            include,
+        }
+    }
 }
 
 fn fk_action(c: &str) -> FkAction {
@@ -919,7 +949,10 @@ fn add_fk(
     let ref_oid = crate::ddl::lookup_table(cat, &env.search_path, pk)?;
     let rt = table(cat, ref_oid)?;
     let ref_cols = if con.pk_attrs.is_empty() {
-        rt.primary_key.clone().ok_or_else(|| {
+        if cat.primary_index(ref_oid).is_some_and(|i| i.deferrable) {
+            return Err(crate::ddl::deferrable_fk_target(true, &rt.name));
+        }
+        cat.primary_key_columns(ref_oid).ok_or_else(|| {
             err(
                 "42830",
                 format!(
@@ -947,26 +980,7 @@ fn add_fk(
             "number of referencing and referenced columns for foreign key disagree",
         ));
     }
-    let is_pk = rt.primary_key.as_deref() == Some(&ref_cols[..]);
-    let is_unique = cat.indexes.values().any(|i| {
-        i.table == ref_oid
-            && i.unique
-            && i.predicate.is_none()
-            && i.keys.len() == ref_cols.len()
-            && i.keys
-                .iter()
-                .zip(&ref_cols)
-                .all(|(k, c)| matches!(k, IndexKey::Column(x) if x == c))
-    });
-    if !is_pk && !is_unique {
-        return Err(err(
-            "42830",
-            format!(
-                "there is no unique constraint matching given keys for referenced table \"{}\"",
-                rt.name
-            ),
-        ));
-    }
+    crate::ddl::check_fk_target(cat, rt, &ref_cols, true)?;
     let name = match name {
         Some(n) => {
             if t.constraints.iter().any(|c| c.name == n) {
@@ -1009,22 +1023,6 @@ fn mark_not_valid(cat: &mut Catalog, oid: u32, name: &str) -> Result<(), SqlErro
     for c in &mut table_mut(cat, oid)?.constraints {
         if c.name == name {
             c.not_valid = true;
-        }
-    }
-    Ok(())
-}
-
-/// Marks the constraint of index `ioid` DEFERRABLE (INITIALLY IMMEDIATE).
-fn set_index_deferrable(
-    cat: &mut Catalog,
-    oid: u32,
-    ioid: u32,
-    deferrable: bool,
-) -> Result<(), SqlError> {
-    for c in &mut table_mut(cat, oid)?.constraints {
-        if matches!(c.kind, ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } if index == ioid)
-        {
-            c.deferrable = deferrable;
         }
     }
     Ok(())
@@ -1251,7 +1249,10 @@ impl<K: TxnKv> Session<K> {
             A::AtDropNotNull => {
                 let t = table(cat, oid)?;
                 let col = column_of(t, &c.name)?;
-                if t.primary_key.as_ref().is_some_and(|pk| pk.contains(&col)) {
+                if cat
+                    .primary_key_columns(oid)
+                    .is_some_and(|pk| pk.contains(&col))
+                {
                     return Err(err(
                         "42P16",
                         format!("column \"{}\" is in a primary key", c.name),
@@ -1424,7 +1425,7 @@ impl<K: TxnKv> Session<K> {
         };
         enum Pending {
             Check(Option<String>, protobuf::Node),
-            Index(Option<String>, bool, bool, bool),
+            Index(Option<String>, bool, IndexAttrs),
             Fk(Option<String>, protobuf::Constraint),
         }
         let mut pending = Vec::new();
@@ -1443,17 +1444,11 @@ impl<K: TxnKv> Session<K> {
                         pending.push(Pending::Check(conname, e.clone()));
                     }
                 }
-                Ok(C::ConstrPrimary) => {
-                    crate::ddl::check_index_deferral(con)?;
-                    pending.push(Pending::Index(conname, true, false, con.deferrable));
-                }
-                Ok(C::ConstrUnique) => {
-                    crate::ddl::check_index_deferral(con)?;
+                Ok(k @ (C::ConstrPrimary | C::ConstrUnique)) => {
                     pending.push(Pending::Index(
                         conname,
-                        false,
-                        con.nulls_not_distinct,
-                        con.deferrable,
+                        k == C::ConstrPrimary,
+                        IndexAttrs::of(con, Vec::new()),
                     ));
                 }
                 Ok(C::ConstrForeign) => pending.push(Pending::Fk(conname, con.clone())),
@@ -1571,12 +1566,8 @@ impl<K: TxnKv> Session<K> {
         for p in pending {
             match p {
                 Pending::Check(name, e) => what.checks.push(add_check(cat, env, oid, name, &e)?),
-                Pending::Index(name, primary, nnd, deferrable) => {
-                    let ioid = add_index_constraint(cat, oid, name, vec![idx], primary)?;
-                    set_index_deferrable(cat, oid, ioid, deferrable)?;
-                    if let Some(i) = cat.indexes.get_mut(&ioid) {
-                        i.nulls_not_distinct = nnd;
-                    }
+                Pending::Index(name, primary, attrs) => {
+                    add_index_constraint(cat, oid, name, vec![idx], primary, attrs)?;
                     if primary {
                         what.not_null.push(idx);
                     }
@@ -1708,10 +1699,10 @@ impl<K: TxnKv> Session<K> {
                 i.keys.iter().any(|k| match k {
                     IndexKey::Column(c) => *c == col,
                     IndexKey::Expr(e) => expr_uses_column(e, name),
-                }) || i
-                    .predicate
-                    .as_deref()
-                    .is_some_and(|p| expr_uses_column(p, name))
+                }) || i.include.contains(&col)
+                    || i.predicate
+                        .as_deref()
+                        .is_some_and(|p| expr_uses_column(p, name))
             })
             .map(|i| i.oid)
             .collect();
@@ -1768,6 +1759,11 @@ impl<K: TxnKv> Session<K> {
                 if let IndexKey::Column(c) = k
                     && *c > col
                 {
+                    *c -= 1;
+                }
+            }
+            for c in &mut i.include {
+                if *c > col {
                     *c -= 1;
                 }
             }
@@ -1997,15 +1993,18 @@ impl<K: TxnKv> Session<K> {
                         "feature not supported: constraints USING INDEX",
                     ));
                 }
-                crate::ddl::check_index_deferral(con)?;
                 let primary = k == C::ConstrPrimary;
                 let cols = key_columns(&t, &con.keys, "named in key")?;
+                let include = key_columns(&t, &con.including, "named in key")?;
                 let old_idx = index_oids(cat, oid);
-                let ioid = add_index_constraint(cat, oid, conname, cols.clone(), primary)?;
-                set_index_deferrable(cat, oid, ioid, con.deferrable)?;
-                if let Some(i) = cat.indexes.get_mut(&ioid) {
-                    i.nulls_not_distinct = con.nulls_not_distinct;
-                }
+                let ioid = add_index_constraint(
+                    cat,
+                    oid,
+                    conname,
+                    cols.clone(),
+                    primary,
+                    IndexAttrs::of(con, include),
+                )?;
                 let snapshot = cat.clone();
                 if primary {
                     self.with_cx(&snapshot, &[], |cx| {

@@ -1,4 +1,5 @@
-//! Deferred foreign-key checks: DEFERRABLE constraints and `SET CONSTRAINTS`.
+//! Deferred constraint checks: DEFERRABLE foreign keys and unique constraints, and `SET
+//! CONSTRAINTS`.
 //!
 //! A transaction block keeps a [`Deferred`]: the `SET CONSTRAINTS` modes in force and the
 //! queue of checks postponed by foreign keys that are deferred at the moment of the write.
@@ -19,6 +20,14 @@
 //!
 //! Checks are grouped per constraint: one scan of the referencing table finds which queued
 //! keys it still holds, then each such key is looked up in the referenced table.
+//!
+//! Deferrable UNIQUE / PRIMARY KEY constraints queue a [`PendingUnique`] when a row is
+//! written with a key another row's entry holds (see `crate::dml` for the index layout that
+//! lets both entries exist). Unlike foreign keys, such a check is queued whether or not the
+//! constraint is deferred: [`fire_unique`] runs at the end of every statement for the
+//! constraints not deferred then (PostgreSQL checks deferrable unique constraints after the
+//! statement, not per row), and with the other checks at COMMIT and `SET CONSTRAINTS ...
+//! IMMEDIATE`. A key still held by two entries is 23505.
 
 use std::collections::{HashMap, HashSet};
 
@@ -40,6 +49,20 @@ pub struct Pending {
     pub vals: Vec<Value>,
 }
 
+/// A postponed uniqueness check of a deferrable unique index: a row was written with a key
+/// another row's entry held at that moment.
+#[derive(Debug, Clone)]
+pub struct PendingUnique {
+    /// The UNIQUE / PRIMARY KEY constraint's OID.
+    pub constraint: u32,
+    /// The index OID.
+    pub index: u32,
+    /// The key's bare form (`i` + index OID + values): every entry of the key starts with it.
+    pub key: Vec<u8>,
+    /// The key values, for the error's detail.
+    pub vals: Vec<Value>,
+}
+
 /// The deferred-constraint state of a transaction block.
 #[derive(Debug, Default)]
 pub struct Deferred {
@@ -48,12 +71,14 @@ pub struct Deferred {
     /// `SET CONSTRAINTS name`: by constraint OID.
     named: HashMap<u32, bool>,
     pending: Vec<Pending>,
+    unique: Vec<PendingUnique>,
 }
 
 /// The state at a savepoint.
 #[derive(Debug, Clone)]
 pub struct Mark {
     len: usize,
+    unique: usize,
     all: Option<bool>,
     named: HashMap<u32, bool>,
 }
@@ -75,9 +100,20 @@ impl Deferred {
         self.pending.push(p);
     }
 
+    /// Queues a uniqueness check.
+    pub fn push_unique(&mut self, p: PendingUnique) {
+        self.unique.push(p);
+    }
+
     /// Whether checks are queued.
     pub fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
+        !self.pending.is_empty() || !self.unique.is_empty()
+    }
+
+    /// Whether uniqueness checks are queued (the end of each statement runs those of
+    /// constraints that are not deferred).
+    pub fn has_unique(&self) -> bool {
+        !self.unique.is_empty()
     }
 
     /// `SET CONSTRAINTS ALL`.
@@ -95,6 +131,7 @@ impl Deferred {
     pub fn mark(&self) -> Mark {
         Mark {
             len: self.pending.len(),
+            unique: self.unique.len(),
             all: self.all,
             named: self.named.clone(),
         }
@@ -103,6 +140,7 @@ impl Deferred {
     /// Returns to a savepoint's state.
     pub fn restore(&mut self, m: &Mark) {
         self.pending.truncate(m.len);
+        self.unique.truncate(m.unique);
         self.all = m.all;
         self.named.clone_from(&m.named);
     }
@@ -114,9 +152,89 @@ fn encode(vals: &[Value]) -> Result<Vec<u8>, SqlError> {
     Ok(k)
 }
 
+/// Runs the queued uniqueness checks (all of them with `all`, else those of constraints not
+/// deferred now) and removes them from the queue: a key still held by two entries or more at
+/// the newest state is the error (23505, as PostgreSQL's recheck reports it).
+pub fn fire_unique(cx: &mut Cx<'_>, d: &mut Deferred, all: bool) -> Result<(), SqlError> {
+    if d.unique.is_empty() {
+        return Ok(());
+    }
+    let catalog: &Catalog = cx.catalog;
+    let mut by_oid: HashMap<u32, (&Table, &Constraint)> = HashMap::new();
+    for t in catalog.tables.values() {
+        for c in &t.constraints {
+            if matches!(
+                c.kind,
+                ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. }
+            ) {
+                by_oid.insert(c.oid, (t, c));
+            }
+        }
+    }
+    let (run, keep): (Vec<PendingUnique>, Vec<PendingUnique>) =
+        std::mem::take(&mut d.unique).into_iter().partition(|p| {
+            all || by_oid
+                .get(&p.constraint)
+                .is_none_or(|(_, c)| !d.is_deferred(c))
+        });
+    d.unique = keep;
+    let mut done: HashSet<Vec<u8>> = HashSet::new();
+    for p in run {
+        // A dropped index or constraint (in this transaction) checks nothing.
+        let (Some((t, _)), Some(ix)) = (by_oid.get(&p.constraint), catalog.indexes.get(&p.index))
+        else {
+            continue;
+        };
+        if !done.insert(p.key.clone()) {
+            continue;
+        }
+        // Writers of the key in other transactions finish first (a deferred write may not
+        // hold the lock yet).
+        cx.txn.lock(
+            &p.key,
+            basalt_txn::LockMode::Exclusive,
+            basalt_txn::LockWait::Block,
+        )?;
+        let mut entries = 0;
+        for item in cx
+            .txn
+            .scan_latest(basalt_storage::KeyRange::prefix(&p.key))?
+        {
+            item?;
+            entries += 1;
+            if entries > 1 {
+                break;
+            }
+        }
+        if entries > 1 {
+            let names: Vec<String> = ix
+                .keys
+                .iter()
+                .map(|k| match k {
+                    crate::catalog::IndexKey::Column(c) => t.columns[*c].name.clone(),
+                    crate::catalog::IndexKey::Expr(s) => s.clone(),
+                })
+                .collect();
+            return Err(SqlError::new(
+                "23505",
+                format!(
+                    "duplicate key value violates unique constraint \"{}\"",
+                    ix.name
+                ),
+            )
+            .with_detail(format!(
+                "{} already exists.",
+                crate::dml::key_detail(&names, &p.vals, cx)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Runs the queued checks (all of them with `all`, else those of constraints no longer
 /// deferred) and removes them from the queue; the first violation is the error.
 pub fn fire(cx: &mut Cx<'_>, d: &mut Deferred, all: bool) -> Result<(), SqlError> {
+    fire_unique(cx, d, all)?;
     let catalog: &Catalog = cx.catalog;
     let mut by_oid: HashMap<u32, (&Table, &Constraint)> = HashMap::new();
     for t in catalog.tables.values() {
@@ -248,6 +366,24 @@ impl<K: basalt_txn::TxnKv> crate::session::Session<K> {
         r
     }
 
+    /// The end of a statement: runs the uniqueness checks of deferrable constraints that are
+    /// not deferred (PostgreSQL checks those after the statement, not per row).
+    pub(crate) fn end_of_statement(&mut self) -> Result<(), SqlError> {
+        if !self.block.as_ref().is_some_and(|b| b.deferred.has_unique()) {
+            return Ok(());
+        }
+        let Some(b) = self.block.as_mut() else {
+            return Ok(());
+        };
+        let mut d = std::mem::take(&mut b.deferred);
+        let catalog = self.load_catalog();
+        let r = catalog.and_then(|c| self.with_cx(&c, &[], |cx| fire_unique(cx, &mut d, false)));
+        if let Some(b) = self.block.as_mut() {
+            b.deferred = d;
+        }
+        r
+    }
+
     /// `SET CONSTRAINTS { ALL | name [, ...] } { DEFERRED | IMMEDIATE }`.
     pub(crate) fn set_constraints(
         &mut self,
@@ -270,18 +406,6 @@ impl<K: basalt_txn::TxnKv> crate::session::Session<K> {
             );
         }
         let catalog = self.load_catalog()?;
-        let unsupported = || {
-            SqlError::new(
-                "0A000",
-                "feature not supported: deferrable unique constraints",
-            )
-        };
-        let is_index = |c: &Constraint| {
-            matches!(
-                c.kind,
-                ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. }
-            )
-        };
         let mut named = Vec::new();
         for n in &s.constraints {
             let Some(pg_query::protobuf::node::Node::RangeVar(rv)) = n.node.as_ref() else {
@@ -330,20 +454,8 @@ impl<K: basalt_txn::TxnKv> crate::session::Session<K> {
                         format!("constraint \"{}\" is not deferrable", c.name),
                     ));
                 }
-                if s.deferred && is_index(c) {
-                    return Err(unsupported());
-                }
                 named.push(c.oid);
             }
-        }
-        if s.constraints.is_empty()
-            && s.deferred
-            && catalog
-                .tables
-                .values()
-                .any(|t| t.constraints.iter().any(|c| c.deferrable && is_index(c)))
-        {
-            return Err(unsupported());
         }
         let Some(b) = self.block.as_mut() else {
             return Ok(done);

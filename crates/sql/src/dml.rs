@@ -21,7 +21,28 @@
 //!
 //! Index entry layout (see [`crate::row`]): a unique index entry without NULLs is keyed by
 //! `i` + OID + values (so one key per value and the lock on it serializes inserters); other
-//! entries append the row key's suffix. Every entry's value is the row's full key.
+//! entries append the row key's suffix. Every entry's value is the row's full key. `INCLUDE`
+//! columns are not in the key: the entry points at the row, which holds their values.
+//!
+//! Deferrable unique constraints (`DEFERRABLE`, whether initially deferred or not) must hold
+//! duplicates for a while: PostgreSQL checks them at the end of the statement, or at COMMIT /
+//! `SET CONSTRAINTS ... IMMEDIATE` while deferred, so `UPDATE t SET id = id + 1` passes. Their
+//! index (`Index::deferrable`) therefore always uses the suffixed layout, one entry per row,
+//! and a table whose primary key is deferrable keys its rows by the hidden row id (its
+//! `Table::primary_key` is `None`; the PRIMARY KEY index has entries like a UNIQUE one).
+//! Writing an entry locks the key's bare form `i` + OID + values exclusively (a lock on a key
+//! nothing is stored at: it serializes the writers of one key value across transactions, as
+//! the entry key does for the other unique indexes), then scans that prefix at the newest
+//! state (`scan_latest`): another row's entry queues a [`crate::deferred::PendingUnique`]
+//! instead of failing. While the constraint is deferred, a lock held by another transaction
+//! queues the check without waiting (PostgreSQL waits only at the check, which takes the
+//! lock before its scan). The queue runs at the end of the statement for constraints that are
+//! not deferred then, else at COMMIT or `SET CONSTRAINTS ... IMMEDIATE`: a key with two
+//! entries or more is 23505. The duplicates are ordinary writes of the transaction, so a
+//! rollback (or a failed commit, which rolls back) leaves nothing, and `ROLLBACK TO
+//! SAVEPOINT` drops both the entries and the checks queued after it. ON CONFLICT refuses such
+//! an index as arbiter (55000), and foreign keys cannot reference it (55000), as in
+//! PostgreSQL, so no lookup by exact key ever needs it.
 
 use basalt_common::types::{CastContext, DataType, Value, format_text};
 use basalt_txn::{IsolationLevel, LockMode, LockWait};
@@ -135,10 +156,95 @@ impl TableWriter {
         push_key_values(&mut key, &vals.iter().collect::<Vec<_>>(), &bi.index.desc)?;
         let unique =
             bi.index.unique && (bi.index.nulls_not_distinct || !vals.iter().any(Value::is_null));
-        if !unique {
+        if !unique || bi.index.deferrable {
             key.extend_from_slice(&row_key[5..]);
         }
         Ok((key, unique, vals))
+    }
+
+    /// The constraint a unique index backs.
+    fn index_constraint(&self, bi: &BoundIndex) -> Option<&Constraint> {
+        self.table.constraints.iter().find(|c| {
+            matches!(c.kind, ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } if index == bi.index.oid)
+        })
+    }
+
+    /// Checks the key of a deferrable unique index before `row_key`'s entry `ikey` is
+    /// written: under an exclusive lock on the key's bare form (which serializes writers of
+    /// one key value, as the entry itself does for other unique indexes), an entry of another
+    /// row at the newest state queues a check (see [`crate::deferred`]) for the end of the
+    /// statement, or for COMMIT while the constraint is deferred (then a lock held by another
+    /// transaction queues the check at once instead of waiting). `other_key` is a second key
+    /// of the same row (an update's old key) that does not count as a duplicate.
+    fn check_deferrable(
+        &self,
+        bi: &BoundIndex,
+        ikey: &[u8],
+        row_key: &[u8],
+        other_key: &[u8],
+        vals: Vec<Value>,
+        cx: &mut Cx<'_>,
+    ) -> Result<(), SqlError> {
+        let bare = &ikey[..ikey.len() - (row_key.len() - 5)];
+        let con = self.index_constraint(bi);
+        let deferred = cx
+            .deferred
+            .as_deref()
+            .zip(con)
+            .is_some_and(|(d, c)| d.is_deferred(c));
+        // While deferred, a concurrent writer of the key does not make us wait (PostgreSQL
+        // waits at the check): the check is queued, and takes the lock when it runs.
+        let wait = if deferred {
+            LockWait::SkipLocked
+        } else {
+            LockWait::Block
+        };
+        let mut duplicate =
+            cx.txn.lock(bare, LockMode::Exclusive, wait)? == basalt_txn::LockOutcome::Skipped;
+        if !duplicate {
+            for item in cx.txn.scan_latest(basalt_storage::KeyRange::prefix(bare))? {
+                let (_, v) = item?;
+                if v != row_key && v != other_key {
+                    duplicate = true;
+                    break;
+                }
+            }
+        }
+        if !duplicate {
+            return Ok(());
+        }
+        let constraint = con.map_or(0, |c| c.oid);
+        match cx.deferred.as_deref_mut() {
+            Some(d) => {
+                d.push_unique(crate::deferred::PendingUnique {
+                    constraint,
+                    index: bi.index.oid,
+                    key: bare.to_vec(),
+                    vals,
+                });
+                Ok(())
+            }
+            None => Err(unique_violation(
+                &bi.index.name,
+                &self.index_names(bi),
+                &vals,
+                cx,
+            )),
+        }
+    }
+
+    /// ON CONFLICT cannot use a deferrable unique index as arbiter (PostgreSQL's 55000; here
+    /// every unique index covering the row is one).
+    fn refuse_deferrable_arbiter(&self, row: &[Value], cx: &mut Cx<'_>) -> Result<(), SqlError> {
+        for bi in &self.indexes {
+            if bi.index.unique && bi.index.deferrable && bi.covers(row, cx)? {
+                return Err(SqlError::new(
+                    "55000",
+                    "ON CONFLICT does not support deferrable unique constraints/exclusion constraints as arbiters",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Computes the generated columns of a new row version (before it is checked).
@@ -231,6 +337,9 @@ impl TableWriter {
         cx: &mut Cx<'_>,
         report_conflict: bool,
     ) -> Result<Option<Vec<u8>>, SqlError> {
+        if report_conflict {
+            self.refuse_deferrable_arbiter(row, cx)?;
+        }
         let key = self.row_key(row, row_id)?;
         let has_pk = self.table.primary_key.is_some();
         // Without other unique indexes, the row is written by the same call that checks its
@@ -239,10 +348,10 @@ impl TableWriter {
             && !self
                 .indexes
                 .iter()
-                .any(|b| b.index.unique && !b.index.primary)
+                .any(|b| b.index.unique && !b.index.is_row_key())
         {
             // The key moves into the write; a conflict (rare) builds it again.
-            let secondary = self.indexes.iter().any(|bi| !bi.index.primary);
+            let secondary = self.indexes.iter().any(|bi| !bi.index.is_row_key());
             let kept = secondary.then(|| key.clone());
             if cx.txn.put_new(key, encode_row(row))?.is_some() {
                 let key = self.row_key(row, row_id)?;
@@ -252,7 +361,7 @@ impl TableWriter {
                 return Ok(None);
             };
             for bi in &self.indexes {
-                if bi.index.primary || !bi.covers(row, cx)? {
+                if bi.index.is_row_key() || !bi.covers(row, cx)? {
                     continue;
                 }
                 let (ikey, _, _) = self.index_key(bi, row, &key, cx)?;
@@ -268,11 +377,13 @@ impl TableWriter {
         }
         let mut entries = Vec::with_capacity(self.indexes.len());
         for bi in &self.indexes {
-            if bi.index.primary || !bi.covers(row, cx)? {
+            if bi.index.is_row_key() || !bi.covers(row, cx)? {
                 continue;
             }
             let (ikey, unique, vals) = self.index_key(bi, row, &key, cx)?;
-            if unique {
+            if unique && bi.index.deferrable {
+                self.check_deferrable(bi, &ikey, &key, &key, vals, cx)?;
+            } else if unique {
                 cx.txn.lock(&ikey, LockMode::Exclusive, LockWait::Block)?;
                 if let Some(existing) = cx.txn.get_latest(&ikey)?
                     && existing != key
@@ -327,7 +438,7 @@ impl TableWriter {
     pub fn delete(&self, key: &[u8], row: &[Value], cx: &mut Cx<'_>) -> Result<(), SqlError> {
         self.referenced_actions(row, None, cx)?;
         for bi in &self.indexes {
-            if bi.index.primary || !bi.covers(row, cx)? {
+            if bi.index.is_row_key() || !bi.covers(row, cx)? {
                 continue;
             }
             let (ikey, _, _) = self.index_key(bi, row, key, cx)?;
@@ -371,7 +482,7 @@ impl TableWriter {
             cx.txn.delete(key.to_vec())?;
         }
         for bi in &self.indexes {
-            if bi.index.primary {
+            if bi.index.is_row_key() {
                 continue;
             }
             let (old_in, new_in) = (bi.covers(old, cx)?, bi.covers(new, cx)?);
@@ -386,7 +497,9 @@ impl TableWriter {
             if !new_in {
                 continue;
             }
-            if unique {
+            if unique && bi.index.deferrable {
+                self.check_deferrable(bi, &nkey, &new_key, key, vals, cx)?;
+            } else if unique {
                 cx.txn.lock(&nkey, LockMode::Exclusive, LockWait::Block)?;
                 if let Some(existing) = cx.txn.get_latest(&nkey)?
                     && existing != key

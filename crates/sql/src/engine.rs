@@ -3536,9 +3536,32 @@ impl<K: TxnKv> Session<K> {
         b.bind_condition(w, &scope, "COPY FROM WHERE")
     }
 
-    /// Runs a SELECT for COPY TO: column names, types and rows.
-    pub(crate) fn copy_query(&mut self, s: &protobuf::SelectStmt) -> Result<QueryRows, SqlError> {
-        self.query_rows(s, None)
+    /// Runs a SELECT for COPY TO, passing its column names and then each row to `each` as it
+    /// comes (nothing is collected); returns the number of rows.
+    pub(crate) fn copy_query_stream(
+        &mut self,
+        s: &protobuf::SelectStmt,
+        mut each: impl FnMut(crate::copy::Output<'_>) -> Result<(), SqlError>,
+    ) -> Result<u64, SqlError> {
+        let catalog = self.load_catalog()?;
+        let q = self.binder_env(&catalog, None).bind_select(s)?;
+        let q = crate::optimizer::optimize_query(q, &catalog);
+        if !s.locking_clause.is_empty() && self.settings.transaction_read_only() {
+            return Err(err(
+                "25006",
+                "cannot execute SELECT FOR UPDATE in a read-only transaction",
+            ));
+        }
+        each(crate::copy::Output::Names(&q.names))?;
+        self.with_cx_env(&catalog, &[], None, |cx| {
+            let mut node = crate::exec::open(&q.plan);
+            let mut n = 0u64;
+            while let Some(r) = node.next(cx)? {
+                each(crate::copy::Output::Row(&r))?;
+                n += 1;
+            }
+            Ok(n)
+        })
     }
 
     fn alter_sequence(

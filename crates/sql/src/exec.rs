@@ -2116,6 +2116,9 @@ impl Transaction for NoTxn {
     fn scan(&mut self, _range: KeyRange, _direction: Direction) -> basalt_txn::Result<TxnScan> {
         Err(no_data())
     }
+    fn scan_latest(&mut self, _range: KeyRange) -> basalt_txn::Result<TxnScan> {
+        Err(no_data())
+    }
     fn put(&mut self, _key: Vec<u8>, _value: Vec<u8>) -> basalt_txn::Result<()> {
         Err(no_data())
     }

@@ -1010,7 +1010,9 @@ fn index_nested_loop(plan: Plan, catalog: &Catalog) -> Plan {
         }
         usable_indexes(*table, &preds, catalog)
             .into_iter()
-            .find(|i| !i.primary && matches!(i.keys.first(), Some(IndexKey::Column(c)) if c == rc))
+            .find(|i| {
+                !i.is_row_key() && matches!(i.keys.first(), Some(IndexKey::Column(c)) if c == rc)
+            })
             .map(|i| Access::Index {
                 index: i.oid,
                 eq: vec![probe],
@@ -1105,7 +1107,7 @@ fn choose_access(table: u32, preds: &[Expr], catalog: &Catalog) -> Access {
     let range = choose_range(t, preds, catalog);
     let mut best: Option<(usize, bool, u32, Vec<Expr>)> = None;
     for i in usable_indexes(table, preds, catalog) {
-        if i.primary {
+        if i.is_row_key() {
             continue;
         }
         let mut vals = Vec::new();
@@ -1182,7 +1184,7 @@ fn choose_range(t: &crate::catalog::Table, preds: &[Expr], catalog: &Catalog) ->
         // A hash index answers equality only.
         .filter(|i| i.method == crate::catalog::IndexMethod::Btree)
     {
-        if i.primary || i.desc.iter().any(|d| *d) {
+        if i.is_row_key() || i.desc.iter().any(|d| *d) {
             continue;
         }
         let cols: Option<Vec<usize>> = i

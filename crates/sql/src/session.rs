@@ -540,6 +540,7 @@ impl<K: TxnKv> Session<K> {
                     _ => self.execute_statement(&stmt, &mut notices),
                 },
             };
+            let outcome = outcome.and_then(|r| self.end_of_statement().map(|()| r));
             match outcome {
                 Ok(mut result) => {
                     result.notices = notices;

@@ -126,6 +126,9 @@ impl Transaction for StatementSnapshot<'_> {
             forward,
         }))
     }
+    fn scan_latest(&mut self, range: KeyRange) -> Result<TxnScan> {
+        self.inner.scan_latest(range)
+    }
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
         self.remember(&key)?;
         self.inner.put(key, value)

@@ -1,6 +1,6 @@
-//! Deferred constraints through the public API: what Basalt refuses rather than answer
-//! differently from PostgreSQL (deferred unique checks), the warning of SET CONSTRAINTS
-//! outside a transaction block, and a deferred check failing at COMMIT leaving the session idle.
+//! Deferred constraints through the public API: a deferred unique check failing at COMMIT
+//! leaving nothing behind, the warning of SET CONSTRAINTS outside a transaction block, and a
+//! deferred check failing at COMMIT leaving the session idle.
 
 #![allow(clippy::unwrap_used)]
 
@@ -16,39 +16,40 @@ fn fail(s: &mut Session<LocalKv>, sql: &str) -> SqlError {
 }
 
 #[test]
-fn deferred_unique_constraints_are_refused() {
+fn deferred_unique_check_at_commit_leaves_nothing() {
     let mut s = Session::new(LocalKv::memory());
-    for sql in [
-        "CREATE TABLE u1 (a int UNIQUE DEFERRABLE INITIALLY DEFERRED)",
-        "CREATE TABLE u2 (a int PRIMARY KEY INITIALLY DEFERRED)",
-        "CREATE TABLE u3 (a int, UNIQUE (a) DEFERRABLE INITIALLY DEFERRED)",
-    ] {
-        let e = fail(&mut s, sql);
-        assert_eq!(e.code().code(), "0A000", "{sql}");
-        assert_eq!(
-            e.to_string(),
-            "feature not supported: deferrable unique constraints"
-        );
-    }
-    s.execute("CREATE TABLE u (a int UNIQUE DEFERRABLE, b int)")
+    s.execute("CREATE TABLE u (a int PRIMARY KEY DEFERRABLE INITIALLY DEFERRED, b int)")
         .unwrap();
-    let e = fail(
-        &mut s,
-        "ALTER TABLE u ADD UNIQUE (b) DEFERRABLE INITIALLY DEFERRED",
+    s.execute("INSERT INTO u VALUES (1, 0)").unwrap();
+    s.execute("BEGIN").unwrap();
+    s.execute("INSERT INTO u VALUES (1, 1), (2, 2)").unwrap();
+    let r = s.execute("SELECT count(*) FROM u WHERE a = 1").unwrap();
+    assert_eq!(r[0].rows, [[Some("2".to_string())]]);
+    let e = fail(&mut s, "COMMIT");
+    assert_eq!(e.code().code(), "23505");
+    assert_eq!(
+        e.to_string(),
+        "duplicate key value violates unique constraint \"u_pkey\""
     );
-    assert_eq!(e.code().code(), "0A000");
-    s.execute("BEGIN").unwrap();
-    // Naming it or ALL while one exists would defer a check that is not deferred.
-    let e = fail(&mut s, "SET CONSTRAINTS u_a_key DEFERRED");
-    assert_eq!(e.code().code(), "0A000");
-    s.execute("ROLLBACK").unwrap();
-    s.execute("BEGIN").unwrap();
-    let e = fail(&mut s, "SET CONSTRAINTS ALL DEFERRED");
-    assert_eq!(e.code().code(), "0A000");
-    s.execute("ROLLBACK").unwrap();
-    // IMMEDIATE is what they are anyway.
-    s.execute("BEGIN; SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS u_a_key IMMEDIATE; COMMIT")
-        .unwrap();
+    assert_eq!(s.transaction_status(), TransactionStatus::Idle);
+    // Neither the duplicate row nor its index entry remain: the key is free again.
+    let r = s.execute("SELECT a, b FROM u ORDER BY a").unwrap();
+    assert_eq!(r[0].rows, [[Some("1".to_string()), Some("0".to_string())]]);
+    s.execute("INSERT INTO u VALUES (2, 3)").unwrap();
+    let r = s.execute("SELECT b FROM u WHERE a = 2").unwrap();
+    assert_eq!(r[0].rows, [[Some("3".to_string())]]);
+    // An implicit multi-statement block checks at its end.
+    assert_eq!(
+        fail(
+            &mut s,
+            "INSERT INTO u VALUES (3, 1); INSERT INTO u VALUES (3, 2)"
+        )
+        .code()
+        .code(),
+        "23505"
+    );
+    let r = s.execute("SELECT count(*) FROM u").unwrap();
+    assert_eq!(r[0].rows, [[Some("2".to_string())]]);
 }
 
 #[test]

@@ -106,6 +106,46 @@ fn repeatable_read_first_updater_wins() {
 }
 
 #[test]
+fn concurrent_writers_of_a_deferrable_unique_key() {
+    let kv = setup();
+    let mut a = Session::new(kv.clone());
+    ok(
+        &mut a,
+        "CREATE TABLE d (k int UNIQUE DEFERRABLE, j int UNIQUE DEFERRABLE INITIALLY DEFERRED)",
+    );
+    // Immediate: the second writer waits for the first, then fails at its statement's end.
+    ok(&mut a, "BEGIN");
+    ok(&mut a, "INSERT INTO d VALUES (1, 1)");
+    let kv2 = kv.clone();
+    let waiter = thread::spawn(move || {
+        let mut b = Session::new(kv2);
+        b.execute("INSERT INTO d VALUES (1, 2)")
+            .map_err(|e: SqlError| e.code().code().to_string())
+    });
+    thread::sleep(Duration::from_millis(200));
+    assert!(!waiter.is_finished(), "the second insert must wait");
+    ok(&mut a, "COMMIT");
+    assert_eq!(waiter.join().unwrap().unwrap_err(), "23505");
+
+    // Deferred: the second writer goes on, and its COMMIT waits for the first.
+    ok(&mut a, "BEGIN");
+    ok(&mut a, "INSERT INTO d VALUES (2, 5)");
+    let mut b = Session::new(kv.clone());
+    ok(&mut b, "BEGIN");
+    ok(&mut b, "INSERT INTO d VALUES (3, 5)");
+    let committer = thread::spawn(move || {
+        b.execute("COMMIT")
+            .map_err(|e: SqlError| e.code().code().to_string())
+    });
+    thread::sleep(Duration::from_millis(200));
+    assert!(!committer.is_finished(), "the second commit must wait");
+    ok(&mut a, "COMMIT");
+    assert_eq!(committer.join().unwrap().unwrap_err(), "23505");
+    let mut c = Session::new(kv);
+    assert_eq!(ok(&mut c, "SELECT count(*) FROM d WHERE j = 5"), one("1"));
+}
+
+#[test]
 fn concurrent_inserts_of_one_key() {
     let kv = setup();
     let mut a = Session::new(kv.clone());

@@ -148,6 +148,12 @@ pub trait Transaction: Send {
     /// The pairs in `range` in this transaction's snapshot, with its own writes (made before
     /// this call) applied. The iterator does not see writes made after it was created.
     fn scan(&mut self, range: KeyRange, direction: Direction) -> Result<TxnScan>;
+    /// The pairs in `range` (forward) as [`get_latest`] sees keys: the newest committed
+    /// versions whatever the snapshot, with this transaction's own writes applied. What a
+    /// uniqueness check over several keys needs (entries of a deferrable unique index).
+    ///
+    /// [`get_latest`]: Transaction::get_latest
+    fn scan_latest(&mut self, range: KeyRange) -> Result<TxnScan>;
     /// Sets `key` to `value` (takes the row lock).
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()>;
     /// Writes `value` at `key` unless the key holds a live value (the newest committed one, or

@@ -90,6 +90,9 @@ pub struct Options {
     /// the next checkpoint instead of inserting it key by key into the memory table (cheaper
     /// for bulk loads; readers search each run, so at most a few are kept).
     pub run_min_writes: usize,
+    /// A transaction holding this many locks takes its further exclusive locks implicitly
+    /// (see [`crate::lock`]: a few bytes each instead of a lock-table entry).
+    pub implicit_locks_after: usize,
 }
 
 impl Default for Options {
@@ -106,6 +109,7 @@ impl Default for Options {
             lock_timeout: None,
             background: true,
             run_min_writes: 4096,
+            implicit_locks_after: 4096,
         }
     }
 }
@@ -997,21 +1001,33 @@ impl LocalTxn {
             .lock_timeout
             .or(self.shared.options.lock_timeout);
         let lk = self.shared.locks.key_of(key);
-        let acquired = self
-            .shared
-            .locks
-            .acquire_key(self.id, lk, mode, wait, timeout)?;
+        // Implicit locks last until the transaction ends, so not under a savepoint (whose
+        // rollback releases the locks taken after it, as PostgreSQL's does).
+        let acquired = if mode == LockMode::Exclusive
+            && self.savepoints.is_empty()
+            && self.lock_log.len() >= self.shared.options.implicit_locks_after
+        {
+            self.shared
+                .locks
+                .acquire_implicit(self.id, lk, wait, timeout)?
+        } else {
+            self.shared
+                .locks
+                .acquire_key(self.id, lk, mode, wait, timeout)?
+        };
         // Checked even when the lock was already held: a lock-table key is a hash, so "held"
         // may mean another key's lock (see `lock`); re-checking a key locked earlier finds the
         // same answer, since nobody could commit it meanwhile.
         let check = match acquired {
             Acquired::Skipped => return Ok(None),
-            Acquired::AlreadyHeld | Acquired::New | Acquired::Upgraded => {
+            Acquired::AlreadyHeld | Acquired::New | Acquired::Upgraded | Acquired::Implicit => {
                 self.options.isolation != IsolationLevel::ReadCommitted
             }
         };
+        // Implicit locks are not logged: they go with the transaction (see `crate::lock`).
+        let logged = matches!(acquired, Acquired::New | Acquired::Upgraded);
         if !check && !latest {
-            if acquired != Acquired::AlreadyHeld {
+            if logged {
                 self.lock_log.push((lk, acquired));
             }
             return Ok(Some(None));
@@ -1039,7 +1055,7 @@ impl LocalTxn {
                 ));
             }
         }
-        if acquired != Acquired::AlreadyHeld {
+        if logged {
             self.lock_log.push((lk, acquired));
         }
         Ok(Some(newest.and_then(|(_, v)| v)))
@@ -1156,6 +1172,41 @@ impl Drop for LocalTxn {
     }
 }
 
+impl LocalTxn {
+    /// [`Transaction::scan`] at the snapshot, or at the newest visible state (`latest`).
+    fn scan_at(&mut self, range: KeyRange, direction: Direction, latest: bool) -> Result<TxnScan> {
+        self.check_active()?;
+        // The first statement takes the snapshot even when its range is empty.
+        let snapshot = self.snapshot();
+        if range.is_empty() {
+            return Ok(Box::new(std::iter::empty()));
+        }
+        if let Some(rw) = &mut self.rw {
+            rw.ranges.push(range.clone());
+        }
+        // The snapshot stays held by the scan: versions at the newer visible timestamp are
+        // never collected (they are the newest).
+        let ts = if latest {
+            self.shared.clock.lock().visible
+        } else {
+            snapshot.ts
+        };
+        let versions = self.shared.store.scan(&range, direction)?;
+        let committed = mvcc::SnapshotScan::over(versions, direction, ts);
+        let (start, end) = range.as_slices();
+        let mut own = self.writes.range_cloned(start, end);
+        if direction == Direction::Reverse {
+            own.reverse();
+        }
+        Ok(Box::new(MergeScan {
+            committed: committed.peekable(),
+            own: own.into_iter().peekable(),
+            direction,
+            _snapshot: snapshot,
+        }))
+    }
+}
+
 impl Transaction for LocalTxn {
     fn id(&self) -> u64 {
         self.id
@@ -1206,28 +1257,11 @@ impl Transaction for LocalTxn {
     }
 
     fn scan(&mut self, range: KeyRange, direction: Direction) -> Result<TxnScan> {
-        self.check_active()?;
-        // The first statement takes the snapshot even when its range is empty.
-        let snapshot = self.snapshot();
-        if range.is_empty() {
-            return Ok(Box::new(std::iter::empty()));
-        }
-        if let Some(rw) = &mut self.rw {
-            rw.ranges.push(range.clone());
-        }
-        let versions = self.shared.store.scan(&range, direction)?;
-        let committed = mvcc::SnapshotScan::over(versions, direction, snapshot.ts);
-        let (start, end) = range.as_slices();
-        let mut own = self.writes.range_cloned(start, end);
-        if direction == Direction::Reverse {
-            own.reverse();
-        }
-        Ok(Box::new(MergeScan {
-            committed: committed.peekable(),
-            own: own.into_iter().peekable(),
-            direction,
-            _snapshot: snapshot,
-        }))
+        self.scan_at(range, direction, false)
+    }
+
+    fn scan_latest(&mut self, range: KeyRange) -> Result<TxnScan> {
+        self.scan_at(range, Direction::Forward, true)
     }
 
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {

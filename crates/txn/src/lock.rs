@@ -36,8 +36,21 @@
 //! keys never collide with each other; keys with different heads collide as rarely as before
 //! (the head's hash is seeded at random).
 //!
+//! # Implicit locks
+//! A transaction that already holds many locks (a bulk load, a large UPDATE) takes its further
+//! exclusive locks *implicitly*: [`LockManager::acquire_implicit`] records the key in the
+//! transaction's own set (8 bytes a key) instead of a table entry with holders and a queue
+//! (about 50 bytes, and a lock-log entry in the transaction), when nobody holds or waits for
+//! it. Whoever next asks for such a key, finding no entry, looks through the (few) implicit
+//! sets; finding it in another transaction's set, it first *converts* the lock into an
+//! ordinary entry held by that transaction (InnoDB's implicit-to-explicit conversion), then
+//! queues as usual. Both happen under the table mutex, so a key is never held implicitly by
+//! one transaction and explicitly by another. A transaction's implicit set and the entries
+//! converted from it go when it releases everything at its end ([`LockManager::release_all_keys`]).
+//!
 //! # Invariants
 //! - A key's entry exists only while it has holders or waiters.
+//! - A key in a transaction's implicit set has no entry, and is in no other implicit set.
 //! - A waiter is either in its key's queue (not granted) or among the holders (granted), never
 //!   both; the parker's flag says which, and is set under the table mutex.
 
@@ -71,6 +84,9 @@ pub enum Acquired {
     Upgraded,
     /// The caller already held the lock in this or a stronger mode.
     AlreadyHeld,
+    /// Newly taken as an implicit lock (see the module docs): released with every other lock
+    /// of the transaction at its end, or by [`LockManager::release_key`].
+    Implicit,
     /// Not taken (`SKIP LOCKED`).
     Skipped,
 }
@@ -138,13 +154,18 @@ impl Queue {
 /// A row key's lock-table key: its 64-bit hash (see the module docs).
 pub type LockKey = u64;
 
-/// Hashes that are already hashes pass through.
+/// Hashes that are already hashes pass through, but for their top seven bits: the hash
+/// table places a key by the low bits (neighbouring lock keys stay neighbours) and compares
+/// the top seven as a tag before comparing keys, so those come from a mix of the whole key
+/// (neighbours share their top bits, and equal tags would make every probe compare keys).
 #[derive(Default, Clone, Copy)]
 struct Identity(u64);
 
 impl Hasher for Identity {
     fn finish(&self) -> u64 {
-        self.0
+        const LOW: u64 = (1 << 57) - 1;
+        let tag = self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57;
+        (self.0 & LOW) | (tag << 57)
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -166,6 +187,16 @@ struct Table {
     entries: HashMap<LockKey, Entry, ById>,
     /// What each waiting transaction waits for: its key and requested mode.
     waiting: HashMap<TxnId, (LockKey, LockMode)>,
+    /// Transactions holding implicit locks (see the module docs); rarely more than a few.
+    implicit: Vec<Implicit>,
+}
+
+/// One transaction's implicit exclusive locks, and the keys converted from them to entries it
+/// holds (released with it).
+struct Implicit {
+    txn: TxnId,
+    keys: HashSet<LockKey, ById>,
+    converted: Vec<LockKey>,
 }
 
 /// The lock manager. Cheap to share behind an `Arc`.
@@ -214,6 +245,74 @@ impl LockManager {
         self.acquire_key(txn, self.key_of(key), mode, wait, timeout)
     }
 
+    /// An exclusive lock on `key` for `txn`, taken implicitly when nobody else holds or waits
+    /// for it (see the module docs); otherwise as [`LockManager::acquire_key`] takes it.
+    pub fn acquire_implicit(
+        &self,
+        txn: TxnId,
+        key: LockKey,
+        wait: LockWait,
+        timeout: Option<Duration>,
+    ) -> Result<Acquired> {
+        {
+            let mut table = self.table.lock();
+            if !table.entries.contains_key(&key) {
+                let mut own = None;
+                let mut taken = false;
+                for (i, im) in table.implicit.iter().enumerate() {
+                    if im.txn == txn {
+                        if im.keys.contains(&key) {
+                            return Ok(Acquired::AlreadyHeld);
+                        }
+                        own = Some(i);
+                    } else if im.keys.contains(&key) {
+                        taken = true;
+                    }
+                }
+                if !taken {
+                    let i = own.unwrap_or_else(|| {
+                        table.implicit.push(Implicit {
+                            txn,
+                            keys: HashSet::default(),
+                            converted: Vec::new(),
+                        });
+                        table.implicit.len() - 1
+                    });
+                    table.implicit[i].keys.insert(key);
+                    return Ok(Acquired::Implicit);
+                }
+            }
+        }
+        // Held or awaited by someone: the ordinary way (which converts another's implicit
+        // lock first).
+        self.acquire_key(txn, key, LockMode::Exclusive, wait, timeout)
+    }
+
+    /// Makes another transaction's implicit lock on `key` an entry it holds, so that `txn` can
+    /// queue behind it; `true` if `txn` itself holds `key` implicitly.
+    fn convert_implicit(table: &mut Table, txn: TxnId, key: LockKey) -> bool {
+        if table.implicit.is_empty() || table.entries.contains_key(&key) {
+            return false;
+        }
+        let Some(im) = table.implicit.iter_mut().find(|im| im.keys.contains(&key)) else {
+            return false;
+        };
+        if im.txn == txn {
+            return true;
+        }
+        im.keys.remove(&key);
+        im.converted.push(key);
+        let owner = im.txn;
+        table.entries.insert(
+            key,
+            Entry {
+                holders: smallvec::smallvec![(owner, LockMode::Exclusive)],
+                queue: Queue::default(),
+            },
+        );
+        false
+    }
+
     /// [`LockManager::acquire`] by lock-table key.
     pub fn acquire_key(
         &self,
@@ -225,6 +324,9 @@ impl LockManager {
     ) -> Result<Acquired> {
         let (parker, upgrade) = {
             let mut table = self.table.lock();
+            if Self::convert_implicit(&mut table, txn, key) {
+                return Ok(Acquired::AlreadyHeld);
+            }
             let entry = match table.entries.entry(key) {
                 Entry_::Occupied(e) => e.into_mut(),
                 Entry_::Vacant(e) => {
@@ -341,11 +443,18 @@ impl LockManager {
         self.release_all_keys(txn, keys.into_iter().map(|k| self.key_of(k)));
     }
 
-    /// [`LockManager::release_all`] by lock-table keys.
+    /// [`LockManager::release_all`] by lock-table keys; also releases `txn`'s implicit locks
+    /// and the entries converted from them (called at every transaction's end).
     pub fn release_all_keys(&self, txn: TxnId, keys: impl IntoIterator<Item = LockKey>) {
         let mut table = self.table.lock();
         for key in keys {
             Self::release_locked(&mut table, txn, key);
+        }
+        if let Some(i) = table.implicit.iter().position(|im| im.txn == txn) {
+            let im = table.implicit.swap_remove(i);
+            for key in im.converted {
+                Self::release_locked(&mut table, txn, key);
+            }
         }
     }
 
@@ -354,9 +463,15 @@ impl LockManager {
         self.release_key(txn, self.key_of(key));
     }
 
-    /// [`LockManager::release`] by lock-table key.
+    /// [`LockManager::release`] by lock-table key (an implicit lock too).
     pub fn release_key(&self, txn: TxnId, key: LockKey) {
         let mut table = self.table.lock();
+        if !table.entries.contains_key(&key)
+            && let Some(im) = table.implicit.iter_mut().find(|im| im.txn == txn)
+            && im.keys.remove(&key)
+        {
+            return;
+        }
         Self::release_locked(&mut table, txn, key);
     }
 
@@ -377,9 +492,11 @@ impl LockManager {
         Self::grant_waiters(&mut table, key);
     }
 
-    /// Number of keys with holders or waiters (for tests and monitoring).
+    /// Number of keys with holders or waiters, implicit locks included (for tests and
+    /// monitoring).
     pub fn locked_keys(&self) -> usize {
-        self.table.lock().entries.len()
+        let table = self.table.lock();
+        table.entries.len() + table.implicit.iter().map(|im| im.keys.len()).sum::<usize>()
     }
 
     fn release_locked(table: &mut Table, txn: TxnId, key: LockKey) {
@@ -542,6 +659,77 @@ mod tests {
         m.release(2, b"k");
         assert_eq!(h.join().unwrap().unwrap(), Acquired::New);
         m.release(3, b"k");
+        assert_eq!(m.locked_keys(), 0);
+    }
+
+    #[test]
+    fn implicit_locks_convert_when_someone_asks() {
+        let m = mgr();
+        let (a, b) = (m.key_of(b"a"), m.key_of(b"b"));
+        assert_eq!(
+            m.acquire_implicit(1, a, LockWait::Block, None).unwrap(),
+            Acquired::Implicit
+        );
+        assert_eq!(
+            m.acquire_implicit(1, b, LockWait::Block, None).unwrap(),
+            Acquired::Implicit
+        );
+        // The holder asking again, in any mode, holds it already.
+        assert_eq!(
+            m.acquire_key(1, a, LockMode::Shared, LockWait::Block, None)
+                .unwrap(),
+            Acquired::AlreadyHeld
+        );
+        assert_eq!(
+            m.acquire_implicit(1, a, LockWait::Block, None).unwrap(),
+            Acquired::AlreadyHeld
+        );
+        assert_eq!(m.locked_keys(), 2);
+        // Another transaction finds it held (converted to an entry), whichever way it asks.
+        assert!(matches!(
+            m.acquire_implicit(2, a, LockWait::NoWait, None),
+            Err(TxnError::LockNotAvailable(_))
+        ));
+        assert_eq!(
+            m.acquire_key(2, b, LockMode::Shared, LockWait::SkipLocked, None)
+                .unwrap(),
+            Acquired::Skipped
+        );
+        let (tx, rx) = mpsc::channel();
+        let m2 = m.clone();
+        let h = thread::spawn(move || {
+            let r = m2.acquire_key(2, a, LockMode::Exclusive, LockWait::Block, None);
+            tx.send(()).unwrap();
+            r
+        });
+        thread::sleep(Duration::from_millis(50));
+        assert!(rx.try_recv().is_err(), "must wait for the implicit holder");
+        // A third key released on its own, then everything at the end.
+        let c = m.key_of(b"c");
+        m.acquire_implicit(1, c, LockWait::Block, None).unwrap();
+        m.release_key(1, c);
+        m.release_all_keys(1, std::iter::empty());
+        assert_eq!(h.join().unwrap().unwrap(), Acquired::New);
+        assert_eq!(m.locked_keys(), 1);
+        m.release_all_keys(2, [a]);
+        assert_eq!(m.locked_keys(), 0);
+    }
+
+    #[test]
+    fn deadlock_through_implicit_locks_is_found() {
+        let m = mgr();
+        let (a, b) = (m.key_of(b"a"), m.key_of(b"b"));
+        m.acquire_implicit(1, a, LockWait::Block, None).unwrap();
+        m.acquire_implicit(2, b, LockWait::Block, None).unwrap();
+        let m2 = m.clone();
+        let h =
+            thread::spawn(move || m2.acquire_key(1, b, LockMode::Exclusive, LockWait::Block, None));
+        thread::sleep(Duration::from_millis(50));
+        let r = m.acquire_key(2, a, LockMode::Exclusive, LockWait::Block, None);
+        assert!(matches!(r, Err(TxnError::Deadlock(_))), "{r:?}");
+        m.release_all_keys(2, std::iter::empty());
+        assert_eq!(h.join().unwrap().unwrap(), Acquired::New);
+        m.release_all_keys(1, [b]);
         assert_eq!(m.locked_keys(), 0);
     }
 

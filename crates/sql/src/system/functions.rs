@@ -466,10 +466,10 @@ fn index_entries(ctx: &Ctx<'_>, col: Option<i64>, pretty: bool) -> Vec<(i64, Val
                     let t = cat.tables.get(&ix.table);
                     usize::try_from(k - 1)
                         .ok()
-                        .and_then(|i| ix.keys.get(i))
+                        .and_then(|i| ix.all_columns().get(i).cloned())
                         .map_or(text(""), |key| {
-                            let s = tables::index_key_text(t, key);
-                            match key {
+                            let s = tables::index_key_text(t, &key);
+                            match &key {
                                 // A lone expression column is shown without the parentheses.
                                 crate::catalog::IndexKey::Expr(e)
                                     if pretty || tables::looks_like_function(e) =>
@@ -597,7 +597,7 @@ pub fn bind(
                     let ce = b.coerce(arg(1), &types[1], &DataType::Int4, CastContext::Implicit)?;
                     let mut whens = Vec::new();
                     for ix in ctx.cat.indexes.values() {
-                        for k in 0..=ix.keys.len() {
+                        for k in 0..=ix.keys.len() + ix.include.len() {
                             let k = i64::try_from(k).unwrap_or(0);
                             let v = lookup_entry(
                                 &index_entries(ctx, Some(k), pretty),

@@ -695,7 +695,7 @@ pub fn relations(cat: &Catalog) -> Vec<RelInfo> {
             name: i.name.clone(),
             schema: i.schema,
             kind: 'i',
-            natts: i.keys.len(),
+            natts: i.keys.len() + i.include.len(),
             checks: 0,
             has_index: false,
             triggers: false,
@@ -1091,24 +1091,17 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
     }
     for ix in cat.indexes.values() {
         let table = cat.tables.get(&ix.table);
-        let mut exprs = 0;
-        for (i, k) in ix.keys.iter().enumerate() {
-            let (n, ty) = match (k, table) {
-                (IndexKey::Column(c), Some(t)) => match t.columns.get(*c) {
-                    Some(col) => (col.name.clone(), col.ty.clone()),
-                    None => ("?".to_string(), DataType::Text),
-                },
-                _ => {
-                    let n = if exprs == 0 {
-                        "expr".to_string()
-                    } else {
-                        format!("expr{exprs}")
-                    };
-                    exprs += 1;
-                    (n, DataType::Text)
-                }
+        let all = ix.all_columns();
+        let names = index_column_names(table, &all);
+        for (i, (k, n)) in all.iter().zip(&names).enumerate() {
+            let ty = match (k, table) {
+                (IndexKey::Column(c), Some(t)) => t
+                    .columns
+                    .get(*c)
+                    .map_or(DataType::Text, |col| col.ty.clone()),
+                _ => DataType::Text,
             };
-            out.push(att(ix.oid, &n, ty, i + 1));
+            out.push(att(ix.oid, n, ty, i + 1));
         }
     }
     for s in cat.sequences.values() {
@@ -1213,6 +1206,62 @@ pub fn looks_like_function(text: &str) -> bool {
     )
 }
 
+/// The names of an index's columns (key then included ones), as PostgreSQL's
+/// `ChooseIndexColumnNames` gives them: a column's name, a function's name for a function
+/// call, else `expr`; a repeated name gets a number appended (`a`, `a1`, `expr1`).
+pub fn index_column_names(t: Option<&Table>, keys: &[IndexKey]) -> Vec<String> {
+    use pg_query::protobuf::node::Node as N;
+    let expr_name = |text: &str| -> String {
+        let parsed = pg_query::parse(
+            &format!("SELECT {text}"),
+            pg_query::ParserOptions::default(),
+        );
+        let top = parsed.ok().and_then(|p| {
+            p.protobuf
+                .stmts
+                .first()
+                .and_then(|s| match s.stmt.as_deref()?.node.as_ref()? {
+                    N::SelectStmt(sel) => match sel.target_list.first()?.node.as_ref()? {
+                        N::ResTarget(rt) => rt.val.as_deref().and_then(|v| v.node.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+        });
+        match top {
+            Some(N::FuncCall(f)) => f
+                .funcname
+                .last()
+                .and_then(|n| match n.node.as_ref() {
+                    Some(N::String(s)) => Some(s.sval.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "expr".into()),
+            Some(N::CoalesceExpr(_)) => "coalesce".into(),
+            _ => "expr".into(),
+        }
+    };
+    let mut out: Vec<String> = Vec::with_capacity(keys.len());
+    for k in keys {
+        let base = match (k, t) {
+            (IndexKey::Column(c), Some(t)) => t
+                .columns
+                .get(*c)
+                .map_or_else(|| "?".to_string(), |c| c.name.clone()),
+            (IndexKey::Column(_), None) => "?".to_string(),
+            (IndexKey::Expr(e), _) => expr_name(e),
+        };
+        let mut n = base.clone();
+        let mut suffix = 1;
+        while out.contains(&n) {
+            n = format!("{base}{suffix}");
+            suffix += 1;
+        }
+        out.push(n);
+    }
+    out
+}
+
 /// `pg_get_indexdef(oid)`: `CREATE [UNIQUE] INDEX name ON schema.table USING btree (keys)`.
 pub fn index_def(cat: &Catalog, ix: &crate::catalog::Index) -> String {
     index_def_with(cat, ix, true)
@@ -1243,8 +1292,12 @@ fn index_def_with(cat: &Catalog, ix: &crate::catalog::Index, qualified: bool) ->
     } else {
         String::new()
     };
+    let include = match t {
+        Some(t) if !ix.include.is_empty() => format!(" INCLUDE ({})", column_list(t, &ix.include)),
+        _ => String::new(),
+    };
     let mut def = format!(
-        "CREATE {}INDEX {} ON {schema}{} USING {} ({}){}",
+        "CREATE {}INDEX {} ON {schema}{} USING {} ({}){include}{}",
         if ix.unique { "UNIQUE " } else { "" },
         quote_ident(&ix.name),
         quote_ident(t.map_or("?", |t| t.name.as_str())),
@@ -1353,6 +1406,14 @@ fn column_list(t: &Table, cols: &[usize]) -> String {
         .join(", ")
 }
 
+/// ` INCLUDE (...)` of a constraint's index (empty without included columns).
+fn include_text(cat: &Catalog, t: &Table, index: u32) -> String {
+    match cat.indexes.get(&index) {
+        Some(ix) if !ix.include.is_empty() => format!(" INCLUDE ({})", column_list(t, &ix.include)),
+        _ => String::new(),
+    }
+}
+
 fn index_columns(cat: &Catalog, index: u32) -> Vec<usize> {
     cat.indexes.get(&index).map_or_else(Vec::new, |ix| {
         ix.keys
@@ -1431,13 +1492,21 @@ fn constraint_body(
 ) -> String {
     match &c.kind {
         ConstraintKind::PrimaryKey { index } => format!(
-            "PRIMARY KEY ({})",
-            column_list(t, &index_columns(ctx.cat, *index))
+            "PRIMARY KEY ({}){}",
+            column_list(t, &index_columns(ctx.cat, *index)),
+            include_text(ctx.cat, t, *index)
         ),
         ConstraintKind::Unique { index } => {
+            let nnd = ctx
+                .cat
+                .indexes
+                .get(index)
+                .is_some_and(|i| i.nulls_not_distinct);
             format!(
-                "UNIQUE ({})",
-                column_list(t, &index_columns(ctx.cat, *index))
+                "UNIQUE {}({}){}",
+                if nnd { "NULLS NOT DISTINCT " } else { "" },
+                column_list(t, &index_columns(ctx.cat, *index)),
+                include_text(ctx.cat, t, *index)
             )
         }
         ConstraintKind::Check { expr } => {
@@ -1518,20 +1587,20 @@ fn pg_index_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             vec![
                 oid(ix.oid),
                 oid(ix.table),
-                i2(count(ix.keys.len())),
+                i2(count(ix.keys.len() + ix.include.len())),
                 i2(count(ix.keys.len())),
                 bool_(ix.unique),
                 bool_(ix.nulls_not_distinct),
                 bool_(ix.primary),
                 bool_(false),
-                bool_(true),
+                bool_(!ix.deferrable),
                 bool_(false),
                 bool_(true),
                 bool_(false),
                 bool_(true),
                 bool_(true),
                 bool_(false),
-                i2arr(ix.keys.iter().map(|k| match k {
+                i2arr(ix.all_columns().iter().map(|k| match k {
                     IndexKey::Column(c) => count(*c) + 1,
                     IndexKey::Expr(_) => 0,
                 })),

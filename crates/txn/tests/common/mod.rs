@@ -68,6 +68,9 @@ pub fn disk_options() -> Options {
         // Every commit becomes a run (until the store holds the most it keeps), so the tests
         // read through runs as well as through the memory table.
         run_min_writes: 1,
+        // Every exclusive lock outside savepoints is implicit, so the tests exercise their
+        // conversion when others ask (the in-memory database keeps table entries).
+        implicit_locks_after: 0,
         ..Options::default()
     }
 }
