@@ -395,6 +395,7 @@ fn call_path(f: JsonFunc, op: bool, args: &[Value], ctx: &EvalContext) -> TypeRe
         silent: op || matches!(args.get(3), Some(Value::Bool(true))),
         tz: tz.then_some(ctx.types.time_zone),
         now: ctx.transaction_start,
+        exists: matches!(f, F::PathExists { .. }),
     };
     let silent = opts.silent;
     let Some(items) = crate::jsonpath::query(target, path, vars, &opts)? else {

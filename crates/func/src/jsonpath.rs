@@ -89,6 +89,9 @@ struct Cx<'a> {
     tz: Option<TimeZone>,
     /// The session's current time (microseconds since 2000-01-01 UTC), for `time` to `timetz`.
     now: i64,
+    /// With a soft error on its way up: the items the failing expression produced before
+    /// it (see [`each`]).
+    partial: Option<Vec<Jsonb>>,
 }
 
 impl Cx<'_> {
@@ -121,6 +124,9 @@ pub struct PathOptions {
     pub tz: Option<TimeZone>,
     /// The current time (microseconds since 2000-01-01 UTC).
     pub now: i64,
+    /// `jsonb_path_exists` / `@?`: only whether an item is found matters, so an error after
+    /// the first item is never reached.
+    pub exists: bool,
 }
 
 /// Evaluates `path` on `target`; `Ok(None)` when a soft error was suppressed by `silent`.
@@ -148,11 +154,17 @@ pub fn query(
         datetimes: Vec::new(),
         tz: opts.tz,
         now: opts.now,
+        partial: None,
     };
     match eval(&path.expr, target, &mut cx) {
         Ok(v) => Ok(Some(v.into_iter().map(|it| cx.output(it)).collect())),
         Err(PathError::Soft(e)) => {
-            if silent {
+            // What was found before the error stays found (PostgreSQL evaluates depth
+            // first); `exists` stops at the first item, before any later error.
+            let found: Vec<Jsonb> = cx.partial.take().unwrap_or_default();
+            if !found.is_empty() && (silent || opts.exists) {
+                Ok(Some(found.into_iter().map(|it| cx.output(it)).collect()))
+            } else if silent {
                 Ok(None)
             } else {
                 Err(e)
@@ -160,6 +172,44 @@ pub fn query(
         }
         Err(PathError::Hard(e)) => Err(e),
     }
+}
+
+/// Applies `f` to each item of `base` (unwrapped first when `unwrap`), collecting what it
+/// produces. PostgreSQL evaluates depth first, so when an error stops the evaluation the
+/// items produced before it are already found (silent mode returns them): an error of
+/// `base` comes with its partial items in `cx.partial`, which go through `f` first, and
+/// an error of `f` leaves what the earlier items produced there.
+fn each(
+    base: R<Vec<Jsonb>>,
+    unwrap: bool,
+    cx: &mut Cx<'_>,
+    mut f: impl FnMut(Jsonb, &mut Cx<'_>, &mut Vec<Jsonb>) -> R<()>,
+) -> R<Vec<Jsonb>> {
+    let (items, pending) = match base {
+        Ok(v) => (v, None),
+        Err(PathError::Soft(e)) => (cx.partial.take().unwrap_or_default(), Some(e)),
+        Err(h) => return Err(h),
+    };
+    let mut out = Vec::new();
+    for it in unwrap_items(items, unwrap) {
+        if let Err(e) = f(it, cx, &mut out) {
+            cx.partial = Some(out);
+            return Err(e);
+        }
+    }
+    match pending {
+        Some(e) => {
+            cx.partial = Some(out);
+            Err(PathError::Soft(e))
+        }
+        None => Ok(out),
+    }
+}
+
+/// Drops the partial items of an error that does not propagate.
+fn absorbed<T>(cx: &mut Cx<'_>, v: T) -> T {
+    cx.partial = None;
+    v
 }
 
 /// Lax mode's automatic unwrapping: an array's elements, anything else itself.
@@ -265,8 +315,8 @@ fn eval(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Vec<Jsonb>> {
         PathExpr::Number(n) => vec![Jsonb::Number(n.clone())],
         PathExpr::String(s) => vec![Jsonb::String(s.clone())],
         PathExpr::Key(base, key) => {
-            let mut out = Vec::new();
-            for it in unwrap_items(eval(base, cur, cx)?, lax) {
+            let base = eval(base, cur, cx);
+            each(base, lax, cx, |it, _, out| {
                 match &it {
                     Jsonb::Object(kv) => match kv.iter().find(|(k, _)| k == key) {
                         Some((_, v)) => out.push(v.clone()),
@@ -286,12 +336,12 @@ fn eval(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Vec<Jsonb>> {
                         ));
                     }
                 }
-            }
-            out
+                Ok(())
+            })?
         }
         PathExpr::AnyKey(base) => {
-            let mut out = Vec::new();
-            for it in unwrap_items(eval(base, cur, cx)?, lax) {
+            let base = eval(base, cur, cx);
+            each(base, lax, cx, |it, _, out| {
                 match it {
                     Jsonb::Object(kv) => out.extend(kv.into_iter().map(|(_, v)| v)),
                     _ if tolerant => {}
@@ -302,12 +352,12 @@ fn eval(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Vec<Jsonb>> {
                         ));
                     }
                 }
-            }
-            out
+                Ok(())
+            })?
         }
         PathExpr::AnyIndex(base) => {
-            let mut out = Vec::new();
-            for it in eval(base, cur, cx)? {
+            let base = eval(base, cur, cx);
+            each(base, false, cx, |it, _, out| {
                 match it {
                     Jsonb::Array(a) => out.extend(a),
                     other if lax => out.push(other),
@@ -319,16 +369,16 @@ fn eval(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Vec<Jsonb>> {
                         ));
                     }
                 }
-            }
-            out
+                Ok(())
+            })?
         }
         PathExpr::Index(base, subs) => {
-            let mut out = Vec::new();
-            for it in eval(base, cur, cx)? {
+            let base = eval(base, cur, cx);
+            each(base, false, cx, |it, cx, out| {
                 let arr = match it {
                     Jsonb::Array(a) => a,
                     other if lax => vec![other],
-                    _ if tolerant => continue,
+                    _ if tolerant => return Ok(()),
                     _ => {
                         return Err(soft(
                             sqljson::ARRAY_NOT_FOUND,
@@ -362,42 +412,36 @@ fn eval(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Vec<Jsonb>> {
                     Ok(())
                 })();
                 cx.last = saved;
-                r?;
-            }
-            out
+                r
+            })?
         }
         PathExpr::AnyPath(base, lo, hi) => {
-            let mut out = Vec::new();
-            for it in eval(base, cur, cx)? {
-                any_path(&it, 0, *lo, *hi, &mut out);
-            }
-            out
+            let base = eval(base, cur, cx);
+            each(base, false, cx, |it, _, out| {
+                any_path(&it, 0, *lo, *hi, out);
+                Ok(())
+            })?
         }
         PathExpr::Filter(base, pred) => {
-            let mut out = Vec::new();
-            for it in unwrap_items(eval(base, cur, cx)?, lax) {
+            let base = eval(base, cur, cx);
+            each(base, lax, cx, |it, cx, out| {
                 if predicate(pred, &it, cx)? == Truth::True {
                     out.push(it);
                 }
-            }
-            out
+                Ok(())
+            })?
         }
         PathExpr::Method(base, m, _) => {
-            let items = eval(base, cur, cx)?;
-            let items = if matches!(m, Method::Type | Method::Size) {
-                items
-            } else {
-                unwrap_items(items, lax)
-            };
-            let mut out = Vec::new();
-            for it in items {
+            let base = eval(base, cur, cx);
+            let unwrap = lax && !matches!(m, Method::Type | Method::Size);
+            each(base, unwrap, cx, |it, cx, out| {
                 match (m, method(*m, it, e, cx)?) {
                     // keyvalue() yields one object per key.
                     (Method::KeyValue, Jsonb::Array(rows)) => out.extend(rows),
                     (_, v) => out.push(v),
                 }
-            }
-            out
+                Ok(())
+            })?
         }
         PathExpr::Binary(op, l, r) if !is_predicate(e) => {
             let single = |items: Vec<Jsonb>, which: &str| -> R<Numeric> {
@@ -412,8 +456,11 @@ fn eval(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Vec<Jsonb>> {
                     )),
                 }
             };
-            let a = single(eval(l, cur, cx)?, "left")?;
-            let b = single(eval(r, cur, cx)?, "right")?;
+            // An operand's error leaves nothing found.
+            let a = eval(l, cur, cx).map_err(|e| absorbed(cx, e))?;
+            let a = single(a, "left")?;
+            let b = eval(r, cur, cx).map_err(|e| absorbed(cx, e))?;
+            let b = single(b, "right")?;
             let res = match op {
                 BinOp::Add => a.add(&b),
                 BinOp::Sub => a.sub(&b),
@@ -424,11 +471,13 @@ fn eval(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Vec<Jsonb>> {
             vec![Jsonb::Number(res.map_err(PathError::Soft)?)]
         }
         PathExpr::Unary(neg, inner) => {
+            let items = eval(inner, cur, cx).map_err(|e| absorbed(cx, e))?;
             let mut out = Vec::new();
-            for it in unwrap_items(eval(inner, cur, cx)?, lax) {
+            for it in unwrap_items(items, lax) {
                 match it {
                     Jsonb::Number(n) => out.push(Jsonb::Number(if *neg { n.neg() } else { n })),
                     _ => {
+                        cx.partial = Some(out);
                         return Err(soft(
                             sqljson::NON_NUMERIC,
                             format!(
@@ -825,7 +874,7 @@ fn compare(op: BinOp, a: &Jsonb, b: &Jsonb, cx: &Cx<'_>) -> R<Truth> {
 fn operand(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Option<Vec<Jsonb>>> {
     match eval(e, cur, cx) {
         Ok(v) => Ok(Some(unwrap_items(v, !cx.strict))),
-        Err(PathError::Soft(_)) => Ok(None),
+        Err(PathError::Soft(_)) => Ok(absorbed(cx, None)),
         Err(h) => Err(h),
     }
 }
@@ -913,7 +962,7 @@ fn predicate(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Truth> {
         PathExpr::Exists(p) => match eval(p, cur, cx) {
             Ok(v) if v.is_empty() => Truth::False,
             Ok(_) => Truth::True,
-            Err(PathError::Soft(_)) => Truth::Unknown,
+            Err(PathError::Soft(_)) => absorbed(cx, Truth::Unknown),
             Err(h) => return Err(h),
         },
         PathExpr::LikeRegex(x, pat, flags) => {
@@ -988,7 +1037,7 @@ fn predicate(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Truth> {
                 [Jsonb::Bool(false)] => Truth::False,
                 _ => Truth::Unknown,
             },
-            Err(PathError::Soft(_)) => Truth::Unknown,
+            Err(PathError::Soft(_)) => absorbed(cx, Truth::Unknown),
             Err(h) => return Err(h),
         },
     })

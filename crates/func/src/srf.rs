@@ -533,6 +533,7 @@ pub fn call_table_function(
                 silent: matches!(args.get(3), Some(Value::Bool(true))),
                 tz: tz.then_some(ctx.types.time_zone),
                 now: ctx.transaction_start,
+                exists: false,
             };
             let items = crate::jsonpath::query(target, path, vars, &opts)?.unwrap_or_default();
             single(items.into_iter().map(Value::Jsonb).collect())
