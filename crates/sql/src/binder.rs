@@ -1470,10 +1470,8 @@ impl<'a> Binder<'a> {
             let mut grouping: Vec<Vec<usize>> = Vec::new();
             // PostgreSQL's rule: the direct arguments of an ordered-set aggregate use only
             // grouped columns (checked where a clause item calls the aggregate).
-            let check_direct = |e: &Expr| -> Result<(), SqlError> {
-                let mut called = Vec::new();
-                agg_indexes(e, &mut called);
-                for i in called {
+            let check_agg = |i: usize| -> Result<(), SqlError> {
+                {
                     for (_, args) in direct_args.iter().filter(|(j, _)| *j == i) {
                         let locs = collected.direct_refs.iter().filter(|(j, _)| *j == i);
                         let locate = |col: usize| {
@@ -1501,7 +1499,11 @@ impl<'a> Binder<'a> {
                         .or_else(|| refs.iter().find(|r| r.0 == col))
                         .and_then(|r| pos(r.1))
                 };
-                check_direct(&e)?;
+                // PostgreSQL reports the first offending reference of the expression: an
+                // ungrouped column, or an aggregate whose direct arguments read one.
+                if let Some(Some(i)) = first_ungrouped(&e, &gl, &|i| check_agg(i).is_err()) {
+                    check_agg(i)?;
+                }
                 let e = extract_grouping(e, &gl, naggs, &mut grouping)?;
                 post_agg(e, &gl, ngroups, &sc, &locate)
             };
@@ -7135,13 +7137,24 @@ fn equi_keys(pred: &Expr, lw: usize) -> Vec<(Expr, Expr)> {
     keys
 }
 
-/// The aggregate calls (`Expr::Agg` indexes) of `e`, in order.
-fn agg_indexes(e: &Expr, out: &mut Vec<usize>) {
-    if let Expr::Agg(i) = e {
-        out.push(*i);
+/// The first reference of `e` (in PostgreSQL's walk order) that is not grouped: `Some(None)`
+/// for a column, `Some(Some(i))` for aggregate `i` when `bad(i)` (its direct arguments read
+/// one); a grouping expression is grouped as a whole.
+fn first_ungrouped(
+    e: &Expr,
+    groups: &[Expr],
+    bad: &dyn Fn(usize) -> bool,
+) -> Option<Option<usize>> {
+    if groups.contains(e) {
+        return None;
     }
-    for c in e.children() {
-        agg_indexes(c, out);
+    match e {
+        Expr::Agg(i) => bad(*i).then_some(Some(*i)),
+        Expr::Column(_) => Some(None),
+        _ => e
+            .children()
+            .into_iter()
+            .find_map(|c| first_ungrouped(c, groups, bad)),
     }
 }
 
