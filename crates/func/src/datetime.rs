@@ -4073,6 +4073,8 @@ struct Parsed {
     fsec: i64,
     julian: Option<i64>,
     tz_east: Option<i32>,
+    /// The zone's hours were negative (`-00` included), so its minutes count west too.
+    tz_neg: bool,
     input: String,
 }
 
@@ -4213,8 +4215,11 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
             break;
         }
         match node {
-            Node::Lit(c) if std && !c.is_alphanumeric() => match s.strip_prefix(*c) {
+            Node::Lit(c) if std => match s.strip_prefix(*c) {
                 Some(rest) => s = rest,
+                None if c.is_alphanumeric() => {
+                    return Err(bad(format!("unmatched format character \"{c}\"")));
+                }
                 None => return Err(bad(format!("unmatched format separator \"{c}\""))),
             },
             Node::Lit(c) => {
@@ -4231,6 +4236,16 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                     // character (`"Year" YYYY` reads "Year: 1976").
                     if !ch.is_alphanumeric() {
                         s = &s[ch.len_utf8()..];
+                    }
+                }
+            }
+            Node::Quoted(lit) if std => {
+                // Standard mode: literal characters match exactly.
+                for c in lit.chars() {
+                    match s.strip_prefix(c) {
+                        Some(rest) => s = rest,
+                        None if s.is_empty() => break,
+                        None => return Err(bad(format!("unmatched format character \"{c}\""))),
                     }
                 }
             }
@@ -4310,13 +4325,26 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                         s = &s[k.len()..];
                     }
                     Pat::Fx | Pat::TzName(_) => {}
+                    Pat::TzHour if matches!(s.as_bytes().first(), Some(b'+' | b'-' | b' ')) => {
+                        // PostgreSQL takes a sign (a space counts as `+`) before the hours,
+                        // which may carry one of their own.
+                        let neg = s.starts_with('-');
+                        let (v, rest) = read_int(s[1..].trim_start_matches(' '), 2, true, *pat)?;
+                        s = rest;
+                        let h = (v as i32) * 3600;
+                        p.tz_neg = neg != (v < 0);
+                        p.tz_east = Some(if neg { -h } else { h });
+                    }
                     Pat::TzHour | Pat::TzMinute | Pat::Offset => {
                         let (v, rest) = read_int(s, 2, true, *pat)?;
                         s = rest;
                         let east = p.tz_east.unwrap_or(0);
+                        if *pat != Pat::TzMinute {
+                            p.tz_neg = v < 0;
+                        }
                         p.tz_east = Some(match pat {
                             Pat::TzMinute => {
-                                if east < 0 {
+                                if p.tz_neg {
                                     east - (v as i32) * 60
                                 } else {
                                     east + (v as i32) * 60

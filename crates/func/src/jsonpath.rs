@@ -764,21 +764,31 @@ fn compare_datetimes(a: &Value, b: &Value, cx: &Cx<'_>) -> R<Option<Ordering>> {
             )
         })
     };
-    let date_ts = |d: i32| match d {
-        DATE_INFINITY => TIMESTAMP_INFINITY,
-        DATE_NEG_INFINITY => TIMESTAMP_NEG_INFINITY,
-        d => i64::from(d) * USECS_PER_DAY,
+    // Mixed comparisons are made in 128 bits: a date beyond the timestamp range is greater
+    // (less) than every finite timestamp and less (greater) than infinity, as PostgreSQL's
+    // `date_cmp_timestamp_internal` has it.
+    let ts = |v: i64| match v {
+        TIMESTAMP_INFINITY => i128::MAX,
+        TIMESTAMP_NEG_INFINITY => i128::MIN,
+        v => i128::from(v),
     };
-    let local_to_utc = |local: i64, z: &TimeZone| {
-        if local == TIMESTAMP_INFINITY || local == TIMESTAMP_NEG_INFINITY {
-            local
-        } else {
-            local - i64::from(z.offset_for_local(local)) * USECS_PER_SEC
+    let date_ts = |d: i32| match d {
+        DATE_INFINITY => i128::MAX,
+        DATE_NEG_INFINITY => i128::MIN,
+        d => i128::from(d) * i128::from(USECS_PER_DAY),
+    };
+    let local_to_utc = |local: i128, z: &TimeZone| {
+        if local == i128::MAX || local == i128::MIN {
+            return local;
         }
+        let clamped = i64::try_from(local).unwrap_or(if local < 0 { i64::MIN } else { i64::MAX });
+        local - i128::from(z.offset_for_local(clamped)) * i128::from(USECS_PER_SEC)
     };
     let time_tz = |t: i64, z: &TimeZone| {
-        let today =
-            (cx.now + i64::from(z.offset_secs(cx.now)) * USECS_PER_SEC).div_euclid(USECS_PER_DAY);
+        let today = cx
+            .now
+            .saturating_add(i64::from(z.offset_secs(cx.now)) * USECS_PER_SEC)
+            .div_euclid(USECS_PER_DAY);
         Value::TimeTz(t, z.offset_for_local(today * USECS_PER_DAY + t))
     };
     use Value as V;
@@ -787,23 +797,23 @@ fn compare_datetimes(a: &Value, b: &Value, cx: &Cx<'_>) -> R<Option<Ordering>> {
         (V::Time(x), V::Time(y)) | (V::Timestamp(x), V::Timestamp(y)) => x.cmp(y),
         (V::Timestamptz(x), V::Timestamptz(y)) => x.cmp(y),
         (V::TimeTz(..), V::TimeTz(..)) => a.cmp(b),
-        (V::Date(x), V::Timestamp(y)) => date_ts(*x).cmp(y),
-        (V::Timestamp(x), V::Date(y)) => x.cmp(&date_ts(*y)),
+        (V::Date(x), V::Timestamp(y)) => date_ts(*x).cmp(&ts(*y)),
+        (V::Timestamp(x), V::Date(y)) => ts(*x).cmp(&date_ts(*y)),
         (V::Date(x), V::Timestamptz(y)) => {
             let z = need("date", "timestamptz")?;
-            local_to_utc(date_ts(*x), &z).cmp(y)
+            local_to_utc(date_ts(*x), &z).cmp(&ts(*y))
         }
         (V::Timestamptz(x), V::Date(y)) => {
             let z = need("date", "timestamptz")?;
-            x.cmp(&local_to_utc(date_ts(*y), &z))
+            ts(*x).cmp(&local_to_utc(date_ts(*y), &z))
         }
         (V::Timestamp(x), V::Timestamptz(y)) => {
             let z = need("timestamp", "timestamptz")?;
-            local_to_utc(*x, &z).cmp(y)
+            local_to_utc(ts(*x), &z).cmp(&ts(*y))
         }
         (V::Timestamptz(x), V::Timestamp(y)) => {
             let z = need("timestamp", "timestamptz")?;
-            x.cmp(&local_to_utc(*y, &z))
+            ts(*x).cmp(&local_to_utc(ts(*y), &z))
         }
         (V::Time(x), V::TimeTz(..)) => {
             let z = need("time", "timetz")?;
