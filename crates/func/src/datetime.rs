@@ -1011,8 +1011,10 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
                         TimeZone::Named(_) => zone.offset_secs(ctx.transaction_start),
                         _ => zone.offset_secs(0),
                     };
-                    let shifted = t + i64::from(to - east) * USECS_PER_SEC;
-                    Value::TimeTz(shifted.rem_euclid(USECS_PER_DAY), to)
+                    let shifted =
+                        i128::from(*t) + i128::from(to - east) * i128::from(USECS_PER_SEC);
+                    let t = shifted.rem_euclid(i128::from(USECS_PER_DAY));
+                    Value::TimeTz(i64::try_from(t).unwrap_or(0), to)
                 }
                 (Source::Timestamp, Some(Value::Timestamp(v))) => {
                     Value::Timestamptz(from_local(*v, &zone)?)
@@ -1583,12 +1585,14 @@ fn date_plus_timetz(d: i32, t: i64, east: i32) -> TypeResult<i64> {
             "date out of range for timestamp",
         )
     };
-    let v = i64::from(d) * USECS_PER_DAY + t - i64::from(east) * USECS_PER_SEC;
-    if i64::from(d) >= END_TIMESTAMP / USECS_PER_DAY || !(MIN_TIMESTAMP..END_TIMESTAMP).contains(&v)
-    {
+    if i64::from(d) >= END_TIMESTAMP / USECS_PER_DAY {
         return Err(out());
     }
-    Ok(v)
+    (i64::from(d) * USECS_PER_DAY)
+        .checked_add(t)
+        .and_then(|v| v.checked_sub(i64::from(east) * USECS_PER_SEC))
+        .filter(|v| (MIN_TIMESTAMP..END_TIMESTAMP).contains(v))
+        .ok_or_else(out)
 }
 
 fn neg_interval(iv: &Interval) -> Interval {

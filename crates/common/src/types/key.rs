@@ -64,7 +64,7 @@ pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
         Value::Date(d) => KeyValue::Int(i64::from(*d)),
         Value::Time(t) | Value::Timestamp(t) | Value::Timestamptz(t) => KeyValue::Int(*t),
         Value::TimeTz(t, east) => {
-            let utc = t - i64::from(*east) * 1_000_000;
+            let utc = t.saturating_sub(i64::from(*east) * 1_000_000);
             let mut out = ((utc as u64) ^ (1u64 << 63)).to_be_bytes().to_vec();
             out.extend_from_slice(&((east.wrapping_neg() as u32) ^ 0x8000_0000).to_be_bytes());
             KeyValue::Bytes(out)

@@ -330,7 +330,7 @@ impl Ord for Value {
             | (Timestamptz(a), Timestamptz(b)) => a.cmp(b),
             (Interval(a), Interval(b)) => a.cmp(b),
             (TimeTz(ta, za), TimeTz(tb, zb)) => {
-                let utc = |t: &i64, z: &i32| t - i64::from(*z) * 1_000_000;
+                let utc = |t: &i64, z: &i32| i128::from(*t) - i128::from(*z) * 1_000_000;
                 utc(ta, za).cmp(&utc(tb, zb)).then(zb.cmp(za))
             }
             (Uuid(a), Uuid(b)) => a.cmp(b),
