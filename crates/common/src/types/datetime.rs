@@ -1044,6 +1044,10 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
                     tmask = m2 | F_TZ;
                     iso_t = false;
                 } else {
+                    // A time takes a date only as its first field (DecodeTimeOnly).
+                    if time_only && idx != 0 {
+                        return Err(DtErr::BadFormat);
+                    }
                     decode_date(field, &mut st, &mut tmask)?;
                     // decode_date already merged into fmask
                     continue;
@@ -1400,7 +1404,12 @@ pub fn parse_timetz(input: &str, ctx: &TypeContext) -> TypeResult<(i64, i32)> {
     // The local timestamp of the date given (or today) at that time.
     let local = || -> Result<i64, TypeError> {
         if has_date {
-            return tm_to_timestamp(&d.tm).ok_or_else(|| bad(DtErr::FieldOverflow));
+            // Beyond the timestamp range the zone's last (or first) offset applies.
+            return Ok(tm_to_timestamp(&d.tm).unwrap_or(if d.tm.year > 0 {
+                END_TIMESTAMP
+            } else {
+                MIN_TIMESTAMP
+            }));
         }
         let now = ctx.now.unwrap_or_else(now_micros);
         let today = now
