@@ -181,9 +181,8 @@ impl BasaltSide {
         elapsed
     }
 
-    /// Loads `rows` rows with `COPY ... FROM STDIN` into a new, empty table (the CSV text is
-    /// built before the clock starts); drops it afterwards.
-    fn bulk_copy(&mut self, rows: i64) -> Duration {
+    /// Creates the next empty table for a bulk load; returns its name.
+    fn new_bulk_table(&mut self) -> String {
         self.bulk_table += 1;
         let table = format!("bulk_{}", self.bulk_table);
         self.conn
@@ -194,6 +193,13 @@ impl BasaltSide {
                 (),
             )
             .unwrap();
+        table
+    }
+
+    /// Loads `rows` rows with `COPY ... FROM STDIN` into a new, empty table (the CSV text is
+    /// built before the clock starts); drops it afterwards.
+    fn bulk_copy(&mut self, rows: i64) -> Duration {
+        let table = self.new_bulk_table();
         let mut data = String::with_capacity(rows as usize * 32);
         for id in 0..rows {
             data.push_str(&format!("{id},{},bulk payload text\n", id % 1000));
@@ -216,16 +222,7 @@ impl BasaltSide {
 
     /// Inserts `rows` rows in one transaction into a new, empty table; drops it afterwards.
     fn bulk(&mut self, rows: i64) -> Duration {
-        self.bulk_table += 1;
-        let table = format!("bulk_{}", self.bulk_table);
-        self.conn
-            .execute(
-                &format!(
-                    "CREATE TABLE {table} (id bigint PRIMARY KEY, a int NOT NULL, b text NOT NULL)"
-                ),
-                (),
-            )
-            .unwrap();
+        let table = self.new_bulk_table();
         let t = Instant::now();
         let tx = self.conn.transaction().unwrap();
         let stmt = tx

@@ -986,6 +986,43 @@ impl<K: TxnKv> Session<K> {
         Ok(())
     }
 
+    /// The table COPY reads (`from`: COPY FROM writes it) named by `rel`; views and
+    /// sequences are refused with PostgreSQL's errors.
+    fn copy_table(
+        &mut self,
+        rel: &protobuf::RangeVar,
+        from: bool,
+    ) -> Result<crate::catalog::Table, SqlError> {
+        let catalog = self.load_catalog()?;
+        let b = self.binder(&catalog);
+        let (dir, hint) = if from {
+            (
+                "to",
+                "To enable copying to a view, provide an INSTEAD OF INSERT trigger.",
+            )
+        } else {
+            ("from", "Try the COPY (SELECT ...) TO variant.")
+        };
+        match b.lookup_relation(&rel.schemaname, &rel.relname) {
+            Some((_, crate::catalog::Relation::View(_))) => {
+                return Err(err(
+                    "42809",
+                    format!("cannot copy {dir} view \"{}\"", rel.relname),
+                )
+                .with_hint(hint));
+            }
+            Some((_, crate::catalog::Relation::Sequence(_))) => {
+                let e = err(
+                    "42809",
+                    format!("cannot copy {dir} sequence \"{}\"", rel.relname),
+                );
+                return Err(if from { e } else { e.with_hint(hint) });
+            }
+            _ => {}
+        }
+        Ok(b.table(rel).map_err(SqlError::without_position)?.clone())
+    }
+
     /// `COPY ... FROM`: reads records and inserts them in batches.
     fn copy_from(
         &mut self,
@@ -997,26 +1034,7 @@ impl<K: TxnKv> Session<K> {
         let Some(rel) = s.relation.as_ref() else {
             return Err(err("42601", "COPY FROM requires a table"));
         };
-        let catalog = self.load_catalog()?;
-        let b = self.binder(&catalog);
-        match b.lookup_relation(&rel.schemaname, &rel.relname) {
-            Some((_, crate::catalog::Relation::View(_))) => {
-                return Err(
-                    err("42809", format!("cannot copy to view \"{}\"", rel.relname)).with_hint(
-                        "To enable copying to a view, provide an INSTEAD OF INSERT trigger.",
-                    ),
-                );
-            }
-            Some((_, crate::catalog::Relation::Sequence(_))) => {
-                return Err(err(
-                    "42809",
-                    format!("cannot copy to sequence \"{}\"", rel.relname),
-                ));
-            }
-            _ => {}
-        }
-        let table = b.table(rel).map_err(SqlError::without_position)?.clone();
-        drop(b);
+        let table = self.copy_table(rel, true)?;
         let positions = column_positions(&table, &s.attlist)?;
         let force_not_null =
             force_positions(&opts.force_not_null, "FORCE_NOT_NULL", &table, &positions)?;
@@ -1087,17 +1105,7 @@ impl<K: TxnKv> Session<K> {
                 Box::new(BufReader::with_capacity(1 << 16, f))
             }
             Target::Program(cmd) => {
-                let mut c = std::process::Command::new("/bin/sh")
-                    .arg("-c")
-                    .arg(&cmd)
-                    .stdout(std::process::Stdio::piped())
-                    .spawn()
-                    .map_err(|e| {
-                        err(
-                            "58030",
-                            format!("could not execute command \"{cmd}\": {}", io_text(&e)),
-                        )
-                    })?;
+                let mut c = spawn_program(&cmd, false)?;
                 let out = c
                     .stdout
                     .take()
@@ -1222,18 +1230,8 @@ impl<K: TxnKv> Session<K> {
                 .map_err(|e| e.with_context_if_none(context(&reader, None)))?;
         }
         drop(reader);
-        if let Some((mut c, cmd)) = child {
-            let status = c
-                .wait()
-                .map_err(|e| err("58030", format!("could not close pipe: {e}")))?;
-            if !status.success() {
-                return Err(
-                    err("38000", format!("program \"{cmd}\" failed")).with_detail(format!(
-                        "child process exited with exit code {}",
-                        status.code().unwrap_or(-1)
-                    )),
-                );
-            }
+        if let Some((c, cmd)) = child {
+            wait_program(c, &cmd)?;
         }
         Ok(count)
     }
@@ -1255,27 +1253,7 @@ impl<K: TxnKv> Session<K> {
             s.query.as_deref().and_then(|n| n.node.as_ref()),
         ) {
             (Some(rel), _) => {
-                let catalog = self.load_catalog()?;
-                let b = self.binder(&catalog);
-                match b.lookup_relation(&rel.schemaname, &rel.relname) {
-                    Some((_, crate::catalog::Relation::View(_))) => {
-                        return Err(err(
-                            "42809",
-                            format!("cannot copy from view \"{}\"", rel.relname),
-                        )
-                        .with_hint("Try the COPY (SELECT ...) TO variant."));
-                    }
-                    Some((_, crate::catalog::Relation::Sequence(_))) => {
-                        return Err(err(
-                            "42809",
-                            format!("cannot copy from sequence \"{}\"", rel.relname),
-                        )
-                        .with_hint("Try the COPY (SELECT ...) TO variant."));
-                    }
-                    _ => {}
-                }
-                let table = b.table(rel).map_err(SqlError::without_position)?.clone();
-                drop(b);
+                let table = self.copy_table(rel, false)?;
                 let positions = column_positions(&table, &s.attlist)?;
                 let column = |name: &str| protobuf::Node {
                     node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
@@ -1341,17 +1319,7 @@ impl<K: TxnKv> Session<K> {
                 Sink::File(std::io::BufWriter::with_capacity(1 << 16, f), path)
             }
             Target::Program(cmd) => {
-                let mut c = std::process::Command::new("/bin/sh")
-                    .arg("-c")
-                    .arg(&cmd)
-                    .stdin(std::process::Stdio::piped())
-                    .spawn()
-                    .map_err(|e| {
-                        err(
-                            "58030",
-                            format!("could not execute command \"{cmd}\": {}", io_text(&e)),
-                        )
-                    })?;
+                let mut c = spawn_program(&cmd, true)?;
                 let stdin = c
                     .stdin
                     .take()
@@ -1517,24 +1485,45 @@ impl Sink<'_> {
                     format!("could not write to file \"{path}\": {}", io_text(&e)),
                 )
             }),
-            Sink::Program(mut c, stdin, cmd) => {
+            Sink::Program(c, stdin, cmd) => {
                 drop(stdin);
-                let status = c
-                    .wait()
-                    .map_err(|e| err("58030", format!("could not close pipe: {e}")))?;
-                if status.success() {
-                    Ok(())
-                } else {
-                    Err(
-                        err("38000", format!("program \"{cmd}\" failed")).with_detail(format!(
-                            "child process exited with exit code {}",
-                            status.code().unwrap_or(-1)
-                        )),
-                    )
-                }
+                wait_program(c, &cmd)
             }
         }
     }
+}
+
+/// Starts `cmd` under `/bin/sh -c` with a pipe to its stdin (`writing`) or from its stdout.
+fn spawn_program(cmd: &str, writing: bool) -> Result<std::process::Child, SqlError> {
+    let mut c = std::process::Command::new("/bin/sh");
+    c.arg("-c").arg(cmd);
+    if writing {
+        c.stdin(std::process::Stdio::piped());
+    } else {
+        c.stdout(std::process::Stdio::piped());
+    }
+    c.spawn().map_err(|e| {
+        err(
+            "58030",
+            format!("could not execute command \"{cmd}\": {}", io_text(&e)),
+        )
+    })
+}
+
+/// Waits for a COPY program, which must exit successfully.
+fn wait_program(mut c: std::process::Child, cmd: &str) -> Result<(), SqlError> {
+    let status = c
+        .wait()
+        .map_err(|e| err("58030", format!("could not close pipe: {e}")))?;
+    if status.success() {
+        return Ok(());
+    }
+    Err(
+        err("38000", format!("program \"{cmd}\" failed")).with_detail(format!(
+            "child process exited with exit code {}",
+            status.code().unwrap_or(-1)
+        )),
+    )
 }
 
 /// The SQLSTATE of a file error (PostgreSQL's `errcode_for_file_access`).

@@ -1179,11 +1179,13 @@ impl<K: TxnKv> Session<K> {
     }
 
     /// Binds and runs a query with the WITH queries of `env`: names, types, rows.
-    fn query_rows(
+    /// A SELECT bound and optimized against the current catalog (FOR UPDATE refused in a
+    /// read-only transaction).
+    fn bind_query(
         &mut self,
         s: &protobuf::SelectStmt,
         env: Option<&WithEnv>,
-    ) -> Result<QueryRows, SqlError> {
+    ) -> Result<(Arc<Catalog>, Query), SqlError> {
         let catalog = self.load_catalog()?;
         let q = self.binder_env(&catalog, env).bind_select(s)?;
         let q = crate::optimizer::optimize_query(q, &catalog);
@@ -1193,6 +1195,15 @@ impl<K: TxnKv> Session<K> {
                 "cannot execute SELECT FOR UPDATE in a read-only transaction",
             ));
         }
+        Ok((catalog, q))
+    }
+
+    fn query_rows(
+        &mut self,
+        s: &protobuf::SelectStmt,
+        env: Option<&WithEnv>,
+    ) -> Result<QueryRows, SqlError> {
+        let (catalog, q) = self.bind_query(s, env)?;
         let rows = self.with_cx_env(&catalog, &[], env, |cx| collect(&q.plan, cx))?;
         let types = q
             .types
@@ -1743,13 +1754,7 @@ impl<K: TxnKv> Session<K> {
     /// or makes its rows. With ANALYZE the bound statement shown is the one that runs (as in
     /// PostgreSQL) and the root reports the rows it affected and the time.
     fn explain_dml(&mut self, node: &Node, analyze: bool) -> Result<Vec<String>, SqlError> {
-        let with = match node {
-            Node::InsertStmt(s) => s.with_clause.is_some(),
-            Node::UpdateStmt(s) => s.with_clause.is_some(),
-            Node::DeleteStmt(s) => s.with_clause.is_some(),
-            _ => false,
-        };
-        if with {
+        if dml_has_with(node) {
             return Err(err(
                 "0A000",
                 "feature not supported: EXPLAIN of INSERT, UPDATE or DELETE with WITH",
@@ -3543,15 +3548,7 @@ impl<K: TxnKv> Session<K> {
         s: &protobuf::SelectStmt,
         mut each: impl FnMut(crate::copy::Output<'_>) -> Result<(), SqlError>,
     ) -> Result<u64, SqlError> {
-        let catalog = self.load_catalog()?;
-        let q = self.binder_env(&catalog, None).bind_select(s)?;
-        let q = crate::optimizer::optimize_query(q, &catalog);
-        if !s.locking_clause.is_empty() && self.settings.transaction_read_only() {
-            return Err(err(
-                "25006",
-                "cannot execute SELECT FOR UPDATE in a read-only transaction",
-            ));
-        }
+        let (catalog, q) = self.bind_query(s, None)?;
         each(crate::copy::Output::Names(&q.names))?;
         self.with_cx_env(&catalog, &[], None, |cx| {
             let mut node = crate::exec::open(&q.plan);
@@ -4357,6 +4354,16 @@ fn tag(t: &str) -> StatementResult {
         types: Vec::new(),
         rows: Vec::new(),
         notices: Vec::new(),
+    }
+}
+
+/// Whether an INSERT, UPDATE or DELETE has a WITH clause.
+pub(crate) fn dml_has_with(node: &Node) -> bool {
+    match node {
+        Node::InsertStmt(s) => s.with_clause.is_some(),
+        Node::UpdateStmt(s) => s.with_clause.is_some(),
+        Node::DeleteStmt(s) => s.with_clause.is_some(),
+        _ => false,
     }
 }
 

@@ -22,10 +22,244 @@ use crate::plan::{Access, JoinKind, Plan};
 
 /// Optimizes a bound query.
 pub fn optimize_query(q: Query, catalog: &Catalog) -> Query {
+    let plan = optimize(q.plan, catalog);
+    let all = vec![true; plan.width()];
     Query {
-        plan: optimize(q.plan, catalog),
+        plan: prune_outputs(plan, &all),
         names: q.names,
         types: q.types,
+    }
+}
+
+/// Marks in `need` the input columns `e` reads; false if that cannot be told (a subquery
+/// may read the row through an outer reference), when every column counts as read.
+fn mark_columns(e: &Expr, need: &mut [bool]) -> bool {
+    if e.any(&|x| matches!(x, Expr::Subquery(_))) {
+        return false;
+    }
+    let mut cols = Vec::new();
+    e.columns(&mut cols);
+    for c in cols {
+        match need.get_mut(c) {
+            Some(n) => *n = true,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Whether a condition is a constant false or NULL.
+fn never_true(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Const(basalt_common::types::Value::Bool(false) | basalt_common::types::Value::Null)
+    )
+}
+
+/// Whether an output expression nothing reads may be left uncomputed: no side effect (a
+/// sequence, a volatile or SQL-language function) and nothing that changes the row count.
+fn skippable(e: &Expr) -> bool {
+    !volatile(e)
+        && !e.any(&|x| {
+            matches!(
+                x,
+                Expr::SqlFunc(_) | Expr::Srf(_) | Expr::Agg(_) | Expr::Window(_)
+            )
+        })
+}
+
+/// Leaves uncomputed (NULL) the output columns of subqueries and views that nothing above
+/// reads, as PostgreSQL's planner removes unused subquery outputs: `SELECT count(*) FROM v`
+/// does not evaluate `v`'s select list, nor fail on a division by zero in it. `req` says
+/// which of `plan`'s output columns are read; widths never change, so no column is
+/// renumbered. Inputs of nodes whose result depends on every column (DISTINCT, set
+/// operations, aggregation, windows) keep all their columns.
+fn prune_outputs(plan: Plan, req: &[bool]) -> Plan {
+    let all = |p: &Plan| vec![true; p.width()];
+    match plan {
+        Plan::Project { input, exprs } => {
+            let exprs: Vec<Expr> = exprs
+                .into_iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    if req.get(i).copied().unwrap_or(true) || !skippable(&e) {
+                        e
+                    } else {
+                        Expr::Const(basalt_common::types::Value::Null)
+                    }
+                })
+                .collect();
+            let mut need = vec![false; input.width()];
+            if !exprs.iter().all(|e| mark_columns(e, &mut need)) {
+                need.fill(true);
+            }
+            Plan::Project {
+                input: Box::new(prune_outputs(*input, &need)),
+                exprs,
+            }
+        }
+        // A condition folded to false or NULL: no rows, and nothing below runs (PostgreSQL's
+        // One-Time Filter: false), so nothing there can fail either.
+        Plan::Filter { input, pred } if never_true(&pred) => Plan::Empty {
+            width: input.width(),
+        },
+        Plan::Join {
+            kind: kind @ (JoinKind::Inner | JoinKind::Semi),
+            left,
+            right,
+            on: Some(on),
+            ..
+        } if never_true(&on) => Plan::Empty {
+            width: match kind {
+                JoinKind::Semi => left.width(),
+                _ => left.width() + right.width(),
+            },
+        },
+        Plan::Filter { input, pred } => {
+            let mut need = req.to_vec();
+            need.resize(input.width(), true);
+            if !mark_columns(&pred, &mut need) {
+                need.fill(true);
+            }
+            Plan::Filter {
+                input: Box::new(prune_outputs(*input, &need)),
+                pred,
+            }
+        }
+        Plan::Sort { input, keys } => {
+            let mut need = req.to_vec();
+            need.resize(input.width(), true);
+            if !keys.iter().all(|k| mark_columns(&k.expr, &mut need)) {
+                need.fill(true);
+            }
+            Plan::Sort {
+                input: Box::new(prune_outputs(*input, &need)),
+                keys,
+            }
+        }
+        Plan::Limit {
+            input,
+            limit,
+            offset,
+            ties,
+        } => {
+            let mut need = req.to_vec();
+            need.resize(input.width(), true);
+            if !ties.iter().all(|k| mark_columns(&k.expr, &mut need)) {
+                need.fill(true);
+            }
+            Plan::Limit {
+                input: Box::new(prune_outputs(*input, &need)),
+                limit,
+                offset,
+                ties,
+            }
+        }
+        Plan::Join {
+            kind,
+            left,
+            right,
+            on,
+            hash_keys,
+            lateral,
+        } => {
+            let (lw, rw) = (left.width(), right.width());
+            let mut need = vec![false; lw + rw];
+            for (n, r) in need.iter_mut().zip(req) {
+                *n = *r;
+            }
+            let mut known = on.as_ref().is_none_or(|e| mark_columns(e, &mut need));
+            let (ln, rn) = need.split_at_mut(lw);
+            for (l, r) in &hash_keys {
+                known &= mark_columns(l, ln) && mark_columns(r, rn);
+            }
+            if !known {
+                need.fill(true);
+            }
+            if lateral {
+                // The right side reads the left row as its outer row.
+                need[..lw].fill(true);
+            }
+            let (ln, rn) = need.split_at(lw);
+            Plan::Join {
+                kind,
+                left: Box::new(prune_outputs(*left, ln)),
+                right: Box::new(prune_outputs(*right, rn)),
+                on,
+                hash_keys,
+                lateral,
+            }
+        }
+        Plan::Aggregate {
+            input,
+            groups,
+            aggs,
+            sets,
+            grouping,
+        } => {
+            // The input columns the groups and the calls read (`count(*)` reads none).
+            let mut need = vec![false; input.width()];
+            let known = groups.iter().all(|g| mark_columns(g, &mut need))
+                && aggs.iter().all(|a| {
+                    a.args.iter().all(|e| mark_columns(e, &mut need))
+                        && a.filter.as_ref().is_none_or(|f| mark_columns(f, &mut need))
+                        && a.order_by.iter().all(|k| mark_columns(&k.expr, &mut need))
+                });
+            if !known {
+                need.fill(true);
+            }
+            Plan::Aggregate {
+                input: Box::new(prune_outputs(*input, &need)),
+                groups,
+                aggs,
+                sets,
+                grouping,
+            }
+        }
+        Plan::Window { input, calls } => {
+            let need = all(&input);
+            Plan::Window {
+                input: Box::new(prune_outputs(*input, &need)),
+                calls,
+            }
+        }
+        Plan::Distinct { input, on } => {
+            let need = all(&input);
+            Plan::Distinct {
+                input: Box::new(prune_outputs(*input, &need)),
+                on,
+            }
+        }
+        Plan::SetOp {
+            op,
+            all: is_all,
+            left,
+            right,
+        } => {
+            let (ln, rn) = (all(&left), all(&right));
+            Plan::SetOp {
+                op,
+                all: is_all,
+                left: Box::new(prune_outputs(*left, &ln)),
+                right: Box::new(prune_outputs(*right, &rn)),
+            }
+        }
+        Plan::ProjectSet { input, calls } => {
+            let need = all(&input);
+            Plan::ProjectSet {
+                input: Box::new(prune_outputs(*input, &need)),
+                calls,
+            }
+        }
+        Plan::With { ctes, input } => {
+            let mut need = req.to_vec();
+            need.resize(input.width(), true);
+            Plan::With {
+                ctes,
+                input: Box::new(prune_outputs(*input, &need)),
+            }
+        }
+        other => other,
     }
 }
 

@@ -916,6 +916,7 @@ impl TxnKv for LocalKv {
             writes: WriteBuffer::default(),
             undo: Vec::new(),
             lock_log: Vec::new(),
+            holds_implicit: false,
             savepoints: Vec::new(),
             next_savepoint: 0,
             rw,
@@ -939,6 +940,9 @@ pub struct LocalTxn {
     undo: Vec<(Vec<u8>, Option<BufferedWrite>)>,
     /// Row locks taken, in order: the lock-table key and whether it was new or an upgrade.
     lock_log: Vec<(LockKey, Acquired)>,
+    /// Whether the lock manager holds implicit locks of this transaction (released at its
+    /// end with the logged ones).
+    holds_implicit: bool,
     /// Savepoints set, oldest first: their id and the lengths of `undo` and `lock_log` when
     /// they were set.
     savepoints: Vec<(u64, usize, usize)>,
@@ -1026,6 +1030,7 @@ impl LocalTxn {
         };
         // Implicit locks are not logged: they go with the transaction (see `crate::lock`).
         let logged = matches!(acquired, Acquired::New | Acquired::Upgraded);
+        self.holds_implicit |= acquired == Acquired::Implicit;
         if !check && !latest {
             if logged {
                 self.lock_log.push((lk, acquired));
@@ -1098,12 +1103,16 @@ impl LocalTxn {
 
     fn finish(&mut self) {
         self.active = false;
-        let keys = self
-            .lock_log
-            .iter()
-            .filter(|(_, a)| *a == Acquired::New)
-            .map(|(k, _)| *k);
-        self.shared.locks.release_all_keys(self.id, keys);
+        // A reader that locked nothing does not touch the lock manager.
+        if !self.lock_log.is_empty() || self.holds_implicit {
+            let keys = self
+                .lock_log
+                .iter()
+                .filter(|(_, a)| *a == Acquired::New)
+                .map(|(k, _)| *k);
+            self.shared.locks.release_all_keys(self.id, keys);
+            self.holds_implicit = false;
+        }
         self.lock_log.clear();
         self.snapshot = None;
         self.writes.clear();

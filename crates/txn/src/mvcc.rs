@@ -162,9 +162,24 @@ pub(crate) fn read_version(
 /// bounds in one buffer, on the stack for keys of usual length (a point read allocates
 /// nothing for them).
 struct VersionRange {
-    buf: smallvec::SmallVec<[u8; 128]>,
-    /// Where the end bound starts in `buf`.
+    buf: RangeBuf,
+    /// Where the end bound starts in the buffer.
     split: usize,
+}
+
+/// [`VersionRange`]'s bytes: a stack array for keys up to 56 bytes (escaped), else a vector.
+enum RangeBuf {
+    Stack([u8; 128], usize),
+    Heap(Vec<u8>),
+}
+
+impl RangeBuf {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            RangeBuf::Stack(a, n) => &a[..*n],
+            RangeBuf::Heap(v) => v,
+        }
+    }
 }
 
 impl VersionRange {
@@ -173,31 +188,44 @@ impl VersionRange {
         // each time): prefix, inverted ts, prefix again, eight 0xFF.
         let prefix = 1 + escaped_len(key);
         let split = prefix + 8;
-        let mut buf = smallvec::SmallVec::<[u8; 128]>::from_elem(0, 2 * split);
-        buf[0] = DATA;
-        let mut j = 1;
-        for &b in key {
-            buf[j] = b;
-            j += 1;
-            if b == 0 {
-                buf[j] = 0xFF;
+        let total = 2 * split;
+        let fill = |buf: &mut [u8]| {
+            buf[0] = DATA;
+            let mut j = 1;
+            for &b in key {
+                buf[j] = b;
                 j += 1;
+                if b == 0 {
+                    buf[j] = 0xFF;
+                    j += 1;
+                }
             }
-        }
-        // The two terminating zero bytes are already there.
-        buf[prefix..split].copy_from_slice(&(!ts).to_be_bytes());
-        let (head, tail) = buf.split_at_mut(split);
-        tail[..prefix].copy_from_slice(&head[..prefix]);
-        tail[prefix..].fill(0xFF);
+            // The two terminating zero bytes.
+            buf[j] = 0;
+            buf[j + 1] = 0;
+            buf[prefix..split].copy_from_slice(&(!ts).to_be_bytes());
+            let (head, tail) = buf.split_at_mut(split);
+            tail[..prefix].copy_from_slice(&head[..prefix]);
+            tail[prefix..].fill(0xFF);
+        };
+        let buf = if total <= 128 {
+            let mut a = [0u8; 128];
+            fill(&mut a[..total]);
+            RangeBuf::Stack(a, total)
+        } else {
+            let mut v = vec![0u8; total];
+            fill(&mut v);
+            RangeBuf::Heap(v)
+        };
         VersionRange { buf, split }
     }
 
     fn start(&self) -> &[u8] {
-        &self.buf[..self.split]
+        &self.buf.bytes()[..self.split]
     }
 
     fn bounds(&self) -> basalt_storage::Bounds<'_> {
-        let (start, end) = self.buf.split_at(self.split);
+        let (start, end) = self.buf.bytes().split_at(self.split);
         (Bound::Included(start), Bound::Included(end))
     }
 }

@@ -742,13 +742,7 @@ fn bind_modifying(
     node: &Node,
     env: Option<&WithEnv>,
 ) -> Result<(BodyStmt, Returned), SqlError> {
-    let nested = match node {
-        Node::InsertStmt(s) => s.with_clause.is_some(),
-        Node::UpdateStmt(s) => s.with_clause.is_some(),
-        Node::DeleteStmt(s) => s.with_clause.is_some(),
-        _ => false,
-    };
-    if nested {
+    if crate::engine::dml_has_with(node) {
         return Err(err(
             "0A000",
             "feature not supported: WITH on a data-modifying WITH query in a SQL function body",
