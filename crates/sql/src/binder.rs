@@ -374,6 +374,81 @@ pub fn node_str(n: &protobuf::Node) -> Option<&str> {
     }
 }
 
+/// The queries of a WITH clause, in order; a name given twice is 42712 (PostgreSQL checks
+/// the names before analysing any query).
+pub(crate) fn with_items(
+    with: &protobuf::WithClause,
+) -> Result<Vec<&protobuf::CommonTableExpr>, SqlError> {
+    let items: Vec<&protobuf::CommonTableExpr> = with
+        .ctes
+        .iter()
+        .filter_map(|c| match c.node.as_ref() {
+            Some(Node::CommonTableExpr(cte)) => Some(&**cte),
+            _ => None,
+        })
+        .collect();
+    for (i, cte) in items.iter().enumerate() {
+        if items[..i].iter().any(|o| o.ctename == cte.ctename) {
+            return Err(err(
+                "42712",
+                format!(
+                    "WITH query name \"{}\" specified more than once",
+                    cte.ctename
+                ),
+            )
+            .at(pos(cte.location)));
+        }
+    }
+    Ok(items)
+}
+
+/// A WITH query's column names with its alias list applied (`WITH w (a, b) AS ...`); more
+/// aliases than columns is 42P10 when the query returns rows.
+pub(crate) fn apply_cte_aliases(
+    cte: &protobuf::CommonTableExpr,
+    cols: &mut [String],
+    returning: bool,
+) -> Result<(), SqlError> {
+    let alias = names(&cte.aliascolnames);
+    if alias.len() > cols.len() && returning {
+        return Err(err(
+            "42P10",
+            format!(
+                "WITH query \"{}\" has {} columns available but {} columns specified",
+                cte.ctename,
+                cols.len(),
+                alias.len()
+            ),
+        )
+        .at(pos(cte.location)));
+    }
+    for (c, a) in cols.iter_mut().zip(alias) {
+        *c = a;
+    }
+    Ok(())
+}
+
+/// Whether the WITH query `cte` is read by the statement's main part (`main_text`, its
+/// parse tree printed) or by a later WITH query (`later`): a data-modifying one that nothing
+/// reads runs after the main part.
+pub(crate) fn cte_read_later(
+    cte: &protobuf::CommonTableExpr,
+    main_text: &str,
+    later: &[&protobuf::CommonTableExpr],
+) -> bool {
+    let needle = format!("relname: {:?}", cte.ctename);
+    main_text.contains(&needle) || later.iter().any(|o| format!("{o:?}").contains(&needle))
+}
+
+/// A result column's type: `unknown` (an untyped literal) is reported as `text`.
+pub(crate) fn text_for_unknown(t: DataType) -> DataType {
+    if t == DataType::Unknown {
+        DataType::Text
+    } else {
+        t
+    }
+}
+
 /// The names of a list of `String` nodes.
 pub fn names(nodes: &[protobuf::Node]) -> Vec<String> {
     nodes
@@ -970,26 +1045,7 @@ impl<'a> Binder<'a> {
 
     fn bind_with(&mut self, with: &protobuf::WithClause) -> Result<Vec<Cte>, SqlError> {
         let mut out = Vec::new();
-        let ctes: Vec<&protobuf::CommonTableExpr> = with
-            .ctes
-            .iter()
-            .filter_map(|c| match c.node.as_ref() {
-                Some(Node::CommonTableExpr(cte)) => Some(&**cte),
-                _ => None,
-            })
-            .collect();
-        for (i, cte) in ctes.iter().enumerate() {
-            if ctes[..i].iter().any(|o| o.ctename == cte.ctename) {
-                return Err(err(
-                    "42712",
-                    format!(
-                        "WITH query name \"{}\" specified more than once",
-                        cte.ctename
-                    ),
-                )
-                .at(pos(cte.location)));
-            }
-        }
+        let ctes = with_items(with)?;
         let ctes = if with.recursive {
             recursive_with_order(ctes)?
         } else {

@@ -39,7 +39,7 @@ use basalt_common::types::{CastContext, DataType, Value, format_text};
 use basalt_txn::TxnKv;
 use pg_query::protobuf::{self, node::Node};
 
-use crate::error::{Notice, SqlError};
+use crate::error::SqlError;
 use crate::expr::Expr;
 use crate::session::{Session, StatementResult};
 
@@ -918,17 +918,7 @@ impl<K: TxnKv> Session<K> {
     }
 
     fn run_copy(&mut self, sql: &str, stream: CopyStream<'_>) -> Result<u64, SqlError> {
-        let options = crate::parse::ParseOptions {
-            standard_conforming_strings: self.settings.standard_conforming_strings(),
-        };
-        let parsed = match self.shared.parse_cache.parse(sql, options) {
-            Ok(p) => p,
-            Err(e) => {
-                // As `run` does: a syntax error fails an open block.
-                let batch = self.run(sql);
-                return Err(batch.error.unwrap_or(e));
-            }
-        };
+        let parsed = self.parse_or_abort(sql)?;
         let batch = self.run_parsed_with(&parsed, Some(stream));
         let results = batch.into_result()?;
         Ok(results.last().map_or(0, |r| {
@@ -943,11 +933,8 @@ impl<K: TxnKv> Session<K> {
     pub(crate) fn copy_statement(
         &mut self,
         s: &protobuf::CopyStmt,
-        text: &str,
         io: Option<&mut CopyStream<'_>>,
-        notices: &mut Vec<Notice>,
     ) -> Result<StatementResult, SqlError> {
-        let _ = (text, notices);
         let opts = copy_options(&s.options, s.is_from)?;
         let target = if s.is_program {
             Target::Program(s.filename.clone())
@@ -1331,7 +1318,6 @@ impl<K: TxnKv> Session<K> {
         let mut text = String::new();
         let mut force: Vec<bool> = Vec::new();
         let mut single = false;
-        let mut failed: Option<SqlError> = None;
         let count = self.copy_query_stream(&select, |out| match out {
             Output::Names(names) => {
                 force = match (&opts.force_quote, &force_cols) {
@@ -1398,23 +1384,11 @@ impl<K: TxnKv> Session<K> {
                 Ok(())
             }
         });
-        let count = match count {
-            Ok(n) => n,
-            Err(e) => {
-                failed = Some(e);
-                0
-            }
-        };
-        if failed.is_none()
-            && let Err(e) = sink.write(&text, opts.latin1)
-        {
-            failed = Some(e);
-        }
+        let written = count.and_then(|n| sink.write(&text, opts.latin1).map(|()| n));
+        // Closed (a program waited for) whatever happened; the first error wins.
         let finished = sink.finish();
-        match failed {
-            Some(e) => Err(e),
-            None => finished.map(|()| count),
-        }
+        let n = written?;
+        finished.map(|()| n)
     }
 }
 

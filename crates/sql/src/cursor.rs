@@ -592,13 +592,7 @@ impl<K: TxnKv> Session<K> {
         let types = q
             .types
             .into_iter()
-            .map(|t| {
-                if t == DataType::Unknown {
-                    DataType::Text
-                } else {
-                    t
-                }
-            })
+            .map(crate::binder::text_for_unknown)
             .collect();
         let depth = self.block.as_ref().map_or(0, |b| b.savepoint_depth());
         self.cursors.list.push(Cursor {

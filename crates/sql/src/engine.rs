@@ -798,6 +798,25 @@ impl hashbrown::Equivalent<PlanKey> for PlanKeyRef<'_> {
 #[derive(Default)]
 pub struct PlanSlot(parking_lot::Mutex<Option<(PlanKey, CachedPlan)>>);
 
+impl PlanSlot {
+    /// The plan kept for `key`, if this is it.
+    fn get<T: Cacheable>(&self, key: &PlanKeyRef<'_>) -> Option<Arc<T>> {
+        match &*self.0.lock() {
+            Some((k, plan)) if hashbrown::Equivalent::equivalent(key, k) => T::pick(plan).cloned(),
+            _ => None,
+        }
+    }
+
+    /// Keeps `plan` for `key`, unless the slot holds another statement's text (a part of the
+    /// statement bound on its own, such as a function body): a slot is its statement's only.
+    fn put(&self, key: &PlanKey, plan: CachedPlan) {
+        let mut slot = self.0.lock();
+        if slot.as_ref().is_none_or(|(k, _)| k.text == key.text) {
+            *slot = Some((key.clone(), plan));
+        }
+    }
+}
+
 impl std::fmt::Debug for PlanSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("PlanSlot")
@@ -1208,13 +1227,7 @@ impl<K: TxnKv> Session<K> {
         let types = q
             .types
             .into_iter()
-            .map(|t| {
-                if t == DataType::Unknown {
-                    DataType::Text
-                } else {
-                    t
-                }
-            })
+            .map(crate::binder::text_for_unknown)
             .collect();
         Ok((q.names, types, rows))
     }
@@ -1239,31 +1252,13 @@ impl<K: TxnKv> Session<K> {
             ctes: parent.map(|p| p.ctes.clone()).unwrap_or_default(),
             before: parent.map(|p| p.before.clone()).unwrap_or_default(),
         };
-        let items: Vec<&protobuf::CommonTableExpr> = with
-            .ctes
-            .iter()
-            .filter_map(|c| match c.node.as_ref() {
-                Some(Node::CommonTableExpr(cte)) => Some(&**cte),
-                _ => None,
-            })
-            .collect();
+        let items = crate::binder::with_items(with)?;
         let mut deferred = Vec::new();
         for (k, cte) in items.iter().enumerate() {
-            if items[..k].iter().any(|o| o.ctename == cte.ctename) {
-                return Err(err(
-                    "42712",
-                    format!(
-                        "WITH query name \"{}\" specified more than once",
-                        cte.ctename
-                    ),
-                )
-                .at(crate::binder::pos(cte.location)));
-            }
             let Some(q) = cte.ctequery.as_deref() else {
                 continue;
             };
             let id = WITH_ENV_IDS + env.ctes.len();
-            let alias = names(&cte.aliascolnames);
             let modifying = !matches!(q.node.as_ref(), Some(Node::SelectStmt(_)));
             if modifying && !top {
                 return Err(err(
@@ -1280,12 +1275,7 @@ impl<K: TxnKv> Session<K> {
                 }
                 Some(node) => {
                     // A data-modifying query nothing reads runs after the main part.
-                    let needle = format!("relname: {:?}", cte.ctename);
-                    let read = main_text.contains(&needle)
-                        || items[k + 1..]
-                            .iter()
-                            .any(|o| format!("{o:?}").contains(&needle));
-                    if !read {
+                    if !crate::binder::cte_read_later(cte, main_text, &items[k + 1..]) {
                         deferred.push(node);
                         continue;
                     }
@@ -1297,21 +1287,7 @@ impl<K: TxnKv> Session<K> {
                 }
                 None => continue,
             };
-            if alias.len() > cols.len() && returning {
-                return Err(err(
-                    "42P10",
-                    format!(
-                        "WITH query \"{}\" has {} columns available but {} columns specified",
-                        cte.ctename,
-                        cols.len(),
-                        alias.len()
-                    ),
-                )
-                .at(crate::binder::pos(cte.location)));
-            }
-            for (c, a) in cols.iter_mut().zip(&alias) {
-                *c = a.clone();
-            }
+            crate::binder::apply_cte_aliases(cte, &mut cols, returning)?;
             env.ctes.push(WithCte {
                 name: cte.ctename.clone(),
                 id,
@@ -1556,7 +1532,7 @@ impl<K: TxnKv> Session<K> {
                 Ok(dml_result(count_tag("DELETE ", out.count), out, self))
             }
             Node::ExplainStmt(e) => self.explain(e),
-            Node::CopyStmt(c) => self.copy_statement(c, stmt.text(), None, notices),
+            Node::CopyStmt(c) => self.copy_statement(c, None),
             Node::ConstraintsSetStmt(s) => self.set_constraints(s, notices),
             Node::CreateStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
@@ -1849,22 +1825,15 @@ impl<K: TxnKv> Session<K> {
             output: self.output_style(),
             text,
         };
-        // A prepared statement's slot holds only its own statement's plan.
-        let slot = self
-            .plan_slot
-            .clone()
-            .filter(|s| !written && s.0.lock().as_ref().is_none_or(|(k, _)| *k.text == *text));
-        if let Some(slot) = &slot
-            && let Some((k, plan)) = &*slot.0.lock()
-            && hashbrown::Equivalent::equivalent(&key, k)
-            && let Some(b) = T::pick(plan)
-        {
-            return Ok((catalog, b.clone()));
+        // A prepared statement's own plan first (see `PlanSlot`).
+        let slot = self.plan_slot.clone().filter(|_| !written);
+        if let Some(b) = slot.as_ref().and_then(|s| s.get::<T>(&key)) {
+            return Ok((catalog, b));
         }
         if !written && let Some(b) = self.plan_cache.get(&key).and_then(T::pick) {
             let b = b.clone();
             if let Some(slot) = slot {
-                *slot.0.lock() = Some((key.to_owned(), T::wrap(b.clone())));
+                slot.put(&key.to_owned(), T::wrap(b.clone()));
             }
             return Ok((catalog, b));
         }
@@ -1875,7 +1844,7 @@ impl<K: TxnKv> Session<K> {
         // A plan holding `pg_cursors` rows (maybe through a view) is good once only.
         if let Some(key) = key.filter(|_| !self.cursors.take_listed()) {
             if let Some(slot) = slot {
-                *slot.0.lock() = Some((key.clone(), T::wrap(b.clone())));
+                slot.put(&key, T::wrap(b.clone()));
             }
             if self.plan_cache.len() >= PLAN_CACHE_SIZE {
                 self.plan_cache.clear();
@@ -2121,6 +2090,13 @@ pub(crate) trait DmlHost: Sized {
         let mut fields: Vec<Option<usize>> = Vec::new();
         // Per target: the array subscripts it sets (`INSERT INTO t (a[1], ...)`).
         let mut elems: Vec<Option<Vec<protobuf::Node>>> = Vec::new();
+        let specified_twice = |rt: &protobuf::ResTarget| {
+            err(
+                "42701",
+                format!("column \"{}\" specified more than once", rt.name),
+            )
+            .at(crate::binder::pos(rt.location))
+        };
         if s.cols.is_empty() {
             cols = (0..table.columns.len()).collect();
         } else {
@@ -2150,11 +2126,7 @@ pub(crate) trait DmlHost: Sized {
                         .zip(&elems)
                         .any(|((c, f), e)| *c == i && f.is_none() && e.is_none())
                     {
-                        return Err(err(
-                            "42701",
-                            format!("column \"{}\" specified more than once", rt.name),
-                        )
-                        .at(crate::binder::pos(rt.location)));
+                        return Err(specified_twice(rt));
                     }
                     let ty = &table.columns[i].ty;
                     if !matches!(ty, DataType::Array(_)) {
@@ -2193,11 +2165,7 @@ pub(crate) trait DmlHost: Sized {
                         .zip(&fields)
                         .any(|(c, fk)| *c == i && fk.is_none())
                     {
-                        return Err(err(
-                            "42701",
-                            format!("column \"{}\" specified more than once", rt.name),
-                        )
-                        .at(crate::binder::pos(rt.location)));
+                        return Err(specified_twice(rt));
                     }
                     cols.push(i);
                     fields.resize(cols.len() - 1, None);
@@ -2206,11 +2174,7 @@ pub(crate) trait DmlHost: Sized {
                     continue;
                 }
                 if cols.contains(&i) {
-                    return Err(err(
-                        "42701",
-                        format!("column \"{}\" specified more than once", rt.name),
-                    )
-                    .at(crate::binder::pos(rt.location)));
+                    return Err(specified_twice(rt));
                 }
                 cols.push(i);
                 fields.resize(cols.len() - 1, None);
@@ -4391,24 +4355,29 @@ fn direct_row(
             _ => None,
         }
     }
+    // Per item: the parameter it moves (`Some(None)` for a constant or DEFAULT).
+    let mut sources: smallvec::SmallVec<[Option<usize>; 16]> = smallvec::SmallVec::new();
     let mut used = 0u64;
     for item in items {
         let i = match item {
-            None | Some(Expr::Const(_)) => continue,
-            Some(e) => moved(e, params)?,
+            None | Some(Expr::Const(_)) => None,
+            Some(e) => Some(moved(e, params)?),
         };
-        if i >= 64 || used & (1 << i) != 0 || i >= params.len() {
-            return None;
+        if let Some(i) = i {
+            if i >= 64 || used & (1 << i) != 0 || i >= params.len() {
+                return None;
+            }
+            used |= 1 << i;
         }
-        used |= 1 << i;
+        sources.push(i);
     }
     let mut row = vec![Value::Null; width];
     let mut given: Given = smallvec::smallvec![false; width];
-    for (item, &c) in items.iter().zip(cols) {
-        row[c] = match item {
-            None => continue,
-            Some(Expr::Const(v)) => v.clone(),
-            Some(e) => std::mem::replace(&mut params[moved(e, params)?], Value::Null),
+    for ((item, &c), source) in items.iter().zip(cols).zip(sources) {
+        row[c] = match (item, source) {
+            (None, _) => continue,
+            (_, Some(i)) => std::mem::replace(&mut params[i], Value::Null),
+            (Some(e), None) => e.as_const().cloned().unwrap_or(Value::Null),
         };
         given[c] = true;
     }

@@ -48,6 +48,17 @@ fn mark_columns(e: &Expr, need: &mut [bool]) -> bool {
     true
 }
 
+/// `need` with the columns `exprs` read marked; every column when that cannot be told.
+fn needed(mut need: Vec<bool>, exprs: &mut dyn Iterator<Item = &Expr>) -> Vec<bool> {
+    for e in exprs {
+        if !mark_columns(e, &mut need) {
+            need.fill(true);
+            break;
+        }
+    }
+    need
+}
+
 /// Whether a condition is a constant false or NULL.
 fn never_true(e: &Expr) -> bool {
     matches!(
@@ -76,6 +87,12 @@ fn skippable(e: &Expr) -> bool {
 /// operations, aggregation, windows) keep all their columns.
 fn prune_outputs(plan: Plan, req: &[bool]) -> Plan {
     let all = |p: &Plan| vec![true; p.width()];
+    // The input columns `req` (the node's own outputs, which are its input's) and `exprs` read.
+    let passing = |input: &Plan, exprs: &mut dyn Iterator<Item = &Expr>| {
+        let mut need = req.to_vec();
+        need.resize(input.width(), true);
+        needed(need, exprs)
+    };
     match plan {
         Plan::Project { input, exprs } => {
             let exprs: Vec<Expr> = exprs
@@ -89,10 +106,7 @@ fn prune_outputs(plan: Plan, req: &[bool]) -> Plan {
                     }
                 })
                 .collect();
-            let mut need = vec![false; input.width()];
-            if !exprs.iter().all(|e| mark_columns(e, &mut need)) {
-                need.fill(true);
-            }
+            let need = needed(vec![false; input.width()], &mut exprs.iter());
             Plan::Project {
                 input: Box::new(prune_outputs(*input, &need)),
                 exprs,
@@ -116,22 +130,14 @@ fn prune_outputs(plan: Plan, req: &[bool]) -> Plan {
             },
         },
         Plan::Filter { input, pred } => {
-            let mut need = req.to_vec();
-            need.resize(input.width(), true);
-            if !mark_columns(&pred, &mut need) {
-                need.fill(true);
-            }
+            let need = passing(&input, &mut std::iter::once(&pred));
             Plan::Filter {
                 input: Box::new(prune_outputs(*input, &need)),
                 pred,
             }
         }
         Plan::Sort { input, keys } => {
-            let mut need = req.to_vec();
-            need.resize(input.width(), true);
-            if !keys.iter().all(|k| mark_columns(&k.expr, &mut need)) {
-                need.fill(true);
-            }
+            let need = passing(&input, &mut keys.iter().map(|k| &k.expr));
             Plan::Sort {
                 input: Box::new(prune_outputs(*input, &need)),
                 keys,
@@ -143,11 +149,7 @@ fn prune_outputs(plan: Plan, req: &[bool]) -> Plan {
             offset,
             ties,
         } => {
-            let mut need = req.to_vec();
-            need.resize(input.width(), true);
-            if !ties.iter().all(|k| mark_columns(&k.expr, &mut need)) {
-                need.fill(true);
-            }
+            let need = passing(&input, &mut ties.iter().map(|k| &k.expr));
             Plan::Limit {
                 input: Box::new(prune_outputs(*input, &need)),
                 limit,
@@ -198,16 +200,15 @@ fn prune_outputs(plan: Plan, req: &[bool]) -> Plan {
             grouping,
         } => {
             // The input columns the groups and the calls read (`count(*)` reads none).
-            let mut need = vec![false; input.width()];
-            let known = groups.iter().all(|g| mark_columns(g, &mut need))
-                && aggs.iter().all(|a| {
-                    a.args.iter().all(|e| mark_columns(e, &mut need))
-                        && a.filter.as_ref().is_none_or(|f| mark_columns(f, &mut need))
-                        && a.order_by.iter().all(|k| mark_columns(&k.expr, &mut need))
-                });
-            if !known {
-                need.fill(true);
-            }
+            let need = needed(
+                vec![false; input.width()],
+                &mut groups.iter().chain(aggs.iter().flat_map(|a| {
+                    a.args
+                        .iter()
+                        .chain(&a.filter)
+                        .chain(a.order_by.iter().map(|k| &k.expr))
+                })),
+            );
             Plan::Aggregate {
                 input: Box::new(prune_outputs(*input, &need)),
                 groups,
@@ -252,8 +253,7 @@ fn prune_outputs(plan: Plan, req: &[bool]) -> Plan {
             }
         }
         Plan::With { ctes, input } => {
-            let mut need = req.to_vec();
-            need.resize(input.width(), true);
+            let need = passing(&input, &mut std::iter::empty());
             Plan::With {
                 ctes,
                 input: Box::new(prune_outputs(*input, &need)),

@@ -469,23 +469,28 @@ impl<K: TxnKv> Session<K> {
     /// themselves) until the first error, which aborts the implicit transaction or puts an
     /// explicit one in the failed state.
     pub fn run(&mut self, sql: &str) -> Batch {
-        let mut batch = Batch {
-            results: Vec::new(),
-            error: None,
-            error_notices: Vec::new(),
-        };
+        match self.parse_or_abort(sql) {
+            Ok(parsed) => self.run_parsed(&parsed),
+            Err(e) => Batch {
+                results: Vec::new(),
+                error: Some(e),
+                error_notices: Vec::new(),
+            },
+        }
+    }
+
+    /// Parses `sql` through the parse cache; a syntax error fails an open transaction block,
+    /// as in PostgreSQL.
+    pub(crate) fn parse_or_abort(
+        &mut self,
+        sql: &str,
+    ) -> Result<Arc<crate::parse::Parsed>, SqlError> {
         let options = ParseOptions {
             standard_conforming_strings: self.settings.standard_conforming_strings(),
         };
-        match self.cache.parse(sql, options) {
-            Ok(parsed) => self.run_parsed(&parsed),
-            Err(e) => {
-                // A parse error inside a transaction block fails the block, as in PostgreSQL.
-                self.abort_on_error();
-                batch.error = Some(e);
-                batch
-            }
-        }
+        self.cache
+            .parse(sql, options)
+            .inspect_err(|_| self.abort_on_error())
     }
 
     /// [`Session::run`] of a parsed query string.
@@ -535,7 +540,7 @@ impl<K: TxnKv> Session<K> {
                     (Some(Node::CopyStmt(c)), Some(io))
                         if self.transaction_status() != TransactionStatus::Failed =>
                     {
-                        self.copy_statement(c, stmt.text(), Some(io), &mut notices)
+                        self.copy_statement(c, Some(io))
                     }
                     _ => self.execute_statement(&stmt, &mut notices),
                 },

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use basalt_common::types::{CastContext, DataType, TypeContext, Value, cast_context};
 use pg_query::protobuf::{self, node::Node};
 
-use super::{Binder, Scope, err, names, pos};
+use super::{Binder, Scope, err, names, pos, text_for_unknown};
 use crate::catalog::Catalog;
 use crate::engine::{
     BoundDelete, BoundInsert, BoundUpdate, Cacheable, DmlHost, WITH_ENV_IDS, WithCte, WithEnv,
@@ -787,28 +787,11 @@ fn bind_with(
         _ => {}
     }
     let main_text = format!("{main:?}");
-    let items: Vec<&protobuf::CommonTableExpr> = with
-        .ctes
-        .iter()
-        .filter_map(|c| match c.node.as_ref() {
-            Some(Node::CommonTableExpr(cte)) => Some(&**cte),
-            _ => None,
-        })
-        .collect();
+    let items = super::with_items(with)?;
     let mut env = WithEnv::default();
     let mut ctes = Vec::new();
     let mut after = Vec::new();
     for (k, cte) in items.iter().enumerate() {
-        if items[..k].iter().any(|o| o.ctename == cte.ctename) {
-            return Err(err(
-                "42712",
-                format!(
-                    "WITH query name \"{}\" specified more than once",
-                    cte.ctename
-                ),
-            )
-            .at(pos(cte.location)));
-        }
         let Some(q) = cte.ctequery.as_deref().and_then(|q| q.node.as_ref()) else {
             continue;
         };
@@ -832,29 +815,9 @@ fn bind_with(
             }
         };
         let (mut cols, types) = out.unwrap_or_default();
-        let alias = names(&cte.aliascolnames);
-        if alias.len() > cols.len() && returning {
-            return Err(err(
-                "42P10",
-                format!(
-                    "WITH query \"{}\" has {} columns available but {} columns specified",
-                    cte.ctename,
-                    cols.len(),
-                    alias.len()
-                ),
-            )
-            .at(pos(cte.location)));
-        }
-        for (c, a) in cols.iter_mut().zip(&alias) {
-            *c = a.clone();
-        }
+        super::apply_cte_aliases(cte, &mut cols, returning)?;
         // A data-modifying query nothing reads runs after the main part.
-        let needle = format!("relname: {:?}", cte.ctename);
-        let read = main_text.contains(&needle)
-            || items[k + 1..]
-                .iter()
-                .any(|o| format!("{o:?}").contains(&needle));
-        if st.modifies().is_some() && !read {
+        if st.modifies().is_some() && !super::cte_read_later(cte, &main_text, &items[k + 1..]) {
             after.push(st);
             continue;
         }
@@ -883,14 +846,6 @@ fn bind_with(
         BodyStmt::With(Box::new(WithStmt { ctes, main, after })),
         out,
     ))
-}
-
-fn text_for_unknown(t: DataType) -> DataType {
-    if t == DataType::Unknown {
-        DataType::Text
-    } else {
-        t
-    }
 }
 
 /// The casts of the last statement's output to the declared result columns (`None`: it

@@ -1178,30 +1178,30 @@ pub fn index_key_text(t: Option<&Table>, k: &IndexKey) -> String {
     }
 }
 
+/// The top node of a stored expression's text, parsed as a select-list item.
+fn expr_top_node(text: &str) -> Option<pg_query::protobuf::node::Node> {
+    use pg_query::protobuf::node::Node as N;
+    let parsed = pg_query::parse(
+        &format!("SELECT {text}"),
+        pg_query::ParserOptions::default(),
+    )
+    .ok()?;
+    let stmt = parsed.protobuf.stmts.first()?.stmt.as_deref()?;
+    match stmt.node.as_ref()? {
+        N::SelectStmt(sel) => match sel.target_list.first()?.node.as_ref()? {
+            N::ResTarget(rt) => rt.val.as_deref().and_then(|v| v.node.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// PostgreSQL's `looks_like_function` for a stored expression's text: a function call,
 /// `COALESCE`, `GREATEST` / `LEAST` or an SQL value function (`current_user`).
 pub fn looks_like_function(text: &str) -> bool {
     use pg_query::protobuf::node::Node as N;
-    let Ok(parsed) = pg_query::parse(
-        &format!("SELECT {text}"),
-        pg_query::ParserOptions::default(),
-    ) else {
-        return false;
-    };
-    let top =
-        parsed
-            .protobuf
-            .stmts
-            .first()
-            .and_then(|s| match s.stmt.as_deref()?.node.as_ref()? {
-                N::SelectStmt(sel) => match sel.target_list.first()?.node.as_ref()? {
-                    N::ResTarget(rt) => rt.val.as_deref().and_then(|v| v.node.clone()),
-                    _ => None,
-                },
-                _ => None,
-            });
     matches!(
-        top,
+        expr_top_node(text),
         Some(N::FuncCall(_) | N::CoalesceExpr(_) | N::MinMaxExpr(_) | N::SqlvalueFunction(_))
     )
 }
@@ -1212,23 +1212,7 @@ pub fn looks_like_function(text: &str) -> bool {
 pub fn index_column_names(t: Option<&Table>, keys: &[IndexKey]) -> Vec<String> {
     use pg_query::protobuf::node::Node as N;
     let expr_name = |text: &str| -> String {
-        let parsed = pg_query::parse(
-            &format!("SELECT {text}"),
-            pg_query::ParserOptions::default(),
-        );
-        let top = parsed.ok().and_then(|p| {
-            p.protobuf
-                .stmts
-                .first()
-                .and_then(|s| match s.stmt.as_deref()?.node.as_ref()? {
-                    N::SelectStmt(sel) => match sel.target_list.first()?.node.as_ref()? {
-                        N::ResTarget(rt) => rt.val.as_deref().and_then(|v| v.node.clone()),
-                        _ => None,
-                    },
-                    _ => None,
-                })
-        });
-        match top {
+        match expr_top_node(text) {
             Some(N::FuncCall(f)) => f
                 .funcname
                 .last()

@@ -222,39 +222,17 @@ fn create_segment_with(
     let path = dir.join(&name);
     let fill = || -> io::Result<Box<dyn IoFile>> {
         let file = io.open(&tmp, OpenOptions::create_truncate())?;
-        if !frames.is_empty() {
-            file.write_at(0, &format::encode_segment_header(first_lsn))?;
+        let header = format::encode_segment_header(first_lsn);
+        if frames.is_empty() {
+            write_zeros(&*file, 0, size, &header)?;
+        } else {
+            file.write_at(0, &header)?;
             let mut off = SEGMENT_HEADER_LEN as u64;
             for piece in frames {
                 file.write_at(off, piece)?;
                 off += piece.len() as u64;
             }
-            let end = off;
-            let zeros = vec![0u8; ((size.saturating_sub(end)) as usize).min(ZERO_CHUNK)];
-            while off < size {
-                let n = (size - off).min(zeros.len() as u64) as usize;
-                file.write_at(off, zeros.get(..n).unwrap_or_default())?;
-                off += n as u64;
-            }
-            file.sync_data()?;
-            io.rename(&tmp, &path)?;
-            return Ok(file);
-        }
-        let mut chunk = vec![0u8; (size as usize).min(ZERO_CHUNK)];
-        if let Some(h) = chunk.get_mut(..SEGMENT_HEADER_LEN) {
-            h.copy_from_slice(&format::encode_segment_header(first_lsn));
-        }
-        let mut off = 0u64;
-        while off < size {
-            let n = (size - off).min(chunk.len() as u64) as usize;
-            file.write_at(off, chunk.get(..n).unwrap_or_default())?;
-            if off == 0 {
-                chunk
-                    .iter_mut()
-                    .take(SEGMENT_HEADER_LEN)
-                    .for_each(|b| *b = 0);
-            }
-            off += n as u64;
+            write_zeros(&*file, off, size, &[])?;
         }
         file.sync_data()?;
         io.rename(&tmp, &path)?;
@@ -281,6 +259,25 @@ fn create_segment_with(
         });
     }
     Ok(file)
+}
+
+/// Writes zeros over `from..to` of `file` in pieces of [`ZERO_CHUNK`], the first piece
+/// starting with `head`.
+fn write_zeros(file: &dyn IoFile, from: u64, to: u64, head: &[u8]) -> io::Result<()> {
+    let mut chunk = vec![0u8; (to.saturating_sub(from) as usize).min(ZERO_CHUNK)];
+    if let Some(h) = chunk.get_mut(..head.len()) {
+        h.copy_from_slice(head);
+    }
+    let mut off = from;
+    while off < to {
+        let n = (to - off).min(chunk.len() as u64) as usize;
+        file.write_at(off, chunk.get(..n).unwrap_or_default())?;
+        if off == from {
+            chunk.iter_mut().take(head.len()).for_each(|b| *b = 0);
+        }
+        off += n as u64;
+    }
+    Ok(())
 }
 
 /// How one append call lays its frames out: a run of payloads per segment.
