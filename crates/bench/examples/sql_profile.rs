@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use basalt::{Database, params};
 
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
