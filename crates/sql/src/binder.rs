@@ -6414,7 +6414,20 @@ impl Binder<'_> {
 
     /// 42P01 for a qualifier that names no visible FROM entry, with PostgreSQL's hints when
     /// it names one that cannot be referenced from here, or a table that has an alias.
-    fn missing_from_entry(&self, q: &str) -> SqlError {
+    /// Records a data-modifying statement's target (and its alias) as a FROM entry, so that
+    /// a reference by the table's name when it has an alias gets PostgreSQL's message.
+    pub(crate) fn add_target_entry(&mut self, alias: Option<&str>, relname: &str) {
+        let e = match alias {
+            Some(a) => (a.to_string(), Some(relname.to_string())),
+            None => (relname.to_string(), None),
+        };
+        match self.rtes.last_mut() {
+            Some(frame) => frame.push(e),
+            None => self.rtes.push(vec![e]),
+        }
+    }
+
+    pub(crate) fn missing_from_entry(&self, q: &str) -> SqlError {
         let entries = || self.rtes.iter().rev().flatten();
         let invalid = || {
             err(

@@ -222,6 +222,10 @@ pub struct ForeignKey {
     pub on_delete: FkAction,
     /// ON UPDATE.
     pub on_update: FkAction,
+    /// MATCH FULL: a key is either all null (not checked) or all non-null; MATCH SIMPLE
+    /// (false) skips the check when any key column is null.
+    #[serde(default)]
+    pub match_full: bool,
 }
 
 /// A table constraint.

@@ -109,6 +109,16 @@ pub fn creation_schema(cat: &Catalog, search_path: &[u32], schema: &str) -> Resu
         .ok_or_else(|| err("3F000", "no schema has been selected to create in"))
 }
 
+/// A foreign key's MATCH type: FULL (true) or SIMPLE (false); PARTIAL is 0A000 as in
+/// PostgreSQL.
+pub(crate) fn fk_match_full(m: &str) -> Result<bool, SqlError> {
+    match m {
+        "f" => Ok(true),
+        "p" => Err(err("0A000", "MATCH PARTIAL not yet implemented")),
+        _ => Ok(false),
+    }
+}
+
 fn fk_action(c: &str) -> FkAction {
     match c {
         "r" => FkAction::Restrict,
@@ -1365,6 +1375,7 @@ pub fn create_table(
                 ref_columns: ref_cols,
                 on_delete: fk_action(&con.fk_del_action),
                 on_update: fk_action(&con.fk_upd_action),
+                match_full: fk_match_full(&con.fk_matchtype)?,
             }),
             deferrable: con.deferrable,
             initially_deferred: con.initdeferred,

@@ -1010,6 +1010,7 @@ fn add_fk(
             ref_columns: ref_cols,
             on_delete: fk_action(&con.fk_del_action),
             on_update: fk_action(&con.fk_upd_action),
+            match_full: crate::ddl::fk_match_full(&con.fk_matchtype)?,
         }),
         deferrable: con.deferrable,
         initially_deferred: con.initdeferred,

@@ -2568,6 +2568,13 @@ pub(crate) trait DmlHost: Sized {
                 .at(crate::binder::pos(oc.location)));
             }
         }
+        b.add_target_entry(
+            s.relation
+                .as_ref()
+                .and_then(|r| r.alias.as_ref())
+                .map(|a| a.aliasname.as_str()),
+            s.relation.as_ref().map_or("", |r| r.relname.as_str()),
+        );
         let returning = match &view {
             Some(vt) => {
                 let vs = vt.scope(&target_alias);
@@ -3045,13 +3052,28 @@ pub(crate) trait DmlHost: Sized {
             if let Some(Node::ColumnRef(cr)) = val.node.as_ref()
                 && let Some(Node::AStar(_)) = cr.fields.last().and_then(|f| f.node.as_ref())
             {
+                // `t.*` is the columns of one FROM item (the target, or a FROM / USING item).
+                let qual = match cr.fields.len() {
+                    n if n >= 2 => crate::binder::node_str(&cr.fields[n - 2]),
+                    _ => None,
+                };
+                let mut found = false;
                 for (i, c) in scope.cols.iter().enumerate() {
                     if c.table.as_deref() == Some("excluded") || c.hidden {
                         continue;
                     }
+                    if qual.is_some_and(|q| c.table.as_deref() != Some(q)) {
+                        continue;
+                    }
+                    found = true;
                     names_.push(c.name.clone());
                     types.push(c.ty.clone());
                     exprs.push(Expr::Column(i));
+                }
+                if let Some(q) = qual
+                    && !found
+                {
+                    return Err(b.missing_from_entry(q).at(crate::binder::pos(cr.location)));
                 }
                 continue;
             }
@@ -3100,6 +3122,7 @@ pub(crate) trait DmlHost: Sized {
             lock: None,
         };
         let mut scope;
+        b.add_target_entry(alias.map(|a| a.aliasname.as_str()), &table.name);
         match view {
             None => {
                 let qualifier = alias.map_or(table.name.clone(), |a| a.aliasname.clone());
@@ -4160,10 +4183,32 @@ impl<K: TxnKv> Session<K> {
             targets.push(b.table(rv).map_err(SqlError::without_position)?.clone());
         }
         let cascade = s.behavior == protobuf::DropBehavior::DropCascade as i32;
+        let mut notices = Vec::new();
+        if cascade {
+            // CASCADE truncates every table that references one truncated, transitively.
+            let mut i = 0;
+            while i < targets.len() {
+                let referencing: Vec<Table> = catalog
+                    .referencing(targets[i].oid)
+                    .into_iter()
+                    .map(|(child, _)| child.clone())
+                    .collect();
+                for child in referencing {
+                    if !targets.iter().any(|t| t.oid == child.oid) {
+                        notices.push(crate::ddl::notice(format!(
+                            "truncate cascades to table \"{}\"",
+                            child.name
+                        )));
+                        targets.push(child);
+                    }
+                }
+                i += 1;
+            }
+        }
         let oids: Vec<u32> = targets.iter().map(|t| t.oid).collect();
         for t in &targets {
             for (child, c) in catalog.referencing(t.oid) {
-                if !oids.contains(&child.oid) && !cascade {
+                if !oids.contains(&child.oid) {
                     return Err(err(
                         "0A000",
                         "cannot truncate a table referenced in a foreign key constraint",
@@ -4181,6 +4226,19 @@ impl<K: TxnKv> Session<K> {
                 let _ = c;
             }
         }
+        // RESTART IDENTITY: the sequences the truncated tables own (serial and identity
+        // columns, OWNED BY) start over. Like ALTER SEQUENCE RESTART here, a rollback does
+        // not undo it.
+        let restart: Vec<crate::catalog::Sequence> = if s.restart_seqs {
+            catalog
+                .sequences
+                .values()
+                .filter(|q| q.owned_by.is_some_and(|(t, _)| oids.contains(&t)))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
         self.with_cx(&catalog, &[], |cx| {
             for t in &targets {
                 crate::ddl::delete_prefix(&crate::row::table_prefix(t.oid), cx)?;
@@ -4188,9 +4246,14 @@ impl<K: TxnKv> Session<K> {
                     crate::ddl::delete_prefix(&crate::row::index_prefix(i.oid), cx)?;
                 }
             }
+            for q in &restart {
+                cx.sequences.reset(q, Some(q.start))?;
+            }
             Ok(())
         })?;
-        Ok(tag("TRUNCATE TABLE"))
+        let mut r = tag("TRUNCATE TABLE");
+        r.notices = notices;
+        Ok(r)
     }
 
     fn comment(&mut self, s: &protobuf::CommentStmt) -> Result<StatementResult, SqlError> {

@@ -1512,6 +1512,9 @@ fn constraint_body(
                 "FOREIGN KEY ({}) REFERENCES {rname}({rcols})",
                 column_list(t, &fk.columns)
             );
+            if fk.match_full {
+                s.push_str(" MATCH FULL");
+            }
             if fk.on_update != FkAction::NoAction {
                 s.push_str(" ON UPDATE ");
                 s.push_str(fk_action_text(fk.on_update));
@@ -1658,7 +1661,7 @@ fn pg_constraint_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                     fk.ref_table,
                     ch(fk_action_code(fk.on_update)),
                     ch(fk_action_code(fk.on_delete)),
-                    ch('s'),
+                    ch(if fk.match_full { 'f' } else { 's' }),
                     i2arr(fk.ref_columns.iter().map(|c| count(*c) + 1)),
                     null(),
                 ),
