@@ -2607,8 +2607,13 @@ impl<'a> Binder<'a> {
                     return Err(err("XX000", "bad view definition"));
                 };
                 let saved = std::mem::take(&mut self.levels);
+                let path = match &v.search_path {
+                    Some(p) => std::mem::replace(&mut self.search_path, p.clone()),
+                    None => self.search_path.clone(),
+                };
                 let q = self.bind_select(sel);
                 self.levels = saved;
+                self.search_path = path;
                 let q = q?;
                 let scope = Scope {
                     cols: v

@@ -442,6 +442,11 @@ pub struct View {
     /// WITH [LOCAL | CASCADED] CHECK OPTION.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_option: Option<CheckOption>,
+    /// The search path the view was created with: its query's names resolve through it
+    /// when the view is read, whatever the reader's (PostgreSQL binds them at creation).
+    /// `None` (views from before it was recorded): the reader's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_path: Option<Vec<u32>>,
 }
 
 /// A view's WITH CHECK OPTION.

@@ -1894,12 +1894,6 @@ pub fn create_schema(
     s: &protobuf::CreateSchemaStmt,
     notices: &mut Vec<Notice>,
 ) -> Result<(), SqlError> {
-    if !s.schema_elts.is_empty() {
-        return Err(err(
-            "0A000",
-            "feature not supported: CREATE SCHEMA with elements",
-        ));
-    }
     let name = s.schemaname.clone();
     if name.starts_with("pg_") {
         return Err(err("42939", format!("unacceptable schema name \"{name}\""))
@@ -1930,18 +1924,13 @@ pub fn create_sequence(
         return Err(err("42601", "CREATE SEQUENCE without a name"));
     };
     let schema = creation_schema(cat, search_path, &rv.schemaname)?;
-    if name_taken(cat, schema, &rv.relname) {
-        if s.if_not_exists {
-            notices.push(notice(format!(
-                "relation \"{}\" already exists, skipping",
-                rv.relname
-            )));
-            return Ok(None);
-        }
-        return Err(err(
-            "42P07",
-            format!("relation \"{}\" already exists", rv.relname),
-        ));
+    let taken = name_taken(cat, schema, &rv.relname);
+    if taken && s.if_not_exists {
+        notices.push(notice(format!(
+            "relation \"{}\" already exists, skipping",
+            rv.relname
+        )));
+        return Ok(None);
     }
     let mut seq = Sequence {
         oid: 0,
@@ -1956,7 +1945,14 @@ pub fn create_sequence(
         cache: 1,
         owned_by: None,
     };
+    // As in PostgreSQL, the options are checked before the name.
     let opts = apply_seq_options(&mut seq, &s.options, true, 0)?;
+    if taken {
+        return Err(err(
+            "42P07",
+            format!("relation \"{}\" already exists", rv.relname),
+        ));
+    }
     seq.oid = cat.new_oid();
     if let Some(owned) = &opts.owned_by {
         set_owned_by(cat, search_path, &mut seq, owned)?;
@@ -2082,7 +2078,8 @@ pub fn apply_seq_options(
     match max.map(def_int).transpose()? {
         Some(Some(v)) => seq.max = v,
         given if creating || given.is_some() || reset_max => {
-            seq.max = if asc { tmax } else { -1 };
+            // A bound reset by a type change takes the new type's limit either way.
+            seq.max = if asc || reset_max { tmax } else { -1 };
         }
         _ => {}
     }
@@ -2100,7 +2097,7 @@ pub fn apply_seq_options(
     match min.map(def_int).transpose()? {
         Some(Some(v)) => seq.min = v,
         given if creating || given.is_some() || reset_min => {
-            seq.min = if asc { 1 } else { tmin };
+            seq.min = if asc && !reset_min { 1 } else { tmin };
         }
         _ => {}
     }
@@ -2538,6 +2535,49 @@ pub fn create_view(
         _ => None,
     };
     let existing = cat.relation_in(schema, &rv.relname);
+    if let Some(Relation::View(oid)) = existing
+        && s.replace
+        && let Some(old) = cat.views.get(&oid)
+        && columns.len() >= old.columns.len()
+    {
+        // The columns kept must keep their types, as in PostgreSQL (a dropped or renamed
+        // column is reported first, below).
+        let parsed = crate::parse::parse(&old.query, crate::parse::ParseOptions::default())?;
+        if let Some(Node::SelectStmt(sel)) = parsed.statements().next().and_then(|s| s.node()) {
+            let path = old
+                .search_path
+                .clone()
+                .unwrap_or_else(|| search_path.to_vec());
+            let mut b = Binder::new(cat, path, *types);
+            let before = b.bind_select(sel)?;
+            let shown = |t: &DataType| match t {
+                DataType::Unknown => DataType::Text,
+                t => t.clone(),
+            };
+            for (((name, was), now), new_name) in old
+                .columns
+                .iter()
+                .zip(&before.types)
+                .zip(&query.types)
+                .zip(&columns)
+            {
+                if name != new_name {
+                    break;
+                }
+                let (was, now) = (shown(was), shown(now));
+                if was != now {
+                    return Err(err(
+                        "42P16",
+                        format!(
+                            "cannot change data type of view column \"{name}\" from {} to {}",
+                            was.format_type(),
+                            now.format_type()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     match existing {
         Some(Relation::View(oid)) if s.replace => {
             if let Some(v) = cat.views.get_mut(&oid) {
@@ -2560,6 +2600,7 @@ pub fn create_view(
                 v.query = text;
                 v.columns = columns;
                 v.check_option = check_option;
+                v.search_path = Some(search_path.to_vec());
             }
             return check_option_allowed(cat, search_path, oid, check_option, types);
         }
@@ -2581,6 +2622,7 @@ pub fn create_view(
             query: text,
             columns,
             check_option,
+            search_path: Some(search_path.to_vec()),
         },
     );
     check_option_allowed(cat, search_path, oid, check_option, types)

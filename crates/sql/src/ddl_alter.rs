@@ -224,6 +224,26 @@ fn walk(v: &serde_json::Value, cols: &mut Vec<ColRef>, rels: &mut Vec<RelRef>) {
     }
 }
 
+/// Whether query text `sql` reads a temporary relation (through `search_path`, or
+/// qualified with a temporary schema): a view over one is temporary itself.
+pub(crate) fn references_temporary(
+    cat: &Catalog,
+    search_path: &[u32],
+    sql: &str,
+) -> Result<bool, SqlError> {
+    let temp = |schema: u32| cat.schema_name(schema).starts_with("pg_temp");
+    Ok(analyze(sql)?.rels.iter().any(|r| {
+        if r.schema.is_empty() {
+            search_path
+                .iter()
+                .find(|s| cat.relation_in(**s, &r.name).is_some())
+                .is_some_and(|s| temp(*s))
+        } else {
+            r.schema == "pg_temp" || cat.schema_oid(&r.schema).is_some_and(temp)
+        }
+    }))
+}
+
 fn analyze(sql: &str) -> Result<Refs, SqlError> {
     let parsed = pg_query::parse(sql, pg_query::ParserOptions::DEFAULT)
         .map_err(|e| err("XX000", format!("cannot parse: {e}")))?;
@@ -2205,6 +2225,32 @@ impl<K: TxnKv> Session<K> {
     // RENAME.
 
     /// ALTER ... RENAME.
+    /// ALTER SCHEMA ... RENAME TO: objects refer to their schema by OID, so only the name
+    /// changes.
+    fn rename_schema(&mut self, old: &str, new: &str) -> Result<StatementResult, SqlError> {
+        let mut cat = self.catalog_for_update()?;
+        let Some(oid) = cat.schema_oid(old) else {
+            return Err(err("3F000", format!("schema \"{old}\" does not exist")));
+        };
+        if cat.schema_oid(new).is_some() {
+            return Err(err("42P06", format!("schema \"{new}\" already exists")));
+        }
+        if new.starts_with("pg_") {
+            return Err(err("42939", format!("unacceptable schema name \"{new}\""))
+                .with_detail("The prefix \"pg_\" is reserved for system schemas."));
+        }
+        if old.starts_with("pg_") {
+            return Err(SqlError::Unsupported(format!(
+                "renaming system schema \"{old}\""
+            )));
+        }
+        if let Some(s) = cat.schemas.get_mut(&oid) {
+            s.name = new.to_string();
+        }
+        self.store_catalog(cat)?;
+        Ok(tag("ALTER SCHEMA"))
+    }
+
     pub(crate) fn rename(
         &mut self,
         s: &protobuf::RenameStmt,
@@ -2223,6 +2269,9 @@ impl<K: TxnKv> Session<K> {
             O::ObjectColumn | O::ObjectTabconstraint => word(relation_type),
             k => word(k),
         };
+        if rename_type == O::ObjectSchema {
+            return self.rename_schema(&s.subname, &s.newname);
+        }
         if !matches!(
             rename_type,
             O::ObjectTable
@@ -2619,6 +2668,7 @@ mod tests {
                 query: "SELECT a, t.a AS x FROM t WHERE a > 1".into(),
                 columns: vec!["a".into(), "x".into()],
                 check_option: None,
+                search_path: None,
             },
         );
         assert_eq!(views_using_column(&cat, &t, "a"), vec![voids]);

@@ -130,6 +130,24 @@ struct SeqAccess<'a, K: TxnKv> {
     temp_schema: Option<&'a str>,
 }
 
+impl<K: TxnKv> SeqAccess<'_, K> {
+    /// 25006 for `nextval` / `setval` of a sequence that is not temporary in a read-only
+    /// transaction.
+    fn check_writable(&self, catalog: &Catalog, oid: u32, what: &str) -> Result<(), SqlError> {
+        let temp = catalog
+            .sequences
+            .get(&oid)
+            .is_some_and(|q| catalog.schema_name(q.schema).starts_with("pg_temp"));
+        if !temp && self.settings.transaction_read_only() {
+            return Err(err(
+                "25006",
+                format!("cannot execute {what} in a read-only transaction"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Where a sequence's values go next: PostgreSQL's algorithm for `nextval`, over the state
 /// (`last_value`, `log_cnt`, `is_called`). Returns the first value, the state after taking up
 /// to `cache` values, and the value to write ahead to storage if the pre-written values ran
@@ -453,6 +471,7 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
                     return Ok(Value::Null);
                 };
                 let oid = self.resolve(catalog, &name)?;
+                self.check_writable(catalog, oid, "nextval()")?;
                 let v = self.next(catalog, oid)?;
                 self.session.currval.insert(oid, v);
                 self.session.last = Some((oid, v));
@@ -478,9 +497,10 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
                 }
             }
             SeqFunc::Read(_) => Err(err("XX000", "sequence read without a sequence")),
+            // As in PostgreSQL, lastval of a sequence dropped since is undefined again.
             SeqFunc::Lastval => match self.session.last {
-                Some((_, v)) => Ok(Value::Int8(v)),
-                None => Err(err("55000", "lastval is not yet defined in this session")),
+                Some((oid, v)) if catalog.sequences.contains_key(&oid) => Ok(Value::Int8(v)),
+                _ => Err(err("55000", "lastval is not yet defined in this session")),
             },
             SeqFunc::Setval => {
                 let Some(name) = name else {
@@ -491,6 +511,7 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
                     return Ok(Value::Null);
                 };
                 let called = !matches!(args.get(2), Some(Value::Bool(false)));
+                self.check_writable(catalog, oid, "setval()")?;
                 self.set(catalog, oid, *v, called)?;
                 if called {
                     self.session.currval.insert(oid, *v);
@@ -575,6 +596,64 @@ fn push_decimal(out: &mut String, mut n: u64) {
     for d in &digits[i..] {
         out.push(char::from(*d));
     }
+}
+
+/// The elements of CREATE SCHEMA ... element ..., in the order PostgreSQL 15 runs them
+/// (sequences, tables, views, indexes; grants are not supported), each created in the new
+/// schema: naming another schema is 42P15, a temporary relation 42P16.
+fn schema_elements(s: &protobuf::CreateSchemaStmt) -> Result<Vec<Node>, SqlError> {
+    let schema = &s.schemaname;
+    let place = |rv: Option<&mut protobuf::RangeVar>| -> Result<(), SqlError> {
+        let Some(rv) = rv else { return Ok(()) };
+        if !rv.schemaname.is_empty() && rv.schemaname != *schema {
+            return Err(err(
+                "42P15",
+                format!(
+                    "CREATE specifies a schema ({}) different from the one being created ({schema})",
+                    rv.schemaname
+                ),
+            ));
+        }
+        if rv.relpersistence == "t" {
+            return Err(err(
+                "42P16",
+                "cannot create temporary relation in non-temporary schema",
+            )
+            .at(crate::binder::pos(rv.location)));
+        }
+        rv.schemaname.clone_from(schema);
+        Ok(())
+    };
+    let mut buckets: [Vec<Node>; 4] = Default::default();
+    for e in &s.schema_elts {
+        let Some(node) = e.node.clone() else { continue };
+        let (slot, node) = match node {
+            Node::CreateSeqStmt(mut n) => {
+                place(n.sequence.as_mut())?;
+                (0, Node::CreateSeqStmt(n))
+            }
+            Node::CreateStmt(mut n) => {
+                place(n.relation.as_mut())?;
+                (1, Node::CreateStmt(n))
+            }
+            Node::ViewStmt(mut n) => {
+                place(n.view.as_mut())?;
+                (2, Node::ViewStmt(n))
+            }
+            Node::IndexStmt(mut n) => {
+                place(n.relation.as_mut())?;
+                (3, Node::IndexStmt(n))
+            }
+            _ => {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: this CREATE SCHEMA element",
+                ));
+            }
+        };
+        buckets[slot].push(node);
+    }
+    Ok(buckets.into_iter().flatten().collect())
 }
 
 /// The schemas of `search_path` that exist, in order, after the session's temporary schema
@@ -891,6 +970,32 @@ impl<K: TxnKv> Session<K> {
         s: &protobuf::CreateStmt,
     ) -> Result<protobuf::CreateStmt, SqlError> {
         use protobuf::OnCommitAction as A;
+        let mut out = s.clone();
+        let name = match out.relation.as_mut() {
+            Some(rv) => self.place_temporary(cat, rv)?,
+            None => return Ok(out),
+        };
+        let drop = s.oncommit == A::OncommitDrop as i32;
+        if (drop || s.oncommit == A::OncommitDeleteRows as i32)
+            && let Some(rv) = &out.relation
+        {
+            self.on_commit.push(OnCommit {
+                schema: name,
+                table: rv.relname.clone(),
+                drop,
+                pending: true,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Puts a temporary relation (table, sequence, view) in the session's temporary schema,
+    /// created on first use; returns the schema's name.
+    fn place_temporary(
+        &mut self,
+        cat: &mut Catalog,
+        rv: &mut protobuf::RangeVar,
+    ) -> Result<String, SqlError> {
         let name = match &self.temp_schema {
             Some(n) => n.clone(),
             None => {
@@ -906,18 +1011,15 @@ impl<K: TxnKv> Session<K> {
                 }
             }
         };
-        let mut out = s.clone();
-        if let Some(rv) = out.relation.as_mut() {
-            if !rv.schemaname.is_empty() && rv.schemaname != "pg_temp" && rv.schemaname != name {
-                return Err(err(
-                    "42P16",
-                    "cannot create temporary relation in non-temporary schema",
-                )
-                .at(crate::binder::pos(rv.location)));
-            }
-            rv.schemaname = name.clone();
-            rv.relpersistence = "p".into();
+        if !rv.schemaname.is_empty() && rv.schemaname != "pg_temp" && rv.schemaname != name {
+            return Err(err(
+                "42P16",
+                "cannot create temporary relation in non-temporary schema",
+            )
+            .at(crate::binder::pos(rv.location)));
         }
+        rv.schemaname = name.clone();
+        rv.relpersistence = "p".into();
         if cat.schema_oid(&name).is_none() {
             let oid = cat.new_oid();
             cat.schemas.insert(
@@ -928,19 +1030,8 @@ impl<K: TxnKv> Session<K> {
                 },
             );
         }
-        let drop = s.oncommit == A::OncommitDrop as i32;
-        if (drop || s.oncommit == A::OncommitDeleteRows as i32)
-            && let Some(rv) = &out.relation
-        {
-            self.on_commit.push(OnCommit {
-                schema: name.clone(),
-                table: rv.relname.clone(),
-                drop,
-                pending: true,
-            });
-        }
-        self.temp_schema = Some(name);
-        Ok(out)
+        self.temp_schema = Some(name.clone());
+        Ok(name)
     }
 
     /// Before a commit: ON COMMIT DROP tables are dropped, ON COMMIT DELETE ROWS tables
@@ -1567,13 +1658,45 @@ impl<K: TxnKv> Session<K> {
                 Ok(tag("CREATE INDEX"))
             }
             Node::CreateSchemaStmt(s) => {
+                let elements = schema_elements(s)?;
                 let mut cat = self.catalog_for_update()?;
                 crate::ddl::create_schema(&mut cat, s, notices)?;
                 self.store_catalog(cat)?;
+                if !elements.is_empty() {
+                    // The elements run with the new schema first in the search path.
+                    let saved = self.settings.snapshot();
+                    let path = format!(
+                        "\"{}\", {}",
+                        s.schemaname.replace('"', "\"\""),
+                        self.settings.search_path_text()
+                    );
+                    let r = self
+                        .settings
+                        .set_str("search_path", Some(&path), crate::settings::Scope::Local)
+                        .and_then(|()| {
+                            elements
+                                .iter()
+                                .try_for_each(|e| self.data_statement(e, stmt, notices).map(|_| ()))
+                        });
+                    self.settings.restore(saved);
+                    r?;
+                }
                 Ok(tag("CREATE SCHEMA"))
             }
             Node::CreateSeqStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
+                let temp;
+                let s = match &s.sequence {
+                    Some(rv) if rv.relpersistence == "t" => {
+                        let mut n = s.clone();
+                        if let Some(rv) = n.sequence.as_mut() {
+                            self.place_temporary(&mut cat, rv)?;
+                        }
+                        temp = n;
+                        &temp
+                    }
+                    _ => s,
+                };
                 let sp = self.search_path_oids(&cat);
                 crate::ddl::create_sequence(&mut cat, &sp, s, notices)?;
                 self.store_catalog(cat)?;
@@ -1582,6 +1705,38 @@ impl<K: TxnKv> Session<K> {
             Node::ViewStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
                 let types = self.type_context();
+                let sp = self.search_path_oids(&cat);
+                // A TEMP view, or one reading a temporary relation, goes to the session's
+                // temporary schema.
+                let explicit = s.view.as_ref().is_some_and(|v| v.relpersistence == "t");
+                let implicit = !explicit
+                    && match s.query.as_deref().and_then(|q| q.node.clone()) {
+                        Some(q) => crate::ddl_alter::references_temporary(
+                            &cat,
+                            &sp,
+                            &crate::ddl::deparse_stmt(q)?,
+                        )?,
+                        None => false,
+                    };
+                let temp;
+                let s = if explicit || implicit {
+                    let mut n = s.clone();
+                    if let Some(rv) = n.view.as_mut() {
+                        // PostgreSQL reports no position for a view.
+                        self.place_temporary(&mut cat, rv)
+                            .map_err(SqlError::without_position)?;
+                        if implicit {
+                            notices.push(crate::ddl::notice(format!(
+                                "view \"{}\" will be a temporary view",
+                                rv.relname
+                            )));
+                        }
+                    }
+                    temp = n;
+                    &temp
+                } else {
+                    s
+                };
                 let sp = self.search_path_oids(&cat);
                 crate::ddl::create_view(&mut cat, &sp, s, &types)?;
                 self.store_catalog(cat)?;
@@ -1969,6 +2124,24 @@ pub(crate) trait DmlHost: Sized {
     fn type_context(&self) -> TypeContext;
     /// 25006 in a read-only transaction.
     fn check_writable(&self) -> Result<(), SqlError>;
+    /// 25006 for a write to `table` in a read-only transaction; as in PostgreSQL, temporary
+    /// tables stay writable (checked after binding, as PostgreSQL's executor does).
+    fn check_writable_target(
+        &self,
+        catalog: &Catalog,
+        table: &Table,
+        what: &str,
+    ) -> Result<(), SqlError> {
+        if catalog.schema_name(table.schema).starts_with("pg_temp") {
+            return Ok(());
+        }
+        self.check_writable().map_err(|_| {
+            SqlError::new(
+                "25006",
+                format!("cannot execute {what} in a read-only transaction"),
+            )
+        })
+    }
     /// The bound form of statement `text` (from a plan cache, or `bind`'s).
     fn bound<T: Cacheable>(
         &mut self,
@@ -2015,10 +2188,10 @@ pub(crate) trait DmlHost: Sized {
         env: Option<&WithEnv>,
         text: &str,
     ) -> Result<DmlOutput, SqlError> {
-        self.check_writable()?;
         // Outside WITH, a bound INSERT is cached like a SELECT plan (same key and rules).
         let text = if env.is_some() { "" } else { text };
         let (_, bound) = self.bound(text, |this, _| this.bind_insert(s, env))?;
+        self.check_writable_target(&bound.catalog, &bound.writer.table, "INSERT")?;
         self.run_insert(&bound, env)
     }
 
@@ -3183,10 +3356,10 @@ pub(crate) trait DmlHost: Sized {
         env: Option<&WithEnv>,
         text: &str,
     ) -> Result<DmlOutput, SqlError> {
-        self.check_writable()?;
         // Outside WITH, a bound UPDATE is cached like a SELECT plan (same key and rules).
         let text = if env.is_some() { "" } else { text };
         let (_, bound) = self.bound(text, |this, _| this.bind_update(s, env))?;
+        self.check_writable_target(&bound.catalog, &bound.writer.table, "UPDATE")?;
         self.run_update(&bound, env)
     }
 
@@ -3339,10 +3512,10 @@ pub(crate) trait DmlHost: Sized {
         env: Option<&WithEnv>,
         text: &str,
     ) -> Result<DmlOutput, SqlError> {
-        self.check_writable()?;
         // Outside WITH, a bound DELETE is cached like a SELECT plan (same key and rules).
         let text = if env.is_some() { "" } else { text };
         let (_, bound) = self.bound(text, |this, _| this.bind_delete(s, env))?;
+        self.check_writable_target(&bound.catalog, &bound.writer.table, "DELETE")?;
         self.run_delete(&bound, env)
     }
 
