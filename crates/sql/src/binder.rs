@@ -4533,6 +4533,9 @@ impl<'a> Binder<'a> {
                 err("42601", "unequal number of entries in row expressions").at(pos(location))
             );
         }
+        if left.is_empty() {
+            return Err(err("0A000", "cannot compare rows of zero length").at(pos(location)));
+        }
         let Some(cop) = CmpOp::from_symbol(op) else {
             return Err(err(
                 "0A000",
@@ -5510,6 +5513,13 @@ impl<'a> Binder<'a> {
                 let (Some(e), Some(t)) = (args.into_iter().next(), types.first()) else {
                     return Err(err("42601", "function-style cast without argument"));
                 };
+                // As in PostgreSQL, a row goes to a string only with cast syntax: too easy
+                // to call by accident (`text(t)` of a table row).
+                if matches!(t, DataType::Record(_))
+                    && matches!(name.as_str(), "text" | "varchar" | "bpchar")
+                {
+                    return Err(missing_function(&name, &types, location));
+                }
                 match self.coerce(e, t, &to, CastContext::Explicit) {
                     Ok(e) => Ok((e, to)),
                     Err(e) if e.code().code() == "42846" => {

@@ -501,12 +501,7 @@ impl<K: TxnKv> Session<K> {
                     let check = self.domain_check(&mut cat, &def, con)?;
                     def.checks.push(check);
                 }
-                _ => {
-                    return Err(err(
-                        "0A000",
-                        "feature not supported: this constraint on a domain",
-                    ));
-                }
+                _ => return Err(domain_constraint_refused(con.contype)),
             }
         }
         cat.domains.insert(oid, def);
@@ -636,12 +631,7 @@ impl<K: TxnKv> Session<K> {
                         verify_not_null = !def.not_null;
                         def.not_null = true;
                     }
-                    _ => {
-                        return Err(err(
-                            "0A000",
-                            "feature not supported: this constraint on a domain",
-                        ));
-                    }
+                    _ => return Err(domain_constraint_refused(con.contype)),
                 }
             }
             "X" => {
@@ -964,4 +954,36 @@ pub fn bind_enum_function(
         }
         _ => return Ok(None),
     }))
+}
+
+/// The error for a constraint kind a domain cannot have, as PostgreSQL words it.
+fn domain_constraint_refused(contype: i32) -> SqlError {
+    use protobuf::ConstrType as C;
+    let what = match C::try_from(contype) {
+        Ok(C::ConstrUnique) => "unique",
+        Ok(C::ConstrPrimary) => "primary key",
+        Ok(C::ConstrForeign) => "foreign key",
+        Ok(C::ConstrExclusion) => "exclusion",
+        Ok(
+            C::ConstrAttrDeferrable
+            | C::ConstrAttrNotDeferrable
+            | C::ConstrAttrDeferred
+            | C::ConstrAttrImmediate,
+        ) => {
+            return err(
+                "0A000",
+                "specifying constraint deferrability not supported for domains",
+            );
+        }
+        _ => {
+            return err(
+                "0A000",
+                "feature not supported: this constraint on a domain",
+            );
+        }
+    };
+    err(
+        "42601",
+        format!("{what} constraints not possible for domains"),
+    )
 }

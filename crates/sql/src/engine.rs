@@ -4481,6 +4481,68 @@ impl<K: TxnKv> Session<K> {
                     .ok_or_else(|| err("3F000", format!("schema \"{name}\" does not exist")))?;
                 (oid, 0)
             }
+            // COMMENT ON CONSTRAINT name ON table: keyed by the constraint's OID.
+            protobuf::ObjectType::ObjectTabconstraint => {
+                let (schema, table, con) = match parts.as_slice() {
+                    [t, c] => (String::new(), t.clone(), c.clone()),
+                    [s, t, c] => (s.clone(), t.clone(), c.clone()),
+                    _ => return Err(err("42601", "bad constraint name")),
+                };
+                let t = match find(&cat, &schema, &table) {
+                    Some(Relation::Table(oid)) => cat.tables.get(&oid),
+                    Some(_) => None,
+                    None => {
+                        return Err(err("42P01", format!("relation \"{table}\" does not exist")));
+                    }
+                };
+                let oid = t
+                    .and_then(|t| t.constraints.iter().find(|c| c.name == con))
+                    .map(|c| c.oid)
+                    .ok_or_else(|| {
+                        err(
+                            "42704",
+                            format!("constraint \"{con}\" for table \"{table}\" does not exist"),
+                        )
+                    })?;
+                (oid, 0)
+            }
+            // COMMENT ON CONSTRAINT name ON DOMAIN d.
+            protobuf::ObjectType::ObjectDomconstraint => {
+                let items: Vec<protobuf::Node> =
+                    match s.object.as_deref().and_then(|o| o.node.as_ref()) {
+                        Some(Node::List(l)) => l.items.clone(),
+                        _ => Vec::new(),
+                    };
+                let (dparts, con) = match items.as_slice() {
+                    [d, c] => (
+                        match d.node.as_ref() {
+                            Some(Node::TypeName(tn)) => names(&tn.names),
+                            _ => Vec::new(),
+                        },
+                        crate::binder::node_str(c).unwrap_or_default().to_string(),
+                    ),
+                    _ => return Err(err("42601", "bad constraint name")),
+                };
+                let shown = dparts.join(".");
+                use crate::usertypes::UserType;
+                let Some(UserType::Domain(d)) =
+                    crate::ddl_types::find_user_type(&cat, &sp, &dparts)?
+                else {
+                    return Err(err("42704", format!("type \"{shown}\" does not exist")));
+                };
+                let oid = cat
+                    .domains
+                    .get(&d)
+                    .and_then(|d| d.checks.iter().find(|c| c.name == con))
+                    .map(|c| c.oid)
+                    .ok_or_else(|| {
+                        err(
+                            "42704",
+                            format!("constraint \"{con}\" for domain {shown} does not exist"),
+                        )
+                    })?;
+                (oid, 0)
+            }
             // COMMENT ON TYPE / DOMAIN: an enum type, domain or composite type.
             protobuf::ObjectType::ObjectType | protobuf::ObjectType::ObjectDomain => {
                 let parts: Vec<String> = match s.object.as_deref().and_then(|o| o.node.as_ref()) {
