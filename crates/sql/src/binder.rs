@@ -2895,7 +2895,11 @@ impl<'a> Binder<'a> {
                 } else {
                     None
                 };
-                if qual.is_none() && scope.cols.is_empty() {
+                // (A FROM item without columns is fine: a table whose columns were dropped.)
+                if qual.is_none()
+                    && scope.cols.is_empty()
+                    && self.rtes.last().is_none_or(Vec::is_empty)
+                {
                     return Err(
                         err("42601", "SELECT * with no tables specified is not valid")
                             .at(pos(cr.location)),

@@ -310,7 +310,7 @@ pub fn drop_types(
             }
         }
         for d in cat.domains.values().filter(|d| !others.contains(&d.oid)) {
-            if crate::usertypes::type_uses(&d.base, oid) {
+            if d.parent == Some(oid) || crate::usertypes::type_uses(&d.base, oid) {
                 deps.push(format!("type {} depends on type {tname}", d.name));
             }
         }

@@ -240,8 +240,22 @@ impl<K: TxnKv> Session<K> {
                     Some(UserType::Enum(o) | UserType::Domain(o)) => o,
                     _ => continue,
                 };
+                // Domains over this one (transitively) go too, with their columns.
+                let mut chain = vec![oid];
+                let mut i = 0;
+                while i < chain.len() {
+                    let p = chain[i];
+                    chain.extend(
+                        cat.domains
+                            .values()
+                            .filter(|d| d.parent == Some(p) && !chain.contains(&d.oid))
+                            .map(|d| d.oid)
+                            .collect::<Vec<_>>(),
+                    );
+                    i += 1;
+                }
                 let uses = |c: &crate::catalog::Column| {
-                    c.domain == Some(oid)
+                    c.domain.is_some_and(|d| chain.contains(&d))
                         || (c.domain.is_none() && crate::usertypes::type_uses(&c.ty, oid))
                 };
                 let cols: Vec<(u32, String, String)> = cat
@@ -259,6 +273,12 @@ impl<K: TxnKv> Session<K> {
                     self.drop_column(&mut cat, t, &c, false, true, &mut Vec::new())?;
                     dropped.push(format!("column {c} of table {tname}"));
                     changed = true;
+                }
+                for d in chain.into_iter().skip(1) {
+                    if let Some(def) = cat.domains.remove(&d) {
+                        dropped.push(format!("type {}", def.name));
+                        changed = true;
+                    }
                 }
             }
             match dropped.len() {
@@ -434,15 +454,7 @@ impl<K: TxnKv> Session<K> {
         // PostgreSQL reports a missing base type without a position.
         let base =
             crate::binder::resolve_type_in(&cat, &sp, tn).map_err(SqlError::without_position)?;
-        if let Some(d) = crate::binder::domain_of(&cat, &sp, tn) {
-            return Err(err(
-                "0A000",
-                format!(
-                    "feature not supported: a domain over another domain ({})",
-                    cat.domains.get(&d).map_or("", |d| d.name.as_str())
-                ),
-            ));
-        }
+        let parent = crate::binder::domain_of(&cat, &sp, tn);
         if matches!(
             base,
             DataType::Record(_) | DataType::Reg(_) | DataType::Unknown
@@ -466,6 +478,7 @@ impl<K: TxnKv> Session<K> {
             not_null: false,
             default: None,
             checks: Vec::new(),
+            parent,
         };
         let mut saw_null = None;
         for c in &s.constraints {
@@ -711,7 +724,7 @@ impl<K: TxnKv> Session<K> {
                 t.columns
                     .iter()
                     .enumerate()
-                    .filter(|(_, c)| c.domain == Some(oid))
+                    .filter(|(_, c)| c.domain.is_some_and(|d| cat.domain_is_over(d, oid)))
                     .map(move |(i, _)| (t.oid, i))
             })
             .collect();
