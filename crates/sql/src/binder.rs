@@ -540,7 +540,11 @@ pub fn resolve_type_in(
             // A domain is its base type here; `domain_of` tells the caller it was one.
             Some(crate::usertypes::UserType::Domain(oid)) => match cat.domains.get(&oid) {
                 Some(d) if tn.array_bounds.is_empty() => return Ok(d.base.clone()),
-                // Their elements would go unchecked.
+                // An array of a domain over a scalar: `domain_of` names its checks.
+                Some(d) if !matches!(d.base, DataType::Array(_)) => {
+                    return Ok(DataType::Array(Box::new(d.base.clone())));
+                }
+                // An array of a domain over an array: not a type here.
                 Some(d) => {
                     return Err(err(
                         "0A000",
@@ -560,9 +564,10 @@ pub fn resolve_type_in(
     })
 }
 
-/// The domain a type name names (not an array of it), if any.
+/// The domain a type name names, if any; for an array of a domain, the domain's array type
+/// (whose checks apply to each element, see [`crate::usertypes::DomainChecks`]).
 pub fn domain_of(cat: &Catalog, search_path: &[u32], tn: &protobuf::TypeName) -> Option<u32> {
-    if !tn.array_bounds.is_empty() || type_name(tn).is_ok() {
+    if type_name(tn).is_ok() {
         return None;
     }
     let parts = names(&tn.names);
@@ -578,7 +583,12 @@ pub fn domain_of(cat: &Catalog, search_path: &[u32], tn: &protobuf::TypeName) ->
     schemas
         .iter()
         .find_map(|s| match cat.user_type_in(*s, name) {
-            Some(crate::usertypes::UserType::Domain(oid)) => Some(oid),
+            Some(crate::usertypes::UserType::Domain(oid)) if tn.array_bounds.is_empty() => {
+                Some(oid)
+            }
+            Some(crate::usertypes::UserType::Domain(oid)) => {
+                cat.domains.get(&oid).map(|d| d.array_oid)
+            }
             _ => None,
         })
 }

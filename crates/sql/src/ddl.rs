@@ -287,12 +287,16 @@ pub fn drop_types(
         };
         // Columns of the array type first, as PostgreSQL lists them (its array type's
         // dependencies come first).
+        let arr = cat.domains.get(&oid).map(|d| d.array_oid);
         let mut deps = Vec::new();
         for array in [true, false] {
             for t in cat.tables.values() {
                 for c in &t.columns {
-                    let is_array = matches!(&c.ty, DataType::Array(e) if matches!(&**e, DataType::Enum(x) if x.oid == oid));
+                    let of_array = arr.is_some() && c.domain == arr;
+                    let is_array = of_array
+                        || matches!(&c.ty, DataType::Array(e) if matches!(&**e, DataType::Enum(x) if x.oid == oid));
                     let uses = c.domain == Some(oid)
+                        || of_array
                         || (c.domain.is_none() && crate::usertypes::type_uses(&c.ty, oid));
                     if !uses || is_array != array {
                         continue;
@@ -310,7 +314,9 @@ pub fn drop_types(
             }
         }
         for d in cat.domains.values().filter(|d| !others.contains(&d.oid)) {
-            if d.parent == Some(oid) || crate::usertypes::type_uses(&d.base, oid) {
+            if d.parent.is_some() && (d.parent == Some(oid) || d.parent == arr)
+                || crate::usertypes::type_uses(&d.base, oid)
+            {
                 deps.push(format!("type {} depends on type {tname}", d.name));
             }
         }

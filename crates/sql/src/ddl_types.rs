@@ -248,15 +248,28 @@ impl<K: TxnKv> Session<K> {
                     chain.extend(
                         cat.domains
                             .values()
-                            .filter(|d| d.parent == Some(p) && !chain.contains(&d.oid))
+                            .filter(|d| {
+                                !chain.contains(&d.oid)
+                                    && d.parent.is_some_and(|x| {
+                                        x == p
+                                            || cat
+                                                .domains
+                                                .get(&p)
+                                                .is_some_and(|pd| pd.array_oid == x)
+                                    })
+                            })
                             .map(|d| d.oid)
                             .collect::<Vec<_>>(),
                     );
                     i += 1;
                 }
                 let uses = |c: &crate::catalog::Column| {
-                    c.domain.is_some_and(|d| chain.contains(&d))
-                        || (c.domain.is_none() && crate::usertypes::type_uses(&c.ty, oid))
+                    c.domain.is_some_and(|d| {
+                        chain.contains(&d)
+                            || cat
+                                .domain_of_array(d)
+                                .is_some_and(|e| chain.contains(&e.oid))
+                    }) || (c.domain.is_none() && crate::usertypes::type_uses(&c.ty, oid))
                 };
                 let cols: Vec<(u32, String, String)> = cat
                     .tables
@@ -717,7 +730,8 @@ impl<K: TxnKv> Session<K> {
             }
             None => None,
         };
-        let cols: Vec<(u32, usize)> = cat
+        // (table, column, whether the column is an array of the domain: elements checked)
+        let cols: Vec<(u32, usize, bool)> = cat
             .tables
             .values()
             .flat_map(|t| {
@@ -725,18 +739,42 @@ impl<K: TxnKv> Session<K> {
                     .iter()
                     .enumerate()
                     .filter(|(_, c)| c.domain.is_some_and(|d| cat.domain_is_over(d, oid)))
-                    .map(move |(i, _)| (t.oid, i))
+                    .map(move |(i, c)| {
+                        let array = c.domain.is_some_and(|d| cat.domain_of_array(d).is_some());
+                        (t.oid, i, array)
+                    })
             })
             .collect();
         if cols.is_empty() {
             return Ok(());
         }
+        // As PostgreSQL 15, a constraint is not added under a column of an array type.
+        if let Some((t, i, _)) = cols.iter().find(|c| c.2) {
+            let table = &cat.tables[t];
+            return Err(err(
+                "0A000",
+                format!(
+                    "cannot alter type \"{}\" because column \"{}.{}\" uses it",
+                    cat.domains.get(&oid).map_or("", |d| d.name.as_str()),
+                    table.name,
+                    table.columns[*i].name
+                ),
+            ));
+        }
         self.with_cx(cat, &[], |cx| {
-            for (t, i) in cols {
+            for (t, i, array) in cols {
                 let table = &cat.tables[&t];
                 let rows = crate::ddl_alter::table_rows(cx, t)?;
-                for row in rows {
+                let values = rows.into_iter().flat_map(|row| {
                     let v = row.get(i).cloned().unwrap_or(Value::Null);
+                    match v {
+                        Value::Array(a) if array => a.elements,
+                        // A NULL array has no elements to check.
+                        Value::Null if array => Vec::new(),
+                        v => vec![v],
+                    }
+                });
+                for v in values {
                     let col = &table.columns[i].name;
                     if not_null && v.is_null() {
                         return Err(err(

@@ -163,6 +163,8 @@ impl Catalog {
 
     /// Whether domain `d` is `oid` or a domain over it (transitively).
     pub fn domain_is_over(&self, d: u32, oid: u32) -> bool {
+        // An array of a domain (its array type's OID) is checked element by element.
+        let d = self.domain_of_array(d).map_or(d, |e| e.oid);
         let mut cur = Some(d);
         for _ in 0..64 {
             match cur {
@@ -172,6 +174,11 @@ impl Catalog {
             }
         }
         false
+    }
+
+    /// The domain whose array type is `array_oid`.
+    pub fn domain_of_array(&self, array_oid: u32) -> Option<&DomainDef> {
+        self.domains.values().find(|d| d.array_oid == array_oid)
     }
 
     /// A domain's DEFAULT: its own, else that of the domain it is over.
@@ -247,6 +254,9 @@ pub struct DomainChecks {
     pub checks: Vec<(String, Expr)>,
     /// The constraints of the domain this one is over, checked first.
     pub parent: Option<Arc<DomainChecks>>,
+    /// For an array of a domain (bound by the array type's OID): the domain's constraints,
+    /// checked on every element.
+    pub elements: Option<Arc<DomainChecks>>,
 }
 
 impl DomainChecks {
@@ -256,6 +266,16 @@ impl DomainChecks {
         oid: u32,
         types: &basalt_common::types::TypeContext,
     ) -> Result<Arc<DomainChecks>, SqlError> {
+        if let Some(e) = cat.domain_of_array(oid) {
+            return Ok(Arc::new(DomainChecks {
+                oid,
+                name: e.name.clone(),
+                not_null: false,
+                checks: Vec::new(),
+                parent: None,
+                elements: Some(DomainChecks::bind(cat, e.oid, types)?),
+            }));
+        }
         let d = cat
             .domains
             .get(&oid)
@@ -277,6 +297,7 @@ impl DomainChecks {
             not_null: d.not_null,
             checks,
             parent,
+            elements: None,
         }))
     }
 
@@ -293,6 +314,14 @@ impl DomainChecks {
         cx: &mut crate::exec::Cx<'_>,
         shown: &str,
     ) -> Result<(), SqlError> {
+        if let Some(e) = &self.elements {
+            if let Value::Array(a) = v {
+                for x in &a.elements {
+                    e.check(x, cx)?;
+                }
+            }
+            return Ok(());
+        }
         if let Some(p) = &self.parent {
             p.check_as(v, cx, shown)?;
         }
