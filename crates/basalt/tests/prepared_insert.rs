@@ -57,13 +57,13 @@ fn constraint_errors_fail_the_block_and_change_nothing() {
     )
     .unwrap();
     // Each case: rows that succeed first (so the plan is kept), then the failing one.
-    let cases: [(&str, (i32, i32, i32, &str)); 4] = [
-        ("23505", (1, 5, 1, "dup-key")),
-        ("23514", (90, -1, 1, "check")),
-        ("23503", (91, 5, 3, "fk")),
-        ("23505", (92, 5, 1, "u1")),
+    let cases = [
+        ("23505", 1, 5, 1, "dup-key"),
+        ("23514", 90, -1, 1, "check"),
+        ("23503", 91, 5, 3, "fk"),
+        ("23505", 92, 5, 1, "u1"),
     ];
-    for (code, (id, v, p, u)) in cases {
+    for (code, id, v, p, u) in cases {
         let tx = conn.transaction().unwrap();
         let ins = tx
             .prepare("INSERT INTO t VALUES ($1, $2, $3, nullif($4, ''))")

@@ -4745,14 +4745,21 @@ fn direct_row(
         }
         sources.push(i);
     }
-    let mut row = vec![Value::Null; width];
+    // Filled without cloning a NULL per column (`vec![Value::Null; width]` clones).
+    let mut row = Vec::with_capacity(width);
+    row.resize_with(width, || Value::Null);
     let mut given: Given = smallvec::smallvec![false; width];
     for ((item, &c), source) in items.iter().zip(cols).zip(sources) {
-        row[c] = match (item, source) {
+        let v = match (item, source) {
             (None, _) => continue,
             (_, Some(i)) => std::mem::replace(&mut params[i], Value::Null),
             (Some(e), None) => e.as_const().cloned().unwrap_or(Value::Null),
         };
+        // What it replaces is usually the initial NULL, which needs no drop call.
+        let old = std::mem::replace(&mut row[c], v);
+        if matches!(old, Value::Null) {
+            std::mem::forget(old);
+        }
         given[c] = true;
     }
     Some((row, given))

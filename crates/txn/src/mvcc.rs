@@ -645,20 +645,16 @@ impl VersionStore {
             Ok(None)
         };
         let in_runs = |runs: &[Arc<Run>], next: &mut Option<Vec<u8>>| {
-            let mut found = None;
+            // Newest run first: the first one holding the key has its newest version.
             for r in runs.iter().rev() {
                 let i = r.writes.partition_point(|(k, _)| k.as_slice() < key);
                 match r.writes.get(i) {
-                    Some((k, v)) if k.as_slice() == key => {
-                        if found.is_none() {
-                            found = Some((r.ts, v.clone()));
-                        }
-                    }
+                    Some((k, v)) if k.as_slice() == key => return Some((r.ts, v.clone())),
                     Some((k, _)) => consider(k, next),
                     None => {}
                 }
             }
-            found
+            None
         };
         {
             let t = self.tables.read();

@@ -43,7 +43,7 @@ pub fn encode<'a>(
     let mut previous: &[u8] = &[];
     for (key, value) in writes {
         out.push(u8::from(value.is_some()));
-        let shared = key.iter().zip(previous).take_while(|(a, b)| a == b).count();
+        let shared = shared_prefix(key, previous);
         put_varint(&mut out, shared);
         put_varint(&mut out, key.len() - shared);
         out.extend_from_slice(&key[shared..]);
@@ -54,6 +54,24 @@ pub fn encode<'a>(
         previous = key;
     }
     out
+}
+
+/// How many leading bytes `a` and `b` share, compared eight at a time.
+fn shared_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = u64::from_ne_bytes(a[i..i + 8].try_into().unwrap_or_default());
+        let y = u64::from_ne_bytes(b[i..i + 8].try_into().unwrap_or_default());
+        if x != y {
+            break;
+        }
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
 /// Bytes a varint of a `usize` below 2^35 takes at most (lengths are below 4 GiB).
@@ -181,6 +199,19 @@ mod tests {
         #[test]
         fn garbage_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..100)) {
             let _ = decode(&bytes);
+        }
+    }
+
+    #[test]
+    fn shared_prefix_lengths() {
+        let a = b"0123456789abcdefXYZ";
+        for n in 0..=a.len() {
+            let mut b = a.to_vec();
+            if n < b.len() {
+                b[n] ^= 1;
+            }
+            assert_eq!(shared_prefix(a, &b), n);
+            assert_eq!(shared_prefix(&a[..n], a), n);
         }
     }
 
