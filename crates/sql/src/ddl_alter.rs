@@ -2203,6 +2203,46 @@ impl<K: TxnKv> Session<K> {
         let primary = matches!(con.kind, ConstraintKind::PrimaryKey { .. });
         if primary {
             t.primary_key = None;
+            // Views that group by the key and read other columns of the table (functionally
+            // dependent on it) depend on the constraint: they no longer bind without it.
+            let types = self.type_context();
+            let sp = self.search_path_oids(cat);
+            let broken: Vec<(u32, String)> = cat
+                .views
+                .values()
+                .filter(|v| {
+                    let Ok(parsed) =
+                        crate::parse::parse(&v.query, crate::parse::ParseOptions::default())
+                    else {
+                        return false;
+                    };
+                    let Some(Node::SelectStmt(sel)) =
+                        parsed.statements().next().and_then(|s| s.node())
+                    else {
+                        return false;
+                    };
+                    let path = v.search_path.clone().unwrap_or_else(|| sp.clone());
+                    let mut b = crate::binder::Binder::new(cat, path, types);
+                    b.bind_select(sel)
+                        .is_err_and(|e| e.code().code() == "42803")
+                })
+                .map(|v| (v.oid, v.name.clone()))
+                .collect();
+            if !broken.is_empty() {
+                let what = format!("constraint {name} on table {}", old.name);
+                if !cascade {
+                    let lines: Vec<String> = broken
+                        .iter()
+                        .map(|(_, v)| format!("view {v} depends on {what}"))
+                        .collect();
+                    return Err(dependents_error(&what, &lines));
+                }
+                let lines: Vec<String> = broken.iter().map(|(_, v)| format!("view {v}")).collect();
+                notices.push(cascade_notice(&lines));
+                for (v, _) in broken {
+                    cat.views.remove(&v);
+                }
+            }
         }
         let snapshot = cat.clone();
         match index {
