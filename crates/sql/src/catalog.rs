@@ -447,6 +447,10 @@ pub struct View {
     /// `None` (views from before it was recorded): the reader's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_path: Option<Vec<u32>>,
+    /// `WITH (name = value, ...)` options as PostgreSQL shows them in `reloptions`
+    /// (`security_barrier=true`); recorded, not acted on (but `check_option`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
 }
 
 /// A view's WITH CHECK OPTION.

@@ -2535,11 +2535,22 @@ pub fn create_view(
         return Err(err("42601", "empty view query"));
     };
     let text = deparse_stmt(n)?;
-    let check_option = match protobuf::ViewCheckOption::try_from(s.with_check_option) {
+    let mut check_option = match protobuf::ViewCheckOption::try_from(s.with_check_option) {
         Ok(protobuf::ViewCheckOption::LocalCheckOption) => Some(CheckOption::Local),
         Ok(protobuf::ViewCheckOption::CascadedCheckOption) => Some(CheckOption::Cascaded),
         _ => None,
     };
+    let mut options = view_options(&s.options, &mut check_option)?;
+    // WITH [LOCAL | CASCADED] CHECK OPTION is the `check_option` reloption too.
+    match protobuf::ViewCheckOption::try_from(s.with_check_option) {
+        Ok(protobuf::ViewCheckOption::LocalCheckOption) => {
+            options.push("check_option=local".into());
+        }
+        Ok(protobuf::ViewCheckOption::CascadedCheckOption) => {
+            options.push("check_option=cascaded".into());
+        }
+        _ => {}
+    }
     let existing = cat.relation_in(schema, &rv.relname);
     if let Some(Relation::View(oid)) = existing
         && s.replace
@@ -2607,6 +2618,7 @@ pub fn create_view(
                 v.columns = columns;
                 v.check_option = check_option;
                 v.search_path = Some(search_path.to_vec());
+                v.options = options;
             }
             return check_option_allowed(cat, search_path, oid, check_option, types);
         }
@@ -2629,12 +2641,72 @@ pub fn create_view(
             columns,
             check_option,
             search_path: Some(search_path.to_vec()),
+            options,
         },
     );
     check_option_allowed(cat, search_path, oid, check_option, types)
 }
 
 /// WITH CHECK OPTION only on automatically updatable views (0A000, with the reason as hint).
+/// The `WITH (...)` options of CREATE VIEW, checked as PostgreSQL does (22023 for an
+/// unknown name or a bad value), in `reloptions` form; `check_option` sets the check option.
+fn view_options(
+    options: &[protobuf::Node],
+    check_option: &mut Option<CheckOption>,
+) -> Result<Vec<String>, SqlError> {
+    let mut out = Vec::new();
+    for o in options {
+        let Some(Node::DefElem(d)) = o.node.as_ref() else {
+            continue;
+        };
+        let value = match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+            None => "true".to_string(),
+            Some(Node::String(s)) => s.sval.clone(),
+            Some(Node::Integer(i)) => i.ival.to_string(),
+            Some(Node::Float(f)) => f.fval.clone(),
+            Some(Node::Boolean(b)) => b.boolval.to_string(),
+            Some(Node::TypeName(tn)) => names(&tn.names).join("."),
+            Some(_) => String::new(),
+        };
+        match d.defname.as_str() {
+            "security_barrier" | "security_invoker" => {
+                let v = value.to_ascii_lowercase();
+                let ok = ["true", "false", "yes", "no"]
+                    .iter()
+                    .any(|w| !v.is_empty() && w.starts_with(v.as_str()))
+                    || ["on", "off", "1", "0"].contains(&v.as_str());
+                if !ok || v == "o" {
+                    return Err(err(
+                        "22023",
+                        format!(
+                            "invalid value for boolean option \"{}\": {value}",
+                            d.defname
+                        ),
+                    ));
+                }
+            }
+            "check_option" => {
+                *check_option = match value.to_ascii_lowercase().as_str() {
+                    "local" => Some(CheckOption::Local),
+                    "cascaded" => Some(CheckOption::Cascaded),
+                    _ => {
+                        return Err(err(
+                            "22023",
+                            format!("invalid value for enum option \"check_option\": {value}"),
+                        )
+                        .with_detail("Valid values are \"local\" and \"cascaded\"."));
+                    }
+                };
+            }
+            other => {
+                return Err(err("22023", format!("unrecognized parameter \"{other}\"")));
+            }
+        }
+        out.push(format!("{}={value}", d.defname));
+    }
+    Ok(out)
+}
+
 fn check_option_allowed(
     cat: &Catalog,
     search_path: &[u32],

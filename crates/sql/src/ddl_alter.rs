@@ -2709,6 +2709,7 @@ mod tests {
                 columns: vec!["a".into(), "x".into()],
                 check_option: None,
                 search_path: None,
+                options: Vec::new(),
             },
         );
         assert_eq!(views_using_column(&cat, &t, "a"), vec![voids]);

@@ -968,7 +968,13 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 i8_(0),
                 i8_(if r.kind == 'r' { 1 } else { 0 }),
                 null(),
-                null(),
+                match ctx.cat.views.get(&r.oid) {
+                    Some(v) if r.kind == 'v' && !v.options.is_empty() => Value::array(
+                        DataType::Text,
+                        v.options.iter().map(|o| Value::Text(o.clone())).collect(),
+                    ),
+                    _ => null(),
+                },
                 null(),
             ]
         })
