@@ -2540,6 +2540,15 @@ pub fn create_view(
         Ok(protobuf::ViewCheckOption::CascadedCheckOption) => Some(CheckOption::Cascaded),
         _ => None,
     };
+    // The names resolve later as now: through this search path, without the session's
+    // temporary schema unless the view is temporary itself (another session reading a
+    // permanent view must not find this session's temporary tables).
+    let temp = |o: &u32| cat.schema_name(*o).starts_with("pg_temp");
+    let view_path: Vec<u32> = if temp(&schema) {
+        search_path.to_vec()
+    } else {
+        search_path.iter().copied().filter(|o| !temp(o)).collect()
+    };
     let mut options = view_options(&s.options, &mut check_option)?;
     // WITH [LOCAL | CASCADED] CHECK OPTION is the `check_option` reloption too.
     match protobuf::ViewCheckOption::try_from(s.with_check_option) {
@@ -2617,7 +2626,7 @@ pub fn create_view(
                 v.query = text;
                 v.columns = columns;
                 v.check_option = check_option;
-                v.search_path = Some(search_path.to_vec());
+                v.search_path = Some(view_path);
                 v.options = options;
             }
             return check_option_allowed(cat, search_path, oid, check_option, types);
@@ -2640,7 +2649,7 @@ pub fn create_view(
             query: text,
             columns,
             check_option,
-            search_path: Some(search_path.to_vec()),
+            search_path: Some(view_path),
             options,
         },
     );
