@@ -873,7 +873,7 @@ impl Shared {
                 runs.push(mvcc::Run::new(p.ts, std::mem::take(&mut p.writes)));
             } else {
                 for (key, value) in p.writes.iter() {
-                    mvcc::add_version(&mut writes, key, p.ts, value.as_deref());
+                    mvcc::add_version(&mut writes, key, p.ts, value);
                 }
             }
             last_ts = p.ts;
@@ -1193,10 +1193,7 @@ impl LocalTxn {
             });
         }
         let writes = self.writes.take_sorted();
-        let mut rec = record::encode(
-            writes.len(),
-            writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
-        );
+        let mut rec = record::encode(writes.len(), writes.iter());
         let sync = self
             .options
             .synchronous_commit
@@ -1208,7 +1205,7 @@ impl LocalTxn {
             }
             let ts = st.next_ts;
             if let Some(mut rw) = self.rw.take() {
-                rw.writes = writes.iter().map(|(k, _)| k.clone()).collect();
+                rw.writes = writes.iter().map(|(k, _)| k.to_vec()).collect();
                 let snapshot = self.snapshot.as_ref().map_or(ts - 1, |s| s.ts);
                 self.shared.ssi_commit(snapshot, ts, rw)?;
             }
@@ -1301,7 +1298,7 @@ impl Transaction for LocalTxn {
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_active()?;
         if let Some(v) = self.writes.get(key) {
-            return Ok(v.clone());
+            return Ok(v.map(<[u8]>::to_vec));
         }
         let ts = self.snapshot().ts;
         self.record_read(key);
@@ -1315,7 +1312,7 @@ impl Transaction for LocalTxn {
     fn get_latest(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_active()?;
         if let Some(v) = self.writes.get(key) {
-            return Ok(v.clone());
+            return Ok(v.map(<[u8]>::to_vec));
         }
         self.record_read(key);
         let ts = self.shared.clock.lock().visible;
@@ -1348,7 +1345,7 @@ impl Transaction for LocalTxn {
         // Keys arriving in ascending order (bulk loads) cost one comparison here and one when
         // buffered (see `WriteBuffer`).
         match self.writes.get(&key) {
-            Some(Some(own)) => return Ok(Some(own.clone())),
+            Some(Some(own)) => return Ok(Some(own.to_vec())),
             // Deleted by this transaction, which holds the lock.
             Some(None) => {}
             None => {

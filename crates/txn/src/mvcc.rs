@@ -406,15 +406,15 @@ impl Run {
     fn bytes(&self) -> usize {
         self.writes
             .iter()
-            .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + 32)
+            .map(|(k, v)| k.len() + v.map_or(0, <[u8]>::len) + 16)
             .sum()
     }
 
     /// This run's write of `key`, if any.
-    fn get(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
+    fn get(&self, key: &[u8]) -> Option<Option<&[u8]>> {
         crate::buffer::find_sorted(&self.writes, key)
             .ok()
-            .map(|i| &self.writes.get(i).1)
+            .map(|i| self.writes.get(i).1)
     }
 
     /// The version entries (engine encoding) of the user keys in `range`, in `direction` order.
@@ -425,7 +425,7 @@ impl Run {
         let run = self.clone();
         let entry = move |i: usize| {
             let (k, v) = run.writes.get(i);
-            Ok((version_key(k, run.ts), version_value(v.as_deref())))
+            Ok((version_key(k, run.ts), version_value(v)))
         };
         match direction {
             Direction::Forward => Box::new((lo..hi).map(entry)),
@@ -443,7 +443,7 @@ impl Run {
         let n = n.max(1);
         let mut batch = WriteBatch::with_capacity(n.min(self.writes.len()));
         for (k, v) in self.writes.iter() {
-            add_version(&mut batch, k, self.ts, v.as_deref());
+            add_version(&mut batch, k, self.ts, v);
             if batch.len() >= n {
                 write(std::mem::replace(&mut batch, WriteBatch::with_capacity(n)))?;
             }
@@ -460,7 +460,7 @@ fn read_runs(runs: &[Arc<Run>], key: &[u8], ts: Ts) -> Option<(Ts, Option<Vec<u8
     runs.iter()
         .rev()
         .filter(|r| r.ts <= ts)
-        .find_map(|r| r.get(key).map(|v| (r.ts, v.clone())))
+        .find_map(|r| r.get(key).map(|v| (r.ts, v.map(<[u8]>::to_vec))))
 }
 
 /// The newer of two found versions.
@@ -656,9 +656,9 @@ impl VersionStore {
         let in_runs = |runs: &[Arc<Run>], next: &mut Option<Vec<u8>>| {
             // Newest run first: the first one holding the key has its newest version.
             for r in runs.iter().rev() {
-                let i = r.writes.partition_point(|(k, _)| k.as_slice() < key);
+                let i = r.writes.partition_point(|k| k < key);
                 match r.writes.get_checked(i) {
-                    Some((k, v)) if k.as_slice() == key => return Some((r.ts, v.clone())),
+                    Some((k, v)) if k == key => return Some((r.ts, v.map(<[u8]>::to_vec))),
                     Some((k, _)) => consider(k, next),
                     None => {}
                 }
