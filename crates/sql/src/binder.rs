@@ -1402,7 +1402,7 @@ impl<'a> Binder<'a> {
             }
         };
         // GROUP BY
-        let (mut groups, sets) = match self.bind_group_clause(&s.group_clause, &scope, &targets) {
+        let (mut groups, sets) = match self.bind_group_clause(&s.group_clause, s.group_distinct, &scope, &targets) {
             Ok(g) => g,
             Err(e) => {
                 self.agg = None;
@@ -2950,9 +2950,11 @@ impl<'a> Binder<'a> {
     /// Binds a GROUP BY clause: the distinct group expressions, and the grouping sets as indexes
     /// into them (empty when the clause has no ROLLUP / CUBE / GROUPING SETS). Items multiply
     /// out as in PostgreSQL: `GROUP BY a, ROLLUP (b, c)` is the sets (a, b, c), (a, b), (a).
+    /// `GROUP BY DISTINCT` (`distinct`) keeps one of the sets that group by the same columns.
     fn bind_group_clause(
         &mut self,
         items: &[protobuf::Node],
+        distinct: bool,
         scope: &Scope,
         targets: &[Target],
     ) -> Result<(Vec<Expr>, Vec<Vec<usize>>), SqlError> {
@@ -2998,6 +3000,17 @@ impl<'a> Binder<'a> {
                 };
                 if !idx.contains(&i) {
                     idx.push(i);
+                }
+            }
+            if distinct {
+                let mut key = idx.clone();
+                key.sort_unstable();
+                if sets.iter().any(|s: &Vec<usize>| {
+                    let mut k = s.clone();
+                    k.sort_unstable();
+                    k == key
+                }) {
+                    continue;
                 }
             }
             sets.push(idx);

@@ -773,7 +773,8 @@ fn put_text(out: &mut String, s: &str, delim: u8) {
             '\u{c}' => out.push_str("\\f"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
-            '\t' if delim != '\t' => out.push_str("\\t"),
+            // PostgreSQL writes a tab as `\t` whatever the delimiter
+            '\t' => out.push_str("\\t"),
             '\u{b}' => out.push_str("\\v"),
             c if c == delim => {
                 out.push('\\');

@@ -128,6 +128,20 @@ fn name_taken(cat: &Catalog, schema: u32, name: &str) -> bool {
             .any(|t| t.schema == schema && t.name == name)
 }
 
+/// The names of the system columns every PostgreSQL table has (no user column may take one).
+pub const SYSTEM_COLUMN_NAMES: &[&str] = &["tableoid", "cmax", "xmax", "cmin", "xmin", "ctid"];
+
+/// Refuses a new column (or a column renamed) to a system column's name, as PostgreSQL does.
+pub fn check_system_column_name(name: &str) -> Result<(), SqlError> {
+    if SYSTEM_COLUMN_NAMES.contains(&name) {
+        return Err(err(
+            "42701",
+            format!("column name \"{name}\" conflicts with a system column name"),
+        ));
+    }
+    Ok(())
+}
+
 /// Whether a column may have type `ty`: not the pseudo-type `record`. (A table's row type
 /// may be a column's type; ALTER TABLE then refuses to change that table's columns.)
 pub fn check_column_type(name: &str, ty: &DataType) -> Result<(), SqlError> {
@@ -808,6 +822,7 @@ pub fn create_table(
                         format!("column \"{}\" specified more than once", cd.colname),
                     ));
                 }
+                check_system_column_name(&cd.colname)?;
                 let Some(tn) = &cd.type_name else {
                     return Err(err("42601", "column without a type"));
                 };

@@ -1391,6 +1391,7 @@ impl<K: TxnKv> Session<K> {
         notices: &mut Vec<Notice>,
     ) -> Result<(), SqlError> {
         let old = table(cat, oid)?.clone();
+        crate::ddl::check_system_column_name(&cd.colname)?;
         if old.column_index(&cd.colname).is_some() {
             let msg = format!(
                 "column \"{}\" of relation \"{}\" already exists",
@@ -1609,6 +1610,12 @@ impl<K: TxnKv> Session<K> {
         notices: &mut Vec<Notice>,
     ) -> Result<(), SqlError> {
         let old = table(cat, oid)?.clone();
+        if crate::ddl::SYSTEM_COLUMN_NAMES.contains(&name) {
+            return Err(err(
+                "0A000",
+                format!("cannot drop system column \"{name}\""),
+            ));
+        }
         let Some(col) = old.column_index(name) else {
             let msg = format!(
                 "column \"{name}\" of relation \"{}\" does not exist",
@@ -2469,6 +2476,7 @@ fn rename_column(
             let Some(col) = t.column_index(old) else {
                 return Err(err("42703", format!("column \"{old}\" does not exist")));
             };
+            crate::ddl::check_system_column_name(new)?;
             if t.column_index(new).is_some() {
                 return Err(err(
                     "42701",

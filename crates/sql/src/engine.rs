@@ -672,6 +672,8 @@ pub(crate) struct BoundInsert {
     /// The view's column expressions over the base row (RETURNING through a view).
     view_exprs: Option<Vec<Expr>>,
     cols: Vec<usize>,
+    /// Per target column: the source's value is ignored (OVERRIDING USER VALUE identity).
+    ignored: Vec<bool>,
     source: InsertSource,
     defaults: Vec<Option<Expr>>,
     conflict_nothing: bool,
@@ -1556,6 +1558,12 @@ impl<K: TxnKv> Session<K> {
                 Ok(tag("CREATE TABLE"))
             }
             Node::IndexStmt(s) => {
+                if s.concurrent && self.block.as_ref().is_some_and(|b| b.kind_is_explicit()) {
+                    return Err(err(
+                        "25001",
+                        "CREATE INDEX CONCURRENTLY cannot run inside a transaction block",
+                    ));
+                }
                 let mut cat = self.catalog_for_update()?;
                 let types = self.type_context();
                 let sp = self.search_path_oids(&cat);
@@ -2186,7 +2194,7 @@ pub(crate) trait DmlHost: Sized {
         elems.resize(cols.len(), None);
         let subfields = fields.iter().any(Option::is_some) || elems.iter().any(Option::is_some);
         let overriding = s.r#override;
-        let source = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
+        let mut source = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
             None => InsertSource::DefaultValues,
             Some(Node::SelectStmt(sel)) if !sel.values_lists.is_empty() && sel.op <= 1 => {
                 let empty = Scope::default();
@@ -2417,12 +2425,29 @@ pub(crate) trait DmlHost: Sized {
             };
             defaults.push(d);
         }
+        // OVERRIDING USER VALUE: identity columns take their default whatever the source
+        // gives them (VALUES items become DEFAULT; a query's values are ignored).
+        let user_value = overriding == protobuf::OverridingKind::OverridingUserValue as i32;
+        let ignored: Vec<bool> = cols
+            .iter()
+            .map(|&c| user_value && table.columns[c].identity.is_some())
+            .collect();
+        if let InsertSource::Rows(rows) = &mut source {
+            for row in rows {
+                for (item, &skip) in row.iter_mut().zip(&ignored) {
+                    if skip {
+                        *item = None;
+                    }
+                }
+            }
+        }
         // Identity ALWAYS columns refuse explicit values unless OVERRIDING SYSTEM VALUE;
         // generated columns take only DEFAULT, even with OVERRIDING.
         for (pos, &c) in cols.iter().enumerate() {
             let col = &table.columns[c];
             let identity = matches!(col.identity, Some((true, _)))
-                && overriding != protobuf::OverridingKind::OverridingSystemValue as i32;
+                && overriding != protobuf::OverridingKind::OverridingSystemValue as i32
+                && !user_value;
             if !identity && col.generated.is_none() {
                 continue;
             }
@@ -2585,6 +2610,7 @@ pub(crate) trait DmlHost: Sized {
             view,
             view_exprs,
             cols,
+            ignored,
             source,
             defaults,
             conflict_nothing,
@@ -2616,6 +2642,7 @@ pub(crate) trait DmlHost: Sized {
             view,
             view_exprs,
             cols,
+            ignored,
             source,
             defaults,
             conflict_nothing,
@@ -2654,7 +2681,9 @@ pub(crate) trait DmlHost: Sized {
                 let mut row = vec![Value::Null; width];
                 let mut given: Given = smallvec::smallvec![false; width];
                 for (i, v) in src.enumerate() {
-                    if let Some(v) = v {
+                    if let Some(v) = v
+                        && !ignored[i]
+                    {
                         row[cols_c[i]] = v;
                         given[cols_c[i]] = true;
                     }
@@ -3607,6 +3636,20 @@ impl<K: TxnKv> Session<K> {
                 )));
             }
         };
+        if kind == O::ObjectIndex && s.concurrent {
+            if self.block.as_ref().is_some_and(|b| b.kind_is_explicit()) {
+                return Err(err(
+                    "25001",
+                    "DROP INDEX CONCURRENTLY cannot run inside a transaction block",
+                ));
+            }
+            if s.objects.len() != 1 {
+                return Err(err(
+                    "0A000",
+                    "DROP INDEX CONCURRENTLY does not support dropping multiple objects",
+                ));
+            }
+        }
         let cascade = s.behavior == protobuf::DropBehavior::DropCascade as i32;
         let mut cat = self.catalog_for_update()?;
         let sp = self.search_path_oids(&cat);
@@ -4019,6 +4062,15 @@ impl<K: TxnKv> Session<K> {
         use protobuf::ReindexObjectType as K;
         let kind = K::try_from(s.kind).unwrap_or(K::Undefined);
         let in_block = self.block.as_ref().is_some_and(|b| b.kind_is_explicit());
+        let concurrently = s.params.iter().any(|p| {
+            matches!(p.node.as_ref(), Some(Node::DefElem(d)) if d.defname == "concurrently")
+        });
+        if concurrently && in_block {
+            return Err(err(
+                "25001",
+                "REINDEX CONCURRENTLY cannot run inside a transaction block",
+            ));
+        }
         match kind {
             K::ReindexObjectIndex | K::ReindexObjectTable => {
                 let Some(rv) = &s.relation else {
@@ -4070,6 +4122,9 @@ impl<K: TxnKv> Session<K> {
                         "25001",
                         format!("REINDEX {what} cannot run inside a transaction block"),
                     ));
+                }
+                if concurrently && kind == K::ReindexObjectSystem {
+                    return Err(err("0A000", "cannot reindex system catalogs concurrently"));
                 }
                 Ok(tag("REINDEX"))
             }
