@@ -2073,11 +2073,17 @@ fn translate_regex(p: &str) -> TypeResult<(String, bool)> {
         if in_class {
             match c {
                 '\\' => {
-                    out.push('\\');
-                    if let Some(&n) = chars.get(i + 1) {
-                        out.push(n);
-                        i += 1;
+                    match chars.get(i + 1) {
+                        // ARE: `\b` is a backspace, `\B` a backslash (also in brackets)
+                        Some('b') => out.push_str("\\x08"),
+                        Some('B') => out.push_str("\\\\"),
+                        Some(&n) => {
+                            out.push('\\');
+                            out.push(n);
+                        }
+                        None => out.push('\\'),
                     }
+                    i += usize::from(chars.get(i + 1).is_some());
                 }
                 '[' if matches!(chars.get(i + 1), Some(':' | '=' | '.')) => {
                     // A POSIX class such as [:alpha:]: copy through its closing bracket.
@@ -2115,6 +2121,10 @@ fn translate_regex(p: &str) -> TypeResult<(String, bool)> {
                     'y' => out.push_str(r"\b"),
                     'Y' => out.push_str(r"\B"),
                     'Z' => out.push_str(r"\z"),
+                    // ARE: `\b` is a backspace, `\B` a backslash (`\y` / `\Y` are the
+                    // word boundaries)
+                    'b' => out.push_str(r"\x08"),
+                    'B' => out.push_str(r"\\"),
                     '1'..='9' => {
                         backtracking = true;
                         out.push('\\');
@@ -2323,6 +2333,22 @@ thread_local! {
 }
 
 const REGEX_CACHE_SIZE: usize = 32;
+
+/// Whether `s` matches the pattern of a jsonpath `like_regex` with its XQuery `flags`, which
+/// PostgreSQL runs as an ARE: `i` ignores case, `q` quotes the whole pattern; otherwise `.`
+/// stops at newlines unless `s`, and `m` makes `^` / `$` match at line boundaries.
+pub(crate) fn xquery_regex_match(s: &str, pattern: &str, flags: &str) -> TypeResult<bool> {
+    let quote = flags.contains('q');
+    let f = RegexFlags {
+        global: false,
+        icase: flags.contains('i'),
+        newline_dot: !quote && !flags.contains('s'),
+        newline_anchor: !quote && flags.contains('m'),
+        expanded: false,
+        literal: quote,
+    };
+    compile(pattern, f)?.is_match(s)
+}
 
 /// Compiles (or fetches from the per-thread cache) a PostgreSQL regular expression.
 fn compile(pattern: &str, flags: RegexFlags) -> TypeResult<Regex> {
