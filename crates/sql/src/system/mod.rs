@@ -202,6 +202,7 @@ pub fn named_params(name: &str) -> Vec<NamedParams> {
             i("replacement"),
             ("insert_after", Some(Value::Bool(false))),
         ]],
+        "parse_ident" => vec![vec![i("str"), ("strict", Some(Value::Bool(true)))]],
         "json_each" | "json_each_text" | "jsonb_each" | "jsonb_each_text" => {
             vec![vec![i("from_json")]]
         }
