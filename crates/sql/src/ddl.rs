@@ -849,6 +849,46 @@ pub fn create_table(
                 if serial {
                     sequences.push((idx, false, None));
                 }
+                // PostgreSQL's checks of one column's clauses: NULL / NOT NULL (and identity,
+                // which is NOT NULL) must agree, identity and generation appear once.
+                let mut saw_nullable: Option<bool> = None;
+                let (mut saw_identity, mut saw_generated) = (false, false);
+                for con in cons {
+                    use protobuf::ConstrType as CT;
+                    let at = crate::binder::pos(con.location);
+                    let clash = |what: &str| {
+                        err(
+                            "42601",
+                            format!(
+                                "{what} for column \"{}\" of table \"{}\"",
+                                cd.colname, rv.relname
+                            ),
+                        )
+                        .at(at)
+                    };
+                    match CT::try_from(con.contype) {
+                        Ok(CT::ConstrNotnull | CT::ConstrIdentity) if saw_nullable == Some(false) => {
+                            return Err(clash("conflicting NULL/NOT NULL declarations"));
+                        }
+                        Ok(CT::ConstrNull) if saw_nullable == Some(true) => {
+                            return Err(clash("conflicting NULL/NOT NULL declarations"));
+                        }
+                        Ok(CT::ConstrIdentity) if saw_identity => {
+                            return Err(clash("multiple identity specifications"));
+                        }
+                        Ok(CT::ConstrGenerated) if saw_generated => {
+                            return Err(clash("multiple generation clauses specified"));
+                        }
+                        Ok(CT::ConstrNotnull) => saw_nullable = Some(true),
+                        Ok(CT::ConstrNull) => saw_nullable = Some(false),
+                        Ok(CT::ConstrIdentity) => {
+                            saw_nullable = Some(true);
+                            saw_identity = true;
+                        }
+                        Ok(CT::ConstrGenerated) => saw_generated = true,
+                        _ => {}
+                    }
+                }
                 for con in cons {
                     let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
                     match protobuf::ConstrType::try_from(con.contype) {

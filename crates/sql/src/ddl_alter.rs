@@ -1249,6 +1249,15 @@ impl<K: TxnKv> Session<K> {
             A::AtDropNotNull => {
                 let t = table(cat, oid)?;
                 let col = column_of(t, &c.name)?;
+                if t.columns[col].identity.is_some() {
+                    return Err(err(
+                        "42601",
+                        format!(
+                            "column \"{}\" of relation \"{}\" is an identity column",
+                            c.name, t.name
+                        ),
+                    ));
+                }
                 if cat
                     .primary_key_columns(oid)
                     .is_some_and(|pk| pk.contains(&col))
@@ -1256,15 +1265,6 @@ impl<K: TxnKv> Session<K> {
                     return Err(err(
                         "42P16",
                         format!("column \"{}\" is in a primary key", c.name),
-                    ));
-                }
-                if t.columns[col].identity.is_some() {
-                    return Err(err(
-                        "42P16",
-                        format!(
-                            "column \"{}\" of relation \"{}\" is an identity column",
-                            c.name, t.name
-                        ),
                     ));
                 }
                 table_mut(cat, oid)?.columns[col].not_null = false;
@@ -1320,6 +1320,26 @@ impl<K: TxnKv> Session<K> {
                     crate::ddl::apply_seq_options(&mut sq, &con.options, true, 0)?;
                     cat.sequences.insert(sq.oid, sq);
                 }
+                Ok(())
+            }
+            A::AtDropIdentity => {
+                // The column stays NOT NULL; its sequence goes.
+                let t = table(cat, oid)?;
+                let col = column_of(t, &c.name)?;
+                let Some((_, seq)) = t.columns[col].identity else {
+                    let msg = format!(
+                        "column \"{}\" of relation \"{}\" is not an identity column",
+                        c.name, t.name
+                    );
+                    if c.missing_ok {
+                        notices.push(notice(format!("{msg}, skipping")));
+                        return Ok(());
+                    }
+                    return Err(err("55000", msg));
+                };
+                table_mut(cat, oid)?.columns[col].identity = None;
+                cat.sequences.remove(&seq);
+                cat.comments.retain(|(o, _), _| *o != seq);
                 Ok(())
             }
             A::AtSetIdentity => {
@@ -1431,6 +1451,7 @@ impl<K: TxnKv> Session<K> {
         }
         let mut pending = Vec::new();
         let mut gen_node: Option<protobuf::Node> = None;
+        let mut identity_spec: Option<(bool, Vec<protobuf::Node>)> = None;
         for con in &crate::ddl::column_constraints(&cd.constraints)? {
             let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
             use protobuf::ConstrType as C;
@@ -1454,10 +1475,8 @@ impl<K: TxnKv> Session<K> {
                 }
                 Ok(C::ConstrForeign) => pending.push(Pending::Fk(conname, con.clone())),
                 Ok(C::ConstrIdentity) => {
-                    return Err(err(
-                        "0A000",
-                        "feature not supported: adding an identity column",
-                    ));
+                    identity_spec = Some((con.generated_when == "a", con.options.clone()));
+                    col.not_null = true;
                 }
                 Ok(C::ConstrGenerated) => {
                     if con.generated_when != "a" {
@@ -1522,9 +1541,34 @@ impl<K: TxnKv> Session<K> {
             };
             col.default = Some(format!("nextval('{qualified}'::regclass)"));
         }
+        let identity_bounds = match &identity_spec {
+            Some(_) => {
+                if col.default.is_some() || serial {
+                    return Err(err(
+                        "42601",
+                        format!(
+                            "both default and identity specified for column \"{}\" of table \"{}\"",
+                            col.name, old.name
+                        ),
+                    ));
+                }
+                Some(match col.ty {
+                    DataType::Int2 => (1, i64::from(i16::MAX)),
+                    DataType::Int4 => (1, i64::from(i32::MAX)),
+                    DataType::Int8 => (1, i64::MAX),
+                    _ => {
+                        return Err(err(
+                            "22023",
+                            "identity column type must be smallint, integer, or bigint",
+                        ));
+                    }
+                })
+            }
+            None => None,
+        };
         // The existing rows get the column's default, or its domain's, checked as the
         // domain demands.
-        let default_expr = match cat.column_default_text(&col) {
+        let mut default_expr = match cat.column_default_text(&col) {
             Some(text) => Some(check_default(cat, env, &col, text)?),
             None => None,
         };
@@ -1538,6 +1582,23 @@ impl<K: TxnKv> Session<K> {
             let t = table_mut(cat, oid)?;
             t.columns.push(col);
             t.stats = None;
+        }
+        // An identity column: its sequence numbers the existing rows.
+        if let (Some((always, options)), Some((min, max))) = (&identity_spec, identity_bounds) {
+            let t = table(cat, oid)?.clone();
+            let seq = identity_sequence(cat, &t, idx, min, max);
+            if let Some(mut sq) = cat.sequences.get(&seq).cloned() {
+                crate::ddl::apply_seq_options(&mut sq, options, true, 0)?;
+                cat.sequences.insert(seq, sq);
+            }
+            table_mut(cat, oid)?.columns[idx].identity = Some((*always, seq));
+            let qualified = match cat.sequences.get(&seq) {
+                Some(sq) => format!("{}.{}", cat.schema_name(sq.schema), sq.name),
+                None => String::new(),
+            };
+            let col = table(cat, oid)?.columns[idx].clone();
+            let text = format!("nextval('{qualified}'::regclass)");
+            default_expr = Some(check_default(cat, env, &col, &text)?);
         }
         // A generated column is computed for the existing rows.
         let gen_expr = match &gen_node {
@@ -1833,6 +1894,29 @@ impl<K: TxnKv> Session<K> {
         crate::ddl::check_column_type(name, &new_ty)?;
         crate::binder::check_column_type(&new_ty)
             .map_err(|e| e.at(crate::binder::pos(tn.location)))?;
+        let int_max = |t: &DataType| match t {
+            DataType::Int2 => Some(i64::from(i16::MAX)),
+            DataType::Int4 => Some(i64::from(i32::MAX)),
+            DataType::Int8 => Some(i64::MAX),
+            _ => None,
+        };
+        // An identity column's sequence takes the new type (its maximum too, when it was
+        // the old type's).
+        if let Some((_, seq)) = old.columns[col].identity {
+            let Some(new_max) = int_max(&new_ty) else {
+                return Err(err(
+                    "22023",
+                    "identity column type must be smallint, integer, or bigint",
+                ));
+            };
+            let old_max = int_max(&old.columns[col].ty);
+            if let Some(sq) = cat.sequences.get_mut(&seq) {
+                sq.ty = new_ty.clone();
+                if Some(sq.max) == old_max {
+                    sq.max = new_max;
+                }
+            }
+        }
         if let Some(v) = views_using_column(cat, &old, name).first()
             && let Some(view) = cat.views.get(v)
         {
@@ -2278,6 +2362,27 @@ fn add_identity(cat: &mut Catalog, oid: u32, name: &str, always: bool) -> Result
     let t = table(cat, oid)?.clone();
     let col = column_of(&t, name)?;
     let c = &t.columns[col];
+    // The type is checked first (PostgreSQL does it while analyzing the statement).
+    let (min, max) = match c.ty {
+        DataType::Int2 => (1, i64::from(i16::MAX)),
+        DataType::Int4 => (1, i64::from(i32::MAX)),
+        DataType::Int8 => (1, i64::MAX),
+        _ => {
+            return Err(err(
+                "22023",
+                "identity column type must be smallint, integer, or bigint",
+            ));
+        }
+    };
+    if !c.not_null {
+        return Err(err(
+            "55000",
+            format!(
+                "column \"{name}\" of relation \"{}\" must be declared NOT NULL before identity can be added",
+                t.name
+            ),
+        ));
+    }
     if c.identity.is_some() {
         return Err(err(
             "55000",
@@ -2296,26 +2401,15 @@ fn add_identity(cat: &mut Catalog, oid: u32, name: &str, always: bool) -> Result
             ),
         ));
     }
-    if !c.not_null {
-        return Err(err(
-            "55000",
-            format!(
-                "column \"{name}\" of relation \"{}\" must be declared NOT NULL before identity can be added",
-                t.name
-            ),
-        ));
-    }
-    let (min, max) = match c.ty {
-        DataType::Int2 => (1, i64::from(i16::MAX)),
-        DataType::Int4 => (1, i64::from(i32::MAX)),
-        DataType::Int8 => (1, i64::MAX),
-        _ => {
-            return Err(err(
-                "22023",
-                "identity column type must be smallint, integer, or bigint",
-            ));
-        }
-    };
+    let seq_oid = identity_sequence(cat, &t, col, min, max);
+    table_mut(cat, oid)?.columns[col].identity = Some((always, seq_oid));
+    Ok(())
+}
+
+/// Creates the sequence of identity column `col` of `t` (named like PostgreSQL's, owned by
+/// the column), counting from `min` to `max`.
+fn identity_sequence(cat: &mut Catalog, t: &Table, col: usize, min: i64, max: i64) -> u32 {
+    let name = &t.columns[col].name;
     let seq_name = crate::ddl::choose_object_name(&t.name, Some(name), "seq", |n| {
         name_taken(cat, t.schema, n)
     });
@@ -2326,18 +2420,17 @@ fn add_identity(cat: &mut Catalog, oid: u32, name: &str, always: bool) -> Result
             oid: seq_oid,
             schema: t.schema,
             name: seq_name,
-            ty: c.ty.clone(),
+            ty: t.columns[col].ty.clone(),
             start: min,
             increment: 1,
             min,
             max,
             cycle: false,
             cache: 1,
-            owned_by: Some((oid, col)),
+            owned_by: Some((t.oid, col)),
         },
     );
-    table_mut(cat, oid)?.columns[col].identity = Some((always, seq_oid));
-    Ok(())
+    seq_oid
 }
 
 fn rename_relation(
