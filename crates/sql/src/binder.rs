@@ -1390,7 +1390,7 @@ impl<'a> Binder<'a> {
             ..Default::default()
         });
         let const_mark = self.const_errors.len();
-        let targets = self.bind_targets(&s.target_list, &scope);
+        let targets = self.bind_targets(&s.target_list, &scope, !s.from_clause.is_empty());
         if self.exists_depths.last() == Some(&self.levels.len()) && s.op <= 1 {
             self.const_errors.truncate(const_mark);
         }
@@ -2871,6 +2871,7 @@ impl<'a> Binder<'a> {
         &mut self,
         list: &[protobuf::Node],
         scope: &Scope,
+        has_from: bool,
     ) -> Result<Vec<Target>, SqlError> {
         let mut out = Vec::new();
         for (ti, item) in list.iter().enumerate() {
@@ -2890,7 +2891,8 @@ impl<'a> Binder<'a> {
                 } else {
                     None
                 };
-                if qual.is_none() && scope.cols.is_empty() {
+                // (`*` of a table without columns is no columns)
+                if qual.is_none() && !has_from {
                     return Err(
                         err("42601", "SELECT * with no tables specified is not valid")
                             .at(pos(cr.location)),
@@ -2913,8 +2915,13 @@ impl<'a> Binder<'a> {
                         ty: c.ty.clone(),
                     });
                 }
+                // (a FROM entry of this level without columns gives none)
                 if let Some(q) = qual
                     && !found
+                    && !self
+                        .rtes
+                        .last()
+                        .is_some_and(|level| level.iter().any(|(name, _)| *name == q))
                 {
                     return Err(self.missing_from_entry(&q).at(pos(cr.location)));
                 }

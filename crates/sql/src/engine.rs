@@ -4153,7 +4153,24 @@ impl<K: TxnKv> Session<K> {
             if let Some(Node::VacuumRelation(vr)) = r.node.as_ref()
                 && let Some(rv) = &vr.relation
             {
-                targets.push(crate::ddl::lookup_table(&cat, &sp, rv)?);
+                let oid = crate::ddl::lookup_table(&cat, &sp, rv)?;
+                // A column list names columns of the table (statistics are per table here).
+                if let Some(t) = cat.tables.get(&oid) {
+                    for c in &vr.va_cols {
+                        if let Some(Node::String(name)) = c.node.as_ref()
+                            && t.column_index(&name.sval).is_none()
+                        {
+                            return Err(err(
+                                "42703",
+                                format!(
+                                    "column \"{}\" of relation \"{}\" does not exist",
+                                    name.sval, t.name
+                                ),
+                            ));
+                        }
+                    }
+                }
+                targets.push(oid);
             }
         }
         if targets.is_empty() {
