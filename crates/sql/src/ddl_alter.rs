@@ -1280,7 +1280,7 @@ impl<K: TxnKv> Session<K> {
                 let Some(Node::Constraint(con)) = def else {
                     return Err(err("42601", "ADD CONSTRAINT without a constraint"));
                 };
-                self.add_constraint(cat, env, oid, con)
+                self.add_constraint(cat, env, oid, con, notices)
             }
             A::AtDropConstraint => {
                 self.drop_constraint(cat, oid, &c.name, c.missing_ok, cascade, notices)
@@ -2092,12 +2092,130 @@ impl<K: TxnKv> Session<K> {
         })
     }
 
+    /// `ADD [CONSTRAINT name] { PRIMARY KEY | UNIQUE } USING INDEX index`: a plain unique
+    /// index of the table becomes the constraint's (renamed to the constraint's name), after
+    /// PostgreSQL's checks. Its entries are built again (a primary key keys the rows).
+    fn constraint_using_index(
+        &mut self,
+        cat: &mut Catalog,
+        oid: u32,
+        con: &protobuf::Constraint,
+        primary: bool,
+        notices: &mut Vec<Notice>,
+    ) -> Result<(), SqlError> {
+        let t = table(cat, oid)?.clone();
+        let iname = &con.indexname;
+        // The index's errors point at the constraint, as PostgreSQL's do.
+        let at = crate::binder::pos(con.location);
+        let Some(idx) = cat
+            .indexes
+            .values()
+            .find(|i| i.name == *iname && i.schema == t.schema)
+            .cloned()
+        else {
+            return Err(err("42704", format!("index \"{iname}\" does not exist")).at(at));
+        };
+        if idx.table != oid {
+            return Err(err(
+                "42809",
+                format!("index \"{iname}\" does not belong to table \"{}\"", t.name),
+            )
+            .at(at));
+        }
+        if t.constraints.iter().any(|c| {
+            matches!(c.kind, ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } if index == idx.oid)
+        }) {
+            return Err(err(
+                "55000",
+                format!("index \"{iname}\" is already associated with a constraint"),
+            )
+            .at(at));
+        }
+        let refuse = |msg: String| {
+            err("42809", msg)
+                .with_detail("Cannot create a primary key or unique constraint using such an index.")
+                .at(at)
+        };
+        if !idx.unique {
+            return Err(refuse(format!("\"{iname}\" is not a unique index")));
+        }
+        if idx.keys.iter().any(|k| matches!(k, IndexKey::Expr(_))) {
+            return Err(refuse(format!("index \"{iname}\" contains expressions")));
+        }
+        if idx.predicate.is_some() {
+            return Err(refuse(format!("\"{iname}\" is a partial index")));
+        }
+        if let Some(n) = idx.desc.iter().position(|d| *d) {
+            return Err(refuse(format!(
+                "index \"{iname}\" column number {} does not have default sorting behavior",
+                n + 1
+            )));
+        }
+        if primary && cat.primary_index(oid).is_some() {
+            return Err(err(
+                "42P16",
+                format!(
+                    "multiple primary keys for table \"{}\" are not allowed",
+                    t.name
+                ),
+            ));
+        }
+        let name = if con.conname.is_empty() {
+            iname.clone()
+        } else {
+            if con.conname != *iname {
+                notices.push(notice(format!(
+                    "ALTER TABLE / ADD CONSTRAINT USING INDEX will rename index \"{iname}\" to \"{}\"",
+                    con.conname
+                )));
+            }
+            con.conname.clone()
+        };
+        let cols: Vec<usize> = idx
+            .keys
+            .iter()
+            .filter_map(|k| match k {
+                IndexKey::Column(c) => Some(*c),
+                IndexKey::Expr(_) => None,
+            })
+            .collect();
+        let attrs = IndexAttrs {
+            nulls_not_distinct: idx.nulls_not_distinct,
+            deferrable: con.deferrable,
+            initially_deferred: con.initdeferred,
+            include: idx.include.clone(),
+        };
+        let old_idx = index_oids(cat, oid);
+        cat.indexes.remove(&idx.oid);
+        let ioid = add_index_constraint(cat, oid, Some(name), cols.clone(), primary, attrs)?;
+        let snapshot = cat.clone();
+        self.with_cx(&snapshot, &[], |cx| {
+            delete_prefix(&index_prefix(idx.oid), cx)?;
+            if primary {
+                rebuild(
+                    cx,
+                    &snapshot,
+                    &t,
+                    &old_idx,
+                    &Checks {
+                        not_null: cols.clone(),
+                        ..Default::default()
+                    },
+                    &mut |row, _| Ok(row),
+                )
+            } else {
+                build_index(&snapshot, ioid, cx)
+            }
+        })
+    }
+
     fn add_constraint(
         &mut self,
         cat: &mut Catalog,
         env: &Env,
         oid: u32,
         con: &protobuf::Constraint,
+        notices: &mut Vec<Notice>,
     ) -> Result<(), SqlError> {
         use protobuf::ConstrType as C;
         let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
@@ -2125,13 +2243,10 @@ impl<K: TxnKv> Session<K> {
                 })
             }
             Ok(k @ (C::ConstrPrimary | C::ConstrUnique)) => {
-                if !con.indexname.is_empty() {
-                    return Err(err(
-                        "0A000",
-                        "feature not supported: constraints USING INDEX",
-                    ));
-                }
                 let primary = k == C::ConstrPrimary;
+                if !con.indexname.is_empty() {
+                    return self.constraint_using_index(cat, oid, con, primary, notices);
+                }
                 let cols = key_columns(&t, &con.keys, "named in key")?;
                 let include = key_columns(&t, &con.including, "named in key")?;
                 let old_idx = index_oids(cat, oid);
