@@ -4829,6 +4829,7 @@ impl<'a> Binder<'a> {
             Some("index expressions") => Some("index expression"),
             Some("index predicates") => Some("index predicate"),
             Some("CALL arguments") => Some("CALL argument"),
+            Some("column generation expressions") => Some("column generation expression"),
             _ => None,
         };
         if let Some(what) = forbidden {

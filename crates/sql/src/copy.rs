@@ -1171,13 +1171,6 @@ impl<K: TxnKv> Session<K> {
         // Line numbers of the batch's rows, for the context of errors found on insert.
         while reader.next_record()? {
             let nfields = reader.rec.spans.len();
-            if nfields < names.len() {
-                return Err(err(
-                    "22P04",
-                    format!("missing data for column \"{}\"", names[nfields]),
-                )
-                .with_context(context(&reader, None)));
-            }
             if nfields > names.len() {
                 return Err(err("22P04", "extra data after last expected column")
                     .with_context(context(&reader, None)));
@@ -1185,6 +1178,15 @@ impl<K: TxnKv> Session<K> {
             let mut row = vec![Value::Null; width];
             let mut given: crate::engine::Given = smallvec::smallvec![false; width];
             for (k, &c) in positions.iter().enumerate() {
+                // Fields convert in order, so a bad value before a missing one is the error
+                // (an empty line fails on its first column's input), as in PostgreSQL.
+                if k >= nfields {
+                    return Err(err(
+                        "22P04",
+                        format!("missing data for column \"{}\"", names[k]),
+                    )
+                    .with_context(context(&reader, None)));
+                }
                 given[c] = true;
                 let Some(text) = reader.rec.field(k) else {
                     continue;

@@ -128,6 +128,33 @@ fn name_taken(cat: &Catalog, schema: u32, name: &str) -> bool {
             .any(|t| t.schema == schema && t.name == name)
 }
 
+/// A foreign key over a generated column may not have an action that would write it.
+pub fn check_fk_generated(
+    table: &Table,
+    cols: &[usize],
+    con: &protobuf::Constraint,
+) -> Result<(), SqlError> {
+    if !cols
+        .iter()
+        .any(|c| table.columns.get(*c).is_some_and(|c| c.generated.is_some()))
+    {
+        return Ok(());
+    }
+    if matches!(con.fk_upd_action.as_str(), "c" | "n" | "d") {
+        return Err(err(
+            "42601",
+            "invalid ON UPDATE action for foreign key constraint containing generated column",
+        ));
+    }
+    if matches!(con.fk_del_action.as_str(), "n" | "d") {
+        return Err(err(
+            "42601",
+            "invalid ON DELETE action for foreign key constraint containing generated column",
+        ));
+    }
+    Ok(())
+}
+
 /// The names of the system columns every PostgreSQL table has (no user column may take one).
 pub const SYSTEM_COLUMN_NAMES: &[&str] = &["tableoid", "cmax", "xmax", "cmin", "xmin", "ctid"];
 
@@ -1398,6 +1425,7 @@ pub fn create_table(
                 "number of referencing and referenced columns for foreign key disagree",
             ));
         }
+        check_fk_generated(&table, &cols, &con)?;
         let n = match name {
             Some(n) => n,
             None => {

@@ -1000,6 +1000,7 @@ fn add_fk(
         }
     };
     crate::ddl::check_fk_types(&name, &t, &cols, table(cat, ref_oid)?, &ref_cols)?;
+    crate::ddl::check_fk_generated(&t, &cols, con)?;
     let coid = cat.new_oid();
     table_mut(cat, oid)?.constraints.push(Constraint {
         oid: coid,
@@ -1936,6 +1937,13 @@ impl<K: TxnKv> Session<K> {
         let Some(tn) = &cd.type_name else {
             return Err(err("42601", "ALTER COLUMN TYPE without a type"));
         };
+        if cd.raw_default.is_some() && old.columns[col].generated.is_some() {
+            return Err(err(
+                "42611",
+                "cannot specify USING when altering type of generated column",
+            )
+            .with_detail(format!("Column \"{name}\" is a generated column.")));
+        }
         let new_ty = crate::binder::resolve_type_in(cat, &env.search_path, tn)?;
         let new_domain = crate::binder::domain_of(cat, &env.search_path, tn);
         crate::ddl::check_column_type(name, &new_ty)?;
