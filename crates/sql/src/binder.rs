@@ -282,6 +282,8 @@ pub struct Binder<'a> {
     pub settings: Option<&'a crate::settings::Settings>,
     /// The session's cursors, for `pg_cursors`.
     pub cursors: Option<&'a crate::cursor::Cursors>,
+    /// The session's SQL prepared statements, for `pg_prepared_statements`.
+    pub(crate) prepared: Option<&'a crate::system::Prepared>,
     ctes: Vec<CteDef>,
     next_id: usize,
     agg: Option<AggCollect>,
@@ -753,6 +755,7 @@ impl<'a> Binder<'a> {
             source: None,
             settings: None,
             cursors: None,
+            prepared: None,
             named_windows: Vec::new(),
             row_lock: None,
             ctes: Vec::new(),

@@ -843,6 +843,13 @@ pub(crate) struct SqlPrepared {
     parsed: Arc<crate::parse::Parsed>,
     /// The declared parameter types, if any (`EXECUTE` casts its arguments to them).
     arg_types: Vec<protobuf::TypeName>,
+    /// The parameter types `pg_prepared_statements` shows: the declared ones, or those a
+    /// query's binding inferred.
+    pub(crate) param_types: Vec<DataType>,
+    /// The `PREPARE` statement's text.
+    pub(crate) statement: Arc<str>,
+    /// When it was prepared (microseconds since 2000-01-01 UTC).
+    pub(crate) prepared_at: i64,
 }
 
 /// What a DML statement returns.
@@ -1335,6 +1342,7 @@ impl<K: TxnKv> Session<K> {
         b.source = self.current_sql.clone();
         b.settings = Some(&self.settings);
         b.cursors = Some(&self.cursors);
+        b.prepared = Some(&self.prepared);
         b
     }
 
@@ -1356,7 +1364,7 @@ impl<K: TxnKv> Session<K> {
             return Err(err("42601", "PREPARE without a statement"));
         };
         let mut arg_types = Vec::new();
-        let mut resolved = Vec::new();
+        let mut resolved: Vec<DataType> = Vec::new();
         let user_types = self.load_catalog()?;
         let sp = self.search_path_oids(&user_types);
         for t in &p.argtypes {
@@ -1377,8 +1385,22 @@ impl<K: TxnKv> Session<K> {
         {
             let catalog = self.load_catalog()?;
             let mut b = self.binder(&catalog);
-            b.params = resolved;
+            b.params = resolved.clone();
             b.bind_select(sel)?;
+            // Types the query gave its undeclared parameters.
+            if b.params.len() >= resolved.len() {
+                resolved = b
+                    .params
+                    .iter()
+                    .map(|t| {
+                        if *t == DataType::Unknown {
+                            DataType::Text
+                        } else {
+                            t.clone()
+                        }
+                    })
+                    .collect();
+            }
         }
         let parsed = crate::parse::Parsed::nested(stmt.text().into(), query.clone());
         self.prepared.insert(
@@ -1386,6 +1408,9 @@ impl<K: TxnKv> Session<K> {
             Arc::new(SqlPrepared {
                 parsed: Arc::new(parsed),
                 arg_types,
+                param_types: resolved,
+                statement: stmt.text().into(),
+                prepared_at: now_micros(),
             }),
         );
         Ok(tag("PREPARE"))
@@ -1417,6 +1442,31 @@ impl<K: TxnKv> Session<K> {
                 prep.arg_types.len(),
                 e.params.len()
             )));
+        }
+        // Each argument must coerce to its declared type by assignment, as in PostgreSQL.
+        if !prep.arg_types.is_empty() {
+            let catalog = self.load_catalog()?;
+            let sp = self.search_path_oids(&catalog);
+            let mut b = self.binder(&catalog);
+            for (i, (a, tn)) in e.params.iter().zip(&prep.arg_types).enumerate() {
+                let target = crate::binder::resolve_type_in(&catalog, &sp, tn)?;
+                let (x, t) = b.bind_scalar(a, &Scope::default(), "EXECUTE parameter")?;
+                if t != DataType::Unknown
+                    && b.coerce(x, &t, &target, CastContext::Assignment).is_err()
+                {
+                    return Err(err(
+                        "42804",
+                        format!(
+                            "parameter ${} of type {} cannot be coerced to the expected type {}",
+                            i + 1,
+                            t.format_type(),
+                            target.format_type()
+                        ),
+                    )
+                    .with_hint("You will need to rewrite or cast the expression.")
+                    .at(expr_start(a)));
+                }
+            }
         }
         // The arguments are one row of constant expressions, evaluated like a SELECT list.
         let targets = e

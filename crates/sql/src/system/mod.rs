@@ -47,6 +47,9 @@ pub use functions::{format_type, resolve_type, split_name};
 pub use reg::{RegCatalog, RegMap};
 pub use tables::{Ctx, T, VRel};
 
+/// The session's SQL prepared statements by name (`pg_prepared_statements`).
+pub(crate) type Prepared = std::collections::HashMap<String, std::sync::Arc<crate::engine::SqlPrepared>>;
+
 /// The server version string PostgreSQL clients see.
 pub const VERSION: &str = "PostgreSQL 15.0 (Basalt 0.1.0) on x86_64-pc-linux-gnu, 64-bit";
 
@@ -62,6 +65,7 @@ pub(crate) fn ctx<'c>(b: &Binder<'c>) -> Ctx<'c> {
         session_path: b.search_path.clone(),
         types: b.types,
         cursors: b.cursors,
+        prepared: b.prepared,
     }
 }
 
@@ -325,6 +329,7 @@ mod tests {
             session_path: vec![crate::catalog::PUBLIC_OID],
             types: Default::default(),
             cursors: None,
+            prepared: None,
         };
         for r in tables::RELS {
             for row in (r.rows)(&c) {
