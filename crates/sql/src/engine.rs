@@ -1418,11 +1418,12 @@ impl<K: TxnKv> Session<K> {
 
     /// `EXECUTE name [(arguments)]`: evaluates the arguments (cast to the declared types) and
     /// runs the prepared statement with them as its parameters.
-    fn execute_sql(
+    /// The prepared statement `EXECUTE` names and its arguments' values (checked and cast to
+    /// the declared types).
+    fn prepared_args(
         &mut self,
         e: &protobuf::ExecuteStmt,
-        notices: &mut Vec<Notice>,
-    ) -> Result<StatementResult, SqlError> {
+    ) -> Result<(Arc<SqlPrepared>, Vec<Value>), SqlError> {
         let Some(prep) = self.prepared.get(&e.name).cloned() else {
             return Err(err(
                 "26000",
@@ -1502,6 +1503,15 @@ impl<K: TxnKv> Session<K> {
             let (_, _, rows) = self.query_rows(&args, None)?;
             rows.into_iter().next().unwrap_or_default()
         };
+        Ok((prep, params))
+    }
+
+    fn execute_sql(
+        &mut self,
+        e: &protobuf::ExecuteStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let (prep, params) = self.prepared_args(e)?;
         let saved = std::mem::replace(&mut self.params, params);
         let result = prep
             .parsed
@@ -3973,6 +3983,26 @@ impl<K: TxnKv> Session<K> {
         let (Some(into), Some(q)) = (s.into.as_deref(), s.query.as_deref()) else {
             return Err(err("42601", "CREATE TABLE AS without a query"));
         };
+        // CREATE TABLE ... AS EXECUTE: the prepared query, run with the arguments.
+        if let Some(Node::ExecuteStmt(e)) = q.node.as_ref() {
+            let (prep, params) = self.prepared_args(e)?;
+            let inner = prep.parsed.statements().next().and_then(|st| st.node().cloned());
+            let Some(inner @ Node::SelectStmt(_)) = inner else {
+                return Err(err("42809", "prepared statement is not a SELECT"));
+            };
+            let mut direct = s.clone();
+            direct.query = Some(Box::new(protobuf::Node { node: Some(inner) }));
+            let saved = std::mem::replace(&mut self.params, params);
+            let result = self.create_table_as(&direct, notices);
+            self.params = saved;
+            // (WITH NO DATA reports `SELECT 0` here, as PostgreSQL does)
+            return result.map(|mut r| {
+                if r.tag == "CREATE TABLE AS" {
+                    r.tag = "SELECT 0".into();
+                }
+                r
+            });
+        }
         let Some(rv) = &into.rel else {
             return Err(err("42601", "CREATE TABLE AS without a name"));
         };
