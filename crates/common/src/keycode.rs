@@ -368,6 +368,20 @@ pub fn encode_into(buf: &mut Vec<u8>, value: &KeyValue, order: SortOrder) {
     }
 }
 
+/// [`encode_into`] of `KeyValue::Int(v)`.
+pub fn encode_int_into(buf: &mut Vec<u8>, v: i64, order: SortOrder) {
+    let m = order.mask();
+    buf.push(TAG_INT ^ m);
+    push_masked(buf, &((v as u64) ^ SIGN_BIT).to_be_bytes(), m);
+}
+
+/// [`encode_into`] of `KeyValue::Text`, from a borrowed string.
+pub fn encode_text_into(buf: &mut Vec<u8>, s: &str, order: SortOrder) {
+    let m = order.mask();
+    buf.push(TAG_TEXT ^ m);
+    push_escaped(buf, s.as_bytes(), m);
+}
+
 /// Encodes a whole composite key: `values[i]` in `orders[i]`.
 ///
 /// # Errors

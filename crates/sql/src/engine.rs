@@ -2016,6 +2016,69 @@ impl<K: TxnKv> Session<K> {
         })
     }
 
+    /// A prepared one-row INSERT of parameters and constants inside a transaction block (a
+    /// bulk load's statement), run without the general dispatch once its bound form is in
+    /// the prepared statement's slot: the same checks and row path as
+    /// [`Session::run_parsed`] → `insert` → `run_insert_with` take for it, minus building
+    /// a batch, a statement result and the source-row list. `None` when the statement or
+    /// the session's state is not that case (nothing was done then: the caller runs the
+    /// statement the general way); `Some` with the outcome otherwise, the block failed on an
+    /// error as the general path fails it.
+    pub(crate) fn fast_insert(
+        &mut self,
+        slot: &PlanSlot,
+        st: &Statement<'_>,
+        parsed: &crate::parse::Parsed,
+        params: &mut [Value],
+    ) -> Option<Result<(), SqlError>> {
+        let Some(Node::InsertStmt(s)) = st.node() else {
+            return None;
+        };
+        if s.with_clause.is_some()
+            || !parsed.warnings().is_empty()
+            || st
+                .max_param()
+                .is_some_and(|(n, _)| n as usize > params.len())
+            || self.settings.transaction_read_only()
+            || self.block.as_ref().is_none_or(|b| b.deferred.has_unique())
+        {
+            return None;
+        }
+        let catalog = self.load_catalog().ok()?;
+        let key = PlanKeyRef {
+            version: catalog.version,
+            time_zone: self.settings.time_zone(),
+            date_style: self.settings.date_style(),
+            search_path: self.settings.search_path_text(),
+            output: self.output_style(),
+            text: st.text(),
+        };
+        let bound: Arc<BoundInsert> = slot.get(&key)?;
+        let InsertSource::Rows(rows) = &bound.source else {
+            return None;
+        };
+        if rows.len() != 1
+            || bound.view.is_some()
+            || bound.returning.is_some()
+            || bound.conflict_update.is_some()
+            || bound.conflict_nothing
+        {
+            return None;
+        }
+        let (row, given) = direct_row(&rows[0], &bound.cols, bound.table.columns.len(), params)?;
+        self.statement_started = false;
+        self.current_sql = Some(parsed.shared_text());
+        let r = self
+            .with_cx_env(&bound.catalog, &[], None, |cx| {
+                Self::insert_plain_row(&bound, row, &given, cx)
+            })
+            .and_then(|()| self.end_of_statement());
+        Some(r.map_err(|e| {
+            self.abort_on_error();
+            e.byte_position_to_chars(st.text())
+        }))
+    }
+
     pub(crate) fn check_writable(&self) -> Result<(), SqlError> {
         if self.settings.transaction_read_only() {
             return Err(read_only());
@@ -2776,13 +2839,7 @@ pub(crate) trait DmlHost: Sized {
             let mut ret_rows = Vec::new();
             let mut touched: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
             for (mut row, given) in source_rows {
-                for (i, d) in defaults.iter().enumerate() {
-                    if !given[i]
-                        && let Some(d) = d
-                    {
-                        row[i] = eval(d, &[], cx)?;
-                    }
-                }
+                fill_defaults(defaults, &mut row, &given, cx)?;
                 if let Some(f) = filter
                     && crate::expr::truth(&eval(f, &row, cx)?) != Some(true)
                 {
@@ -2876,6 +2933,25 @@ pub(crate) trait DmlHost: Sized {
                 .as_ref()
                 .map(|(n, t, _)| (n.clone(), t.clone(), out.1)),
         })
+    }
+
+    /// Inserts `row` (placed at its columns, `given` marking those set) through `bound` as
+    /// a plain INSERT does: defaults, generated columns, constraints, row id, indexes.
+    fn insert_plain_row(
+        bound: &BoundInsert,
+        mut row: Vec<Value>,
+        given: &Given,
+        cx: &mut Cx<'_>,
+    ) -> Result<(), SqlError> {
+        fill_defaults(&bound.defaults, &mut row, given, cx)?;
+        bound.writer.fill_generated(&mut row, cx)?;
+        bound.writer.check_row(&row, cx)?;
+        let row_id = match bound.table.primary_key {
+            None => Some(rowid_next(cx, bound.table.oid)?),
+            Some(_) => None,
+        };
+        bound.writer.insert(&row, row_id, cx, false)?;
+        Ok(())
     }
 
     fn bind_set_list(
@@ -4523,17 +4599,41 @@ fn direct_row(
         }
         sources.push(i);
     }
-    let mut row = vec![Value::Null; width];
+    // Filled without cloning a NULL per column (`vec![Value::Null; width]` clones).
+    let mut row = Vec::with_capacity(width);
+    row.resize_with(width, || Value::Null);
     let mut given: Given = smallvec::smallvec![false; width];
     for ((item, &c), source) in items.iter().zip(cols).zip(sources) {
-        row[c] = match (item, source) {
+        let v = match (item, source) {
             (None, _) => continue,
             (_, Some(i)) => std::mem::replace(&mut params[i], Value::Null),
             (Some(e), None) => e.as_const().cloned().unwrap_or(Value::Null),
         };
+        // What it replaces is usually the initial NULL, which needs no drop call.
+        let old = std::mem::replace(&mut row[c], v);
+        if matches!(old, Value::Null) {
+            std::mem::forget(old);
+        }
         given[c] = true;
     }
     Some((row, given))
+}
+
+/// Evaluates the defaults of the columns a source row did not set.
+fn fill_defaults(
+    defaults: &[Option<Expr>],
+    row: &mut [Value],
+    given: &Given,
+    cx: &mut Cx<'_>,
+) -> Result<(), SqlError> {
+    for (i, d) in defaults.iter().enumerate() {
+        if !given[i]
+            && let Some(d) = d
+        {
+            row[i] = eval(d, &[], cx)?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether `v` is a value of type `t` as it stands (no cast could change it): the scalar

@@ -17,7 +17,7 @@
 //! `ALTER TABLE` rewrites rows whose shape it changes. Decoding never panics on damaged input:
 //! it returns an error (XX001).
 
-use basalt_common::keycode::{SortOrder, encode_into};
+use basalt_common::keycode::SortOrder;
 use basalt_common::types::{
     DataType, EnumType, EnumValue, Interval, Value, json::parse_jsonb, numeric::Numeric,
 };
@@ -57,8 +57,7 @@ pub fn push_key_values(
         } else {
             SortOrder::ASC
         };
-        let kv = basalt_common::types::to_key_value(v)?;
-        encode_into(key, &kv, order);
+        basalt_common::types::key::encode_value_into(key, v, order)?;
     }
     Ok(())
 }

@@ -415,6 +415,19 @@ impl<K: TxnKv> Session<K> {
         {
             return self.query_owned(stmt.parsed.text(), params);
         }
+        let mut params = params;
+        if stmt.parsed.len() == 1
+            && self.block.as_ref().is_some_and(|b| {
+                b.kind == BlockKind::Explicit && !b.failed && b.kv.is_some() && !b.catalog_written
+            })
+            && let Some(st) = stmt.parsed.statements().next()
+            && let Some(r) = self.fast_insert(&stmt.slot, &st, &stmt.parsed, &mut params)
+        {
+            return r.map(|()| QueryResult {
+                tag: "INSERT 0 1".into(),
+                ..QueryResult::default()
+            });
+        }
         self.params = params;
         self.capture = Some(Vec::new());
         // Only a single statement binds through the slot (it keeps one plan).
@@ -664,7 +677,7 @@ impl<K: TxnKv> Session<K> {
     }
 
     /// After a failed statement: an explicit block fails, any other block rolls back.
-    fn abort_on_error(&mut self) {
+    pub(crate) fn abort_on_error(&mut self) {
         match &mut self.block {
             Some(b) if b.kind == BlockKind::Explicit => b.failed = true,
             Some(_) => self.rollback_block(),

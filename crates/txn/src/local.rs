@@ -920,6 +920,7 @@ impl TxnKv for LocalKv {
             savepoints: Vec::new(),
             next_savepoint: 0,
             rw,
+            gaps: Gaps::default(),
             active: true,
         })
     }
@@ -950,7 +951,43 @@ pub struct LocalTxn {
     next_savepoint: u64,
     /// Read and write sets (SERIALIZABLE only).
     rw: Option<RwSet>,
+    /// Key ranges known to hold no version of any key (see [`LocalTxn::newest_version`]).
+    gaps: Gaps,
     active: bool,
+}
+
+/// Up to [`Gaps::MAX`] ranges of user keys `[from, to)` (`to` = `None`: unbounded) in which
+/// no key had any version when the version store's apply count was the one recorded: while
+/// that count is unchanged, no key there can have gained one. A bulk load appending keys
+/// learns the gap above its first key with one seek and then skips the uniqueness read of
+/// every following key (one per table or unique index being loaded).
+#[derive(Default)]
+struct Gaps {
+    ranges: Vec<(u64, Vec<u8>, Option<Vec<u8>>)>,
+    /// Which entry the next gap replaces once full.
+    next: usize,
+}
+
+impl Gaps {
+    const MAX: usize = 4;
+
+    fn contains(&self, applied: u64, key: &[u8]) -> bool {
+        self.ranges.iter().any(|(at, from, to)| {
+            *at == applied && from.as_slice() <= key && to.as_deref().is_none_or(|t| key < t)
+        })
+    }
+
+    fn remember(&mut self, applied: u64, from: &[u8], to: Option<Vec<u8>>) {
+        let gap = (applied, from.to_vec(), to);
+        if let Some(stale) = self.ranges.iter_mut().find(|g| g.0 != applied) {
+            *stale = gap;
+        } else if self.ranges.len() < Self::MAX {
+            self.ranges.push(gap);
+        } else {
+            self.ranges[self.next] = gap;
+            self.next = (self.next + 1) % Self::MAX;
+        }
+    }
 }
 
 impl LocalTxn {
@@ -1039,7 +1076,7 @@ impl LocalTxn {
         }
         // Holding the lock, the newest applied version is the newest visible one: a writer
         // releases its locks only after its commit became visible.
-        let newest = match self.shared.store.read_version(key, Ts::MAX) {
+        let newest = match self.newest_version(key) {
             Ok(v) => v,
             Err(e) => {
                 if acquired != Acquired::AlreadyHeld {
@@ -1064,6 +1101,27 @@ impl LocalTxn {
             self.lock_log.push((lk, acquired));
         }
         Ok(Some(newest.and_then(|(_, v)| v)))
+    }
+
+    /// The newest applied version of `key` (the caller holds its lock). Keys in a gap known
+    /// to be empty are answered without a read; otherwise a seek answers and, when the key has
+    /// no version, also tells how far the empty gap above it reaches. Correct because whoever
+    /// adds a version of `key` holds its lock until the version is applied, and every apply
+    /// changes the count a gap was recorded with: a version added since would have been
+    /// applied before this transaction got the lock, so the count read now differs.
+    fn newest_version(&mut self, key: &[u8]) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
+        let store = &self.shared.store;
+        let applied = store.applied();
+        if self.gaps.contains(applied, key) {
+            return Ok(None);
+        }
+        match store.seek_newest(key)? {
+            mvcc::Seek::Found(v) => Ok(Some(v)),
+            mvcc::Seek::Absent { next } => {
+                self.gaps.remember(applied, key, next);
+                Ok(None)
+            }
+        }
     }
 
     fn undo_lock(&self, key: LockKey, acquired: Acquired) {

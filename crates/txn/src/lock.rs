@@ -39,9 +39,10 @@
 //! # Implicit locks
 //! A transaction that already holds many locks (a bulk load, a large UPDATE) takes its further
 //! exclusive locks *implicitly*: [`LockManager::acquire_implicit`] records the key in the
-//! transaction's own set (8 bytes a key) instead of a table entry with holders and a queue
-//! (about 50 bytes, and a lock-log entry in the transaction), when nobody holds or waits for
-//! it. Whoever next asks for such a key, finding no entry, looks through the (few) implicit
+//! transaction's own set instead of a table entry with holders and a queue (about 50 bytes,
+//! and a lock-log entry in the transaction), when nobody holds or waits for it. The set keeps
+//! runs of consecutive lock keys as their bounds (a bulk load's sequential keys: one run for a
+//! million rows) and other keys at 8 bytes each ([`KeySet`]). Whoever next asks for such a key, finding no entry, looks through the (few) implicit
 //! sets; finding it in another transaction's set, it first *converts* the lock into an
 //! ordinary entry held by that transaction (InnoDB's implicit-to-explicit conversion), then
 //! queues as usual. Both happen under the table mutex, so a key is never held implicitly by
@@ -54,7 +55,7 @@
 //! - A waiter is either in its key's queue (not granted) or among the holders (granted), never
 //!   both; the parker's flag says which, and is set under the table mutex.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use std::collections::hash_map::Entry as Entry_;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
@@ -195,8 +196,98 @@ struct Table {
 /// holds (released with it).
 struct Implicit {
     txn: TxnId,
-    keys: HashSet<LockKey, ById>,
+    keys: KeySet,
     converted: Vec<LockKey>,
+}
+
+/// A set of lock keys: runs of consecutive keys as their bounds, and the other keys one by
+/// one. Keys are added only when not in the set, so the parts never overlap.
+#[derive(Default)]
+struct KeySet {
+    /// The run keys are being appended to, `[start, end)`.
+    open: Option<(LockKey, LockKey)>,
+    /// Closed runs of at least [`KeySet::MIN_RUN`] keys: start -> end (exclusive).
+    runs: BTreeMap<LockKey, LockKey>,
+    singles: HashSet<LockKey, ById>,
+    len: usize,
+}
+
+impl KeySet {
+    /// Shorter runs are kept as single keys when closed.
+    const MIN_RUN: u64 = 8;
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn contains(&self, key: LockKey) -> bool {
+        if self.open.is_some_and(|(s, e)| s <= key && key < e) {
+            return true;
+        }
+        if !self.singles.is_empty() && self.singles.contains(&key) {
+            return true;
+        }
+        !self.runs.is_empty()
+            && self
+                .runs
+                .range(..=key)
+                .next_back()
+                .is_some_and(|(_, &e)| key < e)
+    }
+
+    /// Adds `key`, which is not in the set.
+    fn insert(&mut self, key: LockKey) {
+        self.len += 1;
+        if let Some((s, e)) = self.open
+            && key == e
+            && let Some(next) = e.checked_add(1)
+        {
+            self.open = Some((s, next));
+            return;
+        }
+        if let Some((s, e)) = self.open.take() {
+            self.add_closed(s, e);
+        }
+        match key.checked_add(1) {
+            Some(next) => self.open = Some((key, next)),
+            None => {
+                self.singles.insert(key);
+            }
+        }
+    }
+
+    /// Removes `key`; whether it was there.
+    fn remove(&mut self, key: LockKey) -> bool {
+        let found = if let Some((s, e)) = self.open
+            && s <= key
+            && key < e
+        {
+            self.open = (key + 1 < e).then_some((key + 1, e));
+            self.add_closed(s, key);
+            true
+        } else if let Some((&s, &e)) = self.runs.range(..=key).next_back()
+            && key < e
+        {
+            self.runs.remove(&s);
+            self.add_closed(s, key);
+            self.add_closed(key + 1, e);
+            true
+        } else {
+            self.singles.remove(&key)
+        };
+        if found {
+            self.len -= 1;
+        }
+        found
+    }
+
+    fn add_closed(&mut self, start: LockKey, end: LockKey) {
+        if end.saturating_sub(start) >= Self::MIN_RUN {
+            self.runs.insert(start, end);
+        } else {
+            self.singles.extend(start..end);
+        }
+    }
 }
 
 /// The lock manager. Cheap to share behind an `Arc`.
@@ -261,11 +352,11 @@ impl LockManager {
                 let mut taken = false;
                 for (i, im) in table.implicit.iter().enumerate() {
                     if im.txn == txn {
-                        if im.keys.contains(&key) {
+                        if im.keys.contains(key) {
                             return Ok(Acquired::AlreadyHeld);
                         }
                         own = Some(i);
-                    } else if im.keys.contains(&key) {
+                    } else if im.keys.contains(key) {
                         taken = true;
                     }
                 }
@@ -273,7 +364,7 @@ impl LockManager {
                     let i = own.unwrap_or_else(|| {
                         table.implicit.push(Implicit {
                             txn,
-                            keys: HashSet::default(),
+                            keys: KeySet::default(),
                             converted: Vec::new(),
                         });
                         table.implicit.len() - 1
@@ -294,13 +385,13 @@ impl LockManager {
         if table.implicit.is_empty() || table.entries.contains_key(&key) {
             return false;
         }
-        let Some(im) = table.implicit.iter_mut().find(|im| im.keys.contains(&key)) else {
+        let Some(im) = table.implicit.iter_mut().find(|im| im.keys.contains(key)) else {
             return false;
         };
         if im.txn == txn {
             return true;
         }
-        im.keys.remove(&key);
+        im.keys.remove(key);
         im.converted.push(key);
         let owner = im.txn;
         table.entries.insert(
@@ -468,7 +559,7 @@ impl LockManager {
         let mut table = self.table.lock();
         if !table.entries.contains_key(&key)
             && let Some(im) = table.implicit.iter_mut().find(|im| im.txn == txn)
-            && im.keys.remove(&key)
+            && im.keys.remove(key)
         {
             return;
         }
@@ -612,6 +703,47 @@ fn deadlock_error() -> TxnError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The run-compressed key set against a plain set, for runs, gaps, revisits and removals
+    /// (conversions split runs).
+    #[test]
+    fn key_set_matches_a_hash_set() {
+        let mut set = KeySet::default();
+        let mut model = std::collections::HashSet::new();
+        let mut x: u64 = 11;
+        let mut next = 1000u64;
+        for step in 0..5000u64 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let key = match x >> 61 {
+                // Mostly appends, as a bulk load's keys.
+                0..=4 => {
+                    next += 1;
+                    next
+                }
+                5 => (x >> 20) % 2000,
+                6 => u64::MAX - (x >> 62),
+                _ => 900 + (x >> 30) % 200,
+            };
+            if step % 5 == 4 {
+                assert_eq!(set.remove(key), model.remove(&key), "remove {key}");
+            } else if !model.contains(&key) {
+                set.insert(key);
+                model.insert(key);
+            }
+            assert_eq!(set.len(), model.len());
+            if step % 50 == 0 {
+                for probe in (0..4500).chain([u64::MAX, u64::MAX - 1, u64::MAX - 2]) {
+                    assert_eq!(
+                        set.contains(probe),
+                        model.contains(&probe),
+                        "contains {probe}"
+                    );
+                }
+            }
+        }
+    }
     use std::sync::mpsc;
     use std::thread;
 

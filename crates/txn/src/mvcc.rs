@@ -482,6 +482,16 @@ pub(crate) struct VersionStore {
     tables: RwLock<Tables>,
     /// Approximate bytes in `active` and the active runs.
     active_bytes: AtomicU64,
+    /// Bumped by every apply, before its `after` (see [`VersionStore::applied`]).
+    applied: AtomicU64,
+}
+
+/// What [`VersionStore::seek_newest`] found.
+pub(crate) enum Seek {
+    /// The key's newest version: its timestamp and value (`None`: a tombstone).
+    Found((Ts, Option<Vec<u8>>)),
+    /// The key has no version; `next` is the smallest greater user key that has one.
+    Absent { next: Option<Vec<u8>> },
 }
 
 /// What a flushing table covers: the last log position and the newest commit timestamp applied
@@ -510,6 +520,7 @@ impl VersionStore {
             engine,
             tables: RwLock::new(Tables::default()),
             active_bytes: AtomicU64::new(0),
+            applied: AtomicU64::new(0),
         }
     }
 
@@ -544,6 +555,7 @@ impl VersionStore {
             let tables = self.tables.read();
             tables.active.write(batch)?;
             self.active_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+            self.applied.fetch_add(1, Ordering::Release);
             after();
             return Ok(());
         }
@@ -554,6 +566,7 @@ impl VersionStore {
         }
         tables.runs.extend(runs.into_iter().map(Arc::new));
         self.active_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.applied.fetch_add(1, Ordering::Release);
         after();
         Ok(())
     }
@@ -593,6 +606,82 @@ impl VersionStore {
             }
         }
         read_version_in(&*self.engine, &range)
+    }
+
+    /// The newest version of `key` (as [`VersionStore::read_version`] at `Ts::MAX`), or, when
+    /// `key` has none, the smallest user key above it that has a version in any layer (`None`:
+    /// no key above it has one). Every user key in between has no version at all, which lets a
+    /// writer skip the uniqueness read of keys arriving in that gap (see
+    /// `LocalTxn::lock_row`). Costs about what a point read of a missing key costs.
+    pub(crate) fn seek_newest(&self, key: &[u8]) -> Result<Seek> {
+        let range = VersionRange::new(key, Ts::MAX);
+        let bounds = (
+            Bound::Included(range.start()),
+            Bound::Excluded(&[DATA + 1][..]),
+        );
+        let mut next: Option<Vec<u8>> = None;
+        fn consider(k: &[u8], next: &mut Option<Vec<u8>>) {
+            if next.as_deref().is_none_or(|n| k < n) {
+                *next = Some(k.to_vec());
+            }
+        }
+        // A table's first entry at or above the key: a version of the key itself (the newest,
+        // timestamps being inverted) or the first version of a greater key.
+        let in_table = |engine: &dyn Engine, next: &mut Option<Vec<u8>>| -> Result<_> {
+            let Some((raw_key, raw_value)) = engine.first_in(bounds, Direction::Forward)? else {
+                return Ok(None);
+            };
+            let prefix = &range.start()[..range.start().len() - 8];
+            if raw_key.len() == range.start().len() && raw_key.starts_with(prefix) {
+                let mut ts = [0u8; 8];
+                ts.copy_from_slice(&raw_key[prefix.len()..]);
+                return Ok(Some((
+                    !u64::from_be_bytes(ts),
+                    decode_version_value(raw_value)?,
+                )));
+            }
+            let (user, _) = decode_version_key(&raw_key)?;
+            consider(&user, next);
+            Ok(None)
+        };
+        let in_runs = |runs: &[Arc<Run>], next: &mut Option<Vec<u8>>| {
+            // Newest run first: the first one holding the key has its newest version.
+            for r in runs.iter().rev() {
+                let i = r.writes.partition_point(|(k, _)| k.as_slice() < key);
+                match r.writes.get(i) {
+                    Some((k, v)) if k.as_slice() == key => return Some((r.ts, v.clone())),
+                    Some((k, _)) => consider(k, next),
+                    None => {}
+                }
+            }
+            None
+        };
+        {
+            let t = self.tables.read();
+            let found = newer(
+                in_table(&*t.active, &mut next)?,
+                in_runs(&t.runs, &mut next),
+            );
+            if let Some(v) = found {
+                return Ok(Seek::Found(v));
+            }
+            if let Some(f) = &t.flushing {
+                let found = newer(in_table(&*f.table, &mut next)?, in_runs(&f.runs, &mut next));
+                if let Some(v) = found {
+                    return Ok(Seek::Found(v));
+                }
+            }
+        }
+        Ok(match in_table(&*self.engine, &mut next)? {
+            Some(v) => Seek::Found(v),
+            None => Seek::Absent { next },
+        })
+    }
+
+    /// How many times committed versions were added; a reader that saw no change since an
+    /// earlier read knows no key gained a version in between.
+    pub(crate) fn applied(&self) -> u64 {
+        self.applied.load(Ordering::Acquire)
     }
 
     /// The version entries of the user keys in `range`, from every layer, in `direction` order.
@@ -884,6 +973,55 @@ mod tests {
             None,
             "c2 was only in the flushed table"
         );
+    }
+
+    #[test]
+    fn seek_finds_the_newest_version_or_the_next_key_in_any_layer() {
+        let engine = Arc::new(MemoryEngine::new());
+        let store = VersionStore::new(engine.clone());
+        let apply = |key: &[u8], ts: Ts, value: Option<&[u8]>| {
+            let mut b = WriteBatch::new();
+            add_version(&mut b, key, ts, value);
+            store.apply(b, || {}).unwrap();
+        };
+        let seek = |key: &[u8]| match store.seek_newest(key).unwrap() {
+            Seek::Found(v) => Ok(v),
+            Seek::Absent { next } => Err(next),
+        };
+        assert_eq!(seek(b"a"), Err(None));
+        put(&engine, b"m", 1, Some(b"m1"));
+        put(&engine, b"m\x00", 1, Some(b"m01"));
+        assert_eq!(seek(b"a"), Err(Some(b"m".to_vec())));
+        assert_eq!(seek(b"m"), Ok((1, Some(b"m1".to_vec()))));
+        // The zero byte escapes: "m\0" sorts after "m" and before "m\x01".
+        assert_eq!(seek(b"m\x00"), Ok((1, Some(b"m01".to_vec()))));
+        assert_eq!(seek(b"m\x00\x00"), Err(None));
+        let before = store.applied();
+        apply(b"g", 2, None);
+        assert_ne!(store.applied(), before, "an apply changes the count");
+        // A tombstone is a version: the gap stops there.
+        assert_eq!(seek(b"a"), Err(Some(b"g".to_vec())));
+        assert_eq!(seek(b"g"), Ok((2, None)));
+        // A run between them, then the memory layer moved to flushing.
+        store
+            .apply_with_runs(
+                WriteBatch::new(),
+                vec![Run::new(
+                    3,
+                    vec![(b"c".to_vec(), Some(b"c3".to_vec())), (b"h".to_vec(), None)],
+                )],
+                || {},
+            )
+            .unwrap();
+        assert_eq!(seek(b"a"), Err(Some(b"c".to_vec())));
+        assert_eq!(seek(b"d"), Err(Some(b"g".to_vec())));
+        assert_eq!(seek(b"gg"), Err(Some(b"h".to_vec())));
+        let _flushing = store.begin_flush(|| (0, 3));
+        apply(b"c", 4, Some(b"c4"));
+        assert_eq!(seek(b"c"), Ok((4, Some(b"c4".to_vec()))));
+        assert_eq!(seek(b"h"), Ok((3, None)));
+        assert_eq!(seek(b"b"), Err(Some(b"c".to_vec())));
+        assert_eq!(seek(b"i"), Err(Some(b"m".to_vec())));
     }
 
     #[test]

@@ -832,3 +832,36 @@ fn scan_of_an_empty_range_yields_nothing() {
         }
     });
 }
+
+/// A transaction appending keys learns that the keys above its first one are free (one seek,
+/// then no reads); a key committed meanwhile by another transaction inside that range must
+/// still be found by `put_new` (READ COMMITTED) or refused with 40001 (the others).
+#[test]
+fn appended_keys_still_see_keys_committed_meanwhile() {
+    for_each_db_and_level(|kv, level| {
+        let mut a = kv.begin(TxnOptions::isolation(level)).unwrap();
+        assert_eq!(a.put_new(key(10), val(10)).unwrap(), None);
+        assert_eq!(a.put_new(key(11), val(11)).unwrap(), None);
+        let mut b = kv.begin(TxnOptions::isolation(level)).unwrap();
+        assert_eq!(b.put_new(key(13), val(-13)).unwrap(), None);
+        b.commit().unwrap();
+        assert_eq!(a.put_new(key(12), val(12)).unwrap(), None);
+        let found = a.put_new(key(13), val(13));
+        if level == ReadCommitted {
+            assert_eq!(found.unwrap(), Some(val(-13)));
+        } else {
+            assert!(
+                matches!(found, Err(basalt_txn::TxnError::Serialization(_))),
+                "{level:?}: {found:?}"
+            );
+            a.rollback();
+            return;
+        }
+        assert_eq!(a.put_new(key(14), val(14)).unwrap(), None);
+        a.commit().unwrap();
+        let mut r = kv.begin(TxnOptions::isolation(level)).unwrap();
+        for (k, v) in [(10, 10), (11, 11), (12, 12), (13, -13), (14, 14)] {
+            assert_eq!(r.get(&key(k)).unwrap(), Some(val(v)), "key {k}");
+        }
+    });
+}
