@@ -170,6 +170,12 @@ pub enum StringFunc {
     ArraySliceAssign(u32),
     /// `array_ndims(anyarray)`.
     ArrayNdims,
+    /// The `text_pattern_ops` comparisons `~<~`, `~<=~`, `~>=~`, `~>~`: byte order.
+    PatternCompare {
+        /// The accepted orderings of the left operand to the right one (less, equal,
+        /// greater), as bits 1, 2, 4.
+        accept: u8,
+    },
     /// `anyarray @> anyarray` (`contained`: `<@`).
     ArrayContains {
         /// `<@`: the left array is contained in the right one.
@@ -585,6 +591,8 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         "to_hex" => pick(&[(ToHex, &[I4], TEXT), (ToHex, &[I8], TEXT)], args),
         "starts_with" => pick(&[(StartsWith, &[TEXT, TEXT], BOOL)], args),
         "quote_ident" => pick(&[(QuoteIdent, &[TEXT], TEXT)], args),
+        // textcat(text, text): the function behind `||` on text
+        "textcat" => pick(&[(TextCat, &[TEXT, TEXT], TEXT)], args),
         "parse_ident" => pick(
             &[
                 (ParseIdent, &[TEXT], text_array()),
@@ -817,6 +825,15 @@ pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> 
             Some(mk(f, vec![a.clone(), a], BOOL, true, true))
         }
         "^@" => pick_op(&[(StartsWith, &[TEXT, TEXT], BOOL)], &args),
+        "~<~" | "~<=~" | "~>=~" | "~>~" => {
+            let accept = match op {
+                "~<~" => 1,
+                "~<=~" => 3,
+                "~>=~" => 6,
+                _ => 4,
+            };
+            pick_op(&[(PatternCompare { accept }, &[TEXT, TEXT], BOOL)], &args)
+        }
         "~~" | "!~~" | "~~*" | "!~~*" => {
             let f = match op {
                 "~~" => Like,
@@ -3569,6 +3586,14 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                         .collect(),
                 )
             }
+        }
+        PatternCompare { accept } => {
+            let bit = match t(0)?.as_bytes().cmp(t(1)?.as_bytes()) {
+                std::cmp::Ordering::Less => 1,
+                std::cmp::Ordering::Equal => 2,
+                std::cmp::Ordering::Greater => 4,
+            };
+            Value::Bool(accept & bit != 0)
         }
         ArrayContains { contained } => {
             let (Some((_, x)), Some((_, y))) =
