@@ -1020,9 +1020,8 @@ fn predicate(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Truth> {
                 return Ok(Truth::Unknown);
             };
             // Compiled (and its errors raised) even when no item is a string.
-            let matches = |s: &str| {
-                crate::string::xquery_regex_match(s, pat, flags).map_err(PathError::Hard)
-            };
+            let matches =
+                |s: &str| crate::string::xquery_regex_match(s, pat, flags).map_err(PathError::Hard);
             matches("")?;
             any_of(
                 items.iter().map(|it| match it {

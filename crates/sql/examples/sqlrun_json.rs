@@ -113,7 +113,11 @@ fn copy_result(outcome: Result<(u64, Option<String>), basalt_sql::SqlError>) -> 
 }
 
 fn copy_in(session: &mut Session<LocalKv>, sql: &str, data: &str) -> Value {
-    copy_result(session.copy_in(sql, &mut data.as_bytes()).map(|n| (n, None)))
+    copy_result(
+        session
+            .copy_in(sql, &mut data.as_bytes())
+            .map(|n| (n, None)),
+    )
 }
 
 fn copy_out(session: &mut Session<LocalKv>, sql: &str) -> Value {

@@ -1405,13 +1405,14 @@ impl<'a> Binder<'a> {
             }
         };
         // GROUP BY
-        let (mut groups, sets) = match self.bind_group_clause(&s.group_clause, s.group_distinct, &scope, &targets) {
-            Ok(g) => g,
-            Err(e) => {
-                self.agg = None;
-                return Err(e);
-            }
-        };
+        let (mut groups, sets) =
+            match self.bind_group_clause(&s.group_clause, s.group_distinct, &scope, &targets) {
+                Ok(g) => g,
+                Err(e) => {
+                    self.agg = None;
+                    return Err(e);
+                }
+            };
         self.ref_item = HAVING_ITEM;
         let having = self.bind_having(s.having_clause.as_deref(), &scope);
         self.ref_item = OTHER_ITEM;

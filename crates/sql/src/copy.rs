@@ -1181,11 +1181,10 @@ impl<K: TxnKv> Session<K> {
                 // Fields convert in order, so a bad value before a missing one is the error
                 // (an empty line fails on its first column's input), as in PostgreSQL.
                 if k >= nfields {
-                    return Err(err(
-                        "22P04",
-                        format!("missing data for column \"{}\"", names[k]),
-                    )
-                    .with_context(context(&reader, None)));
+                    return Err(
+                        err("22P04", format!("missing data for column \"{}\"", names[k]))
+                            .with_context(context(&reader, None)),
+                    );
                 }
                 given[c] = true;
                 let Some(text) = reader.rec.field(k) else {

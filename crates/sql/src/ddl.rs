@@ -894,7 +894,9 @@ pub fn create_table(
                         .at(at)
                     };
                     match CT::try_from(con.contype) {
-                        Ok(CT::ConstrNotnull | CT::ConstrIdentity) if saw_nullable == Some(false) => {
+                        Ok(CT::ConstrNotnull | CT::ConstrIdentity)
+                            if saw_nullable == Some(false) =>
+                        {
                             return Err(clash("conflicting NULL/NOT NULL declarations"));
                         }
                         Ok(CT::ConstrNull) if saw_nullable == Some(true) => {

@@ -2141,7 +2141,9 @@ impl<K: TxnKv> Session<K> {
         }
         let refuse = |msg: String| {
             err("42809", msg)
-                .with_detail("Cannot create a primary key or unique constraint using such an index.")
+                .with_detail(
+                    "Cannot create a primary key or unique constraint using such an index.",
+                )
                 .at(at)
         };
         if !idx.unique {

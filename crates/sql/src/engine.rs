@@ -4062,7 +4062,11 @@ impl<K: TxnKv> Session<K> {
         // CREATE TABLE ... AS EXECUTE: the prepared query, run with the arguments.
         if let Some(Node::ExecuteStmt(e)) = q.node.as_ref() {
             let (prep, params) = self.prepared_args(e)?;
-            let inner = prep.parsed.statements().next().and_then(|st| st.node().cloned());
+            let inner = prep
+                .parsed
+                .statements()
+                .next()
+                .and_then(|st| st.node().cloned());
             let Some(inner @ Node::SelectStmt(_)) = inner else {
                 return Err(err("42809", "prepared statement is not a SELECT"));
             };
@@ -4218,9 +4222,9 @@ impl<K: TxnKv> Session<K> {
         use protobuf::ReindexObjectType as K;
         let kind = K::try_from(s.kind).unwrap_or(K::Undefined);
         let in_block = self.block.as_ref().is_some_and(|b| b.kind_is_explicit());
-        let concurrently = s.params.iter().any(|p| {
-            matches!(p.node.as_ref(), Some(Node::DefElem(d)) if d.defname == "concurrently")
-        });
+        let concurrently = s.params.iter().any(
+            |p| matches!(p.node.as_ref(), Some(Node::DefElem(d)) if d.defname == "concurrently"),
+        );
         if concurrently && in_block {
             return Err(err(
                 "25001",

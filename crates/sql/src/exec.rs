@@ -1495,7 +1495,11 @@ fn update_state(
         let direct_from = direct_args_from(a).unwrap_or(usize::MAX);
         let mut args = Vec::with_capacity(a.args.len());
         for (k, e) in a.args.iter().enumerate() {
-            args.push(eval(e, if k >= direct_from { direct_row } else { row }, cx)?);
+            args.push(eval(
+                e,
+                if k >= direct_from { direct_row } else { row },
+                cx,
+            )?);
         }
         if let Some(seen) = &mut st.distinct[i]
             && !seen.insert(args.clone())

@@ -25,11 +25,7 @@ const SYSTEM_COLUMNS: &[&str] = &["ctid", "xmin", "cmin", "xmax", "cmax", "table
 /// Column references (last name, location) and function names of a raw expression, in
 /// text order.
 fn references(node: &protobuf::Node) -> (Vec<(String, i64, usize)>, Vec<String>) {
-    fn walk(
-        v: &serde_json::Value,
-        cols: &mut Vec<(String, i64, usize)>,
-        funcs: &mut Vec<String>,
-    ) {
+    fn walk(v: &serde_json::Value, cols: &mut Vec<(String, i64, usize)>, funcs: &mut Vec<String>) {
         match v {
             serde_json::Value::Object(m) => {
                 if let Some(cr) = m.get("ColumnRef") {

@@ -48,7 +48,8 @@ pub use reg::{RegCatalog, RegMap};
 pub use tables::{Ctx, T, VRel};
 
 /// The session's SQL prepared statements by name (`pg_prepared_statements`).
-pub(crate) type Prepared = std::collections::HashMap<String, std::sync::Arc<crate::engine::SqlPrepared>>;
+pub(crate) type Prepared =
+    std::collections::HashMap<String, std::sync::Arc<crate::engine::SqlPrepared>>;
 
 /// The server version string PostgreSQL clients see.
 pub const VERSION: &str = "PostgreSQL 15.0 (Basalt 0.1.0) on x86_64-pc-linux-gnu, 64-bit";

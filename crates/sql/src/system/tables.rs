@@ -112,9 +112,9 @@ impl T {
             T::Tstz => DataType::Timestamptz(None),
             T::RegProc => DataType::Reg(basalt_common::types::RegKind::Proc),
             T::RegType => DataType::Reg(basalt_common::types::RegKind::Type),
-            T::RegTypeArr => DataType::Array(Box::new(DataType::Reg(
-                basalt_common::types::RegKind::Type,
-            ))),
+            T::RegTypeArr => {
+                DataType::Array(Box::new(DataType::Reg(basalt_common::types::RegKind::Type)))
+            }
         }
     }
 }
