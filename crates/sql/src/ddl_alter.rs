@@ -1133,6 +1133,15 @@ impl<K: TxnKv> Session<K> {
                 )));
                 return Ok(tag(tagname));
             }
+            None if (rv.schemaname.is_empty() || rv.schemaname == "pg_catalog")
+                && crate::system::tables::find(crate::catalog::PG_CATALOG_OID, &rv.relname)
+                    .is_some() =>
+            {
+                return Err(err(
+                    "42501",
+                    format!("permission denied: \"{}\" is a system catalog", rv.relname),
+                ));
+            }
             None => {
                 return Err(err(
                     "42P01",

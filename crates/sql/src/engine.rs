@@ -4240,7 +4240,18 @@ impl<K: TxnKv> Session<K> {
                 let b = self.binder(&cat);
                 let found = b.lookup_relation(&rv.schemaname, &rv.relname);
                 let name = &rv.relname;
+                let system = (rv.schemaname.is_empty() || rv.schemaname == "pg_catalog")
+                    && crate::system::tables::find(crate::catalog::PG_CATALOG_OID, name).is_some();
                 match (kind, found) {
+                    // A system catalog: nothing to rebuild (it is computed), but not
+                    // concurrently, as in PostgreSQL.
+                    (K::ReindexObjectTable, None) if system => {
+                        if concurrently {
+                            Err(err("0A000", "cannot reindex system catalogs concurrently"))
+                        } else {
+                            Ok(tag("REINDEX"))
+                        }
+                    }
                     (_, None) => Err(err("42P01", format!("relation \"{name}\" does not exist"))),
                     (K::ReindexObjectIndex, Some((_, crate::catalog::Relation::Index(_))))
                     | (K::ReindexObjectTable, Some((_, crate::catalog::Relation::Table(_)))) => {
