@@ -1112,6 +1112,9 @@ impl<K: TxnKv> Session<K> {
             O::ObjectType => "ALTER TYPE",
             _ => "ALTER TABLE",
         };
+        if kind == O::ObjectIndex {
+            return self.alter_index(s, notices);
+        }
         if kind != O::ObjectTable {
             return Err(SqlError::Unsupported(tagname.into()));
         }
@@ -1157,6 +1160,91 @@ impl<K: TxnKv> Session<K> {
         }
         self.store_catalog(cat)?;
         Ok(tag(tagname))
+    }
+
+    /// ALTER INDEX: `ALTER COLUMN n SET STATISTICS t` of an expression column, checked as
+    /// PostgreSQL does and accepted with no effect (statistics are per table here).
+    fn alter_index(
+        &mut self,
+        s: &protobuf::AlterTableStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let Some(rv) = &s.relation else {
+            return Err(err("42601", "ALTER INDEX without an index"));
+        };
+        let cat = self.load_catalog()?;
+        let sp = self.search_path_oids(&cat);
+        let ix = match find_relation(&cat, &sp, rv) {
+            Some(Relation::Index(o)) => cat.indexes.get(&o).cloned(),
+            Some(_) => {
+                return Err(err("42809", format!("\"{}\" is not an index", rv.relname)));
+            }
+            None if s.missing_ok => {
+                notices.push(notice(format!(
+                    "relation \"{}\" does not exist, skipping",
+                    rv.relname
+                )));
+                return Ok(tag("ALTER INDEX"));
+            }
+            None => None,
+        };
+        let Some(ix) = ix else {
+            return Err(err(
+                "42P01",
+                format!("relation \"{}\" does not exist", rv.relname),
+            ));
+        };
+        for cmd in &s.cmds {
+            let Some(Node::AlterTableCmd(c)) = cmd.node.as_ref() else {
+                continue;
+            };
+            let subtype = protobuf::AlterTableType::try_from(c.subtype)
+                .unwrap_or(protobuf::AlterTableType::Undefined);
+            if subtype != protobuf::AlterTableType::AtSetStatistics || c.num <= 0 {
+                return Err(SqlError::Unsupported("ALTER INDEX".into()));
+            }
+            let target = match c.def.as_deref().and_then(|d| d.node.as_ref()) {
+                Some(Node::Integer(i)) => i.ival,
+                _ => return Err(err("42601", "SET STATISTICS without a target")),
+            };
+            if target < -1 {
+                return Err(err(
+                    "22023",
+                    format!("statistics target {target} is too low"),
+                ));
+            }
+            if target > 10000 {
+                notices.push(Notice::warning(
+                    crate::error::SqlCode::new("22023"),
+                    "lowering statistics target to 10000",
+                ));
+            }
+            let cols = ix.all_columns();
+            let Some(key) = usize::try_from(c.num - 1).ok().and_then(|i| cols.get(i)) else {
+                return Err(err(
+                    "42703",
+                    format!(
+                        "column number {} of relation \"{}\" does not exist",
+                        c.num, ix.name
+                    ),
+                ));
+            };
+            if let IndexKey::Column(col) = key {
+                let colname = table(&cat, ix.table)?
+                    .columns
+                    .get(*col)
+                    .map_or(String::new(), |c| c.name.clone());
+                return Err(err(
+                    "0A000",
+                    format!(
+                        "cannot alter statistics on non-expression column \"{colname}\" of index \"{}\"",
+                        ix.name
+                    ),
+                )
+                .with_hint("Alter statistics on table column instead."));
+            }
+        }
+        Ok(tag("ALTER INDEX"))
     }
 
     fn alter_cmd(
