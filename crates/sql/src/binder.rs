@@ -257,6 +257,9 @@ struct AggCollect {
     /// The columns the direct arguments of each ordered-set aggregate read: (index in
     /// `aggs`, [(column, location)]), to check that they are grouped.
     direct_refs: Vec<(usize, Vec<(usize, i32)>)>,
+    /// Where the arguments of GROUPING calls of subqueries are (index in `aggs`), for the
+    /// error when one is not grouped.
+    grouping_at: Vec<(usize, Vec<Option<u32>>)>,
 }
 
 /// The binder for one statement.
@@ -1501,6 +1504,30 @@ impl<'a> Binder<'a> {
             || has_grouping;
         let mut agg_groups: Option<Vec<Expr>> = None;
         if aggregated {
+            // GROUPING calls of subqueries (see `Node::GroupingFunc`): their arguments become
+            // the positions of the groups they name, which the executor reads.
+            for (ci, call) in collected.aggs.iter_mut().enumerate() {
+                if call.func.func != basalt_func::agg::AggFunc::Grouping {
+                    continue;
+                }
+                let mut at = Vec::with_capacity(call.args.len());
+                for (k, a) in call.args.iter().enumerate() {
+                    let Some(i) = groups.iter().position(|g| g == a) else {
+                        let loc = collected
+                            .grouping_at
+                            .iter()
+                            .find(|(j, _)| *j == ci)
+                            .and_then(|(_, l)| l.get(k).copied().flatten());
+                        return Err(err(
+                            "42803",
+                            "arguments to GROUPING must be grouping expressions of the associated query level",
+                        )
+                        .at(loc));
+                    };
+                    at.push(Expr::Const(Value::Int4(i32::try_from(i).unwrap_or(i32::MAX))));
+                }
+                call.args = at;
+            }
             // The direct arguments of ordered-set aggregates are over the group's rows.
             let direct_args: Vec<(usize, &[Expr])> = collected
                 .direct_refs
@@ -2969,6 +2996,27 @@ impl<'a> Binder<'a> {
         scope: &Scope,
         targets: &[Target],
     ) -> Result<(Vec<Expr>, Vec<Vec<usize>>), SqlError> {
+        // `GROUP BY (a, b)` (a row written without ROW) groups by a and b, as in PostgreSQL.
+        let flat: Vec<protobuf::Node>;
+        let items = if items.iter().any(|g| {
+            matches!(g.node.as_ref(), Some(Node::RowExpr(r))
+                if r.row_format == protobuf::CoercionForm::CoerceImplicitCast as i32)
+        }) {
+            flat = items
+                .iter()
+                .flat_map(|g| match g.node.as_ref() {
+                    Some(Node::RowExpr(r))
+                        if r.row_format == protobuf::CoercionForm::CoerceImplicitCast as i32 =>
+                    {
+                        r.args.clone()
+                    }
+                    _ => vec![g.clone()],
+                })
+                .collect();
+            &flat[..]
+        } else {
+            items
+        };
         let mut groups: Vec<Expr> = Vec::new();
         if !items
             .iter()
@@ -3932,6 +3980,51 @@ impl<'a> Binder<'a> {
             Node::SetToDefault(_) => Err(err("42601", "DEFAULT is not allowed in this context")),
             Node::RowExpr(r) => self.bind_row_expr(&r.args, scope),
             Node::GroupingFunc(gf) => {
+                // GROUPING over the enclosing query's columns only belongs to that query
+                // (as aggregates do): it becomes one of its aggregate outputs.
+                if !self.levels.is_empty() && gf.args.len() <= 31 {
+                    let refs_mark = self.level_refs.len();
+                    let saved_agg = self.agg.take();
+                    let mut args = Vec::with_capacity(gf.args.len());
+                    let mut failed = None;
+                    for a in &gf.args {
+                        match self.bind_expr(a, scope) {
+                            Ok((e, _)) => args.push(e),
+                            Err(e) => {
+                                failed = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    self.agg = saved_agg;
+                    if failed.is_none() {
+                        let mut call = AggCall {
+                            func: basalt_func::agg::ResolvedAggregate {
+                                func: basalt_func::agg::AggFunc::Grouping,
+                                arg_types: Vec::new(),
+                                ret: DataType::Int4,
+                            },
+                            args,
+                            distinct: false,
+                            filter: None,
+                            order_by: Vec::new(),
+                        };
+                        if let Some(e) = self
+                            .outer_level_aggregate(&mut call, &DataType::Int4, refs_mark)
+                            .map_err(|e| e.at(pos(gf.location)))?
+                        {
+                            let width = self.levels.last().map_or(0, |l| l.0.cols.len());
+                            if let (Expr::Outer { index, .. }, _) = &e
+                                && let Some((_, Some(outer))) = self.outer_aggs.last_mut()
+                            {
+                                let at = gf.args.iter().map(node_location).collect();
+                                outer.grouping_at.push((index - width, at));
+                            }
+                            return Ok(e);
+                        }
+                    }
+                    self.level_refs.truncate(refs_mark);
+                }
                 match &self.agg {
                     Some(a) if a.allowed => {}
                     Some(a) if !a.context.is_empty() && a.context != "aggregate function calls" => {

@@ -1616,6 +1616,17 @@ fn aggregate(
     for (si, key, mut st) in states {
         let mut row = key;
         row.extend(finish_state(&mut st, aggs)?);
+        // GROUPING of this query inside a subquery: its arguments are group positions.
+        for (i, a) in aggs.iter().enumerate() {
+            if a.func.func == basalt_func::agg::AggFunc::Grouping {
+                let bits = a.args.iter().fold(0i32, |v, g| {
+                    let in_set = matches!(g, Expr::Const(Value::Int4(p))
+                        if usize::try_from(*p).is_ok_and(|p| sets[si].contains(&p)));
+                    (v << 1) | i32::from(!in_set)
+                });
+                row[groups.len() + i] = Value::Int4(bits);
+            }
+        }
         for call in grouping {
             let bits = call
                 .iter()
