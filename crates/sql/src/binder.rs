@@ -1408,7 +1408,7 @@ impl<'a> Binder<'a> {
             }
         };
         // GROUP BY
-        let (mut groups, sets) =
+        let (mut groups, mut sets) =
             match self.bind_group_clause(&s.group_clause, s.group_distinct, &scope, &targets) {
                 Ok(g) => g,
                 Err(e) => {
@@ -1537,9 +1537,9 @@ impl<'a> Binder<'a> {
                     Some((*i, call.args.get(call.order_by.len()..)?))
                 })
                 .collect();
+            let mut with_direct = target_exprs.clone();
+            with_direct.extend(direct_args.iter().flat_map(|(_, a)| a.iter().cloned()));
             if sets.is_empty() {
-                let mut with_direct = target_exprs.clone();
-                with_direct.extend(direct_args.iter().flat_map(|(_, a)| a.iter().cloned()));
                 add_dependent_groups(
                     &mut groups,
                     &with_direct,
@@ -1548,6 +1548,31 @@ impl<'a> Binder<'a> {
                     &scope,
                     self.catalog,
                 );
+            } else {
+                // With grouping sets, a primary key grouped in every set determines its
+                // table's other columns (they join every set).
+                let common: Vec<Expr> = (0..groups.len())
+                    .filter(|g| sets.iter().all(|s| s.contains(g)))
+                    .map(|g| groups[g].clone())
+                    .collect();
+                let mut extended = common.clone();
+                add_dependent_groups(
+                    &mut extended,
+                    &with_direct,
+                    &order_exprs,
+                    having.as_ref(),
+                    &scope,
+                    self.catalog,
+                );
+                for e in extended.into_iter().skip(common.len()) {
+                    if !groups.contains(&e) {
+                        groups.push(e);
+                        let gi = groups.len() - 1;
+                        for set in &mut sets {
+                            set.push(gi);
+                        }
+                    }
+                }
             }
             let ngroups = groups.len();
             let naggs = collected.aggs.len();
