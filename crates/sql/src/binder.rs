@@ -5740,8 +5740,14 @@ impl<'a> Binder<'a> {
         scope: &Scope,
     ) -> Result<(Expr, DataType), SqlError> {
         let location = fc.location;
+        // Not allowed here: unless its arguments make it the enclosing query's aggregate
+        // (decided once they are bound, as PostgreSQL decides), this is the error.
+        let mut not_here = None;
         match &self.agg {
             Some(a) if a.allowed => {}
+            Some(a) if !self.outer_aggs.is_empty() => {
+                not_here = Some(aggregate_not_allowed(a.context).at(pos(location)));
+            }
             Some(a) => {
                 return Err(aggregate_not_allowed(a.context).at(pos(location)));
             }
@@ -5940,6 +5946,9 @@ impl<'a> Binder<'a> {
             .map_err(|e| e.at(pos(location)))?
         {
             return Ok(e);
+        }
+        if let Some(e) = not_here {
+            return Err(e);
         }
         let Some(a) = self.agg.as_mut() else {
             return Err(err("42803", "aggregate functions are not allowed here"));
