@@ -319,6 +319,9 @@ pub struct Binder<'a> {
     /// (innermost last): an aggregate over outer columns only belongs to the outer query.
     /// Each entry is the index in `levels` of that query's FROM scope.
     outer_aggs: Vec<(usize, Option<AggCollect>)>,
+    /// Levels pushed for a LATERAL subquery in FROM (its outer columns are the FROM
+    /// clause's, where the enclosing query's aggregates may not be).
+    lateral_levels: Vec<usize>,
     /// Outer references made while binding:
     /// (level index in `levels`, column, position of the reference).
     level_refs: Vec<(usize, usize, Option<u32>)>,
@@ -775,6 +778,7 @@ impl<'a> Binder<'a> {
             using_aliases: Vec::new(),
             direct_refs: None,
             outer_aggs: Vec::new(),
+            lateral_levels: Vec::new(),
             level_refs: Vec::new(),
             reg: None,
             const_errors: Vec::new(),
@@ -2256,9 +2260,11 @@ impl<'a> Binder<'a> {
                 let pushed = rs.lateral && left.is_some();
                 if pushed {
                     self.levels.push((left.cloned().unwrap_or_default(), false));
+                    self.lateral_levels.push(self.levels.len() - 1);
                 }
                 let r = self.bind_query(q);
                 if pushed {
+                    self.lateral_levels.pop();
                     self.levels.pop();
                 }
                 let q = r?;
@@ -5992,6 +5998,12 @@ impl<'a> Binder<'a> {
         let Some(level) = self.levels.len().checked_sub(1) else {
             return Ok(None);
         };
+        if self.lateral_levels.last() == Some(&level) {
+            return Err(err(
+                "42803",
+                "aggregate functions are not allowed in FROM clause of their own query level",
+            ));
+        }
         let width = self.levels[level].0.cols.len();
         let Some((outer_level, Some(outer))) = self.outer_aggs.last_mut() else {
             return Ok(None);
