@@ -76,16 +76,20 @@ pub struct Cx<'a> {
     /// SQL-language function calls: search path, bound bodies, nesting depth.
     pub calls: crate::sqlfunc::CallState,
     outer: Vec<Row>,
-    subquery_cache: HashMap<usize, Arc<Vec<Row>>>,
-    ctes: HashMap<usize, Arc<Vec<Row>>>,
+    subquery_cache: IdMap<Arc<Vec<Row>>>,
+    ctes: IdMap<Arc<Vec<Row>>>,
     /// Recursive WITH queries computed as their readers need rows (see [`LazyCte`]).
-    lazy: HashMap<usize, LazyCte>,
+    lazy: IdMap<LazyCte>,
     memory: usize,
     memory_limit: usize,
 }
 
 /// Default memory budget of one statement's materialized rows.
 pub const DEFAULT_MEMORY_LIMIT: usize = 4 << 30;
+
+/// Maps keyed by plan-node ids: a fixed-seed hasher, as a context is made per statement and
+/// std's random state costs a thread-local read for each map.
+type IdMap<V> = HashMap<usize, V, foldhash::fast::FixedState>;
 
 impl<'a> Cx<'a> {
     /// A context.
@@ -106,9 +110,9 @@ impl<'a> Cx<'a> {
             deferred: None,
             calls: crate::sqlfunc::CallState::default(),
             outer: Vec::new(),
-            subquery_cache: HashMap::new(),
-            ctes: HashMap::new(),
-            lazy: HashMap::new(),
+            subquery_cache: IdMap::default(),
+            ctes: IdMap::default(),
+            lazy: IdMap::default(),
             memory: 0,
             memory_limit: DEFAULT_MEMORY_LIMIT,
         }

@@ -709,6 +709,15 @@ impl<K: TxnKv> Session<K> {
     /// with the transaction characteristics and settings in force (see the module doc).
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn data_transaction(&mut self) -> Result<&mut K::Txn, SqlError> {
+        // Every statement asks, most often with its transaction begun and its statement
+        // started: answered before reading any setting.
+        if self.statement_started && self.block.as_ref().is_some_and(|b| b.kv.is_some()) {
+            return self
+                .block
+                .as_mut()
+                .and_then(|b| b.kv.as_mut())
+                .ok_or_else(|| SqlError::Unsupported("no transaction".into()));
+        }
         if self.block.is_none() {
             self.start_block(BlockKind::Single);
         }

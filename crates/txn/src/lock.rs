@@ -30,11 +30,12 @@
 //!
 //! The hash is that of all but the key's last eight bytes, plus those eight bytes read as a
 //! big-endian integer. Keys that differ only in a trailing integer (integer primary keys and
-//! row ids, which a bulk load writes in sequence) so get neighbouring lock-table keys, and the
-//! table, whose slot is chosen by the low bits, is then filled and emptied in memory order
-//! instead of at random: a million-row load no longer misses the cache on every lock. Such
-//! keys never collide with each other; keys with different heads collide as rarely as before
-//! (the head's hash is seeded at random).
+//! row ids, which a bulk load writes in sequence) so get consecutive lock-table keys: such keys
+//! never collide with each other, keys with different heads collide as rarely as before (the
+//! head's hash is seeded at random), and a transaction's implicit locks (below) keep runs of
+//! them as two numbers. The lock table itself places keys by a multiplicative mix of them:
+//! placing consecutive keys in consecutive slots made a lookup of a key not in the table
+//! (every implicit lock asks) probe through the dense block of slots its predecessors filled.
 //!
 //! # Implicit locks
 //! A transaction that already holds many locks (a bulk load, a large UPDATE) takes its further
@@ -42,8 +43,8 @@
 //! transaction's own set instead of a table entry with holders and a queue (about 50 bytes,
 //! and a lock-log entry in the transaction), when nobody holds or waits for it. The set keeps
 //! runs of consecutive lock keys as their bounds (a bulk load's sequential keys: one run for a
-//! million rows) and other keys at 8 bytes each ([`KeySet`]). Whoever next asks for such a key, finding no entry, looks through the (few) implicit
-//! sets; finding it in another transaction's set, it first *converts* the lock into an
+//! million rows) and other keys at 8 bytes each (`KeySet`). Whoever next asks for such a key,
+//! finding no entry, looks through the (few) implicit sets; finding it in another transaction's set, it first *converts* the lock into an
 //! ordinary entry held by that transaction (InnoDB's implicit-to-explicit conversion), then
 //! queues as usual. Both happen under the table mutex, so a key is never held implicitly by
 //! one transaction and explicitly by another. A transaction's implicit set and the entries
@@ -155,18 +156,16 @@ impl Queue {
 /// A row key's lock-table key: its 64-bit hash (see the module docs).
 pub type LockKey = u64;
 
-/// Hashes that are already hashes pass through, but for their top seven bits: the hash
-/// table places a key by the low bits (neighbouring lock keys stay neighbours) and compares
-/// the top seven as a tag before comparing keys, so those come from a mix of the whole key
-/// (neighbours share their top bits, and equal tags would make every probe compare keys).
+/// Lock keys are already hashes; the table's hasher spreads them by one multiplication (an
+/// odd constant: consecutive keys land far apart, and the top bits that the table compares
+/// as a tag depend on the whole key).
 #[derive(Default, Clone, Copy)]
-struct Identity(u64);
+struct Spread(u64);
 
-impl Hasher for Identity {
+impl Hasher for Spread {
     fn finish(&self) -> u64 {
-        const LOW: u64 = (1 << 57) - 1;
-        let tag = self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57;
-        (self.0 & LOW) | (tag << 57)
+        let h = self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h ^ (h >> 32)
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -181,7 +180,7 @@ impl Hasher for Identity {
     }
 }
 
-type ById = BuildHasherDefault<Identity>;
+type ById = BuildHasherDefault<Spread>;
 
 #[derive(Default)]
 struct Table {

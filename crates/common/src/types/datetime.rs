@@ -129,6 +129,10 @@ impl TimeZone {
             "greenwich",
             "etc/greenwich",
         ];
+        // The default setting, spelled as it is shown.
+        if name == "UTC" {
+            return Some(TimeZone::Utc);
+        }
         let name = name.trim();
         if UTC.iter().any(|z| z.eq_ignore_ascii_case(name)) {
             return Some(TimeZone::Utc);
