@@ -1528,7 +1528,9 @@ impl<'a> Binder<'a> {
                         )
                         .at(loc));
                     };
-                    at.push(Expr::Const(Value::Int4(i32::try_from(i).unwrap_or(i32::MAX))));
+                    at.push(Expr::Const(Value::Int4(
+                        i32::try_from(i).unwrap_or(i32::MAX),
+                    )));
                 }
                 call.args = at;
             }
