@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 use basalt::{Database, params};
 use criterion::{Criterion, SamplingMode, Throughput};
 
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

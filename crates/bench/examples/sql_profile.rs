@@ -7,6 +7,9 @@
 //! `range` (N 100-row index range scans) or `join` (N three-way joins with aggregation).
 //! Under callgrind, collect only the workload with
 //! `valgrind --tool=callgrind --toggle-collect=sql_profile::run_workload ...`.
+//! `SQL_PROFILE_COMMIT=1` prints the commit's (or COPY's) own time; `SQL_PROFILE_EXIT=1`
+//! exits right after the measured part (no closing checkpoint), so that `perf record` of
+//! the whole process samples the measured part only.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, missing_docs)]
 
@@ -14,6 +17,7 @@ use std::time::Instant;
 
 use basalt::{Database, params};
 
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -84,6 +88,11 @@ fn main() {
         "{workload}: {n} in {secs:.3} s, {:.2} us each",
         secs * 1e6 / n as f64
     );
+    if std::env::var_os("SQL_PROFILE_EXIT").is_some() {
+        // `exit` runs no destructors: the temporary directory goes by hand.
+        let _ = std::fs::remove_dir_all(dir.path());
+        std::process::exit(0);
+    }
 }
 
 /// The measured part (a function of its own so that a profiler can collect only it:

@@ -548,7 +548,11 @@ pub fn resolve_type_in(
             // A domain is its base type here; `domain_of` tells the caller it was one.
             Some(crate::usertypes::UserType::Domain(oid)) => match cat.domains.get(&oid) {
                 Some(d) if tn.array_bounds.is_empty() => return Ok(d.base.clone()),
-                // Their elements would go unchecked.
+                // An array of a domain over a scalar: `domain_of` names its checks.
+                Some(d) if !matches!(d.base, DataType::Array(_)) => {
+                    return Ok(DataType::Array(Box::new(d.base.clone())));
+                }
+                // An array of a domain over an array: not a type here.
                 Some(d) => {
                     return Err(err(
                         "0A000",
@@ -568,9 +572,10 @@ pub fn resolve_type_in(
     })
 }
 
-/// The domain a type name names (not an array of it), if any.
+/// The domain a type name names, if any; for an array of a domain, the domain's array type
+/// (whose checks apply to each element, see [`crate::usertypes::DomainChecks`]).
 pub fn domain_of(cat: &Catalog, search_path: &[u32], tn: &protobuf::TypeName) -> Option<u32> {
-    if !tn.array_bounds.is_empty() || type_name(tn).is_ok() {
+    if type_name(tn).is_ok() {
         return None;
     }
     let parts = names(&tn.names);
@@ -586,7 +591,12 @@ pub fn domain_of(cat: &Catalog, search_path: &[u32], tn: &protobuf::TypeName) ->
     schemas
         .iter()
         .find_map(|s| match cat.user_type_in(*s, name) {
-            Some(crate::usertypes::UserType::Domain(oid)) => Some(oid),
+            Some(crate::usertypes::UserType::Domain(oid)) if tn.array_bounds.is_empty() => {
+                Some(oid)
+            }
+            Some(crate::usertypes::UserType::Domain(oid)) => {
+                cat.domains.get(&oid).map(|d| d.array_oid)
+            }
             _ => None,
         })
 }
@@ -2671,8 +2681,13 @@ impl<'a> Binder<'a> {
                     return Err(err("XX000", "bad view definition"));
                 };
                 let saved = std::mem::take(&mut self.levels);
+                let path = match &v.search_path {
+                    Some(p) => std::mem::replace(&mut self.search_path, p.clone()),
+                    None => self.search_path.clone(),
+                };
                 let q = self.bind_select(sel);
                 self.levels = saved;
+                self.search_path = path;
                 let q = q?;
                 let scope = Scope {
                     cols: v
@@ -4678,6 +4693,9 @@ impl<'a> Binder<'a> {
                 err("42601", "unequal number of entries in row expressions").at(pos(location))
             );
         }
+        if left.is_empty() {
+            return Err(err("0A000", "cannot compare rows of zero length").at(pos(location)));
+        }
         let Some(cop) = CmpOp::from_symbol(op) else {
             return Err(err(
                 "0A000",
@@ -5656,6 +5674,13 @@ impl<'a> Binder<'a> {
                 let (Some(e), Some(t)) = (args.into_iter().next(), types.first()) else {
                     return Err(err("42601", "function-style cast without argument"));
                 };
+                // As in PostgreSQL, a row goes to a string only with cast syntax: too easy
+                // to call by accident (`text(t)` of a table row).
+                if matches!(t, DataType::Record(_))
+                    && matches!(name.as_str(), "text" | "varchar" | "bpchar")
+                {
+                    return Err(missing_function(&name, &types, location));
+                }
                 match self.coerce(e, t, &to, CastContext::Explicit) {
                     Ok(e) => Ok((e, to)),
                     Err(e) if e.code().code() == "42846" => {
@@ -6580,7 +6605,20 @@ impl Binder<'_> {
 
     /// 42P01 for a qualifier that names no visible FROM entry, with PostgreSQL's hints when
     /// it names one that cannot be referenced from here, or a table that has an alias.
-    fn missing_from_entry(&self, q: &str) -> SqlError {
+    /// Records a data-modifying statement's target (and its alias) as a FROM entry, so that
+    /// a reference by the table's name when it has an alias gets PostgreSQL's message.
+    pub(crate) fn add_target_entry(&mut self, alias: Option<&str>, relname: &str) {
+        let e = match alias {
+            Some(a) => (a.to_string(), Some(relname.to_string())),
+            None => (relname.to_string(), None),
+        };
+        match self.rtes.last_mut() {
+            Some(frame) => frame.push(e),
+            None => self.rtes.push(vec![e]),
+        }
+    }
+
+    pub(crate) fn missing_from_entry(&self, q: &str) -> SqlError {
         let entries = || self.rtes.iter().rev().flatten();
         let invalid = || {
             err(

@@ -222,6 +222,10 @@ pub struct ForeignKey {
     pub on_delete: FkAction,
     /// ON UPDATE.
     pub on_update: FkAction,
+    /// MATCH FULL: a key is either all null (not checked) or all non-null; MATCH SIMPLE
+    /// (false) skips the check when any key column is null.
+    #[serde(default)]
+    pub match_full: bool,
 }
 
 /// A table constraint.
@@ -438,6 +442,15 @@ pub struct View {
     /// WITH [LOCAL | CASCADED] CHECK OPTION.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_option: Option<CheckOption>,
+    /// The search path the view was created with: its query's names resolve through it
+    /// when the view is read, whatever the reader's (PostgreSQL binds them at creation).
+    /// `None` (views from before it was recorded): the reader's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_path: Option<Vec<u32>>,
+    /// `WITH (name = value, ...)` options as PostgreSQL shows them in `reloptions`
+    /// (`security_barrier=true`); recorded, not acted on (but `check_option`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
 }
 
 /// A view's WITH CHECK OPTION.

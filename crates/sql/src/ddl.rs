@@ -109,6 +109,16 @@ pub fn creation_schema(cat: &Catalog, search_path: &[u32], schema: &str) -> Resu
         .ok_or_else(|| err("3F000", "no schema has been selected to create in"))
 }
 
+/// A foreign key's MATCH type: FULL (true) or SIMPLE (false); PARTIAL is 0A000 as in
+/// PostgreSQL.
+pub(crate) fn fk_match_full(m: &str) -> Result<bool, SqlError> {
+    match m {
+        "f" => Ok(true),
+        "p" => Err(err("0A000", "MATCH PARTIAL not yet implemented")),
+        _ => Ok(false),
+    }
+}
+
 fn fk_action(c: &str) -> FkAction {
     match c {
         "r" => FkAction::Restrict,
@@ -318,12 +328,16 @@ pub fn drop_types(
         };
         // Columns of the array type first, as PostgreSQL lists them (its array type's
         // dependencies come first).
+        let arr = cat.domains.get(&oid).map(|d| d.array_oid);
         let mut deps = Vec::new();
         for array in [true, false] {
             for t in cat.tables.values() {
                 for c in &t.columns {
-                    let is_array = matches!(&c.ty, DataType::Array(e) if matches!(&**e, DataType::Enum(x) if x.oid == oid));
+                    let of_array = arr.is_some() && c.domain == arr;
+                    let is_array = of_array
+                        || matches!(&c.ty, DataType::Array(e) if matches!(&**e, DataType::Enum(x) if x.oid == oid));
                     let uses = c.domain == Some(oid)
+                        || of_array
                         || (c.domain.is_none() && crate::usertypes::type_uses(&c.ty, oid));
                     if !uses || is_array != array {
                         continue;
@@ -341,7 +355,9 @@ pub fn drop_types(
             }
         }
         for d in cat.domains.values().filter(|d| !others.contains(&d.oid)) {
-            if crate::usertypes::type_uses(&d.base, oid) {
+            if d.parent.is_some() && (d.parent == Some(oid) || d.parent == arr)
+                || crate::usertypes::type_uses(&d.base, oid)
+            {
                 deps.push(format!("type {} depends on type {tname}", d.name));
             }
         }
@@ -1450,6 +1466,7 @@ pub fn create_table(
                 ref_columns: ref_cols,
                 on_delete: fk_action(&con.fk_del_action),
                 on_update: fk_action(&con.fk_upd_action),
+                match_full: fk_match_full(&con.fk_matchtype)?,
             }),
             deferrable: con.deferrable,
             initially_deferred: con.initdeferred,
@@ -1968,12 +1985,6 @@ pub fn create_schema(
     s: &protobuf::CreateSchemaStmt,
     notices: &mut Vec<Notice>,
 ) -> Result<(), SqlError> {
-    if !s.schema_elts.is_empty() {
-        return Err(err(
-            "0A000",
-            "feature not supported: CREATE SCHEMA with elements",
-        ));
-    }
     let name = s.schemaname.clone();
     if name.starts_with("pg_") {
         return Err(err("42939", format!("unacceptable schema name \"{name}\""))
@@ -2004,18 +2015,13 @@ pub fn create_sequence(
         return Err(err("42601", "CREATE SEQUENCE without a name"));
     };
     let schema = creation_schema(cat, search_path, &rv.schemaname)?;
-    if name_taken(cat, schema, &rv.relname) {
-        if s.if_not_exists {
-            notices.push(notice(format!(
-                "relation \"{}\" already exists, skipping",
-                rv.relname
-            )));
-            return Ok(None);
-        }
-        return Err(err(
-            "42P07",
-            format!("relation \"{}\" already exists", rv.relname),
-        ));
+    let taken = name_taken(cat, schema, &rv.relname);
+    if taken && s.if_not_exists {
+        notices.push(notice(format!(
+            "relation \"{}\" already exists, skipping",
+            rv.relname
+        )));
+        return Ok(None);
     }
     let mut seq = Sequence {
         oid: 0,
@@ -2030,7 +2036,14 @@ pub fn create_sequence(
         cache: 1,
         owned_by: None,
     };
+    // As in PostgreSQL, the options are checked before the name.
     let opts = apply_seq_options(&mut seq, &s.options, true, 0)?;
+    if taken {
+        return Err(err(
+            "42P07",
+            format!("relation \"{}\" already exists", rv.relname),
+        ));
+    }
     seq.oid = cat.new_oid();
     if let Some(owned) = &opts.owned_by {
         set_owned_by(cat, search_path, &mut seq, owned)?;
@@ -2156,7 +2169,8 @@ pub fn apply_seq_options(
     match max.map(def_int).transpose()? {
         Some(Some(v)) => seq.max = v,
         given if creating || given.is_some() || reset_max => {
-            seq.max = if asc { tmax } else { -1 };
+            // A bound reset by a type change takes the new type's limit either way.
+            seq.max = if asc || reset_max { tmax } else { -1 };
         }
         _ => {}
     }
@@ -2174,7 +2188,7 @@ pub fn apply_seq_options(
     match min.map(def_int).transpose()? {
         Some(Some(v)) => seq.min = v,
         given if creating || given.is_some() || reset_min => {
-            seq.min = if asc { 1 } else { tmin };
+            seq.min = if asc && !reset_min { 1 } else { tmin };
         }
         _ => {}
     }
@@ -2606,12 +2620,75 @@ pub fn create_view(
         return Err(err("42601", "empty view query"));
     };
     let text = deparse_stmt(n)?;
-    let check_option = match protobuf::ViewCheckOption::try_from(s.with_check_option) {
+    let mut check_option = match protobuf::ViewCheckOption::try_from(s.with_check_option) {
         Ok(protobuf::ViewCheckOption::LocalCheckOption) => Some(CheckOption::Local),
         Ok(protobuf::ViewCheckOption::CascadedCheckOption) => Some(CheckOption::Cascaded),
         _ => None,
     };
+    // The names resolve later as now: through this search path, without the session's
+    // temporary schema unless the view is temporary itself (another session reading a
+    // permanent view must not find this session's temporary tables).
+    let temp = |o: &u32| cat.schema_name(*o).starts_with("pg_temp");
+    let view_path: Vec<u32> = if temp(&schema) {
+        search_path.to_vec()
+    } else {
+        search_path.iter().copied().filter(|o| !temp(o)).collect()
+    };
+    let mut options = view_options(&s.options, &mut check_option)?;
+    // WITH [LOCAL | CASCADED] CHECK OPTION is the `check_option` reloption too.
+    match protobuf::ViewCheckOption::try_from(s.with_check_option) {
+        Ok(protobuf::ViewCheckOption::LocalCheckOption) => {
+            options.push("check_option=local".into());
+        }
+        Ok(protobuf::ViewCheckOption::CascadedCheckOption) => {
+            options.push("check_option=cascaded".into());
+        }
+        _ => {}
+    }
     let existing = cat.relation_in(schema, &rv.relname);
+    if let Some(Relation::View(oid)) = existing
+        && s.replace
+        && let Some(old) = cat.views.get(&oid)
+        && columns.len() >= old.columns.len()
+    {
+        // The columns kept must keep their types, as in PostgreSQL (a dropped or renamed
+        // column is reported first, below).
+        let parsed = crate::parse::parse(&old.query, crate::parse::ParseOptions::default())?;
+        if let Some(Node::SelectStmt(sel)) = parsed.statements().next().and_then(|s| s.node()) {
+            let path = old
+                .search_path
+                .clone()
+                .unwrap_or_else(|| search_path.to_vec());
+            let mut b = Binder::new(cat, path, *types);
+            let before = b.bind_select(sel)?;
+            let shown = |t: &DataType| match t {
+                DataType::Unknown => DataType::Text,
+                t => t.clone(),
+            };
+            for (((name, was), now), new_name) in old
+                .columns
+                .iter()
+                .zip(&before.types)
+                .zip(&query.types)
+                .zip(&columns)
+            {
+                if name != new_name {
+                    break;
+                }
+                let (was, now) = (shown(was), shown(now));
+                if was != now {
+                    return Err(err(
+                        "42P16",
+                        format!(
+                            "cannot change data type of view column \"{name}\" from {} to {}",
+                            was.format_type(),
+                            now.format_type()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     match existing {
         Some(Relation::View(oid)) if s.replace => {
             if let Some(v) = cat.views.get_mut(&oid) {
@@ -2634,6 +2711,8 @@ pub fn create_view(
                 v.query = text;
                 v.columns = columns;
                 v.check_option = check_option;
+                v.search_path = Some(view_path);
+                v.options = options;
             }
             return check_option_allowed(cat, search_path, oid, check_option, types);
         }
@@ -2655,12 +2734,73 @@ pub fn create_view(
             query: text,
             columns,
             check_option,
+            search_path: Some(view_path),
+            options,
         },
     );
     check_option_allowed(cat, search_path, oid, check_option, types)
 }
 
 /// WITH CHECK OPTION only on automatically updatable views (0A000, with the reason as hint).
+/// The `WITH (...)` options of CREATE VIEW, checked as PostgreSQL does (22023 for an
+/// unknown name or a bad value), in `reloptions` form; `check_option` sets the check option.
+fn view_options(
+    options: &[protobuf::Node],
+    check_option: &mut Option<CheckOption>,
+) -> Result<Vec<String>, SqlError> {
+    let mut out = Vec::new();
+    for o in options {
+        let Some(Node::DefElem(d)) = o.node.as_ref() else {
+            continue;
+        };
+        let value = match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+            None => "true".to_string(),
+            Some(Node::String(s)) => s.sval.clone(),
+            Some(Node::Integer(i)) => i.ival.to_string(),
+            Some(Node::Float(f)) => f.fval.clone(),
+            Some(Node::Boolean(b)) => b.boolval.to_string(),
+            Some(Node::TypeName(tn)) => names(&tn.names).join("."),
+            Some(_) => String::new(),
+        };
+        match d.defname.as_str() {
+            "security_barrier" | "security_invoker" => {
+                let v = value.to_ascii_lowercase();
+                let ok = ["true", "false", "yes", "no"]
+                    .iter()
+                    .any(|w| !v.is_empty() && w.starts_with(v.as_str()))
+                    || ["on", "off", "1", "0"].contains(&v.as_str());
+                if !ok || v == "o" {
+                    return Err(err(
+                        "22023",
+                        format!(
+                            "invalid value for boolean option \"{}\": {value}",
+                            d.defname
+                        ),
+                    ));
+                }
+            }
+            "check_option" => {
+                *check_option = match value.to_ascii_lowercase().as_str() {
+                    "local" => Some(CheckOption::Local),
+                    "cascaded" => Some(CheckOption::Cascaded),
+                    _ => {
+                        return Err(err(
+                            "22023",
+                            format!("invalid value for enum option \"check_option\": {value}"),
+                        )
+                        .with_detail("Valid values are \"local\" and \"cascaded\"."));
+                    }
+                };
+            }
+            other => {
+                return Err(err("22023", format!("unrecognized parameter \"{other}\"")));
+            }
+        }
+        out.push(format!("{}={value}", d.defname));
+    }
+    Ok(out)
+}
+
 fn check_option_allowed(
     cat: &Catalog,
     search_path: &[u32],

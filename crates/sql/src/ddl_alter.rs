@@ -224,6 +224,26 @@ fn walk(v: &serde_json::Value, cols: &mut Vec<ColRef>, rels: &mut Vec<RelRef>) {
     }
 }
 
+/// Whether query text `sql` reads a temporary relation (through `search_path`, or
+/// qualified with a temporary schema): a view over one is temporary itself.
+pub(crate) fn references_temporary(
+    cat: &Catalog,
+    search_path: &[u32],
+    sql: &str,
+) -> Result<bool, SqlError> {
+    let temp = |schema: u32| cat.schema_name(schema).starts_with("pg_temp");
+    Ok(analyze(sql)?.rels.iter().any(|r| {
+        if r.schema.is_empty() {
+            search_path
+                .iter()
+                .find(|s| cat.relation_in(**s, &r.name).is_some())
+                .is_some_and(|s| temp(*s))
+        } else {
+            r.schema == "pg_temp" || cat.schema_oid(&r.schema).is_some_and(temp)
+        }
+    }))
+}
+
 fn analyze(sql: &str) -> Result<Refs, SqlError> {
     let parsed = pg_query::parse(sql, pg_query::ParserOptions::DEFAULT)
         .map_err(|e| err("XX000", format!("cannot parse: {e}")))?;
@@ -1011,6 +1031,7 @@ fn add_fk(
             ref_columns: ref_cols,
             on_delete: fk_action(&con.fk_del_action),
             on_update: fk_action(&con.fk_upd_action),
+            match_full: crate::ddl::fk_match_full(&con.fk_matchtype)?,
         }),
         deferrable: con.deferrable,
         initially_deferred: con.initdeferred,
@@ -2542,6 +2563,46 @@ impl<K: TxnKv> Session<K> {
         let primary = matches!(con.kind, ConstraintKind::PrimaryKey { .. });
         if primary {
             t.primary_key = None;
+            // Views that group by the key and read other columns of the table (functionally
+            // dependent on it) depend on the constraint: they no longer bind without it.
+            let types = self.type_context();
+            let sp = self.search_path_oids(cat);
+            let broken: Vec<(u32, String)> = cat
+                .views
+                .values()
+                .filter(|v| {
+                    let Ok(parsed) =
+                        crate::parse::parse(&v.query, crate::parse::ParseOptions::default())
+                    else {
+                        return false;
+                    };
+                    let Some(Node::SelectStmt(sel)) =
+                        parsed.statements().next().and_then(|s| s.node())
+                    else {
+                        return false;
+                    };
+                    let path = v.search_path.clone().unwrap_or_else(|| sp.clone());
+                    let mut b = crate::binder::Binder::new(cat, path, types);
+                    b.bind_select(sel)
+                        .is_err_and(|e| e.code().code() == "42803")
+                })
+                .map(|v| (v.oid, v.name.clone()))
+                .collect();
+            if !broken.is_empty() {
+                let what = format!("constraint {name} on table {}", old.name);
+                if !cascade {
+                    let lines: Vec<String> = broken
+                        .iter()
+                        .map(|(_, v)| format!("view {v} depends on {what}"))
+                        .collect();
+                    return Err(dependents_error(&what, &lines));
+                }
+                let lines: Vec<String> = broken.iter().map(|(_, v)| format!("view {v}")).collect();
+                notices.push(cascade_notice(&lines));
+                for (v, _) in broken {
+                    cat.views.remove(&v);
+                }
+            }
         }
         let snapshot = cat.clone();
         match index {
@@ -2564,6 +2625,32 @@ impl<K: TxnKv> Session<K> {
     // RENAME.
 
     /// ALTER ... RENAME.
+    /// ALTER SCHEMA ... RENAME TO: objects refer to their schema by OID, so only the name
+    /// changes.
+    fn rename_schema(&mut self, old: &str, new: &str) -> Result<StatementResult, SqlError> {
+        let mut cat = self.catalog_for_update()?;
+        let Some(oid) = cat.schema_oid(old) else {
+            return Err(err("3F000", format!("schema \"{old}\" does not exist")));
+        };
+        if cat.schema_oid(new).is_some() {
+            return Err(err("42P06", format!("schema \"{new}\" already exists")));
+        }
+        if new.starts_with("pg_") {
+            return Err(err("42939", format!("unacceptable schema name \"{new}\""))
+                .with_detail("The prefix \"pg_\" is reserved for system schemas."));
+        }
+        if old.starts_with("pg_") {
+            return Err(SqlError::Unsupported(format!(
+                "renaming system schema \"{old}\""
+            )));
+        }
+        if let Some(s) = cat.schemas.get_mut(&oid) {
+            s.name = new.to_string();
+        }
+        self.store_catalog(cat)?;
+        Ok(tag("ALTER SCHEMA"))
+    }
+
     pub(crate) fn rename(
         &mut self,
         s: &protobuf::RenameStmt,
@@ -2582,6 +2669,9 @@ impl<K: TxnKv> Session<K> {
             O::ObjectColumn | O::ObjectTabconstraint => word(relation_type),
             k => word(k),
         };
+        if rename_type == O::ObjectSchema {
+            return self.rename_schema(&s.subname, &s.newname);
+        }
         if !matches!(
             rename_type,
             O::ObjectTable
@@ -2988,6 +3078,8 @@ mod tests {
                 query: "SELECT a, t.a AS x FROM t WHERE a > 1".into(),
                 columns: vec!["a".into(), "x".into()],
                 check_option: None,
+                search_path: None,
+                options: Vec::new(),
             },
         );
         assert_eq!(views_using_column(&cat, &t, "a"), vec![voids]);

@@ -240,9 +240,36 @@ impl<K: TxnKv> Session<K> {
                     Some(UserType::Enum(o) | UserType::Domain(o)) => o,
                     _ => continue,
                 };
+                // Domains over this one (transitively) go too, with their columns.
+                let mut chain = vec![oid];
+                let mut i = 0;
+                while i < chain.len() {
+                    let p = chain[i];
+                    chain.extend(
+                        cat.domains
+                            .values()
+                            .filter(|d| {
+                                !chain.contains(&d.oid)
+                                    && d.parent.is_some_and(|x| {
+                                        x == p
+                                            || cat
+                                                .domains
+                                                .get(&p)
+                                                .is_some_and(|pd| pd.array_oid == x)
+                                    })
+                            })
+                            .map(|d| d.oid)
+                            .collect::<Vec<_>>(),
+                    );
+                    i += 1;
+                }
                 let uses = |c: &crate::catalog::Column| {
-                    c.domain == Some(oid)
-                        || (c.domain.is_none() && crate::usertypes::type_uses(&c.ty, oid))
+                    c.domain.is_some_and(|d| {
+                        chain.contains(&d)
+                            || cat
+                                .domain_of_array(d)
+                                .is_some_and(|e| chain.contains(&e.oid))
+                    }) || (c.domain.is_none() && crate::usertypes::type_uses(&c.ty, oid))
                 };
                 let cols: Vec<(u32, String, String)> = cat
                     .tables
@@ -259,6 +286,12 @@ impl<K: TxnKv> Session<K> {
                     self.drop_column(&mut cat, t, &c, false, true, &mut Vec::new())?;
                     dropped.push(format!("column {c} of table {tname}"));
                     changed = true;
+                }
+                for d in chain.into_iter().skip(1) {
+                    if let Some(def) = cat.domains.remove(&d) {
+                        dropped.push(format!("type {}", def.name));
+                        changed = true;
+                    }
                 }
             }
             match dropped.len() {
@@ -434,15 +467,7 @@ impl<K: TxnKv> Session<K> {
         // PostgreSQL reports a missing base type without a position.
         let base =
             crate::binder::resolve_type_in(&cat, &sp, tn).map_err(SqlError::without_position)?;
-        if let Some(d) = crate::binder::domain_of(&cat, &sp, tn) {
-            return Err(err(
-                "0A000",
-                format!(
-                    "feature not supported: a domain over another domain ({})",
-                    cat.domains.get(&d).map_or("", |d| d.name.as_str())
-                ),
-            ));
-        }
+        let parent = crate::binder::domain_of(&cat, &sp, tn);
         if matches!(
             base,
             DataType::Record(_) | DataType::Reg(_) | DataType::Unknown
@@ -466,6 +491,7 @@ impl<K: TxnKv> Session<K> {
             not_null: false,
             default: None,
             checks: Vec::new(),
+            parent,
         };
         let mut saw_null = None;
         for c in &s.constraints {
@@ -501,12 +527,7 @@ impl<K: TxnKv> Session<K> {
                     let check = self.domain_check(&mut cat, &def, con)?;
                     def.checks.push(check);
                 }
-                _ => {
-                    return Err(err(
-                        "0A000",
-                        "feature not supported: this constraint on a domain",
-                    ));
-                }
+                _ => return Err(domain_constraint_refused(con.contype)),
             }
         }
         cat.domains.insert(oid, def);
@@ -636,12 +657,7 @@ impl<K: TxnKv> Session<K> {
                         verify_not_null = !def.not_null;
                         def.not_null = true;
                     }
-                    _ => {
-                        return Err(err(
-                            "0A000",
-                            "feature not supported: this constraint on a domain",
-                        ));
-                    }
+                    _ => return Err(domain_constraint_refused(con.contype)),
                 }
             }
             "X" => {
@@ -714,26 +730,51 @@ impl<K: TxnKv> Session<K> {
             }
             None => None,
         };
-        let cols: Vec<(u32, usize)> = cat
+        // (table, column, whether the column is an array of the domain: elements checked)
+        let cols: Vec<(u32, usize, bool)> = cat
             .tables
             .values()
             .flat_map(|t| {
                 t.columns
                     .iter()
                     .enumerate()
-                    .filter(|(_, c)| c.domain == Some(oid))
-                    .map(move |(i, _)| (t.oid, i))
+                    .filter(|(_, c)| c.domain.is_some_and(|d| cat.domain_is_over(d, oid)))
+                    .map(move |(i, c)| {
+                        let array = c.domain.is_some_and(|d| cat.domain_of_array(d).is_some());
+                        (t.oid, i, array)
+                    })
             })
             .collect();
         if cols.is_empty() {
             return Ok(());
         }
+        // As PostgreSQL 15, a constraint is not added under a column of an array type.
+        if let Some((t, i, _)) = cols.iter().find(|c| c.2) {
+            let table = &cat.tables[t];
+            return Err(err(
+                "0A000",
+                format!(
+                    "cannot alter type \"{}\" because column \"{}.{}\" uses it",
+                    cat.domains.get(&oid).map_or("", |d| d.name.as_str()),
+                    table.name,
+                    table.columns[*i].name
+                ),
+            ));
+        }
         self.with_cx(cat, &[], |cx| {
-            for (t, i) in cols {
+            for (t, i, array) in cols {
                 let table = &cat.tables[&t];
                 let rows = crate::ddl_alter::table_rows(cx, t)?;
-                for row in rows {
+                let values = rows.into_iter().flat_map(|row| {
                     let v = row.get(i).cloned().unwrap_or(Value::Null);
+                    match v {
+                        Value::Array(a) if array => a.elements,
+                        // A NULL array has no elements to check.
+                        Value::Null if array => Vec::new(),
+                        v => vec![v],
+                    }
+                });
+                for v in values {
                     let col = &table.columns[i].name;
                     if not_null && v.is_null() {
                         return Err(err(
@@ -964,4 +1005,36 @@ pub fn bind_enum_function(
         }
         _ => return Ok(None),
     }))
+}
+
+/// The error for a constraint kind a domain cannot have, as PostgreSQL words it.
+fn domain_constraint_refused(contype: i32) -> SqlError {
+    use protobuf::ConstrType as C;
+    let what = match C::try_from(contype) {
+        Ok(C::ConstrUnique) => "unique",
+        Ok(C::ConstrPrimary) => "primary key",
+        Ok(C::ConstrForeign) => "foreign key",
+        Ok(C::ConstrExclusion) => "exclusion",
+        Ok(
+            C::ConstrAttrDeferrable
+            | C::ConstrAttrNotDeferrable
+            | C::ConstrAttrDeferred
+            | C::ConstrAttrImmediate,
+        ) => {
+            return err(
+                "0A000",
+                "specifying constraint deferrability not supported for domains",
+            );
+        }
+        _ => {
+            return err(
+                "0A000",
+                "feature not supported: this constraint on a domain",
+            );
+        }
+    };
+    err(
+        "42601",
+        format!("{what} constraints not possible for domains"),
+    )
 }

@@ -289,6 +289,16 @@ impl TableWriter {
             let name = &con.name;
             let vals: Vec<Value> = fk.columns.iter().map(|c| row[*c].clone()).collect();
             if vals.iter().any(Value::is_null) {
+                if fk.match_full && !vals.iter().all(Value::is_null) {
+                    return Err(SqlError::new(
+                        "23503",
+                        format!(
+                            "insert or update on table \"{}\" violates foreign key constraint \"{name}\"",
+                            self.table.name
+                        ),
+                    )
+                    .with_detail("MATCH FULL does not allow mixing of null and nonnull key values."));
+                }
                 continue;
             }
             if let Some(d) = cx.deferred.as_deref_mut()

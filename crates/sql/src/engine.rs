@@ -130,6 +130,24 @@ struct SeqAccess<'a, K: TxnKv> {
     temp_schema: Option<&'a str>,
 }
 
+impl<K: TxnKv> SeqAccess<'_, K> {
+    /// 25006 for `nextval` / `setval` of a sequence that is not temporary in a read-only
+    /// transaction.
+    fn check_writable(&self, catalog: &Catalog, oid: u32, what: &str) -> Result<(), SqlError> {
+        let temp = catalog
+            .sequences
+            .get(&oid)
+            .is_some_and(|q| catalog.schema_name(q.schema).starts_with("pg_temp"));
+        if !temp && self.settings.transaction_read_only() {
+            return Err(err(
+                "25006",
+                format!("cannot execute {what} in a read-only transaction"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Where a sequence's values go next: PostgreSQL's algorithm for `nextval`, over the state
 /// (`last_value`, `log_cnt`, `is_called`). Returns the first value, the state after taking up
 /// to `cache` values, and the value to write ahead to storage if the pre-written values ran
@@ -453,6 +471,7 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
                     return Ok(Value::Null);
                 };
                 let oid = self.resolve(catalog, &name)?;
+                self.check_writable(catalog, oid, "nextval()")?;
                 let v = self.next(catalog, oid)?;
                 self.session.currval.insert(oid, v);
                 self.session.last = Some((oid, v));
@@ -478,9 +497,10 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
                 }
             }
             SeqFunc::Read(_) => Err(err("XX000", "sequence read without a sequence")),
+            // As in PostgreSQL, lastval of a sequence dropped since is undefined again.
             SeqFunc::Lastval => match self.session.last {
-                Some((_, v)) => Ok(Value::Int8(v)),
-                None => Err(err("55000", "lastval is not yet defined in this session")),
+                Some((oid, v)) if catalog.sequences.contains_key(&oid) => Ok(Value::Int8(v)),
+                _ => Err(err("55000", "lastval is not yet defined in this session")),
             },
             SeqFunc::Setval => {
                 let Some(name) = name else {
@@ -491,6 +511,7 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
                     return Ok(Value::Null);
                 };
                 let called = !matches!(args.get(2), Some(Value::Bool(false)));
+                self.check_writable(catalog, oid, "setval()")?;
                 self.set(catalog, oid, *v, called)?;
                 if called {
                     self.session.currval.insert(oid, *v);
@@ -575,6 +596,64 @@ fn push_decimal(out: &mut String, mut n: u64) {
     for d in &digits[i..] {
         out.push(char::from(*d));
     }
+}
+
+/// The elements of CREATE SCHEMA ... element ..., in the order PostgreSQL 15 runs them
+/// (sequences, tables, views, indexes; grants are not supported), each created in the new
+/// schema: naming another schema is 42P15, a temporary relation 42P16.
+fn schema_elements(s: &protobuf::CreateSchemaStmt) -> Result<Vec<Node>, SqlError> {
+    let schema = &s.schemaname;
+    let place = |rv: Option<&mut protobuf::RangeVar>| -> Result<(), SqlError> {
+        let Some(rv) = rv else { return Ok(()) };
+        if !rv.schemaname.is_empty() && rv.schemaname != *schema {
+            return Err(err(
+                "42P15",
+                format!(
+                    "CREATE specifies a schema ({}) different from the one being created ({schema})",
+                    rv.schemaname
+                ),
+            ));
+        }
+        if rv.relpersistence == "t" {
+            return Err(err(
+                "42P16",
+                "cannot create temporary relation in non-temporary schema",
+            )
+            .at(crate::binder::pos(rv.location)));
+        }
+        rv.schemaname.clone_from(schema);
+        Ok(())
+    };
+    let mut buckets: [Vec<Node>; 4] = Default::default();
+    for e in &s.schema_elts {
+        let Some(node) = e.node.clone() else { continue };
+        let (slot, node) = match node {
+            Node::CreateSeqStmt(mut n) => {
+                place(n.sequence.as_mut())?;
+                (0, Node::CreateSeqStmt(n))
+            }
+            Node::CreateStmt(mut n) => {
+                place(n.relation.as_mut())?;
+                (1, Node::CreateStmt(n))
+            }
+            Node::ViewStmt(mut n) => {
+                place(n.view.as_mut())?;
+                (2, Node::ViewStmt(n))
+            }
+            Node::IndexStmt(mut n) => {
+                place(n.relation.as_mut())?;
+                (3, Node::IndexStmt(n))
+            }
+            _ => {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: this CREATE SCHEMA element",
+                ));
+            }
+        };
+        buckets[slot].push(node);
+    }
+    Ok(buckets.into_iter().flatten().collect())
 }
 
 /// The schemas of `search_path` that exist, in order, after the session's temporary schema
@@ -900,6 +979,32 @@ impl<K: TxnKv> Session<K> {
         s: &protobuf::CreateStmt,
     ) -> Result<protobuf::CreateStmt, SqlError> {
         use protobuf::OnCommitAction as A;
+        let mut out = s.clone();
+        let name = match out.relation.as_mut() {
+            Some(rv) => self.place_temporary(cat, rv)?,
+            None => return Ok(out),
+        };
+        let drop = s.oncommit == A::OncommitDrop as i32;
+        if (drop || s.oncommit == A::OncommitDeleteRows as i32)
+            && let Some(rv) = &out.relation
+        {
+            self.on_commit.push(OnCommit {
+                schema: name,
+                table: rv.relname.clone(),
+                drop,
+                pending: true,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Puts a temporary relation (table, sequence, view) in the session's temporary schema,
+    /// created on first use; returns the schema's name.
+    fn place_temporary(
+        &mut self,
+        cat: &mut Catalog,
+        rv: &mut protobuf::RangeVar,
+    ) -> Result<String, SqlError> {
         let name = match &self.temp_schema {
             Some(n) => n.clone(),
             None => {
@@ -915,18 +1020,15 @@ impl<K: TxnKv> Session<K> {
                 }
             }
         };
-        let mut out = s.clone();
-        if let Some(rv) = out.relation.as_mut() {
-            if !rv.schemaname.is_empty() && rv.schemaname != "pg_temp" && rv.schemaname != name {
-                return Err(err(
-                    "42P16",
-                    "cannot create temporary relation in non-temporary schema",
-                )
-                .at(crate::binder::pos(rv.location)));
-            }
-            rv.schemaname = name.clone();
-            rv.relpersistence = "p".into();
+        if !rv.schemaname.is_empty() && rv.schemaname != "pg_temp" && rv.schemaname != name {
+            return Err(err(
+                "42P16",
+                "cannot create temporary relation in non-temporary schema",
+            )
+            .at(crate::binder::pos(rv.location)));
         }
+        rv.schemaname = name.clone();
+        rv.relpersistence = "p".into();
         if cat.schema_oid(&name).is_none() {
             let oid = cat.new_oid();
             cat.schemas.insert(
@@ -937,19 +1039,8 @@ impl<K: TxnKv> Session<K> {
                 },
             );
         }
-        let drop = s.oncommit == A::OncommitDrop as i32;
-        if (drop || s.oncommit == A::OncommitDeleteRows as i32)
-            && let Some(rv) = &out.relation
-        {
-            self.on_commit.push(OnCommit {
-                schema: name.clone(),
-                table: rv.relname.clone(),
-                drop,
-                pending: true,
-            });
-        }
-        self.temp_schema = Some(name);
-        Ok(out)
+        self.temp_schema = Some(name.clone());
+        Ok(name)
     }
 
     /// Before a commit: ON COMMIT DROP tables are dropped, ON COMMIT DELETE ROWS tables
@@ -1635,13 +1726,45 @@ impl<K: TxnKv> Session<K> {
                 Ok(tag("CREATE INDEX"))
             }
             Node::CreateSchemaStmt(s) => {
+                let elements = schema_elements(s)?;
                 let mut cat = self.catalog_for_update()?;
                 crate::ddl::create_schema(&mut cat, s, notices)?;
                 self.store_catalog(cat)?;
+                if !elements.is_empty() {
+                    // The elements run with the new schema first in the search path.
+                    let saved = self.settings.snapshot();
+                    let path = format!(
+                        "\"{}\", {}",
+                        s.schemaname.replace('"', "\"\""),
+                        self.settings.search_path_text()
+                    );
+                    let r = self
+                        .settings
+                        .set_str("search_path", Some(&path), crate::settings::Scope::Local)
+                        .and_then(|()| {
+                            elements
+                                .iter()
+                                .try_for_each(|e| self.data_statement(e, stmt, notices).map(|_| ()))
+                        });
+                    self.settings.restore(saved);
+                    r?;
+                }
                 Ok(tag("CREATE SCHEMA"))
             }
             Node::CreateSeqStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
+                let temp;
+                let s = match &s.sequence {
+                    Some(rv) if rv.relpersistence == "t" => {
+                        let mut n = s.clone();
+                        if let Some(rv) = n.sequence.as_mut() {
+                            self.place_temporary(&mut cat, rv)?;
+                        }
+                        temp = n;
+                        &temp
+                    }
+                    _ => s,
+                };
                 let sp = self.search_path_oids(&cat);
                 crate::ddl::create_sequence(&mut cat, &sp, s, notices)?;
                 self.store_catalog(cat)?;
@@ -1650,6 +1773,38 @@ impl<K: TxnKv> Session<K> {
             Node::ViewStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
                 let types = self.type_context();
+                let sp = self.search_path_oids(&cat);
+                // A TEMP view, or one reading a temporary relation, goes to the session's
+                // temporary schema.
+                let explicit = s.view.as_ref().is_some_and(|v| v.relpersistence == "t");
+                let implicit = !explicit
+                    && match s.query.as_deref().and_then(|q| q.node.clone()) {
+                        Some(q) => crate::ddl_alter::references_temporary(
+                            &cat,
+                            &sp,
+                            &crate::ddl::deparse_stmt(q)?,
+                        )?,
+                        None => false,
+                    };
+                let temp;
+                let s = if explicit || implicit {
+                    let mut n = s.clone();
+                    if let Some(rv) = n.view.as_mut() {
+                        // PostgreSQL reports no position for a view.
+                        self.place_temporary(&mut cat, rv)
+                            .map_err(SqlError::without_position)?;
+                        if implicit {
+                            notices.push(crate::ddl::notice(format!(
+                                "view \"{}\" will be a temporary view",
+                                rv.relname
+                            )));
+                        }
+                    }
+                    temp = n;
+                    &temp
+                } else {
+                    s
+                };
                 let sp = self.search_path_oids(&cat);
                 crate::ddl::create_view(&mut cat, &sp, s, &types)?;
                 self.store_catalog(cat)?;
@@ -2100,6 +2255,24 @@ pub(crate) trait DmlHost: Sized {
     fn type_context(&self) -> TypeContext;
     /// 25006 in a read-only transaction.
     fn check_writable(&self) -> Result<(), SqlError>;
+    /// 25006 for a write to `table` in a read-only transaction; as in PostgreSQL, temporary
+    /// tables stay writable (checked after binding, as PostgreSQL's executor does).
+    fn check_writable_target(
+        &self,
+        catalog: &Catalog,
+        table: &Table,
+        what: &str,
+    ) -> Result<(), SqlError> {
+        if catalog.schema_name(table.schema).starts_with("pg_temp") {
+            return Ok(());
+        }
+        self.check_writable().map_err(|_| {
+            SqlError::new(
+                "25006",
+                format!("cannot execute {what} in a read-only transaction"),
+            )
+        })
+    }
     /// The bound form of statement `text` (from a plan cache, or `bind`'s).
     fn bound<T: Cacheable>(
         &mut self,
@@ -2146,10 +2319,10 @@ pub(crate) trait DmlHost: Sized {
         env: Option<&WithEnv>,
         text: &str,
     ) -> Result<DmlOutput, SqlError> {
-        self.check_writable()?;
         // Outside WITH, a bound INSERT is cached like a SELECT plan (same key and rules).
         let text = if env.is_some() { "" } else { text };
         let (_, bound) = self.bound(text, |this, _| this.bind_insert(s, env))?;
+        self.check_writable_target(&bound.catalog, &bound.writer.table, "INSERT")?;
         self.run_insert(&bound, env)
     }
 
@@ -2716,6 +2889,13 @@ pub(crate) trait DmlHost: Sized {
                 .at(crate::binder::pos(oc.location)));
             }
         }
+        b.add_target_entry(
+            s.relation
+                .as_ref()
+                .and_then(|r| r.alias.as_ref())
+                .map(|a| a.aliasname.as_str()),
+            s.relation.as_ref().map_or("", |r| r.relname.as_str()),
+        );
         let returning = match &view {
             Some(vt) => {
                 let vs = vt.scope(&target_alias);
@@ -3210,13 +3390,28 @@ pub(crate) trait DmlHost: Sized {
             if let Some(Node::ColumnRef(cr)) = val.node.as_ref()
                 && let Some(Node::AStar(_)) = cr.fields.last().and_then(|f| f.node.as_ref())
             {
+                // `t.*` is the columns of one FROM item (the target, or a FROM / USING item).
+                let qual = match cr.fields.len() {
+                    n if n >= 2 => crate::binder::node_str(&cr.fields[n - 2]),
+                    _ => None,
+                };
+                let mut found = false;
                 for (i, c) in scope.cols.iter().enumerate() {
                     if c.table.as_deref() == Some("excluded") || c.hidden {
                         continue;
                     }
+                    if qual.is_some_and(|q| c.table.as_deref() != Some(q)) {
+                        continue;
+                    }
+                    found = true;
                     names_.push(c.name.clone());
                     types.push(c.ty.clone());
                     exprs.push(Expr::Column(i));
+                }
+                if let Some(q) = qual
+                    && !found
+                {
+                    return Err(b.missing_from_entry(q).at(crate::binder::pos(cr.location)));
                 }
                 continue;
             }
@@ -3265,6 +3460,7 @@ pub(crate) trait DmlHost: Sized {
             lock: None,
         };
         let mut scope;
+        b.add_target_entry(alias.map(|a| a.aliasname.as_str()), &table.name);
         match view {
             None => {
                 let qualifier = alias.map_or(table.name.clone(), |a| a.aliasname.clone());
@@ -3325,10 +3521,10 @@ pub(crate) trait DmlHost: Sized {
         env: Option<&WithEnv>,
         text: &str,
     ) -> Result<DmlOutput, SqlError> {
-        self.check_writable()?;
         // Outside WITH, a bound UPDATE is cached like a SELECT plan (same key and rules).
         let text = if env.is_some() { "" } else { text };
         let (_, bound) = self.bound(text, |this, _| this.bind_update(s, env))?;
+        self.check_writable_target(&bound.catalog, &bound.writer.table, "UPDATE")?;
         self.run_update(&bound, env)
     }
 
@@ -3481,10 +3677,10 @@ pub(crate) trait DmlHost: Sized {
         env: Option<&WithEnv>,
         text: &str,
     ) -> Result<DmlOutput, SqlError> {
-        self.check_writable()?;
         // Outside WITH, a bound DELETE is cached like a SELECT plan (same key and rules).
         let text = if env.is_some() { "" } else { text };
         let (_, bound) = self.bound(text, |this, _| this.bind_delete(s, env))?;
+        self.check_writable_target(&bound.catalog, &bound.writer.table, "DELETE")?;
         self.run_delete(&bound, env)
     }
 
@@ -4403,10 +4599,32 @@ impl<K: TxnKv> Session<K> {
             targets.push(b.table(rv).map_err(SqlError::without_position)?.clone());
         }
         let cascade = s.behavior == protobuf::DropBehavior::DropCascade as i32;
+        let mut notices = Vec::new();
+        if cascade {
+            // CASCADE truncates every table that references one truncated, transitively.
+            let mut i = 0;
+            while i < targets.len() {
+                let referencing: Vec<Table> = catalog
+                    .referencing(targets[i].oid)
+                    .into_iter()
+                    .map(|(child, _)| child.clone())
+                    .collect();
+                for child in referencing {
+                    if !targets.iter().any(|t| t.oid == child.oid) {
+                        notices.push(crate::ddl::notice(format!(
+                            "truncate cascades to table \"{}\"",
+                            child.name
+                        )));
+                        targets.push(child);
+                    }
+                }
+                i += 1;
+            }
+        }
         let oids: Vec<u32> = targets.iter().map(|t| t.oid).collect();
         for t in &targets {
             for (child, c) in catalog.referencing(t.oid) {
-                if !oids.contains(&child.oid) && !cascade {
+                if !oids.contains(&child.oid) {
                     return Err(err(
                         "0A000",
                         "cannot truncate a table referenced in a foreign key constraint",
@@ -4424,6 +4642,19 @@ impl<K: TxnKv> Session<K> {
                 let _ = c;
             }
         }
+        // RESTART IDENTITY: the sequences the truncated tables own (serial and identity
+        // columns, OWNED BY) start over. Like ALTER SEQUENCE RESTART here, a rollback does
+        // not undo it.
+        let restart: Vec<crate::catalog::Sequence> = if s.restart_seqs {
+            catalog
+                .sequences
+                .values()
+                .filter(|q| q.owned_by.is_some_and(|(t, _)| oids.contains(&t)))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
         self.with_cx(&catalog, &[], |cx| {
             for t in &targets {
                 crate::ddl::delete_prefix(&crate::row::table_prefix(t.oid), cx)?;
@@ -4431,9 +4662,14 @@ impl<K: TxnKv> Session<K> {
                     crate::ddl::delete_prefix(&crate::row::index_prefix(i.oid), cx)?;
                 }
             }
+            for q in &restart {
+                cx.sequences.reset(q, Some(q.start))?;
+            }
             Ok(())
         })?;
-        Ok(tag("TRUNCATE TABLE"))
+        let mut r = tag("TRUNCATE TABLE");
+        r.notices = notices;
+        Ok(r)
     }
 
     fn comment(&mut self, s: &protobuf::CommentStmt) -> Result<StatementResult, SqlError> {
@@ -4486,6 +4722,68 @@ impl<K: TxnKv> Session<K> {
                 let oid = cat
                     .schema_oid(&name)
                     .ok_or_else(|| err("3F000", format!("schema \"{name}\" does not exist")))?;
+                (oid, 0)
+            }
+            // COMMENT ON CONSTRAINT name ON table: keyed by the constraint's OID.
+            protobuf::ObjectType::ObjectTabconstraint => {
+                let (schema, table, con) = match parts.as_slice() {
+                    [t, c] => (String::new(), t.clone(), c.clone()),
+                    [s, t, c] => (s.clone(), t.clone(), c.clone()),
+                    _ => return Err(err("42601", "bad constraint name")),
+                };
+                let t = match find(&cat, &schema, &table) {
+                    Some(Relation::Table(oid)) => cat.tables.get(&oid),
+                    Some(_) => None,
+                    None => {
+                        return Err(err("42P01", format!("relation \"{table}\" does not exist")));
+                    }
+                };
+                let oid = t
+                    .and_then(|t| t.constraints.iter().find(|c| c.name == con))
+                    .map(|c| c.oid)
+                    .ok_or_else(|| {
+                        err(
+                            "42704",
+                            format!("constraint \"{con}\" for table \"{table}\" does not exist"),
+                        )
+                    })?;
+                (oid, 0)
+            }
+            // COMMENT ON CONSTRAINT name ON DOMAIN d.
+            protobuf::ObjectType::ObjectDomconstraint => {
+                let items: Vec<protobuf::Node> =
+                    match s.object.as_deref().and_then(|o| o.node.as_ref()) {
+                        Some(Node::List(l)) => l.items.clone(),
+                        _ => Vec::new(),
+                    };
+                let (dparts, con) = match items.as_slice() {
+                    [d, c] => (
+                        match d.node.as_ref() {
+                            Some(Node::TypeName(tn)) => names(&tn.names),
+                            _ => Vec::new(),
+                        },
+                        crate::binder::node_str(c).unwrap_or_default().to_string(),
+                    ),
+                    _ => return Err(err("42601", "bad constraint name")),
+                };
+                let shown = dparts.join(".");
+                use crate::usertypes::UserType;
+                let Some(UserType::Domain(d)) =
+                    crate::ddl_types::find_user_type(&cat, &sp, &dparts)?
+                else {
+                    return Err(err("42704", format!("type \"{shown}\" does not exist")));
+                };
+                let oid = cat
+                    .domains
+                    .get(&d)
+                    .and_then(|d| d.checks.iter().find(|c| c.name == con))
+                    .map(|c| c.oid)
+                    .ok_or_else(|| {
+                        err(
+                            "42704",
+                            format!("constraint \"{con}\" for domain {shown} does not exist"),
+                        )
+                    })?;
                 (oid, 0)
             }
             // COMMENT ON TYPE / DOMAIN: an enum type, domain or composite type.

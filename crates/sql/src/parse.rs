@@ -309,6 +309,12 @@ fn lexer_warning(line: &str) -> Notice {
 /// `%` stands for any text (PostgreSQL's `%s`/`%d`).
 const MESSAGE_TABLE: &[(&str, SqlCode, Option<&str>, Option<&str>)] = &[
     (
+        "CREATE SCHEMA IF NOT EXISTS cannot include schema elements",
+        SqlCode::FEATURE_NOT_SUPPORTED,
+        None,
+        None,
+    ),
+    (
         "stack depth limit exceeded",
         SqlCode::STATEMENT_TOO_COMPLEX,
         None,

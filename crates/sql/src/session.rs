@@ -134,6 +134,9 @@ struct Savepoint {
     /// The key-value savepoint; `None` until the key-value transaction begins.
     id: Option<SavepointId>,
     settings: Snapshot,
+    /// `transaction_read_only` when the savepoint was set: as in PostgreSQL (whose
+    /// subtransactions keep their own read-only state), RELEASE goes back to it.
+    read_only: bool,
     deferred: crate::deferred::Mark,
 }
 
@@ -723,7 +726,9 @@ impl<K: TxnKv> Session<K> {
         }
         let options = TxnOptions {
             isolation: self.settings.transaction_isolation().level(),
-            read_only: self.settings.transaction_read_only(),
+            // READ ONLY is enforced statement by statement (`check_writable` and friends):
+            // temporary tables stay writable in a read-only transaction, as in PostgreSQL.
+            read_only: false,
             lock_timeout: self.settings.lock_timeout(),
             synchronous_commit: self.settings.synchronous_commit(),
         };
@@ -861,12 +866,14 @@ impl<K: TxnKv> Session<K> {
             K::TransStmtSavepoint => {
                 self.require_explicit("SAVEPOINT")?;
                 let settings = self.settings.snapshot();
+                let read_only = self.settings.transaction_read_only();
                 if let Some(b) = &mut self.block {
                     let id = b.kv.as_mut().map(|txn| txn.savepoint());
                     b.savepoints.push(Savepoint {
                         name: t.savepoint_name.clone(),
                         id,
                         settings,
+                        read_only,
                         deferred: b.deferred.mark(),
                     });
                 }
@@ -875,11 +882,22 @@ impl<K: TxnKv> Session<K> {
             K::TransStmtRelease => {
                 self.require_explicit("RELEASE SAVEPOINT")?;
                 let index = self.find_savepoint(&t.savepoint_name)?;
+                let mut read_only = None;
                 if let Some(b) = &mut self.block {
                     if let (Some(txn), Some(id)) = (b.kv.as_mut(), b.savepoints[index].id) {
                         txn.release_savepoint(id)?;
                     }
+                    read_only = Some(b.savepoints[index].read_only);
                     b.savepoints.truncate(index);
+                }
+                if let Some(ro) = read_only
+                    && ro != self.settings.transaction_read_only()
+                {
+                    self.settings.set_str(
+                        "transaction_read_only",
+                        Some(if ro { "on" } else { "off" }),
+                        Scope::Local,
+                    )?;
                 }
                 self.cursors.release(index);
                 Ok(StatementResult::tag("RELEASE"))
@@ -1328,7 +1346,8 @@ mod tests {
             .cloned()
             .unwrap_or_else(|| panic!("not begun"));
         assert_eq!(options.isolation, IsolationLevel::Serializable);
-        assert!(options.read_only);
+        // READ ONLY is the SQL layer's (temporary tables stay writable).
+        assert!(!options.read_only);
         assert_eq!(options.lock_timeout, Some(Duration::from_millis(250)));
         assert_eq!(options.synchronous_commit, Some(false));
         ok(&mut s, "ROLLBACK");

@@ -81,6 +81,10 @@ pub struct DomainDef {
     pub default: Option<String>,
     /// CHECK constraints, in the order they were added.
     pub checks: Vec<DomainCheck>,
+    /// The domain this one is over (`base` is then that domain's base type): its NOT
+    /// NULL, CHECKs and DEFAULT apply too, checked first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<u32>,
 }
 
 /// What a user-defined type name refers to.
@@ -152,11 +156,41 @@ impl Catalog {
 
     /// The DEFAULT a column gets: its own, or its domain's.
     pub fn column_default_text<'c>(&'c self, c: &'c Column) -> Option<&'c String> {
-        c.default.as_ref().or_else(|| {
-            c.domain
-                .and_then(|d| self.domains.get(&d))
-                .and_then(|d| d.default.as_ref())
-        })
+        c.default
+            .as_ref()
+            .or_else(|| c.domain.and_then(|d| self.domain_default(d)))
+    }
+
+    /// Whether domain `d` is `oid` or a domain over it (transitively).
+    pub fn domain_is_over(&self, d: u32, oid: u32) -> bool {
+        // An array of a domain (its array type's OID) is checked element by element.
+        let d = self.domain_of_array(d).map_or(d, |e| e.oid);
+        let mut cur = Some(d);
+        for _ in 0..64 {
+            match cur {
+                Some(x) if x == oid => return true,
+                Some(x) => cur = self.domains.get(&x).and_then(|d| d.parent),
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// The domain whose array type is `array_oid`.
+    pub fn domain_of_array(&self, array_oid: u32) -> Option<&DomainDef> {
+        self.domains.values().find(|d| d.array_oid == array_oid)
+    }
+
+    /// A domain's DEFAULT: its own, else that of the domain it is over.
+    pub fn domain_default(&self, oid: u32) -> Option<&String> {
+        let mut d = self.domains.get(&oid)?;
+        for _ in 0..64 {
+            if let Some(t) = &d.default {
+                return Some(t);
+            }
+            d = self.domains.get(&d.parent?)?;
+        }
+        None
     }
 
     /// (OID, schema, name, array OID) of every enum type and domain.
@@ -218,6 +252,11 @@ pub struct DomainChecks {
     pub not_null: bool,
     /// (constraint name, condition).
     pub checks: Vec<(String, Expr)>,
+    /// The constraints of the domain this one is over, checked first.
+    pub parent: Option<Arc<DomainChecks>>,
+    /// For an array of a domain (bound by the array type's OID): the domain's constraints,
+    /// checked on every element.
+    pub elements: Option<Arc<DomainChecks>>,
 }
 
 impl DomainChecks {
@@ -227,6 +266,16 @@ impl DomainChecks {
         oid: u32,
         types: &basalt_common::types::TypeContext,
     ) -> Result<Arc<DomainChecks>, SqlError> {
+        if let Some(e) = cat.domain_of_array(oid) {
+            return Ok(Arc::new(DomainChecks {
+                oid,
+                name: e.name.clone(),
+                not_null: false,
+                checks: Vec::new(),
+                parent: None,
+                elements: Some(DomainChecks::bind(cat, e.oid, types)?),
+            }));
+        }
         let d = cat
             .domains
             .get(&oid)
@@ -238,20 +287,48 @@ impl DomainChecks {
             let (e, _) = crate::dml::bind_text_expr(&mut b, &c.expr, &scope)?;
             checks.push((c.name.clone(), e));
         }
+        let parent = match d.parent {
+            Some(p) => Some(DomainChecks::bind(cat, p, types)?),
+            None => None,
+        };
         Ok(Arc::new(DomainChecks {
             oid,
             name: d.name.clone(),
             not_null: d.not_null,
             checks,
+            parent,
+            elements: None,
         }))
     }
 
     /// Checks one value (23502 for a NULL in a NOT NULL domain, 23514 for a failed CHECK).
     pub fn check(&self, v: &Value, cx: &mut crate::exec::Cx<'_>) -> Result<(), SqlError> {
+        self.check_as(v, cx, &self.name)
+    }
+
+    /// [`Self::check`], naming domain `shown` in messages: as in PostgreSQL, a failed
+    /// constraint of the domain underneath names the domain the value was converted to.
+    fn check_as(
+        &self,
+        v: &Value,
+        cx: &mut crate::exec::Cx<'_>,
+        shown: &str,
+    ) -> Result<(), SqlError> {
+        if let Some(e) = &self.elements {
+            if let Value::Array(a) = v {
+                for x in &a.elements {
+                    e.check(x, cx)?;
+                }
+            }
+            return Ok(());
+        }
+        if let Some(p) = &self.parent {
+            p.check_as(v, cx, shown)?;
+        }
         if v.is_null() && self.not_null {
             return Err(SqlError::new(
                 "23502",
-                format!("domain {} does not allow null values", self.name),
+                format!("domain {shown} does not allow null values"),
             ));
         }
         let row = [v.clone()];
@@ -259,10 +336,7 @@ impl DomainChecks {
             if let Value::Bool(false) = crate::expr::eval(e, &row, cx)? {
                 return Err(SqlError::new(
                     "23514",
-                    format!(
-                        "value for domain {} violates check constraint \"{name}\"",
-                        self.name
-                    ),
+                    format!("value for domain {shown} violates check constraint \"{name}\""),
                 ));
             }
         }

@@ -175,8 +175,28 @@ pub fn resolve(b: &mut Binder<'_>, oid: u32, op: ViewOp) -> Result<ViewTarget, S
 }
 
 /// [`resolve`] for a view under one WITH CASCADED CHECK OPTION (`cascaded`), whose own
-/// condition is then checked too.
+/// condition is then checked too. The view's names resolve through its creation search path.
 fn resolve_below(
+    b: &mut Binder<'_>,
+    oid: u32,
+    op: ViewOp,
+    cascaded: bool,
+) -> Result<ViewTarget, SqlError> {
+    let path = b
+        .catalog
+        .views
+        .get(&oid)
+        .and_then(|v| v.search_path.clone());
+    let Some(path) = path else {
+        return resolve_view(b, oid, op, cascaded);
+    };
+    let saved = std::mem::replace(&mut b.search_path, path);
+    let r = resolve_view(b, oid, op, cascaded);
+    b.search_path = saved;
+    r
+}
+
+fn resolve_view(
     b: &mut Binder<'_>,
     oid: u32,
     op: ViewOp,

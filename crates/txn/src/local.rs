@@ -56,7 +56,7 @@ use crate::kv::{
 };
 use crate::lock::{Acquired, LockKey, LockManager};
 use crate::mvcc::{self, GcStats, VersionStore};
-use crate::record::{self, Write};
+use crate::record;
 use crate::ssi::{RwSet, SsiState};
 use crate::wal::{RecoveryReport, SyncJob, Wal, WalOptions};
 use crate::{Result, SerializationReason, TxnError};
@@ -156,7 +156,7 @@ struct Pending {
     slot: Arc<Slot>,
     ts: Ts,
     record: Vec<u8>,
-    writes: Vec<Write>,
+    writes: crate::buffer::SortedWrites,
     sync: bool,
 }
 
@@ -872,7 +872,7 @@ impl Shared {
                 room -= 1;
                 runs.push(mvcc::Run::new(p.ts, std::mem::take(&mut p.writes)));
             } else {
-                for (key, value) in &p.writes {
+                for (key, value) in p.writes.iter() {
                     mvcc::add_version(&mut writes, key, p.ts, value.as_deref());
                 }
             }
@@ -1192,8 +1192,11 @@ impl LocalTxn {
                 durable: true,
             });
         }
-        let writes: Vec<Write> = self.writes.take_sorted();
-        let mut rec = record::encode(writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())));
+        let writes = self.writes.take_sorted();
+        let mut rec = record::encode(
+            writes.len(),
+            writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
+        );
         let sync = self
             .options
             .synchronous_commit

@@ -37,8 +37,8 @@ use basalt_storage::{
 };
 use parking_lot::RwLock;
 
+use crate::buffer::SortedWrites;
 use crate::kv::Ts;
-use crate::record::Write;
 use crate::{Result, TxnError};
 
 /// Prefix of version entries.
@@ -383,7 +383,7 @@ impl Iterator for SnapshotScan {
 /// is [`crate::Options::run_min_writes`]).
 pub(crate) struct Run {
     ts: Ts,
-    writes: Vec<Write>,
+    writes: SortedWrites,
 }
 
 /// At most this many runs wait for a checkpoint; later large commits go to the memory table.
@@ -392,8 +392,13 @@ pub(crate) const MAX_RUNS: usize = 16;
 impl Run {
     /// A run of `writes`, which must be sorted by key without duplicates (a write buffer's
     /// order).
-    pub(crate) fn new(ts: Ts, writes: Vec<Write>) -> Self {
-        debug_assert!(writes.windows(2).all(|w| w[0].0 < w[1].0));
+    pub(crate) fn new(ts: Ts, writes: SortedWrites) -> Self {
+        debug_assert!(
+            writes
+                .iter()
+                .zip(writes.iter().skip(1))
+                .all(|(a, b)| a.0 < b.0)
+        );
         Run { ts, writes }
     }
 
@@ -409,7 +414,7 @@ impl Run {
     fn get(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
         crate::buffer::find_sorted(&self.writes, key)
             .ok()
-            .map(|i| &self.writes[i].1)
+            .map(|i| &self.writes.get(i).1)
     }
 
     /// The version entries (engine encoding) of the user keys in `range`, in `direction` order.
@@ -419,7 +424,7 @@ impl Run {
             crate::buffer::sorted_range(&self.writes, start, end);
         let run = self.clone();
         let entry = move |i: usize| {
-            let (k, v) = &run.writes[i];
+            let (k, v) = run.writes.get(i);
             Ok((version_key(k, run.ts), version_value(v.as_deref())))
         };
         match direction {
@@ -435,11 +440,15 @@ impl Run {
         n: usize,
         mut write: impl FnMut(WriteBatch) -> Result<()>,
     ) -> Result<()> {
-        for chunk in self.writes.chunks(n.max(1)) {
-            let mut batch = WriteBatch::with_capacity(chunk.len());
-            for (k, v) in chunk {
-                add_version(&mut batch, k, self.ts, v.as_deref());
+        let n = n.max(1);
+        let mut batch = WriteBatch::with_capacity(n.min(self.writes.len()));
+        for (k, v) in self.writes.iter() {
+            add_version(&mut batch, k, self.ts, v.as_deref());
+            if batch.len() >= n {
+                write(std::mem::replace(&mut batch, WriteBatch::with_capacity(n)))?;
             }
+        }
+        if !batch.is_empty() {
             write(batch)?;
         }
         Ok(())
@@ -648,7 +657,7 @@ impl VersionStore {
             // Newest run first: the first one holding the key has its newest version.
             for r in runs.iter().rev() {
                 let i = r.writes.partition_point(|(k, _)| k.as_slice() < key);
-                match r.writes.get(i) {
+                match r.writes.get_checked(i) {
                     Some((k, v)) if k.as_slice() == key => return Some((r.ts, v.clone())),
                     Some((k, _)) => consider(k, next),
                     None => {}
@@ -1008,7 +1017,9 @@ mod tests {
                 WriteBatch::new(),
                 vec![Run::new(
                     3,
-                    vec![(b"c".to_vec(), Some(b"c3".to_vec())), (b"h".to_vec(), None)],
+                    [(b"c".to_vec(), Some(b"c3".to_vec())), (b"h".to_vec(), None)]
+                        .into_iter()
+                        .collect(),
                 )],
                 || {},
             )

@@ -1010,7 +1010,13 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 i8_(0),
                 i8_(if r.kind == 'r' { 1 } else { 0 }),
                 null(),
-                null(),
+                match ctx.cat.views.get(&r.oid) {
+                    Some(v) if r.kind == 'v' && !v.options.is_empty() => Value::array(
+                        DataType::Text,
+                        v.options.iter().map(|o| Value::Text(o.clone())).collect(),
+                    ),
+                    _ => null(),
+                },
                 null(),
             ]
         })
@@ -1554,6 +1560,9 @@ fn constraint_body(
                 "FOREIGN KEY ({}) REFERENCES {rname}({rcols})",
                 column_list(t, &fk.columns)
             );
+            if fk.match_full {
+                s.push_str(" MATCH FULL");
+            }
             if fk.on_update != FkAction::NoAction {
                 s.push_str(" ON UPDATE ");
                 s.push_str(fk_action_text(fk.on_update));
@@ -1700,7 +1709,7 @@ fn pg_constraint_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                     fk.ref_table,
                     ch(fk_action_code(fk.on_update)),
                     ch(fk_action_code(fk.on_delete)),
-                    ch('s'),
+                    ch(if fk.match_full { 'f' } else { 's' }),
                     i2arr(fk.ref_columns.iter().map(|c| count(*c) + 1)),
                     null(),
                 ),
@@ -1800,6 +1809,10 @@ pub fn comment_class(cat: &Catalog, objoid: u32) -> u32 {
         .tables
         .values()
         .any(|t| t.constraints.iter().any(|c| c.oid == objoid))
+        || cat
+            .domains
+            .values()
+            .any(|d| d.checks.iter().any(|c| c.oid == objoid))
     {
         PG_CONSTRAINT_OID
     } else if cat.enums.contains_key(&objoid)
@@ -2728,6 +2741,34 @@ fn key_column_usage_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     rows
 }
 
+fn sequences_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    ctx.cat
+        .sequences
+        .values()
+        .map(|q| {
+            let bits = match q.ty {
+                DataType::Int2 => 16,
+                DataType::Int4 => 32,
+                _ => 64,
+            };
+            vec![
+                name(DATABASE_NAME),
+                name(ctx.cat.schema_name(q.schema)),
+                name(&q.name),
+                name(&q.ty.format_type()),
+                i4(bits),
+                i4(2),
+                i4(0),
+                name(&q.start.to_string()),
+                name(&q.min.to_string()),
+                name(&q.max.to_string()),
+                name(&q.increment.to_string()),
+                yes_no(q.cycle),
+            ]
+        })
+        .collect()
+}
+
 fn views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     ctx.cat
         .views
@@ -3337,6 +3378,20 @@ pub static RELS: &[VRel] = &[
             "position_in_unique_constraint": I4
         ],
         rows: key_column_usage_rows,
+        at_run_time: None,
+    },
+    VRel {
+        schema: IS,
+        name: "sequences",
+        oid: 13386,
+        kind: 'v',
+        cols: cols![
+            "sequence_catalog": Name, "sequence_schema": Name, "sequence_name": Name,
+            "data_type": Text, "numeric_precision": I4, "numeric_precision_radix": I4,
+            "numeric_scale": I4, "start_value": Text, "minimum_value": Text,
+            "maximum_value": Text, "increment": Text, "cycle_option": Text
+        ],
+        rows: sequences_rows,
         at_run_time: None,
     },
     VRel {
