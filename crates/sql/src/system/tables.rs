@@ -2478,46 +2478,6 @@ pub fn sql_data_type(t: &DataType) -> String {
     }
 }
 
-/// `information_schema.sequences`: the sequences other than identity columns' (which
-/// PostgreSQL leaves out).
-fn sequences_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
-    let cat = ctx.cat;
-    let identity: std::collections::HashSet<u32> = cat
-        .tables
-        .values()
-        .flat_map(|t| t.columns.iter().filter_map(|c| c.identity.map(|(_, s)| s)))
-        .collect();
-    let mut seqs: Vec<_> = cat
-        .sequences
-        .values()
-        .filter(|q| !identity.contains(&q.oid))
-        .collect();
-    seqs.sort_by_key(|q| q.oid);
-    seqs.into_iter()
-        .map(|q| {
-            let bits = match q.ty {
-                DataType::Int2 => 16,
-                DataType::Int4 => 32,
-                _ => 64,
-            };
-            vec![
-                name(DATABASE_NAME),
-                name(cat.schema_name(q.schema)),
-                name(&q.name),
-                Value::Text(q.ty.format_type()),
-                i4(bits),
-                i4(2),
-                i4(0),
-                Value::Text(q.start.to_string()),
-                Value::Text(q.min.to_string()),
-                Value::Text(q.max.to_string()),
-                Value::Text(q.increment.to_string()),
-                Value::Text(if q.cycle { "YES" } else { "NO" }.into()),
-            ]
-        })
-        .collect()
-}
-
 fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     let cat = ctx.cat;
     let rels = relations(cat);
@@ -2741,10 +2701,19 @@ fn key_column_usage_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     rows
 }
 
+/// `information_schema.sequences`: identity columns' sequences are left out, as in
+/// PostgreSQL.
 fn sequences_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let identity: std::collections::HashSet<u32> = ctx
+        .cat
+        .tables
+        .values()
+        .flat_map(|t| t.columns.iter().filter_map(|c| c.identity.map(|(_, s)| s)))
+        .collect();
     ctx.cat
         .sequences
         .values()
+        .filter(|q| !identity.contains(&q.oid))
         .map(|q| {
             let bits = match q.ty {
                 DataType::Int2 => 16,
@@ -3282,20 +3251,6 @@ pub static RELS: &[VRel] = &[
             "extcondition": TextArr
         ],
         rows: no_rows,
-        at_run_time: None,
-    },
-    VRel {
-        schema: IS,
-        name: "sequences",
-        oid: 13386,
-        kind: 'v',
-        cols: cols![
-            "sequence_catalog": Name, "sequence_schema": Name, "sequence_name": Name,
-            "data_type": Text, "numeric_precision": I4, "numeric_precision_radix": I4,
-            "numeric_scale": I4, "start_value": Text, "minimum_value": Text,
-            "maximum_value": Text, "increment": Text, "cycle_option": Text
-        ],
-        rows: sequences_rows,
         at_run_time: None,
     },
     VRel {
