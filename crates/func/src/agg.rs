@@ -51,6 +51,10 @@ pub enum HypoKind {
 /// An aggregate function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AggFunc {
+    /// `GROUPING(...)` of an enclosing query's grouping sets, used inside a subquery: the
+    /// executor computes it from the grouping set (its arguments are the group positions);
+    /// it accumulates nothing.
+    Grouping,
     /// `count(*)`.
     CountStar,
     /// `count(x)`: non-NULL values.
@@ -513,6 +517,7 @@ pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggreg
 pub fn new_accumulator(agg: &ResolvedAggregate) -> Box<dyn Accumulator> {
     use AggFunc::*;
     match agg.func {
+        Grouping => Box::new(GroupingAcc),
         CountStar => Box::new(CountAcc { star: true, n: 0 }),
         Count => Box::new(CountAcc { star: false, n: 0 }),
         SumInt => Box::new(SumIntAcc(None)),
@@ -957,6 +962,18 @@ fn to_numeric(v: &Value) -> Option<Numeric> {
         Value::Numeric(n) => n.clone(),
         _ => return None,
     })
+}
+
+/// [`AggFunc::Grouping`]: the executor fills in its value.
+struct GroupingAcc;
+
+impl Accumulator for GroupingAcc {
+    fn update(&mut self, _args: &[Value]) -> TypeResult<()> {
+        Ok(())
+    }
+    fn finish(&self) -> TypeResult<Value> {
+        Ok(Value::Null)
+    }
 }
 
 struct CountAcc {

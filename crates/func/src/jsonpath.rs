@@ -156,8 +156,43 @@ pub fn query(
         now: opts.now,
         partial: None,
     };
+    // PostgreSQL's lax `exists` of a top-level unary `-`/`+` skips the operands that are
+    // not numbers instead of failing on them (it needs no result items).
+    if opts.exists
+        && !path.strict
+        && let PathExpr::Unary(_, inner) = &path.expr
+    {
+        return match eval(inner, target, &mut cx) {
+            Ok(v) => Ok(Some(
+                v.into_iter()
+                    .flat_map(|it| match it {
+                        Jsonb::Array(a) => a,
+                        other => vec![other],
+                    })
+                    .filter(|it| matches!(it, Jsonb::Number(_)))
+                    .take(1)
+                    .collect(),
+            )),
+            Err(PathError::Soft(e)) => {
+                if silent {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+            Err(PathError::Hard(e)) => Err(e),
+        };
+    }
     match eval(&path.expr, target, &mut cx) {
         Ok(v) => Ok(Some(v.into_iter().map(|it| cx.output(it)).collect())),
+        // In strict mode `exists` evaluates the whole path (an error anywhere is an error).
+        Err(PathError::Soft(e)) if opts.exists && path.strict => {
+            if silent {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
         Err(PathError::Soft(e)) => {
             // What was found before the error stays found (PostgreSQL evaluates depth
             // first); `exists` stops at the first item, before any later error.
@@ -516,7 +551,12 @@ fn subscript(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<i64> {
 }
 
 fn any_path(it: &Jsonb, level: u32, lo: u32, hi: u32, out: &mut Vec<Jsonb>) {
-    if level >= lo && level <= hi {
+    // `.**{last}` is PostgreSQL's "leaves only": the scalars below the item, at any depth
+    let leaves = lo == u32::MAX
+        && hi == u32::MAX
+        && level > 0
+        && !matches!(it, Jsonb::Array(_) | Jsonb::Object(_));
+    if (level >= lo && level <= hi) || leaves {
         out.push(it.clone());
     }
     if level >= hi {
@@ -979,36 +1019,18 @@ fn predicate(e: &PathExpr, cur: &Jsonb, cx: &mut Cx<'_>) -> R<Truth> {
             let Some(items) = operand(x, cur, cx)? else {
                 return Ok(Truth::Unknown);
             };
-            let mut builder_pat = if flags.contains('q') {
-                regex::escape(pat)
-            } else {
-                pat.clone()
-            };
-            let mut prefix = String::new();
-            for (f, c) in [('i', 'i'), ('s', 's'), ('m', 'm'), ('x', 'x')] {
-                if flags.contains(f) {
-                    prefix.push(c);
-                }
-            }
-            if !prefix.is_empty() {
-                builder_pat = format!("(?{prefix}){builder_pat}");
-            }
-            let re = regex::Regex::new(&builder_pat).map_err(|e| {
-                PathError::Hard(TypeError::new(
-                    "2201B",
-                    format!("invalid regular expression: {e}"),
-                ))
-            })?;
+            // Compiled (and its errors raised) even when no item is a string.
+            let matches =
+                |s: &str| crate::string::xquery_regex_match(s, pat, flags).map_err(PathError::Hard);
+            matches("")?;
             any_of(
                 items.iter().map(|it| match it {
                     Jsonb::String(_) if cx.is_datetime(it) => Truth::Unknown,
-                    Jsonb::String(s) => {
-                        if re.is_match(s) {
-                            Truth::True
-                        } else {
-                            Truth::False
-                        }
-                    }
+                    Jsonb::String(s) => match matches(s) {
+                        Ok(true) => Truth::True,
+                        Ok(false) => Truth::False,
+                        Err(_) => Truth::Unknown,
+                    },
                     _ => Truth::Unknown,
                 }),
                 strict,

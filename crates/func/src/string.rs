@@ -132,6 +132,8 @@ pub enum StringFunc {
     Format,
     /// `quote_ident(text)`.
     QuoteIdent,
+    /// `parse_ident(text [, strict])`.
+    ParseIdent,
     /// `quote_literal(anyelement)`.
     QuoteLiteral,
     /// `quote_nullable(anyelement)`.
@@ -168,6 +170,12 @@ pub enum StringFunc {
     ArraySliceAssign(u32),
     /// `array_ndims(anyarray)`.
     ArrayNdims,
+    /// The `text_pattern_ops` comparisons `~<~`, `~<=~`, `~>=~`, `~>~`: byte order.
+    PatternCompare {
+        /// The accepted orderings of the left operand to the right one (less, equal,
+        /// greater), as bits 1, 2, 4.
+        accept: u8,
+    },
     /// `anyarray @> anyarray` (`contained`: `<@`).
     ArrayContains {
         /// `<@`: the left array is contained in the right one.
@@ -583,6 +591,15 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         "to_hex" => pick(&[(ToHex, &[I4], TEXT), (ToHex, &[I8], TEXT)], args),
         "starts_with" => pick(&[(StartsWith, &[TEXT, TEXT], BOOL)], args),
         "quote_ident" => pick(&[(QuoteIdent, &[TEXT], TEXT)], args),
+        // textcat(text, text): the function behind `||` on text
+        "textcat" => pick(&[(TextCat, &[TEXT, TEXT], TEXT)], args),
+        "parse_ident" => pick(
+            &[
+                (ParseIdent, &[TEXT], text_array()),
+                (ParseIdent, &[TEXT, BOOL], text_array()),
+            ],
+            args,
+        ),
         "quote_literal" | "quote_nullable" if n == 1 => {
             let f = if name == "quote_literal" {
                 QuoteLiteral
@@ -808,6 +825,15 @@ pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> 
             Some(mk(f, vec![a.clone(), a], BOOL, true, true))
         }
         "^@" => pick_op(&[(StartsWith, &[TEXT, TEXT], BOOL)], &args),
+        "~<~" | "~<=~" | "~>=~" | "~>~" => {
+            let accept = match op {
+                "~<~" => 1,
+                "~<=~" => 3,
+                "~>=~" => 6,
+                _ => 4,
+            };
+            pick_op(&[(PatternCompare { accept }, &[TEXT, TEXT], BOOL)], &args)
+        }
         "~~" | "!~~" | "~~*" | "!~~*" => {
             let f = match op {
                 "~~" => Like,
@@ -2073,11 +2099,17 @@ fn translate_regex(p: &str) -> TypeResult<(String, bool)> {
         if in_class {
             match c {
                 '\\' => {
-                    out.push('\\');
-                    if let Some(&n) = chars.get(i + 1) {
-                        out.push(n);
-                        i += 1;
+                    match chars.get(i + 1) {
+                        // ARE: `\b` is a backspace, `\B` a backslash (also in brackets)
+                        Some('b') => out.push_str("\\x08"),
+                        Some('B') => out.push_str("\\\\"),
+                        Some(&n) => {
+                            out.push('\\');
+                            out.push(n);
+                        }
+                        None => out.push('\\'),
                     }
+                    i += usize::from(chars.get(i + 1).is_some());
                 }
                 '[' if matches!(chars.get(i + 1), Some(':' | '=' | '.')) => {
                     // A POSIX class such as [:alpha:]: copy through its closing bracket.
@@ -2115,6 +2147,10 @@ fn translate_regex(p: &str) -> TypeResult<(String, bool)> {
                     'y' => out.push_str(r"\b"),
                     'Y' => out.push_str(r"\B"),
                     'Z' => out.push_str(r"\z"),
+                    // ARE: `\b` is a backspace, `\B` a backslash (`\y` / `\Y` are the
+                    // word boundaries)
+                    'b' => out.push_str(r"\x08"),
+                    'B' => out.push_str(r"\\"),
                     '1'..='9' => {
                         backtracking = true;
                         out.push('\\');
@@ -2323,6 +2359,106 @@ thread_local! {
 }
 
 const REGEX_CACHE_SIZE: usize = 32;
+
+/// `parse_ident(str [, strict])`: the parts of a qualified SQL identifier, as PostgreSQL
+/// splits them: unquoted parts are lowercased (ASCII letters), quoted ones kept with `""`
+/// undoubled; whitespace may surround the dots. Without `strict`, text after the last
+/// identifier is ignored.
+fn parse_ident(s: &str, strict: bool) -> TypeResult<Vec<Value>> {
+    let invalid = |detail: Option<&str>| {
+        let e = TypeError::new(
+            codes::INVALID_PARAMETER_VALUE,
+            format!("string is not a valid identifier: \"{s}\""),
+        );
+        match detail {
+            Some(d) => e.with_detail(d),
+            None => e,
+        }
+    };
+    let c: Vec<char> = s.chars().collect();
+    let space = |ch: char| matches!(ch, ' ' | '\t' | '\n' | '\r' | '\u{c}');
+    let start = |ch: char| ch.is_ascii_alphabetic() || ch == '_' || !ch.is_ascii();
+    let cont = |ch: char| start(ch) || ch.is_ascii_digit() || ch == '$';
+    let mut i = 0;
+    while i < c.len() && space(c[i]) {
+        i += 1;
+    }
+    let mut out = Vec::new();
+    let mut after_dot = false;
+    loop {
+        if c.get(i) == Some(&'"') {
+            let mut part = String::new();
+            i += 1;
+            loop {
+                match c.get(i) {
+                    None => return Err(invalid(Some("String has unclosed double quotes."))),
+                    Some('"') if c.get(i + 1) == Some(&'"') => {
+                        part.push('"');
+                        i += 2;
+                    }
+                    Some('"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&ch) => {
+                        part.push(ch);
+                        i += 1;
+                    }
+                }
+            }
+            if part.is_empty() {
+                return Err(invalid(Some("Quoted identifier must not be empty.")));
+            }
+            out.push(Value::Text(part));
+        } else if c.get(i).is_some_and(|ch| start(*ch)) {
+            let st = i;
+            while i < c.len() && cont(c[i]) {
+                i += 1;
+            }
+            out.push(Value::Text(
+                c[st..i].iter().map(|ch| ch.to_ascii_lowercase()).collect(),
+            ));
+        } else if c.get(i) == Some(&'.') {
+            return Err(invalid(Some("No valid identifier before \".\".")));
+        } else if after_dot {
+            return Err(invalid(Some("No valid identifier after \".\".")));
+        } else {
+            return Err(invalid(None));
+        }
+        while i < c.len() && space(c[i]) {
+            i += 1;
+        }
+        match c.get(i) {
+            Some('.') => {
+                after_dot = true;
+                i += 1;
+                while i < c.len() && space(c[i]) {
+                    i += 1;
+                }
+            }
+            None => break,
+            Some(_) if strict => return Err(invalid(None)),
+            Some(_) => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `s` matches the pattern of a jsonpath `like_regex` with its XQuery `flags`, which
+/// PostgreSQL runs as an ARE: `i` ignores case, `q` quotes the whole pattern; otherwise `.`
+/// stops at newlines unless `s`, and `m` makes `^` / `$` match at line boundaries.
+pub(crate) fn xquery_regex_match(s: &str, pattern: &str, flags: &str) -> TypeResult<bool> {
+    let quote = flags.contains('q');
+    let f = RegexFlags {
+        global: false,
+        icase: flags.contains('i'),
+        newline_dot: !quote && !flags.contains('s'),
+        newline_anchor: !quote && flags.contains('m'),
+        expanded: false,
+        literal: quote,
+    };
+    compile(pattern, f)?.is_match(s)
+}
 
 /// Compiles (or fetches from the per-thread cache) a PostgreSQL regular expression.
 fn compile(pattern: &str, flags: RegexFlags) -> TypeResult<Regex> {
@@ -3096,6 +3232,10 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
         }),
         StartsWith => Value::Bool(t(0)?.starts_with(t(1)?)),
         QuoteIdent => Value::Text(quote_ident(t(0)?)),
+        ParseIdent => {
+            let strict = !matches!(a(1), Some(Value::Bool(false)));
+            Value::array(TEXT, parse_ident(t(0)?, strict)?)
+        }
         QuoteLiteral | QuoteNullable => match a(0) {
             None | Some(Value::Null) => {
                 if f == QuoteNullable {
@@ -3446,6 +3586,14 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
                         .collect(),
                 )
             }
+        }
+        PatternCompare { accept } => {
+            let bit = match t(0)?.as_bytes().cmp(t(1)?.as_bytes()) {
+                std::cmp::Ordering::Less => 1,
+                std::cmp::Ordering::Equal => 2,
+                std::cmp::Ordering::Greater => 4,
+            };
+            Value::Bool(accept & bit != 0)
         }
         ArrayContains { contained } => {
             let (Some((_, x)), Some((_, y))) =

@@ -675,8 +675,8 @@ class Basalt:
         return json.loads(line)
 
 
-def pg_run(conn, sql):
-    results, error = conn.query(sql)
+def pg_run(conn, sql, copy_data=None):
+    results, error = conn.query(sql, copy_data)
     out = {"results": [{"tag": r.tag, "columns": r.columns, "types": r.types, "rows": r.rows}
                        for r in results],
            "error": None}

@@ -20,6 +20,8 @@ basalt-error and error-code statements: the most common missing functions and fe
 
 Splitting: psql meta-commands (lines starting with a backslash) are skipped; a statement ends
 at `;` outside quotes ('..', E'..', "..", $tag$..$tag$) and comments (--, nested /* */).
+A COPY FROM STDIN takes the inline data lines after it (up to `\\.`) as its input; a COPY TO
+STDOUT's output is compared as one row holding all of it.
 The regression files from PostgreSQL 15 assume the tables of test_setup.sql; `--setup FILE`
 runs such a file first on both sides (not counted). The copies used by the measurements in
 docs/sql.md live outside the repository (/work/pgregress-data: setup.sql creates INT2_TBL ..
@@ -34,6 +36,7 @@ Usage (from the repository root, after `cargo build -p basalt-sql --example sqlr
 
     --bin PATH      the runner (default $CARGO_TARGET_DIR/debug/examples/sqlrun_json)
     --host/--port   the reference server's socket directory and port (/tmp/pgref, 54440)
+    --db NAME       the scratch database made there (pgregress_run; one per concurrent run)
     --show CLASSES  comma-separated classes to print in detail (or "all")
     --top N         histogram lines to print (default 25)
 """
@@ -50,11 +53,46 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from difftest import Basalt, compare, pg_run  # noqa: E402
 from pgwire import Connection  # noqa: E402
 
-DB = "pgregress_run"
+DB = "pgregress_run"  # the scratch database on the reference server (--db)
+
+
+COPY_IN = re.compile(r"^\s*copy\b.*\bfrom\s+stdin\b", re.IGNORECASE | re.DOTALL)
+COPY_OUT = re.compile(r"^\s*copy\b.*\bto\s+stdout\b", re.IGNORECASE | re.DOTALL)
+
+
+def copy_data_after(text, i):
+    """The inline data of a COPY FROM STDIN whose `;` is at text[i], and where the script
+    goes on: the lines after the statement's line up to a `\\.` line. psql only reads them
+    when the server started the copy, which a failing COPY does not; as the regression files
+    are written for that, lines that hold another COPY FROM STDIN before the `\\.` mean that
+    this COPY has no data."""
+    eol = text.find("\n", i)
+    rest = text[i + 1:] if eol < 0 else text[i + 1:eol]
+    if eol < 0 or (rest.strip() and not rest.strip().startswith("--")):
+        return None, i + 1
+    lines = []
+    pos = eol + 1
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        line = text[pos:] if nl < 0 else text[pos:nl]
+        nxt = len(text) if nl < 0 else nl + 1
+        if line.rstrip("\r") == "\\.":
+            return "".join(l + "\n" for l in lines), nxt
+        if COPY_IN.match(line):
+            break
+        lines.append(line)
+        pos = nxt
+    return None, i + 1
 
 
 def split_statements(text):
     """The statements of a psql script, without meta-commands; each keeps its own text."""
+    return [sql for sql, _ in split_script(text)]
+
+
+def split_script(text):
+    """The statements of a psql script as (sql, copy data or None) pairs: the data of a
+    COPY FROM STDIN is the script's inline data (see copy_data_after)."""
     stmts = []
     cur = []
     i, n = 0, len(text)
@@ -121,16 +159,24 @@ def split_statements(text):
                 i += 1
         elif c == ";":
             s = "".join(cur).strip()
-            if s:
-                stmts.append(s)
             cur = []
-            i += 1
+            if s:
+                data = None
+                if COPY_IN.match(s):
+                    data, i = copy_data_after(text, i)
+                    if data is not None:
+                        at_line_start = True
+                else:
+                    i += 1
+                stmts.append((s, data))
+            else:
+                i += 1
         else:
             cur.append(c)
             i += 1
     s = "".join(cur).strip()
     if s:
-        stmts.append(s)
+        stmts.append((s, None))
     return stmts
 
 
@@ -163,14 +209,18 @@ class Runner:
     def fresh(self):
         if self.pg:
             self.pg.close()
-        self.admin.query(f"DROP DATABASE IF EXISTS {DB}")
-        self.admin.query(f"CREATE DATABASE {DB}")
-        self.pg = Connection(self.args.host, self.args.port, DB)
+        self.admin.query(f"DROP DATABASE IF EXISTS {self.args.db}")
+        self.admin.query(f"CREATE DATABASE {self.args.db}")
+        self.pg = Connection(self.args.host, self.args.port, self.args.db)
         self.pg.query("SET statement_timeout = '20s'")
         self.basalt.start()
         self.applied = []
 
-    def basalt_run(self, sql):
+    def basalt_run(self, sql, copy_data=None):
+        if copy_data is not None or COPY_IN.match(sql):
+            sql = {"sql": sql, "copy_in": copy_data or ""}
+        elif COPY_OUT.match(sql):
+            sql = {"sql": sql, "copy_out": True}
         res = self.basalt.run(sql, timeout=self.args.timeout)
         self.applied.append(sql)
         if "panic" in res or "timeout" in res:
@@ -186,7 +236,7 @@ class Runner:
         self.basalt.stop()
         if self.pg:
             self.pg.close()
-        self.admin.query(f"DROP DATABASE IF EXISTS {DB}")
+        self.admin.query(f"DROP DATABASE IF EXISTS {self.args.db}")
         self.admin.close()
 
 
@@ -205,7 +255,7 @@ def classify(stmt, pg, bs):
 
 def run_file(runner, path, show, out):
     with open(path) as f:
-        stmts = split_statements(f.read())
+        stmts = split_script(f.read())
     runner.fresh()
     if runner.args.setup:
         with open(runner.args.setup) as f:
@@ -216,9 +266,9 @@ def run_file(runner, path, show, out):
                     print(f"  setup failed on Basalt: {s[:80]!r}: {res}", file=sys.stderr)
     counts = collections.Counter()
     errors = collections.Counter()
-    for idx, stmt in enumerate(stmts):
-        pg = pg_run(runner.pg, stmt)
-        bs = runner.basalt_run(stmt)
+    for idx, (stmt, copy_data) in enumerate(stmts):
+        pg = pg_run(runner.pg, stmt, copy_data)
+        bs = runner.basalt_run(stmt, copy_data)
         cat, detail = classify(stmt, pg, bs)
         counts[cat] += 1
         if cat in ("basalt-error", "error-code") and bs.get("error"):
@@ -240,6 +290,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(target, "debug/examples/sqlrun_json"))
     ap.add_argument("--host", default="/tmp/pgref")
     ap.add_argument("--port", default="54440")
+    ap.add_argument("--db", default=DB)
     ap.add_argument("--setup")
     ap.add_argument("--show", default="")
     ap.add_argument("--top", type=int, default=25)

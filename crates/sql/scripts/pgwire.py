@@ -75,16 +75,37 @@ class Connection:
         (length,) = struct.unpack("!i", head[1:])
         return kind, self._recv_exact(length - 4)
 
-    def query(self, sql):
+    def query(self, sql, copy_data=None):
         """Runs `sql` (one or more statements). Returns (results, error, notices_after_error)
-        where error is the PgError fields dict or None."""
+        where error is the PgError fields dict or None. `copy_data` is what a COPY FROM STDIN
+        reads (none: an empty input); the output of a COPY TO STDOUT comes back as one row
+        holding all of it."""
         body = sql.encode() + b"\0"
         self.sock.sendall(b"Q" + struct.pack("!i", len(body) + 4) + body)
         results = []
         current = Result()
         error = None
+        copy_out = None
         while True:
             kind, payload = self._read()
+            if kind == b"G":
+                data = (copy_data or "").encode()
+                if data:
+                    self.sock.sendall(b"d" + struct.pack("!i", len(data) + 4) + data)
+                self.sock.sendall(b"c" + struct.pack("!i", 4))
+                continue
+            if kind == b"H":
+                copy_out = []
+                continue
+            if kind == b"d" and copy_out is not None:
+                copy_out.append(payload.decode())
+                continue
+            if kind == b"c":
+                continue
+            if kind == b"C" and copy_out is not None:
+                current.columns, current.types = [], []
+                current.rows = [["".join(copy_out)]]
+                copy_out = None
             if kind == b"T":
                 (count,) = struct.unpack("!h", payload[:2])
                 pos = 2

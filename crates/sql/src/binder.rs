@@ -257,6 +257,9 @@ struct AggCollect {
     /// The columns the direct arguments of each ordered-set aggregate read: (index in
     /// `aggs`, [(column, location)]), to check that they are grouped.
     direct_refs: Vec<(usize, Vec<(usize, i32)>)>,
+    /// Where the arguments of GROUPING calls of subqueries are (index in `aggs`), for the
+    /// error when one is not grouped.
+    grouping_at: Vec<(usize, Vec<Option<u32>>)>,
 }
 
 /// The binder for one statement.
@@ -282,6 +285,8 @@ pub struct Binder<'a> {
     pub settings: Option<&'a crate::settings::Settings>,
     /// The session's cursors, for `pg_cursors`.
     pub cursors: Option<&'a crate::cursor::Cursors>,
+    /// The session's SQL prepared statements, for `pg_prepared_statements`.
+    pub(crate) prepared: Option<&'a crate::system::Prepared>,
     ctes: Vec<CteDef>,
     next_id: usize,
     agg: Option<AggCollect>,
@@ -314,6 +319,9 @@ pub struct Binder<'a> {
     /// (innermost last): an aggregate over outer columns only belongs to the outer query.
     /// Each entry is the index in `levels` of that query's FROM scope.
     outer_aggs: Vec<(usize, Option<AggCollect>)>,
+    /// Levels pushed for a LATERAL subquery in FROM (its outer columns are the FROM
+    /// clause's, where the enclosing query's aggregates may not be).
+    lateral_levels: Vec<usize>,
     /// Outer references made while binding:
     /// (level index in `levels`, column, position of the reference).
     level_refs: Vec<(usize, usize, Option<u32>)>,
@@ -763,6 +771,7 @@ impl<'a> Binder<'a> {
             source: None,
             settings: None,
             cursors: None,
+            prepared: None,
             named_windows: Vec::new(),
             row_lock: None,
             ctes: Vec::new(),
@@ -779,6 +788,7 @@ impl<'a> Binder<'a> {
             using_aliases: Vec::new(),
             direct_refs: None,
             outer_aggs: Vec::new(),
+            lateral_levels: Vec::new(),
             level_refs: Vec::new(),
             reg: None,
             const_errors: Vec::new(),
@@ -1400,7 +1410,7 @@ impl<'a> Binder<'a> {
             ..Default::default()
         });
         let const_mark = self.const_errors.len();
-        let targets = self.bind_targets(&s.target_list, &scope);
+        let targets = self.bind_targets(&s.target_list, &scope, !s.from_clause.is_empty());
         if self.exists_depths.last() == Some(&self.levels.len()) && s.op <= 1 {
             self.const_errors.truncate(const_mark);
         }
@@ -1412,13 +1422,14 @@ impl<'a> Binder<'a> {
             }
         };
         // GROUP BY
-        let (mut groups, sets) = match self.bind_group_clause(&s.group_clause, &scope, &targets) {
-            Ok(g) => g,
-            Err(e) => {
-                self.agg = None;
-                return Err(e);
-            }
-        };
+        let (mut groups, mut sets) =
+            match self.bind_group_clause(&s.group_clause, s.group_distinct, &scope, &targets) {
+                Ok(g) => g,
+                Err(e) => {
+                    self.agg = None;
+                    return Err(e);
+                }
+            };
         self.ref_item = HAVING_ITEM;
         let having = self.bind_having(s.having_clause.as_deref(), &scope);
         self.ref_item = OTHER_ITEM;
@@ -1507,6 +1518,32 @@ impl<'a> Binder<'a> {
             || has_grouping;
         let mut agg_groups: Option<Vec<Expr>> = None;
         if aggregated {
+            // GROUPING calls of subqueries (see `Node::GroupingFunc`): their arguments become
+            // the positions of the groups they name, which the executor reads.
+            for (ci, call) in collected.aggs.iter_mut().enumerate() {
+                if call.func.func != basalt_func::agg::AggFunc::Grouping {
+                    continue;
+                }
+                let mut at = Vec::with_capacity(call.args.len());
+                for (k, a) in call.args.iter().enumerate() {
+                    let Some(i) = groups.iter().position(|g| g == a) else {
+                        let loc = collected
+                            .grouping_at
+                            .iter()
+                            .find(|(j, _)| *j == ci)
+                            .and_then(|(_, l)| l.get(k).copied().flatten());
+                        return Err(err(
+                            "42803",
+                            "arguments to GROUPING must be grouping expressions of the associated query level",
+                        )
+                        .at(loc));
+                    };
+                    at.push(Expr::Const(Value::Int4(
+                        i32::try_from(i).unwrap_or(i32::MAX),
+                    )));
+                }
+                call.args = at;
+            }
             // The direct arguments of ordered-set aggregates are over the group's rows.
             let direct_args: Vec<(usize, &[Expr])> = collected
                 .direct_refs
@@ -1516,9 +1553,9 @@ impl<'a> Binder<'a> {
                     Some((*i, call.args.get(call.order_by.len()..)?))
                 })
                 .collect();
+            let mut with_direct = target_exprs.clone();
+            with_direct.extend(direct_args.iter().flat_map(|(_, a)| a.iter().cloned()));
             if sets.is_empty() {
-                let mut with_direct = target_exprs.clone();
-                with_direct.extend(direct_args.iter().flat_map(|(_, a)| a.iter().cloned()));
                 add_dependent_groups(
                     &mut groups,
                     &with_direct,
@@ -1527,6 +1564,31 @@ impl<'a> Binder<'a> {
                     &scope,
                     self.catalog,
                 );
+            } else {
+                // With grouping sets, a primary key grouped in every set determines its
+                // table's other columns (they join every set).
+                let common: Vec<Expr> = (0..groups.len())
+                    .filter(|g| sets.iter().all(|s| s.contains(g)))
+                    .map(|g| groups[g].clone())
+                    .collect();
+                let mut extended = common.clone();
+                add_dependent_groups(
+                    &mut extended,
+                    &with_direct,
+                    &order_exprs,
+                    having.as_ref(),
+                    &scope,
+                    self.catalog,
+                );
+                for e in extended.into_iter().skip(common.len()) {
+                    if !groups.contains(&e) {
+                        groups.push(e);
+                        let gi = groups.len() - 1;
+                        for set in &mut sets {
+                            set.push(gi);
+                        }
+                    }
+                }
             }
             let ngroups = groups.len();
             let naggs = collected.aggs.len();
@@ -2210,9 +2272,11 @@ impl<'a> Binder<'a> {
                 let pushed = rs.lateral && left.is_some();
                 if pushed {
                     self.levels.push((left.cloned().unwrap_or_default(), false));
+                    self.lateral_levels.push(self.levels.len() - 1);
                 }
                 let r = self.bind_query(q);
                 if pushed {
+                    self.lateral_levels.pop();
                     self.levels.pop();
                 }
                 let q = r?;
@@ -2886,6 +2950,7 @@ impl<'a> Binder<'a> {
         &mut self,
         list: &[protobuf::Node],
         scope: &Scope,
+        has_from: bool,
     ) -> Result<Vec<Target>, SqlError> {
         let mut out = Vec::new();
         for (ti, item) in list.iter().enumerate() {
@@ -2905,11 +2970,8 @@ impl<'a> Binder<'a> {
                 } else {
                     None
                 };
-                // (A FROM item without columns is fine: a table whose columns were dropped.)
-                if qual.is_none()
-                    && scope.cols.is_empty()
-                    && self.rtes.last().is_none_or(Vec::is_empty)
-                {
+                // (`*` of a table without columns is no columns)
+                if qual.is_none() && !has_from {
                     return Err(
                         err("42601", "SELECT * with no tables specified is not valid")
                             .at(pos(cr.location)),
@@ -2932,8 +2994,13 @@ impl<'a> Binder<'a> {
                         ty: c.ty.clone(),
                     });
                 }
+                // (a FROM entry of this level without columns gives none)
                 if let Some(q) = qual
                     && !found
+                    && !self
+                        .rtes
+                        .last()
+                        .is_some_and(|level| level.iter().any(|(name, _)| *name == q))
                 {
                     return Err(self.missing_from_entry(&q).at(pos(cr.location)));
                 }
@@ -2969,12 +3036,35 @@ impl<'a> Binder<'a> {
     /// Binds a GROUP BY clause: the distinct group expressions, and the grouping sets as indexes
     /// into them (empty when the clause has no ROLLUP / CUBE / GROUPING SETS). Items multiply
     /// out as in PostgreSQL: `GROUP BY a, ROLLUP (b, c)` is the sets (a, b, c), (a, b), (a).
+    /// `GROUP BY DISTINCT` (`distinct`) keeps one of the sets that group by the same columns.
     fn bind_group_clause(
         &mut self,
         items: &[protobuf::Node],
+        distinct: bool,
         scope: &Scope,
         targets: &[Target],
     ) -> Result<(Vec<Expr>, Vec<Vec<usize>>), SqlError> {
+        // `GROUP BY (a, b)` (a row written without ROW) groups by a and b, as in PostgreSQL.
+        let flat: Vec<protobuf::Node>;
+        let items = if items.iter().any(|g| {
+            matches!(g.node.as_ref(), Some(Node::RowExpr(r))
+                if r.row_format == protobuf::CoercionForm::CoerceImplicitCast as i32)
+        }) {
+            flat = items
+                .iter()
+                .flat_map(|g| match g.node.as_ref() {
+                    Some(Node::RowExpr(r))
+                        if r.row_format == protobuf::CoercionForm::CoerceImplicitCast as i32 =>
+                    {
+                        r.args.clone()
+                    }
+                    _ => vec![g.clone()],
+                })
+                .collect();
+            &flat[..]
+        } else {
+            items
+        };
         let mut groups: Vec<Expr> = Vec::new();
         if !items
             .iter()
@@ -3017,6 +3107,17 @@ impl<'a> Binder<'a> {
                 };
                 if !idx.contains(&i) {
                     idx.push(i);
+                }
+            }
+            if distinct {
+                let mut key = idx.clone();
+                key.sort_unstable();
+                if sets.iter().any(|s: &Vec<usize>| {
+                    let mut k = s.clone();
+                    k.sort_unstable();
+                    k == key
+                }) {
+                    continue;
                 }
             }
             sets.push(idx);
@@ -3927,6 +4028,51 @@ impl<'a> Binder<'a> {
             Node::SetToDefault(_) => Err(err("42601", "DEFAULT is not allowed in this context")),
             Node::RowExpr(r) => self.bind_row_expr(&r.args, scope),
             Node::GroupingFunc(gf) => {
+                // GROUPING over the enclosing query's columns only belongs to that query
+                // (as aggregates do): it becomes one of its aggregate outputs.
+                if !self.levels.is_empty() && gf.args.len() <= 31 {
+                    let refs_mark = self.level_refs.len();
+                    let saved_agg = self.agg.take();
+                    let mut args = Vec::with_capacity(gf.args.len());
+                    let mut failed = None;
+                    for a in &gf.args {
+                        match self.bind_expr(a, scope) {
+                            Ok((e, _)) => args.push(e),
+                            Err(e) => {
+                                failed = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    self.agg = saved_agg;
+                    if failed.is_none() {
+                        let mut call = AggCall {
+                            func: basalt_func::agg::ResolvedAggregate {
+                                func: basalt_func::agg::AggFunc::Grouping,
+                                arg_types: Vec::new(),
+                                ret: DataType::Int4,
+                            },
+                            args,
+                            distinct: false,
+                            filter: None,
+                            order_by: Vec::new(),
+                        };
+                        if let Some(e) = self
+                            .outer_level_aggregate(&mut call, &DataType::Int4, refs_mark)
+                            .map_err(|e| e.at(pos(gf.location)))?
+                        {
+                            let width = self.levels.last().map_or(0, |l| l.0.cols.len());
+                            if let (Expr::Outer { index, .. }, _) = &e
+                                && let Some((_, Some(outer))) = self.outer_aggs.last_mut()
+                            {
+                                let at = gf.args.iter().map(node_location).collect();
+                                outer.grouping_at.push((index - width, at));
+                            }
+                            return Ok(e);
+                        }
+                    }
+                    self.level_refs.truncate(refs_mark);
+                }
                 match &self.agg {
                     Some(a) if a.allowed => {}
                     Some(a) if !a.context.is_empty() && a.context != "aggregate function calls" => {
@@ -4831,6 +4977,7 @@ impl<'a> Binder<'a> {
             Some("index expressions") => Some("index expression"),
             Some("index predicates") => Some("index predicate"),
             Some("CALL arguments") => Some("CALL argument"),
+            Some("column generation expressions") => Some("column generation expression"),
             _ => None,
         };
         if let Some(what) = forbidden {
@@ -5626,8 +5773,14 @@ impl<'a> Binder<'a> {
         scope: &Scope,
     ) -> Result<(Expr, DataType), SqlError> {
         let location = fc.location;
+        // Not allowed here: unless its arguments make it the enclosing query's aggregate
+        // (decided once they are bound, as PostgreSQL decides), this is the error.
+        let mut not_here = None;
         match &self.agg {
             Some(a) if a.allowed => {}
+            Some(a) if !self.outer_aggs.is_empty() => {
+                not_here = Some(aggregate_not_allowed(a.context).at(pos(location)));
+            }
             Some(a) => {
                 return Err(aggregate_not_allowed(a.context).at(pos(location)));
             }
@@ -5827,6 +5980,9 @@ impl<'a> Binder<'a> {
         {
             return Ok(e);
         }
+        if let Some(e) = not_here {
+            return Err(e);
+        }
         let Some(a) = self.agg.as_mut() else {
             return Err(err("42803", "aggregate functions are not allowed here"));
         };
@@ -5869,6 +6025,12 @@ impl<'a> Binder<'a> {
         let Some(level) = self.levels.len().checked_sub(1) else {
             return Ok(None);
         };
+        if self.lateral_levels.last() == Some(&level) {
+            return Err(err(
+                "42803",
+                "aggregate functions are not allowed in FROM clause of their own query level",
+            ));
+        }
         let width = self.levels[level].0.cols.len();
         let Some((outer_level, Some(outer))) = self.outer_aggs.last_mut() else {
             return Ok(None);

@@ -773,7 +773,8 @@ fn put_text(out: &mut String, s: &str, delim: u8) {
             '\u{c}' => out.push_str("\\f"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
-            '\t' if delim != '\t' => out.push_str("\\t"),
+            // PostgreSQL writes a tab as `\t` whatever the delimiter
+            '\t' => out.push_str("\\t"),
             '\u{b}' => out.push_str("\\v"),
             c if c == delim => {
                 out.push('\\');
@@ -1170,13 +1171,6 @@ impl<K: TxnKv> Session<K> {
         // Line numbers of the batch's rows, for the context of errors found on insert.
         while reader.next_record()? {
             let nfields = reader.rec.spans.len();
-            if nfields < names.len() {
-                return Err(err(
-                    "22P04",
-                    format!("missing data for column \"{}\"", names[nfields]),
-                )
-                .with_context(context(&reader, None)));
-            }
             if nfields > names.len() {
                 return Err(err("22P04", "extra data after last expected column")
                     .with_context(context(&reader, None)));
@@ -1184,6 +1178,14 @@ impl<K: TxnKv> Session<K> {
             let mut row = vec![Value::Null; width];
             let mut given: crate::engine::Given = smallvec::smallvec![false; width];
             for (k, &c) in positions.iter().enumerate() {
+                // Fields convert in order, so a bad value before a missing one is the error
+                // (an empty line fails on its first column's input), as in PostgreSQL.
+                if k >= nfields {
+                    return Err(
+                        err("22P04", format!("missing data for column \"{}\"", names[k]))
+                            .with_context(context(&reader, None)),
+                    );
+                }
                 given[c] = true;
                 let Some(text) = reader.rec.field(k) else {
                     continue;

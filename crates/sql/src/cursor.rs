@@ -332,6 +332,12 @@ pub struct Cursors {
 }
 
 impl Cursors {
+    /// Marks that a statement read session state no plan may keep (`pg_cursors`,
+    /// `pg_prepared_statements`).
+    pub(crate) fn mark_listed(&self) {
+        self.listed.store(true, Ordering::Relaxed);
+    }
+
     /// Whether `pg_cursors` listed the cursors since the last call.
     pub(crate) fn take_listed(&self) -> bool {
         self.listed.swap(false, Ordering::Relaxed)

@@ -138,6 +138,47 @@ fn name_taken(cat: &Catalog, schema: u32, name: &str) -> bool {
             .any(|t| t.schema == schema && t.name == name)
 }
 
+/// A foreign key over a generated column may not have an action that would write it.
+pub fn check_fk_generated(
+    table: &Table,
+    cols: &[usize],
+    con: &protobuf::Constraint,
+) -> Result<(), SqlError> {
+    if !cols
+        .iter()
+        .any(|c| table.columns.get(*c).is_some_and(|c| c.generated.is_some()))
+    {
+        return Ok(());
+    }
+    if matches!(con.fk_upd_action.as_str(), "c" | "n" | "d") {
+        return Err(err(
+            "42601",
+            "invalid ON UPDATE action for foreign key constraint containing generated column",
+        ));
+    }
+    if matches!(con.fk_del_action.as_str(), "n" | "d") {
+        return Err(err(
+            "42601",
+            "invalid ON DELETE action for foreign key constraint containing generated column",
+        ));
+    }
+    Ok(())
+}
+
+/// The names of the system columns every PostgreSQL table has (no user column may take one).
+pub const SYSTEM_COLUMN_NAMES: &[&str] = &["tableoid", "cmax", "xmax", "cmin", "xmin", "ctid"];
+
+/// Refuses a new column (or a column renamed) to a system column's name, as PostgreSQL does.
+pub fn check_system_column_name(name: &str) -> Result<(), SqlError> {
+    if SYSTEM_COLUMN_NAMES.contains(&name) {
+        return Err(err(
+            "42701",
+            format!("column name \"{name}\" conflicts with a system column name"),
+        ));
+    }
+    Ok(())
+}
+
 /// Whether a column may have type `ty`: not the pseudo-type `record`. (A table's row type
 /// may be a column's type; ALTER TABLE then refuses to change that table's columns.)
 pub fn check_column_type(name: &str, ty: &DataType) -> Result<(), SqlError> {
@@ -824,6 +865,7 @@ pub fn create_table(
                         format!("column \"{}\" specified more than once", cd.colname),
                     ));
                 }
+                check_system_column_name(&cd.colname)?;
                 let Some(tn) = &cd.type_name else {
                     return Err(err("42601", "column without a type"));
                 };
@@ -849,6 +891,48 @@ pub fn create_table(
                 let mut default_node = cd.raw_default.as_deref();
                 if serial {
                     sequences.push((idx, false, None));
+                }
+                // PostgreSQL's checks of one column's clauses: NULL / NOT NULL (and identity,
+                // which is NOT NULL) must agree, identity and generation appear once.
+                let mut saw_nullable: Option<bool> = None;
+                let (mut saw_identity, mut saw_generated) = (false, false);
+                for con in cons {
+                    use protobuf::ConstrType as CT;
+                    let at = crate::binder::pos(con.location);
+                    let clash = |what: &str| {
+                        err(
+                            "42601",
+                            format!(
+                                "{what} for column \"{}\" of table \"{}\"",
+                                cd.colname, rv.relname
+                            ),
+                        )
+                        .at(at)
+                    };
+                    match CT::try_from(con.contype) {
+                        Ok(CT::ConstrNotnull | CT::ConstrIdentity)
+                            if saw_nullable == Some(false) =>
+                        {
+                            return Err(clash("conflicting NULL/NOT NULL declarations"));
+                        }
+                        Ok(CT::ConstrNull) if saw_nullable == Some(true) => {
+                            return Err(clash("conflicting NULL/NOT NULL declarations"));
+                        }
+                        Ok(CT::ConstrIdentity) if saw_identity => {
+                            return Err(clash("multiple identity specifications"));
+                        }
+                        Ok(CT::ConstrGenerated) if saw_generated => {
+                            return Err(clash("multiple generation clauses specified"));
+                        }
+                        Ok(CT::ConstrNotnull) => saw_nullable = Some(true),
+                        Ok(CT::ConstrNull) => saw_nullable = Some(false),
+                        Ok(CT::ConstrIdentity) => {
+                            saw_nullable = Some(true);
+                            saw_identity = true;
+                        }
+                        Ok(CT::ConstrGenerated) => saw_generated = true,
+                        _ => {}
+                    }
                 }
                 for con in cons {
                     let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
@@ -1359,6 +1443,7 @@ pub fn create_table(
                 "number of referencing and referenced columns for foreign key disagree",
             ));
         }
+        check_fk_generated(&table, &cols, &con)?;
         let n = match name {
             Some(n) => n,
             None => {

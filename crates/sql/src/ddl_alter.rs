@@ -1020,6 +1020,7 @@ fn add_fk(
         }
     };
     crate::ddl::check_fk_types(&name, &t, &cols, table(cat, ref_oid)?, &ref_cols)?;
+    crate::ddl::check_fk_generated(&t, &cols, con)?;
     let coid = cat.new_oid();
     table_mut(cat, oid)?.constraints.push(Constraint {
         oid: coid,
@@ -1132,6 +1133,9 @@ impl<K: TxnKv> Session<K> {
             O::ObjectType => "ALTER TYPE",
             _ => "ALTER TABLE",
         };
+        if kind == O::ObjectIndex {
+            return self.alter_index(s, notices);
+        }
         if kind != O::ObjectTable {
             return Err(SqlError::Unsupported(tagname.into()));
         }
@@ -1153,6 +1157,15 @@ impl<K: TxnKv> Session<K> {
                 )));
                 return Ok(tag(tagname));
             }
+            None if (rv.schemaname.is_empty() || rv.schemaname == "pg_catalog")
+                && crate::system::tables::find(crate::catalog::PG_CATALOG_OID, &rv.relname)
+                    .is_some() =>
+            {
+                return Err(err(
+                    "42501",
+                    format!("permission denied: \"{}\" is a system catalog", rv.relname),
+                ));
+            }
             None => {
                 return Err(err(
                     "42P01",
@@ -1168,6 +1181,91 @@ impl<K: TxnKv> Session<K> {
         }
         self.store_catalog(cat)?;
         Ok(tag(tagname))
+    }
+
+    /// ALTER INDEX: `ALTER COLUMN n SET STATISTICS t` of an expression column, checked as
+    /// PostgreSQL does and accepted with no effect (statistics are per table here).
+    fn alter_index(
+        &mut self,
+        s: &protobuf::AlterTableStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let Some(rv) = &s.relation else {
+            return Err(err("42601", "ALTER INDEX without an index"));
+        };
+        let cat = self.load_catalog()?;
+        let sp = self.search_path_oids(&cat);
+        let ix = match find_relation(&cat, &sp, rv) {
+            Some(Relation::Index(o)) => cat.indexes.get(&o).cloned(),
+            Some(_) => {
+                return Err(err("42809", format!("\"{}\" is not an index", rv.relname)));
+            }
+            None if s.missing_ok => {
+                notices.push(notice(format!(
+                    "relation \"{}\" does not exist, skipping",
+                    rv.relname
+                )));
+                return Ok(tag("ALTER INDEX"));
+            }
+            None => None,
+        };
+        let Some(ix) = ix else {
+            return Err(err(
+                "42P01",
+                format!("relation \"{}\" does not exist", rv.relname),
+            ));
+        };
+        for cmd in &s.cmds {
+            let Some(Node::AlterTableCmd(c)) = cmd.node.as_ref() else {
+                continue;
+            };
+            let subtype = protobuf::AlterTableType::try_from(c.subtype)
+                .unwrap_or(protobuf::AlterTableType::Undefined);
+            if subtype != protobuf::AlterTableType::AtSetStatistics || c.num <= 0 {
+                return Err(SqlError::Unsupported("ALTER INDEX".into()));
+            }
+            let target = match c.def.as_deref().and_then(|d| d.node.as_ref()) {
+                Some(Node::Integer(i)) => i.ival,
+                _ => return Err(err("42601", "SET STATISTICS without a target")),
+            };
+            if target < -1 {
+                return Err(err(
+                    "22023",
+                    format!("statistics target {target} is too low"),
+                ));
+            }
+            if target > 10000 {
+                notices.push(Notice::warning(
+                    crate::error::SqlCode::new("22023"),
+                    "lowering statistics target to 10000",
+                ));
+            }
+            let cols = ix.all_columns();
+            let Some(key) = usize::try_from(c.num - 1).ok().and_then(|i| cols.get(i)) else {
+                return Err(err(
+                    "42703",
+                    format!(
+                        "column number {} of relation \"{}\" does not exist",
+                        c.num, ix.name
+                    ),
+                ));
+            };
+            if let IndexKey::Column(col) = key {
+                let colname = table(&cat, ix.table)?
+                    .columns
+                    .get(*col)
+                    .map_or(String::new(), |c| c.name.clone());
+                return Err(err(
+                    "0A000",
+                    format!(
+                        "cannot alter statistics on non-expression column \"{colname}\" of index \"{}\"",
+                        ix.name
+                    ),
+                )
+                .with_hint("Alter statistics on table column instead."));
+            }
+        }
+        Ok(tag("ALTER INDEX"))
     }
 
     fn alter_cmd(
@@ -1270,6 +1368,15 @@ impl<K: TxnKv> Session<K> {
             A::AtDropNotNull => {
                 let t = table(cat, oid)?;
                 let col = column_of(t, &c.name)?;
+                if t.columns[col].identity.is_some() {
+                    return Err(err(
+                        "42601",
+                        format!(
+                            "column \"{}\" of relation \"{}\" is an identity column",
+                            c.name, t.name
+                        ),
+                    ));
+                }
                 if cat
                     .primary_key_columns(oid)
                     .is_some_and(|pk| pk.contains(&col))
@@ -1277,15 +1384,6 @@ impl<K: TxnKv> Session<K> {
                     return Err(err(
                         "42P16",
                         format!("column \"{}\" is in a primary key", c.name),
-                    ));
-                }
-                if t.columns[col].identity.is_some() {
-                    return Err(err(
-                        "42P16",
-                        format!(
-                            "column \"{}\" of relation \"{}\" is an identity column",
-                            c.name, t.name
-                        ),
                     ));
                 }
                 table_mut(cat, oid)?.columns[col].not_null = false;
@@ -1301,7 +1399,7 @@ impl<K: TxnKv> Session<K> {
                 let Some(Node::Constraint(con)) = def else {
                     return Err(err("42601", "ADD CONSTRAINT without a constraint"));
                 };
-                self.add_constraint(cat, env, oid, con)
+                self.add_constraint(cat, env, oid, con, notices)
             }
             A::AtDropConstraint => {
                 self.drop_constraint(cat, oid, &c.name, c.missing_ok, cascade, notices)
@@ -1341,6 +1439,26 @@ impl<K: TxnKv> Session<K> {
                     crate::ddl::apply_seq_options(&mut sq, &con.options, true, 0)?;
                     cat.sequences.insert(sq.oid, sq);
                 }
+                Ok(())
+            }
+            A::AtDropIdentity => {
+                // The column stays NOT NULL; its sequence goes.
+                let t = table(cat, oid)?;
+                let col = column_of(t, &c.name)?;
+                let Some((_, seq)) = t.columns[col].identity else {
+                    let msg = format!(
+                        "column \"{}\" of relation \"{}\" is not an identity column",
+                        c.name, t.name
+                    );
+                    if c.missing_ok {
+                        notices.push(notice(format!("{msg}, skipping")));
+                        return Ok(());
+                    }
+                    return Err(err("55000", msg));
+                };
+                table_mut(cat, oid)?.columns[col].identity = None;
+                cat.sequences.remove(&seq);
+                cat.comments.retain(|(o, _), _| *o != seq);
                 Ok(())
             }
             A::AtSetIdentity => {
@@ -1395,6 +1513,53 @@ impl<K: TxnKv> Session<K> {
                 let snapshot = cat.clone();
                 self.with_cx(&snapshot, &[], |cx| cx.sequences.reset(&sq, restart))
             }
+            A::AtAlterConstraint => {
+                // ALTER CONSTRAINT name [NOT] DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE]:
+                // foreign keys only, as in PostgreSQL 15.
+                let Some(Node::AtalterConstraint(ac)) = def else {
+                    return Err(err("42601", "ALTER CONSTRAINT without a definition"));
+                };
+                if ac.alter_enforceability || ac.alter_inheritability {
+                    return Err(SqlError::Unsupported(
+                        "ALTER CONSTRAINT ... [NOT] ENFORCED / [NO] INHERIT".into(),
+                    ));
+                }
+                let t = table(cat, oid)?;
+                let Some(ci) = t.constraints.iter().position(|x| x.name == ac.conname) else {
+                    return Err(err(
+                        "42704",
+                        format!(
+                            "constraint \"{}\" of relation \"{}\" does not exist",
+                            ac.conname, t.name
+                        ),
+                    ));
+                };
+                if !matches!(t.constraints[ci].kind, ConstraintKind::ForeignKey(_)) {
+                    return Err(err(
+                        "42809",
+                        format!(
+                            "constraint \"{}\" of relation \"{}\" is not a foreign key constraint",
+                            ac.conname, t.name
+                        ),
+                    ));
+                }
+                if ac.alter_deferrability {
+                    let con = &mut table_mut(cat, oid)?.constraints[ci];
+                    con.deferrable = ac.deferrable;
+                    con.initially_deferred = ac.initdeferred;
+                }
+                Ok(())
+            }
+            A::AtSetStatistics | A::AtSetStorage => {
+                // The column must exist; the settings themselves are not supported.
+                column_of(table(cat, oid)?, &c.name)?;
+                Err(SqlError::Unsupported(format!(
+                    "ALTER TABLE {}",
+                    format!("{subtype:?}").trim_start_matches("At")
+                )))
+            }
+            // WITHOUT OIDS is what every table is (PostgreSQL 12 and later accept it as a no-op).
+            A::AtDropOids => Ok(()),
             other => Err(SqlError::Unsupported(format!(
                 "ALTER TABLE {}",
                 format!("{other:?}").trim_start_matches("At")
@@ -1412,6 +1577,7 @@ impl<K: TxnKv> Session<K> {
         notices: &mut Vec<Notice>,
     ) -> Result<(), SqlError> {
         let old = table(cat, oid)?.clone();
+        crate::ddl::check_system_column_name(&cd.colname)?;
         if old.column_index(&cd.colname).is_some() {
             let msg = format!(
                 "column \"{}\" of relation \"{}\" already exists",
@@ -1451,6 +1617,7 @@ impl<K: TxnKv> Session<K> {
         }
         let mut pending = Vec::new();
         let mut gen_node: Option<protobuf::Node> = None;
+        let mut identity_spec: Option<(bool, Vec<protobuf::Node>)> = None;
         for con in &crate::ddl::column_constraints(&cd.constraints)? {
             let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
             use protobuf::ConstrType as C;
@@ -1474,10 +1641,8 @@ impl<K: TxnKv> Session<K> {
                 }
                 Ok(C::ConstrForeign) => pending.push(Pending::Fk(conname, con.clone())),
                 Ok(C::ConstrIdentity) => {
-                    return Err(err(
-                        "0A000",
-                        "feature not supported: adding an identity column",
-                    ));
+                    identity_spec = Some((con.generated_when == "a", con.options.clone()));
+                    col.not_null = true;
                 }
                 Ok(C::ConstrGenerated) => {
                     if con.generated_when != "a" {
@@ -1542,9 +1707,34 @@ impl<K: TxnKv> Session<K> {
             };
             col.default = Some(format!("nextval('{qualified}'::regclass)"));
         }
+        let identity_bounds = match &identity_spec {
+            Some(_) => {
+                if col.default.is_some() || serial {
+                    return Err(err(
+                        "42601",
+                        format!(
+                            "both default and identity specified for column \"{}\" of table \"{}\"",
+                            col.name, old.name
+                        ),
+                    ));
+                }
+                Some(match col.ty {
+                    DataType::Int2 => (1, i64::from(i16::MAX)),
+                    DataType::Int4 => (1, i64::from(i32::MAX)),
+                    DataType::Int8 => (1, i64::MAX),
+                    _ => {
+                        return Err(err(
+                            "22023",
+                            "identity column type must be smallint, integer, or bigint",
+                        ));
+                    }
+                })
+            }
+            None => None,
+        };
         // The existing rows get the column's default, or its domain's, checked as the
         // domain demands.
-        let default_expr = match cat.column_default_text(&col) {
+        let mut default_expr = match cat.column_default_text(&col) {
             Some(text) => Some(check_default(cat, env, &col, text)?),
             None => None,
         };
@@ -1558,6 +1748,23 @@ impl<K: TxnKv> Session<K> {
             let t = table_mut(cat, oid)?;
             t.columns.push(col);
             t.stats = None;
+        }
+        // An identity column: its sequence numbers the existing rows.
+        if let (Some((always, options)), Some((min, max))) = (&identity_spec, identity_bounds) {
+            let t = table(cat, oid)?.clone();
+            let seq = identity_sequence(cat, &t, idx, min, max);
+            if let Some(mut sq) = cat.sequences.get(&seq).cloned() {
+                crate::ddl::apply_seq_options(&mut sq, options, true, 0)?;
+                cat.sequences.insert(seq, sq);
+            }
+            table_mut(cat, oid)?.columns[idx].identity = Some((*always, seq));
+            let qualified = match cat.sequences.get(&seq) {
+                Some(sq) => format!("{}.{}", cat.schema_name(sq.schema), sq.name),
+                None => String::new(),
+            };
+            let col = table(cat, oid)?.columns[idx].clone();
+            let text = format!("nextval('{qualified}'::regclass)");
+            default_expr = Some(check_default(cat, env, &col, &text)?);
         }
         // A generated column is computed for the existing rows.
         let gen_expr = match &gen_node {
@@ -1630,6 +1837,12 @@ impl<K: TxnKv> Session<K> {
         notices: &mut Vec<Notice>,
     ) -> Result<(), SqlError> {
         let old = table(cat, oid)?.clone();
+        if crate::ddl::SYSTEM_COLUMN_NAMES.contains(&name) {
+            return Err(err(
+                "0A000",
+                format!("cannot drop system column \"{name}\""),
+            ));
+        }
         let Some(col) = old.column_index(name) else {
             let msg = format!(
                 "column \"{name}\" of relation \"{}\" does not exist",
@@ -1842,11 +2055,41 @@ impl<K: TxnKv> Session<K> {
         let Some(tn) = &cd.type_name else {
             return Err(err("42601", "ALTER COLUMN TYPE without a type"));
         };
+        if cd.raw_default.is_some() && old.columns[col].generated.is_some() {
+            return Err(err(
+                "42611",
+                "cannot specify USING when altering type of generated column",
+            )
+            .with_detail(format!("Column \"{name}\" is a generated column.")));
+        }
         let new_ty = crate::binder::resolve_type_in(cat, &env.search_path, tn)?;
         let new_domain = crate::binder::domain_of(cat, &env.search_path, tn);
         crate::ddl::check_column_type(name, &new_ty)?;
         crate::binder::check_column_type(&new_ty)
             .map_err(|e| e.at(crate::binder::pos(tn.location)))?;
+        let int_max = |t: &DataType| match t {
+            DataType::Int2 => Some(i64::from(i16::MAX)),
+            DataType::Int4 => Some(i64::from(i32::MAX)),
+            DataType::Int8 => Some(i64::MAX),
+            _ => None,
+        };
+        // An identity column's sequence takes the new type (its maximum too, when it was
+        // the old type's).
+        if let Some((_, seq)) = old.columns[col].identity {
+            let Some(new_max) = int_max(&new_ty) else {
+                return Err(err(
+                    "22023",
+                    "identity column type must be smallint, integer, or bigint",
+                ));
+            };
+            let old_max = int_max(&old.columns[col].ty);
+            if let Some(sq) = cat.sequences.get_mut(&seq) {
+                sq.ty = new_ty.clone();
+                if Some(sq.max) == old_max {
+                    sq.max = new_max;
+                }
+            }
+        }
         if let Some(v) = views_using_column(cat, &old, name).first()
             && let Some(view) = cat.views.get(v)
         {
@@ -1975,12 +2218,132 @@ impl<K: TxnKv> Session<K> {
         })
     }
 
+    /// `ADD [CONSTRAINT name] { PRIMARY KEY | UNIQUE } USING INDEX index`: a plain unique
+    /// index of the table becomes the constraint's (renamed to the constraint's name), after
+    /// PostgreSQL's checks. Its entries are built again (a primary key keys the rows).
+    fn constraint_using_index(
+        &mut self,
+        cat: &mut Catalog,
+        oid: u32,
+        con: &protobuf::Constraint,
+        primary: bool,
+        notices: &mut Vec<Notice>,
+    ) -> Result<(), SqlError> {
+        let t = table(cat, oid)?.clone();
+        let iname = &con.indexname;
+        // The index's errors point at the constraint, as PostgreSQL's do.
+        let at = crate::binder::pos(con.location);
+        let Some(idx) = cat
+            .indexes
+            .values()
+            .find(|i| i.name == *iname && i.schema == t.schema)
+            .cloned()
+        else {
+            return Err(err("42704", format!("index \"{iname}\" does not exist")).at(at));
+        };
+        if idx.table != oid {
+            return Err(err(
+                "42809",
+                format!("index \"{iname}\" does not belong to table \"{}\"", t.name),
+            )
+            .at(at));
+        }
+        if t.constraints.iter().any(|c| {
+            matches!(c.kind, ConstraintKind::PrimaryKey { index } | ConstraintKind::Unique { index } if index == idx.oid)
+        }) {
+            return Err(err(
+                "55000",
+                format!("index \"{iname}\" is already associated with a constraint"),
+            )
+            .at(at));
+        }
+        let refuse = |msg: String| {
+            err("42809", msg)
+                .with_detail(
+                    "Cannot create a primary key or unique constraint using such an index.",
+                )
+                .at(at)
+        };
+        if !idx.unique {
+            return Err(refuse(format!("\"{iname}\" is not a unique index")));
+        }
+        if idx.keys.iter().any(|k| matches!(k, IndexKey::Expr(_))) {
+            return Err(refuse(format!("index \"{iname}\" contains expressions")));
+        }
+        if idx.predicate.is_some() {
+            return Err(refuse(format!("\"{iname}\" is a partial index")));
+        }
+        if let Some(n) = idx.desc.iter().position(|d| *d) {
+            return Err(refuse(format!(
+                "index \"{iname}\" column number {} does not have default sorting behavior",
+                n + 1
+            )));
+        }
+        if primary && cat.primary_index(oid).is_some() {
+            return Err(err(
+                "42P16",
+                format!(
+                    "multiple primary keys for table \"{}\" are not allowed",
+                    t.name
+                ),
+            ));
+        }
+        let name = if con.conname.is_empty() {
+            iname.clone()
+        } else {
+            if con.conname != *iname {
+                notices.push(notice(format!(
+                    "ALTER TABLE / ADD CONSTRAINT USING INDEX will rename index \"{iname}\" to \"{}\"",
+                    con.conname
+                )));
+            }
+            con.conname.clone()
+        };
+        let cols: Vec<usize> = idx
+            .keys
+            .iter()
+            .filter_map(|k| match k {
+                IndexKey::Column(c) => Some(*c),
+                IndexKey::Expr(_) => None,
+            })
+            .collect();
+        let attrs = IndexAttrs {
+            nulls_not_distinct: idx.nulls_not_distinct,
+            deferrable: con.deferrable,
+            initially_deferred: con.initdeferred,
+            include: idx.include.clone(),
+        };
+        let old_idx = index_oids(cat, oid);
+        cat.indexes.remove(&idx.oid);
+        let ioid = add_index_constraint(cat, oid, Some(name), cols.clone(), primary, attrs)?;
+        let snapshot = cat.clone();
+        self.with_cx(&snapshot, &[], |cx| {
+            delete_prefix(&index_prefix(idx.oid), cx)?;
+            if primary {
+                rebuild(
+                    cx,
+                    &snapshot,
+                    &t,
+                    &old_idx,
+                    &Checks {
+                        not_null: cols.clone(),
+                        ..Default::default()
+                    },
+                    &mut |row, _| Ok(row),
+                )
+            } else {
+                build_index(&snapshot, ioid, cx)
+            }
+        })
+    }
+
     fn add_constraint(
         &mut self,
         cat: &mut Catalog,
         env: &Env,
         oid: u32,
         con: &protobuf::Constraint,
+        notices: &mut Vec<Notice>,
     ) -> Result<(), SqlError> {
         use protobuf::ConstrType as C;
         let conname = (!con.conname.is_empty()).then(|| con.conname.clone());
@@ -2008,13 +2371,10 @@ impl<K: TxnKv> Session<K> {
                 })
             }
             Ok(k @ (C::ConstrPrimary | C::ConstrUnique)) => {
-                if !con.indexname.is_empty() {
-                    return Err(err(
-                        "0A000",
-                        "feature not supported: constraints USING INDEX",
-                    ));
-                }
                 let primary = k == C::ConstrPrimary;
+                if !con.indexname.is_empty() {
+                    return self.constraint_using_index(cat, oid, con, primary, notices);
+                }
                 let cols = key_columns(&t, &con.keys, "named in key")?;
                 let include = key_columns(&t, &con.including, "named in key")?;
                 let old_idx = index_oids(cat, oid);
@@ -2361,6 +2721,27 @@ fn add_identity(cat: &mut Catalog, oid: u32, name: &str, always: bool) -> Result
     let t = table(cat, oid)?.clone();
     let col = column_of(&t, name)?;
     let c = &t.columns[col];
+    // The type is checked first (PostgreSQL does it while analyzing the statement).
+    let (min, max) = match c.ty {
+        DataType::Int2 => (1, i64::from(i16::MAX)),
+        DataType::Int4 => (1, i64::from(i32::MAX)),
+        DataType::Int8 => (1, i64::MAX),
+        _ => {
+            return Err(err(
+                "22023",
+                "identity column type must be smallint, integer, or bigint",
+            ));
+        }
+    };
+    if !c.not_null {
+        return Err(err(
+            "55000",
+            format!(
+                "column \"{name}\" of relation \"{}\" must be declared NOT NULL before identity can be added",
+                t.name
+            ),
+        ));
+    }
     if c.identity.is_some() {
         return Err(err(
             "55000",
@@ -2379,26 +2760,15 @@ fn add_identity(cat: &mut Catalog, oid: u32, name: &str, always: bool) -> Result
             ),
         ));
     }
-    if !c.not_null {
-        return Err(err(
-            "55000",
-            format!(
-                "column \"{name}\" of relation \"{}\" must be declared NOT NULL before identity can be added",
-                t.name
-            ),
-        ));
-    }
-    let (min, max) = match c.ty {
-        DataType::Int2 => (1, i64::from(i16::MAX)),
-        DataType::Int4 => (1, i64::from(i32::MAX)),
-        DataType::Int8 => (1, i64::MAX),
-        _ => {
-            return Err(err(
-                "22023",
-                "identity column type must be smallint, integer, or bigint",
-            ));
-        }
-    };
+    let seq_oid = identity_sequence(cat, &t, col, min, max);
+    table_mut(cat, oid)?.columns[col].identity = Some((always, seq_oid));
+    Ok(())
+}
+
+/// Creates the sequence of identity column `col` of `t` (named like PostgreSQL's, owned by
+/// the column), counting from `min` to `max`.
+fn identity_sequence(cat: &mut Catalog, t: &Table, col: usize, min: i64, max: i64) -> u32 {
+    let name = &t.columns[col].name;
     let seq_name = crate::ddl::choose_object_name(&t.name, Some(name), "seq", |n| {
         name_taken(cat, t.schema, n)
     });
@@ -2409,18 +2779,17 @@ fn add_identity(cat: &mut Catalog, oid: u32, name: &str, always: bool) -> Result
             oid: seq_oid,
             schema: t.schema,
             name: seq_name,
-            ty: c.ty.clone(),
+            ty: t.columns[col].ty.clone(),
             start: min,
             increment: 1,
             min,
             max,
             cycle: false,
             cache: 1,
-            owned_by: Some((oid, col)),
+            owned_by: Some((t.oid, col)),
         },
     );
-    table_mut(cat, oid)?.columns[col].identity = Some((always, seq_oid));
-    Ok(())
+    seq_oid
 }
 
 fn rename_relation(
@@ -2559,6 +2928,7 @@ fn rename_column(
             let Some(col) = t.column_index(old) else {
                 return Err(err("42703", format!("column \"{old}\" does not exist")));
             };
+            crate::ddl::check_system_column_name(new)?;
             if t.column_index(new).is_some() {
                 return Err(err(
                     "42701",

@@ -751,6 +751,8 @@ pub(crate) struct BoundInsert {
     /// The view's column expressions over the base row (RETURNING through a view).
     view_exprs: Option<Vec<Expr>>,
     cols: Vec<usize>,
+    /// Per target column: the source's value is ignored (OVERRIDING USER VALUE identity).
+    ignored: Vec<bool>,
     source: InsertSource,
     defaults: Vec<Option<Expr>>,
     conflict_nothing: bool,
@@ -920,6 +922,13 @@ pub(crate) struct SqlPrepared {
     parsed: Arc<crate::parse::Parsed>,
     /// The declared parameter types, if any (`EXECUTE` casts its arguments to them).
     arg_types: Vec<protobuf::TypeName>,
+    /// The parameter types `pg_prepared_statements` shows: the declared ones, or those a
+    /// query's binding inferred.
+    pub(crate) param_types: Vec<DataType>,
+    /// The `PREPARE` statement's text.
+    pub(crate) statement: Arc<str>,
+    /// When it was prepared (microseconds since 2000-01-01 UTC).
+    pub(crate) prepared_at: i64,
 }
 
 /// What a DML statement returns.
@@ -1424,6 +1433,7 @@ impl<K: TxnKv> Session<K> {
         b.source = self.current_sql.clone();
         b.settings = Some(&self.settings);
         b.cursors = Some(&self.cursors);
+        b.prepared = Some(&self.prepared);
         b
     }
 
@@ -1445,7 +1455,7 @@ impl<K: TxnKv> Session<K> {
             return Err(err("42601", "PREPARE without a statement"));
         };
         let mut arg_types = Vec::new();
-        let mut resolved = Vec::new();
+        let mut resolved: Vec<DataType> = Vec::new();
         let user_types = self.load_catalog()?;
         let sp = self.search_path_oids(&user_types);
         for t in &p.argtypes {
@@ -1466,8 +1476,22 @@ impl<K: TxnKv> Session<K> {
         {
             let catalog = self.load_catalog()?;
             let mut b = self.binder(&catalog);
-            b.params = resolved;
+            b.params = resolved.clone();
             b.bind_select(sel)?;
+            // Types the query gave its undeclared parameters.
+            if b.params.len() >= resolved.len() {
+                resolved = b
+                    .params
+                    .iter()
+                    .map(|t| {
+                        if *t == DataType::Unknown {
+                            DataType::Text
+                        } else {
+                            t.clone()
+                        }
+                    })
+                    .collect();
+            }
         }
         let parsed = crate::parse::Parsed::nested(stmt.text().into(), query.clone());
         self.prepared.insert(
@@ -1475,6 +1499,9 @@ impl<K: TxnKv> Session<K> {
             Arc::new(SqlPrepared {
                 parsed: Arc::new(parsed),
                 arg_types,
+                param_types: resolved,
+                statement: stmt.text().into(),
+                prepared_at: now_micros(),
             }),
         );
         Ok(tag("PREPARE"))
@@ -1482,11 +1509,12 @@ impl<K: TxnKv> Session<K> {
 
     /// `EXECUTE name [(arguments)]`: evaluates the arguments (cast to the declared types) and
     /// runs the prepared statement with them as its parameters.
-    fn execute_sql(
+    /// The prepared statement `EXECUTE` names and its arguments' values (checked and cast to
+    /// the declared types).
+    fn prepared_args(
         &mut self,
         e: &protobuf::ExecuteStmt,
-        notices: &mut Vec<Notice>,
-    ) -> Result<StatementResult, SqlError> {
+    ) -> Result<(Arc<SqlPrepared>, Vec<Value>), SqlError> {
         let Some(prep) = self.prepared.get(&e.name).cloned() else {
             return Err(err(
                 "26000",
@@ -1506,6 +1534,31 @@ impl<K: TxnKv> Session<K> {
                 prep.arg_types.len(),
                 e.params.len()
             )));
+        }
+        // Each argument must coerce to its declared type by assignment, as in PostgreSQL.
+        if !prep.arg_types.is_empty() {
+            let catalog = self.load_catalog()?;
+            let sp = self.search_path_oids(&catalog);
+            let mut b = self.binder(&catalog);
+            for (i, (a, tn)) in e.params.iter().zip(&prep.arg_types).enumerate() {
+                let target = crate::binder::resolve_type_in(&catalog, &sp, tn)?;
+                let (x, t) = b.bind_scalar(a, &Scope::default(), "EXECUTE parameter")?;
+                if t != DataType::Unknown
+                    && b.coerce(x, &t, &target, CastContext::Assignment).is_err()
+                {
+                    return Err(err(
+                        "42804",
+                        format!(
+                            "parameter ${} of type {} cannot be coerced to the expected type {}",
+                            i + 1,
+                            t.format_type(),
+                            target.format_type()
+                        ),
+                    )
+                    .with_hint("You will need to rewrite or cast the expression.")
+                    .at(expr_start(a)));
+                }
+            }
         }
         // The arguments are one row of constant expressions, evaluated like a SELECT list.
         let targets = e
@@ -1541,6 +1594,15 @@ impl<K: TxnKv> Session<K> {
             let (_, _, rows) = self.query_rows(&args, None)?;
             rows.into_iter().next().unwrap_or_default()
         };
+        Ok((prep, params))
+    }
+
+    fn execute_sql(
+        &mut self,
+        e: &protobuf::ExecuteStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let (prep, params) = self.prepared_args(e)?;
         let saved = std::mem::replace(&mut self.params, params);
         let result = prep
             .parsed
@@ -1647,6 +1709,12 @@ impl<K: TxnKv> Session<K> {
                 Ok(tag("CREATE TABLE"))
             }
             Node::IndexStmt(s) => {
+                if s.concurrent && self.block.as_ref().is_some_and(|b| b.kind_is_explicit()) {
+                    return Err(err(
+                        "25001",
+                        "CREATE INDEX CONCURRENTLY cannot run inside a transaction block",
+                    ));
+                }
                 let mut cat = self.catalog_for_update()?;
                 let types = self.type_context();
                 let sp = self.search_path_oids(&cat);
@@ -2422,7 +2490,7 @@ pub(crate) trait DmlHost: Sized {
         elems.resize(cols.len(), None);
         let subfields = fields.iter().any(Option::is_some) || elems.iter().any(Option::is_some);
         let overriding = s.r#override;
-        let source = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
+        let mut source = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
             None => InsertSource::DefaultValues,
             Some(Node::SelectStmt(sel)) if !sel.values_lists.is_empty() && sel.op <= 1 => {
                 let empty = Scope::default();
@@ -2653,12 +2721,29 @@ pub(crate) trait DmlHost: Sized {
             };
             defaults.push(d);
         }
+        // OVERRIDING USER VALUE: identity columns take their default whatever the source
+        // gives them (VALUES items become DEFAULT; a query's values are ignored).
+        let user_value = overriding == protobuf::OverridingKind::OverridingUserValue as i32;
+        let ignored: Vec<bool> = cols
+            .iter()
+            .map(|&c| user_value && table.columns[c].identity.is_some())
+            .collect();
+        if let InsertSource::Rows(rows) = &mut source {
+            for row in rows {
+                for (item, &skip) in row.iter_mut().zip(&ignored) {
+                    if skip {
+                        *item = None;
+                    }
+                }
+            }
+        }
         // Identity ALWAYS columns refuse explicit values unless OVERRIDING SYSTEM VALUE;
         // generated columns take only DEFAULT, even with OVERRIDING.
         for (pos, &c) in cols.iter().enumerate() {
             let col = &table.columns[c];
             let identity = matches!(col.identity, Some((true, _)))
-                && overriding != protobuf::OverridingKind::OverridingSystemValue as i32;
+                && overriding != protobuf::OverridingKind::OverridingSystemValue as i32
+                && !user_value;
             if !identity && col.generated.is_none() {
                 continue;
             }
@@ -2828,6 +2913,7 @@ pub(crate) trait DmlHost: Sized {
             view,
             view_exprs,
             cols,
+            ignored,
             source,
             defaults,
             conflict_nothing,
@@ -2859,6 +2945,7 @@ pub(crate) trait DmlHost: Sized {
             view,
             view_exprs,
             cols,
+            ignored,
             source,
             defaults,
             conflict_nothing,
@@ -2897,7 +2984,9 @@ pub(crate) trait DmlHost: Sized {
                 let mut row = vec![Value::Null; width];
                 let mut given: Given = smallvec::smallvec![false; width];
                 for (i, v) in src.enumerate() {
-                    if let Some(v) = v {
+                    if let Some(v) = v
+                        && !ignored[i]
+                    {
                         row[cols_c[i]] = v;
                         given[cols_c[i]] = true;
                     }
@@ -3879,6 +3968,20 @@ impl<K: TxnKv> Session<K> {
                 )));
             }
         };
+        if kind == O::ObjectIndex && s.concurrent {
+            if self.block.as_ref().is_some_and(|b| b.kind_is_explicit()) {
+                return Err(err(
+                    "25001",
+                    "DROP INDEX CONCURRENTLY cannot run inside a transaction block",
+                ));
+            }
+            if s.objects.len() != 1 {
+                return Err(err(
+                    "0A000",
+                    "DROP INDEX CONCURRENTLY does not support dropping multiple objects",
+                ));
+            }
+        }
         let cascade = s.behavior == protobuf::DropBehavior::DropCascade as i32;
         let mut cat = self.catalog_for_update()?;
         let sp = self.search_path_oids(&cat);
@@ -4152,6 +4255,30 @@ impl<K: TxnKv> Session<K> {
         let (Some(into), Some(q)) = (s.into.as_deref(), s.query.as_deref()) else {
             return Err(err("42601", "CREATE TABLE AS without a query"));
         };
+        // CREATE TABLE ... AS EXECUTE: the prepared query, run with the arguments.
+        if let Some(Node::ExecuteStmt(e)) = q.node.as_ref() {
+            let (prep, params) = self.prepared_args(e)?;
+            let inner = prep
+                .parsed
+                .statements()
+                .next()
+                .and_then(|st| st.node().cloned());
+            let Some(inner @ Node::SelectStmt(_)) = inner else {
+                return Err(err("42809", "prepared statement is not a SELECT"));
+            };
+            let mut direct = s.clone();
+            direct.query = Some(Box::new(protobuf::Node { node: Some(inner) }));
+            let saved = std::mem::replace(&mut self.params, params);
+            let result = self.create_table_as(&direct, notices);
+            self.params = saved;
+            // (WITH NO DATA reports `SELECT 0` here, as PostgreSQL does)
+            return result.map(|mut r| {
+                if r.tag == "CREATE TABLE AS" {
+                    r.tag = "SELECT 0".into();
+                }
+                r
+            });
+        }
         let Some(rv) = &into.rel else {
             return Err(err("42601", "CREATE TABLE AS without a name"));
         };
@@ -4291,6 +4418,15 @@ impl<K: TxnKv> Session<K> {
         use protobuf::ReindexObjectType as K;
         let kind = K::try_from(s.kind).unwrap_or(K::Undefined);
         let in_block = self.block.as_ref().is_some_and(|b| b.kind_is_explicit());
+        let concurrently = s.params.iter().any(
+            |p| matches!(p.node.as_ref(), Some(Node::DefElem(d)) if d.defname == "concurrently"),
+        );
+        if concurrently && in_block {
+            return Err(err(
+                "25001",
+                "REINDEX CONCURRENTLY cannot run inside a transaction block",
+            ));
+        }
         match kind {
             K::ReindexObjectIndex | K::ReindexObjectTable => {
                 let Some(rv) = &s.relation else {
@@ -4300,7 +4436,18 @@ impl<K: TxnKv> Session<K> {
                 let b = self.binder(&cat);
                 let found = b.lookup_relation(&rv.schemaname, &rv.relname);
                 let name = &rv.relname;
+                let system = (rv.schemaname.is_empty() || rv.schemaname == "pg_catalog")
+                    && crate::system::tables::find(crate::catalog::PG_CATALOG_OID, name).is_some();
                 match (kind, found) {
+                    // A system catalog: nothing to rebuild (it is computed), but not
+                    // concurrently, as in PostgreSQL.
+                    (K::ReindexObjectTable, None) if system => {
+                        if concurrently {
+                            Err(err("0A000", "cannot reindex system catalogs concurrently"))
+                        } else {
+                            Ok(tag("REINDEX"))
+                        }
+                    }
                     (_, None) => Err(err("42P01", format!("relation \"{name}\" does not exist"))),
                     (K::ReindexObjectIndex, Some((_, crate::catalog::Relation::Index(_))))
                     | (K::ReindexObjectTable, Some((_, crate::catalog::Relation::Table(_)))) => {
@@ -4343,6 +4490,9 @@ impl<K: TxnKv> Session<K> {
                         format!("REINDEX {what} cannot run inside a transaction block"),
                     ));
                 }
+                if concurrently && kind == K::ReindexObjectSystem {
+                    return Err(err("0A000", "cannot reindex system catalogs concurrently"));
+                }
                 Ok(tag("REINDEX"))
             }
             K::Undefined => Err(err("42601", "REINDEX of an unknown kind of object")),
@@ -4370,7 +4520,24 @@ impl<K: TxnKv> Session<K> {
             if let Some(Node::VacuumRelation(vr)) = r.node.as_ref()
                 && let Some(rv) = &vr.relation
             {
-                targets.push(crate::ddl::lookup_table(&cat, &sp, rv)?);
+                let oid = crate::ddl::lookup_table(&cat, &sp, rv)?;
+                // A column list names columns of the table (statistics are per table here).
+                if let Some(t) = cat.tables.get(&oid) {
+                    for c in &vr.va_cols {
+                        if let Some(Node::String(name)) = c.node.as_ref()
+                            && t.column_index(&name.sval).is_none()
+                        {
+                            return Err(err(
+                                "42703",
+                                format!(
+                                    "column \"{}\" of relation \"{}\" does not exist",
+                                    name.sval, t.name
+                                ),
+                            ));
+                        }
+                    }
+                }
+                targets.push(oid);
             }
         }
         if targets.is_empty() {

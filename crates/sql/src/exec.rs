@@ -1470,10 +1470,24 @@ fn new_state(aggs: &[AggCall]) -> AggState {
     }
 }
 
+/// Where the direct arguments of an ordered-set aggregate start among its arguments (after
+/// the aggregated ones, which are as many as its sort keys).
+fn direct_args_from(a: &AggCall) -> Option<usize> {
+    use basalt_func::agg::AggFunc as F;
+    matches!(
+        a.func.func,
+        F::PercentileCont { .. } | F::PercentileDisc { .. } | F::Hypothetical { .. }
+    )
+    .then_some(a.order_by.len())
+}
+
+/// Adds `row` to the aggregates' states; `direct_row` is the row the direct arguments of
+/// ordered-set aggregates read (the grouping set's row: its groups outside the set NULL).
 fn update_state(
     st: &mut AggState,
     aggs: &[AggCall],
     row: &[Value],
+    direct_row: &[Value],
     cx: &mut Cx<'_>,
 ) -> Result<(), SqlError> {
     for (i, a) in aggs.iter().enumerate() {
@@ -1482,9 +1496,14 @@ fn update_state(
         {
             continue;
         }
+        let direct_from = direct_args_from(a).unwrap_or(usize::MAX);
         let mut args = Vec::with_capacity(a.args.len());
-        for e in &a.args {
-            args.push(eval(e, row, cx)?);
+        for (k, e) in a.args.iter().enumerate() {
+            args.push(eval(
+                e,
+                if k >= direct_from { direct_row } else { row },
+                cx,
+            )?);
         }
         if let Some(seen) = &mut st.distinct[i]
             && !seen.insert(args.clone())
@@ -1530,6 +1549,9 @@ fn aggregate(
     let plain = [(0..groups.len()).collect::<Vec<_>>()];
     let sets: &[Vec<usize>] = if sets.is_empty() { &plain } else { sets };
     let mut node = open(input);
+    let has_direct = aggs
+        .iter()
+        .any(|a| direct_args_from(a).is_some_and(|d| d < a.args.len()));
     // Keyed by (grouping set, group values with NULL for groups outside the set).
     let mut index: HashMap<(usize, Row), usize> = HashMap::new();
     let mut states: Vec<(usize, Row, AggState)> = Vec::new();
@@ -1574,13 +1596,41 @@ fn aggregate(
                     states.len() - 1
                 }
             };
-            update_state(&mut states[i].2, aggs, &row, cx)?;
+            // A grouped column outside the set reads as NULL in direct arguments.
+            let nulled;
+            let direct_row: &[Value] = if has_direct && set.len() < groups.len() {
+                let mut r = row.clone();
+                for (g, e) in groups.iter().enumerate() {
+                    if let Expr::Column(c) = e
+                        && !set.contains(&g)
+                        && let Some(v) = r.get_mut(*c)
+                    {
+                        *v = Value::Null;
+                    }
+                }
+                nulled = r;
+                &nulled
+            } else {
+                &row
+            };
+            update_state(&mut states[i].2, aggs, &row, direct_row, cx)?;
         }
     }
     let mut out = Vec::with_capacity(states.len());
     for (si, key, mut st) in states {
         let mut row = key;
         row.extend(finish_state(&mut st, aggs)?);
+        // GROUPING of this query inside a subquery: its arguments are group positions.
+        for (i, a) in aggs.iter().enumerate() {
+            if a.func.func == basalt_func::agg::AggFunc::Grouping {
+                let bits = a.args.iter().fold(0i32, |v, g| {
+                    let in_set = matches!(g, Expr::Const(Value::Int4(p))
+                        if usize::try_from(*p).is_ok_and(|p| sets[si].contains(&p)));
+                    (v << 1) | i32::from(!in_set)
+                });
+                row[groups.len() + i] = Value::Int4(bits);
+            }
+        }
         for call in grouping {
             let bits = call
                 .iter()

@@ -24,11 +24,15 @@ const SYSTEM_COLUMNS: &[&str] = &["ctid", "xmin", "cmin", "xmax", "cmax", "table
 
 /// Column references (last name, location) and function names of a raw expression, in
 /// text order.
-fn references(node: &protobuf::Node) -> (Vec<(String, i64)>, Vec<String>) {
-    fn walk(v: &serde_json::Value, cols: &mut Vec<(String, i64)>, funcs: &mut Vec<String>) {
+fn references(node: &protobuf::Node) -> (Vec<(String, i64, usize)>, Vec<String>) {
+    fn walk(v: &serde_json::Value, cols: &mut Vec<(String, i64, usize)>, funcs: &mut Vec<String>) {
         match v {
             serde_json::Value::Object(m) => {
                 if let Some(cr) = m.get("ColumnRef") {
+                    let nfields = cr
+                        .get("fields")
+                        .and_then(|f| f.as_array())
+                        .map_or(0, Vec::len);
                     let name = cr
                         .get("fields")
                         .and_then(|f| f.as_array())
@@ -39,7 +43,7 @@ fn references(node: &protobuf::Node) -> (Vec<(String, i64)>, Vec<String>) {
                         .and_then(|s| s.as_str());
                     let loc = cr.get("location").and_then(serde_json::Value::as_i64);
                     if let (Some(n), Some(l)) = (name, loc) {
-                        cols.push((n.to_string(), l));
+                        cols.push((n.to_string(), l, nfields));
                     }
                 }
                 if let Some(fc) = m.get("FuncCall")
@@ -85,7 +89,16 @@ pub fn check_expression(
     node: &protobuf::Node,
 ) -> Result<String, SqlError> {
     let (cols, funcs) = references(node);
-    for (name, loc) in &cols {
+    for (name, loc, nfields) in &cols {
+        // The table's name alone is its whole row, which includes the column itself.
+        if *nfields == 1 && *name == table.name && table.column_index(name).is_none() {
+            return Err(err(
+                "42P17",
+                "cannot use whole-row variable in column generation expression",
+            )
+            .with_detail("This would cause the generated column to depend on its own value.")
+            .at(pos(i32::try_from(*loc).unwrap_or(-1))));
+        }
         if SYSTEM_COLUMNS.contains(&name.as_str()) && table.column_index(name).is_none() {
             return Err(err(
                 "42P10",

@@ -231,15 +231,40 @@ fn tokenize(s: &str) -> TypeResult<Vec<Tok>> {
             while i < c.len() && c[i].is_ascii_digit() {
                 i += 1;
             }
+            if c[st] == '0' && i > st + 1 {
+                // an integer has no leading zero: `00` is `0` followed by junk
+                return Err(syntax(format!(
+                    "trailing junk after numeric literal at or near \"{}\" of jsonpath input",
+                    c[st..st + 2].iter().collect::<String>()
+                )));
+            }
+            let exponent_at = |j: usize| {
+                c.get(j).is_some_and(|x| *x == 'e' || *x == 'E')
+                    && match c.get(j + 1) {
+                        Some('+' | '-') => c.get(j + 2).is_some_and(char::is_ascii_digit),
+                        Some(x) => x.is_ascii_digit(),
+                        None => false,
+                    }
+            };
             if i < c.len() && c[i] == '.' && c.get(i + 1).is_some_and(char::is_ascii_digit) {
                 i += 1;
                 while i < c.len() && c[i].is_ascii_digit() {
                     i += 1;
                 }
+            } else if i < c.len() && c[i] == '.' && exponent_at(i + 1) {
+                // `1.e3` is the number 1000 (a decimal `1.` with an exponent)
+                i += 1;
             } else if i < c.len()
                 && c[i] == '.'
-                && !c.get(i + 1).is_some_and(|x| ident_char(*x) || *x == '*')
+                && st < i
+                && c.get(i + 1).is_some_and(|x| ident_char(*x))
             {
+                // `1.type()`: the decimal `1.` followed by junk
+                return Err(syntax(format!(
+                    "trailing junk after numeric literal at or near \"{}\" of jsonpath input",
+                    c[st..=i + 1].iter().collect::<String>()
+                )));
+            } else if i < c.len() && c[i] == '.' && c.get(i + 1) != Some(&'*') {
                 i += 1;
             }
             if i < c.len() && (c[i] == 'e' || c[i] == 'E') {
@@ -263,12 +288,17 @@ fn tokenize(s: &str) -> TypeResult<Vec<Tok>> {
             out.push(Tok::Num(c[st..i].iter().collect()));
             continue;
         }
-        if ident_char(ch) {
-            let st = i;
-            while i < c.len() && ident_char(c[i]) {
-                i += 1;
+        if ident_char(ch) || ch == '\\' {
+            let mut word = String::new();
+            while i < c.len() && (ident_char(c[i]) || c[i] == '\\') {
+                if c[i] == '\\' {
+                    i = read_escape(&c, i, &mut word)?;
+                } else {
+                    word.push(c[i]);
+                    i += 1;
+                }
             }
-            out.push(Tok::Ident(c[st..i].iter().collect()));
+            out.push(Tok::Ident(word));
             continue;
         }
         let two: String = c[i..(i + 2).min(c.len())].iter().collect();
@@ -303,30 +333,7 @@ fn read_string(c: &[char], start: usize) -> TypeResult<(String, usize)> {
     while i < c.len() {
         match c[i] {
             '"' => return Ok((s, i + 1)),
-            '\\' => {
-                i += 1;
-                let e = *c
-                    .get(i)
-                    .ok_or_else(|| syntax("unexpected end of quoted string"))?;
-                match e {
-                    'n' => s.push('\n'),
-                    't' => s.push('\t'),
-                    'r' => s.push('\r'),
-                    'b' => s.push('\u{8}'),
-                    'f' => s.push('\u{c}'),
-                    'v' => s.push('\u{b}'),
-                    'u' => {
-                        let hex: String = c.get(i + 1..i + 5).unwrap_or(&[]).iter().collect();
-                        let v = u32::from_str_radix(&hex, 16).map_err(|_| {
-                            syntax("invalid Unicode escape sequence in jsonpath input")
-                        })?;
-                        s.push(char::from_u32(v).unwrap_or('\u{fffd}'));
-                        i += 4;
-                    }
-                    other => s.push(other),
-                }
-                i += 1;
-            }
+            '\\' => i = read_escape(c, i, &mut s)?,
             ch => {
                 s.push(ch);
                 i += 1;
@@ -334,6 +341,103 @@ fn read_string(c: &[char], start: usize) -> TypeResult<(String, usize)> {
         }
     }
     Err(syntax("unexpected end of quoted string"))
+}
+
+/// Reads the escape sequence at `c[i]` (a backslash) into `s`, as PostgreSQL's jsonpath
+/// scanner does in strings and unquoted keys: `\n` and friends, `\xHH`, `\uHHHH` (with
+/// surrogate pairs), `\u{H...}`; any other escaped character stands for itself. Returns the
+/// index after the sequence.
+fn read_escape(c: &[char], i: usize, s: &mut String) -> TypeResult<usize> {
+    let e = *c
+        .get(i + 1)
+        .ok_or_else(|| syntax("unexpected end of quoted string"))?;
+    let hex_at = |j: usize, n: usize| -> Option<u32> {
+        let h: String = c.get(j..j + n)?.iter().collect();
+        if h.chars().all(|x| x.is_ascii_hexdigit()) {
+            u32::from_str_radix(&h, 16).ok()
+        } else {
+            None
+        }
+    };
+    let near = |end: usize| c[i..end.min(c.len())].iter().collect::<String>();
+    let push = |s: &mut String, v: u32| -> TypeResult<()> {
+        match char::from_u32(v) {
+            Some(ch) if v != 0 => {
+                s.push(ch);
+                Ok(())
+            }
+            _ if v == 0 => Err(TypeError::new(
+                codes::UNTRANSLATABLE_CHARACTER,
+                "unsupported Unicode escape sequence",
+            )),
+            _ => Err(syntax("invalid Unicode code point")),
+        }
+    };
+    let simple = match e {
+        'n' => Some('\n'),
+        't' => Some('\t'),
+        'r' => Some('\r'),
+        'b' => Some('\u{8}'),
+        'f' => Some('\u{c}'),
+        'v' => Some('\u{b}'),
+        'x' | 'u' => None,
+        other => Some(other),
+    };
+    if let Some(ch) = simple {
+        s.push(ch);
+        return Ok(i + 2);
+    }
+    if e == 'x' {
+        let Some(v) = hex_at(i + 2, 2) else {
+            let digits = c[i + 2..]
+                .iter()
+                .take(2)
+                .take_while(|x| x.is_ascii_hexdigit())
+                .count();
+            return Err(syntax(format!(
+                "invalid hex character sequence at or near \"{}\" of jsonpath input",
+                near(i + 2 + digits)
+            )));
+        };
+        push(s, v)?;
+        return Ok(i + 4);
+    }
+    if c.get(i + 2) == Some(&'{') {
+        let mut j = i + 3;
+        while j < c.len() && c[j].is_ascii_hexdigit() && j < i + 9 {
+            j += 1;
+        }
+        if j == i + 3 || c.get(j) != Some(&'}') {
+            return Err(syntax(format!(
+                "invalid unicode sequence at or near \"{}\" of jsonpath input",
+                near(j.max(i + 3))
+            )));
+        }
+        let v = u32::from_str_radix(&c[i + 3..j].iter().collect::<String>(), 16)
+            .map_err(|_| syntax("invalid Unicode code point"))?;
+        push(s, v)?;
+        return Ok(j + 1);
+    }
+    let Some(v) = hex_at(i + 2, 4) else {
+        return Err(syntax(format!(
+            "invalid unicode sequence at or near \"{}\" of jsonpath input",
+            near(i + 6)
+        )));
+    };
+    if (0xD800..0xDC00).contains(&v)
+        && c.get(i + 6) == Some(&'\\')
+        && c.get(i + 7) == Some(&'u')
+        && let Some(lo) = hex_at(i + 8, 4)
+        && (0xDC00..0xE000).contains(&lo)
+    {
+        push(s, 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00))?;
+        return Ok(i + 12);
+    }
+    if (0xD800..0xE000).contains(&v) {
+        return Err(syntax("invalid Unicode surrogate pair"));
+    }
+    push(s, v)?;
+    Ok(i + 6)
 }
 
 struct Parser {
@@ -449,13 +553,7 @@ impl Parser {
                 };
                 self.pos += 1;
                 for ch in f.chars() {
-                    if ch == 'x' {
-                        return Err(TypeError::new(
-                            codes::FEATURE_NOT_SUPPORTED,
-                            "XQuery \"x\" flag (expanded regular expressions) is not implemented",
-                        ));
-                    }
-                    if !"ismq".contains(ch) {
+                    if !"ismxq".contains(ch) {
                         return Err(
                             syntax("invalid input syntax for type jsonpath").with_detail(format!(
                                 "Unrecognized flag character \"{ch}\" in LIKE_REGEX predicate."
@@ -463,7 +561,15 @@ impl Parser {
                         );
                     }
                 }
-                flags = f;
+                // `x` means nothing for a quoted (`q`) pattern; otherwise it is not supported.
+                if f.contains('x') && !f.contains('q') {
+                    return Err(TypeError::new(
+                        codes::FEATURE_NOT_SUPPORTED,
+                        "XQuery \"x\" flag (expanded regular expressions) is not implemented",
+                    ));
+                }
+                // Kept as PostgreSQL prints them: each once, in the order i s m x q.
+                flags = "ismxq".chars().filter(|c| f.contains(*c)).collect();
             }
             return Ok(PathExpr::LikeRegex(Box::new(l), pat, flags));
         }
@@ -720,11 +826,39 @@ pub fn parse_jsonpath(input: &str) -> TypeResult<JsonPath> {
 }
 
 impl PathExpr {
-    fn priority(&self) -> u8 {
+    /// The item an accessor chain starts from (`($.a + 1)` of `($.a + 1).b[0]`).
+    fn chain_head(&self) -> &PathExpr {
         match self {
+            PathExpr::Key(b, _)
+            | PathExpr::AnyKey(b)
+            | PathExpr::AnyIndex(b)
+            | PathExpr::Index(b, _)
+            | PathExpr::AnyPath(b, _, _)
+            | PathExpr::Filter(b, _)
+            | PathExpr::Method(b, _, _) => b.chain_head(),
+            e => e,
+        }
+    }
+
+    /// The operator priority PostgreSQL's printer gives the item: an accessor chain takes
+    /// its head's (PostgreSQL keeps a chain as the list of its items).
+    fn priority(&self) -> u8 {
+        match self.chain_head() {
             PathExpr::Binary(op, _, _) => op.priority(),
             PathExpr::Unary(..) => 5,
             _ => 6,
+        }
+    }
+
+    /// Writes the base of an accessor: as PostgreSQL prints a chain, the head gets the
+    /// brackets decided for the whole chain, and a number head is always parenthesized.
+    fn write_base(base: &PathExpr, out: &mut String, brackets: bool) {
+        if let PathExpr::Number(n) = base {
+            out.push('(');
+            out.push_str(&n.to_text());
+            out.push(')');
+        } else {
+            base.write(out, brackets);
         }
     }
 
@@ -742,20 +876,20 @@ impl PathExpr {
             PathExpr::Number(n) => out.push_str(&n.to_text()),
             PathExpr::String(s) => escape_json_string(out, s),
             PathExpr::Key(b, k) => {
-                b.write(out, false);
+                Self::write_base(b, out, brackets);
                 out.push('.');
                 escape_json_string(out, k);
             }
             PathExpr::AnyKey(b) => {
-                b.write(out, false);
+                Self::write_base(b, out, brackets);
                 out.push_str(".*");
             }
             PathExpr::AnyIndex(b) => {
-                b.write(out, false);
+                Self::write_base(b, out, brackets);
                 out.push_str("[*]");
             }
             PathExpr::Index(b, subs) => {
-                b.write(out, false);
+                Self::write_base(b, out, brackets);
                 out.push('[');
                 for (i, (from, to)) in subs.iter().enumerate() {
                     if i > 0 {
@@ -770,7 +904,7 @@ impl PathExpr {
                 out.push(']');
             }
             PathExpr::AnyPath(b, lo, hi) => {
-                b.write(out, false);
+                Self::write_base(b, out, brackets);
                 out.push_str(".**");
                 let lv = |x: u32| {
                     if x == u32::MAX {
@@ -786,13 +920,13 @@ impl PathExpr {
                 }
             }
             PathExpr::Filter(b, p) => {
-                b.write(out, false);
+                Self::write_base(b, out, brackets);
                 out.push_str("?(");
                 p.write(out, false);
                 out.push(')');
             }
             PathExpr::Method(b, m, arg) => {
-                b.write(out, false);
+                Self::write_base(b, out, brackets);
                 out.push('.');
                 out.push_str(m.name());
                 out.push('(');

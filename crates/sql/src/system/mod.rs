@@ -47,6 +47,10 @@ pub use functions::{format_type, resolve_type, split_name};
 pub use reg::{RegCatalog, RegMap};
 pub use tables::{Ctx, T, VRel};
 
+/// The session's SQL prepared statements by name (`pg_prepared_statements`).
+pub(crate) type Prepared =
+    std::collections::HashMap<String, std::sync::Arc<crate::engine::SqlPrepared>>;
+
 /// The server version string PostgreSQL clients see.
 pub const VERSION: &str = "PostgreSQL 15.0 (Basalt 0.1.0) on x86_64-pc-linux-gnu, 64-bit";
 
@@ -62,6 +66,7 @@ pub(crate) fn ctx<'c>(b: &Binder<'c>) -> Ctx<'c> {
         session_path: b.search_path.clone(),
         types: b.types,
         cursors: b.cursors,
+        prepared: b.prepared,
     }
 }
 
@@ -202,6 +207,7 @@ pub fn named_params(name: &str) -> Vec<NamedParams> {
             i("replacement"),
             ("insert_after", Some(Value::Bool(false))),
         ]],
+        "parse_ident" => vec![vec![i("str"), ("strict", Some(Value::Bool(true)))]],
         "json_each" | "json_each_text" | "jsonb_each" | "jsonb_each_text" => {
             vec![vec![i("from_json")]]
         }
@@ -324,6 +330,7 @@ mod tests {
             session_path: vec![crate::catalog::PUBLIC_OID],
             types: Default::default(),
             cursors: None,
+            prepared: None,
         };
         for r in tables::RELS {
             for row in (r.rows)(&c) {

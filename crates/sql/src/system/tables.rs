@@ -87,6 +87,8 @@ pub enum T {
     RegProc,
     /// `regtype`.
     RegType,
+    /// `regtype[]`.
+    RegTypeArr,
 }
 
 impl T {
@@ -110,6 +112,9 @@ impl T {
             T::Tstz => DataType::Timestamptz(None),
             T::RegProc => DataType::Reg(basalt_common::types::RegKind::Proc),
             T::RegType => DataType::Reg(basalt_common::types::RegKind::Type),
+            T::RegTypeArr => {
+                DataType::Array(Box::new(DataType::Reg(basalt_common::types::RegKind::Type)))
+            }
         }
     }
 }
@@ -148,6 +153,8 @@ pub struct Ctx<'c> {
     pub types: TypeContext,
     /// The session's cursors (`pg_cursors`).
     pub cursors: Option<&'c crate::cursor::Cursors>,
+    /// The session's SQL prepared statements (`pg_prepared_statements`).
+    pub(crate) prepared: Option<&'c super::Prepared>,
 }
 
 /// See [`VRel::at_run_time`]: called with the relation's columns and rows.
@@ -453,6 +460,41 @@ pub fn default_opclass(t: &DataType) -> u32 {
 
 fn facts_of(t: &DataType) -> Option<TypeFacts> {
     scalar_types().into_iter().find(|f| f.ty.same_base(t))
+}
+
+/// The session's SQL prepared statements; like `pg_cursors`, a plan reading them is not
+/// kept (they change without a catalog change).
+fn pg_prepared_statements_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    if let Some(c) = ctx.cursors {
+        c.mark_listed();
+    }
+    let mut out: Vec<Vec<Value>> = ctx
+        .prepared
+        .into_iter()
+        .flat_map(|p| p.iter())
+        .map(|(name, p)| {
+            let types: Vec<Value> = p
+                .param_types
+                .iter()
+                .map(|t| {
+                    Value::Reg(
+                        basalt_common::types::RegKind::Type,
+                        t.oid(),
+                        std::sync::Arc::from(t.format_type()),
+                    )
+                })
+                .collect();
+            vec![
+                Value::Text(name.clone()),
+                Value::Text(p.statement.to_string()),
+                Value::Timestamptz(p.prepared_at),
+                Value::array(DataType::Reg(basalt_common::types::RegKind::Type), types),
+                Value::Bool(true),
+            ]
+        })
+        .collect();
+    out.sort_by(|a, b| a[0].cmp(&b[0]));
+    out
 }
 
 fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
@@ -2659,10 +2701,19 @@ fn key_column_usage_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     rows
 }
 
+/// `information_schema.sequences`: identity columns' sequences are left out, as in
+/// PostgreSQL.
 fn sequences_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let identity: std::collections::HashSet<u32> = ctx
+        .cat
+        .tables
+        .values()
+        .flat_map(|t| t.columns.iter().filter_map(|c| c.identity.map(|(_, s)| s)))
+        .collect();
     ctx.cat
         .sequences
         .values()
+        .filter(|q| !identity.contains(&q.oid))
         .map(|q| {
             let bits = match q.ty {
                 DataType::Int2 => 16,
@@ -2935,6 +2986,19 @@ pub static RELS: &[VRel] = &[
             "is_scrollable": Bool, "creation_time": Tstz
         ],
         rows: |ctx| crate::cursor::pg_cursors_rows(ctx.cursors),
+        at_run_time: None,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_prepared_statements",
+        oid: 12081,
+        kind: 'v',
+        // (PostgreSQL 15's generic_plans / custom_plans counts are not kept.)
+        cols: cols![
+            "name": Text, "statement": Text, "prepare_time": Tstz,
+            "parameter_types": RegTypeArr, "from_sql": Bool
+        ],
+        rows: pg_prepared_statements_rows,
         at_run_time: None,
     },
     VRel {
