@@ -6,10 +6,11 @@
 //! takes the vector as it is when nothing went to the tree, which is what lets a large commit
 //! move its writes into the version store without copying (see [`crate::mvcc::Run`]).
 //!
-//! The vector is a [`SortedWrites`]: fixed-size chunks, so that growing it never copies what
-//! it holds. A plain vector doubling to a million writes copies them about twice over and
-//! touches twice the memory in fresh pages, which the kernel must zero: a fifth of a
-//! million-row load's time went there.
+//! The vector is a [`SortedWrites`]: the keys and values copied into an arena of byte chunks,
+//! 16-byte entries saying where, the entries in fixed-size chunks. Growing it never copies
+//! what it holds (a plain vector doubling to a million writes copies them about twice over
+//! and touches twice the memory in fresh pages, which the kernel must zero), and a write
+//! costs ~65 bytes instead of two vectors and their allocations (~110).
 //!
 //! Invariant: every key of `tree` is below the last key of `tail` (a key above it is always
 //! appended to `tail`), and no key is in both.
