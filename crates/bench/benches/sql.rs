@@ -25,8 +25,11 @@
 //! measurement. That work is deferred, as PostgreSQL's checkpointer defers it; SQLite's WAL
 //! auto-checkpoint (every 1000 pages) runs inside its commits and so inside its timing.
 //!
-//! The bench binary uses mimalloc as its global allocator, as an application embedding Basalt
-//! may (SQLite allocates through its own `malloc` calls either way).
+//! The bench binary uses the system allocator, what an application embedding Basalt gets by
+//! default; `--features mimalloc` measures with mimalloc instead (fewer instructions per
+//! allocation, but on this machine slower bulk loads: its arenas ask for transparent huge
+//! pages, which the kernel zeroes on first touch; docs/performance.md). SQLite allocates
+//! through its own `malloc` calls either way.
 //!
 //! After criterion, an interleaved summary runs each workload as Basalt, SQLite, Basalt,
 //! SQLite, ... (5 pairs; shared machines drift) and prints the median Basalt/SQLite time ratio
@@ -40,7 +43,7 @@ use std::time::{Duration, Instant};
 use basalt::{Database, params};
 use criterion::{Criterion, SamplingMode, Throughput};
 
-#[cfg(not(feature = "system-alloc"))]
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use basalt::{Database, params};
 
-#[cfg(not(feature = "system-alloc"))]
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

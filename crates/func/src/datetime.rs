@@ -907,8 +907,12 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
             _ => return Err(bad_args()),
         },
         F::Now => Value::Timestamptz(ctx.transaction_start),
-        F::StatementTimestamp => Value::Timestamptz(ctx.statement_start),
-        F::ClockTimestamp => Value::Timestamptz(clock_now()),
+        F::StatementTimestamp => Value::Timestamptz(ctx.statement_start()),
+        F::ClockTimestamp => {
+            // The statement's start is fixed first, so it is never after a clock reading.
+            ctx.statement_start();
+            Value::Timestamptz(clock_now())
+        }
         F::CurrentDate => {
             Value::Date(to_local(ctx.transaction_start, &tz).div_euclid(USECS_PER_DAY) as i32)
         }
@@ -1338,7 +1342,7 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
     })
 }
 
-fn clock_now() -> i64 {
+pub(crate) fn clock_now() -> i64 {
     let since_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))

@@ -80,8 +80,26 @@ pub struct EvalContext {
     /// Start of the current transaction (microseconds since 2000-01-01 UTC): `now()`,
     /// `current_timestamp`, `transaction_timestamp()`.
     pub transaction_start: i64,
-    /// Start of the current statement: `statement_timestamp()`.
-    pub statement_start: i64,
+    /// Start of the current statement: `statement_timestamp()`. `None` until first asked
+    /// for ([`EvalContext::statement_start`] then reads the clock once): most statements never
+    /// ask, and a clock read per statement was a measurable share of a bulk load. Every
+    /// other reading of the clock within the statement (`clock_timestamp()`) fixes it first,
+    /// so it is never later than one of them, as PostgreSQL's statement start is not.
+    pub statement_start: std::cell::Cell<Option<i64>>,
+}
+
+impl EvalContext {
+    /// The statement's start time (microseconds since 2000-01-01 UTC), fixed at first use.
+    pub fn statement_start(&self) -> i64 {
+        match self.statement_start.get() {
+            Some(t) => t,
+            None => {
+                let t = datetime::clock_now();
+                self.statement_start.set(Some(t));
+                t
+            }
+        }
+    }
 }
 
 /// Resolves a scalar function call `name(args...)`; `name` is lower-case and unqualified

@@ -33,7 +33,7 @@ fn ctx_in(time_zone: TimeZone) -> EvalContext {
             ..Default::default()
         },
         transaction_start: NOW,
-        statement_start: NOW + 1_000,
+        statement_start: std::cell::Cell::new(Some(NOW + 1_000)),
     }
 }
 

@@ -14,7 +14,7 @@ fn ctx() -> EvalContext {
     EvalContext {
         types: TypeContext::default(),
         transaction_start: 0,
-        statement_start: 0,
+        statement_start: std::cell::Cell::new(Some(0)),
     }
 }
 

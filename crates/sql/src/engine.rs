@@ -1225,7 +1225,7 @@ impl<K: TxnKv> Session<K> {
         self.data_transaction()?;
         let func = EvalContext {
             transaction_start: types.now.unwrap_or(0),
-            statement_start: now_micros(),
+            statement_start: std::cell::Cell::new(None),
             types,
         };
         let Session {
