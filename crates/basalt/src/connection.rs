@@ -125,6 +125,15 @@ impl Connection {
         sql: &str,
         params: Vec<Value>,
     ) -> Result<u64, Error> {
+        if let Some(p) = prepared {
+            // Only the count is wanted: a prepared one-row INSERT builds no result.
+            return Ok(
+                match self.session.borrow_mut().execute_prepared(p, params)? {
+                    basalt_sql::Executed::Inserted(n) => n,
+                    basalt_sql::Executed::Result(r) => rows_in_tag(&r.tag),
+                },
+            );
+        }
         let result = self.run(prepared, sql, params)?;
         Ok(rows_in_tag(&result.tag))
     }

@@ -53,7 +53,18 @@ use crate::catalog::{
 use crate::error::SqlError;
 use crate::exec::{Cx, table_range};
 use crate::expr::{Expr, Row, eval, truth};
-use crate::row::{decode_row, encode_row, index_prefix, push_key_values, table_prefix};
+use crate::row::{
+    decode_row, encode_row, encode_row_into, index_prefix, push_key_values, push_table_prefix,
+    table_prefix,
+};
+
+thread_local! {
+    /// The key and row buffers an INSERT encodes each row into before handing both to the
+    /// transaction (which copies them): one pair per thread, reused, instead of two
+    /// allocations a row.
+    static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<u8>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
 
 /// A bound index of the table being written.
 pub struct BoundIndex {
@@ -130,15 +141,27 @@ impl TableWriter {
 
     /// The row's key (`t` + OID + suffix); `row_id` is used for tables without a primary key.
     pub fn row_key(&self, row: &[Value], row_id: Option<u64>) -> Result<Vec<u8>, SqlError> {
-        let mut key = table_prefix(self.table.oid);
+        let mut key = Vec::with_capacity(16);
+        self.row_key_into(&mut key, row, row_id)?;
+        Ok(key)
+    }
+
+    /// [`TableWriter::row_key`] appended to `key`.
+    fn row_key_into(
+        &self,
+        key: &mut Vec<u8>,
+        row: &[Value],
+        row_id: Option<u64>,
+    ) -> Result<(), SqlError> {
+        push_table_prefix(key, self.table.oid);
         match &self.table.primary_key {
             Some(cols) => {
                 let vals: smallvec::SmallVec<[&Value; 4]> = cols.iter().map(|c| &row[*c]).collect();
-                push_key_values(&mut key, &vals, &[])?;
+                push_key_values(key, &vals, &[])?;
             }
             None => key.extend_from_slice(&row_id.unwrap_or(0).to_be_bytes()),
         }
-        Ok(key)
+        Ok(())
     }
 
     fn index_key(
@@ -350,7 +373,6 @@ impl TableWriter {
         if report_conflict {
             self.refuse_deferrable_arbiter(row, cx)?;
         }
-        let key = self.row_key(row, row_id)?;
         let has_pk = self.table.primary_key.is_some();
         // Without other unique indexes, the row is written by the same call that checks its
         // key (nothing later can refuse it); else every check comes before the first write.
@@ -360,16 +382,24 @@ impl TableWriter {
                 .iter()
                 .any(|b| b.index.unique && !b.index.is_row_key())
         {
-            // The key moves into the write; a conflict (rare) builds it again.
+            // Key and row are encoded into buffers reused from row to row (the write buffer
+            // copies them); the key is copied out only when something else needs it.
             let secondary = self.indexes.iter().any(|bi| !bi.index.is_row_key());
-            let kept = secondary.then(|| key.clone());
-            if cx.txn.put_new(key, encode_row(row))?.is_some() {
-                let key = self.row_key(row, row_id)?;
-                return self.pk_conflict(row, key, cx, report_conflict);
-            }
-            let Some(key) = kept else {
+            let (existing, key) = SCRATCH.with_borrow_mut(|(k, v)| {
+                k.clear();
+                self.row_key_into(k, row, row_id)?;
+                v.clear();
+                encode_row_into(v, row);
+                let existing = cx.txn.put_new(k, v)?;
+                let key = (existing.is_some() || secondary).then(|| k.clone());
+                Ok::<_, SqlError>((existing, key))
+            })?;
+            let Some(key) = key else {
                 return Ok(None);
             };
+            if existing.is_some() {
+                return self.pk_conflict(row, key, cx, report_conflict);
+            }
             for bi in &self.indexes {
                 if bi.index.is_row_key() || !bi.covers(row, cx)? {
                     continue;
@@ -379,6 +409,7 @@ impl TableWriter {
             }
             return Ok(None);
         }
+        let key = self.row_key(row, row_id)?;
         if has_pk {
             cx.txn.lock(&key, LockMode::Exclusive, LockWait::Block)?;
             if cx.txn.get_latest(&key)?.is_some() {

@@ -74,7 +74,7 @@ pub mod views;
 pub use error::{Notice, Severity, SqlCode, SqlError};
 pub use parse::{ParseCache, ParseOptions, Parsed};
 pub use session::{
-    Batch, PreparedStatement, QueryResult, Session, StatementResult, TransactionStatus,
+    Batch, Executed, PreparedStatement, QueryResult, Session, StatementResult, TransactionStatus,
 };
 pub use settings::{Isolation, Settings};
 

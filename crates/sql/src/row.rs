@@ -32,9 +32,14 @@ pub const INDEX_PREFIX: u8 = b'i';
 /// `t` + table OID.
 pub fn table_prefix(table: u32) -> Vec<u8> {
     let mut k = Vec::with_capacity(16);
-    k.push(TABLE_PREFIX);
-    k.extend_from_slice(&table.to_be_bytes());
+    push_table_prefix(&mut k, table);
     k
+}
+
+/// Appends [`table_prefix`]`(table)` to `key`.
+pub fn push_table_prefix(key: &mut Vec<u8>, table: u32) {
+    key.push(TABLE_PREFIX);
+    key.extend_from_slice(&table.to_be_bytes());
 }
 
 /// `i` + index OID.
@@ -129,6 +134,13 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
 
 /// Encodes a row.
 pub fn encode_row(values: &[Value]) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_row_into(&mut out, values);
+    out
+}
+
+/// [`encode_row`] appended to `out`.
+pub fn encode_row_into(out: &mut Vec<u8>, values: &[Value]) {
     // Sized up front: growing the buffer costs more than the estimate.
     let size: usize = values
         .iter()
@@ -139,12 +151,11 @@ pub fn encode_row(values: &[Value]) -> Vec<u8> {
             _ => 17,
         })
         .sum();
-    let mut out = Vec::with_capacity(size + 4);
-    put_len(&mut out, values.len());
+    out.reserve(size + 4);
+    put_len(out, values.len());
     for v in values {
-        encode_value(&mut out, v);
+        encode_value(out, v);
     }
-    out
 }
 
 fn encode_value(out: &mut Vec<u8>, v: &Value) {

@@ -89,6 +89,15 @@ pub struct QueryResult {
     pub rows: Vec<Vec<basalt_common::types::Value>>,
 }
 
+/// What [`Session::execute_prepared`] did.
+#[derive(Debug)]
+pub enum Executed {
+    /// A one-row INSERT ran on the prepared fast path: this many rows (no result built).
+    Inserted(u64),
+    /// The statement ran the general way: its result.
+    Result(QueryResult),
+}
+
 /// What a query string returned: the results of the statements that ran, in order, and the
 /// error that stopped it, if any (PostgreSQL skips the statements after an error).
 #[derive(Debug)]
@@ -419,13 +428,7 @@ impl<K: TxnKv> Session<K> {
             return self.query_owned(stmt.parsed.text(), params);
         }
         let mut params = params;
-        if stmt.parsed.len() == 1
-            && self.block.as_ref().is_some_and(|b| {
-                b.kind == BlockKind::Explicit && !b.failed && b.kv.is_some() && !b.catalog_written
-            })
-            && let Some(st) = stmt.parsed.statements().next()
-            && let Some(r) = self.fast_insert(&stmt.slot, &st, &stmt.parsed, &mut params)
-        {
+        if let Some(r) = self.fast_prepared(stmt, &mut params) {
             return r.map(|()| QueryResult {
                 tag: "INSERT 0 1".into(),
                 ..QueryResult::default()
@@ -438,6 +441,41 @@ impl<K: TxnKv> Session<K> {
         let batch = self.run_parsed(&stmt.parsed);
         self.plan_slot = None;
         self.query_result(batch)
+    }
+
+    /// [`Session::query_prepared`] for a caller that wants only the number of rows the
+    /// statement affected or returned (an embedded `execute`): a one-row INSERT on the
+    /// prepared fast path builds no result at all.
+    pub fn execute_prepared(
+        &mut self,
+        stmt: &PreparedStatement,
+        params: Vec<basalt_common::types::Value>,
+    ) -> Result<Executed, SqlError> {
+        let mut params = params;
+        if let Some(r) = self.fast_prepared(stmt, &mut params) {
+            return r.map(|()| Executed::Inserted(1));
+        }
+        self.query_prepared(stmt, params).map(Executed::Result)
+    }
+
+    /// The prepared one-row INSERT fast path (`Session::fast_insert`), when the session is
+    /// in a transaction block that can take it; `None`: run the statement the general way.
+    fn fast_prepared(
+        &mut self,
+        stmt: &PreparedStatement,
+        params: &mut [basalt_common::types::Value],
+    ) -> Option<Result<(), SqlError>> {
+        if stmt.standard_conforming_strings != self.settings.standard_conforming_strings()
+            || !Arc::ptr_eq(&stmt.shared, &self.shared)
+            || stmt.parsed.len() != 1
+            || !self.block.as_ref().is_some_and(|b| {
+                b.kind == BlockKind::Explicit && !b.failed && b.kv.is_some() && !b.catalog_written
+            })
+        {
+            return None;
+        }
+        let st = stmt.parsed.statements().next()?;
+        self.fast_insert(&stmt.slot, &st, &stmt.parsed, params)
     }
 
     /// The result of the last statement of `batch` run by [`Session::query_owned`], with the

@@ -71,6 +71,36 @@ impl WriteBuffer {
         }
     }
 
+    /// Whether `key` is above every buffered key (then [`WriteBuffer::push_above`] may
+    /// buffer it).
+    pub(crate) fn above_all(&self, key: &[u8]) -> bool {
+        // Every tree key is below the tail's last key.
+        self.tail.last_key().is_none_or(|last| key > last)
+    }
+
+    /// Buffers a write of a key [`WriteBuffer::above_all`] said is above every buffered key.
+    pub(crate) fn push_above(&mut self, key: &[u8], value: Option<&[u8]>) {
+        debug_assert!(self.above_all(key));
+        self.tail.push(key, value);
+    }
+
+    /// [`WriteBuffer::insert`] from borrowed bytes: copied into the arena when the key comes
+    /// above every key so far (a bulk load's case), else owned copies go to the tree.
+    pub(crate) fn insert_borrowed(
+        &mut self,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Option<BufferedWrite> {
+        match self.find_in_tail(key) {
+            Ok(i) => Some(self.tail.set_value(i, value)),
+            Err(true) => {
+                self.tail.push(key, value);
+                None
+            }
+            Err(false) => self.tree.insert(key.to_vec(), value.map(<[u8]>::to_vec)),
+        }
+    }
+
     /// Forgets the buffered write of `key` (undoing it).
     pub(crate) fn remove(&mut self, key: &[u8]) {
         match self.find_in_tail(key) {

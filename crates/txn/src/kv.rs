@@ -164,12 +164,15 @@ pub trait Transaction: Send {
     /// does. One lock, one read and one write-buffer lookup, which is what inserts need.
     ///
     /// [`lock`]: Transaction::lock
-    fn put_new(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<Option<Vec<u8>>> {
-        self.lock(&key, LockMode::Exclusive, LockWait::Block)?;
-        if let Some(existing) = self.get_latest(&key)? {
+    ///
+    /// Key and value are borrowed: the write buffer copies them (into its arena), so a
+    /// caller can encode every row into the same buffers.
+    fn put_new(&mut self, key: &[u8], value: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.lock(key, LockMode::Exclusive, LockWait::Block)?;
+        if let Some(existing) = self.get_latest(key)? {
             return Ok(Some(existing));
         }
-        self.put(key, value)?;
+        self.put(key.to_vec(), value.to_vec())?;
         Ok(None)
     }
     /// Removes `key` (takes the row lock).

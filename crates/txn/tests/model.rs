@@ -418,7 +418,7 @@ impl World {
                 let mut value = value;
                 let result = match &value {
                     Some(Some(v)) if matches!(op, Op::PutNew(..)) => {
-                        t.put_new(key.clone(), v.clone()).map(|found| {
+                        t.put_new(&key, &v).map(|found| {
                             assert_eq!(found, latest, "txn {i} put_new {key:?} found");
                             m.log.push(Event::Read(key.clone(), latest.clone()));
                             if found.is_some() {
@@ -705,7 +705,7 @@ fn run_savepoints(kv: &LocalKv, level: IsolationLevel, initial: &[(u8, u8)], ops
                 locked.insert(mkey(*k), LockMode::Exclusive);
             }
             SpOp::PutNew(k, v) => {
-                let found = t.put_new(mkey(*k), mval(*v)).unwrap();
+                let found = t.put_new(&mkey(*k), &mval(*v)).unwrap();
                 assert_eq!(found, view.get(&mkey(*k)).cloned(), "put_new {k} found");
                 if found.is_none() {
                     view.insert(mkey(*k), mval(*v));
@@ -840,13 +840,13 @@ fn scan_of_an_empty_range_yields_nothing() {
 fn appended_keys_still_see_keys_committed_meanwhile() {
     for_each_db_and_level(|kv, level| {
         let mut a = kv.begin(TxnOptions::isolation(level)).unwrap();
-        assert_eq!(a.put_new(key(10), val(10)).unwrap(), None);
-        assert_eq!(a.put_new(key(11), val(11)).unwrap(), None);
+        assert_eq!(a.put_new(&key(10), &val(10)).unwrap(), None);
+        assert_eq!(a.put_new(&key(11), &val(11)).unwrap(), None);
         let mut b = kv.begin(TxnOptions::isolation(level)).unwrap();
-        assert_eq!(b.put_new(key(13), val(-13)).unwrap(), None);
+        assert_eq!(b.put_new(&key(13), &val(-13)).unwrap(), None);
         b.commit().unwrap();
-        assert_eq!(a.put_new(key(12), val(12)).unwrap(), None);
-        let found = a.put_new(key(13), val(13));
+        assert_eq!(a.put_new(&key(12), &val(12)).unwrap(), None);
+        let found = a.put_new(&key(13), &val(13));
         if level == ReadCommitted {
             assert_eq!(found.unwrap(), Some(val(-13)));
         } else {
@@ -857,7 +857,7 @@ fn appended_keys_still_see_keys_committed_meanwhile() {
             a.rollback();
             return;
         }
-        assert_eq!(a.put_new(key(14), val(14)).unwrap(), None);
+        assert_eq!(a.put_new(&key(14), &val(14)).unwrap(), None);
         a.commit().unwrap();
         let mut r = kv.begin(TxnOptions::isolation(level)).unwrap();
         for (k, v) in [(10, 10), (11, 11), (12, 12), (13, -13), (14, 14)] {
