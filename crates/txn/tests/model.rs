@@ -418,7 +418,7 @@ impl World {
                 let mut value = value;
                 let result = match &value {
                     Some(Some(v)) if matches!(op, Op::PutNew(..)) => {
-                        t.put_new(&key, &v).map(|found| {
+                        t.put_new(&key, v).map(|found| {
                             assert_eq!(found, latest, "txn {i} put_new {key:?} found");
                             m.log.push(Event::Read(key.clone(), latest.clone()));
                             if found.is_some() {
