@@ -195,12 +195,15 @@ impl BasaltSide {
     }
 
     /// Drops a bulk load's table and waits for the checkpoint that writes out what the load
-    /// left in memory (outside the timing), so that no background work spills into the next
-    /// measurement.
+    /// left in memory and for the collection of the dropped rows' versions (outside the
+    /// timing; SQLite frees a dropped table's pages inside its DROP), so that no background
+    /// work spills into the next measurement.
     fn drop_bulk_table(&mut self, table: &str) {
         self.conn
             .execute(&format!("DROP TABLE {table}"), ())
             .unwrap();
+        self.db.checkpoint().unwrap();
+        self.db.vacuum().unwrap();
         self.db.checkpoint().unwrap();
     }
 
