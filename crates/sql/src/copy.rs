@@ -1175,7 +1175,9 @@ impl<K: TxnKv> Session<K> {
                 return Err(err("22P04", "extra data after last expected column")
                     .with_context(context(&reader, None)));
             }
-            let mut row = vec![Value::Null; width];
+            // Filled without cloning a NULL per column (`vec![Value::Null; width]` clones).
+            let mut row = Vec::with_capacity(width);
+            row.resize_with(width, || Value::Null);
             let mut given: crate::engine::Given = smallvec::smallvec![false; width];
             for (k, &c) in positions.iter().enumerate() {
                 // Fields convert in order, so a bad value before a missing one is the error

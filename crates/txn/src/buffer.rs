@@ -299,14 +299,35 @@ impl SortedWrites {
         self.len += 1;
     }
 
-    /// Replaces the value of the write at `i` (the old bytes stay in the arena until the
-    /// transaction ends); returns the old value.
+    /// Replaces the value of the write at `i`; returns the old value. A value no longer than
+    /// the old one (a row updated again in the same transaction, usually the same size) and
+    /// a delete take the old place; a longer one is stored anew (the old bytes stay in the
+    /// arena until the transaction ends).
     fn set_value(&mut self, i: usize, value: Option<&[u8]>) -> Option<Vec<u8>> {
+        let e = self.entry(i);
         let (key, old) = self.get(i);
         let old = old.map(<[u8]>::to_vec);
-        let key = key.to_vec();
-        let e = self.store(&key, value);
-        self.entries[i / CHUNK][i % CHUNK] = e;
+        let fits = match (value, &old) {
+            (None, _) => true,
+            (Some(v), Some(o)) => v.len() <= o.len(),
+            (Some(_), None) => false,
+        };
+        let new = if fits {
+            let mut e = e;
+            match value {
+                None => e.value_len = DELETE,
+                Some(v) => {
+                    let at = e.at as usize + e.key_len as usize;
+                    self.bytes[e.chunk as usize][at..at + v.len()].copy_from_slice(v);
+                    e.value_len = v.len() as u32;
+                }
+            }
+            e
+        } else {
+            let key = key.to_vec();
+            self.store(&key, value)
+        };
+        self.entries[i / CHUNK][i % CHUNK] = new;
         old
     }
 
