@@ -1414,11 +1414,7 @@ impl<K: TxnKv> Session<K> {
                         "column \"{}\" of relation \"{}\" is not a stored generated column",
                         c.name, t.name
                     );
-                    if c.missing_ok {
-                        notices.push(notice(format!("{msg}, skipping")));
-                        return Ok(());
-                    }
-                    return Err(err("55000", msg));
+                    return skip_or_fail(c.missing_ok, msg, notices);
                 }
                 table_mut(cat, oid)?.columns[col].generated = None;
                 Ok(())
@@ -1450,11 +1446,7 @@ impl<K: TxnKv> Session<K> {
                         "column \"{}\" of relation \"{}\" is not an identity column",
                         c.name, t.name
                     );
-                    if c.missing_ok {
-                        notices.push(notice(format!("{msg}, skipping")));
-                        return Ok(());
-                    }
-                    return Err(err("55000", msg));
+                    return skip_or_fail(c.missing_ok, msg, notices);
                 };
                 table_mut(cat, oid)?.columns[col].identity = None;
                 cat.sequences.remove(&seq);
@@ -3019,6 +3011,16 @@ fn rename_constraint(cat: &mut Catalog, oid: u32, old: &str, new: &str) -> Resul
         }
     }
     Ok(())
+}
+
+/// `... IF EXISTS` on a column that is not what the command needs: a NOTICE `msg, skipping`
+/// with `missing_ok`, else error 55000 `msg`.
+fn skip_or_fail(missing_ok: bool, msg: String, notices: &mut Vec<Notice>) -> Result<(), SqlError> {
+    if missing_ok {
+        notices.push(notice(format!("{msg}, skipping")));
+        return Ok(());
+    }
+    Err(err("55000", msg))
 }
 
 #[cfg(test)]

@@ -1483,13 +1483,8 @@ impl<K: TxnKv> Session<K> {
                 resolved = b
                     .params
                     .iter()
-                    .map(|t| {
-                        if *t == DataType::Unknown {
-                            DataType::Text
-                        } else {
-                            t.clone()
-                        }
-                    })
+                    .cloned()
+                    .map(crate::binder::text_for_unknown)
                     .collect();
             }
         }
@@ -1938,13 +1933,8 @@ impl<K: TxnKv> Session<K> {
         let types: Vec<DataType> = q
             .types
             .iter()
-            .map(|t| {
-                if *t == DataType::Unknown {
-                    DataType::Text
-                } else {
-                    t.clone()
-                }
-            })
+            .cloned()
+            .map(crate::binder::text_for_unknown)
             .collect();
         Ok(self.rows_result(&q.names, &types, rows, Some("SELECT")))
     }
