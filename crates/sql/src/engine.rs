@@ -2030,14 +2030,7 @@ impl<K: TxnKv> Session<K> {
             return Ok((catalog, Arc::new(b)));
         }
         let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
-        let key = PlanKeyRef {
-            version: catalog.version,
-            time_zone: self.settings.time_zone(),
-            date_style: self.settings.date_style(),
-            search_path: self.settings.search_path_text(),
-            output: self.output_style(),
-            text,
-        };
+        let key = self.plan_key(&catalog, text);
         // A prepared statement's own plan first (see `PlanSlot`).
         let slot = self.plan_slot.clone().filter(|_| !written);
         if let Some(b) = slot.as_ref().and_then(|s| s.get::<T>(&key)) {
@@ -2161,6 +2154,19 @@ impl<K: TxnKv> Session<K> {
         })
     }
 
+    /// What a plan of statement `text` bound now against `catalog` is kept under: the
+    /// catalog version and the settings binding depends on.
+    fn plan_key<'a>(&'a self, catalog: &Catalog, text: &'a str) -> PlanKeyRef<'a> {
+        PlanKeyRef {
+            version: catalog.version,
+            time_zone: self.settings.time_zone(),
+            date_style: self.settings.date_style(),
+            search_path: self.settings.search_path_text(),
+            output: self.output_style(),
+            text,
+        }
+    }
+
     /// A prepared one-row INSERT of parameters and constants inside a transaction block (a
     /// bulk load's statement), run without the general dispatch once its bound form is in
     /// the prepared statement's slot: the same checks and row path as
@@ -2168,7 +2174,8 @@ impl<K: TxnKv> Session<K> {
     /// a batch, a statement result and the source-row list. `None` when the statement or
     /// the session's state is not that case (nothing was done then: the caller runs the
     /// statement the general way); `Some` with the outcome otherwise, the block failed on an
-    /// error as the general path fails it.
+    /// error as the general path fails it. The caller has checked the block's state
+    /// (`Session::fast_prepared`).
     pub(crate) fn fast_insert(
         &mut self,
         slot: &PlanSlot,
@@ -2185,20 +2192,11 @@ impl<K: TxnKv> Session<K> {
                 .max_param()
                 .is_some_and(|(n, _)| n as usize > params.len())
             || self.settings.transaction_read_only()
-            || self.block.as_ref().is_none_or(|b| b.deferred.has_unique())
         {
             return None;
         }
         let catalog = self.load_catalog().ok()?;
-        let key = PlanKeyRef {
-            version: catalog.version,
-            time_zone: self.settings.time_zone(),
-            date_style: self.settings.date_style(),
-            search_path: self.settings.search_path_text(),
-            output: self.output_style(),
-            text: st.text(),
-        };
-        let bound: Arc<BoundInsert> = slot.get(&key)?;
+        let bound: Arc<BoundInsert> = slot.get(&self.plan_key(&catalog, st.text()))?;
         let InsertSource::Rows(rows) = &bound.source else {
             return None;
         };

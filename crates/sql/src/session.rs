@@ -469,7 +469,11 @@ impl<K: TxnKv> Session<K> {
             || !Arc::ptr_eq(&stmt.shared, &self.shared)
             || stmt.parsed.len() != 1
             || !self.block.as_ref().is_some_and(|b| {
-                b.kind == BlockKind::Explicit && !b.failed && b.kv.is_some() && !b.catalog_written
+                b.kind == BlockKind::Explicit
+                    && !b.failed
+                    && b.kv.is_some()
+                    && !b.catalog_written
+                    && !b.deferred.has_unique()
             })
         {
             return None;

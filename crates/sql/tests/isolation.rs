@@ -24,6 +24,23 @@ fn code(s: &mut Session<LocalKv>, sql: &str) -> String {
     }
 }
 
+/// Runs `sql` in `session` on another thread, and checks it is still waiting (for a lock
+/// or a commit) 200 ms later; the outcome is the error's SQLSTATE.
+fn blocked(
+    mut session: Session<LocalKv>,
+    sql: &'static str,
+    what: &str,
+) -> thread::JoinHandle<Result<Vec<basalt_sql::StatementResult>, String>> {
+    let handle = thread::spawn(move || {
+        session
+            .execute(sql)
+            .map_err(|e: SqlError| e.code().code().to_string())
+    });
+    thread::sleep(Duration::from_millis(200));
+    assert!(!handle.is_finished(), "{what}");
+    handle
+}
+
 fn setup() -> LocalKv {
     let kv = LocalKv::memory();
     let mut s = Session::new(kv.clone());
@@ -116,14 +133,11 @@ fn concurrent_writers_of_a_deferrable_unique_key() {
     // Immediate: the second writer waits for the first, then fails at its statement's end.
     ok(&mut a, "BEGIN");
     ok(&mut a, "INSERT INTO d VALUES (1, 1)");
-    let kv2 = kv.clone();
-    let waiter = thread::spawn(move || {
-        let mut b = Session::new(kv2);
-        b.execute("INSERT INTO d VALUES (1, 2)")
-            .map_err(|e: SqlError| e.code().code().to_string())
-    });
-    thread::sleep(Duration::from_millis(200));
-    assert!(!waiter.is_finished(), "the second insert must wait");
+    let waiter = blocked(
+        Session::new(kv.clone()),
+        "INSERT INTO d VALUES (1, 2)",
+        "the second insert must wait",
+    );
     ok(&mut a, "COMMIT");
     assert_eq!(waiter.join().unwrap().unwrap_err(), "23505");
 
@@ -133,12 +147,7 @@ fn concurrent_writers_of_a_deferrable_unique_key() {
     let mut b = Session::new(kv.clone());
     ok(&mut b, "BEGIN");
     ok(&mut b, "INSERT INTO d VALUES (3, 5)");
-    let committer = thread::spawn(move || {
-        b.execute("COMMIT")
-            .map_err(|e: SqlError| e.code().code().to_string())
-    });
-    thread::sleep(Duration::from_millis(200));
-    assert!(!committer.is_finished(), "the second commit must wait");
+    let committer = blocked(b, "COMMIT", "the second commit must wait");
     ok(&mut a, "COMMIT");
     assert_eq!(committer.join().unwrap().unwrap_err(), "23505");
     let mut c = Session::new(kv);
@@ -151,14 +160,11 @@ fn concurrent_inserts_of_one_key() {
     let mut a = Session::new(kv.clone());
     ok(&mut a, "BEGIN");
     ok(&mut a, "INSERT INTO t VALUES (5, 1)");
-    let kv2 = kv.clone();
-    let waiter = thread::spawn(move || {
-        let mut b = Session::new(kv2);
-        b.execute("INSERT INTO t VALUES (5, 2)")
-            .map_err(|e: SqlError| e.code().code().to_string())
-    });
-    thread::sleep(Duration::from_millis(200));
-    assert!(!waiter.is_finished(), "the second insert must wait");
+    let waiter = blocked(
+        Session::new(kv.clone()),
+        "INSERT INTO t VALUES (5, 2)",
+        "the second insert must wait",
+    );
     ok(&mut a, "COMMIT");
     assert_eq!(waiter.join().unwrap().unwrap_err(), "23505");
 

@@ -62,12 +62,37 @@ impl WriteBuffer {
     /// Buffers a write of `key`; returns the write it replaces.
     pub(crate) fn insert(&mut self, key: Vec<u8>, value: BufferedWrite) -> Option<BufferedWrite> {
         match self.find_in_tail(&key) {
-            Ok(i) => Some(self.tail.set_value(i, value.as_deref())),
-            Err(true) => {
-                self.tail.push(&key, value.as_deref());
+            Err(false) => self.tree.insert(key, value),
+            at => self.insert_in_tail(at, &key, value.as_deref()),
+        }
+    }
+
+    /// [`WriteBuffer::insert`] from borrowed bytes: copied into the arena when the key comes
+    /// above every key so far (a bulk load's case), else owned copies go to the tree.
+    pub(crate) fn insert_borrowed(
+        &mut self,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Option<BufferedWrite> {
+        match self.find_in_tail(key) {
+            Err(false) => self.tree.insert(key.to_vec(), value.map(<[u8]>::to_vec)),
+            at => self.insert_in_tail(at, key, value),
+        }
+    }
+
+    /// The tail's part of an insert: `at` is `find_in_tail`'s answer, not `Err(false)`.
+    fn insert_in_tail(
+        &mut self,
+        at: Result<usize, bool>,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Option<BufferedWrite> {
+        match at {
+            Ok(i) => Some(self.tail.set_value(i, value)),
+            Err(_) => {
+                self.tail.push(key, value);
                 None
             }
-            Err(false) => self.tree.insert(key, value),
         }
     }
 
@@ -84,23 +109,6 @@ impl WriteBuffer {
         self.tail.push(key, value);
     }
 
-    /// [`WriteBuffer::insert`] from borrowed bytes: copied into the arena when the key comes
-    /// above every key so far (a bulk load's case), else owned copies go to the tree.
-    pub(crate) fn insert_borrowed(
-        &mut self,
-        key: &[u8],
-        value: Option<&[u8]>,
-    ) -> Option<BufferedWrite> {
-        match self.find_in_tail(key) {
-            Ok(i) => Some(self.tail.set_value(i, value)),
-            Err(true) => {
-                self.tail.push(key, value);
-                None
-            }
-            Err(false) => self.tree.insert(key.to_vec(), value.map(<[u8]>::to_vec)),
-        }
-    }
-
     /// Forgets the buffered write of `key` (undoing it).
     pub(crate) fn remove(&mut self, key: &[u8]) {
         match self.find_in_tail(key) {
@@ -111,14 +119,7 @@ impl WriteBuffer {
                     // The last key went: tree keys above the new last one move to the tail,
                     // keeping the invariant.
                     let above = match self.tail.last_key() {
-                        Some(last) => {
-                            let last = last.to_vec();
-                            let mut above = self.tree.split_off(last.as_slice());
-                            // `split_off` keeps `last` itself on the right; it is not a key
-                            // of the tree (keys are in one part only).
-                            above.remove(last.as_slice());
-                            above
-                        }
+                        Some(last) => self.tree.split_off(last),
                         None => std::mem::take(&mut self.tree),
                     };
                     self.tail.extend(above);

@@ -238,17 +238,25 @@ fn read_version_in(
     let Some((raw_key, raw_value)) = engine.first_in(range.bounds(), Direction::Forward)? else {
         return Ok(None);
     };
-    // Every key in the range is the prefix plus 8 timestamp bytes (escaped keys are
-    // prefix-free), so the timestamp is read without decoding the user key.
-    let version_ts = match raw_key.len().checked_sub(8) {
-        Some(at) if raw_key.len() == range.start().len() => {
-            let mut ts = [0u8; 8];
-            ts.copy_from_slice(&raw_key[at..]);
-            !u64::from_be_bytes(ts)
-        }
-        _ => decode_version_key(&raw_key)?.1,
+    // Every key in the range is a version of the range's key, whose timestamp is read
+    // without decoding the user key.
+    let version_ts = match own_version_ts(range, &raw_key) {
+        Some(ts) => ts,
+        None => decode_version_key(&raw_key)?.1,
     };
     Ok(Some((version_ts, decode_version_value(raw_value)?)))
+}
+
+/// The timestamp of `raw_key` if it is a version of `range`'s user key: that key's prefix
+/// plus 8 timestamp bytes (escaped keys are prefix-free).
+fn own_version_ts(range: &VersionRange, raw_key: &[u8]) -> Option<Ts> {
+    let start = range.start();
+    let prefix = &start[..start.len() - 8];
+    if raw_key.len() != start.len() || !raw_key.starts_with(prefix) {
+        return None;
+    }
+    let ts: [u8; 8] = raw_key[prefix.len()..].try_into().ok()?;
+    Some(!u64::from_be_bytes(ts))
 }
 
 /// Maps a range of user keys to the range of engine keys holding their versions.
@@ -593,28 +601,34 @@ impl VersionStore {
     /// The newest version of `key` with a timestamp `<= ts`.
     pub(crate) fn read_version(&self, key: &[u8], ts: Ts) -> Result<Option<(Ts, Option<Vec<u8>>)>> {
         let range = VersionRange::new(key, ts);
+        self.first_layer(|table, runs| {
+            Ok(newer(
+                read_version_in(table, &range)?,
+                read_runs(runs, key, ts),
+            ))
+        })
+    }
+
+    /// The first answer of `layer` asked of each layer newest first — the active memory table
+    /// with its runs, the flushing ones, the engine (with no runs) — as a point read stops at
+    /// the first layer holding a version (see the type's docs). The memory tables are read
+    /// under the lock (a point read is short), which saves cloning their handles.
+    fn first_layer<T>(
+        &self,
+        mut layer: impl FnMut(&dyn Engine, &[Arc<Run>]) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
         {
-            // The memory tables are read under the lock (a point read is short), which saves
-            // cloning their handles.
             let t = self.tables.read();
-            let found = newer(
-                read_version_in(&*t.active, &range)?,
-                read_runs(&t.runs, key, ts),
-            );
-            if found.is_some() {
-                return Ok(found);
+            if let Some(v) = layer(&*t.active, &t.runs)? {
+                return Ok(Some(v));
             }
-            if let Some(f) = &t.flushing {
-                let found = newer(
-                    read_version_in(&*f.table, &range)?,
-                    read_runs(&f.runs, key, ts),
-                );
-                if found.is_some() {
-                    return Ok(found);
-                }
+            if let Some(f) = &t.flushing
+                && let Some(v) = layer(&*f.table, &f.runs)?
+            {
+                return Ok(Some(v));
             }
         }
-        read_version_in(&*self.engine, &range)
+        layer(&*self.engine, &[])
     }
 
     /// The newest version of `key` (as [`VersionStore::read_version`] at `Ts::MAX`), or, when
@@ -640,14 +654,8 @@ impl VersionStore {
             let Some((raw_key, raw_value)) = engine.first_in(bounds, Direction::Forward)? else {
                 return Ok(None);
             };
-            let prefix = &range.start()[..range.start().len() - 8];
-            if raw_key.len() == range.start().len() && raw_key.starts_with(prefix) {
-                let mut ts = [0u8; 8];
-                ts.copy_from_slice(&raw_key[prefix.len()..]);
-                return Ok(Some((
-                    !u64::from_be_bytes(ts),
-                    decode_version_value(raw_value)?,
-                )));
+            if let Some(ts) = own_version_ts(&range, &raw_key) {
+                return Ok(Some((ts, decode_version_value(raw_value)?)));
             }
             let (user, _) = decode_version_key(&raw_key)?;
             consider(&user, next);
@@ -665,23 +673,10 @@ impl VersionStore {
             }
             None
         };
-        {
-            let t = self.tables.read();
-            let found = newer(
-                in_table(&*t.active, &mut next)?,
-                in_runs(&t.runs, &mut next),
-            );
-            if let Some(v) = found {
-                return Ok(Seek::Found(v));
-            }
-            if let Some(f) = &t.flushing {
-                let found = newer(in_table(&*f.table, &mut next)?, in_runs(&f.runs, &mut next));
-                if let Some(v) = found {
-                    return Ok(Seek::Found(v));
-                }
-            }
-        }
-        Ok(match in_table(&*self.engine, &mut next)? {
+        let found = self.first_layer(|table, runs| {
+            Ok(newer(in_table(table, &mut next)?, in_runs(runs, &mut next)))
+        })?;
+        Ok(match found {
             Some(v) => Seek::Found(v),
             None => Seek::Absent { next },
         })
@@ -923,15 +918,18 @@ mod tests {
         );
     }
 
+    /// Applies one committed version to `store`'s memory table.
+    fn apply_one(store: &VersionStore, key: &[u8], ts: Ts, value: Option<&[u8]>) {
+        let mut b = WriteBatch::new();
+        add_version(&mut b, key, ts, value);
+        store.apply(b, || {}).unwrap();
+    }
+
     #[test]
     fn version_store_reads_across_memory_tables_and_engine() {
         let engine = Arc::new(MemoryEngine::new());
         let store = VersionStore::new(engine.clone());
-        let apply = |key: &[u8], ts: Ts, value: Option<&[u8]>| {
-            let mut b = WriteBatch::new();
-            add_version(&mut b, key, ts, value);
-            store.apply(b, || {}).unwrap();
-        };
+        let apply = |key: &[u8], ts: Ts, value: Option<&[u8]>| apply_one(&store, key, ts, value);
         apply(b"a", 1, Some(b"a1"));
         apply(b"c", 2, Some(b"c2"));
         // Move them to "flushing", and copy one of them to the engine as a checkpoint would.
@@ -988,11 +986,7 @@ mod tests {
     fn seek_finds_the_newest_version_or_the_next_key_in_any_layer() {
         let engine = Arc::new(MemoryEngine::new());
         let store = VersionStore::new(engine.clone());
-        let apply = |key: &[u8], ts: Ts, value: Option<&[u8]>| {
-            let mut b = WriteBatch::new();
-            add_version(&mut b, key, ts, value);
-            store.apply(b, || {}).unwrap();
-        };
+        let apply = |key: &[u8], ts: Ts, value: Option<&[u8]>| apply_one(&store, key, ts, value);
         let seek = |key: &[u8]| match store.seek_newest(key).unwrap() {
             Seek::Found(v) => Ok(v),
             Seek::Absent { next } => Err(next),
@@ -1039,11 +1033,7 @@ mod tests {
     fn runs_interleave_with_the_memory_table_and_flush() {
         let engine = Arc::new(MemoryEngine::new());
         let store = VersionStore::new(engine.clone());
-        let apply = |key: &[u8], ts: Ts, value: Option<&[u8]>| {
-            let mut b = WriteBatch::new();
-            add_version(&mut b, key, ts, value);
-            store.apply(b, || {}).unwrap();
-        };
+        let apply = |key: &[u8], ts: Ts, value: Option<&[u8]>| apply_one(&store, key, ts, value);
         let run = |ts: Ts, writes: &[(&[u8], Option<&[u8]>)]| {
             let writes = writes
                 .iter()
