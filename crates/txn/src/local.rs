@@ -1193,7 +1193,7 @@ impl LocalTxn {
             });
         }
         let writes = self.writes.take_sorted();
-        let mut rec = record::encode(writes.len(), writes.iter());
+        let mut rec = record::encode_bounded(writes.len(), writes.byte_bound(), writes.iter());
         let sync = self
             .options
             .synchronous_commit
