@@ -1241,7 +1241,7 @@ impl<K: TxnKv> Session<K> {
     /// [`Self::search_path_oids`], cached while the catalog version, `search_path` and the
     /// temporary schema stay the same (not while this transaction writes the catalog: its
     /// version number is not unique then).
-    fn search_path_arc(&mut self, catalog: &Catalog) -> Arc<[u32]> {
+    fn search_path_inline(&mut self, catalog: &Catalog) -> smallvec::SmallVec<[u32; 4]> {
         let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
         let epoch = self.settings.epoch();
         if !written
@@ -1251,9 +1251,9 @@ impl<K: TxnKv> Session<K> {
             && (*e == epoch || text == self.settings.search_path_text())
         {
             *e = epoch;
-            return oids.clone();
+            return smallvec::SmallVec::from_slice(oids);
         }
-        let oids: Arc<[u32]> = self.search_path_oids(catalog).into();
+        let oids: smallvec::SmallVec<[u32; 4]> = self.search_path_oids(catalog).into();
         if !written {
             self.search_path_cache = Some((
                 catalog.version,
@@ -1388,7 +1388,7 @@ impl<K: TxnKv> Session<K> {
         f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
     ) -> Result<R, SqlError> {
         let types = self.type_context();
-        let search_path = self.search_path_arc(catalog);
+        let search_path = self.search_path_inline(catalog);
         let read_only = self.settings.transaction_read_only();
         self.data_transaction()?;
         let func = EvalContext {

@@ -307,7 +307,13 @@ impl PreparedStatement {
 /// What [`Session::search_path_cache`] holds: catalog version, the settings epoch it was
 /// last checked at, `search_path` text, temporary schema, and the schema OIDs they resolve
 /// to.
-pub(crate) type SearchPathCache = (u64, u64, String, Option<String>, Arc<[u32]>);
+pub(crate) type SearchPathCache = (
+    u64,
+    u64,
+    String,
+    Option<String>,
+    smallvec::SmallVec<[u32; 4]>,
+);
 
 impl<K: TxnKv> Session<K> {
     /// A session with its own parse cache.

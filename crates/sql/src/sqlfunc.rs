@@ -760,8 +760,9 @@ pub fn lookup_object(
 /// bodies already bound in this statement, and the nesting depth.
 #[derive(Debug, Default, Clone)]
 pub struct CallState {
-    /// The session's search path.
-    pub search_path: Arc<[u32]>,
+    /// The session's search path (inline: copied per statement without touching a shared
+    /// reference count).
+    pub search_path: smallvec::SmallVec<[u32; 4]>,
     /// Bound bodies by function OID.
     /// (A fixed-seed hasher: a context is made per statement, and std's random state costs
     /// a thread-local read for each map.)
@@ -798,7 +799,7 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
             let sp = cx.calls.search_path.clone();
             let p = Arc::new(crate::binder::sqlfunc::bind_body(
                 catalog,
-                &sp,
+                sp.as_slice(),
                 &cx.func.types,
                 f,
             )?);
