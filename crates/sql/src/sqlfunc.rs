@@ -827,6 +827,9 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
         ));
     }
     let void = f.void;
+    // Each statement of a volatile function or a procedure is a new command (it sees what
+    // was written before it); a STABLE / IMMUTABLE body reads its caller's snapshot.
+    let commands = f.volatility == 'v' || f.procedure;
     let mut state = std::mem::take(&mut cx.calls);
     state.depth += 1;
     let func = cx.func.clone();
@@ -834,8 +837,8 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
         let mut inner = Cx::new(&mut *cx.txn, catalog, &args, func, &mut *cx.sequences);
         inner.calls = state;
         inner.deferred = cx.deferred.as_deref_mut();
-        inner.stmt_writes = cx.stmt_writes.clone();
-        let r = run_body(&body, &mut inner);
+        inner.commands = cx.commands.clone();
+        let r = run_body(&body, commands, &mut inner);
         state = std::mem::take(&mut inner.calls);
         r
     };
@@ -848,11 +851,18 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
     Ok(rows)
 }
 
-/// Runs a bound body's statements in order: the last one's rows.
-fn run_body(body: &BoundBody, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
+/// Runs a bound body's statements in order, each as a new command when `commands` is set:
+/// the last one's rows.
+fn run_body(body: &BoundBody, commands: bool, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
     let mut last = Vec::new();
     for st in &body.stmts {
-        last = run_stmt(st, cx)?;
+        let log = cx.commands.clone().filter(|_| commands);
+        let before = log.as_ref().map(|l| l.lock().begin_command());
+        let r = run_stmt(st, cx);
+        if let (Some(l), Some(b)) = (&log, before) {
+            l.lock().end_command(b);
+        }
+        last = r?;
     }
     if let Some(cast) = &body.cast {
         let mut out = Vec::with_capacity(last.len());
@@ -889,13 +899,21 @@ fn run_stmt(st: &BodyStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
     Ok(out.returning.map(|r| r.2).unwrap_or_default())
 }
 
-/// Runs a statement with WITH queries: every part reads the statement's start
-/// ([`crate::snapshot`]), each WITH query's rows are computed before the parts reading them.
+/// Runs a statement with WITH queries: every part reads the statement's start (they are one
+/// command, [`crate::snapshot`]), each WITH query's rows are computed before the parts
+/// reading them.
 fn run_with(w: &WithStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
-    let before = crate::snapshot::BeforeImages::default();
-    let mut snap = crate::snapshot::StatementSnapshot::new(&mut *cx.txn, before.clone());
+    let log = cx.commands.clone().unwrap_or_default();
+    // Contexts made outside a statement's snapshot (DDL evaluating an expression) get one.
+    let mut own;
+    let txn: &mut dyn basalt_txn::Transaction = if cx.commands.is_some() {
+        &mut *cx.txn
+    } else {
+        own = crate::snapshot::StatementSnapshot::new(&mut *cx.txn, log.clone());
+        &mut own
+    };
     let mut inner = Cx::new(
-        &mut snap,
+        txn,
         cx.catalog,
         cx.params,
         cx.func.clone(),
@@ -903,7 +921,7 @@ fn run_with(w: &WithStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
     );
     inner.calls = std::mem::take(&mut cx.calls);
     inner.deferred = cx.deferred.as_deref_mut();
-    inner.stmt_writes = Some(before);
+    inner.commands = Some(log);
     let r = (|| {
         for (id, st) in &w.ctes {
             let rows = run_stmt(st, &mut inner)?;
