@@ -304,6 +304,9 @@ pub struct Binder<'a> {
     agg_depth: usize,
     /// The SELECT about to be bound is a recursive query's recursive term.
     recursive_term: bool,
+    /// Whether the last function in FROM bound reads the FROM items before it (then it is
+    /// run again for each of their rows; else once, as PostgreSQL's function scan).
+    function_lateral: bool,
     /// Names of WITH items not defined yet at this point (forward references).
     pending_ctes: Vec<String>,
     /// The FROM entries of each SELECT being bound (outermost first), visible from here or
@@ -783,6 +786,7 @@ impl<'a> Binder<'a> {
             ref_item: OTHER_ITEM,
             agg_depth: 0,
             recursive_term: false,
+            function_lateral: false,
             pending_ctes: Vec::new(),
             rtes: Vec::new(),
             using_aliases: Vec::new(),
@@ -2215,7 +2219,7 @@ impl<'a> Binder<'a> {
             acc = Some(match acc {
                 None => (p, s),
                 Some((lp, mut ls)) => {
-                    let lateral = is_lateral(item);
+                    let lateral = is_lateral(item) && self.reads_left(item);
                     ls.cols.extend(s.cols);
                     (
                         Plan::Join {
@@ -2358,10 +2362,34 @@ impl<'a> Binder<'a> {
             self.levels.push((left.cloned().unwrap_or_default(), false));
         }
         let r = self.bind_from_functions(&fcs);
-        if pushed {
-            self.levels.pop();
+        self.function_lateral = pushed && self.levels.pop().is_some_and(|(_, used)| used);
+        let (plan, mut cols, first_name, composites) = r?;
+        // A built-in function returning a named composite type gives its fields as columns
+        // (`unnest(composite[])`), as in PostgreSQL.
+        let mut fields = None;
+        if !composites.is_empty() {
+            let mut exprs = Vec::new();
+            let mut out = Vec::new();
+            for (i, (n, t)) in cols.iter().enumerate() {
+                match t {
+                    DataType::Record(rt) if composites.contains(&i) => {
+                        for (k, (fname, ft)) in rt.fields.iter().enumerate() {
+                            exprs.push(Expr::Field(Box::new(Expr::Column(i)), k));
+                            out.push((fname.clone(), ft.clone()));
+                        }
+                    }
+                    _ => {
+                        exprs.push(Expr::Column(i));
+                        out.push((n.clone(), t.clone()));
+                    }
+                }
+            }
+            if rf.ordinality {
+                exprs.push(Expr::Column(cols.len()));
+            }
+            cols = out;
+            fields = Some(exprs);
         }
-        let (plan, cols, first_name) = r?;
         let record_fn = matches!(&plan, Plan::TableFunction { calls, .. }
             if calls.iter().any(|c| matches!(c.func.func, basalt_func::TableFunc::JsonToRecord { .. })));
         let alias = rf.alias.as_ref();
@@ -2405,16 +2433,27 @@ impl<'a> Binder<'a> {
             },
             p if rf.ordinality => Plan::Project {
                 input: Box::new(p),
-                exprs: vec![Expr::Column(0), Expr::Const(Value::Int8(1))],
+                exprs: (0..cols.len())
+                    .map(Expr::Column)
+                    .chain([Expr::Const(Value::Int8(1))])
+                    .collect(),
             },
             p => p,
+        };
+        let plan = match fields {
+            Some(exprs) => Plan::Project {
+                input: Box::new(plan),
+                exprs,
+            },
+            None => plan,
         };
         Ok((plan, Scope { cols: scope_cols }))
     }
 
     /// The functions of a FROM item (`f(...)`, `ROWS FROM (...)`; `unnest(a, b, ...)` is
-    /// `ROWS FROM (unnest(a), unnest(b), ...)`): the plan, its columns and the first
-    /// function's name.
+    /// `ROWS FROM (unnest(a), unnest(b), ...)`): the plan, its columns, the first
+    /// function's name and the columns that are a built-in function's named composite
+    /// result (to be expanded into its fields).
     #[allow(clippy::type_complexity)]
     fn bind_from_functions(
         &mut self,
@@ -2423,10 +2462,11 @@ impl<'a> Binder<'a> {
             Option<Vec<(String, DataType)>>,
             Option<u32>,
         )],
-    ) -> Result<(Plan, Vec<(String, DataType)>, String), SqlError> {
+    ) -> Result<(Plan, Vec<(String, DataType)>, String, Vec<usize>), SqlError> {
         let empty = Scope::default();
         let mut calls = Vec::new();
         let mut cols = Vec::new();
+        let mut composites = Vec::new();
         let mut first_name = None;
         for (fc, defs, def_at) in fcs {
             let fname = names(&fc.funcname);
@@ -2474,7 +2514,7 @@ impl<'a> Binder<'a> {
                     } else {
                         one
                     };
-                    return Ok((plan, fcols, short));
+                    return Ok((plan, fcols, short, Vec::new()));
                 } else {
                     cols.extend(f.columns());
                     calls.push(self.user_srf_call(f, r.args));
@@ -2524,6 +2564,11 @@ impl<'a> Binder<'a> {
             };
             for (args, types) in parts {
                 if let Some(r) = basalt_func::resolve_table_function(&name, &types) {
+                    if let [(_, DataType::Record(rt))] = r.columns.as_slice()
+                        && rt.oid != 2249
+                    {
+                        composites.push(cols.len());
+                    }
                     cols.extend(r.columns.iter().cloned());
                     calls.push(self.srf_call(r, args, &types, false)?);
                 } else if fcs.len() == 1 {
@@ -2536,6 +2581,7 @@ impl<'a> Binder<'a> {
                         },
                         vec![(name.clone(), t)],
                         name,
+                        Vec::new(),
                     ));
                 } else {
                     return Err(err(
@@ -2553,6 +2599,7 @@ impl<'a> Binder<'a> {
             },
             cols,
             first_name.unwrap_or_default(),
+            composites,
         ))
     }
 
@@ -2754,8 +2801,8 @@ impl<'a> Binder<'a> {
         let full_mark = self.full_joins.len();
         let (lp, ls) = self.bind_from_item(l, None)?;
         let full_mid = self.full_joins.len();
-        let lateral = is_lateral(r);
         let (rp, rs) = self.bind_from_item(r, Some(&ls))?;
+        let lateral = is_lateral(r) && self.reads_left(r);
         check_table_names(&ls, &rs)?;
         let kind = match protobuf::JoinType::try_from(j.jointype) {
             Ok(protobuf::JoinType::JoinLeft) => JoinKind::Left,
@@ -6665,6 +6712,17 @@ fn undefined_table(rv: &protobuf::RangeVar) -> SqlError {
         format!("{}.{}", rv.schemaname, rv.relname)
     };
     err("42P01", format!("relation \"{name}\" does not exist")).at(pos(rv.location))
+}
+
+impl Binder<'_> {
+    /// Whether a FROM item just bound reads the items before it: a function only when its
+    /// arguments do.
+    fn reads_left(&self, n: &protobuf::Node) -> bool {
+        match n.node.as_ref() {
+            Some(Node::RangeFunction(_)) => self.function_lateral,
+            _ => true,
+        }
+    }
 }
 
 fn is_lateral(n: &protobuf::Node) -> bool {

@@ -1966,6 +1966,13 @@ impl<K: TxnKv> Session<K> {
                 Ok(tag(&format!("ALTER {}", kind.tag())))
             }
             Node::RenameStmt(s) => self.rename(s, notices),
+            Node::AlterFunctionStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                let kind = crate::sqlfunc::alter_function(&mut cat, &sp, s)?;
+                self.store_catalog(cat)?;
+                Ok(tag(&format!("ALTER {}", kind.tag())))
+            }
             Node::AlterSeqStmt(s) => self.alter_sequence(s, notices),
             Node::AlterObjectSchemaStmt(s)
                 if s.object_type == protobuf::ObjectType::ObjectSequence as i32 =>

@@ -857,6 +857,22 @@ impl NestedLoop<'_> {
         }
         Ok(())
     }
+
+    /// The inner side of a lateral RIGHT / FULL join, once: it cannot read the outer side
+    /// (PostgreSQL refuses that), only queries further out, so its rows are the same for
+    /// every outer row and unmatched ones come out at the end. `outer` keeps the inner
+    /// side's outer references at their depth.
+    fn materialize_outer_join(&mut self, outer: Row, cx: &mut Cx<'_>) -> Result<(), SqlError> {
+        if self.right_rows.is_none() {
+            cx.outer.push(outer);
+            let r = collect(self.right_plan, cx);
+            cx.outer.pop();
+            let rows = r?;
+            self.right_matched = vec![false; rows.len()];
+            self.right_rows = Some(Arc::new(rows));
+        }
+        Ok(())
+    }
 }
 
 impl<'p> Node<'p> for NestedLoop<'p> {
@@ -877,7 +893,9 @@ impl<'p> Node<'p> for NestedLoop<'p> {
             if self.current.is_none() {
                 match self.left.next(cx)? {
                     Some(l) => {
-                        if self.lateral {
+                        if self.lateral && matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                            self.materialize_outer_join(l.clone(), cx)?;
+                        } else if self.lateral {
                             cx.outer.push(l.clone());
                             let r = collect(self.right_plan, cx);
                             cx.outer.pop();
@@ -889,6 +907,9 @@ impl<'p> Node<'p> for NestedLoop<'p> {
                     }
                     None => {
                         if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                            if self.lateral {
+                                self.materialize_outer_join(null_row(self.left_width), cx)?;
+                            }
                             self.materialize(cx)?;
                             self.tail = Some(0);
                             continue;

@@ -122,6 +122,229 @@ pub struct SqlFunction {
     /// The body is `RETURN expr` (kept as `SELECT expr`).
     #[serde(default)]
     pub body_is_return: bool,
+    /// Attributes that change nothing here but are kept and shown (`prosecdef`,
+    /// `proleakproof`, `procost`, `prorows`, `proparallel`).
+    #[serde(default)]
+    pub attrs: FuncAttrs,
+}
+
+/// SECURITY DEFINER, LEAKPROOF, COST, ROWS and PARALLEL of a routine. They are recorded
+/// and shown as PostgreSQL does; a routine runs the same whatever they say (there are no
+/// roles nor parallel workers to act on).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct FuncAttrs {
+    /// SECURITY DEFINER.
+    pub secdef: bool,
+    /// LEAKPROOF.
+    pub leakproof: bool,
+    /// COST (`None`: the default, 100).
+    pub cost: Option<f32>,
+    /// ROWS of a set-returning function (`None`: the default, 1000).
+    pub rows: Option<f32>,
+    /// PARALLEL: `s`, `r` or `u` (the default, also for `None`).
+    pub parallel: Option<char>,
+}
+
+impl FuncAttrs {
+    /// `procost`.
+    pub fn cost(&self) -> f32 {
+        self.cost.unwrap_or(100.0)
+    }
+
+    /// `prorows` of a function (`retset` or not).
+    pub fn rows(&self, retset: bool) -> f32 {
+        match self.rows {
+            Some(r) if retset => r,
+            _ if retset => 1000.0,
+            _ => 0.0,
+        }
+    }
+
+    /// `proparallel`.
+    pub fn parallel(&self) -> char {
+        self.parallel.unwrap_or('u')
+    }
+}
+
+/// The attributes a CREATE or ALTER FUNCTION | PROCEDURE states, before they are applied.
+#[derive(Default)]
+struct AttrItems<'a> {
+    volatility: Option<char>,
+    strict: Option<bool>,
+    secdef: Option<bool>,
+    leakproof: Option<bool>,
+    cost: Option<f32>,
+    rows: Option<f32>,
+    parallel: Option<char>,
+    seen: Vec<&'a str>,
+}
+
+impl<'a> AttrItems<'a> {
+    /// Takes one attribute; `Ok(false)` when `d` is not one of them (LANGUAGE, AS, WINDOW).
+    fn take(&mut self, d: &'a protobuf::DefElem, procedure: bool) -> Result<bool, SqlError> {
+        let name = d.defname.as_str();
+        let known = matches!(
+            name,
+            "volatility"
+                | "strict"
+                | "security"
+                | "leakproof"
+                | "cost"
+                | "rows"
+                | "parallel"
+                | "set"
+                | "support"
+        );
+        if !known {
+            return Ok(false);
+        }
+        if procedure
+            && matches!(
+                name,
+                "volatility" | "strict" | "leakproof" | "cost" | "rows" | "parallel" | "support"
+            )
+        {
+            return Err(
+                err("42P13", "invalid attribute in procedure definition").at(pos(d.location))
+            );
+        }
+        if name != "set" {
+            if self.seen.contains(&name) {
+                return Err(err("42601", "conflicting or redundant options").at(pos(d.location)));
+            }
+            self.seen.push(name);
+        }
+        let arg = d.arg.as_deref().and_then(|a| a.node.as_ref());
+        let flag = matches!(arg, Some(Node::Boolean(b)) if b.boolval);
+        let number = || match arg {
+            Some(Node::Integer(i)) => Some(i.ival as f32),
+            Some(Node::Float(f)) => f.fval.parse::<f32>().ok(),
+            _ => None,
+        };
+        match name {
+            "volatility" => {
+                self.volatility = Some(match arg.and_then(node_text).as_deref() {
+                    Some("immutable") => 'i',
+                    Some("stable") => 's',
+                    _ => 'v',
+                })
+            }
+            "strict" => self.strict = Some(flag),
+            "security" => self.secdef = Some(flag),
+            "leakproof" => self.leakproof = Some(flag),
+            "cost" => {
+                let c = number().unwrap_or(0.0);
+                if c <= 0.0 {
+                    return Err(err("22023", "COST must be positive"));
+                }
+                self.cost = Some(c);
+            }
+            "rows" => {
+                let r = number().unwrap_or(0.0);
+                if r <= 0.0 {
+                    return Err(err("22023", "ROWS must be positive"));
+                }
+                self.rows = Some(r);
+            }
+            "parallel" => {
+                self.parallel = Some(match arg.and_then(node_text).as_deref() {
+                    Some("safe") => 's',
+                    Some("restricted") => 'r',
+                    Some("unsafe") => 'u',
+                    _ => {
+                        return Err(err(
+                            "42601",
+                            "parameter \"parallel\" must be SAFE, RESTRICTED, or UNSAFE",
+                        ));
+                    }
+                })
+            }
+            "set" => {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: SET configuration parameters of routines",
+                )
+                .at(pos(d.location)));
+            }
+            _ => {
+                let support = match arg {
+                    Some(Node::List(l)) => l
+                        .items
+                        .iter()
+                        .filter_map(|i| i.node.as_ref().and_then(node_text))
+                        .collect::<Vec<_>>()
+                        .join("."),
+                    Some(n) => node_text(n).unwrap_or_default(),
+                    None => String::new(),
+                };
+                return Err(err(
+                    "42883",
+                    format!("function {support}(internal) does not exist"),
+                ));
+            }
+        }
+        Ok(true)
+    }
+
+    /// Applies the attributes taken to `f` (ROWS only to a set-returning function).
+    fn apply(&self, f: &mut SqlFunction) -> Result<(), SqlError> {
+        if self.rows.is_some() && !f.retset {
+            return Err(err(
+                "22023",
+                "ROWS is not applicable when function does not return a set",
+            ));
+        }
+        if let Some(v) = self.volatility {
+            f.volatility = v;
+        }
+        if let Some(v) = self.strict {
+            f.strict = v;
+        }
+        if let Some(v) = self.secdef {
+            f.attrs.secdef = v;
+        }
+        if let Some(v) = self.leakproof {
+            f.attrs.leakproof = v;
+        }
+        if let Some(v) = self.cost {
+            f.attrs.cost = Some(v);
+        }
+        if let Some(v) = self.rows {
+            f.attrs.rows = Some(v);
+        }
+        if let Some(v) = self.parallel {
+            f.attrs.parallel = Some(v);
+        }
+        Ok(())
+    }
+}
+
+/// `ALTER FUNCTION | PROCEDURE | ROUTINE name[(types)] action ...` (volatility, STRICT,
+/// SECURITY, LEAKPROOF, COST, ROWS, PARALLEL).
+pub fn alter_function(
+    cat: &mut Catalog,
+    search_path: &[u32],
+    s: &protobuf::AlterFunctionStmt,
+) -> Result<RoutineKind, SqlError> {
+    let kind = RoutineKind::of_object(s.objtype).unwrap_or(RoutineKind::Function);
+    let Some(owa) = s.func.as_ref() else {
+        return Err(err("42601", "ALTER FUNCTION without a function"));
+    };
+    let resolve = |tn: &protobuf::TypeName| resolve_type_in(cat, search_path, tn);
+    let oid = lookup_object(cat, search_path, owa, kind, &resolve)??;
+    let procedure = cat.functions.get(&oid).is_some_and(|f| f.procedure);
+    let mut items = AttrItems::default();
+    for a in &s.actions {
+        if let Some(Node::DefElem(d)) = a.node.as_ref() {
+            items.take(d, procedure)?;
+        }
+    }
+    let Some(mut f) = cat.functions.get(&oid).cloned() else {
+        return Ok(kind);
+    };
+    items.apply(&mut f)?;
+    cat.functions.insert(oid, f);
+    Ok(kind)
 }
 
 impl SqlFunction {
@@ -394,17 +617,15 @@ pub fn create_function(
     }
     let mut language = None;
     let mut src = None;
-    let mut volatility = 'v';
-    let mut strict = false;
+    let mut items = AttrItems::default();
+    let mut window = false;
     for o in &s.options {
         let Some(Node::DefElem(d)) = o.node.as_ref() else {
             continue;
         };
         let arg = d.arg.as_deref().and_then(|a| a.node.as_ref());
-        if s.is_procedure && matches!(d.defname.as_str(), "volatility" | "strict") {
-            return Err(
-                err("42P13", "invalid attribute in procedure definition").at(pos(d.location))
-            );
+        if items.take(d, s.is_procedure)? {
+            continue;
         }
         match d.defname.as_str() {
             "language" => language = arg.and_then(node_text),
@@ -423,14 +644,7 @@ pub fn create_function(
                 }
                 src = items.into_iter().next();
             }
-            "volatility" => {
-                volatility = match arg.and_then(node_text).as_deref() {
-                    Some("immutable") => 'i',
-                    Some("stable") => 's',
-                    _ => 'v',
-                }
-            }
-            "strict" => strict = matches!(arg, Some(Node::Boolean(b)) if b.boolval),
+            "window" => window = matches!(arg, Some(Node::Boolean(b)) if b.boolval),
             _ => {}
         }
     }
@@ -477,22 +691,44 @@ pub fn create_function(
         void,
         retset,
         table_cols,
-        volatility,
-        strict,
+        volatility: 'v',
+        strict: false,
         body,
         src,
         body_is_return: matches!(
             s.sql_body.as_deref().and_then(|b| b.node.as_ref()),
             Some(Node::ReturnStmt(_))
         ),
+        attrs: FuncAttrs::default(),
     };
+    items.apply(&mut f)?;
     let arg_types = f.arg_types();
     let existing = cat
         .functions
         .values()
         .find(|g| g.schema == schema && g.name == name && g.arg_types() == arg_types)
-        .map(|g| (g.oid, g.result_type(), g.void, g.retset, g.procedure));
-    if let Some((oid, ret, void, retset, procedure)) = existing {
+        .map(|g| {
+            (
+                g.oid,
+                g.result_type(),
+                g.void,
+                g.retset,
+                g.procedure,
+                g.args.clone(),
+            )
+        });
+    if window {
+        // A window function's kind is `w` (an existing function's is not).
+        if existing.is_some() && s.replace {
+            return Err(err("42809", "cannot change routine kind")
+                .with_detail(format!("\"{name}\" is a function.")));
+        }
+        return Err(err(
+            "0A000",
+            "feature not supported: window functions in SQL",
+        ));
+    }
+    if let Some((oid, ret, void, retset, procedure, old_args)) = existing {
         if !s.replace {
             return Err(err(
                 "42723",
@@ -508,6 +744,17 @@ pub fn create_function(
                 }),
             );
         }
+        // PostgreSQL's `format_procedure`: the argument types without spaces.
+        let drop_hint = format!(
+            "Use DROP {} {}({}) first.",
+            f.kind_word().to_uppercase(),
+            name,
+            arg_types
+                .iter()
+                .map(DataType::format_type)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
         if ret != f.result_type() || void != f.void || retset != f.retset {
             let e = err("42P13", "cannot change return type of existing function");
             let e = if f.out_params.len() > 1 && ret.oid() == 2249 {
@@ -515,11 +762,25 @@ pub fn create_function(
             } else {
                 e
             };
-            return Err(e.with_hint(format!(
-                "Use DROP {} {} first.",
-                f.kind_word().to_uppercase(),
-                f.signature()
-            )));
+            return Err(e.with_hint(drop_hint));
+        }
+        // As PostgreSQL's ProcedureCreate: input parameter names and defaults stay.
+        for (old, new) in old_args.iter().zip(&f.args) {
+            if !old.name.is_empty() && old.name != new.name {
+                return Err(err(
+                    "42P13",
+                    format!("cannot change name of input parameter \"{}\"", old.name),
+                )
+                .with_hint(drop_hint));
+            }
+        }
+        let defaults = |a: &[FuncArg]| a.iter().filter(|a| a.default.is_some()).count();
+        if defaults(&f.args) < defaults(&old_args) {
+            return Err(err(
+                "42P13",
+                "cannot remove parameter defaults from existing function",
+            )
+            .with_hint(drop_hint));
         }
         f.oid = oid;
     } else {
@@ -1072,8 +1333,26 @@ pub fn functiondef(cat: &Catalog, f: &SqlFunction) -> String {
         's' => opts.push_str(" STABLE"),
         _ => {}
     }
+    match f.attrs.parallel() {
+        's' => opts.push_str(" PARALLEL SAFE"),
+        'r' => opts.push_str(" PARALLEL RESTRICTED"),
+        _ => {}
+    }
     if f.strict {
         opts.push_str(" STRICT");
+    }
+    if f.attrs.secdef {
+        opts.push_str(" SECURITY DEFINER");
+    }
+    if f.attrs.leakproof {
+        opts.push_str(" LEAKPROOF");
+    }
+    if f.attrs.cost() != 100.0 {
+        opts.push_str(&format!(" COST {}", f.attrs.cost()));
+    }
+    let rows = f.attrs.rows(f.retset);
+    if rows > 0.0 && rows != 1000.0 {
+        opts.push_str(&format!(" ROWS {rows}"));
     }
     if !opts.is_empty() {
         out.push_str(&opts);
