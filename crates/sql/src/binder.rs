@@ -2475,7 +2475,8 @@ impl<'a> Binder<'a> {
             if self.has_user_function(&fname)
                 && let Some(r) = self.resolve_user_call(fc, &empty)?
             {
-                let f = r.func;
+                let types = r.types();
+                let f = r.f();
                 self.not_a_function(f, fc, &empty)?;
                 if defs.is_some() {
                     let msg = if f.outputs().len() > 1 {
@@ -2489,13 +2490,14 @@ impl<'a> Binder<'a> {
                 }
                 if f.retset {
                     cols.extend(f.columns());
-                    calls.push(self.user_srf_call(f, r.args));
+                    calls.push(self.user_srf_call(f, r.args.clone()));
                 } else if fcs.len() == 1 {
                     // A scalar function in FROM yields one row (its fields for a composite).
                     let call = Expr::SqlFunc(Box::new(crate::expr::SqlCall {
                         oid: f.oid,
-                        args: r.args,
+                        args: r.args.clone(),
                         name: f.name.clone(),
+                        types,
                     }));
                     let fcols = f.columns();
                     let width = fcols.len();
@@ -2517,7 +2519,7 @@ impl<'a> Binder<'a> {
                     return Ok((plan, fcols, short, Vec::new()));
                 } else {
                     cols.extend(f.columns());
-                    calls.push(self.user_srf_call(f, r.args));
+                    calls.push(self.user_srf_call(f, r.args.clone()));
                 }
                 continue;
             }

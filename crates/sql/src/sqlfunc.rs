@@ -51,6 +51,7 @@ use crate::catalog::Catalog;
 use crate::error::SqlError;
 use crate::exec::{Cx, collect};
 use crate::expr::Row;
+use basalt_common::types::Pseudo;
 
 /// Nesting depth of SQL function calls beyond which a call fails with 54001.
 pub const MAX_DEPTH: usize = 200;
@@ -330,7 +331,7 @@ pub fn alter_function(
     let Some(owa) = s.func.as_ref() else {
         return Err(err("42601", "ALTER FUNCTION without a function"));
     };
-    let resolve = |tn: &protobuf::TypeName| resolve_type_in(cat, search_path, tn);
+    let resolve = |tn: &protobuf::TypeName| routine_type(cat, search_path, tn);
     let oid = lookup_object(cat, search_path, owa, kind, &resolve)??;
     let procedure = cat.functions.get(&oid).is_some_and(|f| f.procedure);
     let mut items = AttrItems::default();
@@ -432,6 +433,155 @@ impl SqlFunction {
     pub fn signature(&self) -> String {
         format!("{}({})", self.name, type_list(&self.arg_types()))
     }
+
+    /// Whether some input parameter is polymorphic (`anyelement`, ...).
+    pub fn polymorphic(&self) -> bool {
+        self.declared()
+            .iter()
+            .any(|a| matches!(a.ty, DataType::Pseudo(_)))
+    }
+
+    /// The function as a call with these resolved pseudo-types sees it: every parameter,
+    /// result column and the result with actual types.
+    pub fn instantiate(&self, poly: &PolyTypes) -> SqlFunction {
+        let fix = |args: &[FuncArg]| -> Vec<FuncArg> {
+            args.iter()
+                .map(|a| FuncArg {
+                    ty: poly.subst(&a.ty),
+                    ..a.clone()
+                })
+                .collect()
+        };
+        SqlFunction {
+            args: fix(&self.args),
+            declared: fix(&self.declared),
+            out_params: fix(&self.out_params),
+            table_cols: fix(&self.table_cols),
+            ret: poly.subst(&self.ret),
+            ..self.clone()
+        }
+    }
+}
+
+/// PostgreSQL's check that a polymorphic result can be resolved from the inputs
+/// (`cannot determine result data type`, 42P13).
+fn check_polymorphic_result(args: &[FuncArg], outs: &[&DataType]) -> Result<(), SqlError> {
+    let has = |ks: &[Pseudo]| {
+        args.iter()
+            .any(|a| matches!(&a.ty, DataType::Pseudo(p) if ks.contains(p)))
+    };
+    for t in outs {
+        let DataType::Pseudo(p) = t else {
+            continue;
+        };
+        let (ok, inputs) = match p {
+            Pseudo::AnyRange => (has(&[Pseudo::AnyRange]), "anyrange or anymultirange"),
+            Pseudo::AnyCompatibleRange => (
+                has(&[Pseudo::AnyCompatibleRange]),
+                "anycompatiblerange or anycompatiblemultirange",
+            ),
+            p if p.compatible() => (
+                has(&[
+                    Pseudo::AnyCompatible,
+                    Pseudo::AnyCompatibleArray,
+                    Pseudo::AnyCompatibleNonArray,
+                    Pseudo::AnyCompatibleRange,
+                ]),
+                "anycompatible, anycompatiblearray, anycompatiblenonarray, anycompatiblerange, or anycompatiblemultirange",
+            ),
+            _ => (
+                has(&[
+                    Pseudo::AnyElement,
+                    Pseudo::AnyArray,
+                    Pseudo::AnyNonArray,
+                    Pseudo::AnyEnum,
+                    Pseudo::AnyRange,
+                ]),
+                "anyelement, anyarray, anynonarray, anyenum, anyrange, or anymultirange",
+            ),
+        };
+        if !ok {
+            return Err(
+                err("42P13", "cannot determine result data type").with_detail(format!(
+                    "A result of type {} requires at least one input of type {inputs}.",
+                    p.name()
+                )),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The type of a routine's parameter or result: a polymorphic pseudo-type by its name
+/// (only here), else any type.
+pub fn routine_type(
+    cat: &Catalog,
+    search_path: &[u32],
+    tn: &protobuf::TypeName,
+) -> Result<DataType, SqlError> {
+    let parts = names(&tn.names);
+    if tn.array_bounds.is_empty()
+        && let [name] | [_, name] = parts.as_slice()
+        && (parts.len() == 1 || parts[0] == "pg_catalog")
+        && let Some(p) = Pseudo::from_name(name)
+    {
+        return Ok(DataType::Pseudo(p));
+    }
+    resolve_type_in(cat, search_path, tn)
+}
+
+/// What a call of a polymorphic function resolved its pseudo-types to: the `anyelement`
+/// family's element type and the `anycompatible` family's common type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct PolyTypes {
+    /// `anyelement` (`anyarray` is an array of it).
+    pub elem: Option<DataType>,
+    /// `anycompatible` (`anycompatiblearray` is an array of it).
+    pub compat: Option<DataType>,
+}
+
+impl PolyTypes {
+    /// `t` with its pseudo-type replaced (an unresolved one stays).
+    pub fn subst(&self, t: &DataType) -> DataType {
+        let DataType::Pseudo(p) = t else {
+            return t.clone();
+        };
+        let (family, array) = match p {
+            Pseudo::AnyElement | Pseudo::AnyNonArray | Pseudo::AnyEnum => (&self.elem, false),
+            Pseudo::AnyArray => (&self.elem, true),
+            Pseudo::AnyCompatible | Pseudo::AnyCompatibleNonArray => (&self.compat, false),
+            Pseudo::AnyCompatibleArray => (&self.compat, true),
+            Pseudo::AnyRange | Pseudo::AnyCompatibleRange => (&None, false),
+        };
+        match family {
+            Some(e) if array => DataType::Array(Box::new(e.clone())),
+            Some(e) => e.clone(),
+            None => t.clone(),
+        }
+    }
+
+    /// The types a call's actual input types (already resolved, in parameter order) give.
+    pub fn of_call(params: &[FuncArg], actual: &[DataType]) -> PolyTypes {
+        let mut out = PolyTypes::default();
+        for (p, a) in params.iter().zip(actual) {
+            let DataType::Pseudo(k) = &p.ty else {
+                continue;
+            };
+            let slot = if k.compatible() {
+                &mut out.compat
+            } else {
+                &mut out.elem
+            };
+            let t = match k {
+                Pseudo::AnyArray | Pseudo::AnyCompatibleArray => a.element().cloned(),
+                _ => Some(a.clone()),
+            };
+            if slot.is_none() {
+                *slot = t;
+            }
+        }
+        out
+    }
 }
 
 /// Types as a comma-separated list.
@@ -497,7 +647,7 @@ pub fn create_function(
         let Some(tn) = &fp.arg_type else {
             return Err(err("42601", "parameter without a type"));
         };
-        let ty = resolve_type_in(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?;
+        let ty = routine_type(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?;
         use protobuf::FunctionParameterMode as M;
         let mode = match M::try_from(fp.mode).unwrap_or(M::FuncParamIn) {
             M::FuncParamTable => 't',
@@ -536,7 +686,13 @@ pub fn create_function(
                 "VARIADIC parameter must be the last input parameter",
             ));
         }
-        if mode == 'v' && !matches!(arg.ty, DataType::Array(_)) {
+        if mode == 'v'
+            && !matches!(
+                arg.ty,
+                DataType::Array(_)
+                    | DataType::Pseudo(Pseudo::AnyArray | Pseudo::AnyCompatibleArray)
+            )
+        {
             return Err(err("42P13", "VARIADIC parameter must be an array"));
         }
         if output {
@@ -591,8 +747,7 @@ pub fn create_function(
                 void = true;
                 DataType::Text
             } else {
-                let t =
-                    resolve_type_in(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?;
+                let t = routine_type(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?;
                 out_result(&out_params, Some(&t))?
             }
         }
@@ -702,6 +857,19 @@ pub fn create_function(
         attrs: FuncAttrs::default(),
     };
     items.apply(&mut f)?;
+    let mut results: Vec<&DataType> = f.out_params.iter().map(|a| &a.ty).collect();
+    results.extend(f.table_cols.iter().map(|a| &a.ty));
+    if f.out_params.is_empty() && f.table_cols.is_empty() && !f.void {
+        results.push(&f.ret);
+    }
+    check_polymorphic_result(&f.args, &results)?;
+    let polymorphic = f.polymorphic();
+    if polymorphic && s.sql_body.is_some() {
+        return Err(err(
+            "42P13",
+            "SQL function with unquoted function body cannot have polymorphic arguments",
+        ));
+    }
     let arg_types = f.arg_types();
     let existing = cat
         .functions
@@ -786,7 +954,23 @@ pub fn create_function(
     } else {
         f.oid = cat.new_oid();
     }
-    crate::binder::sqlfunc::check_body(cat, search_path, types, &f).map_err(|e| {
+    // A polymorphic function's body is checked at each call, for its actual types, as
+    // PostgreSQL's validator skips parse analysis then.
+    if !polymorphic {
+        check_body(cat, search_path, types, &f, source)?;
+    }
+    cat.functions.insert(f.oid, f);
+    Ok(())
+}
+
+fn check_body(
+    cat: &Catalog,
+    search_path: &[u32],
+    types: &TypeContext,
+    f: &SqlFunction,
+    source: Option<&str>,
+) -> Result<(), SqlError> {
+    crate::binder::sqlfunc::check_body(cat, search_path, types, f).map_err(|e| {
         // Positions in an `AS` string point into the statement where the string is
         // written as it is (PostgreSQL's `function_parse_error_transpose`).
         let at = source.and_then(|q| q.find(f.src.as_str()));
@@ -800,9 +984,7 @@ pub fn create_function(
             Some(p) => e.without_position().at(Some(p)),
             None => e.without_position(),
         }
-    })?;
-    cat.functions.insert(f.oid, f);
-    Ok(())
+    })
 }
 
 /// The result type OUT parameters give (one: its type; several: a record, kept as a
@@ -1023,8 +1205,8 @@ pub fn lookup_object(
 pub struct CallState {
     /// The session's search path.
     pub search_path: Arc<[u32]>,
-    /// Bound bodies by function OID.
-    pub(crate) plans: std::collections::HashMap<u32, Arc<BoundBody>>,
+    /// Bound bodies by function OID (and a polymorphic one's actual argument types).
+    pub(crate) plans: std::collections::HashMap<(u32, Option<Vec<DataType>>), Arc<BoundBody>>,
     /// Calls running around this one.
     pub depth: usize,
     /// The transaction is read-only (a body's INSERT / UPDATE / DELETE fails with 25006).
@@ -1032,14 +1214,27 @@ pub struct CallState {
 }
 
 /// Runs a function or procedure: the rows of its last statement (one column per result
-/// column).
-pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, SqlError> {
+/// column). `types` are the actual types of a polymorphic function's input arguments.
+pub fn call(
+    cx: &mut Cx<'_>,
+    oid: u32,
+    args: Vec<Value>,
+    types: Option<&[DataType]>,
+) -> Result<Vec<Row>, SqlError> {
     let catalog = cx.catalog;
     let Some(f) = catalog.functions.get(&oid) else {
         return Err(err(
             "42883",
             format!("function with OID {oid} does not exist"),
         ));
+    };
+    let inst;
+    let (f, key) = match types {
+        Some(t) if f.polymorphic() => {
+            inst = f.instantiate(&PolyTypes::of_call(&f.args, t));
+            (&inst, Some(t.to_vec()))
+        }
+        _ => (f, None),
     };
     if f.strict && args.iter().any(Value::is_null) {
         return Ok(Vec::new());
@@ -1051,7 +1246,8 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
             "Increase the configuration parameter \"max_stack_depth\" (currently 2048kB), after ensuring the platform's stack depth limit is adequate.",
         ));
     }
-    let body = match cx.calls.plans.get(&oid) {
+    let key = (oid, key);
+    let body = match cx.calls.plans.get(&key) {
         Some(p) => p.clone(),
         None => {
             let sp = cx.calls.search_path.clone();
@@ -1061,7 +1257,7 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
                 &cx.func.types,
                 f,
             )?);
-            cx.calls.plans.insert(oid, p.clone());
+            cx.calls.plans.insert(key, p.clone());
             p
         }
     };
@@ -1152,7 +1348,7 @@ fn run_stmt(st: &BodyStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
             for a in args {
                 vals.push(crate::expr::eval(a, &[], cx)?);
             }
-            call(cx, *oid, vals)?;
+            call(cx, *oid, vals, None)?;
             return Ok(Vec::new());
         }
         BodyStmt::With(w) => return run_with(w, cx),
@@ -1200,7 +1396,12 @@ fn run_with(w: &WithStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
 
 /// The value of a scalar call: the first row's value (a record of its columns for a
 /// composite result), NULL when there is no row.
-pub fn scalar(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Value, SqlError> {
+pub fn scalar(
+    cx: &mut Cx<'_>,
+    oid: u32,
+    args: Vec<Value>,
+    types: Option<&[DataType]>,
+) -> Result<Value, SqlError> {
     let composite = cx
         .catalog
         .functions
@@ -1212,7 +1413,7 @@ pub fn scalar(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Value, SqlE
         .get(&oid)
         .map(|f| f.columns().into_iter().map(|(n, _)| n).collect())
         .unwrap_or_else(|| Arc::from(Vec::new()));
-    let mut rows = call(cx, oid, args)?;
+    let mut rows = call(cx, oid, args, types)?;
     if rows.is_empty() {
         return Ok(Value::Null);
     }
@@ -1248,7 +1449,7 @@ pub fn drop_functions(
         let Some(Node::ObjectWithArgs(owa)) = o.node.as_ref() else {
             continue;
         };
-        let resolve = |tn: &protobuf::TypeName| resolve_type_in(cat, search_path, tn);
+        let resolve = |tn: &protobuf::TypeName| routine_type(cat, search_path, tn);
         match lookup_object(cat, search_path, owa, kind, &resolve)? {
             Ok(oid) => drop.push(oid),
             Err(e) if s.missing_ok && e.code().code() == "42883" => {
@@ -1285,7 +1486,7 @@ pub fn rename_function(
     kind: RoutineKind,
     new_name: &str,
 ) -> Result<(), SqlError> {
-    let resolve = |tn: &protobuf::TypeName| resolve_type_in(cat, search_path, tn);
+    let resolve = |tn: &protobuf::TypeName| routine_type(cat, search_path, tn);
     let oid = lookup_object(cat, search_path, owa, kind, &resolve)??;
     let Some(f) = cat.functions.get(&oid) else {
         return Ok(());
