@@ -294,7 +294,7 @@ pub struct Binder<'a> {
     literals: Vec<(String, i32)>,
     /// Set while an error without a position propagates out of a subquery, so that the
     /// expressions around it do not claim it.
-    unplaced: bool,
+    pub(crate) unplaced: bool,
     /// References to the current SELECT's FROM columns outside aggregate arguments: (scope
     /// column, location, clause item), to place "must appear in the GROUP BY clause" errors.
     col_refs: Vec<(usize, i32, usize)>,
@@ -2522,6 +2522,22 @@ impl<'a> Binder<'a> {
                     calls.push(self.user_srf_call(f, r.args.clone()));
                 }
                 continue;
+            }
+            if self.has_user_function(&fname)
+                && fc
+                    .args
+                    .iter()
+                    .any(|a| matches!(a.node.as_ref(), Some(Node::NamedArgExpr(_))))
+            {
+                let types = self.call_types(fc, &empty)?;
+                return Err(err(
+                    "42883",
+                    format!("function {}({types}) does not exist", fname.join(".")),
+                )
+                .with_hint(
+                    "No function matches the given name and argument types. You might need to add explicit type casts.",
+                )
+                .at(pos(fc.location)));
             }
             // information_schema's functions are known by their qualified name only.
             let name = match fname.as_slice() {
@@ -5504,10 +5520,27 @@ impl<'a> Binder<'a> {
             }
             return self.bind_window_call(fc, &name, over, scope);
         }
-        if self.has_user_function(&fname)
-            && let Some(r) = self.bind_user_call(fc, scope)?
-        {
-            return Ok(r);
+        if self.has_user_function(&fname) {
+            if let Some(r) = self.bind_user_call(fc, scope)? {
+                return Ok(r);
+            }
+            // Named arguments no user function takes (and no built-in one).
+            if fc
+                .args
+                .iter()
+                .any(|a| matches!(a.node.as_ref(), Some(Node::NamedArgExpr(_))))
+                && crate::system::named_params(&name).is_empty()
+            {
+                let types = self.call_types(fc, scope)?;
+                return Err(err(
+                    "42883",
+                    format!("function {}({types}) does not exist", fname.join(".")),
+                )
+                .with_hint(
+                    "No function matches the given name and argument types. You might need to add explicit type casts.",
+                )
+                .at(pos(location)));
+            }
         }
         // With arguments, only the hypothetical-set aggregate matches (the window function
         // takes none).

@@ -1251,12 +1251,12 @@ pub fn call(
         Some(p) => p.clone(),
         None => {
             let sp = cx.calls.search_path.clone();
-            let p = Arc::new(crate::binder::sqlfunc::bind_body(
-                catalog,
-                &sp,
-                &cx.func.types,
-                f,
-            )?);
+            // A position would point into the body (PostgreSQL reports it as the internal
+            // query's).
+            let p = Arc::new(
+                crate::binder::sqlfunc::bind_body(catalog, &sp, &cx.func.types, f)
+                    .map_err(SqlError::without_position)?,
+            );
             cx.calls.plans.insert(key, p.clone());
             p
         }

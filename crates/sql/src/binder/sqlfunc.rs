@@ -301,6 +301,29 @@ impl<'a> Binder<'a> {
             let first_schema = fits[0].0.schema;
             fits.retain(|f| f.0.schema == first_schema);
         }
+        // As PostgreSQL's func_select_candidate: at an untyped literal's position, prefer
+        // the candidates taking a string type there.
+        for (i, (_, t)) in positional.iter().enumerate() {
+            if fits.len() < 2 {
+                break;
+            }
+            if *t != DataType::Unknown {
+                continue;
+            }
+            let string = |f: &Fit<'_>| {
+                let params = if f.0.procedure {
+                    f.0.declared()
+                } else {
+                    &f.0.args
+                };
+                params
+                    .get(i)
+                    .is_some_and(|a| a.ty.is_string() || a.ty == DataType::Name)
+            };
+            if fits.iter().any(string) {
+                fits.retain(string);
+            }
+        }
         if fits.len() > 1 {
             let types: Vec<DataType> = positional.iter().map(|(_, t)| t.clone()).collect();
             let word = if fits.iter().all(|f| f.0.procedure) {
@@ -322,7 +345,11 @@ impl<'a> Binder<'a> {
         };
         let poly = match poly {
             Some(Ok(p)) => Some(p),
-            Some(Err(e)) => return Err(e.at(pos(fc.location))),
+            // PostgreSQL gives this one no position.
+            Some(Err(e)) => {
+                self.unplaced = true;
+                return Err(e);
+            }
             None => None,
         };
         let inst = poly.as_ref().map(|p| f.instantiate(p));
@@ -350,9 +377,13 @@ impl<'a> Binder<'a> {
                     continue;
                 }
                 None => {
+                    // A default converts as an assignment (PostgreSQL coerces it so when
+                    // the function is created).
                     let text = a.default.as_deref().unwrap_or("NULL");
                     let (e, t) = self.bind_default_text(text)?;
-                    (e, t)
+                    args.push(self.coerce(e, &t, &a.ty, CastContext::Assignment)?);
+                    types.push(a.ty.clone());
+                    continue;
                 }
             };
             let e = self.coerce(e, &t, &a.ty, CastContext::Implicit)?;
