@@ -2391,7 +2391,15 @@ impl<'a> Binder<'a> {
             fields = Some(exprs);
         }
         let record_fn = matches!(&plan, Plan::TableFunction { calls, .. }
-            if calls.iter().any(|c| matches!(c.func.func, basalt_func::TableFunc::JsonToRecord { .. })));
+        if calls.iter().any(|c| match c.func.func {
+            basalt_func::TableFunc::JsonToRecord { .. } => true,
+            basalt_func::TableFunc::Sql { oid } => self
+                .catalog
+                .functions
+                .get(&oid)
+                .is_some_and(crate::sqlfunc::SqlFunction::anonymous_record),
+            _ => false,
+        }));
         let alias = rf.alias.as_ref();
         let table = alias.map_or(first_name, |a| a.aliasname.clone());
         let colnames = alias.map(|a| names(&a.colnames)).unwrap_or_default();
@@ -2478,6 +2486,35 @@ impl<'a> Binder<'a> {
                 let types = r.types();
                 let f = r.f();
                 self.not_a_function(f, fc, &empty)?;
+                if f.anonymous_record() {
+                    let Some(defs) = defs else {
+                        return Err(err(
+                            "42601",
+                            "a column definition list is required for functions returning \"record\"",
+                        )
+                        .at(pos(fc.location)));
+                    };
+                    // The body must give the columns listed (PostgreSQL's check of the
+                    // function's result against them).
+                    let mut g = f.clone();
+                    g.table_cols = defs
+                        .iter()
+                        .map(|(n, t)| crate::sqlfunc::FuncArg {
+                            name: n.clone(),
+                            ty: t.clone(),
+                            default: None,
+                            mode: 't',
+                        })
+                        .collect();
+                    let sp = self.search_path.clone();
+                    crate::binder::sqlfunc::bind_body(self.catalog, &sp, &self.types, &g)
+                        .map_err(SqlError::without_position)?;
+                    let mut call = self.user_srf_call(f, r.args.clone());
+                    call.func.columns = defs.clone();
+                    cols.extend(defs.iter().cloned());
+                    calls.push(call);
+                    continue;
+                }
                 if defs.is_some() {
                     let msg = if f.outputs().len() > 1 {
                         "a column definition list is redundant for a function with OUT parameters"
@@ -2488,7 +2525,8 @@ impl<'a> Binder<'a> {
                     };
                     return Err(err("42601", msg).at(*def_at));
                 }
-                if f.retset {
+                if f.retset || f.composite() {
+                    // (A composite function's one row goes through `sqlfunc::shape_rows`.)
                     cols.extend(f.columns());
                     calls.push(self.user_srf_call(f, r.args.clone()));
                 } else if fcs.len() == 1 {

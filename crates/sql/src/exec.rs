@@ -1226,7 +1226,8 @@ fn srf_rows(calls: &[SrfCall], row: &[Value], cx: &mut Cx<'_>) -> Result<Vec<Row
         let mut rows = if null && call.func.strict {
             Vec::new()
         } else if let basalt_func::TableFunc::Sql { oid } = call.func.func {
-            crate::sqlfunc::call(cx, oid, vals, Some(&call.func.arg_types))?
+            let rows = crate::sqlfunc::call(cx, oid, vals, Some(&call.func.arg_types))?;
+            crate::sqlfunc::shape_rows(cx, oid, rows, &call.func.columns)?
         } else {
             call_table_function(&call.func, &vals, &cx.func)?
         };

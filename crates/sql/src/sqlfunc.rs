@@ -382,10 +382,19 @@ impl SqlFunction {
     /// after the function.
     pub fn columns(&self) -> Vec<(String, DataType)> {
         if !self.outputs().is_empty() {
+            // An unnamed output is `columnN`, as PostgreSQL names it.
             return self
                 .outputs()
                 .iter()
-                .map(|c| (c.name.clone(), c.ty.clone()))
+                .enumerate()
+                .map(|(i, c)| {
+                    let name = if c.name.is_empty() {
+                        format!("column{}", i + 1)
+                    } else {
+                        c.name.clone()
+                    };
+                    (name, c.ty.clone())
+                })
                 .collect();
         }
         if let DataType::Record(r) = &self.ret
@@ -432,6 +441,14 @@ impl SqlFunction {
     /// `name(type, ...)` as PostgreSQL prints a signature.
     pub fn signature(&self) -> String {
         format!("{}({})", self.name, type_list(&self.arg_types()))
+    }
+
+    /// `RETURNS record` (or `SETOF record`) without OUT parameters: a call in FROM names
+    /// the columns (`AS t(a int, ...)`), any last statement will do.
+    pub fn anonymous_record(&self) -> bool {
+        self.outputs().is_empty()
+            && !self.void
+            && matches!(&self.ret, DataType::Record(r) if r.oid == 2249)
     }
 
     /// Whether some input parameter is polymorphic (`anyelement`, ...).
@@ -1407,6 +1424,11 @@ pub fn scalar(
         .functions
         .get(&oid)
         .is_some_and(SqlFunction::composite);
+    let anonymous = cx
+        .catalog
+        .functions
+        .get(&oid)
+        .is_some_and(SqlFunction::anonymous_record);
     let names: Arc<[String]> = cx
         .catalog
         .functions
@@ -1418,10 +1440,83 @@ pub fn scalar(
         return Ok(Value::Null);
     }
     let row = rows.swap_remove(0);
+    if anonymous {
+        let names: Arc<[String]> = (1..=row.len()).map(|i| format!("f{i}")).collect();
+        return Ok(Value::record(names, row));
+    }
     if composite {
+        // A body may give the whole row as one record (`SELECT (1, 2.1)`).
+        if let [Value::Record(r)] = row.as_slice()
+            && names.len() > 1
+        {
+            return Ok(Value::record(names, r.fields.clone()));
+        }
         return Ok(Value::record(names, row));
     }
     Ok(row.into_iter().next().unwrap_or(Value::Null))
+}
+
+/// The rows a user function gives in FROM, shaped to its `columns`: at most one for a
+/// function that does not return a set (one of NULLs when it gave none), a row given as
+/// one record spread over the columns (PostgreSQL's check that they match: 42804), and
+/// the values of a `RETURNS record` function converted to the column definition list's
+/// types.
+pub fn shape_rows(
+    cx: &Cx<'_>,
+    oid: u32,
+    mut rows: Vec<Row>,
+    columns: &[(String, DataType)],
+) -> Result<Vec<Row>, SqlError> {
+    let Some(f) = cx.catalog.functions.get(&oid) else {
+        return Ok(rows);
+    };
+    if !f.retset {
+        rows.truncate(1);
+        if rows.is_empty() {
+            rows.push(vec![Value::Null; columns.len()]);
+        }
+    }
+    let mismatch = |detail: String| {
+        err(
+            "42804",
+            "function return row and query-specified return row do not match",
+        )
+        .with_detail(detail)
+    };
+    for row in &mut rows {
+        if columns.len() > 1
+            && let [Value::Record(r)] = row.as_slice()
+        {
+            if r.fields.len() != columns.len() {
+                return Err(mismatch(format!(
+                    "Returned row contains {} attributes, but query expects {}.",
+                    r.fields.len(),
+                    columns.len()
+                )));
+            }
+            for (i, (v, (_, t))) in r.fields.iter().zip(columns).enumerate() {
+                if let Some(vt) = v.data_type()
+                    && vt.without_typmod() != t.without_typmod()
+                {
+                    return Err(mismatch(format!(
+                        "Returned type {} at ordinal position {}, but query expects {}.",
+                        vt.format_type(),
+                        i + 1,
+                        t.format_type()
+                    )));
+                }
+            }
+            *row = r.fields.clone();
+        }
+        if f.anonymous_record() {
+            for (v, (_, t)) in row.iter_mut().zip(columns) {
+                if v.data_type().is_some_and(|vt| vt != *t) {
+                    *v = basalt_common::types::cast(v, t, CastContext::Assignment, &cx.func.types)?;
+                }
+            }
+        }
+    }
+    Ok(rows)
 }
 
 /// Whether a value of type `from` may be returned for a declared `to` (assignment casts,

@@ -534,10 +534,27 @@ impl<'a> Binder<'a> {
         let f = r.f();
         self.not_a_function(f, fc, scope)?;
         if f.retset {
-            let call = self.user_srf_call(f, r.args.clone());
-            let ty = f.result_type();
+            let mut call = self.user_srf_call(f, r.args.clone());
+            let mut ty = f.result_type();
             let types: Vec<DataType> = f.arg_types();
-            let record = f.composite().then(|| f.result_type());
+            let mut record = f.composite().then(|| f.result_type());
+            if f.anonymous_record() {
+                // Records of whatever the body gives.
+                let sp = self.search_path.clone();
+                let body = bind_body(self.catalog, &sp, &self.types, f)
+                    .map_err(SqlError::without_position)?;
+                call.func.columns = body
+                    .out
+                    .unwrap_or_default()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, t)| (format!("f{}", i + 1), t))
+                    .collect();
+                ty = DataType::Record(Box::new(basalt_common::types::RecordType::named_fields(
+                    call.func.columns.clone(),
+                )));
+                record = Some(ty.clone());
+            }
             return self
                 .srf_in_expression(call.func, call.args, &types, fc.location, record)
                 .map(|(e, _)| Some((e, ty)));
@@ -643,6 +660,9 @@ pub(crate) struct BoundBody {
     pub stmts: Vec<BodyStmt>,
     /// Casts of the returned rows (`None`: taken as they are).
     pub cast: Option<Vec<Expr>>,
+    /// The last statement's output types (none for INSERT / UPDATE / DELETE without
+    /// RETURNING).
+    pub out: Option<Vec<DataType>>,
 }
 
 /// Where a body's INSERT / UPDATE / DELETE statements are bound (the catalog, the
@@ -779,11 +799,15 @@ pub(crate) fn bind_body(
     };
     let mut stmts = Vec::new();
     let mut cast = None;
+    let mut last_out = None;
     let n = nodes.len();
     for (i, (node, text)) in nodes.iter().enumerate() {
         let last = i + 1 == n;
         host.source = Some(Arc::from(*text));
         let (st, out) = bind_statement(cat, &mut host, node)?;
+        if last {
+            last_out = out.clone();
+        }
         let st = match st {
             BodyStmt::Query(plan) if last && !f.void => match result_casts(f, &out)? {
                 Some(exprs) => BodyStmt::Query(Box::new(Plan::Project { input: plan, exprs })),
@@ -809,7 +833,11 @@ pub(crate) fn bind_body(
             "Function's final statement must be SELECT or INSERT/UPDATE/DELETE RETURNING.",
         ));
     }
-    Ok(BoundBody { stmts, cast })
+    Ok(BoundBody {
+        stmts,
+        cast,
+        out: last_out,
+    })
 }
 
 /// Checks a body when the function is created.
@@ -1034,8 +1062,20 @@ fn result_casts(
             "Function's final statement must be SELECT or INSERT/UPDATE/DELETE RETURNING.",
         ));
     };
+    // A `RETURNS record` function's caller says the columns; a composite result may come
+    // as one record (both checked when the rows come, `sqlfunc::shape_rows`).
+    if f.anonymous_record() {
+        return Ok(None);
+    }
     let want = f.columns();
-    if !f.composite() {
+    if want.len() > 1 && matches!(out.as_slice(), [DataType::Record(_)]) {
+        return Ok(None);
+    }
+    // A `RETURNS record` function checked against a column definition list (its columns
+    // as outputs): a row of them.
+    let composite = f.composite()
+        || (matches!(&f.ret, DataType::Record(r) if r.oid == 2249) && !f.outputs().is_empty());
+    if !composite {
         if out.len() != 1 {
             return Err(mismatch(f).with_detail("Final statement must return exactly one column."));
         }
@@ -1053,7 +1093,7 @@ fn result_casts(
             } else {
                 t
             };
-            return Err(if f.composite() {
+            return Err(if composite {
                 mismatch(f).with_detail(format!(
                     "Final statement returns {} instead of {} at column {}.",
                     t.format_type(),
