@@ -158,13 +158,29 @@ impl<'a> Binder<'a> {
     /// A parameter named `fields` of the function whose body is being bound.
     pub(super) fn fn_param(&self, fields: &[String]) -> Option<(Expr, DataType)> {
         let p = self.fn_params.as_ref()?;
-        let name = match fields {
-            [n] => n,
-            [f, n] if *f == p.func => n,
+        let is_param = |n: &String| p.params.iter().any(|(pn, _)| pn == n);
+        // `f.a` names parameter `a` of function `f`; else `a.x` is field `x` of a composite
+        // parameter `a` (`f.a.x` too).
+        let (name, field) = match fields {
+            [n] => (n, None),
+            [f, n] if *f == p.func && is_param(n) => (n, None),
+            [n, x] => (n, Some(x)),
+            [f, n, x] if *f == p.func => (n, Some(x)),
             _ => return None,
         };
         let i = p.params.iter().position(|(n, _)| n == name)?;
-        Some((Expr::Param(i), p.params[i].1.clone()))
+        let ty = p.params[i].1.clone();
+        let Some(x) = field else {
+            return Some((Expr::Param(i), ty));
+        };
+        let DataType::Record(rt) = &ty else {
+            return None;
+        };
+        let k = rt.fields.iter().position(|(n, _)| n == x)?;
+        Some((
+            Expr::Field(Box::new(Expr::Param(i)), k),
+            rt.fields[k].1.clone(),
+        ))
     }
 
     /// Whether a user function of this (possibly qualified) name is visible.
