@@ -32,7 +32,17 @@
 //!
 //! INSERT / UPDATE / DELETE in a body are bound and run by the same code as top-level
 //! statements (`engine::DmlHost`, here implemented by `binder::sqlfunc::BodyHost` over the
-//! calling statement's execution context), so each statement sees what earlier ones wrote.
+//! calling statement's execution context). What a body reads is PostgreSQL's: each
+//! statement of a VOLATILE function (or procedure) is a new command of the calling
+//! statement's [`crate::snapshot::CommandLog`], seeing everything written before it; a
+//! STABLE / IMMUTABLE body reads its caller's snapshot.
+//!
+//! # Polymorphism
+//!
+//! Parameters and results may be pseudo-types (`DataType::Pseudo`: `anyelement`,
+//! `anycompatible`, ...). The binder resolves them per call from the argument types
+//! ([`PolyTypes`]) and the call runs an instance of the function with actual types
+//! ([`SqlFunction::instantiate`]), its body bound for them.
 //! A body that changes data (or CALLs) in a STABLE / IMMUTABLE function fails when called
 //! (0A000), as PostgreSQL checks at the start of a call.
 //!
