@@ -1233,7 +1233,13 @@ pub struct CallState {
     /// The session's search path.
     pub search_path: Arc<[u32]>,
     /// Bound bodies by function OID (and a polymorphic one's actual argument types).
-    pub(crate) plans: std::collections::HashMap<(u32, Option<Vec<DataType>>), Arc<BoundBody>>,
+    /// (A fixed-seed hasher: a context is made per statement, and std's random state costs
+    /// a thread-local read for each map.)
+    pub(crate) plans: std::collections::HashMap<
+        (u32, Option<Vec<DataType>>),
+        Arc<BoundBody>,
+        foldhash::fast::FixedState,
+    >,
     /// Calls running around this one.
     pub depth: usize,
     /// The transaction is read-only (a body's INSERT / UPDATE / DELETE fails with 25006).
