@@ -352,7 +352,10 @@ impl<K: TxnKv> SeqAccess<'_, K> {
 
     /// Takes up to `seq.cache` values: the first and the last one.
     fn take(&mut self, seq: &Sequence) -> Result<(i64, i64), SqlError> {
-        if let Some(st) = self.session.block.get(&seq.oid) {
+        // (Most blocks set no sequence state: no hashing then.)
+        if !self.session.block.is_empty()
+            && let Some(st) = self.session.block.get(&seq.oid)
+        {
             let (first, new, _) = advance(seq, *st)?;
             self.session.block.insert(seq.oid, new);
             return Ok((first, new.last));

@@ -416,7 +416,7 @@ impl SqlFunction {
                 .map(|(n, t)| (n.clone(), t.clone()))
                 .collect();
         }
-        vec![(self.name.clone(), self.ret.clone())]
+        vec![(self.name.clone(), self.result_type())]
     }
 
     /// The type of a call's value.
@@ -428,6 +428,9 @@ impl SqlFunction {
                 name: None,
                 fields: self.columns(),
             }));
+        }
+        if self.void {
+            return DataType::Pseudo(Pseudo::Void);
         }
         self.ret.clone()
     }
@@ -465,7 +468,7 @@ impl SqlFunction {
     pub fn polymorphic(&self) -> bool {
         self.declared()
             .iter()
-            .any(|a| matches!(a.ty, DataType::Pseudo(_)))
+            .any(|a| matches!(a.ty, DataType::Pseudo(p) if p.polymorphic()))
     }
 
     /// The function as a call with these resolved pseudo-types sees it: every parameter,
@@ -501,6 +504,9 @@ fn check_polymorphic_result(args: &[FuncArg], outs: &[&DataType]) -> Result<(), 
         let DataType::Pseudo(p) = t else {
             continue;
         };
+        if !p.polymorphic() {
+            continue;
+        }
         let (ok, inputs) = match p {
             Pseudo::AnyRange => (has(&[Pseudo::AnyRange]), "anyrange or anymultirange"),
             Pseudo::AnyCompatibleRange => (
@@ -574,6 +580,7 @@ impl PolyTypes {
             return t.clone();
         };
         let (family, array) = match p {
+            Pseudo::Void => return t.clone(),
             Pseudo::AnyElement | Pseudo::AnyNonArray | Pseudo::AnyEnum => (&self.elem, false),
             Pseudo::AnyArray => (&self.elem, true),
             Pseudo::AnyCompatible | Pseudo::AnyCompatibleNonArray => (&self.compat, false),
@@ -675,6 +682,15 @@ pub fn create_function(
             return Err(err("42601", "parameter without a type"));
         };
         let ty = routine_type(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?;
+        if matches!(ty, DataType::Pseudo(p) if !p.polymorphic()) {
+            return Err(err(
+                "42P13",
+                format!(
+                    "SQL functions cannot have arguments of type {}",
+                    ty.format_type()
+                ),
+            ));
+        }
         use protobuf::FunctionParameterMode as M;
         let mode = match M::try_from(fp.mode).unwrap_or(M::FuncParamIn) {
             M::FuncParamTable => 't',
@@ -1335,8 +1351,13 @@ pub fn call(
     state.depth -= 1;
     cx.calls = state;
     let rows = result?;
+    // A void function's value is NULL; a set of void is no rows, as in PostgreSQL.
     if void {
-        return Ok(vec![vec![Value::Null]]);
+        return Ok(if f.retset {
+            Vec::new()
+        } else {
+            vec![vec![Value::Null]]
+        });
     }
     Ok(rows)
 }

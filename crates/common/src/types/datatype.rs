@@ -89,14 +89,15 @@ pub enum DataType {
     OidVector,
     /// A user-defined enum type (see [`super::enums`]).
     Enum(std::sync::Arc<super::enums::EnumType>),
-    /// A polymorphic pseudo-type (`anyelement`, `anyarray`, ...): only the type of a SQL
-    /// function's parameter or result, which a call resolves to an actual type. It has no
-    /// values.
+    /// A pseudo-type: a polymorphic one (`anyelement`, `anyarray`, ...), only the type of a
+    /// SQL function's parameter or result, which a call resolves to an actual type, or
+    /// `void`, a function's result that is nothing (NULL).
     Pseudo(Pseudo),
 }
 
-/// The polymorphic pseudo-types, in two families: `anyelement` ... (one type, exactly the
-/// same in every argument) and `anycompatible` ... (the arguments' common type).
+/// The pseudo-types: `void`, and the polymorphic ones in two families: `anyelement` ...
+/// (one type, exactly the same in every argument) and `anycompatible` ... (the arguments'
+/// common type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Pseudo {
     /// `anyelement` (OID 2283).
@@ -117,11 +118,13 @@ pub enum Pseudo {
     AnyCompatibleNonArray,
     /// `anycompatiblerange` (OID 5080).
     AnyCompatibleRange,
+    /// `void` (OID 2278).
+    Void,
 }
 
 impl Pseudo {
     /// All of them.
-    pub const ALL: [Pseudo; 9] = [
+    pub const ALL: [Pseudo; 10] = [
         Pseudo::AnyElement,
         Pseudo::AnyArray,
         Pseudo::AnyNonArray,
@@ -131,6 +134,7 @@ impl Pseudo {
         Pseudo::AnyCompatibleArray,
         Pseudo::AnyCompatibleNonArray,
         Pseudo::AnyCompatibleRange,
+        Pseudo::Void,
     ];
 
     /// The type's name.
@@ -145,6 +149,7 @@ impl Pseudo {
             Pseudo::AnyCompatibleArray => "anycompatiblearray",
             Pseudo::AnyCompatibleNonArray => "anycompatiblenonarray",
             Pseudo::AnyCompatibleRange => "anycompatiblerange",
+            Pseudo::Void => "void",
         }
     }
 
@@ -160,12 +165,18 @@ impl Pseudo {
             Pseudo::AnyCompatibleArray => 5078,
             Pseudo::AnyCompatibleNonArray => 5079,
             Pseudo::AnyCompatibleRange => 5080,
+            Pseudo::Void => 2278,
         }
     }
 
     /// The pseudo-type of this name.
     pub fn from_name(name: &str) -> Option<Pseudo> {
         Pseudo::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Whether it is polymorphic (not `void`).
+    pub fn polymorphic(self) -> bool {
+        self != Pseudo::Void
     }
 
     /// Whether it belongs to the `anycompatible` family.
