@@ -2082,7 +2082,15 @@ impl<K: TxnKv> Session<K> {
                 let types = self.type_context();
                 let sp = self.search_path_oids(&cat);
                 let source = self.current_sql.clone();
-                crate::sqlfunc::create_function(&mut cat, &sp, &types, s, source.as_deref())?;
+                let check = self.settings.check_function_bodies();
+                crate::sqlfunc::create_function(
+                    &mut cat,
+                    &sp,
+                    &types,
+                    s,
+                    source.as_deref(),
+                    check,
+                )?;
                 self.store_catalog(cat)?;
                 Ok(tag(if s.is_procedure {
                     "CREATE PROCEDURE"

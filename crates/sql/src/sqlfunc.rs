@@ -656,6 +656,7 @@ pub fn create_function(
     types: &TypeContext,
     s: &protobuf::CreateFunctionStmt,
     source: Option<&str>,
+    check_bodies: bool,
 ) -> Result<(), SqlError> {
     let parts = names(&s.funcname);
     let (schema_name, name) = match parts.as_slice() {
@@ -867,12 +868,17 @@ pub fn create_function(
         }
         (Some(b), None) => (standard_body(b)?, String::new()),
         (None, Some(text)) => {
-            let parsed = crate::parse::parse(&text, crate::parse::ParseOptions::default())?;
-            let body = parsed
-                .statements()
-                .filter(|st| st.node().is_some())
-                .map(|st| st.text().to_string())
-                .collect();
+            // Unchecked bodies are not even parsed until called, as in PostgreSQL (the
+            // text is kept whole in `src` and parsed then).
+            let body = match crate::parse::parse(&text, crate::parse::ParseOptions::default()) {
+                Ok(parsed) => parsed
+                    .statements()
+                    .filter(|st| st.node().is_some())
+                    .map(|st| st.text().to_string())
+                    .collect(),
+                Err(_) if !check_bodies => Vec::new(),
+                Err(e) => return Err(e),
+            };
             (body, text)
         }
         (None, None) => return Err(err("42P13", "no function body specified")),
@@ -999,7 +1005,8 @@ pub fn create_function(
     }
     // A polymorphic function's body is checked at each call, for its actual types, as
     // PostgreSQL's validator skips parse analysis then.
-    if !polymorphic {
+    // (`check_function_bodies = off` leaves it to the calls too.)
+    if !polymorphic && check_bodies {
         check_body(cat, search_path, types, &f, source)?;
     }
     cat.functions.insert(f.oid, f);
