@@ -1325,7 +1325,6 @@ impl<K: TxnKv> Session<K> {
     /// The catalog of the current transaction's snapshot.
     pub(crate) fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError> {
         let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
-        let shared = self.shared.clone();
         let txn = self.data_transaction()?;
         // The catalog read at the same snapshot timestamp as the last statement's is the
         // same: most statements (all of those between two commits) skip reading it.
@@ -1335,11 +1334,24 @@ impl<K: TxnKv> Session<K> {
         {
             return Ok(c.clone());
         }
+        let shared = self.shared.clone();
         let catalog = Self::read_catalog(self.data_transaction()?, &shared, written)?;
         if let Some(ts) = ts {
             self.catalog_at = Some((ts, catalog.clone()));
         }
         Ok(catalog)
+    }
+
+    /// Whether `catalog` is the catalog [`Session::load_catalog`] would return now (the
+    /// one read at the statement's snapshot), without reading or returning one.
+    fn catalog_is(&mut self, catalog: &Arc<Catalog>) -> Result<bool, SqlError> {
+        if self.block.as_ref().is_some_and(|b| b.catalog_written) {
+            return Ok(false);
+        }
+        let ts = self.data_transaction()?.snapshot_ts();
+        Ok(
+            matches!((ts, &self.catalog_at), (Some(ts), Some((at, c))) if *at == ts && Arc::ptr_eq(c, catalog)),
+        )
     }
 
     fn read_catalog(
@@ -2440,17 +2452,21 @@ impl<K: TxnKv> Session<K> {
         }
         // The statement starts here, so that the catalog is read at its snapshot.
         self.statement_started = false;
-        let catalog = self.load_catalog().ok()?;
         let epoch = self.settings.epoch();
         let memo = match self.fast_memo.take() {
+            // The memo's catalog still the one in force, checked without taking a reference
+            // to it (an atomic count change per row is measurable in a bulk load).
             Some(m)
                 if Arc::ptr_eq(&m.slot, slot)
-                    && Arc::ptr_eq(&m.catalog, &catalog)
-                    && m.epoch == epoch =>
+                    && m.epoch == epoch
+                    && self.catalog_is(&m.catalog).ok()? =>
             {
                 m
             }
-            _ => FastMemo::new(self, slot, catalog, epoch, parsed, params.len())?,
+            _ => {
+                let catalog = self.load_catalog().ok()?;
+                FastMemo::new(self, slot, catalog, epoch, parsed, params.len())?
+            }
         };
         let r = self.fast_insert_row(&memo, parsed, params);
         self.fast_memo = Some(memo);
@@ -2470,7 +2486,13 @@ impl<K: TxnKv> Session<K> {
             return None;
         }
         let bound = &memo.bound;
-        self.current_sql = Some(parsed.shared_text());
+        if !self
+            .current_sql
+            .as_ref()
+            .is_some_and(|t| parsed.is_shared_text(t))
+        {
+            self.current_sql = Some(parsed.shared_text());
+        }
         let r = self
             .with_cx_env(&bound.catalog, &[], None, |cx| {
                 Self::insert_plain_row(bound, &mut row, &memo.given, cx)
