@@ -192,6 +192,7 @@ pub(crate) fn category(t: &DataType) -> char {
         | DataType::JsonPath => 'U',
         DataType::Record(_) => 'C',
         DataType::Enum(_) => 'E',
+        DataType::Pseudo(_) => 'P',
         DataType::Unknown => 'X',
     }
 }

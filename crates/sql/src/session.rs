@@ -147,6 +147,7 @@ struct Savepoint {
     /// subtransactions keep their own read-only state), RELEASE goes back to it.
     read_only: bool,
     deferred: crate::deferred::Mark,
+    sequences: crate::engine::SeqMark,
 }
 
 pub(crate) struct Block<T> {
@@ -718,11 +719,14 @@ impl<K: TxnKv> Session<K> {
                 for e in &mut self.on_commit {
                     e.pending = false;
                 }
+                let seqs = self.sequences_at_commit();
                 self.cursors.at_commit();
                 self.settings.end_transaction();
+                seqs?;
             }
             Err(e) => {
                 self.cursors.at_rollback();
+                self.seq_session.at_rollback();
                 // Nothing of the transaction happened: its SETs go too.
                 if let Some(s) = block.settings_at_start {
                     self.settings.restore(s);
@@ -739,6 +743,7 @@ impl<K: TxnKv> Session<K> {
         // ON COMMIT actions of tables whose creation is undone go too.
         self.on_commit.retain(|e| !e.pending);
         self.cursors.at_rollback();
+        self.seq_session.at_rollback();
         if let Some(block) = self.block.take() {
             if let Some(txn) = block.kv {
                 txn.rollback();
@@ -946,6 +951,7 @@ impl<K: TxnKv> Session<K> {
                         settings,
                         read_only,
                         deferred: b.deferred.mark(),
+                        sequences: self.seq_session.savepoint(),
                     });
                 }
                 Ok(StatementResult::tag("SAVEPOINT"))
@@ -984,6 +990,7 @@ impl<K: TxnKv> Session<K> {
                     b.savepoints.truncate(index + 1);
                     restore = Some(b.savepoints[index].settings.clone());
                     b.deferred.restore(&b.savepoints[index].deferred);
+                    self.seq_session.rollback_to(&b.savepoints[index].sequences);
                     b.failed = false;
                 }
                 if let Some(s) = restore {
