@@ -336,6 +336,9 @@ pub struct Binder<'a> {
     /// condition, AND / OR / COALESCE arguments after a deciding constant): those are
     /// removed again when the branch is known dead. See [`Binder::take_const_error`].
     const_errors: Vec<(Expr, SqlError)>,
+    /// When recording (CREATE VIEW): each `*` / `t.*` of a select list, by the location of
+    /// its column reference, with the columns it stood for (qualifier, name).
+    pub(crate) stars: Option<Vec<(usize, Vec<(Option<String>, String)>)>>,
     /// FULL JOINs bound without an equality PostgreSQL could merge or hash on: the table
     /// names of their two sides. Unless the WHERE clause of their SELECT turns them into
     /// LEFT / RIGHT joins (a strict condition on one side), PostgreSQL's planner refuses
@@ -796,6 +799,7 @@ impl<'a> Binder<'a> {
             level_refs: Vec::new(),
             reg: None,
             const_errors: Vec::new(),
+            stars: None,
             full_joins: Vec::new(),
             outer_conds: Vec::new(),
             whole_from: 0,
@@ -3081,6 +3085,7 @@ impl<'a> Binder<'a> {
                     );
                 }
                 let mut found = false;
+                let mut expansion = Vec::new();
                 for (i, c) in scope.cols.iter().enumerate() {
                     if c.hidden && qual.is_none() {
                         continue;
@@ -3091,11 +3096,17 @@ impl<'a> Binder<'a> {
                         continue;
                     }
                     found = true;
+                    if self.stars.is_some() {
+                        expansion.push((c.table.clone(), c.name.clone()));
+                    }
                     out.push(Target {
                         expr: Expr::Column(i),
                         name: c.name.clone(),
                         ty: c.ty.clone(),
                     });
+                }
+                if let Some(stars) = &mut self.stars {
+                    stars.push((cr.location.max(0) as usize, expansion));
                 }
                 // (a FROM entry of this level without columns gives none)
                 if let Some(q) = qual

@@ -2573,6 +2573,62 @@ pub fn set_sequence_schema(
     Ok(true)
 }
 
+/// A view's query text with every `*` and `t.*` of its select lists written out as the
+/// columns it stands for now (`t.a, t.b, u.x`), as PostgreSQL stores a view: columns added
+/// later to a table the view reads do not become part of it, nor shift the columns after
+/// them (`SELECT * FROM t, u` would otherwise show `t`'s new column in `u.x`'s place), and a
+/// column the view reads counts as used by it (dropping it is refused).
+fn expand_stars(
+    cat: &Catalog,
+    search_path: &[u32],
+    types: &basalt_common::types::TypeContext,
+    text: &str,
+) -> Result<String, SqlError> {
+    if !text.contains('*') {
+        return Ok(text.to_string());
+    }
+    let parsed = crate::parse::parse(text, crate::parse::ParseOptions::default())?;
+    let Some(node) = parsed.statements().next().and_then(|s| s.node().cloned()) else {
+        return Ok(text.to_string());
+    };
+    let mut b = Binder::new(cat, search_path.to_vec(), *types);
+    b.stars = Some(Vec::new());
+    b.bind_query(&protobuf::Node { node: Some(node) })?;
+    let mut stars = b.stars.take().unwrap_or_default();
+    // Each star's span: from its column reference to the `*` token (`t.*`, `"T" . *`).
+    let tokens = pg_query::scan(text)
+        .map_err(|e| err("XX000", format!("cannot scan: {e}")))?
+        .tokens;
+    stars.sort_by_key(|(at, _)| *at);
+    stars.dedup_by_key(|(at, _)| *at);
+    let mut out = text.to_string();
+    for (at, cols) in stars.iter().rev() {
+        let Some(star) = tokens.iter().find(|t| {
+            usize::try_from(t.start).is_ok_and(|s| s >= *at)
+                && text.get(t.start as usize..t.end as usize) == Some("*")
+        }) else {
+            continue;
+        };
+        let end = star.end as usize;
+        if cols.is_empty() || out.get(*at..end).is_none() {
+            continue;
+        }
+        let list: Vec<String> = cols
+            .iter()
+            .map(|(q, n)| match q {
+                Some(q) => format!(
+                    "{}.{}",
+                    crate::system::tables::quote_ident(q),
+                    crate::system::tables::quote_ident(n)
+                ),
+                None => crate::system::tables::quote_ident(n),
+            })
+            .collect();
+        out.replace_range(*at..end, &list.join(", "));
+    }
+    Ok(out)
+}
+
 /// CREATE VIEW.
 pub fn create_view(
     cat: &mut Catalog,
@@ -2619,7 +2675,7 @@ pub fn create_view(
     let Some(n) = q.node.clone() else {
         return Err(err("42601", "empty view query"));
     };
-    let text = deparse_stmt(n)?;
+    let text = expand_stars(cat, search_path, types, &deparse_stmt(n)?)?;
     let mut check_option = match protobuf::ViewCheckOption::try_from(s.with_check_option) {
         Ok(protobuf::ViewCheckOption::LocalCheckOption) => Some(CheckOption::Local),
         Ok(protobuf::ViewCheckOption::CascadedCheckOption) => Some(CheckOption::Cascaded),

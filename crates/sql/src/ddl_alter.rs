@@ -147,12 +147,13 @@ struct ColRef {
     location: usize,
 }
 
-/// A relation named in a FROM clause.
+/// A relation named in a FROM clause, or a function called there (`function`).
 struct RelRef {
     schema: String,
     name: String,
     alias: Option<String>,
     location: usize,
+    function: bool,
 }
 
 /// The references of a parsed text and its tokens.
@@ -209,7 +210,48 @@ fn walk(v: &serde_json::Value, cols: &mut Vec<ColRef>, rels: &mut Vec<RelRef>) {
                     name: json_str(rv, "relname"),
                     alias,
                     location,
+                    function: false,
                 });
+            }
+            // A function in FROM: its columns are its result row's (a table's, when it
+            // returns one), qualified by its alias or else its name.
+            if let Some(rf) = m.get("RangeFunction") {
+                let alias = rf
+                    .get("alias")
+                    .filter(|a| !a.is_null())
+                    .map(|a| json_str(a, "aliasname"))
+                    .filter(|a| !a.is_empty());
+                let calls = rf
+                    .get("functions")
+                    .and_then(serde_json::Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.pointer("/node/List/items/0/node/FuncCall"));
+                for call in calls {
+                    let parts: Vec<String> = call
+                        .get("funcname")
+                        .and_then(serde_json::Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|n| n.pointer("/node/String/sval"))
+                        .filter_map(serde_json::Value::as_str)
+                        .map(str::to_string)
+                        .collect();
+                    let Some(name) = parts.last() else {
+                        continue;
+                    };
+                    rels.push(RelRef {
+                        schema: if parts.len() > 1 {
+                            parts[0].clone()
+                        } else {
+                            String::new()
+                        },
+                        name: name.clone(),
+                        alias: alias.clone(),
+                        location: json_loc(call).unwrap_or(0),
+                        function: true,
+                    });
+                }
             }
             for x in m.values() {
                 walk(x, cols, rels);
@@ -232,7 +274,7 @@ pub(crate) fn references_temporary(
     sql: &str,
 ) -> Result<bool, SqlError> {
     let temp = |schema: u32| cat.schema_name(schema).starts_with("pg_temp");
-    Ok(analyze(sql)?.rels.iter().any(|r| {
+    Ok(analyze(sql)?.rels.iter().filter(|r| !r.function).any(|r| {
         if r.schema.is_empty() {
             search_path
                 .iter()
@@ -398,8 +440,19 @@ fn view_table_qualifiers(
     t: &Table,
 ) -> Option<Vec<String>> {
     let mut quals = Vec::new();
+    let row_type = t.row_type().oid;
     for r in &refs.rels {
-        if names_rel(cat, view_schema, r, t.schema, &t.name) {
+        let reads = if r.function {
+            // A function of that name returning the table's row type (or a set of it).
+            cat.functions.values().any(|f| {
+                f.name == r.name
+                    && matches!(&f.ret, DataType::Record(rt) if rt.oid == row_type)
+                    && (r.schema.is_empty() || cat.schema_oid(&r.schema) == Some(f.schema))
+            })
+        } else {
+            names_rel(cat, view_schema, r, t.schema, &t.name)
+        };
+        if reads {
             quals.push(r.alias.clone().unwrap_or_else(|| r.name.clone()));
         }
     }
@@ -409,7 +462,7 @@ fn view_table_qualifiers(
 /// Whether another relation the view reads has a column named `col`.
 fn other_rel_has_column(cat: &Catalog, refs: &Refs, t: &Table, col: &str) -> bool {
     refs.rels.iter().any(|r| {
-        if r.name == t.name {
+        if r.function || r.name == t.name {
             return false;
         }
         cat.tables
@@ -505,7 +558,7 @@ fn rename_relation_in_views(
         let mut edits = Vec::new();
         let mut bare = false;
         for r in &refs.rels {
-            if !names_rel(cat, v.schema, r, schema, old) {
+            if r.function || !names_rel(cat, v.schema, r, schema, old) {
                 continue;
             }
             let skip = if r.schema.is_empty() { 0 } else { 2 };
