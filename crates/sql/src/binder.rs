@@ -262,6 +262,10 @@ struct AggCollect {
     grouping_at: Vec<(usize, Vec<Option<u32>>)>,
 }
 
+/// Where a `*` of a select list was (its column reference's location) and the columns it
+/// stood for (qualifier, name), recorded for CREATE VIEW ([`Binder::stars`]).
+pub(crate) type StarExpansion = (usize, Vec<(Option<String>, String)>);
+
 /// The binder for one statement.
 pub struct Binder<'a> {
     /// The catalog.
@@ -338,7 +342,7 @@ pub struct Binder<'a> {
     const_errors: Vec<(Expr, SqlError)>,
     /// When recording (CREATE VIEW): each `*` / `t.*` of a select list, by the location of
     /// its column reference, with the columns it stood for (qualifier, name).
-    pub(crate) stars: Option<Vec<(usize, Vec<(Option<String>, String)>)>>,
+    pub(crate) stars: Option<Vec<StarExpansion>>,
     /// FULL JOINs bound without an equality PostgreSQL could merge or hash on: the table
     /// names of their two sides. Unless the WHERE clause of their SELECT turns them into
     /// LEFT / RIGHT joins (a strict condition on one side), PostgreSQL's planner refuses
