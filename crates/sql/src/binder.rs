@@ -1330,9 +1330,10 @@ impl<'a> Binder<'a> {
             } else {
                 "UNION/INTERSECT/EXCEPT"
             };
+            let strength = crate::cursor::lock_strength_text(s).unwrap_or("FOR UPDATE");
             return Err(err(
                 "0A000",
-                format!("FOR UPDATE is not allowed with {what}"),
+                format!("{strength} is not allowed with {what}"),
             ));
         }
 
@@ -1516,6 +1517,26 @@ impl<'a> Binder<'a> {
             || !collected.aggs.is_empty()
             || having.is_some()
             || has_grouping;
+        // PostgreSQL's CheckSelectLocking, after GROUP BY and DISTINCT (checked first).
+        if let Some(strength) = crate::cursor::lock_strength_text(s) {
+            let what = if having.is_some() {
+                Some("HAVING clause")
+            } else if !collected.aggs.is_empty() {
+                Some("aggregate functions")
+            } else if !collected.windows.is_empty() {
+                Some("window functions")
+            } else if !srfs.is_empty() {
+                Some("set-returning functions in the target list")
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                return Err(err(
+                    "0A000",
+                    format!("{strength} is not allowed with {what}"),
+                ));
+            }
+        }
         let mut agg_groups: Option<Vec<Expr>> = None;
         if aggregated {
             // GROUPING calls of subqueries (see `Node::GroupingFunc`): their arguments become

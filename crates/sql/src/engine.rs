@@ -775,6 +775,8 @@ pub(crate) struct BoundUpdate {
     where_pred: Option<Expr>,
     width: usize,
     writer: crate::dml::TableWriter,
+    /// `WHERE CURRENT OF` this cursor: the plan's scan of the table is [`Access::CurrentOf`].
+    current_of: Option<String>,
 }
 
 /// A DELETE bound against one catalog version (cached like [`BoundInsert`]).
@@ -787,6 +789,8 @@ pub(crate) struct BoundDelete {
     where_pred: Option<Expr>,
     width: usize,
     writer: crate::dml::TableWriter,
+    /// `WHERE CURRENT OF` this cursor: the plan's scan of the table is [`Access::CurrentOf`].
+    current_of: Option<String>,
 }
 
 /// A cached bound statement.
@@ -2277,6 +2281,9 @@ pub(crate) trait DmlHost: Sized {
     ) -> Result<R, SqlError>;
     /// The statement's parameters, when an INSERT may move their values into its row.
     fn movable_params(&mut self) -> Option<&mut [Value]>;
+    /// A bound UPDATE / DELETE ... WHERE CURRENT OF `cursor` plan reading the row the cursor
+    /// is on.
+    fn current_of_plan(&self, plan: &Plan, cursor: &str, table: &Table) -> Result<Plan, SqlError>;
 
     /// The table a DML statement writes; for an automatically updatable view, its base
     /// table and the view resolved ([`crate::views`]).
@@ -3437,12 +3444,23 @@ pub(crate) trait DmlHost: Sized {
             hidden: true,
             origin: None,
         };
+        let current_of = current_of_cursor(where_)?;
+        if current_of.is_some() && view.is_some() {
+            return Err(SqlError::new(
+                "0A000",
+                "WHERE CURRENT OF on a view is not implemented",
+            ));
+        }
         let mut plan = Plan::Scan {
             table: table.oid,
             name: table.name.clone(),
             alias: None,
             width: table.columns.len(),
-            access: Access::Full,
+            access: if current_of.is_some() {
+                Access::CurrentOf
+            } else {
+                Access::Full
+            },
             filter: None,
             emit_key: true,
             lock: None,
@@ -3492,7 +3510,7 @@ pub(crate) trait DmlHost: Sized {
                 lateral: false,
             };
         }
-        if let Some(w) = where_ {
+        if let Some(w) = where_.filter(|_| current_of.is_none()) {
             let pred = b.bind_condition(w, &scope, "WHERE")?;
             plan = Plan::Filter {
                 input: Box::new(plan),
@@ -3576,6 +3594,7 @@ pub(crate) trait DmlHost: Sized {
             where_pred,
             width,
             writer,
+            current_of: current_of_cursor(s.where_clause.as_deref())?,
         })
     }
 
@@ -3595,8 +3614,17 @@ pub(crate) trait DmlHost: Sized {
             where_pred,
             width,
             writer,
+            current_of,
         } = bound;
         let width = *width;
+        let resolved;
+        let plan = match current_of {
+            Some(cursor) => {
+                resolved = self.current_of_plan(plan, cursor, &writer.table)?;
+                &resolved
+            }
+            None => plan,
+        };
         let ret_exprs = returning.as_ref().map(|r| &r.2);
         let out = self.with_cx_env(catalog, &[], env, move |cx| {
             let rows = collect(plan, cx)?;
@@ -3707,6 +3735,7 @@ pub(crate) trait DmlHost: Sized {
             where_pred,
             width,
             writer,
+            current_of: current_of_cursor(s.where_clause.as_deref())?,
         })
     }
 
@@ -3723,8 +3752,17 @@ pub(crate) trait DmlHost: Sized {
             where_pred,
             width,
             writer,
+            current_of,
         } = bound;
         let width = *width;
+        let resolved;
+        let plan = match current_of {
+            Some(cursor) => {
+                resolved = self.current_of_plan(plan, cursor, &writer.table)?;
+                &resolved
+            }
+            None => plan,
+        };
         let ret_exprs = returning.as_ref().map(|r| &r.2);
         let out = self.with_cx_env(catalog, &[], env, move |cx| {
             let rows = collect(plan, cx)?;
@@ -3772,6 +3810,18 @@ pub(crate) trait DmlHost: Sized {
     }
 }
 
+/// The cursor of `WHERE CURRENT OF cursor`, when that is the WHERE clause.
+fn current_of_cursor(where_: Option<&protobuf::Node>) -> Result<Option<String>, SqlError> {
+    match where_.and_then(|w| w.node.as_ref()) {
+        Some(Node::CurrentOfExpr(c)) if c.cursor_name.is_empty() => Err(SqlError::new(
+            "0A000",
+            "feature not supported: WHERE CURRENT OF a cursor parameter",
+        )),
+        Some(Node::CurrentOfExpr(c)) => Ok(Some(c.cursor_name.clone())),
+        _ => Ok(None),
+    }
+}
+
 impl<K: TxnKv> DmlHost for Session<K> {
     fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError> {
         Session::load_catalog(self)
@@ -3813,6 +3863,10 @@ impl<K: TxnKv> DmlHost for Session<K> {
 
     fn movable_params(&mut self) -> Option<&mut [Value]> {
         Some(&mut self.params)
+    }
+
+    fn current_of_plan(&self, plan: &Plan, cursor: &str, table: &Table) -> Result<Plan, SqlError> {
+        self.cursor_row_plan(plan, cursor, table)
     }
 }
 

@@ -555,6 +555,18 @@ impl DmlHost for BodyHost<'_, '_> {
         // The arguments are the body's, read by each call.
         None
     }
+
+    fn current_of_plan(
+        &self,
+        _plan: &crate::plan::Plan,
+        _cursor: &str,
+        _table: &crate::catalog::Table,
+    ) -> Result<crate::plan::Plan, SqlError> {
+        Err(err(
+            "0A000",
+            "WHERE CURRENT OF in a SQL function body is not supported",
+        ))
+    }
 }
 
 /// The parameters a body's statements see: the input parameters, as `$n` and by name.
