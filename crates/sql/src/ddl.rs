@@ -2837,6 +2837,22 @@ pub fn views_mentioning(cat: &Catalog, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The views that depend on the relation `name`, directly or through other views (what
+/// DROP ... CASCADE drops with it).
+pub fn views_depending(cat: &Catalog, name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut todo = vec![name.to_string()];
+    while let Some(n) = todo.pop() {
+        for v in views_mentioning(cat, &n) {
+            if v != name && !out.contains(&v) {
+                todo.push(v.clone());
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
 /// Removes a table and everything owned by it from the catalog (rows are deleted by the
 /// caller). `cascade` also drops referencing foreign keys.
 /// The columns (table name, column name, whether of the array type) of tables not in `skip`
@@ -2951,7 +2967,8 @@ pub fn drop_table(
             .with_detail(format!("view {} depends on table {}", views[0], t.name))
             .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
         }
-        cat.views.retain(|_, v| !views.contains(&v.name));
+        let all = views_depending(cat, &t.name);
+        cat.views.retain(|_, v| !all.contains(&v.name));
     }
     for (child, cname) in refs {
         if let Some(c) = cat.tables.get_mut(&child) {

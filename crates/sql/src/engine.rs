@@ -4260,7 +4260,8 @@ impl<K: TxnKv> Session<K> {
                         .with_detail(format!("view {} depends on view {name}", deps[0]))
                         .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
                     }
-                    cat.views.retain(|_, v| !deps.contains(&v.name));
+                    let all = crate::ddl::views_depending(&cat, &name);
+                    cat.views.retain(|_, v| !all.contains(&v.name));
                     cat.views.remove(&oid);
                 }
                 Some(Relation::Sequence(oid)) => {
@@ -5102,6 +5103,21 @@ fn drop_sequence(
                 col.default = None;
             }
         }
+    }
+    let views = crate::ddl::views_depending(cat, &seq.name);
+    if !views.is_empty() {
+        if !cascade {
+            return Err(err(
+                "2BP01",
+                format!(
+                    "cannot drop sequence {} because other objects depend on it",
+                    seq.name
+                ),
+            )
+            .with_detail(format!("view {} depends on sequence {}", views[0], seq.name))
+            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+        }
+        cat.views.retain(|_, v| !views.contains(&v.name));
     }
     cat.sequences.remove(&oid);
     cat.comments.retain(|(o, _), _| *o != oid);

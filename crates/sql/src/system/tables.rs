@@ -69,6 +69,8 @@ pub enum T {
     F4,
     /// text (also `pg_node_tree`).
     Text,
+    /// character varying (information_schema's `character_data` and `yes_or_no`).
+    VarChar,
     /// text[] (also `aclitem[]`).
     TextArr,
     /// smallint[].
@@ -99,6 +101,7 @@ impl T {
             T::Name => DataType::Name,
             T::Char => DataType::Char,
             T::Text => DataType::Text,
+            T::VarChar => DataType::Varchar(None),
             T::Bool => DataType::Bool,
             T::I2 => DataType::Int2,
             T::I4 => DataType::Int4,
@@ -2450,6 +2453,8 @@ fn tables_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .filter(|r| r.kind == 'r' || r.kind == 'v')
         .map(|r| {
             let base = r.kind == 'r';
+            let insertable = base
+                || view_writable_columns(ctx, r.oid).is_some_and(|c| c.iter().any(|w| *w));
             vec![
                 name(DATABASE_NAME),
                 name(ctx.cat.schema_name(r.schema)),
@@ -2460,7 +2465,7 @@ fn tables_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 null(),
                 null(),
                 null(),
-                yes_no(base),
+                yes_no(insertable),
                 yes_no(false),
                 null(),
             ]
@@ -2482,6 +2487,8 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     let cat = ctx.cat;
     let rels = relations(cat);
     let mut rows = Vec::new();
+    let mut writable: std::collections::HashMap<u32, Option<Vec<bool>>> =
+        std::collections::HashMap::new();
     for a in attributes(ctx) {
         let Some(r) = rels.iter().find(|r| r.oid == a.rel) else {
             continue;
@@ -2584,7 +2591,14 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 "NEVER"
             }),
             text_opt(col.and_then(|c| c.generated.as_deref())),
-            yes_no(r.kind == 'r'),
+            yes_no(
+                r.kind == 'r'
+                    || writable
+                        .entry(r.oid)
+                        .or_insert_with(|| view_writable_columns(ctx, r.oid))
+                        .as_ref()
+                        .is_some_and(|w| w.get(a.num - 1).copied().unwrap_or(false)),
+            ),
         ];
         // A domain column names its domain; an enum's udt is in the enum's schema.
         if let Some(d) = col.and_then(|c| c.domain).and_then(|d| cat.domains.get(&d)) {
@@ -2738,6 +2752,15 @@ fn sequences_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .collect()
 }
 
+/// For an automatically updatable view, which of its columns are writable (PostgreSQL's
+/// `pg_column_is_updatable`); `None` for another view.
+fn view_writable_columns(ctx: &Ctx<'_>, view: u32) -> Option<Vec<bool>> {
+    let mut b = crate::binder::Binder::new(ctx.cat, ctx.path.clone(), ctx.types);
+    crate::views::resolve(&mut b, view, crate::views::ViewOp::Update)
+        .ok()
+        .map(|vt| vt.cols.iter().map(|c| c.base.is_some()).collect())
+}
+
 fn views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     ctx.cat
         .views
@@ -2745,9 +2768,8 @@ fn views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .map(|v| {
             // Automatically updatable with at least one writable column: INSERT, UPDATE
             // and DELETE all work (PostgreSQL's pg_relation_is_updatable).
-            let mut b = crate::binder::Binder::new(ctx.cat, ctx.path.clone(), ctx.types);
-            let updatable = crate::views::resolve(&mut b, v.oid, crate::views::ViewOp::Update)
-                .is_ok_and(|vt| vt.cols.iter().any(|c| c.base.is_some()));
+            let updatable =
+                view_writable_columns(ctx, v.oid).is_some_and(|c| c.iter().any(|w| *w));
             vec![
                 name(DATABASE_NAME),
                 name(ctx.cat.schema_name(v.schema)),
@@ -3261,7 +3283,7 @@ pub static RELS: &[VRel] = &[
         cols: cols![
             "catalog_name": Name, "schema_name": Name, "schema_owner": Name,
             "default_character_set_catalog": Name, "default_character_set_schema": Name,
-            "default_character_set_name": Name, "sql_path": Text
+            "default_character_set_name": Name, "sql_path": VarChar
         ],
         rows: schemata_rows,
         at_run_time: None,
@@ -3273,10 +3295,10 @@ pub static RELS: &[VRel] = &[
         kind: 'v',
         cols: cols![
             "table_catalog": Name, "table_schema": Name, "table_name": Name,
-            "table_type": Text, "self_referencing_column_name": Name,
-            "reference_generation": Text, "user_defined_type_catalog": Name,
+            "table_type": VarChar, "self_referencing_column_name": Name,
+            "reference_generation": VarChar, "user_defined_type_catalog": Name,
             "user_defined_type_schema": Name, "user_defined_type_name": Name,
-            "is_insertable_into": Text, "is_typed": Text, "commit_action": Text
+            "is_insertable_into": VarChar, "is_typed": VarChar, "commit_action": VarChar
         ],
         rows: tables_rows,
         at_run_time: None,
@@ -3288,21 +3310,21 @@ pub static RELS: &[VRel] = &[
         kind: 'v',
         cols: cols![
             "table_catalog": Name, "table_schema": Name, "table_name": Name,
-            "column_name": Name, "ordinal_position": I4, "column_default": Text,
-            "is_nullable": Text, "data_type": Text, "character_maximum_length": I4,
+            "column_name": Name, "ordinal_position": I4, "column_default": VarChar,
+            "is_nullable": VarChar, "data_type": VarChar, "character_maximum_length": I4,
             "character_octet_length": I4, "numeric_precision": I4,
             "numeric_precision_radix": I4, "numeric_scale": I4, "datetime_precision": I4,
-            "interval_type": Text, "interval_precision": I4, "character_set_catalog": Name,
+            "interval_type": VarChar, "interval_precision": I4, "character_set_catalog": Name,
             "character_set_schema": Name, "character_set_name": Name,
             "collation_catalog": Name, "collation_schema": Name, "collation_name": Name,
             "domain_catalog": Name, "domain_schema": Name, "domain_name": Name,
             "udt_catalog": Name, "udt_schema": Name, "udt_name": Name,
             "scope_catalog": Name, "scope_schema": Name, "scope_name": Name,
-            "maximum_cardinality": I4, "dtd_identifier": Name, "is_self_referencing": Text,
-            "is_identity": Text, "identity_generation": Text, "identity_start": Text,
-            "identity_increment": Text, "identity_maximum": Text,
-            "identity_minimum": Text, "identity_cycle": Text, "is_generated": Text,
-            "generation_expression": Text, "is_updatable": Text
+            "maximum_cardinality": I4, "dtd_identifier": Name, "is_self_referencing": VarChar,
+            "is_identity": VarChar, "identity_generation": VarChar, "identity_start": VarChar,
+            "identity_increment": VarChar, "identity_maximum": VarChar,
+            "identity_minimum": VarChar, "identity_cycle": VarChar, "is_generated": VarChar,
+            "generation_expression": VarChar, "is_updatable": VarChar
         ],
         rows: columns_rows,
         at_run_time: None,
@@ -3315,8 +3337,8 @@ pub static RELS: &[VRel] = &[
         cols: cols![
             "constraint_catalog": Name, "constraint_schema": Name, "constraint_name": Name,
             "table_catalog": Name, "table_schema": Name, "table_name": Name,
-            "constraint_type": Text, "is_deferrable": Text, "initially_deferred": Text,
-            "enforced": Text, "nulls_distinct": Text
+            "constraint_type": VarChar, "is_deferrable": VarChar, "initially_deferred": VarChar,
+            "enforced": VarChar, "nulls_distinct": VarChar
         ],
         rows: table_constraints_rows,
         at_run_time: None,
@@ -3342,9 +3364,9 @@ pub static RELS: &[VRel] = &[
         kind: 'v',
         cols: cols![
             "sequence_catalog": Name, "sequence_schema": Name, "sequence_name": Name,
-            "data_type": Text, "numeric_precision": I4, "numeric_precision_radix": I4,
-            "numeric_scale": I4, "start_value": Text, "minimum_value": Text,
-            "maximum_value": Text, "increment": Text, "cycle_option": Text
+            "data_type": VarChar, "numeric_precision": I4, "numeric_precision_radix": I4,
+            "numeric_scale": I4, "start_value": VarChar, "minimum_value": VarChar,
+            "maximum_value": VarChar, "increment": VarChar, "cycle_option": VarChar
         ],
         rows: sequences_rows,
         at_run_time: None,
@@ -3356,9 +3378,9 @@ pub static RELS: &[VRel] = &[
         kind: 'v',
         cols: cols![
             "table_catalog": Name, "table_schema": Name, "table_name": Name,
-            "view_definition": Text, "check_option": Text, "is_updatable": Text,
-            "is_insertable_into": Text, "is_trigger_updatable": Text,
-            "is_trigger_deletable": Text, "is_trigger_insertable_into": Text
+            "view_definition": VarChar, "check_option": VarChar, "is_updatable": VarChar,
+            "is_insertable_into": VarChar, "is_trigger_updatable": VarChar,
+            "is_trigger_deletable": VarChar, "is_trigger_insertable_into": VarChar
         ],
         rows: views_rows,
         at_run_time: None,
