@@ -277,6 +277,9 @@ pub struct Binder<'a> {
     levels: Vec<(Scope, bool)>,
     /// The row lock of the SELECT whose FROM clause is being bound.
     row_lock: Option<crate::plan::RowLock>,
+    /// Materialized views not yet populated may be read (CREATE MATERIALIZED VIEW ... WITH
+    /// NO DATA, which does not run its query).
+    pub allow_unpopulated: bool,
     /// The WINDOW clause of the SELECT being bound.
     named_windows: Vec<protobuf::WindowDef>,
     /// The whole query string, to place errors about literals.
@@ -774,6 +777,7 @@ impl<'a> Binder<'a> {
             prepared: None,
             named_windows: Vec::new(),
             row_lock: None,
+            allow_unpopulated: false,
             ctes: Vec::new(),
             next_id: 0,
             agg: None,
@@ -2659,6 +2663,21 @@ impl<'a> Binder<'a> {
                     .tables
                     .get(&oid)
                     .ok_or_else(|| err("XX000", "catalog entry vanished"))?;
+                if let Some(m) = &t.matview {
+                    if self.row_lock.is_some() {
+                        return Err(err(
+                            "42809",
+                            format!("cannot lock rows in materialized view \"{}\"", t.name),
+                        ));
+                    }
+                    if !m.populated && !self.allow_unpopulated {
+                        return Err(err(
+                            "55000",
+                            format!("materialized view \"{}\" has not been populated", t.name),
+                        )
+                        .with_hint("Use the REFRESH MATERIALIZED VIEW command."));
+                    }
+                }
                 check_alias_columns(&qualifier, t.columns.len(), colnames.len())?;
                 let scope = Scope {
                     cols: t

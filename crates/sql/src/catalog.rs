@@ -270,6 +270,21 @@ pub struct Table {
     /// Statistics gathered by ANALYZE.
     #[serde(default)]
     pub stats: Option<TableStats>,
+    /// A materialized view: its rows are its query's, as of the last refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matview: Option<MatView>,
+}
+
+/// What makes a table a materialized view (PostgreSQL's relkind `m`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MatView {
+    /// The query as SQL text, run again by REFRESH.
+    pub query: String,
+    /// The search path its names resolve through (the one it was created with).
+    pub search_path: Vec<u32>,
+    /// Whether it holds data (`pg_class.relispopulated`): false after WITH NO DATA, until a
+    /// REFRESH; reading it then is an error.
+    pub populated: bool,
 }
 
 /// Statistics of a table, gathered by ANALYZE, for the optimizer's estimates.
@@ -835,6 +850,7 @@ mod tests {
                 primary_key: None,
                 constraints: Vec::new(),
                 stats: None,
+                matview: None,
             },
         );
         let back = Catalog::decode(&cat.encode().unwrap()).unwrap();

@@ -828,6 +828,7 @@ pub fn create_table(
         primary_key: None,
         constraints: Vec::new(),
         stats: None,
+        matview: None,
     };
     let mut pending_idx: Vec<PendingIndex> = Vec::new();
     let mut checks: Vec<(Option<String>, String)> = Vec::new();
@@ -1654,6 +1655,7 @@ fn like_source(
                 primary_key: None,
                 constraints: Vec::new(),
                 stats: None,
+                matview: None,
             })
         }
         Some(_) => Err(err(
@@ -2826,15 +2828,45 @@ fn check_option_allowed(
 /// Whether any view's stored query mentions a relation name (a conservative dependency
 /// check: PostgreSQL refuses to drop objects views depend on).
 pub fn views_mentioning(cat: &Catalog, name: &str) -> Vec<String> {
+    let mentions = |q: &str| {
+        q.split(|c: char| !c.is_alphanumeric() && c != '_')
+            .any(|w| w == name)
+    };
+    // Views, then materialized views (PostgreSQL lists both as dependents).
     cat.views
         .values()
-        .filter(|v| {
-            v.query
-                .split(|c: char| !c.is_alphanumeric() && c != '_')
-                .any(|w| w == name)
-        })
+        .filter(|v| mentions(&v.query))
         .map(|v| v.name.clone())
+        .chain(
+            cat.tables
+                .values()
+                .filter(|t| t.matview.as_ref().is_some_and(|m| mentions(&m.query)))
+                .map(|t| t.name.clone()),
+        )
         .collect()
+}
+
+/// Drops the materialized views among `names` (dependents of something dropped with
+/// CASCADE), with what depends on them: the storage to delete, as `(oid, is_table)`.
+pub fn drop_matviews(
+    cat: &mut Catalog,
+    names: &[String],
+    batch: &[u32],
+) -> Result<Vec<(u32, bool)>, SqlError> {
+    let mut out = Vec::new();
+    for n in names {
+        let Some(oid) = cat
+            .tables
+            .values()
+            .find(|t| t.matview.is_some() && &t.name == n)
+            .map(|t| t.oid)
+        else {
+            continue;
+        };
+        out.extend(drop_table(cat, oid, true, batch)?);
+        out.push((oid, true));
+    }
+    Ok(out)
 }
 
 /// The views that depend on the relation `name`, directly or through other views (what
@@ -2880,7 +2912,7 @@ pub fn drop_table(
     oid: u32,
     cascade: bool,
     batch: &[u32],
-) -> Result<Vec<u32>, SqlError> {
+) -> Result<Vec<(u32, bool)>, SqlError> {
     let Some(t) = cat.tables.get(&oid).cloned() else {
         return Ok(vec![]);
     };
@@ -2954,7 +2986,11 @@ pub fn drop_table(
         ))
         .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
     }
-    let views = views_mentioning(cat, &t.name);
+    let views: Vec<String> = views_mentioning(cat, &t.name)
+        .into_iter()
+        .filter(|v| *v != t.name)
+        .collect();
+    let mut more = Vec::new();
     if !views.is_empty() {
         if !cascade {
             return Err(err(
@@ -2969,6 +3005,9 @@ pub fn drop_table(
         }
         let all = views_depending(cat, &t.name);
         cat.views.retain(|_, v| !all.contains(&v.name));
+        cat.tables.remove(&oid);
+        more = drop_matviews(cat, &all, batch)?;
+        cat.tables.insert(oid, t.clone());
     }
     for (child, cname) in refs {
         if let Some(c) = cat.tables.get_mut(&child) {
@@ -2988,7 +3027,8 @@ pub fn drop_table(
         .retain(|_, s| s.owned_by.is_none_or(|(t, _)| t != oid));
     cat.comments.retain(|(o, _), _| *o != oid);
     cat.tables.remove(&oid);
-    Ok(idx)
+    more.extend(idx.into_iter().map(|i| (i, false)));
+    Ok(more)
 }
 
 /// A row rewrite function.

@@ -450,6 +450,29 @@ fn views_using_column(cat: &Catalog, t: &Table, col: &str) -> Vec<u32> {
 }
 
 /// Renames column `old` of `t` to `new` in the views that read `t`.
+/// The stored queries a rename rewrites: (OID, schema, text) of every view and materialized
+/// view.
+fn stored_queries(cat: &Catalog) -> Vec<(u32, u32, String)> {
+    cat.views
+        .values()
+        .map(|v| (v.oid, v.schema, v.query.clone()))
+        .chain(cat.tables.values().filter_map(|t| {
+            t.matview
+                .as_ref()
+                .map(|m| (t.oid, t.schema, m.query.clone()))
+        }))
+        .collect()
+}
+
+/// Replaces the stored query of view or materialized view `oid`.
+fn set_stored_query(cat: &mut Catalog, oid: u32, q: String) {
+    if let Some(v) = cat.views.get_mut(&oid) {
+        v.query = q;
+    } else if let Some(m) = cat.tables.get_mut(&oid).and_then(|t| t.matview.as_mut()) {
+        m.query = q;
+    }
+}
+
 fn rename_column_in_views(
     cat: &mut Catalog,
     t: &Table,
@@ -457,9 +480,9 @@ fn rename_column_in_views(
     new: &str,
 ) -> Result<(), SqlError> {
     let mut updates = Vec::new();
-    for v in cat.views.values() {
-        let refs = analyze(&v.query)?;
-        let Some(quals) = view_table_qualifiers(cat, v.schema, &refs, t) else {
+    for v in &stored_queries(cat) {
+        let refs = analyze(&v.2)?;
+        let Some(quals) = view_table_qualifiers(cat, v.1, &refs, t) else {
             continue;
         };
         let ambiguous = other_rel_has_column(cat, &refs, t, old);
@@ -481,13 +504,11 @@ fn rename_column_in_views(
             }
         }
         if !edits.is_empty() {
-            updates.push((v.oid, canonical_query(&apply_edits(&v.query, edits))?));
+            updates.push((v.0, canonical_query(&apply_edits(&v.2, edits))?));
         }
     }
     for (oid, q) in updates {
-        if let Some(v) = cat.views.get_mut(&oid) {
-            v.query = q;
-        }
+        set_stored_query(cat, oid, q);
     }
     Ok(())
 }
@@ -500,12 +521,12 @@ fn rename_relation_in_views(
     new: &str,
 ) -> Result<(), SqlError> {
     let mut updates = Vec::new();
-    for v in cat.views.values() {
-        let refs = analyze(&v.query)?;
+    for v in &stored_queries(cat) {
+        let refs = analyze(&v.2)?;
         let mut edits = Vec::new();
         let mut bare = false;
         for r in &refs.rels {
-            if !names_rel(cat, v.schema, r, schema, old) {
+            if !names_rel(cat, v.1, r, schema, old) {
                 continue;
             }
             let skip = if r.schema.is_empty() { 0 } else { 2 };
@@ -534,12 +555,10 @@ fn rename_relation_in_views(
                 }
             }
         }
-        updates.push((v.oid, canonical_query(&apply_edits(&v.query, edits))?));
+        updates.push((v.0, canonical_query(&apply_edits(&v.2, edits))?));
     }
     for (oid, q) in updates {
-        if let Some(v) = cat.views.get_mut(&oid) {
-            v.query = q;
-        }
+        set_stored_query(cat, oid, q);
     }
     Ok(())
 }
@@ -2654,6 +2673,7 @@ impl<K: TxnKv> Session<K> {
         let word = |k: O| match k {
             O::ObjectIndex => "ALTER INDEX",
             O::ObjectView => "ALTER VIEW",
+            O::ObjectMatview => "ALTER MATERIALIZED VIEW",
             O::ObjectSequence => "ALTER SEQUENCE",
             _ => "ALTER TABLE",
         };
@@ -2669,6 +2689,7 @@ impl<K: TxnKv> Session<K> {
             O::ObjectTable
                 | O::ObjectIndex
                 | O::ObjectView
+                | O::ObjectMatview
                 | O::ObjectSequence
                 | O::ObjectColumn
                 | O::ObjectTabconstraint
@@ -2796,8 +2817,16 @@ fn rename_relation(
         (O::ObjectSequence, Relation::Sequence(_))
         | (O::ObjectView, Relation::View(_))
         | (O::ObjectTable | O::ObjectIndex, _) => {}
+        (O::ObjectMatview, Relation::Table(o))
+            if cat.tables.get(&o).is_some_and(|t| t.matview.is_some()) => {}
         (O::ObjectSequence, _) => {
             return Err(err("42809", format!("\"{name}\" is not a sequence")));
+        }
+        (O::ObjectMatview, _) => {
+            return Err(err(
+                "42809",
+                format!("\"{name}\" is not a materialized view"),
+            ));
         }
         _ => return Err(err("42809", format!("\"{name}\" is not a view"))),
     }
@@ -3068,6 +3097,7 @@ mod tests {
             primary_key: None,
             constraints: Vec::new(),
             stats: None,
+            matview: None,
         };
         cat.tables.insert(oid, t.clone());
         let voids = cat.new_oid();

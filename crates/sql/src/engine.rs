@@ -1871,6 +1871,7 @@ impl<K: TxnKv> Session<K> {
             Node::CallStmt(s) => self.call_procedure(s),
             Node::DropStmt(s) => self.drop(s, notices),
             Node::CreateTableAsStmt(s) => self.create_table_as(s, notices),
+            Node::RefreshMatViewStmt(s) => self.refresh_matview(s),
             Node::VacuumStmt(s) => self.analyze(s),
             Node::ReindexStmt(s) => self.reindex(s),
             Node::TruncateStmt(s) => self.truncate(s),
@@ -2302,9 +2303,11 @@ pub(crate) trait DmlHost: Sized {
         {
             let vt = crate::views::resolve(&mut b, oid, op)?;
             let t = vt.table.clone();
+            not_matview(&t)?;
             return Ok((catalog.clone(), t, Some(vt)));
         }
         let t = b.table(rv)?.clone();
+        not_matview(&t)?;
         Ok((catalog.clone(), t, None))
     }
 
@@ -2544,7 +2547,23 @@ pub(crate) trait DmlHost: Sized {
                             row.push(None);
                             continue;
                         }
-                        let (e, t) = b.bind_scalar(item, &empty, "VALUES")?;
+                        let (e, t) = match b.bind_scalar(item, &empty, "VALUES") {
+                            // One row of VALUES is a select list to PostgreSQL, where
+                            // set-returning functions are allowed.
+                            Err(e)
+                                if sel.values_lists.len() == 1
+                                    && e.code().code() == "0A000"
+                                    && e.to_string().starts_with(
+                                        "set-returning functions are not allowed in VALUES",
+                                    ) =>
+                            {
+                                if let Some(s) = values_row_as_select(s) {
+                                    return self.bind_insert(&s, env);
+                                }
+                                return Err(e);
+                            }
+                            r => r?,
+                        };
                         let col = &table.columns[cols[i]];
                         let target_ty = target_type(&col.ty, fields[i], elems[i].as_deref());
                         let e = b
@@ -3810,6 +3829,58 @@ pub(crate) trait DmlHost: Sized {
     }
 }
 
+/// `INSERT ... VALUES (row)` as `INSERT ... SELECT row`, when the row has no DEFAULT.
+fn values_row_as_select(s: &protobuf::InsertStmt) -> Option<protobuf::InsertStmt> {
+    let Some(Node::SelectStmt(sel)) = s.select_stmt.as_deref().and_then(|n| n.node.as_ref())
+    else {
+        return None;
+    };
+    let [row] = sel.values_lists.as_slice() else {
+        return None;
+    };
+    let Some(Node::List(list)) = row.node.as_ref() else {
+        return None;
+    };
+    if list
+        .items
+        .iter()
+        .any(|i| matches!(i.node, Some(Node::SetToDefault(_))))
+    {
+        return None;
+    }
+    let target_list = list
+        .items
+        .iter()
+        .map(|item| protobuf::Node {
+            node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
+                val: Some(Box::new(item.clone())),
+                location: -1,
+                ..Default::default()
+            }))),
+        })
+        .collect();
+    let mut out = s.clone();
+    out.select_stmt = Some(Box::new(protobuf::Node {
+        node: Some(Node::SelectStmt(Box::new(protobuf::SelectStmt {
+            target_list,
+            op: protobuf::SetOperation::SetopNone as i32,
+            ..Default::default()
+        }))),
+    }));
+    Some(out)
+}
+
+/// INSERT, UPDATE, DELETE and MERGE refuse a materialized view (only REFRESH writes it).
+fn not_matview(t: &Table) -> Result<(), SqlError> {
+    if t.matview.is_some() {
+        return Err(SqlError::new(
+            "42809",
+            format!("cannot change materialized view \"{}\"", t.name),
+        ));
+    }
+    Ok(())
+}
+
 /// The cursor of `WHERE CURRENT OF cursor`, when that is the WHERE clause.
 fn current_of_cursor(where_: Option<&protobuf::Node>) -> Result<Option<String>, SqlError> {
     match where_.and_then(|w| w.node.as_ref()) {
@@ -3999,6 +4070,7 @@ impl<K: TxnKv> Session<K> {
             O::ObjectTable => ("table", "DROP TABLE"),
             O::ObjectIndex => ("index", "DROP INDEX"),
             O::ObjectView => ("view", "DROP VIEW"),
+            O::ObjectMatview => ("materialized view", "DROP MATERIALIZED VIEW"),
             O::ObjectSequence => ("sequence", "DROP SEQUENCE"),
             O::ObjectSchema => ("schema", "DROP SCHEMA"),
             _ => {
@@ -4124,11 +4196,9 @@ impl<K: TxnKv> Session<K> {
                     .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
                 }
                 for &t in &tables {
-                    let idx = crate::ddl::drop_table(&mut cat, t, true, &tables)?;
+                    let more = crate::ddl::drop_table(&mut cat, t, true, &tables)?;
                     drop_data.push((t, true));
-                    for i in idx {
-                        drop_data.push((i, false));
-                    }
+                    drop_data.extend(more);
                 }
                 cat.views.retain(|_, v| v.schema != oid);
                 cat.sequences.retain(|_, q| q.schema != oid);
@@ -4169,36 +4239,33 @@ impl<K: TxnKv> Session<K> {
             } else {
                 format!("{schema_name}.{name}")
             };
-            let matches_kind = matches!(
-                (kind, found),
-                (O::ObjectTable, Some(Relation::Table(_)))
-                    | (O::ObjectIndex, Some(Relation::Index(_)))
-                    | (O::ObjectView, Some(Relation::View(_)))
-                    | (O::ObjectSequence, Some(Relation::Sequence(_)))
-            );
+            let is_matview = |o: &u32| cat.tables.get(o).is_some_and(|t| t.matview.is_some());
+            let matches_kind = match (kind, found) {
+                (O::ObjectTable, Some(Relation::Table(o))) => !is_matview(&o),
+                (O::ObjectMatview, Some(Relation::Table(o))) => is_matview(&o),
+                (O::ObjectIndex, Some(Relation::Index(_)))
+                | (O::ObjectView, Some(Relation::View(_)))
+                | (O::ObjectSequence, Some(Relation::Sequence(_))) => true,
+                _ => false,
+            };
             if !matches_kind {
-                if found.is_some() {
+                if let Some(f) = found {
                     let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
                         "an"
                     } else {
                         "a"
                     };
+                    let (command, what) = match f {
+                        Relation::Table(o) if is_matview(&o) => {
+                            ("MATERIALIZED VIEW", "a materialized view")
+                        }
+                        Relation::Table(_) => ("TABLE", "a table"),
+                        Relation::Index(_) => ("INDEX", "an index"),
+                        Relation::View(_) => ("VIEW", "a view"),
+                        Relation::Sequence(_) => ("SEQUENCE", "a sequence"),
+                    };
                     return Err(err("42809", format!("\"{name}\" is not {article} {word}"))
-                        .with_hint(format!(
-                            "Use DROP {} to remove {}.",
-                            match found {
-                                Some(Relation::Table(_)) => "TABLE",
-                                Some(Relation::Index(_)) => "INDEX",
-                                Some(Relation::View(_)) => "VIEW",
-                                _ => "SEQUENCE",
-                            },
-                            match found {
-                                Some(Relation::Table(_)) => "a table",
-                                Some(Relation::Index(_)) => "an index",
-                                Some(Relation::View(_)) => "a view",
-                                _ => "a sequence",
-                            }
-                        )));
+                        .with_hint(format!("Use DROP {command} to remove {what}.")));
                 }
                 if s.missing_ok {
                     notices.push(crate::ddl::notice(format!(
@@ -4216,11 +4283,9 @@ impl<K: TxnKv> Session<K> {
             }
             match found {
                 Some(Relation::Table(oid)) => {
-                    let idx = crate::ddl::drop_table(&mut cat, oid, cascade, &batch)?;
+                    let more = crate::ddl::drop_table(&mut cat, oid, cascade, &batch)?;
                     drop_data.push((oid, true));
-                    for i in idx {
-                        drop_data.push((i, false));
-                    }
+                    drop_data.extend(more);
                 }
                 Some(Relation::Index(oid)) => {
                     let owned = cat.tables.values().any(|t| {
@@ -4263,6 +4328,7 @@ impl<K: TxnKv> Session<K> {
                     let all = crate::ddl::views_depending(&cat, &name);
                     cat.views.retain(|_, v| !all.contains(&v.name));
                     cat.views.remove(&oid);
+                    drop_data.extend(crate::ddl::drop_matviews(&mut cat, &all, &batch)?);
                 }
                 Some(Relation::Sequence(oid)) => {
                     drop_sequence(&mut cat, &sp, oid, cascade, notices)?;
@@ -4287,13 +4353,169 @@ impl<K: TxnKv> Session<K> {
         Ok(tag(tagname))
     }
 
+    /// `REFRESH MATERIALIZED VIEW [CONCURRENTLY] name [WITH [NO] DATA]`: the rows replaced by
+    /// those its query gives now (none, and not populated, WITH NO DATA). CONCURRENTLY needs
+    /// a populated view with a unique index on plain columns and no predicate, and refuses
+    /// new data with two equal rows without NULLs (21000), as PostgreSQL; the swap itself is
+    /// the same as without it (the statement's transaction makes it atomic).
+    fn refresh_matview(
+        &mut self,
+        s: &protobuf::RefreshMatViewStmt,
+    ) -> Result<StatementResult, SqlError> {
+        if s.concurrent && s.skip_data {
+            return Err(err(
+                "42601",
+                "CONCURRENTLY and WITH NO DATA options cannot be used together",
+            ));
+        }
+        let Some(rv) = &s.relation else {
+            return Err(err("42601", "REFRESH MATERIALIZED VIEW without a name"));
+        };
+        let mut cat = self.catalog_for_update()?;
+        let sp = self.search_path_oids(&cat);
+        let found = if rv.schemaname.is_empty() {
+            sp.iter().find_map(|sc| cat.relation_in(*sc, &rv.relname))
+        } else {
+            cat.schema_oid(&rv.schemaname)
+                .and_then(|sc| cat.relation_in(sc, &rv.relname))
+        };
+        let (table, mv) = match found {
+            Some(Relation::Table(oid)) => {
+                let t = cat.tables.get(&oid).cloned();
+                match t.as_ref().and_then(|t| t.matview.clone()) {
+                    Some(mv) => (t.unwrap_or_else(|| unreachable!()), mv),
+                    None => {
+                        return Err(err(
+                            "0A000",
+                            format!("\"{}\" is not a materialized view", rv.relname),
+                        ));
+                    }
+                }
+            }
+            Some(_) => {
+                return Err(err(
+                    "0A000",
+                    format!("\"{}\" is not a materialized view", rv.relname),
+                ));
+            }
+            None => {
+                let display = if rv.schemaname.is_empty() {
+                    rv.relname.clone()
+                } else {
+                    format!("{}.{}", rv.schemaname, rv.relname)
+                };
+                return Err(err(
+                    "42P01",
+                    format!("relation \"{display}\" does not exist"),
+                ));
+            }
+        };
+        let oid = table.oid;
+        if s.concurrent {
+            if !mv.populated {
+                return Err(err(
+                    "0A000",
+                    "CONCURRENTLY cannot be used when the materialized view is not populated",
+                ));
+            }
+            let usable = cat.indexes.values().any(|i| {
+                i.table == oid
+                    && i.unique
+                    && i.predicate.is_none()
+                    && i.keys.iter().all(|k| matches!(k, crate::catalog::IndexKey::Column(_)))
+            });
+            if !usable {
+                return Err(err(
+                    "55000",
+                    format!(
+                        "cannot refresh materialized view \"{}.{}\" concurrently",
+                        cat.schema_name(table.schema),
+                        table.name
+                    ),
+                )
+                .with_hint(
+                    "Create a unique index with no WHERE clause on one or more columns of the materialized view.",
+                ));
+            }
+        }
+        let plan = if s.skip_data {
+            None
+        } else {
+            let parsed = crate::parse::parse(&mv.query, crate::parse::ParseOptions::default())?;
+            let Some(node) = parsed.statements().next().and_then(|st| st.node().cloned()) else {
+                return Err(err("XX000", "empty materialized view query"));
+            };
+            let mut b = self.binder(&cat);
+            b.search_path = mv.search_path.clone();
+            let q = b.bind_query(&protobuf::Node { node: Some(node) })?;
+            if let Some(e) = b.take_const_error() {
+                return Err(e);
+            }
+            Some(crate::optimizer::optimize_query(q, &cat).plan)
+        };
+        if let Some(t) = cat.tables.get_mut(&oid)
+            && let Some(m) = &mut t.matview
+        {
+            m.populated = !s.skip_data;
+        }
+        let indexes: Vec<u32> = cat
+            .indexes
+            .values()
+            .filter(|i| i.table == oid)
+            .map(|i| i.oid)
+            .collect();
+        let width = table.columns.len();
+        let name = table.name.clone();
+        self.with_cx(&cat, &[], |cx| {
+            let rows = match &plan {
+                Some(p) => collect(p, cx)?,
+                None => Vec::new(),
+            };
+            if s.concurrent {
+                let mut seen = std::collections::HashSet::new();
+                for r in &rows {
+                    if r.iter().any(Value::is_null) {
+                        continue;
+                    }
+                    let text: Vec<String> = r
+                        .iter()
+                        .map(|v| format_text(v, &cx.func.types).unwrap_or_default())
+                        .collect();
+                    if !seen.insert(text.clone()) {
+                        return Err(err(
+                            "21000",
+                            format!(
+                                "new data for materialized view \"{name}\" contains duplicate rows without any null columns"
+                            ),
+                        )
+                        .with_detail(format!("Row: ({})", text.join(","))));
+                    }
+                }
+            }
+            crate::ddl::delete_prefix(&crate::row::table_prefix(oid), cx)?;
+            for i in &indexes {
+                crate::ddl::delete_prefix(&crate::row::index_prefix(*i), cx)?;
+            }
+            let writer = crate::dml::writer_for(cx.catalog, &table, &cx.func.types)?;
+            for mut r in rows {
+                r.resize(width, Value::Null);
+                let id = cx.sequences.row_id(oid)?;
+                writer.insert(&r, Some(id), cx, false)?;
+            }
+            Ok(())
+        })?;
+        self.store_catalog(cat)?;
+        Ok(tag("REFRESH MATERIALIZED VIEW"))
+    }
+
     fn create_table_as(
         &mut self,
         s: &protobuf::CreateTableAsStmt,
         notices: &mut Vec<Notice>,
     ) -> Result<StatementResult, SqlError> {
-        if s.objtype != protobuf::ObjectType::ObjectTable as i32 {
-            return Err(SqlError::Unsupported("CREATE MATERIALIZED VIEW".into()));
+        let matview = s.objtype == protobuf::ObjectType::ObjectMatview as i32;
+        if s.objtype != protobuf::ObjectType::ObjectTable as i32 && !matview {
+            return Err(SqlError::Unsupported("CREATE TABLE AS of this object type".into()));
         }
         let (Some(into), Some(q)) = (s.into.as_deref(), s.query.as_deref()) else {
             return Err(err("42601", "CREATE TABLE AS without a query"));
@@ -4347,7 +4569,11 @@ impl<K: TxnKv> Session<K> {
                     "relation \"{}\" already exists, skipping",
                     rv.relname
                 )));
-                return Ok(tag("CREATE TABLE AS"));
+                return Ok(tag(if matview {
+                    "CREATE MATERIALIZED VIEW"
+                } else {
+                    "CREATE TABLE AS"
+                }));
             }
             return Err(err(
                 "42P07",
@@ -4356,6 +4582,7 @@ impl<K: TxnKv> Session<K> {
         }
         let query = {
             let mut b = self.binder(&cat);
+            b.allow_unpopulated = into.skip_data;
             let q = b.bind_query(q)?;
             crate::optimizer::optimize_query(q, &cat)
         };
@@ -4396,6 +4623,18 @@ impl<K: TxnKv> Session<K> {
             primary_key: None,
             constraints: Vec::new(),
             stats: None,
+            matview: if matview {
+                let Some(n) = q.node.clone() else {
+                    return Err(err("42601", "empty materialized view query"));
+                };
+                Some(crate::catalog::MatView {
+                    query: crate::ddl::deparse_stmt(n)?,
+                    search_path: sp.clone(),
+                    populated: !into.skip_data,
+                })
+            } else {
+                None
+            },
         };
         cat.tables.insert(oid, table.clone());
         let skip = into.skip_data;
@@ -4415,7 +4654,11 @@ impl<K: TxnKv> Session<K> {
         self.store_catalog(cat)?;
         // PostgreSQL reports WITH NO DATA as CREATE TABLE AS, not as SELECT 0.
         if skip {
-            return Ok(tag("CREATE TABLE AS"));
+            return Ok(tag(if matview {
+                "CREATE MATERIALIZED VIEW"
+            } else {
+                "CREATE TABLE AS"
+            }));
         }
         Ok(tag(&format!("SELECT {count}")))
     }
@@ -4639,7 +4882,11 @@ impl<K: TxnKv> Session<K> {
             let Some(Node::RangeVar(rv)) = r.node.as_ref() else {
                 continue;
             };
-            targets.push(b.table(rv).map_err(SqlError::without_position)?.clone());
+            let t = b.table(rv).map_err(SqlError::without_position)?;
+            if t.matview.is_some() {
+                return Err(err("42809", format!("\"{}\" is not a table", t.name)));
+            }
+            targets.push(t.clone());
         }
         let cascade = s.behavior == protobuf::DropBehavior::DropCascade as i32;
         let mut notices = Vec::new();

@@ -362,6 +362,7 @@ pub fn value_scope(base: &DataType) -> Scope {
         primary_key: None,
         constraints: Vec::new(),
         stats: None,
+        matview: None,
     };
     crate::binder::table_scope(&t, "")
 }

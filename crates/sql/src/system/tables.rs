@@ -723,7 +723,7 @@ pub fn relations(cat: &Catalog) -> Vec<RelInfo> {
             oid: t.oid,
             name: t.name.clone(),
             schema: t.schema,
-            kind: 'r',
+            kind: if t.matview.is_some() { 'm' } else { 'r' },
             natts: t.columns.len(),
             checks: t
                 .constraints
@@ -962,7 +962,7 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .into_iter()
         .map(|r| {
             let (am, pages, tuples) = match r.kind {
-                'r' => (HEAP_AM, 0, -1.0),
+                'r' | 'm' => (HEAP_AM, 0, -1.0),
                 'i' => match ctx.cat.indexes.get(&r.oid).map(|i| i.method) {
                     Some(crate::catalog::IndexMethod::Hash) => (HASH_AM, 1, 0.0),
                     _ => (BTREE_AM, 1, 0.0),
@@ -971,7 +971,7 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 _ => (0, 0, -1.0),
             };
             let user = r.oid >= crate::catalog::FIRST_USER_OID;
-            let reltype = if r.kind == 'r' && ctx.cat.tables.contains_key(&r.oid) {
+            let reltype = if matches!(r.kind, 'r' | 'm') && ctx.cat.tables.contains_key(&r.oid) {
                 crate::catalog::ROW_TYPE_OID_BASE + r.oid
             } else {
                 0
@@ -1006,12 +1006,18 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 bool_(false),
                 bool_(false),
                 bool_(false),
-                bool_(true),
-                ch(if r.kind == 'r' { 'd' } else { 'n' }),
+                bool_(
+                    ctx.cat
+                        .tables
+                        .get(&r.oid)
+                        .and_then(|t| t.matview.as_ref())
+                        .is_none_or(|m| m.populated),
+                ),
+                ch(if matches!(r.kind, 'r' | 'm') { 'd' } else { 'n' }),
                 bool_(false),
                 oid(0),
                 i8_(0),
-                i8_(if r.kind == 'r' { 1 } else { 0 }),
+                i8_(if matches!(r.kind, 'r' | 'm') { 1 } else { 0 }),
                 null(),
                 match ctx.cat.views.get(&r.oid) {
                     Some(v) if r.kind == 'v' && !v.options.is_empty() => Value::array(
