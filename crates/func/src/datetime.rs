@@ -427,6 +427,11 @@ pub enum DateTimeFunc {
     TimeTzMinusInterval,
     /// `date + timetz`, `timetz + date` (the date first when true) → `timestamptz`.
     DatePlusTimeTz(bool),
+    /// `timestamptz(date, time)`: the date and time in the session time zone.
+    TimestamptzOfDateTime,
+    /// `(a, b) OVERLAPS (c, d)` over this kind of value; `b` / `d` are intervals from `a` /
+    /// `c` when the flags are set.
+    Overlaps(Source, bool, bool),
 }
 
 // ---------------------------------------------------------------------------------------
@@ -602,6 +607,38 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
                 cand(vec![tstz(), tstz()], T::Interval, F::AgeTz, false),
                 cand(vec![tstz()], T::Interval, F::AgeTzFromToday, false),
             ]
+        }
+        "timestamptz" => vec![
+            cand(vec![T::Date, time()], tstz(), F::TimestamptzOfDateTime, false),
+            cand(
+                vec![T::Date, T::TimeTz(None)],
+                tstz(),
+                F::DatePlusTimeTz(true),
+                true,
+            ),
+        ],
+        "overlaps" => {
+            if args.len() != 4 {
+                return None;
+            }
+            let mut cands = Vec::new();
+            for (s, t) in [
+                (Source::Timestamptz, tstz()),
+                (Source::Timestamp, ts()),
+                (Source::Time, time()),
+            ] {
+                for (i1, i2) in [(false, false), (true, true), (false, true), (true, false)] {
+                    let second = |i: bool| if i { T::Interval } else { t.clone() };
+                    cands.push(cand(
+                        vec![t.clone(), second(i1), t.clone(), second(i2)],
+                        T::Bool,
+                        F::Overlaps(s, i1, i2),
+                        s != Source::Timestamptz || !(i1 || i2),
+                    ));
+                }
+            }
+            // NULL ends are meaningful: not strict.
+            return pick(args, cands, false).map(|r| Resolved { strict: false, ..r });
         }
         "make_date" => vec![cand(vec![T::Int4; 3], T::Date, F::MakeDate, true)],
         "make_time" => vec![cand(
@@ -1310,6 +1347,11 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
                 *east,
             )
         }
+        F::TimestamptzOfDateTime => {
+            let local = date_plus_time(arg_date(args, 0)?, arg_ts(args, 1)?)?;
+            Value::Timestamptz(from_local(local, &tz)?)
+        }
+        F::Overlaps(kind, i1, i2) => overlaps(kind, i1, i2, args, &tz)?,
         F::DatePlusTimeTz(date_first) => {
             let (d, tt) = if date_first {
                 (args.first(), args.get(1))
@@ -1352,6 +1394,69 @@ pub(crate) fn clock_now() -> i64 {
 
 // ---------------------------------------------------------------------------------------
 // Calendar helpers.
+
+/// PostgreSQL's `overlaps_timestamp` / `overlaps_time`: whether two periods overlap, each
+/// given by its ends in either order (or a start and an interval), with SQL's rules for
+/// NULL ends.
+fn overlaps(
+    kind: Source,
+    i1: bool,
+    i2: bool,
+    args: &[Value],
+    tz: &TimeZone,
+) -> TypeResult<Value> {
+    let point = |i: usize| -> TypeResult<Option<i64>> {
+        match args.get(i) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => arg_ts(args, i).map(Some),
+        }
+    };
+    let end = |start: Option<i64>, i: usize, interval: bool| -> TypeResult<Option<i64>> {
+        if !interval {
+            return point(i);
+        }
+        let (Some(s), Some(Value::Interval(iv))) = (start, args.get(i)) else {
+            return Ok(None);
+        };
+        Ok(Some(match kind {
+            Source::Time => time_plus_interval(s, iv, false),
+            Source::Timestamptz => ts_plus_interval(s, iv, Some(tz))?,
+            _ => ts_plus_interval(s, iv, None)?,
+        }))
+    };
+    let (s1, s2) = (point(0)?, point(2)?);
+    let (e1, e2) = (end(s1, 1, i1)?, end(s2, 3, i2)?);
+    // A missing start takes the end's place; ends in the wrong order are swapped.
+    let order = |s: Option<i64>, e: Option<i64>| match (s, e) {
+        (None, None) => None,
+        (None, Some(e)) => Some((e, None)),
+        (Some(s), None) => Some((s, None)),
+        (Some(s), Some(e)) => Some((s.min(e), Some(s.max(e)))),
+    };
+    let (Some((s1, e1)), Some((s2, e2))) = (order(s1, e1), order(s2, e2)) else {
+        return Ok(Value::Null);
+    };
+    let r = if s1 > s2 {
+        match (e2, e1) {
+            (None, _) => None,
+            (Some(e2), _) if s1 < e2 => Some(true),
+            (_, None) => None,
+            _ => Some(false),
+        }
+    } else if s1 < s2 {
+        match (e1, e2) {
+            (None, _) => None,
+            (Some(e1), _) if s2 < e1 => Some(true),
+            (_, None) => None,
+            _ => Some(false),
+        }
+    } else if e1.is_none() || e2.is_none() {
+        None
+    } else {
+        Some(true)
+    };
+    Ok(r.map_or(Value::Null, Value::Bool))
+}
 
 fn is_infinite_ts(v: i64) -> bool {
     v == TIMESTAMP_INFINITY || v == TIMESTAMP_NEG_INFINITY

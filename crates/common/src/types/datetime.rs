@@ -590,6 +590,9 @@ const F_TZ: u32 = 128;
 const F_AMPM: u32 = 256;
 const F_ADBC: u32 = 512;
 const F_DOW: u32 = 1024;
+/// PostgreSQL 15's `DTK_M(RESERV)`: what `epoch`, `infinity` and `-infinity` claim, so that
+/// two of them conflict but they override other fields (the last special word wins).
+const F_RESERV: u32 = 2048;
 const DATE_M: u32 = F_YEAR | F_MONTH | F_DAY;
 const TIME_M: u32 = F_HOUR | F_MIN | F_SEC;
 
@@ -1198,6 +1201,7 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
                         st.tm.sec = 0;
                         st.tm.fsec = 0;
                         tz_east = Some(0);
+                        dtype = Dtype::Date;
                         tmask = TIME_M | F_TZ;
                     }
                     Kw::Epoch | Kw::Late | Kw::Early => {
@@ -1209,7 +1213,7 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
                             Kw::Late => Dtype::Late,
                             _ => Dtype::Early,
                         };
-                        tmask = DATE_M | TIME_M | F_TZ;
+                        tmask = F_RESERV;
                     }
                     Kw::Now | Kw::Today | Kw::Tomorrow | Kw::Yesterday => {
                         let Some(now) = ctx.now else {
@@ -1229,6 +1233,8 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
                         st.tm.year = y;
                         st.tm.mon = i64::from(m);
                         st.tm.mday = i64::from(d);
+                        // (PostgreSQL 15: a later `now` / `today` undoes an earlier `epoch`)
+                        dtype = Dtype::Date;
                         tmask = DATE_M;
                         if kw == Kw::Now {
                             let t = local.rem_euclid(USECS_PER_DAY);
