@@ -928,10 +928,14 @@ fn interval_out_of_range() -> TypeError {
 /// Calls a function.
 pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value> {
     use DateTimeFunc as F;
+    let tz = ctx.types.time_zone;
+    if let F::Overlaps(kind, i1, i2) = f {
+        // Not strict: NULL ends have a meaning.
+        return overlaps(kind, i1, i2, args, &tz);
+    }
     if args.iter().any(Value::is_null) {
         return Ok(Value::Null);
     }
-    let tz = ctx.types.time_zone;
     Ok(match f {
         F::IntervalTypmod { last, precision } => match args.first() {
             Some(Value::Interval(iv)) => {
@@ -4189,6 +4193,19 @@ struct Parsed {
     /// The zone's hours were negative (`-00` included), so its minutes count west too.
     tz_neg: bool,
     input: String,
+    /// `CC`.
+    cc: Option<i64>,
+    /// `WW` (Gregorian) or `IW` (ISO) week of year.
+    ww: Option<i64>,
+    /// `W`: week of month.
+    w: Option<i64>,
+    /// `ID`, PostgreSQL's way: 1 = Sunday .. 7 = Saturday.
+    iso_dow: Option<i64>,
+    /// The date convention the template's fields use: Some(true) ISO week dates
+    /// (`IYYY`, `IW`, `ID`, `IDDD`), Some(false) Gregorian; mixing them is an error.
+    iso: Option<bool>,
+    /// `FFn`: the result is rounded to n fractional digits.
+    fprec: Option<u32>,
 }
 
 impl Parsed {
@@ -4199,43 +4216,133 @@ impl Parsed {
         )
     }
 
-    /// The date as astronomical (year, month, day).
+    /// The date as astronomical (year, month, day): PostgreSQL's `do_to_timestamp`.
     fn ymd(&self) -> TypeResult<(i64, i64, i64)> {
-        if let Some(j) = self.julian {
+        let from_j = |j: i64| {
             let (y, m, d) = civil_from_days(j - POSTGRES_EPOCH_JDATE);
-            return Ok((y, i64::from(m), i64::from(d)));
-        }
-        let mut year = self.year.unwrap_or(0);
-        if self.year.is_some() {
-            year = match self.year_digits {
-                1 => year + 2000,
-                2 if year < 70 => year + 2000,
-                2 => year + 1900,
-                3 if year < 100 => year + 2000,
-                3 => year + 1000,
-                _ => year,
+            (y, i64::from(m), i64::from(d))
+        };
+        let mut year = 0;
+        if let Some(y) = self.year {
+            let y = match self.year_digits {
+                1 => y + 2000,
+                2 if y < 70 => y + 2000,
+                2 => y + 1900,
+                3 if y < 100 => y + 2000,
+                3 => y + 1000,
+                _ => y,
             };
-            if self.bc {
-                year = 1 - year;
-            } else if year <= 0 {
-                // PostgreSQL reads year 0 as 1 BC and negative years as BC.
+            match self.cc {
+                // CC with YY (or Y): the low digits of a year of that century.
+                Some(cc) if self.year_digits <= 2 => {
+                    let cc = if self.bc { -cc } else { cc };
+                    let low = y % 100;
+                    year = if low != 0 {
+                        if cc >= 0 {
+                            low + (cc - 1) * 100
+                        } else {
+                            (cc + 1) * 100 - low + 1
+                        }
+                    } else {
+                        cc * 100 + i64::from(cc < 0)
+                    };
+                }
+                _ => {
+                    year = if self.bc { -y } else { y };
+                }
+            }
+            // Astronomical years: 1 BC is 0 (a year 0 is read as such too).
+            if year < 0 {
+                year += 1;
+            }
+        } else if let Some(cc) = self.cc {
+            let cc = if self.bc { -cc } else { cc };
+            year = if cc >= 0 { (cc - 1) * 100 + 1 } else { cc * 100 + 1 };
+            if year < 0 {
                 year += 1;
             }
         }
-        if let Some(doy) = self.doy
-            && self.mon.is_none()
-            && self.mday.is_none()
-        {
-            let j = date2j(year, 1, 1) + doy - 1;
-            let (y, m, d) = civil_from_days(j - POSTGRES_EPOCH_JDATE);
-            return Ok((y, i64::from(m), i64::from(d)));
+        let iso = self.iso == Some(true);
+        let (mut mon, mut mday) = (0, 0);
+        if let Some(j) = self.julian {
+            let (y, m, d) = from_j(j);
+            year = y;
+            (mon, mday) = (m, d);
         }
-        let mon = self.mon.unwrap_or(1);
-        let mday = self.mday.unwrap_or(1);
+        let mut doy = self.doy;
+        if let Some(ww) = self.ww {
+            if iso {
+                let j = isoweek2j(year, ww)
+                    + match self.iso_dow {
+                        Some(d) if d > 1 => d - 2,
+                        Some(_) => 6,
+                        None => 0,
+                    };
+                let (y, m, d) = from_j(j);
+                return self.valid(y, m, d);
+            }
+            doy = Some((ww - 1) * 7 + 1);
+        }
+        let mut dd = self.mday;
+        if let Some(w) = self.w {
+            dd = Some((w - 1) * 7 + 1);
+        }
+        if let Some(d) = dd {
+            mday = d;
+        }
+        if let Some(m) = self.mon {
+            mon = m;
+        }
+        if let Some(ddd) = doy
+            && (mon <= 1 || mday <= 1)
+        {
+            if iso {
+                let (y, m, d) = from_j(isoweek2j(year, 1) - 1 + ddd);
+                return self.valid(y, m, d);
+            }
+            if self.year.is_none() && self.cc.is_none() && !self.bc {
+                return Err(TypeError::new(
+                    codes::INVALID_DATETIME_FORMAT,
+                    "cannot calculate day of year without year information",
+                ));
+            }
+            let days = if is_leap(year) { 366 } else { 365 };
+            if !(1..=days).contains(&ddd) {
+                return Err(self.field_overflow());
+            }
+            let (_, m, d) = from_j(date2j(year, 1, 1) + ddd - 1);
+            if mon <= 1 {
+                mon = m;
+            }
+            if mday <= 1 {
+                mday = d;
+            }
+        }
+        self.valid(year, mon.max(1), mday.max(1))
+    }
+
+    fn valid(&self, year: i64, mon: i64, mday: i64) -> TypeResult<(i64, i64, i64)> {
         if !(1..=12).contains(&mon) || mday < 1 || mday > days_in_month(year, mon) {
             return Err(self.field_overflow());
         }
         Ok((year, mon, mday))
+    }
+
+    /// Records the date convention of a field (PostgreSQL's `from_char_set_mode`).
+    fn set_mode(&mut self, iso: bool) -> TypeResult<()> {
+        match self.iso {
+            Some(m) if m != iso => Err(TypeError::new(
+                codes::INVALID_DATETIME_FORMAT,
+                "invalid combination of date conventions",
+            )
+            .with_hint(
+                "Do not mix Gregorian and ISO week date conventions in a formatting template.",
+            )),
+            _ => {
+                self.iso = Some(iso);
+                Ok(())
+            }
+        }
     }
 
     fn to_date(&self) -> TypeResult<i32> {
@@ -4276,7 +4383,7 @@ impl Parsed {
         }
         if !(0..=24).contains(&hour)
             || !(0..60).contains(&self.min)
-            || !(0..=60).contains(&self.sec)
+            || !(0..60).contains(&self.sec)
         {
             return Err(self.field_overflow());
         }
@@ -4289,11 +4396,24 @@ impl Parsed {
             sec: self.sec,
             fsec: self.fsec,
         };
-        tm.to_local().map_err(|_| {
+        let t = tm.to_local().map_err(|_| {
             TypeError::new(
                 codes::DATETIME_FIELD_OVERFLOW,
                 format!("timestamp out of range: \"{}\"", self.input),
             )
+        })?;
+        Ok(match self.fprec {
+            // PostgreSQL's AdjustTimestampForTypmod: half away from zero.
+            Some(n) if n < 6 => {
+                let scale = 10i64.pow(6 - n);
+                let half = scale / 2;
+                if t >= 0 {
+                    (t + half) / scale * scale
+                } else {
+                    -((-t + half) / scale * scale)
+                }
+            }
+            _ => t,
         })
     }
 }
@@ -4321,6 +4441,10 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
     let mut s = input;
     let bad = |m: String| TypeError::new(codes::INVALID_DATETIME_FORMAT, m);
     for (idx, node) in nodes.iter().enumerate() {
+        // PostgreSQL stops reading the template where the input ends.
+        if !std && s.is_empty() {
+            break;
+        }
         if std && s.is_empty() {
             if nodes[idx..].iter().any(|n| matches!(n, Node::Pat { .. })) {
                 return Err(bad("input string is too short for datetime format".into()));
@@ -4395,7 +4519,7 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                                 "The given value did not match any of the allowed values for this field.",
                             ));
                         };
-                        p.mon = Some(i as i64 + 1);
+                        set_field(&mut p.mon, i as i64 + 1, *pat)?;
                         s = &s[len..];
                     }
                     Pat::DayName(_) | Pat::DayAbbr(_) => {
@@ -4437,6 +4561,15 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                         p.bc = *bc;
                         s = &s[k.len()..];
                     }
+                    Pat::TzName(_) if !std => {
+                        return Err(TypeError::new(
+                            codes::FEATURE_NOT_SUPPORTED,
+                            format!(
+                                "formatting field \"{}\" is only supported in to_char",
+                                pat_name(*pat)
+                            ),
+                        ));
+                    }
                     Pat::Fx | Pat::TzName(_) => {}
                     Pat::TzHour if matches!(s.as_bytes().first(), Some(b'+' | b'-' | b' ')) => {
                         // PostgreSQL takes a sign (a space counts as `+`) before the hours,
@@ -4468,11 +4601,36 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                     }
                     _ => {
                         let width = field_width(*pat);
-                        let width = if next_is_digit_field {
+                        let width = if next_is_digit_field || matches!(pat, Pat::Millis | Pat::Micros)
+                        {
                             width
                         } else {
                             usize::MAX
                         };
+                        // A fixed-width field before another digit field must be complete.
+                        let fm = matches!(node, Node::Pat { fm: true, .. });
+                        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+                        if !std
+                            && !fm
+                            && next_is_digit_field
+                            && digits < width
+                            && s.len() < width
+                        {
+                            return Err(TypeError::new(
+                                codes::INVALID_DATETIME_FORMAT,
+                                format!(
+                                    "source string too short for \"{}\" formatting field",
+                                    pat_name(*pat)
+                                ),
+                            )
+                            .with_detail(format!(
+                                "Field requires {width} characters, but only {} remain.",
+                                s.chars().count()
+                            ))
+                            .with_hint(
+                                "If your source string is not fixed-width, try using the \"FM\" modifier.",
+                            ));
+                        }
                         let (v, rest) = if *pat == Pat::YearComma {
                             let (a, r) = read_int(s, 1_000, false, *pat)?;
                             let r = r.strip_prefix(',').unwrap_or(r);
@@ -4485,15 +4643,38 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                         s = rest;
                         match pat {
                             Pat::Year(_) | Pat::YearComma | Pat::IsoYear(_) => {
+                                p.set_mode(matches!(pat, Pat::IsoYear(_)))?;
                                 p.year = Some(v);
                                 p.year_digits = if *pat == Pat::YearComma { 4 } else { used };
                                 if matches!(pat, Pat::Year(4) | Pat::IsoYear(4)) || used > 3 {
                                     p.year_digits = 4;
                                 }
                             }
-                            Pat::MonthNum => p.mon = Some(v),
-                            Pat::Mday => p.mday = Some(v),
-                            Pat::Doy | Pat::IsoDoy => p.doy = Some(v),
+                            Pat::MonthNum => {
+                                p.set_mode(false)?;
+                                set_field(&mut p.mon, v, *pat)?;
+                            }
+                            Pat::Mday => {
+                                p.set_mode(false)?;
+                                set_field(&mut p.mday, v, *pat)?;
+                            }
+                            Pat::Doy | Pat::IsoDoy => {
+                                p.set_mode(*pat == Pat::IsoDoy)?;
+                                p.doy = Some(v);
+                            }
+                            Pat::WeekOfYear | Pat::IsoWeek => {
+                                p.set_mode(*pat == Pat::IsoWeek)?;
+                                p.ww = Some(v);
+                            }
+                            Pat::WeekOfMonth => {
+                                p.set_mode(false)?;
+                                p.w = Some(v);
+                            }
+                            Pat::IsoDow => {
+                                p.set_mode(true)?;
+                                // PostgreSQL numbers it as D does: 1 = Sunday.
+                                p.iso_dow = Some(if v + 1 > 7 { 1 } else { v + 1 });
+                            }
                             Pat::Hh24 => p.hour = v,
                             Pat::Hh12 => {
                                 p.hour = v;
@@ -4507,19 +4688,24 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                             Pat::Micros => {
                                 p.fsec = v * 10i64.pow(6u32.saturating_sub(used as u32));
                             }
-                            Pat::Frac(_) => {
+                            Pat::Frac(n) => {
+                                // All the digits are read, then rounded to n (as a typmod).
+                                if used > 6 {
+                                    return Err(p.field_overflow());
+                                }
                                 p.fsec = v * 10i64.pow(6u32.saturating_sub(used as u32));
+                                p.fprec = Some(*n);
                             }
                             Pat::Julian => p.julian = Some(v),
                             Pat::SecsOfDay => {
+                                if !(0..86_400).contains(&v) {
+                                    return Err(p.field_overflow());
+                                }
                                 p.hour = v / 3600;
                                 p.min = v / 60 % 60;
                                 p.sec = v % 60;
                             }
-                            Pat::Century if p.year.is_none() => {
-                                p.year = Some((v - 1) * 100 + 1);
-                                p.year_digits = 4;
-                            }
+                            Pat::Century => p.cc = Some(v),
                             _ => {}
                         }
                     }
@@ -4627,6 +4813,25 @@ fn is_numeric_pat(p: Pat) -> bool {
 }
 
 /// The digits a numeric template field reads when another follows it.
+/// Sets a field read from the input; a second, different value for it is an error
+/// (PostgreSQL's `from_char_set_int`).
+fn set_field(field: &mut Option<i64>, v: i64, pat: Pat) -> TypeResult<()> {
+    if let Some(old) = *field
+        && old != v
+    {
+        return Err(TypeError::new(
+            codes::INVALID_DATETIME_FORMAT,
+            format!(
+                "conflicting values for \"{}\" field in formatting string",
+                pat_name(pat)
+            ),
+        )
+        .with_detail("This value contradicts a previous setting for the same field type."));
+    }
+    *field = Some(v);
+    Ok(())
+}
+
 fn field_width(pat: Pat) -> usize {
     match pat {
         Pat::Year(n) | Pat::IsoYear(n) => n as usize,

@@ -664,12 +664,19 @@ fn search_path_oids(
     temp_schema: Option<&str>,
 ) -> Vec<u32> {
     let mut out = Vec::new();
-    if let Some(oid) = temp_schema.and_then(|n| catalog.schema_oid(n)) {
+    let temp = temp_schema.and_then(|n| catalog.schema_oid(n));
+    // The temporary schema comes first unless the path names `pg_temp` where it goes.
+    let explicit = settings.search_path().iter().any(|s| s == "pg_temp");
+    if let Some(oid) = temp.filter(|_| !explicit) {
         out.push(oid);
     }
     for s in settings.search_path() {
-        let name = if s == "$user" { "basalt" } else { s.as_str() };
-        if let Some(oid) = catalog.schema_oid(name)
+        let oid = match s.as_str() {
+            "pg_temp" => temp,
+            "$user" => catalog.schema_oid("basalt"),
+            name => catalog.schema_oid(name),
+        };
+        if let Some(oid) = oid
             && !out.contains(&oid)
         {
             out.push(oid);
@@ -1231,6 +1238,7 @@ impl<K: TxnKv> Session<K> {
             transaction_start: types.now.unwrap_or(0),
             statement_start: std::cell::Cell::new(None),
             types,
+            prng: Some(self.prng.clone()),
         };
         let Session {
             kv,

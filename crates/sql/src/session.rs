@@ -205,6 +205,8 @@ struct Characteristics {
 /// # Ok::<(), basalt_sql::SqlError>(())
 /// ```
 pub struct Session<K: TxnKv> {
+    /// The session's `random()` generator (`setseed()`).
+    pub(crate) prng: Arc<parking_lot::Mutex<basalt_func::math::Prng>>,
     pub(crate) kv: K,
     cache: Arc<ParseCache>,
     pub(crate) shared: Arc<crate::engine::Shared>,
@@ -328,6 +330,7 @@ impl<K: TxnKv> Session<K> {
             catalog_at: None,
             plan_cache: hashbrown::HashMap::default(),
             settings: Settings::new(),
+            prng: Arc::default(),
             block: None,
             statement_started: false,
             temp_schema: None,
