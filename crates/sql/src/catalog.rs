@@ -466,6 +466,10 @@ pub struct View {
     /// (`security_barrier=true`); recorded, not acted on (but `check_option`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// `ALTER VIEW ... ALTER COLUMN c SET DEFAULT e`: (column, expression as SQL text),
+    /// used by INSERT through the view before the base table's defaults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defaults: Vec<(String, String)>,
 }
 
 /// A view's WITH CHECK OPTION.

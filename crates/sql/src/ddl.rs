@@ -2738,6 +2738,7 @@ pub fn create_view(
             check_option,
             search_path: Some(view_path),
             options,
+            defaults: Vec::new(),
         },
     );
     check_option_allowed(cat, search_path, oid, check_option, types)
@@ -2746,7 +2747,7 @@ pub fn create_view(
 /// WITH CHECK OPTION only on automatically updatable views (0A000, with the reason as hint).
 /// The `WITH (...)` options of CREATE VIEW, checked as PostgreSQL does (22023 for an
 /// unknown name or a bad value), in `reloptions` form; `check_option` sets the check option.
-fn view_options(
+pub(crate) fn view_options(
     options: &[protobuf::Node],
     check_option: &mut Option<CheckOption>,
 ) -> Result<Vec<String>, SqlError> {
@@ -2803,7 +2804,7 @@ fn view_options(
     Ok(out)
 }
 
-fn check_option_allowed(
+pub(crate) fn check_option_allowed(
     cat: &Catalog,
     search_path: &[u32],
     view: u32,

@@ -1136,6 +1136,118 @@ fn cascade_notice(dropped: &[String]) -> Notice {
 // ALTER TABLE.
 
 impl<K: TxnKv> Session<K> {
+    /// ALTER VIEW: `SET (options)`, `RESET (options)` and `ALTER COLUMN c SET DEFAULT e` /
+    /// `DROP DEFAULT` (a default INSERT through the view uses before the base table's).
+    fn alter_view(
+        &mut self,
+        s: &protobuf::AlterTableStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let Some(rv) = &s.relation else {
+            return Err(err("42601", "ALTER VIEW without a view"));
+        };
+        let mut cat = self.catalog_for_update()?;
+        let sp = self.search_path_oids(&cat);
+        let oid = match find_relation(&cat, &sp, rv) {
+            Some(Relation::View(oid)) => oid,
+            Some(_) => return Err(err("42809", format!("\"{}\" is not a view", rv.relname))),
+            None if s.missing_ok => {
+                notices.push(notice(format!(
+                    "relation \"{}\" does not exist, skipping",
+                    rv.relname
+                )));
+                return Ok(tag("ALTER VIEW"));
+            }
+            None => {
+                return Err(err(
+                    "42P01",
+                    format!("relation \"{}\" does not exist", rv.relname),
+                ));
+            }
+        };
+        for c in &s.cmds {
+            let Some(Node::AlterTableCmd(c)) = c.node.as_ref() else {
+                continue;
+            };
+            let Some(v) = cat.views.get(&oid).cloned() else {
+                return Err(err("XX000", "catalog entry vanished"));
+            };
+            let subtype = protobuf::AlterTableType::try_from(c.subtype)
+                .unwrap_or(protobuf::AlterTableType::Undefined);
+            match subtype {
+                protobuf::AlterTableType::AtSetRelOptions
+                | protobuf::AlterTableType::AtResetRelOptions => {
+                    let defs: Vec<protobuf::Node> = match c.def.as_deref().and_then(|d| d.node.as_ref()) {
+                        Some(Node::List(l)) => l.items.clone(),
+                        _ => Vec::new(),
+                    };
+                    let set = subtype == protobuf::AlterTableType::AtSetRelOptions;
+                    let mut check_option = v.check_option;
+                    let mut options = v.options.clone();
+                    let name_of = |o: &str| o.split('=').next().unwrap_or("").to_string();
+                    if set {
+                        for o in crate::ddl::view_options(&defs, &mut check_option)? {
+                            let n = name_of(&o);
+                            options.retain(|x| name_of(x) != n);
+                            options.push(o);
+                        }
+                    } else {
+                        for d in &defs {
+                            let Some(Node::DefElem(d)) = d.node.as_ref() else {
+                                continue;
+                            };
+                            options.retain(|x| name_of(x) != d.defname);
+                            if d.defname == "check_option" {
+                                check_option = None;
+                            }
+                        }
+                    }
+                    if let Some(v) = cat.views.get_mut(&oid) {
+                        v.options = options;
+                        v.check_option = check_option;
+                    }
+                    crate::ddl::check_option_allowed(
+                        &cat,
+                        &sp,
+                        oid,
+                        check_option,
+                        &self.type_context(),
+                    )?;
+                }
+                protobuf::AlterTableType::AtColumnDefault => {
+                    if !v.columns.contains(&c.name) {
+                        return Err(err(
+                            "42703",
+                            format!(
+                                "column \"{}\" of relation \"{}\" does not exist",
+                                c.name, v.name
+                            ),
+                        ));
+                    }
+                    let text = c
+                        .def
+                        .as_deref()
+                        .map(crate::ddl::deparse_expr)
+                        .transpose()?;
+                    if let Some(t) = &text {
+                        // Checked now: it must bind (PostgreSQL binds it at ALTER time).
+                        let mut b = self.binder(&cat);
+                        crate::dml::bind_text_expr(&mut b, t, &crate::binder::Scope::default())?;
+                    }
+                    if let Some(v) = cat.views.get_mut(&oid) {
+                        v.defaults.retain(|(n, _)| *n != c.name);
+                        if let Some(t) = text {
+                            v.defaults.push((c.name.clone(), t));
+                        }
+                    }
+                }
+                _ => return Err(SqlError::Unsupported("this form of ALTER VIEW".into())),
+            }
+        }
+        self.store_catalog(cat)?;
+        Ok(tag("ALTER VIEW"))
+    }
+
     /// ALTER TABLE.
     pub(crate) fn alter_table(
         &mut self,
@@ -1154,6 +1266,9 @@ impl<K: TxnKv> Session<K> {
         };
         if kind == O::ObjectIndex {
             return self.alter_index(s, notices);
+        }
+        if kind == O::ObjectView {
+            return self.alter_view(s, notices);
         }
         if kind != O::ObjectTable {
             return Err(SqlError::Unsupported(tagname.into()));
@@ -3112,6 +3227,7 @@ mod tests {
                 check_option: None,
                 search_path: None,
                 options: Vec::new(),
+                defaults: Vec::new(),
             },
         );
         assert_eq!(views_using_column(&cat, &t, "a"), vec![voids]);

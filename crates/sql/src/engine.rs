@@ -2375,11 +2375,25 @@ pub(crate) trait DmlHost: Sized {
                         })
                         .collect()
                 };
+                let mut targets = targets;
+                apply_view_defaults(&mut n, &mut targets, vt)?;
                 n.cols = Vec::new();
+                let mut assigned: Vec<usize> = Vec::new();
                 for (name, location) in targets {
                     let base = vt
                         .base_column(&name, ViewOp::Insert)
                         .map_err(|e| at_if_undefined(e, location))?;
+                    // Two view columns of one base column (PostgreSQL's rewriter).
+                    if assigned.contains(&base) {
+                        return Err(err(
+                            "42601",
+                            format!(
+                                "multiple assignments to same column \"{}\"",
+                                table.columns[base].name
+                            ),
+                        ));
+                    }
+                    assigned.push(base);
                     n.cols.push(protobuf::Node {
                         node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
                             name: table.columns[base].name.clone(),
@@ -3835,6 +3849,99 @@ pub(crate) trait DmlHost: Sized {
                 .map(|(n, t, _)| (n.clone(), t.clone(), out.1)),
         })
     }
+}
+
+/// INSERT through a view with column defaults: the view's default stands for each view
+/// column the statement leaves out or sets to DEFAULT (the base table's defaults only for
+/// the others), as PostgreSQL's rewriter does. `targets` are the view columns named (or
+/// implied), in order; the defaulted ones are added to it and to each row of the source.
+fn apply_view_defaults(
+    n: &mut protobuf::InsertStmt,
+    targets: &mut Vec<(String, i32)>,
+    vt: &crate::views::ViewTarget,
+) -> Result<(), SqlError> {
+    if vt.defaults.is_empty() {
+        return Ok(());
+    }
+    let given = targets.len();
+    let defaults: Vec<(usize, protobuf::Node)> = vt
+        .defaults
+        .iter()
+        .filter(|(c, _)| vt.cols.iter().any(|vc| vc.name == *c))
+        .map(|(c, text)| Ok((0, c.clone(), crate::dml::parse_text_expr(text)?)))
+        .collect::<Result<Vec<(usize, String, protobuf::Node)>, SqlError>>()?
+        .into_iter()
+        .map(|(_, c, e)| {
+            let at = match targets.iter().position(|(t, _)| *t == c) {
+                Some(i) => i,
+                None => {
+                    targets.push((c, -1));
+                    targets.len() - 1
+                }
+            };
+            (at, e)
+        })
+        .collect();
+    let fill = |items: &mut Vec<protobuf::Node>| {
+        for (at, e) in &defaults {
+            if *at < items.len() {
+                if matches!(items[*at].node, Some(Node::SetToDefault(_))) {
+                    items[*at] = e.clone();
+                }
+            } else if *at == items.len() {
+                items.push(e.clone());
+            }
+        }
+    };
+    match n.select_stmt.as_deref_mut().and_then(|s| s.node.as_mut()) {
+        None => {
+            // DEFAULT VALUES: a row of the view's defaults.
+            let mut row: Vec<protobuf::Node> = Vec::new();
+            targets.clear();
+            for (c, text) in &vt.defaults {
+                targets.push((c.clone(), -1));
+                row.push(crate::dml::parse_text_expr(text)?);
+            }
+            n.select_stmt = Some(Box::new(protobuf::Node {
+                node: Some(Node::SelectStmt(Box::new(protobuf::SelectStmt {
+                    values_lists: vec![protobuf::Node {
+                        node: Some(Node::List(protobuf::List { items: row })),
+                    }],
+                    op: protobuf::SetOperation::SetopNone as i32,
+                    ..Default::default()
+                }))),
+            }));
+        }
+        Some(Node::SelectStmt(sel)) if !sel.values_lists.is_empty() => {
+            for l in &mut sel.values_lists {
+                if let Some(Node::List(list)) = l.node.as_mut() {
+                    fill(&mut list.items);
+                }
+            }
+        }
+        Some(Node::SelectStmt(sel)) if sel.op <= 1 => {
+            // INSERT ... SELECT: the defaults of the columns it leaves out become more
+            // select-list items, after those it gives.
+            for (at, e) in &defaults {
+                if *at >= given {
+                    sel.target_list.push(protobuf::Node {
+                        node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
+                            val: Some(Box::new(e.clone())),
+                            location: -1,
+                            ..Default::default()
+                        }))),
+                    });
+                }
+            }
+        }
+        _ => {
+            return Err(SqlError::Unsupported(
+                "INSERT ... SELECT with set operations through a view with column defaults"
+                    .into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `INSERT ... VALUES (row)` as `INSERT ... SELECT row`, when the row has no DEFAULT.

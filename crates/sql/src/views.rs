@@ -54,6 +54,8 @@ pub struct ViewTarget {
     pub cols: Vec<ViewCol>,
     /// The view's WHERE (and those of the views below it) over the base row.
     pub pred: Option<Expr>,
+    /// The view's own column defaults (`ALTER VIEW ... SET DEFAULT`): (column, SQL text).
+    pub defaults: Vec<(String, String)>,
     /// WITH CHECK OPTION conditions a new row must meet, innermost view first: (view name,
     /// condition over the base row).
     pub checks: Vec<(String, Expr)>,
@@ -373,6 +375,7 @@ fn resolve_view(
         cols,
         pred,
         checks,
+        defaults: v.defaults.clone(),
     })
 }
 
