@@ -3913,6 +3913,14 @@ fn apply_view_defaults(
             }));
         }
         Some(Node::SelectStmt(sel)) if !sel.values_lists.is_empty() => {
+            let len = |l: &protobuf::Node| match l.node.as_ref() {
+                Some(Node::List(list)) => list.items.len(),
+                _ => 0,
+            };
+            if sel.values_lists.iter().any(|l| len(l) != given) {
+                // (lists of different lengths: the binder's error, unchanged)
+                return Ok(());
+            }
             for l in &mut sel.values_lists {
                 if let Some(Node::List(list)) = l.node.as_mut() {
                     fill(&mut list.items);
