@@ -273,6 +273,9 @@ pub struct Table {
     /// A materialized view: its rows are its query's, as of the last refresh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matview: Option<MatView>,
+    /// CREATE UNLOGGED TABLE (`pg_class.relpersistence` `u`; stored like any other here).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlogged: bool,
 }
 
 /// What makes a table a materialized view (PostgreSQL's relkind `m`).
@@ -855,6 +858,7 @@ mod tests {
                 constraints: Vec::new(),
                 stats: None,
                 matview: None,
+                unlogged: false,
             },
         );
         let back = Catalog::decode(&cat.encode().unwrap()).unwrap();

@@ -192,6 +192,98 @@ pub fn check_column_type(name: &str, ty: &DataType) -> Result<(), SqlError> {
     }
 }
 
+/// A declared column's type: besides [`check_column_type`], `unknown` is a pseudo-type
+/// (an untyped literal of CREATE TABLE AS becomes text instead).
+fn check_declared_column_type(name: &str, ty: &DataType) -> Result<(), SqlError> {
+    if *ty == DataType::Unknown {
+        return Err(err(
+            "42P16",
+            format!("column \"{name}\" has pseudo-type unknown"),
+        ));
+    }
+    check_column_type(name, ty)
+}
+
+/// A table's `WITH (...)` storage parameters, checked as PostgreSQL's heap reloptions are
+/// (names are case-sensitive; `fillfactor` is 10..100; `oids = true` is refused). They
+/// have no effect here.
+pub fn check_table_options(options: &[protobuf::Node]) -> Result<(), SqlError> {
+    const KNOWN: &[&str] = &[
+        "fillfactor",
+        "autovacuum_enabled",
+        "toast_tuple_target",
+        "parallel_workers",
+        "user_catalog_table",
+        "vacuum_index_cleanup",
+        "vacuum_truncate",
+        "log_autovacuum_min_duration",
+        "autovacuum_vacuum_threshold",
+        "autovacuum_vacuum_insert_threshold",
+        "autovacuum_analyze_threshold",
+        "autovacuum_vacuum_cost_delay",
+        "autovacuum_vacuum_cost_limit",
+        "autovacuum_freeze_min_age",
+        "autovacuum_freeze_max_age",
+        "autovacuum_freeze_table_age",
+        "autovacuum_multixact_freeze_min_age",
+        "autovacuum_multixact_freeze_max_age",
+        "autovacuum_multixact_freeze_table_age",
+        "autovacuum_vacuum_scale_factor",
+        "autovacuum_vacuum_insert_scale_factor",
+        "autovacuum_analyze_scale_factor",
+    ];
+    for o in options {
+        let Some(Node::DefElem(d)) = o.node.as_ref() else {
+            continue;
+        };
+        let value = match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+            None => "true".to_string(),
+            Some(Node::String(s)) => s.sval.clone(),
+            Some(Node::Integer(i)) => i.ival.to_string(),
+            Some(Node::Float(f)) => f.fval.clone(),
+            Some(Node::Boolean(b)) => b.boolval.to_string(),
+            Some(Node::TypeName(tn)) => names(&tn.names).join("."),
+            Some(_) => String::new(),
+        };
+        let name = if d.defnamespace.is_empty() {
+            d.defname.clone()
+        } else {
+            format!("{}.{}", d.defnamespace, d.defname)
+        };
+        if d.defnamespace.is_empty() && d.defname == "oids" {
+            if matches!(value.to_ascii_lowercase().as_str(), "true" | "on" | "1" | "yes") {
+                return Err(err("0A000", "tables declared WITH OIDS are not supported"));
+            }
+            continue;
+        }
+        let base = d.defname.as_str();
+        let known = match d.defnamespace.as_str() {
+            "" => KNOWN.contains(&base),
+            "toast" => base != "fillfactor" && KNOWN.contains(&base),
+            _ => false,
+        };
+        if !known {
+            return Err(err("22023", format!("unrecognized parameter \"{name}\"")));
+        }
+        if base == "fillfactor" {
+            let v: i64 = value.parse().map_err(|_| {
+                err(
+                    "22023",
+                    format!("invalid value for integer option \"fillfactor\": {value}"),
+                )
+            })?;
+            if !(10..=100).contains(&v) {
+                return Err(err(
+                    "22023",
+                    format!("value {value} out of bounds for option \"fillfactor\""),
+                )
+                .with_detail("Valid values are between \"10\" and \"100\"."));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// DROP TYPE [IF EXISTS] name, ... [CASCADE | RESTRICT] of composite types. Returns whether
 /// the catalog changed.
 pub fn drop_types(
@@ -449,7 +541,7 @@ pub fn create_composite_type(
         // PostgreSQL reports a bad field type without a position.
         let ty = crate::binder::resolve_type_in(cat, search_path, tn)
             .map_err(SqlError::without_position)?;
-        check_column_type(&cd.colname, &ty)?;
+        check_declared_column_type(&cd.colname, &ty)?;
         fields.push(Column {
             name: cd.colname.clone(),
             ty,
@@ -804,6 +896,7 @@ pub fn create_table(
     if rv.relpersistence == "t" {
         return Err(err("0A000", "feature not supported: temporary tables"));
     }
+    check_table_options(&s.options)?;
     let schema =
         creation_schema(cat, search_path, &rv.schemaname).map_err(|e| e.at(pos(rv.location)))?;
     if name_taken(cat, schema, &rv.relname) {
@@ -829,6 +922,7 @@ pub fn create_table(
         constraints: Vec::new(),
         stats: None,
         matview: None,
+        unlogged: rv.relpersistence == "u",
     };
     let mut pending_idx: Vec<PendingIndex> = Vec::new();
     let mut checks: Vec<(Option<String>, String)> = Vec::new();
@@ -871,7 +965,7 @@ pub fn create_table(
                     return Err(err("42601", "column without a type"));
                 };
                 let ty = crate::binder::resolve_type_in(cat, search_path, tn)?;
-                check_column_type(&cd.colname, &ty)?;
+                check_declared_column_type(&cd.colname, &ty)?;
                 crate::binder::check_column_type(&ty)
                     .map_err(|e| e.at(crate::binder::pos(tn.location)))?;
                 let tname = names(&tn.names).last().cloned().unwrap_or_default();
@@ -1656,6 +1750,7 @@ fn like_source(
                 constraints: Vec::new(),
                 stats: None,
                 matview: None,
+                unlogged: false,
             })
         }
         Some(_) => Err(err(

@@ -3213,6 +3213,7 @@ mod tests {
             constraints: Vec::new(),
             stats: None,
             matview: None,
+            unlogged: false,
         };
         cat.tables.insert(oid, t.clone());
         let voids = cat.new_oid();

@@ -4189,6 +4189,15 @@ impl<K: TxnKv> Session<K> {
         let kind = protobuf::ObjectType::try_from(s.remove_type)
             .unwrap_or(protobuf::ObjectType::Undefined);
         use protobuf::ObjectType as O;
+        match kind {
+            O::ObjectRule | O::ObjectTrigger => {
+                return self.drop_rule_or_trigger(s, kind == O::ObjectRule, notices);
+            }
+            O::ObjectAggregate | O::ObjectOperator => {
+                return self.drop_builtin_routine(s, kind == O::ObjectAggregate, notices);
+            }
+            _ => {}
+        }
         let (word, tagname) = match kind {
             O::ObjectTable => ("table", "DROP TABLE"),
             O::ObjectIndex => ("index", "DROP INDEX"),
@@ -4476,6 +4485,149 @@ impl<K: TxnKv> Session<K> {
         Ok(tag(tagname))
     }
 
+    /// `DROP RULE` / `DROP TRIGGER name ON table`: Basalt has neither rules nor triggers,
+    /// so the relation is checked (42P01) and the rule or trigger does not exist (42704, or
+    /// a notice with IF EXISTS).
+    fn drop_rule_or_trigger(
+        &mut self,
+        s: &protobuf::DropStmt,
+        rule: bool,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let tagname = if rule { "DROP RULE" } else { "DROP TRIGGER" };
+        let cat = self.load_catalog()?;
+        let sp = self.search_path_oids(&cat);
+        for obj in &s.objects {
+            let parts: Vec<String> = match obj.node.as_ref() {
+                Some(Node::List(l)) => names(&l.items),
+                _ => continue,
+            };
+            let Some((name, rel)) = parts.split_last() else {
+                continue;
+            };
+            let relname = rel.last().cloned().unwrap_or_default();
+            let found = match rel {
+                [n] => sp.iter().find_map(|sc| cat.relation_in(*sc, n)),
+                [sc, n] => cat.schema_oid(sc).and_then(|sc| cat.relation_in(sc, n)),
+                _ => None,
+            };
+            let shown = rel.join(".");
+            if found.is_none() {
+                if s.missing_ok {
+                    notices.push(crate::ddl::notice(format!(
+                        "relation \"{shown}\" does not exist, skipping"
+                    )));
+                    continue;
+                }
+                return Err(err("42P01", format!("relation \"{shown}\" does not exist")));
+            }
+            let what = if rule { "rule" } else { "trigger" };
+            if s.missing_ok {
+                notices.push(crate::ddl::notice(format!(
+                    "{what} \"{name}\" for relation \"{relname}\" does not exist, skipping"
+                )));
+                continue;
+            }
+            let of = if rule { "relation" } else { "table" };
+            return Err(err(
+                "42704",
+                format!("{what} \"{name}\" for {of} \"{relname}\" does not exist"),
+            ));
+        }
+        Ok(tag(tagname))
+    }
+
+    /// `DROP AGGREGATE name(types)` / `DROP OPERATOR op(left, right)`: Basalt has only the
+    /// built-in ones, which PostgreSQL refuses to drop (2BP01); any other does not exist
+    /// (42883, or a notice with IF EXISTS). Unknown argument types are 42704 first.
+    fn drop_builtin_routine(
+        &mut self,
+        s: &protobuf::DropStmt,
+        aggregate: bool,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let tagname = if aggregate {
+            "DROP AGGREGATE"
+        } else {
+            "DROP OPERATOR"
+        };
+        let cat = self.load_catalog()?;
+        for obj in &s.objects {
+            let Some(Node::ObjectWithArgs(owa)) = obj.node.as_ref() else {
+                continue;
+            };
+            let name = names(&owa.objname).last().cloned().unwrap_or_default();
+            let mut types: Vec<Option<DataType>> = Vec::new();
+            {
+                let b = self.binder(&cat);
+                for a in &owa.objargs {
+                    match a.node.as_ref() {
+                        Some(Node::TypeName(tn)) => types.push(Some(b.resolve_type(tn)?)),
+                        // (NONE: a prefix operator's missing left argument)
+                        _ => types.push(None),
+                    }
+                }
+            }
+            let shown: Vec<String> = types
+                .iter()
+                .map(|t| t.as_ref().map_or("NONE".to_string(), DataType::format_type))
+                .collect();
+            let exists = if aggregate {
+                let args: Vec<DataType> = types.iter().flatten().cloned().collect();
+                basalt_func::agg::resolve_aggregate(&name, &args)
+                    .is_some_and(|r| r.arg_types == args)
+            } else {
+                match types.as_slice() {
+                    [left, Some(right)] => {
+                        let comparison = ["=", "<>", "<", ">", "<=", ">="].contains(&name.as_str());
+                        (comparison && left.as_ref() == Some(right))
+                            || basalt_func::resolve_operator(&name, left.as_ref(), right)
+                                .is_some_and(|r| {
+                                    r.arg_types
+                                        == left.iter().chain([right]).cloned().collect::<Vec<_>>()
+                                })
+                    }
+                    _ => false,
+                }
+            };
+            if exists {
+                let what = if aggregate {
+                    format!("function {name}({})", shown.join(", "))
+                } else {
+                    format!("operator {name}({})", shown.join(","))
+                };
+                return Err(err(
+                    "2BP01",
+                    format!("cannot drop {what} because it is required by the database system"),
+                ));
+            }
+            if s.missing_ok {
+                notices.push(crate::ddl::notice(if aggregate {
+                    format!("aggregate {name}({}) does not exist, skipping", shown.join(", "))
+                } else {
+                    format!("operator {name} does not exist, skipping")
+                }));
+                continue;
+            }
+            return Err(if aggregate {
+                let args = if owa.objargs.is_empty() && !owa.args_unspecified {
+                    "*".to_string()
+                } else {
+                    shown.join(", ")
+                };
+                err("42883", format!("aggregate {name}({args}) does not exist"))
+            } else {
+                let text = match types.as_slice() {
+                    [None, Some(r)] => format!("{name} {}", r.format_type()),
+                    [Some(l), Some(r)] => format!("{} {name} {}", l.format_type(), r.format_type()),
+                    _ => name.clone(),
+                };
+                err("42883", format!("operator does not exist: {text}"))
+            });
+        }
+        Ok(tag(tagname))
+    }
+
     /// `REFRESH MATERIALIZED VIEW [CONCURRENTLY] name [WITH [NO] DATA]`: the rows replaced by
     /// those its query gives now (none, and not populated, WITH NO DATA). CONCURRENTLY needs
     /// a populated view with a unique index on plain columns and no predicate, and refuses
@@ -4670,6 +4822,15 @@ impl<K: TxnKv> Session<K> {
         let Some(rv) = &into.rel else {
             return Err(err("42601", "CREATE TABLE AS without a name"));
         };
+        if rv.relpersistence != "t"
+            && into.on_commit != protobuf::OnCommitAction::OncommitNoop as i32
+        {
+            return Err(err(
+                "42P16",
+                "ON COMMIT can only be used on temporary tables",
+            ));
+        }
+        crate::ddl::check_table_options(&into.options)?;
         let mut cat = self.catalog_for_update()?;
         // TEMP: created in the session's temporary schema, as CREATE TEMP TABLE.
         let temp_rv;
@@ -4758,6 +4919,7 @@ impl<K: TxnKv> Session<K> {
             } else {
                 None
             },
+            unlogged: rv.relpersistence == "u",
         };
         cat.tables.insert(oid, table.clone());
         let skip = into.skip_data;

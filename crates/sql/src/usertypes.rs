@@ -363,6 +363,7 @@ pub fn value_scope(base: &DataType) -> Scope {
         constraints: Vec::new(),
         stats: None,
         matview: None,
+        unlogged: false,
     };
     crate::binder::table_scope(&t, "")
 }

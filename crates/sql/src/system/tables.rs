@@ -992,9 +992,23 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 oid(0),
                 bool_(r.has_index),
                 bool_(false),
-                // Relations of a session's temporary schema are temporary.
+                // Relations of a session's temporary schema are temporary; an unlogged
+                // table's indexes are unlogged too.
                 ch(if ctx.cat.schema_name(r.schema).starts_with("pg_temp_") {
                     't'
+                } else if ctx
+                    .cat
+                    .tables
+                    .get(&r.oid)
+                    .or_else(|| {
+                        ctx.cat
+                            .indexes
+                            .get(&r.oid)
+                            .and_then(|i| ctx.cat.tables.get(&i.table))
+                    })
+                    .is_some_and(|t| t.unlogged)
+                {
+                    'u'
                 } else {
                     'p'
                 }),
