@@ -1030,7 +1030,7 @@ impl<'a> Binder<'a> {
     /// Finds a table (or view) by possibly qualified name.
     pub fn lookup_relation(&self, schema: &str, name: &str) -> Option<(u32, Relation)> {
         if !schema.is_empty() {
-            let s = self.catalog.schema_oid(schema)?;
+            let s = self.catalog.schema_in_path(&self.search_path, schema)?;
             return self.catalog.relation_in(s, name).map(|r| (s, r));
         }
         self.search_path

@@ -691,6 +691,18 @@ impl Catalog {
         oid
     }
 
+    /// A schema by name as a statement names it: `pg_temp` is the session's temporary
+    /// schema, the one on `search_path` (none before the session has one).
+    pub fn schema_in_path(&self, search_path: &[u32], name: &str) -> Option<u32> {
+        if name == "pg_temp" {
+            return search_path
+                .iter()
+                .copied()
+                .find(|o| self.schema_name(*o).starts_with("pg_temp_"));
+        }
+        self.schema_oid(name)
+    }
+
     /// A schema's OID by name (`pg_catalog` and `information_schema` included).
     pub fn schema_oid(&self, name: &str) -> Option<u32> {
         match name {

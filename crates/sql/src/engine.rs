@@ -1016,7 +1016,43 @@ impl<K: TxnKv> Session<K> {
         cat: &mut Catalog,
         rv: &mut protobuf::RangeVar,
     ) -> Result<String, SqlError> {
-        let name = match &self.temp_schema {
+        let current = self.temp_schema.clone();
+        if !rv.schemaname.is_empty()
+            && rv.schemaname != "pg_temp"
+            && Some(&rv.schemaname) != current.as_ref()
+        {
+            return Err(err(
+                "42P16",
+                "cannot create temporary relation in non-temporary schema",
+            )
+            .at(crate::binder::pos(rv.location)));
+        }
+        let name = self.ensure_temp_schema(cat);
+        rv.schemaname = name.clone();
+        rv.relpersistence = "p".into();
+        Ok(name)
+    }
+
+    /// The session's temporary schema, created in `cat` if needed; its name.
+    pub(crate) fn ensure_temp_schema(&mut self, cat: &mut Catalog) -> String {
+        let name = self.temp_schema_name(cat);
+        if cat.schema_oid(&name).is_none() {
+            let oid = cat.new_oid();
+            cat.schemas.insert(
+                oid,
+                crate::catalog::Schema {
+                    oid,
+                    name: name.clone(),
+                },
+            );
+        }
+        self.temp_schema = Some(name.clone());
+        name
+    }
+
+    /// The name of the session's temporary schema (chosen on first use).
+    fn temp_schema_name(&self, cat: &Catalog) -> String {
+        match &self.temp_schema {
             Some(n) => n.clone(),
             None => {
                 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -1030,28 +1066,7 @@ impl<K: TxnKv> Session<K> {
                     id = id.wrapping_mul(31);
                 }
             }
-        };
-        if !rv.schemaname.is_empty() && rv.schemaname != "pg_temp" && rv.schemaname != name {
-            return Err(err(
-                "42P16",
-                "cannot create temporary relation in non-temporary schema",
-            )
-            .at(crate::binder::pos(rv.location)));
         }
-        rv.schemaname = name.clone();
-        rv.relpersistence = "p".into();
-        if cat.schema_oid(&name).is_none() {
-            let oid = cat.new_oid();
-            cat.schemas.insert(
-                oid,
-                crate::catalog::Schema {
-                    oid,
-                    name: name.clone(),
-                },
-            );
-        }
-        self.temp_schema = Some(name.clone());
-        Ok(name)
     }
 
     /// Before a commit: ON COMMIT DROP tables are dropped, ON COMMIT DELETE ROWS tables
@@ -1697,6 +1712,27 @@ impl<K: TxnKv> Session<K> {
             Node::CreateStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
                 let types = self.type_context();
+                // A table created in pg_temp is temporary (PostgreSQL's
+                // RangeVarAdjustRelationPersistence).
+                let adjusted;
+                let s = match s.relation.as_ref() {
+                    Some(r) if r.schemaname == "pg_temp" && r.relpersistence != "t" => {
+                        if r.relpersistence == "u" {
+                            return Err(err(
+                                "42P16",
+                                "only temporary relations may be created in temporary schemas",
+                            )
+                            .at(crate::binder::pos(r.location)));
+                        }
+                        let mut n = s.clone();
+                        if let Some(r) = n.relation.as_mut() {
+                            r.relpersistence = "t".into();
+                        }
+                        adjusted = n;
+                        &adjusted
+                    }
+                    _ => s,
+                };
                 let temp;
                 let s = if s.relation.as_ref().is_some_and(|r| r.relpersistence == "t") {
                     temp = self.temporary_table(&mut cat, s)?;
@@ -1854,6 +1890,20 @@ impl<K: TxnKv> Session<K> {
             Node::CreateFunctionStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
                 let types = self.type_context();
+                // CREATE FUNCTION pg_temp.f: in the session's temporary schema.
+                let in_temp;
+                let s = match s.funcname.as_slice() {
+                    [sc, _] if matches!(sc.node.as_ref(), Some(Node::String(x)) if x.sval == "pg_temp") => {
+                        let name = self.ensure_temp_schema(&mut cat);
+                        let mut n = s.clone();
+                        n.funcname[0] = protobuf::Node {
+                            node: Some(Node::String(protobuf::String { sval: name })),
+                        };
+                        in_temp = n;
+                        &in_temp
+                    }
+                    _ => s,
+                };
                 let sp = self.search_path_oids(&cat);
                 let source = self.current_sql.clone();
                 crate::sqlfunc::create_function(&mut cat, &sp, &types, s, source.as_deref())?;

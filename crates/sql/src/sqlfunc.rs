@@ -236,8 +236,16 @@ pub fn candidates<'c>(cat: &'c Catalog, schemas: &[u32], name: &str) -> Vec<&'c 
 /// The schemas a possibly qualified function name is looked up in.
 pub fn lookup_schemas(cat: &Catalog, search_path: &[u32], parts: &[String]) -> Option<Vec<u32>> {
     match parts {
-        [_] => Some(search_path.to_vec()),
-        [s, _] => cat.schema_oid(s).map(|o| vec![o]),
+        // Functions are never found in the temporary schema without naming it (PostgreSQL:
+        // a temporary function could hijack calls otherwise).
+        [_] => Some(
+            search_path
+                .iter()
+                .copied()
+                .filter(|o| !cat.schema_name(*o).starts_with("pg_temp_"))
+                .collect(),
+        ),
+        [s, _] => cat.schema_in_path(search_path, s).map(|o| vec![o]),
         _ => None,
     }
 }
