@@ -609,7 +609,12 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
             ]
         }
         "timestamptz" => vec![
-            cand(vec![T::Date, time()], tstz(), F::TimestamptzOfDateTime, false),
+            cand(
+                vec![T::Date, time()],
+                tstz(),
+                F::TimestamptzOfDateTime,
+                false,
+            ),
             cand(
                 vec![T::Date, T::TimeTz(None)],
                 tstz(),
@@ -1402,13 +1407,7 @@ pub(crate) fn clock_now() -> i64 {
 /// PostgreSQL's `overlaps_timestamp` / `overlaps_time`: whether two periods overlap, each
 /// given by its ends in either order (or a start and an interval), with SQL's rules for
 /// NULL ends.
-fn overlaps(
-    kind: Source,
-    i1: bool,
-    i2: bool,
-    args: &[Value],
-    tz: &TimeZone,
-) -> TypeResult<Value> {
+fn overlaps(kind: Source, i1: bool, i2: bool, args: &[Value], tz: &TimeZone) -> TypeResult<Value> {
     let point = |i: usize| -> TypeResult<Option<i64>> {
         match args.get(i) {
             None | Some(Value::Null) => Ok(None),
@@ -4257,7 +4256,11 @@ impl Parsed {
             }
         } else if let Some(cc) = self.cc {
             let cc = if self.bc { -cc } else { cc };
-            year = if cc >= 0 { (cc - 1) * 100 + 1 } else { cc * 100 + 1 };
+            year = if cc >= 0 {
+                (cc - 1) * 100 + 1
+            } else {
+                cc * 100 + 1
+            };
             if year < 0 {
                 year += 1;
             }
@@ -4381,9 +4384,7 @@ impl Parsed {
                 hour = 0;
             }
         }
-        if !(0..=24).contains(&hour)
-            || !(0..60).contains(&self.min)
-            || !(0..60).contains(&self.sec)
+        if !(0..=24).contains(&hour) || !(0..60).contains(&self.min) || !(0..60).contains(&self.sec)
         {
             return Err(self.field_overflow());
         }
@@ -4601,21 +4602,16 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                     }
                     _ => {
                         let width = field_width(*pat);
-                        let width = if next_is_digit_field || matches!(pat, Pat::Millis | Pat::Micros)
-                        {
-                            width
-                        } else {
-                            usize::MAX
-                        };
+                        let width =
+                            if next_is_digit_field || matches!(pat, Pat::Millis | Pat::Micros) {
+                                width
+                            } else {
+                                usize::MAX
+                            };
                         // A fixed-width field before another digit field must be complete.
                         let fm = matches!(node, Node::Pat { fm: true, .. });
                         let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-                        if !std
-                            && !fm
-                            && next_is_digit_field
-                            && digits < width
-                            && s.len() < width
-                        {
+                        if !std && !fm && next_is_digit_field && digits < width && s.len() < width {
                             return Err(TypeError::new(
                                 codes::INVALID_DATETIME_FORMAT,
                                 format!(

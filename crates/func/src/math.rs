@@ -26,7 +26,6 @@
 //! power, 22003 `input is out of range` for `asin`/`acos`), and 22003 overflow/underflow when
 //! a finite input gives an infinite or zero result.
 
-
 use basalt_common::types::arith::{int2_abs, int2_mod, int4_abs, int4_mod, int8_abs, int8_mod};
 use basalt_common::types::error::codes;
 use basalt_common::types::{

@@ -403,7 +403,9 @@ impl Cursor {
             ));
         };
         // `pos` is the current row's number, 1-based.
-        let row = usize::try_from(self.pos).unwrap_or(usize::MAX).wrapping_sub(1);
+        let row = usize::try_from(self.pos)
+            .unwrap_or(usize::MAX)
+            .wrapping_sub(1);
         self.keys
             .get(row)
             .and_then(|k| k.get(at))
@@ -492,7 +494,11 @@ fn append_key(plan: &mut Plan, table: u32, refname: &str) -> Option<()> {
                 **right = r;
                 return Some(());
             }
-            if *lateral || on.as_ref().is_some_and(|e| e.any(&|x| matches!(x, Expr::Subquery(_)))) {
+            if *lateral
+                || on
+                    .as_ref()
+                    .is_some_and(|e| e.any(&|x| matches!(x, Expr::Subquery(_))))
+            {
                 return None;
             }
             append_key(left, table, refname)?;

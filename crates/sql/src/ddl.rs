@@ -251,7 +251,10 @@ pub fn check_table_options(options: &[protobuf::Node]) -> Result<(), SqlError> {
             format!("{}.{}", d.defnamespace, d.defname)
         };
         if d.defnamespace.is_empty() && d.defname == "oids" {
-            if matches!(value.to_ascii_lowercase().as_str(), "true" | "on" | "1" | "yes") {
+            if matches!(
+                value.to_ascii_lowercase().as_str(),
+                "true" | "on" | "1" | "yes"
+            ) {
                 return Err(err("0A000", "tables declared WITH OIDS are not supported"));
             }
             continue;

@@ -1177,10 +1177,11 @@ impl<K: TxnKv> Session<K> {
             match subtype {
                 protobuf::AlterTableType::AtSetRelOptions
                 | protobuf::AlterTableType::AtResetRelOptions => {
-                    let defs: Vec<protobuf::Node> = match c.def.as_deref().and_then(|d| d.node.as_ref()) {
-                        Some(Node::List(l)) => l.items.clone(),
-                        _ => Vec::new(),
-                    };
+                    let defs: Vec<protobuf::Node> =
+                        match c.def.as_deref().and_then(|d| d.node.as_ref()) {
+                            Some(Node::List(l)) => l.items.clone(),
+                            _ => Vec::new(),
+                        };
                     let set = subtype == protobuf::AlterTableType::AtSetRelOptions;
                     let mut check_option = v.check_option;
                     let mut options = v.options.clone();
@@ -1224,11 +1225,7 @@ impl<K: TxnKv> Session<K> {
                             ),
                         ));
                     }
-                    let text = c
-                        .def
-                        .as_deref()
-                        .map(crate::ddl::deparse_expr)
-                        .transpose()?;
+                    let text = c.def.as_deref().map(crate::ddl::deparse_expr).transpose()?;
                     if let Some(t) = &text {
                         // Checked now: it must bind (PostgreSQL binds it at ALTER time).
                         let mut b = self.binder(&cat);

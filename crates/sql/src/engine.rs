@@ -1893,7 +1893,8 @@ impl<K: TxnKv> Session<K> {
                 // CREATE FUNCTION pg_temp.f: in the session's temporary schema.
                 let in_temp;
                 let s = match s.funcname.as_slice() {
-                    [sc, _] if matches!(sc.node.as_ref(), Some(Node::String(x)) if x.sval == "pg_temp") => {
+                    [sc, _] if matches!(sc.node.as_ref(), Some(Node::String(x)) if x.sval == "pg_temp") =>
+                    {
                         let name = self.ensure_temp_schema(&mut cat);
                         let mut n = s.clone();
                         n.funcname[0] = protobuf::Node {
@@ -3994,8 +3995,7 @@ fn apply_view_defaults(
         }
         _ => {
             return Err(SqlError::Unsupported(
-                "INSERT ... SELECT with set operations through a view with column defaults"
-                    .into(),
+                "INSERT ... SELECT with set operations through a view with column defaults".into(),
             ));
         }
     }
@@ -4004,8 +4004,7 @@ fn apply_view_defaults(
 
 /// `INSERT ... VALUES (row)` as `INSERT ... SELECT row`, when the row has no DEFAULT.
 fn values_row_as_select(s: &protobuf::InsertStmt) -> Option<protobuf::InsertStmt> {
-    let Some(Node::SelectStmt(sel)) = s.select_stmt.as_deref().and_then(|n| n.node.as_ref())
-    else {
+    let Some(Node::SelectStmt(sel)) = s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) else {
         return None;
     };
     let [row] = sel.values_lists.as_slice() else {
@@ -4653,7 +4652,10 @@ impl<K: TxnKv> Session<K> {
             }
             if s.missing_ok {
                 notices.push(crate::ddl::notice(if aggregate {
-                    format!("aggregate {name}({}) does not exist, skipping", shown.join(", "))
+                    format!(
+                        "aggregate {name}({}) does not exist, skipping",
+                        shown.join(", ")
+                    )
                 } else {
                     format!("operator {name} does not exist, skipping")
                 }));
@@ -4747,7 +4749,9 @@ impl<K: TxnKv> Session<K> {
                 i.table == oid
                     && i.unique
                     && i.predicate.is_none()
-                    && i.keys.iter().all(|k| matches!(k, crate::catalog::IndexKey::Column(_)))
+                    && i.keys
+                        .iter()
+                        .all(|k| matches!(k, crate::catalog::IndexKey::Column(_)))
             });
             if !usable {
                 return Err(err(
@@ -4840,7 +4844,9 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<StatementResult, SqlError> {
         let matview = s.objtype == protobuf::ObjectType::ObjectMatview as i32;
         if s.objtype != protobuf::ObjectType::ObjectTable as i32 && !matview {
-            return Err(SqlError::Unsupported("CREATE TABLE AS of this object type".into()));
+            return Err(SqlError::Unsupported(
+                "CREATE TABLE AS of this object type".into(),
+            ));
         }
         let (Some(into), Some(q)) = (s.into.as_deref(), s.query.as_deref()) else {
             return Err(err("42601", "CREATE TABLE AS without a query"));
@@ -5696,7 +5702,10 @@ fn drop_sequence(
                     seq.name
                 ),
             )
-            .with_detail(format!("view {} depends on sequence {}", views[0], seq.name))
+            .with_detail(format!(
+                "view {} depends on sequence {}",
+                views[0], seq.name
+            ))
             .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
         }
         cat.views.retain(|_, v| !views.contains(&v.name));

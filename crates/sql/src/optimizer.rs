@@ -1492,9 +1492,7 @@ pub fn estimate(plan: &Plan, catalog: &Catalog) -> f64 {
             };
             let base = match access {
                 Access::Full => rows,
-                Access::PrimaryKey(_) | Access::CurrentOf | Access::RowKey(_) => {
-                    1.0_f64.min(rows)
-                }
+                Access::PrimaryKey(_) | Access::CurrentOf | Access::RowKey(_) => 1.0_f64.min(rows),
                 Access::Index { index, eq } => {
                     let i = catalog.indexes.get(index);
                     match i {

@@ -1027,7 +1027,11 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                         .and_then(|t| t.matview.as_ref())
                         .is_none_or(|m| m.populated),
                 ),
-                ch(if matches!(r.kind, 'r' | 'm') { 'd' } else { 'n' }),
+                ch(if matches!(r.kind, 'r' | 'm') {
+                    'd'
+                } else {
+                    'n'
+                }),
                 bool_(false),
                 oid(0),
                 i8_(0),
@@ -2473,8 +2477,8 @@ fn tables_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .filter(|r| r.kind == 'r' || r.kind == 'v')
         .map(|r| {
             let base = r.kind == 'r';
-            let insertable = base
-                || view_writable_columns(ctx, r.oid).is_some_and(|c| c.iter().any(|w| *w));
+            let insertable =
+                base || view_writable_columns(ctx, r.oid).is_some_and(|c| c.iter().any(|w| *w));
             vec![
                 name(DATABASE_NAME),
                 name(ctx.cat.schema_name(r.schema)),
@@ -2788,8 +2792,7 @@ fn views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .map(|v| {
             // Automatically updatable with at least one writable column: INSERT, UPDATE
             // and DELETE all work (PostgreSQL's pg_relation_is_updatable).
-            let updatable =
-                view_writable_columns(ctx, v.oid).is_some_and(|c| c.iter().any(|w| *w));
+            let updatable = view_writable_columns(ctx, v.oid).is_some_and(|c| c.iter().any(|w| *w));
             vec![
                 name(DATABASE_NAME),
                 name(ctx.cat.schema_name(v.schema)),
