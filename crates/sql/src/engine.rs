@@ -4245,6 +4245,18 @@ impl<K: TxnKv> Session<K> {
             O::ObjectAggregate | O::ObjectOperator => {
                 return self.drop_builtin_routine(s, kind == O::ObjectAggregate, notices);
             }
+            O::ObjectConversion
+            | O::ObjectTsparser
+            | O::ObjectTsdictionary
+            | O::ObjectTstemplate
+            | O::ObjectTsconfiguration
+            | O::ObjectExtension
+            | O::ObjectLanguage
+            | O::ObjectCast
+            | O::ObjectFdw
+            | O::ObjectForeignServer
+            | O::ObjectOpclass
+            | O::ObjectOpfamily => return self.drop_absent_objects(s, kind, notices),
             _ => {}
         }
         let (word, tagname) = match kind {
@@ -4582,6 +4594,161 @@ impl<K: TxnKv> Session<K> {
                 "42704",
                 format!("{what} \"{name}\" for {of} \"{relname}\" does not exist"),
             ));
+        }
+        Ok(tag(tagname))
+    }
+
+    /// DROP of the object kinds Basalt does not have (conversions, text search objects,
+    /// extensions, languages, casts, foreign-data wrappers and servers, operator classes
+    /// and families): a name is checked as PostgreSQL checks it and does not exist (42704,
+    /// or IF EXISTS' notice). What PostgreSQL has built in is refused as it refuses it
+    /// (languages, casts: 2BP01) or left unsupported (0A000) where Basalt cannot tell.
+    fn drop_absent_objects(
+        &mut self,
+        s: &protobuf::DropStmt,
+        kind: protobuf::ObjectType,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        use protobuf::ObjectType as O;
+        const TS_LANGUAGES: &[&str] = &[
+            "simple", "arabic", "armenian", "basque", "catalan", "danish", "dutch", "english",
+            "finnish", "french", "german", "greek", "hindi", "hungarian", "indonesian", "irish",
+            "italian", "lithuanian", "nepali", "norwegian", "portuguese", "romanian", "russian",
+            "serbian", "spanish", "swedish", "tamil", "turkish", "yiddish",
+        ];
+        let (word, tagname) = match kind {
+            O::ObjectConversion => ("conversion", "DROP CONVERSION"),
+            O::ObjectTsparser => ("text search parser", "DROP TEXT SEARCH PARSER"),
+            O::ObjectTsdictionary => ("text search dictionary", "DROP TEXT SEARCH DICTIONARY"),
+            O::ObjectTstemplate => ("text search template", "DROP TEXT SEARCH TEMPLATE"),
+            O::ObjectTsconfiguration => (
+                "text search configuration",
+                "DROP TEXT SEARCH CONFIGURATION",
+            ),
+            O::ObjectExtension => ("extension", "DROP EXTENSION"),
+            O::ObjectLanguage => ("language", "DROP LANGUAGE"),
+            O::ObjectCast => ("cast", "DROP CAST"),
+            O::ObjectFdw => ("foreign-data wrapper", "DROP FOREIGN DATA WRAPPER"),
+            O::ObjectForeignServer => ("server", "DROP SERVER"),
+            O::ObjectOpclass => ("operator class", "DROP OPERATOR CLASS"),
+            _ => ("operator family", "DROP OPERATOR FAMILY"),
+        };
+        let cat = self.load_catalog()?;
+        let unsupported = || SqlError::Unsupported(format!("{tagname} of a built-in object"));
+        for obj in &s.objects {
+            let (missing, builtin_error) = match (kind, obj.node.as_ref()) {
+                (O::ObjectCast, Some(Node::List(l))) => {
+                    let b = self.binder(&cat);
+                    let mut types = Vec::new();
+                    for t in &l.items {
+                        if let Some(Node::TypeName(tn)) = t.node.as_ref() {
+                            types.push(b.resolve_type(tn)?);
+                        }
+                    }
+                    let [from, to] = types.as_slice() else {
+                        return Err(err("42601", "DROP CAST needs two types"));
+                    };
+                    let (from, to) = (from.format_type(), to.format_type());
+                    let exists = from != to
+                        && basalt_common::types::cast_context(&types[0], &types[1]).is_some();
+                    (
+                        format!("cast from type {from} to type {to} does not exist"),
+                        exists.then(|| {
+                            err(
+                                "2BP01",
+                                format!(
+                                    "cannot drop cast from {from} to {to} because it is required by the database system"
+                                ),
+                            )
+                        }),
+                    )
+                }
+                (O::ObjectOpclass | O::ObjectOpfamily, Some(Node::List(l))) => {
+                    let parts = names(&l.items);
+                    let Some((am, name)) = parts.split_first() else {
+                        continue;
+                    };
+                    if !["btree", "hash", "gist", "gin", "spgist", "brin"].contains(&am.as_str())
+                    {
+                        return Err(err(
+                            "42704",
+                            format!("access method \"{am}\" does not exist"),
+                        ));
+                    }
+                    let name = name.join(".");
+                    if name.ends_with("_ops") {
+                        return Err(unsupported());
+                    }
+                    (
+                        format!("{word} \"{name}\" does not exist for access method \"{am}\""),
+                        None,
+                    )
+                }
+                (_, Some(Node::List(l))) => {
+                    let parts = names(&l.items);
+                    if let [schema, _] = parts.as_slice()
+                        && cat.schema_oid(schema).is_none()
+                    {
+                        if s.missing_ok {
+                            notices.push(crate::ddl::notice(format!(
+                                "schema \"{schema}\" does not exist, skipping"
+                            )));
+                            continue;
+                        }
+                        return Err(err("3F000", format!("schema \"{schema}\" does not exist")));
+                    }
+                    let name = parts.last().cloned().unwrap_or_default();
+                    let builtin = match kind {
+                        O::ObjectConversion => name.contains("_to_"),
+                        O::ObjectTsparser => name == "default",
+                        O::ObjectTstemplate => {
+                            ["simple", "synonym", "thesaurus", "ispell", "snowball"]
+                                .contains(&name.as_str())
+                        }
+                        O::ObjectTsconfiguration => TS_LANGUAGES.contains(&name.as_str()),
+                        _ => {
+                            TS_LANGUAGES.contains(&name.as_str())
+                                || name
+                                    .strip_suffix("_stem")
+                                    .is_some_and(|l| TS_LANGUAGES.contains(&l))
+                        }
+                    };
+                    if builtin {
+                        return Err(unsupported());
+                    }
+                    (format!("{word} \"{}\" does not exist", parts.join(".")), None)
+                }
+                (_, Some(Node::String(n))) => {
+                    let name = n.sval.as_str();
+                    let builtin = match (kind, name) {
+                        (O::ObjectLanguage, "internal" | "c" | "sql") => Some(err(
+                            "2BP01",
+                            format!(
+                                "cannot drop language {name} because it is required by the database system"
+                            ),
+                        )),
+                        (O::ObjectLanguage, "plpgsql") => Some(
+                            err(
+                                "2BP01",
+                                "cannot drop language plpgsql because extension plpgsql requires it",
+                            )
+                            .with_hint("You can drop extension plpgsql instead."),
+                        ),
+                        (O::ObjectExtension, "plpgsql") => Some(unsupported()),
+                        _ => None,
+                    };
+                    (format!("{word} \"{name}\" does not exist"), builtin)
+                }
+                _ => continue,
+            };
+            if let Some(e) = builtin_error {
+                return Err(e);
+            }
+            if s.missing_ok {
+                notices.push(crate::ddl::notice(format!("{missing}, skipping")));
+                continue;
+            }
+            return Err(err("42704", missing));
         }
         Ok(tag(tagname))
     }

@@ -978,7 +978,15 @@ pub fn drop_functions(
             continue;
         };
         let resolve = |tn: &protobuf::TypeName| resolve_type_in(cat, search_path, tn);
-        match lookup_object(cat, search_path, owa, kind, &resolve)? {
+        let found = match lookup_object(cat, search_path, owa, kind, &resolve) {
+            // IF EXISTS skips an unknown argument type (or its schema) with a notice too.
+            Err(e) if s.missing_ok && matches!(e.code().code(), "42704" | "3F000") => {
+                notices.push(crate::ddl::notice(format!("{e}, skipping")));
+                continue;
+            }
+            r => r?,
+        };
+        match found {
             Ok(oid) => drop.push(oid),
             Err(e) if s.missing_ok && e.code().code() == "42883" => {
                 let parts = names(&owa.objname);
