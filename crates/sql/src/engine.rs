@@ -1073,6 +1073,35 @@ impl<K: TxnKv> Session<K> {
     /// emptied, inside the committing transaction (an error fails the commit).
     pub(crate) fn on_commit_actions(&mut self) -> Result<(), SqlError> {
         let catalog = self.load_catalog()?;
+        // PostgreSQL's heap_truncate_check_FKs: a table emptied at commit may only be
+        // referenced by tables emptied with it.
+        let emptied: Vec<u32> = self
+            .on_commit
+            .iter()
+            .filter(|e| !e.drop)
+            .filter_map(|e| {
+                let s = catalog.schema_oid(&e.schema)?;
+                match catalog.relation_in(s, &e.table) {
+                    Some(Relation::Table(oid)) => Some(oid),
+                    _ => None,
+                }
+            })
+            .collect();
+        for oid in &emptied {
+            for (child, _) in catalog.referencing(*oid) {
+                if !emptied.contains(&child.oid) {
+                    let name = catalog.tables.get(oid).map_or("", |t| t.name.as_str());
+                    return Err(err(
+                        "0A000",
+                        "unsupported ON COMMIT and foreign key combination",
+                    )
+                    .with_detail(format!(
+                        "Table \"{}\" references \"{name}\", but they do not have the same ON COMMIT setting.",
+                        child.name
+                    )));
+                }
+            }
+        }
         let mut sql = Vec::new();
         self.on_commit.retain(|e| {
             let exists = catalog
