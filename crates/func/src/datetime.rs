@@ -429,6 +429,12 @@ pub enum DateTimeFunc {
     DatePlusTimeTz(bool),
     /// `timestamptz(date, time)`: the date and time in the session time zone.
     TimestamptzOfDateTime,
+    /// A date as a `timestamp` (`timestamptz` when true) for comparing with one: a date
+    /// beyond the timestamp range compares above (below) every finite timestamp and below
+    /// (above) infinity, as PostgreSQL's cross-type comparisons (never an error).
+    DateForComparison(bool),
+    /// A `timestamp` as a `timestamptz` for comparing with one, likewise out of range.
+    TimestampForComparison,
     /// `(a, b) OVERLAPS (c, d)` over this kind of value; `b` / `d` are intervals from `a` /
     /// `c` when the flags are set.
     Overlaps(Source, bool, bool),
@@ -1355,6 +1361,48 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
                 time_plus_interval(*t, iv, f == F::TimeTzMinusInterval),
                 *east,
             )
+        }
+        F::DateForComparison(tz_out) => {
+            let d = arg_date(args, 0)?;
+            let v = match d {
+                DATE_INFINITY => TIMESTAMP_INFINITY,
+                DATE_NEG_INFINITY => TIMESTAMP_NEG_INFINITY,
+                _ => {
+                    let local = i128::from(d) * i128::from(USECS_PER_DAY);
+                    let v = if tz_out && (i128::from(MIN_TIMESTAMP)..i128::from(END_TIMESTAMP)).contains(&local) {
+                        // (the zone may move it out of range: PostgreSQL's overflow too)
+                        from_local(local as i64, &tz).map_or(local, i128::from)
+                    } else {
+                        local
+                    };
+                    if v >= i128::from(END_TIMESTAMP) {
+                        TIMESTAMP_INFINITY - 1
+                    } else if v < i128::from(MIN_TIMESTAMP) {
+                        TIMESTAMP_NEG_INFINITY + 1
+                    } else {
+                        v as i64
+                    }
+                }
+            };
+            if tz_out {
+                Value::Timestamptz(v)
+            } else {
+                Value::Timestamp(v)
+            }
+        }
+        F::TimestampForComparison => {
+            let v = arg_ts(args, 0)?;
+            Value::Timestamptz(if is_infinite_ts(v) {
+                v
+            } else {
+                match from_local(v, &tz) {
+                    Ok(u) if (MIN_TIMESTAMP..END_TIMESTAMP).contains(&u) => u,
+                    Ok(u) if u >= END_TIMESTAMP => TIMESTAMP_INFINITY - 1,
+                    Ok(_) => TIMESTAMP_NEG_INFINITY + 1,
+                    Err(_) if v < 0 => TIMESTAMP_NEG_INFINITY + 1,
+                    Err(_) => TIMESTAMP_INFINITY - 1,
+                }
+            })
         }
         F::TimestamptzOfDateTime => {
             let local = date_plus_time(arg_date(args, 0)?, arg_ts(args, 1)?)?;

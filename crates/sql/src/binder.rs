@@ -4314,8 +4314,38 @@ impl<'a> Binder<'a> {
             return Ok(Expr::Cmp(op, Box::new(l), Box::new(r)));
         }
         let t = self.operand_type(&lt, &rt, cmp_symbol(op))?;
-        let l = self.coerce(l, &lt, &t, CastContext::Implicit)?;
-        let r = self.coerce(r, &rt, &t, CastContext::Implicit)?;
+        // date against timestamp[tz]: PostgreSQL's cross-type operators, which compare a
+        // date out of the timestamp range instead of failing to convert it.
+        // So do timestamp against timestamptz.
+        let as_timestamp = |e: Expr, from: &DataType, other: &DataType| {
+            use basalt_func::datetime::DateTimeFunc as F;
+            let func = match (from, &t) {
+                (DataType::Date, DataType::Timestamp(_) | DataType::Timestamptz(_))
+                    if *other != DataType::Date =>
+                {
+                    F::DateForComparison(matches!(t, DataType::Timestamptz(_)))
+                }
+                (DataType::Timestamp(_), DataType::Timestamptz(_))
+                    if matches!(other, DataType::Timestamptz(_)) =>
+                {
+                    F::TimestampForComparison
+                }
+                _ => return None,
+            };
+            Some(Expr::Func {
+                func: basalt_func::Func::DateTime(func),
+                args: vec![e],
+                strict: true,
+            })
+        };
+        let l = match as_timestamp(l.clone(), &lt, &rt) {
+            Some(e) => e,
+            None => self.coerce(l, &lt, &t, CastContext::Implicit)?,
+        };
+        let r = match as_timestamp(r.clone(), &rt, &lt) {
+            Some(e) => e,
+            None => self.coerce(r, &rt, &t, CastContext::Implicit)?,
+        };
         if t == DataType::Json {
             return Err(err("42883", "operator does not exist: json = json"));
         }
