@@ -2778,11 +2778,17 @@ fn sequences_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
 
 /// For an automatically updatable view, which of its columns are writable (PostgreSQL's
 /// `pg_column_is_updatable`); `None` for another view.
-fn view_writable_columns(ctx: &Ctx<'_>, view: u32) -> Option<Vec<bool>> {
+pub(crate) fn view_writable_columns(ctx: &Ctx<'_>, view: u32) -> Option<Vec<bool>> {
     let mut b = crate::binder::Binder::new(ctx.cat, ctx.path.clone(), ctx.types);
     crate::views::resolve(&mut b, view, crate::views::ViewOp::Update)
         .ok()
         .map(|vt| vt.cols.iter().map(|c| c.base.is_some()).collect())
+}
+
+/// Whether DELETE through a view works (automatically updatable, writable columns or not).
+pub(crate) fn view_deletable(ctx: &Ctx<'_>, view: u32) -> bool {
+    let mut b = crate::binder::Binder::new(ctx.cat, ctx.path.clone(), ctx.types);
+    crate::views::resolve(&mut b, view, crate::views::ViewOp::Delete).is_ok()
 }
 
 fn views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
