@@ -243,6 +243,9 @@ fn resolve_view(
     if plan_has(&q.plan, &|p| matches!(p, Plan::Window { .. })) {
         return fail("Views that return window functions are not automatically updatable.");
     }
+    if plan_has(&q.plan, &|p| matches!(p, Plan::ProjectSet { .. })) {
+        return fail("Views that return set-returning functions are not automatically updatable.");
+    }
     let single = match sel.from_clause.as_slice() {
         [item] => match item.node.as_ref() {
             Some(Node::RangeVar(rv)) => Some(rv.clone()),
