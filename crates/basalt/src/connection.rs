@@ -46,6 +46,9 @@ use crate::rows::{Row, Rows};
 /// ```
 pub struct Connection {
     session: RefCell<Session<LocalKv>>,
+    /// A prepared statement's parameter vector, kept from run to run (see
+    /// [`Statement::execute`]).
+    params: std::cell::Cell<Vec<Value>>,
 }
 
 /// The number of rows a command tag reports (`INSERT 0 5` → 5, `UPDATE 2` → 2), 0 for tags
@@ -66,6 +69,7 @@ impl Connection {
     pub(crate) fn new(session: Session<LocalKv>) -> Connection {
         Connection {
             session: RefCell::new(session),
+            params: std::cell::Cell::new(Vec::new()),
         }
     }
 
@@ -116,25 +120,7 @@ impl Connection {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn execute(&self, sql: &str, params: impl Params) -> Result<u64, Error> {
-        self.execute_in(None, sql, params.into_values())
-    }
-
-    fn execute_in(
-        &self,
-        prepared: Option<&PreparedStatement>,
-        sql: &str,
-        params: Vec<Value>,
-    ) -> Result<u64, Error> {
-        if let Some(p) = prepared {
-            // Only the count is wanted: a prepared one-row INSERT builds no result.
-            return Ok(
-                match self.session.borrow_mut().execute_prepared(p, params)? {
-                    basalt_sql::Executed::Inserted(n) => n,
-                    basalt_sql::Executed::Result(r) => rows_in_tag(&r.tag),
-                },
-            );
-        }
-        let result = self.run(prepared, sql, params)?;
+        let result = self.run(None, sql, params.into_values())?;
         Ok(rows_in_tag(&result.tag))
     }
 
@@ -443,8 +429,22 @@ impl Statement<'_> {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn execute(&self, params: impl Params) -> Result<u64, Error> {
-        self.conn
-            .execute_in(Some(&self.prepared), self.sql(), params.into_values())
+        // The values go into a vector the connection keeps, so that a statement run once
+        // per row (a bulk load) allocates none.
+        let mut values = self.conn.params.take();
+        values.clear();
+        params.append_values(&mut values);
+        let r = self
+            .conn
+            .session
+            .borrow_mut()
+            .execute_prepared_in(&self.prepared, &mut values);
+        values.clear();
+        self.conn.params.set(values);
+        Ok(match r? {
+            basalt_sql::Executed::Inserted(n) => n,
+            basalt_sql::Executed::Result(r) => rows_in_tag(&r.tag),
+        })
     }
 
     /// Runs the statement and returns its rows; see [`Connection::query`].

@@ -289,17 +289,39 @@ impl<'a> FromSql<'a> for Vec<u8> {
 pub trait Params {
     /// The values for `$1`, `$2`, ...
     fn into_values(self) -> Vec<Value>;
+
+    /// Appends the values for `$1`, `$2`, ... to `out`: what a prepared statement run many
+    /// times uses, so that its parameters need no vector of their own each time.
+    ///
+    /// ```
+    /// use basalt::{Params, Value};
+    /// let mut out = vec![Value::Int4(0)];
+    /// (1i64, "a").append_values(&mut out);
+    /// assert_eq!(out, [Value::Int4(0), Value::Int8(1), Value::Text("a".into())]);
+    /// ```
+    fn append_values(self, out: &mut Vec<Value>)
+    where
+        Self: Sized,
+    {
+        out.extend(self.into_values());
+    }
 }
 
 impl Params for () {
     fn into_values(self) -> Vec<Value> {
         Vec::new()
     }
+
+    fn append_values(self, _: &mut Vec<Value>) {}
 }
 
 impl<T: ToSql> Params for &[T] {
     fn into_values(self) -> Vec<Value> {
         self.iter().map(ToSql::to_sql).collect()
+    }
+
+    fn append_values(self, out: &mut Vec<Value>) {
+        out.extend(self.iter().map(ToSql::to_sql));
     }
 }
 
@@ -307,11 +329,19 @@ impl<T: ToSql> Params for Vec<T> {
     fn into_values(self) -> Vec<Value> {
         self.iter().map(ToSql::to_sql).collect()
     }
+
+    fn append_values(self, out: &mut Vec<Value>) {
+        out.extend(self.iter().map(ToSql::to_sql));
+    }
 }
 
 impl<T: ToSql> Params for &Vec<T> {
     fn into_values(self) -> Vec<Value> {
         self.iter().map(ToSql::to_sql).collect()
+    }
+
+    fn append_values(self, out: &mut Vec<Value>) {
+        out.extend(self.iter().map(ToSql::to_sql));
     }
 }
 
@@ -319,11 +349,19 @@ impl<T: ToSql, const N: usize> Params for [T; N] {
     fn into_values(self) -> Vec<Value> {
         self.iter().map(ToSql::to_sql).collect()
     }
+
+    fn append_values(self, out: &mut Vec<Value>) {
+        out.extend(self.iter().map(ToSql::to_sql));
+    }
 }
 
 impl<T: ToSql, const N: usize> Params for &[T; N] {
     fn into_values(self) -> Vec<Value> {
         self.iter().map(ToSql::to_sql).collect()
+    }
+
+    fn append_values(self, out: &mut Vec<Value>) {
+        out.extend(self.iter().map(ToSql::to_sql));
     }
 }
 
@@ -332,6 +370,10 @@ macro_rules! tuple_params {
         $(impl<$($t: ToSql),+> Params for ($($t,)+) {
             fn into_values(self) -> Vec<Value> {
                 vec![$(self.$n.to_sql()),+]
+            }
+
+            fn append_values(self, out: &mut Vec<Value>) {
+                $(out.push(self.$n.to_sql());)+
             }
         })*
     };

@@ -117,3 +117,61 @@ fn copy_without_a_stream_is_refused() {
         "0A000"
     );
 }
+
+/// Rows of one batch are reused for the next: a NULL field, a column left to its default or
+/// to a generated value, and rows a WHERE skips must never show an earlier batch's values.
+#[test]
+fn batches_reuse_rows_without_leaking_values() {
+    let db = Database::memory();
+    let conn = db.connect();
+    conn.execute_batch(
+        "CREATE TABLE t (id int PRIMARY KEY, b text, n int, d text DEFAULT 'dflt',
+                         e int, g int GENERATED ALWAYS AS (id * 2) STORED)",
+    )
+    .unwrap();
+    let mut data = String::new();
+    for i in 0..20_000 {
+        // Every third row has a NULL text and every fifth a NULL number.
+        let b = if i % 3 == 0 {
+            "\\N".to_string()
+        } else {
+            format!("b{i}")
+        };
+        let n = if i % 5 == 0 {
+            "\\N".to_string()
+        } else {
+            i.to_string()
+        };
+        data.push_str(&format!("{i}\t{b}\t{n}\n"));
+    }
+    assert_eq!(
+        conn.copy_in(
+            "COPY t (id, b, n) FROM STDIN WHERE id % 2 = 0",
+            data.as_bytes()
+        )
+        .unwrap(),
+        10_000
+    );
+    let check = |sql: &str| conn.query_row(sql, (), |r| r.get::<i64>(0)).unwrap();
+    assert_eq!(check("SELECT count(*) FROM t WHERE id % 2 <> 0"), 0);
+    assert_eq!(
+        check("SELECT count(*) FROM t WHERE (b IS NULL) <> (id % 3 = 0)"),
+        0
+    );
+    assert_eq!(
+        check("SELECT count(*) FROM t WHERE b IS NOT NULL AND b <> 'b' || id"),
+        0
+    );
+    assert_eq!(
+        check("SELECT count(*) FROM t WHERE (n IS NULL) <> (id % 5 = 0)"),
+        0
+    );
+    assert_eq!(
+        check("SELECT count(*) FROM t WHERE n IS NOT NULL AND n <> id"),
+        0
+    );
+    assert_eq!(
+        check("SELECT count(*) FROM t WHERE d = 'dflt' AND e IS NULL AND g = id * 2"),
+        10_000
+    );
+}

@@ -128,6 +128,45 @@ fn ddl_and_settings_between_executions_rebind() {
     );
 }
 
+/// Values a default renders through the session's time zone follow a `SET TimeZone`
+/// between two executions in the block.
+#[test]
+fn time_zone_changes_between_executions_apply() {
+    let db = Database::memory();
+    let mut conn = db.connect();
+    conn.execute_batch(
+        "CREATE TABLE t (id int PRIMARY KEY,
+                         shown text DEFAULT (timestamptz '2020-01-01 00:00:00+00')::text)",
+    )
+    .unwrap();
+    let tx = conn.transaction().unwrap();
+    let ins = tx.prepare("INSERT INTO t (id) VALUES ($1)").unwrap();
+    ins.execute(params![1]).unwrap();
+    ins.execute(params![2]).unwrap();
+    tx.execute("SET TimeZone = 'Asia/Kolkata'", ()).unwrap();
+    ins.execute(params![3]).unwrap();
+    tx.execute("SET LOCAL TimeZone = 'America/Sao_Paulo'", ())
+        .unwrap();
+    ins.execute(params![4]).unwrap();
+    drop(ins);
+    tx.commit().unwrap();
+    let rows: Vec<String> = conn
+        .query("SELECT shown FROM t ORDER BY id", ())
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0).unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "2020-01-01 00:00:00+00",
+            "2020-01-01 00:00:00+00",
+            "2020-01-01 05:30:00+05:30",
+            "2019-12-31 21:00:00-03",
+        ]
+    );
+}
+
 #[test]
 fn deferrable_unique_is_checked_at_each_statement_end() {
     let db = Database::memory();

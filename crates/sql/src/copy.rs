@@ -631,6 +631,31 @@ impl<'r> RecordReader<'r> {
     }
 }
 
+/// An integer column's value when `text` is plain decimal digits with an optional minus
+/// sign (what COPY data almost always holds) that fits `t`; `None` for anything else
+/// (spaces, a plus sign, out of range, not a number), which the type's input function then
+/// reads, with its errors.
+fn plain_integer(text: &str, t: &DataType) -> Option<Value> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let magnitude = digits
+        .bytes()
+        .fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
+    let n = if digits.len() == text.len() {
+        magnitude
+    } else {
+        -magnitude
+    };
+    match t {
+        DataType::Int8 => Some(Value::Int8(n)),
+        DataType::Int4 => i32::try_from(n).ok().map(Value::Int4),
+        DataType::Int2 => i16::try_from(n).ok().map(Value::Int2),
+        _ => None,
+    }
+}
+
 /// A CSV field's span (`text[start..]`): NULL when unquoted and equal to the NULL string
 /// (unless FORCE_NOT_NULL), or quoted and equal to it under FORCE_NULL.
 fn csv_span(
@@ -1167,18 +1192,34 @@ impl<K: TxnKv> Session<K> {
         }
         let width = table.columns.len();
         let mut count = 0u64;
-        let mut batch: Vec<(Vec<Value>, crate::engine::Given)> = Vec::with_capacity(BATCH);
-        // Line numbers of the batch's rows, for the context of errors found on insert.
+        // The columns the data sets; the others take their defaults.
+        let mut given: crate::engine::Given = smallvec::smallvec![false; width];
+        for &c in &positions {
+            given[c] = true;
+        }
+        // Rows of the batch, kept from batch to batch with their allocations (a text
+        // column's string is refilled in place); `filled` of them hold this batch's rows.
+        let mut batch: Vec<Vec<Value>> = Vec::with_capacity(BATCH);
+        let mut filled = 0usize;
         while reader.next_record()? {
             let nfields = reader.rec.spans.len();
             if nfields > names.len() {
                 return Err(err("22P04", "extra data after last expected column")
                     .with_context(context(&reader, None)));
             }
-            // Filled without cloning a NULL per column (`vec![Value::Null; width]` clones).
-            let mut row = Vec::with_capacity(width);
-            row.resize_with(width, || Value::Null);
-            let mut given: crate::engine::Given = smallvec::smallvec![false; width];
+            if filled == batch.len() {
+                // Filled without cloning a NULL per column (`vec![Value::Null; width]` clones).
+                let mut row = Vec::with_capacity(width);
+                row.resize_with(width, || Value::Null);
+                batch.push(row);
+            }
+            let row = &mut batch[filled];
+            // The columns the data does not set hold the last batch's defaults.
+            for (c, v) in row.iter_mut().enumerate() {
+                if !given[c] {
+                    *v = Value::Null;
+                }
+            }
             for (k, &c) in positions.iter().enumerate() {
                 // Fields convert in order, so a bad value before a missing one is the error
                 // (an empty line fails on its first column's input), as in PostgreSQL.
@@ -1188,14 +1229,22 @@ impl<K: TxnKv> Session<K> {
                             .with_context(context(&reader, None)),
                     );
                 }
-                given[c] = true;
                 let Some(text) = reader.rec.field(k) else {
+                    row[c] = Value::Null;
                     continue;
                 };
                 let v = match &col_types[k] {
                     // The common types read directly (the input functions, without the
                     // general cast's dispatch).
-                    DataType::Text => Ok(Value::Text(text.to_owned())),
+                    DataType::Text => {
+                        if let Value::Text(s) = &mut row[c] {
+                            s.clear();
+                            s.push_str(text);
+                            continue;
+                        }
+                        Ok(Value::Text(text.to_owned()))
+                    }
+                    t if let Some(v) = plain_integer(text, t) => Ok(v),
                     t => basalt_common::types::cast::cast_unknown_literal(
                         text,
                         t,
@@ -1207,17 +1256,17 @@ impl<K: TxnKv> Session<K> {
                     SqlError::from(e).with_context(context(&reader, Some((names[k], Some(text)))))
                 })?;
             }
-            batch.push((row, given));
-            if batch.len() >= BATCH {
-                let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            filled += 1;
+            if filled == BATCH {
                 count += self
-                    .run_insert_rows(&bound, rows, filter.as_ref())
+                    .run_insert_rows(&bound, &mut batch[..filled], &given, filter.as_ref())
                     .map_err(|e| e.with_context_if_none(context(&reader, None)))?;
+                filled = 0;
             }
         }
-        if !batch.is_empty() {
+        if filled > 0 {
             count += self
-                .run_insert_rows(&bound, batch, filter.as_ref())
+                .run_insert_rows(&bound, &mut batch[..filled], &given, filter.as_ref())
                 .map_err(|e| e.with_context_if_none(context(&reader, None)))?;
         }
         drop(reader);
@@ -1526,6 +1575,38 @@ fn io_text(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_integers_read_directly_and_the_rest_falls_through() {
+        assert_eq!(plain_integer("42", &DataType::Int4), Some(Value::Int4(42)));
+        assert_eq!(
+            plain_integer("-007", &DataType::Int8),
+            Some(Value::Int8(-7))
+        );
+        assert_eq!(
+            plain_integer("-32768", &DataType::Int2),
+            Some(Value::Int2(-32768))
+        );
+        assert_eq!(
+            plain_integer("-999999999999999999", &DataType::Int8),
+            Some(Value::Int8(-999_999_999_999_999_999))
+        );
+        // Out of range, too long, signs, spaces, empty: the input function decides.
+        for (text, t) in [
+            ("32768", DataType::Int2),
+            ("2147483648", DataType::Int4),
+            ("9223372036854775807", DataType::Int8),
+            ("+1", DataType::Int4),
+            (" 1", DataType::Int4),
+            ("1 ", DataType::Int4),
+            ("-", DataType::Int4),
+            ("", DataType::Int4),
+            ("1.5", DataType::Int4),
+            ("12", DataType::Text),
+        ] {
+            assert_eq!(plain_integer(text, &t), None, "{text:?} as {t:?}");
+        }
+    }
 
     fn opts(csv: bool) -> CopyOptions {
         CopyOptions {

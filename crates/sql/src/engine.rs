@@ -915,6 +915,140 @@ impl std::fmt::Debug for PlanSlot {
     }
 }
 
+/// What the prepared-INSERT fast path ([`Session::fast_insert`]) last checked a statement's
+/// bound form against: while the same statement runs with the same catalog (the same `Arc`:
+/// the catalog read at a snapshot is shared until a commit changes it) and settings epoch,
+/// the next row skips the statement checks and the plan-key comparison. The slot is held,
+/// so no other statement's slot can take its address.
+pub(crate) struct FastMemo {
+    slot: Arc<PlanSlot>,
+    catalog: Arc<Catalog>,
+    epoch: u64,
+    bound: Arc<BoundInsert>,
+    /// The highest parameter number the statement uses.
+    max_param: usize,
+    /// Where each value of the row comes from, by column.
+    items: Vec<(usize, FastItem)>,
+    /// The columns the statement sets (the others take their defaults).
+    given: Given,
+}
+
+/// The source of one column's value in the fast path's row.
+enum FastItem {
+    /// A parameter, moved into the row.
+    Param(usize),
+    /// A parameter cast to a type: moved when its value already has the type (else the
+    /// statement takes the general path, which casts).
+    Cast(usize, DataType),
+    /// A constant.
+    Const(Value),
+}
+
+impl FastMemo {
+    /// Checks that `parsed` (with `slot`'s bound form) is a prepared one-row INSERT the fast
+    /// path can run, and what its row is made of; `None`: the general path runs it.
+    fn new<K: TxnKv>(
+        session: &Session<K>,
+        slot: &Arc<PlanSlot>,
+        catalog: Arc<Catalog>,
+        epoch: u64,
+        parsed: &crate::parse::Parsed,
+        given_params: usize,
+    ) -> Option<FastMemo> {
+        let st = parsed.statements().next()?;
+        let Some(Node::InsertStmt(s)) = st.node() else {
+            return None;
+        };
+        let max_param = st.max_param().map_or(0, |(n, _)| n as usize);
+        if s.with_clause.is_some() || !parsed.warnings().is_empty() || max_param > given_params {
+            return None;
+        }
+        let bound: Arc<BoundInsert> = slot.get(&session.plan_key(&catalog, st.text()))?;
+        let InsertSource::Rows(rows) = &bound.source else {
+            return None;
+        };
+        if rows.len() != 1
+            || bound.view.is_some()
+            || bound.returning.is_some()
+            || bound.conflict_update.is_some()
+            || bound.conflict_nothing
+        {
+            return None;
+        }
+        let width = bound.table.columns.len();
+        let mut items = Vec::new();
+        let mut given: Given = smallvec::smallvec![false; width];
+        let mut used = 0u64;
+        for (item, &c) in rows[0].iter().zip(&bound.cols) {
+            let item = match item {
+                None => continue,
+                Some(Expr::Const(v)) => FastItem::Const(v.clone()),
+                Some(Expr::Param(i)) => FastItem::Param(*i),
+                Some(Expr::Cast(a, t, _)) => match &**a {
+                    Expr::Param(i) => FastItem::Cast(*i, t.clone()),
+                    _ => return None,
+                },
+                Some(_) => return None,
+            };
+            // A parameter moves into the row once: one used twice takes the general path.
+            if let FastItem::Param(i) | FastItem::Cast(i, _) = item {
+                if i >= 64 || used & (1 << i) != 0 {
+                    return None;
+                }
+                used |= 1 << i;
+            }
+            given[c] = true;
+            items.push((c, item));
+        }
+        Some(FastMemo {
+            slot: slot.clone(),
+            catalog,
+            epoch,
+            bound,
+            max_param,
+            items,
+            given,
+        })
+    }
+
+    /// Places the row's values into `row` (cleared, one value per column), moving the
+    /// parameters; `false` (nothing moved) when a parameter is missing or would need a cast.
+    fn place(&self, params: &mut [Value], row: &mut Vec<Value>) -> bool {
+        if self.max_param > params.len() {
+            return false;
+        }
+        for (_, item) in &self.items {
+            if let FastItem::Cast(i, t) = item
+                && !params.get(*i).is_some_and(|v| same_type(v, t))
+            {
+                return false;
+            }
+        }
+        row.clear();
+        row.resize_with(self.given.len(), || Value::Null);
+        for (c, item) in &self.items {
+            let v = match item {
+                FastItem::Param(i) | FastItem::Cast(i, _) => match params.get_mut(*i) {
+                    Some(p) => std::mem::replace(p, Value::Null),
+                    None => Value::Null,
+                },
+                FastItem::Const(v) => v.clone(),
+            };
+            if let Some(slot) = row.get_mut(*c) {
+                // What it replaces is the initial NULL, which needs no drop call.
+                let old = std::mem::replace(slot, v);
+                if matches!(old, Value::Null) {
+                    std::mem::forget(old);
+                }
+            }
+        }
+        true
+    }
+}
+
+/// The session's time zone and output style, with the settings epoch they come from.
+pub(crate) type StyleCache = (u64, TimeZone, basalt_common::types::OutputStyle);
+
 /// A temporary table created with ON COMMIT DROP or ON COMMIT DELETE ROWS.
 #[derive(Debug, Clone)]
 pub(crate) struct OnCommit {
@@ -951,7 +1085,7 @@ pub(crate) struct DmlOutput {
 impl<K: TxnKv> Session<K> {
     /// The type context (time zone, transaction time) of the current statement.
     pub(crate) fn type_context(&self) -> TypeContext {
-        let tz = TimeZone::from_name(self.settings.time_zone()).unwrap_or(TimeZone::Utc);
+        let (tz, output) = self.styles();
         TypeContext {
             time_zone: tz,
             now: Some(
@@ -959,13 +1093,32 @@ impl<K: TxnKv> Session<K> {
                     .as_ref()
                     .map_or_else(now_micros, |b| b.started_at),
             ),
-            output: self.output_style(),
+            output,
         }
+    }
+
+    /// The session's time zone and output style, derived from the settings once per
+    /// settings epoch.
+    fn styles(&self) -> (TimeZone, basalt_common::types::OutputStyle) {
+        let epoch = self.settings.epoch();
+        if let Some((e, tz, style)) = self.style_cache.get()
+            && e == epoch
+        {
+            return (tz, style);
+        }
+        let tz = TimeZone::from_name(self.settings.time_zone()).unwrap_or(TimeZone::Utc);
+        let style = self.derive_output_style();
+        self.style_cache.set(Some((epoch, tz, style)));
+        (tz, style)
     }
 
     /// The output settings of the session (DateStyle, IntervalStyle, extra_float_digits,
     /// bytea_output).
     fn output_style(&self) -> basalt_common::types::OutputStyle {
+        self.styles().1
+    }
+
+    fn derive_output_style(&self) -> basalt_common::types::OutputStyle {
         use basalt_common::types::IntervalStyle;
         let mut st = basalt_common::types::OutputStyle {
             extra_float_digits: i8::try_from(self.settings.extra_float_digits()).unwrap_or(1),
@@ -1145,18 +1298,21 @@ impl<K: TxnKv> Session<K> {
     /// version number is not unique then).
     fn search_path_arc(&mut self, catalog: &Catalog) -> Arc<[u32]> {
         let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
+        let epoch = self.settings.epoch();
         if !written
-            && let Some((v, text, temp, oids)) = &self.search_path_cache
+            && let Some((v, e, text, temp, oids)) = &mut self.search_path_cache
             && *v == catalog.version
-            && text == self.settings.search_path_text()
             && *temp == self.temp_schema
+            && (*e == epoch || text == self.settings.search_path_text())
         {
+            *e = epoch;
             return oids.clone();
         }
         let oids: Arc<[u32]> = self.search_path_oids(catalog).into();
         if !written {
             self.search_path_cache = Some((
                 catalog.version,
+                epoch,
                 self.settings.search_path_text().to_owned(),
                 self.temp_schema.clone(),
                 oids.clone(),
@@ -1314,17 +1470,19 @@ impl<K: TxnKv> Session<K> {
             settings,
             temp_schema: temp_schema.as_deref(),
         };
+        let calls = crate::sqlfunc::CallState {
+            search_path,
+            read_only,
+            plans: Default::default(),
+            depth: 0,
+        };
         let Some(env) = env else {
-            let mut cx = Cx::new(txn, catalog, params, func, &mut seq);
+            let mut cx = Cx::with_calls(txn, catalog, params, func, &mut seq, calls);
             cx.deferred = Some(deferred);
-            cx.calls.search_path = search_path;
-            cx.calls.read_only = read_only;
             return f(&mut cx);
         };
         let mut snap = crate::snapshot::StatementSnapshot::new(txn, env.before.clone());
-        let mut cx = Cx::new(&mut snap, catalog, params, func, &mut seq);
-        cx.calls.search_path = search_path;
-        cx.calls.read_only = read_only;
+        let mut cx = Cx::with_calls(&mut snap, catalog, params, func, &mut seq, calls);
         cx.stmt_writes = Some(env.before.clone());
         cx.deferred = Some(deferred);
         for c in &env.ctes {
@@ -2271,47 +2429,59 @@ impl<K: TxnKv> Session<K> {
     /// (`Session::fast_prepared`).
     pub(crate) fn fast_insert(
         &mut self,
-        slot: &PlanSlot,
-        st: &Statement<'_>,
+        slot: &Arc<PlanSlot>,
         parsed: &crate::parse::Parsed,
         params: &mut [Value],
     ) -> Option<Result<(), SqlError>> {
-        let Some(Node::InsertStmt(s)) = st.node() else {
-            return None;
-        };
-        if s.with_clause.is_some()
-            || !parsed.warnings().is_empty()
-            || st
-                .max_param()
-                .is_some_and(|(n, _)| n as usize > params.len())
-            || self.settings.transaction_read_only()
-        {
+        if self.settings.transaction_read_only() {
             return None;
         }
-        let catalog = self.load_catalog().ok()?;
-        let bound: Arc<BoundInsert> = slot.get(&self.plan_key(&catalog, st.text()))?;
-        let InsertSource::Rows(rows) = &bound.source else {
-            return None;
-        };
-        if rows.len() != 1
-            || bound.view.is_some()
-            || bound.returning.is_some()
-            || bound.conflict_update.is_some()
-            || bound.conflict_nothing
-        {
-            return None;
-        }
-        let (row, given) = direct_row(&rows[0], &bound.cols, bound.table.columns.len(), params)?;
+        // The statement starts here, so that the catalog is read at its snapshot.
         self.statement_started = false;
+        let catalog = self.load_catalog().ok()?;
+        let epoch = self.settings.epoch();
+        let memo = match self.fast_memo.take() {
+            Some(m)
+                if Arc::ptr_eq(&m.slot, slot)
+                    && Arc::ptr_eq(&m.catalog, &catalog)
+                    && m.epoch == epoch =>
+            {
+                m
+            }
+            _ => FastMemo::new(self, slot, catalog, epoch, parsed, params.len())?,
+        };
+        let r = self.fast_insert_row(&memo, parsed, params);
+        self.fast_memo = Some(memo);
+        r
+    }
+
+    /// One row of [`Session::fast_insert`], through a checked memo.
+    fn fast_insert_row(
+        &mut self,
+        memo: &FastMemo,
+        parsed: &crate::parse::Parsed,
+        params: &mut [Value],
+    ) -> Option<Result<(), SqlError>> {
+        let mut row = std::mem::take(&mut self.fast_row);
+        if !memo.place(params, &mut row) {
+            self.fast_row = row;
+            return None;
+        }
+        let bound = &memo.bound;
         self.current_sql = Some(parsed.shared_text());
         let r = self
             .with_cx_env(&bound.catalog, &[], None, |cx| {
-                Self::insert_plain_row(&bound, row, &given, cx)
+                Self::insert_plain_row(bound, &mut row, &memo.given, cx)
             })
             .and_then(|()| self.end_of_statement());
+        row.clear();
+        self.fast_row = row;
         Some(r.map_err(|e| {
             self.abort_on_error();
-            e.byte_position_to_chars(st.text())
+            match parsed.statements().next() {
+                Some(st) => e.byte_position_to_chars(st.text()),
+                None => e,
+            }
         }))
     }
 
@@ -3087,9 +3257,10 @@ pub(crate) trait DmlHost: Sized {
                     && conflict_update.is_none()
                     && env.is_none() =>
             {
-                self.movable_params()
-                    .and_then(|p| direct_row(&rows[0], cols, width, p))
-                    .map(|r| vec![r])
+                self.movable_params().and_then(|p| {
+                    let mut row = Vec::new();
+                    direct_row(&rows[0], cols, width, p, &mut row).map(|g| vec![(row, g)])
+                })
             }
             _ => None,
         };
@@ -3235,18 +3406,18 @@ pub(crate) trait DmlHost: Sized {
     /// a plain INSERT does: defaults, generated columns, constraints, row id, indexes.
     fn insert_plain_row(
         bound: &BoundInsert,
-        mut row: Vec<Value>,
+        row: &mut [Value],
         given: &Given,
         cx: &mut Cx<'_>,
     ) -> Result<(), SqlError> {
-        fill_defaults(&bound.defaults, &mut row, given, cx)?;
-        bound.writer.fill_generated(&mut row, cx)?;
-        bound.writer.check_row(&row, cx)?;
+        fill_defaults(&bound.defaults, row, given, cx)?;
+        bound.writer.fill_generated(row, cx)?;
+        bound.writer.check_row(row, cx)?;
         let row_id = match bound.table.primary_key {
             None => Some(rowid_next(cx, bound.table.oid)?),
             Some(_) => None,
         };
-        bound.writer.insert(&row, row_id, cx, false)?;
+        bound.writer.insert(row, row_id, cx, false)?;
         Ok(())
     }
 
@@ -4151,16 +4322,47 @@ impl<K: TxnKv> Session<K> {
         self.bind_insert(s, None)
     }
 
-    /// Inserts `rows` (placed at their columns, `Given` marking those set) through `bound`,
-    /// skipping those `filter` (over the row with its defaults) does not accept; returns how
-    /// many were inserted. COPY FROM's batches.
+    /// Inserts `rows` (placed at their columns, `given` marking those set; each row one
+    /// value per column) through `bound`, skipping those `filter` (over the row with its
+    /// defaults) does not accept; returns how many were inserted. COPY FROM's batches: the
+    /// rows stay the caller's, which reuses their allocations for the next batch (the
+    /// defaults and generated values written into them included).
     pub(crate) fn run_insert_rows(
         &mut self,
         bound: &BoundInsert,
-        rows: Vec<(Vec<Value>, Given)>,
+        rows: &mut [Vec<Value>],
+        given: &Given,
         filter: Option<&Expr>,
     ) -> Result<u64, SqlError> {
-        Ok(self.run_insert_with(bound, None, Some(rows), filter)?.count as u64)
+        if bound.view.is_some()
+            || bound.returning.is_some()
+            || bound.conflict_update.is_some()
+            || bound.conflict_nothing
+        {
+            // Not a COPY's statement: the general path, with copies of the rows.
+            let rows = rows.iter().map(|r| (r.clone(), given.clone())).collect();
+            return Ok(self.run_insert_with(bound, None, Some(rows), filter)?.count as u64);
+        }
+        self.with_cx_env(&bound.catalog, &[], None, |cx| {
+            let mut count = 0;
+            for row in rows {
+                fill_defaults(&bound.defaults, row, given, cx)?;
+                if let Some(f) = filter
+                    && crate::expr::truth(&eval(f, row, cx)?) != Some(true)
+                {
+                    continue;
+                }
+                bound.writer.fill_generated(row, cx)?;
+                bound.writer.check_row(row, cx)?;
+                let row_id = match bound.table.primary_key {
+                    None => Some(rowid_next(cx, bound.table.oid)?),
+                    Some(_) => None,
+                };
+                bound.writer.insert(row, row_id, cx, false)?;
+                count += 1;
+            }
+            Ok(count)
+        })
     }
 
     /// Binds COPY FROM's WHERE condition over the table's row.
@@ -5711,7 +5913,8 @@ fn direct_row(
     cols: &[usize],
     width: usize,
     params: &mut [Value],
-) -> Option<(Vec<Value>, Given)> {
+    row: &mut Vec<Value>,
+) -> Option<Given> {
     /// The parameter an item moves, if it is one that may.
     fn moved(e: &Expr, params: &[Value]) -> Option<usize> {
         match e {
@@ -5723,31 +5926,34 @@ fn direct_row(
             _ => None,
         }
     }
-    // Per item: the parameter it moves (`Some(None)` for a constant or DEFAULT).
-    let mut sources: smallvec::SmallVec<[Option<usize>; 16]> = smallvec::SmallVec::new();
+    // First every item checked (nothing moved yet), then the values placed: a parameter
+    // moves at most once, and only when no cast could change it.
     let mut used = 0u64;
     for item in items {
-        let i = match item {
-            None | Some(Expr::Const(_)) => None,
-            Some(e) => Some(moved(e, params)?),
-        };
-        if let Some(i) = i {
+        if let Some(e) = item
+            && !matches!(e, Expr::Const(_))
+        {
+            let i = moved(e, params)?;
             if i >= 64 || used & (1 << i) != 0 || i >= params.len() {
                 return None;
             }
             used |= 1 << i;
         }
-        sources.push(i);
     }
     // Filled without cloning a NULL per column (`vec![Value::Null; width]` clones).
-    let mut row = Vec::with_capacity(width);
+    row.clear();
     row.resize_with(width, || Value::Null);
     let mut given: Given = smallvec::smallvec![false; width];
-    for ((item, &c), source) in items.iter().zip(cols).zip(sources) {
-        let v = match (item, source) {
-            (None, _) => continue,
-            (_, Some(i)) => std::mem::replace(&mut params[i], Value::Null),
-            (Some(e), None) => e.as_const().cloned().unwrap_or(Value::Null),
+    for (item, &c) in items.iter().zip(cols) {
+        let v = match item {
+            None => continue,
+            Some(Expr::Const(v)) => v.clone(),
+            Some(Expr::Param(i)) => std::mem::replace(&mut params[*i], Value::Null),
+            Some(Expr::Cast(a, ..)) => match &**a {
+                Expr::Param(i) => std::mem::replace(&mut params[*i], Value::Null),
+                _ => Value::Null,
+            },
+            Some(_) => Value::Null,
         };
         // What it replaces is usually the initial NULL, which needs no drop call.
         let old = std::mem::replace(&mut row[c], v);
@@ -5756,7 +5962,7 @@ fn direct_row(
         }
         given[c] = true;
     }
-    Some((row, given))
+    Some(given)
 }
 
 /// Evaluates the defaults of the columns a source row did not set.

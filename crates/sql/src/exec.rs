@@ -100,6 +100,25 @@ impl<'a> Cx<'a> {
         func: EvalContext,
         sequences: &'a mut dyn Sequences,
     ) -> Cx<'a> {
+        Cx::with_calls(
+            txn,
+            catalog,
+            params,
+            func,
+            sequences,
+            crate::sqlfunc::CallState::default(),
+        )
+    }
+
+    /// A context whose function calls start from `calls` (search path, read-only state).
+    pub fn with_calls(
+        txn: &'a mut dyn Transaction,
+        catalog: &'a Catalog,
+        params: &'a [Value],
+        func: EvalContext,
+        sequences: &'a mut dyn Sequences,
+        calls: crate::sqlfunc::CallState,
+    ) -> Cx<'a> {
         Cx {
             txn,
             catalog,
@@ -108,7 +127,7 @@ impl<'a> Cx<'a> {
             sequences,
             stmt_writes: None,
             deferred: None,
-            calls: crate::sqlfunc::CallState::default(),
+            calls,
             outer: Vec::new(),
             subquery_cache: IdMap::default(),
             ctes: IdMap::default(),

@@ -247,6 +247,14 @@ pub struct Session<K: TxnKv> {
     pub(crate) plan_slot: Option<Arc<crate::engine::PlanSlot>>,
     /// Open cursors ([`crate::cursor`]).
     pub(crate) cursors: crate::cursor::Cursors,
+    /// The time zone and output style derived from the settings, with the settings epoch
+    /// they were derived at ([`Settings::epoch`]): every statement's context needs them.
+    pub(crate) style_cache: std::cell::Cell<Option<crate::engine::StyleCache>>,
+    /// The prepared INSERT the fast path ran last and what it was checked against
+    /// ([`crate::engine::FastMemo`]).
+    pub(crate) fast_memo: Option<crate::engine::FastMemo>,
+    /// The fast path's row, its allocation kept from row to row.
+    pub(crate) fast_row: Vec<basalt_common::types::Value>,
 }
 
 /// A statement parsed once by [`Session::prepare`] and run any number of times by
@@ -298,9 +306,10 @@ impl PreparedStatement {
     }
 }
 
-/// What [`Session::search_path_cache`] holds: catalog version, `search_path` text, temporary
-/// schema, and the schema OIDs they resolve to.
-pub(crate) type SearchPathCache = (u64, String, Option<String>, Arc<[u32]>);
+/// What [`Session::search_path_cache`] holds: catalog version, the settings epoch it was
+/// last checked at, `search_path` text, temporary schema, and the schema OIDs they resolve
+/// to.
+pub(crate) type SearchPathCache = (u64, u64, String, Option<String>, Arc<[u32]>);
 
 impl<K: TxnKv> Session<K> {
     /// A session with its own parse cache.
@@ -337,6 +346,9 @@ impl<K: TxnKv> Session<K> {
             search_path_cache: None,
             plan_slot: None,
             cursors: Default::default(),
+            style_cache: std::cell::Cell::new(None),
+            fast_memo: None,
+            fast_row: Vec::new(),
         }
     }
 
@@ -455,10 +467,22 @@ impl<K: TxnKv> Session<K> {
         params: Vec<basalt_common::types::Value>,
     ) -> Result<Executed, SqlError> {
         let mut params = params;
-        if let Some(r) = self.fast_prepared(stmt, &mut params) {
+        self.execute_prepared_in(stmt, &mut params)
+    }
+
+    /// [`Session::execute_prepared`] with the parameters in the caller's vector, which a
+    /// prepared INSERT's fast path leaves in place (its values moved out) for the caller to
+    /// reuse; the general path takes them.
+    pub fn execute_prepared_in(
+        &mut self,
+        stmt: &PreparedStatement,
+        params: &mut Vec<basalt_common::types::Value>,
+    ) -> Result<Executed, SqlError> {
+        if let Some(r) = self.fast_prepared(stmt, params) {
             return r.map(|()| Executed::Inserted(1));
         }
-        self.query_prepared(stmt, params).map(Executed::Result)
+        self.query_prepared(stmt, std::mem::take(params))
+            .map(Executed::Result)
     }
 
     /// The prepared one-row INSERT fast path (`Session::fast_insert`), when the session is
@@ -481,8 +505,7 @@ impl<K: TxnKv> Session<K> {
         {
             return None;
         }
-        let st = stmt.parsed.statements().next()?;
-        self.fast_insert(&stmt.slot, &st, &stmt.parsed, params)
+        self.fast_insert(&stmt.slot, &stmt.parsed, params)
     }
 
     /// The result of the last statement of `batch` run by [`Session::query_owned`], with the

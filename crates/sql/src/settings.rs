@@ -791,6 +791,18 @@ pub struct Settings {
     /// Whether `current` may differ from `session` (a `SET LOCAL` or a restore since the
     /// transaction began): comparing the layers at every commit would cost more.
     local_changes: bool,
+    /// Changes whenever a current value may have changed: what is derived from the settings
+    /// (time zone, output style, search path, a prepared INSERT's bound form) is kept with
+    /// the epoch it was derived at. Drawn from one process-wide counter, so two `Settings`
+    /// never share an epoch unless one is a clone of the other (with the same values).
+    epoch: u64,
+}
+
+/// The source of [`Settings`] epochs.
+static EPOCHS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_epoch() -> u64 {
+    EPOCHS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Default for Settings {
@@ -814,7 +826,13 @@ impl Settings {
             session: layer.clone(),
             current: layer,
             local_changes: false,
+            epoch: next_epoch(),
         }
+    }
+
+    /// The epoch of the current values: equal epochs mean equal values (see the field).
+    pub fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     /// The session and current values, to restore with [`Settings::restore`].
@@ -830,12 +848,14 @@ impl Settings {
         self.session = snapshot.session;
         self.current = snapshot.current;
         self.local_changes = true;
+        self.epoch = next_epoch();
     }
 
     /// Ends the transaction's `SET LOCAL` values: current values become the session values.
     pub fn end_transaction(&mut self) {
         if self.local_changes && self.current != self.session {
             self.current = self.session.clone();
+            self.epoch = next_epoch();
         }
         self.local_changes = false;
     }
@@ -978,6 +998,7 @@ impl Settings {
             Some(text) => (self.parse_value(param, text)?, Source::Explicit),
         };
         self.current.builtin[param.0] = new.clone();
+        self.epoch = next_epoch();
         if scope == Scope::Session {
             self.session.builtin[param.0] = new;
         } else {
@@ -1012,6 +1033,7 @@ impl Settings {
             None => self.reset.custom.get(&key).cloned().unwrap_or_default(),
         };
         self.current.custom.insert(key.clone(), new.clone());
+        self.epoch = next_epoch();
         if scope == Scope::Session {
             self.session.custom.insert(key, new);
         } else {
@@ -1033,6 +1055,7 @@ impl Settings {
             *value = self.reset.custom.get(key).cloned().unwrap_or_default();
         }
         self.session.custom = self.current.custom.clone();
+        self.epoch = next_epoch();
     }
 
     /// Parses and normalises `text` for `param`, with PostgreSQL's errors.
@@ -1202,6 +1225,7 @@ impl Settings {
             let v = v.clone();
             self.current.builtin[target.0] = (v.clone(), Source::Default);
             self.session.builtin[target.0] = (v, Source::Default);
+            self.epoch = next_epoch();
         }
     }
 

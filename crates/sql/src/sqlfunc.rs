@@ -771,7 +771,9 @@ pub struct CallState {
     /// The session's search path.
     pub search_path: Arc<[u32]>,
     /// Bound bodies by function OID.
-    pub(crate) plans: std::collections::HashMap<u32, Arc<BoundBody>>,
+    /// (A fixed-seed hasher: a context is made per statement, and std's random state costs
+    /// a thread-local read for each map.)
+    pub(crate) plans: std::collections::HashMap<u32, Arc<BoundBody>, foldhash::fast::FixedState>,
     /// Calls running around this one.
     pub depth: usize,
     /// The transaction is read-only (a body's INSERT / UPDATE / DELETE fails with 25006).

@@ -6,7 +6,8 @@
 //!    spelling (`europe/paris` → `Europe/Paris`). Like PostgreSQL built with system tzdata, the
 //!    database is read from `$TZDIR` or `/usr/share/zoneinfo`; only whether a zone exists is
 //!    looked at here;
-//! 3. a POSIX time zone specification (`UTC+3`, `EST5EDT,M3.2.0,M11.1.0`), shown upper-cased.
+//! 3. a POSIX time zone specification (`UTC+3`, `EST5EDT,M3.2.0,M11.1.0`), shown upper-cased,
+//!    or a POSIX offset alone (`-02:00`, two hours east), shown as written.
 //!
 //! `SET TIME ZONE INTERVAL '+02:00'` arrives here as a number of hours (the session turns the
 //! interval into one).
@@ -50,6 +51,14 @@ pub(crate) fn canonical(value: &str) -> Result<String, TzError> {
             return Err(TzError::LeapSeconds);
         }
         return Ok(name);
+    }
+    // A POSIX offset without a zone name (`-02:00`), shown as written; with seconds, it
+    // fails as PostgreSQL's does.
+    if basalt_common::types::datetime::bare_posix_offset(value).is_some() {
+        return Ok(value.to_string());
+    }
+    if value.matches(':').count() == 2 && posix_offset(value.trim()) == Some("") {
+        return Err(TzError::LeapSeconds);
     }
     let upper = value.to_ascii_uppercase();
     if !upper.starts_with(':') && is_posix_spec(&upper) {

@@ -232,6 +232,12 @@ impl SortedWrites {
         self.len == 0
     }
 
+    /// A bound of the bytes of all keys and values held: the arena's use (bytes of values
+    /// replaced since are counted too).
+    pub(crate) fn byte_bound(&self) -> usize {
+        self.bytes.iter().map(Vec::len).sum()
+    }
+
     fn entry(&self, i: usize) -> Entry {
         self.entries[i / CHUNK][i % CHUNK]
     }

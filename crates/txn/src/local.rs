@@ -211,6 +211,11 @@ struct Shared {
     /// Signalled when a batch's fsync ends.
     sync_done_cv: Condvar,
     clock: Mutex<Clock>,
+    /// `clock.visible`, stored (under the clock's lock) each time it moves, so that a READ
+    /// COMMITTED statement can see whether its transaction's snapshot is still the newest
+    /// without taking the lock. A commit's store happens before the commit returns, so any
+    /// statement that causally follows a commit sees it.
+    visible_ts: AtomicU64,
     locks: LockManager,
     ssi: Mutex<SsiState>,
     next_txn_id: AtomicU64,
@@ -404,6 +409,7 @@ impl LocalKv {
                 visible: max_ts,
                 active: BTreeMap::new(),
             }),
+            visible_ts: AtomicU64::new(max_ts),
             locks: LockManager::new(options.deadlock_timeout),
             ssi: Mutex::new(SsiState::default()),
             next_txn_id: AtomicU64::new(1),
@@ -895,7 +901,10 @@ impl Shared {
                 sqlstate: e.sqlstate(),
             });
         }
-        self.clock.lock().visible = last_ts;
+        let mut clock = self.clock.lock();
+        clock.visible = last_ts;
+        self.visible_ts.store(last_ts, Ordering::Release);
+        drop(clock);
         Ok(())
     }
 }
@@ -1000,23 +1009,24 @@ impl LocalTxn {
     }
 
     fn snapshot(&mut self) -> Arc<SnapshotGuard> {
+        self.current_snapshot().clone()
+    }
+
+    /// The transaction's snapshot, taken (again, for a READ COMMITTED statement after a
+    /// commit became visible) if needed.
+    fn current_snapshot(&mut self) -> &Arc<SnapshotGuard> {
         if self.stale {
             self.stale = false;
-            if let Some(s) = &self.snapshot {
-                if self.shared.clock.lock().visible == s.ts {
-                    return s.clone();
-                }
+            if self
+                .snapshot
+                .as_ref()
+                .is_some_and(|s| self.shared.visible_ts.load(Ordering::Acquire) != s.ts)
+            {
                 self.snapshot = None;
             }
         }
-        match &self.snapshot {
-            Some(s) => s.clone(),
-            None => {
-                let s = self.shared.take_snapshot();
-                self.snapshot = Some(s.clone());
-                s
-            }
-        }
+        self.snapshot
+            .get_or_insert_with(|| self.shared.take_snapshot())
     }
 
     fn record_read(&mut self, key: &[u8]) {
@@ -1086,7 +1096,7 @@ impl LocalTxn {
             }
         };
         if check {
-            let snapshot = self.snapshot().ts;
+            let snapshot = self.current_snapshot().ts;
             if newest.as_ref().is_some_and(|(ts, _)| *ts > snapshot) {
                 // Give a new lock back so that a retry of the same write checks again.
                 if acquired != Acquired::AlreadyHeld {
@@ -1193,7 +1203,7 @@ impl LocalTxn {
             });
         }
         let writes = self.writes.take_sorted();
-        let mut rec = record::encode(writes.len(), writes.iter());
+        let mut rec = record::encode_bounded(writes.len(), writes.byte_bound(), writes.iter());
         let sync = self
             .options
             .synchronous_commit
@@ -1292,7 +1302,7 @@ impl Transaction for LocalTxn {
     fn snapshot_ts(&mut self) -> Option<Ts> {
         // Snapshots are taken at the visible timestamp, below which every commit is applied
         // and above which every later commit lands: reads at one timestamp are repeatable.
-        Some(self.snapshot().ts)
+        Some(self.current_snapshot().ts)
     }
 
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -1300,7 +1310,7 @@ impl Transaction for LocalTxn {
         if let Some(v) = self.writes.get(key) {
             return Ok(v.map(<[u8]>::to_vec));
         }
-        let ts = self.snapshot().ts;
+        let ts = self.current_snapshot().ts;
         self.record_read(key);
         Ok(self
             .shared

@@ -30,14 +30,24 @@ pub fn encode<'a>(
     count: usize,
     writes: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + Clone,
 ) -> Vec<u8> {
+    let bytes = writes
+        .clone()
+        .map(|(k, v)| k.len() + v.map_or(0, <[u8]>::len))
+        .sum();
+    encode_bounded(count, bytes, writes)
+}
+
+/// [`encode`] when the caller knows a bound of the writes' key and value bytes together
+/// (a write buffer's arena size): one pass over the writes instead of two.
+pub fn encode_bounded<'a>(
+    count: usize,
+    bytes: usize,
+    writes: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)>,
+) -> Vec<u8> {
     // Reserved at the most it can take: a large transaction's record is big, and growing it
     // by doubling copies it several times. Pages of the reservation never written are never
     // touched, so the unused part costs no memory.
-    let size: usize = writes
-        .clone()
-        .map(|(k, v)| 1 + 2 * MAX_VARINT + k.len() + v.map_or(0, |v| MAX_VARINT + v.len()))
-        .sum();
-    let mut out = Vec::with_capacity(13 + size);
+    let mut out = Vec::with_capacity(13 + count * (1 + 3 * MAX_VARINT) + bytes);
     out.push(VERSION);
     out.extend_from_slice(&0u64.to_le_bytes());
     out.extend_from_slice(&(count as u32).to_le_bytes());

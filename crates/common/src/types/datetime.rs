@@ -137,8 +137,40 @@ impl TimeZone {
         if UTC.iter().any(|z| z.eq_ignore_ascii_case(name)) {
             return Some(TimeZone::Utc);
         }
-        super::tz::load(name).map(TimeZone::Named)
+        super::tz::load(name)
+            .map(TimeZone::Named)
+            .or_else(|| bare_posix_offset(name).map(TimeZone::Fixed))
     }
+}
+
+/// A POSIX offset without a zone name, `[+|-]hh:mm`, which PostgreSQL takes as a time zone:
+/// as in POSIX, the sign is west of Greenwich (`-02:00` is two hours east, shown `+02`).
+/// Seconds east, or `None` if `text` is not one (hours up to 167, as POSIX allows; a bare
+/// number is read as hours east by the setting itself, not here).
+///
+/// ```
+/// use basalt_common::types::datetime::bare_posix_offset;
+/// assert_eq!(bare_posix_offset("-02:00"), Some(7200));
+/// assert_eq!(bare_posix_offset("+05:30"), Some(-19800));
+/// assert_eq!(bare_posix_offset("1:60"), None);
+/// assert_eq!(bare_posix_offset("-2"), None);
+/// ```
+pub fn bare_posix_offset(text: &str) -> Option<i32> {
+    let text = text.trim();
+    let (west, rest) = match text.as_bytes().first()? {
+        b'-' => (false, &text[1..]),
+        b'+' => (true, &text[1..]),
+        _ => (true, text),
+    };
+    let (h, m) = rest.split_once(':')?;
+    let digits = |s: &str, max: i32| -> Option<i32> {
+        if s.is_empty() || s.len() > 3 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok().filter(|v| *v <= max)
+    };
+    let seconds = digits(h, 167)? * 3600 + digits(m, 59)? * 60;
+    Some(if west { -seconds } else { seconds })
 }
 
 /// Settings and inputs the I/O functions depend on.
