@@ -1369,7 +1369,9 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
                 DATE_NEG_INFINITY => TIMESTAMP_NEG_INFINITY,
                 _ => {
                     let local = i128::from(d) * i128::from(USECS_PER_DAY);
-                    let v = if tz_out && (i128::from(MIN_TIMESTAMP)..i128::from(END_TIMESTAMP)).contains(&local) {
+                    let v = if tz_out
+                        && (i128::from(MIN_TIMESTAMP)..i128::from(END_TIMESTAMP)).contains(&local)
+                    {
                         // (the zone may move it out of range: PostgreSQL's overflow too)
                         from_local(local as i64, &tz).map_or(local, i128::from)
                     } else {

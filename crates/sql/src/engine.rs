@@ -656,8 +656,8 @@ fn schema_elements(s: &protobuf::CreateSchemaStmt) -> Result<Vec<Node>, SqlError
     Ok(buckets.into_iter().flatten().collect())
 }
 
-/// The schemas of `search_path` that exist, in order, after the session's temporary schema
-/// (first, as PostgreSQL's pg_temp).
+/// The schemas of `search_path` that exist, in order, with the session's temporary schema
+/// where the path names `pg_temp`, else first (as PostgreSQL).
 fn search_path_oids(
     catalog: &Catalog,
     settings: &crate::settings::Settings,
@@ -4842,10 +4842,35 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<StatementResult, SqlError> {
         use protobuf::ObjectType as O;
         const TS_LANGUAGES: &[&str] = &[
-            "simple", "arabic", "armenian", "basque", "catalan", "danish", "dutch", "english",
-            "finnish", "french", "german", "greek", "hindi", "hungarian", "indonesian", "irish",
-            "italian", "lithuanian", "nepali", "norwegian", "portuguese", "romanian", "russian",
-            "serbian", "spanish", "swedish", "tamil", "turkish", "yiddish",
+            "simple",
+            "arabic",
+            "armenian",
+            "basque",
+            "catalan",
+            "danish",
+            "dutch",
+            "english",
+            "finnish",
+            "french",
+            "german",
+            "greek",
+            "hindi",
+            "hungarian",
+            "indonesian",
+            "irish",
+            "italian",
+            "lithuanian",
+            "nepali",
+            "norwegian",
+            "portuguese",
+            "romanian",
+            "russian",
+            "serbian",
+            "spanish",
+            "swedish",
+            "tamil",
+            "turkish",
+            "yiddish",
         ];
         let (word, tagname) = match kind {
             O::ObjectConversion => ("conversion", "DROP CONVERSION"),
@@ -4899,8 +4924,7 @@ impl<K: TxnKv> Session<K> {
                     let Some((am, name)) = parts.split_first() else {
                         continue;
                     };
-                    if !["btree", "hash", "gist", "gin", "spgist", "brin"].contains(&am.as_str())
-                    {
+                    if !["btree", "hash", "gist", "gin", "spgist", "brin"].contains(&am.as_str()) {
                         return Err(err(
                             "42704",
                             format!("access method \"{am}\" does not exist"),
@@ -4947,7 +4971,10 @@ impl<K: TxnKv> Session<K> {
                     if builtin {
                         return Err(unsupported());
                     }
-                    (format!("{word} \"{}\" does not exist", parts.join(".")), None)
+                    (
+                        format!("{word} \"{}\" does not exist", parts.join(".")),
+                        None,
+                    )
                 }
                 (_, Some(Node::String(n))) => {
                     let name = n.sval.as_str();

@@ -800,7 +800,11 @@ pub fn bind(
                 .collect();
             let e2 = entries.clone();
             (
-                o.map(|x| lookup_entry(&e2, x, Value::Int4(0)), entries, Value::Int4(0)),
+                o.map(
+                    |x| lookup_entry(&e2, x, Value::Int4(0)),
+                    entries,
+                    Value::Int4(0),
+                ),
                 DataType::Int4,
             )
         }
@@ -831,7 +835,11 @@ pub fn bind(
                 .collect();
             let e2 = entries.clone();
             (
-                o.map(|x| lookup_entry(&e2, x, Value::Bool(false)), entries, Value::Bool(false)),
+                o.map(
+                    |x| lookup_entry(&e2, x, Value::Bool(false)),
+                    entries,
+                    Value::Bool(false),
+                ),
                 DataType::Bool,
             )
         }
