@@ -2625,16 +2625,27 @@ pub(crate) trait DmlHost: Sized {
                         })
                         .collect()
                 };
+                // The subscripts or fields a target sets (`b[1]`) stay with it.
+                let indirections: Vec<Vec<protobuf::Node>> = s
+                    .cols
+                    .iter()
+                    .filter_map(|c| match c.node.as_ref() {
+                        Some(Node::ResTarget(rt)) => Some(rt.indirection.clone()),
+                        _ => None,
+                    })
+                    .collect();
                 let mut targets = targets;
                 apply_view_defaults(&mut n, &mut targets, vt)?;
                 n.cols = Vec::new();
                 let mut assigned: Vec<usize> = Vec::new();
-                for (name, location) in targets {
+                for (i, (name, location)) in targets.into_iter().enumerate() {
+                    let indirection = indirections.get(i).cloned().unwrap_or_default();
                     let base = vt
                         .base_column(&name, ViewOp::Insert)
                         .map_err(|e| at_if_undefined(e, location))?;
-                    // Two view columns of one base column (PostgreSQL's rewriter).
-                    if assigned.contains(&base) {
+                    // Two view columns of one base column (PostgreSQL's rewriter); several
+                    // elements of one array column are fine.
+                    if indirection.is_empty() && assigned.contains(&base) {
                         return Err(err(
                             "42601",
                             format!(
@@ -2647,7 +2658,7 @@ pub(crate) trait DmlHost: Sized {
                     n.cols.push(protobuf::Node {
                         node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
                             name: table.columns[base].name.clone(),
-                            indirection: vec![],
+                            indirection,
                             val: None,
                             location,
                         }))),
