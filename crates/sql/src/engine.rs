@@ -5301,11 +5301,14 @@ impl<K: TxnKv> Session<K> {
             let mut direct = s.clone();
             direct.query = Some(Box::new(protobuf::Node { node: Some(inner) }));
             let saved = std::mem::replace(&mut self.params, params);
+            let skipped_before = notices.len();
             let result = self.create_table_as(&direct, notices);
             self.params = saved;
-            // (WITH NO DATA reports `SELECT 0` here, as PostgreSQL does)
+            // (WITH NO DATA reports `SELECT 0` here, as PostgreSQL does; IF NOT EXISTS
+            // skipping an existing table, with its notice, stays CREATE TABLE AS)
+            let skipped = notices.len() > skipped_before;
             return result.map(|mut r| {
-                if r.tag == "CREATE TABLE AS" {
+                if r.tag == "CREATE TABLE AS" && !skipped {
                     r.tag = "SELECT 0".into();
                 }
                 r
