@@ -63,7 +63,9 @@
 //! # Not done
 //!
 //! Volatile functions in the query (`nextval`, `clock_timestamp()`) run for every row at
-//! `DECLARE`, not as rows are fetched; `FOR UPDATE` cursors lock every row at `DECLARE`;
+//! `DECLARE`, not as rows are fetched; `FOR UPDATE` cursors lock every row at `DECLARE`
+//! (rows the transaction changes afterwards are skipped when reached, as PostgreSQL's
+//! LockRows skips them, for the locked tables whose keys the plan carries);
 //! `WHERE CURRENT OF` follows a row whose primary key an UPDATE changed no further (its row
 //! key changed), and a join PostgreSQL's planner reduces to a scan (a one-row VALUES) is
 //! not simply updatable here; dropping or altering a table a cursor reads is not refused
@@ -140,6 +142,10 @@ pub struct Cursor {
     reach: Reach,
     /// Per row of `rows`, the row keys `reach` names (empty when it names none).
     keys: Vec<Vec<Vec<u8>>>,
+    /// FOR UPDATE / FOR SHARE: per row, the stored bytes of its locked rows (by `keys`) at
+    /// DECLARE. A row the transaction changes or deletes afterwards is skipped when the
+    /// cursor reaches it, as PostgreSQL's LockRows skips a row updated by a later command.
+    locked_versions: Vec<Vec<Option<Vec<u8>>>>,
 }
 
 /// What `WHERE CURRENT OF` reaches through a cursor (PostgreSQL's `execCurrentOf`).
@@ -900,6 +906,20 @@ impl<K: TxnKv> Session<K> {
             .into_iter()
             .map(crate::binder::text_for_unknown)
             .collect();
+        let locked_versions = if matches!(reach, Reach::Locks(_)) && nkeys > 0 {
+            let keys: &Vec<Vec<Vec<u8>>> = &keys;
+            self.with_cx(&catalog, &[], |cx| {
+                keys.iter()
+                    .map(|ks| {
+                        ks.iter()
+                            .map(|k| cx.txn.get(k).map_err(SqlError::from))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })?
+        } else {
+            Vec::new()
+        };
         let depth = self.block.as_ref().map_or(0, |b| b.savepoint_depth());
         self.cursors.list.push(Cursor {
             name: d.portalname.clone(),
@@ -919,6 +939,7 @@ impl<K: TxnKv> Session<K> {
             failed: false,
             reach,
             keys,
+            locked_versions,
         });
         Ok(StatementResult::tag("DECLARE CURSOR"))
     }
@@ -953,6 +974,13 @@ impl<K: TxnKv> Session<K> {
             Ok(FetchDirection::FetchRelative) => Direction::Relative,
             _ => Direction::Forward,
         };
+        if self
+            .cursors
+            .get_mut(&f.portalname)
+            .is_some_and(|c| !c.locked_versions.is_empty())
+        {
+            self.skip_changed_locked_rows(&f.portalname, direction, f.how_many)?;
+        }
         let Some(cursor) = self.cursors.get_mut(&f.portalname) else {
             return Err(no_cursor(&f.portalname));
         };
@@ -965,6 +993,77 @@ impl<K: TxnKv> Session<K> {
         let columns = cursor.columns.clone();
         let types = cursor.types.clone();
         Ok(self.rows_result(&columns, &types, rows, Some("FETCH")))
+    }
+
+    /// Before a forward motion of a FOR UPDATE / FOR SHARE cursor: the rows it is about to
+    /// reach whose locked rows the transaction has changed or deleted since DECLARE go (as
+    /// PostgreSQL skips them), so that the motion counts only the others.
+    fn skip_changed_locked_rows(
+        &mut self,
+        name: &str,
+        direction: Direction,
+        count: i64,
+    ) -> Result<(), SqlError> {
+        let catalog = self.load_catalog()?;
+        loop {
+            let Some(c) = self.cursors.get_mut(name) else {
+                return Ok(());
+            };
+            if c.at_end {
+                return Ok(());
+            }
+            // The next row's index, and how many rows the motion reaches from there.
+            let next = usize::try_from(c.pos).unwrap_or(usize::MAX);
+            let reach = match direction {
+                Direction::Forward if count == FETCH_ALL => usize::MAX,
+                Direction::Forward if count > 0 => usize::try_from(count).unwrap_or(usize::MAX),
+                Direction::Absolute if count > 0 => usize::try_from(count)
+                    .unwrap_or(usize::MAX)
+                    .saturating_sub(next),
+                Direction::Relative if count > 0 => usize::try_from(count).unwrap_or(usize::MAX),
+                _ => return Ok(()),
+            };
+            let end = next.saturating_add(reach).min(c.rows.len());
+            if next >= end {
+                return Ok(());
+            }
+            let window: Vec<(Vec<Vec<u8>>, Vec<Option<Vec<u8>>>)> = (next..end)
+                .map(|i| {
+                    (
+                        c.keys.get(i).cloned().unwrap_or_default(),
+                        c.locked_versions.get(i).cloned().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let changed: Vec<bool> = self.with_cx(&catalog, &[], |cx| {
+                window
+                    .iter()
+                    .map(|(keys, versions)| {
+                        for (k, v) in keys.iter().zip(versions) {
+                            if cx.txn.get(k)? != *v {
+                                return Ok(true);
+                            }
+                        }
+                        Ok(false)
+                    })
+                    .collect::<Result<Vec<_>, SqlError>>()
+            })?;
+            let Some(c) = self.cursors.get_mut(name) else {
+                return Ok(());
+            };
+            if !changed.contains(&true) {
+                return Ok(());
+            }
+            // Drop them (back to front, indexes stay valid) and look again past them.
+            for (j, gone) in changed.iter().enumerate().rev() {
+                if *gone {
+                    let i = next + j;
+                    c.rows.remove(i);
+                    c.keys.remove(i);
+                    c.locked_versions.remove(i);
+                }
+            }
+        }
     }
 
     /// `CLOSE name` / `CLOSE ALL`.
@@ -1050,6 +1149,7 @@ mod tests {
             failed: false,
             reach: Reach::Scan(None),
             keys: Vec::new(),
+            locked_versions: Vec::new(),
         }
     }
 
