@@ -141,12 +141,17 @@ pub struct Cursor {
     /// What `WHERE CURRENT OF` reaches through the cursor.
     reach: Reach,
     /// Per row of `rows`, the row keys `reach` names (empty when it names none).
-    keys: Vec<Vec<Vec<u8>>>,
+    keys: Vec<RowKeys>,
     /// FOR UPDATE / FOR SHARE: per row, the stored bytes of its locked rows (by `keys`) at
     /// DECLARE. A row the transaction changes or deletes afterwards is skipped when the
     /// cursor reaches it, as PostgreSQL's LockRows skips a row updated by a later command.
-    locked_versions: Vec<Vec<Option<Vec<u8>>>>,
+    locked_versions: Vec<LockedVersions>,
 }
+
+/// A cursor row's keys of the tables `WHERE CURRENT OF` reaches.
+type RowKeys = Vec<Vec<u8>>;
+/// A FOR UPDATE cursor row's locked rows as stored at DECLARE (by its keys).
+type LockedVersions = Vec<Option<Vec<u8>>>;
 
 /// What `WHERE CURRENT OF` reaches through a cursor (PostgreSQL's `execCurrentOf`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1027,7 +1032,7 @@ impl<K: TxnKv> Session<K> {
             if next >= end {
                 return Ok(());
             }
-            let window: Vec<(Vec<Vec<u8>>, Vec<Option<Vec<u8>>>)> = (next..end)
+            let window: Vec<(RowKeys, LockedVersions)> = (next..end)
                 .map(|i| {
                     (
                         c.keys.get(i).cloned().unwrap_or_default(),
