@@ -1047,6 +1047,44 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
     for (idx, (ft, field)) in fields.iter().enumerate() {
         let mut tmask: u32 = 0;
         match ft.0 {
+            Ft::Number | Ft::Date if julian_next => {
+                julian_next = false;
+                // A Julian day, with a fraction of a day or (a date-like field) a zone after
+                // it, as PostgreSQL's DecodeDateTime reads them.
+                let digits = field.bytes().take_while(u8::is_ascii_digit).count();
+                let jd: i64 = field[..digits].parse().map_err(|_| DtErr::BadFormat)?;
+                if jd < 0 || jd > i64::from(i32::MAX) {
+                    return Err(DtErr::FieldOverflow);
+                }
+                // Julian day 2451545 is 2000-01-01.
+                let (y, m, d) = civil_from_days(jd - 2_451_545);
+                st.tm.year = y;
+                st.tm.mon = i64::from(m);
+                st.tm.mday = i64::from(d);
+                is_julian = true;
+                tmask = DATE_M;
+                let rest = &field[digits..];
+                if ft.0 == Ft::Date {
+                    if rest.is_empty() {
+                        return Err(DtErr::BadFormat);
+                    }
+                    tz_east = Some(-decode_timezone(rest)?);
+                    tmask = DATE_M | TIME_M | F_TZ;
+                } else if let Some(frac) = rest.strip_prefix('.') {
+                    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(DtErr::BadFormat);
+                    }
+                    let f: f64 = format!("0.{frac}").parse().map_err(|_| DtErr::BadFormat)?;
+                    let t = (f * USECS_PER_DAY as f64).round() as i64;
+                    st.tm.hour = t / 3_600_000_000;
+                    st.tm.min = t / 60_000_000 % 60;
+                    st.tm.sec = t / USECS_PER_SEC % 60;
+                    st.tm.fsec = t % USECS_PER_SEC;
+                    tmask |= TIME_M;
+                } else if !rest.is_empty() {
+                    return Err(DtErr::BadFormat);
+                }
+            }
             Ft::Date
                 if !iso_t
                     && field
@@ -1103,20 +1141,6 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
             Ft::Tz => {
                 tz_east = Some(-decode_timezone(field)?);
                 tmask = F_TZ;
-            }
-            Ft::Number if julian_next => {
-                julian_next = false;
-                let jd: i64 = field.parse().map_err(|_| DtErr::BadFormat)?;
-                if jd < 0 {
-                    return Err(DtErr::FieldOverflow);
-                }
-                // Julian day 2451545 is 2000-01-01.
-                let (y, m, d) = civil_from_days(jd - 2_451_545);
-                st.tm.year = y;
-                st.tm.mon = i64::from(m);
-                st.tm.mday = i64::from(d);
-                is_julian = true;
-                tmask = DATE_M;
             }
             Ft::Number => {
                 if iso_t {
