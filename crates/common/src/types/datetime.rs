@@ -540,6 +540,8 @@ enum Kw {
     Allballs,
     IsoTime,
     Ignore,
+    /// `DST` after a zone abbreviation: an hour east of it (`MET DST`).
+    Dst,
     /// A time zone abbreviation: seconds east of UTC.
     Tz(i32),
 }
@@ -575,6 +577,7 @@ fn keyword(w: &str) -> Option<Kw> {
         "t" => Kw::IsoTime,
         "j" | "jd" | "julian" => Kw::Julian,
         "on" | "at" => Kw::Ignore,
+        "dst" => Kw::Dst,
         _ => return tz_abbrev(w).map(Kw::Tz),
     })
 }
@@ -1209,6 +1212,11 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
                 };
                 match kw {
                     Kw::Ignore => continue,
+                    Kw::Dst => {
+                        // PostgreSQL's DTZMOD: the zone so far, an hour later.
+                        tz_east = Some(tz_east.unwrap_or(0) + 3600);
+                        continue;
+                    }
                     Kw::Month(m) => {
                         if st.fmask & F_MONTH != 0
                             && !st.have_text_month
