@@ -4573,6 +4573,30 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                         set_field(&mut p.mon, i as i64 + 1, *pat)?;
                         s = &s[len..];
                     }
+                    Pat::Roman(_) => {
+                        // The longest numeral first (VIII before VII, V).
+                        const ROMAN: [(&str, i64); 12] = [
+                            ("viii", 8),
+                            ("iii", 3),
+                            ("vii", 7),
+                            ("xii", 12),
+                            ("ii", 2),
+                            ("iv", 4),
+                            ("ix", 9),
+                            ("vi", 6),
+                            ("xi", 11),
+                            ("i", 1),
+                            ("v", 5),
+                            ("x", 10),
+                        ];
+                        let Some((k, m)) = ROMAN.iter().find(|(k, _)| starts_ci(s, k)) else {
+                            return Err(invalid_value(s, *pat).with_detail(
+                                "The given value did not match any of the allowed values for this field.",
+                            ));
+                        };
+                        set_field(&mut p.mon, *m, *pat)?;
+                        s = &s[k.len()..];
+                    }
                     Pat::DayName(_) | Pat::DayAbbr(_) => {
                         let full = matches!(pat, Pat::DayName(_));
                         let found = DAYS.iter().find_map(|d| {
@@ -4687,6 +4711,13 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                         };
                         let used = s.len() - rest.len();
                         s = rest;
+                        // An ordinal suffix (`TH`: 1st, 582nd) is skipped.
+                        if matches!(node, Node::Pat { th: Some(_), .. })
+                            && s.len() >= 2
+                            && s.as_bytes()[..2].iter().all(u8::is_ascii_alphabetic)
+                        {
+                            s = &s[2..];
+                        }
                         match pat {
                             Pat::Year(_) | Pat::YearComma | Pat::IsoYear(_) => {
                                 p.set_mode(matches!(pat, Pat::IsoYear(_)))?;
