@@ -148,6 +148,73 @@ pub struct Cursor {
     locked_versions: Vec<LockedVersions>,
 }
 
+/// A DECLARE CURSOR of a SQL function body, bound with the body.
+#[derive(Debug)]
+pub(crate) struct DeclareBody {
+    pub(crate) name: String,
+    options: i32,
+    pub(crate) plan: Plan,
+    columns: Vec<String>,
+    types: Vec<DataType>,
+    statement: String,
+    scrollable: bool,
+}
+
+impl DeclareBody {
+    pub(crate) fn new(
+        d: &protobuf::DeclareCursorStmt,
+        q: crate::binder::Query,
+        statement: String,
+    ) -> Self {
+        let scrollable = if d.options & OPT_SCROLL != 0 {
+            true
+        } else if d.options & OPT_NO_SCROLL != 0 {
+            false
+        } else {
+            supports_backward(&q.plan)
+        };
+        DeclareBody {
+            name: d.portalname.clone(),
+            options: d.options,
+            plan: q.plan,
+            columns: q.names,
+            types: q
+                .types
+                .into_iter()
+                .map(crate::binder::text_for_unknown)
+                .collect(),
+            statement,
+            scrollable,
+        }
+    }
+
+    /// The cursor its run declares, with the query's rows.
+    pub(crate) fn run(&self, rows: Vec<Row>) -> Declared {
+        Declared {
+            name: self.name.clone(),
+            options: self.options,
+            columns: self.columns.clone(),
+            types: self.types.clone(),
+            statement: self.statement.clone(),
+            scrollable: self.scrollable,
+            rows,
+        }
+    }
+}
+
+/// A cursor a SQL function declared while a statement ran: the session opens it when the
+/// statement ends ([`Cursors::adopt`]).
+#[derive(Debug, Clone)]
+pub struct Declared {
+    name: String,
+    options: i32,
+    columns: Vec<String>,
+    types: Vec<DataType>,
+    statement: String,
+    scrollable: bool,
+    rows: Vec<Row>,
+}
+
 /// A cursor row's keys of the tables `WHERE CURRENT OF` reaches.
 type RowKeys = Vec<Vec<u8>>;
 /// A FOR UPDATE cursor row's locked rows as stored at DECLARE (by its keys).
@@ -646,6 +713,38 @@ impl Cursors {
     /// Every open cursor.
     pub fn iter(&self) -> impl Iterator<Item = &Cursor> {
         self.list.iter()
+    }
+
+    /// Opens a cursor a SQL function declared (42P03 if the name is taken). Its rows are
+    /// those the function's query gave; `WHERE CURRENT OF` does not reach through it.
+    pub(crate) fn adopt(&mut self, d: Declared, depth: usize) -> Result<(), SqlError> {
+        if self.list.iter().any(|c| c.name == d.name) {
+            return Err(SqlError::new(
+                "42P03",
+                format!("cursor \"{}\" already exists", d.name),
+            ));
+        }
+        self.list.push(Cursor {
+            name: d.name,
+            statement: Arc::from(d.statement.as_str()),
+            holdable: d.options & OPT_HOLD != 0,
+            binary: d.options & OPT_BINARY != 0,
+            scrollable: d.scrollable,
+            created_at: crate::engine::now_micros(),
+            columns: d.columns,
+            types: d.types,
+            rows: d.rows,
+            pending: None,
+            pos: 0,
+            at_start: true,
+            at_end: false,
+            depth: Some(depth),
+            failed: false,
+            reach: Reach::Scan(None),
+            keys: Vec::new(),
+            locked_versions: Vec::new(),
+        });
+        Ok(())
     }
 
     /// Closes every cursor (`CLOSE ALL`, `DISCARD ALL`).

@@ -1475,20 +1475,34 @@ impl<K: TxnKv> Session<K> {
             read_only,
             plans: Default::default(),
             depth: 0,
+            declared: Vec::new(),
         };
-        let Some(env) = env else {
-            let mut cx = Cx::with_calls(txn, catalog, params, func, &mut seq, calls);
-            cx.deferred = Some(deferred);
-            return f(&mut cx);
+        let (r, declared) = match env {
+            None => {
+                let mut cx = Cx::with_calls(txn, catalog, params, func, &mut seq, calls);
+                cx.deferred = Some(deferred);
+                let r = f(&mut cx);
+                (r, std::mem::take(&mut cx.calls.declared))
+            }
+            Some(env) => {
+                let mut snap = crate::snapshot::StatementSnapshot::new(txn, env.before.clone());
+                let mut cx = Cx::with_calls(&mut snap, catalog, params, func, &mut seq, calls);
+                cx.stmt_writes = Some(env.before.clone());
+                cx.deferred = Some(deferred);
+                for c in &env.ctes {
+                    cx.set_cte(c.id, c.rows.clone());
+                }
+                let r = f(&mut cx);
+                (r, std::mem::take(&mut cx.calls.declared))
+            }
         };
-        let mut snap = crate::snapshot::StatementSnapshot::new(txn, env.before.clone());
-        let mut cx = Cx::with_calls(&mut snap, catalog, params, func, &mut seq, calls);
-        cx.stmt_writes = Some(env.before.clone());
-        cx.deferred = Some(deferred);
-        for c in &env.ctes {
-            cx.set_cte(c.id, c.rows.clone());
+        let r = r?;
+        // Cursors SQL functions declared open now, in the statement's transaction.
+        for d in declared {
+            let depth = self.block.as_ref().map_or(0, |b| b.savepoint_depth());
+            self.cursors.adopt(d, depth)?;
         }
-        f(&mut cx)
+        Ok(r)
     }
 
     fn binder_env<'c>(&'c self, catalog: &'c Catalog, env: Option<&WithEnv>) -> Binder<'c> {

@@ -778,6 +778,8 @@ pub struct CallState {
     pub depth: usize,
     /// The transaction is read-only (a body's INSERT / UPDATE / DELETE fails with 25006).
     pub read_only: bool,
+    /// Cursors the bodies declared, for the session to open when the statement ends.
+    pub declared: Vec<crate::cursor::Declared>,
 }
 
 /// Runs a function or procedure: the rows of its last statement (one column per result
@@ -895,6 +897,11 @@ fn run_stmt(st: &BodyStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
             return Ok(Vec::new());
         }
         BodyStmt::With(w) => return run_with(w, cx),
+        BodyStmt::Declare(d) => {
+            let rows = collect(&d.plan, cx)?;
+            cx.calls.declared.push(d.run(rows));
+            return Ok(Vec::new());
+        }
     };
     Ok(out.returning.map(|r| r.2).unwrap_or_default())
 }
