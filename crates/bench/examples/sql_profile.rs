@@ -7,7 +7,8 @@
 //! `range` (N 100-row index range scans) or `join` (N three-way joins with aggregation).
 //! Under callgrind, collect only the workload with
 //! `valgrind --tool=callgrind --toggle-collect=sql_profile::run_workload ...`.
-//! `SQL_PROFILE_COMMIT=1` prints the commit's (or COPY's) own time; `SQL_PROFILE_EXIT=1`
+//! `SQL_PROFILE_REPEAT=k` (with `bulk`) loads k times into new tables, each dropped and
+//! collected afterwards, as the bench does, printing each load's time. `SQL_PROFILE_COMMIT=1` prints the commit's (or COPY's) own time; `SQL_PROFILE_EXIT=1`
 //! exits right after the measured part (no closing checkpoint), so that `perf record` of
 //! the whole process samples the measured part only.
 
@@ -81,6 +82,31 @@ fn main() {
         );
         return;
     }
+    if let Some(k) = std::env::var("SQL_PROFILE_REPEAT")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        // As the bench's bulk loads: each into a new table, dropped and collected afterwards.
+        for i in 0..k {
+            let table = format!("bulk_{i}");
+            conn.execute(
+                &format!(
+                    "CREATE TABLE {table} (id bigint PRIMARY KEY, a int NOT NULL, b text NOT NULL)"
+                ),
+                (),
+            )
+            .unwrap();
+            let start = Instant::now();
+            bulk_into(&mut conn, &table, n);
+            let secs = start.elapsed().as_secs_f64();
+            println!("{table}: {:.2} us each", secs * 1e6 / n as f64);
+            conn.execute(&format!("DROP TABLE {table}"), ()).unwrap();
+            db.checkpoint().unwrap();
+            db.vacuum().unwrap();
+            db.checkpoint().unwrap();
+        }
+        return;
+    }
     let start = Instant::now();
     run_workload(&mut conn, workload, n);
     let secs = start.elapsed().as_secs_f64();
@@ -93,6 +119,21 @@ fn main() {
         let _ = std::fs::remove_dir_all(dir.path());
         std::process::exit(0);
     }
+}
+
+/// `n` rows inserted into `table` by a prepared INSERT in one transaction.
+#[inline(never)]
+fn bulk_into(conn: &mut basalt::Connection, table: &str, n: i64) {
+    let tx = conn.transaction().unwrap();
+    let stmt = tx
+        .prepare(&format!("INSERT INTO {table} VALUES ($1, $2, $3)"))
+        .unwrap();
+    for id in 0..n {
+        stmt.execute(params![id, (id % 1000) as i32, "bulk payload text"])
+            .unwrap();
+    }
+    drop(stmt);
+    tx.commit().unwrap();
 }
 
 /// The measured part (a function of its own so that a profiler can collect only it:

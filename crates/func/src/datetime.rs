@@ -86,7 +86,8 @@ pub(crate) mod overload {
             | DataType::JsonPath
             | DataType::Char
             | DataType::Record(_)
-            | DataType::Enum(_) => Category::User,
+            | DataType::Enum(_)
+            | DataType::Pseudo(_) => Category::User,
         }
     }
 

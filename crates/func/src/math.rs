@@ -192,6 +192,7 @@ pub(crate) fn category(t: &DataType) -> char {
         | DataType::JsonPath => 'U',
         DataType::Record(_) => 'C',
         DataType::Enum(_) => 'E',
+        DataType::Pseudo(_) => 'P',
         DataType::Unknown => 'X',
     }
 }
@@ -600,7 +601,11 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         ),
         "pi" if args.is_empty() => Some(resolved(Pi, &[], F8)),
         "random" if args.is_empty() => Some(resolved(Random, &[], F8)),
-        "setseed" if args.len() == 1 => Some(resolved(SetSeed, &[F8], DataType::Text)),
+        "setseed" if args.len() == 1 => Some(resolved(
+            SetSeed,
+            &[F8],
+            DataType::Pseudo(basalt_common::types::Pseudo::Void),
+        )),
         "degrees" => float_only(Degrees),
         "radians" => float_only(Radians),
         "sin" => float_only(Sin),
@@ -952,7 +957,7 @@ pub fn call(f: MathFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value>
                 ));
             }
             with_prng(ctx, |p| p.fseed(x));
-            // `void`, shown as an empty string (as the SQL functions returning void).
+            // `void`: like PostgreSQL's C functions, a non-null value shown empty.
             Value::Text(String::new())
         }
         Degrees | Radians | Sin | Cos | Tan | Cot | Asin | Acos | Atan => {

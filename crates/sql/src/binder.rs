@@ -297,7 +297,7 @@ pub struct Binder<'a> {
     literals: Vec<(String, i32)>,
     /// Set while an error without a position propagates out of a subquery, so that the
     /// expressions around it do not claim it.
-    unplaced: bool,
+    pub(crate) unplaced: bool,
     /// References to the current SELECT's FROM columns outside aggregate arguments: (scope
     /// column, location, clause item), to place "must appear in the GROUP BY clause" errors.
     col_refs: Vec<(usize, i32, usize)>,
@@ -307,6 +307,9 @@ pub struct Binder<'a> {
     agg_depth: usize,
     /// The SELECT about to be bound is a recursive query's recursive term.
     recursive_term: bool,
+    /// Whether the last function in FROM bound reads the FROM items before it (then it is
+    /// run again for each of their rows; else once, as PostgreSQL's function scan).
+    function_lateral: bool,
     /// Names of WITH items not defined yet at this point (forward references).
     pending_ctes: Vec<String>,
     /// The FROM entries of each SELECT being bound (outermost first), visible from here or
@@ -787,6 +790,7 @@ impl<'a> Binder<'a> {
             ref_item: OTHER_ITEM,
             agg_depth: 0,
             recursive_term: false,
+            function_lateral: false,
             pending_ctes: Vec::new(),
             rtes: Vec::new(),
             using_aliases: Vec::new(),
@@ -2240,7 +2244,7 @@ impl<'a> Binder<'a> {
             acc = Some(match acc {
                 None => (p, s),
                 Some((lp, mut ls)) => {
-                    let lateral = is_lateral(item);
+                    let lateral = is_lateral(item) && self.reads_left(item);
                     ls.cols.extend(s.cols);
                     (
                         Plan::Join {
@@ -2383,12 +2387,44 @@ impl<'a> Binder<'a> {
             self.levels.push((left.cloned().unwrap_or_default(), false));
         }
         let r = self.bind_from_functions(&fcs);
-        if pushed {
-            self.levels.pop();
+        self.function_lateral = pushed && self.levels.pop().is_some_and(|(_, used)| used);
+        let (plan, mut cols, first_name, composites) = r?;
+        // A built-in function returning a named composite type gives its fields as columns
+        // (`unnest(composite[])`), as in PostgreSQL.
+        let mut fields = None;
+        if !composites.is_empty() {
+            let mut exprs = Vec::new();
+            let mut out = Vec::new();
+            for (i, (n, t)) in cols.iter().enumerate() {
+                match t {
+                    DataType::Record(rt) if composites.contains(&i) => {
+                        for (k, (fname, ft)) in rt.fields.iter().enumerate() {
+                            exprs.push(Expr::Field(Box::new(Expr::Column(i)), k));
+                            out.push((fname.clone(), ft.clone()));
+                        }
+                    }
+                    _ => {
+                        exprs.push(Expr::Column(i));
+                        out.push((n.clone(), t.clone()));
+                    }
+                }
+            }
+            if rf.ordinality {
+                exprs.push(Expr::Column(cols.len()));
+            }
+            cols = out;
+            fields = Some(exprs);
         }
-        let (plan, cols, first_name) = r?;
         let record_fn = matches!(&plan, Plan::TableFunction { calls, .. }
-            if calls.iter().any(|c| matches!(c.func.func, basalt_func::TableFunc::JsonToRecord { .. })));
+        if calls.iter().any(|c| match c.func.func {
+            basalt_func::TableFunc::JsonToRecord { .. } => true,
+            basalt_func::TableFunc::Sql { oid } => self
+                .catalog
+                .functions
+                .get(&oid)
+                .is_some_and(crate::sqlfunc::SqlFunction::anonymous_record),
+            _ => false,
+        }));
         let alias = rf.alias.as_ref();
         let table = alias.map_or(first_name, |a| a.aliasname.clone());
         let colnames = alias.map(|a| names(&a.colnames)).unwrap_or_default();
@@ -2430,16 +2466,27 @@ impl<'a> Binder<'a> {
             },
             p if rf.ordinality => Plan::Project {
                 input: Box::new(p),
-                exprs: vec![Expr::Column(0), Expr::Const(Value::Int8(1))],
+                exprs: (0..cols.len())
+                    .map(Expr::Column)
+                    .chain([Expr::Const(Value::Int8(1))])
+                    .collect(),
             },
             p => p,
+        };
+        let plan = match fields {
+            Some(exprs) => Plan::Project {
+                input: Box::new(plan),
+                exprs,
+            },
+            None => plan,
         };
         Ok((plan, Scope { cols: scope_cols }))
     }
 
     /// The functions of a FROM item (`f(...)`, `ROWS FROM (...)`; `unnest(a, b, ...)` is
-    /// `ROWS FROM (unnest(a), unnest(b), ...)`): the plan, its columns and the first
-    /// function's name.
+    /// `ROWS FROM (unnest(a), unnest(b), ...)`): the plan, its columns, the first
+    /// function's name and the columns that are a built-in function's named composite
+    /// result (to be expanded into its fields).
     #[allow(clippy::type_complexity)]
     fn bind_from_functions(
         &mut self,
@@ -2448,10 +2495,11 @@ impl<'a> Binder<'a> {
             Option<Vec<(String, DataType)>>,
             Option<u32>,
         )],
-    ) -> Result<(Plan, Vec<(String, DataType)>, String), SqlError> {
+    ) -> Result<(Plan, Vec<(String, DataType)>, String, Vec<usize>), SqlError> {
         let empty = Scope::default();
         let mut calls = Vec::new();
         let mut cols = Vec::new();
+        let mut composites = Vec::new();
         let mut first_name = None;
         for (fc, defs, def_at) in fcs {
             let fname = names(&fc.funcname);
@@ -2460,8 +2508,38 @@ impl<'a> Binder<'a> {
             if self.has_user_function(&fname)
                 && let Some(r) = self.resolve_user_call(fc, &empty)?
             {
-                let f = r.func;
+                let types = r.types();
+                let f = r.f();
                 self.not_a_function(f, fc, &empty)?;
+                if f.anonymous_record() {
+                    let Some(defs) = defs else {
+                        return Err(err(
+                            "42601",
+                            "a column definition list is required for functions returning \"record\"",
+                        )
+                        .at(pos(fc.location)));
+                    };
+                    // The body must give the columns listed (PostgreSQL's check of the
+                    // function's result against them).
+                    let mut g = f.clone();
+                    g.table_cols = defs
+                        .iter()
+                        .map(|(n, t)| crate::sqlfunc::FuncArg {
+                            name: n.clone(),
+                            ty: t.clone(),
+                            default: None,
+                            mode: 't',
+                        })
+                        .collect();
+                    let sp = self.search_path.clone();
+                    crate::binder::sqlfunc::bind_body(self.catalog, &sp, &self.types, &g)
+                        .map_err(SqlError::without_position)?;
+                    let mut call = self.user_srf_call(f, r.args.clone());
+                    call.func.columns = defs.clone();
+                    cols.extend(defs.iter().cloned());
+                    calls.push(call);
+                    continue;
+                }
                 if defs.is_some() {
                     let msg = if f.outputs().len() > 1 {
                         "a column definition list is redundant for a function with OUT parameters"
@@ -2472,15 +2550,17 @@ impl<'a> Binder<'a> {
                     };
                     return Err(err("42601", msg).at(*def_at));
                 }
-                if f.retset {
+                if f.retset || f.composite() {
+                    // (A composite function's one row goes through `sqlfunc::shape_rows`.)
                     cols.extend(f.columns());
-                    calls.push(self.user_srf_call(f, r.args));
+                    calls.push(self.user_srf_call(f, r.args.clone()));
                 } else if fcs.len() == 1 {
                     // A scalar function in FROM yields one row (its fields for a composite).
                     let call = Expr::SqlFunc(Box::new(crate::expr::SqlCall {
                         oid: f.oid,
-                        args: r.args,
+                        args: r.args.clone(),
                         name: f.name.clone(),
+                        types,
                     }));
                     let fcols = f.columns();
                     let width = fcols.len();
@@ -2499,12 +2579,28 @@ impl<'a> Binder<'a> {
                     } else {
                         one
                     };
-                    return Ok((plan, fcols, short));
+                    return Ok((plan, fcols, short, Vec::new()));
                 } else {
                     cols.extend(f.columns());
-                    calls.push(self.user_srf_call(f, r.args));
+                    calls.push(self.user_srf_call(f, r.args.clone()));
                 }
                 continue;
+            }
+            if self.has_user_function(&fname)
+                && fc
+                    .args
+                    .iter()
+                    .any(|a| matches!(a.node.as_ref(), Some(Node::NamedArgExpr(_))))
+            {
+                let types = self.call_types(fc, &empty)?;
+                return Err(err(
+                    "42883",
+                    format!("function {}({types}) does not exist", fname.join(".")),
+                )
+                .with_hint(
+                    "No function matches the given name and argument types. You might need to add explicit type casts.",
+                )
+                .at(pos(fc.location)));
             }
             // information_schema's functions are known by their qualified name only.
             let name = match fname.as_slice() {
@@ -2549,6 +2645,11 @@ impl<'a> Binder<'a> {
             };
             for (args, types) in parts {
                 if let Some(r) = basalt_func::resolve_table_function(&name, &types) {
+                    if let [(_, DataType::Record(rt))] = r.columns.as_slice()
+                        && rt.oid != 2249
+                    {
+                        composites.push(cols.len());
+                    }
                     cols.extend(r.columns.iter().cloned());
                     calls.push(self.srf_call(r, args, &types, false)?);
                 } else if fcs.len() == 1 {
@@ -2561,6 +2662,7 @@ impl<'a> Binder<'a> {
                         },
                         vec![(name.clone(), t)],
                         name,
+                        Vec::new(),
                     ));
                 } else {
                     return Err(err(
@@ -2578,6 +2680,7 @@ impl<'a> Binder<'a> {
             },
             cols,
             first_name.unwrap_or_default(),
+            composites,
         ))
     }
 
@@ -2794,8 +2897,8 @@ impl<'a> Binder<'a> {
         let full_mark = self.full_joins.len();
         let (lp, ls) = self.bind_from_item(l, None)?;
         let full_mid = self.full_joins.len();
-        let lateral = is_lateral(r);
         let (rp, rs) = self.bind_from_item(r, Some(&ls))?;
+        let lateral = is_lateral(r) && self.reads_left(r);
         check_table_names(&ls, &rs)?;
         let kind = match protobuf::JoinType::try_from(j.jointype) {
             Ok(protobuf::JoinType::JoinLeft) => JoinKind::Left,
@@ -5525,10 +5628,27 @@ impl<'a> Binder<'a> {
             }
             return self.bind_window_call(fc, &name, over, scope);
         }
-        if self.has_user_function(&fname)
-            && let Some(r) = self.bind_user_call(fc, scope)?
-        {
-            return Ok(r);
+        if self.has_user_function(&fname) {
+            if let Some(r) = self.bind_user_call(fc, scope)? {
+                return Ok(r);
+            }
+            // Named arguments no user function takes (and no built-in one).
+            if fc
+                .args
+                .iter()
+                .any(|a| matches!(a.node.as_ref(), Some(Node::NamedArgExpr(_))))
+                && crate::system::named_params(&name).is_empty()
+            {
+                let types = self.call_types(fc, scope)?;
+                return Err(err(
+                    "42883",
+                    format!("function {}({types}) does not exist", fname.join(".")),
+                )
+                .with_hint(
+                    "No function matches the given name and argument types. You might need to add explicit type casts.",
+                )
+                .at(pos(location)));
+            }
         }
         // With arguments, only the hypothetical-set aggregate matches (the window function
         // takes none).
@@ -6735,6 +6855,17 @@ fn undefined_table(rv: &protobuf::RangeVar) -> SqlError {
         format!("{}.{}", rv.schemaname, rv.relname)
     };
     err("42P01", format!("relation \"{name}\" does not exist")).at(pos(rv.location))
+}
+
+impl Binder<'_> {
+    /// Whether a FROM item just bound reads the items before it: a function only when its
+    /// arguments do.
+    fn reads_left(&self, n: &protobuf::Node) -> bool {
+        match n.node.as_ref() {
+            Some(Node::RangeFunction(_)) => self.function_lateral,
+            _ => true,
+        }
+    }
 }
 
 fn is_lateral(n: &protobuf::Node) -> bool {

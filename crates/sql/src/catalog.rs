@@ -116,6 +116,9 @@ pub(crate) mod datatype_text {
                 t
             });
         }
+        if let Some(p) = basalt_common::types::Pseudo::from_name(&text) {
+            return Ok(DataType::Pseudo(p));
+        }
         DataType::parse(&text).map_err(serde::de::Error::custom)
     }
 }

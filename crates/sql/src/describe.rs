@@ -105,7 +105,7 @@ pub fn statement_name(node: &Node) -> String {
             "CREATE TYPE"
         }
         Node::AlterEnumStmt(_) | Node::AlterTypeStmt(_) => "ALTER TYPE",
-        Node::DefineStmt(_) => "CREATE",
+        Node::DefineStmt(s) => return format!("CREATE {}", object_name(s.kind)),
         Node::RuleStmt(_) => "CREATE RULE",
         Node::CreatePolicyStmt(_) => "CREATE POLICY",
         Node::AlterPolicyStmt(_) => "ALTER POLICY",

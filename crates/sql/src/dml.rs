@@ -864,22 +864,21 @@ pub fn column_default(
 
 /// Re-reads a row for UPDATE/DELETE after locking it (PostgreSQL's EvalPlanQual):
 /// `Ok(None)` if it was deleted meanwhile, the newest version under READ COMMITTED, and
-/// 40001 under REPEATABLE READ / SERIALIZABLE if it changed after the snapshot.
+/// 40001 under REPEATABLE READ / SERIALIZABLE if it changed after the snapshot. `what` is
+/// "updated" or "deleted", for the error about a row a called function changed.
 pub fn lock_for_write(
     key: &[u8],
     seen: &[Value],
     width: usize,
+    what: &str,
     cx: &mut Cx<'_>,
 ) -> Result<Option<Row>, SqlError> {
-    // A row another part of the same statement changed is skipped, as PostgreSQL skips
-    // rows modified by the same command.
-    if cx
-        .stmt_writes
-        .as_ref()
-        .is_some_and(|w| w.lock().contains_key(key))
-    {
+    // A row the running command already changed (another part of the same statement) is
+    // skipped, as PostgreSQL skips rows modified by the same command.
+    if written_by(key, cx) == Some(std::cmp::Ordering::Equal) {
         return Ok(None);
     }
+    not_modified_later(key, what, cx)?;
     cx.txn.lock(key, LockMode::Exclusive, LockWait::Block)?;
     let latest = cx.txn.get_latest(key)?;
     let Some(bytes) = latest else {
@@ -894,6 +893,29 @@ pub fn lock_for_write(
         return Err(serialization_failure());
     }
     Ok(Some(row))
+}
+
+/// Which command of the running statement wrote `key` ([`crate::snapshot::CommandLog::written_by`]).
+fn written_by(key: &[u8], cx: &Cx<'_>) -> Option<std::cmp::Ordering> {
+    cx.commands.as_ref().and_then(|c| c.lock().written_by(key))
+}
+
+/// 27000 when a later command than the running one (a volatile function it called) changed
+/// the row at `key`, which the running command is about to change: PostgreSQL's
+/// `TM_SelfModified` error (neither change could be kept safely).
+pub fn not_modified_later(key: &[u8], what: &str, cx: &Cx<'_>) -> Result<(), SqlError> {
+    if written_by(key, cx) == Some(std::cmp::Ordering::Greater) {
+        return Err(SqlError::new(
+            "27000",
+            format!(
+                "tuple to be {what} was already modified by an operation triggered by the current command"
+            ),
+        )
+        .with_hint(
+            "Consider using an AFTER trigger instead of a BEFORE trigger to propagate changes to other rows.",
+        ));
+    }
+    Ok(())
 }
 
 fn serialization_failure() -> SqlError {

@@ -92,12 +92,46 @@ pub struct SeqSession {
     last: Option<(u32, i64)>,
     /// OID → (last value returned, last value held, increment).
     cached: HashMap<u32, (i64, i64, i64)>,
+    /// States set by the open transaction block (ALTER SEQUENCE, TRUNCATE ... RESTART
+    /// IDENTITY): private to it, and what its `nextval` / `setval` move, until it commits
+    /// (then they replace the shared state) or rolls back (then they are dropped), as
+    /// PostgreSQL gives such a sequence a new relfilenode in the transaction.
+    block: HashMap<u32, SeqState>,
 }
+
+/// The block-private sequence states at a savepoint ([`SeqSession::savepoint`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SeqMark(HashMap<u32, SeqState>);
 
 impl SeqSession {
     /// DISCARD SEQUENCES: forgets `currval`, `lastval` and held values.
     pub fn discard(&mut self) {
-        *self = SeqSession::default();
+        let block = std::mem::take(&mut self.block);
+        *self = SeqSession {
+            block,
+            ..SeqSession::default()
+        };
+    }
+
+    /// The block-private states, to go back to at ROLLBACK TO SAVEPOINT.
+    pub(crate) fn savepoint(&self) -> SeqMark {
+        SeqMark(self.block.clone())
+    }
+
+    /// ROLLBACK TO SAVEPOINT: the block-private states as they were at `mark`; values this
+    /// session holds from states that go are dropped.
+    pub(crate) fn rollback_to(&mut self, mark: &SeqMark) {
+        for oid in self.block.keys() {
+            self.cached.remove(oid);
+        }
+        self.block = mark.0.clone();
+    }
+
+    /// The block rolled back: its private states go.
+    pub(crate) fn at_rollback(&mut self) {
+        for oid in std::mem::take(&mut self.block).keys() {
+            self.cached.remove(oid);
+        }
     }
 }
 
@@ -318,6 +352,14 @@ impl<K: TxnKv> SeqAccess<'_, K> {
 
     /// Takes up to `seq.cache` values: the first and the last one.
     fn take(&mut self, seq: &Sequence) -> Result<(i64, i64), SqlError> {
+        // (Most blocks set no sequence state: no hashing then.)
+        if !self.session.block.is_empty()
+            && let Some(st) = self.session.block.get(&seq.oid)
+        {
+            let (first, new, _) = advance(seq, *st)?;
+            self.session.block.insert(seq.oid, new);
+            return Ok((first, new.last));
+        }
         let mut map = self.shared.sequences.lock();
         let mut sh = self.load(&map, seq)?;
         let (mut first, mut new, ahead) = advance(seq, sh.state)?;
@@ -368,18 +410,29 @@ impl<K: TxnKv> SeqAccess<'_, K> {
         )
     }
 
-    /// Replaces the state; this session's held values are dropped.
+    /// Replaces the state (the block-private one if the block has one); this session's held
+    /// values are dropped.
     fn put_state(&mut self, seq: &Sequence, st: SeqState) -> Result<(), SqlError> {
+        if let Some(own) = self.session.block.get_mut(&seq.oid) {
+            *own = st;
+            self.session.cached.remove(&seq.oid);
+            return Ok(());
+        }
+        self.put_shared(seq.oid, st)
+    }
+
+    /// Replaces the shared state of sequence `oid`, in memory and in storage.
+    fn put_shared(&mut self, oid: u32, st: SeqState) -> Result<(), SqlError> {
         let mut map = self.shared.sequences.lock();
-        self.store(seq.oid, st.last, st.called)?;
+        self.store(oid, st.last, st.called)?;
         map.insert(
-            seq.oid,
+            oid,
             SharedSeq {
                 state: st,
                 stored: Some((st.last, st.called)),
             },
         );
-        self.session.cached.remove(&seq.oid);
+        self.session.cached.remove(&oid);
         Ok(())
     }
 }
@@ -403,15 +456,15 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
     }
 
     fn state(&mut self, seq: &Sequence) -> Result<SeqState, SqlError> {
+        if let Some(st) = self.session.block.get(&seq.oid) {
+            return Ok(*st);
+        }
         let map = self.shared.sequences.lock();
         Ok(self.load(&map, seq)?.state)
     }
 
     fn reset(&mut self, seq: &Sequence, restart: Option<i64>) -> Result<(), SqlError> {
-        let st = {
-            let map = self.shared.sequences.lock();
-            self.load(&map, seq)?.state
-        };
+        let st = self.state(seq)?;
         let new = match restart {
             Some(v) => SeqState {
                 last: v,
@@ -420,7 +473,10 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
             },
             None => SeqState { log_cnt: 0, ..st },
         };
-        self.put_state(seq, new)
+        // Until the block commits (`Session::sequences_at_commit`).
+        self.session.block.insert(seq.oid, new);
+        self.session.cached.remove(&seq.oid);
+        Ok(())
     }
 
     fn call(&mut self, catalog: &Catalog, f: SeqFunc, args: &[Value]) -> Result<Value, SqlError> {
@@ -534,7 +590,7 @@ pub(crate) const WITH_ENV_IDS: usize = 1 << 40;
 pub(crate) struct WithEnv {
     pub(crate) ctes: Vec<WithCte>,
     /// What the statement wrote so far, for its single snapshot.
-    pub(crate) before: crate::snapshot::BeforeImages,
+    pub(crate) before: crate::snapshot::Commands,
 }
 
 /// One computed WITH query.
@@ -1296,7 +1352,7 @@ impl<K: TxnKv> Session<K> {
     /// [`Self::search_path_oids`], cached while the catalog version, `search_path` and the
     /// temporary schema stay the same (not while this transaction writes the catalog: its
     /// version number is not unique then).
-    fn search_path_arc(&mut self, catalog: &Catalog) -> Arc<[u32]> {
+    fn search_path_inline(&mut self, catalog: &Catalog) -> smallvec::SmallVec<[u32; 4]> {
         let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
         let epoch = self.settings.epoch();
         if !written
@@ -1306,9 +1362,9 @@ impl<K: TxnKv> Session<K> {
             && (*e == epoch || text == self.settings.search_path_text())
         {
             *e = epoch;
-            return oids.clone();
+            return smallvec::SmallVec::from_slice(oids);
         }
-        let oids: Arc<[u32]> = self.search_path_oids(catalog).into();
+        let oids: smallvec::SmallVec<[u32; 4]> = self.search_path_oids(catalog).into();
         if !written {
             self.search_path_cache = Some((
                 catalog.version,
@@ -1324,7 +1380,6 @@ impl<K: TxnKv> Session<K> {
     /// The catalog of the current transaction's snapshot.
     pub(crate) fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError> {
         let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
-        let shared = self.shared.clone();
         let txn = self.data_transaction()?;
         // The catalog read at the same snapshot timestamp as the last statement's is the
         // same: most statements (all of those between two commits) skip reading it.
@@ -1334,11 +1389,24 @@ impl<K: TxnKv> Session<K> {
         {
             return Ok(c.clone());
         }
+        let shared = self.shared.clone();
         let catalog = Self::read_catalog(self.data_transaction()?, &shared, written)?;
         if let Some(ts) = ts {
             self.catalog_at = Some((ts, catalog.clone()));
         }
         Ok(catalog)
+    }
+
+    /// Whether `catalog` is the catalog [`Session::load_catalog`] would return now (the
+    /// one read at the statement's snapshot), without reading or returning one.
+    fn catalog_is(&mut self, catalog: &Arc<Catalog>) -> Result<bool, SqlError> {
+        if self.block.as_ref().is_some_and(|b| b.catalog_written) {
+            return Ok(false);
+        }
+        let ts = self.data_transaction()?.snapshot_ts();
+        Ok(
+            matches!((ts, &self.catalog_at), (Some(ts), Some((at, c))) if *at == ts && Arc::ptr_eq(c, catalog)),
+        )
     }
 
     fn read_catalog(
@@ -1411,6 +1479,23 @@ impl<K: TxnKv> Session<K> {
         Ok(())
     }
 
+    /// The block committed: the sequence states it set (ALTER SEQUENCE, TRUNCATE ... RESTART
+    /// IDENTITY) replace the shared ones.
+    pub(crate) fn sequences_at_commit(&mut self) -> Result<(), SqlError> {
+        let block = std::mem::take(&mut self.seq_session.block);
+        let mut seq = SeqAccess {
+            kv: &self.kv,
+            shared: &self.shared,
+            session: &mut self.seq_session,
+            settings: &self.settings,
+            temp_schema: self.temp_schema.as_deref(),
+        };
+        for (oid, st) in block {
+            seq.put_shared(oid, st)?;
+        }
+        Ok(())
+    }
+
     /// Runs `f` with an execution context over the current transaction.
     pub(crate) fn with_cx<R>(
         &mut self,
@@ -1431,7 +1516,7 @@ impl<K: TxnKv> Session<K> {
         f: impl FnOnce(&mut Cx<'_>) -> Result<R, SqlError>,
     ) -> Result<R, SqlError> {
         let types = self.type_context();
-        let search_path = self.search_path_arc(catalog);
+        let search_path = self.search_path_inline(catalog);
         let read_only = self.settings.transaction_read_only();
         self.data_transaction()?;
         let func = EvalContext {
@@ -1477,19 +1562,26 @@ impl<K: TxnKv> Session<K> {
             depth: 0,
             declared: Vec::new(),
         };
-        let (r, declared) = match env {
+        // A statement reads its own start (its commands, see `snapshot.rs`) when it has
+        // data-modifying WITH queries or may call SQL functions.
+        let log = match env {
+            Some(env) => Some(env.before.clone()),
+            None if !catalog.functions.is_empty() => Some(crate::snapshot::Commands::default()),
+            None => None,
+        };
+        let (r, declared) = match log {
             None => {
                 let mut cx = Cx::with_calls(txn, catalog, params, func, &mut seq, calls);
                 cx.deferred = Some(deferred);
                 let r = f(&mut cx);
                 (r, std::mem::take(&mut cx.calls.declared))
             }
-            Some(env) => {
-                let mut snap = crate::snapshot::StatementSnapshot::new(txn, env.before.clone());
+            Some(log) => {
+                let mut snap = crate::snapshot::StatementSnapshot::new(txn, log.clone());
                 let mut cx = Cx::with_calls(&mut snap, catalog, params, func, &mut seq, calls);
-                cx.stmt_writes = Some(env.before.clone());
+                cx.commands = Some(log);
                 cx.deferred = Some(deferred);
-                for c in &env.ctes {
+                for c in env.iter().flat_map(|e| &e.ctes) {
                     cx.set_cte(c.id, c.rows.clone());
                 }
                 let r = f(&mut cx);
@@ -2108,7 +2200,15 @@ impl<K: TxnKv> Session<K> {
                 };
                 let sp = self.search_path_oids(&cat);
                 let source = self.current_sql.clone();
-                crate::sqlfunc::create_function(&mut cat, &sp, &types, s, source.as_deref())?;
+                let check = self.settings.check_function_bodies();
+                crate::sqlfunc::create_function(
+                    &mut cat,
+                    &sp,
+                    &types,
+                    s,
+                    source.as_deref(),
+                    check,
+                )?;
                 self.store_catalog(cat)?;
                 Ok(tag(if s.is_procedure {
                     "CREATE PROCEDURE"
@@ -2154,6 +2254,13 @@ impl<K: TxnKv> Session<K> {
                 Ok(tag(&format!("ALTER {}", kind.tag())))
             }
             Node::RenameStmt(s) => self.rename(s, notices),
+            Node::AlterFunctionStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                let kind = crate::sqlfunc::alter_function(&mut cat, &sp, s)?;
+                self.store_catalog(cat)?;
+                Ok(tag(&format!("ALTER {}", kind.tag())))
+            }
             Node::AlterSeqStmt(s) => self.alter_sequence(s, notices),
             Node::AlterObjectSchemaStmt(s)
                 if s.object_type == protobuf::ObjectType::ObjectSequence as i32 =>
@@ -2452,17 +2559,21 @@ impl<K: TxnKv> Session<K> {
         }
         // The statement starts here, so that the catalog is read at its snapshot.
         self.statement_started = false;
-        let catalog = self.load_catalog().ok()?;
         let epoch = self.settings.epoch();
         let memo = match self.fast_memo.take() {
+            // The memo's catalog still the one in force, checked without taking a reference
+            // to it (an atomic count change per row is measurable in a bulk load).
             Some(m)
                 if Arc::ptr_eq(&m.slot, slot)
-                    && Arc::ptr_eq(&m.catalog, &catalog)
-                    && m.epoch == epoch =>
+                    && m.epoch == epoch
+                    && self.catalog_is(&m.catalog).ok()? =>
             {
                 m
             }
-            _ => FastMemo::new(self, slot, catalog, epoch, parsed, params.len())?,
+            _ => {
+                let catalog = self.load_catalog().ok()?;
+                FastMemo::new(self, slot, catalog, epoch, parsed, params.len())?
+            }
         };
         let r = self.fast_insert_row(&memo, parsed, params);
         self.fast_memo = Some(memo);
@@ -2482,7 +2593,13 @@ impl<K: TxnKv> Session<K> {
             return None;
         }
         let bound = &memo.bound;
-        self.current_sql = Some(parsed.shared_text());
+        if !self
+            .current_sql
+            .as_ref()
+            .is_some_and(|t| parsed.is_shared_text(t))
+        {
+            self.current_sql = Some(parsed.shared_text());
+        }
         let r = self
             .with_cx_env(&bound.catalog, &[], None, |cx| {
                 Self::insert_plain_row(bound, &mut row, &memo.given, cx)
@@ -3305,32 +3422,53 @@ pub(crate) trait DmlHost: Sized {
                 }
                 (row, given)
             };
+            // VALUES rows and a query's rows come one at a time when the statement reads its
+            // own start (see `exec::WriteSource`).
+            let stream = cx.commands.is_some();
+            let mut values = None;
+            let mut query = None;
+            let eval_values = |r: &[Option<Expr>], cx: &mut Cx<'_>| {
+                let mut vals = smallvec::SmallVec::<[Option<Value>; 16]>::new();
+                for e in r {
+                    vals.push(match e {
+                        Some(e) => Some(eval(e, &[], cx)?),
+                        None => None,
+                    });
+                }
+                Ok::<_, SqlError>(place(&mut vals.into_iter()))
+            };
             match &source {
                 _ if direct.is_some() => source_rows = direct.unwrap_or_default(),
+                InsertSource::Rows(rows) if stream => values = Some(rows.iter()),
                 InsertSource::Rows(rows) => {
                     source_rows.reserve(rows.len());
                     for r in rows {
-                        let mut vals = smallvec::SmallVec::<[Option<Value>; 16]>::new();
-                        for e in r {
-                            vals.push(match e {
-                                Some(e) => Some(eval(e, &[], cx)?),
-                                None => None,
-                            });
-                        }
-                        source_rows.push(place(&mut vals.into_iter()));
+                        source_rows.push(eval_values(r, cx)?);
                     }
                 }
-                InsertSource::Query(q) => {
-                    for r in collect(&q.plan, cx)? {
-                        source_rows.push(place(&mut r.into_iter().map(Some)));
-                    }
-                }
+                InsertSource::Query(q) => query = Some(crate::exec::WriteSource::new(&q.plan, cx)?),
                 InsertSource::DefaultValues => source_rows.push(place(&mut std::iter::empty())),
             }
             let mut count = 0;
             let mut ret_rows = Vec::new();
             let mut touched: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
-            for (mut row, given) in source_rows {
+            let mut source_rows = source_rows.into_iter();
+            loop {
+                let (mut row, given) = if let Some(r) = source_rows.next() {
+                    r
+                } else if let Some(rows) = values.as_mut() {
+                    match rows.next() {
+                        Some(r) => eval_values(r, cx)?,
+                        None => break,
+                    }
+                } else if let Some(q) = query.as_mut() {
+                    match q.next(cx)? {
+                        Some(r) => place(&mut r.into_iter().map(Some)),
+                        None => break,
+                    }
+                } else {
+                    break;
+                };
                 fill_defaults(defaults, &mut row, &given, cx)?;
                 if let Some(f) = filter
                     && crate::expr::truth(&eval(f, &row, cx)?) != Some(true)
@@ -3944,18 +4082,19 @@ pub(crate) trait DmlHost: Sized {
         };
         let ret_exprs = returning.as_ref().map(|r| &r.2);
         let out = self.with_cx_env(catalog, &[], env, move |cx| {
-            let rows = collect(plan, cx)?;
+            let mut rows = crate::exec::WriteSource::new(plan, cx)?;
             let mut seen = std::collections::HashSet::new();
             let mut count = 0;
             let mut ret = Vec::new();
-            for r in rows {
+            while let Some(r) = rows.next(cx)? {
                 let Some(Value::Bytea(key)) = r.get(width).cloned() else {
                     continue;
                 };
                 if !seen.insert(key.clone()) {
                     continue;
                 }
-                let Some(current) = crate::dml::lock_for_write(&key, &r[..width], width, cx)?
+                let Some(current) =
+                    crate::dml::lock_for_write(&key, &r[..width], width, "updated", cx)?
                 else {
                     continue;
                 };
@@ -3973,6 +4112,8 @@ pub(crate) trait DmlHost: Sized {
                 for (c, e) in sets {
                     new[*c] = eval(e, &full, cx)?;
                 }
+                // A function called by SET may have changed the row.
+                crate::dml::not_modified_later(&key, "updated", cx)?;
                 writer.fill_generated(&mut new, cx)?;
                 writer.check_row(&new, cx)?;
                 writer.update(&key, &current, &new, cx)?;
@@ -4082,18 +4223,19 @@ pub(crate) trait DmlHost: Sized {
         };
         let ret_exprs = returning.as_ref().map(|r| &r.2);
         let out = self.with_cx_env(catalog, &[], env, move |cx| {
-            let rows = collect(plan, cx)?;
+            let mut rows = crate::exec::WriteSource::new(plan, cx)?;
             let mut seen = std::collections::HashSet::new();
             let mut count = 0;
             let mut ret = Vec::new();
-            for r in rows {
+            while let Some(r) = rows.next(cx)? {
                 let Some(Value::Bytea(key)) = r.get(width).cloned() else {
                     continue;
                 };
                 if !seen.insert(key.clone()) {
                     continue;
                 }
-                let Some(current) = crate::dml::lock_for_write(&key, &r[..width], width, cx)?
+                let Some(current) =
+                    crate::dml::lock_for_write(&key, &r[..width], width, "deleted", cx)?
                 else {
                     continue;
                 };

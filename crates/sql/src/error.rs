@@ -258,7 +258,7 @@ impl SqlError {
     /// Drops the position (errors about stored expression text, whose positions would point
     /// into that text rather than the statement).
     pub fn without_position(mut self) -> Self {
-        if let SqlError::Exec { position, .. } = &mut self {
+        if let SqlError::Exec { position, .. } | SqlError::Syntax { position, .. } = &mut self {
             *position = None;
         }
         self

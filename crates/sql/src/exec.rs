@@ -46,8 +46,8 @@ pub trait Sequences {
     fn row_id(&mut self, table: u32) -> Result<u64, SqlError>;
     /// The current state of a sequence.
     fn state(&mut self, seq: &crate::catalog::Sequence) -> Result<SeqState, SqlError>;
-    /// ALTER SEQUENCE: drops the values written ahead, or restarts at a value; not undone by
-    /// a rollback.
+    /// ALTER SEQUENCE: drops the values written ahead, or restarts at a value; private to the
+    /// transaction block until it commits, undone by a rollback.
     fn reset(
         &mut self,
         seq: &crate::catalog::Sequence,
@@ -67,9 +67,9 @@ pub struct Cx<'a> {
     pub func: EvalContext,
     /// Sequence access.
     pub sequences: &'a mut dyn Sequences,
-    /// In a statement with data-modifying WITH queries: the keys it has written
-    /// ([`crate::snapshot`]).
-    pub stmt_writes: Option<crate::snapshot::BeforeImages>,
+    /// The statement's commands and what they wrote, when its reads go through a
+    /// [`crate::snapshot::StatementSnapshot`] over that log (then [`Cx::txn`] is one).
+    pub commands: Option<crate::snapshot::Commands>,
     /// The transaction block's deferred foreign-key checks; without it every check is
     /// immediate.
     pub deferred: Option<&'a mut crate::deferred::Deferred>,
@@ -125,7 +125,7 @@ impl<'a> Cx<'a> {
             params,
             func,
             sequences,
-            stmt_writes: None,
+            commands: None,
             deferred: None,
             calls,
             outer: Vec::new(),
@@ -198,6 +198,37 @@ pub fn collect(plan: &Plan, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
         out.push(r);
     }
     Ok(out)
+}
+
+/// The rows of a plan that a statement writes as it reads them (UPDATE, DELETE, INSERT ...
+/// SELECT). Streamed when the statement reads its own start ([`Cx::commands`], see
+/// [`crate::snapshot`]), so that a volatile function evaluated for a row sees the rows written
+/// before it, as in PostgreSQL; else collected first, as the reads would see the statement's
+/// own writes.
+pub enum WriteSource<'p> {
+    /// Computed before the first write.
+    Collected(std::vec::IntoIter<Row>),
+    /// Pulled one at a time.
+    Streamed(BoxNode<'p>),
+}
+
+impl<'p> WriteSource<'p> {
+    /// The rows of `plan` for a statement running in `cx`.
+    pub fn new(plan: &'p Plan, cx: &mut Cx<'_>) -> Result<Self, SqlError> {
+        Ok(if cx.commands.is_some() {
+            WriteSource::Streamed(open(plan))
+        } else {
+            WriteSource::Collected(collect(plan, cx)?.into_iter())
+        })
+    }
+
+    /// The next row.
+    pub fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        match self {
+            WriteSource::Collected(rows) => Ok(rows.next()),
+            WriteSource::Streamed(node) => node.next(cx),
+        }
+    }
 }
 
 /// Runs a subquery for the enclosing `row`.
@@ -853,6 +884,22 @@ impl NestedLoop<'_> {
         }
         Ok(())
     }
+
+    /// The inner side of a lateral RIGHT / FULL join, once: it cannot read the outer side
+    /// (PostgreSQL refuses that), only queries further out, so its rows are the same for
+    /// every outer row and unmatched ones come out at the end. `outer` keeps the inner
+    /// side's outer references at their depth.
+    fn materialize_outer_join(&mut self, outer: Row, cx: &mut Cx<'_>) -> Result<(), SqlError> {
+        if self.right_rows.is_none() {
+            cx.outer.push(outer);
+            let r = collect(self.right_plan, cx);
+            cx.outer.pop();
+            let rows = r?;
+            self.right_matched = vec![false; rows.len()];
+            self.right_rows = Some(Arc::new(rows));
+        }
+        Ok(())
+    }
 }
 
 impl<'p> Node<'p> for NestedLoop<'p> {
@@ -873,7 +920,9 @@ impl<'p> Node<'p> for NestedLoop<'p> {
             if self.current.is_none() {
                 match self.left.next(cx)? {
                     Some(l) => {
-                        if self.lateral {
+                        if self.lateral && matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                            self.materialize_outer_join(l.clone(), cx)?;
+                        } else if self.lateral {
                             cx.outer.push(l.clone());
                             let r = collect(self.right_plan, cx);
                             cx.outer.pop();
@@ -885,6 +934,9 @@ impl<'p> Node<'p> for NestedLoop<'p> {
                     }
                     None => {
                         if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+                            if self.lateral {
+                                self.materialize_outer_join(null_row(self.left_width), cx)?;
+                            }
                             self.materialize(cx)?;
                             self.tail = Some(0);
                             continue;
@@ -1201,7 +1253,8 @@ fn srf_rows(calls: &[SrfCall], row: &[Value], cx: &mut Cx<'_>) -> Result<Vec<Row
         let mut rows = if null && call.func.strict {
             Vec::new()
         } else if let basalt_func::TableFunc::Sql { oid } = call.func.func {
-            crate::sqlfunc::call(cx, oid, vals)?
+            let rows = crate::sqlfunc::call(cx, oid, vals, Some(&call.func.arg_types))?;
+            crate::sqlfunc::shape_rows(cx, oid, rows, &call.func.columns)?
         } else {
             call_table_function(&call.func, &vals, &cx.func)?
         };

@@ -201,6 +201,8 @@ pub struct SqlCall {
     pub args: Vec<Expr>,
     /// The function's name (for EXPLAIN).
     pub name: String,
+    /// A polymorphic function's actual argument types.
+    pub types: Option<Vec<DataType>>,
 }
 
 /// A bound expression.
@@ -879,7 +881,7 @@ pub fn eval(e: &Expr, row: &[Value], cx: &mut Cx<'_>) -> Result<Value, SqlError>
             for a in &c.args {
                 vals.push(eval(a, row, cx)?);
             }
-            crate::sqlfunc::scalar(cx, c.oid, vals)?
+            crate::sqlfunc::scalar(cx, c.oid, vals, c.types.as_deref())?
         }
         Expr::EnumFn(k, a, b, t) => {
             let lo = eval(a, row, cx)?;

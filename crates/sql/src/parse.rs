@@ -94,6 +94,11 @@ impl Parsed {
         self.text.clone()
     }
 
+    /// Whether `text` is this statement text's shared copy (the same allocation).
+    pub fn is_shared_text(&self, text: &Arc<str>) -> bool {
+        Arc::ptr_eq(&self.text, text)
+    }
+
     /// The number of statements.
     pub fn len(&self) -> usize {
         self.stmts.len()

@@ -40,7 +40,7 @@ impl<K: TxnKv> Session<K> {
             for a in &args {
                 vals.push(eval(a, &[], cx)?);
             }
-            crate::sqlfunc::call(cx, oid, vals)
+            crate::sqlfunc::call(cx, oid, vals, None)
         })?;
         let Some(f) = catalog.functions.get(&oid) else {
             return Ok(StatementResult::tag("CALL"));

@@ -147,6 +147,7 @@ struct Savepoint {
     /// subtransactions keep their own read-only state), RELEASE goes back to it.
     read_only: bool,
     deferred: crate::deferred::Mark,
+    sequences: crate::engine::SeqMark,
 }
 
 pub(crate) struct Block<T> {
@@ -309,7 +310,13 @@ impl PreparedStatement {
 /// What [`Session::search_path_cache`] holds: catalog version, the settings epoch it was
 /// last checked at, `search_path` text, temporary schema, and the schema OIDs they resolve
 /// to.
-pub(crate) type SearchPathCache = (u64, u64, String, Option<String>, Arc<[u32]>);
+pub(crate) type SearchPathCache = (
+    u64,
+    u64,
+    String,
+    Option<String>,
+    smallvec::SmallVec<[u32; 4]>,
+);
 
 impl<K: TxnKv> Session<K> {
     /// A session with its own parse cache.
@@ -715,11 +722,14 @@ impl<K: TxnKv> Session<K> {
                 for e in &mut self.on_commit {
                     e.pending = false;
                 }
+                let seqs = self.sequences_at_commit();
                 self.cursors.at_commit();
                 self.settings.end_transaction();
+                seqs?;
             }
             Err(e) => {
                 self.cursors.at_rollback();
+                self.seq_session.at_rollback();
                 // Nothing of the transaction happened: its SETs go too.
                 if let Some(s) = block.settings_at_start {
                     self.settings.restore(s);
@@ -736,6 +746,7 @@ impl<K: TxnKv> Session<K> {
         // ON COMMIT actions of tables whose creation is undone go too.
         self.on_commit.retain(|e| !e.pending);
         self.cursors.at_rollback();
+        self.seq_session.at_rollback();
         if let Some(block) = self.block.take() {
             if let Some(txn) = block.kv {
                 txn.rollback();
@@ -943,6 +954,7 @@ impl<K: TxnKv> Session<K> {
                         settings,
                         read_only,
                         deferred: b.deferred.mark(),
+                        sequences: self.seq_session.savepoint(),
                     });
                 }
                 Ok(StatementResult::tag("SAVEPOINT"))
@@ -981,6 +993,7 @@ impl<K: TxnKv> Session<K> {
                     b.savepoints.truncate(index + 1);
                     restore = Some(b.savepoints[index].settings.clone());
                     b.deferred.restore(&b.savepoints[index].deferred);
+                    self.seq_session.rollback_to(&b.savepoints[index].sequences);
                     b.failed = false;
                 }
                 if let Some(s) = restore {

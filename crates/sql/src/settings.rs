@@ -214,6 +214,15 @@ static DEFS: &[Def] = &[
         description: "Sets the output format for bytea.",
     },
     Def {
+        name: "check_function_bodies",
+        kind: Kind::Bool,
+        default: Value::Bool(true),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Check routine bodies during CREATE FUNCTION and CREATE PROCEDURE.",
+    },
+    Def {
         name: "client_encoding",
         kind: Kind::Str(StrCheck::ClientEncoding),
         default: Value::Const("UTF8"),
@@ -674,52 +683,53 @@ macro_rules! params {
 params! {
     APPLICATION_NAME = 0, "application_name";
     BYTEA_OUTPUT = 1, "bytea_output";
-    CLIENT_ENCODING = 2, "client_encoding";
-    CLIENT_MIN_MESSAGES = 3, "client_min_messages";
-    DATE_STYLE = 4, "DateStyle";
-    DEFAULT_TRANSACTION_DEFERRABLE = 5, "default_transaction_deferrable";
-    DEFAULT_TRANSACTION_ISOLATION = 6, "default_transaction_isolation";
-    DEFAULT_TRANSACTION_READ_ONLY = 7, "default_transaction_read_only";
-    ENABLE_ASYNC_APPEND = 8, "enable_async_append";
-    ENABLE_BITMAPSCAN = 9, "enable_bitmapscan";
-    ENABLE_GATHERMERGE = 10, "enable_gathermerge";
-    ENABLE_HASHAGG = 11, "enable_hashagg";
-    ENABLE_HASHJOIN = 12, "enable_hashjoin";
-    ENABLE_INCREMENTAL_SORT = 13, "enable_incremental_sort";
-    ENABLE_INDEXONLYSCAN = 14, "enable_indexonlyscan";
-    ENABLE_INDEXSCAN = 15, "enable_indexscan";
-    ENABLE_MATERIAL = 16, "enable_material";
-    ENABLE_MEMOIZE = 17, "enable_memoize";
-    ENABLE_MERGEJOIN = 18, "enable_mergejoin";
-    ENABLE_NESTLOOP = 19, "enable_nestloop";
-    ENABLE_PARALLEL_APPEND = 20, "enable_parallel_append";
-    ENABLE_PARALLEL_HASH = 21, "enable_parallel_hash";
-    ENABLE_PARTITION_PRUNING = 22, "enable_partition_pruning";
-    ENABLE_PARTITIONWISE_AGGREGATE = 23, "enable_partitionwise_aggregate";
-    ENABLE_PARTITIONWISE_JOIN = 24, "enable_partitionwise_join";
-    ENABLE_SEQSCAN = 25, "enable_seqscan";
-    ENABLE_SORT = 26, "enable_sort";
-    ENABLE_TIDSCAN = 27, "enable_tidscan";
-    EXTRA_FLOAT_DIGITS = 28, "extra_float_digits";
-    GEQO = 29, "geqo";
-    GEQO_THRESHOLD = 30, "geqo_threshold";
-    IDLE_IN_TRANSACTION_SESSION_TIMEOUT = 31, "idle_in_transaction_session_timeout";
-    INTEGER_DATETIMES = 32, "integer_datetimes";
-    INTERVAL_STYLE = 33, "IntervalStyle";
-    LOCK_TIMEOUT = 34, "lock_timeout";
-    MAX_IDENTIFIER_LENGTH = 35, "max_identifier_length";
-    SEARCH_PATH = 36, "search_path";
-    SERVER_ENCODING = 37, "server_encoding";
-    SERVER_VERSION = 38, "server_version";
-    SERVER_VERSION_NUM = 39, "server_version_num";
-    STANDARD_CONFORMING_STRINGS = 40, "standard_conforming_strings";
-    STATEMENT_TIMEOUT = 41, "statement_timeout";
-    SYNCHRONOUS_COMMIT = 42, "synchronous_commit";
-    TIME_ZONE = 43, "TimeZone";
-    TRANSACTION_DEFERRABLE = 44, "transaction_deferrable";
-    TRANSACTION_ISOLATION = 45, "transaction_isolation";
-    TRANSACTION_READ_ONLY = 46, "transaction_read_only";
-    WORK_MEM = 47, "work_mem";
+    CHECK_FUNCTION_BODIES = 2, "check_function_bodies";
+    CLIENT_ENCODING = 3, "client_encoding";
+    CLIENT_MIN_MESSAGES = 4, "client_min_messages";
+    DATE_STYLE = 5, "DateStyle";
+    DEFAULT_TRANSACTION_DEFERRABLE = 6, "default_transaction_deferrable";
+    DEFAULT_TRANSACTION_ISOLATION = 7, "default_transaction_isolation";
+    DEFAULT_TRANSACTION_READ_ONLY = 8, "default_transaction_read_only";
+    ENABLE_ASYNC_APPEND = 9, "enable_async_append";
+    ENABLE_BITMAPSCAN = 10, "enable_bitmapscan";
+    ENABLE_GATHERMERGE = 11, "enable_gathermerge";
+    ENABLE_HASHAGG = 12, "enable_hashagg";
+    ENABLE_HASHJOIN = 13, "enable_hashjoin";
+    ENABLE_INCREMENTAL_SORT = 14, "enable_incremental_sort";
+    ENABLE_INDEXONLYSCAN = 15, "enable_indexonlyscan";
+    ENABLE_INDEXSCAN = 16, "enable_indexscan";
+    ENABLE_MATERIAL = 17, "enable_material";
+    ENABLE_MEMOIZE = 18, "enable_memoize";
+    ENABLE_MERGEJOIN = 19, "enable_mergejoin";
+    ENABLE_NESTLOOP = 20, "enable_nestloop";
+    ENABLE_PARALLEL_APPEND = 21, "enable_parallel_append";
+    ENABLE_PARALLEL_HASH = 22, "enable_parallel_hash";
+    ENABLE_PARTITION_PRUNING = 23, "enable_partition_pruning";
+    ENABLE_PARTITIONWISE_AGGREGATE = 24, "enable_partitionwise_aggregate";
+    ENABLE_PARTITIONWISE_JOIN = 25, "enable_partitionwise_join";
+    ENABLE_SEQSCAN = 26, "enable_seqscan";
+    ENABLE_SORT = 27, "enable_sort";
+    ENABLE_TIDSCAN = 28, "enable_tidscan";
+    EXTRA_FLOAT_DIGITS = 29, "extra_float_digits";
+    GEQO = 30, "geqo";
+    GEQO_THRESHOLD = 31, "geqo_threshold";
+    IDLE_IN_TRANSACTION_SESSION_TIMEOUT = 32, "idle_in_transaction_session_timeout";
+    INTEGER_DATETIMES = 33, "integer_datetimes";
+    INTERVAL_STYLE = 34, "IntervalStyle";
+    LOCK_TIMEOUT = 35, "lock_timeout";
+    MAX_IDENTIFIER_LENGTH = 36, "max_identifier_length";
+    SEARCH_PATH = 37, "search_path";
+    SERVER_ENCODING = 38, "server_encoding";
+    SERVER_VERSION = 39, "server_version";
+    SERVER_VERSION_NUM = 40, "server_version_num";
+    STANDARD_CONFORMING_STRINGS = 41, "standard_conforming_strings";
+    STATEMENT_TIMEOUT = 42, "statement_timeout";
+    SYNCHRONOUS_COMMIT = 43, "synchronous_commit";
+    TIME_ZONE = 44, "TimeZone";
+    TRANSACTION_DEFERRABLE = 45, "transaction_deferrable";
+    TRANSACTION_ISOLATION = 46, "transaction_isolation";
+    TRANSACTION_READ_ONLY = 47, "transaction_read_only";
+    WORK_MEM = 48, "work_mem";
 }
 
 impl Param {
@@ -1193,6 +1203,11 @@ impl Settings {
     /// `transaction_read_only`.
     pub fn transaction_read_only(&self) -> bool {
         self.bool(Param::TRANSACTION_READ_ONLY)
+    }
+
+    /// `check_function_bodies`: whether CREATE FUNCTION checks the body.
+    pub fn check_function_bodies(&self) -> bool {
+        self.bool(Param::CHECK_FUNCTION_BODIES)
     }
 
     /// `transaction_deferrable`.

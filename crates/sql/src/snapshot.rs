@@ -1,47 +1,136 @@
-//! One snapshot for all parts of a statement with data-modifying WITH queries.
+//! Command snapshots within one statement: what each part of a statement reads.
 //!
-//! In PostgreSQL the sub-statements of `WITH x AS (DELETE ...) SELECT ...` and the main query
-//! all read the snapshot taken at the statement's start: none sees another's changes to the
-//! tables (only the rows they pass through RETURNING). Basalt runs them one after the other
-//! in the same key-value transaction, so [`StatementSnapshot`] wraps that transaction for the
-//! statement: the first write to a key records the key's value as it was (its *before
-//! image*); reads (`get`, `scan`) see before-images for keys the statement has written, so
-//! they see the statement's start. `get_latest` stays the newest state, as uniqueness checks,
-//! foreign keys and row locks need. Rows a sub-statement finds already changed by another are
-//! skipped ([`crate::dml::lock_for_write`]), as PostgreSQL skips rows modified by the same
-//! command.
+//! In PostgreSQL every command reads a snapshot that shows the writes of earlier commands of
+//! its transaction and none of its own: a statement does not see the rows it has written so
+//! far, the sub-statements of `WITH x AS (DELETE ...) SELECT ...` and the main query all read
+//! the statement's start (they are one command), a STABLE or IMMUTABLE function's body reads
+//! its caller's snapshot, and each statement of a VOLATILE function (or procedure) is a new
+//! command that sees everything written before it, the calling statement's rows included.
+//!
+//! Basalt runs all of this in one key-value transaction whose reads see all its own writes, so
+//! [`StatementSnapshot`] wraps that transaction for a statement and keeps a [`CommandLog`]:
+//! commands are numbered as they start (the statement is 0, [`CommandLog::begin_command`] for
+//! each statement of a volatile body), every write is tagged with the running command, and the
+//! first write of a command to a key records the key's value before it. A read by command `c`
+//! of a key that some command `>= c` wrote returns the value recorded by the first such write
+//! (the value before any of them); other keys read through. So a command sees the writes of
+//! the commands before it and nothing of its own or of later ones, as PostgreSQL's command
+//! ids give. `get_latest` / `scan_latest` stay the newest state, as uniqueness checks, foreign
+//! keys and row locks need. A row the running command already changed is skipped by UPDATE /
+//! DELETE, and one a later command (a volatile function called by it) changed is 27000
+//! ([`crate::dml::lock_for_write`]), as in PostgreSQL.
+//!
+//! The engine wraps a statement when it has data-modifying WITH queries or when the catalog
+//! holds SQL functions (only they run commands inside a statement); recording a write costs
+//! one read of the key, which other statements do not pay.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use basalt_storage::{Direction, KeyRange, KvPair};
 use basalt_txn::{
     CommitInfo, IsolationLevel, LockMode, LockOutcome, LockWait, Result, SavepointId, Transaction,
-    TxnScan,
+    Ts, TxnScan,
 };
 use parking_lot::Mutex;
+use smallvec::SmallVec;
 
-/// Keys written by the statement, with their values at the statement's start.
-pub type BeforeImages = Arc<Mutex<BTreeMap<Vec<u8>, Option<Vec<u8>>>>>;
+/// The commands of one statement and what they wrote (see the module docs).
+#[derive(Debug, Default)]
+pub struct CommandLog {
+    /// The command running now: its writes are tagged with it and it reads what the commands
+    /// before it wrote.
+    current: u32,
+    /// The last command number handed out.
+    last: u32,
+    /// For each key written: (command, the key's value before that command's first write to
+    /// it), in the order written.
+    keys: BTreeMap<Vec<u8>, SmallVec<[Written; 1]>>,
+}
 
-/// A transaction seen at the statement's start (see the module docs).
+/// A command's first write to a key: the command and the key's value before it.
+type Written = (u32, Option<Vec<u8>>);
+
+/// A statement's command log, shared by the execution contexts of its parts.
+pub type Commands = Arc<Mutex<CommandLog>>;
+
+impl CommandLog {
+    /// Starts a new command (a statement of a volatile function's body); returns the one
+    /// running before, for [`CommandLog::end_command`].
+    pub fn begin_command(&mut self) -> u32 {
+        let before = self.current;
+        self.last += 1;
+        self.current = self.last;
+        before
+    }
+
+    /// Returns to the command that ran before [`CommandLog::begin_command`].
+    pub fn end_command(&mut self, before: u32) {
+        self.current = before;
+    }
+
+    /// The value the running command reads for `key`, when it differs from the newest one.
+    fn visible(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        self.visible_of(self.keys.get(key)?)
+    }
+
+    fn visible_of(&self, entries: &[Written]) -> Option<Option<Vec<u8>>> {
+        entries
+            .iter()
+            .find(|(c, _)| *c >= self.current)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Whether `key` was written by the running command (`Equal`) or by a later one
+    /// (`Greater`: a volatile function it called); `None` otherwise.
+    pub fn written_by(&self, key: &[u8]) -> Option<Ordering> {
+        let entries = self.keys.get(key)?;
+        let current = self.current;
+        if entries.iter().any(|(c, _)| *c > current) {
+            Some(Ordering::Greater)
+        } else if entries.iter().any(|(c, _)| *c == current) {
+            Some(Ordering::Equal)
+        } else {
+            None
+        }
+    }
+
+    /// Whether a write of `key` by the running command must record its old value.
+    fn needs_record(&self, key: &[u8]) -> bool {
+        self.keys
+            .get(key)
+            .and_then(|e| e.last())
+            .is_none_or(|(c, _)| *c != self.current)
+    }
+
+    fn record(&mut self, key: &[u8], old: Option<Vec<u8>>) {
+        let current = self.current;
+        self.keys
+            .entry(key.to_vec())
+            .or_default()
+            .push((current, old));
+    }
+}
+
+/// A transaction seen by the running command of a statement (see the module docs).
 pub struct StatementSnapshot<'a> {
     inner: &'a mut dyn Transaction,
-    before: BeforeImages,
+    log: Commands,
 }
 
 impl<'a> StatementSnapshot<'a> {
-    /// Wraps `inner`, recording before-images in `before`.
-    pub fn new(inner: &'a mut dyn Transaction, before: BeforeImages) -> Self {
-        StatementSnapshot { inner, before }
+    /// Wraps `inner`, recording writes in `log`.
+    pub fn new(inner: &'a mut dyn Transaction, log: Commands) -> Self {
+        StatementSnapshot { inner, log }
     }
 
     fn remember(&mut self, key: &[u8]) -> Result<()> {
-        if self.before.lock().contains_key(key) {
+        if !self.log.lock().needs_record(key) {
             return Ok(());
         }
         let old = self.inner.get(key)?;
-        self.before.lock().insert(key.to_vec(), old);
+        self.log.lock().record(key, old);
         Ok(())
     }
 }
@@ -96,9 +185,13 @@ impl Transaction for StatementSnapshot<'_> {
     fn start_statement(&mut self) {
         self.inner.start_statement();
     }
+    // Only keys this transaction wrote read differently here, which the promise leaves out.
+    fn snapshot_ts(&mut self) -> Option<Ts> {
+        self.inner.snapshot_ts()
+    }
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        if let Some(v) = self.before.lock().get(key) {
-            return Ok(v.clone());
+        if let Some(v) = self.log.lock().visible(key) {
+            return Ok(v);
         }
         self.inner.get(key)
     }
@@ -107,12 +200,13 @@ impl Transaction for StatementSnapshot<'_> {
     }
     fn scan(&mut self, range: KeyRange, direction: Direction) -> Result<TxnScan> {
         let forward = matches!(direction, Direction::Forward);
-        let mut before: std::collections::VecDeque<_> = self
-            .before
-            .lock()
-            .range::<[u8], _>(range.as_slices())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut before: std::collections::VecDeque<_> = {
+            let log = self.log.lock();
+            log.keys
+                .range::<[u8], _>(range.as_slices())
+                .filter_map(|(k, e)| log.visible_of(e).map(|v| (k.clone(), v)))
+                .collect()
+        };
         let inner = self.inner.scan(range, direction)?;
         if before.is_empty() {
             return Ok(inner);

@@ -32,7 +32,17 @@
 //!
 //! INSERT / UPDATE / DELETE in a body are bound and run by the same code as top-level
 //! statements (`engine::DmlHost`, here implemented by `binder::sqlfunc::BodyHost` over the
-//! calling statement's execution context), so each statement sees what earlier ones wrote.
+//! calling statement's execution context). What a body reads is PostgreSQL's: each
+//! statement of a VOLATILE function (or procedure) is a new command of the calling
+//! statement's [`crate::snapshot::CommandLog`], seeing everything written before it; a
+//! STABLE / IMMUTABLE body reads its caller's snapshot.
+//!
+//! # Polymorphism
+//!
+//! Parameters and results may be pseudo-types (`DataType::Pseudo`: `anyelement`,
+//! `anycompatible`, ...). The binder resolves them per call from the argument types
+//! ([`PolyTypes`]) and the call runs an instance of the function with actual types
+//! ([`SqlFunction::instantiate`]), its body bound for them.
 //! A body that changes data (or CALLs) in a STABLE / IMMUTABLE function fails when called
 //! (0A000), as PostgreSQL checks at the start of a call.
 //!
@@ -51,6 +61,7 @@ use crate::catalog::Catalog;
 use crate::error::SqlError;
 use crate::exec::{Cx, collect};
 use crate::expr::Row;
+use basalt_common::types::Pseudo;
 
 /// Nesting depth of SQL function calls beyond which a call fails with 54001.
 pub const MAX_DEPTH: usize = 200;
@@ -122,6 +133,229 @@ pub struct SqlFunction {
     /// The body is `RETURN expr` (kept as `SELECT expr`).
     #[serde(default)]
     pub body_is_return: bool,
+    /// Attributes that change nothing here but are kept and shown (`prosecdef`,
+    /// `proleakproof`, `procost`, `prorows`, `proparallel`).
+    #[serde(default)]
+    pub attrs: FuncAttrs,
+}
+
+/// SECURITY DEFINER, LEAKPROOF, COST, ROWS and PARALLEL of a routine. They are recorded
+/// and shown as PostgreSQL does; a routine runs the same whatever they say (there are no
+/// roles nor parallel workers to act on).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct FuncAttrs {
+    /// SECURITY DEFINER.
+    pub secdef: bool,
+    /// LEAKPROOF.
+    pub leakproof: bool,
+    /// COST (`None`: the default, 100).
+    pub cost: Option<f32>,
+    /// ROWS of a set-returning function (`None`: the default, 1000).
+    pub rows: Option<f32>,
+    /// PARALLEL: `s`, `r` or `u` (the default, also for `None`).
+    pub parallel: Option<char>,
+}
+
+impl FuncAttrs {
+    /// `procost`.
+    pub fn cost(&self) -> f32 {
+        self.cost.unwrap_or(100.0)
+    }
+
+    /// `prorows` of a function (`retset` or not).
+    pub fn rows(&self, retset: bool) -> f32 {
+        match self.rows {
+            Some(r) if retset => r,
+            _ if retset => 1000.0,
+            _ => 0.0,
+        }
+    }
+
+    /// `proparallel`.
+    pub fn parallel(&self) -> char {
+        self.parallel.unwrap_or('u')
+    }
+}
+
+/// The attributes a CREATE or ALTER FUNCTION | PROCEDURE states, before they are applied.
+#[derive(Default)]
+struct AttrItems<'a> {
+    volatility: Option<char>,
+    strict: Option<bool>,
+    secdef: Option<bool>,
+    leakproof: Option<bool>,
+    cost: Option<f32>,
+    rows: Option<f32>,
+    parallel: Option<char>,
+    seen: Vec<&'a str>,
+}
+
+impl<'a> AttrItems<'a> {
+    /// Takes one attribute; `Ok(false)` when `d` is not one of them (LANGUAGE, AS, WINDOW).
+    fn take(&mut self, d: &'a protobuf::DefElem, procedure: bool) -> Result<bool, SqlError> {
+        let name = d.defname.as_str();
+        let known = matches!(
+            name,
+            "volatility"
+                | "strict"
+                | "security"
+                | "leakproof"
+                | "cost"
+                | "rows"
+                | "parallel"
+                | "set"
+                | "support"
+        );
+        if !known {
+            return Ok(false);
+        }
+        if procedure
+            && matches!(
+                name,
+                "volatility" | "strict" | "leakproof" | "cost" | "rows" | "parallel" | "support"
+            )
+        {
+            return Err(
+                err("42P13", "invalid attribute in procedure definition").at(pos(d.location))
+            );
+        }
+        if name != "set" {
+            if self.seen.contains(&name) {
+                return Err(err("42601", "conflicting or redundant options").at(pos(d.location)));
+            }
+            self.seen.push(name);
+        }
+        let arg = d.arg.as_deref().and_then(|a| a.node.as_ref());
+        let flag = matches!(arg, Some(Node::Boolean(b)) if b.boolval);
+        let number = || match arg {
+            Some(Node::Integer(i)) => Some(i.ival as f32),
+            Some(Node::Float(f)) => f.fval.parse::<f32>().ok(),
+            _ => None,
+        };
+        match name {
+            "volatility" => {
+                self.volatility = Some(match arg.and_then(node_text).as_deref() {
+                    Some("immutable") => 'i',
+                    Some("stable") => 's',
+                    _ => 'v',
+                })
+            }
+            "strict" => self.strict = Some(flag),
+            "security" => self.secdef = Some(flag),
+            "leakproof" => self.leakproof = Some(flag),
+            "cost" => {
+                let c = number().unwrap_or(0.0);
+                if c <= 0.0 {
+                    return Err(err("22023", "COST must be positive"));
+                }
+                self.cost = Some(c);
+            }
+            "rows" => {
+                let r = number().unwrap_or(0.0);
+                if r <= 0.0 {
+                    return Err(err("22023", "ROWS must be positive"));
+                }
+                self.rows = Some(r);
+            }
+            "parallel" => {
+                self.parallel = Some(match arg.and_then(node_text).as_deref() {
+                    Some("safe") => 's',
+                    Some("restricted") => 'r',
+                    Some("unsafe") => 'u',
+                    _ => {
+                        return Err(err(
+                            "42601",
+                            "parameter \"parallel\" must be SAFE, RESTRICTED, or UNSAFE",
+                        ));
+                    }
+                })
+            }
+            "set" => {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: SET configuration parameters of routines",
+                )
+                .at(pos(d.location)));
+            }
+            _ => {
+                let support = match arg {
+                    Some(Node::List(l)) => l
+                        .items
+                        .iter()
+                        .filter_map(|i| i.node.as_ref().and_then(node_text))
+                        .collect::<Vec<_>>()
+                        .join("."),
+                    Some(n) => node_text(n).unwrap_or_default(),
+                    None => String::new(),
+                };
+                return Err(err(
+                    "42883",
+                    format!("function {support}(internal) does not exist"),
+                ));
+            }
+        }
+        Ok(true)
+    }
+
+    /// Applies the attributes taken to `f` (ROWS only to a set-returning function).
+    fn apply(&self, f: &mut SqlFunction) -> Result<(), SqlError> {
+        if self.rows.is_some() && !f.retset {
+            return Err(err(
+                "22023",
+                "ROWS is not applicable when function does not return a set",
+            ));
+        }
+        if let Some(v) = self.volatility {
+            f.volatility = v;
+        }
+        if let Some(v) = self.strict {
+            f.strict = v;
+        }
+        if let Some(v) = self.secdef {
+            f.attrs.secdef = v;
+        }
+        if let Some(v) = self.leakproof {
+            f.attrs.leakproof = v;
+        }
+        if let Some(v) = self.cost {
+            f.attrs.cost = Some(v);
+        }
+        if let Some(v) = self.rows {
+            f.attrs.rows = Some(v);
+        }
+        if let Some(v) = self.parallel {
+            f.attrs.parallel = Some(v);
+        }
+        Ok(())
+    }
+}
+
+/// `ALTER FUNCTION | PROCEDURE | ROUTINE name[(types)] action ...` (volatility, STRICT,
+/// SECURITY, LEAKPROOF, COST, ROWS, PARALLEL).
+pub fn alter_function(
+    cat: &mut Catalog,
+    search_path: &[u32],
+    s: &protobuf::AlterFunctionStmt,
+) -> Result<RoutineKind, SqlError> {
+    let kind = RoutineKind::of_object(s.objtype).unwrap_or(RoutineKind::Function);
+    let Some(owa) = s.func.as_ref() else {
+        return Err(err("42601", "ALTER FUNCTION without a function"));
+    };
+    let resolve = |tn: &protobuf::TypeName| routine_type(cat, search_path, tn);
+    let oid = lookup_object(cat, search_path, owa, kind, &resolve)??;
+    let procedure = cat.functions.get(&oid).is_some_and(|f| f.procedure);
+    let mut items = AttrItems::default();
+    for a in &s.actions {
+        if let Some(Node::DefElem(d)) = a.node.as_ref() {
+            items.take(d, procedure)?;
+        }
+    }
+    let Some(mut f) = cat.functions.get(&oid).cloned() else {
+        return Ok(kind);
+    };
+    items.apply(&mut f)?;
+    cat.functions.insert(oid, f);
+    Ok(kind)
 }
 
 impl SqlFunction {
@@ -158,10 +392,19 @@ impl SqlFunction {
     /// after the function.
     pub fn columns(&self) -> Vec<(String, DataType)> {
         if !self.outputs().is_empty() {
+            // An unnamed output is `columnN`, as PostgreSQL names it.
             return self
                 .outputs()
                 .iter()
-                .map(|c| (c.name.clone(), c.ty.clone()))
+                .enumerate()
+                .map(|(i, c)| {
+                    let name = if c.name.is_empty() {
+                        format!("column{}", i + 1)
+                    } else {
+                        c.name.clone()
+                    };
+                    (name, c.ty.clone())
+                })
                 .collect();
         }
         if let DataType::Record(r) = &self.ret
@@ -173,7 +416,7 @@ impl SqlFunction {
                 .map(|(n, t)| (n.clone(), t.clone()))
                 .collect();
         }
-        vec![(self.name.clone(), self.ret.clone())]
+        vec![(self.name.clone(), self.result_type())]
     }
 
     /// The type of a call's value.
@@ -185,6 +428,9 @@ impl SqlFunction {
                 name: None,
                 fields: self.columns(),
             }));
+        }
+        if self.void {
+            return DataType::Pseudo(Pseudo::Void);
         }
         self.ret.clone()
     }
@@ -208,6 +454,167 @@ impl SqlFunction {
     /// `name(type, ...)` as PostgreSQL prints a signature.
     pub fn signature(&self) -> String {
         format!("{}({})", self.name, type_list(&self.arg_types()))
+    }
+
+    /// `RETURNS record` (or `SETOF record`) without OUT parameters: a call in FROM names
+    /// the columns (`AS t(a int, ...)`), any last statement will do.
+    pub fn anonymous_record(&self) -> bool {
+        self.outputs().is_empty()
+            && !self.void
+            && matches!(&self.ret, DataType::Record(r) if r.oid == 2249)
+    }
+
+    /// Whether some input parameter is polymorphic (`anyelement`, ...).
+    pub fn polymorphic(&self) -> bool {
+        self.declared()
+            .iter()
+            .any(|a| matches!(a.ty, DataType::Pseudo(p) if p.polymorphic()))
+    }
+
+    /// The function as a call with these resolved pseudo-types sees it: every parameter,
+    /// result column and the result with actual types.
+    pub fn instantiate(&self, poly: &PolyTypes) -> SqlFunction {
+        let fix = |args: &[FuncArg]| -> Vec<FuncArg> {
+            args.iter()
+                .map(|a| FuncArg {
+                    ty: poly.subst(&a.ty),
+                    ..a.clone()
+                })
+                .collect()
+        };
+        SqlFunction {
+            args: fix(&self.args),
+            declared: fix(&self.declared),
+            out_params: fix(&self.out_params),
+            table_cols: fix(&self.table_cols),
+            ret: poly.subst(&self.ret),
+            ..self.clone()
+        }
+    }
+}
+
+/// PostgreSQL's check that a polymorphic result can be resolved from the inputs
+/// (`cannot determine result data type`, 42P13).
+fn check_polymorphic_result(args: &[FuncArg], outs: &[&DataType]) -> Result<(), SqlError> {
+    let has = |ks: &[Pseudo]| {
+        args.iter()
+            .any(|a| matches!(&a.ty, DataType::Pseudo(p) if ks.contains(p)))
+    };
+    for t in outs {
+        let DataType::Pseudo(p) = t else {
+            continue;
+        };
+        if !p.polymorphic() {
+            continue;
+        }
+        let (ok, inputs) = match p {
+            Pseudo::AnyRange => (has(&[Pseudo::AnyRange]), "anyrange or anymultirange"),
+            Pseudo::AnyCompatibleRange => (
+                has(&[Pseudo::AnyCompatibleRange]),
+                "anycompatiblerange or anycompatiblemultirange",
+            ),
+            p if p.compatible() => (
+                has(&[
+                    Pseudo::AnyCompatible,
+                    Pseudo::AnyCompatibleArray,
+                    Pseudo::AnyCompatibleNonArray,
+                    Pseudo::AnyCompatibleRange,
+                ]),
+                "anycompatible, anycompatiblearray, anycompatiblenonarray, anycompatiblerange, or anycompatiblemultirange",
+            ),
+            _ => (
+                has(&[
+                    Pseudo::AnyElement,
+                    Pseudo::AnyArray,
+                    Pseudo::AnyNonArray,
+                    Pseudo::AnyEnum,
+                    Pseudo::AnyRange,
+                ]),
+                "anyelement, anyarray, anynonarray, anyenum, anyrange, or anymultirange",
+            ),
+        };
+        if !ok {
+            return Err(
+                err("42P13", "cannot determine result data type").with_detail(format!(
+                    "A result of type {} requires at least one input of type {inputs}.",
+                    p.name()
+                )),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The type of a routine's parameter or result: a polymorphic pseudo-type by its name
+/// (only here), else any type.
+pub fn routine_type(
+    cat: &Catalog,
+    search_path: &[u32],
+    tn: &protobuf::TypeName,
+) -> Result<DataType, SqlError> {
+    let parts = names(&tn.names);
+    if tn.array_bounds.is_empty()
+        && let [name] | [_, name] = parts.as_slice()
+        && (parts.len() == 1 || parts[0] == "pg_catalog")
+        && let Some(p) = Pseudo::from_name(name)
+    {
+        return Ok(DataType::Pseudo(p));
+    }
+    resolve_type_in(cat, search_path, tn)
+}
+
+/// What a call of a polymorphic function resolved its pseudo-types to: the `anyelement`
+/// family's element type and the `anycompatible` family's common type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct PolyTypes {
+    /// `anyelement` (`anyarray` is an array of it).
+    pub elem: Option<DataType>,
+    /// `anycompatible` (`anycompatiblearray` is an array of it).
+    pub compat: Option<DataType>,
+}
+
+impl PolyTypes {
+    /// `t` with its pseudo-type replaced (an unresolved one stays).
+    pub fn subst(&self, t: &DataType) -> DataType {
+        let DataType::Pseudo(p) = t else {
+            return t.clone();
+        };
+        let (family, array) = match p {
+            Pseudo::Void => return t.clone(),
+            Pseudo::AnyElement | Pseudo::AnyNonArray | Pseudo::AnyEnum => (&self.elem, false),
+            Pseudo::AnyArray => (&self.elem, true),
+            Pseudo::AnyCompatible | Pseudo::AnyCompatibleNonArray => (&self.compat, false),
+            Pseudo::AnyCompatibleArray => (&self.compat, true),
+            Pseudo::AnyRange | Pseudo::AnyCompatibleRange => (&None, false),
+        };
+        match family {
+            Some(e) if array => DataType::Array(Box::new(e.clone())),
+            Some(e) => e.clone(),
+            None => t.clone(),
+        }
+    }
+
+    /// The types a call's actual input types (already resolved, in parameter order) give.
+    pub fn of_call(params: &[FuncArg], actual: &[DataType]) -> PolyTypes {
+        let mut out = PolyTypes::default();
+        for (p, a) in params.iter().zip(actual) {
+            let DataType::Pseudo(k) = &p.ty else {
+                continue;
+            };
+            let slot = if k.compatible() {
+                &mut out.compat
+            } else {
+                &mut out.elem
+            };
+            let t = match k {
+                Pseudo::AnyArray | Pseudo::AnyCompatibleArray => a.element().cloned(),
+                _ => Some(a.clone()),
+            };
+            if slot.is_none() {
+                *slot = t;
+            }
+        }
+        out
     }
 }
 
@@ -257,6 +664,7 @@ pub fn create_function(
     types: &TypeContext,
     s: &protobuf::CreateFunctionStmt,
     source: Option<&str>,
+    check_bodies: bool,
 ) -> Result<(), SqlError> {
     let parts = names(&s.funcname);
     let (schema_name, name) = match parts.as_slice() {
@@ -282,7 +690,16 @@ pub fn create_function(
         let Some(tn) = &fp.arg_type else {
             return Err(err("42601", "parameter without a type"));
         };
-        let ty = resolve_type_in(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?;
+        let ty = routine_type(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?;
+        if matches!(ty, DataType::Pseudo(p) if !p.polymorphic()) {
+            return Err(err(
+                "42P13",
+                format!(
+                    "SQL functions cannot have arguments of type {}",
+                    ty.format_type()
+                ),
+            ));
+        }
         use protobuf::FunctionParameterMode as M;
         let mode = match M::try_from(fp.mode).unwrap_or(M::FuncParamIn) {
             M::FuncParamTable => 't',
@@ -321,7 +738,13 @@ pub fn create_function(
                 "VARIADIC parameter must be the last input parameter",
             ));
         }
-        if mode == 'v' && !matches!(arg.ty, DataType::Array(_)) {
+        if mode == 'v'
+            && !matches!(
+                arg.ty,
+                DataType::Array(_)
+                    | DataType::Pseudo(Pseudo::AnyArray | Pseudo::AnyCompatibleArray)
+            )
+        {
             return Err(err("42P13", "VARIADIC parameter must be an array"));
         }
         if output {
@@ -376,8 +799,7 @@ pub fn create_function(
                 void = true;
                 DataType::Text
             } else {
-                let t =
-                    resolve_type_in(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?;
+                let t = routine_type(cat, search_path, tn).map_err(|e| e.at(pos(tn.location)))?;
                 out_result(&out_params, Some(&t))?
             }
         }
@@ -402,17 +824,15 @@ pub fn create_function(
     }
     let mut language = None;
     let mut src = None;
-    let mut volatility = 'v';
-    let mut strict = false;
+    let mut items = AttrItems::default();
+    let mut window = false;
     for o in &s.options {
         let Some(Node::DefElem(d)) = o.node.as_ref() else {
             continue;
         };
         let arg = d.arg.as_deref().and_then(|a| a.node.as_ref());
-        if s.is_procedure && matches!(d.defname.as_str(), "volatility" | "strict") {
-            return Err(
-                err("42P13", "invalid attribute in procedure definition").at(pos(d.location))
-            );
+        if items.take(d, s.is_procedure)? {
+            continue;
         }
         match d.defname.as_str() {
             "language" => language = arg.and_then(node_text),
@@ -431,14 +851,7 @@ pub fn create_function(
                 }
                 src = items.into_iter().next();
             }
-            "volatility" => {
-                volatility = match arg.and_then(node_text).as_deref() {
-                    Some("immutable") => 'i',
-                    Some("stable") => 's',
-                    _ => 'v',
-                }
-            }
-            "strict" => strict = matches!(arg, Some(Node::Boolean(b)) if b.boolval),
+            "window" => window = matches!(arg, Some(Node::Boolean(b)) if b.boolval),
             _ => {}
         }
     }
@@ -463,12 +876,17 @@ pub fn create_function(
         }
         (Some(b), None) => (standard_body(b)?, String::new()),
         (None, Some(text)) => {
-            let parsed = crate::parse::parse(&text, crate::parse::ParseOptions::default())?;
-            let body = parsed
-                .statements()
-                .filter(|st| st.node().is_some())
-                .map(|st| st.text().to_string())
-                .collect();
+            // Unchecked bodies are not even parsed until called, as in PostgreSQL (the
+            // text is kept whole in `src` and parsed then).
+            let body = match crate::parse::parse(&text, crate::parse::ParseOptions::default()) {
+                Ok(parsed) => parsed
+                    .statements()
+                    .filter(|st| st.node().is_some())
+                    .map(|st| st.text().to_string())
+                    .collect(),
+                Err(_) if !check_bodies => Vec::new(),
+                Err(e) => return Err(e),
+            };
             (body, text)
         }
         (None, None) => return Err(err("42P13", "no function body specified")),
@@ -485,22 +903,57 @@ pub fn create_function(
         void,
         retset,
         table_cols,
-        volatility,
-        strict,
+        volatility: 'v',
+        strict: false,
         body,
         src,
         body_is_return: matches!(
             s.sql_body.as_deref().and_then(|b| b.node.as_ref()),
             Some(Node::ReturnStmt(_))
         ),
+        attrs: FuncAttrs::default(),
     };
+    items.apply(&mut f)?;
+    let mut results: Vec<&DataType> = f.out_params.iter().map(|a| &a.ty).collect();
+    results.extend(f.table_cols.iter().map(|a| &a.ty));
+    if f.out_params.is_empty() && f.table_cols.is_empty() && !f.void {
+        results.push(&f.ret);
+    }
+    check_polymorphic_result(&f.args, &results)?;
+    let polymorphic = f.polymorphic();
+    if polymorphic && s.sql_body.is_some() {
+        return Err(err(
+            "42P13",
+            "SQL function with unquoted function body cannot have polymorphic arguments",
+        ));
+    }
     let arg_types = f.arg_types();
     let existing = cat
         .functions
         .values()
         .find(|g| g.schema == schema && g.name == name && g.arg_types() == arg_types)
-        .map(|g| (g.oid, g.result_type(), g.void, g.retset, g.procedure));
-    if let Some((oid, ret, void, retset, procedure)) = existing {
+        .map(|g| {
+            (
+                g.oid,
+                g.result_type(),
+                g.void,
+                g.retset,
+                g.procedure,
+                g.args.clone(),
+            )
+        });
+    if window {
+        // A window function's kind is `w` (an existing function's is not).
+        if existing.is_some() && s.replace {
+            return Err(err("42809", "cannot change routine kind")
+                .with_detail(format!("\"{name}\" is a function.")));
+        }
+        return Err(err(
+            "0A000",
+            "feature not supported: window functions in SQL",
+        ));
+    }
+    if let Some((oid, ret, void, retset, procedure, old_args)) = existing {
         if !s.replace {
             return Err(err(
                 "42723",
@@ -516,6 +969,17 @@ pub fn create_function(
                 }),
             );
         }
+        // PostgreSQL's `format_procedure`: the argument types without spaces.
+        let drop_hint = format!(
+            "Use DROP {} {}({}) first.",
+            f.kind_word().to_uppercase(),
+            name,
+            arg_types
+                .iter()
+                .map(DataType::format_type)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
         if ret != f.result_type() || void != f.void || retset != f.retset {
             let e = err("42P13", "cannot change return type of existing function");
             let e = if f.out_params.len() > 1 && ret.oid() == 2249 {
@@ -523,17 +987,48 @@ pub fn create_function(
             } else {
                 e
             };
-            return Err(e.with_hint(format!(
-                "Use DROP {} {} first.",
-                f.kind_word().to_uppercase(),
-                f.signature()
-            )));
+            return Err(e.with_hint(drop_hint));
+        }
+        // As PostgreSQL's ProcedureCreate: input parameter names and defaults stay.
+        for (old, new) in old_args.iter().zip(&f.args) {
+            if !old.name.is_empty() && old.name != new.name {
+                return Err(err(
+                    "42P13",
+                    format!("cannot change name of input parameter \"{}\"", old.name),
+                )
+                .with_hint(drop_hint));
+            }
+        }
+        let defaults = |a: &[FuncArg]| a.iter().filter(|a| a.default.is_some()).count();
+        if defaults(&f.args) < defaults(&old_args) {
+            return Err(err(
+                "42P13",
+                "cannot remove parameter defaults from existing function",
+            )
+            .with_hint(drop_hint));
         }
         f.oid = oid;
     } else {
         f.oid = cat.new_oid();
     }
-    crate::binder::sqlfunc::check_body(cat, search_path, types, &f).map_err(|e| {
+    // A polymorphic function's body is checked at each call, for its actual types, as
+    // PostgreSQL's validator skips parse analysis then.
+    // (`check_function_bodies = off` leaves it to the calls too.)
+    if !polymorphic && check_bodies {
+        check_body(cat, search_path, types, &f, source)?;
+    }
+    cat.functions.insert(f.oid, f);
+    Ok(())
+}
+
+fn check_body(
+    cat: &Catalog,
+    search_path: &[u32],
+    types: &TypeContext,
+    f: &SqlFunction,
+    source: Option<&str>,
+) -> Result<(), SqlError> {
+    crate::binder::sqlfunc::check_body(cat, search_path, types, f).map_err(|e| {
         // Positions in an `AS` string point into the statement where the string is
         // written as it is (PostgreSQL's `function_parse_error_transpose`).
         let at = source.and_then(|q| q.find(f.src.as_str()));
@@ -547,9 +1042,7 @@ pub fn create_function(
             Some(p) => e.without_position().at(Some(p)),
             None => e.without_position(),
         }
-    })?;
-    cat.functions.insert(f.oid, f);
-    Ok(())
+    })
 }
 
 /// The result type OUT parameters give (one: its type; several: a record, kept as a
@@ -768,12 +1261,17 @@ pub fn lookup_object(
 /// bodies already bound in this statement, and the nesting depth.
 #[derive(Debug, Default, Clone)]
 pub struct CallState {
-    /// The session's search path.
-    pub search_path: Arc<[u32]>,
-    /// Bound bodies by function OID.
+    /// The session's search path (inline: copied per statement without touching a shared
+    /// reference count).
+    pub search_path: smallvec::SmallVec<[u32; 4]>,
+    /// Bound bodies by function OID (and a polymorphic one's actual argument types).
     /// (A fixed-seed hasher: a context is made per statement, and std's random state costs
     /// a thread-local read for each map.)
-    pub(crate) plans: std::collections::HashMap<u32, Arc<BoundBody>, foldhash::fast::FixedState>,
+    pub(crate) plans: std::collections::HashMap<
+        (u32, Option<Vec<DataType>>),
+        Arc<BoundBody>,
+        foldhash::fast::FixedState,
+    >,
     /// Calls running around this one.
     pub depth: usize,
     /// The transaction is read-only (a body's INSERT / UPDATE / DELETE fails with 25006).
@@ -783,14 +1281,27 @@ pub struct CallState {
 }
 
 /// Runs a function or procedure: the rows of its last statement (one column per result
-/// column).
-pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, SqlError> {
+/// column). `types` are the actual types of a polymorphic function's input arguments.
+pub fn call(
+    cx: &mut Cx<'_>,
+    oid: u32,
+    args: Vec<Value>,
+    types: Option<&[DataType]>,
+) -> Result<Vec<Row>, SqlError> {
     let catalog = cx.catalog;
     let Some(f) = catalog.functions.get(&oid) else {
         return Err(err(
             "42883",
             format!("function with OID {oid} does not exist"),
         ));
+    };
+    let inst;
+    let (f, key) = match types {
+        Some(t) if f.polymorphic() => {
+            inst = f.instantiate(&PolyTypes::of_call(&f.args, t));
+            (&inst, Some(t.to_vec()))
+        }
+        _ => (f, None),
     };
     if f.strict && args.iter().any(Value::is_null) {
         return Ok(Vec::new());
@@ -802,17 +1313,18 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
             "Increase the configuration parameter \"max_stack_depth\" (currently 2048kB), after ensuring the platform's stack depth limit is adequate.",
         ));
     }
-    let body = match cx.calls.plans.get(&oid) {
+    let key = (oid, key);
+    let body = match cx.calls.plans.get(&key) {
         Some(p) => p.clone(),
         None => {
             let sp = cx.calls.search_path.clone();
-            let p = Arc::new(crate::binder::sqlfunc::bind_body(
-                catalog,
-                &sp,
-                &cx.func.types,
-                f,
-            )?);
-            cx.calls.plans.insert(oid, p.clone());
+            // A position would point into the body (PostgreSQL reports it as the internal
+            // query's).
+            let p = Arc::new(
+                crate::binder::sqlfunc::bind_body(catalog, &sp, &cx.func.types, f)
+                    .map_err(SqlError::without_position)?,
+            );
+            cx.calls.plans.insert(key, p.clone());
             p
         }
     };
@@ -839,6 +1351,9 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
         ));
     }
     let void = f.void;
+    // Each statement of a volatile function or a procedure is a new command (it sees what
+    // was written before it); a STABLE / IMMUTABLE body reads its caller's snapshot.
+    let commands = f.volatility == 'v' || f.procedure;
     let mut state = std::mem::take(&mut cx.calls);
     state.depth += 1;
     let func = cx.func.clone();
@@ -846,25 +1361,37 @@ pub fn call(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Vec<Row>, Sql
         let mut inner = Cx::new(&mut *cx.txn, catalog, &args, func, &mut *cx.sequences);
         inner.calls = state;
         inner.deferred = cx.deferred.as_deref_mut();
-        inner.stmt_writes = cx.stmt_writes.clone();
-        let r = run_body(&body, &mut inner);
+        inner.commands = cx.commands.clone();
+        let r = run_body(&body, commands, &mut inner);
         state = std::mem::take(&mut inner.calls);
         r
     };
     state.depth -= 1;
     cx.calls = state;
     let rows = result?;
+    // A void function's value is NULL; a set of void is no rows, as in PostgreSQL.
     if void {
-        return Ok(vec![vec![Value::Null]]);
+        return Ok(if f.retset {
+            Vec::new()
+        } else {
+            vec![vec![Value::Null]]
+        });
     }
     Ok(rows)
 }
 
-/// Runs a bound body's statements in order: the last one's rows.
-fn run_body(body: &BoundBody, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
+/// Runs a bound body's statements in order, each as a new command when `commands` is set:
+/// the last one's rows.
+fn run_body(body: &BoundBody, commands: bool, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
     let mut last = Vec::new();
     for st in &body.stmts {
-        last = run_stmt(st, cx)?;
+        let log = cx.commands.clone().filter(|_| commands);
+        let before = log.as_ref().map(|l| l.lock().begin_command());
+        let r = run_stmt(st, cx);
+        if let (Some(l), Some(b)) = (&log, before) {
+            l.lock().end_command(b);
+        }
+        last = r?;
     }
     if let Some(cast) = &body.cast {
         let mut out = Vec::with_capacity(last.len());
@@ -893,7 +1420,7 @@ fn run_stmt(st: &BodyStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
             for a in args {
                 vals.push(crate::expr::eval(a, &[], cx)?);
             }
-            call(cx, *oid, vals)?;
+            call(cx, *oid, vals, None)?;
             return Ok(Vec::new());
         }
         BodyStmt::With(w) => return run_with(w, cx),
@@ -906,13 +1433,21 @@ fn run_stmt(st: &BodyStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
     Ok(out.returning.map(|r| r.2).unwrap_or_default())
 }
 
-/// Runs a statement with WITH queries: every part reads the statement's start
-/// ([`crate::snapshot`]), each WITH query's rows are computed before the parts reading them.
+/// Runs a statement with WITH queries: every part reads the statement's start (they are one
+/// command, [`crate::snapshot`]), each WITH query's rows are computed before the parts
+/// reading them.
 fn run_with(w: &WithStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
-    let before = crate::snapshot::BeforeImages::default();
-    let mut snap = crate::snapshot::StatementSnapshot::new(&mut *cx.txn, before.clone());
+    let log = cx.commands.clone().unwrap_or_default();
+    // Contexts made outside a statement's snapshot (DDL evaluating an expression) get one.
+    let mut own;
+    let txn: &mut dyn basalt_txn::Transaction = if cx.commands.is_some() {
+        &mut *cx.txn
+    } else {
+        own = crate::snapshot::StatementSnapshot::new(&mut *cx.txn, log.clone());
+        &mut own
+    };
     let mut inner = Cx::new(
-        &mut snap,
+        txn,
         cx.catalog,
         cx.params,
         cx.func.clone(),
@@ -920,7 +1455,7 @@ fn run_with(w: &WithStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
     );
     inner.calls = std::mem::take(&mut cx.calls);
     inner.deferred = cx.deferred.as_deref_mut();
-    inner.stmt_writes = Some(before);
+    inner.commands = Some(log);
     let r = (|| {
         for (id, st) in &w.ctes {
             let rows = run_stmt(st, &mut inner)?;
@@ -938,27 +1473,110 @@ fn run_with(w: &WithStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
 
 /// The value of a scalar call: the first row's value (a record of its columns for a
 /// composite result), NULL when there is no row.
-pub fn scalar(cx: &mut Cx<'_>, oid: u32, args: Vec<Value>) -> Result<Value, SqlError> {
+pub fn scalar(
+    cx: &mut Cx<'_>,
+    oid: u32,
+    args: Vec<Value>,
+    types: Option<&[DataType]>,
+) -> Result<Value, SqlError> {
     let composite = cx
         .catalog
         .functions
         .get(&oid)
         .is_some_and(SqlFunction::composite);
+    let anonymous = cx
+        .catalog
+        .functions
+        .get(&oid)
+        .is_some_and(SqlFunction::anonymous_record);
     let names: Arc<[String]> = cx
         .catalog
         .functions
         .get(&oid)
         .map(|f| f.columns().into_iter().map(|(n, _)| n).collect())
         .unwrap_or_else(|| Arc::from(Vec::new()));
-    let mut rows = call(cx, oid, args)?;
+    let mut rows = call(cx, oid, args, types)?;
     if rows.is_empty() {
         return Ok(Value::Null);
     }
     let row = rows.swap_remove(0);
+    if anonymous {
+        let names: Arc<[String]> = (1..=row.len()).map(|i| format!("f{i}")).collect();
+        return Ok(Value::record(names, row));
+    }
     if composite {
+        // A body may give the whole row as one record (`SELECT (1, 2.1)`).
+        if let [Value::Record(r)] = row.as_slice()
+            && names.len() > 1
+        {
+            return Ok(Value::record(names, r.fields.clone()));
+        }
         return Ok(Value::record(names, row));
     }
     Ok(row.into_iter().next().unwrap_or(Value::Null))
+}
+
+/// The rows a user function gives in FROM, shaped to its `columns`: at most one for a
+/// function that does not return a set (one of NULLs when it gave none), a row given as
+/// one record spread over the columns (PostgreSQL's check that they match: 42804), and
+/// the values of a `RETURNS record` function converted to the column definition list's
+/// types.
+pub fn shape_rows(
+    cx: &Cx<'_>,
+    oid: u32,
+    mut rows: Vec<Row>,
+    columns: &[(String, DataType)],
+) -> Result<Vec<Row>, SqlError> {
+    let Some(f) = cx.catalog.functions.get(&oid) else {
+        return Ok(rows);
+    };
+    if !f.retset {
+        rows.truncate(1);
+        if rows.is_empty() {
+            rows.push(vec![Value::Null; columns.len()]);
+        }
+    }
+    let mismatch = |detail: String| {
+        err(
+            "42804",
+            "function return row and query-specified return row do not match",
+        )
+        .with_detail(detail)
+    };
+    for row in &mut rows {
+        if columns.len() > 1
+            && let [Value::Record(r)] = row.as_slice()
+        {
+            if r.fields.len() != columns.len() {
+                return Err(mismatch(format!(
+                    "Returned row contains {} attributes, but query expects {}.",
+                    r.fields.len(),
+                    columns.len()
+                )));
+            }
+            for (i, (v, (_, t))) in r.fields.iter().zip(columns).enumerate() {
+                if let Some(vt) = v.data_type()
+                    && vt.without_typmod() != t.without_typmod()
+                {
+                    return Err(mismatch(format!(
+                        "Returned type {} at ordinal position {}, but query expects {}.",
+                        vt.format_type(),
+                        i + 1,
+                        t.format_type()
+                    )));
+                }
+            }
+            *row = r.fields.clone();
+        }
+        if f.anonymous_record() {
+            for (v, (_, t)) in row.iter_mut().zip(columns) {
+                if v.data_type().is_some_and(|vt| vt != *t) {
+                    *v = basalt_common::types::cast(v, t, CastContext::Assignment, &cx.func.types)?;
+                }
+            }
+        }
+    }
+    Ok(rows)
 }
 
 /// Whether a value of type `from` may be returned for a declared `to` (assignment casts,
@@ -986,7 +1604,7 @@ pub fn drop_functions(
         let Some(Node::ObjectWithArgs(owa)) = o.node.as_ref() else {
             continue;
         };
-        let resolve = |tn: &protobuf::TypeName| resolve_type_in(cat, search_path, tn);
+        let resolve = |tn: &protobuf::TypeName| routine_type(cat, search_path, tn);
         let found = match lookup_object(cat, search_path, owa, kind, &resolve) {
             // IF EXISTS skips an unknown argument type (or its schema) with a notice too.
             Err(e) if s.missing_ok && matches!(e.code().code(), "42704" | "3F000") => {
@@ -1031,7 +1649,7 @@ pub fn rename_function(
     kind: RoutineKind,
     new_name: &str,
 ) -> Result<(), SqlError> {
-    let resolve = |tn: &protobuf::TypeName| resolve_type_in(cat, search_path, tn);
+    let resolve = |tn: &protobuf::TypeName| routine_type(cat, search_path, tn);
     let oid = lookup_object(cat, search_path, owa, kind, &resolve)??;
     let Some(f) = cat.functions.get(&oid) else {
         return Ok(());
@@ -1079,8 +1697,26 @@ pub fn functiondef(cat: &Catalog, f: &SqlFunction) -> String {
         's' => opts.push_str(" STABLE"),
         _ => {}
     }
+    match f.attrs.parallel() {
+        's' => opts.push_str(" PARALLEL SAFE"),
+        'r' => opts.push_str(" PARALLEL RESTRICTED"),
+        _ => {}
+    }
     if f.strict {
         opts.push_str(" STRICT");
+    }
+    if f.attrs.secdef {
+        opts.push_str(" SECURITY DEFINER");
+    }
+    if f.attrs.leakproof {
+        opts.push_str(" LEAKPROOF");
+    }
+    if f.attrs.cost() != 100.0 {
+        opts.push_str(&format!(" COST {}", f.attrs.cost()));
+    }
+    let rows = f.attrs.rows(f.retset);
+    if rows > 0.0 && rows != 1000.0 {
+        opts.push_str(&format!(" ROWS {rows}"));
     }
     if !opts.is_empty() {
         out.push_str(&opts);

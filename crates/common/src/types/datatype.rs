@@ -89,6 +89,106 @@ pub enum DataType {
     OidVector,
     /// A user-defined enum type (see [`super::enums`]).
     Enum(std::sync::Arc<super::enums::EnumType>),
+    /// A pseudo-type: a polymorphic one (`anyelement`, `anyarray`, ...), only the type of a
+    /// SQL function's parameter or result, which a call resolves to an actual type, or
+    /// `void`, a function's result that is nothing (NULL).
+    Pseudo(Pseudo),
+}
+
+/// The pseudo-types: `void`, and the polymorphic ones in two families: `anyelement` ...
+/// (one type, exactly the same in every argument) and `anycompatible` ... (the arguments'
+/// common type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Pseudo {
+    /// `anyelement` (OID 2283).
+    AnyElement,
+    /// `anyarray` (OID 2277): an array of the `anyelement` type.
+    AnyArray,
+    /// `anynonarray` (OID 2776): `anyelement`, not an array.
+    AnyNonArray,
+    /// `anyenum` (OID 3500): `anyelement`, an enum.
+    AnyEnum,
+    /// `anyrange` (OID 3831): a range of the `anyelement` type.
+    AnyRange,
+    /// `anycompatible` (OID 5077).
+    AnyCompatible,
+    /// `anycompatiblearray` (OID 5078).
+    AnyCompatibleArray,
+    /// `anycompatiblenonarray` (OID 5079).
+    AnyCompatibleNonArray,
+    /// `anycompatiblerange` (OID 5080).
+    AnyCompatibleRange,
+    /// `void` (OID 2278).
+    Void,
+}
+
+impl Pseudo {
+    /// All of them.
+    pub const ALL: [Pseudo; 10] = [
+        Pseudo::AnyElement,
+        Pseudo::AnyArray,
+        Pseudo::AnyNonArray,
+        Pseudo::AnyEnum,
+        Pseudo::AnyRange,
+        Pseudo::AnyCompatible,
+        Pseudo::AnyCompatibleArray,
+        Pseudo::AnyCompatibleNonArray,
+        Pseudo::AnyCompatibleRange,
+        Pseudo::Void,
+    ];
+
+    /// The type's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pseudo::AnyElement => "anyelement",
+            Pseudo::AnyArray => "anyarray",
+            Pseudo::AnyNonArray => "anynonarray",
+            Pseudo::AnyEnum => "anyenum",
+            Pseudo::AnyRange => "anyrange",
+            Pseudo::AnyCompatible => "anycompatible",
+            Pseudo::AnyCompatibleArray => "anycompatiblearray",
+            Pseudo::AnyCompatibleNonArray => "anycompatiblenonarray",
+            Pseudo::AnyCompatibleRange => "anycompatiblerange",
+            Pseudo::Void => "void",
+        }
+    }
+
+    /// The type's OID.
+    pub fn oid(self) -> u32 {
+        match self {
+            Pseudo::AnyElement => 2283,
+            Pseudo::AnyArray => 2277,
+            Pseudo::AnyNonArray => 2776,
+            Pseudo::AnyEnum => 3500,
+            Pseudo::AnyRange => 3831,
+            Pseudo::AnyCompatible => 5077,
+            Pseudo::AnyCompatibleArray => 5078,
+            Pseudo::AnyCompatibleNonArray => 5079,
+            Pseudo::AnyCompatibleRange => 5080,
+            Pseudo::Void => 2278,
+        }
+    }
+
+    /// The pseudo-type of this name.
+    pub fn from_name(name: &str) -> Option<Pseudo> {
+        Pseudo::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Whether it is polymorphic (not `void`).
+    pub fn polymorphic(self) -> bool {
+        self != Pseudo::Void
+    }
+
+    /// Whether it belongs to the `anycompatible` family.
+    pub fn compatible(self) -> bool {
+        matches!(
+            self,
+            Pseudo::AnyCompatible
+                | Pseudo::AnyCompatibleArray
+                | Pseudo::AnyCompatibleNonArray
+                | Pseudo::AnyCompatibleRange
+        )
+    }
 }
 
 /// The object-identifier alias types: what kind of catalog object the OID names.
@@ -199,6 +299,7 @@ impl DataType {
             DataType::Int2Vector => (22, 1006, "int2vector", -1),
             DataType::OidVector => (30, 1013, "oidvector", -1),
             DataType::Enum(e) => (e.oid, e.array_oid, "enum", 4),
+            DataType::Pseudo(p) => (p.oid(), 0, p.name(), 4),
         };
         TypeInfo {
             oid,
@@ -410,6 +511,7 @@ impl DataType {
             DataType::Int2Vector => "int2vector".into(),
             DataType::OidVector => "oidvector".into(),
             DataType::Enum(e) => e.name.clone(),
+            DataType::Pseudo(p) => p.name().into(),
         }
     }
 

@@ -55,7 +55,7 @@ pub mod value;
 
 pub use arith::{ArithOp, arith};
 pub use cast::{CastContext, cast, cast_context, cast_owned};
-pub use datatype::{DataType, NumericTypmod, RegKind};
+pub use datatype::{DataType, NumericTypmod, Pseudo, RegKind};
 pub use datetime::{DateOrder, DateOutput, IntervalStyle, OutputStyle, TimeZone, TypeContext};
 pub use enums::{EnumLabel, EnumType, EnumValue};
 pub use error::{TypeError, TypeErrorKind, TypeResult};

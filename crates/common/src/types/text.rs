@@ -64,6 +64,12 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TypeContext) -> TypeResult<V
         DataType::Int2Vector => super::catalog::parse_int2vector(input)?,
         DataType::OidVector => super::catalog::parse_oidvector(input)?,
         DataType::Enum(e) => Value::Enum(e.parse(input)?),
+        DataType::Pseudo(p) => {
+            return Err(super::error::TypeError::new(
+                super::error::codes::FEATURE_NOT_SUPPORTED,
+                format!("cannot accept a value of type {}", p.name()),
+            ));
+        }
         DataType::Record(r) => {
             if r.is_anonymous() && r.fields.is_empty() {
                 return Err(super::error::TypeError::new(

@@ -16,7 +16,7 @@
 
 use std::sync::Arc;
 
-use basalt_common::types::{CastContext, DataType, TypeContext, Value, cast_context};
+use basalt_common::types::{CastContext, DataType, Pseudo, TypeContext, Value, cast_context};
 use pg_query::protobuf::{self, node::Node};
 
 use super::{Binder, Scope, err, names, pos, text_for_unknown};
@@ -29,7 +29,7 @@ use crate::error::SqlError;
 use crate::exec::Cx;
 use crate::expr::{Expr, SqlCall};
 use crate::plan::Plan;
-use crate::sqlfunc::{SqlFunction, candidates, lookup_schemas, returnable, type_list};
+use crate::sqlfunc::{PolyTypes, SqlFunction, candidates, lookup_schemas, returnable, type_list};
 
 /// The parameters of the function whose body is being bound.
 #[derive(Debug, Clone)]
@@ -41,19 +41,104 @@ pub struct FnParams {
 }
 
 /// A candidate that fits a call: the function, the argument for each parameter (none:
-/// its default), how many argument types match exactly, and the arguments a VARIADIC
-/// parameter collects (the expanded form of the call).
+/// its default), how many argument types match exactly, the arguments a VARIADIC
+/// parameter collects (the expanded form of the call), and for a polymorphic function
+/// what its pseudo-types resolve to (or why they cannot be).
 type Fit<'a> = (
     &'a SqlFunction,
     Vec<Option<(Expr, DataType)>>,
     usize,
     Option<Vec<(Expr, DataType)>>,
+    Option<Result<PolyTypes, SqlError>>,
 );
 
 /// A resolved call: the function and its arguments, cast to the parameter types.
 pub(crate) struct ResolvedCall<'c> {
     pub func: &'c SqlFunction,
     pub args: Vec<Expr>,
+    /// A polymorphic function as this call sees it (actual parameter and result types),
+    /// and its actual input argument types.
+    pub inst: Option<(Box<SqlFunction>, Vec<DataType>)>,
+}
+
+impl ResolvedCall<'_> {
+    /// The function with the call's actual types.
+    pub fn f(&self) -> &SqlFunction {
+        self.inst.as_ref().map_or(self.func, |(f, _)| f)
+    }
+
+    /// A polymorphic call's actual argument types.
+    pub fn types(&self) -> Option<Vec<DataType>> {
+        self.inst.as_ref().map(|(_, t)| t.clone())
+    }
+}
+
+/// PostgreSQL's resolution of polymorphic parameters (`enforce_generic_type_consistency`)
+/// from the arguments: each (pseudo-type, argument type) pair. `None` when the arguments do
+/// not fit; `Some(Err)` when they fit but an `anyelement` family is only given untyped
+/// literals (42804).
+fn resolve_poly(pairs: &[(Pseudo, DataType)]) -> Option<Result<PolyTypes, SqlError>> {
+    let mut elem: Option<DataType> = None;
+    let mut compat: Vec<DataType> = Vec::new();
+    let (mut has_elem, mut has_compat) = (false, false);
+    for (p, t) in pairs {
+        if p.compatible() {
+            has_compat = true;
+        } else {
+            has_elem = true;
+        }
+        if *t == DataType::Unknown {
+            continue;
+        }
+        let e = match p {
+            Pseudo::AnyArray | Pseudo::AnyCompatibleArray => match t {
+                DataType::Array(e) => (**e).clone(),
+                _ => return None,
+            },
+            // No range types here.
+            Pseudo::AnyRange | Pseudo::AnyCompatibleRange => return None,
+            _ => t.clone(),
+        };
+        if p.compatible() {
+            compat.push(e);
+        } else {
+            let e = e.without_typmod();
+            match &elem {
+                Some(x) if *x != e => return None,
+                _ => elem = Some(e),
+            }
+        }
+    }
+    let kinds = |k: Pseudo| pairs.iter().any(|(p, _)| *p == k);
+    if let Some(e) = &elem {
+        if kinds(Pseudo::AnyNonArray) && matches!(e, DataType::Array(_)) {
+            return None;
+        }
+        if kinds(Pseudo::AnyEnum) && !matches!(e, DataType::Enum(_)) {
+            return None;
+        }
+    }
+    let compat = if has_compat {
+        // Untyped literals alone resolve to text.
+        let c = super::common_type(&compat, "").ok()?;
+        let c = if compat.is_empty() { DataType::Text } else { c };
+        if compat.iter().any(|t| arg_fits(t, &c).is_none()) {
+            return None;
+        }
+        if kinds(Pseudo::AnyCompatibleNonArray) && matches!(c, DataType::Array(_)) {
+            return None;
+        }
+        Some(c)
+    } else {
+        None
+    };
+    if has_elem && elem.is_none() {
+        return Some(Err(err(
+            "42804",
+            "could not determine polymorphic type because input has type unknown",
+        )));
+    }
+    Some(Ok(PolyTypes { elem, compat }))
 }
 
 /// Whether an argument of type `t` fits a parameter of type `want`: `Some(exact)`.
@@ -73,13 +158,29 @@ impl<'a> Binder<'a> {
     /// A parameter named `fields` of the function whose body is being bound.
     pub(super) fn fn_param(&self, fields: &[String]) -> Option<(Expr, DataType)> {
         let p = self.fn_params.as_ref()?;
-        let name = match fields {
-            [n] => n,
-            [f, n] if *f == p.func => n,
+        let is_param = |n: &String| p.params.iter().any(|(pn, _)| pn == n);
+        // `f.a` names parameter `a` of function `f`; else `a.x` is field `x` of a composite
+        // parameter `a` (`f.a.x` too).
+        let (name, field) = match fields {
+            [n] => (n, None),
+            [f, n] if *f == p.func && is_param(n) => (n, None),
+            [n, x] => (n, Some(x)),
+            [f, n, x] if *f == p.func => (n, Some(x)),
             _ => return None,
         };
         let i = p.params.iter().position(|(n, _)| n == name)?;
-        Some((Expr::Param(i), p.params[i].1.clone()))
+        let ty = p.params[i].1.clone();
+        let Some(x) = field else {
+            return Some((Expr::Param(i), ty));
+        };
+        let DataType::Record(rt) = &ty else {
+            return None;
+        };
+        let k = rt.fields.iter().position(|(n, _)| n == x)?;
+        Some((
+            Expr::Field(Box::new(Expr::Param(i)), k),
+            rt.fields[k].1.clone(),
+        ))
     }
 
     /// Whether a user function of this (possibly qualified) name is visible.
@@ -144,39 +245,100 @@ impl<'a> Binder<'a> {
                 }
                 slots[i] = Some((e.clone(), t.clone()));
             }
+            // A polymorphic function: what its pseudo-types are for these arguments (a
+            // missing one's default counts; an expanded VARIADIC array's elements count as
+            // its element type).
+            let mut poly = None;
+            let mut want: Vec<DataType> = params.iter().map(|a| a.ty.clone()).collect();
+            if f.polymorphic() {
+                let mut pairs = Vec::new();
+                for (i, (slot, a)) in slots.iter().zip(params).enumerate() {
+                    let DataType::Pseudo(p) = a.ty else {
+                        continue;
+                    };
+                    if expand && i == n - 1 {
+                        let p = if p.compatible() {
+                            Pseudo::AnyCompatible
+                        } else {
+                            Pseudo::AnyElement
+                        };
+                        pairs.extend(positional[fixed..].iter().map(|(_, t)| (p, t.clone())));
+                        continue;
+                    }
+                    let t = match (slot, &a.default) {
+                        (Some((_, t)), _) => t.clone(),
+                        (None, Some(d)) => self.bind_default_text(d)?.1,
+                        (None, None) => continue 'cand,
+                    };
+                    pairs.push((p, t));
+                }
+                let Some(r) = resolve_poly(&pairs) else {
+                    continue 'cand;
+                };
+                if let Ok(pt) = &r {
+                    want = want.iter().map(|t| pt.subst(t)).collect();
+                }
+                poly = Some(r);
+            }
             let mut exact = 0;
-            for (slot, a) in slots.iter().zip(params).take(fixed) {
+            for ((slot, a), w) in slots.iter().zip(params).zip(&want).take(fixed) {
                 match slot {
                     None if a.default.is_none() => continue 'cand,
                     None => {}
-                    Some((_, t)) => match arg_fits(t, &a.ty) {
-                        Some(e) => exact += usize::from(e),
+                    // A polymorphic parameter never matches exactly.
+                    Some((_, t)) => match arg_fits(t, w) {
+                        Some(e) => exact += usize::from(e && !matches!(a.ty, DataType::Pseudo(_))),
+                        None if matches!(w, DataType::Pseudo(_)) => {}
                         None => continue 'cand,
                     },
                 }
             }
             let mut elems = None;
             if expand {
-                let DataType::Array(elem) = &params[n - 1].ty else {
-                    continue;
-                };
                 let items: Vec<(Expr, DataType)> = positional[fixed..].to_vec();
-                for (_, t) in &items {
-                    match arg_fits(t, elem) {
-                        Some(e) => exact += usize::from(e),
-                        None => continue 'cand,
+                if let DataType::Array(elem) = &want[n - 1] {
+                    for (_, t) in &items {
+                        match arg_fits(t, elem) {
+                            Some(e) => exact += usize::from(e),
+                            None => continue 'cand,
+                        }
                     }
+                } else if !matches!(want[n - 1], DataType::Pseudo(_)) {
+                    continue;
                 }
                 elems = Some(items);
             }
-            fits.push((f, slots, exact, elems));
+            fits.push((f, slots, exact, elems, poly));
         }
         // Nearest schema first among equals (the candidates come in search-path order).
-        let best = fits.iter().map(|(_, _, e, _)| *e).max();
+        let best = fits.iter().map(|(_, _, e, _, _)| *e).max();
         let mut fits: Vec<_> = fits.into_iter().filter(|f| Some(f.2) == best).collect();
         if fits.len() > 1 {
             let first_schema = fits[0].0.schema;
             fits.retain(|f| f.0.schema == first_schema);
+        }
+        // As PostgreSQL's func_select_candidate: at an untyped literal's position, prefer
+        // the candidates taking a string type there.
+        for (i, (_, t)) in positional.iter().enumerate() {
+            if fits.len() < 2 {
+                break;
+            }
+            if *t != DataType::Unknown {
+                continue;
+            }
+            let string = |f: &Fit<'_>| {
+                let params = if f.0.procedure {
+                    f.0.declared()
+                } else {
+                    &f.0.args
+                };
+                params
+                    .get(i)
+                    .is_some_and(|a| a.ty.is_string() || a.ty == DataType::Name)
+            };
+            if fits.iter().any(string) {
+                fits.retain(string);
+            }
         }
         if fits.len() > 1 {
             let types: Vec<DataType> = positional.iter().map(|(_, t)| t.clone()).collect();
@@ -194,11 +356,27 @@ impl<'a> Binder<'a> {
             ))
             .at(pos(fc.location)));
         }
-        let Some((f, slots, _, elems)) = fits.pop() else {
+        let Some((f, slots, _, elems, poly)) = fits.pop() else {
             return Ok(None);
         };
-        let params = if f.procedure { f.declared() } else { &f.args };
+        let poly = match poly {
+            Some(Ok(p)) => Some(p),
+            // PostgreSQL gives this one no position.
+            Some(Err(e)) => {
+                self.unplaced = true;
+                return Err(e);
+            }
+            None => None,
+        };
+        let inst = poly.as_ref().map(|p| f.instantiate(p));
+        let params = match &inst {
+            Some(g) if g.procedure => g.declared(),
+            Some(g) => &g.args,
+            None if f.procedure => f.declared(),
+            None => &f.args,
+        };
         let mut args = Vec::new();
+        let mut types = Vec::new();
         for (slot, a) in slots.into_iter().zip(params) {
             let (e, t) = match slot {
                 Some(x) => x,
@@ -211,20 +389,31 @@ impl<'a> Binder<'a> {
                         items.push(self.coerce(e, &t, elem, CastContext::Implicit)?);
                     }
                     args.push(Expr::Array(items, (**elem).clone()));
+                    types.push(a.ty.clone());
                     continue;
                 }
                 None => {
+                    // A default converts as an assignment (PostgreSQL coerces it so when
+                    // the function is created).
                     let text = a.default.as_deref().unwrap_or("NULL");
                     let (e, t) = self.bind_default_text(text)?;
-                    (e, t)
+                    args.push(self.coerce(e, &t, &a.ty, CastContext::Assignment)?);
+                    types.push(a.ty.clone());
+                    continue;
                 }
             };
             let e = self.coerce(e, &t, &a.ty, CastContext::Implicit)?;
             if a.mode != 'o' {
                 args.push(e);
+                types.push(a.ty.clone());
             }
         }
-        Ok(Some(ResolvedCall { func: f, args }))
+        let inst = inst.map(|g| (Box::new(g), types));
+        Ok(Some(ResolvedCall {
+            func: f,
+            args,
+            inst,
+        }))
     }
 
     /// The procedure of `CALL name(args)` and its input arguments: 42809 when the call
@@ -357,13 +546,31 @@ impl<'a> Binder<'a> {
         let Some(r) = self.resolve_user_call(fc, scope)? else {
             return Ok(None);
         };
-        let f = r.func;
+        let types = r.types();
+        let f = r.f();
         self.not_a_function(f, fc, scope)?;
         if f.retset {
-            let call = self.user_srf_call(f, r.args);
-            let ty = f.result_type();
+            let mut call = self.user_srf_call(f, r.args.clone());
+            let mut ty = f.result_type();
             let types: Vec<DataType> = f.arg_types();
-            let record = f.composite().then(|| f.result_type());
+            let mut record = f.composite().then(|| f.result_type());
+            if f.anonymous_record() {
+                // Records of whatever the body gives.
+                let sp = self.search_path.clone();
+                let body = bind_body(self.catalog, &sp, &self.types, f)
+                    .map_err(SqlError::without_position)?;
+                call.func.columns = body
+                    .out
+                    .unwrap_or_default()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, t)| (format!("f{}", i + 1), t))
+                    .collect();
+                ty = DataType::Record(Box::new(basalt_common::types::RecordType::named_fields(
+                    call.func.columns.clone(),
+                )));
+                record = Some(ty.clone());
+            }
             return self
                 .srf_in_expression(call.func, call.args, &types, fc.location, record)
                 .map(|(e, _)| Some((e, ty)));
@@ -372,8 +579,9 @@ impl<'a> Binder<'a> {
         Ok(Some((
             Expr::SqlFunc(Box::new(SqlCall {
                 oid: f.oid,
-                args: r.args,
+                args: r.args.clone(),
                 name: f.name.clone(),
+                types,
             })),
             ty,
         )))
@@ -473,6 +681,9 @@ pub(crate) struct BoundBody {
     pub stmts: Vec<BodyStmt>,
     /// Casts of the returned rows (`None`: taken as they are).
     pub cast: Option<Vec<Expr>>,
+    /// The last statement's output types (none for INSERT / UPDATE / DELETE without
+    /// RETURNING).
+    pub out: Option<Vec<DataType>>,
 }
 
 /// Where a body's INSERT / UPDATE / DELETE statements are bound (the catalog, the
@@ -621,11 +832,15 @@ pub(crate) fn bind_body(
     };
     let mut stmts = Vec::new();
     let mut cast = None;
+    let mut last_out = None;
     let n = nodes.len();
     for (i, (node, text)) in nodes.iter().enumerate() {
         let last = i + 1 == n;
         host.source = Some(Arc::from(*text));
         let (st, out) = bind_statement(cat, &mut host, node)?;
+        if last {
+            last_out = out.clone();
+        }
         let st = match st {
             BodyStmt::Query(plan) if last && !f.void => match result_casts(f, &out)? {
                 Some(exprs) => BodyStmt::Query(Box::new(Plan::Project { input: plan, exprs })),
@@ -651,7 +866,11 @@ pub(crate) fn bind_body(
             "Function's final statement must be SELECT or INSERT/UPDATE/DELETE RETURNING.",
         ));
     }
-    Ok(BoundBody { stmts, cast })
+    Ok(BoundBody {
+        stmts,
+        cast,
+        out: last_out,
+    })
 }
 
 /// Checks a body when the function is created.
@@ -902,8 +1121,20 @@ fn result_casts(
             "Function's final statement must be SELECT or INSERT/UPDATE/DELETE RETURNING.",
         ));
     };
+    // A `RETURNS record` function's caller says the columns; a composite result may come
+    // as one record (both checked when the rows come, `sqlfunc::shape_rows`).
+    if f.anonymous_record() {
+        return Ok(None);
+    }
     let want = f.columns();
-    if !f.composite() {
+    if want.len() > 1 && matches!(out.as_slice(), [DataType::Record(_)]) {
+        return Ok(None);
+    }
+    // A `RETURNS record` function checked against a column definition list (its columns
+    // as outputs): a row of them.
+    let composite = f.composite()
+        || (matches!(&f.ret, DataType::Record(r) if r.oid == 2249) && !f.outputs().is_empty());
+    if !composite {
         if out.len() != 1 {
             return Err(mismatch(f).with_detail("Final statement must return exactly one column."));
         }
@@ -921,7 +1152,7 @@ fn result_casts(
             } else {
                 t
             };
-            return Err(if f.composite() {
+            return Err(if composite {
                 mismatch(f).with_detail(format!(
                     "Final statement returns {} instead of {} at column {}.",
                     t.format_type(),
