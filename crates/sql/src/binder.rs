@@ -5174,7 +5174,7 @@ impl<'a> Binder<'a> {
             }
             // The enclosing query's optimization does not look inside expressions: a
             // subquery's plan is optimized here (index lookups on correlated keys, join order).
-            q.plan = crate::optimizer::optimize(q.plan, self.catalog);
+            q.plan = crate::optimizer::optimize_subquery(q.plan, self.catalog);
             q
         });
         self.agg = self.outer_aggs.pop().and_then(|(_, a)| a);

@@ -31,6 +31,15 @@ pub fn optimize_query(q: Query, catalog: &Catalog) -> Query {
     }
 }
 
+/// Optimizes a subquery's plan (one inside an expression): as [`optimize_query`], so that
+/// the columns of views and subqueries in its FROM that it does not read are not computed
+/// either (`EXISTS (SELECT 1 FROM v)` evaluates none of `v`'s select list).
+pub fn optimize_subquery(plan: Plan, catalog: &Catalog) -> Plan {
+    let plan = optimize(plan, catalog);
+    let all = vec![true; plan.width()];
+    prune_outputs(plan, &all)
+}
+
 /// Marks in `need` the input columns `e` reads; false if that cannot be told (a subquery
 /// may read the row through an outer reference), when every column counts as read.
 fn mark_columns(e: &Expr, need: &mut [bool]) -> bool {
