@@ -428,6 +428,17 @@ pub enum DateTimeFunc {
     TimeTzMinusInterval,
     /// `date + timetz`, `timetz + date` (the date first when true) → `timestamptz`.
     DatePlusTimeTz(bool),
+    /// `timestamptz(date, time)`: the date and time in the session time zone.
+    TimestamptzOfDateTime,
+    /// A date as a `timestamp` (`timestamptz` when true) for comparing with one: a date
+    /// beyond the timestamp range compares above (below) every finite timestamp and below
+    /// (above) infinity, as PostgreSQL's cross-type comparisons (never an error).
+    DateForComparison(bool),
+    /// A `timestamp` as a `timestamptz` for comparing with one, likewise out of range.
+    TimestampForComparison,
+    /// `(a, b) OVERLAPS (c, d)` over this kind of value; `b` / `d` are intervals from `a` /
+    /// `c` when the flags are set.
+    Overlaps(Source, bool, bool),
 }
 
 // ---------------------------------------------------------------------------------------
@@ -603,6 +614,43 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
                 cand(vec![tstz(), tstz()], T::Interval, F::AgeTz, false),
                 cand(vec![tstz()], T::Interval, F::AgeTzFromToday, false),
             ]
+        }
+        "timestamptz" => vec![
+            cand(
+                vec![T::Date, time()],
+                tstz(),
+                F::TimestamptzOfDateTime,
+                false,
+            ),
+            cand(
+                vec![T::Date, T::TimeTz(None)],
+                tstz(),
+                F::DatePlusTimeTz(true),
+                true,
+            ),
+        ],
+        "overlaps" => {
+            if args.len() != 4 {
+                return None;
+            }
+            let mut cands = Vec::new();
+            for (s, t) in [
+                (Source::Timestamptz, tstz()),
+                (Source::Timestamp, ts()),
+                (Source::Time, time()),
+            ] {
+                for (i1, i2) in [(false, false), (true, true), (false, true), (true, false)] {
+                    let second = |i: bool| if i { T::Interval } else { t.clone() };
+                    cands.push(cand(
+                        vec![t.clone(), second(i1), t.clone(), second(i2)],
+                        T::Bool,
+                        F::Overlaps(s, i1, i2),
+                        s != Source::Timestamptz || !(i1 || i2),
+                    ));
+                }
+            }
+            // NULL ends are meaningful: not strict.
+            return pick(args, cands, false).map(|r| Resolved { strict: false, ..r });
         }
         "make_date" => vec![cand(vec![T::Int4; 3], T::Date, F::MakeDate, true)],
         "make_time" => vec![cand(
@@ -892,10 +940,14 @@ fn interval_out_of_range() -> TypeError {
 /// Calls a function.
 pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value> {
     use DateTimeFunc as F;
+    let tz = ctx.types.time_zone;
+    if let F::Overlaps(kind, i1, i2) = f {
+        // Not strict: NULL ends have a meaning.
+        return overlaps(kind, i1, i2, args, &tz);
+    }
     if args.iter().any(Value::is_null) {
         return Ok(Value::Null);
     }
-    let tz = ctx.types.time_zone;
     Ok(match f {
         F::IntervalTypmod { last, precision } => match args.first() {
             Some(Value::Interval(iv)) => {
@@ -1311,6 +1363,55 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
                 *east,
             )
         }
+        F::DateForComparison(tz_out) => {
+            let d = arg_date(args, 0)?;
+            let v = match d {
+                DATE_INFINITY => TIMESTAMP_INFINITY,
+                DATE_NEG_INFINITY => TIMESTAMP_NEG_INFINITY,
+                _ => {
+                    let local = i128::from(d) * i128::from(USECS_PER_DAY);
+                    let v = if tz_out
+                        && (i128::from(MIN_TIMESTAMP)..i128::from(END_TIMESTAMP)).contains(&local)
+                    {
+                        // (the zone may move it out of range: PostgreSQL's overflow too)
+                        from_local(local as i64, &tz).map_or(local, i128::from)
+                    } else {
+                        local
+                    };
+                    if v >= i128::from(END_TIMESTAMP) {
+                        TIMESTAMP_INFINITY - 1
+                    } else if v < i128::from(MIN_TIMESTAMP) {
+                        TIMESTAMP_NEG_INFINITY + 1
+                    } else {
+                        v as i64
+                    }
+                }
+            };
+            if tz_out {
+                Value::Timestamptz(v)
+            } else {
+                Value::Timestamp(v)
+            }
+        }
+        F::TimestampForComparison => {
+            let v = arg_ts(args, 0)?;
+            Value::Timestamptz(if is_infinite_ts(v) {
+                v
+            } else {
+                match from_local(v, &tz) {
+                    Ok(u) if (MIN_TIMESTAMP..END_TIMESTAMP).contains(&u) => u,
+                    Ok(u) if u >= END_TIMESTAMP => TIMESTAMP_INFINITY - 1,
+                    Ok(_) => TIMESTAMP_NEG_INFINITY + 1,
+                    Err(_) if v < 0 => TIMESTAMP_NEG_INFINITY + 1,
+                    Err(_) => TIMESTAMP_INFINITY - 1,
+                }
+            })
+        }
+        F::TimestamptzOfDateTime => {
+            let local = date_plus_time(arg_date(args, 0)?, arg_ts(args, 1)?)?;
+            Value::Timestamptz(from_local(local, &tz)?)
+        }
+        F::Overlaps(kind, i1, i2) => overlaps(kind, i1, i2, args, &tz)?,
         F::DatePlusTimeTz(date_first) => {
             let (d, tt) = if date_first {
                 (args.first(), args.get(1))
@@ -1353,6 +1454,63 @@ pub(crate) fn clock_now() -> i64 {
 
 // ---------------------------------------------------------------------------------------
 // Calendar helpers.
+
+/// PostgreSQL's `overlaps_timestamp` / `overlaps_time`: whether two periods overlap, each
+/// given by its ends in either order (or a start and an interval), with SQL's rules for
+/// NULL ends.
+fn overlaps(kind: Source, i1: bool, i2: bool, args: &[Value], tz: &TimeZone) -> TypeResult<Value> {
+    let point = |i: usize| -> TypeResult<Option<i64>> {
+        match args.get(i) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => arg_ts(args, i).map(Some),
+        }
+    };
+    let end = |start: Option<i64>, i: usize, interval: bool| -> TypeResult<Option<i64>> {
+        if !interval {
+            return point(i);
+        }
+        let (Some(s), Some(Value::Interval(iv))) = (start, args.get(i)) else {
+            return Ok(None);
+        };
+        Ok(Some(match kind {
+            Source::Time => time_plus_interval(s, iv, false),
+            Source::Timestamptz => ts_plus_interval(s, iv, Some(tz))?,
+            _ => ts_plus_interval(s, iv, None)?,
+        }))
+    };
+    let (s1, s2) = (point(0)?, point(2)?);
+    let (e1, e2) = (end(s1, 1, i1)?, end(s2, 3, i2)?);
+    // A missing start takes the end's place; ends in the wrong order are swapped.
+    let order = |s: Option<i64>, e: Option<i64>| match (s, e) {
+        (None, None) => None,
+        (None, Some(e)) => Some((e, None)),
+        (Some(s), None) => Some((s, None)),
+        (Some(s), Some(e)) => Some((s.min(e), Some(s.max(e)))),
+    };
+    let (Some((s1, e1)), Some((s2, e2))) = (order(s1, e1), order(s2, e2)) else {
+        return Ok(Value::Null);
+    };
+    let r = if s1 > s2 {
+        match (e2, e1) {
+            (None, _) => None,
+            (Some(e2), _) if s1 < e2 => Some(true),
+            (_, None) => None,
+            _ => Some(false),
+        }
+    } else if s1 < s2 {
+        match (e1, e2) {
+            (None, _) => None,
+            (Some(e1), _) if s2 < e1 => Some(true),
+            (_, None) => None,
+            _ => Some(false),
+        }
+    } else if e1.is_none() || e2.is_none() {
+        None
+    } else {
+        Some(true)
+    };
+    Ok(r.map_or(Value::Null, Value::Bool))
+}
 
 fn is_infinite_ts(v: i64) -> bool {
     v == TIMESTAMP_INFINITY || v == TIMESTAMP_NEG_INFINITY
@@ -4085,6 +4243,19 @@ struct Parsed {
     /// The zone's hours were negative (`-00` included), so its minutes count west too.
     tz_neg: bool,
     input: String,
+    /// `CC`.
+    cc: Option<i64>,
+    /// `WW` (Gregorian) or `IW` (ISO) week of year.
+    ww: Option<i64>,
+    /// `W`: week of month.
+    w: Option<i64>,
+    /// `ID`, PostgreSQL's way: 1 = Sunday .. 7 = Saturday.
+    iso_dow: Option<i64>,
+    /// The date convention the template's fields use: Some(true) ISO week dates
+    /// (`IYYY`, `IW`, `ID`, `IDDD`), Some(false) Gregorian; mixing them is an error.
+    iso: Option<bool>,
+    /// `FFn`: the result is rounded to n fractional digits.
+    fprec: Option<u32>,
 }
 
 impl Parsed {
@@ -4095,43 +4266,137 @@ impl Parsed {
         )
     }
 
-    /// The date as astronomical (year, month, day).
+    /// The date as astronomical (year, month, day): PostgreSQL's `do_to_timestamp`.
     fn ymd(&self) -> TypeResult<(i64, i64, i64)> {
-        if let Some(j) = self.julian {
+        let from_j = |j: i64| {
             let (y, m, d) = civil_from_days(j - POSTGRES_EPOCH_JDATE);
-            return Ok((y, i64::from(m), i64::from(d)));
-        }
-        let mut year = self.year.unwrap_or(0);
-        if self.year.is_some() {
-            year = match self.year_digits {
-                1 => year + 2000,
-                2 if year < 70 => year + 2000,
-                2 => year + 1900,
-                3 if year < 100 => year + 2000,
-                3 => year + 1000,
-                _ => year,
+            (y, i64::from(m), i64::from(d))
+        };
+        let mut year = 0;
+        if let Some(y) = self.year {
+            let y = match self.year_digits {
+                1 => y + 2000,
+                2 if y < 70 => y + 2000,
+                2 => y + 1900,
+                3 if y < 100 => y + 2000,
+                3 => y + 1000,
+                _ => y,
             };
-            if self.bc {
-                year = 1 - year;
-            } else if year <= 0 {
-                // PostgreSQL reads year 0 as 1 BC and negative years as BC.
+            match self.cc {
+                // CC with YY (or Y): the low digits of a year of that century.
+                Some(cc) if self.year_digits <= 2 => {
+                    let cc = if self.bc { -cc } else { cc };
+                    let low = y % 100;
+                    year = if low != 0 {
+                        if cc >= 0 {
+                            low + (cc - 1) * 100
+                        } else {
+                            (cc + 1) * 100 - low + 1
+                        }
+                    } else {
+                        cc * 100 + i64::from(cc < 0)
+                    };
+                }
+                _ => {
+                    year = if self.bc { -y } else { y };
+                }
+            }
+            // Astronomical years: 1 BC is 0 (a year 0 is read as such too).
+            if year < 0 {
+                year += 1;
+            }
+        } else if let Some(cc) = self.cc {
+            let cc = if self.bc { -cc } else { cc };
+            year = if cc >= 0 {
+                (cc - 1) * 100 + 1
+            } else {
+                cc * 100 + 1
+            };
+            if year < 0 {
                 year += 1;
             }
         }
-        if let Some(doy) = self.doy
-            && self.mon.is_none()
-            && self.mday.is_none()
-        {
-            let j = date2j(year, 1, 1) + doy - 1;
-            let (y, m, d) = civil_from_days(j - POSTGRES_EPOCH_JDATE);
-            return Ok((y, i64::from(m), i64::from(d)));
+        let iso = self.iso == Some(true);
+        let (mut mon, mut mday) = (0, 0);
+        if let Some(j) = self.julian {
+            let (y, m, d) = from_j(j);
+            year = y;
+            (mon, mday) = (m, d);
         }
-        let mon = self.mon.unwrap_or(1);
-        let mday = self.mday.unwrap_or(1);
+        let mut doy = self.doy;
+        if let Some(ww) = self.ww {
+            if iso {
+                let j = isoweek2j(year, ww)
+                    + match self.iso_dow {
+                        Some(d) if d > 1 => d - 2,
+                        Some(_) => 6,
+                        None => 0,
+                    };
+                let (y, m, d) = from_j(j);
+                return self.valid(y, m, d);
+            }
+            doy = Some((ww - 1) * 7 + 1);
+        }
+        let mut dd = self.mday;
+        if let Some(w) = self.w {
+            dd = Some((w - 1) * 7 + 1);
+        }
+        if let Some(d) = dd {
+            mday = d;
+        }
+        if let Some(m) = self.mon {
+            mon = m;
+        }
+        if let Some(ddd) = doy
+            && (mon <= 1 || mday <= 1)
+        {
+            if iso {
+                let (y, m, d) = from_j(isoweek2j(year, 1) - 1 + ddd);
+                return self.valid(y, m, d);
+            }
+            if self.year.is_none() && self.cc.is_none() && !self.bc {
+                return Err(TypeError::new(
+                    codes::INVALID_DATETIME_FORMAT,
+                    "cannot calculate day of year without year information",
+                ));
+            }
+            let days = if is_leap(year) { 366 } else { 365 };
+            if !(1..=days).contains(&ddd) {
+                return Err(self.field_overflow());
+            }
+            let (_, m, d) = from_j(date2j(year, 1, 1) + ddd - 1);
+            if mon <= 1 {
+                mon = m;
+            }
+            if mday <= 1 {
+                mday = d;
+            }
+        }
+        self.valid(year, mon.max(1), mday.max(1))
+    }
+
+    fn valid(&self, year: i64, mon: i64, mday: i64) -> TypeResult<(i64, i64, i64)> {
         if !(1..=12).contains(&mon) || mday < 1 || mday > days_in_month(year, mon) {
             return Err(self.field_overflow());
         }
         Ok((year, mon, mday))
+    }
+
+    /// Records the date convention of a field (PostgreSQL's `from_char_set_mode`).
+    fn set_mode(&mut self, iso: bool) -> TypeResult<()> {
+        match self.iso {
+            Some(m) if m != iso => Err(TypeError::new(
+                codes::INVALID_DATETIME_FORMAT,
+                "invalid combination of date conventions",
+            )
+            .with_hint(
+                "Do not mix Gregorian and ISO week date conventions in a formatting template.",
+            )),
+            _ => {
+                self.iso = Some(iso);
+                Ok(())
+            }
+        }
     }
 
     fn to_date(&self) -> TypeResult<i32> {
@@ -4170,9 +4435,7 @@ impl Parsed {
                 hour = 0;
             }
         }
-        if !(0..=24).contains(&hour)
-            || !(0..60).contains(&self.min)
-            || !(0..=60).contains(&self.sec)
+        if !(0..=24).contains(&hour) || !(0..60).contains(&self.min) || !(0..60).contains(&self.sec)
         {
             return Err(self.field_overflow());
         }
@@ -4185,11 +4448,24 @@ impl Parsed {
             sec: self.sec,
             fsec: self.fsec,
         };
-        tm.to_local().map_err(|_| {
+        let t = tm.to_local().map_err(|_| {
             TypeError::new(
                 codes::DATETIME_FIELD_OVERFLOW,
                 format!("timestamp out of range: \"{}\"", self.input),
             )
+        })?;
+        Ok(match self.fprec {
+            // PostgreSQL's AdjustTimestampForTypmod: half away from zero.
+            Some(n) if n < 6 => {
+                let scale = 10i64.pow(6 - n);
+                let half = scale / 2;
+                if t >= 0 {
+                    (t + half) / scale * scale
+                } else {
+                    -((-t + half) / scale * scale)
+                }
+            }
+            _ => t,
         })
     }
 }
@@ -4217,6 +4493,10 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
     let mut s = input;
     let bad = |m: String| TypeError::new(codes::INVALID_DATETIME_FORMAT, m);
     for (idx, node) in nodes.iter().enumerate() {
+        // PostgreSQL stops reading the template where the input ends.
+        if !std && s.is_empty() {
+            break;
+        }
         if std && s.is_empty() {
             if nodes[idx..].iter().any(|n| matches!(n, Node::Pat { .. })) {
                 return Err(bad("input string is too short for datetime format".into()));
@@ -4291,8 +4571,32 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                                 "The given value did not match any of the allowed values for this field.",
                             ));
                         };
-                        p.mon = Some(i as i64 + 1);
+                        set_field(&mut p.mon, i as i64 + 1, *pat)?;
                         s = &s[len..];
+                    }
+                    Pat::Roman(_) => {
+                        // The longest numeral first (VIII before VII, V).
+                        const ROMAN: [(&str, i64); 12] = [
+                            ("viii", 8),
+                            ("iii", 3),
+                            ("vii", 7),
+                            ("xii", 12),
+                            ("ii", 2),
+                            ("iv", 4),
+                            ("ix", 9),
+                            ("vi", 6),
+                            ("xi", 11),
+                            ("i", 1),
+                            ("v", 5),
+                            ("x", 10),
+                        ];
+                        let Some((k, m)) = ROMAN.iter().find(|(k, _)| starts_ci(s, k)) else {
+                            return Err(invalid_value(s, *pat).with_detail(
+                                "The given value did not match any of the allowed values for this field.",
+                            ));
+                        };
+                        set_field(&mut p.mon, *m, *pat)?;
+                        s = &s[k.len()..];
                     }
                     Pat::DayName(_) | Pat::DayAbbr(_) => {
                         let full = matches!(pat, Pat::DayName(_));
@@ -4333,6 +4637,15 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                         p.bc = *bc;
                         s = &s[k.len()..];
                     }
+                    Pat::TzName(_) if !std => {
+                        return Err(TypeError::new(
+                            codes::FEATURE_NOT_SUPPORTED,
+                            format!(
+                                "formatting field \"{}\" is only supported in to_char",
+                                pat_name(*pat)
+                            ),
+                        ));
+                    }
                     Pat::Fx | Pat::TzName(_) => {}
                     Pat::TzHour if matches!(s.as_bytes().first(), Some(b'+' | b'-' | b' ')) => {
                         // PostgreSQL takes a sign (a space counts as `+`) before the hours,
@@ -4364,11 +4677,31 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                     }
                     _ => {
                         let width = field_width(*pat);
-                        let width = if next_is_digit_field {
-                            width
-                        } else {
-                            usize::MAX
-                        };
+                        let width =
+                            if next_is_digit_field || matches!(pat, Pat::Millis | Pat::Micros) {
+                                width
+                            } else {
+                                usize::MAX
+                            };
+                        // A fixed-width field before another digit field must be complete.
+                        let fm = matches!(node, Node::Pat { fm: true, .. });
+                        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+                        if !std && !fm && next_is_digit_field && digits < width && s.len() < width {
+                            return Err(TypeError::new(
+                                codes::INVALID_DATETIME_FORMAT,
+                                format!(
+                                    "source string too short for \"{}\" formatting field",
+                                    pat_name(*pat)
+                                ),
+                            )
+                            .with_detail(format!(
+                                "Field requires {width} characters, but only {} remain.",
+                                s.chars().count()
+                            ))
+                            .with_hint(
+                                "If your source string is not fixed-width, try using the \"FM\" modifier.",
+                            ));
+                        }
                         let (v, rest) = if *pat == Pat::YearComma {
                             let (a, r) = read_int(s, 1_000, false, *pat)?;
                             let r = r.strip_prefix(',').unwrap_or(r);
@@ -4379,17 +4712,47 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                         };
                         let used = s.len() - rest.len();
                         s = rest;
+                        // An ordinal suffix (`TH`: 1st, 582nd) is skipped.
+                        if matches!(node, Node::Pat { th: Some(_), .. })
+                            && s.len() >= 2
+                            && s.as_bytes()[..2].iter().all(u8::is_ascii_alphabetic)
+                        {
+                            s = &s[2..];
+                        }
                         match pat {
                             Pat::Year(_) | Pat::YearComma | Pat::IsoYear(_) => {
+                                p.set_mode(matches!(pat, Pat::IsoYear(_)))?;
                                 p.year = Some(v);
                                 p.year_digits = if *pat == Pat::YearComma { 4 } else { used };
                                 if matches!(pat, Pat::Year(4) | Pat::IsoYear(4)) || used > 3 {
                                     p.year_digits = 4;
                                 }
                             }
-                            Pat::MonthNum => p.mon = Some(v),
-                            Pat::Mday => p.mday = Some(v),
-                            Pat::Doy | Pat::IsoDoy => p.doy = Some(v),
+                            Pat::MonthNum => {
+                                p.set_mode(false)?;
+                                set_field(&mut p.mon, v, *pat)?;
+                            }
+                            Pat::Mday => {
+                                p.set_mode(false)?;
+                                set_field(&mut p.mday, v, *pat)?;
+                            }
+                            Pat::Doy | Pat::IsoDoy => {
+                                p.set_mode(*pat == Pat::IsoDoy)?;
+                                p.doy = Some(v);
+                            }
+                            Pat::WeekOfYear | Pat::IsoWeek => {
+                                p.set_mode(*pat == Pat::IsoWeek)?;
+                                p.ww = Some(v);
+                            }
+                            Pat::WeekOfMonth => {
+                                p.set_mode(false)?;
+                                p.w = Some(v);
+                            }
+                            Pat::IsoDow => {
+                                p.set_mode(true)?;
+                                // PostgreSQL numbers it as D does: 1 = Sunday.
+                                p.iso_dow = Some(if v + 1 > 7 { 1 } else { v + 1 });
+                            }
                             Pat::Hh24 => p.hour = v,
                             Pat::Hh12 => {
                                 p.hour = v;
@@ -4403,19 +4766,24 @@ fn parse_formatted_mode(input: &str, nodes: &[Node], std: bool) -> TypeResult<Pa
                             Pat::Micros => {
                                 p.fsec = v * 10i64.pow(6u32.saturating_sub(used as u32));
                             }
-                            Pat::Frac(_) => {
+                            Pat::Frac(n) => {
+                                // All the digits are read, then rounded to n (as a typmod).
+                                if used > 6 {
+                                    return Err(p.field_overflow());
+                                }
                                 p.fsec = v * 10i64.pow(6u32.saturating_sub(used as u32));
+                                p.fprec = Some(*n);
                             }
                             Pat::Julian => p.julian = Some(v),
                             Pat::SecsOfDay => {
+                                if !(0..86_400).contains(&v) {
+                                    return Err(p.field_overflow());
+                                }
                                 p.hour = v / 3600;
                                 p.min = v / 60 % 60;
                                 p.sec = v % 60;
                             }
-                            Pat::Century if p.year.is_none() => {
-                                p.year = Some((v - 1) * 100 + 1);
-                                p.year_digits = 4;
-                            }
+                            Pat::Century => p.cc = Some(v),
                             _ => {}
                         }
                     }
@@ -4523,6 +4891,25 @@ fn is_numeric_pat(p: Pat) -> bool {
 }
 
 /// The digits a numeric template field reads when another follows it.
+/// Sets a field read from the input; a second, different value for it is an error
+/// (PostgreSQL's `from_char_set_int`).
+fn set_field(field: &mut Option<i64>, v: i64, pat: Pat) -> TypeResult<()> {
+    if let Some(old) = *field
+        && old != v
+    {
+        return Err(TypeError::new(
+            codes::INVALID_DATETIME_FORMAT,
+            format!(
+                "conflicting values for \"{}\" field in formatting string",
+                pat_name(pat)
+            ),
+        )
+        .with_detail("This value contradicts a previous setting for the same field type."));
+    }
+    *field = Some(v);
+    Ok(())
+}
+
 fn field_width(pat: Pat) -> usize {
     match pat {
         Pat::Year(n) | Pat::IsoYear(n) => n as usize,

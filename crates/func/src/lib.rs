@@ -86,6 +86,9 @@ pub struct EvalContext {
     /// other reading of the clock within the statement (`clock_timestamp()`) fixes it first,
     /// so it is never later than one of them, as PostgreSQL's statement start is not.
     pub statement_start: std::cell::Cell<Option<i64>>,
+    /// The session's `random()` generator (`setseed()` sets it); `None` uses one shared by
+    /// the process.
+    pub prng: Option<std::sync::Arc<parking_lot::Mutex<math::Prng>>>,
 }
 
 impl EvalContext {

@@ -26,8 +26,6 @@
 //! power, 22003 `input is out of range` for `asin`/`acos`), and 22003 overflow/underflow when
 //! a finite input gives an infinite or zero result.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use basalt_common::types::arith::{int2_abs, int2_mod, int4_abs, int4_mod, int8_abs, int8_mod};
 use basalt_common::types::error::codes;
 use basalt_common::types::{
@@ -146,6 +144,8 @@ pub enum MathFunc {
     GenRandomUuid,
     /// `random()`.
     Random,
+    /// `setseed(float8)`: seeds the session's `random()`.
+    SetSeed,
     /// `width_bucket(operand, low, high, count)`.
     WidthBucket,
     /// `a & b`.
@@ -379,7 +379,7 @@ fn resolved(f: MathFunc, sig: &[DataType], ret: DataType) -> Resolved {
         arg_types: sig.to_vec(),
         ret,
         strict: true,
-        immutable: f != MathFunc::Random,
+        immutable: !matches!(f, MathFunc::Random | MathFunc::SetSeed),
     }
 }
 
@@ -601,6 +601,11 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         ),
         "pi" if args.is_empty() => Some(resolved(Pi, &[], F8)),
         "random" if args.is_empty() => Some(resolved(Random, &[], F8)),
+        "setseed" if args.len() == 1 => Some(resolved(
+            SetSeed,
+            &[F8],
+            DataType::Pseudo(basalt_common::types::Pseudo::Void),
+        )),
         "degrees" => float_only(Degrees),
         "radians" => float_only(Radians),
         "sin" => float_only(Sin),
@@ -788,7 +793,7 @@ fn int_arg(v: &Value) -> Option<i64> {
 }
 
 /// Calls a function.
-pub fn call(f: MathFunc, args: &[Value], _ctx: &EvalContext) -> TypeResult<Value> {
+pub fn call(f: MathFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value> {
     use MathFunc::*;
     if args.iter().any(Value::is_null) && !matches!(f, Random | NumNulls | NumNonnulls) {
         return Ok(Value::Null);
@@ -939,7 +944,22 @@ pub fn call(f: MathFunc, args: &[Value], _ctx: &EvalContext) -> TypeResult<Value
             _ => return Err(wrong_args(f)),
         },
         Pi => Value::Float8(std::f64::consts::PI),
-        Random => Value::Float8(random_f64()),
+        Random => Value::Float8(with_prng(ctx, Prng::next_f64)),
+        SetSeed => {
+            let x = float_arg(a0).ok_or_else(|| wrong_args(f))?;
+            if !(-1.0..=1.0).contains(&x) {
+                return Err(TypeError::new(
+                    codes::INVALID_PARAMETER_VALUE,
+                    format!(
+                        "setseed parameter {} is out of allowed range [-1,1]",
+                        basalt_common::types::scalar::format_float8(x)
+                    ),
+                ));
+            }
+            with_prng(ctx, |p| p.fseed(x));
+            // `void`: like PostgreSQL's C functions, a non-null value shown empty.
+            Value::Text(String::new())
+        }
         Degrees | Radians | Sin | Cos | Tan | Cot | Asin | Acos | Atan => {
             let x = float_arg(a0).ok_or_else(|| wrong_args(f))?;
             Value::Float8(float_unary(f, x)?)
@@ -1021,7 +1041,8 @@ pub fn call(f: MathFunc, args: &[Value], _ctx: &EvalContext) -> TypeResult<Value
         GenRandomUuid => {
             let mut b = [0u8; 16];
             for chunk in b.chunks_mut(4) {
-                let r = (random_f64() * 4_294_967_296.0) as u32;
+                // Not the session's generator: setseed() must not make these predictable.
+                let r = (UUID_PRNG.lock().next_f64() * 4_294_967_296.0) as u32;
                 chunk.copy_from_slice(&r.to_be_bytes());
             }
             b[6] = (b[6] & 0x0F) | 0x40;
@@ -1344,29 +1365,75 @@ fn width_bucket_numeric(x: &Numeric, lo: &Numeric, hi: &Numeric, count: i32) -> 
     }
 }
 
-static RANDOM_STATE: AtomicU64 = AtomicU64::new(0);
+/// PostgreSQL's `pg_prng` (xoroshiro128**), so that `setseed(x)` gives PostgreSQL's series of
+/// `random()` values. Seeded from the clock when first used without `setseed`.
+#[derive(Debug, Default)]
+pub struct Prng {
+    s0: u64,
+    s1: u64,
+    seeded: bool,
+}
 
-/// xorshift64* seeded from the clock on first use; uniform in [0, 1).
-fn random_f64() -> f64 {
-    let step = |mut x: u64| {
-        if x == 0 {
+impl Prng {
+    /// `pg_prng_seed`: the state from a 64-bit seed through splitmix64.
+    fn seed(&mut self, mut seed: u64) {
+        let mut splitmix = || {
+            seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut v = seed;
+            v = (v ^ (v >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            v = (v ^ (v >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            v ^ (v >> 31)
+        };
+        self.s0 = splitmix();
+        self.s1 = splitmix();
+        if self.s0 == 0 && self.s1 == 0 {
+            self.s0 = 0x5851_F42D_4C95_7F2D;
+        }
+        self.seeded = true;
+    }
+
+    /// `pg_prng_fseed`: a seed in [-1, 1] spread over 52 bits.
+    pub fn fseed(&mut self, f: f64) {
+        let seed = (((1u64 << 52) - 1) as f64 * f) as i64;
+        self.seed(seed as u64);
+    }
+
+    /// `pg_prng_double`: uniform in [0, 1) with 52 random bits.
+    pub fn next_f64(&mut self) -> f64 {
+        if !self.seeded {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_nanos() as u64)
                 .unwrap_or(0x9E37_79B9_7F4A_7C15);
-            x = nanos | 1;
+            self.seed(nanos ^ u64::from(std::process::id()).rotate_left(32));
         }
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        x
-    };
-    let prev = RANDOM_STATE
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |x| Some(step(x)))
-        .unwrap_or(0);
-    let next = step(prev);
-    let bits = next.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
-    bits as f64 / (1u64 << 53) as f64
+        let (s0, sx) = (self.s0, self.s1 ^ self.s0);
+        let v = s0.wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+        self.s0 = s0.rotate_left(24) ^ sx ^ (sx << 16);
+        self.s1 = sx.rotate_left(37);
+        (v >> 12) as f64 / (1u64 << 52) as f64
+    }
+}
+
+/// The generator of evaluations without a session.
+static SHARED_PRNG: parking_lot::Mutex<Prng> = parking_lot::Mutex::new(Prng {
+    s0: 0,
+    s1: 0,
+    seeded: false,
+});
+
+/// The generator of `gen_random_uuid()`, never seeded by `setseed()`.
+static UUID_PRNG: parking_lot::Mutex<Prng> = parking_lot::Mutex::new(Prng {
+    s0: 0,
+    s1: 0,
+    seeded: false,
+});
+
+fn with_prng<R>(ctx: &EvalContext, f: impl FnOnce(&mut Prng) -> R) -> R {
+    match &ctx.prng {
+        Some(p) => f(&mut p.lock()),
+        None => f(&mut SHARED_PRNG.lock()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ fn ctx() -> EvalContext {
         types: TypeContext::default(),
         transaction_start: 0,
         statement_start: std::cell::Cell::new(Some(0)),
+        prng: None,
     }
 }
 

@@ -281,6 +281,9 @@ pub struct Binder<'a> {
     levels: Vec<(Scope, bool)>,
     /// The row lock of the SELECT whose FROM clause is being bound.
     row_lock: Option<crate::plan::RowLock>,
+    /// Materialized views not yet populated may be read (CREATE MATERIALIZED VIEW ... WITH
+    /// NO DATA, which does not run its query).
+    pub allow_unpopulated: bool,
     /// The WINDOW clause of the SELECT being bound.
     named_windows: Vec<protobuf::WindowDef>,
     /// The whole query string, to place errors about literals.
@@ -784,6 +787,7 @@ impl<'a> Binder<'a> {
             prepared: None,
             named_windows: Vec::new(),
             row_lock: None,
+            allow_unpopulated: false,
             ctes: Vec::new(),
             next_id: 0,
             agg: None,
@@ -1038,7 +1042,7 @@ impl<'a> Binder<'a> {
     /// Finds a table (or view) by possibly qualified name.
     pub fn lookup_relation(&self, schema: &str, name: &str) -> Option<(u32, Relation)> {
         if !schema.is_empty() {
-            let s = self.catalog.schema_oid(schema)?;
+            let s = self.catalog.schema_in_path(&self.search_path, schema)?;
             return self.catalog.relation_in(s, name).map(|r| (s, r));
         }
         self.search_path
@@ -1342,9 +1346,10 @@ impl<'a> Binder<'a> {
             } else {
                 "UNION/INTERSECT/EXCEPT"
             };
+            let strength = crate::cursor::lock_strength_text(s).unwrap_or("FOR UPDATE");
             return Err(err(
                 "0A000",
-                format!("FOR UPDATE is not allowed with {what}"),
+                format!("{strength} is not allowed with {what}"),
             ));
         }
 
@@ -1528,6 +1533,26 @@ impl<'a> Binder<'a> {
             || !collected.aggs.is_empty()
             || having.is_some()
             || has_grouping;
+        // PostgreSQL's CheckSelectLocking, after GROUP BY and DISTINCT (checked first).
+        if let Some(strength) = crate::cursor::lock_strength_text(s) {
+            let what = if having.is_some() {
+                Some("HAVING clause")
+            } else if !collected.aggs.is_empty() {
+                Some("aggregate functions")
+            } else if !collected.windows.is_empty() {
+                Some("window functions")
+            } else if !srfs.is_empty() {
+                Some("set-returning functions in the target list")
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                return Err(err(
+                    "0A000",
+                    format!("{strength} is not allowed with {what}"),
+                ));
+            }
+        }
         let mut agg_groups: Option<Vec<Expr>> = None;
         if aggregated {
             // GROUPING calls of subqueries (see `Node::GroupingFunc`): their arguments become
@@ -2749,6 +2774,21 @@ impl<'a> Binder<'a> {
                     .tables
                     .get(&oid)
                     .ok_or_else(|| err("XX000", "catalog entry vanished"))?;
+                if let Some(m) = &t.matview {
+                    if self.row_lock.is_some() {
+                        return Err(err(
+                            "42809",
+                            format!("cannot lock rows in materialized view \"{}\"", t.name),
+                        ));
+                    }
+                    if !m.populated && !self.allow_unpopulated {
+                        return Err(err(
+                            "55000",
+                            format!("materialized view \"{}\" has not been populated", t.name),
+                        )
+                        .with_hint("Use the REFRESH MATERIALIZED VIEW command."));
+                    }
+                }
                 check_alias_columns(&qualifier, t.columns.len(), colnames.len())?;
                 let scope = Scope {
                     cols: t
@@ -4392,8 +4432,38 @@ impl<'a> Binder<'a> {
             return Ok(Expr::Cmp(op, Box::new(l), Box::new(r)));
         }
         let t = self.operand_type(&lt, &rt, cmp_symbol(op))?;
-        let l = self.coerce(l, &lt, &t, CastContext::Implicit)?;
-        let r = self.coerce(r, &rt, &t, CastContext::Implicit)?;
+        // date against timestamp[tz]: PostgreSQL's cross-type operators, which compare a
+        // date out of the timestamp range instead of failing to convert it.
+        // So do timestamp against timestamptz.
+        let as_timestamp = |e: Expr, from: &DataType, other: &DataType| {
+            use basalt_func::datetime::DateTimeFunc as F;
+            let func = match (from, &t) {
+                (DataType::Date, DataType::Timestamp(_) | DataType::Timestamptz(_))
+                    if *other != DataType::Date =>
+                {
+                    F::DateForComparison(matches!(t, DataType::Timestamptz(_)))
+                }
+                (DataType::Timestamp(_), DataType::Timestamptz(_))
+                    if matches!(other, DataType::Timestamptz(_)) =>
+                {
+                    F::TimestampForComparison
+                }
+                _ => return None,
+            };
+            Some(Expr::Func {
+                func: basalt_func::Func::DateTime(func),
+                args: vec![e],
+                strict: true,
+            })
+        };
+        let l = match as_timestamp(l.clone(), &lt, &rt) {
+            Some(e) => e,
+            None => self.coerce(l, &lt, &t, CastContext::Implicit)?,
+        };
+        let r = match as_timestamp(r.clone(), &rt, &lt) {
+            Some(e) => e,
+            None => self.coerce(r, &rt, &t, CastContext::Implicit)?,
+        };
         if t == DataType::Json {
             return Err(err("42883", "operator does not exist: json = json"));
         }

@@ -273,6 +273,24 @@ pub struct Table {
     /// Statistics gathered by ANALYZE.
     #[serde(default)]
     pub stats: Option<TableStats>,
+    /// A materialized view: its rows are its query's, as of the last refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matview: Option<MatView>,
+    /// CREATE UNLOGGED TABLE (`pg_class.relpersistence` `u`; stored like any other here).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlogged: bool,
+}
+
+/// What makes a table a materialized view (PostgreSQL's relkind `m`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MatView {
+    /// The query as SQL text, run again by REFRESH.
+    pub query: String,
+    /// The search path its names resolve through (the one it was created with).
+    pub search_path: Vec<u32>,
+    /// Whether it holds data (`pg_class.relispopulated`): false after WITH NO DATA, until a
+    /// REFRESH; reading it then is an error.
+    pub populated: bool,
 }
 
 /// Statistics of a table, gathered by ANALYZE, for the optimizer's estimates.
@@ -454,6 +472,10 @@ pub struct View {
     /// (`security_barrier=true`); recorded, not acted on (but `check_option`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// `ALTER VIEW ... ALTER COLUMN c SET DEFAULT e`: (column, expression as SQL text),
+    /// used by INSERT through the view before the base table's defaults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defaults: Vec<(String, String)>,
 }
 
 /// A view's WITH CHECK OPTION.
@@ -672,6 +694,18 @@ impl Catalog {
         oid
     }
 
+    /// A schema by name as a statement names it: `pg_temp` is the session's temporary
+    /// schema, the one on `search_path` (none before the session has one).
+    pub fn schema_in_path(&self, search_path: &[u32], name: &str) -> Option<u32> {
+        if name == "pg_temp" {
+            return search_path
+                .iter()
+                .copied()
+                .find(|o| self.schema_name(*o).starts_with("pg_temp_"));
+        }
+        self.schema_oid(name)
+    }
+
     /// A schema's OID by name (`pg_catalog` and `information_schema` included).
     pub fn schema_oid(&self, name: &str) -> Option<u32> {
         match name {
@@ -838,6 +872,8 @@ mod tests {
                 primary_key: None,
                 constraints: Vec::new(),
                 stats: None,
+                matview: None,
+                unlogged: false,
             },
         );
         let back = Catalog::decode(&cat.encode().unwrap()).unwrap();

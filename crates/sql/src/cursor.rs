@@ -46,11 +46,29 @@
 //! The state lives in [`Session`] so that the wire protocol's portals can reuse
 //! [`Cursor::fetch`] (an Execute with a row limit is a forward fetch of that many rows).
 //!
+//! # `WHERE CURRENT OF`
+//!
+//! PostgreSQL's `execCurrentOf` finds the row through the cursor's plan: without FOR UPDATE
+//! / FOR SHARE the plan must be a *simply updatable* scan of the target table (the scan,
+//! under projections, filters and LIMIT only: not a sort, join or aggregate); with them, the
+//! table must have exactly one locked reference in FROM, whose current row is used (joins
+//! allowed). At `DECLARE` the plan is rewritten ([`append_key`]) so that each row carries
+//! the row key of each such table as trailing columns, which are split off into
+//! `Cursor::keys`; [`Reach`] records what the cursor can reach. `UPDATE` / `DELETE ...
+//! WHERE CURRENT OF` bind their scan as [`Access::CurrentOf`] and, each time they run, set
+//! it to the key of the cursor's current row ([`Access::RowKey`]); the row is read at the
+//! statement's snapshot, so an updated row is found again (its key stays; PostgreSQL
+//! follows the update chain) and a deleted one is not (no-op), as in PostgreSQL.
+//!
 //! # Not done
 //!
 //! Volatile functions in the query (`nextval`, `clock_timestamp()`) run for every row at
-//! `DECLARE`, not as rows are fetched; `FOR UPDATE` cursors lock every row at `DECLARE`;
-//! `WHERE CURRENT OF` is 0A000; dropping or altering a table a cursor reads is not refused
+//! `DECLARE`, not as rows are fetched; `FOR UPDATE` cursors lock every row at `DECLARE`
+//! (rows the transaction changes afterwards are skipped when reached, as PostgreSQL's
+//! LockRows skips them, for the locked tables whose keys the plan carries);
+//! `WHERE CURRENT OF` follows a row whose primary key an UPDATE changed no further (its row
+//! key changed), and a join PostgreSQL's planner reduces to a scan (a one-row VALUES) is
+//! not simply updatable here; dropping or altering a table a cursor reads is not refused
 //! (PostgreSQL: 55006). `BINARY` is recorded (`pg_cursors.is_binary`, [`Cursor::binary`]) for
 //! the wire protocol; the text API returns text.
 
@@ -63,7 +81,7 @@ use pg_query::protobuf::{self, FetchDirection, LockClauseStrength, node::Node};
 
 use crate::error::SqlError;
 use crate::expr::{Expr, Row, SubqueryKind};
-use crate::plan::{Plan, SetOpKind};
+use crate::plan::{Access, JoinKind, Plan, SetOpKind};
 use crate::session::{Session, StatementResult};
 
 /// PostgreSQL's `FETCH_ALL` (`LONG_MAX`): `ALL` as a count.
@@ -120,6 +138,107 @@ pub struct Cursor {
     /// Savepoint depth of the transaction that declared it; `None` once held over a commit.
     depth: Option<usize>,
     failed: bool,
+    /// What `WHERE CURRENT OF` reaches through the cursor.
+    reach: Reach,
+    /// Per row of `rows`, the row keys `reach` names (empty when it names none).
+    keys: Vec<RowKeys>,
+    /// FOR UPDATE / FOR SHARE: per row, the stored bytes of its locked rows (by `keys`) at
+    /// DECLARE. A row the transaction changes or deletes afterwards is skipped when the
+    /// cursor reaches it, as PostgreSQL's LockRows skips a row updated by a later command.
+    locked_versions: Vec<LockedVersions>,
+}
+
+/// A DECLARE CURSOR of a SQL function body, bound with the body.
+#[derive(Debug)]
+pub(crate) struct DeclareBody {
+    pub(crate) name: String,
+    options: i32,
+    pub(crate) plan: Plan,
+    columns: Vec<String>,
+    types: Vec<DataType>,
+    statement: String,
+    scrollable: bool,
+}
+
+impl DeclareBody {
+    pub(crate) fn new(
+        d: &protobuf::DeclareCursorStmt,
+        q: crate::binder::Query,
+        statement: String,
+    ) -> Self {
+        let scrollable = if d.options & OPT_SCROLL != 0 {
+            true
+        } else if d.options & OPT_NO_SCROLL != 0 {
+            false
+        } else {
+            supports_backward(&q.plan)
+        };
+        DeclareBody {
+            name: d.portalname.clone(),
+            options: d.options,
+            plan: q.plan,
+            columns: q.names,
+            types: q
+                .types
+                .into_iter()
+                .map(crate::binder::text_for_unknown)
+                .collect(),
+            statement,
+            scrollable,
+        }
+    }
+
+    /// The cursor its run declares, with the query's rows.
+    pub(crate) fn run(&self, rows: Vec<Row>) -> Declared {
+        Declared {
+            name: self.name.clone(),
+            options: self.options,
+            columns: self.columns.clone(),
+            types: self.types.clone(),
+            statement: self.statement.clone(),
+            scrollable: self.scrollable,
+            rows,
+        }
+    }
+}
+
+/// A cursor a SQL function declared while a statement ran: the session opens it when the
+/// statement ends ([`Cursors::adopt`]).
+#[derive(Debug, Clone)]
+pub struct Declared {
+    name: String,
+    options: i32,
+    columns: Vec<String>,
+    types: Vec<DataType>,
+    statement: String,
+    scrollable: bool,
+    rows: Vec<Row>,
+}
+
+/// A cursor row's keys of the tables `WHERE CURRENT OF` reaches.
+type RowKeys = Vec<Vec<u8>>;
+/// A FOR UPDATE cursor row's locked rows as stored at DECLARE (by its keys).
+type LockedVersions = Vec<Option<Vec<u8>>>;
+
+/// What `WHERE CURRENT OF` reaches through a cursor (PostgreSQL's `execCurrentOf`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reach {
+    /// No FOR UPDATE / FOR SHARE: the table the plan simply scans (its rows come straight
+    /// from that scan through projections, filters and LIMIT), whose key is the row's first.
+    Scan(Option<u32>),
+    /// FOR UPDATE / FOR SHARE: the locked tables.
+    Locks(Vec<Locked>),
+}
+
+/// A table a FOR UPDATE / FOR SHARE cursor locks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Locked {
+    oid: u32,
+    /// The FROM entries that name it.
+    refs: usize,
+    /// For a table named once, the position of its key among a row's keys; `None` when the
+    /// plan's shape does not carry it up (see [`append_key`]).
+    key: Option<usize>,
 }
 
 /// The outcome of one PostgreSQL `PortalRunSelect` step.
@@ -314,6 +433,249 @@ impl Cursor {
     }
 }
 
+impl Cursor {
+    /// The row key of `table` (called `name`) in the cursor's current row, for `WHERE
+    /// CURRENT OF`, with PostgreSQL's errors in its order: a cursor held over a commit, the
+    /// reference to the table (a FOR UPDATE / FOR SHARE one, else a simply updatable scan),
+    /// then the position. `None`: the table did not produce the row (nothing to change).
+    pub(crate) fn current_key(&self, table: u32, name: &str) -> Result<Vec<u8>, SqlError> {
+        let state = |msg: String| SqlError::new("24000", msg);
+        let cursor = &self.name;
+        if self.depth.is_none() {
+            return Err(state(format!(
+                "cursor \"{cursor}\" is held from a previous transaction"
+            )));
+        }
+        let at = match &self.reach {
+            Reach::Locks(tables) => {
+                let Some(t) = tables.iter().find(|t| t.oid == table) else {
+                    return Err(state(format!(
+                        "cursor \"{cursor}\" does not have a FOR UPDATE/SHARE reference to table \"{name}\""
+                    )));
+                };
+                if t.refs > 1 {
+                    return Err(state(format!(
+                        "cursor \"{cursor}\" has multiple FOR UPDATE/SHARE references to table \"{name}\""
+                    )));
+                }
+                t.key
+            }
+            Reach::Scan(Some(oid)) if *oid == table => Some(0),
+            Reach::Scan(_) => {
+                return Err(state(format!(
+                    "cursor \"{cursor}\" is not a simply updatable scan of table \"{name}\""
+                )));
+            }
+        };
+        if self.at_start || self.at_end {
+            return Err(state(format!(
+                "cursor \"{cursor}\" is not positioned on a row"
+            )));
+        }
+        let Some(at) = at else {
+            return Err(SqlError::new(
+                "0A000",
+                format!(
+                    "WHERE CURRENT OF is not supported for this cursor's query on table \"{name}\""
+                ),
+            ));
+        };
+        // `pos` is the current row's number, 1-based.
+        let row = usize::try_from(self.pos)
+            .unwrap_or(usize::MAX)
+            .wrapping_sub(1);
+        self.keys
+            .get(row)
+            .and_then(|k| k.get(at))
+            .cloned()
+            .ok_or_else(|| SqlError::new("XX000", "cursor row without its key"))
+    }
+}
+
+/// The table a plan simply scans: the scan its rows come from unchanged in identity through
+/// projections, filters and LIMIT (PostgreSQL's `search_plan_tree`, which descends through
+/// Result, Limit and SubqueryScan nodes only).
+fn simple_scan(plan: &Plan) -> Option<(u32, String)> {
+    match plan {
+        Plan::Scan {
+            table, name, alias, ..
+        } => Some((*table, alias.clone().unwrap_or_else(|| name.clone()))),
+        Plan::Filter { input, .. } | Plan::Project { input, .. } | Plan::Limit { input, .. } => {
+            simple_scan(input)
+        }
+        _ => None,
+    }
+}
+
+/// Every table scan of a query level (not of its subquery expressions): (OID, the name
+/// FROM knows it by).
+fn level_scans(plan: &Plan, out: &mut Vec<(u32, String)>) {
+    match plan {
+        Plan::Scan {
+            table, name, alias, ..
+        } => out.push((*table, alias.clone().unwrap_or_else(|| name.clone()))),
+        Plan::Filter { input, .. }
+        | Plan::Project { input, .. }
+        | Plan::Aggregate { input, .. }
+        | Plan::Window { input, .. }
+        | Plan::Sort { input, .. }
+        | Plan::Limit { input, .. }
+        | Plan::Distinct { input, .. }
+        | Plan::ProjectSet { input, .. }
+        | Plan::With { input, .. } => level_scans(input, out),
+        Plan::Join { left, right, .. } | Plan::SetOp { left, right, .. } => {
+            level_scans(left, out);
+            level_scans(right, out);
+        }
+        _ => {}
+    }
+}
+
+/// Rewrites `plan` so that its rows end with one more column: the row key of the row the
+/// scan of `table` known as `refname` contributed. Descends through projections, filters,
+/// LIMIT, sorts and inner / outer / semi joins; `None` (with `plan` in an unspecified
+/// state) for any other shape.
+fn append_key(plan: &mut Plan, table: u32, refname: &str) -> Option<()> {
+    match plan {
+        Plan::Scan {
+            table: t,
+            name,
+            alias,
+            emit_key,
+            ..
+        } if *t == table && !*emit_key && alias.as_deref().unwrap_or(name) == refname => {
+            *emit_key = true;
+            Some(())
+        }
+        Plan::Filter { input, .. } | Plan::Limit { input, .. } | Plan::Sort { input, .. } => {
+            append_key(input, table, refname)
+        }
+        Plan::Project { input, exprs } => {
+            let w = input.width();
+            append_key(input, table, refname)?;
+            exprs.push(Expr::Column(w));
+            Some(())
+        }
+        Plan::Join {
+            kind,
+            left,
+            right,
+            on,
+            lateral,
+            ..
+        } => {
+            let semi = matches!(kind, JoinKind::Semi | JoinKind::Anti);
+            let (lw, rw) = (left.width(), right.width());
+            let mut r = (**right).clone();
+            if !semi && append_key(&mut r, table, refname).is_some() {
+                // Its key comes last already.
+                **right = r;
+                return Some(());
+            }
+            if *lateral
+                || on
+                    .as_ref()
+                    .is_some_and(|e| e.any(&|x| matches!(x, Expr::Subquery(_))))
+            {
+                return None;
+            }
+            append_key(left, table, refname)?;
+            // The join row is now the left row, its key, the right row: the condition's
+            // references to the right row move one column on.
+            if let Some(e) = on.take() {
+                *on = Some(
+                    e.rewrite(&mut |x| {
+                        Ok(match x {
+                            Expr::Column(c) if c >= lw => Expr::Column(c + 1),
+                            x => x,
+                        })
+                    })
+                    .ok()?,
+                );
+            }
+            if semi {
+                return Some(());
+            }
+            let join = std::mem::replace(plan, Plan::Unit);
+            let exprs = (0..lw)
+                .chain(lw + 1..lw + 1 + rw)
+                .chain([lw])
+                .map(Expr::Column)
+                .collect();
+            *plan = Plan::Project {
+                input: Box::new(join),
+                exprs,
+            };
+            Some(())
+        }
+        _ => None,
+    }
+}
+
+/// Prepares a cursor's plan for `WHERE CURRENT OF`: what it reaches, and the plan with the
+/// row keys that needs appended to its rows (the number appended is the second value).
+fn prepare_reach(plan: Plan, s: &protobuf::SelectStmt, locks: bool) -> (Plan, Reach, usize) {
+    if !locks {
+        if let Some((oid, refname)) = simple_scan(&plan) {
+            let mut p = plan.clone();
+            if append_key(&mut p, oid, &refname).is_some() {
+                return (p, Reach::Scan(Some(oid)), 1);
+            }
+        }
+        return (plan, Reach::Scan(None), 0);
+    }
+    // PostgreSQL's rowmarks: every FROM entry, or those the OF lists name.
+    let mut named: Option<Vec<String>> = Some(Vec::new());
+    for lc in &s.locking_clause {
+        let Some(Node::LockingClause(l)) = lc.node.as_ref() else {
+            continue;
+        };
+        if l.locked_rels.is_empty() {
+            named = None;
+        } else if let Some(n) = &mut named {
+            n.extend(l.locked_rels.iter().filter_map(|r| match r.node.as_ref() {
+                Some(Node::RangeVar(rv)) => Some(rv.relname.clone()),
+                _ => None,
+            }));
+        }
+    }
+    let mut scans = Vec::new();
+    level_scans(&plan, &mut scans);
+    scans.retain(|(_, r)| named.as_ref().is_none_or(|n| n.contains(r)));
+    let mut tables: Vec<Locked> = Vec::new();
+    let mut refnames: Vec<Option<String>> = Vec::new();
+    for (oid, r) in scans {
+        match tables.iter().position(|t| t.oid == oid) {
+            Some(i) => {
+                tables[i].refs += 1;
+                refnames[i] = None;
+            }
+            None => {
+                tables.push(Locked {
+                    oid,
+                    refs: 1,
+                    key: None,
+                });
+                refnames.push(Some(r));
+            }
+        }
+    }
+    let mut plan = plan;
+    let mut n = 0;
+    for (t, r) in tables.iter_mut().zip(&refnames) {
+        let Some(r) = r else {
+            continue;
+        };
+        let mut p = plan.clone();
+        if append_key(&mut p, t.oid, r).is_some() {
+            plan = p;
+            t.key = Some(n);
+            n += 1;
+        }
+    }
+    (plan, Reach::Locks(tables), n)
+}
+
 fn scan_forward_error() -> SqlError {
     SqlError::new("55000", "cursor can only scan forward")
         .with_hint("Declare it with SCROLL option to enable backward scan.")
@@ -351,6 +713,38 @@ impl Cursors {
     /// Every open cursor.
     pub fn iter(&self) -> impl Iterator<Item = &Cursor> {
         self.list.iter()
+    }
+
+    /// Opens a cursor a SQL function declared (42P03 if the name is taken). Its rows are
+    /// those the function's query gave; `WHERE CURRENT OF` does not reach through it.
+    pub(crate) fn adopt(&mut self, d: Declared, depth: usize) -> Result<(), SqlError> {
+        if self.list.iter().any(|c| c.name == d.name) {
+            return Err(SqlError::new(
+                "42P03",
+                format!("cursor \"{}\" already exists", d.name),
+            ));
+        }
+        self.list.push(Cursor {
+            name: d.name,
+            statement: Arc::from(d.statement.as_str()),
+            holdable: d.options & OPT_HOLD != 0,
+            binary: d.options & OPT_BINARY != 0,
+            scrollable: d.scrollable,
+            created_at: crate::engine::now_micros(),
+            columns: d.columns,
+            types: d.types,
+            rows: d.rows,
+            pending: None,
+            pos: 0,
+            at_start: true,
+            at_end: false,
+            depth: Some(depth),
+            failed: false,
+            reach: Reach::Scan(None),
+            keys: Vec::new(),
+            locked_versions: Vec::new(),
+        });
+        Ok(())
     }
 
     /// Closes every cursor (`CLOSE ALL`, `DISCARD ALL`).
@@ -461,7 +855,8 @@ fn deferrable(e: &SqlError) -> bool {
         && e.code().code() != "55P03"
 }
 
-fn lock_strength_text(s: &protobuf::SelectStmt) -> Option<&'static str> {
+/// The name of a SELECT's first locking clause (`FOR UPDATE`, `FOR SHARE`, ...).
+pub(crate) fn lock_strength_text(s: &protobuf::SelectStmt) -> Option<&'static str> {
     let first = s.locking_clause.first()?;
     let Some(Node::LockingClause(l)) = first.node.as_ref() else {
         return None;
@@ -579,8 +974,9 @@ impl<K: TxnKv> Session<K> {
         } else {
             locks.is_none() && supports_backward(&q.plan)
         };
-        let (rows, pending) = self.with_cx(&catalog, &[], |cx| {
-            let mut node = crate::exec::open(&q.plan);
+        let (plan, reach, nkeys) = prepare_reach(q.plan, s, locks.is_some());
+        let (mut rows, pending) = self.with_cx(&catalog, &[], |cx| {
+            let mut node = crate::exec::open(&plan);
             let mut rows = Vec::new();
             loop {
                 let r = node.next(cx).and_then(|r| match r {
@@ -595,11 +991,39 @@ impl<K: TxnKv> Session<K> {
                 }
             }
         })?;
+        // The row keys appended for WHERE CURRENT OF come off the rows.
+        let keys = rows
+            .iter_mut()
+            .map(|r| {
+                let at = r.len().saturating_sub(nkeys);
+                r.split_off(at)
+                    .into_iter()
+                    .map(|k| match k {
+                        Value::Bytea(k) => k,
+                        _ => Vec::new(),
+                    })
+                    .collect()
+            })
+            .collect();
         let types = q
             .types
             .into_iter()
             .map(crate::binder::text_for_unknown)
             .collect();
+        let locked_versions = if matches!(reach, Reach::Locks(_)) && nkeys > 0 {
+            let keys: &Vec<Vec<Vec<u8>>> = &keys;
+            self.with_cx(&catalog, &[], |cx| {
+                keys.iter()
+                    .map(|ks| {
+                        ks.iter()
+                            .map(|k| cx.txn.get(k).map_err(SqlError::from))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })?
+        } else {
+            Vec::new()
+        };
         let depth = self.block.as_ref().map_or(0, |b| b.savepoint_depth());
         self.cursors.list.push(Cursor {
             name: d.portalname.clone(),
@@ -617,8 +1041,30 @@ impl<K: TxnKv> Session<K> {
             at_end: false,
             depth: Some(depth),
             failed: false,
+            reach,
+            keys,
+            locked_versions,
         });
         Ok(StatementResult::tag("DECLARE CURSOR"))
+    }
+
+    /// A bound UPDATE / DELETE ... WHERE CURRENT OF `cursor` plan with the scan of `table`
+    /// set to the row the cursor is on (errors as PostgreSQL's `execCurrentOf`).
+    pub(crate) fn cursor_row_plan(
+        &self,
+        plan: &Plan,
+        cursor: &str,
+        table: &crate::catalog::Table,
+    ) -> Result<Plan, SqlError> {
+        let Some(c) = self.cursors.list.iter().find(|c| c.name == cursor) else {
+            return Err(no_cursor(cursor));
+        };
+        let key = c.current_key(table.oid, &table.name)?;
+        let mut plan = plan.clone();
+        if !set_row_key(&mut plan, &key) {
+            return Err(SqlError::new("XX000", "WHERE CURRENT OF without its scan"));
+        }
+        Ok(plan)
     }
 
     /// `FETCH` / `MOVE`: the rows fetched (`FETCH n`) or the count moved (`MOVE n`).
@@ -632,6 +1078,13 @@ impl<K: TxnKv> Session<K> {
             Ok(FetchDirection::FetchRelative) => Direction::Relative,
             _ => Direction::Forward,
         };
+        if self
+            .cursors
+            .get_mut(&f.portalname)
+            .is_some_and(|c| !c.locked_versions.is_empty())
+        {
+            self.skip_changed_locked_rows(&f.portalname, direction, f.how_many)?;
+        }
         let Some(cursor) = self.cursors.get_mut(&f.portalname) else {
             return Err(no_cursor(&f.portalname));
         };
@@ -644,6 +1097,77 @@ impl<K: TxnKv> Session<K> {
         let columns = cursor.columns.clone();
         let types = cursor.types.clone();
         Ok(self.rows_result(&columns, &types, rows, Some("FETCH")))
+    }
+
+    /// Before a forward motion of a FOR UPDATE / FOR SHARE cursor: the rows it is about to
+    /// reach whose locked rows the transaction has changed or deleted since DECLARE go (as
+    /// PostgreSQL skips them), so that the motion counts only the others.
+    fn skip_changed_locked_rows(
+        &mut self,
+        name: &str,
+        direction: Direction,
+        count: i64,
+    ) -> Result<(), SqlError> {
+        let catalog = self.load_catalog()?;
+        loop {
+            let Some(c) = self.cursors.get_mut(name) else {
+                return Ok(());
+            };
+            if c.at_end {
+                return Ok(());
+            }
+            // The next row's index, and how many rows the motion reaches from there.
+            let next = usize::try_from(c.pos).unwrap_or(usize::MAX);
+            let reach = match direction {
+                Direction::Forward if count == FETCH_ALL => usize::MAX,
+                Direction::Forward if count > 0 => usize::try_from(count).unwrap_or(usize::MAX),
+                Direction::Absolute if count > 0 => usize::try_from(count)
+                    .unwrap_or(usize::MAX)
+                    .saturating_sub(next),
+                Direction::Relative if count > 0 => usize::try_from(count).unwrap_or(usize::MAX),
+                _ => return Ok(()),
+            };
+            let end = next.saturating_add(reach).min(c.rows.len());
+            if next >= end {
+                return Ok(());
+            }
+            let window: Vec<(RowKeys, LockedVersions)> = (next..end)
+                .map(|i| {
+                    (
+                        c.keys.get(i).cloned().unwrap_or_default(),
+                        c.locked_versions.get(i).cloned().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let changed: Vec<bool> = self.with_cx(&catalog, &[], |cx| {
+                window
+                    .iter()
+                    .map(|(keys, versions)| {
+                        for (k, v) in keys.iter().zip(versions) {
+                            if cx.txn.get(k)? != *v {
+                                return Ok(true);
+                            }
+                        }
+                        Ok(false)
+                    })
+                    .collect::<Result<Vec<_>, SqlError>>()
+            })?;
+            let Some(c) = self.cursors.get_mut(name) else {
+                return Ok(());
+            };
+            if !changed.contains(&true) {
+                return Ok(());
+            }
+            // Drop them (back to front, indexes stay valid) and look again past them.
+            for (j, gone) in changed.iter().enumerate().rev() {
+                if *gone {
+                    let i = next + j;
+                    c.rows.remove(i);
+                    c.keys.remove(i);
+                    c.locked_versions.remove(i);
+                }
+            }
+        }
     }
 
     /// `CLOSE name` / `CLOSE ALL`.
@@ -665,6 +1189,22 @@ impl<K: TxnKv> Session<K> {
         };
         self.cursors.list.remove(at);
         Ok(StatementResult::tag("CLOSE CURSOR"))
+    }
+}
+
+/// Sets the `WHERE CURRENT OF` scan of a bound UPDATE / DELETE to the row `key`.
+fn set_row_key(plan: &mut Plan, key: &[u8]) -> bool {
+    match plan {
+        Plan::Scan { access, .. } if *access == Access::CurrentOf => {
+            *access = Access::RowKey(key.to_vec());
+            true
+        }
+        Plan::Filter { input, .. }
+        | Plan::Project { input, .. }
+        | Plan::Sort { input, .. }
+        | Plan::Limit { input, .. } => set_row_key(input, key),
+        Plan::Join { left, right, .. } => set_row_key(left, key) || set_row_key(right, key),
+        _ => false,
     }
 }
 
@@ -711,6 +1251,9 @@ mod tests {
             at_end: false,
             depth: Some(0),
             failed: false,
+            reach: Reach::Scan(None),
+            keys: Vec::new(),
+            locked_versions: Vec::new(),
         }
     }
 

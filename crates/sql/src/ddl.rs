@@ -192,6 +192,101 @@ pub fn check_column_type(name: &str, ty: &DataType) -> Result<(), SqlError> {
     }
 }
 
+/// A declared column's type: besides [`check_column_type`], `unknown` is a pseudo-type
+/// (an untyped literal of CREATE TABLE AS becomes text instead).
+fn check_declared_column_type(name: &str, ty: &DataType) -> Result<(), SqlError> {
+    if *ty == DataType::Unknown {
+        return Err(err(
+            "42P16",
+            format!("column \"{name}\" has pseudo-type unknown"),
+        ));
+    }
+    check_column_type(name, ty)
+}
+
+/// A table's `WITH (...)` storage parameters, checked as PostgreSQL's heap reloptions are
+/// (names are case-sensitive; `fillfactor` is 10..100; `oids = true` is refused). They
+/// have no effect here.
+pub fn check_table_options(options: &[protobuf::Node]) -> Result<(), SqlError> {
+    const KNOWN: &[&str] = &[
+        "fillfactor",
+        "autovacuum_enabled",
+        "toast_tuple_target",
+        "parallel_workers",
+        "user_catalog_table",
+        "vacuum_index_cleanup",
+        "vacuum_truncate",
+        "log_autovacuum_min_duration",
+        "autovacuum_vacuum_threshold",
+        "autovacuum_vacuum_insert_threshold",
+        "autovacuum_analyze_threshold",
+        "autovacuum_vacuum_cost_delay",
+        "autovacuum_vacuum_cost_limit",
+        "autovacuum_freeze_min_age",
+        "autovacuum_freeze_max_age",
+        "autovacuum_freeze_table_age",
+        "autovacuum_multixact_freeze_min_age",
+        "autovacuum_multixact_freeze_max_age",
+        "autovacuum_multixact_freeze_table_age",
+        "autovacuum_vacuum_scale_factor",
+        "autovacuum_vacuum_insert_scale_factor",
+        "autovacuum_analyze_scale_factor",
+    ];
+    for o in options {
+        let Some(Node::DefElem(d)) = o.node.as_ref() else {
+            continue;
+        };
+        let value = match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+            None => "true".to_string(),
+            Some(Node::String(s)) => s.sval.clone(),
+            Some(Node::Integer(i)) => i.ival.to_string(),
+            Some(Node::Float(f)) => f.fval.clone(),
+            Some(Node::Boolean(b)) => b.boolval.to_string(),
+            Some(Node::TypeName(tn)) => names(&tn.names).join("."),
+            Some(_) => String::new(),
+        };
+        let name = if d.defnamespace.is_empty() {
+            d.defname.clone()
+        } else {
+            format!("{}.{}", d.defnamespace, d.defname)
+        };
+        if d.defnamespace.is_empty() && d.defname == "oids" {
+            if matches!(
+                value.to_ascii_lowercase().as_str(),
+                "true" | "on" | "1" | "yes"
+            ) {
+                return Err(err("0A000", "tables declared WITH OIDS are not supported"));
+            }
+            continue;
+        }
+        let base = d.defname.as_str();
+        let known = match d.defnamespace.as_str() {
+            "" => KNOWN.contains(&base),
+            "toast" => base != "fillfactor" && KNOWN.contains(&base),
+            _ => false,
+        };
+        if !known {
+            return Err(err("22023", format!("unrecognized parameter \"{name}\"")));
+        }
+        if base == "fillfactor" {
+            let v: i64 = value.parse().map_err(|_| {
+                err(
+                    "22023",
+                    format!("invalid value for integer option \"fillfactor\": {value}"),
+                )
+            })?;
+            if !(10..=100).contains(&v) {
+                return Err(err(
+                    "22023",
+                    format!("value {value} out of bounds for option \"fillfactor\""),
+                )
+                .with_detail("Valid values are between \"10\" and \"100\"."));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// DROP TYPE [IF EXISTS] name, ... [CASCADE | RESTRICT] of composite types. Returns whether
 /// the catalog changed.
 pub fn drop_types(
@@ -449,7 +544,7 @@ pub fn create_composite_type(
         // PostgreSQL reports a bad field type without a position.
         let ty = crate::binder::resolve_type_in(cat, search_path, tn)
             .map_err(SqlError::without_position)?;
-        check_column_type(&cd.colname, &ty)?;
+        check_declared_column_type(&cd.colname, &ty)?;
         fields.push(Column {
             name: cd.colname.clone(),
             ty,
@@ -804,6 +899,7 @@ pub fn create_table(
     if rv.relpersistence == "t" {
         return Err(err("0A000", "feature not supported: temporary tables"));
     }
+    check_table_options(&s.options)?;
     let schema =
         creation_schema(cat, search_path, &rv.schemaname).map_err(|e| e.at(pos(rv.location)))?;
     if name_taken(cat, schema, &rv.relname) {
@@ -828,6 +924,8 @@ pub fn create_table(
         primary_key: None,
         constraints: Vec::new(),
         stats: None,
+        matview: None,
+        unlogged: rv.relpersistence == "u",
     };
     let mut pending_idx: Vec<PendingIndex> = Vec::new();
     let mut checks: Vec<(Option<String>, String)> = Vec::new();
@@ -870,7 +968,7 @@ pub fn create_table(
                     return Err(err("42601", "column without a type"));
                 };
                 let ty = crate::binder::resolve_type_in(cat, search_path, tn)?;
-                check_column_type(&cd.colname, &ty)?;
+                check_declared_column_type(&cd.colname, &ty)?;
                 crate::binder::check_column_type(&ty)
                     .map_err(|e| e.at(crate::binder::pos(tn.location)))?;
                 let tname = names(&tn.names).last().cloned().unwrap_or_default();
@@ -1654,6 +1752,8 @@ fn like_source(
                 primary_key: None,
                 constraints: Vec::new(),
                 stats: None,
+                matview: None,
+                unlogged: false,
             })
         }
         Some(_) => Err(err(
@@ -2792,6 +2892,7 @@ pub fn create_view(
             check_option,
             search_path: Some(view_path),
             options,
+            defaults: Vec::new(),
         },
     );
     check_option_allowed(cat, search_path, oid, check_option, types)
@@ -2800,7 +2901,7 @@ pub fn create_view(
 /// WITH CHECK OPTION only on automatically updatable views (0A000, with the reason as hint).
 /// The `WITH (...)` options of CREATE VIEW, checked as PostgreSQL does (22023 for an
 /// unknown name or a bad value), in `reloptions` form; `check_option` sets the check option.
-fn view_options(
+pub(crate) fn view_options(
     options: &[protobuf::Node],
     check_option: &mut Option<CheckOption>,
 ) -> Result<Vec<String>, SqlError> {
@@ -2857,7 +2958,7 @@ fn view_options(
     Ok(out)
 }
 
-fn check_option_allowed(
+pub(crate) fn check_option_allowed(
     cat: &Catalog,
     search_path: &[u32],
     view: u32,
@@ -2882,15 +2983,61 @@ fn check_option_allowed(
 /// Whether any view's stored query mentions a relation name (a conservative dependency
 /// check: PostgreSQL refuses to drop objects views depend on).
 pub fn views_mentioning(cat: &Catalog, name: &str) -> Vec<String> {
+    let mentions = |q: &str| {
+        q.split(|c: char| !c.is_alphanumeric() && c != '_')
+            .any(|w| w == name)
+    };
+    // Views, then materialized views (PostgreSQL lists both as dependents).
     cat.views
         .values()
-        .filter(|v| {
-            v.query
-                .split(|c: char| !c.is_alphanumeric() && c != '_')
-                .any(|w| w == name)
-        })
+        .filter(|v| mentions(&v.query))
         .map(|v| v.name.clone())
+        .chain(
+            cat.tables
+                .values()
+                .filter(|t| t.matview.as_ref().is_some_and(|m| mentions(&m.query)))
+                .map(|t| t.name.clone()),
+        )
         .collect()
+}
+
+/// Drops the materialized views among `names` (dependents of something dropped with
+/// CASCADE), with what depends on them: the storage to delete, as `(oid, is_table)`.
+pub fn drop_matviews(
+    cat: &mut Catalog,
+    names: &[String],
+    batch: &[u32],
+) -> Result<Vec<(u32, bool)>, SqlError> {
+    let mut out = Vec::new();
+    for n in names {
+        let Some(oid) = cat
+            .tables
+            .values()
+            .find(|t| t.matview.is_some() && &t.name == n)
+            .map(|t| t.oid)
+        else {
+            continue;
+        };
+        out.extend(drop_table(cat, oid, true, batch)?);
+        out.push((oid, true));
+    }
+    Ok(out)
+}
+
+/// The views that depend on the relation `name`, directly or through other views (what
+/// DROP ... CASCADE drops with it).
+pub fn views_depending(cat: &Catalog, name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut todo = vec![name.to_string()];
+    while let Some(n) = todo.pop() {
+        for v in views_mentioning(cat, &n) {
+            if v != name && !out.contains(&v) {
+                todo.push(v.clone());
+                out.push(v);
+            }
+        }
+    }
+    out
 }
 
 /// Removes a table and everything owned by it from the catalog (rows are deleted by the
@@ -2920,7 +3067,7 @@ pub fn drop_table(
     oid: u32,
     cascade: bool,
     batch: &[u32],
-) -> Result<Vec<u32>, SqlError> {
+) -> Result<Vec<(u32, bool)>, SqlError> {
     let Some(t) = cat.tables.get(&oid).cloned() else {
         return Ok(vec![]);
     };
@@ -2994,7 +3141,11 @@ pub fn drop_table(
         ))
         .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
     }
-    let views = views_mentioning(cat, &t.name);
+    let views: Vec<String> = views_mentioning(cat, &t.name)
+        .into_iter()
+        .filter(|v| *v != t.name)
+        .collect();
+    let mut more = Vec::new();
     if !views.is_empty() {
         if !cascade {
             return Err(err(
@@ -3007,7 +3158,11 @@ pub fn drop_table(
             .with_detail(format!("view {} depends on table {}", views[0], t.name))
             .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
         }
-        cat.views.retain(|_, v| !views.contains(&v.name));
+        let all = views_depending(cat, &t.name);
+        cat.views.retain(|_, v| !all.contains(&v.name));
+        cat.tables.remove(&oid);
+        more = drop_matviews(cat, &all, batch)?;
+        cat.tables.insert(oid, t.clone());
     }
     for (child, cname) in refs {
         if let Some(c) = cat.tables.get_mut(&child) {
@@ -3027,7 +3182,8 @@ pub fn drop_table(
         .retain(|_, s| s.owned_by.is_none_or(|(t, _)| t != oid));
     cat.comments.retain(|(o, _), _| *o != oid);
     cat.tables.remove(&oid);
-    Ok(idx)
+    more.extend(idx.into_iter().map(|i| (i, false)));
+    Ok(more)
 }
 
 /// A row rewrite function.

@@ -503,6 +503,29 @@ fn views_using_column(cat: &Catalog, t: &Table, col: &str) -> Vec<u32> {
 }
 
 /// Renames column `old` of `t` to `new` in the views that read `t`.
+/// The stored queries a rename rewrites: (OID, schema, text) of every view and materialized
+/// view.
+fn stored_queries(cat: &Catalog) -> Vec<(u32, u32, String)> {
+    cat.views
+        .values()
+        .map(|v| (v.oid, v.schema, v.query.clone()))
+        .chain(cat.tables.values().filter_map(|t| {
+            t.matview
+                .as_ref()
+                .map(|m| (t.oid, t.schema, m.query.clone()))
+        }))
+        .collect()
+}
+
+/// Replaces the stored query of view or materialized view `oid`.
+fn set_stored_query(cat: &mut Catalog, oid: u32, q: String) {
+    if let Some(v) = cat.views.get_mut(&oid) {
+        v.query = q;
+    } else if let Some(m) = cat.tables.get_mut(&oid).and_then(|t| t.matview.as_mut()) {
+        m.query = q;
+    }
+}
+
 fn rename_column_in_views(
     cat: &mut Catalog,
     t: &Table,
@@ -510,9 +533,9 @@ fn rename_column_in_views(
     new: &str,
 ) -> Result<(), SqlError> {
     let mut updates = Vec::new();
-    for v in cat.views.values() {
-        let refs = analyze(&v.query)?;
-        let Some(quals) = view_table_qualifiers(cat, v.schema, &refs, t) else {
+    for v in &stored_queries(cat) {
+        let refs = analyze(&v.2)?;
+        let Some(quals) = view_table_qualifiers(cat, v.1, &refs, t) else {
             continue;
         };
         let ambiguous = other_rel_has_column(cat, &refs, t, old);
@@ -534,13 +557,11 @@ fn rename_column_in_views(
             }
         }
         if !edits.is_empty() {
-            updates.push((v.oid, canonical_query(&apply_edits(&v.query, edits))?));
+            updates.push((v.0, canonical_query(&apply_edits(&v.2, edits))?));
         }
     }
     for (oid, q) in updates {
-        if let Some(v) = cat.views.get_mut(&oid) {
-            v.query = q;
-        }
+        set_stored_query(cat, oid, q);
     }
     Ok(())
 }
@@ -553,12 +574,12 @@ fn rename_relation_in_views(
     new: &str,
 ) -> Result<(), SqlError> {
     let mut updates = Vec::new();
-    for v in cat.views.values() {
-        let refs = analyze(&v.query)?;
+    for v in &stored_queries(cat) {
+        let refs = analyze(&v.2)?;
         let mut edits = Vec::new();
         let mut bare = false;
         for r in &refs.rels {
-            if r.function || !names_rel(cat, v.schema, r, schema, old) {
+            if r.function || !names_rel(cat, v.1, r, schema, old) {
                 continue;
             }
             let skip = if r.schema.is_empty() { 0 } else { 2 };
@@ -587,12 +608,10 @@ fn rename_relation_in_views(
                 }
             }
         }
-        updates.push((v.oid, canonical_query(&apply_edits(&v.query, edits))?));
+        updates.push((v.0, canonical_query(&apply_edits(&v.2, edits))?));
     }
     for (oid, q) in updates {
-        if let Some(v) = cat.views.get_mut(&oid) {
-            v.query = q;
-        }
+        set_stored_query(cat, oid, q);
     }
     Ok(())
 }
@@ -1170,6 +1189,115 @@ fn cascade_notice(dropped: &[String]) -> Notice {
 // ALTER TABLE.
 
 impl<K: TxnKv> Session<K> {
+    /// ALTER VIEW: `SET (options)`, `RESET (options)` and `ALTER COLUMN c SET DEFAULT e` /
+    /// `DROP DEFAULT` (a default INSERT through the view uses before the base table's).
+    fn alter_view(
+        &mut self,
+        s: &protobuf::AlterTableStmt,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let Some(rv) = &s.relation else {
+            return Err(err("42601", "ALTER VIEW without a view"));
+        };
+        let mut cat = self.catalog_for_update()?;
+        let sp = self.search_path_oids(&cat);
+        let oid = match find_relation(&cat, &sp, rv) {
+            Some(Relation::View(oid)) => oid,
+            Some(_) => return Err(err("42809", format!("\"{}\" is not a view", rv.relname))),
+            None if s.missing_ok => {
+                notices.push(notice(format!(
+                    "relation \"{}\" does not exist, skipping",
+                    rv.relname
+                )));
+                return Ok(tag("ALTER VIEW"));
+            }
+            None => {
+                return Err(err(
+                    "42P01",
+                    format!("relation \"{}\" does not exist", rv.relname),
+                ));
+            }
+        };
+        for c in &s.cmds {
+            let Some(Node::AlterTableCmd(c)) = c.node.as_ref() else {
+                continue;
+            };
+            let Some(v) = cat.views.get(&oid).cloned() else {
+                return Err(err("XX000", "catalog entry vanished"));
+            };
+            let subtype = protobuf::AlterTableType::try_from(c.subtype)
+                .unwrap_or(protobuf::AlterTableType::Undefined);
+            match subtype {
+                protobuf::AlterTableType::AtSetRelOptions
+                | protobuf::AlterTableType::AtResetRelOptions => {
+                    let defs: Vec<protobuf::Node> =
+                        match c.def.as_deref().and_then(|d| d.node.as_ref()) {
+                            Some(Node::List(l)) => l.items.clone(),
+                            _ => Vec::new(),
+                        };
+                    let set = subtype == protobuf::AlterTableType::AtSetRelOptions;
+                    let mut check_option = v.check_option;
+                    let mut options = v.options.clone();
+                    let name_of = |o: &str| o.split('=').next().unwrap_or("").to_string();
+                    if set {
+                        for o in crate::ddl::view_options(&defs, &mut check_option)? {
+                            let n = name_of(&o);
+                            options.retain(|x| name_of(x) != n);
+                            options.push(o);
+                        }
+                    } else {
+                        for d in &defs {
+                            let Some(Node::DefElem(d)) = d.node.as_ref() else {
+                                continue;
+                            };
+                            options.retain(|x| name_of(x) != d.defname);
+                            if d.defname == "check_option" {
+                                check_option = None;
+                            }
+                        }
+                    }
+                    if let Some(v) = cat.views.get_mut(&oid) {
+                        v.options = options;
+                        v.check_option = check_option;
+                    }
+                    crate::ddl::check_option_allowed(
+                        &cat,
+                        &sp,
+                        oid,
+                        check_option,
+                        &self.type_context(),
+                    )?;
+                }
+                protobuf::AlterTableType::AtColumnDefault => {
+                    if !v.columns.contains(&c.name) {
+                        return Err(err(
+                            "42703",
+                            format!(
+                                "column \"{}\" of relation \"{}\" does not exist",
+                                c.name, v.name
+                            ),
+                        ));
+                    }
+                    let text = c.def.as_deref().map(crate::ddl::deparse_expr).transpose()?;
+                    if let Some(t) = &text {
+                        // Checked now: it must bind (PostgreSQL binds it at ALTER time).
+                        let mut b = self.binder(&cat);
+                        crate::dml::bind_text_expr(&mut b, t, &crate::binder::Scope::default())?;
+                    }
+                    if let Some(v) = cat.views.get_mut(&oid) {
+                        v.defaults.retain(|(n, _)| *n != c.name);
+                        if let Some(t) = text {
+                            v.defaults.push((c.name.clone(), t));
+                        }
+                    }
+                }
+                _ => return Err(SqlError::Unsupported("this form of ALTER VIEW".into())),
+            }
+        }
+        self.store_catalog(cat)?;
+        Ok(tag("ALTER VIEW"))
+    }
+
     /// ALTER TABLE.
     pub(crate) fn alter_table(
         &mut self,
@@ -1188,6 +1316,9 @@ impl<K: TxnKv> Session<K> {
         };
         if kind == O::ObjectIndex {
             return self.alter_index(s, notices);
+        }
+        if kind == O::ObjectView {
+            return self.alter_view(s, notices);
         }
         if kind != O::ObjectTable {
             return Err(SqlError::Unsupported(tagname.into()));
@@ -2707,6 +2838,7 @@ impl<K: TxnKv> Session<K> {
         let word = |k: O| match k {
             O::ObjectIndex => "ALTER INDEX",
             O::ObjectView => "ALTER VIEW",
+            O::ObjectMatview => "ALTER MATERIALIZED VIEW",
             O::ObjectSequence => "ALTER SEQUENCE",
             _ => "ALTER TABLE",
         };
@@ -2722,6 +2854,7 @@ impl<K: TxnKv> Session<K> {
             O::ObjectTable
                 | O::ObjectIndex
                 | O::ObjectView
+                | O::ObjectMatview
                 | O::ObjectSequence
                 | O::ObjectColumn
                 | O::ObjectTabconstraint
@@ -2849,8 +2982,16 @@ fn rename_relation(
         (O::ObjectSequence, Relation::Sequence(_))
         | (O::ObjectView, Relation::View(_))
         | (O::ObjectTable | O::ObjectIndex, _) => {}
+        (O::ObjectMatview, Relation::Table(o))
+            if cat.tables.get(&o).is_some_and(|t| t.matview.is_some()) => {}
         (O::ObjectSequence, _) => {
             return Err(err("42809", format!("\"{name}\" is not a sequence")));
+        }
+        (O::ObjectMatview, _) => {
+            return Err(err(
+                "42809",
+                format!("\"{name}\" is not a materialized view"),
+            ));
         }
         _ => return Err(err("42809", format!("\"{name}\" is not a view"))),
     }
@@ -3121,6 +3262,8 @@ mod tests {
             primary_key: None,
             constraints: Vec::new(),
             stats: None,
+            matview: None,
+            unlogged: false,
         };
         cat.tables.insert(oid, t.clone());
         let voids = cat.new_oid();
@@ -3135,6 +3278,7 @@ mod tests {
                 check_option: None,
                 search_path: None,
                 options: Vec::new(),
+                defaults: Vec::new(),
             },
         );
         assert_eq!(views_using_column(&cat, &t, "a"), vec![voids]);

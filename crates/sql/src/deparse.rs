@@ -198,6 +198,17 @@ fn write_expr(out: &mut String, e: &Expr, cols: &Cols<'_>) {
         }
         Expr::Cast(a, ty, _) => cast(out, a, &ty.format_type(), cols),
         Expr::RegCast { arg, kind, .. } => cast(out, arg, kind.name(), cols),
+        // The cross-type comparison's operand is shown as written (PostgreSQL compares
+        // with a cross-type operator, no conversion in the plan).
+        Expr::Func {
+            func:
+                basalt_func::Func::DateTime(
+                    basalt_func::datetime::DateTimeFunc::DateForComparison(_)
+                    | basalt_func::datetime::DateTimeFunc::TimestampForComparison,
+                ),
+            args,
+            ..
+        } if args.len() == 1 => write_expr(out, &args[0], cols),
         Expr::Func { func, args, .. } => {
             out.push_str(&func_name(func));
             out.push('(');

@@ -812,27 +812,34 @@ pub fn writer_for(
     })
 }
 
+/// Parses an expression stored as SQL text.
+pub fn parse_text_expr(text: &str) -> Result<pg_query::protobuf::Node, SqlError> {
+    let sql = format!("SELECT {text}");
+    let parsed = crate::parse::parse(&sql, crate::parse::ParseOptions::default())?;
+    parsed
+        .statements()
+        .next()
+        .and_then(|s| match s.node() {
+            Some(pg_query::protobuf::node::Node::SelectStmt(sel)) => {
+                sel.target_list.first().and_then(|t| match t.node.as_ref() {
+                    Some(pg_query::protobuf::node::Node::ResTarget(rt)) => {
+                        rt.val.as_deref().cloned()
+                    }
+                    _ => None,
+                })
+            }
+            _ => None,
+        })
+        .ok_or_else(|| SqlError::new("XX000", format!("bad stored expression: {text}")))
+}
+
 /// Parses and binds an expression stored as SQL text.
 pub fn bind_text_expr(
     b: &mut crate::binder::Binder<'_>,
     text: &str,
     scope: &crate::binder::Scope,
 ) -> Result<(Expr, DataType), SqlError> {
-    let sql = format!("SELECT {text}");
-    let parsed = crate::parse::parse(&sql, crate::parse::ParseOptions::default())?;
-    let node = parsed
-        .statements()
-        .next()
-        .and_then(|s| match s.node() {
-            Some(pg_query::protobuf::node::Node::SelectStmt(sel)) => {
-                sel.target_list.first().and_then(|t| match t.node.as_ref() {
-                    Some(pg_query::protobuf::node::Node::ResTarget(rt)) => rt.val.clone(),
-                    _ => None,
-                })
-            }
-            _ => None,
-        })
-        .ok_or_else(|| SqlError::new("XX000", format!("bad stored expression: {text}")))?;
+    let node = parse_text_expr(text)?;
     // Positions would point into the stored text, not the statement: PostgreSQL gives none.
     b.bind_scalar(&node, scope, "this context")
         .map_err(SqlError::without_position)

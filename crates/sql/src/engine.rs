@@ -712,20 +712,27 @@ fn schema_elements(s: &protobuf::CreateSchemaStmt) -> Result<Vec<Node>, SqlError
     Ok(buckets.into_iter().flatten().collect())
 }
 
-/// The schemas of `search_path` that exist, in order, after the session's temporary schema
-/// (first, as PostgreSQL's pg_temp).
+/// The schemas of `search_path` that exist, in order, with the session's temporary schema
+/// where the path names `pg_temp`, else first (as PostgreSQL).
 fn search_path_oids(
     catalog: &Catalog,
     settings: &crate::settings::Settings,
     temp_schema: Option<&str>,
 ) -> Vec<u32> {
     let mut out = Vec::new();
-    if let Some(oid) = temp_schema.and_then(|n| catalog.schema_oid(n)) {
+    let temp = temp_schema.and_then(|n| catalog.schema_oid(n));
+    // The temporary schema comes first unless the path names `pg_temp` where it goes.
+    let explicit = settings.search_path().iter().any(|s| s == "pg_temp");
+    if let Some(oid) = temp.filter(|_| !explicit) {
         out.push(oid);
     }
     for s in settings.search_path() {
-        let name = if s == "$user" { "basalt" } else { s.as_str() };
-        if let Some(oid) = catalog.schema_oid(name)
+        let oid = match s.as_str() {
+            "pg_temp" => temp,
+            "$user" => catalog.schema_oid("basalt"),
+            name => catalog.schema_oid(name),
+        };
+        if let Some(oid) = oid
             && !out.contains(&oid)
         {
             out.push(oid);
@@ -831,6 +838,8 @@ pub(crate) struct BoundUpdate {
     where_pred: Option<Expr>,
     width: usize,
     writer: crate::dml::TableWriter,
+    /// `WHERE CURRENT OF` this cursor: the plan's scan of the table is [`Access::CurrentOf`].
+    current_of: Option<String>,
 }
 
 /// A DELETE bound against one catalog version (cached like [`BoundInsert`]).
@@ -843,6 +852,8 @@ pub(crate) struct BoundDelete {
     where_pred: Option<Expr>,
     width: usize,
     writer: crate::dml::TableWriter,
+    /// `WHERE CURRENT OF` this cursor: the plan's scan of the table is [`Access::CurrentOf`].
+    current_of: Option<String>,
 }
 
 /// A cached bound statement.
@@ -1214,7 +1225,43 @@ impl<K: TxnKv> Session<K> {
         cat: &mut Catalog,
         rv: &mut protobuf::RangeVar,
     ) -> Result<String, SqlError> {
-        let name = match &self.temp_schema {
+        let current = self.temp_schema.clone();
+        if !rv.schemaname.is_empty()
+            && rv.schemaname != "pg_temp"
+            && Some(&rv.schemaname) != current.as_ref()
+        {
+            return Err(err(
+                "42P16",
+                "cannot create temporary relation in non-temporary schema",
+            )
+            .at(crate::binder::pos(rv.location)));
+        }
+        let name = self.ensure_temp_schema(cat);
+        rv.schemaname = name.clone();
+        rv.relpersistence = "p".into();
+        Ok(name)
+    }
+
+    /// The session's temporary schema, created in `cat` if needed; its name.
+    pub(crate) fn ensure_temp_schema(&mut self, cat: &mut Catalog) -> String {
+        let name = self.temp_schema_name(cat);
+        if cat.schema_oid(&name).is_none() {
+            let oid = cat.new_oid();
+            cat.schemas.insert(
+                oid,
+                crate::catalog::Schema {
+                    oid,
+                    name: name.clone(),
+                },
+            );
+        }
+        self.temp_schema = Some(name.clone());
+        name
+    }
+
+    /// The name of the session's temporary schema (chosen on first use).
+    fn temp_schema_name(&self, cat: &Catalog) -> String {
+        match &self.temp_schema {
             Some(n) => n.clone(),
             None => {
                 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -1228,34 +1275,42 @@ impl<K: TxnKv> Session<K> {
                     id = id.wrapping_mul(31);
                 }
             }
-        };
-        if !rv.schemaname.is_empty() && rv.schemaname != "pg_temp" && rv.schemaname != name {
-            return Err(err(
-                "42P16",
-                "cannot create temporary relation in non-temporary schema",
-            )
-            .at(crate::binder::pos(rv.location)));
         }
-        rv.schemaname = name.clone();
-        rv.relpersistence = "p".into();
-        if cat.schema_oid(&name).is_none() {
-            let oid = cat.new_oid();
-            cat.schemas.insert(
-                oid,
-                crate::catalog::Schema {
-                    oid,
-                    name: name.clone(),
-                },
-            );
-        }
-        self.temp_schema = Some(name.clone());
-        Ok(name)
     }
 
     /// Before a commit: ON COMMIT DROP tables are dropped, ON COMMIT DELETE ROWS tables
     /// emptied, inside the committing transaction (an error fails the commit).
     pub(crate) fn on_commit_actions(&mut self) -> Result<(), SqlError> {
         let catalog = self.load_catalog()?;
+        // PostgreSQL's heap_truncate_check_FKs: a table emptied at commit may only be
+        // referenced by tables emptied with it.
+        let emptied: Vec<u32> = self
+            .on_commit
+            .iter()
+            .filter(|e| !e.drop)
+            .filter_map(|e| {
+                let s = catalog.schema_oid(&e.schema)?;
+                match catalog.relation_in(s, &e.table) {
+                    Some(Relation::Table(oid)) => Some(oid),
+                    _ => None,
+                }
+            })
+            .collect();
+        for oid in &emptied {
+            for (child, _) in catalog.referencing(*oid) {
+                if !emptied.contains(&child.oid) {
+                    let name = catalog.tables.get(oid).map_or("", |t| t.name.as_str());
+                    return Err(err(
+                        "0A000",
+                        "unsupported ON COMMIT and foreign key combination",
+                    )
+                    .with_detail(format!(
+                        "Table \"{}\" references \"{name}\", but they do not have the same ON COMMIT setting.",
+                        child.name
+                    )));
+                }
+            }
+        }
         let mut sql = Vec::new();
         self.on_commit.retain(|e| {
             let exists = catalog
@@ -1468,6 +1523,7 @@ impl<K: TxnKv> Session<K> {
             transaction_start: types.now.unwrap_or(0),
             statement_start: std::cell::Cell::new(None),
             types,
+            prng: Some(self.prng.clone()),
         };
         let Session {
             kv,
@@ -1504,6 +1560,7 @@ impl<K: TxnKv> Session<K> {
             read_only,
             plans: Default::default(),
             depth: 0,
+            declared: Vec::new(),
         };
         // A statement reads its own start (its commands, see `snapshot.rs`) when it has
         // data-modifying WITH queries or may call SQL functions.
@@ -1512,19 +1569,32 @@ impl<K: TxnKv> Session<K> {
             None if !catalog.functions.is_empty() => Some(crate::snapshot::Commands::default()),
             None => None,
         };
-        let Some(log) = log else {
-            let mut cx = Cx::with_calls(txn, catalog, params, func, &mut seq, calls);
-            cx.deferred = Some(deferred);
-            return f(&mut cx);
+        let (r, declared) = match log {
+            None => {
+                let mut cx = Cx::with_calls(txn, catalog, params, func, &mut seq, calls);
+                cx.deferred = Some(deferred);
+                let r = f(&mut cx);
+                (r, std::mem::take(&mut cx.calls.declared))
+            }
+            Some(log) => {
+                let mut snap = crate::snapshot::StatementSnapshot::new(txn, log.clone());
+                let mut cx = Cx::with_calls(&mut snap, catalog, params, func, &mut seq, calls);
+                cx.commands = Some(log);
+                cx.deferred = Some(deferred);
+                for c in env.iter().flat_map(|e| &e.ctes) {
+                    cx.set_cte(c.id, c.rows.clone());
+                }
+                let r = f(&mut cx);
+                (r, std::mem::take(&mut cx.calls.declared))
+            }
         };
-        let mut snap = crate::snapshot::StatementSnapshot::new(txn, log.clone());
-        let mut cx = Cx::with_calls(&mut snap, catalog, params, func, &mut seq, calls);
-        cx.commands = Some(log);
-        cx.deferred = Some(deferred);
-        for c in env.iter().flat_map(|e| &e.ctes) {
-            cx.set_cte(c.id, c.rows.clone());
+        let r = r?;
+        // Cursors SQL functions declared open now, in the statement's transaction.
+        for d in declared {
+            let depth = self.block.as_ref().map_or(0, |b| b.savepoint_depth());
+            self.cursors.adopt(d, depth)?;
         }
-        f(&mut cx)
+        Ok(r)
     }
 
     fn binder_env<'c>(&'c self, catalog: &'c Catalog, env: Option<&WithEnv>) -> Binder<'c> {
@@ -1935,6 +2005,27 @@ impl<K: TxnKv> Session<K> {
             Node::CreateStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
                 let types = self.type_context();
+                // A table created in pg_temp is temporary (PostgreSQL's
+                // RangeVarAdjustRelationPersistence).
+                let adjusted;
+                let s = match s.relation.as_ref() {
+                    Some(r) if r.schemaname == "pg_temp" && r.relpersistence != "t" => {
+                        if r.relpersistence == "u" {
+                            return Err(err(
+                                "42P16",
+                                "only temporary relations may be created in temporary schemas",
+                            )
+                            .at(crate::binder::pos(r.location)));
+                        }
+                        let mut n = s.clone();
+                        if let Some(r) = n.relation.as_mut() {
+                            r.relpersistence = "t".into();
+                        }
+                        adjusted = n;
+                        &adjusted
+                    }
+                    _ => s,
+                };
                 let temp;
                 let s = if s.relation.as_ref().is_some_and(|r| r.relpersistence == "t") {
                     temp = self.temporary_table(&mut cat, s)?;
@@ -2092,6 +2183,21 @@ impl<K: TxnKv> Session<K> {
             Node::CreateFunctionStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
                 let types = self.type_context();
+                // CREATE FUNCTION pg_temp.f: in the session's temporary schema.
+                let in_temp;
+                let s = match s.funcname.as_slice() {
+                    [sc, _] if matches!(sc.node.as_ref(), Some(Node::String(x)) if x.sval == "pg_temp") =>
+                    {
+                        let name = self.ensure_temp_schema(&mut cat);
+                        let mut n = s.clone();
+                        n.funcname[0] = protobuf::Node {
+                            node: Some(Node::String(protobuf::String { sval: name })),
+                        };
+                        in_temp = n;
+                        &in_temp
+                    }
+                    _ => s,
+                };
                 let sp = self.search_path_oids(&cat);
                 let source = self.current_sql.clone();
                 let check = self.settings.check_function_bodies();
@@ -2125,6 +2231,7 @@ impl<K: TxnKv> Session<K> {
             Node::CallStmt(s) => self.call_procedure(s),
             Node::DropStmt(s) => self.drop(s, notices),
             Node::CreateTableAsStmt(s) => self.create_table_as(s, notices),
+            Node::RefreshMatViewStmt(s) => self.refresh_matview(s),
             Node::VacuumStmt(s) => self.analyze(s),
             Node::ReindexStmt(s) => self.reindex(s),
             Node::TruncateStmt(s) => self.truncate(s),
@@ -2564,6 +2671,9 @@ pub(crate) trait DmlHost: Sized {
     ) -> Result<R, SqlError>;
     /// The statement's parameters, when an INSERT may move their values into its row.
     fn movable_params(&mut self) -> Option<&mut [Value]>;
+    /// A bound UPDATE / DELETE ... WHERE CURRENT OF `cursor` plan reading the row the cursor
+    /// is on.
+    fn current_of_plan(&self, plan: &Plan, cursor: &str, table: &Table) -> Result<Plan, SqlError>;
 
     /// The table a DML statement writes; for an automatically updatable view, its base
     /// table and the view resolved ([`crate::views`]).
@@ -2582,9 +2692,11 @@ pub(crate) trait DmlHost: Sized {
         {
             let vt = crate::views::resolve(&mut b, oid, op)?;
             let t = vt.table.clone();
+            not_matview(&t)?;
             return Ok((catalog.clone(), t, Some(vt)));
         }
         let t = b.table(rv)?.clone();
+        not_matview(&t)?;
         Ok((catalog.clone(), t, None))
     }
 
@@ -2644,15 +2756,40 @@ pub(crate) trait DmlHost: Sized {
                         })
                         .collect()
                 };
+                // The subscripts or fields a target sets (`b[1]`) stay with it.
+                let indirections: Vec<Vec<protobuf::Node>> = s
+                    .cols
+                    .iter()
+                    .filter_map(|c| match c.node.as_ref() {
+                        Some(Node::ResTarget(rt)) => Some(rt.indirection.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let mut targets = targets;
+                apply_view_defaults(&mut n, &mut targets, vt)?;
                 n.cols = Vec::new();
-                for (name, location) in targets {
+                let mut assigned: Vec<usize> = Vec::new();
+                for (i, (name, location)) in targets.into_iter().enumerate() {
+                    let indirection = indirections.get(i).cloned().unwrap_or_default();
                     let base = vt
                         .base_column(&name, ViewOp::Insert)
                         .map_err(|e| at_if_undefined(e, location))?;
+                    // Two view columns of one base column (PostgreSQL's rewriter); several
+                    // elements of one array column are fine.
+                    if indirection.is_empty() && assigned.contains(&base) {
+                        return Err(err(
+                            "42601",
+                            format!(
+                                "multiple assignments to same column \"{}\"",
+                                table.columns[base].name
+                            ),
+                        ));
+                    }
+                    assigned.push(base);
                     n.cols.push(protobuf::Node {
                         node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
                             name: table.columns[base].name.clone(),
-                            indirection: vec![],
+                            indirection,
                             val: None,
                             location,
                         }))),
@@ -2824,7 +2961,23 @@ pub(crate) trait DmlHost: Sized {
                             row.push(None);
                             continue;
                         }
-                        let (e, t) = b.bind_scalar(item, &empty, "VALUES")?;
+                        let (e, t) = match b.bind_scalar(item, &empty, "VALUES") {
+                            // One row of VALUES is a select list to PostgreSQL, where
+                            // set-returning functions are allowed.
+                            Err(e)
+                                if sel.values_lists.len() == 1
+                                    && e.code().code() == "0A000"
+                                    && e.to_string().starts_with(
+                                        "set-returning functions are not allowed in VALUES",
+                                    ) =>
+                            {
+                                if let Some(s) = values_row_as_select(s) {
+                                    return self.bind_insert(&s, env);
+                                }
+                                return Err(e);
+                            }
+                            r => r?,
+                        };
                         let col = &table.columns[cols[i]];
                         let target_ty = target_type(&col.ty, fields[i], elems[i].as_deref());
                         let e = b
@@ -3746,12 +3899,23 @@ pub(crate) trait DmlHost: Sized {
             hidden: true,
             origin: None,
         };
+        let current_of = current_of_cursor(where_)?;
+        if current_of.is_some() && view.is_some() {
+            return Err(SqlError::new(
+                "0A000",
+                "WHERE CURRENT OF on a view is not implemented",
+            ));
+        }
         let mut plan = Plan::Scan {
             table: table.oid,
             name: table.name.clone(),
             alias: None,
             width: table.columns.len(),
-            access: Access::Full,
+            access: if current_of.is_some() {
+                Access::CurrentOf
+            } else {
+                Access::Full
+            },
             filter: None,
             emit_key: true,
             lock: None,
@@ -3801,7 +3965,7 @@ pub(crate) trait DmlHost: Sized {
                 lateral: false,
             };
         }
-        if let Some(w) = where_ {
+        if let Some(w) = where_.filter(|_| current_of.is_none()) {
             let pred = b.bind_condition(w, &scope, "WHERE")?;
             plan = Plan::Filter {
                 input: Box::new(plan),
@@ -3885,6 +4049,7 @@ pub(crate) trait DmlHost: Sized {
             where_pred,
             width,
             writer,
+            current_of: current_of_cursor(s.where_clause.as_deref())?,
         })
     }
 
@@ -3904,8 +4069,17 @@ pub(crate) trait DmlHost: Sized {
             where_pred,
             width,
             writer,
+            current_of,
         } = bound;
         let width = *width;
+        let resolved;
+        let plan = match current_of {
+            Some(cursor) => {
+                resolved = self.current_of_plan(plan, cursor, &writer.table)?;
+                &resolved
+            }
+            None => plan,
+        };
         let ret_exprs = returning.as_ref().map(|r| &r.2);
         let out = self.with_cx_env(catalog, &[], env, move |cx| {
             let mut rows = crate::exec::WriteSource::new(plan, cx)?;
@@ -4019,6 +4193,7 @@ pub(crate) trait DmlHost: Sized {
             where_pred,
             width,
             writer,
+            current_of: current_of_cursor(s.where_clause.as_deref())?,
         })
     }
 
@@ -4035,8 +4210,17 @@ pub(crate) trait DmlHost: Sized {
             where_pred,
             width,
             writer,
+            current_of,
         } = bound;
         let width = *width;
+        let resolved;
+        let plan = match current_of {
+            Some(cursor) => {
+                resolved = self.current_of_plan(plan, cursor, &writer.table)?;
+                &resolved
+            }
+            None => plan,
+        };
         let ret_exprs = returning.as_ref().map(|r| &r.2);
         let out = self.with_cx_env(catalog, &[], env, move |cx| {
             let mut rows = crate::exec::WriteSource::new(plan, cx)?;
@@ -4085,6 +4269,169 @@ pub(crate) trait DmlHost: Sized {
     }
 }
 
+/// INSERT through a view with column defaults: the view's default stands for each view
+/// column the statement leaves out or sets to DEFAULT (the base table's defaults only for
+/// the others), as PostgreSQL's rewriter does. `targets` are the view columns named (or
+/// implied), in order; the defaulted ones are added to it and to each row of the source.
+fn apply_view_defaults(
+    n: &mut protobuf::InsertStmt,
+    targets: &mut Vec<(String, i32)>,
+    vt: &crate::views::ViewTarget,
+) -> Result<(), SqlError> {
+    if vt.defaults.is_empty() {
+        return Ok(());
+    }
+    let given = targets.len();
+    let defaults: Vec<(usize, protobuf::Node)> = vt
+        .defaults
+        .iter()
+        .filter(|(c, _)| vt.cols.iter().any(|vc| vc.name == *c))
+        .map(|(c, text)| Ok((0, c.clone(), crate::dml::parse_text_expr(text)?)))
+        .collect::<Result<Vec<(usize, String, protobuf::Node)>, SqlError>>()?
+        .into_iter()
+        .map(|(_, c, e)| {
+            let at = match targets.iter().position(|(t, _)| *t == c) {
+                Some(i) => i,
+                None => {
+                    targets.push((c, -1));
+                    targets.len() - 1
+                }
+            };
+            (at, e)
+        })
+        .collect();
+    let fill = |items: &mut Vec<protobuf::Node>| {
+        for (at, e) in &defaults {
+            if *at < items.len() {
+                if matches!(items[*at].node, Some(Node::SetToDefault(_))) {
+                    items[*at] = e.clone();
+                }
+            } else if *at == items.len() {
+                items.push(e.clone());
+            }
+        }
+    };
+    match n.select_stmt.as_deref_mut().and_then(|s| s.node.as_mut()) {
+        None => {
+            // DEFAULT VALUES: a row of the view's defaults.
+            let mut row: Vec<protobuf::Node> = Vec::new();
+            targets.clear();
+            for (c, text) in &vt.defaults {
+                targets.push((c.clone(), -1));
+                row.push(crate::dml::parse_text_expr(text)?);
+            }
+            n.select_stmt = Some(Box::new(protobuf::Node {
+                node: Some(Node::SelectStmt(Box::new(protobuf::SelectStmt {
+                    values_lists: vec![protobuf::Node {
+                        node: Some(Node::List(protobuf::List { items: row })),
+                    }],
+                    op: protobuf::SetOperation::SetopNone as i32,
+                    ..Default::default()
+                }))),
+            }));
+        }
+        Some(Node::SelectStmt(sel)) if !sel.values_lists.is_empty() => {
+            let len = |l: &protobuf::Node| match l.node.as_ref() {
+                Some(Node::List(list)) => list.items.len(),
+                _ => 0,
+            };
+            if sel.values_lists.iter().any(|l| len(l) != given) {
+                // (lists of different lengths: the binder's error, unchanged)
+                return Ok(());
+            }
+            for l in &mut sel.values_lists {
+                if let Some(Node::List(list)) = l.node.as_mut() {
+                    fill(&mut list.items);
+                }
+            }
+        }
+        Some(Node::SelectStmt(sel)) if sel.op <= 1 => {
+            // INSERT ... SELECT: the defaults of the columns it leaves out become more
+            // select-list items, after those it gives.
+            for (at, e) in &defaults {
+                if *at >= given {
+                    sel.target_list.push(protobuf::Node {
+                        node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
+                            val: Some(Box::new(e.clone())),
+                            location: -1,
+                            ..Default::default()
+                        }))),
+                    });
+                }
+            }
+        }
+        _ => {
+            return Err(SqlError::Unsupported(
+                "INSERT ... SELECT with set operations through a view with column defaults".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `INSERT ... VALUES (row)` as `INSERT ... SELECT row`, when the row has no DEFAULT.
+fn values_row_as_select(s: &protobuf::InsertStmt) -> Option<protobuf::InsertStmt> {
+    let Some(Node::SelectStmt(sel)) = s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) else {
+        return None;
+    };
+    let [row] = sel.values_lists.as_slice() else {
+        return None;
+    };
+    let Some(Node::List(list)) = row.node.as_ref() else {
+        return None;
+    };
+    if list
+        .items
+        .iter()
+        .any(|i| matches!(i.node, Some(Node::SetToDefault(_))))
+    {
+        return None;
+    }
+    let target_list = list
+        .items
+        .iter()
+        .map(|item| protobuf::Node {
+            node: Some(Node::ResTarget(Box::new(protobuf::ResTarget {
+                val: Some(Box::new(item.clone())),
+                location: -1,
+                ..Default::default()
+            }))),
+        })
+        .collect();
+    let mut out = s.clone();
+    out.select_stmt = Some(Box::new(protobuf::Node {
+        node: Some(Node::SelectStmt(Box::new(protobuf::SelectStmt {
+            target_list,
+            op: protobuf::SetOperation::SetopNone as i32,
+            ..Default::default()
+        }))),
+    }));
+    Some(out)
+}
+
+/// INSERT, UPDATE, DELETE and MERGE refuse a materialized view (only REFRESH writes it).
+fn not_matview(t: &Table) -> Result<(), SqlError> {
+    if t.matview.is_some() {
+        return Err(SqlError::new(
+            "42809",
+            format!("cannot change materialized view \"{}\"", t.name),
+        ));
+    }
+    Ok(())
+}
+
+/// The cursor of `WHERE CURRENT OF cursor`, when that is the WHERE clause.
+fn current_of_cursor(where_: Option<&protobuf::Node>) -> Result<Option<String>, SqlError> {
+    match where_.and_then(|w| w.node.as_ref()) {
+        Some(Node::CurrentOfExpr(c)) if c.cursor_name.is_empty() => Err(SqlError::new(
+            "0A000",
+            "feature not supported: WHERE CURRENT OF a cursor parameter",
+        )),
+        Some(Node::CurrentOfExpr(c)) => Ok(Some(c.cursor_name.clone())),
+        _ => Ok(None),
+    }
+}
+
 impl<K: TxnKv> DmlHost for Session<K> {
     fn load_catalog(&mut self) -> Result<Arc<Catalog>, SqlError> {
         Session::load_catalog(self)
@@ -4126,6 +4473,10 @@ impl<K: TxnKv> DmlHost for Session<K> {
 
     fn movable_params(&mut self) -> Option<&mut [Value]> {
         Some(&mut self.params)
+    }
+
+    fn current_of_plan(&self, plan: &Plan, cursor: &str, table: &Table) -> Result<Plan, SqlError> {
+        self.cursor_row_plan(plan, cursor, table)
     }
 }
 
@@ -4285,10 +4636,32 @@ impl<K: TxnKv> Session<K> {
         let kind = protobuf::ObjectType::try_from(s.remove_type)
             .unwrap_or(protobuf::ObjectType::Undefined);
         use protobuf::ObjectType as O;
+        match kind {
+            O::ObjectRule | O::ObjectTrigger => {
+                return self.drop_rule_or_trigger(s, kind == O::ObjectRule, notices);
+            }
+            O::ObjectAggregate | O::ObjectOperator => {
+                return self.drop_builtin_routine(s, kind == O::ObjectAggregate, notices);
+            }
+            O::ObjectConversion
+            | O::ObjectTsparser
+            | O::ObjectTsdictionary
+            | O::ObjectTstemplate
+            | O::ObjectTsconfiguration
+            | O::ObjectExtension
+            | O::ObjectLanguage
+            | O::ObjectCast
+            | O::ObjectFdw
+            | O::ObjectForeignServer
+            | O::ObjectOpclass
+            | O::ObjectOpfamily => return self.drop_absent_objects(s, kind, notices),
+            _ => {}
+        }
         let (word, tagname) = match kind {
             O::ObjectTable => ("table", "DROP TABLE"),
             O::ObjectIndex => ("index", "DROP INDEX"),
             O::ObjectView => ("view", "DROP VIEW"),
+            O::ObjectMatview => ("materialized view", "DROP MATERIALIZED VIEW"),
             O::ObjectSequence => ("sequence", "DROP SEQUENCE"),
             O::ObjectSchema => ("schema", "DROP SCHEMA"),
             _ => {
@@ -4414,11 +4787,9 @@ impl<K: TxnKv> Session<K> {
                     .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
                 }
                 for &t in &tables {
-                    let idx = crate::ddl::drop_table(&mut cat, t, true, &tables)?;
+                    let more = crate::ddl::drop_table(&mut cat, t, true, &tables)?;
                     drop_data.push((t, true));
-                    for i in idx {
-                        drop_data.push((i, false));
-                    }
+                    drop_data.extend(more);
                 }
                 cat.views.retain(|_, v| v.schema != oid);
                 cat.sequences.retain(|_, q| q.schema != oid);
@@ -4459,36 +4830,33 @@ impl<K: TxnKv> Session<K> {
             } else {
                 format!("{schema_name}.{name}")
             };
-            let matches_kind = matches!(
-                (kind, found),
-                (O::ObjectTable, Some(Relation::Table(_)))
-                    | (O::ObjectIndex, Some(Relation::Index(_)))
-                    | (O::ObjectView, Some(Relation::View(_)))
-                    | (O::ObjectSequence, Some(Relation::Sequence(_)))
-            );
+            let is_matview = |o: &u32| cat.tables.get(o).is_some_and(|t| t.matview.is_some());
+            let matches_kind = match (kind, found) {
+                (O::ObjectTable, Some(Relation::Table(o))) => !is_matview(&o),
+                (O::ObjectMatview, Some(Relation::Table(o))) => is_matview(&o),
+                (O::ObjectIndex, Some(Relation::Index(_)))
+                | (O::ObjectView, Some(Relation::View(_)))
+                | (O::ObjectSequence, Some(Relation::Sequence(_))) => true,
+                _ => false,
+            };
             if !matches_kind {
-                if found.is_some() {
+                if let Some(f) = found {
                     let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
                         "an"
                     } else {
                         "a"
                     };
+                    let (command, what) = match f {
+                        Relation::Table(o) if is_matview(&o) => {
+                            ("MATERIALIZED VIEW", "a materialized view")
+                        }
+                        Relation::Table(_) => ("TABLE", "a table"),
+                        Relation::Index(_) => ("INDEX", "an index"),
+                        Relation::View(_) => ("VIEW", "a view"),
+                        Relation::Sequence(_) => ("SEQUENCE", "a sequence"),
+                    };
                     return Err(err("42809", format!("\"{name}\" is not {article} {word}"))
-                        .with_hint(format!(
-                            "Use DROP {} to remove {}.",
-                            match found {
-                                Some(Relation::Table(_)) => "TABLE",
-                                Some(Relation::Index(_)) => "INDEX",
-                                Some(Relation::View(_)) => "VIEW",
-                                _ => "SEQUENCE",
-                            },
-                            match found {
-                                Some(Relation::Table(_)) => "a table",
-                                Some(Relation::Index(_)) => "an index",
-                                Some(Relation::View(_)) => "a view",
-                                _ => "a sequence",
-                            }
-                        )));
+                        .with_hint(format!("Use DROP {command} to remove {what}.")));
                 }
                 if s.missing_ok {
                     notices.push(crate::ddl::notice(format!(
@@ -4506,11 +4874,9 @@ impl<K: TxnKv> Session<K> {
             }
             match found {
                 Some(Relation::Table(oid)) => {
-                    let idx = crate::ddl::drop_table(&mut cat, oid, cascade, &batch)?;
+                    let more = crate::ddl::drop_table(&mut cat, oid, cascade, &batch)?;
                     drop_data.push((oid, true));
-                    for i in idx {
-                        drop_data.push((i, false));
-                    }
+                    drop_data.extend(more);
                 }
                 Some(Relation::Index(oid)) => {
                     let owned = cat.tables.values().any(|t| {
@@ -4550,8 +4916,10 @@ impl<K: TxnKv> Session<K> {
                         .with_detail(format!("view {} depends on view {name}", deps[0]))
                         .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
                     }
-                    cat.views.retain(|_, v| !deps.contains(&v.name));
+                    let all = crate::ddl::views_depending(&cat, &name);
+                    cat.views.retain(|_, v| !all.contains(&v.name));
                     cat.views.remove(&oid);
+                    drop_data.extend(crate::ddl::drop_matviews(&mut cat, &all, &batch)?);
                 }
                 Some(Relation::Sequence(oid)) => {
                     drop_sequence(&mut cat, &sp, oid, cascade, notices)?;
@@ -4576,13 +4944,501 @@ impl<K: TxnKv> Session<K> {
         Ok(tag(tagname))
     }
 
+    /// `DROP RULE` / `DROP TRIGGER name ON table`: Basalt has neither rules nor triggers,
+    /// so the relation is checked (42P01) and the rule or trigger does not exist (42704, or
+    /// a notice with IF EXISTS).
+    fn drop_rule_or_trigger(
+        &mut self,
+        s: &protobuf::DropStmt,
+        rule: bool,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let tagname = if rule { "DROP RULE" } else { "DROP TRIGGER" };
+        let cat = self.load_catalog()?;
+        let sp = self.search_path_oids(&cat);
+        for obj in &s.objects {
+            let parts: Vec<String> = match obj.node.as_ref() {
+                Some(Node::List(l)) => names(&l.items),
+                _ => continue,
+            };
+            let Some((name, rel)) = parts.split_last() else {
+                continue;
+            };
+            let relname = rel.last().cloned().unwrap_or_default();
+            let found = match rel {
+                [n] => sp.iter().find_map(|sc| cat.relation_in(*sc, n)),
+                [sc, n] => cat.schema_oid(sc).and_then(|sc| cat.relation_in(sc, n)),
+                _ => None,
+            };
+            let shown = rel.join(".");
+            if found.is_none() {
+                if s.missing_ok {
+                    notices.push(crate::ddl::notice(format!(
+                        "relation \"{shown}\" does not exist, skipping"
+                    )));
+                    continue;
+                }
+                return Err(err("42P01", format!("relation \"{shown}\" does not exist")));
+            }
+            let what = if rule { "rule" } else { "trigger" };
+            if s.missing_ok {
+                notices.push(crate::ddl::notice(format!(
+                    "{what} \"{name}\" for relation \"{relname}\" does not exist, skipping"
+                )));
+                continue;
+            }
+            let of = if rule { "relation" } else { "table" };
+            return Err(err(
+                "42704",
+                format!("{what} \"{name}\" for {of} \"{relname}\" does not exist"),
+            ));
+        }
+        Ok(tag(tagname))
+    }
+
+    /// DROP of the object kinds Basalt does not have (conversions, text search objects,
+    /// extensions, languages, casts, foreign-data wrappers and servers, operator classes
+    /// and families): a name is checked as PostgreSQL checks it and does not exist (42704,
+    /// or IF EXISTS' notice). What PostgreSQL has built in is refused as it refuses it
+    /// (languages, casts: 2BP01) or left unsupported (0A000) where Basalt cannot tell.
+    fn drop_absent_objects(
+        &mut self,
+        s: &protobuf::DropStmt,
+        kind: protobuf::ObjectType,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        use protobuf::ObjectType as O;
+        const TS_LANGUAGES: &[&str] = &[
+            "simple",
+            "arabic",
+            "armenian",
+            "basque",
+            "catalan",
+            "danish",
+            "dutch",
+            "english",
+            "finnish",
+            "french",
+            "german",
+            "greek",
+            "hindi",
+            "hungarian",
+            "indonesian",
+            "irish",
+            "italian",
+            "lithuanian",
+            "nepali",
+            "norwegian",
+            "portuguese",
+            "romanian",
+            "russian",
+            "serbian",
+            "spanish",
+            "swedish",
+            "tamil",
+            "turkish",
+            "yiddish",
+        ];
+        let (word, tagname) = match kind {
+            O::ObjectConversion => ("conversion", "DROP CONVERSION"),
+            O::ObjectTsparser => ("text search parser", "DROP TEXT SEARCH PARSER"),
+            O::ObjectTsdictionary => ("text search dictionary", "DROP TEXT SEARCH DICTIONARY"),
+            O::ObjectTstemplate => ("text search template", "DROP TEXT SEARCH TEMPLATE"),
+            O::ObjectTsconfiguration => (
+                "text search configuration",
+                "DROP TEXT SEARCH CONFIGURATION",
+            ),
+            O::ObjectExtension => ("extension", "DROP EXTENSION"),
+            O::ObjectLanguage => ("language", "DROP LANGUAGE"),
+            O::ObjectCast => ("cast", "DROP CAST"),
+            O::ObjectFdw => ("foreign-data wrapper", "DROP FOREIGN DATA WRAPPER"),
+            O::ObjectForeignServer => ("server", "DROP SERVER"),
+            O::ObjectOpclass => ("operator class", "DROP OPERATOR CLASS"),
+            _ => ("operator family", "DROP OPERATOR FAMILY"),
+        };
+        let cat = self.load_catalog()?;
+        let unsupported = || SqlError::Unsupported(format!("{tagname} of a built-in object"));
+        for obj in &s.objects {
+            let (missing, builtin_error) = match (kind, obj.node.as_ref()) {
+                (O::ObjectCast, Some(Node::List(l))) => {
+                    let b = self.binder(&cat);
+                    let mut types = Vec::new();
+                    for t in &l.items {
+                        if let Some(Node::TypeName(tn)) = t.node.as_ref() {
+                            types.push(b.resolve_type(tn)?);
+                        }
+                    }
+                    let [from, to] = types.as_slice() else {
+                        return Err(err("42601", "DROP CAST needs two types"));
+                    };
+                    let (from, to) = (from.format_type(), to.format_type());
+                    let exists = from != to
+                        && basalt_common::types::cast_context(&types[0], &types[1]).is_some();
+                    (
+                        format!("cast from type {from} to type {to} does not exist"),
+                        exists.then(|| {
+                            err(
+                                "2BP01",
+                                format!(
+                                    "cannot drop cast from {from} to {to} because it is required by the database system"
+                                ),
+                            )
+                        }),
+                    )
+                }
+                (O::ObjectOpclass | O::ObjectOpfamily, Some(Node::List(l))) => {
+                    let parts = names(&l.items);
+                    let Some((am, name)) = parts.split_first() else {
+                        continue;
+                    };
+                    if !["btree", "hash", "gist", "gin", "spgist", "brin"].contains(&am.as_str()) {
+                        return Err(err(
+                            "42704",
+                            format!("access method \"{am}\" does not exist"),
+                        ));
+                    }
+                    let name = name.join(".");
+                    if name.ends_with("_ops") {
+                        return Err(unsupported());
+                    }
+                    (
+                        format!("{word} \"{name}\" does not exist for access method \"{am}\""),
+                        None,
+                    )
+                }
+                (_, Some(Node::List(l))) => {
+                    let parts = names(&l.items);
+                    if let [schema, _] = parts.as_slice()
+                        && cat.schema_oid(schema).is_none()
+                    {
+                        if s.missing_ok {
+                            notices.push(crate::ddl::notice(format!(
+                                "schema \"{schema}\" does not exist, skipping"
+                            )));
+                            continue;
+                        }
+                        return Err(err("3F000", format!("schema \"{schema}\" does not exist")));
+                    }
+                    let name = parts.last().cloned().unwrap_or_default();
+                    let builtin = match kind {
+                        O::ObjectConversion => name.contains("_to_"),
+                        O::ObjectTsparser => name == "default",
+                        O::ObjectTstemplate => {
+                            ["simple", "synonym", "thesaurus", "ispell", "snowball"]
+                                .contains(&name.as_str())
+                        }
+                        O::ObjectTsconfiguration => TS_LANGUAGES.contains(&name.as_str()),
+                        _ => {
+                            TS_LANGUAGES.contains(&name.as_str())
+                                || name
+                                    .strip_suffix("_stem")
+                                    .is_some_and(|l| TS_LANGUAGES.contains(&l))
+                        }
+                    };
+                    if builtin {
+                        return Err(unsupported());
+                    }
+                    (
+                        format!("{word} \"{}\" does not exist", parts.join(".")),
+                        None,
+                    )
+                }
+                (_, Some(Node::String(n))) => {
+                    let name = n.sval.as_str();
+                    let builtin = match (kind, name) {
+                        (O::ObjectLanguage, "internal" | "c" | "sql") => Some(err(
+                            "2BP01",
+                            format!(
+                                "cannot drop language {name} because it is required by the database system"
+                            ),
+                        )),
+                        (O::ObjectLanguage, "plpgsql") => Some(
+                            err(
+                                "2BP01",
+                                "cannot drop language plpgsql because extension plpgsql requires it",
+                            )
+                            .with_hint("You can drop extension plpgsql instead."),
+                        ),
+                        (O::ObjectExtension, "plpgsql") => Some(unsupported()),
+                        _ => None,
+                    };
+                    (format!("{word} \"{name}\" does not exist"), builtin)
+                }
+                _ => continue,
+            };
+            if let Some(e) = builtin_error {
+                return Err(e);
+            }
+            if s.missing_ok {
+                notices.push(crate::ddl::notice(format!("{missing}, skipping")));
+                continue;
+            }
+            return Err(err("42704", missing));
+        }
+        Ok(tag(tagname))
+    }
+
+    /// `DROP AGGREGATE name(types)` / `DROP OPERATOR op(left, right)`: Basalt has only the
+    /// built-in ones, which PostgreSQL refuses to drop (2BP01); any other does not exist
+    /// (42883, or a notice with IF EXISTS). Unknown argument types are 42704 first.
+    fn drop_builtin_routine(
+        &mut self,
+        s: &protobuf::DropStmt,
+        aggregate: bool,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let tagname = if aggregate {
+            "DROP AGGREGATE"
+        } else {
+            "DROP OPERATOR"
+        };
+        let cat = self.load_catalog()?;
+        for obj in &s.objects {
+            let Some(Node::ObjectWithArgs(owa)) = obj.node.as_ref() else {
+                continue;
+            };
+            let name = names(&owa.objname).last().cloned().unwrap_or_default();
+            let mut types: Vec<Option<DataType>> = Vec::new();
+            {
+                let b = self.binder(&cat);
+                for a in &owa.objargs {
+                    match a.node.as_ref() {
+                        Some(Node::TypeName(tn)) => types.push(Some(b.resolve_type(tn)?)),
+                        // (NONE: a prefix operator's missing left argument)
+                        _ => types.push(None),
+                    }
+                }
+            }
+            let shown: Vec<String> = types
+                .iter()
+                .map(|t| t.as_ref().map_or("NONE".to_string(), DataType::format_type))
+                .collect();
+            let exists = if aggregate {
+                let args: Vec<DataType> = types.iter().flatten().cloned().collect();
+                basalt_func::agg::resolve_aggregate(&name, &args)
+                    .is_some_and(|r| r.arg_types == args)
+            } else {
+                match types.as_slice() {
+                    [left, Some(right)] => {
+                        let comparison = ["=", "<>", "<", ">", "<=", ">="].contains(&name.as_str());
+                        (comparison && left.as_ref() == Some(right))
+                            || basalt_func::resolve_operator(&name, left.as_ref(), right)
+                                .is_some_and(|r| {
+                                    r.arg_types
+                                        == left.iter().chain([right]).cloned().collect::<Vec<_>>()
+                                })
+                    }
+                    _ => false,
+                }
+            };
+            if exists {
+                let what = if aggregate {
+                    format!("function {name}({})", shown.join(", "))
+                } else {
+                    format!("operator {name}({})", shown.join(","))
+                };
+                return Err(err(
+                    "2BP01",
+                    format!("cannot drop {what} because it is required by the database system"),
+                ));
+            }
+            if s.missing_ok {
+                notices.push(crate::ddl::notice(if aggregate {
+                    format!(
+                        "aggregate {name}({}) does not exist, skipping",
+                        shown.join(", ")
+                    )
+                } else {
+                    format!("operator {name} does not exist, skipping")
+                }));
+                continue;
+            }
+            return Err(if aggregate {
+                let args = if owa.objargs.is_empty() && !owa.args_unspecified {
+                    "*".to_string()
+                } else {
+                    shown.join(", ")
+                };
+                err("42883", format!("aggregate {name}({args}) does not exist"))
+            } else {
+                let text = match types.as_slice() {
+                    [None, Some(r)] => format!("{name} {}", r.format_type()),
+                    [Some(l), Some(r)] => format!("{} {name} {}", l.format_type(), r.format_type()),
+                    _ => name.clone(),
+                };
+                err("42883", format!("operator does not exist: {text}"))
+            });
+        }
+        Ok(tag(tagname))
+    }
+
+    /// `REFRESH MATERIALIZED VIEW [CONCURRENTLY] name [WITH [NO] DATA]`: the rows replaced by
+    /// those its query gives now (none, and not populated, WITH NO DATA). CONCURRENTLY needs
+    /// a populated view with a unique index on plain columns and no predicate, and refuses
+    /// new data with two equal rows without NULLs (21000), as PostgreSQL; the swap itself is
+    /// the same as without it (the statement's transaction makes it atomic).
+    fn refresh_matview(
+        &mut self,
+        s: &protobuf::RefreshMatViewStmt,
+    ) -> Result<StatementResult, SqlError> {
+        if s.concurrent && s.skip_data {
+            return Err(err(
+                "42601",
+                "CONCURRENTLY and WITH NO DATA options cannot be used together",
+            ));
+        }
+        let Some(rv) = &s.relation else {
+            return Err(err("42601", "REFRESH MATERIALIZED VIEW without a name"));
+        };
+        let mut cat = self.catalog_for_update()?;
+        let sp = self.search_path_oids(&cat);
+        let found = if rv.schemaname.is_empty() {
+            sp.iter().find_map(|sc| cat.relation_in(*sc, &rv.relname))
+        } else {
+            cat.schema_oid(&rv.schemaname)
+                .and_then(|sc| cat.relation_in(sc, &rv.relname))
+        };
+        let (table, mv) = match found {
+            Some(Relation::Table(oid)) => {
+                let t = cat.tables.get(&oid).cloned();
+                match t.as_ref().and_then(|t| t.matview.clone()) {
+                    Some(mv) => (t.unwrap_or_else(|| unreachable!()), mv),
+                    None => {
+                        return Err(err(
+                            "0A000",
+                            format!("\"{}\" is not a materialized view", rv.relname),
+                        ));
+                    }
+                }
+            }
+            Some(_) => {
+                return Err(err(
+                    "0A000",
+                    format!("\"{}\" is not a materialized view", rv.relname),
+                ));
+            }
+            None => {
+                let display = if rv.schemaname.is_empty() {
+                    rv.relname.clone()
+                } else {
+                    format!("{}.{}", rv.schemaname, rv.relname)
+                };
+                return Err(err(
+                    "42P01",
+                    format!("relation \"{display}\" does not exist"),
+                ));
+            }
+        };
+        let oid = table.oid;
+        if s.concurrent {
+            if !mv.populated {
+                return Err(err(
+                    "0A000",
+                    "CONCURRENTLY cannot be used when the materialized view is not populated",
+                ));
+            }
+            let usable = cat.indexes.values().any(|i| {
+                i.table == oid
+                    && i.unique
+                    && i.predicate.is_none()
+                    && i.keys
+                        .iter()
+                        .all(|k| matches!(k, crate::catalog::IndexKey::Column(_)))
+            });
+            if !usable {
+                return Err(err(
+                    "55000",
+                    format!(
+                        "cannot refresh materialized view \"{}.{}\" concurrently",
+                        cat.schema_name(table.schema),
+                        table.name
+                    ),
+                )
+                .with_hint(
+                    "Create a unique index with no WHERE clause on one or more columns of the materialized view.",
+                ));
+            }
+        }
+        let plan = if s.skip_data {
+            None
+        } else {
+            let parsed = crate::parse::parse(&mv.query, crate::parse::ParseOptions::default())?;
+            let Some(node) = parsed.statements().next().and_then(|st| st.node().cloned()) else {
+                return Err(err("XX000", "empty materialized view query"));
+            };
+            let mut b = self.binder(&cat);
+            b.search_path = mv.search_path.clone();
+            let q = b.bind_query(&protobuf::Node { node: Some(node) })?;
+            if let Some(e) = b.take_const_error() {
+                return Err(e);
+            }
+            Some(crate::optimizer::optimize_query(q, &cat).plan)
+        };
+        if let Some(t) = cat.tables.get_mut(&oid)
+            && let Some(m) = &mut t.matview
+        {
+            m.populated = !s.skip_data;
+        }
+        let indexes: Vec<u32> = cat
+            .indexes
+            .values()
+            .filter(|i| i.table == oid)
+            .map(|i| i.oid)
+            .collect();
+        let width = table.columns.len();
+        let name = table.name.clone();
+        self.with_cx(&cat, &[], |cx| {
+            let rows = match &plan {
+                Some(p) => collect(p, cx)?,
+                None => Vec::new(),
+            };
+            if s.concurrent {
+                let mut seen = std::collections::HashSet::new();
+                for r in &rows {
+                    if r.iter().any(Value::is_null) {
+                        continue;
+                    }
+                    let text: Vec<String> = r
+                        .iter()
+                        .map(|v| format_text(v, &cx.func.types).unwrap_or_default())
+                        .collect();
+                    if !seen.insert(text.clone()) {
+                        return Err(err(
+                            "21000",
+                            format!(
+                                "new data for materialized view \"{name}\" contains duplicate rows without any null columns"
+                            ),
+                        )
+                        .with_detail(format!("Row: ({})", text.join(","))));
+                    }
+                }
+            }
+            crate::ddl::delete_prefix(&crate::row::table_prefix(oid), cx)?;
+            for i in &indexes {
+                crate::ddl::delete_prefix(&crate::row::index_prefix(*i), cx)?;
+            }
+            let writer = crate::dml::writer_for(cx.catalog, &table, &cx.func.types)?;
+            for mut r in rows {
+                r.resize(width, Value::Null);
+                let id = cx.sequences.row_id(oid)?;
+                writer.insert(&r, Some(id), cx, false)?;
+            }
+            Ok(())
+        })?;
+        self.store_catalog(cat)?;
+        Ok(tag("REFRESH MATERIALIZED VIEW"))
+    }
+
     fn create_table_as(
         &mut self,
         s: &protobuf::CreateTableAsStmt,
         notices: &mut Vec<Notice>,
     ) -> Result<StatementResult, SqlError> {
-        if s.objtype != protobuf::ObjectType::ObjectTable as i32 {
-            return Err(SqlError::Unsupported("CREATE MATERIALIZED VIEW".into()));
+        let matview = s.objtype == protobuf::ObjectType::ObjectMatview as i32;
+        if s.objtype != protobuf::ObjectType::ObjectTable as i32 && !matview {
+            return Err(SqlError::Unsupported(
+                "CREATE TABLE AS of this object type".into(),
+            ));
         }
         let (Some(into), Some(q)) = (s.into.as_deref(), s.query.as_deref()) else {
             return Err(err("42601", "CREATE TABLE AS without a query"));
@@ -4601,11 +5457,14 @@ impl<K: TxnKv> Session<K> {
             let mut direct = s.clone();
             direct.query = Some(Box::new(protobuf::Node { node: Some(inner) }));
             let saved = std::mem::replace(&mut self.params, params);
+            let skipped_before = notices.len();
             let result = self.create_table_as(&direct, notices);
             self.params = saved;
-            // (WITH NO DATA reports `SELECT 0` here, as PostgreSQL does)
+            // (WITH NO DATA reports `SELECT 0` here, as PostgreSQL does; IF NOT EXISTS
+            // skipping an existing table, with its notice, stays CREATE TABLE AS)
+            let skipped = notices.len() > skipped_before;
             return result.map(|mut r| {
-                if r.tag == "CREATE TABLE AS" {
+                if r.tag == "CREATE TABLE AS" && !skipped {
                     r.tag = "SELECT 0".into();
                 }
                 r
@@ -4614,6 +5473,15 @@ impl<K: TxnKv> Session<K> {
         let Some(rv) = &into.rel else {
             return Err(err("42601", "CREATE TABLE AS without a name"));
         };
+        if rv.relpersistence != "t"
+            && into.on_commit != protobuf::OnCommitAction::OncommitNoop as i32
+        {
+            return Err(err(
+                "42P16",
+                "ON COMMIT can only be used on temporary tables",
+            ));
+        }
+        crate::ddl::check_table_options(&into.options)?;
         let mut cat = self.catalog_for_update()?;
         // TEMP: created in the session's temporary schema, as CREATE TEMP TABLE.
         let temp_rv;
@@ -4636,7 +5504,11 @@ impl<K: TxnKv> Session<K> {
                     "relation \"{}\" already exists, skipping",
                     rv.relname
                 )));
-                return Ok(tag("CREATE TABLE AS"));
+                return Ok(tag(if matview {
+                    "CREATE MATERIALIZED VIEW"
+                } else {
+                    "CREATE TABLE AS"
+                }));
             }
             return Err(err(
                 "42P07",
@@ -4645,6 +5517,7 @@ impl<K: TxnKv> Session<K> {
         }
         let query = {
             let mut b = self.binder(&cat);
+            b.allow_unpopulated = into.skip_data;
             let q = b.bind_query(q)?;
             crate::optimizer::optimize_query(q, &cat)
         };
@@ -4685,6 +5558,19 @@ impl<K: TxnKv> Session<K> {
             primary_key: None,
             constraints: Vec::new(),
             stats: None,
+            matview: if matview {
+                let Some(n) = q.node.clone() else {
+                    return Err(err("42601", "empty materialized view query"));
+                };
+                Some(crate::catalog::MatView {
+                    query: crate::ddl::deparse_stmt(n)?,
+                    search_path: sp.clone(),
+                    populated: !into.skip_data,
+                })
+            } else {
+                None
+            },
+            unlogged: rv.relpersistence == "u",
         };
         cat.tables.insert(oid, table.clone());
         let skip = into.skip_data;
@@ -4704,7 +5590,11 @@ impl<K: TxnKv> Session<K> {
         self.store_catalog(cat)?;
         // PostgreSQL reports WITH NO DATA as CREATE TABLE AS, not as SELECT 0.
         if skip {
-            return Ok(tag("CREATE TABLE AS"));
+            return Ok(tag(if matview {
+                "CREATE MATERIALIZED VIEW"
+            } else {
+                "CREATE TABLE AS"
+            }));
         }
         Ok(tag(&format!("SELECT {count}")))
     }
@@ -4928,7 +5818,11 @@ impl<K: TxnKv> Session<K> {
             let Some(Node::RangeVar(rv)) = r.node.as_ref() else {
                 continue;
             };
-            targets.push(b.table(rv).map_err(SqlError::without_position)?.clone());
+            let t = b.table(rv).map_err(SqlError::without_position)?;
+            if t.matview.is_some() {
+                return Err(err("42809", format!("\"{}\" is not a table", t.name)));
+            }
+            targets.push(t.clone());
         }
         let cascade = s.behavior == protobuf::DropBehavior::DropCascade as i32;
         let mut notices = Vec::new();
@@ -5396,6 +6290,24 @@ fn drop_sequence(
                 col.default = None;
             }
         }
+    }
+    let views = crate::ddl::views_depending(cat, &seq.name);
+    if !views.is_empty() {
+        if !cascade {
+            return Err(err(
+                "2BP01",
+                format!(
+                    "cannot drop sequence {} because other objects depend on it",
+                    seq.name
+                ),
+            )
+            .with_detail(format!(
+                "view {} depends on sequence {}",
+                views[0], seq.name
+            ))
+            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+        }
+        cat.views.retain(|_, v| !views.contains(&v.name));
     }
     cat.sequences.remove(&oid);
     cat.comments.retain(|(o, _), _| *o != oid);

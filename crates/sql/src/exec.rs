@@ -505,6 +505,14 @@ impl<'p> ScanNode<'p> {
             Access::Full => {
                 ScanState::Scanning(cx.txn.scan(table_range(self.table), Direction::Forward)?)
             }
+            Access::RowKey(key) if !key.is_empty() => ScanState::Key(key.clone()),
+            Access::RowKey(_) => ScanState::Done,
+            Access::CurrentOf => {
+                return Err(SqlError::new(
+                    "XX000",
+                    "WHERE CURRENT OF was not resolved to the cursor's row",
+                ));
+            }
             Access::PrimaryKey(exprs) => {
                 // Each key column is encoded as it is evaluated (a point lookup is the
                 // hottest path: no intermediate vectors).

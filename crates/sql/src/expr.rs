@@ -1091,5 +1091,6 @@ pub fn const_context(types: &TypeContext) -> EvalContext {
         types: *types,
         transaction_start: types.now.unwrap_or(0),
         statement_start: std::cell::Cell::new(Some(types.now.unwrap_or(0))),
+        prng: None,
     }
 }

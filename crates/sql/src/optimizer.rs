@@ -1501,7 +1501,7 @@ pub fn estimate(plan: &Plan, catalog: &Catalog) -> f64 {
             };
             let base = match access {
                 Access::Full => rows,
-                Access::PrimaryKey(_) => 1.0_f64.min(rows),
+                Access::PrimaryKey(_) | Access::CurrentOf | Access::RowKey(_) => 1.0_f64.min(rows),
                 Access::Index { index, eq } => {
                     let i = catalog.indexes.get(index);
                     match i {
@@ -1648,7 +1648,7 @@ fn key_condition(
     outer: &[String],
 ) -> Option<(String, Vec<String>)> {
     let key_cols: Vec<String> = match access {
-        Access::Full => return None,
+        Access::Full | Access::CurrentOf | Access::RowKey(_) => return None,
         Access::PrimaryKey(_) | Access::Range { index: None, .. } => catalog
             .tables
             .get(&table)?
@@ -1687,7 +1687,7 @@ fn key_condition(
         Access::Range {
             eq, lower, upper, ..
         } => (eq, Some((lower, upper))),
-        Access::Full => return None,
+        Access::Full | Access::CurrentOf | Access::RowKey(_) => return None,
     };
     let mut conds: Vec<String> = eq
         .iter()
@@ -1748,6 +1748,9 @@ fn explain_q(
             match access {
                 Access::Full => line(out, format!("Seq Scan on {name}")),
                 Access::PrimaryKey(_) => line(out, format!("Primary Key Lookup on {name}")),
+                Access::CurrentOf | Access::RowKey(_) => {
+                    line(out, format!("Tid Scan on {name} (CURRENT OF)"));
+                }
                 Access::Range { index, eq, .. } => {
                     let iname = match index {
                         None => "primary key".to_string(),

@@ -219,6 +219,15 @@ pub fn parse(sql: &str, options: ParseOptions) -> Result<Parsed, SqlError> {
             position: Some(char_position(sql, at)),
         });
     }
+    if let Some((message, at)) = pg15_lexer_junk(sql) {
+        return Err(SqlError::Syntax {
+            code: SqlCode::SYNTAX_ERROR,
+            message,
+            detail: None,
+            hint: None,
+            position: Some(char_position(sql, at)),
+        });
+    }
     match pg_parse(sql, options) {
         Ok(result) => Ok(Parsed {
             text: Arc::from(sql),
@@ -261,6 +270,66 @@ const HELPER_STACK: usize = 16 << 20;
 /// spare (a main thread usually does), otherwise on a short-lived helper thread, so that a
 /// deeply nested statement fails with an error instead of overflowing the stack of a small
 /// thread (2 MiB is the default for spawned threads and async runtimes' workers).
+/// What PostgreSQL 15's lexer refuses that the parser's newer grammar reads: numeric
+/// literals with underscores (`1_000`, PostgreSQL 16) and a parameter run into a name
+/// (`$1a`). The message and byte offset of the first, if any. Texts without such a shape
+/// skip the scan.
+fn pg15_lexer_junk(sql: &str) -> Option<(String, usize)> {
+    let b = sql.as_bytes();
+    let suspicious = (0..b.len()).any(|i| match b[i] {
+        b'_' => i > 0 && b[i - 1].is_ascii_digit(),
+        b'$' => {
+            let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            digits > 0
+                && b.get(i + 1 + digits)
+                    .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_' || *c >= 0x80)
+        }
+        _ => false,
+    });
+    if !suspicious {
+        return None;
+    }
+    let scan = pg_query::scan(sql).ok()?;
+    let text = |t: &pg_query::protobuf::ScanToken| -> Option<(usize, usize)> {
+        Some((usize::try_from(t.start).ok()?, usize::try_from(t.end).ok()?))
+    };
+    for (i, t) in scan.tokens.iter().enumerate() {
+        let Some((start, end)) = text(t) else {
+            continue;
+        };
+        let Some(word) = sql.get(start..end) else {
+            continue;
+        };
+        let first = word.as_bytes().first().copied().unwrap_or(0);
+        if first.is_ascii_digit() && word.contains('_') {
+            return Some((
+                format!("trailing junk after numeric literal at or near \"{word}\""),
+                start,
+            ));
+        }
+        if first == b'$' && word[1..].bytes().all(|c| c.is_ascii_digit()) && word.len() > 1 {
+            // A name right after it, with no space: PostgreSQL 15's {param_junk}.
+            if let Some((s2, _)) = scan.tokens.get(i + 1).and_then(text)
+                && s2 == end
+                && sql[s2..]
+                    .bytes()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_' || c >= 0x80)
+            {
+                let junk_end = s2 + sql[s2..].chars().next().map_or(1, char::len_utf8);
+                return Some((
+                    format!(
+                        "trailing junk after parameter at or near \"{}\"",
+                        &sql[start..junk_end]
+                    ),
+                    start,
+                ));
+            }
+        }
+    }
+    None
+}
+
 fn pg_parse(sql: &str, options: ParseOptions) -> pg_query::Result<pg_query::ParseResult> {
     let bits = options.parser_options();
     if stacker::remaining_stack().is_some_and(|left| left >= PARSE_STACK) {

@@ -188,6 +188,12 @@ pub enum Access {
         /// Upper bound on the next key column, and whether it is inclusive.
         upper: Option<(Expr, bool)>,
     },
+    /// `WHERE CURRENT OF cursor`: the row the cursor is on, whose key is only known when the
+    /// statement runs ([`Access::RowKey`] replaces this then).
+    CurrentOf,
+    /// The row with this row key (the `t` + OID + key bytes), if it exists; an empty key
+    /// finds nothing.
+    RowKey(Vec<u8>),
 }
 
 /// A plan node.

@@ -206,6 +206,8 @@ struct Characteristics {
 /// # Ok::<(), basalt_sql::SqlError>(())
 /// ```
 pub struct Session<K: TxnKv> {
+    /// The session's `random()` generator (`setseed()`).
+    pub(crate) prng: Arc<parking_lot::Mutex<basalt_func::math::Prng>>,
     pub(crate) kv: K,
     cache: Arc<ParseCache>,
     pub(crate) shared: Arc<crate::engine::Shared>,
@@ -344,6 +346,7 @@ impl<K: TxnKv> Session<K> {
             catalog_at: None,
             plan_cache: hashbrown::HashMap::default(),
             settings: Settings::new(),
+            prng: Arc::default(),
             block: None,
             statement_started: false,
             temp_schema: None,
@@ -844,7 +847,7 @@ impl<K: TxnKv> Session<K> {
             Node::TransactionStmt(t) => self.transaction_statement(t, notices),
             Node::VariableSetStmt(s) => self.set_statement(s, notices),
             Node::VariableShowStmt(s) => self.show_statement(&s.name),
-            Node::DiscardStmt(d) => self.discard_statement(d),
+            Node::DiscardStmt(d) => self.discard_statement(d, stmt),
             other => self.data_statement(other, stmt, notices),
         }
     }
@@ -1266,6 +1269,7 @@ impl<K: TxnKv> Session<K> {
     fn discard_statement(
         &mut self,
         d: &protobuf::DiscardStmt,
+        stmt: &Statement<'_>,
     ) -> Result<StatementResult, SqlError> {
         match DiscardMode::try_from(d.target) {
             Ok(DiscardMode::DiscardAll) => {
@@ -1274,21 +1278,44 @@ impl<K: TxnKv> Session<K> {
                         "DISCARD ALL cannot run inside a transaction block",
                     ));
                 }
+                self.drop_temporary_objects(stmt)?;
                 self.save_settings();
                 self.settings.reset_all();
                 self.seq_session.discard();
                 self.cursors.close_all();
                 Ok(StatementResult::tag("DISCARD ALL"))
             }
-            // Plans are keyed by catalog version and settings; there are no temporary tables.
+            // Plans are keyed by catalog version and settings: nothing to forget.
             Ok(DiscardMode::DiscardPlans) => Ok(StatementResult::tag("DISCARD PLANS")),
             Ok(DiscardMode::DiscardSequences) => {
                 self.seq_session.discard();
                 Ok(StatementResult::tag("DISCARD SEQUENCES"))
             }
-            Ok(DiscardMode::DiscardTemp) => Ok(StatementResult::tag("DISCARD TEMP")),
+            Ok(DiscardMode::DiscardTemp) => {
+                self.drop_temporary_objects(stmt)?;
+                Ok(StatementResult::tag("DISCARD TEMP"))
+            }
             _ => Err(SqlError::Unsupported("DISCARD".into())),
         }
+    }
+
+    /// DISCARD TEMP: the session's temporary schema and everything in it go, in the
+    /// statement's transaction (the schema comes back with the next temporary object).
+    fn drop_temporary_objects(&mut self, stmt: &Statement<'_>) -> Result<(), SqlError> {
+        let Some(name) = self.temp_schema.clone() else {
+            return Ok(());
+        };
+        let sql = format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            crate::system::tables::quote_ident(&name)
+        );
+        let parsed = crate::parse::parse(&sql, crate::parse::ParseOptions::default())?;
+        let Some(node) = parsed.statements().next().and_then(|s| s.node().cloned()) else {
+            return Err(SqlError::new("XX000", "DISCARD TEMP: no statement"));
+        };
+        // (the cascade's notices are PostgreSQL's to leave out: DISCARD reports none)
+        self.data_statement(&node, stmt, &mut Vec::new())?;
+        Ok(())
     }
 }
 

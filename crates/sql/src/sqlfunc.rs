@@ -643,8 +643,16 @@ pub fn candidates<'c>(cat: &'c Catalog, schemas: &[u32], name: &str) -> Vec<&'c 
 /// The schemas a possibly qualified function name is looked up in.
 pub fn lookup_schemas(cat: &Catalog, search_path: &[u32], parts: &[String]) -> Option<Vec<u32>> {
     match parts {
-        [_] => Some(search_path.to_vec()),
-        [s, _] => cat.schema_oid(s).map(|o| vec![o]),
+        // Functions are never found in the temporary schema without naming it (PostgreSQL:
+        // a temporary function could hijack calls otherwise).
+        [_] => Some(
+            search_path
+                .iter()
+                .copied()
+                .filter(|o| !cat.schema_name(*o).starts_with("pg_temp_"))
+                .collect(),
+        ),
+        [s, _] => cat.schema_in_path(search_path, s).map(|o| vec![o]),
         _ => None,
     }
 }
@@ -1268,6 +1276,8 @@ pub struct CallState {
     pub depth: usize,
     /// The transaction is read-only (a body's INSERT / UPDATE / DELETE fails with 25006).
     pub read_only: bool,
+    /// Cursors the bodies declared, for the session to open when the statement ends.
+    pub declared: Vec<crate::cursor::Declared>,
 }
 
 /// Runs a function or procedure: the rows of its last statement (one column per result
@@ -1414,6 +1424,11 @@ fn run_stmt(st: &BodyStmt, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
             return Ok(Vec::new());
         }
         BodyStmt::With(w) => return run_with(w, cx),
+        BodyStmt::Declare(d) => {
+            let rows = collect(&d.plan, cx)?;
+            cx.calls.declared.push(d.run(rows));
+            return Ok(Vec::new());
+        }
     };
     Ok(out.returning.map(|r| r.2).unwrap_or_default())
 }
@@ -1590,7 +1605,15 @@ pub fn drop_functions(
             continue;
         };
         let resolve = |tn: &protobuf::TypeName| routine_type(cat, search_path, tn);
-        match lookup_object(cat, search_path, owa, kind, &resolve)? {
+        let found = match lookup_object(cat, search_path, owa, kind, &resolve) {
+            // IF EXISTS skips an unknown argument type (or its schema) with a notice too.
+            Err(e) if s.missing_ok && matches!(e.code().code(), "42704" | "3F000") => {
+                notices.push(crate::ddl::notice(format!("{e}, skipping")));
+                continue;
+            }
+            r => r?,
+        };
+        match found {
             Ok(oid) => drop.push(oid),
             Err(e) if s.missing_ok && e.code().code() == "42883" => {
                 let parts = names(&owa.objname);

@@ -362,6 +362,8 @@ pub fn value_scope(base: &DataType) -> Scope {
         primary_key: None,
         constraints: Vec::new(),
         stats: None,
+        matview: None,
+        unlogged: false,
     };
     crate::binder::table_scope(&t, "")
 }

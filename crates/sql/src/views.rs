@@ -54,6 +54,8 @@ pub struct ViewTarget {
     pub cols: Vec<ViewCol>,
     /// The view's WHERE (and those of the views below it) over the base row.
     pub pred: Option<Expr>,
+    /// The view's own column defaults (`ALTER VIEW ... SET DEFAULT`): (column, SQL text).
+    pub defaults: Vec<(String, String)>,
     /// WITH CHECK OPTION conditions a new row must meet, innermost view first: (view name,
     /// condition over the base row).
     pub checks: Vec<(String, Expr)>,
@@ -241,6 +243,9 @@ fn resolve_view(
     if plan_has(&q.plan, &|p| matches!(p, Plan::Window { .. })) {
         return fail("Views that return window functions are not automatically updatable.");
     }
+    if plan_has(&q.plan, &|p| matches!(p, Plan::ProjectSet { .. })) {
+        return fail("Views that return set-returning functions are not automatically updatable.");
+    }
     let single = match sel.from_clause.as_slice() {
         [item] => match item.node.as_ref() {
             Some(Node::RangeVar(rv)) => Some(rv.clone()),
@@ -373,6 +378,7 @@ fn resolve_view(
         cols,
         pred,
         checks,
+        defaults: v.defaults.clone(),
     })
 }
 

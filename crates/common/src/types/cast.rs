@@ -485,7 +485,14 @@ fn convert(
         (Value::Date(d), T::Timestamp(_)) => Value::Timestamp(date_to_timestamp(*d)?),
         (Value::Date(d), T::Timestamptz(_)) => {
             let local = date_to_timestamp(*d)?;
-            Value::Timestamptz(shift(local, -ctx.time_zone.offset_for_local(local))?)
+            // (the zone moving it out of range is the date's overflow, as PostgreSQL words it)
+            let utc = shift(local, -ctx.time_zone.offset_for_local(local)).map_err(|_| {
+                TypeError::new(
+                    codes::DATETIME_FIELD_OVERFLOW,
+                    "date out of range for timestamp",
+                )
+            })?;
+            Value::Timestamptz(utc)
         }
         (Value::Timestamp(ts), T::Date) => Value::Date(timestamp_to_date(*ts)),
         // An infinite timestamp has no time of day: PostgreSQL returns NULL.

@@ -540,6 +540,8 @@ enum Kw {
     Allballs,
     IsoTime,
     Ignore,
+    /// `DST` after a zone abbreviation: an hour east of it (`MET DST`).
+    Dst,
     /// A time zone abbreviation: seconds east of UTC.
     Tz(i32),
 }
@@ -575,6 +577,7 @@ fn keyword(w: &str) -> Option<Kw> {
         "t" => Kw::IsoTime,
         "j" | "jd" | "julian" => Kw::Julian,
         "on" | "at" => Kw::Ignore,
+        "dst" => Kw::Dst,
         _ => return tz_abbrev(w).map(Kw::Tz),
     })
 }
@@ -622,6 +625,9 @@ const F_TZ: u32 = 128;
 const F_AMPM: u32 = 256;
 const F_ADBC: u32 = 512;
 const F_DOW: u32 = 1024;
+/// PostgreSQL 15's `DTK_M(RESERV)`: what `epoch`, `infinity` and `-infinity` claim, so that
+/// two of them conflict but they override other fields (the last special word wins).
+const F_RESERV: u32 = 2048;
 const DATE_M: u32 = F_YEAR | F_MONTH | F_DAY;
 const TIME_M: u32 = F_HOUR | F_MIN | F_SEC;
 
@@ -1044,6 +1050,44 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
     for (idx, (ft, field)) in fields.iter().enumerate() {
         let mut tmask: u32 = 0;
         match ft.0 {
+            Ft::Number | Ft::Date if julian_next => {
+                julian_next = false;
+                // A Julian day, with a fraction of a day or (a date-like field) a zone after
+                // it, as PostgreSQL's DecodeDateTime reads them.
+                let digits = field.bytes().take_while(u8::is_ascii_digit).count();
+                let jd: i64 = field[..digits].parse().map_err(|_| DtErr::BadFormat)?;
+                if jd < 0 || jd > i64::from(i32::MAX) {
+                    return Err(DtErr::FieldOverflow);
+                }
+                // Julian day 2451545 is 2000-01-01.
+                let (y, m, d) = civil_from_days(jd - 2_451_545);
+                st.tm.year = y;
+                st.tm.mon = i64::from(m);
+                st.tm.mday = i64::from(d);
+                is_julian = true;
+                tmask = DATE_M;
+                let rest = &field[digits..];
+                if ft.0 == Ft::Date {
+                    if rest.is_empty() {
+                        return Err(DtErr::BadFormat);
+                    }
+                    tz_east = Some(-decode_timezone(rest)?);
+                    tmask = DATE_M | TIME_M | F_TZ;
+                } else if let Some(frac) = rest.strip_prefix('.') {
+                    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(DtErr::BadFormat);
+                    }
+                    let f: f64 = format!("0.{frac}").parse().map_err(|_| DtErr::BadFormat)?;
+                    let t = (f * USECS_PER_DAY as f64).round() as i64;
+                    st.tm.hour = t / 3_600_000_000;
+                    st.tm.min = t / 60_000_000 % 60;
+                    st.tm.sec = t / USECS_PER_SEC % 60;
+                    st.tm.fsec = t % USECS_PER_SEC;
+                    tmask |= TIME_M;
+                } else if !rest.is_empty() {
+                    return Err(DtErr::BadFormat);
+                }
+            }
             Ft::Date
                 if !iso_t
                     && field
@@ -1100,20 +1144,6 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
             Ft::Tz => {
                 tz_east = Some(-decode_timezone(field)?);
                 tmask = F_TZ;
-            }
-            Ft::Number if julian_next => {
-                julian_next = false;
-                let jd: i64 = field.parse().map_err(|_| DtErr::BadFormat)?;
-                if jd < 0 {
-                    return Err(DtErr::FieldOverflow);
-                }
-                // Julian day 2451545 is 2000-01-01.
-                let (y, m, d) = civil_from_days(jd - 2_451_545);
-                st.tm.year = y;
-                st.tm.mon = i64::from(m);
-                st.tm.mday = i64::from(d);
-                is_julian = true;
-                tmask = DATE_M;
             }
             Ft::Number => {
                 if iso_t {
@@ -1182,6 +1212,11 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
                 };
                 match kw {
                     Kw::Ignore => continue,
+                    Kw::Dst => {
+                        // PostgreSQL's DTZMOD: the zone so far, an hour later.
+                        tz_east = Some(tz_east.unwrap_or(0) + 3600);
+                        continue;
+                    }
                     Kw::Month(m) => {
                         if st.fmask & F_MONTH != 0
                             && !st.have_text_month
@@ -1230,6 +1265,7 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
                         st.tm.sec = 0;
                         st.tm.fsec = 0;
                         tz_east = Some(0);
+                        dtype = Dtype::Date;
                         tmask = TIME_M | F_TZ;
                     }
                     Kw::Epoch | Kw::Late | Kw::Early => {
@@ -1241,7 +1277,7 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
                             Kw::Late => Dtype::Late,
                             _ => Dtype::Early,
                         };
-                        tmask = DATE_M | TIME_M | F_TZ;
+                        tmask = F_RESERV;
                     }
                     Kw::Now | Kw::Today | Kw::Tomorrow | Kw::Yesterday => {
                         let Some(now) = ctx.now else {
@@ -1261,6 +1297,8 @@ fn decode(input: &str, ctx: &TypeContext, time_only: bool) -> Result<Decoded, Dt
                         st.tm.year = y;
                         st.tm.mon = i64::from(m);
                         st.tm.mday = i64::from(d);
+                        // (PostgreSQL 15: a later `now` / `today` undoes an earlier `epoch`)
+                        dtype = Dtype::Date;
                         tmask = DATE_M;
                         if kw == Kw::Now {
                             let t = local.rem_euclid(USECS_PER_DAY);

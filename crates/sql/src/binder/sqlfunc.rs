@@ -616,6 +616,9 @@ pub(crate) enum BodyStmt {
     Call(u32, Vec<Expr>),
     /// A statement with WITH queries computed first.
     With(Box<WithStmt>),
+    /// DECLARE CURSOR: the query run when the statement runs, its rows handed to the
+    /// session as a cursor ([`crate::cursor::Declared`]).
+    Declare(Box<crate::cursor::DeclareBody>),
 }
 
 /// A statement whose WITH queries are computed before its main part, as the session runs a
@@ -641,6 +644,7 @@ impl BodyStmt {
             BodyStmt::Update(_) => Some("UPDATE"),
             BodyStmt::Delete(_) => Some("DELETE"),
             BodyStmt::Call(..) => Some("CALL"),
+            BodyStmt::Declare(_) => None,
             // PostgreSQL names the statement's own command.
             BodyStmt::With(w) => w
                 .ctes
@@ -663,6 +667,7 @@ impl std::fmt::Debug for BodyStmt {
             BodyStmt::Delete(_) => f.write_str("Delete"),
             BodyStmt::Call(oid, args) => f.debug_tuple("Call").field(oid).field(args).finish(),
             BodyStmt::With(w) => f.debug_tuple("With").field(w).finish(),
+            BodyStmt::Declare(d) => f.debug_tuple("Declare").field(&d.name).finish(),
         }
     }
 }
@@ -765,6 +770,18 @@ impl DmlHost for BodyHost<'_, '_> {
     fn movable_params(&mut self) -> Option<&mut [Value]> {
         // The arguments are the body's, read by each call.
         None
+    }
+
+    fn current_of_plan(
+        &self,
+        _plan: &crate::plan::Plan,
+        _cursor: &str,
+        _table: &crate::catalog::Table,
+    ) -> Result<crate::plan::Plan, SqlError> {
+        Err(err(
+            "0A000",
+            "WHERE CURRENT OF in a SQL function body is not supported",
+        ))
     }
 }
 
@@ -937,6 +954,32 @@ fn bind_statement(
                 ));
             }
             Ok((BodyStmt::Call(p.oid, args), None))
+        }
+        Node::DeclareCursorStmt(d) => {
+            let Some(Node::SelectStmt(sel)) = d.query.as_deref().and_then(|q| q.node.as_ref())
+            else {
+                return Err(err("42601", "DECLARE CURSOR without a query"));
+            };
+            if !sel.locking_clause.is_empty() {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: DECLARE CURSOR ... FOR UPDATE in a SQL function body",
+                ));
+            }
+            let q = host.binder(cat).bind_select(sel)?;
+            let q = crate::optimizer::optimize_query(q, cat);
+            Ok((
+                BodyStmt::Declare(Box::new(crate::cursor::DeclareBody::new(
+                    d,
+                    q,
+                    // pg_cursors.statement: the function body's text, as PostgreSQL shows.
+                    host.source.as_deref().map_or_else(
+                        || crate::ddl::deparse_stmt(node.clone()).unwrap_or_default(),
+                        str::to_string,
+                    ),
+                ))),
+                None,
+            ))
         }
         other => Err(err(
             "0A000",

@@ -778,6 +778,71 @@ pub fn bind(
             let entries = vec![(0, enc(0)), (6, enc(6))];
             (o.map(enc, entries, text("")), DataType::Name)
         }
+        // PostgreSQL's bitmask of the commands a relation accepts (4 UPDATE, 8 INSERT,
+        // 16 DELETE): tables all, automatically updatable views all with a writable column
+        // (else DELETE only), other relations none.
+        ("pg_relation_is_updatable", 2) => {
+            let o = oid_arg(b, 0, OidKind::Class)?;
+            let entries: Vec<(i64, Value)> = tables::relations(ctx.cat)
+                .iter()
+                .map(|r| {
+                    let events = match r.kind {
+                        'r' => 28,
+                        'v' => match tables::view_writable_columns(ctx, r.oid) {
+                            Some(cols) if cols.iter().any(|w| *w) => 28,
+                            _ if tables::view_deletable(ctx, r.oid) => 16,
+                            _ => 0,
+                        },
+                        _ => 0,
+                    };
+                    (i64::from(r.oid), Value::Int4(events))
+                })
+                .collect();
+            let e2 = entries.clone();
+            (
+                o.map(
+                    |x| lookup_entry(&e2, x, Value::Int4(0)),
+                    entries,
+                    Value::Int4(0),
+                ),
+                DataType::Int4,
+            )
+        }
+        ("pg_column_is_updatable", 3) => {
+            let o = oid_arg(b, 0, OidKind::Class)?;
+            let Some(col) = const_int(args.get(1)) else {
+                return Err(err(
+                    "0A000",
+                    "feature not supported: pg_column_is_updatable with a varying column",
+                ));
+            };
+            let entries: Vec<(i64, Value)> = tables::relations(ctx.cat)
+                .iter()
+                .map(|r| {
+                    let ok = col > 0
+                        && match r.kind {
+                            'r' => true,
+                            'v' => tables::view_writable_columns(ctx, r.oid).is_some_and(|w| {
+                                usize::try_from(col - 1)
+                                    .ok()
+                                    .and_then(|i| w.get(i).copied())
+                                    .unwrap_or(false)
+                            }),
+                            _ => false,
+                        };
+                    (i64::from(r.oid), Value::Bool(ok))
+                })
+                .collect();
+            let e2 = entries.clone();
+            (
+                o.map(
+                    |x| lookup_entry(&e2, x, Value::Bool(false)),
+                    entries,
+                    Value::Bool(false),
+                ),
+                DataType::Bool,
+            )
+        }
         ("obj_description", 1 | 2) => {
             let o = oid_arg(b, 0, OidKind::Plain)?;
             let class = match const_text(args.get(1)) {

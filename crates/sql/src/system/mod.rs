@@ -337,8 +337,9 @@ mod tests {
                 assert_eq!(row.len(), r.cols.len(), "{}", r.name);
                 for (v, (col, t)) in row.into_iter().zip(r.cols) {
                     if let Some(vt) = t.normalize(v).data_type() {
-                        // `name` values are text values.
-                        let name = vt == DataType::Text && t.data_type() == DataType::Name;
+                        // `name` and `character varying` values are text values.
+                        let name = vt == DataType::Text
+                            && matches!(t.data_type(), DataType::Name | DataType::Varchar(_));
                         assert!(
                             name || vt.same_base(&t.data_type()),
                             "{}.{col}: {vt:?} is not {:?}",

@@ -69,6 +69,8 @@ pub enum T {
     F4,
     /// text (also `pg_node_tree`).
     Text,
+    /// character varying (information_schema's `character_data` and `yes_or_no`).
+    VarChar,
     /// text[] (also `aclitem[]`).
     TextArr,
     /// smallint[].
@@ -99,6 +101,7 @@ impl T {
             T::Name => DataType::Name,
             T::Char => DataType::Char,
             T::Text => DataType::Text,
+            T::VarChar => DataType::Varchar(None),
             T::Bool => DataType::Bool,
             T::I2 => DataType::Int2,
             T::I4 => DataType::Int4,
@@ -720,7 +723,7 @@ pub fn relations(cat: &Catalog) -> Vec<RelInfo> {
             oid: t.oid,
             name: t.name.clone(),
             schema: t.schema,
-            kind: 'r',
+            kind: if t.matview.is_some() { 'm' } else { 'r' },
             natts: t.columns.len(),
             checks: t
                 .constraints
@@ -959,7 +962,7 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .into_iter()
         .map(|r| {
             let (am, pages, tuples) = match r.kind {
-                'r' => (HEAP_AM, 0, -1.0),
+                'r' | 'm' => (HEAP_AM, 0, -1.0),
                 'i' => match ctx.cat.indexes.get(&r.oid).map(|i| i.method) {
                     Some(crate::catalog::IndexMethod::Hash) => (HASH_AM, 1, 0.0),
                     _ => (BTREE_AM, 1, 0.0),
@@ -968,7 +971,7 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 _ => (0, 0, -1.0),
             };
             let user = r.oid >= crate::catalog::FIRST_USER_OID;
-            let reltype = if r.kind == 'r' && ctx.cat.tables.contains_key(&r.oid) {
+            let reltype = if matches!(r.kind, 'r' | 'm') && ctx.cat.tables.contains_key(&r.oid) {
                 crate::catalog::ROW_TYPE_OID_BASE + r.oid
             } else {
                 0
@@ -989,9 +992,23 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 oid(0),
                 bool_(r.has_index),
                 bool_(false),
-                // Relations of a session's temporary schema are temporary.
+                // Relations of a session's temporary schema are temporary; an unlogged
+                // table's indexes are unlogged too.
                 ch(if ctx.cat.schema_name(r.schema).starts_with("pg_temp_") {
                     't'
+                } else if ctx
+                    .cat
+                    .tables
+                    .get(&r.oid)
+                    .or_else(|| {
+                        ctx.cat
+                            .indexes
+                            .get(&r.oid)
+                            .and_then(|i| ctx.cat.tables.get(&i.table))
+                    })
+                    .is_some_and(|t| t.unlogged)
+                {
+                    'u'
                 } else {
                     'p'
                 }),
@@ -1003,12 +1020,22 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 bool_(false),
                 bool_(false),
                 bool_(false),
-                bool_(true),
-                ch(if r.kind == 'r' { 'd' } else { 'n' }),
+                bool_(
+                    ctx.cat
+                        .tables
+                        .get(&r.oid)
+                        .and_then(|t| t.matview.as_ref())
+                        .is_none_or(|m| m.populated),
+                ),
+                ch(if matches!(r.kind, 'r' | 'm') {
+                    'd'
+                } else {
+                    'n'
+                }),
                 bool_(false),
                 oid(0),
                 i8_(0),
-                i8_(if r.kind == 'r' { 1 } else { 0 }),
+                i8_(if matches!(r.kind, 'r' | 'm') { 1 } else { 0 }),
                 null(),
                 match ctx.cat.views.get(&r.oid) {
                     Some(v) if r.kind == 'v' && !v.options.is_empty() => Value::array(
@@ -2450,6 +2477,8 @@ fn tables_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .filter(|r| r.kind == 'r' || r.kind == 'v')
         .map(|r| {
             let base = r.kind == 'r';
+            let insertable =
+                base || view_writable_columns(ctx, r.oid).is_some_and(|c| c.iter().any(|w| *w));
             vec![
                 name(DATABASE_NAME),
                 name(ctx.cat.schema_name(r.schema)),
@@ -2460,7 +2489,7 @@ fn tables_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 null(),
                 null(),
                 null(),
-                yes_no(base),
+                yes_no(insertable),
                 yes_no(false),
                 null(),
             ]
@@ -2482,6 +2511,8 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     let cat = ctx.cat;
     let rels = relations(cat);
     let mut rows = Vec::new();
+    let mut writable: std::collections::HashMap<u32, Option<Vec<bool>>> =
+        std::collections::HashMap::new();
     for a in attributes(ctx) {
         let Some(r) = rels.iter().find(|r| r.oid == a.rel) else {
             continue;
@@ -2584,7 +2615,14 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 "NEVER"
             }),
             text_opt(col.and_then(|c| c.generated.as_deref())),
-            yes_no(r.kind == 'r'),
+            yes_no(
+                r.kind == 'r'
+                    || writable
+                        .entry(r.oid)
+                        .or_insert_with(|| view_writable_columns(ctx, r.oid))
+                        .as_ref()
+                        .is_some_and(|w| w.get(a.num - 1).copied().unwrap_or(false)),
+            ),
         ];
         // A domain column names its domain; an enum's udt is in the enum's schema.
         if let Some(d) = col.and_then(|c| c.domain).and_then(|d| cat.domains.get(&d)) {
@@ -2738,6 +2776,21 @@ fn sequences_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .collect()
 }
 
+/// For an automatically updatable view, which of its columns are writable (PostgreSQL's
+/// `pg_column_is_updatable`); `None` for another view.
+pub(crate) fn view_writable_columns(ctx: &Ctx<'_>, view: u32) -> Option<Vec<bool>> {
+    let mut b = crate::binder::Binder::new(ctx.cat, ctx.path.clone(), ctx.types);
+    crate::views::resolve(&mut b, view, crate::views::ViewOp::Update)
+        .ok()
+        .map(|vt| vt.cols.iter().map(|c| c.base.is_some()).collect())
+}
+
+/// Whether DELETE through a view works (automatically updatable, writable columns or not).
+pub(crate) fn view_deletable(ctx: &Ctx<'_>, view: u32) -> bool {
+    let mut b = crate::binder::Binder::new(ctx.cat, ctx.path.clone(), ctx.types);
+    crate::views::resolve(&mut b, view, crate::views::ViewOp::Delete).is_ok()
+}
+
 fn views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     ctx.cat
         .views
@@ -2745,9 +2798,7 @@ fn views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .map(|v| {
             // Automatically updatable with at least one writable column: INSERT, UPDATE
             // and DELETE all work (PostgreSQL's pg_relation_is_updatable).
-            let mut b = crate::binder::Binder::new(ctx.cat, ctx.path.clone(), ctx.types);
-            let updatable = crate::views::resolve(&mut b, v.oid, crate::views::ViewOp::Update)
-                .is_ok_and(|vt| vt.cols.iter().any(|c| c.base.is_some()));
+            let updatable = view_writable_columns(ctx, v.oid).is_some_and(|c| c.iter().any(|w| *w));
             vec![
                 name(DATABASE_NAME),
                 name(ctx.cat.schema_name(v.schema)),
@@ -3261,7 +3312,7 @@ pub static RELS: &[VRel] = &[
         cols: cols![
             "catalog_name": Name, "schema_name": Name, "schema_owner": Name,
             "default_character_set_catalog": Name, "default_character_set_schema": Name,
-            "default_character_set_name": Name, "sql_path": Text
+            "default_character_set_name": Name, "sql_path": VarChar
         ],
         rows: schemata_rows,
         at_run_time: None,
@@ -3273,10 +3324,10 @@ pub static RELS: &[VRel] = &[
         kind: 'v',
         cols: cols![
             "table_catalog": Name, "table_schema": Name, "table_name": Name,
-            "table_type": Text, "self_referencing_column_name": Name,
-            "reference_generation": Text, "user_defined_type_catalog": Name,
+            "table_type": VarChar, "self_referencing_column_name": Name,
+            "reference_generation": VarChar, "user_defined_type_catalog": Name,
             "user_defined_type_schema": Name, "user_defined_type_name": Name,
-            "is_insertable_into": Text, "is_typed": Text, "commit_action": Text
+            "is_insertable_into": VarChar, "is_typed": VarChar, "commit_action": VarChar
         ],
         rows: tables_rows,
         at_run_time: None,
@@ -3288,21 +3339,21 @@ pub static RELS: &[VRel] = &[
         kind: 'v',
         cols: cols![
             "table_catalog": Name, "table_schema": Name, "table_name": Name,
-            "column_name": Name, "ordinal_position": I4, "column_default": Text,
-            "is_nullable": Text, "data_type": Text, "character_maximum_length": I4,
+            "column_name": Name, "ordinal_position": I4, "column_default": VarChar,
+            "is_nullable": VarChar, "data_type": VarChar, "character_maximum_length": I4,
             "character_octet_length": I4, "numeric_precision": I4,
             "numeric_precision_radix": I4, "numeric_scale": I4, "datetime_precision": I4,
-            "interval_type": Text, "interval_precision": I4, "character_set_catalog": Name,
+            "interval_type": VarChar, "interval_precision": I4, "character_set_catalog": Name,
             "character_set_schema": Name, "character_set_name": Name,
             "collation_catalog": Name, "collation_schema": Name, "collation_name": Name,
             "domain_catalog": Name, "domain_schema": Name, "domain_name": Name,
             "udt_catalog": Name, "udt_schema": Name, "udt_name": Name,
             "scope_catalog": Name, "scope_schema": Name, "scope_name": Name,
-            "maximum_cardinality": I4, "dtd_identifier": Name, "is_self_referencing": Text,
-            "is_identity": Text, "identity_generation": Text, "identity_start": Text,
-            "identity_increment": Text, "identity_maximum": Text,
-            "identity_minimum": Text, "identity_cycle": Text, "is_generated": Text,
-            "generation_expression": Text, "is_updatable": Text
+            "maximum_cardinality": I4, "dtd_identifier": Name, "is_self_referencing": VarChar,
+            "is_identity": VarChar, "identity_generation": VarChar, "identity_start": VarChar,
+            "identity_increment": VarChar, "identity_maximum": VarChar,
+            "identity_minimum": VarChar, "identity_cycle": VarChar, "is_generated": VarChar,
+            "generation_expression": VarChar, "is_updatable": VarChar
         ],
         rows: columns_rows,
         at_run_time: None,
@@ -3315,8 +3366,8 @@ pub static RELS: &[VRel] = &[
         cols: cols![
             "constraint_catalog": Name, "constraint_schema": Name, "constraint_name": Name,
             "table_catalog": Name, "table_schema": Name, "table_name": Name,
-            "constraint_type": Text, "is_deferrable": Text, "initially_deferred": Text,
-            "enforced": Text, "nulls_distinct": Text
+            "constraint_type": VarChar, "is_deferrable": VarChar, "initially_deferred": VarChar,
+            "enforced": VarChar, "nulls_distinct": VarChar
         ],
         rows: table_constraints_rows,
         at_run_time: None,
@@ -3342,9 +3393,9 @@ pub static RELS: &[VRel] = &[
         kind: 'v',
         cols: cols![
             "sequence_catalog": Name, "sequence_schema": Name, "sequence_name": Name,
-            "data_type": Text, "numeric_precision": I4, "numeric_precision_radix": I4,
-            "numeric_scale": I4, "start_value": Text, "minimum_value": Text,
-            "maximum_value": Text, "increment": Text, "cycle_option": Text
+            "data_type": VarChar, "numeric_precision": I4, "numeric_precision_radix": I4,
+            "numeric_scale": I4, "start_value": VarChar, "minimum_value": VarChar,
+            "maximum_value": VarChar, "increment": VarChar, "cycle_option": VarChar
         ],
         rows: sequences_rows,
         at_run_time: None,
@@ -3356,9 +3407,9 @@ pub static RELS: &[VRel] = &[
         kind: 'v',
         cols: cols![
             "table_catalog": Name, "table_schema": Name, "table_name": Name,
-            "view_definition": Text, "check_option": Text, "is_updatable": Text,
-            "is_insertable_into": Text, "is_trigger_updatable": Text,
-            "is_trigger_deletable": Text, "is_trigger_insertable_into": Text
+            "view_definition": VarChar, "check_option": VarChar, "is_updatable": VarChar,
+            "is_insertable_into": VarChar, "is_trigger_updatable": VarChar,
+            "is_trigger_deletable": VarChar, "is_trigger_insertable_into": VarChar
         ],
         rows: views_rows,
         at_run_time: None,
