@@ -52,9 +52,9 @@
 //! / FOR SHARE the plan must be a *simply updatable* scan of the target table (the scan,
 //! under projections, filters and LIMIT only: not a sort, join or aggregate); with them, the
 //! table must have exactly one locked reference in FROM, whose current row is used (joins
-//! allowed). At `DECLARE` the plan is rewritten ([`append_key`]) so that each row carries
+//! allowed). At `DECLARE` the plan is rewritten (`append_key`) so that each row carries
 //! the row key of each such table as trailing columns, which are split off into
-//! `Cursor::keys`; [`Reach`] records what the cursor can reach. `UPDATE` / `DELETE ...
+//! `Cursor::keys`; `Reach` records what the cursor can reach. `UPDATE` / `DELETE ...
 //! WHERE CURRENT OF` bind their scan as [`Access::CurrentOf`] and, each time they run, set
 //! it to the key of the cursor's current row ([`Access::RowKey`]); the row is read at the
 //! statement's snapshot, so an updated row is found again (its key stays; PostgreSQL
@@ -203,7 +203,7 @@ impl DeclareBody {
 }
 
 /// A cursor a SQL function declared while a statement ran: the session opens it when the
-/// statement ends ([`Cursors::adopt`]).
+/// statement ends (`Cursors::adopt`).
 #[derive(Debug, Clone)]
 pub struct Declared {
     name: String,
