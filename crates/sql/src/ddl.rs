@@ -236,15 +236,7 @@ pub fn check_table_options(options: &[protobuf::Node]) -> Result<(), SqlError> {
         let Some(Node::DefElem(d)) = o.node.as_ref() else {
             continue;
         };
-        let value = match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
-            None => "true".to_string(),
-            Some(Node::String(s)) => s.sval.clone(),
-            Some(Node::Integer(i)) => i.ival.to_string(),
-            Some(Node::Float(f)) => f.fval.clone(),
-            Some(Node::Boolean(b)) => b.boolval.to_string(),
-            Some(Node::TypeName(tn)) => names(&tn.names).join("."),
-            Some(_) => String::new(),
-        };
+        let value = option_text(d);
         let name = if d.defnamespace.is_empty() {
             d.defname.clone()
         } else {
@@ -2898,7 +2890,20 @@ pub fn create_view(
     check_option_allowed(cat, search_path, oid, check_option, types)
 }
 
-/// WITH CHECK OPTION only on automatically updatable views (0A000, with the reason as hint).
+/// The value of a `WITH (name = value)` option as text (`true` when only named), as
+/// `reloptions` holds it.
+fn option_text(d: &protobuf::DefElem) -> String {
+    match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+        None => "true".to_string(),
+        Some(Node::String(s)) => s.sval.clone(),
+        Some(Node::Integer(i)) => i.ival.to_string(),
+        Some(Node::Float(f)) => f.fval.clone(),
+        Some(Node::Boolean(b)) => b.boolval.to_string(),
+        Some(Node::TypeName(tn)) => names(&tn.names).join("."),
+        Some(_) => String::new(),
+    }
+}
+
 /// The `WITH (...)` options of CREATE VIEW, checked as PostgreSQL does (22023 for an
 /// unknown name or a bad value), in `reloptions` form; `check_option` sets the check option.
 pub(crate) fn view_options(
@@ -2910,15 +2915,7 @@ pub(crate) fn view_options(
         let Some(Node::DefElem(d)) = o.node.as_ref() else {
             continue;
         };
-        let value = match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
-            None => "true".to_string(),
-            Some(Node::String(s)) => s.sval.clone(),
-            Some(Node::Integer(i)) => i.ival.to_string(),
-            Some(Node::Float(f)) => f.fval.clone(),
-            Some(Node::Boolean(b)) => b.boolval.to_string(),
-            Some(Node::TypeName(tn)) => names(&tn.names).join("."),
-            Some(_) => String::new(),
-        };
+        let value = option_text(d);
         match d.defname.as_str() {
             "security_barrier" | "security_invoker" => {
                 let v = value.to_ascii_lowercase();
@@ -2958,6 +2955,7 @@ pub(crate) fn view_options(
     Ok(out)
 }
 
+/// WITH CHECK OPTION only on automatically updatable views (0A000, with the reason as hint).
 pub(crate) fn check_option_allowed(
     cat: &Catalog,
     search_path: &[u32],
