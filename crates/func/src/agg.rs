@@ -55,6 +55,9 @@ pub enum AggFunc {
     /// executor computes it from the grouping set (its arguments are the group positions);
     /// it accumulates nothing.
     Grouping,
+    /// A user-defined aggregate (`CREATE AGGREGATE`): the executor runs its transition and
+    /// final functions from the call's definition; it accumulates nothing here.
+    User,
     /// `count(*)`.
     CountStar,
     /// `count(x)`: non-NULL values.
@@ -517,7 +520,7 @@ pub fn resolve_aggregate(name: &str, args: &[DataType]) -> Option<ResolvedAggreg
 pub fn new_accumulator(agg: &ResolvedAggregate) -> Box<dyn Accumulator> {
     use AggFunc::*;
     match agg.func {
-        Grouping => Box::new(GroupingAcc),
+        Grouping | User => Box::new(GroupingAcc),
         CountStar => Box::new(CountAcc { star: true, n: 0 }),
         Count => Box::new(CountAcc { star: false, n: 0 }),
         SumInt => Box::new(SumIntAcc(None)),
@@ -964,7 +967,7 @@ fn to_numeric(v: &Value) -> Option<Numeric> {
     })
 }
 
-/// [`AggFunc::Grouping`]: the executor fills in its value.
+/// [`AggFunc::Grouping`] and [`AggFunc::User`]: the executor fills in their values.
 struct GroupingAcc;
 
 impl Accumulator for GroupingAcc {

@@ -39,6 +39,7 @@ use crate::plan::{
 
 mod rows;
 pub(crate) mod sqlfunc;
+mod useragg;
 
 /// A column visible in a scope.
 #[derive(Debug, Clone)]
@@ -4214,6 +4215,7 @@ impl<'a> Binder<'a> {
                             distinct: false,
                             filter: None,
                             order_by: Vec::new(),
+                            user: None,
                         };
                         if let Some(e) = self
                             .outer_level_aggregate(&mut call, &DataType::Int4, refs_mark)
@@ -5633,6 +5635,19 @@ impl<'a> Binder<'a> {
             _ => fname.join("."),
         };
         let location = fc.location;
+        let user_aggs = self.user_aggregates(&fname);
+        if !user_aggs.is_empty() {
+            if fc.over.is_some() {
+                return Err(err(
+                    "0A000",
+                    format!(
+                        "feature not supported: user-defined aggregate {name} as a window function"
+                    ),
+                )
+                .at(pos(location)));
+            }
+            return self.bind_agg_call(fc, &name, scope, &user_aggs);
+        }
         if let Some(over) = &fc.over {
             if fc.agg_within_group && basalt_func::is_ordered_set(&name) {
                 return Err(err(
@@ -5707,7 +5722,7 @@ impl<'a> Binder<'a> {
                 "count" | "sum" | "avg" | "min" | "max" | "bit_and" | "bit_or" | "bit_xor"
             );
         if is_agg {
-            return self.bind_agg_call(fc, &name, scope);
+            return self.bind_agg_call(fc, &name, scope, &[]);
         }
         // Aggregate decorations on a plain function: PostgreSQL first looks the function up
         // (so a missing one is reported as such), then names the decoration.
@@ -5976,6 +5991,7 @@ impl<'a> Binder<'a> {
         fc: &protobuf::FuncCall,
         name: &str,
         scope: &Scope,
+        user: &[&crate::useragg::UserAggregate],
     ) -> Result<(Expr, DataType), SqlError> {
         let location = fc.location;
         // Not allowed here: unless its arguments make it the enclosing query's aggregate
@@ -6123,7 +6139,16 @@ impl<'a> Binder<'a> {
                 wanted[keys + i] = t;
             }
         }
-        let resolved = if ordered_set != fc.agg_within_group {
+        let mut user_call = None;
+        let resolved = if !user.is_empty() {
+            if fc.agg_within_group {
+                None
+            } else {
+                let (r, u) = self.resolve_user_aggregate(user, name, &types, location)?;
+                user_call = Some(Box::new(u));
+                Some(r)
+            }
+        } else if ordered_set != fc.agg_within_group {
             None
         } else {
             basalt_func::resolve_aggregate(name, &wanted)
@@ -6175,6 +6200,7 @@ impl<'a> Binder<'a> {
             distinct: fc.agg_distinct,
             filter,
             order_by: order,
+            user: user_call,
         };
         // PostgreSQL's rule: an aggregate belongs to the query level of the variables in
         // its arguments. One that reads only the enclosing query's columns is that query's

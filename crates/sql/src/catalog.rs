@@ -513,6 +513,9 @@ pub struct Catalog {
     /// SQL-language functions, by OID.
     #[serde(default)]
     pub functions: BTreeMap<u32, crate::sqlfunc::SqlFunction>,
+    /// User-defined aggregates, by OID (`crate::useragg`).
+    #[serde(default)]
+    pub aggregates: BTreeMap<u32, crate::useragg::UserAggregate>,
     /// Enum types, by OID (`crate::usertypes`).
     #[serde(default)]
     pub enums: BTreeMap<u32, crate::usertypes::EnumDef>,
@@ -588,6 +591,7 @@ impl Default for Catalog {
             views: BTreeMap::new(),
             comments: BTreeMap::new(),
             functions: BTreeMap::new(),
+            aggregates: BTreeMap::new(),
         }
     }
 }

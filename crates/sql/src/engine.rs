@@ -2228,6 +2228,43 @@ impl<K: TxnKv> Session<K> {
                 }
                 Ok(tag(&format!("DROP {}", kind.tag())))
             }
+            Node::DefineStmt(s)
+                if protobuf::ObjectType::try_from(s.kind)
+                    == Ok(protobuf::ObjectType::ObjectAggregate) =>
+            {
+                let mut cat = self.catalog_for_update()?;
+                let sp = self.search_path_oids(&cat);
+                crate::useragg::create_aggregate(
+                    &mut cat,
+                    &sp,
+                    s,
+                    &mut |cat, agg| {
+                        let mut b = self.binder(cat);
+                        // PostgreSQL names a missing function without a hint here.
+                        let (steps, _, trans_ty) = b.bind_aggregate_steps(agg).map_err(|e| {
+                            if e.code().code() == "42883" {
+                                SqlError::new("42883", e.message())
+                            } else {
+                                e
+                            }
+                        })?;
+                        if trans_ty != agg.stype {
+                            return Err(SqlError::new(
+                                "42804",
+                                format!(
+                                    "return type of transition function {} is not {}",
+                                    agg.sfunc.join("."),
+                                    agg.stype.format_type()
+                                ),
+                            ));
+                        }
+                        Ok(steps.strict)
+                    },
+                    notices,
+                )?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE AGGREGATE"))
+            }
             Node::CallStmt(s) => self.call_procedure(s),
             Node::DropStmt(s) => self.drop(s, notices),
             Node::CreateTableAsStmt(s) => self.create_table_as(s, notices),
@@ -4641,6 +4678,17 @@ impl<K: TxnKv> Session<K> {
                 return self.drop_rule_or_trigger(s, kind == O::ObjectRule, notices);
             }
             O::ObjectAggregate | O::ObjectOperator => {
+                if kind == O::ObjectAggregate {
+                    let cat = self.load_catalog()?;
+                    let sp = self.search_path_oids(&cat);
+                    if crate::useragg::names_user_aggregate(&cat, &sp, s) {
+                        let mut cat = self.catalog_for_update()?;
+                        if crate::useragg::drop_aggregates(&mut cat, &sp, s, notices)? {
+                            self.store_catalog(cat)?;
+                        }
+                        return Ok(tag("DROP AGGREGATE"));
+                    }
+                }
                 return self.drop_builtin_routine(s, kind == O::ObjectAggregate, notices);
             }
             O::ObjectConversion

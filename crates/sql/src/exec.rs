@@ -1537,6 +1537,9 @@ struct AggState {
     distinct: Vec<Option<HashSet<Row>>>,
     /// Per aggregate with ORDER BY: the buffered (sort key, args).
     ordered: Vec<Option<Vec<(Row, Row)>>>,
+    /// Per user-defined aggregate: its state and whether it has one yet (a STRICT
+    /// transition function without an initial state takes the first input).
+    user: Vec<Option<(Value, bool)>>,
 }
 
 fn new_state(aggs: &[AggCall]) -> AggState {
@@ -1547,7 +1550,44 @@ fn new_state(aggs: &[AggCall]) -> AggState {
             .iter()
             .map(|a| (!a.order_by.is_empty()).then(Vec::new))
             .collect(),
+        user: aggs
+            .iter()
+            .map(|a| a.user.as_ref().map(|u| (u.init.clone(), !u.init.is_null())))
+            .collect(),
     }
+}
+
+/// Adds one row's arguments to aggregate `i` of `st`.
+fn advance(
+    st: &mut AggState,
+    i: usize,
+    a: &AggCall,
+    args: Row,
+    cx: &mut Cx<'_>,
+) -> Result<(), SqlError> {
+    let (Some(u), Some(Some((state, started)))) = (&a.user, st.user.get_mut(i)) else {
+        st.accs[i].update(&args)?;
+        return Ok(());
+    };
+    // PostgreSQL's advance_transition_function.
+    if u.strict {
+        if args.iter().any(Value::is_null) {
+            return Ok(());
+        }
+        if !*started {
+            *state = args.into_iter().next().unwrap_or(Value::Null);
+            *started = true;
+            return Ok(());
+        }
+        if state.is_null() {
+            return Ok(());
+        }
+    }
+    let mut row = Vec::with_capacity(args.len() + 1);
+    row.push(std::mem::replace(state, Value::Null));
+    row.extend(args);
+    *state = eval(&u.trans, &row, cx)?;
+    Ok(())
 }
 
 /// Where the direct arguments of an ordered-set aggregate start among its arguments (after
@@ -1598,20 +1638,31 @@ fn update_state(
             buf.push((k, args));
             continue;
         }
-        st.accs[i].update(&args)?;
+        advance(st, i, a, args, cx)?;
     }
     Ok(())
 }
 
-fn finish_state(st: &mut AggState, aggs: &[AggCall]) -> Result<Row, SqlError> {
+fn finish_state(st: &mut AggState, aggs: &[AggCall], cx: &mut Cx<'_>) -> Result<Row, SqlError> {
     let mut out = Vec::with_capacity(aggs.len());
     for (i, a) in aggs.iter().enumerate() {
         if let Some(buf) = st.ordered[i].take() {
             let mut buf = buf;
             buf.sort_by(|x, y| cmp_keys(&x.0, &y.0, &a.order_by));
             for (_, args) in buf {
-                st.accs[i].update(&args)?;
+                advance(st, i, a, args, cx)?;
             }
+        }
+        if let (Some(u), Some(Some((state, _)))) = (&a.user, st.user.get(i)) {
+            out.push(match &u.fin {
+                Some(f) => {
+                    let mut row = vec![state.clone()];
+                    row.resize(a.args.len() + 1, Value::Null);
+                    eval(f, &row, cx)?
+                }
+                None => state.clone(),
+            });
+            continue;
         }
         out.push(st.accs[i].finish()?);
     }
@@ -1699,7 +1750,7 @@ fn aggregate(
     let mut out = Vec::with_capacity(states.len());
     for (si, key, mut st) in states {
         let mut row = key;
-        row.extend(finish_state(&mut st, aggs)?);
+        row.extend(finish_state(&mut st, aggs, cx)?);
         // GROUPING of this query inside a subquery: its arguments are group positions.
         for (i, a) in aggs.iter().enumerate() {
             if a.func.func == basalt_func::agg::AggFunc::Grouping {

@@ -68,6 +68,7 @@ pub mod snapshot;
 pub mod sqlfunc;
 pub mod system;
 mod timezone;
+pub mod useragg;
 pub mod usertypes;
 pub mod views;
 

@@ -3,6 +3,7 @@
 //! references in a node's expressions are positions in its input's row (for joins: the left
 //! row followed by the right row).
 
+use basalt_common::types::Value;
 use basalt_func::{ResolvedAggregate, ResolvedTableFunction};
 
 use crate::expr::Expr;
@@ -59,6 +60,23 @@ pub struct AggCall {
     pub filter: Option<Expr>,
     /// ORDER BY inside the call.
     pub order_by: Vec<SortKey>,
+    /// A user-defined aggregate's transition and final steps (`func` is then
+    /// [`basalt_func::agg::AggFunc::User`]).
+    pub user: Option<Box<UserAggCall>>,
+}
+
+/// How the executor runs a user-defined aggregate (`crate::useragg`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserAggCall {
+    /// The transition call over a row of (state, arguments...), as columns 0, 1, ...
+    pub trans: Expr,
+    /// The transition function is STRICT: rows with a NULL argument are skipped, and with
+    /// a NULL initial state the first row's argument becomes the state.
+    pub strict: bool,
+    /// The initial state (`INITCOND`, NULL without one).
+    pub init: Value,
+    /// The final call over a row of (state), if any.
+    pub fin: Option<Expr>,
 }
 
 /// A window function.
