@@ -5637,14 +5637,8 @@ impl<'a> Binder<'a> {
         let location = fc.location;
         let user_aggs = self.user_aggregates(&fname);
         if !user_aggs.is_empty() {
-            if fc.over.is_some() {
-                return Err(err(
-                    "0A000",
-                    format!(
-                        "feature not supported: user-defined aggregate {name} as a window function"
-                    ),
-                )
-                .at(pos(location)));
+            if let Some(over) = &fc.over {
+                return self.bind_window_call(fc, &name, over, scope, &user_aggs);
             }
             return self.bind_agg_call(fc, &name, scope, &user_aggs);
         }
@@ -5656,7 +5650,7 @@ impl<'a> Binder<'a> {
                 )
                 .at(pos(location)));
             }
-            return self.bind_window_call(fc, &name, over, scope);
+            return self.bind_window_call(fc, &name, over, scope, &[]);
         }
         if self.has_user_function(&fname) {
             if let Some(r) = self.bind_user_call(fc, scope)? {
@@ -6329,6 +6323,7 @@ impl<'a> Binder<'a> {
         name: &str,
         over: &protobuf::WindowDef,
         scope: &Scope,
+        user: &[&crate::useragg::UserAggregate],
     ) -> Result<(Expr, DataType), SqlError> {
         if !self.agg.as_ref().is_some_and(|a| a.windows_allowed) {
             let ctx = self.agg.as_ref().map_or("this context", |a| a.context);
@@ -6480,6 +6475,14 @@ impl<'a> Binder<'a> {
                     _ => WindowFunc::NthValue,
                 };
                 (f, t, out)
+            }
+            _ if !user.is_empty() => {
+                let (r, u) = self.resolve_user_aggregate(user, name, &types, fc.location)?;
+                let mut out = Vec::new();
+                for ((e, et), to) in args.into_iter().zip(types.iter()).zip(&r.arg_types) {
+                    out.push(self.coerce(e, et, to, CastContext::Implicit)?);
+                }
+                (WindowFunc::User(Box::new(u)), r.ret, out)
             }
             _ => {
                 let Some(r) = basalt_func::resolve_aggregate(name, &types) else {

@@ -2241,7 +2241,7 @@ impl<K: TxnKv> Session<K> {
                     &mut |cat, agg| {
                         let mut b = self.binder(cat);
                         // PostgreSQL names a missing function without a hint here.
-                        let (steps, _, trans_ty) = b.bind_aggregate_steps(agg).map_err(|e| {
+                        let (steps, ret, trans_ty) = b.bind_aggregate_steps(agg).map_err(|e| {
                             if e.code().code() == "42883" {
                                 SqlError::new("42883", e.message())
                             } else {
@@ -2258,7 +2258,7 @@ impl<K: TxnKv> Session<K> {
                                 ),
                             ));
                         }
-                        Ok(steps.strict)
+                        Ok((steps.strict, ret))
                     },
                     notices,
                 )?;
@@ -4841,6 +4841,7 @@ impl<K: TxnKv> Session<K> {
                 }
                 cat.views.retain(|_, v| v.schema != oid);
                 cat.sequences.retain(|_, q| q.schema != oid);
+                cat.aggregates.retain(|_, a| a.schema != oid);
                 for (t, tname) in &schema_types {
                     let used = !cat.columns_using_type(*t).is_empty()
                         || cat

@@ -23,7 +23,7 @@ use crate::error::SqlError;
 use crate::expr::{Expr, Row, SeqFunc, Subquery, eval, truth};
 use crate::plan::{
     Access, AggCall, Cte, FrameBound, FrameExclude, JoinKind, Plan, SetOpKind, SortKey, SrfCall,
-    WindowCall, WindowFunc,
+    UserAggCall, WindowCall, WindowFunc,
 };
 use crate::row::{decode_row, index_prefix, push_key_values, table_prefix};
 
@@ -1565,11 +1565,20 @@ fn advance(
     args: Row,
     cx: &mut Cx<'_>,
 ) -> Result<(), SqlError> {
-    let (Some(u), Some(Some((state, started)))) = (&a.user, st.user.get_mut(i)) else {
-        st.accs[i].update(&args)?;
-        return Ok(());
-    };
-    // PostgreSQL's advance_transition_function.
+    match (&a.user, st.user.get_mut(i)) {
+        (Some(u), Some(Some((state, started)))) => user_advance(u, state, started, args, cx),
+        _ => Ok(st.accs[i].update(&args)?),
+    }
+}
+
+/// One step of a user-defined aggregate: PostgreSQL's advance_transition_function.
+fn user_advance(
+    u: &UserAggCall,
+    state: &mut Value,
+    started: &mut bool,
+    args: Row,
+    cx: &mut Cx<'_>,
+) -> Result<(), SqlError> {
     if u.strict {
         if args.iter().any(Value::is_null) {
             return Ok(());
@@ -1588,6 +1597,24 @@ fn advance(
     row.extend(args);
     *state = eval(&u.trans, &row, cx)?;
     Ok(())
+}
+
+/// A user-defined aggregate's result from its state (`nargs` NULLs follow the state for a
+/// FINALFUNC_EXTRA final function).
+fn user_finish(
+    u: &UserAggCall,
+    state: &Value,
+    nargs: usize,
+    cx: &mut Cx<'_>,
+) -> Result<Value, SqlError> {
+    match &u.fin {
+        Some(f) => {
+            let mut row = vec![state.clone()];
+            row.resize(nargs + 1, Value::Null);
+            eval(f, &row, cx)
+        }
+        None => Ok(state.clone()),
+    }
 }
 
 /// Where the direct arguments of an ordered-set aggregate start among its arguments (after
@@ -1654,14 +1681,7 @@ fn finish_state(st: &mut AggState, aggs: &[AggCall], cx: &mut Cx<'_>) -> Result<
             }
         }
         if let (Some(u), Some(Some((state, _)))) = (&a.user, st.user.get(i)) {
-            out.push(match &u.fin {
-                Some(f) => {
-                    let mut row = vec![state.clone()];
-                    row.resize(a.args.len() + 1, Value::Null);
-                    eval(f, &row, cx)?
-                }
-                None => state.clone(),
-            });
+            out.push(user_finish(u, state, a.args.len(), cx)?);
             continue;
         }
         out.push(st.accs[i].finish()?);
@@ -2270,6 +2290,22 @@ fn window_partition(
                     acc.update(&args)?;
                 }
                 acc.finish()?
+            }
+            WindowFunc::User(u) => {
+                let (mut state, mut started) = (u.init.clone(), !u.init.is_null());
+                for &f in &frame {
+                    if let Some(flt) = &call.filter
+                        && truth(&eval(flt, &rows[part[f].2], cx)?) != Some(true)
+                    {
+                        continue;
+                    }
+                    let mut args = Vec::with_capacity(call.args.len());
+                    for e in &call.args {
+                        args.push(eval(e, &rows[part[f].2], cx)?);
+                    }
+                    user_advance(u, &mut state, &mut started, args, cx)?;
+                }
+                user_finish(u, &state, call.args.len(), cx)?
             }
         };
         out.push(v);

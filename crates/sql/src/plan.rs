@@ -106,6 +106,8 @@ pub enum WindowFunc {
     NthValue,
     /// An aggregate over the frame.
     Agg(ResolvedAggregate),
+    /// A user-defined aggregate over the frame.
+    User(Box<UserAggCall>),
 }
 
 /// A frame bound.

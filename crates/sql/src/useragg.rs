@@ -59,6 +59,9 @@ pub struct UserAggregate {
     pub final_extra: bool,
     /// `INITCOND` as written.
     pub initcond: Option<String>,
+    /// The result type (the final function's, else the state type), for `pg_proc`.
+    #[serde(with = "crate::catalog::datatype_text")]
+    pub ret: DataType,
 }
 
 impl UserAggregate {
@@ -130,13 +133,19 @@ fn def_bool(d: &protobuf::DefElem) -> Result<bool, SqlError> {
     }
 }
 
+/// Checks an aggregate's steps: whether its transition function is STRICT, and its result
+/// type.
+pub type StepCheck<'c> =
+    dyn FnMut(&Catalog, &UserAggregate) -> Result<(bool, DataType), SqlError> + 'c;
+
 /// `CREATE [OR REPLACE] AGGREGATE`. The transition and final functions are checked by
-/// `check` (binding their calls); it returns whether the transition function is STRICT.
+/// `check` (binding their calls); it returns whether the transition function is STRICT and
+/// the aggregate's result type.
 pub fn create_aggregate(
     cat: &mut Catalog,
     search_path: &[u32],
     s: &protobuf::DefineStmt,
-    check: &mut dyn FnMut(&Catalog, &UserAggregate) -> Result<bool, SqlError>,
+    check: &mut StepCheck<'_>,
     notices: &mut Vec<Notice>,
 ) -> Result<(), SqlError> {
     let parts = names(&s.defnames);
@@ -265,6 +274,7 @@ pub fn create_aggregate(
         schema,
         name,
         args,
+        ret: stype.clone(),
         sfunc,
         stype,
         finalfunc,
@@ -290,7 +300,8 @@ pub fn create_aggregate(
             ),
         ));
     }
-    let strict = check(cat, &agg)?;
+    let (strict, ret) = check(cat, &agg)?;
+    agg.ret = ret;
     // PostgreSQL: a strict transition function without an initial state starts from the
     // first input, which must then be of the state type.
     if strict && agg.initcond.is_none() && types.first() != Some(&agg.stype) {

@@ -2097,7 +2097,42 @@ fn pg_proc_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             ]
         })
         .collect();
-    builtin.into_iter().chain(user).collect()
+    // User-defined aggregates, as PostgreSQL lists them (prosrc `aggregate_dummy`).
+    let aggs = ctx.cat.aggregates.values().map(|a| {
+        vec![
+            oid(a.oid),
+            name(&a.name),
+            oid(a.schema),
+            oid(ROLE_OID),
+            oid(12),
+            Value::Float4(1.0),
+            Value::Float4(0.0),
+            oid(0),
+            proc("-"),
+            ch('a'),
+            bool_(false),
+            bool_(false),
+            bool_(false),
+            bool_(false),
+            ch('i'),
+            ch('u'),
+            i2(count(a.args.len())),
+            i2(0),
+            oid(a.ret.oid()),
+            oidarr(a.args.iter().map(|x| x.ty.oid())),
+            null(),
+            null(),
+            null(),
+            null(),
+            null(),
+            Value::Text("aggregate_dummy".into()),
+            null(),
+            null(),
+            null(),
+            null(),
+        ]
+    });
+    builtin.into_iter().chain(user).chain(aggs).collect()
 }
 
 // ---------------------------------------------------------------------------------------
