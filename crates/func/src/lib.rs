@@ -112,6 +112,68 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         .or_else(|| math::resolve_function(name, args))
         .or_else(|| datetime::resolve_function(name, args))
         .or_else(|| json::resolve_function(name, args))
+        .or_else(|| operator_function(name, args))
+}
+
+/// PostgreSQL's functions behind the arithmetic operators of one type (`int4pl`,
+/// `float8mi`, `numeric_add`, ...), called by name: transition functions of aggregates are
+/// often these. They take two arguments of their type (the caller casts implicitly).
+fn operator_function(name: &str, args: &[DataType]) -> Option<Resolved> {
+    use DataType as T;
+    if args.len() != 2 {
+        return None;
+    }
+    let (ty, suffix) = [
+        ("int2", T::Int2),
+        ("int4", T::Int4),
+        ("int8", T::Int8),
+        ("float4", T::Float4),
+        ("float8", T::Float8),
+    ]
+    .into_iter()
+    .find_map(|(p, t)| name.strip_prefix(p).map(|rest| (t, rest)))
+    .map(|(t, rest)| {
+        let op = match rest {
+            "pl" => "+",
+            "mi" => "-",
+            "mul" => "*",
+            "div" => "/",
+            _ => "",
+        };
+        (t, op)
+    })
+    .or_else(|| {
+        let op = match name.strip_prefix("numeric_")? {
+            "add" => "+",
+            "sub" => "-",
+            "mul" => "*",
+            "div" => "/",
+            _ => "",
+        };
+        Some((T::Numeric(None), op))
+    })?;
+    let fits = |a: &DataType| {
+        *a == ty
+            || *a == T::Unknown
+            || basalt_common::types::cast_context(a, &ty)
+                == Some(basalt_common::types::CastContext::Implicit)
+    };
+    if suffix.is_empty() || !args.iter().all(fits) {
+        return None;
+    }
+    let op = match suffix {
+        "+" => basalt_common::types::ArithOp::Add,
+        "-" => basalt_common::types::ArithOp::Sub,
+        "*" => basalt_common::types::ArithOp::Mul,
+        _ => basalt_common::types::ArithOp::Div,
+    };
+    Some(Resolved {
+        func: Func::Math(math::MathFunc::Arith(op)),
+        arg_types: vec![ty.clone(), ty.clone()],
+        ret: ty,
+        strict: true,
+        immutable: true,
+    })
 }
 
 /// Resolves `name(..., VARIADIC array)` (PostgreSQL's explicit VARIADIC argument) for the

@@ -59,6 +59,9 @@ pub enum HyperbolicFn {
 /// declared for; the runtime dispatches on the (already cast) values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MathFunc {
+    /// PostgreSQL's functions behind the arithmetic operators of one type (`int4pl`,
+    /// `float8mi`, `numeric_add`, ...): the operator on two values of that type.
+    Arith(basalt_common::types::ArithOp),
     /// `abs(x)`, `@ x`.
     Abs,
     /// `ceil(x)`, `ceiling(x)`.
@@ -801,6 +804,7 @@ pub fn call(f: MathFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value>
     let a0 = args.first().unwrap_or(&Value::Null);
     let a1 = args.get(1).unwrap_or(&Value::Null);
     Ok(match f {
+        Arith(op) => basalt_common::types::arith::arith(op, a0, a1)?,
         Abs => match a0 {
             Value::Int2(x) => Value::Int2(int2_abs(*x)?),
             Value::Int4(x) => Value::Int4(int4_abs(*x)?),
