@@ -1523,7 +1523,8 @@ impl<K: TxnKv> Session<K> {
             transaction_start: types.now.unwrap_or(0),
             statement_start: std::cell::Cell::new(None),
             types,
-            prng: Some(self.prng.clone()),
+            // (A statement that failed midway may not have given it back: a fresh one.)
+            prng: Some(self.prng.take().unwrap_or_default()),
         };
         let Session {
             kv,
@@ -1569,12 +1570,16 @@ impl<K: TxnKv> Session<K> {
             None if !catalog.functions.is_empty() => Some(crate::snapshot::Commands::default()),
             None => None,
         };
-        let (r, declared) = match log {
+        let (r, declared, prng) = match log {
             None => {
                 let mut cx = Cx::with_calls(txn, catalog, params, func, &mut seq, calls);
                 cx.deferred = Some(deferred);
                 let r = f(&mut cx);
-                (r, std::mem::take(&mut cx.calls.declared))
+                (
+                    r,
+                    std::mem::take(&mut cx.calls.declared),
+                    cx.func.prng.take(),
+                )
             }
             Some(log) => {
                 let mut snap = crate::snapshot::StatementSnapshot::new(txn, log.clone());
@@ -1585,9 +1590,14 @@ impl<K: TxnKv> Session<K> {
                     cx.set_cte(c.id, c.rows.clone());
                 }
                 let r = f(&mut cx);
-                (r, std::mem::take(&mut cx.calls.declared))
+                (
+                    r,
+                    std::mem::take(&mut cx.calls.declared),
+                    cx.func.prng.take(),
+                )
             }
         };
+        self.prng = prng;
         let r = r?;
         // Cursors SQL functions declared open now, in the statement's transaction.
         for d in declared {

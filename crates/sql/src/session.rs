@@ -207,7 +207,9 @@ struct Characteristics {
 /// ```
 pub struct Session<K: TxnKv> {
     /// The session's `random()` generator (`setseed()`).
-    pub(crate) prng: Arc<parking_lot::Mutex<basalt_func::math::Prng>>,
+    /// (Moved into each statement's context and back, so that a statement costs no
+    /// reference-count change; `None` only while a statement runs.)
+    pub(crate) prng: Option<Arc<parking_lot::Mutex<basalt_func::math::Prng>>>,
     pub(crate) kv: K,
     cache: Arc<ParseCache>,
     pub(crate) shared: Arc<crate::engine::Shared>,
@@ -346,7 +348,7 @@ impl<K: TxnKv> Session<K> {
             catalog_at: None,
             plan_cache: hashbrown::HashMap::default(),
             settings: Settings::new(),
-            prng: Arc::default(),
+            prng: Some(Arc::default()),
             block: None,
             statement_started: false,
             temp_schema: None,
