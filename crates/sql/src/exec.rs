@@ -2278,31 +2278,18 @@ fn window_partition(
             WindowFunc::Agg(agg) => {
                 let mut acc = new_accumulator(agg);
                 for &f in &frame {
-                    if let Some(flt) = &call.filter
-                        && truth(&eval(flt, &rows[part[f].2], cx)?) != Some(true)
-                    {
-                        continue;
+                    if let Some(args) = frame_args(call, &rows[part[f].2], cx)? {
+                        acc.update(&args)?;
                     }
-                    let mut args = Vec::with_capacity(call.args.len());
-                    for e in &call.args {
-                        args.push(eval(e, &rows[part[f].2], cx)?);
-                    }
-                    acc.update(&args)?;
                 }
                 acc.finish()?
             }
             WindowFunc::User(u) => {
                 let (mut state, mut started) = (u.init.clone(), !u.init.is_null());
                 for &f in &frame {
-                    if let Some(flt) = &call.filter
-                        && truth(&eval(flt, &rows[part[f].2], cx)?) != Some(true)
-                    {
+                    let Some(args) = frame_args(call, &rows[part[f].2], cx)? else {
                         continue;
-                    }
-                    let mut args = Vec::with_capacity(call.args.len());
-                    for e in &call.args {
-                        args.push(eval(e, &rows[part[f].2], cx)?);
-                    }
+                    };
                     user_advance(u, &mut state, &mut started, args, cx)?;
                 }
                 user_finish(u, &state, call.args.len(), cx)?
@@ -2311,6 +2298,24 @@ fn window_partition(
         out.push(v);
     }
     Ok(out)
+}
+
+/// A window aggregate's arguments over one frame row; `None` when its FILTER rejects the row.
+fn frame_args(
+    call: &WindowCall,
+    row: &[Value],
+    cx: &mut Cx<'_>,
+) -> Result<Option<Vec<Value>>, SqlError> {
+    if let Some(flt) = &call.filter
+        && truth(&eval(flt, row, cx)?) != Some(true)
+    {
+        return Ok(None);
+    }
+    let mut args = Vec::with_capacity(call.args.len());
+    for e in &call.args {
+        args.push(eval(e, row, cx)?);
+    }
+    Ok(Some(args))
 }
 
 /// A transaction that holds nothing: constant folding evaluates expressions that never read.

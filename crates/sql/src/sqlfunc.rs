@@ -657,17 +657,14 @@ pub fn lookup_schemas(cat: &Catalog, search_path: &[u32], parts: &[String]) -> O
     }
 }
 
-/// `CREATE [OR REPLACE] FUNCTION`.
-pub fn create_function(
-    cat: &mut Catalog,
+/// The schema OID and name a routine or aggregate named `parts` (`name` or `schema.name`) is
+/// created with.
+pub(crate) fn creation_target(
+    cat: &Catalog,
     search_path: &[u32],
-    types: &TypeContext,
-    s: &protobuf::CreateFunctionStmt,
-    source: Option<&str>,
-    check_bodies: bool,
-) -> Result<(), SqlError> {
-    let parts = names(&s.funcname);
-    let (schema_name, name) = match parts.as_slice() {
+    parts: &[String],
+) -> Result<(u32, String), SqlError> {
+    let (schema_name, name) = match parts {
         [n] => ("", n.clone()),
         [sc, n] => (sc.as_str(), n.clone()),
         _ => {
@@ -677,7 +674,22 @@ pub fn create_function(
             ));
         }
     };
-    let schema = crate::ddl::creation_schema(cat, search_path, schema_name)?;
+    Ok((
+        crate::ddl::creation_schema(cat, search_path, schema_name)?,
+        name,
+    ))
+}
+
+/// `CREATE [OR REPLACE] FUNCTION`.
+pub fn create_function(
+    cat: &mut Catalog,
+    search_path: &[u32],
+    types: &TypeContext,
+    s: &protobuf::CreateFunctionStmt,
+    source: Option<&str>,
+    check_bodies: bool,
+) -> Result<(), SqlError> {
+    let (schema, name) = creation_target(cat, search_path, &names(&s.funcname))?;
     let mut args: Vec<FuncArg> = Vec::new();
     let mut declared: Vec<FuncArg> = Vec::new();
     let mut out_params = Vec::new();

@@ -148,18 +148,7 @@ pub fn create_aggregate(
     check: &mut StepCheck<'_>,
     notices: &mut Vec<Notice>,
 ) -> Result<(), SqlError> {
-    let parts = names(&s.defnames);
-    let (schema_name, name) = match parts.as_slice() {
-        [n] => ("", n.clone()),
-        [sc, n] => (sc.as_str(), n.clone()),
-        _ => {
-            return Err(err(
-                "42601",
-                "improper qualified name (too many dotted names)",
-            ));
-        }
-    };
-    let schema = crate::ddl::creation_schema(cat, search_path, schema_name)?;
+    let (schema, name) = crate::sqlfunc::creation_target(cat, search_path, &names(&s.defnames))?;
     let mut args = Vec::new();
     let mut sfunc = None;
     let mut stype = None;
