@@ -89,9 +89,24 @@ pub struct EvalContext {
     /// The session's `random()` generator (`setseed()` sets it); `None` uses one shared by
     /// the process.
     pub prng: Option<std::sync::Arc<parking_lot::Mutex<math::Prng>>>,
+    /// The running statement's interrupt flag (query cancel, statement timeout), polled by
+    /// functions that loop long (`generate_series`); `None` never interrupts.
+    pub interrupt: Option<basalt_common::Interrupt>,
 }
 
 impl EvalContext {
+    /// Fails with 57014 if the statement was canceled or timed out.
+    pub fn check_interrupt(&self) -> TypeResult<()> {
+        match self
+            .interrupt
+            .as_ref()
+            .and_then(basalt_common::Interrupt::raised)
+        {
+            Some(r) => Err(basalt_common::types::TypeError::new("57014", r.message())),
+            None => Ok(()),
+        }
+    }
+
     /// The statement's start time (microseconds since 2000-01-01 UTC), fixed at first use.
     pub fn statement_start(&self) -> i64 {
         match self.statement_start.get() {

@@ -428,6 +428,9 @@ pub fn call_table_function(
             let mut out = Vec::new();
             let mut cur = start;
             while (step > 0 && cur <= stop) || (step < 0 && cur >= stop) {
+                if out.len() % 4096 == 0 {
+                    ctx.check_interrupt()?;
+                }
                 out.push(if f.func == F::SeriesInt4 {
                     Value::Int4(i32::try_from(cur).map_err(|_| bad_args())?)
                 } else {
@@ -472,6 +475,9 @@ pub fn call_table_function(
             let mut out = Vec::new();
             let mut cur = start.clone();
             while (up && cur <= *stop) || (!up && cur >= *stop) {
+                if out.len() % 4096 == 0 {
+                    ctx.check_interrupt()?;
+                }
                 out.push(Value::Numeric(cur.clone()));
                 cur = cur.add(step)?;
             }
@@ -509,6 +515,9 @@ pub fn call_table_function(
             let mut out = Vec::new();
             let mut cur = start;
             while (up && cur <= stop) || (!up && cur >= stop) {
+                if out.len() % 4096 == 0 {
+                    ctx.check_interrupt()?;
+                }
                 out.push(wrap(cur));
                 let next = crate::datetime::call(add, &[wrap(cur), Value::Interval(step)], ctx)?;
                 match next {

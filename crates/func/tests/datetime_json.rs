@@ -35,6 +35,7 @@ fn ctx_in(time_zone: TimeZone) -> EvalContext {
         transaction_start: NOW,
         statement_start: std::cell::Cell::new(Some(NOW + 1_000)),
         prng: None,
+        interrupt: None,
     }
 }
 

@@ -16,6 +16,7 @@ fn ctx() -> EvalContext {
         transaction_start: 0,
         statement_start: std::cell::Cell::new(Some(0)),
         prng: None,
+        interrupt: None,
     }
 }
 

@@ -295,6 +295,13 @@ pub struct Binder<'a> {
     pub cursors: Option<&'a crate::cursor::Cursors>,
     /// The session's SQL prepared statements, for `pg_prepared_statements`.
     pub(crate) prepared: Option<&'a crate::system::Prepared>,
+    /// The session's process id (`pg_backend_pid()`).
+    pub process_id: i32,
+    /// The channels the session listens on (`pg_listening_channels()`).
+    pub listening: &'a [String],
+    /// Where the parameter types this binder infers go as it infers them, for the binders
+    /// made after it ([`crate::session::Session::describe_prepared`]).
+    pub(crate) param_sink: Option<&'a std::cell::RefCell<Vec<DataType>>>,
     ctes: Vec<CteDef>,
     next_id: usize,
     agg: Option<AggCollect>,
@@ -786,6 +793,9 @@ impl<'a> Binder<'a> {
             settings: None,
             cursors: None,
             prepared: None,
+            process_id: std::process::id() as i32,
+            listening: &[],
+            param_sink: None,
             named_windows: Vec::new(),
             row_lock: None,
             allow_unpopulated: false,
@@ -818,6 +828,19 @@ impl<'a> Binder<'a> {
             exists_depths: Vec::new(),
             fn_params: None,
         }
+    }
+
+    /// The session's listened channels as a `text[]` constant and its argument types.
+    fn listening_array(&self) -> (Expr, Vec<DataType>) {
+        let chans = self
+            .listening
+            .iter()
+            .map(|c| Value::Text(c.clone()))
+            .collect();
+        (
+            Expr::Const(Value::array(DataType::Text, chans)),
+            vec![DataType::Array(Box::new(DataType::Text))],
+        )
     }
 
     /// The catalog snapshot that converting to `regclass` and friends needs.
@@ -2652,8 +2675,20 @@ impl<'a> Binder<'a> {
             } else {
                 vec![(args, types)]
             };
+            // `pg_listening_channels()` is `unnest` of the session's channels.
+            let listening = name == "pg_listening_channels" && parts[0].0.is_empty();
+            let (name, parts) = if listening {
+                let (arg, types) = self.listening_array();
+                ("unnest".to_string(), vec![(vec![arg], types)])
+            } else {
+                (name, parts)
+            };
             for (args, types) in parts {
                 if let Some(r) = basalt_func::resolve_table_function(&name, &types) {
+                    let mut r = r;
+                    if listening && let Some(c) = r.columns.first_mut() {
+                        c.0 = "pg_listening_channels".into();
+                    }
                     if let [(_, DataType::Record(rt))] = r.columns.as_slice()
                         && rt.oid != 2249
                     {
@@ -3595,6 +3630,15 @@ impl<'a> Binder<'a> {
                     && *p == DataType::Unknown
                 {
                     *p = to.clone();
+                    if let Some(sink) = self.param_sink {
+                        let mut sink = sink.borrow_mut();
+                        if sink.len() <= *i {
+                            sink.resize(i + 1, DataType::Unknown);
+                        }
+                        if sink[*i] == DataType::Unknown {
+                            sink[*i] = to.clone();
+                        }
+                    }
                     // A parameter of an OID alias type may arrive as its name or OID (text,
                     // an integer): every reference reads it through the catalog.
                     if let Some(k) = reg_kind(to) {
@@ -5793,6 +5837,22 @@ impl<'a> Binder<'a> {
                     cargs.push(self.coerce(e, &t, &to, CastContext::Implicit)?);
                 }
                 return Ok((Expr::Sequence(f, cargs), DataType::Int8));
+            }
+            "pg_listening_channels" if args.is_empty() => {
+                let (arg, types) = self.listening_array();
+                if let Some(r) = basalt_func::resolve_table_function("unnest", &types) {
+                    return self.srf_in_expression(r, vec![arg], &types, location, None);
+                }
+            }
+            "pg_notify" if args.len() == 2 => {
+                let mut cargs = Vec::new();
+                for (e, t) in args.into_iter().zip(types) {
+                    cargs.push(self.coerce(e, &t, &DataType::Text, CastContext::Implicit)?);
+                }
+                return Ok((
+                    Expr::Sequence(SeqFunc::Notify, cargs),
+                    DataType::Pseudo(basalt_common::types::Pseudo::Void),
+                ));
             }
             "coalesce" | "greatest" | "least" => {}
             _ => {}
@@ -8147,7 +8207,9 @@ pub fn coerce_literals(
                 continue;
             }
             match row.get_mut(i) {
-                Some(e @ Expr::Const(_)) => {
+                // An untyped parameter takes the target's type, as PostgreSQL's
+                // `INSERT ... SELECT $1` gives `$1` the column's.
+                Some(e @ (Expr::Const(_) | Expr::Param(_))) => {
                     let c = std::mem::replace(e, Expr::Const(Value::Null));
                     *e = b.coerce(c, f, t, context)?;
                 }

@@ -1258,6 +1258,7 @@ impl<K: TxnKv> Session<K> {
             }
             filled += 1;
             if filled == BATCH {
+                self.check_interrupt()?;
                 count += self
                     .run_insert_rows(&bound, &mut batch[..filled], &given, filter.as_ref())
                     .map_err(|e| e.with_context_if_none(context(&reader, None)))?;

@@ -58,6 +58,8 @@ pub struct Shared {
     pub catalog: CatalogCache,
     /// The current state of each sequence used since the database was opened.
     sequences: Mutex<HashMap<u32, SharedSeq>>,
+    /// The sessions listening for notifications ([`crate::notify`]).
+    pub notify: crate::notify::Hub,
 }
 
 impl Shared {
@@ -67,6 +69,7 @@ impl Shared {
             parse_cache,
             catalog: CatalogCache::default(),
             sequences: Mutex::new(HashMap::new()),
+            notify: Default::default(),
         }
     }
 }
@@ -92,6 +95,9 @@ pub struct SeqSession {
     last: Option<(u32, i64)>,
     /// OID → (last value returned, last value held, increment).
     cached: HashMap<u32, (i64, i64, i64)>,
+    /// `pg_notify(channel, payload)` calls of the running statement (queued by the session
+    /// when it succeeds).
+    pub(crate) notified: Vec<(String, String)>,
     /// States set by the open transaction block (ALTER SEQUENCE, TRUNCATE ... RESTART
     /// IDENTITY): private to it, and what its `nextval` / `setval` move, until it commits
     /// (then they replace the shared state) or rolls back (then they are dropped), as
@@ -480,6 +486,16 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
     }
 
     fn call(&mut self, catalog: &Catalog, f: SeqFunc, args: &[Value]) -> Result<Value, SqlError> {
+        if f == SeqFunc::Notify {
+            let text = |v: Option<&Value>| match v {
+                Some(Value::Text(s)) => s.clone(),
+                _ => String::new(),
+            };
+            let (channel, payload) = (text(args.first()), text(args.get(1)));
+            crate::notify::check(&channel, &payload)?;
+            self.session.notified.push((channel, payload));
+            return Ok(Value::Null);
+        }
         if let SeqFunc::Read(col) = f {
             // A column of `SELECT ... FROM sequence`: the argument is the OID.
             let seq = match args.first() {
@@ -552,7 +568,9 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
                     )),
                 }
             }
-            SeqFunc::Read(_) => Err(err("XX000", "sequence read without a sequence")),
+            SeqFunc::Read(_) | SeqFunc::Notify => {
+                Err(err("XX000", "sequence read without a sequence"))
+            }
             // As in PostgreSQL, lastval of a sequence dropped since is undefined again.
             SeqFunc::Lastval => match self.session.last {
                 Some((oid, v)) if catalog.sequences.contains_key(&oid) => Ok(Value::Int8(v)),
@@ -1120,9 +1138,9 @@ pub(crate) struct OnCommit {
 #[derive(Debug, Clone)]
 pub(crate) struct SqlPrepared {
     /// The statement, parsed (positions point into the `PREPARE` text).
-    parsed: Arc<crate::parse::Parsed>,
+    pub(crate) parsed: Arc<crate::parse::Parsed>,
     /// The declared parameter types, if any (`EXECUTE` casts its arguments to them).
-    arg_types: Vec<protobuf::TypeName>,
+    pub(crate) arg_types: Vec<protobuf::TypeName>,
     /// The parameter types `pg_prepared_statements` shows: the declared ones, or those a
     /// query's binding inferred.
     pub(crate) param_types: Vec<DataType>,
@@ -1525,6 +1543,11 @@ impl<K: TxnKv> Session<K> {
             types,
             // (A statement that failed midway may not have given it back: a fresh one.)
             prng: Some(self.prng.take().unwrap_or_default()),
+            interrupt: Some(
+                self.interrupt_flag
+                    .take()
+                    .unwrap_or_else(|| self.interrupt.flag().clone()),
+            ),
         };
         let Session {
             kv,
@@ -1570,7 +1593,7 @@ impl<K: TxnKv> Session<K> {
             None if !catalog.functions.is_empty() => Some(crate::snapshot::Commands::default()),
             None => None,
         };
-        let (r, declared, prng) = match log {
+        let (r, declared, prng, interrupt) = match log {
             None => {
                 let mut cx = Cx::with_calls(txn, catalog, params, func, &mut seq, calls);
                 cx.deferred = Some(deferred);
@@ -1579,6 +1602,7 @@ impl<K: TxnKv> Session<K> {
                     r,
                     std::mem::take(&mut cx.calls.declared),
                     cx.func.prng.take(),
+                    cx.func.interrupt.take(),
                 )
             }
             Some(log) => {
@@ -1594,10 +1618,12 @@ impl<K: TxnKv> Session<K> {
                     r,
                     std::mem::take(&mut cx.calls.declared),
                     cx.func.prng.take(),
+                    cx.func.interrupt.take(),
                 )
             }
         };
         self.prng = prng;
+        self.interrupt_flag = interrupt;
         let r = r?;
         // Cursors SQL functions declared open now, in the statement's transaction.
         for d in declared {
@@ -1764,6 +1790,14 @@ impl<K: TxnKv> Session<K> {
         b.settings = Some(&self.settings);
         b.cursors = Some(&self.cursors);
         b.prepared = Some(&self.prepared);
+        b.process_id = self.process_id;
+        b.listening = self.notify.channels();
+        if let Some(sink) = &self.param_sink {
+            b.params = sink.borrow().clone();
+            b.param_sink = Some(sink);
+        } else if !self.declared_params.is_empty() {
+            b.params = self.declared_params.clone();
+        }
         b
     }
 
@@ -1929,12 +1963,20 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<StatementResult, SqlError> {
         let (prep, params) = self.prepared_args(e)?;
         let saved = std::mem::replace(&mut self.params, params);
+        // Declared types are the parameters' types wherever the body reads them.
+        let declared = if prep.arg_types.is_empty() {
+            Vec::new()
+        } else {
+            prep.param_types.clone()
+        };
+        let saved_declared = std::mem::replace(&mut self.declared_params, declared);
         let result = prep
             .parsed
             .statements()
             .next()
             .map(|inner| self.execute_statement(&inner, notices));
         self.params = saved;
+        self.declared_params = saved_declared;
         result.unwrap_or_else(|| Err(err("42601", "empty prepared statement")))
     }
 
@@ -1964,6 +2006,21 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<StatementResult, SqlError> {
         let _ = stmt;
         match node {
+            Node::ListenStmt(l) => {
+                self.notify.listen(&l.conditionname);
+                Ok(tag("LISTEN"))
+            }
+            Node::UnlistenStmt(u) => {
+                let channel = (!u.conditionname.is_empty()).then_some(u.conditionname.as_str());
+                self.notify.unlisten(channel);
+                Ok(tag("UNLISTEN"))
+            }
+            Node::NotifyStmt(n) => {
+                crate::notify::check(&n.conditionname, &n.payload)?;
+                self.notify
+                    .queue(n.conditionname.clone(), n.payload.clone());
+                Ok(tag("NOTIFY"))
+            }
             Node::PrepareStmt(p) => self.prepare_sql(p, stmt),
             Node::ExecuteStmt(e) => self.execute_sql(e, notices),
             Node::DeallocateStmt(d) => self.deallocate_sql(d),
@@ -2455,7 +2512,10 @@ impl<K: TxnKv> Session<K> {
         if let Some(b) = slot.as_ref().and_then(|s| s.get::<T>(&key)) {
             return Ok((catalog, b));
         }
-        if !written && let Some(b) = self.plan_cache.get(&key).and_then(T::pick) {
+        // Declared parameter types change the binding of the same text: such a plan stays in
+        // its statement's slot only.
+        let shared = !written && self.declared_params.is_empty();
+        if shared && let Some(b) = self.plan_cache.get(&key).and_then(T::pick) {
             let b = b.clone();
             if let Some(slot) = slot {
                 slot.put(&key.to_owned(), T::wrap(b.clone()));
@@ -2470,6 +2530,9 @@ impl<K: TxnKv> Session<K> {
         if let Some(key) = key.filter(|_| !self.cursors.take_listed()) {
             if let Some(slot) = slot {
                 slot.put(&key, T::wrap(b.clone()));
+            }
+            if !shared {
+                return Ok((catalog, b));
             }
             if self.plan_cache.len() >= PLAN_CACHE_SIZE {
                 self.plan_cache.clear();
@@ -3501,6 +3564,7 @@ pub(crate) trait DmlHost: Sized {
             let mut touched: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
             let mut source_rows = source_rows.into_iter();
             loop {
+                cx.tick()?;
                 let (mut row, given) = if let Some(r) = source_rows.next() {
                     r
                 } else if let Some(rows) = values.as_mut() {
@@ -6395,12 +6459,20 @@ fn sequence_users(cat: &Catalog, search_path: &[u32], oid: u32) -> Vec<(u32, usi
 /// `'now'`-like literals and the value of `current_setting()` into constants.
 fn plan_cacheable(text: &str) -> bool {
     let text = text.as_bytes();
-    !["now", "today", "tomorrow", "yesterday", "current_setting"]
-        .iter()
-        .any(|w| {
-            text.windows(w.len())
-                .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
-        })
+    ![
+        "now",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "current_setting",
+        "backend_pid",
+        "listening_channels",
+    ]
+    .iter()
+    .any(|w| {
+        text.windows(w.len())
+            .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+    })
 }
 
 /// The type an INSERT target takes its value as: a composite column's field, an array

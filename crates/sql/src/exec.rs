@@ -82,7 +82,13 @@ pub struct Cx<'a> {
     lazy: IdMap<LazyCte>,
     memory: usize,
     memory_limit: usize,
+    /// Calls of [`Cx::tick`] so far (the interrupt flag is read every
+    /// [`INTERRUPT_EVERY`]th).
+    ticks: u32,
 }
+
+/// How many rows a long-running loop handles between two reads of the interrupt flag.
+pub const INTERRUPT_EVERY: u32 = 256;
 
 /// Default memory budget of one statement's materialized rows.
 pub const DEFAULT_MEMORY_LIMIT: usize = 4 << 30;
@@ -134,6 +140,7 @@ impl<'a> Cx<'a> {
             lazy: IdMap::default(),
             memory: 0,
             memory_limit: DEFAULT_MEMORY_LIMIT,
+            ticks: 0,
         }
     }
 
@@ -156,6 +163,31 @@ impl<'a> Cx<'a> {
     /// Runs a sequence function.
     pub fn sequence_call(&mut self, f: SeqFunc, args: &[Value]) -> Result<Value, SqlError> {
         self.sequences.call(self.catalog, f, args)
+    }
+
+    /// Counts one row of a long-running loop (scan, join, aggregation input, insert, COPY,
+    /// set-returning function, recursion) and, every [`INTERRUPT_EVERY`] rows, fails with
+    /// 57014 if the statement was canceled or timed out.
+    #[inline]
+    pub fn tick(&mut self) -> Result<(), SqlError> {
+        self.ticks = self.ticks.wrapping_add(1);
+        if self.ticks % INTERRUPT_EVERY == 0 {
+            return self.check_interrupt();
+        }
+        Ok(())
+    }
+
+    /// Fails with 57014 if the statement was canceled or timed out.
+    pub fn check_interrupt(&self) -> Result<(), SqlError> {
+        match self
+            .func
+            .interrupt
+            .as_ref()
+            .and_then(basalt_common::Interrupt::raised)
+        {
+            Some(r) => Err(SqlError::new("57014", r.message())),
+            None => Ok(()),
+        }
     }
 
     /// Charges materialized rows to the memory budget.
@@ -194,6 +226,7 @@ pub fn collect(plan: &Plan, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {
     let mut node = open(plan);
     let mut out = Vec::new();
     while let Some(r) = node.next(cx)? {
+        cx.tick()?;
         cx.charge(&r)?;
         out.push(r);
     }
@@ -661,6 +694,7 @@ impl<'p> Node<'p> for ScanNode<'p> {
                 }
                 ScanState::Start | ScanState::Done => return Ok(None),
             };
+            cx.tick()?;
             let mut row = decode_row(&bytes)?;
             row.resize(self.width, Value::Null);
             if let Some(f) = self.filter
@@ -953,6 +987,7 @@ impl<'p> Node<'p> for NestedLoop<'p> {
                 continue;
             };
             while self.pos < rows.len() {
+                cx.tick()?;
                 let k = self.pos;
                 self.pos += 1;
                 let row = joined(&left, &rows[k]);
@@ -1103,6 +1138,7 @@ impl<'p> Node<'p> for HashJoin<'p> {
             };
             let mut out = Vec::new();
             for k in candidates {
+                cx.tick()?;
                 let row = joined(&left, &self.right_rows[k]);
                 let ok = match self.on {
                     Some(on) => crate::expr::qual(on, &row, cx)?,

@@ -370,6 +370,9 @@ pub enum SeqFunc {
     /// A column of a sequence read as a relation (`last_value`, `log_cnt`, `is_called`);
     /// the argument is the sequence's OID.
     Read(u8),
+    /// `pg_notify(channel, payload)`, which queues a notification in the session (a
+    /// session-state function like the sequence ones, evaluated where they are).
+    Notify,
 }
 
 impl Expr {
@@ -1092,5 +1095,6 @@ pub fn const_context(types: &TypeContext) -> EvalContext {
         transaction_start: types.now.unwrap_or(0),
         statement_start: std::cell::Cell::new(Some(types.now.unwrap_or(0))),
         prng: None,
+        interrupt: None,
     }
 }

@@ -51,12 +51,15 @@ mod ddl_types;
 pub mod deferred;
 mod deparse;
 mod describe;
+pub mod describe_stmt;
 pub mod dml;
 pub mod engine;
 pub mod error;
 pub mod exec;
 pub mod expr;
 mod generated;
+pub mod interrupt;
+pub mod notify;
 pub mod optimizer;
 pub mod parse;
 pub mod plan;
@@ -72,7 +75,10 @@ pub mod useragg;
 pub mod usertypes;
 pub mod views;
 
+pub use describe_stmt::Description;
 pub use error::{Notice, Severity, SqlCode, SqlError};
+pub use interrupt::InterruptHandle;
+pub use notify::{Notification, NotificationWaker};
 pub use parse::{ParseCache, ParseOptions, Parsed};
 pub use session::{
     Batch, Executed, PreparedStatement, QueryResult, Session, StatementResult, TransactionStatus,

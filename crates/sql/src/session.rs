@@ -148,6 +148,7 @@ struct Savepoint {
     read_only: bool,
     deferred: crate::deferred::Mark,
     sequences: crate::engine::SeqMark,
+    notify: crate::notify::NotifyMark,
 }
 
 pub(crate) struct Block<T> {
@@ -258,6 +259,22 @@ pub struct Session<K: TxnKv> {
     pub(crate) fast_memo: Option<crate::engine::FastMemo>,
     /// The fast path's row, its allocation kept from row to row.
     pub(crate) fast_row: Vec<basalt_common::types::Value>,
+    /// Parameter types the running statement declared (a typed prepared statement, or a SQL
+    /// `PREPARE` with types run by `EXECUTE`): every binder of the statement starts from
+    /// them. Empty for most statements.
+    pub(crate) declared_params: Vec<basalt_common::types::DataType>,
+    /// While [`Session::describe_prepared`] binds: the parameter types known so far, which
+    /// every binder starts from and adds what it infers to.
+    pub(crate) param_sink: Option<std::cell::RefCell<Vec<basalt_common::types::DataType>>>,
+    /// The process id `pg_backend_pid()` returns and notifications carry.
+    pub(crate) process_id: i32,
+    /// Query cancel and statement timeout ([`crate::interrupt`]).
+    pub(crate) interrupt: crate::interrupt::SessionInterrupt,
+    /// The interrupt flag, lent to each statement's evaluation context (moved in and back,
+    /// as `prng` is; a copy of `interrupt`'s).
+    pub(crate) interrupt_flag: Option<basalt_common::Interrupt>,
+    /// LISTEN / NOTIFY state ([`crate::notify`]).
+    pub(crate) notify: crate::notify::SessionNotify,
 }
 
 /// A statement parsed once by [`Session::prepare`] and run any number of times by
@@ -292,6 +309,9 @@ pub struct PreparedStatement {
     slot: Arc<crate::engine::PlanSlot>,
     /// The database it was prepared in (its plan holds that database's catalog).
     shared: Arc<crate::engine::Shared>,
+    /// Parameter types declared at prepare time ([`Session::prepare_typed`]; `Unknown` for
+    /// one left to inference), empty when none were.
+    pub(crate) declared: Arc<[basalt_common::types::DataType]>,
 }
 
 impl std::fmt::Debug for PreparedStatement {
@@ -306,6 +326,11 @@ impl PreparedStatement {
     /// The statement text.
     pub fn text(&self) -> &str {
         self.parsed.text()
+    }
+
+    /// The parsed statements.
+    pub(crate) fn parsed(&self) -> &crate::parse::Parsed {
+        &self.parsed
     }
 }
 
@@ -358,7 +383,60 @@ impl<K: TxnKv> Session<K> {
             style_cache: std::cell::Cell::new(None),
             fast_memo: None,
             fast_row: Vec::new(),
+            declared_params: Vec::new(),
+            param_sink: None,
+            process_id: std::process::id() as i32,
+            interrupt_flag: None,
+            interrupt: Default::default(),
+            notify: Default::default(),
         }
+    }
+
+    /// A handle that cancels the statement this session runs, usable from any thread
+    /// ([`crate::interrupt`]).
+    pub fn interrupt_handle(&self) -> crate::interrupt::InterruptHandle {
+        self.interrupt.handle()
+    }
+
+    /// Sets the process id `pg_backend_pid()` returns and this session's notifications
+    /// carry (by default the operating system's id of this process).
+    pub fn set_process_id(&mut self, pid: i32) {
+        self.process_id = pid;
+        self.plan_cache.clear();
+    }
+
+    /// The process id ([`Session::set_process_id`]).
+    pub fn process_id(&self) -> i32 {
+        self.process_id
+    }
+
+    /// Fails with 57014 if the running statement was canceled or timed out (for loops
+    /// outside the executor's context, such as COPY's reading).
+    pub(crate) fn check_interrupt(&self) -> Result<(), SqlError> {
+        match self.interrupt.flag().raised() {
+            Some(r) => Err(SqlError::new("57014", r.message())),
+            None => Ok(()),
+        }
+    }
+
+    /// The notifications delivered to this session (it LISTENs on their channels) since
+    /// the last call, oldest first. A server sends them when the session is not in a
+    /// transaction block, as PostgreSQL does.
+    pub fn take_notifications(&mut self) -> Vec<crate::notify::Notification> {
+        self.notify.take()
+    }
+
+    /// A handle another thread can wait on until a notification is delivered to this
+    /// session (the server, while the session is idle).
+    pub fn notification_waker(&self) -> crate::notify::NotificationWaker {
+        self.notify.waker()
+    }
+
+    /// Ends the session's listening at once (a connection closing). Dropping the session
+    /// does too, though delivery to it stops only when its mailbox's last
+    /// [`crate::notify::NotificationWaker`] goes.
+    pub fn unlisten_all(&mut self) {
+        self.notify.close(&self.shared.notify);
     }
 
     /// The session's settings.
@@ -437,7 +515,27 @@ impl<K: TxnKv> Session<K> {
             standard_conforming_strings,
             slot: Arc::default(),
             shared: self.shared.clone(),
+            declared: Arc::new([]),
         })
+    }
+
+    /// [`Session::prepare`] with parameter types given for some parameters (the wire
+    /// protocol's Parse message; `None` leaves a parameter's type to inference, as an OID of
+    /// 0 does). Every run of the statement binds with them, so `SELECT $1` declared `int4`
+    /// returns an `int4` column; [`Session::describe_prepared`] reports them.
+    pub fn prepare_typed(
+        &mut self,
+        sql: &str,
+        declared: &[Option<basalt_common::types::DataType>],
+    ) -> Result<PreparedStatement, SqlError> {
+        let mut stmt = self.prepare(sql)?;
+        if declared.iter().any(Option::is_some) {
+            stmt.declared = declared
+                .iter()
+                .map(|t| t.clone().unwrap_or(basalt_common::types::DataType::Unknown))
+                .collect();
+        }
+        Ok(stmt)
     }
 
     /// Runs a prepared statement with `params` as [`Session::query_owned`] runs its text.
@@ -449,7 +547,10 @@ impl<K: TxnKv> Session<K> {
         if stmt.standard_conforming_strings != self.settings.standard_conforming_strings()
             || !Arc::ptr_eq(&stmt.shared, &self.shared)
         {
-            return self.query_owned(stmt.parsed.text(), params);
+            self.declared_params = stmt.declared.to_vec();
+            let r = self.query_owned(stmt.parsed.text(), params);
+            self.declared_params.clear();
+            return r;
         }
         let mut params = params;
         if let Some(r) = self.fast_prepared(stmt, &mut params) {
@@ -462,7 +563,11 @@ impl<K: TxnKv> Session<K> {
         self.capture = Some(Vec::new());
         // Only a single statement binds through the slot (it keeps one plan).
         self.plan_slot = (stmt.parsed.len() == 1).then(|| stmt.slot.clone());
+        if !stmt.declared.is_empty() {
+            self.declared_params = stmt.declared.to_vec();
+        }
         let batch = self.run_parsed(&stmt.parsed);
+        self.declared_params.clear();
         self.plan_slot = None;
         self.query_result(batch)
     }
@@ -621,6 +726,7 @@ impl<K: TxnKv> Session<K> {
                 });
             }
             self.statement_started = false;
+            self.interrupt.begin(self.settings.statement_timeout());
             let mut notices = std::mem::take(&mut lexer_warnings);
             // A `$n` beyond the parameters given: PostgreSQL's parse analysis refuses it.
             let outcome = match stmt.max_param() {
@@ -639,6 +745,14 @@ impl<K: TxnKv> Session<K> {
                 },
             };
             let outcome = outcome.and_then(|r| self.end_of_statement().map(|()| r));
+            self.interrupt.end();
+            // `pg_notify()` calls of the statement: queued if it succeeded.
+            let notified = std::mem::take(&mut self.seq_session.notified);
+            if outcome.is_ok() {
+                for (c, p) in notified {
+                    self.notify.queue(c, p);
+                }
+            }
             match outcome {
                 Ok(mut result) => {
                     result.notices = notices;
@@ -724,6 +838,7 @@ impl<K: TxnKv> Session<K> {
                 for e in &mut self.on_commit {
                     e.pending = false;
                 }
+                self.notify.at_commit(&self.shared.notify, self.process_id);
                 let seqs = self.sequences_at_commit();
                 self.cursors.at_commit();
                 self.settings.end_transaction();
@@ -732,6 +847,7 @@ impl<K: TxnKv> Session<K> {
             Err(e) => {
                 self.cursors.at_rollback();
                 self.seq_session.at_rollback();
+                self.notify.at_rollback();
                 // Nothing of the transaction happened: its SETs go too.
                 if let Some(s) = block.settings_at_start {
                     self.settings.restore(s);
@@ -743,12 +859,50 @@ impl<K: TxnKv> Session<K> {
         Ok(())
     }
 
+    /// Runs `f`, which only reads (binds a statement for [`Session::describe_prepared`]),
+    /// in the block's key-value transaction when it has begun, otherwise in a key-value
+    /// transaction of its own that is rolled back afterwards: the block's first snapshot,
+    /// and so its isolation level, stay to be set by its first real statement.
+    pub(crate) fn in_reading_transaction<R>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError> {
+        let started = std::mem::replace(&mut self.statement_started, false);
+        let own = self.block.as_ref().is_none_or(|b| b.kv.is_none());
+        let saved = if own {
+            let saved = self.block.take();
+            self.block = Some(Block {
+                kind: BlockKind::Single,
+                failed: false,
+                kv: None,
+                catalog_written: false,
+                started_at: crate::engine::now_micros(),
+                savepoints: Vec::new(),
+                settings_at_start: None,
+                deferred: Default::default(),
+            });
+            saved
+        } else {
+            None
+        };
+        let r = f(self);
+        if own {
+            if let Some(txn) = self.block.take().and_then(|b| b.kv) {
+                txn.rollback();
+            }
+            self.block = saved;
+        }
+        self.statement_started = started;
+        r
+    }
+
     /// Rolls the current block back entirely.
     fn rollback_block(&mut self) {
         // ON COMMIT actions of tables whose creation is undone go too.
         self.on_commit.retain(|e| !e.pending);
         self.cursors.at_rollback();
         self.seq_session.at_rollback();
+        self.notify.at_rollback();
         if let Some(block) = self.block.take() {
             if let Some(txn) = block.kv {
                 txn.rollback();
@@ -812,6 +966,7 @@ impl<K: TxnKv> Session<K> {
             read_only: false,
             lock_timeout: self.settings.lock_timeout(),
             synchronous_commit: self.settings.synchronous_commit(),
+            interrupt: Some(self.interrupt.flag().clone()),
         };
         let Some(block) = self.block.as_mut() else {
             return Err(SqlError::Unsupported("no transaction".into()));
@@ -957,6 +1112,7 @@ impl<K: TxnKv> Session<K> {
                         read_only,
                         deferred: b.deferred.mark(),
                         sequences: self.seq_session.savepoint(),
+                        notify: self.notify.mark(),
                     });
                 }
                 Ok(StatementResult::tag("SAVEPOINT"))
@@ -996,6 +1152,7 @@ impl<K: TxnKv> Session<K> {
                     restore = Some(b.savepoints[index].settings.clone());
                     b.deferred.restore(&b.savepoints[index].deferred);
                     self.seq_session.rollback_to(&b.savepoints[index].sequences);
+                    self.notify.rollback_to(b.savepoints[index].notify);
                     b.failed = false;
                 }
                 if let Some(s) = restore {
@@ -1241,7 +1398,7 @@ impl<K: TxnKv> Session<K> {
         }
     }
 
-    fn show_statement(&self, name: &str) -> Result<StatementResult, SqlError> {
+    pub(crate) fn show_statement(&self, name: &str) -> Result<StatementResult, SqlError> {
         let mut result = StatementResult::tag("SHOW");
         if name.eq_ignore_ascii_case("all") {
             result.columns = vec!["name".into(), "setting".into(), "description".into()];

@@ -1300,6 +1300,9 @@ pub fn call(
     args: Vec<Value>,
     types: Option<&[DataType]>,
 ) -> Result<Vec<Row>, SqlError> {
+    // A query calling a function for each of many rows, or a recursive function, stops on
+    // a cancel or timeout.
+    cx.tick()?;
     let catalog = cx.catalog;
     let Some(f) = catalog.functions.get(&oid) else {
         return Err(err(

@@ -20,6 +20,9 @@ pub enum TxnError {
     /// A lock could not be had in time (`lock_timeout`) or at once (`NOWAIT`) (55P03).
     #[error("{0}")]
     LockNotAvailable(String),
+    /// A lock wait was interrupted by a query cancel or statement timeout (57014).
+    #[error("{}", .0.message())]
+    Interrupted(basalt_common::InterruptReason),
     /// A write in a read-only transaction (25006).
     #[error("cannot execute {0} in a read-only transaction")]
     ReadOnly(&'static str),
@@ -83,6 +86,7 @@ impl TxnError {
             TxnError::Serialization(_) => SqlState::SERIALIZATION_FAILURE,
             TxnError::Deadlock(_) => SqlState::DEADLOCK_DETECTED,
             TxnError::LockNotAvailable(_) => SqlState::LOCK_NOT_AVAILABLE,
+            TxnError::Interrupted(_) => SqlState::QUERY_CANCELED,
             TxnError::ReadOnly(_) => SqlState::READ_ONLY_SQL_TRANSACTION,
             TxnError::NotActive => SqlState::IN_FAILED_SQL_TRANSACTION,
             TxnError::NoSuchSavepoint => SqlState::INVALID_SAVEPOINT_SPECIFICATION,

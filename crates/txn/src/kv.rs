@@ -53,6 +53,9 @@ pub struct TxnOptions {
     /// Whether commit waits for the log to be on disk (`synchronous_commit`); `None` takes the
     /// database's default.
     pub synchronous_commit: Option<bool>,
+    /// A flag that stops a row-lock wait with 57014 when raised (the SQL session's query
+    /// cancel and statement timeout).
+    pub interrupt: Option<basalt_common::Interrupt>,
 }
 
 impl TxnOptions {

@@ -1058,13 +1058,22 @@ impl LocalTxn {
             && self.savepoints.is_empty()
             && self.lock_log.len() >= self.shared.options.implicit_locks_after
         {
-            self.shared
-                .locks
-                .acquire_implicit(self.id, lk, wait, timeout)?
+            self.shared.locks.acquire_implicit_with(
+                self.id,
+                lk,
+                wait,
+                timeout,
+                self.options.interrupt.as_ref(),
+            )?
         } else {
-            self.shared
-                .locks
-                .acquire_key(self.id, lk, mode, wait, timeout)?
+            self.shared.locks.acquire_key_with(
+                self.id,
+                lk,
+                mode,
+                wait,
+                timeout,
+                self.options.interrupt.as_ref(),
+            )?
         };
         // Checked even when the lock was already held: a lock-table key is a hash, so "held"
         // may mean another key's lock (see `lock`); re-checking a key locked earlier finds the

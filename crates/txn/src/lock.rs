@@ -1,5 +1,7 @@
 //! The row lock manager: shared and exclusive locks on keys, FIFO wait queues, deadlock
-//! detection and lock timeouts.
+//! detection, lock timeouts, and waits a query cancel or statement timeout interrupts (the
+//! waiter polls its [`Interrupt`] flag every few milliseconds and leaves the queue as on a
+//! timeout).
 //!
 //! # Design
 //! One table maps a key to its holders and its queue of waiters, behind a single mutex. A
@@ -65,7 +67,11 @@ use smallvec::SmallVec;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use basalt_common::Interrupt;
 use parking_lot::{Condvar, Mutex};
+
+/// How often a waiting lock request with an interrupt flag looks at it.
+const INTERRUPT_POLL: Duration = Duration::from_millis(10);
 
 use crate::kv::{LockMode, LockWait};
 use crate::{Result, TxnError};
@@ -344,6 +350,18 @@ impl LockManager {
         wait: LockWait,
         timeout: Option<Duration>,
     ) -> Result<Acquired> {
+        self.acquire_implicit_with(txn, key, wait, timeout, None)
+    }
+
+    /// [`LockManager::acquire_implicit`], a wait stopping when `interrupt` is raised.
+    pub fn acquire_implicit_with(
+        &self,
+        txn: TxnId,
+        key: LockKey,
+        wait: LockWait,
+        timeout: Option<Duration>,
+        interrupt: Option<&Interrupt>,
+    ) -> Result<Acquired> {
         {
             let mut table = self.table.lock();
             if !table.entries.contains_key(&key) {
@@ -375,7 +393,7 @@ impl LockManager {
         }
         // Held or awaited by someone: the ordinary way (which converts another's implicit
         // lock first).
-        self.acquire_key(txn, key, LockMode::Exclusive, wait, timeout)
+        self.acquire_key_with(txn, key, LockMode::Exclusive, wait, timeout, interrupt)
     }
 
     /// Makes another transaction's implicit lock on `key` an entry it holds, so that `txn` can
@@ -411,6 +429,21 @@ impl LockManager {
         mode: LockMode,
         wait: LockWait,
         timeout: Option<Duration>,
+    ) -> Result<Acquired> {
+        self.acquire_key_with(txn, key, mode, wait, timeout, None)
+    }
+
+    /// [`LockManager::acquire_key`], a wait stopping with [`TxnError::Interrupted`] when
+    /// `interrupt` is raised (query cancel, statement timeout): the request leaves the queue
+    /// as a timed-out one does.
+    pub fn acquire_key_with(
+        &self,
+        txn: TxnId,
+        key: LockKey,
+        mode: LockMode,
+        wait: LockWait,
+        timeout: Option<Duration>,
+        interrupt: Option<&Interrupt>,
     ) -> Result<Acquired> {
         let (parker, upgrade) = {
             let mut table = self.table.lock();
@@ -486,7 +519,8 @@ impl LockManager {
         } else {
             Acquired::New
         };
-        self.wait(txn, key, &parker, timeout).map(|()| kind)
+        self.wait(txn, key, &parker, timeout, interrupt)
+            .map(|()| kind)
     }
 
     fn wait(
@@ -495,12 +529,17 @@ impl LockManager {
         key: LockKey,
         parker: &Parker,
         timeout: Option<Duration>,
+        interrupt: Option<&Interrupt>,
     ) -> Result<()> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             let mut slice = self.deadlock_check_interval;
             if let Some(d) = deadline {
                 slice = slice.min(d.saturating_duration_since(Instant::now()));
+            }
+            // Nothing wakes the parker on an interrupt: it is polled this often.
+            if interrupt.is_some() {
+                slice = slice.min(INTERRUPT_POLL);
             }
             {
                 let mut granted = parker.granted.lock();
@@ -514,6 +553,10 @@ impl LockManager {
             let mut table = self.table.lock();
             if *parker.granted.lock() {
                 return Ok(());
+            }
+            if let Some(reason) = interrupt.and_then(Interrupt::raised) {
+                Self::leave_queue(&mut table, txn, key);
+                return Err(TxnError::Interrupted(reason));
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 Self::leave_queue(&mut table, txn, key);

@@ -135,10 +135,7 @@ pub fn bind_system_function(
         ("enum_first" | "enum_last" | "enum_range", 1 | 2) => {
             return crate::ddl_types::bind_enum_function(name, args, types);
         }
-        ("pg_backend_pid", 0) => Some((
-            Expr::Const(Value::Int4(std::process::id() as i32)),
-            DataType::Int4,
-        )),
+        ("pg_backend_pid", 0) => Some((Expr::Const(Value::Int4(b.process_id)), DataType::Int4)),
         _ => {
             let c = ctx(b);
             functions::bind(b, &c, name, args, types)?
