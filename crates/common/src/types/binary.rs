@@ -112,8 +112,13 @@ fn internal(message: impl Into<String>) -> TypeError {
 ///
 /// `value` must be a non-NULL value of `ty` (a polymorphic pseudo-type sends the value's
 /// own type; `void` sends nothing); a value of another type is an internal error, never a
-/// silently wrong encoding.
+/// silently wrong encoding. On error `out` is left as it was.
 pub fn encode(value: &Value, ty: &DataType, out: &mut Vec<u8>) -> TypeResult<()> {
+    let start = out.len();
+    send(value, ty, out).inspect_err(|_| out.truncate(start))
+}
+
+fn send(value: &Value, ty: &DataType, out: &mut Vec<u8>) -> TypeResult<()> {
     use DataType as T;
     match (value, ty) {
         (Value::Null, T::Pseudo(super::Pseudo::Void)) => {}
@@ -121,7 +126,7 @@ pub fn encode(value: &Value, ty: &DataType, out: &mut Vec<u8>) -> TypeResult<()>
             let own = value
                 .data_type()
                 .ok_or_else(|| internal("binary output of a NULL value"))?;
-            return encode(value, &own, out);
+            return send(value, &own, out);
         }
         (Value::Bool(b), T::Bool) => out.push(u8::from(*b)),
         (Value::Int2(v), T::Int2) => out.extend_from_slice(&v.to_be_bytes()),
@@ -225,7 +230,7 @@ fn encode_array(
                 out.extend_from_slice(&oid.to_be_bytes());
                 Ok(())
             }
-            _ => encode(e, elem, out),
+            _ => send(e, elem, out),
         })?;
     }
     Ok(())
@@ -254,7 +259,7 @@ fn encode_record(fields: &[Value], rt: &RecordType, out: &mut Vec<u8>) -> TypeRe
         if v.is_null() {
             out.extend_from_slice(&(-1i32).to_be_bytes());
         } else {
-            length_prefixed(out, |out| encode(v, &ty, out))?;
+            length_prefixed(out, |out| send(v, &ty, out))?;
         }
     }
     Ok(())
@@ -1981,6 +1986,11 @@ mod tests {
         ] {
             assert_eq!(encode(&v, &ty, &mut out).unwrap_err().code(), "XX000");
         }
+        // A bad element deep inside leaves nothing behind.
+        let bad = Value::array(DataType::Int4, vec![Value::Int4(1), Value::Int8(2)]);
+        let int4s = DataType::Array(Box::new(DataType::Int4));
+        assert!(encode(&bad, &int4s, &mut out).is_err());
+        assert!(out.is_empty());
         // A polymorphic type sends the value's own type; void sends nothing.
         encode(
             &Value::Int4(7),
