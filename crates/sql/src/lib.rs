@@ -75,13 +75,15 @@ pub mod useragg;
 pub mod usertypes;
 pub mod views;
 
+pub use copy::{Client, CopyFormat};
 pub use describe_stmt::Description;
 pub use error::{Notice, Severity, SqlCode, SqlError};
 pub use interrupt::InterruptHandle;
 pub use notify::{Notification, NotificationWaker};
 pub use parse::{ParseCache, ParseOptions, Parsed};
 pub use session::{
-    Batch, Executed, PreparedStatement, QueryResult, Session, StatementResult, TransactionStatus,
+    Batch, Executed, Failure, PreparedStatement, QueryResult, Session, StatementResult,
+    TransactionStatus,
 };
 pub use settings::{Isolation, Settings};
 
