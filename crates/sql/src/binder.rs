@@ -5845,6 +5845,14 @@ impl<'a> Binder<'a> {
                 }
             }
             "pg_notify" if args.len() == 2 => {
+                // pg_notify(text, text): other argument types find no function, as in
+                // PostgreSQL's resolution.
+                if types.iter().any(|t| {
+                    basalt_common::types::cast::cast_context(t, &DataType::Text)
+                        != Some(CastContext::Implicit)
+                }) {
+                    return Err(missing_function(&name, &types, location));
+                }
                 let mut cargs = Vec::new();
                 for (e, t) in args.into_iter().zip(types) {
                     cargs.push(self.coerce(e, &t, &DataType::Text, CastContext::Implicit)?);

@@ -494,7 +494,8 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
             let (channel, payload) = (text(args.first()), text(args.get(1)));
             crate::notify::check(&channel, &payload)?;
             self.session.notified.push((channel, payload));
-            return Ok(Value::Null);
+            // `void`: a non-null value shown empty, as PostgreSQL's C functions return.
+            return Ok(Value::Text(String::new()));
         }
         if let SeqFunc::Read(col) = f {
             // A column of `SELECT ... FROM sequence`: the argument is the OID.
@@ -2712,11 +2713,15 @@ impl<K: TxnKv> Session<K> {
         {
             self.current_sql = Some(parsed.shared_text());
         }
+        // A row-lock wait of the insert (a unique key another transaction inserted) can be
+        // canceled or time out like any statement.
+        self.interrupt.begin(self.settings.statement_timeout());
         let r = self
             .with_cx_env(&bound.catalog, &[], None, |cx| {
                 Self::insert_plain_row(bound, &mut row, &memo.given, cx)
             })
             .and_then(|()| self.end_of_statement());
+        self.interrupt.end();
         row.clear();
         self.fast_row = row;
         Some(r.map_err(|e| {

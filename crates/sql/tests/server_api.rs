@@ -364,6 +364,112 @@ fn cancel_and_timeout_stop_a_lock_wait() {
 }
 
 #[test]
+fn cancel_and_timeout_stop_a_lock_wait_of_a_prepared_insert() {
+    let (mut a, mut b) = pair();
+    ok(&mut a, "CREATE TABLE t (id int PRIMARY KEY, v int)");
+    ok(&mut a, "BEGIN");
+    ok(&mut a, "INSERT INTO t VALUES (1, 0)");
+    ok(&mut b, "BEGIN");
+    let ins = Arc::new(b.prepare("INSERT INTO t VALUES ($1, $2)").unwrap());
+    // The second run takes the prepared-INSERT fast path.
+    for k in [10, 11] {
+        b.query_prepared(&ins, vec![Value::Int4(k), Value::Int4(0)])
+            .unwrap();
+    }
+    let handle = b.interrupt_handle();
+    let stmt = ins.clone();
+    let job = thread::spawn(move || {
+        let r = b
+            .query_prepared(&stmt, vec![Value::Int4(1), Value::Int4(2)])
+            .map(|_| ());
+        (b, r)
+    });
+    thread::sleep(Duration::from_millis(200));
+    assert!(!job.is_finished(), "must wait for the row lock");
+    handle.cancel();
+    let (mut b, r) = job.join().unwrap();
+    let e = r.unwrap_err();
+    assert_eq!(code(&e), "57014");
+    assert_eq!(e.to_string(), "canceling statement due to user request");
+    assert_eq!(b.transaction_status(), TransactionStatus::Failed);
+    ok(&mut b, "ROLLBACK");
+    // statement_timeout, on the fast path too.
+    ok(&mut b, "SET statement_timeout = '150ms'");
+    ok(&mut b, "BEGIN");
+    for k in [10, 11] {
+        b.query_prepared(&ins, vec![Value::Int4(k), Value::Int4(0)])
+            .unwrap();
+    }
+    let start = Instant::now();
+    let e = b
+        .query_prepared(&ins, vec![Value::Int4(1), Value::Int4(2)])
+        .unwrap_err();
+    assert_eq!(
+        (code(&e).as_str(), e.to_string().as_str()),
+        ("57014", "canceling statement due to statement timeout")
+    );
+    assert!(start.elapsed() >= Duration::from_millis(150));
+    ok(&mut b, "ROLLBACK");
+    ok(&mut a, "COMMIT");
+}
+
+/// A protocol client that keeps nothing (no COPY).
+struct NoClient;
+
+impl basalt_sql::Client for NoClient {
+    fn result(&mut self, _: basalt_sql::StatementResult) {}
+    fn copy_in(
+        &mut self,
+        _: basalt_sql::CopyFormat,
+        _: usize,
+    ) -> Result<&mut dyn std::io::Read, SqlError> {
+        Err(SqlError::new("08P01", "no COPY here"))
+    }
+    fn copy_out(
+        &mut self,
+        _: basalt_sql::CopyFormat,
+        _: usize,
+    ) -> Result<&mut dyn std::io::Write, SqlError> {
+        Err(SqlError::new("08P01", "no COPY here"))
+    }
+}
+
+#[test]
+fn extended_protocol_path_uses_declared_types_and_delivers_at_sync() {
+    let (mut a, mut b) = pair();
+    b.set_process_id(7);
+    ok(&mut a, "LISTEN ch");
+    let stmt = b
+        .prepare_typed(
+            "SELECT $1, pg_notify('ch', $2)",
+            &[Some(DataType::Int8), None],
+        )
+        .unwrap();
+    let d = b.describe_prepared(&stmt, &[]).unwrap();
+    assert_eq!(d.params, [DataType::Int8, DataType::Text]);
+    let r = b
+        .query_prepared_for(
+            &stmt,
+            vec![Value::Int8(5), Value::Text("p".into())],
+            &mut NoClient,
+        )
+        .unwrap();
+    assert_eq!(r.types[0], DataType::Int8);
+    assert_eq!(r.rows[0][0], Value::Int8(5));
+    // The pipeline's implicit transaction commits at Sync: delivered then.
+    assert!(a.take_notifications().is_empty());
+    b.sync().unwrap();
+    assert_eq!(
+        a.take_notifications(),
+        [basalt_sql::Notification {
+            channel: "ch".into(),
+            payload: "p".into(),
+            sender_pid: 7
+        }]
+    );
+}
+
+#[test]
 fn statement_timeout_applies_to_each_statement() {
     let mut s = session();
     ok(&mut s, "SET statement_timeout = '100ms'");
