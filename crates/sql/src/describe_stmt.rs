@@ -39,6 +39,9 @@ pub struct Description {
     pub columns: Option<Vec<(String, DataType)>>,
 }
 
+/// Name and type of each result column; `None` for a statement without rows.
+type Columns = Option<Vec<(String, DataType)>>;
+
 fn err(code: &'static str, msg: impl Into<String>) -> SqlError {
     SqlError::new(code, msg)
 }
@@ -148,7 +151,7 @@ impl<K: TxnKv> Session<K> {
         &mut self,
         node: &Node,
         seed: Vec<DataType>,
-    ) -> Result<(Vec<DataType>, Option<Vec<(String, DataType)>>, bool), SqlError> {
+    ) -> Result<(Vec<DataType>, Columns, bool), SqlError> {
         let saved = self.param_sink.replace(std::cell::RefCell::new(seed));
         let r = self.describe_bound(node);
         let sink = std::mem::replace(&mut self.param_sink, saved);
@@ -160,7 +163,7 @@ impl<K: TxnKv> Session<K> {
     fn describe_bound(
         &mut self,
         node: &Node,
-    ) -> Result<(Option<Vec<(String, DataType)>>, bool), SqlError> {
+    ) -> Result<(Columns, bool), SqlError> {
         let rows = |names: &[String], types: &[DataType]| {
             Some(
                 names
@@ -267,7 +270,7 @@ impl<K: TxnKv> Session<K> {
     fn describe_execute(
         &mut self,
         e: &protobuf::ExecuteStmt,
-    ) -> Result<(Option<Vec<(String, DataType)>>, bool), SqlError> {
+    ) -> Result<(Columns, bool), SqlError> {
         let Some(prep) = self.prepared.get(&e.name).cloned() else {
             return Err(err(
                 "26000",

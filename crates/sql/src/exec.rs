@@ -171,7 +171,7 @@ impl<'a> Cx<'a> {
     #[inline]
     pub fn tick(&mut self) -> Result<(), SqlError> {
         self.ticks = self.ticks.wrapping_add(1);
-        if self.ticks % INTERRUPT_EVERY == 0 {
+        if self.ticks.is_multiple_of(INTERRUPT_EVERY) {
             return self.check_interrupt();
         }
         Ok(())

@@ -109,7 +109,7 @@ impl Hub {
             let mut q = mb.queue.lock();
             let before = q.len();
             for n in notifications {
-                if l.channels.iter().any(|c| *c == n.channel) {
+                if l.channels.contains(&n.channel) {
                     q.push_back(n.clone());
                 }
             }
