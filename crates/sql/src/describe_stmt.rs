@@ -117,6 +117,13 @@ impl<K: TxnKv> Session<K> {
             return Err(SqlError::InFailedTransaction);
         }
         let max = s.max_param().map_or(0, |(n, _)| n as usize);
+        // pg_query's node walk skips some clauses (RETURNING, VALUES lists): a query's
+        // parameters are counted from its tokens too.
+        let max = if is_query(node) {
+            max.max(scanned_max_param(s.text()))
+        } else {
+            max
+        };
         let saved_sql = self.current_sql.replace(parsed.shared_text());
         let r = self.in_reading_transaction(|this| this.describe_node(node, seed));
         self.current_sql = saved_sql;
@@ -160,10 +167,7 @@ impl<K: TxnKv> Session<K> {
         Ok((params, columns, analyzed))
     }
 
-    fn describe_bound(
-        &mut self,
-        node: &Node,
-    ) -> Result<(Columns, bool), SqlError> {
+    fn describe_bound(&mut self, node: &Node) -> Result<(Columns, bool), SqlError> {
         let rows = |names: &[String], types: &[DataType]| {
             Some(
                 names
@@ -267,10 +271,7 @@ impl<K: TxnKv> Session<K> {
 
     /// `EXECUTE name(args)`: the prepared statement's columns (described with its own
     /// parameter types), and the types of parameters in the arguments.
-    fn describe_execute(
-        &mut self,
-        e: &protobuf::ExecuteStmt,
-    ) -> Result<(Columns, bool), SqlError> {
+    fn describe_execute(&mut self, e: &protobuf::ExecuteStmt) -> Result<(Columns, bool), SqlError> {
         let Some(prep) = self.prepared.get(&e.name).cloned() else {
             return Err(err(
                 "26000",
@@ -324,6 +325,18 @@ fn output_params(node: &Node) -> Vec<usize> {
         _ => None,
     };
     let mut out = Vec::new();
+    // RETURNING items (which pg_query's walk does not reach).
+    let returning = match node {
+        Node::InsertStmt(s) => s.returning_clause.as_ref(),
+        Node::UpdateStmt(s) => s.returning_clause.as_ref(),
+        Node::DeleteStmt(s) => s.returning_clause.as_ref(),
+        _ => None,
+    };
+    for item in returning.map_or(&[][..], |r| &r.exprs[..]) {
+        if let Some(Node::ResTarget(r)) = item.node.as_ref() {
+            out.extend(param(r.val.as_deref()));
+        }
+    }
     for (n, ..) in node.nodes() {
         match n {
             NodeRef::ResTarget(r) => out.extend(param(r.val.as_deref())),
@@ -338,4 +351,37 @@ fn output_params(node: &Node) -> Vec<usize> {
         }
     }
     out
+}
+
+/// Whether PostgreSQL analyzes the statement's parameters (a query or DML, maybe under
+/// EXPLAIN).
+fn is_query(node: &Node) -> bool {
+    match node {
+        Node::SelectStmt(_) | Node::InsertStmt(_) | Node::UpdateStmt(_) | Node::DeleteStmt(_) => {
+            true
+        }
+        Node::ExplainStmt(e) => e
+            .query
+            .as_deref()
+            .and_then(|q| q.node.as_ref())
+            .is_some_and(is_query),
+        _ => false,
+    }
+}
+
+/// The highest `$n` among the tokens of `text` (0 for none).
+fn scanned_max_param(text: &str) -> usize {
+    let Ok(scan) = pg_query::scan(text) else {
+        return 0;
+    };
+    scan.tokens
+        .iter()
+        .filter(|t| t.token == protobuf::Token::Param as i32)
+        .filter_map(|t| {
+            let start = usize::try_from(t.start).ok()? + 1;
+            let end = usize::try_from(t.end).ok()?;
+            text.get(start..end)?.parse::<usize>().ok()
+        })
+        .max()
+        .unwrap_or(0)
 }

@@ -53,7 +53,9 @@ impl InterruptHandle {
     /// Cancels the running statement (57014 "canceling statement due to user request");
     /// does nothing when no statement runs.
     pub fn cancel(&self) {
-        if self.0.running.load(Ordering::SeqCst) {
+        // Acquire pairs with `begin`'s release: the flag's clearing by the statement's start
+        // comes before this raise.
+        if self.0.running.load(Ordering::Acquire) {
             self.0.flag.raise(InterruptReason::Cancel);
         }
     }
@@ -77,12 +79,14 @@ impl SessionInterrupt {
     pub(crate) fn begin(&self, timeout: Option<Duration>) {
         self.0.flag.clear();
         self.0.flag.set_deadline(timeout);
-        self.0.running.store(true, Ordering::SeqCst);
+        // Release (a plain store on x86, where a SeqCst one is a fence): a cancel that
+        // sees `running` sees the flag cleared.
+        self.0.running.store(true, Ordering::Release);
     }
 
     /// The statement ended.
     pub(crate) fn end(&self) {
-        self.0.running.store(false, Ordering::SeqCst);
+        self.0.running.store(false, Ordering::Release);
         self.0.flag.clear();
     }
 }

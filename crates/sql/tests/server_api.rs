@@ -95,6 +95,25 @@ fn describe_infers_parameter_types_as_postgres() {
         ("SELECT 1 FROM t WHERE v LIKE $1", &[DataType::Text]),
         ("DELETE FROM t WHERE b > $1", &[DataType::Int8]),
         ("EXPLAIN SELECT * FROM t WHERE id = $1", &[DataType::Int4]),
+        // PostgreSQL 15's inference (its pg_prepared_statements.parameter_types).
+        ("SELECT coalesce($1, 1)", &[DataType::Int4]),
+        ("SELECT $1 FROM t ORDER BY 1", &[DataType::Text]),
+        ("SELECT $1 || 'x'", &[DataType::Text]),
+        ("SELECT length($1)", &[DataType::Text]),
+        (
+            "UPDATE t SET d = $1 WHERE v = $2 RETURNING $3",
+            &[DataType::Date, DataType::Text, DataType::Text],
+        ),
+        ("SELECT ARRAY[$1, 2]", &[DataType::Int4]),
+        ("SELECT CASE WHEN $1 THEN 1 END", &[DataType::Bool]),
+        ("SELECT $1 = ANY('{1,2}'::int[])", &[DataType::Int4]),
+        ("VALUES ($1)", &[DataType::Text]),
+        (
+            "INSERT INTO t (id) VALUES ($1) RETURNING $2",
+            &[DataType::Int4, DataType::Text],
+        ),
+        ("DELETE FROM t RETURNING $1", &[DataType::Text]),
+        ("SELECT * FROM (VALUES ($1)) v", &[DataType::Text]),
     ];
     for (sql, want) in cases {
         let stmt = s.prepare(sql).unwrap();
@@ -154,6 +173,8 @@ fn describe_columns_equal_the_executed_ones() {
         "UPDATE t SET v = $1 WHERE id = $2 RETURNING *",
         "DELETE FROM t WHERE id = $1 RETURNING b",
         "INSERT INTO t VALUES ($1, $2)",
+        "INSERT INTO t (id) VALUES ($1) RETURNING $2, id",
+        "VALUES ($1)",
         "SHOW TimeZone",
         "SHOW datestyle",
         "SHOW ALL",
