@@ -28,13 +28,19 @@ fn psql_queries_and_meta_commands() {
     };
     let d = out(&["-c", r"\d items"]);
     assert!(d.contains("Table \"public.items\""), "{d}");
-    assert!(d.contains(" price  | numeric(8,2) |           |          | 0"), "{d}");
+    assert!(
+        d.contains(" price  | numeric(8,2) |           |          | 0"),
+        "{d}"
+    );
     assert!(d.contains("\"items_pkey\" PRIMARY KEY, btree (id)"), "{d}");
     assert!(d.contains("\"items_name\" btree (name)"), "{d}");
     let dt = out(&["-c", r"\dt"]);
     assert!(dt.contains(" public | items | table | basalt"), "{dt}");
     let di = out(&["-c", r"\di"]);
-    assert!(di.contains(" public | items_name | index | basalt | items"), "{di}");
+    assert!(
+        di.contains(" public | items_name | index | basalt | items"),
+        "{di}"
+    );
     let dv = out(&["-c", r"\dv"]);
     assert!(dv.contains(" public | cheap | view | basalt"), "{dv}");
     let dn = out(&["-c", r"\dn"]);
@@ -48,14 +54,26 @@ fn psql_queries_and_meta_commands() {
     let t = out(&["-c", r"\timing on", "-c", "SELECT 1"]);
     assert!(t.contains("Time: "), "{t}");
     // Errors carry SQLSTATE, position and hint to psql.
-    let o = s.psql(&["-c", r"\set VERBOSITY verbose", "-c", "SELECT nme FROM items"]);
+    let o = s.psql(&[
+        "-c",
+        r"\set VERBOSITY verbose",
+        "-c",
+        "SELECT nme FROM items",
+    ]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("ERROR:  42703: column \"nme\" does not exist"), "{err}");
+    assert!(
+        err.contains("ERROR:  42703: column \"nme\" does not exist"),
+        "{err}"
+    );
     assert!(err.contains("LINE 1: SELECT nme FROM items"), "{err}");
     // COPY through psql's \copy (COPY FROM STDIN / TO STDOUT), CSV with a header.
     let csv = s.dir.path().join("in.csv");
-    std::fs::write(&csv, "id,name,price\n10,\"quote, \"\"q\"\"\",3.5\n11,\"\",\n").unwrap();
+    std::fs::write(
+        &csv,
+        "id,name,price\n10,\"quote, \"\"q\"\"\",3.5\n11,\"\",\n",
+    )
+    .unwrap();
     out(&[
         "-c",
         &format!(r"\copy items FROM '{}' (FORMAT csv, HEADER)", csv.display()),
@@ -64,7 +82,10 @@ fn psql_queries_and_meta_commands() {
         s.sql("SELECT id, name, price FROM items WHERE id >= 10 ORDER BY id"),
         "10|quote, \"q\"|3.50\n11||\n"
     );
-    let copied = out(&["-c", r"\copy (SELECT id, name FROM items ORDER BY id) TO STDOUT (FORMAT csv, HEADER)"]);
+    let copied = out(&[
+        "-c",
+        r"\copy (SELECT id, name FROM items ORDER BY id) TO STDOUT (FORMAT csv, HEADER)",
+    ]);
     assert_eq!(
         copied,
         "id,name\n1,pen\n2,book\n3,lamp\n10,\"quote, \"\"q\"\"\"\n11,\"\"\n"
@@ -83,7 +104,10 @@ fn transaction_status_and_failed_blocks_through_psql() {
         "BEGIN; INSERT INTO t VALUES (1); INSERT INTO t VALUES (1); COMMIT",
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("duplicate key value violates unique constraint"), "{err}");
+    assert!(
+        err.contains("duplicate key value violates unique constraint"),
+        "{err}"
+    );
     assert_eq!(s.sql("SELECT count(*) FROM t"), "0\n");
     // SET reaches the client as ParameterStatus: psql's prompt variables follow it.
     assert_eq!(
@@ -117,7 +141,10 @@ fn pgbench_initializes_and_runs_in_both_protocols() {
     for mode in ["simple", "extended", "prepared"] {
         let run = pgbench(&["-M", mode, "-c", "4", "-j", "2", "-t", "50"]);
         assert!(run.contains("number of failed transactions: 0"), "{run}");
-        assert!(run.contains("number of transactions actually processed: 200/200"), "{run}");
+        assert!(
+            run.contains("number of transactions actually processed: 200/200"),
+            "{run}"
+        );
     }
     // Every TPC-B transaction moved the same amount through accounts, tellers and branches,
     // and the last run's history holds its transactions.
@@ -138,7 +165,9 @@ fn pgbench_initializes_and_runs_in_both_protocols() {
 #[test]
 fn sigterm_shuts_down_gracefully_and_data_survives() {
     let mut s = Server::start();
-    s.sql("CREATE TABLE kept (id int PRIMARY KEY); INSERT INTO kept SELECT generate_series(1, 1000)");
+    s.sql(
+        "CREATE TABLE kept (id int PRIMARY KEY); INSERT INTO kept SELECT generate_series(1, 1000)",
+    );
     let status = s.terminate();
     assert!(status.success(), "{status:?}");
     let data = s.data();
@@ -156,7 +185,17 @@ fn too_many_connections_is_53300_and_others_carry_on() {
     // psql without -c holds its connection open until its input ends.
     let hold = || {
         std::process::Command::new(pg_bin("psql"))
-            .args(["-X", "-h", "127.0.0.1", "-p", &port, "-U", "basalt", "-d", "basalt"])
+            .args([
+                "-X",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "basalt",
+                "-d",
+                "basalt",
+            ])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -175,4 +214,50 @@ fn too_many_connections_is_53300_and_others_carry_on() {
     assert!(b.wait().unwrap().success());
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(s.sql("SELECT 1"), "1\n");
+}
+
+#[test]
+fn tls_require_and_verify_full_with_a_generated_pair() {
+    let tls = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_basalt"))
+        .args(["cert", "--out"])
+        .arg(tls.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cert = tls.path().join("server.crt");
+    let key = tls.path().join("server.key");
+    let s = Server::start_with(
+        "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 reject\n",
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let psql = |conninfo: String| {
+        std::process::Command::new(pg_bin("psql"))
+            .args(["-X", "-c", r"\conninfo", &conninfo])
+            .output()
+            .unwrap()
+    };
+    let base = format!("port={} user=basalt dbname=basalt", s.port);
+    for conninfo in [
+        format!("host=127.0.0.1 {base} sslmode=require"),
+        format!(
+            "host=localhost {base} sslmode=verify-full sslrootcert={}",
+            tls.path().join("ca.crt").display()
+        ),
+    ] {
+        let o = psql(conninfo);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("SSL connection (protocol: TLSv1.3"), "{out}");
+    }
+    // Without TLS the rules turn the connection away.
+    let o = psql(format!("host=127.0.0.1 {base} sslmode=disable"));
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("pg_hba.conf rejects connection"), "{err}");
 }

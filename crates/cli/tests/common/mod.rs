@@ -50,7 +50,12 @@ impl Server {
     }
 
     /// Starts a server in an existing directory (a restart).
-    pub fn start_in(dir: tempfile::TempDir, data: &Path, hba_file: &Path, extra: &[&str]) -> Server {
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        data: &Path,
+        hba_file: &Path,
+        extra: &[&str],
+    ) -> Server {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_basalt"))
             .arg("serve")
@@ -69,7 +74,10 @@ impl Server {
         let s = Server { child, dir, port };
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(30), "server did not start");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "server did not start"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         s
@@ -87,7 +95,17 @@ impl Server {
     /// Runs psql over TCP with `args`, returning its output.
     pub fn psql(&self, args: &[&str]) -> Output {
         Command::new(pg_bin("psql"))
-            .args(["-X", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "basalt", "-d", "basalt"])
+            .args([
+                "-X",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "basalt",
+                "-d",
+                "basalt",
+            ])
             .args(["-v", "ON_ERROR_STOP=1"])
             .args(args)
             .env("PGCONNECT_TIMEOUT", "10")
@@ -116,7 +134,10 @@ impl Server {
             if let Some(s) = self.child.try_wait().unwrap() {
                 return s;
             }
-            assert!(start.elapsed() < Duration::from_secs(60), "server did not stop");
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "server did not stop"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
