@@ -149,3 +149,81 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A hand-driven protocol connection, for sending what no well-behaved client sends.
+pub struct Raw {
+    pub s: std::net::TcpStream,
+}
+
+impl Raw {
+    /// Connects and completes the startup (trust authentication) up to ReadyForQuery.
+    pub fn connect(port: u16) -> Raw {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut body = Vec::new();
+        body.extend_from_slice(&196_608i32.to_be_bytes());
+        for (k, v) in [("user", "basalt"), ("database", "basalt")] {
+            body.extend_from_slice(k.as_bytes());
+            body.push(0);
+            body.extend_from_slice(v.as_bytes());
+            body.push(0);
+        }
+        body.push(0);
+        let mut packet = ((body.len() + 4) as i32).to_be_bytes().to_vec();
+        packet.extend_from_slice(&body);
+        s.write_all(&packet).unwrap();
+        let mut raw = Raw { s };
+        let msgs = raw.until_ready();
+        assert!(msgs.iter().any(|(t, _)| *t == b'R'), "{msgs:?}");
+        raw
+    }
+
+    /// Sends a message of type `t` with `body`.
+    pub fn send(&mut self, t: u8, body: &[u8]) {
+        use std::io::Write;
+        let mut m = vec![t];
+        m.extend_from_slice(&((body.len() + 4) as i32).to_be_bytes());
+        m.extend_from_slice(body);
+        self.s.write_all(&m).unwrap();
+    }
+
+    /// Sends a simple query.
+    pub fn query(&mut self, sql: &str) {
+        let mut b = sql.as_bytes().to_vec();
+        b.push(0);
+        self.send(b'Q', &b);
+    }
+
+    /// Reads one message; `None` at end of stream.
+    pub fn read(&mut self) -> Option<(u8, Vec<u8>)> {
+        use std::io::Read;
+        let mut head = [0u8; 5];
+        self.s.read_exact(&mut head).ok()?;
+        let len = i32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+        let mut body = vec![0u8; len - 4];
+        self.s.read_exact(&mut body).ok()?;
+        Some((head[0], body))
+    }
+
+    /// Reads messages through ReadyForQuery.
+    pub fn until_ready(&mut self) -> Vec<(u8, Vec<u8>)> {
+        let mut out = Vec::new();
+        while let Some(m) = self.read() {
+            let done = m.0 == b'Z';
+            out.push(m);
+            if done {
+                break;
+            }
+        }
+        out
+    }
+}
+
+/// The SQLSTATE of an ErrorResponse body.
+pub fn sqlstate(body: &[u8]) -> String {
+    body.split(|b| *b == 0)
+        .find_map(|f| f.strip_prefix(b"C"))
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .unwrap_or_default()
+}
