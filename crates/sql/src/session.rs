@@ -1185,10 +1185,23 @@ impl<K: TxnKv> Session<K> {
             }
             V::VarSetValue | V::VarSetDefault | V::VarSetCurrent | V::VarReset => {
                 if matches!(name, "role" | "session_authorization") {
-                    return Err(SqlError::Unsupported(if name == "role" {
-                        "SET ROLE".into()
+                    let value = match kind {
+                        V::VarSetValue => {
+                            let args =
+                                s.args.iter().map(set_arg).collect::<Result<Vec<_>, _>>()?;
+                            Some(Settings::flatten(name, &args)?)
+                        }
+                        V::VarSetCurrent => {
+                            return Err(SqlError::Unsupported(format!("SET {name} FROM CURRENT")));
+                        }
+                        _ => None,
+                    };
+                    self.save_settings();
+                    self.set_identity(name, value.as_deref(), scope)?;
+                    return Ok(StatementResult::tag(if kind == V::VarReset {
+                        "RESET"
                     } else {
-                        "SET SESSION AUTHORIZATION".into()
+                        "SET"
                     }));
                 }
                 if s.is_local && !in_block && kind != V::VarReset {
@@ -1322,7 +1335,7 @@ impl<K: TxnKv> Session<K> {
 }
 
 /// A `SET` argument node as PostgreSQL's `flatten_set_variable_args` reads it.
-fn set_arg(node: &protobuf::Node) -> Result<SetArg, SqlError> {
+pub(crate) fn set_arg(node: &protobuf::Node) -> Result<SetArg, SqlError> {
     match node.node.as_ref() {
         Some(Node::AConst(c)) => match &c.val {
             Some(a_const::Val::Ival(i)) => Ok(SetArg::Int(i64::from(i.ival))),
