@@ -224,7 +224,11 @@ pub fn verify_password(v: &Verifier, password: &str) -> bool {
 }
 
 /// The `AuthMessage` of an exchange from its three parts.
-pub fn auth_message(client_first_bare: &str, server_first: &str, client_final_bare: &str) -> String {
+pub fn auth_message(
+    client_first_bare: &str,
+    server_first: &str,
+    client_final_bare: &str,
+) -> String {
     format!("{client_first_bare},{server_first},{client_final_bare}")
 }
 
@@ -238,8 +242,7 @@ mod tests {
     fn rfc7677_vector() {
         let salt = B64.decode("W22ZaJ0SNY7soEsUEjb6gQ==").unwrap();
         let v = verifier_with("pencil", &salt, 4096);
-        let server_first =
-            "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+        let server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
         let am = auth_message(
             "n=user,r=rOprNGfwEbeRWgbNEkqO",
             server_first,
@@ -315,7 +318,10 @@ mod tests {
         assert_eq!(parse_verifier(md5), None);
         assert_eq!(parse_verifier("SCRAM-SHA-256$0:AA==$AA==:AA=="), None);
         // Prohibited characters: raw bytes, as PostgreSQL.
-        assert_eq!(&*prepare_password("a\u{0}\u{e9}"), "a\u{0}\u{e9}".as_bytes());
+        assert_eq!(
+            &*prepare_password("a\u{0}\u{e9}"),
+            "a\u{0}\u{e9}".as_bytes()
+        );
         assert_eq!(&*prepare_password("ctl\u{7}"), b"ctl\x07");
     }
 }

@@ -729,7 +729,10 @@ fn search_path_oids(
     for s in settings.search_path() {
         let oid = match s.as_str() {
             "pg_temp" => temp,
-            "$user" => catalog.schema_oid("basalt"),
+            "$user" => catalog.schema_oid(&crate::roles::user_name(
+                catalog,
+                settings.identity().current_user(),
+            )),
             name => catalog.schema_oid(name),
         };
         if let Some(oid) = oid
@@ -2343,7 +2346,11 @@ impl<K: TxnKv> Session<K> {
                 let mut cat = self.catalog_for_update()?;
                 crate::roles::grant_role(&mut cat, &self.settings, s, notices)?;
                 self.store_catalog(cat)?;
-                Ok(tag(if s.is_grant { "GRANT ROLE" } else { "REVOKE ROLE" }))
+                Ok(tag(if s.is_grant {
+                    "GRANT ROLE"
+                } else {
+                    "REVOKE ROLE"
+                }))
             }
             Node::AlterFunctionStmt(s) => {
                 let mut cat = self.catalog_for_update()?;

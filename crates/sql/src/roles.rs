@@ -236,7 +236,8 @@ impl Roles {
     }
 
     fn has_createrole(&self, oid: u32) -> bool {
-        self.by_oid(oid).is_some_and(|r| r.superuser || r.createrole)
+        self.by_oid(oid)
+            .is_some_and(|r| r.superuser || r.createrole)
     }
 
     /// Writes out the implied bootstrap superuser before the first change.
@@ -301,7 +302,11 @@ impl Actor {
 
 /// The name of a role specification; CURRENT_USER / SESSION_USER / CURRENT_ROLE resolve to
 /// the actor's. PUBLIC is not a role (42704, as `get_rolespec_oid`).
-fn spec_role<'c>(cat: &'c Catalog, actor: Actor, spec: &protobuf::RoleSpec) -> Result<&'c Role, SqlError> {
+fn spec_role<'c>(
+    cat: &'c Catalog,
+    actor: Actor,
+    spec: &protobuf::RoleSpec,
+) -> Result<&'c Role, SqlError> {
     use protobuf::RoleSpecType as R;
     let oid = match R::try_from(spec.roletype).unwrap_or(R::Undefined) {
         R::RolespecCurrentRole | R::RolespecCurrentUser => Some(actor.current),
@@ -311,7 +316,10 @@ fn spec_role<'c>(cat: &'c Catalog, actor: Actor, spec: &protobuf::RoleSpec) -> R
     };
     match oid {
         Some(o) => cat.roles.by_oid(o).ok_or_else(|| missing(&o.to_string())),
-        None => cat.roles.by_name(&spec.rolename).ok_or_else(|| missing(&spec.rolename)),
+        None => cat
+            .roles
+            .by_name(&spec.rolename)
+            .ok_or_else(|| missing(&spec.rolename)),
     }
 }
 
@@ -373,7 +381,10 @@ fn parse_options(list: &[protobuf::Node]) -> Result<Options, SqlError> {
         let flag = || match arg {
             Some(Node::Boolean(b)) => Ok(b.boolval),
             Some(Node::Integer(i)) => Ok(i.ival != 0),
-            _ => Err(err("42601", format!("invalid value for option \"{}\"", d.defname))),
+            _ => Err(err(
+                "42601",
+                format!("invalid value for option \"{}\"", d.defname),
+            )),
         };
         let specs = || -> Vec<protobuf::RoleSpec> {
             match arg {
@@ -456,8 +467,7 @@ fn check_grant_privilege(cat: &Catalog, actor: Actor, role: &Role) -> Result<(),
         if !roles.is_superuser(actor.current) {
             return Err(denied("must be superuser to alter superusers"));
         }
-    } else if !roles.has_createrole(actor.current) && !roles.is_admin_of(actor.current, role.oid)
-    {
+    } else if !roles.has_createrole(actor.current) && !roles.is_admin_of(actor.current, role.oid) {
         return Err(denied(format!(
             "must have admin option on role \"{}\"",
             role.name
@@ -477,7 +487,11 @@ fn add_members(
     if members.is_empty() {
         return Ok(());
     }
-    let target = cat.roles.by_oid(role).cloned().ok_or_else(|| missing("?"))?;
+    let target = cat
+        .roles
+        .by_oid(role)
+        .cloned()
+        .ok_or_else(|| missing("?"))?;
     check_grant_privilege(cat, actor, &target)?;
     for spec in members {
         let member = spec_role(cat, actor, spec)?.clone();
@@ -521,7 +535,11 @@ fn del_members(
     admin_only: bool,
     notices: &mut Vec<Notice>,
 ) -> Result<(), SqlError> {
-    let target = cat.roles.by_oid(role).cloned().ok_or_else(|| missing("?"))?;
+    let target = cat
+        .roles
+        .by_oid(role)
+        .cloned()
+        .ok_or_else(|| missing("?"))?;
     check_grant_privilege(cat, actor, &target)?;
     for spec in members {
         let member = spec_role(cat, actor, spec)?.clone();
@@ -719,7 +737,11 @@ pub fn rename_role(
     notices: &mut Vec<Notice>,
 ) -> Result<(), SqlError> {
     let actor = Actor::of(settings);
-    let role = cat.roles.by_name(old).cloned().ok_or_else(|| missing(old))?;
+    let role = cat
+        .roles
+        .by_name(old)
+        .cloned()
+        .ok_or_else(|| missing(old))?;
     if role.oid == actor.session {
         return Err(err("0A000", "session user cannot be renamed"));
     }
@@ -762,7 +784,10 @@ pub fn drop_roles(
     }
     for spec in s.roles.iter().filter_map(node_spec) {
         if spec.roletype != protobuf::RoleSpecType::RolespecCstring as i32 {
-            return Err(err("22023", "cannot use special role specifier in DROP ROLE"));
+            return Err(err(
+                "22023",
+                "cannot use special role specifier in DROP ROLE",
+            ));
         }
         let Some(role) = cat.roles.by_name(&spec.rolename).cloned() else {
             if s.missing_ok {
@@ -821,8 +846,11 @@ pub fn grant_role(
             _ => true,
         };
         if d.defname != "admin" || value != s.is_grant {
-            return Err(err("42601", format!("syntax error at or near \"{}\"", d.defname.to_uppercase()))
-                .at(pos(d.location)));
+            return Err(err(
+                "42601",
+                format!("syntax error at or near \"{}\"", d.defname.to_uppercase()),
+            )
+            .at(pos(d.location)));
         }
         admin = true;
     }
@@ -832,8 +860,12 @@ pub fn grant_role(
             return Err(SqlError::Unsupported("GRANTED BY another role".into()));
         }
     }
-    let grantees: Vec<protobuf::RoleSpec> =
-        s.grantee_roles.iter().filter_map(node_spec).cloned().collect();
+    let grantees: Vec<protobuf::RoleSpec> = s
+        .grantee_roles
+        .iter()
+        .filter_map(node_spec)
+        .cloned()
+        .collect();
     for g in &s.granted_roles {
         let name = match g.node.as_ref() {
             Some(Node::AccessPriv(p)) => p.priv_name.clone(),
@@ -975,6 +1007,13 @@ impl<K: TxnKv> Session<K> {
         Self::read_catalog(&mut txn, &self.shared, false)
     }
 
+    /// `is_superuser`: whether the current user is a superuser (in the committed catalog).
+    pub fn is_superuser(&self) -> Result<bool, SqlError> {
+        let cat = self.committed_catalog()?;
+        let user = self.settings.identity().current_user().0;
+        Ok(cat.roles.by_oid(user).is_some_and(|r| r.superuser))
+    }
+
     /// What authenticating `name` needs, read from the committed catalog; `None` if no
     /// role has that name.
     pub fn login_info(&self, name: &str) -> Result<Option<LoginInfo>, SqlError> {
@@ -998,6 +1037,8 @@ impl<K: TxnKv> Session<K> {
             return Err(err("28000", format!("role \"{name}\" does not exist")));
         };
         self.settings.set_login_user(role.oid, &role.name);
+        // `$user` in the search path names another schema now.
+        self.search_path_cache = None;
         // PostgreSQL applies the database-and-role settings, then the role's, then the
         // database's, then those for every role; the first one wins.
         let mut applied: Vec<String> = Vec::new();
@@ -1039,6 +1080,7 @@ impl<K: TxnKv> Session<K> {
                 .ok_or_else(|| err("22023", format!("role \"{n}\" does not exist")))
         };
         let id = self.settings.identity().clone();
+        self.search_path_cache = None;
         if name == "role" {
             match value {
                 None => self.settings.reset_role(scope),
@@ -1066,5 +1108,78 @@ impl<K: TxnKv> Session<K> {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use basalt_txn::LocalKv;
+
+    use super::*;
+
+    fn one(s: &mut Session<LocalKv>, sql: &str) -> Option<String> {
+        let r = s.execute(sql).unwrap();
+        r.last().unwrap().rows[0][0].clone()
+    }
+
+    #[test]
+    fn login_info_reads_committed_roles() {
+        let mut s = Session::new(LocalKv::memory());
+        let boot = s.login_info(ROLE_NAME).unwrap().unwrap();
+        assert!(boot.superuser && boot.can_login);
+        assert_eq!(
+            (boot.oid, boot.verifier, boot.connection_limit),
+            (10, None, -1)
+        );
+        assert_eq!(s.login_info("nobody").unwrap(), None);
+        s.execute("CREATE USER u PASSWORD 'pencil' CONNECTION LIMIT 2 VALID UNTIL '2000-01-02 00:00:00+00'")
+            .unwrap();
+        let u = s.login_info("u").unwrap().unwrap();
+        assert!(u.can_login && !u.superuser);
+        assert_eq!(u.connection_limit, 2);
+        assert_eq!(u.valid_until, Some(86_400_000_000));
+        let v = crate::auth::parse_verifier(u.verifier.as_deref().unwrap()).unwrap();
+        assert!(crate::auth::verify_password(&v, "pencil"));
+        // An open transaction's changes are not seen.
+        s.execute("BEGIN; CREATE ROLE w LOGIN").unwrap();
+        assert_eq!(s.login_info("w").unwrap(), None);
+        s.execute("COMMIT").unwrap();
+        assert!(s.login_info("w").unwrap().is_some());
+    }
+
+    #[test]
+    fn session_user_applies_role_settings_and_rebinds_current_user() {
+        let mut s = Session::new(LocalKv::memory());
+        s.execute("CREATE ROLE u LOGIN; CREATE ROLE v; GRANT v TO u")
+            .unwrap();
+        s.execute("CREATE SCHEMA u; CREATE TABLE u.t (x int); INSERT INTO u.t VALUES (7)")
+            .unwrap();
+        s.execute("ALTER ROLE u SET DateStyle = 'SQL, DMY'; ALTER ROLE ALL SET work_mem = '2MB'")
+            .unwrap();
+        let q = "SELECT current_user";
+        assert_eq!(one(&mut s, q).as_deref(), Some(ROLE_NAME));
+        assert_eq!(
+            s.set_session_user("nobody").unwrap_err().code().code(),
+            "28000"
+        );
+        s.set_session_user("u").unwrap();
+        // The cached plan of the same text is not reused for another user.
+        assert_eq!(one(&mut s, q).as_deref(), Some("u"));
+        assert_eq!(one(&mut s, "SHOW DateStyle").as_deref(), Some("SQL, DMY"));
+        assert_eq!(one(&mut s, "SHOW work_mem").as_deref(), Some("2MB"));
+        s.execute("RESET DateStyle").unwrap();
+        assert_eq!(one(&mut s, "SHOW DateStyle").as_deref(), Some("SQL, DMY"));
+        // `$user` in the search path is the current user's schema.
+        assert_eq!(one(&mut s, "SELECT x FROM t").as_deref(), Some("7"));
+        s.execute("SET ROLE v").unwrap();
+        assert_eq!(one(&mut s, q).as_deref(), Some("v"));
+        assert_eq!(one(&mut s, "SELECT session_user").as_deref(), Some("u"));
+        assert!(s.execute("SELECT x FROM t").is_err());
+        s.execute("SET SESSION AUTHORIZATION DEFAULT").unwrap();
+        assert_eq!(one(&mut s, q).as_deref(), Some("u"));
+        // u is no superuser: it cannot become another session user.
+        let e = s.execute("SET SESSION AUTHORIZATION v").unwrap_err();
+        assert_eq!(e.code().code(), "42501");
     }
 }

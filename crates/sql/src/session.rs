@@ -1187,8 +1187,7 @@ impl<K: TxnKv> Session<K> {
                 if matches!(name, "role" | "session_authorization") {
                     let value = match kind {
                         V::VarSetValue => {
-                            let args =
-                                s.args.iter().map(set_arg).collect::<Result<Vec<_>, _>>()?;
+                            let args = s.args.iter().map(set_arg).collect::<Result<Vec<_>, _>>()?;
                             Some(Settings::flatten(name, &args)?)
                         }
                         V::VarSetCurrent => {
@@ -1267,8 +1266,12 @@ impl<K: TxnKv> Session<K> {
                 .collect();
             return Ok(result);
         }
-        if matches!(name, "session_authorization" | "role" | "is_superuser") {
-            return Err(SqlError::Unsupported(format!("SHOW {name}")));
+        if name.eq_ignore_ascii_case("is_superuser") {
+            result.columns = vec!["is_superuser".into()];
+            result.types = vec![basalt_common::types::DataType::Text];
+            let on = self.is_superuser()?;
+            result.rows = vec![vec![Some(if on { "on" } else { "off" }.into())]];
+            return Ok(result);
         }
         let (column, value) = self.settings.show(name)?;
         result.columns = vec![if column.is_empty() {

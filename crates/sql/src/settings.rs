@@ -933,7 +933,10 @@ impl Settings {
     pub fn show(&self, name: &str) -> Result<(&'static str, String), SqlError> {
         if name.eq_ignore_ascii_case("role") {
             let role = self.current.identity.role.as_ref();
-            return Ok(("role", role.map_or_else(|| "none".into(), |r| r.1.to_string())));
+            return Ok((
+                "role",
+                role.map_or_else(|| "none".into(), |r| r.1.to_string()),
+            ));
         }
         if name.eq_ignore_ascii_case("session_authorization") {
             let user = &self.current.identity.session_user.1;

@@ -332,7 +332,12 @@ impl RegCatalog {
             procs,
             composites,
             arrays,
-            roles: ctx.cat.roles.iter().map(|r| (r.oid, r.name.clone())).collect(),
+            roles: ctx
+                .cat
+                .roles
+                .iter()
+                .map(|r| (r.oid, r.name.clone()))
+                .collect(),
         }
     }
 

@@ -27,7 +27,10 @@ fn password(r: &Role) -> Value {
 
 /// `rolconfig` / `useconfig`: the role's settings for every database.
 fn config(ctx: &Ctx<'_>, role: u32) -> Value {
-    ctx.cat.roles.config(0, role).map_or(Value::Null, text_array)
+    ctx.cat
+        .roles
+        .config(0, role)
+        .map_or(Value::Null, text_array)
 }
 
 fn text_array(items: &[String]) -> Value {
