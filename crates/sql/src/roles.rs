@@ -1149,6 +1149,56 @@ mod tests {
     }
 
     #[test]
+    fn bootstrap_superuser_and_notices() {
+        let mut s = Session::new(LocalKv::memory());
+        let code = |s: &mut Session<LocalKv>, sql: &str| {
+            s.execute(sql).unwrap_err().code().code().to_string()
+        };
+        assert_eq!(code(&mut s, "DROP ROLE basalt"), "55006");
+        s.execute("CREATE ROLE su SUPERUSER; SET SESSION AUTHORIZATION su")
+            .unwrap();
+        assert_eq!(code(&mut s, "DROP ROLE basalt"), "2BP01");
+        s.execute("ALTER ROLE basalt RENAME TO boss").unwrap();
+        assert_eq!(
+            one(
+                &mut s,
+                "SELECT pg_get_userbyid(relowner) FROM pg_class LIMIT 1"
+            )
+            .as_deref(),
+            Some("boss")
+        );
+        s.execute("RESET SESSION AUTHORIZATION").unwrap();
+        assert_eq!(one(&mut s, "SELECT current_user").as_deref(), Some("boss"));
+        let notices = |s: &mut Session<LocalKv>, sql: &str| -> Vec<String> {
+            let r = s.execute(sql).unwrap();
+            r.into_iter()
+                .flat_map(|r| r.notices)
+                .map(|n| n.message)
+                .collect()
+        };
+        assert_eq!(
+            notices(&mut s, "CREATE ROLE a SYSID 3 PASSWORD ''"),
+            [
+                "SYSID can no longer be specified",
+                "empty string is not a valid password, clearing password"
+            ]
+        );
+        s.execute("CREATE ROLE b; GRANT a TO b").unwrap();
+        assert_eq!(
+            notices(&mut s, "GRANT a TO b"),
+            ["role \"b\" is already a member of role \"a\""]
+        );
+        assert_eq!(
+            notices(&mut s, "REVOKE a FROM b; REVOKE a FROM b"),
+            ["role \"b\" is not a member of role \"a\""]
+        );
+        assert_eq!(
+            notices(&mut s, "DROP ROLE IF EXISTS nope, b"),
+            ["role \"nope\" does not exist, skipping"]
+        );
+    }
+
+    #[test]
     fn session_user_applies_role_settings_and_rebinds_current_user() {
         let mut s = Session::new(LocalKv::memory());
         s.execute("CREATE ROLE u LOGIN; CREATE ROLE v; GRANT v TO u")

@@ -771,7 +771,27 @@ pub fn bind(
                         .iter()
                         .map(|r| (Value::Int8(i64::from(r.oid)), text(&r.name)))
                         .collect();
-                    case_of(e, entries, Value::Null)
+                    // Any other OID: `unknown (OID=n)`, as PostgreSQL.
+                    let unknown = basalt_func::resolve_function(
+                        "concat",
+                        &[DataType::Text, DataType::Int8, DataType::Text],
+                    )
+                    .map(|r| Expr::Func {
+                        func: r.func,
+                        args: vec![
+                            Expr::Const(text("unknown (OID=")),
+                            e.clone(),
+                            Expr::Const(text(")")),
+                        ],
+                        strict: r.strict,
+                    });
+                    match (case_of(e, entries, Value::Null), unknown) {
+                        (Expr::Case { whens, .. }, Some(u)) => Expr::Case {
+                            whens,
+                            otherwise: Box::new(u),
+                        },
+                        (c, _) => c,
+                    }
                 }
             };
             (e, DataType::Name)
