@@ -1443,6 +1443,10 @@ impl<K: TxnKv> Session<K> {
                 }
                 self.drop_temporary_objects(stmt)?;
                 self.save_settings();
+                // SET SESSION AUTHORIZATION DEFAULT (which also resets the role), RESET ALL.
+                self.settings
+                    .set_session_authorization(None, Scope::Session);
+                self.search_path_cache = None;
                 self.settings.reset_all();
                 self.seq_session.discard();
                 self.cursors.close_all();
