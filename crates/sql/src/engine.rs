@@ -2334,7 +2334,7 @@ impl<K: TxnKv> Session<K> {
             }
             Node::AlterRoleSetStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
-                crate::roles::alter_role_set(&mut cat, &self.settings, s)?;
+                crate::roles::alter_role_set(&mut cat, &self.settings, s, notices)?;
                 self.store_catalog(cat)?;
                 Ok(tag("ALTER ROLE"))
             }

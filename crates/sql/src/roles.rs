@@ -886,6 +886,7 @@ pub fn alter_role_set(
     cat: &mut Catalog,
     settings: &Settings,
     s: &protobuf::AlterRoleSetStmt,
+    notices: &mut Vec<Notice>,
 ) -> Result<(), SqlError> {
     let actor = Actor::of(settings);
     let role = match &s.role {
@@ -931,16 +932,39 @@ pub fn alter_role_set(
                     .collect::<Result<Vec<_>, _>>()?;
                 Settings::flatten(name, &args)?
             };
-            if matches!(name, "role" | "session_authorization") {
-                return Err(SqlError::Unsupported(format!("ALTER ROLE SET {name}")));
+            match name {
+                // Checked in the statement's own transaction, which has begun (PostgreSQL).
+                "transaction_isolation" => {
+                    return Err(err(
+                        "25001",
+                        "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+                    ));
+                }
+                "transaction_deferrable" => {
+                    return Err(err(
+                        "25001",
+                        "SET TRANSACTION [NOT] DEFERRABLE must be called before any query",
+                    ));
+                }
+                "role" | "session_authorization" => {
+                    if !(name == "role" && value == "none") && cat.roles.by_name(&value).is_none() {
+                        notices.push(Notice {
+                            code: SqlCode::new("42704"),
+                            ..notice(format!("role \"{value}\" does not exist"))
+                        });
+                    }
+                    Some((name.to_string(), value))
+                }
+                _ => {
+                    let mut scratch = Settings::new();
+                    scratch.set_str(name, Some(&value), Scope::Session)?;
+                    let canonical = match scratch.show(name)?.0 {
+                        "" => name.to_ascii_lowercase(),
+                        c => c.to_string(),
+                    };
+                    Some((canonical, value))
+                }
             }
-            let mut scratch = Settings::new();
-            scratch.set_str(name, Some(&value), Scope::Session)?;
-            let canonical = match scratch.show(name)?.0 {
-                "" => name.to_ascii_lowercase(),
-                c => c.to_string(),
-            };
-            Some((canonical, value))
         }
         V::VarSetDefault | V::VarReset => None,
         V::VarResetAll => {
@@ -1057,8 +1081,24 @@ impl<K: TxnKv> Session<K> {
                     continue;
                 }
                 applied.push(key);
-                // A stored value that no longer parses is skipped (PostgreSQL warns).
-                let _ = self.settings.set_default(k, v);
+                match k {
+                    // The role the session starts with, if the user may take it.
+                    "role" => {
+                        let r = cat
+                            .roles
+                            .by_name(v)
+                            .filter(|r| role.superuser || cat.roles.is_member_of(role.oid, r.oid));
+                        if let Some(r) = r {
+                            self.settings
+                                .set_login_role(Some((r.oid, Arc::from(r.name.as_str()))));
+                        }
+                    }
+                    "session_authorization" => {}
+                    // A stored value that no longer parses is skipped (PostgreSQL warns).
+                    _ => {
+                        let _ = self.settings.set_default(k, v);
+                    }
+                }
             }
         }
         Ok(())
@@ -1228,6 +1268,15 @@ mod tests {
         assert!(s.execute("SELECT x FROM t").is_err());
         s.execute("SET SESSION AUTHORIZATION DEFAULT").unwrap();
         assert_eq!(one(&mut s, q).as_deref(), Some("u"));
+        // A role set with ALTER ROLE ... SET role is taken at login; RESET ROLE returns to it.
+        s.execute("ALTER ROLE u SET role = 'v'").unwrap();
+        s.set_session_user("u").unwrap();
+        assert_eq!(one(&mut s, q).as_deref(), Some("v"));
+        s.execute("SET ROLE NONE").unwrap();
+        assert_eq!(one(&mut s, q).as_deref(), Some("u"));
+        s.execute("RESET ROLE").unwrap();
+        assert_eq!(one(&mut s, "SHOW role").as_deref(), Some("v"));
+        s.execute("SET SESSION AUTHORIZATION DEFAULT").unwrap();
         // u is no superuser: it cannot become another session user.
         let e = s.execute("SET SESSION AUTHORIZATION v").unwrap_err();
         assert_eq!(e.code().code(), "42501");

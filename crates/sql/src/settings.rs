@@ -1411,6 +1411,15 @@ impl Settings {
         self.epoch = next_epoch();
     }
 
+    /// The role a session starts with (`ALTER ROLE ... SET role`): `RESET ROLE` returns
+    /// to it.
+    pub fn set_login_role(&mut self, role: Option<(u32, std::sync::Arc<str>)>) {
+        self.reset.identity.role = role.clone();
+        self.session.identity.role = role.clone();
+        self.current.identity.role = role;
+        self.epoch = next_epoch();
+    }
+
     /// The user the session authenticated as (what `SET SESSION AUTHORIZATION DEFAULT`
     /// returns to).
     pub fn login_user(&self) -> u32 {
