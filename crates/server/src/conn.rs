@@ -12,9 +12,7 @@ use pgwire::messages::response::TransactionStatus as Rfq;
 use pgwire::messages::startup::{
     Authentication, BackendKeyData, NegotiateProtocolVersion, SecretKey,
 };
-use pgwire::messages::{
-    DecodeContext, PgWireBackendMessage, PgWireFrontendMessage, ProtocolVersion,
-};
+use pgwire::messages::PgWireBackendMessage;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::mpsc;
@@ -430,29 +428,12 @@ async fn read_loop(
     idle_timeout: Arc<std::sync::atomic::AtomicU64>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut ctx = DecodeContext::new(ProtocolVersion::default());
-    ctx.awaiting_frontend_ssl = false;
-    ctx.awaiting_frontend_startup = false;
+    let ctx = crate::frame::context();
     let mut buf = BytesMut::with_capacity(16 * 1024);
     loop {
         // Every whole message in the buffer goes to the session thread.
         loop {
-            if buf.len() >= 5 {
-                let len = i32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]);
-                let ok = usize::try_from(len).is_ok_and(|l| l >= 4 && l <= max_message);
-                if !ok {
-                    let msg =
-                        format!("invalid message length {len} (the limit is {max_message} bytes)");
-                    let _ = tx.send(Inbound::Fatal("08P01", msg)).await;
-                    return;
-                }
-                let need = usize::try_from(len).unwrap_or(0) + 1;
-                if buf.len() < need {
-                    buf.reserve(need - buf.len());
-                    break;
-                }
-            }
-            match PgWireFrontendMessage::decode(&mut buf, &ctx) {
+            match crate::frame::next_message(&mut buf, &ctx, max_message) {
                 Ok(Some(m)) => {
                     if tx.send(Inbound::Msg(m)).await.is_err() {
                         return;
@@ -460,12 +441,7 @@ async fn read_loop(
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    let _ = tx
-                        .send(Inbound::Fatal(
-                            "08P01",
-                            format!("invalid frontend message: {e}"),
-                        ))
-                        .await;
+                    let _ = tx.send(Inbound::Fatal("08P01", e)).await;
                     return;
                 }
             }

@@ -24,6 +24,7 @@
 
 pub mod config;
 mod conn;
+pub mod frame;
 pub mod hba;
 mod wire;
 mod worker;
