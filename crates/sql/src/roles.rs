@@ -1189,6 +1189,26 @@ mod tests {
     }
 
     #[test]
+    fn roles_survive_encoding() {
+        let mut s = Session::new(LocalKv::memory());
+        s.execute(
+            "CREATE ROLE a LOGIN PASSWORD 'x' VALID UNTIL 'infinity'; CREATE ROLE b IN ROLE a; \
+             ALTER ROLE b SET work_mem = '1MB'",
+        )
+        .unwrap();
+        let cat = s.committed_catalog().unwrap();
+        let back = Catalog::decode(&cat.encode().unwrap()).unwrap();
+        let roles = |c: &Catalog| c.roles.iter().cloned().collect::<Vec<_>>();
+        assert_eq!(roles(&back), roles(&cat));
+        assert_eq!(back.roles.members(), cat.roles.members());
+        assert_eq!(back.roles.settings(), cat.roles.settings());
+        assert_eq!(back.roles.iter().count(), 3);
+        // A catalog without roles stores nothing for them.
+        let empty = Catalog::default().encode().unwrap();
+        assert!(!String::from_utf8(empty).unwrap().contains("roles"));
+    }
+
+    #[test]
     fn bootstrap_superuser_and_notices() {
         let mut s = Session::new(LocalKv::memory());
         let code = |s: &mut Session<LocalKv>, sql: &str| {
