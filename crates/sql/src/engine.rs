@@ -1369,7 +1369,10 @@ impl<K: TxnKv> Session<K> {
             && let Some((v, e, text, temp, oids)) = &mut self.search_path_cache
             && *v == catalog.version
             && *temp == self.temp_schema
-            && (*e == epoch || text == self.settings.search_path_text())
+            // The same text resolves the same unless it names `$user` (the current user may
+            // differ after a rollback undid a SET ROLE).
+            && (*e == epoch
+                || (text == self.settings.search_path_text() && !text.contains("$user")))
         {
             *e = epoch;
             return smallvec::SmallVec::from_slice(oids);

@@ -1286,6 +1286,12 @@ mod tests {
         assert_eq!(one(&mut s, q).as_deref(), Some("v"));
         assert_eq!(one(&mut s, "SELECT session_user").as_deref(), Some("u"));
         assert!(s.execute("SELECT x FROM t").is_err());
+        // A SET ROLE undone by a rollback: `$user` is u's schema again.
+        s.execute("RESET ROLE").unwrap();
+        s.execute("BEGIN; SET ROLE v; SELECT count(*) FROM pg_class; ROLLBACK")
+            .unwrap();
+        assert_eq!(one(&mut s, "SELECT x FROM t").as_deref(), Some("7"));
+        s.execute("SET ROLE v").unwrap();
         s.execute("SET SESSION AUTHORIZATION DEFAULT").unwrap();
         assert_eq!(one(&mut s, q).as_deref(), Some("u"));
         // A role set with ALTER ROLE ... SET role is taken at login; RESET ROLE returns to it.
