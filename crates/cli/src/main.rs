@@ -22,8 +22,73 @@ enum Command {
     ///   psql -h ./db -p 5433 -U basalt basalt      (over the Unix-domain socket in the data directory)
     #[command(verbatim_doc_comment)]
     Serve(Box<ServeArgs>),
+    /// Make a certificate pair for TLS in development: a certificate authority and a server
+    /// certificate it signed (not for production: the CA's key is written next to it).
+    ///
+    /// Examples:
+    ///   basalt cert --out ./tls --host localhost --host 127.0.0.1
+    ///   basalt serve --data ./db --tls-cert ./tls/server.crt --tls-key ./tls/server.key
+    ///   psql "host=localhost port=5433 user=basalt sslmode=verify-full sslrootcert=./tls/ca.crt"
+    #[command(verbatim_doc_comment)]
+    Cert(CertArgs),
     /// Print the version.
     Version,
+}
+
+#[derive(clap::Args)]
+struct CertArgs {
+    /// The directory to write ca.crt, ca.key, server.crt and server.key into.
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+    /// Names and addresses the server certificate is valid for (repeatable).
+    #[arg(long = "host", default_values_t = ["localhost".to_string(), "127.0.0.1".to_string()])]
+    hosts: Vec<String>,
+}
+
+fn cert(a: &CertArgs) -> Result<(), String> {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let e = |e: rcgen::Error| e.to_string();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "Basalt development CA");
+    let ca_key = KeyPair::generate().map_err(e)?;
+    let ca_cert = ca.self_signed(&ca_key).map_err(e)?;
+    let mut server = CertificateParams::new(a.hosts.clone()).map_err(e)?;
+    server.distinguished_name.push(
+        DnType::CommonName,
+        a.hosts
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "localhost".into()),
+    );
+    let key = KeyPair::generate().map_err(e)?;
+    let issuer = Issuer::new(ca, ca_key);
+    let cert = server.signed_by(&key, &issuer).map_err(e)?;
+    std::fs::create_dir_all(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
+    let write = |name: &str, text: String, private: bool| -> Result<(), String> {
+        let p = a.out.join(name);
+        std::fs::write(&p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+        if private {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+        }
+        Ok(())
+    };
+    write("ca.crt", ca_cert.pem(), false)?;
+    write("ca.key", issuer.key().serialize_pem(), true)?;
+    write("server.crt", cert.pem(), false)?;
+    write("server.key", key.serialize_pem(), true)?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "wrote {0}/ca.crt, {0}/ca.key, {0}/server.crt, {0}/server.key (valid for {1})",
+            a.out.display(),
+            a.hosts.join(", ")
+        );
+    }
+    Ok(())
 }
 
 #[derive(clap::Args)]
@@ -123,6 +188,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let r = match cli.command {
         Command::Serve(a) => serve(*a),
+        Command::Cert(a) => cert(&a),
         Command::Version => {
             #[allow(clippy::print_stdout)]
             {

@@ -1,31 +1,99 @@
 //! A connection's life on the async side: the startup packet (with TLS negotiation and
-//! cancel requests), authentication, then the pump between the socket and the session thread
-//! ([`crate::worker`]).
+//! cancel requests) and authentication; then the socket moves to the session's own thread
+//! ([`crate::io`], [`crate::worker`]).
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::Ordering;
 
-use bytes::{Buf, Bytes, BytesMut};
-use pgwire::messages::response::TransactionStatus as Rfq;
+use bytes::{Buf, BytesMut};
+use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::startup::{
     Authentication, BackendKeyData, NegotiateProtocolVersion, SecretKey,
 };
-use pgwire::messages::{
-    DecodeContext, PgWireBackendMessage, PgWireFrontendMessage, ProtocolVersion,
-};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
-use tokio::sync::mpsc;
 
 use crate::hba::{ConnKind, Method};
-use crate::worker::{Inbound, Worker};
+use crate::worker::Worker;
 use crate::{ServerError, State};
 
-/// A client stream after TLS negotiation.
-trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+/// A client stream after TLS negotiation, during startup and authentication.
+enum AsyncConn {
+    Tcp(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    Unix(UnixStream),
+}
+
+macro_rules! each {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self.get_mut() {
+            AsyncConn::Tcp($s) => $e,
+            AsyncConn::Tls($s) => $e,
+            AsyncConn::Unix($s) => $e,
+        }
+    };
+}
+
+impl AsyncRead for AsyncConn {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        each!(self, s => std::pin::Pin::new(s).poll_read(cx, buf))
+    }
+}
+
+impl AsyncWrite for AsyncConn {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        each!(self, s => std::pin::Pin::new(s).poll_write(cx, buf))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        each!(self, s => std::pin::Pin::new(s).poll_flush(cx))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        each!(self, s => std::pin::Pin::new(s).poll_shutdown(cx))
+    }
+}
+
+impl AsyncConn {
+    /// The socket for blocking use on the session's thread (TLS state included).
+    fn into_sync(self) -> std::io::Result<crate::io::SyncStream> {
+        use crate::io::SyncStream;
+        Ok(match self {
+            AsyncConn::Tcp(s) => {
+                let s = s.into_std()?;
+                s.set_nonblocking(false)?;
+                SyncStream::Tcp(s)
+            }
+            AsyncConn::Unix(s) => {
+                let s = s.into_std()?;
+                s.set_nonblocking(false)?;
+                SyncStream::Unix(s)
+            }
+            AsyncConn::Tls(t) => {
+                let (s, conn) = t.into_inner();
+                let s = s.into_std()?;
+                s.set_nonblocking(false)?;
+                SyncStream::Tls(Box::new(rustls::StreamOwned::new(conn, s)))
+            }
+        })
+    }
+}
 
 const SSL_REQUEST: i32 = 80_877_103;
 const GSSENC_REQUEST: i32 = 80_877_104;
@@ -81,7 +149,7 @@ pub(crate) async fn tcp(mut s: TcpStream, peer: SocketAddr, state: Arc<State>) {
         Ok(p) => p,
         Err(e) => return tracing::debug!(%peer, "startup: {e}"),
     };
-    let (packet, stream, tls): (Startup, Box<dyn Stream>, bool) = match first {
+    let (packet, stream, tls): (Startup, AsyncConn, bool) = match first {
         Startup::Ssl => match &state.tls {
             Some(acceptor) => {
                 if s.write_all(b"S").await.is_err() {
@@ -92,7 +160,7 @@ pub(crate) async fn tcp(mut s: TcpStream, peer: SocketAddr, state: Arc<State>) {
                     Err(e) => return tracing::debug!(%peer, "TLS handshake: {e}"),
                 };
                 match read_startup(&mut t).await {
-                    Ok(p) => (p, Box::new(t), true),
+                    Ok(p) => (p, AsyncConn::Tls(Box::new(t)), true),
                     Err(e) => return tracing::debug!(%peer, "startup: {e}"),
                 }
             }
@@ -101,12 +169,12 @@ pub(crate) async fn tcp(mut s: TcpStream, peer: SocketAddr, state: Arc<State>) {
                     return;
                 }
                 match read_startup(&mut s).await {
-                    Ok(p) => (p, Box::new(s), false),
+                    Ok(p) => (p, AsyncConn::Tcp(s), false),
                     Err(e) => return tracing::debug!(%peer, "startup: {e}"),
                 }
             }
         },
-        other => (other, Box::new(s), false),
+        other => (other, AsyncConn::Tcp(s), false),
     };
     let kind = ConnKind::Host {
         addr: peer.ip(),
@@ -131,7 +199,7 @@ pub(crate) async fn unix(mut s: UnixStream, state: Arc<State>) {
         Ok(p) => p,
         Err(e) => return tracing::debug!("startup: {e}"),
     };
-    session(packet, Box::new(s), ConnKind::Local, state).await;
+    session(packet, AsyncConn::Unix(s), ConnKind::Local, state).await;
 }
 
 /// What the first packet asked.
@@ -211,7 +279,7 @@ async fn fatal<S: AsyncWrite + Unpin>(s: &mut S, code: &str, message: &str) {
 }
 
 /// Startup through authentication, then the session.
-async fn session(packet: Startup, mut stream: Box<dyn Stream>, kind: ConnKind, state: Arc<State>) {
+async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: Arc<State>) {
     let (minor, params) = match packet {
         Startup::Cancel(pid, secret) => return state.cancel(pid, secret),
         Startup::Ssl => {
@@ -220,7 +288,7 @@ async fn session(packet: Startup, mut stream: Box<dyn Stream>, kind: ConnKind, s
         Startup::Start { minor, params } => (minor, params),
     };
     let n = state.connections.fetch_add(1, Ordering::AcqRel) + 1;
-    let _slot = Slot(state.clone());
+    let slot = Slot(state.clone());
     if n > state.config.max_connections {
         return fatal(&mut stream, "53300", "sorry, too many clients already").await;
     }
@@ -338,7 +406,44 @@ async fn session(packet: Startup, mut stream: Box<dyn Stream>, kind: ConnKind, s
         return;
     }
     tracing::debug!(pid, %user, %host, "connection authorized");
-    run(stream, session, user, pid, secret, state).await;
+    if stream.flush().await.is_err() {
+        return;
+    }
+    let stream = match stream.into_sync() {
+        Ok(s) => s,
+        Err(e) => return tracing::warn!("cannot hand the socket to the session: {e}"),
+    };
+    let io = crate::io::Io::new(
+        stream,
+        state.config.max_message_size,
+        state.shutting_down.clone(),
+    );
+    let shut = match io.shutdown_handle() {
+        Ok(h) => h,
+        Err(e) => return tracing::warn!("cannot clone the socket: {e}"),
+    };
+    // Until statements can be interrupted, a cancel request is acknowledged by the log only.
+    state.register(
+        pid,
+        secret,
+        Arc::new(move || tracing::info!(pid, "cancel request")),
+        shut,
+    );
+    let worker = Worker::new(session, io, user);
+    let st = state.clone();
+    let spawned = std::thread::Builder::new()
+        .name(format!("conn-{pid}"))
+        .stack_size(crate::SESSION_STACK)
+        .spawn(move || {
+            let _slot = slot;
+            worker.run();
+            st.unregister(pid);
+            tracing::debug!(pid, "connection closed");
+        });
+    if let Err(e) = spawned {
+        state.unregister(pid);
+        tracing::warn!("cannot start a session thread: {e}");
+    }
 }
 
 /// `options` of the startup packet: `-c name=value` and `--name=value` settings.
@@ -369,151 +474,4 @@ fn apply_options(
         session.set_default(&k.replace('-', "_"), v)?;
     }
     Ok(())
-}
-
-/// The pump: a reader task feeding the session thread, and this task writing its output.
-async fn run(
-    stream: Box<dyn Stream>,
-    session: basalt_sql::Session<basalt_txn::LocalKv>,
-    user: String,
-    pid: i32,
-    secret: i32,
-    state: Arc<State>,
-) {
-    let (rd, mut wr) = tokio::io::split(stream);
-    let (in_tx, in_rx) = mpsc::channel::<Inbound>(64);
-    let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(16);
-    let status = Arc::new(AtomicU8::new(Rfq::Idle as u8));
-    let idle_timeout = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    // Until statements can be interrupted, a cancel request is acknowledged by the log only.
-    state.register_cancel(
-        pid,
-        secret,
-        Arc::new(move || tracing::info!(pid, "cancel request")),
-    );
-    let reader = tokio::spawn(read_loop(
-        rd,
-        in_tx,
-        state.config.max_message_size,
-        status.clone(),
-        idle_timeout.clone(),
-        state.shutdown.clone(),
-    ));
-    let worker = Worker::new(
-        session,
-        crate::wire::Out::new(out_tx),
-        in_rx,
-        user,
-        status,
-        idle_timeout,
-    );
-    let worker = tokio::task::spawn_blocking(move || worker.run());
-    while let Some(chunk) = out_rx.recv().await {
-        if wr.write_all(&chunk).await.is_err() {
-            break;
-        }
-    }
-    drop(out_rx);
-    let _ = wr.shutdown().await;
-    reader.abort();
-    let _ = worker.await;
-    state.unregister_cancel(pid);
-    tracing::debug!(pid, "connection closed");
-}
-
-/// Decodes frontend messages and queues them for the session thread.
-async fn read_loop(
-    mut rd: tokio::io::ReadHalf<Box<dyn Stream>>,
-    tx: mpsc::Sender<Inbound>,
-    max_message: usize,
-    status: Arc<AtomicU8>,
-    idle_timeout: Arc<std::sync::atomic::AtomicU64>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut ctx = DecodeContext::new(ProtocolVersion::default());
-    ctx.awaiting_frontend_ssl = false;
-    ctx.awaiting_frontend_startup = false;
-    let mut buf = BytesMut::with_capacity(16 * 1024);
-    loop {
-        // Every whole message in the buffer goes to the session thread.
-        loop {
-            if buf.len() >= 5 {
-                let len = i32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]);
-                let ok = usize::try_from(len).is_ok_and(|l| l >= 4 && l <= max_message);
-                if !ok {
-                    let msg =
-                        format!("invalid message length {len} (the limit is {max_message} bytes)");
-                    let _ = tx.send(Inbound::Fatal("08P01", msg)).await;
-                    return;
-                }
-                let need = usize::try_from(len).unwrap_or(0) + 1;
-                if buf.len() < need {
-                    buf.reserve(need - buf.len());
-                    break;
-                }
-            }
-            match PgWireFrontendMessage::decode(&mut buf, &ctx) {
-                Ok(Some(m)) => {
-                    if tx.send(Inbound::Msg(m)).await.is_err() {
-                        return;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    let _ = tx
-                        .send(Inbound::Fatal(
-                            "08P01",
-                            format!("invalid frontend message: {e}"),
-                        ))
-                        .await;
-                    return;
-                }
-            }
-        }
-        let in_tx_block = matches!(status.load(Ordering::Relaxed), b'T' | b'E');
-        let timeout = idle_timeout.load(Ordering::Relaxed);
-        let read = rd.read_buf(&mut buf);
-        let n = tokio::select! {
-            r = read => r,
-            () = async {
-                if in_tx_block && timeout > 0 {
-                    tokio::time::sleep(std::time::Duration::from_millis(timeout)).await;
-                } else {
-                    std::future::pending::<()>().await;
-                }
-            } => {
-                let _ = tx.send(Inbound::Fatal(
-                    "25P03",
-                    "terminating connection due to idle-in-transaction timeout".into(),
-                )).await;
-                return;
-            }
-            () = shutting_down(&mut shutdown) => {
-                let _ = tx.send(Inbound::Fatal(
-                    "57P01",
-                    "terminating connection due to administrator command".into(),
-                )).await;
-                return;
-            }
-        };
-        match n {
-            Ok(0) | Err(_) => {
-                let _ = tx.send(Inbound::Closed).await;
-                return;
-            }
-            Ok(_) => {}
-        }
-    }
-}
-
-/// Completes when the server begins to shut down.
-async fn shutting_down(w: &mut tokio::sync::watch::Receiver<bool>) {
-    loop {
-        if *w.borrow_and_update() {
-            return;
-        }
-        if w.changed().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
 }

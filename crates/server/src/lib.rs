@@ -9,22 +9,25 @@
 //!
 //! ```text
 //!  accept loop (tokio) ──► per connection: startup, TLS, authentication (async)
-//!        │                    │
-//!        │              reader task ──Inbound──► session thread (blocking: Session, protocol
-//!        │                                         state, statements, portals) ──bytes──►
-//!        │                                         writer (the connection's task) ──► socket
+//!        │                    │ then the socket (and its TLS state) moves to
+//!        │                    ▼
+//!        │              session thread: blocking reads, Session, protocol state,
+//!        │              statements, portals, blocking writes (io, worker)
 //!        ▼
-//!  cancel requests: by (process id, secret) to the session's interrupt
+//!  cancel requests: by (process id, secret) to the session's interrupt;
+//!  shutdown: a flag, and each socket's read side shut
 //! ```
 //!
-//! Each connection's session runs on its own blocking thread ([`worker`]): the engine blocks
-//! on row locks and commit fsyncs, and a statement's whole run (or a pipeline of messages up
-//! to Sync) costs one hand-over between the async side and that thread. See
-//! docs/server.md for the protocol coverage and the choices made.
+//! Each connection's session runs on its own thread, as PostgreSQL's backends run in their
+//! own processes: the engine blocks on row locks and commit fsyncs, and a round trip costs
+//! no hand-over between threads. See docs/server.md for the protocol coverage and the
+//! choices made.
 
 pub mod config;
 mod conn;
+pub mod frame;
 pub mod hba;
+mod io;
 mod wire;
 mod worker;
 
@@ -57,6 +60,16 @@ pub enum ServerError {
 /// What cancels a connection's running statement.
 type Canceller = Arc<dyn Fn() + Send + Sync>;
 
+/// The stack of a session's thread (the engine recurses over expressions and plans).
+pub(crate) const SESSION_STACK: usize = 8 << 20;
+
+/// A running connection, as the server sees it from outside.
+struct Running {
+    secret: i32,
+    cancel: Canceller,
+    shut: io::ShutdownHandle,
+}
+
 /// State shared by all connections.
 pub(crate) struct State {
     pub(crate) config: Config,
@@ -66,9 +79,11 @@ pub(crate) struct State {
     /// Open client connections (for max_connections).
     pub(crate) connections: AtomicUsize,
     next_pid: AtomicI32,
-    /// Running connections by process id: their cancel secret and canceller.
-    cancels: Mutex<HashMap<i32, (i32, Canceller)>>,
+    /// Running connections by process id.
+    running: Mutex<HashMap<i32, Running>>,
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Set when the server begins to shut down (read by the session threads).
+    pub(crate) shutting_down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl State {
@@ -77,23 +92,36 @@ impl State {
         self.next_pid.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub(crate) fn register_cancel(&self, pid: i32, secret: i32, cancel: Canceller) {
-        self.cancels.lock().insert(pid, (secret, cancel));
+    pub(crate) fn register(
+        &self,
+        pid: i32,
+        secret: i32,
+        cancel: Canceller,
+        shut: io::ShutdownHandle,
+    ) {
+        self.running.lock().insert(
+            pid,
+            Running {
+                secret,
+                cancel,
+                shut,
+            },
+        );
     }
 
-    pub(crate) fn unregister_cancel(&self, pid: i32) {
-        self.cancels.lock().remove(&pid);
+    pub(crate) fn unregister(&self, pid: i32) {
+        self.running.lock().remove(&pid);
     }
 
     /// A cancel request: cancels the connection's running statement if the secret matches
     /// (a wrong one is ignored without a word, as in PostgreSQL).
     pub(crate) fn cancel(&self, pid: i32, secret: i32) {
         let c = self
-            .cancels
+            .running
             .lock()
             .get(&pid)
-            .filter(|(s, _)| *s == secret)
-            .map(|(_, c)| c.clone());
+            .filter(|r| r.secret == secret)
+            .map(|r| r.cancel.clone());
         match c {
             Some(c) => c(),
             None => tracing::debug!(pid, "cancel request for an unknown process"),
@@ -102,13 +130,23 @@ impl State {
 
     fn cancel_all(&self) {
         let all: Vec<Canceller> = self
-            .cancels
+            .running
             .lock()
             .values()
-            .map(|(_, c)| c.clone())
+            .map(|r| r.cancel.clone())
             .collect();
         for c in all {
             c();
+        }
+    }
+
+    /// Begins the shutdown: every session thread sees the flag, and those waiting for their
+    /// client wake up (their socket's read side is shut).
+    fn begin_shutdown(&self) {
+        self.shutting_down
+            .store(true, std::sync::atomic::Ordering::Release);
+        for r in self.running.lock().values() {
+            r.shut.shutdown_read();
         }
     }
 }
@@ -176,8 +214,9 @@ impl Server {
             next_pid: AtomicI32::new(
                 i32::try_from(std::process::id() % 100_000).unwrap_or(0) * 1000 + 1,
             ),
-            cancels: Mutex::new(HashMap::new()),
+            running: Mutex::new(HashMap::new()),
             shutdown,
+            shutting_down: Arc::default(),
         });
         Ok(Server {
             state,
@@ -241,6 +280,7 @@ impl Server {
             let _ = std::fs::remove_file(path);
         }
         let _ = shutdown_tx.send(true);
+        state.begin_shutdown();
         let deadline = tokio::time::Instant::now() + state.config.shutdown_timeout;
         let mut cancelled = false;
         while state.connections.load(Ordering::Acquire) > 0 {
@@ -265,9 +305,6 @@ pub fn serve(config: Config) -> Result<(), ServerError> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
-        // Every connection's session holds a blocking thread while it is open.
-        .max_blocking_threads(config.max_connections + 16)
-        .thread_stack_size(4 << 20)
         .enable_all()
         .build()
         .map_err(|e| ServerError::Io("runtime".into(), e))?;

@@ -1,76 +1,12 @@
 //! Encoding what the session returns as protocol messages: errors and notices with their
-//! fields, row descriptions, data rows in text or binary, and the output buffer that the
-//! session thread fills and hands to the connection's writer.
+//! fields, row descriptions, data rows in text or binary.
 
 use basalt_common::types::{DataType, TypeContext, Value, format_text};
 use basalt_sql::{Notice, SqlError};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::data::{FieldDescription, RowDescription};
 use pgwire::messages::response::{ErrorResponse, NoticeResponse};
-
-/// Sends output to the connection's writer task once this much is buffered.
-const FLUSH_AT: usize = 64 * 1024;
-
-/// The session thread's output: messages are encoded into a buffer, which goes to the writer
-/// task at flush points (ReadyForQuery, Flush, COPY handshakes) or when it grows large.
-pub(crate) struct Out {
-    buf: BytesMut,
-    tx: tokio::sync::mpsc::Sender<Bytes>,
-    /// The writer is gone (client disconnected): output is dropped.
-    closed: bool,
-}
-
-impl Out {
-    pub(crate) fn new(tx: tokio::sync::mpsc::Sender<Bytes>) -> Out {
-        Out {
-            buf: BytesMut::with_capacity(8192),
-            tx,
-            closed: false,
-        }
-    }
-
-    /// Encodes `msg`.
-    pub(crate) fn push(&mut self, msg: PgWireBackendMessage) {
-        // Encoding into a buffer fails only for values that do not fit the protocol's length
-        // fields, which the session never produces; such a message is dropped and logged.
-        if let Err(e) = msg.encode(&mut self.buf) {
-            tracing::warn!("could not encode a message: {e}");
-        }
-        if self.buf.len() >= FLUSH_AT {
-            self.flush();
-        }
-    }
-
-    /// The buffer, to write a message by hand (DataRow).
-    pub(crate) fn raw(&mut self) -> &mut BytesMut {
-        &mut self.buf
-    }
-
-    /// Flushes once the buffer is large (after writing by hand).
-    pub(crate) fn maybe_flush(&mut self) {
-        if self.buf.len() >= FLUSH_AT {
-            self.flush();
-        }
-    }
-
-    /// Hands what is buffered to the writer (waiting while it is behind: the client reads
-    /// slowly, and the session must not run ahead of it without bound).
-    pub(crate) fn flush(&mut self) {
-        if self.buf.is_empty() {
-            return;
-        }
-        let chunk = self.buf.split().freeze();
-        if !self.closed && self.tx.blocking_send(chunk).is_err() {
-            self.closed = true;
-        }
-    }
-
-    /// Whether the client's end is known to be gone.
-    pub(crate) fn is_closed(&self) -> bool {
-        self.closed || self.tx.is_closed()
-    }
-}
 
 /// PostgreSQL's ErrorResponse fields for `e`.
 pub(crate) fn error_fields(e: &SqlError, severity: &str) -> Vec<(u8, String)> {

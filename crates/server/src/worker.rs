@@ -18,6 +18,8 @@
 use std::collections::HashMap;
 use std::io::Read;
 
+use crate::io::{Inbound, Io};
+use crate::wire;
 use basalt_common::types::{DataType, Value};
 use basalt_sql::{
     Client, CopyFormat, Failure, Notice, PreparedStatement, QueryResult, Session, SqlError,
@@ -37,21 +39,6 @@ use pgwire::messages::response::{
     TransactionStatus as Rfq,
 };
 use pgwire::messages::startup::ParameterStatus;
-use tokio::sync::mpsc::Receiver;
-
-use crate::wire::{self, Out};
-
-/// What the reader task hands the session thread.
-#[derive(Debug)]
-pub(crate) enum Inbound {
-    /// A message from the client.
-    Msg(F),
-    /// The client is gone (end of stream, a read error or a malformed message).
-    Closed,
-    /// End the connection with a FATAL error (SQLSTATE, message): the server shuts down, or
-    /// an idle-in-transaction timeout expired.
-    Fatal(&'static str, String),
-}
 
 /// Parameters PostgreSQL reports with ParameterStatus at startup and whenever they change.
 pub(crate) const REPORTED: &[&str] = &[
@@ -87,8 +74,7 @@ struct Portal {
 /// The session thread of one connection.
 pub(crate) struct Worker {
     pub(crate) session: Session<LocalKv>,
-    pub(crate) out: Out,
-    pub(crate) rx: Receiver<Inbound>,
+    pub(crate) io: Io,
     pub(crate) user: String,
     statements: HashMap<String, Stmt>,
     portals: HashMap<String, Portal>,
@@ -98,33 +84,19 @@ pub(crate) struct Worker {
     reported: Vec<String>,
     /// The settings epoch they were read at.
     reported_epoch: u64,
-    /// Shared with the reader task: the transaction status, for the idle timeout.
-    pub(crate) status: std::sync::Arc<std::sync::atomic::AtomicU8>,
-    /// Shared with the reader task: `idle_in_transaction_session_timeout` in milliseconds.
-    idle_timeout: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Worker {
-    pub(crate) fn new(
-        session: Session<LocalKv>,
-        out: Out,
-        rx: Receiver<Inbound>,
-        user: String,
-        status: std::sync::Arc<std::sync::atomic::AtomicU8>,
-        idle_timeout: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    ) -> Worker {
+    pub(crate) fn new(session: Session<LocalKv>, io: Io, user: String) -> Worker {
         Worker {
             session,
-            out,
-            rx,
+            io,
             user,
             statements: HashMap::new(),
             portals: HashMap::new(),
             skip_to_sync: false,
             reported: Vec::new(),
             reported_epoch: u64::MAX,
-            status,
-            idle_timeout,
         }
     }
 
@@ -155,7 +127,7 @@ impl Worker {
         for (i, name) in REPORTED.iter().enumerate() {
             let v = self.parameter(name);
             if first || self.reported.get(i) != Some(&v) {
-                self.out
+                self.io
                     .push(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(
                         (*name).to_string(),
                         v.clone(),
@@ -176,32 +148,27 @@ impl Worker {
             TransactionStatus::InTransaction => Rfq::Transaction,
             TransactionStatus::Failed => Rfq::Error,
         };
-        self.status
-            .store(status as u8, std::sync::atomic::Ordering::Relaxed);
-        let idle = self
+        self.io.in_transaction = status != Rfq::Idle;
+        self.io.idle_timeout = self
             .session
             .settings()
-            .idle_in_transaction_session_timeout()
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        self.idle_timeout
-            .store(idle, std::sync::atomic::Ordering::Relaxed);
-        self.out
+            .idle_in_transaction_session_timeout();
+        self.io
             .push(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
                 status,
             )));
-        self.out.flush();
     }
 
     /// Runs the query cycle until the client leaves.
     pub(crate) fn run(mut self) {
         self.ready();
-        while let Some(msg) = self.rx.blocking_recv() {
-            let msg = match msg {
+        loop {
+            let msg = match self.io.next() {
                 Inbound::Msg(m) => m,
                 Inbound::Closed => break,
                 Inbound::Fatal(code, message) => {
-                    self.out.push(wire::error_of("FATAL", code, &message));
-                    self.out.flush();
+                    self.io.push(wire::error_of("FATAL", code, &message));
+                    self.io.flush();
                     break;
                 }
             };
@@ -243,36 +210,36 @@ impl Worker {
                     } else {
                         self.portals.remove(&name);
                     }
-                    self.out
+                    self.io
                         .push(PgWireBackendMessage::CloseComplete(CloseComplete::new()));
                 }
                 F::Sync(_) => {
                     self.skip_to_sync = false;
                     // The unnamed portal ends with its transaction.
                     if let Err(e) = self.session.sync() {
-                        self.out.push(wire::error(&e));
+                        self.io.push(wire::error(&e));
                     }
                     if self.session.transaction_status() == TransactionStatus::Idle {
                         self.portals.clear();
                     }
                     self.ready();
                 }
-                F::Flush(_) => self.out.flush(),
+                F::Flush(_) => self.io.flush(),
                 F::Terminate(_) => break,
                 // Stray COPY messages (after a COPY failed) are dropped, as PostgreSQL does.
                 F::CopyData(_) | F::CopyDone(_) | F::CopyFail(_) => {}
                 other => {
                     tracing::debug!("unexpected message {other:?}");
-                    self.out.push(wire::error_of(
+                    self.io.push(wire::error_of(
                         "FATAL",
                         "08P01",
                         "invalid frontend message type",
                     ));
-                    self.out.flush();
+                    self.io.flush();
                     break;
                 }
             }
-            if self.out.is_closed() {
+            if self.io.is_closed() {
                 break;
             }
         }
@@ -283,16 +250,16 @@ impl Worker {
     /// rest until Sync be skipped.
     fn extended(&mut self, r: Result<PgWireBackendMessage, SqlError>) {
         match r {
-            Ok(m) => self.out.push(m),
+            Ok(m) => self.io.push(m),
             Err(e) => self.fail(&e, &[]),
         }
     }
 
     fn fail(&mut self, e: &SqlError, notices: &[Notice]) {
         for n in notices {
-            self.out.push(wire::notice(n));
+            self.io.push(wire::notice(n));
         }
-        self.out.push(wire::error(e));
+        self.io.push(wire::error(e));
         self.skip_to_sync = true;
     }
 
@@ -300,18 +267,18 @@ impl Worker {
         // A simple query closes the unnamed statement and portal.
         self.statements.remove("");
         self.portals.remove("");
-        let mut client = ClientIo::new(&mut self.out, &mut self.rx);
+        let mut client = ClientIo::new(&mut self.io);
         let error = self.session.run_for_client(sql, &mut client);
         let delivered = client.delivered;
         let copy_failure = client.copy_failure.take();
         if let Some((e, notices)) = error {
             for n in &notices {
-                self.out.push(wire::notice(n));
+                self.io.push(wire::notice(n));
             }
             let e = copy_failure.unwrap_or(e);
-            self.out.push(wire::error(&e));
+            self.io.push(wire::error(&e));
         } else if delivered == 0 {
-            self.out.push(PgWireBackendMessage::EmptyQueryResponse(
+            self.io.push(PgWireBackendMessage::EmptyQueryResponse(
                 EmptyQueryResponse::new(),
             ));
         }
@@ -429,10 +396,10 @@ impl Worker {
                 .iter()
                 .map(|t| t.as_ref().map_or(DataType::Text.oid(), DataType::oid))
                 .collect();
-            self.out.push(PgWireBackendMessage::ParameterDescription(
+            self.io.push(PgWireBackendMessage::ParameterDescription(
                 ParameterDescription::new(types),
             ));
-            self.out.push(PgWireBackendMessage::NoData(NoData::new()));
+            self.io.push(PgWireBackendMessage::NoData(NoData::new()));
             return Ok(());
         }
         let Some(portal) = self.portals.get(name) else {
@@ -442,13 +409,13 @@ impl Worker {
             ));
         };
         if !portal.prepared.returns_rows() {
-            self.out.push(PgWireBackendMessage::NoData(NoData::new()));
+            self.io.push(PgWireBackendMessage::NoData(NoData::new()));
             return Ok(());
         }
         // The row description needs the result: the portal runs now.
         self.run_portal(name).map_err(|f| {
             for n in &f.notices {
-                self.out.push(wire::notice(n));
+                self.io.push(wire::notice(n));
             }
             f.error
         })?;
@@ -463,7 +430,7 @@ impl Worker {
             } else {
                 wire::row_description(&r.columns, &r.types, formats)
             };
-            self.out.push(m);
+            self.io.push(m);
         }
         Ok(())
     }
@@ -481,7 +448,7 @@ impl Worker {
         }
         let prepared = portal.prepared.clone();
         let params = std::mem::take(&mut portal.params);
-        let mut client = ClientIo::new(&mut self.out, &mut self.rx);
+        let mut client = ClientIo::new(&mut self.io);
         let r = self
             .session
             .query_prepared_for(&prepared, params, &mut client);
@@ -493,7 +460,7 @@ impl Worker {
             f
         })?;
         for n in &r.notices {
-            self.out.push(wire::notice(n));
+            self.io.push(wire::notice(n));
         }
         if let Some(portal) = self.portals.get_mut(name) {
             portal.result = Some((r, 0));
@@ -507,7 +474,7 @@ impl Worker {
             .get(name)
             .is_some_and(|p| p.prepared.statement_count() == 0)
         {
-            self.out.push(PgWireBackendMessage::EmptyQueryResponse(
+            self.io.push(PgWireBackendMessage::EmptyQueryResponse(
                 EmptyQueryResponse::new(),
             ));
             return Ok(());
@@ -526,7 +493,7 @@ impl Worker {
         let end = limit.map_or(r.rows.len(), |n| (*sent + n).min(r.rows.len()));
         let mut scratch = Vec::new();
         for row in &r.rows[*sent..end] {
-            wire::value_row(self.out.raw(), row, &r.types, formats, &ctx, &mut scratch).map_err(
+            wire::value_row(self.io.raw(), row, &r.types, formats, &ctx, &mut scratch).map_err(
                 |error| {
                     Box::new(Failure {
                         error,
@@ -534,15 +501,15 @@ impl Worker {
                     })
                 },
             )?;
-            self.out.maybe_flush();
+            self.io.maybe_flush();
         }
         *sent = end;
         if limit.is_some() && end < r.rows.len() {
-            self.out
+            self.io
                 .push(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()));
         } else {
             let tag = r.tag.clone();
-            self.out
+            self.io
                 .push(PgWireBackendMessage::CommandComplete(CommandComplete::new(
                     tag,
                 )));
@@ -553,7 +520,7 @@ impl Worker {
     /// Sends an asynchronous notification (LISTEN/NOTIFY).
     #[allow(dead_code)]
     pub(crate) fn notify(&mut self, pid: i32, channel: String, payload: String) {
-        self.out.push(PgWireBackendMessage::NotificationResponse(
+        self.io.push(PgWireBackendMessage::NotificationResponse(
             NotificationResponse::new(pid, channel, payload),
         ));
     }
@@ -562,8 +529,7 @@ impl Worker {
 /// The protocol client the session talks to while a query runs: results are encoded as they
 /// arrive, and COPY exchanges data through the connection.
 struct ClientIo<'a> {
-    out: &'a mut Out,
-    rx: &'a mut Receiver<Inbound>,
+    io: &'a mut Io,
     /// Results delivered (an empty query string delivers none).
     delivered: usize,
     /// A COPY TO STDOUT is sending data (its result ends it with CopyDone).
@@ -576,10 +542,9 @@ struct ClientIo<'a> {
 }
 
 impl<'a> ClientIo<'a> {
-    fn new(out: &'a mut Out, rx: &'a mut Receiver<Inbound>) -> Self {
+    fn new(io: &'a mut Io) -> Self {
         ClientIo {
-            out,
-            rx,
+            io,
             delivered: 0,
             copying_out: false,
             copy_failure: None,
@@ -591,7 +556,7 @@ impl<'a> ClientIo<'a> {
     fn flush_copy_out(&mut self) {
         if !self.copy_out.buf.is_empty() {
             let data = Bytes::from(std::mem::take(&mut self.copy_out.buf));
-            self.out
+            self.io
                 .push(PgWireBackendMessage::CopyData(CopyData::new(data)));
         }
     }
@@ -602,22 +567,22 @@ impl Client for ClientIo<'_> {
         self.delivered += 1;
         if self.copying_out {
             self.flush_copy_out();
-            self.out
+            self.io
                 .push(PgWireBackendMessage::CopyDone(CopyDone::new()));
             self.copying_out = false;
         }
         for n in &r.notices {
-            self.out.push(wire::notice(n));
+            self.io.push(wire::notice(n));
         }
         if !r.columns.is_empty() {
-            self.out
+            self.io
                 .push(wire::row_description(&r.columns, &r.types, &[]));
             for row in &r.rows {
-                wire::text_row(self.out.raw(), row);
-                self.out.maybe_flush();
+                wire::text_row(self.io.raw(), row);
+                self.io.maybe_flush();
             }
         }
-        self.out
+        self.io
             .push(PgWireBackendMessage::CommandComplete(CommandComplete::new(
                 r.tag,
             )));
@@ -626,13 +591,13 @@ impl Client for ClientIo<'_> {
     fn copy_in(&mut self, format: CopyFormat, columns: usize) -> Result<&mut dyn Read, SqlError> {
         let n = i16::try_from(columns).unwrap_or(i16::MAX);
         let _ = format;
-        self.out
+        self.io
             .push(PgWireBackendMessage::CopyInResponse(CopyInResponse::new(
                 0,
                 n,
                 vec![0; usize::try_from(n).unwrap_or(0)],
             )));
-        self.out.flush();
+        self.io.flush();
         self.copy_in = CopyIn::default();
         Ok(self)
     }
@@ -644,7 +609,7 @@ impl Client for ClientIo<'_> {
     ) -> Result<&mut dyn std::io::Write, SqlError> {
         let n = i16::try_from(columns).unwrap_or(i16::MAX);
         let _ = format;
-        self.out
+        self.io
             .push(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(
                 0,
                 n,
@@ -684,31 +649,31 @@ impl Read for ClientIo<'_> {
                 me.copy_in.done = true;
                 Err(std::io::Error::other(msg))
             };
-            match self.rx.blocking_recv() {
-                Some(Inbound::Msg(F::CopyData(d))) => self.copy_in.chunk = d.data,
-                Some(Inbound::Msg(F::CopyDone(_))) => {
+            match self.io.next() {
+                Inbound::Msg(F::CopyData(d)) => self.copy_in.chunk = d.data,
+                Inbound::Msg(F::CopyDone(_)) => {
                     self.copy_in.done = true;
                     return Ok(0);
                 }
-                Some(Inbound::Msg(F::CopyFail(f))) => {
+                Inbound::Msg(F::CopyFail(f)) => {
                     return failed(
                         self,
                         SqlError::new("57014", format!("COPY from stdin failed: {}", f.message)),
                     );
                 }
                 // PostgreSQL ignores these during COPY FROM STDIN.
-                Some(Inbound::Msg(F::Flush(_) | F::Sync(_))) => {}
-                Some(Inbound::Msg(other)) => {
+                Inbound::Msg(F::Flush(_) | F::Sync(_)) => {}
+                Inbound::Msg(other) => {
                     tracing::debug!("unexpected message during COPY: {other:?}");
                     return failed(
                         self,
                         SqlError::new("08P01", "unexpected message type during COPY from stdin"),
                     );
                 }
-                Some(Inbound::Fatal(code, message)) => {
+                Inbound::Fatal(code, message) => {
                     return failed(self, SqlError::new(code, message));
                 }
-                Some(Inbound::Closed) | None => {
+                Inbound::Closed => {
                     return failed(
                         self,
                         SqlError::new(
@@ -724,7 +689,7 @@ impl Read for ClientIo<'_> {
 
 impl std::io::Write for ClientIo<'_> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        if self.out.is_closed() {
+        if self.io.is_closed() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::BrokenPipe,
                 "client connection lost",
