@@ -16,7 +16,9 @@
 //!   (PostgreSQL folds such duplicates); order is kept otherwise.
 //! - Delivered notifications wait in the mailbox until the session takes them
 //!   ([`crate::Session::take_notifications`]); a server waits for them while the session is
-//!   idle with a [`NotificationWaker`], usable from another thread.
+//!   idle with a [`NotificationWaker`], usable from another thread: it blocks in
+//!   [`NotificationWaker::wait`], or registers a hook called at each delivery
+//!   ([`NotificationWaker::on_delivery`]).
 //! - The hub holds mailboxes weakly: a session that ends stops receiving with no
 //!   unregistering needed.
 
@@ -44,11 +46,23 @@ const MAX_PAYLOAD: usize = 7999;
 /// The longest channel name (`NAMEDATALEN - 1`).
 const MAX_CHANNEL: usize = 63;
 
+/// Called after notifications are delivered to a session ([`NotificationWaker::on_delivery`]).
+type DeliveryHook = Arc<dyn Fn() + Send + Sync>;
+
 /// Notifications delivered to one session, with a condition variable to wait on them.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Mailbox {
     queue: Mutex<VecDeque<Notification>>,
     cv: Condvar,
+    hook: Mutex<Option<DeliveryHook>>,
+}
+
+impl std::fmt::Debug for Mailbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailbox")
+            .field("queue", &self.queue)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A handle on a session's delivered notifications for another thread: wait until one
@@ -69,6 +83,15 @@ impl NotificationWaker {
     /// Whether a notification is waiting.
     pub fn pending(&self) -> bool {
         !self.0.queue.lock().is_empty()
+    }
+
+    /// Calls `f` (on the committing session's thread, after its commit) each time
+    /// notifications are delivered to this session, replacing an earlier hook: a server can
+    /// wake its idle connection's loop this way (post a message to its queue) instead of a
+    /// thread blocked in [`NotificationWaker::wait`]. `f` must be quick and must not call
+    /// into the session.
+    pub fn on_delivery(&self, f: impl Fn() + Send + Sync + 'static) {
+        *self.0.hook.lock() = Some(Arc::new(f));
     }
 }
 
@@ -101,21 +124,29 @@ impl Hub {
 
     /// Delivers `notifications` to every listener of their channels.
     fn deliver(&self, notifications: &[Notification]) {
-        let ls = self.listeners.lock();
-        for l in ls.iter() {
-            let Some(mb) = l.mailbox.upgrade() else {
-                continue;
-            };
-            let mut q = mb.queue.lock();
-            let before = q.len();
-            for n in notifications {
-                if l.channels.contains(&n.channel) {
-                    q.push_back(n.clone());
+        let mut hooks = Vec::new();
+        {
+            let ls = self.listeners.lock();
+            for l in ls.iter() {
+                let Some(mb) = l.mailbox.upgrade() else {
+                    continue;
+                };
+                let mut q = mb.queue.lock();
+                let before = q.len();
+                for n in notifications {
+                    if l.channels.contains(&n.channel) {
+                        q.push_back(n.clone());
+                    }
+                }
+                if q.len() > before {
+                    mb.cv.notify_all();
+                    hooks.extend(mb.hook.lock().clone());
                 }
             }
-            if q.len() > before {
-                mb.cv.notify_all();
-            }
+        }
+        // Outside the locks: a hook may take the server's own locks.
+        for h in hooks {
+            h();
         }
     }
 }

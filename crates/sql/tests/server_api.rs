@@ -602,6 +602,22 @@ fn notify_reaches_listeners_at_commit() {
     assert!(ok(&mut a, "SELECT pg_listening_channels()").is_empty());
     ok(&mut b, "NOTIFY late");
     assert!(a.take_notifications().is_empty());
+    // A delivery hook (a server waking its idle connection) runs at each delivery.
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h = hits.clone();
+    a.notification_waker().on_delivery(move || {
+        h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    });
+    ok(&mut a, "LISTEN hooked");
+    ok(&mut b, "NOTIFY hooked, '1'");
+    ok(&mut b, "NOTIFY nobody");
+    ok(
+        &mut b,
+        "BEGIN; NOTIFY hooked, '2'; NOTIFY hooked, '3'; COMMIT",
+    );
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(a.take_notifications().len(), 3);
+    ok(&mut a, "UNLISTEN *");
     // The listener's own LISTEN and NOTIFY in one transaction reach it.
     ok(&mut a, "BEGIN; LISTEN self; NOTIFY self, 'me'; COMMIT");
     assert_eq!(
