@@ -149,6 +149,9 @@ pub enum MathFunc {
     Random,
     /// `setseed(float8)`: seeds the session's `random()`.
     SetSeed,
+    /// `pg_sleep(float8)`: sleeps that many seconds, or until the statement is canceled or
+    /// times out.
+    PgSleep,
     /// `width_bucket(operand, low, high, count)`.
     WidthBucket,
     /// `a & b`.
@@ -382,7 +385,7 @@ fn resolved(f: MathFunc, sig: &[DataType], ret: DataType) -> Resolved {
         arg_types: sig.to_vec(),
         ret,
         strict: true,
-        immutable: !matches!(f, MathFunc::Random | MathFunc::SetSeed),
+        immutable: !matches!(f, MathFunc::Random | MathFunc::SetSeed | MathFunc::PgSleep),
     }
 }
 
@@ -606,6 +609,11 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         "random" if args.is_empty() => Some(resolved(Random, &[], F8)),
         "setseed" if args.len() == 1 => Some(resolved(
             SetSeed,
+            &[F8],
+            DataType::Pseudo(basalt_common::types::Pseudo::Void),
+        )),
+        "pg_sleep" if args.len() == 1 => Some(resolved(
+            PgSleep,
             &[F8],
             DataType::Pseudo(basalt_common::types::Pseudo::Void),
         )),
@@ -962,6 +970,11 @@ pub fn call(f: MathFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Value>
             }
             with_prng(ctx, |p| p.fseed(x));
             // `void`: like PostgreSQL's C functions, a non-null value shown empty.
+            Value::Text(String::new())
+        }
+        PgSleep => {
+            let secs = float_arg(a0).ok_or_else(|| wrong_args(f))?;
+            sleep_interruptibly(secs, ctx)?;
             Value::Text(String::new())
         }
         Degrees | Radians | Sin | Cos | Tan | Cot | Asin | Acos | Atan => {
@@ -1432,6 +1445,27 @@ static UUID_PRNG: parking_lot::Mutex<Prng> = parking_lot::Mutex::new(Prng {
     s1: 0,
     seeded: false,
 });
+
+/// `pg_sleep`: sleeps `secs` seconds (none when not positive), in slices short enough that
+/// a cancel or `statement_timeout` stops it within ~10 ms, as PostgreSQL's latch wait does.
+fn sleep_interruptibly(secs: f64, ctx: &EvalContext) -> TypeResult<()> {
+    ctx.check_interrupt()?;
+    // Not positive, or NaN: no sleep.
+    if secs.is_nan() || secs <= 0.0 {
+        return Ok(());
+    }
+    // Longer than any statement can wait (and `Duration` cannot hold infinity).
+    let total = std::time::Duration::from_secs_f64(secs.min(1e9));
+    let start = std::time::Instant::now();
+    loop {
+        let elapsed = start.elapsed();
+        if elapsed >= total {
+            return Ok(());
+        }
+        std::thread::sleep((total - elapsed).min(std::time::Duration::from_millis(10)));
+        ctx.check_interrupt()?;
+    }
+}
 
 fn with_prng<R>(ctx: &EvalContext, f: impl FnOnce(&mut Prng) -> R) -> R {
     match &ctx.prng {

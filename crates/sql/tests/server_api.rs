@@ -337,6 +337,7 @@ fn cancel_stops_a_long_query() {
     for sql in [
         "SELECT count(*) FROM big a, big b, big c",
         "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r",
+        "SELECT pg_sleep(60)",
     ] {
         let handle = s.interrupt_handle();
         let job = thread::spawn(move || {
