@@ -458,27 +458,19 @@ fn index_entries(ctx: &Ctx<'_>, col: Option<i64>, pretty: bool) -> Vec<(i64, Val
         .values()
         .map(|ix| {
             let v = match col {
-                None | Some(0) if pretty && visible(ix.table) => {
-                    text(&tables::index_def_unqualified(cat, ix))
-                }
-                None | Some(0) => text(&tables::index_def(cat, ix)),
+                None | Some(0) => text(&tables::index_def_with(
+                    cat,
+                    ix,
+                    !(pretty && visible(ix.table)),
+                    pretty,
+                )),
                 Some(k) => {
                     let t = cat.tables.get(&ix.table);
                     usize::try_from(k - 1)
                         .ok()
                         .and_then(|i| ix.all_columns().get(i).cloned())
                         .map_or(text(""), |key| {
-                            let s = tables::index_key_text(t, &key);
-                            match &key {
-                                // A lone expression column is shown without the parentheses.
-                                crate::catalog::IndexKey::Expr(e)
-                                    if pretty || tables::looks_like_function(e) =>
-                                {
-                                    text(e)
-                                }
-                                crate::catalog::IndexKey::Expr(e) => text(&format!("({e})")),
-                                crate::catalog::IndexKey::Column(_) => text(&s),
-                            }
+                            text(&tables::index_key_text(cat, t, &key, pretty))
                         })
                 }
             };

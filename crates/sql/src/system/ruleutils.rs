@@ -1,0 +1,528 @@
+//! Stored expressions (column defaults, index expressions and predicates) printed the way
+//! PostgreSQL's `ruleutils` prints the analyzed expressions it stores, for `pg_get_expr`,
+//! `pg_get_indexdef`, `information_schema.columns.column_default` and the like.
+//!
+//! Basalt keeps such an expression as the text the user wrote (normalized by the parser's
+//! deparser); PostgreSQL keeps it analyzed, so its text shows what analysis made of it:
+//! every constant typed (`'ok'::mood`, `'x'::text`, `nextval('s'::regclass)`) except
+//! non-negative integers and decimal numerics, SQL value functions in capitals
+//! (`CURRENT_TIMESTAMP`), operators as their operator names (`~~` for LIKE), and a column
+//! of type `varchar` or `char(n)` handed to a function or operator on `text` with its cast
+//! (`lower((a)::text)`). Without `pretty` every operator is parenthesized; with it only
+//! where precedence needs it. The walk covers constants, columns, casts, function calls,
+//! operators, boolean operators, NULL tests, LIKE and SQL value functions; an expression
+//! with anything else keeps the stored text (never a guess).
+
+use basalt_common::types::{CastContext, DataType, TypeContext, Value, cast, format_text};
+use pg_query::protobuf::a_const::Val;
+use pg_query::protobuf::node::Node as N;
+use pg_query::protobuf::{self, AExprKind, BoolExprType, NullTestType, SqlValueFunctionOp};
+
+use crate::catalog::{Catalog, Table};
+
+/// `text` (a default, index expression or predicate of table `t`) as PostgreSQL prints it;
+/// `expect` is the type the expression is assigned to (a column's, for a default).
+pub fn expr_text(
+    cat: &Catalog,
+    t: Option<&Table>,
+    text: &str,
+    expect: Option<&DataType>,
+    pretty: bool,
+) -> String {
+    let w = Walker { cat, t, pretty };
+    match parse(text).and_then(|n| w.expr(&n, expect, Prec::Top)) {
+        Some((s, _)) => s,
+        None => text.to_string(),
+    }
+}
+
+/// Whether a default is PostgreSQL's "no default": a bare NULL (which it does not store).
+pub fn is_null_default(text: &str) -> bool {
+    matches!(parse(text).and_then(|n| n.node), Some(N::AConst(c)) if c.isnull)
+}
+
+fn parse(text: &str) -> Option<protobuf::Node> {
+    let parsed = pg_query::parse(
+        &format!("SELECT {text}"),
+        pg_query::ParserOptions::default(),
+    )
+    .ok()?;
+    let stmt = parsed.protobuf.stmts.first()?.stmt.as_deref()?;
+    match stmt.node.as_ref()? {
+        N::SelectStmt(sel) if sel.target_list.len() == 1 => {
+            match sel.target_list.first()?.node.as_ref()? {
+                N::ResTarget(rt) => rt.val.as_deref().cloned(),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Where an expression is printed, for the parentheses of pretty mode.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Prec {
+    /// The whole expression, a function argument or a cast's operand.
+    Top,
+    Or,
+    And,
+    Not,
+    /// Operand of a comparison, LIKE or IS [NOT] NULL.
+    Cmp,
+    /// Operand of another operator (`+`, `||`, ...).
+    Op,
+}
+
+/// The type of a printed expression, when the walk knows it.
+type Typed = (String, Option<DataType>);
+
+struct Walker<'a> {
+    cat: &'a Catalog,
+    t: Option<&'a Table>,
+    pretty: bool,
+}
+
+/// The functions on `text` that have a `bpchar` overload but none for `varchar`.
+const BPCHAR_OVERLOADED: &[&str] = &["length", "char_length", "character_length", "octet_length"];
+
+/// The functions on `text` whose argument of type `varchar` / `char(n)` PostgreSQL shows
+/// with its cast (those without a `bpchar` or `varchar` overload).
+const TEXT_FUNCTIONS: &[&str] = &[
+    "lower",
+    "upper",
+    "initcap",
+    "md5",
+    "reverse",
+    "btrim",
+    "ltrim",
+    "rtrim",
+    "replace",
+    "split_part",
+    "substr",
+    "left",
+    "right",
+    "strpos",
+    "ascii",
+    "to_tsvector",
+];
+
+impl Walker<'_> {
+    fn paren(&self, s: String, always: bool) -> String {
+        if always || !self.pretty {
+            format!("({s})")
+        } else {
+            s
+        }
+    }
+
+    fn expr(&self, n: &protobuf::Node, expect: Option<&DataType>, at: Prec) -> Option<Typed> {
+        match n.node.as_ref()? {
+            N::AConst(c) => self.constant(c, expect),
+            N::ColumnRef(c) => {
+                let parts = crate::binder::names(&c.fields);
+                if parts.len() != c.fields.len() {
+                    return None;
+                }
+                let ty = match (parts.as_slice(), self.t) {
+                    ([name], Some(t)) => t
+                        .columns
+                        .iter()
+                        .find(|col| col.name == *name)
+                        .map(|col| col.ty.clone()),
+                    _ => None,
+                };
+                let text = parts
+                    .iter()
+                    .map(|p| super::tables::quote_ident(p))
+                    .collect::<Vec<_>>()
+                    .join(".");
+                Some((text, ty))
+            }
+            N::TypeCast(tc) => self.type_cast(tc),
+            N::FuncCall(f) => self.func(f),
+            N::SqlvalueFunction(f) => Some(sql_value_function(f)?),
+            N::AExpr(e) => self.a_expr(e, at),
+            N::BoolExpr(b) => {
+                let kind = BoolExprType::try_from(b.boolop).ok()?;
+                let (sep, me) = match kind {
+                    BoolExprType::AndExpr => (" AND ", Prec::And),
+                    BoolExprType::OrExpr => (" OR ", Prec::Or),
+                    _ => {
+                        let arg = self.expr(b.args.first()?, Some(&DataType::Bool), Prec::Not)?;
+                        let s = format!("NOT {}", arg.0);
+                        return Some((self.paren(s, at > Prec::Not), Some(DataType::Bool)));
+                    }
+                };
+                let args: Option<Vec<String>> = b
+                    .args
+                    .iter()
+                    .map(|a| self.expr(a, Some(&DataType::Bool), me).map(|x| x.0))
+                    .collect();
+                let s = args?.join(sep);
+                // AND inside OR needs no parentheses in pretty mode; OR inside AND does.
+                Some((self.paren(s, at > me), Some(DataType::Bool)))
+            }
+            N::NullTest(t) => {
+                let arg = self.expr(t.arg.as_deref()?, None, Prec::Cmp)?;
+                let s = if t.nulltesttype == NullTestType::IsNotNull as i32 {
+                    format!("{} IS NOT NULL", arg.0)
+                } else {
+                    format!("{} IS NULL", arg.0)
+                };
+                Some((self.paren(s, at >= Prec::Cmp), Some(DataType::Bool)))
+            }
+            _ => None,
+        }
+    }
+
+    fn constant(&self, c: &protobuf::AConst, expect: Option<&DataType>) -> Option<Typed> {
+        if c.isnull {
+            return Some(("NULL".into(), None));
+        }
+        match c.val.as_ref()? {
+            Val::Ival(i) => Some((int4_text(i.ival), Some(DataType::Int4))),
+            Val::Fval(f) => {
+                // An integer too wide for int4 is an int8 constant; the rest are numeric.
+                if let Ok(i) = f.fval.parse::<i64>() {
+                    return Some((format!("'{i}'::bigint"), Some(DataType::Int8)));
+                }
+                let v = cast(
+                    &Value::Text(f.fval.clone()),
+                    &DataType::Numeric(None),
+                    CastContext::Explicit,
+                    &TypeContext::default(),
+                )
+                .ok()?;
+                Some((
+                    const_text(&v, &DataType::Numeric(None), None)?,
+                    v.data_type(),
+                ))
+            }
+            Val::Boolval(b) => Some((b.boolval.to_string(), Some(DataType::Bool))),
+            Val::Sval(s) => {
+                let ty = expect.cloned().unwrap_or(DataType::Text);
+                self.literal(&s.sval, &ty, None)
+            }
+            Val::Bsval(_) => None,
+        }
+    }
+
+    /// An untyped literal coerced to `ty` (shown as `label`, or `ty` without its modifier).
+    fn literal(&self, s: &str, ty: &DataType, label: Option<String>) -> Option<Typed> {
+        let base = ty.without_typmod();
+        let v = match &base {
+            // User types keep the text as written (their input checked it).
+            DataType::Enum(_) | DataType::Record(_) => Value::Text(s.to_string()),
+            DataType::Reg(_) => Value::Text(s.to_string()),
+            _ => cast(
+                &Value::Text(s.to_string()),
+                &base,
+                CastContext::Explicit,
+                &TypeContext::default(),
+            )
+            .ok()?,
+        };
+        Some((const_text(&v, &base, label)?, Some(base)))
+    }
+
+    fn type_name(&self, tn: &protobuf::TypeName) -> Option<(DataType, String, String)> {
+        let parts = crate::binder::names(&tn.names);
+        let name = match parts.as_slice() {
+            [n] | [_, n] => n.clone(),
+            _ => return None,
+        };
+        let mut mods = Vec::new();
+        for m in &tn.typmods {
+            match m.node.as_ref()? {
+                N::AConst(protobuf::AConst {
+                    val: Some(Val::Ival(i)),
+                    ..
+                }) => mods.push(i.ival),
+                _ => return None,
+            }
+        }
+        let array = !tn.array_bounds.is_empty();
+        if let Ok(mut ty) = DataType::from_name(&name, &mods) {
+            if array {
+                ty = DataType::Array(Box::new(ty));
+            }
+            let full = ty.format_type();
+            let bare = ty.without_typmod().format_type();
+            return Some((ty, full, bare));
+        }
+        // A user type (enum, domain): shown by its name.
+        let known = self.cat.enums.values().any(|e| e.name == name)
+            || self.cat.domains.values().any(|d| d.name == name);
+        if !known || !mods.is_empty() {
+            return None;
+        }
+        let shown = if array { format!("{name}[]") } else { name };
+        Some((DataType::Text, shown.clone(), shown))
+    }
+
+    fn type_cast(&self, tc: &protobuf::TypeCast) -> Option<Typed> {
+        let (ty, full, _) = self.type_name(tc.type_name.as_ref()?)?;
+        let arg = tc.arg.as_deref()?;
+        match arg.node.as_ref()? {
+            // A cast of a literal is a constant of the type, modifier included.
+            N::AConst(c) if matches!(c.val, Some(Val::Sval(_))) => {
+                let Some(Val::Sval(s)) = &c.val else {
+                    return None;
+                };
+                let (text, _) = self.literal(&s.sval, &ty, Some(full))?;
+                Some((text, Some(ty)))
+            }
+            N::AConst(c) if matches!(c.val, Some(Val::Ival(_))) && ty == DataType::Int4 => {
+                self.constant(c, None)
+            }
+            _ => {
+                let (inner, from) = self.expr(arg, None, Prec::Top)?;
+                if from.as_ref() == Some(&ty) {
+                    return Some((inner, Some(ty)));
+                }
+                Some((
+                    format!("{}::{full}", self.cast_operand(&inner, arg)),
+                    Some(ty),
+                ))
+            }
+        }
+    }
+
+    /// The operand of a `::` cast: a column or constant bare in pretty mode, else in
+    /// parentheses.
+    fn cast_operand(&self, text: &str, n: &protobuf::Node) -> String {
+        let simple = matches!(
+            n.node,
+            Some(N::ColumnRef(_) | N::AConst(_) | N::FuncCall(_))
+        );
+        if self.pretty && simple {
+            text.to_string()
+        } else {
+            format!("({text})")
+        }
+    }
+
+    fn func(&self, f: &protobuf::FuncCall) -> Option<Typed> {
+        let parts = crate::binder::names(&f.funcname);
+        let name = match parts.as_slice() {
+            [n] => n.clone(),
+            [s, n] if s == "pg_catalog" => n.clone(),
+            _ => return None,
+        };
+        if f.agg_star || f.agg_distinct || f.over.is_some() || !f.agg_order.is_empty() {
+            return None;
+        }
+        let regclass = matches!(name.as_str(), "nextval" | "currval" | "setval");
+        let mut args = Vec::new();
+        for (i, a) in f.args.iter().enumerate() {
+            let expect = if regclass && i == 0 {
+                DataType::Reg(basalt_common::types::RegKind::Class)
+            } else {
+                DataType::Text
+            };
+            let (mut text, ty) = self.expr(a, Some(&expect), Prec::Top)?;
+            let cast_text = match ty {
+                Some(DataType::Varchar(_)) => {
+                    TEXT_FUNCTIONS.contains(&name.as_str())
+                        || BPCHAR_OVERLOADED.contains(&name.as_str())
+                }
+                Some(DataType::Bpchar(_)) => TEXT_FUNCTIONS.contains(&name.as_str()),
+                _ => false,
+            };
+            if cast_text {
+                text = format!("{}::text", self.cast_operand(&text, a));
+            }
+            args.push(text);
+        }
+        let ty = match name.as_str() {
+            "lower" | "upper" | "initcap" | "md5" | "btrim" | "ltrim" | "rtrim" => {
+                Some(DataType::Text)
+            }
+            "nextval" | "currval" | "setval" => Some(DataType::Int8),
+            _ => None,
+        };
+        Some((format!("{name}({})", args.join(", ")), ty))
+    }
+
+    fn a_expr(&self, e: &protobuf::AExpr, at: Prec) -> Option<Typed> {
+        let kind = AExprKind::try_from(e.kind).ok()?;
+        let op = crate::binder::names(&e.name).join(".");
+        let (op, cmp) = match kind {
+            AExprKind::AexprOp => {
+                let cmp = matches!(op.as_str(), "=" | "<>" | "<" | ">" | "<=" | ">=");
+                (op, cmp)
+            }
+            AExprKind::AexprLike => (if op == "~~" { "~~" } else { "!~~" }.to_string(), true),
+            _ => return None,
+        };
+        let me = if cmp { Prec::Cmp } else { Prec::Op };
+        let text_like = kind == AExprKind::AexprLike || op == "||";
+        let (l, r) = (e.lexpr.as_deref(), e.rexpr.as_deref());
+        let Some(r) = r else {
+            return None;
+        };
+        let Some(l) = l else {
+            let (rs, rt) = self.expr(r, None, Prec::Op)?;
+            return Some((self.paren(format!("{op} {rs}"), at >= Prec::Op), rt));
+        };
+        // An untyped literal takes the other operand's type (text for LIKE and ||).
+        let lt = self.expr(l, None, me)?.1;
+        let rt = self.expr(r, None, me)?.1;
+        let pick = |other: Option<DataType>| -> DataType {
+            match other {
+                _ if text_like => DataType::Text,
+                Some(t) => t.without_typmod(),
+                None => DataType::Text,
+            }
+        };
+        let (mut ls, lty) = self.expr(l, Some(&pick(rt)), me)?;
+        let (mut rs, rty) = self.expr(r, Some(&pick(lt)), me)?;
+        if text_like {
+            if matches!(lty, Some(DataType::Varchar(_) | DataType::Bpchar(_))) {
+                ls = format!("{}::text", self.cast_operand(&ls, l));
+            }
+            if matches!(rty, Some(DataType::Varchar(_) | DataType::Bpchar(_))) {
+                rs = format!("{}::text", self.cast_operand(&rs, r));
+            }
+        }
+        let ty = if cmp {
+            Some(DataType::Bool)
+        } else if op == "||" {
+            Some(DataType::Text)
+        } else {
+            lty.or(rty)
+        };
+        // Pretty mode: an operand of an operator of the same kind keeps its parentheses
+        // (PostgreSQL's pretty printer only drops them around simpler nodes).
+        Some((self.paren(format!("{ls} {op} {rs}"), at >= me), ty))
+    }
+}
+
+/// An int4 constant: bare unless negative (`'-1'::integer` re-parses as a constant).
+fn int4_text(i: i32) -> String {
+    if i < 0 {
+        format!("'{i}'::integer")
+    } else {
+        i.to_string()
+    }
+}
+
+/// A constant of type `ty` as `get_const_expr` prints it; `label` replaces the type name.
+fn const_text(v: &Value, ty: &DataType, label: Option<String>) -> Option<String> {
+    let text = match v {
+        Value::Null => return Some("NULL".into()),
+        Value::Text(s) => s.clone(),
+        other => format_text(other, &TypeContext::default())?,
+    };
+    let label = label.unwrap_or_else(|| ty.without_typmod().format_type());
+    let quoted = format!("'{}'", text.replace('\'', "''"));
+    Some(match ty {
+        DataType::Bool => text_bool(&text),
+        DataType::Int4 if !text.starts_with('-') && label == "integer" => text,
+        // A numeric is bare when it reads as a non-negative decimal (PostgreSQL's isfloat).
+        DataType::Numeric(None)
+            if text.starts_with(|c: char| c.is_ascii_digit())
+                && text.contains('.')
+                && label == "numeric" =>
+        {
+            text
+        }
+        _ => format!("{quoted}::{label}"),
+    })
+}
+
+fn text_bool(t: &str) -> String {
+    if t == "t" || t == "true" {
+        "true".into()
+    } else {
+        "false".into()
+    }
+}
+
+fn sql_value_function(f: &protobuf::SqlValueFunction) -> Option<Typed> {
+    use SqlValueFunctionOp as O;
+    let op = O::try_from(f.op).ok()?;
+    let n = |name: &str| -> String {
+        if f.typmod >= 0 {
+            format!("{name}({})", f.typmod)
+        } else {
+            name.to_string()
+        }
+    };
+    Some(match op {
+        O::SvfopCurrentDate => ("CURRENT_DATE".into(), Some(DataType::Date)),
+        O::SvfopCurrentTime | O::SvfopCurrentTimeN => {
+            (n("CURRENT_TIME"), Some(DataType::TimeTz(None)))
+        }
+        O::SvfopCurrentTimestamp | O::SvfopCurrentTimestampN => {
+            (n("CURRENT_TIMESTAMP"), Some(DataType::Timestamptz(None)))
+        }
+        O::SvfopLocaltime | O::SvfopLocaltimeN => (n("LOCALTIME"), Some(DataType::Time(None))),
+        O::SvfopLocaltimestamp | O::SvfopLocaltimestampN => {
+            (n("LOCALTIMESTAMP"), Some(DataType::Timestamp(None)))
+        }
+        O::SvfopCurrentRole => ("CURRENT_ROLE".into(), Some(DataType::Name)),
+        O::SvfopCurrentUser => ("CURRENT_USER".into(), Some(DataType::Name)),
+        O::SvfopUser => ("USER".into(), Some(DataType::Name)),
+        O::SvfopSessionUser => ("SESSION_USER".into(), Some(DataType::Name)),
+        O::SvfopCurrentCatalog => ("CURRENT_CATALOG".into(), Some(DataType::Name)),
+        O::SvfopCurrentSchema => ("CURRENT_SCHEMA".into(), Some(DataType::Name)),
+        O::SqlvalueFunctionOpUndefined => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn show(text: &str, expect: Option<&DataType>) -> String {
+        expr_text(&Catalog::default(), None, text, expect, false)
+    }
+
+    #[test]
+    fn constants_as_postgres_prints_them() {
+        let int8 = DataType::Int8;
+        let num = DataType::Numeric(None);
+        assert_eq!(show("-1", Some(&DataType::Int4)), "'-1'::integer");
+        assert_eq!(show("5", Some(&int8)), "5");
+        assert_eq!(show("'7'", Some(&int8)), "'7'::bigint");
+        assert_eq!(show("'5'", Some(&num)), "'5'::numeric");
+        assert_eq!(show("'5.5'", Some(&num)), "5.5");
+        assert_eq!(show("1e3", Some(&num)), "'1000'::numeric");
+        assert_eq!(show("-1.5", Some(&num)), "'-1.5'::numeric");
+        assert_eq!(
+            show("'x'", Some(&DataType::Varchar(Some(20)))),
+            "'x'::character varying"
+        );
+        assert_eq!(show("'z'", Some(&DataType::Bpchar(Some(3)))), "'z'::bpchar");
+        assert_eq!(show("'it''s'", Some(&DataType::Text)), "'it''s'::text");
+        assert_eq!(
+            show("'2020-01-01'", Some(&DataType::Timestamptz(None))),
+            "'2020-01-01 00:00:00+00'::timestamp with time zone"
+        );
+        assert_eq!(
+            show("'{1,2}'", Some(&DataType::Array(Box::new(DataType::Int4)))),
+            "'{1,2}'::integer[]"
+        );
+        assert_eq!(show("'true'", Some(&DataType::Bool)), "true");
+        assert_eq!(show("5000000000", Some(&int8)), "'5000000000'::bigint");
+    }
+
+    #[test]
+    fn calls_casts_and_operators() {
+        assert_eq!(show("nextval('sq')", None), "nextval('sq'::regclass)");
+        assert_eq!(show("lower('ABC')", None), "lower('ABC'::text)");
+        assert_eq!(show("current_timestamp", None), "CURRENT_TIMESTAMP");
+        assert_eq!(show("now()", None), "now()");
+        assert_eq!(show("1 + 2", None), "(1 + 2)");
+        assert_eq!(show("(2 * 3) + 1", None), "((2 * 3) + 1)");
+        assert_eq!(show("'a' || 'b'", None), "('a'::text || 'b'::text)");
+        assert_eq!(show("'q'::varchar(10)", None), "'q'::character varying(10)");
+        assert_eq!(show("2::int", None), "2");
+        assert_eq!(show("5::text", None), "(5)::text");
+        assert_eq!(show("abs(-3)", None), "abs('-3'::integer)");
+        assert_eq!(show("x IS NOT NULL", None), "(x IS NOT NULL)");
+        assert!(is_null_default("NULL"));
+        assert!(!is_null_default("'x'"));
+    }
+}
