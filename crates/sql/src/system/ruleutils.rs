@@ -29,11 +29,21 @@ pub fn expr_text(
     expect: Option<&DataType>,
     pretty: bool,
 ) -> String {
+    try_expr_text(cat, t, text, expect, pretty).unwrap_or_else(|| text.to_string())
+}
+
+/// [`expr_text`], or `None` for an expression the walk does not cover.
+pub fn try_expr_text(
+    cat: &Catalog,
+    t: Option<&Table>,
+    text: &str,
+    expect: Option<&DataType>,
+    pretty: bool,
+) -> Option<String> {
     let w = Walker { cat, t, pretty };
-    match parse(text).and_then(|n| w.expr(&n, expect, Prec::Top)) {
-        Some((s, _)) => s,
-        None => text.to_string(),
-    }
+    parse(text)
+        .and_then(|n| w.expr(&n, expect, Prec::Top))
+        .map(|(s, _)| s)
 }
 
 /// Whether a default is PostgreSQL's "no default": a bare NULL (which it does not store).
@@ -59,18 +69,32 @@ fn parse(text: &str) -> Option<protobuf::Node> {
     }
 }
 
-/// Where an expression is printed, for the parentheses of pretty mode.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What an expression is printed inside, for the parentheses of pretty mode (PostgreSQL's
+/// `isSimpleNode`).
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Prec {
-    /// The whole expression, a function argument or a cast's operand.
+    /// The whole expression, or an argument of a function call.
     Top,
-    Or,
-    And,
-    Not,
-    /// Operand of a comparison, LIKE or IS [NOT] NULL.
-    Cmp,
-    /// Operand of another operator (`+`, `||`, ...).
+    /// An operand of AND, OR or NOT.
+    Bool(BoolExprType),
+    /// An operand of `+ - * / %`: of high priority (`* / %`) or not, left operand or not.
+    Arith { high: bool, left: bool },
+    /// An operand of any other operator (comparison, LIKE, `||`), or of IS [NOT] NULL.
     Op,
+}
+
+/// The numeric types in the order PostgreSQL promotes them in mixed arithmetic and
+/// comparisons (integers of different widths have operators of their own).
+fn numeric_rank(t: &DataType) -> Option<u8> {
+    Some(match t {
+        DataType::Int2 => 1,
+        DataType::Int4 => 2,
+        DataType::Int8 => 3,
+        DataType::Numeric(_) => 4,
+        DataType::Float4 => 5,
+        DataType::Float8 => 6,
+        _ => return None,
+    })
 }
 
 /// The type of a printed expression, when the walk knows it.
@@ -107,11 +131,40 @@ const TEXT_FUNCTIONS: &[&str] = &[
 ];
 
 impl Walker<'_> {
-    fn paren(&self, s: String, always: bool) -> String {
-        if always || !self.pretty {
+    fn paren(&self, s: String, needed: bool) -> String {
+        if needed || !self.pretty {
             format!("({s})")
         } else {
             s
+        }
+    }
+
+    /// Whether a boolean expression of kind `kind` needs parentheses in pretty mode inside
+    /// `at`: AND and NOT inside AND or OR do not, OR only inside OR.
+    fn bool_needs_parens(kind: BoolExprType, at: Prec) -> bool {
+        match at {
+            Prec::Top => false,
+            Prec::Bool(parent) => match kind {
+                BoolExprType::OrExpr => parent != BoolExprType::OrExpr,
+                _ => parent == BoolExprType::NotExpr,
+            },
+            _ => true,
+        }
+    }
+
+    /// Whether an operator expression (`arith`: of `+ - * / %`, `high`: of `* / %`) needs
+    /// parentheses in pretty mode inside `at`.
+    fn op_needs_parens(at: Prec, arith: Option<bool>) -> bool {
+        match (at, arith) {
+            (Prec::Top | Prec::Bool(_), _) => false,
+            (
+                Prec::Arith {
+                    high: parent_high,
+                    left,
+                },
+                Some(high),
+            ) => !((high && !parent_high) || (high == parent_high && left)),
+            _ => true,
         }
     }
 
@@ -144,32 +197,36 @@ impl Walker<'_> {
             N::AExpr(e) => self.a_expr(e, at),
             N::BoolExpr(b) => {
                 let kind = BoolExprType::try_from(b.boolop).ok()?;
-                let (sep, me) = match kind {
-                    BoolExprType::AndExpr => (" AND ", Prec::And),
-                    BoolExprType::OrExpr => (" OR ", Prec::Or),
-                    _ => {
-                        let arg = self.expr(b.args.first()?, Some(&DataType::Bool), Prec::Not)?;
-                        let s = format!("NOT {}", arg.0);
-                        return Some((self.paren(s, at > Prec::Not), Some(DataType::Bool)));
-                    }
+                let needed = Self::bool_needs_parens(kind, at);
+                let arg = |a| {
+                    self.expr(a, Some(&DataType::Bool), Prec::Bool(kind))
+                        .map(|x| x.0)
                 };
-                let args: Option<Vec<String>> = b
-                    .args
-                    .iter()
-                    .map(|a| self.expr(a, Some(&DataType::Bool), me).map(|x| x.0))
-                    .collect();
-                let s = args?.join(sep);
-                // AND inside OR needs no parentheses in pretty mode; OR inside AND does.
-                Some((self.paren(s, at > me), Some(DataType::Bool)))
+                let s = match kind {
+                    BoolExprType::AndExpr | BoolExprType::OrExpr => {
+                        let args: Option<Vec<String>> = b.args.iter().map(arg).collect();
+                        let sep = if kind == BoolExprType::AndExpr {
+                            " AND "
+                        } else {
+                            " OR "
+                        };
+                        args?.join(sep)
+                    }
+                    _ => format!("NOT {}", arg(b.args.first()?)?),
+                };
+                Some((self.paren(s, needed), Some(DataType::Bool)))
             }
             N::NullTest(t) => {
-                let arg = self.expr(t.arg.as_deref()?, None, Prec::Cmp)?;
+                let arg = self.expr(t.arg.as_deref()?, None, Prec::Op)?;
                 let s = if t.nulltesttype == NullTestType::IsNotNull as i32 {
                     format!("{} IS NOT NULL", arg.0)
                 } else {
                     format!("{} IS NULL", arg.0)
                 };
-                Some((self.paren(s, at >= Prec::Cmp), Some(DataType::Bool)))
+                Some((
+                    self.paren(s, Self::op_needs_parens(at, None)),
+                    Some(DataType::Bool),
+                ))
             }
             _ => None,
         }
@@ -347,54 +404,146 @@ impl Walker<'_> {
     fn a_expr(&self, e: &protobuf::AExpr, at: Prec) -> Option<Typed> {
         let kind = AExprKind::try_from(e.kind).ok()?;
         let op = crate::binder::names(&e.name).join(".");
-        let (op, cmp) = match kind {
-            AExprKind::AexprOp => {
-                let cmp = matches!(op.as_str(), "=" | "<>" | "<" | ">" | "<=" | ">=");
-                (op, cmp)
+        let l = e.lexpr.as_deref();
+        let r = e.rexpr.as_deref()?;
+        match kind {
+            AExprKind::AexprOp | AExprKind::AexprLike => {
+                let Some(l) = l else {
+                    let (rs, rt) = self.expr(r, None, Prec::Op)?;
+                    let needed = Self::op_needs_parens(at, None);
+                    return Some((self.paren(format!("{op} {rs}"), needed), rt));
+                };
+                self.binary(&op, l, r, at)
             }
-            AExprKind::AexprLike => (if op == "~~" { "~~" } else { "!~~" }.to_string(), true),
-            _ => return None,
+            AExprKind::AexprBetween | AExprKind::AexprNotBetween => {
+                let l = l?;
+                let Some(N::List(bounds)) = r.node.as_ref() else {
+                    return None;
+                };
+                let [lo, hi] = bounds.items.as_slice() else {
+                    return None;
+                };
+                let not = kind == AExprKind::AexprNotBetween;
+                let (join, ops) = if not {
+                    (BoolExprType::OrExpr, ["<", ">"])
+                } else {
+                    (BoolExprType::AndExpr, [">=", "<="])
+                };
+                let a = self.binary(ops[0], l, lo, Prec::Bool(join))?.0;
+                let b = self.binary(ops[1], l, hi, Prec::Bool(join))?.0;
+                let sep = if not { " OR " } else { " AND " };
+                let needed = Self::bool_needs_parens(join, at);
+                Some((
+                    self.paren(format!("{a}{sep}{b}"), needed),
+                    Some(DataType::Bool),
+                ))
+            }
+            AExprKind::AexprIn => {
+                let l = l?;
+                let Some(N::List(items)) = r.node.as_ref() else {
+                    return None;
+                };
+                let (cmp, quant) = if op == "=" {
+                    ("=", "ANY")
+                } else {
+                    ("<>", "ALL")
+                };
+                // One element is a plain comparison.
+                if let [only] = items.items.as_slice() {
+                    return self.binary(cmp, l, only, at);
+                }
+                let (ls, lt) = self.expr(l, None, Prec::Op)?;
+                let lt = lt.map(|t| t.without_typmod());
+                // A varchar operand makes an array cast this walk does not print.
+                if matches!(lt, Some(DataType::Varchar(_))) {
+                    return None;
+                }
+                let mut elems = Vec::new();
+                for i in &items.items {
+                    let (s, t) = self.expr(i, lt.as_ref(), Prec::Top)?;
+                    // Elements of another type would be cast: not printed here.
+                    if t.map(|t| t.without_typmod()) != lt {
+                        return None;
+                    }
+                    elems.push(s);
+                }
+                let s = format!("{ls} {cmp} {quant} (ARRAY[{}])", elems.join(", "));
+                Some((
+                    self.paren(s, Self::op_needs_parens(at, None)),
+                    Some(DataType::Bool),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// `l op r`, with an untyped literal taking the other operand's type, `varchar`
+    /// operands cast to `text` and a numeric operand of lower rank cast to the other's type.
+    fn binary(&self, op: &str, l: &protobuf::Node, r: &protobuf::Node, at: Prec) -> Option<Typed> {
+        let cmp = matches!(op, "=" | "<>" | "<" | ">" | "<=" | ">=");
+        let arith = matches!(op, "+" | "-" | "*" | "/" | "%");
+        let high = matches!(op, "*" | "/" | "%");
+        let text_op = matches!(op, "~~" | "!~~" | "~~*" | "!~~*" | "||");
+        let side = |left: bool| {
+            if arith {
+                Prec::Arith { high, left }
+            } else {
+                Prec::Op
+            }
         };
-        let me = if cmp { Prec::Cmp } else { Prec::Op };
-        let text_like = kind == AExprKind::AexprLike || op == "||";
-        let (l, r) = (e.lexpr.as_deref(), e.rexpr.as_deref());
-        let Some(r) = r else {
-            return None;
-        };
-        let Some(l) = l else {
-            let (rs, rt) = self.expr(r, None, Prec::Op)?;
-            return Some((self.paren(format!("{op} {rs}"), at >= Prec::Op), rt));
-        };
-        // An untyped literal takes the other operand's type (text for LIKE and ||).
-        let lt = self.expr(l, None, me)?.1;
-        let rt = self.expr(r, None, me)?.1;
-        let pick = |other: Option<DataType>| -> DataType {
+        let lt = self.expr(l, None, side(true))?.1;
+        let rt = self.expr(r, None, side(false))?.1;
+        let pick = |other: &Option<DataType>| -> DataType {
             match other {
-                _ if text_like => DataType::Text,
+                _ if text_op => DataType::Text,
+                Some(DataType::Varchar(_)) | None => DataType::Text,
                 Some(t) => t.without_typmod(),
-                None => DataType::Text,
             }
         };
-        let (mut ls, lty) = self.expr(l, Some(&pick(rt)), me)?;
-        let (mut rs, rty) = self.expr(r, Some(&pick(lt)), me)?;
-        if text_like {
-            if matches!(lty, Some(DataType::Varchar(_) | DataType::Bpchar(_))) {
-                ls = format!("{}::text", self.cast_operand(&ls, l));
-            }
-            if matches!(rty, Some(DataType::Varchar(_) | DataType::Bpchar(_))) {
-                rs = format!("{}::text", self.cast_operand(&rs, r));
+        let (mut ls, lty) = self.expr(l, Some(&pick(&rt)), side(true))?;
+        let (mut rs, rty) = self.expr(r, Some(&pick(&lt)), side(false))?;
+        let varchar = |t: &Option<DataType>| {
+            matches!(t, Some(DataType::Varchar(_)))
+                || (text_op && matches!(t, Some(DataType::Bpchar(_))))
+        };
+        if varchar(&lty) {
+            ls = format!("{}::text", self.cast_operand(&ls, l));
+        }
+        if varchar(&rty) {
+            rs = format!("{}::text", self.cast_operand(&rs, r));
+        }
+        let mut ty = lty.clone().or(rty.clone());
+        if let (Some(a), Some(b)) = (&lty, &rty) {
+            match (numeric_rank(a), numeric_rank(b)) {
+                (Some(x), Some(y)) if x != y && (x > 3 || y > 3) => {
+                    let (wide, promote_left) = if x > y { (a, false) } else { (b, true) };
+                    // real has operators with double precision only: the other side
+                    // becomes double precision, the preferred type of the category.
+                    let target = match wide {
+                        DataType::Float4 => DataType::Float8,
+                        w => w.without_typmod(),
+                    };
+                    let name = target.format_type();
+                    if promote_left {
+                        ls = format!("{}::{name}", self.cast_operand(&ls, l));
+                    } else {
+                        rs = format!("{}::{name}", self.cast_operand(&rs, r));
+                    }
+                    ty = Some(target);
+                }
+                (Some(x), Some(y)) if x < y => ty = rty.clone(),
+                _ => {}
             }
         }
-        let ty = if cmp {
+        let ty = if cmp || (text_op && op != "||") {
             Some(DataType::Bool)
         } else if op == "||" {
             Some(DataType::Text)
         } else {
-            lty.or(rty)
+            ty
         };
-        // Pretty mode: an operand of an operator of the same kind keeps its parentheses
-        // (PostgreSQL's pretty printer only drops them around simpler nodes).
-        Some((self.paren(format!("{ls} {op} {rs}"), at >= me), ty))
+        let needed = Self::op_needs_parens(at, arith.then_some(high));
+        Some((self.paren(format!("{ls} {op} {rs}"), needed), ty))
     }
 }
 

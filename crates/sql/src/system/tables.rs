@@ -1523,10 +1523,16 @@ fn constraint_body(
             )
         }
         ConstraintKind::Check { expr } => {
-            if pretty {
-                format!("CHECK ({expr})")
-            } else {
-                format!("CHECK (({expr}))")
+            match super::ruleutils::try_expr_text(
+                ctx.cat,
+                Some(t),
+                expr,
+                Some(&DataType::Bool),
+                pretty,
+            ) {
+                Some(shown) => format!("CHECK ({shown})"),
+                None if pretty => format!("CHECK ({expr})"),
+                None => format!("CHECK (({expr}))"),
             }
         }
         ConstraintKind::ForeignKey(fk) => {
@@ -1690,7 +1696,13 @@ fn pg_constraint_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                     blank.clone(),
                     blank.clone(),
                     null(),
-                    name(expr),
+                    name(&super::ruleutils::expr_text(
+                        cat,
+                        Some(t),
+                        expr,
+                        Some(&DataType::Bool),
+                        false,
+                    )),
                 ),
                 ConstraintKind::ForeignKey(fk) => (
                     'f',
