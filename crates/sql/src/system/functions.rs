@@ -770,6 +770,15 @@ pub fn bind(
             let entries = vec![(0, enc(0)), (6, enc(6))];
             (o.map(enc, entries, text("")), DataType::Name)
         }
+        ("pg_char_to_encoding", 1) => {
+            let e = b.coerce(arg(0), &types[0], &DataType::Text, CastContext::Implicit)?;
+            let names = [("SQL_ASCII", 0), ("sql_ascii", 0), ("UTF8", 6), ("utf8", 6)];
+            let entries = names
+                .iter()
+                .map(|(n, c)| (text(n), Value::Int4(*c)))
+                .collect();
+            (case_of(e, entries, Value::Int4(-1)), DataType::Int4)
+        }
         // PostgreSQL's bitmask of the commands a relation accepts (4 UPDATE, 8 INSERT,
         // 16 DELETE): tables all, automatically updatable views all with a writable column
         // (else DELETE only), other relations none.
@@ -1079,6 +1088,14 @@ pub fn bind(
             )
         }
         ("pg_is_in_recovery", 0) => (Expr::Const(Value::Bool(false)), DataType::Bool),
+        // The session's temporary schema (0 before it has one).
+        ("pg_my_temp_schema", 0) => {
+            let temp = ctx.cat.schema_in_path(&ctx.session_path, "pg_temp");
+            (
+                Expr::Const(Value::Int8(i64::from(temp.unwrap_or(0)))),
+                DataType::Int8,
+            )
+        }
         ("pg_relation_is_publishable", 1) => (Expr::Const(Value::Bool(false)), DataType::Bool),
         ("pg_get_partkeydef" | "pg_get_statisticsobjdef_columns", 1) => {
             (Expr::Const(Value::Null), ty)

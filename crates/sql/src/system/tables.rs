@@ -2182,14 +2182,17 @@ fn setting_vartype(param: &str) -> &'static str {
     match param {
         "default_transaction_deferrable"
         | "default_transaction_read_only"
+        | "in_hot_standby"
         | "integer_datetimes"
         | "standard_conforming_strings"
         | "transaction_deferrable"
         | "transaction_read_only" => "bool",
-        "extra_float_digits"
+        "block_size"
+        | "extra_float_digits"
         | "idle_in_transaction_session_timeout"
         | "lock_timeout"
         | "max_identifier_length"
+        | "max_index_keys"
         | "server_version_num"
         | "statement_timeout"
         | "work_mem" => "integer",
@@ -2219,8 +2222,13 @@ fn pg_settings_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
             };
             let internal = matches!(
                 n.as_str(),
-                "integer_datetimes"
+                "block_size"
+                    | "in_hot_standby"
+                    | "integer_datetimes"
+                    | "lc_collate"
+                    | "lc_ctype"
                     | "max_identifier_length"
+                    | "max_index_keys"
                     | "server_encoding"
                     | "server_version"
                     | "server_version_num"
