@@ -1024,7 +1024,7 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 ch(r.kind),
                 i2(count(r.natts)),
                 i2(count(r.checks)),
-                bool_(r.kind == 'v'),
+                bool_(matches!(r.kind, 'v' | 'm')),
                 bool_(r.triggers),
                 bool_(false),
                 bool_(false),
@@ -2371,6 +2371,35 @@ fn pg_sequence_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .collect()
 }
 
+/// The dependencies Basalt records: a sequence on the column that owns it (`a` for serial
+/// and OWNED BY, `i` for an identity column's), what `\d sequence` and
+/// `pg_get_serial_sequence`-style queries look for. Other dependencies are not listed.
+fn pg_depend_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let mut rows = Vec::new();
+    for s in ctx.cat.sequences.values() {
+        let Some((table, col)) = s.owned_by else {
+            continue;
+        };
+        let identity = ctx
+            .cat
+            .tables
+            .get(&table)
+            .and_then(|t| t.columns.get(col))
+            .and_then(|c| c.identity)
+            .is_some_and(|(_, seq)| seq == s.oid);
+        rows.push(vec![
+            oid(PG_CLASS_OID),
+            oid(s.oid),
+            i4(0),
+            oid(PG_CLASS_OID),
+            oid(table),
+            i4(count(col) + 1),
+            ch(if identity { 'i' } else { 'a' }),
+        ]);
+    }
+    rows
+}
+
 fn no_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
     Vec::new()
 }
@@ -3205,6 +3234,18 @@ pub static RELS: &[VRel] = &[
             "inhrelid": Oid, "inhparent": Oid, "inhseqno": I4, "inhdetachpending": Bool
         ],
         rows: no_rows,
+        at_run_time: None,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_depend",
+        oid: 2608,
+        kind: 'r',
+        cols: cols![
+            "classid": Oid, "objid": Oid, "objsubid": I4, "refclassid": Oid, "refobjid": Oid,
+            "refobjsubid": I4, "deptype": Char
+        ],
+        rows: pg_depend_rows,
         at_run_time: None,
     },
     VRel {
