@@ -27,6 +27,8 @@ codes! {
     WARNING = "01000";
     /// `08006` connection_failure.
     CONNECTION_FAILURE = "08006";
+    /// `08P01` protocol_violation.
+    PROTOCOL_VIOLATION = "08P01";
     /// `0A000` feature_not_supported.
     FEATURE_NOT_SUPPORTED = "0A000";
     /// `22000` data_exception.
@@ -55,6 +57,8 @@ codes! {
     INVALID_ESCAPE_SEQUENCE = "22025";
     /// `22P02` invalid_text_representation.
     INVALID_TEXT_REPRESENTATION = "22P02";
+    /// `22P03` invalid_binary_representation.
+    INVALID_BINARY_REPRESENTATION = "22P03";
     /// `22P05` untranslatable_character.
     UNTRANSLATABLE_CHARACTER = "22P05";
     /// `22P06` nonstandard_use_of_escape_character.
@@ -75,6 +79,8 @@ codes! {
     SYNTAX_ERROR = "42601";
     /// `42602` invalid_name.
     INVALID_NAME = "42602";
+    /// `42622` name_too_long.
+    NAME_TOO_LONG = "42622";
     /// `42704` undefined_object.
     UNDEFINED_OBJECT = "42704";
     /// `42710` duplicate_object.

@@ -52,6 +52,34 @@ pub enum CopyStream<'a> {
     In(&'a mut dyn Read),
     /// Destination of `COPY ... TO STDOUT`.
     Out(&'a mut dyn Write),
+    /// A protocol client: told when a COPY begins, and given each statement's result as it
+    /// completes ([`crate::Session::run_for_client`]).
+    Client(&'a mut dyn Client),
+}
+
+/// The data format of a COPY, as the wire protocol's CopyInResponse / CopyOutResponse name
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyFormat {
+    /// `FORMAT text`.
+    Text,
+    /// `FORMAT csv`.
+    Csv,
+}
+
+/// A client on the other end of a protocol (the wire server's connection): statements'
+/// results are handed over one by one as they complete, and a `COPY ... FROM STDIN` /
+/// `TO STDOUT` asks it for the data stream once the statement has been checked (the server
+/// answers CopyInResponse / CopyOutResponse then).
+pub trait Client {
+    /// A statement of the query string completed with `result`.
+    fn result(&mut self, result: StatementResult);
+    /// `COPY ... FROM STDIN` of `columns` columns begins: the client's data. The reader
+    /// returns end of file at the client's CopyDone and an error at its CopyFail.
+    fn copy_in(&mut self, format: CopyFormat, columns: usize) -> Result<&mut dyn Read, SqlError>;
+    /// `COPY ... TO STDOUT` of `columns` columns begins: where its data goes. (Its end is
+    /// the COPY statement's result, or an error.)
+    fn copy_out(&mut self, format: CopyFormat, columns: usize) -> Result<&mut dyn Write, SqlError>;
 }
 
 fn err(code: &'static str, message: impl Into<String>) -> SqlError {
@@ -87,6 +115,17 @@ struct CopyOptions {
     force_not_null: Vec<String>,
     force_null: Vec<String>,
     latin1: bool,
+}
+
+impl CopyOptions {
+    /// The format a protocol client is told.
+    fn format(&self) -> CopyFormat {
+        if self.csv {
+            CopyFormat::Csv
+        } else {
+            CopyFormat::Text
+        }
+    }
 }
 
 /// An option's argument as text (PostgreSQL's `defGetString`).
@@ -945,7 +984,7 @@ impl<K: TxnKv> Session<K> {
 
     fn run_copy(&mut self, sql: &str, stream: CopyStream<'_>) -> Result<u64, SqlError> {
         let parsed = self.parse_or_abort(sql)?;
-        let batch = self.run_parsed_with(&parsed, Some(stream));
+        let batch = self.run_parsed_with(&parsed, Some(stream), false);
         let results = batch.into_result()?;
         Ok(results.last().map_or(0, |r| {
             r.tag
@@ -974,16 +1013,8 @@ impl<K: TxnKv> Session<K> {
         };
         let n = if s.is_from {
             self.check_writable_copy()?;
-            let io = match io {
-                Some(CopyStream::In(r)) => Some(r),
-                _ => None,
-            };
             self.copy_from(s, &opts, target, io)?
         } else {
-            let io = match io {
-                Some(CopyStream::Out(w)) => Some(w),
-                _ => None,
-            };
             self.copy_to(s, &opts, target, io)?
         };
         Ok(StatementResult::tag(&format!("COPY {n}")))
@@ -1042,7 +1073,7 @@ impl<K: TxnKv> Session<K> {
         s: &protobuf::CopyStmt,
         opts: &CopyOptions,
         target: Target,
-        io: Option<&mut &mut dyn Read>,
+        io: Option<&mut CopyStream<'_>>,
     ) -> Result<u64, SqlError> {
         let Some(rel) = s.relation.as_ref() else {
             return Err(err("42601", "COPY FROM requires a table"));
@@ -1087,8 +1118,12 @@ impl<K: TxnKv> Session<K> {
         let mut child = None;
         let input: Box<dyn BufRead + '_> = match target {
             Target::Client => match io {
-                Some(r) => Box::new(BufReader::with_capacity(1 << 16, &mut **r)),
-                None => {
+                Some(CopyStream::In(r)) => Box::new(BufReader::with_capacity(1 << 16, &mut **r)),
+                Some(CopyStream::Client(c)) => {
+                    let r = c.copy_in(opts.format(), positions.len())?;
+                    Box::new(BufReader::with_capacity(1 << 16, r))
+                }
+                _ => {
                     return Err(err(
                         "0A000",
                         "feature not supported: COPY FROM STDIN without a client data stream (use copy_in)",
@@ -1282,7 +1317,7 @@ impl<K: TxnKv> Session<K> {
         s: &protobuf::CopyStmt,
         opts: &CopyOptions,
         target: Target,
-        io: Option<&mut &mut dyn Write>,
+        io: Option<&mut CopyStream<'_>>,
     ) -> Result<u64, SqlError> {
         // The query: `SELECT cols FROM t` for a table.
         let (select, force_cols): (
@@ -1338,8 +1373,9 @@ impl<K: TxnKv> Session<K> {
         // The destination, opened before the query runs (PostgreSQL opens it first too).
         let mut sink = match target {
             Target::Client => match io {
-                Some(w) => Sink::Client(&mut **w),
-                None => {
+                Some(CopyStream::Out(w)) => Sink::Client(&mut **w),
+                Some(CopyStream::Client(c)) => Sink::Pending(&mut **c),
+                _ => {
                     return Err(err(
                         "0A000",
                         "feature not supported: COPY TO STDOUT without a client data stream (use copy_out)",
@@ -1373,6 +1409,11 @@ impl<K: TxnKv> Session<K> {
         let mut single = false;
         let count = self.copy_query_stream(&select, |out| match out {
             Output::Names(names) => {
+                if let Sink::Pending(_) = sink
+                    && let Sink::Pending(c) = std::mem::replace(&mut sink, Sink::Gone)
+                {
+                    sink = Sink::Client(c.copy_out(opts.format(), names.len())?);
+                }
                 force = match (&opts.force_quote, &force_cols) {
                     (ForceQuote::All, _) => vec![true; names.len()],
                     (ForceQuote::Columns(cols), Some((table, positions))) => {
@@ -1454,6 +1495,10 @@ pub(crate) enum Output<'a> {
 /// Where COPY TO writes.
 enum Sink<'w> {
     Client(&'w mut dyn Write),
+    /// A protocol client not yet told that the COPY begins (it needs the column count).
+    Pending(&'w mut dyn Client),
+    /// Only while `Pending` turns into `Client`.
+    Gone,
     File(std::io::BufWriter<std::fs::File>, String),
     Program(std::process::Child, std::process::ChildStdin, String),
 }
@@ -1486,12 +1531,15 @@ impl Sink<'_> {
             text.as_bytes()
         };
         let r = match self {
+            Sink::Pending(_) | Sink::Gone => Ok(()),
             Sink::Client(w) => w.write_all(bytes),
             Sink::File(f, _) => f.write_all(bytes),
             Sink::Program(_, stdin, _) => stdin.write_all(bytes),
         };
         r.map_err(|e| match self {
-            Sink::Client(_) => err("08006", format!("could not send COPY data: {e}")),
+            Sink::Client(_) | Sink::Pending(_) | Sink::Gone => {
+                err("08006", format!("could not send COPY data: {e}"))
+            }
             Sink::File(_, path) => err(
                 io_code(&e),
                 format!("could not write to file \"{path}\": {}", io_text(&e)),
@@ -1503,6 +1551,7 @@ impl Sink<'_> {
     /// Flushes and closes; a program must exit successfully.
     fn finish(self) -> Result<(), SqlError> {
         match self {
+            Sink::Pending(_) | Sink::Gone => Ok(()),
             Sink::Client(w) => w
                 .flush()
                 .map_err(|e| err("08006", format!("could not send COPY data: {e}"))),

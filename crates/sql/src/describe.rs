@@ -190,6 +190,30 @@ pub fn is_transaction_exit(node: &Node) -> bool {
     }
 }
 
+/// Whether a statement of this form returns rows (PostgreSQL's `PlannedStmt` has a
+/// result description): queries, DML with RETURNING, SHOW, EXPLAIN, FETCH (not MOVE),
+/// EXECUTE (taken as returning rows: the prepared statement decides), CALL.
+pub fn returns_rows(node: &Node) -> bool {
+    match node {
+        Node::SelectStmt(s) => s.into_clause.is_none(),
+        Node::InsertStmt(s) => s
+            .returning_clause
+            .as_ref()
+            .is_some_and(|r| !r.exprs.is_empty()),
+        Node::UpdateStmt(s) => s
+            .returning_clause
+            .as_ref()
+            .is_some_and(|r| !r.exprs.is_empty()),
+        Node::DeleteStmt(s) => s
+            .returning_clause
+            .as_ref()
+            .is_some_and(|r| !r.exprs.is_empty()),
+        Node::VariableShowStmt(_) | Node::ExplainStmt(_) | Node::ExecuteStmt(_) => true,
+        Node::FetchStmt(f) => !f.ismove,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

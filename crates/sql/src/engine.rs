@@ -1139,8 +1139,10 @@ pub(crate) struct DmlOutput {
 }
 
 impl<K: TxnKv> Session<K> {
-    /// The type context (time zone, transaction time) of the current statement.
-    pub(crate) fn type_context(&self) -> TypeContext {
+    /// The type context (time zone, transaction time, output style) of the current
+    /// statement: what values are read from and written as text with
+    /// ([`basalt_common::types::parse_text`], [`basalt_common::types::format_text`]).
+    pub fn type_context(&self) -> TypeContext {
         let (tz, output) = self.styles();
         TypeContext {
             time_zone: tz,

@@ -72,10 +72,12 @@ pub mod useragg;
 pub mod usertypes;
 pub mod views;
 
+pub use copy::{Client, CopyFormat};
 pub use error::{Notice, Severity, SqlCode, SqlError};
 pub use parse::{ParseCache, ParseOptions, Parsed};
 pub use session::{
-    Batch, Executed, PreparedStatement, QueryResult, Session, StatementResult, TransactionStatus,
+    Batch, Executed, Failure, PreparedStatement, QueryResult, Session, StatementResult,
+    TransactionStatus,
 };
 pub use settings::{Isolation, Settings};
 

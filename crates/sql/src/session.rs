@@ -87,6 +87,9 @@ pub struct QueryResult {
     pub types: Vec<basalt_common::types::DataType>,
     /// Rows.
     pub rows: Vec<Vec<basalt_common::types::Value>>,
+    /// Notices and warnings the statement raised, in order (filled by
+    /// [`Session::query_prepared_for`]).
+    pub notices: Vec<Notice>,
 }
 
 /// What [`Session::execute_prepared`] did.
@@ -96,6 +99,16 @@ pub enum Executed {
     Inserted(u64),
     /// The statement ran the general way: its result.
     Result(QueryResult),
+}
+
+/// A statement that failed, with the notices it raised before its error (both go to a
+/// protocol client, notices first).
+#[derive(Debug)]
+pub struct Failure {
+    /// The error.
+    pub error: SqlError,
+    /// The notices raised before it.
+    pub notices: Vec<Notice>,
 }
 
 /// What a query string returned: the results of the statements that ran, in order, and the
@@ -136,6 +149,10 @@ enum BlockKind {
     Single,
     Implicit,
     Explicit,
+    /// The extended query protocol's implicit transaction: statements executed between two
+    /// Syncs while idle share it, and [`Session::sync`] commits it. Otherwise it is treated
+    /// as a single statement's block (PostgreSQL's `IsTransactionBlock()` is false in it).
+    Pipeline,
 }
 
 struct Savepoint {
@@ -175,7 +192,7 @@ impl<T> Block<T> {
     /// Whether this block is one statement sent alone (not a transaction block for
     /// PostgreSQL's `WarnNoTransactionBlock`).
     pub(crate) fn kind_is_single(&self) -> bool {
-        self.kind == BlockKind::Single
+        matches!(self.kind, BlockKind::Single | BlockKind::Pipeline)
     }
 
     /// How many savepoints are open.
@@ -306,6 +323,23 @@ impl PreparedStatement {
     /// The statement text.
     pub fn text(&self) -> &str {
         self.parsed.text()
+    }
+
+    /// How many statements the text holds (0 for an empty query; the wire protocol's Parse
+    /// accepts at most one).
+    pub fn statement_count(&self) -> usize {
+        self.parsed.len()
+    }
+
+    /// Whether the (single) statement returns rows when executed: a query, DML with
+    /// RETURNING, SHOW, EXPLAIN, FETCH, EXECUTE of a query, or a VALUES list (decided from the
+    /// statement's form, without binding it).
+    pub fn returns_rows(&self) -> bool {
+        self.parsed
+            .statements()
+            .next()
+            .and_then(|s| s.node().map(crate::describe::returns_rows))
+            .unwrap_or(false)
     }
 }
 
@@ -554,6 +588,7 @@ impl<K: TxnKv> Session<K> {
             columns: last.columns,
             types,
             rows,
+            notices: Vec::new(),
         })
     }
 
@@ -588,7 +623,104 @@ impl<K: TxnKv> Session<K> {
 
     /// [`Session::run`] of a parsed query string.
     fn run_parsed(&mut self, parsed: &crate::parse::Parsed) -> Batch {
-        self.run_parsed_with(parsed, None)
+        self.run_parsed_with(parsed, None, false)
+    }
+
+    /// Runs a query string for a protocol client (the wire server's simple query): each
+    /// statement's result goes to `client` as it completes, and `COPY ... FROM STDIN` /
+    /// `TO STDOUT` exchange their data with it. Returns the error that stopped the string,
+    /// if any, with the notices its statement raised before it.
+    pub fn run_for_client(
+        &mut self,
+        sql: &str,
+        client: &mut dyn crate::copy::Client,
+    ) -> Option<(SqlError, Vec<Notice>)> {
+        let parsed = match self.parse_or_abort(sql) {
+            Ok(p) => p,
+            Err(e) => return Some((e, Vec::new())),
+        };
+        let batch =
+            self.run_parsed_with(&parsed, Some(crate::copy::CopyStream::Client(client)), true);
+        batch.error.map(|e| (e, batch.error_notices))
+    }
+
+    /// The extended query protocol's Sync: commits the implicit transaction that the
+    /// statements executed since the last Sync ran in ([`Session::query_prepared_for`]),
+    /// if there is one; a failed commit rolls it back and is returned.
+    pub fn sync(&mut self) -> Result<(), SqlError> {
+        if self
+            .block
+            .as_ref()
+            .is_some_and(|b| b.kind == BlockKind::Pipeline)
+        {
+            return self.finish_block();
+        }
+        Ok(())
+    }
+
+    /// Runs a prepared statement for a protocol client (the wire server's Execute): as
+    /// [`Session::query_prepared`], with its notices in the result, and a COPY exchanging
+    /// its data with `client`. An error comes with the notices raised before it.
+    pub fn query_prepared_for(
+        &mut self,
+        stmt: &PreparedStatement,
+        params: Vec<basalt_common::types::Value>,
+        client: &mut dyn crate::copy::Client,
+    ) -> Result<QueryResult, Box<Failure>> {
+        if stmt.standard_conforming_strings != self.settings.standard_conforming_strings()
+            || !Arc::ptr_eq(&stmt.shared, &self.shared)
+        {
+            let parsed = match self.parse_or_abort(stmt.parsed.text()) {
+                Ok(p) => p,
+                Err(error) => {
+                    return Err(Box::new(Failure {
+                        error,
+                        notices: Vec::new(),
+                    }));
+                }
+            };
+            return self.query_parsed_for(&parsed, None, params, client);
+        }
+        let slot = (stmt.parsed.len() == 1).then(|| stmt.slot.clone());
+        self.query_parsed_for(&stmt.parsed, slot, params, client)
+    }
+
+    fn query_parsed_for(
+        &mut self,
+        parsed: &crate::parse::Parsed,
+        slot: Option<Arc<crate::engine::PlanSlot>>,
+        params: Vec<basalt_common::types::Value>,
+        client: &mut dyn crate::copy::Client,
+    ) -> Result<QueryResult, Box<Failure>> {
+        self.params = params;
+        self.capture = Some(Vec::new());
+        self.plan_slot = slot;
+        if self.block.is_none() {
+            self.start_block(BlockKind::Pipeline);
+        }
+        let mut batch =
+            self.run_parsed_with(parsed, Some(crate::copy::CopyStream::Client(client)), false);
+        self.plan_slot = None;
+        if let Some(error) = batch.error.take() {
+            self.params.clear();
+            self.capture = None;
+            return Err(Box::new(Failure {
+                error,
+                notices: batch.error_notices,
+            }));
+        }
+        let notices = batch
+            .results
+            .last_mut()
+            .map(|r| std::mem::take(&mut r.notices))
+            .unwrap_or_default();
+        match self.query_result(batch) {
+            Ok(mut r) => {
+                r.notices = notices;
+                Ok(r)
+            }
+            Err(error) => Err(Box::new(Failure { error, notices })),
+        }
     }
 
     /// [`Session::run_parsed`], with the client's data stream for `COPY ... FROM STDIN` /
@@ -597,6 +729,7 @@ impl<K: TxnKv> Session<K> {
         &mut self,
         parsed: &crate::parse::Parsed,
         mut copy: Option<crate::copy::CopyStream<'_>>,
+        stream: bool,
     ) -> Batch {
         let mut batch = Batch {
             results: Vec::new(),
@@ -655,6 +788,12 @@ impl<K: TxnKv> Session<K> {
                         }
                         batch.error = Some(e);
                         return batch;
+                    }
+                    if stream
+                        && let Some(crate::copy::CopyStream::Client(c)) = copy.as_mut()
+                        && let Some(result) = batch.results.pop()
+                    {
+                        c.result(result);
                     }
                 }
                 Err(e) => {
@@ -933,7 +1072,7 @@ impl<K: TxnKv> Session<K> {
                         );
                         // In an implicit block the statements before this one commit or roll
                         // back now; a single block ends after the statement anyway.
-                        if other == Some(BlockKind::Implicit) {
+                        if matches!(other, Some(BlockKind::Implicit | BlockKind::Pipeline)) {
                             if commit {
                                 self.finish_block()?;
                             } else {
@@ -1130,7 +1269,10 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<StatementResult, SqlError> {
         use VariableSetKind as V;
         let kind = V::try_from(s.kind).unwrap_or(V::Undefined);
-        let in_block = self.block_kind() != Some(BlockKind::Single);
+        let in_block = !matches!(
+            self.block_kind(),
+            Some(BlockKind::Single | BlockKind::Pipeline)
+        );
         let scope = if s.is_local {
             Scope::Local
         } else {
@@ -1275,7 +1417,10 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<StatementResult, SqlError> {
         match DiscardMode::try_from(d.target) {
             Ok(DiscardMode::DiscardAll) => {
-                if self.block_kind() != Some(BlockKind::Single) {
+                if !matches!(
+                    self.block_kind(),
+                    Some(BlockKind::Single | BlockKind::Pipeline)
+                ) {
                     return Err(SqlError::ActiveTransaction(
                         "DISCARD ALL cannot run inside a transaction block",
                     ));

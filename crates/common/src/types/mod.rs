@@ -18,6 +18,7 @@
 //! - [`catalog`](mod@catalog): `name`, `"char"`, `int2vector` and `oidvector`.
 //! - [`enums`]: [`EnumType`] and [`EnumValue`], user-defined enum types.
 //! - [`record`]: [`RecordType`] and [`RecordValue`], composite types and their text I/O.
+//! - [`binary`]: [`binary::encode`] and [`binary::decode`], the binary send/receive format.
 //! - [`key`]: [`to_key_value`], the order-preserving mapping to [`crate::keycode`] keys.
 //! - [`tz`]: time zones of the tz database (TZif files and POSIX `TZ` strings).
 //! - [`error`]: [`TypeError`], carrying the SQLSTATE and PostgreSQL's message text.
@@ -36,6 +37,7 @@ mod bigint;
 
 pub mod arith;
 pub mod array;
+pub mod binary;
 pub mod cast;
 pub mod catalog;
 pub mod datatype;

@@ -1,0 +1,210 @@
+//! The `basalt` command.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Basalt: an embedded, transactional, PostgreSQL-compatible database.
+#[derive(Parser)]
+#[command(name = "basalt", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve a database over the PostgreSQL wire protocol.
+    ///
+    /// Examples:
+    ///   basalt serve --data ./db
+    ///   basalt serve --data ./db --listen 0.0.0.0:5433 --tls-cert cert.pem --tls-key key.pem
+    ///   psql -h ./db -p 5433 -U basalt basalt      (over the Unix-domain socket in the data directory)
+    #[command(verbatim_doc_comment)]
+    Serve(Box<ServeArgs>),
+    /// Make a certificate pair for TLS in development: a certificate authority and a server
+    /// certificate it signed (not for production: the CA's key is written next to it).
+    ///
+    /// Examples:
+    ///   basalt cert --out ./tls --host localhost --host 127.0.0.1
+    ///   basalt serve --data ./db --tls-cert ./tls/server.crt --tls-key ./tls/server.key
+    ///   psql "host=localhost port=5433 user=basalt sslmode=verify-full sslrootcert=./tls/ca.crt"
+    #[command(verbatim_doc_comment)]
+    Cert(CertArgs),
+    /// Print the version.
+    Version,
+}
+
+#[derive(clap::Args)]
+struct CertArgs {
+    /// The directory to write ca.crt, ca.key, server.crt and server.key into.
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+    /// Names and addresses the server certificate is valid for (repeatable).
+    #[arg(long = "host", default_values_t = ["localhost".to_string(), "127.0.0.1".to_string()])]
+    hosts: Vec<String>,
+}
+
+fn cert(a: &CertArgs) -> Result<(), String> {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let e = |e: rcgen::Error| e.to_string();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "Basalt development CA");
+    let ca_key = KeyPair::generate().map_err(e)?;
+    let ca_cert = ca.self_signed(&ca_key).map_err(e)?;
+    let mut server = CertificateParams::new(a.hosts.clone()).map_err(e)?;
+    server.distinguished_name.push(
+        DnType::CommonName,
+        a.hosts
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "localhost".into()),
+    );
+    let key = KeyPair::generate().map_err(e)?;
+    let issuer = Issuer::new(ca, ca_key);
+    let cert = server.signed_by(&key, &issuer).map_err(e)?;
+    std::fs::create_dir_all(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
+    let write = |name: &str, text: String, private: bool| -> Result<(), String> {
+        let p = a.out.join(name);
+        std::fs::write(&p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+        if private {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+        }
+        Ok(())
+    };
+    write("ca.crt", ca_cert.pem(), false)?;
+    write("ca.key", issuer.key().serialize_pem(), true)?;
+    write("server.crt", cert.pem(), false)?;
+    write("server.key", key.serialize_pem(), true)?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "wrote {0}/ca.crt, {0}/ca.key, {0}/server.crt, {0}/server.key (valid for {1})",
+            a.out.display(),
+            a.hosts.join(", ")
+        );
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The database directory (created if missing).
+    #[arg(long, env = "BASALT_DATA")]
+    data: Option<PathBuf>,
+    /// The TCP address to listen on [default: 127.0.0.1:5433].
+    #[arg(long, env = "BASALT_LISTEN")]
+    listen: Option<std::net::SocketAddr>,
+    /// A TOML configuration file; flags and environment variables override it.
+    #[arg(long, env = "BASALT_CONFIG")]
+    config: Option<PathBuf>,
+    /// The directory for the Unix-domain socket [default: the data directory].
+    #[arg(long, env = "BASALT_SOCKET_DIR")]
+    socket_dir: Option<PathBuf>,
+    /// At most this many connections [default: 300].
+    #[arg(long, env = "BASALT_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// The largest message a client may send, in bytes [default: 1 GiB].
+    #[arg(long, env = "BASALT_MAX_MESSAGE_SIZE")]
+    max_message_size: Option<usize>,
+    /// Seconds a shutdown waits for running statements [default: 30].
+    #[arg(long, env = "BASALT_SHUTDOWN_TIMEOUT")]
+    shutdown_timeout: Option<f64>,
+    /// Host-based access rules (pg_hba.conf style).
+    #[arg(long, env = "BASALT_HBA_FILE")]
+    hba_file: Option<PathBuf>,
+    /// TLS certificate chain (PEM).
+    #[arg(long, env = "BASALT_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "BASALT_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// The bootstrap superuser's name [default: basalt].
+    #[arg(long, env = "BASALT_USER")]
+    user: Option<String>,
+    /// A file holding the bootstrap superuser's password.
+    #[arg(long, env = "BASALT_PASSWORD_FILE")]
+    password_file: Option<PathBuf>,
+    /// Log JSON lines instead of the human format.
+    #[arg(long, env = "BASALT_LOG_JSON")]
+    log_json: bool,
+}
+
+fn serve(a: ServeArgs) -> Result<(), String> {
+    let mut c = match &a.config {
+        Some(p) => basalt_server::Config::from_file(p).map_err(|e| e.to_string())?,
+        None => basalt_server::Config::default(),
+    };
+    if let Some(v) = a.data {
+        c.data = v;
+    }
+    if let Some(v) = a.listen {
+        c.listen = v;
+    }
+    c.socket_dir = a
+        .socket_dir
+        .or(c.socket_dir)
+        .or_else(|| Some(c.data.clone()));
+    if let Some(v) = a.max_connections {
+        c.max_connections = v;
+    }
+    if let Some(v) = a.max_message_size {
+        c.max_message_size = v;
+    }
+    if let Some(v) = a.shutdown_timeout {
+        c.shutdown_timeout =
+            std::time::Duration::try_from_secs_f64(v).map_err(|e| e.to_string())?;
+    }
+    c.hba_file = a.hba_file.or(c.hba_file);
+    c.tls_cert = a.tls_cert.or(c.tls_cert);
+    c.tls_key = a.tls_key.or(c.tls_key);
+    if let Some(v) = a.user {
+        c.user = v;
+    }
+    c.password_file = a.password_file.or(c.password_file);
+    c.log_json |= a.log_json;
+    init_logging(c.log_json);
+    basalt_server::serve(c).map_err(|e| e.to_string())
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BASALT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Command::Serve(a) => serve(*a),
+        Command::Cert(a) => cert(&a),
+        Command::Version => {
+            #[allow(clippy::print_stdout)]
+            {
+                println!("basalt {}", env!("CARGO_PKG_VERSION"));
+            }
+            Ok(())
+        }
+    };
+    match r {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("basalt: {e}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Starting `basalt serve` on a free port for end-to-end tests, and running PostgreSQL's
+//! client programs (psql, pgbench) against it.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running server over a temporary data directory; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+}
+
+/// The directory of PostgreSQL's client programs (`pg_config --bindir`), else `PATH`.
+pub fn pg_bin(name: &str) -> PathBuf {
+    let dir = Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    match dir {
+        Some(d) if d.join(name).exists() => d.join(name),
+        _ => PathBuf::from(name),
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+/// Host-based rules for tests: trust over the socket and over TCP from this machine.
+pub const TRUST_ALL: &str = "local all all trust\nhost all all 127.0.0.1/32 trust\n";
+
+impl Server {
+    /// Starts a server with `hba` rules and extra flags, and waits until it answers.
+    pub fn start_with(hba: &str, extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("db");
+        let hba_file = dir.path().join("hba.conf");
+        std::fs::write(&hba_file, hba).unwrap();
+        Server::start_in(dir, &data, &hba_file, extra)
+    }
+
+    /// Starts a server in an existing directory (a restart).
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        data: &Path,
+        hba_file: &Path,
+        extra: &[&str],
+    ) -> Server {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_basalt"))
+            .arg("serve")
+            .arg("--data")
+            .arg(data)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--hba-file")
+            .arg(hba_file)
+            .args(extra)
+            .env("BASALT_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let s = Server { child, dir, port };
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        s
+    }
+
+    pub fn start() -> Server {
+        Server::start_with(TRUST_ALL, &[])
+    }
+
+    /// The data directory (also the Unix-domain socket's directory).
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("db")
+    }
+
+    /// Runs psql over TCP with `args`, returning its output.
+    pub fn psql(&self, args: &[&str]) -> Output {
+        Command::new(pg_bin("psql"))
+            .args([
+                "-X",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "basalt",
+                "-d",
+                "basalt",
+            ])
+            .args(["-v", "ON_ERROR_STOP=1"])
+            .args(args)
+            .env("PGCONNECT_TIMEOUT", "10")
+            .output()
+            .unwrap()
+    }
+
+    /// psql's standard output for `-c sql` (asserting success).
+    pub fn sql(&self, sql: &str) -> String {
+        let o = self.psql(&["-Atc", sql]);
+        assert!(
+            o.status.success(),
+            "psql -c {sql:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// Sends SIGTERM and waits for the server to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let start = Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "server did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A hand-driven protocol connection, for sending what no well-behaved client sends.
+pub struct Raw {
+    pub s: std::net::TcpStream,
+}
+
+impl Raw {
+    /// Connects and completes the startup (trust authentication) up to ReadyForQuery.
+    pub fn connect(port: u16) -> Raw {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut body = Vec::new();
+        body.extend_from_slice(&196_608i32.to_be_bytes());
+        for (k, v) in [("user", "basalt"), ("database", "basalt")] {
+            body.extend_from_slice(k.as_bytes());
+            body.push(0);
+            body.extend_from_slice(v.as_bytes());
+            body.push(0);
+        }
+        body.push(0);
+        let mut packet = ((body.len() + 4) as i32).to_be_bytes().to_vec();
+        packet.extend_from_slice(&body);
+        s.write_all(&packet).unwrap();
+        let mut raw = Raw { s };
+        let msgs = raw.until_ready();
+        assert!(msgs.iter().any(|(t, _)| *t == b'R'), "{msgs:?}");
+        raw
+    }
+
+    /// Sends a message of type `t` with `body`.
+    pub fn send(&mut self, t: u8, body: &[u8]) {
+        use std::io::Write;
+        let mut m = vec![t];
+        m.extend_from_slice(&((body.len() + 4) as i32).to_be_bytes());
+        m.extend_from_slice(body);
+        self.s.write_all(&m).unwrap();
+    }
+
+    /// Sends a simple query.
+    pub fn query(&mut self, sql: &str) {
+        let mut b = sql.as_bytes().to_vec();
+        b.push(0);
+        self.send(b'Q', &b);
+    }
+
+    /// Reads one message; `None` at end of stream.
+    pub fn read(&mut self) -> Option<(u8, Vec<u8>)> {
+        use std::io::Read;
+        let mut head = [0u8; 5];
+        self.s.read_exact(&mut head).ok()?;
+        let len = i32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+        let mut body = vec![0u8; len - 4];
+        self.s.read_exact(&mut body).ok()?;
+        Some((head[0], body))
+    }
+
+    /// Reads messages through ReadyForQuery.
+    pub fn until_ready(&mut self) -> Vec<(u8, Vec<u8>)> {
+        let mut out = Vec::new();
+        while let Some(m) = self.read() {
+            let done = m.0 == b'Z';
+            out.push(m);
+            if done {
+                break;
+            }
+        }
+        out
+    }
+}
+
+/// The SQLSTATE of an ErrorResponse body.
+pub fn sqlstate(body: &[u8]) -> String {
+    body.split(|b| *b == 0)
+        .find_map(|f| f.strip_prefix(b"C"))
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .unwrap_or_default()
+}

@@ -1,0 +1,709 @@
+//! The session side of a connection: one blocking thread per connection owns the
+//! [`Session`] and runs the protocol's query cycle over it.
+//!
+//! The connection's reader task decodes frontend messages and queues them here; this thread
+//! answers each one into an output buffer ([`crate::wire::Out`]) that goes to the writer task
+//! at flush points. Statements run synchronously on this thread (the engine blocks on row locks
+//! and commit fsyncs), so the async runtime's threads never wait on the engine.
+//!
+//! # Extended query protocol
+//!
+//! Statements (Parse) and portals (Bind) are kept by name; the unnamed ones are replaced by
+//! the next Parse/Bind. A portal runs at its first Execute (or at a Describe of the portal,
+//! whose row description needs the result) and keeps its rows; Executes with a row limit hand
+//! them out in pieces (PortalSuspended), as PostgreSQL's partial fetch does. After an error,
+//! messages are skipped until Sync. Statements executed between two Syncs outside a
+//! transaction block share one implicit transaction, committed at Sync ([`Session::sync`]).
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use crate::io::{Inbound, Io};
+use crate::wire;
+use basalt_common::types::{DataType, Value};
+use basalt_sql::{
+    Client, CopyFormat, Failure, Notice, PreparedStatement, QueryResult, Session, SqlError,
+    StatementResult, TransactionStatus,
+};
+use basalt_txn::LocalKv;
+use bytes::Bytes;
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::PgWireFrontendMessage as F;
+use pgwire::messages::copy::{CopyData, CopyDone, CopyInResponse, CopyOutResponse};
+use pgwire::messages::data::{NoData, ParameterDescription};
+use pgwire::messages::extendedquery::{
+    BindComplete, CloseComplete, ParseComplete, PortalSuspended,
+};
+use pgwire::messages::response::{
+    CommandComplete, EmptyQueryResponse, NotificationResponse, ReadyForQuery,
+    TransactionStatus as Rfq,
+};
+use pgwire::messages::startup::ParameterStatus;
+
+/// Parameters PostgreSQL reports with ParameterStatus at startup and whenever they change.
+pub(crate) const REPORTED: &[&str] = &[
+    "application_name",
+    "client_encoding",
+    "DateStyle",
+    "default_transaction_read_only",
+    "in_hot_standby",
+    "integer_datetimes",
+    "IntervalStyle",
+    "is_superuser",
+    "server_encoding",
+    "server_version",
+    "session_authorization",
+    "standard_conforming_strings",
+    "TimeZone",
+];
+
+struct Stmt {
+    prepared: PreparedStatement,
+    /// Parameter types the client declared in Parse (`None`: unspecified).
+    declared: Vec<Option<DataType>>,
+}
+
+struct Portal {
+    prepared: PreparedStatement,
+    params: Vec<Value>,
+    formats: Vec<i16>,
+    /// The result once run, and how many of its rows were sent.
+    result: Option<(QueryResult, usize)>,
+}
+
+/// The session thread of one connection.
+pub(crate) struct Worker {
+    pub(crate) session: Session<LocalKv>,
+    pub(crate) io: Io,
+    pub(crate) user: String,
+    statements: HashMap<String, Stmt>,
+    portals: HashMap<String, Portal>,
+    /// After an error in the extended protocol: skip messages until Sync.
+    skip_to_sync: bool,
+    /// Values last reported with ParameterStatus.
+    reported: Vec<String>,
+    /// The settings epoch they were read at.
+    reported_epoch: u64,
+}
+
+impl Worker {
+    pub(crate) fn new(session: Session<LocalKv>, io: Io, user: String) -> Worker {
+        Worker {
+            session,
+            io,
+            user,
+            statements: HashMap::new(),
+            portals: HashMap::new(),
+            skip_to_sync: false,
+            reported: Vec::new(),
+            reported_epoch: u64::MAX,
+        }
+    }
+
+    /// The current value of a reported parameter.
+    fn parameter(&self, name: &str) -> String {
+        match name {
+            "in_hot_standby" => "off".into(),
+            "is_superuser" => "on".into(),
+            "session_authorization" => self.user.clone(),
+            _ => self
+                .session
+                .settings()
+                .show(name)
+                .map(|(_, v)| v)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// ParameterStatus for every reported parameter (startup) or for those changed since
+    /// last reported.
+    pub(crate) fn report_parameters(&mut self) {
+        let epoch = self.session.settings().epoch();
+        if epoch == self.reported_epoch {
+            return;
+        }
+        self.reported_epoch = epoch;
+        let first = self.reported.is_empty();
+        for (i, name) in REPORTED.iter().enumerate() {
+            let v = self.parameter(name);
+            if first || self.reported.get(i) != Some(&v) {
+                self.io
+                    .push(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(
+                        (*name).to_string(),
+                        v.clone(),
+                    )));
+            }
+            if first {
+                self.reported.push(v);
+            } else if let Some(slot) = self.reported.get_mut(i) {
+                *slot = v;
+            }
+        }
+    }
+
+    fn ready(&mut self) {
+        self.report_parameters();
+        let status = match self.session.transaction_status() {
+            TransactionStatus::Idle => Rfq::Idle,
+            TransactionStatus::InTransaction => Rfq::Transaction,
+            TransactionStatus::Failed => Rfq::Error,
+        };
+        self.io.in_transaction = status != Rfq::Idle;
+        self.io.idle_timeout = self
+            .session
+            .settings()
+            .idle_in_transaction_session_timeout();
+        self.io
+            .push(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
+                status,
+            )));
+    }
+
+    /// Runs the query cycle until the client leaves.
+    pub(crate) fn run(mut self) {
+        self.ready();
+        loop {
+            let msg = match self.io.next() {
+                Inbound::Msg(m) => m,
+                Inbound::Closed => break,
+                Inbound::Fatal(code, message) => {
+                    self.io.push(wire::error_of("FATAL", code, &message));
+                    self.io.flush();
+                    break;
+                }
+            };
+            if self.skip_to_sync && msg.is_extended_query() && !matches!(msg, F::Sync(_)) {
+                continue;
+            }
+            match msg {
+                F::Query(q) => {
+                    self.simple_query(&q.query);
+                    self.ready();
+                }
+                F::Parse(p) => {
+                    let r = self.parse(p.name.unwrap_or_default(), &p.query, &p.type_oids);
+                    self.extended(
+                        r.map(|()| PgWireBackendMessage::ParseComplete(ParseComplete::new())),
+                    );
+                }
+                F::Bind(b) => {
+                    let r = self.bind(b);
+                    self.extended(
+                        r.map(|()| PgWireBackendMessage::BindComplete(BindComplete::new())),
+                    );
+                }
+                F::Describe(d) => {
+                    if let Err(e) = self.describe(d.target_type, &d.name.unwrap_or_default()) {
+                        self.fail(&e, &[]);
+                    }
+                }
+                F::Execute(e) => {
+                    let r = self.execute(&e.name.unwrap_or_default(), e.max_rows);
+                    if let Err(f) = r {
+                        self.fail(&f.error, &f.notices);
+                    }
+                }
+                F::Close(c) => {
+                    let name = c.name.unwrap_or_default();
+                    if c.target_type == b'S' {
+                        self.statements.remove(&name);
+                    } else {
+                        self.portals.remove(&name);
+                    }
+                    self.io
+                        .push(PgWireBackendMessage::CloseComplete(CloseComplete::new()));
+                }
+                F::Sync(_) => {
+                    self.skip_to_sync = false;
+                    // The unnamed portal ends with its transaction.
+                    if let Err(e) = self.session.sync() {
+                        self.io.push(wire::error(&e));
+                    }
+                    if self.session.transaction_status() == TransactionStatus::Idle {
+                        self.portals.clear();
+                    }
+                    self.ready();
+                }
+                F::Flush(_) => self.io.flush(),
+                F::Terminate(_) => break,
+                // Stray COPY messages (after a COPY failed) are dropped, as PostgreSQL does.
+                F::CopyData(_) | F::CopyDone(_) | F::CopyFail(_) => {}
+                other => {
+                    tracing::debug!("unexpected message {other:?}");
+                    self.io.push(wire::error_of(
+                        "FATAL",
+                        "08P01",
+                        "invalid frontend message type",
+                    ));
+                    self.io.flush();
+                    break;
+                }
+            }
+            if self.io.is_closed() {
+                break;
+            }
+        }
+        // Dropping the session rolls back a transaction left open.
+    }
+
+    /// The outcome of an extended-protocol message: its reply, or an error that makes the
+    /// rest until Sync be skipped.
+    fn extended(&mut self, r: Result<PgWireBackendMessage, SqlError>) {
+        match r {
+            Ok(m) => self.io.push(m),
+            Err(e) => self.fail(&e, &[]),
+        }
+    }
+
+    fn fail(&mut self, e: &SqlError, notices: &[Notice]) {
+        for n in notices {
+            self.io.push(wire::notice(n));
+        }
+        self.io.push(wire::error(e));
+        self.skip_to_sync = true;
+    }
+
+    fn simple_query(&mut self, sql: &str) {
+        // A simple query closes the unnamed statement and portal.
+        self.statements.remove("");
+        self.portals.remove("");
+        let mut client = ClientIo::new(&mut self.io);
+        let error = self.session.run_for_client(sql, &mut client);
+        let delivered = client.delivered;
+        let copy_failure = client.copy_failure.take();
+        if let Some((e, notices)) = error {
+            for n in &notices {
+                self.io.push(wire::notice(n));
+            }
+            let e = copy_failure.unwrap_or(e);
+            self.io.push(wire::error(&e));
+        } else if delivered == 0 {
+            self.io.push(PgWireBackendMessage::EmptyQueryResponse(
+                EmptyQueryResponse::new(),
+            ));
+        }
+    }
+
+    fn parse(&mut self, name: String, sql: &str, oids: &[u32]) -> Result<(), SqlError> {
+        if !name.is_empty() && self.statements.contains_key(&name) {
+            return Err(SqlError::new(
+                "42P05",
+                format!("prepared statement \"{name}\" already exists"),
+            ));
+        }
+        let prepared = self.session.prepare(sql)?;
+        if prepared.statement_count() > 1 {
+            return Err(SqlError::new(
+                "42601",
+                "cannot insert multiple commands into a prepared statement",
+            ));
+        }
+        let declared = oids
+            .iter()
+            .map(|&o| {
+                if o == 0 {
+                    Ok(None)
+                } else {
+                    DataType::from_oid(o).map(Some).ok_or_else(|| {
+                        SqlError::new("42704", format!("type with OID {o} does not exist"))
+                    })
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.statements.insert(name, Stmt { prepared, declared });
+        Ok(())
+    }
+
+    fn bind(&mut self, b: pgwire::messages::extendedquery::Bind) -> Result<(), SqlError> {
+        let sname = b.statement_name.unwrap_or_default();
+        let pname = b.portal_name.unwrap_or_default();
+        let Some(stmt) = self.statements.get(&sname) else {
+            return Err(SqlError::new(
+                "26000",
+                format!("prepared statement \"{sname}\" does not exist"),
+            ));
+        };
+        if !pname.is_empty() && self.portals.contains_key(&pname) {
+            return Err(SqlError::new(
+                "42P03",
+                format!("cursor \"{pname}\" already exists"),
+            ));
+        }
+        let n = b.parameters.len();
+        let fcodes = &b.parameter_format_codes;
+        if fcodes.len() > 1 && fcodes.len() != n {
+            return Err(SqlError::new(
+                "08P01",
+                format!(
+                    "bind message has {} parameter formats but {n} parameters",
+                    fcodes.len()
+                ),
+            ));
+        }
+        let ctx = self.session.type_context();
+        let mut params = Vec::with_capacity(n);
+        for (i, p) in b.parameters.iter().enumerate() {
+            let declared = stmt.declared.get(i).cloned().flatten();
+            let Some(bytes) = p else {
+                params.push(Value::Null);
+                continue;
+            };
+            let v = if wire::format_of(fcodes, i) == 1 {
+                let ty = declared.ok_or_else(|| {
+                    SqlError::new(
+                        "08P01",
+                        format!(
+                            "parameter ${} is sent in binary but its type is unknown",
+                            i + 1
+                        ),
+                    )
+                })?;
+                basalt_common::types::binary::decode_param(bytes, &ty, i + 1)
+                    .map_err(SqlError::from)?
+            } else {
+                let text = std::str::from_utf8(bytes).map_err(|_| {
+                    SqlError::new("22021", "invalid byte sequence for encoding \"UTF8\"")
+                })?;
+                match &declared {
+                    Some(ty) => {
+                        basalt_common::types::parse_text(text, ty, &ctx).map_err(SqlError::from)?
+                    }
+                    None => Value::Text(text.to_string()),
+                }
+            };
+            params.push(v);
+        }
+        let portal = Portal {
+            prepared: stmt.prepared.clone(),
+            params,
+            formats: b.result_column_format_codes,
+            result: None,
+        };
+        self.portals.insert(pname, portal);
+        Ok(())
+    }
+
+    fn describe(&mut self, target: u8, name: &str) -> Result<(), SqlError> {
+        if target == b'S' {
+            let Some(stmt) = self.statements.get(name) else {
+                return Err(SqlError::new(
+                    "26000",
+                    format!("prepared statement \"{name}\" does not exist"),
+                ));
+            };
+            let types: Vec<u32> = stmt
+                .declared
+                .iter()
+                .map(|t| t.as_ref().map_or(DataType::Text.oid(), DataType::oid))
+                .collect();
+            self.io.push(PgWireBackendMessage::ParameterDescription(
+                ParameterDescription::new(types),
+            ));
+            self.io.push(PgWireBackendMessage::NoData(NoData::new()));
+            return Ok(());
+        }
+        let Some(portal) = self.portals.get(name) else {
+            return Err(SqlError::new(
+                "34000",
+                format!("portal \"{name}\" does not exist"),
+            ));
+        };
+        if !portal.prepared.returns_rows() {
+            self.io.push(PgWireBackendMessage::NoData(NoData::new()));
+            return Ok(());
+        }
+        // The row description needs the result: the portal runs now.
+        self.run_portal(name).map_err(|f| {
+            for n in &f.notices {
+                self.io.push(wire::notice(n));
+            }
+            f.error
+        })?;
+        if let Some(Portal {
+            result: Some((r, _)),
+            formats,
+            ..
+        }) = self.portals.get(name)
+        {
+            let m = if r.columns.is_empty() {
+                PgWireBackendMessage::NoData(NoData::new())
+            } else {
+                wire::row_description(&r.columns, &r.types, formats)
+            };
+            self.io.push(m);
+        }
+        Ok(())
+    }
+
+    /// Runs the portal's statement unless it ran already.
+    fn run_portal(&mut self, name: &str) -> Result<(), Box<Failure>> {
+        let Some(portal) = self.portals.get_mut(name) else {
+            return Err(Box::new(Failure {
+                error: SqlError::new("34000", format!("portal \"{name}\" does not exist")),
+                notices: Vec::new(),
+            }));
+        };
+        if portal.result.is_some() {
+            return Ok(());
+        }
+        let prepared = portal.prepared.clone();
+        let params = std::mem::take(&mut portal.params);
+        let mut client = ClientIo::new(&mut self.io);
+        let r = self
+            .session
+            .query_prepared_for(&prepared, params, &mut client);
+        let copy_failure = client.copy_failure.take();
+        let r = r.map_err(|mut f| {
+            if let Some(e) = copy_failure {
+                f.error = e;
+            }
+            f
+        })?;
+        for n in &r.notices {
+            self.io.push(wire::notice(n));
+        }
+        if let Some(portal) = self.portals.get_mut(name) {
+            portal.result = Some((r, 0));
+        }
+        Ok(())
+    }
+
+    fn execute(&mut self, name: &str, max_rows: i32) -> Result<(), Box<Failure>> {
+        if self
+            .portals
+            .get(name)
+            .is_some_and(|p| p.prepared.statement_count() == 0)
+        {
+            self.io.push(PgWireBackendMessage::EmptyQueryResponse(
+                EmptyQueryResponse::new(),
+            ));
+            return Ok(());
+        }
+        self.run_portal(name)?;
+        let ctx = self.session.type_context();
+        let Some(Portal {
+            result: Some((r, sent)),
+            formats,
+            ..
+        }) = self.portals.get_mut(name)
+        else {
+            return Ok(());
+        };
+        let limit = usize::try_from(max_rows).ok().filter(|n| *n > 0);
+        let end = limit.map_or(r.rows.len(), |n| (*sent + n).min(r.rows.len()));
+        let mut scratch = Vec::new();
+        for row in &r.rows[*sent..end] {
+            wire::value_row(self.io.raw(), row, &r.types, formats, &ctx, &mut scratch).map_err(
+                |error| {
+                    Box::new(Failure {
+                        error,
+                        notices: Vec::new(),
+                    })
+                },
+            )?;
+            self.io.maybe_flush();
+        }
+        *sent = end;
+        if limit.is_some() && end < r.rows.len() {
+            self.io
+                .push(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()));
+        } else {
+            let tag = r.tag.clone();
+            self.io
+                .push(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                    tag,
+                )));
+        }
+        Ok(())
+    }
+
+    /// Sends an asynchronous notification (LISTEN/NOTIFY).
+    #[allow(dead_code)]
+    pub(crate) fn notify(&mut self, pid: i32, channel: String, payload: String) {
+        self.io.push(PgWireBackendMessage::NotificationResponse(
+            NotificationResponse::new(pid, channel, payload),
+        ));
+    }
+}
+
+/// The protocol client the session talks to while a query runs: results are encoded as they
+/// arrive, and COPY exchanges data through the connection.
+struct ClientIo<'a> {
+    io: &'a mut Io,
+    /// Results delivered (an empty query string delivers none).
+    delivered: usize,
+    /// A COPY TO STDOUT is sending data (its result ends it with CopyDone).
+    copying_out: bool,
+    /// Why COPY FROM STDIN stopped reading, when the client made it stop (CopyFail, a
+    /// disconnect, an unexpected message): reported instead of the read error.
+    copy_failure: Option<SqlError>,
+    copy_in: CopyIn,
+    copy_out: CopyOut,
+}
+
+impl<'a> ClientIo<'a> {
+    fn new(io: &'a mut Io) -> Self {
+        ClientIo {
+            io,
+            delivered: 0,
+            copying_out: false,
+            copy_failure: None,
+            copy_in: CopyIn::default(),
+            copy_out: CopyOut::default(),
+        }
+    }
+
+    fn flush_copy_out(&mut self) {
+        if !self.copy_out.buf.is_empty() {
+            let data = Bytes::from(std::mem::take(&mut self.copy_out.buf));
+            self.io
+                .push(PgWireBackendMessage::CopyData(CopyData::new(data)));
+        }
+    }
+}
+
+impl Client for ClientIo<'_> {
+    fn result(&mut self, r: StatementResult) {
+        self.delivered += 1;
+        if self.copying_out {
+            self.flush_copy_out();
+            self.io
+                .push(PgWireBackendMessage::CopyDone(CopyDone::new()));
+            self.copying_out = false;
+        }
+        for n in &r.notices {
+            self.io.push(wire::notice(n));
+        }
+        if !r.columns.is_empty() {
+            self.io
+                .push(wire::row_description(&r.columns, &r.types, &[]));
+            for row in &r.rows {
+                wire::text_row(self.io.raw(), row);
+                self.io.maybe_flush();
+            }
+        }
+        self.io
+            .push(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                r.tag,
+            )));
+    }
+
+    fn copy_in(&mut self, format: CopyFormat, columns: usize) -> Result<&mut dyn Read, SqlError> {
+        let n = i16::try_from(columns).unwrap_or(i16::MAX);
+        let _ = format;
+        self.io
+            .push(PgWireBackendMessage::CopyInResponse(CopyInResponse::new(
+                0,
+                n,
+                vec![0; usize::try_from(n).unwrap_or(0)],
+            )));
+        self.io.flush();
+        self.copy_in = CopyIn::default();
+        Ok(self)
+    }
+
+    fn copy_out(
+        &mut self,
+        format: CopyFormat,
+        columns: usize,
+    ) -> Result<&mut dyn std::io::Write, SqlError> {
+        let n = i16::try_from(columns).unwrap_or(i16::MAX);
+        let _ = format;
+        self.io
+            .push(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(
+                0,
+                n,
+                vec![0; usize::try_from(n).unwrap_or(0)],
+            )));
+        self.copying_out = true;
+        Ok(self)
+    }
+}
+
+#[derive(Default)]
+struct CopyIn {
+    chunk: Bytes,
+    done: bool,
+}
+
+#[derive(Default)]
+struct CopyOut {
+    buf: Vec<u8>,
+}
+
+impl Read for ClientIo<'_> {
+    fn read(&mut self, dst: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if !self.copy_in.chunk.is_empty() {
+                let n = dst.len().min(self.copy_in.chunk.len());
+                let part = self.copy_in.chunk.split_to(n);
+                dst[..n].copy_from_slice(&part);
+                return Ok(n);
+            }
+            if self.copy_in.done {
+                return Ok(0);
+            }
+            let failed = |me: &mut Self, e: SqlError| {
+                let msg = e.message();
+                me.copy_failure = Some(e);
+                me.copy_in.done = true;
+                Err(std::io::Error::other(msg))
+            };
+            match self.io.next() {
+                Inbound::Msg(F::CopyData(d)) => self.copy_in.chunk = d.data,
+                Inbound::Msg(F::CopyDone(_)) => {
+                    self.copy_in.done = true;
+                    return Ok(0);
+                }
+                Inbound::Msg(F::CopyFail(f)) => {
+                    return failed(
+                        self,
+                        SqlError::new("57014", format!("COPY from stdin failed: {}", f.message)),
+                    );
+                }
+                // PostgreSQL ignores these during COPY FROM STDIN.
+                Inbound::Msg(F::Flush(_) | F::Sync(_)) => {}
+                Inbound::Msg(other) => {
+                    tracing::debug!("unexpected message during COPY: {other:?}");
+                    return failed(
+                        self,
+                        SqlError::new("08P01", "unexpected message type during COPY from stdin"),
+                    );
+                }
+                Inbound::Fatal(code, message) => {
+                    return failed(self, SqlError::new(code, message));
+                }
+                Inbound::Closed => {
+                    return failed(
+                        self,
+                        SqlError::new(
+                            "08P01",
+                            "unexpected EOF on client connection with an open transaction",
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl std::io::Write for ClientIo<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.io.is_closed() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "client connection lost",
+            ));
+        }
+        self.copy_out.buf.extend_from_slice(data);
+        if self.copy_out.buf.len() >= 1 << 16 {
+            self.flush_copy_out();
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.flush_copy_out();
+        Ok(())
+    }
+}
