@@ -4131,7 +4131,17 @@ impl<'a> Binder<'a> {
                     8 | 9 => ("localtimestamp", vec![]),
                     // The role and database names and the schema are of type name.
                     10..=13 => {
-                        return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Name));
+                        let name = match f.op {
+                            10 => "current_role",
+                            11 => "current_user",
+                            12 => "user",
+                            _ => "session_user",
+                        };
+                        if let Some(r) = crate::system::bind_system_function(self, name, &[], &[])?
+                        {
+                            return Ok(r);
+                        }
+                        return Err(err("42883", format!("function {name}() does not exist")));
                     }
                     14 => return Ok((Expr::Const(Value::Text("basalt".into())), DataType::Name)),
                     _ => {

@@ -522,6 +522,9 @@ pub struct Catalog {
     /// Domains, by OID (`crate::usertypes`).
     #[serde(default)]
     pub domains: BTreeMap<u32, crate::usertypes::DomainDef>,
+    /// Roles, memberships and per-role settings (`crate::roles`).
+    #[serde(default, skip_serializing_if = "crate::roles::Roles::is_empty")]
+    pub roles: crate::roles::Roles,
 }
 
 /// A composite type made by `CREATE TYPE name AS (...)`.
@@ -592,6 +595,7 @@ impl Default for Catalog {
             comments: BTreeMap::new(),
             functions: BTreeMap::new(),
             aggregates: BTreeMap::new(),
+            roles: Default::default(),
         }
     }
 }

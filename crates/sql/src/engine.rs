@@ -729,7 +729,10 @@ fn search_path_oids(
     for s in settings.search_path() {
         let oid = match s.as_str() {
             "pg_temp" => temp,
-            "$user" => catalog.schema_oid("basalt"),
+            "$user" => catalog.schema_oid(&crate::roles::user_name(
+                catalog,
+                settings.identity().current_user(),
+            )),
             name => catalog.schema_oid(name),
         };
         if let Some(oid) = oid
@@ -898,6 +901,8 @@ cacheable!(Query => Select, BoundInsert => Insert, BoundUpdate => Update, BoundD
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct PlanKey {
     version: u64,
+    /// The session and current user (`current_user` binds to a constant).
+    user: (u32, u32),
     time_zone: Box<str>,
     date_style: Box<str>,
     search_path: Box<str>,
@@ -909,6 +914,7 @@ pub(crate) struct PlanKey {
 #[derive(Hash)]
 struct PlanKeyRef<'a> {
     version: u64,
+    user: (u32, u32),
     time_zone: &'a str,
     date_style: &'a str,
     search_path: &'a str,
@@ -920,6 +926,7 @@ impl PlanKeyRef<'_> {
     fn to_owned(&self) -> PlanKey {
         PlanKey {
             version: self.version,
+            user: self.user,
             time_zone: self.time_zone.into(),
             date_style: self.date_style.into(),
             search_path: self.search_path.into(),
@@ -932,6 +939,7 @@ impl PlanKeyRef<'_> {
 impl hashbrown::Equivalent<PlanKey> for PlanKeyRef<'_> {
     fn equivalent(&self, key: &PlanKey) -> bool {
         self.version == key.version
+            && self.user == key.user
             && self.text == &*key.text
             && self.time_zone == &*key.time_zone
             && self.date_style == &*key.date_style
@@ -1361,7 +1369,10 @@ impl<K: TxnKv> Session<K> {
             && let Some((v, e, text, temp, oids)) = &mut self.search_path_cache
             && *v == catalog.version
             && *temp == self.temp_schema
-            && (*e == epoch || text == self.settings.search_path_text())
+            // The same text resolves the same unless it names `$user` (the current user may
+            // differ after a rollback undid a SET ROLE).
+            && (*e == epoch
+                || (text == self.settings.search_path_text() && !text.contains("$user")))
         {
             *e = epoch;
             return smallvec::SmallVec::from_slice(oids);
@@ -1411,7 +1422,7 @@ impl<K: TxnKv> Session<K> {
         )
     }
 
-    fn read_catalog(
+    pub(crate) fn read_catalog(
         txn: &mut K::Txn,
         shared: &Shared,
         written: bool,
@@ -2302,7 +2313,50 @@ impl<K: TxnKv> Session<K> {
                 self.store_catalog(cat)?;
                 Ok(tag(&format!("ALTER {}", kind.tag())))
             }
+            Node::RenameStmt(s) if s.rename_type == protobuf::ObjectType::ObjectRole as i32 => {
+                let old = s.subname.clone();
+                let mut cat = self.catalog_for_update()?;
+                crate::roles::rename_role(&mut cat, &self.settings, &old, &s.newname, notices)?;
+                self.store_catalog(cat)?;
+                Ok(tag("ALTER ROLE"))
+            }
             Node::RenameStmt(s) => self.rename(s, notices),
+            Node::CreateRoleStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let types = self.type_context();
+                crate::roles::create_role(&mut cat, &self.settings, &types, s, notices)?;
+                self.store_catalog(cat)?;
+                Ok(tag("CREATE ROLE"))
+            }
+            Node::AlterRoleStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                let types = self.type_context();
+                crate::roles::alter_role(&mut cat, &self.settings, &types, s, notices)?;
+                self.store_catalog(cat)?;
+                Ok(tag("ALTER ROLE"))
+            }
+            Node::AlterRoleSetStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                crate::roles::alter_role_set(&mut cat, &self.settings, s, notices)?;
+                self.store_catalog(cat)?;
+                Ok(tag("ALTER ROLE"))
+            }
+            Node::DropRoleStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                crate::roles::drop_roles(&mut cat, &self.settings, s, notices)?;
+                self.store_catalog(cat)?;
+                Ok(tag("DROP ROLE"))
+            }
+            Node::GrantRoleStmt(s) => {
+                let mut cat = self.catalog_for_update()?;
+                crate::roles::grant_role(&mut cat, &self.settings, s, notices)?;
+                self.store_catalog(cat)?;
+                Ok(tag(if s.is_grant {
+                    "GRANT ROLE"
+                } else {
+                    "REVOKE ROLE"
+                }))
+            }
             Node::AlterFunctionStmt(s) => {
                 let mut cat = self.catalog_for_update()?;
                 let sp = self.search_path_oids(&cat);
@@ -2578,8 +2632,10 @@ impl<K: TxnKv> Session<K> {
     /// What a plan of statement `text` bound now against `catalog` is kept under: the
     /// catalog version and the settings binding depends on.
     fn plan_key<'a>(&'a self, catalog: &Catalog, text: &'a str) -> PlanKeyRef<'a> {
+        let id = self.settings.identity();
         PlanKeyRef {
             version: catalog.version,
+            user: (id.session_user.0, id.current_user().0),
             time_zone: self.settings.time_zone(),
             date_style: self.settings.date_style(),
             search_path: self.settings.search_path_text(),

@@ -41,6 +41,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod binder;
 pub mod catalog;
 pub mod copy;
@@ -61,6 +62,7 @@ pub mod optimizer;
 pub mod parse;
 pub mod plan;
 mod procedure;
+pub mod roles;
 pub mod row;
 pub mod session;
 pub mod settings;

@@ -1327,10 +1327,22 @@ impl<K: TxnKv> Session<K> {
             }
             V::VarSetValue | V::VarSetDefault | V::VarSetCurrent | V::VarReset => {
                 if matches!(name, "role" | "session_authorization") {
-                    return Err(SqlError::Unsupported(if name == "role" {
-                        "SET ROLE".into()
+                    let value = match kind {
+                        V::VarSetValue => {
+                            let args = s.args.iter().map(set_arg).collect::<Result<Vec<_>, _>>()?;
+                            Some(Settings::flatten(name, &args)?)
+                        }
+                        V::VarSetCurrent => {
+                            return Err(SqlError::Unsupported(format!("SET {name} FROM CURRENT")));
+                        }
+                        _ => None,
+                    };
+                    self.save_settings();
+                    self.set_identity(name, value.as_deref(), scope)?;
+                    return Ok(StatementResult::tag(if kind == V::VarReset {
+                        "RESET"
                     } else {
-                        "SET SESSION AUTHORIZATION".into()
+                        "SET"
                     }));
                 }
                 if s.is_local && !in_block && kind != V::VarReset {
@@ -1396,8 +1408,12 @@ impl<K: TxnKv> Session<K> {
                 .collect();
             return Ok(result);
         }
-        if matches!(name, "session_authorization" | "role" | "is_superuser") {
-            return Err(SqlError::Unsupported(format!("SHOW {name}")));
+        if name.eq_ignore_ascii_case("is_superuser") {
+            result.columns = vec!["is_superuser".into()];
+            result.types = vec![basalt_common::types::DataType::Text];
+            let on = self.is_superuser()?;
+            result.rows = vec![vec![Some(if on { "on" } else { "off" }.into())]];
+            return Ok(result);
         }
         let (column, value) = self.settings.show(name)?;
         result.columns = vec![if column.is_empty() {
@@ -1427,6 +1443,10 @@ impl<K: TxnKv> Session<K> {
                 }
                 self.drop_temporary_objects(stmt)?;
                 self.save_settings();
+                // SET SESSION AUTHORIZATION DEFAULT (which also resets the role), RESET ALL.
+                self.settings
+                    .set_session_authorization(None, Scope::Session);
+                self.search_path_cache = None;
                 self.settings.reset_all();
                 self.seq_session.discard();
                 self.cursors.close_all();
@@ -1467,7 +1487,7 @@ impl<K: TxnKv> Session<K> {
 }
 
 /// A `SET` argument node as PostgreSQL's `flatten_set_variable_args` reads it.
-fn set_arg(node: &protobuf::Node) -> Result<SetArg, SqlError> {
+pub(crate) fn set_arg(node: &protobuf::Node) -> Result<SetArg, SqlError> {
     match node.node.as_ref() {
         Some(Node::AConst(c)) => match &c.val {
             Some(a_const::Val::Ival(i)) => Ok(SetArg::Int(i64::from(i.ival))),

@@ -813,6 +813,40 @@ enum Source {
 struct Layer {
     builtin: Vec<(Value, Source)>,
     custom: BTreeMap<String, String>,
+    /// `session_authorization` and `role` (see [`Identity`]).
+    identity: Identity,
+}
+
+/// Who the session runs as: PostgreSQL's `session_authorization` and `role` parameters, by
+/// role OID with the name they were set by (`SHOW` prints it without a catalog). Part of the
+/// setting layers, so `SET ROLE` in a transaction that rolls back is undone and `SET LOCAL
+/// ROLE` lasts until the transaction ends, as in PostgreSQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The session user.
+    pub session_user: (u32, std::sync::Arc<str>),
+    /// The role of `SET ROLE` (`None`: `none`, the session user acts).
+    pub role: Option<(u32, std::sync::Arc<str>)>,
+}
+
+impl Default for Identity {
+    fn default() -> Self {
+        Identity {
+            session_user: (
+                crate::system::tables::ROLE_OID,
+                crate::system::tables::ROLE_NAME.into(),
+            ),
+            role: None,
+        }
+    }
+}
+
+impl Identity {
+    /// The current user: the role if one is set, else the session user.
+    pub fn current_user(&self) -> (u32, &str) {
+        let (oid, name) = self.role.as_ref().unwrap_or(&self.session_user);
+        (*oid, name)
+    }
 }
 
 /// The session and current layers, saved at transaction start and at savepoints.
@@ -880,6 +914,7 @@ impl Settings {
                 .map(|d| (d.default.clone(), Source::Default))
                 .collect(),
             custom: BTreeMap::new(),
+            identity: Identity::default(),
         };
         Settings {
             reset: layer.clone(),
@@ -946,6 +981,17 @@ impl Settings {
 
     /// `SHOW name`: the column name and the value as PostgreSQL prints it.
     pub fn show(&self, name: &str) -> Result<(&'static str, String), SqlError> {
+        if name.eq_ignore_ascii_case("role") {
+            let role = self.current.identity.role.as_ref();
+            return Ok((
+                "role",
+                role.map_or_else(|| "none".into(), |r| r.1.to_string()),
+            ));
+        }
+        if name.eq_ignore_ascii_case("session_authorization") {
+            let user = &self.current.identity.session_user.1;
+            return Ok(("session_authorization", user.to_string()));
+        }
         if let Some(p) = Param::lookup(name) {
             return Ok((p.name(), self.display(p)));
         }
@@ -1370,6 +1416,74 @@ impl Settings {
     /// `bytea_output`: whether it is `hex` (else `escape`).
     pub fn bytea_output_hex(&self) -> bool {
         matches!(self.builtin(Param::BYTEA_OUTPUT), Value::Enum(1))
+    }
+
+    /// Who the session runs as now.
+    pub fn identity(&self) -> &Identity {
+        &self.current.identity
+    }
+
+    /// `SET ROLE` (`Some`) / `SET ROLE NONE` (`None`) in `scope`.
+    pub fn set_role(&mut self, role: Option<(u32, std::sync::Arc<str>)>, scope: Scope) {
+        self.set_identity(scope, |i| i.role = role);
+    }
+
+    /// `RESET ROLE`: back to the role the session started with.
+    pub fn reset_role(&mut self, scope: Scope) {
+        let role = self.reset.identity.role.clone();
+        self.set_identity(scope, |i| i.role = role);
+    }
+
+    /// `SET SESSION AUTHORIZATION` (`None`: `DEFAULT`, the user the session started as);
+    /// the role goes back to none.
+    pub fn set_session_authorization(
+        &mut self,
+        user: Option<(u32, std::sync::Arc<str>)>,
+        scope: Scope,
+    ) {
+        let user = user.unwrap_or_else(|| self.reset.identity.session_user.clone());
+        self.set_identity(scope, |i| {
+            i.session_user = user;
+            i.role = None;
+        });
+    }
+
+    /// The user the session authenticated as: the session user of every layer, `RESET`
+    /// and `SET SESSION AUTHORIZATION DEFAULT` included.
+    pub fn set_login_user(&mut self, oid: u32, name: &str) {
+        let identity = Identity {
+            session_user: (oid, name.into()),
+            role: None,
+        };
+        self.reset.identity = identity.clone();
+        self.session.identity = identity.clone();
+        self.current.identity = identity;
+        self.epoch = next_epoch();
+    }
+
+    /// The role a session starts with (`ALTER ROLE ... SET role`): `RESET ROLE` returns
+    /// to it.
+    pub fn set_login_role(&mut self, role: Option<(u32, std::sync::Arc<str>)>) {
+        self.reset.identity.role = role.clone();
+        self.session.identity.role = role.clone();
+        self.current.identity.role = role;
+        self.epoch = next_epoch();
+    }
+
+    /// The user the session authenticated as (what `SET SESSION AUTHORIZATION DEFAULT`
+    /// returns to).
+    pub fn login_user(&self) -> u32 {
+        self.reset.identity.session_user.0
+    }
+
+    fn set_identity(&mut self, scope: Scope, f: impl FnOnce(&mut Identity)) {
+        f(&mut self.current.identity);
+        self.epoch = next_epoch();
+        if scope == Scope::Session {
+            self.session.identity = self.current.identity.clone();
+        } else {
+            self.local_changes = true;
+        }
     }
 
     /// `application_name`.

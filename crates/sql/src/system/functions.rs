@@ -9,7 +9,7 @@
 
 use basalt_common::types::{CastContext, DataType, RegKind, Value};
 
-use super::tables::{self, Ctx, PROCS, ROLE_NAME};
+use super::tables::{self, Ctx, PROCS};
 use crate::binder::Binder;
 use crate::catalog::PG_CATALOG_OID;
 use crate::error::SqlError;
@@ -755,8 +755,36 @@ pub fn bind(
             let o = oid_arg(b, 0, OidKind::Plain)?;
             let e = match o {
                 OidArg::Const(None) => Expr::Const(Value::Null),
-                OidArg::Const(Some(_)) => Expr::Const(text(ROLE_NAME)),
-                OidArg::Dyn(e) => case_of(e, Vec::new(), text(ROLE_NAME)),
+                OidArg::Const(Some(x)) => Expr::Const(text(&super::roles::user_by_id(ctx, x))),
+                OidArg::Dyn(e) => {
+                    let entries = ctx
+                        .cat
+                        .roles
+                        .iter()
+                        .map(|r| (Value::Int8(i64::from(r.oid)), text(&r.name)))
+                        .collect();
+                    // Any other OID: `unknown (OID=n)`, as PostgreSQL.
+                    let unknown = basalt_func::resolve_function(
+                        "concat",
+                        &[DataType::Text, DataType::Int8, DataType::Text],
+                    )
+                    .map(|r| Expr::Func {
+                        func: r.func,
+                        args: vec![
+                            Expr::Const(text("unknown (OID=")),
+                            e.clone(),
+                            Expr::Const(text(")")),
+                        ],
+                        strict: r.strict,
+                    });
+                    match (case_of(e, entries, Value::Null), unknown) {
+                        (Expr::Case { whens, .. }, Some(u)) => Expr::Case {
+                            whens,
+                            otherwise: Box::new(u),
+                        },
+                        (c, _) => c,
+                    }
+                }
             };
             (e, DataType::Name)
         }

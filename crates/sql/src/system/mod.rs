@@ -32,6 +32,7 @@
 
 mod functions;
 pub mod reg;
+mod roles;
 mod ruleutils;
 pub mod tables;
 
@@ -95,7 +96,16 @@ pub fn bind_system_function(
     Ok(match (name, args.len()) {
         ("version", 0) => text(VERSION),
         ("current_database" | "current_catalog", 0) => name_(tables::DATABASE_NAME),
-        ("current_user" | "session_user" | "user" | "current_role", 0) => name_(tables::ROLE_NAME),
+        ("current_user" | "session_user" | "user" | "current_role", 0) => {
+            let default = crate::settings::Identity::default();
+            let id = b.settings.map_or(&default, |s| s.identity());
+            let user = if name == "session_user" {
+                (id.session_user.0, &*id.session_user.1)
+            } else {
+                id.current_user()
+            };
+            name_(&crate::roles::user_name(b.catalog, user))
+        }
         ("current_schema", 0) => {
             let s = b
                 .search_path

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use basalt_common::types::{DataType, RegKind, Value};
 
 use super::functions::{format_type, resolve_type, split_name};
-use super::tables::{self, Ctx, PROCS, ROLE_NAME, ROLE_OID, RelInfo, quote_ident};
+use super::tables::{self, Ctx, PROCS, RelInfo, quote_ident};
 use crate::catalog::PG_CATALOG_OID;
 use crate::error::SqlError;
 
@@ -33,6 +33,8 @@ pub struct RegCatalog {
     composites: Vec<(u32, u32, String)>,
     /// (array OID, element OID) of the array types of enum types and domains.
     arrays: Vec<(u32, u32)>,
+    /// Roles: (OID, name).
+    roles: Vec<(u32, String)>,
 }
 
 /// A shared [`RegCatalog`]; equal only to itself (expressions compare by identity).
@@ -330,6 +332,12 @@ impl RegCatalog {
             procs,
             composites,
             arrays,
+            roles: ctx
+                .cat
+                .roles
+                .iter()
+                .map(|r| (r.oid, r.name.clone()))
+                .collect(),
         }
     }
 
@@ -442,7 +450,11 @@ impl RegCatalog {
             }),
             RegKind::Oper => None,
             RegKind::Namespace => self.schema_name(oid).map(quote_ident),
-            RegKind::Role => (oid == ROLE_OID).then(|| quote_ident(ROLE_NAME)),
+            RegKind::Role => self
+                .roles
+                .iter()
+                .find(|r| r.0 == oid)
+                .map(|r| quote_ident(&r.1)),
         };
         found.unwrap_or_else(|| oid.to_string())
     }
@@ -602,7 +614,7 @@ impl RegCatalog {
                 let [n] = parts.as_slice() else {
                     return Err(err("42602", "invalid name syntax"));
                 };
-                Ok((n == ROLE_NAME).then_some(ROLE_OID))
+                Ok(self.roles.iter().find(|r| r.1 == *n).map(|r| r.0))
             }
         }
     }

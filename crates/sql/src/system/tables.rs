@@ -2145,38 +2145,6 @@ fn pg_database_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
     ]]
 }
 
-fn pg_roles_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
-    vec![vec![
-        name(ROLE_NAME),
-        bool_(true),
-        bool_(true),
-        bool_(true),
-        bool_(true),
-        bool_(true),
-        bool_(true),
-        i4(-1),
-        name("********"),
-        null(),
-        bool_(true),
-        null(),
-        oid(ROLE_OID),
-    ]]
-}
-
-fn pg_user_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
-    vec![vec![
-        name(ROLE_NAME),
-        oid(ROLE_OID),
-        bool_(true),
-        bool_(true),
-        bool_(true),
-        bool_(true),
-        name("********"),
-        null(),
-        null(),
-    ]]
-}
-
 /// `pg_settings.vartype` of a built-in parameter.
 fn setting_vartype(param: &str) -> &'static str {
     match param {
@@ -3050,33 +3018,13 @@ pub static RELS: &[VRel] = &[
         rows: pg_database_rows,
         at_run_time: None,
     },
-    VRel {
-        schema: PC,
-        name: "pg_roles",
-        oid: 12000,
-        kind: 'v',
-        cols: cols![
-            "rolname": Name, "rolsuper": Bool, "rolinherit": Bool, "rolcreaterole": Bool,
-            "rolcreatedb": Bool, "rolcanlogin": Bool, "rolreplication": Bool,
-            "rolconnlimit": I4, "rolpassword": Text, "rolvaliduntil": Tstz,
-            "rolbypassrls": Bool, "rolconfig": TextArr, "oid": Oid
-        ],
-        rows: pg_roles_rows,
-        at_run_time: None,
-    },
-    VRel {
-        schema: PC,
-        name: "pg_user",
-        oid: 12014,
-        kind: 'v',
-        cols: cols![
-            "usename": Name, "usesysid": Oid, "usecreatedb": Bool, "usesuper": Bool,
-            "userepl": Bool, "usebypassrls": Bool, "passwd": Text, "valuntil": Tstz,
-            "useconfig": TextArr
-        ],
-        rows: pg_user_rows,
-        at_run_time: None,
-    },
+    super::roles::PG_ROLES,
+    super::roles::PG_USER,
+    super::roles::PG_SHADOW,
+    super::roles::PG_GROUP,
+    super::roles::PG_AUTHID,
+    super::roles::PG_AUTH_MEMBERS,
+    super::roles::PG_DB_ROLE_SETTING,
     VRel {
         schema: PC,
         name: "pg_settings",

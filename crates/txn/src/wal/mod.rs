@@ -77,7 +77,10 @@ pub struct WalOptions {
     /// [`MAX_SEGMENT_SIZE`]). Default 16 MiB.
     pub segment_size: u64,
     /// The largest payload [`Wal::append`] accepts (at most [`MAX_RECORD_SIZE_LIMIT`]).
-    /// Default 64 MiB. It limits appends only: records already in the log are always readable.
+    /// Default [`MAX_RECORD_SIZE_LIMIT`] (1 GiB): a transaction's whole write set is one
+    /// record, and loads such as `pgbench -i -s 10` (one million rows in one transaction,
+    /// about 100 MB) must commit. It limits appends only: records already in the log are
+    /// always readable.
     pub max_record_size: u32,
 }
 
@@ -85,7 +88,7 @@ impl Default for WalOptions {
     fn default() -> Self {
         WalOptions {
             segment_size: 16 << 20,
-            max_record_size: 64 << 20,
+            max_record_size: MAX_RECORD_SIZE_LIMIT,
         }
     }
 }
