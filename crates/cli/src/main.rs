@@ -166,6 +166,9 @@ fn serve(a: ServeArgs) -> Result<(), String> {
         c.user = v;
     }
     c.password_file = a.password_file.or(c.password_file);
+    c.password = std::env::var("BASALT_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
     c.log_json |= a.log_json;
     init_logging(c.log_json);
     basalt_server::serve(c).map_err(|e| e.to_string())

@@ -41,6 +41,9 @@ pub enum TableFunc {
     /// `information_schema._pg_expandarray(anyarray)`: each element `x` with its position `n`
     /// (JDBC's primary-key query uses it).
     ExpandArray,
+    /// `pg_partition_ancestors(regclass)`: no rows, since no relation is a partition
+    /// (psql's `\d` asks for them).
+    PartitionAncestors,
     /// `jsonb_array_elements` / `json_array_elements` (`as_text`: the `_text` versions).
     ArrayElements {
         /// `jsonb` rather than `json`.
@@ -183,6 +186,15 @@ pub fn resolve_table_function(name: &str, args: &[DataType]) -> Option<ResolvedT
                 }
                 one(F::GenerateSubscripts, arg_types, name, T::Int4)
             }
+            _ => None,
+        },
+        "pg_partition_ancestors" => match args {
+            [a] if overload::coercible(a, &T::Reg(basalt_common::types::RegKind::Class)) => one(
+                F::PartitionAncestors,
+                vec![T::Reg(basalt_common::types::RegKind::Class)],
+                "relid",
+                T::Reg(basalt_common::types::RegKind::Class),
+            ),
             _ => None,
         },
         // Not in pg_catalog: PostgreSQL knows it only by its qualified name.
@@ -567,6 +579,7 @@ pub fn call_table_function(
                 subs.collect()
             })
         }
+        F::PartitionAncestors => Vec::new(),
         F::ExpandArray => {
             let Some(Value::Array(a)) = args.first() else {
                 return Err(bad_args());

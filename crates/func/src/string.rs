@@ -126,6 +126,8 @@ pub enum StringFunc {
     SetByte,
     /// `to_hex(int|bigint)`.
     ToHex,
+    /// `pg_size_pretty(bigint)`: a byte count in bytes, kB, MB, GB, TB or PB.
+    SizePretty,
     /// `starts_with(text, prefix)`.
     StartsWith,
     /// `format(fmt, any...)`.
@@ -589,6 +591,13 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         ),
         "set_byte" => pick(&[(SetByte, &[BYTEA, I4, I4], BYTEA)], args),
         "to_hex" => pick(&[(ToHex, &[I4], TEXT), (ToHex, &[I8], TEXT)], args),
+        "pg_size_pretty" => pick(
+            &[
+                (SizePretty, &[I8], TEXT),
+                (SizePretty, &[DataType::Numeric(None)], TEXT),
+            ],
+            args,
+        ),
         "starts_with" => pick(&[(StartsWith, &[TEXT, TEXT], BOOL)], args),
         "quote_ident" => pick(&[(QuoteIdent, &[TEXT], TEXT)], args),
         // textcat(text, text): the function behind `||` on text
@@ -3230,6 +3239,19 @@ pub fn call(f: StringFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Valu
             Some(Value::Int8(x)) => format!("{:x}", *x as u64),
             _ => return Err(wrong_args(f)),
         }),
+        SizePretty => match a(0) {
+            Some(Value::Int8(x)) => Value::Text(size_pretty(i128::from(*x), None)),
+            Some(Value::Numeric(n)) => {
+                let text = n.to_string();
+                // Only whole units are divided; the digits after the point count in bytes.
+                let whole = text.split('.').next().unwrap_or("0");
+                let Ok(int) = whole.parse::<i128>() else {
+                    return Err(wrong_args(f));
+                };
+                Value::Text(size_pretty(int, Some(&text)))
+            }
+            _ => return Err(wrong_args(f)),
+        },
         StartsWith => Value::Bool(t(0)?.starts_with(t(1)?)),
         QuoteIdent => Value::Text(quote_ident(t(0)?)),
         ParseIdent => {
@@ -3785,4 +3807,38 @@ fn check_regexp_params(start: i64, nth: i64, endopt: Option<i64>, sub: i64) -> T
         return Err(invalid_param("subexpr", sub));
     }
     Ok(())
+}
+
+/// `pg_size_pretty`: bytes below 10 kB, then each unit while the value stays below 20 of
+/// the next (PostgreSQL 15's table of units), halves rounded away from zero.
+/// `exact` is the numeric's own text, printed when the value stays in bytes.
+fn size_pretty(bytes: i128, exact: Option<&str>) -> String {
+    // (name, limit, half-rounded, bits of the unit)
+    const UNITS: [(&str, i128, bool, u32); 6] = [
+        ("bytes", 10 * 1024, false, 0),
+        ("kB", 20 * 1024 - 1, true, 10),
+        ("MB", 20 * 1024 - 1, true, 20),
+        ("GB", 20 * 1024 - 1, true, 30),
+        ("TB", 20 * 1024 - 1, true, 40),
+        ("PB", 20 * 1024 - 1, true, 50),
+    ];
+    let half_rounded = |x: i128| (x + if x < 0 { -1 } else { 1 }) / 2;
+    let mut size = bytes;
+    for (i, (name, limit, round, bits)) in UNITS.iter().enumerate() {
+        let next = UNITS.get(i + 1);
+        if next.is_none() || size.unsigned_abs() < limit.unsigned_abs() {
+            if *round {
+                size = half_rounded(size);
+            }
+            return match exact {
+                Some(text) if i == 0 => format!("{text} {name}"),
+                _ => format!("{size} {name}"),
+            };
+        }
+        if let Some((_, _, next_round, next_bits)) = next {
+            let shift = next_bits - bits - u32::from(*next_round) + u32::from(*round);
+            size /= 1i128 << shift;
+        }
+    }
+    format!("{size} bytes")
 }

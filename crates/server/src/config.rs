@@ -37,6 +37,10 @@ pub struct Config {
     pub user: String,
     /// A file holding the bootstrap superuser's password (first line).
     pub password_file: Option<PathBuf>,
+    /// The bootstrap superuser's password itself (from `BASALT_PASSWORD`; never read from
+    /// the configuration file).
+    #[serde(skip)]
+    pub password: Option<String>,
     /// Logs as JSON lines instead of the human format.
     pub log_json: bool,
 }
@@ -55,6 +59,7 @@ impl Default for Config {
             tls_key: None,
             user: "basalt".into(),
             password_file: None,
+            password: None,
             log_json: false,
         }
     }

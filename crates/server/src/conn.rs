@@ -265,7 +265,10 @@ async fn read_startup<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) -> Result<St
     }
 }
 
-async fn send<S: AsyncWrite + Unpin>(s: &mut S, m: PgWireBackendMessage) -> std::io::Result<()> {
+pub(crate) async fn send<S: AsyncWrite + Unpin>(
+    s: &mut S,
+    m: PgWireBackendMessage,
+) -> std::io::Result<()> {
     let mut buf = BytesMut::new();
     if let Err(e) = m.encode(&mut buf) {
         return Err(std::io::Error::other(e.to_string()));
@@ -359,27 +362,55 @@ async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: 
             )
             .await;
         }
-        Some(Method::Trust) => {}
-        Some(Method::ScramSha256 | Method::Password) => {
-            return fatal(
-                &mut stream,
-                "28000",
-                &format!("password authentication failed for user \"{user}\""),
-            )
-            .await;
+        Some(method) => {
+            let db = state.db.clone();
+            let name = user.clone();
+            let info = tokio::task::spawn_blocking(move || db.session().login_info(&name)).await;
+            let info = match info {
+                Ok(Ok(i)) => i,
+                Ok(Err(e)) => return fatal(&mut stream, e.code().code(), &e.message()).await,
+                Err(e) => return tracing::warn!("login lookup failed: {e}"),
+            };
+            let verifier =
+                crate::auth::usable_verifier(info.as_ref(), basalt_sql::engine::now_micros());
+            let outcome = match method {
+                Method::Trust => Ok(()),
+                Method::Reject => unreachable_reject(),
+                Method::ScramSha256 => {
+                    crate::auth::scram(&mut stream, &user, verifier, &state.secret).await
+                }
+                Method::Password => crate::auth::password(&mut stream, &user, verifier).await,
+            };
+            if let Err(crate::auth::Failed(code, message)) = outcome {
+                tracing::info!(%user, %host, "authentication failed: {message}");
+                return fatal(&mut stream, code, &message).await;
+            }
+            match info {
+                None => {
+                    return fatal(
+                        &mut stream,
+                        "28000",
+                        &format!("role \"{user}\" does not exist"),
+                    )
+                    .await;
+                }
+                Some(i) if !i.can_login => {
+                    return fatal(
+                        &mut stream,
+                        "28000",
+                        &format!("role \"{user}\" is not permitted to log in"),
+                    )
+                    .await;
+                }
+                Some(_) => {}
+            }
         }
     }
-    if database != basalt_sql::system::tables::DATABASE_NAME {
-        return fatal(
-            &mut stream,
-            "3D000",
-            &format!("database \"{database}\" does not exist"),
-        )
-        .await;
-    }
-
     // The session, with the startup packet's settings as its defaults.
     let mut session = state.db.session();
+    if let Err(e) = session.set_session_user(&user) {
+        return fatal(&mut stream, e.code().code(), &e.message()).await;
+    }
     for (k, v) in &params {
         let r = match k.as_str() {
             "user" | "database" | "replication" => Ok(()),
@@ -429,7 +460,7 @@ async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: 
         Arc::new(move || tracing::info!(pid, "cancel request")),
         shut,
     );
-    let worker = Worker::new(session, io, user);
+    let worker = Worker::new(session, io);
     let st = state.clone();
     let spawned = std::thread::Builder::new()
         .name(format!("conn-{pid}"))
@@ -474,4 +505,9 @@ fn apply_options(
         session.set_default(&k.replace('-', "_"), v)?;
     }
     Ok(())
+}
+
+/// `Reject` is answered before any exchange.
+fn unreachable_reject() -> Result<(), crate::auth::Failed> {
+    Err(crate::auth::Failed("28000", "connection rejected".into()))
 }

@@ -23,6 +23,7 @@
 //! no hand-over between threads. See docs/server.md for the protocol coverage and the
 //! choices made.
 
+mod auth;
 pub mod config;
 mod conn;
 pub mod frame;
@@ -84,6 +85,8 @@ pub(crate) struct State {
     pub(crate) shutdown: watch::Receiver<bool>,
     /// Set when the server begins to shut down (read by the session threads).
     pub(crate) shutting_down: Arc<std::sync::atomic::AtomicBool>,
+    /// A random secret of this server run (mock SCRAM salts for unknown roles).
+    pub(crate) secret: [u8; 32],
 }
 
 impl State {
@@ -165,6 +168,7 @@ impl Server {
         std::fs::create_dir_all(&config.data)
             .map_err(|e| ServerError::Io(format!("cannot create {}", config.data.display()), e))?;
         let db = basalt::Database::open(&config.data)?;
+        bootstrap(&db, &config)?;
         let hba = match &config.hba_file {
             Some(p) => {
                 let text = std::fs::read_to_string(p)
@@ -217,6 +221,7 @@ impl Server {
             running: Mutex::new(HashMap::new()),
             shutdown,
             shutting_down: Arc::default(),
+            secret: rand::random(),
         });
         Ok(Server {
             state,
@@ -298,6 +303,60 @@ impl Server {
         tracing::info!("shut down");
         Ok(())
     }
+}
+
+/// On first start, gives the bootstrap superuser (`config.user`) its password: from
+/// `config.password`, else the first line of `config.password_file`, else a generated one
+/// printed once. A role that has a password already is left alone.
+fn bootstrap(db: &basalt::Database, config: &Config) -> Result<(), ServerError> {
+    let mut s = db.session();
+    let info = s.login_info(&config.user).map_err(basalt::Error::from)?;
+    if info.as_ref().is_some_and(|i| i.verifier.is_some()) {
+        return Ok(());
+    }
+    let (password, generated) = match (&config.password, &config.password_file) {
+        (Some(p), _) => (p.clone(), false),
+        (None, Some(f)) => {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| ServerError::Io(format!("cannot read {}", f.display()), e))?;
+            let p = text.lines().next().unwrap_or("").to_string();
+            if p.is_empty() {
+                return Err(ServerError::Config(format!(
+                    "{}: the password file is empty",
+                    f.display()
+                )));
+            }
+            (p, false)
+        }
+        (None, None) => {
+            let bytes: [u8; 18] = rand::random();
+            use base64::Engine as _;
+            (
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+                true,
+            )
+        }
+    };
+    let ident = format!("\"{}\"", config.user.replace('"', "\"\""));
+    let literal = format!("'{}'", password.replace('\'', "''"));
+    let sql = if info.is_some() {
+        format!("ALTER ROLE {ident} WITH LOGIN PASSWORD {literal}")
+    } else {
+        format!("CREATE ROLE {ident} WITH SUPERUSER LOGIN PASSWORD {literal}")
+    };
+    s.execute(&sql).map_err(basalt::Error::from)?;
+    if generated {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!(
+                "basalt: the superuser \"{}\" was given the password: {password}\n\
+                 basalt: (shown only now; change it with ALTER ROLE ... PASSWORD)",
+                config.user
+            );
+        }
+    }
+    tracing::info!(user = %config.user, "bootstrap superuser has a password");
+    Ok(())
 }
 
 /// Runs a server until SIGINT or SIGTERM (building its own runtime).

@@ -75,7 +75,6 @@ struct Portal {
 pub(crate) struct Worker {
     pub(crate) session: Session<LocalKv>,
     pub(crate) io: Io,
-    pub(crate) user: String,
     statements: HashMap<String, Stmt>,
     portals: HashMap<String, Portal>,
     /// After an error in the extended protocol: skip messages until Sync.
@@ -87,11 +86,10 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    pub(crate) fn new(session: Session<LocalKv>, io: Io, user: String) -> Worker {
+    pub(crate) fn new(session: Session<LocalKv>, io: Io) -> Worker {
         Worker {
             session,
             io,
-            user,
             statements: HashMap::new(),
             portals: HashMap::new(),
             skip_to_sync: false,
@@ -104,8 +102,12 @@ impl Worker {
     fn parameter(&self, name: &str) -> String {
         match name {
             "in_hot_standby" => "off".into(),
-            "is_superuser" => "on".into(),
-            "session_authorization" => self.user.clone(),
+            "is_superuser" => if self.session.is_superuser().unwrap_or(false) {
+                "on"
+            } else {
+                "off"
+            }
+            .into(),
             _ => self
                 .session
                 .settings()

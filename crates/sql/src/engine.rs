@@ -5907,8 +5907,10 @@ impl<K: TxnKv> Session<K> {
         }
     }
 
-    /// ANALYZE [table, ...] (and VACUUM [ANALYZE], whose space reclamation the storage
-    /// layer does on its own): row and distinct-value counts for the optimizer.
+    /// VACUUM [ANALYZE] [table, ...] and ANALYZE [table, ...]. VACUUM removes the row versions
+    /// no snapshot can see any more (the store's garbage collection, which covers every table
+    /// at once: versions are kept per key, not per table); ANALYZE counts rows and distinct
+    /// values per column for the optimizer.
     fn analyze(&mut self, s: &protobuf::VacuumStmt) -> Result<StatementResult, SqlError> {
         let analyze = !s.is_vacuumcmd
             || s.options.iter().any(
@@ -5918,10 +5920,12 @@ impl<K: TxnKv> Session<K> {
         if s.is_vacuumcmd && self.block.as_ref().is_some_and(|b| b.kind_is_explicit()) {
             return Err(err("25001", "VACUUM cannot run inside a transaction block"));
         }
-        if !analyze {
-            return Ok(tag(tagname));
-        }
-        let mut cat = self.catalog_for_update()?;
+        // Plain VACUUM writes no catalog: it need not lock it against DDL.
+        let mut cat = if analyze {
+            self.catalog_for_update()?
+        } else {
+            (*self.load_catalog()?).clone()
+        };
         let sp = self.search_path_oids(&cat);
         let mut targets = Vec::new();
         for r in &s.rels {
@@ -5947,6 +5951,12 @@ impl<K: TxnKv> Session<K> {
                 }
                 targets.push(oid);
             }
+        }
+        if s.is_vacuumcmd {
+            self.kv.vacuum()?;
+        }
+        if !analyze {
+            return Ok(tag(tagname));
         }
         if targets.is_empty() {
             targets = cat.tables.keys().copied().collect();

@@ -205,6 +205,15 @@ static DEFS: &[Def] = &[
         description: "Sets the application name to be reported in statistics and logs.",
     },
     Def {
+        name: "block_size",
+        kind: Kind::Str(StrCheck::Any),
+        default: Value::Const("8192"),
+        read_only: true,
+        list: false,
+        no_reset_all: true,
+        description: "Shows the size of a disk block.",
+    },
+    Def {
         name: "bytea_output",
         kind: Kind::Enum(BYTEA_OUTPUT_OPTIONS),
         default: Value::Enum(1),
@@ -505,6 +514,15 @@ static DEFS: &[Def] = &[
         description: "Sets the maximum allowed idle time between queries, when in a transaction.",
     },
     Def {
+        name: "in_hot_standby",
+        kind: Kind::Str(StrCheck::Any),
+        default: Value::Const("off"),
+        read_only: true,
+        list: false,
+        no_reset_all: true,
+        description: "Shows whether hot standby is currently active.",
+    },
+    Def {
         name: "integer_datetimes",
         kind: Kind::Bool,
         default: Value::Bool(true),
@@ -521,6 +539,24 @@ static DEFS: &[Def] = &[
         list: false,
         no_reset_all: false,
         description: "Sets the display format for interval values.",
+    },
+    Def {
+        name: "lc_collate",
+        kind: Kind::Str(StrCheck::Any),
+        default: Value::Const("C.UTF-8"),
+        read_only: true,
+        list: false,
+        no_reset_all: true,
+        description: "Shows the collation order locale.",
+    },
+    Def {
+        name: "lc_ctype",
+        kind: Kind::Str(StrCheck::Any),
+        default: Value::Const("C.UTF-8"),
+        read_only: true,
+        list: false,
+        no_reset_all: true,
+        description: "Shows the character classification and case conversion locale.",
     },
     Def {
         name: "lock_timeout",
@@ -547,6 +583,15 @@ static DEFS: &[Def] = &[
         list: false,
         no_reset_all: true,
         description: "Shows the maximum identifier length.",
+    },
+    Def {
+        name: "max_index_keys",
+        kind: Kind::Str(StrCheck::Any),
+        default: Value::Const("32"),
+        read_only: true,
+        list: false,
+        no_reset_all: true,
+        description: "Shows the maximum number of index keys.",
     },
     Def {
         name: "search_path",
@@ -682,54 +727,59 @@ macro_rules! params {
 
 params! {
     APPLICATION_NAME = 0, "application_name";
-    BYTEA_OUTPUT = 1, "bytea_output";
-    CHECK_FUNCTION_BODIES = 2, "check_function_bodies";
-    CLIENT_ENCODING = 3, "client_encoding";
-    CLIENT_MIN_MESSAGES = 4, "client_min_messages";
-    DATE_STYLE = 5, "DateStyle";
-    DEFAULT_TRANSACTION_DEFERRABLE = 6, "default_transaction_deferrable";
-    DEFAULT_TRANSACTION_ISOLATION = 7, "default_transaction_isolation";
-    DEFAULT_TRANSACTION_READ_ONLY = 8, "default_transaction_read_only";
-    ENABLE_ASYNC_APPEND = 9, "enable_async_append";
-    ENABLE_BITMAPSCAN = 10, "enable_bitmapscan";
-    ENABLE_GATHERMERGE = 11, "enable_gathermerge";
-    ENABLE_HASHAGG = 12, "enable_hashagg";
-    ENABLE_HASHJOIN = 13, "enable_hashjoin";
-    ENABLE_INCREMENTAL_SORT = 14, "enable_incremental_sort";
-    ENABLE_INDEXONLYSCAN = 15, "enable_indexonlyscan";
-    ENABLE_INDEXSCAN = 16, "enable_indexscan";
-    ENABLE_MATERIAL = 17, "enable_material";
-    ENABLE_MEMOIZE = 18, "enable_memoize";
-    ENABLE_MERGEJOIN = 19, "enable_mergejoin";
-    ENABLE_NESTLOOP = 20, "enable_nestloop";
-    ENABLE_PARALLEL_APPEND = 21, "enable_parallel_append";
-    ENABLE_PARALLEL_HASH = 22, "enable_parallel_hash";
-    ENABLE_PARTITION_PRUNING = 23, "enable_partition_pruning";
-    ENABLE_PARTITIONWISE_AGGREGATE = 24, "enable_partitionwise_aggregate";
-    ENABLE_PARTITIONWISE_JOIN = 25, "enable_partitionwise_join";
-    ENABLE_SEQSCAN = 26, "enable_seqscan";
-    ENABLE_SORT = 27, "enable_sort";
-    ENABLE_TIDSCAN = 28, "enable_tidscan";
-    EXTRA_FLOAT_DIGITS = 29, "extra_float_digits";
-    GEQO = 30, "geqo";
-    GEQO_THRESHOLD = 31, "geqo_threshold";
-    IDLE_IN_TRANSACTION_SESSION_TIMEOUT = 32, "idle_in_transaction_session_timeout";
-    INTEGER_DATETIMES = 33, "integer_datetimes";
-    INTERVAL_STYLE = 34, "IntervalStyle";
-    LOCK_TIMEOUT = 35, "lock_timeout";
-    MAX_IDENTIFIER_LENGTH = 36, "max_identifier_length";
-    SEARCH_PATH = 37, "search_path";
-    SERVER_ENCODING = 38, "server_encoding";
-    SERVER_VERSION = 39, "server_version";
-    SERVER_VERSION_NUM = 40, "server_version_num";
-    STANDARD_CONFORMING_STRINGS = 41, "standard_conforming_strings";
-    STATEMENT_TIMEOUT = 42, "statement_timeout";
-    SYNCHRONOUS_COMMIT = 43, "synchronous_commit";
-    TIME_ZONE = 44, "TimeZone";
-    TRANSACTION_DEFERRABLE = 45, "transaction_deferrable";
-    TRANSACTION_ISOLATION = 46, "transaction_isolation";
-    TRANSACTION_READ_ONLY = 47, "transaction_read_only";
-    WORK_MEM = 48, "work_mem";
+    BLOCK_SIZE = 1, "block_size";
+    BYTEA_OUTPUT = 2, "bytea_output";
+    CHECK_FUNCTION_BODIES = 3, "check_function_bodies";
+    CLIENT_ENCODING = 4, "client_encoding";
+    CLIENT_MIN_MESSAGES = 5, "client_min_messages";
+    DATE_STYLE = 6, "DateStyle";
+    DEFAULT_TRANSACTION_DEFERRABLE = 7, "default_transaction_deferrable";
+    DEFAULT_TRANSACTION_ISOLATION = 8, "default_transaction_isolation";
+    DEFAULT_TRANSACTION_READ_ONLY = 9, "default_transaction_read_only";
+    ENABLE_ASYNC_APPEND = 10, "enable_async_append";
+    ENABLE_BITMAPSCAN = 11, "enable_bitmapscan";
+    ENABLE_GATHERMERGE = 12, "enable_gathermerge";
+    ENABLE_HASHAGG = 13, "enable_hashagg";
+    ENABLE_HASHJOIN = 14, "enable_hashjoin";
+    ENABLE_INCREMENTAL_SORT = 15, "enable_incremental_sort";
+    ENABLE_INDEXONLYSCAN = 16, "enable_indexonlyscan";
+    ENABLE_INDEXSCAN = 17, "enable_indexscan";
+    ENABLE_MATERIAL = 18, "enable_material";
+    ENABLE_MEMOIZE = 19, "enable_memoize";
+    ENABLE_MERGEJOIN = 20, "enable_mergejoin";
+    ENABLE_NESTLOOP = 21, "enable_nestloop";
+    ENABLE_PARALLEL_APPEND = 22, "enable_parallel_append";
+    ENABLE_PARALLEL_HASH = 23, "enable_parallel_hash";
+    ENABLE_PARTITION_PRUNING = 24, "enable_partition_pruning";
+    ENABLE_PARTITIONWISE_AGGREGATE = 25, "enable_partitionwise_aggregate";
+    ENABLE_PARTITIONWISE_JOIN = 26, "enable_partitionwise_join";
+    ENABLE_SEQSCAN = 27, "enable_seqscan";
+    ENABLE_SORT = 28, "enable_sort";
+    ENABLE_TIDSCAN = 29, "enable_tidscan";
+    EXTRA_FLOAT_DIGITS = 30, "extra_float_digits";
+    GEQO = 31, "geqo";
+    GEQO_THRESHOLD = 32, "geqo_threshold";
+    IDLE_IN_TRANSACTION_SESSION_TIMEOUT = 33, "idle_in_transaction_session_timeout";
+    IN_HOT_STANDBY = 34, "in_hot_standby";
+    INTEGER_DATETIMES = 35, "integer_datetimes";
+    INTERVAL_STYLE = 36, "IntervalStyle";
+    LC_COLLATE = 37, "lc_collate";
+    LC_CTYPE = 38, "lc_ctype";
+    LOCK_TIMEOUT = 39, "lock_timeout";
+    MAX_IDENTIFIER_LENGTH = 40, "max_identifier_length";
+    MAX_INDEX_KEYS = 41, "max_index_keys";
+    SEARCH_PATH = 42, "search_path";
+    SERVER_ENCODING = 43, "server_encoding";
+    SERVER_VERSION = 44, "server_version";
+    SERVER_VERSION_NUM = 45, "server_version_num";
+    STANDARD_CONFORMING_STRINGS = 46, "standard_conforming_strings";
+    STATEMENT_TIMEOUT = 47, "statement_timeout";
+    SYNCHRONOUS_COMMIT = 48, "synchronous_commit";
+    TIME_ZONE = 49, "TimeZone";
+    TRANSACTION_DEFERRABLE = 50, "transaction_deferrable";
+    TRANSACTION_ISOLATION = 51, "transaction_isolation";
+    TRANSACTION_READ_ONLY = 52, "transaction_read_only";
+    WORK_MEM = 53, "work_mem";
 }
 
 impl Param {

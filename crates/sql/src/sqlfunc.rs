@@ -1779,7 +1779,8 @@ pub fn arguments_text(f: &SqlFunction, defaults: bool) -> String {
             s.push_str(&a.ty.format_type());
             if let Some(d) = a.default.as_ref().filter(|_| defaults) {
                 s.push_str(" DEFAULT ");
-                s.push_str(d);
+                // As PostgreSQL prints the analyzed default (`'you'::text`).
+                s.push_str(&crate::system::default_expr_text(d, &a.ty));
             }
             s
         })

@@ -205,8 +205,7 @@ fn information_schema_views() {
         got,
         [
             "id|1|NO|integer|NULL|32|0|nextval('t1_id_seq'::regclass)",
-            // PostgreSQL shows the default as 'x'::character varying.
-            "a|2|NO|character varying|10|NULL|NULL|'x'",
+            "a|2|NO|character varying|10|NULL|NULL|'x'::character varying",
             "b|3|YES|numeric|NULL|10|2|NULL",
             "c|4|YES|text|NULL|NULL|NULL|NULL",
             "d|5|YES|integer|NULL|32|0|NULL",

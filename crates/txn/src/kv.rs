@@ -124,6 +124,11 @@ pub trait TxnKv: Send + Sync {
     type Txn: Transaction;
     /// Starts a transaction.
     fn begin(&self, options: TxnOptions) -> Result<Self::Txn>;
+    /// Removes the row versions no running or future snapshot can see (SQL `VACUUM`);
+    /// `None` for a store that keeps no old versions.
+    fn vacuum(&self) -> Result<Option<crate::GcStats>> {
+        Ok(None)
+    }
 }
 
 /// One transaction. Dropping it without committing rolls it back.

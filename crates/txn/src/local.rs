@@ -933,6 +933,10 @@ impl TxnKv for LocalKv {
             active: true,
         })
     }
+
+    fn vacuum(&self) -> Result<Option<GcStats>> {
+        LocalKv::vacuum(self).map(Some)
+    }
 }
 
 /// A transaction of a [`LocalKv`] database.

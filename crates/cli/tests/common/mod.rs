@@ -42,11 +42,20 @@ pub const TRUST_ALL: &str = "local all all trust\nhost all all 127.0.0.1/32 trus
 impl Server {
     /// Starts a server with `hba` rules and extra flags, and waits until it answers.
     pub fn start_with(hba: &str, extra: &[&str]) -> Server {
+        Server::start_opts(Some(hba), extra, &[])
+    }
+
+    /// Starts a server with `hba` rules (`None`: the built-in ones), extra flags and
+    /// environment variables.
+    pub fn start_opts(hba: Option<&str>, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("db");
-        let hba_file = dir.path().join("hba.conf");
-        std::fs::write(&hba_file, hba).unwrap();
-        Server::start_in(dir, &data, &hba_file, extra)
+        let hba_file = hba.map(|h| {
+            let f = dir.path().join("hba.conf");
+            std::fs::write(&f, h).unwrap();
+            f
+        });
+        Server::launch(dir, &data, hba_file.as_deref(), extra, env)
     }
 
     /// Starts a server in an existing directory (a restart).
@@ -56,19 +65,34 @@ impl Server {
         hba_file: &Path,
         extra: &[&str],
     ) -> Server {
+        Server::launch(dir, data, Some(hba_file), extra, &[])
+    }
+
+    fn launch(
+        dir: tempfile::TempDir,
+        data: &Path,
+        hba_file: Option<&Path>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_basalt"))
-            .arg("serve")
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_basalt"));
+        cmd.arg("serve")
             .arg("--data")
             .arg(data)
             .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--hba-file")
-            .arg(hba_file)
+            .arg(format!("127.0.0.1:{port}"));
+        if let Some(h) = hba_file {
+            cmd.arg("--hba-file").arg(h);
+        }
+        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+        let child = cmd
             .args(extra)
+            .env_remove("BASALT_PASSWORD")
+            .envs(env.iter().copied())
             .env("BASALT_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .spawn()
             .unwrap();
         let s = Server { child, dir, port };
@@ -81,6 +105,11 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         s
+    }
+
+    /// What the server wrote to its standard error so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
     pub fn start() -> Server {

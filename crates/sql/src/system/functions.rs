@@ -458,27 +458,19 @@ fn index_entries(ctx: &Ctx<'_>, col: Option<i64>, pretty: bool) -> Vec<(i64, Val
         .values()
         .map(|ix| {
             let v = match col {
-                None | Some(0) if pretty && visible(ix.table) => {
-                    text(&tables::index_def_unqualified(cat, ix))
-                }
-                None | Some(0) => text(&tables::index_def(cat, ix)),
+                None | Some(0) => text(&tables::index_def_with(
+                    cat,
+                    ix,
+                    !(pretty && visible(ix.table)),
+                    pretty,
+                )),
                 Some(k) => {
                     let t = cat.tables.get(&ix.table);
                     usize::try_from(k - 1)
                         .ok()
                         .and_then(|i| ix.all_columns().get(i).cloned())
                         .map_or(text(""), |key| {
-                            let s = tables::index_key_text(t, &key);
-                            match &key {
-                                // A lone expression column is shown without the parentheses.
-                                crate::catalog::IndexKey::Expr(e)
-                                    if pretty || tables::looks_like_function(e) =>
-                                {
-                                    text(e)
-                                }
-                                crate::catalog::IndexKey::Expr(e) => text(&format!("({e})")),
-                                crate::catalog::IndexKey::Column(_) => text(&s),
-                            }
+                            text(&tables::index_key_text(cat, t, &key, pretty))
                         })
                 }
             };
@@ -806,6 +798,15 @@ pub fn bind(
             let entries = vec![(0, enc(0)), (6, enc(6))];
             (o.map(enc, entries, text("")), DataType::Name)
         }
+        ("pg_char_to_encoding", 1) => {
+            let e = b.coerce(arg(0), &types[0], &DataType::Text, CastContext::Implicit)?;
+            let names = [("SQL_ASCII", 0), ("sql_ascii", 0), ("UTF8", 6), ("utf8", 6)];
+            let entries = names
+                .iter()
+                .map(|(n, c)| (text(n), Value::Int4(*c)))
+                .collect();
+            (case_of(e, entries, Value::Int4(-1)), DataType::Int4)
+        }
         // PostgreSQL's bitmask of the commands a relation accepts (4 UPDATE, 8 INSERT,
         // 16 DELETE): tables all, automatically updatable views all with a writable column
         // (else DELETE only), other relations none.
@@ -1115,10 +1116,20 @@ pub fn bind(
             )
         }
         ("pg_is_in_recovery", 0) => (Expr::Const(Value::Bool(false)), DataType::Bool),
+        // The session's temporary schema (0 before it has one).
+        ("pg_my_temp_schema", 0) => {
+            let temp = ctx.cat.schema_in_path(&ctx.session_path, "pg_temp");
+            (
+                Expr::Const(Value::Int8(i64::from(temp.unwrap_or(0)))),
+                DataType::Int8,
+            )
+        }
         ("pg_relation_is_publishable", 1) => (Expr::Const(Value::Bool(false)), DataType::Bool),
         ("pg_get_partkeydef" | "pg_get_statisticsobjdef_columns", 1) => {
             (Expr::Const(Value::Null), ty)
         }
+        // No relation has triggers (pg_trigger is empty).
+        ("pg_get_triggerdef", 1 | 2) => (Expr::Const(Value::Null), ty),
         ("pg_tablespace_location", 1) => (Expr::Const(text("")), ty),
         _ => return Ok(None),
     }))

@@ -33,6 +33,7 @@
 mod functions;
 pub mod reg;
 mod roles;
+mod ruleutils;
 pub mod tables;
 
 use basalt_common::types::{DataType, Value};
@@ -45,6 +46,18 @@ use crate::expr::Expr;
 use crate::plan::Plan;
 
 pub use functions::{format_type, resolve_type, split_name};
+
+/// A default expression of type `ty` that refers to no table (a function parameter's) as
+/// PostgreSQL prints it.
+pub fn default_expr_text(text: &str, ty: &DataType) -> String {
+    ruleutils::expr_text(
+        &crate::catalog::Catalog::default(),
+        None,
+        text,
+        Some(ty),
+        false,
+    )
+}
 pub use reg::{RegCatalog, RegMap};
 pub use tables::{Ctx, T, VRel};
 

@@ -962,7 +962,16 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .into_iter()
         .map(|r| {
             let (am, pages, tuples) = match r.kind {
-                'r' | 'm' => (HEAP_AM, 0, -1.0),
+                // -1 until ANALYZE counted the rows, as in PostgreSQL.
+                'r' | 'm' => (
+                    HEAP_AM,
+                    0,
+                    ctx.cat
+                        .tables
+                        .get(&r.oid)
+                        .and_then(|t| t.stats.as_ref())
+                        .map_or(-1.0, |st| st.rows as f32),
+                ),
                 'i' => match ctx.cat.indexes.get(&r.oid).map(|i| i.method) {
                     Some(crate::catalog::IndexMethod::Hash) => (HASH_AM, 1, 0.0),
                     _ => (BTREE_AM, 1, 0.0),
@@ -1015,7 +1024,7 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 ch(r.kind),
                 i2(count(r.natts)),
                 i2(count(r.checks)),
-                bool_(r.kind == 'v'),
+                bool_(matches!(r.kind, 'v' | 'm')),
                 bool_(r.triggers),
                 bool_(false),
                 bool_(false),
@@ -1153,7 +1162,12 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
                 ty: c.ty.clone(),
                 num: i + 1,
                 not_null: c.not_null,
-                has_def: c.default.is_some() || c.generated.is_some(),
+                // PostgreSQL stores no default that is a bare NULL.
+                has_def: c
+                    .default
+                    .as_deref()
+                    .is_some_and(|d| !super::ruleutils::is_null_default(d))
+                    || c.generated.is_some(),
                 generated: c.generated.is_some(),
                 domain: c.domain,
                 identity: match c.identity {
@@ -1239,16 +1253,23 @@ fn pg_attribute_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
 // ---------------------------------------------------------------------------------------
 // Indexes, constraints, defaults, comments.
 
-/// The text of an index key: the column's name (quoted as needed) or the expression.
-pub fn index_key_text(t: Option<&Table>, k: &IndexKey) -> String {
+/// The text of an index key: the column's name (quoted as needed) or the expression as
+/// PostgreSQL prints it (parenthesized unless it reads as a function call).
+pub fn index_key_text(cat: &Catalog, t: Option<&Table>, k: &IndexKey, pretty: bool) -> String {
     match (k, t) {
         (IndexKey::Column(c), Some(t)) => t
             .columns
             .get(*c)
             .map_or_else(|| "?".to_string(), |col| quote_ident(&col.name)),
-        // PostgreSQL leaves the parentheses off what reads as a function call.
-        (IndexKey::Expr(e), _) if looks_like_function(e) => e.clone(),
-        (IndexKey::Expr(e), _) => format!("({e})"),
+        (IndexKey::Expr(e), _) => {
+            let shown = super::ruleutils::expr_text(cat, t, e, None, pretty);
+            // PostgreSQL leaves the parentheses off what reads as a function call.
+            if looks_like_function(e) {
+                shown
+            } else {
+                format!("({shown})")
+            }
+        }
         (IndexKey::Column(_), None) => "?".to_string(),
     }
 }
@@ -1323,23 +1344,24 @@ pub fn index_column_names(t: Option<&Table>, keys: &[IndexKey]) -> Vec<String> {
 
 /// `pg_get_indexdef(oid)`: `CREATE [UNIQUE] INDEX name ON schema.table USING btree (keys)`.
 pub fn index_def(cat: &Catalog, ix: &crate::catalog::Index) -> String {
-    index_def_with(cat, ix, true)
+    index_def_with(cat, ix, true, false)
 }
 
-/// [`index_def`] without the table's schema (`pg_get_indexdef(i, 0, true)` of a table the
-/// search path finds).
-pub fn index_def_unqualified(cat: &Catalog, ix: &crate::catalog::Index) -> String {
-    index_def_with(cat, ix, false)
-}
-
-fn index_def_with(cat: &Catalog, ix: &crate::catalog::Index, qualified: bool) -> String {
+/// [`index_def`] with the table's schema or not, and pretty-printed expressions or not
+/// (`pg_get_indexdef(i, 0, true)` leaves out the schema of a table the search path finds).
+pub fn index_def_with(
+    cat: &Catalog,
+    ix: &crate::catalog::Index,
+    qualified: bool,
+    pretty: bool,
+) -> String {
     let t = cat.tables.get(&ix.table);
     let keys: Vec<String> = ix
         .keys
         .iter()
         .enumerate()
         .map(|(i, k)| {
-            let mut s = index_key_text(t, k);
+            let mut s = index_key_text(cat, t, k, pretty);
             if ix.desc.get(i).copied().unwrap_or(false) {
                 s.push_str(" DESC");
             }
@@ -1370,83 +1392,15 @@ fn index_def_with(cat: &Catalog, ix: &crate::catalog::Index, qualified: bool) ->
     );
     if let Some(p) = &ix.predicate {
         def.push_str(" WHERE ");
-        def.push_str(&predicate_text(p));
+        def.push_str(&super::ruleutils::expr_text(
+            cat,
+            t,
+            p,
+            Some(&DataType::Bool),
+            pretty,
+        ));
     }
     def
-}
-
-/// A stored predicate as PostgreSQL's `pg_get_indexdef` prints it: every operator, boolean
-/// and NULL test parenthesized. Forms it does not know keep the stored text, parenthesized.
-fn predicate_text(text: &str) -> String {
-    use pg_query::protobuf::node::Node as N;
-    fn walk(n: &pg_query::protobuf::Node) -> Option<String> {
-        Some(match n.node.as_ref()? {
-            N::ColumnRef(c) => {
-                let parts: Vec<String> = crate::binder::names(&c.fields)
-                    .iter()
-                    .map(|f| quote_ident(f))
-                    .collect();
-                if parts.len() != c.fields.len() {
-                    return None;
-                }
-                parts.join(".")
-            }
-            N::AConst(c) => match c.val.as_ref()? {
-                pg_query::protobuf::a_const::Val::Ival(i) => i.ival.to_string(),
-                pg_query::protobuf::a_const::Val::Boolval(b) => b.boolval.to_string(),
-                _ => return None,
-            },
-            N::AExpr(e) if e.kind == pg_query::protobuf::AExprKind::AexprOp as i32 => {
-                let op = crate::binder::names(&e.name).join(".");
-                match (e.lexpr.as_deref(), e.rexpr.as_deref()) {
-                    (Some(l), Some(r)) => format!("({} {op} {})", walk(l)?, walk(r)?),
-                    (None, Some(r)) => format!("({op} {})", walk(r)?),
-                    _ => return None,
-                }
-            }
-            N::BoolExpr(b) => {
-                let args: Option<Vec<String>> = b.args.iter().map(walk).collect();
-                let args = args?;
-                match pg_query::protobuf::BoolExprType::try_from(b.boolop).ok()? {
-                    pg_query::protobuf::BoolExprType::AndExpr => {
-                        format!("({})", args.join(" AND "))
-                    }
-                    pg_query::protobuf::BoolExprType::OrExpr => format!("({})", args.join(" OR ")),
-                    _ => format!("(NOT {})", args.first()?),
-                }
-            }
-            N::NullTest(t) => {
-                let arg = walk(t.arg.as_deref()?)?;
-                if t.nulltesttype == pg_query::protobuf::NullTestType::IsNotNull as i32 {
-                    format!("({arg} IS NOT NULL)")
-                } else {
-                    format!("({arg} IS NULL)")
-                }
-            }
-            _ => return None,
-        })
-    }
-    let parsed = pg_query::parse(
-        &format!("SELECT {text}"),
-        pg_query::ParserOptions::default(),
-    )
-    .ok();
-    let node = parsed.as_ref().and_then(|p| {
-        p.protobuf
-            .stmts
-            .first()
-            .and_then(|s| match s.stmt.as_deref()?.node.as_ref()? {
-                N::SelectStmt(sel) => match sel.target_list.first()?.node.as_ref()? {
-                    N::ResTarget(rt) => rt.val.as_deref().cloned(),
-                    _ => None,
-                },
-                _ => None,
-            })
-    });
-    match node.as_ref().and_then(walk) {
-        Some(t) => t,
-        None => format!("({text})"),
-    }
 }
 
 /// `quote_ident` as PostgreSQL spells identifiers in generated SQL.
@@ -1569,10 +1523,16 @@ fn constraint_body(
             )
         }
         ConstraintKind::Check { expr } => {
-            if pretty {
-                format!("CHECK ({expr})")
-            } else {
-                format!("CHECK (({expr}))")
+            match super::ruleutils::try_expr_text(
+                ctx.cat,
+                Some(t),
+                expr,
+                Some(&DataType::Bool),
+                pretty,
+            ) {
+                Some(shown) => format!("CHECK ({shown})"),
+                None if pretty => format!("CHECK ({expr})"),
+                None => format!("CHECK (({expr}))"),
             }
         }
         ConstraintKind::ForeignKey(fk) => {
@@ -1683,7 +1643,16 @@ fn pg_index_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 } else {
                     name(&exprs.join(", "))
                 },
-                null(),
+                // pg_node_tree: the predicate as pg_get_expr prints it.
+                ix.predicate.as_ref().map_or_else(null, |p| {
+                    name(&super::ruleutils::expr_text(
+                        cat,
+                        cat.tables.get(&ix.table),
+                        p,
+                        Some(&DataType::Bool),
+                        false,
+                    ))
+                }),
             ]
         })
         .collect()
@@ -1727,7 +1696,13 @@ fn pg_constraint_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                     blank.clone(),
                     blank.clone(),
                     null(),
-                    name(expr),
+                    name(&super::ruleutils::expr_text(
+                        cat,
+                        Some(t),
+                        expr,
+                        Some(&DataType::Bool),
+                        false,
+                    )),
                 ),
                 ConstraintKind::ForeignKey(fk) => (
                     'f',
@@ -1815,17 +1790,27 @@ fn pg_attrdef_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
     let mut rows = Vec::new();
     for t in ctx.cat.tables.values() {
         for (i, c) in t.columns.iter().enumerate() {
-            if let Some(d) = c.default.as_ref().or(c.generated.as_ref()) {
+            let d = c
+                .default
+                .as_ref()
+                .filter(|d| !super::ruleutils::is_null_default(d))
+                .or(c.generated.as_ref());
+            if let Some(d) = d {
                 rows.push(vec![
                     i8_(attrdef_oid(t.oid, i + 1)),
                     oid(t.oid),
                     i2(count(i) + 1),
-                    name(d),
+                    name(&default_text(ctx.cat, t, c, d)),
                 ]);
             }
         }
     }
     rows
+}
+
+/// A column's default (or generation expression) as `pg_get_expr(adbin, adrelid)` prints it.
+pub fn default_text(cat: &Catalog, t: &Table, c: &crate::catalog::Column, text: &str) -> String {
+    super::ruleutils::expr_text(cat, Some(t), text, Some(&c.ty), false)
 }
 
 /// The catalog (`classoid`) an object OID's comment belongs to.
@@ -2151,8 +2136,9 @@ fn pg_database_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
         i8_(0),
         i8_(1),
         oid(1663),
-        name("C"),
-        name("C"),
+        // Text sorts by code point and case mapping covers Unicode: C.UTF-8's behaviour.
+        name("C.UTF-8"),
+        name("C.UTF-8"),
         null(),
         null(),
         null(),
@@ -2164,14 +2150,17 @@ fn setting_vartype(param: &str) -> &'static str {
     match param {
         "default_transaction_deferrable"
         | "default_transaction_read_only"
+        | "in_hot_standby"
         | "integer_datetimes"
         | "standard_conforming_strings"
         | "transaction_deferrable"
         | "transaction_read_only" => "bool",
-        "extra_float_digits"
+        "block_size"
+        | "extra_float_digits"
         | "idle_in_transaction_session_timeout"
         | "lock_timeout"
         | "max_identifier_length"
+        | "max_index_keys"
         | "server_version_num"
         | "statement_timeout"
         | "work_mem" => "integer",
@@ -2201,8 +2190,13 @@ fn pg_settings_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
             };
             let internal = matches!(
                 n.as_str(),
-                "integer_datetimes"
+                "block_size"
+                    | "in_hot_standby"
+                    | "integer_datetimes"
+                    | "lc_collate"
+                    | "lc_ctype"
                     | "max_identifier_length"
+                    | "max_index_keys"
                     | "server_encoding"
                     | "server_version"
                     | "server_version_num"
@@ -2343,6 +2337,35 @@ fn pg_sequence_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             ]
         })
         .collect()
+}
+
+/// The dependencies Basalt records: a sequence on the column that owns it (`a` for serial
+/// and OWNED BY, `i` for an identity column's), what `\d sequence` and
+/// `pg_get_serial_sequence`-style queries look for. Other dependencies are not listed.
+fn pg_depend_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    let mut rows = Vec::new();
+    for s in ctx.cat.sequences.values() {
+        let Some((table, col)) = s.owned_by else {
+            continue;
+        };
+        let identity = ctx
+            .cat
+            .tables
+            .get(&table)
+            .and_then(|t| t.columns.get(col))
+            .and_then(|c| c.identity)
+            .is_some_and(|(_, seq)| seq == s.oid);
+        rows.push(vec![
+            oid(PG_CLASS_OID),
+            oid(s.oid),
+            i4(0),
+            oid(PG_CLASS_OID),
+            oid(table),
+            i4(count(col) + 1),
+            ch(if identity { 'i' } else { 'a' }),
+        ]);
+    }
+    rows
 }
 
 fn no_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
@@ -2572,7 +2595,14 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             name(&r.name),
             name(&a.name),
             i4(count(a.num)),
-            text_opt(col.and_then(|c| c.default.as_deref())),
+            match (table, col) {
+                (Some(t), Some(c)) => c
+                    .default
+                    .as_deref()
+                    .filter(|d| !super::ruleutils::is_null_default(d))
+                    .map_or_else(null, |d| name(&default_text(cat, t, c, d))),
+                _ => null(),
+            },
             yes_no(!a.not_null),
             name(&sql_data_type(ty)),
             char_max,
@@ -3152,6 +3182,18 @@ pub static RELS: &[VRel] = &[
             "inhrelid": Oid, "inhparent": Oid, "inhseqno": I4, "inhdetachpending": Bool
         ],
         rows: no_rows,
+        at_run_time: None,
+    },
+    VRel {
+        schema: PC,
+        name: "pg_depend",
+        oid: 2608,
+        kind: 'r',
+        cols: cols![
+            "classid": Oid, "objid": Oid, "objsubid": I4, "refclassid": Oid, "refobjid": Oid,
+            "refobjsubid": I4, "deptype": Char
+        ],
+        rows: pg_depend_rows,
         at_run_time: None,
     },
     VRel {
