@@ -261,3 +261,43 @@ fn tls_require_and_verify_full_with_a_generated_pair() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("pg_hba.conf rejects connection"), "{err}");
 }
+
+#[test]
+fn listen_notify_reaches_a_listening_psql() {
+    let s = Server::start();
+    let port = s.port.to_string();
+    let listener = std::process::Command::new(pg_bin("psql"))
+        .args([
+            "-X",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-U",
+            "basalt",
+            "-d",
+            "basalt",
+        ])
+        .args([
+            "-c",
+            "LISTEN jobs",
+            "-c",
+            "SELECT pg_sleep(1.5)",
+            "-c",
+            "SELECT 1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    s.sql("NOTIFY jobs, 'first'; SELECT pg_notify('jobs', 'second'); NOTIFY other, 'not heard'");
+    let out = listener.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("Asynchronous notification \"jobs\" with payload \"first\" received from server process with PID"),
+        "{text}"
+    );
+    assert!(text.contains("payload \"second\""), "{text}");
+    assert!(!text.contains("not heard"), "{text}");
+}

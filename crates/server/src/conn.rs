@@ -453,13 +453,9 @@ async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: 
         Ok(h) => h,
         Err(e) => return tracing::warn!("cannot clone the socket: {e}"),
     };
-    // Until statements can be interrupted, a cancel request is acknowledged by the log only.
-    state.register(
-        pid,
-        secret,
-        Arc::new(move || tracing::info!(pid, "cancel request")),
-        shut,
-    );
+    session.set_process_id(pid);
+    let interrupt = session.interrupt_handle();
+    state.register(pid, secret, Arc::new(move || interrupt.cancel()), shut);
     let worker = Worker::new(session, io);
     let st = state.clone();
     let spawned = std::thread::Builder::new()

@@ -102,7 +102,13 @@ pub(crate) enum Inbound {
     /// End the connection with a FATAL error (SQLSTATE, message): a malformed message, the
     /// server shuts down, or an idle-in-transaction timeout expired.
     Fatal(&'static str, String),
+    /// Nothing arrived for a while, and the session listens: time to look for
+    /// notifications.
+    Tick,
 }
+
+/// How often an idle session that LISTENs looks for notifications.
+const NOTIFY_POLL: Duration = Duration::from_millis(20);
 
 /// The connection's socket with its input and output buffers.
 pub(crate) struct Io {
@@ -119,6 +125,9 @@ pub(crate) struct Io {
     pub(crate) idle_timeout: Option<Duration>,
     /// A transaction block is open (the idle timeout applies to reads).
     pub(crate) in_transaction: bool,
+    /// The session listens for notifications: reads wake up every [`NOTIFY_POLL`] while
+    /// idle outside a transaction block.
+    pub(crate) listening: bool,
     shutting_down: Arc<AtomicBool>,
 }
 
@@ -138,6 +147,7 @@ impl Io {
             read_timeout: None,
             idle_timeout: None,
             in_transaction: false,
+            listening: false,
             shutting_down,
         }
     }
@@ -204,7 +214,9 @@ impl Io {
             if self.shutting_down.load(Ordering::Acquire) {
                 return shutdown_fatal();
             }
-            let timeout = self.idle_timeout.filter(|_| self.in_transaction);
+            let idle = self.idle_timeout.filter(|_| self.in_transaction);
+            let poll = (self.listening && !self.in_transaction).then_some(NOTIFY_POLL);
+            let timeout = idle.or(poll);
             if timeout != self.read_timeout {
                 if let Err(e) = self.stream.set_read_timeout(timeout) {
                     tracing::debug!("cannot set a read timeout: {e}");
@@ -225,7 +237,15 @@ impl Io {
                     if matches!(
                         e.kind(),
                         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) && timeout.is_some() =>
+                    ) && poll.is_some() =>
+                {
+                    return Inbound::Tick;
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) && idle.is_some() =>
                 {
                     return Inbound::Fatal(
                         "25P03",

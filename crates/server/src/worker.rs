@@ -61,6 +61,8 @@ struct Stmt {
     prepared: PreparedStatement,
     /// Parameter types the client declared in Parse (`None`: unspecified).
     declared: Vec<Option<DataType>>,
+    /// Every parameter's type, declared or inferred, once described.
+    described: Option<Vec<DataType>>,
 }
 
 struct Portal {
@@ -145,6 +147,7 @@ impl Worker {
 
     fn ready(&mut self) {
         self.report_parameters();
+        self.notifications();
         let status = match self.session.transaction_status() {
             TransactionStatus::Idle => Rfq::Idle,
             TransactionStatus::InTransaction => Rfq::Transaction,
@@ -167,6 +170,10 @@ impl Worker {
         loop {
             let msg = match self.io.next() {
                 Inbound::Msg(m) => m,
+                Inbound::Tick => {
+                    self.notifications();
+                    continue;
+                }
                 Inbound::Closed => break,
                 Inbound::Fatal(code, message) => {
                     self.io.push(wire::error_of("FATAL", code, &message));
@@ -293,13 +300,6 @@ impl Worker {
                 format!("prepared statement \"{name}\" already exists"),
             ));
         }
-        let prepared = self.session.prepare(sql)?;
-        if prepared.statement_count() > 1 {
-            return Err(SqlError::new(
-                "42601",
-                "cannot insert multiple commands into a prepared statement",
-            ));
-        }
         let declared = oids
             .iter()
             .map(|&o| {
@@ -312,13 +312,38 @@ impl Worker {
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
-        self.statements.insert(name, Stmt { prepared, declared });
+        let prepared = self.session.prepare_typed(sql, &declared)?;
+        if prepared.statement_count() > 1 {
+            return Err(SqlError::new(
+                "42601",
+                "cannot insert multiple commands into a prepared statement",
+            ));
+        }
+        self.statements.insert(
+            name,
+            Stmt {
+                prepared,
+                declared,
+                described: None,
+            },
+        );
         Ok(())
     }
 
     fn bind(&mut self, b: pgwire::messages::extendedquery::Bind) -> Result<(), SqlError> {
         let sname = b.statement_name.unwrap_or_default();
         let pname = b.portal_name.unwrap_or_default();
+        let binary_untyped = b.parameters.iter().enumerate().any(|(i, p)| {
+            p.is_some()
+                && wire::format_of(&b.parameter_format_codes, i) == 1
+                && self.statements.get(&sname).is_some_and(|s| {
+                    s.described.is_none() && s.declared.get(i).is_none_or(Option::is_none)
+                })
+        });
+        if binary_untyped {
+            // A parameter in binary needs its type: the one the statement infers.
+            self.describe_params(&sname)?;
+        }
         let Some(stmt) = self.statements.get(&sname) else {
             return Err(SqlError::new(
                 "26000",
@@ -345,7 +370,12 @@ impl Worker {
         let ctx = self.session.type_context();
         let mut params = Vec::with_capacity(n);
         for (i, p) in b.parameters.iter().enumerate() {
-            let declared = stmt.declared.get(i).cloned().flatten();
+            let declared = stmt
+                .declared
+                .get(i)
+                .cloned()
+                .flatten()
+                .or_else(|| stmt.described.as_ref().and_then(|d| d.get(i).cloned()));
             let Some(bytes) = p else {
                 params.push(Value::Null);
                 continue;
@@ -387,21 +417,24 @@ impl Worker {
 
     fn describe(&mut self, target: u8, name: &str) -> Result<(), SqlError> {
         if target == b'S' {
-            let Some(stmt) = self.statements.get(name) else {
-                return Err(SqlError::new(
-                    "26000",
-                    format!("prepared statement \"{name}\" does not exist"),
-                ));
-            };
-            let types: Vec<u32> = stmt
-                .declared
-                .iter()
-                .map(|t| t.as_ref().map_or(DataType::Text.oid(), DataType::oid))
-                .collect();
+            let columns = self.describe_params(name)?;
+            let types: Vec<u32> = self
+                .statements
+                .get(name)
+                .and_then(|s| s.described.as_ref())
+                .map(|d| d.iter().map(DataType::oid).collect())
+                .unwrap_or_default();
             self.io.push(PgWireBackendMessage::ParameterDescription(
                 ParameterDescription::new(types),
             ));
-            self.io.push(PgWireBackendMessage::NoData(NoData::new()));
+            let m = match columns {
+                Some(cols) if !cols.is_empty() => {
+                    let (names, types): (Vec<String>, Vec<DataType>) = cols.into_iter().unzip();
+                    wire::row_description(&names, &types, &[])
+                }
+                _ => PgWireBackendMessage::NoData(NoData::new()),
+            };
+            self.io.push(m);
             return Ok(());
         }
         let Some(portal) = self.portals.get(name) else {
@@ -437,6 +470,24 @@ impl Worker {
         Ok(())
     }
 
+    /// Describes statement `name`: keeps its parameters' types and returns its result
+    /// columns (`None`: it returns no rows).
+    fn describe_params(&mut self, name: &str) -> Result<Option<Vec<(String, DataType)>>, SqlError> {
+        let Some(stmt) = self.statements.get(name) else {
+            return Err(SqlError::new(
+                "26000",
+                format!("prepared statement \"{name}\" does not exist"),
+            ));
+        };
+        let d = self
+            .session
+            .describe_prepared(&stmt.prepared, &stmt.declared)?;
+        if let Some(stmt) = self.statements.get_mut(name) {
+            stmt.described = Some(d.params);
+        }
+        Ok(d.columns)
+    }
+
     /// Runs the portal's statement unless it ran already.
     fn run_portal(&mut self, name: &str) -> Result<(), Box<Failure>> {
         let Some(portal) = self.portals.get_mut(name) else {
@@ -454,6 +505,14 @@ impl Worker {
         let r = self
             .session
             .query_prepared_for(&prepared, params, &mut client);
+        if r.is_ok() && client.copying_out {
+            // A COPY TO STDOUT ends with CopyDone before its CommandComplete.
+            client.flush_copy_out();
+            client
+                .io
+                .push(PgWireBackendMessage::CopyDone(CopyDone::new()));
+            client.copying_out = false;
+        }
         let copy_failure = client.copy_failure.take();
         let r = r.map_err(|mut f| {
             if let Some(e) = copy_failure {
@@ -519,12 +578,18 @@ impl Worker {
         Ok(())
     }
 
-    /// Sends an asynchronous notification (LISTEN/NOTIFY).
-    #[allow(dead_code)]
-    pub(crate) fn notify(&mut self, pid: i32, channel: String, payload: String) {
-        self.io.push(PgWireBackendMessage::NotificationResponse(
-            NotificationResponse::new(pid, channel, payload),
-        ));
+    /// Sends the notifications delivered to the session (LISTEN/NOTIFY), when it is not in
+    /// a transaction block, as PostgreSQL does.
+    fn notifications(&mut self) {
+        self.io.listening = self.session.is_listening();
+        if self.session.transaction_status() != TransactionStatus::Idle {
+            return;
+        }
+        for n in self.session.take_notifications() {
+            self.io.push(PgWireBackendMessage::NotificationResponse(
+                NotificationResponse::new(n.sender_pid, n.channel, n.payload),
+            ));
+        }
     }
 }
 
@@ -664,7 +729,7 @@ impl Read for ClientIo<'_> {
                     );
                 }
                 // PostgreSQL ignores these during COPY FROM STDIN.
-                Inbound::Msg(F::Flush(_) | F::Sync(_)) => {}
+                Inbound::Msg(F::Flush(_) | F::Sync(_)) | Inbound::Tick => {}
                 Inbound::Msg(other) => {
                     tracing::debug!("unexpected message during COPY: {other:?}");
                     return failed(

@@ -15,7 +15,7 @@
 //! 42P18 `could not determine data type of parameter $n`.
 //!
 //! Binding reads the catalog in the block's key-value transaction when it has begun, else in
-//! one of its own that is rolled back ([`Session::in_reading_transaction`]). Execution binds
+//! one of its own that is rolled back (`Session::in_reading_transaction`). Execution binds
 //! the same way with the same starting types ([`Session::prepare_typed`]), so the columns
 //! described are the columns returned.
 

@@ -5,7 +5,7 @@
 //!
 //! A database's sessions share one [`Hub`] (in [`crate::engine::Shared`]): the channels each
 //! listening session listens on and its [`Mailbox`]. A session's own state
-//! ([`SessionNotify`]) holds its committed channels, and what its open transaction did:
+//! (`SessionNotify`) holds its committed channels, and what its open transaction did:
 //! LISTEN / UNLISTEN actions and queued notifications, each list with a mark per savepoint.
 //!
 //! - At commit, the actions apply first (so `BEGIN; LISTEN a; NOTIFY a; COMMIT` reaches the

@@ -16,7 +16,7 @@
 //! (`basalt`, OID 10, PostgreSQL's `BOOTSTRAP_SUPERUSERID`), which every session of an
 //! embedded database runs as and which owns every object (Basalt records no other owner:
 //! `relowner` and friends are always 10). It is implied, not stored, until the first role
-//! statement writes it out ([`Roles::materialize`]). It cannot be dropped (2BP01, as the
+//! statement writes it out (`Roles::materialize`). It cannot be dropped (2BP01, as the
 //! pinned role in PostgreSQL); other roles own nothing, so they drop without dependency checks.
 //!
 //! # Privileges

@@ -460,6 +460,12 @@ impl<K: TxnKv> Session<K> {
         self.notify.take()
     }
 
+    /// Whether the session listens on any channel (committed `LISTEN`s): a server then
+    /// watches for notifications while the session is idle.
+    pub fn is_listening(&self) -> bool {
+        !self.notify.channels().is_empty()
+    }
+
     /// A handle another thread can wait on until a notification is delivered to this
     /// session (the server, while the session is idle).
     pub fn notification_waker(&self) -> crate::notify::NotificationWaker {

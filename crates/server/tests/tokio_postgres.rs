@@ -1,0 +1,239 @@
+//! End-to-end with the tokio-postgres driver (extended protocol, binary formats, COPY,
+//! portals, cancel), against a server started in this process.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use basalt_server::{Config, Server};
+use futures_util::{SinkExt, StreamExt};
+use tokio_postgres::NoTls;
+
+struct Running {
+    _dir: tempfile::TempDir,
+    port: u16,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn start() -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let hba = dir.path().join("hba.conf");
+    std::fs::write(&hba, "host all all 127.0.0.1/32 trust\n").unwrap();
+    let config = Config {
+        data: dir.path().join("db"),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        hba_file: Some(hba),
+        password: Some("unused".into()),
+        ..Config::default()
+    };
+    let server = Server::bind(config).await.unwrap();
+    let port = server.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        server
+            .run(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+    });
+    Running {
+        _dir: dir,
+        port,
+        stop: Some(tx),
+        task,
+    }
+}
+
+impl Running {
+    async fn connect(&self) -> tokio_postgres::Client {
+        let (client, conn) = tokio_postgres::connect(
+            &format!(
+                "host=127.0.0.1 port={} user=basalt dbname=basalt",
+                self.port
+            ),
+            NoTls,
+        )
+        .await
+        .unwrap();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        client
+    }
+
+    async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(30), &mut self.task).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepared_statements_with_typed_parameters_and_binary_results() {
+    let r = start().await;
+    let c = r.connect().await;
+    c.batch_execute(
+        "CREATE TABLE t (id int PRIMARY KEY, name text, score float8, ok bool, big bigint, \
+         small smallint, data bytea, tags text[])",
+    )
+    .await
+    .unwrap();
+    let insert = c
+        .prepare("INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .await
+        .unwrap();
+    assert_eq!(insert.params().len(), 8);
+    for i in 0..5i32 {
+        let n = c
+            .execute(
+                &insert,
+                &[
+                    &i,
+                    &format!("n{i}"),
+                    &(f64::from(i) / 2.0),
+                    &(i % 2 == 0),
+                    &(i64::from(i) << 40),
+                    &(i16::try_from(i).unwrap()),
+                    &vec![0u8, 1, 255, u8::try_from(i).unwrap()],
+                    &vec![format!("a{i}"), "b".to_string()],
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+    let rows = c
+        .query(
+            "SELECT id, name, score, ok, big, small, data, tags FROM t WHERE id >= $1 ORDER BY id",
+            &[&3i32],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    let r3 = &rows[0];
+    assert_eq!(r3.get::<_, i32>(0), 3);
+    assert_eq!(r3.get::<_, String>(1), "n3");
+    assert_eq!(r3.get::<_, f64>(2), 1.5);
+    assert!(!r3.get::<_, bool>(3));
+    assert_eq!(r3.get::<_, i64>(4), 3i64 << 40);
+    assert_eq!(r3.get::<_, i16>(5), 3);
+    assert_eq!(r3.get::<_, Vec<u8>>(6), vec![0u8, 1, 255, 3]);
+    assert_eq!(
+        r3.get::<_, Vec<String>>(7),
+        vec!["a3".to_string(), "b".to_string()]
+    );
+    // NULLs both ways.
+    let row = c
+        .query_one("SELECT $1::text IS NULL, NULL::int", &[&None::<String>])
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(0));
+    assert_eq!(row.get::<_, Option<i32>>(1), None);
+    r.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_transactions_portals_and_copy() {
+    let r = start().await;
+    let c = r.connect().await;
+    c.batch_execute("CREATE TABLE k (id int PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    // An error carries SQLSTATE, message, detail and position.
+    c.execute("INSERT INTO k VALUES (1, 'a')", &[])
+        .await
+        .unwrap();
+    let e = c
+        .execute("INSERT INTO k VALUES (1, 'b')", &[])
+        .await
+        .unwrap_err();
+    let db = e.as_db_error().unwrap();
+    assert_eq!(db.code().code(), "23505");
+    assert_eq!(db.detail(), Some("Key (id)=(1) already exists."));
+    let e = c.query("SELECT nope FROM k", &[]).await.unwrap_err();
+    let db = e.as_db_error().unwrap();
+    assert_eq!(db.code().code(), "42703");
+    assert!(matches!(
+        db.position(),
+        Some(tokio_postgres::error::ErrorPosition::Original(8))
+    ));
+    // A transaction rolled back leaves nothing.
+    let mut c = c;
+    {
+        let tx = c.transaction().await.unwrap();
+        tx.execute("INSERT INTO k VALUES (2, 'x')", &[])
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+    }
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM k", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    // COPY in and out.
+    let sink = c.copy_in("COPY k FROM STDIN (FORMAT csv)").await.unwrap();
+    futures_util::pin_mut!(sink);
+    let mut data = String::new();
+    for i in 10..1010 {
+        data.push_str(&format!("{i},\"v {i}\"\n"));
+    }
+    sink.send(bytes::Bytes::from(data)).await.unwrap();
+    assert_eq!(sink.finish().await.unwrap(), 1000);
+    let out = c
+        .copy_out("COPY (SELECT id FROM k WHERE id < 13 ORDER BY id) TO STDOUT")
+        .await
+        .unwrap();
+    futures_util::pin_mut!(out);
+    let mut text = String::new();
+    while let Some(chunk) = out.next().await {
+        text.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+    }
+    assert_eq!(text, "1\n10\n11\n12\n");
+    // A portal fetched in pieces.
+    let tx = c.transaction().await.unwrap();
+    let stmt = tx
+        .prepare("SELECT id FROM k WHERE id >= $1 ORDER BY id")
+        .await
+        .unwrap();
+    let portal = tx.bind(&stmt, &[&10i32]).await.unwrap();
+    let first = tx.query_portal(&portal, 3).await.unwrap();
+    assert_eq!(
+        first.iter().map(|r| r.get::<_, i32>(0)).collect::<Vec<_>>(),
+        [10, 11, 12]
+    );
+    let next = tx.query_portal(&portal, 2).await.unwrap();
+    assert_eq!(
+        next.iter().map(|r| r.get::<_, i32>(0)).collect::<Vec<_>>(),
+        [13, 14]
+    );
+    tx.commit().await.unwrap();
+    r.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_a_running_query_with_57014() {
+    let r = start().await;
+    let c = r.connect().await;
+    let token = c.cancel_token();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        token.cancel_query(NoTls).await.unwrap();
+    });
+    let started = std::time::Instant::now();
+    let e = c
+        .query("SELECT count(*) FROM generate_series(1, 10000000000)", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(e.as_db_error().unwrap().code().code(), "57014");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    canceller.await.unwrap();
+    // The connection goes on.
+    let one: i32 = c.query_one("SELECT 1", &[]).await.unwrap().get(0);
+    assert_eq!(one, 1);
+    r.stop().await;
+}
