@@ -301,3 +301,32 @@ fn listen_notify_reaches_a_listening_psql() {
     assert!(text.contains("payload \"second\""), "{text}");
     assert!(!text.contains("not heard"), "{text}");
 }
+
+#[test]
+fn two_hundred_concurrent_connections() {
+    let s = Server::start();
+    let port = s.port.to_string();
+    let pgbench = |args: &[&str]| {
+        let o = std::process::Command::new(pg_bin("pgbench"))
+            .args(["-h", "127.0.0.1", "-p", &port, "-U", "basalt"])
+            .args(args)
+            .arg("basalt")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.status.success(), "pgbench {args:?}: {text}");
+        text
+    };
+    pgbench(&["-i", "-s", "1", "-q"]);
+    let run = pgbench(&["-M", "prepared", "-c", "200", "-j", "2", "-t", "5"]);
+    assert!(run.contains("number of clients: 200"), "{run}");
+    assert!(
+        run.contains("number of transactions actually processed: 1000/1000"),
+        "{run}"
+    );
+    assert!(run.contains("number of failed transactions: 0"), "{run}");
+}
