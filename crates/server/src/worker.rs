@@ -146,6 +146,10 @@ impl Worker {
     }
 
     fn ready(&mut self) {
+        // Named statements SQL DEALLOCATE closed.
+        for name in self.session.take_closed_protocol_statements() {
+            self.statements.remove(&name);
+        }
         self.report_parameters();
         self.notifications();
         let status = match self.session.transaction_status() {
@@ -216,6 +220,7 @@ impl Worker {
                     let name = c.name.unwrap_or_default();
                     if c.target_type == b'S' {
                         self.statements.remove(&name);
+                        self.session.remove_protocol_statement(&name);
                     } else {
                         self.portals.remove(&name);
                     }
@@ -294,12 +299,6 @@ impl Worker {
     }
 
     fn parse(&mut self, name: String, sql: &str, oids: &[u32]) -> Result<(), SqlError> {
-        if !name.is_empty() && self.statements.contains_key(&name) {
-            return Err(SqlError::new(
-                "42P05",
-                format!("prepared statement \"{name}\" already exists"),
-            ));
-        }
         let declared = oids
             .iter()
             .map(|&o| {
@@ -318,6 +317,9 @@ impl Worker {
                 "42601",
                 "cannot insert multiple commands into a prepared statement",
             ));
+        }
+        if !name.is_empty() {
+            self.session.add_protocol_statement(&name)?;
         }
         self.statements.insert(
             name,

@@ -1823,7 +1823,7 @@ impl<K: TxnKv> Session<K> {
         p: &protobuf::PrepareStmt,
         stmt: &Statement<'_>,
     ) -> Result<StatementResult, SqlError> {
-        if self.prepared.contains_key(&p.name) {
+        if self.prepared.contains_key(&p.name) || self.protocol_statements.names.contains(&p.name) {
             return Err(err(
                 "42P05",
                 format!("prepared statement \"{}\" already exists", p.name),
@@ -2001,7 +2001,13 @@ impl<K: TxnKv> Session<K> {
     ) -> Result<StatementResult, SqlError> {
         if d.isall || d.name.is_empty() {
             self.prepared.clear();
+            let names = std::mem::take(&mut self.protocol_statements.names);
+            self.protocol_statements.closed.extend(names);
             return Ok(tag("DEALLOCATE ALL"));
+        }
+        if self.protocol_statements.names.remove(&d.name) {
+            self.protocol_statements.closed.push(d.name.clone());
+            return Ok(tag("DEALLOCATE"));
         }
         if self.prepared.remove(&d.name).is_none() {
             return Err(err(

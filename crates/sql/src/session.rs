@@ -237,6 +237,8 @@ pub struct Session<K: TxnKv> {
     pub(crate) seq_session: crate::engine::SeqSession,
     /// Statements prepared with SQL `PREPARE`, by name (not transactional, as in PostgreSQL).
     pub(crate) prepared: std::collections::HashMap<String, Arc<crate::engine::SqlPrepared>>,
+    /// Names of the wire protocol's named statements, which share SQL `PREPARE`'s namespace.
+    pub(crate) protocol_statements: ProtocolStatements,
     /// Temporary tables with an ON COMMIT action.
     pub(crate) on_commit: Vec<crate::engine::OnCommit>,
     /// Bound and optimized SELECT plans by statement (see `engine`).
@@ -368,6 +370,15 @@ impl PreparedStatement {
     }
 }
 
+/// The wire protocol's named statements as the session knows them: their names (kept by
+/// the server, which holds the statements), and those SQL `DEALLOCATE` closed since the server
+/// last asked.
+#[derive(Debug, Default)]
+pub(crate) struct ProtocolStatements {
+    pub(crate) names: std::collections::HashSet<String>,
+    pub(crate) closed: Vec<String>,
+}
+
 /// What [`Session::search_path_cache`] holds: catalog version, the settings epoch it was
 /// last checked at, `search_path` text, temporary schema, and the schema OIDs they resolve
 /// to.
@@ -400,6 +411,7 @@ impl<K: TxnKv> Session<K> {
             shared,
             seq_session: Default::default(),
             prepared: std::collections::HashMap::new(),
+            protocol_statements: ProtocolStatements::default(),
             on_commit: Vec::new(),
             params: Vec::new(),
             capture: None,
@@ -458,6 +470,31 @@ impl<K: TxnKv> Session<K> {
     /// transaction block, as PostgreSQL does.
     pub fn take_notifications(&mut self) -> Vec<crate::notify::Notification> {
         self.notify.take()
+    }
+
+    /// Registers a named statement of the wire protocol (Parse): its name then clashes with
+    /// SQL `PREPARE` (42P05), as in PostgreSQL, where both share one namespace. Fails if a
+    /// statement of that name exists.
+    pub fn add_protocol_statement(&mut self, name: &str) -> Result<(), SqlError> {
+        if self.prepared.contains_key(name) || self.protocol_statements.names.contains(name) {
+            return Err(SqlError::new(
+                "42P05",
+                format!("prepared statement \"{name}\" already exists"),
+            ));
+        }
+        self.protocol_statements.names.insert(name.to_string());
+        Ok(())
+    }
+
+    /// Forgets a named statement of the wire protocol (Close).
+    pub fn remove_protocol_statement(&mut self, name: &str) {
+        self.protocol_statements.names.remove(name);
+    }
+
+    /// The wire protocol's named statements that SQL `DEALLOCATE` closed since the last call:
+    /// the server drops them.
+    pub fn take_closed_protocol_statements(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.protocol_statements.closed)
     }
 
     /// Whether the session listens on any channel (committed `LISTEN`s): a server then

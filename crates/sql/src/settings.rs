@@ -541,6 +541,15 @@ static DEFS: &[Def] = &[
         description: "Sets the display format for interval values.",
     },
     Def {
+        name: "jit",
+        kind: Kind::Bool,
+        default: Value::Bool(false),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Allow JIT compilation (Basalt has none: it can be set, and changes nothing).",
+    },
+    Def {
         name: "lc_collate",
         kind: Kind::Str(StrCheck::Any),
         default: Value::Const("C.UTF-8"),
@@ -763,23 +772,24 @@ params! {
     IN_HOT_STANDBY = 34, "in_hot_standby";
     INTEGER_DATETIMES = 35, "integer_datetimes";
     INTERVAL_STYLE = 36, "IntervalStyle";
-    LC_COLLATE = 37, "lc_collate";
-    LC_CTYPE = 38, "lc_ctype";
-    LOCK_TIMEOUT = 39, "lock_timeout";
-    MAX_IDENTIFIER_LENGTH = 40, "max_identifier_length";
-    MAX_INDEX_KEYS = 41, "max_index_keys";
-    SEARCH_PATH = 42, "search_path";
-    SERVER_ENCODING = 43, "server_encoding";
-    SERVER_VERSION = 44, "server_version";
-    SERVER_VERSION_NUM = 45, "server_version_num";
-    STANDARD_CONFORMING_STRINGS = 46, "standard_conforming_strings";
-    STATEMENT_TIMEOUT = 47, "statement_timeout";
-    SYNCHRONOUS_COMMIT = 48, "synchronous_commit";
-    TIME_ZONE = 49, "TimeZone";
-    TRANSACTION_DEFERRABLE = 50, "transaction_deferrable";
-    TRANSACTION_ISOLATION = 51, "transaction_isolation";
-    TRANSACTION_READ_ONLY = 52, "transaction_read_only";
-    WORK_MEM = 53, "work_mem";
+    JIT = 37, "jit";
+    LC_COLLATE = 38, "lc_collate";
+    LC_CTYPE = 39, "lc_ctype";
+    LOCK_TIMEOUT = 40, "lock_timeout";
+    MAX_IDENTIFIER_LENGTH = 41, "max_identifier_length";
+    MAX_INDEX_KEYS = 42, "max_index_keys";
+    SEARCH_PATH = 43, "search_path";
+    SERVER_ENCODING = 44, "server_encoding";
+    SERVER_VERSION = 45, "server_version";
+    SERVER_VERSION_NUM = 46, "server_version_num";
+    STANDARD_CONFORMING_STRINGS = 47, "standard_conforming_strings";
+    STATEMENT_TIMEOUT = 48, "statement_timeout";
+    SYNCHRONOUS_COMMIT = 49, "synchronous_commit";
+    TIME_ZONE = 50, "TimeZone";
+    TRANSACTION_DEFERRABLE = 51, "transaction_deferrable";
+    TRANSACTION_ISOLATION = 52, "transaction_isolation";
+    TRANSACTION_READ_ONLY = 53, "transaction_read_only";
+    WORK_MEM = 54, "work_mem";
 }
 
 impl Param {

@@ -1,0 +1,61 @@
+//! End-to-end with real drivers: psycopg 3, psycopg2, asyncpg and SQLAlchemy 2 (Core and ORM)
+//! run the scripts in tests/clients/ against `basalt serve`.
+//!
+//! The drivers live in a Python environment named by `BASALT_CLIENTS_PYTHON` (its
+//! interpreter; `.ci/run` makes it from tests/clients/requirements.txt). Without one the tests
+//! say so and pass, unless `BASALT_REQUIRE_CLIENTS` is set, as in CI, where a missing
+//! environment fails them.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::Server;
+
+fn python() -> Option<PathBuf> {
+    match std::env::var_os("BASALT_CLIENTS_PYTHON") {
+        Some(p) => Some(PathBuf::from(p)),
+        None => {
+            assert!(
+                std::env::var_os("BASALT_REQUIRE_CLIENTS").is_none(),
+                "BASALT_REQUIRE_CLIENTS is set but BASALT_CLIENTS_PYTHON is not"
+            );
+            eprintln!(
+                "skipped: set BASALT_CLIENTS_PYTHON to a Python with tests/clients/requirements.txt"
+            );
+            None
+        }
+    }
+}
+
+fn run_script(script: &str) {
+    let Some(py) = python() else { return };
+    let s = Server::start();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/clients")
+        .join(script);
+    let o = std::process::Command::new(py)
+        .arg(&path)
+        .arg(s.port.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{script} failed:\n{}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+        s.log()
+    );
+}
+
+#[test]
+fn psycopg_psycopg2_asyncpg() {
+    run_script("python_drivers.py");
+}
+
+#[test]
+fn sqlalchemy_core_orm_and_inspect() {
+    run_script("sqlalchemy_orm.py");
+}
