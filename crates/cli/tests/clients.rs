@@ -1,10 +1,10 @@
-//! End-to-end with real drivers: psycopg 3, psycopg2, asyncpg and SQLAlchemy 2 (Core and ORM)
-//! run the scripts in tests/clients/ against `basalt serve`.
+//! End-to-end with real drivers: psycopg 3, psycopg2, asyncpg, SQLAlchemy 2 (Core and ORM) and
+//! node-postgres run the scripts in tests/clients/ against `basalt serve`.
 //!
-//! The drivers live in a Python environment named by `BASALT_CLIENTS_PYTHON` (its
-//! interpreter; `.ci/run` makes it from tests/clients/requirements.txt). Without one the tests
-//! say so and pass, unless `BASALT_REQUIRE_CLIENTS` is set, as in CI, where a missing
-//! environment fails them.
+//! The Python drivers live in an environment named by `BASALT_CLIENTS_PYTHON` (its
+//! interpreter; `.ci/run` makes it from tests/clients/requirements.txt); node-postgres is
+//! installed in tests/clients/node_modules (`npm ci` there). Without them the tests say so and
+//! pass, unless `BASALT_REQUIRE_CLIENTS` is set, as in CI, where a missing driver fails them.
 
 #![allow(clippy::unwrap_used)]
 
@@ -58,4 +58,30 @@ fn psycopg_psycopg2_asyncpg() {
 #[test]
 fn sqlalchemy_core_orm_and_inspect() {
     run_script("sqlalchemy_orm.py");
+}
+
+#[test]
+fn node_postgres() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
+    if !dir.join("node_modules/pg").exists() {
+        assert!(
+            std::env::var_os("BASALT_REQUIRE_CLIENTS").is_none(),
+            "BASALT_REQUIRE_CLIENTS is set but tests/clients/node_modules has no pg"
+        );
+        eprintln!("skipped: run `npm ci` in tests/clients");
+        return;
+    }
+    let s = Server::start();
+    let o = std::process::Command::new("node")
+        .arg(dir.join("node_pg.js"))
+        .arg(s.port.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "node_pg.js failed:\n{}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+        s.log()
+    );
 }
