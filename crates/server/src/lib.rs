@@ -246,8 +246,11 @@ impl Server {
             unix,
             shutdown_tx,
         } = self;
+        let listen = tcp
+            .local_addr()
+            .map_or_else(|_| state.config.listen.to_string(), |a| a.to_string());
         tracing::info!(
-            listen = %state.config.listen,
+            listen = %listen,
             socket = ?unix.as_ref().map(|u| u.1.display().to_string()),
             "ready to accept connections"
         );

@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -27,13 +26,6 @@ pub fn pg_bin(name: &str) -> PathBuf {
         Some(d) if d.join(name).exists() => d.join(name),
         _ => PathBuf::from(name),
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
 }
 
 /// Host-based rules for tests: trust over the socket and over TCP from this machine.
@@ -75,32 +67,51 @@ impl Server {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Server {
-        let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_basalt"));
+        // Port 0: the server picks a free port and logs it (no race between tests).
         cmd.arg("serve")
             .arg("--data")
             .arg(data)
             .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"));
+            .arg("127.0.0.1:0")
+            .arg("--log-json");
         if let Some(h) = hba_file {
             cmd.arg("--hba-file").arg(h);
         }
-        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+        let log_path = dir.path().join("server.log");
+        let log = std::fs::File::create(&log_path).unwrap();
         let child = cmd
             .args(extra)
             .env_remove("BASALT_PASSWORD")
             .envs(env.iter().copied())
-            .env("BASALT_LOG", "warn")
+            .env("BASALT_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .unwrap();
-        let s = Server { child, dir, port };
+        let mut s = Server {
+            child,
+            dir,
+            port: 0,
+        };
         let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        loop {
+            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if let Some(port) = text
+                .split("\"listen\":\"127.0.0.1:")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .and_then(|p| p.parse().ok())
+            {
+                s.port = port;
+                break;
+            }
+            if let Some(status) = s.child.try_wait().unwrap() {
+                panic!("server exited ({status}) while starting: {text}");
+            }
             assert!(
                 start.elapsed() < Duration::from_secs(30),
-                "server did not start"
+                "server did not start: {text}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
