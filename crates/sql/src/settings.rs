@@ -547,7 +547,7 @@ static DEFS: &[Def] = &[
         read_only: false,
         list: false,
         no_reset_all: false,
-        description: "Allow JIT compilation (Basalt has none: it can be set, and changes nothing).",
+        description: "Allow JIT compilation.",
     },
     Def {
         name: "lc_collate",
