@@ -155,3 +155,43 @@ fn password_file_and_the_password_method() {
     assert_eq!(out, "admin\non\n");
     assert!(!login(&s, "admin", "other", "SELECT 1").0);
 }
+
+#[test]
+fn connection_limit_of_a_role() {
+    let s = Server::start_opts(None, &[], &[("BASALT_PASSWORD", "pw")]);
+    let (ok, _, err) = local(
+        &s,
+        "basalt",
+        "CREATE ROLE one LOGIN CONNECTION LIMIT 1; CREATE ROLE boss SUPERUSER LOGIN CONNECTION LIMIT 1",
+    );
+    assert!(ok, "{err}");
+    let hold = |user: &str| {
+        std::process::Command::new(pg_bin("psql"))
+            .args(["-X", "-h"])
+            .arg(s.data())
+            .args(["-p", &s.port.to_string(), "-U", user, "-d", "basalt"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut a = hold("one");
+    let mut b = hold("boss");
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let (ok, _, err) = local(&s, "one", "SELECT 1");
+    assert!(!ok);
+    assert!(
+        err.contains("too many connections for role \"one\""),
+        "{err}"
+    );
+    // Superusers are not held to their limit, as in PostgreSQL.
+    let (ok, _, err) = local(&s, "boss", "SELECT 1");
+    assert!(ok, "{err}");
+    drop(a.stdin.take());
+    drop(b.stdin.take());
+    assert!(a.wait().unwrap().success());
+    assert!(b.wait().unwrap().success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (ok, _, err) = local(&s, "one", "SELECT 1");
+    assert!(ok, "{err}");
+}

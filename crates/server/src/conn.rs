@@ -110,6 +110,37 @@ impl Drop for Slot {
     }
 }
 
+/// Counts a connection against its role's `CONNECTION LIMIT` for as long as it lives.
+struct RoleSlot(Arc<State>, String);
+
+impl RoleSlot {
+    /// Takes a slot of `user`'s limit (-1: none), or `None` if the role has used them all.
+    fn take(state: &Arc<State>, user: &str, limit: i32) -> Option<Option<RoleSlot>> {
+        let Ok(limit) = usize::try_from(limit) else {
+            return Some(None);
+        };
+        let mut roles = state.per_role.lock();
+        let n = roles.entry(user.to_string()).or_insert(0);
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(Some(RoleSlot(state.clone(), user.to_string())))
+    }
+}
+
+impl Drop for RoleSlot {
+    fn drop(&mut self) {
+        let mut roles = self.0.per_role.lock();
+        if let Some(n) = roles.get_mut(&self.1) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                roles.remove(&self.1);
+            }
+        }
+    }
+}
+
 /// The TLS acceptor for a certificate chain and key in PEM files.
 pub(crate) fn tls_acceptor(
     cert: &Path,
@@ -337,6 +368,7 @@ async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: 
         ConnKind::Host { addr, .. } => addr.to_string(),
     };
     let method = state.hba.method(kind, &database, &user);
+    let mut role_slot = None;
     let encryption = match kind {
         ConnKind::Host { tls: true, .. } => "SSL encryption",
         _ => "no encryption",
@@ -402,6 +434,20 @@ async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: 
                     )
                     .await;
                 }
+                // PostgreSQL's CONNECTION LIMIT binds every role but superusers.
+                Some(i) if !i.superuser => {
+                    match RoleSlot::take(&state, &user, i.connection_limit) {
+                        Some(s) => role_slot = s,
+                        None => {
+                            return fatal(
+                                &mut stream,
+                                "53300",
+                                &format!("too many connections for role \"{user}\""),
+                            )
+                            .await;
+                        }
+                    }
+                }
                 Some(_) => {}
             }
         }
@@ -463,6 +509,7 @@ async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: 
         .stack_size(crate::SESSION_STACK)
         .spawn(move || {
             let _slot = slot;
+            let _role_slot = role_slot;
             worker.run();
             st.unregister(pid);
             tracing::debug!(pid, "connection closed");

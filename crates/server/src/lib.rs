@@ -79,6 +79,8 @@ pub(crate) struct State {
     pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
     /// Open client connections (for max_connections).
     pub(crate) connections: AtomicUsize,
+    /// Open connections by role, for roles with a `CONNECTION LIMIT`.
+    pub(crate) per_role: Mutex<HashMap<String, usize>>,
     next_pid: AtomicI32,
     /// Running connections by process id.
     running: Mutex<HashMap<i32, Running>>,
@@ -215,6 +217,7 @@ impl Server {
             hba,
             tls,
             connections: AtomicUsize::new(0),
+            per_role: Mutex::new(HashMap::new()),
             next_pid: AtomicI32::new(
                 i32::try_from(std::process::id() % 100_000).unwrap_or(0) * 1000 + 1,
             ),
