@@ -5854,6 +5854,22 @@ impl<'a> Binder<'a> {
                     return self.srf_in_expression(r, vec![arg], &types, location, None);
                 }
             }
+            "set_config" if args.len() == 3 => {
+                // set_config(text, text, boolean) returns text.
+                let want = [DataType::Text, DataType::Text, DataType::Bool];
+                if types.iter().zip(&want).any(|(t, w)| {
+                    t != w
+                        && basalt_common::types::cast::cast_context(t, w)
+                            != Some(CastContext::Implicit)
+                }) {
+                    return Err(missing_function(&name, &types, location));
+                }
+                let mut cargs = Vec::new();
+                for ((e, t), w) in args.into_iter().zip(types).zip(&want) {
+                    cargs.push(self.coerce(e, &t, w, CastContext::Implicit)?);
+                }
+                return Ok((Expr::Sequence(SeqFunc::SetConfig, cargs), DataType::Text));
+            }
             "pg_notify" if args.len() == 2 => {
                 // pg_notify(text, text): other argument types find no function, as in
                 // PostgreSQL's resolution.

@@ -98,6 +98,9 @@ pub struct SeqSession {
     /// `pg_notify(channel, payload)` calls of the running statement (queued by the session
     /// when it succeeds).
     pub(crate) notified: Vec<(String, String)>,
+    /// `set_config(name, value, is_local)` calls of the running statement (applied by the
+    /// session when it succeeds).
+    pub(crate) set_configs: Vec<(String, Option<String>, bool)>,
     /// States set by the open transaction block (ALTER SEQUENCE, TRUNCATE ... RESTART
     /// IDENTITY): private to it, and what its `nextval` / `setval` move, until it commits
     /// (then they replace the shared state) or rolls back (then they are dropped), as
@@ -486,6 +489,49 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
     }
 
     fn call(&mut self, catalog: &Catalog, f: SeqFunc, args: &[Value]) -> Result<Value, SqlError> {
+        if f == SeqFunc::SetConfig {
+            let Some(Value::Text(name)) = args.first() else {
+                return Err(err("22004", "SET requires parameter name"));
+            };
+            let value = match args.get(1) {
+                Some(Value::Text(v)) => Some(v.clone()),
+                _ => None,
+            };
+            let local = matches!(args.get(2), Some(Value::Bool(true)));
+            if matches!(
+                name.to_ascii_lowercase().as_str(),
+                "role"
+                    | "session_authorization"
+                    | "transaction_isolation"
+                    | "transaction_read_only"
+                    | "transaction_deferrable"
+            ) {
+                return Err(err(
+                    "0A000",
+                    format!("feature not supported: set_config() of \"{name}\" (use SET)"),
+                ));
+            }
+            // Checked now on a copy (an invalid name or value fails the call); the session
+            // applies it once the statement succeeds.
+            let mut probe = self.settings.clone();
+            for (n, v, l) in &self.session.set_configs {
+                let scope = if *l {
+                    crate::settings::Scope::Local
+                } else {
+                    crate::settings::Scope::Session
+                };
+                probe.set_str(n, v.as_deref(), scope)?;
+            }
+            let scope = if local {
+                crate::settings::Scope::Local
+            } else {
+                crate::settings::Scope::Session
+            };
+            probe.set_str(name, value.as_deref(), scope)?;
+            let shown = probe.show(name)?.1;
+            self.session.set_configs.push((name.clone(), value, local));
+            return Ok(Value::Text(shown));
+        }
         if f == SeqFunc::Notify {
             let text = |v: Option<&Value>| match v {
                 Some(Value::Text(s)) => s.clone(),
@@ -569,7 +615,7 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
                     )),
                 }
             }
-            SeqFunc::Read(_) | SeqFunc::Notify => {
+            SeqFunc::Read(_) | SeqFunc::Notify | SeqFunc::SetConfig => {
                 Err(err("XX000", "sequence read without a sequence"))
             }
             // As in PostgreSQL, lastval of a sequence dropped since is undefined again.

@@ -373,6 +373,9 @@ pub enum SeqFunc {
     /// `pg_notify(channel, payload)`, which queues a notification in the session (a
     /// session-state function like the sequence ones, evaluated where they are).
     Notify,
+    /// `set_config(name, value, is_local)`: checked against the session's settings when
+    /// called, applied by the session when the statement succeeds (as `SET` would).
+    SetConfig,
 }
 
 impl Expr {

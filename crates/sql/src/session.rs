@@ -937,6 +937,17 @@ impl<K: TxnKv> Session<K> {
                     self.notify.queue(c, p);
                 }
             }
+            // `set_config()` calls: applied if it succeeded (checked when called).
+            let set_configs = std::mem::take(&mut self.seq_session.set_configs);
+            if outcome.is_ok() {
+                for (name, value, local) in set_configs {
+                    let scope = if local { Scope::Local } else { Scope::Session };
+                    self.save_settings();
+                    // Checked when called: applying it cannot fail; if it ever did, the
+                    // statement's result stands and the setting stays as it was.
+                    let _ = self.settings.set_str(&name, value.as_deref(), scope);
+                }
+            }
             match outcome {
                 Ok(mut result) => {
                     result.notices = notices;
