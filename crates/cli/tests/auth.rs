@@ -6,37 +6,18 @@ mod common;
 
 use common::{Server, pg_bin};
 
-/// psql over TCP as `user` with `password`; (success, stdout, stderr).
-fn login(s: &Server, user: &str, password: &str, sql: &str) -> (bool, String, String) {
-    let o = std::process::Command::new(pg_bin("psql"))
-        .args([
-            "-X",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &s.port.to_string(),
-            "-U",
-            user,
-            "-d",
-            "basalt",
-        ])
-        .args(["-Atc", sql])
-        .env("PGPASSWORD", password)
-        .env("PGCONNECT_TIMEOUT", "10")
-        .output()
-        .unwrap();
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-/// psql over the Unix-domain socket (trusted by the built-in rules).
-fn local(s: &Server, user: &str, sql: &str) -> (bool, String, String) {
-    let o = std::process::Command::new(pg_bin("psql"))
-        .args(["-X", "-h"])
-        .arg(s.data())
+/// psql to `host` (an address or the socket's directory) as `user`, with `password` if
+/// given; (success, stdout, stderr).
+fn psql_as(
+    s: &Server,
+    host: &std::ffi::OsStr,
+    user: &str,
+    password: Option<&str>,
+    sql: &str,
+) -> (bool, String, String) {
+    let mut cmd = std::process::Command::new(pg_bin("psql"));
+    cmd.args(["-X", "-h"])
+        .arg(host)
         .args([
             "-p",
             &s.port.to_string(),
@@ -47,13 +28,26 @@ fn local(s: &Server, user: &str, sql: &str) -> (bool, String, String) {
             "-Atc",
             sql,
         ])
-        .output()
-        .unwrap();
+        .env("PGCONNECT_TIMEOUT", "10");
+    if let Some(p) = password {
+        cmd.env("PGPASSWORD", p);
+    }
+    let o = cmd.output().unwrap();
     (
         o.status.success(),
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
+}
+
+/// psql over TCP as `user` with `password`.
+fn login(s: &Server, user: &str, password: &str, sql: &str) -> (bool, String, String) {
+    psql_as(s, "127.0.0.1".as_ref(), user, Some(password), sql)
+}
+
+/// psql over the Unix-domain socket (trusted by the built-in rules).
+fn local(s: &Server, user: &str, sql: &str) -> (bool, String, String) {
+    psql_as(s, s.data().as_os_str(), user, None, sql)
 }
 
 #[test]

@@ -16,107 +16,92 @@ use std::path::PathBuf;
 
 use common::Server;
 
-fn python() -> Option<PathBuf> {
-    match std::env::var_os("BASALT_CLIENTS_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            assert!(
-                std::env::var_os("BASALT_REQUIRE_CLIENTS").is_none(),
-                "BASALT_REQUIRE_CLIENTS is set but BASALT_CLIENTS_PYTHON is not"
-            );
-            eprintln!(
-                "skipped: set BASALT_CLIENTS_PYTHON to a Python with tests/clients/requirements.txt"
-            );
-            None
-        }
-    }
+/// tests/clients/, where the scripts live.
+fn scripts() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients")
 }
 
-fn run_script(script: &str) {
-    let Some(py) = python() else { return };
+/// Whether a driver is installed; if not, the test is skipped, unless
+/// `BASALT_REQUIRE_CLIENTS` is set (CI), where that fails it.
+fn available(installed: bool, what: &str, how: &str) -> bool {
+    if !installed {
+        assert!(
+            std::env::var_os("BASALT_REQUIRE_CLIENTS").is_none(),
+            "BASALT_REQUIRE_CLIENTS is set but {what} is missing"
+        );
+        eprintln!("skipped: {how}");
+    }
+    installed
+}
+
+/// Runs `cmd` with a fresh server's port as its last argument, asserting success.
+fn run_against_server(mut cmd: std::process::Command, what: &str) {
     let s = Server::start();
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/clients")
-        .join(script);
-    let o = std::process::Command::new(py)
-        .arg(&path)
-        .arg(s.port.to_string())
-        .output()
-        .unwrap();
+    let o = cmd.arg(s.port.to_string()).output().unwrap();
     assert!(
         o.status.success(),
-        "{script} failed:\n{}\n{}\nserver log:\n{}",
+        "{what} failed:\n{}\n{}\nserver log:\n{}",
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr),
         s.log()
     );
+}
+
+fn run_python(script: &str) {
+    let py = std::env::var_os("BASALT_CLIENTS_PYTHON");
+    if !available(
+        py.is_some(),
+        "BASALT_CLIENTS_PYTHON",
+        "set BASALT_CLIENTS_PYTHON to a Python with tests/clients/requirements.txt",
+    ) {
+        return;
+    }
+    let mut cmd = std::process::Command::new(py.unwrap());
+    cmd.arg(scripts().join(script));
+    run_against_server(cmd, script);
 }
 
 #[test]
 fn psycopg_psycopg2_asyncpg() {
-    run_script("python_drivers.py");
+    run_python("python_drivers.py");
 }
 
 #[test]
 fn sqlalchemy_core_orm_and_inspect() {
-    run_script("sqlalchemy_orm.py");
+    run_python("sqlalchemy_orm.py");
 }
 
 #[test]
 fn node_postgres() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
-    if !dir.join("node_modules/pg").exists() {
-        assert!(
-            std::env::var_os("BASALT_REQUIRE_CLIENTS").is_none(),
-            "BASALT_REQUIRE_CLIENTS is set but tests/clients/node_modules has no pg"
-        );
-        eprintln!("skipped: run `npm ci` in tests/clients");
+    if !available(
+        scripts().join("node_modules/pg").exists(),
+        "tests/clients/node_modules/pg",
+        "run `npm ci` in tests/clients",
+    ) {
         return;
     }
-    let s = Server::start();
-    let o = std::process::Command::new("node")
-        .arg(dir.join("node_pg.js"))
-        .arg(s.port.to_string())
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "node_pg.js failed:\n{}\n{}\nserver log:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr),
-        s.log()
-    );
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(scripts().join("node_pg.js"));
+    run_against_server(cmd, "node_pg.js");
 }
 
 #[test]
 fn jdbc_queries_and_metadata() {
     let jar = PathBuf::from("/usr/share/java/postgresql.jar");
-    let java_ok = std::process::Command::new("javac")
+    let javac = std::process::Command::new("javac")
         .arg("-version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !jar.exists() || !java_ok {
-        assert!(
-            std::env::var_os("BASALT_REQUIRE_CLIENTS").is_none(),
-            "BASALT_REQUIRE_CLIENTS is set but the JDBC driver or a JDK is missing"
-        );
-        eprintln!("skipped: install libpostgresql-jdbc-java and a JDK");
+    if !available(
+        jar.exists() && javac,
+        "the JDBC driver or a JDK",
+        "install libpostgresql-jdbc-java and a JDK",
+    ) {
         return;
     }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients");
-    let s = Server::start();
-    let o = std::process::Command::new("java")
-        .arg("-cp")
+    let mut cmd = std::process::Command::new("java");
+    cmd.arg("-cp")
         .arg(&jar)
-        .arg(dir.join("JdbcTest.java"))
-        .arg(s.port.to_string())
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "JdbcTest.java failed:\n{}\n{}\nserver log:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr),
-        s.log()
-    );
+        .arg(scripts().join("JdbcTest.java"));
+    run_against_server(cmd, "JdbcTest.java");
 }

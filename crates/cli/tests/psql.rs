@@ -119,22 +119,7 @@ fn transaction_status_and_failed_blocks_through_psql() {
 #[test]
 fn pgbench_initializes_and_runs_in_both_protocols() {
     let s = Server::start();
-    let port = s.port.to_string();
-    let pgbench = |args: &[&str]| {
-        let o = std::process::Command::new(pg_bin("pgbench"))
-            .args(["-h", "127.0.0.1", "-p", &port, "-U", "basalt"])
-            .args(args)
-            .arg("basalt")
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        assert!(o.status.success(), "pgbench {args:?}: {text}");
-        text
-    };
+    let pgbench = |args: &[&str]| s.pgbench(args);
     let init = pgbench(&["-i", "-s", "1"]);
     assert!(init.contains("done in"), "{init}");
     assert_eq!(s.sql("SELECT count(*) FROM pgbench_accounts"), "100000\n");
@@ -305,22 +290,7 @@ fn listen_notify_reaches_a_listening_psql() {
 #[test]
 fn two_hundred_concurrent_connections() {
     let s = Server::start();
-    let port = s.port.to_string();
-    let pgbench = |args: &[&str]| {
-        let o = std::process::Command::new(pg_bin("pgbench"))
-            .args(["-h", "127.0.0.1", "-p", &port, "-U", "basalt"])
-            .args(args)
-            .arg("basalt")
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        assert!(o.status.success(), "pgbench {args:?}: {text}");
-        text
-    };
+    let pgbench = |args: &[&str]| s.pgbench(args);
     pgbench(&["-i", "-s", "1", "-q"]);
     let run = pgbench(&["-M", "prepared", "-c", "200", "-j", "2", "-t", "5"]);
     assert!(run.contains("number of clients: 200"), "{run}");

@@ -326,7 +326,7 @@ async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: 
     if n > state.config.max_connections {
         return fatal(&mut stream, "53300", "sorry, too many clients already").await;
     }
-    if *state.shutdown.borrow() {
+    if state.shutting_down.load(Ordering::Acquire) {
         return fatal(&mut stream, "57P03", "the database system is shutting down").await;
     }
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
@@ -407,7 +407,8 @@ async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: 
                 crate::auth::usable_verifier(info.as_ref(), basalt_sql::engine::now_micros());
             let outcome = match method {
                 Method::Trust => Ok(()),
-                Method::Reject => unreachable_reject(),
+                // Refused above, before any exchange.
+                Method::Reject => Err(crate::auth::Failed("28000", "connection rejected".into())),
                 Method::ScramSha256 => {
                     crate::auth::scram(&mut stream, &user, verifier, &state.secret).await
                 }
@@ -548,9 +549,4 @@ fn apply_options(
         session.set_default(&k.replace('-', "_"), v)?;
     }
     Ok(())
-}
-
-/// `Reject` is answered before any exchange.
-fn unreachable_reject() -> Result<(), crate::auth::Failed> {
-    Err(crate::auth::Failed("28000", "connection rejected".into()))
 }

@@ -42,7 +42,6 @@ pub use config::Config;
 pub use hba::Hba;
 use parking_lot::Mutex;
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::watch;
 
 /// Errors starting or running the server.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +83,6 @@ pub(crate) struct State {
     next_pid: AtomicI32,
     /// Running connections by process id.
     running: Mutex<HashMap<i32, Running>>,
-    pub(crate) shutdown: watch::Receiver<bool>,
     /// Set when the server begins to shut down (read by the session threads).
     pub(crate) shutting_down: Arc<std::sync::atomic::AtomicBool>,
     /// A random secret of this server run (mock SCRAM salts for unknown roles).
@@ -161,7 +159,6 @@ pub struct Server {
     state: Arc<State>,
     tcp: TcpListener,
     unix: Option<(UnixListener, PathBuf)>,
-    shutdown_tx: watch::Sender<bool>,
 }
 
 impl Server {
@@ -210,7 +207,6 @@ impl Server {
             }
             None => None,
         };
-        let (shutdown_tx, shutdown) = watch::channel(false);
         let state = Arc::new(State {
             config,
             db,
@@ -222,16 +218,10 @@ impl Server {
                 i32::try_from(std::process::id() % 100_000).unwrap_or(0) * 1000 + 1,
             ),
             running: Mutex::new(HashMap::new()),
-            shutdown,
             shutting_down: Arc::default(),
             secret: rand::random(),
         });
-        Ok(Server {
-            state,
-            tcp,
-            unix,
-            shutdown_tx,
-        })
+        Ok(Server { state, tcp, unix })
     }
 
     /// The TCP address the server listens on.
@@ -243,12 +233,7 @@ impl Server {
     /// accepting, lets running statements finish for up to the shutdown timeout (then
     /// cancels them), ends the connections and checkpoints the database.
     pub async fn run(self, stop: impl std::future::Future<Output = ()>) -> Result<(), ServerError> {
-        let Server {
-            state,
-            tcp,
-            unix,
-            shutdown_tx,
-        } = self;
+        let Server { state, tcp, unix } = self;
         let listen = tcp
             .local_addr()
             .map_or_else(|_| state.config.listen.to_string(), |a| a.to_string());
@@ -290,7 +275,6 @@ impl Server {
             drop(l);
             let _ = std::fs::remove_file(path);
         }
-        let _ = shutdown_tx.send(true);
         state.begin_shutdown();
         let deadline = tokio::time::Instant::now() + state.config.shutdown_timeout;
         let mut cancelled = false;

@@ -507,13 +507,8 @@ impl Worker {
         let r = self
             .session
             .query_prepared_for(&prepared, params, &mut client);
-        if r.is_ok() && client.copying_out {
-            // A COPY TO STDOUT ends with CopyDone before its CommandComplete.
-            client.flush_copy_out();
-            client
-                .io
-                .push(PgWireBackendMessage::CopyDone(CopyDone::new()));
-            client.copying_out = false;
+        if r.is_ok() {
+            client.end_copy_out();
         }
         let copy_failure = client.copy_failure.take();
         let r = r.map_err(|mut f| {
@@ -622,6 +617,17 @@ impl<'a> ClientIo<'a> {
         }
     }
 
+    /// A COPY TO STDOUT that was sending data ends with CopyDone (before its
+    /// CommandComplete).
+    fn end_copy_out(&mut self) {
+        if self.copying_out {
+            self.flush_copy_out();
+            self.io
+                .push(PgWireBackendMessage::CopyDone(CopyDone::new()));
+            self.copying_out = false;
+        }
+    }
+
     fn flush_copy_out(&mut self) {
         if !self.copy_out.buf.is_empty() {
             let data = Bytes::from(std::mem::take(&mut self.copy_out.buf));
@@ -634,12 +640,7 @@ impl<'a> ClientIo<'a> {
 impl Client for ClientIo<'_> {
     fn result(&mut self, r: StatementResult) {
         self.delivered += 1;
-        if self.copying_out {
-            self.flush_copy_out();
-            self.io
-                .push(PgWireBackendMessage::CopyDone(CopyDone::new()));
-            self.copying_out = false;
-        }
+        self.end_copy_out();
         for n in &r.notices {
             self.io.push(wire::notice(n));
         }

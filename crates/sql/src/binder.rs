@@ -668,7 +668,7 @@ pub fn check_column_type(ty: &DataType) -> Result<(), SqlError> {
 }
 
 /// The rank of a numeric type in PostgreSQL's implicit widening order.
-fn num_rank(t: &DataType) -> Option<u8> {
+pub(crate) fn num_rank(t: &DataType) -> Option<u8> {
     Some(match t {
         DataType::Int2 => 1,
         DataType::Int4 => 2,

@@ -164,6 +164,31 @@ impl Server {
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
+    /// Runs pgbench over TCP with `args` against the database `basalt`, asserting success;
+    /// its standard output and error.
+    pub fn pgbench(&self, args: &[&str]) -> String {
+        let o = Command::new(pg_bin("pgbench"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "basalt",
+            ])
+            .args(args)
+            .arg("basalt")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.status.success(), "pgbench {args:?}: {text}");
+        text
+    }
+
     /// Sends SIGTERM and waits for the server to exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill")

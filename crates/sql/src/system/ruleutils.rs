@@ -87,20 +87,6 @@ enum Prec {
     Op,
 }
 
-/// The numeric types in the order PostgreSQL promotes them in mixed arithmetic and
-/// comparisons (integers of different widths have operators of their own).
-fn numeric_rank(t: &DataType) -> Option<u8> {
-    Some(match t {
-        DataType::Int2 => 1,
-        DataType::Int4 => 2,
-        DataType::Int8 => 3,
-        DataType::Numeric(_) => 4,
-        DataType::Float4 => 5,
-        DataType::Float8 => 6,
-        _ => return None,
-    })
-}
-
 /// The type of a printed expression, when the walk knows it.
 type Typed = (String, Option<DataType>);
 
@@ -412,10 +398,10 @@ impl Walker<'_> {
             let (mut text, ty) = self.expr(a, Some(&expect), Prec::Top)?;
             let fits = match name.as_str() {
                 "nextval" | "currval" => i == 0,
-                "setval" => i == 0 || numeric_rank(ty.as_ref()?).is_some(),
+                "setval" => i == 0 || crate::binder::num_rank(ty.as_ref()?).is_some(),
                 "abs" => {
                     ret = ty.clone()?;
-                    numeric_rank(ty.as_ref()?).is_some()
+                    crate::binder::num_rank(ty.as_ref()?).is_some()
                 }
                 _ => text_like(&ty) || ty == Some(DataType::Int4),
             };
@@ -555,7 +541,8 @@ impl Walker<'_> {
                 DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_)
             )
         };
-        let numeric = numeric_rank(&lb).is_some() && numeric_rank(&rb).is_some();
+        let numeric =
+            crate::binder::num_rank(&lb).is_some() && crate::binder::num_rank(&rb).is_some();
         let both_text = textish(&lb) && textish(&rb);
         let fits = if arith {
             numeric
@@ -581,7 +568,7 @@ impl Walker<'_> {
         }
         let mut ty = lty.clone().or(rty.clone());
         if let (Some(a), Some(b)) = (&lty, &rty) {
-            match (numeric_rank(a), numeric_rank(b)) {
+            match (crate::binder::num_rank(a), crate::binder::num_rank(b)) {
                 (Some(x), Some(y)) if x != y && (x > 3 || y > 3) => {
                     let (wide, promote_left) = if x > y { (a, false) } else { (b, true) };
                     // real has operators with double precision only: the other side
