@@ -327,8 +327,8 @@ fn bootstrap(db: &basalt::Database, config: &Config) -> Result<(), ServerError> 
             )
         }
     };
-    let ident = format!("\"{}\"", config.user.replace('"', "\"\""));
-    let literal = format!("'{}'", password.replace('\'', "''"));
+    let ident = basalt_sql::parse::quote_identifier(&config.user);
+    let literal = basalt_func::string::quote_literal(&password);
     let sql = if info.is_some() {
         format!("ALTER ROLE {ident} WITH LOGIN PASSWORD {literal}")
     } else {
