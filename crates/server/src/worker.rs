@@ -22,8 +22,8 @@ use crate::io::{Inbound, Io};
 use crate::wire;
 use basalt_common::types::{DataType, Value};
 use basalt_sql::{
-    Client, CopyFormat, Failure, Notice, PreparedStatement, QueryResult, Session, SqlError,
-    StatementResult, TransactionStatus,
+    Client, Failure, Notice, PreparedStatement, QueryResult, Session, SqlError, StatementResult,
+    TransactionStatus,
 };
 use basalt_txn::LocalKv;
 use bytes::Bytes;
@@ -658,9 +658,8 @@ impl Client for ClientIo<'_> {
             )));
     }
 
-    fn copy_in(&mut self, format: CopyFormat, columns: usize) -> Result<&mut dyn Read, SqlError> {
+    fn copy_in(&mut self, columns: usize) -> Result<&mut dyn Read, SqlError> {
         let n = i16::try_from(columns).unwrap_or(i16::MAX);
-        let _ = format;
         self.io
             .push(PgWireBackendMessage::CopyInResponse(CopyInResponse::new(
                 0,
@@ -672,13 +671,8 @@ impl Client for ClientIo<'_> {
         Ok(self)
     }
 
-    fn copy_out(
-        &mut self,
-        format: CopyFormat,
-        columns: usize,
-    ) -> Result<&mut dyn std::io::Write, SqlError> {
+    fn copy_out(&mut self, columns: usize) -> Result<&mut dyn std::io::Write, SqlError> {
         let n = i16::try_from(columns).unwrap_or(i16::MAX);
-        let _ = format;
         self.io
             .push(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(
                 0,

@@ -57,16 +57,6 @@ pub enum CopyStream<'a> {
     Client(&'a mut dyn Client),
 }
 
-/// The data format of a COPY, as the wire protocol's CopyInResponse / CopyOutResponse name
-/// it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CopyFormat {
-    /// `FORMAT text`.
-    Text,
-    /// `FORMAT csv`.
-    Csv,
-}
-
 /// A client on the other end of a protocol (the wire server's connection): statements'
 /// results are handed over one by one as they complete, and a `COPY ... FROM STDIN` /
 /// `TO STDOUT` asks it for the data stream once the statement has been checked (the server
@@ -76,10 +66,10 @@ pub trait Client {
     fn result(&mut self, result: StatementResult);
     /// `COPY ... FROM STDIN` of `columns` columns begins: the client's data. The reader
     /// returns end of file at the client's CopyDone and an error at its CopyFail.
-    fn copy_in(&mut self, format: CopyFormat, columns: usize) -> Result<&mut dyn Read, SqlError>;
+    fn copy_in(&mut self, columns: usize) -> Result<&mut dyn Read, SqlError>;
     /// `COPY ... TO STDOUT` of `columns` columns begins: where its data goes. (Its end is
     /// the COPY statement's result, or an error.)
-    fn copy_out(&mut self, format: CopyFormat, columns: usize) -> Result<&mut dyn Write, SqlError>;
+    fn copy_out(&mut self, columns: usize) -> Result<&mut dyn Write, SqlError>;
 }
 
 fn err(code: &'static str, message: impl Into<String>) -> SqlError {
@@ -115,17 +105,6 @@ struct CopyOptions {
     force_not_null: Vec<String>,
     force_null: Vec<String>,
     latin1: bool,
-}
-
-impl CopyOptions {
-    /// The format a protocol client is told.
-    fn format(&self) -> CopyFormat {
-        if self.csv {
-            CopyFormat::Csv
-        } else {
-            CopyFormat::Text
-        }
-    }
 }
 
 /// An option's argument as text (PostgreSQL's `defGetString`).
@@ -1120,7 +1099,7 @@ impl<K: TxnKv> Session<K> {
             Target::Client => match io {
                 Some(CopyStream::In(r)) => Box::new(BufReader::with_capacity(1 << 16, &mut **r)),
                 Some(CopyStream::Client(c)) => {
-                    let r = c.copy_in(opts.format(), positions.len())?;
+                    let r = c.copy_in(positions.len())?;
                     Box::new(BufReader::with_capacity(1 << 16, r))
                 }
                 _ => {
@@ -1413,7 +1392,7 @@ impl<K: TxnKv> Session<K> {
                 if let Sink::Pending(_) = sink
                     && let Sink::Pending(c) = std::mem::replace(&mut sink, Sink::Gone)
                 {
-                    sink = Sink::Client(c.copy_out(opts.format(), names.len())?);
+                    sink = Sink::Client(c.copy_out(names.len())?);
                 }
                 force = match (&opts.force_quote, &force_cols) {
                     (ForceQuote::All, _) => vec![true; names.len()],

@@ -77,7 +77,7 @@ pub mod useragg;
 pub mod usertypes;
 pub mod views;
 
-pub use copy::{Client, CopyFormat};
+pub use copy::Client;
 pub use describe_stmt::Description;
 pub use error::{Notice, Severity, SqlCode, SqlError};
 pub use interrupt::InterruptHandle;

@@ -440,18 +440,10 @@ struct NoClient;
 
 impl basalt_sql::Client for NoClient {
     fn result(&mut self, _: basalt_sql::StatementResult) {}
-    fn copy_in(
-        &mut self,
-        _: basalt_sql::CopyFormat,
-        _: usize,
-    ) -> Result<&mut dyn std::io::Read, SqlError> {
+    fn copy_in(&mut self, _: usize) -> Result<&mut dyn std::io::Read, SqlError> {
         Err(SqlError::new("08P01", "no COPY here"))
     }
-    fn copy_out(
-        &mut self,
-        _: basalt_sql::CopyFormat,
-        _: usize,
-    ) -> Result<&mut dyn std::io::Write, SqlError> {
+    fn copy_out(&mut self, _: usize) -> Result<&mut dyn std::io::Write, SqlError> {
         Err(SqlError::new("08P01", "no COPY here"))
     }
 }
