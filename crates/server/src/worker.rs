@@ -269,11 +269,16 @@ impl Worker {
         }
     }
 
+    /// An error in the extended protocol: it aborts the transaction wherever it was raised
+    /// (a Parse, Bind or Describe error too: PostgreSQL fails an explicit block and rolls back
+    /// the implicit one of the statements since the last Sync), and the rest until Sync is
+    /// skipped.
     fn fail(&mut self, e: &SqlError, notices: &[Notice]) {
         for n in notices {
             self.io.push(wire::notice(n));
         }
         self.io.push(wire::error(e));
+        self.session.abort_on_error();
         self.skip_to_sync = true;
     }
 

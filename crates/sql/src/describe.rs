@@ -208,7 +208,11 @@ pub fn returns_rows(node: &Node) -> bool {
             .returning_clause
             .as_ref()
             .is_some_and(|r| !r.exprs.is_empty()),
-        Node::VariableShowStmt(_) | Node::ExplainStmt(_) | Node::ExecuteStmt(_) => true,
+        // A CALL returns a row when the procedure has output parameters.
+        Node::VariableShowStmt(_)
+        | Node::ExplainStmt(_)
+        | Node::ExecuteStmt(_)
+        | Node::CallStmt(_) => true,
         Node::FetchStmt(f) => !f.ismove,
         _ => false,
     }

@@ -358,9 +358,9 @@ impl PreparedStatement {
         self.parsed.len()
     }
 
-    /// Whether the (single) statement returns rows when executed: a query, DML with
-    /// RETURNING, SHOW, EXPLAIN, FETCH, EXECUTE of a query, or a VALUES list (decided from the
-    /// statement's form, without binding it).
+    /// Whether the (single) statement may return rows when executed: a query, DML with
+    /// RETURNING, SHOW, EXPLAIN, FETCH, EXECUTE of a query, CALL of a procedure with output
+    /// parameters, or a VALUES list (decided from the statement's form, without binding it).
     pub fn returns_rows(&self) -> bool {
         self.parsed
             .statements()
@@ -1115,8 +1115,10 @@ impl<K: TxnKv> Session<K> {
         }
     }
 
-    /// After a failed statement: an explicit block fails, any other block rolls back.
-    pub(crate) fn abort_on_error(&mut self) {
+    /// After a failed statement: an explicit block fails, any other block rolls back. The wire
+    /// server calls it for errors raised outside a statement's execution too (the extended
+    /// protocol's Parse, Bind, Describe), which abort the transaction in PostgreSQL as well.
+    pub fn abort_on_error(&mut self) {
         match &mut self.block {
             Some(b) if b.kind == BlockKind::Explicit => b.failed = true,
             Some(_) => self.rollback_block(),
