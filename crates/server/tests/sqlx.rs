@@ -82,7 +82,16 @@ impl Running {
     }
 }
 
-type Item = (i32, i64, String, Option<bool>, f64, i16, Vec<u8>, Vec<String>);
+type Item = (
+    i32,
+    i64,
+    String,
+    Option<bool>,
+    f64,
+    i16,
+    Vec<u8>,
+    Vec<String>,
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlx_pool_types_streams_transactions_and_errors() {
