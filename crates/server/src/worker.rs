@@ -11,9 +11,10 @@
 //! Statements (Parse) and portals (Bind) are kept by name; the unnamed ones are replaced by
 //! the next Parse/Bind. A portal runs at its first Execute (or at a Describe of the portal,
 //! whose row description needs the result) and keeps its rows; Executes with a row limit hand
-//! them out in pieces (PortalSuspended), as PostgreSQL's partial fetch does. After an error,
-//! messages are skipped until Sync. Statements executed between two Syncs outside a
-//! transaction block share one implicit transaction, committed at Sync ([`Session::sync`]).
+//! them out in pieces (PortalSuspended), as PostgreSQL's partial fetch does. Statements
+//! executed between two Syncs outside a transaction block share one implicit transaction,
+//! committed at Sync ([`Session::sync`]). An error at any step aborts the transaction (an
+//! explicit block fails, the implicit one rolls back) and messages are skipped until Sync.
 
 use std::collections::HashMap;
 use std::io::Read;
