@@ -195,7 +195,7 @@ pub fn is_transaction_exit(node: &Node) -> bool {
 /// EXECUTE (taken as returning rows: the prepared statement decides), CALL.
 pub fn returns_rows(node: &Node) -> bool {
     match node {
-        Node::SelectStmt(s) => s.into_clause.is_none(),
+        Node::SelectStmt(s) => crate::engine::select_into(s).is_none(),
         Node::InsertStmt(s) => s
             .returning_clause
             .as_ref()
