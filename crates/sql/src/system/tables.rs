@@ -21,10 +21,6 @@ use crate::catalog::{
 pub const ROLE_OID: u32 = 10;
 /// The role's name.
 pub const ROLE_NAME: &str = "basalt";
-/// The database's name.
-pub const DATABASE_NAME: &str = "basalt";
-/// The database's OID.
-pub const DATABASE_OID: u32 = 5;
 /// OID of the `heap` access method (tables).
 pub const HEAP_AM: u32 = 2;
 /// OID of the `btree` access method (indexes).
@@ -2123,26 +2119,33 @@ fn pg_proc_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
 // ---------------------------------------------------------------------------------------
 // Database, roles, settings, access methods and small fixed catalogs.
 
-fn pg_database_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
-    vec![vec![
-        oid(DATABASE_OID),
-        name(DATABASE_NAME),
-        oid(ROLE_OID),
-        i4(6),
-        ch('c'),
-        bool_(false),
-        bool_(true),
-        i4(-1),
-        i8_(0),
-        i8_(1),
-        oid(1663),
-        // Text sorts by code point and case mapping covers Unicode: C.UTF-8's behaviour.
-        name("C.UTF-8"),
-        name("C.UTF-8"),
-        null(),
-        null(),
-        null(),
-    ]]
+fn pg_database_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    ctx.cat
+        .databases
+        .iter()
+        .map(|d| {
+            vec![
+                oid(d.oid),
+                name(&d.name),
+                oid(d.owner),
+                i4(6),
+                ch('c'),
+                bool_(d.is_template),
+                bool_(d.allow_connections),
+                i4(d.connection_limit.into()),
+                i8_(0),
+                i8_(1),
+                oid(1663),
+                // Text sorts by code point and case mapping covers Unicode: C.UTF-8's
+                // behaviour.
+                name("C.UTF-8"),
+                name("C.UTF-8"),
+                null(),
+                null(),
+                null(),
+            ]
+        })
+        .collect()
 }
 
 /// `pg_settings.vartype` of a built-in parameter.
@@ -2485,7 +2488,7 @@ fn schemata_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .map(|r| {
             let n = r.get(1).cloned().unwrap_or(Value::Null);
             vec![
-                name(DATABASE_NAME),
+                name(ctx.cat.database_name()),
                 n,
                 name(ROLE_NAME),
                 null(),
@@ -2506,7 +2509,7 @@ fn tables_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             let insertable =
                 base || view_writable_columns(ctx, r.oid).is_some_and(|c| c.iter().any(|w| *w));
             vec![
-                name(DATABASE_NAME),
+                name(ctx.cat.database_name()),
                 name(ctx.cat.schema_name(r.schema)),
                 name(&r.name),
                 name(if base { "BASE TABLE" } else { "VIEW" }),
@@ -2580,7 +2583,7 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         };
         // A collation other than the database's default (that of `name`, `C`) is named.
         let coll = if type_collation(ty) == C_COLLATION {
-            (name(DATABASE_NAME), name("pg_catalog"), name("C"))
+            (name(ctx.cat.database_name()), name("pg_catalog"), name("C"))
         } else {
             (null(), null(), null())
         };
@@ -2590,7 +2593,7 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             seq.map_or(Value::Null, |s| name(&f(s).to_string()))
         };
         let mut row = vec![
-            name(DATABASE_NAME),
+            name(ctx.cat.database_name()),
             name(cat.schema_name(r.schema)),
             name(&r.name),
             name(&a.name),
@@ -2622,7 +2625,7 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             null(),
             null(),
             null(),
-            name(DATABASE_NAME),
+            name(ctx.cat.database_name()),
             name("pg_catalog"),
             name(&ty.typname()),
             null(),
@@ -2659,7 +2662,7 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         ];
         // A domain column names its domain; an enum's udt is in the enum's schema.
         if let Some(d) = col.and_then(|c| c.domain).and_then(|d| cat.domains.get(&d)) {
-            row[22] = name(DATABASE_NAME);
+            row[22] = name(ctx.cat.database_name());
             row[23] = name(cat.schema_name(d.schema));
             row[24] = name(&d.name);
         }
@@ -2686,10 +2689,10 @@ fn table_constraints_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         let schema = cat.schema_name(t.schema);
         let row = |cname: &str, kind: &str, nulls: Value, deferral: (bool, bool)| {
             vec![
-                name(DATABASE_NAME),
+                name(ctx.cat.database_name()),
                 name(schema),
                 name(cname),
-                name(DATABASE_NAME),
+                name(ctx.cat.database_name()),
                 name(schema),
                 name(&t.name),
                 name(kind),
@@ -2753,10 +2756,10 @@ fn key_column_usage_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             for (i, col) in cols.iter().enumerate() {
                 let colname = t.columns.get(*col).map_or("?", |c| c.name.as_str());
                 rows.push(vec![
-                    name(DATABASE_NAME),
+                    name(ctx.cat.database_name()),
                     name(schema),
                     name(&c.name),
-                    name(DATABASE_NAME),
+                    name(ctx.cat.database_name()),
                     name(schema),
                     name(&t.name),
                     name(colname),
@@ -2792,7 +2795,7 @@ fn sequences_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 _ => 64,
             };
             vec![
-                name(DATABASE_NAME),
+                name(ctx.cat.database_name()),
                 name(ctx.cat.schema_name(q.schema)),
                 name(&q.name),
                 name(&q.ty.format_type()),
@@ -2833,7 +2836,7 @@ fn views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             // and DELETE all work (PostgreSQL's pg_relation_is_updatable).
             let updatable = view_writable_columns(ctx, v.oid).is_some_and(|c| c.iter().any(|w| *w));
             vec![
-                name(DATABASE_NAME),
+                name(ctx.cat.database_name()),
                 name(ctx.cat.schema_name(v.schema)),
                 name(&v.name),
                 name(&v.query),
