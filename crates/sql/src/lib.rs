@@ -70,6 +70,7 @@ pub mod roles;
 pub mod row;
 pub mod session;
 pub mod settings;
+mod shape;
 pub mod snapshot;
 pub mod sqlfunc;
 pub mod system;

@@ -84,6 +84,17 @@ pub struct Parsed {
 }
 
 impl Parsed {
+    /// The parse of `sql` made from a template of its shape ([`crate::shape`]): no
+    /// parameters, no lexer warnings.
+    fn from_template(sql: &str, stmts: Vec<RawStmt>) -> Parsed {
+        Parsed {
+            text: Arc::from(sql),
+            max_params: vec![None; stmts.len()],
+            stmts,
+            warnings: Vec::new(),
+        }
+    }
+
     /// The query string.
     pub fn text(&self) -> &str {
         &self.text
@@ -815,6 +826,8 @@ type CacheSlot = Option<(Arc<Parsed>, u64)>;
 pub struct ParseCache {
     capacity: usize,
     inner: Mutex<CacheInner>,
+    /// Trees of texts by shape, to parse texts that differ only in literals.
+    templates: crate::shape::Templates,
 }
 
 #[derive(Debug, Default)]
@@ -822,6 +835,9 @@ struct CacheInner {
     /// Text → parse and last-use tick, one slot per [`ParseOptions`] (looked up by `&str`,
     /// so a hit allocates nothing).
     entries: HashMap<Arc<str>, [CacheSlot; 2], foldhash::fast::RandomState>,
+    /// The parses held by last-use tick (the first is the least recently used): text and
+    /// slot.
+    order: std::collections::BTreeMap<u64, (Arc<str>, usize)>,
     /// The number of parses held.
     held: usize,
     tick: u64,
@@ -835,6 +851,7 @@ impl ParseCache {
         ParseCache {
             capacity,
             inner: Mutex::new(CacheInner::default()),
+            templates: Default::default(),
         }
     }
 
@@ -853,50 +870,72 @@ impl ParseCache {
                 .get_mut(sql)
                 .and_then(|slots| slots[slot].as_mut())
                 .map(|(parsed, used)| {
-                    *used = tick;
-                    Arc::clone(parsed)
+                    let old = std::mem::replace(used, tick);
+                    (Arc::clone(parsed), old)
                 });
-            if let Some(parsed) = hit {
+            if let Some((parsed, old)) = hit {
+                if let Some(entry) = inner.order.remove(&old) {
+                    inner.order.insert(tick, entry);
+                }
                 inner.hits += 1;
                 return Ok(parsed);
             }
             inner.misses += 1;
         }
         // Parse outside the lock so that sessions do not wait on each other's parses.
-        let parsed = Arc::new(parse(sql, options)?);
+        let parsed = Arc::new(self.parse_shaped(sql, options)?);
+        // Evicted parses are dropped after the lock is released (freeing a tree is not free).
+        let mut evicted: Vec<Arc<Parsed>> = Vec::new();
         let mut inner = self.inner.lock();
         inner.tick += 1;
         let tick = inner.tick;
         let text = parsed.shared_text();
-        let slots = inner.entries.entry(text).or_default();
-        if slots[slot].replace((Arc::clone(&parsed), tick)).is_none() {
-            inner.held += 1;
+        let slots = inner.entries.entry(text.clone()).or_default();
+        match slots[slot].replace((Arc::clone(&parsed), tick)) {
+            Some((old, used)) => {
+                evicted.push(old);
+                inner.order.remove(&used);
+            }
+            None => inner.held += 1,
         }
-        // Evict the least recently used parse. Finding it scans the cache, which only a miss
-        // of a full cache does (and a miss parses, which costs far more); hits just stamp
-        // their tick.
+        inner.order.insert(tick, (text, slot));
+        // Evict the least recently used parses: the first entries of the use order.
         while inner.held > self.capacity {
-            let oldest = inner
-                .entries
-                .iter()
-                .flat_map(|(text, slots)| {
-                    slots
-                        .iter()
-                        .enumerate()
-                        .filter_map(move |(i, s)| s.as_ref().map(|(_, used)| (*used, i, text)))
-                })
-                .min_by_key(|&(used, _, _)| used)
-                .map(|(_, i, text)| (i, text.clone()));
-            let Some((i, oldest)) = oldest else {
+            let Some((_, (oldest, i))) = inner.order.pop_first() else {
                 break;
             };
             if let Some(slots) = inner.entries.get_mut(&oldest) {
-                slots[i] = None;
+                if let Some((p, _)) = slots[i].take() {
+                    evicted.push(p);
+                }
                 if slots.iter().all(Option::is_none) {
                     inner.entries.remove(&oldest);
                 }
             }
             inner.held -= 1;
+        }
+        drop(inner);
+        drop(evicted);
+        Ok(parsed)
+    }
+
+    /// [`parse`], or a copy of the tree of a text of the same shape with this text's
+    /// literals ([`crate::shape`]).
+    fn parse_shaped(&self, sql: &str, options: ParseOptions) -> Result<Parsed, SqlError> {
+        if !options.standard_conforming_strings {
+            return parse(sql, options);
+        }
+        let Some(shape) = crate::shape::shape(sql) else {
+            return parse(sql, options);
+        };
+        if let Some(t) = self.templates.get(&shape)
+            && let Some(stmts) = t.instantiate(sql, &shape)
+        {
+            return Ok(Parsed::from_template(sql, stmts));
+        }
+        let parsed = parse(sql, options)?;
+        if let Some(t) = crate::shape::Template::build(sql, &shape, &parsed.stmts) {
+            self.templates.put(shape, t);
         }
         Ok(parsed)
     }
@@ -1060,6 +1099,21 @@ mod tests {
         assert_eq!(quote_identifier("abort"), "abort");
         assert_eq!(quote_identifier("a\"b"), "\"a\"\"b\"");
         assert_eq!(quote_identifier(""), "\"\"");
+    }
+
+    #[test]
+    fn texts_of_one_shape_get_their_own_literals_and_statement_texts() {
+        let cache = ParseCache::new(8);
+        let opts = ParseOptions::default();
+        let a = cache.parse("SELECT 1 + 2; SELECT 'x'", opts).unwrap();
+        let b = cache
+            .parse("SELECT 100 + 2000; SELECT 'it''s'", opts)
+            .unwrap();
+        let texts: Vec<&str> = b.statements().map(|s| s.text()).collect();
+        assert_eq!(texts, ["SELECT 100 + 2000", "SELECT 'it''s'"]);
+        let direct = parse("SELECT 100 + 2000; SELECT 'it''s'", opts).unwrap();
+        assert_eq!(b.stmts, direct.stmts);
+        assert_ne!(a.stmts, b.stmts);
     }
 
     #[test]
