@@ -120,6 +120,8 @@ const T_TIMETZ: u8 = 28;
 const T_INT4_V: u8 = 29;
 /// `bigint` as a zigzag varint (written when that is shorter than eight bytes).
 const T_INT8_V: u8 = 30;
+/// `oid`: 4 bytes, little-endian, unsigned.
+const T_OID: u8 = 31;
 /// How an array of an enum type names its element type (the OID follows).
 const ENUM_ELEMENT: &str = "enum ";
 
@@ -313,6 +315,10 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
             out.extend_from_slice(&e.sort.to_le_bytes());
             put_bytes(out, e.label.as_bytes());
         }
+        Value::Oid(o) => {
+            out.push(T_OID);
+            out.extend_from_slice(&o.to_le_bytes());
+        }
         Value::Reg(k, o, name) => {
             out.push(T_REG);
             put_bytes(out, k.name().as_bytes());
@@ -475,6 +481,7 @@ impl<'a> Reader<'a> {
                 }
                 Value::record(names.into(), fields)
             }
+            T_OID => Value::Oid(u32::from_le_bytes(self.arr()?)),
             T_REG => {
                 let Ok(DataType::Reg(k)) = DataType::from_name(&self.string()?, &[]) else {
                     return Err(damaged("oid type"));

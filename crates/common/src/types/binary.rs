@@ -165,7 +165,9 @@ fn send(value: &Value, ty: &DataType, out: &mut Vec<u8>) -> TypeResult<()> {
             out.push(1);
             out.extend_from_slice(p.to_text().as_bytes());
         }
-        (Value::Reg(_, oid, _), T::Reg(_)) => out.extend_from_slice(&oid.to_be_bytes()),
+        (Value::Reg(_, oid, _), T::Reg(_)) | (Value::Oid(oid), T::Oid) => {
+            out.extend_from_slice(&oid.to_be_bytes());
+        }
         (Value::Enum(e), T::Enum(_)) => out.extend_from_slice(e.label.as_bytes()),
         (Value::Array(a), T::Array(elem)) => encode_array(a, elem, elem.oid(), out)?,
         (Value::Array(a), T::Int2Vector) => encode_array(a, &T::Int2, T::Int2.oid(), out)?,
@@ -549,6 +551,7 @@ fn recv(r: &mut Reader<'_>, ty: &DataType) -> TypeResult<Value> {
             Value::JsonPath(Arc::new(super::jsonpath::parse_jsonpath(r.text()?)?))
         }
         // The name needs the catalog; the SQL layer resolves it (as for a bare OID in text).
+        T::Oid => Value::Oid(r.u32()?),
         T::Reg(k) => {
             let oid = r.u32()?;
             Value::Reg(*k, oid, Arc::from(oid.to_string()))
