@@ -114,7 +114,7 @@ async def asyncpg_():
     assert rows[0]["ms"] == ["ok", "sad"]
     assert tuple(rows[1]) == (2, None, None, None)
     assert await conn.fetchval("SELECT id FROM ap WHERE m = $1", "happy") == 1
-    assert await conn.fetchval("SELECT (p).x FROM ap WHERE p = $1", (3, "three", "sad")) == 3
+    assert await conn.fetchval("SELECT (p).x FROM ap WHERE p = $1::apt", (3, "three", "sad")) == 3
     assert await conn.fetchval("SELECT $1::oid", 4294967295) == 4294967295
     assert await conn.fetchval("SELECT $1::oid[]", [1, 1259]) == [1, 1259]
     stmt = await conn.prepare("SELECT $1::int + 1")

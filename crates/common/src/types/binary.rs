@@ -751,7 +751,7 @@ fn recv_array(r: &mut Reader<'_>, elem: &DataType, elem_oid: u32) -> TypeResult<
             None => Value::Null,
             Some(bytes) => {
                 let improper = || format!("improper binary format in array element {}", i + 1);
-                if elem_oid == OID_OID {
+                if elem_oid == OID_OID && *elem == DataType::Int8 {
                     // `oidrecv`: the OIDs of an oidvector, held as bigint.
                     let mut er = Reader { buf: bytes };
                     let oid = er.u32()?;
@@ -836,9 +836,6 @@ fn recv_record(r: &mut Reader<'_>, rt: &RecordType) -> TypeResult<Value> {
 
 /// `format_type_extended(oid, -1, FORMAT_TYPE_ALLOW_INVALID)` for the built-in types.
 fn oid_type_name(oid: u32) -> String {
-    if oid == OID_OID {
-        return "oid".into();
-    }
     DataType::from_oid(oid).map_or_else(|| "???".into(), |t| t.error_name())
 }
 
@@ -945,6 +942,13 @@ mod tests {
         ("int8", "9223372036854775807", "7fffffffffffffff"),
         ("int8", "-9223372036854775808", "8000000000000000"),
         ("int8", "0", "0000000000000000"),
+        ("oid", "4294967295", "ffffffff"),
+        ("oid", "-2", "fffffffe"),
+        (
+            "oid[]",
+            "{1,NULL,4294967295}",
+            "00000001000000010000001a00000003000000010000000400000001ffffffff00000004ffffffff",
+        ),
         ("float4", "1.5", "3fc00000"),
         ("float4", "-0", "80000000"),
         ("float4", "NaN", "7fc00000"),

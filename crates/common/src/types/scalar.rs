@@ -640,6 +640,26 @@ mod tests {
     }
 
     #[test]
+    fn oid_input_wraps_negatives_as_postgres() {
+        assert_eq!(parse_oid(" 4294967295 ").unwrap(), u32::MAX);
+        assert_eq!(parse_oid("-1").unwrap(), u32::MAX);
+        assert_eq!(parse_oid("-2147483648").unwrap(), 2_147_483_648);
+        assert_eq!(parse_oid("+010").unwrap(), 10);
+        assert_eq!(parse_oid("-0").unwrap(), 0);
+        for bad in ["4294967296", "-2147483649", "99999999999999999999999"] {
+            let e = parse_oid(bad).unwrap_err();
+            assert_eq!(e.code(), "22003");
+            assert_eq!(
+                e.message(),
+                format!("value \"{bad}\" is out of range for type oid")
+            );
+        }
+        for bad in ["", " ", "-", "0x10", "1 2", "12x", " - 1"] {
+            assert_eq!(parse_oid(bad).unwrap_err().code(), "22P02", "{bad:?}");
+        }
+    }
+
+    #[test]
     fn bytea_and_uuid() {
         assert_eq!(parse_bytea("\\x 41 42").unwrap(), b"AB");
         assert_eq!(parse_bytea("abc\\\\d").unwrap(), b"abc\\d");

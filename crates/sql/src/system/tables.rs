@@ -529,7 +529,7 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .tables
         .values()
         .map(|t| (t.row_type(), t.schema, t.oid))
-        .chain(ctx.cat.types.values().map(|t| (t.row_type(), t.schema, 0)));
+        .chain(ctx.cat.types.values().map(|t| (t.row_type(), t.schema, t.oid)));
     for (rt, schema, relid) in composites {
         let tname = rt.name.clone().unwrap_or_default();
         let comp = |is_array: bool| {
@@ -790,6 +790,20 @@ pub fn relations(cat: &Catalog) -> Vec<RelInfo> {
             triggers: false,
         });
     }
+    // A composite type of CREATE TYPE: relkind `c`, under its type's OID (PostgreSQL gives
+    // it an OID of its own; both come from the one counter here, so no relation has it).
+    for t in cat.types.values() {
+        out.push(RelInfo {
+            oid: t.oid,
+            name: t.name.clone(),
+            schema: t.schema,
+            kind: 'c',
+            natts: t.fields.len(),
+            checks: 0,
+            has_index: false,
+            triggers: false,
+        });
+    }
     out
 }
 
@@ -1002,6 +1016,8 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             let user = r.oid >= crate::catalog::FIRST_USER_OID;
             let reltype = if matches!(r.kind, 'r' | 'm') && ctx.cat.tables.contains_key(&r.oid) {
                 crate::catalog::ROW_TYPE_OID_BASE + r.oid
+            } else if r.kind == 'c' {
+                r.oid
             } else {
                 0
             };
@@ -1013,7 +1029,7 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 oid(0),
                 oid(ROLE_OID),
                 oid(am),
-                oid(if r.kind == 'v' || !user { 0 } else { r.oid }),
+                oid(if matches!(r.kind, 'v' | 'c') || !user { 0 } else { r.oid }),
                 oid(0),
                 i4(pages),
                 Value::Float4(tuples),
@@ -1221,6 +1237,11 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
     for v in cat.views.values() {
         for (i, (n, t)) in v.columns.iter().zip(view_types(ctx, v)).enumerate() {
             out.push(att(v.oid, n, t, i + 1));
+        }
+    }
+    for t in cat.types.values() {
+        for (i, f) in t.fields.iter().enumerate() {
+            out.push(att(t.oid, &f.name, f.ty.clone(), i + 1));
         }
     }
     out
