@@ -409,9 +409,9 @@ fn convert(
         // `int4(smallint)` then binary (`-1` is 4294967295); `oid(bigint)` checks the range.
         (Value::Int2(v), T::Oid) => Value::Oid(i32::from(*v) as u32),
         (Value::Int4(v), T::Oid) => Value::Oid(*v as u32),
-        (Value::Int8(v), T::Oid) => Value::Oid(
-            u32::try_from(*v).map_err(|_| TypeError::out_of_range("OID out of range"))?,
-        ),
+        (Value::Int8(v), T::Oid) => {
+            Value::Oid(u32::try_from(*v).map_err(|_| TypeError::out_of_range("OID out of range"))?)
+        }
         (Value::Reg(_, _, name), t) if t.is_string() => {
             if matches!(t, T::Bpchar(_)) {
                 Value::Bpchar(name.to_string())

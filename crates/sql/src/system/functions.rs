@@ -1120,10 +1120,7 @@ pub fn bind(
         // The session's temporary schema (0 before it has one).
         ("pg_my_temp_schema", 0) => {
             let temp = ctx.cat.schema_in_path(&ctx.session_path, "pg_temp");
-            (
-                Expr::Const(Value::Oid(temp.unwrap_or(0))),
-                DataType::Oid,
-            )
+            (Expr::Const(Value::Oid(temp.unwrap_or(0))), DataType::Oid)
         }
         ("pg_relation_is_publishable", 1) => (Expr::Const(Value::Bool(false)), DataType::Bool),
         ("pg_get_partkeydef" | "pg_get_statisticsobjdef_columns", 1) => {

@@ -529,7 +529,12 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .tables
         .values()
         .map(|t| (t.row_type(), t.schema, t.oid))
-        .chain(ctx.cat.types.values().map(|t| (t.row_type(), t.schema, t.oid)));
+        .chain(
+            ctx.cat
+                .types
+                .values()
+                .map(|t| (t.row_type(), t.schema, t.oid)),
+        );
     for (rt, schema, relid) in composites {
         let tname = rt.name.clone().unwrap_or_default();
         let comp = |is_array: bool| {
@@ -1029,7 +1034,11 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 oid(0),
                 oid(ROLE_OID),
                 oid(am),
-                oid(if matches!(r.kind, 'v' | 'c') || !user { 0 } else { r.oid }),
+                oid(if matches!(r.kind, 'v' | 'c') || !user {
+                    0
+                } else {
+                    r.oid
+                }),
                 oid(0),
                 i4(pages),
                 Value::Float4(tuples),
