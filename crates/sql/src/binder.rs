@@ -4587,6 +4587,14 @@ impl<'a> Binder<'a> {
         if *lt == DataType::Unknown && *rt == DataType::Unknown {
             return Ok(DataType::Text);
         }
+        // The OID aliases have no operators of their own: with an untyped literal or
+        // parameter they compare as oids (`regclass_expr = $1` makes `$1` an oid).
+        if matches!(
+            (lt, rt),
+            (DataType::Reg(_), DataType::Unknown) | (DataType::Unknown, DataType::Reg(_))
+        ) {
+            return Ok(DataType::Oid);
+        }
         // An untyped literal takes the other operand's type without its length or precision
         // (`char3_col = 'hello'` compares, it does not fail as a too-long char(3)).
         if *lt == DataType::Unknown {

@@ -123,6 +123,7 @@ fn describe_infers_parameter_types_as_postgres() {
             "SELECT typname FROM pg_type t WHERE t.oid = $1",
             &[DataType::Oid],
         ),
+        ("SELECT 'pg_class'::regclass = $1", &[DataType::Oid]),
         (
             "SELECT typname FROM pg_type t WHERE t.oid = any($1::oid[])",
             &[DataType::Array(Box::new(DataType::Oid))],
