@@ -462,7 +462,21 @@ impl<'a> Reader<'a> {
                 for _ in 0..n {
                     elements.push(self.value(depth + 1)?);
                 }
-                Value::vector(ty, elements)
+                if ty == DataType::Int8 {
+                    // An oidvector written while its elements were bigints.
+                    let oids = elements
+                        .into_iter()
+                        .map(|e| match e {
+                            Value::Int8(o) => u32::try_from(o)
+                                .map(Value::Oid)
+                                .map_err(|_| damaged("oidvector")),
+                            _ => Err(damaged("oidvector")),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Value::vector(DataType::Oid, oids)
+                } else {
+                    Value::vector(ty, elements)
+                }
             }
             T_JSONPATH => Value::JsonPath(std::sync::Arc::new(
                 basalt_common::types::jsonpath::parse_jsonpath(&self.string()?)
@@ -613,5 +627,21 @@ mod tests {
         let mut bad = bytes.clone();
         bad[1] = 200;
         assert!(decode_row(&bad).is_err());
+    }
+
+    #[test]
+    fn oids_and_old_bigint_oidvectors() {
+        let row = vec![
+            Value::Oid(u32::MAX),
+            Value::array(DataType::Oid, vec![Value::Oid(1), Value::Null]),
+            Value::vector(DataType::Oid, vec![Value::Oid(26)]),
+        ];
+        assert_eq!(decode_row(&encode_row(&row)).unwrap(), row);
+        // An oidvector stored while its elements were bigints reads as oids.
+        let old = encode_row(&[Value::vector(DataType::Int8, vec![Value::Int8(26)])]);
+        assert_eq!(
+            format!("{:?}", decode_row(&old).unwrap()),
+            format!("{:?}", [Value::vector(DataType::Oid, vec![Value::Oid(26)])])
+        );
     }
 }

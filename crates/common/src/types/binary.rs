@@ -171,7 +171,7 @@ fn send(value: &Value, ty: &DataType, out: &mut Vec<u8>) -> TypeResult<()> {
         (Value::Enum(e), T::Enum(_)) => out.extend_from_slice(e.label.as_bytes()),
         (Value::Array(a), T::Array(elem)) => encode_array(a, elem, elem.oid(), out)?,
         (Value::Array(a), T::Int2Vector) => encode_array(a, &T::Int2, T::Int2.oid(), out)?,
-        (Value::Array(a), T::OidVector) => encode_array(a, &T::Int8, OID_OID, out)?,
+        (Value::Array(a), T::OidVector) => encode_array(a, &T::Oid, OID_OID, out)?,
         (Value::Record(r), T::Record(rt)) => encode_record(&r.fields, rt, out)?,
         (v, t) => {
             return Err(internal(format!(
@@ -205,8 +205,7 @@ fn encode_i32(n: usize, out: &mut Vec<u8>) -> TypeResult<()> {
     Ok(())
 }
 
-/// `array_send` of elements of type `elem`, with `elem_oid` in the header; `oid` elements
-/// (an oidvector's) are held as bigint and go out as 4-byte OIDs.
+/// `array_send` of elements of type `elem`, with `elem_oid` in the header.
 fn encode_array(
     a: &ArrayValue,
     elem: &DataType,
@@ -226,14 +225,7 @@ fn encode_array(
             out.extend_from_slice(&(-1i32).to_be_bytes());
             continue;
         }
-        length_prefixed(out, |out| match e {
-            Value::Int8(v) if elem_oid == OID_OID => {
-                let oid = u32::try_from(*v).map_err(|_| internal("OID out of range"))?;
-                out.extend_from_slice(&oid.to_be_bytes());
-                Ok(())
-            }
-            _ => send(e, elem, out),
-        })?;
+        length_prefixed(out, |out| send(e, elem, out))?;
     }
     Ok(())
 }
@@ -559,7 +551,7 @@ fn recv(r: &mut Reader<'_>, ty: &DataType) -> TypeResult<Value> {
         T::Enum(e) => Value::Enum(e.parse(r.text()?)?),
         T::Array(elem) => recv_array(r, elem, elem.oid())?,
         T::Int2Vector => recv_vector(r, &T::Int2, T::Int2.oid(), "int2vector")?,
-        T::OidVector => recv_vector(r, &T::Int8, OID_OID, "oidvector")?,
+        T::OidVector => recv_vector(r, &T::Oid, OID_OID, "oidvector")?,
         T::Record(rt) => recv_record(r, rt)?,
         T::Pseudo(super::Pseudo::Void) => Value::Null,
         T::Pseudo(p) => {
@@ -751,17 +743,7 @@ fn recv_array(r: &mut Reader<'_>, elem: &DataType, elem_oid: u32) -> TypeResult<
             None => Value::Null,
             Some(bytes) => {
                 let improper = || format!("improper binary format in array element {}", i + 1);
-                if elem_oid == OID_OID && *elem == DataType::Int8 {
-                    // `oidrecv`: the OIDs of an oidvector, held as bigint.
-                    let mut er = Reader { buf: bytes };
-                    let oid = er.u32()?;
-                    if !er.buf.is_empty() {
-                        return Err(binary_error(improper()));
-                    }
-                    Value::Int8(i64::from(oid))
-                } else {
-                    recv_item(bytes, elem, improper)?
-                }
+                recv_item(bytes, elem, improper)?
             }
         };
         elements.push(v);

@@ -87,7 +87,7 @@ pub enum DataType {
     /// `int2vector` (OID 22): the smallint array of `pg_index.indkey`, subscripted from 0
     /// and printed space-separated. Its values are arrays with the `vector` mark.
     Int2Vector,
-    /// `oidvector` (OID 30): as [`DataType::Int2Vector`], of OIDs (`bigint` elements here).
+    /// `oidvector` (OID 30): as [`DataType::Int2Vector`], of OIDs ([`super::Value::Oid`]).
     OidVector,
     /// A user-defined enum type (see [`super::enums`]).
     Enum(std::sync::Arc<super::enums::EnumType>),
@@ -424,11 +424,11 @@ impl DataType {
     }
 
     /// For `int2vector` and `oidvector`, the array type their values convert to where an
-    /// array is expected (`smallint[]`, `bigint[]`), keeping their lower bound 0.
+    /// array is expected (`smallint[]`, `oid[]`), keeping their lower bound 0.
     pub fn vector_array(&self) -> Option<DataType> {
         match self {
             DataType::Int2Vector => Some(DataType::Array(Box::new(DataType::Int2))),
-            DataType::OidVector => Some(DataType::Array(Box::new(DataType::Int8))),
+            DataType::OidVector => Some(DataType::Array(Box::new(DataType::Oid))),
             _ => None,
         }
     }

@@ -98,7 +98,7 @@ pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
         Value::Char(c) => KeyValue::Int(i64::from(*c)),
         Value::Array(a) => {
             let mut out = Vec::new();
-            if a.vector && a.element_type == super::datatype::DataType::Int8 {
+            if a.vector && a.element_type == super::datatype::DataType::Oid {
                 out.extend_from_slice(&(a.elements.len() as u32).to_be_bytes());
             }
             for e in &a.elements {

@@ -175,7 +175,7 @@ impl Value {
         }))
     }
 
-    /// An `int2vector` (elements [`Value::Int2`]) or `oidvector` ([`Value::Int8`]) value.
+    /// An `int2vector` (elements [`Value::Int2`]) or `oidvector` ([`Value::Oid`]) value.
     pub fn vector(element_type: DataType, elements: Vec<Value>) -> Value {
         let dims = vec![ArrayDim {
             lower: 0,
@@ -342,7 +342,7 @@ impl Ord for Value {
             (Reg(_, a, _), Reg(_, b, _)) | (Oid(a), Oid(b)) => a.cmp(b),
             (Char(a), Char(b)) => a.cmp(b),
             // oidvector's own order (`btoidvectorcmp`): the shorter first, then by element.
-            (Array(a), Array(b)) if a.vector && b.vector && a.element_type == DataType::Int8 => a
+            (Array(a), Array(b)) if a.vector && b.vector && a.element_type == DataType::Oid => a
                 .elements
                 .len()
                 .cmp(&b.elements.len())

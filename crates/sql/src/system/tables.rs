@@ -3,8 +3,7 @@
 //! a statement names one.
 //!
 //! Column types follow PostgreSQL's where Basalt has the type (`oid`, `oid[]`, `name`,
-//! `"char"`, `int2vector`, `oidvector` included; `oidvector`'s elements are `bigint`);
-//! otherwise: `pg_node_tree` is `text`, `xid` is `bigint`,
+//! `"char"`, `int2vector`, `oidvector` included); otherwise: `pg_node_tree` is `text`, `xid` is `bigint`,
 //! `aclitem[]` is `text[]` (always NULL). information_schema's
 //! domains map to their base types (`sql_identifier` and `character_data` → `text`,
 //! `cardinal_number` → `integer`, `yes_or_no` → `text`).
@@ -81,7 +80,7 @@ pub enum T {
     CharArr,
     /// `int2vector` (rows give a smallint[]).
     I2Vec,
-    /// `oidvector` (rows give a bigint[]).
+    /// `oidvector` (rows give an integer array).
     OidVec,
     /// timestamp with time zone.
     Tstz,
@@ -139,7 +138,10 @@ impl T {
                 Value::Array(a)
             }
             (T::I2Vec, Value::Array(a)) => Value::vector(DataType::Int2, a.elements),
-            (T::OidVec, Value::Array(a)) => Value::vector(DataType::Int8, a.elements),
+            (T::OidVec, Value::Array(a)) => Value::vector(
+                DataType::Oid,
+                a.elements.into_iter().map(oid_value).collect(),
+            ),
             (T::Oid, v) => oid_value(v),
             (T::OidArr, Value::Array(mut a)) => {
                 a.element_type = DataType::Oid;
