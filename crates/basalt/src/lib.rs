@@ -65,7 +65,6 @@ mod error;
 mod rows;
 
 use std::path::Path;
-use std::sync::Arc;
 
 pub use connection::{Connection, Statement, TransactionGuard};
 pub use convert::{FromSql, Params, ToSql};
@@ -77,11 +76,9 @@ pub use basalt_common::types::{DataType, Numeric, Value};
 pub use basalt_sql::{Session, SqlCode, SqlError, StatementResult, TransactionStatus};
 pub use basalt_storage::{Direction, KeyRange};
 pub use basalt_txn::{
-    CommitInfo, GcStats, IsolationLevel, LocalTxn, LockMode, LockOutcome, LockWait, Options,
-    SavepointId, Transaction, TxnError, TxnKv, TxnOptions,
+    CommitInfo, GcStats, IsolationLevel, LocalKv, LocalTxn, LockMode, LockOutcome, LockWait,
+    Options, SavepointId, Transaction, TxnError, TxnKv, TxnOptions,
 };
-
-use basalt_txn::LocalKv;
 
 /// A Basalt database: a directory on disk, or memory only.
 ///
@@ -90,7 +87,7 @@ use basalt_txn::LocalKv;
 #[derive(Clone)]
 pub struct Database {
     kv: LocalKv,
-    shared: Arc<basalt_sql::engine::Shared>,
+    cluster: basalt_sql::cluster::Cluster<LocalKv>,
 }
 
 impl Database {
@@ -115,10 +112,11 @@ impl Database {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Database, Error> {
-        Ok(Database {
-            kv: LocalKv::open(path, options).map_err(Error::Kv)?,
-            shared: Arc::default(),
-        })
+        let kv = LocalKv::open(path, options).map_err(Error::Kv)?;
+        let cluster = basalt_sql::cluster::Cluster::new(kv.clone());
+        // Keys a crash left while a database was being created or dropped.
+        cluster.sweep()?;
+        Ok(Database { kv, cluster })
     }
 
     /// A new, empty database held in memory (`:memory:`).
@@ -127,9 +125,10 @@ impl Database {
     /// let db = basalt::Database::memory();
     /// ```
     pub fn memory() -> Database {
+        let kv = LocalKv::memory();
         Database {
-            kv: LocalKv::memory(),
-            shared: Arc::default(),
+            cluster: basalt_sql::cluster::Cluster::new(kv.clone()),
+            kv,
         }
     }
 
@@ -209,7 +208,32 @@ impl Database {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn session(&self) -> Session<LocalKv> {
-        Session::with_shared(self.kv.clone(), self.shared.clone())
+        self.cluster.session()
+    }
+
+    /// A session of the database named `name` in this directory (`CREATE DATABASE` makes
+    /// them; [`Database::session`] gives one of `postgres`, the first). 3D000 if there is
+    /// no such database, 55000 if it does not allow connections.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// db.execute("CREATE DATABASE app")?;
+    /// let mut s = db.session_in("app")?;
+    /// assert_eq!(s.execute("SELECT current_database()")?[0].rows, [[Some("app".to_string())]]);
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn session_in(&self, name: &str) -> Result<Session<LocalKv>, Error> {
+        Ok(self.cluster.connect(name, true)?)
+    }
+
+    /// A [`Connection`] to the database named `name` (see [`Database::session_in`]).
+    pub fn connect_to(&self, name: &str) -> Result<Connection, Error> {
+        Ok(Connection::new(self.session_in(name)?))
+    }
+
+    /// The databases of this directory ([`basalt_sql::cluster`]).
+    pub fn cluster(&self) -> &basalt_sql::cluster::Cluster<LocalKv> {
+        &self.cluster
     }
 
     /// Runs one or more SQL statements in a fresh session (each statement in its own

@@ -421,3 +421,240 @@ fn connections_move_between_threads_and_results_are_shareable() {
     let tz: String = conn.query_row("SHOW TimeZone", (), |r| r.get(0)).unwrap();
     assert_eq!(tz, "UTC");
 }
+
+// ---------------------------------------------------------------------------------------
+// Several databases in one directory.
+
+fn one(s: &mut basalt::Session<basalt::LocalKv>, sql: &str) -> Vec<Vec<Option<String>>> {
+    s.execute(sql).unwrap().pop().unwrap().rows
+}
+
+fn code(s: &mut basalt::Session<basalt::LocalKv>, sql: &str) -> (String, String, Option<String>) {
+    let e = s.execute(sql).unwrap_err();
+    (
+        e.code().code().to_string(),
+        e.message().to_string(),
+        e.detail().map(str::to_string),
+    )
+}
+
+fn text(v: &str) -> Vec<Vec<Option<String>>> {
+    vec![vec![Some(v.to_string())]]
+}
+
+#[test]
+fn databases_keep_their_own_tables_and_share_roles() {
+    let db = Database::memory();
+    let mut main = db.session();
+    assert_eq!(
+        one(&mut main, "SELECT current_database()"),
+        text("postgres")
+    );
+    main.execute("CREATE TABLE t (x int); INSERT INTO t VALUES (1)")
+        .unwrap();
+    main.execute("CREATE DATABASE app").unwrap();
+    assert_eq!(
+        code(&mut main, "CREATE DATABASE app"),
+        (
+            "42P04".into(),
+            "database \"app\" already exists".into(),
+            None
+        )
+    );
+    let mut app = db.session_in("app").unwrap();
+    assert_eq!(one(&mut app, "SELECT current_database()"), text("app"));
+    // The same table name, another table.
+    assert_eq!(code(&mut app, "SELECT * FROM t").0, "42P01");
+    app.execute("CREATE TABLE t (x int); INSERT INTO t VALUES (2), (3)")
+        .unwrap();
+    assert_eq!(one(&mut main, "SELECT sum(x) FROM t"), text("1"));
+    assert_eq!(one(&mut app, "SELECT sum(x) FROM t"), text("5"));
+    // Roles are the directory's.
+    app.execute("CREATE ROLE alice LOGIN").unwrap();
+    assert_eq!(
+        one(
+            &mut main,
+            "SELECT rolname FROM pg_roles WHERE rolname = 'alice'"
+        ),
+        text("alice")
+    );
+    assert_eq!(
+        one(
+            &mut main,
+            "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database"
+        ),
+        text("app,postgres,template0,template1")
+    );
+    // What DROP DATABASE refuses.
+    assert_eq!(
+        code(&mut main, "DROP DATABASE app"),
+        (
+            "55006".into(),
+            "database \"app\" is being accessed by other users".into(),
+            Some("There is 1 other session using the database.".into())
+        )
+    );
+    assert_eq!(
+        code(&mut app, "DROP DATABASE app"),
+        (
+            "55006".into(),
+            "cannot drop the currently open database".into(),
+            None
+        )
+    );
+    assert_eq!(
+        code(&mut main, "BEGIN; DROP DATABASE app").0,
+        "25001".to_string()
+    );
+    main.execute("ROLLBACK").unwrap();
+    assert_eq!(code(&mut main, "DROP DATABASE template1").0, "42809");
+    drop(app);
+    main.execute("DROP DATABASE app").unwrap();
+    let e = db.session_in("app").err().unwrap();
+    assert_eq!(e.code(), "3D000");
+    assert_eq!(e.to_string(), "database \"app\" does not exist");
+    main.execute("DROP DATABASE IF EXISTS app").unwrap();
+    // A new database of the same name starts empty.
+    main.execute("CREATE DATABASE app").unwrap();
+    let mut app = db.session_in("app").unwrap();
+    assert_eq!(code(&mut app, "SELECT * FROM t").0, "42P01");
+    assert_eq!(
+        one(
+            &mut app,
+            "SELECT count(*) FROM pg_roles WHERE rolname = 'alice'"
+        ),
+        text("1")
+    );
+}
+
+#[test]
+fn create_database_copies_its_template() {
+    let db = Database::memory();
+    let mut main = db.session();
+    main.execute("CREATE DATABASE src; ").unwrap();
+    {
+        let mut src = db.session_in("src").unwrap();
+        src.execute(
+            "CREATE TABLE items (id int PRIMARY KEY, name text);
+             CREATE INDEX ON items (name);
+             CREATE SEQUENCE s;
+             INSERT INTO items SELECT g, 'n' || g FROM generate_series(1, 50000) g;
+             SELECT nextval('s')",
+        )
+        .unwrap();
+        // A template in use cannot be copied.
+        assert_eq!(
+            code(&mut main, "CREATE DATABASE copy TEMPLATE src"),
+            (
+                "55006".into(),
+                "source database \"src\" is being accessed by other users".into(),
+                Some("There is 1 other session using the database.".into())
+            )
+        );
+    }
+    main.execute("CREATE DATABASE copy TEMPLATE src").unwrap();
+    let mut copy = db.session_in("copy").unwrap();
+    assert_eq!(one(&mut copy, "SELECT count(*) FROM items"), text("50000"));
+    assert_eq!(
+        one(&mut copy, "SELECT id FROM items WHERE name = 'n777'"),
+        text("777")
+    );
+    // The copy's sequence goes on after the template's (from the value logged ahead, as
+    // after a crash: sequences may skip values).
+    assert_eq!(one(&mut copy, "SELECT nextval('s') > 1"), text("t"));
+    copy.execute("INSERT INTO items VALUES (0, 'zero')")
+        .unwrap();
+    let mut src = db.session_in("src").unwrap();
+    assert_eq!(one(&mut src, "SELECT count(*) FROM items"), text("50000"));
+    assert_eq!(
+        code(&mut main, "CREATE DATABASE x TEMPLATE nope").0,
+        "3D000"
+    );
+    assert_eq!(
+        code(&mut main, "CREATE DATABASE x LOCALE 'en_US.UTF-8'").0,
+        "0A000"
+    );
+    main.execute(
+        "CREATE DATABASE dump WITH TEMPLATE = template0 ENCODING = 'UTF8' \
+         LOCALE_PROVIDER = libc LOCALE = 'C.UTF-8'",
+    )
+    .unwrap();
+    assert_eq!(db.session_in("template0").err().unwrap().code(), "55000");
+}
+
+#[test]
+fn alter_database_renames_limits_and_changes_owner() {
+    let db = Database::memory();
+    let mut main = db.session();
+    main.execute("CREATE DATABASE a; CREATE ROLE bob").unwrap();
+    main.execute("ALTER DATABASE a RENAME TO b").unwrap();
+    assert!(db.session_in("a").is_err());
+    main.execute("ALTER DATABASE b OWNER TO bob").unwrap();
+    main.execute("ALTER DATABASE b WITH CONNECTION LIMIT 3 ALLOW_CONNECTIONS false")
+        .unwrap();
+    assert_eq!(
+        one(
+            &mut main,
+            "SELECT pg_get_userbyid(datdba), datconnlimit, datallowconn FROM pg_database \
+             WHERE datname = 'b'"
+        ),
+        vec![vec![
+            Some("bob".to_string()),
+            Some("3".to_string()),
+            Some("f".to_string())
+        ]]
+    );
+    assert_eq!(db.session_in("b").err().unwrap().code(), "55000");
+    main.execute("ALTER DATABASE b ALLOW_CONNECTIONS true")
+        .unwrap();
+    let _b = db.session_in("b").unwrap();
+    assert_eq!(code(&mut main, "ALTER DATABASE b RENAME TO c").0, "55006");
+    assert_eq!(
+        code(&mut main, "ALTER DATABASE postgres RENAME TO c"),
+        (
+            "0A000".into(),
+            "current database cannot be renamed".into(),
+            None
+        )
+    );
+    main.execute("ALTER DATABASE b SET search_path = x, public")
+        .unwrap();
+    assert_eq!(
+        one(
+            &mut main,
+            "SELECT setconfig FROM pg_db_role_setting s JOIN pg_database d \
+             ON d.oid = s.setdatabase WHERE datname = 'b'"
+        ),
+        text("{\"search_path=x, public\"}")
+    );
+}
+
+#[test]
+fn databases_survive_a_reopen_and_orphaned_keys_are_swept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    {
+        let db = Database::open(&path).unwrap();
+        db.execute("CREATE DATABASE app").unwrap();
+        let mut app = db.session_in("app").unwrap();
+        app.execute("CREATE TABLE t (x text); INSERT INTO t VALUES ('kept')")
+            .unwrap();
+        // Keys of a namespace no database names, as a crash during CREATE DATABASE leaves.
+        let mut txn = basalt::TxnKv::begin(
+            &basalt::TxnKv::namespace(db.kv(), 4242),
+            basalt::TxnOptions::default(),
+        )
+        .unwrap();
+        txn.put(b"tjunk".to_vec(), b"x".to_vec()).unwrap();
+        txn.commit().unwrap();
+    }
+    let db = Database::open(&path).unwrap();
+    let mut app = db.session_in("app").unwrap();
+    assert_eq!(one(&mut app, "SELECT x FROM t"), text("kept"));
+    let mut txn = basalt::TxnKv::begin(
+        &basalt::TxnKv::namespace(db.kv(), 4242),
+        basalt::TxnOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(txn.get(b"tjunk").unwrap(), None);
+}

@@ -24,7 +24,7 @@ fn psql_as(
             "-U",
             user,
             "-d",
-            "basalt",
+            "postgres",
             "-Atc",
             sql,
         ])

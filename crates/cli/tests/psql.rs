@@ -46,7 +46,7 @@ fn psql_queries_and_meta_commands() {
     let dn = out(&["-c", r"\dn"]);
     assert!(dn.contains(" shop   | basalt"), "{dn}");
     let l = out(&["-c", r"\l"]);
-    assert!(l.contains(" basalt | basalt | UTF8"), "{l}");
+    assert!(l.contains(" basalt    | basalt | UTF8"), "{l}");
     let du = out(&["-c", r"\du"]);
     assert!(du.contains(" basalt    | Superuser"), "{du}");
     let x = out(&["-c", r"\x", "-c", "SELECT id, name FROM items WHERE id = 1"]);
@@ -90,6 +90,70 @@ fn psql_queries_and_meta_commands() {
         copied,
         "id,name\n1,pen\n2,book\n3,lamp\n10,\"quote, \"\"q\"\"\"\n11,\"\"\n"
     );
+}
+
+#[test]
+fn several_databases_create_connect_switch_and_drop() {
+    let s = Server::start();
+    // The superuser's database (clients' default), and PostgreSQL's three.
+    assert_eq!(
+        s.sql("SELECT string_agg(datname, ' ' ORDER BY datname) FROM pg_database"),
+        "basalt postgres template0 template1\n"
+    );
+    s.sql("CREATE TABLE t (x int); INSERT INTO t VALUES (1)");
+    s.sql("CREATE DATABASE shop");
+    let o = s.psql(&[
+        "-d",
+        "shop",
+        "-Atc",
+        "CREATE TABLE t (x text); INSERT INTO t VALUES ('a'), ('b')",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = s.psql(&[
+        "-At",
+        "-c",
+        "SELECT current_database(), count(*) FROM t",
+        "-c",
+        r"\c shop",
+        "-c",
+        "SELECT current_database(), count(*) FROM t",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.starts_with("basalt|1\n"), "{out}");
+    assert!(
+        out.contains("You are now connected to database \"shop\""),
+        "{out}"
+    );
+    assert!(out.ends_with("shop|2\n"), "{out}");
+    let l = s.psql(&["-l"]);
+    let l = String::from_utf8_lossy(&l.stdout);
+    assert!(l.contains(" shop      | basalt | UTF8"), "{l}");
+    // A database that does not exist: FATAL 3D000 at startup.
+    let o = s.psql(&["-d", "nope", "-c", "SELECT 1"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("database \"nope\" does not exist"), "{err}");
+    // Dropping a database in use: refused, then forced (the other session is ended).
+    let mut other = common::Raw::connect_db(s.port, "shop");
+    let o = s.psql(&["-c", "DROP DATABASE shop"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("database \"shop\" is being accessed by other users")
+            && err.contains("There is 1 other session using the database."),
+        "{err}"
+    );
+    s.sql("DROP DATABASE shop WITH (FORCE)");
+    let msgs: Vec<(u8, Vec<u8>)> = std::iter::from_fn(|| other.read()).collect();
+    assert!(
+        msgs.iter()
+            .any(|(t, b)| *t == b'E' && common::sqlstate(b) == "57P01"),
+        "{msgs:?}"
+    );
+    let o = s.psql(&["-d", "shop", "-c", "SELECT 1"]);
+    assert!(!o.status.success());
+    // The first database's data is untouched.
+    assert_eq!(s.sql("SELECT x FROM t"), "1\n");
 }
 
 #[test]

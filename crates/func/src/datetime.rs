@@ -317,6 +317,11 @@ pub enum DateTimeFunc {
     StatementTimestamp,
     /// `clock_timestamp()`.
     ClockTimestamp,
+    /// `pg_sleep_for(interval)`: sleeps until the clock plus the interval (added as
+    /// `timestamptz + interval` is, months and days in the session's time zone).
+    PgSleepFor,
+    /// `pg_sleep_until(timestamptz)`: sleeps until that time (`infinity`: until canceled).
+    PgSleepUntil,
     /// `current_date`.
     CurrentDate,
     /// `localtimestamp`.
@@ -518,6 +523,15 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
         "now" | "current_timestamp" | "transaction_timestamp" => return nullary(F::Now, tstz()),
         "statement_timestamp" => return nullary(F::StatementTimestamp, tstz()),
         "clock_timestamp" => return nullary(F::ClockTimestamp, tstz()),
+        "pg_sleep_for" | "pg_sleep_until" if args.len() == 1 => {
+            let (f, arg) = if name == "pg_sleep_for" {
+                (F::PgSleepFor, T::Interval)
+            } else {
+                (F::PgSleepUntil, tstz())
+            };
+            let void = T::Pseudo(basalt_common::types::Pseudo::Void);
+            vec![cand(vec![arg], void, f, false)]
+        }
         "current_date" => return nullary(F::CurrentDate, T::Date),
         "localtimestamp" => return nullary(F::LocalTimestamp, ts()),
         "localtime" => return nullary(F::LocalTime, time()),
@@ -966,6 +980,24 @@ pub fn call(f: DateTimeFunc, args: &[Value], ctx: &EvalContext) -> TypeResult<Va
             // The statement's start is fixed first, so it is never after a clock reading.
             ctx.statement_start();
             Value::Timestamptz(clock_now())
+        }
+        // PostgreSQL's SQL bodies: pg_sleep(extract(epoch from clock_timestamp() + $1) -
+        // extract(epoch from clock_timestamp())) and pg_sleep(extract(epoch from $1) -
+        // extract(epoch from clock_timestamp())).
+        F::PgSleepFor | F::PgSleepUntil => {
+            let now = clock_now();
+            let until = match f {
+                F::PgSleepFor => ts_plus_interval(now, &arg_interval(args, 0)?, Some(&tz))?,
+                _ => arg_ts(args, 0)?,
+            };
+            let secs = match until {
+                TIMESTAMP_INFINITY => f64::INFINITY,
+                TIMESTAMP_NEG_INFINITY => f64::NEG_INFINITY,
+                t => (t - now) as f64 / 1e6,
+            };
+            crate::math::sleep_interruptibly(secs, ctx)?;
+            // `void`: a non-null value shown empty, as pg_sleep's.
+            Value::Text(String::new())
         }
         F::CurrentDate => {
             Value::Date(to_local(ctx.transaction_start, &tz).div_euclid(USECS_PER_DAY) as i32)

@@ -1450,7 +1450,7 @@ static UUID_PRNG: parking_lot::Mutex<Prng> = parking_lot::Mutex::new(Prng {
 
 /// `pg_sleep`: sleeps `secs` seconds (none when not positive), in slices short enough that
 /// a cancel or `statement_timeout` stops it within ~10 ms, as PostgreSQL's latch wait does.
-fn sleep_interruptibly(secs: f64, ctx: &EvalContext) -> TypeResult<()> {
+pub(crate) fn sleep_interruptibly(secs: f64, ctx: &EvalContext) -> TypeResult<()> {
     ctx.check_interrupt()?;
     // Not positive, or NaN: no sleep.
     if secs.is_nan() || secs <= 0.0 {

@@ -368,6 +368,7 @@ async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: 
         ConnKind::Host { addr, .. } => addr.to_string(),
     };
     let method = state.hba.method(kind, &database, &user);
+    let superuser: bool;
     let mut role_slot = None;
     let encryption = match kind {
         ConnKind::Host { tls: true, .. } => "SSL encryption",
@@ -403,6 +404,7 @@ async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: 
                 Ok(Err(e)) => return fatal(&mut stream, e.code().code(), &e.message()).await,
                 Err(e) => return tracing::warn!("login lookup failed: {e}"),
             };
+            superuser = info.as_ref().is_some_and(|i| i.superuser);
             let verifier =
                 crate::auth::usable_verifier(info.as_ref(), basalt_sql::engine::now_micros());
             let outcome = match method {
@@ -454,7 +456,10 @@ async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: 
         }
     }
     // The session, with the startup packet's settings as its defaults.
-    let mut session = state.db.session();
+    let mut session = match state.db.cluster().connect(&database, superuser) {
+        Ok(s) => s,
+        Err(e) => return fatal(&mut stream, e.code().code(), &e.message()).await,
+    };
     if let Err(e) = session.set_session_user(&user) {
         return fatal(&mut stream, e.code().code(), &e.message()).await;
     }
@@ -501,6 +506,20 @@ async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: 
         Err(e) => return tracing::warn!("cannot clone the socket: {e}"),
     };
     session.set_process_id(pid);
+    // DROP DATABASE ... WITH (FORCE) ends the connection: its statement is cancelled and
+    // its next read ends it with 57P01.
+    match io.shutdown_handle() {
+        Ok(h) => {
+            let terminated = io.terminated();
+            let interrupt = session.interrupt_handle();
+            session.set_terminator(Arc::new(move || {
+                terminated.store(true, Ordering::Release);
+                interrupt.cancel();
+                h.shutdown_read();
+            }));
+        }
+        Err(e) => return tracing::warn!("cannot clone the socket: {e}"),
+    }
     let interrupt = session.interrupt_handle();
     state.register(pid, secret, Arc::new(move || interrupt.cancel()), shut);
     let worker = Worker::new(session, io);

@@ -129,9 +129,20 @@ pub(crate) struct Io {
     /// idle outside a transaction block.
     pub(crate) listening: bool,
     shutting_down: Arc<AtomicBool>,
+    /// Set when this connection is ended from outside (`DROP DATABASE ... WITH (FORCE)`).
+    terminated: Arc<AtomicBool>,
 }
 
 impl Io {
+    /// The flag that ends this connection at its next read ([`Io::next`]).
+    pub(crate) fn terminated(&self) -> Arc<AtomicBool> {
+        self.terminated.clone()
+    }
+
+    fn stopping(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire) || self.terminated.load(Ordering::Acquire)
+    }
+
     pub(crate) fn new(
         stream: SyncStream,
         max_message: usize,
@@ -149,6 +160,7 @@ impl Io {
             in_transaction: false,
             listening: false,
             shutting_down,
+            terminated: Arc::default(),
         }
     }
 
@@ -211,7 +223,7 @@ impl Io {
                 Err(e) => return Inbound::Fatal("08P01", e),
             }
             self.flush();
-            if self.shutting_down.load(Ordering::Acquire) {
+            if self.stopping() {
                 return shutdown_fatal();
             }
             let idle = self.idle_timeout.filter(|_| self.in_transaction);
@@ -226,7 +238,7 @@ impl Io {
             let mut chunk = [0u8; 16 * 1024];
             match self.stream.read(&mut chunk) {
                 Ok(0) => {
-                    if self.shutting_down.load(Ordering::Acquire) {
+                    if self.stopping() {
                         return shutdown_fatal();
                     }
                     return Inbound::Closed;

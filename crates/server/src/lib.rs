@@ -297,7 +297,8 @@ impl Server {
 
 /// On first start, gives the bootstrap superuser (`config.user`) its password: from
 /// `config.password`, else the first line of `config.password_file`, else a generated one
-/// printed once. A role that has a password already is left alone.
+/// printed once, and creates a database of its name. A role that has a password already is
+/// left alone.
 fn bootstrap(db: &basalt::Database, config: &Config) -> Result<(), ServerError> {
     let mut s = db.session();
     let info = s.login_info(&config.user).map_err(basalt::Error::from)?;
@@ -335,6 +336,14 @@ fn bootstrap(db: &basalt::Database, config: &Config) -> Result<(), ServerError> 
         format!("CREATE ROLE {ident} WITH SUPERUSER LOGIN PASSWORD {literal}")
     };
     s.execute(&sql).map_err(basalt::Error::from)?;
+    // As PostgreSQL's images do, the superuser gets a database of its name, which clients
+    // connect to when they name none (`postgres` is the directory's first database).
+    let shared = db.cluster().shared_catalog().map_err(basalt::Error::from)?;
+    if shared.database(&config.user).is_none() {
+        s.execute(&format!("CREATE DATABASE {ident} OWNER {ident}"))
+            .map_err(basalt::Error::from)?;
+        tracing::info!(database = %config.user, "created the superuser's database");
+    }
     if generated {
         #[allow(clippy::print_stderr)]
         {

@@ -11,9 +11,10 @@
 //! Statements (Parse) and portals (Bind) are kept by name; the unnamed ones are replaced by
 //! the next Parse/Bind. A portal runs at its first Execute (or at a Describe of the portal,
 //! whose row description needs the result) and keeps its rows; Executes with a row limit hand
-//! them out in pieces (PortalSuspended), as PostgreSQL's partial fetch does. After an error,
-//! messages are skipped until Sync. Statements executed between two Syncs outside a
-//! transaction block share one implicit transaction, committed at Sync ([`Session::sync`]).
+//! them out in pieces (PortalSuspended), as PostgreSQL's partial fetch does. Statements
+//! executed between two Syncs outside a transaction block share one implicit transaction,
+//! committed at Sync ([`Session::sync`]). An error at any step aborts the transaction (an
+//! explicit block fails, the implicit one rolls back) and messages are skipped until Sync.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -269,11 +270,16 @@ impl Worker {
         }
     }
 
+    /// An error in the extended protocol: it aborts the transaction wherever it was raised
+    /// (a Parse, Bind or Describe error too: PostgreSQL fails an explicit block and rolls back
+    /// the implicit one of the statements since the last Sync), and the rest until Sync is
+    /// skipped.
     fn fail(&mut self, e: &SqlError, notices: &[Notice]) {
         for n in notices {
             self.io.push(wire::notice(n));
         }
         self.io.push(wire::error(e));
+        self.session.abort_on_error();
         self.skip_to_sync = true;
     }
 

@@ -522,9 +522,23 @@ pub struct Catalog {
     /// Domains, by OID (`crate::usertypes`).
     #[serde(default)]
     pub domains: BTreeMap<u32, crate::usertypes::DomainDef>,
-    /// Roles, memberships and per-role settings (`crate::roles`).
-    #[serde(default, skip_serializing_if = "crate::roles::Roles::is_empty")]
+    /// Roles, memberships and per-role settings (`crate::roles`): shared by the databases,
+    /// stored in the shared catalog ([`crate::cluster`]); read from this record only in a
+    /// directory written before databases existed.
+    #[serde(default, skip_serializing)]
     pub roles: crate::roles::Roles,
+    /// The databases (shared, [`crate::cluster`]).
+    #[serde(skip)]
+    pub databases: Arc<Vec<crate::cluster::DatabaseEntry>>,
+    /// The shared catalog's next OID (for roles and databases).
+    #[serde(skip)]
+    pub shared_next_oid: u32,
+    /// The shared catalog's version (0: never stored).
+    #[serde(skip)]
+    pub shared_version: u64,
+    /// The OID of the database this catalog belongs to.
+    #[serde(skip)]
+    pub database: u32,
 }
 
 /// A composite type made by `CREATE TYPE name AS (...)`.
@@ -596,6 +610,10 @@ impl Default for Catalog {
             functions: BTreeMap::new(),
             aggregates: BTreeMap::new(),
             roles: Default::default(),
+            databases: Arc::default(),
+            shared_next_oid: 0,
+            shared_version: 0,
+            database: crate::cluster::POSTGRES_OID,
         }
     }
 }
@@ -693,6 +711,41 @@ impl Catalog {
     pub fn encode(&self) -> Result<Vec<u8>, SqlError> {
         serde_json::to_vec(self)
             .map_err(|e| SqlError::new("XX000", format!("cannot encode the catalog: {e}")))
+    }
+
+    /// Takes the shared part (roles, databases) from the shared catalog record.
+    pub fn set_shared(&mut self, record: crate::cluster::SharedCatalog, version: u64) {
+        self.roles = record.roles;
+        self.databases = Arc::new(record.databases);
+        self.shared_next_oid = record.next_oid;
+        self.shared_version = version;
+    }
+
+    /// The shared part, as stored.
+    pub fn shared_record(&self) -> crate::cluster::SharedCatalog {
+        crate::cluster::SharedCatalog {
+            roles: self.roles.clone(),
+            databases: self.databases.to_vec(),
+            next_oid: self.shared_next_oid,
+        }
+    }
+
+    /// A fresh OID for a role (roles are shared by the databases).
+    pub fn new_shared_oid(&mut self) -> u32 {
+        let oid = self.shared_next_oid;
+        self.shared_next_oid += 1;
+        oid
+    }
+
+    /// This catalog's database.
+    pub fn current_database(&self) -> Option<&crate::cluster::DatabaseEntry> {
+        self.databases.iter().find(|d| d.oid == self.database)
+    }
+
+    /// This catalog's database's name (`current_database()`).
+    pub fn database_name(&self) -> &str {
+        self.current_database()
+            .map_or("postgres", |d| d.name.as_str())
     }
 
     /// A fresh OID.
@@ -815,16 +868,22 @@ pub struct CatalogCache {
 }
 
 impl CatalogCache {
-    /// The cached catalog if it has `version`.
-    pub fn get(&self, version: u64) -> Option<Arc<Catalog>> {
+    /// The cached catalog if it has `version` and was read with the shared catalog's
+    /// `shared_version`.
+    pub fn get(&self, version: u64, shared_version: u64) -> Option<Arc<Catalog>> {
         let guard = self.current.lock();
-        guard.as_ref().filter(|c| c.version == version).cloned()
+        guard
+            .as_ref()
+            .filter(|c| c.version == version && c.shared_version == shared_version)
+            .cloned()
     }
 
     /// Remembers a catalog read from committed state.
     pub fn put(&self, catalog: Arc<Catalog>) {
         let mut guard = self.current.lock();
-        if guard.as_ref().is_none_or(|c| c.version <= catalog.version) {
+        if guard.as_ref().is_none_or(|c| {
+            (c.version, c.shared_version) <= (catalog.version, catalog.shared_version)
+        }) {
             *guard = Some(catalog);
         }
     }

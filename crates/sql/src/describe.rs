@@ -195,7 +195,7 @@ pub fn is_transaction_exit(node: &Node) -> bool {
 /// EXECUTE (taken as returning rows: the prepared statement decides), CALL.
 pub fn returns_rows(node: &Node) -> bool {
     match node {
-        Node::SelectStmt(s) => s.into_clause.is_none(),
+        Node::SelectStmt(s) => crate::engine::select_into(s).is_none(),
         Node::InsertStmt(s) => s
             .returning_clause
             .as_ref()
@@ -208,7 +208,11 @@ pub fn returns_rows(node: &Node) -> bool {
             .returning_clause
             .as_ref()
             .is_some_and(|r| !r.exprs.is_empty()),
-        Node::VariableShowStmt(_) | Node::ExplainStmt(_) | Node::ExecuteStmt(_) => true,
+        // A CALL returns a row when the procedure has output parameters.
+        Node::VariableShowStmt(_)
+        | Node::ExplainStmt(_)
+        | Node::ExecuteStmt(_)
+        | Node::CallStmt(_) => true,
         Node::FetchStmt(f) => !f.ismove,
         _ => false,
     }

@@ -185,11 +185,20 @@ impl<K: TxnKv> Session<K> {
                         "feature not supported: describing a statement with a data-modifying WITH query",
                     ));
                 }
-                let into = s.into_clause.is_some();
+                // SELECT INTO (on the leftmost SELECT of a set operation) returns no rows;
+                // its query is bound without the INTO.
+                let into = crate::engine::select_into(s).is_some();
                 let mut plain;
                 let s = if into {
                     plain = (**s).clone();
-                    plain.into_clause = None;
+                    let mut leaf = &mut plain;
+                    while leaf.op != protobuf::SetOperation::SetopNone as i32 {
+                        match leaf.larg.as_deref_mut() {
+                            Some(l) => leaf = l,
+                            None => break,
+                        }
+                    }
+                    leaf.into_clause = None;
                     &plain
                 } else {
                     &**s

@@ -60,16 +60,67 @@ pub struct Shared {
     sequences: Mutex<HashMap<u32, SharedSeq>>,
     /// The sessions listening for notifications ([`crate::notify`]).
     pub notify: crate::notify::Hub,
+    /// The database's OID ([`crate::cluster`]).
+    pub database: u32,
+    /// The sessions connected, by process id, with what ends each one (`DROP DATABASE ...
+    /// WITH (FORCE)`; `None` for a session nothing can end from outside).
+    sessions: Mutex<HashMap<u64, Option<Terminator>>>,
+    next_session: std::sync::atomic::AtomicU64,
 }
 
+/// What ends a session from outside (the server closes its connection).
+pub type Terminator = Arc<dyn Fn() + Send + Sync>;
+
 impl Shared {
-    /// Shared state around a parse cache.
+    /// Shared state around a parse cache, for the database of the root namespace.
     pub fn new(parse_cache: Arc<ParseCache>) -> Shared {
+        Shared::for_database(parse_cache, crate::cluster::POSTGRES_OID)
+    }
+
+    /// Shared state of database `database`.
+    pub fn for_database(parse_cache: Arc<ParseCache>, database: u32) -> Shared {
         Shared {
             parse_cache,
             catalog: CatalogCache::default(),
             sequences: Mutex::new(HashMap::new()),
             notify: Default::default(),
+            database,
+            sessions: Mutex::new(HashMap::new()),
+            next_session: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    /// How many sessions are connected.
+    pub fn session_count(&self) -> usize {
+        self.sessions.lock().len()
+    }
+
+    /// Counts a new session; returns its key for [`Shared::leave`].
+    pub(crate) fn join(&self) -> u64 {
+        let key = self
+            .next_session
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.sessions.lock().insert(key, None);
+        key
+    }
+
+    /// Forgets a session that ended.
+    pub(crate) fn leave(&self, key: u64) {
+        self.sessions.lock().remove(&key);
+    }
+
+    /// Sets what ends session `key` from outside.
+    pub(crate) fn set_terminator(&self, key: u64, t: Terminator) {
+        if let Some(slot) = self.sessions.lock().get_mut(&key) {
+            *slot = Some(t);
+        }
+    }
+
+    /// Ends every session that can be ended from outside.
+    pub(crate) fn terminate_all(&self) {
+        let all: Vec<Terminator> = self.sessions.lock().values().flatten().cloned().collect();
+        for t in all {
+            t();
         }
     }
 }
@@ -965,7 +1016,8 @@ cacheable!(Query => Select, BoundInsert => Insert, BoundUpdate => Update, BoundD
 /// every plan. Looked up through [`PlanKeyRef`], so a hit allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct PlanKey {
-    version: u64,
+    /// The catalog's and the shared catalog's versions.
+    version: (u64, u64),
     /// The session and current user (`current_user` binds to a constant).
     user: (u32, u32),
     time_zone: Box<str>,
@@ -978,7 +1030,7 @@ pub(crate) struct PlanKey {
 /// A borrowed [`PlanKey`] (same fields in the same order, so the same hash).
 #[derive(Hash)]
 struct PlanKeyRef<'a> {
-    version: u64,
+    version: (u64, u64),
     user: (u32, u32),
     time_zone: &'a str,
     date_style: &'a str,
@@ -1432,7 +1484,7 @@ impl<K: TxnKv> Session<K> {
         let epoch = self.settings.epoch();
         if !written
             && let Some((v, e, text, temp, oids)) = &mut self.search_path_cache
-            && *v == catalog.version
+            && *v == (catalog.version, catalog.shared_version)
             && *temp == self.temp_schema
             // The same text resolves the same unless it names `$user` (the current user may
             // differ after a rollback undid a SET ROLE).
@@ -1445,7 +1497,7 @@ impl<K: TxnKv> Session<K> {
         let oids: smallvec::SmallVec<[u32; 4]> = self.search_path_oids(catalog).into();
         if !written {
             self.search_path_cache = Some((
-                catalog.version,
+                (catalog.version, catalog.shared_version),
                 epoch,
                 self.settings.search_path_text().to_owned(),
                 self.temp_schema.clone(),
@@ -1492,21 +1544,19 @@ impl<K: TxnKv> Session<K> {
         shared: &Shared,
         written: bool,
     ) -> Result<Arc<Catalog>, SqlError> {
-        let version = match txn.get(VERSION_KEY)? {
-            Some(b) if b.len() == 8 => {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(&b);
-                u64::from_be_bytes(a)
-            }
-            _ => 0,
-        };
-        if !written && let Some(c) = shared.catalog.get(version) {
+        let version = crate::cluster::decode_version(txn.get(VERSION_KEY)?.as_deref());
+        let shared_version =
+            crate::cluster::decode_version(txn.get(crate::cluster::SHARED_VERSION_KEY)?.as_deref());
+        if !written && let Some(c) = shared.catalog.get(version, shared_version) {
             return Ok(c);
         }
-        let catalog = match txn.get(CATALOG_KEY)? {
+        let mut catalog = match txn.get(CATALOG_KEY)? {
             Some(b) => Catalog::decode(&b)?,
             None => Catalog::default(),
         };
+        let (record, v) = crate::cluster::SharedCatalog::read(txn, false, &catalog.roles)?;
+        catalog.set_shared(record, v);
+        catalog.database = shared.database;
         let catalog = Arc::new(catalog);
         if !written {
             shared.catalog.put(catalog.clone());
@@ -1519,6 +1569,7 @@ impl<K: TxnKv> Session<K> {
         if self.settings.transaction_read_only() {
             return Err(read_only());
         }
+        let database = self.shared.database;
         let txn = self.data_transaction()?;
         txn.lock(VERSION_KEY, LockMode::Exclusive, LockWait::Block)?;
         let latest = txn.get_latest(VERSION_KEY)?;
@@ -1532,6 +1583,9 @@ impl<K: TxnKv> Session<K> {
             Some(b) => Catalog::decode(&b)?,
             None => Catalog::default(),
         };
+        let (record, sv) = crate::cluster::SharedCatalog::read(txn, true, &catalog.roles)?;
+        catalog.set_shared(record, sv);
+        catalog.database = database;
         let v = latest
             .filter(|b| b.len() == 8)
             .map(|b| {
@@ -1545,6 +1599,17 @@ impl<K: TxnKv> Session<K> {
     }
 
     pub(crate) fn store_catalog(&mut self, mut catalog: Catalog) -> Result<(), SqlError> {
+        // A directory written before databases existed keeps its roles in this record,
+        // which no longer carries them: they move to the shared record first.
+        if catalog.shared_version == 0 && !catalog.roles.is_empty() {
+            let txn = self.data_transaction()?;
+            txn.lock(
+                crate::cluster::SHARED_VERSION_KEY,
+                LockMode::Exclusive,
+                LockWait::Block,
+            )?;
+            self.store_shared(&catalog)?;
+        }
         catalog.version += 1;
         let bytes = catalog.encode()?;
         let version = catalog.version.to_be_bytes().to_vec();
@@ -2425,42 +2490,81 @@ impl<K: TxnKv> Session<K> {
             }
             Node::RenameStmt(s) if s.rename_type == protobuf::ObjectType::ObjectRole as i32 => {
                 let old = s.subname.clone();
-                let mut cat = self.catalog_for_update()?;
+                let mut cat = self.shared_for_update()?;
                 crate::roles::rename_role(&mut cat, &self.settings, &old, &s.newname, notices)?;
-                self.store_catalog(cat)?;
+                self.store_shared(&cat)?;
                 Ok(tag("ALTER ROLE"))
+            }
+            Node::RenameStmt(s) if s.rename_type == protobuf::ObjectType::ObjectDatabase as i32 => {
+                self.alter_database(crate::cluster::AlterDb::Rename(&s.subname, &s.newname))
             }
             Node::RenameStmt(s) => self.rename(s, notices),
             Node::CreateRoleStmt(s) => {
-                let mut cat = self.catalog_for_update()?;
+                let mut cat = self.shared_for_update()?;
                 let types = self.type_context();
                 crate::roles::create_role(&mut cat, &self.settings, &types, s, notices)?;
-                self.store_catalog(cat)?;
+                self.store_shared(&cat)?;
                 Ok(tag("CREATE ROLE"))
             }
             Node::AlterRoleStmt(s) => {
-                let mut cat = self.catalog_for_update()?;
+                let mut cat = self.shared_for_update()?;
                 let types = self.type_context();
                 crate::roles::alter_role(&mut cat, &self.settings, &types, s, notices)?;
-                self.store_catalog(cat)?;
+                self.store_shared(&cat)?;
                 Ok(tag("ALTER ROLE"))
             }
             Node::AlterRoleSetStmt(s) => {
-                let mut cat = self.catalog_for_update()?;
+                let mut cat = self.shared_for_update()?;
                 crate::roles::alter_role_set(&mut cat, &self.settings, s, notices)?;
-                self.store_catalog(cat)?;
+                self.store_shared(&cat)?;
                 Ok(tag("ALTER ROLE"))
             }
             Node::DropRoleStmt(s) => {
-                let mut cat = self.catalog_for_update()?;
+                let mut cat = self.shared_for_update()?;
                 crate::roles::drop_roles(&mut cat, &self.settings, s, notices)?;
-                self.store_catalog(cat)?;
+                self.store_shared(&cat)?;
                 Ok(tag("DROP ROLE"))
             }
+            Node::CreatedbStmt(s) => self.create_database(s),
+            Node::AlterOwnerStmt(s)
+                if s.object_type == protobuf::ObjectType::ObjectDatabase as i32 =>
+            {
+                let name = match s.object.as_deref().and_then(|o| o.node.as_ref()) {
+                    Some(Node::String(n)) => n.sval.clone(),
+                    _ => return Err(err("42601", "ALTER DATABASE without a database")),
+                };
+                let Some(spec) = &s.newowner else {
+                    return Err(err("42601", "ALTER DATABASE OWNER without a role"));
+                };
+                let id = self.settings.identity().clone();
+                let role = match protobuf::RoleSpecType::try_from(spec.roletype) {
+                    Ok(protobuf::RoleSpecType::RolespecCurrentUser)
+                    | Ok(protobuf::RoleSpecType::RolespecCurrentRole) => {
+                        let cat = self.load_catalog()?;
+                        crate::roles::user_name(&cat, id.current_user())
+                    }
+                    Ok(protobuf::RoleSpecType::RolespecSessionUser) => {
+                        let cat = self.load_catalog()?;
+                        crate::roles::user_name(&cat, (id.session_user.0, &*id.session_user.1))
+                    }
+                    _ => spec.rolename.clone(),
+                };
+                self.alter_database(crate::cluster::AlterDb::Owner(&name, &role))
+            }
+            Node::DropdbStmt(s) => self.drop_database(s, notices),
+            Node::AlterDatabaseStmt(s) => {
+                self.alter_database(crate::cluster::AlterDb::Options(&s.dbname, &s.options))
+            }
+            Node::AlterDatabaseSetStmt(s) => {
+                let mut cat = self.shared_for_update()?;
+                crate::roles::alter_database_set(&mut cat, &self.settings, s, notices)?;
+                self.store_shared(&cat)?;
+                Ok(tag("ALTER DATABASE"))
+            }
             Node::GrantRoleStmt(s) => {
-                let mut cat = self.catalog_for_update()?;
+                let mut cat = self.shared_for_update()?;
                 crate::roles::grant_role(&mut cat, &self.settings, s, notices)?;
-                self.store_catalog(cat)?;
+                self.store_shared(&cat)?;
                 Ok(tag(if s.is_grant {
                     "GRANT ROLE"
                 } else {
@@ -2750,7 +2854,7 @@ impl<K: TxnKv> Session<K> {
     fn plan_key<'a>(&'a self, catalog: &Catalog, text: &'a str) -> PlanKeyRef<'a> {
         let id = self.settings.identity();
         PlanKeyRef {
-            version: catalog.version,
+            version: (catalog.version, catalog.shared_version),
             user: (id.session_user.0, id.current_user().0),
             time_zone: self.settings.time_zone(),
             date_style: self.settings.date_style(),

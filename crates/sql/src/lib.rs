@@ -44,6 +44,7 @@
 pub mod auth;
 pub mod binder;
 pub mod catalog;
+pub mod cluster;
 pub mod copy;
 pub mod cursor;
 pub mod ddl;

@@ -43,7 +43,7 @@ use crate::catalog::Catalog;
 use crate::error::{Notice, SqlCode, SqlError};
 use crate::session::Session;
 use crate::settings::{Scope, Settings};
-use crate::system::tables::{DATABASE_NAME, DATABASE_OID, ROLE_NAME, ROLE_OID};
+use crate::system::tables::{ROLE_NAME, ROLE_OID};
 
 /// OID of the bootstrap superuser.
 pub const BOOTSTRAP_OID: u32 = ROLE_OID;
@@ -255,6 +255,11 @@ impl Roles {
     fn insert(&mut self, role: Role) {
         self.materialize();
         self.roles.insert(role.oid, role);
+    }
+
+    /// Drops the settings of a database that was dropped.
+    pub fn forget_database(&mut self, database: u32) {
+        self.settings.retain(|s| s.database != database);
     }
 }
 
@@ -605,7 +610,7 @@ pub fn create_role(
     }
     let until = valid_until(o.valid_until.as_deref(), types)?;
     let user = s.stmt_type == protobuf::RoleStmtType::RolestmtUser as i32;
-    let mut role = Role::new(cat.new_oid(), s.role.clone());
+    let mut role = Role::new(cat.new_shared_oid(), s.role.clone());
     role.superuser = o.superuser.unwrap_or(false);
     role.inherit = o.inherit.unwrap_or(true);
     role.createrole = o.createrole.unwrap_or(false);
@@ -910,12 +915,49 @@ pub fn alter_role_set(
     };
     let database = match s.database.as_str() {
         "" => 0,
-        d if d == DATABASE_NAME => DATABASE_OID,
-        d => return Err(err("3D000", format!("database \"{d}\" does not exist"))),
+        d => match cat.databases.iter().find(|x| x.name == d) {
+            Some(x) => x.oid,
+            None => return Err(err("3D000", format!("database \"{d}\" does not exist"))),
+        },
     };
     let Some(set) = &s.setstmt else {
         return Err(err("42601", "ALTER ROLE SET without a setting"));
     };
+    set_setting(cat, settings, database, role, set, notices)
+}
+
+/// `ALTER DATABASE name SET param ... | RESET param | RESET ALL`.
+pub fn alter_database_set(
+    cat: &mut Catalog,
+    settings: &Settings,
+    s: &protobuf::AlterDatabaseSetStmt,
+    notices: &mut Vec<Notice>,
+) -> Result<(), SqlError> {
+    let actor = Actor::of(settings);
+    let Some(db) = cat.databases.iter().find(|x| x.name == s.dbname).cloned() else {
+        return Err(err(
+            "3D000",
+            format!("database \"{}\" does not exist", s.dbname),
+        ));
+    };
+    if !cat.roles.is_superuser(actor.current) && !cat.roles.is_member_of(actor.current, db.owner) {
+        return Err(denied(format!("must be owner of database {}", s.dbname)));
+    }
+    let Some(set) = &s.setstmt else {
+        return Err(err("42601", "ALTER DATABASE SET without a setting"));
+    };
+    set_setting(cat, settings, db.oid, 0, set, notices)
+}
+
+/// Sets, resets or clears (`RESET ALL`) a (`database`, `role`) setting (0: any).
+fn set_setting(
+    cat: &mut Catalog,
+    settings: &Settings,
+    database: u32,
+    role: u32,
+    set: &protobuf::VariableSetStmt,
+    notices: &mut Vec<Notice>,
+) -> Result<(), SqlError> {
     use VariableSetKind as V;
     let kind = V::try_from(set.kind).unwrap_or(V::Undefined);
     let name = set.name.as_str();
@@ -1066,12 +1108,8 @@ impl<K: TxnKv> Session<K> {
         // PostgreSQL applies the database-and-role settings, then the role's, then the
         // database's, then those for every role; the first one wins.
         let mut applied: Vec<String> = Vec::new();
-        for (db, r) in [
-            (DATABASE_OID, role.oid),
-            (0, role.oid),
-            (DATABASE_OID, 0),
-            (0, 0),
-        ] {
+        let database = cat.database;
+        for (db, r) in [(database, role.oid), (0, role.oid), (database, 0), (0, 0)] {
             for item in cat.roles.config(db, r).unwrap_or_default() {
                 let Some((k, v)) = item.split_once('=') else {
                     continue;
@@ -1197,15 +1235,49 @@ mod tests {
         )
         .unwrap();
         let cat = s.committed_catalog().unwrap();
-        let back = Catalog::decode(&cat.encode().unwrap()).unwrap();
-        let roles = |c: &Catalog| c.roles.iter().cloned().collect::<Vec<_>>();
-        assert_eq!(roles(&back), roles(&cat));
+        let record = cat.shared_record().encode().unwrap();
+        let back = crate::cluster::SharedCatalog::decode(&record).unwrap();
+        let roles = |r: &Roles| r.iter().cloned().collect::<Vec<_>>();
+        assert_eq!(roles(&back.roles), roles(&cat.roles));
         assert_eq!(back.roles.members(), cat.roles.members());
         assert_eq!(back.roles.settings(), cat.roles.settings());
         assert_eq!(back.roles.iter().count(), 3);
-        // A catalog without roles stores nothing for them.
-        let empty = Catalog::default().encode().unwrap();
-        assert!(!String::from_utf8(empty).unwrap().contains("roles"));
+        // The database's own catalog record no longer carries them.
+        let own = String::from_utf8(cat.encode().unwrap()).unwrap();
+        assert!(!own.contains("roles"), "{own}");
+    }
+
+    #[test]
+    fn roles_of_a_directory_written_before_databases_move_to_the_shared_record() {
+        use basalt_txn::Transaction as _;
+        let kv = LocalKv::memory();
+        // The catalog record as a directory written before databases existed holds it.
+        let mut roles = Roles::default();
+        roles.insert(Role::new(16_390, "old".into()));
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&Catalog::default().encode().unwrap()).unwrap();
+        json["roles"] = serde_json::to_value(&roles).unwrap();
+        let mut txn = kv.begin(TxnOptions::default()).unwrap();
+        txn.put(
+            crate::catalog::CATALOG_KEY.to_vec(),
+            serde_json::to_vec(&json).unwrap(),
+        )
+        .unwrap();
+        txn.commit().unwrap();
+        let mut s = Session::new(kv);
+        let names = |s: &mut Session<LocalKv>| {
+            s.execute("SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles")
+                .unwrap()
+                .pop()
+                .unwrap()
+                .rows
+        };
+        assert_eq!(names(&mut s), [[Some("basalt,old".to_string())]]);
+        // A DDL rewrites the catalog record: the roles move, nothing is lost.
+        s.execute("CREATE TABLE t (x int)").unwrap();
+        assert_eq!(names(&mut s), [[Some("basalt,old".to_string())]]);
+        s.execute("CREATE ROLE fresh").unwrap();
+        assert_eq!(names(&mut s), [[Some("basalt,fresh,old".to_string())]]);
     }
 
     #[test]

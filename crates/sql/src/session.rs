@@ -231,6 +231,10 @@ pub struct Session<K: TxnKv> {
     pub(crate) kv: K,
     cache: Arc<ParseCache>,
     pub(crate) shared: Arc<crate::engine::Shared>,
+    /// The databases of the store ([`crate::cluster`]).
+    pub(crate) cluster: crate::cluster::Cluster<K>,
+    /// This session's key in its database's session count ([`crate::engine::Shared::join`]).
+    membership: u64,
     pub(crate) settings: Settings,
     pub(crate) block: Option<Block<K::Txn>>,
     /// `currval` / `lastval` state of this session.
@@ -358,9 +362,9 @@ impl PreparedStatement {
         self.parsed.len()
     }
 
-    /// Whether the (single) statement returns rows when executed: a query, DML with
-    /// RETURNING, SHOW, EXPLAIN, FETCH, EXECUTE of a query, or a VALUES list (decided from the
-    /// statement's form, without binding it).
+    /// Whether the (single) statement may return rows when executed: a query, DML with
+    /// RETURNING, SHOW, EXPLAIN, FETCH, EXECUTE of a query, CALL of a procedure with output
+    /// parameters, or a VALUES list (decided from the statement's form, without binding it).
     pub fn returns_rows(&self) -> bool {
         self.parsed
             .statements()
@@ -379,11 +383,11 @@ pub(crate) struct ProtocolStatements {
     pub(crate) closed: Vec<String>,
 }
 
-/// What [`Session::search_path_cache`] holds: catalog version, the settings epoch it was
+/// What [`Session::search_path_cache`] holds: catalog versions (own, shared), the settings epoch it was
 /// last checked at, `search_path` text, temporary schema, and the schema OIDs they resolve
 /// to.
 pub(crate) type SearchPathCache = (
-    u64,
+    (u64, u64),
     u64,
     String,
     Option<String>,
@@ -403,9 +407,23 @@ impl<K: TxnKv> Session<K> {
     }
 
     /// A session sharing parse cache, catalog cache and sequence caches with the other
-    /// sessions of the same database.
+    /// sessions of the same database (the root namespace's; [`crate::cluster::Cluster`]
+    /// gives sessions of the others).
     pub fn with_shared(kv: K, shared: Arc<crate::engine::Shared>) -> Self {
+        let cluster = crate::cluster::Cluster::new(kv.root());
+        Session::in_cluster(kv, shared, cluster)
+    }
+
+    /// A session of the database `shared` belongs to, whose keys `kv` reads.
+    pub(crate) fn in_cluster(
+        kv: K,
+        shared: Arc<crate::engine::Shared>,
+        cluster: crate::cluster::Cluster<K>,
+    ) -> Self {
+        let membership = shared.join();
         Session {
+            cluster,
+            membership,
             kv,
             cache: shared.parse_cache.clone(),
             shared,
@@ -436,6 +454,17 @@ impl<K: TxnKv> Session<K> {
             interrupt: Default::default(),
             notify: Default::default(),
         }
+    }
+
+    /// Sets what ends this session from outside (the server closes its connection), for
+    /// `DROP DATABASE ... WITH (FORCE)`.
+    pub fn set_terminator(&self, f: crate::engine::Terminator) {
+        self.shared.set_terminator(self.membership, f);
+    }
+
+    /// The databases of this session's store.
+    pub fn cluster(&self) -> &crate::cluster::Cluster<K> {
+        &self.cluster
     }
 
     /// A handle that cancels the statement this session runs, usable from any thread
@@ -1115,8 +1144,10 @@ impl<K: TxnKv> Session<K> {
         }
     }
 
-    /// After a failed statement: an explicit block fails, any other block rolls back.
-    pub(crate) fn abort_on_error(&mut self) {
+    /// After a failed statement: an explicit block fails, any other block rolls back. The wire
+    /// server calls it for errors raised outside a statement's execution too (the extended
+    /// protocol's Parse, Bind, Describe), which abort the transaction in PostgreSQL as well.
+    pub fn abort_on_error(&mut self) {
         match &mut self.block {
             Some(b) if b.kind == BlockKind::Explicit => b.failed = true,
             Some(_) => self.rollback_block(),
@@ -1760,6 +1791,7 @@ impl<K: TxnKv> Drop for Session<K> {
                 crate::system::tables::quote_ident(&name)
             ));
         }
+        self.shared.leave(self.membership);
     }
 }
 
@@ -1785,6 +1817,18 @@ mod tests {
         fn begin(&self, options: TxnOptions) -> basalt_txn::Result<LocalTxn> {
             self.begun.lock().push(options.clone());
             self.inner.begin(options)
+        }
+        fn namespace(&self, id: u32) -> Self {
+            Recording {
+                inner: self.inner.namespace(id),
+                begun: self.begun.clone(),
+            }
+        }
+        fn root(&self) -> Self {
+            Recording {
+                inner: self.inner.root(),
+                begun: self.begun.clone(),
+            }
         }
     }
 

@@ -124,6 +124,15 @@ pub trait TxnKv: Send + Sync {
     type Txn: Transaction;
     /// Starts a transaction.
     fn begin(&self, options: TxnOptions) -> Result<Self::Txn>;
+    /// A view of the same store whose keys live in namespace `id` (one SQL database each);
+    /// keys beginning with 0x00 stay shared by all namespaces ([`crate::namespace`]).
+    fn namespace(&self, id: u32) -> Self
+    where
+        Self: Sized;
+    /// The view without a namespace (its keys are stored as they are).
+    fn root(&self) -> Self
+    where
+        Self: Sized;
     /// Removes the row versions no running or future snapshot can see (SQL `VACUUM`);
     /// `None` for a store that keeps no old versions.
     fn vacuum(&self) -> Result<Option<crate::GcStats>> {

@@ -9,6 +9,7 @@
 //! - [`lock`]: row locks with wait queues, deadlock detection and timeouts.
 //! - [`ssi`]: rw-dependency tracking for SERIALIZABLE.
 //! - [`local`]: the local engine tying them together — group commit, checkpoints, recovery.
+//! - [`namespace`]: several logical databases in one store (key prefixes).
 //! - [`kv`]: the [`TxnKv`]/[`Transaction`] traits the SQL layer programs against.
 
 #![forbid(unsafe_code)]
@@ -19,6 +20,7 @@ pub mod kv;
 pub mod local;
 pub mod lock;
 pub mod mvcc;
+pub mod namespace;
 pub mod record;
 pub mod ssi;
 pub mod wal;

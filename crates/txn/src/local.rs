@@ -44,6 +44,7 @@ use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::namespace::{self, Prefix};
 use basalt_storage::io::{Io, OsIo};
 use basalt_storage::redb_engine::RedbEngine;
 use basalt_storage::{Direction, Engine, KeyRange, KvPair, MemoryEngine, WriteBatch};
@@ -250,6 +251,8 @@ impl Drop for SnapshotGuard {
 #[derive(Clone)]
 pub struct LocalKv {
     handle: Arc<Handle>,
+    /// The namespace this view reads and writes ([`crate::namespace`]); `None`: the root.
+    ns: Option<Prefix>,
 }
 
 struct Handle {
@@ -438,6 +441,7 @@ impl LocalKv {
                 stop,
                 background,
             }),
+            ns: None,
         })
     }
 
@@ -912,12 +916,27 @@ impl Shared {
 impl TxnKv for LocalKv {
     type Txn = LocalTxn;
 
+    fn namespace(&self, id: u32) -> LocalKv {
+        LocalKv {
+            handle: self.handle.clone(),
+            ns: Some(namespace::prefix(id)),
+        }
+    }
+
+    fn root(&self) -> LocalKv {
+        LocalKv {
+            handle: self.handle.clone(),
+            ns: None,
+        }
+    }
+
     fn begin(&self, options: TxnOptions) -> Result<LocalTxn> {
         let shared = self.shared().clone();
         let id = shared.next_txn_id.fetch_add(1, Ordering::Relaxed);
         let rw = (options.isolation == IsolationLevel::Serializable).then(RwSet::default);
         Ok(LocalTxn {
             shared,
+            ns: self.ns,
             id,
             options,
             snapshot: None,
@@ -942,6 +961,8 @@ impl TxnKv for LocalKv {
 /// A transaction of a [`LocalKv`] database.
 pub struct LocalTxn {
     shared: Arc<Shared>,
+    /// The namespace of the [`LocalKv`] view that began it.
+    ns: Option<Prefix>,
     id: u64,
     options: TxnOptions,
     snapshot: Option<Arc<SnapshotGuard>>,
@@ -1266,6 +1287,7 @@ impl LocalTxn {
     /// [`Transaction::scan`] at the snapshot, or at the newest visible state (`latest`).
     fn scan_at(&mut self, range: KeyRange, direction: Direction, latest: bool) -> Result<TxnScan> {
         self.check_active()?;
+        let (range, strip) = namespace::stored_range(self.ns.as_ref(), range);
         // The first statement takes the snapshot even when its range is empty.
         let snapshot = self.snapshot();
         if range.is_empty() {
@@ -1288,12 +1310,21 @@ impl LocalTxn {
         if direction == Direction::Reverse {
             own.reverse();
         }
-        Ok(Box::new(MergeScan {
+        let scan = MergeScan {
             committed: committed.peekable(),
             own: own.into_iter().peekable(),
             direction,
             _snapshot: snapshot,
-        }))
+        };
+        if strip == 0 {
+            return Ok(Box::new(scan));
+        }
+        Ok(Box::new(scan.map(move |r| {
+            r.map(|(mut k, v)| {
+                k.drain(..strip);
+                (k, v)
+            })
+        })))
     }
 }
 
@@ -1320,6 +1351,7 @@ impl Transaction for LocalTxn {
 
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_active()?;
+        let key = &*namespace::stored_key(self.ns.as_ref(), key);
         if let Some(v) = self.writes.get(key) {
             return Ok(v.map(<[u8]>::to_vec));
         }
@@ -1334,6 +1366,7 @@ impl Transaction for LocalTxn {
 
     fn get_latest(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_active()?;
+        let key = &*namespace::stored_key(self.ns.as_ref(), key);
         if let Some(v) = self.writes.get(key) {
             return Ok(v.map(<[u8]>::to_vec));
         }
@@ -1355,11 +1388,14 @@ impl Transaction for LocalTxn {
     }
 
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
+        let key = namespace::stored_key_owned(self.ns.as_ref(), key);
         self.write(key, Some(value))
     }
 
     fn put_new(&mut self, key: &[u8], value: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_active()?;
+        let stored = namespace::stored_key(self.ns.as_ref(), key);
+        let key = &*stored;
         if self.options.read_only {
             return Err(TxnError::ReadOnly("a write"));
         }
@@ -1393,11 +1429,14 @@ impl Transaction for LocalTxn {
     }
 
     fn delete(&mut self, key: Vec<u8>) -> Result<()> {
+        let key = namespace::stored_key_owned(self.ns.as_ref(), key);
         self.write(key, None)
     }
 
     fn lock(&mut self, key: &[u8], mode: LockMode, wait: LockWait) -> Result<LockOutcome> {
         self.check_active()?;
+        let stored = namespace::stored_key(self.ns.as_ref(), key);
+        let key = &*stored;
         if self.options.read_only {
             return Err(TxnError::ReadOnly(match mode {
                 LockMode::Exclusive => "SELECT FOR UPDATE",

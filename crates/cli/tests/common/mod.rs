@@ -223,12 +223,17 @@ pub struct Raw {
 impl Raw {
     /// Connects and completes the startup (trust authentication) up to ReadyForQuery.
     pub fn connect(port: u16) -> Raw {
+        Raw::connect_db(port, "basalt")
+    }
+
+    /// [`Raw::connect`] to database `db`.
+    pub fn connect_db(port: u16, db: &str) -> Raw {
         use std::io::Write;
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let mut body = Vec::new();
         body.extend_from_slice(&196_608i32.to_be_bytes());
-        for (k, v) in [("user", "basalt"), ("database", "basalt")] {
+        for (k, v) in [("user", "basalt"), ("database", db)] {
             body.extend_from_slice(k.as_bytes());
             body.push(0);
             body.extend_from_slice(v.as_bytes());

@@ -95,7 +95,7 @@ pub fn bind_system_function(
     let name_ = |s: &str| Some((Expr::Const(Value::Text(s.to_string())), DataType::Name));
     Ok(match (name, args.len()) {
         ("version", 0) => text(VERSION),
-        ("current_database" | "current_catalog", 0) => name_(tables::DATABASE_NAME),
+        ("current_database" | "current_catalog", 0) => name_(b.catalog.database_name()),
         ("current_user" | "session_user" | "user" | "current_role", 0) => {
             let default = crate::settings::Identity::default();
             let id = b.settings.map_or(&default, |s| s.identity());

@@ -20,10 +20,6 @@ use crate::catalog::{
 pub const ROLE_OID: u32 = 10;
 /// The role's name.
 pub const ROLE_NAME: &str = "basalt";
-/// The database's name.
-pub const DATABASE_NAME: &str = "basalt";
-/// The database's OID.
-pub const DATABASE_OID: u32 = 5;
 /// OID of the `heap` access method (tables).
 pub const HEAP_AM: u32 = 2;
 /// OID of the `btree` access method (indexes).
@@ -2175,26 +2171,33 @@ fn pg_proc_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
 // ---------------------------------------------------------------------------------------
 // Database, roles, settings, access methods and small fixed catalogs.
 
-fn pg_database_rows(_: &Ctx<'_>) -> Vec<Vec<Value>> {
-    vec![vec![
-        oid(DATABASE_OID),
-        name(DATABASE_NAME),
-        oid(ROLE_OID),
-        i4(6),
-        ch('c'),
-        bool_(false),
-        bool_(true),
-        i4(-1),
-        i8_(0),
-        i8_(1),
-        oid(1663),
-        // Text sorts by code point and case mapping covers Unicode: C.UTF-8's behaviour.
-        name("C.UTF-8"),
-        name("C.UTF-8"),
-        null(),
-        null(),
-        null(),
-    ]]
+fn pg_database_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
+    ctx.cat
+        .databases
+        .iter()
+        .map(|d| {
+            vec![
+                oid(d.oid),
+                name(&d.name),
+                oid(d.owner),
+                i4(6),
+                ch('c'),
+                bool_(d.is_template),
+                bool_(d.allow_connections),
+                i4(d.connection_limit.into()),
+                i8_(0),
+                i8_(1),
+                oid(1663),
+                // Text sorts by code point and case mapping covers Unicode: C.UTF-8's
+                // behaviour.
+                name("C.UTF-8"),
+                name("C.UTF-8"),
+                null(),
+                null(),
+                null(),
+            ]
+        })
+        .collect()
 }
 
 /// `pg_settings.vartype` of a built-in parameter.
@@ -2537,7 +2540,7 @@ fn schemata_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .map(|r| {
             let n = r.get(1).cloned().unwrap_or(Value::Null);
             vec![
-                name(DATABASE_NAME),
+                name(ctx.cat.database_name()),
                 n,
                 name(ROLE_NAME),
                 null(),
@@ -2558,7 +2561,7 @@ fn tables_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             let insertable =
                 base || view_writable_columns(ctx, r.oid).is_some_and(|c| c.iter().any(|w| *w));
             vec![
-                name(DATABASE_NAME),
+                name(ctx.cat.database_name()),
                 name(ctx.cat.schema_name(r.schema)),
                 name(&r.name),
                 name(if base { "BASE TABLE" } else { "VIEW" }),
@@ -2632,7 +2635,7 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         };
         // A collation other than the database's default (that of `name`, `C`) is named.
         let coll = if type_collation(ty) == C_COLLATION {
-            (name(DATABASE_NAME), name("pg_catalog"), name("C"))
+            (name(ctx.cat.database_name()), name("pg_catalog"), name("C"))
         } else {
             (null(), null(), null())
         };
@@ -2642,7 +2645,7 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             seq.map_or(Value::Null, |s| name(&f(s).to_string()))
         };
         let mut row = vec![
-            name(DATABASE_NAME),
+            name(ctx.cat.database_name()),
             name(cat.schema_name(r.schema)),
             name(&r.name),
             name(&a.name),
@@ -2674,7 +2677,7 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             null(),
             null(),
             null(),
-            name(DATABASE_NAME),
+            name(ctx.cat.database_name()),
             name("pg_catalog"),
             name(&ty.typname()),
             null(),
@@ -2711,7 +2714,7 @@ fn columns_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         ];
         // A domain column names its domain; an enum's udt is in the enum's schema.
         if let Some(d) = col.and_then(|c| c.domain).and_then(|d| cat.domains.get(&d)) {
-            row[22] = name(DATABASE_NAME);
+            row[22] = name(ctx.cat.database_name());
             row[23] = name(cat.schema_name(d.schema));
             row[24] = name(&d.name);
         }
@@ -2738,10 +2741,10 @@ fn table_constraints_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         let schema = cat.schema_name(t.schema);
         let row = |cname: &str, kind: &str, nulls: Value, deferral: (bool, bool)| {
             vec![
-                name(DATABASE_NAME),
+                name(ctx.cat.database_name()),
                 name(schema),
                 name(cname),
-                name(DATABASE_NAME),
+                name(ctx.cat.database_name()),
                 name(schema),
                 name(&t.name),
                 name(kind),
@@ -2805,10 +2808,10 @@ fn key_column_usage_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             for (i, col) in cols.iter().enumerate() {
                 let colname = t.columns.get(*col).map_or("?", |c| c.name.as_str());
                 rows.push(vec![
-                    name(DATABASE_NAME),
+                    name(ctx.cat.database_name()),
                     name(schema),
                     name(&c.name),
-                    name(DATABASE_NAME),
+                    name(ctx.cat.database_name()),
                     name(schema),
                     name(&t.name),
                     name(colname),
@@ -2844,7 +2847,7 @@ fn sequences_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 _ => 64,
             };
             vec![
-                name(DATABASE_NAME),
+                name(ctx.cat.database_name()),
                 name(ctx.cat.schema_name(q.schema)),
                 name(&q.name),
                 name(&q.ty.format_type()),
@@ -2885,7 +2888,7 @@ fn views_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             // and DELETE all work (PostgreSQL's pg_relation_is_updatable).
             let updatable = view_writable_columns(ctx, v.oid).is_some_and(|c| c.iter().any(|w| *w));
             vec![
-                name(DATABASE_NAME),
+                name(ctx.cat.database_name()),
                 name(ctx.cat.schema_name(v.schema)),
                 name(&v.name),
                 name(&v.query),
