@@ -98,9 +98,25 @@ async def asyncpg_():
     async with conn.transaction():
         await conn.execute("DELETE FROM p3 WHERE id = 300")
     assert await conn.fetchval("SELECT count(*) FROM p3 WHERE id = 300") == 0
-    # (A column of a user-defined type makes asyncpg introspect it with a query whose
-    # parameter is `$1::oid[]`; Basalt's oid is bigint, whose array asyncpg does not know
-    # without introspecting it too: not yet.)
+    # Columns of user-defined types make asyncpg introspect them (a query whose parameter
+    # is `$1::oid[]`, recursing through the composite's field types), then read and write
+    # them in binary.
+    await conn.execute("CREATE TYPE amood AS ENUM ('sad', 'ok', 'happy')")
+    await conn.execute("CREATE TYPE apt AS (x int, label text, m amood)")
+    await conn.execute("CREATE TABLE ap (id int PRIMARY KEY, m amood, p apt, ms amood[])")
+    await conn.execute("INSERT INTO ap VALUES ($1, $2, $3, $4)", 1, "happy", (3, "three", "sad"),
+                       ["ok", "sad"])
+    await conn.execute("INSERT INTO ap VALUES ($1, $2, $3, $4)", 2, None, None, None)
+    rows = await conn.fetch("SELECT id, m, p, ms FROM ap ORDER BY id")
+    assert rows[0]["m"] == "happy"
+    assert tuple(rows[0]["p"]) == (3, "three", "sad")
+    assert rows[0]["p"]["label"] == "three"
+    assert rows[0]["ms"] == ["ok", "sad"]
+    assert tuple(rows[1]) == (2, None, None, None)
+    assert await conn.fetchval("SELECT id FROM ap WHERE m = $1", "happy") == 1
+    assert await conn.fetchval("SELECT (p).x FROM ap WHERE p = $1::apt", (3, "three", "sad")) == 3
+    assert await conn.fetchval("SELECT $1::oid", 4294967295) == 4294967295
+    assert await conn.fetchval("SELECT $1::oid[]", [1, 1259]) == [1, 1259]
     stmt = await conn.prepare("SELECT $1::int + 1")
     assert [await stmt.fetchval(i) for i in range(3)] == [1, 2, 3]
     await conn.close()

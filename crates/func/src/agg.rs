@@ -250,6 +250,7 @@ fn has_min_max(t: &DataType) -> bool {
         DataType::Int2
         | DataType::Int4
         | DataType::Int8
+        | DataType::Oid
         | DataType::Float4
         | DataType::Float8
         | DataType::Numeric(_)

@@ -67,6 +67,7 @@ pub(crate) mod overload {
             | DataType::Float4
             | DataType::Float8
             | DataType::Numeric(_)
+            | DataType::Oid
             | DataType::Reg(_) => Category::Numeric,
             DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Name => {
                 Category::String

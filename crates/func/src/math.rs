@@ -181,6 +181,7 @@ pub(crate) fn category(t: &DataType) -> char {
         | DataType::Float4
         | DataType::Float8
         | DataType::Numeric(_)
+        | DataType::Oid
         | DataType::Reg(_) => 'N',
         DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Name => 'S',
         DataType::Char => 'Z',
@@ -209,6 +210,7 @@ pub(crate) fn is_preferred(t: &DataType) -> bool {
         t,
         DataType::Bool
             | DataType::Float8
+            | DataType::Oid
             | DataType::Text
             | DataType::Timestamptz(_)
             | DataType::Interval

@@ -8,6 +8,7 @@ use std::time::Duration;
 use basalt_server::{Config, Server};
 use futures_util::{SinkExt, StreamExt};
 use tokio_postgres::NoTls;
+use tokio_postgres::types::Type;
 
 struct Running {
     _dir: tempfile::TempDir,
@@ -132,6 +133,27 @@ async fn prepared_statements_with_typed_parameters_and_binary_results() {
         .unwrap();
     assert!(row.get::<_, bool>(0));
     assert_eq!(row.get::<_, Option<i32>>(1), None);
+    // oid and oid[] (type OIDs 26 and 1028), parameters and results in binary.
+    c.batch_execute("CREATE TABLE o (id oid PRIMARY KEY, refs oid[])")
+        .await
+        .unwrap();
+    let insert = c.prepare("INSERT INTO o VALUES ($1, $2)").await.unwrap();
+    assert_eq!(insert.params(), &[Type::OID, Type::OID_ARRAY]);
+    c.execute(&insert, &[&4_294_967_295u32, &vec![1u32, 1259]])
+        .await
+        .unwrap();
+    let row = c
+        .query_one(
+            "SELECT id, refs, $1::oid[] FROM o WHERE id = $2",
+            &[&vec![7u32, 4_000_000_000], &4_294_967_295u32],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.columns()[0].type_(), &Type::OID);
+    assert_eq!(row.columns()[2].type_(), &Type::OID_ARRAY);
+    assert_eq!(row.get::<_, u32>(0), 4_294_967_295);
+    assert_eq!(row.get::<_, Vec<u32>>(1), vec![1, 1259]);
+    assert_eq!(row.get::<_, Vec<u32>>(2), vec![7, 4_000_000_000]);
     r.stop().await;
 }
 

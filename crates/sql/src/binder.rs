@@ -511,8 +511,8 @@ pub fn type_name(t: &protobuf::TypeName) -> Result<DataType, SqlError> {
     let name = match name.as_str() {
         // The grammar spells SQL's `char` `bpchar`: a bare `char` is the quoted `"char"`.
         "char" => "\"char\"".to_string(),
-        // PostgreSQL's unsigned 32-bit identifiers are bigint here.
-        "oid" | "xid" | "cid" => "int8".to_string(),
+        // Transaction and command ids are bigint here.
+        "xid" | "cid" => "int8".to_string(),
         "serial" | "serial4" => "int4".to_string(),
         "bigserial" | "serial8" => "int8".to_string(),
         "smallserial" | "serial2" => "int2".to_string(),
@@ -754,13 +754,36 @@ pub fn common_type_at(
             best = best.without_typmod();
             continue;
         }
-        // An integer converts implicitly to an OID alias, not the other way round.
-        if matches!(best, DataType::Reg(_)) && num_rank(t).is_some_and(|r| r <= 3) {
+        // An integer converts implicitly to oid and the OID aliases, not the other way
+        // round; an alias and oid convert both ways, and oid is the preferred type.
+        let int = |t: &DataType| num_rank(t).is_some_and(|r| r <= 3);
+        let oid_type = |t: &DataType| matches!(t, DataType::Reg(_) | DataType::Oid);
+        // (`oid` and an alias: the first, as PostgreSQL keeps it unless the second is
+        // preferred and not convertible back.)
+        let oid_and_alias = |a: &DataType, b: &DataType| {
+            (*a == DataType::Oid && matches!(b, DataType::Reg(_)))
+                || (*b == DataType::Oid && matches!(a, DataType::Reg(_)))
+        };
+        if (oid_type(&best) && int(t)) || oid_and_alias(&best, t) {
             continue;
         }
-        if matches!(t, DataType::Reg(_)) && num_rank(&best).is_some_and(|r| r <= 3) {
+        if oid_type(t) && int(&best) {
             best = (*t).clone();
             continue;
+        }
+        // Both of the numeric category, so PostgreSQL picks a type (the first here, as
+        // neither converts to the other) and then fails to convert the other one.
+        if (oid_type(&best) && num_rank(t).is_some()) || (oid_type(t) && num_rank(&best).is_some())
+        {
+            return Err(err(
+                "42846",
+                format!(
+                    "{context} could not convert type {} to {}",
+                    t.format_type(),
+                    best.format_type()
+                ),
+            )
+            .at(locations.get(*i).copied().flatten()));
         }
         return Err(err(
             "42804",
@@ -3654,10 +3677,10 @@ impl<'a> Binder<'a> {
             }
             _ => {}
         }
-        // An OID alias is an oid, which is bigint here (PostgreSQL's cast is implicit).
-        if matches!(from, DataType::Reg(_)) && *to == DataType::Int8 {
+        // An OID alias is an oid (binary-coercible).
+        if matches!(from, DataType::Reg(_)) && *to == DataType::Oid {
             if let Expr::Const(Value::Reg(_, o, _)) = &e {
-                return Ok(Expr::Const(Value::Int8(i64::from(*o))));
+                return Ok(Expr::Const(Value::Oid(*o)));
             }
             return Ok(Expr::Cast(Box::new(e), to.clone(), CastContext::Explicit));
         }
@@ -4564,6 +4587,14 @@ impl<'a> Binder<'a> {
         if *lt == DataType::Unknown && *rt == DataType::Unknown {
             return Ok(DataType::Text);
         }
+        // The OID aliases have no operators of their own: with an untyped literal or
+        // parameter they compare as oids (`regclass_expr = $1` makes `$1` an oid).
+        if matches!(
+            (lt, rt),
+            (DataType::Reg(_), DataType::Unknown) | (DataType::Unknown, DataType::Reg(_))
+        ) {
+            return Ok(DataType::Oid);
+        }
         // An untyped literal takes the other operand's type without its length or precision
         // (`char3_col = 'hello'` compares, it does not fail as a too-long char(3)).
         if *lt == DataType::Unknown {
@@ -4575,14 +4606,11 @@ impl<'a> Binder<'a> {
         if lt.same_base(rt) {
             return Ok(lt.without_typmod());
         }
-        // OID aliases compare with integers and with each other as oids (bigint here).
-        let oidish =
-            |t: &DataType| matches!(t, DataType::Reg(_)) || num_rank(t).is_some_and(|r| r <= 3);
-        if (matches!(lt, DataType::Reg(_)) || matches!(rt, DataType::Reg(_)))
-            && oidish(lt)
-            && oidish(rt)
-        {
-            return Ok(DataType::Int8);
+        // oid and the OID aliases compare with integers and with each other as oids.
+        let oid_type = |t: &DataType| matches!(t, DataType::Reg(_) | DataType::Oid);
+        let oidish = |t: &DataType| oid_type(t) || num_rank(t).is_some_and(|r| r <= 3);
+        if (oid_type(lt) || oid_type(rt)) && oidish(lt) && oidish(rt) {
+            return Ok(DataType::Oid);
         }
         // `name` and `"char"` with another string type: PostgreSQL's `name = text` operator,
         // or `text = text` through their implicit casts; nothing is cut to 63 bytes.
@@ -5835,7 +5863,9 @@ impl<'a> Binder<'a> {
                         cargs.push(Expr::Const(Value::Int8(oid)));
                         continue;
                     }
-                    let to = if i == 0 && matches!(t, DataType::Int8 | DataType::Reg(_)) {
+                    let to = if i == 0
+                        && matches!(t, DataType::Int8 | DataType::Oid | DataType::Reg(_))
+                    {
                         DataType::Int8
                     } else if i == 0 {
                         DataType::Text
@@ -5844,7 +5874,14 @@ impl<'a> Binder<'a> {
                     } else {
                         DataType::Bool
                     };
-                    cargs.push(self.coerce(e, &t, &to, CastContext::Implicit)?);
+                    // The sequence is read by its OID, a bigint here (regclass's binary
+                    // value, so no assignment-only cast is involved).
+                    let context = if i == 0 && matches!(t, DataType::Oid | DataType::Reg(_)) {
+                        CastContext::Explicit
+                    } else {
+                        CastContext::Implicit
+                    };
+                    cargs.push(self.coerce(e, &t, &to, context)?);
                 }
                 return Ok((Expr::Sequence(f, cargs), DataType::Int8));
             }

@@ -120,6 +120,8 @@ const T_TIMETZ: u8 = 28;
 const T_INT4_V: u8 = 29;
 /// `bigint` as a zigzag varint (written when that is shorter than eight bytes).
 const T_INT8_V: u8 = 30;
+/// `oid`: 4 bytes, little-endian, unsigned.
+const T_OID: u8 = 31;
 /// How an array of an enum type names its element type (the OID follows).
 const ENUM_ELEMENT: &str = "enum ";
 
@@ -313,6 +315,10 @@ fn encode_value(out: &mut Vec<u8>, v: &Value) {
             out.extend_from_slice(&e.sort.to_le_bytes());
             put_bytes(out, e.label.as_bytes());
         }
+        Value::Oid(o) => {
+            out.push(T_OID);
+            out.extend_from_slice(&o.to_le_bytes());
+        }
         Value::Reg(k, o, name) => {
             out.push(T_REG);
             put_bytes(out, k.name().as_bytes());
@@ -456,7 +462,21 @@ impl<'a> Reader<'a> {
                 for _ in 0..n {
                     elements.push(self.value(depth + 1)?);
                 }
-                Value::vector(ty, elements)
+                if ty == DataType::Int8 {
+                    // An oidvector written while its elements were bigints.
+                    let oids = elements
+                        .into_iter()
+                        .map(|e| match e {
+                            Value::Int8(o) => u32::try_from(o)
+                                .map(Value::Oid)
+                                .map_err(|_| damaged("oidvector")),
+                            _ => Err(damaged("oidvector")),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Value::vector(DataType::Oid, oids)
+                } else {
+                    Value::vector(ty, elements)
+                }
             }
             T_JSONPATH => Value::JsonPath(std::sync::Arc::new(
                 basalt_common::types::jsonpath::parse_jsonpath(&self.string()?)
@@ -475,6 +495,7 @@ impl<'a> Reader<'a> {
                 }
                 Value::record(names.into(), fields)
             }
+            T_OID => Value::Oid(u32::from_le_bytes(self.arr()?)),
             T_REG => {
                 let Ok(DataType::Reg(k)) = DataType::from_name(&self.string()?, &[]) else {
                     return Err(damaged("oid type"));
@@ -606,5 +627,21 @@ mod tests {
         let mut bad = bytes.clone();
         bad[1] = 200;
         assert!(decode_row(&bad).is_err());
+    }
+
+    #[test]
+    fn oids_and_old_bigint_oidvectors() {
+        let row = vec![
+            Value::Oid(u32::MAX),
+            Value::array(DataType::Oid, vec![Value::Oid(1), Value::Null]),
+            Value::vector(DataType::Oid, vec![Value::Oid(26)]),
+        ];
+        assert_eq!(decode_row(&encode_row(&row)).unwrap(), row);
+        // An oidvector stored while its elements were bigints reads as oids.
+        let old = encode_row(&[Value::vector(DataType::Int8, vec![Value::Int8(26)])]);
+        assert_eq!(
+            format!("{:?}", decode_row(&old).unwrap()),
+            format!("{:?}", [Value::vector(DataType::Oid, vec![Value::Oid(26)])])
+        );
     }
 }

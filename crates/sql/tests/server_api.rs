@@ -114,6 +114,20 @@ fn describe_infers_parameter_types_as_postgres() {
         ),
         ("DELETE FROM t RETURNING $1", &[DataType::Text]),
         ("SELECT * FROM (VALUES ($1)) v", &[DataType::Text]),
+        // oid (26) and oid[] (1028), as asyncpg's type introspection needs them.
+        (
+            "SELECT $1::oid[]",
+            &[DataType::Array(Box::new(DataType::Oid))],
+        ),
+        (
+            "SELECT typname FROM pg_type t WHERE t.oid = $1",
+            &[DataType::Oid],
+        ),
+        ("SELECT 'pg_class'::regclass = $1", &[DataType::Oid]),
+        (
+            "SELECT typname FROM pg_type t WHERE t.oid = any($1::oid[])",
+            &[DataType::Array(Box::new(DataType::Oid))],
+        ),
     ];
     for (sql, want) in cases {
         let stmt = s.prepare(sql).unwrap();

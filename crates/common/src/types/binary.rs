@@ -165,11 +165,13 @@ fn send(value: &Value, ty: &DataType, out: &mut Vec<u8>) -> TypeResult<()> {
             out.push(1);
             out.extend_from_slice(p.to_text().as_bytes());
         }
-        (Value::Reg(_, oid, _), T::Reg(_)) => out.extend_from_slice(&oid.to_be_bytes()),
+        (Value::Reg(_, oid, _), T::Reg(_)) | (Value::Oid(oid), T::Oid) => {
+            out.extend_from_slice(&oid.to_be_bytes());
+        }
         (Value::Enum(e), T::Enum(_)) => out.extend_from_slice(e.label.as_bytes()),
         (Value::Array(a), T::Array(elem)) => encode_array(a, elem, elem.oid(), out)?,
         (Value::Array(a), T::Int2Vector) => encode_array(a, &T::Int2, T::Int2.oid(), out)?,
-        (Value::Array(a), T::OidVector) => encode_array(a, &T::Int8, OID_OID, out)?,
+        (Value::Array(a), T::OidVector) => encode_array(a, &T::Oid, OID_OID, out)?,
         (Value::Record(r), T::Record(rt)) => encode_record(&r.fields, rt, out)?,
         (v, t) => {
             return Err(internal(format!(
@@ -203,8 +205,7 @@ fn encode_i32(n: usize, out: &mut Vec<u8>) -> TypeResult<()> {
     Ok(())
 }
 
-/// `array_send` of elements of type `elem`, with `elem_oid` in the header; `oid` elements
-/// (an oidvector's) are held as bigint and go out as 4-byte OIDs.
+/// `array_send` of elements of type `elem`, with `elem_oid` in the header.
 fn encode_array(
     a: &ArrayValue,
     elem: &DataType,
@@ -224,14 +225,7 @@ fn encode_array(
             out.extend_from_slice(&(-1i32).to_be_bytes());
             continue;
         }
-        length_prefixed(out, |out| match e {
-            Value::Int8(v) if elem_oid == OID_OID => {
-                let oid = u32::try_from(*v).map_err(|_| internal("OID out of range"))?;
-                out.extend_from_slice(&oid.to_be_bytes());
-                Ok(())
-            }
-            _ => send(e, elem, out),
-        })?;
+        length_prefixed(out, |out| send(e, elem, out))?;
     }
     Ok(())
 }
@@ -549,6 +543,7 @@ fn recv(r: &mut Reader<'_>, ty: &DataType) -> TypeResult<Value> {
             Value::JsonPath(Arc::new(super::jsonpath::parse_jsonpath(r.text()?)?))
         }
         // The name needs the catalog; the SQL layer resolves it (as for a bare OID in text).
+        T::Oid => Value::Oid(r.u32()?),
         T::Reg(k) => {
             let oid = r.u32()?;
             Value::Reg(*k, oid, Arc::from(oid.to_string()))
@@ -556,7 +551,7 @@ fn recv(r: &mut Reader<'_>, ty: &DataType) -> TypeResult<Value> {
         T::Enum(e) => Value::Enum(e.parse(r.text()?)?),
         T::Array(elem) => recv_array(r, elem, elem.oid())?,
         T::Int2Vector => recv_vector(r, &T::Int2, T::Int2.oid(), "int2vector")?,
-        T::OidVector => recv_vector(r, &T::Int8, OID_OID, "oidvector")?,
+        T::OidVector => recv_vector(r, &T::Oid, OID_OID, "oidvector")?,
         T::Record(rt) => recv_record(r, rt)?,
         T::Pseudo(super::Pseudo::Void) => Value::Null,
         T::Pseudo(p) => {
@@ -748,17 +743,7 @@ fn recv_array(r: &mut Reader<'_>, elem: &DataType, elem_oid: u32) -> TypeResult<
             None => Value::Null,
             Some(bytes) => {
                 let improper = || format!("improper binary format in array element {}", i + 1);
-                if elem_oid == OID_OID {
-                    // `oidrecv`: the OIDs of an oidvector, held as bigint.
-                    let mut er = Reader { buf: bytes };
-                    let oid = er.u32()?;
-                    if !er.buf.is_empty() {
-                        return Err(binary_error(improper()));
-                    }
-                    Value::Int8(i64::from(oid))
-                } else {
-                    recv_item(bytes, elem, improper)?
-                }
+                recv_item(bytes, elem, improper)?
             }
         };
         elements.push(v);
@@ -833,9 +818,6 @@ fn recv_record(r: &mut Reader<'_>, rt: &RecordType) -> TypeResult<Value> {
 
 /// `format_type_extended(oid, -1, FORMAT_TYPE_ALLOW_INVALID)` for the built-in types.
 fn oid_type_name(oid: u32) -> String {
-    if oid == OID_OID {
-        return "oid".into();
-    }
     DataType::from_oid(oid).map_or_else(|| "???".into(), |t| t.error_name())
 }
 
@@ -942,6 +924,13 @@ mod tests {
         ("int8", "9223372036854775807", "7fffffffffffffff"),
         ("int8", "-9223372036854775808", "8000000000000000"),
         ("int8", "0", "0000000000000000"),
+        ("oid", "4294967295", "ffffffff"),
+        ("oid", "-2", "fffffffe"),
+        (
+            "oid[]",
+            "{1,NULL,4294967295}",
+            "00000001000000010000001a00000003000000010000000400000001ffffffff00000004ffffffff",
+        ),
         ("float4", "1.5", "3fc00000"),
         ("float4", "-0", "80000000"),
         ("float4", "NaN", "7fc00000"),

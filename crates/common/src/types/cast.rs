@@ -57,6 +57,13 @@ fn int_rank(t: &DataType) -> Option<u8> {
     }
 }
 
+/// The casts between two OID alias types (`regproc` and `regprocedure`, `regoper` and
+/// `regoperator`).
+fn reg_pair(a: super::datatype::RegKind, b: super::datatype::RegKind) -> bool {
+    use super::datatype::RegKind as K;
+    matches!((a, b), (K::Proc, K::Procedure) | (K::Procedure, K::Proc))
+}
+
 /// The context in which a cast from `from` to `to` is allowed, or `None` if there is no cast.
 pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
     use CastContext::*;
@@ -114,8 +121,10 @@ pub fn cast_context(from: &DataType, to: &DataType) -> Option<CastContext> {
         (T::Timestamptz(_), T::TimeTz(_)) | (T::TimeTz(_), T::Time(_)) => Some(Assignment),
         (T::Interval, T::Time(_)) => Some(Assignment),
         (T::Json, T::Jsonb) | (T::Jsonb, T::Json) => Some(Assignment),
-        (a, T::Reg(_)) if int_rank(a).is_some() => Some(Implicit),
-        (T::Reg(_), T::Int4 | T::Int8) => Some(Assignment),
+        (a, T::Reg(_) | T::Oid) if int_rank(a).is_some() => Some(Implicit),
+        (T::Reg(_) | T::Oid, T::Int4 | T::Int8) => Some(Assignment),
+        (T::Oid, T::Reg(_)) | (T::Reg(_), T::Oid) => Some(Implicit),
+        (T::Reg(a), T::Reg(b)) if reg_pair(*a, *b) => Some(Implicit),
         (T::Text | T::Varchar(_), T::Reg(super::datatype::RegKind::Class)) => Some(Implicit),
         (
             T::Jsonb,
@@ -157,6 +166,7 @@ fn already(value: &Value, to: &DataType) -> bool {
             | (Value::Int2(_), DataType::Int2)
             | (Value::Int4(_), DataType::Int4)
             | (Value::Int8(_), DataType::Int8)
+            | (Value::Oid(_), DataType::Oid)
             | (Value::Float4(_), DataType::Float4)
             | (Value::Float8(_), DataType::Float8)
             | (Value::Text(_), DataType::Text)
@@ -393,7 +403,15 @@ fn convert(
         (v, _) if from.same_base(to) => v.clone(),
         // Object identifiers: binary to oid (bigint here) and integer; to a string by name.
         (Value::Reg(_, o, _), T::Int8) => Value::Int8(i64::from(*o)),
-        (Value::Reg(_, o, _), T::Int4) => Value::Int4(*o as i32),
+        (Value::Reg(_, o, _) | Value::Oid(o), T::Int4) => Value::Int4(*o as i32),
+        (Value::Oid(o), T::Int8) => Value::Int8(i64::from(*o)),
+        (Value::Reg(_, o, _), T::Oid) => Value::Oid(*o),
+        // `int4(smallint)` then binary (`-1` is 4294967295); `oid(bigint)` checks the range.
+        (Value::Int2(v), T::Oid) => Value::Oid(i32::from(*v) as u32),
+        (Value::Int4(v), T::Oid) => Value::Oid(*v as u32),
+        (Value::Int8(v), T::Oid) => {
+            Value::Oid(u32::try_from(*v).map_err(|_| TypeError::out_of_range("OID out of range"))?)
+        }
         (Value::Reg(_, _, name), t) if t.is_string() => {
             if matches!(t, T::Bpchar(_)) {
                 Value::Bpchar(name.to_string())

@@ -107,9 +107,9 @@ pub fn parse_oidvector(input: &str) -> TypeResult<Value> {
             Some(v) if (i128::from(i32::MIN)..0).contains(&v) => (v as i32) as u32,
             _ => return Err(TypeError::value_out_of_range("oid", rest)),
         };
-        Ok(Value::Int8(i64::from(oid)))
+        Ok(Value::Oid(oid))
     })?;
-    Ok(Value::vector(DataType::Int8, out))
+    Ok(Value::vector(DataType::Oid, out))
 }
 
 /// The integers of a vector's text, whitespace-separated; `elem` checks and converts each
@@ -155,6 +155,7 @@ pub fn format_vector(a: &ArrayValue) -> String {
         match e {
             Value::Int2(v) => out.push_str(&v.to_string()),
             Value::Int8(v) => out.push_str(&v.to_string()),
+            Value::Oid(v) => out.push_str(&v.to_string()),
             _ => out.push('0'),
         }
     }

@@ -32,6 +32,8 @@ pub enum DataType {
     Int4,
     /// `bigint` / `int8` (OID 20).
     Int8,
+    /// `oid` (OID 26): an unsigned 32-bit object identifier ([`super::Value::Oid`]).
+    Oid,
     /// `real` / `float4` (OID 700).
     Float4,
     /// `double precision` / `float8` (OID 701).
@@ -85,7 +87,7 @@ pub enum DataType {
     /// `int2vector` (OID 22): the smallint array of `pg_index.indkey`, subscripted from 0
     /// and printed space-separated. Its values are arrays with the `vector` mark.
     Int2Vector,
-    /// `oidvector` (OID 30): as [`DataType::Int2Vector`], of OIDs (`bigint` here).
+    /// `oidvector` (OID 30): as [`DataType::Int2Vector`], of OIDs ([`super::Value::Oid`]).
     OidVector,
     /// A user-defined enum type (see [`super::enums`]).
     Enum(std::sync::Arc<super::enums::EnumType>),
@@ -273,6 +275,7 @@ impl DataType {
             DataType::Int2 => (21, 1005, "int2", 2),
             DataType::Int4 => (23, 1007, "int4", 4),
             DataType::Int8 => (20, 1016, "int8", 8),
+            DataType::Oid => (26, 1028, "oid", 4),
             DataType::Float4 => (700, 1021, "float4", 4),
             DataType::Float8 => (701, 1022, "float8", 8),
             DataType::Numeric(_) => (1700, 1231, "numeric", -1),
@@ -346,6 +349,7 @@ impl DataType {
                 21 => DataType::Int2,
                 23 => DataType::Int4,
                 20 => DataType::Int8,
+                26 => DataType::Oid,
                 700 => DataType::Float4,
                 701 => DataType::Float8,
                 1700 => DataType::Numeric(None),
@@ -384,8 +388,8 @@ impl DataType {
             return scalar(RECORD_OID).map(|t| DataType::Array(Box::new(t)));
         }
         [
-            16, 21, 23, 20, 700, 701, 1700, 25, 1043, 1042, 17, 1082, 1083, 1266, 1114, 1184, 1186,
-            2950, 114, 3802, 4072, 19, 18, 22, 30,
+            16, 21, 23, 20, 26, 700, 701, 1700, 25, 1043, 1042, 17, 1082, 1083, 1266, 1114, 1184,
+            1186, 2950, 114, 3802, 4072, 19, 18, 22, 30,
         ]
         .into_iter()
         .filter_map(scalar)
@@ -420,11 +424,11 @@ impl DataType {
     }
 
     /// For `int2vector` and `oidvector`, the array type their values convert to where an
-    /// array is expected (`smallint[]`, `bigint[]`), keeping their lower bound 0.
+    /// array is expected (`smallint[]`, `oid[]`), keeping their lower bound 0.
     pub fn vector_array(&self) -> Option<DataType> {
         match self {
             DataType::Int2Vector => Some(DataType::Array(Box::new(DataType::Int2))),
-            DataType::OidVector => Some(DataType::Array(Box::new(DataType::Int8))),
+            DataType::OidVector => Some(DataType::Array(Box::new(DataType::Oid))),
             _ => None,
         }
     }
@@ -480,6 +484,7 @@ impl DataType {
             DataType::Int2 => "smallint".into(),
             DataType::Int4 => "integer".into(),
             DataType::Int8 => "bigint".into(),
+            DataType::Oid => "oid".into(),
             DataType::Float4 => "real".into(),
             DataType::Float8 => "double precision".into(),
             DataType::Numeric(None) => "numeric".into(),
@@ -563,6 +568,7 @@ impl DataType {
             "int2" | "smallint" => no_mods(DataType::Int2),
             "int" | "int4" | "integer" => no_mods(DataType::Int4),
             "int8" | "bigint" => no_mods(DataType::Int8),
+            "oid" => no_mods(DataType::Oid),
             "float4" | "real" => no_mods(DataType::Float4),
             "float8" | "double precision" => no_mods(DataType::Float8),
             "float" => match typmods {
@@ -777,6 +783,8 @@ mod tests {
             DataType::Char,
             DataType::Int2Vector,
             DataType::OidVector,
+            DataType::Oid,
+            DataType::Array(Box::new(DataType::Oid)),
             DataType::Array(Box::new(DataType::Char)),
             DataType::Array(Box::new(DataType::Name)),
         ] {

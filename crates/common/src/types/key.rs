@@ -18,7 +18,7 @@
 //! | `numeric` | `Bytes`: the scheme below |
 //! | `jsonb` | `Bytes`: kind byte, then a self-delimiting encoding per kind |
 //! | arrays | `Bytes`: the elements' keycode encodings (ascending, NULLs last) concatenated, `0x00`, the number of dimensions (1 byte), their lengths (u32) and lower bounds (i32, sign bit flipped), big-endian |
-//! | `regclass` and the other OID aliases | `Int` (the OID) |
+//! | `oid`, `regclass` and the other OID aliases | `Int` (the OID, unsigned) |
 //! | `"char"` | `Int` (the byte, unsigned) |
 //! | `name` | `Text` |
 //! | `int2vector` | as arrays |
@@ -98,7 +98,7 @@ pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
         Value::Char(c) => KeyValue::Int(i64::from(*c)),
         Value::Array(a) => {
             let mut out = Vec::new();
-            if a.vector && a.element_type == super::datatype::DataType::Int8 {
+            if a.vector && a.element_type == super::datatype::DataType::Oid {
                 out.extend_from_slice(&(a.elements.len() as u32).to_be_bytes());
             }
             for e in &a.elements {
@@ -125,7 +125,7 @@ pub fn to_key_value(value: &Value) -> TypeResult<KeyValue> {
             out.push(0);
             KeyValue::Bytes(out)
         }
-        Value::Reg(_, o, _) => KeyValue::Int(i64::from(*o)),
+        Value::Reg(_, o, _) | Value::Oid(o) => KeyValue::Int(i64::from(*o)),
         Value::Enum(e) => KeyValue::Float(f64::from(e.sort)),
         Value::Json(_) => {
             return Err(TypeError::new(

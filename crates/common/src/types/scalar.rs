@@ -78,6 +78,35 @@ pub fn parse_int8(input: &str) -> TypeResult<i64> {
     parse_int(input, "bigint", i64::MIN.into(), i64::MAX.into()).map(|v| v as i64)
 }
 
+/// `oidin`: `strtoul` in base 10 (optional whitespace and sign, digits, optional
+/// whitespace). A negative number down to -2147483648 wraps to its unsigned value, as the
+/// 32-bit `int` an OID was once read as: `-1` is 4294967295.
+pub fn parse_oid(input: &str) -> TypeResult<u32> {
+    let s = input.trim_matches(is_pg_space);
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(TypeError::invalid_syntax("oid", input));
+    }
+    let mut v: u64 = 0;
+    for b in digits.bytes() {
+        v = v * 10 + u64::from(b - b'0');
+        if v > u64::from(u32::MAX) {
+            return Err(TypeError::value_out_of_range("oid", input));
+        }
+    }
+    if !neg {
+        return Ok(v as u32);
+    }
+    if v > 1 << 31 {
+        return Err(TypeError::value_out_of_range("oid", input));
+    }
+    Ok((v as u32).wrapping_neg())
+}
+
 /// What `strtod` would read from `s` (already trimmed): decimal or hexadecimal floats,
 /// `inf`/`infinity`/`nan` in any case, with an optional sign; `None` if anything is left over.
 fn strtod(s: &str) -> Option<f64> {
@@ -608,6 +637,26 @@ mod tests {
         assert_eq!(parse_float4("1e39").unwrap_err().code(), "22003");
         assert_eq!(parse_float8("1.5e").unwrap_err().code(), "22P02");
         assert_eq!(parse_float8("-INF").unwrap(), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn oid_input_wraps_negatives_as_postgres() {
+        assert_eq!(parse_oid(" 4294967295 ").unwrap(), u32::MAX);
+        assert_eq!(parse_oid("-1").unwrap(), u32::MAX);
+        assert_eq!(parse_oid("-2147483648").unwrap(), 2_147_483_648);
+        assert_eq!(parse_oid("+010").unwrap(), 10);
+        assert_eq!(parse_oid("-0").unwrap(), 0);
+        for bad in ["4294967296", "-2147483649", "99999999999999999999999"] {
+            let e = parse_oid(bad).unwrap_err();
+            assert_eq!(e.code(), "22003");
+            assert_eq!(
+                e.message(),
+                format!("value \"{bad}\" is out of range for type oid")
+            );
+        }
+        for bad in ["", " ", "-", "0x10", "1 2", "12x", " - 1"] {
+            assert_eq!(parse_oid(bad).unwrap_err().code(), "22P02", "{bad:?}");
+        }
     }
 
     #[test]

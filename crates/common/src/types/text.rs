@@ -34,6 +34,7 @@ pub fn parse_text(input: &str, ty: &DataType, ctx: &TypeContext) -> TypeResult<V
         DataType::Int2 => Value::Int2(parse_int2(input)?),
         DataType::Int4 => Value::Int4(parse_int4(input)?),
         DataType::Int8 => Value::Int8(parse_int8(input)?),
+        DataType::Oid => Value::Oid(super::scalar::parse_oid(input)?),
         DataType::Float4 => Value::Float4(parse_float4(input)?),
         DataType::Float8 => Value::Float8(parse_float8(input)?),
         DataType::Numeric(typmod) => Value::Numeric(Numeric::parse(input)?.apply_typmod(*typmod)?),
@@ -104,6 +105,7 @@ pub fn format_text(value: &Value, ctx: &TypeContext) -> Option<String> {
         Value::Int2(v) => v.to_string(),
         Value::Int4(v) => v.to_string(),
         Value::Int8(v) => v.to_string(),
+        Value::Oid(v) => v.to_string(),
         Value::Float4(v) if ctx.output.extra_float_digits <= 0 => {
             format_float_g(f64::from(*v), 6 + i32::from(ctx.output.extra_float_digits))
         }

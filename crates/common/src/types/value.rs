@@ -54,6 +54,8 @@ pub enum Value {
     Int4(i32),
     /// `bigint`.
     Int8(i64),
+    /// `oid`: unsigned, compared as such.
+    Oid(u32),
     /// `real`.
     Float4(f32),
     /// `double precision`.
@@ -173,7 +175,7 @@ impl Value {
         }))
     }
 
-    /// An `int2vector` (elements [`Value::Int2`]) or `oidvector` ([`Value::Int8`]) value.
+    /// An `int2vector` (elements [`Value::Int2`]) or `oidvector` ([`Value::Oid`]) value.
     pub fn vector(element_type: DataType, elements: Vec<Value>) -> Value {
         let dims = vec![ArrayDim {
             lower: 0,
@@ -248,6 +250,7 @@ impl Value {
                     .collect(),
             ))),
             Value::Reg(k, _, _) => DataType::Reg(*k),
+            Value::Oid(_) => DataType::Oid,
             Value::JsonPath(_) => DataType::JsonPath,
             Value::Char(_) => DataType::Char,
             Value::Enum(e) => DataType::Enum(Arc::new(super::enums::EnumType::by_oid(e.type_oid))),
@@ -281,6 +284,7 @@ impl Value {
             Value::Char(_) => 22,
             Value::Enum(_) => 23,
             Value::TimeTz(..) => 24,
+            Value::Oid(_) => 25,
             Value::Null => 255,
         }
     }
@@ -335,10 +339,10 @@ impl Ord for Value {
             }
             (Uuid(a), Uuid(b)) => a.cmp(b),
             (Jsonb(a), Jsonb(b)) => a.cmp(b),
-            (Reg(_, a, _), Reg(_, b, _)) => a.cmp(b),
+            (Reg(_, a, _), Reg(_, b, _)) | (Oid(a), Oid(b)) => a.cmp(b),
             (Char(a), Char(b)) => a.cmp(b),
             // oidvector's own order (`btoidvectorcmp`): the shorter first, then by element.
-            (Array(a), Array(b)) if a.vector && b.vector && a.element_type == DataType::Int8 => a
+            (Array(a), Array(b)) if a.vector && b.vector && a.element_type == DataType::Oid => a
                 .elements
                 .len()
                 .cmp(&b.elements.len())
@@ -432,7 +436,7 @@ impl Hash for Value {
                     f.hash(state);
                 }
             }
-            Value::Reg(_, o, _) => o.hash(state),
+            Value::Reg(_, o, _) | Value::Oid(o) => o.hash(state),
             Value::JsonPath(p) => p.to_text().hash(state),
             Value::Char(c) => c.hash(state),
             Value::Enum(e) => e.hash(state),

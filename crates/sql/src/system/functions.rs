@@ -156,7 +156,7 @@ impl OidArg {
                 Value::Int2(x) => Some(i64::from(*x)),
                 Value::Int4(x) => Some(i64::from(*x)),
                 Value::Int8(x) => Some(*x),
-                Value::Reg(_, o, _) => Some(i64::from(*o)),
+                Value::Reg(_, o, _) | Value::Oid(o) => Some(i64::from(*o)),
                 Value::Text(s) if t.is_string() || *t == DataType::Unknown => {
                     if let Ok(n) = s.trim().parse::<i64>() {
                         Some(n)
@@ -198,6 +198,7 @@ impl OidArg {
             | DataType::Int4
             | DataType::Int8
             | DataType::Unknown
+            | DataType::Oid
             | DataType::Reg(_) => Ok(OidArg::Dyn(b.coerce(
                 e,
                 t,
@@ -1119,10 +1120,7 @@ pub fn bind(
         // The session's temporary schema (0 before it has one).
         ("pg_my_temp_schema", 0) => {
             let temp = ctx.cat.schema_in_path(&ctx.session_path, "pg_temp");
-            (
-                Expr::Const(Value::Int8(i64::from(temp.unwrap_or(0)))),
-                DataType::Int8,
-            )
+            (Expr::Const(Value::Oid(temp.unwrap_or(0))), DataType::Oid)
         }
         ("pg_relation_is_publishable", 1) => (Expr::Const(Value::Bool(false)), DataType::Bool),
         ("pg_get_partkeydef" | "pg_get_statisticsobjdef_columns", 1) => {

@@ -146,6 +146,10 @@ pub const SUPPORT_PROCS: &[(u32, &str, &[u32])] = &[
     (461, "int8out", &[20]),
     (2408, "int8recv", &[2281]),
     (2409, "int8send", &[20]),
+    (1798, "oidin", &[2275]),
+    (1799, "oidout", &[26]),
+    (2418, "oidrecv", &[2281]),
+    (2419, "oidsend", &[26]),
     (1160, "interval_in", &[2275, 26, 23]),
     (1161, "interval_out", &[1186]),
     (2478, "interval_recv", &[2281, 26, 23]),
@@ -635,8 +639,8 @@ impl RegCatalog {
                 }
                 return Ok(Value::Array(Box::new(out)));
             }
-            Value::Reg(_, o, _) => *o,
-            Value::Int2(x) => oid_of(i64::from(*x))?,
+            Value::Reg(_, o, _) | Value::Oid(o) => *o,
+            Value::Int2(x) => i32::from(*x) as u32,
             Value::Int4(x) => *x as u32,
             Value::Int8(x) => oid_of(*x)?,
             Value::Text(s) | Value::Bpchar(s) => {
@@ -666,13 +670,9 @@ impl RegCatalog {
     }
 }
 
-/// A bigint as an OID (PostgreSQL's `oid(int8)`: -2^31..2^32-1, negatives wrap).
+/// A bigint as an OID (PostgreSQL's `oid(int8)`: 0..2^32-1).
 fn oid_of(x: i64) -> Result<u32, SqlError> {
-    if (-2_147_483_648..=4_294_967_295).contains(&x) {
-        Ok(x as u32)
-    } else {
-        Err(err("22003", "OID out of range"))
-    }
+    u32::try_from(x).map_err(|_| err("22003", "OID out of range"))
 }
 
 /// A name as the error messages show it: parts unquoted, unquoted parts lower-cased.

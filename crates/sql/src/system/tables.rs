@@ -2,9 +2,8 @@
 //! 15's names, in PostgreSQL's order) and their rows, computed from the [`Catalog`] each time
 //! a statement names one.
 //!
-//! Column types follow PostgreSQL's where Basalt has the type (`name`, `"char"`,
-//! `int2vector`, `oidvector` included); otherwise: `oid` (unsigned 32-bit) is `bigint`
-//! (so `oidvector`'s elements are too), `pg_node_tree` is `text`, `oid[]` is `bigint[]`,
+//! Column types follow PostgreSQL's where Basalt has the type (`oid`, `oid[]`, `name`,
+//! `"char"`, `int2vector`, `oidvector` included); otherwise: `pg_node_tree` is `text`, `xid` is `bigint`,
 //! `aclitem[]` is `text[]` (always NULL). information_schema's
 //! domains map to their base types (`sql_identifier` and `character_data` → `text`,
 //! `cardinal_number` → `integer`, `yes_or_no` → `text`).
@@ -47,7 +46,7 @@ pub const PG_DATABASE_OID: u32 = 1262;
 /// A column type of a virtual relation (see the module doc for the mapping).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum T {
-    /// `oid` → bigint.
+    /// `oid` (rows give an integer; see [`T::normalize`]).
     Oid,
     /// `name`.
     Name,
@@ -71,13 +70,13 @@ pub enum T {
     TextArr,
     /// smallint[].
     I2Arr,
-    /// bigint[] (`oid[]`).
+    /// `oid[]` (rows give an integer array).
     OidArr,
     /// `"char"[]` (rows give a text[] of one-character texts).
     CharArr,
     /// `int2vector` (rows give a smallint[]).
     I2Vec,
-    /// `oidvector` (rows give a bigint[]).
+    /// `oidvector` (rows give an integer array).
     OidVec,
     /// timestamp with time zone.
     Tstz,
@@ -93,7 +92,8 @@ impl T {
     /// The Basalt type.
     pub fn data_type(self) -> DataType {
         match self {
-            T::Oid | T::I8 => DataType::Int8,
+            T::Oid => DataType::Oid,
+            T::I8 => DataType::Int8,
             T::Name => DataType::Name,
             T::Char => DataType::Char,
             T::Text => DataType::Text,
@@ -104,7 +104,7 @@ impl T {
             T::F4 => DataType::Float4,
             T::TextArr => DataType::Array(Box::new(DataType::Text)),
             T::I2Arr => DataType::Array(Box::new(DataType::Int2)),
-            T::OidArr => DataType::Array(Box::new(DataType::Int8)),
+            T::OidArr => DataType::Array(Box::new(DataType::Oid)),
             T::CharArr => DataType::Array(Box::new(DataType::Char)),
             T::I2Vec => DataType::Int2Vector,
             T::OidVec => DataType::OidVector,
@@ -134,9 +134,31 @@ impl T {
                 Value::Array(a)
             }
             (T::I2Vec, Value::Array(a)) => Value::vector(DataType::Int2, a.elements),
-            (T::OidVec, Value::Array(a)) => Value::vector(DataType::Int8, a.elements),
+            (T::OidVec, Value::Array(a)) => Value::vector(
+                DataType::Oid,
+                a.elements.into_iter().map(oid_value).collect(),
+            ),
+            (T::Oid, v) => oid_value(v),
+            (T::OidArr, Value::Array(mut a)) => {
+                a.element_type = DataType::Oid;
+                for e in &mut a.elements {
+                    *e = oid_value(std::mem::replace(e, Value::Null));
+                }
+                Value::Array(a)
+            }
             (_, v) => v,
         }
+    }
+}
+
+/// A row builder's OID (an integer) as an `oid` value.
+fn oid_value(v: Value) -> Value {
+    match v {
+        Value::Int8(x) => Value::Oid(x as u32),
+        Value::Int4(x) => Value::Oid(x as u32),
+        Value::Int2(x) => Value::Oid(i32::from(x) as u32),
+        Value::Reg(_, o, _) => Value::Oid(o),
+        v => v,
     }
 }
 
@@ -276,6 +298,7 @@ pub fn scalar_types() -> Vec<TypeFacts> {
         f(D::Int8, true, 'N', false, 'd', 'p', false, false, 3124),
         f(D::Int2, true, 'N', false, 's', 'p', false, false, 1979),
         f(D::Int4, true, 'N', false, 'i', 'p', false, false, 1978),
+        f(D::Oid, true, 'N', true, 'i', 'p', false, false, 1981),
         f(D::Text, false, 'S', true, 'i', 'x', false, false, 3126),
         f(D::Json, false, 'U', false, 'i', 'x', true, false, 0),
         f(D::Float4, true, 'N', false, 'i', 'p', false, false, 10012),
@@ -368,7 +391,7 @@ pub fn scalar_types() -> Vec<TypeFacts> {
             10032,
         ),
     ];
-    // The OID aliases (their opclass is oid_ops, of type oid, which Basalt lacks).
+    // The OID aliases (their opclass would be oid_ops, which is of type oid: none here).
     types.extend(
         [
             R::Proc,
@@ -504,7 +527,12 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
         .tables
         .values()
         .map(|t| (t.row_type(), t.schema, t.oid))
-        .chain(ctx.cat.types.values().map(|t| (t.row_type(), t.schema, 0)));
+        .chain(
+            ctx.cat
+                .types
+                .values()
+                .map(|t| (t.row_type(), t.schema, t.oid)),
+        );
     for (rt, schema, relid) in composites {
         let tname = rt.name.clone().unwrap_or_default();
         let comp = |is_array: bool| {
@@ -591,7 +619,6 @@ fn pg_type_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             DataType::Jsonb => ("jsonb_subscript_handler", 0),
             DataType::Name => ("raw_array_subscript_handler", DataType::Char.oid()),
             DataType::Int2Vector => ("array_subscript_handler", DataType::Int2.oid()),
-            // oid (26), which Basalt shows as bigint.
             DataType::OidVector => ("array_subscript_handler", 26),
             _ => ("-", 0),
         };
@@ -761,6 +788,20 @@ pub fn relations(cat: &Catalog) -> Vec<RelInfo> {
             schema: v.schema,
             kind: 'v',
             natts: v.columns.len(),
+            checks: 0,
+            has_index: false,
+            triggers: false,
+        });
+    }
+    // A composite type of CREATE TYPE: relkind `c`, under its type's OID (PostgreSQL gives
+    // it an OID of its own; both come from the one counter here, so no relation has it).
+    for t in cat.types.values() {
+        out.push(RelInfo {
+            oid: t.oid,
+            name: t.name.clone(),
+            schema: t.schema,
+            kind: 'c',
+            natts: t.fields.len(),
             checks: 0,
             has_index: false,
             triggers: false,
@@ -978,6 +1019,8 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
             let user = r.oid >= crate::catalog::FIRST_USER_OID;
             let reltype = if matches!(r.kind, 'r' | 'm') && ctx.cat.tables.contains_key(&r.oid) {
                 crate::catalog::ROW_TYPE_OID_BASE + r.oid
+            } else if r.kind == 'c' {
+                r.oid
             } else {
                 0
             };
@@ -989,7 +1032,11 @@ fn pg_class_rows(ctx: &Ctx<'_>) -> Vec<Vec<Value>> {
                 oid(0),
                 oid(ROLE_OID),
                 oid(am),
-                oid(if r.kind == 'v' || !user { 0 } else { r.oid }),
+                oid(if matches!(r.kind, 'v' | 'c') || !user {
+                    0
+                } else {
+                    r.oid
+                }),
                 oid(0),
                 i4(pages),
                 Value::Float4(tuples),
@@ -1197,6 +1244,11 @@ pub fn attributes(ctx: &Ctx<'_>) -> Vec<AttInfo> {
     for v in cat.views.values() {
         for (i, (n, t)) in v.columns.iter().zip(view_types(ctx, v)).enumerate() {
             out.push(att(v.oid, n, t, i + 1));
+        }
+    }
+    for t in cat.types.values() {
+        for (i, f) in t.fields.iter().enumerate() {
+            out.push(att(t.oid, &f.name, f.ty.clone(), i + 1));
         }
     }
     out
