@@ -7,54 +7,17 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::Duration;
 
-use basalt_server::{Config, Server};
 use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{Acquire, Executor, Row, Statement};
 
 const PASSWORD: &str = "s3cret pw";
 
-struct Running {
-    _dir: tempfile::TempDir,
-    port: u16,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-/// A server whose TCP clients must authenticate with SCRAM-SHA-256.
-async fn start() -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let hba = dir.path().join("hba.conf");
-    std::fs::write(&hba, "host all all 127.0.0.1/32 scram-sha-256\n").unwrap();
-    let config = Config {
-        data: dir.path().join("db"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        hba_file: Some(hba),
-        password: Some(PASSWORD.into()),
-        ..Config::default()
-    };
-    let server = Server::bind(config).await.unwrap();
-    let port = server.local_addr().unwrap().port();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        server
-            .run(async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-    });
-    Running {
-        _dir: dir,
-        port,
-        stop: Some(tx),
-        task,
-    }
-}
-
-impl Running {
+impl common::Running {
     fn options(&self, password: &str) -> PgConnectOptions {
         PgConnectOptions::new()
             .host("127.0.0.1")
@@ -73,13 +36,6 @@ impl Running {
             .await
             .unwrap()
     }
-
-    async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(30), &mut self.task).await;
-    }
 }
 
 type Item = (
@@ -95,7 +51,7 @@ type Item = (
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlx_pool_types_streams_transactions_and_errors() {
-    let r = start().await;
+    let r = common::start("scram-sha-256", PASSWORD).await;
 
     // A wrong password fails authentication with 28P01.
     let e = PgPoolOptions::new()

@@ -3,51 +3,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::Duration;
 
-use basalt_server::{Config, Server};
 use futures_util::{SinkExt, StreamExt};
 use tokio_postgres::NoTls;
 use tokio_postgres::types::Type;
 
-struct Running {
-    _dir: tempfile::TempDir,
-    port: u16,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-async fn start() -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let hba = dir.path().join("hba.conf");
-    std::fs::write(&hba, "host all all 127.0.0.1/32 trust\n").unwrap();
-    let config = Config {
-        data: dir.path().join("db"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        hba_file: Some(hba),
-        password: Some("unused".into()),
-        ..Config::default()
-    };
-    let server = Server::bind(config).await.unwrap();
-    let port = server.local_addr().unwrap().port();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        server
-            .run(async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-    });
-    Running {
-        _dir: dir,
-        port,
-        stop: Some(tx),
-        task,
-    }
-}
-
-impl Running {
+impl common::Running {
     async fn connect(&self) -> tokio_postgres::Client {
         let (client, conn) = tokio_postgres::connect(
             &format!(
@@ -63,18 +27,11 @@ impl Running {
         });
         client
     }
-
-    async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(30), &mut self.task).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prepared_statements_with_typed_parameters_and_binary_results() {
-    let r = start().await;
+    let r = common::start("trust", "unused").await;
     let c = r.connect().await;
     c.batch_execute(
         "CREATE TABLE t (id int PRIMARY KEY, name text, score float8, ok bool, big bigint, \
@@ -159,7 +116,7 @@ async fn prepared_statements_with_typed_parameters_and_binary_results() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_transactions_portals_and_copy() {
-    let r = start().await;
+    let r = common::start("trust", "unused").await;
     let c = r.connect().await;
     c.batch_execute("CREATE TABLE k (id int PRIMARY KEY, v text)")
         .await
@@ -239,7 +196,7 @@ async fn errors_transactions_portals_and_copy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_stops_a_running_query_with_57014() {
-    let r = start().await;
+    let r = common::start("trust", "unused").await;
     let c = r.connect().await;
     let token = c.cancel_token();
     let canceller = tokio::spawn(async move {

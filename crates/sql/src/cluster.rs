@@ -45,7 +45,7 @@ use pg_query::protobuf::{self, node::Node};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
-use crate::engine::Shared;
+use crate::engine::{Shared, tag};
 use crate::error::{Notice, SqlError};
 use crate::parse::ParseCache;
 use crate::roles::{BOOTSTRAP_OID, Roles};
@@ -416,16 +416,6 @@ fn user_keys() -> KeyRange {
     KeyRange {
         start: std::ops::Bound::Included(basalt_txn::namespace::ROOT_START.to_vec()),
         end: std::ops::Bound::Unbounded,
-    }
-}
-
-fn tag(t: &str) -> StatementResult {
-    StatementResult {
-        tag: t.to_string(),
-        columns: Vec::new(),
-        types: Vec::new(),
-        rows: Vec::new(),
-        notices: Vec::new(),
     }
 }
 

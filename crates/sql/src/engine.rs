@@ -6430,7 +6430,7 @@ fn read_only() -> SqlError {
     )
 }
 
-fn tag(t: &str) -> StatementResult {
+pub(crate) fn tag(t: &str) -> StatementResult {
     StatementResult {
         tag: t.to_string(),
         columns: Vec::new(),
