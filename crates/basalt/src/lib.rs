@@ -208,7 +208,10 @@ impl Database {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn session(&self) -> Session<LocalKv> {
-        self.cluster.session()
+        let mut s = self.cluster.session();
+        // A catalog that cannot be read fails the session's first statement the same way.
+        let _ = apply_stored_settings(&mut s);
+        s
     }
 
     /// A session of the database named `name` in this directory (`CREATE DATABASE` makes
@@ -223,7 +226,9 @@ impl Database {
     /// # Ok::<(), basalt::Error>(())
     /// ```
     pub fn session_in(&self, name: &str) -> Result<Session<LocalKv>, Error> {
-        Ok(self.cluster.connect(name, true)?)
+        let mut s = self.cluster.connect(name, true)?;
+        apply_stored_settings(&mut s)?;
+        Ok(s)
     }
 
     /// A [`Connection`] to the database named `name` (see [`Database::session_in`]).
@@ -259,6 +264,18 @@ impl Database {
     pub fn kv(&self) -> &LocalKv {
         &self.kv
     }
+}
+
+/// Applies the settings stored with `ALTER DATABASE ... SET` and `ALTER ROLE ... SET` for the
+/// session's database and user (the bootstrap superuser, whom embedded sessions run as), as
+/// a login to the server does.
+fn apply_stored_settings(s: &mut Session<LocalKv>) -> Result<(), basalt_sql::SqlError> {
+    let user = s
+        .cluster()
+        .shared_catalog()?
+        .roles
+        .name_of(basalt_sql::roles::BOOTSTRAP_OID);
+    s.set_session_user(&user)
 }
 
 /// The README's examples, compiled and run as doctests so that they stay true.

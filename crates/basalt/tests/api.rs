@@ -627,6 +627,16 @@ fn alter_database_renames_limits_and_changes_owner() {
         ),
         text("{\"search_path=x, public\"}")
     );
+    // New sessions of the database start with it, as server logins do.
+    let mut b = db.session_in("b").unwrap();
+    assert_eq!(one(&mut b, "SHOW search_path"), text("x, public"));
+    assert_eq!(
+        one(&mut main, "SHOW search_path"),
+        text("\"$user\", public")
+    );
+    main.execute("ALTER ROLE basalt SET work_mem = '8MB'")
+        .unwrap();
+    assert_eq!(one(&mut db.session(), "SHOW work_mem"), text("8MB"));
 }
 
 #[test]

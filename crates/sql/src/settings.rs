@@ -968,11 +968,26 @@ impl Settings {
     /// Sets the value `RESET` returns to, and the session and current values, as a client's
     /// connection parameters do (`options`, or the startup packet's `application_name`, ...).
     pub fn set_default(&mut self, name: &str, value: &str) -> Result<(), SqlError> {
-        self.set(
-            name,
-            Some(&[SetArg::Str(value.to_string())]),
-            Scope::Session,
-        )?;
+        // A stored or startup value is the setting's text: a list setting's text is a list of
+        // identifiers, as PostgreSQL's SplitIdentifierString reads it.
+        let args = if name.eq_ignore_ascii_case("search_path")
+            || name.eq_ignore_ascii_case("temp_tablespaces")
+        {
+            split_identifiers(value)
+                .ok_or_else(|| {
+                    SqlError::new(
+                        "22023",
+                        format!("invalid value for parameter \"{name}\": \"{value}\""),
+                    )
+                    .with_detail("List syntax is invalid.")
+                })?
+                .into_iter()
+                .map(SetArg::Str)
+                .collect()
+        } else {
+            vec![SetArg::Str(value.to_string())]
+        };
+        self.set(name, Some(&args), Scope::Session)?;
         match Param::lookup(name) {
             Some(p) => {
                 let v = self.current.builtin[p.0].clone();
