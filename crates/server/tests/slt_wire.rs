@@ -253,11 +253,8 @@ impl Wire {
             parse.extend_from_slice(&[0, 0, 0]);
             self.msg(b'P', &parse);
             // The statement's description (as JDBC and sqlx ask for it) must agree with the
-            // portal's (as libpq asks for it). Basalt cannot describe a statement with a
-            // data-modifying WITH without running it (0A000, docs/sql.md "Describe").
-            if !modifying_with(text) {
-                self.msg(b'D', b"S\0");
-            }
+            // portal's (as libpq asks for it).
+            self.msg(b'D', b"S\0");
             // Portal "", statement "", no parameter formats, no parameters, no result
             // formats (all text).
             self.msg(b'B', &[0, 0, 0, 0, 0, 0, 0, 0]);
@@ -291,16 +288,6 @@ fn split(sql: &str) -> Vec<(&str, usize)> {
             (sql.get(at..at + len).unwrap_or(""), offset)
         })
         .collect()
-}
-
-/// Whether a statement starts with WITH and may modify data (a cheap textual test: a false
-/// positive only leaves out the Describe of the statement).
-fn modifying_with(sql: &str) -> bool {
-    let upper = sql.trim_start().to_ascii_uppercase();
-    upper.starts_with("WITH")
-        && ["INSERT", "UPDATE", "DELETE"]
-            .iter()
-            .any(|k| upper.contains(k))
 }
 
 fn data_row(body: &[u8]) -> Vec<String> {

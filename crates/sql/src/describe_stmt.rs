@@ -167,6 +167,88 @@ impl<K: TxnKv> Session<K> {
         Ok((params, columns, analyzed))
     }
 
+    /// The RETURNING columns of an INSERT, UPDATE or DELETE bound (with its WITH queries)
+    /// without running it; `None` without RETURNING.
+    fn describe_dml(
+        &mut self,
+        node: &Node,
+        parent: Option<&crate::engine::WithEnv>,
+        top: bool,
+    ) -> Result<Option<(Vec<String>, Vec<DataType>)>, SqlError> {
+        let with = match node {
+            Node::InsertStmt(s) => s.with_clause.as_ref(),
+            Node::UpdateStmt(s) => s.with_clause.as_ref(),
+            Node::DeleteStmt(s) => s.with_clause.as_ref(),
+            _ => None,
+        };
+        let own = self.describe_with(with, parent, top)?;
+        let env = own.as_ref().or(parent);
+        let returning = match node {
+            Node::InsertStmt(s) => self.bind_insert(s, env)?.returning,
+            Node::UpdateStmt(s) => self.bind_update(s, env)?.returning,
+            Node::DeleteStmt(s) => self.bind_delete(s, env)?.returning,
+            _ => None,
+        };
+        Ok(returning.map(|(n, t, _)| (n, t)))
+    }
+
+    /// A statement's WITH queries bound without running them, as the engine's `run_with`
+    /// binds them before running: each query's columns, no rows (what describing the main
+    /// part needs). `None` without a WITH clause.
+    fn describe_with(
+        &mut self,
+        with: Option<&protobuf::WithClause>,
+        parent: Option<&crate::engine::WithEnv>,
+        top: bool,
+    ) -> Result<Option<crate::engine::WithEnv>, SqlError> {
+        let Some(with) = with else {
+            return Ok(None);
+        };
+        let mut env = crate::engine::WithEnv {
+            ctes: parent.map(|p| p.ctes.clone()).unwrap_or_default(),
+            before: parent.map(|p| p.before.clone()).unwrap_or_default(),
+        };
+        let items = crate::binder::with_items(with)?;
+        for cte in &items {
+            let Some(q) = cte.ctequery.as_deref().and_then(|q| q.node.as_ref()) else {
+                continue;
+            };
+            let (mut cols, types, returning) = match q {
+                Node::SelectStmt(_) => {
+                    let sel = crate::engine::cte_reader(cte, with.recursive);
+                    let catalog = self.load_catalog()?;
+                    let bound = self.binder_env(&catalog, Some(&env)).bind_select(&sel)?;
+                    let types = bound.types.into_iter().map(text_for_unknown).collect();
+                    (bound.names, types, true)
+                }
+                node => {
+                    if !top {
+                        return Err(err(
+                            "0A000",
+                            "WITH clause containing a data-modifying statement must be at the top level",
+                        )
+                        .at(crate::binder::pos(cte.location)));
+                    }
+                    match self.describe_dml(node, Some(&env), false)? {
+                        Some((n, t)) => (n, t, true),
+                        None => (Vec::new(), Vec::new(), false),
+                    }
+                }
+            };
+            crate::binder::apply_cte_aliases(cte, &mut cols, returning)?;
+            let id = crate::engine::WITH_ENV_IDS + env.ctes.len();
+            env.ctes.push(crate::engine::WithCte {
+                name: cte.ctename.clone(),
+                id,
+                names: cols,
+                types,
+                rows: std::sync::Arc::new(Vec::new()),
+                returning,
+            });
+        }
+        Ok(Some(env))
+    }
+
     fn describe_bound(&mut self, node: &Node) -> Result<(Columns, bool), SqlError> {
         let rows = |names: &[String], types: &[DataType]| {
             Some(
@@ -178,13 +260,15 @@ impl<K: TxnKv> Session<K> {
             )
         };
         Ok(match node {
+            Node::SelectStmt(s) if with_modifies(s.with_clause.as_ref()) => {
+                let env = self.describe_with(s.with_clause.as_ref(), None, true)?;
+                let mut main = (**s).clone();
+                main.with_clause = None;
+                let catalog = self.load_catalog()?;
+                let q = self.binder_env(&catalog, env.as_ref()).bind_select(&main)?;
+                (rows(&q.names, &q.types), true)
+            }
             Node::SelectStmt(s) => {
-                if with_modifies(s.with_clause.as_ref()) {
-                    return Err(err(
-                        "0A000",
-                        "feature not supported: describing a statement with a data-modifying WITH query",
-                    ));
-                }
                 // SELECT INTO (on the leftmost SELECT of a set operation) returns no rows;
                 // its query is bound without the INTO.
                 let into = crate::engine::select_into(s).is_some();
@@ -208,19 +292,8 @@ impl<K: TxnKv> Session<K> {
                 (if into { None } else { rows(&q.names, &q.types) }, true)
             }
             Node::InsertStmt(_) | Node::UpdateStmt(_) | Node::DeleteStmt(_) => {
-                if crate::engine::dml_has_with(node) {
-                    return Err(err(
-                        "0A000",
-                        "feature not supported: describing INSERT, UPDATE or DELETE with WITH",
-                    ));
-                }
-                let returning = match node {
-                    Node::InsertStmt(s) => self.bind_insert(s, None)?.returning,
-                    Node::UpdateStmt(s) => self.bind_update(s, None)?.returning,
-                    Node::DeleteStmt(s) => self.bind_delete(s, None)?.returning,
-                    _ => None,
-                };
-                (returning.and_then(|(n, t, _)| rows(&n, &t)), true)
+                let returning = self.describe_dml(node, None, true)?;
+                (returning.and_then(|(n, t)| rows(&n, &t)), true)
             }
             Node::ExplainStmt(e) => {
                 if let Some(inner) = e.query.as_deref().and_then(|q| q.node.as_ref())

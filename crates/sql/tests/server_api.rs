@@ -203,6 +203,12 @@ fn describe_columns_equal_the_executed_ones() {
         "SET search_path = public",
         "CREATE TABLE u (a int)",
         "MOVE 1 IN c",
+        "WITH x AS (INSERT INTO t VALUES ($1, $2) RETURNING id, v) SELECT id, v, 1.5 FROM x",
+        "WITH s AS (SELECT 7 AS a) INSERT INTO t SELECT a, 'x' FROM s RETURNING id, v",
+        "WITH d AS (DELETE FROM t WHERE id = $1 RETURNING *) SELECT count(*), max(n) FROM d",
+        "WITH u AS (UPDATE t SET v = $1 WHERE id = 2 RETURNING id, d) SELECT * FROM u",
+        "WITH a AS (SELECT 1 AS k), b AS (INSERT INTO t SELECT k + 10, 'z' FROM a RETURNING id) \
+         DELETE FROM t WHERE id = (SELECT id FROM b) - 10 RETURNING v, b",
     ];
     for (i, sql) in statements.iter().enumerate() {
         ok(&mut s, &format!("SAVEPOINT s{i}"));
@@ -227,6 +233,34 @@ fn describe_columns_equal_the_executed_ones() {
         ok(&mut s, &format!("ROLLBACK TO s{i}"));
     }
     ok(&mut s, "COMMIT");
+}
+
+#[test]
+fn describing_a_data_modifying_with_runs_nothing() {
+    let mut s = session();
+    setup(&mut s);
+    let stmt = s
+        .prepare(
+            "WITH x AS (INSERT INTO t VALUES ($1, $2) RETURNING id) SELECT id * 2 AS twice FROM x",
+        )
+        .unwrap();
+    let d = s.describe_prepared(&stmt, &[]).unwrap();
+    assert_eq!(d.params, [DataType::Int4, DataType::Text]);
+    assert_eq!(d.columns, Some(vec![("twice".to_string(), DataType::Int4)]));
+    assert_eq!(
+        ok(&mut s, "SELECT count(*) FROM t"),
+        [[Some("2".to_string())]]
+    );
+    // A data-modifying query nested in another's WITH: refused as when it runs.
+    let nested = s
+        .prepare("WITH a AS (INSERT INTO t WITH b AS (DELETE FROM t RETURNING *) SELECT * FROM b RETURNING id) SELECT 1")
+        .unwrap();
+    let e = s.describe_prepared(&nested, &[]).unwrap_err();
+    assert_eq!(code(&e), "0A000");
+    assert_eq!(
+        ok(&mut s, "SELECT count(*) FROM t"),
+        [[Some("2".to_string())]]
+    );
 }
 
 #[test]
