@@ -29,6 +29,9 @@ use crate::engine::DmlHost;
 use crate::error::SqlError;
 use crate::session::{PreparedStatement, Session, TransactionStatus};
 
+/// Column names and their types.
+type NamedTypes = (Vec<String>, Vec<DataType>);
+
 /// What [`Session::describe_prepared`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Description {
@@ -174,7 +177,7 @@ impl<K: TxnKv> Session<K> {
         node: &Node,
         parent: Option<&crate::engine::WithEnv>,
         top: bool,
-    ) -> Result<Option<(Vec<String>, Vec<DataType>)>, SqlError> {
+    ) -> Result<Option<NamedTypes>, SqlError> {
         let with = match node {
             Node::InsertStmt(s) => s.with_clause.as_ref(),
             Node::UpdateStmt(s) => s.with_clause.as_ref(),
