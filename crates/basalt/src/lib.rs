@@ -209,8 +209,9 @@ impl Database {
     /// ```
     pub fn session(&self) -> Session<LocalKv> {
         let mut s = self.cluster.session();
-        // A catalog that cannot be read fails the session's first statement the same way.
-        let _ = apply_stored_settings(&mut s);
+        // The settings stored by ALTER DATABASE / ROLE ... SET, as a login applies them; a
+        // catalog that cannot be read fails the session's first statement the same way.
+        let _ = s.apply_login_settings();
         s
     }
 
@@ -227,7 +228,7 @@ impl Database {
     /// ```
     pub fn session_in(&self, name: &str) -> Result<Session<LocalKv>, Error> {
         let mut s = self.cluster.connect(name, true)?;
-        apply_stored_settings(&mut s)?;
+        s.apply_login_settings()?;
         Ok(s)
     }
 
@@ -264,18 +265,6 @@ impl Database {
     pub fn kv(&self) -> &LocalKv {
         &self.kv
     }
-}
-
-/// Applies the settings stored with `ALTER DATABASE ... SET` and `ALTER ROLE ... SET` for the
-/// session's database and user (the bootstrap superuser, whom embedded sessions run as), as
-/// a login to the server does.
-fn apply_stored_settings(s: &mut Session<LocalKv>) -> Result<(), basalt_sql::SqlError> {
-    let user = s
-        .cluster()
-        .shared_catalog()?
-        .roles
-        .name_of(basalt_sql::roles::BOOTSTRAP_OID);
-    s.set_session_user(&user)
 }
 
 /// The README's examples, compiled and run as doctests so that they stay true.

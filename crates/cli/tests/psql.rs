@@ -230,21 +230,9 @@ fn sigterm_shuts_down_gracefully_and_data_survives() {
 #[test]
 fn too_many_connections_is_53300_and_others_carry_on() {
     let s = Server::start_with(common::TRUST_ALL, &["--max-connections", "2"]);
-    let port = s.port.to_string();
     // psql without -c holds its connection open until its input ends.
     let hold = || {
-        std::process::Command::new(pg_bin("psql"))
-            .args([
-                "-X",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-U",
-                "basalt",
-                "-d",
-                "basalt",
-            ])
+        s.psql_command()
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -314,19 +302,8 @@ fn tls_require_and_verify_full_with_a_generated_pair() {
 #[test]
 fn listen_notify_reaches_a_listening_psql() {
     let s = Server::start();
-    let port = s.port.to_string();
-    let listener = std::process::Command::new(pg_bin("psql"))
-        .args([
-            "-X",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-U",
-            "basalt",
-            "-d",
-            "basalt",
-        ])
+    let listener = s
+        .psql_command()
         .args([
             "-c",
             "LISTEN jobs",

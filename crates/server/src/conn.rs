@@ -502,24 +502,20 @@ async fn session(packet: Startup, mut stream: AsyncConn, kind: ConnKind, state: 
         state.shutting_down.clone(),
     );
     let shut = match io.shutdown_handle() {
-        Ok(h) => h,
+        Ok(h) => Arc::new(h),
         Err(e) => return tracing::warn!("cannot clone the socket: {e}"),
     };
     session.set_process_id(pid);
     // DROP DATABASE ... WITH (FORCE) ends the connection: its statement is cancelled and
     // its next read ends it with 57P01.
-    match io.shutdown_handle() {
-        Ok(h) => {
-            let terminated = io.terminated();
-            let interrupt = session.interrupt_handle();
-            session.set_terminator(Arc::new(move || {
-                terminated.store(true, Ordering::Release);
-                interrupt.cancel();
-                h.shutdown_read();
-            }));
-        }
-        Err(e) => return tracing::warn!("cannot clone the socket: {e}"),
-    }
+    let terminated = io.terminated();
+    let interrupt = session.interrupt_handle();
+    let read_side = shut.clone();
+    session.set_terminator(Arc::new(move || {
+        terminated.store(true, Ordering::Release);
+        interrupt.cancel();
+        read_side.shutdown_read();
+    }));
     let interrupt = session.interrupt_handle();
     state.register(pid, secret, Arc::new(move || interrupt.cancel()), shut);
     let worker = Worker::new(session, io);

@@ -67,7 +67,7 @@ pub(crate) const SESSION_STACK: usize = 8 << 20;
 struct Running {
     secret: i32,
     cancel: Canceller,
-    shut: io::ShutdownHandle,
+    shut: Arc<io::ShutdownHandle>,
 }
 
 /// State shared by all connections.
@@ -100,7 +100,7 @@ impl State {
         pid: i32,
         secret: i32,
         cancel: Canceller,
-        shut: io::ShutdownHandle,
+        shut: Arc<io::ShutdownHandle>,
     ) {
         self.running.lock().insert(
             pid,

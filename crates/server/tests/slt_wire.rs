@@ -19,12 +19,13 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use basalt_server::{Config, Server};
 use sqllogictest::{DBOutput, DefaultColumnType, Record};
 
 /// Files that cannot run over the wire, with the reason.
@@ -344,45 +345,6 @@ impl sqllogictest::DB for Wire {
     }
 }
 
-/// A server on a fresh database, run on `rt`.
-struct Running {
-    _dir: tempfile::TempDir,
-    port: u16,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-fn start(rt: &tokio::runtime::Runtime) -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let hba = dir.path().join("hba.conf");
-    std::fs::write(&hba, "host all all 127.0.0.1/32 trust\n").unwrap();
-    let config = Config {
-        data: dir.path().join("db"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        hba_file: Some(hba),
-        password: Some("unused".into()),
-        shutdown_timeout: Duration::from_secs(5),
-        ..Config::default()
-    };
-    let server = rt.block_on(Server::bind(config)).unwrap();
-    let port = server.local_addr().unwrap().port();
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = rt.spawn(async move {
-        server
-            .run(async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-    });
-    Running {
-        _dir: dir,
-        port,
-        stop,
-        task,
-    }
-}
-
 fn corpus() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sql/tests/slt");
     let filter = std::env::var("SLT_FILTER").unwrap_or_default();
@@ -403,7 +365,7 @@ fn run_file(rt: &tokio::runtime::Runtime, file: &Path, protocol: Protocol) -> Ve
         Ok(r) => r,
         Err(e) => return vec![e.to_string()],
     };
-    let server = start(rt);
+    let server = rt.block_on(common::start("trust", "unused"));
     let port = server.port;
     let mut runner =
         sqllogictest::Runner::new(move || async move { Wire::connect(port, protocol) });
@@ -425,10 +387,7 @@ fn run_file(rt: &tokio::runtime::Runtime, file: &Path, protocol: Protocol) -> Ve
         }
     }
     drop(runner);
-    let _ = server.stop.send(());
-    rt.block_on(async {
-        let _ = tokio::time::timeout(Duration::from_secs(30), server.task).await;
-    });
+    rt.block_on(server.stop());
     failures
 }
 
@@ -485,7 +444,7 @@ fn extended_protocol_errors_before_execution_abort_the_transaction() {
         .enable_all()
         .build()
         .unwrap();
-    let server = start(&rt);
+    let server = rt.block_on(common::start("trust", "unused"));
     let mut w = Wire::connect(server.port, Protocol::Extended).unwrap();
     let count = |w: &mut Wire| -> String {
         let r = w.simple("SELECT count(*) FROM t").unwrap();
@@ -528,8 +487,5 @@ fn extended_protocol_errors_before_execution_abort_the_transaction() {
     .unwrap();
     assert_eq!(count(&mut w), "2");
     sqllogictest::DB::shutdown(&mut w);
-    let _ = server.stop.send(());
-    rt.block_on(async {
-        let _ = tokio::time::timeout(Duration::from_secs(30), server.task).await;
-    });
+    rt.block_on(server.stop());
 }

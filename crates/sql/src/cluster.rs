@@ -154,11 +154,13 @@ impl SharedCatalog {
             .map_err(|e| err("XX000", format!("cannot encode the shared catalog: {e}")))
     }
 
-    /// Reads it in `txn` (`latest`: the newest committed state), or the initial one.
+    /// Reads it in `txn` (`latest`: the newest committed state), or the initial one. A
+    /// directory written before databases existed kept its roles in the catalog record:
+    /// `legacy_roles` are those (`None`: read them from that record, only when needed).
     pub(crate) fn read<T: Transaction>(
         txn: &mut T,
         latest: bool,
-        legacy_roles: &Roles,
+        legacy_roles: Option<&Roles>,
     ) -> Result<(SharedCatalog, u64), SqlError> {
         let (bytes, version) = if latest {
             (
@@ -169,10 +171,24 @@ impl SharedCatalog {
             (txn.get(SHARED_CATALOG_KEY)?, txn.get(SHARED_VERSION_KEY)?)
         };
         let version = decode_version(version.as_deref());
-        Ok(match bytes {
-            Some(b) => (SharedCatalog::decode(&b)?, version),
-            None => (SharedCatalog::initial(legacy_roles.clone()), version),
-        })
+        let Some(b) = bytes else {
+            let roles = match legacy_roles {
+                Some(r) => r.clone(),
+                None => {
+                    let record = if latest {
+                        txn.get_latest(crate::catalog::CATALOG_KEY)?
+                    } else {
+                        txn.get(crate::catalog::CATALOG_KEY)?
+                    };
+                    match record {
+                        Some(b) => Catalog::decode(&b)?.roles,
+                        None => Roles::default(),
+                    }
+                }
+            };
+            return Ok((SharedCatalog::initial(roles), version));
+        };
+        Ok((SharedCatalog::decode(&b)?, version))
     }
 
     /// A database by name.
@@ -261,19 +277,7 @@ impl<K: TxnKv> Cluster<K> {
     /// The shared catalog as committed now.
     pub fn shared_catalog(&self) -> Result<SharedCatalog, SqlError> {
         let mut txn = self.inner.root.begin(TxnOptions::default())?;
-        let legacy = self.legacy_roles(&mut txn)?;
-        Ok(SharedCatalog::read(&mut txn, false, &legacy)?.0)
-    }
-
-    /// Roles a directory written before databases existed kept in its catalog.
-    fn legacy_roles(&self, txn: &mut K::Txn) -> Result<Roles, SqlError> {
-        if txn.get(SHARED_CATALOG_KEY)?.is_some() {
-            return Ok(Roles::default());
-        }
-        Ok(match txn.get(crate::catalog::CATALOG_KEY)? {
-            Some(b) => Catalog::decode(&b)?.roles,
-            None => Roles::default(),
-        })
+        Ok(SharedCatalog::read(&mut txn, false, None)?.0)
     }
 
     /// A session of database `name`, as a connection opens one: 3D000 if there is no such
@@ -491,34 +495,30 @@ fn check_locale(what: &str, value: &str) -> Result<(), SqlError> {
     }
 }
 
-fn sessions_detail(n: usize) -> String {
-    if n == 1 {
+/// 55006 for a database `others` sessions use (`what`: `database "x"` or `source database
+/// "x"`), with PostgreSQL's detail; `Ok` when none does.
+fn not_in_use(what: &str, others: usize) -> Result<(), SqlError> {
+    if others == 0 {
+        return Ok(());
+    }
+    let detail = if others == 1 {
         "There is 1 other session using the database.".to_string()
     } else {
-        format!("There are {n} other sessions using the database.")
-    }
+        format!("There are {others} other sessions using the database.")
+    };
+    Err(err("55006", format!("{what} is being accessed by other users")).with_detail(detail))
 }
 
 impl<K: TxnKv> Session<K> {
     /// The shared catalog, locked for a change (its version key), newest committed state.
     pub(crate) fn shared_for_update(&mut self) -> Result<Catalog, SqlError> {
         if self.settings.transaction_read_only() {
-            return Err(err(
-                "25006",
-                "cannot execute this statement in a read-only transaction",
-            ));
+            return Err(crate::engine::read_only());
         }
         let mut cat = (*self.load_catalog()?).clone();
         let txn = self.data_transaction()?;
-        txn.lock(SHARED_VERSION_KEY, LockMode::Exclusive, LockWait::Block)?;
-        let latest = txn.get_latest(SHARED_VERSION_KEY)?;
-        let snap = txn.get(SHARED_VERSION_KEY)?;
-        if latest != snap && txn.isolation() != IsolationLevel::ReadCommitted {
-            return Err(SqlError::from(basalt_txn::TxnError::Serialization(
-                basalt_txn::SerializationReason::ConcurrentUpdate,
-            )));
-        }
-        let (shared, version) = SharedCatalog::read(txn, true, &cat.roles)?;
+        crate::engine::lock_version(txn, SHARED_VERSION_KEY)?;
+        let (shared, version) = SharedCatalog::read(txn, true, Some(&cat.roles))?;
         cat.set_shared(shared, version);
         Ok(cat)
     }
@@ -555,8 +555,7 @@ impl<K: TxnKv> Session<K> {
         let root = &self.cluster.inner.root;
         let mut txn = root.begin(TxnOptions::default())?;
         txn.lock(SHARED_VERSION_KEY, LockMode::Exclusive, LockWait::Block)?;
-        let legacy = self.cluster.legacy_roles(&mut txn)?;
-        let (mut shared, version) = SharedCatalog::read(&mut txn, true, &legacy)?;
+        let (mut shared, version) = SharedCatalog::read(&mut txn, true, None)?;
         f(&mut shared)?;
         txn.put(SHARED_CATALOG_KEY.to_vec(), shared.encode()?)?;
         txn.put(
@@ -690,14 +689,10 @@ impl<K: TxnKv> Session<K> {
                 format!("database \"{}\" already exists", s.dbname),
             ));
         }
-        let others = self.cluster.sessions_of(source.oid);
-        if others > 0 {
-            return Err(err(
-                "55006",
-                format!("source database \"{template}\" is being accessed by other users"),
-            )
-            .with_detail(sessions_detail(others)));
-        }
+        not_in_use(
+            &format!("source database \"{template}\""),
+            self.cluster.sessions_of(source.oid),
+        )?;
         // Reserve the OID (and so the namespace) first: the copy goes into keys nothing names.
         let mut oid = 0;
         self.change_shared(|c| {
@@ -777,14 +772,10 @@ impl<K: TxnKv> Session<K> {
         if force {
             self.cluster.terminate_sessions(db.oid);
         }
-        let others = self.cluster.sessions_of(db.oid);
-        if others > 0 {
-            return Err(err(
-                "55006",
-                format!("database \"{}\" is being accessed by other users", s.dbname),
-            )
-            .with_detail(sessions_detail(others)));
-        }
+        not_in_use(
+            &format!("database \"{}\"", s.dbname),
+            self.cluster.sessions_of(db.oid),
+        )?;
         let oid = db.oid;
         self.change_shared(|c| {
             c.databases.retain(|d| d.oid != oid);
@@ -829,14 +820,10 @@ impl<K: TxnKv> Session<K> {
                 if db.oid == self.shared.database {
                     return Err(err("0A000", "current database cannot be renamed"));
                 }
-                let others = self.cluster.sessions_of(db.oid);
-                if others > 0 {
-                    return Err(err(
-                        "55006",
-                        format!("database \"{name}\" is being accessed by other users"),
-                    )
-                    .with_detail(sessions_detail(others)));
-                }
+                not_in_use(
+                    &format!("database \"{name}\""),
+                    self.cluster.sessions_of(db.oid),
+                )?;
                 let (oid, new) = (db.oid, new.to_string());
                 self.change_shared(|c| {
                     if let Some(d) = c.databases.iter_mut().find(|d| d.oid == oid) {

@@ -1554,7 +1554,7 @@ impl<K: TxnKv> Session<K> {
             Some(b) => Catalog::decode(&b)?,
             None => Catalog::default(),
         };
-        let (record, v) = crate::cluster::SharedCatalog::read(txn, false, &catalog.roles)?;
+        let (record, v) = crate::cluster::SharedCatalog::read(txn, false, Some(&catalog.roles))?;
         catalog.set_shared(record, v);
         catalog.database = shared.database;
         let catalog = Arc::new(catalog);
@@ -1571,30 +1571,15 @@ impl<K: TxnKv> Session<K> {
         }
         let database = self.shared.database;
         let txn = self.data_transaction()?;
-        txn.lock(VERSION_KEY, LockMode::Exclusive, LockWait::Block)?;
-        let latest = txn.get_latest(VERSION_KEY)?;
-        let snap = txn.get(VERSION_KEY)?;
-        if latest != snap && txn.isolation() != basalt_txn::IsolationLevel::ReadCommitted {
-            return Err(SqlError::from(basalt_txn::TxnError::Serialization(
-                basalt_txn::SerializationReason::ConcurrentUpdate,
-            )));
-        }
+        let latest = lock_version(txn, VERSION_KEY)?;
         let mut catalog = match txn.get_latest(CATALOG_KEY)? {
             Some(b) => Catalog::decode(&b)?,
             None => Catalog::default(),
         };
-        let (record, sv) = crate::cluster::SharedCatalog::read(txn, true, &catalog.roles)?;
+        let (record, sv) = crate::cluster::SharedCatalog::read(txn, true, Some(&catalog.roles))?;
         catalog.set_shared(record, sv);
         catalog.database = database;
-        let v = latest
-            .filter(|b| b.len() == 8)
-            .map(|b| {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(&b);
-                u64::from_be_bytes(a)
-            })
-            .unwrap_or(0);
-        catalog.version = v;
+        catalog.version = latest;
         Ok(catalog)
     }
 
@@ -6423,7 +6408,21 @@ pub(crate) fn select_into(s: &protobuf::SelectStmt) -> Option<&protobuf::IntoCla
     leaf.into_clause.as_deref()
 }
 
-fn read_only() -> SqlError {
+/// Locks a catalog version key (DDL of that catalog is serialized by it) and returns its
+/// newest value. Under REPEATABLE READ and SERIALIZABLE, a version newer than the snapshot's
+/// is a serialization failure (40001): the statement would change a catalog it did not see.
+pub(crate) fn lock_version<T: Transaction>(txn: &mut T, key: &[u8]) -> Result<u64, SqlError> {
+    txn.lock(key, LockMode::Exclusive, LockWait::Block)?;
+    let latest = txn.get_latest(key)?;
+    if txn.isolation() != basalt_txn::IsolationLevel::ReadCommitted && latest != txn.get(key)? {
+        return Err(SqlError::from(basalt_txn::TxnError::Serialization(
+            basalt_txn::SerializationReason::ConcurrentUpdate,
+        )));
+    }
+    Ok(crate::cluster::decode_version(latest.as_deref()))
+}
+
+pub(crate) fn read_only() -> SqlError {
     err(
         "25006",
         "cannot execute this statement in a read-only transaction",

@@ -928,15 +928,19 @@ impl ParseCache {
         let Some(shape) = crate::shape::shape(sql) else {
             return parse(sql, options);
         };
-        if let Some(t) = self.templates.get(&shape)
-            && let Some(stmts) = t.instantiate(sql, &shape)
-        {
-            return Ok(Parsed::from_template(sql, stmts));
+        match self.templates.get(&shape) {
+            Some(Some(t)) => {
+                if let Some(stmts) = t.instantiate(sql, &shape) {
+                    return Ok(Parsed::from_template(sql, stmts));
+                }
+            }
+            // A shape that makes no template: parsed as it always was.
+            Some(None) => return parse(sql, options),
+            None => {}
         }
         let parsed = parse(sql, options)?;
-        if let Some(t) = crate::shape::Template::build(sql, &shape, &parsed.stmts) {
-            self.templates.put(shape, t);
-        }
+        let t = crate::shape::Template::build(sql, &shape, &parsed.stmts);
+        self.templates.put(shape, t);
         Ok(parsed)
     }
 

@@ -1102,6 +1102,23 @@ impl<K: TxnKv> Session<K> {
         let Some(role) = cat.roles.by_name(name) else {
             return Err(err("28000", format!("role \"{name}\" does not exist")));
         };
+        self.log_in(&cat, role);
+        Ok(())
+    }
+
+    /// Applies the stored settings (`ALTER DATABASE / ROLE ... SET`) of the session's user
+    /// and database, as a login does: what an embedded session starts with.
+    pub fn apply_login_settings(&mut self) -> Result<(), SqlError> {
+        let cat = self.committed_catalog()?;
+        let user = self.settings.identity().session_user.0;
+        if let Some(role) = cat.roles.by_oid(user) {
+            self.log_in(&cat, role);
+        }
+        Ok(())
+    }
+
+    /// Makes `role` the session's user and applies its stored settings.
+    fn log_in(&mut self, cat: &Catalog, role: &Role) {
         self.settings.set_login_user(role.oid, &role.name);
         // `$user` in the search path names another schema now.
         self.search_path_cache = None;
@@ -1139,7 +1156,6 @@ impl<K: TxnKv> Session<K> {
                 }
             }
         }
-        Ok(())
     }
 
     /// `SET ROLE` / `RESET ROLE` / `SET SESSION AUTHORIZATION`: `name` is `role` or

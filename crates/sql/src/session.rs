@@ -185,6 +185,20 @@ pub(crate) struct Block<T> {
 }
 
 impl<T> Block<T> {
+    /// A block of `kind` starting now, before its first data statement.
+    fn new(kind: BlockKind) -> Self {
+        Block {
+            kind,
+            failed: false,
+            kv: None,
+            catalog_written: false,
+            started_at: crate::engine::now_micros(),
+            savepoints: Vec::new(),
+            settings_at_start: None,
+            deferred: Default::default(),
+        }
+    }
+
     /// Whether this is an explicit block (BEGIN ... COMMIT).
     pub(crate) fn kind_is_explicit(&self) -> bool {
         self.kind == BlockKind::Explicit
@@ -1022,16 +1036,7 @@ impl<K: TxnKv> Session<K> {
 
     fn start_block(&mut self, kind: BlockKind) {
         self.settings.start_transaction();
-        self.block = Some(Block {
-            kind,
-            failed: false,
-            kv: None,
-            catalog_written: false,
-            started_at: crate::engine::now_micros(),
-            savepoints: Vec::new(),
-            settings_at_start: None,
-            deferred: Default::default(),
-        });
+        self.block = Some(Block::new(kind));
     }
 
     /// Commits the current block (single or implicit, or an explicit one on COMMIT).
@@ -1101,16 +1106,7 @@ impl<K: TxnKv> Session<K> {
         let own = self.block.as_ref().is_none_or(|b| b.kv.is_none());
         let saved = if own {
             let saved = self.block.take();
-            self.block = Some(Block {
-                kind: BlockKind::Single,
-                failed: false,
-                kv: None,
-                catalog_written: false,
-                started_at: crate::engine::now_micros(),
-                savepoints: Vec::new(),
-                settings_at_start: None,
-                deferred: Default::default(),
-            });
+            self.block = Some(Block::new(BlockKind::Single));
             saved
         } else {
             None

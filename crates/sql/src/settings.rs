@@ -968,11 +968,12 @@ impl Settings {
     /// Sets the value `RESET` returns to, and the session and current values, as a client's
     /// connection parameters do (`options`, or the startup packet's `application_name`, ...).
     pub fn set_default(&mut self, name: &str, value: &str) -> Result<(), SqlError> {
-        // A stored or startup value is the setting's text: a list setting's text is a list of
-        // identifiers, as PostgreSQL's SplitIdentifierString reads it.
-        let args = if name.eq_ignore_ascii_case("search_path")
-            || name.eq_ignore_ascii_case("temp_tablespaces")
-        {
+        // A stored or startup value is the setting's text. `search_path`'s text is a list of
+        // identifiers (PostgreSQL's SplitIdentifierString), while SET's arguments are names
+        // that `flatten` quotes: the text goes in as the names it lists.
+        let identifiers = Param::lookup(name)
+            .is_some_and(|p| matches!(p.def().kind, Kind::Str(StrCheck::SearchPath)));
+        let args = if identifiers {
             split_identifiers(value)
                 .ok_or_else(|| {
                     SqlError::new(

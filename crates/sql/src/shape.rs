@@ -580,26 +580,28 @@ impl Visit for Fill<'_> {
 }
 
 /// Templates by shape key, shared by a database's sessions (bounded: cleared when full).
+/// A shape whose text made no template is kept too (`None`), so that its next texts are
+/// parsed without trying again.
 #[derive(Debug, Default)]
 pub(crate) struct Templates {
-    map: Mutex<HashMap<String, Arc<Template>, foldhash::fast::RandomState>>,
+    map: Mutex<HashMap<String, Option<Arc<Template>>, foldhash::fast::RandomState>>,
 }
 
 const MAX_TEMPLATES: usize = 256;
 
 impl Templates {
-    /// The template of `shape`, if one was made.
-    pub(crate) fn get(&self, shape: &Shape) -> Option<Arc<Template>> {
+    /// What is known of `shape`: `None` if nothing yet, `Some(None)` if it has no template.
+    pub(crate) fn get(&self, shape: &Shape) -> Option<Option<Arc<Template>>> {
         self.map.lock().get(&shape.key).cloned()
     }
 
-    /// Keeps a template.
-    pub(crate) fn put(&self, shape: Shape, t: Template) {
+    /// Keeps what a text of `shape` gave (`None`: no template).
+    pub(crate) fn put(&self, shape: Shape, t: Option<Template>) {
         let mut map = self.map.lock();
         if map.len() >= MAX_TEMPLATES {
             map.clear();
         }
-        map.insert(shape.key, Arc::new(t));
+        map.insert(shape.key, t.map(Arc::new));
     }
 }
 

@@ -25,7 +25,6 @@
 //! - Namespaces share everything else: transactions, locks (a lock is on the stored key),
 //!   snapshots, commit timestamps and garbage collection.
 
-use std::borrow::Cow;
 use std::ops::Bound;
 
 use basalt_storage::KeyRange;
@@ -59,16 +58,35 @@ pub fn is_shared(key: &[u8]) -> bool {
     key.first() == Some(&SHARED)
 }
 
+/// A key as stored: borrowed when the namespace leaves it as it is, else built on the stack
+/// (the reads of a namespaced database allocate nothing for keys up to 59 bytes).
+pub enum StoredKey<'a> {
+    /// The key itself (root namespace, or a shared key).
+    Same(&'a [u8]),
+    /// The namespace's prefix and the key.
+    Prefixed(smallvec::SmallVec<[u8; 64]>),
+}
+
+impl std::ops::Deref for StoredKey<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            StoredKey::Same(k) => k,
+            StoredKey::Prefixed(k) => k,
+        }
+    }
+}
+
 /// The stored form of `key` as namespace `ns` (`None`: the root) sees it.
-pub fn stored_key<'a>(ns: Option<&Prefix>, key: &'a [u8]) -> Cow<'a, [u8]> {
+pub fn stored_key<'a>(ns: Option<&Prefix>, key: &'a [u8]) -> StoredKey<'a> {
     match ns {
         Some(p) if !is_shared(key) => {
-            let mut k = Vec::with_capacity(p.len() + key.len());
+            let mut k = smallvec::SmallVec::with_capacity(p.len() + key.len());
             k.extend_from_slice(p);
             k.extend_from_slice(key);
-            Cow::Owned(k)
+            StoredKey::Prefixed(k)
         }
-        _ => Cow::Borrowed(key),
+        _ => StoredKey::Same(key),
     }
 }
 

@@ -134,23 +134,29 @@ impl Server {
 
     /// Runs psql over TCP with `args`, returning its output.
     pub fn psql(&self, args: &[&str]) -> Output {
-        Command::new(pg_bin("psql"))
-            .args([
-                "-X",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "basalt",
-                "-d",
-                "basalt",
-            ])
+        self.psql_command()
             .args(["-v", "ON_ERROR_STOP=1"])
             .args(args)
             .env("PGCONNECT_TIMEOUT", "10")
             .output()
             .unwrap()
+    }
+
+    /// psql connected over TCP as `basalt` to the database `basalt`, to add arguments to.
+    pub fn psql_command(&self) -> Command {
+        let mut c = Command::new(pg_bin("psql"));
+        c.args([
+            "-X",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "basalt",
+            "-d",
+            "basalt",
+        ]);
+        c
     }
 
     /// psql's standard output for `-c sql` (asserting success).

@@ -24,6 +24,7 @@ pub async fn start(method: &str, password: &str) -> Running {
         listen: "127.0.0.1:0".parse().unwrap(),
         hba_file: Some(hba),
         password: Some(password.into()),
+        shutdown_timeout: Duration::from_secs(5),
         ..Config::default()
     };
     let server = Server::bind(config).await.unwrap();
