@@ -204,7 +204,7 @@ pub fn now_micros() -> i64 {
     unix - 946_684_800_000_000
 }
 
-fn seq_key(oid: u32) -> Vec<u8> {
+pub(crate) fn seq_key(oid: u32) -> Vec<u8> {
     let mut k = vec![b'q'];
     k.extend_from_slice(&oid.to_be_bytes());
     k
@@ -666,7 +666,7 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
                     )),
                 }
             }
-            SeqFunc::Read(_) | SeqFunc::Notify | SeqFunc::SetConfig => {
+            SeqFunc::Read(_) | SeqFunc::Notify | SeqFunc::SetConfig | SeqFunc::Size(_) => {
                 Err(err("XX000", "sequence read without a sequence"))
             }
             // As in PostgreSQL, lastval of a sequence dropped since is undefined again.
