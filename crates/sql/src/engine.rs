@@ -1274,7 +1274,7 @@ impl<K: TxnKv> Session<K> {
             now: Some(
                 self.block
                     .as_ref()
-                    .map_or_else(now_micros, |b| b.started_at),
+                    .map_or_else(|| self.statement_now(), |b| b.started_at),
             ),
             output,
         }
@@ -1649,7 +1649,9 @@ impl<K: TxnKv> Session<K> {
         self.data_transaction()?;
         let func = EvalContext {
             transaction_start: types.now.unwrap_or(0),
-            statement_start: std::cell::Cell::new(None),
+            // Shared by every part of the statement: what an earlier part read, or read
+            // by this one when first asked and kept below.
+            statement_start: std::cell::Cell::new(self.statement_time.get()),
             types,
             // (A statement that failed midway may not have given it back: a fresh one.)
             prng: Some(self.prng.take().unwrap_or_default()),
@@ -1703,7 +1705,7 @@ impl<K: TxnKv> Session<K> {
             None if !catalog.functions.is_empty() => Some(crate::snapshot::Commands::default()),
             None => None,
         };
-        let (r, declared, prng, interrupt) = match log {
+        let (r, declared, prng, interrupt, statement_start) = match log {
             None => {
                 let mut cx = Cx::with_calls(txn, catalog, params, func, &mut seq, calls);
                 cx.deferred = Some(deferred);
@@ -1713,6 +1715,7 @@ impl<K: TxnKv> Session<K> {
                     std::mem::take(&mut cx.calls.declared),
                     cx.func.prng.take(),
                     cx.func.interrupt.take(),
+                    cx.func.statement_start.get(),
                 )
             }
             Some(log) => {
@@ -1729,11 +1732,13 @@ impl<K: TxnKv> Session<K> {
                     std::mem::take(&mut cx.calls.declared),
                     cx.func.prng.take(),
                     cx.func.interrupt.take(),
+                    cx.func.statement_start.get(),
                 )
             }
         };
         self.prng = prng;
         self.interrupt_flag = interrupt;
+        self.statement_time.set(statement_start);
         let r = r?;
         // Cursors SQL functions declared open now, in the statement's transaction.
         for d in declared {
@@ -2868,7 +2873,7 @@ impl<K: TxnKv> Session<K> {
             return None;
         }
         // The statement starts here, so that the catalog is read at its snapshot.
-        self.statement_started = false;
+        self.begin_statement();
         let epoch = self.settings.epoch();
         let memo = match self.fast_memo.take() {
             // The memo's catalog still the one in force, checked without taking a reference
