@@ -289,6 +289,9 @@ pub struct Session<K: TxnKv> {
     /// from (catalog version, `search_path` text, temporary schema): every statement needs
     /// them, and resolving them parses the setting.
     pub(crate) search_path_cache: Option<SearchPathCache>,
+    /// While a statement runs in its parameter form ([`crate::shape::ParamForm`]): the
+    /// statement text's address and length, and the text its plan is cached under instead.
+    pub(crate) plan_text: Option<(usize, usize, Arc<str>)>,
     /// The plan slot of the prepared statement being run ([`Session::query_prepared`]):
     /// binding looks there before the session's plan cache.
     pub(crate) plan_slot: Option<Arc<crate::engine::PlanSlot>>,
@@ -464,6 +467,7 @@ impl<K: TxnKv> Session<K> {
             temp_schema: None,
             search_path_cache: None,
             plan_slot: None,
+            plan_text: None,
             cursors: Default::default(),
             style_cache: std::cell::Cell::new(None),
             fast_memo: None,
@@ -954,7 +958,26 @@ impl<K: TxnKv> Session<K> {
             .filter(|n| self.settings.sends(n.severity))
             .cloned()
             .collect();
-        for stmt in parsed.statements() {
+        // A text parsed from a template with a parameter form runs that form with its
+        // literals as parameters (`crate::shape::ParamForm`), unless the statement has
+        // parameters of its own or a prepared statement's plan slot.
+        let param_form = self.params.is_empty()
+            && self.declared_params.is_empty()
+            && self.plan_slot.is_none()
+            && !self.settings.force_custom_plan();
+        for i in 0..parsed.len() {
+            let param = if param_form {
+                parsed.param_statement(i)
+            } else {
+                None
+            };
+            let stmt = match &param {
+                Some((s, ..)) => *s,
+                None => match parsed.statement(i) {
+                    Some(s) => s,
+                    None => break,
+                },
+            };
             // (The statements of one message share its start time: see `message_received`.)
             self.statement_started = false;
             if self.block.is_none() {
@@ -979,7 +1002,25 @@ impl<K: TxnKv> Session<K> {
                     {
                         self.copy_statement(c, Some(io))
                     }
-                    _ => self.execute_statement(&stmt, &mut notices),
+                    _ => match param {
+                        Some((_, values, key)) => {
+                            self.params = values;
+                            self.declared_params =
+                                vec![basalt_common::types::DataType::Int4; self.params.len()];
+                            self.plan_text = Some((
+                                stmt.text().as_ptr() as usize,
+                                stmt.text().len(),
+                                key.clone(),
+                            ));
+                            let r = self.execute_statement(&stmt, &mut notices);
+                            self.params.clear();
+                            self.declared_params.clear();
+                            self.plan_text = None;
+                            // The form's tree keeps the template text's positions.
+                            r.map_err(|e| e.map_byte_position(|p| parsed.param_position(p)))
+                        }
+                        None => self.execute_statement(&stmt, &mut notices),
+                    },
                 },
             };
             let outcome = outcome.and_then(|r| self.end_of_statement().map(|()| r));
