@@ -968,6 +968,16 @@ impl<K: TxnKv> Session<K> {
                     {
                         self.copy_statement(c, Some(io))
                     }
+                    // A query's rows go to a client that takes them as they come.
+                    (Some(Node::SelectStmt(s)), Some(crate::copy::CopyStream::Client(c)))
+                        if self.transaction_status() != TransactionStatus::Failed
+                            && crate::engine::select_streams(s) =>
+                    {
+                        match c.rows() {
+                            Some(sink) => self.select_to(s, stmt.text(), sink, &mut notices),
+                            None => self.execute_statement(&stmt, &mut notices),
+                        }
+                    }
                     _ => self.execute_statement(&stmt, &mut notices),
                 },
             };
