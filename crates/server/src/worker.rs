@@ -626,7 +626,6 @@ impl Worker {
         } else {
             self.run_portal(name, limit.is_none(), describe)?
         };
-        let ctx = self.session.type_context();
         let Some(Portal {
             result: Some((r, sent)),
             formats,
@@ -639,6 +638,12 @@ impl Worker {
             self.io.push(result_description(r, formats));
         }
         let end = limit.map_or(r.rows.len(), |n| (*sent + n).min(r.rows.len()));
+        // (Streamed rows are gone already: nothing to encode here then.)
+        let ctx = if *sent < end {
+            self.session.type_context()
+        } else {
+            TypeContext::default()
+        };
         let mut scratch = Vec::new();
         for row in &r.rows[*sent..end] {
             wire::value_row(self.io.raw(), row, &r.types, formats, &ctx, &mut scratch).map_err(

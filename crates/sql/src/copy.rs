@@ -103,6 +103,32 @@ pub trait RowSink {
     ) -> Result<(), SqlError>;
 }
 
+/// A client that only takes rows ([`crate::Session::query_to`]): COPY with STDIN / STDOUT
+/// is refused as without any client.
+pub(crate) struct SinkClient<'s>(pub(crate) &'s mut dyn RowSink);
+
+impl Client for SinkClient<'_> {
+    fn result(&mut self, _: StatementResult) {}
+
+    fn copy_in(&mut self, _: usize) -> Result<&mut dyn Read, SqlError> {
+        Err(err(
+            "0A000",
+            "feature not supported: COPY FROM STDIN without a client data stream (use copy_in)",
+        ))
+    }
+
+    fn copy_out(&mut self, _: usize) -> Result<&mut dyn Write, SqlError> {
+        Err(err(
+            "0A000",
+            "feature not supported: COPY TO STDOUT without a client data stream (use copy_out)",
+        ))
+    }
+
+    fn rows(&mut self) -> Option<&mut dyn RowSink> {
+        Some(&mut *self.0)
+    }
+}
+
 fn err(code: &'static str, message: impl Into<String>) -> SqlError {
     SqlError::new(code, message)
 }
