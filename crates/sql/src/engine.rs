@@ -2752,6 +2752,13 @@ impl<K: TxnKv> Session<K> {
             return Ok((catalog, Arc::new(b)));
         }
         let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
+        // A statement in its parameter form is cached under its shape's text.
+        let form = self
+            .plan_text
+            .as_ref()
+            .filter(|(at, len, _)| text.as_ptr() as usize == *at && text.len() == *len)
+            .map(|(_, _, key)| key.clone());
+        let text = form.as_deref().unwrap_or(text);
         let key = self.plan_key(&catalog, text);
         // A prepared statement's own plan first (see `PlanSlot`).
         let slot = self.plan_slot.clone().filter(|_| !written);
@@ -2760,7 +2767,8 @@ impl<K: TxnKv> Session<K> {
         }
         // Declared parameter types change the binding of the same text: such a plan stays in
         // its statement's slot only.
-        let shared = !written && self.declared_params.is_empty();
+        // (A parameter form's types are those its shape's text says.)
+        let shared = !written && (self.declared_params.is_empty() || form.is_some());
         if shared && let Some(b) = self.plan_cache.get(&key).and_then(T::pick) {
             let b = b.clone();
             if let Some(slot) = slot {

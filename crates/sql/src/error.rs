@@ -264,6 +264,20 @@ impl SqlError {
         self
     }
 
+    /// Maps a position counted in bytes (before [`SqlError::byte_position_to_chars`]).
+    pub fn map_byte_position(mut self, f: impl FnOnce(u32) -> u32) -> Self {
+        if let SqlError::Exec {
+            position: Some(p), ..
+        }
+        | SqlError::Syntax {
+            position: Some(p), ..
+        } = &mut self
+        {
+            *p = f(*p);
+        }
+        self
+    }
+
     /// Turns a position counted in bytes (parse-tree locations + 1) into PostgreSQL's
     /// character position in `sql`, the query string the locations refer to.
     pub fn byte_position_to_chars(mut self, sql: &str) -> Self {

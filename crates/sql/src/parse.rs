@@ -76,7 +76,13 @@ impl ParseOptions {
 #[derive(Debug)]
 pub struct Parsed {
     text: Arc<str>,
-    stmts: Vec<RawStmt>,
+    /// The statements; for a text parsed from a template with a parameter form, made from
+    /// the template when first asked for (the simple query path runs the parameter form
+    /// and never needs them).
+    stmts: std::sync::OnceLock<Vec<RawStmt>>,
+    /// The template this text was parsed from and the text's literals, when the template
+    /// has a parameter form ([`crate::shape::ParamForm`]).
+    shaped: Option<(Arc<crate::shape::Template>, Vec<crate::shape::Lit>)>,
     /// Per statement: its highest parameter reference (`$n`) and that reference's byte
     /// offset, if it has one.
     max_params: Vec<Option<(u32, usize)>>,
@@ -90,11 +96,79 @@ impl Parsed {
         Parsed {
             text: Arc::from(sql),
             max_params: vec![None; stmts.len()],
-            stmts,
+            stmts: stmts.into(),
+            shaped: None,
             warnings: Vec::new(),
         }
     }
 
+    /// The parse of `sql` from a template with a parameter form: the statements are made
+    /// when first needed.
+    fn from_param_template(
+        sql: &str,
+        template: Arc<crate::shape::Template>,
+        lits: Vec<crate::shape::Lit>,
+    ) -> Parsed {
+        Parsed {
+            text: Arc::from(sql),
+            max_params: vec![None; template.len()],
+            stmts: std::sync::OnceLock::new(),
+            shaped: Some((template, lits)),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn stmts(&self) -> &[RawStmt] {
+        self.stmts.get_or_init(|| match &self.shaped {
+            // Cannot fail: the text has the template's shape, whose literals all fit 32
+            // bits (checked by `ParseCache::parse_shaped` making it), and the walk over the
+            // template's tree succeeded when it was built.
+            Some((t, lits)) => t.instantiate_lits(&self.text, lits).unwrap_or_default(),
+            None => Vec::new(),
+        })
+    }
+
+    /// Statement `i` in its parameter form with its parameter values and the text its plan
+    /// is cached under, if this text was parsed from a template that has one.
+    pub(crate) fn param_statement(
+        &self,
+        i: usize,
+    ) -> Option<(Statement<'_>, Vec<basalt_common::types::Value>, &Arc<str>)> {
+        let (t, lits) = self.shaped.as_ref()?;
+        let form = t.param_form()?;
+        let raw = form.stmts.get(i)?;
+        let values = t.param_values(&self.text, lits, i)?;
+        // The statement's own text, its bounds moved from the template's text to this one.
+        let start = t.shift(lits, raw.stmt_location);
+        let text = if raw.stmt_len == 0 {
+            self.text.get(usize::try_from(start).ok()?..)?
+        } else {
+            let end = t.shift(lits, raw.stmt_location + raw.stmt_len);
+            self.text
+                .get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)?
+        };
+        Some((
+            Statement {
+                raw,
+                text,
+                max_param: None,
+            },
+            values,
+            form.keys.get(i)?,
+        ))
+    }
+
+    /// A 1-based byte position in statement parameter form's tree (which keeps the
+    /// template's positions), as a position in this text.
+    pub(crate) fn param_position(&self, p: u32) -> u32 {
+        match &self.shaped {
+            Some((t, lits)) => {
+                let at = i32::try_from(p).unwrap_or(i32::MAX) - 1;
+                u32::try_from(t.shift(lits, at) + 1).unwrap_or(p)
+            }
+            None => p,
+        }
+    }
     /// The query string.
     pub fn text(&self) -> &str {
         &self.text
@@ -112,17 +186,17 @@ impl Parsed {
 
     /// The number of statements.
     pub fn len(&self) -> usize {
-        self.stmts.len()
+        self.max_params.len()
     }
 
     /// Whether the string holds no statement at all.
     pub fn is_empty(&self) -> bool {
-        self.stmts.is_empty()
+        self.max_params.is_empty()
     }
 
     /// The statements, in order.
     pub fn statements(&self) -> impl Iterator<Item = Statement<'_>> {
-        self.stmts
+        self.stmts()
             .iter()
             .zip(&self.max_params)
             .map(|(raw, &max_param)| Statement {
@@ -130,6 +204,15 @@ impl Parsed {
                 text: statement_text(&self.text, raw),
                 max_param,
             })
+    }
+
+    /// Statement `i`.
+    pub(crate) fn statement(&self, i: usize) -> Option<Statement<'_>> {
+        Some(Statement {
+            raw: self.stmts().get(i)?,
+            text: statement_text(&self.text, self.stmts().get(i)?),
+            max_param: *self.max_params.get(i)?,
+        })
     }
 
     /// A one-statement parse of `stmt`, a statement nested in `text` (the body of `PREPARE`):
@@ -141,7 +224,9 @@ impl Parsed {
                 stmt: Some(Box::new(stmt)),
                 stmt_location: 0,
                 stmt_len: 0,
-            }],
+            }]
+            .into(),
+            shaped: None,
             max_params: vec![None],
             warnings: Vec::new(),
         }
@@ -243,7 +328,8 @@ pub fn parse(sql: &str, options: ParseOptions) -> Result<Parsed, SqlError> {
         Ok(result) => Ok(Parsed {
             text: Arc::from(sql),
             max_params: result.protobuf.stmts.iter().map(max_param).collect(),
-            stmts: result.protobuf.stmts,
+            stmts: result.protobuf.stmts.into(),
+            shaped: None,
             warnings: result.warnings.iter().map(|w| lexer_warning(w)).collect(),
         }),
         Err(pg_query::Error::Parse(message)) => Err(syntax_error(sql, options, message)),
@@ -929,6 +1015,9 @@ impl ParseCache {
             return parse(sql, options);
         };
         match self.templates.get(&shape) {
+            Some(Some(t)) if t.param_form().is_some() && t.lit_count() == shape.lits.len() => {
+                return Ok(Parsed::from_param_template(sql, t, shape.lits));
+            }
             Some(Some(t)) => {
                 if let Some(stmts) = t.instantiate(sql, &shape) {
                     return Ok(Parsed::from_template(sql, stmts));
@@ -939,7 +1028,7 @@ impl ParseCache {
             None => {}
         }
         let parsed = parse(sql, options)?;
-        let t = crate::shape::Template::build(sql, &shape, &parsed.stmts);
+        let t = crate::shape::Template::build(sql, &shape, parsed.stmts());
         self.templates.put(shape, t);
         Ok(parsed)
     }
@@ -1116,8 +1205,8 @@ mod tests {
         let texts: Vec<&str> = b.statements().map(|s| s.text()).collect();
         assert_eq!(texts, ["SELECT 100 + 2000", "SELECT 'it''s'"]);
         let direct = parse("SELECT 100 + 2000; SELECT 'it''s'", opts).unwrap();
-        assert_eq!(b.stmts, direct.stmts);
-        assert_ne!(a.stmts, b.stmts);
+        assert_eq!(b.stmts(), direct.stmts());
+        assert_ne!(a.stmts(), b.stmts());
     }
 
     #[test]

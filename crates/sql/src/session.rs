@@ -283,6 +283,9 @@ pub struct Session<K: TxnKv> {
     /// from (catalog version, `search_path` text, temporary schema): every statement needs
     /// them, and resolving them parses the setting.
     pub(crate) search_path_cache: Option<SearchPathCache>,
+    /// While a statement runs in its parameter form ([`crate::shape::ParamForm`]): the
+    /// statement text's address and length, and the text its plan is cached under instead.
+    pub(crate) plan_text: Option<(usize, usize, Arc<str>)>,
     /// The plan slot of the prepared statement being run ([`Session::query_prepared`]):
     /// binding looks there before the session's plan cache.
     pub(crate) plan_slot: Option<Arc<crate::engine::PlanSlot>>,
@@ -457,6 +460,7 @@ impl<K: TxnKv> Session<K> {
             temp_schema: None,
             search_path_cache: None,
             plan_slot: None,
+            plan_text: None,
             cursors: Default::default(),
             style_cache: std::cell::Cell::new(None),
             fast_memo: None,
@@ -991,7 +995,26 @@ impl<K: TxnKv> Session<K> {
             .filter(|n| self.settings.sends(n.severity))
             .cloned()
             .collect();
-        for stmt in parsed.statements() {
+        // A text parsed from a template with a parameter form runs that form with its
+        // literals as parameters (`crate::shape::ParamForm`), unless the statement has
+        // parameters of its own or a prepared statement's plan slot.
+        let param_form = self.params.is_empty()
+            && self.declared_params.is_empty()
+            && self.plan_slot.is_none()
+            && !self.settings.force_custom_plan();
+        for i in 0..parsed.len() {
+            let param = if param_form {
+                parsed.param_statement(i)
+            } else {
+                None
+            };
+            let stmt = match &param {
+                Some((s, ..)) => *s,
+                None => match parsed.statement(i) {
+                    Some(s) => s,
+                    None => break,
+                },
+            };
             if self.block.is_none() {
                 self.start_block(if multi {
                     BlockKind::Implicit
@@ -1015,17 +1038,45 @@ impl<K: TxnKv> Session<K> {
                     {
                         self.copy_statement(c, Some(io))
                     }
-                    // A query's rows go to a client that takes them as they come.
-                    (Some(Node::SelectStmt(s)), Some(crate::copy::CopyStream::Client(c)))
-                        if self.transaction_status() != TransactionStatus::Failed
-                            && crate::engine::select_streams(s) =>
-                    {
-                        match c.rows() {
-                            Some(sink) => self.select_to(s, stmt.text(), sink, &mut notices),
-                            None => self.execute_statement(&stmt, &mut notices),
+                    _ => {
+                        let formed = param.is_some();
+                        if let Some((_, values, key)) = param {
+                            self.params = values;
+                            self.declared_params =
+                                vec![basalt_common::types::DataType::Int4; self.params.len()];
+                            self.plan_text = Some((
+                                stmt.text().as_ptr() as usize,
+                                stmt.text().len(),
+                                key.clone(),
+                            ));
+                        }
+                        let r = match (stmt.node(), copy.as_mut()) {
+                            // A query's rows go to a client that takes them as they come.
+                            (
+                                Some(Node::SelectStmt(s)),
+                                Some(crate::copy::CopyStream::Client(c)),
+                            ) if self.transaction_status() != TransactionStatus::Failed
+                                && crate::engine::select_streams(s) =>
+                            {
+                                match c.rows() {
+                                    Some(sink) => {
+                                        self.select_to(s, stmt.text(), sink, &mut notices)
+                                    }
+                                    None => self.execute_statement(&stmt, &mut notices),
+                                }
+                            }
+                            _ => self.execute_statement(&stmt, &mut notices),
+                        };
+                        if formed {
+                            self.params.clear();
+                            self.declared_params.clear();
+                            self.plan_text = None;
+                            // The form's tree keeps the template text's positions.
+                            r.map_err(|e| e.map_byte_position(|p| parsed.param_position(p)))
+                        } else {
+                            r
                         }
                     }
-                    _ => self.execute_statement(&stmt, &mut notices),
                 },
             };
             let outcome = outcome.and_then(|r| self.end_of_statement().map(|()| r));

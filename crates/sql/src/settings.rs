@@ -108,6 +108,12 @@ const SYNCHRONOUS_COMMIT_OPTIONS: &[EnumOption] = &[
     ("0", 4, true),
 ];
 
+const PLAN_CACHE_MODE_OPTIONS: &[EnumOption] = &[
+    ("auto", 0, false),
+    ("force_generic_plan", 1, false),
+    ("force_custom_plan", 2, false),
+];
+
 const CLIENT_MIN_MESSAGES_OPTIONS: &[EnumOption] = &[
     ("debug5", 0, false),
     ("debug4", 1, false),
@@ -603,6 +609,15 @@ static DEFS: &[Def] = &[
         description: "Shows the maximum number of index keys.",
     },
     Def {
+        name: "plan_cache_mode",
+        kind: Kind::Enum(PLAN_CACHE_MODE_OPTIONS),
+        default: Value::Enum(0),
+        read_only: false,
+        list: false,
+        no_reset_all: false,
+        description: "Controls the planner's selection of custom or generic plan.",
+    },
+    Def {
         name: "search_path",
         kind: Kind::Str(StrCheck::SearchPath),
         default: Value::Const("\"$user\", public"),
@@ -778,18 +793,19 @@ params! {
     LOCK_TIMEOUT = 40, "lock_timeout";
     MAX_IDENTIFIER_LENGTH = 41, "max_identifier_length";
     MAX_INDEX_KEYS = 42, "max_index_keys";
-    SEARCH_PATH = 43, "search_path";
-    SERVER_ENCODING = 44, "server_encoding";
-    SERVER_VERSION = 45, "server_version";
-    SERVER_VERSION_NUM = 46, "server_version_num";
-    STANDARD_CONFORMING_STRINGS = 47, "standard_conforming_strings";
-    STATEMENT_TIMEOUT = 48, "statement_timeout";
-    SYNCHRONOUS_COMMIT = 49, "synchronous_commit";
-    TIME_ZONE = 50, "TimeZone";
-    TRANSACTION_DEFERRABLE = 51, "transaction_deferrable";
-    TRANSACTION_ISOLATION = 52, "transaction_isolation";
-    TRANSACTION_READ_ONLY = 53, "transaction_read_only";
-    WORK_MEM = 54, "work_mem";
+    PLAN_CACHE_MODE = 43, "plan_cache_mode";
+    SEARCH_PATH = 44, "search_path";
+    SERVER_ENCODING = 45, "server_encoding";
+    SERVER_VERSION = 46, "server_version";
+    SERVER_VERSION_NUM = 47, "server_version_num";
+    STANDARD_CONFORMING_STRINGS = 48, "standard_conforming_strings";
+    STATEMENT_TIMEOUT = 49, "statement_timeout";
+    SYNCHRONOUS_COMMIT = 50, "synchronous_commit";
+    TIME_ZONE = 51, "TimeZone";
+    TRANSACTION_DEFERRABLE = 52, "transaction_deferrable";
+    TRANSACTION_ISOLATION = 53, "transaction_isolation";
+    TRANSACTION_READ_ONLY = 54, "transaction_read_only";
+    WORK_MEM = 55, "work_mem";
 }
 
 impl Param {
@@ -1393,6 +1409,12 @@ impl Settings {
             self.builtin(Param::SYNCHRONOUS_COMMIT),
             Value::Enum(4)
         ))
+    }
+
+    /// Whether `plan_cache_mode` is `force_custom_plan`: every statement text is planned
+    /// with its own literal values (no plan shared by texts of one shape).
+    pub fn force_custom_plan(&self) -> bool {
+        matches!(self.builtin(Param::PLAN_CACHE_MODE), Value::Enum(2))
     }
 
     /// `standard_conforming_strings`.

@@ -30,6 +30,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use basalt_common::types::Value;
 use parking_lot::Mutex;
 use pg_query::protobuf::{self, AConst, Node, RawStmt, a_const, node};
 
@@ -46,7 +47,7 @@ enum Kind {
 
 /// A literal's byte range in its text.
 #[derive(Debug, Clone, Copy)]
-struct Lit {
+pub(crate) struct Lit {
     start: usize,
     end: usize,
     kind: Kind,
@@ -56,7 +57,7 @@ struct Lit {
 #[derive(Debug)]
 pub(crate) struct Shape {
     key: String,
-    lits: Vec<Lit>,
+    pub(crate) lits: Vec<Lit>,
 }
 
 fn is_ident_start(c: u8) -> bool {
@@ -209,7 +210,51 @@ pub(crate) fn shape(sql: &str) -> Option<Shape> {
 /// What the walker calls for each position and each constant.
 trait Visit {
     fn loc(&mut self, l: &mut i32);
-    fn konst(&mut self, c: &mut AConst);
+    /// A constant in an expression; `Some(n)` replaces it with parameter `$n`.
+    fn konst(&mut self, c: &mut AConst) -> Option<i32>;
+    /// A constant whose value the binder reads itself (`ORDER BY 1`, `varchar(10)`): it
+    /// cannot become a parameter.
+    fn konst_fixed(&mut self, c: &mut AConst) {
+        let _ = self.konst(c);
+    }
+}
+
+/// Visits constants in a place where they cannot become parameters.
+struct Fixed<'a>(&'a mut dyn Visit);
+
+impl Visit for Fixed<'_> {
+    fn loc(&mut self, l: &mut i32) {
+        self.0.loc(l);
+    }
+    fn konst(&mut self, c: &mut AConst) -> Option<i32> {
+        self.0.konst_fixed(c);
+        None
+    }
+    fn konst_fixed(&mut self, c: &mut AConst) {
+        self.0.konst_fixed(c);
+    }
+}
+
+/// ORDER BY / GROUP BY / DISTINCT ON items: an integer constant written as the item itself is
+/// a select-list position.
+fn clause_items(list: &mut [Node], v: &mut dyn Visit) -> Option<()> {
+    use node::Node as N;
+    for n in list {
+        let direct = match n.node.as_ref() {
+            Some(N::AConst(_)) => true,
+            Some(N::SortBy(sb)) => matches!(
+                sb.node.as_deref().and_then(|x| x.node.as_ref()),
+                Some(N::AConst(_))
+            ),
+            _ => false,
+        };
+        if direct {
+            walk(n, &mut Fixed(v))?;
+        } else {
+            walk(n, v)?;
+        }
+    }
+    Some(())
 }
 
 fn nodes(list: &mut [Node], v: &mut dyn Visit) -> Option<()> {
@@ -236,7 +281,7 @@ fn range_var(r: &mut protobuf::RangeVar, v: &mut dyn Visit) -> Option<()> {
 
 fn type_name(t: &mut protobuf::TypeName, v: &mut dyn Visit) -> Option<()> {
     nodes(&mut t.names, v)?;
-    nodes(&mut t.typmods, v)?;
+    nodes(&mut t.typmods, &mut Fixed(v))?;
     nodes(&mut t.array_bounds, v)?;
     v.loc(&mut t.location);
     Some(())
@@ -250,14 +295,14 @@ fn select(s: &mut protobuf::SelectStmt, v: &mut dyn Visit) -> Option<()> {
     {
         return None;
     }
-    nodes(&mut s.distinct_clause, v)?;
+    clause_items(&mut s.distinct_clause, v)?;
     nodes(&mut s.target_list, v)?;
     nodes(&mut s.from_clause, v)?;
     opt(&mut s.where_clause, v)?;
-    nodes(&mut s.group_clause, v)?;
+    clause_items(&mut s.group_clause, v)?;
     opt(&mut s.having_clause, v)?;
     nodes(&mut s.values_lists, v)?;
-    nodes(&mut s.sort_clause, v)?;
+    clause_items(&mut s.sort_clause, v)?;
     opt(&mut s.limit_offset, v)?;
     opt(&mut s.limit_count, v)?;
     if let Some(l) = &mut s.larg {
@@ -272,8 +317,15 @@ fn select(s: &mut protobuf::SelectStmt, v: &mut dyn Visit) -> Option<()> {
 /// Visits every position and constant of `n`; `None` for a node kind it does not know.
 fn walk(n: &mut Node, v: &mut dyn Visit) -> Option<()> {
     use node::Node as N;
+    if let Some(N::AConst(c)) = n.node.as_mut() {
+        let location = c.location;
+        if let Some(number) = v.konst(c) {
+            n.node = Some(N::ParamRef(protobuf::ParamRef { number, location }));
+        }
+        return Some(());
+    }
     match n.node.as_mut()? {
-        N::AConst(c) => v.konst(c),
+        N::AConst(_) => {}
         N::String(_) | N::AStar(_) | N::Integer(_) | N::Float(_) | N::Boolean(_) => {}
         N::List(l) => nodes(&mut l.items, v)?,
         N::ColumnRef(c) => {
@@ -425,8 +477,9 @@ struct Collect(Vec<i32>);
 
 impl Visit for Collect {
     fn loc(&mut self, _: &mut i32) {}
-    fn konst(&mut self, c: &mut AConst) {
+    fn konst(&mut self, c: &mut AConst) -> Option<i32> {
         self.0.push(c.location);
+        None
     }
 }
 
@@ -439,6 +492,8 @@ pub(crate) struct Template {
     /// Per constant, in walk order: the literal it holds and how many unary minus signs
     /// the grammar folded into it (`None`: a constant of no literal, e.g. `NULL`).
     consts: Vec<Option<(usize, u32)>>,
+    /// The statements with parameters for the literals, when the shape allows it.
+    param: Option<ParamForm>,
 }
 
 impl Template {
@@ -477,23 +532,69 @@ impl Template {
         if used.iter().any(|u| !u) {
             return None;
         }
+        let param = ParamForm::build(&shape.key, &shape.lits, &stmts, &consts);
         Some(Template {
             stmts,
             lits: shape.lits.clone(),
             consts,
+            param,
         })
+    }
+
+    /// The statements with parameters, if this shape has them ([`ParamForm`]).
+    pub(crate) fn param_form(&self) -> Option<&ParamForm> {
+        self.param.as_ref()
+    }
+
+    /// The number of literals of the shape.
+    pub(crate) fn lit_count(&self) -> usize {
+        self.lits.len()
+    }
+
+    /// The number of statements.
+    pub(crate) fn len(&self) -> usize {
+        self.stmts.len()
+    }
+
+    /// Statement `i`'s parameter values in `sql`, a text of this shape with literals `lits`
+    /// (`None` without a [`ParamForm`]).
+    pub(crate) fn param_values(&self, sql: &str, lits: &[Lit], i: usize) -> Option<Vec<Value>> {
+        let form = self.param.as_ref()?;
+        form.params
+            .get(i)?
+            .iter()
+            .map(|&(l, minus)| {
+                let lit = lits.get(l)?;
+                let mut v: i32 = sql.get(lit.start..lit.end)?.parse().ok()?;
+                for _ in 0..minus {
+                    v = v.checked_neg()?;
+                }
+                Some(Value::Int4(v))
+            })
+            .collect()
+    }
+
+    /// Position `at` (0-based) of the template's text in `sql`'s text, whose literals are
+    /// `lits`.
+    pub(crate) fn shift(&self, lits: &[Lit], at: i32) -> i32 {
+        shift(&self.lits, lits, at)
     }
 
     /// The statements of `sql` (of this template's shape).
     pub(crate) fn instantiate(&self, sql: &str, shape: &Shape) -> Option<Vec<RawStmt>> {
-        if shape.lits.len() != self.lits.len() {
+        self.instantiate_lits(sql, &shape.lits)
+    }
+
+    /// The statements of `sql`, a text of this template's shape with literals `lits`.
+    pub(crate) fn instantiate_lits(&self, sql: &str, lits: &[Lit]) -> Option<Vec<RawStmt>> {
+        if lits.len() != self.lits.len() {
             return None;
         }
         let mut stmts = self.stmts.clone();
         let mut fill = Fill {
             sql,
             old: &self.lits,
-            new: &shape.lits,
+            new: lits,
             consts: &self.consts,
             next: 0,
             failed: false,
@@ -525,13 +626,101 @@ struct Fill<'a> {
 
 impl Fill<'_> {
     fn shift(&self, at: i32) -> i32 {
-        let mut d: i64 = 0;
-        for (o, n) in self.old.iter().zip(self.new) {
-            if (o.start as i64) < i64::from(at) {
-                d += (n.end - n.start) as i64 - (o.end - o.start) as i64;
-            }
+        shift(self.old, self.new, at)
+    }
+}
+
+/// Position `at` of a text with literals `old`, in a text of the same shape with literals
+/// `new`: moved by the difference in length of the literals before it.
+fn shift(old: &[Lit], new: &[Lit], at: i32) -> i32 {
+    let mut d: i64 = 0;
+    for (o, n) in old.iter().zip(new) {
+        if (o.start as i64) < i64::from(at) {
+            d += (n.end - n.start) as i64 - (o.end - o.start) as i64;
         }
-        i32::try_from(i64::from(at) + d).unwrap_or(at)
+    }
+    i32::try_from(i64::from(at) + d).unwrap_or(at)
+}
+
+/// Replaces a template's literal constants with parameters (building a [`ParamForm`]).
+struct Parameterize<'a> {
+    consts: &'a [Option<(usize, u32)>],
+    /// The next constant's number, over all statements.
+    next: usize,
+    /// The statement's parameters so far: literal and folded minus signs.
+    params: Vec<(usize, u32)>,
+    /// A literal sits where the binder reads its value itself.
+    fixed: bool,
+}
+
+impl Visit for Parameterize<'_> {
+    fn loc(&mut self, _: &mut i32) {}
+
+    fn konst(&mut self, _: &mut AConst) -> Option<i32> {
+        let k = self.next;
+        self.next += 1;
+        let lit = (*self.consts.get(k)?)?;
+        self.params.push(lit);
+        i32::try_from(self.params.len()).ok()
+    }
+
+    fn konst_fixed(&mut self, _: &mut AConst) {
+        let k = self.next;
+        self.next += 1;
+        if self.consts.get(k).is_some_and(Option::is_some) {
+            self.fixed = true;
+        }
+    }
+}
+
+/// A template whose literals are all 32-bit integers in expression positions, written with
+/// parameters instead: statement *i*'s literals are its `$1`, `$2` ... of type `integer`, the
+/// type PostgreSQL gives such a literal. Binding it once per shape gives a plan that every
+/// text of the shape runs with its own literal values, as a prepared statement runs with its
+/// parameters: the simple query protocol then skips the binder and the planner too.
+///
+/// Only integers: a string literal's type comes from its context (an unknown-type constant
+/// folded by the binder), and a longer number is `bigint` or `numeric` by its value, so the
+/// shape alone does not fix their types.
+#[derive(Debug)]
+pub(crate) struct ParamForm {
+    pub(crate) stmts: Vec<RawStmt>,
+    /// Per statement: the literal behind each parameter and its folded minus signs.
+    params: Vec<Vec<(usize, u32)>>,
+    /// Per statement: the text plans of this statement are cached under (the shape key
+    /// and the statement's number; no SQL text holds a NUL byte).
+    pub(crate) keys: Vec<Arc<str>>,
+}
+
+impl ParamForm {
+    fn build(
+        key: &str,
+        lits: &[Lit],
+        stmts: &[RawStmt],
+        consts: &[Option<(usize, u32)>],
+    ) -> Option<ParamForm> {
+        if lits.iter().any(|l| l.kind != Kind::Int) {
+            return None;
+        }
+        let mut stmts = stmts.to_vec();
+        let mut v = Parameterize {
+            consts,
+            next: 0,
+            params: Vec::new(),
+            fixed: false,
+        };
+        let mut params = Vec::with_capacity(stmts.len());
+        let mut keys = Vec::with_capacity(stmts.len());
+        for (i, s) in stmts.iter_mut().enumerate() {
+            walk(s.stmt.as_deref_mut()?, &mut v)?;
+            params.push(std::mem::take(&mut v.params));
+            keys.push(Arc::from(format!("{key}\0{i}")));
+        }
+        (!v.fixed).then_some(ParamForm {
+            stmts,
+            params,
+            keys,
+        })
     }
 }
 
@@ -542,12 +731,12 @@ impl Visit for Fill<'_> {
         }
     }
 
-    fn konst(&mut self, c: &mut AConst) {
+    fn konst(&mut self, c: &mut AConst) -> Option<i32> {
         let k = self.next;
         self.next += 1;
         c.location = self.shift(c.location);
         let Some(&Some((i, minus))) = self.consts.get(k) else {
-            return;
+            return None;
         };
         let lit = self.new[i];
         let text = &self.sql[lit.start..lit.end];
@@ -555,7 +744,7 @@ impl Visit for Fill<'_> {
             Kind::Int => {
                 let Ok(mut v) = text.parse::<i32>() else {
                     self.failed = true;
-                    return;
+                    return None;
                 };
                 for _ in 0..minus {
                     v = -v;
@@ -576,6 +765,7 @@ impl Visit for Fill<'_> {
                 sval: text[1..text.len() - 1].replace("''", "'"),
             }),
         });
+        None
     }
 }
 
@@ -686,5 +876,36 @@ mod tests {
         let sql = "CREATE TABLE t (x int DEFAULT 1)";
         let s = shape(sql).unwrap();
         assert!(Template::build(sql, &s, &parse(sql)).is_none());
+    }
+
+    #[test]
+    fn parameter_forms_only_for_integers_in_expressions() {
+        let form = |sql: &str| {
+            let s = shape(sql).unwrap();
+            Template::build(sql, &s, &parse(sql)).and_then(|t| t.param.map(|p| p.params))
+        };
+        // pgbench's statements: every literal a parameter, minus signs folded.
+        assert_eq!(
+            form("UPDATE pgbench_accounts SET abalance = abalance + -1234 WHERE aid = 56789"),
+            Some(vec![vec![(0, 1), (1, 0)]])
+        );
+        assert_eq!(
+            form("SELECT 1; SELECT a FROM t WHERE b = 2 AND c IS NULL"),
+            Some(vec![vec![(0, 0)], vec![(1, 0)]])
+        );
+        // Positions, type modifiers, and literals whose type the shape does not fix.
+        for sql in [
+            "SELECT a, b FROM t ORDER BY 2",
+            "SELECT a, count(*) FROM t GROUP BY 1",
+            "SELECT DISTINCT ON (1) a FROM t WHERE b = 1",
+            "SELECT x::varchar(10) FROM t WHERE y = 1",
+            "SELECT a FROM t WHERE b = 'x' AND c = 1",
+            "SELECT a FROM t WHERE b = 1.5",
+            "SELECT 9999999999",
+        ] {
+            assert_eq!(form(sql), None, "{sql}");
+        }
+        // An expression containing a constant is no position.
+        assert!(form("SELECT a FROM t ORDER BY a + 1").is_some());
     }
 }

@@ -202,3 +202,82 @@ fn cached_delete_sees_ddl_and_new_rows() {
         [[Value::Int4(3)], [Value::Int4(4)], [Value::Int4(5)]]
     );
 }
+
+/// Texts that differ only in integer literals share one plan (their shape's parameter
+/// form): each must give what the same text planned with its own values gives
+/// (`plan_cache_mode = force_custom_plan`), rows, errors and error positions alike.
+#[test]
+fn texts_of_one_shape_match_custom_plans() {
+    let setup = "CREATE TABLE t (id int PRIMARY KEY, a int, b bigint, c smallint, s text, \
+                 v varchar(10));
+                 INSERT INTO t SELECT i, i % 7, i::bigint * 1000000000, i % 3, 'x' || i, 'v' || i \
+                 FROM generate_series(1, 50) i;
+                 CREATE INDEX t_a ON t (a)";
+    let mut generic = Session::new(LocalKv::memory());
+    let mut custom = Session::new(LocalKv::memory());
+    generic.execute(setup).unwrap();
+    custom.execute(setup).unwrap();
+    custom
+        .execute("SET plan_cache_mode = force_custom_plan")
+        .unwrap();
+    let shapes: &[fn(i32) -> String] = &[
+        |n| format!("SELECT a, b FROM t WHERE id = {n}"),
+        |n| format!("SELECT id FROM t WHERE a = {n} AND id > {n} ORDER BY id"),
+        |n| format!("SELECT count(*), sum(b) FROM t WHERE c = {n}"),
+        |n| format!("SELECT id + {n}, a * -{n}, {n} FROM t WHERE id < 3 ORDER BY 1"),
+        |n| format!("SELECT id FROM t ORDER BY id LIMIT {n} OFFSET 2"),
+        |n| format!("SELECT a, count(*) FROM t GROUP BY 1 HAVING count(*) > {n} ORDER BY 1"),
+        |n| format!("SELECT id FROM t WHERE id IN ({n}, 3, {n} + 1) ORDER BY id"),
+        |n| format!("SELECT CASE WHEN id > {n} THEN 1 ELSE 2.5 END FROM t WHERE id < 4"),
+        |n| format!("SELECT 2147483640 + {n}"),
+        |n| format!("SELECT 100 / ({n} - 3)"),
+        |n| format!("SELECT v::varchar({n}) FROM t WHERE id = 12"),
+        |n| format!("SELECT id, {n} FROM t WHERE id < 3 ORDER BY {n}"),
+        |n| format!("SELECT ARRAY[{n}, 2][1], substr(s, {n}) FROM t WHERE id = 10"),
+        |n| format!("SELECT {n}::text || s, {n}::bigint * b FROM t WHERE id = 2"),
+        |n| format!("SELECT id FROM t WHERE b > {n} AND c = {n} % 3 ORDER BY id LIMIT 3"),
+        |n| format!("UPDATE t SET a = a + {n} WHERE id = {n}"),
+        |n| format!("DELETE FROM t WHERE id = {n} + 40"),
+        |n| format!("INSERT INTO t (id, a, c) VALUES ({n} + 100, {n}, {n})"),
+        |n| format!("SELECT nosuch + {n} FROM t"),
+    ];
+    for shape in shapes {
+        for n in [1, 3, 2, 12345, 0, -7, 40000, 3] {
+            let sql = shape(n);
+            let g = generic.query(&sql, &[]);
+            let c = custom.query(&sql, &[]);
+            match (g, c) {
+                (Ok(g), Ok(c)) => {
+                    assert_eq!(g.rows, c.rows, "{sql}");
+                    assert_eq!(g.types, c.types, "{sql}");
+                    assert_eq!(g.columns, c.columns, "{sql}");
+                    assert_eq!(g.tag, c.tag, "{sql}");
+                }
+                (Err(g), Err(c)) => {
+                    assert_eq!(g.code(), c.code(), "{sql}");
+                    assert_eq!(g.message(), c.message(), "{sql}");
+                    assert_eq!(g.position(), c.position(), "{sql}");
+                }
+                (g, c) => panic!("{sql}: {:?} / {:?}", g.err(), c.err()),
+            }
+        }
+    }
+    let all = "SELECT * FROM t ORDER BY id";
+    assert_eq!(rows(&mut generic, all), rows(&mut custom, all));
+}
+
+/// A statement whose shape's plan must be bound again (the table is gone) reports the
+/// error at this text's position, not at the position in the text the shape was first
+/// seen in.
+#[test]
+fn parameter_form_errors_point_into_their_own_text() {
+    let mut s = Session::new(LocalKv::memory());
+    s.execute("CREATE TABLE t (a int)").unwrap();
+    s.query("SELECT a + 1 FROM t WHERE a = 2", &[]).unwrap();
+    s.query("SELECT a + 12 FROM t WHERE a = 3", &[]).unwrap();
+    s.execute("DROP TABLE t").unwrap();
+    let sql = "SELECT a + 123456 FROM t WHERE a = 4";
+    let e = s.query(sql, &[]).unwrap_err();
+    assert_eq!(e.code().code(), "42P01");
+    assert_eq!(e.position(), Some(sql.find(" t ").unwrap() as u32 + 2));
+}

@@ -2223,6 +2223,7 @@ fn setting_vartype(param: &str) -> &'static str {
         | "client_min_messages"
         | "default_transaction_isolation"
         | "IntervalStyle"
+        | "plan_cache_mode"
         | "synchronous_commit"
         | "transaction_isolation" => "enum",
         _ => "string",
