@@ -193,6 +193,66 @@ impl Error {
         }
     }
 
+    /// The constraint a violation is about (PostgreSQL's `n` field): the constraint's name,
+    /// or for a unique violation the unique index's.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// db.execute("CREATE TABLE t (id int PRIMARY KEY, n int CONSTRAINT n_pos CHECK (n > 0))")?;
+    /// let err = db.execute("INSERT INTO t VALUES (1, -1)").unwrap_err();
+    /// assert_eq!(err.code(), "23514");
+    /// assert_eq!(err.constraint(), Some("n_pos"));
+    /// assert_eq!((err.schema(), err.table()), (Some("public"), Some("t")));
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn constraint(&self) -> Option<&str> {
+        match self {
+            Error::Sql(e) => e.constraint(),
+            _ => None,
+        }
+    }
+
+    /// The schema of the table or data type an error is about (PostgreSQL's `s` field).
+    pub fn schema(&self) -> Option<&str> {
+        match self {
+            Error::Sql(e) => e.schema(),
+            _ => None,
+        }
+    }
+
+    /// The table a constraint violation is about (PostgreSQL's `t` field; for a foreign key,
+    /// the referencing table, whichever side was written).
+    pub fn table(&self) -> Option<&str> {
+        match self {
+            Error::Sql(e) => e.table(),
+            _ => None,
+        }
+    }
+
+    /// The column a NOT NULL violation is about (PostgreSQL's `c` field).
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// db.execute("CREATE TABLE t (id int NOT NULL)")?;
+    /// let err = db.execute("INSERT INTO t VALUES (NULL)").unwrap_err();
+    /// assert_eq!((err.table(), err.column()), (Some("t"), Some("id")));
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn column(&self) -> Option<&str> {
+        match self {
+            Error::Sql(e) => e.column(),
+            _ => None,
+        }
+    }
+
+    /// The domain a domain constraint violation is about (PostgreSQL's `d` field).
+    pub fn datatype(&self) -> Option<&str> {
+        match self {
+            Error::Sql(e) => e.datatype(),
+            _ => None,
+        }
+    }
+
     /// Whether retrying the whole transaction may succeed (SQLSTATE class 40: serialization
     /// failure, deadlock).
     ///

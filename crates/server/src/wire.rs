@@ -28,6 +28,21 @@ pub(crate) fn error_fields(e: &SqlError, severity: &str) -> Vec<(u8, String)> {
     if let Some(w) = e.context() {
         f.push((b'W', w.to_string()));
     }
+    // The objects a constraint violation is about, after the context as PostgreSQL sends
+    // them (drivers read them as `constraint()`, `table()`, ...).
+    if let Some(o) = e.fields() {
+        for (tag, v) in [
+            (b's', &o.schema),
+            (b't', &o.table),
+            (b'c', &o.column),
+            (b'd', &o.datatype),
+            (b'n', &o.constraint),
+        ] {
+            if let Some(v) = v {
+                f.push((tag, v.clone()));
+            }
+        }
+    }
     f
 }
 
@@ -159,4 +174,28 @@ pub(crate) fn value_row(
 fn patch_length(buf: &mut BytesMut, start: usize) {
     let len = i32::try_from(buf.len() - start - 1).unwrap_or(i32::MAX);
     buf[start + 1..start + 5].copy_from_slice(&len.to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_fields_in_postgres_order() {
+        let e = SqlError::new(
+            "23505",
+            "duplicate key value violates unique constraint \"t_pkey\"",
+        )
+        .with_detail("Key (id)=(1) already exists.")
+        .with_context("COPY t, line 1")
+        .with_table("public", "t")
+        .with_constraint("t_pkey");
+        let tags: Vec<u8> = error_fields(&e, "ERROR").iter().map(|f| f.0).collect();
+        // PostgreSQL 15 sends S V C M D W s t n for this error (send_message_to_frontend).
+        assert_eq!(tags, b"SVCMDWstn");
+        let e =
+            SqlError::new("23502", "domain d does not allow null values").with_datatype("s", "d");
+        let f = error_fields(&e, "ERROR");
+        assert_eq!(&f[4..], [(b's', "s".to_string()), (b'd', "d".to_string())]);
+    }
 }

@@ -261,8 +261,13 @@ async fn sqlx_pool_types_streams_transactions_and_errors() {
         db.message(),
         "duplicate key value violates unique constraint \"item_pkey\""
     );
+    // The constraint the violation is about (PostgreSQL 15 sends schema public, table item,
+    // constraint item_pkey here).
+    assert_eq!(db.constraint(), Some("item_pkey"));
     let pg = db.downcast_ref::<sqlx::postgres::PgDatabaseError>();
     assert_eq!(pg.detail(), Some("Key (id)=(3) already exists."));
+    assert_eq!((pg.schema(), pg.table()), (Some("public"), Some("item")));
+    assert_eq!((pg.column(), pg.data_type()), (None, None));
     // An error in a bound statement's parse (42703) with its position; the pool's connection
     // goes on after either.
     let e = sqlx::query("SELECT nope FROM item WHERE id = $1")

@@ -194,6 +194,136 @@ async fn errors_transactions_portals_and_copy() {
     r.stop().await;
 }
 
+/// The objects of a constraint violation as the driver reads them: (schema, table, column,
+/// datatype, constraint).
+type Objects<'a> = (
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
+fn objects(db: &tokio_postgres::error::DbError) -> Objects<'_> {
+    (
+        db.schema(),
+        db.table(),
+        db.column(),
+        db.datatype(),
+        db.constraint(),
+    )
+}
+
+/// The error fields `s`, `t`, `c`, `d`, `n` of constraint violations; every expectation is
+/// what PostgreSQL 15 sends for the same statements (psql `\set VERBOSITY verbose`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn constraint_violations_name_their_objects() {
+    let r = common::start("trust", "unused").await;
+    let c = r.connect().await;
+    c.batch_execute(
+        "CREATE TABLE p (id int PRIMARY KEY, v int NOT NULL, w int CONSTRAINT w_pos CHECK (w > 0));
+         CREATE TABLE ch (id int PRIMARY KEY, pid int CONSTRAINT ch_pid_fk REFERENCES p);
+         CREATE DOMAIN posint AS int CONSTRAINT posint_check CHECK (VALUE > 0);
+         CREATE DOMAIN nnint AS int NOT NULL;
+         INSERT INTO p VALUES (1, 1, 1); INSERT INTO ch VALUES (1, 1)",
+    )
+    .await
+    .unwrap();
+    let insert = c
+        .prepare("INSERT INTO p VALUES ($1, $2, $3)")
+        .await
+        .unwrap();
+    let fail = |e: tokio_postgres::Error, code: &str| {
+        let db = e.as_db_error().cloned().unwrap();
+        assert_eq!(db.code().code(), code, "{db:?}");
+        db
+    };
+    // Unique (extended protocol): PG 15 SCHEMA NAME public, TABLE NAME p, CONSTRAINT NAME
+    // p_pkey.
+    let e = c
+        .execute(&insert, &[&1i32, &2i32, &2i32])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        objects(&fail(e, "23505")),
+        (Some("public"), Some("p"), None, None, Some("p_pkey"))
+    );
+    // Not null: TABLE NAME p, COLUMN NAME v.
+    let e = c
+        .execute(&insert, &[&2i32, &None::<i32>, &2i32])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        objects(&fail(e, "23502")),
+        (Some("public"), Some("p"), Some("v"), None, None)
+    );
+    // Check: TABLE NAME p, CONSTRAINT NAME w_pos (simple protocol).
+    let e = c
+        .batch_execute("INSERT INTO p VALUES (2, 2, -2)")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        objects(&fail(e, "23514")),
+        (Some("public"), Some("p"), None, None, Some("w_pos"))
+    );
+    // Foreign key, a missing referent: TABLE NAME ch, CONSTRAINT NAME ch_pid_fk.
+    let e = c
+        .batch_execute("INSERT INTO ch VALUES (2, 99)")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        objects(&fail(e, "23503")),
+        (Some("public"), Some("ch"), None, None, Some("ch_pid_fk"))
+    );
+    // Foreign key, the referenced row deleted: PG 15 still names the referencing table ch.
+    let e = c
+        .execute("DELETE FROM p WHERE id = $1", &[&1i32])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        objects(&fail(e, "23503")),
+        (Some("public"), Some("ch"), None, None, Some("ch_pid_fk"))
+    );
+    // Domain check: SCHEMA NAME public, DATATYPE NAME posint, CONSTRAINT NAME posint_check.
+    let e = c.batch_execute("SELECT (-1)::posint").await.unwrap_err();
+    assert_eq!(
+        objects(&fail(e, "23514")),
+        (
+            Some("public"),
+            None,
+            None,
+            Some("posint"),
+            Some("posint_check")
+        )
+    );
+    // Domain NOT NULL: SCHEMA NAME public, DATATYPE NAME nnint.
+    let e = c.batch_execute("SELECT NULL::nnint").await.unwrap_err();
+    assert_eq!(
+        objects(&fail(e, "23502")),
+        (Some("public"), None, None, Some("nnint"), None)
+    );
+    // COPY: the same fields, with the context line.
+    let sink = c.copy_in("COPY p FROM STDIN").await.unwrap();
+    futures_util::pin_mut!(sink);
+    sink.send(bytes::Bytes::from_static(b"1\t5\t5\n"))
+        .await
+        .unwrap();
+    let db = fail(sink.finish().await.unwrap_err(), "23505");
+    // (PostgreSQL 15's context is `COPY p, line 1`, without the line's text.)
+    assert!(db.where_().is_some_and(|w| w.starts_with("COPY p, line 1")));
+    assert_eq!(
+        objects(&db),
+        (Some("public"), Some("p"), None, None, Some("p_pkey"))
+    );
+    // Errors about no object send none (PG 15 too): value too long.
+    let e = c
+        .batch_execute("CREATE TABLE s (v varchar(3)); INSERT INTO s VALUES ('abcd')")
+        .await
+        .unwrap_err();
+    assert_eq!(objects(&fail(e, "22001")), (None, None, None, None, None));
+    r.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_stops_a_running_query_with_57014() {
     let r = common::start("trust", "unused").await;

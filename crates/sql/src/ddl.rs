@@ -1907,7 +1907,9 @@ pub fn build_index(cat: &Catalog, index_oid: u32, cx: &mut Cx<'_>) -> Result<(),
                 "Key ({})=({}) is duplicated.",
                 names.join(", "),
                 v.join(", ")
-            )));
+            ))
+            .in_table(cat, table)
+            .with_constraint(&index.name));
         }
         cx.txn.put(ikey, key)?;
     }

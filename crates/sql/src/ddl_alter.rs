@@ -637,6 +637,8 @@ struct Checks {
 /// The bound form of [`Checks`].
 struct Verifier {
     table: Table,
+    /// The table's schema name (the errors' schema field).
+    schema: String,
     not_null: Vec<usize>,
     checks: Vec<(String, Expr)>,
     fks: Option<TableWriter>,
@@ -678,6 +680,7 @@ impl Verifier {
         });
         Ok(Verifier {
             table: t.clone(),
+            schema: cat.schema_name(t.schema).to_string(),
             not_null: what.not_null.clone(),
             checks,
             fks,
@@ -687,14 +690,16 @@ impl Verifier {
     fn check(&self, row: &[Value], cx: &mut Cx<'_>) -> Result<(), SqlError> {
         for &c in &self.not_null {
             if row.get(c).is_none_or(Value::is_null) {
+                let column = self.table.columns.get(c).map_or("", |c| c.name.as_str());
                 return Err(err(
                     "23502",
                     format!(
-                        "column \"{}\" of relation \"{}\" contains null values",
-                        self.table.columns.get(c).map_or("", |c| c.name.as_str()),
+                        "column \"{column}\" of relation \"{}\" contains null values",
                         self.table.name
                     ),
-                ));
+                )
+                .with_table(&self.schema, &self.table.name)
+                .with_column(column));
             }
         }
         for (name, e) in &self.checks {
@@ -705,7 +710,9 @@ impl Verifier {
                         "check constraint \"{name}\" of relation \"{}\" is violated by some row",
                         self.table.name
                     ),
-                ));
+                )
+                .with_table(&self.schema, &self.table.name)
+                .with_constraint(name));
             }
         }
         if let Some(w) = &self.fks {
@@ -787,7 +794,9 @@ fn rebuild(
                         "Key ({})=({}) is duplicated.",
                         names.join(", "),
                         shown.join(", ")
-                    )));
+                    ))
+                    .in_table(cat, new)
+                    .with_constraint(iname));
                 }
                 k
             }

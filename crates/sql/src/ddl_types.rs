@@ -114,7 +114,9 @@ pub fn create_enum(
             .with_detail(format!(
                 "Key (enumtypid, enumlabel)=({}, {label}) already exists.",
                 cat.next_oid
-            )));
+            ))
+            .with_table("pg_catalog", "pg_enum")
+            .with_constraint("pg_enum_typid_label_index"));
         }
         labels.push(label);
     }
@@ -783,7 +785,9 @@ impl<K: TxnKv> Session<K> {
                                 "column \"{col}\" of table \"{}\" contains null values",
                                 table.name
                             ),
-                        ));
+                        )
+                        .in_table(cat, table)
+                        .with_column(col));
                     }
                     if let Some(e) = &check
                         && let Value::Bool(false) = crate::expr::eval(e, &[v], cx)?
@@ -794,7 +798,9 @@ impl<K: TxnKv> Session<K> {
                                 "column \"{col}\" of table \"{}\" contains values that violate the new constraint",
                                 table.name
                             ),
-                        ));
+                        )
+                        .in_table(cat, table)
+                        .with_column(col));
                     }
                 }
             }

@@ -215,17 +215,9 @@ pub fn fire_unique(cx: &mut Cx<'_>, d: &mut Deferred, all: bool) -> Result<(), S
                     crate::catalog::IndexKey::Expr(s) => s.clone(),
                 })
                 .collect();
-            return Err(SqlError::new(
-                "23505",
-                format!(
-                    "duplicate key value violates unique constraint \"{}\"",
-                    ix.name
-                ),
-            )
-            .with_detail(format!(
-                "{} already exists.",
-                crate::dml::key_detail(&names, &p.vals, cx)
-            )));
+            return Err(crate::dml::unique_violation(
+                t, &ix.name, &names, &p.vals, cx,
+            ));
         }
     }
     Ok(())
@@ -342,7 +334,10 @@ pub fn fire(cx: &mut Cx<'_>, d: &mut Deferred, all: bool) -> Result<(), SqlError
                 crate::dml::key_detail(&names, &p.vals, cx),
                 child.name
             ))
-        });
+        }
+        // Both directions name the referencing table, as PostgreSQL does.
+        .in_table(catalog, child)
+        .with_constraint(&c.name));
     }
     Ok(())
 }

@@ -248,6 +248,7 @@ impl TableWriter {
                 Ok(())
             }
             None => Err(unique_violation(
+                &self.table,
                 &bi.index.name,
                 &self.index_names(bi),
                 &vals,
@@ -293,7 +294,9 @@ impl TableWriter {
                         c.name, self.table.name
                     ),
                 )
-                .with_detail(failing_row(row, cx)));
+                .with_detail(failing_row(row, cx))
+                .in_table(cx.catalog, &self.table)
+                .with_column(&c.name));
             }
         }
         for ch in &self.checks {
@@ -305,7 +308,9 @@ impl TableWriter {
                         self.table.name, ch.name
                     ),
                 )
-                .with_detail(failing_row(row, cx)));
+                .with_detail(failing_row(row, cx))
+                .in_table(cx.catalog, &self.table)
+                .with_constraint(&ch.name));
             }
         }
         for (con, fk) in &self.fks {
@@ -320,7 +325,9 @@ impl TableWriter {
                             self.table.name
                         ),
                     )
-                    .with_detail("MATCH FULL does not allow mixing of null and nonnull key values."));
+                    .with_detail("MATCH FULL does not allow mixing of null and nonnull key values.")
+                    .in_table(cx.catalog, &self.table)
+                    .with_constraint(name));
                 }
                 continue;
             }
@@ -355,7 +362,9 @@ impl TableWriter {
                 .with_detail(format!(
                     "{} is not present in table \"{ref_name}\".",
                     key_detail(&names, &vals, cx)
-                )));
+                ))
+                .in_table(cx.catalog, &self.table)
+                .with_constraint(name));
             }
         }
         Ok(())
@@ -433,6 +442,7 @@ impl TableWriter {
                         return Ok(Some(existing));
                     }
                     return Err(unique_violation(
+                        &self.table,
                         &bi.index.name,
                         &self.index_names(bi),
                         &vals,
@@ -472,7 +482,7 @@ impl TableWriter {
             .flatten()
             .map(|c| row[*c].clone())
             .collect();
-        Err(unique_violation(&iname, &names, &vals, cx))
+        Err(unique_violation(&self.table, &iname, &names, &vals, cx))
     }
 
     /// Deletes a row (its index entries too), applying referencing foreign keys' actions.
@@ -518,7 +528,7 @@ impl TableWriter {
                     .flatten()
                     .map(|c| new[*c].clone())
                     .collect();
-                return Err(unique_violation(&iname, &names, &vals, cx));
+                return Err(unique_violation(&self.table, &iname, &names, &vals, cx));
             }
             cx.txn.delete(key.to_vec())?;
         }
@@ -547,6 +557,7 @@ impl TableWriter {
                     && existing != new_key
                 {
                     return Err(unique_violation(
+                        &self.table,
                         &bi.index.name,
                         &self.index_names(bi),
                         &vals,
@@ -644,7 +655,11 @@ impl TableWriter {
                         "{} is still referenced from table \"{}\".",
                         key_detail(&names, &old_vals, cx),
                         child.name
-                    )));
+                    ))
+                    // PostgreSQL names the referencing table here too (`errtableconstraint`
+                    // of the foreign key's own table).
+                    .in_table(cx.catalog, &child)
+                    .with_constraint(cname));
                 }
                 FkAction::Cascade => {
                     for (k, row) in hits {
@@ -683,12 +698,22 @@ impl TableWriter {
     }
 }
 
-fn unique_violation(index: &str, names: &[String], vals: &[Value], cx: &Cx<'_>) -> SqlError {
+/// A 23505 on `table`'s unique index `index`: PostgreSQL names the index as the constraint,
+/// whether or not a constraint backs it.
+pub(crate) fn unique_violation(
+    table: &Table,
+    index: &str,
+    names: &[String],
+    vals: &[Value],
+    cx: &Cx<'_>,
+) -> SqlError {
     SqlError::new(
         "23505",
         format!("duplicate key value violates unique constraint \"{index}\""),
     )
     .with_detail(format!("{} already exists.", key_detail(names, vals, cx)))
+    .in_table(cx.catalog, table)
+    .with_constraint(index)
 }
 
 /// Whether the referenced table has a row with these values in the referenced columns.

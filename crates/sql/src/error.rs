@@ -2,6 +2,15 @@
 //! optional detail, hint and (for syntax errors) a 1-based character position in the statement
 //! text.
 //!
+//! Constraint violations also name the objects involved, as PostgreSQL's `errtable`,
+//! `errtablecol`, `errtableconstraint`, `errdatatype` and `errdomainconstraint` do: the schema,
+//! table, column, data type and constraint ([`ErrorFields`], the ErrorResponse fields `s`, `t`,
+//! `c`, `d` and `n`). Drivers hand them to applications (tokio-postgres'
+//! `DbError::constraint`, psycopg's `diag.constraint_name`, JDBC's
+//! `ServerErrorMessage.getConstraint`), and ORMs map errors by them, so each raising site sets
+//! exactly the fields PostgreSQL sets for the same error. They live in a box so that the
+//! error stays small on the paths that never set them.
+//!
 //! [`basalt_common::SqlState`] names only the codes the lower layers raise and cannot be extended
 //! from outside its crate, so this crate keeps its own code type, [`SqlCode`], with the
 //! constants it needs; every [`SqlState`] converts into it unchanged. [`SqlError::sqlstate`]
@@ -175,8 +184,29 @@ pub enum SqlError {
         /// [`SqlError::byte_position_to_chars`]).
         position: Option<u32>,
         /// Where it happened, PostgreSQL's context line (`COPY t, line 2, column a: "x"`).
-        context: Option<String>,
+        /// A boxed `str` (no spare capacity) keeps the error within clippy's size for `Err`
+        /// types, with `fields` beside it.
+        context: Option<Box<str>>,
+        /// The objects the error is about (constraint violations), if any.
+        fields: Option<Box<ErrorFields>>,
     },
+}
+
+/// The objects an error is about: PostgreSQL's ErrorResponse fields `s` (schema), `t`
+/// (table), `c` (column), `d` (data type) and `n` (constraint), set by the errors PostgreSQL
+/// sets them for (unique, foreign key, not-null and check violations, domain constraints).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorFields {
+    /// The schema of the table or data type.
+    pub schema: Option<String>,
+    /// The table.
+    pub table: Option<String>,
+    /// The column (with a table).
+    pub column: Option<String>,
+    /// The data type (a domain).
+    pub datatype: Option<String>,
+    /// The constraint; for a unique violation, the name of the index.
+    pub constraint: Option<String>,
 }
 
 impl From<basalt_common::types::TypeError> for SqlError {
@@ -188,6 +218,7 @@ impl From<basalt_common::types::TypeError> for SqlError {
             hint: e.hint().map(str::to_string),
             position: None,
             context: None,
+            fields: None,
         }
     }
 }
@@ -202,13 +233,14 @@ impl SqlError {
             hint: None,
             position: None,
             context: None,
+            fields: None,
         }
     }
 
     /// Adds a context line (only [`SqlError::Exec`] keeps it).
     pub fn with_context(mut self, text: impl Into<String>) -> Self {
         if let SqlError::Exec { context, .. } = &mut self {
-            *context = Some(text.into());
+            *context = Some(text.into().into_boxed_str());
         }
         self
     }
@@ -227,6 +259,93 @@ impl SqlError {
             SqlError::Exec { context, .. } => context.as_deref(),
             _ => None,
         }
+    }
+
+    /// The [`ErrorFields`] of an [`SqlError::Exec`], created empty if needed (other variants
+    /// keep none).
+    fn fields_mut(&mut self) -> Option<&mut ErrorFields> {
+        match self {
+            SqlError::Exec { fields, .. } => Some(fields.get_or_insert_with(Box::default)),
+            _ => None,
+        }
+    }
+
+    /// Names the table the error is about and its schema (PostgreSQL's `errtable`).
+    pub fn with_table(mut self, schema: impl Into<String>, table: impl Into<String>) -> Self {
+        if let Some(f) = self.fields_mut() {
+            f.schema = Some(schema.into());
+            f.table = Some(table.into());
+        }
+        self
+    }
+
+    /// Names the column the error is about (with [`SqlError::with_table`]: PostgreSQL's
+    /// `errtablecol`).
+    pub fn with_column(mut self, column: impl Into<String>) -> Self {
+        if let Some(f) = self.fields_mut() {
+            f.column = Some(column.into());
+        }
+        self
+    }
+
+    /// Names the constraint the error is about (with [`SqlError::with_table`]: PostgreSQL's
+    /// `errtableconstraint`; with [`SqlError::with_datatype`]: its `errdomainconstraint`).
+    pub fn with_constraint(mut self, constraint: impl Into<String>) -> Self {
+        if let Some(f) = self.fields_mut() {
+            f.constraint = Some(constraint.into());
+        }
+        self
+    }
+
+    /// Names the data type the error is about and its schema (PostgreSQL's `errdatatype`).
+    pub fn with_datatype(mut self, schema: impl Into<String>, datatype: impl Into<String>) -> Self {
+        if let Some(f) = self.fields_mut() {
+            f.schema = Some(schema.into());
+            f.datatype = Some(datatype.into());
+        }
+        self
+    }
+
+    /// [`SqlError::with_table`] for a table of `catalog`.
+    pub(crate) fn in_table(
+        self,
+        catalog: &crate::catalog::Catalog,
+        table: &crate::catalog::Table,
+    ) -> Self {
+        self.with_table(catalog.schema_name(table.schema), &table.name)
+    }
+
+    /// The objects the error is about, if it names any.
+    pub fn fields(&self) -> Option<&ErrorFields> {
+        match self {
+            SqlError::Exec { fields, .. } => fields.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The schema of the table or data type the error is about (PostgreSQL's `s` field).
+    pub fn schema(&self) -> Option<&str> {
+        self.fields()?.schema.as_deref()
+    }
+
+    /// The table the error is about (PostgreSQL's `t` field).
+    pub fn table(&self) -> Option<&str> {
+        self.fields()?.table.as_deref()
+    }
+
+    /// The column the error is about (PostgreSQL's `c` field).
+    pub fn column(&self) -> Option<&str> {
+        self.fields()?.column.as_deref()
+    }
+
+    /// The data type the error is about (PostgreSQL's `d` field).
+    pub fn datatype(&self) -> Option<&str> {
+        self.fields()?.datatype.as_deref()
+    }
+
+    /// The constraint the error is about (PostgreSQL's `n` field).
+    pub fn constraint(&self) -> Option<&str> {
+        self.fields()?.constraint.as_deref()
     }
 
     /// Adds a detail line (only [`SqlError::Exec`] and [`SqlError::InvalidValue`] keep it).
@@ -466,6 +585,38 @@ mod tests {
         );
         let e: SqlError = TxnError::LockNotAvailable("canceling statement".into()).into();
         assert_eq!(e.code().code(), "55P03");
+    }
+
+    #[test]
+    fn object_fields() {
+        let e = SqlError::new("23502", "null value").with_detail("Failing row contains (null).");
+        assert_eq!(e.fields(), None);
+        let e = e.with_table("public", "t").with_column("a");
+        assert_eq!(
+            (e.schema(), e.table(), e.column()),
+            (Some("public"), Some("t"), Some("a"))
+        );
+        assert_eq!((e.datatype(), e.constraint()), (None, None));
+        assert_eq!(e.detail(), Some("Failing row contains (null)."));
+        let e = SqlError::new(
+            "23514",
+            "value for domain d violates check constraint \"c\"",
+        )
+        .with_datatype("s", "d")
+        .with_constraint("c");
+        assert_eq!(
+            e.fields(),
+            Some(&ErrorFields {
+                schema: Some("s".into()),
+                table: None,
+                column: None,
+                datatype: Some("d".into()),
+                constraint: Some("c".into()),
+            })
+        );
+        // Variants without the fields ignore them.
+        let e = SqlError::UnknownParameter("x".into()).with_constraint("c");
+        assert_eq!(e.constraint(), None);
     }
 
     #[test]

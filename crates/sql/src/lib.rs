@@ -81,7 +81,7 @@ pub mod views;
 
 pub use copy::{Client, RowSink};
 pub use describe_stmt::Description;
-pub use error::{Notice, Severity, SqlCode, SqlError};
+pub use error::{ErrorFields, Notice, Severity, SqlCode, SqlError};
 pub use interrupt::InterruptHandle;
 pub use notify::{Notification, NotificationWaker};
 pub use parse::{ParseCache, ParseOptions, Parsed};

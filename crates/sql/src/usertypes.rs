@@ -248,6 +248,8 @@ pub struct DomainChecks {
     pub oid: u32,
     /// The domain's name (for messages).
     pub name: String,
+    /// The name of the domain's schema (the error field PostgreSQL's `errdatatype` sets).
+    pub schema: String,
     /// NOT NULL.
     pub not_null: bool,
     /// (constraint name, condition).
@@ -270,6 +272,7 @@ impl DomainChecks {
             return Ok(Arc::new(DomainChecks {
                 oid,
                 name: e.name.clone(),
+                schema: cat.schema_name(e.schema).to_string(),
                 not_null: false,
                 checks: Vec::new(),
                 parent: None,
@@ -294,6 +297,7 @@ impl DomainChecks {
         Ok(Arc::new(DomainChecks {
             oid,
             name: d.name.clone(),
+            schema: cat.schema_name(d.schema).to_string(),
             not_null: d.not_null,
             checks,
             parent,
@@ -303,16 +307,18 @@ impl DomainChecks {
 
     /// Checks one value (23502 for a NULL in a NOT NULL domain, 23514 for a failed CHECK).
     pub fn check(&self, v: &Value, cx: &mut crate::exec::Cx<'_>) -> Result<(), SqlError> {
-        self.check_as(v, cx, &self.name)
+        self.check_as(v, cx, self)
     }
 
-    /// [`Self::check`], naming domain `shown` in messages: as in PostgreSQL, a failed
-    /// constraint of the domain underneath names the domain the value was converted to.
+    /// [`Self::check`], naming domain `shown` in messages and in the error's schema and data
+    /// type fields: as in PostgreSQL, a failed constraint of the domain underneath names the
+    /// domain the value was converted to (the constraint field names the one that failed).
+    /// No table or column is named, even for a value bound for one.
     fn check_as(
         &self,
         v: &Value,
         cx: &mut crate::exec::Cx<'_>,
-        shown: &str,
+        shown: &DomainChecks,
     ) -> Result<(), SqlError> {
         if let Some(e) = &self.elements {
             if let Value::Array(a) = v {
@@ -328,16 +334,22 @@ impl DomainChecks {
         if v.is_null() && self.not_null {
             return Err(SqlError::new(
                 "23502",
-                format!("domain {shown} does not allow null values"),
-            ));
+                format!("domain {} does not allow null values", shown.name),
+            )
+            .with_datatype(&shown.schema, &shown.name));
         }
         let row = [v.clone()];
         for (name, e) in &self.checks {
             if let Value::Bool(false) = crate::expr::eval(e, &row, cx)? {
                 return Err(SqlError::new(
                     "23514",
-                    format!("value for domain {shown} violates check constraint \"{name}\""),
-                ));
+                    format!(
+                        "value for domain {} violates check constraint \"{name}\"",
+                        shown.name
+                    ),
+                )
+                .with_datatype(&shown.schema, &shown.name)
+                .with_constraint(name));
             }
         }
         Ok(())
