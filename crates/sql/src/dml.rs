@@ -94,6 +94,18 @@ pub struct BoundCheck {
     pub expr: Expr,
 }
 
+/// The unique indexes whose conflicts an INSERT's ON CONFLICT handles, by name (`None`: every
+/// unique index, as DO NOTHING without a conflict target).
+#[derive(Debug, Clone, Copy)]
+pub struct Arbiters<'a>(pub Option<&'a [String]>);
+
+impl Arbiters<'_> {
+    /// Whether a conflict on index `name` is handled.
+    pub fn covers(&self, name: &str) -> bool {
+        self.0.is_none_or(|names| names.iter().any(|n| n == name))
+    }
+}
+
 /// Everything needed to write one table within a statement.
 pub struct TableWriter {
     /// The table.
@@ -259,9 +271,18 @@ impl TableWriter {
 
     /// ON CONFLICT cannot use a deferrable unique index as arbiter (PostgreSQL's 55000; here
     /// every unique index covering the row is one).
-    fn refuse_deferrable_arbiter(&self, row: &[Value], cx: &mut Cx<'_>) -> Result<(), SqlError> {
+    fn refuse_deferrable_arbiter(
+        &self,
+        row: &[Value],
+        arbiters: Arbiters<'_>,
+        cx: &mut Cx<'_>,
+    ) -> Result<(), SqlError> {
         for bi in &self.indexes {
-            if bi.index.unique && bi.index.deferrable && bi.covers(row, cx)? {
+            if bi.index.unique
+                && bi.index.deferrable
+                && arbiters.covers(&bi.index.name)
+                && bi.covers(row, cx)?
+            {
                 return Err(SqlError::new(
                     "55000",
                     "ON CONFLICT does not support deferrable unique constraints/exclusion constraints as arbiters",
@@ -370,17 +391,23 @@ impl TableWriter {
         Ok(())
     }
 
-    /// Inserts a checked row. With `on_conflict_skip`, a unique conflict returns
-    /// `Ok(Some(existing row key))` instead of failing.
+    /// Inserts a checked row. With `arbiters` (ON CONFLICT), a conflict on one of the
+    /// arbiter indexes returns `Ok(Some(existing row key))` instead of failing.
     pub fn insert(
         &self,
         row: &[Value],
         row_id: Option<u64>,
         cx: &mut Cx<'_>,
-        report_conflict: bool,
+        arbiters: Option<Arbiters<'_>>,
     ) -> Result<Option<Vec<u8>>, SqlError> {
-        if report_conflict {
-            self.refuse_deferrable_arbiter(row, cx)?;
+        // As PostgreSQL's speculative insertion: the arbiter indexes are checked first (a
+        // conflict there is ON CONFLICT's), then the row is inserted, any other conflict
+        // being a unique violation.
+        if let Some(a) = arbiters {
+            self.refuse_deferrable_arbiter(row, a, cx)?;
+            if let Some(existing) = self.arbiter_conflict(row, row_id, a, cx)? {
+                return Ok(Some(existing));
+            }
         }
         let has_pk = self.table.primary_key.is_some();
         // Without other unique indexes, the row is written by the same call that checks its
@@ -407,7 +434,7 @@ impl TableWriter {
                 return Ok(None);
             };
             if existing.is_some() {
-                return self.pk_conflict(row, key, cx, report_conflict);
+                return self.pk_conflict(row, cx);
             }
             for bi in &self.indexes {
                 if bi.index.is_row_key() || !bi.covers(row, cx)? {
@@ -422,7 +449,7 @@ impl TableWriter {
         if has_pk {
             cx.txn.lock(&key, LockMode::Exclusive, LockWait::Block)?;
             if cx.txn.get_latest(&key)?.is_some() {
-                return self.pk_conflict(row, key, cx, report_conflict);
+                return self.pk_conflict(row, cx);
             }
         }
         let mut entries = Vec::with_capacity(self.indexes.len());
@@ -438,9 +465,6 @@ impl TableWriter {
                 if let Some(existing) = cx.txn.get_latest(&ikey)?
                     && existing != key
                 {
-                    if report_conflict {
-                        return Ok(Some(existing));
-                    }
                     return Err(unique_violation(
                         &self.table,
                         &bi.index.name,
@@ -459,17 +483,53 @@ impl TableWriter {
         Ok(None)
     }
 
-    /// A primary-key conflict on inserting `row` at `key`: reported, or the 23505 error.
-    fn pk_conflict(
+    /// The existing row `row` conflicts with in one of the arbiter indexes (its key is
+    /// locked then, as the insert would lock it).
+    fn arbiter_conflict(
         &self,
         row: &[Value],
-        key: Vec<u8>,
+        row_id: Option<u64>,
+        arbiters: Arbiters<'_>,
         cx: &mut Cx<'_>,
-        report_conflict: bool,
     ) -> Result<Option<Vec<u8>>, SqlError> {
-        if report_conflict {
-            return Ok(Some(key));
+        let key = self.row_key(row, row_id)?;
+        let pk_arbiter = self.table.primary_key.is_some()
+            && self
+                .indexes
+                .iter()
+                .find(|b| b.index.primary)
+                .is_none_or(|b| arbiters.covers(&b.index.name));
+        if pk_arbiter {
+            cx.txn.lock(&key, LockMode::Exclusive, LockWait::Block)?;
+            if cx.txn.get_latest(&key)?.is_some() {
+                return Ok(Some(key));
+            }
         }
+        for bi in &self.indexes {
+            if bi.index.is_row_key()
+                || !bi.index.unique
+                || bi.index.deferrable
+                || !arbiters.covers(&bi.index.name)
+                || !bi.covers(row, cx)?
+            {
+                continue;
+            }
+            let (ikey, unique, _) = self.index_key(bi, row, &key, cx)?;
+            if !unique {
+                continue;
+            }
+            cx.txn.lock(&ikey, LockMode::Exclusive, LockWait::Block)?;
+            if let Some(existing) = cx.txn.get_latest(&ikey)?
+                && existing != key
+            {
+                return Ok(Some(existing));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The 23505 error of a primary-key conflict on inserting `row`.
+    fn pk_conflict(&self, row: &[Value], cx: &mut Cx<'_>) -> Result<Option<Vec<u8>>, SqlError> {
         let bi = self.indexes.iter().find(|b| b.index.primary);
         let (iname, names) = match bi {
             Some(b) => (b.index.name.clone(), self.index_names(b)),

@@ -939,6 +939,9 @@ pub(crate) struct BoundInsert {
     defaults: Vec<Option<Expr>>,
     conflict_nothing: bool,
     conflict_update: ConflictUpdate,
+    /// The unique indexes whose conflicts ON CONFLICT handles, by name; `None`: all of them
+    /// (DO NOTHING without a conflict target). A conflict on another index is 23505.
+    arbiters: Option<Vec<String>>,
     pub(crate) returning: Returning,
     writer: crate::dml::TableWriter,
 }
@@ -3582,6 +3585,7 @@ pub(crate) trait DmlHost: Sized {
         let scope = table_scope(&table, &target_alias);
         let mut conflict_update: ConflictUpdate = None;
         let mut conflict_nothing = false;
+        let mut arbiters: Option<Vec<String>> = None;
         if let Some(oc) = on_conflict {
             match protobuf::OnConflictAction::try_from(oc.action) {
                 Ok(protobuf::OnConflictAction::OnconflictNothing) => conflict_nothing = true,
@@ -3625,6 +3629,8 @@ pub(crate) trait DmlHost: Sized {
                 want.sort_unstable();
                 let found = if !infer.conname.is_empty() {
                     let exists = table.constraints.iter().any(|c| c.name == infer.conname);
+                    // A unique or primary-key constraint's index has its name.
+                    arbiters = Some(vec![infer.conname.clone()]);
                     if !exists {
                         return Err(err(
                             "42704",
@@ -3658,18 +3664,30 @@ pub(crate) trait DmlHost: Sized {
                             Err(_) => false,
                         }
                     };
-                    catalog.table_indexes(table.oid).iter().any(|i| {
-                        let mut cols: Vec<usize> = i
-                            .keys
-                            .iter()
-                            .filter_map(|k| match k {
-                                crate::catalog::IndexKey::Column(c) => Some(*c),
-                                crate::catalog::IndexKey::Expr(_) => None,
-                            })
-                            .collect();
-                        cols.sort_unstable();
-                        i.unique && cols.len() == i.keys.len() && cols == want && implied(i, &mut b)
-                    })
+                    // Every unique index the target matches is an arbiter, as in PostgreSQL.
+                    let matching: Vec<String> = catalog
+                        .table_indexes(table.oid)
+                        .iter()
+                        .filter(|i| {
+                            let mut cols: Vec<usize> = i
+                                .keys
+                                .iter()
+                                .filter_map(|k| match k {
+                                    crate::catalog::IndexKey::Column(c) => Some(*c),
+                                    crate::catalog::IndexKey::Expr(_) => None,
+                                })
+                                .collect();
+                            cols.sort_unstable();
+                            i.unique
+                                && cols.len() == i.keys.len()
+                                && cols == want
+                                && implied(i, &mut b)
+                        })
+                        .map(|i| i.name.clone())
+                        .collect();
+                    let found = !matching.is_empty();
+                    arbiters = Some(matching);
+                    found
                 };
                 if !found {
                     return Err(err(
@@ -3716,6 +3734,7 @@ pub(crate) trait DmlHost: Sized {
             defaults,
             conflict_nothing,
             conflict_update,
+            arbiters,
             returning,
             writer,
         })
@@ -3748,6 +3767,7 @@ pub(crate) trait DmlHost: Sized {
             defaults,
             conflict_nothing,
             conflict_update,
+            arbiters,
             returning,
             writer,
         } = bound;
@@ -3857,7 +3877,8 @@ pub(crate) trait DmlHost: Sized {
                     &row,
                     row_id,
                     cx,
-                    conflict_nothing || conflict_update.is_some(),
+                    (conflict_nothing || conflict_update.is_some())
+                        .then_some(crate::dml::Arbiters(arbiters.as_deref())),
                 )?;
                 let final_row = match conflict {
                     None => {
@@ -3951,7 +3972,7 @@ pub(crate) trait DmlHost: Sized {
             None => Some(rowid_next(cx, bound.table.oid)?),
             Some(_) => None,
         };
-        bound.writer.insert(row, row_id, cx, false)?;
+        bound.writer.insert(row, row_id, cx, None)?;
         Ok(())
     }
 
@@ -4896,7 +4917,7 @@ impl<K: TxnKv> Session<K> {
                     None => Some(rowid_next(cx, bound.table.oid)?),
                     Some(_) => None,
                 };
-                bound.writer.insert(row, row_id, cx, false)?;
+                bound.writer.insert(row, row_id, cx, None)?;
                 count += 1;
             }
             Ok(count)
@@ -5804,7 +5825,7 @@ impl<K: TxnKv> Session<K> {
             for mut r in rows {
                 r.resize(width, Value::Null);
                 let id = cx.sequences.row_id(oid)?;
-                writer.insert(&r, Some(id), cx, false)?;
+                writer.insert(&r, Some(id), cx, None)?;
             }
             Ok(())
         })?;
@@ -5966,7 +5987,7 @@ impl<K: TxnKv> Session<K> {
             let n = rows.len();
             for r in rows {
                 let id = cx.sequences.row_id(oid)?;
-                writer.insert(&r, Some(id), cx, false)?;
+                writer.insert(&r, Some(id), cx, None)?;
             }
             Ok(n)
         })?;

@@ -237,6 +237,8 @@ fn texts_of_one_shape_match_custom_plans() {
         |n| format!("SELECT {n}::text || s, {n}::bigint * b FROM t WHERE id = 2"),
         |n| format!("SELECT id FROM t WHERE b > {n} AND c = {n} % 3 ORDER BY id LIMIT 3"),
         |n| format!("UPDATE t SET a = a + {n} WHERE id = {n}"),
+        |n| format!("UPDATE t SET c = {n} WHERE id = 5"),
+        |n| format!("INSERT INTO t (id, c) VALUES (200, {n}) ON CONFLICT DO NOTHING"),
         |n| format!("DELETE FROM t WHERE id = {n} + 40"),
         |n| format!("INSERT INTO t (id, a, c) VALUES ({n} + 100, {n}, {n})"),
         |n| format!("SELECT nosuch + {n} FROM t"),
