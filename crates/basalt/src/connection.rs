@@ -16,6 +16,8 @@
 //! [`TransactionGuard::commit`] was called.
 //!
 //! Results are materialised: [`Rows`] holds every row of the statement when the call returns.
+//! [`Connection::query_each`] instead passes each row of a query to a function as the executor
+//! produces it (the session's [`Session::query_to`]), for results too large to hold.
 
 use std::cell::RefCell;
 use std::ops::Deref;
@@ -161,6 +163,54 @@ impl Connection {
     ) -> Result<Rows, Error> {
         let r = self.run(prepared, sql, params)?;
         Ok(Rows::new(r.tag, r.columns, r.types, r.rows))
+    }
+
+    /// Runs one statement with parameters and passes each row to `f` as the executor
+    /// produces it, without collecting the result: memory stays bounded whatever the number
+    /// of rows (for a plain SELECT; the rows of other statements, such as `... RETURNING`,
+    /// are computed first, then passed on). Returns the number of rows. An error from `f`
+    /// stops the statement, which fails as on any error (alone, it is rolled back; in a
+    /// transaction block, the block fails), and is returned. Takes `&mut self`: `f` cannot
+    /// use the connection while the statement runs.
+    ///
+    /// ```
+    /// let db = basalt::Database::memory();
+    /// let mut conn = db.connect();
+    /// let mut sum = 0i64;
+    /// let n = conn.query_each("SELECT g FROM generate_series(1, $1) AS g", [100_000], |row| {
+    ///     sum += i64::from(row.get::<i32>(0)?);
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!((n, sum), (100_000, 5_000_050_000));
+    /// # Ok::<(), basalt::Error>(())
+    /// ```
+    pub fn query_each(
+        &mut self,
+        sql: &str,
+        params: impl Params,
+        mut f: impl FnMut(&Row) -> Result<(), Error>,
+    ) -> Result<u64, Error> {
+        let mut sink = crate::rows::EachRow::new(&mut f);
+        let r = self
+            .session
+            .get_mut()
+            .query_to(sql, params.into_values(), &mut sink);
+        let (streamed, failed) = sink.finish();
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let r = r?;
+        if streamed {
+            return Ok(rows_in_tag(&r.tag));
+        }
+        // Not streamed (computed by the statement first): passed on now.
+        let rows = Rows::new(r.tag, r.columns, r.types, r.rows);
+        let mut n = 0;
+        for row in &rows {
+            f(row)?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Runs a query that must return exactly one row: [`Error::NoRows`] if it returns none,

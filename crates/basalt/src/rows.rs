@@ -19,6 +19,69 @@ struct Columns {
     types: Vec<DataType>,
 }
 
+/// The row sink of [`crate::Connection::query_each`]: each row streamed goes to the
+/// caller's function; its error is kept (and the statement stopped).
+pub(crate) struct EachRow<'f, F> {
+    f: &'f mut F,
+    columns: Option<Arc<Columns>>,
+    failed: Option<Error>,
+}
+
+impl<'f, F: FnMut(&Row) -> Result<(), Error>> EachRow<'f, F> {
+    pub(crate) fn new(f: &'f mut F) -> Self {
+        EachRow {
+            f,
+            columns: None,
+            failed: None,
+        }
+    }
+
+    /// Whether the rows were streamed (they began), and the function's error.
+    pub(crate) fn finish(self) -> (bool, Option<Error>) {
+        (self.columns.is_some(), self.failed)
+    }
+}
+
+impl<F: FnMut(&Row) -> Result<(), Error>> basalt_sql::RowSink for EachRow<'_, F> {
+    fn begin(
+        &mut self,
+        columns: &[String],
+        types: &[DataType],
+        _notices: Vec<basalt_sql::Notice>,
+    ) -> Result<(), basalt_sql::SqlError> {
+        self.columns = Some(Arc::new(Columns {
+            names: columns.to_vec(),
+            types: types.to_vec(),
+        }));
+        Ok(())
+    }
+
+    fn row(
+        &mut self,
+        row: &[Value],
+        _types: &[DataType],
+        _ctx: &basalt_common::types::TypeContext,
+    ) -> Result<(), basalt_sql::SqlError> {
+        let row = Row {
+            columns: self.columns.clone().unwrap_or_else(|| {
+                Arc::new(Columns {
+                    names: Vec::new(),
+                    types: Vec::new(),
+                })
+            }),
+            values: row.to_vec(),
+        };
+        if let Err(e) = (self.f)(&row) {
+            self.failed = Some(e);
+            return Err(basalt_sql::SqlError::new(
+                "57014",
+                "canceling statement: the row function failed",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A column given by position (`usize`, 0-based) or by name (`&str`).
 ///
 /// Names match exactly first, then ignoring ASCII case (unquoted SQL names are lower case).

@@ -709,3 +709,66 @@ fn databases_survive_a_reopen_and_orphaned_keys_are_swept() {
     .unwrap();
     assert_eq!(txn.get(b"tjunk").unwrap(), None);
 }
+
+#[test]
+fn query_each_streams_rows_and_stops_at_an_error() {
+    let db = Database::memory();
+    let mut conn = db.connect();
+    conn.execute("CREATE TABLE t (a int PRIMARY KEY)", ())
+        .unwrap();
+    // Rows of a query, as produced.
+    let mut seen = Vec::new();
+    let n = conn
+        .query_each(
+            "SELECT g, 'n' || g AS s FROM generate_series(1, $1) AS g",
+            [5],
+            |r| {
+                seen.push((r.get::<i32>("g")?, r.get::<String>(1)?));
+                Ok(())
+            },
+        )
+        .unwrap();
+    assert_eq!(n, 5);
+    assert_eq!(seen.last(), Some(&(5, "n5".to_string())));
+    // Rows of a statement that does not stream (RETURNING) are passed on too.
+    let mut inserted = Vec::new();
+    let n = conn
+        .query_each("INSERT INTO t VALUES (1), (2) RETURNING a", (), |r| {
+            inserted.push(r.get::<i32>(0)?);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!((n, inserted), (2, vec![1, 2]));
+    // An execution error after some rows: those rows came, then the error.
+    let mut rows = 0;
+    let e = conn
+        .query_each(
+            "SELECT 10 / (10 - g) FROM generate_series(1, 20) AS g",
+            (),
+            |_| {
+                rows += 1;
+                Ok(())
+            },
+        )
+        .unwrap_err();
+    assert_eq!((rows, e.code()), (9, "22012"));
+    // The function's own error stops the statement and is returned; in a transaction block
+    // the block fails as on any error.
+    conn.execute("BEGIN", ()).unwrap();
+    conn.execute("INSERT INTO t VALUES (3)", ()).unwrap();
+    let mut rows = 0;
+    let e = conn
+        .query_each("SELECT g FROM generate_series(1, 1000000) AS g", (), |_| {
+            rows += 1;
+            if rows == 3 {
+                return Err(basalt::Error::NoRows);
+            }
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(matches!(e, basalt::Error::NoRows));
+    assert_eq!(rows, 3);
+    assert_eq!(conn.execute("SELECT 1", ()).unwrap_err().code(), "25P02");
+    conn.execute("ROLLBACK", ()).unwrap();
+    assert_eq!(count(&conn, "t"), 2);
+}

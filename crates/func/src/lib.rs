@@ -220,4 +220,6 @@ pub use agg::{
     Accumulator, AggFunc, HypoKind, RegrKind, ResolvedAggregate, is_hypothetical_set,
     is_ordered_set, new_accumulator, resolve_aggregate,
 };
-pub use srf::{ResolvedTableFunction, TableFunc, call_table_function, resolve_table_function};
+pub use srf::{
+    IntSeries, ResolvedTableFunction, TableFunc, call_table_function, resolve_table_function,
+};

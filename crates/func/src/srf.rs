@@ -410,6 +410,95 @@ fn zero_step() -> TypeError {
     param_error("step size cannot equal zero")
 }
 
+/// `generate_series` over `int4` or `int8`, one value at a time: the executor streams it
+/// in FROM, so a series of millions of rows is never held whole.
+#[derive(Debug, Clone)]
+pub struct IntSeries {
+    cur: i64,
+    stop: i64,
+    step: i64,
+    int4: bool,
+    done: bool,
+}
+
+impl IntSeries {
+    /// The series of `f` called with `args` when `f` is the integer `generate_series`;
+    /// `None` for any other function.
+    pub fn new(f: &ResolvedTableFunction, args: &[Value]) -> Option<TypeResult<IntSeries>> {
+        let int4 = match f.func {
+            TableFunc::SeriesInt4 => true,
+            TableFunc::SeriesInt8 => false,
+            _ => return None,
+        };
+        if f.strict && args.iter().any(Value::is_null) {
+            return Some(Ok(IntSeries {
+                cur: 0,
+                stop: 0,
+                step: 1,
+                int4,
+                done: true,
+            }));
+        }
+        Some(IntSeries::of(int4, args))
+    }
+
+    /// Whether `f` is the integer `generate_series` ([`IntSeries::new`] gives its values).
+    pub fn applies(f: &ResolvedTableFunction) -> bool {
+        matches!(f.func, TableFunc::SeriesInt4 | TableFunc::SeriesInt8)
+    }
+
+    fn of(int4: bool, args: &[Value]) -> TypeResult<IntSeries> {
+        let get = |i: usize, default: i64| -> TypeResult<i64> {
+            match args.get(i) {
+                None => Ok(default),
+                Some(Value::Int4(v)) => Ok(i64::from(*v)),
+                Some(Value::Int8(v)) => Ok(*v),
+                Some(Value::Int2(v)) => Ok(i64::from(*v)),
+                Some(_) => Err(bad_args()),
+            }
+        };
+        let (cur, stop, step) = (get(0, 0)?, get(1, 0)?, get(2, 1)?);
+        if step == 0 {
+            return Err(zero_step());
+        }
+        Ok(IntSeries {
+            cur,
+            stop,
+            step,
+            int4,
+            done: false,
+        })
+    }
+}
+
+impl Iterator for IntSeries {
+    type Item = TypeResult<Value>;
+
+    fn next(&mut self) -> Option<TypeResult<Value>> {
+        let (cur, step) = (self.cur, self.step);
+        if self.done || (step > 0 && cur > self.stop) || (step < 0 && cur < self.stop) {
+            return None;
+        }
+        let v = if self.int4 {
+            match i32::try_from(cur) {
+                Ok(v) => Value::Int4(v),
+                Err(_) => {
+                    self.done = true;
+                    return Some(Err(bad_args()));
+                }
+            }
+        } else {
+            Value::Int8(cur)
+        };
+        // Stop rather than overflow, as PostgreSQL does.
+        match cur.checked_add(step) {
+            Some(n) if !self.int4 || i32::try_from(n).is_ok() => self.cur = n,
+            _ => self.done = true,
+        }
+        Some(Ok(v))
+    }
+}
+
 /// Produces all rows of a set-returning function call.
 pub fn call_table_function(
     f: &ResolvedTableFunction,
@@ -424,37 +513,14 @@ pub fn call_table_function(
     let single = |vals: Vec<Value>| vals.into_iter().map(|v| vec![v]).collect::<Vec<_>>();
     Ok(match f.func {
         F::SeriesInt4 | F::SeriesInt8 => {
-            let get = |i: usize, default: i64| -> TypeResult<i64> {
-                match args.get(i) {
-                    None => Ok(default),
-                    Some(Value::Int4(v)) => Ok(i64::from(*v)),
-                    Some(Value::Int8(v)) => Ok(*v),
-                    Some(Value::Int2(v)) => Ok(i64::from(*v)),
-                    Some(_) => Err(bad_args()),
-                }
-            };
-            let (start, stop, step) = (get(0, 0)?, get(1, 0)?, get(2, 1)?);
-            if step == 0 {
-                return Err(zero_step());
-            }
             let mut out = Vec::new();
-            let mut cur = start;
-            while (step > 0 && cur <= stop) || (step < 0 && cur >= stop) {
+            for v in IntSeries::of(f.func == F::SeriesInt4, args)? {
                 if out.len() % 4096 == 0 {
                     ctx.check_interrupt()?;
                 }
-                out.push(if f.func == F::SeriesInt4 {
-                    Value::Int4(i32::try_from(cur).map_err(|_| bad_args())?)
-                } else {
-                    Value::Int8(cur)
-                });
-                // Stop rather than overflow, as PostgreSQL does.
-                match cur.checked_add(step) {
-                    Some(n) if f.func == F::SeriesInt8 || i32::try_from(n).is_ok() => cur = n,
-                    _ => break,
-                }
+                out.push(vec![v?]);
             }
-            single(out)
+            out
         }
         F::SeriesNumeric => {
             let get = |i: usize| -> TypeResult<Option<&Numeric>> {

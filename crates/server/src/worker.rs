@@ -9,22 +9,50 @@
 //! # Extended query protocol
 //!
 //! Statements (Parse) and portals (Bind) are kept by name; the unnamed ones are replaced by
-//! the next Parse/Bind. A portal runs at its first Execute (or at a Describe of the portal,
-//! whose row description needs the result) and keeps its rows; Executes with a row limit hand
-//! them out in pieces (PortalSuspended), as PostgreSQL's partial fetch does. Statements
-//! executed between two Syncs outside a transaction block share one implicit transaction,
-//! committed at Sync ([`Session::sync`]). An error at any step aborts the transaction (an
-//! explicit block fails, the implicit one rolls back) and messages are skipped until Sync.
+//! the next Parse/Bind. A portal runs at its first Execute. Statements executed between two
+//! Syncs outside a transaction block share one implicit transaction, committed at Sync
+//! ([`Session::sync`]). An error at any step aborts the transaction (an explicit block fails,
+//! the implicit one rolls back) and messages are skipped until Sync.
+//!
+//! # Streaming rows
+//!
+//! A query's rows are not collected: the session hands each row to the connection as the
+//! executor produces it ([`RowSink`], implemented by [`ClientIo`]), which encodes a DataRow
+//! into the output buffer; the buffer goes to the socket whenever it passes 64 KiB. Memory
+//! stays bounded whatever the result's size, the first rows leave before the last are
+//! computed, and a slow client slows the query down (the socket write blocks) instead of
+//! letting rows pile up. As in PostgreSQL, an error in the middle (division by zero at row
+//! 1,000,000, a cancel, `statement_timeout`) comes after the rows sent before it, and
+//! CommandComplete's `SELECT n` counts the rows sent. A failed write (the client is gone)
+//! stops the query with 08006. This is the path of every plain SELECT (VALUES, TABLE) of a
+//! simple query and of an Execute without a row limit; `COPY ... TO STDOUT` streams the
+//! same way, in CopyData messages of up to 64 KiB. Statements whose rows come from the
+//! session itself or after writes (SHOW, EXPLAIN, FETCH, RETURNING, data-modifying WITH)
+//! still hand over a finished result.
+//!
+//! An Execute *with* a row limit (partial fetch) runs the portal to its end and keeps its
+//! rows, handing them out in pieces (PortalSuspended) at each Execute: the executor reads
+//! through the transaction borrowed for one statement, so a suspended plan cannot outlive
+//! the message that started it (SQL cursors, `DECLARE ... FETCH`, are the way to read a huge
+//! result piecewise).
+//!
+//! A Describe of a portal does not run it. Its answer waits for the next message: when that
+//! is the portal's Execute (what libpq sends every time), the RowDescription goes out as the
+//! rows begin, from the plan the Execute runs, so the statement is bound once; any other
+//! message first gets the description from the statement's binding
+//! ([`Session::describe_prepared`]). Either way the client reads RowDescription before the
+//! rows, and an error before the first row (a binding error) takes its place.
 
 use std::collections::HashMap;
 use std::io::Read;
 
 use crate::io::{Inbound, Io};
 use crate::wire;
+use basalt_common::types::TypeContext;
 use basalt_common::types::{DataType, Value};
 use basalt_sql::{
-    Client, Failure, Notice, PreparedStatement, QueryResult, Session, SqlError, StatementResult,
-    TransactionStatus,
+    Client, Failure, Notice, PreparedStatement, QueryResult, RowSink, Session, SqlError,
+    StatementResult, TransactionStatus,
 };
 use basalt_txn::LocalKv;
 use bytes::Bytes;
@@ -82,6 +110,8 @@ pub(crate) struct Worker {
     portals: HashMap<String, Portal>,
     /// After an error in the extended protocol: skip messages until Sync.
     skip_to_sync: bool,
+    /// A portal whose Describe is answered at the next message (see the module doc).
+    pending_describe: Option<String>,
     /// Values last reported with ParameterStatus.
     reported: Vec<String>,
     /// The settings epoch they were read at.
@@ -96,6 +126,7 @@ impl Worker {
             statements: HashMap::new(),
             portals: HashMap::new(),
             skip_to_sync: false,
+            pending_describe: None,
             reported: Vec::new(),
             reported_epoch: u64::MAX,
         }
@@ -186,6 +217,21 @@ impl Worker {
                     break;
                 }
             };
+            // A Describe of a portal not yet run is answered here: by the portal's Execute
+            // when that comes next (the row description goes out as its rows begin),
+            // otherwise now, from the statement's binding.
+            let describe = match self.pending_describe.take() {
+                Some(p) if matches!(&msg, F::Execute(e) if e.name.as_deref().unwrap_or("") == p) => {
+                    true
+                }
+                Some(p) => {
+                    if let Err(e) = self.describe_portal(&p) {
+                        self.fail(&e, &[]);
+                    }
+                    false
+                }
+                None => false,
+            };
             if self.skip_to_sync && msg.is_extended_query() && !matches!(msg, F::Sync(_)) {
                 continue;
             }
@@ -207,12 +253,12 @@ impl Worker {
                     );
                 }
                 F::Describe(d) => {
-                    if let Err(e) = self.describe(d.target_type, &d.name.unwrap_or_default()) {
+                    if let Err(e) = self.describe(d.target_type, d.name.unwrap_or_default()) {
                         self.fail(&e, &[]);
                     }
                 }
                 F::Execute(e) => {
-                    let r = self.execute(&e.name.unwrap_or_default(), e.max_rows);
+                    let r = self.execute(&e.name.unwrap_or_default(), e.max_rows, describe);
                     if let Err(f) = r {
                         self.fail(&f.error, &f.notices);
                     }
@@ -288,6 +334,7 @@ impl Worker {
         self.statements.remove("");
         self.portals.remove("");
         let mut client = ClientIo::new(&mut self.io);
+        client.rows = Some(RowsOut::new(&[], true, false));
         let error = self.session.run_for_client(sql, &mut client);
         let delivered = client.delivered;
         let copy_failure = client.copy_failure.take();
@@ -423,12 +470,12 @@ impl Worker {
         Ok(())
     }
 
-    fn describe(&mut self, target: u8, name: &str) -> Result<(), SqlError> {
+    fn describe(&mut self, target: u8, name: String) -> Result<(), SqlError> {
         if target == b'S' {
-            let columns = self.describe_params(name)?;
+            let columns = self.describe_params(&name)?;
             let types: Vec<u32> = self
                 .statements
-                .get(name)
+                .get(&name)
                 .and_then(|s| s.described.as_ref())
                 .map(|d| d.iter().map(DataType::oid).collect())
                 .unwrap_or_default();
@@ -445,36 +492,48 @@ impl Worker {
             self.io.push(m);
             return Ok(());
         }
+        match self.portals.get(&name) {
+            None => Err(SqlError::new(
+                "34000",
+                format!("portal \"{name}\" does not exist"),
+            )),
+            // Deferred to the next message: an Execute of the portal describes it as its
+            // rows begin, with the plan it runs (libpq sends Describe before every Execute).
+            Some(p) if p.result.is_none() && p.prepared.returns_rows() => {
+                self.pending_describe = Some(name);
+                Ok(())
+            }
+            Some(_) => self.describe_portal(&name),
+        }
+    }
+
+    /// Describes portal `name` without running it: NoData for a statement without rows,
+    /// the columns of its result once it ran, else those of its statement's binding.
+    fn describe_portal(&mut self, name: &str) -> Result<(), SqlError> {
         let Some(portal) = self.portals.get(name) else {
             return Err(SqlError::new(
                 "34000",
                 format!("portal \"{name}\" does not exist"),
             ));
         };
-        if !portal.prepared.returns_rows() {
-            self.io.push(PgWireBackendMessage::NoData(NoData::new()));
-            return Ok(());
-        }
-        // The row description needs the result: the portal runs now.
-        self.run_portal(name).map_err(|f| {
-            for n in &f.notices {
-                self.io.push(wire::notice(n));
+        let m = if !portal.prepared.returns_rows() {
+            PgWireBackendMessage::NoData(NoData::new())
+        } else if let Some((r, _)) = &portal.result {
+            result_description(r, &portal.formats)
+        } else {
+            match self
+                .session
+                .describe_prepared(&portal.prepared, &[])?
+                .columns
+            {
+                Some(cols) if !cols.is_empty() => {
+                    let (names, types): (Vec<String>, Vec<DataType>) = cols.into_iter().unzip();
+                    wire::row_description(&names, &types, &portal.formats)
+                }
+                _ => PgWireBackendMessage::NoData(NoData::new()),
             }
-            f.error
-        })?;
-        if let Some(Portal {
-            result: Some((r, _)),
-            formats,
-            ..
-        }) = self.portals.get(name)
-        {
-            let m = if r.columns.is_empty() {
-                PgWireBackendMessage::NoData(NoData::new())
-            } else {
-                wire::row_description(&r.columns, &r.types, formats)
-            };
-            self.io.push(m);
-        }
+        };
+        self.io.push(m);
         Ok(())
     }
 
@@ -496,27 +555,41 @@ impl Worker {
         Ok(d.columns)
     }
 
-    /// Runs the portal's statement unless it ran already.
-    fn run_portal(&mut self, name: &str) -> Result<(), Box<Failure>> {
+    /// Runs the portal's statement. With `stream`, the rows of a query go to the client as
+    /// they are produced (the portal keeps only its tag and columns); else they are kept in
+    /// the portal for Executes with a row limit. `describe`: the row description goes out
+    /// when the rows begin (a deferred Describe). Returns whether they began so.
+    fn run_portal(
+        &mut self,
+        name: &str,
+        stream: bool,
+        describe: bool,
+    ) -> Result<bool, Box<Failure>> {
         let Some(portal) = self.portals.get_mut(name) else {
             return Err(Box::new(Failure {
                 error: SqlError::new("34000", format!("portal \"{name}\" does not exist")),
                 notices: Vec::new(),
             }));
         };
-        if portal.result.is_some() {
-            return Ok(());
-        }
         let prepared = portal.prepared.clone();
         let params = std::mem::take(&mut portal.params);
+        // Lent to the row sink for the run (no copy per Execute).
+        let formats = std::mem::take(&mut portal.formats);
         let mut client = ClientIo::new(&mut self.io);
+        if stream {
+            client.rows = Some(RowsOut::new(&formats, false, describe));
+        }
         let r = self
             .session
             .query_prepared_for(&prepared, params, &mut client);
         if r.is_ok() {
             client.end_copy_out();
         }
+        let began = client.rows.as_ref().is_some_and(|o| o.begun);
         let copy_failure = client.copy_failure.take();
+        if let Some(portal) = self.portals.get_mut(name) {
+            portal.formats = formats;
+        }
         let r = r.map_err(|mut f| {
             if let Some(e) = copy_failure {
                 f.error = e;
@@ -529,10 +602,14 @@ impl Worker {
         if let Some(portal) = self.portals.get_mut(name) {
             portal.result = Some((r, 0));
         }
-        Ok(())
+        Ok(began)
     }
 
-    fn execute(&mut self, name: &str, max_rows: i32) -> Result<(), Box<Failure>> {
+    /// Execute: an unlimited one (`max_rows` 0) of a portal not yet run streams its rows as
+    /// they are produced; one with a row limit runs the portal to its end and keeps the rows
+    /// for the next Executes (PortalSuspended until they are all sent), as the executor's
+    /// reads borrow the transaction for one statement at a time.
+    fn execute(&mut self, name: &str, max_rows: i32, describe: bool) -> Result<(), Box<Failure>> {
         if self
             .portals
             .get(name)
@@ -543,8 +620,12 @@ impl Worker {
             ));
             return Ok(());
         }
-        self.run_portal(name)?;
-        let ctx = self.session.type_context();
+        let limit = usize::try_from(max_rows).ok().filter(|n| *n > 0);
+        let began = if self.portals.get(name).is_some_and(|p| p.result.is_some()) {
+            false
+        } else {
+            self.run_portal(name, limit.is_none(), describe)?
+        };
         let Some(Portal {
             result: Some((r, sent)),
             formats,
@@ -553,8 +634,16 @@ impl Worker {
         else {
             return Ok(());
         };
-        let limit = usize::try_from(max_rows).ok().filter(|n| *n > 0);
+        if describe && !began {
+            self.io.push(result_description(r, formats));
+        }
         let end = limit.map_or(r.rows.len(), |n| (*sent + n).min(r.rows.len()));
+        // (Streamed rows are gone already: nothing to encode here then.)
+        let ctx = if *sent < end {
+            self.session.type_context()
+        } else {
+            TypeContext::default()
+        };
         let mut scratch = Vec::new();
         for row in &r.rows[*sent..end] {
             wire::value_row(self.io.raw(), row, &r.types, formats, &ctx, &mut scratch).map_err(
@@ -596,10 +685,53 @@ impl Worker {
     }
 }
 
+/// The row description of a portal's result (NoData when it has no columns).
+fn result_description(r: &QueryResult, formats: &[i16]) -> PgWireBackendMessage {
+    if r.columns.is_empty() {
+        PgWireBackendMessage::NoData(NoData::new())
+    } else {
+        wire::row_description(&r.columns, &r.types, formats)
+    }
+}
+
+/// Where a query's rows go as the session produces them: DataRows in the output buffer,
+/// written to the socket each time it passes [`crate::io`]'s flush threshold (64 KiB), so
+/// memory stays bounded and the first rows leave before the last are computed.
+struct RowsOut<'a> {
+    /// The result formats of the portal (none: all text).
+    formats: &'a [i16],
+    /// The simple query protocol: a RowDescription always precedes the rows, and a result
+    /// without columns sends none (nor DataRows).
+    simple: bool,
+    /// Send the row description as the rows begin (a deferred Describe of the portal).
+    describe: bool,
+    /// The rows began (the statement's result then carries none).
+    begun: bool,
+    /// The columns of the rows under way.
+    columns: usize,
+    /// Buffer for binary values.
+    scratch: Vec<u8>,
+}
+
+impl<'a> RowsOut<'a> {
+    fn new(formats: &'a [i16], simple: bool, describe: bool) -> Self {
+        RowsOut {
+            formats,
+            simple,
+            describe,
+            begun: false,
+            columns: 0,
+            scratch: Vec::new(),
+        }
+    }
+}
+
 /// The protocol client the session talks to while a query runs: results are encoded as they
 /// arrive, and COPY exchanges data through the connection.
 struct ClientIo<'a> {
     io: &'a mut Io,
+    /// Where the rows of a query go as they are produced; `None`: they are collected.
+    rows: Option<RowsOut<'a>>,
     /// Results delivered (an empty query string delivers none).
     delivered: usize,
     /// A COPY TO STDOUT is sending data (its result ends it with CopyDone).
@@ -615,6 +747,7 @@ impl<'a> ClientIo<'a> {
     fn new(io: &'a mut Io) -> Self {
         ClientIo {
             io,
+            rows: None,
             delivered: 0,
             copying_out: false,
             copy_failure: None,
@@ -650,7 +783,12 @@ impl Client for ClientIo<'_> {
         for n in &r.notices {
             self.io.push(wire::notice(n));
         }
-        if !r.columns.is_empty() {
+        // Rows already streamed: their RowDescription went out with them.
+        let streamed = self
+            .rows
+            .as_mut()
+            .is_some_and(|o| std::mem::take(&mut o.begun));
+        if !streamed && !r.columns.is_empty() {
             self.io
                 .push(wire::row_description(&r.columns, &r.types, &[]));
             for row in &r.rows {
@@ -687,6 +825,70 @@ impl Client for ClientIo<'_> {
             )));
         self.copying_out = true;
         Ok(self)
+    }
+
+    fn rows(&mut self) -> Option<&mut dyn RowSink> {
+        if self.rows.is_some() {
+            Some(self)
+        } else {
+            None
+        }
+    }
+}
+
+impl RowSink for ClientIo<'_> {
+    fn begin(
+        &mut self,
+        columns: &[String],
+        types: &[DataType],
+        notices: Vec<Notice>,
+    ) -> Result<(), SqlError> {
+        for n in &notices {
+            self.io.push(wire::notice(n));
+        }
+        let Some(out) = self.rows.as_mut() else {
+            return Ok(());
+        };
+        out.begun = true;
+        out.columns = columns.len();
+        if out.simple && !columns.is_empty() {
+            self.io.push(wire::row_description(columns, types, &[]));
+        } else if out.describe {
+            self.io.push(if columns.is_empty() {
+                PgWireBackendMessage::NoData(NoData::new())
+            } else {
+                wire::row_description(columns, types, out.formats)
+            });
+        }
+        Ok(())
+    }
+
+    fn row(
+        &mut self,
+        row: &[Value],
+        types: &[DataType],
+        ctx: &TypeContext,
+    ) -> Result<(), SqlError> {
+        // A client gone (a write failed) stops the query.
+        if self.io.is_closed() {
+            return Err(SqlError::new("08006", "connection to client lost"));
+        }
+        let Some(out) = self.rows.as_mut() else {
+            return Ok(());
+        };
+        if out.simple && out.columns == 0 {
+            return Ok(());
+        }
+        wire::value_row(
+            self.io.raw(),
+            row,
+            types,
+            out.formats,
+            ctx,
+            &mut out.scratch,
+        )?;
+        self.io.maybe_flush();
+        Ok(())
     }
 }
 

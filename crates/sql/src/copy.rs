@@ -70,6 +70,63 @@ pub trait Client {
     /// `COPY ... TO STDOUT` of `columns` columns begins: where its data goes. (Its end is
     /// the COPY statement's result, or an error.)
     fn copy_out(&mut self, columns: usize) -> Result<&mut dyn Write, SqlError>;
+    /// Where a query's rows go as the executor produces them, when the client takes them
+    /// so (the wire server encodes each into its output buffer); `None`, the default: they
+    /// are collected into the statement's result. Asked once per statement that can stream
+    /// (a plain SELECT, VALUES or TABLE); the statement's result then carries its tag and
+    /// columns but no rows.
+    fn rows(&mut self) -> Option<&mut dyn RowSink> {
+        None
+    }
+}
+
+/// The receiver of a query's rows as they are produced ([`Client::rows`]): memory stays
+/// bounded whatever the number of rows, and the first row leaves before the last is
+/// computed. An error returned (the client is gone, a value it cannot encode) stops the
+/// statement with that error, as any execution error does.
+pub trait RowSink {
+    /// The rows begin (the statement is bound and planned, no row computed yet): their
+    /// column names and types, and the notices the statement raised so far, to go first.
+    fn begin(
+        &mut self,
+        columns: &[String],
+        types: &[DataType],
+        notices: Vec<crate::error::Notice>,
+    ) -> Result<(), SqlError>;
+    /// One row; `types` are `begin`'s, `ctx` the session's output settings (DateStyle,
+    /// TimeZone, ...) for text formats.
+    fn row(
+        &mut self,
+        row: &[Value],
+        types: &[DataType],
+        ctx: &basalt_common::types::TypeContext,
+    ) -> Result<(), SqlError>;
+}
+
+/// A client that only takes rows ([`crate::Session::query_to`]): COPY with STDIN / STDOUT
+/// is refused as without any client.
+pub(crate) struct SinkClient<'s>(pub(crate) &'s mut dyn RowSink);
+
+impl Client for SinkClient<'_> {
+    fn result(&mut self, _: StatementResult) {}
+
+    fn copy_in(&mut self, _: usize) -> Result<&mut dyn Read, SqlError> {
+        Err(err(
+            "0A000",
+            "feature not supported: COPY FROM STDIN without a client data stream (use copy_in)",
+        ))
+    }
+
+    fn copy_out(&mut self, _: usize) -> Result<&mut dyn Write, SqlError> {
+        Err(err(
+            "0A000",
+            "feature not supported: COPY TO STDOUT without a client data stream (use copy_out)",
+        ))
+    }
+
+    fn rows(&mut self) -> Option<&mut dyn RowSink> {
+        Some(&mut *self.0)
+    }
 }
 
 fn err(code: &'static str, message: impl Into<String>) -> SqlError {

@@ -2589,11 +2589,13 @@ impl<K: TxnKv> Session<K> {
         }
     }
 
-    fn select(
+    /// A plain SELECT's bound and optimized plan (through the plan cache), checked for
+    /// the transaction's read-only mode, and its output types.
+    fn select_plan(
         &mut self,
         s: &protobuf::SelectStmt,
         text: &str,
-    ) -> Result<StatementResult, SqlError> {
+    ) -> Result<SelectPlan, SqlError> {
         // Plans are cached per statement text, catalog version and the settings binding
         // depends on (search_path, TimeZone): DDL changes the version and so invalidates them.
         let (catalog, q) = self.bound(text, |this, catalog| {
@@ -2611,14 +2613,60 @@ impl<K: TxnKv> Session<K> {
                 "cannot execute SELECT FOR UPDATE in a read-only transaction",
             ));
         }
-        let rows = self.with_cx(&catalog, &[], |cx| collect(&q.plan, cx))?;
         let types: Vec<DataType> = q
             .types
             .iter()
             .cloned()
             .map(crate::binder::text_for_unknown)
             .collect();
+        Ok((catalog, q, types))
+    }
+
+    fn select(
+        &mut self,
+        s: &protobuf::SelectStmt,
+        text: &str,
+    ) -> Result<StatementResult, SqlError> {
+        let (catalog, q, types) = self.select_plan(s, text)?;
+        let rows = self.with_cx(&catalog, &[], |cx| collect(&q.plan, cx))?;
         Ok(self.rows_result(&q.names, &types, rows, Some("SELECT")))
+    }
+
+    /// A plain SELECT whose rows go to `sink` as the executor produces them (see
+    /// [`crate::copy::RowSink`]): nothing is collected, so memory stays bounded however
+    /// many rows there are. `notices` raised so far go to the sink before the rows. The
+    /// result carries the tag (`SELECT n`) and the columns, no rows.
+    pub(crate) fn select_to(
+        &mut self,
+        s: &protobuf::SelectStmt,
+        text: &str,
+        sink: &mut dyn crate::copy::RowSink,
+        notices: &mut Vec<Notice>,
+    ) -> Result<StatementResult, SqlError> {
+        let (catalog, q, types) = self.select_plan(s, text)?;
+        let ctx = self.type_context();
+        sink.begin(&q.names, &types, std::mem::take(notices))?;
+        let count = self.with_cx(&catalog, &[], |cx| {
+            let mut node = crate::exec::open(&q.plan);
+            let mut n = 0u64;
+            while let Some(r) = node.next(cx)? {
+                // Cancel and statement_timeout are seen between rows, as when collecting.
+                cx.tick()?;
+                sink.row(&r, &types, &ctx)?;
+                n += 1;
+            }
+            Ok(n)
+        })?;
+        let mut tag = String::with_capacity(27);
+        tag.push_str("SELECT ");
+        push_decimal(&mut tag, count);
+        Ok(StatementResult {
+            tag,
+            columns: q.names.clone(),
+            types,
+            rows: Vec::new(),
+            notices: Vec::new(),
+        })
     }
 
     /// EXPLAIN of INSERT, UPDATE or DELETE: the modifying node over the plan that finds
@@ -6431,6 +6479,17 @@ impl<K: TxnKv> Session<K> {
 /// `q` + table OID, allocated like sequence values).
 fn rowid_next(cx: &mut Cx<'_>, table: u32) -> Result<u64, SqlError> {
     cx.sequences.row_id(table)
+}
+
+/// What [`Session::select_plan`] gives: the catalog the plan was bound against, the
+/// optimized query and its output types.
+type SelectPlan = (Arc<Catalog>, Arc<crate::binder::Query>, Vec<DataType>);
+
+/// Whether a SELECT's rows can stream to a client ([`crate::copy::RowSink`]): a plain
+/// query (VALUES and TABLE too), not SELECT INTO nor one with data-modifying WITH queries
+/// (their rows come after the writes, through the general path).
+pub(crate) fn select_streams(s: &protobuf::SelectStmt) -> bool {
+    select_into(s).is_none() && !with_modifies(s.with_clause.as_ref())
 }
 
 /// The INTO clause of a `SELECT ... INTO` (on the leftmost SELECT of a set operation).

@@ -460,6 +460,21 @@ fn open_node<'p>(plan: &'p Plan) -> BoxNode<'p> {
             }
         }
         Plan::CteScan { id, .. } => Box::new(CteScanNode { id: *id, pos: 0 }),
+        // `FROM generate_series(a, b)` over integers streams (the other table functions
+        // compute their rows up front).
+        Plan::TableFunction { calls, ordinality }
+            if calls.len() == 1
+                && calls
+                    .first()
+                    .is_some_and(|c| !c.record && basalt_func::IntSeries::applies(&c.func)) =>
+        {
+            Box::new(SeriesNode {
+                call: calls.first(),
+                ordinality: *ordinality,
+                series: None,
+                n: 0,
+            })
+        }
         Plan::With { ctes, input } => Box::new(WithNode {
             ctes,
             input_plan: input,
@@ -485,6 +500,45 @@ impl Rows {
 impl<'p> Node<'p> for Rows {
     fn next(&mut self, _cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
         Ok(self.rows.next())
+    }
+}
+
+/// `generate_series` over integers in FROM, a value at a time.
+struct SeriesNode<'p> {
+    call: Option<&'p SrfCall>,
+    ordinality: bool,
+    /// Started at the first row (the arguments are evaluated then).
+    series: Option<basalt_func::IntSeries>,
+    /// Rows so far (the ordinality column).
+    n: i64,
+}
+
+impl<'p> Node<'p> for SeriesNode<'p> {
+    fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError> {
+        if self.series.is_none() {
+            let Some(call) = self.call else {
+                return Ok(None);
+            };
+            let mut vals = Vec::with_capacity(call.args.len());
+            for a in &call.args {
+                vals.push(eval(a, &[], cx)?);
+            }
+            match basalt_func::IntSeries::new(&call.func, &vals) {
+                Some(s) => self.series = Some(s?),
+                None => return Err(SqlError::new("XX000", "not an integer series")),
+            }
+        }
+        let Some(v) = self.series.as_mut().and_then(Iterator::next) else {
+            return Ok(None);
+        };
+        let v = v?;
+        cx.tick()?;
+        self.n += 1;
+        Ok(Some(if self.ordinality {
+            vec![v, Value::Int8(self.n)]
+        } else {
+            vec![v]
+        }))
     }
 }
 

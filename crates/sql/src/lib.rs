@@ -79,7 +79,7 @@ pub mod useragg;
 pub mod usertypes;
 pub mod views;
 
-pub use copy::Client;
+pub use copy::{Client, RowSink};
 pub use describe_stmt::Description;
 pub use error::{ErrorFields, Notice, Severity, SqlCode, SqlError};
 pub use interrupt::InterruptHandle;

@@ -631,6 +631,53 @@ impl<K: TxnKv> Session<K> {
         self.query_result(batch)
     }
 
+    /// [`Session::query_owned`] handing the rows of a plain SELECT (VALUES, TABLE) to `sink`
+    /// as the executor produces them instead of collecting them: memory stays bounded
+    /// whatever the result's size. The result carries the tag (`SELECT n`) and the columns;
+    /// statements whose rows are not streamed (SHOW, `... RETURNING`) keep theirs in it. An
+    /// error the sink returns stops the statement as an execution error does.
+    ///
+    /// ```
+    /// use basalt_common::types::{DataType, TypeContext, Value};
+    /// use basalt_sql::{Notice, RowSink, Session, SqlError};
+    /// use basalt_txn::LocalKv;
+    ///
+    /// struct Sum(i64);
+    /// impl RowSink for Sum {
+    ///     fn begin(&mut self, _: &[String], _: &[DataType], _: Vec<Notice>) -> Result<(), SqlError> {
+    ///         Ok(())
+    ///     }
+    ///     fn row(&mut self, row: &[Value], _: &[DataType], _: &TypeContext) -> Result<(), SqlError> {
+    ///         if let [Value::Int4(v)] = row {
+    ///             self.0 += i64::from(*v);
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let mut s = Session::new(LocalKv::memory());
+    /// let mut sum = Sum(0);
+    /// let r = s.query_to("SELECT i FROM generate_series(1, $1) AS g(i)", vec![Value::Int4(1000)], &mut sum)?;
+    /// assert_eq!((r.tag.as_str(), r.rows.len(), sum.0), ("SELECT 1000", 0, 500500));
+    /// # Ok::<(), basalt_sql::SqlError>(())
+    /// ```
+    pub fn query_to(
+        &mut self,
+        sql: &str,
+        params: Vec<basalt_common::types::Value>,
+        sink: &mut dyn crate::copy::RowSink,
+    ) -> Result<QueryResult, SqlError> {
+        let parsed = self.parse_or_abort(sql)?;
+        self.params = params;
+        self.capture = Some(Vec::new());
+        let mut client = crate::copy::SinkClient(sink);
+        let batch = self.run_parsed_with(
+            &parsed,
+            Some(crate::copy::CopyStream::Client(&mut client)),
+            false,
+        );
+        self.query_result(batch)
+    }
+
     /// Parses `sql` (through the parse cache) for [`Session::query_prepared`]; a syntax error
     /// is reported here.
     pub fn prepare(&mut self, sql: &str) -> Result<PreparedStatement, SqlError> {
@@ -1002,8 +1049,9 @@ impl<K: TxnKv> Session<K> {
                     {
                         self.copy_statement(c, Some(io))
                     }
-                    _ => match param {
-                        Some((_, values, key)) => {
+                    _ => {
+                        let formed = param.is_some();
+                        if let Some((_, values, key)) = param {
                             self.params = values;
                             self.declared_params =
                                 vec![basalt_common::types::DataType::Int4; self.params.len()];
@@ -1012,15 +1060,34 @@ impl<K: TxnKv> Session<K> {
                                 stmt.text().len(),
                                 key.clone(),
                             ));
-                            let r = self.execute_statement(&stmt, &mut notices);
+                        }
+                        let r = match (stmt.node(), copy.as_mut()) {
+                            // A query's rows go to a client that takes them as they come.
+                            (
+                                Some(Node::SelectStmt(s)),
+                                Some(crate::copy::CopyStream::Client(c)),
+                            ) if self.transaction_status() != TransactionStatus::Failed
+                                && crate::engine::select_streams(s) =>
+                            {
+                                match c.rows() {
+                                    Some(sink) => {
+                                        self.select_to(s, stmt.text(), sink, &mut notices)
+                                    }
+                                    None => self.execute_statement(&stmt, &mut notices),
+                                }
+                            }
+                            _ => self.execute_statement(&stmt, &mut notices),
+                        };
+                        if formed {
                             self.params.clear();
                             self.declared_params.clear();
                             self.plan_text = None;
                             // The form's tree keeps the template text's positions.
                             r.map_err(|e| e.map_byte_position(|p| parsed.param_position(p)))
+                        } else {
+                            r
                         }
-                        None => self.execute_statement(&stmt, &mut notices),
-                    },
+                    }
                 },
             };
             let outcome = outcome.and_then(|r| self.end_of_statement().map(|()| r));
