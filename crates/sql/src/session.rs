@@ -670,6 +670,7 @@ impl<K: TxnKv> Session<K> {
         self.params = params;
         self.capture = Some(Vec::new());
         let mut client = crate::copy::SinkClient(sink);
+        self.message_received();
         let batch = self.run_parsed_with(
             &parsed,
             Some(crate::copy::CopyStream::Client(&mut client)),
