@@ -528,6 +528,47 @@ fn databases_keep_their_own_tables_and_share_roles() {
 }
 
 #[test]
+fn database_sizes_of_this_and_other_databases() {
+    let db = Database::memory();
+    let mut main = db.session();
+    let size = |s: &mut basalt::Session<basalt::LocalKv>, sql: &str| -> i64 {
+        one(s, sql)[0][0].as_deref().unwrap().parse().unwrap()
+    };
+    main.execute("CREATE DATABASE app").unwrap();
+    let empty = size(&mut main, "SELECT pg_database_size('app')");
+    let mut app = db.session_in("app").unwrap();
+    app.execute(
+        "CREATE TABLE t (id int PRIMARY KEY, v text);
+         INSERT INTO t SELECT g, repeat('x', 100) FROM generate_series(1, 1000) g",
+    )
+    .unwrap();
+    // Seen from the other database, by name and by OID, and from itself.
+    let app_size = size(&mut main, "SELECT pg_database_size('app')");
+    assert!(app_size > empty + 100_000, "{empty} {app_size}");
+    assert_eq!(
+        size(
+            &mut main,
+            "SELECT pg_database_size(oid) FROM pg_database WHERE datname = 'app'"
+        ),
+        app_size
+    );
+    assert_eq!(
+        size(&mut app, "SELECT pg_database_size(current_database())"),
+        app_size
+    );
+    // The table holds most of it; the other database is apart.
+    let table = size(&mut app, "SELECT pg_total_relation_size('t')");
+    assert!(table > 100_000 && table <= app_size, "{table} {app_size}");
+    let main_size = size(&mut main, "SELECT pg_database_size('postgres')");
+    assert!(main_size < 100_000, "{main_size}");
+    assert!(size(&mut main, "SELECT pg_tablespace_size('pg_default')") >= app_size + main_size);
+    // Dropped: its rows are gone with it.
+    drop(app);
+    main.execute("DROP DATABASE app").unwrap();
+    assert_eq!(code(&mut main, "SELECT pg_database_size('app')").0, "3D000");
+}
+
+#[test]
 fn create_database_copies_its_template() {
     let db = Database::memory();
     let mut main = db.session();

@@ -114,6 +114,79 @@ async fn prepared_statements_with_typed_parameters_and_binary_results() {
     r.stop().await;
 }
 
+/// ParameterDescription counts every `$n` of a statement, wherever it appears (RETURNING,
+/// VALUES rows, LIMIT, ON CONFLICT, WITH queries), with PostgreSQL 15's types.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameters_are_described_wherever_they_appear() {
+    let r = common::start("trust", "unused").await;
+    let c = r.connect().await;
+    c.batch_execute("CREATE TABLE pt (id int PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    let (int4, int8, text) = (Type::INT4, Type::INT8, Type::TEXT);
+    let cases: Vec<(&str, Vec<Type>)> = vec![
+        (
+            "INSERT INTO pt VALUES ($1) RETURNING $2::int",
+            vec![int4.clone(), int4.clone()],
+        ),
+        (
+            "INSERT INTO pt VALUES ($1, $2), ($3, $4)",
+            vec![int4.clone(), text.clone(), int4.clone(), text.clone()],
+        ),
+        (
+            "UPDATE pt SET v = $1 WHERE id = $2 RETURNING $3::text",
+            vec![text.clone(), int4.clone(), text.clone()],
+        ),
+        (
+            "DELETE FROM pt WHERE id = $1 RETURNING $2::bigint",
+            vec![int4.clone(), int8.clone()],
+        ),
+        (
+            "SELECT * FROM (VALUES ($1::int), ($2::int)) v",
+            vec![int4.clone(), int4.clone()],
+        ),
+        (
+            "INSERT INTO pt VALUES ($1, 'a') ON CONFLICT (id) DO UPDATE SET v = $2 \
+             RETURNING $3::numeric",
+            vec![int4.clone(), text.clone(), Type::NUMERIC],
+        ),
+        (
+            "WITH x AS (INSERT INTO pt VALUES ($1) RETURNING $2::int2) SELECT * FROM x",
+            vec![int4.clone(), Type::INT2],
+        ),
+        (
+            "VALUES ($1::int, $2::text)",
+            vec![int4.clone(), text.clone()],
+        ),
+        (
+            "SELECT $1::int LIMIT $2 OFFSET $3",
+            vec![int4.clone(), int8.clone(), int8.clone()],
+        ),
+        (
+            "INSERT INTO pt VALUES ($1) RETURNING $2",
+            vec![int4.clone(), text.clone()],
+        ),
+        (
+            "INSERT INTO pt SELECT $1, $2 RETURNING id + $3",
+            vec![int4.clone(), text.clone(), int4.clone()],
+        ),
+    ];
+    for (sql, types) in cases {
+        let stmt = c.prepare(sql).await.unwrap();
+        assert_eq!(stmt.params(), types.as_slice(), "{sql}");
+    }
+    // Run with every parameter given (one only in RETURNING too).
+    let row = c
+        .query_one(
+            "INSERT INTO pt VALUES ($1) RETURNING $2::int",
+            &[&7i32, &8i32],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i32>(0), 8);
+    r.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_transactions_portals_and_copy() {
     let r = common::start("trust", "unused").await;

@@ -1020,6 +1020,7 @@ impl<K: TxnKv> Session<K> {
 
     fn run_copy(&mut self, sql: &str, stream: CopyStream<'_>) -> Result<u64, SqlError> {
         let parsed = self.parse_or_abort(sql)?;
+        self.message_received();
         let batch = self.run_parsed_with(&parsed, Some(stream), false);
         let results = batch.into_result()?;
         Ok(results.last().map_or(0, |r| {

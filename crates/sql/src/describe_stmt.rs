@@ -120,13 +120,6 @@ impl<K: TxnKv> Session<K> {
             return Err(SqlError::InFailedTransaction);
         }
         let max = s.max_param().map_or(0, |(n, _)| n as usize);
-        // pg_query's node walk skips some clauses (RETURNING, VALUES lists): a query's
-        // parameters are counted from its tokens too.
-        let max = if is_query(node) {
-            max.max(scanned_max_param(s.text()))
-        } else {
-            max
-        };
         let saved_sql = self.current_sql.replace(parsed.shared_text());
         let r = self.in_reading_transaction(|this| this.describe_node(node, seed));
         self.current_sql = saved_sql;
@@ -436,37 +429,4 @@ fn output_params(node: &Node) -> Vec<usize> {
         }
     }
     out
-}
-
-/// Whether PostgreSQL analyzes the statement's parameters (a query or DML, maybe under
-/// EXPLAIN).
-fn is_query(node: &Node) -> bool {
-    match node {
-        Node::SelectStmt(_) | Node::InsertStmt(_) | Node::UpdateStmt(_) | Node::DeleteStmt(_) => {
-            true
-        }
-        Node::ExplainStmt(e) => e
-            .query
-            .as_deref()
-            .and_then(|q| q.node.as_ref())
-            .is_some_and(is_query),
-        _ => false,
-    }
-}
-
-/// The highest `$n` among the tokens of `text` (0 for none).
-fn scanned_max_param(text: &str) -> usize {
-    let Ok(scan) = pg_query::scan(text) else {
-        return 0;
-    };
-    scan.tokens
-        .iter()
-        .filter(|t| t.token == protobuf::Token::Param as i32)
-        .filter_map(|t| {
-            let start = usize::try_from(t.start).ok()? + 1;
-            let end = usize::try_from(t.end).ok()?;
-            text.get(start..end)?.parse::<usize>().ok()
-        })
-        .max()
-        .unwrap_or(0)
 }

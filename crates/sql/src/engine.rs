@@ -204,7 +204,7 @@ pub fn now_micros() -> i64 {
     unix - 946_684_800_000_000
 }
 
-fn seq_key(oid: u32) -> Vec<u8> {
+pub(crate) fn seq_key(oid: u32) -> Vec<u8> {
     let mut k = vec![b'q'];
     k.extend_from_slice(&oid.to_be_bytes());
     k
@@ -666,7 +666,7 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
                     )),
                 }
             }
-            SeqFunc::Read(_) | SeqFunc::Notify | SeqFunc::SetConfig => {
+            SeqFunc::Read(_) | SeqFunc::Notify | SeqFunc::SetConfig | SeqFunc::Size(_) => {
                 Err(err("XX000", "sequence read without a sequence"))
             }
             // As in PostgreSQL, lastval of a sequence dropped since is undefined again.
@@ -1277,7 +1277,7 @@ impl<K: TxnKv> Session<K> {
             now: Some(
                 self.block
                     .as_ref()
-                    .map_or_else(now_micros, |b| b.started_at),
+                    .map_or_else(|| self.statement_now(), |b| b.started_at),
             ),
             output,
         }
@@ -1652,7 +1652,9 @@ impl<K: TxnKv> Session<K> {
         self.data_transaction()?;
         let func = EvalContext {
             transaction_start: types.now.unwrap_or(0),
-            statement_start: std::cell::Cell::new(None),
+            // Shared by every part of the statement: what an earlier part read, or read
+            // by this one when first asked and kept below.
+            statement_start: std::cell::Cell::new(self.statement_time.get()),
             types,
             // (A statement that failed midway may not have given it back: a fresh one.)
             prng: Some(self.prng.take().unwrap_or_default()),
@@ -1706,7 +1708,7 @@ impl<K: TxnKv> Session<K> {
             None if !catalog.functions.is_empty() => Some(crate::snapshot::Commands::default()),
             None => None,
         };
-        let (r, declared, prng, interrupt) = match log {
+        let (r, declared, prng, interrupt, statement_start) = match log {
             None => {
                 let mut cx = Cx::with_calls(txn, catalog, params, func, &mut seq, calls);
                 cx.deferred = Some(deferred);
@@ -1716,6 +1718,7 @@ impl<K: TxnKv> Session<K> {
                     std::mem::take(&mut cx.calls.declared),
                     cx.func.prng.take(),
                     cx.func.interrupt.take(),
+                    cx.func.statement_start.get(),
                 )
             }
             Some(log) => {
@@ -1732,11 +1735,13 @@ impl<K: TxnKv> Session<K> {
                     std::mem::take(&mut cx.calls.declared),
                     cx.func.prng.take(),
                     cx.func.interrupt.take(),
+                    cx.func.statement_start.get(),
                 )
             }
         };
         self.prng = prng;
         self.interrupt_flag = interrupt;
+        self.statement_time.set(statement_start);
         let r = r?;
         // Cursors SQL functions declared open now, in the statement's transaction.
         for d in declared {
@@ -2927,7 +2932,7 @@ impl<K: TxnKv> Session<K> {
             return None;
         }
         // The statement starts here, so that the catalog is read at its snapshot.
-        self.statement_started = false;
+        self.begin_statement();
         let epoch = self.settings.epoch();
         let memo = match self.fast_memo.take() {
             // The memo's catalog still the one in force, checked without taking a reference

@@ -162,6 +162,9 @@ impl<'a> Cx<'a> {
 
     /// Runs a sequence function.
     pub fn sequence_call(&mut self, f: SeqFunc, args: &[Value]) -> Result<Value, SqlError> {
+        if let SeqFunc::Size(size) = f {
+            return crate::system::sizes::call(&mut *self.txn, self.catalog, size, args);
+        }
         self.sequences.call(self.catalog, f, args)
     }
 

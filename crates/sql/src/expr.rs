@@ -376,6 +376,9 @@ pub enum SeqFunc {
     /// `set_config(name, value, is_local)`: checked against the session's settings when
     /// called, applied by the session when the statement succeeds (as `SET` would).
     SetConfig,
+    /// `pg_relation_size` and the other object sizes, read from the statement's transaction
+    /// ([`crate::system::sizes`]).
+    Size(crate::system::sizes::SizeFunc),
 }
 
 impl Expr {

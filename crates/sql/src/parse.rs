@@ -265,18 +265,51 @@ impl<'a> Statement<'a> {
 
     /// The statement's highest parameter reference `$n` and that reference's byte offset in
     /// the query string. `PREPARE` bodies do not count: their parameters are the prepared
-    /// statement's.
+    /// statement's; nor do SQL-standard function bodies, whose are the function's.
     pub fn max_param(&self) -> Option<(u32, usize)> {
         self.max_param
     }
 }
 
 /// The highest `$n` of a statement and its byte offset (see [`Statement::max_param`]).
-fn max_param(raw: &RawStmt) -> Option<(u32, usize)> {
+///
+/// Read from the statement's tokens: pg_query's node walk skips some clauses (RETURNING
+/// lists, the rows of a multi-row VALUES), and a `$n` token is a parameter reference
+/// wherever it stands (inside string constants, dollar-quoted bodies included, it is no
+/// token). The walk is the fallback should the scanner fail.
+fn max_param(sql: &str, raw: &RawStmt) -> Option<(u32, usize)> {
     use pg_query::NodeRef;
     let node = raw.stmt.as_ref()?.node.as_ref()?;
-    if matches!(node, protobuf::node::Node::PrepareStmt(_)) {
+    // A function body's `$n` are the function's arguments.
+    if matches!(
+        node,
+        protobuf::node::Node::PrepareStmt(_) | protobuf::node::Node::CreateFunctionStmt(_)
+    ) {
         return None;
+    }
+    let text = statement_text(sql, raw);
+    if !text.contains('$') {
+        return None;
+    }
+    let base = usize::try_from(raw.stmt_location).unwrap_or(0);
+    let latest = |found: Option<(u32, usize)>, n: u32, at: usize| match found {
+        Some((m, _)) if m >= n => found,
+        _ => Some((n, at)),
+    };
+    if let Ok(scan) = pg_query::scan(text) {
+        let mut found = None;
+        for t in &scan.tokens {
+            if t.token != protobuf::Token::Param as i32 {
+                continue;
+            }
+            let (Ok(start), Ok(end)) = (usize::try_from(t.start), usize::try_from(t.end)) else {
+                continue;
+            };
+            if let Some(n) = text.get(start + 1..end).and_then(|d| d.parse::<u32>().ok()) {
+                found = latest(found, n, base + start);
+            }
+        }
+        return found;
     }
     node.nodes()
         .into_iter()
@@ -327,7 +360,12 @@ pub fn parse(sql: &str, options: ParseOptions) -> Result<Parsed, SqlError> {
     match pg_parse(sql, options) {
         Ok(result) => Ok(Parsed {
             text: Arc::from(sql),
-            max_params: result.protobuf.stmts.iter().map(max_param).collect(),
+            max_params: result
+                .protobuf
+                .stmts
+                .iter()
+                .map(|raw| max_param(sql, raw))
+                .collect(),
             stmts: result.protobuf.stmts.into(),
             shaped: None,
             warnings: result.warnings.iter().map(|w| lexer_warning(w)).collect(),

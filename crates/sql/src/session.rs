@@ -185,14 +185,14 @@ pub(crate) struct Block<T> {
 }
 
 impl<T> Block<T> {
-    /// A block of `kind` starting now, before its first data statement.
-    fn new(kind: BlockKind) -> Self {
+    /// A block of `kind` starting at `started_at`, before its first data statement.
+    fn new(kind: BlockKind, started_at: i64) -> Self {
         Block {
             kind,
             failed: false,
             kv: None,
             catalog_written: false,
-            started_at: crate::engine::now_micros(),
+            started_at,
             savepoints: Vec::new(),
             settings_at_start: None,
             deferred: Default::default(),
@@ -276,6 +276,12 @@ pub struct Session<K: TxnKv> {
     pub(crate) capture: Option<Vec<Vec<basalt_common::types::Value>>>,
     /// Whether the current statement already called `start_statement`.
     pub(crate) statement_started: bool,
+    /// When the current statement started (`statement_timestamp()`, microseconds since
+    /// 2000-01-01 UTC): read from the clock when first asked (most statements never ask,
+    /// and a clock read per statement is a measurable share of a bulk load inside one
+    /// transaction), then the same for every part of the statement. Cleared by
+    /// [`Session::begin_statement`].
+    pub(crate) statement_time: std::cell::Cell<Option<i64>>,
     /// The schema holding this session's temporary tables (`pg_temp_<id>`), once one was
     /// created; searched first and dropped when the session ends.
     pub(crate) temp_schema: Option<String>,
@@ -457,6 +463,7 @@ impl<K: TxnKv> Session<K> {
             prng: Some(Arc::default()),
             block: None,
             statement_started: false,
+            statement_time: std::cell::Cell::new(None),
             temp_schema: None,
             search_path_cache: None,
             plan_slot: None,
@@ -663,6 +670,7 @@ impl<K: TxnKv> Session<K> {
         self.params = params;
         self.capture = Some(Vec::new());
         let mut client = crate::copy::SinkClient(sink);
+        self.message_received();
         let batch = self.run_parsed_with(
             &parsed,
             Some(crate::copy::CopyStream::Client(&mut client)),
@@ -865,6 +873,7 @@ impl<K: TxnKv> Session<K> {
 
     /// [`Session::run`] of a parsed query string.
     fn run_parsed(&mut self, parsed: &crate::parse::Parsed) -> Batch {
+        self.message_received();
         self.run_parsed_with(parsed, None, false)
     }
 
@@ -881,6 +890,7 @@ impl<K: TxnKv> Session<K> {
             Ok(p) => p,
             Err(e) => return Some((e, Vec::new())),
         };
+        self.message_received();
         let batch =
             self.run_parsed_with(&parsed, Some(crate::copy::CopyStream::Client(client)), true);
         batch.error.map(|e| (e, batch.error_notices))
@@ -945,6 +955,7 @@ impl<K: TxnKv> Session<K> {
         self.params = params;
         self.capture = Some(Vec::new());
         self.plan_slot = slot;
+        self.message_received();
         if self.block.is_none() {
             self.start_block(BlockKind::Pipeline);
         }
@@ -1015,6 +1026,8 @@ impl<K: TxnKv> Session<K> {
                     None => break,
                 },
             };
+            // (The statements of one message share its start time: see `message_received`.)
+            self.statement_started = false;
             if self.block.is_none() {
                 self.start_block(if multi {
                     BlockKind::Implicit
@@ -1022,7 +1035,6 @@ impl<K: TxnKv> Session<K> {
                     BlockKind::Single
                 });
             }
-            self.statement_started = false;
             self.interrupt.begin(self.settings.statement_timeout());
             let mut notices = std::mem::take(&mut lexer_warnings);
             // A `$n` beyond the parameters given: PostgreSQL's parse analysis refuses it.
@@ -1142,9 +1154,39 @@ impl<K: TxnKv> Session<K> {
         batch
     }
 
+    /// A transaction block starting with the current statement: as in PostgreSQL, its
+    /// start (`now()`) is that statement's start (`BEGIN`'s, or the one statement's of an
+    /// implicit transaction, whose `statement_timestamp()` is then `now()`).
     fn start_block(&mut self, kind: BlockKind) {
         self.settings.start_transaction();
-        self.block = Some(Block::new(kind));
+        self.block = Some(Block::new(kind, self.statement_now()));
+    }
+
+    /// Marks the start of the next statement: its key-value statement and its start time
+    /// are taken when first needed.
+    pub(crate) fn begin_statement(&mut self) {
+        self.statement_started = false;
+        self.message_received();
+    }
+
+    /// A new message from the client (a query string, an Execute): as in PostgreSQL,
+    /// `statement_timestamp()` is when the latest one arrived, shared by the statements of
+    /// a query string. Called before the message's statements, so that a transaction
+    /// block it starts starts at the same time.
+    pub(crate) fn message_received(&self) {
+        self.statement_time.set(None);
+    }
+
+    /// The current statement's start time (see [`Session::statement_time`]).
+    pub(crate) fn statement_now(&self) -> i64 {
+        match self.statement_time.get() {
+            Some(t) => t,
+            None => {
+                let t = crate::engine::now_micros();
+                self.statement_time.set(Some(t));
+                t
+            }
+        }
     }
 
     /// Commits the current block (single or implicit, or an explicit one on COMMIT).
@@ -1214,7 +1256,7 @@ impl<K: TxnKv> Session<K> {
         let own = self.block.as_ref().is_none_or(|b| b.kv.is_none());
         let saved = if own {
             let saved = self.block.take();
-            self.block = Some(Block::new(BlockKind::Single));
+            self.block = Some(Block::new(BlockKind::Single, self.statement_now()));
             saved
         } else {
             None

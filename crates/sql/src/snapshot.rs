@@ -223,6 +223,13 @@ impl Transaction for StatementSnapshot<'_> {
     fn scan_latest(&mut self, range: KeyRange) -> Result<TxnScan> {
         self.inner.scan_latest(range)
     }
+    // The statement's own writes are the transaction's: sizes count them already.
+    fn approximate_size(&mut self, range: KeyRange) -> Result<u64> {
+        self.inner.approximate_size(range)
+    }
+    fn namespace_size(&mut self, id: Option<u32>) -> Result<Option<u64>> {
+        self.inner.namespace_size(id)
+    }
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
         self.remember(&key)?;
         self.inner.put(key, value)

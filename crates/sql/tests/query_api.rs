@@ -103,3 +103,27 @@ fn create_table_as_tags() {
     let r = s.query("SELECT * INTO c3 FROM b WHERE i > 1", &[]).unwrap();
     assert_eq!(r.tag, "SELECT 1");
 }
+
+/// A `$n` only in a RETURNING list or a later VALUES row still counts: one missing is
+/// 42P02, as PostgreSQL's parse analysis reports.
+#[test]
+fn parameters_in_returning_and_values_rows_count() {
+    let mut s = Session::new(LocalKv::memory());
+    s.execute("CREATE TABLE t (id int PRIMARY KEY)").unwrap();
+    for sql in [
+        "INSERT INTO t VALUES ($1) RETURNING $2::int",
+        "INSERT INTO t VALUES ($1), ($2)",
+        "DELETE FROM t WHERE id = $1 RETURNING id + $2",
+    ] {
+        let e = s.query(sql, &[Value::Int4(1)]).unwrap_err();
+        assert_eq!(e.code().code(), "42P02", "{sql}: {e}");
+        assert_eq!(e.to_string(), "there is no parameter $2", "{sql}");
+    }
+    let r = s
+        .query(
+            "INSERT INTO t VALUES ($1) RETURNING $2::int",
+            &[Value::Int4(1), Value::Int4(5)],
+        )
+        .unwrap();
+    assert_eq!(r.rows, [vec![Value::Int4(5)]]);
+}

@@ -116,6 +116,18 @@ impl Engine for MemoryEngine {
             .filter(|(k, _)| bounds_contain(range, k))
             .map(|(k, v)| (k.clone(), v.clone())))
     }
+
+    fn approximate_size(&self, range: Bounds<'_>) -> Result<u64> {
+        if bounds_empty(range) {
+            return Ok(0);
+        }
+        // Exact: the map is walked in place on a snapshot handle, nothing copied.
+        let map = self.current();
+        Ok(map
+            .range::<_, [u8]>(range)
+            .map(|(k, v)| (k.len() + v.len()) as u64)
+            .sum())
+    }
 }
 
 struct MemorySnapshot(Arc<Map>);

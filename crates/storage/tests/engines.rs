@@ -547,6 +547,17 @@ fn run_model(make: fn() -> Fixture, cases: u32) {
                         first_in(f.e(), range, dir).unwrap(),
                         expected.first().cloned()
                     );
+                    // Both engines' sizes are exact: the key and value bytes of the range.
+                    let size: usize = expected.iter().map(|(k, v)| k.len() + v.len()).sum();
+                    prop_assert_eq!(
+                        f.e()
+                            .approximate_size((
+                                start.as_ref().map(Vec::as_slice),
+                                end.as_ref().map(Vec::as_slice),
+                            ))
+                            .unwrap(),
+                        size as u64
+                    );
                     expected.truncate(limit);
                     prop_assert_eq!(got, expected);
                 }

@@ -158,6 +158,27 @@ impl WriteBuffer {
         out
     }
 
+    /// The key and value bytes of the writes of keys within the bounds (a delete counts its
+    /// key): what they will add to the store when committed.
+    pub(crate) fn bytes_in(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> u64 {
+        let len = |k: &[u8], v: Option<&[u8]>| (k.len() + v.map_or(0, <[u8]>::len)) as u64;
+        let tail: u64 = sorted_range(&self.tail, start, end)
+            .map(|i| {
+                let (k, v) = self.tail.get(i);
+                len(k, v)
+            })
+            .sum();
+        // An empty or inverted range would make the tree's `range` panic.
+        if self.tree.is_empty() || basalt_storage::bounds_empty((start, end)) {
+            return tail;
+        }
+        tail + self
+            .tree
+            .range::<[u8], _>((start, end))
+            .map(|(k, v)| len(k, v.as_deref()))
+            .sum::<u64>()
+    }
+
     /// Copies of the writes of keys within the bounds, in key order.
     pub(crate) fn range_cloned(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> Vec<Write> {
         let owned = |(k, v): (&[u8], Option<&[u8]>)| (k.to_vec(), v.map(<[u8]>::to_vec));

@@ -171,6 +171,29 @@ pub trait Transaction: Send {
     ///
     /// [`get_latest`]: Transaction::get_latest
     fn scan_latest(&mut self, range: KeyRange) -> Result<TxnScan>;
+    /// About how many bytes the keys in `range` and their values take in the store, with
+    /// this transaction's own writes in the range added. What SQL's `pg_relation_size`
+    /// reports, so it need not be exact, but it must grow with the data. The local engine
+    /// counts every stored version (those garbage collection has not removed yet too, as
+    /// PostgreSQL's sizes count dead rows) from its storage layers, without reading at a
+    /// snapshot. This default, for stores that cannot do better, sums the key and value
+    /// lengths of a scan at the snapshot: exact for what the snapshot sees, at the cost of
+    /// reading the range.
+    fn approximate_size(&mut self, range: KeyRange) -> Result<u64> {
+        let mut total = 0u64;
+        for pair in self.scan(range, Direction::Forward)? {
+            let (k, v) = pair?;
+            total += (k.len() + v.len()) as u64;
+        }
+        Ok(total)
+    }
+    /// [`Transaction::approximate_size`] of every key namespace `id` owns (`None`: the root
+    /// namespace's own keys; see [`crate::namespace`]), whichever namespace this transaction
+    /// is in: the size of one SQL database. `None` when the store cannot tell (the default).
+    fn namespace_size(&mut self, id: Option<u32>) -> Result<Option<u64>> {
+        let _ = id;
+        Ok(None)
+    }
     /// Sets `key` to `value` (takes the row lock).
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()>;
     /// Writes `value` at `key` unless the key holds a live value (the newest committed one, or

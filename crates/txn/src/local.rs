@@ -1285,6 +1285,15 @@ impl Drop for LocalTxn {
 
 impl LocalTxn {
     /// [`Transaction::scan`] at the snapshot, or at the newest visible state (`latest`).
+    /// The bytes of the stored keys in `range`: the versions in the store's layers (read
+    /// from their structure, not at a snapshot) and this transaction's own writes.
+    fn stored_size(&mut self, range: &KeyRange) -> Result<u64> {
+        self.check_active()?;
+        let (start, end) = range.as_slices();
+        let own = self.writes.bytes_in(start, end);
+        Ok(self.shared.store.approximate_size(range)? + own)
+    }
+
     fn scan_at(&mut self, range: KeyRange, direction: Direction, latest: bool) -> Result<TxnScan> {
         self.check_active()?;
         let (range, strip) = namespace::stored_range(self.ns.as_ref(), range);
@@ -1390,6 +1399,15 @@ impl Transaction for LocalTxn {
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
         let key = namespace::stored_key_owned(self.ns.as_ref(), key);
         self.write(key, Some(value))
+    }
+
+    fn approximate_size(&mut self, range: KeyRange) -> Result<u64> {
+        let (range, _) = namespace::stored_range(self.ns.as_ref(), range);
+        self.stored_size(&range)
+    }
+
+    fn namespace_size(&mut self, id: Option<u32>) -> Result<Option<u64>> {
+        self.stored_size(&namespace::own_range(id)).map(Some)
     }
 
     fn put_new(&mut self, key: &[u8], value: &[u8]) -> Result<Option<Vec<u8>>> {

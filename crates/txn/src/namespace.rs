@@ -103,6 +103,18 @@ pub fn stored_key_owned(ns: Option<&Prefix>, key: Vec<u8>) -> Vec<u8> {
     }
 }
 
+/// The stored keys namespace `id` owns (`None`: the root's own keys, above the shared keys
+/// and the numbered namespaces).
+pub fn own_range(id: Option<u32>) -> KeyRange {
+    match id {
+        Some(id) => KeyRange::prefix(&prefix(id)),
+        None => KeyRange {
+            start: Bound::Included(ROOT_START.to_vec()),
+            end: Bound::Unbounded,
+        },
+    }
+}
+
 /// The stored range of a scan of `range` in namespace `ns`, and how many bytes to take off
 /// the front of the keys it returns.
 pub fn stored_range(ns: Option<&Prefix>, range: KeyRange) -> (KeyRange, usize) {
@@ -240,6 +252,51 @@ mod store_tests {
             keys(&mut t, KeyRange::prefix(super::ROOT_START)),
             Vec::<Vec<u8>>::new()
         );
+    }
+
+    #[test]
+    fn sizes_count_each_namespace_and_own_writes() {
+        let root = LocalKv::memory();
+        let (a, b) = (root.namespace(1), root.namespace(2));
+        let size = |kv: &LocalKv, id: Option<u32>| {
+            let mut t = begin(kv);
+            let all = t.approximate_size(KeyRange::all()).unwrap();
+            let ns = t.namespace_size(id).unwrap().unwrap();
+            (all, ns)
+        };
+        assert_eq!(size(&a, Some(1)), (0, 0));
+        let mut t = begin(&a);
+        t.put(b"tk".to_vec(), vec![7; 100]).unwrap();
+        // Uncommitted writes count for their writer only.
+        let own = t.approximate_size(KeyRange::prefix(b"t")).unwrap();
+        assert!(own >= 102, "{own}");
+        assert_eq!(t.approximate_size(KeyRange::prefix(b"u")).unwrap(), 0);
+        assert_eq!(size(&a, Some(1)), (0, 0));
+        t.put(b"\0shared".to_vec(), vec![1; 50]).unwrap();
+        t.commit().unwrap();
+        let (all, ns) = size(&a, Some(1));
+        assert!(all > 102 && all < 102 + 50, "{all}");
+        assert_eq!(all, ns);
+        // From another namespace and from the root: the same figure; the root's own keys
+        // and namespace 2 hold nothing, and the shared key is in no namespace.
+        assert_eq!(size(&b, Some(1)).1, ns);
+        assert_eq!(size(&b, Some(2)), (0, 0));
+        assert_eq!(size(&root.root(), None).1, 0);
+        let mut t = begin(&root.root());
+        let shared = t.approximate_size(KeyRange::prefix(b"\0")).unwrap();
+        assert!(shared >= 57, "{shared}");
+        t.put(b"tr".to_vec(), vec![1; 10]).unwrap();
+        t.commit().unwrap();
+        assert!(size(&root.root(), None).1 >= 12);
+        // An update keeps the old version until garbage collection: the size grows.
+        let mut t = begin(&a);
+        t.put(b"tk".to_vec(), vec![8; 100]).unwrap();
+        t.commit().unwrap();
+        let grown = size(&a, Some(1)).1;
+        assert!(grown > ns + 100, "{grown} {ns}");
+        // A checkpoint moves versions from memory to the engine, same bytes.
+        root.checkpoint().unwrap();
+        assert_eq!(size(&a, Some(1)).1, grown);
     }
 
     #[test]

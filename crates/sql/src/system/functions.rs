@@ -13,7 +13,7 @@ use super::tables::{self, Ctx, PROCS};
 use crate::binder::Binder;
 use crate::catalog::PG_CATALOG_OID;
 use crate::error::SqlError;
-use crate::expr::{CmpOp, Expr};
+use crate::expr::{CmpOp, Expr, SeqFunc};
 
 /// What an OID argument names, for resolving a name given in its place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -982,13 +982,57 @@ pub fn bind(
             2..=4,
         ) => (Expr::Const(Value::Bool(true)), DataType::Bool),
         (
-            "pg_relation_size"
-            | "pg_total_relation_size"
-            | "pg_table_size"
-            | "pg_indexes_size"
-            | "pg_database_size",
-            1 | 2,
-        ) => (Expr::Const(Value::Int8(0)), DataType::Int8),
+            "pg_relation_size" | "pg_total_relation_size" | "pg_table_size" | "pg_indexes_size",
+            1,
+        )
+        | ("pg_relation_size", 2) => {
+            use super::sizes::SizeFunc;
+            let f = match name {
+                "pg_relation_size" => SizeFunc::Relation,
+                "pg_table_size" => SizeFunc::Table,
+                "pg_indexes_size" => SizeFunc::Indexes,
+                _ => SizeFunc::Total,
+            };
+            let rel = match oid_arg(b, 0, OidKind::Class)? {
+                OidArg::Const(None) => return Ok(Some((Expr::Const(Value::Null), DataType::Int8))),
+                OidArg::Const(Some(o)) => Expr::Const(Value::Int8(o)),
+                OidArg::Dyn(e) => e,
+            };
+            let mut call_args = vec![rel];
+            if n == 2 {
+                call_args.push(b.coerce(
+                    arg(1),
+                    &types[1],
+                    &DataType::Text,
+                    CastContext::Implicit,
+                )?);
+            }
+            (Expr::Sequence(SeqFunc::Size(f), call_args), DataType::Int8)
+        }
+        ("pg_database_size" | "pg_tablespace_size", 1) => {
+            use super::sizes::SizeFunc;
+            // By name (`name`, text, an unknown literal) or by OID.
+            let by_name =
+                types[0].is_string() || matches!(types[0], DataType::Unknown | DataType::Name);
+            let f = match (name, by_name) {
+                ("pg_database_size", true) => SizeFunc::DatabaseByName,
+                ("pg_database_size", false) => SizeFunc::Database,
+                (_, true) => SizeFunc::TablespaceByName,
+                (_, false) => SizeFunc::Tablespace,
+            };
+            let a = if by_name {
+                b.coerce(arg(0), &types[0], &DataType::Text, CastContext::Implicit)?
+            } else {
+                match oid_arg(b, 0, OidKind::Plain)? {
+                    OidArg::Const(None) => {
+                        return Ok(Some((Expr::Const(Value::Null), DataType::Int8)));
+                    }
+                    OidArg::Const(Some(o)) => Expr::Const(Value::Int8(o)),
+                    OidArg::Dyn(e) => e,
+                }
+            };
+            (Expr::Sequence(SeqFunc::Size(f), vec![a]), DataType::Int8)
+        }
         (
             "to_regclass" | "to_regtype" | "to_regnamespace" | "to_regproc" | "to_regprocedure"
             | "to_regrole",

@@ -34,6 +34,7 @@ mod functions;
 pub mod reg;
 mod roles;
 mod ruleutils;
+pub mod sizes;
 pub mod tables;
 
 use basalt_common::types::{DataType, Value};
