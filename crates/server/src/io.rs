@@ -102,13 +102,16 @@ pub(crate) enum Inbound {
     /// End the connection with a FATAL error (SQLSTATE, message): a malformed message, the
     /// server shuts down, or an idle-in-transaction timeout expired.
     Fatal(&'static str, String),
-    /// Nothing arrived for a while, and the session listens: time to look for
-    /// notifications.
+    /// Nothing arrived for a while, and the session listens (time to look for
+    /// notifications) or waits for COPY data (time to look for a cancel).
     Tick,
 }
 
 /// How often an idle session that LISTENs looks for notifications.
 const NOTIFY_POLL: Duration = Duration::from_millis(20);
+
+/// How often a COPY FROM STDIN waiting for data looks for a cancel or a statement timeout.
+const COPY_POLL: Duration = Duration::from_millis(50);
 
 /// The connection's socket with its input and output buffers.
 pub(crate) struct Io {
@@ -128,6 +131,9 @@ pub(crate) struct Io {
     /// The session listens for notifications: reads wake up every [`NOTIFY_POLL`] while
     /// idle outside a transaction block.
     pub(crate) listening: bool,
+    /// A COPY FROM STDIN is reading: reads wake up every [`COPY_POLL`], and the idle
+    /// timeout does not apply (a statement is running).
+    pub(crate) copy_in: bool,
     shutting_down: Arc<AtomicBool>,
     /// Set when this connection is ended from outside (`DROP DATABASE ... WITH (FORCE)`).
     terminated: Arc<AtomicBool>,
@@ -159,6 +165,7 @@ impl Io {
             idle_timeout: None,
             in_transaction: false,
             listening: false,
+            copy_in: false,
             shutting_down,
             terminated: Arc::default(),
         }
@@ -226,8 +233,14 @@ impl Io {
             if self.stopping() {
                 return shutdown_fatal();
             }
-            let idle = self.idle_timeout.filter(|_| self.in_transaction);
-            let poll = (self.listening && !self.in_transaction).then_some(NOTIFY_POLL);
+            let idle = self
+                .idle_timeout
+                .filter(|_| self.in_transaction && !self.copy_in);
+            let poll = if self.copy_in {
+                Some(COPY_POLL)
+            } else {
+                (self.listening && !self.in_transaction).then_some(NOTIFY_POLL)
+            };
             let timeout = idle.or(poll);
             if timeout != self.read_timeout {
                 if let Err(e) = self.stream.set_read_timeout(timeout) {

@@ -334,6 +334,7 @@ impl Worker {
         self.statements.remove("");
         self.portals.remove("");
         let mut client = ClientIo::new(&mut self.io);
+        client.interrupt = Some(self.session.interrupt_handle());
         client.rows = Some(RowsOut::new(&[], true, false));
         let error = self.session.run_for_client(sql, &mut client);
         let delivered = client.delivered;
@@ -576,6 +577,7 @@ impl Worker {
         // Lent to the row sink for the run (no copy per Execute).
         let formats = std::mem::take(&mut portal.formats);
         let mut client = ClientIo::new(&mut self.io);
+        client.interrupt = Some(self.session.interrupt_handle());
         if stream {
             client.rows = Some(RowsOut::new(&formats, false, describe));
         }
@@ -741,6 +743,8 @@ struct ClientIo<'a> {
     copy_failure: Option<SqlError>,
     copy_in: CopyIn,
     copy_out: CopyOut,
+    /// The session's interrupt, looked at while COPY FROM STDIN waits for data.
+    interrupt: Option<basalt_sql::InterruptHandle>,
 }
 
 impl<'a> ClientIo<'a> {
@@ -753,6 +757,7 @@ impl<'a> ClientIo<'a> {
             copy_failure: None,
             copy_in: CopyIn::default(),
             copy_out: CopyOut::default(),
+            interrupt: None,
         }
     }
 
@@ -921,7 +926,10 @@ impl Read for ClientIo<'_> {
                 me.copy_in.done = true;
                 Err(std::io::Error::other(msg))
             };
-            match self.io.next() {
+            self.io.copy_in = true;
+            let next = self.io.next();
+            self.io.copy_in = false;
+            match next {
                 Inbound::Msg(F::CopyData(d)) => self.copy_in.chunk = d.data,
                 Inbound::Msg(F::CopyDone(_)) => {
                     self.copy_in.done = true;
@@ -933,8 +941,15 @@ impl Read for ClientIo<'_> {
                         SqlError::new("57014", format!("COPY from stdin failed: {}", f.message)),
                     );
                 }
+                // A cancel or statement_timeout while waiting for data (PostgreSQL's
+                // backend is interrupted in its read the same way).
+                Inbound::Tick => {
+                    if let Some(e) = self.interrupt.as_ref().and_then(|h| h.pending()) {
+                        return failed(self, e);
+                    }
+                }
                 // PostgreSQL ignores these during COPY FROM STDIN.
-                Inbound::Msg(F::Flush(_) | F::Sync(_)) | Inbound::Tick => {}
+                Inbound::Msg(F::Flush(_) | F::Sync(_)) => {}
                 Inbound::Msg(other) => {
                     tracing::debug!("unexpected message during COPY: {other:?}");
                     return failed(

@@ -303,3 +303,65 @@ fn describe_of_a_portal_does_not_run_it() {
     assert_eq!(w.until_ready(), ["C"]);
     rt.block_on(server.stop());
 }
+
+/// COPY FROM STDIN waiting for the client's data: a cancel and `statement_timeout` stop it
+/// with 57014 (the connection carries on, nothing of the COPY stays), and a pause in the
+/// data inside a transaction block is no idle-in-transaction time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_from_stdin_waiting_for_data_can_be_cancelled() {
+    use futures_util::SinkExt;
+    let r = common::start("trust", "unused").await;
+    let c = r.connect().await;
+    c.batch_execute("CREATE TABLE ct (a int)").await.unwrap();
+    let code = |e: tokio_postgres::Error| e.as_db_error().map(|d| d.code().code().to_string());
+
+    // Cancel while the server waits for more data.
+    let sink = c.copy_in("COPY ct FROM STDIN").await.unwrap();
+    futures_util::pin_mut!(sink);
+    sink.send(bytes::Bytes::from_static(b"1\n2\n"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    c.cancel_token().cancel_query(NoTls).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let e = sink.finish().await.unwrap_err();
+    assert_eq!(code(e).as_deref(), Some("57014"));
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM ct", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+
+    // statement_timeout while waiting.
+    c.batch_execute("SET statement_timeout = '300ms'")
+        .await
+        .unwrap();
+    let sink = c.copy_in("COPY ct FROM STDIN").await.unwrap();
+    futures_util::pin_mut!(sink);
+    sink.send(bytes::Bytes::from_static(b"3\n")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let e = sink.finish().await.unwrap_err();
+    assert_eq!(code(e).as_deref(), Some("57014"));
+    c.batch_execute("RESET statement_timeout").await.unwrap();
+
+    // A pause longer than idle_in_transaction_session_timeout inside a block: the COPY is
+    // running, so the session is not idle.
+    c.batch_execute("SET idle_in_transaction_session_timeout = '200ms'; BEGIN")
+        .await
+        .unwrap();
+    let sink = c.copy_in("COPY ct FROM STDIN").await.unwrap();
+    futures_util::pin_mut!(sink);
+    sink.send(bytes::Bytes::from_static(b"4\n")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    sink.send(bytes::Bytes::from_static(b"5\n")).await.unwrap();
+    assert_eq!(sink.finish().await.unwrap(), 2);
+    c.batch_execute("COMMIT").await.unwrap();
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM ct", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 2);
+    r.stop().await;
+}

@@ -20,6 +20,8 @@ use std::time::Duration;
 
 use basalt_common::{Interrupt, InterruptReason};
 
+use crate::error::SqlError;
+
 /// The shared state behind a session's interrupt flag.
 #[derive(Debug, Default)]
 pub(crate) struct State {
@@ -58,6 +60,19 @@ impl InterruptHandle {
         if self.0.running.load(Ordering::Acquire) {
             self.0.flag.raise(InterruptReason::Cancel);
         }
+    }
+
+    /// The 57014 error the running statement is to stop with (a cancel, or its
+    /// `statement_timeout` passed), if any: for a caller that waits outside the
+    /// executor's loops (the server reading COPY data from its client).
+    pub fn pending(&self) -> Option<SqlError> {
+        if !self.0.running.load(Ordering::Acquire) {
+            return None;
+        }
+        self.0
+            .flag
+            .raised()
+            .map(|r| SqlError::new("57014", r.message()))
     }
 }
 
