@@ -365,3 +365,49 @@ async fn copy_from_stdin_waiting_for_data_can_be_cancelled() {
     assert_eq!(n, 2);
     r.stop().await;
 }
+
+/// The context of an error COPY FROM finds when it writes a batch names the failing row's
+/// line as PostgreSQL 15 does: a unique violation the line only, NOT NULL / CHECK the line
+/// and its text, a foreign key violation (an after trigger's, in PostgreSQL) none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_errors_name_the_failing_line() {
+    use futures_util::SinkExt;
+    let r = common::start("trust", "unused").await;
+    let c = r.connect().await;
+    c.batch_execute(
+        "CREATE TABLE cr (id int PRIMARY KEY); INSERT INTO cr VALUES (1);
+         CREATE TABLE cp (id int PRIMARY KEY, a int NOT NULL, b int CHECK (b > 0), \
+         r int REFERENCES cr)",
+    )
+    .await
+    .unwrap();
+    for (data, code, context) in [
+        (
+            &b"1\t1\t1\t1\n2\t2\t2\t1\n1\t3\t3\t1\n3\t3\t3\t1\n"[..],
+            "23505",
+            Some("COPY cp, line 3"),
+        ),
+        (
+            &b"1\t1\t1\t1\n2\t\\N\t2\t1\n"[..],
+            "23502",
+            Some("COPY cp, line 2: \"2\t\\N\t2\t1\""),
+        ),
+        (
+            &b"1\t1\t1\t1\n2\t2\t-2\t1\n"[..],
+            "23514",
+            Some("COPY cp, line 2: \"2\t2\t-2\t1\""),
+        ),
+        (&b"1\t1\t1\t1\n2\t2\t2\t7\n3\t2\t2\t1\n"[..], "23503", None),
+    ] {
+        let sink = c.copy_in("COPY cp FROM STDIN").await.unwrap();
+        futures_util::pin_mut!(sink);
+        sink.send(bytes::Bytes::copy_from_slice(data))
+            .await
+            .unwrap();
+        let e = sink.finish().await.unwrap_err();
+        let db = e.as_db_error().unwrap();
+        assert_eq!(db.code().code(), code);
+        assert_eq!(db.where_(), context, "{code}");
+    }
+    r.stop().await;
+}

@@ -1273,6 +1273,11 @@ impl<K: TxnKv> Session<K> {
         // column's string is refilled in place); `filled` of them hold this batch's rows.
         let mut batch: Vec<Vec<Value>> = Vec::with_capacity(BATCH);
         let mut filled = 0usize;
+        // Per row of the batch: its line number and its text (in one buffer kept from batch
+        // to batch), for the context of an error found when the batch is written.
+        let mut lines: Vec<(u64, usize, usize)> = Vec::with_capacity(BATCH);
+        let mut raws = String::new();
+        let mut at = usize::MAX;
         while reader.next_record()? {
             let nfields = reader.rec.spans.len();
             if nfields > names.len() {
@@ -1328,19 +1333,38 @@ impl<K: TxnKv> Session<K> {
                     SqlError::from(e).with_context(context(&reader, Some((names[k], Some(text)))))
                 })?;
             }
+            if filled == 0 {
+                lines.clear();
+                raws.clear();
+            }
+            let start = raws.len();
+            raws.push_str(&reader.rec.raw);
+            lines.push((reader.line, start, raws.len()));
             filled += 1;
             if filled == BATCH {
                 self.check_interrupt()?;
                 count += self
-                    .run_insert_rows(&bound, &mut batch[..filled], &given, filter.as_ref())
-                    .map_err(|e| e.with_context_if_none(context(&reader, None)))?;
+                    .run_insert_rows(
+                        &bound,
+                        &mut batch[..filled],
+                        &given,
+                        filter.as_ref(),
+                        &mut at,
+                    )
+                    .map_err(|e| batch_row_context(e, &relname, &lines, &raws, at))?;
                 filled = 0;
             }
         }
         if filled > 0 {
             count += self
-                .run_insert_rows(&bound, &mut batch[..filled], &given, filter.as_ref())
-                .map_err(|e| e.with_context_if_none(context(&reader, None)))?;
+                .run_insert_rows(
+                    &bound,
+                    &mut batch[..filled],
+                    &given,
+                    filter.as_ref(),
+                    &mut at,
+                )
+                .map_err(|e| batch_row_context(e, &relname, &lines, &raws, at))?;
         }
         drop(reader);
         if let Some((c, cmd)) = child {
@@ -1656,6 +1680,31 @@ fn io_text(e: &std::io::Error) -> String {
     match s.find(" (os error") {
         Some(at) => s[..at].to_owned(),
         None => s,
+    }
+}
+
+/// The context of an error found when COPY FROM writes a batch, for the batch's row `at`
+/// (`lines`: line number and text range in `raws` per row), as PostgreSQL gives it: a unique
+/// violation (found when its multi-insert buffer is flushed) names the line only; a foreign
+/// key violation (found by an after trigger at the end) no line; any other error the line
+/// and its text.
+fn batch_row_context(
+    e: SqlError,
+    relname: &str,
+    lines: &[(u64, usize, usize)],
+    raws: &str,
+    at: usize,
+) -> SqlError {
+    let Some(&(line, start, end)) = lines.get(at) else {
+        return e;
+    };
+    match e.code().code() {
+        "23505" => e.with_context_if_none(format!("COPY {relname}, line {line}")),
+        "23503" => e,
+        _ => e.with_context_if_none(format!(
+            "COPY {relname}, line {line}: \"{}\"",
+            raws.get(start..end).unwrap_or("")
+        )),
     }
 }
 

@@ -4891,13 +4891,16 @@ impl<K: TxnKv> Session<K> {
     /// defaults) does not accept; returns how many were inserted. COPY FROM's batches: the
     /// rows stay the caller's, which reuses their allocations for the next batch (the
     /// defaults and generated values written into them included).
+    /// On an error, `at` is the index of the row that failed (`usize::MAX`: not known).
     pub(crate) fn run_insert_rows(
         &mut self,
         bound: &BoundInsert,
         rows: &mut [Vec<Value>],
         given: &Given,
         filter: Option<&Expr>,
+        at: &mut usize,
     ) -> Result<u64, SqlError> {
+        *at = usize::MAX;
         if bound.view.is_some()
             || bound.returning.is_some()
             || bound.conflict_update.is_some()
@@ -4909,7 +4912,8 @@ impl<K: TxnKv> Session<K> {
         }
         self.with_cx_env(&bound.catalog, &[], None, |cx| {
             let mut count = 0;
-            for row in rows {
+            for (i, row) in rows.iter_mut().enumerate() {
+                *at = i;
                 fill_defaults(&bound.defaults, row, given, cx)?;
                 if let Some(f) = filter
                     && crate::expr::truth(&eval(f, row, cx)?) != Some(true)
