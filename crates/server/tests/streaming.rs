@@ -15,24 +15,6 @@ use futures_util::StreamExt;
 use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 
-impl common::Running {
-    async fn connect(&self) -> tokio_postgres::Client {
-        let (client, conn) = tokio_postgres::connect(
-            &format!(
-                "host=127.0.0.1 port={} user=basalt dbname=basalt",
-                self.port
-            ),
-            NoTls,
-        )
-        .await
-        .unwrap();
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        client
-    }
-}
-
 fn no_params() -> impl ExactSizeIterator<Item = &'static dyn ToSql> {
     const NONE: [&(dyn ToSql + Sync); 0] = [];
     NONE.iter().map(|p| *p as &dyn ToSql)

@@ -11,24 +11,6 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_postgres::NoTls;
 use tokio_postgres::types::Type;
 
-impl common::Running {
-    async fn connect(&self) -> tokio_postgres::Client {
-        let (client, conn) = tokio_postgres::connect(
-            &format!(
-                "host=127.0.0.1 port={} user=basalt dbname=basalt",
-                self.port
-            ),
-            NoTls,
-        )
-        .await
-        .unwrap();
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        client
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prepared_statements_with_typed_parameters_and_binary_results() {
     let r = common::start("trust", "unused").await;

@@ -55,3 +55,24 @@ impl Running {
         let _ = tokio::time::timeout(Duration::from_secs(30), &mut self.task).await;
     }
 }
+
+impl Running {
+    /// A tokio-postgres client of the server (user `basalt`, database `basalt`, no TLS),
+    /// its connection driven by a task of its own.
+    #[allow(dead_code)] // (not every test crate that includes this module uses it)
+    pub async fn connect(&self) -> tokio_postgres::Client {
+        let (client, conn) = tokio_postgres::connect(
+            &format!(
+                "host=127.0.0.1 port={} user=basalt dbname=basalt",
+                self.port
+            ),
+            tokio_postgres::NoTls,
+        )
+        .await
+        .unwrap();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        client
+    }
+}
