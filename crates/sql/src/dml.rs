@@ -434,7 +434,7 @@ impl TableWriter {
                 return Ok(None);
             };
             if existing.is_some() {
-                return self.pk_conflict(row, cx);
+                return Err(self.pk_conflict(row, cx));
             }
             for bi in &self.indexes {
                 if bi.index.is_row_key() || !bi.covers(row, cx)? {
@@ -449,7 +449,7 @@ impl TableWriter {
         if has_pk {
             cx.txn.lock(&key, LockMode::Exclusive, LockWait::Block)?;
             if cx.txn.get_latest(&key)?.is_some() {
-                return self.pk_conflict(row, cx);
+                return Err(self.pk_conflict(row, cx));
             }
         }
         let mut entries = Vec::with_capacity(self.indexes.len());
@@ -528,8 +528,8 @@ impl TableWriter {
         Ok(None)
     }
 
-    /// The 23505 error of a primary-key conflict on inserting `row`.
-    fn pk_conflict(&self, row: &[Value], cx: &mut Cx<'_>) -> Result<Option<Vec<u8>>, SqlError> {
+    /// The 23505 error of a primary-key conflict on writing `row`.
+    fn pk_conflict(&self, row: &[Value], cx: &mut Cx<'_>) -> SqlError {
         let bi = self.indexes.iter().find(|b| b.index.primary);
         let (iname, names) = match bi {
             Some(b) => (b.index.name.clone(), self.index_names(b)),
@@ -542,7 +542,7 @@ impl TableWriter {
             .flatten()
             .map(|c| row[*c].clone())
             .collect();
-        Err(unique_violation(&self.table, &iname, &names, &vals, cx))
+        unique_violation(&self.table, &iname, &names, &vals, cx)
     }
 
     /// Deletes a row (its index entries too), applying referencing foreign keys' actions.
@@ -576,19 +576,7 @@ impl TableWriter {
             cx.txn
                 .lock(&new_key, LockMode::Exclusive, LockWait::Block)?;
             if cx.txn.get_latest(&new_key)?.is_some() {
-                let bi = self.indexes.iter().find(|b| b.index.primary);
-                let (iname, names) = match bi {
-                    Some(b) => (b.index.name.clone(), self.index_names(b)),
-                    None => (String::new(), vec![]),
-                };
-                let vals: Vec<Value> = self
-                    .table
-                    .primary_key
-                    .iter()
-                    .flatten()
-                    .map(|c| new[*c].clone())
-                    .collect();
-                return Err(unique_violation(&self.table, &iname, &names, &vals, cx));
+                return Err(self.pk_conflict(new, cx));
             }
             cx.txn.delete(key.to_vec())?;
         }

@@ -2648,7 +2648,7 @@ impl<K: TxnKv> Session<K> {
         sink.begin(&q.names, &types, std::mem::take(notices))?;
         let count = self.with_cx(&catalog, &[], |cx| {
             let mut node = crate::exec::open(&q.plan);
-            let mut n = 0u64;
+            let mut n = 0usize;
             while let Some(r) = node.next(cx)? {
                 // Cancel and statement_timeout are seen between rows, as when collecting.
                 cx.tick()?;
@@ -2657,11 +2657,8 @@ impl<K: TxnKv> Session<K> {
             }
             Ok(n)
         })?;
-        let mut tag = String::with_capacity(27);
-        tag.push_str("SELECT ");
-        push_decimal(&mut tag, count);
         Ok(StatementResult {
-            tag,
+            tag: count_tag("SELECT ", count),
             columns: q.names.clone(),
             types,
             rows: Vec::new(),
@@ -2760,13 +2757,8 @@ impl<K: TxnKv> Session<K> {
             return Ok((catalog, Arc::new(b)));
         }
         let written = self.block.as_ref().is_some_and(|b| b.catalog_written);
-        // A statement in its parameter form is cached under its shape's text.
-        let form = self
-            .plan_text
-            .as_ref()
-            .filter(|(at, len, _)| text.as_ptr() as usize == *at && text.len() == *len)
-            .map(|(_, _, key)| key.clone());
-        let text = form.as_deref().unwrap_or(text);
+        // A statement in its parameter form: `text` is its shape's plan key.
+        let form = self.plan_text == Some(text.as_ptr() as usize);
         let key = self.plan_key(&catalog, text);
         // A prepared statement's own plan first (see `PlanSlot`).
         let slot = self.plan_slot.clone().filter(|_| !written);
@@ -2776,7 +2768,7 @@ impl<K: TxnKv> Session<K> {
         // Declared parameter types change the binding of the same text: such a plan stays in
         // its statement's slot only.
         // (A parameter form's types are those its shape's text says.)
-        let shared = !written && (self.declared_params.is_empty() || form.is_some());
+        let shared = !written && (self.declared_params.is_empty() || form);
         if shared && let Some(b) = self.plan_cache.get(&key).and_then(T::pick) {
             let b = b.clone();
             if let Some(slot) = slot {
@@ -3632,10 +3624,9 @@ pub(crate) trait DmlHost: Sized {
                     }
                 }
                 want.sort_unstable();
-                let found = if !infer.conname.is_empty() {
+                // The arbiter indexes, by name.
+                let names: Vec<String> = if !infer.conname.is_empty() {
                     let exists = table.constraints.iter().any(|c| c.name == infer.conname);
-                    // A unique or primary-key constraint's index has its name.
-                    arbiters = Some(vec![infer.conname.clone()]);
                     if !exists {
                         return Err(err(
                             "42704",
@@ -3645,7 +3636,8 @@ pub(crate) trait DmlHost: Sized {
                             ),
                         ));
                     }
-                    true
+                    // A unique or primary-key constraint's index has its name.
+                    vec![infer.conname.clone()]
                 } else {
                     // A partial unique index is inferred only when the inference WHERE
                     // implies its predicate (each of its conjuncts is one of WHERE's).
@@ -3670,7 +3662,7 @@ pub(crate) trait DmlHost: Sized {
                         }
                     };
                     // Every unique index the target matches is an arbiter, as in PostgreSQL.
-                    let matching: Vec<String> = catalog
+                    catalog
                         .table_indexes(table.oid)
                         .iter()
                         .filter(|i| {
@@ -3689,17 +3681,15 @@ pub(crate) trait DmlHost: Sized {
                                 && implied(i, &mut b)
                         })
                         .map(|i| i.name.clone())
-                        .collect();
-                    let found = !matching.is_empty();
-                    arbiters = Some(matching);
-                    found
+                        .collect()
                 };
-                if !found {
+                if names.is_empty() {
                     return Err(err(
                         "42P10",
                         "there is no unique or exclusion constraint matching the ON CONFLICT specification",
                     ));
                 }
+                arbiters = Some(names);
             }
             if conflict_update.is_some() && oc.infer.is_none() {
                 return Err(err(

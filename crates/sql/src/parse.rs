@@ -120,42 +120,31 @@ impl Parsed {
 
     fn stmts(&self) -> &[RawStmt] {
         self.stmts.get_or_init(|| match &self.shaped {
-            // Cannot fail: the text has the template's shape, whose literals all fit 32
-            // bits (checked by `ParseCache::parse_shaped` making it), and the walk over the
-            // template's tree succeeded when it was built.
-            Some((t, lits)) => t.instantiate_lits(&self.text, lits).unwrap_or_default(),
+            // Cannot fail: the text has the template's shape (so as many literals, of the
+            // same kinds: integers that fit 32 bits), and the walk over the template's tree
+            // succeeded when it was built.
+            Some((t, lits)) => t.instantiate(&self.text, lits).unwrap_or_default(),
             None => Vec::new(),
         })
     }
 
-    /// Statement `i` in its parameter form with its parameter values and the text its plan
-    /// is cached under, if this text was parsed from a template that has one.
+    /// Statement `i` in its parameter form with its parameter values, if this text was
+    /// parsed from a template that has one. The statement's text is the one its plan is
+    /// cached under (the shape's, [`crate::shape::ParamForm::keys`]): the statements a
+    /// parameter form covers (SELECT, INSERT, UPDATE, DELETE) use their text for nothing
+    /// else.
     pub(crate) fn param_statement(
         &self,
         i: usize,
-    ) -> Option<(Statement<'_>, Vec<basalt_common::types::Value>, &Arc<str>)> {
+    ) -> Option<(Statement<'_>, Vec<basalt_common::types::Value>)> {
         let (t, lits) = self.shaped.as_ref()?;
         let form = t.param_form()?;
-        let raw = form.stmts.get(i)?;
-        let values = t.param_values(&self.text, lits, i)?;
-        // The statement's own text, its bounds moved from the template's text to this one.
-        let start = t.shift(lits, raw.stmt_location);
-        let text = if raw.stmt_len == 0 {
-            self.text.get(usize::try_from(start).ok()?..)?
-        } else {
-            let end = t.shift(lits, raw.stmt_location + raw.stmt_len);
-            self.text
-                .get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)?
+        let statement = Statement {
+            raw: form.stmts.get(i)?,
+            text: form.keys.get(i)?,
+            max_param: None,
         };
-        Some((
-            Statement {
-                raw,
-                text,
-                max_param: None,
-            },
-            values,
-            form.keys.get(i)?,
-        ))
+        Some((statement, t.param_values(&self.text, lits, i)?))
     }
 
     /// A 1-based byte position in statement parameter form's tree (which keeps the
@@ -208,9 +197,10 @@ impl Parsed {
 
     /// Statement `i`.
     pub(crate) fn statement(&self, i: usize) -> Option<Statement<'_>> {
+        let raw = self.stmts().get(i)?;
         Some(Statement {
-            raw: self.stmts().get(i)?,
-            text: statement_text(&self.text, self.stmts().get(i)?),
+            raw,
+            text: statement_text(&self.text, raw),
             max_param: *self.max_params.get(i)?,
         })
     }
@@ -1053,11 +1043,11 @@ impl ParseCache {
             return parse(sql, options);
         };
         match self.templates.get(&shape) {
-            Some(Some(t)) if t.param_form().is_some() && t.lit_count() == shape.lits.len() => {
+            Some(Some(t)) if t.param_form().is_some() => {
                 return Ok(Parsed::from_param_template(sql, t, shape.lits));
             }
             Some(Some(t)) => {
-                if let Some(stmts) = t.instantiate(sql, &shape) {
+                if let Some(stmts) = t.instantiate(sql, &shape.lits) {
                     return Ok(Parsed::from_template(sql, stmts));
                 }
             }

@@ -290,8 +290,9 @@ pub struct Session<K: TxnKv> {
     /// them, and resolving them parses the setting.
     pub(crate) search_path_cache: Option<SearchPathCache>,
     /// While a statement runs in its parameter form ([`crate::shape::ParamForm`]): the
-    /// statement text's address and length, and the text its plan is cached under instead.
-    pub(crate) plan_text: Option<(usize, usize, Arc<str>)>,
+    /// address of its text, its shape's plan key (binding it, a part of the statement with
+    /// a text of its own is not the form).
+    pub(crate) plan_text: Option<usize>,
     /// The plan slot of the prepared statement being run ([`Session::query_prepared`]):
     /// binding looks there before the session's plan cache.
     pub(crate) plan_slot: Option<Arc<crate::engine::PlanSlot>>,
@@ -1052,15 +1053,11 @@ impl<K: TxnKv> Session<K> {
                     }
                     _ => {
                         let formed = param.is_some();
-                        if let Some((_, values, key)) = param {
+                        if let Some((_, values)) = param {
                             self.params = values;
                             self.declared_params =
                                 vec![basalt_common::types::DataType::Int4; self.params.len()];
-                            self.plan_text = Some((
-                                stmt.text().as_ptr() as usize,
-                                stmt.text().len(),
-                                key.clone(),
-                            ));
+                            self.plan_text = Some(stmt.text().as_ptr() as usize);
                         }
                         let r = match (stmt.node(), copy.as_mut()) {
                             // A query's rows go to a client that takes them as they come.

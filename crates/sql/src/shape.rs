@@ -546,11 +546,6 @@ impl Template {
         self.param.as_ref()
     }
 
-    /// The number of literals of the shape.
-    pub(crate) fn lit_count(&self) -> usize {
-        self.lits.len()
-    }
-
     /// The number of statements.
     pub(crate) fn len(&self) -> usize {
         self.stmts.len()
@@ -563,14 +558,7 @@ impl Template {
         form.params
             .get(i)?
             .iter()
-            .map(|&(l, minus)| {
-                let lit = lits.get(l)?;
-                let mut v: i32 = sql.get(lit.start..lit.end)?.parse().ok()?;
-                for _ in 0..minus {
-                    v = v.checked_neg()?;
-                }
-                Some(Value::Int4(v))
-            })
+            .map(|&(l, minus)| int_value(sql, lits.get(l)?, minus).map(Value::Int4))
             .collect()
     }
 
@@ -580,13 +568,8 @@ impl Template {
         shift(&self.lits, lits, at)
     }
 
-    /// The statements of `sql` (of this template's shape).
-    pub(crate) fn instantiate(&self, sql: &str, shape: &Shape) -> Option<Vec<RawStmt>> {
-        self.instantiate_lits(sql, &shape.lits)
-    }
-
     /// The statements of `sql`, a text of this template's shape with literals `lits`.
-    pub(crate) fn instantiate_lits(&self, sql: &str, lits: &[Lit]) -> Option<Vec<RawStmt>> {
+    pub(crate) fn instantiate(&self, sql: &str, lits: &[Lit]) -> Option<Vec<RawStmt>> {
         if lits.len() != self.lits.len() {
             return None;
         }
@@ -628,6 +611,15 @@ impl Fill<'_> {
     fn shift(&self, at: i32) -> i32 {
         shift(self.old, self.new, at)
     }
+}
+
+/// The value of integer literal `lit` of `sql` with `minus` unary minus signs folded in.
+fn int_value(sql: &str, lit: &Lit, minus: u32) -> Option<i32> {
+    let mut v: i32 = sql.get(lit.start..lit.end)?.parse().ok()?;
+    for _ in 0..minus {
+        v = v.checked_neg()?;
+    }
+    Some(v)
 }
 
 /// Position `at` of a text with literals `old`, in a text of the same shape with literals
@@ -742,14 +734,11 @@ impl Visit for Fill<'_> {
         let text = &self.sql[lit.start..lit.end];
         c.val = Some(match lit.kind {
             Kind::Int => {
-                let Ok(mut v) = text.parse::<i32>() else {
+                let Some(ival) = int_value(self.sql, &lit, minus) else {
                     self.failed = true;
                     return None;
                 };
-                for _ in 0..minus {
-                    v = -v;
-                }
-                a_const::Val::Ival(protobuf::Integer { ival: v })
+                a_const::Val::Ival(protobuf::Integer { ival })
             }
             Kind::Float => {
                 let mut f = text.to_string();
@@ -814,7 +803,7 @@ mod tests {
         let sb = shape(b).unwrap_or_else(|| panic!("no shape: {b}"));
         assert_eq!(sa.key, sb.key, "{a} / {b}");
         let t = Template::build(a, &sa, &parse(a)).unwrap_or_else(|| panic!("no template: {a}"));
-        let got = t.instantiate(b, &sb).unwrap();
+        let got = t.instantiate(b, &sb.lits).unwrap();
         assert_eq!(got, parse(b), "{a} -> {b}");
     }
 

@@ -1284,7 +1284,6 @@ impl Drop for LocalTxn {
 }
 
 impl LocalTxn {
-    /// [`Transaction::scan`] at the snapshot, or at the newest visible state (`latest`).
     /// The bytes of the stored keys in `range`: the versions in the store's layers (read
     /// from their structure, not at a snapshot) and this transaction's own writes.
     fn stored_size(&mut self, range: &KeyRange) -> Result<u64> {
@@ -1294,6 +1293,7 @@ impl LocalTxn {
         Ok(self.shared.store.approximate_size(range)? + own)
     }
 
+    /// [`Transaction::scan`] at the snapshot, or at the newest visible state (`latest`).
     fn scan_at(&mut self, range: KeyRange, direction: Direction, latest: bool) -> Result<TxnScan> {
         self.check_active()?;
         let (range, strip) = namespace::stored_range(self.ns.as_ref(), range);
