@@ -1,5 +1,9 @@
 //! The `basalt` command.
 
+// Used by the subcommands that run SQL (shell, sql, import/export, dump/restore) as they land.
+#[allow(dead_code)]
+mod client;
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
