@@ -1,5 +1,9 @@
 //! The `basalt` command.
 
+// Errors carry all of PostgreSQL's fields (client::Message) for the shell's messages; a
+// command-line tool does not mind moving them.
+#![allow(clippy::result_large_err)]
+
 // Used by the subcommands that run SQL (shell, sql, import/export, dump/restore) as they land.
 #[allow(dead_code)]
 mod client;
