@@ -130,7 +130,11 @@ fn number(t: &str) -> Option<Kind> {
         Some(i) => (&u[..i], Some(&u[i + 1..])),
         None => (u, None),
     };
-    let (int, frac) = mantissa.split_once('.')?;
+    let (int, frac) = match mantissa.split_once('.') {
+        Some(p) => p,
+        None if exp.is_some() => (mantissa, ""),
+        None => return None,
+    };
     let ok = (digits(int) || int.is_empty())
         && (digits(frac) || frac.is_empty())
         && !(int.is_empty() && frac.is_empty());
@@ -214,6 +218,8 @@ mod tests {
             ("3.14", Numeric),
             (".5", Numeric),
             ("1e10", Double),
+            ("1e+300", Double),
+            ("e5", Text),
             ("-2.5E-3", Double),
             ("2024-02-29", Date),
             ("2024-02-29 10:20", Timestamp),

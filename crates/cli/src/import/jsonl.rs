@@ -10,38 +10,90 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::sync::mpsc::SyncSender;
 
+use std::collections::HashMap;
+
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::{Batch, Kind, MAX_BATCH_BYTES, Produced, Reject, Start, encode_field, skip_prefix};
 
+/// An object's members in the order written (serde_json's map sorts them).
+struct Members(Vec<(String, Box<RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Members, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Members, A::Error> {
+                let mut v = Vec::new();
+                while let Some(kv) = m.next_entry::<String, Box<RawValue>>()? {
+                    v.push(kv);
+                }
+                Ok(Members(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The kind of a JSON value written as `raw`.
+fn kind(raw: &str) -> Kind {
+    match raw.as_bytes().first() {
+        Some(b'n') => Kind::Unknown,
+        Some(b't' | b'f') => Kind::Boolean,
+        Some(b'{' | b'[') => Kind::Jsonb,
+        Some(b'"') => match serde_json::from_str::<String>(raw).map(|s| Kind::of_text(&s)) {
+            // A string stays a string: only dates and times are read out of it.
+            Ok(k @ (Kind::Date | Kind::Timestamp | Kind::Timestamptz)) => k,
+            _ => Kind::Text,
+        },
+        _ => Kind::of_text(raw),
+    }
+}
+
 /// The union of the keys of the first `lines` objects, in order of first appearance, with
-/// their inferred kinds.
+/// their inferred kinds (a key holding an object or array anywhere is jsonb: any JSON value
+/// fits it).
 pub fn sample(path: &Path, lines: usize) -> Result<Vec<(String, Kind)>, String> {
     let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut cols: Vec<(String, Kind)> = Vec::new();
+    let mut cols: Vec<(String, Kind, bool)> = Vec::new();
     let mut seen = 0;
     for line in BufReader::new(f).split(b'\n') {
         if seen >= lines {
             break;
         }
         let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
-        let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(&line) else {
+        let Ok(Members(m)) = serde_json::from_slice::<Members>(&line) else {
             continue;
         };
         seen += 1;
         for (k, v) in m {
-            let kind = Kind::of_json(&v);
-            match cols.iter_mut().find(|(n, _)| *n == k) {
-                Some((_, c)) => *c = c.join(kind),
-                None => cols.push((k, kind)),
+            let kind = kind(v.get());
+            let nested = kind == Kind::Jsonb;
+            match cols.iter_mut().find(|(n, _, _)| *n == k) {
+                Some((_, c, j)) => {
+                    *c = c.join(kind);
+                    *j |= nested;
+                }
+                None => cols.push((k, kind, nested)),
             }
         }
     }
-    Ok(cols)
+    Ok(cols
+        .into_iter()
+        .map(|(n, k, j)| (n, if j { Kind::Jsonb } else { k }))
+        .collect())
 }
 
 /// Why a line cannot be loaded, or its values in `columns` order.
-fn row(line: &[u8], columns: &[String], out: &mut Vec<u8>) -> Result<(), String> {
+fn row(line: &[u8], columns: &[(String, bool)], out: &mut Vec<u8>) -> Result<(), String> {
     if let Err(e) = std::str::from_utf8(line) {
         let at = e.valid_up_to();
         return Err(format!(
@@ -49,23 +101,33 @@ fn row(line: &[u8], columns: &[String], out: &mut Vec<u8>) -> Result<(), String>
             line.get(at).copied().unwrap_or(0)
         ));
     }
-    let v: Value = serde_json::from_slice(line).map_err(|e| format!("invalid JSON: {e}"))?;
-    let Value::Object(mut m) = v else {
-        return Err("not a JSON object".into());
+    // Values stay as written (RawValue): numbers keep every digit, objects their text.
+    let text = std::str::from_utf8(line).unwrap_or_default();
+    let v: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return Err(format!("invalid JSON: {e}")),
     };
-    let mut text = String::new();
-    for (i, c) in columns.iter().enumerate() {
+    if !v.is_object() {
+        return Err("not a JSON object".into());
+    }
+    let mut m: HashMap<String, &RawValue> =
+        serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    for (i, (c, json)) in columns.iter().enumerate() {
         if i > 0 {
             out.push(b'\t');
         }
-        match m.remove(c) {
-            None | Some(Value::Null) => encode_field(out, None),
-            Some(Value::String(s)) => encode_field(out, Some(s.as_bytes())),
-            Some(v) => {
-                text.clear();
-                text.push_str(&v.to_string());
-                encode_field(out, Some(text.as_bytes()));
-            }
+        let Some(raw) = m.remove(c) else {
+            encode_field(out, None);
+            continue;
+        };
+        let raw = raw.get();
+        if raw == "null" {
+            encode_field(out, None);
+        } else if raw.starts_with('"') && !json {
+            let s: String = serde_json::from_str(raw).map_err(|e| format!("invalid JSON: {e}"))?;
+            encode_field(out, Some(s.as_bytes()));
+        } else {
+            encode_field(out, Some(raw.as_bytes()));
         }
     }
     if let Some(k) = m.keys().next() {
@@ -78,7 +140,7 @@ fn row(line: &[u8], columns: &[String], out: &mut Vec<u8>) -> Result<(), String>
 /// Reads the file and sends its batches.
 pub fn produce(
     path: &Path,
-    columns: &[String],
+    columns: &[(String, bool)],
     start: Start,
     batch_size: usize,
     tx: &SyncSender<Produced>,

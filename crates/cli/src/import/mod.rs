@@ -325,6 +325,8 @@ pub struct Loader<'c> {
     restart: bool,
     /// Batches committed by this run.
     committed: u64,
+    /// The current batch's rejected rows.
+    pending: Vec<Reject>,
     /// What a source position is called in messages (`line`, or `row` for SQLite).
     word: &'static str,
     /// A testing aid: abort the process after this many committed batches (an interruption
@@ -390,6 +392,7 @@ impl<'c> Loader<'c> {
             restart: a.restart,
             committed: 0,
             word: "line",
+            pending: Vec::new(),
             abort_after: std::env::var("BASALT_IMPORT_ABORT_AFTER_BATCHES")
                 .ok()
                 .and_then(|v| v.parse().ok()),
@@ -491,10 +494,33 @@ impl<'c> Loader<'c> {
         Ok(())
     }
 
-    /// Rejects `r`; an error when that makes too many.
+    /// Rejects `r` (written to the reject file with the batch's others, in line order); an
+    /// error when that makes too many.
     fn reject(&mut self, r: Reject) -> Result<(), String> {
         self.rejected += 1;
-        if let Some(w) = self.rejects.as_mut() {
+        let (line, reason) = (r.line, r.reason.clone());
+        self.pending.push(r);
+        if self.rejected > self.max_errors {
+            let saw = match &self.reject_path {
+                Some(p) => format!("; rejected rows are in {}", p.display()),
+                None => String::new(),
+            };
+            return Err(format!(
+                "{} {line}: {reason}\nstopped: more than {} rejected row(s) (--max-errors {}){saw}",
+                self.word, self.max_errors, self.max_errors
+            ));
+        }
+        Ok(())
+    }
+
+    /// Writes the batch's rejected rows to the reject file, in line order.
+    fn write_rejects(&mut self) -> Result<(), String> {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_by_key(|r| r.line);
+        let Some(w) = self.rejects.as_mut() else {
+            return Ok(());
+        };
+        for r in pending {
             let mut text = format!("{} {}: {}\n", self.word, r.line, r.reason);
             let raw = String::from_utf8_lossy(&r.raw);
             for l in raw.trim_end_matches(['\n', '\r']).split('\n') {
@@ -505,22 +531,13 @@ impl<'c> Loader<'c> {
             w.write_all(text.as_bytes())
                 .map_err(|e| format!("could not write the reject file: {e}"))?;
         }
-        if self.rejected > self.max_errors {
-            let saw = match &self.reject_path {
-                Some(p) => format!("; rejected rows are in {}", p.display()),
-                None => String::new(),
-            };
-            return Err(format!(
-                "{} {}: {}\nstopped: more than {} rejected row(s) (--max-errors {}){saw}",
-                self.word, r.line, r.reason, self.max_errors, self.max_errors
-            ));
-        }
         Ok(())
     }
 
     fn load_batch(&mut self, t: &Target, b: &Batch) -> Result<(), String> {
         let before = (self.imported, self.rejected);
         let r = self.try_batch(t, b);
+        self.write_rejects()?;
         if r.is_err() {
             // Nothing of this batch is committed; the counts go back to the last commit.
             if self.client.status() != TxStatus::Idle {
@@ -1063,8 +1080,12 @@ fn import_jsonl(loader: &mut Loader<'_>, a: &ImportArgs) -> Result<(), String> {
         create_table(loader.client, a, &table, &cols)?;
     }
     let cols = table_columns(loader.client, &table)?;
-    let names: Vec<String> = cols.into_iter().map(|(n, _)| n).collect();
-    let q: Vec<String> = names.iter().map(|n| quote_ident(n)).collect();
+    let q: Vec<String> = cols.iter().map(|(n, _)| quote_ident(n)).collect();
+    // A json/jsonb column takes every value as JSON text, strings too.
+    let names: Vec<(String, bool)> = cols
+        .into_iter()
+        .map(|(n, t)| (n, t == "json" || t == "jsonb"))
+        .collect();
     let target = Target {
         table: table.clone(),
         columns: format!(" ({})", q.join(", ")),
