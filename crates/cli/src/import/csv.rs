@@ -204,7 +204,9 @@ fn end_field(rec: &mut Record, start: usize, quoted: bool, null: &[u8]) {
 mod tests {
     use super::*;
 
-    fn read_all(text: &[u8], null: &str) -> Vec<(u64, Result<Vec<Option<String>>, String>)> {
+    type Read = Vec<(u64, Result<Vec<Option<String>>, String>)>;
+
+    fn read_all(text: &[u8], null: &str) -> Read {
         let d = Dialect {
             delimiter: b',',
             quote: b'"',

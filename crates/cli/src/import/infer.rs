@@ -72,32 +72,6 @@ impl Kind {
         Kind::Text
     }
 
-    /// The kind of a JSON value.
-    pub fn of_json(v: &serde_json::Value) -> Kind {
-        use serde_json::Value;
-        match v {
-            Value::Null => Kind::Unknown,
-            Value::Bool(_) => Kind::Boolean,
-            Value::Number(n) => {
-                if n.is_i64() {
-                    Kind::Bigint
-                } else if n.is_u64() {
-                    Kind::Numeric
-                } else if n.to_string().contains(['e', 'E']) {
-                    Kind::Double
-                } else {
-                    Kind::Numeric
-                }
-            }
-            Value::String(s) => match Kind::of_text(s) {
-                // A string stays a string: only dates and times are read out of it.
-                k @ (Kind::Date | Kind::Timestamp | Kind::Timestamptz) => k,
-                _ => Kind::Text,
-            },
-            Value::Array(_) | Value::Object(_) => Kind::Jsonb,
-        }
-    }
-
     /// The kind that holds both.
     pub fn join(self, other: Kind) -> Kind {
         use Kind::*;
