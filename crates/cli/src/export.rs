@@ -161,12 +161,9 @@ pub fn run(a: ExportArgs) -> Result<(), String> {
                         .into(),
                 );
             }
-            let source = match &a.table {
-                Some(t) => t.clone(),
-                None => format!("({query})"),
-            };
+            // The query form serves views too (COPY view TO is refused).
             format!(
-                "COPY {source} TO STDOUT (FORMAT csv, HEADER {}, DELIMITER {}, NULL {})",
+                "COPY ({query}) TO STDOUT (FORMAT csv, HEADER {}, DELIMITER {}, NULL {})",
                 !a.no_header,
                 quote_literal(&a.delimiter.to_string()),
                 quote_literal(&a.null)

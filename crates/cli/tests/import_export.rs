@@ -732,3 +732,38 @@ fn help_has_examples_and_format_is_guessed() -> R {
     );
     Ok(())
 }
+
+#[test]
+fn a_wrong_statement_rejects_no_rows() -> R {
+    let d = dirs()?;
+    sql(&d.db, "CREATE TABLE t (id int)")?;
+    let f = d.dir.join("x.csv");
+    std::fs::write(&f, "id,nope\n1,2\n3,4\n")?;
+    let rej = d.dir.join("rej.txt");
+    let o = basalt(&[
+        "import",
+        s(&d.db),
+        "-t",
+        "t",
+        f.to_str().unwrap_or_default(),
+        "--max-errors",
+        "100",
+        "--reject",
+        rej.to_str().unwrap_or_default(),
+    ])?;
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("42703: column \"nope\" of relation \"t\" does not exist"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&rej)?, "");
+    // A view exports like a table.
+    sql(
+        &d.db,
+        "INSERT INTO t VALUES (1), (2); CREATE VIEW v AS SELECT id * 10 AS x FROM t",
+    )?;
+    let o = ok(&["export", s(&d.db), "-t", "v"])?;
+    assert_eq!(text(&o.stdout), "x\n10\n20\n");
+    Ok(())
+}

@@ -239,6 +239,11 @@ pub fn run(a: ImportArgs) -> Result<(), String> {
         Some(f) => f,
         None => guess_format(&a.file)?,
     };
+    if a.target == ":memory:" {
+        return Err("an import into :memory: would be lost when the command ends: \
+                    give a database directory or a server's URL"
+            .into());
+    }
     let meta = std::fs::metadata(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
     if meta.is_dir() {
         return Err(format!("{}: is a directory", a.file.display()));
@@ -595,6 +600,11 @@ impl<'c> Loader<'c> {
                 // The COMMIT itself failed (a deferred constraint): report it.
                 return Err(render(&e));
             }
+            Err(e) if !row_error(&e) => {
+                // The statement itself is wrong (no such column, no privilege...): no row
+                // is to blame, so none is rejected.
+                return Err(render(&e));
+            }
             Err(_) => {}
         }
         if self.client.status() != TxStatus::Idle {
@@ -624,6 +634,9 @@ impl<'c> Loader<'c> {
                 }
                 Err(e) => {
                     if feed.savepoint_failed() {
+                        return Err(render(&e));
+                    }
+                    if !row_error(&e) {
                         return Err(render(&e));
                     }
                     exec(self.client, "ROLLBACK TO SAVEPOINT basalt_import")?;
@@ -673,6 +686,12 @@ impl<'c> Loader<'c> {
 
 fn unit_is_rows(u: Unit) -> bool {
     matches!(u, Unit::Rows)
+}
+
+/// Whether an error can be blamed on the rows sent: one naming its COPY line, a data
+/// exception (22...), an integrity constraint (23...) or a trigger's RAISE (P0...).
+fn row_error(e: &Message) -> bool {
+    copy_line(e).is_some() || ["22", "23", "P0"].iter().any(|c| e.code.starts_with(c))
 }
 
 /// The COPY line an error names (`COPY t, line 7...`).
