@@ -530,6 +530,13 @@ fn tls_modes() {
         .unwrap();
         assert!(e.message.contains("SSL error"), "{mode}: {e:?}");
     }
+    // prefer: a handshake that fails falls back to a plain connection.
+    let c = connect(&format!(
+        "host=localhost sslmode=prefer sslrootcert={}",
+        wrong.display()
+    ))
+    .unwrap();
+    assert!(!c.is_tls());
     // verify-* without a root certificate.
     let e = Remote::connect_config({
         let mut c =

@@ -1006,21 +1006,31 @@ impl rustls::client::danger::ServerCertVerifier for Unverified {
     }
 }
 
-/// Asks the server for TLS over `tcp` (SSLRequest); `None` when it declines.
-fn negotiate_tls(cfg: &Config, mut tcp: TcpStream) -> Result<Result<Stream, TcpStream>, Message> {
+/// What came of asking for TLS.
+enum Negotiated {
+    /// An encrypted stream.
+    Tls(Stream),
+    /// The server declined ('N'): the socket is still usable in plain.
+    Declined(TcpStream),
+    /// The handshake failed (a certificate that does not verify...).
+    Failed(Message),
+}
+
+/// Asks the server for TLS over `tcp` (SSLRequest) and completes the handshake.
+fn negotiate_tls(
+    cfg: &Config,
+    config: Arc<rustls::ClientConfig>,
+    mut tcp: TcpStream,
+) -> Result<Negotiated, Message> {
     let mut buf = BytesMut::new();
     frontend::ssl_request(&mut buf);
     tcp.write_all(&buf).map_err(|e| lost(&e))?;
+    // One byte, read unbuffered: the TLS handshake follows it on the same socket.
     let mut answer = [0u8; 1];
     tcp.read_exact(&mut answer).map_err(|e| lost(&e))?;
     match answer[0] {
-        b'N' => return Ok(Err(tcp)),
+        b'N' => return Ok(Negotiated::Declined(tcp)),
         b'S' => {}
-        b'E' => {
-            return Err(protocol_violation(
-                "the server answered the TLS request with an error",
-            ));
-        }
         other => {
             return Err(protocol_violation(format!(
                 "unexpected answer '{}' to the TLS request",
@@ -1028,7 +1038,6 @@ fn negotiate_tls(cfg: &Config, mut tcp: TcpStream) -> Result<Result<Stream, TcpS
             )));
         }
     }
-    let config = tls_config(cfg)?;
     let name = match &cfg.host {
         Host::Tcp(h) => h.clone(),
         Host::Socket(_) => "localhost".into(),
@@ -1042,12 +1051,12 @@ fn negotiate_tls(cfg: &Config, mut tcp: TcpStream) -> Result<Result<Stream, TcpS
         if let Err(e) = conn.complete_io(&mut tcp) {
             let mut m = Message::client("08001", format!("SSL error: {}", io_text(&e)));
             m.severity = "FATAL".into();
-            return Err(m);
+            return Ok(Negotiated::Failed(m));
         }
     }
-    Ok(Ok(Stream::Tls(Box::new(rustls::StreamOwned::new(
-        conn, tcp,
-    )))))
+    Ok(Negotiated::Tls(Stream::Tls(Box::new(
+        rustls::StreamOwned::new(conn, tcp),
+    ))))
 }
 
 /// Opens the stream `cfg` asks for, with TLS as its `sslmode` says.
@@ -1059,18 +1068,22 @@ fn open_stream(cfg: &Config, addr: &Address) -> Result<Stream, Message> {
     if cfg.sslmode == SslMode::Disable {
         return Ok(Stream::Tcp(tcp));
     }
-    match negotiate_tls(cfg, tcp) {
-        Ok(Ok(tls)) => Ok(tls),
-        Ok(Err(plain)) if cfg.sslmode == SslMode::Prefer => Ok(Stream::Tcp(plain)),
-        Ok(Err(_)) => Err(bad_target(
+    // Before asking: a missing or unreadable root certificate is an error in every mode.
+    let config = tls_config(cfg)?;
+    match negotiate_tls(cfg, config, tcp)? {
+        Negotiated::Tls(tls) => Ok(tls),
+        Negotiated::Declined(plain) if cfg.sslmode == SslMode::Prefer => Ok(Stream::Tcp(plain)),
+        Negotiated::Declined(_) => Err(bad_target(
             "server does not support SSL, but SSL was required",
         )),
         // `prefer`: a failed handshake falls back to a plain connection, as libpq does.
-        Err(_) if cfg.sslmode == SslMode::Prefer => match addr.open(cfg.connect_timeout)? {
-            Socket::Tcp(s) => Ok(Stream::Tcp(s)),
-            Socket::Unix(s) => Ok(Stream::Unix(s)),
-        },
-        Err(e) => Err(e),
+        Negotiated::Failed(_) if cfg.sslmode == SslMode::Prefer => {
+            match addr.open(cfg.connect_timeout)? {
+                Socket::Tcp(s) => Ok(Stream::Tcp(s)),
+                Socket::Unix(s) => Ok(Stream::Unix(s)),
+            }
+        }
+        Negotiated::Failed(e) => Err(e),
     }
 }
 
