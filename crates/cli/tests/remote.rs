@@ -615,6 +615,15 @@ fn reference_postgresql() {
             .starts_with("Asynchronous notification \"chan\" with payload \"hi\""),
         "{n:?}"
     );
+    // A terminated backend: its FATAL error (or the lost connection), then no connection.
+    let pid = run(&mut c, "SELECT pg_backend_pid()").collect.results[0].rows[0][0]
+        .clone()
+        .unwrap();
+    run(&mut admin, &format!("SELECT pg_terminate_backend({pid})"));
+    let (_, e) = run_err(&mut c, "SELECT 1");
+    assert!(matches!(e.code.as_str(), "57P01" | "08006"), "{e:?}");
+    let (_, e) = run_err(&mut c, "SELECT 1");
+    assert_eq!(e.code, "08003", "{e:?}");
     drop(c);
     // The database may still be in use for a moment after the connection closes.
     for _ in 0..50 {

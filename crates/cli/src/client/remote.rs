@@ -1280,7 +1280,17 @@ impl Remote {
         let mut columns: Vec<Column> = Vec::new();
         let mut rows: Vec<Vec<Option<String>>> = Vec::new();
         loop {
-            let msg = self.wire()?.read()?;
+            let msg = match self.wire()?.read() {
+                Ok(m) => m,
+                // A FATAL error (the backend was terminated...) comes just before the server
+                // closes the connection: it says more than the loss does.
+                Err(lost) => {
+                    return Err(match error {
+                        Some(e) if matches!(e.severity.as_str(), "FATAL" | "PANIC") => e,
+                        _ => lost,
+                    });
+                }
+            };
             match msg {
                 backend::Message::RowDescription(body) => {
                     columns.clear();
@@ -1837,6 +1847,76 @@ mod tests {
                 Err(e) => assert_eq!(e.code, code, "{bytes:?}: {e:?}"),
             }
         }
+        Ok(())
+    }
+
+    /// A message with type `t` and `body`, as a server sends it.
+    fn msg(t: u8, body: &[u8]) -> Vec<u8> {
+        let mut m = vec![t];
+        m.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+        m.extend_from_slice(body);
+        m
+    }
+
+    /// The type and body of the message a fake server received.
+    type Received = (u8, Vec<u8>);
+    /// What a fake server thread returns when it ends.
+    type Pending = std::thread::JoinHandle<Option<Received>>;
+
+    /// A server that asks for a password with `request` and answers what it got.
+    fn password_server(request: Vec<u8>) -> Result<(u16, Pending), Box<dyn std::error::Error>> {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = l.local_addr()?.port();
+        let h = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().ok()?;
+            let mut len = [0u8; 4];
+            s.read_exact(&mut len).ok()?;
+            let mut startup = vec![0u8; (u32::from_be_bytes(len) as usize).checked_sub(4)?];
+            s.read_exact(&mut startup).ok()?;
+            s.write_all(&request).ok()?;
+            let mut head = [0u8; 5];
+            s.read_exact(&mut head).ok()?;
+            let n = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+            let mut body = vec![0u8; n.checked_sub(4)?];
+            s.read_exact(&mut body).ok()?;
+            let mut reply = msg(b'R', &0i32.to_be_bytes());
+            reply.extend(msg(b'S', b"server_version\x0015.9 (Fake)\x00"));
+            reply.extend(msg(b'K', &[0, 0, 0, 7, 0, 0, 0, 9]));
+            reply.extend(msg(b'Z', b"I"));
+            s.write_all(&reply).ok()?;
+            // Until the client goes (Terminate, then end of stream).
+            let mut rest = Vec::new();
+            let _ = s.read_to_end(&mut rest);
+            Some((head[0], body))
+        });
+        Ok((port, h))
+    }
+
+    #[test]
+    fn cleartext_and_md5_passwords() -> Result<(), Box<dyn std::error::Error>> {
+        let target = |port: u16| {
+            format!("host=127.0.0.1 port={port} user=ann password=pw dbname=d sslmode=disable")
+        };
+        let (port, h) = password_server(msg(b'R', &3i32.to_be_bytes()))?;
+        let c = Remote::connect(&target(port)).map_err(|e| e.message)?;
+        assert_eq!(c.parameter("server_version"), Some("15.9 (Fake)"));
+        assert_eq!(
+            c.describe(),
+            format!("server 127.0.0.1:{port} (PostgreSQL 15.9)")
+        );
+        assert_eq!(c.key, Some((7, 9)));
+        drop(c);
+        assert_eq!(h.join().ok().flatten(), Some((b'p', b"pw\0".to_vec())));
+
+        let mut md5 = 5i32.to_be_bytes().to_vec();
+        md5.extend_from_slice(&[1, 2, 3, 4]);
+        let (port, h) = password_server(msg(b'R', &md5))?;
+        drop(Remote::connect(&target(port)).map_err(|e| e.message)?);
+        // md5(md5(password || user) in hex || salt), computed independently.
+        assert_eq!(
+            h.join().ok().flatten(),
+            Some((b'p', b"md5a335d190b06ad46beac777faed56dfd2\0".to_vec()))
+        );
         Ok(())
     }
 }
