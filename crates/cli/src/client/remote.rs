@@ -1919,4 +1919,90 @@ mod tests {
         );
         Ok(())
     }
+
+    /// A client whose server end is `peer` (already past startup).
+    fn over_pair() -> Result<(Remote, UnixStream), Box<dyn std::error::Error>> {
+        let (mine, peer) = UnixStream::pair()?;
+        let config =
+            Config::parse_with("host=/nonexistent user=u", &env_of(&[])).map_err(|e| e.message)?;
+        let r = Remote {
+            address: config.address(),
+            config,
+            wire: Some(Wire::new(Stream::Unix(mine))),
+            params: HashMap::new(),
+            key: None,
+            status: TxStatus::Idle,
+            tls: false,
+        };
+        Ok((r, peer))
+    }
+
+    #[test]
+    fn garbage_in_a_query_response_breaks_the_connection_cleanly()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            // A DataRow whose value runs past its end.
+            (msg(b'D', &[0, 1, 0, 0, 0, 9, b'x']), "08P01"),
+            // A RowDescription cut short.
+            (msg(b'T', &[0, 2, b'a', 0, 0]), "08P01"),
+            // A CommandComplete without its terminating zero.
+            (msg(b'C', b"SELECT 1"), "08P01"),
+            // An unknown transaction status.
+            (msg(b'Z', b"?"), "08P01"),
+            // An authentication request in the middle of a query.
+            (msg(b'R', &0i32.to_be_bytes()), "08P01"),
+            // The stream ends before ReadyForQuery.
+            (msg(b'C', b"SELECT 1\0"), "08006"),
+        ];
+        for (bytes, code) in cases {
+            let (mut r, mut peer) = over_pair()?;
+            peer.write_all(&bytes)?;
+            peer.shutdown(std::net::Shutdown::Write)?;
+            let e = r
+                .run("SELECT 1", &mut super::super::Collect::default())
+                .err()
+                .unwrap_or_else(|| panic!("{bytes:?} succeeded"));
+            assert_eq!(e.code, code, "{bytes:?}: {e:?}");
+            let e = r
+                .run("SELECT 1", &mut super::super::Collect::default())
+                .err()
+                .unwrap_or_else(|| panic!("{bytes:?}: ran after the break"));
+            assert_eq!(e.code, "08003");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn random_bytes_never_panic() -> Result<(), Box<dyn std::error::Error>> {
+        // xorshift: reproducible without a dependency.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let tags = b"123AcCdDEGHIKnNRsStTZW!";
+        for _ in 0..2000 {
+            let mut bytes = Vec::new();
+            for _ in 0..(next() % 6) {
+                let tag = tags[(next() % tags.len() as u64) as usize];
+                let body: Vec<u8> = (0..next() % 24).map(|_| next() as u8).collect();
+                if next() % 8 == 0 {
+                    // A lying length now and then.
+                    bytes.push(tag);
+                    bytes.extend_from_slice(&(next() as u32).to_be_bytes());
+                    bytes.extend_from_slice(&body);
+                } else {
+                    bytes.extend(msg(tag, &body));
+                }
+            }
+            let (mut r, mut peer) = over_pair()?;
+            peer.write_all(&bytes)?;
+            peer.shutdown(std::net::Shutdown::Write)?;
+            // Any answer but a panic or a hang.
+            let _ = r.run("SELECT 1", &mut super::super::Collect::default());
+        }
+        Ok(())
+    }
 }
