@@ -6,8 +6,11 @@
 
 // Used by the subcommands that run SQL (shell, sql, import/export, dump/restore) as they land.
 mod check;
+// The no-subcommand default (the shell on ./basalt-data) loads it once the shell lands.
 #[allow(dead_code)]
 mod client;
+#[allow(dead_code)]
+mod sample;
 // The printer, splitter and script runner serve `basalt sql` now and the shell and restore
 // as they land.
 #[allow(dead_code)]
