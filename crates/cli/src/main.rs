@@ -5,10 +5,22 @@
 #![allow(clippy::result_large_err)]
 
 // Used by the subcommands that run SQL (shell, sql, import/export, dump/restore) as they land.
+mod check;
+// The no-subcommand default (the shell on ./basalt-data) loads it once the shell lands.
 #[allow(dead_code)]
 mod client;
 mod export;
 mod import;
+#[allow(dead_code)]
+mod sample;
+// The printer, splitter and script runner serve `basalt sql` now and the shell and restore
+// as they land.
+#[allow(dead_code)]
+mod print;
+#[allow(dead_code)]
+mod script;
+#[allow(dead_code)]
+mod split;
 
 use std::path::PathBuf;
 
@@ -63,6 +75,31 @@ enum Command {
     ///   basalt export ./db -t sales --delimiter '|' --null NULL --no-header
     #[command(verbatim_doc_comment)]
     Export(export::ExportArgs),
+    /// Run SQL statements and scripts against a database (non-interactive, psql-style).
+    ///
+    /// Exits 0 when every statement succeeded, 3 when one failed, 2 when the database could
+    /// not be opened, 1 when a script file could not be read.
+    ///
+    /// Examples:
+    ///   basalt sql ./db -c "CREATE TABLE t (id int PRIMARY KEY, v text)"
+    ///   basalt sql ./db -f schema.sql -f data.sql --on-error continue
+    ///   basalt sql :memory: -c "SELECT 1 AS one" --format csv
+    ///   basalt sql postgres://basalt@localhost:5433/postgres -c "SELECT * FROM t" -x
+    ///   cat script.sql | basalt sql ./db -f -
+    #[command(verbatim_doc_comment)]
+    Sql(script::SqlArgs),
+    /// Verify a database's integrity: the commit log's records and checksums (read only),
+    /// then every index of every database against its table.
+    ///
+    /// Exits 0 when all is well, 1 when a problem was found, 2 when the check could not run
+    /// (a directory a running server holds: check it through the server's URL).
+    ///
+    /// Examples:
+    ///   basalt check ./db
+    ///   basalt check ./db --database app --verbose
+    ///   basalt check postgres://basalt@localhost:5433/postgres
+    #[command(verbatim_doc_comment)]
+    Check(check::CheckArgs),
     /// Print the version.
     Version,
 }
@@ -233,6 +270,8 @@ fn main() -> std::process::ExitCode {
         Command::Cert(a) => cert(&a),
         Command::Import(a) => import::run(*a),
         Command::Export(a) => export::run(a),
+        Command::Sql(a) => return std::process::ExitCode::from(script::sql_command(&a)),
+        Command::Check(a) => return std::process::ExitCode::from(check::run(&a)),
         Command::Version => {
             #[allow(clippy::print_stdout)]
             {
