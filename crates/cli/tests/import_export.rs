@@ -2,6 +2,10 @@
 //! (CSV, JSON lines, SQLite), bad inputs with their reject files, `--max-errors`, and
 //! resuming after a stop and after a crash.
 
+#![allow(clippy::unwrap_used)] // the shared server helper unwraps
+
+mod common;
+
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -766,4 +770,121 @@ fn a_wrong_statement_rejects_no_rows() -> R {
     let o = ok(&["export", s(&d.db), "-t", "v"])?;
     assert_eq!(text(&o.stdout), "x\n10\n20\n");
     Ok(())
+}
+
+/// `dir` as a URL's host (percent-encoded).
+fn url_host(dir: &Path) -> String {
+    dir.to_str()
+        .unwrap_or_default()
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
+                char::from(b).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Import and export through a server at `url`, checking with `run` (psql there): the
+/// refused rows are found by the server's own `COPY t, line N` context.
+fn over_a_server(url: &str, run: &dyn Fn(&str) -> String) -> R {
+    let d = dirs()?;
+    run("CREATE TABLE imp (id int PRIMARY KEY, v text)");
+    let f = d.dir.join("x.csv");
+    let mut text_ = String::from("id,v\n");
+    for i in 1..=300 {
+        match i {
+            120 => text_.push_str("oops,bad\n"),
+            250 => text_.push_str("7,dup\n"),
+            _ => text_.push_str(&format!("{i},\"v, {i}\"\n")),
+        }
+    }
+    std::fs::write(&f, text_)?;
+    let rej = d.dir.join("rej.txt");
+    let out = ok(&[
+        "import",
+        url,
+        "-t",
+        "imp",
+        f.to_str().unwrap_or_default(),
+        "--batch-size",
+        "100",
+        "--max-errors",
+        "5",
+        "--reject",
+        rej.to_str().unwrap_or_default(),
+    ])?;
+    assert!(
+        text(&out.stdout).contains("imported 298 rows, rejected 2"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(run("SELECT count(*), sum(id) FROM imp").trim(), "298|44780");
+    let r = std::fs::read_to_string(&rej)?;
+    assert!(
+        r.starts_with("line 121: 22P02: invalid input syntax for type integer: \"oops\""),
+        "{r}"
+    );
+    assert!(r.contains("line 251: 23505: duplicate key value"), "{r}");
+    let out = ok(&[
+        "export",
+        url,
+        "--query",
+        "SELECT * FROM imp WHERE id < 3 ORDER BY id",
+    ])?;
+    assert_eq!(text(&out.stdout), "id,v\n1,\"v, 1\"\n2,\"v, 2\"\n");
+    let out = ok(&[
+        "export",
+        url,
+        "--query",
+        "SELECT * FROM imp WHERE id = 1",
+        "--format",
+        "jsonl",
+    ])?;
+    assert_eq!(text(&out.stdout), "{\"id\":1,\"v\":\"v, 1\"}\n");
+    Ok(())
+}
+
+#[test]
+fn import_and_export_through_basalt_serve() -> R {
+    let s = common::Server::start();
+    let url = format!("postgres://basalt@127.0.0.1:{}/basalt", s.port);
+    over_a_server(&url, &|q| s.sql(q))
+}
+
+#[test]
+fn import_and_export_through_postgresql() -> R {
+    let dir = Path::new("/tmp/pgref");
+    if !dir.join(".s.PGSQL.54440").exists() {
+        eprintln!(
+            "skipped: the reference PostgreSQL (socket /tmp/pgref, port 54440) is not running"
+        );
+        return Ok(());
+    }
+    let db = format!("basalt_import_test_{}", std::process::id());
+    let psql = |db: &str, q: &str| -> String {
+        let o = Command::new("psql")
+            .args([
+                "-X",
+                "-h",
+                "/tmp/pgref",
+                "-p",
+                "54440",
+                "-U",
+                "postgres",
+                "-d",
+                db,
+            ])
+            .args(["-v", "ON_ERROR_STOP=1", "-Atc", q])
+            .output()
+            .map(|o| text(&o.stdout) + &text(&o.stderr))
+            .unwrap_or_default();
+        o
+    };
+    psql("postgres", &format!("CREATE DATABASE {db}"));
+    let url = format!("postgres://postgres@{}:54440/{db}", url_host(dir));
+    let r = over_a_server(&url, &|q| psql(&db, q));
+    psql("postgres", &format!("DROP DATABASE {db}"));
+    r
 }

@@ -240,9 +240,11 @@ pub fn run(a: ImportArgs) -> Result<(), String> {
         None => guess_format(&a.file)?,
     };
     if a.target == ":memory:" {
-        return Err("an import into :memory: would be lost when the command ends: \
+        return Err(
+            "an import into :memory: would be lost when the command ends: \
                     give a database directory or a server's URL"
-            .into());
+                .into(),
+        );
     }
     let meta = std::fs::metadata(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
     if meta.is_dir() {
