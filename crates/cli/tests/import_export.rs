@@ -864,7 +864,7 @@ fn import_and_export_through_postgresql() -> R {
     }
     let db = format!("basalt_import_test_{}", std::process::id());
     let psql = |db: &str, q: &str| -> String {
-        let o = Command::new("psql")
+        Command::new("psql")
             .args([
                 "-X",
                 "-h",
@@ -879,8 +879,7 @@ fn import_and_export_through_postgresql() -> R {
             .args(["-v", "ON_ERROR_STOP=1", "-Atc", q])
             .output()
             .map(|o| text(&o.stdout) + &text(&o.stderr))
-            .unwrap_or_default();
-        o
+            .unwrap_or_default()
     };
     psql("postgres", &format!("CREATE DATABASE {db}"));
     let url = format!("postgres://postgres@{}:54440/{db}", url_host(dir));

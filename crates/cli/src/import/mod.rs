@@ -374,9 +374,10 @@ impl<'c> Loader<'c> {
             )),
             None => None,
         };
-        let unit = match format {
-            Format::Sqlite => Unit::Rows,
-            _ => Unit::Bytes,
+        // A SQLite import counts rows (its total is known once its tables are listed).
+        let (unit, total) = match format {
+            Format::Sqlite => (Unit::Rows, 0),
+            _ => (Unit::Bytes, size),
         };
         exec(
             client,
@@ -393,7 +394,7 @@ impl<'c> Loader<'c> {
             max_errors: a.max_errors,
             imported: 0,
             rejected: 0,
-            progress: Progress::new(unit, if unit_is_rows(unit) { 0 } else { size }, a.quiet),
+            progress: Progress::new(unit, total, a.quiet),
             batch_size: a.batch_size.max(1),
             resume: a.resume,
             restart: a.restart,
@@ -684,10 +685,6 @@ impl<'c> Loader<'c> {
             raw: b.raw[b.row_range(i).1].to_vec(),
         })
     }
-}
-
-fn unit_is_rows(u: Unit) -> bool {
-    matches!(u, Unit::Rows)
 }
 
 /// Whether an error can be blamed on the rows sent: one naming its COPY line, a data
