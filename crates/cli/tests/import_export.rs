@@ -243,7 +243,7 @@ fn csv_create_infers_types_and_takes_overrides() -> R {
         "x",
         "--create",
         "--types",
-        "h=varchar(10)",
+        "b=numeric(10,2),h=varchar(10)",
         f.to_str().unwrap_or_default(),
     ])?;
     let t = sql(
@@ -253,7 +253,9 @@ fn csv_create_infers_types_and_takes_overrides() -> R {
     )?;
     assert_eq!(
         t[0][0].as_deref(),
-        Some("bigint,numeric,date,timestamp without time zone,boolean,jsonb,character varying(10)")
+        Some(
+            "bigint,numeric(10,2),date,timestamp without time zone,boolean,jsonb,character varying(10)"
+        )
     );
     assert_eq!(
         one(

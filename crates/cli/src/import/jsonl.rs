@@ -8,14 +8,13 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::sync::mpsc::SyncSender;
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::{Batch, Kind, MAX_BATCH_BYTES, Produced, Reject, Start, encode_field, skip_prefix};
+use super::{Kind, MAX_BATCH_BYTES, Pipe, Reject, Start, encode_field, skip_prefix};
 
 /// An object's members in the order written (serde_json's map sorts them).
 struct Members(Vec<(String, Box<RawValue>)>);
@@ -143,7 +142,7 @@ pub fn produce(
     columns: &[(String, bool)],
     start: Start,
     batch_size: usize,
-    tx: &SyncSender<Produced>,
+    tx: &Pipe,
 ) {
     let r = (|| -> Result<(), String> {
         let io = |e: std::io::Error| format!("{}: {e}", path.display());
@@ -157,7 +156,7 @@ pub fn produce(
         let mut line_no = start.line;
         let mut line = Vec::new();
         loop {
-            let mut b = Batch::default();
+            let mut b = tx.batch();
             while b.rows.len() < batch_size && b.data.len() < MAX_BATCH_BYTES {
                 line.clear();
                 if input.read_until(b'\n', &mut line).map_err(io)? == 0 {
@@ -194,12 +193,12 @@ pub fn produce(
             b.next_line = line_no;
             b.crc = hasher.clone().finalize();
             let last = b.last;
-            if tx.send(Ok(b)).is_err() || last {
+            if !tx.send(Ok(b)) || last {
                 return Ok(());
             }
         }
     })();
     if let Err(e) = r {
-        let _ = tx.send(Err(e));
+        tx.send(Err(e));
     }
 }

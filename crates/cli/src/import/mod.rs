@@ -38,7 +38,7 @@ mod sqlite;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
 
 use crate::client::{self, Client, Message, Outcome, Output, TxStatus};
 
@@ -80,8 +80,9 @@ pub struct ImportArgs {
     /// from the first --sample records.
     #[arg(long)]
     pub create: bool,
-    /// With --create: column types to use instead of the inferred ones (`id=int,note=text`).
-    #[arg(long, value_delimiter = ',')]
+    /// With --create: column types to use instead of the inferred ones
+    /// (`id=int,price=numeric(12,2)`; repeatable).
+    #[arg(long)]
     pub types: Vec<String>,
     /// With --create: how many records to read for the inference.
     #[arg(long, default_value_t = 1000)]
@@ -163,6 +164,14 @@ pub struct Reject {
 }
 
 impl Batch {
+    fn clear(&mut self) {
+        self.data.clear();
+        self.rows.clear();
+        self.raw.clear();
+        self.bad.clear();
+        self.last = false;
+    }
+
     /// Ends the row just written into `data` and `raw`.
     pub fn push_row(&mut self, line: u64) {
         self.rows.push(Row {
@@ -217,6 +226,44 @@ pub fn quote_literal(s: &str) -> String {
 
 /// What the batches carry on the channel (a reader's fatal error ends it).
 pub type Produced = Result<Batch, String>;
+
+/// The reader's end of the channel: batches go out, loaded ones come back for reuse (fresh
+/// memory costs page faults and zeroing; recycled buffers have their pages already).
+pub struct Pipe {
+    tx: SyncSender<Produced>,
+    back: Receiver<Batch>,
+}
+
+impl Pipe {
+    /// An empty batch, reusing a loaded one's buffers when one came back.
+    pub fn batch(&self) -> Batch {
+        match self.back.try_recv() {
+            Ok(mut b) => {
+                b.clear();
+                b
+            }
+            Err(_) => Batch::default(),
+        }
+    }
+
+    /// Sends `r`; `false` when the loader has stopped.
+    pub fn send(&self, r: Produced) -> bool {
+        self.tx.send(r).is_ok()
+    }
+}
+
+/// The loader's end of the channel.
+pub struct Sink {
+    rx: Receiver<Produced>,
+    back: Sender<Batch>,
+}
+
+/// A channel of depth one between a reader thread and the loader.
+pub fn pipe() -> (Pipe, Sink) {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let (back_tx, back) = std::sync::mpsc::channel();
+    (Pipe { tx, back }, Sink { rx, back: back_tx })
+}
 
 /// Where an import starts.
 #[derive(Clone, Copy, Default, Debug)]
@@ -488,12 +535,15 @@ impl<'c> Loader<'c> {
     }
 
     /// Loads every batch of `rx` into `t`.
-    fn load(&mut self, t: &Target, rx: Receiver<Produced>) -> Result<(), String> {
-        for b in rx {
+    fn load(&mut self, t: &Target, sink: Sink) -> Result<(), String> {
+        for b in sink.rx {
             let b = b?;
             self.load_batch(t, &b)?;
+            // Back to the reader for its next batch: the buffers keep their memory.
+            let pos = b.pos;
+            let _ = sink.back.send(b);
             self.committed += 1;
-            self.progress.update(self.imported, b.pos);
+            self.progress.update(self.imported, pos);
             if self.abort_after == Some(self.committed) {
                 self.progress.finish();
                 std::process::abort();
@@ -785,7 +835,7 @@ fn create_table(
     columns: &[(String, Kind)],
 ) -> Result<(), String> {
     let mut overrides = std::collections::HashMap::new();
-    for t in &a.types {
+    for t in a.types.iter().flat_map(|t| split_types(t)) {
         let (col, ty) = t
             .split_once('=')
             .ok_or_else(|| format!("--types {t}: expected column=type"))?;
@@ -808,6 +858,25 @@ fn create_table(
         &format!("CREATE TABLE IF NOT EXISTS {table} ({})", cols.join(", ")),
     )?;
     Ok(())
+}
+
+/// Splits `--types` at the commas outside parentheses (`numeric(12,2)` is one type).
+fn split_types(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth <= 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out.into_iter().filter(|t| !t.trim().is_empty()).collect()
 }
 
 fn require_table(a: &ImportArgs) -> Result<String, String> {
@@ -874,7 +943,7 @@ fn import_csv(loader: &mut Loader<'_>, a: &ImportArgs) -> Result<(), String> {
     let Some(start) = loader.start(&target)? else {
         return already_done(&target);
     };
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let (tx, rx) = pipe();
     let path = a.file.clone();
     let batch_size = loader.batch_size;
     let fields = names.len();
@@ -1001,7 +1070,7 @@ fn produce_csv(
     fields: usize,
     start: Start,
     batch_size: usize,
-    tx: &std::sync::mpsc::SyncSender<Produced>,
+    tx: &Pipe,
 ) {
     let r = (|| -> Result<(), String> {
         let io = |e: std::io::Error| format!("{}: {e}", path.display());
@@ -1027,7 +1096,7 @@ fn produce_csv(
             r = csv::Reader::new(input, dialect, start.line);
         }
         loop {
-            let mut b = Batch::default();
+            let mut b = tx.batch();
             while b.rows.len() < batch_size && b.data.len() < MAX_BATCH_BYTES {
                 if !r.read(&mut rec).map_err(io)? {
                     b.last = true;
@@ -1065,13 +1134,13 @@ fn produce_csv(
             b.next_line = r.line();
             b.crc = hasher.clone().finalize();
             let last = b.last;
-            if tx.send(Ok(b)).is_err() || last {
+            if !tx.send(Ok(b)) || last {
                 return Ok(());
             }
         }
     })();
     if let Err(e) = r {
-        let _ = tx.send(Err(e));
+        tx.send(Err(e));
     }
 }
 
@@ -1113,7 +1182,7 @@ fn import_jsonl(loader: &mut Loader<'_>, a: &ImportArgs) -> Result<(), String> {
     let Some(start) = loader.start(&target)? else {
         return already_done(&target);
     };
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let (tx, rx) = pipe();
     let path = a.file.clone();
     let batch_size = loader.batch_size;
     std::thread::spawn(move || {

@@ -27,14 +27,13 @@
 //! interrupted import resumes by row count.
 
 use std::path::Path;
-use std::sync::mpsc::SyncSender;
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
 use super::progress::Unit;
 use super::{
-    Batch, ImportArgs, Loader, MAX_BATCH_BYTES, Produced, Reject, Target, encode_field, exec,
+    ImportArgs, Loader, MAX_BATCH_BYTES, Pipe, Reject, Target, encode_field, exec, pipe,
     quote_ident,
 };
 
@@ -398,7 +397,7 @@ pub fn import(loader: &mut Loader<'_>, a: &ImportArgs) -> Result<(), String> {
                 start.offset
             );
             let tys: Vec<(String, Ty)> = cols.iter().map(|c| (c.name.clone(), c.ty)).collect();
-            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let (tx, rx) = pipe();
             let p = path.clone();
             let batch_size = loader.batch_size;
             std::thread::spawn(move || produce(&p, &select, &tys, start, base, batch_size, &tx));
@@ -484,7 +483,7 @@ fn produce(
     start: super::Start,
     base: u64,
     batch_size: usize,
-    tx: &SyncSender<Produced>,
+    tx: &Pipe,
 ) {
     let r = (|| -> Result<(), String> {
         let e = sqlite_err(path);
@@ -493,7 +492,7 @@ fn produce(
         let mut rows = st.query([]).map_err(&e)?;
         let mut n = start.offset;
         loop {
-            let mut b = Batch::default();
+            let mut b = tx.batch();
             while b.rows.len() < batch_size && b.data.len() < MAX_BATCH_BYTES {
                 let Some(row) = rows.next().map_err(&e)? else {
                     b.last = true;
@@ -533,13 +532,13 @@ fn produce(
             b.next_line = n + 1;
             b.pos = base + n;
             let last = b.last;
-            if tx.send(Ok(b)).is_err() || last {
+            if !tx.send(Ok(b)) || last {
                 return Ok(());
             }
         }
     })();
     if let Err(e) = r {
-        let _ = tx.send(Err(e));
+        tx.send(Err(e));
     }
 }
 
