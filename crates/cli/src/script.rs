@@ -221,6 +221,40 @@ impl Read for CopyLines<'_> {
     }
 }
 
+/// Stdin read a line at a time, locking it only while reading: a script read from stdin and
+/// the COPY data of a statement it runs (`\\g`) share it without holding its lock, and nothing
+/// is read ahead past the line being used.
+#[derive(Default)]
+pub struct StdinLines {
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for StdinLines {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = out.len().min(avail.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for StdinLines {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos >= self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+            io::stdin().lock().read_until(b'\n', &mut self.buf)?;
+        }
+        Ok(&self.buf[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.buf.len());
+    }
+}
+
 /// Where a query string's results go while it runs.
 struct Sink<'a, 'b> {
     out: &'a mut dyn Write,
@@ -297,9 +331,8 @@ fn is_copy_from_stdin(sql: &str) -> bool {
 /// Runs one query string, printing its results, notices and error; COPY FROM STDIN reads
 /// stdin (up to `\.`).
 pub fn run_sql(state: &mut State, sql: &str) -> Result<(), Message> {
-    let stdin = io::stdin();
-    let mut lock = stdin.lock();
-    let mut lines = CopyLines::new(&mut lock);
+    let mut stdin = StdinLines::default();
+    let mut lines = CopyLines::new(&mut stdin);
     run_with(state, sql, Some(&mut lines))
 }
 
@@ -639,9 +672,7 @@ pub fn run_file(
 ) -> Result<ScriptStats, Message> {
     let on_error = state.on_error;
     if path == Path::new("-") {
-        let stdin = io::stdin();
-        let mut lock = stdin.lock();
-        return run_script(state, &mut lock, on_error, meta);
+        return run_script(state, &mut StdinLines::default(), on_error, meta);
     }
     let f = std::fs::File::open(path)
         .map_err(|e| Message::client("58P01", format!("{}: {e}", path.display())))?;
