@@ -672,7 +672,11 @@ pub fn run_file(
 ) -> Result<ScriptStats, Message> {
     let on_error = state.on_error;
     if path == Path::new("-") {
-        return run_script(state, &mut StdinLines::default(), on_error, meta);
+        // psql's name for it in messages.
+        let saved = state.source.replace(PathBuf::from("<stdin>"));
+        let r = run_script(state, &mut StdinLines::default(), on_error, meta);
+        state.source = saved;
+        return r;
     }
     let f = std::fs::File::open(path)
         .map_err(|e| Message::client("58P01", format!("{}: {e}", path.display())))?;
@@ -943,6 +947,8 @@ fn parse_format(s: &str) -> Result<Format, String> {
 enum Action {
     Command(String),
     File(String),
+    /// No -c or -f: the script comes from stdin, and messages name no file (as psql).
+    Stdin,
 }
 
 /// The `-c` and `-f` values in the order they were given (clap keeps each list's order, not
@@ -974,14 +980,14 @@ fn actions(a: &SqlArgs, raw: &[String]) -> Vec<Action> {
         .iter()
         .filter_map(|x| match x {
             Action::Command(c) => Some(c),
-            Action::File(_) => None,
+            _ => None,
         })
         .collect();
     let files: Vec<&String> = found
         .iter()
         .filter_map(|x| match x {
             Action::File(f) => Some(f),
-            Action::Command(_) => None,
+            _ => None,
         })
         .collect();
     if commands.iter().copied().eq(a.command.iter()) && files.iter().copied().eq(a.file.iter()) {
@@ -1009,7 +1015,7 @@ pub fn sql_command(a: &SqlArgs) -> u8 {
     let raw: Vec<String> = std::env::args().collect();
     let mut todo = actions(a, &raw);
     if todo.is_empty() {
-        todo.push(Action::File("-".into()));
+        todo.push(Action::Stdin);
     }
     let mut err = io::stderr();
     let client = match crate::client::open(&a.target) {
@@ -1053,6 +1059,16 @@ pub fn sql_command(a: &SqlArgs) -> u8 {
                 .map(|st| st.errors)
             }
             Action::Command(c) => run_sql(&mut state, &c).map(|_| 0),
+            Action::Stdin => {
+                let on_error = state.on_error;
+                run_script(
+                    &mut state,
+                    &mut StdinLines::default(),
+                    on_error,
+                    &mut |s, m| basic_meta(s, m),
+                )
+                .map(|st| st.errors)
+            }
             Action::File(f) => {
                 if f != "-"
                     && let Err(e) = std::fs::File::open(&f)

@@ -1,7 +1,10 @@
 //! `basalt sql` as a user runs it: the built binary, its exit codes, output formats, scripts
 //! with COPY data, and errors with the caret on stderr.
 
+mod common;
+
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn basalt(args: &[&str], stdin: &str) -> Output {
@@ -254,4 +257,115 @@ fn bad_inputs_exit_with_clear_messages() {
     let (code, _, err) = sql(&[":memory:"], "select 'abc\n");
     assert_eq!(code, 3);
     assert!(err.contains("ERROR:  42601"), "{err}");
+}
+
+/// A script of awkward values (NULLs, wide characters, newlines, tabs, numbers, RETURNING,
+/// expanded, unaligned, csv, tuples only) whose output psql 15 and `basalt sql` must agree on.
+const COMPARED: &str = "create table tt (id int primary key, name text, price numeric(10,2), f float8, b boolean, d date, note text);
+insert into tt values (1, 'apple', 1.50, 0.1, true, '2024-01-02', null), (2, '日本', 10, -2.5e10, false, '1999-12-31', 'multi
+line'), (3, 'tab	x', null, 1e-5, null, null, '');
+select * from tt order by id;
+select id, name from tt where id > 5;
+select count(*), sum(price), avg(f) from tt;
+update tt set note = 'x' where id = 3 returning id, note;
+delete from tt where id = 3;
+select name, length(name) from tt order by 1;
+select nope from tt;
+\\x
+select * from tt order by id;
+\\x
+\\pset format unaligned
+select * from tt order by id;
+\\pset format csv
+select * from tt order by id;
+\\pset null NULL
+\\pset format aligned
+select * from tt order by id;
+\\t
+select * from tt order by id;
+drop table tt;
+";
+
+fn url_host(dir: &Path) -> String {
+    dir.to_str()
+        .expect("utf-8 path")
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
+                char::from(b).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_server_prints_as_an_embedded_database() {
+    let server = common::Server::start();
+    let url = format!("postgres://basalt@127.0.0.1:{}/basalt", server.port);
+    let remote = sql(&[&url, "--on-error", "continue", "-f", "-"], COMPARED);
+    let embedded = sql(&[":memory:", "--on-error", "continue", "-f", "-"], COMPARED);
+    assert_eq!(remote, embedded);
+    assert_eq!(remote.0, 3, "one statement fails");
+    assert!(
+        remote.2.contains("ERROR:  42703: column \"nope\" does not exist\nLINE 1: select nope from tt;\n               ^\n"),
+        "{}",
+        remote.2
+    );
+    // Over a Unix-domain socket too, with COPY both ways.
+    let sock = format!(
+        "postgres://basalt@{}:{}/basalt",
+        url_host(&server.data()),
+        server.port
+    );
+    let (code, out, err) = sql(
+        &[&sock, "-f", "-"],
+        "create table c (i int, t text);\ncopy c from stdin;\n1\ta\n2\t\\N\n\\.\ncopy c to stdout;\n",
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(out, "CREATE TABLE\nCOPY 2\n1\ta\n2\t\\N\n");
+}
+
+#[test]
+fn output_matches_psql_against_the_reference_postgresql() {
+    let dir = Path::new("/tmp/pgref");
+    if !dir.join(".s.PGSQL.54440").exists() {
+        eprintln!(
+            "skipped: the reference PostgreSQL (socket /tmp/pgref, port 54440) is not running"
+        );
+        return;
+    }
+    let psql = Command::new(common::pg_bin("psql"))
+        .args([
+            "-X",
+            "-h",
+            "/tmp/pgref",
+            "-p",
+            "54440",
+            "-U",
+            "postgres",
+            "-f",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut psql) = psql else {
+        eprintln!("skipped: no psql");
+        return;
+    };
+    // Its own table name, so that a parallel run does not collide.
+    let script = COMPARED.replace(" tt", " basalt_sql_cmp");
+    psql.stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("write");
+    let p = psql.wait_with_output().expect("psql");
+    let (_, out, err) = sql(&[":memory:", "--on-error", "continue", "-f", "-"], &script);
+    assert_eq!(out, text(&p.stdout));
+    // The messages are the same but for the program's name and the SQLSTATE.
+    let psql_err = text(&p.stderr).replace("psql:<stdin>:", "basalt:<stdin>:");
+    assert_eq!(err.replace("ERROR:  42703: ", "ERROR:  "), psql_err);
 }
