@@ -1,6 +1,9 @@
 //! `basalt sql` as a user runs it: the built binary, its exit codes, output formats, scripts
 //! with COPY data, and errors with the caret on stderr.
 
+// The shared server helper unwraps freely.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::Write;
