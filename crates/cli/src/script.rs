@@ -752,14 +752,11 @@ fn copy_words(s: &str) -> Vec<(usize, usize)> {
     let mut depth = 0u32;
     let mut quote: Option<char> = None;
     for (i, c) in s.char_indices() {
-        match quote {
-            Some(q) => {
-                if c == q {
-                    quote = None;
-                }
-                continue;
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
             }
-            None => {}
+            continue;
         }
         if c.is_whitespace() && depth == 0 {
             if let Some(st) = start.take() {
