@@ -322,6 +322,10 @@ select * from tt order by id;
 select * from tt order by id;
 \\t
 select * from tt order by id;
+\\t
+select from tt where false;
+create table tt2 as select 1 as a;
+drop table tt2;
 drop table tt;
 ";
 
