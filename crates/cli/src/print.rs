@@ -140,12 +140,12 @@ pub fn is_numeric_type(oid: u32) -> bool {
     )
 }
 
-/// Whether an outcome prints as a table: it has columns, or it is a `SELECT` of none.
+/// Whether an outcome prints as a table: it has columns, or rows of none (`SELECT;`).
+/// Without columns, `SELECT 0` is taken for a query's empty result: `CREATE TABLE AS` and
+/// `SELECT INTO` also say `SELECT n` but deliver no rows, and psql prints their tag (the
+/// protocol's RowDescription would tell them apart; the outcome does not carry it).
 fn has_rows(o: &Outcome) -> bool {
-    !o.columns.is_empty()
-        || o.tag.starts_with("SELECT ")
-        || o.tag.starts_with("FETCH ")
-        || (!o.rows.is_empty())
+    !o.columns.is_empty() || !o.rows.is_empty() || o.tag == "SELECT 0"
 }
 
 /// Prints one statement's outcome: its rows as a table in `opts.format` (and then the tag of
@@ -1064,6 +1064,17 @@ mod tests {
             " id \n----\n  1\n(1 row)\n\nINSERT 0 1\n"
         );
         assert_eq!(render(&Outcome::default(), &PrintOptions::default()), "");
+        // CREATE TABLE AS: a SELECT tag without rows prints as psql prints it.
+        let ctas = Outcome {
+            tag: "SELECT 3".into(),
+            ..Outcome::default()
+        };
+        assert_eq!(render(&ctas, &PrintOptions::default()), "SELECT 3\n");
+        let none = Outcome {
+            tag: "SELECT 0".into(),
+            ..Outcome::default()
+        };
+        assert_eq!(render(&none, &PrintOptions::default()), "--\n(0 rows)\n\n");
     }
 
     #[test]

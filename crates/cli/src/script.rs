@@ -388,6 +388,8 @@ fn run_with(
                 Message::client("58030", format!("could not read the COPY data: {e}"))
             })?;
         }
+        // Messages name the line after the data, as psql's do.
+        state.line += src.lines;
     }
     if let Err(e) = &r {
         state.report(e, Some(sql));
@@ -465,17 +467,13 @@ fn script_loop(
                 Piece::Statement(sql) => {
                     stats.statements += 1;
                     let mut lines = CopyLines::new(&mut *input);
-                    let r = run_with(state, &sql, Some(&mut lines), None, None);
-                    state.line += lines.lines;
-                    r
+                    run_with(state, &sql, Some(&mut lines), None, None)
                 }
                 Piece::Meta(cmd) if copy_from_script(&cmd) => {
                     stats.statements += 1;
                     let r = parse_copy(&cmd).and_then(|c| {
                         let mut lines = CopyLines::new(&mut *input);
-                        let r = run_with(state, &c.sql, Some(&mut lines), None, None);
-                        state.line += lines.lines;
-                        r
+                        run_with(state, &c.sql, Some(&mut lines), None, None)
                     });
                     if let Err(e) = &r
                         && state.reported.take().as_ref() != Some(e)
@@ -905,10 +903,11 @@ pub fn meta_common(state: &mut State, cmd: &str) -> Option<Result<(), Message>> 
                 _ => (true, &args[..]),
             };
             let text = format!("{}{}", words.join(" "), if newline { "\n" } else { "" });
-            let w: &mut dyn Write = if name == "warn" {
-                &mut *state.err
-            } else {
-                &mut *state.out
+            // \echo writes to the output \o replaced (psql's stdout), \qecho to \o's file.
+            let w: &mut dyn Write = match (name, state.saved_out.as_mut()) {
+                ("warn", _) => &mut *state.err,
+                ("echo", Some(stdout)) => &mut **stdout,
+                _ => &mut *state.out,
             };
             w.write_all(text.as_bytes()).map_err(io_error)
         }
