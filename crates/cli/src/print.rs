@@ -1200,6 +1200,34 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn errors_and_tables_never_panic(
+            sql in "(?s).{0,300}",
+            pos in 0u32..400,
+            cells in proptest::collection::vec(proptest::option::of("(?s).{0,20}"), 0..12),
+            width in 0usize..40,
+        ) {
+            let e = err("42601", "syntax error", Some(pos));
+            let _ = format_error(&e, Some(&sql));
+            let o = Outcome {
+                tag: "SELECT 3".into(),
+                columns: vec![col(&sql.chars().take(10).collect::<String>(), 23), col("b", 25), col("c", 114)],
+                rows: cells.chunks(3).map(|c| c.to_vec()).collect(),
+            };
+            for format in [Format::Aligned, Format::Unaligned, Format::Csv, Format::Json, Format::Markdown] {
+                for expanded in [Expanded::Off, Expanded::On, Expanded::Auto] {
+                    let opts = with(|p| {
+                        p.format = format;
+                        p.expanded = expanded;
+                        p.width = Some(width);
+                    });
+                    let _ = render(&o, &opts);
+                }
+            }
+        }
+    }
+
     #[test]
     fn long_lines_are_trimmed_as_libpq() {
         // Taken from psql 15.

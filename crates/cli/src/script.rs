@@ -1533,6 +1533,37 @@ mod tests {
     }
 
     #[test]
+    fn include_relative_and_connect() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
+        std::fs::write(dir.path().join("sub/inner.sql"), "select 'inner' as w;\n").expect("write");
+        std::fs::write(
+            dir.path().join("sub/outer.sql"),
+            "\\ir inner.sql\n\\c postgres\nselect nope;\n",
+        )
+        .expect("write");
+        let (mut s, out, err) = state();
+        let r = run_file(&mut s, &dir.path().join("sub/outer.sql"), &mut |s, m| {
+            basic_meta(s, m)
+        });
+        assert!(r.is_err());
+        assert_eq!(
+            out.text(),
+            "   w   \n-------\n inner\n(1 row)\n\n\
+             You are now connected to database \"postgres\" as user \"basalt\".\n"
+        );
+        // The message names the file and line it came from.
+        let outer = dir.path().join("sub/outer.sql");
+        assert!(
+            err.text()
+                .starts_with(&format!("basalt:{}:3: ERROR:  42703", outer.display())),
+            "{}",
+            err.text()
+        );
+        assert_eq!(s.source, None, "restored after the file");
+    }
+
+    #[test]
     fn timing_text_as_psql() {
         assert_eq!(timing_text(Duration::from_micros(1234)), "Time: 1.234 ms");
         assert_eq!(
