@@ -81,7 +81,13 @@ pub struct State {
 impl State {
     /// A state printing results to stdout and messages to stderr, with psql's defaults.
     pub fn new(client: Box<dyn Client>) -> State {
-        State::with_output(client, Box::new(io::stdout()), Box::new(io::stderr()))
+        // Buffered: stdout alone is line-buffered, a write per row. It is flushed after each
+        // query string and meta-command, and before anything goes to stderr.
+        State::with_output(
+            client,
+            Box::new(io::BufWriter::new(io::stdout())),
+            Box::new(io::stderr()),
+        )
     }
 
     /// A state writing results to `out` and messages to `err`.
@@ -1064,6 +1070,9 @@ pub fn meta_common(state: &mut State, cmd: &str) -> Option<Result<(), Message>> 
         "restrict" | "unrestrict" => Ok(()),
         _ => return None,
     };
+    if let Err(e) = state.out.flush() {
+        return Some(Err(io_error(e)));
+    }
     Some(r)
 }
 
