@@ -140,12 +140,12 @@ pub fn is_numeric_type(oid: u32) -> bool {
     )
 }
 
-/// Whether an outcome prints as a table: it has columns, or it is a `SELECT` of none.
+/// Whether an outcome prints as a table: it has columns, or rows of none (`SELECT;`).
+/// Without columns, `SELECT 0` is taken for a query's empty result: `CREATE TABLE AS` and
+/// `SELECT INTO` also say `SELECT n` but deliver no rows, and psql prints their tag (the
+/// protocol's RowDescription would tell them apart; the outcome does not carry it).
 fn has_rows(o: &Outcome) -> bool {
-    !o.columns.is_empty()
-        || o.tag.starts_with("SELECT ")
-        || o.tag.starts_with("FETCH ")
-        || (!o.rows.is_empty())
+    !o.columns.is_empty() || !o.rows.is_empty() || o.tag == "SELECT 0"
 }
 
 /// Prints one statement's outcome: its rows as a table in `opts.format` (and then the tag of
@@ -498,10 +498,8 @@ fn unaligned(o: &Outcome, opts: &PrintOptions, w: &mut dyn Write) -> io::Result<
 /// psql's `print_unaligned_vertical`: `name|value` lines, records separated by an empty line.
 fn unaligned_expanded(o: &Outcome, opts: &PrintOptions, w: &mut dyn Write) -> io::Result<()> {
     let mut need_sep = false;
+    // psql prints nothing at all for no rows here.
     if o.rows.is_empty() || o.columns.is_empty() {
-        if !opts.tuples_only && opts.footer {
-            writeln!(w, "{}", footer_text(o.rows.len()))?;
-        }
         return Ok(());
     }
     for (i, r) in o.rows.iter().enumerate() {
@@ -537,6 +535,18 @@ fn csv_field(w: &mut dyn Write, s: &str, sep: char) -> io::Result<()> {
 fn csv(o: &Outcome, opts: &PrintOptions, w: &mut dyn Write) -> io::Result<()> {
     let mut sep = [0u8; 4];
     let sep_s = opts.csv_sep.encode_utf8(&mut sep);
+    if opts.expanded == Expanded::On {
+        // psql's `print_csv_vertical`: `name,value` lines.
+        for r in &o.rows {
+            for (j, c) in o.columns.iter().enumerate() {
+                csv_field(w, &c.name, opts.csv_sep)?;
+                w.write_all(sep_s.as_bytes())?;
+                csv_field(w, value(r, j, opts), opts.csv_sep)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        return Ok(());
+    }
     if !opts.tuples_only {
         for (j, c) in o.columns.iter().enumerate() {
             if j > 0 {
@@ -1004,6 +1014,25 @@ mod tests {
     }
 
     #[test]
+    fn unaligned_and_csv_expanded_match_psql() {
+        let two = outcome(
+            &[("a", 23), ("b", 25)],
+            &[&[Some("1"), Some("a,b")], &[Some("2"), Some("b")]],
+        );
+        let ux = with(|o| {
+            o.format = Format::Unaligned;
+            o.expanded = Expanded::On
+        });
+        assert_eq!(render(&two, &ux), "a|1\nb|a,b\n\na|2\nb|b\n");
+        assert_eq!(render(&outcome(&[("a", 23)], &[]), &ux), "");
+        let cx = with(|o| {
+            o.format = Format::Csv;
+            o.expanded = Expanded::On
+        });
+        assert_eq!(render(&two, &cx), "a,1\nb,\"a,b\"\na,2\nb,b\n");
+    }
+
+    #[test]
     fn auto_expanded_switches_when_too_wide() {
         let o = outcome(&[("a", 23), ("b", 25)], &[&[Some("1"), Some("hello")]]);
         // " a |   b   " is 11 columns wide.
@@ -1035,6 +1064,17 @@ mod tests {
             " id \n----\n  1\n(1 row)\n\nINSERT 0 1\n"
         );
         assert_eq!(render(&Outcome::default(), &PrintOptions::default()), "");
+        // CREATE TABLE AS: a SELECT tag without rows prints as psql prints it.
+        let ctas = Outcome {
+            tag: "SELECT 3".into(),
+            ..Outcome::default()
+        };
+        assert_eq!(render(&ctas, &PrintOptions::default()), "SELECT 3\n");
+        let none = Outcome {
+            tag: "SELECT 0".into(),
+            ..Outcome::default()
+        };
+        assert_eq!(render(&none, &PrintOptions::default()), "--\n(0 rows)\n\n");
     }
 
     #[test]
@@ -1157,6 +1197,34 @@ mod tests {
         fn with_position(mut self, p: u32) -> Message {
             self.position = Some(p);
             self
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn errors_and_tables_never_panic(
+            sql in "(?s).{0,300}",
+            pos in 0u32..400,
+            cells in proptest::collection::vec(proptest::option::of("(?s).{0,20}"), 0..12),
+            width in 0usize..40,
+        ) {
+            let e = err("42601", "syntax error", Some(pos));
+            let _ = format_error(&e, Some(&sql));
+            let o = Outcome {
+                tag: "SELECT 3".into(),
+                columns: vec![col(&sql.chars().take(10).collect::<String>(), 23), col("b", 25), col("c", 114)],
+                rows: cells.chunks(3).map(|c| c.to_vec()).collect(),
+            };
+            for format in [Format::Aligned, Format::Unaligned, Format::Csv, Format::Json, Format::Markdown] {
+                for expanded in [Expanded::Off, Expanded::On, Expanded::Auto] {
+                    let opts = with(|p| {
+                        p.format = format;
+                        p.expanded = expanded;
+                        p.width = Some(width);
+                    });
+                    let _ = render(&o, &opts);
+                }
+            }
         }
     }
 
