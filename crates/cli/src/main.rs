@@ -7,6 +7,7 @@
 // Used by the subcommands that run SQL (shell, sql, import/export, dump/restore) as they land.
 #[allow(dead_code)]
 mod client;
+mod dump;
 
 use std::path::PathBuf;
 
@@ -39,8 +40,90 @@ enum Command {
     ///   psql "host=localhost port=5433 user=basalt sslmode=verify-full sslrootcert=./tls/ca.crt"
     #[command(verbatim_doc_comment)]
     Cert(CertArgs),
+    /// Dump a database as a SQL script (schema, then COPY data) that `basalt restore` and
+    /// PostgreSQL's psql load; read in one snapshot, without blocking writers.
+    ///
+    /// Examples:
+    ///   basalt dump ./db -o db.sql
+    ///   basalt dump postgres://basalt@localhost:5433/basalt > db.sql
+    ///   basalt dump ./db --schema-only -n app
+    ///   basalt dump ./db --data-only -t 'app.orders' -t 'app.order_*'
+    ///   psql -v ON_ERROR_STOP=1 -d newdb -f db.sql      (load it into PostgreSQL)
+    #[command(verbatim_doc_comment)]
+    Dump(DumpArgs),
     /// Print the version.
     Version,
+}
+
+#[derive(clap::Args)]
+struct DumpArgs {
+    /// The database: a directory, or a postgres:// URL.
+    target: String,
+    /// Write the script to this file instead of standard output.
+    #[arg(short = 'o', long = "output", short_alias = 'f', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Only the schema: no data, no sequence values.
+    #[arg(short = 's', long, conflicts_with = "data_only")]
+    schema_only: bool,
+    /// Only the data (COPY blocks and sequence values), for a database that has the schema.
+    #[arg(short = 'a', long)]
+    data_only: bool,
+    /// Only these tables, views and sequences (repeatable; `schema.name`, `*` and `?`
+    /// wildcards).
+    #[arg(short = 't', long = "table", value_name = "TABLE")]
+    tables: Vec<String>,
+    /// Only objects of these schemas (repeatable; wildcards as for --table).
+    #[arg(short = 'n', long = "schema", value_name = "SCHEMA")]
+    schemas: Vec<String>,
+}
+
+fn run_dump(a: DumpArgs) -> Result<(), String> {
+    let opts = dump::Options {
+        schema_only: a.schema_only,
+        data_only: a.data_only,
+        tables: a.tables,
+        schemas: a.schemas,
+    };
+    let mut c = client::open(&a.target).map_err(|e| message(&e))?;
+    match &a.output {
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(256 * 1024, stdout.lock());
+            dump::dump(c.as_mut(), &opts, &mut out).map_err(|e| message(&e))?;
+        }
+        Some(path) => {
+            let f = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut out = std::io::BufWriter::with_capacity(256 * 1024, f);
+            let r = dump::dump(c.as_mut(), &opts, &mut out)
+                .map_err(|e| message(&e))
+                .and_then(|_| {
+                    let f = out.into_inner().map_err(|e| e.to_string())?;
+                    f.sync_all().map_err(|e| e.to_string())
+                });
+            if r.is_err() {
+                // No half-written dump is left behind to be mistaken for a whole one.
+                let _ = std::fs::remove_file(path);
+            }
+            r?;
+        }
+    }
+    Ok(())
+}
+
+/// An error of a SQL-running subcommand in one line (with its SQLSTATE and detail).
+fn message(e: &client::Message) -> String {
+    let mut s = if e.code.is_empty() {
+        e.message.clone()
+    } else {
+        format!("{}: {}", e.code, e.message)
+    };
+    if let Some(d) = &e.detail {
+        s += &format!("\nDETAIL:  {d}");
+    }
+    if let Some(c) = &e.context {
+        s += &format!("\nCONTEXT:  {c}");
+    }
+    s
 }
 
 #[derive(clap::Args)]
@@ -207,6 +290,7 @@ fn main() -> std::process::ExitCode {
     let r = match cli.command {
         Command::Serve(a) => serve(*a),
         Command::Cert(a) => cert(&a),
+        Command::Dump(a) => run_dump(a),
         Command::Version => {
             #[allow(clippy::print_stdout)]
             {
