@@ -1220,3 +1220,125 @@ fn comments(w: &mut Writer<'_>) -> Result<(), Message> {
     }
     w.line("")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::embedded::Embedded;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::time::Duration;
+
+    /// A destination that takes its time, so that writers run while the dump does.
+    struct Slow(Vec<u8>);
+
+    impl Write for Slow {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(2));
+            self.0.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The data lines of `table`'s COPY block.
+    fn copy_block(script: &str, table: &str) -> Vec<String> {
+        let start = format!("COPY {table} ");
+        let mut lines = script.lines().skip_while(|l| !l.starts_with(&start));
+        lines.next();
+        lines
+            .take_while(|l| *l != "\\.")
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn dump_is_one_snapshot_and_does_not_block_writers() -> Result<(), Message> {
+        let db = basalt::Database::memory();
+        db.execute(
+            "CREATE TABLE a (id int PRIMARY KEY, v text); CREATE TABLE b (id int PRIMARY KEY, a_id int);\
+             INSERT INTO a SELECT g, 'x' FROM generate_series(1, 300) g;\
+             INSERT INTO b SELECT g, g FROM generate_series(1, 300) g",
+        )
+        .map_err(|e| Message::client("XX000", e.to_string()))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let commits = Arc::new(AtomicU64::new(0));
+        let writer = {
+            let (db, stop, commits) = (db.clone(), stop.clone(), commits.clone());
+            std::thread::spawn(move || {
+                let mut c = Embedded::with(db.clone(), db.session(), ":memory:")?;
+                let mut id = 1000;
+                while !stop.load(Ordering::Relaxed) {
+                    id += 1;
+                    // Both tables change together, in one transaction each time.
+                    client::query(
+                        &mut c,
+                        &format!(
+                            "BEGIN; INSERT INTO a VALUES ({id}, 'y'); INSERT INTO b VALUES ({id}, {id}); \
+                             UPDATE a SET v = v || '.' WHERE id = 1; COMMIT"
+                        ),
+                    )?;
+                    commits.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok::<_, Message>(())
+            })
+        };
+        // Let the writer get going, then dump while it runs.
+        while commits.load(Ordering::Relaxed) < 3 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut c = Embedded::with(db.clone(), db.session(), ":memory:")?;
+        let before = commits.load(Ordering::Relaxed);
+        let mut out = Slow(Vec::new());
+        dump(&mut c, &Options::default(), &mut out)?;
+        let during = commits.load(Ordering::Relaxed) - before;
+        stop.store(true, Ordering::Relaxed);
+        writer
+            .join()
+            .map_err(|_| Message::client("XX000", "writer panicked"))??;
+        let script = String::from_utf8_lossy(&out.0).into_owned();
+        // Writers kept committing while the dump's snapshot was open.
+        assert!(during >= 3, "only {during} commits during the dump");
+        let a = copy_block(&script, "public.a");
+        let b = copy_block(&script, "public.b");
+        let ids = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .map(|l| l.split('\t').next().unwrap_or("").to_string())
+                .collect()
+        };
+        // One point in time: the same transactions in both tables, and the row every
+        // transaction updates has as many dots as there are extra rows.
+        assert_eq!(ids(&a), ids(&b));
+        let extra = a.len() - 300;
+        let dots = a
+            .iter()
+            .find(|l| l.starts_with("1\t"))
+            .map_or(0, |l| l.matches('.').count());
+        assert_eq!(dots, extra, "{}", &script[..script.len().min(2000)]);
+        // ... and that point is not the end: more was committed after it.
+        let total = client::query(&mut c, "SELECT count(*) FROM a")?;
+        let total: usize = total[0].rows[0][0]
+            .as_deref()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(total > a.len(), "{total} rows, {} dumped", a.len());
+        Ok(())
+    }
+
+    #[test]
+    fn patterns_match_as_psql() {
+        let m = |p: &str, s: &str, n: &str| Pattern::parse(p).matches(s, n);
+        assert!(m("orders", "app", "orders"));
+        assert!(m("ORDERS", "app", "orders"));
+        assert!(!m("\"ORDERS\"", "app", "orders"));
+        assert!(m("app.ord*", "app", "orders"));
+        assert!(!m("app.ord*", "public", "orders"));
+        assert!(m("*.o?ders", "x", "orders"));
+        assert!(m("\"Odd \"\"S\"\"\".\"Mixed*", "Odd \"S\"", "Mixed Case"));
+        assert!(m("a*b*c", "s", "axxbyyc"));
+        assert!(!m("a*b*c", "s", "axxbyy"));
+        assert!(m("*", "s", ""));
+    }
+}
