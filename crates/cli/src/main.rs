@@ -7,7 +7,16 @@
 // Used by the subcommands that run SQL (shell, sql, import/export, dump/restore) as they land.
 #[allow(dead_code)]
 mod client;
+// The printer, splitter and script runner serve `basalt sql` now and the shell and restore
+// as they land.
+#[allow(dead_code)]
+mod print;
+#[allow(dead_code)]
+mod script;
+#[allow(dead_code)]
+mod split;
 mod dump;
+mod restore;
 
 use std::path::PathBuf;
 
@@ -40,6 +49,19 @@ enum Command {
     ///   psql "host=localhost port=5433 user=basalt sslmode=verify-full sslrootcert=./tls/ca.crt"
     #[command(verbatim_doc_comment)]
     Cert(CertArgs),
+    /// Run SQL statements and scripts against a database (non-interactive, psql-style).
+    ///
+    /// Exits 0 when every statement succeeded, 3 when one failed, 2 when the database could
+    /// not be opened, 1 when a script file could not be read.
+    ///
+    /// Examples:
+    ///   basalt sql ./db -c "CREATE TABLE t (id int PRIMARY KEY, v text)"
+    ///   basalt sql ./db -f schema.sql -f data.sql --on-error continue
+    ///   basalt sql :memory: -c "SELECT 1 AS one" --format csv
+    ///   basalt sql postgres://basalt@localhost:5433/postgres -c "SELECT * FROM t" -x
+    ///   cat script.sql | basalt sql ./db -f -
+    #[command(verbatim_doc_comment)]
+    Sql(script::SqlArgs),
     /// Dump a database as a SQL script (schema, then COPY data) that `basalt restore` and
     /// PostgreSQL's psql load; read in one snapshot, without blocking writers.
     ///
@@ -51,6 +73,15 @@ enum Command {
     ///   psql -v ON_ERROR_STOP=1 -d newdb -f db.sql      (load it into PostgreSQL)
     #[command(verbatim_doc_comment)]
     Dump(DumpArgs),
+    /// Restore a dump (a SQL script with COPY data) into a database, stopping at the first
+    /// error; a dump cut short is refused.
+    ///
+    /// Examples:
+    ///   basalt restore ./copy -f db.sql
+    ///   basalt restore ./copy --single-transaction < db.sql
+    ///   basalt restore postgres://basalt@localhost:5433/basalt -f db.sql
+    #[command(verbatim_doc_comment)]
+    Restore(RestoreArgs),
     /// Print the version.
     Version,
 }
@@ -75,6 +106,39 @@ struct DumpArgs {
     /// Only objects of these schemas (repeatable; wildcards as for --table).
     #[arg(short = 'n', long = "schema", value_name = "SCHEMA")]
     schemas: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct RestoreArgs {
+    /// The database: a directory (created if missing), or a postgres:// URL.
+    target: String,
+    /// The script to run [default: standard input].
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Run the whole script in one transaction: all of it or nothing.
+    #[arg(short = '1', long)]
+    single_transaction: bool,
+}
+
+fn run_restore(a: RestoreArgs) -> Result<(), String> {
+    let opts = restore::Options {
+        single_transaction: a.single_transaction,
+    };
+    let c = client::open(&a.target).map_err(|e| message(&e))?;
+    let (mut input, source): (Box<dyn std::io::BufRead>, String) = match &a.file {
+        Some(p) if p.as_os_str() != "-" => {
+            let f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            (
+                Box::new(std::io::BufReader::with_capacity(256 * 1024, f)),
+                p.display().to_string(),
+            )
+        }
+        _ => (Box::new(std::io::stdin().lock()), "<stdin>".to_string()),
+    };
+    // The error has been printed with its line; the exit status says it failed.
+    restore::restore(c, &mut input, &source, &opts)
+        .map(|_| ())
+        .map_err(|_| "restore failed".to_string())
 }
 
 fn run_dump(a: DumpArgs) -> Result<(), String> {
@@ -290,7 +354,9 @@ fn main() -> std::process::ExitCode {
     let r = match cli.command {
         Command::Serve(a) => serve(*a),
         Command::Cert(a) => cert(&a),
+        Command::Sql(a) => return std::process::ExitCode::from(script::sql_command(&a)),
         Command::Dump(a) => run_dump(a),
+        Command::Restore(a) => run_restore(a),
         Command::Version => {
             #[allow(clippy::print_stdout)]
             {

@@ -17,7 +17,9 @@
 //! where the file ends. With `--single-transaction` the script runs between `BEGIN` and
 //! `COMMIT`, so a failure anywhere leaves nothing of it behind.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::client::{self, Client, Message};
 use crate::script::{self, OnError, State};
@@ -125,8 +127,17 @@ impl<R: BufRead> Read for Guard<R> {
 impl<R: BufRead> BufRead for Guard<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         let at_end = self.inner.fill_buf()?.is_empty();
-        if at_end && self.is_dump == Some(true) && !(self.complete && self.current.is_empty()) {
-            return Err(self.truncated());
+        if at_end && self.is_dump == Some(true) {
+            // The last line may lack its newline.
+            let complete = if self.current.is_empty() {
+                self.complete
+            } else {
+                let l = String::from_utf8_lossy(&self.current);
+                TRAILERS.iter().any(|t| l.trim_end() == *t)
+            };
+            if !complete {
+                return Err(self.truncated());
+            }
         }
         self.inner.fill_buf()
     }
@@ -160,10 +171,45 @@ pub fn restore(
 ) -> Result<Stats, Message> {
     // Results (the script's `SELECT setval(...)`) are of no interest; errors and notices
     // go to standard error.
-    let mut state = State::with_output(client, Box::new(io::sink()), Box::new(io::stderr()));
+    let printed = Arc::new(AtomicBool::new(false));
+    let err = Flagged {
+        inner: io::stderr(),
+        printed: printed.clone(),
+    };
+    let mut state = State::with_output(client, Box::new(io::sink()), Box::new(err));
     state.quiet = true;
     state.source = Some(source.into());
-    restore_with(&mut state, input, o)
+    let r = restore_with(&mut state, input, o);
+    if let Err(e) = &r
+        && !printed.load(Ordering::Relaxed)
+    {
+        // An error the script runner returned without printing (reading the script).
+        let line = state.line;
+        let _ = write!(
+            io::stderr(),
+            "basalt:{source}:{line}: {}",
+            crate::print::format_error(e, None)
+        );
+    }
+    r
+}
+
+/// Standard error, noting whether an error was printed.
+struct Flagged {
+    inner: io::Stderr,
+    printed: Arc<AtomicBool>,
+}
+
+impl Write for Flagged {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        if b.windows(6).any(|w| w == b"ERROR:") {
+            self.printed.store(true, Ordering::Relaxed);
+        }
+        self.inner.write(b)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// [`restore`] with a prepared [`State`] (tests give their own outputs).
