@@ -1336,9 +1336,12 @@ mod tests {
         assert!(m("app.ord*", "app", "orders"));
         assert!(!m("app.ord*", "public", "orders"));
         assert!(m("*.o?ders", "x", "orders"));
-        assert!(m("\"Odd \"\"S\"\"\".\"Mixed*", "Odd \"S\"", "Mixed Case"));
+        assert!(m("\"Odd \"\"S\"\"\".\"Mixed\"*", "Odd \"S\"", "Mixed Case"));
         assert!(m("a*b*c", "s", "axxbyyc"));
         assert!(!m("a*b*c", "s", "axxbyy"));
         assert!(m("*", "s", ""));
+        // Wildcards inside quotes are literal.
+        assert!(!m("\"Mix*\"", "s", "Mixed"));
+        assert!(m("\"Mix*\"", "s", "Mix*"));
     }
 }

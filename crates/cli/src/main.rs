@@ -9,14 +9,14 @@
 mod client;
 // The printer, splitter and script runner serve `basalt sql` now and the shell and restore
 // as they land.
+mod dump;
 #[allow(dead_code)]
 mod print;
+mod restore;
 #[allow(dead_code)]
 mod script;
 #[allow(dead_code)]
 mod split;
-mod dump;
-mod restore;
 
 use std::path::PathBuf;
 

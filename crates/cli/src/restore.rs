@@ -78,7 +78,7 @@ impl<R: BufRead> Guard<R> {
         let l = String::from_utf8_lossy(l);
         let l = l.trim_end();
         if self.is_dump.is_none() && !l.is_empty() && l != "--" {
-            self.is_dump = Some(HEADERS.iter().any(|h| l == *h));
+            self.is_dump = Some(HEADERS.contains(&l));
         }
         if self.in_copy {
             if l == "\\." {
@@ -88,7 +88,7 @@ impl<R: BufRead> Guard<R> {
             self.in_copy = true;
         }
         if !l.is_empty() && l != "--" {
-            self.complete = TRAILERS.iter().any(|t| l == *t);
+            self.complete = TRAILERS.contains(&l);
         }
     }
 

@@ -321,9 +321,7 @@ impl Walker<'_> {
                     .find(|d| d.name == name && in_schema(d.schema))
                     .map(|d| d.schema)
             });
-        let Some(sc) = found else {
-            return None;
-        };
+        let sc = found?;
         if !mods.is_empty() {
             return None;
         }
