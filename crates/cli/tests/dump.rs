@@ -516,6 +516,40 @@ fn dump_loads_into_postgresql() {
         got.sort();
         assert_eq!(&got, lines, "rows of {t}");
     }
+    // And back: PostgreSQL's database dumped by basalt dump over the protocol, restored into
+    // a fresh Basalt, holds the original's rows and shape.
+    let back_sql = dir.path().join("back.sql");
+    let url = format!("postgres://postgres@127.0.0.1:{}/rich", pg.port);
+    ok(&basalt(&["dump", &url, "-o", p(&back_sql)]));
+    let back = dir.path().join("back");
+    ok(&basalt(&[
+        "restore",
+        p(&back),
+        "-f",
+        p(&back_sql),
+        "--single-transaction",
+    ]));
+    assert_eq!(copy_rows_basalt(&back), want);
+    let (a, b) = (snapshot(&src), snapshot(&back));
+    // Expressions come back in PostgreSQL's spelling ((qty)::integer * 2): compare the rest.
+    for k in ["schemas", "sequences", "enums"] {
+        assert_eq!(a[k], b[k], "{k}");
+    }
+    let shape = |dir: &Path| {
+        rows(
+            &Database::open(dir).unwrap(),
+            &format!(
+                "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+                 a.attidentity, a.attgenerated, (SELECT string_agg(conname || ':' || contype::text, ',' ORDER BY conname) \
+                 FROM pg_constraint k WHERE k.conrelid = c.oid), (SELECT string_agg(x.relname, ',' ORDER BY x.relname) \
+                 FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid WHERE i.indrelid = c.oid) \
+                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+                 WHERE c.relkind IN ('r', 'v') AND c.relnamespace IN {USER} AND a.attnum > 0 ORDER BY 1, 2"
+            ),
+        )
+    };
+    assert_eq!(shape(&src), shape(&back));
+
     let n = ok(&pg.psql(
         "rich",
         &[
@@ -529,4 +563,134 @@ fn dump_loads_into_postgresql() {
         "SELECT count(*) FROM pg_constraint WHERE connamespace = 'app'::regnamespace",
     );
     assert_eq!(n.trim(), b[0]);
+}
+
+/// The rows of `table` in a script's COPY block.
+fn copy_block(script: &str, table: &str) -> Vec<String> {
+    let start = format!("COPY {table} ");
+    let mut lines = script.lines().skip_while(|l| !l.starts_with(&start));
+    lines.next();
+    lines
+        .take_while(|l| *l != "\\.")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn dump_of_a_busy_server_is_one_point_in_time() {
+    let server = common::Server::start();
+    server.sql(
+        "CREATE SEQUENCE s; CREATE TABLE a (id bigint, v text); CREATE TABLE b (a_id bigint); \
+         CREATE TABLE c (n int); INSERT INTO c VALUES (0); \
+         INSERT INTO a SELECT nextval('s'), 'x' FROM generate_series(1, 200); INSERT INTO b SELECT id FROM a",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // Writers: each transaction adds a row to a and b and counts it in c.
+    let script = dir.path().join("writer.sql");
+    std::fs::write(
+        &script,
+        "BEGIN;\nINSERT INTO a VALUES (nextval('s'), 'y');\nINSERT INTO b VALUES (currval('s'));\n\
+         UPDATE c SET n = n + 1;\nCOMMIT;\n",
+    )
+    .unwrap();
+    let mut writers = Command::new(common::pg_bin("pgbench"))
+        .args([
+            "-n",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &server.port.to_string(),
+            "-U",
+            "basalt",
+        ])
+        .args(["-c", "2", "-T", "6", "-f", p(&script), "basalt"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let count = || {
+        server
+            .sql("SELECT count(*) FROM a")
+            .trim()
+            .parse::<usize>()
+            .unwrap()
+    };
+    let start = std::time::Instant::now();
+    while count() < 250 {
+        assert!(start.elapsed().as_secs() < 30, "the writers did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let url = format!("postgres://basalt@127.0.0.1:{}/basalt", server.port);
+    let dump = ok(&basalt(&["dump", &url]));
+    let after_dump = count();
+    let w = writers.wait_with_output().unwrap();
+    assert!(w.status.success(), "{}", String::from_utf8_lossy(&w.stderr));
+    let a = copy_block(&dump, "public.a");
+    let b = copy_block(&dump, "public.b");
+    let c = copy_block(&dump, "public.c");
+    // One point in time: the same transactions in a and b, counted in c.
+    let ids = |v: &[String]| {
+        let mut i: Vec<String> = v
+            .iter()
+            .map(|l| l.split('\t').next().unwrap().to_string())
+            .collect();
+        i.sort();
+        i
+    };
+    assert_eq!(ids(&a), ids(&b));
+    assert_eq!(c, [(a.len() - 200).to_string()]);
+    // The writers went on while the snapshot was open: not blocked by it.
+    assert!(a.len() >= 250, "{}", a.len());
+    assert!(
+        after_dump > a.len(),
+        "{after_dump} rows after the dump, {} in it",
+        a.len()
+    );
+    // The dump restores.
+    let f = dir.path().join("busy.sql");
+    std::fs::write(&f, &dump).unwrap();
+    let restored = dir.path().join("restored");
+    ok(&basalt(&["restore", p(&restored), "-f", p(&f)]));
+    let db = Database::open(&restored).unwrap();
+    assert_eq!(rows(&db, "SELECT count(*) FROM a"), [a.len().to_string()]);
+}
+
+#[test]
+fn restore_reads_standard_input_and_reports_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_basalt"))
+        .args(["restore", p(&db), "--single-transaction"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut i = child.stdin.take().unwrap();
+        i.write_all(
+            b"CREATE TABLE t (a int, b text);\nCOPY t (a, b) FROM stdin;\n1\tx\n2\t\\N\n\\.\nSELECT 1;\n",
+        )
+        .unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let d = Database::open(&db).unwrap();
+    assert_eq!(
+        rows(&d, "SELECT a, b FROM t ORDER BY a"),
+        ["1|x", "2|<NULL>"]
+    );
+    drop(d);
+    // Invalid UTF-8 and a script that is not there: errors, no panic.
+    let f = dir.path().join("bad.sql");
+    std::fs::write(&f, b"-- Basalt database dump\nSELECT '\xff';\n").unwrap();
+    let o = basalt(&["restore", p(&db), "-f", p(&f)]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("line 2"), "{err}");
+    let o = basalt(&["restore", p(&db), "-f", p(&dir.path().join("nope.sql"))]);
+    assert!(!o.status.success());
+    // A dump to a file that cannot be written fails.
+    let o = basalt(&["dump", p(&db), "-o", p(&dir.path().join("no/such/dir.sql"))]);
+    assert!(!o.status.success());
 }
