@@ -593,7 +593,7 @@ fn dump_of_a_busy_server_is_one_point_in_time() {
          UPDATE c SET n = n + 1;\nCOMMIT;\n",
     )
     .unwrap();
-    let mut writers = Command::new(common::pg_bin("pgbench"))
+    let writers = Command::new(common::pg_bin("pgbench"))
         .args([
             "-n",
             "-h",
