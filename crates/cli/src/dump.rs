@@ -36,6 +36,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Write};
+use std::path::Path;
 
 use basalt_sql::parse::quote_identifier;
 
@@ -62,6 +63,9 @@ pub struct Stats {
     pub tables: usize,
     /// Rows dumped.
     pub rows: u64,
+    /// Objects the database has that the dump leaves out (PostgreSQL's materialized views,
+    /// partitioned and foreign tables, triggers, row security policies), for a warning.
+    pub not_dumped: Vec<String>,
 }
 
 // PostgreSQL's fixed OIDs of the catalogs pg_description.classoid names.
@@ -302,6 +306,7 @@ struct Catalog {
     indexes: Vec<Index>,
     views: HashMap<u32, String>,
     comments: Vec<(u32, u32, i32, String)>,
+    not_dumped: Vec<String>,
 }
 
 const USER_NAMESPACES: &str = "(SELECT n.oid FROM pg_catalog.pg_namespace n \
@@ -578,6 +583,26 @@ fn read_catalog(c: &mut dyn Client) -> Result<Catalog, Message> {
         let sub = r.s(2).parse().map_err(|_| bad("objsubid"))?;
         cat.comments.push((r.oid(0)?, r.oid(1)?, sub, r.s(3)));
     }
+    // What Basalt does not have, so the dump leaves it out (reading a PostgreSQL database).
+    for r in rows(
+        c,
+        &format!(
+            "SELECT CASE c.relkind WHEN 'm' THEN 'materialized view' \
+             WHEN 'p' THEN 'partitioned table' WHEN 'f' THEN 'foreign table' \
+             ELSE 'table partition (dumped as a plain table)' END || ' ' || \
+             pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) \
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relnamespace IN {USER_NAMESPACES} \
+             AND (c.relkind IN ('m', 'p', 'f') OR (c.relkind = 'r' AND c.relispartition)) \
+             UNION ALL SELECT pg_catalog.count(*) || ' trigger(s)' FROM pg_catalog.pg_trigger t \
+             WHERE NOT t.tgisinternal HAVING pg_catalog.count(*) > 0 \
+             UNION ALL SELECT pg_catalog.count(*) || ' row security policy(ies)' \
+             FROM pg_catalog.pg_policy HAVING pg_catalog.count(*) > 0 \
+             ORDER BY 1"
+        ),
+    )? {
+        cat.not_dumped.push(R(&r).s(0));
+    }
     Ok(cat)
 }
 
@@ -729,6 +754,43 @@ pub fn dump(client: &mut dyn Client, o: &Options, out: &mut dyn Write) -> Result
     Ok(stats)
 }
 
+/// [`dump`] into the file `path`. A regular file is written under a temporary name next to
+/// it, synced and renamed into place when the dump is complete, so a failed dump leaves
+/// neither a partial script nor a damaged earlier one; anything else (`/dev/null`, a pipe)
+/// is written directly.
+pub fn dump_to_file(client: &mut dyn Client, o: &Options, path: &Path) -> Result<Stats, String> {
+    let shown = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let regular = std::fs::metadata(path).map_or(true, |m| m.is_file());
+    if !regular {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| shown(&e))?;
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, f);
+        return dump(client, o, &mut out)
+            .map_err(|e| crate::print::format_error(&e, None).trim_end().to_string());
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.partial"));
+    let r = (|| {
+        let f = std::fs::File::create(&tmp).map_err(|e| shown(&e))?;
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, f);
+        let stats = dump(client, o, &mut out)
+            .map_err(|e| crate::print::format_error(&e, None).trim_end().to_string())?;
+        let f = out.into_inner().map_err(|e| shown(&e))?;
+        f.sync_all().map_err(|e| shown(&e))?;
+        std::fs::rename(&tmp, path).map_err(|e| shown(&e))?;
+        Ok(stats)
+    })();
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r
+}
+
 fn dump_in_snapshot(
     client: &mut dyn Client,
     o: &Options,
@@ -736,6 +798,10 @@ fn dump_in_snapshot(
 ) -> Result<Stats, Message> {
     let cat = read_catalog(client)?;
     let sel = select(&cat, o)?;
+    let mut stats = Stats {
+        not_dumped: cat.not_dumped.clone(),
+        ..Stats::default()
+    };
     let mut w = Writer {
         out,
         cat: &cat,
@@ -772,7 +838,12 @@ fn dump_in_snapshot(
     if !o.data_only {
         pre_data(&mut w)?;
     }
-    let mut stats = Stats::default();
+    for n in &cat.not_dumped {
+        w.line(&format!("-- Not dumped: {}", n.replace(['\n', '\r'], " ")))?;
+    }
+    if !cat.not_dumped.is_empty() {
+        w.line("")?;
+    }
     if !o.schema_only {
         data(client, &mut w, &mut stats)?;
     }

@@ -149,45 +149,26 @@ fn run_dump(a: DumpArgs) -> Result<(), String> {
         schemas: a.schemas,
     };
     let mut c = client::open(&a.target).map_err(|e| message(&e))?;
-    match &a.output {
+    let stats = match &a.output {
         None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(256 * 1024, stdout.lock());
-            dump::dump(c.as_mut(), &opts, &mut out).map_err(|e| message(&e))?;
+            dump::dump(c.as_mut(), &opts, &mut out).map_err(|e| message(&e))?
         }
-        Some(path) => {
-            let f = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let mut out = std::io::BufWriter::with_capacity(256 * 1024, f);
-            let r = dump::dump(c.as_mut(), &opts, &mut out)
-                .map_err(|e| message(&e))
-                .and_then(|_| {
-                    let f = out.into_inner().map_err(|e| e.to_string())?;
-                    f.sync_all().map_err(|e| e.to_string())
-                });
-            if r.is_err() {
-                // No half-written dump is left behind to be mistaken for a whole one.
-                let _ = std::fs::remove_file(path);
-            }
-            r?;
+        Some(path) => dump::dump_to_file(c.as_mut(), &opts, path)?,
+    };
+    for n in &stats.not_dumped {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("basalt: warning: not dumped: {n}");
         }
     }
     Ok(())
 }
 
-/// An error of a SQL-running subcommand in one line (with its SQLSTATE and detail).
+/// An error of a SQL-running subcommand as psql prints it (SQLSTATE, detail, context).
 fn message(e: &client::Message) -> String {
-    let mut s = if e.code.is_empty() {
-        e.message.clone()
-    } else {
-        format!("{}: {}", e.code, e.message)
-    };
-    if let Some(d) = &e.detail {
-        s += &format!("\nDETAIL:  {d}");
-    }
-    if let Some(c) = &e.context {
-        s += &format!("\nCONTEXT:  {c}");
-    }
-    s
+    print::format_error(e, None).trim_end().to_string()
 }
 
 #[derive(clap::Args)]

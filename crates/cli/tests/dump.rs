@@ -690,6 +690,13 @@ fn restore_reads_standard_input_and_reports_bad_input() {
     assert!(err.contains("line 2"), "{err}");
     let o = basalt(&["restore", p(&db), "-f", p(&dir.path().join("nope.sql"))]);
     assert!(!o.status.success());
+    // A failed dump leaves an earlier file as it was, and no partial one.
+    let earlier = dir.path().join("earlier.sql");
+    std::fs::write(&earlier, "-- earlier\n").unwrap();
+    let o = basalt(&["dump", p(&db), "-t", "nope", "-o", p(&earlier)]);
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read_to_string(&earlier).unwrap(), "-- earlier\n");
+    assert!(!dir.path().join(".earlier.sql.partial").exists());
     // A dump to a file that cannot be written fails.
     let o = basalt(&["dump", p(&db), "-o", p(&dir.path().join("no/such/dir.sql"))]);
     assert!(!o.status.success());
