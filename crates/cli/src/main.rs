@@ -5,8 +5,12 @@
 #![allow(clippy::result_large_err)]
 
 // Used by the subcommands that run SQL (shell, sql, import/export, dump/restore) as they land.
+mod check;
+// The no-subcommand default (the shell on ./basalt-data) loads it once the shell lands.
 #[allow(dead_code)]
 mod client;
+#[allow(dead_code)]
+mod sample;
 // The printer, splitter and script runner serve `basalt sql` now and the shell and restore
 // as they land.
 mod dump;
@@ -82,6 +86,18 @@ enum Command {
     ///   basalt restore postgres://basalt@localhost:5433/basalt -f db.sql
     #[command(verbatim_doc_comment)]
     Restore(RestoreArgs),
+    /// Verify a database's integrity: the commit log's records and checksums (read only),
+    /// then every index of every database against its table.
+    ///
+    /// Exits 0 when all is well, 1 when a problem was found, 2 when the check could not run
+    /// (a directory a running server holds: check it through the server's URL).
+    ///
+    /// Examples:
+    ///   basalt check ./db
+    ///   basalt check ./db --database app --verbose
+    ///   basalt check postgres://basalt@localhost:5433/postgres
+    #[command(verbatim_doc_comment)]
+    Check(check::CheckArgs),
     /// Print the version.
     Version,
 }
@@ -338,6 +354,7 @@ fn main() -> std::process::ExitCode {
         Command::Sql(a) => return std::process::ExitCode::from(script::sql_command(&a)),
         Command::Dump(a) => run_dump(a),
         Command::Restore(a) => run_restore(a),
+        Command::Check(a) => return std::process::ExitCode::from(check::run(&a)),
         Command::Version => {
             #[allow(clippy::print_stdout)]
             {
