@@ -7,6 +7,13 @@
 // Used by the subcommands that run SQL (shell, sql, import/export, dump/restore) as they land.
 #[allow(dead_code)]
 mod client;
+#[allow(dead_code)]
+mod print;
+#[allow(dead_code)]
+mod script;
+mod shell;
+#[allow(dead_code)]
+mod split;
 
 use std::path::PathBuf;
 
@@ -39,6 +46,18 @@ enum Command {
     ///   psql "host=localhost port=5433 user=basalt sslmode=verify-full sslrootcert=./tls/ca.crt"
     #[command(verbatim_doc_comment)]
     Cert(CertArgs),
+    /// An interactive SQL shell (psql's ways: meta-commands, completion, history).
+    ///
+    /// Without a target the database lives in memory and is gone when the shell exits.
+    /// When standard input is not a terminal, it runs it as `basalt sql -f -` does.
+    ///
+    /// Examples:
+    ///   basalt shell                                   (an in-memory database to try things)
+    ///   basalt shell ./db                              (a database directory, created if missing)
+    ///   basalt shell postgres://basalt@localhost:5433/basalt
+    ///   basalt shell ./db --format csv < queries.sql
+    #[command(verbatim_doc_comment)]
+    Shell(shell::ShellArgs),
     /// Print the version.
     Version,
 }
@@ -207,6 +226,7 @@ fn main() -> std::process::ExitCode {
     let r = match cli.command {
         Command::Serve(a) => serve(*a),
         Command::Cert(a) => cert(&a),
+        Command::Shell(a) => return std::process::ExitCode::from(shell::run(&a)),
         Command::Version => {
             #[allow(clippy::print_stdout)]
             {
