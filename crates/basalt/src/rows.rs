@@ -23,7 +23,9 @@ struct Columns {
 /// caller's function; its error is kept (and the statement stopped).
 pub(crate) struct EachRow<'f, F> {
     f: &'f mut F,
-    columns: Option<Arc<Columns>>,
+    /// The row handed to the function, its values replaced for each row (one allocation
+    /// for the whole result); `None` until the rows begin.
+    current: Option<Row>,
     failed: Option<Error>,
 }
 
@@ -31,14 +33,14 @@ impl<'f, F: FnMut(&Row) -> Result<(), Error>> EachRow<'f, F> {
     pub(crate) fn new(f: &'f mut F) -> Self {
         EachRow {
             f,
-            columns: None,
+            current: None,
             failed: None,
         }
     }
 
     /// Whether the rows were streamed (they began), and the function's error.
     pub(crate) fn finish(self) -> (bool, Option<Error>) {
-        (self.columns.is_some(), self.failed)
+        (self.current.is_some(), self.failed)
     }
 }
 
@@ -49,10 +51,13 @@ impl<F: FnMut(&Row) -> Result<(), Error>> basalt_sql::RowSink for EachRow<'_, F>
         types: &[DataType],
         _notices: Vec<basalt_sql::Notice>,
     ) -> Result<(), basalt_sql::SqlError> {
-        self.columns = Some(Arc::new(Columns {
-            names: columns.to_vec(),
-            types: types.to_vec(),
-        }));
+        self.current = Some(Row {
+            columns: Arc::new(Columns {
+                names: columns.to_vec(),
+                types: types.to_vec(),
+            }),
+            values: Vec::with_capacity(columns.len()),
+        });
         Ok(())
     }
 
@@ -62,16 +67,17 @@ impl<F: FnMut(&Row) -> Result<(), Error>> basalt_sql::RowSink for EachRow<'_, F>
         _types: &[DataType],
         _ctx: &basalt_common::types::TypeContext,
     ) -> Result<(), basalt_sql::SqlError> {
-        let row = Row {
-            columns: self.columns.clone().unwrap_or_else(|| {
-                Arc::new(Columns {
-                    names: Vec::new(),
-                    types: Vec::new(),
-                })
+        // `begin` comes first; rows without it would have no columns.
+        let current = self.current.get_or_insert_with(|| Row {
+            columns: Arc::new(Columns {
+                names: Vec::new(),
+                types: Vec::new(),
             }),
-            values: row.to_vec(),
-        };
-        if let Err(e) = (self.f)(&row) {
+            values: Vec::new(),
+        });
+        current.values.clear();
+        current.values.extend_from_slice(row);
+        if let Err(e) = (self.f)(current) {
             self.failed = Some(e);
             return Err(basalt_sql::SqlError::new(
                 "57014",

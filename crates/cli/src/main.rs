@@ -7,6 +7,8 @@
 // Used by the subcommands that run SQL (shell, sql, import/export, dump/restore) as they land.
 #[allow(dead_code)]
 mod client;
+// The printer, splitter and script runner serve `basalt sql` now and the shell and restore
+// as they land.
 #[allow(dead_code)]
 mod print;
 #[allow(dead_code)]
@@ -46,6 +48,19 @@ enum Command {
     ///   psql "host=localhost port=5433 user=basalt sslmode=verify-full sslrootcert=./tls/ca.crt"
     #[command(verbatim_doc_comment)]
     Cert(CertArgs),
+    /// Run SQL statements and scripts against a database (non-interactive, psql-style).
+    ///
+    /// Exits 0 when every statement succeeded, 3 when one failed, 2 when the database could
+    /// not be opened, 1 when a script file could not be read.
+    ///
+    /// Examples:
+    ///   basalt sql ./db -c "CREATE TABLE t (id int PRIMARY KEY, v text)"
+    ///   basalt sql ./db -f schema.sql -f data.sql --on-error continue
+    ///   basalt sql :memory: -c "SELECT 1 AS one" --format csv
+    ///   basalt sql postgres://basalt@localhost:5433/postgres -c "SELECT * FROM t" -x
+    ///   cat script.sql | basalt sql ./db -f -
+    #[command(verbatim_doc_comment)]
+    Sql(script::SqlArgs),
     /// An interactive SQL shell (psql's ways: meta-commands, completion, history).
     ///
     /// Without a target the database lives in memory and is gone when the shell exits.
@@ -226,6 +241,7 @@ fn main() -> std::process::ExitCode {
     let r = match cli.command {
         Command::Serve(a) => serve(*a),
         Command::Cert(a) => cert(&a),
+        Command::Sql(a) => return std::process::ExitCode::from(script::sql_command(&a)),
         Command::Shell(a) => return std::process::ExitCode::from(shell::run(&a)),
         Command::Version => {
             #[allow(clippy::print_stdout)]

@@ -483,14 +483,7 @@ impl Worker {
             self.io.push(PgWireBackendMessage::ParameterDescription(
                 ParameterDescription::new(types),
             ));
-            let m = match columns {
-                Some(cols) if !cols.is_empty() => {
-                    let (names, types): (Vec<String>, Vec<DataType>) = cols.into_iter().unzip();
-                    wire::row_description(&names, &types, &[])
-                }
-                _ => PgWireBackendMessage::NoData(NoData::new()),
-            };
-            self.io.push(m);
+            self.io.push(column_description(columns, &[]));
             return Ok(());
         }
         match self.portals.get(&name) {
@@ -522,17 +515,11 @@ impl Worker {
         } else if let Some((r, _)) = &portal.result {
             result_description(r, &portal.formats)
         } else {
-            match self
+            let columns = self
                 .session
                 .describe_prepared(&portal.prepared, &[])?
-                .columns
-            {
-                Some(cols) if !cols.is_empty() => {
-                    let (names, types): (Vec<String>, Vec<DataType>) = cols.into_iter().unzip();
-                    wire::row_description(&names, &types, &portal.formats)
-                }
-                _ => PgWireBackendMessage::NoData(NoData::new()),
-            }
+                .columns;
+            column_description(columns, &portal.formats)
         };
         self.io.push(m);
         Ok(())
@@ -689,11 +676,31 @@ impl Worker {
 
 /// The row description of a portal's result (NoData when it has no columns).
 fn result_description(r: &QueryResult, formats: &[i16]) -> PgWireBackendMessage {
-    if r.columns.is_empty() {
+    row_description_or_nodata(&r.columns, &r.types, formats)
+}
+
+/// RowDescription of `columns`, or NoData when there are none (a statement without rows).
+fn row_description_or_nodata(
+    names: &[String],
+    types: &[DataType],
+    formats: &[i16],
+) -> PgWireBackendMessage {
+    if names.is_empty() {
         PgWireBackendMessage::NoData(NoData::new())
     } else {
-        wire::row_description(&r.columns, &r.types, formats)
+        wire::row_description(names, types, formats)
     }
+}
+
+/// The description of a statement's result columns as Describe reports them (`None`: it
+/// returns no rows).
+fn column_description(
+    columns: Option<Vec<(String, DataType)>>,
+    formats: &[i16],
+) -> PgWireBackendMessage {
+    let (names, types): (Vec<String>, Vec<DataType>) =
+        columns.unwrap_or_default().into_iter().unzip();
+    row_description_or_nodata(&names, &types, formats)
 }
 
 /// Where a query's rows go as the session produces them: DataRows in the output buffer,
@@ -859,11 +866,8 @@ impl RowSink for ClientIo<'_> {
         if out.simple && !columns.is_empty() {
             self.io.push(wire::row_description(columns, types, &[]));
         } else if out.describe {
-            self.io.push(if columns.is_empty() {
-                PgWireBackendMessage::NoData(NoData::new())
-            } else {
-                wire::row_description(columns, types, out.formats)
-            });
+            self.io
+                .push(row_description_or_nodata(columns, types, out.formats));
         }
         Ok(())
     }

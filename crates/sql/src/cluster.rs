@@ -358,7 +358,7 @@ impl<K: TxnKv> Cluster<K> {
         loop {
             let mut txn = kv.begin(TxnOptions::default())?;
             let keys: Vec<Vec<u8>> = txn
-                .scan(user_keys(), Direction::Forward)?
+                .scan(basalt_txn::namespace::own_range(None), Direction::Forward)?
                 .take(BATCH)
                 .map(|r| r.map(|(k, _)| k))
                 .collect::<Result<_, _>>()?;
@@ -380,7 +380,7 @@ impl<K: TxnKv> Cluster<K> {
             .kv_of(from)
             .begin(TxnOptions::isolation(IsolationLevel::RepeatableRead))?;
         let target = self.kv_of(Some(to));
-        let mut scan = source.scan(user_keys(), Direction::Forward)?;
+        let mut scan = source.scan(basalt_txn::namespace::own_range(None), Direction::Forward)?;
         loop {
             let batch: Vec<(Vec<u8>, Vec<u8>)> =
                 scan.by_ref().take(BATCH).collect::<Result<_, _>>()?;
@@ -411,15 +411,6 @@ impl<K: TxnKv> Cluster<K> {
     /// Forgets the state of a database that was dropped or renamed.
     fn close(&self, oid: u32) {
         self.inner.open.lock().remove(&oid);
-    }
-}
-
-/// Every key a database's SQL layer writes (not the shared keys; in the root namespace, not
-/// the other namespaces either).
-fn user_keys() -> KeyRange {
-    KeyRange {
-        start: std::ops::Bound::Included(basalt_txn::namespace::ROOT_START.to_vec()),
-        end: std::ops::Bound::Unbounded,
     }
 }
 

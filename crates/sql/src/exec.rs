@@ -188,7 +188,7 @@ impl<'a> Cx<'a> {
             .as_ref()
             .and_then(basalt_common::Interrupt::raised)
         {
-            Some(r) => Err(SqlError::new("57014", r.message())),
+            Some(r) => Err(crate::interrupt::interrupted(r)),
             None => Ok(()),
         }
     }

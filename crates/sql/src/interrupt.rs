@@ -69,11 +69,14 @@ impl InterruptHandle {
         if !self.0.running.load(Ordering::Acquire) {
             return None;
         }
-        self.0
-            .flag
-            .raised()
-            .map(|r| SqlError::new("57014", r.message()))
+        self.0.flag.raised().map(interrupted)
     }
+}
+
+/// The error a statement stops with when interrupted for `reason` (57014, PostgreSQL's
+/// `query_canceled`, for a cancel and for `statement_timeout` alike).
+pub(crate) fn interrupted(reason: InterruptReason) -> SqlError {
+    SqlError::new("57014", reason.message())
 }
 
 /// A session's interrupt state.

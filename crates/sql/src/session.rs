@@ -514,10 +514,10 @@ impl<K: TxnKv> Session<K> {
     /// Fails with 57014 if the running statement was canceled or timed out (for loops
     /// outside the executor's context, such as COPY's reading).
     pub(crate) fn check_interrupt(&self) -> Result<(), SqlError> {
-        match self.interrupt.flag().raised() {
-            Some(r) => Err(SqlError::new("57014", r.message())),
-            None => Ok(()),
-        }
+        self.interrupt
+            .flag()
+            .raised()
+            .map_or(Ok(()), |r| Err(crate::interrupt::interrupted(r)))
     }
 
     /// The notifications delivered to this session (it LISTENs on their channels) since

@@ -577,10 +577,13 @@ impl Engine for RedbEngine {
         // redb keeps no sizes per key range (its branch pages hold no counts, and its table
         // statistics walk every page), so the leaves of the range are read, each pair's
         // lengths taken from the page without copying it.
-        let table = self.table()?;
+        let view = self.shared_table()?;
+        if !view.may_overlap(range) {
+            return Ok(0);
+        }
         guarded("a scan", || {
             let mut total = 0u64;
-            for item in table.range::<&[u8]>(range).map_err(from_redb)? {
+            for item in view.table.range::<&[u8]>(range).map_err(from_redb)? {
                 let (k, v) = item.map_err(from_redb)?;
                 total += (k.value().len() + v.value().len()) as u64;
             }
