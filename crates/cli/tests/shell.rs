@@ -115,7 +115,8 @@ fn tab_completes_tables_and_columns_from_the_catalog() {
     sh.expect("inventory");
     sh.run(";", "(1 row)");
     // A column after WHERE, of a table the statement names.
-    sh.s.send("SELECT item_id FROM inventory WHERE quant").unwrap();
+    sh.s.send("SELECT item_id FROM inventory WHERE quant")
+        .unwrap();
     sh.s.send("\t").unwrap();
     sh.expect("quantity");
     let out = sh.run(" = 70;", "(1 row)");
@@ -161,7 +162,10 @@ fn meta_commands_describe_and_format() {
     assert!(out.contains("Check constraints:"), "{out}");
     let out = sh.run("\\di", "(3 rows)");
     assert!(out.contains("t_name"), "{out}");
-    sh.run("\\d nothing_here", "Did not find any relation named \"nothing_here\".");
+    sh.run(
+        "\\d nothing_here",
+        "Did not find any relation named \"nothing_here\".",
+    );
     sh.run("\\x", "Expanded display is on.");
     let out = sh.run("SELECT 1 AS a, 'two' AS b;", "b | two");
     assert!(out.contains("-[ RECORD 1 ]"), "{out}");
@@ -234,7 +238,11 @@ fn ctrl_c_cancels_the_running_statement_and_the_shell_goes_on() {
     }
     sh.s.set_expect_timeout(Some(Duration::from_secs(30)));
     assert!(cancelled, "no 57014 after {:?}", start.elapsed());
-    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
     sh.expect("canceling statement due to user request");
     sh.prompt();
     sh.run("SELECT 40 + 2 AS answer;", "42");
@@ -317,10 +325,9 @@ fn piped_input_runs_as_a_script() {
         .spawn()
         .and_then(|mut c| {
             use std::io::Write;
-            c.stdin
-                .take()
-                .unwrap()
-                .write_all(b"CREATE TABLE p (a int);\n\\d p\nSELECT 1 AS one;\nSELECT nope;\nSELECT 2;\n")?;
+            c.stdin.take().unwrap().write_all(
+                b"CREATE TABLE p (a int);\n\\d p\nSELECT 1 AS one;\nSELECT nope;\nSELECT 2;\n",
+            )?;
             c.wait_with_output()
         })
         .unwrap();

@@ -24,10 +24,40 @@ use super::keywords::KEYWORDS;
 
 /// Meta-commands offered after a backslash.
 pub const META_COMMANDS: &[&str] = &[
-    "\\?", "\\c", "\\conninfo", "\\connect", "\\d", "\\df", "\\di", "\\dn", "\\ds", "\\dt",
-    "\\du", "\\dv", "\\e", "\\echo", "\\edit", "\\g", "\\gx", "\\h", "\\help", "\\i",
-    "\\include", "\\l", "\\list", "\\o", "\\out", "\\p", "\\print", "\\pset", "\\q", "\\quit",
-    "\\r", "\\reset", "\\timing", "\\x",
+    "\\?",
+    "\\c",
+    "\\conninfo",
+    "\\connect",
+    "\\d",
+    "\\df",
+    "\\di",
+    "\\dn",
+    "\\ds",
+    "\\dt",
+    "\\du",
+    "\\dv",
+    "\\e",
+    "\\echo",
+    "\\edit",
+    "\\g",
+    "\\gx",
+    "\\h",
+    "\\help",
+    "\\i",
+    "\\include",
+    "\\l",
+    "\\list",
+    "\\o",
+    "\\out",
+    "\\p",
+    "\\print",
+    "\\pset",
+    "\\q",
+    "\\quit",
+    "\\r",
+    "\\reset",
+    "\\timing",
+    "\\x",
 ];
 
 /// A relation the catalog holds.
@@ -65,12 +95,13 @@ impl Catalog {
     /// caller keeps its old snapshot then.
     pub fn load(client: &mut dyn Client) -> Result<Catalog, Message> {
         let mut c = Catalog::default();
-        let rows = |client: &mut dyn Client, sql: &str| -> Result<Vec<Vec<Option<String>>>, Message> {
-            Ok(query(client, sql)?
-                .pop()
-                .map(|o| o.rows)
-                .unwrap_or_default())
-        };
+        let rows =
+            |client: &mut dyn Client, sql: &str| -> Result<Vec<Vec<Option<String>>>, Message> {
+                Ok(query(client, sql)?
+                    .pop()
+                    .map(|o| o.rows)
+                    .unwrap_or_default())
+            };
         for r in rows(
             client,
             "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname !~ '^pg_toast' ORDER BY 1",
@@ -112,7 +143,10 @@ impl Catalog {
         )? {
             c.functions.push(text(&r[0]));
         }
-        for r in rows(client, "SELECT datname FROM pg_catalog.pg_database ORDER BY 1")? {
+        for r in rows(
+            client,
+            "SELECT datname FROM pg_catalog.pg_database ORDER BY 1",
+        )? {
             c.databases.push(text(&r[0]));
         }
         for cols in c.columns.values_mut() {
@@ -182,7 +216,7 @@ pub fn complete(cat: &Catalog, pending: &str, line: &str, pos: usize) -> Complet
         let qual = ident(&word[..dot]);
         let partial = &word[dot + 1..];
         let at = start + dot + 1;
-        if cat.schemas.iter().any(|s| *s == qual) {
+        if cat.schemas.contains(&qual) {
             let rels: Vec<String> = cat
                 .relations
                 .iter()
@@ -344,11 +378,7 @@ fn mentioned(cat: &Catalog, sql: &str) -> Vec<(String, Option<String>)> {
     let mut out: Vec<(String, Option<String>)> = Vec::new();
     for (i, t) in toks.iter().enumerate() {
         let Tok::Word(w) = t else { continue };
-        let name = w
-            .split('.')
-            .map(ident)
-            .collect::<Vec<_>>()
-            .join(".");
+        let name = w.split('.').map(ident).collect::<Vec<_>>().join(".");
         if !cat.columns.contains_key(&name) {
             continue;
         }
@@ -432,7 +462,7 @@ fn tokens(sql: &str) -> Vec<Tok> {
                 let d = c[i];
                 if d == '"' {
                     in_q = !in_q;
-                } else if !in_q && !(d.is_alphanumeric() || d == '_' || d == '$' || d == '.') {
+                } else if !(in_q || d.is_alphanumeric() || d == '_' || d == '$' || d == '.') {
                     break;
                 }
                 i += 1;
@@ -454,19 +484,46 @@ mod tests {
         let mut c = Catalog {
             schemas: vec!["public".into(), "shop".into(), "pg_catalog".into()],
             relations: vec![
-                Relation { schema: "public".into(), name: "items".into(), visible: true },
-                Relation { schema: "public".into(), name: "orders".into(), visible: true },
-                Relation { schema: "shop".into(), name: "carts".into(), visible: false },
-                Relation { schema: "pg_catalog".into(), name: "pg_class".into(), visible: true },
-                Relation { schema: "public".into(), name: "Mixed".into(), visible: true },
+                Relation {
+                    schema: "public".into(),
+                    name: "items".into(),
+                    visible: true,
+                },
+                Relation {
+                    schema: "public".into(),
+                    name: "orders".into(),
+                    visible: true,
+                },
+                Relation {
+                    schema: "shop".into(),
+                    name: "carts".into(),
+                    visible: false,
+                },
+                Relation {
+                    schema: "pg_catalog".into(),
+                    name: "pg_class".into(),
+                    visible: true,
+                },
+                Relation {
+                    schema: "public".into(),
+                    name: "Mixed".into(),
+                    visible: true,
+                },
             ],
             functions: vec!["now".into(), "nullif".into(), "count".into()],
             databases: vec!["basalt".into(), "postgres".into()],
             ..Catalog::default()
         };
-        c.columns.insert("items".into(), vec!["id".into(), "name".into(), "price".into()]);
-        c.columns.insert("orders".into(), vec!["id".into(), "item".into(), "qty".into()]);
-        c.columns.insert("shop.carts".into(), vec!["cart_id".into()]);
+        c.columns.insert(
+            "items".into(),
+            vec!["id".into(), "name".into(), "price".into()],
+        );
+        c.columns.insert(
+            "orders".into(),
+            vec!["id".into(), "item".into(), "qty".into()],
+        );
+        c.columns
+            .insert("shop.carts".into(), vec!["cart_id".into()]);
         c
     }
 
@@ -480,7 +537,10 @@ mod tests {
     #[test]
     fn relations_after_from_join_into() {
         assert_eq!(words("", "SELECT * FROM it"), ["items"]);
-        assert_eq!(words("", "select * from "), ["\"Mixed\"", "items", "orders", "public.", "shop."]);
+        assert_eq!(
+            words("", "select * from "),
+            ["\"Mixed\"", "items", "orders", "public.", "shop."]
+        );
         assert_eq!(words("", "SELECT * FROM items JOIN or"), ["orders"]);
         assert_eq!(words("", "INSERT INTO o"), ["orders"]);
         assert_eq!(words("", "SELECT * FROM pg_c"), ["pg_class", "pg_catalog."]);
@@ -498,11 +558,17 @@ mod tests {
         assert_eq!((s, v), (7, vec!["price".to_string()]));
         assert_eq!(words("", "SELECT * FROM items WHERE na"), ["name"]);
         assert_eq!(words("", "SELECT * FROM items WHERE nu"), ["nullif"]);
-        assert_eq!(words("", "SELECT * FROM items WHERE xo"), Vec::<String>::new());
+        assert_eq!(
+            words("", "SELECT * FROM items WHERE xo"),
+            Vec::<String>::new()
+        );
         assert_eq!(words("", "SELECT * FROM items WHERE exi"), ["exists"]);
         assert_eq!(words("", "SELECT * FROM items i WHERE i.p"), ["price"]);
         assert_eq!(words("", "SELECT orders.q"), ["qty"]);
-        assert_eq!(words("", "SELECT * FROM items WHERE n"), ["name", "now", "nullif"]);
+        assert_eq!(
+            words("", "SELECT * FROM items WHERE n"),
+            ["name", "now", "nullif"]
+        );
     }
 
     #[test]

@@ -190,7 +190,9 @@ pub fn list_functions(
         None => sql.push_str("  AND pg_catalog.pg_function_is_visible(p.oid)\n"),
     }
     if !system && pattern.is_none() {
-        sql.push_str("      AND n.nspname <> 'pg_catalog'\n      AND n.nspname <> 'information_schema'\n");
+        sql.push_str(
+            "      AND n.nspname <> 'pg_catalog'\n      AND n.nspname <> 'information_schema'\n",
+        );
     }
     sql.push_str("ORDER BY 1, 2, 4;");
     Ok(Table {
@@ -311,11 +313,7 @@ fn text_columns(names: &[&str]) -> Vec<Column> {
 }
 
 /// `\d pattern`: each matching relation described as psql 15 does.
-pub fn describe(
-    client: &mut dyn Client,
-    system: bool,
-    pat: &str,
-) -> Result<Vec<Table>, Error> {
+pub fn describe(client: &mut dyn Client, system: bool, pat: &str) -> Result<Vec<Table>, Error> {
     let _ = system;
     let mut sql = String::from(
         "SELECT c.oid,\n  n.nspname,\n  c.relname\nFROM pg_catalog.pg_class c\n     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\nWHERE true\n",
@@ -437,7 +435,11 @@ fn describe_table(
     })
 }
 
-fn table_footers(client: &mut dyn Client, oid: &str, footers: &mut Vec<String>) -> Result<(), Error> {
+fn table_footers(
+    client: &mut dyn Client,
+    oid: &str,
+    footers: &mut Vec<String>,
+) -> Result<(), Error> {
     let idx = one(
         client,
         &format!(
@@ -559,7 +561,11 @@ fn describe_index(
             }
             s.push_str(", ");
         }
-        s.push_str(&format!("{}, for table \"{schema}.{}\"", cell(r, 8), cell(r, 9)));
+        s.push_str(&format!(
+            "{}, for table \"{schema}.{}\"",
+            cell(r, 8),
+            cell(r, 9)
+        ));
         if !cell(r, 10).is_empty() {
             s.push_str(&format!(", predicate ({})", cell(r, 10)));
         }

@@ -60,7 +60,11 @@ impl Completer for ShellHelper {
         ctx: &RlContext<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let c = self.ctx.borrow();
-        let pending = if c.state == '=' { "" } else { c.pending.as_str() };
+        let pending = if c.state == '=' {
+            ""
+        } else {
+            c.pending.as_str()
+        };
         match complete::complete(&c.catalog, pending, line, pos) {
             Completion::File => self.files.complete(line, pos, ctx),
             Completion::Words(start, words) => Ok((

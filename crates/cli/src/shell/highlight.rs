@@ -110,12 +110,10 @@ pub fn highlight(line: &str, start: Start) -> String {
                 .map_or(b.len(), |p| body + p + tag.len());
             paint(&mut out, STRING, &line[i..e]);
             i = e;
-        } else if c.is_ascii_digit()
-            || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
         {
             let mut e = i;
-            while e < b.len() && (b[e].is_ascii_alphanumeric() || b[e] == b'.' || b[e] == b'_')
-            {
+            while e < b.len() && (b[e].is_ascii_alphanumeric() || b[e] == b'.' || b[e] == b'_') {
                 e += 1;
             }
             paint(&mut out, NUMBER, &line[i..e]);

@@ -69,9 +69,7 @@ impl Shell {
     pub(crate) fn meta(&mut self, state: &mut State, cmd: &str) -> Result<(), Message> {
         let cmd = cmd.trim();
         let body = cmd.strip_prefix('\\').unwrap_or(cmd);
-        let name_end = body
-            .find(|c: char| c.is_whitespace())
-            .unwrap_or(body.len());
+        let name_end = body.find(|c: char| c.is_whitespace()).unwrap_or(body.len());
         let (name, rest) = body.split_at(name_end);
         let a = script::meta_args(rest);
         let arg = a.first().map(String::as_str);
@@ -88,12 +86,11 @@ impl Shell {
                     ));
                 };
                 let mut path = PathBuf::from(p);
-                if name.starts_with("ir") || name == "include_relative" {
-                    if let Some(dir) = state.source.as_ref().and_then(|s| s.parent())
-                        && path.is_relative()
-                    {
-                        path = dir.join(path);
-                    }
+                if (name.starts_with("ir") || name == "include_relative")
+                    && path.is_relative()
+                    && let Some(dir) = state.source.as_ref().and_then(|s| s.parent())
+                {
+                    path = dir.join(path);
                 }
                 script::run_file(state, &path, &mut |s, c| self.meta(s, c)).map(|_| ())
             }

@@ -80,7 +80,10 @@ pub(crate) struct Shell {
 /// Runs `basalt shell`; the exit status is `basalt sql`'s (0, or 3 when a statement of a
 /// piped script failed, 2 when the database could not be opened).
 pub fn run(args: &ShellArgs) -> u8 {
-    let target = args.target.clone().unwrap_or_else(|| ":memory:".to_string());
+    let target = args
+        .target
+        .clone()
+        .unwrap_or_else(|| ":memory:".to_string());
     let client = match client::open(&target) {
         Ok(c) => c,
         Err(m) => {
@@ -157,8 +160,8 @@ fn changes_catalog(sql: &str) -> bool {
         .unwrap_or("")
         .to_ascii_uppercase();
     match first.as_str() {
-        "CREATE" | "ALTER" | "DROP" | "COMMIT" | "ROLLBACK" | "ABORT" | "END" | "SET"
-        | "RESET" | "IMPORT" | "BEGIN" | "START" => true,
+        "CREATE" | "ALTER" | "DROP" | "COMMIT" | "ROLLBACK" | "ABORT" | "END" | "SET" | "RESET"
+        | "IMPORT" | "BEGIN" | "START" => true,
         // SELECT ... INTO makes a table.
         "SELECT" => sql.to_ascii_uppercase().contains(" INTO "),
         _ => false,
@@ -214,8 +217,12 @@ impl Shell {
     }
 
     /// Runs `f` with Ctrl-C cancelling the client's running statement.
-    fn cancellable<T>(&self, state: &mut State, f: impl FnOnce(&mut State) -> T) -> T {
-        match &self.guard {
+    fn cancellable<T>(
+        guard: Option<cancel::Guard>,
+        state: &mut State,
+        f: impl FnOnce(&mut State) -> T,
+    ) -> T {
+        match guard {
             Some(g) => {
                 let c = state.client.canceller();
                 g.during(c, || f(state))
@@ -229,20 +236,36 @@ impl Shell {
     fn run_pieces(&mut self, state: &mut State, pieces: Vec<Piece>) {
         for p in pieces {
             self.set_width(state);
+            let guard = self.guard.clone();
             match p {
                 Piece::Statement(sql) => {
                     if changes_catalog(&sql) {
                         self.catalog_stale = true;
                     }
-                    let _ = self.cancellable(state, |s| script::run_sql(s, &sql));
+                    let _ = Shell::cancellable(guard, state, |s| script::run_sql(s, &sql));
                 }
                 Piece::Meta(cmd) => {
-                    let r = self.meta(state, &cmd);
+                    // \g and \i run statements: Ctrl-C cancels them too.
+                    let r = Shell::cancellable(guard, state, |s| self.meta(s, &cmd));
                     if let Err(e) = r {
                         report_meta_error(state, &cmd, &e);
                     }
-                    // \c, \i, \g, \e may all have changed the catalog.
-                    self.catalog_stale = true;
+                    let name = cmd.split_whitespace().next().unwrap_or("");
+                    if matches!(
+                        name,
+                        "\\c"
+                            | "\\connect"
+                            | "\\i"
+                            | "\\ir"
+                            | "\\include"
+                            | "\\include_relative"
+                            | "\\g"
+                            | "\\gx"
+                            | "\\e"
+                            | "\\edit"
+                    ) {
+                        self.catalog_stale = true;
+                    }
                 }
             }
             let _ = state.out.flush();
@@ -272,13 +295,13 @@ impl Shell {
             let _ = ed.load_history(h);
         }
         let what = if target == ":memory:" {
-            "in-memory database: nothing is kept (give a directory to keep data)".to_string()
+            "in-memory database (nothing is kept: give a directory to keep data)".to_string()
         } else {
             state.client.describe()
         };
         let _ = writeln!(
             state.out,
-            "basalt {} ({what})\nType \\? for help, \\q to quit.",
+            "basalt {}, {what}\nType \\? for help, \\q to quit.",
             env!("CARGO_PKG_VERSION")
         );
         let _ = state.out.flush();
@@ -344,19 +367,10 @@ impl Shell {
         let stdin = std::io::stdin();
         let mut input = stdin.lock();
         self.set_width(state);
-        let r = match self.guard.clone() {
-            Some(g) => {
-                let c = state.client.canceller();
-                g.during(c, || {
-                    script::run_script(state, &mut input, OnError::Stop, &mut |s, c| {
-                        self.meta(s, c)
-                    })
-                })
-            }
-            None => script::run_script(state, &mut input, OnError::Stop, &mut |s, c| {
-                self.meta(s, c)
-            }),
-        };
+        let guard = self.guard.clone();
+        let r = Shell::cancellable(guard, state, |s| {
+            script::run_script(s, &mut input, OnError::Stop, &mut |s, c| self.meta(s, c))
+        });
         let _ = state.out.flush();
         match r {
             Ok(_) => 0,
@@ -375,7 +389,10 @@ fn report_meta_error(state: &mut State, cmd: &str, e: &Message) {
     let _ = state.out.flush();
     // The shell's own checks (an unknown command, a bad \pset value) print as psql's do,
     // without a severity; errors from the database keep theirs.
-    let text = if matches!(e.code.as_str(), "42601" | "22023" | "0A000" | "58030" | "58P01") {
+    let text = if matches!(
+        e.code.as_str(),
+        "42601" | "22023" | "0A000" | "58030" | "58P01"
+    ) {
         format!("{}\n", e.message)
     } else {
         print::format_error(e, None)

@@ -114,6 +114,9 @@ mod tests {
         );
         assert_eq!(c("*"), "  AND vis(c.oid)\n");
         assert!(conditions("a.b.c", Some("s"), "n", None).is_err());
-        assert_eq!(c("o'x"), "  AND c.relname OPERATOR(pg_catalog.~) '^(o''x)$' COLLATE pg_catalog.default\n  AND vis(c.oid)\n");
+        assert_eq!(
+            c("o'x"),
+            "  AND c.relname OPERATOR(pg_catalog.~) '^(o''x)$' COLLATE pg_catalog.default\n  AND vis(c.oid)\n"
+        );
     }
 }
