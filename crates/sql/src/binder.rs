@@ -289,6 +289,9 @@ pub struct Binder<'a> {
     named_windows: Vec<protobuf::WindowDef>,
     /// The whole query string, to place errors about literals.
     pub source: Option<std::sync::Arc<str>>,
+    /// The positions of the arguments of the function call being bound, for errors about
+    /// one of them (a relation name given as `regclass` text is looked up at its literal).
+    pub(crate) call_arg_positions: Vec<Option<u32>>,
     /// The session's settings, for `current_setting()`.
     pub settings: Option<&'a crate::settings::Settings>,
     /// The session's cursors, for `pg_cursors`.
@@ -813,6 +816,7 @@ impl<'a> Binder<'a> {
             params: Vec::new(),
             levels: Vec::new(),
             source: None,
+            call_arg_positions: Vec::new(),
             settings: None,
             cursors: None,
             prepared: None,
@@ -5832,6 +5836,7 @@ impl<'a> Binder<'a> {
             };
             return Ok((Expr::Const(value), DataType::Text));
         }
+        self.call_arg_positions = fc.args.iter().map(node_location).collect();
         if let Some(r) = crate::system::bind_system_function(self, &name, &args, &types)? {
             return Ok(r);
         }

@@ -666,9 +666,11 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
                     )),
                 }
             }
-            SeqFunc::Read(_) | SeqFunc::Notify | SeqFunc::SetConfig | SeqFunc::Size(_) => {
-                Err(err("XX000", "sequence read without a sequence"))
-            }
+            SeqFunc::Read(_)
+            | SeqFunc::Notify
+            | SeqFunc::SetConfig
+            | SeqFunc::Size(_)
+            | SeqFunc::IndexCheck => Err(err("XX000", "sequence read without a sequence")),
             // As in PostgreSQL, lastval of a sequence dropped since is undefined again.
             SeqFunc::Lastval => match self.session.last {
                 Some((oid, v)) if catalog.sequences.contains_key(&oid) => Ok(Value::Int8(v)),

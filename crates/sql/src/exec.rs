@@ -165,6 +165,9 @@ impl<'a> Cx<'a> {
         if let SeqFunc::Size(size) = f {
             return crate::system::sizes::call(&mut *self.txn, self.catalog, size, args);
         }
+        if f == SeqFunc::IndexCheck {
+            return crate::system::check::call(self, args);
+        }
         self.sequences.call(self.catalog, f, args)
     }
 

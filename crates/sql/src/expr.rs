@@ -379,6 +379,9 @@ pub enum SeqFunc {
     /// `pg_relation_size` and the other object sizes, read from the statement's transaction
     /// ([`crate::system::sizes`]).
     Size(crate::system::sizes::SizeFunc),
+    /// `bt_index_check(regclass[, boolean])`: an index checked against its table in the
+    /// statement's transaction ([`crate::system::check`]).
+    IndexCheck,
 }
 
 impl Expr {

@@ -51,6 +51,11 @@ fn flipped_byte_in_a_synced_record_with_later_proof_is_an_error_and_nothing_chan
         let offset = frame_offset(1, PAYLOAD as u64);
         flip(&*io, &dir.join(SEG1), offset + byte, 0x40);
         let before = sim.files();
+        let verified = basalt_txn::wal::verify(&io, dir);
+        assert!(
+            matches!(verified, Err(WalError::Corrupt { .. })),
+            "{verified:?}"
+        );
         let err = expect_corrupt(io.clone(), dir, &[SEG1, "expected record LSN 2"]);
         if let WalError::Corrupt { offset: at, .. } = err {
             assert_eq!(at, offset);

@@ -143,7 +143,17 @@ fn torn_tail_is_reported_and_zeroed() {
         wal.append(&[&[3u8; 1000][..], &[4u8; 1000][..]]).unwrap();
         drop(wal);
         sim.crash(CrashMode::TornWrites { seed });
+        // A read-only check first: it sees what open will cut, and changes nothing.
+        let before = sim.files();
+        let verified = basalt_txn::wal::verify(&io, dir).unwrap();
+        assert_eq!(sim.files(), before, "verify must not change the files");
         let (wal, report) = open(io.clone(), dir, 4096);
+        assert_eq!(verified.next_lsn, report.next_lsn);
+        assert_eq!(
+            verified.torn_tail.as_ref().map(|t| (t.0, t.2)),
+            report.cut.as_ref().map(|c| (c.lsn, c.offset))
+        );
+        assert_eq!(verified.records, report.next_lsn - 1);
         let kept = payloads(&wal).len();
         assert!(kept >= 2);
         if let Some(cut) = report.cut {

@@ -547,6 +547,8 @@ pub fn bind(
     let n = args.len();
     let ty = DataType::Text;
     let arg = |i: usize| args.get(i).cloned().unwrap_or(Expr::Const(Value::Null));
+    // An error about an OID argument (a relation name that names none) is placed at it,
+    // where PostgreSQL's input function for regclass reads the literal.
     let oid_arg = |b: &mut Binder<'_>, i: usize, kind| {
         OidArg::new(
             b,
@@ -555,6 +557,10 @@ pub fn bind(
             types.get(i).unwrap_or(&DataType::Unknown),
             kind,
         )
+        .map_err(|e| match e.position() {
+            None => e.at(b.call_arg_positions.get(i).copied().flatten()),
+            Some(_) => e,
+        })
     };
     Ok(Some(match (name, n) {
         ("format_type", 2) => bind_format_type(b, ctx, args, types)?,
@@ -1032,6 +1038,31 @@ pub fn bind(
                 }
             };
             (Expr::Sequence(SeqFunc::Size(f), vec![a]), DataType::Int8)
+        }
+        ("bt_index_check", 1 | 2) => {
+            let index = match oid_arg(b, 0, OidKind::Class)? {
+                OidArg::Const(None) => {
+                    return Ok(Some((
+                        Expr::Const(Value::Null),
+                        DataType::Pseudo(basalt_common::types::Pseudo::Void),
+                    )));
+                }
+                OidArg::Const(Some(o)) => Expr::Const(Value::Int8(o)),
+                OidArg::Dyn(e) => e,
+            };
+            let mut call_args = vec![index];
+            if n == 2 {
+                call_args.push(b.coerce(
+                    arg(1),
+                    &types[1],
+                    &DataType::Bool,
+                    CastContext::Implicit,
+                )?);
+            }
+            (
+                Expr::Sequence(SeqFunc::IndexCheck, call_args),
+                DataType::Pseudo(basalt_common::types::Pseudo::Void),
+            )
         }
         (
             "to_regclass" | "to_regtype" | "to_regnamespace" | "to_regproc" | "to_regprocedure"

@@ -30,6 +30,7 @@
 //! of the column's type or NULL (checked by the unit test below for an empty catalog and by
 //! `tests/catalog.rs` for a populated one).
 
+pub mod check;
 mod functions;
 pub mod reg;
 mod roles;

@@ -52,7 +52,7 @@ use std::sync::Arc;
 use basalt_storage::io::{Io, IoFile, OpenOptions};
 
 pub use error::WalError;
-pub use recovery::{RecoveryReport, TailCut};
+pub use recovery::{RecoveryReport, TailCut, VerifyReport, verify};
 
 use format::{SEGMENT_HEADER_LEN, encode_frame, frame_len};
 

@@ -165,6 +165,88 @@ pub(crate) fn recover(io: &Arc<dyn Io>, dir: &Path) -> Result<Recovered, WalErro
         io.create_dir_all(dir)
             .map_err(io_err(format!("creating {}", dir.display())))?;
     }
+    let Judged {
+        mut scanned,
+        temps,
+        stop,
+        mut expected,
+    } = judge(io, dir)?;
+
+    // Phase 2: repair.
+    let mut report = RecoveryReport::default();
+    if let Some(s) = stop {
+        let seg = &scanned[s.segment];
+        let path = dir.join(&seg.name);
+        let buf = read_whole(&**io, &path)?;
+        let mut zeroed = 0;
+        if !all_zero(buf.get(s.offset as usize..).unwrap_or_default()) {
+            let ctx = || format!("cutting the log tail in {}", path.display());
+            let file = io
+                .open(&path, OpenOptions::read_write())
+                .map_err(io_err(ctx()))?;
+            zero_range(&*file, s.offset, seg.len).map_err(io_err(ctx()))?;
+            file.sync_data().map_err(io_err(ctx()))?;
+            zeroed = seg.len - s.offset;
+        }
+        let mut removed = Vec::new();
+        for later in scanned.drain(s.segment + 1..).rev() {
+            let p = dir.join(&later.name);
+            io.remove_file(&p)
+                .map_err(io_err(format!("removing segment {}", p.display())))?;
+            removed.push(later.name);
+        }
+        removed.reverse();
+        report.cut = Some(TailCut {
+            lsn: s.expected,
+            segment: scanned[s.segment].name.clone(),
+            offset: s.offset,
+            zeroed_bytes: zeroed,
+            removed_segments: removed,
+            reason: s.reason,
+        });
+        expected = s.expected;
+    }
+    for t in &temps {
+        let p = dir.join(t);
+        io.remove_file(&p)
+            .map_err(io_err(format!("removing {}", p.display())))?;
+    }
+    report.removed_temp_files = temps;
+    io.sync_dir(dir).map_err(io_err(format!(
+        "syncing the log directory {}",
+        dir.display()
+    )))?;
+    for seg in &scanned {
+        let p = dir.join(&seg.name);
+        let ctx = || format!("syncing segment {}", p.display());
+        let file = io
+            .open(&p, OpenOptions::read_write())
+            .map_err(io_err(ctx()))?;
+        file.sync_data().map_err(io_err(ctx()))?;
+    }
+
+    report.segments = scanned.len();
+    report.first_lsn = scanned.first().map_or(expected, |s| s.first_lsn);
+    report.next_lsn = expected;
+    Ok(Recovered {
+        segments: scanned,
+        next_lsn: expected,
+        report,
+    })
+}
+
+/// What phase 1 found: the segments (each with the end of its valid records), leftover
+/// temporary files, where the valid records stop short of the files' end, if they do, and
+/// the LSN the next record would get.
+struct Judged {
+    scanned: Vec<ScannedSegment>,
+    temps: Vec<String>,
+    stop: Option<Stop>,
+    expected: Lsn,
+}
+
+/// Phase 1 (read only): see the module documentation.
+fn judge(io: &Arc<dyn Io>, dir: &Path) -> Result<Judged, WalError> {
     let names = io.read_dir(dir).map_err(io_err(format!(
         "listing the log directory {}",
         dir.display()
@@ -328,66 +410,54 @@ pub(crate) fn recover(io: &Arc<dyn Io>, dir: &Path) -> Result<Recovered, WalErro
         }
     }
 
-    // Phase 2: repair.
-    let mut report = RecoveryReport::default();
-    if let Some(s) = stop {
-        let seg = &scanned[s.segment];
-        let path = dir.join(&seg.name);
-        let buf = read_whole(&**io, &path)?;
-        let mut zeroed = 0;
-        if !all_zero(buf.get(s.offset as usize..).unwrap_or_default()) {
-            let ctx = || format!("cutting the log tail in {}", path.display());
-            let file = io
-                .open(&path, OpenOptions::read_write())
-                .map_err(io_err(ctx()))?;
-            zero_range(&*file, s.offset, seg.len).map_err(io_err(ctx()))?;
-            file.sync_data().map_err(io_err(ctx()))?;
-            zeroed = seg.len - s.offset;
-        }
-        let mut removed = Vec::new();
-        for later in scanned.drain(s.segment + 1..).rev() {
-            let p = dir.join(&later.name);
-            io.remove_file(&p)
-                .map_err(io_err(format!("removing segment {}", p.display())))?;
-            removed.push(later.name);
-        }
-        removed.reverse();
-        report.cut = Some(TailCut {
-            lsn: s.expected,
-            segment: scanned[s.segment].name.clone(),
-            offset: s.offset,
-            zeroed_bytes: zeroed,
-            removed_segments: removed,
-            reason: s.reason,
-        });
-        expected = s.expected;
-    }
-    for t in &temps {
-        let p = dir.join(t);
-        io.remove_file(&p)
-            .map_err(io_err(format!("removing {}", p.display())))?;
-    }
-    report.removed_temp_files = temps;
-    io.sync_dir(dir).map_err(io_err(format!(
-        "syncing the log directory {}",
-        dir.display()
-    )))?;
-    for seg in &scanned {
-        let p = dir.join(&seg.name);
-        let ctx = || format!("syncing segment {}", p.display());
-        let file = io
-            .open(&p, OpenOptions::read_write())
-            .map_err(io_err(ctx()))?;
-        file.sync_data().map_err(io_err(ctx()))?;
-    }
+    Ok(Judged {
+        scanned,
+        temps,
+        stop,
+        expected,
+    })
+}
 
-    report.segments = scanned.len();
-    report.first_lsn = scanned.first().map_or(expected, |s| s.first_lsn);
-    report.next_lsn = expected;
-    Ok(Recovered {
-        segments: scanned,
-        next_lsn: expected,
-        report,
+/// What [`verify`] found in a log directory, without changing it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Segments.
+    pub segments: usize,
+    /// Records whose frames and checksums are intact.
+    pub records: u64,
+    /// The first record's LSN (the next record's when there is none).
+    pub first_lsn: Lsn,
+    /// The LSN the next record would get.
+    pub next_lsn: Lsn,
+    /// A torn tail the next open would cut: the LSN it would stop at, the segment, the
+    /// offset, and what was found there. Records there were never acknowledged as durable.
+    pub torn_tail: Option<(Lsn, String, u64, String)>,
+    /// Leftover temporary files the next open would remove.
+    pub temp_files: Vec<String>,
+}
+
+/// Checks the log in `dir` as [`Wal::open`](super::Wal::open) would, reading only: every
+/// segment header, every record's frame and checksum, and whether damage is a torn tail
+/// (reported in [`VerifyReport::torn_tail`]; the next open cuts it) or the loss of a record
+/// that had been made durable ([`WalError::Corrupt`]). A file that is not a segment is
+/// [`WalError::Foreign`].
+pub fn verify(io: &Arc<dyn Io>, dir: &Path) -> Result<VerifyReport, WalError> {
+    let j = judge(io, dir)?;
+    let first_lsn = j.scanned.first().map_or(j.expected, |s| s.first_lsn);
+    Ok(VerifyReport {
+        segments: j.scanned.len(),
+        records: j.expected - first_lsn,
+        first_lsn,
+        next_lsn: j.expected,
+        torn_tail: j.stop.map(|s| {
+            (
+                s.expected,
+                j.scanned[s.segment].name.clone(),
+                s.offset,
+                s.reason,
+            )
+        }),
+        temp_files: j.temps,
     })
 }
 
