@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use expectrl::session::OsSession;
 use expectrl::{ControlCode, Eof, Expect};
 
@@ -20,10 +22,16 @@ const PROMPT: &str = "postgres=# ";
 
 struct Shell {
     s: OsSession,
+    prompt: String,
 }
 
 /// Starts `basalt shell ARGS` on a terminal 120 columns wide, history in `history`.
 fn spawn(args: &[&str], history: &Path, env: &[(&str, &str)]) -> Shell {
+    spawn_as(args, history, env, PROMPT)
+}
+
+/// As [`spawn`], for a shell whose prompt is `prompt`.
+fn spawn_as(args: &[&str], history: &Path, env: &[(&str, &str)], prompt: &str) -> Shell {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_basalt"));
     cmd.arg("shell").args(args).env("BASALT_HISTORY", history);
     // Colours split the echoed input with escapes: most tests read it plain.
@@ -34,7 +42,10 @@ fn spawn(args: &[&str], history: &Path, env: &[(&str, &str)]) -> Shell {
     let mut s = OsSession::spawn(cmd).unwrap();
     s.get_process_mut().set_window_size(120, 40).unwrap();
     s.set_expect_timeout(Some(Duration::from_secs(30)));
-    let mut sh = Shell { s };
+    let mut sh = Shell {
+        s,
+        prompt: prompt.to_string(),
+    };
     sh.expect("Type \\? for help");
     sh.prompt();
     sh
@@ -58,7 +69,8 @@ impl Shell {
     }
 
     fn prompt(&mut self) {
-        self.expect(PROMPT);
+        let p = self.prompt.clone();
+        self.expect(&p);
     }
 
     /// Types `line` and Enter.
@@ -326,7 +338,7 @@ fn piped_input_runs_as_a_script() {
         .and_then(|mut c| {
             use std::io::Write;
             c.stdin.take().unwrap().write_all(
-                b"CREATE TABLE p (a int);\n\\d p\nSELECT 1 AS one;\nSELECT nope;\nSELECT 2;\n",
+                b"CREATE TABLE p (a int);\n\\d p\nSELECT 1 AS one;\nSELECT 5 AS five \\g\nSELECT nope;\nSELECT 2;\n",
             )?;
             c.wait_with_output()
         })
@@ -337,6 +349,10 @@ fn piped_input_runs_as_a_script() {
     assert!(!stdout.contains("postgres=#"), "{stdout}");
     assert!(stdout.contains("Table \"public.p\""), "{stdout}");
     assert!(stdout.contains(" one \n-----\n   1\n(1 row)"), "{stdout}");
+    assert!(
+        stdout.contains(" five \n------\n    5\n(1 row)"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("   2\n"), "{stdout}");
     assert!(stderr.contains("42703"), "{stderr}");
     assert!(!d.path().join("history").exists());
@@ -354,5 +370,47 @@ fn the_line_is_highlighted_on_a_colour_terminal() {
     sh.s.send("\r").unwrap();
     sh.expect("postgres-# ");
     sh.run(";", "(1 row)");
+    sh.quit();
+}
+
+#[test]
+fn a_server_through_its_url_with_cancel_and_reconnect() {
+    let server = common::Server::start();
+    let d = temp();
+    let url = format!("postgres://basalt@127.0.0.1:{}/basalt", server.port);
+    let mut sh = spawn_as(&[&url], &hist(d.path()), &[], "basalt=# ");
+    sh.run(
+        "CREATE TABLE remote_t (id int PRIMARY KEY, label text);",
+        "CREATE TABLE\r\n",
+    );
+    sh.s.send("INSERT INTO remote_").unwrap();
+    sh.s.send("\t").unwrap();
+    sh.expect("remote_t");
+    sh.run(" VALUES (1, 'over the wire');", "INSERT 0 1");
+    let out = sh.run("\\d remote_t", "PRIMARY KEY, btree (id)");
+    assert!(out.contains("Table \"public.remote_t\""), "{out}");
+    sh.run("SELECT label FROM remote_t;", "over the wire");
+    // Ctrl-C sends a cancel request to the server.
+    sh.line("SELECT pg_sleep(30);");
+    let start = Instant::now();
+    sh.s.set_expect_timeout(Some(Duration::from_millis(300)));
+    let mut cancelled = false;
+    while start.elapsed() < Duration::from_secs(20) {
+        sh.s.send(ControlCode::EndOfText).unwrap();
+        if sh.s.expect("57014").is_ok() {
+            cancelled = true;
+            break;
+        }
+    }
+    sh.s.set_expect_timeout(Some(Duration::from_secs(30)));
+    assert!(cancelled && start.elapsed() < Duration::from_secs(10));
+    sh.prompt();
+    sh.run("SELECT 6 * 7 AS n;", "42");
+    // \c switches database: the prompt follows.
+    sh.prompt = "postgres=# ".into();
+    sh.run(
+        "\\c postgres",
+        "You are now connected to database \"postgres\"",
+    );
     sh.quit();
 }

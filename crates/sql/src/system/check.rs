@@ -86,11 +86,7 @@ fn name_of(catalog: &Catalog, oid: u32) -> Option<&str> {
 }
 
 /// Reads up to [`CHUNK`] pairs of `range` after `after` (from its start when `None`).
-fn chunk(
-    cx: &mut Cx<'_>,
-    prefix: &[u8],
-    after: Option<&[u8]>,
-) -> Result<Pairs, SqlError> {
+fn chunk(cx: &mut Cx<'_>, prefix: &[u8], after: Option<&[u8]>) -> Result<Pairs, SqlError> {
     let mut range = KeyRange::prefix(prefix);
     if let Some(a) = after {
         range.start = std::ops::Bound::Excluded(a.to_vec());
