@@ -5,8 +5,12 @@
 #![allow(clippy::result_large_err)]
 
 // Used by the subcommands that run SQL (shell, sql, import/export, dump/restore) as they land.
+mod check;
+// The no-subcommand default (the shell on ./basalt-data) loads it once the shell lands.
 #[allow(dead_code)]
 mod client;
+#[allow(dead_code)]
+mod sample;
 // The printer, splitter and script runner serve `basalt sql` now and the shell and restore
 // as they land.
 #[allow(dead_code)]
@@ -73,6 +77,18 @@ enum Command {
     ///   basalt shell ./db --format csv < queries.sql
     #[command(verbatim_doc_comment)]
     Shell(shell::ShellArgs),
+    /// Verify a database's integrity: the commit log's records and checksums (read only),
+    /// then every index of every database against its table.
+    ///
+    /// Exits 0 when all is well, 1 when a problem was found, 2 when the check could not run
+    /// (a directory a running server holds: check it through the server's URL).
+    ///
+    /// Examples:
+    ///   basalt check ./db
+    ///   basalt check ./db --database app --verbose
+    ///   basalt check postgres://basalt@localhost:5433/postgres
+    #[command(verbatim_doc_comment)]
+    Check(check::CheckArgs),
     /// Print the version.
     Version,
 }
@@ -243,6 +259,7 @@ fn main() -> std::process::ExitCode {
         Command::Cert(a) => cert(&a),
         Command::Sql(a) => return std::process::ExitCode::from(script::sql_command(&a)),
         Command::Shell(a) => return std::process::ExitCode::from(shell::run(&a)),
+        Command::Check(a) => return std::process::ExitCode::from(check::run(&a)),
         Command::Version => {
             #[allow(clippy::print_stdout)]
             {

@@ -29,6 +29,7 @@ mod conn;
 pub mod frame;
 pub mod hba;
 mod io;
+mod spill;
 mod wire;
 mod worker;
 

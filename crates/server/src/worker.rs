@@ -100,6 +100,9 @@ struct Portal {
     formats: Vec<i16>,
     /// The result once run, and how many of its rows were sent.
     result: Option<(QueryResult, usize)>,
+    /// The rows of a query run by an Execute with a row limit, kept for the next Executes
+    /// (the result then holds its tag and columns only).
+    spill: Option<crate::spill::Spill>,
 }
 
 /// The session thread of one connection.
@@ -466,6 +469,7 @@ impl Worker {
             params,
             formats: b.result_column_format_codes,
             result: None,
+            spill: None,
         };
         self.portals.insert(pname, portal);
         Ok(())
@@ -567,6 +571,8 @@ impl Worker {
         client.interrupt = Some(self.session.interrupt_handle());
         if stream {
             client.rows = Some(RowsOut::new(&formats, false, describe));
+        } else {
+            client.spill = Some(crate::spill::Spill::default());
         }
         let r = self
             .session
@@ -575,6 +581,7 @@ impl Worker {
             client.end_copy_out();
         }
         let began = client.rows.as_ref().is_some_and(|o| o.begun);
+        let spill = client.spill.take().filter(|s| s.begun);
         let copy_failure = client.copy_failure.take();
         if let Some(portal) = self.portals.get_mut(name) {
             portal.formats = formats;
@@ -588,8 +595,21 @@ impl Worker {
         for n in &r.notices {
             self.io.push(wire::notice(n));
         }
+        let spill = match spill {
+            Some(mut s) => {
+                s.finish().map_err(|error| {
+                    Box::new(Failure {
+                        error,
+                        notices: Vec::new(),
+                    })
+                })?;
+                Some(s)
+            }
+            None => None,
+        };
         if let Some(portal) = self.portals.get_mut(name) {
             portal.result = Some((r, 0));
+            portal.spill = spill;
         }
         Ok(began)
     }
@@ -597,7 +617,8 @@ impl Worker {
     /// Execute: an unlimited one (`max_rows` 0) of a portal not yet run streams its rows as
     /// they are produced; one with a row limit runs the portal to its end and keeps the rows
     /// for the next Executes (PortalSuspended until they are all sent), as the executor's
-    /// reads borrow the transaction for one statement at a time.
+    /// reads borrow the transaction for one statement at a time: a query's rows in a
+    /// [`crate::spill::Spill`] (memory bounded), other statements' in their result.
     fn execute(&mut self, name: &str, max_rows: i32, describe: bool) -> Result<(), Box<Failure>> {
         if self
             .portals
@@ -618,6 +639,7 @@ impl Worker {
         let Some(Portal {
             result: Some((r, sent)),
             formats,
+            spill,
             ..
         }) = self.portals.get_mut(name)
         else {
@@ -625,6 +647,38 @@ impl Worker {
         };
         if describe && !began {
             self.io.push(result_description(r, formats));
+        }
+        let fail = |error| {
+            Box::new(Failure {
+                error,
+                notices: Vec::new(),
+            })
+        };
+        if let Some(spill) = spill {
+            // Rows kept by the first Execute: the next `limit` of them.
+            let ctx = self.session.type_context();
+            let mut scratch = Vec::new();
+            let mut left = limit.unwrap_or(usize::MAX);
+            while left > 0 {
+                let Some(row) = spill.next_row().map_err(fail)? else {
+                    break;
+                };
+                wire::value_row(self.io.raw(), &row, &r.types, formats, &ctx, &mut scratch)
+                    .map_err(fail)?;
+                self.io.maybe_flush();
+                left -= 1;
+            }
+            if spill.remaining() > 0 {
+                self.io
+                    .push(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()));
+            } else {
+                let tag = r.tag.clone();
+                self.io
+                    .push(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                        tag,
+                    )));
+            }
+            return Ok(());
         }
         let end = limit.map_or(r.rows.len(), |n| (*sent + n).min(r.rows.len()));
         // (Streamed rows are gone already: nothing to encode here then.)
@@ -752,6 +806,8 @@ struct ClientIo<'a> {
     copy_out: CopyOut,
     /// The session's interrupt, looked at while COPY FROM STDIN waits for data.
     interrupt: Option<basalt_sql::InterruptHandle>,
+    /// Where the rows of a query go when a portal is fetched piecewise (instead of `rows`).
+    spill: Option<crate::spill::Spill>,
 }
 
 impl<'a> ClientIo<'a> {
@@ -765,6 +821,7 @@ impl<'a> ClientIo<'a> {
             copy_in: CopyIn::default(),
             copy_out: CopyOut::default(),
             interrupt: None,
+            spill: None,
         }
     }
 
@@ -840,7 +897,7 @@ impl Client for ClientIo<'_> {
     }
 
     fn rows(&mut self) -> Option<&mut dyn RowSink> {
-        if self.rows.is_some() {
+        if self.rows.is_some() || self.spill.is_some() {
             Some(self)
         } else {
             None
@@ -857,6 +914,9 @@ impl RowSink for ClientIo<'_> {
     ) -> Result<(), SqlError> {
         for n in &notices {
             self.io.push(wire::notice(n));
+        }
+        if let Some(spill) = self.spill.as_mut() {
+            spill.begun = true;
         }
         let Some(out) = self.rows.as_mut() else {
             return Ok(());
@@ -881,6 +941,9 @@ impl RowSink for ClientIo<'_> {
         // A client gone (a write failed) stops the query.
         if self.io.is_closed() {
             return Err(SqlError::new("08006", "connection to client lost"));
+        }
+        if let Some(spill) = self.spill.as_mut() {
+            return spill.push(row);
         }
         let Some(out) = self.rows.as_mut() else {
             return Ok(());

@@ -124,9 +124,9 @@ pub trait Client {
     fn describe(&self) -> String;
 }
 
-/// Opens `target`: a `postgres://` / `postgresql://` URL (or a `key=value` connection string
-/// holding `host=`) connects to a server; `:memory:` is a new in-memory database; anything
-/// else is a database directory, created if missing.
+/// Opens `target`: a `postgres://` / `postgresql://` URL or a libpq `keyword=value`
+/// connection string (`host=... dbname=...`) connects to a server; `:memory:` is a new
+/// in-memory database; anything else is a database directory, created if missing.
 pub fn open(target: &str) -> Result<Box<dyn Client>, Message> {
     if remote::is_remote(target) {
         Ok(Box::new(remote::Remote::connect(target)?))
