@@ -498,10 +498,8 @@ fn unaligned(o: &Outcome, opts: &PrintOptions, w: &mut dyn Write) -> io::Result<
 /// psql's `print_unaligned_vertical`: `name|value` lines, records separated by an empty line.
 fn unaligned_expanded(o: &Outcome, opts: &PrintOptions, w: &mut dyn Write) -> io::Result<()> {
     let mut need_sep = false;
+    // psql prints nothing at all for no rows here.
     if o.rows.is_empty() || o.columns.is_empty() {
-        if !opts.tuples_only && opts.footer {
-            writeln!(w, "{}", footer_text(o.rows.len()))?;
-        }
         return Ok(());
     }
     for (i, r) in o.rows.iter().enumerate() {
@@ -537,6 +535,18 @@ fn csv_field(w: &mut dyn Write, s: &str, sep: char) -> io::Result<()> {
 fn csv(o: &Outcome, opts: &PrintOptions, w: &mut dyn Write) -> io::Result<()> {
     let mut sep = [0u8; 4];
     let sep_s = opts.csv_sep.encode_utf8(&mut sep);
+    if opts.expanded == Expanded::On {
+        // psql's `print_csv_vertical`: `name,value` lines.
+        for r in &o.rows {
+            for (j, c) in o.columns.iter().enumerate() {
+                csv_field(w, &c.name, opts.csv_sep)?;
+                w.write_all(sep_s.as_bytes())?;
+                csv_field(w, value(r, j, opts), opts.csv_sep)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        return Ok(());
+    }
     if !opts.tuples_only {
         for (j, c) in o.columns.iter().enumerate() {
             if j > 0 {
@@ -1001,6 +1011,25 @@ mod tests {
             render(&ctl, &with(|o| o.footer = false)),
             "     y     \n-----------\n c\\x01d\\re\n\n"
         );
+    }
+
+    #[test]
+    fn unaligned_and_csv_expanded_match_psql() {
+        let two = outcome(
+            &[("a", 23), ("b", 25)],
+            &[&[Some("1"), Some("a,b")], &[Some("2"), Some("b")]],
+        );
+        let ux = with(|o| {
+            o.format = Format::Unaligned;
+            o.expanded = Expanded::On
+        });
+        assert_eq!(render(&two, &ux), "a|1\nb|a,b\n\na|2\nb|b\n");
+        assert_eq!(render(&outcome(&[("a", 23)], &[]), &ux), "");
+        let cx = with(|o| {
+            o.format = Format::Csv;
+            o.expanded = Expanded::On
+        });
+        assert_eq!(render(&two, &cx), "a,1\nb,\"a,b\"\na,2\nb,b\n");
     }
 
     #[test]

@@ -221,6 +221,40 @@ impl Read for CopyLines<'_> {
     }
 }
 
+/// Stdin read a line at a time, locking it only while reading: a script read from stdin and
+/// the COPY data of a statement it runs (`\\g`) share it without holding its lock, and nothing
+/// is read ahead past the line being used.
+#[derive(Default)]
+pub struct StdinLines {
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for StdinLines {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = out.len().min(avail.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for StdinLines {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos >= self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+            io::stdin().lock().read_until(b'\n', &mut self.buf)?;
+        }
+        Ok(&self.buf[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.buf.len());
+    }
+}
+
 /// Where a query string's results go while it runs.
 struct Sink<'a, 'b> {
     out: &'a mut dyn Write,
@@ -297,9 +331,8 @@ fn is_copy_from_stdin(sql: &str) -> bool {
 /// Runs one query string, printing its results, notices and error; COPY FROM STDIN reads
 /// stdin (up to `\.`).
 pub fn run_sql(state: &mut State, sql: &str) -> Result<(), Message> {
-    let stdin = io::stdin();
-    let mut lock = stdin.lock();
-    let mut lines = CopyLines::new(&mut lock);
+    let mut stdin = StdinLines::default();
+    let mut lines = CopyLines::new(&mut stdin);
     run_with(state, sql, Some(&mut lines))
 }
 
@@ -639,9 +672,11 @@ pub fn run_file(
 ) -> Result<ScriptStats, Message> {
     let on_error = state.on_error;
     if path == Path::new("-") {
-        let stdin = io::stdin();
-        let mut lock = stdin.lock();
-        return run_script(state, &mut lock, on_error, meta);
+        // psql's name for it in messages.
+        let saved = state.source.replace(PathBuf::from("<stdin>"));
+        let r = run_script(state, &mut StdinLines::default(), on_error, meta);
+        state.source = saved;
+        return r;
     }
     let f = std::fs::File::open(path)
         .map_err(|e| Message::client("58P01", format!("{}: {e}", path.display())))?;
@@ -912,6 +947,8 @@ fn parse_format(s: &str) -> Result<Format, String> {
 enum Action {
     Command(String),
     File(String),
+    /// No -c or -f: the script comes from stdin, and messages name no file (as psql).
+    Stdin,
 }
 
 /// The `-c` and `-f` values in the order they were given (clap keeps each list's order, not
@@ -943,14 +980,14 @@ fn actions(a: &SqlArgs, raw: &[String]) -> Vec<Action> {
         .iter()
         .filter_map(|x| match x {
             Action::Command(c) => Some(c),
-            Action::File(_) => None,
+            _ => None,
         })
         .collect();
     let files: Vec<&String> = found
         .iter()
         .filter_map(|x| match x {
             Action::File(f) => Some(f),
-            Action::Command(_) => None,
+            _ => None,
         })
         .collect();
     if commands.iter().copied().eq(a.command.iter()) && files.iter().copied().eq(a.file.iter()) {
@@ -978,7 +1015,7 @@ pub fn sql_command(a: &SqlArgs) -> u8 {
     let raw: Vec<String> = std::env::args().collect();
     let mut todo = actions(a, &raw);
     if todo.is_empty() {
-        todo.push(Action::File("-".into()));
+        todo.push(Action::Stdin);
     }
     let mut err = io::stderr();
     let client = match crate::client::open(&a.target) {
@@ -1022,6 +1059,16 @@ pub fn sql_command(a: &SqlArgs) -> u8 {
                 .map(|st| st.errors)
             }
             Action::Command(c) => run_sql(&mut state, &c).map(|_| 0),
+            Action::Stdin => {
+                let on_error = state.on_error;
+                run_script(
+                    &mut state,
+                    &mut StdinLines::default(),
+                    on_error,
+                    &mut |s, m| basic_meta(s, m),
+                )
+                .map(|st| st.errors)
+            }
             Action::File(f) => {
                 if f != "-"
                     && let Err(e) = std::fs::File::open(&f)

@@ -419,6 +419,40 @@ fn call_path(f: JsonFunc, op: bool, args: &[Value], ctx: &EvalContext) -> TypeRe
     })
 }
 
+/// The infix operator a function is called by, for showing it as written (EXPLAIN).
+pub fn operator_symbol(f: JsonFunc) -> Option<&'static str> {
+    use JsonFunc as F;
+    Some(match f {
+        F::GetField { as_text, .. } | F::GetIndex { as_text, .. } => {
+            if as_text {
+                "->>"
+            } else {
+                "->"
+            }
+        }
+        F::GetPath {
+            as_text,
+            variadic: false,
+            ..
+        } => {
+            if as_text {
+                "#>>"
+            } else {
+                "#>"
+            }
+        }
+        F::Contains => "@>",
+        F::ContainedBy => "<@",
+        F::Exists => "?",
+        F::ExistsAny => "?|",
+        F::ExistsAll => "?&",
+        F::Concat => "||",
+        F::DeleteKey | F::DeleteIndex | F::DeleteKeys => "-",
+        F::DeletePath => "#-",
+        _ => return None,
+    })
+}
+
 /// Resolves an operator.
 pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> Option<Resolved> {
     use DataType as T;

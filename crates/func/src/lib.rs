@@ -206,6 +206,16 @@ pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> 
         .or_else(|| json::resolve_operator(op, left, right))
 }
 
+/// The infix operator `func` is called by (`||`, `~~`, `->>`, `@>`, ...), if it is one of
+/// the string, array or JSON operators: EXPLAIN shows the call as written.
+pub fn operator_symbol(func: Func) -> Option<&'static str> {
+    match func {
+        Func::String(f) => string::operator_symbol(f),
+        Func::Json(f) => json::operator_symbol(f),
+        Func::Math(_) | Func::DateTime(_) => None,
+    }
+}
+
 /// Calls a resolved function with arguments already cast to [`Resolved::arg_types`].
 pub fn call(func: Func, args: &[Value], ctx: &EvalContext) -> TypeResult<Value> {
     match func {

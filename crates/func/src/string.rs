@@ -814,6 +814,28 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> Option<Resolved> {
     }
 }
 
+/// The infix operator a function is called by, for showing it as written (EXPLAIN).
+pub fn operator_symbol(f: StringFunc) -> Option<&'static str> {
+    use StringFunc::*;
+    Some(match f {
+        TextCat | TextAnyCat | AnyTextCat | ByteaCat | ArrayCat(_) | ArrayAppend(_)
+        | ArrayPrepend(_) => "||",
+        ArrayContains { contained: false } => "@>",
+        ArrayContains { contained: true } => "<@",
+        ArrayOverlap => "&&",
+        StartsWith => "^@",
+        Like => "~~",
+        NotLike => "!~~",
+        ILike => "~~*",
+        NotILike => "!~~*",
+        RegexMatch => "~",
+        RegexIMatch => "~*",
+        NotRegexMatch => "!~",
+        NotRegexIMatch => "!~*",
+        _ => return None,
+    })
+}
+
 /// Resolves an operator.
 pub fn resolve_operator(op: &str, left: Option<&DataType>, right: &DataType) -> Option<Resolved> {
     use StringFunc::*;

@@ -209,6 +209,12 @@ fn write_expr(out: &mut String, e: &Expr, cols: &Cols<'_>) {
             args,
             ..
         } if args.len() == 1 => write_expr(out, &args[0], cols),
+        Expr::Func { func, args, .. }
+            if args.len() == 2
+                && let Some(op) = basalt_func::operator_symbol(*func) =>
+        {
+            infix(out, &args[0], op, &args[1], cols);
+        }
         Expr::Func { func, args, .. } => {
             out.push_str(&func_name(func));
             out.push('(');

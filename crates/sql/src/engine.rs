@@ -2671,7 +2671,8 @@ impl<K: TxnKv> Session<K> {
     /// EXPLAIN of INSERT, UPDATE or DELETE: the modifying node over the plan that finds
     /// or makes its rows. With ANALYZE the bound statement shown is the one that runs (as in
     /// PostgreSQL) and the root reports the rows it affected and the time.
-    fn explain_dml(&mut self, node: &Node, analyze: bool) -> Result<Vec<String>, SqlError> {
+    fn explain_dml(&mut self, node: &Node, o: ExplainOptions) -> Result<Vec<String>, SqlError> {
+        let analyze = o.analyze;
         if dml_has_with(node) {
             return Err(err(
                 "0A000",
@@ -2691,7 +2692,7 @@ impl<K: TxnKv> Session<K> {
         };
         let plan_lines = |plan: &Plan, catalog: &Catalog| {
             let mut lines = Vec::new();
-            crate::optimizer::explain_analyzed(plan, catalog, None, &mut lines);
+            crate::optimizer::explain_analyzed(plan, catalog, None, o.show, &mut lines);
             lines
         };
         let mut out = Vec::new();
@@ -2736,10 +2737,12 @@ impl<K: TxnKv> Session<K> {
                 Bound::Delete(b) => self.run_delete(b, None)?,
             };
             out[0].push_str(&format!(" (actual rows={})", done.count));
-            out.push(format!(
-                "Execution Time: {:.3} ms",
-                start.elapsed().as_secs_f64() * 1000.0
-            ));
+            if o.summary {
+                out.push(format!(
+                    "Execution Time: {:.3} ms",
+                    start.elapsed().as_secs_f64() * 1000.0
+                ));
+            }
         }
         Ok(out)
     }
@@ -2834,10 +2837,8 @@ impl<K: TxnKv> Session<K> {
         let Some(q) = e.query.as_deref() else {
             return Err(err("42601", "EXPLAIN without a statement"));
         };
-        let analyze = e
-            .options
-            .iter()
-            .any(|o| matches!(o.node.as_ref(), Some(Node::DefElem(d)) if d.defname == "analyze"));
+        let o = ExplainOptions::parse(&e.options)?;
+        let analyze = o.analyze;
         let catalog = self.load_catalog()?;
         let s = match q.node.as_ref() {
             Some(Node::SelectStmt(s)) if select_into(s).is_some() => {
@@ -2848,7 +2849,7 @@ impl<K: TxnKv> Session<K> {
             }
             Some(Node::SelectStmt(s)) => s,
             Some(node @ (Node::InsertStmt(_) | Node::UpdateStmt(_) | Node::DeleteStmt(_))) => {
-                let lines = self.explain_dml(node, analyze)?;
+                let lines = self.explain_dml(node, o)?;
                 return Ok(StatementResult {
                     tag: "EXPLAIN".into(),
                     columns: vec!["QUERY PLAN".into()],
@@ -2874,14 +2875,16 @@ impl<K: TxnKv> Session<K> {
             let (rows, stats) =
                 crate::exec::with_analyze(|| self.with_cx(&catalog, &[], |cx| collect(plan, cx)));
             let rows = rows?;
-            crate::optimizer::explain_analyzed(&q.plan, &catalog, Some(&stats), &mut lines);
-            lines.push(format!(
-                "Execution Time: {:.3} ms ({} rows)",
-                start.elapsed().as_secs_f64() * 1000.0,
-                rows.len()
-            ));
+            drop(rows);
+            crate::optimizer::explain_analyzed(&q.plan, &catalog, Some(&stats), o.show, &mut lines);
+            if o.summary {
+                lines.push(format!(
+                    "Execution Time: {:.3} ms",
+                    start.elapsed().as_secs_f64() * 1000.0
+                ));
+            }
         } else {
-            crate::optimizer::explain_analyzed(&q.plan, &catalog, None, &mut lines);
+            crate::optimizer::explain_analyzed(&q.plan, &catalog, None, o.show, &mut lines);
         }
         Ok(StatementResult {
             tag: "EXPLAIN".into(),
@@ -6970,4 +6973,85 @@ pub(crate) fn record_with_field(
         })
         .collect();
     Expr::Row(items, rec.names())
+}
+
+/// EXPLAIN's options, checked as PostgreSQL 15's `ExplainQuery` checks them.
+#[derive(Debug, Clone, Copy)]
+struct ExplainOptions {
+    analyze: bool,
+    /// `SUMMARY`: the execution time line (on by default with ANALYZE).
+    summary: bool,
+    show: crate::optimizer::ExplainShow,
+}
+
+impl ExplainOptions {
+    fn parse(options: &[protobuf::Node]) -> Result<ExplainOptions, SqlError> {
+        let mut analyze = false;
+        let (mut summary, mut timing, mut wal) = (None, None, false);
+        let mut show = crate::optimizer::ExplainShow::default();
+        for n in options {
+            let Some(Node::DefElem(d)) = n.node.as_ref() else {
+                continue;
+            };
+            let boolean = || crate::useragg::def_bool(d);
+            match d.defname.as_str() {
+                "analyze" => analyze = boolean()?,
+                "costs" => show.costs = boolean()?,
+                "timing" => timing = Some(boolean()?),
+                "summary" => summary = Some(boolean()?),
+                "wal" => wal = boolean()?,
+                // Shown only by PostgreSQL's buffer manager and settings machinery: accepted,
+                // nothing to add.
+                "verbose" | "buffers" | "settings" => {
+                    boolean()?;
+                }
+                "format" => {
+                    let value = match d.arg.as_deref().and_then(|a| a.node.as_ref()) {
+                        Some(Node::String(s)) => s.sval.to_ascii_lowercase(),
+                        Some(Node::AConst(c)) => match &c.val {
+                            Some(protobuf::a_const::Val::Sval(s)) => s.sval.to_ascii_lowercase(),
+                            _ => String::new(),
+                        },
+                        _ => String::new(),
+                    };
+                    match value.as_str() {
+                        "text" => {}
+                        "json" | "xml" | "yaml" => {
+                            return Err(err(
+                                "0A000",
+                                format!("feature not supported: EXPLAIN (FORMAT {value})"),
+                            ));
+                        }
+                        _ => {
+                            return Err(err(
+                                "22023",
+                                format!(
+                                    "unrecognized value for EXPLAIN option \"format\": \"{value}\""
+                                ),
+                            )
+                            .at(crate::binder::pos(d.location)));
+                        }
+                    }
+                }
+                other => {
+                    return Err(
+                        err("42601", format!("unrecognized EXPLAIN option \"{other}\""))
+                            .at(crate::binder::pos(d.location)),
+                    );
+                }
+            }
+        }
+        if wal && !analyze {
+            return Err(err("22023", "EXPLAIN option WAL requires ANALYZE"));
+        }
+        if timing == Some(true) && !analyze {
+            return Err(err("22023", "EXPLAIN option TIMING requires ANALYZE"));
+        }
+        show.timing = timing.unwrap_or(analyze);
+        Ok(ExplainOptions {
+            analyze,
+            summary: summary.unwrap_or(analyze),
+            show,
+        })
+    }
 }

@@ -1571,6 +1571,7 @@ pub fn explain_analyzed(
     plan: &Plan,
     catalog: &Catalog,
     stats: Option<&std::collections::HashMap<usize, crate::exec::NodeStats>>,
+    show: ExplainShow,
     out: &mut Vec<String>,
 ) {
     let mut lines = Vec::new();
@@ -1589,19 +1590,42 @@ pub fn explain_analyzed(
         }
         let node = nodes[ni];
         ni += 1;
-        let mut text = format!("{l}  (rows={:.0})", estimate(node, catalog));
+        let mut text = if show.costs {
+            format!("{l}  (rows={:.0})", estimate(node, catalog))
+        } else {
+            l
+        };
         if let Some(st) = stats {
             match st.get(&crate::exec::node_id(node)) {
-                Some(s) => text.push_str(&format!(
+                Some(s) if show.timing => text.push_str(&format!(
                     " (actual rows={} loops={} time={:.3} ms)",
                     s.rows,
                     s.loops,
                     s.time.as_secs_f64() * 1000.0
                 )),
+                Some(s) => text.push_str(&format!(" (actual rows={} loops={})", s.rows, s.loops)),
                 None => text.push_str(" (never executed)"),
             }
         }
         out.push(text);
+    }
+}
+
+/// What EXPLAIN shows beside each node (its `COSTS` and `TIMING` options).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExplainShow {
+    /// The planner's row estimate, `(rows=N)`.
+    pub costs: bool,
+    /// With ANALYZE, each node's time.
+    pub timing: bool,
+}
+
+impl Default for ExplainShow {
+    fn default() -> Self {
+        ExplainShow {
+            costs: true,
+            timing: true,
+        }
     }
 }
 

@@ -118,8 +118,9 @@ fn def_text(d: &protobuf::DefElem) -> Result<String, SqlError> {
     }
 }
 
-/// A `DefElem`'s value as a boolean (a bare option is true).
-fn def_bool(d: &protobuf::DefElem) -> Result<bool, SqlError> {
+/// A `DefElem`'s value as a boolean (a bare option is true), as PostgreSQL's
+/// `defGetBoolean`.
+pub(crate) fn def_bool(d: &protobuf::DefElem) -> Result<bool, SqlError> {
     if d.arg.is_none() {
         return Ok(true);
     }
@@ -127,7 +128,7 @@ fn def_bool(d: &protobuf::DefElem) -> Result<bool, SqlError> {
         "true" | "on" | "1" => Ok(true),
         "false" | "off" | "0" => Ok(false),
         _ => Err(err(
-            "22023",
+            "42601",
             format!("{} requires a Boolean value", d.defname),
         )),
     }

@@ -1,0 +1,374 @@
+//! `basalt sql` as a user runs it: the built binary, its exit codes, output formats, scripts
+//! with COPY data, and errors with the caret on stderr.
+
+// The shared server helper unwraps freely.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn basalt(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_basalt"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run basalt");
+    if let Some(mut i) = child.stdin.take() {
+        i.write_all(stdin.as_bytes()).expect("write stdin");
+    }
+    // A hang fails the test instead of stalling the suite (outputs here are small enough
+    // not to fill a pipe).
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("poll basalt").is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("basalt {args:?} did not finish in 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.wait_with_output().expect("wait for basalt")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs `basalt sql` and returns (exit code, stdout, stderr).
+fn sql(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut all = vec!["sql"];
+    all.extend_from_slice(args);
+    let o = basalt(&all, stdin);
+    (
+        o.status.code().unwrap_or(-1),
+        text(&o.stdout),
+        text(&o.stderr),
+    )
+}
+
+#[test]
+fn commands_print_as_psql_and_errors_exit_3() {
+    let (code, out, err) = sql(
+        &[
+            ":memory:",
+            "-c",
+            "select 1 as a, 'hello' as b, null::text as c",
+        ],
+        "",
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        out,
+        " a |   b   | c \n---+-------+---\n 1 | hello | \n(1 row)\n\n"
+    );
+
+    let (code, out, err) = sql(&[":memory:", "-c", "select 1", "-c", "select nope"], "");
+    assert_eq!(code, 3);
+    assert!(out.contains("(1 row)"), "{out}");
+    assert_eq!(
+        err,
+        "ERROR:  42703: column \"nope\" does not exist\nLINE 1: select nope\n               ^\n"
+    );
+}
+
+#[test]
+fn a_script_with_copy_data_persists_in_a_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("db");
+    let db = db.to_str().expect("utf-8 path");
+    let script = dir.path().join("load.sql");
+    std::fs::write(
+        &script,
+        "-- a schema and its data\n\
+         create table t (id int primary key, v text);\n\
+         copy t (id, v) from stdin;\n\
+         1\tone\n\
+         2\t\\N\n\
+         3\tthree; not a statement\n\
+         \\.\n\
+         insert into t values (4, 'four') returning id;\n",
+    )
+    .expect("write script");
+    let script = script.to_str().expect("utf-8 path");
+    let (code, out, err) = sql(&[db, "-f", script], "");
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        out,
+        "CREATE TABLE\nCOPY 3\n id \n----\n  4\n(1 row)\n\nINSERT 0 1\n"
+    );
+    // A second run sees the rows; csv output.
+    let (code, out, _) = sql(
+        &[db, "--format", "csv", "-c", "select * from t order by id"],
+        "",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out, "id,v\n1,one\n2,\n3,three; not a statement\n4,four\n");
+    // COPY TO STDOUT prints the data without its tag.
+    let (_, out, _) = sql(&[db, "-c", "copy t to stdout with (format csv)"], "");
+    assert_eq!(out, "1,one\n2,\n3,three; not a statement\n4,four\n");
+    // COPY FROM STDIN in -c reads stdin.
+    let (code, out, err) = sql(&[db, "-c", "copy t from stdin"], "5\tfive\n\\.\n");
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "COPY 1\n", ""));
+}
+
+#[test]
+fn on_error_stop_and_continue() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("s.sql");
+    std::fs::write(
+        &script,
+        "select 1 as one;\nselect 1,\n  nope;\nselect 2 as two;\n",
+    )
+    .expect("write script");
+    let script = script.to_str().expect("utf-8 path");
+    let (code, out, err) = sql(&[":memory:", "-f", script], "");
+    assert_eq!(code, 3);
+    assert!(out.contains("one") && !out.contains("two"), "{out}");
+    assert_eq!(
+        err,
+        format!(
+            "basalt:{script}:3: ERROR:  42703: column \"nope\" does not exist\nLINE 2:   nope;\n          ^\n"
+        )
+    );
+    let (code, out, _) = sql(&[":memory:", "-f", script, "--on-error", "continue"], "");
+    assert_eq!(code, 3);
+    assert!(out.contains("one") && out.contains("two"), "{out}");
+    // Without errors, continue exits 0.
+    let (code, _, _) = sql(
+        &[":memory:", "--on-error", "continue", "-c", "select 1"],
+        "",
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn formats_and_flags() {
+    let q = "select 1 as n, 'a|b' as s, null::int as z, true as t";
+    let run = |args: &[&str]| {
+        let mut a = vec![":memory:", "-c", q];
+        a.extend_from_slice(args);
+        let (code, out, err) = sql(&a, "");
+        assert_eq!((code, err.as_str()), (0, ""), "{args:?}");
+        out
+    };
+    assert_eq!(
+        run(&["--format", "unaligned"]),
+        "n|s|z|t\n1|a|b||t\n(1 row)\n"
+    );
+    assert_eq!(run(&["-A", "-t"]), "1|a|b||t\n");
+    assert_eq!(
+        run(&["--format", "csv", "--null", "NULL"]),
+        "n,s,z,t\n1,a|b,NULL,t\n"
+    );
+    assert_eq!(
+        run(&["--format", "json"]),
+        "[\n  {\"n\": 1, \"s\": \"a|b\", \"z\": null, \"t\": true}\n]\n"
+    );
+    assert_eq!(
+        run(&["--format", "markdown"]),
+        "| n   | s    | z   | t   |\n| --: | ---- | --: | --- |\n|   1 | a\\|b |     | t   |\n\n"
+    );
+    assert_eq!(
+        run(&["-x", "--null", "(null)"]),
+        "-[ RECORD 1 ]\nn | 1\ns | a|b\nz | (null)\nt | t\n\n"
+    );
+    assert_eq!(run(&["-t"]), " 1 | a|b |   | t\n\n");
+    let (code, _, err) = sql(&[":memory:", "--format", "xml", "-c", "select 1"], "");
+    assert_eq!(code, 2, "clap's usage error");
+    assert!(err.contains("unknown format"), "{err}");
+}
+
+#[test]
+fn meta_commands_in_scripts_from_stdin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inc = dir.path().join("inc.sql");
+    std::fs::write(&inc, "select 'included' as i;\n").expect("write include");
+    let outfile = dir.path().join("o.txt");
+    let script = format!(
+        "\\pset format csv\n\
+         select 1 as a;\n\
+         \\echo 'hello  world'\n\
+         \\o {}\n\
+         select 2 as b;\n\
+         \\o\n\
+         \\i {}\n\
+         \\timing on\n\
+         select 3 as c \\g\n\
+         \\q\n\
+         select 4;\n",
+        outfile.display(),
+        inc.display()
+    );
+    let (code, out, err) = sql(&[":memory:", "-f", "-"], &script);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[..7],
+        [
+            "Output format is csv.",
+            "a",
+            "1",
+            "hello  world",
+            "i",
+            "included",
+            "Timing is on."
+        ]
+    );
+    assert_eq!(lines[7..9], ["c", "3"]);
+    assert!(
+        lines[9].starts_with("Time: ") && lines[9].ends_with(" ms"),
+        "{out}"
+    );
+    assert_eq!(lines.len(), 10, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&outfile).expect("\\o file"),
+        "b\n2\n"
+    );
+    // A meta-command basalt sql cannot run fails like a statement.
+    let (code, _, err) = sql(&[":memory:"], "\\dt\nselect 1;\n");
+    assert_eq!(code, 3);
+    assert!(err.contains("invalid command \\dt"), "{err}");
+}
+
+#[test]
+fn bad_inputs_exit_with_clear_messages() {
+    let (code, _, err) = sql(&[":memory:", "-f", "/nonexistent/x.sql"], "");
+    assert_eq!(code, 1);
+    assert!(err.starts_with("basalt: /nonexistent/x.sql: "), "{err}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("f");
+    std::fs::write(&file, "x").expect("write");
+    let not_a_dir = file.join("db");
+    let (code, _, err) = sql(&[not_a_dir.to_str().expect("utf-8"), "-c", "select 1"], "");
+    assert_eq!(code, 2);
+    assert!(err.starts_with("basalt: ERROR:  "), "{err}");
+    // Invalid UTF-8 in a script names its line.
+    let bad = dir.path().join("bad.sql");
+    std::fs::write(&bad, b"select 1;\nselect '\xff';\n").expect("write");
+    let (code, out, err) = sql(&[":memory:", "-f", bad.to_str().expect("utf-8")], "");
+    assert_eq!(code, 3);
+    assert!(out.contains("(1 row)"), "{out}");
+    assert!(
+        err.contains("ERROR:  22021: invalid byte sequence for encoding \"UTF8\" in line 2"),
+        "{err}"
+    );
+    // An unterminated quote at the end still runs (and fails) as psql does.
+    let (code, _, err) = sql(&[":memory:"], "select 'abc\n");
+    assert_eq!(code, 3);
+    assert!(err.contains("ERROR:  42601"), "{err}");
+}
+
+/// A script of awkward values (NULLs, wide characters, newlines, tabs, numbers, RETURNING,
+/// expanded, unaligned, csv, tuples only) whose output psql 15 and `basalt sql` must agree on.
+const COMPARED: &str = "create table tt (id int primary key, name text, price numeric(10,2), f float8, b boolean, d date, note text);
+insert into tt values (1, 'apple', 1.50, 0.1, true, '2024-01-02', null), (2, '日本', 10, -2.5e10, false, '1999-12-31', 'multi
+line'), (3, 'tab	x', null, 1e-5, null, null, '');
+select * from tt order by id;
+select id, name from tt where id > 5;
+select count(*), sum(price), avg(f) from tt;
+update tt set note = 'x' where id = 3 returning id, note;
+delete from tt where id = 3;
+select name, length(name) from tt order by 1;
+select nope from tt;
+\\x
+select * from tt order by id;
+\\x
+\\pset format unaligned
+select * from tt order by id;
+\\pset format csv
+select * from tt order by id;
+\\pset null NULL
+\\pset format aligned
+select * from tt order by id;
+\\t
+select * from tt order by id;
+drop table tt;
+";
+
+fn url_host(dir: &Path) -> String {
+    dir.to_str()
+        .expect("utf-8 path")
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
+                char::from(b).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_server_prints_as_an_embedded_database() {
+    let server = common::Server::start();
+    let url = format!("postgres://basalt@127.0.0.1:{}/basalt", server.port);
+    let remote = sql(&[&url, "--on-error", "continue", "-f", "-"], COMPARED);
+    let embedded = sql(&[":memory:", "--on-error", "continue", "-f", "-"], COMPARED);
+    assert_eq!(remote, embedded);
+    assert_eq!(remote.0, 3, "one statement fails");
+    assert!(
+        remote.2.contains("ERROR:  42703: column \"nope\" does not exist\nLINE 1: select nope from tt;\n               ^\n"),
+        "{}",
+        remote.2
+    );
+    // Over a Unix-domain socket too, with COPY both ways.
+    let sock = format!(
+        "postgres://basalt@{}:{}/basalt",
+        url_host(&server.data()),
+        server.port
+    );
+    let (code, out, err) = sql(
+        &[&sock, "-f", "-"],
+        "create table c (i int, t text);\ncopy c from stdin;\n1\ta\n2\t\\N\n\\.\ncopy c to stdout;\n",
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(out, "CREATE TABLE\nCOPY 2\n1\ta\n2\t\\N\n");
+}
+
+#[test]
+fn output_matches_psql_against_the_reference_postgresql() {
+    let dir = Path::new("/tmp/pgref");
+    if !dir.join(".s.PGSQL.54440").exists() {
+        eprintln!(
+            "skipped: the reference PostgreSQL (socket /tmp/pgref, port 54440) is not running"
+        );
+        return;
+    }
+    let psql = Command::new(common::pg_bin("psql"))
+        .args([
+            "-X",
+            "-h",
+            "/tmp/pgref",
+            "-p",
+            "54440",
+            "-U",
+            "postgres",
+            "-f",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut psql) = psql else {
+        eprintln!("skipped: no psql");
+        return;
+    };
+    // Its own table name, so that a parallel run does not collide.
+    let script = COMPARED.replace(" tt", " basalt_sql_cmp");
+    psql.stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("write");
+    let p = psql.wait_with_output().expect("psql");
+    let (_, out, err) = sql(&[":memory:", "--on-error", "continue", "-f", "-"], &script);
+    assert_eq!(out, text(&p.stdout));
+    // The messages are the same but for the program's name and the SQLSTATE.
+    let psql_err = text(&p.stderr).replace("psql:<stdin>:", "basalt:<stdin>:");
+    assert_eq!(err.replace("ERROR:  42703: ", "ERROR:  "), psql_err);
+}
