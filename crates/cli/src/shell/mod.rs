@@ -364,9 +364,9 @@ impl Shell {
     /// Standard input is not a terminal: run it as `basalt sql -f -` does (no prompts, no
     /// colours, stop at the first error and exit 3), with the shell's meta-commands.
     fn run_stdin(&mut self, state: &mut State) -> u8 {
-        // Not `stdin().lock()`: `\g` runs its statement through `script::run_sql`, which
-        // locks stdin for COPY data itself, and the lock is not reentrant.
-        let mut input = std::io::BufReader::new(std::io::stdin());
+        // Line by line, not holding stdin's lock: a statement that `\g` runs reads its COPY
+        // data from stdin too.
+        let mut input = script::StdinLines::default();
         self.set_width(state);
         let guard = self.guard.clone();
         let r = Shell::cancellable(guard, state, |s| {
