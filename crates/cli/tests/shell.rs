@@ -188,6 +188,8 @@ fn meta_commands_describe_and_format() {
     sh.run("\\pset null (null)", "Null display is \"(null)\".");
     sh.run("SELECT NULL AS n;", " (null)");
     sh.run("\\foo", "invalid command \\foo");
+    sh.run("\\h create index", "Command:     CREATE INDEX");
+    sh.run("\\?", "\\dt[S] [PATTERN]");
     sh.run("\\conninfo", "You are connected to database \"postgres\"");
     sh.quit();
 }

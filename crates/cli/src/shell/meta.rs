@@ -18,7 +18,8 @@ use super::describe::{self, Table};
 /// psql's `\?`, for the commands the shell has.
 const HELP: &str = r#"General
   \q                     quit basalt
-  \? | \h                this help
+  \?                     this help
+  \h [COMMAND]           syntax of SQL commands
   \conninfo              display information about the current connection
   \c[onnect] [DBNAME]    connect to another database (same directory or server)
 
@@ -74,9 +75,13 @@ impl Shell {
         let a = script::meta_args(rest);
         let arg = a.first().map(String::as_str);
         match name {
-            "?" | "h" | "help" => {
+            "?" => {
                 writeln!(state.out, "{}", HELP.trim_end()).map_err(io_error)?;
                 Ok(())
+            }
+            "h" | "help" => {
+                let text = super::help::help(rest);
+                state.out.write_all(text.as_bytes()).map_err(io_error)
             }
             "i" | "include" | "ir" | "include_relative" => {
                 let Some(p) = arg else {

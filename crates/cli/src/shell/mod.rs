@@ -27,6 +27,7 @@ mod cancel;
 mod complete;
 mod describe;
 mod editor;
+mod help;
 mod highlight;
 mod keywords;
 mod meta;
