@@ -17,7 +17,7 @@
 //! Errors print as [`crate::print::format_error`] shows them, after `basalt:FILE:LINE: `
 //! when they come from a script file (psql's `psql:FILE:LINE: `).
 
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -263,6 +263,10 @@ struct Sink<'a, 'b> {
     quiet: bool,
     prefix: String,
     copy_src: Option<&'a mut CopyLines<'b>>,
+    /// `\\copy`'s file: COPY FROM STDIN reads it instead.
+    file_in: Option<&'a mut dyn Read>,
+    /// `\\copy`'s file or stdout: COPY TO STDOUT writes it instead of the results' output.
+    file_out: Option<&'a mut dyn Write>,
     copy_in_used: bool,
     /// A `COPY ... TO STDOUT` wrote to `out`: its tag is not printed (psql).
     copy_out_used: bool,
@@ -302,6 +306,9 @@ impl Output for Sink<'_, '_> {
     }
 
     fn copy_in(&mut self) -> io::Result<&mut dyn Read> {
+        if let Some(f) = self.file_in.as_deref_mut() {
+            return Ok(f);
+        }
         match self.copy_src.as_deref_mut() {
             Some(r) => {
                 self.copy_in_used = true;
@@ -312,6 +319,9 @@ impl Output for Sink<'_, '_> {
     }
 
     fn copy_out(&mut self) -> io::Result<&mut dyn Write> {
+        if let Some(f) = self.file_out.as_deref_mut() {
+            return Ok(f);
+        }
         self.copy_out_used = true;
         Ok(&mut *self.out)
     }
@@ -333,11 +343,17 @@ fn is_copy_from_stdin(sql: &str) -> bool {
 pub fn run_sql(state: &mut State, sql: &str) -> Result<(), Message> {
     let mut stdin = StdinLines::default();
     let mut lines = CopyLines::new(&mut stdin);
-    run_with(state, sql, Some(&mut lines))
+    run_with(state, sql, Some(&mut lines), None, None)
 }
 
 /// Runs one query string with COPY FROM STDIN reading from `copy`.
-fn run_with(state: &mut State, sql: &str, copy: Option<&mut CopyLines<'_>>) -> Result<(), Message> {
+fn run_with(
+    state: &mut State,
+    sql: &str,
+    copy: Option<&mut CopyLines<'_>>,
+    file_in: Option<&mut dyn Read>,
+    file_out: Option<&mut dyn Write>,
+) -> Result<(), Message> {
     state.last_query = Some(sql.to_string());
     state.reported = None;
     if state.echo {
@@ -352,6 +368,10 @@ fn run_with(state: &mut State, sql: &str, copy: Option<&mut CopyLines<'_>>) -> R
         quiet: state.quiet,
         prefix,
         copy_src: copy,
+        // (Re-borrowed through a closure: a trait object's lifetime shortens there, not
+        // inside an Option.)
+        file_in: file_in.map(|r| -> &mut dyn Read { r }),
+        file_out: file_out.map(|w| -> &mut dyn Write { w }),
         copy_in_used: false,
         copy_out_used: false,
         io_error: None,
@@ -445,8 +465,23 @@ fn script_loop(
                 Piece::Statement(sql) => {
                     stats.statements += 1;
                     let mut lines = CopyLines::new(&mut *input);
-                    let r = run_with(state, &sql, Some(&mut lines));
+                    let r = run_with(state, &sql, Some(&mut lines), None, None);
                     state.line += lines.lines;
+                    r
+                }
+                Piece::Meta(cmd) if copy_from_script(&cmd) => {
+                    stats.statements += 1;
+                    let r = parse_copy(&cmd).and_then(|c| {
+                        let mut lines = CopyLines::new(&mut *input);
+                        let r = run_with(state, &c.sql, Some(&mut lines), None, None);
+                        state.line += lines.lines;
+                        r
+                    });
+                    if let Err(e) = &r
+                        && state.reported.take().as_ref() != Some(e)
+                    {
+                        state.report(e, None);
+                    }
                     r
                 }
                 Piece::Meta(cmd) => {
@@ -687,6 +722,154 @@ pub fn run_file(
     result
 }
 
+/// Where `\\copy` reads or writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Endpoint {
+    /// A file (relative to the working directory).
+    File(String),
+    /// The script's input (`stdin`): lines up to `\\.`.
+    Stdin,
+    /// The results' output (`stdout`).
+    Stdout,
+    /// The process's stdin (`pstdin`).
+    PStdin,
+    /// The process's stdout (`pstdout`).
+    PStdout,
+}
+
+/// A parsed `\\copy`: the server-side COPY to run and where its data goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CopySpec {
+    sql: String,
+    from: bool,
+    endpoint: Endpoint,
+}
+
+/// Splits `\\copy`'s arguments into words at depth 0 outside quotes: (start, end) spans.
+fn copy_words(s: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut depth = 0u32;
+    let mut quote: Option<char> = None;
+    for (i, c) in s.char_indices() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c.is_whitespace() && depth == 0 {
+            if let Some(st) = start.take() {
+                out.push((st, i));
+            }
+            continue;
+        }
+        if start.is_none() {
+            start = Some(i);
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if let Some(st) = start {
+        out.push((st, s.len()));
+    }
+    out
+}
+
+/// Parses `\\copy {table [(cols)] | (query)} {from | to} {'file' | stdin | stdout | pstdin |
+/// pstdout} [options]` (psql's syntax; `program` is not supported).
+fn parse_copy(cmd: &str) -> Result<CopySpec, Message> {
+    let bad = |m: &str| Message::client("42601", format!("\\copy: {m}"));
+    let body = cmd.trim_start().strip_prefix("\\copy").unwrap_or(cmd);
+    let words = copy_words(body);
+    let dir = words
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, (a, b))| {
+            let w = &body[*a..*b];
+            w.eq_ignore_ascii_case("from") || w.eq_ignore_ascii_case("to")
+        })
+        .map(|(i, _)| i)
+        .ok_or_else(|| bad("parse error: expected FROM or TO"))?;
+    let from = body[words[dir].0..words[dir].1].eq_ignore_ascii_case("from");
+    let head = body[words[0].0..words[dir - 1].1].trim();
+    let &(ta, tb) = words
+        .get(dir + 1)
+        .ok_or_else(|| bad("parse error at end of line"))?;
+    let target = &body[ta..tb];
+    let rest = body[tb..].trim();
+    let endpoint = match target.to_ascii_lowercase().as_str() {
+        "stdin" if from => Endpoint::Stdin,
+        "stdout" if !from => Endpoint::Stdout,
+        "pstdin" if from => Endpoint::PStdin,
+        "pstdout" if !from => Endpoint::PStdout,
+        "program" => return Err(bad("program is not supported")),
+        "stdin" | "stdout" | "pstdin" | "pstdout" => {
+            return Err(bad(&format!(
+                "cannot copy {} {target}",
+                if from { "from" } else { "to" }
+            )));
+        }
+        _ => {
+            let name = match target.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+                Some(q) => q.replace("''", "'"),
+                None => target.to_string(),
+            };
+            Endpoint::File(name)
+        }
+    };
+    let sql = format!(
+        "COPY {head} {} {rest}",
+        if from { "FROM STDIN" } else { "TO STDOUT" }
+    );
+    Ok(CopySpec {
+        sql: sql.trim_end().to_string(),
+        from,
+        endpoint,
+    })
+}
+
+/// Whether `cmd` is a `\\copy ... from stdin`, whose data the script holds.
+fn copy_from_script(cmd: &str) -> bool {
+    cmd.starts_with("\\copy ") && parse_copy(cmd).is_ok_and(|c| c.endpoint == Endpoint::Stdin)
+}
+
+/// `\\copy`: COPY with the data in a file, stdin or stdout of this process.
+fn slash_copy(state: &mut State, cmd: &str) -> Result<(), Message> {
+    let c = parse_copy(cmd)?;
+    let open_err = |f: &str, e: io::Error| Message::client("58030", format!("{f}: {e}"));
+    match (&c.endpoint, c.from) {
+        (Endpoint::File(f), true) => {
+            let file = std::fs::File::open(f).map_err(|e| open_err(f, e))?;
+            let mut r = io::BufReader::new(file);
+            run_with(state, &c.sql, None, Some(&mut r), None)
+        }
+        (Endpoint::File(f), false) => {
+            let file = std::fs::File::create(f).map_err(|e| open_err(f, e))?;
+            let mut w = io::BufWriter::new(file);
+            let r = run_with(state, &c.sql, None, None, Some(&mut w));
+            w.flush().map_err(|e| open_err(f, e))?;
+            r
+        }
+        (Endpoint::PStdout, _) => {
+            let mut w = io::stdout();
+            run_with(state, &c.sql, None, None, Some(&mut w))
+        }
+        (Endpoint::Stdout, _) => run_with(state, &c.sql, None, None, None),
+        // Outside a script (or -c), stdin is the process's.
+        (Endpoint::Stdin | Endpoint::PStdin, _) => {
+            let mut stdin = StdinLines::default();
+            let mut lines = CopyLines::new(&mut stdin);
+            run_with(state, &c.sql, Some(&mut lines), None, None)
+        }
+    }
+}
+
 /// The meta-commands that need no terminal, for `basalt sql` and the shell: `None` when
 /// `cmd` is none of them. `cmd` is the whole command from its backslash.
 pub fn meta_common(state: &mut State, cmd: &str) -> Option<Result<(), Message>> {
@@ -877,6 +1060,7 @@ pub fn meta_common(state: &mut State, cmd: &str) -> Option<Result<(), Message>> 
                 format!("{e}: invalid encoding name"),
             )),
         },
+        "copy" => slash_copy(state, cmd),
         // pg_dump 15.14 and later guard their scripts with these; nothing to do here.
         "restrict" | "unrestrict" => Ok(()),
         _ => return None,
@@ -935,6 +1119,10 @@ pub struct SqlArgs {
     /// Print each query string before running it.
     #[arg(short = 'e', long = "echo-queries")]
     pub echo: bool,
+    /// Run everything in one transaction: BEGIN first, COMMIT at the end (ROLLBACK when a
+    /// statement failed with --on-error stop).
+    #[arg(short = '1', long = "single-transaction")]
+    pub single_transaction: bool,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -1048,7 +1236,19 @@ pub fn sql_command(a: &SqlArgs) -> u8 {
     } else {
         OnError::Stop
     };
+    // \x auto fits the terminal when the output is one (psql reads its size; COLUMNS here).
+    if io::stdout().is_terminal() {
+        state.print.width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    }
     let mut failed = false;
+    if a.single_transaction
+        && let Err(e) = state
+            .client
+            .run("BEGIN", &mut crate::client::Collect::default())
+    {
+        state.report(&e, None);
+        return EXIT_SQL_ERROR;
+    }
     for action in todo {
         let r = match action {
             Action::Command(c) if c.trim_start().starts_with('\\') => {
@@ -1092,6 +1292,20 @@ pub fn sql_command(a: &SqlArgs) -> u8 {
         }
         if state.quit {
             break;
+        }
+    }
+    if a.single_transaction {
+        let end = if failed && state.on_error == OnError::Stop {
+            "ROLLBACK"
+        } else {
+            "COMMIT"
+        };
+        if let Err(e) = state
+            .client
+            .run(end, &mut crate::client::Collect::default())
+        {
+            state.report(&e, None);
+            failed = true;
         }
     }
     let _ = state.out.flush();
@@ -1267,6 +1481,59 @@ mod tests {
     }
 
     #[test]
+    fn slash_copy_parses_as_psql() {
+        let c = parse_copy("\\copy t (a, b) from 'my ''f''.csv' with (format csv, header)")
+            .expect("parses");
+        assert_eq!(
+            c,
+            CopySpec {
+                sql: "COPY t (a, b) FROM STDIN with (format csv, header)".into(),
+                from: true,
+                endpoint: Endpoint::File("my 'f'.csv".into())
+            }
+        );
+        let c = parse_copy("\\copy (select 'a to b' from x) TO pstdout csv").expect("parses");
+        assert_eq!(c.sql, "COPY (select 'a to b' from x) TO STDOUT csv");
+        assert_eq!(c.endpoint, Endpoint::PStdout);
+        assert!(parse_copy("\\copy t").is_err());
+        assert!(parse_copy("\\copy t from program 'ls'").is_err());
+        assert!(parse_copy("\\copy t to stdin").is_err());
+    }
+
+    #[test]
+    fn slash_copy_files_and_script_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("t.csv");
+        let (mut s, out, err) = state();
+        let text = format!(
+            "create table t (i int, v text);\n\
+             \\copy t from stdin\n1\tx\n\\.\n\
+             \\copy t to '{f}' with (format csv)\n\
+             \\copy t from '{f}' csv\n\
+             select count(*) from t;\n",
+            f = file.display()
+        );
+        let r = script(&mut s, &text, OnError::Stop);
+        assert_eq!(
+            r,
+            Ok(ScriptStats {
+                statements: 3,
+                errors: 0
+            }),
+            "{}",
+            err.text()
+        );
+        assert_eq!(
+            std::fs::read_to_string(&file).ok().as_deref(),
+            Some("1,x\n")
+        );
+        assert_eq!(
+            out.text(),
+            "CREATE TABLE\nCOPY 1\nCOPY 1\nCOPY 1\n count \n-------\n     2\n(1 row)\n\n"
+        );
+    }
+
+    #[test]
     fn timing_text_as_psql() {
         assert_eq!(timing_text(Duration::from_micros(1234)), "Time: 1.234 ms");
         assert_eq!(
@@ -1302,6 +1569,7 @@ mod tests {
             field_separator: None,
             quiet: false,
             echo: false,
+            single_transaction: false,
         };
         let raw: Vec<String> = [
             "basalt",

@@ -146,6 +146,42 @@ fn on_error_stop_and_continue() {
 }
 
 #[test]
+fn single_transaction_rolls_back_on_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("db");
+    let db = db.to_str().expect("utf-8 path");
+    let (code, _, _) = sql(
+        &[
+            db,
+            "-1",
+            "-c",
+            "create table a (i int)",
+            "-c",
+            "select nope",
+        ],
+        "",
+    );
+    assert_eq!(code, 3);
+    let (code, _, err) = sql(&[db, "-c", "select * from a"], "");
+    assert_eq!(code, 3);
+    assert!(err.contains("42P01"), "{err}");
+    let (code, _, _) = sql(
+        &[
+            db,
+            "--single-transaction",
+            "-c",
+            "create table a (i int)",
+            "-c",
+            "insert into a values (1)",
+        ],
+        "",
+    );
+    assert_eq!(code, 0);
+    let (_, out, _) = sql(&[db, "-At", "-c", "select count(*) from a"], "");
+    assert_eq!(out, "1\n");
+}
+
+#[test]
 fn formats_and_flags() {
     let q = "select 1 as n, 'a|b' as s, null::int as z, true as t";
     let run = |args: &[&str]| {
