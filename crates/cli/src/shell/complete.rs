@@ -250,6 +250,15 @@ pub fn complete(cat: &Catalog, pending: &str, line: &str, pos: usize) -> Complet
         _ => None,
     });
     let after_ident = matches!(last, Some(Tok::Word(w)) if !super::keywords::is_keyword(w));
+    // `INSERT INTO t (` lists t's columns: the column context, not the relation one.
+    let column_list = keyword.as_deref() == Some("INTO")
+        && matches!(last, Some(Tok::Punct('(' | ',')))
+        && toks.iter().rev().any(|t| *t == Tok::Punct('('));
+    let keyword = if column_list {
+        Some("SELECT".to_string())
+    } else {
+        keyword
+    };
     match keyword.as_deref() {
         Some("FROM" | "JOIN" | "INTO" | "UPDATE" | "TABLE" | "TRUNCATE" | "ONLY" | "VIEW")
             if !after_ident =>
@@ -565,6 +574,8 @@ mod tests {
         assert_eq!(words("", "SELECT * FROM items WHERE exi"), ["exists"]);
         assert_eq!(words("", "SELECT * FROM items i WHERE i.p"), ["price"]);
         assert_eq!(words("", "SELECT orders.q"), ["qty"]);
+        assert_eq!(words("", "INSERT INTO orders (i"), ["id", "item"]);
+        assert_eq!(words("", "INSERT INTO orders (id, q"), ["qty"]);
         assert_eq!(
             words("", "SELECT * FROM items WHERE n"),
             ["name", "now", "nullif"]
