@@ -298,7 +298,7 @@ fn format_flags_include_output_file_and_editor() {
     let editor = d.path().join("editor.sh");
     std::fs::write(
         &editor,
-        "#!/bin/sh\nprintf 'SELECT count(*) AS edited\\nFROM k;\\n' > \"$1\"\n",
+        "#!/bin/sh\ngrep -q pending \"$1\" || printf 'SELECT count(*) AS edited\\nFROM k;\\n' > \"$1\"\n",
     )
     .unwrap();
     {
@@ -324,6 +324,13 @@ fn format_flags_include_output_file_and_editor() {
     assert_eq!(written, "v\none\n");
     // \e writes the query into the editor's file; a statement ending with ; runs.
     sh.run("\\e", "edited\r\n2");
+    // \e FILE: an unterminated statement stays in the buffer and is shown.
+    let pending = d.path().join("pending.sql");
+    std::fs::write(&pending, "SELECT 'pending' AS p\n").unwrap();
+    sh.line(&format!("\\e {}", pending.display()));
+    sh.expect("SELECT 'pending' AS p\r\n");
+    sh.expect("postgres-# ");
+    sh.run(";", "p\r\npending");
     sh.quit();
 }
 

@@ -197,6 +197,11 @@ impl Shell {
                 return Ok(());
             }
         }
+        // An unterminated statement stays in the buffer; psql shows it.
+        let pending = state.splitter.pending().trim_end().to_string();
+        if !pending.is_empty() {
+            writeln!(state.out, "{pending}").map_err(io_error)?;
+        }
         Ok(())
     }
 
