@@ -8,7 +8,10 @@
 //! quotes, dollar quotes and comments), a backslash command runs at the end of its line, and
 //! the prompt shows where the splitter is (`basalt=> `, `basalt-> `, `basalt'> `...) and the
 //! transaction state (`basalt=*> ` in a block, `basalt=!> ` in a failed one; `#` instead of
-//! `>` for a superuser). A statement typed over several lines becomes one history entry.
+//! `>` for a superuser). A statement typed over several lines becomes one history entry;
+//! the history is read from `$BASALT_HISTORY` (else `~/.basalt_history`) at start and written
+//! back when the shell leaves. rustyline keeps its input buffer from one line to the next
+//! (its `buffer-redux` feature), so lines typed or pasted while a statement runs are not lost.
 //!
 //! Statements run through [`crate::script::run_sql`] with a [`crate::script::State`] (client,
 //! print settings, output, timing, the query buffer), so the shell prints exactly what
