@@ -140,12 +140,12 @@ pub fn is_numeric_type(oid: u32) -> bool {
     )
 }
 
-/// Whether an outcome prints as a table: it has columns, or it is a `SELECT` of none.
+/// Whether an outcome prints as a table: it has columns, or rows of none (`SELECT;`).
+/// Without columns, `SELECT 0` is taken for a query's empty result: `CREATE TABLE AS` and
+/// `SELECT INTO` also say `SELECT n` but deliver no rows, and psql prints their tag (the
+/// protocol's RowDescription would tell them apart; the outcome does not carry it).
 fn has_rows(o: &Outcome) -> bool {
-    !o.columns.is_empty()
-        || o.tag.starts_with("SELECT ")
-        || o.tag.starts_with("FETCH ")
-        || (!o.rows.is_empty())
+    !o.columns.is_empty() || !o.rows.is_empty() || o.tag == "SELECT 0"
 }
 
 /// Prints one statement's outcome: its rows as a table in `opts.format` (and then the tag of
@@ -1064,6 +1064,17 @@ mod tests {
             " id \n----\n  1\n(1 row)\n\nINSERT 0 1\n"
         );
         assert_eq!(render(&Outcome::default(), &PrintOptions::default()), "");
+        // CREATE TABLE AS: a SELECT tag without rows prints as psql prints it.
+        let ctas = Outcome {
+            tag: "SELECT 3".into(),
+            ..Outcome::default()
+        };
+        assert_eq!(render(&ctas, &PrintOptions::default()), "SELECT 3\n");
+        let none = Outcome {
+            tag: "SELECT 0".into(),
+            ..Outcome::default()
+        };
+        assert_eq!(render(&none, &PrintOptions::default()), "--\n(0 rows)\n\n");
     }
 
     #[test]
@@ -1186,6 +1197,34 @@ mod tests {
         fn with_position(mut self, p: u32) -> Message {
             self.position = Some(p);
             self
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn errors_and_tables_never_panic(
+            sql in "(?s).{0,300}",
+            pos in 0u32..400,
+            cells in proptest::collection::vec(proptest::option::of("(?s).{0,20}"), 0..12),
+            width in 0usize..40,
+        ) {
+            let e = err("42601", "syntax error", Some(pos));
+            let _ = format_error(&e, Some(&sql));
+            let o = Outcome {
+                tag: "SELECT 3".into(),
+                columns: vec![col(&sql.chars().take(10).collect::<String>(), 23), col("b", 25), col("c", 114)],
+                rows: cells.chunks(3).map(|c| c.to_vec()).collect(),
+            };
+            for format in [Format::Aligned, Format::Unaligned, Format::Csv, Format::Json, Format::Markdown] {
+                for expanded in [Expanded::Off, Expanded::On, Expanded::Auto] {
+                    let opts = with(|p| {
+                        p.format = format;
+                        p.expanded = expanded;
+                        p.width = Some(width);
+                    });
+                    let _ = render(&o, &opts);
+                }
+            }
         }
     }
 

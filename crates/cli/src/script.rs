@@ -81,7 +81,13 @@ pub struct State {
 impl State {
     /// A state printing results to stdout and messages to stderr, with psql's defaults.
     pub fn new(client: Box<dyn Client>) -> State {
-        State::with_output(client, Box::new(io::stdout()), Box::new(io::stderr()))
+        // Buffered: stdout alone is line-buffered, a write per row. It is flushed after each
+        // query string and meta-command, and before anything goes to stderr.
+        State::with_output(
+            client,
+            Box::new(io::BufWriter::new(io::stdout())),
+            Box::new(io::stderr()),
+        )
     }
 
     /// A state writing results to `out` and messages to `err`.
@@ -388,6 +394,8 @@ fn run_with(
                 Message::client("58030", format!("could not read the COPY data: {e}"))
             })?;
         }
+        // Messages name the line after the data, as psql's do.
+        state.line += src.lines;
     }
     if let Err(e) = &r {
         state.report(e, Some(sql));
@@ -465,17 +473,13 @@ fn script_loop(
                 Piece::Statement(sql) => {
                     stats.statements += 1;
                     let mut lines = CopyLines::new(&mut *input);
-                    let r = run_with(state, &sql, Some(&mut lines), None, None);
-                    state.line += lines.lines;
-                    r
+                    run_with(state, &sql, Some(&mut lines), None, None)
                 }
                 Piece::Meta(cmd) if copy_from_script(&cmd) => {
                     stats.statements += 1;
                     let r = parse_copy(&cmd).and_then(|c| {
                         let mut lines = CopyLines::new(&mut *input);
-                        let r = run_with(state, &c.sql, Some(&mut lines), None, None);
-                        state.line += lines.lines;
-                        r
+                        run_with(state, &c.sql, Some(&mut lines), None, None)
                     });
                     if let Err(e) = &r
                         && state.reported.take().as_ref() != Some(e)
@@ -905,10 +909,11 @@ pub fn meta_common(state: &mut State, cmd: &str) -> Option<Result<(), Message>> 
                 _ => (true, &args[..]),
             };
             let text = format!("{}{}", words.join(" "), if newline { "\n" } else { "" });
-            let w: &mut dyn Write = if name == "warn" {
-                &mut *state.err
-            } else {
-                &mut *state.out
+            // \echo writes to the output \o replaced (psql's stdout), \qecho to \o's file.
+            let w: &mut dyn Write = match (name, state.saved_out.as_mut()) {
+                ("warn", _) => &mut *state.err,
+                ("echo", Some(stdout)) => &mut **stdout,
+                _ => &mut *state.out,
             };
             w.write_all(text.as_bytes()).map_err(io_error)
         }
@@ -1065,6 +1070,9 @@ pub fn meta_common(state: &mut State, cmd: &str) -> Option<Result<(), Message>> 
         "restrict" | "unrestrict" => Ok(()),
         _ => return None,
     };
+    if let Err(e) = state.out.flush() {
+        return Some(Err(io_error(e)));
+    }
     Some(r)
 }
 
@@ -1531,6 +1539,37 @@ mod tests {
             out.text(),
             "CREATE TABLE\nCOPY 1\nCOPY 1\nCOPY 1\n count \n-------\n     2\n(1 row)\n\n"
         );
+    }
+
+    #[test]
+    fn include_relative_and_connect() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
+        std::fs::write(dir.path().join("sub/inner.sql"), "select 'inner' as w;\n").expect("write");
+        std::fs::write(
+            dir.path().join("sub/outer.sql"),
+            "\\ir inner.sql\n\\c postgres\nselect nope;\n",
+        )
+        .expect("write");
+        let (mut s, out, err) = state();
+        let r = run_file(&mut s, &dir.path().join("sub/outer.sql"), &mut |s, m| {
+            basic_meta(s, m)
+        });
+        assert!(r.is_err());
+        assert_eq!(
+            out.text(),
+            "   w   \n-------\n inner\n(1 row)\n\n\
+             You are now connected to database \"postgres\" as user \"basalt\".\n"
+        );
+        // The message names the file and line it came from.
+        let outer = dir.path().join("sub/outer.sql");
+        assert!(
+            err.text()
+                .starts_with(&format!("basalt:{}:3: ERROR:  42703", outer.display())),
+            "{}",
+            err.text()
+        );
+        assert_eq!(s.source, None, "restored after the file");
     }
 
     #[test]

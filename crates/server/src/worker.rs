@@ -763,15 +763,13 @@ fn column_description(
 struct RowsOut<'a> {
     /// The result formats of the portal (none: all text).
     formats: &'a [i16],
-    /// The simple query protocol: a RowDescription always precedes the rows, and a result
-    /// without columns sends none (nor DataRows).
+    /// The simple query protocol: a RowDescription always precedes the rows (with no
+    /// fields for `SELECT;`).
     simple: bool,
     /// Send the row description as the rows begin (a deferred Describe of the portal).
     describe: bool,
     /// The rows began (the statement's result then carries none).
     begun: bool,
-    /// The columns of the rows under way.
-    columns: usize,
     /// Buffer for binary values.
     scratch: Vec<u8>,
 }
@@ -783,7 +781,6 @@ impl<'a> RowsOut<'a> {
             simple,
             describe,
             begun: false,
-            columns: 0,
             scratch: Vec::new(),
         }
     }
@@ -922,8 +919,8 @@ impl RowSink for ClientIo<'_> {
             return Ok(());
         };
         out.begun = true;
-        out.columns = columns.len();
-        if out.simple && !columns.is_empty() {
+        // A query describes its rows even without columns (`SELECT;`), as PostgreSQL does.
+        if out.simple {
             self.io.push(wire::row_description(columns, types, &[]));
         } else if out.describe {
             self.io
@@ -948,9 +945,6 @@ impl RowSink for ClientIo<'_> {
         let Some(out) = self.rows.as_mut() else {
             return Ok(());
         };
-        if out.simple && out.columns == 0 {
-            return Ok(());
-        }
         wire::value_row(
             self.io.raw(),
             row,

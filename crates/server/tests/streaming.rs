@@ -251,6 +251,9 @@ fn describe_of_a_portal_does_not_run_it() {
     w.send(b'D', b"P\0");
     w.send(b'S', &[]);
     assert_eq!(w.until_ready(), ["1", "2", "T"]);
+    // A query without columns still describes its (empty) rows, as PostgreSQL.
+    w.send(b'Q', b"SELECT;\0");
+    assert_eq!(w.until_ready(), ["T", "D", "C"]);
     // (One row when t is still empty, none when the INSERT ran.)
     w.send(b'Q', b"SELECT 1 FROM t HAVING count(*) = 0\0");
     assert_eq!(w.until_ready(), ["T", "D", "C"]);
