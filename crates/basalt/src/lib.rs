@@ -271,3 +271,9 @@ impl Database {
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
+
+/// The tutorial's Rust examples (docs/tutorial.md; its commands are run by the `basalt-cli`
+/// crate's tutorial test), compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/tutorial.md")]
+struct TutorialDoctests;

@@ -4,12 +4,10 @@
 // command-line tool does not mind moving them.
 #![allow(clippy::result_large_err)]
 
-// Used by the subcommands that run SQL (shell, sql, import/export, dump/restore) as they land.
 mod check;
-// The no-subcommand default (the shell on ./basalt-data) loads it once the shell lands.
+// Used by the subcommands that run SQL (shell, sql, import/export, dump/restore) as they land.
 #[allow(dead_code)]
 mod client;
-#[allow(dead_code)]
 mod sample;
 // The printer, splitter and script runner serve `basalt sql` now and the shell and restore
 // as they land.
@@ -89,6 +87,14 @@ enum Command {
     ///   basalt check postgres://basalt@localhost:5433/postgres
     #[command(verbatim_doc_comment)]
     Check(check::CheckArgs),
+    /// Create the sample shop (customers, products with JSON details, orders, order_items)
+    /// in a new database directory, as docs/tutorial.md uses it.
+    ///
+    /// Examples:
+    ///   basalt sample ./shop
+    ///   basalt sql ./shop -c "SELECT * FROM products"
+    #[command(verbatim_doc_comment)]
+    Sample(sample::SampleArgs),
     /// Print the version.
     Version,
 }
@@ -260,6 +266,7 @@ fn main() -> std::process::ExitCode {
         Command::Sql(a) => return std::process::ExitCode::from(script::sql_command(&a)),
         Command::Shell(a) => return std::process::ExitCode::from(shell::run(&a)),
         Command::Check(a) => return std::process::ExitCode::from(check::run(&a)),
+        Command::Sample(a) => sample::command(&a),
         Command::Version => {
             #[allow(clippy::print_stdout)]
             {

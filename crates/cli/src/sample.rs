@@ -11,6 +11,48 @@ pub const DEFAULT_DIR: &str = "basalt-data";
 /// The sample's schema and rows.
 pub const SQL: &str = include_str!("sample.sql");
 
+/// The `basalt sample` subcommand's arguments.
+#[derive(clap::Args, Debug)]
+pub struct SampleArgs {
+    /// The database directory to create the sample in.
+    #[arg(default_value = DEFAULT_DIR)]
+    pub dir: String,
+}
+
+/// Runs `basalt sample`: creates the sample in a directory whose database holds no tables.
+pub fn command(a: &SampleArgs) -> Result<(), String> {
+    if client::remote::is_remote(&a.dir) || a.dir == ":memory:" {
+        return Err("basalt sample: give a database directory".into());
+    }
+    let mut c = client::open(&a.dir).map_err(|e| e.message)?;
+    let existing = client::query(
+        &mut *c,
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+    )
+    .map_err(|e| e.message)?;
+    if existing
+        .first()
+        .and_then(|o| o.rows.first())
+        .and_then(|r| r[0].as_deref())
+        != Some("0")
+    {
+        return Err(format!(
+            "{} already holds tables: the sample goes into a new directory",
+            a.dir
+        ));
+    }
+    load(&mut *c).map_err(|e| e.message)?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "created the sample shop in {}: tables customers, products, orders, order_items",
+            a.dir
+        );
+    }
+    Ok(())
+}
+
 /// Loads the sample into the database `client` is connected to, in one transaction: all of it
 /// or, on an error, nothing.
 pub fn load(client: &mut dyn Client) -> Result<(), Message> {
