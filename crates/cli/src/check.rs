@@ -12,7 +12,8 @@
 //!    the storage engine as they are read), and `bt_index_check(index, true)` runs on each
 //!    index: every entry names a row that gives its key, every row the index covers has its
 //!    entry, and rows keyed by their primary key are stored under it (see
-//!    crates/sql/src/system/check.rs).
+//!    crates/sql/src/system/check.rs). A table without any index is read whole instead
+//!    (each row printed as text, which decodes every value).
 //!
 //! For a server (a `postgres://` URL), step 2 runs over the connection in each database the
 //! role may connect to; the log is the server's to check.
@@ -45,6 +46,8 @@ struct Findings {
     problems: usize,
     warnings: usize,
     indexes: usize,
+    /// Tables without an index, read whole.
+    tables: usize,
     databases: usize,
 }
 
@@ -110,6 +113,7 @@ pub fn run(a: &CheckArgs) -> u8 {
         };
         f.databases += 1;
         check_indexes(client, db, a.verbose, &mut out, &mut f);
+        check_unindexed_tables(client, db, a.verbose, &mut out, &mut f);
     }
     let _ = summary(&mut out, &f);
     u8::from(f.problems > 0)
@@ -118,10 +122,12 @@ pub fn run(a: &CheckArgs) -> u8 {
 fn summary(out: &mut impl Write, f: &Findings) -> std::io::Result<()> {
     writeln!(
         out,
-        "{}: {} database(s), {} index(es) checked, {} problem(s), {} warning(s)",
+        "{}: {} database(s), {} index(es) and {} unindexed table(s) checked, {} problem(s), \
+         {} warning(s)",
         if f.problems == 0 { "ok" } else { "FAILED" },
         f.databases,
         f.indexes,
+        f.tables,
         f.problems,
         f.warnings
     )
@@ -216,6 +222,57 @@ fn check_indexes(
             Err(e) => {
                 f.problems += 1;
                 let _ = writeln!(out, "{}", problem(db, schema, index, table, &e));
+            }
+        }
+    }
+}
+
+/// Step 2 for the tables without any index (no primary key either), whose rows no index
+/// check reads: each row is read whole and printed as text, which decodes every value.
+fn check_unindexed_tables(
+    client: &mut dyn Client,
+    db: &str,
+    verbose: bool,
+    out: &mut impl Write,
+    f: &mut Findings,
+) {
+    let list = client::query(
+        client,
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid) \
+         ORDER BY 1",
+    );
+    let tables = match list {
+        Ok(r) => r.into_iter().next().map(|o| o.rows).unwrap_or_default(),
+        Err(e) => {
+            f.problems += 1;
+            let _ = writeln!(
+                out,
+                "ERROR: database {db}: listing the tables: {}",
+                e.message
+            );
+            return;
+        }
+    };
+    for t in tables {
+        let Some(Some(name)) = t.into_iter().next() else {
+            continue;
+        };
+        f.tables += 1;
+        match client::query(
+            client,
+            &format!("SELECT count(*), sum(length(r::text)) FROM {name} AS r"),
+        ) {
+            Ok(_) => {
+                if verbose {
+                    let _ = writeln!(out, "ok: {db}: table {name} (no index) read whole");
+                }
+            }
+            Err(e) => {
+                f.problems += 1;
+                let _ = writeln!(out, "ERROR: {db}: table {name}: {} ({})", e.message, e.code);
             }
         }
     }

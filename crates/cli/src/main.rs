@@ -11,8 +11,10 @@ mod client;
 mod sample;
 // The printer, splitter and script runner serve `basalt sql` now and the shell and restore
 // as they land.
+mod dump;
 #[allow(dead_code)]
 mod print;
+mod restore;
 #[allow(dead_code)]
 mod script;
 mod shell;
@@ -75,6 +77,26 @@ enum Command {
     ///   basalt shell ./db --format csv < queries.sql
     #[command(verbatim_doc_comment)]
     Shell(shell::ShellArgs),
+    /// Dump a database as a SQL script (schema, then COPY data) that `basalt restore` and
+    /// PostgreSQL's psql load; read in one snapshot, without blocking writers.
+    ///
+    /// Examples:
+    ///   basalt dump ./db -o db.sql
+    ///   basalt dump postgres://basalt@localhost:5433/basalt > db.sql
+    ///   basalt dump ./db --schema-only -n app
+    ///   basalt dump ./db --data-only -t 'app.orders' -t 'app.order_*'
+    ///   psql -v ON_ERROR_STOP=1 -d newdb -f db.sql      (load it into PostgreSQL)
+    #[command(verbatim_doc_comment)]
+    Dump(DumpArgs),
+    /// Restore a dump (a SQL script with COPY data) into a database, stopping at the first
+    /// error; a dump cut short is refused.
+    ///
+    /// Examples:
+    ///   basalt restore ./copy -f db.sql
+    ///   basalt restore ./copy --single-transaction < db.sql
+    ///   basalt restore postgres://basalt@localhost:5433/basalt -f db.sql
+    #[command(verbatim_doc_comment)]
+    Restore(RestoreArgs),
     /// Verify a database's integrity: the commit log's records and checksums (read only),
     /// then every index of every database against its table.
     ///
@@ -97,6 +119,91 @@ enum Command {
     Sample(sample::SampleArgs),
     /// Print the version.
     Version,
+}
+
+#[derive(clap::Args)]
+struct DumpArgs {
+    /// The database: a directory, or a postgres:// URL.
+    target: String,
+    /// Write the script to this file instead of standard output.
+    #[arg(short = 'o', long = "output", short_alias = 'f', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Only the schema: no data, no sequence values.
+    #[arg(short = 's', long, conflicts_with = "data_only")]
+    schema_only: bool,
+    /// Only the data (COPY blocks and sequence values), for a database that has the schema.
+    #[arg(short = 'a', long)]
+    data_only: bool,
+    /// Only these tables, views and sequences (repeatable; `schema.name`, `*` and `?`
+    /// wildcards).
+    #[arg(short = 't', long = "table", value_name = "TABLE")]
+    tables: Vec<String>,
+    /// Only objects of these schemas (repeatable; wildcards as for --table).
+    #[arg(short = 'n', long = "schema", value_name = "SCHEMA")]
+    schemas: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct RestoreArgs {
+    /// The database: a directory (created if missing), or a postgres:// URL.
+    target: String,
+    /// The script to run [default: standard input].
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Run the whole script in one transaction: all of it or nothing.
+    #[arg(short = '1', long)]
+    single_transaction: bool,
+}
+
+fn run_restore(a: RestoreArgs) -> Result<(), String> {
+    let opts = restore::Options {
+        single_transaction: a.single_transaction,
+    };
+    let c = client::open(&a.target).map_err(|e| message(&e))?;
+    let (mut input, source): (Box<dyn std::io::BufRead>, String) = match &a.file {
+        Some(p) if p.as_os_str() != "-" => {
+            let f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            (
+                Box::new(std::io::BufReader::with_capacity(256 * 1024, f)),
+                p.display().to_string(),
+            )
+        }
+        _ => (Box::new(std::io::stdin().lock()), "<stdin>".to_string()),
+    };
+    // The error has been printed with its line; the exit status says it failed.
+    restore::restore(c, &mut input, &source, &opts)
+        .map(|_| ())
+        .map_err(|_| "restore failed".to_string())
+}
+
+fn run_dump(a: DumpArgs) -> Result<(), String> {
+    let opts = dump::Options {
+        schema_only: a.schema_only,
+        data_only: a.data_only,
+        tables: a.tables,
+        schemas: a.schemas,
+    };
+    let mut c = client::open(&a.target).map_err(|e| message(&e))?;
+    let stats = match &a.output {
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(256 * 1024, stdout.lock());
+            dump::dump(c.as_mut(), &opts, &mut out).map_err(|e| message(&e))?
+        }
+        Some(path) => dump::dump_to_file(c.as_mut(), &opts, path)?,
+    };
+    for n in &stats.not_dumped {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("basalt: warning: not dumped: {n}");
+        }
+    }
+    Ok(())
+}
+
+/// An error of a SQL-running subcommand as psql prints it (SQLSTATE, detail, context).
+fn message(e: &client::Message) -> String {
+    print::format_error(e, None).trim_end().to_string()
 }
 
 #[derive(clap::Args)]
@@ -265,6 +372,8 @@ fn main() -> std::process::ExitCode {
         Command::Cert(a) => cert(&a),
         Command::Sql(a) => return std::process::ExitCode::from(script::sql_command(&a)),
         Command::Shell(a) => return std::process::ExitCode::from(shell::run(&a)),
+        Command::Dump(a) => run_dump(a),
+        Command::Restore(a) => run_restore(a),
         Command::Check(a) => return std::process::ExitCode::from(check::run(&a)),
         Command::Sample(a) => sample::command(&a),
         Command::Version => {

@@ -31,6 +31,7 @@ fn fill(dir: &Path) {
         d,
         "-c",
         "CREATE TABLE t (id int PRIMARY KEY, a int, b text UNIQUE); \
+         CREATE TABLE bare (x int, y text); INSERT INTO bare VALUES (1, 'a'), (2, NULL); \
          CREATE INDEX t_a ON t (a) WHERE a > 2; \
          INSERT INTO t SELECT g, g % 5, 'b' || g FROM generate_series(1, 500) g; \
          CREATE DATABASE app",
@@ -63,6 +64,7 @@ fn a_healthy_directory_passes_with_every_database_checked() {
         "ok: postgres: public.t_pkey on t",
         "ok: app: public.u_v on u",
         "ok: app: public.u_pkey on u",
+        "ok: postgres: table public.bare (no index) read whole",
     ] {
         assert!(out.contains(line), "{line} missing from:\n{out}");
     }
@@ -71,7 +73,7 @@ fn a_healthy_directory_passes_with_every_database_checked() {
     let o = basalt(&["check", dir.to_str().expect("utf-8"), "-d", "app"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(
-        text(&o).contains("1 database(s), 2 index(es) checked"),
+        text(&o).contains("1 database(s), 2 index(es) and 0 unindexed table(s) checked"),
         "{}",
         text(&o)
     );

@@ -1344,11 +1344,14 @@ pub fn create_table(
         if identity {
             c.identity = Some((always.unwrap_or(false), seq_oid));
         } else {
+            // Quoted as PostgreSQL's default text shows it: the name is parsed when used.
+            let q = crate::parse::quote_identifier;
             let qualified = if schema == crate::catalog::PUBLIC_OID {
-                seq_name
+                q(&seq_name)
             } else {
-                format!("{}.{}", cat.schema_name(schema), seq_name)
-            };
+                format!("{}.{}", q(cat.schema_name(schema)), q(&seq_name))
+            }
+            .replace('\'', "''");
             c.default = Some(format!("nextval('{qualified}'::regclass)"));
         }
     }

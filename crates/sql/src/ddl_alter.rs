@@ -1885,11 +1885,13 @@ impl<K: TxnKv> Session<K> {
                     owned_by: Some((oid, idx)),
                 },
             );
+            let q = crate::parse::quote_identifier;
             let qualified = if old.schema == crate::catalog::PUBLIC_OID {
-                seq_name
+                q(&seq_name)
             } else {
-                format!("{}.{}", cat.schema_name(old.schema), seq_name)
-            };
+                format!("{}.{}", q(cat.schema_name(old.schema)), q(&seq_name))
+            }
+            .replace('\'', "''");
             col.default = Some(format!("nextval('{qualified}'::regclass)"));
         }
         let identity_bounds = match &identity_spec {
@@ -1944,7 +1946,12 @@ impl<K: TxnKv> Session<K> {
             }
             table_mut(cat, oid)?.columns[idx].identity = Some((*always, seq));
             let qualified = match cat.sequences.get(&seq) {
-                Some(sq) => format!("{}.{}", cat.schema_name(sq.schema), sq.name),
+                Some(sq) => format!(
+                    "{}.{}",
+                    crate::parse::quote_identifier(cat.schema_name(sq.schema)),
+                    crate::parse::quote_identifier(&sq.name)
+                )
+                .replace('\'', "''"),
                 None => String::new(),
             };
             let col = table(cat, oid)?.columns[idx].clone();

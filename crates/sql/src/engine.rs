@@ -342,19 +342,31 @@ fn from_stored(seq: &Sequence, stored: Option<(i64, bool)>) -> SeqState {
 
 impl<K: TxnKv> SeqAccess<'_, K> {
     fn resolve(&self, catalog: &Catalog, name: &str) -> Result<u32, SqlError> {
+        // The name as SQL names are read (quotes, case folding); texts stored before
+        // defaults quoted their names are read the old way, split at the first dot.
+        let parsed = crate::system::split_name(name).and_then(|p| match p.as_slice() {
+            [r] => Some((String::new(), r.clone())),
+            [s, r] | [_, s, r] => Some((s.clone(), r.clone())),
+            _ => None,
+        });
+        let lookup = |schema: &str, rel: &str| {
+            if schema.is_empty() {
+                search_path_oids(catalog, self.settings, self.temp_schema)
+                    .iter()
+                    .find_map(|s| catalog.relation_in(*s, rel))
+            } else {
+                catalog
+                    .schema_oid(schema)
+                    .and_then(|s| catalog.relation_in(s, rel))
+            }
+        };
         let (schema, rel) = match name.split_once('.') {
             Some((s, r)) => (s.trim_matches('"'), r.trim_matches('"')),
             None => ("", name.trim_matches('"')),
         };
-        let found = if schema.is_empty() {
-            search_path_oids(catalog, self.settings, self.temp_schema)
-                .iter()
-                .find_map(|s| catalog.relation_in(*s, rel))
-        } else {
-            catalog
-                .schema_oid(schema)
-                .and_then(|s| catalog.relation_in(s, rel))
-        };
+        let found = parsed
+            .and_then(|(s, r)| lookup(&s, &r))
+            .or_else(|| lookup(schema, rel));
         match found {
             Some(Relation::Sequence(oid)) => Ok(oid),
             Some(_) => Err(err("42809", format!("\"{name}\" is not a sequence"))),
@@ -618,7 +630,11 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
             Some(Value::Int8(oid)) => {
                 let o = u32::try_from(*oid).unwrap_or(0);
                 match catalog.sequences.get(&o) {
-                    Some(q) => Some(format!("{}.{}", catalog.schema_name(q.schema), q.name)),
+                    Some(q) => Some(format!(
+                        "{}.{}",
+                        crate::parse::quote_identifier(catalog.schema_name(q.schema)),
+                        crate::parse::quote_identifier(&q.name)
+                    )),
                     None => {
                         let other = catalog
                             .tables
@@ -3505,7 +3521,13 @@ pub(crate) trait DmlHost: Sized {
                     let name = catalog
                         .sequences
                         .get(seq)
-                        .map(|s| format!("{}.{}", catalog.schema_name(s.schema), s.name))
+                        .map(|s| {
+                            format!(
+                                "{}.{}",
+                                crate::parse::quote_identifier(catalog.schema_name(s.schema)),
+                                crate::parse::quote_identifier(&s.name)
+                            )
+                        })
                         .unwrap_or_default();
                     Some(Expr::Cast(
                         Box::new(Expr::Sequence(

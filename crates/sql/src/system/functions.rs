@@ -354,9 +354,16 @@ fn bind_format_type(
         .cat
         .tables
         .values()
-        .map(|t| t.row_type())
-        .chain(ctx.cat.types.values().map(|t| t.row_type()))
-        .map(|r| (r.oid, r.array_oid, r.name.clone().unwrap_or_default()))
+        .map(|t| (t.schema, t.row_type()))
+        .chain(ctx.cat.types.values().map(|t| (t.schema, t.row_type())))
+        // Qualified as PostgreSQL's format_type does outside the search path (a dump's
+        // column types must name the schema).
+        .map(|(s, r)| {
+            let name = ctx
+                .cat
+                .qualified_type_name(s, r.name.as_deref().unwrap_or_default());
+            (r.oid, r.array_oid, name)
+        })
         .chain(
             ctx.cat
                 .enum_and_domain_types()
@@ -1095,9 +1102,9 @@ pub fn bind(
                 (Some(t), Some(c)) => {
                     let o = resolve_class(ctx, &rels, t)
                         .ok_or_else(|| err("42P01", format!("relation \"{t}\" does not exist")))?;
-                    let col = split_name(c)
-                        .and_then(|p| p.into_iter().next())
-                        .unwrap_or_default();
+                    // The column name is taken literally (case kept, no quotes), as
+                    // PostgreSQL's: only the relation name is parsed as SQL names.
+                    let col = c.to_string();
                     if ctx
                         .cat
                         .tables

@@ -301,12 +301,31 @@ impl Walker<'_> {
             let bare = ty.without_typmod().format_type();
             return Some((ty, full, bare));
         }
-        // A user type (enum, domain): shown by its name.
-        let known = self.cat.enums.values().any(|e| e.name == name)
-            || self.cat.domains.values().any(|d| d.name == name);
-        if !known || !mods.is_empty() {
+        // A user type (enum, domain): shown by its name, qualified outside `public` as
+        // format_type does (a dump restores the text with only `public` on the path).
+        let schema = match parts.as_slice() {
+            [s, _] => Some(self.cat.schema_oid(s)?),
+            _ => None,
+        };
+        let in_schema = |sc: u32| schema.is_none_or(|s| s == sc);
+        let found = self
+            .cat
+            .enums
+            .values()
+            .find(|e| e.name == name && in_schema(e.schema))
+            .map(|e| e.schema)
+            .or_else(|| {
+                self.cat
+                    .domains
+                    .values()
+                    .find(|d| d.name == name && in_schema(d.schema))
+                    .map(|d| d.schema)
+            });
+        let sc = found?;
+        if !mods.is_empty() {
             return None;
         }
+        let name = self.cat.qualified_type_name(sc, &name);
         let shown = if array { format!("{name}[]") } else { name };
         Some((DataType::Text, shown.clone(), shown))
     }
