@@ -19,6 +19,7 @@ mod print;
 mod restore;
 #[allow(dead_code)]
 mod script;
+mod shell;
 #[allow(dead_code)]
 mod split;
 
@@ -88,6 +89,18 @@ enum Command {
     ///   cat script.sql | basalt sql ./db -f -
     #[command(verbatim_doc_comment)]
     Sql(script::SqlArgs),
+    /// An interactive SQL shell (psql's ways: meta-commands, completion, history).
+    ///
+    /// Without a target the database lives in memory and is gone when the shell exits.
+    /// When standard input is not a terminal, it runs it as `basalt sql -f -` does.
+    ///
+    /// Examples:
+    ///   basalt shell                                   (an in-memory database to try things)
+    ///   basalt shell ./db                              (a database directory, created if missing)
+    ///   basalt shell postgres://basalt@localhost:5433/basalt
+    ///   basalt shell ./db --format csv < queries.sql
+    #[command(verbatim_doc_comment)]
+    Shell(shell::ShellArgs),
     /// Dump a database as a SQL script (schema, then COPY data) that `basalt restore` and
     /// PostgreSQL's psql load; read in one snapshot, without blocking writers.
     ///
@@ -384,6 +397,7 @@ fn main() -> std::process::ExitCode {
         Command::Import(a) => import::run(*a),
         Command::Export(a) => export::run(a),
         Command::Sql(a) => return std::process::ExitCode::from(script::sql_command(&a)),
+        Command::Shell(a) => return std::process::ExitCode::from(shell::run(&a)),
         Command::Dump(a) => run_dump(a),
         Command::Restore(a) => run_restore(a),
         Command::Check(a) => return std::process::ExitCode::from(check::run(&a)),
