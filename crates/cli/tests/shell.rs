@@ -423,3 +423,45 @@ fn a_server_through_its_url_with_cancel_and_reconnect() {
     );
     sh.quit();
 }
+
+#[test]
+fn ctrl_c_ends_a_piped_script_waiting_for_input() {
+    let d = temp();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_basalt"))
+        .args(["shell", ":memory:"])
+        .env("BASALT_HISTORY", hist(d.path()))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The script has sent one statement and waits for more.
+    let mut stdin = child.stdin.take().unwrap();
+    {
+        use std::io::{BufRead, Write};
+        stdin.write_all(b"SELECT 'ran' AS r;\n").unwrap();
+        stdin.flush().unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.as_mut().unwrap());
+        let mut line = String::new();
+        while !line.contains("ran") {
+            line.clear();
+            assert!(out.read_line(&mut line).unwrap() > 0, "no output");
+        }
+    }
+    let start = Instant::now();
+    // The shell's builtin kill: no procps needed.
+    let kill = Command::new("sh")
+        .arg("-c")
+        .arg(format!("kill -INT {}", child.id()))
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    drop(stdin);
+}

@@ -18,8 +18,12 @@ pub struct Guard {
 
 impl Guard {
     /// Starts the thread that turns SIGINT into a cancel. Without it (the signal could not be
-    /// registered) Ctrl-C keeps its default effect.
-    pub fn install() -> std::io::Result<Guard> {
+    /// registered) Ctrl-C keeps its default effect. With `exit_when_idle` (a script read from
+    /// a pipe), Ctrl-C also ends the process, as psql does, when a cancelled statement has not
+    /// ended it within a second (status 130, the shells' code for SIGINT): a script waiting
+    /// for its next line has no statement to cancel. Interactively the editor takes Ctrl-C as
+    /// a key at the prompt instead.
+    pub fn install(exit_when_idle: bool) -> std::io::Result<Guard> {
         let g = Guard::default();
         let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT])?;
         let current = g.current.clone();
@@ -30,6 +34,12 @@ impl Guard {
                     let c = current.lock().ok().and_then(|c| c.clone());
                     if let Some(cancel) = c {
                         cancel();
+                    }
+                    if exit_when_idle {
+                        // A cancelled statement stops the script (exit 3) at once; a script
+                        // waiting for its next line has nothing to cancel: leave after a grace.
+                        std::thread::sleep(std::time::Duration::from_secs(1));
+                        std::process::exit(130);
                     }
                 }
             })?;

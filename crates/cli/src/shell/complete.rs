@@ -270,18 +270,34 @@ pub fn complete(cat: &Catalog, pending: &str, line: &str, pos: usize) -> Complet
             | "ELSE" | "RETURNING" | "NOT" | "DISTINCT" | "USING" | "IN" | "CASE",
         ) if !after_ident => {
             let full = format!("{pending}\n{line}");
+            let tables = mentioned(cat, &full);
             let mut cols: Vec<String> = Vec::new();
-            for (t, _) in mentioned(cat, &full) {
-                if let Some(c) = cat.columns.get(&t) {
+            for (t, _) in &tables {
+                if let Some(c) = cat.columns.get(t) {
                     cols.extend(c.iter().cloned());
+                }
+            }
+            // `SELECT pri` before any FROM: the columns of the user's tables.
+            if tables.is_empty() && !word.is_empty() {
+                for r in cat
+                    .relations
+                    .iter()
+                    .filter(|r| r.visible && !system(&r.schema))
+                {
+                    if let Some(c) = cat.columns.get(&r.name) {
+                        cols.extend(c.iter().cloned());
+                    }
                 }
             }
             let mut v = names(&cols, word);
             if !word.is_empty() {
                 v.extend(names(&cat.functions, word));
-                // Keywords only when no name fits: `na` after WHERE is `name`, not NATURAL.
+                // Keywords only when no name fits (`na` after WHERE is `name`, not NATURAL),
+                // and only those that go on an expression (`FROM`, not `PRIMARY`).
                 if v.is_empty() {
-                    v.extend(keywords(word));
+                    v.extend(keywords(word).into_iter().filter(|k| {
+                        EXPRESSION_KEYWORDS.contains(&k.to_ascii_uppercase().as_str())
+                    }));
                 }
             }
             let mut seen = BTreeSet::new();
@@ -292,9 +308,82 @@ pub fn complete(cat: &Catalog, pending: &str, line: &str, pos: usize) -> Complet
     }
 }
 
+/// Keywords that may come in or after an expression (a select list, a condition).
+const EXPRESSION_KEYWORDS: &[&str] = &[
+    "ALL",
+    "AND",
+    "ANY",
+    "ARRAY",
+    "AS",
+    "ASC",
+    "BETWEEN",
+    "BY",
+    "CASE",
+    "CAST",
+    "CROSS",
+    "CURRENT_DATE",
+    "CURRENT_TIMESTAMP",
+    "CURRENT_USER",
+    "DESC",
+    "DISTINCT",
+    "ELSE",
+    "END",
+    "EXCEPT",
+    "EXISTS",
+    "FALSE",
+    "FETCH",
+    "FILTER",
+    "FOR",
+    "FROM",
+    "FULL",
+    "GROUP",
+    "HAVING",
+    "ILIKE",
+    "IN",
+    "INNER",
+    "INTERSECT",
+    "INTERVAL",
+    "INTO",
+    "IS",
+    "ISNULL",
+    "JOIN",
+    "LATERAL",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "NATURAL",
+    "NOT",
+    "NOTNULL",
+    "NULL",
+    "NULLS",
+    "OFFSET",
+    "ON",
+    "OR",
+    "ORDER",
+    "OUTER",
+    "OVER",
+    "RETURNING",
+    "RIGHT",
+    "ROW",
+    "SIMILAR",
+    "SOME",
+    "THEN",
+    "TRUE",
+    "UNION",
+    "USING",
+    "WHEN",
+    "WHERE",
+    "WINDOW",
+    "WITHIN",
+];
+
+/// A schema whose relations completion leaves out unless asked (`pg_`...).
+fn system(schema: &str) -> bool {
+    schema.starts_with("pg_") || schema == "information_schema"
+}
+
 /// Relations (visible ones unqualified) and schemas (as `schema.`) matching `word`.
 fn relations(cat: &Catalog, word: &str, start: usize) -> Completion {
-    let system = |schema: &str| schema.starts_with("pg_") || schema == "information_schema";
     let want_system = ident(word).starts_with("pg_") || ident(word).starts_with("inf");
     let rels: Vec<String> = cat
         .relations
@@ -559,7 +648,11 @@ mod tests {
 
     #[test]
     fn columns_after_select_where_and_dot() {
-        assert_eq!(words("", "SELECT na"), ["natural"]);
+        // Before FROM: the user's tables' columns; no keyword that cannot come here.
+        assert_eq!(words("", "SELECT na"), ["name"]);
+        assert_eq!(words("", "SELECT pri"), ["price"]);
+        assert_eq!(words("", "SELECT * FR"), ["FROM"]);
+        assert_eq!(words("", "SELECT 1 AS x fr"), ["from"]);
         let (s, v) = match complete(&cat(), "", "SELECT pr FROM items", 9) {
             Completion::Words(s, v) => (s, v),
             Completion::File => unreachable!(),

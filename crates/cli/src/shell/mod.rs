@@ -122,7 +122,7 @@ pub fn run(args: &ShellArgs) -> u8 {
     let mut shell = Shell {
         catalog: complete::Catalog::default(),
         catalog_stale: true,
-        guard: cancel::Guard::install().ok(),
+        guard: cancel::Guard::install(!std::io::stdin().is_terminal()).ok(),
         superuser: false,
         stdout_tty: std::io::stdout().is_terminal(),
         output_file: false,
