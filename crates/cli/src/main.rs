@@ -31,8 +31,10 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "basalt", version, about)]
 struct Cli {
+    /// Without a subcommand: the shell on the database in ./basalt-data, created on first use
+    /// holding the sample shop (docs/tutorial.md).
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -391,7 +393,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let r = match cli.command {
+    let Some(command) = cli.command else {
+        return std::process::ExitCode::from(sample::first_run());
+    };
+    let r = match command {
         Command::Serve(a) => serve(*a),
         Command::Cert(a) => cert(&a),
         Command::Import(a) => import::run(*a),

@@ -11,6 +11,31 @@ pub const DEFAULT_DIR: &str = "basalt-data";
 /// The sample's schema and rows.
 pub const SQL: &str = include_str!("sample.sql");
 
+/// `basalt` without a subcommand: the shell on [`DEFAULT_DIR`], created holding the sample
+/// when it does not exist yet. Returns the exit status.
+pub fn first_run() -> u8 {
+    if !std::path::Path::new(DEFAULT_DIR).exists() {
+        let created = client::open(DEFAULT_DIR).and_then(|mut c| load(&mut *c));
+        #[allow(clippy::print_stderr)]
+        match created {
+            Ok(()) => eprintln!(
+                "Created the database ./{DEFAULT_DIR} holding a sample shop: customers, products, \
+                 orders, order_items.\nTry: SELECT * FROM products;   \\d orders   \\?   (\\q leaves)"
+            ),
+            Err(e) => {
+                eprintln!("basalt: creating ./{DEFAULT_DIR}: {}", e.message);
+                return crate::script::EXIT_CONNECT;
+            }
+        }
+    }
+    crate::shell::run(&crate::shell::ShellArgs {
+        target: Some(DEFAULT_DIR.to_string()),
+        format: None,
+        expanded: false,
+        null: None,
+    })
+}
+
 /// The `basalt sample` subcommand's arguments.
 #[derive(clap::Args, Debug)]
 pub struct SampleArgs {

@@ -1025,7 +1025,8 @@ pub fn meta_common(state: &mut State, cmd: &str) -> Option<Result<(), Message>> 
         "p" | "print" => {
             let p = state.splitter.pending().trim_end().to_string();
             let t = if p.is_empty() {
-                state.last_query.clone().unwrap_or_default()
+                let last = state.last_query.as_deref().unwrap_or_default();
+                last.trim_end().to_string()
             } else {
                 p
             };
