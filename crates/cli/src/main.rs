@@ -8,6 +8,8 @@ mod check;
 // Used by the subcommands that run SQL (shell, sql, import/export, dump/restore) as they land.
 #[allow(dead_code)]
 mod client;
+mod export;
+mod import;
 mod sample;
 // The printer, splitter and script runner serve `basalt sql` now and the shell and restore
 // as they land.
@@ -54,6 +56,28 @@ enum Command {
     ///   psql "host=localhost port=5433 user=basalt sslmode=verify-full sslrootcert=./tls/ca.crt"
     #[command(verbatim_doc_comment)]
     Cert(CertArgs),
+    /// Load a CSV, JSON lines or SQLite file into a table (in batches, one transaction each,
+    /// resumable; bad rows go to a reject file).
+    ///
+    /// Examples:
+    ///   basalt import ./db --table sales sales.csv
+    ///   basalt import ./db --table sales --create --types id=int,note=text sales.csv
+    ///   basalt import ./db -t sales --delimiter ';' --null NA --no-header data.txt --format csv
+    ///   basalt import ./db -t events --create events.jsonl --reject bad.txt --max-errors 100
+    ///   basalt import ./db -t sales sales.csv --resume          (after an interruption)
+    ///   basalt import ./db app.sqlite                            (every table, keys and indexes)
+    ///   basalt import postgres://user@host/db -t users,orders app.sqlite
+    #[command(verbatim_doc_comment)]
+    Import(Box<import::ImportArgs>),
+    /// Write a table's or a query's rows as CSV or JSON lines.
+    ///
+    /// Examples:
+    ///   basalt export ./db --table sales -o sales.csv
+    ///   basalt export ./db --query "SELECT id, total FROM sales WHERE total > 100" > big.csv
+    ///   basalt export ./db -t events -o events.jsonl
+    ///   basalt export ./db -t sales --delimiter '|' --null NULL --no-header
+    #[command(verbatim_doc_comment)]
+    Export(export::ExportArgs),
     /// Run SQL statements and scripts against a database (non-interactive, psql-style).
     ///
     /// Exits 0 when every statement succeeded, 3 when one failed, 2 when the database could
@@ -375,6 +399,8 @@ fn main() -> std::process::ExitCode {
     let r = match command {
         Command::Serve(a) => serve(*a),
         Command::Cert(a) => cert(&a),
+        Command::Import(a) => import::run(*a),
+        Command::Export(a) => export::run(a),
         Command::Sql(a) => return std::process::ExitCode::from(script::sql_command(&a)),
         Command::Shell(a) => return std::process::ExitCode::from(shell::run(&a)),
         Command::Dump(a) => run_dump(a),
