@@ -1079,7 +1079,9 @@ pub fn meta_common(state: &mut State, cmd: &str) -> Option<Result<(), Message>> 
 
 /// The meta-commands of `basalt sql`: [`meta_common`], and an error for the others.
 pub fn basic_meta(state: &mut State, cmd: &str) -> Result<(), Message> {
-    meta_common(state, cmd).unwrap_or_else(|| {
+    meta_common(state, cmd)
+        .or_else(|| crate::shell::meta::catalog_meta(state, cmd))
+        .unwrap_or_else(|| {
         let name = cmd.split_whitespace().next().unwrap_or(cmd);
         Err(Message::client(
             "42601",

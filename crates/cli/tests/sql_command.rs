@@ -267,10 +267,14 @@ fn meta_commands_in_scripts_from_stdin() {
         std::fs::read_to_string(&outfile).expect("\\o file"),
         "b\n2\nto the file\n"
     );
-    // A meta-command basalt sql cannot run fails like a statement.
-    let (code, _, err) = sql(&[":memory:"], "\\dt\nselect 1;\n");
+    // The catalog commands work here too; one basalt sql cannot run (\e needs a terminal)
+    // fails like a statement.
+    let (code, out, _) = sql(&[":memory:"], "create table t (a int);\n\\dt\n");
+    assert_eq!(code, 0);
+    assert!(out.contains(" public | t    | table | basalt"), "{out}");
+    let (code, _, err) = sql(&[":memory:"], "\\e\nselect 1;\n");
     assert_eq!(code, 3);
-    assert!(err.contains("invalid command \\dt"), "{err}");
+    assert!(err.contains("invalid command \\e"), "{err}");
 }
 
 #[test]

@@ -112,11 +112,8 @@ impl Shell {
                     .and_then(|()| out.flush())
                     .map_err(io_error)
             }
-            "l" | "list" | "l+" | "list+" => {
-                let r = describe::list_databases(state.client.as_mut(), arg);
-                show(state, r.map(|t| vec![t]))
-            }
-            n if n.starts_with('d') => self.describe_command(state, n, arg),
+            "l" | "list" | "l+" | "list+" => catalog_meta(state, cmd).unwrap_or(Ok(())),
+            n if n.starts_with('d') => describe_command(state, n, arg),
             "c" | "connect" => {
                 let r = script::meta_common(state, cmd).unwrap_or(Ok(()));
                 if r.is_ok() {
@@ -204,33 +201,6 @@ impl Shell {
         }
         Ok(())
     }
-
-    /// `\d`, `\d NAME`, `\dt`, `\di`, `\dv`, `\ds`, `\dn`, `\df`, `\du` (with `S` and `+`).
-    fn describe_command(
-        &mut self,
-        state: &mut State,
-        name: &str,
-        pattern: Option<&str>,
-    ) -> Result<(), Message> {
-        let mods = &name[1..];
-        let system = mods.contains('S');
-        let letters: String = mods.chars().filter(|c| !matches!(c, 'S' | '+')).collect();
-        let c = state.client.as_mut();
-        let r = match letters.as_str() {
-            "" => match pattern {
-                None => describe::list_relations(c, "", system, None).map(|t| vec![t]),
-                Some(p) => describe::describe(c, system, p),
-            },
-            "n" => describe::list_schemas(c, system, pattern).map(|t| vec![t]),
-            "f" => describe::list_functions(c, system, pattern).map(|t| vec![t]),
-            "u" | "g" => describe::list_roles(c, system, pattern).map(|t| vec![t]),
-            l if l.chars().all(|x| "tivmsE".contains(x)) => {
-                describe::list_relations(c, l, system, pattern).map(|t| vec![t])
-            }
-            _ => return Err(invalid(name)),
-        };
-        show(state, r)
-    }
 }
 
 fn io_error(e: std::io::Error) -> Message {
@@ -239,6 +209,46 @@ fn io_error(e: std::io::Error) -> Message {
 
 /// Prints what a describe command found; psql's notes (`Did not find any relation named
 /// "x".`) go to stderr and are no error.
+/// `\d`, `\d NAME`, `\dt`, `\di`, `\dv`, `\ds`, `\dn`, `\df`, `\du` (with `S` and `+`).
+fn describe_command(state: &mut State, name: &str, pattern: Option<&str>) -> Result<(), Message> {
+    let mods = &name[1..];
+    let system = mods.contains('S');
+    let letters: String = mods.chars().filter(|c| !matches!(c, 'S' | '+')).collect();
+    let c = state.client.as_mut();
+    let r = match letters.as_str() {
+        "" => match pattern {
+            None => describe::list_relations(c, "", system, None).map(|t| vec![t]),
+            Some(p) => describe::describe(c, system, p),
+        },
+        "n" => describe::list_schemas(c, system, pattern).map(|t| vec![t]),
+        "f" => describe::list_functions(c, system, pattern).map(|t| vec![t]),
+        "u" | "g" => describe::list_roles(c, system, pattern).map(|t| vec![t]),
+        l if l.chars().all(|x| "tivmsE".contains(x)) => {
+            describe::list_relations(c, l, system, pattern).map(|t| vec![t])
+        }
+        _ => return Err(invalid(name)),
+    };
+    show(state, r)
+}
+
+/// The catalog meta-commands (`\d` family, `\l`), which need no terminal: for the shell and
+/// for `basalt sql` alike. `None`: `cmd` is another command.
+pub(crate) fn catalog_meta(state: &mut State, cmd: &str) -> Option<Result<(), Message>> {
+    let body = cmd.trim().strip_prefix('\\').unwrap_or(cmd.trim());
+    let name_end = body.find(|c: char| c.is_whitespace()).unwrap_or(body.len());
+    let (name, rest) = body.split_at(name_end);
+    let a = script::meta_args(rest);
+    let arg = a.first().map(String::as_str);
+    match name {
+        "l" | "list" | "l+" | "list+" => {
+            let r = describe::list_databases(state.client.as_mut(), arg);
+            Some(show(state, r.map(|t| vec![t])))
+        }
+        n if n.starts_with('d') => Some(describe_command(state, n, arg)),
+        _ => None,
+    }
+}
+
 fn show(state: &mut State, r: Result<Vec<Table>, describe::Error>) -> Result<(), Message> {
     match r {
         Ok(tables) => {

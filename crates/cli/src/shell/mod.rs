@@ -33,7 +33,7 @@ mod editor;
 mod help;
 mod highlight;
 mod keywords;
-mod meta;
+pub(crate) mod meta;
 mod pattern;
 
 use std::io::{IsTerminal, Write};
