@@ -98,6 +98,19 @@ fn an_entry_for_a_missing_row_or_with_a_wrong_key_is_found() {
 }
 
 #[test]
+fn an_entry_naming_no_row_of_the_table_is_found() {
+    let db = setup();
+    let entries = pairs(&db, b'i', oid(&db, "t_a"));
+    // The catalog version key: not a row of t (and shorter than any row key).
+    change(&db, |txn| {
+        txn.put(entries[0].0.clone(), b"cv".to_vec()).unwrap()
+    });
+    let (code, msg) = check(&db, "t_a", false).unwrap();
+    assert_eq!(code, "XX002");
+    assert!(msg.contains("which is no row key of table"), "{msg}");
+}
+
+#[test]
 fn a_row_under_the_wrong_primary_key_is_found() {
     let db = setup();
     let rows = pairs(&db, b't', oid(&db, "t"));

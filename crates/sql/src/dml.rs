@@ -176,7 +176,9 @@ impl TableWriter {
         Ok(())
     }
 
-    fn index_key(
+    /// The entry key of `row` in index `bi` (the key values, then the row key's suffix for
+    /// a non-unique entry), whether it is a unique entry, and the key values.
+    pub(crate) fn index_key(
         &self,
         bi: &BoundIndex,
         row: &[Value],

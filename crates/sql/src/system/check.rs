@@ -35,8 +35,7 @@ use basalt_storage::{Direction, KeyRange};
 use crate::catalog::Catalog;
 use crate::error::SqlError;
 use crate::exec::Cx;
-use crate::expr::eval;
-use crate::row::{decode_row, index_prefix, push_key_values, table_prefix};
+use crate::row::{decode_row, index_prefix, table_prefix};
 
 /// Entries or rows read per scan.
 const CHUNK: usize = 1024;
@@ -85,18 +84,34 @@ fn name_of(catalog: &Catalog, oid: u32) -> Option<&str> {
         .or_else(|| catalog.sequences.get(&oid).map(|s| s.name.as_str()))
 }
 
-/// Reads up to [`CHUNK`] pairs of `range` after `after` (from its start when `None`).
-fn chunk(cx: &mut Cx<'_>, prefix: &[u8], after: Option<&[u8]>) -> Result<Pairs, SqlError> {
-    let mut range = KeyRange::prefix(prefix);
-    if let Some(a) = after {
-        range.start = std::ops::Bound::Excluded(a.to_vec());
+/// Calls `f` with every stored pair under `prefix`, in key order, reading [`CHUNK`] of them
+/// at a time (a scan borrows the transaction, and `f` reads through it) and ticking the
+/// statement's interrupt check for each.
+fn for_each_pair(
+    cx: &mut Cx<'_>,
+    prefix: &[u8],
+    mut f: impl FnMut(&mut Cx<'_>, &[u8], &[u8]) -> Result<(), SqlError>,
+) -> Result<(), SqlError> {
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let mut range = KeyRange::prefix(prefix);
+        if let Some(a) = after.take() {
+            range.start = std::ops::Bound::Excluded(a);
+        }
+        let batch: Pairs = cx
+            .txn
+            .scan(range, Direction::Forward)?
+            .take(CHUNK)
+            .collect::<Result<_, _>>()?;
+        let Some((last, _)) = batch.last() else {
+            return Ok(());
+        };
+        after = Some(last.clone());
+        for (k, v) in &batch {
+            cx.tick()?;
+            f(cx, k, v)?;
+        }
     }
-    let scan = cx.txn.scan(range, Direction::Forward)?;
-    let mut out = Vec::with_capacity(CHUNK);
-    for item in scan.take(CHUNK) {
-        out.push(item?);
-    }
-    Ok(out)
 }
 
 /// Checks index `index_oid` against its table (see the module documentation).
@@ -128,129 +143,97 @@ pub fn check_index(cx: &mut Cx<'_>, index_oid: u32, heapallindexed: bool) -> Res
         row.resize(columns, Value::Null);
         Ok(row)
     };
-    // The entry key a row has in the index (`None`: the predicate leaves it out).
+    // The entry key a row has in the index (`None`: the predicate leaves it out), as the
+    // writes compute it.
     let entry_key =
         |row: &[Value], row_key: &[u8], cx: &mut Cx<'_>| -> Result<Option<Vec<u8>>, SqlError> {
             if !bi.covers(row, cx)? {
                 return Ok(None);
             }
-            let mut vals = Vec::with_capacity(bi.keys.len());
-            for k in &bi.keys {
-                vals.push(eval(k, row, cx)?);
-            }
-            let mut key = index_prefix(index_oid);
-            push_key_values(&mut key, &vals.iter().collect::<Vec<_>>(), &index.desc)?;
-            let unique =
-                index.unique && (index.nulls_not_distinct || !vals.iter().any(Value::is_null));
-            if !unique || index.deferrable {
-                key.extend_from_slice(row_key.get(5..).unwrap_or_default());
-            }
-            Ok(Some(key))
+            Ok(Some(writer.index_key(bi, row, row_key, cx)?.0))
         };
 
     let rows = table_prefix(table.oid);
     if index.is_row_key() {
         // The rows are the index: each must be stored under the key its columns give.
-        let mut after: Option<Vec<u8>> = None;
-        loop {
-            let batch = chunk(cx, &rows, after.as_deref())?;
-            let Some((last, _)) = batch.last() else {
-                break;
-            };
-            after = Some(last.clone());
-            for (key, bytes) in &batch {
-                cx.tick()?;
-                let row = decode(key, bytes)?;
-                let expected = writer.row_key(&row, None)?;
-                if &expected != key {
-                    return Err(corrupted(format!(
-                        "row of table \"{}\" is stored under key {} but its primary key \
-                         \"{}\" gives {}",
-                        table.name,
-                        hex(key),
-                        index.name,
-                        hex(&expected)
-                    )));
-                }
+        return for_each_pair(cx, &rows, |_, key, bytes| {
+            let row = decode(key, bytes)?;
+            let expected = writer.row_key(&row, None)?;
+            if expected != key {
+                return Err(corrupted(format!(
+                    "row of table \"{}\" is stored under key {} but its primary key \
+                     \"{}\" gives {}",
+                    table.name,
+                    hex(key),
+                    index.name,
+                    hex(&expected)
+                )));
             }
-        }
-        return Ok(());
+            Ok(())
+        });
     }
 
     // Every entry names a row that gives it.
-    let entries = index_prefix(index_oid);
-    let mut after: Option<Vec<u8>> = None;
-    loop {
-        let batch = chunk(cx, &entries, after.as_deref())?;
-        let Some((last, _)) = batch.last() else {
-            break;
-        };
-        after = Some(last.clone());
-        for (ikey, row_key) in &batch {
-            cx.tick()?;
-            let Some(bytes) = cx.txn.get(row_key)? else {
-                return Err(corrupted(format!(
-                    "index \"{}\" has entry {} for a row of table \"{}\" that does not exist",
-                    index.name,
-                    hex(ikey),
-                    table.name
-                )));
-            };
-            let row = decode(row_key, &bytes)?;
-            match entry_key(&row, row_key, cx)? {
-                Some(k) if &k == ikey => {}
-                Some(k) => {
-                    return Err(corrupted(format!(
-                        "index \"{}\" has entry {} for row {} of table \"{}\", whose key \
-                         values give {}",
-                        index.name,
-                        hex(ikey),
-                        hex(row_key),
-                        table.name,
-                        hex(&k)
-                    )));
-                }
-                None => {
-                    return Err(corrupted(format!(
-                        "index \"{}\" has entry {} for row {} of table \"{}\", which its \
-                         predicate excludes",
-                        index.name,
-                        hex(ikey),
-                        hex(row_key),
-                        table.name
-                    )));
-                }
-            }
+    for_each_pair(cx, &index_prefix(index_oid), |cx, ikey, row_key| {
+        if !row_key.starts_with(&rows) || row_key.len() == rows.len() {
+            return Err(corrupted(format!(
+                "index \"{}\" has entry {} naming {}, which is no row key of table \"{}\"",
+                index.name,
+                hex(ikey),
+                hex(row_key),
+                table.name
+            )));
         }
-    }
+        let Some(bytes) = cx.txn.get(row_key)? else {
+            return Err(corrupted(format!(
+                "index \"{}\" has entry {} for a row of table \"{}\" that does not exist",
+                index.name,
+                hex(ikey),
+                table.name
+            )));
+        };
+        let row = decode(row_key, &bytes)?;
+        match entry_key(&row, row_key, cx)? {
+            Some(k) if k == ikey => Ok(()),
+            Some(k) => Err(corrupted(format!(
+                "index \"{}\" has entry {} for row {} of table \"{}\", whose key values \
+                 give {}",
+                index.name,
+                hex(ikey),
+                hex(row_key),
+                table.name,
+                hex(&k)
+            ))),
+            None => Err(corrupted(format!(
+                "index \"{}\" has entry {} for row {} of table \"{}\", which its predicate \
+                 excludes",
+                index.name,
+                hex(ikey),
+                hex(row_key),
+                table.name
+            ))),
+        }
+    })?;
     if !heapallindexed {
         return Ok(());
     }
     // Every covered row has its entry.
-    let mut after: Option<Vec<u8>> = None;
-    loop {
-        let batch = chunk(cx, &rows, after.as_deref())?;
-        let Some((last, _)) = batch.last() else {
-            break;
+    for_each_pair(cx, &rows, |cx, key, bytes| {
+        let row = decode(key, bytes)?;
+        let Some(ikey) = entry_key(&row, key, cx)? else {
+            return Ok(());
         };
-        after = Some(last.clone());
-        for (key, bytes) in &batch {
-            cx.tick()?;
-            let row = decode(key, bytes)?;
-            let Some(ikey) = entry_key(&row, key, cx)? else {
-                continue;
-            };
-            if cx.txn.get(&ikey)?.as_deref() != Some(key.as_slice()) {
-                return Err(corrupted(format!(
-                    "row {} of table \"{}\" lacks matching index entry within index \"{}\"",
-                    hex(key),
-                    table.name,
-                    index.name
-                ))
-                .with_detail(format!("The entry's key would be {}.", hex(&ikey))));
-            }
+        if cx.txn.get(&ikey)?.as_deref() != Some(key) {
+            return Err(corrupted(format!(
+                "row {} of table \"{}\" lacks matching index entry within index \"{}\"",
+                hex(key),
+                table.name,
+                index.name
+            ))
+            .with_detail(format!("The entry's key would be {}.", hex(&ikey))));
         }
-    }
+        Ok(())
+    })?;
     Ok(())
 }
 
