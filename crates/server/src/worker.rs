@@ -654,7 +654,7 @@ impl Worker {
                 notices: Vec::new(),
             })
         };
-        if let Some(spill) = spill {
+        let more = if let Some(spill) = spill {
             // Rows kept by the first Execute: the next `limit` of them.
             let ctx = self.session.type_context();
             let mut scratch = Vec::new();
@@ -668,48 +668,29 @@ impl Worker {
                 self.io.maybe_flush();
                 left -= 1;
             }
-            if spill.remaining() > 0 {
-                self.io
-                    .push(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()));
+            spill.remaining() > 0
+        } else {
+            let end = limit.map_or(r.rows.len(), |n| (*sent + n).min(r.rows.len()));
+            // (Streamed rows are gone already: nothing to encode here then.)
+            let ctx = if *sent < end {
+                self.session.type_context()
             } else {
-                let tag = r.tag.clone();
-                self.io
-                    .push(PgWireBackendMessage::CommandComplete(CommandComplete::new(
-                        tag,
-                    )));
+                TypeContext::default()
+            };
+            let mut scratch = Vec::new();
+            for row in &r.rows[*sent..end] {
+                wire::value_row(self.io.raw(), row, &r.types, formats, &ctx, &mut scratch)
+                    .map_err(fail)?;
+                self.io.maybe_flush();
             }
-            return Ok(());
-        }
-        let end = limit.map_or(r.rows.len(), |n| (*sent + n).min(r.rows.len()));
-        // (Streamed rows are gone already: nothing to encode here then.)
-        let ctx = if *sent < end {
-            self.session.type_context()
-        } else {
-            TypeContext::default()
+            *sent = end;
+            limit.is_some() && end < r.rows.len()
         };
-        let mut scratch = Vec::new();
-        for row in &r.rows[*sent..end] {
-            wire::value_row(self.io.raw(), row, &r.types, formats, &ctx, &mut scratch).map_err(
-                |error| {
-                    Box::new(Failure {
-                        error,
-                        notices: Vec::new(),
-                    })
-                },
-            )?;
-            self.io.maybe_flush();
-        }
-        *sent = end;
-        if limit.is_some() && end < r.rows.len() {
-            self.io
-                .push(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()));
+        self.io.push(if more {
+            PgWireBackendMessage::PortalSuspended(PortalSuspended::new())
         } else {
-            let tag = r.tag.clone();
-            self.io
-                .push(PgWireBackendMessage::CommandComplete(CommandComplete::new(
-                    tag,
-                )));
-        }
+            PgWireBackendMessage::CommandComplete(CommandComplete::new(r.tag.clone()))
+        });
         Ok(())
     }
 
