@@ -78,14 +78,14 @@ pub fn run(a: &CheckArgs) -> u8 {
         }
     };
     let databases = if a.databases.is_empty() {
-        match client::query(
+        match client::rows(
             &mut *first,
             "SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname",
         ) {
             Ok(r) => r
-                .first()
-                .map(|o| o.rows.iter().filter_map(|r| r[0].clone()).collect())
-                .unwrap_or_default(),
+                .into_iter()
+                .filter_map(|r| r.into_iter().next().flatten())
+                .collect(),
             Err(e) => {
                 let _ = writeln!(out, "basalt check: listing the databases: {}", e.message);
                 return 2;
@@ -187,7 +187,7 @@ fn check_indexes(
     out: &mut impl Write,
     f: &mut Findings,
 ) {
-    let list = client::query(
+    let list = client::rows(
         client,
         "SELECT c.oid, n.nspname, c.relname, t.relname \
          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
@@ -197,7 +197,7 @@ fn check_indexes(
          ORDER BY n.nspname, t.relname, c.relname",
     );
     let rows = match list {
-        Ok(r) => r.into_iter().next().map(|o| o.rows).unwrap_or_default(),
+        Ok(r) => r,
         Err(e) => {
             f.problems += 1;
             let _ = writeln!(
@@ -236,7 +236,7 @@ fn check_unindexed_tables(
     out: &mut impl Write,
     f: &mut Findings,
 ) {
-    let list = client::query(
+    let list = client::rows(
         client,
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -245,7 +245,7 @@ fn check_unindexed_tables(
          ORDER BY 1",
     );
     let tables = match list {
-        Ok(r) => r.into_iter().next().map(|o| o.rows).unwrap_or_default(),
+        Ok(r) => r,
         Err(e) => {
             f.problems += 1;
             let _ = writeln!(

@@ -40,7 +40,7 @@ use std::path::Path;
 
 use basalt_sql::parse::quote_identifier;
 
-use crate::client::{self, Client, Message, Outcome, Output};
+use crate::client::{self, Client, Message, Outcome, Output, rows};
 
 /// What to dump.
 #[derive(Debug, Clone, Default)]
@@ -103,13 +103,6 @@ impl R<'_> {
         let v = self.opt(i).unwrap_or_default();
         v.parse().map_err(|_| bad(&format!("OID {v:?}")))
     }
-}
-
-fn rows(c: &mut dyn Client, sql: &str) -> Result<Vec<Row>, Message> {
-    Ok(client::query(c, sql)?
-        .pop()
-        .map(|o| o.rows)
-        .unwrap_or_default())
 }
 
 /// `'text'` as a SQL string literal (standard_conforming_strings on: only quotes double).

@@ -50,18 +50,13 @@ pub fn command(a: &SampleArgs) -> Result<(), String> {
         return Err("basalt sample: give a database directory".into());
     }
     let mut c = client::open(&a.dir).map_err(|e| e.message)?;
-    let existing = client::query(
+    let existing = client::rows(
         &mut *c,
         "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
     )
     .map_err(|e| e.message)?;
-    if existing
-        .first()
-        .and_then(|o| o.rows.first())
-        .and_then(|r| r[0].as_deref())
-        != Some("0")
-    {
+    if existing.first().and_then(|r| r[0].as_deref()) != Some("0") {
         return Err(format!(
             "{} already holds tables: the sample goes into a new directory",
             a.dir

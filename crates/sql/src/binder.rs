@@ -5836,7 +5836,9 @@ impl<'a> Binder<'a> {
             };
             return Ok((Expr::Const(value), DataType::Text));
         }
-        self.call_arg_positions = fc.args.iter().map(node_location).collect();
+        self.call_arg_positions.clear();
+        self.call_arg_positions
+            .extend(fc.args.iter().map(node_location));
         if let Some(r) = crate::system::bind_system_function(self, &name, &args, &types)? {
             return Ok(r);
         }

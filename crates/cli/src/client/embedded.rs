@@ -46,10 +46,8 @@ impl Embedded {
             database: String::new(),
             user: String::new(),
         };
-        let r = super::query(&mut e, "SELECT current_database(), current_user")?;
-        if let Some([Some(d), Some(u)]) =
-            r.first().and_then(|o| o.rows.first()).map(|r| r.as_slice())
-        {
+        let r = super::rows(&mut e, "SELECT current_database(), current_user")?;
+        if let Some([Some(d), Some(u)]) = r.first().map(Vec::as_slice) {
             e.database = d.clone();
             e.user = u.clone();
         }

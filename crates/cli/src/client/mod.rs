@@ -164,6 +164,14 @@ impl Output for Collect {
     }
 }
 
+/// The rows of the last statement of `sql` (none if it returned no rows).
+pub fn rows(client: &mut dyn Client, sql: &str) -> Result<Vec<Vec<Option<String>>>, Message> {
+    Ok(query(client, sql)?
+        .pop()
+        .map(|o| o.rows)
+        .unwrap_or_default())
+}
+
 /// Runs `sql` and returns its results (notices are dropped).
 pub fn query(client: &mut dyn Client, sql: &str) -> Result<Vec<Outcome>, Message> {
     let mut c = Collect::default();

@@ -219,10 +219,8 @@ pub fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-/// A string as an SQL literal.
-pub fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
+/// A string as an SQL literal (the dump's quoting).
+pub use crate::dump::literal as quote_literal;
 
 /// What the batches carry on the channel (a reader's fatal error ends it).
 pub type Produced = Result<Batch, String>;
