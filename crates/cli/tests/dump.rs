@@ -368,109 +368,6 @@ fn truncated_dump_is_refused() {
     );
 }
 
-/// A throwaway PostgreSQL cluster (from `pg_config --bindir`), stopped when dropped.
-struct Pg {
-    dir: tempfile::TempDir,
-    port: u16,
-    run_as: Option<String>,
-}
-
-impl Pg {
-    fn start() -> Option<Pg> {
-        let initdb = common::pg_bin("initdb");
-        if !initdb.is_absolute() {
-            eprintln!("PostgreSQL server binaries not found: skipping");
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        // PostgreSQL refuses to run as root.
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-        let run_as = root.then(|| "postgres".to_string());
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let pg = Pg { dir, port, run_as };
-        if let Some(u) = &pg.run_as {
-            Command::new("chmod")
-                .args(["755", p(pg.dir.path())])
-                .status()
-                .unwrap();
-            Command::new("chown")
-                .args([u.as_str(), p(pg.dir.path())])
-                .status()
-                .unwrap();
-        }
-        let data = pg.dir.path().join("data");
-        ok(&pg
-            .cmd(&initdb)
-            .args([
-                "-D",
-                p(&data),
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "-E",
-                "UTF8",
-            ])
-            .args(["--locale=C.UTF-8"])
-            .output()
-            .unwrap());
-        let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c TimeZone=UTC -c fsync=off",
-            pg.port,
-            p(pg.dir.path())
-        );
-        ok(&pg
-            .cmd(&common::pg_bin("pg_ctl"))
-            .args(["-D", p(&data), "-l", p(&pg.dir.path().join("log")), "-w"])
-            .args(["-o", &opts, "start"])
-            .output()
-            .unwrap());
-        Some(pg)
-    }
-
-    fn cmd(&self, bin: &Path) -> Command {
-        match &self.run_as {
-            Some(u) => {
-                let mut c = Command::new("runuser");
-                c.args(["-u", u, "--"]).arg(bin);
-                c
-            }
-            None => Command::new(bin),
-        }
-    }
-
-    fn psql(&self, db: &str, args: &[&str]) -> Output {
-        Command::new(common::pg_bin("psql"))
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
-            .args(["-p", &self.port.to_string(), "-U", "postgres", "-d", db])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-}
-
-impl Drop for Pg {
-    fn drop(&mut self) {
-        let _ = self
-            .cmd(&common::pg_bin("pg_ctl"))
-            .args([
-                "-D",
-                p(&self.dir.path().join("data")),
-                "-m",
-                "immediate",
-                "stop",
-            ])
-            .output();
-    }
-}
-
 /// Each table's rows in COPY text form, sorted.
 fn copy_rows_basalt(dir: &Path) -> BTreeMap<String, Vec<String>> {
     let db = Database::open(dir).unwrap();
@@ -494,7 +391,9 @@ fn copy_rows_basalt(dir: &Path) -> BTreeMap<String, Vec<String>> {
 
 #[test]
 fn dump_loads_into_postgresql() {
-    let Some(pg) = Pg::start() else { return };
+    let Some(pg) = common::Pg::start() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let (src, file) = rich_dump(dir.path());
     ok(&pg.psql("postgres", &["-c", "CREATE DATABASE rich"]));

@@ -857,35 +857,23 @@ fn import_and_export_through_basalt_serve() -> R {
 
 #[test]
 fn import_and_export_through_postgresql() -> R {
-    let dir = Path::new("/tmp/pgref");
-    if !dir.join(".s.PGSQL.54440").exists() {
-        eprintln!(
-            "skipped: the reference PostgreSQL (socket /tmp/pgref, port 54440) is not running"
-        );
+    let Some(pg) = common::Pg::start() else {
         return Ok(());
-    }
-    let db = format!("basalt_import_test_{}", std::process::id());
+    };
+    let db = "basalt_import_test";
     let psql = |db: &str, q: &str| -> String {
-        Command::new("psql")
-            .args([
-                "-X",
-                "-h",
-                "/tmp/pgref",
-                "-p",
-                "54440",
-                "-U",
-                "postgres",
-                "-d",
-                db,
-            ])
-            .args(["-v", "ON_ERROR_STOP=1", "-Atc", q])
-            .output()
-            .map(|o| text(&o.stdout) + &text(&o.stderr))
+        let o = pg
+            .psql_socket()
+            .args(["-d", db, "-v", "ON_ERROR_STOP=1", "-Atc", q])
+            .output();
+        o.map(|o| text(&o.stdout) + &text(&o.stderr))
             .unwrap_or_default()
     };
     psql("postgres", &format!("CREATE DATABASE {db}"));
-    let url = format!("postgres://postgres@{}:54440/{db}", url_host(dir));
-    let r = over_a_server(&url, &|q| psql(&db, q));
-    psql("postgres", &format!("DROP DATABASE {db}"));
-    r
+    let url = format!(
+        "postgres://postgres@{}:{}/{db}",
+        url_host(pg.socket_dir()),
+        pg.port
+    );
+    over_a_server(&url, &|q| psql(db, q))
 }

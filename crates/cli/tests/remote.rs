@@ -1,5 +1,5 @@
 //! End-to-end: the protocol client (`client::remote`) against `basalt serve` and against the
-//! reference PostgreSQL 15 (socket /tmp/pgref, port 54440; skipped when it is not running).
+//! reference PostgreSQL 15 (a throwaway cluster started by the test; skipped when PostgreSQL is not installed).
 //! The same checks run against both, so the client is tested on what PostgreSQL really sends.
 
 #![allow(clippy::unwrap_used, clippy::result_large_err)]
@@ -558,21 +558,20 @@ fn tls_modes() {
     assert!(!c.is_tls());
 }
 
-/// The reference PostgreSQL's socket, if it runs.
-fn reference() -> Option<String> {
-    let dir = Path::new("/tmp/pgref");
-    if !dir.join(".s.PGSQL.54440").exists() {
-        eprintln!(
-            "skipped: the reference PostgreSQL (socket /tmp/pgref, port 54440) is not running"
-        );
-        return None;
-    }
-    Some(format!("postgres://postgres@{}:54440", url_host(dir)))
+/// A throwaway reference PostgreSQL and the URL of its socket (without a database).
+fn reference() -> Option<(common::Pg, String)> {
+    let pg = common::Pg::start()?;
+    let url = format!(
+        "postgres://postgres@{}:{}",
+        url_host(pg.socket_dir()),
+        pg.port
+    );
+    Some((pg, url))
 }
 
 #[test]
 fn reference_postgresql() {
-    let Some(base) = reference() else {
+    let Some((_pg, base)) = reference() else {
         return;
     };
     let mut admin = Remote::connect(&format!("{base}/postgres")).unwrap();

@@ -384,25 +384,12 @@ fn a_server_prints_as_an_embedded_database() {
 
 #[test]
 fn output_matches_psql_against_the_reference_postgresql() {
-    let dir = Path::new("/tmp/pgref");
-    if !dir.join(".s.PGSQL.54440").exists() {
-        eprintln!(
-            "skipped: the reference PostgreSQL (socket /tmp/pgref, port 54440) is not running"
-        );
+    let Some(pg) = common::Pg::start() else {
         return;
-    }
-    let psql = Command::new(common::pg_bin("psql"))
-        .args([
-            "-X",
-            "-h",
-            "/tmp/pgref",
-            "-p",
-            "54440",
-            "-U",
-            "postgres",
-            "-f",
-            "-",
-        ])
+    };
+    let psql = pg
+        .psql_socket()
+        .args(["-f", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

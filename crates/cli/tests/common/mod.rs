@@ -303,3 +303,113 @@ pub fn sqlstate(body: &[u8]) -> String {
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .unwrap_or_default()
 }
+
+/// A throwaway PostgreSQL 15 cluster (from `pg_config --bindir`) on a free port, its socket in
+/// its own temporary directory; stopped when dropped. The reference for tests that compare
+/// with PostgreSQL: each test starts its own, so nothing depends on a server left running.
+pub struct Pg {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    run_as: Option<String>,
+}
+
+impl Pg {
+    /// Starts a cluster, or `None` (the test skips) when PostgreSQL's server programs are not
+    /// installed; under CI (`BASALT_REQUIRE_CLIENTS`) their absence is a failure.
+    pub fn start() -> Option<Pg> {
+        let initdb = pg_bin("initdb");
+        if !initdb.is_absolute() {
+            assert!(
+                std::env::var_os("BASALT_REQUIRE_CLIENTS").is_none(),
+                "PostgreSQL's server programs (initdb, pg_ctl) are not installed"
+            );
+            eprintln!("skipped: PostgreSQL's server programs are not installed");
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        // PostgreSQL refuses to run as root.
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        let run_as = root.then(|| "postgres".to_string());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let pg = Pg { dir, port, run_as };
+        let path = pg.dir.path().to_str().expect("utf-8 temp path").to_string();
+        if let Some(u) = &pg.run_as {
+            for args in [["755", path.as_str()], [u.as_str(), path.as_str()]] {
+                let prog = if args[0] == "755" { "chmod" } else { "chown" };
+                let st = Command::new(prog).args(args).status().expect(prog);
+                assert!(st.success(), "{prog} {args:?}");
+            }
+        }
+        let data = format!("{path}/data");
+        let o = pg
+            .cmd(&initdb)
+            .args(["-D", &data, "-A", "trust", "-U", "postgres", "-E", "UTF8"])
+            .arg("--locale=C.UTF-8")
+            .output()
+            .expect("initdb");
+        assert!(o.status.success(), "initdb: {o:?}");
+        let opts = format!(
+            "-p {port} -k {path} -c listen_addresses=127.0.0.1 -c TimeZone=UTC -c fsync=off"
+        );
+        let o = pg
+            .cmd(&pg_bin("pg_ctl"))
+            .args(["-D", &data, "-l", &format!("{path}/log"), "-w"])
+            .args(["-o", &opts, "start"])
+            .output()
+            .expect("pg_ctl");
+        assert!(o.status.success(), "pg_ctl start: {o:?}");
+        Some(pg)
+    }
+
+    fn cmd(&self, bin: &Path) -> Command {
+        match &self.run_as {
+            Some(u) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", u, "--"]).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        }
+    }
+
+    /// The directory holding the server's Unix-domain socket.
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// psql on database `db` over TCP, stopping at the first error, with `args` after.
+    pub fn psql(&self, db: &str, args: &[&str]) -> Output {
+        Command::new(pg_bin("psql"))
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
+            .args(["-p", &self.port.to_string(), "-U", "postgres", "-d", db])
+            .args(args)
+            .output()
+            .expect("psql")
+    }
+
+    /// A psql command over the Unix-domain socket as `postgres`, without options after.
+    pub fn psql_socket(&self) -> Command {
+        let mut c = Command::new(pg_bin("psql"));
+        c.arg("-X").arg("-h").arg(self.dir.path());
+        c.args(["-p", &self.port.to_string(), "-U", "postgres"]);
+        c
+    }
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let _ = self
+            .cmd(&pg_bin("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
