@@ -62,6 +62,10 @@ use crate::ssi::{RwSet, SsiState};
 use crate::wal::{RecoveryReport, SyncJob, Wal, WalOptions};
 use crate::{Result, SerializationReason, TxnError};
 
+/// Versions a checkpoint hands to the engine per write (one redb transaction each: larger ones
+/// hold more dirty pages in memory, smaller ones pay more commits).
+const CHECKPOINT_PER_WRITE: usize = 64 * 1024;
+
 /// Settings of a local database.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -685,17 +689,26 @@ impl Shared {
         };
         let (upto, last_ts) = flushing.mark;
         let engine = self.store.engine();
-        let mut batch = WriteBatch::new();
-        for item in flushing.table.scan(KeyRange::all(), Direction::Forward)? {
-            let (k, v) = item?;
-            batch.put(k, v);
-            if batch.len() >= 16 * 1024 {
-                engine.write(std::mem::take(&mut batch))?;
-            }
+        // The memory table's versions, in engine writes of at most `PER_WRITE` each.
+        let mut versions = flushing.table.scan(KeyRange::all(), Direction::Forward)?;
+        let mut more = true;
+        while more {
+            engine.write_with(&mut |sink| {
+                for _ in 0..CHECKPOINT_PER_WRITE {
+                    let Some(item) = versions.next() else {
+                        more = false;
+                        break;
+                    };
+                    let (k, v) = item?;
+                    sink.put(&k, &[&v])?;
+                }
+                Ok(())
+            })?;
         }
         for run in &flushing.runs {
-            run.write_in_batches(16 * 1024, |b| Ok(engine.write(b)?))?;
+            run.write_to(&**engine, CHECKPOINT_PER_WRITE)?;
         }
+        let mut batch = WriteBatch::new();
         put_meta(&mut batch, upto, last_ts);
         engine.write(batch)?;
         engine.sync()?;
