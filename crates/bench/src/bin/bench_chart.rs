@@ -1,0 +1,268 @@
+//! `bench_chart RESULTS.json OUT_DIR`: one PNG per group of `bench/compare.py`'s results.
+//!
+//! Each chart has one horizontal bar per row of the group: the median of the pair ratios
+//! (Basalt against the reference, turned so that above 1 is always Basalt better), a whisker
+//! from the smallest to the largest pair ratio, a line at parity (1.0) and, where the row has
+//! one, a dashed line at its target. A row whose runs erred or gave no ratio is drawn as a red
+//! label instead of a bar, so a miss stays visible.
+//!
+//! Text goes through plotters' `ab_glyph` feature (pure Rust) with a TrueType font read at run
+//! time from Debian's `fonts-dejavu-core` (or `BENCH_CHART_FONT`): no system font library is
+//! linked and no font is kept in the repository.
+//!
+//! The JSON is either a list of rows or an object with a `rows` list; a row is
+//! `{"group", "workload", "metric", "median", "min", "max", "target", "errors", ...}`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+use serde_json::Value;
+
+/// Where Debian's DejaVu fonts live; the first one found is used.
+const FONT_PATHS: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+];
+
+/// The family name the charts ask for; `register_font` binds it to the file read.
+const FAMILY: &str = "sans-serif";
+
+/// One bar: a row of the results.
+struct Bar {
+    label: String,
+    median: Option<f64>,
+    min: Option<f64>,
+    max: Option<f64>,
+    target: Option<f64>,
+    errors: u64,
+}
+
+type Failure = Box<dyn std::error::Error>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() != 2 {
+        eprintln!("usage: bench_chart RESULTS.json OUT_DIR");
+        return ExitCode::from(2);
+    }
+    match run(Path::new(&args[0]), Path::new(&args[1])) {
+        Ok(written) => {
+            for path in written {
+                eprintln!("bench_chart: wrote {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bench_chart: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(results: &Path, out_dir: &Path) -> Result<Vec<PathBuf>, Failure> {
+    load_font()?;
+    let text = std::fs::read_to_string(results)
+        .map_err(|e| format!("cannot read {}: {e}", results.display()))?;
+    let json: Value = serde_json::from_str(&text)?;
+    let rows = match &json {
+        Value::Array(rows) => rows,
+        Value::Object(map) => map
+            .get("rows")
+            .and_then(Value::as_array)
+            .ok_or("the results object has no `rows` list")?,
+        _ => return Err("the results are neither a list nor an object".into()),
+    };
+    // Groups in their first order of appearance, rows in file order.
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: BTreeMap<String, Vec<Bar>> = BTreeMap::new();
+    for row in rows {
+        let group = row.get("group").and_then(Value::as_str).unwrap_or("other");
+        if !groups.contains_key(group) {
+            order.push(group.to_owned());
+        }
+        groups.entry(group.to_owned()).or_default().push(bar_of(row));
+    }
+    std::fs::create_dir_all(out_dir)?;
+    let mut written = Vec::new();
+    for group in order {
+        let Some(bars) = groups.get(&group) else {
+            continue;
+        };
+        let path = out_dir.join(format!("{group}.png"));
+        draw(&path, &group, bars)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+fn load_font() -> Result<(), Failure> {
+    let candidates: Vec<PathBuf> = std::env::var_os("BENCH_CHART_FONT")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(FONT_PATHS.iter().map(PathBuf::from))
+        .collect();
+    for path in &candidates {
+        if let Ok(bytes) = std::fs::read(path) {
+            // plotters keeps fonts for the life of the process.
+            let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+            register_font(FAMILY, FontStyle::Normal, bytes)
+                .map_err(|_| format!("{} is not a TrueType font", path.display()))?;
+            return Ok(());
+        }
+    }
+    Err("no font found: install fonts-dejavu-core or set BENCH_CHART_FONT to a .ttf file".into())
+}
+
+fn bar_of(row: &Value) -> Bar {
+    let num = |key: &str| row.get(key).and_then(Value::as_f64).filter(|v| v.is_finite());
+    let errors = row
+        .get("errors")
+        .and_then(Value::as_object)
+        .map(|m| m.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    let workload = row.get("workload").and_then(Value::as_str).unwrap_or("?");
+    let metric = row.get("metric").and_then(Value::as_str).unwrap_or("");
+    Bar {
+        label: if metric.is_empty() {
+            workload.to_owned()
+        } else {
+            format!("{workload} ({metric})")
+        },
+        median: num("median"),
+        min: num("min"),
+        max: num("max"),
+        target: num("target"),
+        errors,
+    }
+}
+
+fn draw(path: &Path, group: &str, bars: &[Bar]) -> Result<(), Failure> {
+    let height = 110 + 36 * u32::try_from(bars.len()).unwrap_or(u32::MAX / 64).max(1);
+    let root = BitMapBackend::new(path, (960, height)).into_drawing_area();
+    root.fill(&WHITE)?;
+    plot(&root, group, bars)?;
+    root.present()?;
+    Ok(())
+}
+
+fn plot(root: &DrawingArea<BitMapBackend<'_>, Shift>, group: &str, bars: &[Bar]) -> Result<(), Failure> {
+    let n = i32::try_from(bars.len()).map_err(|_| "too many rows")?;
+    let highest = bars
+        .iter()
+        .flat_map(|b| [b.max, b.median, b.target])
+        .flatten()
+        .fold(1.0_f64, f64::max);
+    let x_end = highest * 1.25;
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("{group}: Basalt / reference (above 1 = Basalt better)"),
+            (FAMILY, 18),
+        )
+        .margin(12)
+        .x_label_area_size(32)
+        .y_label_area_size(330)
+        .build_cartesian_2d(0.0..x_end, (0..n).into_segmented())?;
+    let labels: Vec<&str> = bars.iter().map(|b| b.label.as_str()).collect();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(bars.len())
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => usize::try_from(*i)
+                .ok()
+                .and_then(|i| labels.get(i))
+                .map_or_else(String::new, |s| (*s).to_owned()),
+            _ => String::new(),
+        })
+        .x_desc("ratio (median of pairs, whisker min-max)")
+        .label_style((FAMILY, 13))
+        .axis_desc_style((FAMILY, 13))
+        .draw()?;
+
+    let bar_colour = RGBColor(70, 110, 170);
+    let miss_colour = RGBColor(190, 40, 40);
+    for (i, bar) in (0..n).zip(bars) {
+        let Some(median) = bar.median else {
+            chart.draw_series(std::iter::once(Text::new(
+                if bar.errors > 0 {
+                    format!("errors: {} (no ratio)", bar.errors)
+                } else {
+                    "no ratio".to_owned()
+                },
+                (0.02 * x_end, SegmentValue::CenterOf(i)),
+                (FAMILY, 13).into_font().color(&miss_colour),
+            )))?;
+            continue;
+        };
+        // A bar below its target (or below parity when there is none) is a miss.
+        let goal = bar.target.unwrap_or(1.0);
+        let colour = if median < goal || bar.errors > 0 {
+            miss_colour
+        } else {
+            bar_colour
+        };
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(0.0, SegmentValue::Exact(i)), (median, SegmentValue::Exact(i + 1))],
+            colour.mix(0.75).filled(),
+        )))?;
+        let (lo, hi) = (bar.min.unwrap_or(median), bar.max.unwrap_or(median));
+        let centre = SegmentValue::CenterOf(i);
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(lo, centre.clone()), (hi, centre.clone())],
+            BLACK.stroke_width(2),
+        )))?;
+        for end in [lo, hi] {
+            chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
+                centre.clone(),
+                end,
+                end,
+                end,
+                BLACK.stroke_width(2),
+                10,
+            )))?;
+        }
+        let mut note = format!("{median:.2} ({lo:.2}-{hi:.2})");
+        if bar.errors > 0 {
+            note.push_str(&format!(", {} errors", bar.errors));
+        }
+        chart.draw_series(std::iter::once(Text::new(
+            note,
+            (hi.max(median) + 0.015 * x_end, centre),
+            (FAMILY, 12).into_font(),
+        )))?;
+    }
+    // Parity, and each distinct target, across the whole chart.
+    let top = SegmentValue::Exact(n);
+    let bottom = SegmentValue::Exact(0);
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(1.0, bottom.clone()), (1.0, top.clone())],
+        BLACK.stroke_width(1),
+    )))?;
+    let mut targets: Vec<f64> = bars.iter().filter_map(|b| b.target).collect();
+    targets.sort_by(f64::total_cmp);
+    targets.dedup();
+    let orange = RGBColor(200, 120, 0);
+    for t in targets {
+        // Dashed, in pixels: segmented coordinates only address whole rows and their centres.
+        let (x, y_low) = chart.backend_coord(&(t, bottom.clone()));
+        let (_, y_high) = chart.backend_coord(&(t, top.clone()));
+        let (from, to) = (y_high.min(y_low), y_high.max(y_low));
+        for y in (from..to).step_by(12) {
+            root.draw(&PathElement::new(
+                vec![(x, y), (x, (y + 6).min(to))],
+                orange.stroke_width(2),
+            ))?;
+        }
+        root.draw(&Text::new(
+            format!("target {t}"),
+            (x + 4, from + 2),
+            (FAMILY, 12).into_font().color(&orange),
+        ))?;
+    }
+    Ok(())
+}
