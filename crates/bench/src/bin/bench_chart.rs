@@ -19,6 +19,7 @@ use std::process::ExitCode;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 use serde_json::Value;
 
@@ -85,7 +86,10 @@ fn run(results: &Path, out_dir: &Path) -> Result<Vec<PathBuf>, Failure> {
         if !groups.contains_key(group) {
             order.push(group.to_owned());
         }
-        groups.entry(group.to_owned()).or_default().push(bar_of(row));
+        groups
+            .entry(group.to_owned())
+            .or_default()
+            .push(bar_of(row));
     }
     std::fs::create_dir_all(out_dir)?;
     let mut written = Vec::new();
@@ -119,7 +123,11 @@ fn load_font() -> Result<(), Failure> {
 }
 
 fn bar_of(row: &Value) -> Bar {
-    let num = |key: &str| row.get(key).and_then(Value::as_f64).filter(|v| v.is_finite());
+    let num = |key: &str| {
+        row.get(key)
+            .and_then(Value::as_f64)
+            .filter(|v| v.is_finite())
+    };
     let errors = row
         .get("errors")
         .and_then(Value::as_object)
@@ -150,43 +158,52 @@ fn draw(path: &Path, group: &str, bars: &[Bar]) -> Result<(), Failure> {
     Ok(())
 }
 
-fn plot(root: &DrawingArea<BitMapBackend<'_>, Shift>, group: &str, bars: &[Bar]) -> Result<(), Failure> {
-    let n = i32::try_from(bars.len()).map_err(|_| "too many rows")?;
+fn plot(
+    root: &DrawingArea<BitMapBackend<'_>, Shift>,
+    group: &str,
+    bars: &[Bar],
+) -> Result<(), Failure> {
+    // Rows run top to bottom in file order: row i is centred at y = n - i - 0.5.
+    let n = bars.len() as f64;
+    let centre = |i: usize| n - i as f64 - 0.5;
     let highest = bars
         .iter()
         .flat_map(|b| [b.max, b.median, b.target])
         .flatten()
         .fold(1.0_f64, f64::max);
-    let x_end = highest * 1.25;
+    let x_end = highest * 1.3;
     let mut chart = ChartBuilder::on(root)
         .caption(
-            format!("{group}: Basalt / reference (above 1 = Basalt better)"),
+            format!("{group}: Basalt / reference (above 1 = Basalt better; dashed: target)"),
             (FAMILY, 18),
         )
         .margin(12)
-        .x_label_area_size(32)
+        .x_label_area_size(36)
         .y_label_area_size(330)
-        .build_cartesian_2d(0.0..x_end, (0..n).into_segmented())?;
-    let labels: Vec<&str> = bars.iter().map(|b| b.label.as_str()).collect();
+        .build_cartesian_2d(0.0..x_end, 0.0..n)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
-        .y_labels(bars.len())
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => usize::try_from(*i)
-                .ok()
-                .and_then(|i| labels.get(i))
-                .map_or_else(String::new, |s| (*s).to_owned()),
-            _ => String::new(),
-        })
-        .x_desc("ratio (median of pairs, whisker min-max)")
+        .y_labels(0)
+        .x_desc("ratio: median of the pairs, whisker from min to max")
         .label_style((FAMILY, 13))
         .axis_desc_style((FAMILY, 13))
         .draw()?;
 
     let bar_colour = RGBColor(70, 110, 170);
     let miss_colour = RGBColor(190, 40, 40);
-    for (i, bar) in (0..n).zip(bars) {
+    let label_style =
+        TextStyle::from((FAMILY, 13).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
+    for (i, bar) in bars.iter().enumerate() {
+        let y = centre(i);
+        // The row's label, right-aligned against the axis (drawn in pixels: the y axis has no
+        // numeric labels).
+        let (ax, ay) = chart.backend_coord(&(0.0, y));
+        root.draw(&Text::new(
+            bar.label.clone(),
+            (ax - 8, ay),
+            label_style.clone(),
+        ))?;
         let Some(median) = bar.median else {
             chart.draw_series(std::iter::once(Text::new(
                 if bar.errors > 0 {
@@ -194,8 +211,11 @@ fn plot(root: &DrawingArea<BitMapBackend<'_>, Shift>, group: &str, bars: &[Bar])
                 } else {
                     "no ratio".to_owned()
                 },
-                (0.02 * x_end, SegmentValue::CenterOf(i)),
-                (FAMILY, 13).into_font().color(&miss_colour),
+                (0.02 * x_end, y),
+                (FAMILY, 13)
+                    .into_font()
+                    .color(&miss_colour)
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
             )))?;
             continue;
         };
@@ -207,62 +227,45 @@ fn plot(root: &DrawingArea<BitMapBackend<'_>, Shift>, group: &str, bars: &[Bar])
             bar_colour
         };
         chart.draw_series(std::iter::once(Rectangle::new(
-            [(0.0, SegmentValue::Exact(i)), (median, SegmentValue::Exact(i + 1))],
+            [(0.0, y - 0.32), (median, y + 0.32)],
             colour.mix(0.75).filled(),
         )))?;
         let (lo, hi) = (bar.min.unwrap_or(median), bar.max.unwrap_or(median));
-        let centre = SegmentValue::CenterOf(i);
-        chart.draw_series(std::iter::once(PathElement::new(
-            vec![(lo, centre.clone()), (hi, centre.clone())],
-            BLACK.stroke_width(2),
-        )))?;
-        for end in [lo, hi] {
-            chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
-                centre.clone(),
-                end,
-                end,
-                end,
-                BLACK.stroke_width(2),
-                10,
-            )))?;
-        }
+        // The whisker: min to max, with end caps.
+        chart.draw_series(
+            [
+                vec![(lo, y), (hi, y)],
+                vec![(lo, y - 0.18), (lo, y + 0.18)],
+                vec![(hi, y - 0.18), (hi, y + 0.18)],
+            ]
+            .into_iter()
+            .map(|points| PathElement::new(points, BLACK.stroke_width(2))),
+        )?;
         let mut note = format!("{median:.2} ({lo:.2}-{hi:.2})");
         if bar.errors > 0 {
             note.push_str(&format!(", {} errors", bar.errors));
         }
         chart.draw_series(std::iter::once(Text::new(
             note,
-            (hi.max(median) + 0.015 * x_end, centre),
-            (FAMILY, 12).into_font(),
+            (hi.max(median) + 0.015 * x_end, y),
+            TextStyle::from((FAMILY, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
         )))?;
     }
-    // Parity, and each distinct target, across the whole chart.
-    let top = SegmentValue::Exact(n);
-    let bottom = SegmentValue::Exact(0);
+    // Parity across the whole chart, and each distinct target dashed.
     chart.draw_series(std::iter::once(PathElement::new(
-        vec![(1.0, bottom.clone()), (1.0, top.clone())],
+        vec![(1.0, 0.0), (1.0, n)],
         BLACK.stroke_width(1),
     )))?;
     let mut targets: Vec<f64> = bars.iter().filter_map(|b| b.target).collect();
     targets.sort_by(f64::total_cmp);
     targets.dedup();
     let orange = RGBColor(200, 120, 0);
+    let dash = n / 60.0;
     for t in targets {
-        // Dashed, in pixels: segmented coordinates only address whole rows and their centres.
-        let (x, y_low) = chart.backend_coord(&(t, bottom.clone()));
-        let (_, y_high) = chart.backend_coord(&(t, top.clone()));
-        let (from, to) = (y_high.min(y_low), y_high.max(y_low));
-        for y in (from..to).step_by(12) {
-            root.draw(&PathElement::new(
-                vec![(x, y), (x, (y + 6).min(to))],
-                orange.stroke_width(2),
-            ))?;
-        }
-        root.draw(&Text::new(
-            format!("target {t}"),
-            (x + 4, from + 2),
-            (FAMILY, 12).into_font().color(&orange),
-        ))?;
+        chart.draw_series((0..60).step_by(2).map(|k| {
+            let from = f64::from(k) * dash;
+            PathElement::new(vec![(t, from), (t, from + dash)], orange.stroke_width(2))
+        }))?;
     }
     Ok(())
 }
