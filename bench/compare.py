@@ -283,7 +283,8 @@ def markdown(meta, rows):
         "pair from interleaved runs and turned so that **above 1 means Basalt is better** "
         "(Basalt/reference for throughput, reference/Basalt for time, memory and size).",
         "",
-        f"- Run: {meta['started']} to {meta['finished']} UTC, Basalt at {meta['commit']}",
+        f"- Run: {meta['started']} to {meta['finished']} UTC; the harness at {meta['commit']}; "
+        f"the basalt binary built {meta.get('basalt_built', '?')} UTC",
         f"- Machine: {meta['machine']['cpu']}, {meta['machine']['memory']}, {meta['machine']['kernel']}, "
         f"load average at start {meta['machine']['load_at_start']}",
         f"- Versions: {meta['versions']['postgres']}; {meta['versions']['sysbench']}; "
@@ -306,8 +307,8 @@ def markdown(meta, rows):
                 continue
             rv = [v for v in r["reference_values"] if v is not None]
             bv = [v for v in r["basalt_values"] if v is not None]
-            med = f"{r['median']:.2f}" if r["median"] is not None else "**no ratio**"
-            rng = f"{r['min']:.2f}-{r['max']:.2f}" if r["median"] is not None else ""
+            med = ratio_text(r["median"]) if r["median"] is not None else "**no ratio**"
+            rng = f"{ratio_text(r['min'])}-{ratio_text(r['max'])}" if r["median"] is not None else ""
             if r["target"] is None:
                 tgt = ""
             elif r["median"] is not None and r["median"] >= r["target"]:
@@ -327,6 +328,11 @@ def markdown(meta, rows):
     lines += meta["commands"]
     lines += ["```", ""]
     return "\n".join(lines)
+
+
+def ratio_text(x):
+    """Two decimals, or two significant digits below 0.1 (a miss of 1000x is not 0.00)."""
+    return f"{x:.2f}" if x >= 0.1 else f"{x:.2g}"
 
 
 def num(values):
@@ -383,6 +389,9 @@ def main():
                      "sysbench": version(["sysbench", "--version"]),
                      "basalt": version([basalt_bin, "--version"])},
         "basalt": os.path.relpath(basalt_bin, REPO) if basalt_bin.startswith(REPO) else basalt_bin,
+        # The binary may be older than the checkout (or from another one): its build time says so.
+        "basalt_built": datetime.datetime.fromtimestamp(
+            os.path.getmtime(basalt_bin), datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "command": "python3 bench/compare.py " + " ".join(shlex.quote(x) for x in sys.argv[1:]),
         "settings": (f"{pairs} interleaved pair(s) per workload after a warm-up of {warm} s on each side, "
                      f"{duration} s per run; pgbench scale {scale}; sysbench {sb_tables} tables of {sb_size} "

@@ -241,7 +241,15 @@ fn plot(
             .into_iter()
             .map(|points| PathElement::new(points, BLACK.stroke_width(2))),
         )?;
-        let mut note = format!("{median:.2} ({lo:.2}-{hi:.2})");
+        // Two decimals, or four below 0.1: a miss of 1000x is not "0.00".
+        let show = |x: f64| {
+            if x >= 0.1 {
+                format!("{x:.2}")
+            } else {
+                format!("{x:.4}")
+            }
+        };
+        let mut note = format!("{} ({}-{})", show(median), show(lo), show(hi));
         if bar.errors > 0 {
             note.push_str(&format!(", {} errors", bar.errors));
         }
