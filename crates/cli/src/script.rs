@@ -169,10 +169,8 @@ impl State {
         ] {
             self.vars.put(k, v);
         }
-        self.vars.put(
-            "VERSION",
-            format!("Basalt {}", env!("CARGO_PKG_VERSION")),
-        );
+        self.vars
+            .put("VERSION", format!("Basalt {}", env!("CARGO_PKG_VERSION")));
         self.sync_vars();
         self
     }
@@ -624,8 +622,7 @@ fn autocommit_begin(client: &mut dyn Client, v: &Vars, sql: &str) -> Result<(), 
         | "CHECKPOINT" => true,
         "PREPARE" => w(1) == "TRANSACTION",
         "CREATE" | "DROP" => {
-            matches!(w(1), "DATABASE" | "TABLESPACE")
-                || (w(1) == "INDEX" && w(2) == "CONCURRENTLY")
+            matches!(w(1), "DATABASE" | "TABLESPACE") || (w(1) == "INDEX" && w(2) == "CONCURRENTLY")
         }
         "REINDEX" => matches!(w(1), "DATABASE" | "SYSTEM"),
         "DISCARD" => w(1) == "ALL",
@@ -702,7 +699,10 @@ pub fn dispatch_meta(
 /// as a boolean; a value that is none is reported and counts as false (psql goes on).
 fn condition(state: &mut State, cmd: &str, what: &str) -> bool {
     let line = vars::interpolate_meta(cmd, &state.vars);
-    let rest = line.trim_start().split_once(char::is_whitespace).map_or("", |x| x.1);
+    let rest = line
+        .trim_start()
+        .split_once(char::is_whitespace)
+        .map_or("", |x| x.1);
     let expr = meta_args(rest).join(" ");
     match vars::parse_bool(&expr) {
         Some(b) => b,
@@ -1551,7 +1551,12 @@ pub struct SqlArgs {
     #[arg(short = '1', long = "single-transaction")]
     pub single_transaction: bool,
     /// Set a variable, as \set NAME VALUE (NAME alone unsets it); repeatable.
-    #[arg(short = 'v', long = "set", visible_alias = "variable", value_name = "NAME=VALUE")]
+    #[arg(
+        short = 'v',
+        long = "set",
+        visible_alias = "variable",
+        value_name = "NAME=VALUE"
+    )]
     pub set: Vec<String>,
 }
 

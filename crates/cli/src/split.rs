@@ -336,8 +336,7 @@ impl Splitter {
                             i += 2;
                         }
                         b':' if i >= guard && vars.is_some() => {
-                            let Some((kind, name, end)) = crate::vars::reference_at(line, i)
-                            else {
+                            let Some((kind, name, end)) = crate::vars::reference_at(line, i) else {
                                 self.buf.push(':');
                                 i += 1;
                                 continue;

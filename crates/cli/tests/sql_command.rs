@@ -533,7 +533,10 @@ fn variables_gset_and_if_match_psql() {
         eprintln!("skipped: no psql");
         return;
     };
-    let (code, out, err) = sql(&[":memory:", "-v", "ON_ERROR_STOP=0", "-f", "-"], VARS_COMPARED);
+    let (code, out, err) = sql(
+        &[":memory:", "-v", "ON_ERROR_STOP=0", "-f", "-"],
+        VARS_COMPARED,
+    );
     assert_eq!(out, p_out);
     // psql goes on (exit 0); basalt too, but says that something failed.
     assert_eq!(code, 3, "{err}");
@@ -542,7 +545,12 @@ fn variables_gset_and_if_match_psql() {
     let lines = |s: &str, program: &str| -> Vec<String> {
         s.lines()
             .filter(|l| l.starts_with(program))
-            .map(|l| l.split(": ").next().unwrap_or("").replace("psql:", "basalt:"))
+            .map(|l| {
+                l.split(": ")
+                    .next()
+                    .unwrap_or("")
+                    .replace("psql:", "basalt:")
+            })
             .collect()
     };
     assert_eq!(
@@ -551,7 +559,10 @@ fn variables_gset_and_if_match_psql() {
         "{err}\n----\n{p_err}"
     );
     assert!(err.contains("no rows returned for \\gset"), "{err}");
-    assert!(err.contains("more than one row returned for \\gset"), "{err}");
+    assert!(
+        err.contains("more than one row returned for \\gset"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -566,7 +577,9 @@ fn on_error_stop_and_echo_errors_match_psql() {
     let (code, out, err) = sql(&[":memory:", "--on-error", "continue", "-f", "-"], script);
     assert_eq!((code, out.as_str()), (p_code, p_out.as_str()));
     let strip = |s: &str| s.replace("psql:", "basalt:");
-    let err: String = err.replace("ERROR:  42703: ", "ERROR:  ").replace("ERROR:  22012: ", "ERROR:  ");
+    let err: String = err
+        .replace("ERROR:  42703: ", "ERROR:  ")
+        .replace("ERROR:  22012: ", "ERROR:  ");
     assert_eq!(err, strip(&p_err));
     // -v ON_ERROR_STOP=1 on the command line wins over --on-error continue, as psql's -v.
     let script = "select 1 as one;\nselect nope;\nselect 2 as two;\n";
@@ -574,7 +587,15 @@ fn on_error_stop_and_echo_errors_match_psql() {
         return;
     };
     let (code, out, _) = sql(
-        &[":memory:", "--on-error", "continue", "--set", "ON_ERROR_STOP=1", "-f", "-"],
+        &[
+            ":memory:",
+            "--on-error",
+            "continue",
+            "--set",
+            "ON_ERROR_STOP=1",
+            "-f",
+            "-",
+        ],
         script,
     );
     assert_eq!((code, out), (p_code, p_out));
@@ -584,7 +605,15 @@ fn on_error_stop_and_echo_errors_match_psql() {
 fn variables_without_a_reference_server() {
     // \set alone lists them; -v sets them; errors for bad values and misplaced \else.
     let (code, out, err) = sql(
-        &[":memory:", "-v", "greeting=hello world", "-v", "n=2", "-f", "-"],
+        &[
+            ":memory:",
+            "-v",
+            "greeting=hello world",
+            "-v",
+            "n=2",
+            "-f",
+            "-",
+        ],
         "\\echo :greeting :n\n\\set z 'a' b\n\\set\n\\set ON_ERROR_STOP maybe\n\\else\n\\if nope\n\\echo hidden\n\\endif\n\\if true\n",
     );
     assert_eq!(code, 3);
@@ -614,9 +643,66 @@ fn variables_without_a_reference_server() {
         err.contains("unrecognized value \"nope\" for \"\\if expression\": Boolean expected"),
         "{err}"
     );
-    assert!(err.contains("reached EOF without finding closing \\endif(s)"), "{err}");
+    assert!(
+        err.contains("reached EOF without finding closing \\endif(s)"),
+        "{err}"
+    );
     // A bad -v name.
     let (code, _, err) = sql(&[":memory:", "-v", "a b=1", "-c", "select 1"], "");
     assert_eq!(code, 1);
     assert!(err.contains("could not set variable \"a b\""), "{err}");
+}
+
+/// `\dT`, `\sf` and `\d+` on a sample schema, as psql 15 prints them (the commands that
+/// show no owner or size, which differ between the two by nature).
+const DESCRIBED: &str = r#"create type mood as enum ('sad', 'ok');
+create domain posint as int check (value > 0);
+create table t (id int primary key, name text not null default 'x', price numeric(10,2), m mood);
+comment on column t.name is 'a name';
+create index t_name on t (name);
+create function add1(a int, b int default 1) returns int language sql immutable as $$ select a + b $$;
+create function f2() returns int language sql begin atomic select 1; end;
+\dT
+\dT public.m*
+\sf add1
+\sf+ add1
+\sf+ f2
+\sf add1(int,int)
+\d+ t
+"#;
+
+#[test]
+fn describe_commands_match_psql() {
+    let Some(pg) = common::Pg::start() else {
+        return;
+    };
+    let Some((_, p_out, p_err)) = psql_run(&pg, &["-v", "ON_ERROR_STOP=1"], DESCRIBED) else {
+        return;
+    };
+    assert_eq!(p_err, "");
+    let (code, out, err) = sql(&[":memory:", "-f", "-"], DESCRIBED);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(out, p_out);
+}
+
+#[test]
+fn verbose_lists_show_persistence_size_and_description() {
+    let (code, out, err) = sql(
+        &[":memory:", "-f", "-"],
+        "create table t (id int primary key);\ncomment on table t is 'the t';\n\
+         create view v as select id from t;\n\\dt+\n\\di+\n\\dv+\n\\d+ v\n\\dn+\n\\sf nope\n",
+    );
+    assert_eq!(code, 3, "{err}");
+    for part in [
+        " Schema | Name | Type  | Owner  | Persistence | Access method |  Size   | Description \n",
+        " public | t    | table | basalt | permanent   | heap          | 0 bytes | the t\n",
+        " public | t_pkey | index | basalt | t     | permanent   | btree         |",
+        " public | v    | view | basalt | permanent   | 0 bytes | \n",
+        " Column |  Type   | Collation | Nullable | Default | Storage | Description \n",
+        "View definition:\n",
+        "  Name  | Owner  | Access privileges | Description \n",
+    ] {
+        assert!(out.contains(part), "{part:?} in\n{out}");
+    }
+    assert!(err.contains("function \"nope\" does not exist"), "{err}");
 }

@@ -64,7 +64,12 @@ pub struct ShellArgs {
     #[arg(long, value_name = "TEXT")]
     pub null: Option<String>,
     /// Set a variable, as \set NAME VALUE (NAME alone unsets it); repeatable.
-    #[arg(short = 'v', long = "set", visible_alias = "variable", value_name = "NAME=VALUE")]
+    #[arg(
+        short = 'v',
+        long = "set",
+        visible_alias = "variable",
+        value_name = "NAME=VALUE"
+    )]
     pub set: Vec<String>,
 }
 
