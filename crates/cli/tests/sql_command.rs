@@ -669,6 +669,7 @@ create function f2() returns int language sql begin atomic select 1; end;
 \sf+ f2
 \sf add1(int,int)
 \d+ t
+\d+ t_name
 "#;
 
 #[test]

@@ -400,6 +400,7 @@ fn describe_one(
             client,
             &oid_lit,
             schema,
+            verbose,
             title(if kind == 'i' {
                 "Index"
             } else {
@@ -469,14 +470,7 @@ fn describe_table(
                 Some(default),
             ];
             if verbose {
-                let storage = match cell(r, 7) {
-                    "p" => "plain",
-                    "m" => "main",
-                    "x" => "extended",
-                    "e" => "external",
-                    _ => "???",
-                };
-                row.push(Some(storage.to_string()));
+                row.push(Some(storage_name(cell(r, 7)).to_string()));
                 if stored {
                     let compression = match cell(r, 8) {
                         "p" => "pglz",
@@ -526,6 +520,17 @@ fn describe_table(
         footers,
         row_count: false,
     })
+}
+
+/// psql's name for a column's `attstorage`.
+fn storage_name(code: &str) -> &'static str {
+    match code {
+        "p" => "plain",
+        "m" => "main",
+        "x" => "extended",
+        "e" => "external",
+        _ => "???",
+    }
 }
 
 fn table_footers(
@@ -628,12 +633,18 @@ fn describe_index(
     client: &mut dyn Client,
     oid: &str,
     schema: &str,
+    verbose: bool,
     title: String,
 ) -> Result<Table, Error> {
+    let extra = if verbose {
+        ",\n  a.attstorage,\n  CASE WHEN a.attstattarget=-1 THEN NULL ELSE a.attstattarget END AS attstattarget"
+    } else {
+        ""
+    };
     let cols = one(
         client,
         &format!(
-            "SELECT a.attname,\n  pg_catalog.format_type(a.atttypid, a.atttypmod),\n  CASE WHEN a.attnum <= (SELECT i.indnkeyatts FROM pg_catalog.pg_index i WHERE i.indexrelid = {oid}) THEN 'yes' ELSE 'no' END AS is_key,\n  pg_catalog.pg_get_indexdef(a.attrelid, a.attnum, TRUE) AS indexdef\nFROM pg_catalog.pg_attribute a\nWHERE a.attrelid = {oid} AND a.attnum > 0 AND NOT a.attisdropped\nORDER BY a.attnum;"
+            "SELECT a.attname,\n  pg_catalog.format_type(a.atttypid, a.atttypmod),\n  CASE WHEN a.attnum <= (SELECT i.indnkeyatts FROM pg_catalog.pg_index i WHERE i.indexrelid = {oid}) THEN 'yes' ELSE 'no' END AS is_key,\n  pg_catalog.pg_get_indexdef(a.attrelid, a.attnum, TRUE) AS indexdef{extra}\nFROM pg_catalog.pg_attribute a\nWHERE a.attrelid = {oid} AND a.attnum > 0 AND NOT a.attisdropped\nORDER BY a.attnum;"
         ),
     )?;
     let info = one(
@@ -682,13 +693,25 @@ fn describe_index(
     let rows = cols
         .rows
         .iter()
-        .map(|r| (0..4).map(|i| Some(cell(r, i).to_string())).collect())
+        .map(|r| {
+            let mut row: Vec<Option<String>> =
+                (0..4).map(|i| Some(cell(r, i).to_string())).collect();
+            if verbose {
+                row.push(Some(storage_name(cell(r, 4)).to_string()));
+                row.push(Some(cell(r, 5).to_string()));
+            }
+            row
+        })
         .collect::<Vec<_>>();
+    let mut names = vec!["Column", "Type", "Key?", "Definition"];
+    if verbose {
+        names.extend(["Storage", "Stats target"]);
+    }
     Ok(Table {
         title,
         outcome: Outcome {
             tag: format!("SELECT {}", rows.len()),
-            columns: text_columns(&["Column", "Type", "Key?", "Definition"]),
+            columns: text_columns(&names),
             rows,
         },
         footers,
