@@ -449,6 +449,33 @@ mod tests {
     }
 
     #[test]
+    fn interpolates_variables_outside_quotes_and_comments() {
+        let mut v = Vars::default();
+        v.put("a", "1");
+        v.put("q", "it's");
+        v.put("two", "select 2; select 3");
+        let mut s = Splitter::new();
+        assert_eq!(
+            s.push_line_vars(
+                "select :a, :'q', :\"q\", ':a', \":a\", $$:a$$, x::int, 1:::a /* :a */; -- :a",
+                Some(&v)
+            ),
+            [st(
+                "select 1, 'it''s', \"it's\", ':a', \":a\", $$:a$$, x::int, 1::1 /* :a */;"
+            )]
+        );
+        // The value is lexed in turn (its `;` ends a statement) but not interpolated again;
+        // unknown names stay.
+        v.put("self", ":a");
+        assert_eq!(
+            s.push_line_vars(":two; :self :nope :'nope';", Some(&v)),
+            [st("select 2;"), st("select 3;"), st(":a :nope :'nope';")]
+        );
+        // Without variables (an inactive \if branch) nothing is replaced.
+        assert_eq!(s.push_line_vars("select :a;", None), [st("select :a;")]);
+    }
+
+    #[test]
     fn splits_at_semicolons_outside_quotes_and_comments() {
         assert_eq!(
             split_all("select 1; select 2;\nselect 'a;b', \"c;\"\"d\";"),
