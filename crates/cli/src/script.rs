@@ -252,6 +252,12 @@ impl State {
         let _ = self.err.flush();
     }
 
+    /// Whether `e` is the error [`run_sql`] printed last (a handler returning it, as `\\g`
+    /// and `\\gset` do, need not print it again); forgets it.
+    pub fn already_reported(&mut self, e: &Message) -> bool {
+        self.reported.take().as_ref() == Some(e)
+    }
+
     /// Prints a message that is no failure (psql goes on after it, `ON_ERROR_STOP` or not).
     pub fn report_plain(&mut self, e: &Message) {
         self.report(e, None);

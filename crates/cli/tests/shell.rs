@@ -479,6 +479,14 @@ fn variables_interpolate_and_if_blocks_show_in_the_prompt() {
     sh.run("\\echo :ROW_COUNT rows into :tbl", "2 rows into pets");
     sh.run("SELECT name FROM :tbl WHERE kind = :'kind' \\gset pet_", "");
     sh.run("\\echo :pet_name", "Tom");
+    // A failing \gset query: its error once, as psql.
+    sh.line("SELECT nope \\gset");
+    let shown = sh.expect(PROMPT);
+    assert_eq!(shown.matches("does not exist").count(), 1, "{shown}");
+    sh.run(
+        "SELECT 1 AS a WHERE false \\gset",
+        "no rows returned for \\gset",
+    );
     // An inactive branch: the prompt says so (`@`) and statements are skipped.
     sh.line("\\if false");
     sh.expect("postgres@# ");

@@ -277,7 +277,9 @@ impl Shell {
                     let r = Shell::cancellable(guard, state, |s| {
                         script::dispatch_meta(s, &cmd, &mut |s, c| self.meta(s, c))
                     });
-                    if let Err(e) = r {
+                    if let Err(e) = r
+                        && !state.already_reported(&e)
+                    {
                         report_meta_error(state, &cmd, &e);
                     }
                     let name = cmd.split_whitespace().next().unwrap_or("");
