@@ -707,3 +707,34 @@ fn verbose_lists_show_persistence_size_and_description() {
     }
     assert!(err.contains("function \"nope\" does not exist"), "{err}");
 }
+
+#[test]
+fn variables_over_a_server_as_embedded() {
+    let server = common::Server::start();
+    let url = format!("postgres://basalt@127.0.0.1:{}/basalt", server.port);
+    let args = |t: &str| {
+        vec![
+            t.to_string(),
+            "-v".into(),
+            "ON_ERROR_STOP=0".into(),
+            "-f".into(),
+            "-".into(),
+        ]
+    };
+    let r: Vec<String> = args(&url);
+    let e: Vec<String> = args(":memory:");
+    let remote = sql(
+        &r.iter().map(String::as_str).collect::<Vec<_>>(),
+        VARS_COMPARED,
+    );
+    let embedded = sql(
+        &e.iter().map(String::as_str).collect::<Vec<_>>(),
+        VARS_COMPARED,
+    );
+    assert_eq!(remote.1, embedded.1);
+    assert!(
+        remote.1.contains("true 22012 0 division by zero 22012\n"),
+        "{}",
+        remote.1
+    );
+}
