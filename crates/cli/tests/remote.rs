@@ -744,6 +744,17 @@ fn several_hosts_and_target_session_attrs() {
     .unwrap();
     assert_eq!(c.host().port, rw.port);
     assert!(start.elapsed() < Duration::from_secs(10));
+    let e = Remote::connect(&format!(
+        "host=127.0.0.1 port={silent_port} {base} connect_timeout=2"
+    ))
+    .err()
+    .unwrap();
+    assert_eq!(
+        e.message,
+        format!(
+            "connection to server at \"127.0.0.1\", port {silent_port} failed: timeout expired"
+        )
+    );
     drop(silent);
 }
 
@@ -978,6 +989,13 @@ fn postgresql_client_certificates_and_channel_binding() {
         ),
     ] {
         let e = Remote::connect(&target).err().unwrap();
-        assert_eq!(e.message, why, "{target}");
+        assert_eq!(
+            e.message,
+            format!(
+                "connection to server at \"localhost\" (127.0.0.1), port {} failed: {why}",
+                pg.port
+            ),
+            "{target}"
+        );
     }
 }

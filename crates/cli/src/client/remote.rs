@@ -871,6 +871,12 @@ fn lost(e: &io::Error) -> Message {
         "08006",
         if e.kind() == io::ErrorKind::UnexpectedEof {
             "server closed the connection unexpectedly".to_string()
+        } else if matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ) {
+            // Only a connection attempt has a read timeout (connect_timeout).
+            "timeout expired".to_string()
         } else {
             format!("connection to the server was lost: {}", io_text(e))
         },
@@ -1427,6 +1433,15 @@ enum Attempt {
     Stop(Message),
 }
 
+/// A failure of this client's (connection classes 08) names the server, as libpq's do; the
+/// server's own errors (a refused password) are kept as the server sent them.
+fn at_host(spec: &HostSpec, mut m: Message) -> Message {
+    if m.code.starts_with("08") && !m.message.starts_with("connection to server ") {
+        m.message = spec.failed(&m.message);
+    }
+    m
+}
+
 /// The message of a connection that failed at every server of the list: each server's
 /// failure on a line of its own, as libpq words it.
 fn all_failed(hosts: &[(HostSpec, Message)]) -> Message {
@@ -1441,8 +1456,6 @@ fn all_failed(hosts: &[(HostSpec, Message)]) -> Message {
         .map(|(spec, m)| {
             let mut line = if m.message.starts_with("connection to server ") {
                 m.message.clone()
-            } else if m.code.starts_with("08") && m.severity == "ERROR" {
-                spec.failed(&m.message)
             } else {
                 spec.failed(&format!("{}:  {}", m.severity, m.message))
             };
@@ -1500,9 +1513,9 @@ impl Remote {
             for spec in &config.hosts {
                 match Remote::connect_host(&config, spec, want) {
                     Ok(r) => return Ok(r),
-                    Err(Attempt::Next(m)) => failures.push((spec.clone(), m)),
+                    Err(Attempt::Next(m)) => failures.push((spec.clone(), at_host(spec, m))),
                     Err(Attempt::Stop(m)) => {
-                        failures.push((spec.clone(), m));
+                        failures.push((spec.clone(), at_host(spec, m)));
                         return Err(all_failed(&failures));
                     }
                 }
