@@ -1763,7 +1763,7 @@ mod tests {
         let mut s = Session::new(basalt_txn::LocalKv::memory());
         for sql in [
             "BEGIN",
-            "DECLARE n CURSOR FOR SELECT g FROM generate_series(1, 1000000000) g",
+            "DECLARE n NO SCROLL CURSOR FOR SELECT g FROM generate_series(1, 1000000000) g",
             "DECLARE s SCROLL CURSOR FOR SELECT g FROM generate_series(1, 1000000000) g",
             "FETCH 100 FROM n",
             "MOVE 500 FROM n",

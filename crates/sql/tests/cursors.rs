@@ -148,6 +148,11 @@ fn a_read_committed_cursor_keeps_its_snapshot_across_fetches() {
         .unwrap();
     tag(&mut s, "BEGIN ISOLATION LEVEL READ COMMITTED");
     tag(&mut s, "DECLARE scan CURSOR FOR SELECT a, b FROM t");
+    // Not fetched before the other session commits: its scan started at DECLARE all the same.
+    tag(
+        &mut s,
+        "DECLARE late CURSOR FOR SELECT a, b FROM t WHERE a > 1",
+    );
     tag(
         &mut s,
         "DECLARE sorted CURSOR FOR SELECT a, b FROM t ORDER BY b DESC",
@@ -172,6 +177,10 @@ fn a_read_committed_cursor_keeps_its_snapshot_across_fetches() {
     // ... its cursors do not.
     assert_eq!(
         rows(&mut s, "FETCH ALL FROM scan"),
+        texts(&["2 20", "3 30", "4 40"])
+    );
+    assert_eq!(
+        rows(&mut s, "FETCH ALL FROM late"),
         texts(&["2 20", "3 30", "4 40"])
     );
     assert_eq!(
