@@ -46,7 +46,12 @@ fn quick_mode_writes_every_row_of_the_common_schema() {
         assert_eq!(row["workload"], w.name);
         assert!(["ops/s", "rows/s", "s"].contains(&row["metric"].as_str().unwrap()));
         assert_eq!(row["higher_is_better"], true);
-        assert!(row["reference"].as_str().unwrap().starts_with("SQLite (WAL, synchronous="));
+        assert!(
+            row["reference"]
+                .as_str()
+                .unwrap()
+                .starts_with("SQLite (WAL, synchronous=")
+        );
         assert_eq!(row["errors"]["reference"], 0, "{row}");
         assert_eq!(row["errors"]["basalt"], 0, "{row}");
         assert!(!row["note"].as_str().unwrap().is_empty());
@@ -70,7 +75,10 @@ fn quick_mode_writes_every_row_of_the_common_schema() {
     // Bulk loads report both sides' size on disk.
     let copy = rows.iter().find(|r| r["id"] == "bulk_copy").unwrap();
     assert!(number(&copy["disk_mib"]["basalt"], "disk") > 0.0, "{copy}");
-    assert!(number(&copy["disk_mib"]["reference"], "disk") > 0.0, "{copy}");
+    assert!(
+        number(&copy["disk_mib"]["reference"], "disk") > 0.0,
+        "{copy}"
+    );
 
     // The Markdown table on stdout has a line per workload.
     let table = String::from_utf8(out.stdout).unwrap();
