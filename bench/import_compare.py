@@ -31,7 +31,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pgbench_compare import Postgres, pg_bindir, psql  # noqa: E402
+from servers import Postgres, pg_bindir, psql  # noqa: E402
 
 TYPES = "id=integer,name=text,amount=numeric(12,2),created=timestamp"
 DDL = "CREATE TABLE t (id integer, name text, amount numeric(12,2), created timestamp)"

@@ -9,9 +9,13 @@
 //!
 //! [`workload`] holds the key layout and data generation the bench and the smoke tests share,
 //! so that what is measured is what is tested.
+//!
+//! [`embedded`] holds the embedded SQL workloads against SQLite that the `sql` criterion bench
+//! and the `embedded_compare` binary (the interleaved comparison, [`embedded::compare`]) share.
 
 #![forbid(unsafe_code)]
 
+pub mod embedded;
 pub mod fjall_engine;
 pub mod workload;
 

@@ -14,21 +14,20 @@
 //! time while writers go on committing (a snapshot takes no locks). Sequences are not
 //! transactional (in PostgreSQL either): their values are read when the dump reaches them.
 //!
-//! The script follows pg_dump's layout so that a load is fast and needs no dependency sort
-//! beyond creation order:
+//! The script follows pg_dump's layout:
 //!
-//! 1. pre-data: schemas, types (enums, composites, domains), functions with a string body
-//!    (`check_function_bodies` off, so they may name tables made later), sequences, tables
-//!    with their defaults, identity and generated columns, NOT NULL and CHECK constraints,
-//!    `OWNED BY`, then functions with a standard SQL body (parsed at creation, so after the
-//!    tables they read);
+//! 1. pre-data: schemas, types (enums, composites, domains), sequences, then functions,
+//!    tables (with their defaults, identity and generated columns, NOT NULL and CHECK
+//!    constraints) and views in an order their dependencies allow (see [`dependency_order`]:
+//!    a view reading another view or calling a function, a table whose DEFAULT or CHECK calls
+//!    a function, a function with a standard SQL body naming a table), then `OWNED BY`;
 //! 2. data: one `COPY table (columns) FROM stdin;` block per table (generated columns are
 //!    left out, as PostgreSQL computes them), then each sequence's `setval`;
-//! 3. post-data: primary keys and unique constraints, indexes, views, foreign keys and
-//!    NOT VALID checks (after the data, as pg_dump does, so rows load in any order), comments.
+//! 3. post-data: primary keys and unique constraints, indexes, foreign keys and NOT VALID
+//!    checks (after the data, as pg_dump does, so rows load in any order), comments.
 //!
-//! Objects of one kind come in creation (OID) order, which is an order their dependencies
-//! allow (a view can only read views that existed when it was made). The script sets
+//! Functions with a string body (`AS $$...$$`) may name tables made later:
+//! `check_function_bodies` is off in the script, as pg_dump sets it. The script sets
 //! `search_path` to `public`, the path the dump reads the catalog with, so that the names
 //! `format_type` and the deparsed expressions leave unqualified resolve the same way.
 //! Ownership and privileges are not dumped (Basalt has no GRANT; roles differ between
@@ -220,8 +219,6 @@ struct Func {
     def: String,
     identity_args: String,
     procedure: bool,
-    /// A standard SQL body (`RETURN ...`, `BEGIN ATOMIC`), parsed at creation.
-    standard_body: bool,
 }
 
 #[derive(Debug)]
@@ -400,8 +397,7 @@ fn read_catalog(c: &mut dyn Client) -> Result<Catalog, Message> {
         c,
         &format!(
             "SELECT p.oid, p.pronamespace, p.proname, pg_catalog.pg_get_functiondef(p.oid), \
-             pg_catalog.pg_get_function_identity_arguments(p.oid), p.prokind, \
-             coalesce(p.prosrc, '') = '' \
+             pg_catalog.pg_get_function_identity_arguments(p.oid), p.prokind \
              FROM pg_catalog.pg_proc p \
              WHERE p.pronamespace IN {USER_NAMESPACES} AND p.prokind IN ('f', 'p') \
              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
@@ -417,7 +413,6 @@ fn read_catalog(c: &mut dyn Client) -> Result<Catalog, Message> {
             def: r.s(3),
             identity_args: r.s(4),
             procedure: r.opt(5) == Some("p"),
-            standard_body: r.b(6),
         });
     }
 
@@ -906,13 +901,6 @@ fn pre_data(w: &mut Writer<'_>) -> Result<(), Message> {
             }
             w.line("")?;
         }
-        for f in cat
-            .funcs
-            .iter()
-            .filter(|f| sel.schemas.contains(&f.schema) && !f.standard_body)
-        {
-            function(w, f)?;
-        }
     }
     for s in cat.seqs.iter().filter(|s| sel.rels.contains(&s.oid)) {
         // Identity sequences are made by their column.
@@ -936,12 +924,12 @@ fn pre_data(w: &mut Writer<'_>) -> Result<(), Message> {
         w.line(&format!("{text};"))?;
         w.line("")?;
     }
-    for r in cat
-        .rels
-        .iter()
-        .filter(|r| r.kind == "r" && sel.rels.contains(&r.oid))
-    {
-        table(w, r)?;
+    for o in dependency_order(cat, sel) {
+        match o {
+            Obj::Func(f) => function(w, f)?,
+            Obj::Table(r) => table(w, r)?,
+            Obj::View(v) => view(w, v)?,
+        }
     }
     for s in cat.seqs.iter().filter(|s| sel.rels.contains(&s.oid)) {
         if let Some((t, col, false)) = &s.owned_by
@@ -957,16 +945,217 @@ fn pre_data(w: &mut Writer<'_>) -> Result<(), Message> {
             w.line("")?;
         }
     }
+    Ok(())
+}
+
+/// A function, table or view of the pre-data section: the objects whose definitions name
+/// one another.
+#[derive(Debug, Clone, Copy)]
+enum Obj<'a> {
+    Func(&'a Func),
+    Table(&'a Rel),
+    View(&'a Rel),
+}
+
+/// The selected functions, tables and views in an order their definitions allow: pg_dump's
+/// topological sort, with creation (OID) order among objects free to go.
+///
+/// Basalt's `pg_depend` lists only sequence ownership, so dependencies are read from the
+/// definitions themselves: an object depends on every other whose name occurs in its text as
+/// an identifier (outside string literals and comments). A view's text is its query, a
+/// table's its column types, defaults, generation expressions and CHECK constraints, a
+/// function's its whole definition, where a string body (`AS $$...$$`) is a literal and
+/// so not read — PostgreSQL checks such a body only when it runs (`check_function_bodies` is
+/// off in the script), while a standard SQL body (`RETURN ...`, `BEGIN ATOMIC ... END`) is
+/// resolved at creation and must follow what it names. Matching by name alone
+/// over-approximates (a column named like a table, a name in another schema): the extra
+/// edges only constrain the order, and a cycle (real or not) is broken by taking the oldest
+/// object left, which is the creation order the dump used before.
+fn dependency_order<'a>(cat: &'a Catalog, sel: &Selection) -> Vec<Obj<'a>> {
+    let mut objs: Vec<(u32, &'a str, Obj<'a>)> = Vec::new();
     if sel.global {
-        for f in cat
-            .funcs
-            .iter()
-            .filter(|f| sel.schemas.contains(&f.schema) && f.standard_body)
-        {
-            function(w, f)?;
+        for f in cat.funcs.iter().filter(|f| sel.schemas.contains(&f.schema)) {
+            objs.push((f.oid, &f.name, Obj::Func(f)));
         }
     }
-    Ok(())
+    for r in cat.rels.iter().filter(|r| sel.rels.contains(&r.oid)) {
+        match r.kind.as_str() {
+            "r" => objs.push((r.oid, &r.name, Obj::Table(r))),
+            "v" => objs.push((r.oid, &r.name, Obj::View(r))),
+            _ => {}
+        }
+    }
+    objs.sort_by_key(|o| o.0);
+    // Which objects go by each name (functions may be overloaded).
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, o) in objs.iter().enumerate() {
+        by_name.entry(o.1).or_default().push(i);
+    }
+    let text = |o: &Obj<'_>| -> String {
+        match o {
+            Obj::Func(f) => f.def.clone(),
+            Obj::View(v) => cat.views.get(&v.oid).cloned().unwrap_or_default(),
+            Obj::Table(t) => {
+                let mut s = String::new();
+                for c in &t.cols {
+                    s += &c.ty;
+                    s.push('\n');
+                    if let Some(d) = &c.default {
+                        s += d;
+                        s.push('\n');
+                    }
+                }
+                for k in cat
+                    .cons
+                    .iter()
+                    .filter(|k| k.rel == t.oid && k.kind == "c" && k.validated)
+                {
+                    s += &k.def;
+                    s.push('\n');
+                }
+                s
+            }
+        }
+    };
+    // needs[i]: how many objects i waits for; users[j]: the objects waiting for j.
+    let mut needs = vec![0usize; objs.len()];
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); objs.len()];
+    for (i, o) in objs.iter().enumerate() {
+        let mut deps = BTreeSet::new();
+        for name in identifiers(&text(&o.2)) {
+            for &j in by_name.get(name.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+                if j != i {
+                    deps.insert(j);
+                }
+            }
+        }
+        needs[i] = deps.len();
+        for j in deps {
+            users[j].push(i);
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..objs.len()).filter(|&i| needs[i] == 0).collect();
+    let mut done = vec![false; objs.len()];
+    let mut order = Vec::with_capacity(objs.len());
+    while order.len() < objs.len() {
+        let next = match ready.pop_first() {
+            Some(i) => i,
+            // A cycle: the oldest object left goes first.
+            None => match (0..objs.len()).find(|&i| !done[i]) {
+                Some(i) => i,
+                None => break,
+            },
+        };
+        if done[next] {
+            continue;
+        }
+        done[next] = true;
+        order.push(objs[next].2);
+        for &u in &users[next] {
+            needs[u] = needs[u].saturating_sub(1);
+            if needs[u] == 0 && !done[u] {
+                ready.insert(u);
+            }
+        }
+    }
+    order
+}
+
+/// The identifiers of a SQL text as the names they stand for (unquoted ones folded to lower
+/// case), leaving out string literals (`'...'`, `E'...'`, `$tag$...$tag$`), comments and
+/// parameters (`$1`).
+fn identifiers(sql: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let b: Vec<char> = sql.chars().collect();
+    let ident_start = |c: char| c.is_alphabetic() || c == '_';
+    let ident_char = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == '\'' {
+            // E'...' allows backslash escapes; the E was read as an identifier already.
+            let escapes = i > 0 && matches!(b[i - 1], 'e' | 'E');
+            i += 1;
+            while i < b.len() {
+                if escapes && b[i] == '\\' {
+                    i += 2;
+                } else if b[i] == '\'' {
+                    if b.get(i + 1) == Some(&'\'') {
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            i += 1;
+        } else if c == '"' {
+            let mut name = String::new();
+            i += 1;
+            while i < b.len() {
+                if b[i] == '"' {
+                    if b.get(i + 1) == Some(&'"') {
+                        name.push('"');
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                name.push(b[i]);
+                i += 1;
+            }
+            i += 1;
+            names.insert(name);
+        } else if c == '-' && b.get(i + 1) == Some(&'-') {
+            while i < b.len() && b[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && b.get(i + 1) == Some(&'*') {
+            let mut depth = 0usize;
+            while i < b.len() {
+                if b[i] == '/' && b.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    i += 2;
+                } else if b[i] == '*' && b.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        } else if c == '$' {
+            // $tag$ opens a dollar-quoted string; $1 is a parameter.
+            let mut j = i + 1;
+            while j < b.len() && (b[j].is_alphanumeric() || b[j] == '_') {
+                j += 1;
+            }
+            let tag_ok = b.get(j) == Some(&'$') && !b.get(i + 1).is_some_and(char::is_ascii_digit);
+            if tag_ok {
+                let tag: Vec<char> = b[i..=j].to_vec();
+                let mut k = j + 1;
+                while k < b.len() && !b[k..].starts_with(&tag) {
+                    k += 1;
+                }
+                i = k + tag.len();
+            } else {
+                i = j;
+            }
+        } else if ident_start(c) {
+            let start = i;
+            while i < b.len() && ident_char(b[i]) {
+                i += 1;
+            }
+            let word: String = b[start..i].iter().collect();
+            names.insert(word.to_lowercase());
+        } else {
+            i += 1;
+        }
+    }
+    names
 }
 
 fn function(w: &mut Writer<'_>, f: &Func) -> Result<(), Message> {
@@ -978,6 +1167,20 @@ fn function(w: &mut Writer<'_>, f: &Func) -> Result<(), Message> {
     )?;
     // pg_get_functiondef's text has no final semicolon.
     w.line(&format!("{};", f.def.trim_end().trim_end_matches(';')))?;
+    w.line("")
+}
+
+fn view(w: &mut Writer<'_>, v: &Rel) -> Result<(), Message> {
+    let def = w.cat.views.get(&v.oid).map(String::as_str).unwrap_or("");
+    let cols: Vec<String> = v.cols.iter().map(|c| qi(&c.name)).collect();
+    w.header(&v.name, "VIEW", Some(v.schema))?;
+    // The column list keeps the view's column names whatever its query's are.
+    w.line(&format!(
+        "CREATE VIEW {} ({}) AS\n{};",
+        w.qname(v.schema, &v.name),
+        cols.join(", "),
+        def.trim().trim_end_matches(';')
+    ))?;
     w.line("")
 }
 
@@ -1164,19 +1367,6 @@ fn post_data(w: &mut Writer<'_>) -> Result<(), Message> {
         w.line(&format!("{};", i.def))?;
         w.line("")?;
     }
-    for v in cat.rels.iter().filter(|r| r.kind == "v" && dumped(r.oid)) {
-        let def = cat.views.get(&v.oid).map(String::as_str).unwrap_or("");
-        let cols: Vec<String> = v.cols.iter().map(|c| qi(&c.name)).collect();
-        w.header(&v.name, "VIEW", Some(v.schema))?;
-        // The column list keeps the view's column names whatever its query's are.
-        w.line(&format!(
-            "CREATE VIEW {} ({}) AS\n{};",
-            w.qname(v.schema, &v.name),
-            cols.join(", "),
-            def.trim().trim_end_matches(';')
-        ))?;
-        w.line("")?;
-    }
     for k in cat.cons.iter().filter(|k| dumped(k.rel)) {
         // Foreign keys, and the checks that were added NOT VALID (rows may break them).
         let late = k.kind == "f" || (k.kind == "c" && !k.validated);
@@ -1208,6 +1398,7 @@ fn post_data(w: &mut Writer<'_>) -> Result<(), Message> {
 fn comments(w: &mut Writer<'_>) -> Result<(), Message> {
     let cat = w.cat;
     let sel = w.sel;
+    let mut lines = Vec::new();
     for (class, oid, sub, text) in &cat.comments {
         let target = match *class {
             PG_NAMESPACE if sel.global && sel.schemas.contains(oid) => cat
@@ -1280,7 +1471,13 @@ fn comments(w: &mut Writer<'_>) -> Result<(), Message> {
             _ => None,
         };
         let Some(target) = target else { continue };
-        w.line(&format!("COMMENT ON {target} IS {};", literal(text)))?;
+        lines.push(format!("COMMENT ON {target} IS {};", literal(text)));
+    }
+    // By what they are on, not by OID: a restored database's OIDs follow the script's order,
+    // which differs from the original's creation order, and a dump of it should read the same.
+    lines.sort();
+    for l in &lines {
+        w.line(l)?;
     }
     w.line("")
 }

@@ -22,6 +22,7 @@ mod script;
 mod shell;
 #[allow(dead_code)]
 mod split;
+mod vars;
 
 use std::path::PathBuf;
 

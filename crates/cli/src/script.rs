@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use crate::client::{Client, Message, Outcome, Output};
 use crate::print::{self, Expanded, Format, PrintOptions};
 use crate::split::{Piece, Splitter};
+use crate::vars::{self, Vars};
 
 /// What to do when a statement of a script fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,8 +59,16 @@ pub struct State {
     pub timing: bool,
     /// No command tags or informational messages (psql's `-q`).
     pub quiet: bool,
-    /// Print each query string before running it (psql's `-e`).
+    /// Print each query string before running it (psql's `-e`, `ECHO=queries`).
     pub echo: bool,
+    /// Print each line of a script as it is read (`ECHO=all`).
+    pub echo_all: bool,
+    /// Print a failing query string after its error (`ECHO=errors`).
+    pub echo_errors: bool,
+    /// psql's variables (`\set`, `:name`).
+    pub vars: Vars,
+    /// The `\if` blocks open in the script (or the shell) being read, innermost last.
+    pub cond: Vec<Branch>,
     /// What a failing script statement does (set by [`run_script`]; `\set ON_ERROR_STOP`).
     pub on_error: OnError,
     /// The query buffer: a meta-command handler takes the pending text from here (`\g`).
@@ -76,6 +85,35 @@ pub struct State {
     saved_out: Option<Box<dyn Write>>,
     /// The error [`run_sql`] printed last, so that a handler returning it is not printed twice.
     reported: Option<Message>,
+    /// `\gset` is running its query: rows go to [`State::captured`], not the output.
+    capturing: bool,
+    /// The last result with columns of the query `\gset` ran.
+    captured: Option<Outcome>,
+}
+
+/// Where an `\if` block is (psql's `ifState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfState {
+    /// In a true branch: statements run.
+    True,
+    /// In a false branch, no branch taken yet: a later `\elif` or `\else` may be.
+    False,
+    /// A branch was taken already, or the whole block is inside an inactive one.
+    Ignored,
+    /// In an `\else` that runs.
+    ElseTrue,
+    /// In an `\else` that does not.
+    ElseFalse,
+}
+
+/// One open `\if` block.
+#[derive(Debug, Clone)]
+pub struct Branch {
+    /// Where the block is.
+    pub state: IfState,
+    /// The query buffer when the block went inactive: text typed in an inactive branch is
+    /// dropped, as psql drops it, by putting this back.
+    saved: Option<Splitter>,
 }
 
 impl State {
@@ -100,6 +138,10 @@ impl State {
             timing: false,
             quiet: false,
             echo: false,
+            echo_all: false,
+            echo_errors: false,
+            vars: Vars::default(),
+            cond: Vec::new(),
             on_error: OnError::Stop,
             splitter: Splitter::new(),
             last_query: None,
@@ -108,7 +150,89 @@ impl State {
             line: 0,
             saved_out: None,
             reported: None,
+            capturing: false,
+            captured: None,
         }
+        .with_default_vars()
+    }
+
+    /// psql's variables at start (those that mean something here).
+    fn with_default_vars(mut self) -> State {
+        for (k, v) in [
+            ("AUTOCOMMIT", "on"),
+            ("ENCODING", "UTF8"),
+            ("ERROR", "false"),
+            ("LAST_ERROR_MESSAGE", ""),
+            ("LAST_ERROR_SQLSTATE", "00000"),
+            ("VERBOSITY", "default"),
+            ("VERSION_NAME", env!("CARGO_PKG_VERSION")),
+        ] {
+            self.vars.put(k, v);
+        }
+        self.vars
+            .put("VERSION", format!("Basalt {}", env!("CARGO_PKG_VERSION")));
+        self.sync_vars();
+        self
+    }
+
+    /// Writes the variables that mirror settings (`ON_ERROR_STOP`, `QUIET`, `ECHO`,
+    /// `DBNAME`, `USER`) from the settings: after the command line set them, or `\c`.
+    pub fn sync_vars(&mut self) {
+        let on = |b: bool| if b { "on" } else { "off" };
+        self.vars
+            .put("ON_ERROR_STOP", on(self.on_error == OnError::Stop));
+        self.vars.put("QUIET", on(self.quiet));
+        let echo = if self.echo_all {
+            "all"
+        } else if self.echo {
+            "queries"
+        } else if self.echo_errors {
+            "errors"
+        } else {
+            "none"
+        };
+        self.vars.put("ECHO", echo);
+        self.vars.put("DBNAME", self.client.database());
+        self.vars.put("USER", self.client.user());
+    }
+
+    /// Sets a variable as `\set NAME VALUE` does (`None`: `\unset`), applying the special
+    /// ones' effect.
+    pub fn set_var(&mut self, name: &str, value: Option<&str>) -> Result<(), Message> {
+        self.vars.set(name, value)?;
+        let v = self.vars.get(name).unwrap_or_default().to_ascii_lowercase();
+        match name {
+            "ON_ERROR_STOP" => {
+                self.on_error = if vars::parse_bool(&v) == Some(true) {
+                    OnError::Stop
+                } else {
+                    OnError::Continue
+                }
+            }
+            "QUIET" => self.quiet = vars::parse_bool(&v) == Some(true),
+            "ECHO" => {
+                self.echo = v == "queries";
+                self.echo_all = v == "all";
+                self.echo_errors = v == "errors";
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Whether statements run: outside `\if` blocks, or in a true branch.
+    pub fn active(&self) -> bool {
+        matches!(
+            self.cond.last().map(|b| b.state),
+            None | Some(IfState::True | IfState::ElseTrue)
+        )
+    }
+
+    /// Feeds a line to the query buffer, interpolating variables (but not in an inactive
+    /// branch, as psql).
+    pub fn push_line(&mut self, line: &str) -> Vec<Piece> {
+        let vars = self.active().then_some(&self.vars);
+        self.splitter.push_line_vars(line, vars)
     }
 
     /// `basalt:FILE:LINE: ` while a script file runs, else nothing.
@@ -126,6 +250,17 @@ impl State {
         let _ = self.out.flush();
         let _ = self.err.write_all(text.as_bytes());
         let _ = self.err.flush();
+    }
+
+    /// Whether `e` is the error [`run_sql`] printed last (a handler returning it, as `\\g`
+    /// and `\\gset` do, need not print it again); forgets it.
+    pub fn already_reported(&mut self, e: &Message) -> bool {
+        self.reported.take().as_ref() == Some(e)
+    }
+
+    /// Prints a message that is no failure (psql goes on after it, `ON_ERROR_STOP` or not).
+    pub fn report_plain(&mut self, e: &Message) {
+        self.report(e, None);
     }
 
     /// Prints an informational line (`Timing is on.`) unless quiet.
@@ -277,6 +412,23 @@ struct Sink<'a, 'b> {
     /// A `COPY ... TO STDOUT` wrote to `out`: its tag is not printed (psql).
     copy_out_used: bool,
     io_error: Option<io::Error>,
+    /// `\gset`: results with columns are kept here instead of printed.
+    capture: Option<&'a mut Option<Outcome>>,
+    /// The rows the last result counted (psql's `ROW_COUNT`).
+    row_count: u64,
+}
+
+/// The count libpq's `PQcmdTuples` gives for a command tag (`INSERT 0 3`: 3), 0 for commands
+/// that count nothing.
+fn tag_count(tag: &str) -> Option<u64> {
+    let first = tag.split_whitespace().next()?;
+    if !matches!(
+        first,
+        "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "MOVE" | "FETCH" | "COPY"
+    ) {
+        return None;
+    }
+    tag.split_whitespace().last()?.parse().ok()
 }
 
 impl Sink<'_, '_> {
@@ -289,6 +441,17 @@ impl Sink<'_, '_> {
 
 impl Output for Sink<'_, '_> {
     fn result(&mut self, o: Outcome) {
+        self.row_count = tag_count(&o.tag).unwrap_or(if o.columns.is_empty() {
+            0
+        } else {
+            o.rows.len() as u64
+        });
+        if let Some(c) = self.capture.as_deref_mut()
+            && !o.columns.is_empty()
+        {
+            *c = Some(o);
+            return;
+        }
         if self.copy_out_used && o.tag.starts_with("COPY") && o.columns.is_empty() {
             self.copy_out_used = false;
             return;
@@ -381,9 +544,19 @@ fn run_with(
         copy_in_used: false,
         copy_out_used: false,
         io_error: None,
+        capture: if state.capturing {
+            Some(&mut state.captured)
+        } else {
+            None
+        },
+        row_count: 0,
     };
-    let r = state.client.run(sql, &mut sink);
+    let r = match autocommit_begin(&mut *state.client, &state.vars, sql) {
+        Ok(()) => state.client.run(sql, &mut sink),
+        Err(e) => Err(e),
+    };
     let elapsed = start.elapsed();
+    let row_count = sink.row_count;
     let copy_in_used = sink.copy_in_used;
     let io_err = sink.io_error.take();
     if let Some(src) = sink.copy_src {
@@ -400,7 +573,13 @@ fn run_with(
     if let Err(e) = &r {
         state.report(e, Some(sql));
         state.reported = Some(e.clone());
+        if state.echo_errors {
+            let t = format!("{}STATEMENT:  {}\n", state.prefix(), sql.trim_end());
+            let _ = state.err.write_all(t.as_bytes());
+            let _ = state.err.flush();
+        }
     }
+    set_result_vars(&mut state.vars, &r, row_count);
     if state.timing {
         writeln!(state.out, "{}", timing_text(elapsed)).map_err(io_error)?;
     }
@@ -409,6 +588,57 @@ fn run_with(
         return Err(io_error(e));
     }
     r
+}
+
+/// psql's result variables after a query string: `ERROR`, `SQLSTATE`, `ROW_COUNT`, and
+/// after an error `LAST_ERROR_MESSAGE` and `LAST_ERROR_SQLSTATE`.
+fn set_result_vars(v: &mut Vars, r: &Result<(), Message>, row_count: u64) {
+    match r {
+        Ok(()) => {
+            v.put("ERROR", "false");
+            v.put("SQLSTATE", "00000");
+            v.put("ROW_COUNT", row_count.to_string());
+        }
+        Err(e) => {
+            v.put("ERROR", "true");
+            v.put("SQLSTATE", e.code.clone());
+            v.put("ROW_COUNT", "0");
+            v.put("LAST_ERROR_MESSAGE", e.message.clone());
+            v.put("LAST_ERROR_SQLSTATE", e.code.clone());
+        }
+    }
+}
+
+/// With `AUTOCOMMIT` off, a statement outside a transaction block starts one first (psql
+/// sends `BEGIN`), unless it is one that cannot run in a block or manages it.
+fn autocommit_begin(client: &mut dyn Client, v: &Vars, sql: &str) -> Result<(), Message> {
+    if v.bool_or("AUTOCOMMIT", true) || client.status() != crate::client::TxStatus::Idle {
+        return Ok(());
+    }
+    let words: Vec<String> = sql
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .take(3)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    // psql's command_no_begin.
+    let no_begin = match w(0) {
+        "" | "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "VACUUM"
+        | "CHECKPOINT" => true,
+        "PREPARE" => w(1) == "TRANSACTION",
+        "CREATE" | "DROP" => {
+            matches!(w(1), "DATABASE" | "TABLESPACE") || (w(1) == "INDEX" && w(2) == "CONCURRENTLY")
+        }
+        "REINDEX" => matches!(w(1), "DATABASE" | "SYSTEM"),
+        "DISCARD" => w(1) == "ALL",
+        "ALTER" => w(1) == "SYSTEM",
+        _ => false,
+    };
+    if no_begin {
+        return Ok(());
+    }
+    client.run("BEGIN", &mut crate::client::Collect::default())
 }
 
 /// Reads a script from `input` and runs it: statements as they end, meta-commands through
@@ -425,14 +655,156 @@ pub fn run_script(
         std::mem::take(&mut state.splitter),
         state.on_error,
         state.line,
+        // Each file has its own \if blocks, as in psql.
+        std::mem::take(&mut state.cond),
     );
+    let stop_var = state.vars.get("ON_ERROR_STOP").map(str::to_string);
     state.on_error = on_error;
     state.line = 0;
-    let r = script_loop(state, input, meta);
+    let mut r = script_loop(state, input, meta);
+    if r.is_ok() && !state.cond.is_empty() {
+        let e = Message::client("42601", "reached EOF without finding closing \\endif(s)");
+        state.report(&e, None);
+        r = match state.on_error {
+            OnError::Stop => Err(e),
+            OnError::Continue => r.map(|mut st| {
+                st.errors += 1;
+                st
+            }),
+        };
+    }
     state.splitter = saved.0;
-    state.on_error = saved.1;
+    // `\set ON_ERROR_STOP` in the script holds after it (the variable is global).
+    if state.vars.get("ON_ERROR_STOP") == stop_var.as_deref() {
+        state.on_error = saved.1;
+    }
     state.line = saved.2;
+    state.cond = saved.3;
     r
+}
+
+/// Runs a meta-command as psql does: `\if`, `\elif`, `\else` and `\endif` always; others
+/// only in an active branch, with variables interpolated into their arguments, through
+/// `meta`.
+pub fn dispatch_meta(
+    state: &mut State,
+    cmd: &str,
+    meta: &mut dyn FnMut(&mut State, &str) -> Result<(), Message>,
+) -> Result<(), Message> {
+    if let Some(r) = conditional(state, cmd) {
+        return r;
+    }
+    if !state.active() {
+        return Ok(());
+    }
+    let cmd = vars::interpolate_meta(cmd, &state.vars);
+    meta(state, &cmd)
+}
+
+/// Evaluates an `\if`/`\elif` expression: its arguments (interpolated), joined by spaces,
+/// as a boolean; a value that is none is reported and counts as false (psql goes on).
+fn condition(state: &mut State, cmd: &str, what: &str) -> bool {
+    let line = vars::interpolate_meta(cmd, &state.vars);
+    let rest = line
+        .trim_start()
+        .split_once(char::is_whitespace)
+        .map_or("", |x| x.1);
+    let expr = meta_args(rest).join(" ");
+    match vars::parse_bool(&expr) {
+        Some(b) => b,
+        None => {
+            let e = vars::not_bool(&expr, what);
+            state.report_plain(&e);
+            false
+        }
+    }
+}
+
+/// `\if`, `\elif`, `\else`, `\endif` (psql's rules); `None` for other commands.
+fn conditional(state: &mut State, cmd: &str) -> Option<Result<(), Message>> {
+    let name = cmd.split_whitespace().next()?;
+    let misplaced = |m: &str| Err(Message::client("42601", m.to_string()));
+    let top = state.cond.last().map(|b| b.state);
+    let was_active = state.active();
+    let r = match name {
+        "\\if" => {
+            let st = if !was_active {
+                IfState::Ignored
+            } else if condition(state, cmd, "\\if expression") {
+                IfState::True
+            } else {
+                IfState::False
+            };
+            state.cond.push(Branch {
+                state: st,
+                saved: None,
+            });
+            Ok(())
+        }
+        "\\elif" => match top {
+            None => misplaced("\\elif: no matching \\if"),
+            Some(IfState::ElseTrue | IfState::ElseFalse) => {
+                misplaced("\\elif: cannot occur after \\else")
+            }
+            Some(t) => {
+                let st = match t {
+                    IfState::False => {
+                        if condition(state, cmd, "\\elif expression") {
+                            IfState::True
+                        } else {
+                            IfState::False
+                        }
+                    }
+                    _ => IfState::Ignored,
+                };
+                if let Some(b) = state.cond.last_mut() {
+                    b.state = st;
+                }
+                Ok(())
+            }
+        },
+        "\\else" => match top {
+            None => misplaced("\\else: no matching \\if"),
+            Some(IfState::ElseTrue | IfState::ElseFalse) => {
+                misplaced("\\else: cannot occur after \\else")
+            }
+            Some(t) => {
+                if let Some(b) = state.cond.last_mut() {
+                    b.state = if t == IfState::False {
+                        IfState::ElseTrue
+                    } else {
+                        IfState::ElseFalse
+                    };
+                }
+                Ok(())
+            }
+        },
+        "\\endif" => match state.cond.pop() {
+            None => misplaced("\\endif: no matching \\if"),
+            Some(b) => {
+                // Text typed in an inactive branch is dropped.
+                if let Some(sp) = b.saved {
+                    state.splitter = sp;
+                }
+                return Some(Ok(()));
+            }
+        },
+        _ => return None,
+    };
+    if r.is_ok() {
+        let now_active = state.active();
+        if let Some(b) = state.cond.last_mut() {
+            if was_active && !now_active {
+                b.saved = Some(state.splitter.clone());
+            } else if !was_active
+                && now_active
+                && let Some(sp) = b.saved.take()
+            {
+                state.splitter = sp;
+            }
+        }
+    }
+    Some(r)
 }
 
 fn script_loop(
@@ -466,16 +838,23 @@ fn script_loop(
                 state.report(&e, None);
                 e
             })?;
-            state.splitter.push_line(line)
+            if state.echo_all {
+                let l = line.strip_suffix('\n').unwrap_or(line);
+                writeln!(state.out, "{}", l.strip_suffix('\r').unwrap_or(l)).map_err(io_error)?;
+                state.out.flush().map_err(io_error)?;
+            }
+            state.push_line(line)
         };
         for p in pieces {
             let r = match p {
+                // An inactive \if branch: statements are read and dropped.
+                Piece::Statement(_) if !state.active() => continue,
                 Piece::Statement(sql) => {
                     stats.statements += 1;
                     let mut lines = CopyLines::new(&mut *input);
                     run_with(state, &sql, Some(&mut lines), None, None)
                 }
-                Piece::Meta(cmd) if copy_from_script(&cmd) => {
+                Piece::Meta(cmd) if state.active() && copy_from_script(&cmd) => {
                     stats.statements += 1;
                     let r = parse_copy(&cmd).and_then(|c| {
                         let mut lines = CopyLines::new(&mut *input);
@@ -489,7 +868,7 @@ fn script_loop(
                     r
                 }
                 Piece::Meta(cmd) => {
-                    let r = meta(state, &cmd);
+                    let r = dispatch_meta(state, &cmd, meta);
                     if let Err(e) = &r
                         && state.reported.take().as_ref() != Some(e)
                     {
@@ -995,6 +1374,8 @@ pub fn meta_common(state: &mut State, cmd: &str) -> Option<Result<(), Message>> 
             match state.client.connect_to(&db) {
                 Ok(c) => {
                     state.client = c;
+                    state.vars.put("DBNAME", state.client.database());
+                    state.vars.put("USER", state.client.user());
                     let t = format!(
                         "You are now connected to database \"{}\" as user \"{}\".",
                         state.client.database(),
@@ -1041,23 +1422,23 @@ pub fn meta_common(state: &mut State, cmd: &str) -> Option<Result<(), Message>> 
             )
             .map_err(io_error)
         }
-        "set" => match (arg, args.get(1).map(String::as_str)) {
-            (Some("ON_ERROR_STOP"), v) => {
-                on_off(v.or(Some("on")), false, "ON_ERROR_STOP").map(|on| {
-                    state.on_error = if on { OnError::Stop } else { OnError::Continue };
-                })
+        // \set alone lists the variables; with a name, the other arguments joined make its
+        // value (psql concatenates them without spaces).
+        "set" => match arg {
+            None => {
+                let t = state.vars.listing();
+                state.out.write_all(t.as_bytes()).map_err(io_error)
             }
-            (Some("QUIET"), v) => {
-                on_off(v.or(Some("on")), false, "QUIET").map(|on| state.quiet = on)
-            }
-            (Some("ECHO"), v) => {
-                state.echo = matches!(v, Some("queries" | "all"));
-                Ok(())
-            }
-            // Other variables are accepted and ignored: Basalt does no :name interpolation.
-            _ => Ok(()),
+            Some(n) => state.set_var(n, Some(&args[1..].concat())),
         },
-        "unset" => Ok(()),
+        "unset" => match arg {
+            None => Err(Message::client(
+                "42601",
+                "\\unset: missing required argument",
+            )),
+            Some(n) => state.set_var(n, None),
+        },
+        "gset" => gset(state, arg.unwrap_or_default()),
         "encoding" => match arg {
             None => writeln!(state.out, "UTF8").map_err(io_error),
             Some(e) if e.eq_ignore_ascii_case("utf8") || e.eq_ignore_ascii_case("utf-8") => Ok(()),
@@ -1075,6 +1456,47 @@ pub fn meta_common(state: &mut State, cmd: &str) -> Option<Result<(), Message>> 
         return Some(Err(io_error(e)));
     }
     Some(r)
+}
+
+/// `\gset [PREFIX]`: runs the query buffer (or the last query again) and stores the
+/// columns of its one row in variables named PREFIX + column name (NULL unsets), as psql.
+fn gset(state: &mut State, prefix: &str) -> Result<(), Message> {
+    let pending = state.splitter.take_pending();
+    let sql = if pending.trim().is_empty() {
+        match state.last_query.clone() {
+            Some(q) => q,
+            None => return Ok(()),
+        }
+    } else {
+        pending
+    };
+    state.capturing = true;
+    state.captured = None;
+    let r = run_sql(state, &sql);
+    state.capturing = false;
+    let captured = state.captured.take();
+    r?;
+    // A query without rows (CREATE ...) printed its tag: nothing to store.
+    let Some(o) = captured else {
+        return Ok(());
+    };
+    match o.rows.len() {
+        0 => {
+            return Err(Message::client("42601", "no rows returned for \\gset"));
+        }
+        1 => {}
+        _ => {
+            return Err(Message::client(
+                "42601",
+                "more than one row returned for \\gset",
+            ));
+        }
+    }
+    for (c, v) in o.columns.iter().zip(&o.rows[0]) {
+        let name = format!("{prefix}{}", c.name);
+        state.set_var(&name, v.as_deref())?;
+    }
+    Ok(())
 }
 
 /// The meta-commands of `basalt sql`: [`meta_common`], and an error for the others.
@@ -1134,6 +1556,30 @@ pub struct SqlArgs {
     /// statement failed with --on-error stop).
     #[arg(short = '1', long = "single-transaction")]
     pub single_transaction: bool,
+    /// Set a variable, as \set NAME VALUE (NAME alone unsets it); repeatable.
+    #[arg(
+        short = 'v',
+        long = "set",
+        visible_alias = "variable",
+        value_name = "NAME=VALUE"
+    )]
+    pub set: Vec<String>,
+}
+
+/// Applies `-v NAME=VALUE` / `--set` options (after the other options, so that
+/// `-v ON_ERROR_STOP=1` wins over `--on-error`); `Err` is the message to print.
+pub fn apply_set_options(state: &mut State, sets: &[String]) -> Result<(), String> {
+    state.sync_vars();
+    for s in sets {
+        let (name, value) = match s.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (s.as_str(), None),
+        };
+        state
+            .set_var(name, value)
+            .map_err(|e| format!("could not set variable \"{name}\": {}", e.message))?;
+    }
+    Ok(())
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -1250,6 +1696,10 @@ pub fn sql_command(a: &SqlArgs) -> u8 {
     // \x auto fits the terminal when the output is one (psql reads its size; COLUMNS here).
     if io::stdout().is_terminal() {
         state.print.width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    }
+    if let Err(m) = apply_set_options(&mut state, &a.set) {
+        let _ = writeln!(err, "basalt: {m}");
+        return EXIT_FAILURE;
     }
     let mut failed = false;
     if a.single_transaction
@@ -1612,6 +2062,7 @@ mod tests {
             quiet: false,
             echo: false,
             single_transaction: false,
+            set: Vec::new(),
         };
         let raw: Vec<String> = [
             "basalt",

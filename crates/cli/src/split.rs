@@ -20,7 +20,10 @@
 //! The statement text keeps its `;` and its comments (positions in error messages count
 //! from the text sent, as with psql); whitespace and `--` comments before a statement's first
 //! token are dropped, as psql drops them. Lines of one statement are joined with `\n`.
-//! psql's variable interpolation (`:name`) is not done.
+//! Variables (`:name`, `:'name'`, `:"name"`) are interpolated outside quotes and comments
+//! when [`Splitter::push_line_vars`] is given them ([`crate::vars`]).
+
+use crate::vars::Vars;
 
 /// What a line (or the end of the input) completed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,16 +148,30 @@ impl Splitter {
     /// Feeds one line (a trailing `\n` or `\r\n` is ignored) and returns the statements and
     /// meta-commands it completed, in order.
     pub fn push_line(&mut self, line: &str) -> Vec<Piece> {
+        self.push_line_vars(line, None)
+    }
+
+    /// [`Splitter::push_line`], interpolating the variables of `vars` into the statement
+    /// text as psql's lexer does (see [`crate::vars`]); `None`: no interpolation (psql does
+    /// none in the inactive branch of an `\if`).
+    pub fn push_line_vars(&mut self, line: &str, vars: Option<&Vars>) -> Vec<Piece> {
         let line = line.strip_suffix('\n').unwrap_or(line);
         let line = line.strip_suffix('\r').unwrap_or(line);
-        let b = line.as_bytes();
         let mut out = Vec::new();
-        let mut i = 0;
         // Lines of a statement are joined with a newline (added here rather than at the end
         // of the previous line, so that the pending text a meta-command sees has none).
         if !self.buf.is_empty() {
             self.buf.push('\n');
         }
+        self.scan(line, 0, vars, &mut out);
+        out
+    }
+
+    /// Lexes `line` (or the rest of one after a variable's value was put in its place:
+    /// bytes before `guard` are that value, which is not interpolated again).
+    fn scan(&mut self, line: &str, guard: usize, vars: Option<&Vars>, out: &mut Vec<Piece>) {
+        let b = line.as_bytes();
+        let mut i = 0;
         // Every index the loop stops at is an ASCII byte or the end, so slices are valid.
         while i < b.len() {
             match &self.lex {
@@ -313,6 +330,30 @@ impl Splitter {
                             out.push(Piece::Meta(line[i..].trim_end().to_string()));
                             i = b.len();
                         }
+                        b':' if b.get(i + 1) == Some(&b':') => {
+                            // A cast, never a variable.
+                            self.buf.push_str("::");
+                            i += 2;
+                        }
+                        b':' if i >= guard && vars.is_some() => {
+                            let Some((kind, name, end)) = crate::vars::reference_at(line, i) else {
+                                self.buf.push(':');
+                                i += 1;
+                                continue;
+                            };
+                            match vars.and_then(|v| v.interpolate(name, kind)) {
+                                // The value is lexed in turn (it may hold a `;` or a quote).
+                                Some(v) if kind == b' ' => {
+                                    let rest = format!("{v}{}", &line[end..]);
+                                    self.scan(&rest, v.len(), vars, out);
+                                    return;
+                                }
+                                Some(v) => self.buf.push_str(&v),
+                                // Not set: stays as written.
+                                None => self.buf.push_str(&line[i..end]),
+                            }
+                            i = end;
+                        }
                         c if c.is_ascii_digit() => {
                             // A number (with its exponent, 0x, _ ...): a `$` after it is
                             // not an identifier's.
@@ -351,7 +392,6 @@ impl Splitter {
                 }
             }
         }
-        out
     }
 
     /// psql's tracking of `BEGIN … END` in `CREATE [OR REPLACE] FUNCTION|PROCEDURE` bodies
@@ -406,6 +446,33 @@ mod tests {
 
     fn meta(s: &str) -> Piece {
         Piece::Meta(s.to_string())
+    }
+
+    #[test]
+    fn interpolates_variables_outside_quotes_and_comments() {
+        let mut v = Vars::default();
+        v.put("a", "1");
+        v.put("q", "it's");
+        v.put("two", "select 2; select 3");
+        let mut s = Splitter::new();
+        assert_eq!(
+            s.push_line_vars(
+                "select :a, :'q', :\"q\", ':a', \":a\", $$:a$$, x::int, 1:::a /* :a */; -- :a",
+                Some(&v)
+            ),
+            [st(
+                "select 1, 'it''s', \"it's\", ':a', \":a\", $$:a$$, x::int, 1::1 /* :a */;"
+            )]
+        );
+        // The value is lexed in turn (its `;` ends a statement) but not interpolated again;
+        // unknown names stay.
+        v.put("self", ":a");
+        assert_eq!(
+            s.push_line_vars(":two; :self :nope :'nope';", Some(&v)),
+            [st("select 2;"), st("select 3;"), st(":a :nope :'nope';")]
+        );
+        // Without variables (an inactive \if branch) nothing is replaced.
+        assert_eq!(s.push_line_vars("select :a;", None), [st("select :a;")]);
     }
 
     #[test]

@@ -548,6 +548,19 @@ fn tls_modes() {
     .err()
     .unwrap();
     assert!(e.message.contains("root certificate file"), "{e:?}");
+    // basalt serve offers SCRAM-SHA-256 only (no -PLUS): prefer authenticates unbound,
+    // require refuses as libpq does.
+    let c = connect("host=127.0.0.1 sslmode=require").unwrap();
+    assert!(c.is_tls() && !c.channel_bound());
+    let e = connect("host=127.0.0.1 sslmode=require channel_binding=require")
+        .err()
+        .unwrap();
+    assert!(
+        e.message.contains(
+            "server did not offer an authentication method that supports channel binding"
+        ),
+        "{e:?}"
+    );
     // Never TLS over the socket, even when required (libpq ignores sslmode there).
     let c = Remote::connect(&format!(
         "host={} port={} user=basalt dbname=basalt sslmode=require",
@@ -636,5 +649,353 @@ fn reference_postgresql() {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn several_hosts_and_target_session_attrs() {
+    // A server that is down (started, then stopped: nothing listens on its port), a
+    // read-only one (default_transaction_read_only on for its database) and a writable one.
+    let mut down = scram_server();
+    let down_port = down.port;
+    down.terminate();
+    let ro = scram_server();
+    let rw = scram_server();
+    let base = format!("user=basalt dbname=basalt password='{PASSWORD}' sslmode=disable");
+    let mut admin = Remote::connect(&format!("host=127.0.0.1 port={} {base}", ro.port)).unwrap();
+    run(
+        &mut admin,
+        "ALTER DATABASE basalt SET default_transaction_read_only = on",
+    );
+    drop(admin);
+    let ports = format!("{down_port},{},{}", ro.port, rw.port);
+    let connect = |attrs: &str| {
+        Remote::connect(&format!(
+            "host=127.0.0.1,127.0.0.1,127.0.0.1 port={ports} {base} target_session_attrs={attrs}"
+        ))
+    };
+    for (attrs, want) in [
+        ("any", ro.port),
+        ("read-only", ro.port),
+        ("read-write", rw.port),
+        ("primary", ro.port),
+        ("prefer-standby", ro.port),
+    ] {
+        let c = connect(attrs).unwrap_or_else(|e| panic!("{attrs}: {e:?}"));
+        assert_eq!(c.host().port, want, "{attrs}");
+    }
+    let mut c = connect("read-write").unwrap();
+    run(&mut c, "CREATE TABLE w (i int); INSERT INTO w VALUES (1)");
+    // \c reconnects to the server reached, not to the first of the list.
+    let again = c.connect_to("basalt").unwrap();
+    assert!(
+        again.describe().contains(&format!(":{} ", rw.port)),
+        "{}",
+        again.describe()
+    );
+    // No server will do: each one's failure, in libpq's words.
+    let e = connect("standby").err().unwrap();
+    assert_eq!(e.code, "08001");
+    let want = format!(
+        "connection to server at \"127.0.0.1\", port {down_port} failed: Connection refused\n\
+         \tIs the server running on that host and accepting TCP/IP connections?\n\
+         connection to server at \"127.0.0.1\", port {} failed: server is not in hot standby mode\n\
+         connection to server at \"127.0.0.1\", port {} failed: server is not in hot standby mode",
+        ro.port, rw.port
+    );
+    assert_eq!(e.message, want);
+    let e = Remote::connect(&format!(
+        "host=127.0.0.1 port={} {base} target_session_attrs=read-write",
+        ro.port
+    ))
+    .err()
+    .unwrap();
+    assert_eq!(
+        e.message,
+        format!(
+            "connection to server at \"127.0.0.1\", port {} failed: session is read-only",
+            ro.port
+        )
+    );
+    // The URL form, a port per host.
+    let c = Remote::connect(&format!(
+        "postgres://basalt:s3cret%20pass@127.0.0.1:{down_port},127.0.0.1:{}/basalt?sslmode=disable&target_session_attrs=read-write",
+        rw.port
+    ))
+    .unwrap();
+    assert_eq!(c.host().port, rw.port);
+    // A refused password ends the attempt: the next server is not tried (libpq).
+    let e = Remote::connect(&format!(
+        "host=127.0.0.1,127.0.0.1 port={},{} user=basalt dbname=basalt password=wrong sslmode=disable",
+        ro.port, rw.port
+    ))
+    .err()
+    .unwrap();
+    assert_eq!(e.code, "28P01", "{e:?}");
+    // connect_timeout bounds each server's attempt: one that accepts and never answers is
+    // left for the next.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let start = Instant::now();
+    let c = Remote::connect(&format!(
+        "host=127.0.0.1,127.0.0.1 port={silent_port},{} {base} connect_timeout=2",
+        rw.port
+    ))
+    .unwrap();
+    assert_eq!(c.host().port, rw.port);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    let e = Remote::connect(&format!(
+        "host=127.0.0.1 port={silent_port} {base} connect_timeout=2"
+    ))
+    .err()
+    .unwrap();
+    assert_eq!(
+        e.message,
+        format!(
+            "connection to server at \"127.0.0.1\", port {silent_port} failed: timeout expired"
+        )
+    );
+    drop(silent);
+}
+
+/// Runs openssl in `dir`.
+fn openssl(dir: &Path, args: &[&str]) {
+    let o = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "openssl {args:?}: {o:?}");
+}
+
+/// A CA, a server certificate for localhost / 127.0.0.1 signed with SHA-384 (so that the
+/// channel binding hash must follow the signature's algorithm) and a client certificate for
+/// the role `certuser`, in `dir`.
+fn make_certificates(dir: &Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec![
+        "req", "-x509", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+    ];
+    ca.extend(ec);
+    ca.extend(["-subj", "/CN=test CA"]);
+    openssl(dir, &ca);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("client.ext"), "basicConstraints=CA:FALSE\n").unwrap();
+    for (name, cn, digest) in [
+        ("server", "localhost", "-sha384"),
+        ("client", "certuser", "-sha256"),
+    ] {
+        let (key, csr, crt, ext) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+            format!("{name}.ext"),
+        );
+        let mut req = vec!["req", "-keyout", &key, "-out", &csr];
+        req.extend(ec);
+        let subj = format!("/CN={cn}");
+        req.extend(["-subj", &subj]);
+        openssl(dir, &req);
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &crt,
+                "-days",
+                "2",
+                digest,
+                "-extfile",
+                &ext,
+            ],
+        );
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join(&key), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
+#[test]
+fn postgresql_client_certificates_and_channel_binding() {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("BASALT_REQUIRE_CLIENTS").is_none(),
+            "openssl is not installed"
+        );
+        eprintln!("skipped: openssl is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    make_certificates(d);
+    let hba = "local all all trust\n\
+               hostssl all certuser 127.0.0.1/32 cert\n\
+               hostssl all scramuser 127.0.0.1/32 scram-sha-256\n\
+               host all scramuser 127.0.0.1/32 scram-sha-256\n\
+               host all all 127.0.0.1/32 trust\n";
+    let Some(pg) = common::Pg::start_with(&common::PgOptions {
+        ssl: Some(common::PgSsl {
+            cert: d.join("server.crt"),
+            key: d.join("server.key"),
+            ca: Some(d.join("ca.crt")),
+        }),
+        hba: Some(hba.into()),
+        settings: Vec::new(),
+    }) else {
+        return;
+    };
+    let mut admin = Remote::connect(&format!(
+        "host={} port={} user=postgres dbname=postgres",
+        pg.socket_dir().display(),
+        pg.port
+    ))
+    .unwrap();
+    run(
+        &mut admin,
+        "CREATE ROLE certuser LOGIN; CREATE ROLE scramuser LOGIN PASSWORD 'pw'",
+    );
+    let f = |n: &str| d.join(n).display().to_string();
+    let base = format!(
+        "host=localhost hostaddr=127.0.0.1 port={} dbname=postgres sslrootcert={}",
+        pg.port,
+        f("ca.crt")
+    );
+    let who = |c: &mut Remote| {
+        run(
+            c,
+            "SELECT current_user, s.client_dn FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid()",
+        )
+        .collect
+        .results[0]
+            .rows[0]
+            .clone()
+    };
+
+    // The `cert` method: the client certificate is the authentication.
+    let mut c = Remote::connect(&format!(
+        "{base} user=certuser sslmode=verify-full sslcert={} sslkey={}",
+        f("client.crt"),
+        f("client.key")
+    ))
+    .unwrap();
+    assert!(c.is_tls());
+    assert_eq!(who(&mut c), [some("certuser"), some("/CN=certuser")]);
+    // Without one (a file that does not exist is not sent, as libpq).
+    let e = Remote::connect(&format!(
+        "{base} user=certuser sslmode=require sslcert={} sslkey={}",
+        f("none.crt"),
+        f("none.key")
+    ))
+    .err()
+    .unwrap();
+    assert_eq!(e.code, "28000", "{e:?}");
+    // The default files in ~/.postgresql: postgresql.crt / .key, and root.crt for verify-ca.
+    let home = d.join("home");
+    std::fs::create_dir_all(home.join(".postgresql")).unwrap();
+    for (from, to) in [
+        ("client.crt", "postgresql.crt"),
+        ("client.key", "postgresql.key"),
+        ("ca.crt", "root.crt"),
+    ] {
+        std::fs::copy(d.join(from), home.join(".postgresql").join(to)).unwrap();
+    }
+    let env = |k: &str| match k {
+        "HOME" => Some(home.display().to_string()),
+        _ => None,
+    };
+    let cfg = |extra: &str| {
+        client::remote::Config::parse_with(
+            &format!(
+                "host=127.0.0.1 port={} dbname=postgres user=certuser {extra}",
+                pg.port
+            ),
+            &env,
+        )
+        .unwrap()
+    };
+    let mut c = Remote::connect_config(cfg("sslmode=verify-ca")).unwrap();
+    assert_eq!(who(&mut c), [some("certuser"), some("/CN=certuser")]);
+    // A key others may read is refused before connecting, as libpq.
+    use std::os::unix::fs::PermissionsExt;
+    let key = home.join(".postgresql/postgresql.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let e = Remote::connect_config(cfg("sslmode=verify-ca"))
+        .err()
+        .unwrap();
+    assert!(e.message.contains("has group or world access"), "{e:?}");
+    // A certificate without its key.
+    std::fs::remove_file(&key).unwrap();
+    let e = Remote::connect_config(cfg("sslmode=verify-ca"))
+        .err()
+        .unwrap();
+    assert!(
+        e.message
+            .contains("certificate present, but not private key file"),
+        "{e:?}"
+    );
+
+    // SCRAM over TLS: PostgreSQL offers SCRAM-SHA-256-PLUS and prefer (the default) takes it;
+    // the binding data is the SHA-384 hash of the server's certificate (its signature's).
+    let scram = format!("{base} user=scramuser password=pw sslmode=verify-full");
+    for (extra, bound) in [
+        ("", true),
+        ("channel_binding=prefer", true),
+        ("channel_binding=require", true),
+        ("channel_binding=disable", false),
+    ] {
+        let mut c = Remote::connect(&format!("{scram} {extra}"))
+            .unwrap_or_else(|e| panic!("{extra}: {e:?}"));
+        assert_eq!(c.channel_bound(), bound, "{extra}");
+        assert_eq!(run(&mut c, "SELECT 1").tags(), ["SELECT 1"]);
+    }
+    // require without TLS, or with a method that cannot bind: refused as libpq does.
+    for (target, why) in [
+        (
+            format!("{base} user=scramuser password=pw sslmode=disable channel_binding=require"),
+            "channel binding is required, but server did not offer an authentication method that supports channel binding",
+        ),
+        (
+            format!("{base} user=postgres sslmode=require channel_binding=require"),
+            "channel binding required, but server authenticated client without channel binding",
+        ),
+        (
+            format!(
+                "{base} user=certuser sslmode=require channel_binding=require sslcert={} sslkey={}",
+                f("client.crt"),
+                f("client.key")
+            ),
+            "channel binding required, but server authenticated client without channel binding",
+        ),
+    ] {
+        let e = Remote::connect(&target).err().unwrap();
+        assert_eq!(
+            e.message,
+            format!(
+                "connection to server at \"localhost\" (127.0.0.1), port {} failed: {why}",
+                pg.port
+            ),
+            "{target}"
+        );
     }
 }

@@ -465,3 +465,38 @@ fn ctrl_c_ends_a_piped_script_waiting_for_input() {
     );
     drop(stdin);
 }
+
+#[test]
+fn variables_interpolate_and_if_blocks_show_in_the_prompt() {
+    let d = temp();
+    let mut sh = spawn(&[&db(d.path()), "-v", "tbl=pets"], &hist(d.path()), &[]);
+    sh.run("\\set kind 'cat'", "");
+    sh.run("CREATE TABLE :tbl (name text, kind text);", "CREATE TABLE");
+    sh.run(
+        "INSERT INTO :\"tbl\" VALUES ('Tom', :'kind'), ('Rex', 'dog');",
+        "INSERT 0 2",
+    );
+    sh.run("\\echo :ROW_COUNT rows into :tbl", "2 rows into pets");
+    sh.run("SELECT name FROM :tbl WHERE kind = :'kind' \\gset pet_", "");
+    sh.run("\\echo :pet_name", "Tom");
+    // A failing \gset query: its error once, as psql.
+    sh.line("SELECT nope \\gset");
+    let shown = sh.expect(PROMPT);
+    assert_eq!(shown.matches("does not exist").count(), 1, "{shown}");
+    sh.run(
+        "SELECT 1 AS a WHERE false \\gset",
+        "no rows returned for \\gset",
+    );
+    // An inactive branch: the prompt says so (`@`) and statements are skipped.
+    sh.line("\\if false");
+    sh.expect("postgres@# ");
+    sh.line("SELECT 'skipped' AS never;");
+    sh.expect("postgres@# ");
+    sh.line("\\else");
+    sh.prompt();
+    sh.run("SELECT 'taken' AS branch;", "taken");
+    sh.run("\\endif", "");
+    sh.run("\\set", "tbl = 'pets'");
+    sh.sync();
+    sh.quit();
+}

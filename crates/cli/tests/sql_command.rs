@@ -421,3 +421,320 @@ fn output_matches_psql_against_the_reference_postgresql() {
         .collect();
     assert_eq!(without_code, psql_err);
 }
+
+/// A script using psql's variables, `\gset`, `\if` and the special variables: compared
+/// byte for byte with psql's output.
+const VARS_COMPARED: &str = r#"\set a 1
+\set b 'x y' z
+\echo :a :b :'b' :"b" ':a' ":a" pre:a :nope :'nope' :"nope"
+select :a + 1 as n, :'b' as s, ':a' as q, 1::int as c, $$:a$$ as d /* :a */ ; -- :a
+select :'nope' as x;
+\set q 'it''s \\ x'
+\echo :'q' :"q"
+select :'q' as lit, length(:'q') as len;
+create temp table vv (id int, :"b" text);
+insert into vv values (:a, :'b'), (2, 'two');
+\echo :ROW_COUNT
+select * from vv order by id;
+\echo :ROW_COUNT :ERROR :SQLSTATE
+select 5 as x, 'w' as y \gset p_
+\echo :p_x :p_y
+select 1 as v, null as w \gset
+\echo :v :w
+select id from vv where id > 5 \gset
+select id from vv \gset
+select 1/0;
+\echo :ERROR :SQLSTATE :ROW_COUNT :LAST_ERROR_MESSAGE :LAST_ERROR_SQLSTATE
+select 1 union select 2 order by 1;
+\echo :ERROR :SQLSTATE :ROW_COUNT :LAST_ERROR_MESSAGE :LAST_ERROR_SQLSTATE
+\if yes
+\echo in-if
+\elif true
+\echo no
+\else
+\echo no2
+\endif
+\if off
+select nope;
+\echo skipped :a
+  \if true
+  \echo nested-skipped
+  \endif
+\elif :a
+\echo elif-taken
+\else
+\echo no
+\endif
+\set t f
+\if :t
+\echo no
+\else
+\echo else-taken
+\endif
+select 1 as pending
+\if false
+, 2 as dropped
+\endif
+;
+\set x 'select 3 as three;'
+:x
+\set y id, :'b'
+select :y from vv order by 1;
+\unset a
+\echo :a
+\set QUIET on
+create temp table qq (i int);
+\set QUIET off
+drop table qq;
+\set ECHO queries
+select 2 as two;
+\set ECHO none
+\set AUTOCOMMIT off
+create temp table ac (i int);
+rollback;
+select count(*) from pg_class where relname = 'ac';
+\set AUTOCOMMIT on
+\set ON_ERROR_STOP
+\echo :ON_ERROR_STOP
+\unset ON_ERROR_STOP
+\echo :ON_ERROR_STOP
+"#;
+
+/// Runs `script` through psql on `pg` with `args`: (exit code, stdout, stderr).
+fn psql_run(pg: &common::Pg, args: &[&str], script: &str) -> Option<(i32, String, String)> {
+    let mut psql = pg
+        .psql_socket()
+        .args(args)
+        .args(["-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    psql.stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("write");
+    let p = psql.wait_with_output().expect("psql");
+    Some((
+        p.status.code().unwrap_or(-1),
+        text(&p.stdout),
+        text(&p.stderr),
+    ))
+}
+
+#[test]
+fn variables_gset_and_if_match_psql() {
+    let Some(pg) = common::Pg::start() else {
+        return;
+    };
+    let Some((_, p_out, p_err)) = psql_run(&pg, &[], VARS_COMPARED) else {
+        eprintln!("skipped: no psql");
+        return;
+    };
+    let (code, out, err) = sql(
+        &[":memory:", "-v", "ON_ERROR_STOP=0", "-f", "-"],
+        VARS_COMPARED,
+    );
+    assert_eq!(out, p_out);
+    // psql goes on (exit 0); basalt too, but says that something failed.
+    assert_eq!(code, 3, "{err}");
+    // The same messages, in the same places: SQL errors as psql's (without the SQLSTATE),
+    // psql's own ("error: no rows returned for \gset") as basalt's client errors.
+    let lines = |s: &str, program: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.starts_with(program))
+            .map(|l| {
+                l.split(": ")
+                    .next()
+                    .unwrap_or("")
+                    .replace("psql:", "basalt:")
+            })
+            .collect()
+    };
+    assert_eq!(
+        lines(&err, "basalt:"),
+        lines(&p_err, "psql:"),
+        "{err}\n----\n{p_err}"
+    );
+    assert!(err.contains("no rows returned for \\gset"), "{err}");
+    assert!(
+        err.contains("more than one row returned for \\gset"),
+        "{err}"
+    );
+}
+
+#[test]
+fn on_error_stop_and_echo_errors_match_psql() {
+    let Some(pg) = common::Pg::start() else {
+        return;
+    };
+    let script = "\\set ECHO errors\nselect 1 as one;\nselect nope;\n\\set ECHO all\nselect 2 as two;\n\\echo hi\n\\set ON_ERROR_STOP on\nselect 1/0;\nselect 3 as never;\n";
+    let Some((p_code, p_out, p_err)) = psql_run(&pg, &[], script) else {
+        return;
+    };
+    let (code, out, err) = sql(&[":memory:", "--on-error", "continue", "-f", "-"], script);
+    assert_eq!((code, out.as_str()), (p_code, p_out.as_str()));
+    let strip = |s: &str| s.replace("psql:", "basalt:");
+    let err: String = err
+        .replace("ERROR:  42703: ", "ERROR:  ")
+        .replace("ERROR:  22012: ", "ERROR:  ");
+    assert_eq!(err, strip(&p_err));
+    // -v ON_ERROR_STOP=1 on the command line wins over --on-error continue, as psql's -v.
+    let script = "select 1 as one;\nselect nope;\nselect 2 as two;\n";
+    let Some((p_code, p_out, _)) = psql_run(&pg, &["-v", "ON_ERROR_STOP=1"], script) else {
+        return;
+    };
+    let (code, out, _) = sql(
+        &[
+            ":memory:",
+            "--on-error",
+            "continue",
+            "--set",
+            "ON_ERROR_STOP=1",
+            "-f",
+            "-",
+        ],
+        script,
+    );
+    assert_eq!((code, out), (p_code, p_out));
+}
+
+#[test]
+fn variables_without_a_reference_server() {
+    // \set alone lists them; -v sets them; errors for bad values and misplaced \else.
+    let (code, out, err) = sql(
+        &[
+            ":memory:",
+            "-v",
+            "greeting=hello world",
+            "-v",
+            "n=2",
+            "-f",
+            "-",
+        ],
+        "\\echo :greeting :n\n\\set z 'a' b\n\\set\n\\set ON_ERROR_STOP maybe\n\\else\n\\if nope\n\\echo hidden\n\\endif\n\\if true\n",
+    );
+    assert_eq!(code, 3);
+    assert!(out.starts_with("hello world 2\n"), "{out}");
+    for line in [
+        "AUTOCOMMIT = 'on'\n",
+        "ON_ERROR_STOP = 'on'\n",
+        "greeting = 'hello world'\n",
+        "n = '2'\n",
+        "z = 'ab'\n",
+    ] {
+        assert!(out.contains(line), "{line} in {out}");
+    }
+    assert!(!out.contains("hidden"), "{out}");
+    assert!(
+        err.contains("unrecognized value \"maybe\" for \"ON_ERROR_STOP\": Boolean expected"),
+        "{err}"
+    );
+    // With ON_ERROR_STOP on (basalt's default), the first failing meta-command stops.
+    assert!(!err.contains("\\else: no matching \\if"), "{err}");
+    let (_, _, err) = sql(
+        &[":memory:", "-v", "ON_ERROR_STOP=off", "-f", "-"],
+        "\\else\n\\if nope\n\\endif\n\\if true\n",
+    );
+    assert!(err.contains("\\else: no matching \\if"), "{err}");
+    assert!(
+        err.contains("unrecognized value \"nope\" for \"\\if expression\": Boolean expected"),
+        "{err}"
+    );
+    assert!(
+        err.contains("reached EOF without finding closing \\endif(s)"),
+        "{err}"
+    );
+    // A bad -v name.
+    let (code, _, err) = sql(&[":memory:", "-v", "a b=1", "-c", "select 1"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("could not set variable \"a b\""), "{err}");
+}
+
+/// `\dT`, `\sf` and `\d+` on a sample schema, as psql 15 prints them (the commands that
+/// show no owner or size, which differ between the two by nature).
+const DESCRIBED: &str = r#"create type mood as enum ('sad', 'ok');
+create domain posint as int check (value > 0);
+create table t (id int primary key, name text not null default 'x', price numeric(10,2), m mood);
+comment on column t.name is 'a name';
+create index t_name on t (name);
+create function add1(a int, b int default 1) returns int language sql immutable as $$ select a + b $$;
+create function f2() returns int language sql begin atomic select 1; end;
+\dT
+\dT public.m*
+\sf add1
+\sf+ add1
+\sf+ f2
+\sf add1(int,int)
+\d+ t
+\d+ t_name
+"#;
+
+#[test]
+fn describe_commands_match_psql() {
+    let Some(pg) = common::Pg::start() else {
+        return;
+    };
+    let Some((_, p_out, p_err)) = psql_run(&pg, &["-v", "ON_ERROR_STOP=1"], DESCRIBED) else {
+        return;
+    };
+    assert_eq!(p_err, "");
+    let (code, out, err) = sql(&[":memory:", "-f", "-"], DESCRIBED);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(out, p_out);
+}
+
+#[test]
+fn verbose_lists_show_persistence_size_and_description() {
+    let (code, out, err) = sql(
+        &[":memory:", "-f", "-"],
+        "create table t (id int primary key);\ncomment on table t is 'the t';\n\
+         create view v as select id from t;\n\\dt+\n\\di+\n\\dv+\n\\d+ v\n\\dn+\n\\sf nope\n",
+    );
+    assert_eq!(code, 3, "{err}");
+    for part in [
+        " Schema | Name | Type  | Owner  | Persistence | Access method |  Size   | Description \n",
+        " public | t    | table | basalt | permanent   | heap          | 0 bytes | the t\n",
+        " public | t_pkey | index | basalt | t     | permanent   | btree         |",
+        " public | v    | view | basalt | permanent   | 0 bytes | \n",
+        " Column |  Type   | Collation | Nullable | Default | Storage | Description \n",
+        "View definition:\n",
+        "  Name  | Owner  | Access privileges | Description \n",
+    ] {
+        assert!(out.contains(part), "{part:?} in\n{out}");
+    }
+    assert!(err.contains("function \"nope\" does not exist"), "{err}");
+}
+
+#[test]
+fn variables_over_a_server_as_embedded() {
+    let server = common::Server::start();
+    let url = format!("postgres://basalt@127.0.0.1:{}/basalt", server.port);
+    let args = |t: &str| {
+        vec![
+            t.to_string(),
+            "-v".into(),
+            "ON_ERROR_STOP=0".into(),
+            "-f".into(),
+            "-".into(),
+        ]
+    };
+    let r: Vec<String> = args(&url);
+    let e: Vec<String> = args(":memory:");
+    let remote = sql(
+        &r.iter().map(String::as_str).collect::<Vec<_>>(),
+        VARS_COMPARED,
+    );
+    let embedded = sql(
+        &e.iter().map(String::as_str).collect::<Vec<_>>(),
+        VARS_COMPARED,
+    );
+    assert_eq!(remote.1, embedded.1);
+    assert!(
+        remote.1.contains("true 22012 0 division by zero 22012\n"),
+        "{}",
+        remote.1
+    );
+}

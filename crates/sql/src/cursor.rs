@@ -1,22 +1,56 @@
 //! SQL-level cursors: `DECLARE`, `FETCH`, `MOVE`, `CLOSE` and the `pg_cursors` view, with
 //! PostgreSQL 15's observable behaviour.
 //!
-//! # Design: cursors are materialized at DECLARE
+//! # Design: streamed where the snapshot allows, else materialized at DECLARE
 //!
-//! The executor's operator tree borrows the transaction and the catalog for one statement, so
-//! it cannot stay open between statements. A cursor therefore runs its query to the end when
-//! it is declared and keeps the rows ([`Cursor`]). This gives PostgreSQL's semantics where it
-//! matters:
+//! PostgreSQL runs a cursor's plan incrementally: `DECLARE` costs nothing and `FETCH n`
+//! computes n rows. A [`Cursor`] does the same when it can keep its query's reads at the
+//! snapshot of `DECLARE`: it owns its plan and the operator tree running it (`OpenPlan`, a
+//! self-referential pair, as the tree borrows the plan), and the per-query state the execution
+//! context carries between rows (computed WITH queries, the working table of a recursive one,
+//! uncorrelated subqueries' rows: `exec::QueryState`). Each `FETCH` / `MOVE` is a statement
+//! with a fresh context, into which that state is put back while it pulls as many rows as it
+//! needs (`Session::with_cursor`). The tree goes with the cursor (`CLOSE`, the end of its
+//! transaction, a rollback to a savepoint before it). Which plans stream (`streams`):
+//!
+//! - **Plans that read no table** (`VALUES`, table functions such as `generate_series`,
+//!   recursive WITH queries over them, with no subquery over a table, no SQL-language
+//!   function, which may read one, no parameter, no `set_config` / `pg_notify`): nothing
+//!   they compute depends on the snapshot. `WITH RECURSIVE` over an unbounded recursion
+//!   with `FETCH 3` computes three rows.
+//! - **A pipeline over one table scan**: a sequential or primary-key range scan under
+//!   filters, projections and LIMIT of such expressions. The transaction's scan iterator
+//!   keeps the snapshot it started at (committed data at its timestamp, the transaction's
+//!   own writes as they were), so the first row is produced at `DECLARE` to start it there:
+//!   later rows come from DECLARE's snapshot even in READ COMMITTED, where later statements
+//!   take new snapshots, and the transaction's later writes are not seen.
+//! - **Everything else is materialized at DECLARE**: index scans and primary-key lookups
+//!   (they read each row through the transaction when it is reached), joins (an inner side
+//!   is scanned again for each outer row), sorts and aggregates over tables, subqueries
+//!   over tables, SQL functions: these read through the transaction at the time they run,
+//!   and the transaction layer reads only at its current snapshot with its current writes
+//!   (`Transaction` has no read at an earlier snapshot), so run later they would see rows
+//!   DECLARE did not. `FOR UPDATE` / `FOR SHARE` cursors too (they lock every row at
+//!   DECLARE), and cursors a SQL function declares.
+//!
+//! Then:
 //!
 //! - **Snapshot**: the rows are those of the snapshot at `DECLARE` (the transaction's own
 //!   earlier writes included, later ones not), as PostgreSQL's portal snapshot.
-//! - **Run-time errors**: an error raised while computing row *k* (`1/(a-3)`) is kept, not
-//!   raised: the rows before it are fetchable and the error is raised by the first `FETCH` /
-//!   `MOVE` that needs row *k*, or by `COMMIT` for a `WITH HOLD` cursor (PostgreSQL runs the
-//!   rest of the query there), exactly as PostgreSQL raises it when the executor reaches the
-//!   row. Errors that are about the transaction rather than the data (class 40, 53, 57, XX,
-//!   lock timeouts, errors of the transaction layer) are raised by `DECLARE` itself. Errors
-//!   PostgreSQL raises while binding or planning (constant folding) are `DECLARE`'s too.
+//! - **Memory**: a streamed `NO SCROLL` cursor keeps only its current row (for `WHERE
+//!   CURRENT OF`); a scrollable one keeps the rows it produced, as it may move back over
+//!   them (PostgreSQL's plan re-runs backwards; here they are kept, charged to the statement
+//!   memory budget). A recursive WITH query keeps the rows it produced (its readers may be
+//!   several).
+//! - **Run-time errors**: an error raised while computing row *k* (`1/(a-3)`) is raised by
+//!   the first `FETCH` / `MOVE` that needs row *k* (the rows before it are fetchable), or by
+//!   `COMMIT` for a `WITH HOLD` cursor, which runs the rest of its query there (PostgreSQL's
+//!   `PersistHoldablePortal`), exactly as PostgreSQL raises it when the executor reaches the
+//!   row. A streamed query simply raises it when it runs there; a materialized one keeps
+//!   the error met at `DECLARE` and raises it then. Errors that are about the transaction
+//!   rather than the data (class 40, 53, 57, XX, lock timeouts, errors of the transaction
+//!   layer) met at `DECLARE` are raised by `DECLARE` itself. Errors PostgreSQL raises while
+//!   binding or planning (constant folding) are `DECLARE`'s too.
 //! - **Position**: [`Cursor::fetch`] is a transcription of PostgreSQL's `DoPortalRunFetch` /
 //!   `PortalRunSelect` / `DoPortalRewind` over the stored rows: the same `portalPos`,
 //!   `atStart` and `atEnd` state, so every direction (`ABSOLUTE`, `RELATIVE`, counts of 0,
@@ -62,8 +96,9 @@
 //!
 //! # Not done
 //!
-//! Volatile functions in the query (`nextval`, `clock_timestamp()`) run for every row at
-//! `DECLARE`, not as rows are fetched; `FOR UPDATE` cursors lock every row at `DECLARE`
+//! Volatile functions in a materialized query (`nextval`, `clock_timestamp()`) run for
+//! every row at `DECLARE`, not as rows are fetched (in a streamed one they run at the
+//! fetch); `FOR UPDATE` cursors lock every row at `DECLARE`
 //! (rows the transaction changes afterwards are skipped when reached, as PostgreSQL's
 //! LockRows skips them, for the locked tables whose keys the plan carries);
 //! `WHERE CURRENT OF` follows a row whose primary key an UPDATE changed no further (its row
@@ -79,9 +114,11 @@ use basalt_common::types::{DataType, Value};
 use basalt_txn::TxnKv;
 use pg_query::protobuf::{self, FetchDirection, LockClauseStrength, node::Node};
 
+use crate::catalog::Catalog;
 use crate::error::SqlError;
-use crate::expr::{Expr, Row, SubqueryKind};
-use crate::plan::{Access, JoinKind, Plan, SetOpKind};
+use crate::exec::{BoxNode, Cx, QueryState};
+use crate::expr::{Expr, Row, SeqFunc, SubqueryKind};
+use crate::plan::{Access, FrameBound, JoinKind, Plan, SetOpKind, SortKey};
 use crate::session::{Session, StatementResult};
 
 /// PostgreSQL's `FETCH_ALL` (`LONG_MAX`): `ALL` as a count.
@@ -128,7 +165,15 @@ pub struct Cursor {
     pub columns: Vec<String>,
     /// Column types.
     pub types: Vec<DataType>,
+    /// The rows produced and kept: `rows[i]` is row number `base + i + 1`.
     rows: Vec<Row>,
+    /// The rows produced before `rows[0]` and no longer kept (a streamed `NO SCROLL` cursor
+    /// keeps its current row only).
+    base: u64,
+    /// The query still running: rows past `rows` come from it as fetches need them.
+    source: Option<Box<Source>>,
+    /// Whether the query streamed (rows are then dropped as a `NO SCROLL` cursor passes them).
+    streamed: bool,
     /// The error the query raised after `rows`: raised when a fetch needs the next row.
     pending: Option<SqlError>,
     /// PostgreSQL's `portalPos`: the number of the current row (0 before the first).
@@ -140,7 +185,8 @@ pub struct Cursor {
     failed: bool,
     /// What `WHERE CURRENT OF` reaches through the cursor.
     reach: Reach,
-    /// Per row of `rows`, the row keys `reach` names (empty when it names none).
+    /// Per row of `rows` (same indexes), the row keys `reach` names (empty when it names
+    /// none).
     keys: Vec<RowKeys>,
     /// FOR UPDATE / FOR SHARE: per row, the stored bytes of its locked rows (by `keys`) at
     /// DECLARE. A row the transaction changes or deletes afterwards is skipped when the
@@ -220,6 +266,50 @@ type RowKeys = Vec<Vec<u8>>;
 /// A FOR UPDATE cursor row's locked rows as stored at DECLARE (by its keys).
 type LockedVersions = Vec<Option<Vec<u8>>>;
 
+/// A cursor's operator tree (it borrows its plan).
+type OpenNode<'p> = BoxNode<'p>;
+
+self_cell::self_cell!(
+    /// A cursor's plan with the operator tree running it.
+    struct OpenPlan {
+        owner: Plan,
+        #[not_covariant]
+        dependent: OpenNode,
+    }
+);
+
+/// The running query of a streamed cursor.
+struct Source {
+    plan: OpenPlan,
+    /// The context state the query keeps between rows (recursive WITH queries, ...).
+    state: QueryState,
+    /// The catalog the query was bound in.
+    catalog: Arc<Catalog>,
+    /// How many row keys end each row (`WHERE CURRENT OF`).
+    nkeys: usize,
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source")
+            .field("plan", self.plan.borrow_owner())
+            .field("nkeys", &self.nkeys)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Splits the `nkeys` row keys off the end of a row.
+fn split_keys(row: &mut Row, nkeys: usize) -> RowKeys {
+    let at = row.len().saturating_sub(nkeys);
+    row.split_off(at)
+        .into_iter()
+        .map(|k| match k {
+            Value::Bytea(k) => k,
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 /// What `WHERE CURRENT OF` reaches through a cursor (PostgreSQL's `execCurrentOf`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Reach {
@@ -248,11 +338,25 @@ impl Cursor {
     /// Moves the cursor as `FETCH` / `MOVE` with `direction` and `count` do and returns the
     /// number of rows the command reports; with `out`, the fetched rows are appended to it.
     /// An error leaves the cursor unusable ([`Cursor::failed`]).
+    ///
+    /// A streamed cursor whose query still has to run needs an execution context: the
+    /// session's `FETCH` gives one ([`Cursor::fetch_in`]); without it such a fetch is XX000.
     pub fn fetch(
         &mut self,
         direction: Direction,
         count: i64,
         out: Option<&mut Vec<Row>>,
+    ) -> Result<u64, SqlError> {
+        self.fetch_in(direction, count, out, &mut None)
+    }
+
+    /// [`Cursor::fetch`], pulling rows from the running query in `cx` as needed.
+    pub(crate) fn fetch_in(
+        &mut self,
+        direction: Direction,
+        count: i64,
+        out: Option<&mut Vec<Row>>,
+        cx: &mut Option<&mut Cx<'_>>,
     ) -> Result<u64, SqlError> {
         if self.failed {
             return Err(SqlError::new(
@@ -261,11 +365,80 @@ impl Cursor {
             ));
         }
         let fetching = out.is_some();
-        let r = self.run_fetch(direction, count, fetching, out);
+        let r = self.run_fetch(direction, count, fetching, out, cx);
         if r.is_err() {
             self.failed = true;
+            self.source = None;
         }
+        self.trim();
         r
+    }
+
+    /// A streamed `NO SCROLL` cursor drops the rows before its current one (it never goes
+    /// back; the current row stays for `WHERE CURRENT OF`).
+    fn trim(&mut self) {
+        if !self.streamed || self.scrollable {
+            return;
+        }
+        let keep_from = self.pos.saturating_sub(1);
+        let drop = usize::try_from(keep_from.saturating_sub(self.base))
+            .unwrap_or(usize::MAX)
+            .min(self.rows.len());
+        if drop > 0 {
+            self.rows.drain(..drop);
+            self.keys.drain(..drop.min(self.keys.len()));
+            self.base += drop as u64;
+        }
+    }
+
+    /// Runs the query until `upto` rows (counted from the first) were produced or it ends.
+    /// With `discard` (a `MOVE` of a `NO SCROLL` cursor) only the last row produced is kept.
+    /// An error of the query is the fetch's.
+    fn produce(
+        &mut self,
+        upto: u64,
+        discard: bool,
+        cx: &mut Option<&mut Cx<'_>>,
+    ) -> Result<(), SqlError> {
+        while self.base + (self.rows.len() as u64) < upto {
+            let Some(src) = self.source.as_mut() else {
+                return Ok(());
+            };
+            let Some(cx) = cx.as_deref_mut() else {
+                return Err(SqlError::new(
+                    "XX000",
+                    "cursor fetch without an execution context",
+                ));
+            };
+            let r = src
+                .plan
+                .with_dependent_mut(|_, node| node.next(cx))
+                .and_then(|r| match r {
+                    // A scrollable cursor keeps what it fetched: charged to its budget.
+                    Some(r) if self.scrollable => cx.charge(&r).map(|()| Some(r)),
+                    r => Ok(r),
+                });
+            match r {
+                Ok(Some(mut row)) => {
+                    let keys = split_keys(&mut row, src.nkeys);
+                    if discard {
+                        self.base += self.rows.len() as u64;
+                        self.rows.clear();
+                        self.keys.clear();
+                    }
+                    self.rows.push(row);
+                    if src.nkeys > 0 {
+                        self.keys.push(keys);
+                    }
+                }
+                Ok(None) => self.source = None,
+                Err(e) => {
+                    self.source = None;
+                    return Err(e.without_position());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Whether an error during a fetch made the cursor unusable.
@@ -280,6 +453,7 @@ impl Cursor {
         count: i64,
         fetching: bool,
         out: Option<&mut Vec<Row>>,
+        cx: &mut Option<&mut Cx<'_>>,
     ) -> Step {
         let (forward, mut count) = match direction {
             Direction::Forward if count < 0 => (false, -count),
@@ -293,7 +467,7 @@ impl Cursor {
                     if (count - 1) as u64 <= self.pos / 2 {
                         self.rewind()?;
                         if count > 1 {
-                            self.run_select(true, count - 1, None)?;
+                            self.run_select(true, count - 1, None, cx)?;
                         }
                     } else {
                         let mut pos = self.pos as i64;
@@ -301,33 +475,33 @@ impl Cursor {
                             pos += 1;
                         }
                         if count <= pos {
-                            self.run_select(false, pos - count + 1, None)?;
+                            self.run_select(false, pos - count + 1, None, cx)?;
                         } else if count > pos + 1 {
-                            self.run_select(true, count - pos - 1, None)?;
+                            self.run_select(true, count - pos - 1, None, cx)?;
                         }
                     }
-                    return self.run_select(true, 1, out);
+                    return self.run_select(true, 1, out, cx);
                 } else if count < 0 {
-                    self.run_select(true, FETCH_ALL, None)?;
+                    self.run_select(true, FETCH_ALL, None, cx)?;
                     if count < -1 {
-                        self.run_select(false, -count - 1, None)?;
+                        self.run_select(false, -count - 1, None, cx)?;
                     }
-                    return self.run_select(false, 1, out);
+                    return self.run_select(false, 1, out, cx);
                 }
                 self.rewind()?;
-                return self.run_select(true, 0, out);
+                return self.run_select(true, 0, out, cx);
             }
             Direction::Relative => {
                 if count > 0 {
                     if count > 1 {
-                        self.run_select(true, count - 1, None)?;
+                        self.run_select(true, count - 1, None, cx)?;
                     }
-                    return self.run_select(true, 1, out);
+                    return self.run_select(true, 1, out, cx);
                 } else if count < 0 {
                     if count < -1 {
-                        self.run_select(false, -count - 1, None)?;
+                        self.run_select(false, -count - 1, None, cx)?;
                     }
-                    return self.run_select(false, 1, out);
+                    return self.run_select(false, 1, out, cx);
                 }
                 (true, 0)
             }
@@ -340,7 +514,7 @@ impl Cursor {
                 return Ok(u64::from(on_row));
             }
             if on_row {
-                self.run_select(false, 1, None)?;
+                self.run_select(false, 1, None, cx)?;
                 count = 1;
                 forward = true;
             }
@@ -354,19 +528,30 @@ impl Cursor {
             self.rewind()?;
             return Ok(moved);
         }
-        self.run_select(forward, count, out)
+        self.run_select(forward, count, out, cx)
     }
 
-    /// PostgreSQL's `PortalRunSelect` over the stored rows.
-    fn run_select(&mut self, forward: bool, count: i64, out: Option<&mut Vec<Row>>) -> Step {
-        let len = self.rows.len() as u64;
+    /// PostgreSQL's `PortalRunSelect` over the rows, running the query for those not yet
+    /// produced.
+    fn run_select(
+        &mut self,
+        forward: bool,
+        count: i64,
+        out: Option<&mut Vec<Row>>,
+        cx: &mut Option<&mut Cx<'_>>,
+    ) -> Step {
         if forward {
             if self.at_end || count <= 0 {
                 return Ok(0);
             }
             let all = count == FETCH_ALL;
             let wanted = if all { u64::MAX } else { count as u64 };
-            // The next row is `pos + 1` (1-based), i.e. index `pos`.
+            if self.source.is_some() {
+                let discard = out.is_none() && self.streamed && !self.scrollable;
+                self.produce(self.pos.saturating_add(wanted), discard, cx)?;
+            }
+            let len = self.base + self.rows.len() as u64;
+            // The next row is `pos + 1` (1-based), i.e. index `pos - base`.
             let available = len.saturating_sub(self.pos);
             if wanted > available
                 && let Some(e) = self.pending.take()
@@ -375,8 +560,9 @@ impl Cursor {
             }
             let n = wanted.min(available);
             if let Some(out) = out {
-                let from = self.pos as usize;
-                out.extend(self.rows[from..from + n as usize].iter().cloned());
+                let from = usize::try_from(self.pos - self.base).unwrap_or(usize::MAX);
+                let to = from.saturating_add(n as usize).min(self.rows.len());
+                out.extend(self.rows.get(from..to).unwrap_or_default().iter().cloned());
             }
             if n > 0 {
                 self.at_start = false;
@@ -398,11 +584,22 @@ impl Cursor {
             // Going back from past the end starts at the last row, otherwise before the
             // current one.
             let next = if self.at_end { self.pos + 1 } else { self.pos };
+            let len = self.base + self.rows.len() as u64;
             let available = next.saturating_sub(1).min(len);
             let n = wanted.min(available);
             if let Some(out) = out {
-                let top = available as usize;
-                out.extend(self.rows[top - n as usize..top].iter().rev().cloned());
+                // Only a scrollable cursor gets here: it keeps every row (`base` is 0).
+                let top =
+                    usize::try_from(available - self.base.min(available)).unwrap_or(usize::MAX);
+                let from = top.saturating_sub(n as usize);
+                out.extend(
+                    self.rows
+                        .get(from..top)
+                        .unwrap_or_default()
+                        .iter()
+                        .rev()
+                        .cloned(),
+                );
             }
             if n > 0 && self.at_end {
                 self.at_end = false;
@@ -481,9 +678,8 @@ impl Cursor {
             ));
         };
         // `pos` is the current row's number, 1-based.
-        let row = usize::try_from(self.pos)
-            .unwrap_or(usize::MAX)
-            .wrapping_sub(1);
+        let row =
+            usize::try_from(self.pos.wrapping_sub(1).wrapping_sub(self.base)).unwrap_or(usize::MAX);
         self.keys
             .get(row)
             .and_then(|k| k.get(at))
@@ -734,6 +930,9 @@ impl Cursors {
             columns: d.columns,
             types: d.types,
             rows: d.rows,
+            base: 0,
+            source: None,
+            streamed: false,
             pending: None,
             pos: 0,
             at_start: true,
@@ -793,6 +992,164 @@ impl Cursors {
             }
         }
     }
+}
+
+/// How a cursor's query runs (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    /// To the end at DECLARE.
+    No,
+    /// As fetches need rows: the query reads no table.
+    Pure,
+    /// As fetches need rows, its one table scan started at DECLARE.
+    Scan,
+}
+
+/// How a cursor's plan runs: streamed when every read it makes after DECLARE sees DECLARE's
+/// snapshot, i.e. it reads no table, or its only table read is one scan that a pipeline of
+/// filters, projections and LIMIT passes through (which reads through an iterator that keeps
+/// the snapshot it started at).
+fn streams(plan: &Plan) -> Stream {
+    if pure_plan(plan) {
+        Stream::Pure
+    } else if scan_pipeline(plan) {
+        Stream::Scan
+    } else {
+        Stream::No
+    }
+}
+
+/// Whether a plan is a pipeline over one sequential (or primary-key range) scan that reads
+/// the table through one iterator: a filter, projection or LIMIT of pure expressions over it.
+fn scan_pipeline(plan: &Plan) -> bool {
+    match plan {
+        Plan::Scan {
+            access,
+            filter,
+            lock: None,
+            ..
+        } => {
+            matches!(access, Access::Full | Access::Range { index: None, .. })
+                && filter.as_ref().is_none_or(pure_expr)
+                && match access {
+                    Access::Range {
+                        eq, lower, upper, ..
+                    } => {
+                        eq.iter().all(pure_expr)
+                            && lower.iter().chain(upper).all(|(e, _)| pure_expr(e))
+                    }
+                    _ => true,
+                }
+        }
+        Plan::Filter { input, pred } => pure_expr(pred) && scan_pipeline(input),
+        Plan::Project { input, exprs } => exprs.iter().all(pure_expr) && scan_pipeline(input),
+        Plan::Limit {
+            input,
+            limit,
+            offset,
+            ties,
+        } => limit.iter().chain(offset).all(pure_expr) && pure_keys(ties) && scan_pipeline(input),
+        _ => false,
+    }
+}
+
+fn pure_keys(keys: &[SortKey]) -> bool {
+    keys.iter().all(|k| pure_expr(&k.expr))
+}
+
+fn pure_agg(a: &crate::plan::UserAggCall) -> bool {
+    pure_expr(&a.trans) && a.fin.as_ref().is_none_or(pure_expr)
+}
+
+/// Whether a plan reads no table and its expressions are pure ([`pure_expr`]).
+fn pure_plan(plan: &Plan) -> bool {
+    let all = |es: &[Expr]| es.iter().all(pure_expr);
+    match plan {
+        Plan::Unit | Plan::Empty { .. } | Plan::CteScan { .. } | Plan::WorkTable { .. } => true,
+        Plan::Scan { .. } => false,
+        Plan::Values { rows, .. } => rows.iter().all(|r| all(r)),
+        Plan::Filter { input, pred } => pure_expr(pred) && pure_plan(input),
+        Plan::Project { input, exprs } => all(exprs) && pure_plan(input),
+        Plan::Join {
+            left,
+            right,
+            on,
+            hash_keys,
+            ..
+        } => {
+            pure_plan(left)
+                && pure_plan(right)
+                && on.as_ref().is_none_or(pure_expr)
+                && hash_keys.iter().all(|(a, b)| pure_expr(a) && pure_expr(b))
+        }
+        Plan::Aggregate {
+            input,
+            groups,
+            aggs,
+            ..
+        } => {
+            pure_plan(input)
+                && all(groups)
+                && aggs.iter().all(|a| {
+                    all(&a.args)
+                        && a.filter.as_ref().is_none_or(pure_expr)
+                        && pure_keys(&a.order_by)
+                        && a.user.as_deref().is_none_or(pure_agg)
+                })
+        }
+        Plan::Window { input, calls } => {
+            let bound = |b: &FrameBound| match b {
+                FrameBound::Preceding(e) | FrameBound::Following(e) => pure_expr(e),
+                _ => true,
+            };
+            pure_plan(input)
+                && calls.iter().all(|c| {
+                    all(&c.args)
+                        && all(&c.partition_by)
+                        && pure_keys(&c.order_by)
+                        && c.filter.as_ref().is_none_or(pure_expr)
+                        && bound(&c.frame.start)
+                        && bound(&c.frame.end)
+                        && match &c.func {
+                            crate::plan::WindowFunc::User(u) => pure_agg(u),
+                            _ => true,
+                        }
+                })
+        }
+        Plan::Sort { input, keys } => pure_keys(keys) && pure_plan(input),
+        Plan::Limit {
+            input,
+            limit,
+            offset,
+            ties,
+        } => limit.iter().chain(offset).all(pure_expr) && pure_keys(ties) && pure_plan(input),
+        Plan::Distinct { input, on } => on.as_deref().is_none_or(all) && pure_plan(input),
+        Plan::SetOp { left, right, .. } => pure_plan(left) && pure_plan(right),
+        Plan::TableFunction { calls, .. } => calls.iter().all(|c| all(&c.args)),
+        Plan::ProjectSet { input, calls } => calls.iter().all(|c| all(&c.args)) && pure_plan(input),
+        Plan::With { ctes, input } => {
+            ctes.iter().all(|c| {
+                pure_plan(&c.plan) && c.recursive.as_ref().is_none_or(|(p, _)| pure_plan(p))
+            }) && pure_plan(input)
+        }
+    }
+}
+
+/// Whether an expression reads nothing whose value a later statement of the transaction
+/// could change: no table (subqueries over tables, SQL functions, whose bodies may read
+/// them, domain checks, which may call them, object sizes, index checks), no statement
+/// parameter (a `FETCH` has its own) and no session setting it sets (`set_config`,
+/// `pg_notify`, applied when the statement that ran them ends).
+fn pure_expr(e: &Expr) -> bool {
+    !e.any(&|x| match x {
+        Expr::Subquery(s) => !pure_plan(&s.plan),
+        Expr::SqlFunc(_) | Expr::Param(_) | Expr::DomainCheck(..) => true,
+        Expr::Sequence(f, _) => matches!(
+            f,
+            SeqFunc::Size(_) | SeqFunc::IndexCheck | SeqFunc::SetConfig | SeqFunc::Notify
+        ),
+        _ => false,
+    })
 }
 
 /// Whether PostgreSQL's plan for the query can run backwards (`ExecSupportsBackwardScan`),
@@ -975,6 +1332,68 @@ impl<K: TxnKv> Session<K> {
             locks.is_none() && supports_backward(&q.plan)
         };
         let (plan, reach, nkeys) = prepare_reach(q.plan, s, locks.is_some());
+        let types = q
+            .types
+            .into_iter()
+            .map(crate::binder::text_for_unknown)
+            .collect();
+        let depth = self.block.as_ref().map_or(0, |b| b.savepoint_depth());
+        let mut cursor = Cursor {
+            name: d.portalname.clone(),
+            statement: self.current_sql.clone().unwrap_or_else(|| Arc::from("")),
+            holdable: opt(OPT_HOLD),
+            binary: opt(OPT_BINARY),
+            scrollable,
+            created_at: crate::engine::now_micros(),
+            columns: q.names,
+            types,
+            rows: Vec::new(),
+            base: 0,
+            source: None,
+            streamed: false,
+            pending: None,
+            pos: 0,
+            at_start: true,
+            at_end: false,
+            depth: Some(depth),
+            failed: false,
+            reach,
+            keys: Vec::new(),
+            locked_versions: Vec::new(),
+        };
+        let stream = match locks {
+            Some(_) => Stream::No,
+            None => streams(&plan),
+        };
+        if stream != Stream::No {
+            cursor.streamed = true;
+            cursor.source = Some(Box::new(Source {
+                plan: OpenPlan::new(plan, |p| crate::exec::open(p)),
+                state: QueryState::default(),
+                catalog: catalog.clone(),
+                nkeys,
+            }));
+            if stream == Stream::Scan {
+                // The table scan starts now, so that it reads DECLARE's snapshot: the first
+                // row is produced here. An error is the first FETCH's, as it would be there.
+                let at = self.cursors.list.len();
+                self.cursors.list.push(cursor);
+                let r = self.with_cursor(at, |c, cx| c.produce(1, false, cx));
+                if let Err(e) = r {
+                    let Some(c) = self.cursors.list.get_mut(at) else {
+                        return Err(e);
+                    };
+                    if !deferrable(&e) {
+                        self.cursors.list.remove(at);
+                        return Err(e);
+                    }
+                    c.pending = Some(e);
+                }
+                return Ok(StatementResult::tag("DECLARE CURSOR"));
+            }
+            self.cursors.list.push(cursor);
+            return Ok(StatementResult::tag("DECLARE CURSOR"));
+        }
         let (mut rows, pending) = self.with_cx(&catalog, &[], |cx| {
             let mut node = crate::exec::open(&plan);
             let mut rows = Vec::new();
@@ -992,25 +1411,8 @@ impl<K: TxnKv> Session<K> {
             }
         })?;
         // The row keys appended for WHERE CURRENT OF come off the rows.
-        let keys = rows
-            .iter_mut()
-            .map(|r| {
-                let at = r.len().saturating_sub(nkeys);
-                r.split_off(at)
-                    .into_iter()
-                    .map(|k| match k {
-                        Value::Bytea(k) => k,
-                        _ => Vec::new(),
-                    })
-                    .collect()
-            })
-            .collect();
-        let types = q
-            .types
-            .into_iter()
-            .map(crate::binder::text_for_unknown)
-            .collect();
-        let locked_versions = if matches!(reach, Reach::Locks(_)) && nkeys > 0 {
+        let keys = rows.iter_mut().map(|r| split_keys(r, nkeys)).collect();
+        let locked_versions = if matches!(cursor.reach, Reach::Locks(_)) && nkeys > 0 {
             let keys: &Vec<Vec<Vec<u8>>> = &keys;
             self.with_cx(&catalog, &[], |cx| {
                 keys.iter()
@@ -1024,27 +1426,11 @@ impl<K: TxnKv> Session<K> {
         } else {
             Vec::new()
         };
-        let depth = self.block.as_ref().map_or(0, |b| b.savepoint_depth());
-        self.cursors.list.push(Cursor {
-            name: d.portalname.clone(),
-            statement: self.current_sql.clone().unwrap_or_else(|| Arc::from("")),
-            holdable: opt(OPT_HOLD),
-            binary: opt(OPT_BINARY),
-            scrollable,
-            created_at: crate::engine::now_micros(),
-            columns: q.names,
-            types,
-            rows,
-            pending,
-            pos: 0,
-            at_start: true,
-            at_end: false,
-            depth: Some(depth),
-            failed: false,
-            reach,
-            keys,
-            locked_versions,
-        });
+        cursor.rows = rows;
+        cursor.pending = pending;
+        cursor.keys = keys;
+        cursor.locked_versions = locked_versions;
+        self.cursors.list.push(cursor);
         Ok(StatementResult::tag("DECLARE CURSOR"))
     }
 
@@ -1085,18 +1471,74 @@ impl<K: TxnKv> Session<K> {
         {
             self.skip_changed_locked_rows(&f.portalname, direction, f.how_many)?;
         }
-        let Some(cursor) = self.cursors.get_mut(&f.portalname) else {
+        let Some(at) = self
+            .cursors
+            .list
+            .iter()
+            .position(|c| c.name == f.portalname)
+        else {
             return Err(no_cursor(&f.portalname));
         };
         if f.ismove {
-            let n = cursor.fetch(direction, f.how_many, None)?;
+            let n = self.with_cursor(at, |c, cx| c.fetch_in(direction, f.how_many, None, cx))?;
             return Ok(StatementResult::tag(&format!("MOVE {n}")));
         }
-        let mut rows = Vec::new();
-        cursor.fetch(direction, f.how_many, Some(&mut rows))?;
-        let columns = cursor.columns.clone();
-        let types = cursor.types.clone();
+        let (rows, columns, types) = self.with_cursor(at, |c, cx| {
+            let mut rows = Vec::new();
+            c.fetch_in(direction, f.how_many, Some(&mut rows), cx)?;
+            Ok((rows, c.columns.clone(), c.types.clone()))
+        })?;
         Ok(self.rows_result(&columns, &types, rows, Some("FETCH")))
+    }
+
+    /// Runs `f` on the cursor at `at` of the list with an execution context for its running
+    /// query (none when it has none), the query's context state restored into it.
+    fn with_cursor<R>(
+        &mut self,
+        at: usize,
+        f: impl FnOnce(&mut Cursor, &mut Option<&mut Cx<'_>>) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError> {
+        let Some(catalog) = self
+            .cursors
+            .list
+            .get(at)
+            .and_then(|c| c.source.as_ref())
+            .map(|s| s.catalog.clone())
+        else {
+            let Some(c) = self.cursors.list.get_mut(at) else {
+                return Err(SqlError::new("XX000", "cursor vanished"));
+            };
+            return f(c, &mut None);
+        };
+        // The cursor leaves the list while its query runs (the context borrows the session).
+        let mut c = self.cursors.list.remove(at);
+        let r = self.with_cx(&catalog, &[], |cx| {
+            if let Some(s) = c.source.as_mut() {
+                cx.restore_query_state(std::mem::take(&mut s.state));
+            }
+            let r = f(&mut c, &mut Some(&mut *cx));
+            if let Some(s) = c.source.as_mut() {
+                s.state = cx.take_query_state();
+            }
+            r
+        });
+        self.cursors.list.insert(at, c);
+        r
+    }
+
+    /// Before the transaction commits: the `WITH HOLD` cursors it declared whose query still
+    /// runs are run to the end (PostgreSQL's `PersistHoldablePortal`), so that an error of
+    /// theirs fails the commit, as a pending one does.
+    pub(crate) fn cursors_pre_commit(&mut self) -> Result<(), SqlError> {
+        for at in 0..self.cursors.list.len() {
+            let held = self.cursors.list.get(at).is_some_and(|c| {
+                c.holdable && c.depth.is_some() && !c.failed && c.source.is_some()
+            });
+            if held {
+                self.with_cursor(at, |c, cx| c.produce(u64::MAX, false, cx))?;
+            }
+        }
+        self.cursors.pre_commit()
     }
 
     /// Before a forward motion of a FOR UPDATE / FOR SHARE cursor: the rows it is about to
@@ -1245,6 +1687,9 @@ mod tests {
             columns: vec!["a".into()],
             types: vec![DataType::Int8],
             rows: (1..=n).map(|i| vec![Value::Int8(i)]).collect(),
+            base: 0,
+            source: None,
+            streamed: false,
             pending: None,
             pos: 0,
             at_start: true,
@@ -1311,6 +1756,34 @@ mod tests {
         let e = c.fetch(Direction::Forward, FETCH_ALL, None).unwrap_err();
         assert_eq!(e.code().code(), "22012");
         assert!(c.failed());
+    }
+
+    #[test]
+    fn streamed_cursors_keep_only_what_scrolling_needs() {
+        let mut s = Session::new(basalt_txn::LocalKv::memory());
+        for sql in [
+            "BEGIN",
+            "DECLARE n NO SCROLL CURSOR FOR SELECT g FROM generate_series(1, 1000000000) g",
+            "DECLARE s SCROLL CURSOR FOR SELECT g FROM generate_series(1, 1000000000) g",
+            "FETCH 100 FROM n",
+            "MOVE 500 FROM n",
+            "FETCH 100 FROM s",
+            "MOVE 50 FROM s",
+        ] {
+            s.execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        let kept = |name: &str| {
+            let c = s.cursors().iter().find(|c| c.name == name).map(|c| {
+                assert!(c.source.is_some(), "{name} still streams");
+                (c.base, c.rows.len(), c.pos)
+            });
+            c.unwrap_or_default()
+        };
+        // NO SCROLL: its current row only; SCROLL: every row produced.
+        assert_eq!(kept("n"), (599, 1, 600));
+        assert_eq!(kept("s"), (0, 150, 150));
+        s.execute("COMMIT").unwrap();
+        assert_eq!(s.cursors().iter().count(), 0);
     }
 
     #[test]

@@ -209,6 +209,38 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// What a query keeps in its context besides its operator tree: computed WITH queries, the
+/// state of recursive ones, uncorrelated subqueries' rows and the memory charged. A cursor
+/// that streams its query ([`crate::cursor`]) keeps its operator tree between statements, and
+/// this with it: each `FETCH` runs in a fresh [`Cx`], into which it is put back.
+#[derive(Default)]
+pub(crate) struct QueryState {
+    subquery_cache: IdMap<Arc<Vec<Row>>>,
+    ctes: IdMap<Arc<Vec<Row>>>,
+    lazy: IdMap<LazyCte>,
+    memory: usize,
+}
+
+impl<'a> Cx<'a> {
+    /// Takes the query's state out of the context (see [`QueryState`]).
+    pub(crate) fn take_query_state(&mut self) -> QueryState {
+        QueryState {
+            subquery_cache: std::mem::take(&mut self.subquery_cache),
+            ctes: std::mem::take(&mut self.ctes),
+            lazy: std::mem::take(&mut self.lazy),
+            memory: self.memory,
+        }
+    }
+
+    /// Puts a query's state taken by [`Cx::take_query_state`] back, in a fresh context.
+    pub(crate) fn restore_query_state(&mut self, s: QueryState) {
+        self.subquery_cache = s.subquery_cache;
+        self.ctes = s.ctes;
+        self.lazy = s.lazy;
+        self.memory = s.memory;
+    }
+}
+
 fn value_size(v: &Value) -> usize {
     24 + match v {
         Value::Text(s) | Value::Bpchar(s) | Value::Json(s) => s.len(),
@@ -225,7 +257,9 @@ pub trait Node<'p> {
     fn next(&mut self, cx: &mut Cx<'_>) -> Result<Option<Row>, SqlError>;
 }
 
-type BoxNode<'p> = Box<dyn Node<'p> + 'p>;
+/// A boxed operator. `Send`, as a cursor keeps its operator tree in the session between
+/// statements ([`crate::cursor`]) and sessions move between threads.
+pub(crate) type BoxNode<'p> = Box<dyn Node<'p> + Send + 'p>;
 
 /// Runs a plan to completion.
 pub fn collect(plan: &Plan, cx: &mut Cx<'_>) -> Result<Vec<Row>, SqlError> {

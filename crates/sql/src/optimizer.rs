@@ -1333,11 +1333,63 @@ fn equalities(preds: &[Expr]) -> Vec<(usize, Expr)> {
     out
 }
 
+/// An integer column under a cast that only widens it (`int2` to `int4` or `int8`, `int4` to
+/// `int8`): the column's position. The binder writes `int4_col = $1::bigint` (sysbench binds
+/// its integers as `int8`) as `int4_col::bigint = $1`.
+fn widened_column(e: &Expr, t: &crate::catalog::Table) -> Option<usize> {
+    use basalt_common::types::DataType;
+    let rank = |ty: &DataType| match ty {
+        DataType::Int2 => Some(2),
+        DataType::Int4 => Some(4),
+        DataType::Int8 => Some(8),
+        _ => None,
+    };
+    let Expr::Cast(inner, to, _) = e else {
+        return None;
+    };
+    let Expr::Column(c) = inner.as_ref() else {
+        return None;
+    };
+    let from = rank(&t.columns.get(*c)?.ty)?;
+    (rank(to)? >= from).then_some(*c)
+}
+
+/// The conjuncts with `column::wider op value` read as `column op value`, for choosing the
+/// access only (the filter keeps the comparison as written); `None` when there is none.
+///
+/// Sound because integers of every width share one key encoding (the i64 form of
+/// `encode_value_into`): the wider value probes the column's keys as they are, and a value
+/// outside the column's range finds no key, as PostgreSQL's cross-type btree operators
+/// (`int48eq` and the rest of `integer_ops`) find no row.
+fn widening_casts_stripped(t: &crate::catalog::Table, preds: &[Expr]) -> Option<Vec<Expr>> {
+    let strip = |p: &Expr| -> Option<Expr> {
+        let Expr::Cmp(op, a, b) = p else {
+            return None;
+        };
+        match (widened_column(a, t), widened_column(b, t)) {
+            (Some(c), None) => Some(Expr::Cmp(*op, Box::new(Expr::Column(c)), b.clone())),
+            (None, Some(c)) => Some(Expr::Cmp(*op, a.clone(), Box::new(Expr::Column(c)))),
+            _ => None,
+        }
+    };
+    if !preds.iter().any(|p| strip(p).is_some()) {
+        return None;
+    }
+    Some(
+        preds
+            .iter()
+            .map(|p| strip(p).unwrap_or_else(|| p.clone()))
+            .collect(),
+    )
+}
+
 fn choose_access(table: u32, preds: &[Expr], catalog: &Catalog) -> Access {
-    let eqs = equalities(preds);
     let Some(t) = catalog.tables.get(&table) else {
         return Access::Full;
     };
+    let stripped = widening_casts_stripped(t, preds);
+    let preds = stripped.as_deref().unwrap_or(preds);
+    let eqs = equalities(preds);
     if let Some(pk) = &t.primary_key {
         let vals: Option<Vec<Expr>> = pk
             .iter()

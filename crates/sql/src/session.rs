@@ -1204,7 +1204,7 @@ impl<K: TxnKv> Session<K> {
             self.rollback_block();
             return Err(e);
         }
-        if let Err(e) = self.cursors.pre_commit() {
+        if let Err(e) = self.cursors_pre_commit() {
             self.rollback_block();
             return Err(e);
         }

@@ -11,13 +11,28 @@
 //! * **Targets** are read as libpq reads them: a `postgres://` / `postgresql://` URL
 //!   (percent-decoded; a host starting with `/` is a Unix-domain socket directory) or a
 //!   `keyword=value` string, with the same environment defaults (`PGHOST`, `PGPORT`, `PGUSER`,
-//!   `PGDATABASE`, `PGPASSWORD`, `PGSSLMODE`, `PGSSLROOTCERT`, `PGAPPNAME`,
-//!   `PGCONNECT_TIMEOUT`, `PGPASSFILE`) and the password file `~/.pgpass`. See [`Config`].
+//!   `PGDATABASE`, `PGPASSWORD`, `PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`,
+//!   `PGCHANNELBINDING`, `PGTARGETSESSIONATTRS`, `PGAPPNAME`, `PGCONNECT_TIMEOUT`,
+//!   `PGPASSFILE`) and the password file `~/.pgpass`. See [`Config`].
+//! * **Several servers**: `host`, `hostaddr` and `port` are lists (`host=a,b port=1,2`,
+//!   `postgres://a:1,b:2/db`) tried in order as libpq 15 tries them, each within
+//!   `connect_timeout`, up to one that accepts and matches `target_session_attrs` (checked
+//!   with the reported `default_transaction_read_only` / `in_hot_standby`, else
+//!   `SHOW transaction_read_only` / `pg_is_in_recovery()`). A server that cannot be reached or
+//!   is of the wrong kind is passed over, a refused authentication ends the attempt, and when
+//!   none will do the error lists every server's failure in libpq's words.
 //! * **TLS** is rustls with the ring provider (as the server uses), negotiated with
 //!   SSLRequest over TCP only (never over a Unix-domain socket, as libpq). `prefer` (the
 //!   default) falls back to a plain connection when the server declines; `verify-ca` checks
 //!   the chain against `sslrootcert` and `verify-full` the host name too; `require` and
-//!   `prefer` check the chain only when a root certificate file is there (libpq's rule).
+//!   `prefer` check the chain only when a root certificate file is there (libpq's rule). A
+//!   client certificate (`sslcert` / `sslkey`, by default `~/.postgresql/postgresql.crt` and
+//!   `.key` when they exist) is offered when the server asks for one; revocation lists
+//!   (`sslcrl`) are not checked.
+//! * **Channel binding**: SCRAM-SHA-256-PLUS with `tls-server-end-point` (the hash of the
+//!   server's certificate, RFC 5929) when the connection is TLS and the server offers it,
+//!   unless `channel_binding=disable`; `channel_binding=require` refuses any other way of
+//!   authenticating, with libpq's messages. (`basalt serve` offers SCRAM-SHA-256 only.)
 //! * **Queries** use the simple query protocol: every CommandComplete becomes an [`Outcome`]
 //!   (columns from RowDescription, rows in text), notices go to the [`Output`] in order, an
 //!   ErrorResponse is kept until ReadyForQuery and then returned (earlier results have been
@@ -42,7 +57,9 @@ use std::time::Duration;
 use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
 use postgres_protocol::authentication::md5_hash;
-use postgres_protocol::authentication::sasl::{ChannelBinding, SCRAM_SHA_256, ScramSha256};
+use postgres_protocol::authentication::sasl::{
+    ChannelBinding, SCRAM_SHA_256, SCRAM_SHA_256_PLUS, ScramSha256,
+};
 use postgres_protocol::message::{backend, frontend};
 
 use super::{Canceller, Client, Column, Message, Outcome, Output, TxStatus};
@@ -65,6 +82,10 @@ const KEYWORDS: &[&str] = &[
     "dbname",
     "sslmode",
     "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "channel_binding",
+    "target_session_attrs",
     "application_name",
     "fallback_application_name",
     "connect_timeout",
@@ -73,10 +94,8 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// libpq keywords that are accepted and have no effect here (they tune what this client does
-/// not do: client certificates, GSSAPI, keepalives...).
+/// not do: encrypted keys, revocation lists, GSSAPI, keepalives...).
 const IGNORED_KEYWORDS: &[&str] = &[
-    "sslcert",
-    "sslkey",
     "sslpassword",
     "sslcrl",
     "sslcrldir",
@@ -93,8 +112,6 @@ const IGNORED_KEYWORDS: &[&str] = &[
     "keepalives_interval",
     "keepalives_count",
     "tcp_user_timeout",
-    "target_session_attrs",
-    "channel_binding",
 ];
 
 /// Whether `target` names a server rather than a database directory: a `postgres://` or
@@ -162,9 +179,9 @@ pub enum Host {
     Socket(PathBuf),
 }
 
-/// Everything a connection needs, resolved from a target and the environment.
-#[derive(Debug, Clone)]
-pub struct Config {
+/// One server of a target's list (libpq's `host=a,b port=1,2`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostSpec {
     /// The server's address.
     pub host: Host,
     /// An IP address to connect to instead of resolving `host` (libpq's `hostaddr`); `host`
@@ -172,6 +189,95 @@ pub struct Config {
     pub hostaddr: Option<String>,
     /// The TCP port, also the socket file's suffix.
     pub port: u16,
+}
+
+impl HostSpec {
+    /// Where the connection goes.
+    fn address(&self) -> Address {
+        match &self.host {
+            Host::Socket(dir) => Address::Unix(dir.join(format!(".s.PGSQL.{}", self.port))),
+            Host::Tcp(h) => Address::Tcp {
+                host: self.hostaddr.clone().unwrap_or_else(|| h.clone()),
+                port: self.port,
+            },
+        }
+    }
+
+    /// libpq's words for a failure at this server: `connection to server at "h", port 5432
+    /// failed: ...` (`... on socket "/tmp/.s.PGSQL.5432" ...`).
+    fn failed(&self, what: &str) -> String {
+        match &self.host {
+            Host::Socket(_) => format!(
+                "connection to server on socket \"{}\" failed: {what}",
+                self.address()
+            ),
+            Host::Tcp(h) => match &self.hostaddr {
+                Some(a) if a != h => format!(
+                    "connection to server at \"{h}\" ({a}), port {} failed: {what}",
+                    self.port
+                ),
+                _ => format!(
+                    "connection to server at \"{h}\", port {} failed: {what}",
+                    self.port
+                ),
+            },
+        }
+    }
+}
+
+/// Which server of several a connection wants (libpq's `target_session_attrs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionAttrs {
+    /// The first that accepts the connection.
+    Any,
+    /// One whose sessions may write (`SHOW transaction_read_only` is off).
+    ReadWrite,
+    /// One whose sessions may not write.
+    ReadOnly,
+    /// One not in recovery (`pg_is_in_recovery()` false).
+    Primary,
+    /// One in recovery.
+    Standby,
+    /// A standby if there is one, else any.
+    PreferStandby,
+}
+
+impl SessionAttrs {
+    fn parse(s: &str) -> Result<SessionAttrs, Message> {
+        Ok(match s {
+            "any" => SessionAttrs::Any,
+            "read-write" => SessionAttrs::ReadWrite,
+            "read-only" => SessionAttrs::ReadOnly,
+            "primary" => SessionAttrs::Primary,
+            "standby" => SessionAttrs::Standby,
+            "prefer-standby" => SessionAttrs::PreferStandby,
+            _ => {
+                return Err(bad_target(format!(
+                    "invalid target_session_attrs value: \"{s}\""
+                )));
+            }
+        })
+    }
+}
+
+/// Whether SCRAM binds the authentication to the TLS channel (libpq's `channel_binding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelBindingMode {
+    /// Never (SCRAM-SHA-256 only).
+    Disable,
+    /// SCRAM-SHA-256-PLUS when the connection is TLS and the server offers it.
+    Prefer,
+    /// SCRAM-SHA-256-PLUS or no connection.
+    Require,
+}
+
+/// Everything a connection needs, resolved from a target and the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The servers to try, in order (at least one).
+    pub hosts: Vec<HostSpec>,
+    /// Which of them will do.
+    pub target_session_attrs: SessionAttrs,
     /// The role to log in as.
     pub user: String,
     /// The database.
@@ -184,6 +290,13 @@ pub struct Config {
     pub sslmode: SslMode,
     /// The root certificate(s) for verifying the server, if any.
     pub sslrootcert: Option<PathBuf>,
+    /// The client certificate sent when the server asks for one (used if the file exists;
+    /// `~/.postgresql/postgresql.crt` by default).
+    pub sslcert: Option<PathBuf>,
+    /// The client certificate's private key (`~/.postgresql/postgresql.key` by default).
+    pub sslkey: Option<PathBuf>,
+    /// Channel binding for SCRAM.
+    pub channel_binding: ChannelBindingMode,
     /// Reported to the server as `application_name`.
     pub application_name: String,
     /// How long opening the socket may take.
@@ -235,11 +348,41 @@ fn url_pairs(url: &str) -> Result<Vec<(String, String)>, Message> {
         }
         None => authority,
     };
-    if hostport.contains(',') {
-        return Err(bad_target(format!(
-            "several hosts are not supported: \"{hostport}\""
-        )));
+    // `h1:p1,h2:p2`: libpq's lists, a missing port left empty (the default).
+    let (mut hosts, mut ports) = (Vec::new(), Vec::new());
+    for hp in hostport.split(',') {
+        let (h, p) = url_host_port(hp, url)?;
+        hosts.push(h);
+        ports.push(p.unwrap_or_default());
     }
+    if hosts.iter().any(|h| !h.is_empty()) {
+        pairs.push(("host".into(), hosts.join(",")));
+    }
+    if ports.iter().any(|p| !p.is_empty()) {
+        pairs.push(("port".into(), ports.join(",")));
+    }
+    if let Some(db) = path.filter(|p| !p.is_empty()) {
+        pairs.push(("dbname".into(), decode(db)?));
+    }
+    for param in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = param.split_once('=').ok_or_else(|| {
+            bad_target(format!(
+                "missing \"=\" after \"{param}\" in the URL's query part"
+            ))
+        })?;
+        let (k, v) = (decode(k)?, decode(v)?);
+        // The JDBC spelling libpq accepts too.
+        if k == "ssl" && v == "true" {
+            pairs.push(("sslmode".into(), "require".into()));
+        } else {
+            pairs.push((k, v));
+        }
+    }
+    Ok(pairs)
+}
+
+/// One `host[:port]` of a URL (`[v6addr]:port` too), decoded.
+fn url_host_port(hostport: &str, url: &str) -> Result<(String, Option<String>), Message> {
     let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
         let (addr, after) = v6
             .split_once(']')
@@ -260,30 +403,11 @@ fn url_pairs(url: &str) -> Result<Vec<(String, String)>, Message> {
             None => (decode(hostport)?, None),
         }
     };
-    if !host.is_empty() {
-        pairs.push(("host".into(), host));
-    }
-    if let Some(p) = port.filter(|p| !p.is_empty()) {
-        pairs.push(("port".into(), decode(p)?));
-    }
-    if let Some(db) = path.filter(|p| !p.is_empty()) {
-        pairs.push(("dbname".into(), decode(db)?));
-    }
-    for param in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = param.split_once('=').ok_or_else(|| {
-            bad_target(format!(
-                "missing \"=\" after \"{param}\" in the URL's query part"
-            ))
-        })?;
-        let (k, v) = (decode(k)?, decode(v)?);
-        // The JDBC spelling libpq accepts too.
-        if k == "ssl" && v == "true" {
-            pairs.push(("sslmode".into(), "require".into()));
-        } else {
-            pairs.push((k, v));
-        }
-    }
-    Ok(pairs)
+    let port = match port.filter(|p| !p.is_empty()) {
+        Some(p) => Some(decode(p)?),
+        None => None,
+    };
+    Ok((host, port))
 }
 
 /// The pairs of a libpq `keyword=value` string: values may be single-quoted, and a backslash
@@ -372,24 +496,11 @@ impl Config {
                 .or_else(|| env(var))
                 .filter(|v| !v.is_empty())
         };
-        let port = match get("port", "PGPORT") {
-            Some(p) => p
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(|| bad_target(format!("invalid port number: \"{p}\"")))?,
-            None => 5432,
-        };
-        let host = match get("host", "PGHOST") {
-            Some(h) if h.starts_with('/') => Host::Socket(PathBuf::from(h)),
-            Some(h) if h.contains(',') => {
-                return Err(bad_target(format!(
-                    "several hosts are not supported: \"{h}\""
-                )));
-            }
-            Some(h) => Host::Tcp(h),
-            None => Host::Socket(default_socket_dir(port)),
-        };
+        let hosts = host_list(
+            get("host", "PGHOST"),
+            get("hostaddr", "PGHOSTADDR"),
+            get("port", "PGPORT"),
+        )?;
         let user = match get("user", "PGUSER") {
             Some(u) => u,
             None => env("USER")
@@ -408,6 +519,28 @@ impl Config {
         let sslmode = match get("sslmode", "PGSSLMODE") {
             Some(m) => SslMode::parse(&m)?,
             None => SslMode::Prefer,
+        };
+        // Client certificates: the default files are used when they are there (libpq).
+        let in_home = |f: &str| home.as_ref().map(|h| h.join(".postgresql").join(f));
+        let sslcert = get("sslcert", "PGSSLCERT")
+            .map(PathBuf::from)
+            .or_else(|| in_home("postgresql.crt"));
+        let sslkey = get("sslkey", "PGSSLKEY")
+            .map(PathBuf::from)
+            .or_else(|| in_home("postgresql.key"));
+        let channel_binding = match get("channel_binding", "PGCHANNELBINDING").as_deref() {
+            None | Some("prefer") => ChannelBindingMode::Prefer,
+            Some("disable") => ChannelBindingMode::Disable,
+            Some("require") => ChannelBindingMode::Require,
+            Some(v) => {
+                return Err(bad_target(format!(
+                    "invalid channel_binding value: \"{v}\""
+                )));
+            }
+        };
+        let target_session_attrs = match get("target_session_attrs", "PGTARGETSESSIONATTRS") {
+            Some(v) => SessionAttrs::parse(&v)?,
+            None => SessionAttrs::Any,
         };
         let sslrootcert = match get("sslrootcert", "PGSSLROOTCERT") {
             Some(p) if p == "system" => {
@@ -444,44 +577,92 @@ impl Config {
             )));
         }
         Ok(Config {
-            host,
-            hostaddr: given.get("hostaddr").filter(|a| !a.is_empty()).cloned(),
-            port,
+            hosts,
+            target_session_attrs,
             user,
             dbname,
             password: get("password", "PGPASSWORD"),
             passfile,
             sslmode,
             sslrootcert,
+            sslcert,
+            sslkey,
+            channel_binding,
             application_name,
             connect_timeout,
             options: get("options", "PGOPTIONS"),
         })
     }
 
-    /// Where the connection goes.
-    fn address(&self) -> Address {
-        match &self.host {
-            Host::Socket(dir) => Address::Unix(dir.join(format!(".s.PGSQL.{}", self.port))),
-            Host::Tcp(h) => Address::Tcp {
-                host: self.hostaddr.clone().unwrap_or_else(|| h.clone()),
-                port: self.port,
-            },
-        }
-    }
-
-    /// The password: the one given, else the password file's matching line.
-    fn find_password(&self) -> Option<String> {
+    /// The password for the server `spec`: the one given, else the password file's
+    /// matching line.
+    fn find_password(&self, spec: &HostSpec) -> Option<String> {
         if let Some(p) = &self.password {
             return Some(p.clone());
         }
         let file = self.passfile.as_ref()?;
-        let host = match &self.host {
+        let host = match &spec.host {
             Host::Tcp(h) => h.clone(),
             Host::Socket(d) => d.to_string_lossy().into_owned(),
         };
-        pgpass_lookup(file, &host, self.port, &self.dbname, &self.user)
+        pgpass_lookup(file, &host, spec.port, &self.dbname, &self.user)
     }
+}
+
+/// The servers of libpq's comma-separated `host`, `hostaddr` and `port` lists: one port for
+/// all or one per host, `hostaddr` one per host (or alone, naming the servers by address); an
+/// empty entry is the default (the local socket directory, port 5432).
+fn host_list(
+    host: Option<String>,
+    hostaddr: Option<String>,
+    port: Option<String>,
+) -> Result<Vec<HostSpec>, Message> {
+    let split = |v: &Option<String>| -> Vec<String> {
+        v.as_deref()
+            .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+            .unwrap_or_default()
+    };
+    let (names, addrs, ports) = (split(&host), split(&hostaddr), split(&port));
+    let n = names.len().max(addrs.len()).max(1);
+    if !names.is_empty() && !addrs.is_empty() && names.len() != addrs.len() {
+        return Err(bad_target(format!(
+            "could not match {} host names to {} hostaddr values",
+            names.len(),
+            addrs.len()
+        )));
+    }
+    if ports.len() > 1 && ports.len() != n {
+        return Err(bad_target(format!(
+            "could not match {} port numbers to {n} hosts",
+            ports.len()
+        )));
+    }
+    let mut hosts = Vec::with_capacity(n);
+    for i in 0..n {
+        let p = ports.get(i).or(ports.first()).map_or("", String::as_str);
+        let port = if p.is_empty() {
+            5432
+        } else {
+            p.parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| bad_target(format!("invalid port number: \"{p}\"")))?
+        };
+        let addr = addrs.get(i).filter(|a| !a.is_empty()).cloned();
+        let host = match (names.get(i).map(String::as_str), &addr) {
+            (Some(h), _) if h.starts_with('/') => Host::Socket(PathBuf::from(h)),
+            (Some(h), _) if !h.is_empty() => Host::Tcp(h.to_string()),
+            // Only an address: it names the server too.
+            (_, Some(a)) => Host::Tcp(a.clone()),
+            _ => Host::Socket(default_socket_dir(port)),
+        };
+        hosts.push(HostSpec {
+            host,
+            hostaddr: addr,
+            port,
+        });
+    }
+    Ok(hosts)
 }
 
 /// The socket directory libpq builds in when no host is given: Debian's packages use
@@ -639,6 +820,14 @@ enum Stream {
 }
 
 impl Stream {
+    fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.set_read_timeout(t),
+            Stream::Unix(s) => s.set_read_timeout(t),
+            Stream::Tls(s) => s.sock.set_read_timeout(t),
+        }
+    }
+
     fn set_nonblocking(&self, on: bool) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.set_nonblocking(on),
@@ -682,6 +871,12 @@ fn lost(e: &io::Error) -> Message {
         "08006",
         if e.kind() == io::ErrorKind::UnexpectedEof {
             "server closed the connection unexpectedly".to_string()
+        } else if matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ) {
+            // Only a connection attempt has a read timeout (connect_timeout).
+            "timeout expired".to_string()
         } else {
             format!("connection to the server was lost: {}", io_text(e))
         },
@@ -899,12 +1094,136 @@ fn tls_config(cfg: &Config) -> Result<Arc<rustls::ClientConfig>, Message> {
         }
         None => Arc::new(Unverified(provider)),
     };
-    Ok(Arc::new(
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth(),
-    ))
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    Ok(Arc::new(match client_certificate(cfg)? {
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| tls_err(format!("could not load the client certificate: {e}")))?,
+        None => builder.with_no_client_auth(),
+    }))
+}
+
+/// The client certificate chain and key to offer, if the certificate file exists (libpq
+/// sends none otherwise); its key must exist then, readable by its owner only (or by a group
+/// too when root owns it, as libpq allows).
+type ClientCert = (
+    Vec<rustls::pki_types::CertificateDer<'static>>,
+    rustls::pki_types::PrivateKeyDer<'static>,
+);
+
+fn client_certificate(cfg: &Config) -> Result<Option<ClientCert>, Message> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let Some(cert) = cfg.sslcert.as_ref().filter(|c| c.exists()) else {
+        return Ok(None);
+    };
+    let err = |m: String| Message::client("08001", m);
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| {
+            err(format!(
+                "could not read certificate file \"{}\": {e}",
+                cert.display()
+            ))
+        })?;
+    if chain.is_empty() {
+        return Err(err(format!(
+            "no certificate in certificate file \"{}\"",
+            cert.display()
+        )));
+    }
+    let key = cfg.sslkey.as_ref().ok_or_else(|| {
+        err(format!(
+            "certificate present, but not private key file for \"{}\"",
+            cert.display()
+        ))
+    })?;
+    let meta = std::fs::metadata(key).map_err(|_| {
+        err(format!(
+            "certificate present, but not private key file \"{}\"",
+            key.display()
+        ))
+    })?;
+    let mode = meta.permissions().mode();
+    let too_open = if meta.uid() == 0 {
+        mode & 0o037 != 0
+    } else {
+        mode & 0o077 != 0
+    };
+    if !meta.is_file() || too_open {
+        let mut m = err(format!(
+            "private key file \"{}\" has group or world access; file must have permissions u=rw (0600) or less if owned by the current user, or permissions u=rw,g=r (0640) or less if owned by root",
+            key.display()
+        ));
+        m.hint = None;
+        return Err(m);
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        err(format!(
+            "could not load private key file \"{}\": {e}",
+            key.display()
+        ))
+    })?;
+    Ok(Some((chain, key_der)))
+}
+
+/// The tls-server-end-point channel binding data (RFC 5929): the hash of the server's
+/// certificate with its signature's hash function, SHA-256 for MD5 and SHA-1 (and for
+/// algorithms not recognized, as PostgreSQL does for the common ones).
+fn end_point_hash(cert: &[u8]) -> Vec<u8> {
+    use ring::digest;
+    // RSA PKCS#1 v1.5 with SHA-384 / SHA-512 (1.2.840.113549.1.1.12/13) and ECDSA with
+    // SHA-384 / SHA-512 (1.2.840.10045.4.3.3/4), as DER-encoded object identifiers.
+    const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01];
+    const ECDSA: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03];
+    let alg = match signature_oid(cert) {
+        Some(oid) if oid.len() == RSA.len() + 1 && oid.starts_with(RSA) => match oid[RSA.len()] {
+            12 => &digest::SHA384,
+            13 => &digest::SHA512,
+            _ => &digest::SHA256,
+        },
+        Some(oid) if oid.len() == ECDSA.len() + 1 && oid.starts_with(ECDSA) => {
+            match oid[ECDSA.len()] {
+                3 => &digest::SHA384,
+                4 => &digest::SHA512,
+                _ => &digest::SHA256,
+            }
+        }
+        _ => &digest::SHA256,
+    };
+    digest::digest(alg, cert).as_ref().to_vec()
+}
+
+/// The signature algorithm's object identifier of a DER certificate:
+/// `SEQUENCE { tbsCertificate, SEQUENCE { OID, ... }, signature }`.
+fn signature_oid(cert: &[u8]) -> Option<&[u8]> {
+    /// A DER element at the start of `b`: (tag, contents, rest).
+    fn element(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let (&tag, b) = b.split_first()?;
+        let (&first, mut b) = b.split_first()?;
+        let len = if first < 0x80 {
+            usize::from(first)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 || b.len() < n {
+                return None;
+            }
+            let len = b[..n]
+                .iter()
+                .fold(0usize, |a, &x| (a << 8) | usize::from(x));
+            b = &b[n..];
+            len
+        };
+        (b.len() >= len).then(|| (tag, &b[..len], &b[len..]))
+    }
+    let (_, cert, _) = element(cert).filter(|e| e.0 == 0x30)?;
+    let (_, _, rest) = element(cert)?;
+    let (_, alg, _) = element(rest).filter(|e| e.0 == 0x30)?;
+    let (_, oid, _) = element(alg).filter(|e| e.0 == 0x06)?;
+    Some(oid)
 }
 
 /// `verify-ca` (and `require` with a root certificate): the chain must lead to a root, the
@@ -1008,8 +1327,8 @@ impl rustls::client::danger::ServerCertVerifier for Unverified {
 
 /// What came of asking for TLS.
 enum Negotiated {
-    /// An encrypted stream.
-    Tls(Stream),
+    /// An encrypted stream, with the channel binding data of the server's certificate.
+    Tls(Stream, Option<Vec<u8>>),
     /// The server declined ('N'): the socket is still usable in plain.
     Declined(TcpStream),
     /// The handshake failed (a certificate that does not verify...).
@@ -1018,7 +1337,7 @@ enum Negotiated {
 
 /// Asks the server for TLS over `tcp` (SSLRequest) and completes the handshake.
 fn negotiate_tls(
-    cfg: &Config,
+    spec: &HostSpec,
     config: Arc<rustls::ClientConfig>,
     mut tcp: TcpStream,
 ) -> Result<Negotiated, Message> {
@@ -1038,7 +1357,7 @@ fn negotiate_tls(
             )));
         }
     }
-    let name = match &cfg.host {
+    let name = match &spec.host {
         Host::Tcp(h) => h.clone(),
         Host::Socket(_) => "localhost".into(),
     };
@@ -1054,42 +1373,109 @@ fn negotiate_tls(
             return Ok(Negotiated::Failed(m));
         }
     }
-    Ok(Negotiated::Tls(Stream::Tls(Box::new(
-        rustls::StreamOwned::new(conn, tcp),
-    ))))
+    let binding = conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| end_point_hash(c));
+    Ok(Negotiated::Tls(
+        Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))),
+        binding,
+    ))
 }
 
-/// Opens the stream `cfg` asks for, with TLS as its `sslmode` says.
-fn open_stream(cfg: &Config, addr: &Address) -> Result<Stream, Message> {
+/// Opens the stream to `spec` that `cfg` asks for, with TLS as its `sslmode` says; the
+/// channel binding data when it is TLS.
+fn open_stream(
+    cfg: &Config,
+    spec: &HostSpec,
+    addr: &Address,
+) -> Result<(Stream, Option<Vec<u8>>), Message> {
     let tcp = match addr.open(cfg.connect_timeout)? {
-        Socket::Unix(s) => return Ok(Stream::Unix(s)),
+        Socket::Unix(s) => {
+            // The whole attempt (startup, authentication) within connect_timeout, as libpq.
+            let _ = s.set_read_timeout(cfg.connect_timeout);
+            return Ok((Stream::Unix(s), None));
+        }
         Socket::Tcp(s) => s,
     };
+    let _ = tcp.set_read_timeout(cfg.connect_timeout);
     if cfg.sslmode == SslMode::Disable {
-        return Ok(Stream::Tcp(tcp));
+        return Ok((Stream::Tcp(tcp), None));
     }
     // Before asking: a missing or unreadable root certificate is an error in every mode.
     let config = tls_config(cfg)?;
-    match negotiate_tls(cfg, config, tcp)? {
-        Negotiated::Tls(tls) => Ok(tls),
-        Negotiated::Declined(plain) if cfg.sslmode == SslMode::Prefer => Ok(Stream::Tcp(plain)),
+    match negotiate_tls(spec, config, tcp)? {
+        Negotiated::Tls(tls, binding) => Ok((tls, binding)),
+        Negotiated::Declined(plain) if cfg.sslmode == SslMode::Prefer => {
+            Ok((Stream::Tcp(plain), None))
+        }
         Negotiated::Declined(_) => Err(bad_target(
             "server does not support SSL, but SSL was required",
         )),
         // `prefer`: a failed handshake falls back to a plain connection, as libpq does.
         Negotiated::Failed(_) if cfg.sslmode == SslMode::Prefer => {
             match addr.open(cfg.connect_timeout)? {
-                Socket::Tcp(s) => Ok(Stream::Tcp(s)),
-                Socket::Unix(s) => Ok(Stream::Unix(s)),
+                Socket::Tcp(s) => {
+                    let _ = s.set_read_timeout(cfg.connect_timeout);
+                    Ok((Stream::Tcp(s), None))
+                }
+                Socket::Unix(s) => Ok((Stream::Unix(s), None)),
             }
         }
         Negotiated::Failed(e) => Err(e),
     }
 }
 
+/// How one server of the list failed: whether the next one is tried (libpq goes on after a
+/// failure to connect or a server of the wrong kind, not after a refused authentication).
+enum Attempt {
+    Next(Message),
+    Stop(Message),
+}
+
+/// A failure of this client's (connection classes 08) names the server, as libpq's do; the
+/// server's own errors (a refused password) are kept as the server sent them.
+fn at_host(spec: &HostSpec, mut m: Message) -> Message {
+    if m.code.starts_with("08") && !m.message.starts_with("connection to server ") {
+        m.message = spec.failed(&m.message);
+    }
+    m
+}
+
+/// The message of a connection that failed at every server of the list: each server's
+/// failure on a line of its own, as libpq words it.
+fn all_failed(hosts: &[(HostSpec, Message)]) -> Message {
+    let Some((_, last)) = hosts.last() else {
+        return bad_target("no host to connect to");
+    };
+    if hosts.len() == 1 {
+        return last.clone();
+    }
+    let lines: Vec<String> = hosts
+        .iter()
+        .map(|(spec, m)| {
+            let mut line = if m.message.starts_with("connection to server ") {
+                m.message.clone()
+            } else {
+                spec.failed(&format!("{}:  {}", m.severity, m.message))
+            };
+            if let Some(h) = &m.hint {
+                line.push_str("\n\t");
+                line.push_str(h);
+            }
+            line
+        })
+        .collect();
+    let mut m = Message::client(&last.code, lines.join("\n"));
+    m.severity = last.severity.clone();
+    m
+}
+
 /// A connection to a server.
 pub struct Remote {
     config: Config,
+    /// The server of the list this connection reached.
+    host: HostSpec,
     address: Address,
     /// `None` once the connection broke (every later call reports it).
     wire: Option<Wire>,
@@ -1098,6 +1484,10 @@ pub struct Remote {
     key: Option<(i32, i32)>,
     status: TxStatus,
     tls: bool,
+    /// tls-server-end-point data for SCRAM-SHA-256-PLUS, over TLS.
+    binding: Option<Vec<u8>>,
+    /// Whether SCRAM-SHA-256-PLUS authenticated the connection.
+    bound: bool,
 }
 
 impl Remote {
@@ -1106,22 +1496,119 @@ impl Remote {
         Remote::connect_config(Config::parse(target)?)
     }
 
-    /// Connects with a resolved configuration.
+    /// Connects with a resolved configuration: the servers of its list in order, up to the
+    /// first that accepts the connection and is of the kind `target_session_attrs` asks for
+    /// (`prefer-standby` goes through the list twice: for a standby, then for any).
     pub fn connect_config(config: Config) -> Result<Remote, Message> {
-        let address = config.address();
-        let stream = open_stream(&config, &address)?;
+        let passes: &[SessionAttrs] = match config.target_session_attrs {
+            SessionAttrs::PreferStandby => &[SessionAttrs::Standby, SessionAttrs::Any],
+            SessionAttrs::Any => &[SessionAttrs::Any],
+            SessionAttrs::ReadWrite => &[SessionAttrs::ReadWrite],
+            SessionAttrs::ReadOnly => &[SessionAttrs::ReadOnly],
+            SessionAttrs::Primary => &[SessionAttrs::Primary],
+            SessionAttrs::Standby => &[SessionAttrs::Standby],
+        };
+        let mut failures = Vec::new();
+        for &want in passes {
+            for spec in &config.hosts {
+                match Remote::connect_host(&config, spec, want) {
+                    Ok(r) => return Ok(r),
+                    Err(Attempt::Next(m)) => failures.push((spec.clone(), at_host(spec, m))),
+                    Err(Attempt::Stop(m)) => {
+                        failures.push((spec.clone(), at_host(spec, m)));
+                        return Err(all_failed(&failures));
+                    }
+                }
+            }
+        }
+        Err(all_failed(&failures))
+    }
+
+    /// One server of the list.
+    fn connect_host(
+        config: &Config,
+        spec: &HostSpec,
+        want: SessionAttrs,
+    ) -> Result<Remote, Attempt> {
+        let address = spec.address();
+        let (stream, binding) = open_stream(config, spec, &address).map_err(Attempt::Next)?;
         let tls = matches!(stream, Stream::Tls(_));
         let mut r = Remote {
-            config,
+            config: config.clone(),
+            host: spec.clone(),
             address,
             wire: Some(Wire::new(stream)),
             params: HashMap::new(),
             key: None,
             status: TxStatus::Idle,
             tls,
+            binding,
+            bound: false,
         };
-        r.startup()?;
+        if let Err(e) = r.startup() {
+            // A server starting up or a connection lost: the next server may do; a refused
+            // authentication ends the attempt (libpq).
+            return Err(if e.code == "57P03" || e.code == "08006" {
+                Attempt::Next(e)
+            } else {
+                Attempt::Stop(e)
+            });
+        }
+        if let Some(w) = &r.wire {
+            // Queries may take as long as they take.
+            let _ = w.stream.set_read_timeout(None);
+        }
+        r.check_session(want).map_err(Attempt::Next)?;
         Ok(r)
+    }
+
+    /// Whether this server is of the kind `want` asks for, with libpq's checks: the
+    /// `default_transaction_read_only` and `in_hot_standby` parameters PostgreSQL 14 and later
+    /// report, else `SHOW transaction_read_only` / `SELECT pg_is_in_recovery()`.
+    fn check_session(&mut self, want: SessionAttrs) -> Result<(), Message> {
+        let on = |v: Option<&str>| v.map(|v| v == "on");
+        let show = |r: &mut Remote, sql: &str| -> Result<bool, Message> {
+            let mut c = super::Collect::default();
+            r.run(sql, &mut c)?;
+            let v = c
+                .results
+                .first()
+                .and_then(|o| o.rows.first())
+                .and_then(|row| row.first().cloned().flatten())
+                .unwrap_or_default();
+            Ok(v == "on" || v == "t")
+        };
+        let hot = on(self.parameter("in_hot_standby"));
+        let fail = |r: &Remote, what: &str| Message::client("08001", r.host.failed(what));
+        match want {
+            SessionAttrs::Any | SessionAttrs::PreferStandby => Ok(()),
+            SessionAttrs::ReadWrite | SessionAttrs::ReadOnly => {
+                let read_only = match (hot, on(self.parameter("default_transaction_read_only"))) {
+                    (Some(h), Some(d)) => h || d,
+                    _ => show(self, "SHOW transaction_read_only")?,
+                };
+                match (want, read_only) {
+                    (SessionAttrs::ReadWrite, true) => Err(fail(self, "session is read-only")),
+                    (SessionAttrs::ReadOnly, false) => Err(fail(self, "session is not read-only")),
+                    _ => Ok(()),
+                }
+            }
+            SessionAttrs::Primary | SessionAttrs::Standby => {
+                let standby = match hot {
+                    Some(h) => h,
+                    None => show(self, "SELECT pg_catalog.pg_is_in_recovery()")?,
+                };
+                match (want, standby) {
+                    (SessionAttrs::Primary, true) => {
+                        Err(fail(self, "server is in hot standby mode"))
+                    }
+                    (SessionAttrs::Standby, false) => {
+                        Err(fail(self, "server is not in hot standby mode"))
+                    }
+                    _ => Ok(()),
+                }
+            }
+        }
     }
 
     /// A parameter the server reported (`server_version`, `TimeZone`, `DateStyle`...).
@@ -1137,6 +1624,16 @@ impl Remote {
     /// The resolved connection settings.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The server of the list this connection reached.
+    pub fn host(&self) -> &HostSpec {
+        &self.host
+    }
+
+    /// Whether the authentication was bound to the TLS channel (SCRAM-SHA-256-PLUS).
+    pub fn channel_bound(&self) -> bool {
+        self.bound
     }
 
     fn wire(&mut self) -> Result<&mut Wire, Message> {
@@ -1162,8 +1659,16 @@ impl Remote {
             .map_err(|e| bad_target(format!("invalid connection parameter: {e}")))?;
         wire.send()?;
         let mut scram: Option<ScramSha256> = None;
+        let spec = self.host.clone();
+        let require = cfg.channel_binding == ChannelBindingMode::Require;
+        // libpq's words for a server that would authenticate without channel binding.
+        let unbound = |what: &str| {
+            let mut m = Message::client("08001", what);
+            m.severity = "FATAL".into();
+            m
+        };
         let password = || {
-            cfg.find_password().ok_or_else(|| {
+            cfg.find_password(&spec).ok_or_else(|| {
                 let mut m = Message::client(
                     "08001",
                     format!("password authentication failed for user \"{}\": no password supplied", cfg.user),
@@ -1175,8 +1680,26 @@ impl Remote {
         };
         loop {
             let wire = self.wire()?;
-            match wire.read()? {
-                backend::Message::AuthenticationOk => {}
+            let msg = wire.read()?;
+            if require
+                && matches!(
+                    msg,
+                    backend::Message::AuthenticationCleartextPassword
+                        | backend::Message::AuthenticationMd5Password(_)
+                )
+            {
+                return Err(unbound(
+                    "channel binding required but not supported by server's authentication request",
+                ));
+            }
+            match msg {
+                backend::Message::AuthenticationOk => {
+                    if require && !self.bound {
+                        return Err(unbound(
+                            "channel binding required, but server authenticated client without channel binding",
+                        ));
+                    }
+                }
                 backend::Message::AuthenticationCleartextPassword => {
                     let pw = password()?;
                     frontend::password_message(pw.as_bytes(), &mut wire.wbuf)
@@ -1192,21 +1715,48 @@ impl Remote {
                 }
                 backend::Message::AuthenticationSasl(body) => {
                     let mut mechanisms = body.mechanisms();
-                    let mut found = false;
+                    let (mut plain, mut plus) = (false, false);
                     while let Some(m) = mechanisms.next().map_err(|e| {
                         protocol_violation(format!("malformed SASL mechanisms: {e}"))
                     })? {
-                        found |= m == SCRAM_SHA_256;
+                        plain |= m == SCRAM_SHA_256;
+                        plus |= m == SCRAM_SHA_256_PLUS;
                     }
-                    if !found {
-                        return Err(bad_target(
-                            "the server offers no SASL mechanism this client supports (SCRAM-SHA-256)",
+                    // libpq's choice: PLUS over TLS when the server offers it (unless
+                    // disabled); else SCRAM-SHA-256 telling the server whether this client
+                    // could have bound ('y': it could, over TLS; 'n': it could not).
+                    let binding = match (&self.binding, cfg.channel_binding) {
+                        (Some(b), ChannelBindingMode::Prefer | ChannelBindingMode::Require)
+                            if plus =>
+                        {
+                            Some(b.clone())
+                        }
+                        _ => None,
+                    };
+                    if require && binding.is_none() {
+                        return Err(unbound(
+                            "channel binding is required, but server did not offer an authentication method that supports channel binding",
                         ));
                     }
+                    let (mechanism, cb) = match binding {
+                        Some(b) => (SCRAM_SHA_256_PLUS, ChannelBinding::tls_server_end_point(b)),
+                        None if !plain => {
+                            return Err(bad_target(
+                                "the server offers no SASL mechanism this client supports (SCRAM-SHA-256)",
+                            ));
+                        }
+                        None if self.binding.is_some()
+                            && cfg.channel_binding != ChannelBindingMode::Disable =>
+                        {
+                            (SCRAM_SHA_256, ChannelBinding::unrequested())
+                        }
+                        None => (SCRAM_SHA_256, ChannelBinding::unsupported()),
+                    };
+                    self.bound = mechanism == SCRAM_SHA_256_PLUS;
                     let pw = password()?;
-                    // No channel binding: 'n' tells the server the client does not do it.
-                    let s = ScramSha256::new(pw.as_bytes(), ChannelBinding::unsupported());
-                    frontend::sasl_initial_response(SCRAM_SHA_256, s.message(), &mut wire.wbuf)
+                    let wire = self.wire()?;
+                    let s = ScramSha256::new(pw.as_bytes(), cb);
+                    frontend::sasl_initial_response(mechanism, s.message(), &mut wire.wbuf)
                         .map_err(|e| protocol_violation(e.to_string()))?;
                     wire.send()?;
                     scram = Some(s);
@@ -1599,8 +2149,10 @@ impl Client for Remote {
     }
 
     fn connect_to(&self, database: &str) -> Result<Box<dyn Client>, Message> {
+        // The server this connection reached, not the whole list again (psql's \c).
         let mut c = self.config.clone();
         c.dbname = database.to_string();
+        c.hosts = vec![self.host.clone()];
         Ok(Box::new(Remote::connect_config(c)?))
     }
 
@@ -1677,9 +2229,9 @@ mod tests {
             "postgres://ann:p%40ss%3Aw@db.example.com:5433/my%20db?sslmode=require&application_name=tool",
             &[("USER", "os")],
         );
-        assert_eq!(c.host, Host::Tcp("db.example.com".into()));
+        assert_eq!(c.hosts[0].host, Host::Tcp("db.example.com".into()));
         assert_eq!(
-            (c.port, c.user.as_str(), c.dbname.as_str()),
+            (c.hosts[0].port, c.user.as_str(), c.dbname.as_str()),
             (5433, "ann", "my db")
         );
         assert_eq!(c.password.as_deref(), Some("p@ss:w"));
@@ -1687,22 +2239,22 @@ mod tests {
         assert_eq!(c.application_name, "tool");
 
         let c = parse("postgres://u@%2Ftmp%2Fdir:5439/d", &[]);
-        assert_eq!(c.host, Host::Socket("/tmp/dir".into()));
-        assert_eq!(c.port, 5439);
+        assert_eq!(c.hosts[0].host, Host::Socket("/tmp/dir".into()));
+        assert_eq!(c.hosts[0].port, 5439);
         assert!(
-            matches!(c.address(), Address::Unix(p) if p == Path::new("/tmp/dir/.s.PGSQL.5439"))
+            matches!(c.hosts[0].address(), Address::Unix(p) if p == Path::new("/tmp/dir/.s.PGSQL.5439"))
         );
 
         let c = parse("postgresql:///d?host=/run/pg&port=6000&user=x", &[]);
-        assert_eq!(c.host, Host::Socket("/run/pg".into()));
+        assert_eq!(c.hosts[0].host, Host::Socket("/run/pg".into()));
         assert_eq!(
-            (c.port, c.user.as_str(), c.dbname.as_str()),
+            (c.hosts[0].port, c.user.as_str(), c.dbname.as_str()),
             (6000, "x", "d")
         );
 
         let c = parse("postgres://[::1]:7000", &[("USER", "me")]);
-        assert_eq!(c.host, Host::Tcp("::1".into()));
-        assert_eq!(c.address().to_string(), "[::1]:7000");
+        assert_eq!(c.hosts[0].host, Host::Tcp("::1".into()));
+        assert_eq!(c.hosts[0].address().to_string(), "[::1]:7000");
         assert_eq!(c.dbname, "me");
 
         for bad in [
@@ -1710,8 +2262,10 @@ mod tests {
             "postgres://h:notaport/db",
             "postgres://h/db?sslmode=sometimes",
             "postgres://h/db?param",
-            "postgres://a,b/db",
             "postgres://h/%ff",
+            "postgres://a,b/db?port=1,2,3",
+            "postgres://h/db?target_session_attrs=fastest",
+            "postgres://h/db?channel_binding=maybe",
         ] {
             let e = Config::parse_with(bad, &env_of(&[("USER", "u")]))
                 .err()
@@ -1726,7 +2280,7 @@ mod tests {
             r"host=127.0.0.1 port = 5433 user=bob dbname='my \'db\'' password=a\ b sslmode=verify-full sslrootcert=/x/ca.crt",
             &[],
         );
-        assert_eq!(c.host, Host::Tcp("127.0.0.1".into()));
+        assert_eq!(c.hosts[0].host, Host::Tcp("127.0.0.1".into()));
         assert_eq!(c.dbname, "my 'db'");
         assert_eq!(c.password.as_deref(), Some("a b"));
         assert_eq!(c.sslmode, SslMode::VerifyFull);
@@ -1743,9 +2297,9 @@ mod tests {
             ("PGCONNECT_TIMEOUT", "1"),
         ];
         let c = parse("dbname=given", &env);
-        assert_eq!(c.host, Host::Tcp("pg.local".into()));
+        assert_eq!(c.hosts[0].host, Host::Tcp("pg.local".into()));
         assert_eq!(
-            (c.port, c.user.as_str(), c.dbname.as_str()),
+            (c.hosts[0].port, c.user.as_str(), c.dbname.as_str()),
             (6543, "envuser", "given")
         );
         assert_eq!(c.password.as_deref(), Some("envpw"));
@@ -1756,14 +2310,185 @@ mod tests {
         // Nothing given: the OS user, a database of the same name, a local socket, prefer.
         let c = parse("user=someone", &[]);
         assert_eq!(c.dbname, "someone");
-        assert_eq!(c.port, 5432);
-        assert!(matches!(c.host, Host::Socket(_)));
+        assert_eq!(c.hosts.len(), 1);
+        assert_eq!(c.hosts[0].port, 5432);
+        assert!(matches!(c.hosts[0].host, Host::Socket(_)));
+        assert_eq!(c.target_session_attrs, SessionAttrs::Any);
+        assert_eq!(c.channel_binding, ChannelBindingMode::Prefer);
         assert_eq!(c.sslmode, SslMode::Prefer);
         assert_eq!(c.application_name, "basalt");
         let c = parse("port=5432", &[("USER", "osuser")]);
         assert_eq!((c.user.as_str(), c.dbname.as_str()), ("osuser", "osuser"));
         assert!(Config::parse_with("host", &env_of(&[])).is_err());
         assert!(Config::parse_with("host='x", &env_of(&[])).is_err());
+    }
+
+    #[test]
+    fn host_lists_as_libpq() {
+        let spec = |h: Host, a: Option<&str>, p: u16| HostSpec {
+            host: h,
+            hostaddr: a.map(str::to_string),
+            port: p,
+        };
+        let tcp = |h: &str| Host::Tcp(h.into());
+        // One port for all hosts, or one each; an empty port is the default.
+        let c = parse("host=a,b,/tmp/s port=6000", &[("USER", "u")]);
+        assert_eq!(
+            c.hosts,
+            [
+                spec(tcp("a"), None, 6000),
+                spec(tcp("b"), None, 6000),
+                spec(Host::Socket("/tmp/s".into()), None, 6000)
+            ]
+        );
+        let c = parse(
+            "host=a,b hostaddr=10.0.0.1,10.0.0.2 port=1,",
+            &[("USER", "u")],
+        );
+        assert_eq!(
+            c.hosts,
+            [
+                spec(tcp("a"), Some("10.0.0.1"), 1),
+                spec(tcp("b"), Some("10.0.0.2"), 5432)
+            ]
+        );
+        assert_eq!(
+            c.hosts[0].failed("x"),
+            "connection to server at \"a\" (10.0.0.1), port 1 failed: x"
+        );
+        // hostaddr alone names the servers.
+        let c = parse("hostaddr=127.0.0.1", &[("USER", "u")]);
+        assert_eq!(c.hosts, [spec(tcp("127.0.0.1"), Some("127.0.0.1"), 5432)]);
+        // URLs: host:port pairs; a host without a port gets the default.
+        let c = parse(
+            "postgresql://u@h1:5001,[::1]:5002,h3/db?target_session_attrs=read-write",
+            &[],
+        );
+        assert_eq!(
+            c.hosts,
+            [
+                spec(tcp("h1"), None, 5001),
+                spec(tcp("::1"), None, 5002),
+                spec(tcp("h3"), None, 5432)
+            ]
+        );
+        assert_eq!(c.target_session_attrs, SessionAttrs::ReadWrite);
+        let c = parse("postgres://h1,h2:7/db", &[("USER", "u")]);
+        assert_eq!(c.hosts[0].port, 5432);
+        assert_eq!(c.hosts[1].port, 7);
+        // PGHOST may be a list too.
+        let c = parse(
+            "dbname=d",
+            &[("USER", "u"), ("PGHOST", "x,y"), ("PGPORT", "9")],
+        );
+        assert_eq!(c.hosts.len(), 2);
+        for bad in [
+            "host=a,b port=1,2,3",
+            "host=a,b hostaddr=1.1.1.1",
+            "host=a port=1,x",
+            "host=a target_session_attrs=fast",
+            "host=a channel_binding=always",
+        ] {
+            assert!(
+                Config::parse_with(bad, &env_of(&[("USER", "u")])).is_err(),
+                "{bad}"
+            );
+        }
+        let c = parse(
+            "host=a channel_binding=require target_session_attrs=prefer-standby sslcert=/c sslkey=/k",
+            &[("USER", "u")],
+        );
+        assert_eq!(c.channel_binding, ChannelBindingMode::Require);
+        assert_eq!(c.target_session_attrs, SessionAttrs::PreferStandby);
+        assert_eq!(c.sslcert.as_deref(), Some(Path::new("/c")));
+        assert_eq!(c.sslkey.as_deref(), Some(Path::new("/k")));
+        // The default client certificate files are in ~/.postgresql.
+        let c = parse("host=a", &[("USER", "u"), ("HOME", "/home/u")]);
+        assert_eq!(
+            c.sslcert.as_deref(),
+            Some(Path::new("/home/u/.postgresql/postgresql.crt"))
+        );
+        assert_eq!(
+            c.sslkey.as_deref(),
+            Some(Path::new("/home/u/.postgresql/postgresql.key"))
+        );
+    }
+
+    #[test]
+    fn a_down_server_is_skipped_and_every_failure_reported()
+    -> Result<(), Box<dyn std::error::Error>> {
+        // Two ports nothing listens on (bound then closed), then a server that answers.
+        let dead = || -> Result<u16, std::io::Error> {
+            let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+            l.local_addr().map(|a| a.port())
+        };
+        let (d1, d2) = (dead()?, dead()?);
+        let (port, h) = password_server(msg(b'R', &3i32.to_be_bytes()))?;
+        let target = format!(
+            "host=127.0.0.1,localhost,127.0.0.1 port={d1},{d2},{port} user=ann password=pw sslmode=disable"
+        );
+        let c = Remote::connect(&target).map_err(|e| e.message)?;
+        assert_eq!(c.host().port, port);
+        assert!(
+            c.describe()
+                .starts_with(&format!("server 127.0.0.1:{port}"))
+        );
+        drop(c);
+        let _ = h.join();
+        // All down: one line per server, in libpq's words.
+        let e = Remote::connect(&format!(
+            "host=127.0.0.1,localhost port={d1},{d2} user=ann sslmode=disable connect_timeout=2"
+        ))
+        .err()
+        .ok_or("connected")?;
+        assert_eq!(e.code, "08001");
+        let lines: Vec<&str> = e.message.lines().collect();
+        assert_eq!(lines.len(), 4, "{}", e.message);
+        assert_eq!(
+            lines[0],
+            format!("connection to server at \"127.0.0.1\", port {d1} failed: Connection refused")
+        );
+        assert!(
+            lines[1].starts_with("\tIs the server running"),
+            "{}",
+            e.message
+        );
+        assert!(
+            lines[2].starts_with(&format!(
+                "connection to server at \"localhost\", port {d2} failed: "
+            )),
+            "{}",
+            e.message
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn channel_binding_hashes_by_signature_algorithm() {
+        // A certificate's outline: SEQUENCE { SEQUENCE {} (tbs), SEQUENCE { OID } , BIT STRING }.
+        let cert = |oid: &[u8]| {
+            let mut alg = vec![0x06, oid.len() as u8];
+            alg.extend_from_slice(oid);
+            let mut body = vec![0x30, 0x00, 0x30, alg.len() as u8];
+            body.extend(alg);
+            body.extend([0x03, 0x01, 0x00]);
+            let mut c = vec![0x30, body.len() as u8];
+            c.extend(body);
+            c
+        };
+        let sha384 = cert(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03]);
+        assert_eq!(
+            signature_oid(&sha384),
+            Some(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03][..])
+        );
+        assert_eq!(end_point_hash(&sha384).len(), 48);
+        let sha512 = cert(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d]);
+        assert_eq!(end_point_hash(&sha512).len(), 64);
+        // SHA-1 and anything unknown: SHA-256.
+        let sha1 = cert(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05]);
+        assert_eq!(end_point_hash(&sha1).len(), 32);
+        assert_eq!(end_point_hash(b"not a certificate").len(), 32);
+        assert_eq!(signature_oid(&[0x30, 0x85, 1, 2]), None);
     }
 
     #[test]
@@ -1925,14 +2650,18 @@ mod tests {
         let (mine, peer) = UnixStream::pair()?;
         let config =
             Config::parse_with("host=/nonexistent user=u", &env_of(&[])).map_err(|e| e.message)?;
+        let host = config.hosts[0].clone();
         let r = Remote {
-            address: config.address(),
+            address: host.address(),
+            host,
             config,
             wire: Some(Wire::new(Stream::Unix(mine))),
             params: HashMap::new(),
             key: None,
             status: TxStatus::Idle,
             tls: false,
+            binding: None,
+            bound: false,
         };
         Ok((r, peer))
     }

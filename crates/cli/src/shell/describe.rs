@@ -66,6 +66,7 @@ pub fn list_relations(
     client: &mut dyn Client,
     kinds: &str,
     system: bool,
+    verbose: bool,
     pattern: Option<&str>,
 ) -> Result<Table, Error> {
     let all = kinds.is_empty();
@@ -82,6 +83,13 @@ pub fn list_relations(
     );
     if i {
         sql.push_str(",\n  c2.relname as \"Table\"");
+    }
+    if verbose {
+        sql.push_str(",\n  CASE c.relpersistence WHEN 'p' THEN 'permanent' WHEN 't' THEN 'temporary' WHEN 'u' THEN 'unlogged' END as \"Persistence\"");
+        if t || i || m {
+            sql.push_str(",\n  am.amname as \"Access method\"");
+        }
+        sql.push_str(",\n  pg_catalog.pg_size_pretty(pg_catalog.pg_table_size(c.oid)) as \"Size\",\n  pg_catalog.obj_description(c.oid, 'pg_class') as \"Description\"");
     }
     sql.push_str(
         "\nFROM pg_catalog.pg_class c\n     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace",
@@ -149,11 +157,16 @@ pub fn list_relations(
 pub fn list_schemas(
     client: &mut dyn Client,
     system: bool,
+    verbose: bool,
     pattern: Option<&str>,
 ) -> Result<Table, Error> {
     let mut sql = String::from(
-        "SELECT n.nspname AS \"Name\",\n  pg_catalog.pg_get_userbyid(n.nspowner) AS \"Owner\"\nFROM pg_catalog.pg_namespace n\n",
+        "SELECT n.nspname AS \"Name\",\n  pg_catalog.pg_get_userbyid(n.nspowner) AS \"Owner\"",
     );
+    if verbose {
+        sql.push_str(",\n  pg_catalog.array_to_string(n.nspacl, E'\\n') AS \"Access privileges\",\n  pg_catalog.obj_description(n.oid, 'pg_namespace') AS \"Description\"");
+    }
+    sql.push_str("\nFROM pg_catalog.pg_namespace n\n");
     if !system && pattern.is_none() {
         sql.push_str("WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'\n");
     } else {
@@ -204,10 +217,19 @@ pub fn list_functions(
 }
 
 /// `\l [pattern]`.
-pub fn list_databases(client: &mut dyn Client, pattern: Option<&str>) -> Result<Table, Error> {
+pub fn list_databases(
+    client: &mut dyn Client,
+    verbose: bool,
+    pattern: Option<&str>,
+) -> Result<Table, Error> {
     let mut sql = String::from(
-        "SELECT d.datname as \"Name\",\n       pg_catalog.pg_get_userbyid(d.datdba) as \"Owner\",\n       pg_catalog.pg_encoding_to_char(d.encoding) as \"Encoding\",\n       d.datcollate as \"Collate\",\n       d.datctype as \"Ctype\",\n       d.daticulocale as \"ICU Locale\",\n       CASE d.datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' END AS \"Locale Provider\",\n       pg_catalog.array_to_string(d.datacl, E'\\n') AS \"Access privileges\"\nFROM pg_catalog.pg_database d\n",
+        "SELECT d.datname as \"Name\",\n       pg_catalog.pg_get_userbyid(d.datdba) as \"Owner\",\n       pg_catalog.pg_encoding_to_char(d.encoding) as \"Encoding\",\n       d.datcollate as \"Collate\",\n       d.datctype as \"Ctype\",\n       d.daticulocale as \"ICU Locale\",\n       CASE d.datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' END AS \"Locale Provider\",\n       pg_catalog.array_to_string(d.datacl, E'\\n') AS \"Access privileges\"",
     );
+    if verbose {
+        sql.push_str(",\n       CASE WHEN pg_catalog.has_database_privilege(d.datname, 'CONNECT')\n            THEN pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(d.datname))\n            ELSE 'No Access'\n       END as \"Size\",\n       t.spcname as \"Tablespace\",\n       pg_catalog.shobj_description(d.oid, 'pg_database') as \"Description\"\nFROM pg_catalog.pg_database d\n  JOIN pg_catalog.pg_tablespace t on d.dattablespace = t.oid\n");
+    } else {
+        sql.push_str("\nFROM pg_catalog.pg_database d\n");
+    }
     if let Some(p) = pattern {
         sql.push_str("WHERE true\n");
         sql.push_str(&pattern::conditions(p, None, "d.datname", None)?);
@@ -313,7 +335,12 @@ fn text_columns(names: &[&str]) -> Vec<Column> {
 }
 
 /// `\d pattern`: each matching relation described as psql 15 does.
-pub fn describe(client: &mut dyn Client, system: bool, pat: &str) -> Result<Vec<Table>, Error> {
+pub fn describe(
+    client: &mut dyn Client,
+    system: bool,
+    verbose: bool,
+    pat: &str,
+) -> Result<Vec<Table>, Error> {
     let _ = system;
     let mut sql = String::from(
         "SELECT c.oid,\n  n.nspname,\n  c.relname\nFROM pg_catalog.pg_class c\n     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\nWHERE true\n",
@@ -333,7 +360,13 @@ pub fn describe(client: &mut dyn Client, system: bool, pat: &str) -> Result<Vec<
     }
     let mut out = Vec::new();
     for r in &found.rows {
-        out.push(describe_one(client, cell(r, 0), cell(r, 1), cell(r, 2))?);
+        out.push(describe_one(
+            client,
+            cell(r, 0),
+            cell(r, 1),
+            cell(r, 2),
+            verbose,
+        )?);
     }
     Ok(out)
 }
@@ -343,6 +376,7 @@ fn describe_one(
     oid: &str,
     schema: &str,
     name: &str,
+    verbose: bool,
 ) -> Result<Table, Error> {
     let oid_lit = literal(oid);
     let info = one(
@@ -366,6 +400,7 @@ fn describe_one(
             client,
             &oid_lit,
             schema,
+            verbose,
             title(if kind == 'i' {
                 "Index"
             } else {
@@ -383,23 +418,40 @@ fn describe_one(
                 _ if cell(info, 12) == "u" => "Unlogged table",
                 _ => "Table",
             };
-            describe_table(client, &oid_lit, kind, title(what))
+            let am = if verbose && matches!(kind, 'r' | 'm') {
+                Some(cell(info, 14).to_string()).filter(|a| !a.is_empty())
+            } else {
+                None
+            };
+            describe_table(client, &oid_lit, kind, title(what), verbose, am)
         }
     }
 }
 
+/// A table's or view's columns (`\d`); with `verbose` (`\d+`) psql's Storage, Compression
+/// and Stats target (tables) and Description columns, then `View definition:` for a view
+/// and `Access method: ...` for a table.
 fn describe_table(
     client: &mut dyn Client,
     oid: &str,
     kind: char,
     title: String,
+    verbose: bool,
+    access_method: Option<String>,
 ) -> Result<Table, Error> {
+    let extra = if verbose {
+        ",\n  a.attstorage,\n  a.attcompression AS attcompression,\n  CASE WHEN a.attstattarget=-1 THEN NULL ELSE a.attstattarget END AS attstattarget,\n  pg_catalog.col_description(a.attrelid, a.attnum)"
+    } else {
+        ""
+    };
     let cols = one(
         client,
         &format!(
-            "SELECT a.attname,\n  pg_catalog.format_type(a.atttypid, a.atttypmod),\n  (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)\n   FROM pg_catalog.pg_attrdef d\n   WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.atthasdef),\n  a.attnotnull,\n  (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type t\n   WHERE c.oid = a.attcollation AND t.oid = a.atttypid AND a.attcollation <> t.typcollation) AS attcollation,\n  a.attidentity,\n  a.attgenerated\nFROM pg_catalog.pg_attribute a\nWHERE a.attrelid = {oid} AND a.attnum > 0 AND NOT a.attisdropped\nORDER BY a.attnum;"
+            "SELECT a.attname,\n  pg_catalog.format_type(a.atttypid, a.atttypmod),\n  (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)\n   FROM pg_catalog.pg_attrdef d\n   WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.atthasdef),\n  a.attnotnull,\n  (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type t\n   WHERE c.oid = a.attcollation AND t.oid = a.atttypid AND a.attcollation <> t.typcollation) AS attcollation,\n  a.attidentity,\n  a.attgenerated{extra}\nFROM pg_catalog.pg_attribute a\nWHERE a.attrelid = {oid} AND a.attnum > 0 AND NOT a.attisdropped\nORDER BY a.attnum;"
         ),
     )?;
+    // psql shows compression and statistics targets for what stores rows.
+    let stored = matches!(kind, 'r' | 'p' | 'm' | 'f');
     let rows = cols
         .rows
         .iter()
@@ -410,29 +462,75 @@ fn describe_table(
                 (_, "s") => format!("generated always as ({}) stored", cell(r, 2)),
                 _ => cell(r, 2).to_string(),
             };
-            vec![
+            let mut row = vec![
                 Some(cell(r, 0).to_string()),
                 Some(cell(r, 1).to_string()),
                 Some(cell(r, 4).to_string()),
                 Some(if cell(r, 3) == "t" { "not null" } else { "" }.to_string()),
                 Some(default),
-            ]
+            ];
+            if verbose {
+                row.push(Some(storage_name(cell(r, 7)).to_string()));
+                if stored {
+                    let compression = match cell(r, 8) {
+                        "p" => "pglz",
+                        "l" => "lz4",
+                        _ => "",
+                    };
+                    row.push(Some(compression.to_string()));
+                    row.push(Some(cell(r, 9).to_string()));
+                }
+                row.push(Some(cell(r, 10).to_string()));
+            }
+            row
         })
         .collect::<Vec<_>>();
     let mut footers = Vec::new();
-    if matches!(kind, 'r' | 'p' | 'm' | 'f') {
+    if stored {
         table_footers(client, oid, &mut footers)?;
+    }
+    if verbose && kind == 'v' {
+        let def = one(
+            client,
+            &format!("SELECT pg_catalog.pg_get_viewdef({oid}::pg_catalog.oid, true);"),
+        )?;
+        if let Some(d) = def.rows.first() {
+            footers.push("View definition:".into());
+            footers.extend(cell(d, 0).lines().map(str::to_string));
+        }
+    }
+    if let Some(am) = access_method {
+        footers.push(format!("Access method: {am}"));
+    }
+    let mut names = vec!["Column", "Type", "Collation", "Nullable", "Default"];
+    if verbose {
+        names.push("Storage");
+        if stored {
+            names.extend(["Compression", "Stats target"]);
+        }
+        names.push("Description");
     }
     Ok(Table {
         title,
         outcome: Outcome {
             tag: format!("SELECT {}", rows.len()),
-            columns: text_columns(&["Column", "Type", "Collation", "Nullable", "Default"]),
+            columns: text_columns(&names),
             rows,
         },
         footers,
         row_count: false,
     })
+}
+
+/// psql's name for a column's `attstorage`.
+fn storage_name(code: &str) -> &'static str {
+    match code {
+        "p" => "plain",
+        "m" => "main",
+        "x" => "extended",
+        "e" => "external",
+        _ => "???",
+    }
 }
 
 fn table_footers(
@@ -535,12 +633,18 @@ fn describe_index(
     client: &mut dyn Client,
     oid: &str,
     schema: &str,
+    verbose: bool,
     title: String,
 ) -> Result<Table, Error> {
+    let extra = if verbose {
+        ",\n  a.attstorage,\n  CASE WHEN a.attstattarget=-1 THEN NULL ELSE a.attstattarget END AS attstattarget"
+    } else {
+        ""
+    };
     let cols = one(
         client,
         &format!(
-            "SELECT a.attname,\n  pg_catalog.format_type(a.atttypid, a.atttypmod),\n  CASE WHEN a.attnum <= (SELECT i.indnkeyatts FROM pg_catalog.pg_index i WHERE i.indexrelid = {oid}) THEN 'yes' ELSE 'no' END AS is_key,\n  pg_catalog.pg_get_indexdef(a.attrelid, a.attnum, TRUE) AS indexdef\nFROM pg_catalog.pg_attribute a\nWHERE a.attrelid = {oid} AND a.attnum > 0 AND NOT a.attisdropped\nORDER BY a.attnum;"
+            "SELECT a.attname,\n  pg_catalog.format_type(a.atttypid, a.atttypmod),\n  CASE WHEN a.attnum <= (SELECT i.indnkeyatts FROM pg_catalog.pg_index i WHERE i.indexrelid = {oid}) THEN 'yes' ELSE 'no' END AS is_key,\n  pg_catalog.pg_get_indexdef(a.attrelid, a.attnum, TRUE) AS indexdef{extra}\nFROM pg_catalog.pg_attribute a\nWHERE a.attrelid = {oid} AND a.attnum > 0 AND NOT a.attisdropped\nORDER BY a.attnum;"
         ),
     )?;
     let info = one(
@@ -589,13 +693,25 @@ fn describe_index(
     let rows = cols
         .rows
         .iter()
-        .map(|r| (0..4).map(|i| Some(cell(r, i).to_string())).collect())
+        .map(|r| {
+            let mut row: Vec<Option<String>> =
+                (0..4).map(|i| Some(cell(r, i).to_string())).collect();
+            if verbose {
+                row.push(Some(storage_name(cell(r, 4)).to_string()));
+                row.push(Some(cell(r, 5).to_string()));
+            }
+            row
+        })
         .collect::<Vec<_>>();
+    let mut names = vec!["Column", "Type", "Key?", "Definition"];
+    if verbose {
+        names.extend(["Storage", "Stats target"]);
+    }
     Ok(Table {
         title,
         outcome: Outcome {
             tag: format!("SELECT {}", rows.len()),
-            columns: text_columns(&["Column", "Type", "Key?", "Definition"]),
+            columns: text_columns(&names),
             rows,
         },
         footers,
@@ -632,4 +748,126 @@ fn describe_sequence(client: &mut dyn Client, oid: &str, title: String) -> Resul
         footers,
         row_count: false,
     })
+}
+
+/// `\dT[S+] [pattern]`: data types (not the array types of other types, nor the row types of
+/// tables), as psql 15 lists them.
+pub fn list_types(
+    client: &mut dyn Client,
+    system: bool,
+    verbose: bool,
+    pattern: Option<&str>,
+) -> Result<Table, Error> {
+    let mut sql = String::from(
+        "SELECT n.nspname as \"Schema\",\n  pg_catalog.format_type(t.oid, NULL) AS \"Name\",\n",
+    );
+    if verbose {
+        sql.push_str("  t.typname AS \"Internal name\",\n  CASE WHEN t.typrelid != 0\n      THEN CAST('tuple' AS pg_catalog.text)\n    WHEN t.typlen < 0\n      THEN CAST('var' AS pg_catalog.text)\n    ELSE CAST(t.typlen AS pg_catalog.text)\n  END AS \"Size\",\n  pg_catalog.array_to_string(\n      ARRAY(\n          SELECT e.enumlabel\n          FROM pg_catalog.pg_enum e\n          WHERE e.enumtypid = t.oid\n          ORDER BY e.enumsortorder\n      ),\n      E'\\n'\n  ) AS \"Elements\",\n  pg_catalog.pg_get_userbyid(t.typowner) AS \"Owner\",\npg_catalog.array_to_string(t.typacl, E'\\n') AS \"Access privileges\",\n    ");
+    }
+    sql.push_str("  pg_catalog.obj_description(t.oid, 'pg_type') as \"Description\"\nFROM pg_catalog.pg_type t\n     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace\n");
+    sql.push_str("WHERE (t.typrelid = 0 OR (SELECT c.relkind = 'c' FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid))\n");
+    sql.push_str("  AND NOT EXISTS(SELECT 1 FROM pg_catalog.pg_type el WHERE el.oid = t.typelem AND el.typarray = t.oid)\n");
+    if !system && pattern.is_none() {
+        sql.push_str(
+            "      AND n.nspname <> 'pg_catalog'\n      AND n.nspname <> 'information_schema'\n",
+        );
+    }
+    // psql matches the pattern against the internal name and the formatted one.
+    match pattern {
+        Some(p) => {
+            let by_name = pattern::conditions(
+                p,
+                Some("n.nspname"),
+                "t.typname",
+                Some("pg_catalog.pg_type_is_visible(t.oid)"),
+            )?;
+            let by_format = pattern::conditions(
+                p,
+                Some("n.nspname"),
+                "pg_catalog.format_type(t.oid, NULL)",
+                Some("pg_catalog.pg_type_is_visible(t.oid)"),
+            )?;
+            sql.push_str(&format!(
+                "  AND ((true\n{by_name}) OR (true\n{by_format}))\n"
+            ));
+        }
+        None => sql.push_str("  AND pg_catalog.pg_type_is_visible(t.oid)\n"),
+    }
+    sql.push_str("ORDER BY 1, 2;");
+    Ok(Table {
+        title: "List of data types".into(),
+        outcome: one(client, &sql)?,
+        footers: Vec::new(),
+        row_count: true,
+    })
+}
+
+/// `\sf[+] FUNCTION`: the function's definition as `pg_get_functiondef` gives it
+/// (`CREATE OR REPLACE FUNCTION ...`); a name with an argument list picks one overload
+/// (psql's `regprocedure` cast), a bare name must be unique (`regproc`). With `+`, the body's
+/// lines are numbered from the one that starts it (`AS `, `BEGIN `, `RETURN `), as psql
+/// numbers them.
+pub fn function_source(
+    client: &mut dyn Client,
+    verbose: bool,
+    name: &str,
+) -> Result<String, Error> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::Sql(Message::client(
+            "42601",
+            "function name is required",
+        )));
+    }
+    let cast = if name.contains('(') {
+        "regprocedure"
+    } else {
+        "regproc"
+    };
+    let oid = one(
+        client,
+        &format!(
+            "SELECT {}::pg_catalog.{cast}::pg_catalog.oid",
+            literal(name)
+        ),
+    )?;
+    let oid = oid
+        .rows
+        .first()
+        .map(|r| cell(r, 0).to_string())
+        .unwrap_or_default();
+    let def = one(
+        client,
+        &format!("SELECT pg_catalog.pg_get_functiondef({oid})"),
+    )?;
+    let mut text = def
+        .rows
+        .first()
+        .map(|r| cell(r, 0).to_string())
+        .unwrap_or_default();
+    if verbose {
+        let mut numbered = String::new();
+        let mut n = 0;
+        for line in text.lines() {
+            if n == 0
+                && (line.starts_with("AS ")
+                    || line.starts_with("BEGIN ")
+                    || line.starts_with("RETURN "))
+            {
+                n = 1;
+            } else if n > 0 {
+                n += 1;
+            }
+            if n == 0 {
+                numbered.push_str(&format!("        {line}\n"));
+            } else {
+                numbered.push_str(&format!("{n:<7} {line}\n"));
+            }
+        }
+        text = numbered;
+    }
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
 }

@@ -32,6 +32,7 @@ Query Buffer
 
 Input/Output
   \echo [STRING]         write string to standard output
+  \gset [PREFIX]         execute the query and store its row's values in variables
   \i FILE                execute commands from file
   \o [FILE]              send all query results to file; \o alone: back to stdout
 
@@ -43,9 +44,23 @@ Informational (options: S = show system objects)
   \dn[S] [PATTERN]       list schemas
   \ds[S] [PATTERN]       list sequences
   \dt[S] [PATTERN]       list tables
+  \dT[S] [PATTERN]       list data types
   \du[S] [PATTERN]       list roles
   \dv[S] [PATTERN]       list views
   \l [PATTERN]           list databases
+  \sf[+] FUNCNAME        show a function's definition
+  (+ after \d, \dt, \di, \dv, \dn, \dT, \l shows more: size, description...)
+
+Variables
+  \set [NAME [VALUE]]    set a variable, or list them all (:NAME, :'NAME', :"NAME"
+                         interpolate it); ON_ERROR_STOP, QUIET, ECHO, AUTOCOMMIT...
+  \unset NAME            unset (delete) a variable
+
+Conditionals
+  \if EXPR               begin a conditional block
+  \elif EXPR             alternative within the current conditional block
+  \else                  final alternative within the current conditional block
+  \endif                 end a conditional block
 
 Formatting
   \a                     toggle between unaligned and aligned output mode
@@ -112,7 +127,9 @@ impl Shell {
                     .and_then(|()| out.flush())
                     .map_err(io_error)
             }
-            "l" | "list" | "l+" | "list+" => catalog_meta(state, cmd).unwrap_or(Ok(())),
+            "l" | "list" | "l+" | "list+" | "sf" | "sf+" => {
+                catalog_meta(state, cmd).unwrap_or(Ok(()))
+            }
             n if n.starts_with('d') => describe_command(state, n, arg),
             "c" | "connect" => {
                 let r = script::meta_common(state, cmd).unwrap_or(Ok(()));
@@ -188,7 +205,7 @@ impl Shell {
         let text = text.map_err(|e| Message::client("58030", e))?;
         state.splitter.clear();
         for line in text.lines() {
-            let pieces = state.splitter.push_line(line);
+            let pieces = state.push_line(line);
             self.run_pieces(state, pieces);
             if state.quit {
                 return Ok(());
@@ -213,18 +230,20 @@ fn io_error(e: std::io::Error) -> Message {
 fn describe_command(state: &mut State, name: &str, pattern: Option<&str>) -> Result<(), Message> {
     let mods = &name[1..];
     let system = mods.contains('S');
+    let verbose = mods.contains('+');
     let letters: String = mods.chars().filter(|c| !matches!(c, 'S' | '+')).collect();
     let c = state.client.as_mut();
     let r = match letters.as_str() {
         "" => match pattern {
-            None => describe::list_relations(c, "", system, None).map(|t| vec![t]),
-            Some(p) => describe::describe(c, system, p),
+            None => describe::list_relations(c, "", system, verbose, None).map(|t| vec![t]),
+            Some(p) => describe::describe(c, system, verbose, p),
         },
-        "n" => describe::list_schemas(c, system, pattern).map(|t| vec![t]),
+        "n" => describe::list_schemas(c, system, verbose, pattern).map(|t| vec![t]),
         "f" => describe::list_functions(c, system, pattern).map(|t| vec![t]),
+        "T" => describe::list_types(c, system, verbose, pattern).map(|t| vec![t]),
         "u" | "g" => describe::list_roles(c, system, pattern).map(|t| vec![t]),
         l if l.chars().all(|x| "tivmsE".contains(x)) => {
-            describe::list_relations(c, l, system, pattern).map(|t| vec![t])
+            describe::list_relations(c, l, system, verbose, pattern).map(|t| vec![t])
         }
         _ => return Err(invalid(name)),
     };
@@ -241,8 +260,19 @@ pub(crate) fn catalog_meta(state: &mut State, cmd: &str) -> Option<Result<(), Me
     let arg = a.first().map(String::as_str);
     match name {
         "l" | "list" | "l+" | "list+" => {
-            let r = describe::list_databases(state.client.as_mut(), arg);
+            let r = describe::list_databases(state.client.as_mut(), name.ends_with('+'), arg);
             Some(show(state, r.map(|t| vec![t])))
+        }
+        "sf" | "sf+" => {
+            let r = describe::function_source(state.client.as_mut(), name == "sf+", rest);
+            Some(match r {
+                Ok(text) => state
+                    .out
+                    .write_all(text.as_bytes())
+                    .and_then(|()| state.out.flush())
+                    .map_err(io_error),
+                Err(e) => show(state, Err(e)),
+            })
         }
         n if n.starts_with('d') => Some(describe_command(state, n, arg)),
         _ => None,

@@ -63,6 +63,14 @@ pub struct ShellArgs {
     /// What NULL prints as.
     #[arg(long, value_name = "TEXT")]
     pub null: Option<String>,
+    /// Set a variable, as \set NAME VALUE (NAME alone unsets it); repeatable.
+    #[arg(
+        short = 'v',
+        long = "set",
+        visible_alias = "variable",
+        value_name = "NAME=VALUE"
+    )]
+    pub set: Vec<String>,
 }
 
 /// What the shell keeps besides the [`State`].
@@ -128,11 +136,21 @@ pub fn run(args: &ShellArgs) -> u8 {
         output_file: false,
     };
     shell.superuser = is_superuser(&mut state);
-    if !std::io::stdin().is_terminal() {
+    let tty = std::io::stdin().is_terminal();
+    // Interactively, a failing statement of an `\i` file does not stop it (psql's default).
+    if tty {
+        state.on_error = OnError::Continue;
+    }
+    if let Err(m) = script::apply_set_options(&mut state, &args.set) {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("basalt: {m}");
+        }
+        return script::EXIT_FAILURE;
+    }
+    if !tty {
         return shell.run_stdin(&mut state);
     }
-    // Interactively, a failing statement of an `\i` file does not stop it (psql's default).
-    state.on_error = OnError::Continue;
     match shell.interactive(&mut state, &target) {
         Ok(()) => 0,
         Err(e) => {
@@ -193,10 +211,14 @@ impl Shell {
             TxStatus::InTransaction => "*",
             TxStatus::Failed => "!",
         };
+        // `@` in an inactive \if branch, as psql.
+        let r = match state.splitter.prompt_state() {
+            '=' if !state.active() => '@',
+            c => c,
+        };
         format!(
-            "{}{}{tx}{} ",
+            "{}{r}{tx}{} ",
             state.client.database(),
-            state.splitter.prompt_state(),
             if self.superuser { '#' } else { '>' }
         )
     }
@@ -242,6 +264,8 @@ impl Shell {
             self.set_width(state);
             let guard = self.guard.clone();
             match p {
+                // An inactive \if branch drops its statements.
+                Piece::Statement(_) if !state.active() => {}
                 Piece::Statement(sql) => {
                     if changes_catalog(&sql) {
                         self.catalog_stale = true;
@@ -250,8 +274,12 @@ impl Shell {
                 }
                 Piece::Meta(cmd) => {
                     // \g and \i run statements: Ctrl-C cancels them too.
-                    let r = Shell::cancellable(guard, state, |s| self.meta(s, &cmd));
-                    if let Err(e) = r {
+                    let r = Shell::cancellable(guard, state, |s| {
+                        script::dispatch_meta(s, &cmd, &mut |s, c| self.meta(s, c))
+                    });
+                    if let Err(e) = r
+                        && !state.already_reported(&e)
+                    {
                         report_meta_error(state, &cmd, &e);
                     }
                     let name = cmd.split_whitespace().next().unwrap_or("");
@@ -327,7 +355,7 @@ impl Shell {
                     // A history entry of several lines comes back as one string.
                     for line in text.split('\n') {
                         entry.push(line.to_string());
-                        let pieces = state.splitter.push_line(line);
+                        let pieces = state.push_line(line);
                         if !pieces.is_empty() || state.splitter.is_empty() {
                             let e = entry.join("\n");
                             if !e.trim().is_empty() {
@@ -374,7 +402,8 @@ impl Shell {
         self.set_width(state);
         let guard = self.guard.clone();
         let r = Shell::cancellable(guard, state, |s| {
-            script::run_script(s, &mut input, OnError::Stop, &mut |s, c| self.meta(s, c))
+            let on_error = s.on_error;
+            script::run_script(s, &mut input, on_error, &mut |s, c| self.meta(s, c))
         });
         let _ = state.out.flush();
         match r {

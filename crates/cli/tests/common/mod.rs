@@ -313,10 +313,35 @@ pub struct Pg {
     run_as: Option<String>,
 }
 
+/// How a [`Pg`] cluster is set up beyond the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct PgOptions {
+    /// TLS: the server's certificate and key files, and the CA file client certificates are
+    /// checked against (copied into the cluster's directory, owned by the server's user).
+    pub ssl: Option<PgSsl>,
+    /// The pg_hba.conf to use instead of initdb's (trust for everything).
+    pub hba: Option<String>,
+    /// More settings (`name`, `value`), given to the server with `-c`.
+    pub settings: Vec<(String, String)>,
+}
+
+/// The files of [`PgOptions::ssl`].
+#[derive(Debug, Clone)]
+pub struct PgSsl {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub ca: Option<PathBuf>,
+}
+
 impl Pg {
     /// Starts a cluster, or `None` (the test skips) when PostgreSQL's server programs are not
     /// installed; under CI (`BASALT_REQUIRE_CLIENTS`) their absence is a failure.
     pub fn start() -> Option<Pg> {
+        Pg::start_with(&PgOptions::default())
+    }
+
+    /// [`Pg::start`] with TLS, host-based rules or settings of the test's choosing.
+    pub fn start_with(opts: &PgOptions) -> Option<Pg> {
         let initdb = pg_bin("initdb");
         if !initdb.is_absolute() {
             assert!(
@@ -354,9 +379,43 @@ impl Pg {
             .output()
             .expect("initdb");
         assert!(o.status.success(), "initdb: {o:?}");
-        let opts = format!(
+        let mut settings = format!(
             "-p {port} -k {path} -c listen_addresses=127.0.0.1 -c TimeZone=UTC -c fsync=off"
         );
+        // Files the server reads: in the cluster's directory, owned by the server's user,
+        // readable by it only (PostgreSQL refuses a key others may read).
+        let install = |from: &Path, name: &str| -> String {
+            let to = format!("{path}/{name}");
+            std::fs::copy(from, &to).expect("copy a file for the server");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+            if let Some(u) = &pg.run_as {
+                let st = Command::new("chown")
+                    .args([u, &to])
+                    .status()
+                    .expect("chown");
+                assert!(st.success(), "chown {to}");
+            }
+            to
+        };
+        if let Some(ssl) = &opts.ssl {
+            let cert = install(&ssl.cert, "server.crt");
+            let key = install(&ssl.key, "server.key");
+            settings += &format!(" -c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}");
+            if let Some(ca) = &ssl.ca {
+                settings += &format!(" -c ssl_ca_file={}", install(ca, "ca.crt"));
+            }
+        }
+        if let Some(hba) = &opts.hba {
+            let tmp = tempfile::NamedTempFile::new().expect("temp file");
+            std::fs::write(tmp.path(), hba).expect("write pg_hba.conf");
+            let to = install(tmp.path(), "pg_hba.conf");
+            settings += &format!(" -c hba_file={to}");
+        }
+        for (k, v) in &opts.settings {
+            settings += &format!(" -c {k}={v}");
+        }
+        let opts = settings;
         let o = pg
             .cmd(&pg_bin("pg_ctl"))
             .args(["-D", &data, "-l", &format!("{path}/log"), "-w"])

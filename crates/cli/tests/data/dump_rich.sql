@@ -71,6 +71,18 @@ CREATE INDEX multi_c ON public.multi (c, a);
 CREATE VIEW app.v1 AS SELECT p.name, c.qty FROM app.parent p JOIN app.child c ON c.parent_id = p.id;
 CREATE VIEW app.v2 AS SELECT name, app.double(qty) AS dq FROM app.v1 WHERE qty > 1;
 CREATE VIEW public.v_renamed (k, v) AS SELECT a, c FROM public.multi;
+-- Objects whose creation order is not an order a load allows: the dump sorts them by what
+-- each one's definition names.
+CREATE VIEW app.early AS SELECT 1 AS one;
+CREATE TABLE app.settings (k text PRIMARY KEY, v int NOT NULL);
+CREATE FUNCTION app.setting(key text) RETURNS int LANGUAGE sql STABLE
+    BEGIN ATOMIC SELECT s.v FROM app.settings s WHERE s.k = key; END;
+CREATE FUNCTION app.positive(x int) RETURNS boolean LANGUAGE sql IMMUTABLE RETURN x > 0;
+CREATE TABLE app.limits (id int CHECK (app.positive(id)), lim int DEFAULT app.setting('limit'));
+CREATE FUNCTION app.v2_total() RETURNS bigint LANGUAGE sql STABLE
+    BEGIN ATOMIC SELECT sum(dq) FROM app.v2; END;
+CREATE VIEW app.late AS SELECT app.v2_total() AS total, l.id FROM app.limits l;
+CREATE OR REPLACE VIEW app.early AS SELECT 1 AS one, (SELECT count(*) FROM app.late) AS n;
 COMMENT ON SCHEMA app IS 'the application';
 COMMENT ON TABLE app.parent IS 'the parents';
 COMMENT ON COLUMN app.parent.name IS 'it''s a name';
@@ -102,5 +114,7 @@ INSERT INTO app.selfref VALUES (1, NULL, 'root'), (2, 1, 'child'), (3, 2, 'grand
 INSERT INTO public.nopk VALUES (1, 'dup'), (1, 'dup'), (NULL, NULL);
 INSERT INTO public.multi SELECT g, g % 7, 'c' || g FROM generate_series(1, 500) g;
 INSERT INTO public.ref_multi VALUES (1, 1), (2, 2), (NULL, 5);
+INSERT INTO app.settings VALUES ('limit', 10);
+INSERT INTO app.limits (id) VALUES (1), (2);
 -- Added after the rows, one of which breaks it: the dump must add it after the data too.
 ALTER TABLE app.parent ADD CONSTRAINT price_cap CHECK (price < 1000000) NOT VALID;
