@@ -597,16 +597,18 @@ fn background_loop(shared: Weak<Shared>, stop: Arc<(Mutex<bool>, Condvar)>) {
     let mut last_gc = Instant::now();
     let mut checkpoint_ok = true;
     loop {
-        let tick = {
+        let (tick, runs_waiting) = {
             let Some(s) = shared.upgrade() else { return };
-            s.options.wal_writer_delay.min(Duration::from_millis(100))
+            (
+                s.options.wal_writer_delay.min(Duration::from_millis(100)),
+                s.store.run_count() > 0,
+            )
         };
         {
             let mut stopped = stop.0.lock();
             // Runs waiting (a bulk load) are written out back to back, not one tick apart.
-            if !*stopped
-                && !(checkpoint_ok && shared.upgrade().is_some_and(|s| s.store.run_count() > 0))
-            {
+            let busy = checkpoint_ok && runs_waiting;
+            if !*stopped && !busy {
                 stop.1.wait_for(&mut stopped, tick);
             }
             if *stopped {
