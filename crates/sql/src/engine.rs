@@ -50,6 +50,9 @@ pub const PLAN_CACHE_SIZE: usize = 512;
 /// `SEQ_LOG_VALS`.
 pub const SEQ_LOG_VALS: i64 = 32;
 
+/// Row ids a session takes at once for a table without a primary key.
+const ROW_ID_CACHE: i64 = 1024;
+
 /// State shared by the sessions of one database.
 pub struct Shared {
     /// Parse cache.
@@ -511,6 +514,15 @@ impl<K: TxnKv> SeqAccess<'_, K> {
 
 impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
     fn row_id(&mut self, table: u32) -> Result<u64, SqlError> {
+        // Row ids need only be unique, so a session holds a block of them as a sequence with
+        // CACHE does (a table's OID names its row-id counter; OIDs are never reused for a
+        // sequence): one small transaction per block instead of one per `SEQ_LOG_VALS` rows.
+        if let Some((cur, held, _)) = self.session.cached.get_mut(&table)
+            && *cur != *held
+        {
+            *cur += 1;
+            return Ok(*cur as u64);
+        }
         let seq = Sequence {
             oid: table,
             schema: 0,
@@ -521,10 +533,12 @@ impl<K: TxnKv> Sequences for SeqAccess<'_, K> {
             min: 1,
             max: i64::MAX,
             cycle: false,
-            cache: 1,
+            cache: ROW_ID_CACHE,
             owned_by: None,
         };
-        Ok(self.take(&seq)?.0 as u64)
+        let (first, last) = self.take(&seq)?;
+        self.session.cached.insert(table, (first, last, 1));
+        Ok(first as u64)
     }
 
     fn state(&mut self, seq: &Sequence) -> Result<SeqState, SqlError> {

@@ -212,6 +212,27 @@ impl WriteBatch {
     }
 }
 
+/// Receives the changes of one [`Engine::write_with`] call.
+pub trait WriteSink {
+    /// Sets `key` to the concatenation of the `value` parts (a version's tag byte and its
+    /// bytes, say, without joining them first).
+    fn put(&mut self, key: &[u8], value: &[&[u8]]) -> Result<()>;
+    /// Removes `key`.
+    fn delete(&mut self, key: &[u8]) -> Result<()>;
+}
+
+impl WriteSink for WriteBatch {
+    fn put(&mut self, key: &[u8], value: &[&[u8]]) -> Result<()> {
+        WriteBatch::put(self, key, value.concat());
+        Ok(())
+    }
+
+    fn delete(&mut self, key: &[u8]) -> Result<()> {
+        WriteBatch::delete(self, key);
+        Ok(())
+    }
+}
+
 /// A consistent, read-only view of an engine at one moment.
 pub trait Snapshot: Send + Sync {
     /// The value of `key`, if present.
@@ -230,6 +251,16 @@ pub trait Engine: Send + Sync {
     fn scan(&self, range: KeyRange, direction: Direction) -> Result<ScanIter>;
     /// Applies `batch` atomically. Not necessarily durable until [`Engine::sync`].
     fn write(&self, batch: WriteBatch) -> Result<()>;
+    /// Applies the changes `fill` hands to its sink, atomically, as [`Engine::write`] applies
+    /// a batch; if `fill` fails nothing of it is applied. For large writes (a checkpoint's
+    /// millions of versions): the engine may take each change as it comes, borrowed, where a
+    /// [`WriteBatch`] costs two allocations and copies per change. The default collects a
+    /// batch.
+    fn write_with(&self, fill: &mut dyn FnMut(&mut dyn WriteSink) -> Result<()>) -> Result<()> {
+        let mut batch = WriteBatch::new();
+        fill(&mut batch)?;
+        self.write(batch)
+    }
     /// Makes every batch written so far durable.
     fn sync(&self) -> Result<()>;
     /// A consistent read-only view of the current state.

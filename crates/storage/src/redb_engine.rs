@@ -74,7 +74,7 @@ use redb::{
 
 use crate::{
     Bounds, Direction, Engine, KeyRange, KvPair, Result, ScanIter, Snapshot, StorageError,
-    WriteBatch, WriteOp, bounds_empty,
+    WriteBatch, WriteOp, WriteSink, bounds_empty,
 };
 
 /// The single table holding every key.
@@ -600,6 +600,23 @@ impl Engine for RedbEngine {
         result
     }
 
+    fn write_with(&self, fill: &mut dyn FnMut(&mut dyn WriteSink) -> Result<()>) -> Result<()> {
+        let result = guarded("a write", || {
+            let mut txn = self.db.begin_write().map_err(from_redb)?;
+            txn.set_durability(Durability::None).map_err(from_redb)?;
+            {
+                let mut sink = RedbSink {
+                    table: txn.open_table(TABLE).map_err(from_redb)?,
+                };
+                // On error the transaction is dropped, which aborts it: nothing lands.
+                fill(&mut sink)?;
+            }
+            txn.commit().map_err(from_redb)
+        });
+        self.invalidate_reader();
+        result
+    }
+
     fn sync(&self) -> Result<()> {
         let result = guarded("a sync", || {
             let mut txn = self.db.begin_write().map_err(from_redb)?;
@@ -639,6 +656,31 @@ impl RedbEngine {
             }
         }
         txn.commit().map_err(from_redb)
+    }
+}
+
+/// [`Engine::write_with`]'s sink: each change goes into the open table as it comes, the value
+/// written in place into the space redb reserves for it.
+struct RedbSink<'t> {
+    table: redb::Table<'t, &'static [u8], &'static [u8]>,
+}
+
+impl WriteSink for RedbSink<'_> {
+    fn put(&mut self, key: &[u8], value: &[&[u8]]) -> Result<()> {
+        let len = value.iter().map(|p| p.len()).sum();
+        let mut slot = self.table.insert_reserve(key, len).map_err(from_redb)?;
+        let mut at = 0;
+        let dst = slot.as_mut();
+        for part in value {
+            dst[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        Ok(())
+    }
+
+    fn delete(&mut self, key: &[u8]) -> Result<()> {
+        self.table.remove(key).map_err(from_redb)?;
+        Ok(())
     }
 }
 

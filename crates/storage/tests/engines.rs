@@ -200,6 +200,33 @@ fn check_batch_order_and_atomicity(f: Fixture) {
     });
 }
 
+/// `write_with`: changes in order, values joined from their parts, and a failing fill applies
+/// nothing of what it handed over.
+fn check_write_with(f: Fixture) {
+    let e = f.e();
+    put(e, b"old", b"x");
+    e.write_with(&mut |sink| {
+        sink.put(b"a", &[b"1", b"23"])?;
+        sink.put(b"b", &[])?;
+        sink.delete(b"old")?;
+        sink.put(b"c", &[b"first"])?;
+        sink.put(b"c", &[b"sec", b"ond"])
+    })
+    .unwrap();
+    assert_eq!(e.get(b"a").unwrap(), Some(b"123".to_vec()));
+    assert_eq!(e.get(b"b").unwrap(), Some(Vec::new()));
+    assert_eq!(e.get(b"c").unwrap(), Some(b"second".to_vec()));
+    assert_eq!(e.get(b"old").unwrap(), None);
+    let failed = e.write_with(&mut |sink| {
+        sink.put(b"d", &[b"4"])?;
+        sink.delete(b"a")?;
+        Err(StorageError::Corrupt("stop here".into()))
+    });
+    assert!(failed.is_err());
+    assert_eq!(e.get(b"d").unwrap(), None);
+    assert_eq!(e.get(b"a").unwrap(), Some(b"123".to_vec()));
+}
+
 /// Keys 10, 12, ..., 48 as single bytes; bounds probe present and absent keys and the edges.
 fn check_scans_with_every_bound_kind(f: Fixture) {
     let e = f.e();
@@ -611,6 +638,10 @@ macro_rules! suite {
             #[test]
             fn batch_order_and_atomicity() {
                 check_batch_order_and_atomicity($make());
+            }
+            #[test]
+            fn write_with() {
+                check_write_with($make());
             }
             #[test]
             fn scans_with_every_bound_kind() {

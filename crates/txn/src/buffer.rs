@@ -213,12 +213,18 @@ const CHUNK: usize = 4096;
 #[cfg(test)]
 const CHUNK: usize = 8;
 
-/// Bytes per chunk of a [`SortedWrites`]' arena (a write larger than that gets a chunk of its
-/// own).
+/// Bytes per chunk of a [`SortedWrites`]' arena at most (a write larger than that gets a chunk
+/// of its own). The first chunk is [`ARENA_FIRST`] bytes and each next one twice the last, so a
+/// one-row transaction (most of OLTP, and every sequence or row-id block taken) does not ask
+/// the allocator for a megabyte of fresh memory that the kernel must zero.
 #[cfg(not(test))]
 const ARENA_CHUNK: usize = 1 << 20;
 #[cfg(test)]
 const ARENA_CHUNK: usize = 64;
+#[cfg(not(test))]
+const ARENA_FIRST: usize = 256;
+#[cfg(test)]
+const ARENA_FIRST: usize = 16;
 
 /// Where a write's bytes are: its key, then its value, in one arena chunk.
 #[derive(Debug, Clone, Copy)]
@@ -295,7 +301,11 @@ impl SortedWrites {
             .last()
             .is_some_and(|c| c.capacity() - c.len() >= need);
         if !room {
-            self.bytes.push(Vec::with_capacity(need.max(ARENA_CHUNK)));
+            let size = self
+                .bytes
+                .last()
+                .map_or(ARENA_FIRST, |c| (c.capacity() * 2).min(ARENA_CHUNK));
+            self.bytes.push(Vec::with_capacity(need.max(size)));
         }
         let chunk_index = self.bytes.len() - 1;
         let chunk = &mut self.bytes[chunk_index];
@@ -319,7 +329,13 @@ impl SortedWrites {
         match self.entries.last_mut() {
             Some(c) if c.len() < CHUNK => c.push(e),
             _ => {
-                let mut c = Vec::with_capacity(CHUNK);
+                // The first chunk grows as a vector does (small transactions stay small); the
+                // next ones are taken whole.
+                let mut c = if self.entries.is_empty() {
+                    Vec::new()
+                } else {
+                    Vec::with_capacity(CHUNK)
+                };
                 c.push(e);
                 self.entries.push(c);
             }

@@ -62,6 +62,10 @@ use crate::ssi::{RwSet, SsiState};
 use crate::wal::{RecoveryReport, SyncJob, Wal, WalOptions};
 use crate::{Result, SerializationReason, TxnError};
 
+/// Versions a checkpoint hands to the engine per write (one redb transaction each: larger ones
+/// hold more dirty pages in memory, smaller ones pay more commits).
+const CHECKPOINT_PER_WRITE: usize = 64 * 1024;
+
 /// Settings of a local database.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -224,6 +228,11 @@ struct Shared {
     wal_bytes_since_checkpoint: AtomicU64,
     options: Options,
     recovery: Option<RecoveryReport>,
+    /// The background thread's stop flag and wake-up call (notified without setting the flag
+    /// to have it look for work now).
+    background_wake: Arc<(Mutex<bool>, Condvar)>,
+    /// Signalled when a checkpoint ends (committers waiting for room for a run).
+    checkpoint_done: (Mutex<()>, Condvar),
     _dir_lock: Option<File>,
 }
 
@@ -396,6 +405,7 @@ impl LocalKv {
                 Some(Mutex::new(wal))
             }
         };
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let shared = Arc::new(Shared {
             store,
             checkpoint_lock: Mutex::new(()),
@@ -420,9 +430,10 @@ impl LocalKv {
             wal_bytes_since_checkpoint: AtomicU64::new(0),
             options,
             recovery,
+            background_wake: stop.clone(),
+            checkpoint_done: (Mutex::new(()), Condvar::new()),
             _dir_lock: dir_lock,
         });
-        let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let background = if shared.options.background {
             let weak = Arc::downgrade(&shared);
             let stop = stop.clone();
@@ -584,14 +595,20 @@ fn background_loop(shared: Weak<Shared>, stop: Arc<(Mutex<bool>, Condvar)>) {
     let mut last_flush = Instant::now();
     let mut last_checkpoint = Instant::now();
     let mut last_gc = Instant::now();
+    let mut checkpoint_ok = true;
     loop {
-        let tick = {
+        let (tick, runs_waiting) = {
             let Some(s) = shared.upgrade() else { return };
-            s.options.wal_writer_delay.min(Duration::from_millis(100))
+            (
+                s.options.wal_writer_delay.min(Duration::from_millis(100)),
+                s.store.run_count() > 0,
+            )
         };
         {
             let mut stopped = stop.0.lock();
-            if !*stopped {
+            // Runs waiting (a bulk load) are written out back to back, not one tick apart.
+            let busy = checkpoint_ok && runs_waiting;
+            if !*stopped && !busy {
                 stop.1.wait_for(&mut stopped, tick);
             }
             if *stopped {
@@ -613,7 +630,7 @@ fn background_loop(shared: Weak<Shared>, stop: Arc<(Mutex<bool>, Condvar)>) {
             || (wal_bytes > 0 && last_checkpoint.elapsed() >= s.options.checkpoint_interval)
         {
             last_checkpoint = Instant::now();
-            let _ = s.checkpoint();
+            checkpoint_ok = s.checkpoint().is_ok();
         }
         if last_gc.elapsed() >= s.options.gc_interval {
             last_gc = Instant::now();
@@ -662,7 +679,28 @@ impl Shared {
             self.wal_bytes_since_checkpoint
                 .fetch_add(bytes, Ordering::Relaxed);
         }
+        let _g = self.checkpoint_done.0.lock();
+        self.checkpoint_done.1.notify_all();
         result
+    }
+
+    /// Backpressure for large commits: while [`mvcc::MAX_RUNS`] runs wait for a checkpoint, a
+    /// commit that would make another waits for one to end (waking the background thread)
+    /// instead of inserting its writes into the memory table one by one, which costs the
+    /// loader more than the wait and holds them in memory twice over. Bounded: if checkpoints
+    /// keep failing (a full disk), the commit goes on after a while and takes the slow path.
+    fn wait_for_run_room(&self) {
+        if !self.options.background || self.store.run_count() < mvcc::MAX_RUNS {
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut g = self.checkpoint_done.0.lock();
+        while self.store.run_count() >= mvcc::MAX_RUNS && Instant::now() < deadline {
+            self.background_wake.1.notify_one();
+            self.checkpoint_done
+                .1
+                .wait_for(&mut g, Duration::from_millis(50));
+        }
     }
 
     fn checkpoint_inner(&self) -> Result<()> {
@@ -685,17 +723,26 @@ impl Shared {
         };
         let (upto, last_ts) = flushing.mark;
         let engine = self.store.engine();
-        let mut batch = WriteBatch::new();
-        for item in flushing.table.scan(KeyRange::all(), Direction::Forward)? {
-            let (k, v) = item?;
-            batch.put(k, v);
-            if batch.len() >= 16 * 1024 {
-                engine.write(std::mem::take(&mut batch))?;
-            }
+        // The memory table's versions, in engine writes of at most `PER_WRITE` each.
+        let mut versions = flushing.table.scan(KeyRange::all(), Direction::Forward)?;
+        let mut more = true;
+        while more {
+            engine.write_with(&mut |sink| {
+                for _ in 0..CHECKPOINT_PER_WRITE {
+                    let Some(item) = versions.next() else {
+                        more = false;
+                        break;
+                    };
+                    let (k, v) = item?;
+                    sink.put(&k, &[&v])?;
+                }
+                Ok(())
+            })?;
         }
         for run in &flushing.runs {
-            run.write_in_batches(16 * 1024, |b| Ok(engine.write(b)?))?;
+            run.write_to(&**engine, CHECKPOINT_PER_WRITE)?;
         }
+        let mut batch = WriteBatch::new();
         put_meta(&mut batch, upto, last_ts);
         engine.write(batch)?;
         engine.sync()?;
@@ -1237,6 +1284,9 @@ impl LocalTxn {
             });
         }
         let writes = self.writes.take_sorted();
+        if writes.len() >= self.shared.options.run_min_writes {
+            self.shared.wait_for_run_room();
+        }
         let mut rec = record::encode_bounded(writes.len(), writes.byte_bound(), writes.iter());
         let sync = self
             .options

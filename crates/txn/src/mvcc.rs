@@ -83,6 +83,24 @@ pub(crate) fn key_prefix(key: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Fills `out` with the engine key of `key`'s version at `ts` (what [`version_key`] returns),
+/// reusing its allocation.
+pub(crate) fn version_key_into(out: &mut Vec<u8>, key: &[u8], ts: Ts) {
+    out.clear();
+    out.reserve(1 + escaped_len(key) + 8);
+    out.push(DATA);
+    let mut rest = key;
+    // Runs between zero bytes are copied whole; each zero byte becomes `00 FF`.
+    while let Some(z) = rest.iter().position(|b| *b == 0) {
+        out.extend_from_slice(&rest[..z]);
+        out.extend_from_slice(&[0, 0xFF]);
+        rest = &rest[z + 1..];
+    }
+    out.extend_from_slice(rest);
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&(!ts).to_be_bytes());
+}
+
 /// The engine key of `key`'s version at `ts`.
 pub(crate) fn version_key(key: &[u8], ts: Ts) -> Vec<u8> {
     let mut out = key_prefix(key);
@@ -441,23 +459,27 @@ impl Run {
         }
     }
 
-    /// Adds this run's versions, at most `n` per batch, to the batches `write` is given (for
-    /// a checkpoint).
-    pub(crate) fn write_in_batches(
-        &self,
-        n: usize,
-        mut write: impl FnMut(WriteBatch) -> Result<()>,
-    ) -> Result<()> {
+    /// Writes this run's versions to `engine`, at most `n` per engine write (for a
+    /// checkpoint): each version's key is built in one reused buffer and its value handed over
+    /// in two parts, so nothing is allocated per version.
+    pub(crate) fn write_to(&self, engine: &dyn Engine, n: usize) -> Result<()> {
         let n = n.max(1);
-        let mut batch = WriteBatch::with_capacity(n.min(self.writes.len()));
-        for (k, v) in self.writes.iter() {
-            add_version(&mut batch, k, self.ts, v);
-            if batch.len() >= n {
-                write(std::mem::replace(&mut batch, WriteBatch::with_capacity(n)))?;
-            }
-        }
-        if !batch.is_empty() {
-            write(batch)?;
+        let mut key = Vec::new();
+        let mut at = 0;
+        while at < self.writes.len() {
+            let end = (at + n).min(self.writes.len());
+            engine.write_with(&mut |sink| {
+                for i in at..end {
+                    let (k, v) = self.writes.get(i);
+                    version_key_into(&mut key, k, self.ts);
+                    match v {
+                        Some(v) => sink.put(&key, &[&[VALUE], v])?,
+                        None => sink.put(&key, &[&[TOMBSTONE]])?,
+                    }
+                }
+                Ok(())
+            })?;
+            at = end;
         }
         Ok(())
     }
@@ -1174,11 +1196,8 @@ mod tests {
             engine.write(b).unwrap();
         }
         for r in &flushing.runs {
-            r.write_in_batches(1, |b| {
-                batches += 1;
-                Ok(engine.write(b)?)
-            })
-            .unwrap();
+            batches += r.writes.len();
+            r.write_to(&*engine, 1).unwrap();
         }
         assert_eq!(batches, 5, "one batch per write");
         // Written but not yet finished: each version counted once (and the run of ts 6).
@@ -1194,6 +1213,25 @@ mod tests {
             scan(KeyRange::all(), 9, Direction::Forward),
             vec![kv(b"b", b"b5"), kv(b"d", b"d4")]
         );
+    }
+
+    #[test]
+    fn version_key_into_matches_version_key() {
+        let mut buf = b"left over".to_vec();
+        for key in [
+            &b""[..],
+            b"\0",
+            b"\0\0",
+            b"a\0b",
+            b"t\0\0\0\x01\0\0\0\0\0\0\0\x07",
+            b"plain",
+            b"\xff\0",
+        ] {
+            for ts in [0, 1, 77, u64::MAX] {
+                version_key_into(&mut buf, key, ts);
+                assert_eq!(buf, version_key(key, ts), "{key:?} {ts}");
+            }
+        }
     }
 
     #[test]

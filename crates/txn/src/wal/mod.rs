@@ -54,7 +54,7 @@ use basalt_storage::io::{Io, IoFile, OpenOptions};
 pub use error::WalError;
 pub use recovery::{RecoveryReport, TailCut, VerifyReport, verify};
 
-use format::{SEGMENT_HEADER_LEN, encode_frame, frame_len};
+use format::{FRAME_ALIGN, SEGMENT_HEADER_LEN, encode_frame, frame_len};
 
 /// A log sequence number: the position of a record in the log, starting at 1. 0 means "none".
 pub type Lsn = u64;
@@ -69,6 +69,18 @@ pub const MAX_RECORD_SIZE_LIMIT: u32 = 1 << 30;
 pub(crate) const MAX_SEGMENT_FILE_LEN: u64 = MAX_SEGMENT_SIZE + 2 * SEGMENT_HEADER_LEN as u64;
 /// Preallocation and tail zeroing write in pieces of this size.
 const ZERO_CHUNK: usize = 1 << 20;
+
+/// Writes `data` at `offset` unless it is empty.
+fn write_nonempty(file: &dyn IoFile, offset: u64, data: &[u8]) -> io::Result<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    file.write_at(offset, data)
+}
+
+/// Payloads at least this large are written in place rather than copied into the write
+/// buffer first.
+const DIRECT_WRITE: usize = 64 << 10;
 
 /// Settings of a [`Wal`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -497,10 +509,33 @@ impl Wal {
                 continue;
             }
             buf.clear();
+            // Small frames are gathered in `buf` and written at once; a large payload is
+            // written where it lies, after its header (copying megabytes into a buffer that
+            // would then be dropped cost a fresh, zeroed allocation per large commit).
+            let mut at = self.write_offset;
+            let mut written = Ok(());
             for (i, p) in batch.iter().enumerate() {
-                encode_frame(&mut buf, self.next_lsn + i as u64, durable, p);
+                let lsn = self.next_lsn + i as u64;
+                if p.len() < DIRECT_WRITE {
+                    encode_frame(&mut buf, lsn, durable, p);
+                    continue;
+                }
+                let header = format::frame_header(lsn, durable, p);
+                let padding = frame_len(p.len()) as usize - header.len() - p.len();
+                let pieces: [&[u8]; 4] = [&buf, &header, p, &[0; FRAME_ALIGN][..padding]];
+                let mut from = at;
+                written = pieces.iter().try_for_each(|piece| {
+                    let r = write_nonempty(&*self.current, from, piece);
+                    from += piece.len() as u64;
+                    r
+                });
+                if written.is_err() {
+                    break;
+                }
+                at += buf.len() as u64 + frame_len(p.len());
+                buf.clear();
             }
-            if let Err(e) = self.current.write_at(self.write_offset, &buf) {
+            if let Err(e) = written.and_then(|()| write_nonempty(&*self.current, at, &buf)) {
                 let name = self.segments.last().map_or("?", |s| s.name.as_str());
                 let error = WalError::io(
                     format!(
@@ -515,7 +550,7 @@ impl Wal {
                 break;
             }
             self.current_dirty = true;
-            self.write_offset += buf.len() as u64;
+            self.write_offset = at + buf.len() as u64;
             self.next_lsn += batch.len() as u64;
         }
         // Keep a reasonably sized buffer for the next call, not the largest batch ever seen.
