@@ -340,7 +340,7 @@ impl Cursor {
     /// An error leaves the cursor unusable ([`Cursor::failed`]).
     ///
     /// A streamed cursor whose query still has to run needs an execution context: the
-    /// session's `FETCH` gives one ([`Cursor::fetch_in`]); without it such a fetch is XX000.
+    /// session's `FETCH` gives one (`Cursor::fetch_in`); without it such a fetch is XX000.
     pub fn fetch(
         &mut self,
         direction: Direction,
