@@ -1112,21 +1112,7 @@ fn identifiers(sql: &str) -> BTreeSet<String> {
                 i += 1;
             }
         } else if c == '/' && b.get(i + 1) == Some(&'*') {
-            let mut depth = 0usize;
-            while i < b.len() {
-                if b[i] == '/' && b.get(i + 1) == Some(&'*') {
-                    depth += 1;
-                    i += 2;
-                } else if b[i] == '*' && b.get(i + 1) == Some(&'/') {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
+            i = crate::split::skip_block_comment(&b, i);
         } else if c == '$' {
             // $tag$ opens a dollar-quoted string; $1 is a parameter.
             let mut j = i + 1;

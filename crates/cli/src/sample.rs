@@ -33,7 +33,7 @@ pub fn first_run() -> u8 {
         format: None,
         expanded: false,
         null: None,
-        set: Vec::new(),
+        vars: Default::default(),
     })
 }
 

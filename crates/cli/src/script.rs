@@ -1556,6 +1556,13 @@ pub struct SqlArgs {
     /// statement failed with --on-error stop).
     #[arg(short = '1', long = "single-transaction")]
     pub single_transaction: bool,
+    #[command(flatten)]
+    pub vars: SetArgs,
+}
+
+/// `-v NAME=VALUE` / `--set`, shared by `basalt sql` and `basalt shell`.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct SetArgs {
     /// Set a variable, as \set NAME VALUE (NAME alone unsets it); repeatable.
     #[arg(
         short = 'v',
@@ -1697,7 +1704,7 @@ pub fn sql_command(a: &SqlArgs) -> u8 {
     if io::stdout().is_terminal() {
         state.print.width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
     }
-    if let Err(m) = apply_set_options(&mut state, &a.set) {
+    if let Err(m) = apply_set_options(&mut state, &a.vars.set) {
         let _ = writeln!(err, "basalt: {m}");
         return EXIT_FAILURE;
     }
@@ -2062,7 +2069,7 @@ mod tests {
             quiet: false,
             echo: false,
             single_transaction: false,
-            set: Vec::new(),
+            vars: Default::default(),
         };
         let raw: Vec<String> = [
             "basalt",

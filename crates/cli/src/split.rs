@@ -435,6 +435,27 @@ pub fn split_all(text: &str) -> Vec<Piece> {
     out
 }
 
+/// The index just after the `/* ... */` comment that starts at `c[i]` (comments nest, as in
+/// PostgreSQL), or `c.len()` when it is not closed.
+pub(crate) fn skip_block_comment(c: &[char], mut i: usize) -> usize {
+    let mut depth = 0usize;
+    while i < c.len() {
+        if c[i] == '/' && c.get(i + 1) == Some(&'*') {
+            depth += 1;
+            i += 2;
+        } else if c[i] == '*' && c.get(i + 1) == Some(&'/') {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                break;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    i
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

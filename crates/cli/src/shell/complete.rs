@@ -528,21 +528,7 @@ fn tokens(sql: &str) -> Vec<Tok> {
                 i += 1;
             }
         } else if ch == '/' && c.get(i + 1) == Some(&'*') {
-            let mut depth = 0;
-            while i < c.len() {
-                if c[i] == '/' && c.get(i + 1) == Some(&'*') {
-                    depth += 1;
-                    i += 2;
-                } else if c[i] == '*' && c.get(i + 1) == Some(&'/') {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
+            i = crate::split::skip_block_comment(&c, i);
         } else if ch == '\'' {
             i += 1;
             while i < c.len() {

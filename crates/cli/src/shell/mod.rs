@@ -63,14 +63,8 @@ pub struct ShellArgs {
     /// What NULL prints as.
     #[arg(long, value_name = "TEXT")]
     pub null: Option<String>,
-    /// Set a variable, as \set NAME VALUE (NAME alone unsets it); repeatable.
-    #[arg(
-        short = 'v',
-        long = "set",
-        visible_alias = "variable",
-        value_name = "NAME=VALUE"
-    )]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub vars: script::SetArgs,
 }
 
 /// What the shell keeps besides the [`State`].
@@ -141,7 +135,7 @@ pub fn run(args: &ShellArgs) -> u8 {
     if tty {
         state.on_error = OnError::Continue;
     }
-    if let Err(m) = script::apply_set_options(&mut state, &args.set) {
+    if let Err(m) = script::apply_set_options(&mut state, &args.vars.set) {
         #[allow(clippy::print_stderr)]
         {
             eprintln!("basalt: {m}");
